@@ -1,0 +1,62 @@
+"""The exception hierarchy of eegprep.
+
+Every error a user can cause derives from :class:`EegprepError` and, where one fits, from the
+matching built-in as well (a missing file is also a ``FileNotFoundError``), so callers can catch
+either. Messages name the file or value, what was expected, and what to do. ``assert`` is kept
+for internal invariants only.
+"""
+
+from __future__ import annotations
+
+
+class EegprepError(Exception):
+    """Base class of every error eegprep raises on purpose."""
+
+
+class UsageError(EegprepError, ValueError):
+    """An invalid option, argument or configuration value (exit status 2 in the CLI)."""
+
+
+class ConfigError(UsageError):
+    """The user configuration (corpus folders) is missing or invalid."""
+
+
+class ManifestError(UsageError):
+    """A corpus manifest is invalid: names the file and the key."""
+
+
+class SourceError(EegprepError):
+    """One source file cannot be ingested; the rest of the corpus goes on.
+
+    Parameters
+    ----------
+    path : str
+        The source file, as the user knows it (relative to the corpus root where possible).
+    problem : str
+        One line saying what is wrong and, where possible, what to do.
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem.strip().replace("\n", " ")
+        super().__init__(f"{self.path}: {self.problem}")
+
+
+class StoreError(EegprepError):
+    """A store cannot be opened or written."""
+
+
+class StoreNotFoundError(StoreError, FileNotFoundError):
+    """No store at the given location."""
+
+
+class StoreExistsError(StoreError, FileExistsError):
+    """Something that is not an eegprep store is already at the given location."""
+
+
+class StoreFormatError(StoreError, ValueError):
+    """The location holds a store of another format or version, or a recipe that differs."""
+
+
+class StoreLockedError(StoreError, RuntimeError):
+    """Another ingest holds the store's write lock."""
