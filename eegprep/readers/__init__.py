@@ -1,0 +1,58 @@
+"""Format readers behind one contract (see :mod:`eegprep.readers.base`).
+
+``get_reader(name)`` returns a reader class by registry name; ``reader_for(path)`` picks one by
+file suffix. Reader modules are imported on first use so that importing eegprep stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import PurePath
+
+from eegprep.errors import UsageError
+from eegprep.readers.base import Annotation, Header, Reader, Signal
+
+__all__ = ["READERS", "Annotation", "Header", "Reader", "Signal", "get_reader", "reader_for"]
+
+# registry name -> "module:Class"
+READERS: dict[str, str] = {
+    "edf": "eegprep.readers.edf:EdfReader",
+    "mne": "eegprep.readers.mne_formats:MneReader",
+    "mat": "eegprep.readers.matlab:MatReader",
+    "csv": "eegprep.readers.csv_table:CsvReader",
+}
+
+# suffix -> registry name, for `reader_for`
+SUFFIXES: dict[str, str] = {
+    ".edf": "edf",
+    ".bdf": "edf",
+    ".rec": "edf",
+    ".vhdr": "mne",
+    ".set": "mne",
+    ".cnt": "mne",
+    ".gdf": "mne",
+    ".fif": "mne",
+    ".mat": "mat",
+    ".csv": "csv",
+    ".txt": "csv",
+}
+
+
+def get_reader(name: str) -> type[Reader]:
+    """The reader class registered under ``name``."""
+    try:
+        target = READERS[name]
+    except KeyError:
+        allowed = ", ".join(repr(n) for n in READERS)
+        raise UsageError(f"Invalid value for `reader`: allowed {allowed}; got {name!r}.") from None
+    module, cls = target.split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def reader_for(path: str) -> type[Reader]:
+    """The reader for a file, chosen by its suffix."""
+    suffix = PurePath(path).suffix.lower()
+    if suffix not in SUFFIXES:
+        known = ", ".join(sorted(SUFFIXES))
+        raise UsageError(f"{path}: no reader for suffix {suffix!r}; known suffixes: {known}")
+    return get_reader(SUFFIXES[suffix])

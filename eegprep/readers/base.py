@@ -1,0 +1,204 @@
+"""The reader contract: a frozen header first, samples on demand.
+
+A reader parses a file's header into a :class:`Header` (channels, rates, duration, units,
+annotations) without touching the samples, then reads any segment ``[start, stop)`` of any
+channels as a pure function of that header: no open handles live between calls, so headers
+pickle and segments can be read from any process (dask workers included).
+
+Concurrency contract: :meth:`Reader.read_header` and :meth:`Reader.read_segment` only read the
+source file; any number of processes may call them on the same file at once.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from eegprep.errors import SourceError
+
+# Factors that turn a physical dimension, as files spell it, into microvolts.
+_UNIT_TO_UV: dict[str, float] = {
+    "uv": 1.0,
+    "µv": 1.0,
+    "μv": 1.0,
+    "microv": 1.0,
+    "microvolt": 1.0,
+    "microvolts": 1.0,
+    "mv": 1e3,
+    "millivolt": 1e3,
+    "v": 1e6,
+    "volt": 1e6,
+    "volts": 1e6,
+    "nv": 1e-3,
+}
+
+
+def unit_to_uv(unit: str) -> float | None:
+    """Factor from a physical unit string (``'uV'``, ``'mV'``, ``'V'``, ``'µV'``) to microvolts.
+
+    Returns ``None`` for an empty or unrecognised unit: the caller decides (manifest default).
+    """
+    key = unit.strip().lower().replace(" ", "")
+    return _UNIT_TO_UV.get(key)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One channel as the source file describes it.
+
+    Attributes
+    ----------
+    label : str
+        Label exactly as stored in the file.
+    sfreq : float
+        Sampling rate in Hz.
+    n_times : int
+        Number of samples in the file.
+    unit : str
+        Physical dimension as stored (``'uV'``, ``'mV'``, ...); empty when the file has none.
+    to_uv : float
+        Factor from the reader's physical values to microvolts (1.0 when already microvolts).
+    resolution : float
+        Size of one quantisation step in microvolts (0.0 when the format stores floats).
+    """
+
+    label: str
+    sfreq: float
+    n_times: int
+    unit: str = "uV"
+    to_uv: float = 1.0
+    resolution: float = 0.0
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """An event in the source's time base (seconds from the start of the recording)."""
+
+    onset: float
+    duration: float
+    description: str
+    channel: str = ""
+
+
+@dataclass(frozen=True)
+class Header:
+    """What a reader learns from a file without reading its samples.
+
+    Attributes
+    ----------
+    path : str
+        Absolute path of the source file.
+    reader : str
+        Name of the reader that produced it (key in the reader registry).
+    signals : tuple of Signal
+        Every signal in file order (EDF+ annotation signals excluded).
+    duration : float
+        Recording length in seconds.
+    annotations : tuple of Annotation
+        Events stored in the file itself (EDF+ annotations, MNE annotations, ...).
+    part : str or None
+        Which recording inside a multi-recording file (a MATLAB variable, say).
+    meta : tuple of (str, str)
+        Other header fields worth keeping (patient, start time, equipment).
+    options : tuple of (str, Any)
+        Reader options the header was read with; :meth:`Reader.read_segment` uses them.
+    """
+
+    path: str
+    reader: str
+    signals: tuple[Signal, ...]
+    duration: float
+    annotations: tuple[Annotation, ...] = ()
+    part: str | None = None
+    meta: tuple[tuple[str, str], ...] = ()
+    options: tuple[tuple[str, Any], ...] = field(default=())
+
+    @property
+    def labels(self) -> list[str]:
+        return [s.label for s in self.signals]
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return dict(self.options).get(name, default)
+
+    def meta_dict(self) -> dict[str, str]:
+        return dict(self.meta)
+
+
+class Reader(abc.ABC):
+    """Base class of every format reader. Subclasses implement the two class methods.
+
+    ``name`` is the registry key, ``extensions`` the file suffixes it claims (lower case, with
+    the dot). Options are keyword arguments from the corpus manifest (``[reader.options]``).
+    """
+
+    name: ClassVar[str]
+    extensions: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def parts(cls, path: str, **options: Any) -> list[str | None]:
+        """Recordings inside one file: ``[None]`` unless the format holds several."""
+        return [None]
+
+    @classmethod
+    @abc.abstractmethod
+    def read_header(cls, path: str, *, part: str | None = None, **options: Any) -> Header:
+        """Parse the header. Raises :class:`SourceError` naming the file and the problem."""
+
+    @classmethod
+    @abc.abstractmethod
+    def read_segment(
+        cls, header: Header, picks: Sequence[int], start: int, stop: int
+    ) -> np.ndarray:
+        """Samples ``[start, stop)`` of the signals ``picks``, in microvolts.
+
+        All picked signals must share one sampling rate. Returns float32 of shape
+        ``(len(picks), stop - start)``. Raises :class:`SourceError` when the file is shorter
+        than its header claims or cannot be read.
+        """
+
+
+def check_segment(header: Header, picks: Sequence[int], start: int, stop: int) -> float:
+    """Validate a segment request; return the picks' shared sampling rate."""
+    if not picks:
+        raise ValueError("no channels picked")
+    rates = {header.signals[p].sfreq for p in picks}
+    if len(rates) != 1:
+        raise ValueError(f"picked signals have different sampling rates: {sorted(rates)}")
+    n_times = min(header.signals[p].n_times for p in picks)
+    if not 0 <= start <= stop <= n_times:
+        raise ValueError(f"segment [{start}, {stop}) outside [0, {n_times})")
+    return rates.pop()
+
+
+def check_readable(path: str) -> None:
+    """Raise a :class:`SourceError` for a missing, unreadable or empty file."""
+    if not os.path.exists(path):
+        raise SourceError(path, "file not found")
+    if os.path.isdir(path):
+        raise SourceError(path, "is a directory, expected a file")
+    if not os.access(path, os.R_OK):
+        raise SourceError(path, "permission denied: the file is not readable by this user")
+    if os.path.getsize(path) == 0:
+        raise SourceError(path, "file is empty (0 bytes): re-download it")
+
+
+def frozen_options(options: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """Options as a sorted tuple of pairs, lists turned into tuples (hashable, picklable)."""
+    out = []
+    for key in sorted(options):
+        value = options[key]
+        if isinstance(value, list):
+            value = tuple(value)
+        out.append((key, value))
+    return tuple(out)
+
+
+def check_sfreq(path: str, sfreq: float) -> None:
+    if not (math.isfinite(sfreq) and sfreq > 0):
+        raise SourceError(path, f"invalid sampling rate {sfreq!r} Hz")
