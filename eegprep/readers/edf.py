@@ -1,0 +1,235 @@
+"""EDF, EDF+ and BDF through pyedflib, read block by block.
+
+Signals in one file may have different sampling rates (TUH stores IBI/BURSTS/SUPPR at 1 Hz
+beside EEG at 250 Hz): each :class:`~eegprep.readers.base.Signal` carries its own rate, and a
+segment request covers signals of one rate. Samples are read as digital integers and scaled to
+microvolts in float32 by the file's own calibration (physical = gain * digital + offset).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from eegprep.errors import SourceError
+from eegprep.readers.base import (
+    Annotation,
+    Header,
+    Reader,
+    Signal,
+    check_readable,
+    check_segment,
+    check_sfreq,
+    frozen_options,
+    unit_to_uv,
+)
+
+_ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")
+_OPTIONS = ("default_unit",)
+
+
+class EdfReader(Reader):
+    """EDF/EDF+/BDF reader.
+
+    Options
+    -------
+    default_unit : str
+        Unit assumed when a signal's physical dimension is empty or unknown (default ``'uV'``).
+    """
+
+    name = "edf"
+    extensions = (".edf", ".bdf", ".rec")
+
+    @classmethod
+    def read_header(cls, path: str, *, part: str | None = None, **options: Any) -> Header:
+        check_readable(path)
+        unknown = set(options) - set(_OPTIONS)
+        if unknown:
+            raise SourceError(path, f"unknown edf reader option(s): {', '.join(sorted(unknown))}")
+        default_unit = str(options.get("default_unit", "uV"))
+        _check_signature(path)
+        f = _open(path)
+        try:
+            signals = tuple(_signal(path, f, i, default_unit) for i in range(f.signals_in_file))
+            duration = float(f.file_duration)
+            annotations = _annotations(f)
+            meta = _meta(f)
+        finally:
+            f.close()
+        return Header(
+            path=path,
+            reader=cls.name,
+            signals=signals,
+            duration=duration,
+            annotations=annotations,
+            part=part,
+            meta=meta,
+            options=frozen_options(options),
+        )
+
+    @classmethod
+    def read_segment(
+        cls, header: Header, picks: Sequence[int], start: int, stop: int
+    ) -> np.ndarray:
+        check_segment(header, picks, start, stop)
+        out = np.empty((len(picks), stop - start), dtype=np.float32)
+        if stop == start:
+            return out
+        f = _cached(header.path)
+        for row, pick in enumerate(picks):
+            sig = header.signals[pick]
+            try:
+                dig = f.readSignal(pick, start, stop - start, digital=True)
+            except Exception as exc:  # pyedflib raises bare Exceptions
+                raise SourceError(
+                    header.path, f"cannot read samples of {sig.label!r}: {exc}"
+                ) from exc
+            if dig.shape[0] != stop - start:
+                raise SourceError(
+                    header.path,
+                    f"signal {sig.label!r} ends at sample {start + dig.shape[0]}, "
+                    f"header promises {sig.n_times}: the file is truncated",
+                )
+            gain, offset = _calibration(f, pick)
+            np.multiply(dig, np.float32(gain * sig.to_uv), out=out[row], casting="unsafe")
+            out[row] += np.float32(offset * sig.to_uv)
+        return out
+
+
+def _check_signature(path: str) -> None:
+    """Fail early, with a clear message, on files that are not EDF/BDF at all."""
+    with open(path, "rb") as fh:
+        head = fh.read(256)
+    if len(head) < 256:
+        raise SourceError(path, f"EDF header truncated: {len(head)} of 256 bytes")
+    version = head[:8]
+    if version not in (b"0       ", b"\xffBIOSEMI"):
+        raise SourceError(path, f"not an EDF/BDF file: version field is {version!r}")
+    try:
+        n_signals = int(head[252:256].decode("ascii").strip())
+        header_bytes = int(head[184:192].decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        raise SourceError(path, "EDF header has a malformed signal count or header size") from None
+    if n_signals <= 0 or n_signals > 4096:
+        raise SourceError(path, f"EDF header claims {n_signals} signals (expected 1..4096)")
+    if header_bytes != 256 * (n_signals + 1):
+        raise SourceError(
+            path,
+            f"EDF header size field says {header_bytes} bytes, "
+            f"{n_signals} signals need {256 * (n_signals + 1)}",
+        )
+
+
+def _open(path: str) -> Any:
+    import pyedflib
+
+    try:
+        return pyedflib.EdfReader(path)
+    except OSError as exc:
+        raise SourceError(path, f"pyedflib cannot open it: {_edf_message(exc)}") from exc
+    except Exception as exc:
+        raise SourceError(path, f"cannot read EDF header: {exc}") from exc
+
+
+def _edf_message(exc: Exception) -> str:
+    text = str(exc).strip().replace("\n", " ")
+    if "filesize" in text.lower() or "file size" in text.lower():
+        return f"{text} (data records fewer than the header claims: the file is truncated)"
+    return text
+
+
+def _signal(path: str, f: Any, i: int, default_unit: str) -> Signal:
+    label = f.getLabel(i).strip()
+    sfreq = float(f.getSampleFrequency(i))
+    check_sfreq(path, sfreq)
+    unit = f.getPhysicalDimension(i).strip()
+    factor = unit_to_uv(unit)
+    if factor is None:
+        factor = unit_to_uv(default_unit) or 1.0
+    pmin, pmax = f.getPhysicalMinimum(i), f.getPhysicalMaximum(i)
+    dmin, dmax = f.getDigitalMinimum(i), f.getDigitalMaximum(i)
+    if dmax == dmin:
+        raise SourceError(path, f"signal {label!r}: digital minimum equals maximum ({dmin})")
+    resolution = abs(pmax - pmin) / (dmax - dmin) * factor
+    return Signal(
+        label=label,
+        sfreq=sfreq,
+        n_times=int(f.getNSamples()[i]),
+        unit=unit,
+        to_uv=float(factor),
+        resolution=float(resolution),
+    )
+
+
+def _calibration(f: Any, i: int) -> tuple[float, float]:
+    pmin, pmax = f.getPhysicalMinimum(i), f.getPhysicalMaximum(i)
+    dmin, dmax = f.getDigitalMinimum(i), f.getDigitalMaximum(i)
+    gain = (pmax - pmin) / (dmax - dmin)
+    return gain, pmax - gain * dmax
+
+
+def _annotations(f: Any) -> tuple[Annotation, ...]:
+    try:
+        onsets, durations, texts = f.readAnnotations()
+    except Exception:  # a broken annotation channel does not stop the EEG
+        return ()
+    out = []
+    for onset, duration, text in zip(onsets, durations, texts):
+        dur = float(duration) if float(duration) > 0 else 0.0
+        out.append(Annotation(float(onset), dur, str(text).strip()))
+    return tuple(out)
+
+
+def _meta(f: Any) -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    try:
+        pairs.append(("start", f.getStartdatetime().isoformat()))
+    except Exception:
+        pass
+    for key, getter in (
+        ("patient", "getPatientCode"),
+        ("patient_name", "getPatientName"),
+        ("patient_additional", "getPatientAdditional"),
+        ("equipment", "getEquipment"),
+        ("recording_additional", "getRecordingAdditional"),
+    ):
+        try:
+            value = str(getattr(f, getter)()).strip()
+        except Exception:
+            continue
+        if value:
+            pairs.append((key, value))
+    return tuple(pairs)
+
+
+# A few open handles per process: a segment read does not re-parse the header.
+_CACHE: OrderedDict[str, Any] = OrderedDict()
+_CACHE_SIZE = 4
+_LOCK = threading.Lock()
+
+
+def _cached(path: str) -> Any:
+    st = os.stat(path)
+    key = f"{path}\0{st.st_mtime_ns}\0{st.st_size}"  # a rewritten file is opened afresh
+    with _LOCK:
+        f = _CACHE.pop(key, None)
+        if f is None:
+            f = _open(path)
+        _CACHE[key] = f
+        while len(_CACHE) > _CACHE_SIZE:
+            _, old = _CACHE.popitem(last=False)
+            old.close()
+        return f
+
+
+def close_all() -> None:
+    """Close every cached file handle (tests, and before a file is rewritten)."""
+    with _LOCK:
+        while _CACHE:
+            _, f = _CACHE.popitem()
+            f.close()

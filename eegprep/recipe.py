@@ -1,0 +1,96 @@
+"""The preprocessing recipe: a frozen description, serialised into every store, with a hash.
+
+The hash covers everything that changes output samples, so that a store written under one recipe
+is never silently extended under another, and so that a re-run can tell what is current.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Literal
+
+from eegprep.errors import UsageError
+
+Mode = Literal["fast", "mne"]
+Encoding = Literal["float32", "float16"]
+
+RECIPE_VERSION = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recipe:
+    """How every recording is turned into store samples.
+
+    Attributes
+    ----------
+    sfreq : float
+        Output sampling rate in Hz. 200: LaBraM's patch is 200 samples = 1 s.
+    l_freq : float
+        High-pass edge in Hz (0.1, LaBraM's recipe).
+    h_freq : float
+        Low-pass edge in Hz (75, LaBraM's recipe).
+    notch : bool
+        Notch the recording's mains frequency (50 or 60 Hz, from the manifest). LaBraM notched
+        50 Hz everywhere, even on 60 Hz US data (their issue #67); we use the site's mains.
+    mode : {'fast', 'mne'}
+        ``fast``: streamed float32 pipeline (polyphase resampling with MNE's low-pass design, then
+        one zero-phase FIR for high-pass and notch at the output rate). ``mne``: MNE's own
+        functions in LaBraM's order on the whole recording in float64 (reference; more memory).
+        See docs/preprocessing.md for the design and the measured difference between the two.
+    encoding : {'float32', 'float16'}
+        Sample type in the store. float16 halves the size; its error is documented.
+    block_seconds : float
+        Output block length of the streamed pipeline, in seconds; bounds peak memory.
+    """
+
+    sfreq: float = 200.0
+    l_freq: float = 0.1
+    h_freq: float = 75.0
+    notch: bool = True
+    mode: Mode = "fast"
+    encoding: Encoding = "float32"
+    block_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("fast", "mne"):
+            raise UsageError(f"Invalid value for `mode`: allowed 'fast', 'mne'; got {self.mode!r}.")
+        if self.encoding not in ("float32", "float16"):
+            raise UsageError(
+                f"Invalid value for `encoding`: allowed 'float32', 'float16'; got {self.encoding!r}."
+            )
+        if not 0 < self.l_freq < self.h_freq < self.sfreq / 2:
+            raise UsageError(
+                f"band {self.l_freq}-{self.h_freq} Hz must satisfy 0 < l_freq < h_freq < "
+                f"sfreq/2 = {self.sfreq / 2} Hz"
+            )
+        if self.block_seconds < 10:
+            raise UsageError(f"block_seconds must be at least 10, got {self.block_seconds}")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["version"] = RECIPE_VERSION
+        d["filter_design"] = (
+            "low-pass: MNE firwin design (hamming, h_trans=min(max(h_freq/4, 2), fs_in/2-h_freq)) "
+            "applied inside polyphase resampling; high-pass and notch: MNE firwin designs at the "
+            "output rate, zero-phase, odd-reflection edge padding"
+            if self.mode == "fast"
+            else "MNE raw.filter(l_freq, h_freq), notch_filter(mains), resample(sfreq), float64"
+        )
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Recipe:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+    def hash(self) -> str:
+        """Hash of everything that changes output samples (not ``block_seconds``)."""
+        d = self.to_dict()
+        d.pop("block_seconds")
+        blob = json.dumps(d, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def with_(self, **changes: Any) -> Recipe:
+        return replace(self, **changes)
