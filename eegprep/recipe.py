@@ -57,8 +57,9 @@ class Recipe:
         if self.mode not in ("fast", "mne"):
             raise UsageError(f"Invalid value for `mode`: allowed 'fast', 'mne'; got {self.mode!r}.")
         if self.encoding not in ("float32", "float16"):
+            allowed = "'float32', 'float16'"
             raise UsageError(
-                f"Invalid value for `encoding`: allowed 'float32', 'float16'; got {self.encoding!r}."
+                f"Invalid value for `encoding`: allowed {allowed}; got {self.encoding!r}."
             )
         if not 0 < self.l_freq < self.h_freq < self.sfreq / 2:
             raise UsageError(
