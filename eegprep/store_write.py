@@ -1,0 +1,309 @@
+"""Writing eegprep stores: create, lock, stage a recording, commit it.
+
+A worker writes one recording's group (:func:`write_recording`) under a staging name; the
+driver commits it (:meth:`StoreWriter.commit`): on a local disk a rename moves the complete group
+into ``recordings/{corpus}/{name}``, then the index lists it. A killed ingest leaves at most an
+unlisted staging group, removed by the next run: a recording is complete and listed, or absent.
+
+Concurrency contract: one :class:`StoreWriter` per store at a time (a lock object refuses a
+second); :func:`write_recording` may run in any number of worker processes at once, each on
+its own staging name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+
+from eegprep import __version__
+from eegprep.channels import VOCABULARY
+from eegprep.errors import StoreFormatError, StoreLockedError
+from eegprep.recipe import Recipe
+from eegprep.store import FORMAT, FORMAT_VERSION, read_root_attrs
+from eegprep.store_fs import Location
+from eegprep.store_index import append, compact, read_index
+
+CHUNK_SECONDS = 60  # one chunk = all channels x 60 s: one read call serves many windows
+SHARD_CHUNKS = 10  # one shard object = 10 chunks (10 min): few files per recording
+STAGING = ("_eegprep", "staging")
+LOCK = ("_eegprep", "lock")
+
+
+def _group_json(attrs: dict[str, Any]) -> bytes:
+    meta = {"zarr_format": 3, "node_type": "group", "attributes": attrs}
+    return json.dumps(meta, indent=2, sort_keys=True).encode()
+
+
+def root_attrs(recipe: Recipe) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "sfreq": recipe.sfreq,
+        "unit": "uV",
+        "recipe": recipe.to_dict(),
+        "recipe_hash": recipe.hash(),
+        "vocabulary": list(VOCABULARY),
+        "eegprep_version": __version__,
+        "layout": {
+            "recordings": "recordings/{corpus}/{name}",
+            "index": "_eegprep/index/*.jsonl",
+            "chunk_seconds": CHUNK_SECONDS,
+            "shard_chunks": SHARD_CHUNKS,
+        },
+    }
+
+
+class StoreWriter:
+    """The single writer of a store during an ingest. Use as a context manager."""
+
+    def __init__(self, url: str | os.PathLike[str], recipe: Recipe) -> None:
+        self.loc = Location.parse(url)
+        self.recipe = recipe
+        self._locked = False
+
+    def __enter__(self) -> StoreWriter:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def open(self) -> None:
+        attrs = read_root_attrs(self.loc)
+        if attrs is None:
+            self._create()
+        elif attrs.get("recipe_hash") != self.recipe.hash():
+            raise StoreFormatError(
+                f"{self.loc.url}: written with recipe {attrs.get('recipe_hash')} "
+                f"({_describe(attrs.get('recipe', {}))}), this ingest uses {self.recipe.hash()} "
+                f"({_describe(self.recipe.to_dict())}): use the same options or a new --out"
+            )
+        self._lock()
+        for name in self.loc.list(*STAGING):  # what a killed run left: never listed, remove
+            self.loc.remove(*STAGING, name)
+
+    def _create(self) -> None:
+        loc = self.loc
+        if loc.local:
+            os.makedirs(loc.root, exist_ok=True)
+        loc.write_bytes(_group_json({}), "recordings", "zarr.json")
+        loc.write_bytes(
+            _group_json({"description": "eegprep bookkeeping"}), "_eegprep", "zarr.json"
+        )
+        loc.write_bytes(_group_json(root_attrs(self.recipe)), "zarr.json")
+
+    def _lock(self) -> None:
+        me = {"host": socket.gethostname(), "pid": os.getpid(), "since": time.time()}
+        if self.loc.exists(*LOCK):
+            other = json.loads(self.loc.read_bytes(*LOCK) or b"{}")
+            if not _is_stale(other):
+                since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(other.get("since", 0)))
+                raise StoreLockedError(
+                    f"{self.loc.url}: another ingest (pid {other.get('pid')} on "
+                    f"{other.get('host')}, since {since}) is writing this store; wait for it, "
+                    f"or delete {self.loc.path(*LOCK)} if that process is gone"
+                )
+        if self.loc.local:
+            path = self.loc.path(*LOCK)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if os.path.exists(path):
+                os.unlink(path)  # stale: its process is gone
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                raise StoreLockedError(
+                    f"{self.loc.url}: another ingest took the lock just now"
+                ) from None
+            with os.fdopen(fd, "w") as fh:
+                json.dump(me, fh)
+        else:
+            self.loc.write_bytes(json.dumps(me).encode(), *LOCK)
+        self._locked = True
+
+    def close(self) -> None:
+        if not self._locked:
+            return
+        compact(self.loc)
+        self.loc.remove(*LOCK)
+        self._locked = False
+
+    def existing(self) -> dict[str, dict[str, Any]]:
+        return read_index(self.loc)
+
+    def staging_path(self) -> str:
+        """A fresh staging location (relative to the store root) for one recording."""
+        return "/".join([*STAGING, uuid.uuid4().hex])
+
+    def final_path(self, group: str) -> str:
+        return group
+
+    def commit(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+        """Move staged groups into place and list them in the index, in one index segment.
+
+        ``items``: ``(staged path, index record)``; the record's ``group`` is the final path.
+        """
+        for staged, record in items:
+            final = record["group"]
+            corpus_group = final.rsplit("/", 1)[0]
+            if not self.loc.exists(corpus_group, "zarr.json"):
+                self.loc.write_bytes(_group_json({}), corpus_group, "zarr.json")
+            if staged != final:
+                self.loc.remove(final)  # an unlisted leftover, or the outdated version
+                if self.loc.local:
+                    os.replace(self.loc.path(staged), self.loc.path(final))
+                else:
+                    self.loc.fs.mv(self.loc.path(staged), self.loc.path(final), recursive=True)
+        append(self.loc, [record for _, record in items])
+
+    def remove(self, ids: Iterable[str], groups: Iterable[str]) -> None:
+        append(self.loc, [{"id": rid, "deleted": True} for rid in ids])
+        for g in groups:
+            self.loc.remove(g)
+
+    def save_report(self, report: dict[str, Any]) -> str:
+        name = time.strftime("ingest-%Y%m%dT%H%M%S", time.gmtime()) + f"-{os.getpid()}.json"
+        self.loc.write_bytes(json.dumps(report, indent=2).encode(), "_eegprep", "reports", name)
+        return self.loc.path("_eegprep", "reports", name)
+
+
+def _describe(recipe: dict[str, Any]) -> str:
+    keys = ("l_freq", "h_freq", "sfreq", "mode", "encoding")
+    return ", ".join(f"{k}={recipe.get(k)}" for k in keys)
+
+
+def _is_stale(lock: dict[str, Any]) -> bool:
+    """A lock held by a process on this host that no longer runs."""
+    if lock.get("host") != socket.gethostname():
+        return False
+    pid = int(lock.get("pid", 0))
+    if pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _codec(encoding: str) -> list[Any]:
+    from zarr.codecs import BloscCodec
+
+    return [BloscCodec(cname="zstd", clevel=5, shuffle="bitshuffle")]
+
+
+def write_recording(
+    url: str,
+    path: str,
+    *,
+    attrs: dict[str, Any],
+    channels: list[str],
+    n_samples: int,
+    blocks: Iterator[np.ndarray],
+    sfreq: float,
+    encoding: str = "float32",
+    targets: dict[str, np.ndarray] | None = None,
+) -> dict[str, Any]:
+    """Write one recording group at ``path`` (relative to the store root) from output blocks.
+
+    Parameters
+    ----------
+    blocks : iterator of ndarray, shape (n_channels, n)
+        float32 microvolts at ``sfreq``, in order, ``n_samples`` in all.
+    targets : dict of str to ndarray, optional
+        Other time series at ``sfreq`` (``(n_targets, n_samples)``), stored beside ``data``.
+
+    Returns
+    -------
+    dict
+        Per-channel statistics over the written samples: ``rms`` (uV), ``n_nonfinite``.
+    """
+    import zarr
+
+    loc = Location.parse(url)
+    root = zarr.open_group(loc.zarr_store(path), mode="w", attributes=attrs)
+    n_ch = len(channels)
+    chunk = int(CHUNK_SECONDS * sfreq)
+    shard = chunk * SHARD_CHUNKS
+    dtype = np.float16 if encoding == "float16" else np.float32
+    data = root.create_array(
+        "data",
+        shape=(n_ch, n_samples),
+        chunks=(n_ch, chunk),
+        shards=(n_ch, shard),
+        dtype=dtype,
+        compressors=_codec(encoding),
+        dimension_names=("channel", "time"),
+        fill_value=0,
+        attributes={"units": "uV", "sampling_rate": sfreq},
+    )
+    ch = root.create_array("channel", shape=(n_ch,), dtype=str, dimension_names=("channel",))
+    ch[:] = np.array(channels, dtype=object)
+    _write_time(root, n_samples, sfreq, chunk, shard)
+    stats = _write_blocks(data, blocks, n_ch, n_samples, shard, dtype)
+    for name, values in (targets or {}).items():
+        arr = root.create_array(
+            name,
+            shape=values.shape,
+            chunks=(values.shape[0], chunk),
+            dtype=np.float32,
+            compressors=_codec("float32"),
+            dimension_names=(f"{name}_channel", "time"),
+        )
+        arr[...] = values.astype(np.float32)
+    return stats
+
+
+def _write_time(root: Any, n_samples: int, sfreq: float, chunk: int, shard: int) -> None:
+    t = root.create_array(
+        "time",
+        shape=(n_samples,),
+        chunks=(chunk,),
+        shards=(shard,),
+        dtype=np.int32,
+        compressors=_codec("float32"),
+        dimension_names=("time",),
+        # CF conventions: xarray decodes sample numbers to seconds
+        attributes={"units": "s", "scale_factor": 1.0 / sfreq, "long_name": "time"},
+    )
+    for s0 in range(0, n_samples, shard):
+        s1 = min(n_samples, s0 + shard)
+        t[s0:s1] = np.arange(s0, s1, dtype=np.int32)
+
+
+def _write_blocks(
+    data: Any, blocks: Iterator[np.ndarray], n_ch: int, n_samples: int, shard: int, dtype: Any
+) -> dict[str, Any]:
+    """Gather blocks into whole shards and write each shard once (no read-modify-write)."""
+    buf = np.empty((n_ch, min(shard, max(n_samples, 1))), dtype=np.float32)
+    filled = 0
+    written = 0
+    sumsq = np.zeros(n_ch, dtype=np.float64)
+    nonfinite = np.zeros(n_ch, dtype=np.int64)
+    for block in blocks:
+        pos = 0
+        while pos < block.shape[1]:
+            take = min(block.shape[1] - pos, buf.shape[1] - filled)
+            buf[:, filled : filled + take] = block[:, pos : pos + take]
+            filled += take
+            pos += take
+            if filled == buf.shape[1] or written + filled == n_samples:
+                part = buf[:, :filled]
+                finite = np.isfinite(part)
+                nonfinite += (~finite).sum(axis=1)
+                sumsq += np.square(np.where(finite, part, 0), dtype=np.float64).sum(axis=1)
+                data[:, written : written + filled] = part.astype(dtype, copy=False)
+                written += filled
+                filled = 0
+    if written != n_samples:
+        raise RuntimeError(f"wrote {written} samples, expected {n_samples}")
+    rms = np.sqrt(sumsq / max(n_samples, 1))
+    return {"rms": [round(float(v), 4) for v in rms], "n_nonfinite": nonfinite.tolist()}
