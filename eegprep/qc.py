@@ -1,0 +1,121 @@
+"""Quality checks on one recording: line noise, flat and clipped channels, amplitude scale.
+
+Checks run on the first minutes of the source (before filtering) and on the per-channel RMS of
+the stored output. They flag; they do not change data. A recording whose amplitude says the
+units are wrong (volts labelled as microvolts, say) is refused with a clear message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import signal as sps
+
+FLAT_RMS_UV = 0.1  # output RMS below this: a flat (disconnected or constant) channel
+CLIP_FRACTION = 0.01  # share of samples pinned at the channel's extreme: clipped
+MIN_MEDIAN_RMS_UV = 0.05  # below: almost surely volts or millivolts stored as microvolts
+MAX_MEDIAN_RMS_UV = 20_000.0  # above: almost surely a unit mix-up the other way
+LINE_PEAK_DB = 6.0  # a peak this far above its neighbourhood counts as line noise
+
+
+def line_noise_db(x: np.ndarray, sfreq: float) -> dict[str, float]:
+    """Height (dB) of the 50 Hz and 60 Hz peaks above their neighbourhood, median over channels.
+
+    ``x``: (n_channels, n_times) microvolts at the source rate. Frequencies at or above the
+    Nyquist rate are left out.
+    """
+    out: dict[str, float] = {}
+    n = x.shape[1]
+    if n < int(4 * sfreq):
+        return out
+    f, p = sps.welch(x, fs=sfreq, nperseg=int(2 * sfreq), axis=-1)
+    p = np.median(p, axis=0)
+    for mains in (50.0, 60.0):
+        if mains + 6 >= sfreq / 2:
+            continue
+        peak = p[(f >= mains - 0.6) & (f <= mains + 0.6)].max()
+        ring = (np.abs(f - mains) >= 2) & (np.abs(f - mains) <= 5)
+        base = np.median(p[ring])
+        if base > 0 and peak > 0:
+            out[str(int(mains))] = round(float(10 * np.log10(peak / base)), 2)
+    return out
+
+
+def check_mains(line_db: dict[str, float], mains: float) -> str | None:
+    """A warning when the spectrum shows the other mains frequency, not the manifest's."""
+    ours = line_db.get(str(int(mains)))
+    other_f = "60" if int(mains) == 50 else "50"
+    other = line_db.get(other_f)
+    if other is None or ours is None:
+        return None
+    if other >= LINE_PEAK_DB and other > ours + 3:
+        return (
+            f"line noise peaks at {other_f} Hz ({other:.1f} dB) but the manifest says "
+            f"{int(mains)} Hz ({ours:.1f} dB): check the corpus's mains frequency"
+        )
+    return None
+
+
+def clipped_channels(x: np.ndarray, labels: list[str]) -> list[str]:
+    """Channels with more than :data:`CLIP_FRACTION` of samples pinned at their min or max."""
+    out = []
+    for row, label in zip(x, labels):
+        if row.size == 0:
+            continue
+        lo, hi = row.min(), row.max()
+        if hi == lo:
+            continue
+        pinned = np.count_nonzero(row == hi) + np.count_nonzero(row == lo)
+        if pinned / row.size > CLIP_FRACTION:
+            out.append(label)
+    return out
+
+
+def summarize(
+    rms: list[float],
+    head_labels: list[str],
+    labels: list[str],
+    head: np.ndarray | None,
+    sfreq_in: float,
+    mains: float,
+) -> tuple[dict[str, Any], list[str]]:
+    """QC flags for the index and warnings for the report.
+
+    ``rms``: output RMS per stored channel (``labels``); ``head``: the first minutes of the
+    source, ``(len(head_labels), n)`` microvolts at ``sfreq_in``.
+    """
+    warnings: list[str] = []
+    flat = [lab for lab, r in zip(labels, rms) if r < FLAT_RMS_UV]
+    qc: dict[str, Any] = {
+        "flat_channels": flat,
+        "median_rms_uv": round(float(np.median(rms)), 3) if rms else 0.0,
+    }
+    if head is not None:
+        line_db = line_noise_db(head, sfreq_in)
+        qc["line_noise_db"] = line_db
+        qc["clipped_channels"] = clipped_channels(head, head_labels)
+        msg = check_mains(line_db, mains)
+        if msg:
+            warnings.append(msg)
+    if flat:
+        warnings.append(f"flat channels: {', '.join(flat)}")
+    if qc.get("clipped_channels"):
+        warnings.append(f"clipped channels: {', '.join(qc['clipped_channels'])}")
+    return qc, warnings
+
+
+def unit_problem(median_rms_uv: float) -> str | None:
+    """A one-line reason to refuse a recording whose amplitude betrays wrong units."""
+    if median_rms_uv < MIN_MEDIAN_RMS_UV:
+        return (
+            f"median channel RMS is {median_rms_uv:.3g} uV after filtering, far below any EEG: "
+            "the samples are probably in volts or millivolts while the file says microvolts; "
+            "fix the unit (manifest `unit`, or the file's physical dimension)"
+        )
+    if median_rms_uv > MAX_MEDIAN_RMS_UV:
+        return (
+            f"median channel RMS is {median_rms_uv:.3g} uV after filtering, far above any EEG: "
+            "the samples are probably in nanovolts or unscaled counts; fix the unit or scale"
+        )
+    return None

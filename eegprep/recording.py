@@ -1,0 +1,309 @@
+"""Ingest one recording: read, map channels, preprocess, check, write a staged group.
+
+This is the body of one dask task. It is a pure function of its :class:`Task` (picklable) and
+returns a :class:`TaskResult`; every failure that concerns the source becomes a one-line error
+in the result, never an exception that stops the rest of the corpus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eegprep import preprocess, qc
+from eegprep.channels import ChannelMapping, map_channels
+from eegprep.discover import SourceItem
+from eegprep.errors import EegprepError, SourceError
+from eegprep.manifest import Manifest
+from eegprep.readers import get_reader
+from eegprep.readers.base import Header, Reader
+from eegprep.recipe import Recipe
+from eegprep.sidecars import SIDECAR_PARSERS, SidecarResult
+from eegprep.store_write import write_recording
+
+HEAD_SECONDS = 120.0  # source span used for line-noise and clipping checks
+
+RateGroup = tuple[float, list[int], int]
+"""Channels of one sampling rate: ``(sfreq Hz, positions in the mapping, n_times)``."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """Everything one worker needs to ingest one recording."""
+
+    manifest: Manifest
+    root: str
+    item: SourceItem
+    store_url: str
+    staging: str
+    recipe: Recipe
+    source_stat: tuple[int, int]  # (size bytes, mtime ns)
+
+    @property
+    def rid(self) -> str:
+        return f"{self.manifest.name}/{self.item.name}"
+
+    @property
+    def group(self) -> str:
+        return f"recordings/{self.manifest.name}/{self.item.name}"
+
+
+@dataclass
+class TaskResult:
+    relpath: str
+    rid: str
+    staging: str
+    record: dict[str, Any] | None = None
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.record is not None
+
+
+def run_task(task: Task) -> TaskResult:
+    """Ingest one recording into its staging group; never raises for a bad source."""
+    t0 = time.perf_counter()
+    res = TaskResult(task.item.relpath, task.rid, task.staging)
+    path = str(Path(task.root) / task.item.relpath)
+    try:
+        res.record, res.warnings = _ingest(task, path)
+    except SourceError as exc:
+        res.error = f"{task.item.relpath}: {exc.problem}"
+    except EegprepError as exc:
+        res.error = f"{task.item.relpath}: {exc}"
+    except MemoryError:
+        res.error = f"{task.item.relpath}: out of memory while processing"
+    except Exception as exc:  # a bug or an unforeseen file: report it, keep the corpus going
+        res.error = f"{task.item.relpath}: internal error {type(exc).__name__}: {exc}"
+        res.detail = traceback.format_exc()
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def _ingest(task: Task, path: str) -> tuple[dict[str, Any], list[str]]:
+    m = task.manifest
+    reader = get_reader(m.reader)
+    options = dict(m.reader_options)
+    if m.reader == "edf":
+        options.setdefault("default_unit", m.unit)
+    header = reader.read_header(path, part=task.item.part, **options)
+    mapping = map_channels(
+        header.labels, rename=dict(m.rename), exclude=m.exclude_channels, on_unknown="ignore"
+    )
+    if mapping.n_channels == 0:
+        labels = ", ".join(header.labels[:12]) + (" ..." if len(header.labels) > 12 else "")
+        raise SourceError(path, f"no EEG channel in the vocabulary among: {labels}")
+    warnings = _mapping_warnings(mapping, m.on_unknown, path)
+    groups = _rate_groups(header, mapping)
+    sidecar = _sidecar(task, path, header)
+    warnings += sidecar.problems
+    names = [mapping.names[i] for g in groups for i in g[1]]
+    index = [mapping.indices[i] for g in groups for i in g[1]]
+    n_out = min(preprocess.output_length(g[2], g[0], task.recipe.sfreq) for g in groups)
+    if n_out < task.recipe.sfreq:
+        raise SourceError(path, f"recording too short: {header.duration:.2f} s, need at least 1 s")
+    head = _read_head(reader, header, mapping, groups[0])
+    record = _record(task, header, names, index, n_out, sidecar, mapping)
+    blocks = _blocks(reader, header, mapping, groups, n_out, task)
+    stats = write_recording(
+        task.store_url,
+        task.staging,
+        attrs=record,
+        channels=names,
+        n_samples=n_out,
+        blocks=blocks,
+        sfreq=task.recipe.sfreq,
+        encoding=task.recipe.encoding,
+        targets=_targets(sidecar, n_out, task.recipe.sfreq),
+    )
+    first = [mapping.names[i] for i in groups[0][1]]
+    flags, more = qc.summarize(stats["rms"], first, names, head, groups[0][0], m.mains)
+    if any(stats["n_nonfinite"]):
+        bad = [n for n, k in zip(names, stats["n_nonfinite"]) if k]
+        raise SourceError(path, f"non-finite samples (NaN/inf) in channels {', '.join(bad)}")
+    if len(flags["flat_channels"]) == len(names):
+        raise SourceError(path, "every EEG channel is flat (constant): nothing to learn from")
+    problem = qc.unit_problem(flags["median_rms_uv"])
+    if problem:
+        raise SourceError(path, problem)
+    record["qc"] = {**flags, "rms_uv": stats["rms"]}
+    _store_attrs(task, record)
+    return record, warnings + more
+
+
+def _mapping_warnings(mapping: ChannelMapping, on_unknown: str, path: str) -> list[str]:
+    unknown = mapping.unknown()
+    if not unknown or on_unknown == "ignore":
+        return []
+    msg = f"channels not in the vocabulary, dropped: {', '.join(unknown)}"
+    if on_unknown == "raise":
+        raise SourceError(path, msg)
+    return [msg]
+
+
+def _rate_groups(header: Header, mapping: ChannelMapping) -> list[RateGroup]:
+    """EEG channels grouped by sampling rate: ``(sfreq, mapping positions, n_times)``,
+    the group with the most channels first."""
+    by_rate: dict[float, list[int]] = {}
+    for pos, src in enumerate(mapping.source_indices):
+        by_rate.setdefault(header.signals[src].sfreq, []).append(pos)
+    groups = []
+    for sfreq, positions in by_rate.items():
+        n_times = min(header.signals[mapping.source_indices[p]].n_times for p in positions)
+        groups.append((sfreq, positions, n_times))
+    groups.sort(key=lambda g: (-len(g[1]), g[0]))
+    return groups
+
+
+def _picks(mapping: ChannelMapping, positions: list[int]) -> list[int]:
+    return [mapping.source_indices[p] for p in positions]
+
+
+def _read_head(
+    reader: type[Reader], header: Header, mapping: ChannelMapping, group: RateGroup
+) -> np.ndarray:
+    """The first :data:`HEAD_SECONDS` of one rate group, for QC (line noise, clipping)."""
+    sfreq, positions, n_times = group
+    stop = min(n_times, int(HEAD_SECONDS * sfreq))
+    return reader.read_segment(header, _picks(mapping, positions), 0, stop)
+
+
+def _blocks(
+    reader: type[Reader],
+    header: Header,
+    mapping: ChannelMapping,
+    groups: list[RateGroup],
+    n_out: int,
+    task: Task,
+) -> Iterator[np.ndarray]:
+    """Output blocks of every rate group, stacked in group order, cut to ``n_out`` samples."""
+    streams = []
+    for sfreq, positions, n_times in groups:
+        picks = _picks(mapping, positions)
+
+        def read(a: int, b: int, picks: list[int] = picks) -> np.ndarray:
+            return reader.read_segment(header, picks, a, b)
+
+        streams.append(preprocess.stream(read, n_times, sfreq, task.manifest.mains, task.recipe))
+    done = 0
+    while done < n_out:
+        parts = [next(s) for s in streams]
+        k = min(min(p.shape[1] for p in parts), n_out - done)
+        yield np.concatenate([p[:, :k] for p in parts], axis=0)
+        done += k
+
+
+def _sidecar(task: Task, path: str, header: Header) -> SidecarResult:
+    m = task.manifest
+    if not m.sidecar_parser:
+        return SidecarResult()
+    base = os.path.splitext(path)[0]
+    found = [base + s for s in m.sidecar_suffixes if os.path.exists(base + s)]
+    if not found and m.sidecar_required:
+        wanted = " or ".join(os.path.basename(base + s) for s in m.sidecar_suffixes)
+        raise SourceError(path, f"missing sidecar {wanted}: labels and events come from it")
+    if not found:
+        return SidecarResult()
+    parser = SIDECAR_PARSERS[m.sidecar_parser]
+    return parser(found, header, dict(m.sidecar_options))
+
+
+def _targets(sidecar: SidecarResult, n_out: int, sfreq: float) -> dict[str, np.ndarray]:
+    out = {}
+    for name, (values, rate) in sidecar.targets.items():
+        resampled = values if rate == sfreq else _resample_target(values, rate, sfreq)
+        fixed = np.zeros((resampled.shape[0], n_out), dtype=np.float32)
+        k = min(n_out, resampled.shape[1])
+        fixed[:, :k] = resampled[:, :k]
+        out[name] = fixed
+    return out
+
+
+def _resample_target(values: np.ndarray, rate: float, sfreq: float) -> np.ndarray:
+    n = values.shape[1]
+    t_src = np.arange(n) / rate
+    t_out = np.arange(int(round(n * sfreq / rate))) / sfreq
+    return np.stack([np.interp(t_out, t_src, row) for row in values]).astype(np.float32)
+
+
+def _record(
+    task: Task,
+    header: Header,
+    names: list[str],
+    index: list[int],
+    n_out: int,
+    sidecar: SidecarResult,
+    mapping: ChannelMapping,
+) -> dict[str, Any]:
+    m = task.manifest
+    fields = task.item.field_dict()
+    fields["part"] = task.item.part or ""
+    labels = {r.name: r.value(fields) for r in m.labels}
+    labels = {k: v for k, v in labels.items() if v is not None}
+    labels.update(sidecar.labels)
+    events = [
+        [float(a.onset), float(a.duration), a.description, a.channel] for a in header.annotations
+    ]
+    events += [list(e) for e in sidecar.events]
+    size, mtime = task.source_stat
+    rates = sorted({header.signals[i].sfreq for i in mapping.source_indices})
+    return {
+        "id": task.rid,
+        "group": task.group,
+        "corpus": m.name,
+        "name": task.item.name,
+        "subject": m.subject.format(**fields) if m.subject else "",
+        "session": m.session.format(**fields) if m.session else "",
+        "split": m.split.format(**fields) if m.split else "",
+        "subject_key": m.subject_key.format(**fields) if m.subject_key else "",
+        "channels": names,
+        "channel_index": index,
+        "n_samples": n_out,
+        "sfreq": task.recipe.sfreq,
+        "labels": labels,
+        "events": sorted(events, key=lambda e: (e[0], e[1], str(e[2]), str(e[3]))),
+        "source": task.item.relpath,
+        "part": task.item.part,
+        "source_size": size,
+        "source_mtime_ns": mtime,
+        "source_sha256": _sha256(os.path.join(task.root, task.item.relpath)),
+        "orig_sfreq": rates[0] if len(rates) == 1 else rates,
+        "orig_duration_s": round(float(header.duration), 6),
+        "mains_hz": m.mains,
+        "recipe_hash": task.recipe.hash(),
+        "dropped_channels": [list(d) for d in mapping.dropped],
+        "targets": sorted(sidecar.targets),
+        "manifest_hash": m.hash(),
+    }
+
+
+def _store_attrs(task: Task, record: dict[str, Any]) -> None:
+    """Rewrite the staged group's attributes with the final record (QC included)."""
+    import json
+
+    from eegprep.store_fs import Location
+
+    loc = Location.parse(task.store_url)
+    meta = json.loads(loc.read_bytes(task.staging, "zarr.json"))
+    meta["attributes"] = record
+    loc.write_bytes(json.dumps(meta, indent=2, sort_keys=True).encode(), task.staging, "zarr.json")
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
