@@ -31,7 +31,7 @@ from eegprep.store_fs import Location
 from eegprep.store_index import append, compact, read_index
 
 CHUNK_SECONDS = 60  # one chunk = all channels x 60 s: one read call serves many windows
-SHARD_CHUNKS = 10  # one shard object = 10 chunks (10 min): few files per recording
+SHARD_CHUNKS = 30  # one shard object = 30 chunks (30 min): few files per recording
 STAGING = ("_eegprep", "staging")
 LOCK = ("_eegprep", "lock")
 
@@ -263,6 +263,7 @@ def write_recording(
 
 
 def _write_time(root: Any, n_samples: int, sfreq: float, chunk: int, shard: int) -> None:
+    shard = max(chunk, -(-n_samples // chunk) * chunk)  # the whole axis in one object
     t = root.create_array(
         "time",
         shape=(n_samples,),

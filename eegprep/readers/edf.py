@@ -53,14 +53,11 @@ class EdfReader(Reader):
             raise SourceError(path, f"unknown edf reader option(s): {', '.join(sorted(unknown))}")
         default_unit = str(options.get("default_unit", "uV"))
         _check_signature(path)
-        f = _open(path)
-        try:
-            signals = tuple(_signal(path, f, i, default_unit) for i in range(f.signals_in_file))
-            duration = float(f.file_duration)
-            annotations = _annotations(f)
-            meta = _meta(f)
-        finally:
-            f.close()
+        f = _cached(path)
+        signals = tuple(_signal(path, f, i, default_unit) for i in range(f.signals_in_file))
+        duration = float(f.file_duration)
+        annotations = _annotations(f)
+        meta = _meta(f)
         return Header(
             path=path,
             reader=cls.name,
@@ -207,22 +204,25 @@ def _meta(f: Any) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-# A few open handles per process: a segment read does not re-parse the header.
-_CACHE: OrderedDict[str, Any] = OrderedDict()
+# A few open handles per process: a segment read does not re-parse the header. pyedflib
+# refuses to open a file twice in one process, so every open goes through this cache.
+_CACHE: OrderedDict[str, tuple[tuple[int, int], Any]] = OrderedDict()
 _CACHE_SIZE = 4
 _LOCK = threading.Lock()
 
 
 def _cached(path: str) -> Any:
     st = os.stat(path)
-    key = f"{path}\0{st.st_mtime_ns}\0{st.st_size}"  # a rewritten file is opened afresh
+    stamp = (st.st_mtime_ns, st.st_size)  # a rewritten file is opened afresh
     with _LOCK:
-        f = _CACHE.pop(key, None)
-        if f is None:
-            f = _open(path)
-        _CACHE[key] = f
+        entry = _CACHE.pop(path, None)
+        if entry is not None and entry[0] != stamp:
+            entry[1].close()
+            entry = None
+        f = entry[1] if entry is not None else _open(path)
+        _CACHE[path] = (stamp, f)
         while len(_CACHE) > _CACHE_SIZE:
-            _, old = _CACHE.popitem(last=False)
+            _, (_, old) = _CACHE.popitem(last=False)
             old.close()
         return f
 
@@ -231,5 +231,5 @@ def close_all() -> None:
     """Close every cached file handle (tests, and before a file is rewritten)."""
     with _LOCK:
         while _CACHE:
-            _, f = _CACHE.popitem()
+            _, (_, f) = _CACHE.popitem()
             f.close()

@@ -1,0 +1,71 @@
+"""Shared fixtures: small corpora written in their real on-disk layouts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+TUH_AR = ["FP1", "FP2", "F3", "F4", "C3", "C4", "P3", "P4", "O1", "O2", "F7", "F8",
+          "T3", "T4", "T5", "T6", "A1", "A2", "FZ", "CZ", "PZ"]  # fmt: skip
+
+
+def write_tuh_edf(
+    path: Path,
+    *,
+    sfreq: float,
+    seconds: int,
+    montage: str = "01_tcp_ar",
+    extra: tuple[str, ...] = ("EEG EKG1-REF", "PHOTIC-REF", "IBI", "BURSTS", "EEG 26-REF"),
+    seed: int = 0,
+    line_hz: float = 60.0,
+) -> list[str]:
+    """Write a TUH-style EDF with pyedflib (not with project code). Returns the labels."""
+    import pyedflib
+
+    rng = np.random.default_rng(seed)
+    suffix = "-LE" if "le" in montage else "-REF"
+    sites = [s for s in TUH_AR if not (montage.endswith("_a") and s in ("A1", "A2"))]
+    if "le" in montage:
+        sites.append("OZ")
+    labels = [f"EEG {s}{suffix}" for s in sites] + list(extra)
+    signals, headers = [], []
+    for i, label in enumerate(labels):
+        rate = 1 if label in ("IBI", "BURSTS", "SUPPR") else sfreq
+        n = int(rate * seconds)
+        t = np.arange(n) / rate
+        x = (
+            15 * np.sin(2 * np.pi * (9 + 0.1 * i) * t)
+            + 8 * np.sin(2 * np.pi * line_hz * t)
+            + 10 * rng.standard_normal(n)
+            + 40
+        )
+        signals.append(x)
+        headers.append(
+            {
+                "label": label,
+                "dimension": "uV",
+                "sample_frequency": rate,
+                "physical_max": 1000.0,
+                "physical_min": -1000.0,
+                "digital_max": 32767,
+                "digital_min": -32768,
+            }  # fmt: skip
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pyedflib.highlevel.write_edf(str(path), signals, headers, file_type=pyedflib.FILETYPE_EDF)
+    return labels
+
+
+@pytest.fixture
+def tuh_corpus(tmp_path: Path) -> Path:
+    """A TUEG-layout corpus: 3 recordings in 3 montages and both session-folder forms."""
+    root = tmp_path / "tuh_eeg"
+    write_tuh_edf(root / "edf/000/aaaaaaaa/s001_2015_12_30/01_tcp_ar/aaaaaaaa_s001_t000.edf",
+                  sfreq=250, seconds=40, seed=1)  # fmt: skip
+    write_tuh_edf(root / "edf/000/aaaaaaab/s002_2015/02_tcp_le/aaaaaaab_s002_t001.edf",
+                  sfreq=256, seconds=30, montage="02_tcp_le", seed=2)  # fmt: skip
+    write_tuh_edf(root / "edf/001/aaaaaaac/s001_2016_01_02/03_tcp_ar_a/aaaaaaac_s001_t000.edf",
+                  sfreq=512, seconds=25, montage="03_tcp_ar_a", seed=3)  # fmt: skip
+    return root

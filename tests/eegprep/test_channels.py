@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import pytest
+
+from eegprep.channels import (
+    N_ADDRESSABLE,
+    VOCABULARY,
+    classify_channel,
+    map_channels,
+    normalize_label,
+    vocabulary_index,
+)
+from eegprep.errors import UsageError
+
+
+def test_vocabulary_is_labrams_order() -> None:
+    assert len(VOCABULARY) == 136
+    assert len(set(VOCABULARY)) == 136
+    assert VOCABULARY[:3] == ("FP1", "FPZ", "FP2")
+    assert VOCABULARY[88:92] == ("T3", "T5", "T4", "T6")
+    assert VOCABULARY[120] == "FP1-F7" and VOCABULARY[-1] == "P4-O2"
+    assert N_ADDRESSABLE == 128 and VOCABULARY[127] == "P8-O2"
+
+
+@pytest.mark.parametrize(
+    ("label", "name"),
+    [
+        ("EEG FP1-REF", "FP1"), ("EEG FP1-LE", "FP1"), ("EEG Fp1", "FP1"), ("Fp1.", "FP1"),
+        ("FP1", "FP1"), ("Fp1-Ref", "FP1"), ("Fc5.", "FC5"), ("Cz..", "CZ"), ("T10.", "T10"),
+        ("EEG T3-REF", "T3"), ("EEG OZ-LE", "OZ"), ("Afz", "AFZ"), ("Iz..", "IZ"),
+        ("EEG A1-REF", "A1"), ("FP1-F7", "FP1-F7"), ("CFC7", "CFC7"), ("EEG Cp5", "CP5"),
+    ],
+)  # fmt: skip
+def test_spellings_map_to_the_vocabulary(label: str, name: str) -> None:
+    m = classify_channel(label)
+    assert m.kind == "eeg"
+    assert m.name == name
+    assert m.index == VOCABULARY.index(name)
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["EEG EKG1-REF", "ECG EKG-REF", "EKG EKG", "EEG ROC-REF", "EEG LOC-REF", "PHOTIC-REF",
+     "PHOTIC PH", "IBI", "BURSTS", "SUPPR", "EMG-REF", "EEG RESP1-REF", "RESP ABDOMEN-REF",
+     "PULSE RATE", "SPO2", "HR", "MK", "DC1-DC", "EDF Annotations", "VEO", "HEO", "Status",
+     "EEG SP1-REF", "EEG PG1-REF"],
+)  # fmt: skip
+def test_non_eeg_is_recognised(label: str) -> None:
+    assert classify_channel(label).kind == "non_eeg"
+
+
+@pytest.mark.parametrize("label", ["EEG 26-REF", "1", "2", "FOO", "EEG XYZ-REF"])
+def test_unknown_is_not_guessed(label: str) -> None:
+    m = classify_channel(label)
+    assert m.kind == "unknown" and m.index is None
+
+
+def test_old_and_new_names_stay_distinct() -> None:
+    assert classify_channel("T3").index != classify_channel("T7").index
+
+
+def test_map_channels_drops_and_reports() -> None:
+    labels = ["EEG FP1-REF", "EEG EKG1-REF", "EEG 26-REF", "EEG FP1-LE", "EEG CZ-REF"]
+    m = map_channels(labels)
+    assert m.names == ("FP1", "CZ")
+    assert m.source_indices == (0, 4)
+    reasons = dict(m.dropped)
+    assert reasons["EEG EKG1-REF"].startswith("non-EEG")
+    assert reasons["EEG 26-REF"].startswith("unknown")
+    assert "duplicate" in reasons["EEG FP1-LE"]
+    with pytest.raises(UsageError, match="26-REF"):
+        map_channels(labels, on_unknown="raise")
+    with pytest.warns(UserWarning, match="26-REF"):
+        map_channels(labels, on_unknown="warn")
+
+
+def test_map_channels_rename_and_exclude() -> None:
+    m = map_channels(["TP9", "Cz", "Pz"], rename={"TP9": ""}, exclude=["PZ"])
+    assert m.names == ("CZ",)
+    m = map_channels(["E1", "E2"], rename={"E1": "Fp1", "E2": "Fp2"})
+    assert m.names == ("FP1", "FP2")
+
+
+def test_bad_option_and_lookup_messages() -> None:
+    with pytest.raises(UsageError, match="allowed 'raise', 'warn', 'ignore'; got 'loud'"):
+        map_channels(["Cz"], on_unknown="loud")  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="Did you mean 'FP1'"):
+        vocabulary_index("FPP1")
+
+
+def test_normalize_label() -> None:
+    assert normalize_label("  EEG Fp1 - F7 ") == "FP1-F7"
+    assert normalize_label("EEG C3-AVG") == "C3"

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cli import eegprep_cli
+from eegprep import open_store
+from eegprep.channels import VOCABULARY
+from eegprep.errors import ConfigError
+from eegprep.ingest import IngestConfig, ingest
+
+SERIAL = IngestConfig(workers=0, progress=False)
+
+
+def test_tuh_corpus_ingests_to_the_contract(tuh_corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "s.zarr"
+    rep = ingest("tuh", src=tuh_corpus, out=out, config=SERIAL)
+    assert (rep.n_files, rep.n_ingested, rep.failed, rep.unmatched) == (3, 3, [], [])
+    s = open_store(out)
+    recs = {r.id: r for r in s.recordings}
+    a = recs["tuh/aaaaaaaa_s001_t000"]
+    assert a.subject == "aaaaaaaa" and a.session == "s001" and a.subject_key == "tuh:aaaaaaaa"
+    assert a.labels == {"montage": "01_tcp_ar"}
+    assert a.n_samples == 40 * 200 and a.sfreq == 200
+    assert a.channels[:2] == ("FP1", "FP2") and "T3" in a.channels and "A1" in a.channels
+    assert all(VOCABULARY[i] == n for n, i in zip(a.channels, a.channel_index))
+    le = recs["tuh/aaaaaaab_s002_t001"]
+    assert "OZ" in le.channels and le.n_samples == 30 * 200
+    ar_a = recs["tuh/aaaaaaac_s001_t000"]
+    assert "A1" not in ar_a.channels and ar_a.n_samples == 25 * 200
+    x = s.read(a.id)
+    assert x.shape == (21, 8000) and x.dtype == np.float32
+    # the 40 uV offset is gone (0.1 Hz high-pass), the 9 Hz rhythm is there
+    assert abs(float(np.median(x[:, 2000:-2000]))) < 2.0
+    assert 10 < float(np.std(x)) < 30
+    dropped = dict(tuple(d) for d in a.meta["dropped_channels"])
+    assert dropped["EEG 26-REF"].startswith("unknown") and dropped["IBI"].startswith("non-EEG")
+    assert a.meta["qc"]["line_noise_db"]["60"] > 6
+
+
+def test_rerun_writes_nothing(tuh_corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "s.zarr"
+    ingest("tuh", src=tuh_corpus, out=out, config=SERIAL)
+    before = {p: p.stat().st_mtime_ns for p in (out / "recordings").rglob("*") if p.is_file()}
+    rep = ingest("tuh", src=tuh_corpus, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.n_current) == (0, 3)
+    after = {p: p.stat().st_mtime_ns for p in (out / "recordings").rglob("*") if p.is_file()}
+    assert before == after
+    # a changed source is re-ingested
+    f = next(tuh_corpus.rglob("aaaaaaab_s002_t001.edf"))
+    os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    rep = ingest("tuh", src=tuh_corpus, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.n_current) == (1, 2), rep.failed
+
+
+def test_bad_files_are_reported_and_the_rest_ingests(tuh_corpus: Path, tmp_path: Path) -> None:
+    bad = tuh_corpus / "edf/002/aaaaaaad/s001_2015/01_tcp_ar/aaaaaaad_s001_t000.edf"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"not an edf at all" * 40)
+    empty = tuh_corpus / "edf/002/aaaaaaae/s001_2015/01_tcp_ar/aaaaaaae_s001_t000.edf"
+    empty.parent.mkdir(parents=True)
+    empty.write_bytes(b"")
+    stray = tuh_corpus / "edf/notes.edf"
+    stray.write_bytes(b"")
+    out = tmp_path / "s.zarr"
+    rep = ingest("tuh", src=tuh_corpus, out=out, config=SERIAL)
+    assert rep.n_ingested == 3 and rep.exit_code == 3
+    text = "\n".join(rep.failed)
+    assert "aaaaaaad_s001_t000.edf: not an EDF/BDF file" in text
+    assert "aaaaaaae_s001_t000.edf: file is empty" in text
+    assert rep.unmatched == ["edf/notes.edf: path matches no rule of tuh's path.pattern"]
+    assert len(open_store(out)) == 3
+    saved = open_store(out).reports()[-1]
+    assert saved["failed"] == rep.failed
+
+
+def test_root_one_level_up_or_down(tuh_corpus: Path, tmp_path: Path) -> None:
+    down = ingest("tuh", src=tuh_corpus / "edf", out=tmp_path / "a.zarr", config=SERIAL)
+    up = ingest("tuh", src=tuh_corpus.parent, out=tmp_path / "b.zarr", config=SERIAL)
+    assert down.n_ingested == up.n_ingested == 3
+
+
+def test_distributed_run_equals_serial(tuh_corpus: Path, tmp_path: Path) -> None:
+    ingest("tuh", src=tuh_corpus, out=tmp_path / "a.zarr", config=SERIAL)
+    rep = ingest("tuh", src=tuh_corpus, out=tmp_path / "b.zarr",
+                 config=IngestConfig(workers=2, progress=False))  # fmt: skip
+    assert rep.n_ingested == 3
+    a, b = open_store(tmp_path / "a.zarr"), open_store(tmp_path / "b.zarr")
+    for r in a.recordings:
+        np.testing.assert_array_equal(a.read(r.id), b.read(r.id))
+    idx_a = (tmp_path / "a.zarr/_eegprep/index").iterdir()
+    idx_b = (tmp_path / "b.zarr/_eegprep/index").iterdir()
+    assert [p.read_bytes() for p in idx_a] == [p.read_bytes() for p in idx_b]
+
+
+def test_matches_the_mne_path_on_a_real_layout_file(tmp_path: Path) -> None:
+    import mne
+
+    from tests.conftest import write_tuh_edf
+
+    root = tmp_path / "tuh"
+    rel = "edf/000/aaaaaaab/s002_2015/02_tcp_le/aaaaaaab_s002_t001.edf"
+    write_tuh_edf(root / rel, sfreq=256, seconds=120, montage="02_tcp_le", seed=5)
+    out = tmp_path / "s.zarr"
+    ingest("tuh", src=root, out=out, config=SERIAL)
+    s = open_store(out)
+    rec = s.recording("tuh/aaaaaaab_s002_t001")  # 256 Hz: MNE's resampling keeps time here
+    raw = mne.io.read_raw_edf(root / rel, preload=True, verbose="error")
+    raw.pick([f"EEG {c}-LE" for c in rec.channels])
+    raw.filter(0.1, 75.0, verbose="error")
+    raw.notch_filter(60.0, verbose="error")
+    raw.resample(200, verbose="error")
+    ref = raw.get_data(units="uV")
+    ours = s.read(rec.id)
+    assert ours.shape == ref.shape
+    inner = slice(2000, -2000)  # the first and last 10 s differ more: docs/preprocessing.md
+    err = np.sqrt(np.mean((ours[:, inner] - ref[:, inner]) ** 2)) / np.std(ref[:, inner])
+    assert err < 0.005
+
+
+def test_cli_ingest_stats_and_exit_codes(tuh_corpus: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = str(tmp_path / "s.zarr")
+    res = runner.invoke(eegprep_cli, ["ingest", "tuh", "--src", str(tuh_corpus), "--out", out,
+                                      "--workers", "0"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "3 ingested" in res.output
+    res = runner.invoke(eegprep_cli, ["stats", out, "--json"])
+    assert res.exit_code == 0 and '"recordings": 3' in res.output
+    res = runner.invoke(eegprep_cli, ["stats", out, "--plots", str(tmp_path / "plots")])
+    assert res.exit_code == 0
+    assert {p.name for p in (tmp_path / "plots").iterdir()} == {
+        "hours_per_corpus.png", "channel_coverage.png", "mean_spectrum.png"}  # fmt: skip
+    res = runner.invoke(eegprep_cli, ["ingest", "tuhh", "--out", out])
+    assert res.exit_code == 2 and "Did you mean 'tuh'" in res.output
+    res = runner.invoke(eegprep_cli, ["stats", str(tmp_path / "nothing.zarr")])
+    assert res.exit_code == 2 and res.output.count("\n") == 1
+
+
+def test_src_from_environment_or_config(tuh_corpus: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setenv("EEGPREP_CONFIG", str(tmp_path / "cfg.toml"))
+    monkeypatch.delenv("EEGPREP_TUH_DIR", raising=False)
+    runner = CliRunner()
+    res = runner.invoke(eegprep_cli, ["ingest", "tuh", "--out", str(tmp_path / "a.zarr")])
+    assert res.exit_code == 2 and "EEGPREP_TUH_DIR" in res.output
+    with pytest.raises(ConfigError, match="eegprep config set tuh"):
+        ingest("tuh", out=tmp_path / "a.zarr", config=SERIAL)
+    res = runner.invoke(eegprep_cli, ["config", "set", "tuh", str(tuh_corpus)])
+    assert res.exit_code == 0
+    assert ingest("tuh", out=tmp_path / "b.zarr", config=SERIAL).n_ingested == 3
+    monkeypatch.setenv("EEGPREP_TUH_DIR", str(tmp_path / "elsewhere"))
+    with pytest.raises(Exception, match="elsewhere"):
+        ingest("tuh", out=tmp_path / "c.zarr", config=SERIAL)

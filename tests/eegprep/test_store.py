@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eegprep import open_store
+from eegprep.errors import StoreFormatError, StoreLockedError, StoreNotFoundError
+from eegprep.recipe import Recipe
+from eegprep.store_fs import Location
+from eegprep.store_index import COMPACT_AFTER, append, compact, read_index
+from eegprep.store_write import StoreWriter, write_recording
+
+
+def _put(writer: StoreWriter, rid: str, x: np.ndarray, **extra: object) -> dict:
+    corpus, name = rid.split("/")
+    rec = {
+        "id": rid, "corpus": corpus, "group": f"recordings/{rid}", "channels": ["FP1", "CZ"],
+        "channel_index": [0, 41], "n_samples": x.shape[1], "sfreq": 200.0, **extra,
+    }  # fmt: skip
+    staged = writer.staging_path()
+    blocks = iter(np.array_split(x, 3, axis=1))
+    write_recording(writer.loc.url, staged, attrs=rec, channels=rec["channels"],
+                    n_samples=x.shape[1], blocks=blocks, sfreq=200.0)  # fmt: skip
+    writer.commit([(staged, rec)])
+    return rec
+
+
+@pytest.fixture
+def store_with_two(tmp_path: Path) -> tuple[str, np.ndarray]:
+    url = str(tmp_path / "s.zarr")
+    x = np.random.default_rng(0).standard_normal((2, 150_000)).astype(np.float32)
+    with StoreWriter(url, Recipe()) as w:
+        _put(w, "tuh/a", x, subject="a", labels={"abnormal": 1}, events=[[1.0, 2.0, "seiz", ""]])
+        _put(w, "tuh/b", x[:, :5000], subject="b")
+    return url, x
+
+
+def test_round_trip_and_metadata(store_with_two: tuple[str, np.ndarray]) -> None:
+    url, x = store_with_two
+    s = open_store(url)
+    assert [r.id for r in s.recordings] == ["tuh/a", "tuh/b"]
+    a = s.recording("tuh/a")
+    assert a.channels == ("FP1", "CZ") and a.channel_index == (0, 41)
+    assert a.labels == {"abnormal": 1} and a.events[0].label == "seiz"
+    assert a.duration == pytest.approx(750.0)
+    np.testing.assert_array_equal(s.read("tuh/a"), x)
+    np.testing.assert_array_equal(s.read("tuh/a", 119_990, 120_010), x[:, 119_990:120_010])
+    assert s.read("tuh/b").dtype == np.float32
+    assert s.attrs["sfreq"] == 200 and s.attrs["unit"] == "uV"
+    assert len(s.attrs["vocabulary"]) == 136
+    with pytest.raises(KeyError, match="Did you mean 'tuh/a'"):
+        s.recording("tuh/aa")
+
+
+def test_opens_with_plain_zarr_and_xarray(store_with_two: tuple[str, np.ndarray]) -> None:
+    import xarray as xr
+    import zarr
+
+    url, x = store_with_two
+    root = zarr.open_group(url, mode="r")
+    arr = root["recordings/tuh/a/data"]
+    assert arr.shape == (2, 150_000) and arr.dtype == np.float32
+    assert arr.metadata.dimension_names == ("channel", "time")
+    assert arr.chunks == (2, 12_000)  # all channels in one chunk, 60 s along time
+    ds = xr.open_zarr(url, group="recordings/tuh/a", consolidated=False)
+    assert ds["data"].dims == ("channel", "time")
+    assert list(ds["channel"].values) == ["FP1", "CZ"]
+    assert float(ds["time"][200]) == pytest.approx(1.0)
+    np.testing.assert_array_equal(ds["data"].values, x)
+
+
+def test_few_files_per_recording(store_with_two: tuple[str, np.ndarray]) -> None:
+    url, _ = store_with_two
+    files = [p for p in Path(url, "recordings/tuh/a").rglob("*") if p.is_file()]
+    # group, data, channel, time metadata + one shard each (12.5 min < one 30 min shard)
+    assert len(files) == 7, files
+
+
+def test_unlisted_group_is_invisible_and_cleaned(tmp_path: Path) -> None:
+    url = str(tmp_path / "s.zarr")
+    x = np.ones((2, 400), dtype=np.float32)
+    with StoreWriter(url, Recipe()) as w:
+        staged = w.staging_path()
+        write_recording(url, staged, attrs={}, channels=["FP1", "CZ"], n_samples=400,
+                        blocks=iter([x]), sfreq=200.0)  # fmt: skip
+        # killed before commit: never listed
+    assert len(open_store(url)) == 0
+    with StoreWriter(url, Recipe()):
+        assert not Location.parse(url).list("_eegprep", "staging")
+
+
+def test_refuses_other_recipe_and_foreign_folders(tmp_path: Path) -> None:
+    url = str(tmp_path / "s.zarr")
+    with StoreWriter(url, Recipe()):
+        pass
+    with pytest.raises(StoreFormatError, match="recipe"), StoreWriter(url, Recipe(h_freq=40.0)):
+        pass
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "x.txt").write_text("hi")
+    with pytest.raises(StoreFormatError, match="not an eegprep store"):
+        open_store(other)
+    with pytest.raises(StoreNotFoundError, match="eegprep ingest"):
+        open_store(tmp_path / "missing.zarr")
+
+
+def test_second_writer_is_refused(tmp_path: Path) -> None:
+    url = str(tmp_path / "s.zarr")
+    with StoreWriter(url, Recipe()):
+        with pytest.raises(StoreLockedError, match="another ingest"), StoreWriter(url, Recipe()):
+            pass
+    with StoreWriter(url, Recipe()):  # released on exit
+        pass
+
+
+def test_stale_lock_of_dead_process_is_taken_over(tmp_path: Path) -> None:
+    import socket
+
+    url = str(tmp_path / "s.zarr")
+    with StoreWriter(url, Recipe()):
+        pass
+    lock = Path(url, "_eegprep", "lock")
+    lock.write_text(json.dumps({"host": socket.gethostname(), "pid": 2**22 + 12345, "since": 0}))
+    with StoreWriter(url, Recipe()):
+        pass
+    assert not lock.exists()
+
+
+def test_index_appends_and_compacts(tmp_path: Path) -> None:
+    loc = Location.parse(str(tmp_path / "s.zarr"))
+    for i in range(COMPACT_AFTER + 5):
+        append(loc, [{"id": f"c/{i:03d}", "v": i}])
+    append(loc, [{"id": "c/000", "deleted": True}, {"id": "c/001", "v": -1}])
+    idx = read_index(loc)
+    assert "c/000" not in idx and idx["c/001"]["v"] == -1 and len(idx) == COMPACT_AFTER + 4
+    segments = loc.list("_eegprep", "index")
+    assert len(segments) < COMPACT_AFTER  # compaction kept the count bounded
+    compact(loc)
+    assert len(loc.list("_eegprep", "index")) == 1
+    assert read_index(loc) == idx
+    assert list(read_index(loc)) == sorted(idx)
+
+
+def test_memory_filesystem_store() -> None:
+    url = "memory://eegprep-test/s.zarr"
+    x = np.arange(800, dtype=np.float32).reshape(2, 400)
+    with StoreWriter(url, Recipe()) as w:
+        _put(w, "c/r", x)
+    np.testing.assert_array_equal(open_store(url).read("c/r"), x)
