@@ -7,8 +7,29 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-TUH_AR = ["FP1", "FP2", "F3", "F4", "C3", "C4", "P3", "P4", "O1", "O2", "F7", "F8",
-          "T3", "T4", "T5", "T6", "A1", "A2", "FZ", "CZ", "PZ"]  # fmt: skip
+TUH_AR = [
+    "FP1",
+    "FP2",
+    "F3",
+    "F4",
+    "C3",
+    "C4",
+    "P3",
+    "P4",
+    "O1",
+    "O2",
+    "F7",
+    "F8",
+    "T3",
+    "T4",
+    "T5",
+    "T6",
+    "A1",
+    "A2",
+    "FZ",
+    "CZ",
+    "PZ",
+]
 
 
 def write_tuh_edf(
@@ -51,7 +72,7 @@ def write_tuh_edf(
                 "physical_min": -1000.0,
                 "digital_max": 32767,
                 "digital_min": -32768,
-            }  # fmt: skip
+            }
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     pyedflib.highlevel.write_edf(str(path), signals, headers, file_type=pyedflib.FILETYPE_EDF)
@@ -62,10 +83,24 @@ def write_tuh_edf(
 def tuh_corpus(tmp_path: Path) -> Path:
     """A TUEG-layout corpus: 3 recordings in 3 montages and both session-folder forms."""
     root = tmp_path / "tuh_eeg"
-    write_tuh_edf(root / "edf/000/aaaaaaaa/s001_2015_12_30/01_tcp_ar/aaaaaaaa_s001_t000.edf",
-                  sfreq=250, seconds=40, seed=1)  # fmt: skip
-    write_tuh_edf(root / "edf/000/aaaaaaab/s002_2015/02_tcp_le/aaaaaaab_s002_t001.edf",
-                  sfreq=256, seconds=30, montage="02_tcp_le", seed=2)  # fmt: skip
-    write_tuh_edf(root / "edf/001/aaaaaaac/s001_2016_01_02/03_tcp_ar_a/aaaaaaac_s001_t000.edf",
-                  sfreq=512, seconds=25, montage="03_tcp_ar_a", seed=3)  # fmt: skip
+    write_tuh_edf(
+        root / "edf/000/aaaaaaaa/s001_2015_12_30/01_tcp_ar/aaaaaaaa_s001_t000.edf",
+        sfreq=250,
+        seconds=40,
+        seed=1,
+    )
+    write_tuh_edf(
+        root / "edf/000/aaaaaaab/s002_2015/02_tcp_le/aaaaaaab_s002_t001.edf",
+        sfreq=256,
+        seconds=30,
+        montage="02_tcp_le",
+        seed=2,
+    )
+    write_tuh_edf(
+        root / "edf/001/aaaaaaac/s001_2016_01_02/03_tcp_ar_a/aaaaaaac_s001_t000.edf",
+        sfreq=512,
+        seconds=25,
+        montage="03_tcp_ar_a",
+        seed=3,
+    )
     return root

@@ -25,12 +25,25 @@ def test_vocabulary_is_labrams_order() -> None:
 @pytest.mark.parametrize(
     ("label", "name"),
     [
-        ("EEG FP1-REF", "FP1"), ("EEG FP1-LE", "FP1"), ("EEG Fp1", "FP1"), ("Fp1.", "FP1"),
-        ("FP1", "FP1"), ("Fp1-Ref", "FP1"), ("Fc5.", "FC5"), ("Cz..", "CZ"), ("T10.", "T10"),
-        ("EEG T3-REF", "T3"), ("EEG OZ-LE", "OZ"), ("Afz", "AFZ"), ("Iz..", "IZ"),
-        ("EEG A1-REF", "A1"), ("FP1-F7", "FP1-F7"), ("CFC7", "CFC7"), ("EEG Cp5", "CP5"),
+        ("EEG FP1-REF", "FP1"),
+        ("EEG FP1-LE", "FP1"),
+        ("EEG Fp1", "FP1"),
+        ("Fp1.", "FP1"),
+        ("FP1", "FP1"),
+        ("Fp1-Ref", "FP1"),
+        ("Fc5.", "FC5"),
+        ("Cz..", "CZ"),
+        ("T10.", "T10"),
+        ("EEG T3-REF", "T3"),
+        ("EEG OZ-LE", "OZ"),
+        ("Afz", "AFZ"),
+        ("Iz..", "IZ"),
+        ("EEG A1-REF", "A1"),
+        ("FP1-F7", "FP1-F7"),
+        ("CFC7", "CFC7"),
+        ("EEG Cp5", "CP5"),
     ],
-)  # fmt: skip
+)
 def test_spellings_map_to_the_vocabulary(label: str, name: str) -> None:
     m = classify_channel(label)
     assert m.kind == "eeg"
@@ -40,11 +53,33 @@ def test_spellings_map_to_the_vocabulary(label: str, name: str) -> None:
 
 @pytest.mark.parametrize(
     "label",
-    ["EEG EKG1-REF", "ECG EKG-REF", "EKG EKG", "EEG ROC-REF", "EEG LOC-REF", "PHOTIC-REF",
-     "PHOTIC PH", "IBI", "BURSTS", "SUPPR", "EMG-REF", "EEG RESP1-REF", "RESP ABDOMEN-REF",
-     "PULSE RATE", "SPO2", "HR", "MK", "DC1-DC", "EDF Annotations", "VEO", "HEO", "Status",
-     "EEG SP1-REF", "EEG PG1-REF"],
-)  # fmt: skip
+    [
+        "EEG EKG1-REF",
+        "ECG EKG-REF",
+        "EKG EKG",
+        "EEG ROC-REF",
+        "EEG LOC-REF",
+        "PHOTIC-REF",
+        "PHOTIC PH",
+        "IBI",
+        "BURSTS",
+        "SUPPR",
+        "EMG-REF",
+        "EEG RESP1-REF",
+        "RESP ABDOMEN-REF",
+        "PULSE RATE",
+        "SPO2",
+        "HR",
+        "MK",
+        "DC1-DC",
+        "EDF Annotations",
+        "VEO",
+        "HEO",
+        "Status",
+        "EEG SP1-REF",
+        "EEG PG1-REF",
+    ],
+)
 def test_non_eeg_is_recognised(label: str) -> None:
     assert classify_channel(label).kind == "non_eeg"
 

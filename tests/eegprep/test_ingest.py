@@ -86,8 +86,12 @@ def test_root_one_level_up_or_down(tuh_corpus: Path, tmp_path: Path) -> None:
 
 def test_distributed_run_equals_serial(tuh_corpus: Path, tmp_path: Path) -> None:
     ingest("tuh", src=tuh_corpus, out=tmp_path / "a.zarr", config=SERIAL)
-    rep = ingest("tuh", src=tuh_corpus, out=tmp_path / "b.zarr",
-                 config=IngestConfig(workers=2, progress=False))  # fmt: skip
+    rep = ingest(
+        "tuh",
+        src=tuh_corpus,
+        out=tmp_path / "b.zarr",
+        config=IngestConfig(workers=2, progress=False),
+    )
     assert rep.n_ingested == 3
     a, b = open_store(tmp_path / "a.zarr"), open_store(tmp_path / "b.zarr")
     for r in a.recordings:
@@ -125,8 +129,9 @@ def test_matches_the_mne_path_on_a_real_layout_file(tmp_path: Path) -> None:
 def test_cli_ingest_stats_and_exit_codes(tuh_corpus: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     out = str(tmp_path / "s.zarr")
-    res = runner.invoke(eegprep_cli, ["ingest", "tuh", "--src", str(tuh_corpus), "--out", out,
-                                      "--workers", "0"])  # fmt: skip
+    res = runner.invoke(
+        eegprep_cli, ["ingest", "tuh", "--src", str(tuh_corpus), "--out", out, "--workers", "0"]
+    )
     assert res.exit_code == 0, res.output
     assert "3 ingested" in res.output
     res = runner.invoke(eegprep_cli, ["stats", out, "--json"])
@@ -134,15 +139,19 @@ def test_cli_ingest_stats_and_exit_codes(tuh_corpus: Path, tmp_path: Path) -> No
     res = runner.invoke(eegprep_cli, ["stats", out, "--plots", str(tmp_path / "plots")])
     assert res.exit_code == 0
     assert {p.name for p in (tmp_path / "plots").iterdir()} == {
-        "hours_per_corpus.png", "channel_coverage.png", "mean_spectrum.png"}  # fmt: skip
+        "hours_per_corpus.png",
+        "channel_coverage.png",
+        "mean_spectrum.png",
+    }
     res = runner.invoke(eegprep_cli, ["ingest", "tuhh", "--out", out])
     assert res.exit_code == 2 and "Did you mean 'tuh'" in res.output
     res = runner.invoke(eegprep_cli, ["stats", str(tmp_path / "nothing.zarr")])
     assert res.exit_code == 2 and res.output.count("\n") == 1
 
 
-def test_src_from_environment_or_config(tuh_corpus: Path, tmp_path: Path,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_src_from_environment_or_config(
+    tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("EEGPREP_CONFIG", str(tmp_path / "cfg.toml"))
     monkeypatch.delenv("EEGPREP_TUH_DIR", raising=False)
     runner = CliRunner()

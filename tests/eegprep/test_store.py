@@ -15,15 +15,28 @@ from eegprep.store_write import StoreWriter, write_recording
 
 
 def _put(writer: StoreWriter, rid: str, x: np.ndarray, **extra: object) -> dict:
-    corpus, name = rid.split("/")
+    corpus = rid.split("/")[0]
     rec = {
-        "id": rid, "corpus": corpus, "group": f"recordings/{rid}", "channels": ["FP1", "CZ"],
-        "channel_index": [0, 41], "n_samples": x.shape[1], "sfreq": 200.0, **extra,
-    }  # fmt: skip
+        "id": rid,
+        "corpus": corpus,
+        "group": f"recordings/{rid}",
+        "channels": ["FP1", "CZ"],
+        "channel_index": [0, 41],
+        "n_samples": x.shape[1],
+        "sfreq": 200.0,
+        **extra,
+    }
     staged = writer.staging_path()
     blocks = iter(np.array_split(x, 3, axis=1))
-    write_recording(writer.loc.url, staged, attrs=rec, channels=rec["channels"],
-                    n_samples=x.shape[1], blocks=blocks, sfreq=200.0)  # fmt: skip
+    write_recording(
+        writer.loc.url,
+        staged,
+        attrs=rec,
+        channels=rec["channels"],
+        n_samples=x.shape[1],
+        blocks=blocks,
+        sfreq=200.0,
+    )
     writer.commit([(staged, rec)])
     return rec
 
@@ -84,8 +97,15 @@ def test_unlisted_group_is_invisible_and_cleaned(tmp_path: Path) -> None:
     x = np.ones((2, 400), dtype=np.float32)
     with StoreWriter(url, Recipe()) as w:
         staged = w.staging_path()
-        write_recording(url, staged, attrs={}, channels=["FP1", "CZ"], n_samples=400,
-                        blocks=iter([x]), sfreq=200.0)  # fmt: skip
+        write_recording(
+            url,
+            staged,
+            attrs={},
+            channels=["FP1", "CZ"],
+            n_samples=400,
+            blocks=iter([x]),
+            sfreq=200.0,
+        )
         # killed before commit: never listed
     assert len(open_store(url)) == 0
     with StoreWriter(url, Recipe()):
@@ -109,9 +129,12 @@ def test_refuses_other_recipe_and_foreign_folders(tmp_path: Path) -> None:
 
 def test_second_writer_is_refused(tmp_path: Path) -> None:
     url = str(tmp_path / "s.zarr")
-    with StoreWriter(url, Recipe()):
-        with pytest.raises(StoreLockedError, match="another ingest"), StoreWriter(url, Recipe()):
-            pass
+    with (
+        StoreWriter(url, Recipe()),
+        pytest.raises(StoreLockedError, match="another ingest"),
+        StoreWriter(url, Recipe()),
+    ):
+        pass
     with StoreWriter(url, Recipe()):  # released on exit
         pass
 
