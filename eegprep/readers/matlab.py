@@ -371,7 +371,7 @@ def _events(path: str, version: str, spec: dict[str, Any], sfreq: float) -> tupl
     if not spec:
         return ()
     onsets = np.atleast_1d(np.asarray(_small(path, version, spec["onsets"]), dtype=float)).ravel()
-    columns = {"labels": None, "durations": None}
+    columns: dict[str, np.ndarray | None] = {"labels": None, "durations": None}
     for key in columns:
         if key in spec:
             arr = np.atleast_1d(np.asarray(_small(path, version, spec[key]), dtype=object)).ravel()

@@ -9,7 +9,11 @@ import pytest
 
 from eegprep.readers import get_reader, reader_for
 from eegprep.readers.csv_table import CsvReader, clear_cache
-from tests.eegprep.reader_checks import check_reader, check_source_error, check_usage_error
+
+try:  # the repository root on sys.path (PYTHONPATH=. or tests/ as a package)
+    from tests.eegprep.reader_checks import check_reader, check_source_error, check_usage_error
+except ImportError:  # pytest's rootdir-less "prepend" import of tests/eegprep
+    from reader_checks import check_reader, check_source_error, check_usage_error
 
 # Grasp-and-Lift's data header after `id`.
 _GAL_HEADER = (

@@ -12,7 +12,11 @@ import scipy.io
 
 from eegprep.readers import get_reader, reader_for
 from eegprep.readers.matlab import MatReader, clear_cache
-from tests.eegprep.reader_checks import check_reader, check_source_error, check_usage_error
+
+try:  # the repository root on sys.path (PYTHONPATH=. or tests/ as a package)
+    from tests.eegprep.reader_checks import check_reader, check_source_error, check_usage_error
+except ImportError:  # pytest's rootdir-less "prepend" import of tests/eegprep
+    from reader_checks import check_reader, check_source_error, check_usage_error
 
 SEED_LABELS = [f"E{i}" for i in range(62)]
 BCI_LABELS = [f"C{i}" for i in range(59)]

@@ -12,7 +12,11 @@ import pytest
 from eegprep.errors import SourceError
 from eegprep.readers import get_reader, reader_for
 from eegprep.readers.mne_formats import MneReader, clear_cache
-from tests.eegprep.reader_checks import check_reader, check_source_error, check_usage_error
+
+try:  # the repository root on sys.path (PYTHONPATH=. or tests/ as a package)
+    from tests.eegprep.reader_checks import check_reader, check_source_error, check_usage_error
+except ImportError:  # pytest's rootdir-less "prepend" import of tests/eegprep
+    from reader_checks import check_reader, check_source_error, check_usage_error
 
 SFREQ = 250.0
 LABELS = ["Fp1", "Fp2", "Cz", "HEOG"]
