@@ -1,0 +1,390 @@
+"""Numeric text tables: one row per sample, one column per signal (CSV, TSV, whitespace).
+
+Covers Grasp-and-Lift (``id,Fp1,...`` with a text ``id`` column), the Inria BCI challenge
+(``Time``, 56 EEG, ``EOG``, ``FeedBackEvent``) and MoBI ``eeg.txt`` (tab-separated, a
+timestamp then 64 channels). Text has no random access, so the whole table is parsed once per
+process with :func:`numpy.loadtxt` and kept, already scaled to microvolts in float32, in a small
+LRU keyed by path, options and the file's size and mtime.
+
+Concurrency contract: headers are pure data; nothing is written; any number of processes may
+read one file at once (each parses it once).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from eegprep.errors import SourceError, UsageError
+from eegprep.readers.base import (
+    Annotation,
+    Header,
+    Reader,
+    Signal,
+    check_readable,
+    check_segment,
+    check_sfreq,
+    frozen_options,
+    unit_to_uv,
+)
+
+_OPTIONS = (
+    "sfreq",
+    "time_column",
+    "time_unit",
+    "delimiter",
+    "columns",
+    "drop",
+    "header_lines",
+    "channel_names",
+    "scale",
+    "unit",
+    "event_columns",
+    "marker_column",
+)
+_TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+_SNIFF = ("\t", ",", ";")
+_TABLE_CACHE_SIZE = 2
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A parsed table: signals in microvolts, float32, shape (n_channels, n_times)."""
+
+    labels: tuple[str, ...]
+    sfreq: float
+    signals: np.ndarray
+    annotations: tuple[Annotation, ...]
+    meta: tuple[tuple[str, str], ...]
+
+
+class CsvReader(Reader):
+    """Reader for numeric text tables, one row per sample.
+
+    Options
+    -------
+    sfreq : float
+        Sampling rate in Hz. Required unless ``time_column`` gives it.
+    time_column : str, optional
+        Column of sample times; the rate is derived from its median step when ``sfreq`` is
+        absent, and checked against ``sfreq`` (1 %) when both are given. Never a signal.
+    time_unit : {'s', 'ms', 'us'}
+        Unit of ``time_column`` (default ``'s'``).
+    delimiter : str, optional
+        Field separator; ``'whitespace'`` for runs of blanks. Default: sniffed from the
+        column-name line (tab, comma, semicolon, else whitespace).
+    columns : list of str, optional
+        Signal columns, in this order. Default: every numeric column not named elsewhere.
+    drop : list of str
+        Columns to ignore (``['id']``); text columns are ignored without being named.
+    header_lines : int
+        Lines to skip before the column-name line (default 0).
+    channel_names : list of str, optional
+        Names of every column in file order, for files without a column-name line.
+    scale : float
+        Factor from stored values to ``unit`` (default 1).
+    unit : str
+        Unit after ``scale``: ``'uV'`` (default), ``'mV'``, ``'V'``, ``'nV'``.
+    event_columns : list of str, optional
+        0/1 columns (Grasp-and-Lift's ``HandStart``, ...): each run of non-zero values becomes
+        an annotation named after the column, lasting as long as the run.
+    marker_column : str, optional
+        Marker codes (Inria's ``FeedBackEvent``): each change to a non-zero value becomes an
+        annotation ``'<column>/<value>'`` of duration 0.
+    """
+
+    name = "csv"
+    extensions = (".csv", ".txt", ".tsv")
+
+    @classmethod
+    def read_header(cls, path: str, *, part: str | None = None, **options: Any) -> Header:
+        """Parse the whole table (cached); see :meth:`Reader.read_header`."""
+        check_readable(path)
+        opts = _parse_options(options)
+        frozen = frozen_options(opts)
+        table = _table(path, _stamp(path), frozen)
+        n_times = table.signals.shape[1]
+        to_uv = opts["scale"] * (unit_to_uv(opts["unit"]) or 1.0)
+        signals = tuple(
+            Signal(label, table.sfreq, n_times, str(opts["unit"]), to_uv) for label in table.labels
+        )
+        return Header(
+            path=path,
+            reader=cls.name,
+            signals=signals,
+            duration=n_times / table.sfreq,
+            annotations=table.annotations,
+            part=part,
+            meta=table.meta,
+            options=frozen,
+        )
+
+    @classmethod
+    def read_segment(
+        cls, header: Header, picks: Sequence[int], start: int, stop: int
+    ) -> np.ndarray:
+        """Samples ``[start, stop)`` of ``picks`` in microvolts, float32, shape (n_picks, n)."""
+        check_segment(header, picks, start, stop)
+        check_readable(header.path)
+        table = _table(header.path, _stamp(header.path), header.options)
+        if table.labels != tuple(header.labels) or table.signals.shape[1] < stop:
+            raise SourceError(header.path, "the file changed since its header was read")
+        return table.signals[list(picks), start:stop]
+
+
+# -- options ----------------------------------------------------------------------------------
+
+
+def _check_names(given: Sequence[str], allowed: Sequence[str], what: str) -> None:
+    """Raise a :class:`UsageError` naming the first unknown option, with a suggestion."""
+    unknown = sorted(set(given) - set(allowed))
+    if not unknown:
+        return
+    close = difflib.get_close_matches(unknown[0], list(allowed), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise UsageError(
+        f"Unknown option {unknown[0]!r} for the {what}; allowed: {', '.join(allowed)}.{hint}"
+    )
+
+
+def _parse_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Checked options with defaults filled in (names, types, combinations)."""
+    _check_names(list(options), _OPTIONS, "csv reader")
+    opts: dict[str, Any] = {"header_lines": 0, "scale": 1.0, "unit": "uV", "time_unit": "s"}
+    opts.update(options)
+    if "sfreq" not in opts and "time_column" not in opts:
+        raise UsageError("The csv reader needs `sfreq` (Hz) or a `time_column` to derive it.")
+    for name in ("sfreq", "scale"):
+        if name in opts:
+            opts[name] = _positive(opts[name], name)
+    for name in ("columns", "drop", "channel_names", "event_columns"):
+        value = opts.get(name, ())
+        if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+            raise UsageError(
+                f"Invalid value for `{name}`: expected a list of names; got {value!r}."
+            )
+        opts[name] = tuple(value)
+    if unit_to_uv(str(opts["unit"])) is None:
+        raise UsageError(
+            f"Invalid value for `unit`: allowed 'uV', 'mV', 'V', 'nV'; got {opts['unit']!r}."
+        )
+    if opts["time_unit"] not in _TIME_UNITS:
+        raise UsageError(
+            f"Invalid value for `time_unit`: allowed 's', 'ms', 'us'; got {opts['time_unit']!r}."
+        )
+    lines = opts["header_lines"]
+    if not isinstance(lines, int) or isinstance(lines, bool) or lines < 0:
+        raise UsageError(
+            f"Invalid value for `header_lines`: expected an integer >= 0; got {lines!r}."
+        )
+    delimiter = opts.get("delimiter")
+    if delimiter is not None and not (delimiter == "whitespace" or len(delimiter) == 1):
+        raise UsageError(
+            "Invalid value for `delimiter`: expected one character or 'whitespace'; "
+            f"got {delimiter!r}."
+        )
+    return opts
+
+
+def _positive(value: Any, name: str) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        out = math.nan
+    if not (math.isfinite(out) and out > 0):
+        raise UsageError(f"Invalid value for `{name}`: expected a positive number; got {value!r}.")
+    return out
+
+
+# -- parsing ----------------------------------------------------------------------------------
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_mtime_ns, st.st_size
+
+
+@functools.lru_cache(maxsize=_TABLE_CACHE_SIZE)
+def _table(path: str, stamp: tuple[int, int], frozen: tuple[tuple[str, Any], ...]) -> _Table:
+    """Parse the table once per process: the cache key changes when the file does."""
+    opts = dict(frozen)
+    names, delimiter, first = _layout(path, opts)
+    used, signal_names, dropped = _select(path, opts, names, first)
+    values = _load(path, opts, delimiter, names, used)
+    column = {name: values[:, i] for i, name in enumerate(used)}
+    sfreq = _sfreq(path, opts, column.get(opts.get("time_column", "")))
+    to_uv = opts["scale"] * (unit_to_uv(opts["unit"]) or 1.0)
+    signals = np.empty((len(signal_names), values.shape[0]), dtype=np.float32)
+    for i, name in enumerate(signal_names):
+        signals[i] = column[name] * to_uv
+    annotations = _annotations(opts, column, sfreq)
+    meta = (
+        ("delimiter", "whitespace" if delimiter is None else delimiter),
+        ("columns", ",".join(names)),
+        ("dropped_columns", ",".join(dropped)),
+    )
+    return _Table(tuple(signal_names), sfreq, signals, annotations, meta)
+
+
+def _layout(path: str, opts: dict[str, Any]) -> tuple[list[str], str | None, list[str]]:
+    """Column names, delimiter (None: whitespace) and the fields of the first data row."""
+    skip = opts["header_lines"] + (0 if opts["channel_names"] else 1)
+    with open(path, encoding="utf-8", errors="replace") as f:
+        head = [line.rstrip("\r\n") for _, line in zip(range(skip + 1), f, strict=False)]
+    if len(head) <= skip or not head[skip].strip():
+        raise SourceError(path, f"no data rows after {skip} header line(s)")
+    sample = head[skip - 1] if not opts["channel_names"] else head[skip]
+    delimiter = opts.get("delimiter") or next((d for d in _SNIFF if d in sample), "whitespace")
+    delimiter = None if delimiter == "whitespace" else delimiter
+
+    def split(line: str) -> list[str]:
+        return [v.strip().strip('"').strip() for v in line.split(delimiter)]
+
+    first = split(head[skip])
+    names = list(opts["channel_names"]) if opts["channel_names"] else split(head[skip - 1])
+    if len(names) != len(first):
+        where = "`channel_names`" if opts["channel_names"] else "the column-name line"
+        raise SourceError(
+            path,
+            f"{where} has {len(names)} names but the first data row has {len(first)} fields: "
+            "check `delimiter` and `header_lines`",
+        )
+    return names, delimiter, first
+
+
+def _select(
+    path: str, opts: dict[str, Any], names: list[str], first: list[str]
+) -> tuple[list[str], list[str], list[str]]:
+    """Columns to load (signals first), signal columns, text columns dropped unasked."""
+    numeric = {n: _is_number(v) for n, v in zip(names, first, strict=True)}
+    special = [opts.get("time_column"), *opts["event_columns"], opts.get("marker_column")]
+    special = [n for n in special if n]
+    for name in [*opts["columns"], *special, *opts["drop"]]:
+        if name not in numeric:
+            same_case = [n for n in names if n.lower() == name.lower()]
+            close = same_case or difflib.get_close_matches(name, names, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise SourceError(
+                path, f"column {name!r} not found; columns in the file: {', '.join(names)}.{hint}"
+            )
+    skip = {*special, *opts["drop"]}
+    dropped = [n for n in names if not numeric[n] and n not in skip and n not in opts["columns"]]
+    signals = list(opts["columns"]) or [n for n in names if n not in skip and numeric[n]]
+    for name in [*signals, *special]:
+        if not numeric[name]:
+            raise SourceError(
+                path,
+                f"column {name!r} is not numeric (first value {first[names.index(name)]!r}): "
+                "add it to `drop`",
+            )
+    if not signals:
+        shown = ", ".join(repr(n[:20]) for n in names[:3])
+        raise SourceError(
+            path, f"no numeric signal columns among {shown}: check `columns`, `drop`, `delimiter`"
+        )
+    return [*signals, *special], signals, dropped
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _load(
+    path: str, opts: dict[str, Any], delimiter: str | None, names: list[str], used: list[str]
+) -> np.ndarray:
+    """The ``used`` columns of every data row, float64, shape (n_rows, len(used))."""
+    skip = opts["header_lines"] + (0 if opts["channel_names"] else 1)
+    usecols = [names.index(n) for n in used]
+    try:
+        values = np.loadtxt(
+            path,
+            delimiter=delimiter,
+            skiprows=skip,
+            usecols=usecols,
+            dtype=np.float64,
+            ndmin=2,
+            quotechar='"',
+            encoding="utf-8",
+        )
+    except (ValueError, IndexError) as exc:
+        raise SourceError(path, _bad_row(path, skip, delimiter, names, usecols)) from exc
+    if not np.isfinite(values).all():
+        row = int(np.flatnonzero(~np.isfinite(values).all(axis=1))[0])
+        raise SourceError(path, f"non-finite value (nan/inf) on line {skip + row + 1}")
+    return values
+
+
+def _bad_row(
+    path: str, skip: int, delimiter: str | None, names: list[str], usecols: list[int]
+) -> str:
+    """Say which line of the file numpy could not parse, and why (run on failure only)."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for number, line in enumerate(f, start=1):
+            if number <= skip or not line.strip():
+                continue
+            fields = [v.strip().strip('"') for v in line.rstrip("\r\n").split(delimiter)]
+            if len(fields) != len(names):
+                return (
+                    f"line {number} has {len(fields)} fields, expected {len(names)}: truncated row?"
+                )
+            for i in usecols:
+                if not _is_number(fields[i]):
+                    return f"line {number}, column {names[i]!r}: {fields[i]!r} is not a number"
+    return "a data row cannot be parsed as numbers"
+
+
+def _sfreq(path: str, opts: dict[str, Any], times: np.ndarray | None) -> float:
+    """``sfreq``, or the rate of the time column (6 significant digits), checked to agree."""
+    if times is None:
+        return float(opts["sfreq"])
+    steps = np.diff(times) * _TIME_UNITS[opts["time_unit"]]
+    if steps.size == 0 or (steps <= 0).any():
+        bad = int(np.flatnonzero(steps <= 0)[0]) + 2 if steps.size else 1
+        raise SourceError(
+            path, f"time column {opts['time_column']!r} does not increase at row {bad}"
+        )
+    derived = float(f"{1.0 / float(np.median(steps)):.6g}")
+    check_sfreq(path, derived)
+    sfreq = opts.get("sfreq", derived)
+    if abs(derived - sfreq) > 0.01 * sfreq:
+        raise SourceError(
+            path, f"`sfreq` is {sfreq:g} Hz but time column steps give {derived:g} Hz: check both"
+        )
+    return float(sfreq)
+
+
+def _annotations(
+    opts: dict[str, Any], column: dict[str, np.ndarray], sfreq: float
+) -> tuple[Annotation, ...]:
+    """Runs of non-zero event columns and changes of the marker column, sorted by onset."""
+    out = []
+    for name in opts["event_columns"]:
+        on = column[name] != 0
+        edges = np.diff(np.concatenate([[False], on, [False]]).astype(np.int8))
+        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        out += [
+            Annotation(s / sfreq, (e - s) / sfreq, name) for s, e in zip(starts, stops, strict=True)
+        ]
+    marker = opts.get("marker_column")
+    if marker:
+        codes = column[marker]
+        previous = np.concatenate([[0.0], codes[:-1]])
+        for i in np.flatnonzero((codes != 0) & (codes != previous)):
+            out.append(Annotation(i / sfreq, 0.0, f"{marker}/{codes[i]:g}"))
+    return tuple(sorted(out, key=lambda a: (a.onset, a.description)))
+
+
+def clear_cache() -> None:
+    """Forget this process's parsed tables."""
+    _table.cache_clear()

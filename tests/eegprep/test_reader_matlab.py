@@ -1,0 +1,264 @@
+"""MatReader on MAT v5 (scipy) and v7.3 (HDF5 in MATLAB's layout) files written here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pytest
+import scipy.io
+
+from eegprep.readers import get_reader, reader_for
+from eegprep.readers.matlab import MatReader, clear_cache
+
+try:  # the repository root on sys.path (PYTHONPATH=. or tests/ as a package)
+    from tests.eegprep.reader_checks import check_reader, check_source_error, check_usage_error
+except ImportError:  # pytest's rootdir-less "prepend" import of tests/eegprep
+    from reader_checks import check_reader, check_source_error, check_usage_error
+
+SEED_LABELS = [f"E{i}" for i in range(62)]
+BCI_LABELS = [f"C{i}" for i in range(59)]
+SPIS_LABELS = [f"S{i}" for i in range(64)]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    yield
+    clear_cache()
+
+
+def _seed_arrays() -> dict[str, np.ndarray]:
+    """SEED-like keys djc_eeg1..djc_eeg15: 62 x T at 200 Hz, microvolts, T differs per trial."""
+    rng = np.random.default_rng(2)
+    return {f"djc_eeg{k}": rng.normal(scale=30.0, size=(62, 200 + 7 * k)) for k in range(1, 16)}
+
+
+def _bci_content() -> dict[str, Any]:
+    """BCI IV-1-like: cnt time x 59 int16 (0.1 uV per count), nfo.fs/nfo.clab, mrk.pos/mrk.y."""
+    rng = np.random.default_rng(3)
+    cnt = rng.integers(-3000, 3000, size=(1000, 59)).astype(np.int16)
+    nfo = {"fs": 100.0, "clab": np.array(BCI_LABELS, dtype=object), "classes": ["left", "foot"]}
+    mrk = {"pos": np.array([[101, 351, 601]], dtype=float), "y": np.array([[-1.0, 1.0, -1.0]])}
+    return {"cnt": cnt, "nfo": nfo, "mrk": mrk}
+
+
+def _spis_array() -> np.ndarray:
+    """SPIS-like dataRest: 68 rows (64 EEG, 3 EOG, 1 trigger) x T at 256 Hz."""
+    rng = np.random.default_rng(4)
+    return rng.normal(scale=10.0, size=(68, 700))
+
+
+# -- MAT v7.3 in MATLAB's layout ---------------------------------------------------------------
+
+_MAT73_TEXT = (
+    b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Mon Jan  1 00:00:00 2024 "
+    b"HDF5 schema 1.00 ."
+)
+
+
+def write_mat73(path: Path, variables: dict[str, Any]) -> None:
+    """Write ``variables`` as MATLAB 7.3 does: 512-byte user block, arrays transposed.
+
+    Numbers become MATLAB double/intN arrays (at least 2-D), str a char row (uint16), a list of
+    str a cell row (object references into ``#refs#``), a dict a struct group.
+    """
+    with h5py.File(path, "w", userblock_size=512) as f:
+        for name, value in variables.items():
+            _h5_put(f, f, name, value)
+    header = _MAT73_TEXT.ljust(116) + b" " * 8 + b"\x00\x02" + b"IM"
+    with open(path, "r+b") as fh:
+        fh.write(header)
+
+
+def _h5_put(f: h5py.File, group: h5py.Group, name: str, value: Any) -> None:
+    if isinstance(value, dict):
+        sub = group.create_group(name)
+        sub.attrs["MATLAB_class"] = np.bytes_("struct")
+        for key, item in value.items():
+            _h5_put(f, sub, key, item)
+    elif isinstance(value, str):
+        ds = group.create_dataset(name, data=np.array([[ord(c) for c in value]], np.uint16).T)
+        ds.attrs["MATLAB_class"] = np.bytes_("char")
+    elif isinstance(value, list):
+        refs_group = f.require_group("#refs#")
+        refs = []
+        for i, item in enumerate(value):
+            key = f"{name}_{len(refs_group)}_{i}"
+            _h5_put(f, refs_group, key, item)
+            refs.append(refs_group[key].ref)
+        ds = group.create_dataset(name, data=np.array([refs], dtype=h5py.ref_dtype).T)
+        ds.attrs["MATLAB_class"] = np.bytes_("cell")
+    else:
+        arr = np.atleast_2d(np.asarray(value))
+        ds = group.create_dataset(name, data=arr.T)
+        cls = {"float64": "double", "float32": "single"}.get(arr.dtype.name, arr.dtype.name)
+        ds.attrs["MATLAB_class"] = np.bytes_(cls)
+
+
+# -- tests ------------------------------------------------------------------------------------
+
+
+def test_registry_finds_the_mat_reader() -> None:
+    assert get_reader("mat") is MatReader
+    assert reader_for("x.mat") is MatReader
+
+
+def test_seed_v5_parts_in_natural_order(tmp_path: Path) -> None:
+    arrays = _seed_arrays()
+    path = str(tmp_path / "1_20131027.mat")
+    scipy.io.savemat(path, arrays, do_compression=True)
+    opts = {"data": r"\w+_eeg\d+", "sfreq": 200.0, "channels": SEED_LABELS}
+    parts = MatReader.parts(path, **opts)
+    assert parts == [f"djc_eeg{k}" for k in range(1, 16)]
+    for part in ("djc_eeg2", "djc_eeg10"):
+        header, _ = check_reader(
+            MatReader,
+            path,
+            part=part,
+            expected_labels=SEED_LABELS,
+            expected_sfreq=200.0,
+            expected_n_times=arrays[part].shape[1],
+            reference_uv=arrays[part],
+            **opts,
+        )
+        assert header.meta_dict()["variable"] == part
+        assert header.meta_dict()["mat_version"] == "5"
+        assert header.option("layout") == "channels_first"
+    check_usage_error(MatReader, path, r"matches 15 variables.*part=", **opts)
+    one = MatReader.read_header(path, **dict(opts, data="djc_eeg1"))
+    assert one.part is None and one.meta_dict()["variable"] == "djc_eeg1"
+
+
+def test_bci_iv_1_struct_v5(tmp_path: Path) -> None:
+    content = _bci_content()
+    path = str(tmp_path / "BCICIV_calib_ds1a.mat")
+    scipy.io.savemat(path, content)
+    header, _ = check_reader(
+        MatReader,
+        path,
+        expected_labels=BCI_LABELS,
+        expected_sfreq=100.0,
+        expected_n_times=1000,
+        reference_uv=content["cnt"].T * 0.1,
+        data="cnt",
+        sfreq_variable="nfo.fs",
+        channels_variable="nfo.clab",
+        scale=0.1,
+        events={"onsets": "mrk.pos", "labels": "mrk.y"},
+    )
+    assert header.option("layout") == "time_first"  # 59 labels match the second axis
+    assert header.signals[0].resolution == pytest.approx(0.1)
+    assert [(a.onset, a.description) for a in header.annotations] == [
+        (1.0, "-1"),
+        (3.5, "1"),
+        (6.0, "-1"),
+    ]
+
+
+def test_spis_v73_and_v5_read_the_same(tmp_path: Path) -> None:
+    """SPIS ships v7.3 per its README and v5 per a loader: both read alike (rows 1-64)."""
+    data = _spis_array()
+    v73, v5 = str(tmp_path / "S02_restingPre_EC.mat"), str(tmp_path / "S02_v5.mat")
+    write_mat73(Path(v73), {"dataRest": data, "info": {"fs": 256.0, "clab": SPIS_LABELS}})
+    scipy.io.savemat(v5, {"dataRest": data, "info": {"fs": 256.0, "clab": SPIS_LABELS}})
+    opts = {"data": "dataRest", "rows": "0:64", "sfreq_variable": "info.fs"}
+    h73, full73 = check_reader(
+        MatReader, v73, reference_uv=data[:64], channels_variable="info.clab", **opts
+    )
+    h5, full5 = check_reader(MatReader, v5, channels_variable="info.clab", **opts)
+    assert h73.meta_dict()["mat_version"] == "7.3"
+    assert h73.labels == h5.labels == SPIS_LABELS
+    assert h73.option("rows") == tuple(range(64))
+    np.testing.assert_array_equal(full73, full5)
+
+
+def test_v73_time_first_with_rows_and_default_labels(tmp_path: Path) -> None:
+    """Brain Invaders-like DATA: column 0 time, 1-32 EEG, two stimulus flags; time x columns."""
+    rng = np.random.default_rng(5)
+    data = np.column_stack([np.arange(600) / 512, rng.normal(size=(600, 32)), np.zeros((600, 2))])
+    path = str(tmp_path / "subject_01_session_01.mat")
+    write_mat73(Path(path), {"DATA": data.astype(np.float32)})
+    header, _ = check_reader(
+        MatReader,
+        path,
+        expected_labels=[f"ch{r + 1}" for r in range(1, 33)],
+        reference_uv=data[:, 1:33].T.astype(np.float32),
+        atol=0,
+        data="DATA",
+        sfreq=512,
+        rows=list(range(1, 33)),
+        layout="time_first",
+    )
+    assert header.meta_dict()["dtype"] == "float32"
+
+
+def test_errors(tmp_path: Path) -> None:
+    path = str(tmp_path / "seed.mat")
+    scipy.io.savemat(
+        path, {"djc_eeg1": np.ones((4, 50)), "cube": np.ones((2, 3, 4)), "s": {"a": 1}}
+    )
+    ok = {"sfreq": 200.0}
+    check_source_error(
+        MatReader,
+        path,
+        r"variable 'djc_eeg' not found; variables in the file: djc_eeg1, cube, s\. "
+        r"Did you mean 'djc_eeg1'\?",
+        data="djc_eeg",
+        **ok,
+    )
+    check_source_error(MatReader, path, r"shape \(2, 3, 4\); expected 2-D", data="cube", **ok)
+    check_source_error(MatReader, path, r"'s' is a MATLAB struct", data="s", **ok)
+    check_source_error(MatReader, path, r"'s.b' not found; fields of 's': a", data="s.b", **ok)
+    check_source_error(
+        MatReader, path, r"rows \[9\] outside the 4 channels", data="djc_eeg1", rows=[9], **ok
+    )
+    check_source_error(
+        MatReader,
+        path,
+        r"3 channel labels for 4 channels",
+        data="djc_eeg1",
+        channels=["a", "b", "c"],
+        **ok,
+    )
+    check_usage_error(
+        MatReader, path, r"Unknown option 'sfrq'.*Did you mean 'sfreq'", data="x", sfrq=1
+    )
+    check_usage_error(MatReader, path, r"needs option `data`", **ok)
+    check_usage_error(MatReader, path, r"needs `sfreq`", data="djc_eeg1")
+    check_usage_error(MatReader, path, r"`layout`: allowed 'auto'", data="x", layout="rows", **ok)
+    check_usage_error(MatReader, path, r"`sfreq`: expected a positive", data="x", sfreq=-1)
+    check_usage_error(MatReader, path, r"`unit`: allowed", data="x", unit="furlong", **ok)
+    check_usage_error(
+        MatReader, path, r"Unknown option 'onset'", data="x", events={"onset": "p"}, **ok
+    )
+    check_usage_error(
+        MatReader, path, r"`rows`: expected 'start:stop'", data="djc_eeg1", rows="a:b", **ok
+    )
+
+
+def test_not_a_mat_file_empty_and_truncated(tmp_path: Path) -> None:
+    opts = {"data": "x", "sfreq": 100.0}
+    text = tmp_path / "notes.mat"
+    text.write_text("subject,age\n1,20\n")
+    check_source_error(MatReader, str(text), r"not a MATLAB file: expected a 'MATLAB 5.0", **opts)
+    empty = tmp_path / "empty.mat"
+    empty.write_bytes(b"")
+    check_source_error(MatReader, str(empty), r"file is empty", **opts)
+    check_source_error(MatReader, str(tmp_path / "absent.mat"), r"file not found", **opts)
+
+    full = tmp_path / "full.mat"
+    scipy.io.savemat(full, {"x": np.arange(4000.0).reshape(4, 1000)})
+    cut = tmp_path / "cut.mat"
+    cut.write_bytes(full.read_bytes()[:2000])
+    check_source_error(MatReader, str(cut), r"cannot read this MAT.*re-download", **opts)
+    cut.write_bytes(full.read_bytes()[:60])
+    check_source_error(MatReader, str(cut), r"truncated MAT file: 60 bytes", **opts)
+
+    v73 = tmp_path / "v73.mat"
+    write_mat73(v73, {"x": np.ones((4, 5000))})
+    cut.write_bytes(v73.read_bytes()[:3000])
+    check_source_error(
+        MatReader, str(cut), r"cannot (open|read).*v7\.3|cannot read samples", **opts
+    )

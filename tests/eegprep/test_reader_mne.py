@@ -1,0 +1,158 @@
+"""MneReader on FIF, BrainVision and EEGLAB files written here by MNE."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import mne
+import numpy as np
+import pytest
+
+from eegprep.errors import SourceError
+from eegprep.readers import get_reader, reader_for
+from eegprep.readers.mne_formats import MneReader, clear_cache
+
+try:  # the repository root on sys.path (PYTHONPATH=. or tests/ as a package)
+    from tests.eegprep.reader_checks import check_reader, check_source_error, check_usage_error
+except ImportError:  # pytest's rootdir-less "prepend" import of tests/eegprep
+    from reader_checks import check_reader, check_source_error, check_usage_error
+
+SFREQ = 250.0
+LABELS = ["Fp1", "Fp2", "Cz", "HEOG"]
+
+
+@pytest.fixture
+def raw() -> mne.io.RawArray:
+    """2 s of 4 channels (3 EEG, 1 EOG) at 250 Hz, ~20 uV, with two annotations."""
+    rng = np.random.default_rng(1)
+    info = mne.create_info(LABELS, SFREQ, ["eeg", "eeg", "eeg", "eog"])
+    data = rng.normal(scale=20e-6, size=(4, 500))
+    raw = mne.io.RawArray(data, info, verbose="error")
+    raw.set_annotations(mne.Annotations([0.5, 1.25], [0.25, 0.0], ["blink", "cue"]))
+    return raw
+
+
+def _reference_uv(raw: mne.io.BaseRaw) -> np.ndarray:
+    return raw.get_data() * 1e6
+
+
+def test_registry_finds_the_mne_reader() -> None:
+    assert get_reader("mne") is MneReader
+    assert reader_for("x.vhdr") is MneReader
+
+
+def test_fif(raw: mne.io.RawArray, tmp_path) -> None:
+    path = str(tmp_path / "rec_raw.fif")
+    raw.save(path, verbose="error")
+    header, _ = check_reader(
+        MneReader,
+        path,
+        expected_labels=LABELS,
+        expected_sfreq=SFREQ,
+        expected_n_times=500,
+        reference_uv=_reference_uv(raw),
+    )
+    assert [s.to_uv for s in header.signals] == [1e6] * 4
+    assert [(a.onset, a.duration, a.description) for a in header.annotations] == [
+        (0.5, 0.25, "blink"),
+        (1.25, 0.0, "cue"),
+    ]
+    meta = header.meta_dict()
+    assert meta["format"] == "FIF"
+    assert meta["ch_types"] == "eeg,eeg,eeg,eog"
+
+
+def test_fif_cropped_annotations_count_from_the_first_sample(raw, tmp_path) -> None:
+    """A cropped FIF starts at first_samp > 0: onsets are relative to the file's first sample."""
+    path = str(tmp_path / "crop_raw.fif")
+    raw.copy().crop(tmin=0.2).save(path, verbose="error")
+    header, _ = check_reader(MneReader, path, expected_n_times=450)
+    assert header.meta_dict()["first_samp"] == "50"
+    assert [a.onset for a in header.annotations] == pytest.approx([0.3, 1.05])
+
+
+def test_fif_stim_channel_is_not_scaled(raw, tmp_path) -> None:
+    stim = mne.io.RawArray(
+        np.array([[0.0, 1.0, 0.0, 2.0] * 125]),
+        mne.create_info(["STI"], SFREQ, ["stim"]),
+        verbose="error",
+    )
+    raw.add_channels([stim])
+    path = str(tmp_path / "stim_raw.fif")
+    raw.save(path, verbose="error")
+    header, full = check_reader(MneReader, path)
+    assert header.signals[-1].to_uv == 1.0
+    np.testing.assert_array_equal(full[-1, :4], [0.0, 1.0, 0.0, 2.0])
+
+
+def test_brainvision(raw, tmp_path) -> None:
+    pytest.importorskip("pybv")
+    path = str(tmp_path / "rec.vhdr")
+    mne.export.export_raw(path, raw, verbose="error")
+    header, _ = check_reader(
+        MneReader,
+        path,
+        expected_labels=LABELS,
+        expected_sfreq=SFREQ,
+        reference_uv=_reference_uv(raw),
+        eog=["HEOG"],
+    )
+    assert header.signals[0].unit == "µV"  # the file's own unit, from raw._orig_units
+    assert [a.description for a in header.annotations] == ["Comment/blink", "Comment/cue"]
+    assert header.option("eog") == ("HEOG",)
+    assert pickle.loads(pickle.dumps(header)).option("eog") == ("HEOG",)
+
+
+def test_brainvision_missing_data_file(raw, tmp_path) -> None:
+    pytest.importorskip("pybv")
+    path = str(tmp_path / "rec.vhdr")
+    mne.export.export_raw(path, raw, verbose="error")
+    os.remove(tmp_path / "rec.eeg")
+    check_source_error(MneReader, path, r"MNE cannot read this BrainVision file: .*rec\.eeg")
+
+
+def test_eeglab(raw, tmp_path) -> None:
+    pytest.importorskip("eeglabio")
+    path = str(tmp_path / "rec.set")
+    mne.export.export_raw(path, raw, verbose="error")
+    header, _ = check_reader(
+        MneReader,
+        path,
+        expected_labels=LABELS,
+        expected_sfreq=SFREQ,
+        reference_uv=_reference_uv(raw),
+    )
+    assert [(a.onset, a.description) for a in header.annotations] == [
+        (0.5, "blink"),
+        (1.25, "cue"),
+    ]
+
+
+def test_changed_file_is_reopened(raw, tmp_path) -> None:
+    path = str(tmp_path / "rec_raw.fif")
+    raw.save(path, verbose="error")
+    header = MneReader.read_header(path)
+    raw.copy().crop(tmax=1.0).save(path, overwrite=True, verbose="error")
+    os.utime(path, ns=(1, 1))  # a new mtime even on coarse clocks
+    with pytest.raises(SourceError, match="changed since its header was read"):
+        MneReader.read_segment(header, [0], 0, 10)
+    clear_cache()
+
+
+def test_errors(raw, tmp_path) -> None:
+    path = str(tmp_path / "rec_raw.fif")
+    raw.save(path, verbose="error")
+    check_usage_error(MneReader, path, r"Unknown option 'montage'", montage="standard_1020")
+    check_usage_error(MneReader, path, r"Did you mean 'allow_maxshield'", allow_maxshild=True)
+    check_usage_error(MneReader, path, r"always reads lazily", preload=True)
+    check_source_error(MneReader, str(tmp_path / "absent_raw.fif"), "file not found")
+    empty = tmp_path / "empty_raw.fif"
+    empty.write_bytes(b"")
+    check_source_error(MneReader, str(empty), r"file is empty")
+    junk = tmp_path / "junk_raw.fif"
+    junk.write_bytes(b"not a fif file at all" * 10)
+    check_source_error(MneReader, str(junk), r"MNE cannot read this FIF file: \w+")
+    odd = tmp_path / "rec.xyz"
+    odd.write_bytes(b"x")
+    check_usage_error(MneReader, str(odd), r"got suffix '\.xyz'")
