@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_START",
     "MAIN_FIELDS",
     "SIGNAL_FIELDS",
+    "edf_date",
     "edf_header_bytes",
     "field_span",
     "format_number",
@@ -67,6 +68,7 @@ DEFAULT_START = datetime(2000, 1, 1, 0, 0, 0)
 
 ANNOTATION_LABEL = "EDF Annotations"
 
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _DIGITAL_RANGE = {False: (-32768, 32767), True: (-8388608, 8388607)}  # keyed by `bdf`
 
 Number = float | int | str
@@ -125,7 +127,13 @@ def format_number(value: float, width: int = 8, *, mode: str = "nearest") -> str
     """
     if not math.isfinite(value):
         raise ValueError(f"cannot write {value!r} in an EDF header field")
-    rounders = {"nearest": round, "floor": math.floor, "ceil": math.ceil}
+    rounders: dict[str, Callable[[float], int]] = {
+        "nearest": round,
+        "floor": math.floor,
+        "ceil": math.ceil,
+    }
+    if mode not in rounders:
+        raise ValueError(f"Invalid value for `mode`: allowed {', '.join(rounders)}; got {mode!r}.")
     rounder = rounders[mode]
     for decimals in range(width, -1, -1):
         scale = 10**decimals
@@ -412,9 +420,12 @@ def write_edf(
 
 def _edf_plus_ids(patient: str, recording: str, start: datetime) -> tuple[str, str]:
     """EDF+ identification fields; empty ones get the spec's 'unknown' form (``X``)."""
-    months = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
-    date = f"{start.day:02d}-{months[start.month - 1]}-{start.year:04d}"
-    return patient or "X X X X", recording or f"Startdate {date} X X X"
+    return patient or "X X X X", recording or f"Startdate {edf_date(start)} X X X"
+
+
+def edf_date(day: date) -> str:
+    """A date as EDF+ identification fields spell it: ``30-DEC-2015``."""
+    return f"{day.day:02d}-{_MONTHS[day.month - 1]}-{day.year:04d}"
 
 
 def _broadcast(value: object, n: int, name: str, default: object = None) -> list:
