@@ -188,6 +188,8 @@ def _background(
     out = noise[:-1]
     out *= np.float32(np.sqrt(1.0 - correlation))
     out += np.float32(np.sqrt(correlation)) * noise[-1]
+    rms = np.sqrt(np.einsum("ij,ij->i", out, out) / n_times)[:, None]
+    out /= np.where(rms > 0, rms, 1.0).astype(np.float32)  # exactly unit RMS after mixing
     return out
 
 
