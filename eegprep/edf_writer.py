@@ -396,12 +396,7 @@ def write_edf(
     if edf_plus:
         block, n_samples = _annotation_block(annotations, n_records, record_duration, bdf)
         blocks.append(block)
-        label = "BDF Annotations" if bdf else ANNOTATION_LABEL
-        extra = {"labels": label, "samples_per_record": n_samples}
-        extra |= {"digital_min": dmin0, "digital_max": dmax0}
-        extra |= {"physical_min": "-1", "physical_max": "1"}
-        for key, column in cols.items():
-            column.append(extra.get(key, ""))
+        _append_annotation_column(cols, n_samples, bdf)
         reserved = ("BDF+C" if bdf else "EDF+C") if reserved is None else reserved
         patient, recording = _edf_plus_ids(patient, recording, start)
     header = edf_header_bytes(
@@ -416,6 +411,21 @@ def write_edf(
     )
     data = np.concatenate(blocks, axis=1) if blocks else np.zeros((n_records, 0), np.uint8)
     return _atomic_write(Path(path), header, data.tobytes())
+
+
+def _append_annotation_column(cols: dict[str, list], n_samples: int, bdf: bool) -> None:
+    """Add the EDF+ annotation signal's header entries to the per-signal columns."""
+    dmin, dmax = _DIGITAL_RANGE[bdf]
+    extra: dict[str, object] = {
+        "labels": "BDF Annotations" if bdf else ANNOTATION_LABEL,
+        "samples_per_record": n_samples,
+        "digital_min": dmin,
+        "digital_max": dmax,
+        "physical_min": "-1",
+        "physical_max": "1",
+    }
+    for key, column in cols.items():
+        column.append(extra.get(key, ""))
 
 
 def _edf_plus_ids(patient: str, recording: str, start: datetime) -> tuple[str, str]:
