@@ -91,7 +91,8 @@ class Backbone(nn.Module):
         self.cls_token = nn.Parameter(torch.zeros(1, 1, c.dim))
         self.spatial_embed = nn.Parameter(torch.zeros(1, c.n_spatial, c.dim))  # row = index + 1
         self.time_embed = nn.Parameter(torch.zeros(1, c.n_time, c.dim))
-        rates = torch.linspace(0, c.drop_path, c.depth).tolist() if c.depth else []
+        # stochastic depth rises linearly from 0 at the first block to drop_path at the last
+        rates = [c.drop_path * i / max(c.depth - 1, 1) for i in range(c.depth)]
         self.blocks = nn.ModuleList(
             Block(
                 c.dim,
