@@ -254,16 +254,30 @@ def ours_to_official(sd: Mapping[str, Tensor], kind: Kind) -> StateDict:
     return out
 
 
-def load_strict(model: nn.Module, sd: Mapping[str, Tensor], *, source: str = "state dict") -> None:
-    """``model.load_state_dict(sd, strict=True)``, with missing/unexpected keys in the error."""
+def load_strict(
+    model: nn.Module,
+    sd: Mapping[str, Tensor],
+    *,
+    source: str = "state dict",
+    kind: Kind | None = None,
+) -> None:
+    """``model.load_state_dict(sd, strict=True)``, with missing/unexpected keys in the error.
+
+    With ``kind``, keys are reported under their names in the released layout.
+    """
     result = model.load_state_dict(dict(sd), strict=False)
-    if result.missing_keys or result.unexpected_keys:
-        raise CheckpointError(
-            f"{source} does not fit {type(model).__name__}: "
-            f"missing {result.missing_keys[:10]}{'...' if len(result.missing_keys) > 10 else ''}, "
-            f"unexpected {result.unexpected_keys[:10]}"
-            f"{'...' if len(result.unexpected_keys) > 10 else ''}"
-        )
+    if not (result.missing_keys or result.unexpected_keys):
+        return
+    inverse = [(new, old) for old, new in RENAMES[kind]] if kind else []
+
+    def names(keys: list[str]) -> str:
+        shown = [(_rename(k, inverse) or k) for k in keys[:10]]
+        return f"{shown}{'...' if len(keys) > 10 else ''}"
+
+    raise CheckpointError(
+        f"{source} does not fit {type(model).__name__}: missing {names(result.missing_keys)}, "
+        f"unexpected {names(result.unexpected_keys)}"
+    )
 
 
 def _read(source: str | os.PathLike[str] | Mapping[str, Any]) -> tuple[Any, str]:
@@ -317,7 +331,7 @@ def build_official(
                     "%s: classifier from the pre-training student (norm and lm_head dropped)",
                     source,
                 )
-    load_strict(model, official_to_ours(sd, model, kind), source=source)
+    load_strict(model, official_to_ours(sd, model, kind), source=source, kind=kind)
     return model
 
 

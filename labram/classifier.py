@@ -126,7 +126,7 @@ def param_groups(
         ready for ``torch.optim.AdamW`` (which ignores the extra keys). A scheduler should set
         ``group["lr"] = lr_now * group["lr_scale"]``.
     """
-    get_layer: Callable[[str], int] = layer_of or getattr(model, "layer_id", lambda _: 0)
+    get_layer: Callable[[str], int] = layer_of or getattr(model, "layer_id", None) or (lambda _: 0)
     total = n_layers if n_layers is not None else getattr(model, "n_layers", 1)
     no_wd_fn = getattr(model, "no_weight_decay", None)
     skip: set[str] = set(no_wd_fn()) if callable(no_wd_fn) else set()

@@ -76,6 +76,7 @@ def test_kmeans_init_on_first_training_batch():
     # every true centre has a code within a small angle
     assert (centres @ q.codebook.t()).max(dim=1).values.min() > 0.99
     means, counts = kmeans_cosine(z, 4)
+    torch.testing.assert_close(means.norm(dim=1), torch.ones(4))
     assert int(counts.sum()) == 200
 
 
