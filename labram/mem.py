@@ -106,6 +106,7 @@ class LaBraMForMEM(nn.Module):
         """
         tokens = self.backbone.embed(x)  # (B, N*A, D)
         if mask is not None:
+            mask = mask.bool()
             if mask.shape != tokens.shape[:2]:
                 raise ValueError(
                     f"Invalid mask: expected shape {tuple(tokens.shape[:2])} (B, N*A); "
@@ -135,6 +136,7 @@ class LaBraMForMEM(nn.Module):
         Tensor, shape (mask.sum(), n_codes)
             In the row-major order of ``mask``.
         """
+        mask = mask.bool()
         return self.forward_head(self.forward_features(x, channels, mask), mask)
 
     def no_weight_decay(self) -> set[str]:

@@ -7,6 +7,7 @@ the patch's full 200-point Fourier spectrum, z-scored per sample.
 
 from __future__ import annotations
 
+import warnings
 from typing import TypedDict
 
 import torch
@@ -124,9 +125,10 @@ class VQNSPTokenizer(nn.Module):
             Channel-major (ch0: t0..tA-1, ch1: ...), the order of the MEM model's tokens.
         """
         if not bool(self.quantizer.initted.item()):
-            raise RuntimeError(
-                "The tokenizer's codebook is not initialised: train it (k-means runs on the "
-                "first training batch) or load trained weights before encoding"
+            warnings.warn(
+                "the tokenizer's codebook is not initialised (k-means runs on the first training "
+                "batch): codes of an untrained codebook are meaningless",
+                stacklevel=2,
             )
         z = l2norm(self.encode_features(x, channels))
         B, L, C = z.shape
