@@ -166,6 +166,7 @@ def infer_model_config(sd: Mapping[str, Tensor], prefix: str = "") -> ModelConfi
             n_time=sd[f"{prefix}time_embed"].shape[1],
             n_codes=sd["lm_head.weight"].shape[0] if "lm_head.weight" in sd else 8192,
             layer_scale_init=0.1 if f"{prefix}blocks.0.gamma_1" in sd else 0.0,
+            qv_bias=f"{prefix}blocks.0.attn.q_bias" in sd,  # the original's qkv_bias option
         )
     except (KeyError, ValueError) as exc:
         raise CheckpointError(f"cannot infer the model size from the checkpoint: {exc}") from exc

@@ -175,7 +175,11 @@ class NormEMAQuantizer(nn.Module):
         if bool(self.initted.item()):
             return
         log.info("k-means init of the %d-code codebook on %d vectors", self.n_codes, z.shape[0])
-        means, counts = kmeans_cosine(z, self.n_codes, self.kmeans_iters)
+        if _distributed() and dist.get_rank() != 0:  # rank 0 computes, everyone receives
+            means = torch.zeros_like(self.codebook)
+            counts = torch.zeros(self.n_codes, dtype=torch.long, device=z.device)
+        else:
+            means, counts = kmeans_cosine(z, self.n_codes, self.kmeans_iters)
         self.codebook.copy_(_broadcast(means.contiguous()))
         self.legacy_cluster_size.copy_(_broadcast(counts.to(self.legacy_cluster_size.dtype)))
         self.initted.fill_(1.0)

@@ -142,3 +142,14 @@ def test_cli_convert(tmp_path):
     res = runner.invoke(labram_cli, ["convert", str(tmp_path / "nope.pth"), str(tmp_path / "x")])
     assert res.exit_code != 0 and "not found" in res.output
     assert "Traceback" not in res.output
+
+
+def test_variants_are_inferred_from_the_keys():
+    """Fine-tuned with the original's qkv_bias=True and init_values=0: still loads strictly."""
+    layout = classifier_layout("tiny")
+    layout = {k: v for k, v in layout.items() if ".gamma_" not in k}
+    for b in range(2):
+        layout[f"blocks.{b}.attn.q_bias"] = (100,)
+        layout[f"blocks.{b}.attn.v_bias"] = (100,)
+    model = labram.load_official(fabricate(layout), "classifier")
+    assert model.config.qv_bias and model.config.layer_scale_init == 0  # type: ignore[union-attr]
