@@ -1,0 +1,166 @@
+"""Model configuration: one frozen dataclass per model family, with size presets.
+
+The transformer's token width is fixed by the temporal convolution: each 200-sample patch becomes
+25 time steps x ``conv_channels`` feature maps, flattened, so ``dim == 25 * conv_channels``
+(8 -> 200 for base, 16 -> 400 for large, 32 -> 800 for huge). The ``tiny`` preset keeps that
+rule with 4 conv channels (dim 100) so that the same code path runs in tests and the CPU demo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+PATCH_SIZE = 200
+"""Samples per patch (1 s at 200 Hz)."""
+
+CONV_WIDTH = 25
+"""Time steps per patch after the strided first convolution (kernel 15, stride 8, pad 7)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelConfig:
+    """The LaBraM transformer (pre-training and fine-tuning backbone).
+
+    Defaults are LaBraM-Base, so that the released ``labram-base.pth`` loads with no arguments.
+    """
+
+    dim: int = 200  # token width; must be 25 * conv_channels (the patch encoder's output)
+    depth: int = 12  # transformer blocks
+    n_heads: int = 10  # head_dim 20 for base
+    mlp_ratio: float = 4.0  # MLP hidden = 4 * dim, as released
+    conv_channels: int = 8  # temporal-conv feature maps: 8 / 16 / 32 for base / large / huge
+    n_spatial: int = 129  # spatial-embedding rows: CLS + the 128 addressable channel names
+    n_time: int = 16  # time-embedding rows: at most 16 patches (16 s) per sample
+    n_codes: int = 8192  # tokenizer vocabulary predicted by the MEM head
+    qk_norm: bool = True  # LayerNorm over head_dim on q and k (LaBraM); off in the tokenizer
+    qv_bias: bool = False  # q and v biases, no k bias (the tokenizer's blocks); off in LaBraM
+    layer_scale_init: float = 0.1  # gamma_1/gamma_2 init; 0 disables layer scale (tokenizer)
+    norm_eps: float = 1e-6  # every LayerNorm of the released weights uses 1e-6
+    drop_path: float = 0.0  # stochastic depth at the last block (linear ramp); 0.1 to fine-tune
+    init_std: float = 0.02  # trunc-normal std of linears and embeddings
+
+    def __post_init__(self) -> None:
+        if self.dim != CONV_WIDTH * self.conv_channels:
+            raise ValueError(
+                f"Invalid ModelConfig: dim must be {CONV_WIDTH} * conv_channels "
+                f"= {CONV_WIDTH * self.conv_channels}; got dim={self.dim}"
+            )
+        if self.dim % self.n_heads:
+            raise ValueError(
+                f"Invalid ModelConfig: dim {self.dim} is not divisible by n_heads {self.n_heads}"
+            )
+        if self.conv_channels % 4:
+            raise ValueError(
+                f"Invalid ModelConfig: conv_channels must be a multiple of 4 (GroupNorm uses 4 "
+                f"groups); got {self.conv_channels}"
+            )
+
+    @property
+    def head_dim(self) -> int:
+        return self.dim // self.n_heads
+
+    @property
+    def mlp_hidden(self) -> int:
+        return int(self.dim * self.mlp_ratio)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        return cls(**data)
+
+
+MODEL_PRESETS: dict[str, ModelConfig] = {
+    # tiny: 2 blocks of width 100 (4 conv channels), for tests and the CPU demo
+    "tiny": ModelConfig(dim=100, depth=2, n_heads=4, conv_channels=4),
+    "base": ModelConfig(),
+    "large": ModelConfig(dim=400, depth=24, n_heads=16, conv_channels=16),
+    "huge": ModelConfig(dim=800, depth=48, n_heads=16, conv_channels=32),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenizerConfig:
+    """The VQ-NSP neural tokenizer. Defaults are the released ``vqnsp.pth``."""
+
+    dim: int = 200  # encoder and decoder width (25 * conv_channels)
+    encoder_depth: int = 12
+    decoder_depth: int = 3
+    n_heads: int = 10
+    mlp_ratio: float = 4.0
+    conv_channels: int = 8
+    n_spatial: int = 129
+    n_time: int = 16
+    n_codes: int = 8192  # codebook size
+    code_dim: int = 64  # codebook vector width (L2-normalised)
+    decay: float = 0.99  # EMA decay of the codebook and of the usage statistics
+    beta: float = 1.0  # commitment-loss weight
+    kmeans_iters: int = 10  # cosine k-means iterations for the first-batch codebook init
+    revive_dead_codes: bool = True  # the original never revives (codebook collapse, issue #37)
+    dead_after: int = 100  # training steps without a single assignment before a code is revived
+    norm_eps: float = 1e-6
+    init_std: float = 0.02
+
+    def backbone_config(self, depth: int) -> ModelConfig:
+        """The transformer config of the encoder (or the decoder, with its depth).
+
+        The tokenizer's blocks have q/v biases, no QK-norm and no layer scale.
+        """
+        return ModelConfig(
+            dim=self.dim,
+            depth=depth,
+            n_heads=self.n_heads,
+            mlp_ratio=self.mlp_ratio,
+            conv_channels=self.conv_channels,
+            n_spatial=self.n_spatial,
+            n_time=self.n_time,
+            n_codes=self.n_codes,
+            qk_norm=False,
+            qv_bias=True,
+            layer_scale_init=0.0,
+            norm_eps=self.norm_eps,
+            init_std=self.init_std,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TokenizerConfig:
+        return cls(**data)
+
+
+TOKENIZER_PRESETS: dict[str, TokenizerConfig] = {
+    # tiny: small codebook so that k-means and EMA tests run in milliseconds
+    "tiny": TokenizerConfig(
+        dim=100,
+        encoder_depth=2,
+        decoder_depth=1,
+        n_heads=4,
+        conv_channels=4,
+        n_codes=256,
+        code_dim=16,
+    ),
+    "base": TokenizerConfig(),
+    # the original's vqnsp_encoder_large: a 24-block encoder of the same width (never released)
+    "large": TokenizerConfig(encoder_depth=24),
+}
+
+
+def _lookup(presets: dict[str, Any], size: str, what: str) -> Any:
+    if size not in presets:
+        allowed = ", ".join(repr(k) for k in presets)
+        raise ValueError(f"Invalid value for `size` ({what}): allowed {allowed}; got {size!r}")
+    return presets[size]
+
+
+def model_config(size: str = "base", **overrides: Any) -> ModelConfig:
+    """The preset ``size`` ('tiny', 'base', 'large', 'huge') with field overrides."""
+    return replace(_lookup(MODEL_PRESETS, size, "model"), **overrides)
+
+
+def tokenizer_config(size: str = "base", **overrides: Any) -> TokenizerConfig:
+    """The tokenizer preset ``size`` ('tiny', 'base', 'large') with field overrides."""
+    return replace(_lookup(TOKENIZER_PRESETS, size, "tokenizer"), **overrides)

@@ -1,0 +1,155 @@
+"""Released layouts in and out: strict loading for every size, exact round trips, files."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from click.testing import CliRunner
+from labram_layouts import classifier_layout, fabricate, mem_layout, tokenizer_layout
+
+import labram
+from labram.checkpoints import (
+    CheckpointError,
+    build_official,
+    convert_file,
+    detect_kind,
+    load_ours,
+    save_official,
+    save_ours,
+    to_official,
+    unwrap,
+)
+from labram.classifier import LaBraMClassifier
+from labram.config import model_config, tokenizer_config
+from labram.mem import LaBraMForMEM
+from labram.tokenizer import VQNSPTokenizer
+
+LAYOUTS = {
+    "mem": lambda: mem_layout("tiny"),
+    "classifier": lambda: classifier_layout("tiny", n_outputs=2),
+    "tokenizer": lambda: tokenizer_layout(100, 2, 4, 4, n_codes=256, code_dim=16, decoder_depth=1),
+}
+
+
+def _same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("kind", sorted(LAYOUTS))
+def test_official_round_trip_is_exact(kind):
+    sd = fabricate(LAYOUTS[kind](), seed=1)
+    model = labram.load_official(sd, kind)
+    assert _same(to_official(model), sd)
+    again = labram.load_official(to_official(model), kind)
+    assert _same(again.state_dict(), model.state_dict())
+
+
+@pytest.mark.parametrize("size", ["base", "large", "huge"])
+@pytest.mark.parametrize("kind", ["mem", "classifier"])
+def test_every_size_loads_strictly(size, kind):
+    layout = mem_layout(size) if kind == "mem" else classifier_layout(size)
+    sd = {k: torch.empty(shape, device="meta") for k, shape in layout.items()}
+    with torch.device("meta"):
+        model = build_official(sd, kind)  # type: ignore[arg-type]
+    assert model.config == model_config(size)  # type: ignore[union-attr]
+    out = to_official(model)
+    assert {k: tuple(v.shape) for k, v in out.items()} == layout
+
+
+def test_released_tokenizer_layout_loads_strictly():
+    sd = {k: torch.empty(s, device="meta") for k, s in tokenizer_layout().items()}
+    with torch.device("meta"):
+        tok = build_official(sd, "tokenizer")
+    assert tok.config == tokenizer_config("base")  # type: ignore[union-attr]
+
+
+def test_unexpected_and_missing_keys_are_reported():
+    sd = fabricate(LAYOUTS["classifier"](), seed=2)
+    sd["blocks.0.attn.extra"] = torch.zeros(1)
+    with pytest.raises(CheckpointError, match=r"unexpected \['blocks.0.attn.extra'\]"):
+        labram.load_official(sd, "classifier")
+    sd = fabricate(LAYOUTS["classifier"](), seed=2)
+    del sd["blocks.1.mlp.fc1.bias"]
+    with pytest.raises(CheckpointError, match=r"missing.*blocks\.1\.mlp\.fc1\.bias"):
+        labram.load_official(sd, "classifier")
+
+
+def test_mem_without_top_level_head_is_reinitialised_with_a_warning():
+    sd = fabricate(LAYOUTS["mem"](), seed=3)
+    for key in ("lm_head.weight", "lm_head.bias"):
+        del sd[key]
+    with pytest.warns(UserWarning, match="lm_head.weight.*freshly initialised"):
+        model = labram.load_official(sd, "mem")
+    assert isinstance(model, LaBraMForMEM)
+    assert not torch.equal(model.lm_head.weight, sd["student.lm_head.weight"])
+
+
+def test_classifier_from_pretraining_checkpoint():
+    sd = fabricate(LAYOUTS["mem"](), seed=4)
+    with pytest.warns(UserWarning, match="head"):
+        clf = labram.load_official({"model": sd}, "classifier", n_outputs=6)
+    assert isinstance(clf, LaBraMClassifier) and clf.n_outputs == 6
+    torch.testing.assert_close(clf.backbone.spatial_embed, sd["student.pos_embed"])
+
+
+def test_unwrap_and_detect():
+    sd = fabricate(LAYOUTS["classifier"](), seed=5)
+    assert unwrap({"module": {f"module.{k}": v for k, v in sd.items()}}).keys() == sd.keys()
+    assert detect_kind(sd) == "classifier"
+    with pytest.raises(CheckpointError, match="sentinel"):
+        detect_kind({"foo": torch.zeros(1)})
+    with pytest.raises(CheckpointError, match="not a tokenizer"):
+        labram.load_official(sd, "tokenizer")
+    with pytest.raises(CheckpointError, match="allowed mem, classifier, tokenizer"):
+        labram.load_official(sd, "bert")
+
+
+def test_files_both_directions(tmp_path):
+    sd = fabricate(LAYOUTS["mem"](), seed=6)
+    official = tmp_path / "labram-tiny.pth"
+    torch.save({"model": sd}, official)
+    ours, back = tmp_path / "ours.pt", tmp_path / "back.pth"
+    assert "labram, mem" in convert_file(official, ours)
+    assert "released layout" in convert_file(ours, back)
+    assert _same(torch.load(back, weights_only=True)["model"], sd)
+    model = load_ours(ours)
+    assert isinstance(model, LaBraMForMEM)
+    with pytest.raises(CheckpointError, match="not found"):
+        labram.load_official(tmp_path / "missing.pth", "mem")
+
+
+def test_save_official_and_ours(tmp_path):
+    tok = VQNSPTokenizer(tokenizer_config("tiny"))
+    save_official(tok, tmp_path / "vqnsp.pth")
+    loaded = labram.load_official(tmp_path / "vqnsp.pth", "tokenizer")
+    assert _same(loaded.state_dict(), tok.state_dict())
+    clf = LaBraMClassifier(model_config("tiny"), 3)
+    save_ours(clf, tmp_path / "clf.pt")
+    assert _same(load_ours(tmp_path / "clf.pt").state_dict(), clf.state_dict())
+
+
+def test_cli_convert(tmp_path):
+    from cli import labram_cli
+
+    sd = fabricate(LAYOUTS["tokenizer"](), seed=7)
+    torch.save({"model": sd}, tmp_path / "vqnsp.pth")
+    runner = CliRunner()
+    res = runner.invoke(
+        labram_cli, ["convert", str(tmp_path / "vqnsp.pth"), str(tmp_path / "t.pt")]
+    )
+    assert res.exit_code == 0, res.output
+    assert "labram, tokenizer" in res.output
+    res = runner.invoke(labram_cli, ["convert", str(tmp_path / "nope.pth"), str(tmp_path / "x")])
+    assert res.exit_code != 0 and "not found" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_variants_are_inferred_from_the_keys():
+    """Fine-tuned with the original's qkv_bias=True and init_values=0: still loads strictly."""
+    layout = classifier_layout("tiny")
+    layout = {k: v for k, v in layout.items() if ".gamma_" not in k}
+    for b in range(2):
+        layout[f"blocks.{b}.attn.q_bias"] = (100,)
+        layout[f"blocks.{b}.attn.v_bias"] = (100,)
+    model = labram.load_official(fabricate(layout), "classifier")
+    assert model.config.qv_bias and model.config.layer_scale_init == 0  # type: ignore[union-attr]
