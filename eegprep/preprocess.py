@@ -70,7 +70,8 @@ class Design:
     up, down : int
         Rational rate change ``sfreq_out / sfreq_in = up / down`` (reduced).
     lowpass : ndarray, shape (L,)
-        Low-pass FIR at ``sfreq_in * up`` Hz, gain ``up``, odd length; empty when ``up == down``
+        Low-pass FIR at ``sfreq_in * up`` Hz, odd length, each of its ``up`` polyphase branches
+        scaled to unit DC gain (so the whole has gain ``up``); empty when ``up == down``
         (then the low-pass is folded into ``kernel``).
     kernel : ndarray, shape (K,)
         Zero-phase FIR at the output rate: high-pass, notch (and the low-pass when no rate change).
@@ -106,8 +107,22 @@ def design(sfreq_in: float, mains: float | None, recipe: Recipe) -> Design:
     if up == down == 1:
         low = _mne_kernel(recipe.sfreq, None, recipe.h_freq, h_trans_bandwidth=h_trans)
         return Design(1, 1, np.zeros(0), np.convolve(kernel, low))
-    low = _mne_kernel(sfreq_in * up, None, recipe.h_freq, h_trans_bandwidth=h_trans) * up
-    return Design(up, down, low, kernel)
+    low = _mne_kernel(sfreq_in * up, None, recipe.h_freq, h_trans_bandwidth=h_trans)
+    return Design(up, down, _unit_dc_branches(low, up), kernel)
+
+
+def _unit_dc_branches(h: np.ndarray, up: int) -> np.ndarray:
+    """Scale each polyphase branch of ``h`` to a DC gain of exactly 1.
+
+    A windowed-sinc design leaves the ``up`` branches with DC gains of 1 +- ~3e-4; the spread
+    turns a DC offset (or slow drift) into tones at multiples of ``sfreq_in / up``: 2 uV from a
+    5 mV amplifier offset. Per-branch normalisation removes that and changes the pass band by
+    less than 0.03 %.
+    """
+    h = h.astype(np.float64).copy()
+    for phase in range(up):
+        h[phase::up] /= h[phase::up].sum()
+    return h
 
 
 def _reflect_extend(x: np.ndarray, lo: int, hi: int, n: int, start: int) -> np.ndarray:
