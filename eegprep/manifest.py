@@ -254,10 +254,11 @@ def _label_rules(file: str, table: dict[str, Any]) -> tuple[LabelRule, ...]:
 
 
 def _check_sidecar_parser(file: str, name: str) -> None:
-    from eegprep.sidecars import SIDECAR_PARSERS
+    from eegprep.sidecars import load_parsers
 
-    if name not in SIDECAR_PARSERS:
-        known = ", ".join(sorted(SIDECAR_PARSERS))
+    parsers = load_parsers()
+    if name not in parsers:
+        known = ", ".join(sorted(parsers))
         raise ManifestError(f"{file}: key sidecar.parser is {name!r}; known parsers: {known}")
 
 

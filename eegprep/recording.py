@@ -26,7 +26,7 @@ from eegprep.manifest import Manifest
 from eegprep.readers import get_reader
 from eegprep.readers.base import Header, Reader
 from eegprep.recipe import Recipe
-from eegprep.sidecars import SIDECAR_PARSERS, SidecarResult
+from eegprep.sidecars import SidecarResult, load_parsers
 from eegprep.store_write import write_recording
 
 HEAD_SECONDS = 120.0  # source span used for line-noise and clipping checks
@@ -216,7 +216,7 @@ def _sidecar(task: Task, path: str, header: Header) -> SidecarResult:
         raise SourceError(path, f"missing sidecar {wanted}: labels and events come from it")
     if not found:
         return SidecarResult()
-    parser = SIDECAR_PARSERS[m.sidecar_parser]
+    parser = load_parsers()[m.sidecar_parser]
     return parser(found, header, dict(m.sidecar_options))
 
 

@@ -46,6 +46,18 @@ class SidecarResult:
 SidecarParser = Callable[[list[str], Header, dict[str, Any]], SidecarResult]
 SIDECAR_PARSERS: dict[str, SidecarParser] = {}
 
+# Modules that register parsers, one per corpus family; imported when the registry is first used.
+_MODULES: tuple[str, ...] = ()
+
+
+def load_parsers() -> dict[str, SidecarParser]:
+    """The registry, with every parser module imported."""
+    import importlib
+
+    for mod in _MODULES:
+        importlib.import_module(f"eegprep.sidecars.{mod}")
+    return SIDECAR_PARSERS
+
 
 def register(name: str) -> Callable[[SidecarParser], SidecarParser]:
     """Decorator: register a sidecar parser under ``name``."""
