@@ -141,6 +141,26 @@ def stats(store: str, as_json: bool, plots: str | None) -> None:
 
 
 @eegprep_cli.command()
+@click.argument("store")
+def validate(store: str) -> None:
+    """Check that every recording the STORE lists opens, matches the index, and is finite.
+
+    Exits 1 when any problem is found, listing each on one line.
+
+    \b
+    Example:
+      eegprep validate demo.zarr
+    """
+    from eegprep.validate import validate as run_validate
+
+    n, problems = run_validate(store)
+    for p in problems:
+        click.echo(f"problem: {p}", err=True)
+    click.echo(f"{n} recordings checked, {len(problems)} problems")
+    sys.exit(1 if problems else 0)
+
+
+@eegprep_cli.command()
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @click.option("--corpus", default="tuh", show_default=True, help="Which demo corpus to write.")
 @click.option("--seed", type=int, default=0, show_default=True)
