@@ -8,15 +8,14 @@ microvolts in float32 by the file's own calibration (physical = gain * digital +
 
 from __future__ import annotations
 
-import os
 import threading
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-from eegprep.errors import SourceError
+from eegprep.errors import SourceError, UsageError
 from eegprep.readers.base import (
     Annotation,
     Header,
@@ -50,14 +49,17 @@ class EdfReader(Reader):
         check_readable(path)
         unknown = set(options) - set(_OPTIONS)
         if unknown:
-            raise SourceError(path, f"unknown edf reader option(s): {', '.join(sorted(unknown))}")
+            allowed = ", ".join(repr(o) for o in _OPTIONS)
+            raise UsageError(
+                f"unknown edf reader option(s) {', '.join(sorted(unknown))}; allowed: {allowed}"
+            )
         default_unit = str(options.get("default_unit", "uV"))
         _check_signature(path)
-        f = _cached(path)
-        signals = tuple(_signal(path, f, i, default_unit) for i in range(f.signals_in_file))
-        duration = float(f.file_duration)
-        annotations = _annotations(f)
-        meta = _meta(f)
+        with _opened(path) as f:
+            signals = tuple(_signal(path, f, i, default_unit) for i in range(f.signals_in_file))
+            duration = float(f.file_duration)
+            annotations = _annotations(f)
+            meta = _meta(f)
         return Header(
             path=path,
             reader=cls.name,
@@ -77,25 +79,28 @@ class EdfReader(Reader):
         out = np.empty((len(picks), stop - start), dtype=np.float32)
         if stop == start:
             return out
-        f = _cached(header.path)
-        for row, pick in enumerate(picks):
-            sig = header.signals[pick]
-            try:
-                dig = f.readSignal(pick, start, stop - start, digital=True)
-            except Exception as exc:  # pyedflib raises bare Exceptions
-                raise SourceError(
-                    header.path, f"cannot read samples of {sig.label!r}: {exc}"
-                ) from exc
-            if dig.shape[0] != stop - start:
-                raise SourceError(
-                    header.path,
-                    f"signal {sig.label!r} ends at sample {start + dig.shape[0]}, "
-                    f"header promises {sig.n_times}: the file is truncated",
-                )
-            gain, offset = _calibration(f, pick)
-            np.multiply(dig, np.float32(gain * sig.to_uv), out=out[row], casting="unsafe")
-            out[row] += np.float32(offset * sig.to_uv)
+        with _opened(header.path) as f:
+            for row, pick in enumerate(picks):
+                _read_into(f, header, pick, start, stop, out[row])
         return out
+
+
+def _read_into(f: Any, header: Header, pick: int, start: int, stop: int, out: np.ndarray) -> None:
+    """Samples ``[start, stop)`` of signal ``pick`` into ``out`` (float32 microvolts)."""
+    sig = header.signals[pick]
+    try:
+        dig = f.readSignal(pick, start, stop - start, digital=True)
+    except Exception as exc:  # pyedflib raises bare Exceptions
+        raise SourceError(header.path, f"cannot read samples of {sig.label!r}: {exc}") from exc
+    if dig.shape[0] != stop - start:
+        raise SourceError(
+            header.path,
+            f"signal {sig.label!r} ends at sample {start + dig.shape[0]}, "
+            f"header promises {sig.n_times}: the file is truncated",
+        )
+    gain, offset = _calibration(f, pick)
+    np.multiply(dig, np.float32(gain * sig.to_uv), out=out, casting="unsafe")
+    out += np.float32(offset * sig.to_uv)
 
 
 def _check_signature(path: str) -> None:
@@ -204,32 +209,18 @@ def _meta(f: Any) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-# A few open handles per process: a segment read does not re-parse the header. pyedflib
-# refuses to open a file twice in one process, so every open goes through this cache.
-_CACHE: OrderedDict[str, tuple[tuple[int, int], Any]] = OrderedDict()
-_CACHE_SIZE = 4
-_LOCK = threading.Lock()
+# pyedflib refuses to open a file that is already open in this process, and a refused open can
+# leave its C library's table of open files inconsistent (reads from another handle then return
+# zeros). So every call opens the file, reads and closes it, under one lock: opening costs well
+# under a millisecond.
+_LOCK = threading.RLock()
 
 
-def _cached(path: str) -> Any:
-    st = os.stat(path)
-    stamp = (st.st_mtime_ns, st.st_size)  # a rewritten file is opened afresh
+@contextmanager
+def _opened(path: str) -> Iterator[Any]:
     with _LOCK:
-        entry = _CACHE.pop(path, None)
-        if entry is not None and entry[0] != stamp:
-            entry[1].close()
-            entry = None
-        f = entry[1] if entry is not None else _open(path)
-        _CACHE[path] = (stamp, f)
-        while len(_CACHE) > _CACHE_SIZE:
-            _, (_, old) = _CACHE.popitem(last=False)
-            old.close()
-        return f
-
-
-def close_all() -> None:
-    """Close every cached file handle (tests, and before a file is rewritten)."""
-    with _LOCK:
-        while _CACHE:
-            _, (_, f) = _CACHE.popitem()
+        f = _open(path)
+        try:
+            yield f
+        finally:
             f.close()

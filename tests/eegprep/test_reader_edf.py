@@ -1,0 +1,107 @@
+"""The EDF/BDF reader on real files pyedflib ships, on TUH-style multi-rate files, and on
+broken files (every error one line naming the file)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pyedflib
+import pytest
+
+from eegprep.readers.edf import EdfReader
+from tests.conftest import write_tuh_edf
+from tests.eegprep.reader_checks import check_reader, check_source_error, check_usage_error
+
+PYEDFLIB_DATA = Path(pyedflib.__file__).parent / "tests" / "data"
+
+
+def test_real_edf_shipped_by_pyedflib() -> None:
+    path = str(PYEDFLIB_DATA / "test_generator.edf")
+    signals, headers, _ = pyedflib.highlevel.read_edf(path)
+    reference = np.stack(signals)  # physical values, file unit uV
+    header, _ = check_reader(EdfReader, path, reference_uv=reference, expected_sfreq=200.0)
+    assert header.labels[:2] == ["squarewave", "ramp"]
+    assert [a.description for a in header.annotations][:1] == ["Recording starts"]
+    assert dict(header.meta)["equipment"] == "test generator"
+
+
+def test_real_multi_rate_bdf_shipped_by_pyedflib() -> None:
+    path = str(PYEDFLIB_DATA / "test_generator.bdf")
+    header = EdfReader.read_header(path)
+    assert [s.sfreq for s in header.signals] == [1000, 800, 500, 975, 999]
+    with pyedflib.EdfReader(path) as f:
+        refs = [f.readSignal(i) for i in range(len(header.signals))]  # physical values, uV
+    for i, (sig, ref) in enumerate(zip(header.signals, refs)):
+        assert sig.n_times == ref.shape[0]
+        ours = EdfReader.read_segment(header, [i], 0, sig.n_times)[0]
+        np.testing.assert_allclose(ours, ref, atol=1e-3 * max(1.0, np.abs(ref).max()) / 100)
+        mid = sig.n_times // 3
+        np.testing.assert_array_equal(
+            EdfReader.read_segment(header, [i], mid, mid + 77)[0], ours[mid : mid + 77]
+        )
+
+
+def test_agrees_with_mne(tmp_path: Path) -> None:
+    import mne
+
+    path = str(PYEDFLIB_DATA / "test_generator.edf")
+    raw = mne.io.read_raw_edf(path, preload=True, verbose="error")
+    header = EdfReader.read_header(path)
+    ours = EdfReader.read_segment(header, list(range(len(header.signals))), 0, 2000)
+    np.testing.assert_allclose(ours, raw.get_data(units="uV")[:, :2000], atol=2e-3)
+
+
+def test_multi_rate_tuh_file(tmp_path: Path) -> None:
+    path = tmp_path / "aaaaaaaa_s001_t000.edf"
+    labels = write_tuh_edf(path, sfreq=250, seconds=12)
+    header = EdfReader.read_header(str(path))
+    assert header.labels == labels
+    rates = {s.label: s.sfreq for s in header.signals}
+    assert rates["EEG FP1-REF"] == 250 and rates["IBI"] == 1 and rates["BURSTS"] == 1
+    assert header.signals[0].n_times == 3000 and header.duration == 12
+    eeg = [i for i, s in enumerate(header.signals) if s.sfreq == 250]
+    full = EdfReader.read_segment(header, eeg, 0, 3000)
+    np.testing.assert_array_equal(EdfReader.read_segment(header, eeg, 700, 1900), full[:, 700:1900])
+    with pytest.raises(ValueError, match="different sampling rates"):
+        EdfReader.read_segment(header, [0, labels.index("IBI")], 0, 1)
+
+
+def _good(tmp_path: Path) -> bytes:
+    path = tmp_path / "good.edf"
+    write_tuh_edf(path, sfreq=250, seconds=4, extra=())
+    return path.read_bytes()
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def test_broken_files_give_one_line_errors(tmp_path: Path) -> None:
+    good = _good(tmp_path)
+    n_sig = int(good[252:256])
+    cases = {
+        "empty.edf": (b"", "file is empty"),
+        "random.edf": (os.urandom(3000), "not an EDF/BDF file"),
+        "short_header.edf": (good[:100], "header truncated"),
+        "no_records.edf": (good[: 256 * (n_sig + 1) + 1000], "truncated"),
+        "signals.edf": (good[:252] + b"9999" + good[256:], "claims 9999 signals"),
+        "hdrsize.edf": (good[:184] + b"1234    " + good[192:], "header size field"),
+        "nonascii.edf": (good[:252] + b"\xff\xfe  " + good[256:], "malformed signal count"),
+    }
+    for name, (data, match) in cases.items():
+        check_source_error(EdfReader, _write(tmp_path, name, data), match)
+    check_source_error(EdfReader, str(tmp_path / "missing.edf"), "file not found")
+    check_source_error(EdfReader, str(tmp_path), "is a directory")
+    check_usage_error(EdfReader, _write(tmp_path, "ok.edf", good), "unknown edf reader option", x=1)
+
+
+def test_fewer_records_than_the_header_claims(tmp_path: Path) -> None:
+    good = _good(tmp_path)
+    n_sig = int(good[252:256])
+    record = (len(good) - 256 * (n_sig + 1)) // int(good[236:244])
+    path = _write(tmp_path, "cut.edf", good[: len(good) - record])  # one data record missing
+    check_source_error(EdfReader, path, "truncated")
