@@ -19,7 +19,7 @@ PYEDFLIB_DATA = Path(pyedflib.__file__).parent / "tests" / "data"
 
 def test_real_edf_shipped_by_pyedflib() -> None:
     path = str(PYEDFLIB_DATA / "test_generator.edf")
-    signals, headers, _ = pyedflib.highlevel.read_edf(path)
+    signals, _, _ = pyedflib.highlevel.read_edf(path)
     reference = np.stack(signals)  # physical values, file unit uV
     header, _ = check_reader(EdfReader, path, reference_uv=reference, expected_sfreq=200.0)
     assert header.labels[:2] == ["squarewave", "ramp"]
