@@ -17,19 +17,23 @@ CLIP_FRACTION = 0.01  # share of samples pinned at the channel's extreme: clippe
 MIN_MEDIAN_RMS_UV = 0.05  # below: almost surely volts or millivolts stored as microvolts
 MAX_MEDIAN_RMS_UV = 20_000.0  # above: almost surely a unit mix-up the other way
 LINE_PEAK_DB = 6.0  # a peak this far above its neighbourhood counts as line noise
+LINE_SECONDS = 30.0  # source span for the line-noise spectrum (0.5 Hz bins, 29 averages)
+LINE_CHANNELS = 8  # channels, evenly spread, for the line-noise spectrum
 
 
 def line_noise_db(x: np.ndarray, sfreq: float) -> dict[str, float]:
     """Height (dB) of the 50 Hz and 60 Hz peaks above their neighbourhood, median over channels.
 
-    ``x``: (n_channels, n_times) microvolts at the source rate. Frequencies at or above the
-    Nyquist rate are left out.
+    ``x``: (n_channels, n_times) microvolts at the source rate; the first
+    :data:`LINE_SECONDS` of up to :data:`LINE_CHANNELS` channels are used. Frequencies at or
+    above the Nyquist rate are left out.
     """
     out: dict[str, float] = {}
-    n = x.shape[1]
+    n = min(x.shape[1], int(LINE_SECONDS * sfreq))
     if n < int(4 * sfreq):
         return out
-    f, p = sps.welch(x, fs=sfreq, nperseg=int(2 * sfreq), axis=-1)
+    rows = np.linspace(0, x.shape[0] - 1, min(x.shape[0], LINE_CHANNELS)).round().astype(int)
+    f, p = sps.welch(x[np.unique(rows), :n], fs=sfreq, nperseg=int(2 * sfreq), axis=-1)
     p = np.median(p, axis=0)
     for mains in (50.0, 60.0):
         if mains + 6 >= sfreq / 2:

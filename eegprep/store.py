@@ -96,6 +96,11 @@ class Recording:
     meta: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
+    def name(self) -> str:
+        """The recording's name within its corpus (``id`` without the corpus)."""
+        return self.id.split("/", 1)[1]
+
+    @property
     def n_channels(self) -> int:
         return len(self.channels)
 

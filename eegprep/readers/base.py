@@ -108,6 +108,8 @@ class Header:
         Other header fields worth keeping (patient, start time, equipment).
     options : tuple of (str, Any)
         Reader options the header was read with; :meth:`Reader.read_segment` uses them.
+    layout : tuple of (str, Any)
+        Reader-private facts :meth:`Reader.read_segment` needs (byte offsets, say); picklable.
     """
 
     path: str
@@ -118,6 +120,7 @@ class Header:
     part: str | None = None
     meta: tuple[tuple[str, str], ...] = ()
     options: tuple[tuple[str, Any], ...] = field(default=())
+    layout: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
 
     @property
     def labels(self) -> list[str]:

@@ -27,8 +27,8 @@ from eegprep.readers.base import (
     frozen_options,
     unit_to_uv,
 )
+from eegprep.readers.edf_records import RecordLayout, parse_layout, read_signals
 
-_ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")
 _OPTIONS = ("default_unit",)
 
 
@@ -54,12 +54,16 @@ class EdfReader(Reader):
                 f"unknown edf reader option(s) {', '.join(sorted(unknown))}; allowed: {allowed}"
             )
         default_unit = str(options.get("default_unit", "uV"))
-        _check_signature(path)
+        head = _check_signature(path)
         with _opened(path) as f:
             signals = tuple(_signal(path, f, i, default_unit) for i in range(f.signals_in_file))
             duration = float(f.file_duration)
             annotations = _annotations(f)
             meta = _meta(f)
+            calibration = tuple(_calibration(f, i) for i in range(f.signals_in_file))
+        layout = parse_layout(head)
+        if len(layout.offsets) != len(signals):
+            raise SourceError(path, "EDF signal headers disagree with the signal count")
         return Header(
             path=path,
             reader=cls.name,
@@ -69,6 +73,7 @@ class EdfReader(Reader):
             part=part,
             meta=meta,
             options=frozen_options(options),
+            layout=(("records", layout), ("calibration", calibration)),
         )
 
     @classmethod
@@ -79,32 +84,25 @@ class EdfReader(Reader):
         out = np.empty((len(picks), stop - start), dtype=np.float32)
         if stop == start:
             return out
-        with _opened(header.path) as f:
-            for row, pick in enumerate(picks):
-                _read_into(f, header, pick, start, stop, out[row])
+        layout = dict(header.layout)
+        records: RecordLayout = layout["records"]
+        try:
+            dig = read_signals(header.path, records, list(picks), start, stop)
+        except (OSError, EOFError) as exc:
+            raise SourceError(header.path, f"cannot read samples: {exc}: the file is truncated "
+                              "or unreadable") from exc  # fmt: skip
+        for row, pick in enumerate(picks):
+            gain, offset = layout["calibration"][pick]
+            to_uv = header.signals[pick].to_uv
+            np.multiply(dig[row], np.float32(gain * to_uv), out=out[row], casting="unsafe")
+            out[row] += np.float32(offset * to_uv)
         return out
 
 
-def _read_into(f: Any, header: Header, pick: int, start: int, stop: int, out: np.ndarray) -> None:
-    """Samples ``[start, stop)`` of signal ``pick`` into ``out`` (float32 microvolts)."""
-    sig = header.signals[pick]
-    try:
-        dig = f.readSignal(pick, start, stop - start, digital=True)
-    except Exception as exc:  # pyedflib raises bare Exceptions
-        raise SourceError(header.path, f"cannot read samples of {sig.label!r}: {exc}") from exc
-    if dig.shape[0] != stop - start:
-        raise SourceError(
-            header.path,
-            f"signal {sig.label!r} ends at sample {start + dig.shape[0]}, "
-            f"header promises {sig.n_times}: the file is truncated",
-        )
-    gain, offset = _calibration(f, pick)
-    np.multiply(dig, np.float32(gain * sig.to_uv), out=out, casting="unsafe")
-    out += np.float32(offset * sig.to_uv)
+def _check_signature(path: str) -> bytes:
+    """Fail early, with a clear message, on files that are not EDF/BDF at all.
 
-
-def _check_signature(path: str) -> None:
-    """Fail early, with a clear message, on files that are not EDF/BDF at all."""
+    Returns the raw header (main and signal headers)."""
     with open(path, "rb") as fh:
         head = fh.read(256)
     if len(head) < 256:
@@ -125,6 +123,11 @@ def _check_signature(path: str) -> None:
             f"EDF header size field says {header_bytes} bytes, "
             f"{n_signals} signals need {256 * (n_signals + 1)}",
         )
+    with open(path, "rb") as fh:
+        full = fh.read(header_bytes)
+    if len(full) < header_bytes:
+        raise SourceError(path, f"EDF header truncated: {len(full)} of {header_bytes} bytes")
+    return full
 
 
 def _open(path: str) -> Any:
@@ -211,8 +214,8 @@ def _meta(f: Any) -> tuple[tuple[str, str], ...]:
 
 # pyedflib refuses to open a file that is already open in this process, and a refused open can
 # leave its C library's table of open files inconsistent (reads from another handle then return
-# zeros). So every call opens the file, reads and closes it, under one lock: opening costs well
-# under a millisecond.
+# zeros). So a header read opens the file, reads and closes it, under one lock; samples are read
+# with numpy (edf_records), without pyedflib.
 _LOCK = threading.RLock()
 
 
