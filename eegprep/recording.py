@@ -80,7 +80,8 @@ def run_task(task: Task) -> TaskResult:
     try:
         res.record, res.warnings = _ingest(task, path)
     except SourceError as exc:
-        res.error = f"{task.item.relpath}: {exc.problem}"
+        where = "" if exc.path == path else f"{os.path.basename(exc.path)}: "  # a sidecar
+        res.error = f"{task.item.relpath}: {where}{exc.problem}"
     except EegprepError as exc:
         res.error = f"{task.item.relpath}: {exc}"
     except MemoryError:
@@ -107,6 +108,12 @@ def _ingest(task: Task, path: str) -> tuple[dict[str, Any], list[str]]:
         raise SourceError(path, f"no EEG channel in the vocabulary among: {labels}")
     warnings = _mapping_warnings(mapping, m.on_unknown, path)
     groups = _rate_groups(header, mapping)
+    for sfreq, _, _ in groups:
+        try:
+            preprocess.design(sfreq, m.mains, task.recipe)
+        except ValueError as exc:
+            band = f"{task.recipe.l_freq}-{task.recipe.h_freq} Hz"
+            raise SourceError(path, f"{exc}: the {band} band cannot be made from it") from exc
     sidecar = _sidecar(task, path, header)
     warnings += sidecar.problems
     names = [mapping.names[i] for g in groups for i in g[1]]
@@ -133,24 +140,30 @@ def _ingest(task: Task, path: str) -> tuple[dict[str, Any], list[str]]:
     if any(stats["n_nonfinite"]):
         bad = [n for n, k in zip(names, stats["n_nonfinite"]) if k]
         raise SourceError(path, f"non-finite samples (NaN/inf) in channels {', '.join(bad)}")
-    if len(flags["flat_channels"]) == len(names):
-        raise SourceError(path, "every EEG channel is flat (constant): nothing to learn from")
+    if bool(np.all(np.ptp(head, axis=1) == 0)):
+        raise SourceError(path, "every EEG channel is constant: nothing to learn from")
     problem = qc.unit_problem(flags["median_rms_uv"])
     if problem:
         raise SourceError(path, problem)
+    if len(flags["flat_channels"]) == len(names):
+        raise SourceError(path, "every EEG channel is flat (RMS under 0.1 uV after filtering)")
     record["qc"] = {**flags, "rms_uv": stats["rms"]}
     _store_attrs(task, record)
     return record, warnings + more
 
 
 def _mapping_warnings(mapping: ChannelMapping, on_unknown: str, path: str) -> list[str]:
+    out = []
+    dupes = [f"{label!r} ({why})" for label, why in mapping.dropped if why.startswith("duplicate")]
+    if dupes:
+        out.append(f"duplicate channels, the first of each kept: {', '.join(dupes)}")
     unknown = mapping.unknown()
     if not unknown or on_unknown == "ignore":
-        return []
+        return out
     msg = f"channels not in the vocabulary, dropped: {', '.join(unknown)}"
     if on_unknown == "raise":
         raise SourceError(path, msg)
-    return [msg]
+    return [*out, msg]
 
 
 def _rate_groups(header: Header, mapping: ChannelMapping) -> list[RateGroup]:

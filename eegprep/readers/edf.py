@@ -136,13 +136,13 @@ def _open(path: str) -> Any:
     try:
         return pyedflib.EdfReader(path)
     except OSError as exc:
-        raise SourceError(path, f"pyedflib cannot open it: {_edf_message(exc)}") from exc
+        raise SourceError(path, f"pyedflib cannot open it: {_edf_message(exc, path)}") from exc
     except Exception as exc:
         raise SourceError(path, f"cannot read EDF header: {exc}") from exc
 
 
-def _edf_message(exc: Exception) -> str:
-    text = str(exc).strip().replace("\n", " ")
+def _edf_message(exc: Exception, path: str) -> str:
+    text = str(exc).strip().replace("\n", " ").replace(f"{path}: ", "")
     if "filesize" in text.lower() or "file size" in text.lower():
         return f"{text} (data records fewer than the header claims: the file is truncated)"
     return text
@@ -160,6 +160,10 @@ def _signal(path: str, f: Any, i: int, default_unit: str) -> Signal:
     dmin, dmax = f.getDigitalMinimum(i), f.getDigitalMaximum(i)
     if dmax == dmin:
         raise SourceError(path, f"signal {label!r}: digital minimum equals maximum ({dmin})")
+    if pmax == pmin:
+        raise SourceError(
+            path, f"signal {label!r}: physical minimum equals maximum ({pmin}): no calibration"
+        )
     resolution = abs(pmax - pmin) / (dmax - dmin) * factor
     return Signal(
         label=label,
