@@ -66,13 +66,16 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--mode", type=click.Choice(["fast", "mne"]), default="fast", show_default=True)
 @click.option("--encoding", type=click.Choice(["float32", "float16"]), default="float32")
 @click.option("--verify-checksums", is_flag=True, help="Compare SHA-256 instead of size+mtime.")
+@click.option("--commit-every", type=click.IntRange(min=1), default=16, show_default=True,
+              help="Finished recordings per index commit (also every 2 s).")  # fmt: skip
 @click.option("--manifest", type=click.Path(dir_okay=False, exists=True),
               help="Use this manifest file instead of the shipped one.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: int | None,
            scheduler: str | None, limit: int | None, mode: str, encoding: str,
-           verify_checksums: bool, manifest: str | None, as_json: bool) -> None:  # fmt: skip
+           verify_checksums: bool, commit_every: int, manifest: str | None,
+           as_json: bool) -> None:  # fmt: skip
     """Ingest CORPUS (a name from `eegprep corpora`, or a manifest .toml) into a store.
 
     \b
@@ -93,6 +96,7 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
         limit=limit,
         recipe=recipe,
         verify_checksums=verify_checksums,
+        commit_every=commit_every,
         progress=not ctx.meta.get("quiet"),
     )
     report = run_ingest(manifest or corpus, src=src, out=out, config=cfg)

@@ -24,6 +24,7 @@ from eegprep.store_write import StoreWriter
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 3
+COMMIT_SECONDS = 2.0  # finished recordings wait at most this long to be listed
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,7 +45,8 @@ class IngestConfig:
     verify_checksums : bool
         Decide what is current by SHA-256 of each source instead of its size and mtime.
     commit_every : int
-        Finished recordings per index commit (one small object each time).
+        Finished recordings per index commit (one small object each time); a commit also
+        happens when :data:`COMMIT_SECONDS` have passed since the last.
     progress : bool
         Show a progress bar (only on a terminal).
     """
@@ -189,7 +191,7 @@ def _run(tasks: list[Task], writer: StoreWriter, cfg: IngestConfig, report: Inge
             pending.append((res.staging, res.record))
             report.n_ingested += 1
             report.hours_written += res.record["n_samples"] / res.record["sfreq"] / 3600.0
-            if len(pending) >= cfg.commit_every or time.monotonic() - last_commit > 10:
+            if len(pending) >= cfg.commit_every or time.monotonic() - last_commit > COMMIT_SECONDS:
                 writer.commit(pending)
                 pending, last_commit = [], time.monotonic()
     finally:

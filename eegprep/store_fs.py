@@ -70,6 +70,13 @@ class Location:
             return []
         return sorted(str(e).rstrip("/").rsplit("/", 1)[-1] for e in entries)
 
+    def rename(self, src: tuple[str, ...], dst: tuple[str, ...]) -> None:
+        """Move an object (atomic on a local disk; copy then delete elsewhere)."""
+        if self.local:
+            os.replace(self.path(*src), self.path(*dst))
+        else:
+            self.fs.mv(self.path(*src), self.path(*dst))
+
     def remove(self, *parts: str) -> None:
         target = self.path(*parts)
         if self.local:

@@ -5,7 +5,8 @@ never a rewrite of one ever-growing file (zarr's consolidated metadata does that
 quadratic over a long ingest). Opening a store reads the newest *base* segment and the segments
 after it: a handful of objects whatever the number of recordings. Compaction writes a new base
 holding every live record, sorted by id (so the final bytes do not depend on completion order),
-then deletes the older segments.
+deletes the older segments, and renames the base to ``0000000001.jsonl`` (so they do not depend
+on the commit history either).
 
 A record is a JSON object with at least ``id``; a later record with the same id replaces an
 earlier one; ``{"id": ..., "deleted": true}`` removes one.
@@ -24,6 +25,7 @@ from eegprep.store_fs import Location
 INDEX_DIR = ("_eegprep", "index")
 _BASE_MARK = {"_base": True}
 COMPACT_AFTER = 64  # segments beyond the base before a commit compacts
+BASE_NAME = f"{1:010d}.jsonl"  # where a compacted base ends up
 
 
 def _segments(loc: Location) -> list[str]:
@@ -99,8 +101,10 @@ def compact(loc: Location) -> None:
     records = read_index(loc)
     if len(names) == 1 and loc.read_bytes(*INDEX_DIR, names[0]).startswith(b'{"_base": true}'):
         return
-    loc.write_bytes(
-        _dump(list(records.values()), base=True), *INDEX_DIR, f"{_next_seq(names):010d}.jsonl"
-    )
+    newest = f"{_next_seq(names):010d}.jsonl"
+    loc.write_bytes(_dump(list(records.values()), base=True), *INDEX_DIR, newest)
     for name in names:
         loc.remove(*INDEX_DIR, name)
+    # A canonical name, so that a store's bytes do not depend on its commit history (a killed
+    # and resumed ingest ends byte-identical to an uninterrupted one).
+    loc.rename((*INDEX_DIR, newest), (*INDEX_DIR, BASE_NAME))

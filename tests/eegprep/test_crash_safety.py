@@ -1,0 +1,140 @@
+"""Crash safety and determinism of ingest.
+
+- An ingest killed with SIGKILL at random moments, then re-run, gives a store equal byte for
+  byte (every array, every attribute, the index) to one from an uninterrupted run.
+- Readers opening the store while an ingest runs see only complete recordings.
+- The same inputs give byte-identical stores whatever the worker count and completion order.
+
+Ingest reports (``_eegprep/reports``) hold times and are left out of the comparisons.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eegprep import open_store
+from eegprep.demo import write_demo_corpus
+from eegprep.errors import StoreError
+from eegprep.ingest import IngestConfig, ingest
+
+REPO = Path(__file__).resolve().parents[2]
+N_RECORDINGS = 16
+
+
+def store_bytes(store: Path) -> dict[str, bytes]:
+    """Every file of a store except the ingest reports, by relative path."""
+    out = {}
+    for path in sorted(store.rglob("*")):
+        rel = path.relative_to(store).as_posix()
+        if path.is_file() and not rel.startswith("_eegprep/reports/"):
+            out[rel] = path.read_bytes()
+    return out
+
+
+def _ingest_cmd(src: Path, out: Path) -> list[str]:
+    code = "import sys; from cli import eegprep_cli; sys.exit(eegprep_cli())"
+    return [sys.executable, "-c", code, "-q", "ingest", "tuh", "--src", str(src), "--out",
+            str(out), "--workers", "0", "--commit-every", "1"]  # fmt: skip
+
+
+def _run(cmd: list[str]) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # 16 recordings of 3 minutes: an ingest long enough for kills between index commits
+    return write_demo_corpus(tmp_path_factory.mktemp("demo"), seed=3, n_subjects=8, minutes=3.0)
+
+
+@pytest.fixture(scope="module")
+def reference(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    out = tmp_path_factory.mktemp("ref") / "s.zarr"
+    rep = ingest("tuh", src=corpus, out=out, config=IngestConfig(workers=0, progress=False))
+    assert rep.n_ingested == N_RECORDINGS and not rep.failed
+    return store_bytes(out)
+
+
+def _check_complete(store: Path) -> int:
+    """Open the store as a reader and read every listed recording whole."""
+    try:
+        s = open_store(store)
+    except StoreError:
+        return 0  # not created yet
+    for rec in s.recordings:
+        x = s.read(rec.id)
+        assert x.shape == (rec.n_channels, rec.n_samples)
+        assert np.isfinite(x).all()
+    return len(s)
+
+
+@pytest.mark.slow
+def test_sigkill_then_rerun_equals_uninterrupted(
+    corpus: Path, reference: dict[str, bytes], tmp_path: Path
+) -> None:
+    t0 = time.monotonic()
+    full = _run(_ingest_cmd(corpus, tmp_path / "timing.zarr"))
+    full.communicate(timeout=300)
+    t_full = time.monotonic() - t0
+    rng = random.Random(7)
+    mid_run = partial = 0
+    for trial in range(5):
+        out = tmp_path / f"trial{trial}.zarr"
+        proc = _run(_ingest_cmd(corpus, out))
+        deadline = time.monotonic() + rng.uniform(0.3, 0.95) * t_full
+        seen = 0
+        while time.monotonic() < deadline and proc.poll() is None:
+            seen = max(seen, _check_complete(out))  # readers see only complete recordings
+        alive = proc.poll() is None
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        listed = _check_complete(out)
+        mid_run += alive
+        partial += alive and 0 < listed < N_RECORDINGS
+        rerun = _run(_ingest_cmd(corpus, out))
+        _, err = rerun.communicate(timeout=300)
+        assert rerun.returncode == 0, err.decode()
+        assert store_bytes(out) == reference, f"trial {trial} (killed with {listed} listed)"
+    assert mid_run >= 3, "too few kills landed in the middle of an ingest"
+    assert partial >= 1, f"no kill left a partly listed store (full run {t_full:.1f} s)"
+
+
+@pytest.mark.slow
+def test_concurrent_reader_sees_only_complete_recordings(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "s.zarr"
+    proc = _run(_ingest_cmd(corpus, out))
+    counts = []
+    while proc.poll() is None:
+        counts.append(_check_complete(out))
+    assert proc.returncode == 0
+    assert counts == sorted(counts) and _check_complete(out) == N_RECORDINGS
+
+
+def test_second_ingest_is_refused_while_one_runs(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "s.zarr"
+    first = _run(_ingest_cmd(corpus, out))
+    while not (out / "_eegprep" / "lock").exists() and first.poll() is None:
+        time.sleep(0.02)
+    second = _run(_ingest_cmd(corpus, out))
+    _, err = second.communicate(timeout=120)
+    first.communicate(timeout=300)
+    assert second.returncode == 2
+    assert b"another ingest" in err and err.count(b"\n") == 1
+
+
+def test_same_bytes_whatever_the_worker_count(
+    corpus: Path, reference: dict[str, bytes], tmp_path: Path
+) -> None:
+    out = tmp_path / "s.zarr"
+    ingest("tuh", src=corpus, out=out, config=IngestConfig(workers=2, progress=False))
+    assert store_bytes(out) == reference
