@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "ingest", "open_store"]
+__all__ = ["__version__", "ingest", "open_store", "to_mne"]
 
 if TYPE_CHECKING:
     from eegprep.ingest import ingest
+    from eegprep.interop import to_mne
     from eegprep.store import open_store
 
 
@@ -27,4 +28,8 @@ def __getattr__(name: str) -> Any:
         from eegprep.ingest import ingest
 
         return ingest
+    if name == "to_mne":
+        from eegprep.interop import to_mne
+
+        return to_mne
     raise AttributeError(f"module 'eegprep' has no attribute {name!r}")

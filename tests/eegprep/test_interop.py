@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import eegprep
+from eegprep.ingest import IngestConfig, ingest
+from eegprep.recipe import Recipe
+from eegprep.store_write import StoreWriter, write_recording
+
+
+def test_to_mne(tmp_path: Path) -> None:
+    url = str(tmp_path / "s.zarr")
+    x = np.random.default_rng(0).standard_normal((3, 2000)).astype(np.float32) * 20
+    rec = {
+        "id": "c/r",
+        "corpus": "c",
+        "group": "recordings/c/r",
+        "channels": ["FP1", "T3", "FP1-F7"],
+        "channel_index": [0, 88, 120],
+        "n_samples": 2000,
+        "sfreq": 200.0,
+        "events": [[1.5, 2.0, "seiz", ""], [3.0, 1.0, "spsw", "T3"]],
+    }
+    with StoreWriter(url, Recipe()) as w:
+        staged = w.staging_path()
+        write_recording(
+            url,
+            staged,
+            attrs=rec,
+            channels=rec["channels"],
+            n_samples=2000,
+            blocks=iter([x]),
+            sfreq=200.0,
+        )
+        w.commit([(staged, rec)])
+    raw = eegprep.to_mne(url, "c/r")
+    assert raw.ch_names == ["FP1", "T3", "FP1-F7"] and raw.info["sfreq"] == 200
+    np.testing.assert_allclose(raw.get_data(units="uV"), x, rtol=1e-6)
+    pos = raw.get_montage().get_positions()["ch_pos"]
+    assert np.isfinite(pos["FP1"]).all() and np.isfinite(pos["T3"]).all()
+    ann = raw.annotations
+    assert list(ann.description) == ["seiz", "spsw"] and list(ann.onset) == [1.5, 3.0]
+    assert ann.ch_names[1] == ("T3",) and ann.ch_names[0] == ()
+
+
+def test_ingest_on_a_running_dask_cluster_equals_local(tuh_corpus: Path, tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    from tests.eegprep.test_crash_safety import store_bytes
+
+    ingest(
+        "tuh",
+        src=tuh_corpus,
+        out=tmp_path / "a.zarr",
+        config=IngestConfig(workers=0, progress=False),
+    )
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        rep = ingest(
+            "tuh",
+            src=tuh_corpus,
+            out=tmp_path / "b.zarr",
+            config=IngestConfig(scheduler=cluster.scheduler_address, progress=False),
+        )
+        assert rep.n_ingested == 3
+    assert store_bytes(tmp_path / "b.zarr") == store_bytes(tmp_path / "a.zarr")
