@@ -124,7 +124,9 @@ def _print_report(report: Any) -> None:
 @click.argument("store")
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 @click.option("--plots", type=click.Path(file_okay=False), help="Write PNG plots to this folder.")
-def stats(store: str, as_json: bool, plots: str | None) -> None:
+@click.option("--html", "html_out", type=click.Path(dir_okay=False),
+              help="Write a self-contained HTML report to this file.")  # fmt: skip
+def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) -> None:
     """Per-corpus statistics of a STORE: recordings, subjects, hours, channels, rates, QC, labels.
 
     \b
@@ -132,6 +134,7 @@ def stats(store: str, as_json: bool, plots: str | None) -> None:
       eegprep stats demo.zarr
       eegprep stats demo.zarr --json
       eegprep stats demo.zarr --plots plots/
+      eegprep stats demo.zarr --html report.html
     """
     from eegprep.stats import format_table, plot_stats, store_stats
     from eegprep.store import open_store
@@ -142,6 +145,10 @@ def stats(store: str, as_json: bool, plots: str | None) -> None:
     if plots:
         for p in plot_stats(s, st, plots):
             click.echo(f"plot: {p}", err=as_json)
+    if html_out:
+        from eegprep.report import write_html_report
+
+        click.echo(f"report: {write_html_report(s, html_out)}", err=as_json)
 
 
 @eegprep_cli.command()

@@ -8,10 +8,20 @@ from typing import Any
 from eegprep.store import Store, open_store
 
 
+def standard_montage() -> Any:
+    """MNE's 10-20/10-10 template montage (``colin27_1020``; ``standard_1020`` before MNE 1.13)."""
+    import mne
+
+    names = mne.channels.get_builtin_montages()
+    return mne.channels.make_standard_montage(
+        "colin27_1020" if "colin27_1020" in names else "standard_1020"
+    )
+
+
 def to_mne(store: Store | str | os.PathLike[str], recording_id: str) -> Any:
     """A stored recording as an ``mne.io.RawArray``.
 
-    Channels keep their canonical names and get positions from MNE's ``standard_1020`` montage
+    Channels keep their canonical names and get positions from MNE's 10-20 template montage
     (names matched case-insensitively; bipolar pairs and names the montage lacks get none).
     Events become annotations (``ch_names`` set for channel-specific events). Samples are
     converted from microvolts to volts, MNE's unit.
@@ -29,8 +39,7 @@ def to_mne(store: Store | str | os.PathLike[str], recording_id: str) -> Any:
     rec = s.recording(recording_id)
     info = mne.create_info(list(rec.channels), rec.sfreq, "eeg")
     raw = mne.io.RawArray(s.read(rec.id).astype("float64") * 1e-6, info, verbose="error")
-    montage = mne.channels.make_standard_montage("standard_1020")
-    raw.set_montage(montage, match_case=False, on_missing="ignore", verbose="error")
+    raw.set_montage(standard_montage(), match_case=False, on_missing="ignore", verbose="error")
     if rec.events:
         names = set(rec.channels)
         raw.set_annotations(
