@@ -283,13 +283,23 @@ def _write_time(root: Any, n_samples: int, sfreq: float, chunk: int, shard: int)
 def _write_blocks(
     data: Any, blocks: Iterator[np.ndarray], n_ch: int, n_samples: int, shard: int, dtype: Any
 ) -> dict[str, Any]:
-    """Gather blocks into whole shards and write each shard once (no read-modify-write)."""
+    """Gather blocks into whole shards and write each shard once (no read-modify-write).
+
+    Statistics are taken per incoming block, so that no temporary is as large as a shard.
+    """
     buf = np.empty((n_ch, min(shard, max(n_samples, 1))), dtype=np.float32)
     filled = 0
     written = 0
     sumsq = np.zeros(n_ch, dtype=np.float64)
     nonfinite = np.zeros(n_ch, dtype=np.int64)
     for block in blocks:
+        finite = np.isfinite(block)
+        nonfinite += block.shape[1] - finite.sum(axis=1)
+        sumsq += (
+            np.einsum("ij,ij->i", block, block, dtype=np.float64)
+            if finite.all()
+            else (np.square(np.where(finite, block, 0), dtype=np.float64).sum(axis=1))
+        )
         pos = 0
         while pos < block.shape[1]:
             take = min(block.shape[1] - pos, buf.shape[1] - filled)
@@ -297,11 +307,7 @@ def _write_blocks(
             filled += take
             pos += take
             if filled == buf.shape[1] or written + filled == n_samples:
-                part = buf[:, :filled]
-                finite = np.isfinite(part)
-                nonfinite += (~finite).sum(axis=1)
-                sumsq += np.square(np.where(finite, part, 0), dtype=np.float64).sum(axis=1)
-                data[:, written : written + filled] = part.astype(dtype, copy=False)
+                data[:, written : written + filled] = buf[:, :filled].astype(dtype, copy=False)
                 written += filled
                 filled = 0
     if written != n_samples:
