@@ -59,11 +59,15 @@ def coverage_head(store: Store) -> str:
     ax.plot([-0.15, 0, 0.15], [np.pi / 2 - 0.01, np.pi / 2 + 0.18, np.pi / 2 - 0.01], "k", lw=2)
     names = [p for p in pos if p in counts]
     absent = [p for p in pos if p not in counts]
-    ax.scatter(*zip(*[pos[p] for p in absent]), s=12, c="lightgrey") if absent else None
+    if absent:
+        xy = np.array([pos[p] for p in absent])
+        ax.scatter(xy[:, 0], xy[:, 1], s=12, c="lightgrey")
     if names:
         share = [counts[p] / n for p in names]
+        xy = np.array([pos[p] for p in names])
         sc = ax.scatter(
-            *zip(*[pos[p] for p in names]),
+            xy[:, 0],
+            xy[:, 1],
             s=160,
             c=share,
             cmap="viridis",
@@ -84,7 +88,7 @@ def _histograms(store: Store) -> str:
     import matplotlib.pyplot as plt
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
-    rates = Counter()
+    rates: Counter[str] = Counter()
     for r in store.recordings:
         orig = r.meta.get("orig_sfreq")
         for v in orig if isinstance(orig, list) else [orig]:

@@ -12,15 +12,16 @@ source file; any number of processes may call them on the same file at once.
 from __future__ import annotations
 
 import abc
+import difflib
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
-from eegprep.errors import SourceError
+from eegprep.errors import SourceError, UsageError
 
 # Factors that turn a physical dimension, as files spell it, into microvolts.
 _UNIT_TO_UV: dict[str, float] = {
@@ -189,6 +190,19 @@ def check_readable(path: str) -> None:
         raise SourceError(path, "permission denied: the file is not readable by this user")
     if os.path.getsize(path) == 0:
         raise SourceError(path, "file is empty (0 bytes): re-download it")
+
+
+def check_option_names(given: Iterable[str], allowed: Iterable[str], what: str) -> None:
+    """Raise a :class:`UsageError` naming the first unknown option, with a suggestion."""
+    allowed = sorted(allowed)
+    unknown = sorted(set(given) - set(allowed))
+    if not unknown:
+        return
+    close = difflib.get_close_matches(unknown[0], allowed, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise UsageError(
+        f"Unknown option {unknown[0]!r} for the {what}; allowed: {', '.join(allowed)}.{hint}"
+    )
 
 
 def frozen_options(options: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:

@@ -28,6 +28,7 @@ from eegprep.readers.base import (
     Header,
     Reader,
     Signal,
+    check_option_names,
     check_readable,
     check_segment,
     check_sfreq,
@@ -142,21 +143,9 @@ class CsvReader(Reader):
 # -- options ----------------------------------------------------------------------------------
 
 
-def _check_names(given: Sequence[str], allowed: Sequence[str], what: str) -> None:
-    """Raise a :class:`UsageError` naming the first unknown option, with a suggestion."""
-    unknown = sorted(set(given) - set(allowed))
-    if not unknown:
-        return
-    close = difflib.get_close_matches(unknown[0], list(allowed), n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise UsageError(
-        f"Unknown option {unknown[0]!r} for the {what}; allowed: {', '.join(allowed)}.{hint}"
-    )
-
-
 def _parse_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """Checked options with defaults filled in (names, types, combinations)."""
-    _check_names(list(options), _OPTIONS, "csv reader")
+    check_option_names(list(options), _OPTIONS, "csv reader")
     opts: dict[str, Any] = {"header_lines": 0, "scale": 1.0, "unit": "uV", "time_unit": "s"}
     opts.update(options)
     if "sfreq" not in opts and "time_column" not in opts:

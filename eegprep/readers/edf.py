@@ -15,12 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from eegprep.errors import SourceError, UsageError
+from eegprep.errors import SourceError
 from eegprep.readers.base import (
     Annotation,
     Header,
     Reader,
     Signal,
+    check_option_names,
     check_readable,
     check_segment,
     check_sfreq,
@@ -47,12 +48,7 @@ class EdfReader(Reader):
     @classmethod
     def read_header(cls, path: str, *, part: str | None = None, **options: Any) -> Header:
         check_readable(path)
-        unknown = set(options) - set(_OPTIONS)
-        if unknown:
-            allowed = ", ".join(repr(o) for o in _OPTIONS)
-            raise UsageError(
-                f"unknown edf reader option(s) {', '.join(sorted(unknown))}; allowed: {allowed}"
-            )
+        check_option_names(options, _OPTIONS, "edf reader")
         default_unit = str(options.get("default_unit", "uV"))
         head = _check_signature(path)
         with _opened(path) as f:

@@ -34,6 +34,7 @@ from eegprep.readers.base import (
     Header,
     Reader,
     Signal,
+    check_option_names,
     check_readable,
     check_segment,
     check_sfreq,
@@ -184,21 +185,9 @@ class MatReader(Reader):
 # -- options ----------------------------------------------------------------------------------
 
 
-def _check_names(given: Sequence[str], allowed: Sequence[str], what: str) -> None:
-    """Raise a :class:`UsageError` naming the first unknown option, with a suggestion."""
-    unknown = sorted(set(given) - set(allowed))
-    if not unknown:
-        return
-    close = difflib.get_close_matches(unknown[0], list(allowed), n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise UsageError(
-        f"Unknown option {unknown[0]!r} for the {what}; allowed: {', '.join(allowed)}.{hint}"
-    )
-
-
 def _parse_options(options: Mapping[str, Any]) -> _Options:
     """Check the options once: names, types and combinations."""
-    _check_names(list(options), _OPTIONS, "mat reader")
+    check_option_names(list(options), _OPTIONS, "mat reader")
     opts = dict(options)
     if not isinstance(opts.get("data"), str) or not opts["data"]:
         raise UsageError("The mat reader needs option `data`: the variable holding the samples.")
@@ -220,7 +209,7 @@ def _parse_options(options: Mapping[str, Any]) -> _Options:
     if "channels" in opts:
         opts["channels"] = tuple(str(c) for c in opts["channels"])
     events = dict(opts.get("events") or {})
-    _check_names(list(events), _EVENT_KEYS, "mat reader's `events`")
+    check_option_names(list(events), _EVENT_KEYS, "mat reader's `events`")
     if events and "onsets" not in events:
         raise UsageError("Option `events` needs `onsets`: the variable of event sample indices.")
     if events.get("index_base", 1) not in (0, 1):

@@ -14,11 +14,10 @@ between processes.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import inspect
 import os
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +29,7 @@ from eegprep.readers.base import (
     Header,
     Reader,
     Signal,
+    check_option_names,
     check_readable,
     check_segment,
     check_sfreq,
@@ -137,21 +137,8 @@ def _check_options(path: str, options: Mapping[str, Any]) -> dict[str, Any]:
     if options.pop("preload", False) is not False:
         raise UsageError("Invalid value for `preload`: the mne reader always reads lazily.")
     allowed = set(inspect.signature(getattr(mne.io, func)).parameters) - _RESERVED
-    _check_names(options, allowed, f"mne reader ({fmt}, mne.io.{func})")
+    check_option_names(options, allowed, f"mne reader ({fmt}, mne.io.{func})")
     return options
-
-
-def _check_names(options: Collection[str], allowed: Collection[str], what: str) -> None:
-    """Raise a :class:`UsageError` naming the first unknown option, with a suggestion."""
-    unknown = sorted(set(options) - set(allowed))
-    if not unknown:
-        return
-    close = difflib.get_close_matches(unknown[0], list(allowed), n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise UsageError(
-        f"Unknown option {unknown[0]!r} for the {what}; "
-        f"allowed: {', '.join(sorted(allowed))}.{hint}"
-    )
 
 
 def _raw(path: str, options: tuple[tuple[str, Any], ...]) -> BaseRaw:

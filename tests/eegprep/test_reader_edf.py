@@ -96,7 +96,9 @@ def test_broken_files_give_one_line_errors(tmp_path: Path) -> None:
         check_source_error(EdfReader, _write(tmp_path, name, data), match)
     check_source_error(EdfReader, str(tmp_path / "missing.edf"), "file not found")
     check_source_error(EdfReader, str(tmp_path), "is a directory")
-    check_usage_error(EdfReader, _write(tmp_path, "ok.edf", good), "unknown edf reader option", x=1)
+    check_usage_error(
+        EdfReader, _write(tmp_path, "ok.edf", good), "Unknown option .x. for the edf reader", x=1
+    )
 
 
 def test_fewer_records_than_the_header_claims(tmp_path: Path) -> None:
