@@ -68,11 +68,16 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--verify-checksums", is_flag=True, help="Compare SHA-256 instead of size+mtime.")
 @click.option("--manifest", type=click.Path(dir_okay=False, exists=True),
               help="Use this manifest file instead of the shipped one.")  # fmt: skip
+@click.option("--mains", type=click.Choice(["50", "60"]), default=None,
+              help="Mains frequency of the recording site (overrides the manifest's).")
+@click.option("--include", multiple=True, metavar="GLOB",
+              help="Files to ingest, relative to --src (repeatable; replaces the manifest's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: int | None,
            scheduler: str | None, limit: int | None, mode: str, encoding: str,
-           verify_checksums: bool, manifest: str | None, as_json: bool) -> None:  # fmt: skip
+           verify_checksums: bool, manifest: str | None, mains: str | None,
+           include: tuple[str, ...], as_json: bool) -> None:  # fmt: skip
     """Ingest CORPUS (a name from `eegprep corpora`, or a manifest .toml) into a store.
 
     \b
@@ -81,6 +86,7 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
       eegprep ingest tuab --src /data/tuab --out tuab.zarr --workers 8
       eegprep ingest my_corpus.toml --src /data/mine --out mine.zarr
       eegprep ingest tuh --manifest my_tuh.toml --src /data/tuh_eeg --out tuh.zarr
+      eegprep ingest folder --src /data/lab --mains 50 --include '**/*.vhdr' --out lab.zarr
     """
     from eegprep.ingest import IngestConfig
     from eegprep.ingest import ingest as run_ingest
@@ -94,6 +100,8 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
         recipe=recipe,
         verify_checksums=verify_checksums,
         progress=not ctx.meta.get("quiet"),
+        mains=float(mains) if mains else None,
+        include=include or None,
     )
     report = run_ingest(manifest or corpus, src=src, out=out, config=cfg)
     if as_json:
