@@ -91,16 +91,19 @@ def _trial_events(
             f"(got {len(starts or [])}, {len(ends or [])}, {len(labels)})"
         )
     out = SidecarResult()
+    late = []
     for k, (a, b, value) in enumerate(zip(starts, ends, labels), start=1):
         a, b = float(a), float(b)
         if a >= header.duration:
-            out.problems.append(
-                f"trial {k} starts at {a:g} s, after the recording's end "
-                f"({header.duration:.1f} s): dropped"
-            )
+            late.append(str(k))
             continue
         if b > header.duration:
             out.problems.append(f"trial {k} ends at {b:g} s, after the recording's end: clipped")
             b = header.duration
         out.events.append([a, b - a, f"{name}/{value}", ""])
+    if late:
+        out.problems.append(
+            f"trials {', '.join(late)} start after the recording's end "
+            f"({header.duration:.1f} s): dropped"
+        )
     return out
