@@ -198,30 +198,22 @@ def config_show() -> None:
 @eegprep_cli.command()
 @click.argument("name", required=False)
 def corpora(name: str | None) -> None:
-    """List the corpora eegprep knows, or show one.
+    """List the corpora eegprep knows (name, formats, hours, labels), or show NAME in full.
 
     \b
     Examples:
       eegprep corpora
       eegprep corpora tuh
     """
+    from eegprep.corpora import describe, summary_line
     from eegprep.manifest import available, load_manifest
 
     if name is None:
         for n in available():
-            m = load_manifest(n)
-            hours = f"{m.hours:g} h" if m.hours else "-"
-            fmts = ",".join(m.formats) or m.reader
-            click.echo(f"{n:<18}{fmts:<12}{hours:>10}  {m.labels_summary or '-'}  ({m.title})")
+            click.echo(summary_line(load_manifest(n)))
         return
-    m = load_manifest(name)
-    click.echo(f"{m.name}: {m.title} {m.version}".rstrip())
-    if m.description:
-        click.echo(m.description)
-    click.echo(f"files: {', '.join(m.include)}; reader: {m.reader}; mains: {m.mains:g} Hz")
-    click.echo(f"labels: {m.labels_summary or '-'}")
-    for text, source in m.quirks:
-        click.echo(f"quirk: {text}" + (f" [{source}]" if source else ""))
+    for line in describe(load_manifest(name)):
+        click.echo(line)
 
 
 @click.group(cls=_Group)

@@ -72,10 +72,17 @@ def fixed_events(sidecars: list[str], header: Header, options: dict[str, Any]) -
 
 
 def _read_table(path: str, skip: int) -> np.ndarray:
+    import warnings
+
     try:
-        return np.loadtxt(path, skiprows=skip, ndmin=2, delimiter=None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # numpy: "input contained no data"
+            table = np.loadtxt(path, skiprows=skip, ndmin=2, delimiter=None)
     except ValueError as exc:
         raise SourceError(path, f"cannot parse its numbers after {skip} header lines: {exc}") from exc
+    if table.shape[0] < 2:
+        raise SourceError(path, f"no data rows after {skip} header lines")
+    return table
 
 
 def _first_time(path: str, skip: int) -> float | None:
