@@ -68,10 +68,18 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--verify-checksums", is_flag=True, help="Compare SHA-256 instead of size+mtime.")
 @click.option("--manifest", type=click.Path(dir_okay=False, exists=True),
               help="Use this manifest file instead of the shipped one.")  # fmt: skip
-@click.option("--mains", type=click.Choice(["50", "60"]), default=None,
-              help="Mains frequency of the recording site (overrides the manifest's).")
-@click.option("--include", multiple=True, metavar="GLOB",
-              help="Files to ingest, relative to --src (repeatable; replaces the manifest's).")
+@click.option(
+    "--mains",
+    type=click.Choice(["50", "60"]),
+    default=None,
+    help="Mains frequency of the recording site (overrides the manifest's).",
+)
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="GLOB",
+    help="Files to ingest, relative to --src (repeatable; replaces the manifest's).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: int | None,

@@ -10,13 +10,16 @@ from eegprep.manifest import Manifest
 def summary_line(m: Manifest) -> str:
     """``name  formats  hours  labels``: one line of the corpus list."""
     hours = f"{m.hours:g} h" if m.hours else "-"
-    fmts = _short(", ".join(m.formats) or m.reader, 26).strip("'")
+    fmts = _clip(", ".join(m.formats) or m.reader, 26)
     return f"{m.name:<17} {fmts:<26} {hours:>9}  {m.labels_summary or '-'}"
 
 
-def _short(value: Any, limit: int = 70) -> str:
-    text = value if isinstance(value, str) and limit == 26 else repr(value)
+def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _short(value: Any, limit: int = 70) -> str:
+    return _clip(repr(value), limit)
 
 
 def describe(m: Manifest) -> list[str]:

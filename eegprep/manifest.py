@@ -197,7 +197,9 @@ def parse_manifest(data: dict[str, Any], file: str) -> Manifest:
         except re.error as exc:
             raise ManifestError(f"{file}: key path.pattern is not a valid regex: {exc}") from None
     if data["mains"] < 0 or isinstance(data["mains"], bool):
-        raise ManifestError(f"{file}: key mains must be 50, 60 or 0 (unknown), got {data['mains']!r}")
+        raise ManifestError(
+            f"{file}: key mains must be 50, 60 or 0 (unknown), got {data['mains']!r}"
+        )
     on_unknown = channels.get("on_unknown", "warn")
     if on_unknown not in ("raise", "warn", "ignore"):
         raise ManifestError(

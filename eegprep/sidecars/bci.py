@@ -122,9 +122,7 @@ def inria_feedback(sidecars: list[str], header: Header, options: dict[str, Any])
 
 
 @register("mat_flag_columns")
-def mat_flag_columns(
-    sidecars: list[str], header: Header, options: dict[str, Any]
-) -> SidecarResult:
+def mat_flag_columns(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
     """Flag columns of a MATLAB data matrix (time x columns) -> events at each rising edge.
 
     Brain Invaders 2015a: ``DATA`` columns -2 and -1 flag target and non-target flashes.

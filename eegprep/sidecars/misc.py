@@ -59,7 +59,9 @@ def fixed_events(sidecars: list[str], header: Header, options: dict[str, Any]) -
     out = SidecarResult()
     for item in options.get("events", []):
         if not (isinstance(item, list) and len(item) == 3):
-            raise UsageError(f"sidecar option `events`: expected [onset, duration, label], {item!r}")
+            raise UsageError(
+                f"sidecar option `events`: expected [onset, duration, label], {item!r}"
+            )
         onset, duration, label = float(item[0]), float(item[1]), str(item[2])
         if onset >= header.duration:
             out.problems.append(f"event {label!r} at {onset:g} s is after the end: dropped")
@@ -79,7 +81,9 @@ def _read_table(path: str, skip: int) -> np.ndarray:
             warnings.simplefilter("ignore", UserWarning)  # numpy: "input contained no data"
             table = np.loadtxt(path, skiprows=skip, ndmin=2, delimiter=None)
     except ValueError as exc:
-        raise SourceError(path, f"cannot parse its numbers after {skip} header lines: {exc}") from exc
+        raise SourceError(
+            path, f"cannot parse its numbers after {skip} header lines: {exc}"
+        ) from exc
     if table.shape[0] < 2:
         raise SourceError(path, f"no data rows after {skip} header lines")
     return table
@@ -116,7 +120,9 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     out = SidecarResult()
     grid = (t0 if t0 is not None else 0.0) + np.arange(n) / sfreq
     if t0 is None or grid[-1] < t[0] or grid[0] > t[-1]:
-        out.problems.append(f"{os.path.basename(path)}: clocks do not overlap the EEG's: aligned at start")
+        out.problems.append(
+            f"{os.path.basename(path)}: clocks do not overlap the EEG's: aligned at start"
+        )
         grid = t[0] + np.arange(n) / sfreq
     elif grid[0] < t[0] or grid[-1] > t[-1]:
         out.problems.append(f"{os.path.basename(path)} covers only part of the EEG: edges held")

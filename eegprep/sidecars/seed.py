@@ -69,7 +69,11 @@ def trial_labels(sidecars: list[str], header: Header, options: dict[str, Any]) -
     if labels is None:
         raise UsageError("sidecar parser trial_labels needs option `labels`")
     mode = options.get("mode") or (
-        "events" if "starts" in options else "trial" if header.part or "trial" in options else "list"
+        "events"
+        if "starts" in options
+        else "trial"
+        if header.part or "trial" in options
+        else "list"
     )
     if mode == "list":
         return SidecarResult(labels={name: list(labels)})

@@ -163,8 +163,13 @@ EXPECTED: dict[str, tuple[int, set[str], set[str], set[str], Callable[[Store], N
     "seed_ger": (2, {"1", "2"}, {"1"}, {""}, check_seed_lang),
     "seed_fra": (2, {"1", "2"}, {"1"}, {""}, check_seed_lang),
     "bciciv1": (2, {"a", "c"}, {""}, {"calib", "eval"}, check_bciciv1),
-    "grasp_lift": (3, {"1"}, {"series1", "series2", "series9"}, {"train", "test"},
-                   check_grasp_lift),  # fmt: skip
+    "grasp_lift": (
+        3,
+        {"1"},
+        {"series1", "series2", "series9"},
+        {"train", "test"},
+        check_grasp_lift,
+    ),
     "inria_bci": (2, {"S01", "S02"}, {"01"}, {"train", "test"}, check_inria_bci),
     "target_nontarget": (2, {"01"}, {"01", "02"}, {""}, check_target_nontarget),
     "emobrain": (2, {"1", "2"}, {"1"}, {""}, check_emobrain),
@@ -178,7 +183,9 @@ EXPECTED: dict[str, tuple[int, set[str], set[str], set[str], Callable[[Store], N
 
 
 @pytest.fixture(scope="module")
-def ingested(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[IngestReport, Store]]:
+def ingested(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[str], tuple[IngestReport, Store]]:
     cache: dict[str, tuple[IngestReport, Store]] = {}
 
     def get(name: str) -> tuple[IngestReport, Store]:
@@ -226,24 +233,42 @@ def test_every_manifest_validates_and_has_a_fixture() -> None:
     [
         (lambda t: t.replace("[files]", "colour = 1\n[files]"), r"unknown key 'colour'"),
         (lambda t: t.replace("mains = 60", 'mains = "60"'), r"key 'mains' must be int/float"),
-        (lambda t: t.replace("pattern = '''", "pattern = '''(?P<x"), r"path.pattern is not a valid"),
-        (lambda t: t.replace('parser = "mobi_joints"', 'parser = "mobi_joint"'),
-         r"sidecar.parser is 'mobi_joint'"),  # fmt: skip
-        (lambda t: t.replace("required = true", 'required = "yes"'),
-         r"key sidecar.'required' must be bool"),  # fmt: skip
+        (
+            lambda t: t.replace("pattern = '''", "pattern = '''(?P<x"),
+            r"path.pattern is not a valid",
+        ),
+        (
+            lambda t: t.replace('parser = "mobi_joints"', 'parser = "mobi_joint"'),
+            r"sidecar.parser is 'mobi_joint'",
+        ),
+        (
+            lambda t: t.replace("required = true", 'required = "yes"'),
+            r"key sidecar.'required' must be bool",
+        ),
     ],
 )
 def test_broken_manifest_names_file_and_key(
     tmp_path: Path, edit: Callable[[str], str], match: str
 ) -> None:
     bad = tmp_path / "my_mobi.toml"
-    bad.write_text(edit(load_manifest("mobi").file and Path(load_manifest("mobi").file).read_text()))
+    bad.write_text(
+        edit(load_manifest("mobi").file and Path(load_manifest("mobi").file).read_text())
+    )
     with pytest.raises(ManifestError, match=match) as info:
         load_manifest(bad)
     assert str(bad) in str(info.value)
     res = CliRunner().invoke(
         eegprep_cli,
-        ["ingest", "mobi", "--manifest", str(bad), "--src", str(tmp_path), "--out", str(tmp_path / "s")],
+        [
+            "ingest",
+            "mobi",
+            "--manifest",
+            str(bad),
+            "--src",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "s"),
+        ],
     )
     assert res.exit_code == 2 and str(bad) in res.output and res.output.count("\n") == 1
 
