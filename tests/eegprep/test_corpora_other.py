@@ -27,6 +27,16 @@ SERIAL = IngestConfig(workers=0, progress=False)
 MAINS = {"bids": 50.0, "folder": 50.0}  # generic corpora: mains from the command line
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _close_edf_handles() -> Any:
+    """Leave no cached pyedflib handles behind: a later failed pyedflib open (test_edf_writer)
+    can free an open handle's slot in edflib and hand it to another file."""
+    yield
+    from eegprep.readers.edf import close_all
+
+    close_all()
+
+
 def _by_id(store: Store) -> dict[str, Recording]:
     return {r.id: r for r in store.recordings}
 
