@@ -70,12 +70,24 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
               help="Finished recordings per index commit (also every 2 s).")  # fmt: skip
 @click.option("--manifest", type=click.Path(dir_okay=False, exists=True),
               help="Use this manifest file instead of the shipped one.")  # fmt: skip
+@click.option(
+    "--mains",
+    type=click.Choice(["50", "60"]),
+    default=None,
+    help="Mains frequency of the recording site (overrides the manifest's).",
+)
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="GLOB",
+    help="Files to ingest, relative to --src (repeatable; replaces the manifest's).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: int | None,
            scheduler: str | None, limit: int | None, mode: str, encoding: str,
-           verify_checksums: bool, commit_every: int, manifest: str | None,
-           as_json: bool) -> None:  # fmt: skip
+           verify_checksums: bool, commit_every: int, manifest: str | None, mains: str | None,
+           include: tuple[str, ...], as_json: bool) -> None:  # fmt: skip
     """Ingest CORPUS (a name from `eegprep corpora`, or a manifest .toml) into a store.
 
     \b
@@ -84,6 +96,7 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
       eegprep ingest tuab --src /data/tuab --out tuab.zarr --workers 8
       eegprep ingest my_corpus.toml --src /data/mine --out mine.zarr
       eegprep ingest tuh --manifest my_tuh.toml --src /data/tuh_eeg --out tuh.zarr
+      eegprep ingest folder --src /data/lab --mains 50 --include '**/*.vhdr' --out lab.zarr
     """
     from eegprep.ingest import IngestConfig
     from eegprep.ingest import ingest as run_ingest
@@ -98,6 +111,8 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
         verify_checksums=verify_checksums,
         commit_every=commit_every,
         progress=not ctx.meta.get("quiet"),
+        mains=float(mains) if mains else None,
+        include=include or None,
     )
     report = run_ingest(manifest or corpus, src=src, out=out, config=cfg)
     if as_json:
@@ -221,30 +236,22 @@ def config_show() -> None:
 @eegprep_cli.command()
 @click.argument("name", required=False)
 def corpora(name: str | None) -> None:
-    """List the corpora eegprep knows, or show one.
+    """List the corpora eegprep knows (name, formats, hours, labels), or show NAME in full.
 
     \b
     Examples:
       eegprep corpora
       eegprep corpora tuh
     """
+    from eegprep.corpora import describe, summary_line
     from eegprep.manifest import available, load_manifest
 
     if name is None:
         for n in available():
-            m = load_manifest(n)
-            hours = f"{m.hours:g} h" if m.hours else "-"
-            fmts = ",".join(m.formats) or m.reader
-            click.echo(f"{n:<18}{fmts:<12}{hours:>10}  {m.labels_summary or '-'}  ({m.title})")
+            click.echo(summary_line(load_manifest(n)))
         return
-    m = load_manifest(name)
-    click.echo(f"{m.name}: {m.title} {m.version}".rstrip())
-    if m.description:
-        click.echo(m.description)
-    click.echo(f"files: {', '.join(m.include)}; reader: {m.reader}; mains: {m.mains:g} Hz")
-    click.echo(f"labels: {m.labels_summary or '-'}")
-    for text, source in m.quirks:
-        click.echo(f"quirk: {text}" + (f" [{source}]" if source else ""))
+    for line in describe(load_manifest(name)):
+        click.echo(line)
 
 
 @click.group(cls=_Group)

@@ -17,6 +17,7 @@ from typing import Any
 
 from eegprep.config import corpus_dir
 from eegprep.discover import Discovery, discover
+from eegprep.errors import UsageError
 from eegprep.manifest import Manifest, load_manifest
 from eegprep.recipe import Recipe
 from eegprep.recording import Task, TaskResult, run_task
@@ -49,6 +50,12 @@ class IngestConfig:
         happens when :data:`COMMIT_SECONDS` have passed since the last.
     progress : bool
         Show a progress bar (only on a terminal).
+    mains : float or None
+        Mains frequency (Hz) that overrides the manifest's (``--mains``); required for a
+        manifest whose ``mains`` is 0 (unknown, e.g. the generic ``folder`` corpus).
+    include : tuple of str or None
+        Globs (relative to the corpus root) that replace the manifest's ``files.include``
+        (``--include``).
     """
 
     workers: int | None = None
@@ -58,6 +65,8 @@ class IngestConfig:
     verify_checksums: bool = False
     commit_every: int = 16
     progress: bool = True
+    mains: float | None = None
+    include: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -110,7 +119,7 @@ def ingest(
     """
     cfg = config or IngestConfig()
     t0 = time.perf_counter()
-    manifest = load_manifest(corpus)
+    manifest = apply_overrides(load_manifest(corpus), mains=cfg.mains, include=cfg.include)
     found = discover(manifest, corpus_dir(manifest.name, src), limit=cfg.limit)
     report = IngestReport(manifest.name, os.fspath(out), str(found.root))
     report.n_files = found.n_files
@@ -122,6 +131,34 @@ def ingest(
         report.seconds = round(time.perf_counter() - t0, 3)
         report.report_path = writer.save_report(report.to_dict())
     return report
+
+
+def apply_overrides(
+    manifest: Manifest, *, mains: float | None = None, include: tuple[str, ...] | None = None
+) -> Manifest:
+    """The manifest with the command line's ``--mains`` / ``--include`` in place of its own.
+
+    The overrides enter the manifest's hash, so a store knows what it was ingested with.
+    """
+    import dataclasses
+
+    raw = dict(manifest.raw)
+    changes: dict[str, Any] = {}
+    if mains is not None:
+        if not mains > 0:
+            raise UsageError(f"Invalid value for `mains`: expected 50 or 60 (Hz); got {mains!r}.")
+        changes["mains"] = raw["mains"] = float(mains)
+    if include:
+        changes["include"] = tuple(include)
+        raw["files"] = {**raw.get("files", {}), "include": list(include)}
+    if changes:
+        manifest = dataclasses.replace(manifest, raw=raw, **changes)
+    if not manifest.mains:
+        raise UsageError(
+            f"{manifest.file}: the mains frequency of corpus {manifest.name!r} is unknown "
+            "(mains = 0): pass --mains 50 or --mains 60"
+        )
+    return manifest
 
 
 def _plan(

@@ -29,6 +29,7 @@ _TOP: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "version": (str, False),
     "homepage": (str, False),
     "mains": ((int, float), True),
+    "h_freq": ((int, float), False),
     "unit": (str, False),
     "hours": ((int, float), False),
     "labels_summary": (str, False),
@@ -52,8 +53,8 @@ _PATH = {
     "subject_key": (str, False),
     "name": (str, False),
 }
-_SIDECAR = {"parser": (str, True), "suffixes": (list, False), "required": (bool, False),
-            "options": (dict, False)}  # fmt: skip
+_SIDECAR = {"parser": (str, True), "suffixes": (list, False), "files": (list, False),
+            "required": (bool, False), "options": (dict, False)}  # fmt: skip
 _QUIRK = {"text": (str, True), "source": (str, False)}
 
 
@@ -67,7 +68,7 @@ class LabelRule:
 
     def value(self, fields: dict[str, str]) -> Any:
         raw = fields.get(self.group)
-        if raw is None:
+        if not raw:  # the group did not take part in the match: no label
             return None
         if not self.mapping:
             return raw
@@ -102,12 +103,14 @@ class Manifest:
     labels: tuple[LabelRule, ...] = ()
     sidecar_parser: str | None = None
     sidecar_suffixes: tuple[str, ...] = ()
+    sidecar_files: tuple[str, ...] = ()
     sidecar_required: bool = False
     sidecar_options: tuple[tuple[str, Any], ...] = ()
     description: str = ""
     version: str = ""
     homepage: str = ""
     hours: float | None = None
+    h_freq: float | None = None
     labels_summary: str = ""
     formats: tuple[str, ...] = ()
     quirks: tuple[tuple[str, str], ...] = ()
@@ -120,14 +123,26 @@ class Manifest:
     def fields(self, relpath: str) -> dict[str, str] | None:
         """Named groups of the path pattern for a file (``None`` when it does not match)."""
         p = PurePosixPath(relpath)
-        base = {"stem": p.stem, "suffix": p.suffix, "parent": p.parent.name, "relpath": relpath}
+        base = {
+            "stem": p.stem,
+            "suffix": p.suffix,
+            "parent": p.parent.name,
+            "dir": str(p.parent),
+            "relpath": relpath,
+        }
         rx = self.regex
         if rx is None:
             return base
         m = rx.search(relpath)
         if m is None:
             return None
-        return {**base, **{k: v for k, v in m.groupdict().items() if v is not None}}
+        out = dict(base)
+        for k, v in m.groupdict().items():
+            if v is not None:
+                out[k] = v
+            else:  # an optional group that took no part: "" (templates may use it)
+                out.setdefault(k, "")
+        return out
 
     def hash(self) -> str:
         blob = repr(sorted(self.raw.items())).encode()
@@ -181,6 +196,10 @@ def parse_manifest(data: dict[str, Any], file: str) -> Manifest:
             re.compile(pattern)
         except re.error as exc:
             raise ManifestError(f"{file}: key path.pattern is not a valid regex: {exc}") from None
+    if data["mains"] < 0 or isinstance(data["mains"], bool):
+        raise ManifestError(
+            f"{file}: key mains must be 50, 60 or 0 (unknown), got {data['mains']!r}"
+        )
     on_unknown = channels.get("on_unknown", "warn")
     if on_unknown not in ("raise", "warn", "ignore"):
         raise ManifestError(
@@ -225,17 +244,25 @@ def parse_manifest(data: dict[str, Any], file: str) -> Manifest:
         labels=_label_rules(file, data.get("labels", {})),
         sidecar_parser=sidecar.get("parser"),
         sidecar_suffixes=_strings(file, "sidecar.suffixes", sidecar.get("suffixes", [])),
+        sidecar_files=_strings(file, "sidecar.files", sidecar.get("files", [])),
         sidecar_required=bool(sidecar.get("required", False)),
         sidecar_options=tuple(sorted(sidecar.get("options", {}).items())),
         description=data.get("description", ""),
         version=data.get("version", ""),
         homepage=data.get("homepage", ""),
         hours=data.get("hours"),
+        h_freq=_h_freq(file, data.get("h_freq")),
         labels_summary=data.get("labels_summary", ""),
         formats=_strings(file, "formats", data.get("formats", [])),
         quirks=tuple(quirks),
         raw=data,
     )
+
+
+def _h_freq(file: str, value: float | None) -> float | None:
+    if value is not None and not value > 0:
+        raise ManifestError(f"{file}: key h_freq must be a positive number of Hz, got {value!r}")
+    return None if value is None else float(value)
 
 
 def _label_rules(file: str, table: dict[str, Any]) -> tuple[LabelRule, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 import traceback
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ import numpy as np
 from eegprep import preprocess, qc
 from eegprep.channels import ChannelMapping, map_channels
 from eegprep.discover import SourceItem
-from eegprep.errors import EegprepError, SourceError
+from eegprep.errors import EegprepError, SourceError, UsageError
 from eegprep.manifest import Manifest
 from eegprep.readers import get_reader
 from eegprep.readers.base import Header, Reader
@@ -108,12 +109,7 @@ def _ingest(task: Task, path: str) -> tuple[dict[str, Any], list[str]]:
         raise SourceError(path, f"no EEG channel in the vocabulary among: {labels}")
     warnings = _mapping_warnings(mapping, m.on_unknown, path)
     groups = _rate_groups(header, mapping)
-    for sfreq, _, _ in groups:
-        try:
-            preprocess.design(sfreq, m.mains, task.recipe)
-        except ValueError as exc:
-            band = f"{task.recipe.l_freq}-{task.recipe.h_freq} Hz"
-            raise SourceError(path, f"{exc}: the {band} band cannot be made from it") from exc
+    _check_band(task, path, groups)
     sidecar = _sidecar(task, path, header)
     warnings += sidecar.problems
     names = [mapping.names[i] for g in groups for i in g[1]]
@@ -180,6 +176,17 @@ def _rate_groups(header: Header, mapping: ChannelMapping) -> list[RateGroup]:
     return groups
 
 
+def _check_band(task: Task, path: str, groups: list[RateGroup]) -> None:
+    h = effective_recipe(task).h_freq
+    for sfreq, _, _ in groups:
+        if preprocess.h_trans_bandwidth(h, sfreq) <= 0:
+            raise SourceError(
+                path,
+                f"source rate {sfreq:g} Hz cannot carry the {h:g} Hz low-pass: set `h_freq` "
+                f"below {sfreq / 2:g} Hz in the manifest (docs/manifest-format.md)",
+            )
+
+
 def _picks(mapping: ChannelMapping, positions: list[int]) -> list[int]:
     return [mapping.source_indices[p] for p in positions]
 
@@ -209,7 +216,8 @@ def _blocks(
         def read(a: int, b: int, picks: list[int] = picks) -> np.ndarray:
             return reader.read_segment(header, picks, a, b)
 
-        streams.append(preprocess.stream(read, n_times, sfreq, task.manifest.mains, task.recipe))
+        recipe = effective_recipe(task)
+        streams.append(preprocess.stream(read, n_times, sfreq, task.manifest.mains, recipe))
     done = 0
     while done < n_out:
         parts = [next(s) for s in streams]
@@ -219,18 +227,65 @@ def _blocks(
 
 
 def _sidecar(task: Task, path: str, header: Header) -> SidecarResult:
+    """Run the manifest's sidecar parser (see docs/manifest-format.md, ``[sidecar]``).
+
+    Sidecar paths come from ``suffixes`` (appended to the source path without its extension)
+    and ``files`` (templates of path fields, relative to the corpus root). A parser whose
+    manifest names neither is called with no paths (it works from its options and the header).
+    Option values that are exactly ``"{field}"`` are replaced by that path field.
+    """
     m = task.manifest
     if not m.sidecar_parser:
         return SidecarResult()
-    base = os.path.splitext(path)[0]
-    found = [base + s for s in m.sidecar_suffixes if os.path.exists(base + s)]
-    if not found and m.sidecar_required:
-        wanted = " or ".join(os.path.basename(base + s) for s in m.sidecar_suffixes)
-        raise SourceError(path, f"missing sidecar {wanted}: labels and events come from it")
-    if not found:
+    fields = {**task.item.field_dict(), "part": task.item.part or ""}
+    wanted = _sidecar_paths(m, task.root, path, fields)
+    found = [p for p in wanted if os.path.exists(p)]
+    if wanted and not found:
+        if m.sidecar_required:
+            names = " or ".join(os.path.relpath(p, task.root) for p in wanted)
+            raise SourceError(path, f"missing sidecar {names}: labels and events come from it")
         return SidecarResult()
     parser = load_parsers()[m.sidecar_parser]
-    return parser(found, header, dict(m.sidecar_options))
+    return parser(found, header, _sidecar_options(m, fields))
+
+
+def _sidecar_paths(m: Manifest, root: str, path: str, fields: dict[str, str]) -> list[str]:
+    base = os.path.splitext(path)[0]
+    out = [base + s for s in m.sidecar_suffixes]
+    for template in m.sidecar_files:
+        try:
+            rel = template.format(**fields)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise UsageError(
+                f"{m.file}: sidecar.files entry {template!r} uses {exc} which the path "
+                "pattern does not capture"
+            ) from None
+        out.append(os.path.normpath(os.path.join(root, rel.lstrip("/"))))
+    return list(dict.fromkeys(out))
+
+
+_FIELD = re.compile(r"^\{([A-Za-z_]\w*)\}$")
+
+
+def _sidecar_options(m: Manifest, fields: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in m.sidecar_options:
+        hit = _FIELD.match(value) if isinstance(value, str) else None
+        if hit and hit.group(1) not in fields:
+            raise UsageError(
+                f"{m.file}: sidecar.options.{key} is {value!r} but the path pattern does not "
+                f"capture {hit.group(1)!r}"
+            )
+        out[key] = fields[hit.group(1)] if hit else value
+    return out
+
+
+def effective_recipe(task: Task) -> Recipe:
+    """The store's recipe, with the manifest's lower ``h_freq`` (if any) as the low-pass."""
+    h = task.manifest.h_freq
+    if h is None or h >= task.recipe.h_freq:
+        return task.recipe
+    return task.recipe.with_(h_freq=h)
 
 
 def _targets(sidecar: SidecarResult, n_out: int, sfreq: float) -> dict[str, np.ndarray]:
@@ -270,6 +325,7 @@ def _record(
         [float(a.onset), float(a.duration), a.description, a.channel] for a in header.annotations
     ]
     events += [list(e) for e in sidecar.events]
+    events = _unique_events(events)
     size, mtime = task.source_stat
     rates = sorted({header.signals[i].sfreq for i in mapping.source_indices})
     return {
@@ -296,10 +352,23 @@ def _record(
         "orig_duration_s": round(float(header.duration), 6),
         "mains_hz": m.mains,
         "recipe_hash": task.recipe.hash(),
+        "band_hz": [task.recipe.l_freq, effective_recipe(task).h_freq],
         "dropped_channels": [list(d) for d in mapping.dropped],
         "targets": sorted(sidecar.targets),
         "manifest_hash": m.hash(),
     }
+
+
+def _unique_events(events: list[list[Any]]) -> list[list[Any]]:
+    """Drop exact repeats (a marker kept both in the file and in its sidecar, as BIDS does)."""
+    seen: set[tuple[float, float, str, str]] = set()
+    out = []
+    for e in events:
+        key = (round(float(e[0]), 6), round(float(e[1]), 6), str(e[2]), str(e[3]))
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
 
 
 def _store_attrs(task: Task, record: dict[str, Any]) -> None:

@@ -92,7 +92,7 @@ def _broken_corpus(root: Path, tmp: Path) -> dict[str, str]:
     _write(root, "baaaaaak", signals=volts)
     expect["baaaaaak"] = "probably in volts"
     _write(root, "baaaaaal", signals=_eeg(len(LABELS), 20, 100), sfreqs=100)
-    expect["baaaaaal"] = "too low"
+    expect["baaaaaal"] = "cannot carry the 75 Hz low-pass"
     p = raw("baaaaaam", good, "not EDF(+) or BDF(+) compliant (Duration)")
     _patch(p, "record_duration", b"abc")
     return expect
@@ -168,7 +168,8 @@ def test_missing_and_broken_sidecars(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert (
         f"{_rel('aaaaaaab')}: aaaaaaab_s001_t000.txt: cannot parse sidecar line 'garbage'" in text
     )
-    assert f"{_rel('aaaaaaac')}: missing sidecar aaaaaaac_s001_t000.txt" in text
+    sidecar = _rel("aaaaaaac").replace(".edf", ".txt")
+    assert f"{_rel('aaaaaaac')}: missing sidecar {sidecar}" in text
     (rec,) = open_store(tmp_path / "s.zarr").recordings
     assert rec.events[0].label == "seiz" and rec.events[0].onset == 2.5
 
