@@ -27,6 +27,7 @@ from eegprep.readers import get_reader
 from eegprep.readers.base import Header, Reader
 from eegprep.recipe import Recipe
 from eegprep.sidecars import SidecarResult, load_parsers
+from eegprep.sidecars.locate import find_sidecars
 from eegprep.store_write import write_recording
 
 HEAD_SECONDS = 120.0  # source span used for line-noise and clipping checks
@@ -209,12 +210,8 @@ def _sidecar(task: Task, path: str, header: Header) -> SidecarResult:
     m = task.manifest
     if not m.sidecar_parser:
         return SidecarResult()
-    base = os.path.splitext(path)[0]
-    found = [base + s for s in m.sidecar_suffixes if os.path.exists(base + s)]
-    if not found and m.sidecar_required:
-        wanted = " or ".join(os.path.basename(base + s) for s in m.sidecar_suffixes)
-        raise SourceError(path, f"missing sidecar {wanted}: labels and events come from it")
-    if not found:
+    found = find_sidecars(m, path, task.item.field_dict())
+    if not found and not m.sidecar_always:
         return SidecarResult()
     parser = load_parsers()[m.sidecar_parser]
     return parser(found, header, dict(m.sidecar_options))
@@ -253,9 +250,8 @@ def _record(
     labels = {r.name: r.value(fields) for r in m.labels}
     labels = {k: v for k, v in labels.items() if v is not None}
     labels.update(sidecar.labels)
-    events = [
-        [float(a.onset), float(a.duration), a.description, a.channel] for a in header.annotations
-    ]
+    own = header.annotations if m.sidecar_annotations == "keep" else ()
+    events = [[float(a.onset), float(a.duration), a.description, a.channel] for a in own]
     events += [list(e) for e in sidecar.events]
     size, mtime = task.source_stat
     rates = sorted({header.signals[i].sfreq for i in mapping.source_indices})
