@@ -36,7 +36,9 @@ def find_sidecars(manifest: Manifest, path: str, fields: dict[str, str]) -> list
             ) from None
         target = os.path.normpath(os.path.join(folder, rel))
         wanted.append(os.path.relpath(target, folder))
-        found += [p for p in sorted(glob.glob(glob.escape(folder) + os.sep + rel)) if p not in found]
+        found += [
+            p for p in sorted(glob.glob(glob.escape(folder) + os.sep + rel)) if p not in found
+        ]
     if not found and manifest.sidecar_required:
         raise SourceError(
             path, f"missing sidecar {' or '.join(wanted)}: labels and events come from it"

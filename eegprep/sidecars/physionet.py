@@ -88,7 +88,9 @@ def read_seizure_list(path: str) -> list[SeizureBlock]:
         blocks.append(cur)
     for b in blocks:
         if b.reg_start is None or b.end is None:
-            raise SourceError(path, f"line {b.line}: seizure block lacks a registration start or end")
+            raise SourceError(
+                path, f"line {b.line}: seizure block lacks a registration start or end"
+            )
     return blocks
 
 
@@ -193,5 +195,7 @@ def eegmmidb_runs(sidecars: list[str], header: Header, options: dict[str, Any]) 
             label = a.description
         result.events.append([a.onset, a.duration, label, a.channel])
     if unknown:
-        result.problems.append(f"annotations not expected in run {run}: {', '.join(sorted(unknown))}")
+        result.problems.append(
+            f"annotations not expected in run {run}: {', '.join(sorted(unknown))}"
+        )
     return result

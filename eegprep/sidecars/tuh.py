@@ -72,7 +72,8 @@ def read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]]]:
             continue  # the column header
         if len(cells) not in (4, 5):
             raise SourceError(
-                path, f"line {n}: expected channel,start_time,stop_time,label,confidence; got {text!r}"
+                path,
+                f"line {n}: expected channel,start_time,stop_time,label,confidence; got {text!r}",
             )
         start, stop = _seconds(path, n, cells[1]), _seconds(path, n, cells[2])
         rows.append([start, stop, cells[3], cells[0]])
