@@ -4,6 +4,7 @@ parsers and layout-true fixtures, ingested end to end."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from eegprep.fixtures import write_fixture
 from eegprep.ingest import IngestConfig, IngestReport, ingest
 from eegprep.manifest import load_manifest, parse_manifest
 from eegprep.readers.base import Header
+from eegprep.readers.edf import close_all
 from eegprep.sidecars import load_parsers
 from eegprep.sidecars.physionet import read_seizure_list
 from eegprep.sidecars.tuh import read_tuh_csv
@@ -29,6 +31,14 @@ LABRAM_23 = (
 )
 
 Ingested = tuple[IngestReport, dict[str, Recording]]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_open_edf_handles() -> Iterator[None]:
+    """Close cached pyedflib handles when the module ends: a later failed ``pyedflib.EdfReader``
+    open elsewhere in the process can invalidate handles left open (pyedflib reuses them)."""
+    yield
+    close_all()
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,17 @@ import pytest
 from eegprep import open_store
 from eegprep.demo import write_demo_corpus
 from eegprep.ingest import IngestConfig, ingest
+from eegprep.readers.edf import close_all
 
 SERIAL = IngestConfig(workers=0, progress=False)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_open_edf_handles() -> Iterator[None]:
+    """Close cached pyedflib handles when the module ends: a later failed ``pyedflib.EdfReader``
+    open elsewhere in the process can invalidate handles left open (pyedflib reuses them)."""
+    yield
+    close_all()
 
 
 def _band(x: np.ndarray, lo: float, hi: float) -> float:
