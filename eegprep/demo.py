@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from eegprep.demo_labelled import write_tuab_demo, write_tuev_demo
 from eegprep.edf_writer import edf_date, write_edf
 from eegprep.synth import clip_channel, ecg_like, eeg_like, flat_channel
 
@@ -298,5 +299,9 @@ Statistics:
 """
 
 
-CORPORA: dict[str, Callable[..., Path]] = {"tuh": _write_tueg}
+CORPORA: dict[str, Callable[..., Path]] = {
+    "tuh": _write_tueg,
+    "tuab": write_tuab_demo,
+    "tuev": write_tuev_demo,
+}
 """Corpus name -> writer ``(root, *, n_subjects, seed, minutes) -> root``; add new ones here."""

@@ -46,7 +46,7 @@ _FILES = {"include": (list, True), "exclude": (list, False)}
 _READER = {"name": (str, True), "options": (dict, False)}
 _CHANNELS = {"rename": (dict, False), "exclude": (list, False), "on_unknown": (str, False)}
 _PATH = {
-    "pattern": (str, False),
+    "pattern": ((str, list), False),
     "subject": (str, False),
     "session": (str, False),
     "split": (str, False),
@@ -54,7 +54,17 @@ _PATH = {
     "name": (str, False),
 }
 _SIDECAR = {"parser": (str, True), "suffixes": (list, False), "files": (list, False),
-            "required": (bool, False), "options": (dict, False)}  # fmt: skip
+            "required": (bool, False), "options": (dict, False), "always": (bool, False),
+            "annotations": (str, False)}  # fmt: skip
+# Schema extensions (see docs/manifest-format.md):
+# - path.pattern may be a list of regexes, tried in order (first match wins), so that one
+#   corpus can hold differently shaped paths (TUEV train vs eval) with the same group names.
+# - sidecar.files: templates, relative to the corpus root, of sidecars that do not share the
+#   recording's stem ("{dir}/Seizures-list-{subject}.txt"); path fields and glob wildcards.
+# - sidecar.always: call the parser even when no sidecar file exists (it reads the header's own
+#   annotations, as for EEGMMIDB).
+# - sidecar.annotations: "keep" (default) stores the recording's own annotations as events
+#   beside the parser's; "replace" stores only the parser's (it has re-labelled them).
 _QUIRK = {"text": (str, True), "source": (str, False)}
 
 
@@ -95,6 +105,7 @@ class Manifest:
     exclude_channels: tuple[str, ...] = ()
     on_unknown: str = "warn"
     pattern: str | None = None
+    patterns: tuple[str, ...] = ()
     subject: str = ""
     session: str = ""
     split: str = ""
@@ -106,6 +117,8 @@ class Manifest:
     sidecar_files: tuple[str, ...] = ()
     sidecar_required: bool = False
     sidecar_options: tuple[tuple[str, Any], ...] = ()
+    sidecar_always: bool = False
+    sidecar_annotations: str = "keep"
     description: str = ""
     version: str = ""
     homepage: str = ""
@@ -121,7 +134,7 @@ class Manifest:
         return re.compile(self.pattern) if self.pattern else None
 
     def fields(self, relpath: str) -> dict[str, str] | None:
-        """Named groups of the path pattern for a file (``None`` when it does not match)."""
+        """Named groups of the first path pattern that matches a file (``None``: none does)."""
         p = PurePosixPath(relpath)
         base = {
             "stem": p.stem,
@@ -130,19 +143,21 @@ class Manifest:
             "dir": str(p.parent),
             "relpath": relpath,
         }
-        rx = self.regex
-        if rx is None:
+        patterns = self.patterns or ((self.pattern,) if self.pattern else ())
+        if not patterns:
             return base
-        m = rx.search(relpath)
-        if m is None:
-            return None
-        out = dict(base)
-        for k, v in m.groupdict().items():
-            if v is not None:
-                out[k] = v
-            else:  # an optional group that took no part: "" (templates may use it)
-                out.setdefault(k, "")
-        return out
+        for pattern in patterns:
+            m = re.search(pattern, relpath)
+            if m is None:
+                continue
+            out = dict(base)
+            for k, v in m.groupdict().items():
+                if v is not None:
+                    out[k] = v
+                else:  # an optional group that took no part: "" (templates may use it)
+                    out.setdefault(k, "")
+            return out
+        return None
 
     def hash(self) -> str:
         blob = repr(sorted(self.raw.items())).encode()
@@ -190,12 +205,12 @@ def parse_manifest(data: dict[str, Any], file: str) -> Manifest:
     if sidecar:
         _check_table(file, "sidecar.", sidecar, _SIDECAR)
         _check_sidecar_parser(file, sidecar["parser"])
-    pattern = path.get("pattern")
-    if pattern is not None:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ManifestError(f"{file}: key path.pattern is not a valid regex: {exc}") from None
+    patterns = _patterns(file, path.get("pattern"))
+    annotations = sidecar.get("annotations", "keep")
+    if annotations not in ("keep", "replace"):
+        raise ManifestError(
+            f"{file}: key sidecar.annotations must be 'keep' or 'replace', got {annotations!r}"
+        )
     if data["mains"] < 0 or isinstance(data["mains"], bool):
         raise ManifestError(
             f"{file}: key mains must be 50, 60 or 0 (unknown), got {data['mains']!r}"
@@ -235,7 +250,8 @@ def parse_manifest(data: dict[str, Any], file: str) -> Manifest:
         rename=tuple(sorted(rename.items())),
         exclude_channels=_strings(file, "channels.exclude", channels.get("exclude", [])),
         on_unknown=on_unknown,
-        pattern=pattern,
+        pattern=patterns[0] if patterns else None,
+        patterns=patterns,
         subject=path.get("subject", ""),
         session=path.get("session", ""),
         split=path.get("split", ""),
@@ -247,6 +263,8 @@ def parse_manifest(data: dict[str, Any], file: str) -> Manifest:
         sidecar_files=_strings(file, "sidecar.files", sidecar.get("files", [])),
         sidecar_required=bool(sidecar.get("required", False)),
         sidecar_options=tuple(sorted(sidecar.get("options", {}).items())),
+        sidecar_always=bool(sidecar.get("always", False)),
+        sidecar_annotations=annotations,
         description=data.get("description", ""),
         version=data.get("version", ""),
         homepage=data.get("homepage", ""),
@@ -263,6 +281,24 @@ def _h_freq(file: str, value: float | None) -> float | None:
     if value is not None and not value > 0:
         raise ManifestError(f"{file}: key h_freq must be a positive number of Hz, got {value!r}")
     return None if value is None else float(value)
+
+
+def _patterns(file: str, value: str | list[Any] | None) -> tuple[str, ...]:
+    """``path.pattern``: one regex or a list of them (tried in order); each must compile."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not items:
+        raise ManifestError(f"{file}: key path.pattern is an empty list")
+    for i, rx in enumerate(items):
+        where = "path.pattern" if isinstance(value, str) else f"path.pattern[{i}]"
+        if not isinstance(rx, str):
+            raise ManifestError(f"{file}: key {where} must be str, got {type(rx).__name__}")
+        try:
+            re.compile(rx)
+        except re.error as exc:
+            raise ManifestError(f"{file}: key {where} is not a valid regex: {exc}") from None
+    return tuple(items)
 
 
 def _label_rules(file: str, table: dict[str, Any]) -> tuple[LabelRule, ...]:

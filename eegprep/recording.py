@@ -28,6 +28,7 @@ from eegprep.readers import get_reader
 from eegprep.readers.base import Header, Reader
 from eegprep.recipe import Recipe
 from eegprep.sidecars import SidecarResult, load_parsers
+from eegprep.sidecars.locate import find_sidecars
 from eegprep.store_write import write_recording
 
 HEAD_SECONDS = 120.0  # source span used for line-noise and clipping checks
@@ -238,30 +239,12 @@ def _sidecar(task: Task, path: str, header: Header) -> SidecarResult:
     if not m.sidecar_parser:
         return SidecarResult()
     fields = {**task.item.field_dict(), "part": task.item.part or ""}
-    wanted = _sidecar_paths(m, task.root, path, fields)
-    found = [p for p in wanted if os.path.exists(p)]
-    if wanted and not found:
-        if m.sidecar_required:
-            names = " or ".join(os.path.relpath(p, task.root) for p in wanted)
-            raise SourceError(path, f"missing sidecar {names}: labels and events come from it")
+    found = find_sidecars(m, task.root, path, fields)
+    declared = bool(m.sidecar_suffixes or m.sidecar_files)
+    if not found and declared and not m.sidecar_always:
         return SidecarResult()
     parser = load_parsers()[m.sidecar_parser]
     return parser(found, header, _sidecar_options(m, fields))
-
-
-def _sidecar_paths(m: Manifest, root: str, path: str, fields: dict[str, str]) -> list[str]:
-    base = os.path.splitext(path)[0]
-    out = [base + s for s in m.sidecar_suffixes]
-    for template in m.sidecar_files:
-        try:
-            rel = template.format(**fields)
-        except (KeyError, IndexError, ValueError) as exc:
-            raise UsageError(
-                f"{m.file}: sidecar.files entry {template!r} uses {exc} which the path "
-                "pattern does not capture"
-            ) from None
-        out.append(os.path.normpath(os.path.join(root, rel.lstrip("/"))))
-    return list(dict.fromkeys(out))
 
 
 _FIELD = re.compile(r"^\{([A-Za-z_]\w*)\}$")
@@ -321,9 +304,8 @@ def _record(
     labels = {r.name: r.value(fields) for r in m.labels}
     labels = {k: v for k, v in labels.items() if v is not None}
     labels.update(sidecar.labels)
-    events = [
-        [float(a.onset), float(a.duration), a.description, a.channel] for a in header.annotations
-    ]
+    own = header.annotations if m.sidecar_annotations == "keep" else ()
+    events = [[float(a.onset), float(a.duration), a.description, a.channel] for a in own]
     events += [list(e) for e in sidecar.events]
     events = _unique_events(events)
     size, mtime = task.source_stat

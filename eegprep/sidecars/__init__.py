@@ -47,7 +47,7 @@ SidecarParser = Callable[[list[str], Header, dict[str, Any]], SidecarResult]
 SIDECAR_PARSERS: dict[str, SidecarParser] = {}
 
 # Modules that register parsers, one per corpus family; imported when the registry is first used.
-_MODULES: tuple[str, ...] = ("seed", "bci", "misc")
+_MODULES: tuple[str, ...] = ("tuh", "physionet", "seed", "bci", "misc")
 
 
 def load_parsers() -> dict[str, SidecarParser]:

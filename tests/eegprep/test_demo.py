@@ -141,8 +141,8 @@ def test_same_seed_same_bytes_other_seed_differs(
 
 
 def test_unknown_corpus_and_bad_sizes(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"allowed 'tuh'; got 'tuab'"):
-        write_demo_corpus(tmp_path, corpus="tuab")
+    with pytest.raises(ValueError, match=r"allowed 'tuh', 'tuab', 'tuev'; got 'tuxx'"):
+        write_demo_corpus(tmp_path, corpus="tuxx")
     with pytest.raises(ValueError, match="n_subjects"):
         write_demo_corpus(tmp_path, n_subjects=0)
     assert not list(tmp_path.iterdir())

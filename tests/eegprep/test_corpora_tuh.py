@@ -1,0 +1,312 @@
+"""TUH family (TUAB, TUEV, TUSZ, TUAR, TUEP, TUSL), Siena and EEGMMIDB: manifests, sidecar
+parsers and layout-true fixtures, ingested end to end."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eegprep import open_store
+from eegprep.channels import VOCABULARY
+from eegprep.errors import ManifestError
+from eegprep.fixtures import write_fixture
+from eegprep.ingest import IngestConfig, IngestReport, ingest
+from eegprep.manifest import load_manifest, parse_manifest
+from eegprep.readers.base import Header
+from eegprep.sidecars import load_parsers
+from eegprep.sidecars.physionet import read_seizure_list
+from eegprep.sidecars.tuh import read_tuh_csv
+from eegprep.store import Recording
+
+SERIAL = IngestConfig(workers=0, progress=False)
+CORPORA = ("tuab", "tuev", "tusz", "tuar", "tuep", "tusl", "siena", "eegmmidb")
+LABRAM_23 = (
+    *("FP1", "FP2", "F3", "F4", "C3", "C4", "P3", "P4", "O1", "O2", "F7", "F8"),
+    *("T3", "T4", "T5", "T6", "A1", "A2", "FZ", "CZ", "PZ", "T1", "T2"),
+)
+
+Ingested = tuple[IngestReport, dict[str, Recording]]
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Ingested]:
+    """Every corpus's fixture, ingested serially once for the module."""
+    out: dict[str, Ingested] = {}
+    for name in CORPORA:
+        tmp = tmp_path_factory.mktemp(name)
+        root = write_fixture(name, tmp / "src")
+        rep = ingest(name, src=root, out=tmp / "s.zarr", config=SERIAL)
+        out[name] = rep, {r.id: r for r in open_store(tmp / "s.zarr").recordings}
+    return out
+
+
+def _events(rec: Recording) -> list[list[Any]]:
+    return [e.to_list() for e in rec.events]
+
+
+def _check_channels(rec: Recording, expected: tuple[str, ...] | None = None) -> None:
+    assert rec.channel_index == tuple(VOCABULARY.index(n) for n in rec.channels)
+    if expected is not None:
+        assert rec.channels == expected
+
+
+@pytest.mark.parametrize("name", CORPORA)
+def test_manifest_validates_and_fixture_ingests_cleanly(
+    name: str, stores: dict[str, Ingested]
+) -> None:
+    m = load_manifest(name)
+    assert m.name == name and m.quirks and m.title and m.include
+    assert m.subject_key.startswith("tuh:" if name.startswith("tu") else f"{name}:")
+    rep, recs = stores[name]
+    assert rep.failed == [] and rep.unmatched == [] and rep.warnings == {}
+    assert rep.n_ingested == rep.n_files == len(recs) >= 2
+    for rec in recs.values():
+        _check_channels(rec)
+        assert rec.sfreq == 200 and rec.n_samples % 200 == 0
+
+
+def test_tuab_split_label_subject_and_labram_channels(stores: dict[str, Ingested]) -> None:
+    _, recs = stores["tuab"]
+    got = {
+        r.id.split("/")[1]: (r.split, r.labels["abnormal"], r.subject, r.session)
+        for r in recs.values()
+    }
+    assert got == {
+        "aaaaaaaa_s001_t000": ("train", 0, "aaaaaaaa", "s001"),
+        "aaaaaaab_s002_t001": ("train", 1, "aaaaaaab", "s002"),
+        "aaaaaaac_s001_t000": ("eval", 0, "aaaaaaac", "s001"),
+        "aaaaaaad_s001_t002": ("eval", 1, "aaaaaaad", "s001"),
+    }
+    for rec in recs.values():
+        assert rec.subject_key == f"tuh:{rec.subject}" and rec.events == ()
+        _check_channels(rec, LABRAM_23)
+        assert rec.n_samples == 10 * 200
+    assert recs["tuab/aaaaaaab_s002_t001"].meta["orig_sfreq"] == 256.0
+
+
+def test_tuev_rec_events_train_and_eval_names(stores: dict[str, Ingested]) -> None:
+    _, recs = stores["tuev"]
+    train = recs["tuev/aaaaaaar_00000001"]
+    assert (train.split, train.subject, train.subject_key) == ("train", "aaaaaaar", "tuh:aaaaaaar")
+    assert _events(train) == [
+        [3.0, 1.0, "spsw", "12"], [4.0, 1.0, "spsw", "12"], [7.0, 1.0, "bckg", "0"]
+    ]  # fmt: skip
+    assert train.labels["event_codes"] == {
+        "spsw": 1, "gped": 2, "pled": 3, "eyem": 4, "artf": 5, "bckg": 6
+    }  # fmt: skip
+    pled = recs["tuev/pled_001_a_2"]
+    assert (pled.split, pled.subject, pled.subject_key) == ("eval", "001", "tuh:001")
+    assert _events(pled) == [
+        [2.0, 1.0, "pled", "7"], [6.0, 1.0, "artf", "15"], [8.0, 1.0, "gped", "8"]
+    ]  # fmt: skip
+    bckg = recs["tuev/bckg_000_a"]  # bckg_000_a_.edf: an empty k
+    assert bckg.source == "edf/eval/000/bckg_000_a_.edf" and bckg.subject == "000"
+    assert _events(bckg) == [[1.0, 1.0, "bckg", "3"], [5.0, 1.0, "eyem", "4"]]
+    _check_channels(train, LABRAM_23)
+
+
+def test_tusz_csv_and_csv_bi_events(stores: dict[str, Ingested]) -> None:
+    _, recs = stores["tusz"]
+    a = recs["tusz/aaaaaaac_s001_t000"]
+    assert (a.split, a.subject, a.session, a.subject_key) == (
+        "train", "aaaaaaac", "s001", "tuh:aaaaaaac"
+    )  # fmt: skip
+    assert _events(a) == [
+        [3.5, 4.75, "cpsz", "FP1-F7"], [3.5, 4.75, "seiz", ""], [4.0, 4.25, "cpsz", "F7-T3"]
+    ]  # fmt: skip
+    assert a.n_samples == 12 * 200 and a.labels == {"montage": "01_tcp_ar"}
+    dev = recs["tusz/aaaaaaad_s002_t001"]
+    assert dev.split == "dev" and dev.events == () and "OZ" in dev.channels
+    ev = recs["tusz/aaaaaaae_s001_t000"]
+    assert ev.split == "eval" and "A1" not in ev.channels and ev.meta["orig_sfreq"] == 400.0
+    assert _events(ev) == [[1.0, 5.0, "fnsz", "T4-T6"], [1.0, 5.0, "seiz", ""]]
+    _check_channels(ev, tuple(s for s in LABRAM_23[:21] if s not in ("A1", "A2")))
+
+
+def test_tuar_tuep_tusl_events_and_labels(stores: dict[str, Ingested]) -> None:
+    _, tuar = stores["tuar"]
+    assert _events(tuar["tuar/aaaaaaaf_s001_t000"]) == [
+        [1.0, 1.5, "eyem", "FP1-F7"], [4.0, 2.0, "eyem_musc", "T3-T5"], [7.0, 2.0, "seiz", ""]
+    ]  # fmt: skip
+    assert tuar["tuar/aaaaaaag_s003_t002"].session == "s003"
+    _, tuep = stores["tuep"]
+    epi, no = tuep["tuep/aaaaaaah_s001_t000"], tuep["tuep/aaaaaaai_s002_t000"]
+    assert (epi.labels["epilepsy"], epi.labels["diagnosis"]) == (1, "epilepsy")
+    assert (no.labels["epilepsy"], no.labels["diagnosis"]) == (0, "no_epilepsy")
+    assert _events(epi) == [[2.0, 3.0, "seiz", ""]] and no.events == ()
+    assert no.labels["montage"] == "04_tcp_le_a" and "A1" not in no.channels
+    assert "OZ" in no.channels and no.subject_key == "tuh:aaaaaaai"
+    _, tusl = stores["tusl"]
+    assert _events(tusl["tusl/aaaaaaaj_s001_t000"]) == [[0.0, 10.0, "slow", ""]]
+    assert _events(tusl["tusl/aaaaaaak_s001_t001"]) == [[10.0, 10.0, "seiz", ""]]
+    assert tusl["tusl/aaaaaaaj_s001_t000"].n_samples == 20 * 200
+
+
+def test_siena_seizures_midnight_and_typos(stores: dict[str, Ingested]) -> None:
+    _, recs = stores["siena"]
+    got = {r.id.split("/")[1]: (r.subject, r.subject_key, _events(r)) for r in recs.values()}
+    assert got == {
+        "PN00-1": ("PN00", "siena:PN00", [[5.0, 7.0, "seizure", ""]]),
+        "PN00-2": ("PN00", "siena:PN00", [[12.0, 4.0, "seizure", ""]]),  # past midnight
+        "PN06-1": ("PN06", "siena:PN06", [[3.0, 6.0, "seizure", ""]]),  # "PNO6-1.edf"
+        "PN01-1": ("PN01", "siena:PN01", [[11.0, 6.0, "seizure", ""]]),  # "PN01.edf"
+    }
+    rec = recs["siena/PN00-1"]
+    assert len(rec.channels) == 29 and rec.channels[:3] == ("FP1", "F3", "C3")
+    assert {"T3", "FC1", "CP5", "F9", "F10"} <= set(rec.channels)
+    _check_channels(rec)
+    dropped = dict(tuple(d) for d in rec.meta["dropped_channels"])
+    assert set(dropped) == {"EKG EKG", "SPO2", "HR", "1", "2", "MK"}
+    assert rec.n_samples == 20 * 200 and rec.labels == {"n_seizures": 1}
+
+
+def test_eegmmidb_runs_relabel_annotations(stores: dict[str, Ingested]) -> None:
+    _, recs = stores["eegmmidb"]
+    r03, r06, r01 = (recs[f"eegmmidb/{n}"] for n in ("S001R03", "S002R06", "S001R01"))
+    assert r03.labels == {"run": 3, "task": "left_right_fist", "condition": "execution"}
+    assert r06.labels == {"run": 6, "task": "fists_feet", "condition": "imagery"}
+    assert r01.labels["condition"] == "eyes_open" and r01.subject == "S001"
+    assert [e.label for e in r03.events] == ["rest", "right_fist", "rest"]
+    assert [e.label for e in r06.events] == ["rest", "both_fists", "both_feet"]
+    assert [e.onset for e in r06.events] == pytest.approx([0.0, 4.2, 8.3])
+    assert [e.duration for e in r06.events] == pytest.approx([4.2, 4.1, 1.7])
+    assert r06.subject_key == "eegmmidb:S002" and r06.n_samples == 10 * 200
+    assert len(r03.channels) == 64 and r03.channels[:4] == ("FC5", "FC3", "FC1", "FCZ")
+    assert {"T10", "IZ", "AFZ", "POZ"} <= set(r03.channels)
+    _check_channels(r03)
+
+
+def test_tusz_duration_mismatch_is_a_warning(tmp_path: Path) -> None:
+    root = write_fixture("tusz", tmp_path / "src")
+    bi = next(root.rglob("aaaaaaae_s001_t000.csv_bi"))
+    bi.write_text(bi.read_text().replace("# duration = 10.00 secs", "# duration = 301.00 secs"))
+    rep = ingest("tusz", src=root, out=tmp_path / "s.zarr", config=SERIAL)
+    assert rep.failed == [] and rep.n_ingested == 3
+    (source, warnings), = rep.warnings.items()  # fmt: skip
+    assert source.endswith("aaaaaaae_s001_t000.edf")
+    assert warnings == [
+        "aaaaaaae_s001_t000.csv_bi: sidecar duration 301.00 s disagrees with the "
+        "recording's 10.00 s"
+    ]
+
+
+def test_missing_required_sidecar_is_one_clear_line(tmp_path: Path) -> None:
+    root = write_fixture("tuev", tmp_path / "src")
+    (root / "edf/eval/001/pled_001_a_2.rec").unlink()
+    rep = ingest("tuev", src=root, out=tmp_path / "s.zarr", config=SERIAL)
+    assert rep.n_ingested == 2
+    assert rep.failed == [
+        "edf/eval/001/pled_001_a_2.edf: missing sidecar edf/eval/001/pled_001_a_2.rec: "
+        "labels and events come from it"
+    ]
+    shutil.rmtree(root / "edf/eval")
+    (root / "edf/eval/7").mkdir(parents=True)
+    (root / "edf/eval/7/notes.edf").write_bytes(b"")
+    rep = ingest("tuev", src=root, out=tmp_path / "t.zarr", config=SERIAL)
+    assert rep.unmatched == ["edf/eval/7/notes.edf: path matches no rule of tuev's path.pattern"]
+
+
+def test_siena_list_missing_names_the_file(tmp_path: Path) -> None:
+    root = write_fixture("siena", tmp_path / "src")
+    (root / "PN06/Seizures-list-PN06.txt").unlink()
+    rep = ingest("siena", src=root, out=tmp_path / "s.zarr", config=SERIAL)
+    assert rep.failed == [
+        "PN06/PN06-1.edf: missing sidecar PN06/Seizures-list-PN06.txt or PN06/*eizure*ist*.txt: "
+        "labels and events come from it"
+    ]
+
+
+def _header(path: Path, duration: float, start: str = "") -> Header:
+    meta = (("start", start),) if start else ()
+    return Header(path=str(path), reader="edf", signals=(), duration=duration, meta=meta)
+
+
+# Verbatim from ../shared/corpora.md (TUSZ): text no code of ours wrote.
+REAL_CSV_BI = """# version = csv_v1.0.0
+# bname = aaaaaaac_s001_t000
+# duration = 301.00 secs
+# montage_file = $NEDC_NFC/lib/nedc_eas_default_montage.txt
+#
+channel,start_time,stop_time,label,confidence
+TERM,311.0255,333.0172,seiz,1.0000
+"""
+REAL_CSV_ROW = "FP1-F7,36.8868,112.0000,cpsz,1.0000\n"
+# Verbatim lines from ../shared/corpora.md (Siena), one per line as the list files hold them.
+REAL_SIENA = """Seizure n 1
+File name: PN00-1.edf
+Registration start time: 19.39.33
+Registration end time: 20.22.58
+Seizure start time: 19.58.36
+Seizure end time: 19.59.46
+"""
+
+
+def test_real_world_csv_v1_text(tmp_path: Path) -> None:
+    bi = tmp_path / "aaaaaaac_s001_t000.csv_bi"
+    bi.write_text(REAL_CSV_BI)
+    csv = tmp_path / "aaaaaaac_s001_t000.csv"
+    csv.write_text("channel,start_time,stop_time,label,confidence\n" + REAL_CSV_ROW)  # no comments
+    meta, rows = read_tuh_csv(str(bi))
+    assert meta["version"] == "csv_v1.0.0" and meta["duration"] == "301.00 secs"
+    assert rows == [[311.0255, 333.0172, "seiz", "TERM"]]
+    parse = load_parsers()["tuh_csv"]
+    res = parse([str(bi), str(csv)], _header(tmp_path / "aaaaaaac_s001_t000.edf", 301.0), {})
+    assert res.events == [
+        [311.0255, pytest.approx(21.9917), "seiz", ""],
+        [36.8868, pytest.approx(75.1132), "cpsz", "FP1-F7"],
+    ]
+    # the example's own seizure lies past its stated duration: reported, not dropped
+    assert res.problems == [
+        "aaaaaaac_s001_t000.csv_bi: 1 event(s) end after the recording's 301.00 s"
+    ]
+
+
+def test_real_world_siena_list_and_typo_forms(tmp_path: Path) -> None:
+    folder = tmp_path / "PN00"
+    folder.mkdir()
+    (folder / "PN00-1.edf").write_bytes(b"")
+    listing = folder / "Seizures-list-PN00.txt"
+    listing.write_text(REAL_SIENA)
+    parse = load_parsers()["siena_seizures"]
+    res = parse([str(listing)], _header(folder / "PN00-1.edf", 2605.0), {})
+    assert res.events == [[1143.0, 70.0, "seizure", ""]] and res.problems == []
+    typo = REAL_SIENA.replace("PN00-1.edf", "PN00.edf").replace("Seizure start", "Start")
+    typo = typo.replace("19.58.36", "00.01.00").replace("19.59.46", "00.02.00")
+    listing.write_text(typo)
+    blocks = read_seizure_list(str(listing))
+    assert [(b.file, b.start, b.end) for b in blocks] == [("PN00.edf", 60.0, 120.0)]
+    res = parse([str(listing)], _header(folder / "PN00-1.edf", 20000.0), {})
+    assert res.events == [[(24 * 3600 - (19 * 3600 + 39 * 60 + 33)) + 60.0, 60.0, "seizure", ""]]
+
+
+def test_foreign_tuh_header_with_verbatim_csv_bi(tmp_path: Path) -> None:
+    """A TUSZ file written by pyedflib (not our writer), 02_tcp_le, with corpora.md's csv_bi."""
+    from tests.conftest import write_tuh_edf
+
+    rel = "edf/dev/aaaaaaac/s001_2015/02_tcp_le/aaaaaaac_s001_t000.edf"
+    write_tuh_edf(tmp_path / "tusz" / rel, sfreq=256, seconds=340, montage="02_tcp_le")
+    (tmp_path / "tusz" / rel).with_suffix(".csv_bi").write_text(REAL_CSV_BI)
+    rep = ingest("tusz", src=tmp_path / "tusz", out=tmp_path / "s.zarr", config=SERIAL)
+    assert rep.failed == [] and rep.n_ingested == 1
+    (warnings,) = rep.warnings.values()
+    assert any("sidecar duration 301.00 s disagrees with the recording's 340.00 s" in w
+               for w in warnings)  # fmt: skip
+    (rec,) = open_store(tmp_path / "s.zarr").recordings
+    assert _events(rec) == [[311.0255, pytest.approx(21.9917), "seiz", ""]]
+    assert rec.split == "dev" and "OZ" in rec.channels and rec.n_samples == 340 * 200
+
+
+def test_schema_extensions_fail_with_file_and_key() -> None:
+    base = load_manifest("tuev").raw
+    bad = {**base, "path": {**base["path"], "pattern": ["edf/(?P<x>a)", "edf/(unclosed"]}}
+    with pytest.raises(ManifestError, match=r"my\.toml: key path\.pattern\[1\] is not a valid"):
+        parse_manifest(bad, "my.toml")
+    bad = {**base, "sidecar": {**base["sidecar"], "annotations": "merge"}}
+    with pytest.raises(ManifestError, match=r"my\.toml: key sidecar\.annotations must be"):
+        parse_manifest(bad, "my.toml")
+    bad = {**base, "sidecar": {**base["sidecar"], "fils": ["x"]}}
+    with pytest.raises(ManifestError, match=r"unknown key sidecar\.'fils' \(did you mean 'files"):
+        parse_manifest(bad, "my.toml")
