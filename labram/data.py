@@ -114,7 +114,9 @@ class BlockReader:
         B, N, L = x.shape
         chans = np.stack([self.index.recordings[int(self.index.rec[i])].channels for i in ids])
         return {
-            "x": torch.from_numpy(np.ascontiguousarray(x.reshape(B, N, L // PATCH_SIZE, PATCH_SIZE))),
+            "x": torch.from_numpy(
+                np.ascontiguousarray(x.reshape(B, N, L // PATCH_SIZE, PATCH_SIZE))
+            ),
             "channels": torch.from_numpy(chans.astype(np.int64)),
             "y": torch.from_numpy(self.index.labels[ids]),
             "ids": torch.from_numpy(ids.astype(np.int64)),
@@ -131,7 +133,9 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
     def __init__(self, plan: BatchPlan, *, block_seconds: int = 120, cache_blocks: int = 32):
         super().__init__()
         self.plan = plan
-        self.reader = BlockReader(plan.index, block_seconds=block_seconds, cache_blocks=cache_blocks)
+        self.reader = BlockReader(
+            plan.index, block_seconds=block_seconds, cache_blocks=cache_blocks
+        )
         self.epoch = 0
         self.start = 0
 

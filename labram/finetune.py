@@ -45,7 +45,9 @@ def _from_state(sd: dict[str, Tensor], cfg: ModelConfig, n_outputs: int) -> LaBr
     return model
 
 
-def init_classifier(init: str | Path | None, task_outputs: int, size: str, drop_path: float) -> LaBraMClassifier:  # fmt: skip
+def init_classifier(
+    init: str | Path | None, task_outputs: int, size: str, drop_path: float
+) -> LaBraMClassifier:
     """The classifier to fine-tune: a fresh head on the backbone of ``init``.
 
     ``init``: our checkpoint (pre-training ``model.pt``, a training ``last.pt``, a fine-tuned
@@ -81,7 +83,9 @@ def task_loss(task: Task, logits: Tensor, y: Tensor) -> Tensor:
 
 
 @torch.no_grad()
-def predict(model: nn.Module, index: WindowIndex, *, batch_size: int, device: torch.device) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def predict(
+    model: nn.Module, index: WindowIndex, *, batch_size: int, device: torch.device
+) -> tuple[np.ndarray, np.ndarray]:
     """Outputs and labels of every window of ``index`` (in index order)."""
     model.eval()
     plan = BatchPlan(index, batch_size=batch_size, shuffle=False, drop_last=False)
@@ -103,23 +107,46 @@ def score(task: Task, outputs: np.ndarray, labels: np.ndarray) -> dict[str, floa
     return M.regression(labels, outputs)
 
 
-def _one_seed(task: Task, splits: dict[str, WindowIndex], cfg: TrainConfig, init: Any,
-              run_dir: Path, resume: bool, device: str | None) -> dict[str, Any]:  # fmt: skip
+def _one_seed(
+    task: Task,
+    splits: dict[str, WindowIndex],
+    cfg: TrainConfig,
+    init: Any,
+    run_dir: Path,
+    resume: bool,
+    device: str | None,
+) -> dict[str, Any]:
     dinfo = setup(device)
     n_out = splits["train"].labels.shape[1] if task.kind == "regression" else task.n_outputs
     torch.manual_seed(cfg.seed)
     model = init_classifier(init, n_out, cfg.size, cfg.drop_path)
-    plan = BatchPlan(splits["train"], batch_size=cfg.batch_size, seed=cfg.seed,
-                     rank=dinfo.rank, world_size=dinfo.world_size)  # fmt: skip
+    plan = BatchPlan(
+        splits["train"],
+        batch_size=cfg.batch_size,
+        seed=cfg.seed,
+        rank=dinfo.rank,
+        world_size=dinfo.world_size,
+    )
     ds = WindowDataset(plan, block_seconds=cfg.block_seconds)
-    run = Run(cfg, ds, run_dir, dinfo, model.config.to_dict(), "classifier",
-              extra={"best": -math.inf, "best_epoch": -1})  # fmt: skip
+    run = Run(
+        cfg,
+        ds,
+        run_dir,
+        dinfo,
+        model.config.to_dict(),
+        "classifier",
+        extra={"best": -math.inf, "best_epoch": -1},
+    )
     task = replace(task, label_smoothing=cfg.label_smoothing or task.label_smoothing)
 
     def validate(m: nn.Module, epoch: int, step: int) -> dict[str, Any]:
-        val = score(task, *predict(m, splits["val"], batch_size=cfg.batch_size, device=dinfo.device))
+        val = score(
+            task, *predict(m, splits["val"], batch_size=cfg.batch_size, device=dinfo.device)
+        )
         value = val.get(task.selection_metric, math.nan)
-        if dinfo.is_main and (not math.isnan(value) and value > run.extra["best"] or run.extra["best_epoch"] < 0):  # fmt: skip
+        if dinfo.is_main and (
+            (not math.isnan(value) and value > run.extra["best"]) or run.extra["best_epoch"] < 0
+        ):
             run.extra.update(best=value if not math.isnan(value) else -math.inf, best_epoch=epoch)
             save_ours(m, run_dir / "best.pt")
         log.info("epoch %d: validation %s = %.4f", epoch, task.selection_metric, value)
@@ -127,7 +154,9 @@ def _one_seed(task: Task, splits: dict[str, WindowIndex], cfg: TrainConfig, init
 
     run.on_epoch_end = validate
 
-    def step_fn(m: nn.Module, batch: dict[str, Tensor], _g: torch.Generator) -> tuple[Tensor, dict[str, Any]]:  # fmt: skip
+    def step_fn(
+        m: nn.Module, batch: dict[str, Tensor], _g: torch.Generator
+    ) -> tuple[Tensor, dict[str, Any]]:
         return task_loss(task, m(batch["x"], batch["channels"]), batch["y"]), {}
 
     if dinfo.is_main:
@@ -136,54 +165,100 @@ def _one_seed(task: Task, splits: dict[str, WindowIndex], cfg: TrainConfig, init
     result = train(run, model, step_fn, resume=resume and (run_dir / "last.pt").exists())
     best = load_ours(run_dir / "best.pt") if (run_dir / "best.pt").exists() else model
     best.to(dinfo.device)
-    test = score(task, *predict(best, splits["test"], batch_size=cfg.batch_size, device=dinfo.device))
+    test = score(
+        task, *predict(best, splits["test"], batch_size=cfg.batch_size, device=dinfo.device)
+    )
     val = score(task, *predict(best, splits["val"], batch_size=cfg.batch_size, device=dinfo.device))
-    out = {"seed": cfg.seed, "best_epoch": run.extra["best_epoch"], "test": test, "val": val,
-           "checkpoint": str(run_dir / "best.pt"), "log": str(result["log"])}  # fmt: skip
+    out = {
+        "seed": cfg.seed,
+        "best_epoch": run.extra["best_epoch"],
+        "test": test,
+        "val": val,
+        "checkpoint": str(run_dir / "best.pt"),
+        "log": str(result["log"]),
+    }
     if dinfo.is_main:
         (run_dir / "metrics.json").write_text(json.dumps(out, indent=2))
     return out
 
 
 def finetune(
-    stores: Sequence[str], task_name: str, cfg: TrainConfig, out: str | Path, *,
-    init: str | Path | None = None, n_seeds: int = 1, split_seed: int = 0, resume: bool = False,
+    stores: Sequence[str],
+    task_name: str,
+    cfg: TrainConfig,
+    out: str | Path,
+    *,
+    init: str | Path | None = None,
+    n_seeds: int = 1,
+    split_seed: int = 0,
+    resume: bool = False,
     device: str | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Fine-tune over ``n_seeds`` seeds (``cfg.seed``, ``cfg.seed + 1``, ...); test metrics of the
     validation-selected model, mean +- std over seeds, in ``out/results.{json,md}``."""
     out = Path(out)
     opened = open_stores(stores)
     task = get_task(task_name, opened)
-    splits = build_task_indexes(opened, task, split_seed=split_seed, token_budget=cfg.token_budget,
-                                block_seconds=cfg.block_seconds)  # fmt: skip
+    splits = build_task_indexes(
+        opened,
+        task,
+        split_seed=split_seed,
+        token_budget=cfg.token_budget,
+        block_seconds=cfg.block_seconds,
+    )
     sizes = {k: len(v) for k, v in splits.items()}
     if sizes["train"] == 0:
         raise M_error(task_name, stores)
     runs = [
-        _one_seed(task, splits, replace(cfg, seed=cfg.seed + i), init, out / f"seed{cfg.seed + i}",
-                  resume, device)
+        _one_seed(
+            task,
+            splits,
+            replace(cfg, seed=cfg.seed + i),
+            init,
+            out / f"seed{cfg.seed + i}",
+            resume,
+            device,
+        )
         for i in range(n_seeds)
-    ]  # fmt: skip
+    ]
     summary = M.summarise([r["test"] for r in runs])
     table = M.format_table(summary, task.report_metrics)
-    results = {"task": task.name, "stores": list(stores), "init": str(init) if init else None,
-               "windows": sizes, "split_seed": split_seed, "seeds": runs, "test": summary}  # fmt: skip
+    results = {
+        "task": task.name,
+        "stores": list(stores),
+        "init": str(init) if init else None,
+        "windows": sizes,
+        "split_seed": split_seed,
+        "seeds": runs,
+        "test": summary,
+    }
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2))
-    (out / "results.md").write_text(f"# {task.name}: test metrics over {n_seeds} seed(s)\n\n{table}\n")
+    (out / "results.md").write_text(
+        f"# {task.name}: test metrics over {n_seeds} seed(s)\n\n{table}\n"
+    )
     return {**results, "table": table, "run_dir": out}
 
 
-def M_error(task_name: str, stores: Sequence[str]) -> Exception:  # noqa: N802
+def M_error(task_name: str, stores: Sequence[str]) -> Exception:
     from eegprep.errors import UsageError
 
-    return UsageError(f"task {task_name!r}: no labelled training window in {list(stores)} "
-                      "(check the task's label and channels)")  # fmt: skip
+    return UsageError(
+        f"task {task_name!r}: no labelled training window in {list(stores)} "
+        "(check the task's label and channels)"
+    )
 
 
-def evaluate(stores: Sequence[str], task_name: str, checkpoint: str | Path, *, split: str = "test",
-             split_seed: int = 0, batch_size: int = 64, device: str | None = None) -> dict[str, Any]:  # fmt: skip
+def evaluate(
+    stores: Sequence[str],
+    task_name: str,
+    checkpoint: str | Path,
+    *,
+    split: str = "test",
+    split_seed: int = 0,
+    batch_size: int = 64,
+    device: str | None = None,
+) -> dict[str, Any]:
     """Metrics of a fine-tuned classifier on one split of the task's windows."""
     opened = open_stores(stores)
     task = get_task(task_name, opened)

@@ -58,8 +58,11 @@ def regression(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
         ss_tot = float(np.sum((tj - tj.mean()) ** 2))
         r2s.append(1.0 - ss_res / ss_tot if ss_tot > 0 else math.nan)
         rmses.append(math.sqrt(ss_res / len(tj)))
-    return {"pearson_r": float(np.mean(rs)), "r2": float(np.mean(r2s)),
-            "rmse": float(np.mean(rmses))}  # fmt: skip
+    return {
+        "pearson_r": float(np.mean(rs)),
+        "r2": float(np.mean(r2s)),
+        "rmse": float(np.mean(rmses)),
+    }
 
 
 def summarise(runs: list[dict[str, float]]) -> dict[str, dict[str, Any]]:
@@ -68,8 +71,11 @@ def summarise(runs: list[dict[str, float]]) -> dict[str, dict[str, Any]]:
     out = {}
     for k in names:
         vals = np.array([r[k] for r in runs if k in r], dtype=np.float64)
-        out[k] = {"mean": float(np.mean(vals)), "std": float(np.std(vals)),
-                  "values": [float(v) for v in vals]}  # fmt: skip
+        out[k] = {
+            "mean": float(np.mean(vals)),
+            "std": float(np.std(vals)),
+            "values": [float(v) for v in vals],
+        }
     return out
 
 

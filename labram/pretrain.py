@@ -49,14 +49,20 @@ def exclusions(stores: Sequence[str], out: Path, of: Sequence[str], write: bool)
     keys = subjects_of(of) if of else set()
     if write:
         out.mkdir(parents=True, exist_ok=True)
-        record = {"pretraining_stores": list(stores), "evaluation_stores": list(of),
-                  "n_subjects": len(keys), "subject_keys": sorted(keys)}  # fmt: skip
+        record = {
+            "pretraining_stores": list(stores),
+            "evaluation_stores": list(of),
+            "n_subjects": len(keys),
+            "subject_keys": sorted(keys),
+        }
         (out / "excluded_subjects.json").write_text(json.dumps(record, indent=2))
     return keys
 
 
 def make_mem_step(tokenizer: VQNSPTokenizer) -> Any:
-    def mem_step(model: nn.Module, batch: dict[str, Tensor], gen: torch.Generator) -> tuple[Tensor, dict[str, Any]]:  # fmt: skip
+    def mem_step(
+        model: nn.Module, batch: dict[str, Tensor], gen: torch.Generator
+    ) -> tuple[Tensor, dict[str, Any]]:
         out = mem_loss(model, tokenizer, batch["x"], batch["channels"], generator=gen)  # type: ignore[arg-type]
         return out["loss"], {
             "accuracy": float(out["accuracy"]),
@@ -97,8 +103,11 @@ def pretrain(
     dinfo = setup(device)
     excluded = exclusions(stores, out, exclude_subjects_of, dinfo.is_main)
     if dinfo.is_main:
-        cfgs = {"mem": mem_cfg.to_dict(), "tokenizer": tokenizer_cfg and tokenizer_cfg.to_dict(),
-                "tokenizer_checkpoint": str(tokenizer) if tokenizer else None}  # fmt: skip
+        cfgs = {
+            "mem": mem_cfg.to_dict(),
+            "tokenizer": tokenizer_cfg and tokenizer_cfg.to_dict(),
+            "tokenizer_checkpoint": str(tokenizer) if tokenizer else None,
+        }
         (out / "config.json").write_text(json.dumps(cfgs, indent=2))
     result: dict[str, Any] = {"run_dir": out}
     # stage 1: the tokenizer
@@ -110,8 +119,14 @@ def pretrain(
         else:
             if tokenizer_cfg is None:
                 raise ValueError("pretrain: tokenizer_cfg is needed when no tokenizer is given")
-            tok = train_tokenizer(stores, tokenizer_cfg, tok_dir, resume=resume,
-                                  exclude_subjects=excluded, device=device)  # fmt: skip
+            tok = train_tokenizer(
+                stores,
+                tokenizer_cfg,
+                tok_dir,
+                resume=resume,
+                exclude_subjects=excluded,
+                device=device,
+            )
             tokenizer = tok["tokenizer"]
             result["tokenizer_stage"] = tok
     tok_model = load_tokenizer(tokenizer).to(dinfo.device).eval().requires_grad_(False)
@@ -123,12 +138,12 @@ def pretrain(
         (mem_dir / "config.json").write_text(json.dumps(mem_cfg.to_dict(), indent=2))
     ds = pretrain_dataset(stores, mem_cfg, dinfo, excluded)
     torch.manual_seed(mem_cfg.seed)
-    mcfg = model_config(mem_cfg.size, n_codes=tok_model.config.n_codes,
-                        drop_path=mem_cfg.drop_path)  # fmt: skip
+    mcfg = model_config(mem_cfg.size, n_codes=tok_model.config.n_codes, drop_path=mem_cfg.drop_path)
     model = LaBraMForMEM(mcfg)
     run = Run(mem_cfg, ds, mem_dir, dinfo, mcfg.to_dict(), "mem")
-    mem = train(run, model, make_mem_step(tok_model),
-                resume=resume and (mem_dir / "last.pt").exists())  # fmt: skip
+    mem = train(
+        run, model, make_mem_step(tok_model), resume=resume and (mem_dir / "last.pt").exists()
+    )
     final = mem_dir / "model.pt"
     if dinfo.is_main:
         save_ours(model.cpu(), final)

@@ -42,7 +42,9 @@ from labram.windows import (
 
 log = logging.getLogger(__name__)
 
-PROTOCOL_23 = tuple("FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 A1 A2 FZ CZ PZ T1 T2".split())
+PROTOCOL_23 = tuple(
+    "FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 A1 A2 FZ CZ PZ T1 T2".split()
+)
 TUEV_CLASSES = ("SPSW", "GPED", "PLED", "EYEM", "ARTF", "BCKG")
 TEST_SPLITS = ("eval", "test")
 
@@ -86,15 +88,38 @@ class Task:
 
 
 TASKS: dict[str, Task] = {
-    "tuab": Task(name="tuab", kind="binary", classes=("normal", "abnormal"),
-                 channels=PROTOCOL_23, window_seconds=10, label_key="abnormal"),
-    "tuev": Task(name="tuev", kind="multiclass", classes=TUEV_CLASSES, channels=PROTOCOL_23,
-                 window_seconds=5, events=True, label_smoothing=0.1),
-    "seed_v": Task(name="seed_v", kind="multiclass", classes=tuple("01234"), window_seconds=4,
-                   label_key="emotion"),
-    "mobi": Task(name="mobi", kind="regression", window_seconds=2, stride_seconds=1.0,
-                 target_name="joint_angles"),
-}  # fmt: skip
+    "tuab": Task(
+        name="tuab",
+        kind="binary",
+        classes=("normal", "abnormal"),
+        channels=PROTOCOL_23,
+        window_seconds=10,
+        label_key="abnormal",
+    ),
+    "tuev": Task(
+        name="tuev",
+        kind="multiclass",
+        classes=TUEV_CLASSES,
+        channels=PROTOCOL_23,
+        window_seconds=5,
+        events=True,
+        label_smoothing=0.1,
+    ),
+    "seed_v": Task(
+        name="seed_v",
+        kind="multiclass",
+        classes=tuple("01234"),
+        window_seconds=4,
+        label_key="emotion",
+    ),
+    "mobi": Task(
+        name="mobi",
+        kind="regression",
+        window_seconds=2,
+        stride_seconds=1.0,
+        target_name="joint_angles",
+    ),
+}
 
 
 def get_task(name: str, stores: Sequence[Store] = ()) -> Task:
@@ -103,11 +128,12 @@ def get_task(name: str, stores: Sequence[Store] = ()) -> Task:
         key = name.split(":", 1)[1]
         values = sorted({str(r.labels[key]) for s in stores for r in s if key in r.labels})
         if len(values) < 2:
-            raise UsageError(f"task {name!r}: the stores hold {len(values)} distinct values of "
-                             f"label {key!r}; need at least 2")  # fmt: skip
+            raise UsageError(
+                f"task {name!r}: the stores hold {len(values)} distinct values of "
+                f"label {key!r}; need at least 2"
+            )
         kind = "binary" if values == ["0", "1"] else "multiclass"
-        return Task(name=name, kind=kind, classes=tuple(values), window_seconds=None,
-                    label_key=key)  # fmt: skip
+        return Task(name=name, kind=kind, classes=tuple(values), window_seconds=None, label_key=key)
     if name not in TASKS:
         allowed = ", ".join([*TASKS, "label:KEY"])
         raise UsageError(f"Invalid value for `task`: allowed {allowed}; got {name!r}")
@@ -137,7 +163,9 @@ def _class_of(task: Task, value: Any) -> int | None:
     return None
 
 
-def _windows(store: Store, rec: Recording, task: Task, seconds: int) -> tuple[list[int], list[list[float]]]:  # fmt: skip
+def _windows(
+    store: Store, rec: Recording, task: Task, seconds: int
+) -> tuple[list[int], list[list[float]]]:
     """Starts and labels of one recording's windows."""
     n = seconds * PATCH_SIZE
     if task.events:
@@ -145,7 +173,7 @@ def _windows(store: Store, rec: Recording, task: Task, seconds: int) -> tuple[li
         for ev in rec.events:
             cls = _class_of(task, ev.label)
             start = round((ev.onset - 2.0) * PATCH_SIZE)
-            if cls is not None and 0 <= start and start + n <= rec.n_samples:
+            if cls is not None and start >= 0 and start + n <= rec.n_samples:
                 starts.append(start)
                 labels.append([float(cls)])
         return starts, labels
@@ -169,24 +197,36 @@ def split_subjects(keys: Sequence[str], *, seed: int, val_fraction: float = 0.2)
 
 
 def build_task_indexes(
-    stores: Sequence[str | Store], task: Task, *, split_seed: int = 0, token_budget: int = 256,
-    max_channels: int = 128, block_seconds: int = 120,
-) -> dict[str, WindowIndex]:  # fmt: skip
+    stores: Sequence[str | Store],
+    task: Task,
+    *,
+    split_seed: int = 0,
+    token_budget: int = 256,
+    max_channels: int = 128,
+    block_seconds: int = 120,
+) -> dict[str, WindowIndex]:
     """Windows of each split: ``{"train", "val", "test"}``."""
     opened = open_stores(stores)
-    per_split: dict[str, tuple[list[RecordingPlan], list[int], list[int], list[int], list[list[float]]]] = {}  # fmt: skip
+    per_split: dict[
+        str, tuple[list[RecordingPlan], list[int], list[int], list[int], list[list[float]]]
+    ] = {}
     trainval = [r for s in opened for r in s if r.split not in TEST_SPLITS]
     val_subjects = split_subjects([r.subject_key or r.subject for r in trainval], seed=split_seed)
     skipped = 0
     for s_i, store in enumerate(opened):
         for rec in store:
-            split = "test" if rec.split in TEST_SPLITS else (
-                "val" if (rec.subject_key or rec.subject) in val_subjects else "train")  # fmt: skip
+            split = (
+                "test"
+                if rec.split in TEST_SPLITS
+                else ("val" if (rec.subject_key or rec.subject) in val_subjects else "train")
+            )
             sel = _rows(rec, task, max_channels)
             if sel is None:
                 skipped += 1
                 continue
-            seconds = task.window_seconds or window_seconds(len(sel[0]), WindowConfig(token_budget=token_budget))  # fmt: skip
+            seconds = task.window_seconds or window_seconds(
+                len(sel[0]), WindowConfig(token_budget=token_budget)
+            )
             starts, labels = _windows(store, rec, task, seconds)
             if not starts:
                 continue
@@ -203,11 +243,17 @@ def build_task_indexes(
         plans, recs, st, npatch, labs = per_split.get(split, ([], [], [], [], []))
         rec_a, st_a = np.asarray(recs, np.int64), np.asarray(st, np.int64)
         out[split] = WindowIndex(
-            [s.url for s in opened], plans, rec_a, st_a, np.asarray(npatch, np.int64),
+            [s.url for s in opened],
+            plans,
+            rec_a,
+            st_a,
+            np.asarray(npatch, np.int64),
             assign_blocks(rec_a, st_a, block_seconds * PATCH_SIZE),
-            np.asarray(labs, np.float32).reshape(len(recs), -1) if recs else np.zeros((0, 1), np.float32),
+            np.asarray(labs, np.float32).reshape(len(recs), -1)
+            if recs
+            else np.zeros((0, 1), np.float32),
             {"split": split, "n_skipped": skipped},
-        )  # fmt: skip
+        )
     if len(out["test"]) == 0:
         log.warning("%s: no recording has split 'eval'/'test': the test set is empty", task.name)
     return out

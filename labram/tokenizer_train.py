@@ -58,7 +58,9 @@ def pretrain_dataset(
     return WindowDataset(plan, block_seconds=cfg.block_seconds)
 
 
-def tokenizer_step(model: nn.Module, batch: dict[str, Tensor], _gen: torch.Generator) -> tuple[Tensor, dict[str, Any]]:  # fmt: skip
+def tokenizer_step(
+    model: nn.Module, batch: dict[str, Tensor], _gen: torch.Generator
+) -> tuple[Tensor, dict[str, Any]]:
     out = model(batch["x"], batch["channels"])
     return out["loss"], {
         "amplitude_loss": float(out["amplitude_loss"].detach()),
@@ -70,7 +72,9 @@ def tokenizer_step(model: nn.Module, batch: dict[str, Tensor], _gen: torch.Gener
 
 
 @torch.no_grad()
-def codebook_report(model: VQNSPTokenizer, ds: WindowDataset, device: torch.device, *, max_batches: int = 50) -> dict[str, Any]:  # fmt: skip
+def codebook_report(
+    model: VQNSPTokenizer, ds: WindowDataset, device: torch.device, *, max_batches: int = 50
+) -> dict[str, Any]:
     """Codes used and perplexity over (up to ``max_batches`` of) this rank's windows."""
     model.eval()
     counts = torch.zeros(model.config.n_codes, device=device)
@@ -121,6 +125,10 @@ def train_tokenizer(
         save_ours(model.cpu(), final)
         summary = {"metrics": result["metrics"], "codebook": report, "steps": result["step"]}
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
-    log.info("tokenizer: %d of %d codes used, perplexity %.1f", report["codes_used"],
-             report["n_codes"], report["perplexity"])  # fmt: skip
+    log.info(
+        "tokenizer: %d of %d codes used, perplexity %.1f",
+        report["codes_used"],
+        report["n_codes"],
+        report["perplexity"],
+    )
     return {**result, "codebook": report, "tokenizer": final, "run_dir": run_dir}

@@ -62,8 +62,9 @@ class TrainConfig:
             raise ConfigError(f"Invalid value for `size`: allowed {SIZES}; got {self.size!r}")
         for name in ("epochs", "batch_size", "ckpt_every", "log_every"):
             if getattr(self, name) < 1:
-                raise ConfigError(f"Invalid value for `{name}`: expected >= 1; got "
-                                  f"{getattr(self, name)}")  # fmt: skip
+                raise ConfigError(
+                    f"Invalid value for `{name}`: expected >= 1; got {getattr(self, name)}"
+                )
         if self.max_steps is not None and self.max_steps < 1:
             raise ConfigError(f"Invalid value for `max_steps`: expected >= 1; got {self.max_steps}")
 
@@ -107,17 +108,41 @@ _FINETUNE = TrainConfig(
     patience=None,
 )
 
-PRESETS: dict[str, TrainConfig] = {"tokenizer": _TOKENIZER, "pretrain": _PRETRAIN, "finetune": _FINETUNE}
+PRESETS: dict[str, TrainConfig] = {
+    "tokenizer": _TOKENIZER,
+    "pretrain": _PRETRAIN,
+    "finetune": _FINETUNE,
+}
 
 # tiny: the CPU demo (~1 min per stage on two cores) and the tests
 _TINY: dict[str, dict[str, Any]] = {
-    "tokenizer": {"lr": 5e-4, "lr_batch": None, "warmup_epochs": 0.5, "epochs": 8,
-                  "batch_size": 16, "stride_seconds": 2.0, "ckpt_every": 50, "dead_after": 10},
-    "pretrain": {"lr": 1e-3, "warmup_epochs": 0.5, "epochs": 8, "batch_size": 16,
-                 "stride_seconds": 2.0, "ckpt_every": 50},
-    "finetune": {"lr": 1e-3, "warmup_epochs": 1, "epochs": 10, "batch_size": 16,
-                 "drop_path": 0.0, "ckpt_every": 50},
-}  # fmt: skip
+    "tokenizer": {
+        "lr": 5e-4,
+        "lr_batch": None,
+        "warmup_epochs": 0.5,
+        "epochs": 8,
+        "batch_size": 16,
+        "stride_seconds": 2.0,
+        "ckpt_every": 50,
+        "dead_after": 10,
+    },
+    "pretrain": {
+        "lr": 1e-3,
+        "warmup_epochs": 0.5,
+        "epochs": 8,
+        "batch_size": 16,
+        "stride_seconds": 2.0,
+        "ckpt_every": 50,
+    },
+    "finetune": {
+        "lr": 1e-3,
+        "warmup_epochs": 1,
+        "epochs": 10,
+        "batch_size": 16,
+        "drop_path": 0.0,
+        "ckpt_every": 50,
+    },
+}
 
 
 def train_config(stage: str, size: str = "base", **overrides: Any) -> TrainConfig:

@@ -149,8 +149,9 @@ class Run:
     on_epoch_end: Callable[[nn.Module, int, int], dict[str, Any]] | None = None
 
 
-def checkpoint_dict(run: Run, model: nn.Module, opt: Any, step: int, epoch: int, bie: int,
-                    gen: torch.Generator) -> dict[str, Any]:  # fmt: skip
+def checkpoint_dict(
+    run: Run, model: nn.Module, opt: Any, step: int, epoch: int, bie: int, gen: torch.Generator
+) -> dict[str, Any]:
     extra_state = {}
     quantizer = getattr(model, "quantizer", None)
     if quantizer is not None:  # not in the state dict, but revival depends on it
@@ -172,7 +173,9 @@ def checkpoint_dict(run: Run, model: nn.Module, opt: Any, step: int, epoch: int,
     }
 
 
-def _restore(run: Run, model: nn.Module, opt: Any, gen: torch.Generator, path: Path) -> tuple[int, int, int]:  # fmt: skip
+def _restore(
+    run: Run, model: nn.Module, opt: Any, gen: torch.Generator, path: Path
+) -> tuple[int, int, int]:
     ck = load_checkpoint(path)
     state = LoaderState.from_dict(ck["loader"])
     run.dataset.plan.check_resume(state)
@@ -202,10 +205,16 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
     if dinfo.world_size > 1:
         ids = [dinfo.device.index] if dinfo.device.type == "cuda" else None
         wrapped = nn.parallel.DistributedDataParallel(model, device_ids=ids)
-    runlog = RunLog(run.run_dir / "log.csv", total=total, enabled=dinfo.is_main,
-                    resume_step=step, desc=cfg.stage)  # fmt: skip
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16,
-                              enabled=cfg.amp and dinfo.device.type == "cuda")  # fmt: skip
+    runlog = RunLog(
+        run.run_dir / "log.csv",
+        total=total,
+        enabled=dinfo.is_main,
+        resume_step=step,
+        desc=cfg.stage,
+    )
+    autocast = torch.autocast(
+        "cuda", dtype=torch.bfloat16, enabled=cfg.amp and dinfo.device.type == "cuda"
+    )
     loader_gen = torch.Generator().manual_seed(cfg.seed)  # workers' seeds, not the global RNG
     last: dict[str, Any] = {}
     window: dict[str, list[float]] = {}
@@ -213,8 +222,12 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
     wrapped.train()
     while step < total:
         ds.set_epoch(epoch, bie)
-        loader = make_loader(ds, num_workers=cfg.num_workers, generator=loader_gen,
-                             pin_memory=dinfo.device.type == "cuda")  # fmt: skip
+        loader = make_loader(
+            ds,
+            num_workers=cfg.num_workers,
+            generator=loader_gen,
+            pin_memory=dinfo.device.type == "cuda",
+        )
         for batch in loader:
             lr = lr_at(step, total=total, warmup=warmup, peak=peak, floor=cfg.min_lr)
             for g in opt.param_groups:
@@ -227,7 +240,9 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.grad_clip:
-                metrics["grad_norm"] = float(nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip))
+                metrics["grad_norm"] = float(
+                    nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                )
             opt.step()
             step, bie = step + 1, bie + 1
             n_tok = batch["x"].shape[0] * batch["x"].shape[1] * batch["x"].shape[2]
@@ -240,8 +255,9 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
                 means = {k: sum(v) / len(v) for k, v in window.items()}
                 runlog.log({"step": step, "epoch": epoch, "lr": lr, **means, "tokens_per_s": tps})
                 window = {}
-            runlog.step(1, **{k: v for k, v in last.items() if k in ("loss", "accuracy",
-                                                                        "codes_used")})  # fmt: skip
+            runlog.step(
+                1, **{k: v for k, v in last.items() if k in ("loss", "accuracy", "codes_used")}
+            )
             if step % cfg.ckpt_every == 0 and step < total and dinfo.is_main:
                 atomic_save(checkpoint_dict(run, model, opt, step, epoch, bie, gen), ckpt)
             if step >= total:
