@@ -145,7 +145,7 @@ def _one_seed(
         )
         value = val.get(task.selection_metric, math.nan)
         if dinfo.is_main and (
-            (not math.isnan(value) and value > run.extra["best"]) or run.extra["best_epoch"] < 0
+            (not math.isnan(value) and value >= run.extra["best"]) or run.extra["best_epoch"] < 0
         ):
             run.extra.update(best=value if not math.isnan(value) else -math.inf, best_epoch=epoch)
             save_ours(m, run_dir / "best.pt")
