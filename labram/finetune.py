@@ -26,6 +26,7 @@ from labram.classifier import LaBraMClassifier
 from labram.config import ModelConfig, model_config
 from labram.data import WindowDataset, make_loader
 from labram.distributed import setup
+from labram.mem import LaBraMForMEM
 from labram.sampler import BatchPlan
 from labram.tasks import Task, build_task_indexes, get_task
 from labram.train_config import TrainConfig
@@ -68,9 +69,9 @@ def init_classifier(
         model = load_ours(obj)
     except CheckpointError:
         model = load_official(path, "classifier", n_outputs=task_outputs)
-    if not isinstance(model, LaBraMClassifier | nn.Module) or not hasattr(model, "backbone"):
+    if not isinstance(model, LaBraMClassifier | LaBraMForMEM):
         raise CheckpointError(f"{path}: holds no LaBraM backbone")
-    cfg = replace(model.config, drop_path=drop_path)  # type: ignore[arg-type]
+    cfg = replace(model.config, drop_path=drop_path)
     return _from_state(model.state_dict(), cfg, task_outputs)
 
 

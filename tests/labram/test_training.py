@@ -39,8 +39,9 @@ class Killed(Exception):
 def _tokenizer_run(store: str, out: Path, *, kill_at: int | None = None, resume: bool = False,
                    **over: Any) -> dict[str, Any]:  # fmt: skip
     over = {"batch_size": 4, **over}
-    cfg = train_config("tokenizer", "tiny", max_steps=6, ckpt_every=3, log_every=1,
-                       dead_after=2, **over)
+    cfg = train_config(
+        "tokenizer", "tiny", max_steps=6, ckpt_every=3, log_every=1, dead_after=2, **over
+    )
     dinfo = setup("cpu")
     ds = pretrain_dataset([store], cfg, dinfo, set())
     torch.manual_seed(cfg.seed)
@@ -105,13 +106,28 @@ def test_corrupt_checkpoint_is_refused(store: str, tmp_path: Path) -> None:
     ckpt = tmp_path / "a" / "last.pt"
     assert (tmp_path / "a" / "previous.pt").exists()
     ckpt.write_bytes(ckpt.read_bytes()[:1000])
-    with pytest.raises(ResumeError, match="truncated or corrupt.*previous"):
+    with pytest.raises(ResumeError, match=r"truncated or corrupt.*previous"):
         _tokenizer_run(store, tmp_path / "a", resume=True)
     with pytest.raises(ResumeError, match="batch_size changed"):
         (tmp_path / "a" / "previous.pt").replace(ckpt)
         _tokenizer_run(store, tmp_path / "a", resume=True, batch_size=2)
 
 
+def test_exclusion_is_by_subject_key_and_recorded(tmp_path: Path) -> None:
+    pre = write_pretrain_store(tmp_path / "p.zarr", n_subjects=3, seconds=40)
+    ev = write_pretrain_store(tmp_path / "e.zarr", corpus="tuab", n_subjects=1, seconds=20)
+    from labram.pretrain import exclusions
+    from labram.windows import build_pretrain_index
+
+    # same person, another corpus: subject_key "tuab:s000" differs from "tuh:s000"
+    assert exclusions([pre], tmp_path / "r", [ev], True) == {"tuab:s000"}
+    keys = exclusions([pre], tmp_path / "r", [pre], True)
+    assert build_pretrain_index([pre], exclude_subjects=keys).meta["n_recordings_excluded"] == 3
+    record = json.loads((tmp_path / "r" / "excluded_subjects.json").read_text())
+    assert record["n_subjects"] == 3 and record["evaluation_stores"] == [pre]
+
+
+@pytest.mark.slow
 def test_pretrain_learns_and_excludes_evaluation_subjects(tmp_path: Path) -> None:
     pre = write_pretrain_store(tmp_path / "p.zarr", n_subjects=3, seconds=240)
     # an "evaluation" store that shares subject s001 (same subject_key) with the pre-training one
