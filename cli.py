@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -288,6 +289,288 @@ def labram_convert(
     except (CheckpointError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(done)
+
+
+def _train_options(fn: Any) -> Any:
+    """Flags every training command takes (each overrides the preset; see docs/training.md)."""
+    opts = [
+        click.option(
+            "--size",
+            type=click.Choice(["tiny", "base", "large", "huge"]),
+            default="base",
+            show_default=True,
+            help="Model preset (tiny: CPU demo).",
+        ),
+        click.option(
+            "--out",
+            type=click.Path(file_okay=False),
+            default=None,
+            help="Run folder (default: runs/<command>).",
+        ),
+        click.option("--seed", type=int, default=None, help="Seed (default 0)."),
+        click.option("--max-steps", type=int, default=None, help="Stop after N steps."),
+        click.option("--epochs", type=int, default=None, help="Epochs (the preset's otherwise)."),
+        click.option("--batch-size", type=int, default=None, help="Windows per step per process."),
+        click.option("--lr", type=float, default=None, help="Peak learning rate."),
+        click.option(
+            "--workers",
+            "num_workers",
+            type=int,
+            default=None,
+            help="Dataloader workers per process.",
+        ),
+        click.option("--ckpt-every", type=int, default=None, help="Steps between checkpoints."),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="TOML file of config overrides (flags win).",
+        ),
+        click.option(
+            "--set",
+            "sets",
+            multiple=True,
+            metavar="FIELD=VALUE",
+            help="Override any config field, e.g. --set warmup_epochs=2.",
+        ),
+        click.option("--device", default=None, help="cpu or cuda (default: cuda if available)."),
+        click.option("--resume", is_flag=True, help="Continue from the run folder's last.pt."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def _parse_sets(sets: tuple[str, ...]) -> dict[str, Any]:
+    import tomllib
+
+    from eegprep.errors import ConfigError
+
+    out: dict[str, Any] = {}
+    for item in sets:
+        if "=" not in item:
+            raise ConfigError(f"Invalid --set {item!r}: expected FIELD=VALUE")
+        key, value = item.split("=", 1)
+        try:
+            out[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def _config(stage: str, kw: dict[str, Any]) -> Any:
+    from labram.train_config import read_toml, train_config
+
+    overrides: dict[str, Any] = {}
+    if kw.get("config_file"):
+        overrides.update(read_toml(kw["config_file"], stage))
+    overrides.update(_parse_sets(kw.get("sets", ())))
+    for name in ("seed", "max_steps", "epochs", "batch_size", "lr", "num_workers", "ckpt_every"):
+        if kw.get(name) is not None:
+            overrides[name] = kw[name]
+    return train_config(stage, kw["size"], **overrides)
+
+
+def _print_run(result: dict[str, Any], what: str) -> None:
+    from labram.distributed import is_main_process
+
+    if is_main_process():
+        click.echo(f"run folder: {result['run_dir']}")
+        click.echo(f"{what}: {result['checkpoint']}")
+        click.echo(f"log: {result['log']}")
+        if result.get("plot"):
+            click.echo(f"plot: {result['plot']}")
+
+
+@labram_cli.command("tokenizer")
+@click.option("--store", "stores", multiple=True, required=True, help="A store (repeatable).")
+@click.option("--exclude-subjects-of", multiple=True, help="Keep these stores' subjects out.")
+@_train_options
+def labram_tokenizer(
+    stores: tuple[str, ...], exclude_subjects_of: tuple[str, ...], **kw: Any
+) -> None:
+    """Train the VQ-NSP tokenizer alone (the first stage of `labram pretrain`).
+
+    \b
+    Examples:
+      labram tokenizer --store demo.zarr --size tiny --max-steps 100
+      torchrun --nproc-per-node 8 -m cli labram tokenizer --store tueg.zarr --out runs/tok
+    """
+    from labram.pretrain import exclusions
+    from labram.tokenizer_train import train_tokenizer
+
+    out = Path(kw["out"] or "runs/tokenizer")
+    cfg = _config("tokenizer", kw)
+    excluded = exclusions(list(stores), out, list(exclude_subjects_of), True)
+    res = train_tokenizer(
+        list(stores), cfg, out, resume=kw["resume"], exclude_subjects=excluded, device=kw["device"]
+    )
+    cb = res["codebook"]
+    click.echo(
+        f"codebook: {cb['codes_used']} of {cb['n_codes']} codes used, perplexity "
+        f"{cb['perplexity']:.1f}"
+    )
+    _print_run({**res, "checkpoint": res["tokenizer"]}, "tokenizer")
+
+
+@labram_cli.command("pretrain")
+@click.option("--store", "stores", multiple=True, required=True, help="A store (repeatable).")
+@click.option(
+    "--tokenizer",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="A trained tokenizer (ours or vqnsp.pth); trained first when not given.",
+)
+@click.option(
+    "--exclude-subjects-of",
+    multiple=True,
+    help="An evaluation store whose subjects are kept out (repeatable).",
+)
+@click.option(
+    "--tokenizer-max-steps",
+    type=int,
+    default=None,
+    help="Steps of the tokenizer stage (default: --max-steps).",
+)
+@_train_options
+def labram_pretrain(
+    stores: tuple[str, ...],
+    tokenizer: str | None,
+    exclude_subjects_of: tuple[str, ...],
+    tokenizer_max_steps: int | None,
+    **kw: Any,
+) -> None:
+    """Pre-train LaBraM: the tokenizer (unless --tokenizer), then masked EEG modelling.
+
+    \b
+    Examples:
+      labram pretrain --store demo.zarr --size tiny                  # CPU demo, ~2 min
+      labram pretrain --store tuh.zarr --store seed.zarr --exclude-subjects-of tuab.zarr
+      labram pretrain --store tuh.zarr --out runs/pt --resume        # continue a killed run
+      torchrun --nproc-per-node 8 $(which labram) pretrain --store tuh.zarr --size base
+    """
+    from dataclasses import replace
+
+    from labram.pretrain import pretrain
+
+    mem_cfg = _config("pretrain", kw)
+    tok_cfg = _config("tokenizer", kw)
+    if tokenizer_max_steps is not None:
+        tok_cfg = replace(tok_cfg, max_steps=tokenizer_max_steps)
+    res = pretrain(
+        list(stores),
+        mem_cfg,
+        Path(kw["out"] or "runs/pretrain"),
+        tokenizer_cfg=tok_cfg,
+        tokenizer=tokenizer,
+        exclude_subjects_of=list(exclude_subjects_of),
+        resume=kw["resume"],
+        device=kw["device"],
+    )
+    m = res["mem_stage"]["metrics"]
+    if "tokenizer_stage" in res:
+        cb = res["tokenizer_stage"]["codebook"]
+        click.echo(
+            f"tokenizer: {cb['codes_used']} of {cb['n_codes']} codes used, perplexity "
+            f"{cb['perplexity']:.1f} -> {res['tokenizer']}"
+        )
+    click.echo(
+        f"masked modelling: loss {m.get('loss', float('nan')):.4f}, masked-code accuracy "
+        f"{m.get('accuracy', float('nan')):.4f} after {res['mem_stage']['step']} steps"
+    )
+    _print_run(res, "checkpoint")
+
+
+@labram_cli.command("finetune")
+@click.option("--store", "stores", multiple=True, required=True, help="A labelled store.")
+@click.option("--task", required=True, help="tuab, tuev, seed_v, mobi, or label:KEY.")
+@click.option(
+    "--init",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Pre-trained weights: our model.pt / last.pt, or labram-base.pth.",
+)
+@click.option("--seeds", type=int, default=1, show_default=True, help="Seeds to run.")
+@click.option(
+    "--split-seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the 80/20 train/validation subject split.",
+)
+@_train_options
+def labram_finetune(
+    stores: tuple[str, ...], task: str, init: str | None, seeds: int, split_seed: int, **kw: Any
+) -> None:
+    """Fine-tune on a task; test metrics of the validation-selected model, mean +- std.
+
+    \b
+    Examples:
+      labram finetune --store tuab.zarr --task tuab --init runs/pretrain/mem/model.pt --seeds 5
+      labram finetune --store tuev.zarr --task tuev --init labram-base.pth
+      labram finetune --store mine.zarr --task label:condition --size tiny --max-steps 200
+    """
+    from labram.finetune import finetune
+
+    cfg = _config("finetune", kw)
+    res = finetune(
+        list(stores),
+        task,
+        cfg,
+        Path(kw["out"] or f"runs/finetune-{task}"),
+        init=init,
+        n_seeds=seeds,
+        split_seed=split_seed,
+        resume=kw["resume"],
+        device=kw["device"],
+    )
+    click.echo(f"windows: {res['windows']}")
+    click.echo(res["table"])
+    click.echo(f"results: {res['run_dir'] / 'results.json'}")
+
+
+@labram_cli.command("evaluate")
+@click.option("--store", "stores", multiple=True, required=True, help="A labelled store.")
+@click.option("--task", required=True, help="tuab, tuev, seed_v, mobi, or label:KEY.")
+@click.option(
+    "--checkpoint",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="A fine-tuned classifier (best.pt of a finetune run).",
+)
+@click.option(
+    "--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True
+)
+@click.option("--split-seed", type=int, default=0, show_default=True)
+@click.option("--device", default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+def labram_evaluate(
+    stores: tuple[str, ...],
+    task: str,
+    checkpoint: str,
+    split: str,
+    split_seed: int,
+    device: str | None,
+    as_json: bool,
+) -> None:
+    """Metrics of a fine-tuned checkpoint on a task's test (or val/train) windows.
+
+    \b
+    Example:
+      labram evaluate --store tuab.zarr --task tuab --checkpoint runs/finetune-tuab/seed0/best.pt
+    """
+    from labram.finetune import evaluate
+
+    res = evaluate(
+        list(stores), task, checkpoint, split=split, split_seed=split_seed, device=device
+    )
+    if as_json:
+        click.echo(json.dumps(res, indent=2))
+        return
+    click.echo(f"{res['task']} ({res['split']}, {res['n_windows']} windows)")
+    for k, v in res["metrics"].items():
+        click.echo(f"  {k:<18} {v:.4f}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -163,6 +163,7 @@ class MEMOutput(TypedDict):
     loss_complement: Tensor
     accuracy: Tensor  # top-1 code accuracy on the masked patches
     accuracy_complement: Tensor  # ... on the complementary pass
+    n_codes_used: Tensor  # distinct target codes in the batch (tokenizer usage)
 
 
 def mem_loss(
@@ -208,4 +209,5 @@ def mem_loss(
         loss_complement=loss_2.detach(),
         accuracy=hits[:n1].mean(),
         accuracy_complement=hits[n1:].mean(),
+        n_codes_used=torch.unique(codes).numel() * torch.ones((), device=x.device),
     )

@@ -1,0 +1,275 @@
+"""``labram finetune`` and ``labram evaluate``: a task on a labelled store, over several seeds.
+
+Reads top to bottom: task and splits, then per seed: model from ``--init``, the loop with a
+validation pass after every epoch (the best epoch on validation is kept as ``best.pt``), the test
+metrics of the best model. Seeds report mean +- std (``results.json``, ``results.md``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from labram import metrics as M
+from labram.checkpoints import CheckpointError, load_official, load_ours, save_ours
+from labram.classifier import LaBraMClassifier
+from labram.config import ModelConfig, model_config
+from labram.data import WindowDataset, make_loader
+from labram.distributed import setup
+from labram.mem import LaBraMForMEM
+from labram.sampler import BatchPlan
+from labram.tasks import Task, build_task_indexes, get_task
+from labram.train_config import TrainConfig
+from labram.trainer import CKPT_FORMAT, Run, train
+from labram.windows import WindowIndex, open_stores
+
+log = logging.getLogger(__name__)
+
+
+def _from_state(sd: dict[str, Tensor], cfg: ModelConfig, n_outputs: int) -> LaBraMClassifier:
+    model = LaBraMClassifier(cfg, n_outputs)
+    backbone = {k: v for k, v in sd.items() if k.startswith("backbone.")}
+    missing, unexpected = model.load_state_dict(backbone, strict=False)
+    bad = [k for k in missing if k.startswith("backbone.")] + list(unexpected)
+    if bad:
+        raise CheckpointError(f"initial weights do not fit the backbone: {bad[:5]}")
+    return model
+
+
+def init_classifier(
+    init: str | Path | None, task_outputs: int, size: str, drop_path: float
+) -> LaBraMClassifier:
+    """The classifier to fine-tune: a fresh head on the backbone of ``init``.
+
+    ``init``: our checkpoint (pre-training ``model.pt``, a training ``last.pt``, a fine-tuned
+    classifier), the released ``labram-base.pth``, or None (random weights of ``size``).
+    """
+    if init is None:
+        return LaBraMClassifier(model_config(size, drop_path=drop_path), task_outputs)
+    path = Path(init)
+    if not path.is_file():
+        raise CheckpointError(f"--init: checkpoint not found: {path}")
+    obj = torch.load(path, map_location="cpu", weights_only=False)
+    if isinstance(obj, dict) and obj.get("format") == CKPT_FORMAT:  # a training checkpoint
+        if obj["kind"] == "tokenizer":
+            raise CheckpointError(f"{path}: a tokenizer checkpoint, not a LaBraM model")
+        cfg = replace(ModelConfig.from_dict(obj["model_config"]), drop_path=drop_path)
+        return _from_state(obj["model"], cfg, task_outputs)
+    try:
+        model = load_ours(obj)
+    except CheckpointError:
+        model = load_official(path, "classifier", n_outputs=task_outputs)
+    if not isinstance(model, LaBraMClassifier | LaBraMForMEM):
+        raise CheckpointError(f"{path}: holds no LaBraM backbone")
+    cfg = replace(model.config, drop_path=drop_path)
+    return _from_state(model.state_dict(), cfg, task_outputs)
+
+
+def task_loss(task: Task, logits: Tensor, y: Tensor) -> Tensor:
+    if task.kind == "binary":
+        return F.binary_cross_entropy_with_logits(logits[:, 0].float(), y[:, 0])
+    if task.kind == "multiclass":
+        return F.cross_entropy(logits.float(), y[:, 0].long(), label_smoothing=task.label_smoothing)
+    return F.mse_loss(logits.float(), y)
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module, index: WindowIndex, *, batch_size: int, device: torch.device
+) -> tuple[np.ndarray, np.ndarray]:
+    """Outputs and labels of every window of ``index`` (in index order)."""
+    model.eval()
+    plan = BatchPlan(index, batch_size=batch_size, shuffle=False, drop_last=False)
+    outs = np.zeros((len(index), getattr(model, "n_outputs", 1)), np.float32)
+    for batch in make_loader(WindowDataset(plan)):
+        logits = model(batch["x"].to(device), batch["channels"].to(device))
+        outs[batch["ids"].numpy()] = logits.float().cpu().numpy()
+    return outs, index.labels
+
+
+def score(task: Task, outputs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    if len(labels) == 0:
+        return {}
+    if task.kind == "binary":
+        return M.classification(labels[:, 0], 1 / (1 + np.exp(-outputs[:, 0])))
+    if task.kind == "multiclass":
+        z = outputs - outputs.max(axis=1, keepdims=True)
+        return M.classification(labels[:, 0], np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))
+    return M.regression(labels, outputs)
+
+
+def _one_seed(
+    task: Task,
+    splits: dict[str, WindowIndex],
+    cfg: TrainConfig,
+    init: Any,
+    run_dir: Path,
+    resume: bool,
+    device: str | None,
+) -> dict[str, Any]:
+    dinfo = setup(device)
+    n_out = splits["train"].labels.shape[1] if task.kind == "regression" else task.n_outputs
+    torch.manual_seed(cfg.seed)
+    model = init_classifier(init, n_out, cfg.size, cfg.drop_path)
+    plan = BatchPlan(
+        splits["train"],
+        batch_size=cfg.batch_size,
+        seed=cfg.seed,
+        rank=dinfo.rank,
+        world_size=dinfo.world_size,
+    )
+    ds = WindowDataset(plan, block_seconds=cfg.block_seconds)
+    run = Run(
+        cfg,
+        ds,
+        run_dir,
+        dinfo,
+        model.config.to_dict(),
+        "classifier",
+        extra={"best": -math.inf, "best_epoch": -1},
+    )
+    task = replace(task, label_smoothing=cfg.label_smoothing or task.label_smoothing)
+
+    def validate(m: nn.Module, epoch: int, step: int) -> dict[str, Any]:
+        val = score(
+            task, *predict(m, splits["val"], batch_size=cfg.batch_size, device=dinfo.device)
+        )
+        value = val.get(task.selection_metric, math.nan)
+        if dinfo.is_main and (
+            (not math.isnan(value) and value >= run.extra["best"]) or run.extra["best_epoch"] < 0
+        ):
+            run.extra.update(best=value if not math.isnan(value) else -math.inf, best_epoch=epoch)
+            save_ours(m, run_dir / "best.pt")
+        log.info("epoch %d: validation %s = %.4f", epoch, task.selection_metric, value)
+        return {f"val_{task.selection_metric}": value}
+
+    run.on_epoch_end = validate
+
+    def step_fn(
+        m: nn.Module, batch: dict[str, Tensor], _g: torch.Generator
+    ) -> tuple[Tensor, dict[str, Any]]:
+        return task_loss(task, m(batch["x"], batch["channels"]), batch["y"]), {}
+
+    if dinfo.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+    result = train(run, model, step_fn, resume=resume and (run_dir / "last.pt").exists())
+    best = load_ours(run_dir / "best.pt") if (run_dir / "best.pt").exists() else model
+    best.to(dinfo.device)
+    test = score(
+        task, *predict(best, splits["test"], batch_size=cfg.batch_size, device=dinfo.device)
+    )
+    val = score(task, *predict(best, splits["val"], batch_size=cfg.batch_size, device=dinfo.device))
+    out = {
+        "seed": cfg.seed,
+        "best_epoch": run.extra["best_epoch"],
+        "test": test,
+        "val": val,
+        "checkpoint": str(run_dir / "best.pt"),
+        "log": str(result["log"]),
+    }
+    if dinfo.is_main:
+        (run_dir / "metrics.json").write_text(json.dumps(out, indent=2))
+    return out
+
+
+def finetune(
+    stores: Sequence[str],
+    task_name: str,
+    cfg: TrainConfig,
+    out: str | Path,
+    *,
+    init: str | Path | None = None,
+    n_seeds: int = 1,
+    split_seed: int = 0,
+    resume: bool = False,
+    device: str | None = None,
+) -> dict[str, Any]:
+    """Fine-tune over ``n_seeds`` seeds (``cfg.seed``, ``cfg.seed + 1``, ...); test metrics of the
+    validation-selected model, mean +- std over seeds, in ``out/results.{json,md}``."""
+    out = Path(out)
+    opened = open_stores(stores)
+    task = get_task(task_name, opened)
+    splits = build_task_indexes(
+        opened,
+        task,
+        split_seed=split_seed,
+        token_budget=cfg.token_budget,
+        block_seconds=cfg.block_seconds,
+    )
+    sizes = {k: len(v) for k, v in splits.items()}
+    if sizes["train"] == 0:
+        raise M_error(task_name, stores)
+    runs = [
+        _one_seed(
+            task,
+            splits,
+            replace(cfg, seed=cfg.seed + i),
+            init,
+            out / f"seed{cfg.seed + i}",
+            resume,
+            device,
+        )
+        for i in range(n_seeds)
+    ]
+    summary = M.summarise([r["test"] for r in runs])
+    table = M.format_table(summary, task.report_metrics)
+    results = {
+        "task": task.name,
+        "stores": list(stores),
+        "init": str(init) if init else None,
+        "windows": sizes,
+        "split_seed": split_seed,
+        "seeds": runs,
+        "test": summary,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    (out / "results.md").write_text(
+        f"# {task.name}: test metrics over {n_seeds} seed(s)\n\n{table}\n"
+    )
+    return {**results, "table": table, "run_dir": out}
+
+
+def M_error(task_name: str, stores: Sequence[str]) -> Exception:
+    from eegprep.errors import UsageError
+
+    return UsageError(
+        f"task {task_name!r}: no labelled training window in {list(stores)} "
+        "(check the task's label and channels)"
+    )
+
+
+def evaluate(
+    stores: Sequence[str],
+    task_name: str,
+    checkpoint: str | Path,
+    *,
+    split: str = "test",
+    split_seed: int = 0,
+    batch_size: int = 64,
+    device: str | None = None,
+) -> dict[str, Any]:
+    """Metrics of a fine-tuned classifier on one split of the task's windows."""
+    opened = open_stores(stores)
+    task = get_task(task_name, opened)
+    splits = build_task_indexes(opened, task, split_seed=split_seed)
+    if split not in splits:
+        raise CheckpointError(f"Invalid value for `split`: allowed train, val, test; got {split!r}")
+    model = load_ours(checkpoint)
+    if not isinstance(model, LaBraMClassifier):
+        raise CheckpointError(f"{checkpoint}: not a fine-tuned classifier (use labram finetune)")
+    dev = setup(device).device
+    model.to(dev)
+    metrics = score(task, *predict(model, splits[split], batch_size=batch_size, device=dev))
+    return {"task": task.name, "split": split, "n_windows": len(splits[split]), "metrics": metrics}

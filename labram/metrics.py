@@ -1,0 +1,89 @@
+"""Evaluation metrics of the LaBraM protocols (scikit-learn for classification).
+
+Binary: balanced accuracy (threshold 0.5), AUROC, AUC-PR. Multi-class: balanced accuracy,
+Cohen's kappa, weighted F1 (and AUROC one-vs-rest when every class is present). Regression:
+Pearson r, R^2, RMSE (averaged over targets).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+
+def classification(y_true: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+    """Metrics of class predictions.
+
+    Parameters
+    ----------
+    y_true : ndarray of int, shape (n,)
+    scores : ndarray, shape (n,) (probability of class 1) or (n, n_classes) (probabilities)
+    """
+    from sklearn import metrics as skm
+
+    y = np.asarray(y_true).astype(int)
+    s = np.asarray(scores, dtype=np.float64)
+    binary = s.ndim == 1
+    pred = (s >= 0.5).astype(int) if binary else s.argmax(axis=1)
+    out = {
+        "balanced_accuracy": float(skm.balanced_accuracy_score(y, pred)),
+        "cohen_kappa": float(skm.cohen_kappa_score(y, pred)),
+        "weighted_f1": float(skm.f1_score(y, pred, average="weighted", zero_division=0)),
+        "accuracy": float(skm.accuracy_score(y, pred)),
+    }
+    both = len(np.unique(y)) > 1
+    if binary:
+        out["auroc"] = float(skm.roc_auc_score(y, s)) if both else math.nan
+        out["auc_pr"] = float(skm.average_precision_score(y, s)) if both else math.nan
+    elif len(np.unique(y)) == s.shape[1]:
+        out["auroc"] = float(skm.roc_auc_score(y, s, multi_class="ovr"))
+    return out
+
+
+def regression(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """Pearson r, R^2 and RMSE, each averaged over target columns.
+
+    y_true, y_pred : ndarray, shape (n,) or (n, n_targets)
+    """
+    t = np.asarray(y_true, dtype=np.float64).reshape(len(y_true), -1)
+    p = np.asarray(y_pred, dtype=np.float64).reshape(len(y_pred), -1)
+    rs, r2s, rmses = [], [], []
+    for j in range(t.shape[1]):
+        tj, pj = t[:, j], p[:, j]
+        ok = np.std(tj) > 0 and np.std(pj) > 0
+        rs.append(float(np.corrcoef(tj, pj)[0, 1]) if ok else math.nan)
+        ss_res = float(np.sum((tj - pj) ** 2))
+        ss_tot = float(np.sum((tj - tj.mean()) ** 2))
+        r2s.append(1.0 - ss_res / ss_tot if ss_tot > 0 else math.nan)
+        rmses.append(math.sqrt(ss_res / len(tj)))
+    return {
+        "pearson_r": float(np.mean(rs)),
+        "r2": float(np.mean(r2s)),
+        "rmse": float(np.mean(rmses)),
+    }
+
+
+def summarise(runs: list[dict[str, float]]) -> dict[str, dict[str, Any]]:
+    """Mean and std (population, as the papers report) of each metric over seeds."""
+    names = sorted({k for r in runs for k in r})
+    out = {}
+    for k in names:
+        vals = np.array([r[k] for r in runs if k in r], dtype=np.float64)
+        out[k] = {
+            "mean": float(np.mean(vals)),
+            "std": float(np.std(vals)),
+            "values": [float(v) for v in vals],
+        }
+    return out
+
+
+def format_table(summary: dict[str, dict[str, Any]], metrics: list[str]) -> str:
+    """A Markdown table ``metric | mean +- std``."""
+    lines = ["| metric | mean +- std | n |", "|---|---|---|"]
+    for k in metrics:
+        if k in summary:
+            s = summary[k]
+            lines.append(f"| {k} | {s['mean']:.4f} +- {s['std']:.4f} | {len(s['values'])} |")
+    return "\n".join(lines)

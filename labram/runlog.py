@@ -1,0 +1,125 @@
+"""What a run leaves behind: a CSV log, loss-curve plots, and a progress bar.
+
+Only the main process writes. The progress bar disappears when stderr is not a terminal.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+from typing import Any
+
+
+class RunLog:
+    """CSV rows of metrics per logged step, a tqdm bar, and ``curves.png`` at the end.
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file (``log.csv`` in the run folder).
+    total : int
+        Steps of the run (for the bar).
+    enabled : bool
+        False on non-main ranks: nothing is written or shown.
+    resume_step : int
+        Rows after this step (from a run killed after its last checkpoint) are dropped.
+    """
+
+    def __init__(
+        self, path: Path, *, total: int, enabled: bool = True, resume_step: int = 0, desc: str = ""
+    ) -> None:
+        self.path = Path(path)
+        self.enabled = enabled
+        self.columns: list[str] | None = None
+        self.rows: list[dict[str, Any]] = []
+        self.bar: Any = None
+        if not enabled:
+            return
+        if resume_step and self.path.exists():
+            with self.path.open(newline="") as fh:
+                self.rows = [r for r in csv.DictReader(fh) if int(r["step"]) <= resume_step]
+        if self.rows:
+            self.columns = list(self.rows[0])
+        self._rewrite()
+        from tqdm import tqdm
+
+        self.bar = tqdm(
+            total=total,
+            initial=resume_step,
+            desc=desc,
+            disable=not sys.stderr.isatty(),
+            dynamic_ncols=True,
+            leave=False,
+        )
+
+    def _rewrite(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("w", newline="") as fh:
+            if self.columns:
+                w = csv.DictWriter(fh, self.columns, extrasaction="ignore")
+                w.writeheader()
+                w.writerows(self.rows)
+
+    def step(self, n: int = 1, **postfix: float) -> None:
+        """Advance the bar; show the given values."""
+        if self.bar is not None:
+            self.bar.update(n)
+            if postfix:
+                self.bar.set_postfix({k: f"{v:.4g}" for k, v in postfix.items()}, refresh=False)
+
+    def log(self, row: dict[str, Any]) -> None:
+        """Append one row (its keys fix the columns on the first call)."""
+        if not self.enabled:
+            return
+        row = {k: (float(v) if not isinstance(v, int | str) else v) for k, v in row.items()}
+        if self.columns is None:
+            self.columns = list(row)
+            self._rewrite()
+        self.rows.append(row)
+        with self.path.open("a", newline="") as fh:
+            csv.DictWriter(fh, self.columns, extrasaction="ignore").writerow(row)
+
+    def close(self, plot_path: Path | None = None) -> Path | None:
+        """Close the bar; plot every numeric column against ``step``."""
+        if self.bar is not None:
+            self.bar.close()
+        if not self.enabled or plot_path is None or not self.rows:
+            return None
+        return plot_curves(self.rows, plot_path)
+
+
+def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path:
+    """One panel per metric (loss, accuracy, codebook usage, lr, ...) against the step."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    skip = {"step", "epoch"}
+    names = [k for k in rows[0] if k not in skip]
+    steps = [int(r["step"]) for r in rows]
+    n = len(names)
+    cols = min(3, n)
+    nrows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(nrows, cols, figsize=(4 * cols, 2.8 * nrows), squeeze=False)
+    for ax, name in zip(axes.flat, names):
+        vals = []
+        for r in rows:
+            try:
+                vals.append(float(r[name]))
+            except (TypeError, ValueError):
+                vals.append(float("nan"))
+        ax.plot(steps, vals, lw=1.2)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+        if name == "loss" or name.endswith("_loss"):
+            ax.set_yscale("log")
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

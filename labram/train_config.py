@@ -1,0 +1,185 @@
+"""Training configuration: one frozen dataclass, presets per stage and model size.
+
+The ``base`` / ``large`` / ``huge`` presets hold the LaBraM recipe (labram-facts.md); ``tiny``
+is sized for the CPU demo and the tests (a few minutes on two cores). Every field can be
+overridden from the command line or one TOML file; the resolved config is written into every
+run folder (``config.json``) and every checkpoint.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from eegprep.errors import ConfigError
+
+STAGES = ("tokenizer", "pretrain", "finetune")
+SIZES = ("tiny", "base", "large", "huge")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    """One training stage: optimiser, schedule, data, runtime."""
+
+    stage: str = "pretrain"  # tokenizer | pretrain | finetune
+    size: str = "base"  # model preset (labram.config)
+    # optimiser and schedule
+    lr: float = 5e-4  # peak learning rate (at ``lr_batch`` windows per step, if set)
+    lr_batch: int | None = None  # scale lr linearly by global batch / lr_batch (tokenizer: 128)
+    min_lr: float = 1e-5  # end of the cosine
+    warmup_epochs: float = 5.0  # linear warm-up, then cosine to min_lr
+    epochs: int = 50
+    max_steps: int | None = None  # stop (and end the cosine) here instead of after ``epochs``
+    batch_size: int = 64  # windows per step per process (the recipe: 64 x 8 GPUs)
+    weight_decay: float = 0.05
+    betas: tuple[float, float] = (0.9, 0.98)
+    grad_clip: float | None = 3.0
+    layer_decay: float = 1.0  # fine-tuning: 0.65 (lr x 0.65^(L+1-i) for layer i)
+    drop_path: float = 0.0  # fine-tuning: 0.1
+    label_smoothing: float = 0.0  # tuev: 0.1
+    # data
+    token_budget: int = 256  # channels x seconds per window
+    max_seconds: int = 16
+    max_channels: int = 128
+    stride_seconds: float | None = None  # None: non-overlapping windows (tokenizer: 1 s)
+    block_seconds: int = 120  # one Zarr read per block
+    num_workers: int = 0  # dataloader workers per process
+    corpus_weights: dict[str, float] = field(default_factory=dict)  # corpus -> weight
+    # runtime
+    seed: int = 0
+    amp: bool = True  # bf16 autocast on CUDA (no effect on CPU)
+    ckpt_every: int = 500  # steps between checkpoints (and one at the end)
+    log_every: int = 10  # steps between CSV rows
+    dead_after: int | None = None  # tokenizer: revive codes unused this many steps (None: preset)
+    patience: int | None = None  # fine-tuning: stop after this many epochs without improvement
+
+    def __post_init__(self) -> None:
+        if self.stage not in STAGES:
+            raise ConfigError(f"Invalid value for `stage`: allowed {STAGES}; got {self.stage!r}")
+        if self.size not in SIZES:
+            raise ConfigError(f"Invalid value for `size`: allowed {SIZES}; got {self.size!r}")
+        for name in ("epochs", "batch_size", "ckpt_every", "log_every"):
+            if getattr(self, name) < 1:
+                raise ConfigError(
+                    f"Invalid value for `{name}`: expected >= 1; got {getattr(self, name)}"
+                )
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ConfigError(f"Invalid value for `max_steps`: expected >= 1; got {self.max_steps}")
+
+    def peak_lr(self, world_size: int) -> float:
+        if self.lr_batch is None:
+            return self.lr
+        return self.lr * self.batch_size * world_size / self.lr_batch
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["betas"] = list(self.betas)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        data = dict(data)
+        if "betas" in data:
+            data["betas"] = tuple(data["betas"])
+        return cls(**data)
+
+
+_TOKENIZER = TrainConfig(
+    stage="tokenizer",
+    lr=5e-5,
+    lr_batch=128,  # 5e-5 x batch / 128 (4e-4 at 1024)
+    warmup_epochs=10,
+    epochs=100,
+    batch_size=128,
+    weight_decay=1e-4,
+    betas=(0.9, 0.99),
+    grad_clip=None,
+    stride_seconds=1.0,  # the recipe's 1-s window stride
+)
+_PRETRAIN = TrainConfig(stage="pretrain")
+_FINETUNE = TrainConfig(
+    stage="finetune",
+    betas=(0.9, 0.999),
+    layer_decay=0.65,
+    drop_path=0.1,
+    grad_clip=None,
+    patience=None,
+)
+
+PRESETS: dict[str, TrainConfig] = {
+    "tokenizer": _TOKENIZER,
+    "pretrain": _PRETRAIN,
+    "finetune": _FINETUNE,
+}
+
+# tiny: the CPU demo (~1 min per stage on two cores) and the tests
+_TINY: dict[str, dict[str, Any]] = {
+    "tokenizer": {
+        "lr": 5e-4,
+        "lr_batch": None,
+        "warmup_epochs": 0.5,
+        "epochs": 8,
+        "batch_size": 16,
+        "stride_seconds": 2.0,
+        "ckpt_every": 50,
+        "dead_after": 10,
+    },
+    "pretrain": {
+        "lr": 1e-3,
+        "warmup_epochs": 0.5,
+        "epochs": 8,
+        "batch_size": 16,
+        "stride_seconds": 2.0,
+        "ckpt_every": 50,
+    },
+    "finetune": {
+        "lr": 1e-3,
+        "warmup_epochs": 1,
+        "epochs": 10,
+        "batch_size": 16,
+        "drop_path": 0.0,
+        "ckpt_every": 50,
+    },
+}
+
+
+def train_config(stage: str, size: str = "base", **overrides: Any) -> TrainConfig:
+    """The preset of ``stage`` for model ``size``, with field overrides (None values ignored)."""
+    if stage not in PRESETS:
+        raise ConfigError(f"Invalid value for `stage`: allowed {STAGES}; got {stage!r}")
+    cfg = replace(PRESETS[stage], size=size)
+    if size == "tiny":
+        cfg = replace(cfg, **_TINY[stage])
+    return apply_overrides(cfg, overrides)
+
+
+def apply_overrides(cfg: TrainConfig, overrides: dict[str, Any]) -> TrainConfig:
+    """``cfg`` with the given fields replaced; unknown names are a ConfigError."""
+    known = {f.name for f in fields(TrainConfig)}
+    given = {k: v for k, v in overrides.items() if v is not None}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        import difflib
+
+        hints = [difflib.get_close_matches(u, known, n=1) for u in unknown]
+        hint = "".join(f" Did you mean {h[0]!r}?" for h in hints if h)
+        raise ConfigError(f"Unknown config field(s) {unknown}.{hint}")
+    if "betas" in given:
+        given["betas"] = tuple(given["betas"])
+    return replace(cfg, **given)
+
+
+def read_toml(path: str | Path, stage: str) -> dict[str, Any]:
+    """Overrides from a TOML file: top-level keys, then a ``[stage]`` table that wins."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: config file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
+    out = {k: v for k, v in data.items() if not isinstance(v, dict) or k == "corpus_weights"}
+    out.update(data.get(stage, {}))
+    return out

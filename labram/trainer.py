@@ -1,0 +1,273 @@
+"""The training loop every stage shares: schedule, optimiser step, checkpoints, resume, logs.
+
+A stage (tokenizer, pre-training, fine-tuning) supplies a model and a ``step_fn(model, batch,
+generator) -> (loss, metrics)``; :func:`train` runs it over a :class:`~labram.data.WindowDataset`
+under AdamW with linear warm-up and cosine decay, gradient clipping, bf16 autocast on CUDA and
+DDP when ``WORLD_SIZE > 1``. The same code runs in one CPU process.
+
+A checkpoint is a plain dict (:func:`checkpoint_dict`): format version, the unwrapped model's
+state, optimiser, step, epoch, the data-loader state, every RNG state, the resolved config.
+It is written under a temporary name and renamed; the previous one is kept as
+``previous.pt``. A run resumed from it continues bit for bit as if never stopped (same world
+size; a different one is refused).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from eegprep.errors import UsageError
+from labram.classifier import param_groups
+from labram.data import WindowDataset, make_loader
+from labram.distributed import DistInfo, all_reduce_mean
+from labram.runlog import RunLog
+from labram.sampler import LoaderState, ResumeError
+from labram.train_config import TrainConfig
+
+log = logging.getLogger(__name__)
+
+CKPT_FORMAT = "labram-train"
+CKPT_VERSION = 1
+StepFn = Callable[[nn.Module, dict[str, Tensor], torch.Generator], tuple[Tensor, dict[str, Any]]]
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def lr_at(step: int, *, total: int, warmup: int, peak: float, floor: float) -> float:
+    """Linear warm-up to ``peak`` over ``warmup`` steps, then cosine to ``floor`` at ``total``."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    t = (step - warmup) / max(1, total - warmup)
+    return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * min(t, 1.0)))
+
+
+def schedule_steps(cfg: TrainConfig, steps_per_epoch: int) -> tuple[int, int]:
+    """(total steps, warm-up steps); ``max_steps`` shortens the run and its cosine alike."""
+    if steps_per_epoch < 1:
+        raise UsageError(
+            f"no complete batch of {cfg.batch_size} windows per process: the stores are too "
+            "small for this batch size (lower --batch-size)"
+        )
+    total = cfg.epochs * steps_per_epoch
+    if cfg.max_steps is not None:
+        total = min(total, cfg.max_steps) if cfg.max_steps <= total else cfg.max_steps
+    warmup = min(total - 1, round(total * cfg.warmup_epochs / cfg.epochs))
+    return total, max(0, warmup)
+
+
+def make_optimizer(model: nn.Module, cfg: TrainConfig, peak: float) -> torch.optim.AdamW:
+    groups = param_groups(model, peak, cfg.weight_decay, cfg.layer_decay)
+    for g in groups:
+        del g["names"]
+    return torch.optim.AdamW(groups, lr=peak, betas=cfg.betas, fused=False)
+
+
+def rng_state(gen: torch.Generator) -> dict[str, Any]:
+    state = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+        "generator": gen.get_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any], gen: torch.Generator) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    gen.set_state(state["generator"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def atomic_save(obj: Any, path: Path, *, keep_previous: bool = True) -> None:
+    """torch.save under a temporary name, then rename (the old file becomes previous.pt)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        if keep_previous and path.exists():
+            os.replace(path, path.with_name("previous.pt"))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Read a training checkpoint; a truncated or foreign file is a clear error."""
+    if not path.is_file():
+        raise ResumeError(f"cannot resume: no checkpoint at {path}")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:
+        prev = path.with_name("previous.pt")
+        hint = f"; the previous checkpoint {prev} may be intact" if prev.exists() else ""
+        raise ResumeError(f"cannot resume: {path} is truncated or corrupt ({exc}){hint}") from exc
+    if not isinstance(obj, dict) or obj.get("format") != CKPT_FORMAT:
+        raise ResumeError(f"cannot resume: {path} is not a labram training checkpoint")
+    if obj.get("format_version") != CKPT_VERSION:
+        raise ResumeError(
+            f"cannot resume: {path} has format version {obj.get('format_version')}; this labram "
+            f"reads {CKPT_VERSION}"
+        )
+    return obj
+
+
+@dataclass
+class Run:
+    """One stage's run: what :func:`train` needs besides the model."""
+
+    cfg: TrainConfig
+    dataset: WindowDataset
+    run_dir: Path
+    dist: DistInfo
+    model_config: dict[str, Any]
+    kind: str  # tokenizer | mem | classifier
+    extra: dict[str, Any] = field(default_factory=dict)  # saved in every checkpoint
+    on_epoch_end: Callable[[nn.Module, int, int], dict[str, Any]] | None = None
+
+
+def checkpoint_dict(
+    run: Run, model: nn.Module, opt: Any, step: int, epoch: int, bie: int, gen: torch.Generator
+) -> dict[str, Any]:
+    extra_state = {}
+    quantizer = getattr(model, "quantizer", None)
+    if quantizer is not None:  # not in the state dict, but revival depends on it
+        extra_state["steps_unused"] = quantizer.steps_unused.clone()
+    return {
+        "format": CKPT_FORMAT,
+        "format_version": CKPT_VERSION,
+        "kind": run.kind,
+        "model": model.state_dict(),
+        "model_config": run.model_config,
+        "optimizer": opt.state_dict(),
+        "step": step,
+        "epoch": epoch,
+        "loader": run.dataset.plan.state(epoch, bie).to_dict(),
+        "rng": rng_state(gen),
+        "config": run.cfg.to_dict(),
+        "extra": run.extra,
+        "model_extra": extra_state,
+    }
+
+
+def _restore(
+    run: Run, model: nn.Module, opt: Any, gen: torch.Generator, path: Path
+) -> tuple[int, int, int]:
+    ck = load_checkpoint(path)
+    state = LoaderState.from_dict(ck["loader"])
+    run.dataset.plan.check_resume(state)
+    model.load_state_dict(ck["model"])
+    if "steps_unused" in ck.get("model_extra", {}):
+        model.quantizer.steps_unused.copy_(ck["model_extra"]["steps_unused"])  # type: ignore[union-attr,operator]
+    opt.load_state_dict(ck["optimizer"])
+    set_rng_state(ck["rng"], gen)
+    run.extra.update(ck.get("extra", {}))
+    log.info("resumed from %s at step %d (epoch %d)", path, ck["step"], ck["epoch"])
+    return int(ck["step"]), state.epoch, state.batch_in_epoch
+
+
+def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) -> dict[str, Any]:
+    """Run the stage to its last step; returns the final metrics and file paths."""
+    cfg, dinfo = run.cfg, run.dist
+    seed_everything(cfg.seed + dinfo.rank)
+    gen = torch.Generator().manual_seed(cfg.seed * 1000 + dinfo.rank)  # masks etc.
+    model.to(dinfo.device)
+    ds = run.dataset
+    total, warmup = schedule_steps(cfg, len(ds.plan.batches(0)))
+    peak = cfg.peak_lr(dinfo.world_size)
+    opt = make_optimizer(model, cfg, peak)
+    ckpt = run.run_dir / "last.pt"
+    step, epoch, bie = _restore(run, model, opt, gen, ckpt) if resume else (0, 0, 0)
+    wrapped: nn.Module = model
+    if dinfo.world_size > 1:
+        ids = [dinfo.device.index] if dinfo.device.type == "cuda" else None
+        wrapped = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+    runlog = RunLog(
+        run.run_dir / "log.csv",
+        total=total,
+        enabled=dinfo.is_main,
+        resume_step=step,
+        desc=cfg.stage,
+    )
+    autocast = torch.autocast(
+        "cuda", dtype=torch.bfloat16, enabled=cfg.amp and dinfo.device.type == "cuda"
+    )
+    loader_gen = torch.Generator().manual_seed(cfg.seed)  # workers' seeds, not the global RNG
+    last: dict[str, Any] = {}
+    window: dict[str, list[float]] = {}
+    t0, tokens = time.perf_counter(), 0
+    wrapped.train()
+    while step < total:
+        ds.set_epoch(epoch, bie)
+        loader = make_loader(
+            ds,
+            num_workers=cfg.num_workers,
+            generator=loader_gen,
+            pin_memory=dinfo.device.type == "cuda",
+        )
+        for batch in loader:
+            lr = lr_at(step, total=total, warmup=warmup, peak=peak, floor=cfg.min_lr)
+            for g in opt.param_groups:
+                g["lr"] = lr * g.get("lr_scale", 1.0)
+            batch = {k: v.to(dinfo.device, non_blocking=True) for k, v in batch.items()}
+            with autocast:
+                loss, metrics = step_fn(wrapped, batch, gen)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"{cfg.stage}: loss is {loss.item()} at step {step}")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip:
+                metrics["grad_norm"] = float(
+                    nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                )
+            opt.step()
+            step, bie = step + 1, bie + 1
+            n_tok = batch["x"].shape[0] * batch["x"].shape[1] * batch["x"].shape[2]
+            tokens += n_tok
+            last = {"loss": float(all_reduce_mean(loss.detach()).item()), **metrics}
+            for k, v in last.items():  # logged rows hold means over the logging interval
+                window.setdefault(k, []).append(float(v))
+            if step % cfg.log_every == 0 or step == total:
+                tps = tokens * dinfo.world_size / max(time.perf_counter() - t0, 1e-9)
+                means = {k: sum(v) / len(v) for k, v in window.items()}
+                runlog.log({"step": step, "epoch": epoch, "lr": lr, **means, "tokens_per_s": tps})
+                window = {}
+            runlog.step(
+                1, **{k: v for k, v in last.items() if k in ("loss", "accuracy", "codes_used")}
+            )
+            if step % cfg.ckpt_every == 0 and step < total and dinfo.is_main:
+                atomic_save(checkpoint_dict(run, model, opt, step, epoch, bie, gen), ckpt)
+            if step >= total:
+                break
+        if bie >= len(ds.plan.batches(epoch)):  # the epoch is complete
+            if run.on_epoch_end is not None:
+                last.update(run.on_epoch_end(model, epoch, step) or {})
+                wrapped.train()
+            epoch, bie = epoch + 1, 0
+    if dinfo.is_main:
+        atomic_save(checkpoint_dict(run, model, opt, step, epoch, bie, gen), ckpt)
+    plot = runlog.close(run.run_dir / "curves.png")
+    return {"metrics": last, "step": step, "checkpoint": ckpt, "log": runlog.path, "plot": plot}

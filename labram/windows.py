@@ -1,0 +1,234 @@
+"""The window index: which ``(recording, start, length, channels)`` windows an epoch draws from.
+
+An index is a handful of numpy arrays (one entry per window, no per-window Python objects), so
+that listing 100,000 recordings and cutting them into windows takes well under a second. Windows
+are grouped into *blocks* (the windows of one recording that start within one ``block_seconds``
+span): the reader fetches a block with one Zarr call and cuts its windows in memory.
+
+Pre-training windows follow LaBraM's token budget: ``n_channels x seconds ~ token_budget``,
+at most ``max_seconds`` (16, the time table) and at least 1 s; channels the released weights
+cannot address (vocabulary index >= 128) are dropped, and above ``max_channels`` an evenly spaced
+subset is kept. Fine-tuning windows come from a task (:mod:`labram.tasks`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from eegprep.store import Recording, Store, open_store
+from labram.config import PATCH_SIZE
+
+log = logging.getLogger(__name__)
+
+ADDRESSABLE = 128
+"""Vocabulary indices below this have a row in the released spatial table."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WindowConfig:
+    """How pre-training windows are cut (LaBraM's recipe by default)."""
+
+    token_budget: int = 256  # channels x seconds per sample, as LaBraM
+    max_seconds: int = 16  # the time table has 16 rows
+    max_channels: int = 128  # evenly spaced subset above this
+    stride_seconds: float | None = None  # None: the window length (non-overlapping windows)
+    block_seconds: int = 120  # one Zarr read serves the windows starting in this span
+
+
+@dataclass
+class RecordingPlan:
+    """How one recording is read: its store, rows to keep, and their vocabulary indices."""
+
+    store: int  # position in WindowIndex.urls
+    id: str
+    corpus: str
+    subject_key: str
+    rows: np.ndarray  # int64 (N,): rows of the stored array, in model order
+    channels: np.ndarray  # int64 (N,): vocabulary indices of those rows
+
+
+@dataclass
+class WindowIndex:
+    """Windows of one or more stores, as parallel arrays.
+
+    Attributes
+    ----------
+    urls : list of str
+        The stores.
+    recordings : list of RecordingPlan
+    rec, start, n_patches, block : ndarray, shape (n_windows,)
+        Recording number, first sample, length in 1-s patches, block number.
+    labels : ndarray of float32, shape (n_windows, n_targets)
+        Class index (as float) or regression targets; zeros for pre-training.
+    """
+
+    urls: list[str]
+    recordings: list[RecordingPlan]
+    rec: np.ndarray
+    start: np.ndarray
+    n_patches: np.ndarray
+    block: np.ndarray
+    labels: np.ndarray
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.rec.shape[0])
+
+    @property
+    def n_channels(self) -> np.ndarray:
+        """Channels of each window, shape (n_windows,)."""
+        per_rec = np.array([len(r.rows) for r in self.recordings], dtype=np.int64)
+        return per_rec[self.rec] if len(self.recordings) else np.zeros(0, np.int64)
+
+    @property
+    def corpus(self) -> np.ndarray:
+        """Corpus number of each window (into :attr:`corpora`)."""
+        names = self.corpora
+        per_rec = np.array([names.index(r.corpus) for r in self.recordings], dtype=np.int64)
+        return per_rec[self.rec] if len(self.recordings) else np.zeros(0, np.int64)
+
+    @property
+    def corpora(self) -> list[str]:
+        return sorted({r.corpus for r in self.recordings})
+
+    def buckets(self) -> np.ndarray:
+        """Shape bucket of each window: windows with equal ``(n_channels, n_patches)``."""
+        key = self.n_channels * 1000 + self.n_patches
+        return np.unique(key, return_inverse=True)[1]
+
+    def fingerprint(self) -> str:
+        """A short digest of the windows, so a resume can refuse a changed index."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for a in (self.rec, self.start, self.n_patches):
+            h.update(np.ascontiguousarray(a, dtype=np.int64).tobytes())
+        h.update("\n".join(r.id for r in self.recordings).encode())
+        return h.hexdigest()[:16]
+
+    def subset(self, keep: np.ndarray) -> WindowIndex:
+        """The windows where ``keep`` (bool mask or indices) holds; recordings are kept."""
+        return WindowIndex(
+            self.urls,
+            self.recordings,
+            self.rec[keep],
+            self.start[keep],
+            self.n_patches[keep],
+            self.block[keep],
+            self.labels[keep],
+            dict(self.meta),
+        )
+
+
+def open_stores(urls: Sequence[str | Store]) -> list[Store]:
+    """Open each store once (a :class:`Store` passes through)."""
+    return [u if isinstance(u, Store) else open_store(u) for u in urls]
+
+
+def select_channels(rec: Recording, max_channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (and their vocabulary indices) a pre-training window uses.
+
+    Drops the names the released spatial table cannot address and, above ``max_channels``,
+    keeps an evenly spaced subset (deterministic).
+    """
+    idx = np.asarray(rec.channel_index, dtype=np.int64)
+    rows = np.flatnonzero(idx < ADDRESSABLE)
+    if len(rows) > max_channels:
+        rows = rows[np.linspace(0, len(rows) - 1, max_channels).round().astype(np.int64)]
+    return rows, idx[rows]
+
+
+def window_seconds(n_channels: int, cfg: WindowConfig) -> int:
+    """Seconds per pre-training window for ``n_channels`` (token budget, 1..max_seconds)."""
+    return int(min(cfg.max_seconds, max(1, cfg.token_budget // max(n_channels, 1))))
+
+
+def _arange_windows(
+    n_samples: np.ndarray, length: np.ndarray, stride: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised ``range(0, n - length + 1, stride)`` per recording -> (rec, start)."""
+    counts = np.where(n_samples >= length, (n_samples - length) // stride + 1, 0)
+    rec = np.repeat(np.arange(len(n_samples)), counts)
+    first = np.cumsum(counts) - counts
+    k = np.arange(int(counts.sum())) - np.repeat(first, counts)
+    return rec, k * np.repeat(stride, counts)
+
+
+def assign_blocks(rec: np.ndarray, start: np.ndarray, block_samples: int) -> np.ndarray:
+    """Block number of each window: one per (recording, start // block_samples)."""
+    if len(rec) == 0:
+        return np.zeros(0, np.int64)
+    key = rec.astype(np.int64) * (1 << 32) + start // block_samples
+    return np.unique(key, return_inverse=True)[1].astype(np.int64)
+
+
+def build_pretrain_index(
+    stores: Sequence[str | Store],
+    cfg: WindowConfig | None = None,
+    *,
+    exclude_subjects: Iterable[str] = (),
+) -> WindowIndex:
+    """Every pre-training window of ``stores``, minus the excluded subjects' recordings.
+
+    Parameters
+    ----------
+    stores : sequence of URL or Store
+    cfg : WindowConfig
+    exclude_subjects : iterable of str
+        ``subject_key`` values (corpus-independent) whose recordings are left out.
+    """
+    cfg = cfg or WindowConfig()
+    opened = open_stores(stores)
+    excluded = set(exclude_subjects)
+    plans: list[RecordingPlan] = []
+    n_samples, seconds = [], []
+    n_excluded = 0
+    for s_i, store in enumerate(opened):
+        for rec in store.recordings:
+            if rec.subject_key and rec.subject_key in excluded:
+                n_excluded += 1
+                continue
+            rows, idx = select_channels(rec, cfg.max_channels)
+            if len(rows) == 0:
+                continue
+            plans.append(RecordingPlan(s_i, rec.id, rec.corpus, rec.subject_key, rows, idx))
+            n_samples.append(rec.n_samples)
+            seconds.append(window_seconds(len(rows), cfg))
+    ns = np.asarray(n_samples, dtype=np.int64)
+    length = np.asarray(seconds, dtype=np.int64) * PATCH_SIZE
+    if cfg.stride_seconds is None:
+        stride = length
+    else:
+        stride = np.full_like(length, max(1, round(cfg.stride_seconds * PATCH_SIZE)))
+    rec_i, start = _arange_windows(ns, length, stride)
+    n_patches = (length // PATCH_SIZE)[rec_i] if len(rec_i) else np.zeros(0, np.int64)
+    block = assign_blocks(rec_i, start, cfg.block_seconds * PATCH_SIZE)
+    index = WindowIndex(
+        [s.url for s in opened],
+        plans,
+        rec_i.astype(np.int64),
+        start.astype(np.int64),
+        n_patches.astype(np.int64),
+        block,
+        np.zeros((len(rec_i), 1), np.float32),
+        {"n_recordings_excluded": n_excluded},
+    )
+    log.info("%d windows from %d recordings (%d excluded)", len(index), len(plans), n_excluded)
+    return index
+
+
+def subjects_of(stores: Sequence[str | Store]) -> set[str]:
+    """Every ``subject_key`` of ``stores`` (for ``--exclude-subjects-of``)."""
+    keys = set()
+    for store in open_stores(stores):
+        for rec in store.recordings:
+            if rec.subject_key:
+                keys.add(rec.subject_key)
+            else:
+                log.warning("%s: %s has no subject_key; cannot exclude it", store.url, rec.id)
+    return keys

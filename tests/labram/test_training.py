@@ -1,0 +1,159 @@
+"""Training stages on CPU: reproducible losses, exact resume, learning, leakage control."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from labram.config import model_config, tokenizer_config
+from labram.distributed import setup
+from labram.mem import LaBraMForMEM
+from labram.pretrain import make_mem_step, pretrain
+from labram.sampler import ResumeError
+from labram.tokenizer import VQNSPTokenizer
+from labram.tokenizer_train import pretrain_dataset, tokenizer_step
+from labram.train_config import train_config
+from labram.trainer import Run, load_checkpoint, train
+from tests.labram.training_stores import write_pretrain_store, write_tuab_like
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return write_pretrain_store(tmp_path_factory.mktemp("s") / "a.zarr", n_subjects=3, seconds=60)
+
+
+def _losses(run_dir: Path) -> list[str]:
+    with (run_dir / "log.csv").open() as fh:
+        return [r["loss"] for r in csv.DictReader(fh)]
+
+
+class Killed(Exception):
+    pass
+
+
+def _tokenizer_run(store: str, out: Path, *, kill_at: int | None = None, resume: bool = False,
+                   **over: Any) -> dict[str, Any]:  # fmt: skip
+    over = {"batch_size": 4, **over}
+    cfg = train_config(
+        "tokenizer", "tiny", max_steps=6, ckpt_every=3, log_every=1, dead_after=2, **over
+    )
+    dinfo = setup("cpu")
+    ds = pretrain_dataset([store], cfg, dinfo, set())
+    torch.manual_seed(cfg.seed)
+    model = VQNSPTokenizer(tokenizer_config("tiny", dead_after=2))
+    calls = [0]
+
+    def step(m: torch.nn.Module, batch: dict[str, torch.Tensor], g: torch.Generator) -> Any:
+        calls[0] += 1
+        if kill_at is not None and calls[0] > kill_at:
+            raise Killed
+        return tokenizer_step(m, batch, g)
+
+    return train(Run(cfg, ds, out, dinfo, {}, "tokenizer"), model, step, resume=resume)
+
+
+def test_same_seed_same_losses_and_resume_is_exact(store: str, tmp_path: Path) -> None:
+    _tokenizer_run(store, tmp_path / "a")
+    _tokenizer_run(store, tmp_path / "b")
+    straight = _losses(tmp_path / "a")
+    assert len(straight) == 6 and straight == _losses(tmp_path / "b")  # bit for bit
+    with pytest.raises(Killed):
+        _tokenizer_run(store, tmp_path / "c", kill_at=4)  # dies after the step-3 checkpoint
+    assert load_checkpoint(tmp_path / "c" / "last.pt")["step"] == 3
+    _tokenizer_run(store, tmp_path / "c", resume=True)
+    assert _losses(tmp_path / "c") == straight
+    other = _tokenizer_run(store, tmp_path / "d", seed=1)
+    assert _losses(tmp_path / "d") != straight and other["step"] == 6
+
+
+def test_mem_resume_is_exact(store: str, tmp_path: Path) -> None:
+    tok = VQNSPTokenizer(tokenizer_config("tiny")).eval()
+    tok.quantizer.initted.fill_(1.0)
+    torch.nn.init.normal_(tok.quantizer.codebook)
+
+    def run(out: Path, kill_at: int | None = None, resume: bool = False) -> None:
+        cfg = train_config("pretrain", "tiny", max_steps=5, ckpt_every=2, log_every=1,
+                           batch_size=4)  # fmt: skip
+        dinfo = setup("cpu")
+        ds = pretrain_dataset([store], cfg, dinfo, set())
+        torch.manual_seed(0)
+        model = LaBraMForMEM(model_config("tiny", n_codes=256))
+        inner = make_mem_step(tok)
+        calls = [0]
+
+        def step(m: torch.nn.Module, b: dict[str, torch.Tensor], g: torch.Generator) -> Any:
+            calls[0] += 1
+            if kill_at is not None and calls[0] > kill_at:
+                raise Killed
+            return inner(m, b, g)
+
+        train(Run(cfg, ds, out, dinfo, {}, "mem"), model, step, resume=resume)
+
+    run(tmp_path / "a")
+    with pytest.raises(Killed):
+        run(tmp_path / "b", kill_at=3)
+    run(tmp_path / "b", resume=True)
+    assert _losses(tmp_path / "b") == _losses(tmp_path / "a")
+
+
+def test_corrupt_checkpoint_is_refused(store: str, tmp_path: Path) -> None:
+    _tokenizer_run(store, tmp_path / "a")
+    ckpt = tmp_path / "a" / "last.pt"
+    assert (tmp_path / "a" / "previous.pt").exists()
+    ckpt.write_bytes(ckpt.read_bytes()[:1000])
+    with pytest.raises(ResumeError, match=r"truncated or corrupt.*previous"):
+        _tokenizer_run(store, tmp_path / "a", resume=True)
+    with pytest.raises(ResumeError, match="batch_size changed"):
+        (tmp_path / "a" / "previous.pt").replace(ckpt)
+        _tokenizer_run(store, tmp_path / "a", resume=True, batch_size=2)
+
+
+def test_exclusion_is_by_subject_key_and_recorded(tmp_path: Path) -> None:
+    pre = write_pretrain_store(tmp_path / "p.zarr", n_subjects=3, seconds=40)
+    ev = write_pretrain_store(tmp_path / "e.zarr", corpus="tuab", n_subjects=1, seconds=20)
+    from labram.pretrain import exclusions
+    from labram.windows import build_pretrain_index
+
+    # same person, another corpus: subject_key "tuab:s000" differs from "tuh:s000"
+    assert exclusions([pre], tmp_path / "r", [ev], True) == {"tuab:s000"}
+    keys = exclusions([pre], tmp_path / "r", [pre], True)
+    assert build_pretrain_index([pre], exclude_subjects=keys).meta["n_recordings_excluded"] == 3
+    record = json.loads((tmp_path / "r" / "excluded_subjects.json").read_text())
+    assert record["n_subjects"] == 3 and record["evaluation_stores"] == [pre]
+
+
+@pytest.mark.slow
+def test_pretrain_learns_and_excludes_evaluation_subjects(tmp_path: Path) -> None:
+    pre = write_pretrain_store(tmp_path / "p.zarr", n_subjects=3, seconds=240)
+    # an "evaluation" store that shares subject s001 (same subject_key) with the pre-training one
+    ev = write_pretrain_store(tmp_path / "e.zarr", n_subjects=2, seconds=30)
+    tok_cfg = train_config("tokenizer", "tiny", max_steps=60, log_every=5)
+    mem_cfg = train_config("pretrain", "tiny", max_steps=60, log_every=5, lr=2e-3)
+    res = pretrain([pre], mem_cfg, tmp_path / "run", tokenizer_cfg=tok_cfg,
+                   exclude_subjects_of=[ev])  # fmt: skip
+    record = json.loads((tmp_path / "run" / "excluded_subjects.json").read_text())
+    assert record["subject_keys"] == ["tuh:s000", "tuh:s001"]
+    with (tmp_path / "run" / "mem" / "log.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    first, last = float(rows[0]["loss"]), float(rows[-1]["loss"])
+    assert last < first - 0.5, (first, last)  # the masked-code loss falls
+    cb = res["tokenizer_stage"]["codebook"]
+    assert cb["codes_used"] >= 0.25 * cb["n_codes"] and cb["perplexity"] > 16, cb
+    assert res["checkpoint"].exists() and res["plot"].exists()
+
+
+@pytest.mark.slow
+def test_finetune_beats_chance_on_planted_signal(tmp_path: Path) -> None:
+    from labram.finetune import evaluate, finetune
+
+    url = write_tuab_like(tmp_path / "tuab.zarr")
+    cfg = train_config("finetune", "tiny")
+    res = finetune([url], "tuab", cfg, tmp_path / "ft", n_seeds=1)
+    assert res["test"]["balanced_accuracy"]["mean"] > 0.7, res["table"]
+    ev = evaluate([url], "tuab", tmp_path / "ft" / "seed0" / "best.pt")
+    assert ev["n_windows"] == 36 and ev["metrics"]["auroc"] > 0.7

@@ -1,0 +1,101 @@
+"""Small stores for the training tests, written with eegprep's store writer directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from eegprep.channels import VOCABULARY
+from eegprep.recipe import Recipe
+from eegprep.store_write import StoreWriter, write_recording
+
+TUAB_ORDER = "FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 A1 A2 FZ CZ PZ T1 T2".split()
+
+
+def put(writer: StoreWriter, rid: str, x: np.ndarray, channels: list[str], **extra: object) -> None:
+    corpus = rid.split("/")[0]
+    rec = {
+        "id": rid,
+        "corpus": corpus,
+        "group": f"recordings/{rid}",
+        "channels": channels,
+        "channel_index": [VOCABULARY.index(c) for c in channels],
+        "n_samples": x.shape[1],
+        "sfreq": 200.0,
+        **extra,
+    }
+    staged = writer.staging_path()
+    write_recording(
+        writer.loc.url,
+        staged,
+        attrs=rec,
+        channels=channels,
+        n_samples=x.shape[1],
+        blocks=iter([x]),
+        sfreq=200.0,
+    )
+    writer.commit([(staged, rec)])
+
+
+def eeg(rng: np.random.Generator, n_ch: int, seconds: float, abnormal: int = 0) -> np.ndarray:
+    """Noise plus alpha; 'abnormal' adds strong 2 Hz slowing on the left channels."""
+    n = int(seconds * 200)
+    t = np.arange(n) / 200
+    x = 20 * rng.standard_normal((n_ch, n)) + 15 * np.sin(
+        2 * np.pi * 10 * t + rng.uniform(0, 6, (n_ch, 1))
+    )
+    if abnormal:
+        x[: n_ch // 2] += 60 * np.sin(2 * np.pi * 2 * t + rng.uniform(0, 6, (n_ch // 2, 1)))
+    return x.astype(np.float32)
+
+
+def write_pretrain_store(
+    path: Path, *, corpus: str = "tuh", n_subjects: int = 4, seconds: float = 120, seed: int = 0
+) -> str:
+    """Recordings of 19 / 23 / 32 channels (three window shapes), one per subject."""
+    rng = np.random.default_rng(seed)
+    url = str(path)
+    layouts = [
+        TUAB_ORDER[:19],
+        TUAB_ORDER,
+        [*TUAB_ORDER, "CP1", "CP2", "CP5", "CP6", "FC1", "FC2", "FC5", "FC6", "POZ"],
+    ]
+    with StoreWriter(url, Recipe()) as w:
+        for k in range(n_subjects):
+            ch = list(layouts[k % 3])
+            subj = f"s{k:03d}"
+            put(
+                w,
+                f"{corpus}/{subj}_r0",
+                eeg(rng, len(ch), seconds),
+                ch,
+                subject=subj,
+                subject_key=f"{corpus}:{subj}",
+                split="train",
+            )
+    return url
+
+
+def write_tuab_like(
+    path: Path, *, n_train: int = 16, n_eval: int = 6, seconds: float = 60, seed: int = 1
+) -> str:
+    """A TUAB-like store: 23 channels, label ``abnormal`` with a planted slowing signal."""
+    rng = np.random.default_rng(seed)
+    url = str(path)
+    with StoreWriter(url, Recipe()) as w:
+        for split, n in (("train", n_train), ("eval", n_eval)):
+            for k in range(n):
+                label = k % 2
+                subj = f"{split[0]}{k:03d}"
+                put(
+                    w,
+                    f"tuab/{subj}_s001_t000",
+                    eeg(rng, 23, seconds, label),
+                    list(TUAB_ORDER),
+                    subject=subj,
+                    subject_key=f"tuh:{subj}",
+                    split=split,
+                    labels={"abnormal": label},
+                )
+    return url
