@@ -6,10 +6,12 @@ Protocols (labram-facts.md):
   ``abnormal`` (1 logit, BCE).
 - ``tuev``: 23 channels, one 5 s window per event (onset - 2 s .. onset + 3 s, i.e. start-2 s to
   end+2 s for TUEV's 1 s events), 6 classes SPSW GPED PLED EYEM ARTF BCKG, label smoothing 0.1.
-- ``seed_v``: every addressable channel, 4 s non-overlapping windows (62 ch x 4 s ~ 256 tokens),
-  recording label ``emotion`` (5 classes).
+- ``seed_v``: every addressable channel, 4 s non-overlapping windows (62 ch x 4 s ~ 256 tokens)
+  tiled inside each trial event ``emotion/<0-4>`` (the SEED-V manifest stores the 15 trials of a
+  session as events), 5 classes.
 - ``mobi``: every addressable channel, 2 s windows with a 1 s stride, regression of the mean
-  of the stored ``joint_angles`` series over the window.
+  of the stored ``joints`` series (12 joint angles, degrees) over the window, divided by 90 as
+  LaBraM does.
 - ``label:KEY``: any labelled store: recording label ``KEY``, classes = its sorted distinct
   values, windows at the token budget.
 
@@ -62,6 +64,8 @@ class Task:
     label_key: str | None = None  # recording-level label
     events: bool = False  # one window per event (tuev)
     target_name: str | None = None  # regression: a series stored beside the EEG
+    target_scale: float = 1.0  # regression targets are multiplied by this
+    event_prefix: str | None = None  # tile windows inside events "<prefix><class>" (seed_v)
     label_smoothing: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -110,14 +114,16 @@ TASKS: dict[str, Task] = {
         kind="multiclass",
         classes=tuple("01234"),
         window_seconds=4,
-        label_key="emotion",
+        event_prefix="emotion/",
     ),
     "mobi": Task(
         name="mobi",
         kind="regression",
         window_seconds=2,
         stride_seconds=1.0,
-        target_name="joint_angles",
+        target_name="joints",
+        target_scale=1 / 90,
+        extra={"n_targets": 12},
     ),
 }
 
@@ -178,14 +184,38 @@ def _windows(
                 labels.append([float(cls)])
         return starts, labels
     stride = n if task.stride_seconds is None else round(task.stride_seconds * PATCH_SIZE)
+    if task.event_prefix is not None:
+        return _windows_in_events(rec, task, n, stride)
     starts = list(range(0, rec.n_samples - n + 1, stride))
     if task.kind == "regression":
         target = store.read_target(rec.id, task.target_name or "")  # (n_targets, n_samples)
-        return starts, [list(target[:, s : s + n].mean(axis=1)) for s in starts]
+        scale = task.target_scale
+        return starts, [list(target[:, s : s + n].mean(axis=1) * scale) for s in starts]
     if task.label_key not in rec.labels:
         return [], []
     cls = _class_of(task, rec.labels[task.label_key])
     return (starts, [[float(cls)]] * len(starts)) if cls is not None else ([], [])
+
+
+def _windows_in_events(
+    rec: Recording, task: Task, n: int, stride: int
+) -> tuple[list[int], list[list[float]]]:
+    """Windows tiled inside each event labelled ``<event_prefix><class>`` (trials)."""
+    prefix = task.event_prefix or ""
+    starts: list[int] = []
+    labels: list[list[float]] = []
+    for ev in rec.events:
+        if not str(ev.label).startswith(prefix):
+            continue
+        cls = _class_of(task, str(ev.label)[len(prefix) :])
+        if cls is None:
+            continue
+        lo = max(0, round(ev.onset * PATCH_SIZE))
+        hi = min(rec.n_samples, round((ev.onset + ev.duration) * PATCH_SIZE))
+        for s in range(lo, hi - n + 1, stride):
+            starts.append(s)
+            labels.append([float(cls)])
+    return starts, labels
 
 
 def split_subjects(keys: Sequence[str], *, seed: int, val_fraction: float = 0.2) -> set[str]:
