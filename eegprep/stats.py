@@ -65,23 +65,37 @@ def store_stats(store: Store) -> dict[str, Any]:
 
 
 def format_table(stats: dict[str, Any]) -> str:
-    """A plain-text table of the per-corpus numbers."""
-    head = f"{'corpus':<16}{'recs':>7}{'subj':>7}{'hours':>10}  {'channels':<18}{'orig Hz':<22}qc"
-    title = f"store {stats['store']}  ({stats['sfreq']:g} Hz, recipe {stats['recipe_hash']})"
-    lines = [title, head]
+    """A plain-text table of the per-corpus numbers (columns sized to their contents)."""
+    header = ("corpus", "recs", "subj", "hours", "channels", "orig Hz", "qc")
+    rows = []
+    extra: dict[str, list[str]] = {}
     for name, c in stats["corpora"].items():
-        chans = " ".join(f"{k}x{v}" for k, v in c["channels_histogram"].items())
-        rates = " ".join(f"{k}x{v}" for k, v in c["orig_sfreq"].items())
-        qc = f"flat {c['qc']['with_flat_channels']}, clipped {c['qc']['with_clipped_channels']}"
-        lines.append(
-            f"{name:<16}{c['recordings']:>7}{c['subjects']:>7}{c['hours']:>10.3f}  "
-            f"{chans:<18}{rates:<22}{qc}"
-        )
-        for label, counts in c["labels"].items():
-            shown = ", ".join(f"{k}: {v}" for k, v in list(counts.items())[:8])
-            lines.append(f"{'':<16}label {label}: {shown}")
+        rows.append((
+            name, str(c["recordings"]), str(c["subjects"]), f"{c['hours']:.3f}",
+            " ".join(f"{k}x{v}" for k, v in c["channels_histogram"].items()),
+            " ".join(f"{k}x{v}" for k, v in c["orig_sfreq"].items()),
+            f"flat {c['qc']['with_flat_channels']}, clipped {c['qc']['with_clipped_channels']}",
+        ))  # fmt: skip
+        extra[name] = [
+            f"  label {label}: " + ", ".join(f"{k}: {v}" for k, v in list(counts.items())[:8])
+            for label, counts in c["labels"].items()
+        ]
     t = stats["total"]
-    lines.append(f"{'total':<16}{t['recordings']:>7}{'':>7}{t['hours']:>10.3f}")
+    rows.append(("total", str(t["recordings"]), "", f"{t['hours']:.3f}", "", "", ""))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    right = {1, 2, 3}
+
+    def fmt(row: tuple[str, ...]) -> str:
+        cells = [
+            v.rjust(w) if i in right else v.ljust(w) for i, (v, w) in enumerate(zip(row, widths))
+        ]
+        return "  ".join(cells).rstrip()
+
+    title = f"store {stats['store']}  ({stats['sfreq']:g} Hz, recipe {stats['recipe_hash']})"
+    lines = [title, fmt(header)]
+    for row in rows:
+        lines.append(fmt(row))
+        lines += extra.get(row[0], []) if row[0] != "total" else []
     return "\n".join(lines)
 
 
