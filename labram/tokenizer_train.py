@@ -18,7 +18,7 @@ from eegprep.store import Store
 from labram.checkpoints import save_ours
 from labram.config import tokenizer_config
 from labram.data import WindowDataset, make_loader
-from labram.distributed import DistInfo, setup
+from labram.distributed import DistInfo, barrier, setup
 from labram.quantizer import usage
 from labram.sampler import BatchPlan
 from labram.tokenizer import VQNSPTokenizer
@@ -125,6 +125,7 @@ def train_tokenizer(
         save_ours(model.cpu(), final)
         summary = {"metrics": result["metrics"], "codebook": report, "steps": result["step"]}
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    barrier()  # the other ranks load tokenizer.pt next: wait until rank 0 has written it
     log.info(
         "tokenizer: %d of %d codes used, perplexity %.1f",
         report["codes_used"],

@@ -32,7 +32,7 @@ from torch import Tensor, nn
 from eegprep.errors import UsageError
 from labram.classifier import param_groups
 from labram.data import WindowDataset, make_loader
-from labram.distributed import DistInfo, all_reduce_mean
+from labram.distributed import DistInfo, all_reduce_mean, barrier
 from labram.runlog import RunLog
 from labram.sampler import LoaderState, ResumeError
 from labram.train_config import TrainConfig
@@ -269,5 +269,6 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
             epoch, bie = epoch + 1, 0
     if dinfo.is_main:
         atomic_save(checkpoint_dict(run, model, opt, step, epoch, bie, gen), ckpt)
+    barrier()  # every rank returns with the final checkpoint on disk
     plot = runlog.close(run.run_dir / "curves.png")
     return {"metrics": last, "step": step, "checkpoint": ckpt, "log": runlog.path, "plot": plot}
