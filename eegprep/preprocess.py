@@ -130,17 +130,19 @@ def _reflect_extend(x: np.ndarray, lo: int, hi: int, n: int, start: int) -> np.n
     ``[lo, hi)`` by odd reflection about the signal's first and last samples; zeros beyond
     what reflection can reach (MNE's ``reflect_limited``)."""
     out = np.zeros((x.shape[0], hi - lo), dtype=x.dtype)
-    idx = np.arange(lo, hi)
-    inside = (idx >= 0) & (idx < n)
-    out[:, inside] = x[:, idx[inside] - start]
-    left = (idx < 0) & (-idx <= n - 1)
-    if left.any():
-        src = -idx[left]
-        out[:, left] = 2 * x[:, [0 - start]] - x[:, src - start]
-    right = (idx >= n) & (idx - (n - 1) <= n - 1)
-    if right.any():
-        src = 2 * (n - 1) - idx[right]
-        out[:, right] = 2 * x[:, [n - 1 - start]] - x[:, src - start]
+    a, b = max(lo, 0), min(hi, n)
+    if b > a:  # the signal itself: one slice copy
+        out[:, a - lo : b - lo] = x[:, a - start : b - start]
+    if lo < 0:  # e[-j] = 2 x[0] - x[j], j = 1 .. min(-lo, n - 1)
+        m = min(-lo, n - 1, hi - lo)
+        if m > 0:
+            j = np.arange(1, m + 1)
+            out[:, -lo - j] = 2 * x[:, [0 - start]] - x[:, j - start]
+    if hi > n:  # e[n-1+j] = 2 x[n-1] - x[n-1-j], j = 1 .. min(hi-n, n-1)
+        first = max(n, lo)
+        j = np.arange(first - (n - 1), min(hi - (n - 1), n))
+        if j.size:
+            out[:, n - 1 + j - lo] = 2 * x[:, [n - 1 - start]] - x[:, n - 1 - j - start]
     return out
 
 

@@ -82,16 +82,15 @@ class EdfReader(Reader):
             return out
         layout = dict(header.layout)
         records: RecordLayout = layout["records"]
+        cal = [layout["calibration"][p] for p in picks]
+        to_uv = np.array([header.signals[p].to_uv for p in picks])
+        gains = np.array([g for g, _ in cal]) * to_uv
+        offsets = np.array([o for _, o in cal]) * to_uv
         try:
-            dig = read_signals(header.path, records, list(picks), start, stop)
+            out = read_signals(header.path, records, list(picks), start, stop, gains, offsets)
         except (OSError, EOFError) as exc:
-            raise SourceError(header.path, f"cannot read samples: {exc}: the file is truncated "
-                              "or unreadable") from exc  # fmt: skip
-        for row, pick in enumerate(picks):
-            gain, offset = layout["calibration"][pick]
-            to_uv = header.signals[pick].to_uv
-            np.multiply(dig[row], np.float32(gain * to_uv), out=out[row], casting="unsafe")
-            out[row] += np.float32(offset * to_uv)
+            problem = f"cannot read samples: {exc}: the file is truncated or unreadable"
+            raise SourceError(header.path, problem) from exc
         return out
 
 

@@ -71,7 +71,8 @@ def parse_layout(head: bytes) -> RecordLayout:
 
 
 def read_records(path: str, layout: RecordLayout, first: int, last: int) -> np.ndarray:
-    """Records ``[first, last)`` as int32, shape ``(last - first, record_samples)``.
+    """Records ``[first, last)``, shape ``(last - first, record_samples)``: int16 (EDF, a view
+    of the bytes read) or int32 (BDF).
 
     Raises ``EOFError`` when the file holds fewer records than asked for.
     """
@@ -84,7 +85,7 @@ def read_records(path: str, layout: RecordLayout, first: int, last: int) -> np.n
         have = first + len(raw) // (layout.record_samples * layout.sample_bytes)
         raise EOFError(f"file ends after data record {have}, header promises {layout.n_records}")
     if layout.sample_bytes == 2:
-        ints = np.frombuffer(raw, dtype="<i2").astype(np.int32)
+        ints = np.frombuffer(raw, dtype="<i2")
     else:
         b = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
         ints = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
@@ -93,15 +94,24 @@ def read_records(path: str, layout: RecordLayout, first: int, last: int) -> np.n
 
 
 def read_signals(
-    path: str, layout: RecordLayout, picks: list[int], start: int, stop: int
+    path: str,
+    layout: RecordLayout,
+    picks: list[int],
+    start: int,
+    stop: int,
+    gains: np.ndarray,
+    offsets: np.ndarray,
 ) -> np.ndarray:
-    """Digital samples ``[start, stop)`` of signals ``picks`` (same samples per record), int32."""
+    """Samples ``[start, stop)`` of signals ``picks`` (same samples per record), calibrated:
+    ``gains[i] * digital + offsets[i]``, float32, shape ``(len(picks), stop - start)``."""
     spr = layout.samples_per_record[picks[0]]
     first, last = start // spr, -(-stop // spr)
     records = read_records(path, layout, first, last)
-    out = np.empty((len(picks), stop - start), dtype=np.int32)
+    out = np.empty((len(picks), stop - start), dtype=np.float32)
     skip = start - first * spr
     for row, pick in enumerate(picks):
         off = layout.offsets[pick]
-        out[row] = records[:, off : off + spr].reshape(-1)[skip : skip + stop - start]
+        dig = records[:, off : off + spr].reshape(-1)[skip : skip + stop - start]
+        np.multiply(dig, gains[row], out=out[row], dtype=np.float32)
+        out[row] += offsets[row]
     return out
