@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 from eegprep.store_fs import Location
 
 INDEX_DIR = ("_eegprep", "index")
@@ -38,7 +40,8 @@ def _parse(blob: bytes) -> tuple[bool, list[dict[str, Any]]]:
         return False, []
     first = json.loads(lines[0])
     is_base = first == _BASE_MARK
-    rows = [json.loads(line) for line in lines[1 if is_base else 0 :] if line.strip()]
+    body = [line for line in lines[1 if is_base else 0 :] if line.strip()]
+    rows = orjson.loads("[" + ",".join(body) + "]")  # one parse of the whole segment
     return is_base, rows
 
 

@@ -1,0 +1,202 @@
+"""Store size and training-window reads: our store and dataset against LaBraM's HDF5 layout.
+
+Builds one corpus (``--recordings`` x ``--minutes`` of 23-channel EEG-like signal at 200 Hz)
+twice: as an eegprep store and as LaBraM's pre-training layout (one float64 HDF5 dataset per
+recording, channels x samples, uncompressed). Then prints
+
+1. bytes per hour of EEG, and the ratio;
+2. warm page cache: random 23 x 800 (4 s) windows per second read with h5py, against our
+   dataset delivering the same 4 s windows through the training pipeline (shuffled, bucketed
+   batches of 64) with 0, 1 and 2 dataloader workers; and our default 256-token windows;
+3. storage-bound: bytes read from storage per window (h5py: the window's own bytes; ours: the
+   compressed blocks read, over a whole shuffled epoch);
+4. the time to open a store listing 100,000 recordings and build its window index.
+
+Run: ``python benchmarks/loader.py [--recordings 24] [--minutes 10]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+N_CH, SFREQ = 23, 200
+SITES = "FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 A1 A2 FZ CZ PZ T1 T2".split()
+
+
+def _dir_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def build(work: Path, n_rec: int, minutes: float) -> tuple[Path, Path]:
+    import h5py
+
+    from eegprep.channels import vocabulary_index
+    from eegprep.recipe import Recipe
+    from eegprep.store_write import StoreWriter, write_recording
+    from eegprep.synth import eeg_like
+
+    store, h5 = work / "store.zarr", work / "labram.h5"
+    rng = np.random.default_rng(0)
+    n = int(minutes * 60 * SFREQ)
+    with StoreWriter(str(store), Recipe()) as w, h5py.File(h5, "w") as f:
+        for i in range(n_rec):
+            x = eeg_like(N_CH, n, SFREQ, rng=rng, labels=SITES, line_hz=None)
+            rid, name = f"bench/rec{i:04d}", f"rec{i:04d}"
+            rec = {
+                "id": rid,
+                "corpus": "bench",
+                "group": f"recordings/{rid}",
+                "channels": SITES,
+                "channel_index": [vocabulary_index(s) for s in SITES],
+                "n_samples": n,
+                "sfreq": float(SFREQ),
+                "subject": name,
+                "subject_key": f"bench:{name}",
+            }
+            staged = w.staging_path()
+            blocks = iter(np.array_split(x, max(1, n // 12000), axis=1))
+            write_recording(
+                str(store),
+                staged,
+                attrs=rec,
+                channels=SITES,
+                n_samples=n,
+                blocks=blocks,
+                sfreq=float(SFREQ),
+            )
+            w.commit([(staged, rec)])
+            f.create_dataset(name, data=x.astype(np.float64))
+    return store, h5
+
+
+def h5_windows_per_s(h5: Path, n_windows: int = 20000) -> float:
+    import h5py
+
+    rng = np.random.default_rng(1)
+    with h5py.File(h5, "r") as f:
+        dsets = [f[k] for k in sorted(f)]
+        n = dsets[0].shape[1]
+        picks = rng.integers(0, len(dsets), n_windows)
+        starts = rng.integers(0, n - 800, n_windows)
+        t0 = time.perf_counter()
+        for d, s in zip(picks, starts):
+            x = dsets[d][:, s : s + 800]
+        assert x.shape == (N_CH, 800)
+        return n_windows / (time.perf_counter() - t0)
+
+
+def ours_windows_per_s(store: Path, token_budget: int, workers: int) -> tuple[float, float, int]:
+    """(windows/s, bytes read per window, windows) over one shuffled epoch."""
+    from labram.data import WindowDataset, make_loader
+    from labram.sampler import BatchPlan
+    from labram.windows import WindowConfig, build_pretrain_index
+
+    index = build_pretrain_index([str(store)], WindowConfig(token_budget=token_budget))
+    ds = WindowDataset(BatchPlan(index, batch_size=64, seed=0))
+    loader = make_loader(ds, num_workers=workers)
+    t0 = time.perf_counter()
+    n = 0
+    for batch in loader:
+        n += batch["x"].shape[0]
+    secs = time.perf_counter() - t0
+    per_window = float("nan")
+    if workers == 0:
+        data_bytes = _dir_bytes(store / "recordings")
+        total_samples = sum(p.n_samples for p in _recordings(store))
+        block = 120 * SFREQ + 16 * SFREQ  # samples per block read (with its margin)
+        per_window = ds.reader.n_reads * data_bytes * block / total_samples / max(n, 1)
+    return n / secs, per_window, n
+
+
+def _recordings(store: Path) -> list:
+    from eegprep import open_store
+
+    return open_store(store).recordings
+
+
+def open_100k(work: Path) -> tuple[float, int]:
+    """Seconds to open a store listing 100,000 recordings and build its window index."""
+    from eegprep.channels import vocabulary_index
+    from eegprep.recipe import Recipe
+    from eegprep.store import open_store
+    from eegprep.store_index import append, compact
+    from eegprep.store_write import StoreWriter
+    from labram.windows import build_pretrain_index
+
+    url = work / "big.zarr"
+    with StoreWriter(str(url), Recipe()) as w:
+        idx = [vocabulary_index(s) for s in SITES]
+        rows = [
+            {
+                "id": f"big/r{i:06d}",
+                "corpus": "big",
+                "group": f"recordings/big/r{i:06d}",
+                "channels": SITES,
+                "channel_index": idx,
+                "n_samples": 240_000,
+                "sfreq": 200.0,
+                "subject": f"s{i // 10}",
+                "subject_key": f"big:s{i // 10}",
+            }
+            for i in range(100_000)
+        ]
+        for k in range(0, len(rows), 10_000):
+            append(w.loc, rows[k : k + 10_000])
+        compact(w.loc)
+    t0 = time.perf_counter()
+    index = build_pretrain_index([open_store(url)])
+    return time.perf_counter() - t0, len(index)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--recordings", type=int, default=24)
+    ap.add_argument("--minutes", type=float, default=10.0)
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="eegprep-loader-"))
+    store, h5 = build(work, args.recordings, args.minutes)
+    hours = args.recordings * args.minutes / 60
+    ours_b, h5_b = _dir_bytes(store / "recordings") / hours, h5.stat().st_size / hours
+    print(f"\n1. size, {hours:.1f} h of 23-channel EEG at 200 Hz")
+    print(f"   LaBraM HDF5 float64: {h5_b / 1e6:8.1f} MB/h")
+    print(f"   eegprep store:       {ours_b / 1e6:8.1f} MB/h   ratio {ours_b / h5_b:.3f}")
+    h5_rate = h5_windows_per_s(h5)
+    print("\n2. warm page cache, windows per second (one process unless stated)")
+    print(f"   {'reader':<52}{'windows/s':>10}{'vs h5py':>9}")
+    print(f"   {'h5py, random 23 x 800 float64':<52}{h5_rate:>10.0f}{1.0:>9.2f}")
+    storage = {}
+    for workers in (0, 1, 2):
+        rate, per_w, _ = ours_windows_per_s(store, N_CH * 4, workers)
+        storage.setdefault("4s", per_w)
+        name = f"eegprep dataset, 23 x 800 float32, {workers} workers"
+        print(f"   {name:<52}{rate:>10.0f}{rate / h5_rate:>9.2f}")
+    rate, per_w, _ = ours_windows_per_s(store, 256, 0)
+    storage["11s"] = per_w
+    name = "eegprep dataset, 256-token (23 x 2200), 0 workers"
+    print(f"   {name:<52}{rate:>10.0f}{rate / h5_rate:>9.2f}")
+    h5_per = N_CH * 800 * 8
+    print("\n3. storage-bound: bytes read per window")
+    print(f"   h5py, 23 x 800 float64:            {h5_per / 1e3:8.1f} kB")
+    print(
+        f"   eegprep, 23 x 800 (4 s) windows:   {storage['4s'] / 1e3:8.1f} kB   "
+        f"ratio {storage['4s'] / h5_per:.3f}"
+    )
+    print(f"   eegprep, 23 x 2200 (11 s) windows: {storage['11s'] / 1e3:8.1f} kB")
+    secs, n_win = open_100k(work)
+    print(
+        f"\n4. open a 100,000-recording store and build its window index: {secs:.2f} s "
+        f"({n_win:,} windows)"
+    )
+
+
+if __name__ == "__main__":
+    main()
