@@ -36,18 +36,27 @@ def _dir_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def build(work: Path, n_rec: int, minutes: float) -> tuple[Path, Path]:
+TUH_RESOLUTION_UV = 9999.68 / 65535  # TUH EDF: +-4999.84 uV over 16 bits, ~0.153 uV per step
+
+
+def build(work: Path, n_rec: int, minutes: float) -> tuple[Path, Path, Path]:
     import h5py
 
     from eegprep.channels import vocabulary_index
     from eegprep.recipe import Recipe
-    from eegprep.store_write import StoreWriter, write_recording
+    from eegprep.store_write import StoreWriter, quantum_uv, write_recording
     from eegprep.synth import eeg_like
 
     store, h5 = work / "store.zarr", work / "labram.h5"
+    qstore = work / "quantized.zarr"
     rng = np.random.default_rng(0)
     n = int(minutes * 60 * SFREQ)
-    with StoreWriter(str(store), Recipe()) as w, h5py.File(h5, "w") as f:
+    q = quantum_uv([TUH_RESOLUTION_UV])
+    with (
+        StoreWriter(str(store), Recipe()) as w,
+        StoreWriter(str(qstore), Recipe(encoding="quantized")) as wq,
+        h5py.File(h5, "w") as f,
+    ):
         for i in range(n_rec):
             x = eeg_like(N_CH, n, SFREQ, rng=rng, labels=SITES, line_hz=None)
             rid, name = f"bench/rec{i:04d}", f"rec{i:04d}"
@@ -62,20 +71,23 @@ def build(work: Path, n_rec: int, minutes: float) -> tuple[Path, Path]:
                 "subject": name,
                 "subject_key": f"bench:{name}",
             }
-            staged = w.staging_path()
-            blocks = iter(np.array_split(x, max(1, n // 12000), axis=1))
-            write_recording(
-                str(store),
-                staged,
-                attrs=rec,
-                channels=SITES,
-                n_samples=n,
-                blocks=blocks,
-                sfreq=float(SFREQ),
-            )
-            w.commit([(staged, rec)])
+            quantized = {"encoding": "quantized", "quantum": q}
+            for writer, url, kw in ((w, store, {}), (wq, qstore, quantized)):
+                staged = writer.staging_path()
+                blocks = iter(np.array_split(x, max(1, n // 12000), axis=1))
+                write_recording(
+                    str(url),
+                    staged,
+                    attrs=rec,
+                    channels=SITES,
+                    n_samples=n,
+                    blocks=blocks,
+                    sfreq=float(SFREQ),
+                    **kw,
+                )  # type: ignore[arg-type]
+                writer.commit([(staged, rec)])
             f.create_dataset(name, data=x.astype(np.float64))
-    return store, h5
+    return store, qstore, h5
 
 
 def h5_windows_per_s(h5: Path, n_windows: int = 20000) -> float:
@@ -163,12 +175,14 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=10.0)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="eegprep-loader-"))
-    store, h5 = build(work, args.recordings, args.minutes)
+    store, qstore, h5 = build(work, args.recordings, args.minutes)
     hours = args.recordings * args.minutes / 60
     ours_b, h5_b = _dir_bytes(store / "recordings") / hours, h5.stat().st_size / hours
+    q_b = _dir_bytes(qstore / "recordings") / hours
     print(f"\n1. size, {hours:.1f} h of 23-channel EEG at 200 Hz")
-    print(f"   LaBraM HDF5 float64: {h5_b / 1e6:8.1f} MB/h")
-    print(f"   eegprep store:       {ours_b / 1e6:8.1f} MB/h   ratio {ours_b / h5_b:.3f}")
+    print(f"   LaBraM HDF5 float64:        {h5_b / 1e6:8.1f} MB/h")
+    print(f"   eegprep float32:            {ours_b / 1e6:8.1f} MB/h   ratio {ours_b / h5_b:.3f}")
+    print(f"   eegprep quantized (TUH ADC):{q_b / 1e6:8.1f} MB/h   ratio {q_b / h5_b:.3f}")
     h5_rate = h5_windows_per_s(h5)
     print("\n2. warm page cache, windows per second (one process unless stated)")
     print(f"   {'reader':<52}{'windows/s':>10}{'vs h5py':>9}")
@@ -181,6 +195,7 @@ def main() -> None:
         print(f"   {name:<52}{rate:>10.0f}{rate / h5_rate:>9.2f}")
     rate, per_w, _ = ours_windows_per_s(store, 256, 0)
     storage["11s"] = per_w
+    qrate, storage["q4s"], _ = ours_windows_per_s(qstore, N_CH * 4, 0)
     name = "eegprep dataset, 256-token (23 x 2200), 0 workers"
     print(f"   {name:<52}{rate:>10.0f}{rate / h5_rate:>9.2f}")
     h5_per = N_CH * 800 * 8
@@ -191,6 +206,10 @@ def main() -> None:
         f"ratio {storage['4s'] / h5_per:.3f}"
     )
     print(f"   eegprep, 23 x 2200 (11 s) windows: {storage['11s'] / 1e3:8.1f} kB")
+    print(
+        f"   eegprep quantized, 4 s windows:    {storage['q4s'] / 1e3:8.1f} kB   "
+        f"ratio {storage['q4s'] / h5_per:.3f}   ({qrate:.0f} windows/s warm)"
+    )
     secs, n_win = open_100k(work)
     print(
         f"\n4. open a 100,000-recording store and build its window index: {secs:.2f} s "

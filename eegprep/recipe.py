@@ -14,7 +14,7 @@ from typing import Any, Literal
 from eegprep.errors import UsageError
 
 Mode = Literal["fast", "mne"]
-Encoding = Literal["float32", "float16"]
+Encoding = Literal["float32", "float16", "quantized"]
 
 RECIPE_VERSION = 1
 
@@ -39,8 +39,11 @@ class Recipe:
         one zero-phase FIR for high-pass and notch at the output rate). ``mne``: MNE's own
         functions in LaBraM's order on the whole recording in float64 (reference; more memory).
         See docs/preprocessing.md for the design and the measured difference between the two.
-    encoding : {'float32', 'float16'}
-        Sample type in the store. float16 halves the size; its error is documented.
+    encoding : {'float32', 'float16', 'quantized'}
+        How samples are stored. ``float32``: exactly as computed. ``float16``: half the size,
+        error up to ~0.1 uV. ``quantized``: rounded to a step of 1/8 of the source's ADC
+        resolution (error at most 1/16 of it, under the source's own quantisation noise) and
+        stored as integers: about half the size of float32. See docs/store-format.md.
     block_seconds : float
         Output block length of the streamed pipeline, in seconds; bounds peak memory.
     """
@@ -56,8 +59,8 @@ class Recipe:
     def __post_init__(self) -> None:
         if self.mode not in ("fast", "mne"):
             raise UsageError(f"Invalid value for `mode`: allowed 'fast', 'mne'; got {self.mode!r}.")
-        if self.encoding not in ("float32", "float16"):
-            allowed = "'float32', 'float16'"
+        if self.encoding not in ("float32", "float16", "quantized"):
+            allowed = "'float32', 'float16', 'quantized'"
             raise UsageError(
                 f"Invalid value for `encoding`: allowed {allowed}; got {self.encoding!r}."
             )

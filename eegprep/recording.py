@@ -29,7 +29,7 @@ from eegprep.readers.base import Header, Reader
 from eegprep.recipe import Recipe
 from eegprep.sidecars import SidecarResult, load_parsers
 from eegprep.sidecars.locate import find_sidecars
-from eegprep.store_write import write_recording
+from eegprep.store_write import quantum_uv, write_recording
 
 HEAD_SECONDS = 120.0  # source span used for line-noise and clipping checks
 
@@ -130,6 +130,7 @@ def _ingest(task: Task, path: str) -> tuple[dict[str, Any], list[str]]:
         blocks=blocks,
         sfreq=task.recipe.sfreq,
         encoding=task.recipe.encoding,
+        quantum=record.get("quantum_uv"),
         targets=_targets(sidecar, n_out, task.recipe.sfreq),
     )
     first = [mapping.names[i] for i in groups[0][1]]
@@ -333,6 +334,11 @@ def _record(
         "orig_sfreq": rates[0] if len(rates) == 1 else rates,
         "orig_duration_s": round(float(header.duration), 6),
         "mains_hz": m.mains,
+        "quantum_uv": (
+            quantum_uv([header.signals[i].resolution for i in mapping.source_indices])
+            if task.recipe.encoding == "quantized"
+            else None
+        ),
         "recipe_hash": task.recipe.hash(),
         "band_hz": [task.recipe.l_freq, effective_recipe(task).h_freq],
         "dropped_channels": [list(d) for d in mapping.dropped],

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -197,7 +198,9 @@ class Store:
 
             if self._root is None:
                 self._root = zarr.open_group(self._loc.zarr_store(read_only=True), mode="r")
-            arr = self._root[f"{self.recording(rid).group}/data"]
+            with warnings.catch_warnings():  # numcodecs' zarr3 codecs (quantized encoding)
+                warnings.simplefilter("ignore")
+                arr = self._root[f"{self.recording(rid).group}/data"]
             self._arrays[rid] = arr
         return arr
 
@@ -209,7 +212,9 @@ class Store:
             raise UsageError(
                 f"{rid}: segment [{start}, {stop}) outside the recording's [0, {rec.n_samples})"
             )
-        data = self.array(rid)[:, start:stop]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            data = self.array(rid)[:, start:stop]
         return np.asarray(data, dtype=np.float32)
 
     def read_target(self, rid: str, name: str) -> np.ndarray:

@@ -194,6 +194,27 @@ def _is_stale(lock: dict[str, Any]) -> bool:
     return False
 
 
+QUANTUM_FRACTION = 8  # quantized encoding: step = source ADC resolution / 8
+FLOAT_SOURCE_QUANTUM_UV = 1e-3  # step for sources that store floats (no ADC resolution known)
+
+
+def quantum_uv(resolutions: list[float]) -> float:
+    """The quantized encoding's step (uV): the finest source resolution / QUANTUM_FRACTION."""
+    known = [r for r in resolutions if r > 0]
+    return min(known) / QUANTUM_FRACTION if known else FLOAT_SOURCE_QUANTUM_UV
+
+
+def _quantizer(quantum: float) -> list[Any]:
+    """Round float32 samples to integer multiples of ``quantum`` uV, stored as int32."""
+    import warnings
+
+    from numcodecs.zarr3 import FixedScaleOffset
+
+    with warnings.catch_warnings():  # numcodecs' zarr3 codecs warn that they are not in the spec
+        warnings.simplefilter("ignore")
+        return [FixedScaleOffset(offset=0, scale=1.0 / quantum, dtype="<f4", astype="<i4")]
+
+
 def _codec(encoding: str) -> list[Any]:
     from zarr.codecs import BloscCodec
 
@@ -210,6 +231,7 @@ def write_recording(
     blocks: Iterator[np.ndarray],
     sfreq: float,
     encoding: str = "float32",
+    quantum: float | None = None,
     targets: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Write one recording group at ``path`` (relative to the store root) from output blocks.
@@ -218,6 +240,8 @@ def write_recording(
     ----------
     blocks : iterator of ndarray, shape (n_channels, n)
         float32 microvolts at ``sfreq``, in order, ``n_samples`` in all.
+    quantum : float, optional
+        Step in uV of the ``quantized`` encoding (see :func:`quantum_uv`).
     targets : dict of str to ndarray, optional
         Other time series at ``sfreq`` (``(n_targets, n_samples)``), stored beside ``data``.
 
@@ -234,16 +258,24 @@ def write_recording(
     chunk = int(CHUNK_SECONDS * sfreq)
     shard = chunk * SHARD_CHUNKS
     dtype = np.float16 if encoding == "float16" else np.float32
+    attributes: dict[str, Any] = {"units": "uV", "sampling_rate": sfreq, "encoding": encoding}
+    filters: Any = "auto"
+    if encoding == "quantized":
+        if quantum is None:
+            raise ValueError("the quantized encoding needs a quantum (uV)")
+        filters = _quantizer(quantum)
+        attributes["quantum_uv"] = quantum
     data = root.create_array(
         "data",
         shape=(n_ch, n_samples),
         chunks=(n_ch, chunk),
         shards=(n_ch, shard),
         dtype=dtype,
+        filters=filters,
         compressors=_codec(encoding),
         dimension_names=("channel", "time"),
         fill_value=0,
-        attributes={"units": "uV", "sampling_rate": sfreq},
+        attributes=attributes,
     )
     ch = root.create_array("channel", shape=(n_ch,), dtype=str, dimension_names=("channel",))
     ch[:] = np.array(channels, dtype=object)
