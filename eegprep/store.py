@@ -13,6 +13,8 @@ writes (an ingest never changes a listed recording's arrays in place).
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import warnings
@@ -77,7 +79,7 @@ class Recording:
     group : str
         Zarr group path of the recording inside the store.
     meta : dict
-        Everything else the index holds (original rate, checksum, QC, ...).
+        The whole index record (original rate, checksum, QC, ...); treat it as read-only.
     """
 
     id: str
@@ -116,26 +118,24 @@ class Recording:
 
     @classmethod
     def from_record(cls, row: dict[str, Any]) -> Recording:
-        known = {
-            "id", "corpus", "subject", "session", "split", "subject_key", "channels",
-            "channel_index", "n_samples", "sfreq", "labels", "events", "source", "group",
-        }  # fmt: skip
+        """A Recording from an index record; ``meta`` is the record itself (read-only use)."""
+        events = row.get("events")
         return cls(
-            id=row["id"],
-            corpus=row["corpus"],
-            subject=row.get("subject", ""),
-            session=row.get("session", ""),
-            split=row.get("split", ""),
-            subject_key=row.get("subject_key", ""),
-            channels=tuple(row["channels"]),
-            channel_index=tuple(row["channel_index"]),  # ints, as the index stores them
-            n_samples=row["n_samples"],
-            sfreq=float(row["sfreq"]),
-            labels=dict(row.get("labels") or {}),
-            events=tuple(Event(*e) for e in row["events"]) if row.get("events") else (),
-            source=row.get("source", ""),
-            group=row["group"],
-            meta={k: v for k, v in row.items() if k not in known},
+            row["id"],
+            row["corpus"],
+            row.get("subject", ""),
+            row.get("session", ""),
+            row.get("split", ""),
+            row.get("subject_key", ""),
+            tuple(row["channels"]),
+            tuple(row["channel_index"]),  # ints, as the index stores them
+            row["n_samples"],
+            float(row["sfreq"]),
+            row.get("labels") or {},
+            tuple(Event(*e) for e in events) if events else (),
+            row.get("source", ""),
+            row["group"],
+            row,
         )
 
 
@@ -265,4 +265,16 @@ def open_store(url: str | os.PathLike[str]) -> Store:
         raise StoreNotFoundError(
             f"{loc.url}: no eegprep store here; create one with `eegprep ingest CORPUS --out {url}`"
         )
-    return Store(loc, attrs, read_index(loc))
+    with _no_gc():  # ~10^6 small objects for a large index: the cyclic GC would rescan them
+        return Store(loc, attrs, read_index(loc))
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -13,6 +13,7 @@ subset is kept. Fine-tuning windows come from a task (:mod:`labram.tasks`).
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -189,7 +190,18 @@ def build_pretrain_index(
     """
     cfg = cfg or WindowConfig()
     opened = open_stores(stores)
-    excluded = set(exclude_subjects)
+    gc_was_on = gc.isenabled()
+    gc.disable()  # 10^5 plans: no cyclic-GC passes over them while they are built
+    try:
+        return _build_pretrain_index(opened, cfg, set(exclude_subjects))
+    finally:
+        if gc_was_on:
+            gc.enable()
+
+
+def _build_pretrain_index(
+    opened: list[Store], cfg: WindowConfig, excluded: set[str]
+) -> WindowIndex:
     plans: list[RecordingPlan] = []
     n_samples, seconds = [], []
     n_excluded = 0
