@@ -17,10 +17,7 @@ file for each read. Nothing is written; any number of processes may read one fil
 
 from __future__ import annotations
 
-import difflib
-import functools
 import math
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +38,16 @@ from eegprep.readers.base import (
     frozen_options,
     unit_to_uv,
 )
+from eegprep.readers.matlab_files import (
+    data_info,
+    file_stamp,
+    h5_block,
+    mat_version,
+    not_found,
+    small_variable,
+    v5_array,
+    variable_names,
+)
 
 _OPTIONS = (
     "data",
@@ -56,11 +63,6 @@ _OPTIONS = (
 )
 _LAYOUTS = ("auto", "channels_first", "time_first")
 _EVENT_KEYS = ("onsets", "labels", "durations", "index_base")
-_NUMERIC = frozenset(
-    ["double", "single", "logical"] + [f"{s}int{n}" for s in ("", "u") for n in (8, 16, 32, 64)]
-)
-_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-_DATA_CACHE_SIZE = 2
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,8 @@ class MatReader(Reader):
         """``[None]`` when ``data`` names a variable, else the matching variables in order."""
         check_readable(path)
         opts = _parse_options(options)
-        version = _version(path)
-        names = _names(path, version)
+        version = mat_version(path)
+        names = variable_names(path, version)
         if opts.data in names or "." in opts.data:
             return [None]
         return list(_matching(path, names, opts.data))
@@ -127,9 +129,9 @@ class MatReader(Reader):
         """Parse the variables the options name; see :meth:`Reader.read_header`."""
         check_readable(path)
         opts = _parse_options(options)
-        version = _version(path)
+        version = mat_version(path)
         variable = _variable(path, version, opts.data, part)
-        shape, dtype = _data_info(path, version, variable)
+        shape, dtype = data_info(path, version, variable)
         labels = _labels(path, version, opts)
         channels_first = _channels_first(opts.layout, shape, labels, opts.rows)
         n_axis, n_times = shape if channels_first else shape[::-1]
@@ -170,9 +172,9 @@ class MatReader(Reader):
         channels_first = header.option("layout") == "channels_first"
         path, variable = header.path, meta["variable"]
         if meta["mat_version"] == "7.3":
-            block = _h5_block(path, variable, rows, start, stop, channels_first)
+            block = h5_block(path, variable, rows, start, stop, channels_first)
         else:
-            arr = _v5_array(path, _stamp(path), variable)
+            arr = v5_array(path, file_stamp(path), variable)
             if arr.shape != tuple(int(n) for n in meta["shape"].split("x")):
                 raise SourceError(path, "the file changed since its header was read")
             block = arr[rows, start:stop] if channels_first else arr[start:stop, rows].T
@@ -246,13 +248,6 @@ def _natural_key(name: str) -> list[Any]:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
 
 
-def _not_found(path: str, name: str, names: Sequence[str]) -> SourceError:
-    close = difflib.get_close_matches(name, list(names), n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    listed = ", ".join(names) or "none"
-    return SourceError(path, f"variable {name!r} not found; variables in the file: {listed}.{hint}")
-
-
 def _matching(path: str, names: Sequence[str], pattern: str) -> list[str]:
     try:
         regex = re.compile(pattern)
@@ -263,16 +258,16 @@ def _matching(path: str, names: Sequence[str], pattern: str) -> list[str]:
         ) from None
     found = sorted((n for n in names if regex.fullmatch(n)), key=_natural_key)
     if not found:
-        raise _not_found(path, pattern, names)
+        raise not_found(path, pattern, names)
     return found
 
 
 def _variable(path: str, version: str, data: str, part: str | None) -> str:
     """The variable of this recording: ``part`` when given, else ``data`` or its one match."""
-    names = _names(path, version)
+    names = variable_names(path, version)
     if part is not None:
         if part not in names:
-            raise _not_found(path, part, names)
+            raise not_found(path, part, names)
         return part
     if data in names or "." in data:
         return data
@@ -333,7 +328,7 @@ def _labels(path: str, version: str, opts: _Options) -> list[str] | None:
         return list(opts.channels)
     if opts.channels_variable is None:
         return None
-    value = _small(path, version, opts.channels_variable)
+    value = small_variable(path, version, opts.channels_variable)
     if isinstance(value, str):
         return [value]
     arr = np.asarray(value, dtype=object).ravel()
@@ -348,7 +343,7 @@ def _sfreq(path: str, version: str, opts: _Options) -> float:
     if opts.sfreq is not None:
         return opts.sfreq
     assert opts.sfreq_variable is not None
-    value = np.asarray(_small(path, version, opts.sfreq_variable))
+    value = np.asarray(small_variable(path, version, opts.sfreq_variable))
     if value.size != 1 or not np.issubdtype(value.dtype, np.number):
         raise SourceError(path, f"variable {opts.sfreq_variable!r} is no single sampling rate")
     sfreq = float(value.ravel()[0])
@@ -359,11 +354,15 @@ def _sfreq(path: str, version: str, opts: _Options) -> float:
 def _events(path: str, version: str, spec: dict[str, Any], sfreq: float) -> tuple[Annotation, ...]:
     if not spec:
         return ()
-    onsets = np.atleast_1d(np.asarray(_small(path, version, spec["onsets"]), dtype=float)).ravel()
+    onsets = np.atleast_1d(
+        np.asarray(small_variable(path, version, spec["onsets"]), dtype=float)
+    ).ravel()
     columns: dict[str, np.ndarray | None] = {"labels": None, "durations": None}
     for key in columns:
         if key in spec:
-            arr = np.atleast_1d(np.asarray(_small(path, version, spec[key]), dtype=object)).ravel()
+            arr = np.atleast_1d(
+                np.asarray(small_variable(path, version, spec[key]), dtype=object)
+            ).ravel()
             if arr.size != onsets.size:
                 raise SourceError(
                     path, f"{spec[key]!r} has {arr.size} values for {onsets.size} event onsets"
@@ -389,210 +388,3 @@ def _label_text(value: Any) -> str:
 
 
 # -- the file: version, names, shapes, values -------------------------------------------------
-
-
-def _stamp(path: str) -> tuple[int, int]:
-    st = os.stat(path)
-    return st.st_mtime_ns, st.st_size
-
-
-def _version(path: str) -> str:
-    """``'4'``, ``'5'`` or ``'7.3'``, from the file's first bytes."""
-    with open(path, "rb") as f:
-        head = f.read(520)
-    if head[512:520] == _HDF5_SIGNATURE or head[:8] == _HDF5_SIGNATURE:
-        return "7.3"
-    if head.startswith(b"MATLAB"):
-        if len(head) < 128:
-            raise SourceError(
-                path, f"truncated MAT file: {len(head)} bytes, the header alone is 128"
-            )
-        if head[126:128] not in (b"IM", b"MI"):
-            raise SourceError(path, "damaged MAT header (no byte-order mark): re-download it")
-        if head[124:126] in (b"\x00\x02", b"\x02\x00"):
-            raise SourceError(path, "MAT v7.3 header but no HDF5 data after it: re-download it")
-        return "5"
-    from scipy.io.matlab import matfile_version
-
-    try:
-        major, _ = matfile_version(path)
-    except Exception:
-        major = -1
-    if major != 0:
-        raise SourceError(
-            path, f"not a MATLAB file: expected a 'MATLAB 5.0 MAT-file' header, got {head[:20]!r}"
-        )
-    return "4"
-
-
-def _names(path: str, version: str) -> list[str]:
-    return [name for name, _, _ in _listing(path, version, _stamp(path))]
-
-
-@functools.lru_cache(maxsize=16)
-def _listing(path: str, version: str, stamp: tuple[int, int]) -> tuple[tuple[str, tuple, str], ...]:
-    """(name, MATLAB shape, MATLAB class) of every top-level variable."""
-    if version == "7.3":
-        with _h5_open(path) as f:
-            return tuple(
-                (k, tuple(f[k].shape[::-1]) if hasattr(f[k], "shape") else (), _h5_class(f[k]))
-                for k in f
-                if not k.startswith("#")
-            )
-    from scipy.io import whosmat
-
-    try:
-        return tuple((n, tuple(s), c) for n, s, c in whosmat(path))
-    except Exception as exc:
-        raise SourceError(
-            path, f"cannot read this MAT v{version} file ({_reason(exc)}): re-download it"
-        ) from exc
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else 'no message'}"
-
-
-def _data_info(path: str, version: str, variable: str) -> tuple[tuple[int, int], np.dtype]:
-    """MATLAB shape and dtype of the data variable, checked to be a 2-D numeric array."""
-    if version == "7.3":
-        with _h5_open(path) as f:
-            ds = _h5_get(path, f, variable)
-            cls = _h5_class(ds) or "struct"
-            shape = tuple(ds.shape[::-1]) if hasattr(ds, "shape") else ()
-            dtype = getattr(ds, "dtype", np.dtype(object))
-    else:
-        listed = {name: c for name, _, c in _listing(path, version, _stamp(path))}
-        cls = listed.get(variable, "double")  # a struct field: judged by its loaded dtype
-        if cls in _NUMERIC:
-            arr = _v5_array(path, _stamp(path), variable)
-            shape, dtype = arr.shape, arr.dtype
-            cls = cls if arr.dtype.kind in "biuf" else str(arr.dtype)
-    if cls not in _NUMERIC:
-        raise SourceError(
-            path, f"variable {variable!r} is a MATLAB {cls}, not a numeric array: name its field"
-        )
-    if len(shape) != 2 or min(shape) == 0:
-        raise SourceError(
-            path, f"variable {variable!r} has shape {shape}; expected 2-D channels x samples"
-        )
-    return (int(shape[0]), int(shape[1])), np.dtype(dtype)
-
-
-@functools.lru_cache(maxsize=_DATA_CACHE_SIZE)
-def _v5_array(path: str, stamp: tuple[int, int], variable: str) -> np.ndarray:
-    """A v4/v5 data variable as stored (MATLAB orientation); a struct field as ``'a.b'``."""
-    if "." in variable:
-        value = np.asarray(_small(path, "5", variable))
-        return value[None, :] if value.ndim == 1 else value
-    arr = _loadmat(path, variable, simplify=False)
-    return arr if arr.ndim != 1 else arr[None, :]
-
-
-def _loadmat(path: str, top: str, *, simplify: bool) -> Any:
-    from scipy.io import loadmat
-
-    try:
-        content = loadmat(path, variable_names=[top], simplify_cells=simplify, mat_dtype=False)
-    except Exception as exc:
-        raise SourceError(
-            path, f"cannot read this MAT file ({_reason(exc)}): it may be truncated, re-download it"
-        ) from exc
-    if top not in content:
-        raise _not_found(path, top, _names(path, _version(path)))
-    return content[top]
-
-
-def _small(path: str, version: str, dotted: str) -> Any:
-    """A small variable or struct field (``'nfo.fs'``) as numbers, a string or a list."""
-    top, *fields = dotted.split(".")
-    if version == "7.3":
-        with _h5_open(path) as f:
-            return _h5_value(f, _h5_get(path, f, dotted))
-    value = _loadmat(path, top, simplify=True)
-    for i, name in enumerate(fields):
-        if not isinstance(value, dict) or name not in value:
-            known = ", ".join(value) if isinstance(value, dict) else "none (not a struct)"
-            where = ".".join([top, *fields[:i]])
-            raise SourceError(path, f"variable {dotted!r} not found; fields of {where!r}: {known}")
-        value = value[name]
-    return value
-
-
-# -- MAT v7.3 (HDF5) --------------------------------------------------------------------------
-
-
-def _h5_open(path: str) -> Any:
-    import h5py
-
-    try:
-        return h5py.File(path, "r")
-    except OSError as exc:
-        raise SourceError(
-            path,
-            f"cannot open this MAT v7.3 (HDF5) file ({_reason(exc)}): truncated? re-download it",
-        ) from exc
-
-
-def _h5_class(obj: Any) -> str:
-    cls = obj.attrs.get("MATLAB_class", b"")
-    return cls.decode() if isinstance(cls, bytes) else str(cls)
-
-
-def _h5_get(path: str, f: Any, dotted: str) -> Any:
-    """The dataset or group at a dotted path (struct fields are HDF5 members)."""
-    import h5py
-
-    obj = f
-    for i, name in enumerate(dotted.split(".")):
-        if not isinstance(obj, h5py.Group) or name not in obj:
-            if i == 0:
-                raise _not_found(path, dotted, [k for k in f if not k.startswith("#")])
-            known = ", ".join(obj) if isinstance(obj, h5py.Group) else "none (not a struct)"
-            raise SourceError(
-                path, f"variable {dotted!r} not found; fields of {obj.name[1:]!r}: {known}"
-            )
-        obj = obj[name]
-    return obj
-
-
-def _h5_value(f: Any, obj: Any) -> Any:
-    """A v7.3 variable as Python values: arrays transposed back, cells as lists, chars as str."""
-    import h5py
-
-    if isinstance(obj, h5py.Group):
-        return {k: _h5_value(f, obj[k]) for k in obj if not k.startswith("#")}
-    if obj.attrs.get("MATLAB_empty", 0):
-        return np.array([])
-    arr = obj[()]
-    if h5py.check_ref_dtype(obj.dtype) is not None:
-        return [_h5_value(f, f[ref]) for ref in np.asarray(arr).T.ravel()]
-    arr = np.asarray(arr).T
-    if _h5_class(obj) == "char":
-        rows = ["".join(map(chr, row)).rstrip("\x00 ") for row in np.atleast_2d(arr)]
-        return rows[0] if len(rows) == 1 else rows
-    return np.squeeze(arr)
-
-
-def _h5_block(
-    path: str, variable: str, rows: np.ndarray, start: int, stop: int, channels_first: bool
-) -> np.ndarray:
-    """Raw values (rows, stop - start) sliced from HDF5 (stored transposed: time x channels)."""
-    lo, hi = int(rows.min()), int(rows.max()) + 1
-    with _h5_open(path) as f:
-        ds = _h5_get(path, f, variable)
-        try:
-            # MATLAB (C, T) is HDF5 (T, C) and the other way round
-            block = ds[start:stop, lo:hi].T if channels_first else ds[lo:hi, start:stop]
-        except (OSError, ValueError) as exc:
-            raise SourceError(
-                path, f"cannot read samples of {variable!r} ({_reason(exc)})"
-            ) from exc
-    return block[rows - lo]
-
-
-def clear_cache() -> None:
-    """Forget this process's cached listings and data variables."""
-    _listing.cache_clear()
-    _v5_array.cache_clear()

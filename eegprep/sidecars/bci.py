@@ -146,10 +146,10 @@ def mat_flag_columns(sidecars: list[str], header: Header, options: dict[str, Any
 
 def _matrix(path: str, variable: str) -> np.ndarray:
     """A 2-D variable of a MAT v5 or v7.3 file, in MATLAB orientation."""
-    from eegprep.readers.matlab import _h5_open, _version
+    from eegprep.readers.matlab_files import h5_open, mat_version
 
-    if _version(path) == "7.3":
-        with _h5_open(path) as f:
+    if mat_version(path) == "7.3":
+        with h5_open(path) as f:
             if variable not in f:
                 raise SourceError(path, f"variable {variable!r} not found")
             return np.asarray(f[variable][()]).T

@@ -11,7 +11,8 @@ import pytest
 import scipy.io
 
 from eegprep.readers import get_reader, reader_for
-from eegprep.readers.matlab import MatReader, clear_cache
+from eegprep.readers.matlab import MatReader
+from eegprep.readers.matlab_files import clear_cache
 
 try:  # the repository root on sys.path (PYTHONPATH=. or tests/ as a package)
     from tests.eegprep.reader_checks import check_reader, check_source_error, check_usage_error
