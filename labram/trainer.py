@@ -173,9 +173,15 @@ def checkpoint_dict(
     }
 
 
+Window = dict[str, list[float]]
+"""The current logging interval's values, by metric."""
+
+
 def _restore(
     run: Run, model: nn.Module, opt: Any, gen: torch.Generator, path: Path
-) -> tuple[int, int, int]:
+) -> tuple[int, int, int, Window]:
+    """Load ``path`` into the model, optimizer and RNGs; returns step, epoch, batch in epoch and
+    the logging interval's values saved with it (so logged means after a resume are exact)."""
     ck = load_checkpoint(path)
     state = LoaderState.from_dict(ck["loader"])
     run.dataset.plan.check_resume(state)
@@ -186,7 +192,8 @@ def _restore(
     set_rng_state(ck["rng"], gen)
     run.extra.update(ck.get("extra", {}))
     log.info("resumed from %s at step %d (epoch %d)", path, ck["step"], ck["epoch"])
-    return int(ck["step"]), state.epoch, state.batch_in_epoch
+    window = {k: list(v) for k, v in ck.get("log_window", {}).items()}
+    return int(ck["step"]), state.epoch, state.batch_in_epoch, window
 
 
 def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) -> dict[str, Any]:
@@ -200,7 +207,7 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
     peak = cfg.peak_lr(dinfo.world_size)
     opt = make_optimizer(model, cfg, peak)
     ckpt = run.run_dir / "last.pt"
-    step, epoch, bie = _restore(run, model, opt, gen, ckpt) if resume else (0, 0, 0)
+    step, epoch, bie, window = _restore(run, model, opt, gen, ckpt) if resume else (0, 0, 0, {})
     wrapped: nn.Module = model
     if dinfo.world_size > 1:
         ids = [dinfo.device.index] if dinfo.device.type == "cuda" else None
@@ -217,7 +224,6 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
     )
     loader_gen = torch.Generator().manual_seed(cfg.seed)  # workers' seeds, not the global RNG
     last: dict[str, Any] = {}
-    window: dict[str, list[float]] = {}
     t0, tokens = time.perf_counter(), 0
     wrapped.train()
     while step < total:
@@ -259,7 +265,8 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
                 1, **{k: v for k, v in last.items() if k in ("loss", "accuracy", "codes_used")}
             )
             if step % cfg.ckpt_every == 0 and step < total and dinfo.is_main:
-                atomic_save(checkpoint_dict(run, model, opt, step, epoch, bie, gen), ckpt)
+                state = checkpoint_dict(run, model, opt, step, epoch, bie, gen)
+                atomic_save({**state, "log_window": window}, ckpt)
             if step >= total:
                 break
         if bie >= len(ds.plan.batches(epoch)):  # the epoch is complete
