@@ -171,7 +171,8 @@ def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) ->
 
 @eegprep_cli.command()
 @click.argument("store")
-def validate(store: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def validate(store: str, as_json: bool) -> None:
     """Check that every recording the STORE lists opens, matches the index, and is finite.
 
     Exits 1 when any problem is found, listing each on one line.
@@ -183,9 +184,12 @@ def validate(store: str) -> None:
     from eegprep.validate import validate as run_validate
 
     n, problems = run_validate(store)
-    for p in problems:
-        click.echo(f"problem: {p}", err=True)
-    click.echo(f"{n} recordings checked, {len(problems)} problems")
+    if as_json:
+        click.echo(json.dumps({"store": store, "checked": n, "problems": problems}, indent=2))
+    else:
+        for p in problems:
+            click.echo(f"problem: {p}", err=True)
+        click.echo(f"{n} recordings checked, {len(problems)} problems")
     sys.exit(1 if problems else 0)
 
 
@@ -238,23 +242,29 @@ def config_show() -> None:
 
 @eegprep_cli.command()
 @click.argument("name", required=False)
-def corpora(name: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def corpora(name: str | None, as_json: bool) -> None:
     """List the corpora eegprep knows (name, formats, hours, labels), or show NAME in full.
 
     \b
     Examples:
       eegprep corpora
       eegprep corpora tuh
+      eegprep corpora --json
     """
-    from eegprep.corpora import describe, summary_line
+    from eegprep.corpora import as_dict, describe, summary_line
     from eegprep.manifest import available, load_manifest
 
-    if name is None:
-        for n in available():
-            click.echo(summary_line(load_manifest(n)))
-        return
-    for line in describe(load_manifest(name)):
-        click.echo(line)
+    manifests = [load_manifest(n) for n in ([name] if name else available())]
+    if as_json:
+        out = [as_dict(m) for m in manifests]
+        click.echo(json.dumps(out[0] if name else out, indent=2))
+    elif name is None:
+        for m in manifests:
+            click.echo(summary_line(m))
+    else:
+        for line in describe(manifests[0]):
+            click.echo(line)
 
 
 @click.group(cls=_Group)

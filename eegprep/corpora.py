@@ -73,3 +73,21 @@ def _channels(m: Manifest) -> list[str]:
     if m.exclude_channels:
         out.append(f"channels excluded: {', '.join(m.exclude_channels)}")
     return out
+
+
+def as_dict(m: Manifest) -> dict[str, Any]:
+    """The machine-readable summary of a corpus (``eegprep corpora --json``)."""
+    return {
+        "name": m.name,
+        "title": m.title,
+        "version": m.version,
+        "formats": list(m.formats) or [m.reader],
+        "hours": m.hours,
+        "labels": m.labels_summary,
+        "mains_hz": m.mains,
+        "files": list(m.include),
+        "reader": m.reader,
+        "sidecar_parser": m.sidecar_parser,
+        "quirks": [{"text": t, "source": src} for t, src in m.quirks],
+        "manifest": m.file,
+    }
