@@ -203,9 +203,9 @@ def _is_current(
     if record.get("manifest_hash") != manifest.hash():
         return False
     if cfg.verify_checksums:
-        from eegprep.recording import _sha256
+        from eegprep.recording import file_sha256
 
-        return bool(record.get("source_sha256") == _sha256(str(path)))
+        return bool(record.get("source_sha256") == file_sha256(str(path)))
     return (record.get("source_size"), record.get("source_mtime_ns")) == stat
 
 

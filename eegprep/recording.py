@@ -330,7 +330,7 @@ def _record(
         "part": task.item.part,
         "source_size": size,
         "source_mtime_ns": mtime,
-        "source_sha256": _sha256(os.path.join(task.root, task.item.relpath)),
+        "source_sha256": file_sha256(os.path.join(task.root, task.item.relpath)),
         "orig_sfreq": rates[0] if len(rates) == 1 else rates,
         "orig_duration_s": round(float(header.duration), 6),
         "mains_hz": m.mains,
@@ -371,7 +371,7 @@ def _store_attrs(task: Task, record: dict[str, Any]) -> None:
     loc.write_bytes(json.dumps(meta, indent=2, sort_keys=True).encode(), task.staging, "zarr.json")
 
 
-def _sha256(path: str) -> str:
+def file_sha256(path: str) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

@@ -50,6 +50,8 @@ def test_rerun_writes_nothing(tuh_corpus: Path, tmp_path: Path) -> None:
     assert (rep.n_ingested, rep.n_current) == (0, 3)
     after = {p: p.stat().st_mtime_ns for p in (out / "recordings").rglob("*") if p.is_file()}
     assert before == after
+    verified = IngestConfig(workers=0, progress=False, verify_checksums=True)
+    assert ingest("tuh", src=tuh_corpus, out=out, config=verified).n_current == 3
     # a changed source is re-ingested
     f = next(tuh_corpus.rglob("aaaaaaab_s002_t001.edf"))
     os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
