@@ -64,7 +64,8 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--workers", type=int, default=None, help="Worker processes (0: in this process).")
 @click.option("--scheduler", default=None, help="Address of a dask.distributed scheduler.")
 @click.option("--limit", type=int, default=None, help="Ingest at most N files (sorted order).")
-@click.option("--mode", type=click.Choice(["fast", "mne"]), default="fast", show_default=True)
+@click.option("--mode", type=click.Choice(["fast", "mne"]), default="fast", show_default=True,
+              help="fast: streamed, time-exact; mne: LaBraM's MNE calls.")  # fmt: skip
 @click.option("--encoding", type=click.Choice(["float32", "float16", "quantized"]),
               default="float32", show_default=True,
               help="quantized: 1/8 of the source ADC step, ~half the size.")  # fmt: skip
