@@ -205,6 +205,12 @@ def check_option_names(given: Iterable[str], allowed: Iterable[str], what: str) 
     )
 
 
+def exception_summary(exc: BaseException) -> str:
+    """``"TypeName: first line of the message"``, for one-line source errors."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else 'no message'}"
+
+
 def frozen_options(options: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
     """Options as a sorted tuple of pairs, lists turned into tuples (hashable, picklable)."""
     out = []

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.errors import SourceError
+from eegprep.readers.base import exception_summary
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _NUMERIC = frozenset(
@@ -88,13 +89,8 @@ def _listing(path: str, version: str, stamp: tuple[int, int]) -> tuple[tuple[str
         return tuple((n, tuple(s), c) for n, s, c in whosmat(path))
     except Exception as exc:
         raise SourceError(
-            path, f"cannot read this MAT v{version} file ({_reason(exc)}): re-download it"
+            path, f"cannot read this MAT v{version} file ({exception_summary(exc)}): re-download it"
         ) from exc
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else 'no message'}"
 
 
 def data_info(path: str, version: str, variable: str) -> tuple[tuple[int, int], np.dtype]:
@@ -139,8 +135,9 @@ def _loadmat(path: str, top: str, *, simplify: bool) -> Any:
     try:
         content = loadmat(path, variable_names=[top], simplify_cells=simplify, mat_dtype=False)
     except Exception as exc:
+        why = exception_summary(exc)
         raise SourceError(
-            path, f"cannot read this MAT file ({_reason(exc)}): it may be truncated, re-download it"
+            path, f"cannot read this MAT file ({why}): it may be truncated, re-download it"
         ) from exc
     if top not in content:
         raise not_found(path, top, variable_names(path, mat_version(path)))
@@ -172,9 +169,9 @@ def h5_open(path: str) -> Any:
     try:
         return h5py.File(path, "r")
     except OSError as exc:
+        why = exception_summary(exc)
         raise SourceError(
-            path,
-            f"cannot open this MAT v7.3 (HDF5) file ({_reason(exc)}): truncated? re-download it",
+            path, f"cannot open this MAT v7.3 (HDF5) file ({why}): truncated? re-download it"
         ) from exc
 
 
@@ -230,7 +227,7 @@ def h5_block(
             block = ds[start:stop, lo:hi].T if channels_first else ds[lo:hi, start:stop]
         except (OSError, ValueError) as exc:
             raise SourceError(
-                path, f"cannot read samples of {variable!r} ({_reason(exc)})"
+                path, f"cannot read samples of {variable!r} ({exception_summary(exc)})"
             ) from exc
     return block[rows - lo]
 

@@ -33,6 +33,7 @@ from eegprep.readers.base import (
     check_readable,
     check_segment,
     check_sfreq,
+    exception_summary,
     frozen_options,
     unit_to_uv,
 )
@@ -115,7 +116,9 @@ class MneReader(Reader):
         try:
             data = raw.get_data(picks=list(picks), start=start, stop=stop)
         except Exception as exc:
-            raise SourceError(header.path, f"MNE cannot read samples: {_reason(exc)}") from exc
+            raise SourceError(
+                header.path, f"MNE cannot read samples: {exception_summary(exc)}"
+            ) from exc
         factors = np.array([header.signals[p].to_uv for p in picks], dtype=np.float64)
         return (data * factors[:, None]).astype(np.float32)
 
@@ -156,13 +159,8 @@ def _open_raw(path: str, options: tuple[tuple[str, Any], ...], stamp: tuple[int,
         return mne.io.read_raw(path, preload=False, verbose="error", **dict(options))
     except Exception as exc:
         raise SourceError(
-            path, f"MNE cannot read this {fmt} file: {_reason(exc)}; check it is complete"
+            path, f"MNE cannot read this {fmt} file: {exception_summary(exc)}; check it is complete"
         ) from exc
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else 'no message'}"
 
 
 def _signal(ch: Mapping[str, Any], kind: str, sfreq: float, n_times: int, orig_unit: str) -> Signal:
