@@ -25,7 +25,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
-from scipy import signal as sps
+from scipy import fft as sp_fft
 
 from eegprep.recipe import Recipe
 
@@ -67,20 +67,41 @@ class Design:
 
     Attributes
     ----------
+    sfreq_in : float
+        Source rate, Hz.
     up, down : int
         Rational rate change ``sfreq_out / sfreq_in = up / down`` (reduced).
     lowpass : ndarray, shape (L,)
-        Low-pass FIR at ``sfreq_in * up`` Hz, odd length, each of its ``up`` polyphase branches
-        scaled to unit DC gain (so the whole has gain ``up``); empty when ``up == down``
-        (then the low-pass is folded into ``kernel``).
+        MNE's low-pass FIR for ``sfreq_in`` (odd length, zero phase), as ``raw.filter`` designs
+        its upper edge at the source rate.
     kernel : ndarray, shape (K,)
-        Zero-phase FIR at the output rate: high-pass, notch (and the low-pass when no rate change).
+        Zero-phase FIR at the output rate: high-pass and notch.
+    taper : tuple of float
+        ``(f_a, f_b)`` Hz: the response falls from 1 at ``f_a`` to 0 at ``f_b`` (raised cosine),
+        ``f_b`` being the lower of the two Nyquist frequencies; ``(inf, inf)`` when there is no
+        rate change (nothing to cut).
+    margin : int
+        Output samples each side of a block that a segment must cover: the reach of the kernel,
+        of the low-pass and of the taper's ringing.
     """
 
+    sfreq_in: float
     up: int
     down: int
     lowpass: np.ndarray
     kernel: np.ndarray
+    taper: tuple[float, float]
+    margin: int
+
+
+TAPER_HZ = 1.0
+"""Width of the raised-cosine taper that ends the response at the lower Nyquist frequency (Hz).
+The low-pass is already in its stop band there (-53 dB or lower); the taper only keeps the cut
+from ringing, so that FFT segments join to float32 round-off (docs/preprocessing.md)."""
+
+GUARD_SECONDS = 1.0
+"""Extra margin beyond the filters' reach for the taper's ringing (measured to be below float32
+round-off well within this; see docs/preprocessing.md)."""
 
 
 @lru_cache(maxsize=64)
@@ -104,50 +125,85 @@ def design(sfreq_in: float, mains: float | None, recipe: Recipe) -> Design:
             recipe.sfreq, mains + half, mains - half, l_trans_bandwidth=0.5, h_trans_bandwidth=0.5
         )
         kernel = np.convolve(kernel, notch)
-    if up == down == 1:
-        low = _mne_kernel(recipe.sfreq, None, recipe.h_freq, h_trans_bandwidth=h_trans)
-        return Design(1, 1, np.zeros(0), np.convolve(kernel, low))
-    low = _mne_kernel(sfreq_in * up, None, recipe.h_freq, h_trans_bandwidth=h_trans)
-    return Design(up, down, _unit_dc_branches(low, up), kernel)
+    low = _mne_kernel(sfreq_in, None, recipe.h_freq, h_trans_bandwidth=h_trans)
+    if up == down:
+        taper = (math.inf, math.inf)
+    else:
+        f_b = min(sfreq_in, recipe.sfreq) / 2
+        taper = (f_b - TAPER_HZ, f_b)
+    reach = (kernel.shape[0] - 1) // 2 + math.ceil((low.shape[0] - 1) // 2 * up / down)
+    margin = reach + int(GUARD_SECONDS * recipe.sfreq)
+    return Design(float(sfreq_in), up, down, low, kernel, taper, margin)
 
 
-def _unit_dc_branches(h: np.ndarray, up: int) -> np.ndarray:
-    """Scale each polyphase branch of ``h`` to a DC gain of exactly 1.
+def _sampled_response(h: np.ndarray, n: int) -> np.ndarray:
+    """The zero-phase response of the symmetric FIR ``h`` at the ``n // 2 + 1`` frequencies
+    ``k / n`` (cycles per sample) of a length-``n`` real FFT (exact for any ``n``: the kernel is
+    wrapped around the circle before transforming)."""
+    centre = (h.shape[0] - 1) // 2
+    wrapped = np.zeros(n)
+    np.add.at(wrapped, (np.arange(h.shape[0]) - centre) % n, h)
+    return sp_fft.rfft(wrapped).real
 
-    A windowed-sinc design leaves the ``up`` branches with DC gains of 1 +- ~3e-4; the spread
-    turns a DC offset (or slow drift) into tones at multiples of ``sfreq_in / up``: 2 uV from a
-    5 mV amplifier offset. Per-branch normalisation removes that and changes the pass band by
-    less than 0.03 %.
+
+@lru_cache(maxsize=32)
+def _response(sfreq_in: float, mains: float | None, recipe: Recipe, s: int) -> np.ndarray:
+    """Spectral weights of one segment of ``down * s`` source samples -> ``up * s`` output samples.
+
+    Returns float32, shape ``(min(down, up) * s // 2 + 1,)``: low-pass x kernel x taper, scaled by
+    ``up / down`` (the FFT-length ratio), for the bins the output keeps.
     """
-    h = h.astype(np.float64).copy()
-    for phase in range(up):
-        h[phase::up] /= h[phase::up].sum()
-    return h
+    d = design(sfreq_in, mains, recipe)
+    n_in, n_out = d.down * s, d.up * s
+    n_bins = min(n_in, n_out) // 2 + 1
+    weights = (
+        _sampled_response(d.lowpass, n_in)[:n_bins] * _sampled_response(d.kernel, n_out)[:n_bins]
+    )
+    weights *= d.up / d.down
+    f_a, f_b = d.taper
+    if math.isfinite(f_b):
+        f = np.arange(n_bins) * sfreq_in / n_in
+        ramp = 0.5 * (1 + np.cos(np.pi * np.clip((f - f_a) / (f_b - f_a), 0, 1)))
+        weights *= np.where(f < f_b, ramp, 0.0)
+    return weights.astype(np.float32)
+
+
+def _segment_size(d: Design, useful: int) -> int:
+    """Smallest FFT-friendly ``s`` such that ``up * s`` output samples cover ``useful`` samples
+    plus the margins on both sides and the grid alignment."""
+    return int(sp_fft.next_fast_len(math.ceil((useful + 2 * d.margin + d.up - 1) / d.up)))
 
 
 def _reflect_extend(x: np.ndarray, lo: int, hi: int, n: int, start: int) -> np.ndarray:
     """Extend ``x`` (samples ``[start, start + x.shape[1])`` of a signal of length ``n``) to
     ``[lo, hi)`` by odd reflection about the signal's first and last samples; zeros beyond
     what reflection can reach (MNE's ``reflect_limited``)."""
-    out = np.zeros((x.shape[0], hi - lo), dtype=x.dtype)
-    a, b = max(lo, 0), min(hi, n)
-    if b > a:  # the signal itself: one slice copy
-        out[:, a - lo : b - lo] = x[:, a - start : b - start]
-    if lo < 0:  # e[-j] = 2 x[0] - x[j], j = 1 .. min(-lo, n - 1)
-        m = min(-lo, n - 1, hi - lo)
-        if m > 0:
-            j = np.arange(1, m + 1)
-            out[:, -lo - j] = 2 * x[:, [0 - start]] - x[:, j - start]
-    if hi > n:  # e[n-1+j] = 2 x[n-1] - x[n-1-j], j = 1 .. min(hi-n, n-1)
-        first = max(n, lo)
-        j = np.arange(first - (n - 1), min(hi - (n - 1), n))
-        if j.size:
-            out[:, n - 1 + j - lo] = 2 * x[:, [n - 1 - start]] - x[:, n - 1 - j - start]
+    ch, dt = x.shape[0], x.dtype
+    parts = []
+    # pieces of [lo, hi) in order: zeros, left reflection, signal, right reflection, zeros
+    z0, z1 = lo, min(hi, -(n - 1))
+    if z1 > z0:
+        parts.append(np.zeros((ch, z1 - z0), dtype=dt))
+    p0, p1 = max(lo, -(n - 1)), min(hi, 0)
+    if p1 > p0:  # e[p] = 2 x[0] - x[-p]
+        parts.append(2 * x[:, [0 - start]] - x[:, -np.arange(p0, p1) - start])
+    s0, s1 = max(lo, 0), min(hi, n)
+    if s1 > s0:
+        parts.append(x[:, s0 - start : s1 - start])
+    p0, p1 = max(lo, n), min(hi, 2 * n - 1)
+    if p1 > p0:  # e[p] = 2 x[n-1] - x[2(n-1) - p]
+        parts.append(2 * x[:, [n - 1 - start]] - x[:, 2 * (n - 1) - np.arange(p0, p1) - start])
+    z0, z1 = max(lo, 2 * n - 1), hi
+    if z1 > z0:
+        parts.append(np.zeros((ch, z1 - z0), dtype=dt))
+    out = np.concatenate(parts, axis=1) if len(parts) != 1 else np.ascontiguousarray(parts[0])
     return out
 
 
 def _read_extended(read: ReadBlock, n: int, lo: int, hi: int) -> np.ndarray:
     """Samples ``[lo, hi)`` of the odd-reflection extension of a signal read by ``read``."""
+    if lo >= 0 and hi <= n:
+        return read(lo, hi)
     # reflection about sample 0 needs samples up to -lo; about n-1 needs down to 2(n-1)-hi+1
     a = max(0, min(lo, 2 * (n - 1) - hi + 1))
     b = min(n, max(hi, -lo + 1))
@@ -155,80 +211,18 @@ def _read_extended(read: ReadBlock, n: int, lo: int, hi: int) -> np.ndarray:
     return _reflect_extend(x, lo, hi, n, a)
 
 
-def _resample_block(read: ReadBlock, n_in: int, m0: int, m1: int, d: Design) -> np.ndarray:
-    """Output samples ``[m0, m1)`` of low-pass + polyphase resampling of the whole signal."""
-    up, down, h = d.up, d.down, d.lowpass
-    half = (h.shape[0] - 1) // 2
-    lo = math.floor((m0 * down - half) / up) - 1
-    lo -= lo % down  # the segment's up-sampled grid must line up with the output grid
-    hi = math.ceil((m1 * down + half) / up) + 2
-    seg = _read_extended(read, n_in, lo, hi)
-    pre = (down - half % down) % down
-    hp = np.concatenate([np.zeros(pre, dtype=h.dtype), h]).astype(np.float32)
-    y = sps.upfirdn(hp, seg, up, down, axis=-1)
-    first = m0 - (lo // down) * up + (half + pre) // down
-    out = y[:, first : first + (m1 - m0)]
-    assert out.shape[1] == m1 - m0, (out.shape, m0, m1)
-    return out.astype(np.float32, copy=False)
-
-
-def _stage_one(
-    read: ReadBlock, n_in: int, n_out: int, d: Design, block: int
-) -> Iterator[np.ndarray]:
-    """Blocks of the resampled (or, at the output rate already, raw) signal."""
-    for m0 in range(0, n_out, block):
-        m1 = min(n_out, m0 + block)
-        if d.up == d.down == 1:
-            yield read(m0, m1)
-        else:
-            yield _resample_block(read, n_in, m0, m1, d)
-
-
-def _zero_phase_stream(
-    blocks: Iterator[np.ndarray], n: int, kernel: np.ndarray, block: int
-) -> Iterator[np.ndarray]:
-    """Apply a zero-phase FIR to a signal arriving in blocks; yield it in blocks of ``block``.
-
-    Holds at most ``block + len(kernel)`` samples per channel.
-    """
-    g = (kernel.shape[0] - 1) // 2
-    k32 = kernel.astype(np.float32)
-    # The left reflection needs samples [0, g]; gather at least that much (or everything).
-    pending: list[np.ndarray] = []
-    have = 0
-    it = iter(blocks)
-    while have < min(n, g + 1):
-        b = next(it)
-        pending.append(b)
-        have += b.shape[1]
-    head = np.concatenate(pending, axis=1)
-    # buf holds the extension e[buf_lo : buf_lo + buf.shape[1]]
-    left = _reflect_extend(head, -g, 0, n, 0) if n > 0 else head[:, :0]
-    buf = np.concatenate([left, head], axis=1)
-    buf_lo = -g
-    received = have
-    k0 = 0
-    while k0 < n:
-        k1 = min(n, k0 + block)
-        need_hi = k1 + g  # exclusive end of e needed
-        while buf_lo + buf.shape[1] < need_hi:
-            if received < n:
-                b = next(it)
-                received += b.shape[1]
-                buf = np.concatenate([buf, b], axis=1)
-            else:  # past the end: odd reflection of the tail
-                tail_lo = max(0, 2 * (n - 1) - need_hi + 1)
-                tail = buf[:, tail_lo - buf_lo :]
-                ext = _reflect_extend(tail, buf_lo + buf.shape[1], need_hi, n, tail_lo)
-                buf = np.concatenate([buf, ext], axis=1)
-        seg = buf[:, k0 - g - buf_lo : need_hi - buf_lo]
-        yield sps.oaconvolve(seg, k32[None, :], mode="valid", axes=-1).astype(np.float32)
-        # drop what no later block needs
-        keep_from = k1 - g
-        if keep_from > buf_lo:
-            buf = buf[:, keep_from - buf_lo :]
-            buf_lo = keep_from
-        k0 = k1
+def _block(
+    read: ReadBlock, n_in: int, m0: int, m1: int, d: Design, s: int, weights: np.ndarray
+) -> np.ndarray:
+    """Output samples ``[m0, m1)``: one FFT segment of ``down * s`` source samples whose
+    ``up * s`` output samples start on the output grid at least ``margin`` before ``m0``;
+    ``weights`` from :func:`_response` for that ``s``."""
+    j0 = (m0 - d.margin) // d.up  # segment = source [j0 down, ...) = output [j0 up, ...)
+    x = _read_extended(read, n_in, j0 * d.down, (j0 + s) * d.down)
+    spectrum = sp_fft.rfft(x, axis=-1)
+    y = sp_fft.irfft(spectrum[:, : weights.shape[0]] * weights, n=d.up * s, axis=-1)
+    first = m0 - j0 * d.up
+    return np.ascontiguousarray(y[:, first : first + (m1 - m0)], dtype=np.float32)
 
 
 def stream(
@@ -264,11 +258,14 @@ def stream(
     if recipe.mode == "mne":
         yield mne_reference(read(0, n_in), sfreq_in, mains, recipe)
         return
-    d = design(float(sfreq_in), mains, recipe)
-    block = int(recipe.block_seconds * recipe.sfreq)
     if n_out == 0:
         return
-    yield from _zero_phase_stream(_stage_one(read, n_in, n_out, d, block), n_out, d.kernel, block)
+    d = design(float(sfreq_in), mains, recipe)
+    block = int(recipe.block_seconds * recipe.sfreq)
+    for m0 in range(0, n_out, block):
+        m1 = min(n_out, m0 + block)
+        s = _segment_size(d, m1 - m0)  # the last block gets a shorter segment
+        yield _block(read, n_in, m0, m1, d, s, _response(float(sfreq_in), mains, recipe, s))
 
 
 def process(x: np.ndarray, sfreq_in: float, mains: float | None, recipe: Recipe) -> np.ndarray:

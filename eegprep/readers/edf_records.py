@@ -107,11 +107,13 @@ def read_signals(
     spr = layout.samples_per_record[picks[0]]
     first, last = start // spr, -(-stop // spr)
     records = read_records(path, layout, first, last)
-    out = np.empty((len(picks), stop - start), dtype=np.float32)
-    skip = start - first * spr
+    # whole records are calibrated in place (no gather copy); the caller gets a view of them
+    out = np.empty((len(picks), (last - first) * spr), dtype=np.float32)
     for row, pick in enumerate(picks):
         off = layout.offsets[pick]
-        dig = records[:, off : off + spr].reshape(-1)[skip : skip + stop - start]
-        np.multiply(dig, gains[row], out=out[row], dtype=np.float32)
-        out[row] += offsets[row]
-    return out
+        target = out[row].reshape(last - first, spr)
+        np.multiply(records[:, off : off + spr], gains[row], out=target, dtype=np.float32)
+        if offsets[row]:
+            target += np.float32(offsets[row])
+    skip = start - first * spr
+    return out[:, skip : skip + stop - start]

@@ -16,7 +16,7 @@ import pytest
 from scipy import signal as sps
 
 from eegprep.errors import EegprepError, UsageError
-from eegprep.preprocess import _stage_one, design, mne_reference, output_length, process, stream
+from eegprep.preprocess import design, mne_reference, output_length, process, stream
 from eegprep.recipe import Recipe
 
 SFREQ_OUT = 200
@@ -121,34 +121,27 @@ def test_short_recordings_stream_equals_whole(sfreq, seconds):
 
 
 def test_reads_are_bounded_by_the_block():
-    """Peak memory follows the block length: every read spans one block plus filter margins."""
-    sfreq, x = 256, _noise(2, 600 * 256, seed=3)
-    spans = []
-
-    def read(a, b):
-        assert 0 <= a <= b <= x.shape[1]
-        spans.append(b - a)
-        return x[:, a:b]
-
-    n_out = sum(
-        b.shape[1] for b in stream(read, x.shape[1], sfreq, 60.0, RECIPE.with_(block_seconds=10))
-    )
-    assert n_out == 120_000
-    assert max(spans) <= 10 * sfreq + 100  # 10 s of source + the low-pass's 1127 taps / 25
-    assert sum(spans) <= 1.05 * x.shape[1]
-
-
-@pytest.mark.parametrize("sfreq", (160, 250, 256, 512, 1000))
-def test_stage_one_equals_resample_poly(sfreq):
+    """Peak memory follows the block length, not the recording's: every read spans one block
+    plus the filters' margins (rounded up to an FFT-friendly length)."""
+    sfreq = 256
     d = design(float(sfreq), 60.0, RECIPE)
-    x = _noise(3, 60 * sfreq + 5, seed=4)
-    n_out = output_length(x.shape[1], sfreq, SFREQ_OUT)
-    ours = np.concatenate(
-        list(_stage_one(lambda a, b: x[:, a:b], x.shape[1], n_out, d, 2000)), axis=1
-    )
-    ref = sps.resample_poly(x.astype(np.float64), d.up, d.down, axis=-1, window=d.lowpass / d.up)
-    m = len(d.lowpass) // d.up + 5  # resample_poly pads with zeros, we reflect: compare inside
-    np.testing.assert_allclose(ours[:, m : n_out - m], ref[:, m : n_out - m], rtol=0, atol=2e-4)
+    for seconds in (600, 1800):
+        x = _noise(2, seconds * sfreq, seed=3)
+        spans = []
+
+        def read(a, b, x=x):
+            assert 0 <= a <= b <= x.shape[1]
+            spans.append(b - a)
+            return x[:, a:b]
+
+        recipe = RECIPE.with_(block_seconds=60)
+        n_out = sum(b.shape[1] for b in stream(read, x.shape[1], sfreq, 60.0, recipe))
+        assert n_out == seconds * SFREQ_OUT
+        bound = 1.1 * (60 * SFREQ_OUT + 2 * d.margin) * d.down / d.up  # source samples
+        assert max(spans) <= bound
+        assert len(spans) == seconds // 60
+        # margins re-read: (60 s + 2 x 20.8 s) per 60 s block, FFT rounding included
+        assert sum(spans) <= 1.1 * x.shape[1] * (60 * SFREQ_OUT + 2 * d.margin) / (60 * SFREQ_OUT)
 
 
 # ---------------------------------------------------------------- frequency response
