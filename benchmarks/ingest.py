@@ -132,10 +132,17 @@ def child(path_name: str, corpus: Path, out: Path, warmup: Path | None) -> None:
 
     if warmup is not None:
         go(warmup, out.with_name(out.name + ".warmup"))
-    print(json.dumps({"seconds": go(corpus, out)}))
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    seconds = go(corpus, out)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    print(json.dumps({"seconds": seconds, "user": user, "system": system}))
 
 
-def _timed(path_name: str, corpus: Path, out: Path, warmup: Path | None) -> float:
+def _timed(path_name: str, corpus: Path, out: Path, warmup: Path | None) -> dict[str, float]:
+    """One run in a fresh process: wall ``seconds`` and CPU ``user`` and ``system`` seconds."""
     for f in (out, out.with_name(out.name + ".warmup")):
         shutil.rmtree(f, ignore_errors=True) if f.is_dir() else f.unlink(missing_ok=True)
     cmd = [sys.executable, __file__, "--child", path_name, "--keep", str(corpus), "--out", str(out)]
@@ -144,7 +151,7 @@ def _timed(path_name: str, corpus: Path, out: Path, warmup: Path | None) -> floa
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"{path_name} run failed:\n{done.stderr}")
-    return float(json.loads(done.stdout.strip().splitlines()[-1])["seconds"])
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -170,10 +177,15 @@ def main() -> None:
     warm = None if args.no_warmup else root
     t_ref = t_ours = float("inf")
     for run in range(args.repeat):
-        t = _timed("reference", root, work / "labram.h5", warm)
-        t_run = _timed("ours", root, work / "store.zarr", warm)
-        t_ref, t_ours = min(t_ref, t), min(t_ours, t_run)
-        print(f"run {run + 1}: reference {t:.2f} s, eegprep {t_run:.2f} s", flush=True)
+        ref = _timed("reference", root, work / "labram.h5", warm)
+        our = _timed("ours", root, work / "store.zarr", warm)
+        t_ref, t_ours = min(t_ref, ref["seconds"]), min(t_ours, our["seconds"])
+        print(
+            f"run {run + 1}: reference {ref['seconds']:.2f} s (cpu {ref['user']:.2f} user + "
+            f"{ref['system']:.2f} sys), eegprep {our['seconds']:.2f} s (cpu {our['user']:.2f} "
+            f"user + {our['system']:.2f} sys)",
+            flush=True,
+        )
     errs = compare(work / "store.zarr", work / "labram.h5")
     rate_ref, rate_ours = hours / t_ref, hours / t_ours
     print(f"\n{'path':<34}{'seconds':>9}{'h EEG / s / core':>18}{'ratio':>8}")

@@ -121,15 +121,33 @@ def test_concurrent_reader_sees_only_complete_recordings(corpus: Path, tmp_path:
 
 
 def test_second_ingest_is_refused_while_one_runs(corpus: Path, tmp_path: Path) -> None:
+    # a live process holds the writer's lock, as a running ingest does (a real first ingest of
+    # this small corpus can finish before the second one starts)
     out = tmp_path / "s.zarr"
-    first = _run(_ingest_cmd(corpus, out))
-    while not (out / "_eegprep" / "lock").exists() and first.poll() is None:
-        time.sleep(0.02)
-    second = _run(_ingest_cmd(corpus, out))
-    _, err = second.communicate(timeout=120)
-    first.communicate(timeout=300)
+    holder_code = (
+        "import sys, time; from eegprep.recipe import Recipe; "
+        "from eegprep.store_write import StoreWriter; "
+        f"w = StoreWriter({str(out)!r}, Recipe()); w.open(); print('locked', flush=True); "
+        "time.sleep(120)"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", holder_code],
+        stdout=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == b"locked"
+        second = _run(_ingest_cmd(corpus, out))
+        _, err = second.communicate(timeout=120)
+    finally:
+        holder.kill()
+        holder.wait()
     assert second.returncode == 2
     assert b"another ingest" in err and err.count(b"\n") == 1
+    # once the holder is gone its lock is stale, and an ingest goes ahead
+    rerun = _run(_ingest_cmd(corpus, out))
+    _, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err.decode()
 
 
 def test_same_bytes_whatever_the_worker_count(
