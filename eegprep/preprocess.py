@@ -1,19 +1,22 @@
 """Band-pass, notch and resample to the store rate, streamed in blocks.
 
-The fast pipeline has two stages, each a linear-phase FIR with MNE's own filter designs, so that
-its output matches LaBraM's MNE path (``raw.filter(0.1, 75)``, ``raw.notch_filter(mains)``,
-``raw.resample(200)``) closely while doing far less work:
+The fast pipeline is one FFT pass per block, with MNE's own filter designs, so that its output
+matches LaBraM's MNE path (``raw.filter(0.1, 75)``, ``raw.notch_filter(mains)``,
+``raw.resample(200)``) closely while doing far less work. A segment of ``down * s`` source
+samples and ``up * s`` output samples (``200 / sfreq_in = up / down``) spans the same time, so
+their FFT bins share frequencies; the source spectrum is multiplied by
 
-1. at the source rate: the 75 Hz low-pass, designed as MNE designs it for that rate, applied
-   inside polyphase resampling to 200 Hz (one ``upfirdn`` pass: filter and rate change at once);
-2. at 200 Hz: the 0.1 Hz high-pass and the mains notch, convolved into one zero-phase kernel and
-   applied by FFT overlap-save.
+- the 75 Hz low-pass as MNE designs it for the source rate,
+- the 0.1 Hz high-pass and the mains notch as MNE designs them at 200 Hz,
+- a 1 Hz raised-cosine taper ending at the lower Nyquist frequency (band-limited resampling),
 
-Both stages pad the recording's edges by odd reflection (MNE's ``reflect_limited``). Each stage
-works on blocks with exact margins, so the streamed output equals the whole-recording result
-to float32 round-off, and peak memory depends on the block length, not on the recording's length.
-``mode='mne'`` runs MNE's functions instead (reference; whole recording in memory, float64).
-See docs/preprocessing.md for the designs and the measured difference between the modes.
+and transformed back at the output length. Each block's segment reaches ``Design.margin``
+samples beyond it on both sides (the filters' reach), and the source is padded by odd
+reflection at its edges (MNE's ``reflect_limited``), so the streamed output equals the
+whole-recording result to float32 round-off and peak memory depends on the block length, not on
+the recording's length. ``mode='mne'`` runs MNE's functions instead (reference; whole recording
+in memory, float64). See docs/preprocessing.md for the designs and the measured difference
+between the modes.
 """
 
 from __future__ import annotations
