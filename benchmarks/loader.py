@@ -10,9 +10,9 @@ also timed). Then prints
 2. warm page cache: random 23 x 800 (4 s) windows per second read with h5py, against our
    dataset delivering the same 4 s windows through the training pipeline (shuffled, bucketed
    batches of 64) with 0, 1 and 2 dataloader workers; our default 256-token windows; and 4 s
-   windows read in 300 s blocks instead of the default 120 s (``block_seconds``: fewer, larger
-   reads, fewer blocks mixed per shuffling pool). One untimed epoch first (imports zarr, as
-   h5py is imported before its timer);
+   windows read in 120 s blocks (``block_seconds``; the default is 300 s) with pools of 8
+   batches, the previous defaults. One untimed epoch first (imports zarr, as h5py is imported
+   before its timer);
 3. storage-bound: bytes read from storage per window (h5py: the window's own bytes; ours: the
    compressed blocks read, over a whole shuffled epoch);
 4. the time to open a store listing 100,000 recordings and build its window index, in a fresh
@@ -122,16 +122,22 @@ def h5_windows_per_s(h5: Path, n_windows: int = 20000, dataset: str = "") -> flo
 
 
 def ours_windows_per_s(
-    store: Path, token_budget: int, workers: int, block_seconds: int = 120
+    store: Path, token_budget: int, workers: int, block_seconds: int | None = None
 ) -> tuple[float, float, int]:
-    """(windows/s, bytes read per window, windows) over one shuffled epoch."""
+    """(windows/s, bytes read per window, windows) over one shuffled epoch; the training
+    defaults unless ``block_seconds`` is given (then with the pool size that mixes as many
+    blocks per pool as the defaults do)."""
     from labram.data import WindowDataset, make_loader
     from labram.sampler import BatchPlan
     from labram.windows import WindowConfig, build_pretrain_index
 
-    cfg = WindowConfig(token_budget=token_budget, block_seconds=block_seconds)
+    default = WindowConfig(token_budget=token_budget)
+    seconds = default.block_seconds if block_seconds is None else block_seconds
+    cfg = WindowConfig(token_budget=token_budget, block_seconds=seconds)
+    pool = max(1, round(20 * seconds / default.block_seconds))  # 20: BatchPlan's default
     index = build_pretrain_index([str(store)], cfg)
-    ds = WindowDataset(BatchPlan(index, batch_size=64, seed=0), block_seconds=block_seconds)
+    plan = BatchPlan(index, batch_size=64, seed=0, pool_batches=pool)
+    ds = WindowDataset(plan, block_seconds=seconds)
     loader = make_loader(ds, num_workers=workers)
     t0 = time.perf_counter()
     n = 0
@@ -142,8 +148,7 @@ def ours_windows_per_s(
     if workers == 0:
         data_bytes = _dir_bytes(store / "recordings")
         total_samples = sum(p.n_samples for p in _recordings(store))
-        block = (block_seconds + 16) * SFREQ  # samples per block read (with its margin)
-        per_window = ds.reader.n_reads * data_bytes * block / total_samples / max(n, 1)
+        per_window = ds.reader.samples_read / total_samples * data_bytes / max(n, 1)
     return n / secs, per_window, n
 
 
@@ -229,8 +234,8 @@ def main() -> None:
     qrate, storage["q4s"], _ = ours_windows_per_s(qstore, N_CH * 4, 0)
     name = "eegprep dataset, 256-token (23 x 2200), 0 workers"
     print(f"   {name:<52}{rate:>10.0f}{rate / h5_rate:>9.2f}")
-    rate, _, _ = ours_windows_per_s(store, N_CH * 4, 0, block_seconds=300)
-    name = "eegprep dataset, 23 x 800, 0 workers, 300 s blocks"
+    rate, _, _ = ours_windows_per_s(store, N_CH * 4, 0, block_seconds=120)
+    name = "eegprep dataset, 23 x 800, 0 workers, 120 s blocks"
     print(f"   {name:<52}{rate:>10.0f}{rate / h5_rate:>9.2f}")
     h5_per = N_CH * 800 * 8
     print("\n3. storage-bound: bytes read per window")

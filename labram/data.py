@@ -49,7 +49,7 @@ class BlockReader:
         block (measured: 256-token windows of 23 channels need ~46 blocks of 2.5 MB).
     """
 
-    def __init__(self, index: WindowIndex, *, block_seconds: int = 120, cache_mb: float = 512):
+    def __init__(self, index: WindowIndex, *, block_seconds: int = 300, cache_mb: float = 512):
         self.index = index
         self.block_samples = block_seconds * PATCH_SIZE
         self.cache_bytes = int(cache_mb * 1e6)
@@ -58,6 +58,7 @@ class BlockReader:
         self._stores: dict[int, Any] = {}
         self._cache: OrderedDict[tuple[int, int], tuple[int, np.ndarray]] = OrderedDict()
         self.n_reads = 0
+        self.samples_read = 0  # time samples (all channels) read from the stores, this process
 
     def _store(self, i: int) -> Any:
         if self._pid != os.getpid():  # a fresh process (dataloader worker): fresh handles
@@ -81,9 +82,14 @@ class BlockReader:
         plan = self.index.recordings[r]
         store = self._store(plan.store)
         n_total = store.recording(plan.id).n_samples
-        stop = min(n_total, b0 + self.block_samples + 16 * PATCH_SIZE)
-        data = np.asarray(store.array(plan.id)[:, b0:stop], dtype=np.float32)
+        arr = store.array(plan.id)
+        # up to the next chunk boundary: a partly read chunk is decoded whole and then copied
+        # out of, so whole chunks cost less (2.1 vs 2.9 ms for 180 vs 136 s of 23 channels)
+        chunk = int(arr.chunks[1])
+        stop = min(n_total, -(-(b0 + self.block_samples + 16 * PATCH_SIZE) // chunk) * chunk)
+        data = np.asarray(arr[:, b0:stop], dtype=np.float32)
         self.n_reads += 1
+        self.samples_read += stop - b0
         self._cache[key] = (b0, data)
         self._cached_bytes += data.nbytes
         while self._cached_bytes > self.cache_bytes and len(self._cache) > 1:
@@ -100,6 +106,7 @@ class BlockReader:
         if s + n > data.shape[1]:  # longer than the block's margin: read it directly
             store = self._store(plan.store)
             t0 = int(self.index.start[w])
+            self.samples_read += n
             return np.asarray(store.array(plan.id)[plan.rows, t0 : t0 + n], dtype=np.float32)
         return data[plan.rows, s : s + n]
 
@@ -136,7 +143,7 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
     workers, so the epoch and start travel with it).
     """
 
-    def __init__(self, plan: BatchPlan, *, block_seconds: int = 120, cache_mb: float = 512):
+    def __init__(self, plan: BatchPlan, *, block_seconds: int = 300, cache_mb: float = 512):
         super().__init__()
         self.plan = plan
         self.reader = BlockReader(plan.index, block_seconds=block_seconds, cache_mb=cache_mb)

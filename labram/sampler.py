@@ -92,7 +92,7 @@ class BatchPlan:
         weights: dict[str, float] | None = None,
         shuffle: bool = True,
         drop_last: bool = True,
-        pool_batches: int = 8,
+        pool_batches: int = 20,
     ) -> None:
         if batch_size < 1:
             raise UsageError(f"Invalid value for `batch_size`: expected >= 1; got {batch_size}")

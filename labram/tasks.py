@@ -233,7 +233,7 @@ def build_task_indexes(
     split_seed: int = 0,
     token_budget: int = 256,
     max_channels: int = 128,
-    block_seconds: int = 120,
+    block_seconds: int = 300,
 ) -> dict[str, WindowIndex]:
     """Windows of each split: ``{"train", "val", "test"}``."""
     opened = open_stores(stores)

@@ -44,7 +44,7 @@ class TrainConfig:
     max_seconds: int = 16
     max_channels: int = 128
     stride_seconds: float | None = None  # None: non-overlapping windows (tokenizer: 1 s)
-    block_seconds: int = 120  # one Zarr read per block
+    block_seconds: int = 300  # one Zarr read per block (docs/benchmarks.md, section 3)
     num_workers: int = 0  # dataloader workers per process
     corpus_weights: dict[str, float] = field(default_factory=dict)  # corpus -> weight
     # runtime
