@@ -3,7 +3,7 @@
 Writes a TUH-layout corpus of EDF files (19-64 channels, 250-1000 Hz, >= 1 hour in total),
 then times
 
-- reference: for each file ``mne.io.read_raw_edf(preload=True)``, pick EEG, ``filter(0.1, 75)``,
+- reference: for each file ``mne.io.read_raw_edf(preload=True)``, ``filter(0.1, 75)``,
   ``notch_filter(60)``, ``resample(200)``, ``get_data(units="uV")``, written as LaBraM writes its
   pre-training files (one HDF5 group per recording, dataset ``eeg``, float64, chunks of
   ``(n_channels, 200)``, attributes ``lFreq``, ``hFreq``, ``rsFreq``, ``chOrder``); one process,
@@ -77,7 +77,6 @@ def reference(paths: list[Path], out: Path) -> float:
     with h5py.File(out, "w") as h5:
         for path in paths:
             raw = mne.io.read_raw_edf(path, preload=True)
-            raw.pick("eeg")
             raw.filter(0.1, 75.0)
             raw.notch_filter(60.0)
             raw.resample(200)
