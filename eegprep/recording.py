@@ -120,13 +120,13 @@ def _ingest(task: Task, path: str) -> tuple[dict[str, Any], list[str]]:
     n_out = min(preprocess.output_length(g[2], g[0], task.recipe.sfreq) for g in groups)
     if n_out < task.recipe.sfreq:
         raise SourceError(path, f"recording too short: {header.duration:.2f} s, need at least 1 s")
-    head = _read_head(reader, header, mapping, groups[0])
     record = _record(task, header, names, index, n_out, sidecar, mapping)
-    blocks = _blocks(reader, header, mapping, groups, n_out, task)
+    heads: dict[str, np.ndarray] = {}  # the first block's read leaves the QC head here
+    blocks = _blocks(reader, header, mapping, groups, n_out, task, heads)
     stats = write_recording(
         task.store_url,
         task.staging,
-        attrs=record,
+        attrs=None,  # the record is final only after QC: _store_attrs writes it, once
         channels=names,
         n_samples=n_out,
         blocks=blocks,
@@ -135,6 +135,7 @@ def _ingest(task: Task, path: str) -> tuple[dict[str, Any], list[str]]:
         quantum=record.get("quantum_uv"),
         targets=_targets(sidecar, n_out, task.recipe.sfreq),
     )
+    head = heads["head"] if "head" in heads else _read_head(reader, header, mapping, groups[0])
     first = [mapping.names[i] for i in groups[0][1]]
     flags, more = qc.summarize(stats["rms"], first, names, head, groups[0][0], m.mains)
     if any(stats["n_nonfinite"]):
@@ -195,13 +196,16 @@ def _picks(mapping: ChannelMapping, positions: list[int]) -> list[int]:
     return [mapping.source_indices[p] for p in positions]
 
 
+def _head_stop(group: RateGroup) -> int:
+    sfreq, _, n_times = group
+    return min(n_times, int(HEAD_SECONDS * sfreq))
+
+
 def _read_head(
     reader: type[Reader], header: Header, mapping: ChannelMapping, group: RateGroup
 ) -> np.ndarray:
     """The first :data:`HEAD_SECONDS` of one rate group, for QC (line noise, clipping)."""
-    sfreq, positions, n_times = group
-    stop = min(n_times, int(HEAD_SECONDS * sfreq))
-    return reader.read_segment(header, _picks(mapping, positions), 0, stop)
+    return reader.read_segment(header, _picks(mapping, group[1]), 0, _head_stop(group))
 
 
 def _blocks(
@@ -211,14 +215,24 @@ def _blocks(
     groups: list[RateGroup],
     n_out: int,
     task: Task,
+    heads: dict[str, np.ndarray] | None = None,
 ) -> Iterator[np.ndarray]:
-    """Output blocks of every rate group, stacked in group order, cut to ``n_out`` samples."""
+    """Output blocks of every rate group, stacked in group order, cut to ``n_out`` samples.
+
+    When ``heads`` is given, the first group's first read that starts at sample 0 and covers
+    the QC head (:func:`_head_stop`) leaves a copy of it under ``"head"``: the head is not read
+    a second time.
+    """
     streams = []
-    for sfreq, positions, n_times in groups:
+    head_stop = _head_stop(groups[0])
+    for g, (sfreq, positions, n_times) in enumerate(groups):
         picks = _picks(mapping, positions)
 
-        def read(a: int, b: int, picks: list[int] = picks) -> np.ndarray:
-            return reader.read_segment(header, picks, a, b)
+        def read(a: int, b: int, picks: list[int] = picks, first: bool = g == 0) -> np.ndarray:
+            x = reader.read_segment(header, picks, a, b)
+            if first and heads is not None and "head" not in heads and a == 0 and b >= head_stop:
+                heads["head"] = x[:, :head_stop].copy()
+            return x
 
         recipe = effective_recipe(task)
         streams.append(preprocess.stream(read, n_times, sfreq, task.manifest.mains, recipe))
@@ -362,16 +376,11 @@ def _unique_events(events: list[list[Any]]) -> list[list[Any]]:
 
 
 def _store_attrs(task: Task, record: dict[str, Any]) -> None:
-    """Rewrite the staged group's attributes with the final record (QC included)."""
-    import json
-
+    """Write the staged group's attributes: the final record (QC included)."""
     from eegprep.store_fs import Location
+    from eegprep.store_write import group_json
 
-    loc = Location.parse(task.store_url)
-    meta = json.loads(loc.read_bytes(task.staging, "zarr.json"))
-    meta["attributes"] = record
-    # compact: json's C encoder (indent=... falls back to the pure-Python one, 3x slower)
-    loc.write_bytes(json.dumps(meta, sort_keys=True).encode(), task.staging, "zarr.json")
+    Location.parse(task.store_url).write_bytes(group_json(record), task.staging, "zarr.json")
 
 
 def file_sha256(path: str) -> str:

@@ -36,7 +36,7 @@ STAGING = ("_eegprep", "staging")
 LOCK = ("_eegprep", "lock")
 
 
-def _group_json(attrs: dict[str, Any]) -> bytes:
+def group_json(attrs: dict[str, Any]) -> bytes:
     """A group's ``zarr.json``, compact (json's C encoder; an indent needs the Python one)."""
     meta = {"zarr_format": 3, "node_type": "group", "attributes": attrs}
     return json.dumps(meta, sort_keys=True).encode()
@@ -94,11 +94,9 @@ class StoreWriter:
         loc = self.loc
         if loc.local:
             os.makedirs(loc.root, exist_ok=True)
-        loc.write_bytes(_group_json({}), "recordings", "zarr.json")
-        loc.write_bytes(
-            _group_json({"description": "eegprep bookkeeping"}), "_eegprep", "zarr.json"
-        )
-        loc.write_bytes(_group_json(root_attrs(self.recipe)), "zarr.json")
+        loc.write_bytes(group_json({}), "recordings", "zarr.json")
+        loc.write_bytes(group_json({"description": "eegprep bookkeeping"}), "_eegprep", "zarr.json")
+        loc.write_bytes(group_json(root_attrs(self.recipe)), "zarr.json")
 
     def _lock(self) -> None:
         me = {"host": socket.gethostname(), "pid": os.getpid(), "since": time.time()}
@@ -154,7 +152,7 @@ class StoreWriter:
             final = record["group"]
             corpus_group = final.rsplit("/", 1)[0]
             if not self.loc.exists(corpus_group, "zarr.json"):
-                self.loc.write_bytes(_group_json({}), corpus_group, "zarr.json")
+                self.loc.write_bytes(group_json({}), corpus_group, "zarr.json")
             if staged != final:
                 self.loc.remove(final)  # an unlisted leftover, or the outdated version
                 if self.loc.local:
@@ -232,7 +230,7 @@ def write_recording(
     url: str,
     path: str,
     *,
-    attrs: dict[str, Any],
+    attrs: dict[str, Any] | None,
     channels: list[str],
     n_samples: int,
     blocks: Iterator[np.ndarray],
@@ -245,6 +243,9 @@ def write_recording(
 
     Parameters
     ----------
+    attrs : dict or None
+        The group's attributes; ``None`` leaves them empty, for a caller that writes the final
+        ones itself once the samples are in.
     blocks : iterator of ndarray, shape (n_channels, n)
         float32 microvolts at ``sfreq``, in order, ``n_samples`` in all.
     quantum : float, optional
@@ -274,7 +275,8 @@ def write_recording(
         )
     # the attributes last, in one write: through zarr they would be deep-copied and encoded
     # twice (group creation and update), a tenth of a short recording's write time
-    loc.write_bytes(_group_json(attrs), path, "zarr.json")
+    if attrs is not None:
+        loc.write_bytes(group_json(attrs), path, "zarr.json")
     return stats
 
 
