@@ -110,7 +110,7 @@ round-off well within this; see docs/preprocessing.md)."""
 @lru_cache(maxsize=64)
 def design(sfreq_in: float, mains: float | None, recipe: Recipe) -> Design:
     """Filters for one source rate; cached per process."""
-    ratio = Fraction(recipe.sfreq / sfreq_in).limit_denominator(10_000)
+    ratio = Fraction(recipe.sfreq / sfreq_in).limit_denominator(100_000)
     up, down = ratio.numerator, ratio.denominator
     if abs(up / down * sfreq_in - recipe.sfreq) > 1e-6:
         raise ValueError(f"cannot resample {sfreq_in} Hz to {recipe.sfreq} Hz rationally")

@@ -177,6 +177,19 @@ def test_10hz_tone_keeps_gain_and_time(sfreq):
     assert np.abs(_interior(y) - _interior(analytic)).max() < 0.01
 
 
+def test_rates_with_large_rational_ratios():
+    """173.61 Hz (the Bonn recordings): 200 / 173.61 = 20000 / 17361, exact, one FFT segment
+    per block; a 10 Hz tone keeps its gain and its time."""
+    sfreq = 173.61
+    n_in = int(120 * sfreq)
+    y = process(_tone(sfreq, 10.0, n_in), sfreq, 50.0, RECIPE)[0]
+    assert y.shape[0] == output_length(n_in, sfreq, SFREQ_OUT)
+    gain, delay = _fit_tone(_interior(y), 10.0, start=EDGE)
+    assert abs(gain - 1) < 0.01 and abs(delay) < 10e-6
+    with pytest.raises(ValueError, match="cannot resample"):
+        design(200 * np.pi, 50.0, RECIPE)  # irrational: refused
+
+
 @pytest.mark.parametrize("sfreq", (200, 256, 1000))
 @pytest.mark.parametrize("mains", (50.0, 60.0))
 def test_notch_removes_mains_only_when_asked(sfreq, mains):
