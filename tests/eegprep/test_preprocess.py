@@ -186,8 +186,6 @@ def test_rates_with_large_rational_ratios():
     assert y.shape[0] == output_length(n_in, sfreq, SFREQ_OUT)
     gain, delay = _fit_tone(_interior(y), 10.0, start=EDGE)
     assert abs(gain - 1) < 0.01 and abs(delay) < 10e-6
-    with pytest.raises(ValueError, match="cannot resample"):
-        design(200 * np.pi, 50.0, RECIPE)  # irrational: refused
 
 
 @pytest.mark.parametrize("sfreq", (200, 256, 1000))
