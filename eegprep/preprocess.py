@@ -70,8 +70,6 @@ class Design:
 
     Attributes
     ----------
-    sfreq_in : float
-        Source rate, Hz.
     up, down : int
         Rational rate change ``sfreq_out / sfreq_in = up / down`` (reduced).
     lowpass : ndarray, shape (L,)
@@ -79,21 +77,20 @@ class Design:
         its upper edge at the source rate.
     kernel : ndarray, shape (K,)
         Zero-phase FIR at the output rate: high-pass and notch.
-    taper : tuple of float
-        ``(f_a, f_b)`` Hz: the response falls from 1 at ``f_a`` to 0 at ``f_b`` (raised cosine),
-        ``f_b`` being the lower of the two Nyquist frequencies; ``(inf, inf)`` when there is no
-        rate change (nothing to cut).
+    cut_hz : float
+        The lower of the two Nyquist frequencies, where the response ends: it falls from 1 at
+        ``cut_hz - TAPER_HZ`` to 0 at ``cut_hz`` (raised cosine); ``inf`` when there is no rate
+        change (nothing to cut).
     margin : int
         Output samples each side of a block that a segment must cover: the reach of the kernel,
         of the low-pass and of the taper's ringing.
     """
 
-    sfreq_in: float
     up: int
     down: int
     lowpass: np.ndarray
     kernel: np.ndarray
-    taper: tuple[float, float]
+    cut_hz: float
     margin: int
 
 
@@ -129,14 +126,10 @@ def design(sfreq_in: float, mains: float | None, recipe: Recipe) -> Design:
         )
         kernel = np.convolve(kernel, notch)
     low = _mne_kernel(sfreq_in, None, recipe.h_freq, h_trans_bandwidth=h_trans)
-    if up == down:
-        taper = (math.inf, math.inf)
-    else:
-        f_b = min(sfreq_in, recipe.sfreq) / 2
-        taper = (f_b - TAPER_HZ, f_b)
+    cut_hz = math.inf if up == down else min(sfreq_in, recipe.sfreq) / 2
     reach = (kernel.shape[0] - 1) // 2 + math.ceil((low.shape[0] - 1) // 2 * up / down)
     margin = reach + int(GUARD_SECONDS * recipe.sfreq)
-    return Design(float(sfreq_in), up, down, low, kernel, taper, margin)
+    return Design(up, down, low, kernel, cut_hz, margin)
 
 
 def _sampled_response(h: np.ndarray, n: int) -> np.ndarray:
@@ -163,11 +156,10 @@ def _response(sfreq_in: float, mains: float | None, recipe: Recipe, s: int) -> n
         _sampled_response(d.lowpass, n_in)[:n_bins] * _sampled_response(d.kernel, n_out)[:n_bins]
     )
     weights *= d.up / d.down
-    f_a, f_b = d.taper
-    if math.isfinite(f_b):
+    if math.isfinite(d.cut_hz):
         f = np.arange(n_bins) * sfreq_in / n_in
-        ramp = 0.5 * (1 + np.cos(np.pi * np.clip((f - f_a) / (f_b - f_a), 0, 1)))
-        weights *= np.where(f < f_b, ramp, 0.0)
+        ramp = 0.5 * (1 + np.cos(np.pi * np.clip((f - d.cut_hz + TAPER_HZ) / TAPER_HZ, 0, 1)))
+        weights *= np.where(f < d.cut_hz, ramp, 0.0)
     return weights.astype(np.float32)
 
 
@@ -199,8 +191,7 @@ def _reflect_extend(x: np.ndarray, lo: int, hi: int, n: int, start: int) -> np.n
     z0, z1 = max(lo, 2 * n - 1), hi
     if z1 > z0:
         parts.append(np.zeros((ch, z1 - z0), dtype=dt))
-    out = np.concatenate(parts, axis=1) if len(parts) != 1 else np.ascontiguousarray(parts[0])
-    return out
+    return np.concatenate(parts, axis=1) if len(parts) != 1 else np.ascontiguousarray(parts[0])
 
 
 def _read_extended(read: ReadBlock, n: int, lo: int, hi: int) -> np.ndarray:
