@@ -12,6 +12,9 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 PATCH_SIZE = 200
+BLOCK_SECONDS = 300
+"""Default span of one training read: the windows of a recording that start within it are cut
+from one Zarr call (docs/benchmarks.md, section 3)."""
 """Samples per patch (1 s at 200 Hz)."""
 
 CONV_WIDTH = 25

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from labram.config import PATCH_SIZE
+from labram.config import BLOCK_SECONDS, PATCH_SIZE
 from labram.sampler import BatchPlan
 from labram.windows import WindowIndex
 
@@ -46,10 +46,12 @@ class BlockReader:
     cache_mb : float
         Memory for recent blocks per process, in MB. The sampler serves a pool of batches from
         a run of consecutive blocks; the cache must hold that run, or every window re-reads its
-        block (measured: 256-token windows of 23 channels need ~46 blocks of 2.5 MB).
+        block (256-token windows of 23 channels: ~47 blocks of ~6.6 MB, 360 s each).
     """
 
-    def __init__(self, index: WindowIndex, *, block_seconds: int = 300, cache_mb: float = 512):
+    def __init__(
+        self, index: WindowIndex, *, block_seconds: int = BLOCK_SECONDS, cache_mb: float = 512
+    ):
         self.index = index
         self.block_samples = block_seconds * PATCH_SIZE
         self.cache_bytes = int(cache_mb * 1e6)
@@ -143,7 +145,9 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
     workers, so the epoch and start travel with it).
     """
 
-    def __init__(self, plan: BatchPlan, *, block_seconds: int = 300, cache_mb: float = 512):
+    def __init__(
+        self, plan: BatchPlan, *, block_seconds: int = BLOCK_SECONDS, cache_mb: float = 512
+    ):
         super().__init__()
         self.plan = plan
         self.reader = BlockReader(plan.index, block_seconds=block_seconds, cache_mb=cache_mb)

@@ -31,7 +31,7 @@ import numpy as np
 
 from eegprep.errors import UsageError
 from eegprep.store import Recording, Store
-from labram.config import PATCH_SIZE
+from labram.config import BLOCK_SECONDS, PATCH_SIZE
 from labram.windows import (
     RecordingPlan,
     WindowConfig,
@@ -233,7 +233,7 @@ def build_task_indexes(
     split_seed: int = 0,
     token_budget: int = 256,
     max_channels: int = 128,
-    block_seconds: int = 300,
+    block_seconds: int = BLOCK_SECONDS,
 ) -> dict[str, WindowIndex]:
     """Windows of each split: ``{"train", "val", "test"}``."""
     opened = open_stores(stores)

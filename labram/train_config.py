@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.errors import ConfigError
+from labram.config import BLOCK_SECONDS
 
 STAGES = ("tokenizer", "pretrain", "finetune")
 SIZES = ("tiny", "base", "large", "huge")
@@ -44,7 +45,7 @@ class TrainConfig:
     max_seconds: int = 16
     max_channels: int = 128
     stride_seconds: float | None = None  # None: non-overlapping windows (tokenizer: 1 s)
-    block_seconds: int = 300  # one Zarr read per block (docs/benchmarks.md, section 3)
+    block_seconds: int = BLOCK_SECONDS  # one Zarr read per block
     num_workers: int = 0  # dataloader workers per process
     corpus_weights: dict[str, float] = field(default_factory=dict)  # corpus -> weight
     # runtime

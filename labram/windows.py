@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.store import Recording, Store, open_store
-from labram.config import PATCH_SIZE
+from labram.config import BLOCK_SECONDS, PATCH_SIZE
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class WindowConfig:
     max_seconds: int = 16  # the time table has 16 rows
     max_channels: int = 128  # evenly spaced subset above this
     stride_seconds: float | None = None  # None: the window length (non-overlapping windows)
-    block_seconds: int = 300  # one Zarr read serves the windows starting in this span
+    block_seconds: int = BLOCK_SECONDS  # one Zarr read serves the windows starting in this span
 
 
 @dataclass
