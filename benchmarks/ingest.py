@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -119,8 +120,9 @@ def compare(store: Path, h5_path: Path) -> dict[str, float]:
     return errs
 
 
-def child(path_name: str, corpus: Path, out: Path, warmup: Path | None) -> None:
-    """One timed run in this (fresh) process, after an untimed warm-up; prints the seconds."""
+def child(path_name: str, corpus: Path, out: Path, warmup: bool) -> None:
+    """One timed run in this (fresh) process, after an untimed pass over the same corpus when
+    ``warmup``; prints wall, user and system seconds as JSON."""
     if hasattr(os, "sched_setaffinity"):  # one core (Linux)
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
@@ -129,10 +131,8 @@ def child(path_name: str, corpus: Path, out: Path, warmup: Path | None) -> None:
             return reference(sorted(root.rglob("*.edf")), target)
         return ours(root, target)
 
-    if warmup is not None:
-        go(warmup, out.with_name(out.name + ".warmup"))
-    import resource
-
+    if warmup:
+        go(corpus, out.with_name(out.name + ".warmup"))
     before = resource.getrusage(resource.RUSAGE_SELF)
     seconds = go(corpus, out)
     after = resource.getrusage(resource.RUSAGE_SELF)
@@ -140,13 +140,13 @@ def child(path_name: str, corpus: Path, out: Path, warmup: Path | None) -> None:
     print(json.dumps({"seconds": seconds, "user": user, "system": system}))
 
 
-def _timed(path_name: str, corpus: Path, out: Path, warmup: Path | None) -> dict[str, float]:
+def _timed(path_name: str, corpus: Path, out: Path, warmup: bool) -> dict[str, float]:
     """One run in a fresh process: wall ``seconds`` and CPU ``user`` and ``system`` seconds."""
     for f in (out, out.with_name(out.name + ".warmup")):
         shutil.rmtree(f, ignore_errors=True) if f.is_dir() else f.unlink(missing_ok=True)
     cmd = [sys.executable, __file__, "--child", path_name, "--keep", str(corpus), "--out", str(out)]
-    if warmup is not None:
-        cmd += ["--warmup-corpus", str(warmup)]
+    if not warmup:
+        cmd.append("--no-warmup")
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"{path_name} run failed:\n{done.stderr}")
@@ -161,10 +161,9 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="write (or reuse) the corpus here")
     ap.add_argument("--child", choices=("reference", "ours"), help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
-    ap.add_argument("--warmup-corpus", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.keep, args.out, args.warmup_corpus)
+        child(args.child, args.keep, args.out, not args.no_warmup)
         return
     work = Path(tempfile.mkdtemp(prefix="eegprep-bench-"))
     root = args.keep or work / "corpus"
@@ -173,7 +172,7 @@ def main() -> None:
         write_corpus(root, args.hours)
     paths = sorted(root.rglob("*.edf"))
     hours = args.hours
-    warm = None if args.no_warmup else root
+    warm = not args.no_warmup
     t_ref = t_ours = float("inf")
     for run in range(args.repeat):
         ref = _timed("reference", root, work / "labram.h5", warm)
