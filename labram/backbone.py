@@ -202,3 +202,12 @@ def layer_id(name: str, n_blocks: int) -> int:
     if name.startswith("blocks."):
         return int(name.split(".")[1]) + 1
     return n_blocks + 1
+
+
+def wrapped_layer_id(name: str, n_blocks: int) -> int:
+    """:func:`layer_id` for a model holding a :class:`Backbone` as ``backbone`` (MEM model,
+    classifier): the backbone's parameters keep their layers; the wrapper's own are the top
+    layer, except ``mask_token``, an input embedding (layer 0)."""
+    if name.startswith("backbone."):
+        return layer_id(name[len("backbone.") :], n_blocks)
+    return 0 if name == "mask_token" else n_blocks + 1

@@ -11,7 +11,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from labram.backbone import Backbone, ChannelsLike, layer_id
+from labram.backbone import Backbone, ChannelsLike, wrapped_layer_id
 from labram.config import ModelConfig
 
 
@@ -85,9 +85,7 @@ class LaBraMClassifier(nn.Module):
 
     def layer_id(self, name: str) -> int:
         """Layer of a parameter name for layer-wise lr decay (0 .. depth + 1)."""
-        if name.startswith("backbone."):
-            return layer_id(name[len("backbone.") :], self.config.depth)
-        return self.config.depth + 1
+        return wrapped_layer_id(name, self.config.depth)
 
     @property
     def n_layers(self) -> int:

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from labram.backbone import Backbone, ChannelsLike, layer_id
+from labram.backbone import Backbone, ChannelsLike, wrapped_layer_id
 from labram.config import ModelConfig
 from labram.tokenizer import VQNSPTokenizer
 
@@ -144,11 +144,7 @@ class LaBraMForMEM(nn.Module):
         return {"backbone.cls_token", "backbone.spatial_embed", "backbone.time_embed"}
 
     def layer_id(self, name: str) -> int:
-        if name == "mask_token":
-            return 0
-        if name.startswith("backbone."):
-            return layer_id(name[len("backbone.") :], self.config.depth)
-        return self.config.depth + 1
+        return wrapped_layer_id(name, self.config.depth)
 
     @property
     def n_layers(self) -> int:
