@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
+import ducc0
 import numpy as np
 from scipy import fft as sp_fft
 
@@ -173,25 +174,19 @@ def _reflect_extend(x: np.ndarray, lo: int, hi: int, n: int, start: int) -> np.n
     """Extend ``x`` (samples ``[start, start + x.shape[1])`` of a signal of length ``n``) to
     ``[lo, hi)`` by odd reflection about the signal's first and last samples; zeros beyond
     what reflection can reach (MNE's ``reflect_limited``)."""
-    ch, dt = x.shape[0], x.dtype
-    parts = []
-    # pieces of [lo, hi) in order: zeros, left reflection, signal, right reflection, zeros
-    z0, z1 = lo, min(hi, -(n - 1))
-    if z1 > z0:
-        parts.append(np.zeros((ch, z1 - z0), dtype=dt))
-    p0, p1 = max(lo, -(n - 1)), min(hi, 0)
-    if p1 > p0:  # e[p] = 2 x[0] - x[-p]
-        parts.append(2 * x[:, [0 - start]] - x[:, -np.arange(p0, p1) - start])
+    out = np.zeros((x.shape[0], hi - lo), dtype=x.dtype)
     s0, s1 = max(lo, 0), min(hi, n)
     if s1 > s0:
-        parts.append(x[:, s0 - start : s1 - start])
+        out[:, s0 - lo : s1 - lo] = x[:, s0 - start : s1 - start]
+    p0, p1 = max(lo, -(n - 1)), min(hi, 0)
+    if p1 > p0:  # e[p] = 2 x[0] - x[-p]: sources -p0 down to -p1 + 1
+        mirrored = x[:, -p1 + 1 - start : -p0 + 1 - start][:, ::-1]
+        np.subtract(2 * x[:, [0 - start]], mirrored, out=out[:, p0 - lo : p1 - lo])
     p0, p1 = max(lo, n), min(hi, 2 * n - 1)
-    if p1 > p0:  # e[p] = 2 x[n-1] - x[2(n-1) - p]
-        parts.append(2 * x[:, [n - 1 - start]] - x[:, 2 * (n - 1) - np.arange(p0, p1) - start])
-    z0, z1 = max(lo, 2 * n - 1), hi
-    if z1 > z0:
-        parts.append(np.zeros((ch, z1 - z0), dtype=dt))
-    return np.concatenate(parts, axis=1) if len(parts) != 1 else np.ascontiguousarray(parts[0])
+    if p1 > p0:  # e[p] = 2 x[n-1] - x[2(n-1) - p]: sources 2(n-1) - p0 down to 2(n-1) - p1 + 1
+        a, b = 2 * (n - 1) - p1 + 1 - start, 2 * (n - 1) - p0 + 1 - start
+        np.subtract(2 * x[:, [n - 1 - start]], x[:, a:b][:, ::-1], out=out[:, p0 - lo : p1 - lo])
+    return out
 
 
 def _read_extended(read: ReadBlock, n: int, lo: int, hi: int) -> np.ndarray:
@@ -213,8 +208,20 @@ def _block(
     ``weights`` from :func:`_response` for that ``s``."""
     j0 = (m0 - d.margin) // d.up  # segment = source [j0 down, ...) = output [j0 up, ...)
     x = _read_extended(read, n_in, j0 * d.down, (j0 + s) * d.down)
-    spectrum = sp_fft.rfft(x, axis=-1)
-    y = sp_fft.irfft(spectrum[:, : weights.shape[0]] * weights, n=d.up * s, axis=-1)
+    n_out, n_bins = d.up * s, weights.shape[0]
+    # ducc0 (pocketfft's successor) transforms float32 rows ~1.2-1.8x faster than scipy.fft
+    spectrum = ducc0.fft.r2c(x, axes=(1,), nthreads=1)
+    product = np.zeros((x.shape[0], n_out // 2 + 1), dtype=spectrum.dtype)  # bins above: zero
+    np.multiply(spectrum[:, :n_bins], weights, out=product[:, :n_bins])
+    y = ducc0.fft.c2r(
+        product,
+        axes=(1,),
+        lastsize=n_out,
+        forward=False,
+        inorm=2,
+        nthreads=1,
+        allow_overwriting_input=True,
+    )
     first = m0 - j0 * d.up
     return np.ascontiguousarray(y[:, first : first + (m1 - m0)], dtype=np.float32)
 

@@ -15,7 +15,14 @@ import numpy as np
 import pytest
 
 from eegprep.errors import EegprepError, UsageError
-from eegprep.preprocess import design, mne_reference, output_length, process, stream
+from eegprep.preprocess import (
+    _reflect_extend,
+    design,
+    mne_reference,
+    output_length,
+    process,
+    stream,
+)
 from eegprep.recipe import Recipe
 
 SFREQ_OUT = 200
@@ -140,6 +147,33 @@ def test_reads_are_bounded_by_the_block():
         assert len(spans) == seconds // 60
         # margins re-read: (60 s + 2 x 20.8 s) per 60 s block, FFT rounding included
         assert sum(spans) <= 1.1 * x.shape[1] * (60 * SFREQ_OUT + 2 * d.margin) / (60 * SFREQ_OUT)
+
+
+@pytest.mark.parametrize("n", (1, 2, 7, 50))
+def test_reflect_extend_is_mne_reflect_limited(n):
+    """Odd reflection about the first and last samples, up to ``n - 1`` samples each side, then
+    zeros; for any requested span and any part of the signal holding it."""
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((3, n)).astype(np.float32)
+    reach = max(n - 1, 0)
+    padded = np.concatenate(  # MNE's reflect_limited: odd reflection, then zeros
+        [
+            np.zeros((3, 3 * n + 5)),
+            2 * x[:, :1] - x[:, reach:0:-1],
+            x,
+            2 * x[:, -1:] - x[:, -2 : -reach - 2 : -1] if reach else x[:, :0],
+            np.zeros((3, 3 * n + 5)),
+        ],
+        axis=1,
+    )
+    origin = 3 * n + 5 + reach  # column of sample 0 in `padded`
+    for _ in range(40):
+        lo = int(rng.integers(-2 * n - 4, n))
+        hi = int(rng.integers(max(lo, 0) + 1, 3 * n + 5))
+        a = max(0, min(lo, 2 * (n - 1) - hi + 1))
+        b = min(n, max(hi, -lo + 1))
+        got = _reflect_extend(x[:, a:b], lo, hi, n, a)
+        np.testing.assert_allclose(got, padded[:, origin + lo : origin + hi], atol=1e-6)
 
 
 @pytest.mark.parametrize("mains", (50.0, None))
