@@ -26,6 +26,7 @@ from eegprep import __version__
 from eegprep.channels import VOCABULARY
 from eegprep.errors import StoreFormatError, StoreLockedError
 from eegprep.recipe import Recipe
+from eegprep.shards import ShardWriter
 from eegprep.store import FORMAT, FORMAT_VERSION, read_root_attrs
 from eegprep.store_fs import Location
 from eegprep.store_index import append, compact, read_index
@@ -203,27 +204,58 @@ def quantum_uv(resolutions: list[float]) -> float:
     return min(known) / QUANTUM_FRACTION if known else FLOAT_SOURCE_QUANTUM_UV
 
 
+def _scale(quantum: float) -> dict[str, Any]:
+    """The quantizer's parameters: float32 samples -> int32 multiples of ``quantum`` uV."""
+    return {"offset": 0, "scale": 1.0 / quantum, "dtype": "<f4", "astype": "<i4"}
+
+
 def _quantizer(quantum: float) -> list[Any]:
-    """Round float32 samples to integer multiples of ``quantum`` uV, stored as int32."""
+    """The quantizer as zarr filters (the array's metadata)."""
     import warnings
 
-    from numcodecs.zarr3 import FixedScaleOffset
+    from zarr.codecs.numcodecs import FixedScaleOffset
 
-    with warnings.catch_warnings():  # numcodecs' zarr3 codecs warn that they are not in the spec
+    with warnings.catch_warnings():  # zarr warns that numcodecs' codecs are not in the spec
         warnings.simplefilter("ignore")
-        return [FixedScaleOffset(offset=0, scale=1.0 / quantum, dtype="<f4", astype="<i4")]
+        return [FixedScaleOffset(**_scale(quantum))]
+
+
+BLOSC = {"quantized": ("zstd", 3), "float32": ("lz4", 5), "float16": ("lz4", 5)}
+"""Blosc compressor and level per encoding, with bit-shuffling: zstd for the quantized integers
+(they compress to ~0.4 of int32), lz4 for floats, whose noisy mantissas compress little whatever
+the codec (0.88 of float32 with lz4 vs 0.86 with zstd level 5) while lz4 is ~6x faster to
+encode and ~3x to decode (numcodecs, one thread, EEG-like float32)."""
 
 
 def _codec(encoding: str) -> list[Any]:
-    """Blosc with bit-shuffling: zstd for the quantized integers (they compress to ~0.4 of
-    int32), lz4 for floats, whose noisy mantissas compress little whatever the codec (0.88 of
-    float32 with lz4 vs 0.86 with zstd level 5) while lz4 is ~6x faster to encode and ~3x to
-    decode (numcodecs, one thread, EEG-like float32)."""
+    """The compressor as zarr codecs (the array's metadata)."""
     from zarr.codecs import BloscCodec
 
-    if encoding == "quantized":
-        return [BloscCodec(cname="zstd", clevel=3, shuffle="bitshuffle")]
-    return [BloscCodec(cname="lz4", clevel=5, shuffle="bitshuffle")]
+    cname, clevel = BLOSC[encoding]
+    return [BloscCodec(cname=cname, clevel=clevel, shuffle="bitshuffle")]
+
+
+def _shard_writer(
+    loc: Location, array_path: str, data: Any, encoding: str, quantum: float | None
+) -> ShardWriter:
+    """Writes ``data``'s shards with the same codecs as its metadata (numcodecs objects)."""
+    from numcodecs import Blosc, FixedScaleOffset
+
+    n_samples = data.shape[1]
+    chunk, shard = data.chunks[1], data.shards[1]
+    cname, clevel = BLOSC[encoding]
+    filters = (FixedScaleOffset(**_scale(quantum)),) if quantum is not None else ()
+    return ShardWriter(
+        loc=loc,
+        array_path=array_path,
+        keys=tuple(data.metadata.encode_chunk_key((0, k)) for k in range(-(-n_samples // shard))),
+        n_samples=n_samples,
+        chunk=chunk,
+        shard=shard,
+        dtype=data.dtype,
+        filters=filters,
+        compressor=Blosc(cname=cname, clevel=clevel, shuffle=Blosc.BITSHUFFLE),
+    )
 
 
 def write_recording(
@@ -264,7 +296,8 @@ def write_recording(
     # compact metadata: with an indent, json falls back to its pure-Python encoder
     with zarr.config.set({"json_indent": None}):
         stats = _write_recording(
-            loc.zarr_store(path),
+            loc,
+            path,
             channels=channels,
             n_samples=n_samples,
             blocks=blocks,
@@ -281,7 +314,8 @@ def write_recording(
 
 
 def _write_recording(
-    store: Any,
+    loc: Location,
+    path: str,
     *,
     channels: list[str],
     n_samples: int,
@@ -293,7 +327,7 @@ def _write_recording(
 ) -> dict[str, Any]:
     import zarr
 
-    root = zarr.open_group(store, mode="w")
+    root = zarr.open_group(loc.zarr_store(path), mode="w")
     n_ch = len(channels)
     chunk = int(CHUNK_SECONDS * sfreq)
     shard = chunk * SHARD_CHUNKS
@@ -323,7 +357,8 @@ def _write_recording(
     ch = root.create_array("channel", shape=(n_ch,), dtype=str, dimension_names=("channel",))
     ch[:] = np.array(channels, dtype=object)
     _write_time(root, n_samples, sfreq)
-    stats = _write_blocks(data, blocks, n_ch, n_samples, shard, dtype)
+    writer = _shard_writer(loc, f"{path}/data", data, encoding, attributes.get("quantum_uv"))
+    stats = _write_blocks(writer, blocks, n_ch, n_samples)
     for name, values in (targets or {}).items():
         arr = root.create_array(
             name,
@@ -355,13 +390,13 @@ def _write_time(root: Any, n_samples: int, sfreq: float) -> None:
 
 
 def _write_blocks(
-    data: Any, blocks: Iterator[np.ndarray], n_ch: int, n_samples: int, shard: int, dtype: Any
+    writer: ShardWriter, blocks: Iterator[np.ndarray], n_ch: int, n_samples: int
 ) -> dict[str, Any]:
     """Gather blocks into whole shards and write each shard once (no read-modify-write).
 
     Statistics are taken per incoming block, so that no temporary is as large as a shard.
     """
-    buf = np.empty((n_ch, min(shard, max(n_samples, 1))), dtype=np.float32)
+    buf = np.empty((n_ch, min(writer.shard, max(n_samples, 1))), dtype=np.float32)
     filled = 0
     written = 0
     sumsq = np.zeros(n_ch, dtype=np.float64)
@@ -383,7 +418,7 @@ def _write_blocks(
             filled += take
             pos += take
             if filled == buf.shape[1] or written + filled == n_samples:
-                data[:, written : written + filled] = buf[:, :filled].astype(dtype, copy=False)
+                writer.write(written // writer.shard, buf[:, :filled])
                 written += filled
                 filled = 0
     if written != n_samples:
