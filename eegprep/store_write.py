@@ -18,7 +18,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -220,7 +220,11 @@ def _quantizer(quantum: float) -> list[Any]:
         return [FixedScaleOffset(**_scale(quantum))]
 
 
-BLOSC = {"quantized": ("zstd", 3), "float32": ("lz4", 5), "float16": ("lz4", 5)}
+BLOSC: dict[str, tuple[Literal["lz4", "zstd"], int]] = {
+    "quantized": ("zstd", 3),
+    "float32": ("lz4", 5),
+    "float16": ("lz4", 5),
+}
 """Blosc compressor and level per encoding, with bit-shuffling: zstd for the quantized integers
 (they compress to ~0.4 of int32), lz4 for floats, whose noisy mantissas compress little whatever
 the codec (0.88 of float32 with lz4 vs 0.86 with zstd level 5) while lz4 is ~6x faster to
