@@ -21,7 +21,7 @@ chunks span every channel, so a shard's inner chunks are consecutive spans of ti
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import google_crc32c
@@ -32,68 +32,97 @@ from eegprep.store_fs import Location
 MISSING = np.uint64(2**64 - 1)  # the index's offset and length of a chunk that is not stored
 
 
-@dataclass(frozen=True)
 class ShardWriter:
-    """Encodes and writes the shards of one ``(n_channels, n_samples)`` array.
+    """Encodes and writes the shards of one ``(n_channels, n_samples)`` array, from samples
+    given in order in pieces of any length (:meth:`append`, then :meth:`close`).
 
-    Attributes
+    Each inner chunk is encoded as soon as it is complete and only its encoded bytes are kept
+    until the shard is written: memory is one chunk of samples plus one encoded shard.
+
+    Parameters
     ----------
     loc : Location
         The store.
     array_path : str
         The array's path relative to the store root (``.../data``).
-    keys : tuple of str
+    keys : sequence of str
         Each shard's object key under the array (``c/0/k``), from zarr's metadata.
-    n_samples, chunk, shard : int
-        Array length, inner chunk length and shard length, in samples.
+    n_channels, n_samples, chunk, shard : int
+        Array shape, inner chunk length and shard length, in samples.
     dtype : numpy dtype
         The array's data type (float32 or float16); the samples are cast to it.
-    filters : tuple
+    filters : sequence
         numcodecs codecs applied to each inner chunk before it becomes bytes (the quantizer).
     compressor : numcodecs codec
         The Blosc codec of the inner chunks.
     """
 
-    loc: Location
-    array_path: str
-    keys: tuple[str, ...]
-    n_samples: int
-    chunk: int
-    shard: int
-    dtype: Any
-    filters: tuple[Any, ...]
-    compressor: Any
+    def __init__(
+        self,
+        loc: Location,
+        array_path: str,
+        keys: Sequence[str],
+        *,
+        n_channels: int,
+        n_samples: int,
+        chunk: int,
+        shard: int,
+        dtype: Any,
+        filters: Sequence[Any],
+        compressor: Any,
+    ) -> None:
+        self.loc, self.array_path, self.keys = loc, array_path, tuple(keys)
+        self.n_samples, self.chunk, self.shard = n_samples, chunk, shard
+        self.dtype, self.filters, self.compressor = np.dtype(dtype), tuple(filters), compressor
+        self._piece = np.zeros((n_channels, chunk), dtype=np.float32)  # the chunk being filled
+        self._filled = 0  # samples in _piece
+        self._done = 0  # samples in encoded chunks
+        self._encoded: list[bytes] = []  # the current shard's chunks
 
-    def write(self, k: int, samples: np.ndarray) -> None:
-        """Write shard ``k`` from ``samples``, shape ``(n_channels, n)``: all of the shard that
-        lies within the array (``n = min(shard, n_samples - k * shard)``), float32 uV."""
-        start = k * self.shard
-        n = min(self.shard, self.n_samples - start)
-        if samples.shape[1] != n:
-            raise ValueError(f"shard {k} holds {n} samples, got {samples.shape[1]}")
-        per_shard = self.shard // self.chunk
-        index = np.full((per_shard, 2), MISSING, dtype="<u8")
-        parts: list[bytes] = []
-        offset = 0
-        for i in range(-(-n // self.chunk)):
-            piece = samples[:, i * self.chunk : (i + 1) * self.chunk]
-            if piece.shape[1] < self.chunk:  # the array's last chunk: pad with the fill value
-                padded = np.zeros((piece.shape[0], self.chunk), dtype=piece.dtype)
-                padded[:, : piece.shape[1]] = piece
-                piece = padded
-            encoded = self._encode(piece)
-            parts.append(encoded)
-            index[i] = (offset, len(encoded))
-            offset += len(encoded)
-        table = index.tobytes()
-        parts += [table, np.uint32(google_crc32c.value(table)).astype("<u4").tobytes()]
-        self._put(self.keys[k], parts)
+    def append(self, samples: np.ndarray) -> None:
+        """The next samples, shape ``(n_channels, n)``, float32 uV."""
+        if self._done + self._filled + samples.shape[1] > self.n_samples:
+            raise ValueError(f"more than the array's {self.n_samples} samples")
+        pos = 0
+        while pos < samples.shape[1]:
+            take = min(samples.shape[1] - pos, self.chunk - self._filled)
+            self._piece[:, self._filled : self._filled + take] = samples[:, pos : pos + take]
+            self._filled += take
+            pos += take
+            if self._filled == self.chunk:
+                self._encode_piece()
 
-    def _encode(self, piece: np.ndarray) -> bytes:
-        values: Any = np.ascontiguousarray(piece, dtype=self.dtype)
+    def close(self) -> None:
+        """Encode the last, partial chunk (padded with the fill value) and write what is left."""
+        given = self._done + self._filled
+        if given < self.n_samples:
+            raise ValueError(f"{given} samples given, the array holds {self.n_samples}")
+        if self._filled:
+            self._piece[:, self._filled :] = 0
+            self._encode_piece()
+        if self._encoded:
+            self._write_shard()
+
+    def _encode_piece(self) -> None:
+        values: Any = self._piece.astype(self.dtype, copy=False)
         for codec in self.filters:
             values = codec.encode(values)
-        return bytes(self.compressor.encode(np.ascontiguousarray(values)))
+        self._encoded.append(bytes(self.compressor.encode(np.ascontiguousarray(values))))
+        self._done = min(self._done + self.chunk, self.n_samples)
+        self._filled = 0
+        if len(self._encoded) * self.chunk == self.shard:
+            self._write_shard()
+
+    def _write_shard(self) -> None:
+        index = np.full((self.shard // self.chunk, 2), MISSING, dtype="<u8")
+        sizes = np.array([len(b) for b in self._encoded], dtype="<u8")
+        index[: sizes.shape[0], 1] = sizes
+        index[: sizes.shape[0], 0] = np.cumsum(sizes) - sizes
+        table = index.tobytes()
+        crc = np.array([google_crc32c.value(table)], dtype="<u4").tobytes()
+        k = (self._done - 1) // self.shard
+        self._put(self.keys[k], [*self._encoded, table, crc])
+        self._encoded = []
 
     def _put(self, key: str, parts: list[bytes]) -> None:
         """One object per shard. Locally the parts go to a new file without being joined (a

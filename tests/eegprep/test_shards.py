@@ -42,8 +42,10 @@ def test_shards_are_the_bytes_zarr_writes(tmp_path, encoding, quantum, n_samples
     theirs[:] = x
     ours = _array(tmp_path / "ours", 3, n_samples, encoding, quantum)
     writer = _shard_writer(Location.parse(tmp_path), "ours/data", ours, encoding, quantum)
-    for k in range(-(-n_samples // SHARD)):
-        writer.write(k, x[:, k * SHARD : (k + 1) * SHARD])
+    cuts = np.sort(rng.integers(0, n_samples + 1, size=5))  # pieces of any length, empty too
+    for piece in np.split(x, cuts, axis=1):
+        writer.append(piece)
+    writer.close()
 
     def objects(name: str) -> dict[str, bytes]:
         base = tmp_path / name / "data" / "c"
@@ -56,8 +58,11 @@ def test_shards_are_the_bytes_zarr_writes(tmp_path, encoding, quantum, n_samples
     np.testing.assert_array_equal(back, theirs[:])
 
 
-def test_a_shard_of_the_wrong_length_is_refused(tmp_path):
+def test_too_many_or_too_few_samples_are_refused(tmp_path):
     data = _array(tmp_path / "g", 2, 300, "float32", None)
     writer = _shard_writer(Location.parse(tmp_path), "g/data", data, "float32", None)
-    with pytest.raises(ValueError, match="shard 1 holds 100 samples, got 200"):
-        writer.write(1, np.zeros((2, 200), dtype=np.float32))
+    writer.append(np.zeros((2, 260), dtype=np.float32))
+    with pytest.raises(ValueError, match="more than the array's 300 samples"):
+        writer.append(np.zeros((2, 41), dtype=np.float32))
+    with pytest.raises(ValueError, match="260 samples given, the array holds 300"):
+        writer.close()
