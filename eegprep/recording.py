@@ -379,8 +379,9 @@ def _store_attrs(task: Task, record: dict[str, Any]) -> None:
     """Write the staged group's attributes: the final record (QC included)."""
     from eegprep.store_fs import Location
     from eegprep.store_write import group_json
+    from eegprep.zarr_direct import put
 
-    Location.parse(task.store_url).write_bytes(group_json(record), task.staging, "zarr.json")
+    put(Location.parse(task.store_url), f"{task.staging}/zarr.json", [group_json(record)])
 
 
 def file_sha256(path: str) -> str:

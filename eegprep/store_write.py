@@ -18,7 +18,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -26,10 +26,10 @@ from eegprep import __version__
 from eegprep.channels import VOCABULARY
 from eegprep.errors import StoreFormatError, StoreLockedError
 from eegprep.recipe import Recipe
-from eegprep.shards import ShardWriter
 from eegprep.store import FORMAT, FORMAT_VERSION, read_root_attrs
 from eegprep.store_fs import Location
 from eegprep.store_index import append, compact, read_index
+from eegprep.zarr_direct import Layout, ShardWriter, put, write_group, zarr_compressors
 
 CHUNK_SECONDS = 60  # one chunk = all channels x 60 s: one read call serves many windows
 SHARD_CHUNKS = 30  # one shard object = 30 chunks (30 min): few files per recording
@@ -204,65 +204,6 @@ def quantum_uv(resolutions: list[float]) -> float:
     return min(known) / QUANTUM_FRACTION if known else FLOAT_SOURCE_QUANTUM_UV
 
 
-def _scale(quantum: float) -> dict[str, Any]:
-    """The quantizer's parameters: float32 samples -> int32 multiples of ``quantum`` uV."""
-    return {"offset": 0, "scale": 1.0 / quantum, "dtype": "<f4", "astype": "<i4"}
-
-
-def _quantizer(quantum: float) -> list[Any]:
-    """The quantizer as zarr filters (the array's metadata)."""
-    import warnings
-
-    from zarr.codecs.numcodecs import FixedScaleOffset
-
-    with warnings.catch_warnings():  # zarr warns that numcodecs' codecs are not in the spec
-        warnings.simplefilter("ignore")
-        return [FixedScaleOffset(**_scale(quantum))]
-
-
-BLOSC: dict[str, tuple[Literal["lz4", "zstd"], int]] = {
-    "quantized": ("zstd", 3),
-    "float32": ("lz4", 5),
-    "float16": ("lz4", 5),
-}
-"""Blosc compressor and level per encoding, with bit-shuffling: zstd for the quantized integers
-(they compress to ~0.4 of int32), lz4 for floats, whose noisy mantissas compress little whatever
-the codec (0.88 of float32 with lz4 vs 0.86 with zstd level 5) while lz4 is ~6x faster to
-encode and ~3x to decode (numcodecs, one thread, EEG-like float32)."""
-
-
-def _codec(encoding: str) -> list[Any]:
-    """The compressor as zarr codecs (the array's metadata)."""
-    from zarr.codecs import BloscCodec
-
-    cname, clevel = BLOSC[encoding]
-    return [BloscCodec(cname=cname, clevel=clevel, shuffle="bitshuffle")]
-
-
-def _shard_writer(
-    loc: Location, array_path: str, data: Any, encoding: str, quantum: float | None
-) -> ShardWriter:
-    """Writes ``data``'s shards with the same codecs as its metadata (numcodecs objects)."""
-    from numcodecs import Blosc, FixedScaleOffset
-
-    n_samples = data.shape[1]
-    chunk, shard = data.chunks[1], data.shards[1]
-    cname, clevel = BLOSC[encoding]
-    filters = (FixedScaleOffset(**_scale(quantum)),) if quantum is not None else ()
-    return ShardWriter(
-        loc,
-        array_path,
-        [data.metadata.encode_chunk_key((0, k)) for k in range(-(-n_samples // shard))],
-        n_channels=data.shape[0],
-        n_samples=n_samples,
-        chunk=chunk,
-        shard=shard,
-        dtype=data.dtype,
-        filters=filters,
-        compressor=Blosc(cname=cname, clevel=clevel, shuffle=Blosc.BITSHUFFLE),
-    )
-
-
 def write_recording(
     url: str,
     path: str,
@@ -295,26 +236,20 @@ def write_recording(
     dict
         Per-channel statistics over the written samples: ``rms`` (uV), ``n_nonfinite``.
     """
-    import zarr
-
     loc = Location.parse(url)
-    # compact metadata: with an indent, json falls back to its pure-Python encoder
-    with zarr.config.set({"json_indent": None}):
-        stats = _write_recording(
-            loc,
-            path,
-            channels=channels,
-            n_samples=n_samples,
-            blocks=blocks,
-            sfreq=sfreq,
-            encoding=encoding,
-            quantum=quantum,
-            targets=targets,
-        )
-    # the attributes last, in one write: through zarr they would be deep-copied and encoded
-    # twice (group creation and update), a tenth of a short recording's write time
-    if attrs is not None:
-        loc.write_bytes(group_json(attrs), path, "zarr.json")
+    stats = _write_recording(
+        loc,
+        path,
+        channels=channels,
+        n_samples=n_samples,
+        blocks=blocks,
+        sfreq=sfreq,
+        encoding=encoding,
+        quantum=quantum if encoding == "quantized" else None,
+        targets=targets,
+    )
+    # the attributes last, in one write, once the samples are in
+    put(loc, f"{path}/zarr.json", [group_json(attrs or {})])
     return stats
 
 
@@ -330,68 +265,26 @@ def _write_recording(
     quantum: float | None,
     targets: dict[str, np.ndarray] | None,
 ) -> dict[str, Any]:
-    import zarr
-
-    root = zarr.open_group(loc.zarr_store(path), mode="w")
-    n_ch = len(channels)
     chunk = int(CHUNK_SECONDS * sfreq)
-    shard = chunk * SHARD_CHUNKS
-    dtype = np.float16 if encoding == "float16" else np.float32
-    attributes: dict[str, Any] = {"units": "uV", "sampling_rate": sfreq, "encoding": encoding}
-    filters: Any = "auto"
-    if encoding == "quantized":
-        if quantum is None:
-            raise ValueError("the quantized encoding needs a quantum (uV)")
-        filters = _quantizer(quantum)
-        attributes["quantum_uv"] = quantum
-    data = root.create_array(
-        "data",
-        shape=(n_ch, n_samples),
-        chunks=(n_ch, chunk),
-        shards=(n_ch, shard),
-        dtype=dtype,
-        filters=filters,
-        compressors=_codec(encoding),
-        dimension_names=("channel", "time"),
-        fill_value=0,
-        attributes=attributes,
-        # every chunk is written: zarr's check for all-fill chunks costs two passes over the
-        # data (a third of the write time); the rare all-zero chunk is simply stored
-        config={"write_empty_chunks": True},
-    )
-    ch = root.create_array("channel", shape=(n_ch,), dtype=str, dimension_names=("channel",))
-    ch[:] = np.array(channels, dtype=object)
-    _write_time(root, n_samples, sfreq)
-    writer = _shard_writer(loc, f"{path}/data", data, encoding, attributes.get("quantum_uv"))
-    stats = _write_blocks(writer, blocks, n_ch, n_samples)
-    for name, values in (targets or {}).items():
-        arr = root.create_array(
-            name,
-            shape=values.shape,
-            chunks=(values.shape[0], chunk),
-            dtype=np.float32,
-            compressors=_codec("float32"),
-            dimension_names=(f"{name}_channel", "time"),
-        )
-        arr[...] = values.astype(np.float32)
+    layout = Layout(len(channels), sfreq, encoding, quantum, chunk, chunk * SHARD_CHUNKS)
+    writer = write_group(loc, path, layout, channels, n_samples)
+    stats = _write_blocks(writer, blocks, len(channels), n_samples)
+    if targets:
+        import zarr
+
+        loc.write_bytes(group_json({}), path, "zarr.json")  # replaced by the attributes
+        root = zarr.open_group(loc.zarr_store(path), mode="r+")
+        for name, values in targets.items():
+            arr = root.create_array(
+                name,
+                shape=values.shape,
+                chunks=(values.shape[0], chunk),
+                dtype=np.float32,
+                compressors=zarr_compressors("float32"),
+                dimension_names=(f"{name}_channel", "time"),
+            )
+            arr[...] = values.astype(np.float32)
     return stats
-
-
-def _write_time(root: Any, n_samples: int, sfreq: float) -> None:
-    """``time``: int32 sample numbers in one chunk (an arange compresses to almost nothing, and
-    one chunk is one file and one codec call)."""
-    t = root.create_array(
-        "time",
-        shape=(n_samples,),
-        chunks=(max(n_samples, 1),),
-        dtype=np.int32,
-        compressors=_codec("float32"),
-        dimension_names=("time",),
-        # CF conventions: xarray decodes sample numbers to seconds
-        attributes={"units": "s", "scale_factor": 1.0 / sfreq, "long_name": "time"},
-    )
-    if n_samples:
-        t[:] = np.arange(n_samples, dtype=np.int32)
 
 
 def _write_blocks(

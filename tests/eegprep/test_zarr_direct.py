@@ -1,0 +1,79 @@
+"""eegprep.zarr_direct writes exactly the objects zarr would write, and zarr reads them back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zarr
+
+from eegprep.store_fs import Location
+from eegprep.zarr_direct import Layout, create_arrays, write_group
+
+CHUNK, SHARD = 50, 200  # samples: 4 inner chunks per shard
+NAMES = ["FP1", "CZ", "O2"]
+
+
+def _objects(root: Path) -> dict[str, bytes]:
+    """Every file under a group, by relative path, except the group's own zarr.json."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.parent != root
+    }
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize(
+    ("encoding", "quantum"), (("float32", None), ("float16", None), ("quantized", 0.0125))
+)
+@pytest.mark.parametrize("n_samples", (0, 1, 49, 50, 199, 200, 201, 530, 800))
+def test_group_is_what_zarr_writes(tmp_path, encoding, quantum, n_samples):
+    rng = np.random.default_rng(n_samples)
+    x = (20 * rng.standard_normal((3, n_samples))).astype(np.float32)
+    layout = Layout(3, 250.0, encoding, quantum, CHUNK, SHARD)
+
+    arrays = create_arrays(zarr.open_group(str(tmp_path / "zarr"), mode="w"), layout, n_samples)
+    if n_samples:
+        arrays["data"][:] = x
+        arrays["time"][:] = np.arange(n_samples, dtype=np.int32)
+    arrays["channel"][:] = np.array(NAMES, dtype=object)
+
+    writer = write_group(Location.parse(tmp_path), "ours", layout, NAMES, n_samples)
+    cuts = np.sort(rng.integers(0, n_samples + 1, size=5))  # pieces of any length, empty too
+    for piece in np.split(x, cuts, axis=1):
+        writer.append(piece)
+    writer.close()
+
+    ours, theirs = _objects(tmp_path / "ours"), _objects(tmp_path / "zarr")
+    assert sorted(ours) == sorted(theirs)
+    assert len([k for k in ours if k.startswith("data/c/")]) == -(-n_samples // SHARD)
+    for key, blob in theirs.items():
+        if key.endswith("zarr.json"):  # the same document (zarr's indentation aside)
+            assert json.loads(ours[key]) == json.loads(blob), key
+        else:
+            assert ours[key] == blob, key
+
+    (tmp_path / "ours" / "zarr.json").write_bytes((tmp_path / "zarr" / "zarr.json").read_bytes())
+    group = zarr.open_group(str(tmp_path / "ours"), mode="r")
+    np.testing.assert_array_equal(group["data"][:], arrays["data"][:])
+    assert list(group["channel"][:]) == NAMES
+    np.testing.assert_array_equal(group["time"][:], np.arange(n_samples))
+
+
+def test_too_many_or_too_few_samples_are_refused(tmp_path):
+    layout = Layout(2, 200.0, "float32", None, CHUNK, SHARD)
+    writer = write_group(Location.parse(tmp_path), "g", layout, ["C3", "C4"], 300)
+    writer.append(np.zeros((2, 260), dtype=np.float32))
+    with pytest.raises(ValueError, match="more than the array's 300 samples"):
+        writer.append(np.zeros((2, 41), dtype=np.float32))
+    with pytest.raises(ValueError, match="260 samples given, the array holds 300"):
+        writer.close()
+
+
+def test_quantized_without_a_quantum_is_refused(tmp_path):
+    layout = Layout(2, 200.0, "quantized", None, CHUNK, SHARD)
+    with pytest.raises(ValueError, match="needs a quantum"):
+        write_group(Location.parse(tmp_path), "g", layout, ["C3", "C4"], 300)
