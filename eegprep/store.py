@@ -148,6 +148,7 @@ class Store:
         self._records = records
         self._recordings = {rid: Recording.from_record(r) for rid, r in records.items()}
         self._arrays: dict[str, Any] = {}
+        self._readers: dict[str, Any] = {}
         self._root: Any = None
 
     @property
@@ -212,10 +213,27 @@ class Store:
             raise UsageError(
                 f"{rid}: segment [{start}, {stop}) outside the recording's [0, {rec.n_samples})"
             )
+        reader = self._reader(rid)
+        if reader is not None:
+            return reader.read(start, stop)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             data = self.array(rid)[:, start:stop]
         return np.asarray(data, dtype=np.float32)
+
+    def chunk_samples(self, rid: str) -> int:
+        """Samples per stored chunk of the recording's ``data`` (the unit a read decodes)."""
+        reader = self._reader(rid)
+        return int(reader.chunk if reader is not None else self.array(rid).chunks[1])
+
+    def _reader(self, rid: str) -> Any:
+        """The direct shard reader of the recording's ``data`` (``None``: read with zarr)."""
+        if rid not in self._readers:
+            from eegprep.zarr_direct import ShardReader
+
+            path = f"{self.recording(rid).group}/data"
+            self._readers[rid] = ShardReader.open(self._loc, path)
+        return self._readers[rid]
 
     def read_target(self, rid: str, name: str) -> np.ndarray:
         """A time series stored beside the EEG (MoBI joint angles, say), at the store rate."""

@@ -64,6 +64,9 @@ class BlockReader:
 
     def _store(self, i: int) -> Any:
         if self._pid != os.getpid():  # a fresh process (dataloader worker): fresh handles
+            from eegprep.allocator import reuse_freed_memory
+
+            reuse_freed_memory()  # evicted blocks' memory serves the next blocks
             self._pid, self._stores, self._cache = os.getpid(), {}, OrderedDict()
             self._cached_bytes = 0
         if i not in self._stores:
@@ -84,12 +87,11 @@ class BlockReader:
         plan = self.index.recordings[r]
         store = self._store(plan.store)
         n_total = store.recording(plan.id).n_samples
-        arr = store.array(plan.id)
         # up to the next chunk boundary: a partly read chunk is decoded whole and then copied
         # out of, so whole chunks cost less (2.1 vs 2.9 ms for 180 vs 136 s of 23 channels)
-        chunk = int(arr.chunks[1])
+        chunk = store.chunk_samples(plan.id)
         stop = min(n_total, -(-(b0 + self.block_samples + 16 * PATCH_SIZE) // chunk) * chunk)
-        data = np.asarray(arr[:, b0:stop], dtype=np.float32)
+        data = store.read(plan.id, b0, stop)
         self.n_reads += 1
         self.samples_read += stop - b0
         self._cache[key] = (b0, data)
@@ -109,7 +111,7 @@ class BlockReader:
             store = self._store(plan.store)
             t0 = int(self.index.start[w])
             self.samples_read += n
-            return np.asarray(store.array(plan.id)[plan.rows, t0 : t0 + n], dtype=np.float32)
+            return store.read(plan.id, t0, t0 + n)[plan.rows]
         return data[plan.rows, s : s + n]
 
     def batch(self, ids: np.ndarray) -> dict[str, torch.Tensor]:

@@ -1,4 +1,4 @@
-"""eegprep.zarr_direct writes exactly the objects zarr would write, and zarr reads them back."""
+"""eegprep.zarr_direct writes exactly the objects zarr writes and reads what zarr reads."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import zarr
 
+from eegprep.errors import StoreFormatError
 from eegprep.store_fs import Location
-from eegprep.zarr_direct import Layout, create_arrays, write_group
+from eegprep.zarr_direct import Layout, ShardReader, create_arrays, write_group
 
 CHUNK, SHARD = 50, 200  # samples: 4 inner chunks per shard
 NAMES = ["FP1", "CZ", "O2"]
@@ -77,3 +78,55 @@ def test_quantized_without_a_quantum_is_refused(tmp_path):
     layout = Layout(2, 200.0, "quantized", None, CHUNK, SHARD)
     with pytest.raises(ValueError, match="needs a quantum"):
         write_group(Location.parse(tmp_path), "g", layout, ["C3", "C4"], 300)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize(
+    ("encoding", "quantum"), (("float32", None), ("float16", None), ("quantized", 0.0125))
+)
+@pytest.mark.parametrize("n_samples", (1, 199, 530, 800))
+def test_reader_reads_what_zarr_reads(tmp_path, encoding, quantum, n_samples):
+    rng = np.random.default_rng(n_samples)
+    x = (20 * rng.standard_normal((3, n_samples))).astype(np.float32)
+    layout = Layout(3, 250.0, encoding, quantum, CHUNK, SHARD)
+    writer = write_group(Location.parse(tmp_path), "g", layout, NAMES, n_samples)
+    writer.append(x)
+    writer.close()
+    reader = ShardReader.open(Location.parse(tmp_path), "g/data")
+    assert reader is not None
+    theirs = zarr.open_array(str(tmp_path / "g" / "data"), mode="r")
+    spans = [(0, n_samples), (0, 0), (n_samples, n_samples)]
+    spans += [tuple(sorted(rng.integers(0, n_samples + 1, size=2))) for _ in range(30)]
+    for a, b in spans:
+        got = reader.read(int(a), int(b))
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, np.asarray(theirs[:, a:b], dtype=np.float32))
+    with pytest.raises(ValueError, match="outside the array"):
+        reader.read(0, n_samples + 1)
+
+
+def test_reader_declines_other_layouts_and_refuses_corrupt_shards(tmp_path):
+    loc = Location.parse(tmp_path)
+    plain = zarr.open_group(str(tmp_path / "plain"), mode="w")
+    plain.create_array("data", shape=(2, 100), chunks=(2, 50), dtype=np.float32)
+    assert ShardReader.open(loc, "plain/data") is None  # not sharded: zarr reads it
+
+    layout = Layout(2, 200.0, "float32", None, CHUNK, SHARD)
+    writer = write_group(loc, "g", layout, ["C3", "C4"], 300)
+    writer.append(np.ones((2, 300), dtype=np.float32))
+    writer.close()
+    shard = tmp_path / "g" / "data" / "c" / "0" / "1"
+    blob = bytearray(shard.read_bytes())
+    blob[-10] ^= 0xFF  # a flipped bit in the index
+    shard.write_bytes(bytes(blob))
+    reader = ShardReader.open(loc, "g/data")
+    assert reader is not None
+    np.testing.assert_array_equal(reader.read(0, 200), 1.0)  # shard 0 is intact
+    with pytest.raises(StoreFormatError, match="CRC-32C"):
+        reader.read(150, 250)
+    shard.write_bytes(b"\x00" * 10)  # truncated
+    with pytest.raises(StoreFormatError, match="truncated shard"):
+        reader.read(200, 300)
+    shard.unlink()
+    with pytest.raises(StoreFormatError, match="shard missing"):
+        reader.read(200, 300)
