@@ -19,7 +19,8 @@ process instead. The two paths run ``--repeat`` times, alternating, and the fast
 is reported. Prints hours of EEG per second per core and the ratio, plus the relative RMS
 difference of the outputs (interior: 20 s from the edges excluded, see docs/preprocessing.md).
 
-Run: ``python benchmarks/ingest.py [--hours 1.0] [--repeat 3] [--no-warmup] [--keep DIR]``.
+Run: ``python benchmarks/ingest.py [--hours 1.0] [--repeat 3] [--no-warmup] [--keep DIR]
+[--encoding float32|float16|quantized]`` (our store's encoding; float32 by default).
 """
 
 from __future__ import annotations
@@ -92,11 +93,13 @@ def reference(paths: list[Path], out: Path) -> float:
     return time.perf_counter() - t0
 
 
-def ours(root: Path, store: Path) -> float:
+def ours(root: Path, store: Path, encoding: str = "float32") -> float:
     from eegprep.ingest import IngestConfig, ingest
+    from eegprep.recipe import Recipe
 
+    config = IngestConfig(workers=0, progress=False, recipe=Recipe(encoding=encoding))
     t0 = time.perf_counter()
-    rep = ingest("tuh", src=root, out=store, config=IngestConfig(workers=0, progress=False))
+    rep = ingest("tuh", src=root, out=store, config=config)
     elapsed = time.perf_counter() - t0
     if rep.failed or rep.n_ingested != len(PLAN):
         raise SystemExit(f"ingest failed: {rep.failed}")
@@ -120,7 +123,7 @@ def compare(store: Path, h5_path: Path) -> dict[str, float]:
     return errs
 
 
-def child(path_name: str, corpus: Path, out: Path, warmup: bool) -> None:
+def child(path_name: str, corpus: Path, out: Path, warmup: bool, encoding: str) -> None:
     """One timed run in this (fresh) process, after an untimed pass over the same corpus when
     ``warmup``; prints wall, user and system seconds as JSON."""
     if hasattr(os, "sched_setaffinity"):  # one core (Linux)
@@ -129,7 +132,7 @@ def child(path_name: str, corpus: Path, out: Path, warmup: bool) -> None:
     def go(root: Path, target: Path) -> float:
         if path_name == "reference":
             return reference(sorted(root.rglob("*.edf")), target)
-        return ours(root, target)
+        return ours(root, target, encoding)
 
     if warmup:
         go(corpus, out.with_name(out.name + ".warmup"))
@@ -140,11 +143,14 @@ def child(path_name: str, corpus: Path, out: Path, warmup: bool) -> None:
     print(json.dumps({"seconds": seconds, "user": user, "system": system}))
 
 
-def _timed(path_name: str, corpus: Path, out: Path, warmup: bool) -> dict[str, float]:
+def _timed(
+    path_name: str, corpus: Path, out: Path, warmup: bool, encoding: str
+) -> dict[str, float]:
     """One run in a fresh process: wall ``seconds`` and CPU ``user`` and ``system`` seconds."""
     for f in (out, out.with_name(out.name + ".warmup")):
         shutil.rmtree(f, ignore_errors=True) if f.is_dir() else f.unlink(missing_ok=True)
     cmd = [sys.executable, __file__, "--child", path_name, "--keep", str(corpus), "--out", str(out)]
+    cmd += ["--encoding", encoding]
     if not warmup:
         cmd.append("--no-warmup")
     done = subprocess.run(cmd, capture_output=True, text=True)
@@ -158,12 +164,18 @@ def main() -> None:
     ap.add_argument("--hours", type=float, default=1.0, help="hours of EEG in the corpus")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each path; the fastest counts")
     ap.add_argument("--no-warmup", action="store_true", help="time imports and set-up too")
+    ap.add_argument(
+        "--encoding",
+        default="float32",
+        choices=("float32", "float16", "quantized"),
+        help="our store's sample encoding",
+    )
     ap.add_argument("--keep", type=Path, help="write (or reuse) the corpus here")
     ap.add_argument("--child", choices=("reference", "ours"), help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.keep, args.out, not args.no_warmup)
+        child(args.child, args.keep, args.out, not args.no_warmup, args.encoding)
         return
     work = Path(tempfile.mkdtemp(prefix="eegprep-bench-"))
     root = args.keep or work / "corpus"
@@ -175,8 +187,8 @@ def main() -> None:
     warm = not args.no_warmup
     t_ref = t_ours = float("inf")
     for run in range(args.repeat):
-        ref = _timed("reference", root, work / "labram.h5", warm)
-        our = _timed("ours", root, work / "store.zarr", warm)
+        ref = _timed("reference", root, work / "labram.h5", warm, args.encoding)
+        our = _timed("ours", root, work / "store.zarr", warm, args.encoding)
         t_ref, t_ours = min(t_ref, ref["seconds"]), min(t_ours, our["seconds"])
         print(
             f"run {run + 1}: reference {ref['seconds']:.2f} s (cpu {ref['user']:.2f} user + "
@@ -188,7 +200,7 @@ def main() -> None:
     rate_ref, rate_ours = hours / t_ref, hours / t_ours
     print(f"\n{'path':<34}{'seconds':>9}{'h EEG / s / core':>18}{'ratio':>8}")
     print(f"{'reference (MNE, LaBraM recipe)':<34}{t_ref:>9.2f}{rate_ref:>18.3f}{1.0:>8.2f}")
-    print(f"{'eegprep ingest (1 process)':<34}{t_ours:>9.2f}{rate_ours:>18.3f}"
+    print(f"{'eegprep ingest (' + args.encoding + ')':<34}{t_ours:>9.2f}{rate_ours:>18.3f}"
           f"{rate_ours / rate_ref:>8.2f}")  # fmt: skip
     print("\nrelative RMS difference to the reference (interior), per file:")
     for (n_ch, sfreq), path in zip(PLAN, paths):
