@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -207,8 +208,16 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=10.0)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="eegprep-loader-"))
-    store, qstore, h5 = build(work, args.recordings, args.minutes)
-    hours = args.recordings * args.minutes / 60
+    try:
+        run(work, args.recordings, args.minutes)
+    finally:  # the stores, the HDF5 files and the 100k-recording store: ~1.4 GB
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(work: Path, recordings: int, minutes: float) -> None:
+    """Build the corpora under ``work`` and print the four sections."""
+    store, qstore, h5 = build(work, recordings, minutes)
+    hours = recordings * minutes / 60
     ours_b, h5_b = _dir_bytes(store / "recordings") / hours, h5.stat().st_size / hours
     q_b = _dir_bytes(qstore / "recordings") / hours
     print(f"\n1. size, {hours:.1f} h of 23-channel EEG at 200 Hz")
