@@ -237,42 +237,15 @@ def write_recording(
         Per-channel statistics over the written samples: ``rms`` (uV), ``n_nonfinite``.
     """
     loc = Location.parse(url)
-    stats = _write_recording(
-        loc,
-        path,
-        channels=channels,
-        n_samples=n_samples,
-        blocks=blocks,
-        sfreq=sfreq,
-        encoding=encoding,
-        quantum=quantum if encoding == "quantized" else None,
-        targets=targets,
-    )
-    # the attributes last, in one write, once the samples are in
-    put(loc, f"{path}/zarr.json", [group_json(attrs or {})])
-    return stats
-
-
-def _write_recording(
-    loc: Location,
-    path: str,
-    *,
-    channels: list[str],
-    n_samples: int,
-    blocks: Iterator[np.ndarray],
-    sfreq: float,
-    encoding: str,
-    quantum: float | None,
-    targets: dict[str, np.ndarray] | None,
-) -> dict[str, Any]:
     chunk = int(CHUNK_SECONDS * sfreq)
+    quantum = quantum if encoding == "quantized" else None
     layout = Layout(len(channels), sfreq, encoding, quantum, chunk, chunk * SHARD_CHUNKS)
     writer = write_group(loc, path, layout, channels, n_samples)
     stats = _write_blocks(writer, blocks, len(channels), n_samples)
     if targets:
         import zarr
 
-        loc.write_bytes(group_json({}), path, "zarr.json")  # replaced by the attributes
+        put(loc, f"{path}/zarr.json", [group_json({})])  # replaced by the attributes
         root = zarr.open_group(loc.zarr_store(path), mode="r+")
         for name, values in targets.items():
             arr = root.create_array(
@@ -284,6 +257,8 @@ def _write_recording(
                 dimension_names=(f"{name}_channel", "time"),
             )
             arr[...] = values.astype(np.float32)
+    # the attributes last, in one write, once the samples are in
+    put(loc, f"{path}/zarr.json", [group_json(attrs or {})])
     return stats
 
 

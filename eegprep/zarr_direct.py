@@ -40,6 +40,7 @@ from typing import Any, Literal
 import google_crc32c
 import numpy as np
 
+from eegprep.errors import StoreFormatError
 from eegprep.store_fs import Location
 
 MISSING = np.uint64(2**64 - 1)  # the index's offset and length of a chunk that is not stored
@@ -121,8 +122,11 @@ class Layout:
         return np.float16 if self.encoding == "float16" else np.float32
 
     def data_attributes(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"units": "uV", "sampling_rate": self.sfreq}
-        out["encoding"] = self.encoding
+        out: dict[str, Any] = {
+            "units": "uV",
+            "sampling_rate": self.sfreq,
+            "encoding": self.encoding,
+        }
         if self.encoding == "quantized":
             out["quantum_uv"] = self.quantum
         return out
@@ -410,14 +414,10 @@ class ShardReader:
 
         path = self.loc.path(self.array_path, "c", "0", str(k))
         index = self._index(path)
-        have = index[lo:hi, 0] != MISSING
-        if not have.any():
-            for i in range(lo, hi):
-                yield i, np.zeros((self.n_channels, self.chunk), dtype=np.float32)
-            return
         offsets, sizes = index[lo:hi, 0], index[lo:hi, 1]
-        begin = int(offsets[have].min())
-        end = int((offsets[have] + sizes[have]).max())
+        have = offsets != MISSING
+        begin = int(offsets[have].min()) if have.any() else 0
+        end = int((offsets[have] + sizes[have]).max()) if have.any() else 0
         span = self._range(path, begin, end)
         for j, i in enumerate(range(lo, hi)):
             if not have[j]:
@@ -432,8 +432,6 @@ class ShardReader:
             yield i, np.asarray(values).reshape(self.n_channels, self.chunk)
 
     def _index(self, path: str) -> np.ndarray:
-        from eegprep.errors import StoreFormatError
-
         try:
             size = os.path.getsize(path) if self.loc.local else int(self.loc.fs.size(path))
         except FileNotFoundError:
@@ -465,8 +463,6 @@ class ShardReader:
         else:
             data = memoryview(bytes(self.loc.fs.cat_file(path, start=begin, end=end)))
         if len(data) != n:
-            from eegprep.errors import StoreFormatError
-
             raise StoreFormatError(f"{path}: truncated shard ({begin}-{end} not in the file)")
         return data
 
