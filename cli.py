@@ -10,27 +10,75 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from eegprep.errors import EegprepError
 
 EXIT_USAGE = 2
+EXIT_INTERNAL = 1
 
 
 class _Group(click.Group):
-    """A click group that turns our errors into one line and exit status 2."""
+    """A click group that turns our errors and click's usage errors into one line starting
+    ``error:`` (exit status 2), with every credential hidden (:func:`eegprep.redact.redact`).
+
+    ``-v`` adds the traceback (also redacted). An unexpected exception keeps its traceback and
+    exit status 1, redacted too.
+    """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.ClickException as exc:  # the group's own options: `eegprep --bogus`
+            _click_error(exc)
 
     def invoke(self, ctx: click.Context) -> Any:
+        from eegprep.redact import redact
+
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # `eegprep config`: click prints the help
+        except click.ClickException as exc:
+            _click_error(exc)
         except EegprepError as exc:
             if ctx.meta.get("verbose"):
-                raise
-            click.echo(f"error: {exc}", err=True)
+                click.echo(redact(traceback.format_exc()).rstrip(), err=True)
+            click.echo(f"error: {_one_line(str(exc))}", err=True)
             sys.exit(EXIT_USAGE)
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except Exception:  # a bug: the traceback as Python prints it, credentials hidden
+            click.echo(redact(traceback.format_exc()).rstrip(), err=True)
+            sys.exit(EXIT_INTERNAL)
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line, credentials hidden."""
+    from eegprep.redact import redact
+
+    return " ".join(redact(text).split())
+
+
+def _click_error(exc: click.ClickException) -> NoReturn:
+    """click's own errors (bad option values, missing arguments, unknown commands) as one
+    ``error:`` line naming the command's help, with click's exit status (2 for usage)."""
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    click.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
+    sys.exit(exc.exit_code)
 
 
 def _verbosity(ctx: click.Context, verbose: int, quiet: bool) -> None:
@@ -61,9 +109,12 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.argument("corpus")
 @click.option("--src", type=click.Path(file_okay=False), help="Corpus folder (else from config).")
 @click.option("--out", required=True, help="Store: a local path or an fsspec URL.")
-@click.option("--workers", type=int, default=None, help="Worker processes (0: in this process).")
-@click.option("--scheduler", default=None, help="Address of a dask.distributed scheduler.")
-@click.option("--limit", type=int, default=None, help="Ingest at most N files (sorted order).")
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Worker processes (0: in this process).")  # fmt: skip
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Address of a dask.distributed scheduler.")  # fmt: skip
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Ingest at most N files (sorted order).")  # fmt: skip
 @click.option("--mode", type=click.Choice(["fast", "mne"]), default="fast", show_default=True,
               help="fast: streamed, time-exact; mne: LaBraM's MNE calls.")  # fmt: skip
 @click.option("--encoding", type=click.Choice(["float32", "float16", "quantized"]),
@@ -86,12 +137,18 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     metavar="GLOB",
     help="Files to ingest, relative to --src (repeatable; replaces the manifest's).",
 )
+@click.option("--repair", is_flag=True,
+              help="Also re-ingest listed recordings that validate finds damaged.")  # fmt: skip
+@click.option("--keep-replaced", type=click.FloatRange(min=0), default=86_400.0,
+              show_default=True, metavar="SECONDS",
+              help="Keep replaced recording versions this long for open readers.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: int | None,
            scheduler: str | None, limit: int | None, mode: str, encoding: str,
            verify_checksums: bool, commit_every: int, manifest: str | None, mains: str | None,
-           include: tuple[str, ...], as_json: bool) -> None:  # fmt: skip
+           include: tuple[str, ...], repair: bool, keep_replaced: float,
+           as_json: bool) -> None:  # fmt: skip
     """Ingest CORPUS (a name from `eegprep corpora`, or a manifest .toml) into a store.
 
     \b
@@ -117,6 +174,8 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
         progress=not ctx.meta.get("quiet"),
         mains=float(mains) if mains else None,
         include=include or None,
+        repair=repair,
+        keep_replaced=keep_replaced,
     )
     report = run_ingest(manifest or corpus, src=src, out=out, config=cfg)
     if as_json:
@@ -127,16 +186,18 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
 
 
 def _print_report(report: Any) -> None:
+    from eegprep.redact import redact
+
     for line in report.failed + report.unmatched:
-        click.echo(f"skipped: {line}", err=True)
+        click.echo(f"skipped: {redact(line)}", err=True)
     n_warn = sum(len(w) for w in report.warnings.values())
     click.echo(
         f"{report.corpus}: {report.n_files} files found, {report.n_ingested} ingested, "
         f"{report.n_current} already current, {len(report.failed) + len(report.unmatched)} "
         f"skipped, {n_warn} warnings; {report.hours_written:.3f} h written in "
-        f"{report.seconds:.1f} s -> {report.store}"
+        f"{report.seconds:.1f} s -> {redact(report.store)}"
     )
-    click.echo(f"report: {report.report_path}")
+    click.echo(f"report: {redact(report.report_path)}")
 
 
 @eegprep_cli.command()
@@ -182,11 +243,15 @@ def validate(store: str, as_json: bool) -> None:
     Example:
       eegprep validate demo.zarr
     """
+    from eegprep.redact import redact, redact_all
     from eegprep.validate import validate as run_validate
 
     n, problems = run_validate(store)
+    problems = redact_all(problems)
     if as_json:
-        click.echo(json.dumps({"store": store, "checked": n, "problems": problems}, indent=2))
+        click.echo(
+            json.dumps({"store": redact(store), "checked": n, "problems": problems}, indent=2)
+        )
     else:
         for p in problems:
             click.echo(f"problem: {p}", err=True)
@@ -294,13 +359,19 @@ def labram_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 def labram_convert(
     src: str, dst: str, kind: str | None, size: str | None, n_outputs: int | None
 ) -> None:
-    """Convert a checkpoint: released LaBraM layout <-> labram checkpoint (either direction)."""
+    """Convert a checkpoint: released LaBraM layout <-> labram checkpoint (either direction).
+
+    The file is read without running code from it (weights only); a file that asks for more is
+    refused with one line naming it (exit status 2).
+    """
     from labram.checkpoints import CheckpointError, convert_file
 
     try:
         done = convert_file(src, dst, kind=kind, size=size, n_outputs=n_outputs)
-    except (CheckpointError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    except EegprepError:
+        raise  # one line, exit status 2 (_Group)
+    except ValueError as exc:  # e.g. shapes that make no valid model config
+        raise CheckpointError(f"{src}: {exc}") from exc
     click.echo(done)
 
 

@@ -13,8 +13,9 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from eegprep.errors import UsageError
+from eegprep.errors import StoreFormatError, UsageError
 from eegprep.manifest import Manifest
 from eegprep.readers import get_reader
 from eegprep.readers.base import Reader
@@ -71,14 +72,28 @@ def resolve_root(manifest: Manifest, root: Path) -> Path:
 
 
 def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Discovery:
-    """List the recordings of a corpus in sorted order (at most ``limit`` files)."""
+    """List the recordings of a corpus in sorted order (at most ``limit`` files).
+
+    File names are matched case-insensitively (``*.edf`` finds ``a.EDF`` and ``b.Edf``: real
+    archives mix them); folder names are matched as written, since they carry identity (BIDS
+    entities, TUH splits) that the path pattern reads case-sensitively. A file whose path
+    pattern does not match as spelled is tried again with its extension in lower case.
+
+    Raises
+    ------
+    UsageError
+        When no file at all matches the include globs: one line naming the root, the globs and,
+        when there are any, files the globs missed by a hair (another case or extension).
+    """
     root = resolve_root(manifest, root)
     files: set[str] = set()
     for pattern in manifest.include:
-        for p in root.glob(pattern):
+        for p in root.glob(_any_case_name(pattern)):
             if p.is_file():
                 files.add(p.relative_to(root).as_posix())
-    rels = sorted(f for f in files if not any(fnmatch.fnmatch(f, x) for x in manifest.exclude))
+    if not files:
+        raise UsageError(_nothing_found(manifest, root))
+    rels = sorted(f for f in files if not any(_excluded(f, x) for x in manifest.exclude))
     if limit is not None:
         rels = rels[:limit]
     reader = get_reader(manifest.reader)
@@ -86,7 +101,7 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
     items: list[SourceItem] = []
     unmatched: list[tuple[str, str]] = []
     for rel in rels:
-        fields = manifest.fields(rel)
+        fields = _fields(manifest, rel)
         if fields is None:
             unmatched.append((rel, f"path matches no rule of {manifest.name}'s path.pattern"))
             continue
@@ -104,27 +119,148 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
     return Discovery(root, _dedupe(items), unmatched, len(rels))
 
 
-def _name(manifest: Manifest, fields: dict[str, str], part: str | None) -> str:
+def _any_case_name(pattern: str) -> str:
+    """The glob with its last component (the file name) matching in any letter case.
+
+    Portable before Python 3.12's ``case_sensitive``: each letter outside a ``[...]`` class
+    becomes ``[xX]``; a class gets its letters in both cases (``[a-c]`` -> ``[a-cA-Ca-c]``).
+    """
+    head, slash, name = pattern.rpartition("/")
+    out: list[str] = []
+    i = 0
+    while i < len(name):
+        c = name[i]
+        start = i + 2 if name[i + 1 : i + 2] == "!" else i + 1
+        end = name.find("]", start + 1) if c == "[" else -1
+        if end != -1:
+            neg, body = name[i + 1 : start], name[start:end]
+            out.append(f"[{neg}{body}{body.upper()}{body.lower()}]")
+            i = end + 1
+            continue
+        out.append(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c)
+        i += 1
+    return f"{head}{slash}{''.join(out)}"
+
+
+def _excluded(rel: str, pattern: str) -> bool:
+    """``exclude`` patterns follow the include rule: the file name in any case."""
+    return fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(
+        rel.lower(), pattern.lower()
+    )
+
+
+def _fields(manifest: Manifest, rel: str) -> dict[str, str] | None:
+    """Path fields of ``rel``; a pattern written for ``.edf`` also takes ``.EDF``."""
+    fields = manifest.fields(rel)
+    stem, dot, ext = rel.rpartition(".")
+    if fields is not None or not dot or "/" in ext or ext == ext.lower():
+        return fields
+    fields = manifest.fields(f"{stem}.{ext.lower()}")
+    if fields is not None:  # the path as it is on disk, not as it was matched
+        fields.update(relpath=rel, suffix=f".{ext}")
+    return fields
+
+
+def _nothing_found(manifest: Manifest, root: Path) -> str:
+    """The one-line error for a run whose globs match no file, with a hint when near misses exist."""
+    globs = ", ".join(manifest.include)
+    msg = f"{root}: no file matches {manifest.name}'s files.include ({globs})"
+    wanted = {_glob_suffix(p) for p in manifest.include} - {""}
+    seen: dict[str, int] = {}
+    for i, p in enumerate(root.rglob("*")):
+        if i >= 100_000:  # a huge wrong folder: the hint is not worth the walk
+            break
+        if p.is_file() and p.suffix:
+            seen[p.suffix] = seen.get(p.suffix, 0) + 1
+    if not seen:
+        return f"{msg}; the folder holds no file with an extension: is --src the right folder?"
+    near = [s for s in seen if s.lower() in wanted]
+    top = sorted(seen, key=lambda s: (-seen[s], s))[:5]
+    if near:
+        hint = ", ".join(f"{seen[s]} {s}" for s in near)
+        return f"{msg}; found {hint} file(s) in folders the globs do not reach: check --include"
+    found = ", ".join(f"{seen[s]} {s}" for s in top)
+    return f"{msg}; found only {found} file(s): pass --include 'GLOB' or another corpus"
+
+
+def _glob_suffix(pattern: str) -> str:
+    """``**/eeg/*_eeg.vhdr`` -> ``.vhdr`` (lower case); ``""`` when the glob names none."""
+    name = pattern.rpartition("/")[2]
+    ext = name.rpartition(".")[2] if "." in name else ""
+    return "" if not ext or any(c in ext for c in "*?[") else f".{ext.lower()}"
+
+
+def _name(manifest: Manifest, fields: dict[str, str], part: str | None, relpath: str) -> str:
+    """The recording's base name: the manifest's ``path.name`` template, made safe.
+
+    A name becomes a folder of the store (``recordings/{corpus}/{name}``), so it holds only
+    ``[A-Za-z0-9._+-]``, never starts with ``.`` or ``_`` (so it is never ``.``, ``..`` or
+    hidden); a template's ``/`` becomes ``_`` and ``_`` at either end is dropped. When making it safe changed anything else (``a b.edf`` ->
+    ``a_b``), a hash of the source path follows (``a_b~3f2a1c0d``): two files that differ only
+    in unsafe characters can never share a name, whatever order they arrive in. Other clashes
+    are resolved by :func:`resolve_names`.
+    """
     try:
-        name = manifest.name_template.format(**fields, part=part or "")
+        raw = manifest.name_template.format(**fields, part=part or "")
     except KeyError as exc:
         raise UsageError(
             f"{manifest.file}: path.name uses {exc} which the path pattern does not capture"
         ) from None
     if part and "{part}" not in manifest.name_template:
-        name = f"{name}_{part}"
-    return _SAFE.sub("_", name).strip("_") or "recording"
+        raw = f"{raw}_{part}"
+    name = _SAFE.sub("_", raw).strip("_").lstrip(".").strip("_")
+    if name != raw.replace("/", "_").strip("_") or not name:  # "/" -> "_" and edge "_" expected
+        name = f"{name or 'recording'}~{source_digest(relpath, part)}"
+    check_name(name)
+    return name
 
 
-def _dedupe(items: list[SourceItem]) -> list[SourceItem]:
-    """Make names unique: a clash gets a short hash of its path (stable across runs)."""
+def source_digest(relpath: str, part: str | None) -> str:
+    """A short, stable hash of a source (path and part) that tells apart names that clash."""
+    return hashlib.sha1(f"{relpath}:{part}".encode()).hexdigest()[:8]
+
+
+_NAME = re.compile(r"[A-Za-z0-9+-][A-Za-z0-9._+-]*(~[0-9a-f]{6,16})?")
+
+
+def check_name(name: str) -> str:
+    """``name`` when it is a safe recording name; a :class:`StoreFormatError` otherwise.
+
+    The last guard before a name becomes a path in the store: whatever produced it, a name that
+    could leave its corpus's folder (``..``, ``.``, a slash, a hidden name) is refused.
+    """
+    if not _NAME.fullmatch(name) or name in (".", ".."):
+        raise StoreFormatError(f"unsafe recording name {name!r}: refusing to write it")
+    return name
+
+
+def resolve_names(
+    items: list[SourceItem], existing: dict[str, dict[str, Any]] | None = None
+) -> list[SourceItem]:
+    """Give every source one name for good, whatever files come later.
+
+    ``existing``: the corpus's index records (``id -> record``). A source already in the store
+    keeps the name it was listed under. Any other source whose base name is taken (by a listed
+    recording of another source, or by another new source in this run) gets its path's hash
+    appended, so adding ``b/x.edf`` beside a listed ``a/x.edf`` never renames or duplicates it.
+    """
+    listed: dict[tuple[str, str | None], str] = {}
+    taken: set[str] = set()
+    for rec in (existing or {}).values():
+        name = str(rec.get("name") or rec["id"].split("/", 1)[-1])
+        taken.add(name)
+        if _NAME.fullmatch(name) and name not in (".", ".."):
+            listed[(str(rec.get("source", "")), rec.get("part"))] = name
+    new = [it for it in items if (it.relpath, it.part) not in listed]
     count: dict[str, int] = {}
-    for it in items:
+    for it in new:
         count[it.name] = count.get(it.name, 0) + 1
     out = []
     for it in items:
-        if count[it.name] > 1:
-            digest = hashlib.sha1(f"{it.relpath}:{it.part}".encode()).hexdigest()[:6]
-            it = SourceItem(it.relpath, it.part, f"{it.name}~{digest}", it.fields)
-        out.append(it)
+        name = listed.get((it.relpath, it.part))
+        if name is None:
+            name = it.name
+            if (count[name] > 1 or name in taken) and "~" not in name:
+                name = f"{name}~{source_digest(it.relpath, it.part)}"
+        out.append(SourceItem(it.relpath, it.part, name, it.fields))
     return out

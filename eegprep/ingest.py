@@ -8,24 +8,29 @@ driver alone touches the index; workers only write their own staging groups.
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from eegprep.config import corpus_dir
-from eegprep.discover import Discovery, discover
-from eegprep.errors import UsageError
+from eegprep.discover import Discovery, discover, resolve_names
+from eegprep.errors import EegprepError, StoreError, StoreExistsError, UsageError
 from eegprep.manifest import Manifest, load_manifest
 from eegprep.recipe import Recipe
 from eegprep.recording import Task, TaskResult, run_task
-from eegprep.store_write import StoreWriter
+from eegprep.redact import redact, redact_all
+from eegprep.sources import FileStamp, is_unchanged, recording_files, stamp_files
+from eegprep.store_fs import Location
+from eegprep.store_write import KEEP_REPLACED_SECONDS, StoreWriter
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 3
 COMMIT_SECONDS = 2.0  # finished recordings wait at most this long to be listed
+SCHEDULER_TIMEOUT = 5.0  # seconds to reach a --scheduler before giving up (one line, exit 2)
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")  # dask comm schemes with a host:port
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +61,12 @@ class IngestConfig:
     include : tuple of str or None
         Globs (relative to the corpus root) that replace the manifest's ``files.include``
         (``--include``).
+    repair : bool
+        Also re-ingest listed, current recordings in which ``eegprep validate`` finds damage
+        (``--repair``); reads every byte of the corpus's recordings.
+    keep_replaced : float
+        Seconds a replaced recording version stays in the store for readers that opened it
+        before the replacement (``--keep-replaced``); a later ingest deletes it.
     """
 
     workers: int | None = None
@@ -67,11 +78,17 @@ class IngestConfig:
     progress: bool = True
     mains: float | None = None
     include: tuple[str, ...] | None = None
+    repair: bool = False
+    keep_replaced: float = KEEP_REPLACED_SECONDS
 
 
 @dataclass
 class IngestReport:
-    """What an ingest did; ``to_dict()`` is saved in the store under ``_eegprep/reports``."""
+    """What an ingest did; ``to_dict()`` is saved in the store under ``_eegprep/reports``.
+
+    ``store`` is the store's URL without credentials (:func:`eegprep.redact.redact`), and
+    ``to_dict()`` redacts every string it holds: the report is shown and saved as it is.
+    """
 
     corpus: str
     store: str
@@ -93,7 +110,10 @@ class IngestReport:
         return EXIT_SOME_FAILED if (self.failed or self.unmatched) else EXIT_OK
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "report_path"}
+        out: dict[str, Any] = redact_all(
+            {k: v for k, v in self.__dict__.items() if k != "report_path"}
+        )
+        return out
 
 
 def ingest(
@@ -119,18 +139,140 @@ def ingest(
     """
     cfg = config or IngestConfig()
     t0 = time.perf_counter()
+    check_config(cfg)  # every misuse is refused here, before the store is created or locked
     manifest = apply_overrides(load_manifest(corpus), mains=cfg.mains, include=cfg.include)
+    check_globs(manifest.include, f"{manifest.file}: files.include")
+    loc = _writable_location(out)
     found = discover(manifest, corpus_dir(manifest.name, src), limit=cfg.limit)
-    report = IngestReport(manifest.name, os.fspath(out), str(found.root))
+    report = IngestReport(manifest.name, loc.display, str(found.root))
     report.n_files = found.n_files
     report.n_recordings = len(found.items)
     report.unmatched = [f"{rel}: {why}" for rel, why in found.unmatched]
-    with StoreWriter(out, cfg.recipe) as writer:
-        tasks = _plan(manifest, found, writer, cfg, report)
-        _run(tasks, writer, cfg, report)
-        report.seconds = round(time.perf_counter() - t0, 3)
-        report.report_path = writer.save_report(report.to_dict())
+    try:
+        with StoreWriter(out, cfg.recipe, keep_replaced=cfg.keep_replaced) as writer:
+            tasks = _plan(manifest, found, writer, cfg, report)
+            _run(tasks, writer, cfg, report)
+            report.seconds = round(time.perf_counter() - t0, 3)
+            report.report_path = writer.loc.shown(writer.save_report(report.to_dict()))
+    except EegprepError:
+        raise
+    except OSError as exc:  # the store's disk or service, not a bug: one line, exit 2
+        raise StoreError(_store_os_error(loc, exc)) from exc
     return report
+
+
+def check_config(cfg: IngestConfig) -> None:
+    """Refuse option values that cannot work (:class:`UsageError`, one line each).
+
+    ``workers`` and ``limit`` must be counts, every ``include`` glob relative to the corpus
+    root, and ``scheduler`` the address of a dask scheduler that answers within
+    :data:`SCHEDULER_TIMEOUT` seconds.
+    """
+    if cfg.workers is not None and (isinstance(cfg.workers, bool) or cfg.workers < 0):
+        raise UsageError(
+            f"Invalid value for `workers`: expected 0 (this process) or more worker processes; "
+            f"got {cfg.workers!r}."
+        )
+    if cfg.limit is not None and (isinstance(cfg.limit, bool) or cfg.limit < 1):
+        raise UsageError(
+            f"Invalid value for `limit`: expected a number of files, 1 or more (leave it out "
+            f"for all files); got {cfg.limit!r}."
+        )
+    if cfg.include is not None:
+        check_globs(cfg.include, "--include")
+    if cfg.scheduler is not None:
+        check_scheduler(cfg.scheduler)
+
+
+def check_globs(globs: tuple[str, ...], where: str) -> None:
+    """Each glob must be non-empty and relative, and stay inside the corpus root (no ``..``)."""
+    for glob in globs:
+        parts = glob.replace("\\", "/").split("/")
+        if not glob.strip():
+            problem = "an empty pattern matches nothing"
+        elif glob.startswith(("/", "\\", "~")) or (len(glob) > 1 and glob[1] == ":"):
+            problem = "an absolute pattern; give it relative to the corpus folder (--src)"
+        elif ".." in parts:
+            problem = "'..' leaves the corpus folder; give --src the folder that holds the files"
+        else:
+            continue
+        raise UsageError(f"Invalid glob {glob!r} in {where}: {problem}.")
+
+
+def check_scheduler(address: str) -> None:
+    """``address`` must be ``[SCHEME://]HOST:PORT`` of a dask scheduler that answers.
+
+    Only a TCP connection is tried (for at most :data:`SCHEDULER_TIMEOUT` seconds), so an
+    unreachable address fails in seconds, before the store is touched.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    shown = redact(address)
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a port that is not a number in 0-65535
+        host = port = None
+    if parts.scheme not in SCHEDULER_SCHEMES or not host or not port or parts.path.strip("/"):
+        raise UsageError(
+            f"Invalid value for --scheduler: expected SCHEME://HOST:PORT (SCHEME one of "
+            f"{', '.join(SCHEDULER_SCHEMES)}; e.g. tcp://10.0.0.5:8786); got {shown!r}."
+        )
+    try:
+        socket.create_connection((host, port), timeout=SCHEDULER_TIMEOUT).close()
+    except OSError as exc:
+        why = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise UsageError(
+            f"--scheduler {shown}: no dask scheduler answers there ({why}; waited at most "
+            f"{SCHEDULER_TIMEOUT:g} s): start one (`dask scheduler`) or check the address"
+        ) from None
+
+
+def _writable_location(out: str | os.PathLike[str]) -> Location:
+    """The store's location, refused when it cannot be a store we may write.
+
+    A regular file is not a store; on a local disk the store folder (or the nearest folder
+    above it that exists) must be writable. Nothing is created here.
+    """
+    loc = Location.parse(out)
+    if not loc.local:
+        try:
+            is_file = loc.fs.isfile(loc.root)
+        except OSError as exc:
+            raise StoreError(f"{loc.display}: cannot reach the store: {redact(str(exc))}") from None
+        if is_file:
+            raise StoreExistsError(
+                f"{loc.display}: a file, not a store (a store is a folder): choose another --out"
+            )
+        return loc
+    existing = loc.root
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        what = "" if existing == loc.root else f" ({existing} is a file)"
+        raise StoreExistsError(
+            f"{loc.display}: a file, not a store{what}; a store is a folder: choose another --out"
+        )
+    for folder in (existing, os.path.join(existing, "_eegprep")):
+        if os.path.isdir(folder) and not os.access(folder, os.W_OK | os.X_OK):
+            raise StoreError(
+                f"{loc.display}: cannot write the store: {folder} is read-only for this user "
+                "(permission denied); choose another --out or fix its permissions"
+            )
+    return loc
+
+
+def _store_os_error(loc: Location, exc: OSError) -> str:
+    """One line for an operating-system error met while writing the store."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (
+            f"{loc.display}: no space left on device while writing the store; free some space "
+            "and run the same command again (what was committed is kept)"
+        )
+    why = exc.strerror or redact(str(exc)) or type(exc).__name__
+    where = f" ({loc.shown(str(exc.filename))})" if exc.filename else ""
+    return f"{loc.display}: cannot write the store: {why}{where}"
 
 
 def apply_overrides(
@@ -169,44 +311,67 @@ def _plan(
     report: IngestReport,
 ) -> list[Task]:
     existing = writer.existing()
+    for problem in writer.index_problems:  # their recordings are ingested again below
+        report.warnings.setdefault("(store index)", []).append(problem)
+    mine = {rid: r for rid, r in existing.items() if r.get("corpus") == manifest.name}
+    root = str(found.root)
     tasks = []
-    for item in found.items:
-        path = found.root / item.relpath
+    for item in resolve_names(found.items, mine):
         try:
-            st = path.stat()
+            stamps = stamp_files(root, recording_files(manifest, root, item))
         except OSError as exc:
             report.failed.append(f"{item.relpath}: cannot stat: {exc.strerror}")
             continue
-        stat = (st.st_size, st.st_mtime_ns)
         rid = f"{manifest.name}/{item.name}"
-        if _is_current(existing.get(rid), stat, path, manifest, cfg):
-            report.n_current += 1
-            continue
-        staging = writer.staging_path() if writer.loc.local else f"recordings/{rid}"
+        record = existing.get(rid)
+        if _is_current(record, root, stamps, manifest, cfg):
+            damage = _damage(writer, record) if cfg.repair and record else []
+            if not damage:
+                report.n_current += 1
+                continue
+            report.warnings.setdefault(item.relpath, []).extend(f"repaired: {d}" for d in damage)
+        group = writer.next_group(manifest.name, item.name)
+        staging = writer.staging_path() if writer.loc.local else group
+        main = stamps[0]
         tasks.append(
-            Task(manifest, str(found.root), item, writer.loc.url, staging, cfg.recipe, stat)
+            Task(
+                manifest,
+                root,
+                item,
+                writer.loc.url,
+                staging,
+                cfg.recipe,
+                (main.size, main.mtime_ns),
+                group_path=group,
+                sources=stamps,
+            )
         )
     return tasks
 
 
+def _damage(writer: StoreWriter, record: dict[str, Any]) -> list[str]:
+    """What ``eegprep validate`` finds wrong with a listed recording (``--repair``)."""
+    from eegprep.validate import recording_problems
+
+    return recording_problems(writer.loc, record)
+
+
 def _is_current(
     record: dict[str, Any] | None,
-    stat: tuple[int, int],
-    path: Path,
+    root: str,
+    stamps: tuple[FileStamp, ...],
     manifest: Manifest,
     cfg: IngestConfig,
 ) -> bool:
+    """Listed with the same recipe and manifest, from exactly the same files (size and mtime,
+    or SHA-256 with ``verify_checksums``)."""
     if record is None:
         return False
     if record.get("recipe_hash") != cfg.recipe.hash():
         return False
     if record.get("manifest_hash") != manifest.hash():
         return False
-    if cfg.verify_checksums:
-        from eegprep.recording import file_sha256
-
-        return bool(record.get("source_sha256") == file_sha256(str(path)))
-    return (record.get("source_size"), record.get("source_mtime_ns")) == stat
+    return is_unchanged(record, root, stamps, checksums=cfg.verify_checksums)
 
 
 def _run(tasks: list[Task], writer: StoreWriter, cfg: IngestConfig, report: IngestReport) -> None:
@@ -222,8 +387,7 @@ def _run(tasks: list[Task], writer: StoreWriter, cfg: IngestConfig, report: Inge
                 report.failed.append(res.error or f"{res.relpath}: failed")
                 if res.detail:
                     report.details[res.relpath] = res.detail
-                if res.staging.startswith("_eegprep/"):
-                    writer.loc.remove(res.staging)
+                writer.loc.remove(res.staging)  # a staging name or an unlisted new version
                 continue
             pending.append((res.staging, res.record))
             report.n_ingested += 1
@@ -254,7 +418,12 @@ def _distributed(tasks: list[Task], cfg: IngestConfig) -> Iterator[TaskResult]:
     logging.getLogger("distributed").setLevel(logging.ERROR)
     cluster = None
     if cfg.scheduler is not None:
-        client = Client(cfg.scheduler)
+        try:
+            client = Client(cfg.scheduler, timeout=SCHEDULER_TIMEOUT)
+        except (OSError, ValueError) as exc:
+            raise UsageError(
+                f"--scheduler {redact(cfg.scheduler)}: cannot connect: {redact(str(exc))}"
+            ) from None
     else:
         n = cfg.workers or os.cpu_count() or 1
         cluster = LocalCluster(

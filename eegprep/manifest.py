@@ -215,6 +215,7 @@ def parse_manifest(data: dict[str, Any], file: str) -> Manifest:
         raise ManifestError(
             f"{file}: key mains must be 50, 60 or 0 (unknown), got {data['mains']!r}"
         )
+    _check_corpus_name(file, data["name"])
     on_unknown = channels.get("on_unknown", "warn")
     if on_unknown not in ("raise", "warn", "ignore"):
         raise ManifestError(
@@ -325,6 +326,20 @@ def _check_sidecar_parser(file: str, name: str) -> None:
         raise ManifestError(f"{file}: key sidecar.parser is {name!r}; known parsers: {known}")
 
 
+CORPUS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+"""A corpus name: it is a folder of the store (``recordings/{name}``), so a letter or digit,
+then letters, digits, ``_`` and ``-``; never ``.``, ``..``, a slash or a hidden name."""
+
+
+def _check_corpus_name(file: str, name: str) -> None:
+    if not CORPUS_NAME.fullmatch(name):
+        raise ManifestError(
+            f"{file}: key name is {name!r}; a corpus name must start with a letter or digit and "
+            "hold only letters, digits, '_' and '-' (at most 64 characters): it names a folder "
+            "of the store"
+        )
+
+
 def available() -> list[str]:
     """Names of the shipped manifests."""
     return sorted(p.stem for p in MANIFEST_DIR.glob("*.toml"))
@@ -348,7 +363,15 @@ def load_manifest(name_or_path: str | os.PathLike[str]) -> Manifest:
     if not path.exists():
         raise UsageError(f"{path}: manifest file not found")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        bad = exc.object[exc.start : exc.start + 1].hex()
+        raise ManifestError(
+            f"{path}: not UTF-8 text (byte 0x{bad} at byte offset {exc.start}): save the "
+            "manifest as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot read the manifest: {exc.strerror or exc}") from None
     return parse_manifest(data, str(path))

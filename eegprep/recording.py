@@ -7,7 +7,7 @@ in the result, never an exception that stops the rest of the corpus.
 
 from __future__ import annotations
 
-import hashlib
+import errno
 import os
 import re
 import time
@@ -28,9 +28,12 @@ from eegprep.manifest import Manifest
 from eegprep.readers import get_reader
 from eegprep.readers.base import Header, Reader
 from eegprep.recipe import Recipe
+from eegprep.redact import redact
 from eegprep.sidecars import SidecarResult, load_parsers
 from eegprep.sidecars.locate import find_sidecars
+from eegprep.sources import FileStamp, file_sha256, fingerprint
 from eegprep.store_write import quantum_uv, write_recording
+from eegprep.strict_json import check_values
 
 HEAD_SECONDS = 120.0  # source span used for line-noise and clipping checks
 
@@ -49,6 +52,8 @@ class Task:
     staging: str
     recipe: Recipe
     source_stat: tuple[int, int]  # (size bytes, mtime ns)
+    group_path: str = ""  # the version group the commit moves this recording into
+    sources: tuple[FileStamp, ...] = ()  # every file whose bytes reach the store
 
     @property
     def rid(self) -> str:
@@ -56,7 +61,7 @@ class Task:
 
     @property
     def group(self) -> str:
-        return f"recordings/{self.manifest.name}/{self.item.name}"
+        return self.group_path or f"recordings/{self.manifest.name}/{self.item.name}"
 
 
 @dataclass
@@ -90,11 +95,44 @@ def run_task(task: Task) -> TaskResult:
         res.error = f"{task.item.relpath}: {exc}"
     except MemoryError:
         res.error = f"{task.item.relpath}: out of memory while processing"
+    except OSError as exc:  # the disk or the store's service: say which, and what happened
+        res.error = f"{task.item.relpath}: {_os_problem(exc, task)}"
+        res.detail = redact(traceback.format_exc())
     except Exception as exc:  # a bug or an unforeseen file: report it, keep the corpus going
-        res.error = f"{task.item.relpath}: internal error {type(exc).__name__}: {exc}"
-        res.detail = traceback.format_exc()
+        codec = _failed_codec(exc)
+        what = f"internal error {type(exc).__name__}"
+        if codec:
+            what = f"the {codec} codec failed while encoding the samples for the store"
+        res.error = redact(f"{task.item.relpath}: {what}: {exc}")
+        res.detail = redact(traceback.format_exc())
     res.seconds = time.perf_counter() - t0
     return res
+
+
+def _os_problem(exc: OSError, task: Task) -> str:
+    """One line for an operating-system error of a task (disk full, permissions, ...)."""
+    store = redact(task.store_url)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"no space left on device while writing the store ({store})"
+    why = exc.strerror or str(exc) or type(exc).__name__
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return redact(f"cannot write the store ({store}): {why}{where}")
+    return redact(f"{why}{where}")
+
+
+def _failed_codec(exc: BaseException) -> str | None:
+    """The codec (``blosc``, ``zstd``, ...) whose code raised ``exc``; ``None`` for any other
+    code. numcodecs is compiled, but its frames keep the source file (``numcodecs/blosc.pyx``)."""
+    tb = exc.__traceback__
+    codec = None
+    while tb is not None:
+        code = tb.tb_frame.f_code.co_filename.replace("\\", "/")
+        if "numcodecs/" in code:
+            stem = code.rsplit("/", 1)[-1].split(".", 1)[0]
+            codec = stem if stem not in ("abc", "compat", "__init__") else codec or "numcodecs"
+        tb = tb.tb_next
+    return codec
 
 
 def _ingest(task: Task, path: str) -> tuple[dict[str, Any], list[str]]:
@@ -115,12 +153,12 @@ def _ingest(task: Task, path: str) -> tuple[dict[str, Any], list[str]]:
     _check_band(task, path, groups)
     sidecar = _sidecar(task, path, header)
     warnings += sidecar.problems
-    names = [mapping.names[i] for g in groups for i in g[1]]
-    index = [mapping.indices[i] for g in groups for i in g[1]]
+    names, index = list(mapping.names), list(mapping.indices)  # source order (store-format.md)
     n_out = min(preprocess.output_length(g[2], g[0], task.recipe.sfreq) for g in groups)
     if n_out < task.recipe.sfreq:
         raise SourceError(path, f"recording too short: {header.duration:.2f} s, need at least 1 s")
     record = _record(task, header, names, index, n_out, sidecar, mapping)
+    check_values(record, path, "record")  # header values, manifest labels: strict JSON only
     heads: dict[str, np.ndarray] = {}  # the first block's read leaves the QC head here
     blocks = _blocks(reader, header, mapping, groups, n_out, task, heads)
     stats = write_recording(
@@ -149,6 +187,7 @@ def _ingest(task: Task, path: str) -> tuple[dict[str, Any], list[str]]:
     if len(flags["flat_channels"]) == len(names):
         raise SourceError(path, "every EEG channel is flat (RMS under 0.1 uV after filtering)")
     record["qc"] = {**flags, "rms_uv": stats["rms"]}
+    check_values(record["qc"], path, "QC")
     _store_attrs(task, record)
     return record, warnings + more
 
@@ -169,7 +208,12 @@ def _mapping_warnings(mapping: ChannelMapping, on_unknown: str, path: str) -> li
 
 def _rate_groups(header: Header, mapping: ChannelMapping) -> list[RateGroup]:
     """EEG channels grouped by sampling rate: ``(sfreq, mapping positions, n_times)``,
-    the group with the most channels first."""
+    the group with the most channels first (its head is the QC head).
+
+    Grouping is how the samples are read and resampled (one stream per rate); it is not the
+    stored order: :func:`_blocks` puts every row back at its mapping position, i.e. in the
+    source file's channel order, however the rates interleave.
+    """
     by_rate: dict[float, list[int]] = {}
     for pos, src in enumerate(mapping.source_indices):
         by_rate.setdefault(header.signals[src].sfreq, []).append(pos)
@@ -217,7 +261,8 @@ def _blocks(
     task: Task,
     heads: dict[str, np.ndarray] | None = None,
 ) -> Iterator[np.ndarray]:
-    """Output blocks of every rate group, stacked in group order, cut to ``n_out`` samples.
+    """Output blocks of every rate group, rows in the source's channel order (mapping
+    positions), cut to ``n_out`` samples.
 
     When ``heads`` is given, the first group's first read that starts at sample 0 and covers
     the QC head (:func:`_head_stop`) leaves a copy of it under ``"head"``: the head is not read
@@ -240,7 +285,10 @@ def _blocks(
     while done < n_out:
         parts = [next(s) for s in streams]
         k = min(min(p.shape[1] for p in parts), n_out - done)
-        yield np.concatenate([p[:, :k] for p in parts], axis=0)
+        block = np.empty((mapping.n_channels, k), dtype=parts[0].dtype)
+        for (_, positions, _), part in zip(groups, parts):
+            block[positions] = part[:, :k]  # each group's rows at their source positions
+        yield block
         done += k
 
 
@@ -261,7 +309,10 @@ def _sidecar(task: Task, path: str, header: Header) -> SidecarResult:
     if not found and declared and not m.sidecar_always:
         return SidecarResult()
     parser = load_parsers()[m.sidecar_parser]
-    return parser(found, header, _sidecar_options(m, fields))
+    result = parser(found, header, _sidecar_options(m, fields))
+    where = found[0] if len(found) == 1 else path  # the sidecar, when there is one
+    check_values({"labels": result.labels, "events": result.events}, where, "sidecar")
+    return result
 
 
 _FIELD = re.compile(r"^\{([A-Za-z_]\w*)\}$")
@@ -347,6 +398,7 @@ def _record(
         "source_size": size,
         "source_mtime_ns": mtime,
         "source_sha256": file_sha256(os.path.join(task.root, task.item.relpath)),
+        "source_files": fingerprint(task.root, task.sources) if task.sources else [],
         "orig_sfreq": rates[0] if len(rates) == 1 else rates,
         "orig_duration_s": round(float(header.duration), 6),
         "mains_hz": m.mains,
@@ -382,11 +434,3 @@ def _store_attrs(task: Task, record: dict[str, Any]) -> None:
     from eegprep.zarr_direct import put
 
     put(Location.parse(task.store_url), f"{task.staging}/zarr.json", [group_json(record)])
-
-
-def file_sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

@@ -13,6 +13,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from eegprep.redact import redact
+
 
 @dataclass(frozen=True)
 class Location:
@@ -33,6 +35,19 @@ class Location:
             return cls(path, fsspec.filesystem("file"), path, True)
         fs, root = fsspec.core.url_to_fs(text)
         return cls(text, fs, root.rstrip("/"), False)
+
+    @property
+    def display(self) -> str:
+        """The URL as messages, printed output and records show it: credentials hidden
+        (:func:`eegprep.redact.redact`); ``url`` itself is what fsspec is given."""
+        return redact(self.url)
+
+    def shown(self, path: str) -> str:
+        """A path under this location (from :meth:`path`) as the user should see it: under
+        :attr:`display`, with no credential that fsspec kept in ``root``."""
+        if self.local or not path.startswith(self.root):
+            return redact(path)
+        return self.display.rstrip("/") + path[len(self.root) :]
 
     def path(self, *parts: str) -> str:
         return "/".join([self.root, *parts]) if parts else self.root

@@ -2,8 +2,15 @@
 
 A worker writes one recording's group (:func:`write_recording`) under a staging name; the
 driver commits it (:meth:`StoreWriter.commit`): on a local disk a rename moves the complete group
-into ``recordings/{corpus}/{name}``, then the index lists it. A killed ingest leaves at most an
-unlisted staging group, removed by the next run: a recording is complete and listed, or absent.
+into its final place, then the index lists it. A killed ingest leaves at most an unlisted
+staging group, removed by the next run: a recording is complete and listed, or absent.
+
+Recording groups are versioned: the first version of ``{corpus}/{name}`` lives in
+``recordings/{corpus}/{name}``, a re-ingested one in ``recordings/{corpus}/{name}@2``, ``@3``,
+... The new version is written beside the old one and the index switches to it in one commit;
+the old group is *retired* (``_eegprep/retired.json``) and deleted by a later ingest once it has
+been retired for ``keep_replaced`` seconds, so a reader holding an older index keeps reading the
+bytes it listed. Nothing listed is ever changed in place or deleted.
 
 Concurrency contract: one :class:`StoreWriter` per store at a time (a lock object refuses a
 second); :func:`write_recording` may run in any number of worker processes at once, each on
@@ -14,10 +21,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -28,19 +36,46 @@ from eegprep.errors import StoreFormatError, StoreLockedError
 from eegprep.recipe import Recipe
 from eegprep.store import FORMAT, FORMAT_VERSION, read_root_attrs
 from eegprep.store_fs import Location
-from eegprep.store_index import append, compact, read_index
+from eegprep.store_index import append, compact, read_index_checked
 from eegprep.zarr_direct import Layout, ShardWriter, put, write_group, zarr_compressors
 
 CHUNK_SECONDS = 60  # one chunk = all channels x 60 s: one read call serves many windows
 SHARD_CHUNKS = 30  # one shard object = 30 chunks (30 min): few files per recording
 STAGING = ("_eegprep", "staging")
 LOCK = ("_eegprep", "lock")
+RETIRED = ("_eegprep", "retired.json")
+KEEP_REPLACED_SECONDS = 86_400.0  # how long a replaced version stays for readers of old indexes
+_SKELETON = {"recordings/zarr.json", "_eegprep/zarr.json", "_eegprep/lock"}
+_GROUP = re.compile(r"recordings/[A-Za-z0-9][A-Za-z0-9_-]*/[A-Za-z0-9+-][A-Za-z0-9._+~-]*(@[0-9]+)?")
+
+
+def version_group(corpus: str, name: str, version: int) -> str:
+    """The group of a recording's ``version`` (1: ``recordings/c/n``; k: ``recordings/c/n@k``)."""
+    base = f"recordings/{corpus}/{name}"
+    return check_group(base if version <= 1 else f"{base}@{version}")
+
+
+def group_version(group: str) -> int:
+    """The version number of a recording group path (1 when it has no ``@k``)."""
+    head, _, tail = group.rpartition("@")
+    return int(tail) if head and tail.isdigit() else 1
+
+
+def check_group(group: str) -> str:
+    """``group`` when it is a recording group path; :class:`StoreFormatError` otherwise.
+
+    Every path the writer creates, replaces or deletes under ``recordings/`` passes here: no
+    name can make it touch anything but one recording's own folder.
+    """
+    if not _GROUP.fullmatch(group) or any(p in (".", "..") for p in group.split("/")):
+        raise StoreFormatError(f"unsafe recording group path {group!r}: refusing to touch it")
+    return group
 
 
 def group_json(attrs: dict[str, Any]) -> bytes:
     """A group's ``zarr.json``, compact (json's C encoder; an indent needs the Python one)."""
     meta = {"zarr_format": 3, "node_type": "group", "attributes": attrs}
-    return json.dumps(meta, sort_keys=True).encode()
+    return json.dumps(meta, sort_keys=True, allow_nan=False).encode()
 
 
 def root_attrs(recipe: Recipe) -> dict[str, Any]:
@@ -63,12 +98,31 @@ def root_attrs(recipe: Recipe) -> dict[str, Any]:
 
 
 class StoreWriter:
-    """The single writer of a store during an ingest. Use as a context manager."""
+    """The single writer of a store during an ingest. Use as a context manager.
 
-    def __init__(self, url: str | os.PathLike[str], recipe: Recipe) -> None:
+    Parameters
+    ----------
+    url : str or path
+        The store.
+    recipe : Recipe
+        Must equal the store's when it exists.
+    keep_replaced : float
+        Seconds a replaced or orphaned recording group is kept before an ingest deletes it.
+    """
+
+    def __init__(
+        self,
+        url: str | os.PathLike[str],
+        recipe: Recipe,
+        *,
+        keep_replaced: float = KEEP_REPLACED_SECONDS,
+    ) -> None:
         self.loc = Location.parse(url)
         self.recipe = recipe
+        self.keep_replaced = keep_replaced
+        self.index_problems: list[str] = []
         self._locked = False
+        self._listed: dict[str, str] = {}  # id -> group, as the index lists them
 
     def __enter__(self) -> StoreWriter:
         self.open()
@@ -78,23 +132,50 @@ class StoreWriter:
         self.close()
 
     def open(self) -> None:
-        attrs = read_root_attrs(self.loc)
+        attrs = None if self._unfinished_creation() else read_root_attrs(self.loc)
         if attrs is None:
+            if self.loc.local:
+                os.makedirs(self.loc.root, exist_ok=True)
+            self._lock()
             self._create()
-        elif attrs.get("recipe_hash") != self.recipe.hash():
-            raise StoreFormatError(
-                f"{self.loc.url}: written with recipe {attrs.get('recipe_hash')} "
-                f"({_describe(attrs.get('recipe', {}))}), this ingest uses {self.recipe.hash()} "
-                f"({_describe(self.recipe.to_dict())}): use the same options or a new --out"
-            )
-        self._lock()
+        else:
+            if attrs.get("recipe_hash") != self.recipe.hash():
+                raise StoreFormatError(
+                    f"{self.loc.url}: written with recipe {attrs.get('recipe_hash')} "
+                    f"({_describe(attrs.get('recipe', {}))}), this ingest uses "
+                    f"{self.recipe.hash()} ({_describe(self.recipe.to_dict())}): use the same "
+                    "options or a new --out"
+                )
+            self._lock()
         for name in self.loc.list(*STAGING):  # what a killed run left: never listed, remove
             self.loc.remove(*STAGING, name)
+        self._listed = {rid: str(rec["group"]) for rid, rec in self.existing().items()}
+        self._collect()
+
+    def _unfinished_creation(self) -> bool:
+        """True when the store folder holds only what a killed :meth:`_create` leaves.
+
+        The root ``zarr.json`` is written last: without it, a folder that holds nothing but the
+        skeleton's other objects (and temporary files of an interrupted write) is an
+        unfinished store of ours, which the next run completes.
+        """
+        if not self.loc.local or not os.path.isdir(self.loc.root):
+            return False
+        if os.path.exists(os.path.join(self.loc.root, "zarr.json")):
+            return False
+        found = []
+        for folder, _dirs, files in os.walk(self.loc.root):
+            rel = os.path.relpath(folder, self.loc.root)
+            if rel != "." and rel.split(os.sep)[0] not in ("recordings", "_eegprep"):
+                return False
+            found += [os.path.normpath(os.path.join(rel, f)).replace(os.sep, "/") for f in files]
+            if len(found) > 16:
+                return False
+        return bool(found) and all(f in _SKELETON or ".tmp-" in f for f in found)
 
     def _create(self) -> None:
+        """Write a new store's skeleton; the root ``zarr.json`` last (it makes it a store)."""
         loc = self.loc
-        if loc.local:
-            os.makedirs(loc.root, exist_ok=True)
         loc.write_bytes(group_json({}), "recordings", "zarr.json")
         loc.write_bytes(group_json({"description": "eegprep bookkeeping"}), "_eegprep", "zarr.json")
         loc.write_bytes(group_json(root_attrs(self.recipe)), "zarr.json")
@@ -102,7 +183,10 @@ class StoreWriter:
     def _lock(self) -> None:
         me = {"host": socket.gethostname(), "pid": os.getpid(), "since": time.time()}
         if self.loc.exists(*LOCK):
-            other = json.loads(self.loc.read_bytes(*LOCK) or b"{}")
+            try:
+                other = json.loads(self.loc.read_bytes(*LOCK) or b"{}")
+            except ValueError:  # a lock file cut short by a kill: its writer is gone
+                other = {"host": socket.gethostname(), "pid": 0}
             if not _is_stale(other):
                 since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(other.get("since", 0)))
                 raise StoreLockedError(
@@ -135,41 +219,114 @@ class StoreWriter:
         self._locked = False
 
     def existing(self) -> dict[str, dict[str, Any]]:
-        return read_index(self.loc)
+        """Every record the index lists; damaged index lines are skipped and kept in
+        :attr:`index_problems` (their recordings are then ingested again)."""
+        records, self.index_problems = read_index_checked(self.loc)
+        return records
 
     def staging_path(self) -> str:
         """A fresh staging location (relative to the store root) for one recording."""
         return "/".join([*STAGING, uuid.uuid4().hex])
 
-    def final_path(self, group: str) -> str:
-        return group
+    def next_group(self, corpus: str, name: str) -> str:
+        """Where a new version of ``{corpus}/{name}`` goes: beside every group a reader may hold.
+
+        The version after the listed one (1 for a new recording), skipping versions that are
+        retired but not yet deleted. A group already at that path is an unlisted leftover of a
+        killed run, which :meth:`commit` replaces.
+        """
+        listed = self._listed.get(f"{corpus}/{name}")
+        version = group_version(listed) + 1 if listed else 1
+        retired = {g for g, _ in self._retired()}
+        while version_group(corpus, name, version) in retired:
+            version += 1
+        return version_group(corpus, name, version)
 
     def commit(self, items: list[tuple[str, dict[str, Any]]]) -> None:
         """Move staged groups into place and list them in the index, in one index segment.
 
-        ``items``: ``(staged path, index record)``; the record's ``group`` is the final path.
+        ``items``: ``(staged path, index record)``; the record's ``group`` is the final path,
+        a version no index lists (:meth:`next_group`). The versions they replace are retired,
+        never deleted here.
         """
+        if not items:
+            return
+        replaced = []
         for staged, record in items:
-            final = record["group"]
+            final = check_group(record["group"])
+            if final in self._listed.values():
+                raise StoreFormatError(f"{self.loc.url}: {final} is listed; refusing to replace it")
             corpus_group = final.rsplit("/", 1)[0]
             if not self.loc.exists(corpus_group, "zarr.json"):
                 self.loc.write_bytes(group_json({}), corpus_group, "zarr.json")
             if staged != final:
-                self.loc.remove(final)  # an unlisted leftover, or the outdated version
+                self.loc.remove(final)  # an unlisted leftover of a killed run
                 if self.loc.local:
                     os.replace(self.loc.path(staged), self.loc.path(final))
                 else:
                     self.loc.fs.mv(self.loc.path(staged), self.loc.path(final), recursive=True)
+            old = self._listed.get(record["id"])
+            if old is not None and old != final:
+                replaced.append(old)
+        if replaced:  # before the index switches: a kill in between retires nothing listed
+            self._retire(replaced)
         append(self.loc, [record for _, record in items])
+        self._listed.update({record["id"]: record["group"] for _, record in items})
 
-    def remove(self, ids: Iterable[str], groups: Iterable[str]) -> None:
-        append(self.loc, [{"id": rid, "deleted": True} for rid in ids])
+    def _retired(self) -> list[tuple[str, float]]:
+        if not self.loc.exists(*RETIRED):
+            return []
+        try:
+            rows = json.loads(self.loc.read_bytes(*RETIRED))
+            return [(str(g), float(t)) for g, t in rows]
+        except (ValueError, TypeError):  # damaged: forget it; orphans are found again
+            return []
+
+    def _retire(self, groups: list[str], when: float | None = None) -> None:
+        now = time.time() if when is None else when
+        rows = dict(self._retired())
         for g in groups:
-            self.loc.remove(g)
+            rows.setdefault(check_group(g), now)
+        data = json.dumps(sorted([g, t] for g, t in rows.items()), allow_nan=False)
+        self.loc.write_bytes(data.encode(), *RETIRED)
+
+    def _collect(self) -> None:
+        """Retire orphaned groups (on disk, listed nowhere) and delete expired retired ones.
+
+        Orphans are what a kill between a commit's rename and its index segment leaves, or what
+        a lost index no longer lists; they are kept ``keep_replaced`` seconds like any
+        replaced version, since a reader may still hold an index that lists them.
+        """
+        listed = set(self._listed.values())
+        retired = dict(self._retired())
+        orphans = [g for g in self._groups_on_disk() if g not in listed and g not in retired]
+        if orphans:
+            self._retire(orphans)
+            retired = dict(self._retired())
+        limit = time.time() - self.keep_replaced
+        expired = [g for g, t in retired.items() if t <= limit or g in listed]
+        for g in expired:
+            if g not in listed:
+                self.loc.remove(check_group(g))
+        if expired:
+            keep = [[g, t] for g, t in sorted(retired.items()) if g not in expired]
+            self.loc.write_bytes(json.dumps(keep, allow_nan=False).encode(), *RETIRED)
+
+    def _groups_on_disk(self) -> list[str]:
+        out = []
+        for corpus in self.loc.list("recordings"):
+            if corpus == "zarr.json" or ".tmp-" in corpus:
+                continue
+            for name in self.loc.list("recordings", corpus):
+                group = f"recordings/{corpus}/{name}"
+                if name != "zarr.json" and _GROUP.fullmatch(group):
+                    out.append(group)
+        return out
 
     def save_report(self, report: dict[str, Any]) -> str:
         name = time.strftime("ingest-%Y%m%dT%H%M%S", time.gmtime()) + f"-{os.getpid()}.json"
-        self.loc.write_bytes(json.dumps(report, indent=2).encode(), "_eegprep", "reports", name)
+        data = json.dumps(report, indent=2, allow_nan=False).encode()
+        self.loc.write_bytes(data, "_eegprep", "reports", name)
         return self.loc.path("_eegprep", "reports", name)
 
 

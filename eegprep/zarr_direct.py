@@ -19,7 +19,7 @@ field, chunks and shards byte for byte, for every encoding and for complete, par
 arrays. A shard, as the v3 ``sharding_indexed`` codec defines it with the index at the end:
 
 - every inner chunk that overlaps the array, in order, encoded by the inner codecs (filters,
-  little-endian bytes, Blosc); a partial chunk padded with the fill value (0);
+  little-endian bytes, Blosc, CRC-32C); a partial chunk padded with the fill value (0);
 - the index: ``(offset, nbytes)`` as little-endian uint64 per inner chunk (``2**64 - 1`` twice
   for a chunk outside the array), then its CRC-32C as a little-endian uint32.
 
@@ -77,11 +77,18 @@ def zarr_filters(quantum: float | None) -> list[Any]:
 
 
 def zarr_compressors(encoding: str) -> list[Any]:
-    """The compressor of an encoding as zarr codecs (for the array's metadata)."""
-    from zarr.codecs import BloscCodec
+    """The compressor of an encoding, then the CRC-32C of its output, as zarr codecs (for the
+    array's metadata): zarr and eegprep's reader check every chunk before decoding it."""
+    from zarr.codecs import BloscCodec, Crc32cCodec
 
     cname, clevel = BLOSC[encoding]
-    return [BloscCodec(cname=cname, clevel=clevel, shuffle="bitshuffle")]
+    return [BloscCodec(cname=cname, clevel=clevel, shuffle="bitshuffle"), Crc32cCodec()]
+
+
+def with_crc(blob: bytes) -> list[bytes]:
+    """An encoded chunk and its CRC-32C (little-endian uint32), as zarr's ``crc32c`` codec
+    appends it."""
+    return [blob, np.array([google_crc32c.value(blob)], dtype="<u4").tobytes()]
 
 
 def _blosc(encoding: str) -> Any:
@@ -138,7 +145,7 @@ def create_arrays(root: Any, layout: Layout, n_samples: int) -> dict[str, Any]:
     The single definition of the three arrays: :func:`write_group` writes the documents zarr
     makes here, and the tests create a reference group with it.
     """
-    from zarr.codecs import ZstdCodec
+    from zarr.codecs import Crc32cCodec, ZstdCodec
 
     filters = zarr_filters(layout.quantum) if layout.encoding == "quantized" else "auto"
 
@@ -161,7 +168,7 @@ def create_arrays(root: Any, layout: Layout, n_samples: int) -> dict[str, Any]:
         "channel",
         shape=(layout.n_channels,),
         dtype=str,
-        compressors=[ZstdCodec(level=CHANNEL_ZSTD_LEVEL, checksum=False)],
+        compressors=[ZstdCodec(level=CHANNEL_ZSTD_LEVEL, checksum=False), Crc32cCodec()],
         dimension_names=("channel",),
     )
     time = root.create_array(  # int32 sample numbers in one chunk: one file, one codec call
@@ -220,10 +227,10 @@ def write_group(
 
         names = VLenUTF8().encode(np.array(list(channels), dtype=object))
         encoded = Zstd(level=CHANNEL_ZSTD_LEVEL, checksum=False).encode(names)
-        put(loc, f"{path}/channel/c/0", [bytes(encoded)])
+        put(loc, f"{path}/channel/c/0", with_crc(bytes(encoded)))
     if n_samples:
         sample_numbers = np.arange(n_samples, dtype="<i4")
-        put(loc, f"{path}/time/c/0", [bytes(_blosc("float32").encode(sample_numbers))])
+        put(loc, f"{path}/time/c/0", with_crc(bytes(_blosc("float32").encode(sample_numbers))))
     from numcodecs import FixedScaleOffset
 
     filters = []
@@ -262,8 +269,9 @@ class ShardWriter:
     """Encodes and writes the shards of one ``(n_channels, n_samples)`` array, from samples
     given in order in pieces of any length (:meth:`append`, then :meth:`close`).
 
-    Each inner chunk is encoded as soon as it is complete and only its encoded bytes are kept
-    until the shard is written: memory is one chunk of samples plus one encoded shard.
+    Each inner chunk is encoded as soon as it is complete and only its encoded bytes (and their
+    CRC-32C) are kept until the shard is written: memory is one chunk of samples plus one
+    encoded shard.
 
     Parameters
     ----------
@@ -303,7 +311,7 @@ class ShardWriter:
         self._piece = np.zeros((n_channels, chunk), dtype=np.float32)  # the chunk being filled
         self._filled = 0  # samples in _piece
         self._done = 0  # samples in encoded chunks
-        self._encoded: list[bytes] = []  # the current shard's chunks
+        self._encoded: list[list[bytes]] = []  # the current shard's chunks: [bytes, crc]
 
     def append(self, samples: np.ndarray) -> None:
         """The next samples, shape ``(n_channels, n)``, float32 uV."""
@@ -333,7 +341,7 @@ class ShardWriter:
         values: Any = self._piece.astype(self.dtype, copy=False)
         for codec in self.filters:
             values = codec.encode(values)
-        self._encoded.append(bytes(self.compressor.encode(np.ascontiguousarray(values))))
+        self._encoded.append(with_crc(bytes(self.compressor.encode(np.ascontiguousarray(values)))))
         self._done = min(self._done + self.chunk, self.n_samples)
         self._filled = 0
         if len(self._encoded) * self.chunk == self.shard:
@@ -341,20 +349,27 @@ class ShardWriter:
 
     def _write_shard(self) -> None:
         index = np.full((self.shard // self.chunk, 2), MISSING, dtype="<u8")
-        sizes = np.array([len(b) for b in self._encoded], dtype="<u8")
+        sizes = np.array([len(b) + len(crc) for b, crc in self._encoded], dtype="<u8")
         index[: sizes.shape[0], 1] = sizes
         index[: sizes.shape[0], 0] = np.cumsum(sizes) - sizes
         table = index.tobytes()
         crc = np.array([google_crc32c.value(table)], dtype="<u4").tobytes()
         k = (self._done - 1) // self.shard
-        put(self.loc, f"{self.array_path}/{self.keys[k]}", [*self._encoded, table, crc])
+        parts = [part for pair in self._encoded for part in pair]
+        put(self.loc, f"{self.array_path}/{self.keys[k]}", [*parts, table, crc])
         self._encoded = []
 
 
 class ShardReader:
     """Reads spans of samples of one ``data`` array in the layout :class:`ShardWriter` writes,
     straight from its shards: the index at the end of a shard (CRC-checked), one read of the
-    byte range holding the chunks wanted, numcodecs to decode them.
+    byte range holding the chunks wanted, each chunk's CRC-32C checked (arrays written before
+    chunks carried one have none), numcodecs to decode them.
+
+    Any damage is a :class:`StoreFormatError` naming the shard, the recording group and the
+    samples concerned: a missing or truncated shard, a shard index that fails its CRC or points
+    outside the shard, a chunk that fails its CRC or does not decode to a whole chunk. A read
+    never returns changed samples from a chunk that has a CRC.
 
     zarr's read path (an asyncio task per chunk, buffers assembled through its indexers) costs
     ~3x the decoding itself on a training block. :meth:`open` returns ``None`` for any other
@@ -363,6 +378,7 @@ class ShardReader:
 
     def __init__(self, loc: Location, array_path: str, doc: dict[str, Any]) -> None:
         self.loc, self.array_path = loc, array_path
+        self.group = array_path.rsplit("/", 1)[0]
         self.n_channels, self.n_samples = (int(v) for v in doc["shape"])
         self.shard = int(doc["chunk_grid"]["configuration"]["chunk_shape"][1])
         sharding = doc["codecs"][0]["configuration"]
@@ -378,6 +394,7 @@ class ShardReader:
             self.filters.append(get_codec({**config, "id": "fixedscaleoffset"}))
             stored = np.dtype(config["astype"])
         self.stored = stored
+        self.checksum = inner[-1]["name"] == "crc32c"  # stores written before have none
         self.per_shard = self.shard // self.chunk
         self.index_bytes = 16 * self.per_shard + 4
 
@@ -385,11 +402,20 @@ class ShardReader:
     def open(cls, loc: Location, array_path: str) -> ShardReader | None:
         """A reader for the array at ``array_path``, or ``None`` when it is not laid out as
         eegprep writes it (2-D float, shards and chunks spanning all channels, index at the
-        end, inner codecs [quantizer,] little-endian bytes, Blosc)."""
-        doc = json.loads(loc.read_bytes(array_path, "zarr.json"))
+        end, inner codecs [quantizer,] little-endian bytes, Blosc[, CRC-32C]).
+
+        Raises :class:`StoreFormatError` when the array's ``zarr.json`` is missing or damaged.
+        """
+        where = loc.path(array_path, "zarr.json")
+        try:
+            doc = json.loads(loc.read_bytes(array_path, "zarr.json"))
+        except FileNotFoundError:
+            raise StoreFormatError(f"{where}: missing (the array's metadata)") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise StoreFormatError(f"{where}: not valid JSON ({exc}; corrupt file)") from None
         try:
             ok = _is_eegprep_layout(doc)
-        except (KeyError, IndexError, TypeError):
+        except (KeyError, IndexError, TypeError, AttributeError):
             ok = False
         return cls(loc, array_path, doc) if ok else None
 
@@ -408,62 +434,133 @@ class ShardReader:
                 out[:, a - start : b - start] = raw[:, a - c0 : b - c0]
         return out
 
+    def scan(self) -> Iterator[tuple[int, int, np.ndarray | StoreFormatError]]:
+        """Every chunk in order, each read and checked: ``(start, stop, samples)`` with the
+        samples ``(n_channels, stop - start)`` (valid until the next step), or the error in
+        their place. A shard that cannot be read at all is one error for all of its samples.
+        """
+        for k in range(-(-self.n_samples // self.shard)):
+            k0 = k * self.shard
+            n_chunks = -(-(min(k0 + self.shard, self.n_samples) - k0) // self.chunk)
+            try:
+                path, index, span, begin = self._shard_span(k, 0, n_chunks)
+            except StoreFormatError as exc:
+                yield k0, min(k0 + self.shard, self.n_samples), exc
+                continue
+            for i in range(n_chunks):
+                a = k0 + i * self.chunk
+                b = min(a + self.chunk, self.n_samples)
+                try:
+                    raw = self._decode(path, k, i, index[i], span, begin)
+                except StoreFormatError as exc:
+                    yield a, b, exc
+                    continue
+                yield a, b, raw[:, : b - a]
+
     def _chunks(self, k: int, lo: int, hi: int) -> Iterator[tuple[int, np.ndarray]]:
         """Decoded inner chunks ``[lo, hi)`` of shard ``k``, ``(i, (n_channels, chunk))``."""
-        from numcodecs import blosc
+        path, index, span, begin = self._shard_span(k, lo, hi)
+        for i in range(lo, hi):
+            yield i, self._decode(path, k, i, index[i], span, begin)
 
+    def _shard_span(self, k: int, lo: int, hi: int) -> tuple[str, np.ndarray, memoryview, int]:
+        """Shard ``k``'s path, index, and the bytes holding its chunks ``[lo, hi)`` with the
+        offset of the first of those bytes."""
         path = self.loc.path(self.array_path, "c", "0", str(k))
-        index = self._index(path)
+        index, end_of_chunks = self._index(path)
         offsets, sizes = index[lo:hi, 0], index[lo:hi, 1]
         have = offsets != MISSING
         begin = int(offsets[have].min()) if have.any() else 0
         end = int((offsets[have] + sizes[have]).max()) if have.any() else 0
-        span = self._range(path, begin, end)
-        for j, i in enumerate(range(lo, hi)):
-            if not have[j]:
-                yield i, np.zeros((self.n_channels, self.chunk), dtype=np.float32)
-                continue
-            o = int(offsets[j]) - begin
-            decoded = _scratch("chunk", self.n_channels * self.chunk * self.stored.itemsize)
-            blosc.decompress(span[o : o + int(sizes[j])], decoded)
-            values: Any = np.frombuffer(decoded, dtype=self.stored)
-            for codec in reversed(self.filters):
-                values = codec.decode(values)
-            yield i, np.asarray(values).reshape(self.n_channels, self.chunk)
+        if end > end_of_chunks:
+            raise StoreFormatError(
+                f"{path}: shard index points past the chunks ({self.group}; "
+                f"byte {end}, chunks end at {end_of_chunks}; corrupt file)"
+            )
+        return path, index, self._range(path, begin, end), begin
 
-    def _index(self, path: str) -> np.ndarray:
+    def _decode(
+        self, path: str, k: int, i: int, entry: np.ndarray, span: memoryview, begin: int
+    ) -> np.ndarray:
+        """Inner chunk ``i`` of shard ``k`` (its index ``entry``, inside ``span``), checked and
+        decoded: ``(n_channels, chunk)``, a view of a buffer reused by the next call."""
+        from numcodecs import blosc
+
+        if entry[0] == MISSING:  # not stored: the fill value, as zarr reads it
+            return np.zeros((self.n_channels, self.chunk), dtype=np.float32)
+        o = int(entry[0]) - begin
+        blob = span[o : o + int(entry[1])]
+        a = (k * self.per_shard + i) * self.chunk
+        where = f"{path}: samples [{a}, {min(a + self.chunk, self.n_samples)}) of {self.group}"
+        if self.checksum:
+            body = np.frombuffer(blob, dtype=np.uint8)  # google_crc32c refuses memoryviews
+            if len(blob) < 4 or google_crc32c.value(body[:-4]) != int.from_bytes(
+                blob[-4:], "little"
+            ):
+                raise StoreFormatError(f"{where} fail their CRC-32C check (corrupt file)")
+            blob = blob[:-4]
+        n = self.n_channels * self.chunk * self.stored.itemsize
+        # Blosc's header: uncompressed size at bytes 4-8, compressed size at 12-16
+        head = bytes(blob[:16])
+        sizes = (int.from_bytes(head[4:8], "little"), int.from_bytes(head[12:16], "little"))
+        if len(head) < 16 or sizes != (n, len(blob)):
+            raise StoreFormatError(f"{where} do not hold one whole chunk (corrupt file)")
+        decoded = _scratch("chunk", n)
+        try:
+            blosc.decompress(blob, decoded)
+        except (RuntimeError, ValueError) as exc:
+            raise StoreFormatError(f"{where} do not decode ({exc}; corrupt file)") from None
+        values: Any = np.frombuffer(decoded, dtype=self.stored)
+        for codec in reversed(self.filters):
+            values = codec.decode(values)
+        return np.asarray(values).reshape(self.n_channels, self.chunk)
+
+    def _index(self, path: str) -> tuple[np.ndarray, int]:
+        """A shard's index ``(per_shard, 2)`` (offset, size) and where its chunk bytes end."""
         try:
             size = os.path.getsize(path) if self.loc.local else int(self.loc.fs.size(path))
         except FileNotFoundError:
-            raise StoreFormatError(f"{path}: shard missing (every shard is written)") from None
+            raise StoreFormatError(
+                f"{path}: shard missing ({self.group}; every shard is written)"
+            ) from None
         if size < self.index_bytes:
             raise StoreFormatError(
-                f"{path}: truncated shard ({size} bytes, smaller than its index)"
+                f"{path}: truncated shard ({self.group}; {size} bytes, smaller than its index)"
             )
         tail = self._range(path, size - self.index_bytes, size)
         table, crc = bytes(tail[:-4]), int.from_bytes(tail[-4:], "little")
         if google_crc32c.value(table) != crc:
-            raise StoreFormatError(f"{path}: shard index fails its CRC-32C check (corrupt file)")
-        return np.frombuffer(table, dtype="<u8").reshape(self.per_shard, 2).copy()
+            raise StoreFormatError(
+                f"{path}: shard index fails its CRC-32C check ({self.group}; corrupt file)"
+            )
+        index = np.frombuffer(table, dtype="<u8").reshape(self.per_shard, 2).copy()
+        return index, size - self.index_bytes
 
     def _range(self, path: str, begin: int, end: int) -> memoryview:
         """Bytes ``[begin, end)`` of a shard (a view of a buffer reused by the next call)."""
         n = end - begin
-        if self.loc.local:
-            data = _scratch("span", n)
-            got = 0
-            with open(path, "rb", buffering=0) as fh:
-                fh.seek(begin)
-                while got < n:
-                    step = fh.readinto(data[got:])
-                    if not step:
-                        break
-                    got += step
-            data = data[:got]
-        else:
-            data = memoryview(bytes(self.loc.fs.cat_file(path, start=begin, end=end)))
+        try:
+            if self.loc.local:
+                data = _scratch("span", n)
+                got = 0
+                with open(path, "rb", buffering=0) as fh:
+                    fh.seek(begin)
+                    while got < n:
+                        step = fh.readinto(data[got:])
+                        if not step:
+                            break
+                        got += step
+                data = data[:got]
+            else:
+                data = memoryview(bytes(self.loc.fs.cat_file(path, start=begin, end=end)))
+        except FileNotFoundError:
+            raise StoreFormatError(
+                f"{path}: shard missing ({self.group}; every shard is written)"
+            ) from None
         if len(data) != n:
-            raise StoreFormatError(f"{path}: truncated shard ({begin}-{end} not in the file)")
+            raise StoreFormatError(
+                f"{path}: truncated shard ({self.group}; bytes {begin}-{end} not in the file)"
+            )
         return data
 
 
@@ -500,10 +597,11 @@ def _is_eegprep_layout(doc: dict[str, Any]) -> bool:
         return False
     if sharding["chunk_shape"][0] != doc["shape"][0]:
         return False
-    names = [c["name"] for c in sharding["codecs"]]
+    codecs = sharding["codecs"]
+    names = [c["name"] for c in codecs]
     if names[:1] == ["numcodecs.fixedscaleoffset"]:
         names = names[1:]
-    if names != ["bytes", "blosc"]:
+    if names not in (["bytes", "blosc"], ["bytes", "blosc", "crc32c"]):  # older: no crc32c
         return False
-    endian = sharding["codecs"][-2].get("configuration", {}).get("endian", "little")
+    endian = codecs[-len(names)].get("configuration", {}).get("endian", "little")
     return bool(endian == "little" and doc.get("fill_value") in (0, 0.0))

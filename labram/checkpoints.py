@@ -14,12 +14,18 @@ strict: any other missing or unexpected key is an error that lists them.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import logging
 import os
+import pickle
+import pickletools
 import re
 import tempfile
 import warnings
-from collections.abc import Mapping
+import zipfile
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,6 +57,15 @@ FORMAT_VERSION = 1
 
 class CheckpointError(UsageError):
     """A checkpoint cannot be read or does not fit the model (names the file and the keys)."""
+
+
+class UnsafeCheckpointError(CheckpointError):
+    """The file asks for something a checkpoint never needs (an import, a call): refused
+    before any of it ran."""
+
+
+class CorruptCheckpointError(CheckpointError):
+    """The file is truncated, empty, or not a PyTorch checkpoint at all."""
 
 
 # (official prefix, our prefix); first match wins, so specific entries come first.
@@ -281,16 +296,196 @@ def load_strict(
     )
 
 
+# Reading checkpoints: never runs code from the file.
+#
+# Every checkpoint labram reads goes through :func:`read_checkpoint`, which is
+# ``torch.load(weights_only=True)``: the unpickler only rebuilds tensors and plain containers
+# (dict, OrderedDict, list, tuple, str, int, float, bool, None) and refuses any other import or
+# call *before* making it. One class is allow-listed: ``argparse.Namespace``, because the
+# original LaBraM code saves its command-line arguments under ``args`` in every checkpoint it
+# writes (``utils.save_model``). A Namespace is a bare attribute bag: creating one and setting
+# its attributes runs no code of the file's choosing, and its values must themselves be allowed
+# types. It is turned into a dict right after loading.
+SAFE_GLOBALS: tuple[type, ...] = (argparse.Namespace,)
+_NOT_RUN = "checkpoints are loaded without running code: none from this file was run"
+
+
+@contextlib.contextmanager
+def _allow_listed() -> Iterator[None]:
+    ctx = getattr(torch.serialization, "safe_globals", None)  # torch >= 2.5
+    if ctx is None:  # older torch: no allow-list, a file with a Namespace is refused
+        yield
+        return
+    with ctx(list(SAFE_GLOBALS)):
+        yield
+
+
+def _plain(obj: Any) -> Any:
+    """``obj`` with every ``argparse.Namespace`` replaced by a dict (containers walked)."""
+    if isinstance(obj, argparse.Namespace):
+        return {k: _plain(v) for k, v in vars(obj).items()}
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(v, argparse.Namespace | dict | list | tuple):
+                obj[k] = _plain(v)
+        return obj
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
+    if type(obj) is tuple:
+        return tuple(_plain(v) for v in obj)
+    return obj
+
+
+_STRING_OPS = frozenset(
+    ("SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "STRING", "BINSTRING",
+     "SHORT_BINSTRING")
+)  # fmt: skip
+
+
+def _pickle_imports(path: Path) -> list[str]:
+    """The globals the file's pickle names, read with :mod:`pickletools` (a disassembler: it
+    decodes opcodes and executes nothing). Best effort, for the error message only."""
+    names: list[str] = []
+    strings: list[str] = []
+    try:
+        with contextlib.ExitStack() as stack:
+            if zipfile.is_zipfile(path):
+                archive = stack.enter_context(zipfile.ZipFile(path))
+                member = next(n for n in archive.namelist() if n.endswith("data.pkl"))
+                fh = stack.enter_context(archive.open(member))
+            else:
+                fh = stack.enter_context(path.open("rb"))
+            for op, arg, _ in pickletools.genops(fh):
+                if op.name in ("GLOBAL", "INST") and isinstance(arg, str):
+                    names.append(arg.replace(" ", "."))
+                elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                    names.append(f"{strings[-2]}.{strings[-1]}")
+                elif op.name in _STRING_OPS and isinstance(arg, str | bytes):
+                    strings.append(arg if isinstance(arg, str) else arg.decode("latin-1"))
+    except Exception:  # a damaged pickle: report what was decoded before the damage
+        pass
+    return names
+
+
+def _foreign_import(path: Path) -> str | None:
+    """The first global in the file that a weights-only load does not allow, if any is seen."""
+    try:
+        from torch._weights_only_unpickler import _get_allowed_globals
+
+        allowed: set[str] | None = set(_get_allowed_globals())
+    except Exception:  # private in torch: fall back to "anything outside torch"
+        allowed = None
+    ours = {f"{c.__module__}.{c.__qualname__}" for c in SAFE_GLOBALS}
+    for name in _pickle_imports(path):
+        known = name in allowed if allowed is not None else name.startswith("torch.")
+        if not known and name not in ours:
+            return name
+    return None
+
+
+def _why_refused(path: Path, exc: pickle.UnpicklingError) -> str:
+    """One line: what the weights-only unpickler refused, in the file's terms."""
+    text = str(exc)
+    found = re.search(r"GLOBAL ([\w.]+)", text)
+    name = found.group(1) if found else _foreign_import(path)
+    if name:
+        return f"it asks to import `{name}`"
+    detail = re.search(
+        r"(Unsupported operand \d+|Can only [^.\n]+|Trying to call reduce[^\n]*)", text
+    )
+    return "it holds pickle instructions outside tensors and plain containers" + (
+        f" ({detail.group(1).strip()})" if detail else ""
+    )
+
+
+def _first_sentence(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return (text.split(". ")[0].rstrip(".") or type(exc).__name__)[:200]
+
+
+def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -> Any:
+    """Read a checkpoint file without running code from it (the one reader of labram).
+
+    ``torch.load(path, map_location="cpu", weights_only=True)``, with ``argparse.Namespace``
+    allow-listed (the released LaBraM files keep their arguments under ``args``; returned as a
+    dict). Everything else a pickle can ask for (an import, a call) is refused before it
+    happens.
+
+    Raises
+    ------
+    CheckpointError
+        Not found (``what`` names the role, e.g. ``--init checkpoint``).
+    UnsafeCheckpointError
+        The file asks for an import or call a checkpoint never needs; names it.
+    CorruptCheckpointError
+        Truncated, empty, or not a PyTorch checkpoint.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{what} not found: {path}")
+    try:
+        with _allow_listed():
+            obj = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "Weights only load failed" not in str(exc):  # a damaged pickle, not a refusal
+            raise CorruptCheckpointError(
+                f"{path}: truncated or corrupt ({_first_sentence(exc)})"
+            ) from exc
+        raise UnsafeCheckpointError(
+            f"{path}: not a checkpoint this version can read safely: {_why_refused(path, exc)}; "
+            f"{_NOT_RUN}"
+        ) from exc
+    except Exception as exc:  # torch raises many types for unreadable files
+        raise CorruptCheckpointError(f"{path}: {_damage(path, exc)}") from exc
+    return _plain(obj)
+
+
+def _damage(path: Path, exc: Exception) -> str:
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if not head:
+        return "truncated or corrupt (an empty file)"
+    if head == b"PK\x03\x04":
+        if not zipfile.is_zipfile(path):
+            return "truncated or corrupt (an incomplete zip archive: no central directory)"
+        return f"truncated or corrupt, or not written by torch.save ({_first_sentence(exc)})"
+    return (
+        "truncated or corrupt: neither a zip archive written by torch.save nor a legacy "
+        f"PyTorch file ({type(exc).__name__}: {_first_sentence(exc)})"
+    )
+
+
+_SCALARS = (str, int, float, bool, type(None))  # exact types: numpy scalars subclass float
+
+
+def check_loadable(obj: Any, where: str = "checkpoint") -> None:
+    """Raise ``TypeError`` if ``obj`` holds anything :func:`read_checkpoint` would refuse.
+
+    Our writers call it before saving, so that a checkpoint they write can always be read back:
+    tensors, dict / OrderedDict with str or int keys, list, tuple, str, int, float, bool, None.
+    """
+    if type(obj) in _SCALARS or isinstance(obj, Tensor | torch.dtype | torch.device):
+        return
+    if type(obj) in (dict, OrderedDict):
+        for k, v in obj.items():
+            if type(k) not in (str, int):
+                raise TypeError(f"{where}: key {k!r} is a {type(k).__name__} (str or int only)")
+            check_loadable(v, f"{where}.{k}")
+        return
+    if type(obj) in (list, tuple, torch.Size):
+        for i, v in enumerate(obj):
+            check_loadable(v, f"{where}[{i}]")
+        return
+    raise TypeError(
+        f"{where} is a {type(obj).__module__}.{type(obj).__qualname__}: a checkpoint holds only "
+        "tensors, dicts, lists, tuples, str, int, float, bool and None (convert it on save)"
+    )
+
+
 def _read(source: str | os.PathLike[str] | Mapping[str, Any]) -> tuple[Any, str]:
     if isinstance(source, Mapping):
         return source, "state dict"
-    path = Path(source)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint not found: {path}")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True), str(path)
-    except Exception as exc:  # torch raises many types for unreadable files
-        raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from exc
+    return read_checkpoint(source), str(source)
 
 
 def _check_kind(kind: str) -> Kind:
@@ -363,12 +558,24 @@ def load_official(
     nn.Module
         In eval mode.
     """
-    k = _check_kind(kind)
     obj, name = _read(source)
+    return official_from(obj, kind, source=name, size=size, n_outputs=n_outputs)
+
+
+def official_from(
+    obj: Any,
+    kind: str,
+    *,
+    source: str = "state dict",
+    size: str | None = None,
+    n_outputs: int | None = None,
+) -> nn.Module:
+    """:func:`load_official` on a checkpoint already read (``source`` names it in errors)."""
+    k = _check_kind(kind)
     sd = unwrap(obj)
     if k == "tokenizer" and detect_kind(sd) != "tokenizer":
-        raise CheckpointError(f"{name}: not a tokenizer checkpoint (no 'quantize.*' keys)")
-    return build_official(sd, k, size=size, n_outputs=n_outputs, source=name).eval()
+        raise CheckpointError(f"{source}: not a tokenizer checkpoint (no 'quantize.*' keys)")
+    return build_official(sd, k, size=size, n_outputs=n_outputs, source=source).eval()
 
 
 def kind_of(model: nn.Module) -> Kind:
@@ -389,6 +596,7 @@ def to_official(model: nn.Module) -> StateDict:
 def _atomic_save(obj: Any, path: str | os.PathLike[str]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    check_loadable(obj, path.name)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
@@ -423,21 +631,37 @@ def save_ours(model: nn.Module, path: str | os.PathLike[str]) -> None:
 def load_ours(source: str | os.PathLike[str] | Mapping[str, Any]) -> nn.Module:
     """Rebuild a model saved by :func:`save_ours` (strict load)."""
     obj, name = _read(source)
-    if not isinstance(obj, Mapping) or obj.get("format") != FORMAT:
+    return ours_from(obj, source=name)
+
+
+def is_ours(obj: Any) -> bool:
+    """Whether a checkpoint already read was written by :func:`save_ours`."""
+    return isinstance(obj, Mapping) and obj.get("format") == FORMAT
+
+
+def ours_from(obj: Any, *, source: str = "state dict") -> nn.Module:
+    """:func:`load_ours` on a checkpoint already read (``source`` names it in errors)."""
+    name = source
+    if not is_ours(obj):
         raise CheckpointError(f"{name}: not a {FORMAT} file (no 'format' entry)")
     if obj.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(
             f"{name}: format version {obj.get('format_version')}; this labram reads "
             f"{FORMAT_VERSION}"
         )
-    kind = _check_kind(obj["kind"])
+    kind = _check_kind(obj.get("kind", ""))
     model: nn.Module
-    if kind == "tokenizer":
-        model = VQNSPTokenizer(TokenizerConfig.from_dict(obj["config"]))
-    elif kind == "mem":
-        model = LaBraMForMEM(ModelConfig.from_dict(obj["config"]))
-    else:
-        model = LaBraMClassifier(ModelConfig.from_dict(obj["config"]), obj["n_outputs"])
+    try:
+        if kind == "tokenizer":
+            model = VQNSPTokenizer(TokenizerConfig.from_dict(obj["config"]))
+        elif kind == "mem":
+            model = LaBraMForMEM(ModelConfig.from_dict(obj["config"]))
+        else:
+            model = LaBraMClassifier(ModelConfig.from_dict(obj["config"]), obj["n_outputs"])
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{name}: invalid {kind} config ({exc})") from exc
     load_strict(model, obj["model"], source=name)
     return model
 
@@ -457,8 +681,8 @@ def convert_file(
     holds (a pre-training file -> 'mem').
     """
     obj, name = _read(src)
-    if isinstance(obj, Mapping) and obj.get("format") == FORMAT:
-        model = load_ours(obj)
+    if is_ours(obj):
+        model = ours_from(obj, source=name)
         save_official(model, dst)
         return f"{name} (labram, {kind_of(model)}) -> {dst} (released layout)"
     sd = unwrap(obj)
@@ -494,16 +718,23 @@ def backbone_parameters(config: ModelConfig) -> int:
 __all__ = [
     "MODEL_PRESETS",
     "CheckpointError",
+    "CorruptCheckpointError",
+    "UnsafeCheckpointError",
     "backbone_parameters",
     "build_official",
+    "check_loadable",
     "convert_file",
     "count_parameters",
     "detect_kind",
+    "is_ours",
     "kind_of",
     "load_official",
     "load_ours",
+    "official_from",
     "official_to_ours",
+    "ours_from",
     "ours_to_official",
+    "read_checkpoint",
     "save_official",
     "save_ours",
     "to_official",

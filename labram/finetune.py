@@ -21,7 +21,15 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from labram import metrics as M
-from labram.checkpoints import CheckpointError, load_official, load_ours, save_ours
+from labram.checkpoints import (
+    CheckpointError,
+    is_ours,
+    load_ours,
+    official_from,
+    ours_from,
+    read_checkpoint,
+    save_ours,
+)
 from labram.classifier import LaBraMClassifier
 from labram.config import ModelConfig, model_config
 from labram.data import WindowDataset, make_loader
@@ -57,18 +65,19 @@ def init_classifier(
     if init is None:
         return LaBraMClassifier(model_config(size, drop_path=drop_path), task_outputs)
     path = Path(init)
-    if not path.is_file():
-        raise CheckpointError(f"--init: checkpoint not found: {path}")
-    obj = torch.load(path, map_location="cpu", weights_only=False)
+    obj = read_checkpoint(path, what="--init checkpoint")  # runs no code from the file
     if isinstance(obj, dict) and obj.get("format") == CKPT_FORMAT:  # a training checkpoint
-        if obj["kind"] == "tokenizer":
+        if obj.get("kind") == "tokenizer":
             raise CheckpointError(f"{path}: a tokenizer checkpoint, not a LaBraM model")
-        cfg = replace(ModelConfig.from_dict(obj["model_config"]), drop_path=drop_path)
+        try:
+            cfg = replace(ModelConfig.from_dict(obj["model_config"]), drop_path=drop_path)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{path}: invalid model config ({exc})") from exc
         return _from_state(obj["model"], cfg, task_outputs)
-    try:
-        model = load_ours(obj)
-    except CheckpointError:
-        model = load_official(path, "classifier", n_outputs=task_outputs)
+    if is_ours(obj):
+        model = ours_from(obj, source=str(path))
+    else:
+        model = official_from(obj, "classifier", source=str(path), n_outputs=task_outputs)
     if not isinstance(model, LaBraMClassifier | LaBraMForMEM):
         raise CheckpointError(f"{path}: holds no LaBraM backbone")
     cfg = replace(model.config, drop_path=drop_path)

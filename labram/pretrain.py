@@ -20,7 +20,14 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from labram.checkpoints import CheckpointError, load_official, load_ours, save_ours
+from labram.checkpoints import (
+    CheckpointError,
+    is_ours,
+    official_from,
+    ours_from,
+    read_checkpoint,
+    save_ours,
+)
 from labram.config import model_config
 from labram.distributed import setup
 from labram.mem import LaBraMForMEM, mem_loss
@@ -34,11 +41,13 @@ log = logging.getLogger(__name__)
 
 
 def load_tokenizer(path: str | Path) -> VQNSPTokenizer:
-    """A trained tokenizer: our checkpoint, or the released ``vqnsp.pth``."""
-    try:
-        model = load_ours(path)
-    except CheckpointError:
-        model = load_official(path, "tokenizer")
+    """A trained tokenizer: our checkpoint, or the released ``vqnsp.pth`` (read without
+    running code from the file: :func:`labram.checkpoints.read_checkpoint`)."""
+    obj = read_checkpoint(path, what="tokenizer checkpoint")
+    if is_ours(obj):
+        model = ours_from(obj, source=str(path))
+    else:
+        model = official_from(obj, "tokenizer", source=str(path))
     if not isinstance(model, VQNSPTokenizer):
         raise CheckpointError(f"{path}: holds a {type(model).__name__}, not a tokenizer")
     return model

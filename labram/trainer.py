@@ -7,6 +7,8 @@ DDP when ``WORLD_SIZE > 1``. The same code runs in one CPU process.
 
 A checkpoint is a plain dict (:func:`checkpoint_dict`): format version, the unwrapped model's
 state, optimiser, step, epoch, the data-loader state, every RNG state, the resolved config.
+It holds only tensors and plain Python values (numpy's RNG state is converted), so that it
+reads back with ``torch.load(weights_only=True)`` (:func:`labram.checkpoints.read_checkpoint`).
 It is written under a temporary name and renamed; the previous one is kept as
 ``previous.pt``. A run resumed from it continues bit for bit as if never stopped (same world
 size; a different one is refused).
@@ -30,6 +32,12 @@ import torch
 from torch import Tensor, nn
 
 from eegprep.errors import UsageError
+from labram.checkpoints import (
+    CheckpointError,
+    CorruptCheckpointError,
+    check_loadable,
+    read_checkpoint,
+)
 from labram.classifier import param_groups
 from labram.data import WindowDataset, make_loader
 from labram.distributed import DistInfo, all_reduce_mean, barrier
@@ -40,7 +48,7 @@ from labram.train_config import TrainConfig
 log = logging.getLogger(__name__)
 
 CKPT_FORMAT = "labram-train"
-CKPT_VERSION = 1
+CKPT_VERSION = 2  # 2: numpy's RNG state as a tensor and plain values (was an ndarray)
 StepFn = Callable[[nn.Module, dict[str, Tensor], torch.Generator], tuple[Tensor, dict[str, Any]]]
 
 
@@ -79,10 +87,34 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig, peak: float) -> torch.opt
     return torch.optim.AdamW(groups, lr=peak, betas=cfg.betas, fused=False)
 
 
+def _numpy_state() -> dict[str, Any]:
+    """numpy's global RNG state in plain types (a weights-only load refuses ndarrays)."""
+    st: dict[str, Any] = np.random.get_state(legacy=False)  # type: ignore[assignment]
+    return {
+        "bit_generator": str(st["bit_generator"]),
+        "key": torch.from_numpy(st["state"]["key"].astype(np.int64)),  # uint32, exact in int64
+        "pos": int(st["state"]["pos"]),
+        "has_gauss": int(st["has_gauss"]),
+        "gauss": float(st["gauss"]),
+    }
+
+
+def _set_numpy_state(state: dict[str, Any]) -> None:
+    key = state["key"].numpy().astype(np.uint32)
+    np.random.set_state(
+        {
+            "bit_generator": state["bit_generator"],
+            "state": {"key": key, "pos": state["pos"]},
+            "has_gauss": state["has_gauss"],
+            "gauss": state["gauss"],
+        }
+    )
+
+
 def rng_state(gen: torch.Generator) -> dict[str, Any]:
     state = {
         "python": random.getstate(),
-        "numpy": np.random.get_state(),
+        "numpy": _numpy_state(),
         "torch": torch.get_rng_state(),
         "generator": gen.get_state(),
     }
@@ -93,7 +125,7 @@ def rng_state(gen: torch.Generator) -> dict[str, Any]:
 
 def set_rng_state(state: dict[str, Any], gen: torch.Generator) -> None:
     random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    _set_numpy_state(state["numpy"])
     torch.set_rng_state(state["torch"])
     gen.set_state(state["generator"])
     if "cuda" in state and torch.cuda.is_available():
@@ -102,6 +134,7 @@ def set_rng_state(state: dict[str, Any], gen: torch.Generator) -> None:
 
 def atomic_save(obj: Any, path: Path, *, keep_previous: bool = True) -> None:
     """torch.save under a temporary name, then rename (the old file becomes previous.pt)."""
+    check_loadable(obj, path.name)  # what we write, we can read back without unpickling code
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
@@ -116,15 +149,20 @@ def atomic_save(obj: Any, path: Path, *, keep_previous: bool = True) -> None:
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Read a training checkpoint; a truncated or foreign file is a clear error."""
+    """Read a training checkpoint (without running code from it: :func:`read_checkpoint`);
+    a truncated, foreign or unsafe file is a clear one-line error."""
     if not path.is_file():
         raise ResumeError(f"cannot resume: no checkpoint at {path}")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:
+        obj = read_checkpoint(path)
+    except CorruptCheckpointError as exc:
         prev = path.with_name("previous.pt")
         hint = f"; the previous checkpoint {prev} may be intact" if prev.exists() else ""
-        raise ResumeError(f"cannot resume: {path} is truncated or corrupt ({exc}){hint}") from exc
+        raise ResumeError(f"cannot resume: {exc}{hint}") from exc
+    except CheckpointError as exc:
+        old = "; written by an older labram (format version 1 kept numpy arrays): start a new run"
+        hint = old if "`numpy." in str(exc) else ""
+        raise ResumeError(f"cannot resume: {exc}{hint}") from exc
     if not isinstance(obj, dict) or obj.get("format") != CKPT_FORMAT:
         raise ResumeError(f"cannot resume: {path} is not a labram training checkpoint")
     if obj.get("format_version") != CKPT_VERSION:

@@ -67,6 +67,9 @@ class Signal:
         Factor from the reader's physical values to microvolts (1.0 when already microvolts).
     resolution : float
         Size of one quantisation step in microvolts (0.0 when the format stores floats).
+    kind : str
+        Channel type where the format records one (MNE's ``'eeg'``, ``'meg'``, ``'eog'``,
+        ...); empty when it does not (EDF, MATLAB, CSV).
     """
 
     label: str
@@ -75,6 +78,7 @@ class Signal:
     unit: str = "uV"
     to_uv: float = 1.0
     resolution: float = 0.0
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,9 @@ class Header:
         Reader options the header was read with; :meth:`Reader.read_segment` uses them.
     layout : tuple of (str, Any)
         Reader-private facts :meth:`Reader.read_segment` needs (byte offsets, say); picklable.
+    warnings : tuple of str
+        What the reader found odd but could read (a file longer than its header says, repeated
+        channel labels kept as the file has them); the ingest report lists them.
     """
 
     path: str
@@ -122,6 +129,7 @@ class Header:
     meta: tuple[tuple[str, str], ...] = ()
     options: tuple[tuple[str, Any], ...] = field(default=())
     layout: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
+    warnings: tuple[str, ...] = ()
 
     @property
     def labels(self) -> list[str]:

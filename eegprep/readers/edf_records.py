@@ -11,11 +11,16 @@ only computes the record layout from the raw header fields and reads samples.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
 
+from eegprep.errors import SourceError
+from eegprep.limits import check_allocation, check_time
+
 ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")
+_TAL_CHUNK_BYTES = 1 << 22  # annotation records are read 4 MiB of records at a time
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,9 @@ class RecordLayout:
     offsets, samples_per_record : tuple of int
         Per data signal (annotation signals excluded, in pyedflib's order): first sample in a
         record, and samples per record.
+    annotation_spans : tuple of (int, int)
+        Per annotation signal (``EDF Annotations``): first sample in a record, samples per
+        record.
     """
 
     header_bytes: int
@@ -43,6 +51,11 @@ class RecordLayout:
     sample_bytes: int
     offsets: tuple[int, ...]
     samples_per_record: tuple[int, ...]
+    annotation_spans: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def record_bytes(self) -> int:
+        return self.record_samples * self.sample_bytes
 
 
 def parse_layout(head: bytes) -> RecordLayout:
@@ -58,16 +71,117 @@ def parse_layout(head: bytes) -> RecordLayout:
     spr = [
         int(head[spr_at + 8 * i : spr_at + 8 * (i + 1)].decode("ascii").strip()) for i in range(ns)
     ]
-    offsets, per_record = [], []
+    offsets, per_record, spans = [], [], []
     pos = 0
     for label, n in zip(labels, spr):
         if label not in ANNOTATION_LABELS:
             offsets.append(pos)
             per_record.append(n)
+        else:
+            spans.append((pos, n))
         pos += n
     return RecordLayout(
-        256 * (ns + 1), n_records, pos, sample_bytes, tuple(offsets), tuple(per_record)
+        256 * (ns + 1),
+        n_records,
+        pos,
+        sample_bytes,
+        tuple(offsets),
+        tuple(per_record),
+        tuple(spans),
     )
+
+
+def check_file_size(path: str, layout: RecordLayout) -> str | None:
+    """Compare the data records the header counts with the bytes the file holds.
+
+    A file shorter than its header claims (or whose count is -1, "unknown") is refused; a longer
+    one is read as the header describes it, and the returned warning names both counts.
+
+    Raises
+    ------
+    SourceError
+        The file holds fewer data records than the header claims, or the count is not positive.
+    """
+    size = os.path.getsize(path)
+    record = layout.record_bytes
+    data = size - layout.header_bytes
+    whole = data // record if record > 0 else 0
+    if layout.n_records == -1:
+        raise SourceError(
+            path,
+            f"EDF header gives -1 data records (unknown: the recording was not closed); the "
+            f"file holds {whole} whole records of {record} bytes: write that count into the "
+            "header's record count (bytes 236-243)",
+        )
+    if layout.n_records <= 0:
+        raise SourceError(path, f"EDF header claims {layout.n_records} data records")
+    expected = layout.header_bytes + layout.n_records * record
+    if size < expected:
+        raise SourceError(
+            path,
+            f"file is truncated: its header claims {layout.n_records} data records "
+            f"({expected} bytes) but it has {size} bytes ({whole} whole records): re-download it",
+        )
+    if size > expected:
+        return (
+            f"file is longer than its header says: the header counts {layout.n_records} data "
+            f"records ({expected} bytes), the file has {size} bytes ({whole} whole records); "
+            f"only the first {layout.n_records} were read"
+        )
+    return None
+
+
+def read_annotation_records(path: str, layout: RecordLayout) -> list[tuple[float, float, str]]:
+    """Every annotation of the file's ``EDF Annotations`` signals, as (onset s, duration s,
+    text), read from the time-stamped annotation lists (TALs) of each data record.
+
+    pyedflib parses them only when the reserved field says ``EDF+``; a plain EDF that carries
+    such a signal (some exporters write one) is read here. Records are read a few MiB at a
+    time, so memory does not grow with the file.
+    """
+    if not layout.annotation_spans or layout.record_bytes <= 0:
+        return []
+    record = layout.record_bytes
+    step = max(1, _TAL_CHUNK_BYTES // record)
+    check_allocation(path, step * record, "reading EDF annotation records")
+    out: list[tuple[float, float, str]] = []
+    with open(path, "rb") as fh:
+        fh.seek(layout.header_bytes)
+        for first in range(0, layout.n_records, step):
+            check_time(path)
+            k = min(step, layout.n_records - first)
+            raw = fh.read(k * record)
+            rows = np.frombuffer(raw[: len(raw) // record * record], dtype=np.uint8)
+            rows = rows.reshape(-1, record)
+            for off, n in layout.annotation_spans:
+                a, b = off * layout.sample_bytes, (off + n) * layout.sample_bytes
+                for row in rows[:, a:b]:
+                    out += parse_tals(row.tobytes())
+    return out
+
+
+def parse_tals(text: bytes) -> list[tuple[float, float, str]]:
+    """The annotations of one record's TAL bytes (EDF+ section 2.2.2).
+
+    A TAL is ``+onset``, optionally byte 21 and a duration, then byte 20 before each text and
+    after the last, then byte 0; the record's time-keeping TAL (no text) gives none.
+    """
+    out = []
+    for tal in text.split(b"\x00"):
+        parts = tal.split(b"\x14")
+        if len(parts) < 2:
+            continue
+        stamp = parts[0].decode("latin-1").split("\x15")
+        try:
+            onset = float(stamp[0])
+            duration = float(stamp[1]) if len(stamp) > 1 and stamp[1] else 0.0
+        except ValueError:
+            continue  # a damaged TAL does not stop the EEG
+        for piece in parts[1:]:
+            label = piece.decode("utf-8", errors="replace").strip()
+            if label:
+                out.append((onset, max(duration, 0.0), label))
+    return out
 
 
 def read_records(path: str, layout: RecordLayout, first: int, last: int) -> np.ndarray:
@@ -76,8 +190,10 @@ def read_records(path: str, layout: RecordLayout, first: int, last: int) -> np.n
 
     Raises ``EOFError`` when the file holds fewer records than asked for.
     """
-    count = (last - first) * layout.record_samples * layout.sample_bytes
-    offset = layout.header_bytes + first * layout.record_samples * layout.sample_bytes
+    count = (last - first) * layout.record_bytes
+    offset = layout.header_bytes + first * layout.record_bytes
+    # the bytes, then float32 samples (EDF); BDF's 24-bit unpacking takes ~8 bytes per byte read
+    check_allocation(path, count * (3 if layout.sample_bytes == 2 else 8), "reading data records")
     with open(path, "rb") as fh:
         fh.seek(offset)
         raw = fh.read(count)

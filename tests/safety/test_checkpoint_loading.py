@@ -1,0 +1,381 @@
+"""Checkpoints never run code on load (issue 14, item 3).
+
+Every command and function that reads a checkpoint is given a crafted file whose unpickling
+would create a marker file (a ``torch.save`` zip and raw pickles named ``.pt``): the marker
+must never appear, the CLI must exit 2 with one line ``error: <file>: ...``, and the Python API
+must raise :class:`labram.checkpoints.UnsafeCheckpointError`. The checkpoints our own trainers
+write, and a released-layout ``.pth`` holding the original code's ``argparse.Namespace``, still
+load (with ``weights_only=True``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+import labram
+from cli import labram_cli
+from labram.checkpoints import (
+    CheckpointError,
+    CorruptCheckpointError,
+    UnsafeCheckpointError,
+    convert_file,
+    load_official,
+    load_ours,
+    read_checkpoint,
+    save_ours,
+)
+from labram.config import model_config, tokenizer_config
+from labram.finetune import init_classifier
+from labram.pretrain import load_tokenizer
+from labram.sampler import ResumeError
+from labram.tokenizer import VQNSPTokenizer
+from labram.trainer import CKPT_FORMAT, atomic_save, load_checkpoint
+from tests.labram.labram_layouts import fabricate, mem_layout, tokenizer_layout
+from tests.labram.training_stores import write_tuab_like
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = ["--size", "tiny", "--device", "cpu", "--workers", "0", "--batch-size", "4"]
+
+
+# -- crafted files ----------------------------------------------------------------------------
+
+
+class _System:
+    """Unpickles to ``os.system("touch MARKER")``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os.system, (f"touch '{self.marker}'",))
+
+
+class _Exec:
+    """Unpickles to ``exec("open(MARKER, 'w').close()")``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (exec, (f"open({str(self.marker)!r}, 'w').close()",))
+
+
+def _state() -> dict[str, torch.Tensor]:
+    return fabricate({"cls_token": (1, 1, 100), "blocks.0.norm1.weight": (100,)})
+
+
+def craft(kind: str, path: Path, marker: Path) -> Path:
+    """A malicious checkpoint at ``path``; loading it unsafely would create ``marker``."""
+    if kind == "zip":  # a real torch.save archive: tensors plus one poisoned entry
+        torch.save({"model": _state(), "epoch": 3, "args": _System(marker)}, path)
+    elif kind == "raw":  # a plain pickle (protocol 2) named .pt
+        path.write_bytes(pickle.dumps({"model": _System(marker)}, protocol=2))
+    elif kind == "raw5":  # protocol 5, exec instead of os.system
+        path.write_bytes(pickle.dumps({"x": _Exec(marker)}, protocol=5))
+    elif kind == "namespace":  # the payload inside an allow-listed Namespace
+        ns = argparse.Namespace(lr=1e-3, hook=_System(marker))
+        torch.save({"model": _state(), "args": ns}, path)
+    else:
+        raise AssertionError(kind)
+    return path
+
+
+KINDS = ["zip", "raw", "raw5", "namespace"]
+IMPORTS = {"zip": "system", "raw": "system", "raw5": "exec", "namespace": "system"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_crafted_files_do_run_code_when_unpickled(kind: str, tmp_path: Path) -> None:
+    """Guard of the guard: each crafted file really runs its payload under plain pickle."""
+    marker = tmp_path / "ran"
+    path = craft(kind, tmp_path / "evil.pt", marker)
+    if kind in ("raw", "raw5"):
+        pickle.loads(path.read_bytes())
+    else:
+        torch.load(path, weights_only=False)
+    assert marker.exists()
+
+
+def _assert_refused(exc: BaseException, path: Path, marker: Path, kind: str) -> None:
+    msg = str(exc)
+    assert not marker.exists(), "the checkpoint ran code"
+    assert "\n" not in msg and str(path) in msg, msg
+    assert "not a checkpoint this version can read safely" in msg, msg
+    assert f"asks to import `" in msg and IMPORTS[kind] in msg, msg
+    assert "loaded without running code" in msg and "blocked" not in msg, msg
+
+
+# -- the Python API ---------------------------------------------------------------------------
+
+API: dict[str, Callable[[Path], Any]] = {
+    "read_checkpoint": read_checkpoint,
+    "load_official mem": lambda p: load_official(p, "mem"),
+    "load_official classifier": lambda p: labram.load_official(p, "classifier"),
+    "load_official tokenizer": lambda p: labram.load_official(p, "tokenizer"),
+    "load_ours": load_ours,
+    "labram.load_ours": lambda p: labram.load_ours(p),
+    "convert_file": lambda p: convert_file(p, p.with_name("out.pt")),
+    "labram.convert_file": lambda p: labram.convert_file(p, p.with_name("out.pt"), kind="mem"),
+    "init_classifier": lambda p: init_classifier(p, 2, "tiny", 0.0),
+    "load_tokenizer": load_tokenizer,
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("name", sorted(API))
+def test_api_refuses_without_running_code(name: str, kind: str, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    path = craft(kind, tmp_path / "evil.pt", marker)
+    with pytest.raises(UnsafeCheckpointError) as info:
+        API[name](path)
+    _assert_refused(info.value, path, marker, kind)
+    assert not (tmp_path / "out.pt").exists()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_resume_loader_refuses_without_running_code(kind: str, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    path = craft(kind, tmp_path / "last.pt", marker)
+    with pytest.raises(ResumeError) as info:
+        load_checkpoint(path)
+    _assert_refused(info.value, path, marker, kind)
+    assert str(info.value).startswith("cannot resume: ")
+
+
+# -- the CLI ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return write_tuab_like(tmp_path_factory.mktemp("s") / "tuab.zarr", n_train=6, n_eval=2,
+                           seconds=30)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tokenizer_pt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tok") / "tokenizer.pt"
+    save_ours(VQNSPTokenizer(tokenizer_config("tiny")), path)
+    return path
+
+
+def _cli_case(case: str, store: str, tok: Path, tmp: Path) -> tuple[list[str], Path]:
+    """(arguments, where the crafted checkpoint goes) for each command that reads one."""
+    out = tmp / "run"
+    common = ["--store", store, *TINY, "--max-steps", "2", "--out", str(out)]
+    if case == "convert":
+        return ["convert", str(tmp / "evil.pth"), str(tmp / "out.pt")], tmp / "evil.pth"
+    if case == "finetune --init":
+        args = ["finetune", "--task", "tuab", "--init", str(tmp / "evil.pth"), *common]
+        return args, tmp / "evil.pth"
+    if case == "finetune --resume":
+        return ["finetune", "--task", "tuab", *common, "--resume"], out / "seed0" / "last.pt"
+    if case == "evaluate --checkpoint":
+        args = ["evaluate", "--store", store, "--task", "tuab", "--checkpoint", str(tmp / "b.pt")]
+        return [*args, "--device", "cpu"], tmp / "b.pt"
+    if case == "tokenizer --resume":
+        return ["tokenizer", *common, "--resume"], out / "last.pt"
+    if case == "pretrain --tokenizer":
+        return ["pretrain", "--tokenizer", str(tmp / "vqnsp.pth"), *common], tmp / "vqnsp.pth"
+    if case == "pretrain --resume (tokenizer.pt)":
+        return ["pretrain", *common, "--resume"], out / "tokenizer" / "tokenizer.pt"
+    if case == "pretrain --resume (mem/last.pt)":
+        (out / "tokenizer").mkdir(parents=True)
+        (out / "tokenizer" / "tokenizer.pt").write_bytes(tok.read_bytes())  # a good one
+        return ["pretrain", *common, "--resume"], out / "mem" / "last.pt"
+    raise AssertionError(case)
+
+
+CLI_CASES = [
+    "convert",
+    "finetune --init",
+    "finetune --resume",
+    "evaluate --checkpoint",
+    "tokenizer --resume",
+    "pretrain --tokenizer",
+    "pretrain --resume (tokenizer.pt)",
+    "pretrain --resume (mem/last.pt)",
+]
+
+
+@pytest.mark.parametrize("kind", ["zip", "raw", "raw5"])
+@pytest.mark.parametrize("case", CLI_CASES)
+def test_cli_refuses_without_running_code(
+    case: str, kind: str, store: str, tokenizer_pt: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran"
+    args, where = _cli_case(case, store, tokenizer_pt, tmp_path)
+    where.parent.mkdir(parents=True, exist_ok=True)
+    craft(kind, where, marker)
+    res = CliRunner().invoke(labram_cli, ["-q", *args])
+    assert not marker.exists(), "the checkpoint ran code"
+    assert res.exit_code == 2, (res.exit_code, res.output, res.exception)
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
+    assert str(where) in lines[0] and "read safely" in lines[0], lines[0]
+    assert "Traceback" not in res.output and "blocked" not in res.output
+
+
+@pytest.mark.parametrize("case", ["convert", "finetune --init"])
+def test_cli_refuses_in_a_real_process(
+    case: str, store: str, tokenizer_pt: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran"
+    args, where = _cli_case(case, store, tokenizer_pt, tmp_path)
+    craft("zip", where, marker)
+    runner = "import sys; from cli import labram_cli; sys.exit(labram_cli())"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    res = subprocess.run([sys.executable, "-c", runner, *args], env=env, capture_output=True,
+                         text=True, cwd=tmp_path, timeout=300)  # fmt: skip
+    assert not marker.exists(), "the checkpoint ran code"
+    assert res.returncode == 2, res.stderr[-2000:]
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {where}: not a checkpoint"), lines
+
+
+# -- damaged files: one line, not mistaken for an attack --------------------------------------
+
+
+@pytest.mark.parametrize("content", ["empty", "text", "truncated"])
+def test_damaged_files_are_one_line_errors(content: str, tmp_path: Path) -> None:
+    path = tmp_path / "bad.pt"
+    if content == "empty":
+        path.write_bytes(b"")
+    elif content == "text":
+        path.write_text("this is not a checkpoint\n")
+    else:
+        torch.save({"model": _state()}, path)
+        path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(CorruptCheckpointError, match="truncated or corrupt") as info:
+        read_checkpoint(path)
+    assert "\n" not in str(info.value) and str(path) in str(info.value)
+    res = CliRunner().invoke(labram_cli, ["convert", str(path), str(tmp_path / "o.pt")])
+    assert res.exit_code == 2 and res.stderr.startswith(f"error: {path}: truncated or corrupt")
+    assert res.stderr.strip().count("\n") == 0
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="--init checkpoint not found"):
+        init_classifier(tmp_path / "nope.pth", 2, "tiny", 0.0)
+
+
+# -- what we write: plain types only, readable with weights_only=True -------------------------
+
+
+def test_writers_refuse_types_a_safe_load_would_refuse(tmp_path: Path) -> None:
+    for bad in (np.zeros(2), np.float64(1.0), Path("x"), argparse.Namespace(a=1), {1.5: 2}):
+        with pytest.raises(TypeError, match="a checkpoint holds only|str or int only"):
+            atomic_save({"format": CKPT_FORMAT, "x": [bad]}, tmp_path / "last.pt")
+    assert not list(tmp_path.iterdir())
+
+
+def test_format_1_training_checkpoint_is_refused_with_a_hint(tmp_path: Path) -> None:
+    """Format 1 kept numpy's RNG state as an ndarray: refused (unpickling it is not safe)."""
+    path = tmp_path / "last.pt"
+    torch.save({"format": CKPT_FORMAT, "format_version": 1, "rng": {"numpy": np.random.get_state()}},
+               path)  # fmt: skip
+    with pytest.raises(ResumeError, match=r"asks to import `numpy.*older labram"):
+        load_checkpoint(path)
+
+
+def _safe_load(path: Path) -> Any:
+    """The strictest load: weights only, no allow-list at all."""
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def test_our_trainers_checkpoints_load_with_weights_only(
+    store: str, tmp_path: Path
+) -> None:
+    """A tiny tokenizer -> pre-training -> fine-tuning run; every file it writes loads with
+    ``weights_only=True`` (no allow-list), each --resume reads its last.pt, --init takes both
+    model.pt and a training last.pt, evaluate and convert read what fine-tuning wrote."""
+    runner = CliRunner()
+
+    def run(*args: str) -> None:
+        res = runner.invoke(labram_cli, ["-q", *args])
+        assert res.exit_code == 0, (res.output, res.exception)
+
+    steps = ["--max-steps", "2", "--ckpt-every", "1"]
+    pt = tmp_path / "pt"
+    run("pretrain", "--store", store, *TINY, *steps, "--out", str(pt))
+    files = [pt / "tokenizer" / n for n in ("last.pt", "previous.pt", "tokenizer.pt")]
+    files += [pt / "mem" / n for n in ("last.pt", "previous.pt", "model.pt")]
+    for f in files:
+        obj = _safe_load(f)
+        assert isinstance(obj, dict) and "model" in obj, f
+    run("pretrain", "--store", store, *TINY, *steps, "--out", str(pt), "--resume")
+    tok = tmp_path / "tok"
+    run("tokenizer", "--store", store, *TINY, *steps, "--out", str(tok))
+    run("tokenizer", "--store", store, *TINY, *steps, "--out", str(tok), "--resume")
+    for init in (pt / "mem" / "model.pt", pt / "mem" / "last.pt"):
+        ft = tmp_path / f"ft-{init.stem}"
+        args = ["finetune", "--store", store, "--task", "tuab", "--init", str(init), *TINY]
+        one_epoch = ["--epochs", "1", "--ckpt-every", "1"]  # an epoch ends: best.pt is written
+        run(*args, *one_epoch, "--out", str(ft))
+        run(*args, *one_epoch, "--out", str(ft), "--resume")
+        for name in ("last.pt", "best.pt"):
+            assert "model" in _safe_load(ft / "seed0" / name)
+    best = tmp_path / "ft-model" / "seed0" / "best.pt"
+    run("evaluate", "--store", store, "--task", "tuab", "--checkpoint", str(best), "--device",
+        "cpu")  # fmt: skip
+    run("convert", str(best), str(tmp_path / "released.pth"))
+    run("convert", str(tmp_path / "released.pth"), str(tmp_path / "again.pt"))
+    assert isinstance(load_ours(tmp_path / "again.pt"), labram.LaBraMClassifier)
+    assert load_checkpoint(pt / "mem" / "last.pt")["step"] == 2
+
+
+# -- released layout with the original code's argparse.Namespace ------------------------------
+
+
+def _released(path: Path, sd: dict[str, torch.Tensor]) -> Path:
+    """As the original ``utils.save_model`` writes it: model, optimizer, epoch, scaler, args."""
+    args = argparse.Namespace(
+        batch_size=64, lr=5e-4, opt_betas=[0.9, 0.98], model="labram_base_patch200_1600_8k_vocab",
+        output_dir="./checkpoints/labram_base", resume="", distributed=True, gpu=0, seed=0,
+        layer_scale_init_value=0.1, drop_path=0.1, clip_grad=None,
+    )  # fmt: skip
+    torch.save(
+        {
+            "model": sd,
+            "optimizer": {"state": {}, "param_groups": [{"lr": 5e-4, "params": [0, 1]}]},
+            "epoch": 49,
+            "scaler": {"scale": 65536.0, "growth_factor": 2.0, "_growth_tracker": 10},
+            "args": args,
+        },
+        path,
+    )
+    return path
+
+
+def test_released_pth_with_args_namespace_loads(tmp_path: Path) -> None:
+    mem = _released(tmp_path / "labram-base.pth", fabricate(mem_layout("tiny", n_codes=64)))
+    obj = read_checkpoint(mem)
+    assert obj["args"]["opt_betas"] == [0.9, 0.98] and isinstance(obj["args"], dict)
+    assert isinstance(load_official(mem, "mem"), labram.LaBraMForMEM)
+    with pytest.warns(UserWarning, match="head"):
+        clf = init_classifier(mem, 3, "tiny", 0.1)
+    assert clf.n_outputs == 3
+    res = CliRunner().invoke(labram_cli, ["convert", str(mem), str(tmp_path / "mem.pt")])
+    assert res.exit_code == 0, res.output
+    layout = tokenizer_layout(100, 2, 4, 4, n_codes=256, code_dim=16, decoder_depth=1)
+    vq = _released(tmp_path / "vqnsp.pth", fabricate(layout))
+    assert isinstance(load_tokenizer(vq), VQNSPTokenizer)
+
+
+def test_released_pth_without_namespace_loads_with_plain_weights_only(tmp_path: Path) -> None:
+    path = tmp_path / "labram-tiny.pth"
+    clf = labram.LaBraMClassifier(model_config("tiny"), 2)
+    labram.save_official(clf, path)
+    assert "model" in _safe_load(path)
+    assert isinstance(load_official(path, "classifier"), labram.LaBraMClassifier)
