@@ -142,12 +142,17 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--keep-replaced", type=click.FloatRange(min=0), default=86_400.0,
               show_default=True, metavar="SECONDS",
               help="Keep replaced recording versions this long for open readers.")  # fmt: skip
+@click.option("--file-memory-limit", default="2G", show_default=True, metavar="SIZE",
+              help="Most memory one file may take at once (512M, 2G).")  # fmt: skip
+@click.option("--file-time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="SECONDS", help="Refuse a file whose ingest takes longer.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: int | None,
            scheduler: str | None, limit: int | None, mode: str, encoding: str,
            verify_checksums: bool, commit_every: int, manifest: str | None, mains: str | None,
            include: tuple[str, ...], repair: bool, keep_replaced: float,
+           file_memory_limit: str, file_time_limit: float | None,
            as_json: bool) -> None:  # fmt: skip
     """Ingest CORPUS (a name from `eegprep corpora`, or a manifest .toml) into a store.
 
@@ -161,6 +166,7 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
     """
     from eegprep.ingest import IngestConfig
     from eegprep.ingest import ingest as run_ingest
+    from eegprep.limits import parse_size
     from eegprep.recipe import Recipe
 
     recipe = Recipe(mode=mode, encoding=encoding)  # type: ignore[arg-type]
@@ -176,6 +182,8 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
         include=include or None,
         repair=repair,
         keep_replaced=keep_replaced,
+        file_memory_limit=parse_size(file_memory_limit),
+        file_time_limit=file_time_limit,
     )
     report = run_ingest(manifest or corpus, src=src, out=out, config=cfg)
     if as_json:
@@ -235,9 +243,14 @@ def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) ->
 @click.argument("store")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def validate(store: str, as_json: bool) -> None:
-    """Check that every recording the STORE lists opens, matches the index, and is finite.
+    """Read every byte of the STORE and check it against its index.
 
-    Exits 1 when any problem is found, listing each on one line.
+    Reports, one line each: chunks that fail their checksum or do not decode, missing or
+    truncated shards, damaged shard indexes, recordings whose group, shape, channels or time
+    differ from the index, non-finite samples, a missing or damaged root or index, and groups
+    on disk that the index does not list. Exits 1 when any problem is found (`eegprep ingest
+    CORPUS --out STORE --repair` re-ingests the recordings named), 2 when STORE holds no
+    eegprep store.
 
     \b
     Example:
@@ -573,7 +586,8 @@ def labram_pretrain(
     "--init",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Pre-trained weights: our model.pt / last.pt, or labram-base.pth.",
+    help="Pre-trained weights: our model.pt / last.pt, or labram-base.pth (weights only: "
+    "a file that asks to run code is refused).",
 )
 @click.option("--seeds", type=int, default=1, show_default=True, help="Seeds to run.")
 @click.option(

@@ -114,9 +114,9 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
                 continue
         for part in parts:
             items.append(
-                SourceItem(rel, part, _name(manifest, fields, part), tuple(fields.items()))
+                SourceItem(rel, part, _name(manifest, fields, part, rel), tuple(fields.items()))
             )
-    return Discovery(root, _dedupe(items), unmatched, len(rels))
+    return Discovery(root, resolve_names(items), unmatched, len(rels))
 
 
 def _any_case_name(pattern: str) -> str:
@@ -162,7 +162,7 @@ def _fields(manifest: Manifest, rel: str) -> dict[str, str] | None:
 
 
 def _nothing_found(manifest: Manifest, root: Path) -> str:
-    """The one-line error for a run whose globs match no file, with a hint when near misses exist."""
+    """The one-line error for a run that matches no file; hints at near misses."""
     globs = ", ".join(manifest.include)
     msg = f"{root}: no file matches {manifest.name}'s files.include ({globs})"
     wanted = {_glob_suffix(p) for p in manifest.include} - {""}

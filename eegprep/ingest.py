@@ -18,6 +18,7 @@ from typing import Any
 from eegprep.config import corpus_dir
 from eegprep.discover import Discovery, discover, resolve_names
 from eegprep.errors import EegprepError, StoreError, StoreExistsError, UsageError
+from eegprep.limits import DEFAULT_MEMORY_BYTES, Limits
 from eegprep.manifest import Manifest, load_manifest
 from eegprep.recipe import Recipe
 from eegprep.recording import Task, TaskResult, run_task
@@ -67,6 +68,11 @@ class IngestConfig:
     keep_replaced : float
         Seconds a replaced recording version stays in the store for readers that opened it
         before the replacement (``--keep-replaced``); a later ingest deletes it.
+    file_memory_limit : int
+        Bytes a reader or the preprocessing may allocate at once for one file
+        (``--file-memory-limit``; :mod:`eegprep.limits`): a file that needs more is refused.
+    file_time_limit : float or None
+        Seconds one file's ingest may take (``--file-time-limit``); ``None``: no limit.
     """
 
     workers: int | None = None
@@ -80,6 +86,8 @@ class IngestConfig:
     include: tuple[str, ...] | None = None
     repair: bool = False
     keep_replaced: float = KEEP_REPLACED_SECONDS
+    file_memory_limit: int = DEFAULT_MEMORY_BYTES
+    file_time_limit: float | None = None
 
 
 @dataclass
@@ -139,6 +147,9 @@ def ingest(
     """
     cfg = config or IngestConfig()
     t0 = time.perf_counter()
+    from eegprep.readers.mne_formats import clear_cache
+
+    clear_cache()  # files may have changed in place since an earlier ingest in this process
     check_config(cfg)  # every misuse is refused here, before the store is created or locked
     manifest = apply_overrides(load_manifest(corpus), mains=cfg.mains, include=cfg.include)
     check_globs(manifest.include, f"{manifest.file}: files.include")
@@ -202,10 +213,9 @@ def check_globs(globs: tuple[str, ...], where: str) -> None:
 def check_scheduler(address: str) -> None:
     """``address`` must be ``[SCHEME://]HOST:PORT`` of a dask scheduler that answers.
 
-    Only a TCP connection is tried (for at most :data:`SCHEDULER_TIMEOUT` seconds), so an
-    unreachable address fails in seconds, before the store is touched.
+    The scheduler is asked who it is and must say so within :data:`SCHEDULER_TIMEOUT`
+    seconds, so a wrong or unreachable address fails in seconds, before the store is touched.
     """
-    import socket
     from urllib.parse import urlsplit
 
     shown = redact(address)
@@ -220,13 +230,34 @@ def check_scheduler(address: str) -> None:
             f"{', '.join(SCHEDULER_SCHEMES)}; e.g. tcp://10.0.0.5:8786); got {shown!r}."
         )
     try:
-        socket.create_connection((host, port), timeout=SCHEDULER_TIMEOUT).close()
-    except OSError as exc:
-        why = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        kind = _scheduler_identity(address).get("type")
+        why = "" if kind == "Scheduler" else f"it answers as {kind!r}, not as a dask scheduler"
+    except OSError:  # refused or timed out
+        why = f"nothing answered within {SCHEDULER_TIMEOUT:g} s"
+    except Exception:  # something answered, but not in dask's protocol
+        why = "what answers there does not speak dask's protocol"
+    if why:
         raise UsageError(
-            f"--scheduler {shown}: no dask scheduler answers there ({why}; waited at most "
-            f"{SCHEDULER_TIMEOUT:g} s): start one (`dask scheduler`) or check the address"
-        ) from None
+            f"--scheduler {shown}: no dask scheduler there ({why}): start one "
+            "(`dask scheduler`) or check the address"
+        )
+
+
+def _scheduler_identity(address: str) -> dict[str, Any]:
+    """What the dask server at ``address`` says it is (its ``identity``); asked from a thread
+    of its own, so that a caller's running event loop (Jupyter) does not matter."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.core import rpc
+
+    async def ask() -> dict[str, Any]:
+        async with rpc(address, timeout=SCHEDULER_TIMEOUT) as remote:
+            answer = await asyncio.wait_for(remote.identity(), SCHEDULER_TIMEOUT)
+        return dict(answer) if isinstance(answer, dict) else {}
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, ask()).result()
 
 
 def _writable_location(out: str | os.PathLike[str]) -> Location:
@@ -344,6 +375,7 @@ def _plan(
                 (main.size, main.mtime_ns),
                 group_path=group,
                 sources=stamps,
+                limits=Limits(memory_bytes=cfg.file_memory_limit, seconds=cfg.file_time_limit),
             )
         )
     return tasks

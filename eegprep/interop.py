@@ -50,5 +50,5 @@ def to_mne(store: Store | str | os.PathLike[str], recording_id: str) -> Any:
                 ch_names=[[e.channel] if e.channel in names else [] for e in rec.events],
             )
         )
-    raw.info["description"] = f"eegprep {s.url} {rec.id} (source {rec.source})"
+    raw.info["description"] = f"eegprep {s.display} {rec.id} (source {rec.source})"
     return raw

@@ -14,6 +14,8 @@ from scipy import signal as sps
 
 FLAT_RMS_UV = 0.1  # output RMS below this: a flat (disconnected or constant) channel
 CLIP_FRACTION = 0.01  # share of samples pinned at the channel's extreme: clipped
+CLIP_PILE_UP = 3.0  # ... and at least this many times the samples at the next value inward
+TWO_LEVEL_FRACTION = 0.05  # fewer samples than this strictly between min and max: two levels
 MIN_MEDIAN_RMS_UV = 0.05  # below: almost surely volts or millivolts stored as microvolts
 MAX_MEDIAN_RMS_UV = 20_000.0  # above: almost surely a unit mix-up the other way
 LINE_PEAK_DB = 6.0  # a peak this far above its neighbourhood counts as line noise
@@ -62,17 +64,33 @@ def check_mains(line_db: dict[str, float], mains: float) -> str | None:
 
 
 def clipped_channels(x: np.ndarray, labels: list[str]) -> list[str]:
-    """Channels with more than :data:`CLIP_FRACTION` of samples pinned at their min or max."""
+    """Channels saturated at their min or max: more than :data:`CLIP_FRACTION` of samples
+    pinned at an extreme, piled up there.
+
+    A clipped amplifier holds its rail: the extreme value then counts more samples than the
+    next value inward, by :data:`CLIP_PILE_UP` or more (everything beyond the rail lands on
+    it). A signal that merely reaches its extreme often (coarse ADC steps, a square wave, a
+    ramp, an event channel) has an extreme no commoner than its neighbour, and is not flagged;
+    nor is a two-level signal (a calibration square wave, a TTL line: under
+    :data:`TWO_LEVEL_FRACTION` of its samples between its extremes). The source's physical
+    range is not used: not every reader knows it.
+    """
     out = []
     for row, label in zip(x, labels):
         if row.size == 0:
             continue
         lo, hi = row.min(), row.max()
-        if hi == lo:
+        inside = np.count_nonzero((row > lo) & (row < hi))
+        if hi == lo or inside < TWO_LEVEL_FRACTION * row.size:  # flat, or a two-level signal
             continue
-        pinned = np.count_nonzero(row == hi) + np.count_nonzero(row == lo)
-        if pinned / row.size > CLIP_FRACTION:
-            out.append(label)
+        for edge, inner in ((hi, row < hi), (lo, row > lo)):
+            n_edge = np.count_nonzero(row == edge)
+            rest = row[inner]
+            nearest = rest.max() if edge == hi else rest.min()
+            n_next = np.count_nonzero(rest == nearest)
+            if n_edge / row.size > CLIP_FRACTION and n_edge >= CLIP_PILE_UP * n_next:
+                out.append(label)
+                break
     return out
 
 

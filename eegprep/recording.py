@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from eegprep import preprocess, qc
+from eegprep import limits, preprocess, qc
 from eegprep.allocator import reuse_freed_memory
 from eegprep.channels import ChannelMapping, map_channels
 from eegprep.discover import SourceItem
 from eegprep.errors import EegprepError, SourceError, UsageError
+from eegprep.limits import Limits
 from eegprep.manifest import Manifest
 from eegprep.readers import get_reader
 from eegprep.readers.base import Header, Reader
@@ -54,6 +55,7 @@ class Task:
     source_stat: tuple[int, int]  # (size bytes, mtime ns)
     group_path: str = ""  # the version group the commit moves this recording into
     sources: tuple[FileStamp, ...] = ()  # every file whose bytes reach the store
+    limits: Limits = field(default_factory=Limits)  # per-file memory and time (eegprep.limits)
 
     @property
     def rid(self) -> str:
@@ -87,7 +89,8 @@ def run_task(task: Task) -> TaskResult:
     res = TaskResult(task.item.relpath, task.rid, task.staging)
     path = str(Path(task.root) / task.item.relpath)
     try:
-        res.record, res.warnings = _ingest(task, path)
+        with limits.activated(task.limits):
+            res.record, res.warnings = _ingest(task, path)
     except SourceError as exc:
         where = "" if exc.path == path else f"{os.path.basename(exc.path)}: "  # a sidecar
         res.error = f"{task.item.relpath}: {where}{exc.problem}"
@@ -146,18 +149,19 @@ def _ingest(task: Task, path: str) -> tuple[dict[str, Any], list[str]]:
         header.labels, rename=dict(m.rename), exclude=m.exclude_channels, on_unknown="ignore"
     )
     if mapping.n_channels == 0:
-        labels = ", ".join(header.labels[:12]) + (" ..." if len(header.labels) > 12 else "")
-        raise SourceError(path, f"no EEG channel in the vocabulary among: {labels}")
-    warnings = _mapping_warnings(mapping, m.on_unknown, path)
+        raise SourceError(path, _no_eeg_problem(header))
+    warnings = [*header.warnings, *_mapping_warnings(mapping, m.on_unknown, path)]
     groups = _rate_groups(header, mapping)
     _check_band(task, path, groups)
     sidecar = _sidecar(task, path, header)
+    mapping, groups = _channel_status(path, header, mapping, groups, sidecar)
     warnings += sidecar.problems
     names, index = list(mapping.names), list(mapping.indices)  # source order (store-format.md)
     n_out = min(preprocess.output_length(g[2], g[0], task.recipe.sfreq) for g in groups)
     if n_out < task.recipe.sfreq:
         raise SourceError(path, f"recording too short: {header.duration:.2f} s, need at least 1 s")
     record = _record(task, header, names, index, n_out, sidecar, mapping)
+    warnings += clip_events(record)
     check_values(record, path, "record")  # header values, manifest labels: strict JSON only
     heads: dict[str, np.ndarray] = {}  # the first block's read leaves the QC head here
     blocks = _blocks(reader, header, mapping, groups, n_out, task, heads)
@@ -192,6 +196,24 @@ def _ingest(task: Task, path: str) -> tuple[dict[str, Any], list[str]]:
     return record, warnings + more
 
 
+def _no_eeg_problem(header: Header) -> str:
+    """Why no channel maps: EEG-typed labels (where the format types channels) named first,
+    with the manifest key that maps them."""
+    eeg = [s.label for s in header.signals if s.kind == "eeg"]
+    if eeg:
+        shown = ", ".join(eeg[:5]) + (", ..." if len(eeg) > 5 else "")
+        return (
+            f"no EEG channel in the vocabulary: the file has {len(eeg)} channels typed EEG "
+            f"({shown}) whose labels are not 10-20/10-10 names: map them to cap sites with "
+            "[channels] rename in the manifest (docs/manifest-format.md)"
+        )
+    labels = ", ".join(header.labels[:12]) + (" ..." if len(header.labels) > 12 else "")
+    return (
+        f"no EEG channel in the vocabulary among: {labels}; if some are EEG, map them with "
+        "[channels] rename in the manifest (docs/manifest-format.md)"
+    )
+
+
 def _mapping_warnings(mapping: ChannelMapping, on_unknown: str, path: str) -> list[str]:
     out = []
     dupes = [f"{label!r} ({why})" for label, why in mapping.dropped if why.startswith("duplicate")]
@@ -223,6 +245,47 @@ def _rate_groups(header: Header, mapping: ChannelMapping) -> list[RateGroup]:
         groups.append((sfreq, positions, n_times))
     groups.sort(key=lambda g: (-len(g[1]), g[0]))
     return groups
+
+
+def _channel_status(
+    path: str,
+    header: Header,
+    mapping: ChannelMapping,
+    groups: list[RateGroup],
+    sidecar: SidecarResult,
+) -> tuple[ChannelMapping, list[RateGroup]]:
+    """Leave out the channels a sidecar types as non-EEG or marks bad (BIDS channels.tsv).
+
+    Each one left out joins ``dropped_channels`` with the reason, and one line goes to the
+    sidecar's problems (the report). Labels are matched as spelled, then stripped.
+    """
+    if not sidecar.channels:
+        return mapping, groups
+    status = {**{k.strip(): v for k, v in sidecar.channels.items()}, **sidecar.channels}
+    keep: list[int] = []
+    dropped = list(mapping.dropped)
+    for pos, src in enumerate(mapping.source_indices):
+        label = header.signals[src].label
+        kind, state, why = status.get(label, status.get(label.strip(), ("", "", "")))
+        if kind and kind != "EEG":
+            dropped.append((label, f"non-EEG (channels.tsv type {kind})"))
+        elif state == "bad":
+            dropped.append((label, "bad in channels.tsv" + (f": {why}" if why else "")))
+        else:
+            keep.append(pos)
+    if len(keep) == mapping.n_channels:
+        return mapping, groups
+    if not keep:
+        raise SourceError(path, "channels.tsv marks every EEG channel bad or types it non-EEG")
+    left_out = [d[0] for d in dropped[len(mapping.dropped) :]]
+    sidecar.problems.append(f"left out, as channels.tsv says (bad, not EEG): {', '.join(left_out)}")
+    kept = ChannelMapping(
+        tuple(mapping.source_indices[p] for p in keep),
+        tuple(mapping.names[p] for p in keep),
+        tuple(mapping.indices[p] for p in keep),
+        tuple(dropped),
+    )
+    return kept, _rate_groups(header, kept)
 
 
 def _check_band(task: Task, path: str, groups: list[RateGroup]) -> None:
@@ -270,6 +333,7 @@ def _blocks(
     """
     streams = []
     head_stop = _head_stop(groups[0])
+    recipe = _bounded_recipe(task, header.path, groups)  # before anything is read
     for g, (sfreq, positions, n_times) in enumerate(groups):
         picks = _picks(mapping, positions)
 
@@ -279,10 +343,10 @@ def _blocks(
                 heads["head"] = x[:, :head_stop].copy()
             return x
 
-        recipe = effective_recipe(task)
         streams.append(preprocess.stream(read, n_times, sfreq, task.manifest.mains, recipe))
     done = 0
     while done < n_out:
+        limits.check_time(header.path)
         parts = [next(s) for s in streams]
         k = min(min(p.shape[1] for p in parts), n_out - done)
         block = np.empty((mapping.n_channels, k), dtype=parts[0].dtype)
@@ -290,6 +354,43 @@ def _blocks(
             block[positions] = part[:, :k]  # each group's rows at their source positions
         yield block
         done += k
+
+
+BLOCK_BYTES_PER_SAMPLE = 16
+"""Bytes one source sample of one channel costs while its block is preprocessed: the reader's
+float32 copy (4, plus EDF's raw integers), the reflected segment (4), its spectrum (complex64
+over half the bins: 4), and slack for the output-rate arrays and FFT-friendly lengths."""
+
+MIN_BLOCK_SECONDS = 10.0  # the shortest block a recipe allows (Recipe.block_seconds)
+
+
+def _bounded_recipe(task: Task, path: str, groups: list[RateGroup]) -> Recipe:
+    """The recipe, its blocks shortened (down to 10 s) until one block of every rate group fits
+    the per-file memory budget; a file whose shortest block does not fit is refused, before
+    anything is read or any filter designed.
+
+    Shorter blocks change samples only at float32 round-off (docs/preprocessing.md), which is
+    why ``block_seconds`` is not part of the recipe's hash.
+    """
+    recipe = effective_recipe(task)
+    mains = task.manifest.mains
+    if recipe.mode == "mne":  # the reference path holds the whole recording in float64
+        for _, positions, n_times in groups:
+            what = f"the mne mode's whole-recording copy of {len(positions)} channels"
+            limits.check_allocation(path, 4 * 8 * len(positions) * n_times, what)
+        return recipe
+    budget = limits.current().memory_bytes
+    seconds = recipe.block_seconds
+    for sfreq, positions, _ in groups:
+        per_second = len(positions) * sfreq * BLOCK_BYTES_PER_SAMPLE
+        what = f"one {MIN_BLOCK_SECONDS:g} s block of {len(positions)} channels at {sfreq:g} Hz"
+        limits.check_allocation(path, per_second * MIN_BLOCK_SECONDS, what)  # absurd rates
+        margins = 2 * preprocess.design(float(sfreq), mains, recipe).margin / recipe.sfreq
+        while seconds > MIN_BLOCK_SECONDS and per_second * (seconds + margins) > budget:
+            seconds = max(MIN_BLOCK_SECONDS, seconds / 2)
+        what = f"one {seconds:g} s block of {len(positions)} channels at {sfreq:g} Hz"
+        limits.check_allocation(path, per_second * (seconds + margins), what)
+    return recipe if seconds == recipe.block_seconds else recipe.with_(block_seconds=seconds)
 
 
 def _sidecar(task: Task, path: str, header: Header) -> SidecarResult:
@@ -310,8 +411,9 @@ def _sidecar(task: Task, path: str, header: Header) -> SidecarResult:
         return SidecarResult()
     parser = load_parsers()[m.sidecar_parser]
     result = parser(found, header, _sidecar_options(m, fields))
-    where = found[0] if len(found) == 1 else path  # the sidecar, when there is one
-    check_values({"labels": result.labels, "events": result.events}, where, "sidecar")
+    names = ", ".join(os.path.basename(f) for f in found) or m.sidecar_parser
+    what = f"sidecar ({names})"
+    check_values({"labels": result.labels, "events": result.events}, path, what)
     return result
 
 
@@ -413,6 +515,37 @@ def _record(
         "targets": sorted(sidecar.targets),
         "manifest_hash": m.hash(),
     }
+
+
+def clip_events(record: dict[str, Any]) -> list[str]:
+    """Keep ``record["events"]`` inside the stored span ``[0, n_samples / sfreq]`` seconds.
+
+    An event wholly outside it (a marker after the last sample, an events.tsv row of a longer
+    run) is dropped; one that straddles an end is cut at it. Onsets within one output sample
+    past the end count as at the end (a zero-length "recording ends" marker). Returns the
+    report's warnings, one line per kind of change, naming the first few events.
+    """
+    sfreq = float(record["sfreq"])
+    end, tol = record["n_samples"] / sfreq, 1.0 / sfreq
+    kept, dropped, cut = [], [], []
+    for ev in record["events"]:
+        onset, duration = float(ev[0]), float(ev[1])
+        if onset >= end + tol or onset + duration < 0 or (onset < 0 and duration == 0):
+            dropped.append(ev)
+            continue
+        start, stop = max(onset, 0.0), min(onset + duration, end)
+        if (start, stop) != (onset, onset + duration) and duration > 0:
+            cut.append(ev)
+            ev = [start, max(stop - start, 0.0), *ev[2:]]
+        kept.append(ev)
+    record["events"] = kept
+    out = []
+    for what, evs in (("dropped", dropped), ("cut at the recording's ends", cut)):
+        if evs:
+            names = ", ".join(f"{e[2]!r} at {float(e[0]):g} s" for e in evs[:3])
+            more = f" and {len(evs) - 3} more" if len(evs) > 3 else ""
+            out.append(f"{len(evs)} event(s) outside the stored 0-{end:g} s {what}: {names}{more}")
+    return out
 
 
 def _unique_events(events: list[list[Any]]) -> list[list[Any]]:

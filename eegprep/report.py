@@ -184,7 +184,7 @@ def write_html_report(store: Store, path: str | Path) -> Path:
     corpora = list(stats["corpora"])
     t = stats["total"]
     body = [
-        f"<h1>eegprep store report</h1><p><code>{html.escape(store.url)}</code>: "
+        f"<h1>eegprep store report</h1><p><code>{html.escape(store.display)}</code>: "
         f"{t['recordings']} recordings, {t['hours']:.2f} hours, {store.sfreq:g} Hz, "
         f"recipe <code>{store.recipe_hash}</code> ({store.recipe['l_freq']}-"
         f"{store.recipe['h_freq']} Hz, mode {store.recipe['mode']})</p>",

@@ -52,7 +52,7 @@ def store_stats(store: Store) -> dict[str, Any]:
         by_corpus.setdefault(r.corpus, []).append(r)
     failed = sum(len(rep.get("failed", [])) for rep in store.reports()[-1:])
     return {
-        "store": store.url,
+        "store": store.display,
         "sfreq": store.sfreq,
         "recipe_hash": store.recipe_hash,
         "corpora": {c: corpus_stats(rs) for c, rs in sorted(by_corpus.items())},

@@ -156,6 +156,11 @@ class Store:
         return self._loc.url
 
     @property
+    def display(self) -> str:
+        """:attr:`url` as messages and reports show it: credentials hidden."""
+        return self._loc.display
+
+    @property
     def sfreq(self) -> float:
         return float(self.attrs["sfreq"])
 
@@ -189,7 +194,7 @@ class Store:
 
             near = difflib.get_close_matches(rid, list(self._recordings), n=1)
             hint = f" Did you mean {near[0]!r}?" if near else ""
-            raise KeyError(f"{self.url}: no recording {rid!r}.{hint}") from None
+            raise KeyError(f"{self.display}: no recording {rid!r}.{hint}") from None
 
     def array(self, rid: str) -> Any:
         """The recording's zarr ``data`` array (``channel`` x ``time``)."""
@@ -257,16 +262,16 @@ def read_root_attrs(loc: Location) -> dict[str, Any] | None:
     if not loc.exists("zarr.json"):
         if loc.local and os.path.isdir(loc.root) and os.listdir(loc.root):
             raise StoreFormatError(
-                f"{loc.url}: not an eegprep store (no zarr.json in a non-empty folder)"
+                f"{loc.display}: not an eegprep store (no zarr.json in a non-empty folder)"
             )
         return None
     meta = json.loads(loc.read_bytes("zarr.json"))
     attrs = meta.get("attributes", {})
     if attrs.get("format") != FORMAT:
-        raise StoreFormatError(f"{loc.url}: a Zarr hierarchy, but not an eegprep store")
+        raise StoreFormatError(f"{loc.display}: a Zarr hierarchy, but not an eegprep store")
     if int(attrs.get("format_version", 0)) > FORMAT_VERSION:
         raise StoreFormatError(
-            f"{loc.url}: store format version {attrs['format_version']} is newer than this "
+            f"{loc.display}: store format version {attrs['format_version']} is newer than this "
             f"eegprep understands ({FORMAT_VERSION}); upgrade eegprep"
         )
     return dict(attrs)
@@ -281,7 +286,8 @@ def open_store(url: str | os.PathLike[str]) -> Store:
     attrs = read_root_attrs(loc)
     if attrs is None:
         raise StoreNotFoundError(
-            f"{loc.url}: no eegprep store here; create one with `eegprep ingest CORPUS --out {url}`"
+            f"{loc.display}: no eegprep store here; create one with `eegprep ingest CORPUS --out "
+            f"{loc.display}`"
         )
     with _no_gc():  # ~10^6 small objects for a large index: the cyclic GC would rescan them
         return Store(loc, attrs, read_index(loc))

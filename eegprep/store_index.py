@@ -96,7 +96,7 @@ def read_index(loc: Location) -> dict[str, dict[str, Any]]:
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise StoreFormatError(
-            f"{loc.url}: damaged index: {problems[0]}{more}; `eegprep validate {loc.url}` "
+            f"{loc.display}: damaged index: {problems[0]}{more}; `eegprep validate {loc.display}` "
             "lists the damage, `eegprep ingest CORPUS --out URL --repair` repairs it"
         )
     return records

@@ -141,7 +141,7 @@ class StoreWriter:
         else:
             if attrs.get("recipe_hash") != self.recipe.hash():
                 raise StoreFormatError(
-                    f"{self.loc.url}: written with recipe {attrs.get('recipe_hash')} "
+                    f"{self.loc.display}: written with recipe {attrs.get('recipe_hash')} "
                     f"({_describe(attrs.get('recipe', {}))}), this ingest uses "
                     f"{self.recipe.hash()} ({_describe(self.recipe.to_dict())}): use the same "
                     "options or a new --out"
@@ -184,13 +184,17 @@ class StoreWriter:
         me = {"host": socket.gethostname(), "pid": os.getpid(), "since": time.time()}
         if self.loc.exists(*LOCK):
             try:
-                other = json.loads(self.loc.read_bytes(*LOCK) or b"{}")
-            except ValueError:  # a lock file cut short by a kill: its writer is gone
-                other = {"host": socket.gethostname(), "pid": 0}
+                other = json.loads(self.loc.read_bytes(*LOCK))
+            except ValueError:
+                other = None
+            if not isinstance(other, dict) or "host" not in other or "pid" not in other:
+                # cut short by a kill (stale), unless it is being written this very moment
+                fresh = self.loc.local and time.time() - os.path.getmtime(self.loc.path(*LOCK)) < 5
+                other = {"host": socket.gethostname(), "pid": os.getpid() if fresh else 0}
             if not _is_stale(other):
                 since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(other.get("since", 0)))
                 raise StoreLockedError(
-                    f"{self.loc.url}: another ingest (pid {other.get('pid')} on "
+                    f"{self.loc.display}: another ingest (pid {other.get('pid')} on "
                     f"{other.get('host')}, since {since}) is writing this store; wait for it, "
                     f"or delete {self.loc.path(*LOCK)} if that process is gone"
                 )
@@ -203,7 +207,7 @@ class StoreWriter:
                 fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             except FileExistsError:
                 raise StoreLockedError(
-                    f"{self.loc.url}: another ingest took the lock just now"
+                    f"{self.loc.display}: another ingest took the lock just now"
                 ) from None
             with os.fdopen(fd, "w") as fh:
                 json.dump(me, fh)
@@ -255,7 +259,9 @@ class StoreWriter:
         for staged, record in items:
             final = check_group(record["group"])
             if final in self._listed.values():
-                raise StoreFormatError(f"{self.loc.url}: {final} is listed; refusing to replace it")
+                raise StoreFormatError(
+                    f"{self.loc.display}: {final} is listed; refusing to replace it"
+                )
             corpus_group = final.rsplit("/", 1)[0]
             if not self.loc.exists(corpus_group, "zarr.json"):
                 self.loc.write_bytes(group_json({}), corpus_group, "zarr.json")

@@ -205,7 +205,7 @@ def _root_attrs(loc: Location, problems: list[str]) -> dict[str, Any] | None:
     ours = loc.exists("_eegprep") or loc.exists("recordings")
     if not loc.exists("zarr.json"):
         if not ours:
-            raise StoreNotFoundError(f"{loc.url}: no eegprep store here")
+            raise StoreNotFoundError(f"{loc.display}: no eegprep store here")
         problems.append("zarr.json: missing (the store's root group: format, recipe, rate)")
         return None
     try:
@@ -213,17 +213,19 @@ def _root_attrs(loc: Location, problems: list[str]) -> dict[str, Any] | None:
         if not isinstance(attrs, dict):
             raise TypeError(f"attributes are a {type(attrs).__name__}")
     except (ValueError, KeyError, TypeError) as exc:
+        if not ours:
+            raise StoreFormatError(f"{loc.display}: not an eegprep store (no attributes)") from None
         problems.append(f"zarr.json: damaged ({type(exc).__name__}: {exc})")
         return None
     if attrs.get("format") != FORMAT:
         if not ours:
-            raise StoreFormatError(f"{loc.url}: a Zarr hierarchy, but not an eegprep store")
+            raise StoreFormatError(f"{loc.display}: a Zarr hierarchy, but not an eegprep store")
         problems.append(f"zarr.json: damaged (format {attrs.get('format')!r}, not {FORMAT!r})")
         return None
     version = attrs.get("format_version")
     if isinstance(version, int) and version > FORMAT_VERSION:
         raise StoreFormatError(
-            f"{loc.url}: store format version {version} is newer than this eegprep understands "
+            f"{loc.display}: store format version {version} is newer than this eegprep understands "
             f"({FORMAT_VERSION}); upgrade eegprep"
         )
     missing = [k for k in ("format_version", "sfreq", "recipe_hash") if k not in attrs]

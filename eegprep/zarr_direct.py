@@ -531,7 +531,8 @@ class ShardReader:
         table, crc = bytes(tail[:-4]), int.from_bytes(tail[-4:], "little")
         if google_crc32c.value(table) != crc:
             raise StoreFormatError(
-                f"{path}: shard index fails its CRC-32C check ({self.group}; corrupt file)"
+                f"{path}: shard index fails its CRC-32C check ({self.group}; truncated or "
+                "corrupt file)"
             )
         index = np.frombuffer(table, dtype="<u8").reshape(self.per_shard, 2).copy()
         return index, size - self.index_bytes

@@ -31,6 +31,7 @@ _EXPORTS = {
     "load_ours": "labram.checkpoints",
     "save_ours": "labram.checkpoints",
     "convert_file": "labram.checkpoints",
+    "read_checkpoint": "labram.checkpoints",
 }
 
 __all__ = ["__version__", *_EXPORTS]

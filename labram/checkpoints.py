@@ -424,7 +424,10 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
     if not path.is_file():
         raise CheckpointError(f"{what} not found: {path}")
     try:
-        with _allow_listed():
+        with _allow_listed(), warnings.catch_warnings():
+            # torch warns about pickle protocols above 2 before refusing them: the one line
+            # below says what matters
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
             obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         if "Weights only load failed" not in str(exc):  # a damaged pickle, not a refusal

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.errors import SourceError, UsageError
+from eegprep.limits import check_allocation
 from eegprep.readers.base import (
     Annotation,
     Header,
@@ -206,13 +207,16 @@ def _table(path: str, stamp: tuple[int, int], frozen: tuple[tuple[str, Any], ...
     opts = dict(frozen)
     names, delimiter, first = _layout(path, opts)
     used, signal_names, dropped = _select(path, opts, names, first)
+    _check_budget(path, len(used), len(signal_names))
     values = _load(path, opts, delimiter, names, used)
-    column = {name: values[:, i] for i, name in enumerate(used)}
+    column: dict[str, np.ndarray] = {}
+    for i, name in enumerate(used):
+        column.setdefault(name, values[:, i])
     sfreq = _sfreq(path, opts, column.get(opts.get("time_column", "")))
     to_uv = opts["scale"] * (unit_to_uv(opts["unit"]) or 1.0)
     signals = np.empty((len(signal_names), values.shape[0]), dtype=np.float32)
-    for i, name in enumerate(signal_names):
-        signals[i] = column[name] * to_uv
+    for i in range(len(signal_names)):  # signals are the first columns of `used`, in file order
+        signals[i] = values[:, i] * to_uv
     annotations = _annotations(opts, column, sfreq)
     meta = (
         ("delimiter", "whitespace" if delimiter is None else delimiter),
@@ -220,6 +224,19 @@ def _table(path: str, stamp: tuple[int, int], frozen: tuple[tuple[str, Any], ...
         ("dropped_columns", ",".join(dropped)),
     )
     return _Table(tuple(signal_names), sfreq, signals, annotations, meta)
+
+
+def _check_budget(path: str, n_used: int, n_signals: int) -> None:
+    """Refuse a table whose parsed values would not fit the per-file memory budget, from the
+    file's size and the length of its first lines (before anything is parsed)."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        sample = f.read(1 << 16)
+    n_lines = max(1, sample.count(b"\n"))
+    n_rows = size / (len(sample) / n_lines)
+    # numpy.loadtxt grows its float64 array as it parses (up to ~2x), then float32 signals
+    need = n_rows * (2 * 8 * n_used + 4 * n_signals)
+    check_allocation(path, need, f"parsing ~{n_rows:.3g} rows of {n_used} columns")
 
 
 def _layout(path: str, opts: dict[str, Any]) -> tuple[list[str], str | None, list[str]]:
@@ -289,12 +306,25 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _positions(names: list[str], used: list[str]) -> list[int]:
+    """Column positions of ``used``: a repeated name takes its next occurrence in the file, so
+    that a repeated label keeps its own samples (channel mapping keeps the first)."""
+    taken: dict[str, int] = {}
+    out = []
+    for name in used:
+        where = [i for i, n in enumerate(names) if n == name]
+        k = taken.get(name, 0)
+        out.append(where[min(k, len(where) - 1)])
+        taken[name] = k + 1
+    return out
+
+
 def _load(
     path: str, opts: dict[str, Any], delimiter: str | None, names: list[str], used: list[str]
 ) -> np.ndarray:
     """The ``used`` columns of every data row, float64, shape (n_rows, len(used))."""
     skip = opts["header_lines"] + (0 if opts["channel_names"] else 1)
-    usecols = [names.index(n) for n in used]
+    usecols = _positions(names, used)
     try:
         values = np.loadtxt(
             path,

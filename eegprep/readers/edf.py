@@ -4,10 +4,18 @@ Signals in one file may have different sampling rates (TUH stores IBI/BURSTS/SUP
 beside EEG at 250 Hz): each :class:`~eegprep.readers.base.Signal` carries its own rate, and a
 segment request covers signals of one rate. Samples are read as digital integers and scaled to
 microvolts in float32 by the file's own calibration (physical = gain * digital + offset).
+
+Before pyedflib sees a file, its size is compared with the header's claim: a file shorter than
+``header + n_records * record bytes`` is refused, a longer one is read as its header describes
+it and gets a warning (:func:`~eegprep.readers.edf_records.check_file_size`). An ``EDF
+Annotations`` signal is read as annotations whether or not the reserved field says ``EDF+``.
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -28,7 +36,14 @@ from eegprep.readers.base import (
     frozen_options,
     unit_to_uv,
 )
-from eegprep.readers.edf_records import RecordLayout, parse_layout, read_signals
+from eegprep.readers.edf_records import (
+    ANNOTATION_LABELS,
+    RecordLayout,
+    check_file_size,
+    parse_layout,
+    read_annotation_records,
+    read_signals,
+)
 
 _OPTIONS = ("default_unit",)
 
@@ -50,16 +65,17 @@ class EdfReader(Reader):
         check_readable(path)
         check_option_names(options, _OPTIONS, "edf reader")
         default_unit = str(options.get("default_unit", "uV"))
-        head = _check_signature(path)
+        head = read_raw_header(path)
+        early = _layout_if_parsable(head)  # malformed fields: pyedflib names them below
+        warning = check_file_size(path, early) if early is not None else None
         with _opened(path) as f:
-            signals = tuple(_signal(path, f, i, default_unit) for i in range(f.signals_in_file))
+            layout = parse_layout(head)
+            kept = _data_signals(path, f, head, layout)
+            signals = tuple(_signal(path, f, i, default_unit) for i in kept)
             duration = float(f.file_duration)
-            annotations = _annotations(f)
+            annotations = _annotations(f, path, layout, plain=len(kept) < f.signals_in_file)
             meta = _meta(f)
-            calibration = tuple(_calibration(f, i) for i in range(f.signals_in_file))
-        layout = parse_layout(head)
-        if len(layout.offsets) != len(signals):
-            raise SourceError(path, "EDF signal headers disagree with the signal count")
+            calibration = tuple(_calibration(f, i) for i in kept)
         return Header(
             path=path,
             reader=cls.name,
@@ -70,6 +86,7 @@ class EdfReader(Reader):
             meta=meta,
             options=frozen_options(options),
             layout=(("records", layout), ("calibration", calibration)),
+            warnings=(warning,) if warning else (),
         )
 
     @classmethod
@@ -94,7 +111,7 @@ class EdfReader(Reader):
         return out
 
 
-def _check_signature(path: str) -> bytes:
+def read_raw_header(path: str) -> bytes:
     """Fail early, with a clear message, on files that are not EDF/BDF at all.
 
     Returns the raw header (main and signal headers)."""
@@ -125,11 +142,39 @@ def _check_signature(path: str) -> bytes:
     return full
 
 
+def _layout_if_parsable(head: bytes) -> RecordLayout | None:
+    try:
+        return parse_layout(head)
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def _data_signals(path: str, f: Any, head: bytes, layout: RecordLayout) -> list[int]:
+    """pyedflib's indices of the data signals (annotation signals left out).
+
+    pyedflib hides ``EDF Annotations`` signals only when the reserved field says ``EDF+``; in a
+    plain EDF it lists them as signals, and they are skipped here.
+    """
+    n_file = int(head[252:256].decode("ascii").strip())
+    n_data = len(layout.offsets)
+    if f.signals_in_file == n_data:
+        return list(range(n_data))
+    if f.signals_in_file == n_file:
+        return [i for i in range(n_file) if f.getLabel(i).strip() not in ANNOTATION_LABELS]
+    raise SourceError(
+        path,
+        f"EDF header lists {n_file} signals, {n_file - n_data} of them annotation signals, but "
+        f"pyedflib found {f.signals_in_file} signals: the reserved field "
+        f"{head[192:236].decode('latin-1').strip()!r} and the labels disagree",
+    )
+
+
 def _open(path: str) -> Any:
     import pyedflib
 
     try:
-        return pyedflib.EdfReader(path)
+        with _c_stdout_silenced():
+            return pyedflib.EdfReader(path)
     except OSError as exc:
         raise SourceError(path, f"pyedflib cannot open it: {_edf_message(exc, path)}") from exc
     except Exception as exc:
@@ -177,9 +222,14 @@ def _calibration(f: Any, i: int) -> tuple[float, float]:
     return gain, pmax - gain * dmax
 
 
-def _annotations(f: Any) -> tuple[Annotation, ...]:
+def _annotations(f: Any, path: str, layout: RecordLayout, *, plain: bool) -> tuple[Annotation, ...]:
+    """The file's annotations: pyedflib's for EDF+, our own TAL parser's for a plain EDF that
+    carries an annotation signal (``plain``)."""
+    if plain:
+        return tuple(Annotation(o, d, t) for o, d, t in read_annotation_records(path, layout))
     try:
-        onsets, durations, texts = f.readAnnotations()
+        with _c_stdout_silenced():
+            onsets, durations, texts = f.readAnnotations()
     except Exception:  # a broken annotation channel does not stop the EEG
         return ()
     out = []
@@ -226,3 +276,37 @@ def _opened(path: str) -> Iterator[Any]:
             yield f
         finally:
             f.close()
+
+
+@contextmanager
+def _c_stdout_silenced() -> Iterator[None]:
+    """Send what C code writes to file descriptor 1 to the null device meanwhile.
+
+    pyedflib's C code prints (``filesize 15024 != ...``) on stdout, which would corrupt the
+    report of ``eegprep ingest --json``; its message also comes as an exception, which we keep.
+    fd 1 is process-wide: callers hold :data:`_LOCK`, and other threads' output to stdout in
+    that window (a header parse, milliseconds) is lost too; eegprep prints nothing from workers.
+    """
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):  # no fd 1 (embedded): nothing to protect
+        yield
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        yield
+    finally:
+        _flush_c_stdio()
+        os.dup2(saved, 1)
+        os.close(null)
+        os.close(saved)
+
+
+def _flush_c_stdio() -> None:
+    """fflush(NULL): C's buffered stdout is written while fd 1 still points to the null device."""
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):  # no C library handle on this platform
+        pass

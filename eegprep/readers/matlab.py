@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.errors import SourceError, UsageError
+from eegprep.limits import check_allocation
 from eegprep.readers.base import (
     Annotation,
     Header,
@@ -171,6 +172,7 @@ class MatReader(Reader):
         rows = np.asarray(header.option("rows"), dtype=np.intp)[list(picks)]
         channels_first = header.option("layout") == "channels_first"
         path, variable = header.path, meta["variable"]
+        check_allocation(path, len(picks) * (stop - start) * 12, "reading samples")  # f64 + f32
         if meta["mat_version"] == "7.3":
             block = h5_block(path, variable, rows, start, stop, channels_first)
         else:

@@ -4,6 +4,13 @@ data blocks, for MAT v4/v5 (scipy.io) and v7.3 (HDF5 through h5py).
 :mod:`eegprep.readers.matlab` turns these into the reader contract; this module knows nothing of
 channels, rates or manifests.
 
+Memory: before scipy loads a v4/v5 variable, :func:`check_mat_budget` walks the file's
+elements and refuses (one line) a variable whose declared size is over the per-file memory
+budget (:mod:`eegprep.limits`), an element that runs past the end of the file (truncated), and a
+zlib stream (``miCOMPRESSED``) that inflates past its declared size or the budget: the stream is
+inflated in 1 MiB pieces and thrown away, so the check itself holds little. v7.3 datasets are
+checked by shape before they are read.
+
 Concurrency contract: read-only; v5 data variables are cached per process (a small LRU keyed by
 path, variable and the file's size and mtime), v7.3 files are opened for each read.
 """
@@ -12,13 +19,17 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 import os
+import struct
+import zlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from eegprep.errors import SourceError
+from eegprep.limits import check_allocation, check_time
 from eegprep.readers.base import exception_summary
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -101,6 +112,9 @@ def data_info(path: str, version: str, variable: str) -> tuple[tuple[int, int], 
             cls = _h5_class(ds) or "struct"
             shape = tuple(ds.shape[::-1]) if hasattr(ds, "shape") else ()
             dtype = getattr(ds, "dtype", np.dtype(object))
+            if getattr(ds, "chunks", None):  # a read inflates whole chunks
+                n_chunk = math.prod(ds.chunks) * dtype.itemsize
+                check_allocation(path, n_chunk, f"one HDF5 chunk of {variable!r}")
     else:
         listed = {name: c for name, _, c in _listing(path, version, file_stamp(path))}
         cls = listed.get(variable, "double")  # a struct field: judged by its loaded dtype
@@ -132,6 +146,7 @@ def v5_array(path: str, stamp: tuple[int, int], variable: str) -> np.ndarray:
 def _loadmat(path: str, top: str, *, simplify: bool) -> Any:
     from scipy.io import loadmat
 
+    check_mat_budget(path, top)
     try:
         content = loadmat(path, variable_names=[top], simplify_cells=simplify, mat_dtype=False)
     except Exception as exc:
@@ -161,6 +176,168 @@ def small_variable(path: str, version: str, dotted: str) -> Any:
 
 
 # -- MAT v7.3 (HDF5) --------------------------------------------------------------------------
+
+
+# -- memory budget: declared sizes and zlib streams, before anything is loaded ----------------
+
+_MI_MATRIX, _MI_COMPRESSED = 14, 15
+# bytes per element of each MATLAB class as scipy returns it (char: 4-byte unicode; cell,
+# struct, object: one object pointer); sparse (5) is judged by its stored bytes alone
+_CLASS_BYTES = {1: 8, 2: 8, 3: 8, 4: 4, 6: 8, 7: 4, 8: 1, 9: 1, 10: 2, 11: 2, 12: 4, 13: 4}
+_CLASS_BYTES |= {14: 8, 15: 8}
+_V4_BYTES = {0: 8, 1: 4, 2: 4, 3: 2, 4: 2, 5: 1}
+_INFLATE_PIECE = 1 << 20
+
+
+def check_mat_budget(path: str, variable: str | None = None) -> None:
+    """Refuse, before loading, a MAT variable (every variable when ``None``) that is truncated
+    or would take more memory than the per-file budget; see the module docstring."""
+    version = mat_version(path)
+    if version == "5":
+        _check_v5(path, variable)
+    elif version == "4":
+        _check_v4(path, variable)
+    else:
+        _check_h5(path, variable)
+
+
+def _check_v5(path: str, variable: str | None) -> None:
+    with open(path, "rb") as fh:
+        order = "<" if fh.read(128)[126:128] == b"IM" else ">"
+        size = os.fstat(fh.fileno()).st_size
+        pos = 128
+        while pos + 8 <= size:
+            fh.seek(pos)
+            mdtype, n_bytes = struct.unpack(order + "II", fh.read(8))
+            if mdtype >> 16 or n_bytes == 0:
+                return  # not a top-level element: scipy says what is wrong
+            if n_bytes > size - pos - 8:
+                raise SourceError(
+                    path,
+                    f"MAT file truncated: the variable at byte {pos} declares {n_bytes} bytes, "
+                    f"{size - pos - 8} remain: re-download it",
+                )
+            if mdtype == _MI_COMPRESSED:
+                _check_compressed(path, fh, n_bytes, order, variable)
+            elif mdtype == _MI_MATRIX:
+                name, need = _matrix_need(fh.read(min(n_bytes, 4096)), order, n_bytes)
+                if variable in (None, name):
+                    check_allocation(path, need, f"loading MATLAB variable {name!r}")
+            pos += 8 + n_bytes
+
+
+def _check_compressed(
+    path: str, fh: BinaryIO, n_bytes: int, order: str, variable: str | None
+) -> None:
+    """Inflate one ``miCOMPRESSED`` element piece by piece: its header first (name, declared
+    size), then, for a variable that will be loaded, the whole stream, counting bytes."""
+    inflater = zlib.decompressobj()
+    left = n_bytes
+    head, total, parsed = b"", 0, False
+    name, declared = "?", 0
+    while left > 0 or inflater.unconsumed_tail:
+        check_time(path)
+        try:
+            if inflater.unconsumed_tail:
+                piece = inflater.decompress(inflater.unconsumed_tail, _INFLATE_PIECE)
+            else:
+                chunk = fh.read(min(left, _INFLATE_PIECE))
+                left = left - len(chunk) if chunk else 0
+                piece = inflater.decompress(chunk, _INFLATE_PIECE)
+        except zlib.error as exc:
+            raise SourceError(path, f"damaged zlib stream in the MAT file ({exc})") from exc
+        total += len(piece)
+        if not parsed:
+            head += piece[: 4096 - len(head)]
+            if len(head) < 4096 and (left > 0 or inflater.unconsumed_tail):
+                continue
+            parsed = True
+            name, need = _matrix_need(head, order, None)
+            if variable not in (None, name):
+                return
+            declared = struct.unpack(order + "I", head[4:8])[0] + 8 if len(head) >= 8 else 0
+            check_allocation(path, need, f"loading MATLAB variable {name!r}")
+        if declared and total > declared:
+            raise SourceError(
+                path,
+                f"MATLAB variable {name!r}: its zlib stream inflates past the {declared} bytes "
+                "it declares (a damaged or hostile file)",
+            )
+        check_allocation(path, total, f"decompressing MATLAB variable {name!r}")
+
+
+def _matrix_need(buf: bytes, order: str, n_bytes: int | None) -> tuple[str, int]:
+    """(name, bytes scipy needs) of an ``miMATRIX`` element from its first bytes (its tag
+    included when ``n_bytes`` is None, i.e. inflated from a compressed element)."""
+    if n_bytes is None:
+        if len(buf) < 8:
+            return "?", 0
+        n_bytes = struct.unpack(order + "I", buf[4:8])[0]
+        buf = buf[8:]
+    fields = []
+    pos = 0
+    for _ in range(3):  # array flags, dimensions, name
+        if pos + 8 > len(buf):
+            return "?", n_bytes
+        word, size = struct.unpack(order + "II", buf[pos : pos + 8])
+        if word >> 16:  # small data element: 2-byte size, 2-byte type, 4 bytes of data
+            size = word >> 16
+            fields.append(buf[pos + 4 : pos + 4 + size])
+            pos += 8
+        else:
+            fields.append(buf[pos + 8 : pos + 8 + size])
+            pos += 8 + size + (-size % 8)
+    flags, dims, name = fields
+    if len(flags) < 4 or len(dims) < 4:
+        return "?", n_bytes
+    cls = struct.unpack(order + "I", flags[:4])[0] & 0xFF
+    complex_ = 2 if struct.unpack(order + "I", flags[:4])[0] & 0x800 else 1
+    shape = struct.unpack(order + f"{len(dims) // 4}i", dims[: len(dims) // 4 * 4])
+    declared = math.prod(max(d, 0) for d in shape) * _CLASS_BYTES.get(cls, 0) * complex_
+    return name.decode("latin-1"), n_bytes + declared
+
+
+def _check_v4(path: str, variable: str | None) -> None:
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        pos = 0
+        while pos + 20 <= size:
+            fh.seek(pos)
+            raw = fh.read(20)
+            order = "<" if 0 <= struct.unpack("<i", raw[:4])[0] < 5000 else ">"
+            mopt, rows, cols, imag, namlen = struct.unpack(order + "5i", raw)
+            item = _V4_BYTES.get(mopt // 10 % 10, 8)
+            if min(rows, cols, namlen) < 0:
+                return  # scipy says what is wrong
+            n_data = rows * cols * item * (2 if imag else 1)
+            name = fh.read(namlen).rstrip(b"\x00").decode("latin-1")
+            if n_data > size - pos - 20 - namlen:
+                raise SourceError(
+                    path,
+                    f"MAT file truncated: variable {name!r} declares {n_data} bytes, "
+                    f"{size - pos - 20 - namlen} remain: re-download it",
+                )
+            if variable in (None, name):
+                check_allocation(path, 2 * n_data, f"loading MATLAB variable {name!r}")
+            pos += 20 + namlen + n_data
+
+
+def _check_h5(path: str, variable: str | None) -> None:
+    """Every dataset (under ``variable`` when given): its shape times its item size."""
+    import h5py
+
+    with h5_open(path) as f:
+        total = 0
+
+        def visit(name: str, obj: Any) -> None:
+            nonlocal total
+            if isinstance(obj, h5py.Dataset) and (
+                variable is None or name.split("/")[0] == variable.split(".")[0]
+            ):
+                total += obj.size * obj.dtype.itemsize
+
+        f.visititems(visit)
+    check_allocation(path, total, "loading MATLAB (HDF5) variables")
 
 
 def h5_open(path: str) -> Any:
@@ -205,6 +382,9 @@ def _h5_value(f: Any, obj: Any) -> Any:
         return {k: _h5_value(f, obj[k]) for k in obj if not k.startswith("#")}
     if obj.attrs.get("MATLAB_empty", 0):
         return np.array([])
+    check_allocation(
+        f.filename, obj.size * obj.dtype.itemsize, f"loading MATLAB variable {obj.name[1:]!r}"
+    )
     arr = obj[()]
     if h5py.check_ref_dtype(obj.dtype) is not None:
         return [_h5_value(f, f[ref]) for ref in np.asarray(arr).T.ravel()]
@@ -222,6 +402,8 @@ def h5_block(
     lo, hi = int(rows.min()), int(rows.max()) + 1
     with h5_open(path) as f:
         ds = _h5_get(path, f, variable)
+        n_bytes = (hi - lo) * (stop - start) * ds.dtype.itemsize
+        check_allocation(path, n_bytes, f"reading samples of {variable!r}")
         try:
             # MATLAB (C, T) is HDF5 (T, C) and the other way round
             block = ds[start:stop, lo:hi].T if channels_first else ds[lo:hi, start:stop]

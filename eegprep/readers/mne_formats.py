@@ -10,13 +10,27 @@ opened ``Raw`` objects keyed by path, options and the file's size and mtime, so 
 segments of one file parses its header once; a changed file is re-opened. ``Raw`` objects read
 from disk on every ``get_data`` call and hold no state between calls, so nothing is shared
 between processes.
+
+Damaged files: an EDF/BDF is checked against its header's record count before MNE opens it
+(MNE would infer the count from the file size and read a truncated file silently), as the EDF
+reader does: shorter is refused, longer is read as the header counts it, with a warning. The
+data file of a BrainVision (``.eeg``) or EEGLAB (``.fdt``) recording is checked against the
+channels and samples of its header; a FIF file MNE finds truncated is refused. An EEGLAB
+``.set`` is a MATLAB file, checked against the memory budget before MNE loads it.
+
+Repeated labels: MNE renames a repeated label ``T8-P8`` to ``T8-P8-0``, ``T8-P8-1``; the
+header gives the labels back as the file has them, so that channel mapping keeps the first
+and reports the others, as for every other reader.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
 import os
+import re
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
@@ -24,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from eegprep.errors import SourceError, UsageError
+from eegprep.limits import check_allocation
 from eegprep.readers.base import (
     Annotation,
     Header,
@@ -37,6 +52,7 @@ from eegprep.readers.base import (
     frozen_options,
     unit_to_uv,
 )
+from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
 
 if TYPE_CHECKING:
     from mne.io import BaseRaw
@@ -56,6 +72,10 @@ _RESERVED = frozenset({"input_fname", "fname", "preload", "verbose"})
 _FIFF_UNIT_V = 107  # mne.io.constants.FIFF.FIFF_UNIT_V: the channel's data are volts
 _VOLTAGE_TYPES = frozenset({"eeg", "eog", "ecg", "emg", "seeg", "ecog", "dbs", "bio"})
 _RAW_CACHE_SIZE = 8
+_DUPLICATES = re.compile(r"found duplicates for: (\{.*?\})")
+_TRUNCATED = ("Invalid tag with only",)  # MNE's warnings that mean the file ends too early
+# bytes per sample of BrainVision's binary formats, by the name MNE keeps in _raw_extras["fmt"]
+_BV_BYTES = {"short": 2, "int": 4, "single": 4, "double": 8}
 
 
 class MneReader(Reader):
@@ -79,14 +99,17 @@ class MneReader(Reader):
         """Parse the header through MNE; see :meth:`Reader.read_header`."""
         check_readable(path)
         options = _check_options(path, options)
-        raw = _raw(path, frozen_options(options))
+        raw, notes = _raw_and_notes(path, frozen_options(options))
         sfreq = float(raw.info["sfreq"])
         check_sfreq(path, sfreq)
-        n_times = int(raw.n_times)
+        n_times, size_warning = _checked_length(path, raw)
         orig_units: dict[str, str] = dict(getattr(raw, "_orig_units", None) or {})
+        labels = _file_labels(raw.ch_names, notes)
         signals = tuple(
-            _signal(ch, kind, sfreq, n_times, orig_units.get(ch["ch_name"], ""))
-            for ch, kind in zip(raw.info["chs"], raw.get_channel_types(), strict=True)
+            _signal(ch, kind, sfreq, n_times, orig_units.get(ch["ch_name"], ""), label)
+            for ch, kind, label in zip(
+                raw.info["chs"], raw.get_channel_types(), labels, strict=True
+            )
         )
         return Header(
             path=path,
@@ -97,6 +120,8 @@ class MneReader(Reader):
             part=part,
             meta=_meta(path, raw),
             options=frozen_options(options),
+            layout=(("mne_names", tuple(raw.ch_names)), ("mne_n_times", int(raw.n_times))),
+            warnings=(size_warning,) if size_warning else (),
         )
 
     @classmethod
@@ -109,10 +134,13 @@ class MneReader(Reader):
             return np.empty((len(picks), 0), dtype=np.float32)
         check_readable(header.path)
         raw = _raw(header.path, header.options)
-        if raw.n_times != header.signals[0].n_times or raw.ch_names != header.labels:
+        layout = dict(header.layout)
+        if raw.n_times != layout["mne_n_times"] or tuple(raw.ch_names) != layout["mne_names"]:
             raise SourceError(
                 header.path, "the file changed since its header was read: read the header again"
             )
+        # MNE's float64 samples, then float32 microvolts
+        check_allocation(header.path, len(picks) * (stop - start) * 12, "reading samples")
         try:
             data = raw.get_data(picks=list(picks), start=start, stop=stop)
         except Exception as exc:
@@ -120,7 +148,8 @@ class MneReader(Reader):
                 header.path, f"MNE cannot read samples: {exception_summary(exc)}"
             ) from exc
         factors = np.array([header.signals[p].to_uv for p in picks], dtype=np.float64)
-        return (data * factors[:, None]).astype(np.float32)
+        np.multiply(data, factors[:, None], out=data)
+        return data.astype(np.float32)
 
 
 def _format(path: str) -> tuple[str, str]:
@@ -146,24 +175,150 @@ def _check_options(path: str, options: Mapping[str, Any]) -> dict[str, Any]:
 
 def _raw(path: str, options: tuple[tuple[str, Any], ...]) -> BaseRaw:
     """The opened Raw for ``path``, from this process's cache when the file is unchanged."""
-    st = os.stat(path)
-    return _open_raw(path, options, (st.st_mtime_ns, st.st_size))
+    return _raw_and_notes(path, options)[0]
+
+
+def _raw_and_notes(
+    path: str, options: tuple[tuple[str, Any], ...]
+) -> tuple[BaseRaw, tuple[str, ...]]:
+    """The opened Raw and the warnings MNE gave while opening it."""
+    from eegprep.sources import data_files
+
+    stamp = tuple((st.st_mtime_ns, st.st_size) for st in map(os.stat, [path, *data_files(path)]))
+    return _open_raw(path, options, stamp)
 
 
 @functools.lru_cache(maxsize=_RAW_CACHE_SIZE)
-def _open_raw(path: str, options: tuple[tuple[str, Any], ...], stamp: tuple[int, int]) -> BaseRaw:
+def _open_raw(
+    path: str, options: tuple[tuple[str, Any], ...], stamp: tuple[Any, ...]
+) -> tuple[BaseRaw, tuple[str, ...]]:
     import mne
 
-    _, fmt = _format(path)
-    try:
-        return mne.io.read_raw(path, preload=False, verbose="error", **dict(options))
+    func, fmt = _format(path)
+    _check_before_mne(path)
+    try:  # the format's own function: mne.io.read_raw guesses wrongly for names like "..edf"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            raw = getattr(mne.io, func)(path, preload=False, verbose="warning", **dict(options))
     except Exception as exc:
+        raise SourceError(path, _open_problem(fmt, exc)) from exc
+    notes = tuple(str(w.message) for w in caught)
+    for note in notes:
+        if note.startswith(_TRUNCATED):
+            where = note.split(" in file ")[0]
+            raise SourceError(path, f"file is truncated ({where}): re-download it")
+    return raw, notes
+
+
+def _open_problem(fmt: str, exc: Exception) -> str:
+    """The one line for a file MNE cannot open; a repeated BrainVision label named as such."""
+    if fmt == "BrainVision" and "has no associated original unit" in str(exc):
+        label = str(exc).split("Channel ")[-1].split(" has no")[0].rsplit("-", 1)[0]
+        return (
+            f"channel label {label!r} appears more than once in the .vhdr's [Channel Infos], "
+            "which MNE cannot read: rename the repeats there (e.g. Ch5=T8-P8 -> Ch5=T8-P8b)"
+        )
+    return f"MNE cannot read this {fmt} file: {exception_summary(exc)}; check it is complete"
+
+
+def _check_before_mne(path: str) -> None:
+    """What MNE would not catch, or would pay for in memory, checked on the raw bytes first."""
+    suffix = PurePath(path).suffix.lower()
+    if suffix in (".edf", ".bdf"):
+        layout = _edf_layout(path)
+        if layout is not None:
+            check_file_size(path, layout)  # refuses a shorter file; longer: _checked_length
+    elif suffix == ".set":
+        from eegprep.readers.matlab_files import check_mat_budget
+
+        check_mat_budget(path)
+
+
+def _edf_layout(path: str) -> RecordLayout | None:
+    """The record layout from an EDF/BDF header; ``None`` when a field is malformed (MNE's
+    own message names it)."""
+    from eegprep.readers.edf import read_raw_header
+
+    head = read_raw_header(path)
+    try:
+        return parse_layout(head)
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def _checked_length(path: str, raw: BaseRaw) -> tuple[int, str | None]:
+    """Samples per channel as the file's header counts them, and a warning when the file is
+    longer (EDF/BDF: MNE counts the records the file holds, the header counts fewer); a data
+    file shorter than its header is refused."""
+    n_times = int(raw.n_times)
+    if PurePath(path).suffix.lower() not in (".edf", ".bdf"):
+        return n_times, _check_data_file(path, raw)
+    layout = _edf_layout(path)
+    if layout is None:
+        return n_times, None
+    warning = check_file_size(path, layout)
+    held = int(raw._raw_extras[0].get("n_records", layout.n_records))
+    if warning and held > layout.n_records:
+        n_times = n_times // held * layout.n_records
+    return n_times, warning
+
+
+def _check_data_file(path: str, raw: BaseRaw) -> str | None:
+    """Refuse a BrainVision .eeg or EEGLAB .fdt shorter than the header's channels x samples;
+    a warning when it is longer."""
+    extras = raw._raw_extras[0] if raw._raw_extras else {}
+    data_file = str(raw.filenames[0]) if raw.filenames and raw.filenames[0] else path
+    if data_file == path:
+        return None
+    n_channels = int(extras.get("orig_nchan", len(raw.ch_names)))
+    suffix = PurePath(path).suffix.lower()
+    if suffix == ".vhdr" and extras.get("fmt") in _BV_BYTES and extras.get("offsets") is None:
+        sample = n_channels * _BV_BYTES[extras["fmt"]]
+    elif suffix == ".set" and not extras.get("is_embedded", True):
+        sample = n_channels * 4  # EEGLAB's .fdt: float32
+    else:
+        return None
+    size, expected = os.path.getsize(data_file), int(raw.n_times) * sample
+    name = os.path.basename(data_file)
+    if size % sample or size < expected:
         raise SourceError(
-            path, f"MNE cannot read this {fmt} file: {exception_summary(exc)}; check it is complete"
-        ) from exc
+            path,
+            f"data file {name} is truncated: {size} bytes, not the {expected} bytes of "
+            f"{raw.n_times} samples of {n_channels} channels the header describes: re-download it",
+        )
+    if size > expected:
+        return (
+            f"data file {name} is longer than its header says: {size} bytes, {size // sample} "
+            f"samples; the header's {raw.n_times} samples ({expected} bytes) were read"
+        )
+    return None
 
 
-def _signal(ch: Mapping[str, Any], kind: str, sfreq: float, n_times: int, orig_unit: str) -> Signal:
+def _file_labels(names: Sequence[str], notes: Sequence[str]) -> list[str]:
+    """Labels as the file has them: MNE's renamed repeats (``T8-P8-0``, ``T8-P8-1``) undone.
+
+    Only labels that MNE's own warning names as repeated are restored, so a file whose labels
+    really end in ``-0`` keeps them.
+    """
+    repeated: set[str] = set()
+    for note in notes:
+        hit = _DUPLICATES.search(note)
+        if hit:
+            try:
+                repeated |= {str(v) for v in ast.literal_eval(hit.group(1))}
+            except (ValueError, SyntaxError):
+                continue
+    out = []
+    for name in names:
+        stem, _, suffix = name.rpartition("-")
+        mne_suffix = suffix.isdigit() or (len(suffix) == 1 and suffix.isalpha())
+        out.append(stem if stem in repeated and mne_suffix else name)
+    return out
+
+
+def _signal(
+    ch: Mapping[str, Any], kind: str, sfreq: float, n_times: int, orig_unit: str, label: str
+) -> Signal:
     """One channel: MNE's volts become microvolts; stim and other kinds stay as they are.
 
     A channel counts as a voltage when MNE stores it in volts and it is of a voltage type
@@ -174,11 +329,12 @@ def _signal(ch: Mapping[str, Any], kind: str, sfreq: float, n_times: int, orig_u
     )
     unit = orig_unit or ("V" if volts else "")
     return Signal(
-        label=str(ch["ch_name"]),
+        label=label,
         sfreq=sfreq,
         n_times=n_times,
         unit=unit,
         to_uv=1e6 if volts else 1.0,
+        kind=kind,
     )
 
 

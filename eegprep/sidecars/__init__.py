@@ -35,12 +35,18 @@ class SidecarResult:
         Time series to store beside the EEG: ``name -> (values (n, n_times), sfreq Hz)``.
     problems : list of str
         Non-fatal findings for the report (a duration that disagrees with the EDF, say).
+    channels : dict of str to (str, str, str)
+        What the sidecar says of the source's channels: ``label -> (type, status,
+        status description)`` as in a BIDS ``channels.tsv`` (``"EEG"``, ``"bad"``, ...; ``""``
+        where it says nothing). The ingest leaves out a channel typed other than EEG, or marked
+        bad, and lists it in ``dropped_channels`` with the reason.
     """
 
     labels: dict[str, Any] = field(default_factory=dict)
     events: list[list[Any]] = field(default_factory=list)
     targets: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    channels: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
 
 SidecarParser = Callable[[list[str], Header, dict[str, Any]], SidecarResult]

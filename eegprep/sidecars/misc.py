@@ -3,7 +3,7 @@
 - ``marker_file``: a text file of trigger sample positions (Emobrain's ``.bdf.mrk``);
 - ``fixed_events``: events the corpus documentation gives (Trujillo resting: eyes closed, open);
 - ``mobi_joints``: MoBI gait ``joints.txt`` -> a joint-angle target time series;
-- ``bids_events``: an EEG-BIDS ``*_events.tsv``, read through mne-bids.
+- ``bids_events``: an EEG-BIDS ``*_events.tsv`` (through mne-bids) and ``*_channels.tsv``.
 """
 
 from __future__ import annotations
@@ -133,19 +133,61 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
 
 @register("bids_events")
 def bids_events(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
-    """An EEG-BIDS ``*_events.tsv`` (``onset``, ``duration``, ``trial_type``/``value``), via
-    :func:`mne_bids.events_file_to_annotation_kwargs`; ``n/a`` durations become 0."""
+    """An EEG-BIDS recording's ``*_events.tsv`` and ``*_channels.tsv``, by file name.
+
+    Events (``onset``, ``duration``, ``trial_type``/``value``) are read with
+    :func:`mne_bids.events_file_to_annotation_kwargs`; ``n/a`` durations become 0. The channels
+    table gives each channel's ``type`` and ``status`` (:attr:`SidecarResult.channels`).
+    """
+    out = SidecarResult()
+    for path in sidecars:
+        if path.endswith("_channels.tsv"):
+            out.channels.update(bids_channels(path))
+        else:
+            out.events += _bids_event_rows(path)
+    return out
+
+
+def _bids_event_rows(path: str) -> list[list[Any]]:
     try:
         from mne_bids import events_file_to_annotation_kwargs
     except ImportError as exc:
         raise UsageError("the bids corpus needs mne-bids: pip install mne-bids") from exc
-    path = sidecars[0]
     try:
         kw = events_file_to_annotation_kwargs(path, verbose="error")
     except Exception as exc:
         raise SourceError(path, f"cannot read this events.tsv: {exc}") from exc
-    out = SidecarResult()
+    rows = []
     for onset, duration, label in zip(kw["onset"], kw["duration"], kw["description"]):
         dur = float(duration) if np.isfinite(duration) else 0.0
-        out.events.append([float(onset), dur, str(label), ""])
-    return out
+        rows.append([float(onset), dur, str(label), ""])
+    return rows
+
+
+def bids_channels(path: str) -> dict[str, tuple[str, str, str]]:
+    """``name -> (type, status, status_description)`` of a BIDS ``channels.tsv``.
+
+    ``type`` is upper-cased (``EEG``, ``EOG``, ``MISC``, ...) and ``status`` lower-cased
+    (``good``/``bad``); a missing column or ``n/a`` gives ``""``. A table without a ``name``
+    column is an error naming the file.
+    """
+    import csv
+
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    if rows and "name" not in rows[0]:
+        raise SourceError(path, "channels.tsv has no 'name' column (BIDS requires one)")
+
+    def cell(row: dict[str, Any], key: str) -> str:
+        value = str(row.get(key) or "").strip()
+        return "" if value == "n/a" else value
+
+    return {
+        cell(row, "name"): (
+            cell(row, "type").upper(),
+            cell(row, "status").lower(),
+            cell(row, "status_description"),
+        )
+        for row in rows
+        if cell(row, "name")
+    }

@@ -26,6 +26,7 @@ given: whether it indexes TUEV's bipolar montage or the EDF's channel order is u
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from typing import Any
@@ -93,6 +94,8 @@ def _seconds(path: str, line: int, text: str) -> float:
         value = float(text)
     except ValueError:
         raise SourceError(path, f"line {line}: expected a time in seconds, got {text!r}") from None
+    if not math.isfinite(value):
+        raise SourceError(path, f"line {line}: expected a finite time in seconds, got {text!r}")
     if value < 0:
         raise SourceError(path, f"line {line}: negative time {value}")
     return value

@@ -11,10 +11,19 @@ import zarr
 
 from eegprep.errors import StoreFormatError
 from eegprep.store_fs import Location
-from eegprep.zarr_direct import Layout, ShardReader, create_arrays, write_group
+from eegprep.zarr_direct import (
+    BLOSC,
+    Layout,
+    ShardReader,
+    create_arrays,
+    write_group,
+    zarr_compressors,
+    zarr_filters,
+)
 
 CHUNK, SHARD = 50, 200  # samples: 4 inner chunks per shard
 NAMES = ["FP1", "CZ", "O2"]
+NAMES_ARRAYS = ("data", "channel", "time")
 
 
 def _objects(root: Path) -> dict[str, bytes]:
@@ -130,3 +139,66 @@ def test_reader_declines_other_layouts_and_refuses_corrupt_shards(tmp_path):
     shard.unlink()
     with pytest.raises(StoreFormatError, match="shard missing"):
         reader.read(200, 300)
+
+
+def test_every_array_checksums_its_chunks(tmp_path):
+    layout = Layout(2, 200.0, "quantized", 0.01, CHUNK, SHARD)
+    write_group(Location.parse(tmp_path), "g", layout, ["C3", "C4"], 300)
+    docs = {n: json.loads((tmp_path / "g" / n / "zarr.json").read_text()) for n in NAMES_ARRAYS}
+    inner = docs["data"]["codecs"][0]["configuration"]["codecs"]
+    assert [c["name"] for c in inner][-2:] == ["blosc", "crc32c"]
+    assert docs["channel"]["codecs"][-1]["name"] == docs["time"]["codecs"][-1]["name"] == "crc32c"
+    assert type(zarr_compressors("float32")[-1]).__name__ == "Crc32cCodec"  # targets too
+
+
+def test_reader_names_the_chunk_that_fails_its_checksum(tmp_path):
+    loc = Location.parse(tmp_path)
+    writer = write_group(loc, "g", Layout(2, 200.0, "float32", None, CHUNK, SHARD), NAMES[:2], 400)
+    writer.append(np.ones((2, 400), dtype=np.float32))
+    writer.close()
+    shard = tmp_path / "g" / "data" / "c" / "0" / "1"
+    blob = bytearray(shard.read_bytes())
+    offset, size = np.frombuffer(bytes(blob[-68:-4]), dtype="<u8").reshape(4, 2)[2]
+    blob[int(offset + size // 2)] ^= 0x10  # chunk 2 of shard 1: samples [300, 350)
+    shard.write_bytes(bytes(blob))
+    reader = ShardReader.open(loc, "g/data")
+    assert reader is not None and reader.checksum
+    np.testing.assert_array_equal(reader.read(0, 300), 1.0)
+    np.testing.assert_array_equal(reader.read(350, 400), 1.0)
+    with pytest.raises(StoreFormatError, match=r"1: samples \[300, 350\) of g fail their CRC-32C"):
+        reader.read(299, 301)
+    bad = [(a, b) for a, b, got in reader.scan() if isinstance(got, StoreFormatError)]
+    assert bad == [(300, 350)]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize(
+    ("encoding", "quantum"), (("float32", None), ("float16", None), ("quantized", 0.0125))
+)
+def test_reader_reads_arrays_written_before_chunk_checksums(tmp_path, encoding, quantum):
+    from zarr.codecs import BloscCodec
+
+    cname, clevel = BLOSC[encoding]
+    layout = Layout(3, 250.0, encoding, quantum, CHUNK, SHARD)
+    old = zarr.open_group(str(tmp_path / "old"), mode="w").create_array(
+        "data",
+        shape=(3, 530),
+        chunks=(3, CHUNK),
+        shards=(3, SHARD),
+        dtype=layout.dtype,
+        filters=zarr_filters(quantum) if quantum else "auto",
+        compressors=[BloscCodec(cname=cname, clevel=clevel, shuffle="bitshuffle")],
+        fill_value=0,
+        config={"write_empty_chunks": True},
+    )
+    x = (20 * np.random.default_rng(1).standard_normal((3, 530))).astype(np.float32)
+    old[:] = x
+    reader = ShardReader.open(Location.parse(tmp_path), "old/data")
+    assert reader is not None and not reader.checksum
+    np.testing.assert_array_equal(reader.read(0, 530), np.asarray(old[:], dtype=np.float32))
+    shard = tmp_path / "old" / "data" / "c" / "0" / "0"
+    blob = bytearray(shard.read_bytes())
+    blob[5] ^= 0x01  # Blosc's header: the chunk's decoded size
+    shard.write_bytes(bytes(blob))
+    with pytest.raises(StoreFormatError, match=r"samples \[0, 50\) of old do not hold one whole"):
+        reader.read(0, 10)

@@ -11,6 +11,7 @@ load (with ``weights_only=True``).
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import pickle
 import subprocess
@@ -113,7 +114,7 @@ def _assert_refused(exc: BaseException, path: Path, marker: Path, kind: str) -> 
     assert not marker.exists(), "the checkpoint ran code"
     assert "\n" not in msg and str(path) in msg, msg
     assert "not a checkpoint this version can read safely" in msg, msg
-    assert f"asks to import `" in msg and IMPORTS[kind] in msg, msg
+    assert "asks to import `" in msg and IMPORTS[kind] in msg, msg
     assert "loaded without running code" in msg and "blocked" not in msg, msg
 
 
@@ -227,13 +228,15 @@ def test_cli_refuses_without_running_code(
     assert "Traceback" not in res.output and "blocked" not in res.output
 
 
+@pytest.mark.parametrize("kind", ["zip", "raw5"])
 @pytest.mark.parametrize("case", ["convert", "finetune --init"])
 def test_cli_refuses_in_a_real_process(
-    case: str, store: str, tokenizer_pt: Path, tmp_path: Path
+    case: str, kind: str, store: str, tokenizer_pt: Path, tmp_path: Path
 ) -> None:
+    """Outside CliRunner: stderr (warnings and logs included) is the one error line."""
     marker = tmp_path / "ran"
     args, where = _cli_case(case, store, tokenizer_pt, tmp_path)
-    craft("zip", where, marker)
+    craft(kind, where, marker)
     runner = "import sys; from cli import labram_cli; sys.exit(labram_cli())"
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     res = subprocess.run([sys.executable, "-c", runner, *args], env=env, capture_output=True,
@@ -275,7 +278,7 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
 
 def test_writers_refuse_types_a_safe_load_would_refuse(tmp_path: Path) -> None:
     for bad in (np.zeros(2), np.float64(1.0), Path("x"), argparse.Namespace(a=1), {1.5: 2}):
-        with pytest.raises(TypeError, match="a checkpoint holds only|str or int only"):
+        with pytest.raises(TypeError, match=r"a checkpoint holds only|str or int only"):
             atomic_save({"format": CKPT_FORMAT, "x": [bad]}, tmp_path / "last.pt")
     assert not list(tmp_path.iterdir())
 
@@ -283,8 +286,8 @@ def test_writers_refuse_types_a_safe_load_would_refuse(tmp_path: Path) -> None:
 def test_format_1_training_checkpoint_is_refused_with_a_hint(tmp_path: Path) -> None:
     """Format 1 kept numpy's RNG state as an ndarray: refused (unpickling it is not safe)."""
     path = tmp_path / "last.pt"
-    torch.save({"format": CKPT_FORMAT, "format_version": 1, "rng": {"numpy": np.random.get_state()}},
-               path)  # fmt: skip
+    old = {"format": CKPT_FORMAT, "format_version": 1, "rng": {"numpy": np.random.get_state()}}
+    torch.save(old, path)
     with pytest.raises(ResumeError, match=r"asks to import `numpy.*older labram"):
         load_checkpoint(path)
 
@@ -294,9 +297,7 @@ def _safe_load(path: Path) -> Any:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
-def test_our_trainers_checkpoints_load_with_weights_only(
-    store: str, tmp_path: Path
-) -> None:
+def test_our_trainers_checkpoints_load_with_weights_only(store: str, tmp_path: Path) -> None:
     """A tiny tokenizer -> pre-training -> fine-tuning run; every file it writes loads with
     ``weights_only=True`` (no allow-list), each --resume reads its last.pt, --init takes both
     model.pt and a training last.pt, evaluate and convert read what fine-tuning wrote."""
@@ -379,3 +380,29 @@ def test_released_pth_without_namespace_loads_with_plain_weights_only(tmp_path: 
     labram.save_official(clf, path)
     assert "model" in _safe_load(path)
     assert isinstance(load_official(path, "classifier"), labram.LaBraMClassifier)
+
+
+# -- one reader -------------------------------------------------------------------------------
+
+_LOADERS = {("torch", "load"), ("pickle", "load"), ("pickle", "loads"), ("np", "load"),
+            ("numpy", "load"), ("joblib", "load"), ("dill", "load"), ("dill", "loads")}  # fmt: skip
+
+
+def test_read_checkpoint_is_the_only_unpickling_call() -> None:
+    """No module of labram, nor cli.py, unpickles a file except through read_checkpoint."""
+    found, reader = [], range(0)
+    for path in [*sorted((REPO / "labram").glob("*.py")), REPO / "cli.py"]:
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name == "read_checkpoint":
+                assert path.name == "checkpoints.py"
+                reader = range(node.lineno, (node.end_lineno or node.lineno) + 1)
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and (node.func.value.id, node.func.attr) in _LOADERS
+            ):
+                found.append((path.name, node.lineno, f"{node.func.value.id}.{node.func.attr}"))
+    assert len(found) == 1 and found[0][0] == "checkpoints.py", found
+    assert found[0][1] in reader and found[0][2] == "torch.load", found

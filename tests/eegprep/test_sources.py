@@ -1,0 +1,110 @@
+"""Every file whose bytes reach the store enters the recording's fingerprint: a change in any of
+them (data file, marker file, sidecar) makes the next run re-ingest the recording."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import mne
+import numpy as np
+import pytest
+
+from eegprep import open_store
+from eegprep.fixtures.tuh import write_tusz
+from eegprep.ingest import IngestConfig, ingest
+from eegprep.sources import data_files
+from tests.safety.corpus import ingest_folder
+
+SERIAL = IngestConfig(workers=0, progress=False)
+
+
+def _raw(seed: int) -> mne.io.RawArray:
+    rng = np.random.default_rng(seed)
+    info = mne.create_info(["Fp1", "Fp2", "Cz", "O1"], 250.0, "eeg")
+    raw = mne.io.RawArray(rng.normal(scale=20e-6, size=(4, 250 * 4)), info, verbose="error")
+    raw.set_annotations(mne.Annotations([1.0], [0.5], ["cue"]))
+    return raw
+
+
+def _keep_mtime(path: Path, change: callable) -> None:  # type: ignore[valid-type]
+    st = path.stat()
+    change()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def _flip_samples(path: Path) -> None:
+    """Change samples in place: same size, and the same mtime (bit rot, or a careless copy)."""
+    data = bytearray(path.read_bytes())
+    for i in range(len(data) // 3, len(data) // 3 + 64):
+        data[i] ^= 0x40
+    _keep_mtime(path, lambda: path.write_bytes(bytes(data)))
+
+
+@pytest.mark.parametrize(
+    ("ext", "companion"), [(".vhdr", ".eeg"), (".vhdr", ".vmrk")]
+)
+def test_a_changed_companion_file_is_reingested(tmp_path: Path, ext: str, companion: str) -> None:
+    pytest.importorskip("pybv")
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    src.mkdir()
+    mne.export.export_raw(str(src / f"rec{ext}"), _raw(0), verbose="error")
+    assert (src / f"rec{companion}").exists()
+    ingest_folder(src, out)
+    rec = open_store(out).recording("folder/rec")
+    listed = [f["path"] for f in rec.meta["source_files"]]
+    assert listed[0] == f"rec{ext}" and f"rec{companion}" in listed
+    assert all(len(f["sha256"]) == 64 for f in rec.meta["source_files"])
+    before = open_store(out).read("folder/rec")
+    target = src / f"rec{companion}"
+    if companion == ".vmrk":  # a marker moved: new events
+        text = target.read_text().replace(",251,", ",501,")
+        _keep_mtime(target, lambda: target.write_text(text))
+    else:
+        _flip_samples(target)
+    # same sizes and mtimes: only --verify-checksums can see it
+    assert ingest_folder(src, out).n_current == 1
+    rep = ingest_folder(src, out, verify_checksums=True)
+    assert (rep.n_ingested, rep.failed) == (1, [])
+    after = open_store(out)
+    if companion == ".vmrk":
+        assert [e.onset for e in after.recording("folder/rec").events] != [
+            e.onset for e in rec.events
+        ]
+    else:
+        assert not np.array_equal(after.read("folder/rec"), before)
+    # a plain touch (new mtime) is seen without checksums
+    os.utime(target)
+    assert ingest_folder(src, out).n_ingested == 1
+
+
+def test_a_changed_or_new_sidecar_is_reingested(tmp_path: Path) -> None:
+    src = write_tusz(tmp_path)
+    out = tmp_path / "s.zarr"
+    ingest("tusz", src=src, out=out, config=SERIAL)
+    rid = "tusz/aaaaaaae_s001_t000"
+    listed = [f["path"] for f in open_store(out).recording(rid).meta["source_files"]]
+    assert [os.path.splitext(p)[1] for p in listed] == [".edf", ".csv", ".csv_bi"]
+    csv = next(src.rglob("aaaaaaae_s001_t000.csv"))
+    csv.write_text(csv.read_text().replace("T4-T6,1.0000,6.0000", "T4-T6,2.0000,6.0000"))
+    rep = ingest("tusz", src=src, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.n_current) == (1, 2)
+    assert 2.0 in [e.onset for e in open_store(out).recording(rid).events]
+    os.remove(csv)  # a sidecar gone is a change too
+    assert ingest("tusz", src=src, out=out, config=SERIAL).n_ingested == 1
+
+
+def test_brainvision_headers_name_their_files(tmp_path: Path) -> None:
+    (tmp_path / "data.bin").write_bytes(b"x")
+    (tmp_path / "marks.txt").write_text("x")
+    vhdr = tmp_path / "h.vhdr"
+    vhdr.write_text(
+        "Brain Vision Data Exchange Header File Version 1.0\n[Common Infos]\n"
+        "DataFile=data.bin\nMarkerFile = sub\\marks.txt\n"
+    )
+    assert data_files(str(vhdr)) == [str(tmp_path / "data.bin"), str(tmp_path / "marks.txt")]
+    assert data_files(str(tmp_path / "x.edf")) == []
+    (tmp_path / "e.set").write_bytes(b"x")
+    assert data_files(str(tmp_path / "e.set")) == []  # samples inside the .set
+    (tmp_path / "e.fdt").write_bytes(b"x")
+    assert data_files(str(tmp_path / "e.set")) == [str(tmp_path / "e.fdt")]

@@ -1,0 +1,1 @@
+"""Real recordings that packages on the package index ship, fetched by ``fetch.py``."""

@@ -1,0 +1,34 @@
+"""Small folder corpora of real-layout EDF files (written by pyedflib), for the safety tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from eegprep.ingest import IngestConfig, IngestReport, ingest
+from tests.conftest import write_tuh_edf
+
+FOLDER = IngestConfig(workers=0, progress=False, mains=60.0)
+
+
+def folder_config(**changes: object) -> IngestConfig:
+    import dataclasses
+
+    return dataclasses.replace(FOLDER, **changes)  # type: ignore[arg-type]
+
+
+def write_edf(root: Path, rel: str, *, seconds: int = 4, seed: int = 0) -> Path:
+    """A 256 Hz TUH-style EDF at ``root/rel`` (folders made), 21 EEG channels."""
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_tuh_edf(path, sfreq=256.0, seconds=seconds, seed=seed, extra=())
+    return path
+
+
+def ingest_folder(src: Path, out: Path, **changes: object) -> IngestReport:
+    """Ingest ``src`` as the generic ``folder`` corpus (mains 60 Hz, in this process)."""
+    return ingest("folder", src=src, out=out, config=folder_config(**changes))
+
+
+def files_under(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` with its bytes (relative posix path -> bytes)."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}

@@ -1,0 +1,357 @@
+"""Integrity you can check: damage anywhere in a store is reported by `eegprep validate`, one
+line each and never a traceback, and no read ever returns changed samples.
+
+Every chunk carries a CRC-32C (zarr's ``crc32c`` codec), every shard index one too; the index
+is read line by line, so a damaged line is reported and skipped, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zarr
+from click.testing import CliRunner
+
+from cli import eegprep_cli
+from eegprep import open_store
+from eegprep.errors import StoreFormatError, StoreNotFoundError
+from eegprep.ingest import IngestConfig, ingest
+from eegprep.recipe import Recipe
+from eegprep.store_fs import Location
+from eegprep.store_index import INDEX_DIR, append, read_index, read_index_checked
+from eegprep.validate import recording_problems, validate
+from tests.eegprep.test_remote_store import s3  # noqa: F401 (the fixture)
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # numcodecs' zarr3 codecs
+
+ENCODINGS = ("float32", "float16", "quantized")
+N_FLIPS = 40  # seeded single-bit flips inside chunk bytes, per encoding
+REC = "tuh/aaaaaaaa_s001_t000"  # the fixture recording whose shard is damaged
+
+
+def _ingest(src: Path, out: str | Path, encoding: str = "float32") -> None:
+    cfg = IngestConfig(workers=0, progress=False, recipe=Recipe(encoding=encoding))  # type: ignore[arg-type]
+    report = ingest("tuh", src=src, out=out, config=cfg)
+    assert report.n_ingested == 3 and not report.failed
+
+
+def _shard(out: Path, rid: str = REC) -> Path:
+    group = open_store(out).recording(rid).group
+    return out / group / "data" / "c" / "0" / "0"
+
+
+def _chunk_spans(shard: bytes, per_shard: int = 30) -> list[tuple[int, int]]:
+    """``(offset, nbytes)`` of each stored chunk, from the shard's index (at its end)."""
+    table = np.frombuffer(shard[-(16 * per_shard + 4) : -4], dtype="<u8").reshape(-1, 2)
+    return [(int(o), int(n)) for o, n in table if o != 2**64 - 1]
+
+
+def _flip(blob: bytes, byte: int, bit: int) -> bytes:
+    out = bytearray(blob)
+    out[byte] ^= 1 << bit
+    return bytes(out)
+
+
+def _index_segment(out: Path) -> Path:
+    return next((out / "_eegprep" / "index").glob("*.jsonl"))
+
+
+# --- chunks: every flipped bit is caught, by validate, by eegprep's reads and by zarr's -------
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_every_flipped_bit_in_a_chunk_is_reported_and_never_read(
+    tuh_corpus: Path, tmp_path: Path, encoding: str
+) -> None:
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out, encoding)
+    shard = _shard(out)
+    good = shard.read_bytes()
+    spans = _chunk_spans(good)
+    assert spans and validate(str(out)) == (3, [])
+    rng = np.random.default_rng(sum(map(ord, encoding)))
+    store = open_store(out)
+    for _ in range(N_FLIPS):
+        offset, nbytes = spans[int(rng.integers(len(spans)))]
+        byte, bit = offset + int(rng.integers(nbytes)), int(rng.integers(8))
+        shard.write_bytes(_flip(good, byte, bit))
+        n, problems = validate(str(out))
+        assert n == 3 and len(problems) == 1, (byte, bit, problems)
+        assert problems[0].startswith(f"{REC}: ") and "CRC-32C" in problems[0], problems
+        assert str(shard) in problems[0] and "samples [0, " in problems[0]
+        with pytest.raises(StoreFormatError, match="fail their CRC-32C check"):
+            store.read(REC)
+    shard.write_bytes(good)
+    assert validate(str(out)) == (3, [])
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_zarr_itself_refuses_a_flipped_chunk(
+    tuh_corpus: Path, tmp_path: Path, encoding: str
+) -> None:
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out, encoding)
+    shard = _shard(out)
+    good = shard.read_bytes()
+    offset, nbytes = _chunk_spans(good)[0]
+    shard.write_bytes(_flip(good, offset + nbytes // 2, 3))
+    data = zarr.open_group(str(out), mode="r")[f"{open_store(out).recording(REC).group}/data"]
+    assert isinstance(data, zarr.Array)
+    with pytest.raises(ValueError, match="checksum"):
+        data[:]
+
+
+def test_flipped_bits_in_a_shard_index_are_caught(tuh_corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out)
+    shard = _shard(out)
+    good = shard.read_bytes()
+    rng = np.random.default_rng(7)
+    for _ in range(10):
+        byte = len(good) - 1 - int(rng.integers(16 * 30 + 4))
+        shard.write_bytes(_flip(good, byte, int(rng.integers(8))))
+        problems = validate(str(out))[1]
+        assert len(problems) == 1 and "shard index fails its CRC-32C check" in problems[0]
+        with pytest.raises(StoreFormatError, match="shard index"):
+            open_store(out).read(REC)
+
+
+# --- shards and groups: missing, truncated, damaged -------------------------------------------
+
+
+def test_missing_and_truncated_shards_are_reported(tuh_corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out)
+    shard = _shard(out)
+    good = shard.read_bytes()
+    for damage, message in (
+        (good[: len(good) // 2], "shard index fails its CRC-32C"),  # no index at the end
+        (good[:100] + good[-(16 * 30 + 4) :], "points past the chunks"),  # chunk bytes cut
+        (b"", "truncated shard"),
+    ):
+        shard.write_bytes(damage)
+        problems = validate(str(out))[1]
+        assert len(problems) == 1 and problems[0].startswith(f"{REC}: "), problems
+        assert message in problems[0]
+        with pytest.raises(StoreFormatError, match=message):
+            open_store(out).read(REC)
+    shard.unlink()
+    problems = validate(str(out))[1]
+    assert len(problems) == 1 and "shard missing" in problems[0] and str(shard) in problems[0]
+    with pytest.raises(StoreFormatError, match="shard missing"):
+        open_store(out).read(REC, 0, 10)
+
+
+def test_damaged_group_metadata_and_coordinates_are_reported(
+    tuh_corpus: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out)
+    store = open_store(out)
+    group = out / store.recording(REC).group
+    (group / "data" / "zarr.json").write_text("{not json")
+    (group / "time" / "c" / "0").unlink()  # zarr would read the fill value: 0, 0, 0, ...
+    chan = group / "channel" / "c" / "0"
+    chan.write_bytes(_flip(chan.read_bytes(), 3, 0))
+    problems = validate(str(out))[1]
+    assert all(p.startswith(f"{REC}: ") for p in problems), problems
+    text = "\n".join(problems)
+    assert "data/zarr.json: not valid JSON" in text
+    assert "time coordinate is not the sample numbers" in text
+    assert f"{store.recording(REC).group}/channel unreadable" in text and "checksum" in text
+    with pytest.raises(StoreFormatError, match="not valid JSON"):
+        store.read(REC)
+    other = out / store.recording("tuh/aaaaaaab_s002_t001").group
+    shutil.rmtree(other)
+    problems = validate(str(out))[1]
+    assert "tuh/aaaaaaab_s002_t001: recording group" in "\n".join(problems)
+    assert "missing" in "\n".join(problems)
+
+
+def test_unlisted_groups_are_reported_unless_retired(tuh_corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out)
+    group = open_store(out).recording(REC).group
+    shutil.copytree(out / group, out / "recordings" / "tuh" / "stray")
+    problems = validate(str(out))[1]
+    assert problems == [
+        "recordings/tuh/stray: recording group on disk that the index does not list"
+    ]
+    retired = out / "_eegprep" / "retired.json"
+    kept = json.loads(retired.read_text()) if retired.exists() else []
+    retired.write_text(json.dumps([*kept, ["recordings/tuh/stray", 0.0]]))
+    assert validate(str(out)) == (3, [])
+    retired.write_text("[[")
+    problems = validate(str(out))[1]
+    assert len(problems) == 2 and problems[0].startswith("_eegprep/retired.json: damaged")
+    assert (
+        problems[1] == "recordings/tuh/stray: recording group on disk that the index does not list"
+    )
+
+
+# --- the index and the root: missing or damaged, reported, never a crash -----------------------
+
+
+def test_a_deleted_index_is_reported(tuh_corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out)
+    shutil.rmtree(out / "_eegprep" / "index")
+    assert validate(str(out)) == (
+        0,
+        ["index missing: 3 recording groups under recordings/ are not listed"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        (b"\xff\xfe garbage", "not valid UTF-8"),
+        (b'{"id": "tuh/x", "n_samples": ', "not valid JSON"),
+        (b"[1, 2]", "not an index record"),
+        (None, "holds NaN or Infinity"),  # a listed record, rewritten as an older eegprep did
+    ],
+)
+def test_a_damaged_index_line_is_reported_and_skipped(
+    tuh_corpus: Path, tmp_path: Path, line: bytes | None, problem: str
+) -> None:
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out)
+    segment = _index_segment(out)
+    lines = segment.read_bytes().split(b"\n")
+    if line is None:  # the first record, with a NaN where the sidecar had one
+        record = json.loads(lines[1])
+        record["qc"]["median_rms_uv"] = float("nan")
+        lines[1] = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
+        where, n = 2, 2
+    else:
+        lines.insert(2, line)
+        where, n = 3, 3
+    segment.write_bytes(b"\n".join(lines))
+
+    checked, problems = validate(str(out))
+    name = f"_eegprep/index/{segment.name} line {where}: {problem}"
+    assert checked == n and problems[0].startswith(name), problems
+    if line is None:  # its recording is on disk, no longer listed
+        assert problems[1:] == [
+            "recordings/tuh/aaaaaaaa_s001_t000: recording group on disk that the index does "
+            "not list"
+        ]
+    else:
+        assert problems[1:] == []
+    with pytest.raises(StoreFormatError, match="damaged index") as err:
+        open_store(out)
+    assert "\n" not in str(err.value) and "eegprep validate" in str(err.value)
+    records, bad = read_index_checked(Location.parse(out))
+    assert len(records) == n and len(bad) == 1
+
+    res = CliRunner().invoke(eegprep_cli, ["validate", str(out)])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert f"problem: {name}" in res.output
+
+
+def test_damaged_or_missing_root_is_reported(tuh_corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out)
+    root = out / "zarr.json"
+    good = root.read_bytes()
+    for damage, problem in (
+        (good[: len(good) // 2], "zarr.json: damaged"),
+        (b'{"zarr_format": 3, "node_type": "group", "attributes": []}', "zarr.json: damaged"),
+        (good.replace(b'"eegprep-store"', b'"eegprep-stora"'), "zarr.json: damaged (format"),
+        (None, "zarr.json: missing"),
+    ):
+        if damage is None:
+            root.unlink()
+        else:
+            root.write_bytes(damage)
+        n, problems = validate(str(out))
+        assert n == 3 and len(problems) == 1 and problems[0].startswith(problem), problems
+
+
+def test_cli_exit_status_and_misuse(tuh_corpus: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    res = runner.invoke(eegprep_cli, ["validate", str(tmp_path / "nothing")])
+    assert res.exit_code == 2 and res.output.startswith("error: ") and "Traceback" not in res.output
+    with pytest.raises(StoreNotFoundError):
+        validate(str(tmp_path / "nothing"))
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "zarr.json").write_text('{"zarr_format": 3, "node_type": "group"}')
+    assert runner.invoke(eegprep_cli, ["validate", str(tmp_path / "other")]).exit_code == 2
+
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out)
+    res = runner.invoke(eegprep_cli, ["validate", str(out), "--json"])
+    assert res.exit_code == 0 and json.loads(res.output)["problems"] == []
+    _shard(out).unlink()
+    res = runner.invoke(eegprep_cli, ["validate", str(out), "--json"])
+    assert res.exit_code == 1 and "shard missing" in json.loads(res.output)["problems"][0]
+
+
+def test_recording_problems_needs_no_store(tuh_corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out)
+    loc = Location.parse(out)
+    records = read_index(loc)
+    assert all(recording_problems(loc, r) == [] for r in records.values())
+    _shard(out).unlink()
+    assert [rid for rid, r in records.items() if recording_problems(loc, r)] == [REC]
+    assert recording_problems(loc, {"id": "tuh/odd"}) == [
+        "tuh/odd: index record lacks a valid 'group', 'channels' or 'n_samples'"
+    ]
+    assert recording_problems(loc, {**records[REC], "channels": None, "group": 3})[0].startswith(
+        f"{REC}: index record lacks"
+    )
+
+
+def test_the_index_is_written_as_strict_json(tmp_path: Path) -> None:
+    loc = Location.parse(tmp_path / "s.zarr")
+    for value in (float("nan"), float("inf"), -float("inf")):
+        with pytest.raises(ValueError, match="JSON compliant"):
+            append(loc, [{"id": "c/r", "x": value}])
+    assert read_index(loc) == {}
+
+
+# --- fsspec stores: the same checks through fsspec ----------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["memory", "s3"])
+def test_damage_in_an_fsspec_store_is_caught(
+    tuh_corpus: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    import fsspec
+
+    if backend == "s3":  # a moto S3 server on loopback (tests/eegprep/test_remote_store.py)
+        url = request.getfixturevalue("s3") + "/integrity.zarr"
+    else:
+        url = "memory://integrity/s.zarr"
+    fs = fsspec.filesystem(backend)
+    loc = Location.parse(url)
+    if fs.exists(loc.root):
+        fs.rm(loc.root, recursive=True)
+    try:
+        _ingest(tuh_corpus, url)
+        assert validate(url) == (3, [])
+        shard = loc.path(open_store(url).recording(REC).group, "data", "c", "0", "0")
+        good = fs.cat_file(shard)
+        offset, nbytes = _chunk_spans(good)[0]
+        fs.pipe_file(shard, _flip(good, offset + nbytes // 3, 5))
+        problems = validate(url)[1]
+        assert len(problems) == 1 and "CRC-32C" in problems[0] and shard in problems[0]
+        with pytest.raises(StoreFormatError, match="CRC-32C"):
+            open_store(url).read(REC)
+        fs.rm(shard)
+        fs.invalidate_cache()
+        problems = validate(url)[1]
+        assert len(problems) == 1 and "shard missing" in problems[0], problems
+        segment = loc.path(*INDEX_DIR, loc.list(*INDEX_DIR)[0])
+        fs.pipe_file(segment, fs.cat_file(segment) + b"{oops\n")
+        problems = validate(url)[1]
+        assert "not valid JSON" in problems[0] and len(problems) == 2, problems
+        with pytest.raises(StoreFormatError, match="damaged index"):
+            open_store(url)
+    finally:
+        fs.rm(loc.root, recursive=True)

@@ -1,0 +1,129 @@
+"""Promise: no file name or manifest name can reach outside its corpus's folder of the store,
+and every source file keeps one name for good, whatever files arrive later."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eegprep import open_store
+from eegprep.discover import check_name
+from eegprep.errors import ManifestError, StoreFormatError
+from eegprep.ingest import ingest
+from eegprep.store_write import check_group
+from eegprep.validate import validate
+from tests.safety.corpus import FOLDER, files_under, ingest_folder, write_edf
+
+HOSTILE = [
+    "_.._.edf",
+    "_._.edf",
+    "..edf",
+    "...edf",
+    ".hidden.edf",
+    "_.edf",
+    "a b.edf",
+    "-rf.edf",
+    "ü ñ.edf",
+    "x\u200b.edf",
+    "$(touch pwned).edf",
+    "back\\slash.edf",
+    "semi;colon.edf",
+    "~tilde.edf",
+    "a@2.edf",
+]
+SAFE_GROUP = re.compile(r"recordings/folder/[A-Za-z0-9+-][A-Za-z0-9._+~-]*(@\d+)?")
+
+
+def test_hostile_file_names_stay_inside_their_corpus(tmp_path: Path) -> None:
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    write_edf(src, "first.edf", seed=1)
+    assert ingest_folder(src, out).n_ingested == 1
+    before = open_store(out).read("folder/first")
+    sibling = tmp_path / "sibling.txt"
+    sibling.write_text("keep me")
+    for i, name in enumerate(HOSTILE):
+        write_edf(src, name, seed=10 + i)
+    rep = ingest_folder(src, out)
+    assert rep.failed == [] and rep.n_ingested == len(HOSTILE)
+    store = open_store(out)
+    assert len(store) == len(HOSTILE) + 1
+    assert {r.source for r in store} == {"first.edf", *HOSTILE}
+    for rec in store:
+        assert SAFE_GROUP.fullmatch(rec.group), rec.group
+        assert (out / rec.group / "zarr.json").is_file()
+    np.testing.assert_array_equal(store.read("folder/first"), before)
+    assert sibling.read_text() == "keep me"
+    assert validate(str(out)) == (len(HOSTILE) + 1, [])
+    assert ingest_folder(src, out).n_current == len(HOSTILE) + 1
+
+
+def test_a_second_corpus_with_hostile_names_leaves_the_first_alone(tmp_path: Path) -> None:
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    write_edf(src, "a.edf")
+    ingest_folder(src, out)
+    snapshot = files_under(out / "recordings" / "folder")
+    other = tmp_path / "other.toml"
+    text = (Path(__file__).parents[2] / "manifests" / "folder.toml").read_text()
+    other.write_text(text.replace('name = "folder"', 'name = "other"', 1))
+    src2 = tmp_path / "src2"
+    for name in ("_.._.edf", "_._.edf", "..edf"):
+        write_edf(src2, name)
+    rep = ingest(str(other), src=src2, out=out, config=FOLDER)
+    assert rep.n_ingested == 3, rep.failed
+    assert files_under(out / "recordings" / "folder") == snapshot
+    assert len(open_store(out)) == 4
+
+
+@pytest.mark.parametrize("name", ["../..", "..", ".", "a/b", "", ".hidden", "x" * 65, "a b", "é"])
+def test_a_manifest_name_that_is_not_a_plain_folder_name_is_refused(
+    tmp_path: Path, name: str
+) -> None:
+    manifest = tmp_path / "m.toml"
+    text = (Path(__file__).parents[2] / "manifests" / "folder.toml").read_text()
+    manifest.write_text(text.replace('name = "folder"', f"name = {name!r}".replace("'", '"'), 1))
+    (tmp_path / "src").mkdir()
+    write_edf(tmp_path / "src", "a.edf")
+    out = tmp_path / "deep" / "s.zarr"
+    with pytest.raises(ManifestError, match="key name"):
+        ingest(str(manifest), src=tmp_path / "src", out=out, config=FOLDER)
+    assert not (tmp_path / "deep").exists()
+
+
+@pytest.mark.parametrize("name", ["..", ".", "a/b", "", ".x", "a\\b", "a b", "..~abcdef12"])
+def test_the_last_guards_refuse_unsafe_names_and_groups(name: str) -> None:
+    with pytest.raises(StoreFormatError):
+        check_name(name)
+    with pytest.raises(StoreFormatError):
+        check_group(f"recordings/c/{name}")
+    with pytest.raises(StoreFormatError):
+        check_group(f"recordings/{name}/x")
+
+
+def test_names_stay_put_when_colliding_files_arrive_later(tmp_path: Path) -> None:
+    """``a b.edf`` then ``a_b.edf``; ``x/s.edf`` then ``y/s.edf`` (same stem): each source is
+    listed once, under the name it was first listed with."""
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    manifest = tmp_path / "stem.toml"
+    text = (Path(__file__).parents[2] / "manifests" / "folder.toml").read_text()
+    manifest.write_text(
+        text.replace('name = "folder"', 'name = "stems"', 1).replace(
+            'name = "{path}"', 'name = "{stem}"'
+        )
+    )
+    write_edf(src, "a b.edf", seed=1)
+    write_edf(src, "x/s.edf", seed=2)
+    ingest(str(manifest), src=src, out=out, config=FOLDER)
+    first = {r.source: r.id for r in open_store(out)}
+    write_edf(src, "a_b.edf", seed=3)
+    write_edf(src, "y/s.edf", seed=4)
+    rep = ingest(str(manifest), src=src, out=out, config=FOLDER)
+    assert (rep.n_ingested, rep.n_current) == (2, 2), rep.failed
+    store = open_store(out)
+    sources = [r.source for r in store]
+    assert sorted(sources) == sorted(set(sources)) == ["a b.edf", "a_b.edf", "x/s.edf", "y/s.edf"]
+    now = {r.source: r.id for r in store}
+    assert {k: now[k] for k in first} == first
+    assert ingest(str(manifest), src=src, out=out, config=FOLDER).n_current == 4

@@ -1,0 +1,191 @@
+"""Bounded resources: a file that would take more memory than the per-file budget is refused in
+one line before anything is allocated (zlib bombs, absurd header claims), and a file that takes
+longer than ``--file-time-limit`` is refused; a genuine file is not."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.io
+from click.testing import CliRunner
+
+from cli import eegprep_cli
+from eegprep import limits, open_store
+from eegprep.edf_writer import write_edf
+from eegprep.errors import SourceError, UsageError
+from eegprep.ingest import IngestConfig, ingest
+from eegprep.limits import Limits, parse_size
+from eegprep.readers.matlab import MatReader
+from eegprep.readers.matlab_files import clear_cache
+
+MiB = 1024**2
+LABELS = ["EEG FP1-REF", "EEG FP2-REF", "EEG C3-REF", "EEG C4-REF"]
+REL = "edf/000/{s}/s001_2015/01_tcp_ar/{s}_s001_t000.edf"
+
+
+def _tuh_edf(root: Path, subject: str, **kw: object) -> Path:
+    path = root / REL.format(s=subject)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sfreq = float(kw.pop("sfreq", 250.0))  # type: ignore[arg-type]
+    seconds = float(kw.pop("seconds", 20.0))  # type: ignore[arg-type]
+    labels = list(kw.pop("labels", LABELS))  # type: ignore[call-overload]
+    rng = np.random.default_rng(0)
+    t = np.arange(int(sfreq * seconds)) / sfreq
+    signals = [20 * np.sin(2 * np.pi * 10 * t) + 5 * rng.standard_normal(t.size) for _ in labels]
+    write_edf(path, signals, labels=labels, sfreqs=sfreq, **kw)  # type: ignore[arg-type]
+    return path
+
+
+def _bomb(path: Path) -> None:
+    """160 MB of zeros in one compressed MAT v5 variable: a ~160 KB file."""
+    scipy.io.savemat(path, {"x": np.zeros((16, 1_250_000)), "fs": 250.0}, do_compression=True)
+
+
+def test_mat_zlib_bomb_is_refused_before_inflating(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.mat"
+    _bomb(path)
+    assert path.stat().st_size < 1 * MiB
+    clear_cache()
+    t0 = time.perf_counter()
+    with limits.activated(Limits(memory_bytes=16 * MiB)):
+        with pytest.raises(SourceError, match=r"variable 'x' needs 305 MiB, over the per-file"):
+            MatReader.read_header(str(path), data="x", sfreq=250)
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_mat_zlib_bomb_leaves_memory_flat(tmp_path: Path) -> None:
+    """Measured in a fresh process: the refused read does not raise the peak RSS by 32 MiB."""
+    path = tmp_path / "bomb.mat"
+    _bomb(path)
+    code = f"""
+import resource, sys
+from eegprep import limits
+from eegprep.errors import SourceError
+from eegprep.readers.matlab import MatReader
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with limits.activated(limits.Limits(memory_bytes=64 * 1024**2)):
+    try:
+        MatReader.read_header({str(path)!r}, data="x", sfreq=250)
+    except SourceError as exc:
+        print(exc)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    message, grown_mib = out.stdout.strip().splitlines()
+    assert "over the per-file memory limit of 64 MiB" in message
+    assert int(grown_mib) < 32, out.stdout
+
+
+def test_mat_stream_that_inflates_past_its_declared_size_is_refused(tmp_path: Path) -> None:
+    import zlib
+
+    path = tmp_path / "small.mat"
+    scipy.io.savemat(path, {"x": np.arange(8.0).reshape(2, 4)}, do_compression=True)
+    data = path.read_bytes()
+    inner = zlib.decompress(data[136:])
+    fat = zlib.compress(inner + bytes(4 * MiB))  # 4 MiB more than the element declares
+    tag = (15).to_bytes(4, "little") + len(fat).to_bytes(4, "little")
+    path.write_bytes(data[:128] + tag + fat)
+    clear_cache()
+    with pytest.raises(SourceError, match=r"zlib stream inflates past the \d+ bytes it declares"):
+        MatReader.read_header(str(path), data="x", sfreq=250)
+
+
+def test_mat_v73_dataset_over_the_budget_is_refused(tmp_path: Path) -> None:
+    import h5py
+
+    path = tmp_path / "big.mat"
+    with h5py.File(path, "w", userblock_size=512) as f:
+        ds = f.create_dataset("x", shape=(4_000_000, 8), dtype="f8", chunks=(500_000, 8))
+        ds.attrs["MATLAB_class"] = b"double"
+    with open(path, "r+b") as fh:
+        fh.write(b"MATLAB 7.3 MAT-file".ljust(116) + bytes(8) + b"\x00\x02IM")
+    with limits.activated(Limits(memory_bytes=16 * MiB)):
+        with pytest.raises(SourceError, match=r"one HDF5 chunk of 'x' needs 30.5 MiB"):
+            MatReader.read_header(str(path), data="x", sfreq=250)
+
+
+def test_edf_claiming_99999999_records_is_refused_at_once(tmp_path: Path) -> None:
+    root = tmp_path / "tuh"
+    path = _tuh_edf(root, "aaaaaaaa")
+    data = bytearray(path.read_bytes())
+    data[236:244] = b"99999999"
+    path.write_bytes(bytes(data))
+    t0 = time.perf_counter()
+    rep = ingest("tuh", src=root, out=tmp_path / "s.zarr", config=IngestConfig(workers=0))
+    assert time.perf_counter() - t0 < 5.0  # store creation included; the refusal is instant
+    (line,) = rep.failed
+    assert "file is truncated: its header claims 99999999 data records" in line
+    assert "\n" not in line
+
+
+def test_edf_claiming_500_khz_is_refused_before_allocating(tmp_path: Path) -> None:
+    root = tmp_path / "tuh"
+    labels = [f"EEG {s}-REF" for s in "FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4".split()]
+    labels += [f"EEG {s}-REF" for s in "T5 T6 FZ CZ PZ".split()]  # 19 channels
+    _tuh_edf(root, "aaaaaaaa", sfreq=500_000.0, seconds=1.0, labels=labels, record_duration=0.01)
+    t0 = time.perf_counter()
+    rep = ingest("tuh", src=root, out=tmp_path / "s.zarr", config=IngestConfig(workers=0))
+    assert time.perf_counter() - t0 < 5.0
+    (line,) = rep.failed
+    assert "block of 19 channels at 500000 Hz needs" in line
+    assert "over the per-file memory limit of 2 GiB" in line and "--file-memory-limit" in line
+
+
+def test_a_tight_budget_shortens_blocks_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eegprep import preprocess
+
+    root = tmp_path / "tuh"
+    _tuh_edf(root, "aaaaaaaa", seconds=30.0)
+    default = ingest("tuh", src=root, out=tmp_path / "a.zarr", config=IngestConfig(workers=0))
+    blocks: list[float] = []
+    real_stream = preprocess.stream
+
+    def spy(read, n_in, sfreq_in, mains, recipe):  # type: ignore[no-untyped-def]
+        blocks.append(recipe.block_seconds)
+        return real_stream(read, n_in, sfreq_in, mains, recipe)
+
+    monkeypatch.setattr(preprocess, "stream", spy)
+    # 4 channels x 250 Hz x 16 B = 16 kB per second; a 120 s block and its ~42 s of margins
+    # need 2.6 MB, a 15 s block 0.9 MB
+    tight = IngestConfig(workers=0, file_memory_limit=1 * MiB)
+    rep = ingest("tuh", src=root, out=tmp_path / "b.zarr", config=tight)
+    assert blocks == [15.0]
+    assert default.n_ingested == rep.n_ingested == 1, rep.failed
+    a, b = open_store(tmp_path / "a.zarr"), open_store(tmp_path / "b.zarr")
+    (ra,), (rb,) = a.recordings, b.recordings
+    np.testing.assert_allclose(b.read(rb.id), a.read(ra.id), atol=1e-3)
+
+
+def test_time_limit_refuses_a_slow_file(tmp_path: Path) -> None:
+    root = tmp_path / "tuh"
+    _tuh_edf(root, "aaaaaaaa")
+    cfg = IngestConfig(workers=0, file_time_limit=1e-6)
+    (line,) = ingest("tuh", src=root, out=tmp_path / "s.zarr", config=cfg).failed
+    assert line.endswith("took longer than the per-file limit of 1e-06 s (--file-time-limit)")
+
+
+def test_sizes_parse_and_bad_ones_are_usage_errors(tmp_path: Path) -> None:
+    assert parse_size("2G") == 2 * 1024**3
+    assert parse_size("512M") == 512 * MiB
+    assert parse_size("1.5GiB") == 3 * 512 * MiB
+    assert parse_size("4096") == 4096
+    for bad in ("", "2X", "-1G", "0"):
+        with pytest.raises(UsageError, match="Invalid size"):
+            parse_size(bad)
+    with pytest.raises(UsageError, match="file_time_limit"):
+        Limits(seconds=0.0)
+    out = CliRunner().invoke(
+        eegprep_cli,
+        ["ingest", "tuh", "--src", str(tmp_path), "--out", str(tmp_path / "s.zarr"),
+         "--file-memory-limit", "lots"],
+    )  # fmt: skip
+    assert out.exit_code == 2
+    assert "Invalid size 'lots'" in out.output

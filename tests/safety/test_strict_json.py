@@ -1,0 +1,110 @@
+"""Promise: a value strict JSON cannot hold (NaN, infinities, huge integers) never reaches the
+store; it is refused where it enters, in one line naming the file and the field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pytest
+
+from eegprep import open_store
+from eegprep.errors import SourceError
+from eegprep.fixtures.tuh import write_tusz
+from eegprep.ingest import IngestConfig, ingest
+from eegprep.stats import store_stats
+from eegprep.strict_json import check_values, find_unsafe
+from eegprep.validate import validate
+from tests.safety.corpus import FOLDER, write_edf
+
+SERIAL = IngestConfig(workers=0, progress=False)
+
+
+@pytest.mark.parametrize("token", ["nan", "NaN", "inf", "-inf", "Infinity", "1e309", "-1e400"])
+def test_a_non_finite_sidecar_time_is_refused_and_the_store_stays_readable(
+    tmp_path: Path, token: str
+) -> None:
+    src = write_tusz(tmp_path)
+    bad = next(src.rglob("aaaaaaae_s001_t000.csv_bi"))
+    bad.write_text(bad.read_text().replace("TERM,1.0000,6.0000", f"TERM,{token},6.0000"))
+    out = tmp_path / "s.zarr"
+    rep = ingest("tusz", src=src, out=out, config=SERIAL)
+    assert rep.n_ingested == 2 and len(rep.failed) == 1
+    line = rep.failed[0]
+    assert "\n" not in line and "aaaaaaae_s001_t000.csv_bi" in line and "line 7" in line
+    store = open_store(out)  # the index, the reports and every record stay strict JSON
+    assert len(store) == 2
+    assert validate(str(out)) == (2, [])
+    assert store_stats(store)["total"]["recordings"] == 2
+    for doc in out.rglob("*.json*"):  # strict parse: NaN/Infinity tokens raise
+        for line in doc.read_text().splitlines() if doc.suffix == ".jsonl" else [doc.read_text()]:
+            orjson.loads(line)
+    # fixed on disk, the next run ingests it
+    bad.write_text(bad.read_text().replace(f"TERM,{token},6.0000", "TERM,1.0000,6.0000"))
+    rep = ingest("tusz", src=src, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.failed) == (1, [])
+
+
+@pytest.mark.parametrize(
+    "bad", [float("nan"), float("inf"), 10**30, {"nested": [1.0, float("-inf")]}]
+)
+def test_any_parser_s_unsafe_value_is_caught_before_the_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: object
+) -> None:
+    """The net under every sidecar parser: one that lets a NaN through is still caught."""
+    from eegprep.sidecars import SIDECAR_PARSERS, SidecarResult, load_parsers
+
+    load_parsers()
+    monkeypatch.setitem(
+        SIDECAR_PARSERS,
+        "tuh_csv",
+        lambda files, header, options: SidecarResult(
+            labels={"score": bad}, events=[[1.0, 0.5, "x", ""]]
+        ),
+    )
+    src = write_tusz(tmp_path)
+    rep = ingest("tusz", src=src, out=tmp_path / "s.zarr", config=SERIAL)
+    assert rep.n_ingested == 0 and len(rep.failed) == 3
+    for line in rep.failed:
+        assert "sidecar (" in line and ".csv_bi" in line and "labels.score" in line
+
+
+def test_a_non_finite_manifest_label_is_refused_naming_the_field(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    write_edf(src, "good/a.edf")
+    manifest = tmp_path / "m.toml"
+    text = (Path(__file__).parents[2] / "manifests" / "folder.toml").read_text()
+    manifest.write_text(
+        text.replace('name = "folder"', 'name = "labelled"', 1)
+        + '\n[labels.score]\nfrom = "parent"\nmap = { good = nan }\n'
+    )
+    rep = ingest(str(manifest), src=src, out=tmp_path / "s.zarr", config=FOLDER)
+    assert rep.n_ingested == 0 and len(rep.failed) == 1
+    assert "labels.score" in rep.failed[0] and "nan" in rep.failed[0]
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ({"a": [1.0, float("nan")]}, "a[1]"),
+        ({"a": {"b": float("inf")}}, "a.b"),
+        ({"n": 2**64}, "n"),
+        ({"n": -(2**63) - 1}, "n"),
+        ({"x": np.float32("nan")}, "x"),
+        ({"x": object()}, "x"),
+        ({1: "int key"}, "[1]"),
+    ],
+)
+def test_find_unsafe_names_the_field(value: object, field: str) -> None:
+    hit = find_unsafe(value)
+    assert hit is not None and hit[0] == field
+    with pytest.raises(SourceError, match=r"f\.tsv: .*field " + field.replace("[", r"\[")):
+        check_values(value, "f.tsv", "sidecar")
+
+
+def test_strict_values_pass() -> None:
+    ok = {"a": [1, 2.5, "x", None, True, {"b": -(2**63)}], "c": np.float64(3.0)}
+    assert find_unsafe(ok) is None
+    json.dumps(ok, allow_nan=False, default=float)

@@ -1,0 +1,148 @@
+"""A file shorter than its header claims is refused, one line with both sizes, by every reader
+that can know; a longer one is read as its header describes it, with a warning naming both
+counts. pyedflib's C messages never reach stdout (``--json`` stays parseable)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eegprep.edf_writer import write_edf
+from eegprep.errors import SourceError
+from eegprep.readers.edf import EdfReader
+from eegprep.readers.mne_formats import MneReader, clear_cache
+
+LABELS = ["EEG FP1-REF", "EEG FP2-REF", "EEG C3-REF", "EEG C4-REF"]
+RECORD_BYTES = 4 * 250 * 2  # 4 signals x 250 samples x 2 bytes
+READERS = [EdfReader, MneReader]
+
+
+def _edf(path: Path, seconds: int = 10) -> Path:
+    rng = np.random.default_rng(0)
+    signals = [20 * rng.standard_normal(250 * seconds) for _ in LABELS]
+    write_edf(path, signals, labels=LABELS, sfreqs=250)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh_mne_cache() -> None:
+    clear_cache()
+
+
+@pytest.mark.parametrize("reader", READERS, ids=lambda r: r.name)
+def test_shorter_edf_is_refused_naming_both_sizes(reader, tmp_path: Path) -> None:
+    full = _edf(tmp_path / "full.edf").read_bytes()
+    cut = tmp_path / "cut.edf"
+    cut.write_bytes(full[: -RECORD_BYTES - 10])
+    with pytest.raises(SourceError, match=r"truncated: .*claims 10 data records.*8 whole"):
+        reader.read_header(str(cut))
+
+
+@pytest.mark.parametrize("reader", READERS, ids=lambda r: r.name)
+def test_longer_edf_reads_the_header_count_and_warns(reader, tmp_path: Path) -> None:
+    path = _edf(tmp_path / "long.edf")
+    good = reader.read_header(str(path))
+    before = reader.read_segment(good, [0, 1], 0, 2500)
+    clear_cache()
+    with open(path, "ab") as fh:
+        fh.write(path.read_bytes()[-2 * RECORD_BYTES :])  # two records the header does not count
+    header = reader.read_header(str(path))
+    assert header.signals[0].n_times == good.signals[0].n_times == 2500
+    (warning,) = header.warnings
+    assert "header counts 10 data records" in warning and "12 whole records" in warning
+    x = reader.read_segment(header, [0, 1], 0, 2500)
+    np.testing.assert_array_equal(x, before)
+
+
+@pytest.mark.parametrize("reader", READERS, ids=lambda r: r.name)
+def test_unknown_record_count_is_refused_with_the_count_to_write(reader, tmp_path: Path) -> None:
+    path = _edf(tmp_path / "open.edf")
+    data = bytearray(path.read_bytes())
+    data[236:244] = b"-1      "
+    path.write_bytes(bytes(data))
+    with pytest.raises(SourceError, match=r"-1 data records .* holds 10 whole records"):
+        reader.read_header(str(path))
+
+
+def _brainvision(tmp_path: Path) -> Path:
+    from pybv import write_brainvision
+
+    data = np.random.default_rng(1).normal(scale=20e-6, size=(3, 500))
+    write_brainvision(
+        data=data, sfreq=250.0, ch_names=["Fp1", "Cz", "O1"], fname_base="bv",
+        folder_out=str(tmp_path), overwrite=True,
+    )  # fmt: skip
+    return tmp_path / "bv.vhdr"
+
+
+def test_brainvision_data_file_cut_inside_a_sample_is_refused(tmp_path: Path) -> None:
+    vhdr = _brainvision(tmp_path)
+    eeg = tmp_path / "bv.eeg"
+    eeg.write_bytes(eeg.read_bytes()[:-6])  # MNE alone would read 499 samples, silently
+    with pytest.raises(SourceError, match=r"data file bv.eeg is truncated"):
+        MneReader.read_header(str(vhdr))
+
+
+def _eeglab_with_fdt(tmp_path: Path, n_times: int = 500) -> tuple[Path, Path]:
+    import scipy.io
+    from eeglabio.raw import export_set
+
+    data = np.random.default_rng(2).normal(scale=20e-6, size=(3, n_times))
+    embedded = tmp_path / "embedded.set"
+    export_set(str(embedded), data, 250.0, ["Fp1", "Cz", "O1"], precision="single")
+    fields = {k: v for k, v in scipy.io.loadmat(embedded).items() if not k.startswith("__")}
+    fields["data"] = "rec.fdt"
+    path, fdt = tmp_path / "rec.set", tmp_path / "rec.fdt"
+    scipy.io.savemat(path, fields, appendmat=False)
+    (data * 1e6).astype("<f4").T.tofile(fdt)  # EEGLAB: float32, channels fastest
+    return path, fdt
+
+
+def test_eeglab_fdt_shorter_is_refused_longer_warns(tmp_path: Path) -> None:
+    path, fdt = _eeglab_with_fdt(tmp_path)
+    whole = fdt.read_bytes()
+    fdt.write_bytes(whole[: -3 * 4 * 10])
+    with pytest.raises(SourceError, match=r"data file rec.fdt is truncated: 5880 bytes"):
+        MneReader.read_header(str(path))
+    clear_cache()
+    fdt.write_bytes(whole + whole[: 3 * 4 * 10])
+    header = MneReader.read_header(str(path))
+    assert header.signals[0].n_times == 500
+    assert "longer than its header" in header.warnings[0] and "510 samples" in header.warnings[0]
+
+
+def test_truncated_fif_is_refused(tmp_path: Path) -> None:
+    import mne
+
+    info = mne.create_info(["Fp1", "Cz", "O1"], 250.0, "eeg")
+    data = np.random.default_rng(3).normal(scale=20e-6, size=(3, 2500))
+    path = tmp_path / "rec_raw.fif"
+    mne.io.RawArray(data, info, verbose="error").save(path, verbose="error")
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(SourceError, match=r"file is truncated \(Invalid tag"):
+        MneReader.read_header(str(path))
+
+
+def test_ingest_json_stays_json_with_a_truncated_edf(tmp_path: Path) -> None:
+    """pyedflib prints ``filesize ... != ...`` from C on fd 1; the report on stdout must parse."""
+    root = tmp_path / "tuh"
+    rel = "edf/000/aaaaaaaa/s001_2015/01_tcp_ar/aaaaaaaa_s001_t000.edf"
+    (root / rel).parent.mkdir(parents=True)
+    full = _edf(tmp_path / "full.edf", seconds=20).read_bytes()
+    (root / rel).write_bytes(full[:-RECORD_BYTES])
+    cmd = [sys.executable, "-c", "from cli import eegprep_cli; eegprep_cli()"]
+    args = ["ingest", "tuh", "--src", str(root), "--out", str(tmp_path / "s.zarr")]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.run(
+        [*cmd, *args, "--workers", "0", "--json"], capture_output=True, text=True, env=env
+    )
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 3, proc.stderr
+    (line,) = report["failed"]
+    assert line.startswith(rel + ": file is truncated: its header claims 20 data records")
