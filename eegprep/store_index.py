@@ -97,7 +97,7 @@ def read_index(loc: Location) -> dict[str, dict[str, Any]]:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise StoreFormatError(
             f"{loc.display}: damaged index: {problems[0]}{more}; `eegprep validate {loc.display}` "
-            "lists the damage, `eegprep ingest CORPUS --out URL --repair` repairs it"
+            f"lists the damage, `eegprep ingest CORPUS --out {loc.display} --repair` repairs it"
         )
     return records
 

@@ -107,3 +107,40 @@ def test_fewer_records_than_the_header_claims(tmp_path: Path) -> None:
     record = (len(good) - 256 * (n_sig + 1)) // int(good[236:244])
     path = _write(tmp_path, "cut.edf", good[: len(good) - record])  # one data record missing
     check_source_error(EdfReader, path, "truncated")
+
+
+def test_plain_edf_with_an_annotation_signal_is_read_annotations_included(tmp_path: Path) -> None:
+    """Some exporters write an ``EDF Annotations`` signal without ``EDF+`` in the reserved
+    field: pyedflib then lists it as a signal; the reader skips it and parses its TALs."""
+    from eegprep.edf_writer import write_edf
+
+    rng = np.random.default_rng(0)
+    signals = [20 * rng.standard_normal(2500) for _ in range(3)]
+    path = tmp_path / "plain.edf"
+    events = [(1.5, 0.5, "blink"), (3.0, None, "cue")]
+    write_edf(path, signals, labels=["Fp1", "Cz", "O1"], sfreqs=250, edf_plus=True,
+              annotations=events)  # fmt: skip
+    data = bytearray(path.read_bytes())
+    data[192:236] = b" " * 44  # no "EDF+C" in the reserved field
+    path.write_bytes(bytes(data))
+    header, full = check_reader(EdfReader, str(path), expected_labels=["Fp1", "Cz", "O1"])
+    assert [(a.onset, a.duration, a.description) for a in header.annotations] == [
+        (1.5, 0.5, "blink"),
+        (3.0, 0.0, "cue"),
+    ]
+    np.testing.assert_allclose(full, np.stack(signals), atol=0.01)
+
+
+def test_repeated_label_is_kept_as_the_file_has_it(tmp_path: Path) -> None:
+    """CHB-MIT repeats ``T8-P8``: both copies keep their label (mapping keeps the first)."""
+    from eegprep.channels import map_channels
+    from eegprep.edf_writer import write_edf
+
+    rng = np.random.default_rng(0)
+    signals = [20 * rng.standard_normal(2500) for _ in range(3)]
+    path = tmp_path / "chb.edf"
+    write_edf(path, signals, labels=["FP1-F7", "T8-P8", "T8-P8"], sfreqs=250)
+    header = EdfReader.read_header(str(path))
+    assert header.labels == ["FP1-F7", "T8-P8", "T8-P8"]
+    mapping = map_channels(header.labels, on_unknown="ignore")
+    assert [d[0] for d in mapping.dropped if d[1].startswith("duplicate")] == ["T8-P8"]

@@ -156,3 +156,51 @@ def test_errors(raw, tmp_path) -> None:
     odd = tmp_path / "rec.xyz"
     odd.write_bytes(b"x")
     check_usage_error(MneReader, str(odd), r"got suffix '\.xyz'")
+
+
+def test_repeated_labels_come_back_as_the_file_has_them(tmp_path) -> None:
+    """MNE renames a repeated ``T8-P8`` to ``T8-P8-0``/``T8-P8-1``; the header undoes it, for
+    EDF through MNE and EEGLAB alike, and leaves a label that really ends in ``-1`` alone."""
+    from eeglabio.raw import export_set
+
+    from eegprep.edf_writer import write_edf
+
+    rng = np.random.default_rng(0)
+    labels = ["FP1-F7", "T8-P8", "T8-P8", "EKG-1"]
+    write_edf(tmp_path / "chb.edf", list(rng.normal(size=(4, 2500)) * 20), labels=labels,
+              sfreqs=250)  # fmt: skip
+    export_set(str(tmp_path / "rec.set"), rng.normal(size=(4, 500)) * 2e-5, 250.0, labels)
+    for name in ("chb.edf", "rec.set"):
+        header = MneReader.read_header(str(tmp_path / name))
+        assert header.labels == labels, name
+        n = header.signals[0].n_times
+        x = MneReader.read_segment(header, [1, 2], 0, n)
+        assert not np.array_equal(x[0], x[1])  # each copy keeps its own samples
+
+
+def test_repeated_brainvision_label_is_named_in_one_line(tmp_path) -> None:
+    """MNE cannot open a BrainVision file with a repeated label: the line says which and how."""
+    from pybv import write_brainvision
+
+    data = np.random.default_rng(1).normal(scale=20e-6, size=(3, 500))
+    write_brainvision(data=data, sfreq=250.0, ch_names=["Fp1", "Cz", "Cx"], fname_base="bv",
+                      folder_out=str(tmp_path), overwrite=True)  # fmt: skip
+    vhdr = tmp_path / "bv.vhdr"
+    vhdr.write_text(vhdr.read_text(encoding="utf-8").replace("Ch3=Cx,", "Ch3=Cz,"), "utf-8")
+    check_source_error(MneReader, str(vhdr), r"channel label 'Cz' appears more than once")
+
+
+def test_fif_with_eeg_typed_channels_outside_the_vocabulary_says_so(tmp_path) -> None:
+    """60 channels typed EEG named ``EEG 001``..: the line counts them and points to rename."""
+    from eegprep.ingest import IngestConfig, ingest
+
+    names = [f"MEG {i:04d}" for i in range(1, 7)] + [f"EEG {i:03d}" for i in range(1, 61)]
+    kinds = ["mag"] * 6 + ["eeg"] * 60
+    info = mne.create_info(names, 250.0, kinds)
+    data = np.random.default_rng(2).normal(scale=1e-6, size=(66, 2500))
+    (tmp_path / "src").mkdir()
+    mne.io.RawArray(data, info, verbose="error").save(tmp_path / "src" / "rec_raw.fif")
+    cfg = IngestConfig(workers=0, mains=50.0, progress=False)
+    (line,) = ingest("folder", src=tmp_path / "src", out=tmp_path / "s.zarr", config=cfg).failed
+    assert "60 channels typed EEG (EEG 001, EEG 002, EEG 003, EEG 004, EEG 005, ...)" in line
+    assert "[channels] rename in the manifest" in line and "MEG" not in line

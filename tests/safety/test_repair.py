@@ -1,0 +1,95 @@
+"""Promise: `eegprep ingest --repair` re-ingests exactly the recordings `eegprep validate`
+flags, and an ingest over a lost or damaged index lists every recording again."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+from click.testing import CliRunner
+
+from cli import eegprep_cli
+from eegprep import open_store
+from eegprep.validate import validate
+from tests.safety.corpus import ingest_folder, write_edf
+
+
+def _corpus(tmp_path: Path) -> tuple[Path, Path, dict[str, np.ndarray]]:
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    for i in range(4):
+        write_edf(src, f"r{i}.edf", seed=i, seconds=6)
+    ingest_folder(src, out)
+    store = open_store(out)
+    return src, out, {r.id: store.read(r.id) for r in store}
+
+
+def _shard(out: Path, name: str) -> Path:
+    shards = sorted((out / "recordings" / "folder" / name / "data").rglob("c/*/*"))
+    assert shards, name
+    return shards[0]
+
+
+def test_repair_reingests_exactly_what_validate_flags(tmp_path: Path) -> None:
+    src, out, original = _corpus(tmp_path)
+    shard = _shard(out, "r1")
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 3] ^= 0x10  # one flipped bit inside a compressed chunk
+    shard.write_bytes(bytes(data))
+    _shard(out, "r2").unlink()
+    n, problems = validate(str(out))
+    flagged = sorted({p.split(":", 1)[0] for p in problems})
+    assert n == 4 and flagged == ["folder/r1", "folder/r2"], problems
+    assert ingest_folder(src, out).n_current == 4  # without --repair nothing is read
+    rep = ingest_folder(src, out, repair=True)
+    assert (rep.n_ingested, rep.n_current, rep.failed) == (2, 2, [])
+    assert sorted(rep.warnings) == ["r1.edf", "r2.edf"]
+    assert validate(str(out)) == (4, [])
+    store = open_store(out)
+    for rid, x in original.items():
+        np.testing.assert_array_equal(store.read(rid), x)
+    assert store.recording("folder/r0").group == "recordings/folder/r0"  # untouched
+    assert store.recording("folder/r1").group == "recordings/folder/r1@2"
+
+
+def test_repair_from_the_command_line(tmp_path: Path) -> None:
+    src, out, _ = _corpus(tmp_path)
+    _shard(out, "r3").unlink()
+    runner = CliRunner()
+    args = ["ingest", "folder", "--src", str(src), "--out", str(out), "--mains", "60"]
+    res = runner.invoke(eegprep_cli, ["validate", str(out)])
+    assert res.exit_code == 1 and "folder/r3" in res.output
+    res = runner.invoke(eegprep_cli, [*args, "--workers", "0", "--repair", "--json"])
+    assert res.exit_code == 0, res.output
+    assert runner.invoke(eegprep_cli, ["validate", str(out)]).exit_code == 0
+
+
+def test_a_lost_index_is_rebuilt_by_the_next_ingest(tmp_path: Path) -> None:
+    src, out, original = _corpus(tmp_path)
+    shutil.rmtree(out / "_eegprep" / "index")
+    n, problems = validate(str(out))
+    assert n == 0 and any("not listed" in p or "index" in p for p in problems), problems
+    rep = ingest_folder(src, out, keep_replaced=0.0)
+    assert rep.n_ingested == 4
+    assert validate(str(out)) == (4, [])
+    store = open_store(out)
+    for rid, x in original.items():
+        np.testing.assert_array_equal(store.read(rid), x)
+
+
+def test_a_damaged_index_line_is_skipped_reported_and_its_recording_reingested(
+    tmp_path: Path,
+) -> None:
+    src, out, original = _corpus(tmp_path)
+    seg = next((out / "_eegprep" / "index").glob("*.jsonl"))
+    lines = seg.read_text().splitlines()
+    victim = next(i for i, line in enumerate(lines) if '"folder/r2"' in line)
+    lines[victim] = lines[victim][: len(lines[victim]) // 2]  # cut short
+    seg.write_text("\n".join(lines) + "\n")
+    n, problems = validate(str(out))
+    assert any(seg.name in p for p in problems), problems
+    rep = ingest_folder(src, out)
+    assert (rep.n_ingested, rep.n_current) == (1, 3)
+    assert any(seg.name in w for w in rep.warnings["(store index)"])
+    assert validate(str(out)) == (4, [])
+    np.testing.assert_array_equal(open_store(out).read("folder/r2"), original["folder/r2"])
