@@ -269,10 +269,13 @@ def _writable_location(out: str | os.PathLike[str]) -> Location:
     loc = Location.parse(out)
     if not loc.local:
         try:
-            is_file = loc.fs.isfile(loc.root)
-        except OSError as exc:
-            raise StoreError(f"{loc.display}: cannot reach the store: {redact(str(exc))}") from None
-        if is_file:
+            info = loc.fs.info(loc.root)
+        except FileNotFoundError:
+            info = {}  # a new store
+        except Exception as exc:  # any refusal of the service (no bucket, a bad name, no access)
+            why = " ".join(redact(str(exc) or type(exc).__name__).split())
+            raise StoreError(f"{loc.display}: cannot reach the store: {why}") from None
+        if info.get("type") == "file":
             raise StoreExistsError(
                 f"{loc.display}: a file, not a store (a store is a folder): choose another --out"
             )

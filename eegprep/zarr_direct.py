@@ -406,7 +406,7 @@ class ShardReader:
 
         Raises :class:`StoreFormatError` when the array's ``zarr.json`` is missing or damaged.
         """
-        where = loc.path(array_path, "zarr.json")
+        where = loc.shown(loc.path(array_path, "zarr.json"))
         try:
             doc = json.loads(loc.read_bytes(array_path, "zarr.json"))
         except FileNotFoundError:
@@ -474,7 +474,7 @@ class ShardReader:
         end = int((offsets[have] + sizes[have]).max()) if have.any() else 0
         if end > end_of_chunks:
             raise StoreFormatError(
-                f"{path}: shard index points past the chunks ({self.group}; "
+                f"{self.loc.shown(path)}: shard index points past the chunks ({self.group}; "
                 f"byte {end}, chunks end at {end_of_chunks}; corrupt file)"
             )
         return path, index, self._range(path, begin, end), begin
@@ -490,30 +490,40 @@ class ShardReader:
             return np.zeros((self.n_channels, self.chunk), dtype=np.float32)
         o = int(entry[0]) - begin
         blob = span[o : o + int(entry[1])]
-        a = (k * self.per_shard + i) * self.chunk
-        where = f"{path}: samples [{a}, {min(a + self.chunk, self.n_samples)}) of {self.group}"
         if self.checksum:
             body = np.frombuffer(blob, dtype=np.uint8)  # google_crc32c refuses memoryviews
             if len(blob) < 4 or google_crc32c.value(body[:-4]) != int.from_bytes(
                 blob[-4:], "little"
             ):
-                raise StoreFormatError(f"{where} fail their CRC-32C check (corrupt file)")
+                raise StoreFormatError(
+                    f"{self._where(path, k, i)} fail their CRC-32C check (corrupt file)"
+                )
             blob = blob[:-4]
         n = self.n_channels * self.chunk * self.stored.itemsize
         # Blosc's header: uncompressed size at bytes 4-8, compressed size at 12-16
         head = bytes(blob[:16])
         sizes = (int.from_bytes(head[4:8], "little"), int.from_bytes(head[12:16], "little"))
         if len(head) < 16 or sizes != (n, len(blob)):
-            raise StoreFormatError(f"{where} do not hold one whole chunk (corrupt file)")
+            raise StoreFormatError(
+                f"{self._where(path, k, i)} do not hold one whole chunk (corrupt file)"
+            )
         decoded = _scratch("chunk", n)
         try:
             blosc.decompress(blob, decoded)
         except (RuntimeError, ValueError) as exc:
-            raise StoreFormatError(f"{where} do not decode ({exc}; corrupt file)") from None
+            raise StoreFormatError(
+                f"{self._where(path, k, i)} do not decode ({exc}; corrupt file)"
+            ) from None
         values: Any = np.frombuffer(decoded, dtype=self.stored)
         for codec in reversed(self.filters):
             values = codec.decode(values)
         return np.asarray(values).reshape(self.n_channels, self.chunk)
+
+    def _where(self, path: str, k: int, i: int) -> str:
+        """Inner chunk ``i`` of shard ``k``, for a message: the file, samples and group."""
+        a = (k * self.per_shard + i) * self.chunk
+        b = min(a + self.chunk, self.n_samples)
+        return f"{self.loc.shown(path)}: samples [{a}, {b}) of {self.group}"
 
     def _index(self, path: str) -> tuple[np.ndarray, int]:
         """A shard's index ``(per_shard, 2)`` (offset, size) and where its chunk bytes end."""
@@ -521,18 +531,19 @@ class ShardReader:
             size = os.path.getsize(path) if self.loc.local else int(self.loc.fs.size(path))
         except FileNotFoundError:
             raise StoreFormatError(
-                f"{path}: shard missing ({self.group}; every shard is written)"
+                f"{self.loc.shown(path)}: shard missing ({self.group}; every shard is written)"
             ) from None
         if size < self.index_bytes:
             raise StoreFormatError(
-                f"{path}: truncated shard ({self.group}; {size} bytes, smaller than its index)"
+                f"{self.loc.shown(path)}: truncated shard ({self.group}; {size} bytes, smaller "
+                "than its index)"
             )
         tail = self._range(path, size - self.index_bytes, size)
         table, crc = bytes(tail[:-4]), int.from_bytes(tail[-4:], "little")
         if google_crc32c.value(table) != crc:
             raise StoreFormatError(
-                f"{path}: shard index fails its CRC-32C check ({self.group}; truncated or "
-                "corrupt file)"
+                f"{self.loc.shown(path)}: shard index fails its CRC-32C check ({self.group}; "
+                "truncated or corrupt file)"
             )
         index = np.frombuffer(table, dtype="<u8").reshape(self.per_shard, 2).copy()
         return index, size - self.index_bytes
@@ -556,11 +567,12 @@ class ShardReader:
                 data = memoryview(bytes(self.loc.fs.cat_file(path, start=begin, end=end)))
         except FileNotFoundError:
             raise StoreFormatError(
-                f"{path}: shard missing ({self.group}; every shard is written)"
+                f"{self.loc.shown(path)}: shard missing ({self.group}; every shard is written)"
             ) from None
         if len(data) != n:
             raise StoreFormatError(
-                f"{path}: truncated shard ({self.group}; bytes {begin}-{end} not in the file)"
+                f"{self.loc.shown(path)}: truncated shard ({self.group}; bytes {begin}-{end} not "
+                "in the file)"
             )
         return data
 

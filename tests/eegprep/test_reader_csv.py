@@ -236,3 +236,16 @@ def test_errors(tmp_path: Path) -> None:
         sfreq=1,
         channel_names=["a", "b"],
     )
+
+
+def test_repeated_column_name_keeps_each_column_its_own_samples(tmp_path: Path) -> None:
+    """A repeated label comes back as the file has it (mapping keeps the first), and each copy
+    reads its own column, not the first one's."""
+    path = tmp_path / "dup.csv"
+    rows = "\n".join(f"{i},{10 + i},{20 + i}" for i in range(50))
+    path.write_text("Fp1,Cz,Cz\n" + rows + "\n", encoding="utf-8")
+    clear_cache()
+    header = CsvReader.read_header(str(path), sfreq=250)
+    assert header.labels == ["Fp1", "Cz", "Cz"]
+    x = CsvReader.read_segment(header, [0, 1, 2], 0, 50)
+    np.testing.assert_array_equal(x[:, 3], [3, 13, 23])

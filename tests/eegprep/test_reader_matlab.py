@@ -253,7 +253,12 @@ def test_not_a_mat_file_empty_and_truncated(tmp_path: Path) -> None:
     scipy.io.savemat(full, {"x": np.arange(4000.0).reshape(4, 1000)})
     cut = tmp_path / "cut.mat"
     cut.write_bytes(full.read_bytes()[:2000])
-    check_source_error(MatReader, str(cut), r"MAT file truncated: .* declares 32048 bytes, 1864 remain: re-download", **opts)
+    check_source_error(
+        MatReader,
+        str(cut),
+        r"MAT file truncated: .* declares 32048 bytes, 1864 remain: re-download",
+        **opts,
+    )
     cut.write_bytes(full.read_bytes()[:60])
     check_source_error(MatReader, str(cut), r"truncated MAT file: 60 bytes", **opts)
 
@@ -263,3 +268,13 @@ def test_not_a_mat_file_empty_and_truncated(tmp_path: Path) -> None:
     check_source_error(
         MatReader, str(cut), r"cannot (open|read).*v7\.3|cannot read samples", **opts
     )
+
+
+def test_repeated_channel_label_comes_back_as_given(tmp_path: Path) -> None:
+    path = tmp_path / "dup.mat"
+    scipy.io.savemat(path, {"x": np.arange(1500.0).reshape(3, 500)})
+    clear_cache()
+    header = MatReader.read_header(str(path), data="x", sfreq=250, channels=["Fp1", "Cz", "Cz"])
+    assert header.labels == ["Fp1", "Cz", "Cz"]
+    x = MatReader.read_segment(header, [1, 2], 0, 1)
+    np.testing.assert_array_equal(x[:, 0], [500.0, 1000.0])

@@ -58,8 +58,7 @@ def _mne_time_exact(x: np.ndarray, sfreq: float, h_freq: float) -> np.ndarray:
     """LaBraM's MNE path with ``npad=0``, on whole multiples of the ratio's denominator."""
     import mne
 
-    down = Fraction(200.0 / sfreq).limit_denominator(100_000).denominator
-    n = x.shape[1] // down * down
+    n = _time_exact_length(x.shape[1], sfreq)
     raw = mne.io.RawArray(x[:, :n] * 1e-6, mne.create_info(len(x), sfreq, "eeg"), verbose="error")
     raw.filter(0.1, h_freq, verbose="error")
     if MAINS < sfreq / 2:
@@ -68,9 +67,28 @@ def _mne_time_exact(x: np.ndarray, sfreq: float, h_freq: float) -> np.ndarray:
     return out
 
 
+def _time_exact_length(n_times: int, sfreq: float) -> int:
+    """The longest ``n <= n_times`` whose ``n * 200 / sfreq`` is whole (within 1e-3 samples).
+
+    A whole multiple of the ratio's denominator when it is small; for a rate such as
+    600.614990234375 Hz (Neuromag) the best length among the last 5000.
+    """
+    down = Fraction(200.0 / sfreq).limit_denominator(100_000).denominator
+    if down <= n_times // 2:
+        return n_times // down * down
+    n = np.arange(max(n_times - 5000, 1), n_times + 1)
+    frac = np.abs(n * 200.0 / sfreq - np.round(n * 200.0 / sfreq))
+    good = n[frac < 1e-3]
+    return int(good[-1] if good.size else n[np.argmin(frac)])
+
+
 def _rel(a: np.ndarray, b: np.ndarray) -> float:
+    """Relative RMS of ``a - b`` over their common span, the first and last 10 s left out
+    when the span is over 40 s (the edge padding differs; docs/preprocessing.md)."""
     n = min(a.shape[1], b.shape[1])
-    return float(np.sqrt(np.mean((a[:, :n] - b[:, :n]) ** 2) / np.mean(b[:, :n] ** 2)))
+    e = 2000 if n > 8000 else 0
+    a, b = a[:, e : n - e], b[:, e : n - e]
+    return float(np.sqrt(np.mean((a - b) ** 2) / np.mean(b**2)))
 
 
 # file, reader, its EEG channels to rename onto the vocabulary (all of them), h_freq
