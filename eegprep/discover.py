@@ -144,9 +144,7 @@ def _any_case_name(pattern: str) -> str:
 
 def _excluded(rel: str, pattern: str) -> bool:
     """``exclude`` patterns follow the include rule: the file name in any case."""
-    return fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(
-        rel.lower(), pattern.lower()
-    )
+    return fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(rel.lower(), pattern.lower())
 
 
 def _fields(manifest: Manifest, rel: str) -> dict[str, str] | None:
@@ -195,10 +193,10 @@ def _name(manifest: Manifest, fields: dict[str, str], part: str | None, relpath:
 
     A name becomes a folder of the store (``recordings/{corpus}/{name}``), so it holds only
     ``[A-Za-z0-9._+-]``, never starts with ``.`` or ``_`` (so it is never ``.``, ``..`` or
-    hidden); a template's ``/`` becomes ``_`` and ``_`` at either end is dropped. When making it safe changed anything else (``a b.edf`` ->
-    ``a_b``), a hash of the source path follows (``a_b~3f2a1c0d``): two files that differ only
-    in unsafe characters can never share a name, whatever order they arrive in. Other clashes
-    are resolved by :func:`resolve_names`.
+    hidden); a template's ``/`` becomes ``_`` and ``_`` at either end is dropped. When making it
+    safe changed anything else (``a b.edf`` -> ``a_b``), a hash of the source path follows
+    (``a_b~3f2a1c0d``): two files that differ only in unsafe characters can never share a name,
+    whatever order they arrive in. Other clashes are resolved by :func:`resolve_names`.
     """
     try:
         raw = manifest.name_template.format(**fields, part=part or "")
@@ -257,10 +255,9 @@ def resolve_names(
         count[it.name] = count.get(it.name, 0) + 1
     out = []
     for it in items:
-        name = listed.get((it.relpath, it.part))
-        if name is None:
-            name = it.name
-            if (count[name] > 1 or name in taken) and "~" not in name:
-                name = f"{name}~{source_digest(it.relpath, it.part)}"
+        kept = listed.get((it.relpath, it.part))
+        name = it.name if kept is None else kept
+        if kept is None and (count[name] > 1 or name in taken) and "~" not in name:
+            name = f"{name}~{source_digest(it.relpath, it.part)}"
         out.append(SourceItem(it.relpath, it.part, name, it.fields))
     return out

@@ -46,7 +46,9 @@ LOCK = ("_eegprep", "lock")
 RETIRED = ("_eegprep", "retired.json")
 KEEP_REPLACED_SECONDS = 86_400.0  # how long a replaced version stays for readers of old indexes
 _SKELETON = {"recordings/zarr.json", "_eegprep/zarr.json", "_eegprep/lock"}
-_GROUP = re.compile(r"recordings/[A-Za-z0-9][A-Za-z0-9_-]*/[A-Za-z0-9+-][A-Za-z0-9._+~-]*(@[0-9]+)?")
+_GROUP = re.compile(
+    r"recordings/[A-Za-z0-9][A-Za-z0-9_-]*/[A-Za-z0-9+-][A-Za-z0-9._+~-]*(@[0-9]+)?"
+)
 
 
 def version_group(corpus: str, name: str, version: int) -> str:
@@ -218,9 +220,11 @@ class StoreWriter:
     def close(self) -> None:
         if not self._locked:
             return
-        compact(self.loc)
-        self.loc.remove(*LOCK)
-        self._locked = False
+        try:
+            compact(self.loc)  # a failure (disk full) leaves the segments, all still readable
+        finally:
+            self.loc.remove(*LOCK)
+            self._locked = False
 
     def existing(self) -> dict[str, dict[str, Any]]:
         """Every record the index lists; damaged index lines are skipped and kept in

@@ -491,10 +491,9 @@ class ShardReader:
         o = int(entry[0]) - begin
         blob = span[o : o + int(entry[1])]
         if self.checksum:
-            body = np.frombuffer(blob, dtype=np.uint8)  # google_crc32c refuses memoryviews
-            if len(blob) < 4 or google_crc32c.value(body[:-4]) != int.from_bytes(
-                blob[-4:], "little"
-            ):
+            stored = int.from_bytes(blob[-4:], "little")
+            body = np.frombuffer(blob[:-4], dtype=np.uint8)  # google_crc32c refuses memoryviews
+            if len(blob) < 4 or google_crc32c.value(body) != stored:
                 raise StoreFormatError(
                     f"{self._where(path, k, i)} fail their CRC-32C check (corrupt file)"
                 )

@@ -41,9 +41,7 @@ def _flip_samples(path: Path) -> None:
     _keep_mtime(path, lambda: path.write_bytes(bytes(data)))
 
 
-@pytest.mark.parametrize(
-    ("ext", "companion"), [(".vhdr", ".eeg"), (".vhdr", ".vmrk")]
-)
+@pytest.mark.parametrize(("ext", "companion"), [(".vhdr", ".eeg"), (".vhdr", ".vmrk")])
 def test_a_changed_companion_file_is_reingested(tmp_path: Path, ext: str, companion: str) -> None:
     pytest.importorskip("pybv")
     src, out = tmp_path / "src", tmp_path / "s.zarr"

@@ -66,6 +66,31 @@ def test_out_is_an_existing_file(tuh_corpus: Path, tmp_path: Path) -> None:
     assert "a file, not a store" in assert_one_error(cli(*ingest_args(tuh_corpus, nested)))
 
 
+def test_out_is_a_remote_file_or_unreachable(
+    tuh_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe_file("/misuse-bucket/notes.txt", b"keep me")
+    try:
+        line = assert_one_error(cli(*ingest_args(tuh_corpus, "memory://misuse-bucket/notes.txt")))
+        assert "a file, not a store" in line
+        assert fs.cat_file("/misuse-bucket/notes.txt") == b"keep me"
+    finally:
+        fs.rm("/misuse-bucket", recursive=True)
+    # s3fs takes user information for part of the bucket name, which S3 refuses
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_closed_port()}")
+    s3fs = pytest.importorskip("s3fs")
+    try:
+        line = assert_one_error(cli(*ingest_args(tuh_corpus, f"s3://KEY:{SECRET}@eeg/x.zarr")))
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()  # its session points at the closed port
+    assert line.startswith("error: s3://***@eeg/x.zarr: cannot reach the store: ")
+
+
 def test_out_in_a_read_only_folder(
     tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

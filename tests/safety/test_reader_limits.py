@@ -42,8 +42,8 @@ def _tuh_edf(root: Path, subject: str, **kw: object) -> Path:
 
 
 def _bomb(path: Path) -> None:
-    """160 MB of zeros in one compressed MAT v5 variable: a ~160 KB file."""
-    scipy.io.savemat(path, {"x": np.zeros((16, 1_250_000)), "fs": 250.0}, do_compression=True)
+    """64 MB of zeros in one compressed MAT v5 variable: a ~64 KB file."""
+    scipy.io.savemat(path, {"x": np.zeros((16, 500_000)), "fs": 250.0}, do_compression=True)
 
 
 def test_mat_zlib_bomb_is_refused_before_inflating(tmp_path: Path) -> None:
@@ -52,7 +52,7 @@ def test_mat_zlib_bomb_is_refused_before_inflating(tmp_path: Path) -> None:
     assert path.stat().st_size < 1 * MiB
     clear_cache()
     t0 = time.perf_counter()
-    over = r"variable 'x' needs 305 MiB, over the per-file"
+    over = r"variable 'x' needs 122 MiB, over the per-file"
     with limits.activated(Limits(memory_bytes=16 * MiB)), pytest.raises(SourceError, match=over):
         MatReader.read_header(str(path), data="x", sfreq=250)
     assert time.perf_counter() - t0 < 2.0
@@ -153,11 +153,11 @@ def test_a_tight_budget_shortens_blocks_and_changes_nothing(
         return real_stream(read, n_in, sfreq_in, mains, recipe)
 
     monkeypatch.setattr(preprocess, "stream", spy)
-    # 4 channels x 250 Hz x 16 B = 16 kB per second; a 120 s block and its ~42 s of margins
-    # need 2.6 MB, a 15 s block 0.9 MB
-    tight = IngestConfig(workers=0, file_memory_limit=1 * MiB)
+    # 4 channels x 250 Hz x 24 B = 24 kB per second; a 120 s block and its ~42 s of margins
+    # need 3.9 MB, a 60 s block 2.4 MB, a 30 s block 1.7 MB
+    tight = IngestConfig(workers=0, file_memory_limit=2 * MiB)
     rep = ingest("tuh", src=root, out=tmp_path / "b.zarr", config=tight)
-    assert blocks == [15.0]
+    assert blocks == [30.0]
     assert default.n_ingested == rep.n_ingested == 1, rep.failed
     a, b = open_store(tmp_path / "a.zarr"), open_store(tmp_path / "b.zarr")
     (ra,), (rb,) = a.recordings, b.recordings

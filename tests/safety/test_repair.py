@@ -86,7 +86,7 @@ def test_a_damaged_index_line_is_skipped_reported_and_its_recording_reingested(
     victim = next(i for i, line in enumerate(lines) if '"folder/r2"' in line)
     lines[victim] = lines[victim][: len(lines[victim]) // 2]  # cut short
     seg.write_text("\n".join(lines) + "\n")
-    n, problems = validate(str(out))
+    _, problems = validate(str(out))
     assert any(seg.name in p for p in problems), problems
     rep = ingest_folder(src, out)
     assert (rep.n_ingested, rep.n_current) == (1, 3)
