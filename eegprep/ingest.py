@@ -266,6 +266,8 @@ def _writable_location(out: str | os.PathLike[str]) -> Location:
     A regular file is not a store; on a local disk the store folder (or the nearest folder
     above it that exists) must be writable. Nothing is created here.
     """
+    if not os.fspath(out).strip():
+        raise UsageError("Invalid value for `--out`: expected a store path or URL; got ''.")
     loc = Location.parse(out)
     if not loc.local:
         try:

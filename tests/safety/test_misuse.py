@@ -66,6 +66,13 @@ def test_out_is_an_existing_file(tuh_corpus: Path, tmp_path: Path) -> None:
     assert "a file, not a store" in assert_one_error(cli(*ingest_args(tuh_corpus, nested)))
 
 
+@pytest.mark.parametrize("out", ["", "  "])
+def test_out_empty_is_refused(tuh_corpus: Path, tmp_path: Path, out: str) -> None:
+    before = sorted(os.listdir("."))
+    assert "--out" in assert_one_error(cli(*ingest_args(tuh_corpus, out)))
+    assert sorted(os.listdir(".")) == before
+
+
 def test_out_is_a_remote_file_or_unreachable(
     tuh_corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
