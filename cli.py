@@ -7,7 +7,6 @@ the traceback. `eegprep ingest` exits 3 when some files failed (the rest is inge
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import traceback
@@ -16,6 +15,7 @@ from typing import Any, NoReturn
 
 import click
 
+from eegprep import strict_json
 from eegprep.errors import EegprepError
 
 EXIT_USAGE = 2
@@ -187,7 +187,7 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
     )
     report = run_ingest(manifest or corpus, src=src, out=out, config=cfg)
     if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2))
+        click.echo(strict_json.dumps(report.to_dict(), indent=2))
     elif not ctx.meta.get("quiet"):
         _print_report(report)
     sys.exit(report.exit_code)
@@ -229,7 +229,7 @@ def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) ->
 
     s = open_store(store)
     st = store_stats(s)
-    click.echo(json.dumps(st, indent=2) if as_json else format_table(st))
+    click.echo(strict_json.dumps(st, indent=2) if as_json else format_table(st))
     if plots:
         for p in plot_stats(s, st, plots):
             click.echo(f"plot: {p}", err=as_json)
@@ -263,7 +263,9 @@ def validate(store: str, as_json: bool) -> None:
     problems = redact_all(problems)
     if as_json:
         click.echo(
-            json.dumps({"store": redact(store), "checked": n, "problems": problems}, indent=2)
+            strict_json.dumps(
+                {"store": redact(store), "checked": n, "problems": problems}, indent=2
+            )
         )
     else:
         for p in problems:
@@ -337,7 +339,7 @@ def corpora(name: str | None, as_json: bool) -> None:
     manifests = [load_manifest(n) for n in ([name] if name else available())]
     if as_json:
         out = [as_dict(m) for m in manifests]
-        click.echo(json.dumps(out[0] if name else out, indent=2))
+        click.echo(strict_json.dumps(out[0] if name else out, indent=2))
     elif name is None:
         for m in manifests:
             click.echo(summary_line(m))
@@ -664,7 +666,7 @@ def labram_evaluate(
         list(stores), task, checkpoint, split=split, split_seed=split_seed, device=device
     )
     if as_json:
-        click.echo(json.dumps(res, indent=2))
+        click.echo(strict_json.dumps(res, indent=2))
         return
     click.echo(f"{res['task']} ({res['split']}, {res['n_windows']} windows)")
     for k, v in res["metrics"].items():

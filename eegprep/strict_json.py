@@ -63,3 +63,27 @@ def check_values(value: Any, path: str, what: str) -> None:
             "(NaN, infinities, integers beyond 64 bits and non-JSON objects are refused); "
             "fix the value in the file",
         )
+
+
+def finite_or_null(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by ``None`` (JSON ``null``), recursively.
+
+    For results where "undefined" is a legitimate outcome (an AUROC on a one-class set, a loss
+    that diverged): they are written as ``null``, never as ``NaN``.
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_null(v) for v in value]
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():  # a numpy scalar
+        return finite_or_null(value.item())
+    return value
+
+
+def dumps(value: Any, **kwargs: Any) -> str:
+    """``json.dumps`` that writes strict JSON: non-finite floats become ``null``."""
+    import json
+
+    return json.dumps(finite_or_null(value), allow_nan=False, **kwargs)

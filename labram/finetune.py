@@ -7,7 +7,6 @@ metrics of the best model. Seeds report mean +- std (``results.json``, ``results
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Sequence
@@ -20,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from eegprep import strict_json
 from labram import metrics as M
 from labram.checkpoints import (
     CheckpointError,
@@ -171,7 +171,7 @@ def _one_seed(
 
     if dinfo.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+        (run_dir / "config.json").write_text(strict_json.dumps(cfg.to_dict(), indent=2))
     result = train(run, model, step_fn, resume=resume and (run_dir / "last.pt").exists())
     best = load_ours(run_dir / "best.pt") if (run_dir / "best.pt").exists() else model
     best.to(dinfo.device)
@@ -188,7 +188,7 @@ def _one_seed(
         "log": str(result["log"]),
     }
     if dinfo.is_main:
-        (run_dir / "metrics.json").write_text(json.dumps(out, indent=2))
+        (run_dir / "metrics.json").write_text(strict_json.dumps(out, indent=2))
     return out
 
 
@@ -243,7 +243,7 @@ def finetune(
         "test": summary,
     }
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=2))
+    (out / "results.json").write_text(strict_json.dumps(results, indent=2))
     (out / "results.md").write_text(
         f"# {task.name}: test metrics over {n_seeds} seed(s)\n\n{table}\n"
     )

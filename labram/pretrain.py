@@ -11,7 +11,6 @@ loop. The run folder::
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from eegprep import strict_json
 from labram.checkpoints import (
     CheckpointError,
     is_ours,
@@ -64,7 +64,7 @@ def exclusions(stores: Sequence[str], out: Path, of: Sequence[str], write: bool)
             "n_subjects": len(keys),
             "subject_keys": sorted(keys),
         }
-        (out / "excluded_subjects.json").write_text(json.dumps(record, indent=2))
+        (out / "excluded_subjects.json").write_text(strict_json.dumps(record, indent=2))
     return keys
 
 
@@ -117,7 +117,7 @@ def pretrain(
             "tokenizer": tokenizer_cfg and tokenizer_cfg.to_dict(),
             "tokenizer_checkpoint": str(tokenizer) if tokenizer else None,
         }
-        (out / "config.json").write_text(json.dumps(cfgs, indent=2))
+        (out / "config.json").write_text(strict_json.dumps(cfgs, indent=2))
     result: dict[str, Any] = {"run_dir": out}
     # stage 1: the tokenizer
     if tokenizer is None:
@@ -144,7 +144,7 @@ def pretrain(
     mem_dir = out / "mem"
     if dinfo.is_main:
         mem_dir.mkdir(parents=True, exist_ok=True)
-        (mem_dir / "config.json").write_text(json.dumps(mem_cfg.to_dict(), indent=2))
+        (mem_dir / "config.json").write_text(strict_json.dumps(mem_cfg.to_dict(), indent=2))
     ds = pretrain_dataset(stores, mem_cfg, dinfo, excluded)
     torch.manual_seed(mem_cfg.seed)
     mcfg = model_config(mem_cfg.size, n_codes=tok_model.config.n_codes, drop_path=mem_cfg.drop_path)

@@ -5,7 +5,6 @@ Reads top to bottom: config, distributed setup, data, model, loop, codebook repo
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from eegprep import strict_json
 from eegprep.store import Store
 from labram.checkpoints import save_ours
 from labram.config import tokenizer_config
@@ -111,7 +111,7 @@ def train_tokenizer(
     dinfo = setup(device)
     if dinfo.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+        (run_dir / "config.json").write_text(strict_json.dumps(cfg.to_dict(), indent=2))
     ds = pretrain_dataset(stores, cfg, dinfo, exclude_subjects or set())
     torch.manual_seed(cfg.seed)  # the same initial weights on every rank
     overrides = {} if cfg.dead_after is None else {"dead_after": cfg.dead_after}
@@ -124,7 +124,7 @@ def train_tokenizer(
     if dinfo.is_main:
         save_ours(model.cpu(), final)
         summary = {"metrics": result["metrics"], "codebook": report, "steps": result["step"]}
-        (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+        (run_dir / "summary.json").write_text(strict_json.dumps(summary, indent=2))
     barrier()  # the other ranks load tokenizer.pt next: wait until rank 0 has written it
     log.info(
         "tokenizer: %d of %d codes used, perplexity %.1f",

@@ -108,3 +108,30 @@ def test_strict_values_pass() -> None:
     ok = {"a": [1, 2.5, "x", None, True, {"b": -(2**63)}], "c": np.float64(3.0)}
     assert find_unsafe(ok) is None
     json.dumps(ok, allow_nan=False, default=float)
+
+
+def test_results_write_undefined_metrics_as_null() -> None:
+    """labram's metrics, summaries and configs: an undefined value is ``null``, never NaN."""
+    from eegprep.strict_json import dumps
+
+    text = dumps({"auroc": float("nan"), "loss": [1.0, float("inf")], "n": np.float32(2.5)})
+    assert orjson.loads(text) == {"auroc": None, "loss": [1.0, None], "n": 2.5}
+
+
+def test_labram_writes_json_only_through_the_strict_writer() -> None:
+    import ast
+
+    root = Path(__file__).parents[2]
+    offenders = []
+    for path in [*sorted((root / "labram").glob("*.py")), root / "cli.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("dump", "dumps")
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "json"
+                and not any(k.arg == "allow_nan" for k in node.keywords)
+            ):
+                offenders.append(f"{path.name}:{node.lineno}")
+    assert offenders == []
