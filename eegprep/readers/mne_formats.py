@@ -96,8 +96,18 @@ class MneReader(Reader):
 
     @classmethod
     def read_header(cls, path: str, *, part: str | None = None, **options: Any) -> Header:
-        """Parse the header through MNE; see :meth:`Reader.read_header`."""
+        """Parse the header through MNE; see :meth:`Reader.read_header`.
+
+        EDF and BDF files given no MNE option go to eegprep's own EDF reader (the header says
+        ``reader="edf"``, and :meth:`read_segment` hands it back): MNE resamples the slower
+        channels of a mixed-rate file to the fastest rate itself, which eegprep's reader does
+        not (it keeps each rate and time base exact), and crops annotations at the end.
+        """
         check_readable(path)
+        if PurePath(path).suffix.lower() in (".edf", ".bdf") and not options:
+            from eegprep.readers.edf import EdfReader
+
+            return EdfReader.read_header(path, part=part)
         options = _check_options(path, options)
         raw, notes = _raw_and_notes(path, frozen_options(options))
         sfreq = float(raw.info["sfreq"])
@@ -129,6 +139,10 @@ class MneReader(Reader):
         cls, header: Header, picks: Sequence[int], start: int, stop: int
     ) -> np.ndarray:
         """Samples ``[start, stop)`` of ``picks`` in microvolts, float32, shape (n_picks, n)."""
+        if header.reader != cls.name:  # an EDF/BDF header from eegprep's own reader
+            from eegprep.readers import get_reader
+
+            return get_reader(header.reader).read_segment(header, picks, start, stop)
         check_segment(header, picks, start, stop)
         if start == stop:  # MNE refuses empty ranges
             return np.empty((len(picks), 0), dtype=np.float32)
