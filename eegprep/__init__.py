@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+# The version of the `labram` distribution (both packages), and its only copy: pyproject.toml
+# reads it from here ([tool.setuptools.dynamic]) and labram re-exports it.
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "ingest", "open_store", "to_mne"]

@@ -60,3 +60,10 @@ class StoreFormatError(StoreError, ValueError):
 
 class StoreLockedError(StoreError, RuntimeError):
     """Another ingest holds the store's write lock."""
+
+
+class RecordingNotFoundError(StoreError, KeyError):
+    """The store lists no recording with the given id (also a ``KeyError``)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""

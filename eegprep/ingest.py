@@ -347,8 +347,12 @@ def _plan(
     report: IngestReport,
 ) -> list[Task]:
     existing = writer.existing()
-    for problem in writer.index_problems:  # their recordings are ingested again below
+    for problem in writer.index_problems:  # their recordings are listed or ingested again
         report.warnings.setdefault("(store index)", []).append(problem)
+    for rid in writer.relisted:
+        report.warnings.setdefault("(store index)", []).append(
+            f"{rid}: listed again from its complete group (the index had lost it)"
+        )
     mine = {rid: r for rid, r in existing.items() if r.get("corpus") == manifest.name}
     root = str(found.root)
     tasks = []

@@ -3,8 +3,9 @@
 A manifest says which files make up a corpus, which reader opens them, how channel names
 normalise, the mains frequency and units, how subject / session / split / labels are read from
 each file's path, and which named sidecar parser gives labels and events. The format is
-documented in docs/manifest-format.md; the shipped manifests live in ``manifests/``. A user's own
-manifest (``--manifest FILE``) needs no code change.
+documented in docs/manifest-format.md; the shipped manifests live in the repository's
+``manifests/`` and, in a wheel, in ``eegprep/manifests/`` (package data). A user's own manifest
+(``--manifest FILE``) needs no code change.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from eegprep._resources import shipped_dir
 from eegprep.errors import ManifestError, UsageError
 
-MANIFEST_DIR = Path(__file__).resolve().parent.parent / "manifests"
+MANIFEST_DIR = shipped_dir("manifests")
+"""The shipped manifests: package data of the installed package, or the checkout's folder."""
 
 # key -> (type(s), required). Nested tables are validated by their own schema below.
 _TOP: dict[str, tuple[type | tuple[type, ...], bool]] = {

@@ -29,7 +29,6 @@ from functools import lru_cache
 
 import ducc0
 import numpy as np
-from scipy import fft as sp_fft
 
 from eegprep.recipe import Recipe
 
@@ -137,6 +136,8 @@ def _sampled_response(h: np.ndarray, n: int) -> np.ndarray:
     """The zero-phase response of the symmetric FIR ``h`` at the ``n // 2 + 1`` frequencies
     ``k / n`` (cycles per sample) of a length-``n`` real FFT (exact for any ``n``: the kernel is
     wrapped around the circle before transforming)."""
+    from scipy import fft as sp_fft  # imported by the first file, not at start-up
+
     centre = (h.shape[0] - 1) // 2
     wrapped = np.zeros(n)
     np.add.at(wrapped, (np.arange(h.shape[0]) - centre) % n, h)
@@ -167,6 +168,8 @@ def _response(sfreq_in: float, mains: float | None, recipe: Recipe, s: int) -> n
 def _segment_size(d: Design, useful: int) -> int:
     """Smallest FFT-friendly ``s`` such that ``up * s`` output samples cover ``useful`` samples
     plus the margins on both sides and the grid alignment."""
+    from scipy import fft as sp_fft
+
     return int(sp_fft.next_fast_len(math.ceil((useful + 2 * d.margin + d.up - 1) / d.up)))
 
 

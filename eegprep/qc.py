@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import signal as sps
 
 FLAT_RMS_UV = 0.1  # output RMS below this: a flat (disconnected or constant) channel
 CLIP_FRACTION = 0.01  # share of samples pinned at the channel's extreme: clipped
@@ -34,6 +33,8 @@ def line_noise_db(x: np.ndarray, sfreq: float) -> dict[str, float]:
     n = min(x.shape[1], int(LINE_SECONDS * sfreq))
     if n < int(4 * sfreq):
         return out
+    from scipy import signal as sps  # 0.4 s to import: not at start-up (benchmarks/startup.py)
+
     rows = np.linspace(0, x.shape[0] - 1, min(x.shape[0], LINE_CHANNELS)).round().astype(int)
     f, p = sps.welch(x[np.unique(rows), :n], fs=sfreq, nperseg=int(2 * sfreq), axis=-1)
     p = np.median(p, axis=0)

@@ -24,7 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from eegprep.errors import StoreFormatError, StoreNotFoundError, UsageError
+from eegprep.errors import (
+    RecordingNotFoundError,
+    StoreFormatError,
+    StoreNotFoundError,
+    UsageError,
+)
 from eegprep.store_fs import Location
 from eegprep.store_index import read_index
 
@@ -146,7 +151,7 @@ class Store:
         self._loc = loc
         self.attrs = attrs
         self._records = records
-        self._recordings = {rid: Recording.from_record(r) for rid, r in records.items()}
+        self._recordings = {rid: _recording(loc, r) for rid, r in records.items()}
         self._arrays: dict[str, Any] = {}
         self._readers: dict[str, Any] = {}
         self._root: Any = None
@@ -194,7 +199,7 @@ class Store:
 
             near = difflib.get_close_matches(rid, list(self._recordings), n=1)
             hint = f" Did you mean {near[0]!r}?" if near else ""
-            raise KeyError(f"{self.display}: no recording {rid!r}.{hint}") from None
+            raise RecordingNotFoundError(f"{self.display}: no recording {rid!r}.{hint}") from None
 
     def array(self, rid: str) -> Any:
         """The recording's zarr ``data`` array (``channel`` x ``time``)."""
@@ -221,9 +226,15 @@ class Store:
         reader = self._reader(rid)
         if reader is not None:
             return reader.read(start, stop)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            data = self.array(rid)[:, start:stop]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                data = self.array(rid)[:, start:stop]
+        except (ValueError, KeyError, OSError) as exc:  # zarr: a checksum, a missing object
+            raise StoreFormatError(
+                f"{self.display}: {rid}: samples [{start}, {stop}) unreadable "
+                f"({type(exc).__name__}: {exc}); run `eegprep validate`"
+            ) from exc
         return np.asarray(data, dtype=np.float32)
 
     def chunk_samples(self, rid: str) -> int:
@@ -254,6 +265,16 @@ class Store:
         return [json.loads(self._loc.read_bytes("_eegprep", "reports", n)) for n in names]
 
 
+def _recording(loc: Location, record: dict[str, Any]) -> Recording:
+    try:
+        return Recording.from_record(record)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StoreFormatError(
+            f"{loc.display}: index record {record.get('id')!r} is incomplete ({exc!r} missing "
+            "or malformed); run `eegprep validate`, then `eegprep ingest ... --repair`"
+        ) from None
+
+
 def read_root_attrs(loc: Location) -> dict[str, Any] | None:
     """The root attributes when ``loc`` holds an eegprep store; ``None`` when nothing is there.
 
@@ -265,9 +286,15 @@ def read_root_attrs(loc: Location) -> dict[str, Any] | None:
                 f"{loc.display}: not an eegprep store (no zarr.json in a non-empty folder)"
             )
         return None
-    meta = json.loads(loc.read_bytes("zarr.json"))
-    attrs = meta.get("attributes", {})
-    if attrs.get("format") != FORMAT:
+    try:
+        meta = json.loads(loc.read_bytes("zarr.json"))
+        attrs = meta.get("attributes", {})
+    except (ValueError, AttributeError):
+        raise StoreFormatError(
+            f"{loc.display}: the root zarr.json is damaged (not a JSON object); run "
+            "`eegprep validate` on it"
+        ) from None
+    if not isinstance(attrs, dict) or attrs.get("format") != FORMAT:
         raise StoreFormatError(f"{loc.display}: a Zarr hierarchy, but not an eegprep store")
     if int(attrs.get("format_version", 0)) > FORMAT_VERSION:
         raise StoreFormatError(

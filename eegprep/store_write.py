@@ -37,6 +37,7 @@ from eegprep.recipe import Recipe
 from eegprep.store import FORMAT, FORMAT_VERSION, read_root_attrs
 from eegprep.store_fs import Location
 from eegprep.store_index import append, compact, read_index_checked
+from eegprep.strict_json import find_unsafe
 from eegprep.zarr_direct import Layout, ShardWriter, put, write_group, zarr_compressors
 
 CHUNK_SECONDS = 60  # one chunk = all channels x 60 s: one read call serves many windows
@@ -123,6 +124,7 @@ class StoreWriter:
         self.recipe = recipe
         self.keep_replaced = keep_replaced
         self.index_problems: list[str] = []
+        self.relisted: list[str] = []  # ids listed again from their groups (see _relist)
         self._locked = False
         self._listed: dict[str, str] = {}  # id -> group, as the index lists them
 
@@ -310,6 +312,8 @@ class StoreWriter:
         listed = set(self._listed.values())
         retired = dict(self._retired())
         orphans = [g for g in self._groups_on_disk() if g not in listed and g not in retired]
+        orphans = self._relist(orphans)
+        listed = set(self._listed.values())
         if orphans:
             self._retire(orphans)
             retired = dict(self._retired())
@@ -321,6 +325,51 @@ class StoreWriter:
         if expired:
             keep = [[g, t] for g, t in sorted(retired.items()) if g not in expired]
             self.loc.write_bytes(json.dumps(keep, allow_nan=False).encode(), *RETIRED)
+
+    def _relist(self, orphans: list[str]) -> list[str]:
+        """List again the complete orphans whose recording no index lists; the rest, returned.
+
+        A group's attributes are its full index record, written only once its samples are in,
+        so an orphan holding a record for this recipe, whose id no index lists (a lost or
+        damaged index, or a kill between a commit's rename and its index segment), is a
+        complete recording: it is listed again (the newest version of each id) rather than
+        retired, and :attr:`relisted` names it for the report.
+        """
+        best: dict[str, tuple[int, dict[str, Any]]] = {}
+        for group in orphans:
+            record = self._group_record(group)
+            if record is None or record["id"] in self._listed:
+                continue
+            version = group_version(group)
+            if record["id"] not in best or version > best[record["id"]][0]:
+                best[record["id"]] = (version, record)
+        records = [rec for _, rec in sorted(best.values(), key=lambda vr: vr[1]["id"])]
+        if records:
+            append(self.loc, records)
+            self._listed.update({r["id"]: r["group"] for r in records})
+            self.relisted += [r["id"] for r in records]
+        back = {r["group"] for r in records}
+        return [g for g in orphans if g not in back]
+
+    def _group_record(self, group: str) -> dict[str, Any] | None:
+        """The index record a complete group carries in its attributes, else ``None``."""
+        try:
+            meta = json.loads(self.loc.read_bytes(group, "zarr.json"))
+            record = meta["attributes"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        corpus, name = group.split("/")[1], group.split("/")[2].split("@")[0]
+        needed = ("channels", "channel_index", "n_samples", "sfreq", "qc", "source")
+        if (
+            not isinstance(record, dict)
+            or record.get("id") != f"{corpus}/{name}"
+            or record.get("group") != group
+            or record.get("recipe_hash") != self.recipe.hash()
+            or any(k not in record for k in needed)
+            or find_unsafe(record) is not None
+        ):
+            return None
+        return record
 
     def _groups_on_disk(self) -> list[str]:
         out = []

@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+# One distribution, one version: it lives in eegprep/__init__.py (pyproject.toml reads it there).
+from eegprep import __version__
 
 _EXPORTS = {
     "ModelConfig": "labram.config",

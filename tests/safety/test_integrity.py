@@ -359,3 +359,31 @@ def test_damage_in_an_fsspec_store_is_caught(
         fs.rm(loc.root, recursive=True)
         if backend == "s3":  # nor leave ours to a later server's tests
             fsspec.get_filesystem_class("s3").clear_instance_cache()
+
+
+def test_store_level_damage_is_one_typed_error(tmp_path: Path) -> None:
+    """Garbage root metadata, an incomplete record, an unknown id: StoreError, never a crash."""
+    import orjson as _orjson
+
+    from eegprep import open_store as _open
+    from eegprep.errors import RecordingNotFoundError, StoreError
+    from tests.safety.corpus import ingest_folder, write_edf
+
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    write_edf(src, "a.edf")
+    ingest_folder(src, out)
+    with pytest.raises(RecordingNotFoundError, match=r"no recording 'folder/b'") as info:
+        _open(out).recording("folder/b")
+    assert isinstance(info.value, KeyError) and "'" not in str(info.value)[:1]
+    seg = next((out / "_eegprep" / "index").glob("*.jsonl"))
+    lines = seg.read_text().splitlines()
+    i = next(k for k, line in enumerate(lines) if '"folder/a"' in line)
+    record = _orjson.loads(lines[i])
+    del record["channels"]
+    lines[i] = _orjson.dumps(record).decode()
+    seg.write_text("\n".join(lines) + "\n")
+    with pytest.raises(StoreError, match="incomplete"):
+        _open(out)
+    (out / "zarr.json").write_text("[1, 2")
+    with pytest.raises(StoreError, match="damaged"):
+        _open(out)

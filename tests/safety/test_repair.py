@@ -64,20 +64,32 @@ def test_repair_from_the_command_line(tmp_path: Path) -> None:
     assert runner.invoke(eegprep_cli, ["validate", str(out)]).exit_code == 0
 
 
+def test_a_group_whose_source_changed_is_relisted_then_reingested(tmp_path: Path) -> None:
+    src, out, _ = _corpus(tmp_path)
+    shutil.rmtree(out / "_eegprep" / "index")
+    write_edf(src, "r0.edf", seed=99, seconds=6)  # changed while the index was lost
+    rep = ingest_folder(src, out)
+    assert (rep.n_ingested, rep.n_current) == (1, 3)
+    assert open_store(out).recording("folder/r0").group == "recordings/folder/r0@2"
+    assert validate(str(out)) == (4, [])
+
+
 def test_a_lost_index_is_rebuilt_by_the_next_ingest(tmp_path: Path) -> None:
+    """Each complete group carries its record: the next ingest lists them again, unread."""
     src, out, original = _corpus(tmp_path)
     shutil.rmtree(out / "_eegprep" / "index")
     n, problems = validate(str(out))
     assert n == 0 and any("not listed" in p or "index" in p for p in problems), problems
     rep = ingest_folder(src, out, keep_replaced=0.0)
-    assert rep.n_ingested == 4
+    assert (rep.n_ingested, rep.n_current) == (0, 4)
+    assert len(rep.warnings["(store index)"]) == 4
     assert validate(str(out)) == (4, [])
     store = open_store(out)
     for rid, x in original.items():
         np.testing.assert_array_equal(store.read(rid), x)
 
 
-def test_a_damaged_index_line_is_skipped_reported_and_its_recording_reingested(
+def test_a_damaged_index_line_is_skipped_reported_and_its_recording_relisted(
     tmp_path: Path,
 ) -> None:
     src, out, original = _corpus(tmp_path)
@@ -89,7 +101,8 @@ def test_a_damaged_index_line_is_skipped_reported_and_its_recording_reingested(
     _, problems = validate(str(out))
     assert any(seg.name in p for p in problems), problems
     rep = ingest_folder(src, out)
-    assert (rep.n_ingested, rep.n_current) == (1, 3)
-    assert any(seg.name in w for w in rep.warnings["(store index)"])
+    assert (rep.n_ingested, rep.n_current) == (0, 4)
+    notes = rep.warnings["(store index)"]
+    assert any(seg.name in w for w in notes) and any("folder/r2: listed again" in w for w in notes)
     assert validate(str(out)) == (4, [])
     np.testing.assert_array_equal(open_store(out).read("folder/r2"), original["folder/r2"])

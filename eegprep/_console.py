@@ -1,0 +1,47 @@
+"""The targets of the ``eegprep`` and ``labram`` console scripts.
+
+The two click groups live in the repository's root ``cli.py`` (the design card). A wheel
+installs that file as ``eegprep/_cli/cli.py`` (pyproject.toml's ``package-dir``), so nothing
+with the generic top-level name ``cli`` lands in site-packages. From a source checkout
+(``pip install -e .``) that module does not exist and the root ``cli.py`` runs instead, found
+beside the ``eegprep`` folder. docs/install.md says more.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from types import ModuleType
+
+_INSTALLED = "eegprep._cli.cli"
+
+
+def _cli_module() -> ModuleType:
+    """The module holding ``eegprep_cli`` and ``labram_cli``: the installed copy, else the
+    checkout's root ``cli.py``."""
+    try:
+        return importlib.import_module(_INSTALLED)
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("eegprep._cli", _INSTALLED):
+            raise  # a dependency is missing: say so, do not hide it behind the fallback
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "cli.py").is_file() or not (root / "pyproject.toml").is_file():
+        sys.exit(
+            f"error: the eegprep installation at {root} lacks its command-line module "
+            f"({_INSTALLED}); reinstall the labram distribution (pip install --force-reinstall "
+            "labram)"
+        )
+    # A checkout: the same module the tests import (pytest's pythonpath is the repository).
+    sys.path.insert(0, str(root))
+    return importlib.import_module("cli")
+
+
+def eegprep_main() -> None:
+    """``eegprep ...``"""
+    _cli_module().eegprep_cli()
+
+
+def labram_main() -> None:
+    """``labram ...``"""
+    _cli_module().labram_cli()
