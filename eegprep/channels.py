@@ -38,7 +38,7 @@ N_ADDRESSABLE = 128
 
 # Upper-cased lookup. The six mixed-case "...h" names are matched case-insensitively here;
 # LaBraM's own code never matched them (upper-cased data vs mixed-case list), so their rows in
-# the released weights are untrained. See docs/channels.md.
+# the released weights are untrained. See docs/corpora.md#channel-names.
 _INDEX: dict[str, int] = {name.upper(): i for i, name in enumerate(VOCABULARY)}
 
 ChannelKind = Literal["eeg", "non_eeg", "unknown"]

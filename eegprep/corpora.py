@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from eegprep._resources import doc_path
 from eegprep.manifest import Manifest
 
 
@@ -56,8 +58,23 @@ def describe(m: Manifest) -> list[str]:
         out.append(f"sidecar: {m.sidecar_parser} ({', '.join(where) or 'no file'}; {need})")
     out.append(f"labels: {m.labels_summary or '-'}")
     out += [f"quirk: {text}" + (f" [{src}]" if src else "") for text, src in m.quirks]
+    notes = corpus_notes(m)
+    if notes:
+        out.append(f"notes: {notes}")
     out.append(f"manifest: {m.file}")
     return out
+
+
+def corpus_notes(m: Manifest) -> str | None:
+    """The corpus's section of docs/corpora.md as a file on this installation (with its
+    ``#anchor``), or None when the docs have no section of that name (a user's own manifest)."""
+    ref = f"docs/corpora.md#{m.name}"
+    file = Path(doc_path(ref).partition("#")[0])
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return doc_path(ref) if f"\n### {m.name}\n" in text else None
 
 
 def _channels(m: Manifest) -> list[str]:
@@ -89,5 +106,6 @@ def as_dict(m: Manifest) -> dict[str, Any]:
         "reader": m.reader,
         "sidecar_parser": m.sidecar_parser,
         "quirks": [{"text": t, "source": src} for t, src in m.quirks],
+        "notes": corpus_notes(m),
         "manifest": m.file,
     }

@@ -1,9 +1,10 @@
 """Ingest a corpus into a store: discover, skip what is current, run one task per recording,
 commit finished recordings from the driver, and report.
 
-Tasks run on dask.distributed: a local cluster of worker processes by default, an existing
-cluster when given a scheduler address, or in this process (``workers=0``, for debugging). The
-driver alone touches the index; workers only write their own staging groups.
+Tasks run in this process, on local worker processes when the plan is large enough for them
+to pay for themselves (:mod:`eegprep.workers`), or on an existing dask.distributed cluster when
+given a scheduler address. The driver alone touches the index; workers only write their own
+staging groups.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ class IngestConfig:
     Attributes
     ----------
     workers : int or None
-        Worker processes of the local cluster; ``None``: one per core; ``0``: run in this process.
+        Most local worker processes; ``None``: one per core; ``0``: run in this process. A pool
+        starts only when the plan is large enough to gain from it (:mod:`eegprep.workers`).
     scheduler : str or None
         Address of an existing dask.distributed scheduler (``tcp://host:8786``); overrides
         ``workers``.
@@ -443,38 +445,36 @@ def _run(tasks: list[Task], writer: StoreWriter, cfg: IngestConfig, report: Inge
 
 
 def _results(tasks: list[Task], cfg: IngestConfig) -> Iterator[TaskResult]:
+    """Run ``tasks``: on the ``--scheduler``'s cluster, on a local pool when one pays for
+    itself (:func:`eegprep.workers.pool_size`), else in this process."""
+    from eegprep import workers
+
     if not tasks:
         return
-    if cfg.scheduler is None and cfg.workers == 0:
-        yield from (run_task(t) for t in tasks)
+    if cfg.scheduler is not None:
+        yield from _distributed(tasks, cfg)
         return
-    yield from _distributed(tasks, cfg)
+    n_workers = workers.pool_size(cfg.workers, tasks)
+    if n_workers:
+        yield from workers.run_pool(tasks, n_workers)
+        return
+    yield from (run_task(t) for t in tasks)
 
 
 def _distributed(tasks: list[Task], cfg: IngestConfig) -> Iterator[TaskResult]:
+    """Run ``tasks`` on the existing dask.distributed cluster at ``cfg.scheduler``."""
     import logging
 
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, as_completed
 
+    assert cfg.scheduler is not None
     logging.getLogger("distributed").setLevel(logging.ERROR)
-    cluster = None
-    if cfg.scheduler is not None:
-        try:
-            client = Client(cfg.scheduler, timeout=SCHEDULER_TIMEOUT)
-        except (OSError, ValueError) as exc:
-            raise UsageError(
-                f"--scheduler {redact(cfg.scheduler)}: cannot connect: {redact(str(exc))}"
-            ) from None
-    else:
-        n = cfg.workers or os.cpu_count() or 1
-        cluster = LocalCluster(
-            n_workers=min(n, len(tasks)),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
-        client = Client(cluster)
+    try:
+        client = Client(cfg.scheduler, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, ValueError) as exc:
+        raise UsageError(
+            f"--scheduler {redact(cfg.scheduler)}: cannot connect: {redact(str(exc))}"
+        ) from None
     try:
         futures = client.map(run_task, tasks, pure=False, key=[f"ingest-{t.rid}" for t in tasks])
         for fut in as_completed(futures):
@@ -482,8 +482,6 @@ def _distributed(tasks: list[Task], cfg: IngestConfig) -> Iterator[TaskResult]:
             fut.release()
     finally:
         client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 class _NoBar:

@@ -64,7 +64,13 @@ def check_mains(line_db: dict[str, float], mains: float) -> str | None:
     return None
 
 
-def clipped_channels(x: np.ndarray, labels: list[str]) -> list[str]:
+Rail = tuple[float, float, float]
+"""A source channel's physical range and step: ``(low uV, high uV, step uV)``."""
+
+
+def clipped_channels(
+    x: np.ndarray, labels: list[str], rails: list[Rail | None] | None = None
+) -> list[str]:
     """Channels saturated at their min or max: more than :data:`CLIP_FRACTION` of samples
     pinned at an extreme, piled up there.
 
@@ -73,19 +79,30 @@ def clipped_channels(x: np.ndarray, labels: list[str]) -> list[str]:
     it). A signal that merely reaches its extreme often (coarse ADC steps, a square wave, a
     ramp, an event channel) has an extreme no commoner than its neighbour, and is not flagged;
     nor is a two-level signal (a calibration square wave, a TTL line: under
-    :data:`TWO_LEVEL_FRACTION` of its samples between its extremes). The source's physical
-    range is not used: not every reader knows it.
+    :data:`TWO_LEVEL_FRACTION` of its samples between its extremes).
+
+    ``rails``: per channel, the source's physical range and step, ``(low, high, step)`` uV,
+    where the reader knows it (EDF/BDF). Then only an extreme within one step of a rail counts:
+    a signal far inside its converter's range is never called clipped, however it is shaped.
     """
     out = []
-    for row, label in zip(x, labels):
+    for i, (row, label) in enumerate(zip(x, labels)):
         if row.size == 0:
             continue
         lo, hi = row.min(), row.max()
         inside = np.count_nonzero((row > lo) & (row < hi))
         if hi == lo or inside < TWO_LEVEL_FRACTION * row.size:  # flat, or a two-level signal
             continue
-        for edge, inner in ((hi, row < hi), (lo, row > lo)):
+        rail = rails[i] if rails is not None and i < len(rails) else None
+        for edge, inner, at in ((hi, row < hi, 1), (lo, row > lo, 0)):
             n_edge = np.count_nonzero(row == edge)
+            if rail is not None:
+                if abs(float(edge) - rail[at]) <= 1.5 * rail[2] + 1e-6 * abs(rail[at]) and (
+                    n_edge / row.size > CLIP_FRACTION
+                ):
+                    out.append(label)
+                    break
+                continue
             rest = row[inner]
             nearest = rest.max() if edge == hi else rest.min()
             n_next = np.count_nonzero(rest == nearest)
@@ -102,6 +119,7 @@ def summarize(
     head: np.ndarray | None,
     sfreq_in: float,
     mains: float,
+    rails: list[Rail | None] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """QC flags for the index and warnings for the report.
 
@@ -117,7 +135,7 @@ def summarize(
     if head is not None:
         line_db = line_noise_db(head, sfreq_in)
         qc["line_noise_db"] = line_db
-        qc["clipped_channels"] = clipped_channels(head, head_labels)
+        qc["clipped_channels"] = clipped_channels(head, head_labels, rails)
         msg = check_mains(line_db, mains)
         if msg:
             warnings.append(msg)

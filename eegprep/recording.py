@@ -179,7 +179,8 @@ def _ingest(task: Task, path: str) -> tuple[dict[str, Any], list[str]]:
     )
     head = heads["head"] if "head" in heads else _read_head(reader, header, mapping, groups[0])
     first = [mapping.names[i] for i in groups[0][1]]
-    flags, more = qc.summarize(stats["rms"], first, names, head, groups[0][0], m.mains)
+    rails = [_rail(header.signals[mapping.source_indices[i]]) for i in groups[0][1]]
+    flags, more = qc.summarize(stats["rms"], first, names, head, groups[0][0], m.mains, rails)
     if any(stats["n_nonfinite"]):
         bad = [n for n, k in zip(names, stats["n_nonfinite"]) if k]
         raise SourceError(path, f"non-finite samples (NaN/inf) in channels {', '.join(bad)}")
@@ -212,6 +213,13 @@ def _no_eeg_problem(header: Header) -> str:
         f"no EEG channel in the vocabulary among: {labels}; if some are EEG, map them with "
         "[channels] rename in the manifest (docs/manifest-format.md)"
     )
+
+
+def _rail(signal: Any) -> tuple[float, float, float] | None:
+    """The source channel's physical range and step (uV) for the clipping check, if known."""
+    if signal.range_uv is None:
+        return None
+    return (signal.range_uv[0], signal.range_uv[1], signal.resolution)
 
 
 def _mapping_warnings(mapping: ChannelMapping, on_unknown: str, path: str) -> list[str]:

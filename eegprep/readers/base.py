@@ -70,6 +70,10 @@ class Signal:
     kind : str
         Channel type where the format records one (MNE's ``'eeg'``, ``'meg'``, ``'eog'``,
         ...); empty when it does not (EDF, MATLAB, CSV).
+    range_uv : tuple of float or None
+        The physical values of the converter's extreme codes, ``(low, high)`` in microvolts
+        (EDF/BDF physical minimum and maximum); ``None`` when the format does not say. A
+        signal pinned there is clipped.
     """
 
     label: str
@@ -79,6 +83,7 @@ class Signal:
     to_uv: float = 1.0
     resolution: float = 0.0
     kind: str = ""
+    range_uv: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

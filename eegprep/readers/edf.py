@@ -212,6 +212,7 @@ def _signal(path: str, f: Any, i: int, default_unit: str) -> Signal:
         unit=unit,
         to_uv=float(factor),
         resolution=float(resolution),
+        range_uv=(float(min(pmin, pmax) * factor), float(max(pmin, pmax) * factor)),
     )
 
 

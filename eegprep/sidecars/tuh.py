@@ -21,7 +21,7 @@ and a disagreement is reported as a non-fatal problem.
 spsw gped pled eyem artf bckg. The event label is the class name; the numeric class is kept in
 the recording label ``event_codes`` (name -> code). The channel number is stored exactly as
 given: whether it indexes TUEV's bipolar montage or the EDF's channel order is uncertain
-(``../shared/corpora.md``), so no site name is guessed.
+(docs/corpora.md#tuev), so no site name is guessed.
 """
 
 from __future__ import annotations

@@ -214,3 +214,39 @@ def test_clipping_flag_needs_a_pile_up_at_the_extreme() -> None:
     rows = np.stack([noise, coarse, square, ramp, noise])
     rows = clip_channel(rows, 4, limit_uv=35.0, fraction=0.02)
     assert clipped_channels(rows, ["noise", "coarse", "square", "ramp", "clipped"]) == ["clipped"]
+
+
+def test_with_a_known_physical_range_only_the_rails_count() -> None:
+    """A pile-up far inside the converter's range (a software limit, a plateau) is not clipping;
+    the same pile-up at the physical range is."""
+    rng = np.random.default_rng(1)
+    noise = rng.normal(0, 20, 24_000)
+    rows = clip_channel(np.stack([noise, noise]), 0, limit_uv=35.0, fraction=0.02)
+    rows = clip_channel(rows, 1, limit_uv=35.0, fraction=0.02)
+    step = 1000 / 65535
+    rails = [(-500.0, 500.0, step), (-35.0, 35.0, step)]
+    assert clipped_channels(rows, ["inside", "at the rail"], rails) == ["at the rail"]
+    assert clipped_channels(rows, ["a", "b"]) == ["a", "b"]  # range unknown: the pile-up
+
+
+def test_edf_clipping_flag_uses_the_physical_range(tmp_path: Path) -> None:
+    import pyedflib
+
+    rng = np.random.default_rng(2)
+    x = np.clip(rng.normal(0, 40, 256 * 30), -35, 35)  # clipped 38% of the time
+    path = tmp_path / "src" / "c.edf"
+    path.parent.mkdir()
+    labels = ["Fp1", "Fp2"]
+    with pyedflib.EdfWriter(str(path), 2, file_type=pyedflib.FILETYPE_EDFPLUS) as w:
+        w.setSignalHeaders(
+            [
+                {"label": lab, "dimension": "uV", "sample_frequency": 256.0,
+                 "physical_min": -lim, "physical_max": lim,
+                 "digital_min": -32768, "digital_max": 32767}
+                for lab, lim in zip(labels, [500.0, 35.0])
+            ]
+        )  # fmt: skip
+        w.writeSamples([x, x])
+    ingest(_edf_folder(tmp_path), src=tmp_path / "src", out=tmp_path / "s.zarr", config=SERIAL)
+    (r,) = open_store(tmp_path / "s.zarr").recordings
+    assert r.qc["clipped_channels"] == ["FP2"]

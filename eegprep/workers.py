@@ -1,0 +1,159 @@
+"""Local worker processes for ``eegprep ingest``, started only when they pay for themselves.
+
+The decision rule (docs/cli.md, "Workers"): a plan's work is estimated from its source bytes
+(:func:`estimate_seconds`, at the single-process rate that ``benchmarks/ingest.py`` measures);
+a pool of ``n`` workers saves ``work * (1 - 1/n)`` seconds and costs :data:`POOL_START_SECONDS`,
+so it is started only when the saving is larger (:func:`pool_size`). Otherwise, and always for
+one worker or one recording, the tasks run in this process.
+
+A pool is a :class:`concurrent.futures.ProcessPoolExecutor` whose workers are forked from a
+``forkserver`` that imported the per-file modules once (:data:`PRELOAD`), so a worker starts in
+milliseconds with nothing left to import (``spawn`` where there is no ``forkserver``: Windows).
+dask.distributed is used only for an existing cluster (``--scheduler``, :mod:`eegprep.ingest`).
+
+Concurrency contract: a worker runs :func:`eegprep.recording.run_task` only, which writes the
+task's own staging group and returns its record; the driver alone commits to the index. A worker
+ignores Ctrl-C (the driver handles it and terminates the pool; what finished is committed), and
+exits by itself within a second when the driver is gone (a kill), so that no orphan writes on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from eegprep.recording import Task, TaskResult, run_task
+
+SOURCE_BYTES_PER_SECOND = 250e6
+"""Source bytes one process ingests per CPU second (EDF, steady state): ~0.44 s for the 116 MB
+of ``benchmarks/ingest.py --hours 1`` on the development machine. A fast figure on purpose: the
+estimate errs towards no pool."""
+
+SECONDS_PER_RECORDING = 0.01
+"""Fixed cost of one recording (open, write its group, commit), seconds (docs/benchmarks.md)."""
+
+POOL_START_SECONDS = 0.5
+"""What a pool costs beyond running in this process, seconds of wall time: starting the
+forkserver and the workers, moving tasks and results between processes, with margin for a
+loaded machine (``benchmarks/ingest.py --scaling`` measures it). Tests set it to 0 to force a
+pool on a tiny corpus."""
+
+PRELOAD = (
+    "eegprep.recording",
+    "eegprep.preprocess",
+    "eegprep.qc",
+    "eegprep.readers.edf",
+    "scipy.fft",
+    "scipy.signal",
+    "mne.filter",
+    "zarr",
+)
+"""Modules the forkserver imports once, before it forks workers: what the first file of every
+process would otherwise import (scipy.signal through MNE's filter design, zarr, ...). A module
+missing here costs only speed."""
+
+WATCH_SECONDS = 0.5  # how often a worker checks that its driver is still there
+
+
+def estimate_seconds(tasks: Sequence[Task]) -> float:
+    """CPU seconds one process would take for ``tasks``: their source bytes at
+    :data:`SOURCE_BYTES_PER_SECOND` plus :data:`SECONDS_PER_RECORDING` each."""
+    n_bytes = sum(max(s.size, 0) for t in tasks for s in t.sources) or sum(
+        max(t.source_stat[0], 0) for t in tasks
+    )
+    return n_bytes / SOURCE_BYTES_PER_SECOND + len(tasks) * SECONDS_PER_RECORDING
+
+
+def pool_size(workers: int | None, tasks: Sequence[Task]) -> int:
+    """Worker processes to start for ``tasks``; 0: run them in this process.
+
+    ``workers``: what the user asked for (``None``: one per core). A pool of ``n`` workers
+    (at most one per task) is started when the time it saves, ``estimate * (1 - 1/n)``, is more
+    than :data:`POOL_START_SECONDS`.
+    """
+    n = min((os.cpu_count() or 1) if workers is None else workers, len(tasks))
+    if n < 2:
+        return 0
+    saved = estimate_seconds(tasks) * (1 - 1 / n)
+    return n if saved > POOL_START_SECONDS else 0
+
+
+def run_pool(tasks: Sequence[Task], n_workers: int) -> Iterator[TaskResult]:
+    """Run ``tasks`` on ``n_workers`` local processes; results in the order they finish.
+
+    A worker that dies (killed by the system, out of memory) breaks the pool: the tasks not
+    finished by then come back failed, with a message to run the command again. When the caller
+    stops early (Ctrl-C, an error while committing) the workers are terminated; their staging
+    groups are never listed and the next ingest removes them.
+    """
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = ProcessPoolExecutor(
+        n_workers, mp_context=_context(), initializer=_worker_init, initargs=(os.getpid(),)
+    )
+    finished = False
+    try:
+        futures = {pool.submit(run_task, t): t for t in tasks}
+        for fut in as_completed(futures):
+            task = futures.pop(fut)
+            try:
+                res = fut.result()
+            except BrokenProcessPool:
+                res = TaskResult(task.item.relpath, task.rid, task.staging)
+                res.error = (
+                    f"{task.item.relpath}: not ingested: a worker process died (killed, or out "
+                    "of memory); run the same command again, or with --workers 0 to see which "
+                    "file it was"
+                )
+            yield res
+        finished = True
+    finally:
+        _shut_down(pool, terminate=not finished)
+
+
+def _context() -> Any:
+    """``forkserver`` with :data:`PRELOAD` where there is one (Linux, macOS), else ``spawn``."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(list(PRELOAD))  # no effect once this process's server runs
+    return ctx
+
+
+def _shut_down(pool: Any, *, terminate: bool) -> None:
+    """Close ``pool``; with ``terminate``, stop its workers now instead of letting them finish."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=not terminate, cancel_futures=True)
+    if terminate:
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in procs:
+            proc.join(5)
+
+
+def _worker_init(driver_pid: int) -> None:
+    """In each worker: leave Ctrl-C to the driver, and exit when the driver is gone."""
+    import signal
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if os.name == "posix":  # os.kill(pid, 0) only asks on POSIX (it would kill on Windows)
+        threading.Thread(target=_watch, args=(driver_pid,), daemon=True).start()
+
+
+def _watch(driver_pid: int) -> None:
+    import time
+
+    while True:
+        time.sleep(WATCH_SECONDS)
+        try:
+            os.kill(driver_pid, 0)
+        except ProcessLookupError:
+            os._exit(1)  # the driver was killed: stop writing, the next ingest cleans up
+        except PermissionError:  # the pid now belongs to another user's process
+            os._exit(1)
