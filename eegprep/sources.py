@@ -18,7 +18,7 @@ from typing import Any
 
 from eegprep.discover import SourceItem
 from eegprep.manifest import Manifest
-from eegprep.sidecars.locate import wanted_sidecars
+from eegprep.sidecars.locate import existing_sidecars, wanted_sidecars
 
 _VHDR_KEY = re.compile(r"^\s*(DataFile|MarkerFile)\s*=\s*(.+?)\s*$", re.IGNORECASE)
 
@@ -64,16 +64,12 @@ def recording_files(manifest: Manifest, root: str, item: SourceItem) -> list[str
     path = os.path.join(root, item.relpath)
     found = [path, *data_files(path)]
     if manifest.sidecar_parser and (manifest.sidecar_suffixes or manifest.sidecar_files):
-        import glob
-
         fields = {**item.field_dict(), "part": item.part or ""}
         try:
             wanted = wanted_sidecars(manifest, root, path, fields)
         except Exception:  # a template error is reported by the task itself
             wanted = []
-        for pattern in wanted:
-            hits = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-            found += [p for p in hits if os.path.isfile(p)]
+        found += existing_sidecars(wanted)
     rels = [os.path.relpath(p, root).replace(os.sep, "/") for p in dict.fromkeys(found)]
     return [rels[0], *sorted(set(rels[1:]) - {rels[0]})]
 

@@ -42,11 +42,37 @@ def find_sidecars(manifest: Manifest, root: str, path: str, fields: dict[str, st
         the corpus root).
     """
     wanted = wanted_sidecars(manifest, root, path, fields)
-    found: list[str] = []
-    for pattern in wanted:
-        hits = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-        found += [p for p in hits if os.path.exists(p) and p not in found]
+    found = existing_sidecars(wanted)
     if not found and manifest.sidecar_required:
         names = " or ".join(os.path.relpath(p, root) for p in wanted)
         raise SourceError(path, f"missing sidecar {names}: labels and events come from it")
     return found
+
+
+def existing_sidecars(wanted: list[str]) -> list[str]:
+    """The files that exist among ``wanted`` (paths or globs), in order, without repeats.
+
+    A path that does not exist as written is also looked for in any letter case of its file
+    name (``X.CSV_BI`` beside ``X.EDF``), as archives copied through case-folding systems have
+    them.
+    """
+    found: list[str] = []
+    for pattern in wanted:
+        hits = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        for p in hits:
+            hit = p if os.path.isfile(p) else _any_case(p)
+            if hit is not None and hit not in found:
+                found.append(hit)
+    return found
+
+
+def _any_case(path: str) -> str | None:
+    folder, name = os.path.split(path)
+    try:
+        entries = os.listdir(folder or ".")
+    except OSError:
+        return None
+    lower = name.lower()
+    matches = sorted(e for e in entries if e.lower() == lower)
+    hit = os.path.join(folder, matches[0]) if matches else None
+    return hit if hit is not None and os.path.isfile(hit) else None

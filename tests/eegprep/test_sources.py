@@ -106,3 +106,19 @@ def test_brainvision_headers_name_their_files(tmp_path: Path) -> None:
     assert data_files(str(tmp_path / "e.set")) == []  # samples inside the .set
     (tmp_path / "e.fdt").write_bytes(b"x")
     assert data_files(str(tmp_path / "e.set")) == [str(tmp_path / "e.fdt")]
+
+
+def test_sidecars_are_found_in_any_letter_case(tmp_path: Path) -> None:
+    src = write_tusz(tmp_path)
+    for f in sorted(src.rglob("*")):
+        if f.is_file():
+            f.rename(f.with_suffix(f.suffix.upper()))
+    rep = ingest("tusz", src=src, out=tmp_path / "s.zarr", config=SERIAL)
+    assert (rep.n_ingested, rep.failed) == (3, [])
+    rec = open_store(tmp_path / "s.zarr").recording("tusz/aaaaaaae_s001_t000")
+    assert [os.path.splitext(f["path"])[1] for f in rec.meta["source_files"]] == [
+        ".EDF",
+        ".CSV",
+        ".CSV_BI",
+    ]
+    assert "seiz" in {e.label for e in rec.events}
