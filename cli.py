@@ -110,7 +110,8 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--src", type=click.Path(file_okay=False), help="Corpus folder (else from config).")
 @click.option("--out", required=True, help="Store: a local path or an fsspec URL.")
 @click.option("--workers", type=click.IntRange(min=0), default=None,
-              help="Worker processes (0: in this process).")  # fmt: skip
+              help="Most worker processes (0: in this process; a pool starts only when "
+                   "the plan is large enough to gain from one; docs/cli.md).")  # fmt: skip
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
               help="Address of a dask.distributed scheduler.")  # fmt: skip
 @click.option("--limit", type=click.IntRange(min=1), default=None,
@@ -431,10 +432,24 @@ def _train_options(fn: Any) -> Any:
             "sets",
             multiple=True,
             metavar="FIELD=VALUE",
-            help="Override any config field, e.g. --set warmup_epochs=2.",
+            help="Override any config field, e.g. --set warmup_epochs=2 (pretrain: "
+            "--set tokenizer.lr=1e-4 or --set mem.lr=1e-3 for one stage).",
         ),
         click.option("--device", default=None, help="cpu or cuda (default: cuda if available)."),
         click.option("--resume", is_flag=True, help="Continue from the run folder's last.pt."),
+        click.option(
+            "--recipe",
+            type=click.Choice(["default", "original"]),
+            default="default",
+            show_default=True,
+            help="original: every choice of the authors' code (docs/model.md, Recipes).",
+        ),
+        click.option(
+            "--deterministic",
+            is_flag=True,
+            default=None,
+            help="Same seed, same losses bit for bit (pins threads; docs/training.md).",
+        ),
     ]
     for opt in reversed(opts):
         fn = opt(fn)
@@ -458,17 +473,24 @@ def _parse_sets(sets: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def _config(stage: str, kw: dict[str, Any]) -> Any:
-    from labram.train_config import read_toml, train_config
+STAGE_FLAGS = ("max_steps", "epochs", "batch_size", "lr")
+"""Flags of one stage: on `labram pretrain` they set the masked-modelling stage only (the
+tokenizer has --tokenizer-lr, ...); the other flags set every stage."""
+
+
+def _config(stage: str, kw: dict[str, Any], *, stage_flags: dict[str, Any] | None = None) -> Any:
+    from labram.train_config import read_toml, stage_overrides, train_config
 
     overrides: dict[str, Any] = {}
     if kw.get("config_file"):
         overrides.update(read_toml(kw["config_file"], stage))
-    overrides.update(_parse_sets(kw.get("sets", ())))
-    for name in ("seed", "max_steps", "epochs", "batch_size", "lr", "num_workers", "ckpt_every"):
-        if kw.get(name) is not None:
-            overrides[name] = kw[name]
-    return train_config(stage, kw["size"], **overrides)
+    overrides.update(stage_overrides(_parse_sets(kw.get("sets", ())), stage))
+    flags = {k: kw.get(k) for k in STAGE_FLAGS} if stage_flags is None else stage_flags
+    for name in ("seed", "num_workers", "ckpt_every"):
+        flags[name] = kw.get(name)
+    flags["deterministic"] = kw.get("deterministic") or None  # absent: the config's
+    overrides.update({k: v for k, v in flags.items() if v is not None})
+    return train_config(stage, kw["size"], recipe=kw.get("recipe") or "default", **overrides)
 
 
 def _print_run(result: dict[str, Any], what: str) -> None:
@@ -505,11 +527,14 @@ def labram_tokenizer(
     res = train_tokenizer(
         list(stores), cfg, out, resume=kw["resume"], exclude_subjects=excluded, device=kw["device"]
     )
-    cb = res["codebook"]
-    click.echo(
-        f"codebook: {cb['codes_used']} of {cb['n_codes']} codes used, perplexity "
-        f"{cb['perplexity']:.1f}"
-    )
+    from labram.distributed import is_main_process
+
+    cb = res["codebook"]  # summed over ranks
+    if is_main_process():
+        click.echo(
+            f"codebook: {cb['codes_used']} of {cb['n_codes']} codes used, perplexity "
+            f"{cb['perplexity']:.1f}"
+        )
     _print_run({**res, "checkpoint": res["tokenizer"]}, "tokenizer")
 
 
@@ -526,18 +551,21 @@ def labram_tokenizer(
     multiple=True,
     help="An evaluation store whose subjects are kept out (repeatable).",
 )
+@click.option("--tokenizer-max-steps", type=int, default=None, help="Tokenizer stage: steps.")
+@click.option("--tokenizer-epochs", type=int, default=None, help="Tokenizer stage: epochs.")
 @click.option(
-    "--tokenizer-max-steps",
-    type=int,
-    default=None,
-    help="Steps of the tokenizer stage (default: --max-steps).",
+    "--tokenizer-batch-size", type=int, default=None, help="Tokenizer stage: windows per step."
 )
+@click.option("--tokenizer-lr", type=float, default=None, help="Tokenizer stage: peak lr.")
 @_train_options
 def labram_pretrain(
     stores: tuple[str, ...],
     tokenizer: str | None,
     exclude_subjects_of: tuple[str, ...],
     tokenizer_max_steps: int | None,
+    tokenizer_epochs: int | None,
+    tokenizer_batch_size: int | None,
+    tokenizer_lr: float | None,
     **kw: Any,
 ) -> None:
     """Pre-train LaBraM: the tokenizer (unless --tokenizer), then masked EEG modelling.
@@ -548,15 +576,21 @@ def labram_pretrain(
       labram pretrain --store tuh.zarr --store seed.zarr --exclude-subjects-of tuab.zarr
       labram pretrain --store tuh.zarr --out runs/pt --resume        # continue a killed run
       torchrun --nproc-per-node 8 $(which labram) pretrain --store tuh.zarr --size base
-    """
-    from dataclasses import replace
 
+    --lr, --batch-size, --epochs and --max-steps set the masked-modelling stage; the tokenizer
+    stage has its own (--tokenizer-lr, ...), or --set tokenizer.FIELD=VALUE.
+    """
+    from labram.distributed import is_main_process
     from labram.pretrain import pretrain
 
     mem_cfg = _config("pretrain", kw)
-    tok_cfg = _config("tokenizer", kw)
-    if tokenizer_max_steps is not None:
-        tok_cfg = replace(tok_cfg, max_steps=tokenizer_max_steps)
+    tok_flags = {
+        "max_steps": tokenizer_max_steps,
+        "epochs": tokenizer_epochs,
+        "batch_size": tokenizer_batch_size,
+        "lr": tokenizer_lr,
+    }
+    tok_cfg = _config("tokenizer", kw, stage_flags=tok_flags)
     res = pretrain(
         list(stores),
         mem_cfg,
@@ -567,7 +601,9 @@ def labram_pretrain(
         resume=kw["resume"],
         device=kw["device"],
     )
-    m = res["mem_stage"]["metrics"]
+    m = res["mem_stage"]["metrics"]  # means over ranks
+    if not is_main_process():
+        return
     if "tokenizer_stage" in res:
         cb = res["tokenizer_stage"]["codebook"]
         click.echo(
@@ -595,13 +631,23 @@ def labram_pretrain(
 @click.option(
     "--split-seed",
     type=int,
-    default=0,
-    show_default=True,
-    help="Seed of the 80/20 train/validation subject split.",
+    default=None,
+    help="Seed of the 80/20 train/validation subject split (the recipe's: 0, original 4523).",
+)
+@click.option(
+    "--allow-seen-subjects",
+    is_flag=True,
+    help="Go on when test subjects were seen in pre-training (their metrics are optimistic).",
 )
 @_train_options
 def labram_finetune(
-    stores: tuple[str, ...], task: str, init: str | None, seeds: int, split_seed: int, **kw: Any
+    stores: tuple[str, ...],
+    task: str,
+    init: str | None,
+    seeds: int,
+    split_seed: int | None,
+    allow_seen_subjects: bool,
+    **kw: Any,
 ) -> None:
     """Fine-tune on a task; test metrics of the validation-selected model, mean +- std.
 
@@ -624,7 +670,13 @@ def labram_finetune(
         split_seed=split_seed,
         resume=kw["resume"],
         device=kw["device"],
+        allow_seen_subjects=allow_seen_subjects,
     )
+    from labram.distributed import is_main_process
+
+    if not is_main_process():
+        return
+    click.echo(res["leakage"])
     click.echo(f"windows: {res['windows']}")
     click.echo(res["table"])
     click.echo(f"results: {res['run_dir'] / 'results.json'}")
@@ -642,17 +694,25 @@ def labram_finetune(
 @click.option(
     "--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True
 )
-@click.option("--split-seed", type=int, default=0, show_default=True)
+@click.option(
+    "--split-seed", type=int, default=None, help="Default: the fine-tuning run's (config.json)."
+)
 @click.option("--device", default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@click.option(
+    "--allow-seen-subjects",
+    is_flag=True,
+    help="Go on when test subjects were seen in pre-training (their metrics are optimistic).",
+)
 def labram_evaluate(
     stores: tuple[str, ...],
     task: str,
     checkpoint: str,
     split: str,
-    split_seed: int,
+    split_seed: int | None,
     device: str | None,
     as_json: bool,
+    allow_seen_subjects: bool,
 ) -> None:
     """Metrics of a fine-tuned checkpoint on a task's test (or val/train) windows.
 
@@ -663,11 +723,18 @@ def labram_evaluate(
     from labram.finetune import evaluate
 
     res = evaluate(
-        list(stores), task, checkpoint, split=split, split_seed=split_seed, device=device
+        list(stores),
+        task,
+        checkpoint,
+        split=split,
+        split_seed=split_seed,
+        device=device,
+        allow_seen_subjects=allow_seen_subjects,
     )
     if as_json:
         click.echo(strict_json.dumps(res, indent=2))
         return
+    click.echo(res["leakage"])
     click.echo(f"{res['task']} ({res['split']}, {res['n_windows']} windows)")
     for k, v in res["metrics"].items():
         click.echo(f"  {k:<18} {v:.4f}")

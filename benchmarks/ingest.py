@@ -21,6 +21,8 @@ difference of the outputs (interior: 20 s from the edges excluded, see docs/prep
 
 Run: ``python benchmarks/ingest.py [--hours 1.0] [--repeat 3] [--no-warmup] [--keep DIR]
 [--encoding float32|float16|quantized]`` (our store's encoding; float32 by default).
+``--scaling`` prints instead the table of 0, 1 and 2 workers (wall and CPU) and the pool's
+start-up (``benchmarks/ingest_scaling.py``).
 """
 
 from __future__ import annotations
@@ -171,6 +173,12 @@ def main() -> None:
         help="our store's sample encoding",
     )
     ap.add_argument("--keep", type=Path, help="write (or reuse) the corpus here")
+    ap.add_argument(
+        "--scaling",
+        action="store_true",
+        help="instead: 0, 1 and 2 workers, wall and CPU, and the pool's start-up "
+        "(benchmarks/ingest_scaling.py)",
+    )
     ap.add_argument("--child", choices=("reference", "ours"), help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -182,6 +190,12 @@ def main() -> None:
     if not (root / "edf").exists():
         print(f"writing {args.hours} h corpus to {root} ...", flush=True)
         write_corpus(root, args.hours)
+    if args.scaling:
+        from ingest_scaling import scaling
+
+        scaling(root, work, args.hours, args.repeat)
+        shutil.rmtree(work, ignore_errors=True)
+        return
     paths = sorted(root.rglob("*.edf"))
     hours = args.hours
     warm = not args.no_warmup

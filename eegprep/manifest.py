@@ -24,6 +24,11 @@ from eegprep.errors import ManifestError, UsageError
 MANIFEST_DIR = shipped_dir("manifests")
 """The shipped manifests: package data of the installed package, or the checkout's folder."""
 
+DESCRIPTIVE_KEYS = frozenset(
+    {"title", "description", "version", "homepage", "hours", "labels_summary", "formats", "quirks"}
+)
+"""Manifest keys that describe the corpus for people and change nothing that is stored."""
+
 # key -> (type(s), required). Nested tables are validated by their own schema below.
 _TOP: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "name": (str, True),
@@ -163,7 +168,10 @@ class Manifest:
         return None
 
     def hash(self) -> str:
-        blob = repr(sorted(self.raw.items())).encode()
+        """A hash of what shapes the stored data; prose and catalogue facts are left out, so
+        rewording a description or a quirk does not make a store re-ingest its corpus."""
+        shaping = {k: v for k, v in self.raw.items() if k not in DESCRIPTIVE_KEYS}
+        blob = repr(sorted(shaping.items())).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
 

@@ -33,7 +33,7 @@ def line_noise_db(x: np.ndarray, sfreq: float) -> dict[str, float]:
     n = min(x.shape[1], int(LINE_SECONDS * sfreq))
     if n < int(4 * sfreq):
         return out
-    from scipy import signal as sps  # 0.4 s to import: not at start-up
+    from scipy import signal as sps  # 0.4 s to import: not at start-up (benchmarks/startup.py)
 
     rows = np.linspace(0, x.shape[0] - 1, min(x.shape[0], LINE_CHANNELS)).round().astype(int)
     f, p = sps.welch(x[np.unique(rows), :n], fs=sfreq, nperseg=int(2 * sfreq), axis=-1)

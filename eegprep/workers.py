@@ -20,7 +20,7 @@ exits by itself within a second when the driver is gone (a kill), so that no orp
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from typing import Any
 
 from eegprep.recording import Task, TaskResult, run_task
@@ -44,6 +44,7 @@ PRELOAD = (
     "eegprep.preprocess",
     "eegprep.qc",
     "eegprep.readers.edf",
+    "pyedflib",
     "scipy.fft",
     "scipy.signal",
     "mne.filter",
@@ -56,12 +57,15 @@ missing here costs only speed."""
 WATCH_SECONDS = 0.5  # how often a worker checks that its driver is still there
 
 
+def source_bytes(task: Task) -> int:
+    """Bytes of the files ``task`` reads (its main file when the stamps are missing)."""
+    return sum(max(s.size, 0) for s in task.sources) or max(task.source_stat[0], 0)
+
+
 def estimate_seconds(tasks: Sequence[Task]) -> float:
     """CPU seconds one process would take for ``tasks``: their source bytes at
     :data:`SOURCE_BYTES_PER_SECOND` plus :data:`SECONDS_PER_RECORDING` each."""
-    n_bytes = sum(max(s.size, 0) for t in tasks for s in t.sources) or sum(
-        max(t.source_stat[0], 0) for t in tasks
-    )
+    n_bytes = sum(source_bytes(t) for t in tasks)
     return n_bytes / SOURCE_BYTES_PER_SECOND + len(tasks) * SECONDS_PER_RECORDING
 
 
@@ -79,8 +83,11 @@ def pool_size(workers: int | None, tasks: Sequence[Task]) -> int:
     return n if saved > POOL_START_SECONDS else 0
 
 
-def run_pool(tasks: Sequence[Task], n_workers: int) -> Iterator[TaskResult]:
+def run_pool(tasks: Sequence[Task], n_workers: int) -> Generator[TaskResult, None, None]:
     """Run ``tasks`` on ``n_workers`` local processes; results in the order they finish.
+
+    The largest files are handed out first, so that no worker is left with a long file at the
+    end while the others idle (the order of commits does not change the store's bytes).
 
     A worker that dies (killed by the system, out of memory) breaks the pool: the tasks not
     finished by then come back failed, with a message to run the command again. When the caller
@@ -95,7 +102,8 @@ def run_pool(tasks: Sequence[Task], n_workers: int) -> Iterator[TaskResult]:
     )
     finished = False
     try:
-        futures = {pool.submit(run_task, t): t for t in tasks}
+        largest_first = sorted(tasks, key=source_bytes, reverse=True)
+        futures = {pool.submit(run_task, t): t for t in largest_first}
         for fut in as_completed(futures):
             task = futures.pop(fut)
             try:

@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from labram.config import ModelConfig
@@ -152,7 +153,9 @@ class Backbone(nn.Module):
         N = L // A
         rows = parse_channels(channels, B, N, self.config.n_spatial).to(tokens.device) + 1
         table = self.spatial_embed[0]  # (n_spatial, D)
-        spatial = table[rows]  # (B, N, D)
+        # F.embedding, not table[rows]: the backward of advanced indexing accumulates with
+        # parallel atomic adds on CPU (run-to-run different sums); embedding's is ordered
+        spatial = F.embedding(rows, table)  # (B, N, D)
         cls_pos = spatial[:, :1] if self.cls_from_first_channel else table[:1].expand(B, 1, D)
         spatial = spatial.unsqueeze(2).expand(B, N, A, D).reshape(B, L, D)  # (B, N*A, D)
         time = self.time_embed[0, :A].unsqueeze(0).expand(N, A, D).reshape(1, L, D)  # (1, N*A, D)

@@ -1,6 +1,6 @@
 """Released LaBraM checkpoints in and out: pure converters, strict loading, file conversion.
 
-Three layouts of the original code (names in ``labram-checkpoint-layout.txt``):
+Three layouts of the original code (names in tests/labram/data/labram-checkpoint-layout.txt):
 
 - pre-training (``labram-base.pth``): ``student.*`` + top-level ``lm_head`` + ``projection_head``;
 - fine-tuning: the student's names without the prefix, ``fc_norm`` and ``head``;

@@ -103,16 +103,29 @@ class BlockReader:
 
     def window(self, w: int) -> np.ndarray:
         """Window ``w``: float32 microvolts, shape (N, A * 200), the plan's channel rows."""
-        b0, data = self._block(w)
         plan = self.index.recordings[int(self.index.rec[w])]
-        s = int(self.index.start[w]) - b0
+        t0 = int(self.index.start[w])
         n = int(self.index.n_patches[w]) * PATCH_SIZE
+        if t0 < 0:  # a window that wraps around the recording (tuev, edge_events="wrap")
+            return self._wrapped(plan, t0, n)
+        b0, data = self._block(w)
+        s = t0 - b0
         if s + n > data.shape[1]:  # longer than the block's margin: read it directly
             store = self._store(plan.store)
-            t0 = int(self.index.start[w])
+            if t0 + n > store.recording(plan.id).n_samples:
+                return self._wrapped(plan, t0, n)
             self.samples_read += n
             return store.read(plan.id, t0, t0 + n)[plan.rows]
         return data[plan.rows, s : s + n]
+
+    def _wrapped(self, plan: Any, t0: int, n: int) -> np.ndarray:
+        """Samples ``t0 .. t0 + n`` modulo the recording's length: the authors' TUEV windows
+        near an edge, cut from the signal tiled three times."""
+        store = self._store(plan.store)
+        total = store.recording(plan.id).n_samples
+        data = store.read(plan.id, 0, total)
+        self.samples_read += total
+        return data[plan.rows][:, (t0 + np.arange(n)) % total]
 
     def batch(self, ids: np.ndarray) -> dict[str, torch.Tensor]:
         """A batch of equal-shape windows.

@@ -62,6 +62,14 @@ def all_reduce_mean(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
+def all_reduce_sum(x: torch.Tensor) -> torch.Tensor:
+    """Sum over ranks (identity in one process)."""
+    if dist.is_initialized():
+        x = x.clone()
+        dist.all_reduce(x)
+    return x
+
+
 def teardown() -> None:
     if dist.is_initialized():
         dist.destroy_process_group()

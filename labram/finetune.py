@@ -7,6 +7,7 @@ metrics of the best model. Seeds report mean +- std (``results.json``, ``results
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Sequence
@@ -34,10 +35,11 @@ from labram.classifier import LaBraMClassifier
 from labram.config import ModelConfig, model_config
 from labram.data import WindowDataset, make_loader
 from labram.distributed import setup
+from labram.leakage import attach, check_test_subjects, make_record, record_of
 from labram.mem import LaBraMForMEM
 from labram.sampler import BatchPlan
 from labram.tasks import Task, build_task_indexes, get_task
-from labram.train_config import TrainConfig
+from labram.train_config import TrainConfig, train_config
 from labram.trainer import CKPT_FORMAT, Run, train
 from labram.windows import WindowIndex, open_stores
 
@@ -82,6 +84,18 @@ def init_classifier(
         raise CheckpointError(f"{path}: holds no LaBraM backbone")
     cfg = replace(model.config, drop_path=drop_path)
     return _from_state(model.state_dict(), cfg, task_outputs)
+
+
+def pretrain_record(init: str | Path | None) -> tuple[dict[str, Any] | None, str]:
+    """The subjects ``init`` was pre-trained on (None if it records none) and its name."""
+    if init is None:
+        return make_record([]), "random initial weights"
+    return record_of(read_checkpoint(Path(init), what="--init checkpoint")), str(init)
+
+
+def test_subjects(index: WindowIndex) -> set[str]:
+    """Subject keys of the recordings that give test windows."""
+    return {p.subject_key for p in index.recordings if p.subject_key}
 
 
 def task_loss(task: Task, logits: Tensor, y: Tensor) -> Tensor:
@@ -148,19 +162,22 @@ def _one_seed(
         extra={"best": -math.inf, "best_epoch": -1},
     )
     task = replace(task, label_smoothing=cfg.label_smoothing or task.label_smoothing)
+    record, _ = pretrain_record(init)
+    metric = selection_metric(task, cfg)
 
     def validate(m: nn.Module, epoch: int, step: int) -> dict[str, Any]:
         val = score(
             task, *predict(m, splits["val"], batch_size=cfg.batch_size, device=dinfo.device)
         )
-        value = val.get(task.selection_metric, math.nan)
-        if dinfo.is_main and (
-            (not math.isnan(value) and value >= run.extra["best"]) or run.extra["best_epoch"] < 0
-        ):
+        value = val.get(metric, math.nan)
+        best = run.extra["best"]
+        better = value >= best if cfg.selection_ties == "later" else value > best
+        if dinfo.is_main and ((not math.isnan(value) and better) or run.extra["best_epoch"] < 0):
             run.extra.update(best=value if not math.isnan(value) else -math.inf, best_epoch=epoch)
             save_ours(m, run_dir / "best.pt")
-        log.info("epoch %d: validation %s = %.4f", epoch, task.selection_metric, value)
-        return {f"val_{task.selection_metric}": value}
+            attach(run_dir / "best.pt", record)  # evaluate checks test subjects against it
+        log.info("epoch %d: validation %s = %.4f", epoch, metric, value)
+        return {f"val_{metric}": value}
 
     run.on_epoch_end = validate
 
@@ -200,22 +217,29 @@ def finetune(
     *,
     init: str | Path | None = None,
     n_seeds: int = 1,
-    split_seed: int = 0,
+    split_seed: int | None = None,
     resume: bool = False,
     device: str | None = None,
+    allow_seen_subjects: bool = False,
 ) -> dict[str, Any]:
     """Fine-tune over ``n_seeds`` seeds (``cfg.seed``, ``cfg.seed + 1``, ...); test metrics of the
-    validation-selected model, mean +- std over seeds, in ``out/results.{json,md}``."""
+    validation-selected model, mean +- std over seeds, in ``out/results.{json,md}``.
+
+    The test subjects are compared with those ``init`` was pre-trained on first: any overlap
+    is a :class:`~eegprep.errors.UsageError` unless ``allow_seen_subjects``.
+    ``split_seed`` overrides ``cfg.split_seed``.
+    """
     out = Path(out)
+    if split_seed is not None:
+        cfg = replace(cfg, split_seed=split_seed)
     opened = open_stores(stores)
     task = get_task(task_name, opened)
-    splits = build_task_indexes(
-        opened,
-        task,
-        split_seed=split_seed,
-        token_budget=cfg.token_budget,
-        block_seconds=cfg.block_seconds,
+    splits = task_splits(opened, task, cfg)
+    record, source = pretrain_record(init)
+    leakage = check_test_subjects(
+        record, test_subjects(splits["test"]), allow=allow_seen_subjects, source=source
     )
+    log.info("%s", leakage)
     sizes = {k: len(v) for k, v in splits.items()}
     if sizes["train"] == 0:
         raise M_error(task_name, stores)
@@ -238,7 +262,8 @@ def finetune(
         "stores": list(stores),
         "init": str(init) if init else None,
         "windows": sizes,
-        "split_seed": split_seed,
+        "split_seed": cfg.split_seed,
+        "leakage": leakage,
         "seeds": runs,
         "test": summary,
     }
@@ -265,20 +290,77 @@ def evaluate(
     checkpoint: str | Path,
     *,
     split: str = "test",
-    split_seed: int = 0,
+    split_seed: int | None = None,
     batch_size: int = 64,
     device: str | None = None,
+    cfg: TrainConfig | None = None,
+    allow_seen_subjects: bool = False,
 ) -> dict[str, Any]:
-    """Metrics of a fine-tuned classifier on one split of the task's windows."""
+    """Metrics of a fine-tuned classifier on one split of the task's windows.
+
+    The splits follow ``cfg`` (default: the run's ``config.json`` beside ``checkpoint``); the
+    test subjects are checked against the checkpoint's pre-training subjects as in
+    :func:`finetune`.
+    """
     opened = open_stores(stores)
     task = get_task(task_name, opened)
-    splits = build_task_indexes(opened, task, split_seed=split_seed)
+    if cfg is None:
+        cfg = run_config(checkpoint)
+    if split_seed is not None:
+        cfg = replace(cfg, split_seed=split_seed)
+    splits = task_splits(opened, task, cfg)
     if split not in splits:
         raise CheckpointError(f"Invalid value for `split`: allowed train, val, test; got {split!r}")
-    model = load_ours(checkpoint)
+    obj = read_checkpoint(Path(checkpoint), what="checkpoint")
+    leakage = check_test_subjects(
+        record_of(obj),
+        test_subjects(splits["test"]),
+        allow=allow_seen_subjects,
+        source=str(checkpoint),
+    )
+    model = ours_from(obj, source=str(checkpoint)) if is_ours(obj) else None
     if not isinstance(model, LaBraMClassifier):
         raise CheckpointError(f"{checkpoint}: not a fine-tuned classifier (use labram finetune)")
     dev = setup(device).device
     model.to(dev)
     metrics = score(task, *predict(model, splits[split], batch_size=batch_size, device=dev))
-    return {"task": task.name, "split": split, "n_windows": len(splits[split]), "metrics": metrics}
+    return {
+        "task": task.name,
+        "split": split,
+        "n_windows": len(splits[split]),
+        "metrics": metrics,
+        "leakage": leakage,
+    }
+
+
+def run_config(checkpoint: str | Path) -> TrainConfig:
+    """The fine-tuning config of the run that wrote ``checkpoint`` (its ``config.json``), so
+    that evaluation cuts the same splits; the default preset when there is none."""
+    path = Path(checkpoint).with_name("config.json")
+    if path.is_file():
+        try:
+            return TrainConfig.from_dict(json.loads(path.read_text()))
+        except (ValueError, TypeError) as exc:
+            log.warning("%s: unreadable run config (%s); using the default", path, exc)
+    return train_config("finetune", "tiny")
+
+
+def task_splits(opened: Sequence[Any], task: Task, cfg: TrainConfig) -> dict[str, WindowIndex]:
+    """The task's train / val / test windows under ``cfg``'s split settings."""
+    return build_task_indexes(
+        opened,
+        task,
+        split_seed=cfg.split_seed,
+        token_budget=cfg.token_budget,
+        block_seconds=cfg.block_seconds,
+        val_split=cfg.val_split,
+        val_rounding=cfg.val_rounding,
+        edge_events=cfg.edge_events,
+    )
+
+
+def selection_metric(task: Task, cfg: TrainConfig) -> str:
+    """The validation metric that picks ``best.pt``: the task's, or accuracy (the authors')."""
+    if cfg.selection_metric == "accuracy" and task.kind != "regression":
+        return "accuracy"
+    return task.selection_metric

@@ -7,6 +7,9 @@ loop. The run folder::
     OUT/excluded_subjects.json   what --exclude-subjects-of kept out
     OUT/tokenizer/               stage 1: last.pt, tokenizer.pt, log.csv, curves.png
     OUT/mem/                     stage 2: last.pt, model.pt, log.csv, curves.png
+
+Every checkpoint records the subjects it was trained on (:mod:`labram.leakage`); recordings
+whose split is eval/test are left out unless ``pretrain_test_splits``.
 """
 
 from __future__ import annotations
@@ -30,12 +33,14 @@ from labram.checkpoints import (
 )
 from labram.config import model_config
 from labram.distributed import setup
+from labram.leakage import KEY, attach, merge, record_of
 from labram.mem import LaBraMForMEM, mem_loss
+from labram.recipe import original_init
 from labram.tokenizer import VQNSPTokenizer
 from labram.tokenizer_train import pretrain_dataset, train_tokenizer
 from labram.train_config import TrainConfig
 from labram.trainer import Run, train
-from labram.windows import subjects_of
+from labram.windows import subjects_of, trained_subjects
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +48,11 @@ log = logging.getLogger(__name__)
 def load_tokenizer(path: str | Path) -> VQNSPTokenizer:
     """A trained tokenizer: our checkpoint, or the released ``vqnsp.pth`` (read without
     running code from the file: :func:`labram.checkpoints.read_checkpoint`)."""
+    return _load_tokenizer(path)[0]
+
+
+def _load_tokenizer(path: str | Path) -> tuple[VQNSPTokenizer, dict[str, Any] | None]:
+    """The tokenizer and the subjects it was trained on (None: no record, e.g. vqnsp.pth)."""
     obj = read_checkpoint(path, what="tokenizer checkpoint")
     if is_ours(obj):
         model = ours_from(obj, source=str(path))
@@ -50,7 +60,7 @@ def load_tokenizer(path: str | Path) -> VQNSPTokenizer:
         model = official_from(obj, "tokenizer", source=str(path))
     if not isinstance(model, VQNSPTokenizer):
         raise CheckpointError(f"{path}: holds a {type(model).__name__}, not a tokenizer")
-    return model
+    return model, record_of(obj)
 
 
 def exclusions(stores: Sequence[str], out: Path, of: Sequence[str], write: bool) -> set[str]:
@@ -138,7 +148,8 @@ def pretrain(
             )
             tokenizer = tok["tokenizer"]
             result["tokenizer_stage"] = tok
-    tok_model = load_tokenizer(tokenizer).to(dinfo.device).eval().requires_grad_(False)
+    tok_model, tok_subjects = _load_tokenizer(tokenizer)
+    tok_model = tok_model.to(dinfo.device).eval().requires_grad_(False)
     result["tokenizer"] = Path(tokenizer)
     # stage 2: masked EEG modelling
     mem_dir = out / "mem"
@@ -149,12 +160,17 @@ def pretrain(
     torch.manual_seed(mem_cfg.seed)
     mcfg = model_config(mem_cfg.size, n_codes=tok_model.config.n_codes, drop_path=mem_cfg.drop_path)
     model = LaBraMForMEM(mcfg)
-    run = Run(mem_cfg, ds, mem_dir, dinfo, mcfg.to_dict(), "mem")
+    if mem_cfg.init == "original":
+        original_init(model)
+    # what the model saw: its own windows and, through the targets, the tokenizer's
+    subjects = merge(tok_subjects, extra=trained_subjects(ds.plan.index))
+    run = Run(mem_cfg, ds, mem_dir, dinfo, mcfg.to_dict(), "mem", extra={KEY: subjects})
     mem = train(
         run, model, make_mem_step(tok_model), resume=resume and (mem_dir / "last.pt").exists()
     )
     final = mem_dir / "model.pt"
     if dinfo.is_main:
         save_ours(model.cpu(), final)
+        attach(final, subjects)
     result.update(mem_stage=mem, checkpoint=final, log=mem["log"], plot=mem["plot"])
     return result

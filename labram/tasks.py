@@ -1,6 +1,6 @@
 """Downstream tasks: channels, windows, labels, loss and metrics, and the train/val/test split.
 
-Protocols (labram-facts.md):
+Protocols (docs/training.md, docs/corpora.md#tuab and #tuev):
 
 - ``tuab``: 23 channels in the protocol order, non-overlapping 10 s windows, recording label
   ``abnormal`` (1 logit, BCE).
@@ -170,16 +170,19 @@ def _class_of(task: Task, value: Any) -> int | None:
 
 
 def _windows(
-    store: Store, rec: Recording, task: Task, seconds: int
+    store: Store, rec: Recording, task: Task, seconds: int, edge_events: str = "drop"
 ) -> tuple[list[int], list[list[float]]]:
-    """Starts and labels of one recording's windows."""
+    """Starts and labels of one recording's windows (``edge_events``: an event window that
+    leaves the recording is dropped, or kept to be read wrapped around, as the authors did)."""
     n = seconds * PATCH_SIZE
     if task.events:
         starts, labels = [], []
         for ev in rec.events:
             cls = _class_of(task, ev.label)
             start = round((ev.onset - 2.0) * PATCH_SIZE)
-            if cls is not None and start >= 0 and start + n <= rec.n_samples:
+            inside = start >= 0 and start + n <= rec.n_samples
+            fits = inside or (edge_events == "wrap" and -rec.n_samples < start < rec.n_samples)
+            if cls is not None and fits:
                 starts.append(start)
                 labels.append([float(cls)])
         return starts, labels
@@ -218,12 +221,45 @@ def _windows_in_events(
     return starts, labels
 
 
-def split_subjects(keys: Sequence[str], *, seed: int, val_fraction: float = 0.2) -> set[str]:
-    """The validation subjects: ``val_fraction`` of the sorted distinct keys, seeded."""
-    uniq = sorted(set(keys))
-    n_val = max(1, round(val_fraction * len(uniq))) if len(uniq) > 1 else 0
-    order = np.random.default_rng(seed).permutation(len(uniq))
-    return {uniq[i] for i in order[:n_val]}
+def split_subjects(
+    keys: Sequence[str],
+    *,
+    seed: int,
+    val_fraction: float = 0.2,
+    rounding: str = "round",
+    strata: Sequence[str] | None = None,
+) -> set[str]:
+    """The validation subjects: ``val_fraction`` of the sorted distinct keys, seeded.
+
+    ``rounding``: ``round(f n)`` validation subjects (at least 1 of 2 or more), or ``floor``,
+    ``int(f n)`` as the authors' TUEV split. ``strata``: one label per key (parallel to
+    ``keys``); each stratum is split on its own, so validation keeps the classes' proportions.
+    """
+    if strata is None:
+        strata = [""] * len(keys)
+    by_stratum: dict[str, set[str]] = {}
+    for k, st in zip(keys, strata, strict=True):
+        by_stratum.setdefault(st, set()).add(k)
+    out: set[str] = set()
+    for i, st in enumerate(sorted(by_stratum)):
+        uniq = sorted(by_stratum[st])
+        if rounding == "floor":
+            n_val = int(val_fraction * len(uniq))
+        else:
+            n_val = max(1, round(val_fraction * len(uniq))) if len(uniq) > 1 else 0
+        order = np.random.default_rng(seed + i).permutation(len(uniq))
+        out |= {uniq[j] for j in order[:n_val]}
+    return out
+
+
+def _subject_strata(recs: Sequence[Recording], task: Task) -> dict[str, str]:
+    """Each subject's stratum: its recordings' distinct values of the task's recording label
+    (one stratum for tasks without one)."""
+    values: dict[str, set[str]] = {}
+    for r in recs:
+        label = r.labels.get(task.label_key) if task.label_key else None
+        values.setdefault(r.subject_key or r.subject, set()).add(str(label))
+    return {k: "|".join(sorted(v)) for k, v in values.items()}
 
 
 def build_task_indexes(
@@ -234,14 +270,30 @@ def build_task_indexes(
     token_budget: int = 256,
     max_channels: int = 128,
     block_seconds: int = BLOCK_SECONDS,
+    val_split: str = "stratified",
+    val_rounding: str = "round",
+    edge_events: str = "drop",
 ) -> dict[str, WindowIndex]:
-    """Windows of each split: ``{"train", "val", "test"}``."""
+    """Windows of each split: ``{"train", "val", "test"}``.
+
+    ``val_split``: ``stratified`` splits each value of the task's recording label on its own
+    (TUAB: abnormal and normal subjects 80/20 each, as the authors); ``subject`` splits all
+    subjects at once. ``val_rounding`` and ``edge_events``: :func:`split_subjects`,
+    :func:`_windows`.
+    """
     opened = open_stores(stores)
     per_split: dict[
         str, tuple[list[RecordingPlan], list[int], list[int], list[int], list[list[float]]]
     ] = {}
     trainval = [r for s in opened for r in s if r.split not in TEST_SPLITS]
-    val_subjects = split_subjects([r.subject_key or r.subject for r in trainval], seed=split_seed)
+    strata = _subject_strata(trainval, task) if val_split == "stratified" else {}
+    keys = sorted({r.subject_key or r.subject for r in trainval})
+    val_subjects = split_subjects(
+        keys,
+        seed=split_seed,
+        rounding=val_rounding,
+        strata=[strata.get(k, "") for k in keys],
+    )
     skipped = 0
     for s_i, store in enumerate(opened):
         for rec in store:
@@ -257,7 +309,7 @@ def build_task_indexes(
             seconds = task.window_seconds or window_seconds(
                 len(sel[0]), WindowConfig(token_budget=token_budget)
             )
-            starts, labels = _windows(store, rec, task, seconds)
+            starts, labels = _windows(store, rec, task, seconds, edge_events)
             if not starts:
                 continue
             plans, recs, st, npatch, labs = per_split.setdefault(split, ([], [], [], [], []))

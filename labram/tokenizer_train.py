@@ -18,13 +18,18 @@ from eegprep.store import Store
 from labram.checkpoints import save_ours
 from labram.config import tokenizer_config
 from labram.data import WindowDataset, make_loader
-from labram.distributed import DistInfo, barrier, setup
+from labram.distributed import DistInfo, all_reduce_sum, barrier, setup
+from labram.leakage import KEY, attach, make_record
 from labram.quantizer import usage
+from labram.recipe import original_init
 from labram.sampler import BatchPlan
 from labram.tokenizer import VQNSPTokenizer
 from labram.train_config import TrainConfig
 from labram.trainer import Run, train
-from labram.windows import WindowConfig, build_pretrain_index
+from labram.windows import WindowConfig, build_pretrain_index, trained_subjects
+
+TEST_SPLITS = ("eval", "test")
+"""Recordings with these splits are held out of pre-training (``pretrain_test_splits``)."""
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,7 @@ def window_config(cfg: TrainConfig) -> WindowConfig:
         max_channels=cfg.max_channels,
         stride_seconds=cfg.stride_seconds,
         block_seconds=cfg.block_seconds,
+        exclude_splits=() if cfg.pretrain_test_splits else TEST_SPLITS,
     )
 
 
@@ -75,7 +81,8 @@ def tokenizer_step(
 def codebook_report(
     model: VQNSPTokenizer, ds: WindowDataset, device: torch.device, *, max_batches: int = 50
 ) -> dict[str, Any]:
-    """Codes used and perplexity over (up to ``max_batches`` of) this rank's windows."""
+    """Codes used and perplexity over (up to ``max_batches`` of) each rank's windows, summed
+    over ranks (every rank returns the same report)."""
     model.eval()
     counts = torch.zeros(model.config.n_codes, device=device)
     ds.set_epoch(0)
@@ -84,6 +91,7 @@ def codebook_report(
             break
         codes = model.encode(batch["x"].to(device), batch["channels"].to(device))
         counts += torch.bincount(codes.flatten(), minlength=model.config.n_codes)
+    counts = all_reduce_sum(counts)
     n_used, ppl = usage(counts)
     return {
         "n_codes": model.config.n_codes,
@@ -114,15 +122,21 @@ def train_tokenizer(
         (run_dir / "config.json").write_text(strict_json.dumps(cfg.to_dict(), indent=2))
     ds = pretrain_dataset(stores, cfg, dinfo, exclude_subjects or set())
     torch.manual_seed(cfg.seed)  # the same initial weights on every rank
-    overrides = {} if cfg.dead_after is None else {"dead_after": cfg.dead_after}
+    overrides: dict[str, Any] = {"revive_dead_codes": cfg.revive_dead_codes}
+    if cfg.dead_after is not None:
+        overrides["dead_after"] = cfg.dead_after
     tcfg = tokenizer_config(TOKENIZER_SIZE[cfg.size], **overrides)
     model = VQNSPTokenizer(tcfg)
-    run = Run(cfg, ds, run_dir, dinfo, tcfg.to_dict(), "tokenizer")
+    if cfg.init == "original":
+        original_init(model)
+    subjects = make_record(trained_subjects(ds.plan.index))
+    run = Run(cfg, ds, run_dir, dinfo, tcfg.to_dict(), "tokenizer", extra={KEY: subjects})
     result = train(run, model, tokenizer_step, resume=resume and (run_dir / "last.pt").exists())
     report = codebook_report(model, ds, dinfo.device)
     final = run_dir / "tokenizer.pt"
     if dinfo.is_main:
         save_ours(model.cpu(), final)
+        attach(final, subjects)
         summary = {"metrics": result["metrics"], "codebook": report, "steps": result["step"]}
         (run_dir / "summary.json").write_text(strict_json.dumps(summary, indent=2))
     barrier()  # the other ranks load tokenizer.pt next: wait until rank 0 has written it

@@ -1,6 +1,6 @@
 """Training configuration: one frozen dataclass, presets per stage and model size.
 
-The ``base`` / ``large`` / ``huge`` presets hold the LaBraM recipe (labram-facts.md); ``tiny``
+The ``base`` / ``large`` / ``huge`` presets hold the LaBraM recipe (docs/training.md); ``tiny``
 is sized for the CPU demo and the tests (a few minutes on two cores). Every field can be
 overridden from the command line or one TOML file; the resolved config is written into every
 run folder (``config.json``) and every checkpoint.
@@ -18,6 +18,17 @@ from labram.config import BLOCK_SECONDS
 
 STAGES = ("tokenizer", "pretrain", "finetune")
 SIZES = ("tiny", "base", "large", "huge")
+RECIPES = ("default", "original")
+CHOICES: dict[str, tuple[str, ...]] = {
+    "recipe": RECIPES,
+    "init": ("default", "original"),
+    "time_embed_layer": ("embeddings", "top"),
+    "selection_metric": ("auto", "accuracy"),
+    "selection_ties": ("later", "earlier"),
+    "val_split": ("stratified", "subject"),
+    "val_rounding": ("round", "floor"),
+    "edge_events": ("drop", "wrap"),
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,6 +66,20 @@ class TrainConfig:
     log_every: int = 10  # steps between CSV rows
     dead_after: int | None = None  # tokenizer: revive codes unused this many steps (None: preset)
     patience: int | None = None  # fine-tuning: stop after this many epochs without improvement
+    deterministic: bool = False  # deterministic kernels, pinned threads (docs/training.md)
+    threads: int | None = None  # intra-op CPU threads; None: torch's default (1 if deterministic)
+    # recipe switches: each differs between recipe "default" and "original" (docs/model.md)
+    recipe: str = "default"  # default | original: the preset these switches came from
+    init: str = "default"  # default: trunc-normal +-2 sigma everywhere; original: as the authors
+    time_embed_layer: str = "embeddings"  # layer decay: with the embeddings (0) | "top" (x1.0)
+    revive_dead_codes: bool = True  # tokenizer: revive unused codes (the original never does)
+    selection_metric: str = "auto"  # auto: AUROC / balanced accuracy / Pearson r; or "accuracy"
+    selection_ties: str = "later"  # a tied validation score keeps the later | "earlier" epoch
+    val_split: str = "stratified"  # val subjects drawn per recording label | "subject": all at once
+    val_rounding: str = "round"  # validation subjects: round(0.2 n) | "floor": int(0.2 n)
+    split_seed: int = 0  # seed of the train/validation subject split (original TUEV: 4523)
+    edge_events: str = "drop"  # tuev: events whose window leaves the recording: drop | "wrap"
+    pretrain_test_splits: bool = False  # pre-train on recordings whose split is eval/test too
 
     def __post_init__(self) -> None:
         if self.stage not in STAGES:
@@ -68,6 +93,13 @@ class TrainConfig:
                 )
         if self.max_steps is not None and self.max_steps < 1:
             raise ConfigError(f"Invalid value for `max_steps`: expected >= 1; got {self.max_steps}")
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(
+                    f"Invalid value for `{name}`: allowed {allowed}; got {getattr(self, name)!r}"
+                )
+        if self.threads is not None and self.threads < 1:
+            raise ConfigError(f"Invalid value for `threads`: expected >= 1; got {self.threads}")
 
     def peak_lr(self, world_size: int) -> float:
         if self.lr_batch is None:
@@ -146,13 +178,42 @@ _TINY: dict[str, dict[str, Any]] = {
 }
 
 
-def train_config(stage: str, size: str = "base", **overrides: Any) -> TrainConfig:
-    """The preset of ``stage`` for model ``size``, with field overrides (None values ignored)."""
+# The authors' code, where it differs from our default (docs/model.md, "Recipes"). Every field
+# a recipe sets is listed for every stage, so that ``--recipe original`` is one switch.
+_ORIGINAL_ALL: dict[str, Any] = {
+    "recipe": "original",
+    "init": "original",  # +-1 sigma in pre-training; PyTorch defaults for convs, lm_head bias
+    "time_embed_layer": "top",  # their layer-id matcher predates the time table
+    "revive_dead_codes": False,  # never revived (their issue #37: collapse to one code)
+    "selection_metric": "accuracy",  # best validation accuracy, first best kept
+    "selection_ties": "earlier",
+    "val_split": "stratified",  # TUAB: abnormal and normal subjects split 80/20 separately
+    "val_rounding": "floor",  # int(0.2 n) validation subjects
+    "split_seed": 4523,  # TUEV's seed (their TUAB split is unseeded)
+    "edge_events": "wrap",  # the TUEV signal is tiled three times: edge windows wrap around
+    "pretrain_test_splits": True,  # whole corpora, eval/test recordings included
+}
+_ORIGINAL: dict[str, dict[str, Any]] = {
+    "tokenizer": {},
+    "pretrain": {"stride_seconds": 4.0},  # 800 samples between window starts
+    "finetune": {"min_lr": 1e-6},
+}
+
+
+def train_config(
+    stage: str, size: str = "base", *, recipe: str = "default", **overrides: Any
+) -> TrainConfig:
+    """The preset of ``stage`` for model ``size`` and ``recipe`` ('default' or 'original': the
+    authors' code), with field overrides (None values ignored)."""
     if stage not in PRESETS:
         raise ConfigError(f"Invalid value for `stage`: allowed {STAGES}; got {stage!r}")
+    if recipe not in RECIPES:
+        raise ConfigError(f"Invalid value for `recipe`: allowed {RECIPES}; got {recipe!r}")
     cfg = replace(PRESETS[stage], size=size)
     if size == "tiny":
         cfg = replace(cfg, **_TINY[stage])
+    if recipe == "original":
+        cfg = replace(cfg, **_ORIGINAL_ALL, **_ORIGINAL[stage])
     return apply_overrides(cfg, overrides)
 
 
@@ -183,4 +244,24 @@ def read_toml(path: str | Path, stage: str) -> dict[str, Any]:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
     out = {k: v for k, v in data.items() if not isinstance(v, dict) or k == "corpus_weights"}
     out.update(data.get(stage, {}))
+    return out
+
+
+STAGE_PREFIXES = {"tokenizer": "tokenizer", "mem": "pretrain", "pretrain": "pretrain"}
+
+
+def stage_overrides(overrides: dict[str, Any], stage: str) -> dict[str, Any]:
+    """The overrides of one stage: bare ``FIELD`` keys apply to every stage, ``tokenizer.FIELD``
+    only to the tokenizer, ``mem.FIELD`` / ``pretrain.FIELD`` only to masked modelling."""
+    out: dict[str, Any] = {}
+    for key, value in overrides.items():
+        prefix, dot, name = key.partition(".")
+        if not dot:
+            out.setdefault(key, value)
+        elif prefix not in STAGE_PREFIXES:
+            raise ConfigError(
+                f"Invalid --set {key!r}: a stage prefix is one of {sorted(STAGE_PREFIXES)}"
+            )
+        elif STAGE_PREFIXES[prefix] == stage:
+            out[name] = value  # a stage's own value wins over a bare one
     return out

@@ -80,8 +80,35 @@ def schedule_steps(cfg: TrainConfig, steps_per_epoch: int) -> tuple[int, int]:
     return total, max(0, warmup)
 
 
+def set_determinism(cfg: TrainConfig) -> None:
+    """Threads and kernels for ``cfg.deterministic`` (docs/training.md, "Reproducibility").
+
+    Deterministic: ``torch.use_deterministic_algorithms(True)`` (an op with no deterministic
+    kernel raises instead of varying), cuDNN autotuning off, cuBLAS's fixed workspace
+    (``CUBLAS_WORKSPACE_CONFIG=:4096:8``, if not already set) and the intra-op CPU threads pinned
+    to ``cfg.threads`` (1 by default): parallel reductions split their sums by thread count, so
+    the thread count is part of what makes a run's bits.
+    """
+    threads = cfg.threads if cfg.threads is not None else (1 if cfg.deterministic else None)
+    if threads is not None:
+        torch.set_num_threads(threads)
+    if cfg.deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
+
+
 def make_optimizer(model: nn.Module, cfg: TrainConfig, peak: float) -> torch.optim.AdamW:
-    groups = param_groups(model, peak, cfg.weight_decay, cfg.layer_decay)
+    layer_of = None
+    if cfg.time_embed_layer == "top" and hasattr(model, "layer_id"):
+        top = getattr(model, "n_layers", 1) - 1
+        own = model.layer_id
+
+        def layer_of(name: str) -> int:  # the original's matcher: time_embed on the top layer
+            return top if name.endswith("time_embed") else int(own(name))  # type: ignore[operator]
+
+    groups = param_groups(model, peak, cfg.weight_decay, cfg.layer_decay, layer_of=layer_of)
     for g in groups:
         del g["names"]
     return torch.optim.AdamW(groups, lr=peak, betas=cfg.betas, fused=False)
@@ -211,6 +238,17 @@ def checkpoint_dict(
     }
 
 
+def reduce_metrics(metrics: dict[str, Any], device: torch.device | None = None) -> dict[str, float]:
+    """Each metric's mean over ranks (one all-reduce; the values themselves in one process).
+
+    Every rank logs the same keys in the same order (one step function), so the vector lines up.
+    """
+    keys = list(metrics)
+    vec = torch.tensor([float(metrics[k]) for k in keys], dtype=torch.float64, device=device)
+    vec = all_reduce_mean(vec)
+    return {k: float(v) for k, v in zip(keys, vec.tolist(), strict=True)}
+
+
 Window = dict[str, list[float]]
 """The current logging interval's values, by metric."""
 
@@ -237,6 +275,7 @@ def _restore(
 def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) -> dict[str, Any]:
     """Run the stage to its last step; returns the final metrics and file paths."""
     cfg, dinfo = run.cfg, run.dist
+    set_determinism(cfg)
     seed_everything(cfg.seed + dinfo.rank)
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + dinfo.rank)  # masks etc.
     model.to(dinfo.device)
@@ -291,7 +330,7 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
             step, bie = step + 1, bie + 1
             n_tok = batch["x"].shape[0] * batch["x"].shape[1] * batch["x"].shape[2]
             tokens += n_tok
-            last = {"loss": float(all_reduce_mean(loss.detach()).item()), **metrics}
+            last = reduce_metrics({"loss": loss.detach(), **metrics}, dinfo.device)  # rank mean
             for k, v in last.items():  # logged rows hold means over the logging interval
                 window.setdefault(k, []).append(float(v))
             if step % cfg.log_every == 0 or step == total:

@@ -38,6 +38,7 @@ class WindowConfig:
     max_seconds: int = 16  # the time table has 16 rows
     max_channels: int = 128  # evenly spaced subset above this
     stride_seconds: float | None = None  # None: the window length (non-overlapping windows)
+    exclude_splits: tuple[str, ...] = ("eval", "test")  # recordings held out for evaluation
     block_seconds: int = BLOCK_SECONDS  # one Zarr read serves the windows starting in this span
 
 
@@ -179,7 +180,8 @@ def build_pretrain_index(
     *,
     exclude_subjects: Iterable[str] = (),
 ) -> WindowIndex:
-    """Every pre-training window of ``stores``, minus the excluded subjects' recordings.
+    """Every pre-training window of ``stores``, minus the excluded subjects' recordings and
+    those whose ``split`` is in ``cfg.exclude_splits`` (eval / test by default).
 
     Parameters
     ----------
@@ -208,7 +210,9 @@ def _build_pretrain_index(
     chosen: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}  # per channel set
     for s_i, store in enumerate(opened):
         for rec in store.recordings:
-            if rec.subject_key and rec.subject_key in excluded:
+            if (rec.subject_key and rec.subject_key in excluded) or (
+                rec.split in cfg.exclude_splits
+            ):
                 n_excluded += 1
                 continue
             sel = chosen.get(rec.channel_index)
@@ -241,6 +245,13 @@ def _build_pretrain_index(
     )
     log.info("%d windows from %d recordings (%d excluded)", len(index), len(plans), n_excluded)
     return index
+
+
+def trained_subjects(index: WindowIndex) -> list[str]:
+    """The sorted subject keys of the recordings an index draws windows from (a recording
+    without a ``subject_key`` cannot be matched to anything and is not listed)."""
+    used = np.unique(index.rec) if len(index) else np.zeros(0, np.int64)
+    return sorted({index.recordings[int(r)].subject_key or "" for r in used} - {""})
 
 
 def subjects_of(stores: Sequence[str | Store]) -> set[str]:

@@ -224,7 +224,7 @@ def _header(path: Path, duration: float, start: str = "") -> Header:
     return Header(path=str(path), reader="edf", signals=(), duration=duration, meta=meta)
 
 
-# Verbatim from ../shared/corpora.md (TUSZ): text no code of ours wrote.
+# The TUSZ example of docs/corpora.md#tusz, as NEDC writes it: text no code of ours wrote.
 REAL_CSV_BI = """# version = csv_v1.0.0
 # bname = aaaaaaac_s001_t000
 # duration = 301.00 secs
@@ -234,7 +234,7 @@ channel,start_time,stop_time,label,confidence
 TERM,311.0255,333.0172,seiz,1.0000
 """
 REAL_CSV_ROW = "FP1-F7,36.8868,112.0000,cpsz,1.0000\n"
-# Verbatim lines from ../shared/corpora.md (Siena), one per line as the list files hold them.
+# The Siena example of docs/corpora.md#siena, one per line as the list files hold them.
 REAL_SIENA = """Seizure n 1
 File name: PN00-1.edf
 Registration start time: 19.39.33
@@ -283,7 +283,7 @@ def test_real_world_siena_list_and_typo_forms(tmp_path: Path) -> None:
 
 
 def test_foreign_tuh_header_with_verbatim_csv_bi(tmp_path: Path) -> None:
-    """A TUSZ file written by pyedflib (not our writer), 02_tcp_le, with corpora.md's csv_bi."""
+    """A TUSZ file written by pyedflib (not our writer), 02_tcp_le, with the docs' csv_bi."""
     from tests.conftest import write_tuh_edf
 
     rel = "edf/dev/aaaaaaac/s001_2015/02_tcp_le/aaaaaaac_s001_t000.edf"

@@ -91,10 +91,15 @@ def test_sigkill_then_rerun_equals_uninterrupted(
     for trial in range(5):
         out = tmp_path / f"trial{trial}.zarr"
         proc = _run(_ingest_cmd(corpus, out))
-        deadline = time.monotonic() + rng.uniform(0.3, 0.95) * t_full
+        # odd trials: a random moment (store creation included); even ones: right after a
+        # random number of commits, so that some kill always lands between two commits
+        deadline = time.monotonic() + rng.uniform(0.05, 0.95) * t_full
+        target = rng.randint(1, N_RECORDINGS - 2) if trial % 2 == 0 else N_RECORDINGS + 1
         seen = 0
-        while time.monotonic() < deadline and proc.poll() is None:
+        while proc.poll() is None and (time.monotonic() < deadline or trial % 2 == 0):
             seen = max(seen, _check_complete(out))  # readers see only complete recordings
+            if seen >= target:
+                break
         alive = proc.poll() is None
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -151,8 +156,9 @@ def test_second_ingest_is_refused_while_one_runs(corpus: Path, tmp_path: Path) -
 
 
 def test_same_bytes_whatever_the_worker_count(
-    corpus: Path, reference: dict[str, bytes], tmp_path: Path
+    corpus: Path, reference: dict[str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("eegprep.workers.POOL_START_SECONDS", 0.0)  # a pool, not this process
     out = tmp_path / "s.zarr"
     ingest("tuh", src=corpus, out=out, config=IngestConfig(workers=2, progress=False))
     assert store_bytes(out) == reference

@@ -86,7 +86,10 @@ def test_root_one_level_up_or_down(tuh_corpus: Path, tmp_path: Path) -> None:
     assert down.n_ingested == up.n_ingested == 3
 
 
-def test_distributed_run_equals_serial(tuh_corpus: Path, tmp_path: Path) -> None:
+def test_distributed_run_equals_serial(
+    tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("eegprep.workers.POOL_START_SECONDS", 0.0)  # a pool even for 3 files
     ingest("tuh", src=tuh_corpus, out=tmp_path / "a.zarr", config=SERIAL)
     rep = ingest(
         "tuh",

@@ -127,3 +127,16 @@ def test_names_stay_put_when_colliding_files_arrive_later(tmp_path: Path) -> Non
     now = {r.source: r.id for r in store}
     assert {k: now[k] for k in first} == first
     assert ingest(str(manifest), src=src, out=out, config=FOLDER).n_current == 4
+
+
+def test_rewording_a_manifest_does_not_reingest(tmp_path: Path) -> None:
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    write_edf(src, "a.edf")
+    manifest = tmp_path / "m.toml"
+    text = (Path(__file__).parents[2] / "manifests" / "folder.toml").read_text()
+    manifest.write_text(text)
+    ingest(str(manifest), src=src, out=out, config=FOLDER)
+    manifest.write_text(text.replace("Any folder of EEG files", "Any folder at all"))
+    assert ingest(str(manifest), src=src, out=out, config=FOLDER).n_current == 1
+    manifest.write_text(text.replace('on_unknown = "warn"', 'on_unknown = "ignore"'))
+    assert ingest(str(manifest), src=src, out=out, config=FOLDER).n_ingested == 1

@@ -1,0 +1,240 @@
+"""Worker scaling of ``eegprep ingest``: 0, 1 and 2 workers on one corpus, wall and CPU time.
+
+Run through ``python benchmarks/ingest.py --scaling [--hours 3] [--repeat 3]`` (the corpus is
+``benchmarks/ingest.py``'s). Not pinned to a core: the workers are meant to use them all.
+
+- Pool start-up: in a fresh process, the seconds until ``n`` local workers have each answered
+  a no-op, for eegprep's pool (:mod:`eegprep.workers`: forkserver, per-file modules preloaded)
+  and, as the reference, the dask ``LocalCluster`` that ``eegprep ingest`` started before.
+- Cold: the whole ``eegprep ingest --workers N`` command in a fresh process (interpreter,
+  imports, pool, every file); wall seconds as the user waits, CPU seconds of the process and all
+  its descendants (the forkserver is stopped and reaped before the process exits, so its
+  workers' CPU is counted).
+- Warm: in a fresh process, one untimed ingest of the same corpus into another store, then the
+  timed one, as ``benchmarks/ingest.py`` measures the steady state (imports done, the
+  forkserver's modules loaded); CPU seconds of the driver plus the forkserver's reaped workers
+  (``/proc``, Linux).
+
+Each row is the fastest of ``--repeat`` runs (0, 1, 2 workers alternate); the speed-up is
+against ``--workers 0``. Whether a pool ran is the plan's decision (docs/cli.md, "Workers").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+WORKER_COUNTS = (0, 1, 2)
+
+
+def _forkserver_pid() -> int | None:
+    from multiprocessing import forkserver
+
+    return getattr(forkserver._forkserver, "_forkserver_pid", None)
+
+
+def _stop_forkserver() -> None:
+    """Stop and reap this process's forkserver (its workers' CPU then counts as ours)."""
+    from multiprocessing import forkserver
+
+    if _forkserver_pid() is not None:
+        forkserver._forkserver._stop()  # type: ignore[attr-defined]
+
+
+def _proc_cpu(pid: int | None) -> float:
+    """CPU seconds of ``pid`` and of the children it reaped (``/proc/PID/stat``)."""
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _self_cpu() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return me.ru_utime + me.ru_stime
+
+
+def _ingest(corpus: Path, out: Path, workers: int) -> bool:
+    """Ingest into a fresh ``out``; True when a pool ran."""
+    from eegprep import workers as pool
+    from eegprep.ingest import IngestConfig, ingest
+
+    shutil.rmtree(out, ignore_errors=True)
+    ran = []
+    real = pool.run_pool
+
+    def counted(*args, **kw):  # type: ignore[no-untyped-def]
+        ran.append(True)
+        return real(*args, **kw)
+
+    pool.run_pool = counted  # type: ignore[assignment]
+    try:
+        rep = ingest(
+            "tuh", src=corpus, out=out, config=IngestConfig(workers=workers, progress=False)
+        )
+    finally:
+        pool.run_pool = real  # type: ignore[assignment]
+    if rep.failed or not rep.n_ingested:
+        raise SystemExit(f"ingest failed: {rep.failed}")
+    return bool(ran)
+
+
+def child_cold(corpus: Path, out: Path, workers: int) -> None:
+    pooled = _ingest(corpus, out, workers)
+    _stop_forkserver()
+    print(json.dumps({"pool": pooled}))
+
+
+def child_warm(corpus: Path, out: Path, workers: int) -> None:
+    _ingest(corpus, out.with_name(out.name + ".warmup"), workers)
+    time.sleep(0.3)  # let the forkserver reap the warm-up's workers
+    fs0, me0, t0 = _proc_cpu(_forkserver_pid()), _self_cpu(), time.perf_counter()
+    pooled = _ingest(corpus, out, workers)
+    wall = time.perf_counter() - t0
+    me1 = _self_cpu()
+    time.sleep(0.3)
+    fs1 = _proc_cpu(_forkserver_pid())
+    _stop_forkserver()
+    print(json.dumps({"pool": pooled, "wall": wall, "cpu": me1 - me0 + fs1 - fs0}))
+
+
+HOLD_SECONDS = 0.25  # each worker holds its answer this long, so that every worker gets one
+
+
+def child_startup(kind: str, n: int) -> None:
+    """Seconds (wall) until ``n`` workers are ready to ingest: each has imported the per-file
+    modules (:data:`eegprep.workers.PRELOAD`) and answered with its pid (held
+    :data:`HOLD_SECONDS`, which is subtracted, so that no worker answers twice)."""
+    import logging
+
+    from eegprep.workers import PRELOAD
+
+    mods = "".join(f"__import__({m!r}) and " for m in PRELOAD)
+    answer = f"{mods}(__import__('time').sleep({HOLD_SECONDS}) or __import__('os').getpid())"
+    t0 = time.perf_counter()
+    if kind == "pool":
+        from concurrent.futures import ProcessPoolExecutor
+
+        from eegprep.workers import _context
+
+        with ProcessPoolExecutor(n, mp_context=_context()) as ex:
+            pids = {f.result() for f in [ex.submit(eval, answer) for _ in range(n)]}
+            ready = time.perf_counter() - t0 - HOLD_SECONDS
+        _stop_forkserver()
+    else:
+        from distributed import Client, LocalCluster
+
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)
+        with LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+        ) as cluster, Client(cluster) as client:  # fmt: skip
+            client.wait_for_workers(n)
+            pids = set(client.run(eval, answer).values())
+            ready = time.perf_counter() - t0 - HOLD_SECONDS
+    print(json.dumps({"ready": ready, "workers": len(pids)}))
+
+
+def _spin(n: int) -> float:
+    x = 0
+    for i in range(n):
+        x += i
+    return float(x)
+
+
+def child_ceiling() -> None:
+    """The speed-up two busy loops get from two processes on this machine now: the most any
+    2-worker row can show (other processes share the cores)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    n = 10_000_000
+    t0 = time.perf_counter()
+    _spin(n)
+    one = time.perf_counter() - t0
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as ex:
+        list(ex.map(_spin, [10, 10]))
+        t0 = time.perf_counter()
+        list(ex.map(_spin, [n, n]))
+        two = time.perf_counter() - t0
+    print(json.dumps({"ceiling": 2 * one / two}))
+
+
+def _run(args: list[str]) -> tuple[dict, float, float]:
+    """Run this module as a child; its JSON, wall seconds and CPU seconds (all descendants
+    it reaped)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        raise SystemExit(f"{args} failed:\n{done.stderr}")
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return json.loads(done.stdout.strip().splitlines()[-1]), wall, cpu
+
+
+def scaling(corpus: Path, work: Path, hours: float, repeat: int) -> None:
+    """Print the start-up and scaling tables for ``corpus`` (``hours`` of EEG)."""
+    n = 2
+    starts: dict[str, list[float]] = {"pool": [], "dask": []}
+    for _ in range(repeat):
+        for kind in starts:
+            info, _, _ = _run(["startup", kind, str(n)])
+            starts[kind].append(info["ready"])
+    print(f"\npool start-up, {n} workers ready (wall s, fresh process; fastest and range of "
+          f"{repeat})")  # fmt: skip
+    for kind, label in (("dask", "dask LocalCluster (reference)"), ("pool", "eegprep pool")):
+        s = starts[kind]
+        print(f"  {label:<32}{min(s):>7.2f}   {min(s):.2f}-{max(s):.2f}")
+    ceiling = [_run(["ceiling"])[0]["ceiling"]]
+    cold: dict[int, list[tuple[float, float, bool]]] = {w: [] for w in WORKER_COUNTS}
+    warm: dict[int, list[tuple[float, float, bool]]] = {w: [] for w in WORKER_COUNTS}
+    out = str(work / "scaling.zarr")
+    for run in range(repeat):
+        for w in WORKER_COUNTS:
+            info, wall, cpu = _run(["cold", str(corpus), out, str(w)])
+            cold[w].append((wall, cpu, info["pool"]))
+            info, _, _ = _run(["warm", str(corpus), out, str(w)])
+            warm[w].append((info["wall"], info["cpu"], info["pool"]))
+        ceiling.append(_run(["ceiling"])[0]["ceiling"])
+        print(f"run {run + 1}: " + ", ".join(
+            f"{w} workers cold {cold[w][-1][0]:.2f} s wall / {cold[w][-1][1]:.2f} s cpu, "
+            f"warm {warm[w][-1][0]:.2f} / {warm[w][-1][1]:.2f}" for w in WORKER_COUNTS
+        ), flush=True)  # fmt: skip
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(out + ".warmup", ignore_errors=True)
+    print(f"\nscaling, {hours:g} h of EEG, {os.cpu_count()} cores (fastest of {repeat}; "
+          "speed-up in wall time against --workers 0)")  # fmt: skip
+    head = f"{'workers':<9}{'pool':<6}"
+    print(f"{head}{'cold wall s':>12}{'cpu s':>8}{'speed-up':>10}"
+          f"{'warm wall s':>13}{'cpu s':>8}{'speed-up':>10}")  # fmt: skip
+    best_c = {w: min(cold[w]) for w in WORKER_COUNTS}
+    best_w = {w: min(warm[w]) for w in WORKER_COUNTS}
+    for w in WORKER_COUNTS:
+        (cw, cc, cp), (ww, wc, _) = best_c[w], best_w[w]
+        pool = "yes" if cp else "no"
+        print(f"{w:<9}{pool:<6}{cw:>12.2f}{cc:>8.2f}{best_c[0][0] / cw:>10.2f}"
+              f"{ww:>13.2f}{wc:>8.2f}{best_w[0][0] / ww:>10.2f}")  # fmt: skip
+    print(f"machine check: two busy loops in two processes ran {min(ceiling):.2f}-"
+          f"{max(ceiling):.2f}x as fast as one (2.0 on idle cores): the ceiling of the "
+          "2-worker rows in this run")  # fmt: skip
+
+
+if __name__ == "__main__":
+    mode, rest = sys.argv[1], sys.argv[2:]
+    if mode == "ceiling":
+        child_ceiling()
+    elif mode == "startup":
+        child_startup(rest[0], int(rest[1]))
+    elif mode == "cold":
+        child_cold(Path(rest[0]), Path(rest[1]), int(rest[2]))
+    else:
+        child_warm(Path(rest[0]), Path(rest[1]), int(rest[2]))

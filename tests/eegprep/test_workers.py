@@ -1,0 +1,110 @@
+"""Local workers start only when they pay for themselves, give the same store, and go away."""
+
+from __future__ import annotations
+
+import multiprocessing
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from eegprep import workers
+from eegprep.ingest import IngestConfig, ingest
+
+MB = 1_000_000
+
+
+def fake_tasks(n: int, mb_each: float) -> list[Any]:
+    """Stand-ins with what the decision reads: each task's source files and their sizes."""
+    return [
+        SimpleNamespace(sources=(SimpleNamespace(size=int(mb_each * MB)),), source_stat=(0, 0))
+        for _ in range(n)
+    ]
+
+
+def test_no_pool_for_small_plans_one_worker_or_one_file() -> None:
+    big = fake_tasks(8, 50)  # 400 MB: ~1.6 s for one process
+    assert workers.pool_size(2, big) == 2
+    assert workers.pool_size(8, big) == 8
+    assert workers.pool_size(16, big) == 8  # at most one worker per task
+    assert workers.pool_size(0, big) == 0  # this process, as asked
+    assert workers.pool_size(1, big) == 0  # a pool of one is never faster than this process
+    assert workers.pool_size(2, fake_tasks(1, 4000)) == 0  # one file: nothing to share
+    assert workers.pool_size(2, fake_tasks(3, 2)) == 0  # 6 MB: the pool would cost more
+    assert workers.pool_size(2, []) == 0
+
+
+def test_the_rule_is_saving_against_start_up() -> None:
+    """A pool of n saves ``estimate * (1 - 1/n)``; it starts when that beats the start-up."""
+    for mb in (10, 50, 100, 200, 400, 800):
+        tasks = fake_tasks(4, mb / 4)
+        saving = workers.estimate_seconds(tasks) * (1 - 1 / 2)
+        assert (workers.pool_size(2, tasks) == 2) == (saving > workers.POOL_START_SECONDS)
+    assert workers.estimate_seconds(fake_tasks(2, 125)) == pytest.approx(
+        250 * MB / workers.SOURCE_BYTES_PER_SECOND + 2 * workers.SECONDS_PER_RECORDING
+    )
+
+
+def _count_pools(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    started: list[int] = []
+    real = workers.run_pool
+
+    def counted(tasks: Any, n_workers: int) -> Any:
+        started.append(n_workers)
+        return real(tasks, n_workers)
+
+    monkeypatch.setattr(workers, "run_pool", counted)
+    return started
+
+
+def test_ingest_of_a_small_corpus_starts_no_pool(
+    tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = _count_pools(monkeypatch)
+    rep = ingest(
+        "tuh", src=tuh_corpus, out=tmp_path / "s.zarr", config=IngestConfig(progress=False)
+    )
+    assert rep.n_ingested == 3 and started == []
+
+
+def test_a_forced_pool_ingests_everything(
+    tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = _count_pools(monkeypatch)
+    monkeypatch.setattr(workers, "POOL_START_SECONDS", 0.0)
+    cfg = IngestConfig(workers=2, progress=False)
+    rep = ingest("tuh", src=tuh_corpus, out=tmp_path / "s.zarr", config=cfg)
+    assert started == [2]
+    assert rep.n_ingested == 3 and not rep.failed
+    assert multiprocessing.active_children() == []  # the pool's workers are gone
+
+
+def test_stopping_early_terminates_the_workers(tuh_corpus: Path, tmp_path: Path) -> None:
+    """What Ctrl-C does to the driver's loop: the generator is closed, the workers end."""
+    from eegprep.config import corpus_dir
+    from eegprep.discover import discover
+    from eegprep.ingest import IngestReport, _plan, apply_overrides
+    from eegprep.manifest import load_manifest
+    from eegprep.store_write import StoreWriter
+
+    cfg = IngestConfig(workers=2, progress=False)
+    manifest = apply_overrides(load_manifest("tuh"))
+    found = discover(manifest, corpus_dir("tuh", tuh_corpus))
+    with StoreWriter(str(tmp_path / "s.zarr"), cfg.recipe) as writer:
+        tasks = _plan(manifest, found, writer, cfg, IngestReport("tuh", "", ""))
+        results = workers.run_pool(tasks, 2)
+        first = next(results)
+        assert first.rid.startswith("tuh/")
+        results.close()  # as a KeyboardInterrupt in the consumer does
+    assert multiprocessing.active_children() == []
+
+
+def test_a_worker_exits_when_its_driver_is_gone() -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    code = f"from eegprep.workers import _watch; _watch({gone.pid})"
+    done = subprocess.run([sys.executable, "-c", code], timeout=30)
+    assert done.returncode == 1

@@ -1,0 +1,250 @@
+"""Packaging: what the product cites exists, the corpora ship, one version, a wheel that works.
+
+The fast tests read the checkout. The slow one builds the sdist and the wheel, checks what they
+hold, installs the wheel into a folder outside the repository and runs the commands from there.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import eegprep
+import labram
+from cli import eegprep_cli
+from eegprep.manifest import MANIFEST_DIR, load_manifest
+
+REPO = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+MANIFESTS = sorted(p.stem for p in (REPO / "manifests").glob("*.toml"))
+
+# A cited path: a repository folder, then a file with one of these suffixes, maybe an #anchor.
+CITATION = re.compile(
+    r"(?<![\w./-])((?:docs|manifests|eegprep|labram|tests|benchmarks)/[\w./-]*?\w\.(?:md|toml|py|txt))"
+    r"(#[\w-]+)?"
+)
+# Where the product's citations live (CHANGELOG.md is history: it may name removed files).
+CITING = [
+    *sorted((REPO / "eegprep").rglob("*.py")),
+    *sorted((REPO / "labram").rglob("*.py")),
+    REPO / "cli.py",
+    *sorted((REPO / "manifests").glob("*.toml")),
+    *sorted((REPO / "docs").glob("*.md")),
+    REPO / "README.md",
+]
+SKIP_DIRS = {".git", ".venv", "__pycache__", "build", "dist", "runs", "demo"}
+TEXT_SUFFIXES = {".py", ".md", ".toml", ".txt", ".cfg", ".ini", ".yml", ".yaml", ".sh", ""}
+
+
+def _wheel_prefixes() -> dict[str, str]:
+    """Installed path prefix -> repository folder, from pyproject's package-dir
+    (``eegprep/docs/`` -> ``docs/``): a citation of an installed path resolves there."""
+    mapping = PYPROJECT["tool"]["setuptools"]["package-dir"]
+    return {
+        pkg.replace(".", "/") + "/": (d.strip("./") + "/" if d != "." else "")
+        for pkg, d in mapping.items()
+    }
+
+
+def _resolve(cited: str) -> Path:
+    for installed, folder in _wheel_prefixes().items():
+        if cited.startswith(installed):
+            return REPO / (folder + cited.removeprefix(installed))
+    return REPO / cited
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces -> '-'."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _anchors(md: Path) -> set[str]:
+    out, fenced = set(), False
+    for line in md.read_text(encoding="utf-8").splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced and (m := re.match(r"#{1,6} (.+)", line)):
+            out.add(_slug(m.group(1)))
+    return out
+
+
+def _repo_text_files() -> list[Path]:
+    out = []
+    for root, dirs, files in os.walk(REPO):
+        dirs[:] = [
+            d
+            for d in dirs
+            if d not in SKIP_DIRS and not d.endswith((".egg-info", ".zarr", "_cache"))
+        ]
+        out += [Path(root) / f for f in files if Path(f).suffix in TEXT_SUFFIXES]
+    return out
+
+
+def test_cited_paths_resolve_inside_the_repository() -> None:
+    """Every docs/, manifests/, eegprep/, labram/, tests/ path cited in code, manifests and docs
+    is a file of the repository (or of the installed package: eegprep/docs/... is docs/...), and
+    every #anchor is a heading of that Markdown file."""
+    bad, n = [], 0
+    for file in CITING:
+        for m in CITATION.finditer(file.read_text(encoding="utf-8")):
+            n += 1
+            cited, anchor = m.group(1), m.group(2)
+            target = _resolve(cited)
+            where = f"{file.relative_to(REPO)}: {m.group(0)}"
+            if not target.is_file():
+                bad.append(f"{where} (no such file)")
+            elif anchor and anchor[1:] not in _anchors(target):
+                bad.append(f"{where} (no heading with that anchor)")
+    assert n > 100, n  # the scan sees the citations
+    assert not bad, "\n".join(bad)
+
+
+def test_no_file_cites_a_folder_outside_the_repository() -> None:
+    outside = re.compile(r"\.\./" + "shared|" + r"\b(?:labram-facts|DESIGN|STYLE)\.md")
+    hits = [
+        f"{p.relative_to(REPO)}:{i}: {line.strip()}"
+        for p in _repo_text_files()
+        for i, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), 1)
+        if outside.search(line)
+    ]
+    assert not hits, "\n".join(hits)
+
+
+def test_corpora_lists_every_shipped_manifest() -> None:
+    res = CliRunner().invoke(eegprep_cli, ["corpora"])
+    assert res.exit_code == 0, res.output
+    assert [line.split()[0] for line in res.output.splitlines()] == MANIFESTS
+    assert len(MANIFESTS) >= 25
+
+
+@pytest.mark.parametrize("name", MANIFESTS)
+def test_every_corpus_has_its_section_in_the_docs(name: str) -> None:
+    """`eegprep corpora NAME` points at the corpus's section of docs/corpora.md on this
+    installation, and every docs citation of its quirks is a heading there."""
+    assert name in _anchors(REPO / "docs" / "corpora.md")
+    res = CliRunner().invoke(eegprep_cli, ["corpora", name])
+    assert res.exit_code == 0, res.output
+    notes = [line for line in res.output.splitlines() if line.startswith("notes: ")]
+    assert notes == [f"notes: {REPO / 'docs' / 'corpora.md'}#{name}"]
+    assert all(src for _, src in load_manifest(name).quirks)  # every quirk names its source
+
+
+def test_shipped_files_are_found_in_a_checkout() -> None:
+    from eegprep._resources import doc_path, shipped_dir
+
+    assert MANIFEST_DIR == REPO / "manifests"
+    assert shipped_dir("docs") == REPO / "docs"
+    assert doc_path("docs/corpora.md#tuh") == f"{REPO / 'docs' / 'corpora.md'}#tuh"
+    assert doc_path("SEED readme.txt") == "SEED readme.txt"
+
+
+def test_one_version() -> None:
+    """The version is written once (eegprep/__init__.py); pyproject and labram read it there."""
+    project = PYPROJECT["project"]
+    assert "version" not in project and "version" in project["dynamic"]
+    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "eegprep.__version__"}
+    literals = [
+        p
+        for pkg in ("eegprep", "labram")
+        for p in (REPO / pkg).rglob("*.py")
+        if re.search(r"^__version__\s*=", p.read_text(encoding="utf-8"), flags=re.M)
+    ]
+    assert literals == [REPO / "eegprep" / "__init__.py"]
+    assert labram.__version__ == eegprep.__version__
+    # what `eegprep --version` prints: the installed distribution's metadata
+    assert importlib.metadata.version("labram") == eegprep.__version__
+
+
+def test_console_scripts_need_no_generic_module() -> None:
+    """The console scripts target eegprep._console, which runs the checkout's root cli.py here
+    (a wheel installs it as eegprep._cli.cli)."""
+    import cli
+    from eegprep import _console
+
+    scripts = PYPROJECT["project"]["scripts"]
+    assert scripts == {
+        "eegprep": "eegprep._console:eegprep_main",
+        "labram": "eegprep._console:labram_main",
+    }
+    assert "cli" not in PYPROJECT["tool"]["setuptools"].get("py-modules", [])
+    assert _console._cli_module() is cli
+
+
+def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> str:
+    res = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, f"{cmd}:\n{res.stdout[-2000:]}\n{res.stderr[-3000:]}"
+    return res.stdout
+
+
+@pytest.mark.slow
+def test_wheel_works_outside_the_repository(tmp_path: Path) -> None:
+    """Build the sdist and the wheel, check what they hold, install the wheel (no dependencies:
+    this environment has them) into a folder outside the repository and run it from there."""
+    pytest.importorskip("build")
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "MPLBACKEND": "Agg"}
+    env.pop("PYTHONPATH", None)
+    dist = tmp_path / "dist"
+    # --no-isolation: this environment's setuptools; the wheel is built from the sdist
+    _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(REPO)],
+         tmp_path, env)  # fmt: skip
+    (wheel,) = dist.glob("labram-*.whl")
+    (sdist,) = dist.glob("labram-*.tar.gz")
+
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+    top = {n.split("/")[0] for n in names}
+    assert top == {"eegprep", "labram", f"labram-{eegprep.__version__}.dist-info"}, top
+    for name in MANIFESTS:
+        assert f"eegprep/manifests/{name}.toml" in names
+    assert {f"eegprep/docs/{p.name}" for p in (REPO / "docs").glob("*.md")} <= set(names)
+    assert "eegprep/_cli/cli.py" in names and "cli.py" not in names
+    with tarfile.open(sdist) as tf:
+        members = {m.split("/", 1)[-1] for m in tf.getnames()}
+    assert {"pyproject.toml", "README.md", "cli.py", "docs/corpora.md"} <= members
+    assert {f"manifests/{name}.toml" for name in MANIFESTS} <= members
+    if importlib.util.find_spec("twine"):
+        _run([sys.executable, "-m", "twine", "check", "--strict", str(wheel), str(sdist)],
+             tmp_path, env)  # fmt: skip
+
+    site = tmp_path / "site"
+    _run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target",
+          str(site), str(wheel)], tmp_path, env)  # fmt: skip
+    env["PYTHONPATH"] = str(site)
+    work = tmp_path / "work"
+    work.mkdir()
+    bin_ = site / "bin"
+    assert eegprep.__version__ in _run([str(bin_ / "eegprep"), "--version"], work, env)
+    assert eegprep.__version__ in _run([str(bin_ / "labram"), "--version"], work, env)
+    listed = _run([str(bin_ / "eegprep"), "corpora"], work, env)
+    assert [line.split()[0] for line in listed.splitlines()] == MANIFESTS
+    shown = _run([str(bin_ / "eegprep"), "corpora", "tusz"], work, env)
+    notes = next(line for line in shown.splitlines() if line.startswith("notes: "))
+    doc = Path(notes.removeprefix("notes: ").partition("#")[0])
+    assert doc == site / "eegprep" / "docs" / "corpora.md" and doc.is_file()
+    probe = (
+        "import importlib.util as u, eegprep, eegprep._console as c, eegprep.manifest as m;"
+        "print(eegprep.__file__); print(c._cli_module().__file__); print(m.MANIFEST_DIR);"
+        "print(u.find_spec('cli'))"
+    )
+    where = _run([sys.executable, "-c", probe], work, env).split()
+    assert where[:3] == [
+        str(site / "eegprep" / "__init__.py"),
+        str(site / "eegprep" / "_cli" / "cli.py"),
+        str(site / "eegprep" / "manifests"),
+    ]
+    assert where[3] == "None"  # no top-level `cli` module installed
+    # the demo corpus and an ingest, by the installed code
+    _run([str(bin_ / "eegprep"), "demo", "--out", "demo"], work, env)
+    _run([str(bin_ / "eegprep"), "ingest", "tuh", "--src", "demo/tuh", "--out", "demo.zarr",
+          "--workers", "0"], work, env)  # fmt: skip
+    assert "tuh" in _run([str(bin_ / "eegprep"), "stats", "demo.zarr"], work, env)

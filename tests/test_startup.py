@@ -1,0 +1,86 @@
+"""Start-up imports only what the command's path needs (issue 17; timed in benchmarks/startup.py).
+
+Each check runs in a fresh interpreter and looks at ``sys.modules``: a behaviour, not a timing.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HEAVY = ("scipy.signal", "scipy.stats", "torch", "mne", "distributed", "matplotlib")
+"""Modules no command needs before its real work: each costs 0.1-1 CPU s to import."""
+
+
+def imported_after(code: str, *argv: str) -> dict[str, list[str]]:
+    """Run ``code`` in a fresh interpreter (it may fill the dict ``seen`` with lists of module
+    names); ``seen["end"]`` holds the modules imported when it finishes."""
+    prog = (
+        "import json, sys\n"
+        "seen = {}\n"
+        f"try:\n    {code}\nexcept SystemExit:\n    pass\n"
+        "seen['end'] = sorted(sys.modules)\n"
+        "print(json.dumps(seen))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", prog, *argv], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    seen: dict[str, list[str]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return seen
+
+
+def heavy(modules: list[str]) -> list[str]:
+    return [m for m in HEAVY if m in modules]
+
+
+def console(name: str) -> str:
+    """Code that runs the ``name`` console script's entry point with ``sys.argv[1:]``."""
+    return (
+        "from importlib.metadata import entry_points; "
+        f"sys.argv[0] = {name!r}; "
+        f"[ep.load() for ep in entry_points(group='console_scripts', name={name!r})][0]()"
+    )
+
+
+def test_importing_the_ingest_path_imports_nothing_heavy() -> None:
+    seen = imported_after("import cli, eegprep.ingest, eegprep.workers, eegprep.recording")
+    assert heavy(seen["end"]) == []
+
+
+def test_help_of_every_command_imports_nothing_heavy() -> None:
+    for name, argv in (
+        ("eegprep", ["--version"]),
+        ("eegprep", ["ingest", "--help"]),
+        ("labram", ["--help"]),
+        ("labram", ["pretrain", "--help"]),
+        ("labram", ["finetune", "--help"]),
+    ):
+        seen = imported_after(console(name), *argv)
+        assert heavy(seen["end"]) == [], (name, argv)
+
+
+def test_ingest_reaches_its_first_file_with_only_what_it_needs(
+    tuh_corpus: Path, tmp_path: Path
+) -> None:
+    """``eegprep ingest`` as a user runs it (default workers): nothing heavy is imported before
+    the first file's task starts, and a 3-file corpus starts no pool or dask cluster."""
+    code = (
+        "import eegprep.ingest as ing\n"
+        "    real = ing.run_task\n"
+        "    def probe(task):\n"
+        "        seen.setdefault('first', sorted(sys.modules))\n"
+        "        return real(task)\n"
+        "    ing.run_task = probe\n"
+        f"    {console('eegprep')}"
+    )
+    out = tmp_path / "s.zarr"
+    seen = imported_after(code, "ingest", "tuh", "--src", str(tuh_corpus), "--out", str(out))
+    assert "first" in seen, "no file was ingested in this process"
+    assert heavy(seen["first"]) == []
+    assert "distributed" not in seen["end"] and "concurrent.futures.process" not in seen["end"]
+    assert (out / "zarr.json").is_file()
