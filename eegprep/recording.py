@@ -451,9 +451,17 @@ def effective_recipe(task: Task) -> Recipe:
     return task.recipe.with_(h_freq=h)
 
 
+_TARGET_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+
 def _targets(sidecar: SidecarResult, n_out: int, sfreq: float) -> dict[str, np.ndarray]:
     out = {}
     for name, (values, rate) in sidecar.targets.items():
+        if not _TARGET_NAME.fullmatch(name) or name in ("data", "channel", "time"):
+            raise UsageError(
+                f"target name {name!r}: it names an array of the recording's group, so a letter "
+                "then letters, digits and '_', and not data, channel or time"
+            )
         resampled = values if rate == sfreq else _resample_target(values, rate, sfreq)
         fixed = np.zeros((resampled.shape[0], n_out), dtype=np.float32)
         k = min(n_out, resampled.shape[1])

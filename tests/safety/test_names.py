@@ -140,3 +140,22 @@ def test_rewording_a_manifest_does_not_reingest(tmp_path: Path) -> None:
     assert ingest(str(manifest), src=src, out=out, config=FOLDER).n_current == 1
     manifest.write_text(text.replace('on_unknown = "warn"', 'on_unknown = "ignore"'))
     assert ingest(str(manifest), src=src, out=out, config=FOLDER).n_ingested == 1
+
+
+@pytest.mark.parametrize("target", ["../../evil", "data", "a/b", ".x", "time"])
+def test_a_target_name_cannot_leave_or_replace_the_recording_s_arrays(
+    tmp_path: Path, target: str
+) -> None:
+    from eegprep.fixtures.misc import write_mobi
+
+    src = write_mobi(tmp_path)
+    manifest = tmp_path / "mobi.toml"
+    text = (Path(__file__).parents[2] / "manifests" / "mobi.toml").read_text()
+    assert 'name = "joints"' in text
+    manifest.write_text(text.replace('name = "joints"', f"name = {target!r}"))
+    out = tmp_path / "s.zarr"
+    from eegprep.ingest import IngestConfig
+
+    rep = ingest(str(manifest), src=src, out=out, config=IngestConfig(workers=0, progress=False))
+    assert rep.n_ingested == 0 and rep.failed and all("target name" in f for f in rep.failed)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([src.name, "mobi.toml", "s.zarr"])
