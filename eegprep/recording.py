@@ -24,7 +24,7 @@ from eegprep.allocator import reuse_freed_memory
 from eegprep.channels import ChannelMapping, map_channels
 from eegprep.discover import SourceItem
 from eegprep.errors import EegprepError, SourceError, UsageError
-from eegprep.limits import Limits
+from eegprep.limits import Limits, check_allocation
 from eegprep.manifest import Manifest
 from eegprep.readers import get_reader
 from eegprep.readers.base import Header, Reader
@@ -36,6 +36,7 @@ from eegprep.sources import FileStamp, file_sha256, fingerprint
 from eegprep.store_write import quantum_uv, write_recording
 from eegprep.strict_json import check_values
 
+SIDECAR_BYTES_PER_BYTE = 10  # memory a sidecar parser holds per byte of text (lines, cells)
 HEAD_SECONDS = 120.0  # source span used for line-noise and clipping checks
 
 RateGroup = tuple[float, list[int], int]
@@ -419,6 +420,8 @@ def _sidecar(task: Task, path: str, header: Header) -> SidecarResult:
     declared = bool(m.sidecar_suffixes or m.sidecar_files)
     if not found and declared and not m.sidecar_always:
         return SidecarResult()
+    for f in found:  # parsers read a sidecar whole, as text: ~10 bytes of objects per byte
+        check_allocation(f, SIDECAR_BYTES_PER_BYTE * os.path.getsize(f), "reading this sidecar")
     parser = load_parsers()[m.sidecar_parser]
     result = parser(found, header, _sidecar_options(m, fields))
     names = ", ".join(os.path.basename(f) for f in found) or m.sidecar_parser

@@ -189,3 +189,18 @@ def test_sizes_parse_and_bad_ones_are_usage_errors(tmp_path: Path) -> None:
     )  # fmt: skip
     assert out.exit_code == 2
     assert "Invalid size 'lots'" in out.output
+
+
+def test_a_huge_sidecar_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    """Sidecars are text parsed whole: their size counts against the per-file budget."""
+    from eegprep.fixtures.tuh import write_tusz
+    from eegprep.ingest import IngestConfig, ingest
+
+    src = write_tusz(tmp_path)
+    big = next(src.rglob("aaaaaaae_s001_t000.csv"))
+    with open(big, "a") as fh:
+        fh.write("# padding\n" * 300_000)  # 3 MB of comments
+    cfg = IngestConfig(workers=0, progress=False, file_memory_limit=16 * 1024**2)
+    rep = ingest("tusz", src=src, out=tmp_path / "s.zarr", config=cfg)
+    assert rep.n_ingested == 2 and len(rep.failed) == 1
+    assert "aaaaaaae_s001_t000.csv" in rep.failed[0] and "sidecar" in rep.failed[0]
