@@ -42,13 +42,14 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     import boto3
 
     boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="eeg")
-    import fsspec
+    import s3fs
 
-    fsspec.filesystem("s3").invalidate_cache()
+    s3fs.S3FileSystem.clear_instance_cache()  # a cached client would call an older server
     try:
         yield "s3://eeg"
     finally:
         server.stop()
+        s3fs.S3FileSystem.clear_instance_cache()
 
 
 def test_ingest_to_s3_and_read_back(tuh_corpus: Path, tmp_path: Path, s3: str) -> None:
@@ -62,3 +63,46 @@ def test_ingest_to_s3_and_read_back(tuh_corpus: Path, tmp_path: Path, s3: str) -
     for rec in ref.recordings:
         np.testing.assert_array_equal(remote.read(rec.id), ref.read(rec.id))
     assert ingest("tuh", src=tuh_corpus, out=url, config=SERIAL).n_current == 3
+
+
+def test_reingest_on_s3_writes_a_new_version_and_a_failed_one_changes_nothing(
+    tuh_corpus: Path, s3: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On an object store too: a re-ingest writes beside the listed group, a task that dies
+    mid-write leaves the listed recording as it was (and its partial group is removed), and a
+    reader holding the old index keeps reading the old bytes."""
+    import os
+
+    import fsspec
+
+    from eegprep import store_write
+    from eegprep.validate import validate
+
+    url = f"{s3}/stores/v.zarr"
+    ingest("tuh", src=tuh_corpus, out=url, config=SERIAL)
+    before = open_store(url)
+    rid = "tuh/aaaaaaab_s002_t001"
+    old = before.read(rid)
+    f = next(tuh_corpus.rglob("aaaaaaab_s002_t001.edf"))
+    os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    real = store_write._write_blocks
+    calls = [0]
+
+    def dies_mid_write(writer, blocks, n_ch, n_samples):  # type: ignore[no-untyped-def]
+        calls[0] += 1
+        next(iter(blocks))  # some samples reach the new group's shard, then the task dies
+        raise OSError("connection reset while writing")
+
+    monkeypatch.setattr(store_write, "_write_blocks", dies_mid_write)
+    rep = ingest("tuh", src=tuh_corpus, out=url, config=SERIAL)
+    assert calls[0] == 1 and len(rep.failed) == 1 and rep.n_current == 2
+    fs = fsspec.filesystem("s3")
+    fs.invalidate_cache()
+    assert not fs.exists("eeg/stores/v.zarr/recordings/tuh/aaaaaaab_s002_t001@2")
+    np.testing.assert_array_equal(open_store(url).read(rid), old)
+    monkeypatch.setattr(store_write, "_write_blocks", real)
+    assert ingest("tuh", src=tuh_corpus, out=url, config=SERIAL).n_ingested == 1
+    after = open_store(url)
+    assert after.recording(rid).group == "recordings/tuh/aaaaaaab_s002_t001@2"
+    np.testing.assert_array_equal(before.read(rid), old)  # the old snapshot still reads
+    assert validate(url) == (3, [])
