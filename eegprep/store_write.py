@@ -93,6 +93,7 @@ def root_attrs(recipe: Recipe) -> dict[str, Any]:
         "eegprep_version": __version__,
         "layout": {
             "recordings": "recordings/{corpus}/{name}",
+            "versions": "recordings/{corpus}/{name}@{k}",
             "index": "_eegprep/index/*.jsonl",
             "chunk_seconds": CHUNK_SECONDS,
             "shard_chunks": SHARD_CHUNKS,
