@@ -1,8 +1,8 @@
 """The authors' weight initialisation, for ``--recipe original`` (``TrainConfig.init``).
 
 Our models initialise every linear, convolution and embedding trunc-normal (std 0.02, cut at
-+-2 sigma) with zero biases. The authors' code differs by model (labram-facts.md, their
-``modeling_*`` files):
++-2 sigma) with zero biases. The authors' code differs by model (their ``modeling_*`` files;
+the table in docs/model.md, Recipes):
 
 - pre-training model: trunc-normal std 0.02 cut at **+-1 sigma** (their own wrapper) for the
   embeddings, mask token, linears and the patch encoder's convolutions; the top-level ``lm_head``
@@ -18,6 +18,7 @@ Both then divide each block's ``attn.proj`` and ``mlp.fc2`` weights by sqrt(2 * 
 from __future__ import annotations
 
 import math
+from typing import TypeVar
 
 from torch import nn
 
@@ -57,7 +58,10 @@ def _init_backbone(bb: Backbone, std: float, bound: float, *, convs: bool) -> No
         blk.mlp.fc2.weight.data.div_(math.sqrt(2.0 * (i + 1)))
 
 
-def original_init(model: nn.Module) -> nn.Module:
+M = TypeVar("M", bound=nn.Module)
+
+
+def original_init(model: M) -> M:
     """Re-initialise ``model`` (a fresh one) as the authors' code does; returns it."""
     if isinstance(model, LaBraMForMEM):
         std = model.config.init_std

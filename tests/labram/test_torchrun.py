@@ -87,6 +87,8 @@ def test_ddp_pretraining_run_under_torchrun(store: Path, tmp_path: Path) -> None
             "tiny",
             "--max-steps",
             "4",
+            "--tokenizer-max-steps",
+            "4",
             "--out",
             str(out),
             "--seed",
@@ -95,6 +97,9 @@ def test_ddp_pretraining_run_under_torchrun(store: Path, tmp_path: Path) -> None
         tmp_path,
     )
     assert res.returncode == 0, res.stderr[-3000:]
+    # only rank 0 prints, and what it prints is aggregated over both ranks
+    assert res.stdout.count("masked modelling:") == 1, res.stdout
+    assert res.stdout.count("tokenizer:") == 1, res.stdout
     ckpts = sorted(p.name for p in out.rglob("*.pt"))
     assert ckpts, list(out.rglob("*"))
     log = (out / "mem" / "log.csv").read_text().splitlines()
