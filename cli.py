@@ -23,11 +23,12 @@ EXIT_INTERNAL = 1
 
 
 class _Group(click.Group):
-    """A click group that turns our errors and click's usage errors into one line starting
-    ``error:`` (exit status 2), with every credential hidden (:func:`eegprep.redact.redact`).
+    """A click group that turns every error into one line starting ``error:``, with every
+    credential hidden (:func:`eegprep.redact.redact`).
 
-    ``-v`` adds the traceback (also redacted). An unexpected exception keeps its traceback and
-    exit status 1, redacted too.
+    Our errors and click's usage errors exit with status 2; an unexpected exception (a bug)
+    with status 1, its line saying so. ``-v`` adds the traceback (also redacted) before the
+    line.
     """
 
     def make_context(
@@ -60,8 +61,15 @@ class _Group(click.Group):
             sys.exit(EXIT_USAGE)
         except (click.exceptions.Exit, click.Abort):
             raise
-        except Exception:  # a bug: the traceback as Python prints it, credentials hidden
-            click.echo(redact(traceback.format_exc()).rstrip(), err=True)
+        except Exception as exc:  # a bug: one line; -v: the traceback too, credentials hidden
+            if ctx.meta.get("verbose"):
+                click.echo(redact(traceback.format_exc()).rstrip(), err=True)
+            where = "" if ctx.meta.get("verbose") else "run it again with -v for the traceback, "
+            click.echo(
+                f"error: internal error (a bug): {type(exc).__name__}: {_one_line(str(exc))} "
+                f"({where}and report it)",
+                err=True,
+            )
             sys.exit(EXIT_INTERNAL)
 
 
@@ -277,7 +285,8 @@ def validate(store: str, as_json: bool) -> None:
 
 @eegprep_cli.command()
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
-@click.option("--corpus", default="tuh", show_default=True, help="Which demo corpus to write.")
+@click.option("--corpus", default="tuh", show_default=True,
+              help="Which demo corpus to write: tuh, tuab or tuev.")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True)
 def demo(out: str, corpus: str, seed: int) -> None:
     """Write a small demo corpus in a real corpus layout (synthetic EEG-like signals).
@@ -300,15 +309,23 @@ def config() -> None:
 @config.command("set")
 @click.argument("corpus")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
-def config_set(corpus: str, folder: str) -> None:
-    """Record FOLDER as the location of CORPUS.
+@click.option("--custom", is_flag=True,
+              help="CORPUS is named in a manifest of your own, not shipped.")  # fmt: skip
+def config_set(corpus: str, folder: str, custom: bool) -> None:
+    """Record FOLDER as the location of CORPUS (a name from `eegprep corpora`).
 
     \b
-    Example:
+    Examples:
       eegprep config set tuh /data/tuh_eeg
+      eegprep config set my_lab /data/lab --custom     # the name in my_lab.toml
     """
     from eegprep.config import set_corpus_dir
+    from eegprep.manifest import available
+    from eegprep.validation import check_choice
 
+    if not custom:
+        check_choice("corpus", corpus, available(),
+                     hint="(a corpus of your own manifest: add --custom)")  # fmt: skip
     click.echo(f"wrote {set_corpus_dir(corpus, folder)}")
 
 
@@ -368,9 +385,13 @@ def labram_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     default=None,
     help="What to build from a released-layout file (default: what the file holds).",
 )
-@click.option("--size", default=None, help="Model preset; default: inferred from the shapes.")
+@click.option("--size", type=click.Choice(["tiny", "base", "large", "huge"]), default=None,
+              help="Model preset of a released-layout SRC (default: from the shapes).")  # fmt: skip
 @click.option(
-    "--n-outputs", type=int, default=None, help="Classifier outputs (default: the head's)."
+    "--n-outputs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Classifier outputs (default: the head's).",
 )
 def labram_convert(
     src: str, dst: str, kind: str | None, size: str | None, n_outputs: int | None
@@ -408,18 +429,37 @@ def _train_options(fn: Any) -> Any:
             help="Run folder (default: runs/<command>).",
         ),
         click.option("--seed", type=int, default=None, help="Seed (default 0)."),
-        click.option("--max-steps", type=int, default=None, help="Stop after N steps."),
-        click.option("--epochs", type=int, default=None, help="Epochs (the preset's otherwise)."),
-        click.option("--batch-size", type=int, default=None, help="Windows per step per process."),
-        click.option("--lr", type=float, default=None, help="Peak learning rate."),
+        click.option(
+            "--max-steps",
+            type=click.IntRange(min=1),
+            default=None,
+            help="At most N steps: the run ends at N or after its epochs, whichever is first.",
+        ),
+        click.option(
+            "--epochs", type=click.IntRange(min=1), default=None, help="Epochs (else the preset's)."
+        ),
+        click.option(
+            "--batch-size",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Windows per step per process.",
+        ),
+        click.option(
+            "--lr", type=click.FloatRange(min=0), default=None, help="Peak learning rate."
+        ),
         click.option(
             "--workers",
             "num_workers",
-            type=int,
+            type=click.IntRange(min=0),
             default=None,
             help="Dataloader workers per process.",
         ),
-        click.option("--ckpt-every", type=int, default=None, help="Steps between checkpoints."),
+        click.option(
+            "--ckpt-every",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Steps between checkpoints.",
+        ),
         click.option(
             "--config",
             "config_file",
@@ -457,19 +497,23 @@ def _train_options(fn: Any) -> Any:
 
 
 def _parse_sets(sets: tuple[str, ...]) -> dict[str, Any]:
+    """``--set FIELD=VALUE`` items -> {FIELD: value}: the value as TOML where it reads as TOML
+    (``2``, ``1e-3``, ``[0.9, 0.98]``, ``{tuh = 2.0}``), else the text; each is then parsed
+    against its field's type (:func:`labram.train_config.apply_overrides`)."""
     import tomllib
 
     from eegprep.errors import ConfigError
+    from eegprep.validation import invalid_value
 
     out: dict[str, Any] = {}
     for item in sets:
-        if "=" not in item:
-            raise ConfigError(f"Invalid --set {item!r}: expected FIELD=VALUE")
-        key, value = item.split("=", 1)
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise invalid_value("--set", item, expected="FIELD=VALUE", error=ConfigError)
         try:
             out[key.strip()] = tomllib.loads(f"v = {value}")["v"]
         except tomllib.TOMLDecodeError:
-            out[key.strip()] = value
+            out[key.strip()] = value.strip()
     return out
 
 
@@ -479,7 +523,12 @@ tokenizer has --tokenizer-lr, ...); the other flags set every stage."""
 
 
 def _config(stage: str, kw: dict[str, Any], *, stage_flags: dict[str, Any] | None = None) -> Any:
-    from labram.train_config import read_toml, stage_overrides, train_config
+    from labram.train_config import (
+        read_toml,
+        refuse_preset_fields,
+        stage_overrides,
+        train_config,
+    )
 
     overrides: dict[str, Any] = {}
     if kw.get("config_file"):
@@ -490,6 +539,7 @@ def _config(stage: str, kw: dict[str, Any], *, stage_flags: dict[str, Any] | Non
         flags[name] = kw.get(name)
     flags["deterministic"] = kw.get("deterministic") or None  # absent: the config's
     overrides.update({k: v for k, v in flags.items() if v is not None})
+    refuse_preset_fields(overrides)
     return train_config(stage, kw["size"], recipe=kw.get("recipe") or "default", **overrides)
 
 
@@ -551,12 +601,14 @@ def labram_tokenizer(
     multiple=True,
     help="An evaluation store whose subjects are kept out (repeatable).",
 )
-@click.option("--tokenizer-max-steps", type=int, default=None, help="Tokenizer stage: steps.")
-@click.option("--tokenizer-epochs", type=int, default=None, help="Tokenizer stage: epochs.")
-@click.option(
-    "--tokenizer-batch-size", type=int, default=None, help="Tokenizer stage: windows per step."
-)
-@click.option("--tokenizer-lr", type=float, default=None, help="Tokenizer stage: peak lr.")
+@click.option("--tokenizer-max-steps", type=click.IntRange(min=1), default=None,
+              help="Tokenizer stage: at most N steps.")  # fmt: skip
+@click.option("--tokenizer-epochs", type=click.IntRange(min=1), default=None,
+              help="Tokenizer stage: epochs.")  # fmt: skip
+@click.option("--tokenizer-batch-size", type=click.IntRange(min=1), default=None,
+              help="Tokenizer stage: windows per step.")  # fmt: skip
+@click.option("--tokenizer-lr", type=click.FloatRange(min=0), default=None,
+              help="Tokenizer stage: peak lr.")  # fmt: skip
 @_train_options
 def labram_pretrain(
     stores: tuple[str, ...],
@@ -627,7 +679,8 @@ def labram_pretrain(
     help="Pre-trained weights: our model.pt / last.pt, or labram-base.pth (weights only: "
     "a file that asks to run code is refused).",
 )
-@click.option("--seeds", type=int, default=1, show_default=True, help="Seeds to run.")
+@click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Seeds to run.")  # fmt: skip
 @click.option(
     "--split-seed",
     type=int,
@@ -738,6 +791,161 @@ def labram_evaluate(
     click.echo(f"{res['task']} ({res['split']}, {res['n_windows']} windows)")
     for k, v in res["metrics"].items():
         click.echo(f"  {k:<18} {v:.4f}")
+
+
+@labram_cli.command("embed")
+@click.option("--store", "stores", multiple=True, required=True, help="A store (repeatable).")
+@click.option(
+    "--checkpoint",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="model.pt, a fine-tuned best.pt, labram-base.pth or a .safetensors export.",
+)
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Output Zarr.")
+@click.option("--per-patch", is_flag=True, help="Also every patch token (large).")
+@click.option("--task", default=None, help="A task's windows and target (default: every "
+              "recording in token-budget windows).")  # fmt: skip
+@click.option("--chunk-windows", type=click.IntRange(min=1), default=512, show_default=True,
+              help="Windows per resumable chunk.")  # fmt: skip
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--device", default=None, help="cpu or cuda (default: cuda if available).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: bool,
+                 task: str | None, chunk_windows: int, batch_size: int, device: str | None,
+                 as_json: bool) -> None:  # fmt: skip
+    """Write one vector per window (and per patch) of every recording to a Zarr store that
+    xarray.open_zarr opens; re-running with the same arguments resumes.
+
+    \b
+    Examples:
+      labram embed --store tuab.zarr --checkpoint runs/demo/mem/model.pt --out emb.zarr
+      labram embed --store tuab.zarr --task tuab --checkpoint labram-base.pth --out emb.zarr
+      torchrun --nproc-per-node 8 $(which labram) embed --store tuh.zarr --checkpoint C --out E
+    """
+    from labram.distributed import is_main_process
+    from labram.embed import EmbedConfig, embed
+
+    cfg = EmbedConfig(per_patch=per_patch, task=task, chunk_windows=chunk_windows,
+                      batch_size=batch_size)  # fmt: skip
+    res = embed(list(stores), checkpoint, out, cfg=cfg, device=device)
+    if not is_main_process():
+        return
+    if as_json:
+        click.echo(strict_json.dumps(res, indent=2))
+        return
+    click.echo(
+        f"{res['n_windows']} windows in {res['n_chunks']} chunks: {res['computed']} computed, "
+        f"{res['skipped']} already done ({res['windows_per_s']:.0f} windows/s) -> {res['out']}"
+    )
+    if not res["complete"]:
+        click.echo("incomplete: run the same command again to finish", err=True)
+
+
+@labram_cli.command("predict")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--checkpoint",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="A fine-tuned classifier (best.pt of labram finetune, or its .safetensors export).",
+)
+@click.option("--task", default=None,
+              help="Default: what the checkpoint or its run folder records.")  # fmt: skip
+@click.option("--corpus", default=None, help="How to read the files: a corpus name or a "
+              "manifest .toml (default: the task's corpus, else 'folder').")  # fmt: skip
+@click.option("--mains", type=click.Choice(["50", "60"]), default=None,
+              help="Mains frequency, for a corpus that does not state it.")  # fmt: skip
+@click.option("--windows", "per_window", is_flag=True, help="Also one line per window.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (recordings and windows).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (per window with --windows).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--device", default=None, help="cpu or cuda (default: cuda if available).")
+def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, corpus: str | None,
+                   mains: str | None, per_window: bool, as_json: bool, as_csv: bool,
+                   batch_size: int, device: str | None) -> None:  # fmt: skip
+    """Predict raw EEG FILES with a fine-tuned classifier: eegprep's pipeline in memory (no
+    store), the task's windows, the mean of the windows' probabilities per recording.
+
+    A file that cannot be read gets one line on stderr; the others are predicted (exit 3).
+
+    \b
+    Examples:
+      labram predict rec1.edf rec2.edf --checkpoint runs/tuab/seed0/best.pt
+      labram predict *.edf --checkpoint best.safetensors --windows --csv > windows.csv
+    """
+    from labram.predict import predict_files
+
+    res = predict_files(list(files), checkpoint, task=task, corpus=corpus,
+                        mains=float(mains) if mains else None, batch_size=batch_size,
+                        device=device)  # fmt: skip
+    for line in res["failed"]:
+        click.echo(f"skipped: {_one_line(line)}", err=True)
+    if as_json:
+        click.echo(strict_json.dumps(res, indent=2))
+    elif as_csv:
+        _predict_csv(res, per_window)
+    else:
+        _predict_table(res, per_window)
+    sys.exit(3 if res["failed"] else 0)
+
+
+def _values(item: dict[str, Any]) -> dict[str, float]:
+    return item.get("probabilities") or item.get("outputs") or {}
+
+
+def _predict_table(res: dict[str, Any], per_window: bool) -> None:
+    """One line per recording: the positive class's probability for a binary task
+    ("abnormal: 0.93"), every class's otherwise, then the label."""
+    binary = len(res["classes"]) == 2 and res["task"] != "regression"
+
+    def text(item: dict[str, Any]) -> str:
+        values = _values(item)
+        shown = list(values.items())[-1:] if binary else list(values.items())
+        probs = "  ".join(f"{k}: {v:.2f}" for k, v in shown)
+        return f"{probs}  -> {item['label']}" if "label" in item else probs
+
+    for rec in res["recordings"]:
+        click.echo(f"{rec['file']}  {text(rec)}  ({rec['n_windows']} windows)")
+        if per_window:
+            for w in rec["windows"]:
+                click.echo(f"  {w['start_s']:8.1f}-{w['stop_s']:.1f} s  {text(w)}")
+
+
+def _predict_csv(res: dict[str, Any], per_window: bool) -> None:
+    import csv
+
+    cols = list(res["classes"])
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    head = ["file", "start_s", "stop_s"] if per_window else ["file", "n_windows"]
+    writer.writerow([*head, *cols, "label"])
+    for rec in res["recordings"]:
+        rows = rec["windows"] if per_window else [rec]
+        for item in rows:
+            first = [item["start_s"], item["stop_s"]] if per_window else [rec["n_windows"]]
+            values = _values(item)
+            writer.writerow([rec["file"], *first, *(values[c] for c in cols),
+                             item.get("label", "")])  # fmt: skip
+
+
+@labram_cli.command("export")
+@click.argument("checkpoint", type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="NAME.safetensors (default: the checkpoint's, that suffix).")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["safetensors"]), default="safetensors",
+              show_default=True)  # fmt: skip
+def labram_export(checkpoint: str, out: str | None, fmt: str) -> None:
+    """Export CHECKPOINT's weights as safetensors (no pickle), with a model card beside them
+    (NAME.card.md, NAME.card.json). Every labram command reads the file back.
+
+    \b
+    Example:
+      labram export runs/tuab/seed0/best.pt --out tuab-tiny.safetensors
+    """
+    from labram.export import export
+
+    res = export(checkpoint, out, fmt=fmt)
+    click.echo(f"{res['kind']}, {res['n_parameters']:,} parameters -> {res['weights']}")
+    click.echo(f"model card: {res['card']} ({res['card_json']})")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -138,6 +138,8 @@ def model_row(size: str, bf16: bool, compile_it: bool, opt: Options) -> dict[str
     model, tokenizer, adamw = build(size, opt)
     run_model = compiled(model, opt) if compile_it else model
     step = make_step(run_model, tokenizer, adamw, bf16)
+    # on the device: random_mask draws with torch.rand(device=x.device), which refuses a
+    # generator of another device (labram.trainer passes a CPU one)
     gen = torch.Generator(device=opt.device).manual_seed(0)
     x = torch.randn(opt.batch, N_CHANNELS, N_PATCHES, 200, device=opt.device)
     ch = torch.arange(N_CHANNELS, device=opt.device)

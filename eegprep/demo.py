@@ -25,6 +25,7 @@ import numpy as np
 from eegprep.demo_labelled import write_tuab_demo, write_tuev_demo
 from eegprep.edf_writer import edf_date, write_edf
 from eegprep.synth import clip_channel, ecg_like, eeg_like, flat_channel
+from eegprep.validation import check_choice, check_min, invalid_value
 
 __all__ = ["CORPORA", "write_demo_corpus"]
 
@@ -97,17 +98,13 @@ def write_demo_corpus(
 
     Raises
     ------
-    ValueError
-        For an unsupported corpus or a non-positive size.
+    UsageError
+        For a corpus with no demo or a non-positive size (also a ``ValueError``).
     """
-    if corpus not in CORPORA:
-        allowed = ", ".join(repr(c) for c in CORPORA)
-        raise ValueError(
-            f"Invalid value for `corpus`: allowed {allowed}; got {corpus!r}. "
-            "Other TUH corpora (tuab, tuev) are planned: see eegprep/demo.py."
-        )
-    if n_subjects < 1 or not minutes > 0:
-        raise ValueError(f"need n_subjects >= 1 and minutes > 0; got {n_subjects}, {minutes}")
+    check_choice("corpus", corpus, CORPORA)
+    check_min("n_subjects", n_subjects, 1)
+    if not minutes > 0:
+        raise invalid_value("minutes", minutes, expected="> 0")
     root = Path(out) / corpus
     root.mkdir(parents=True, exist_ok=True)
     return CORPORA[corpus](root, n_subjects=n_subjects, seed=seed, minutes=minutes)

@@ -14,13 +14,15 @@ dask.distributed is used only for an existing cluster (``--scheduler``, :mod:`ee
 Concurrency contract: a worker runs :func:`eegprep.recording.run_task` only, which writes the
 task's own staging group and returns its record; the driver alone commits to the index. A worker
 ignores Ctrl-C (the driver handles it and terminates the pool; what finished is committed), and
-exits by itself within a second when the driver is gone (a kill), so that no orphan writes on.
+exits by itself as soon as the driver is gone (a kill), so that no orphan writes on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Generator, Sequence
+import sys
+from collections.abc import Generator, Iterator, Sequence
 from typing import Any
 
 from eegprep.recording import Task, TaskResult, run_task
@@ -54,8 +56,6 @@ PRELOAD = (
 process would otherwise import (scipy.signal through MNE's filter design, zarr, ...). A module
 missing here costs only speed."""
 
-WATCH_SECONDS = 0.5  # how often a worker checks that its driver is still there
-
 
 def source_bytes(task: Task) -> int:
     """Bytes of the files ``task`` reads (its main file when the stamps are missing)."""
@@ -76,11 +76,18 @@ def pool_size(workers: int | None, tasks: Sequence[Task]) -> int:
     (at most one per task) is started when the time it saves, ``estimate * (1 - 1/n)``, is more
     than :data:`POOL_START_SECONDS`.
     """
-    n = min((os.cpu_count() or 1) if workers is None else workers, len(tasks))
+    n = min(_n_cores() if workers is None else workers, len(tasks))
     if n < 2:
         return 0
     saved = estimate_seconds(tasks) * (1 - 1 / n)
     return n if saved > POOL_START_SECONDS else 0
+
+
+def _n_cores() -> int:
+    """Cores this process may run on (its affinity where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def run_pool(tasks: Sequence[Task], n_workers: int) -> Generator[TaskResult, None, None]:
@@ -97,13 +104,18 @@ def run_pool(tasks: Sequence[Task], n_workers: int) -> Generator[TaskResult, Non
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
+    ctx = _context()
+    # the workers wait on the read end: it reaches end-of-file when this process is gone, even
+    # while its exit status has not been collected (a pid check would still see it)
+    lifeline, keep_alive = ctx.Pipe(duplex=False)
     pool = ProcessPoolExecutor(
-        n_workers, mp_context=_context(), initializer=_worker_init, initargs=(os.getpid(),)
+        n_workers, mp_context=ctx, initializer=_worker_init, initargs=(lifeline,)
     )
     finished = False
     try:
         largest_first = sorted(tasks, key=source_bytes, reverse=True)
-        futures = {pool.submit(run_task, t): t for t in largest_first}
+        with _main_not_rerun():  # every worker process starts during these submits
+            futures = {pool.submit(run_task, t): t for t in largest_first}
         for fut in as_completed(futures):
             task = futures.pop(fut)
             try:
@@ -119,6 +131,8 @@ def run_pool(tasks: Sequence[Task], n_workers: int) -> Generator[TaskResult, Non
         finished = True
     finally:
         _shut_down(pool, terminate=not finished)
+        lifeline.close()
+        keep_alive.close()
 
 
 def _context() -> Any:
@@ -130,6 +144,32 @@ def _context() -> Any:
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(list(PRELOAD))  # no effect once this process's server runs
     return ctx
+
+
+@contextlib.contextmanager
+def _main_not_rerun() -> Iterator[None]:
+    """Start workers without re-running the caller's ``__main__`` in them.
+
+    ``forkserver`` and ``spawn`` children run the parent's main script again (as
+    ``__mp_main__``) unless it has no file: a script read from stdin then breaks every worker,
+    and a script without an ``if __name__ == "__main__"`` guard would ingest again in each.
+    The workers need nothing from ``__main__`` (they run :func:`eegprep.recording.run_task`), so
+    its ``__file__`` and ``__spec__`` are hidden while they start.
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved: dict[str, Any] = {
+        k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__
+    }
+    main.__dict__.pop("__file__", None)
+    main.__dict__["__spec__"] = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
 
 
 def _shut_down(pool: Any, *, terminate: bool) -> None:
@@ -144,24 +184,20 @@ def _shut_down(pool: Any, *, terminate: bool) -> None:
             proc.join(5)
 
 
-def _worker_init(driver_pid: int) -> None:
+def _worker_init(lifeline: Any) -> None:
     """In each worker: leave Ctrl-C to the driver, and exit when the driver is gone."""
     import signal
     import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if os.name == "posix":  # os.kill(pid, 0) only asks on POSIX (it would kill on Windows)
-        threading.Thread(target=_watch, args=(driver_pid,), daemon=True).start()
+    threading.Thread(target=_watch, args=(lifeline,), daemon=True).start()
 
 
-def _watch(driver_pid: int) -> None:
-    import time
-
-    while True:
-        time.sleep(WATCH_SECONDS)
-        try:
-            os.kill(driver_pid, 0)
-        except ProcessLookupError:
-            os._exit(1)  # the driver was killed: stop writing, the next ingest cleans up
-        except PermissionError:  # the pid now belongs to another user's process
-            os._exit(1)
+def _watch(lifeline: Any) -> None:
+    """Wait for the end of the driver's pipe (the driver sends nothing), then exit: a killed
+    driver's worker stops writing, and the next ingest removes its staging group."""
+    try:
+        lifeline.recv()
+    except (EOFError, OSError):
+        pass
+    os._exit(1)

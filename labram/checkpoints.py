@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import os
 import pickle
@@ -32,6 +33,7 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
+from eegprep import strict_json
 from eegprep.errors import UsageError
 from labram.classifier import LaBraMClassifier
 from labram.config import (
@@ -409,7 +411,8 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
     ``torch.load(path, map_location="cpu", weights_only=True)``, with ``argparse.Namespace``
     allow-listed (the released LaBraM files keep their arguments under ``args``; returned as a
     dict). Everything else a pickle can ask for (an import, a call) is refused before it
-    happens.
+    happens. A ``.safetensors`` file (recognised by its header, whatever its name) holds no
+    pickle at all: :func:`read_safetensors` returns the same structure.
 
     Raises
     ------
@@ -423,6 +426,8 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{what} not found: {path}")
+    if is_safetensors(path):
+        return read_safetensors(path)
     try:
         with _allow_listed(), warnings.catch_warnings():
             # torch warns about pickle protocols above 2 before refusing them: the one line
@@ -456,6 +461,120 @@ def _damage(path: Path, exc: Exception) -> str:
         "truncated or corrupt: neither a zip archive written by torch.save nor a legacy "
         f"PyTorch file ({type(exc).__name__}: {_first_sentence(exc)})"
     )
+
+
+# safetensors: tensors and a string -> string header, no code at all. Our files keep the state
+# dict as the tensors (under the model's own names, so ``safetensors.torch.load_file`` gives a
+# dict that ``model.load_state_dict`` takes) and every other entry of the checkpoint as strict
+# JSON under the metadata key ``labram``; a tensor inside those entries (the leakage record's
+# hashes) is written as ``{"__tensor__": dtype, "shape": [...], "data": [...]}``.
+SAFETENSORS_KEY = "labram"
+
+
+def is_safetensors(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` starts like a safetensors file (an 8-byte header length, then ``{``)."""
+    path = Path(path)
+    with path.open("rb") as fh:
+        head = fh.read(9)
+    if len(head) < 9 or head[8:9] != b"{":
+        return False
+    return 8 + int.from_bytes(head[:8], "little") <= path.stat().st_size
+
+
+def _to_json(obj: Any) -> Any:
+    if isinstance(obj, Tensor):
+        return {
+            "__tensor__": str(obj.dtype).removeprefix("torch."),
+            "shape": list(obj.shape),
+            "data": obj.detach().cpu().reshape(-1).tolist(),
+        }
+    if isinstance(obj, Mapping):
+        return {str(k): _to_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_to_json(v) for v in obj]
+    return obj
+
+
+def _from_json(obj: Any) -> Any:
+    if isinstance(obj, dict) and "__tensor__" in obj:
+        dtype = getattr(torch, str(obj["__tensor__"]), None)
+        if not isinstance(dtype, torch.dtype):
+            raise ValueError(f"unknown tensor dtype {obj['__tensor__']!r}")
+        return torch.tensor(obj["data"], dtype=dtype).reshape(obj["shape"])
+    if isinstance(obj, dict):
+        return {k: _from_json(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_from_json(v) for v in obj]
+    return obj
+
+
+def read_safetensors(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A ``.safetensors`` checkpoint as :func:`read_checkpoint` returns a ``.pt`` one.
+
+    Ours (metadata ``labram``): the checkpoint dict, with the tensors under ``model``. Any other
+    (a released layout someone converted): ``{"model": tensors, "metadata": header metadata}``,
+    which the released-layout loaders take as they take ``{"model": ...}``.
+
+    Raises
+    ------
+    CorruptCheckpointError
+        Truncated, or a header that is not what it claims.
+    """
+    from safetensors import safe_open
+
+    path = Path(path)
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            meta = dict(fh.metadata() or {})
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - not a dict
+    except Exception as exc:  # safetensors raises its own error type from Rust
+        raise CorruptCheckpointError(
+            f"{path}: truncated or corrupt safetensors file ({_first_sentence(exc)})"
+        ) from exc
+    text = meta.get(SAFETENSORS_KEY)
+    if text is None:
+        return {"model": tensors, "metadata": meta}
+    try:
+        info = _from_json(json.loads(text))
+    except (ValueError, TypeError) as exc:
+        raise CorruptCheckpointError(
+            f"{path}: its '{SAFETENSORS_KEY}' metadata is not valid ({_first_sentence(exc)})"
+        ) from exc
+    if not isinstance(info, dict):
+        raise CorruptCheckpointError(f"{path}: its '{SAFETENSORS_KEY}' metadata is not an object")
+    info["model"] = tensors
+    return info
+
+
+def save_safetensors(obj: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
+    """Write a checkpoint dict as safetensors, atomically (temporary name, then rename).
+
+    ``obj["model"]`` (name -> tensor) becomes the file's tensors; every other entry goes, as
+    strict JSON, under the metadata key ``labram`` (plus ``format: pt``, the convention of the
+    Hugging Face tools). Tensors that share memory are written as copies (safetensors refuses
+    aliases).
+    """
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    seen: set[tuple[int, int]] = set()
+    tensors: dict[str, Tensor] = {}
+    for key, value in obj["model"].items():
+        t = value.detach().cpu().contiguous()
+        ref = (t.untyped_storage().data_ptr(), t.untyped_storage().nbytes())
+        tensors[key] = t.clone() if ref in seen and t.numel() else t
+        seen.add(ref)
+    rest = {k: v for k, v in obj.items() if k != "model"}
+    meta = {"format": "pt", SAFETENSORS_KEY: strict_json.dumps(_to_json(rest))}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata=meta)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 _SCALARS = (str, int, float, bool, type(None))  # exact types: numpy scalars subclass float
@@ -615,20 +734,26 @@ def save_official(model: nn.Module, path: str | os.PathLike[str]) -> None:
     _atomic_save({"model": to_official(model)}, path)
 
 
-def save_ours(model: nn.Module, path: str | os.PathLike[str]) -> None:
-    """Write our checkpoint: format, version, kind, resolved config, state dict."""
+def ours_dict(model: nn.Module) -> dict[str, Any]:
+    """Our checkpoint of ``model``: format, version, kind, resolved config, state dict."""
     config = getattr(model, "config")  # noqa: B009 - every model of ours has one
-    _atomic_save(
-        {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "kind": kind_of(model),
-            "config": config.to_dict(),
-            "n_outputs": getattr(model, "n_outputs", None),
-            "model": model.state_dict(),
-        },
-        path,
-    )
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kind": kind_of(model),
+        "config": config.to_dict(),
+        "n_outputs": getattr(model, "n_outputs", None),
+        "model": model.state_dict(),
+    }
+
+
+def save_ours(model: nn.Module, path: str | os.PathLike[str]) -> None:
+    """Write our checkpoint (:func:`ours_dict`); a ``.safetensors`` path is written as
+    safetensors (:func:`save_safetensors`), anything else with ``torch.save``."""
+    if Path(path).suffix == ".safetensors":
+        save_safetensors(ours_dict(model), path)
+    else:
+        _atomic_save(ours_dict(model), path)
 
 
 def load_ours(source: str | os.PathLike[str] | Mapping[str, Any]) -> nn.Module:
@@ -730,16 +855,20 @@ __all__ = [
     "count_parameters",
     "detect_kind",
     "is_ours",
+    "is_safetensors",
     "kind_of",
     "load_official",
     "load_ours",
     "official_from",
     "official_to_ours",
+    "ours_dict",
     "ours_from",
     "ours_to_official",
     "read_checkpoint",
+    "read_safetensors",
     "save_official",
     "save_ours",
+    "save_safetensors",
     "to_official",
     "unwrap",
 ]

@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from eegprep.errors import UsageError
+from eegprep.validation import check_choice, check_min, invalid_value, parse_field
+
 PATCH_SIZE = 200
 BLOCK_SECONDS = 300
 """Default span of one training read: the windows of a recording that start within it are cut
@@ -19,6 +22,33 @@ from one Zarr call (docs/benchmarks.md, section 3)."""
 
 CONV_WIDTH = 25
 """Time steps per patch after the strided first convolution (kernel 15, stride 8, pad 7)."""
+
+
+class ModelConfigError(UsageError):
+    """A model or tokenizer config that makes no valid model; names the field (also a
+    ``ValueError``: exit status 2 in the CLI)."""
+
+
+def _check_widths(cfg: ModelConfig | TokenizerConfig) -> None:
+    """The rules every LaBraM transformer's config obeys (the model and the tokenizer's)."""
+    for name in ("dim", "n_heads", "conv_channels", "n_spatial", "n_time"):
+        check_min(name, getattr(cfg, name), 1, error=ModelConfigError)
+    if cfg.conv_channels % 4:
+        raise invalid_value(
+            "conv_channels", cfg.conv_channels,
+            expected="a multiple of 4 (GroupNorm uses 4 groups)", error=ModelConfigError,
+        )  # fmt: skip
+    if cfg.dim != CONV_WIDTH * cfg.conv_channels:
+        raise invalid_value(
+            "dim", cfg.dim,
+            expected=f"{CONV_WIDTH} * conv_channels = {CONV_WIDTH * cfg.conv_channels}",
+            error=ModelConfigError,
+        )  # fmt: skip
+    if cfg.dim % cfg.n_heads:
+        raise invalid_value(
+            "n_heads", cfg.n_heads, expected=f"a divisor of dim ({cfg.dim})",
+            error=ModelConfigError,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,20 +74,7 @@ class ModelConfig:
     init_std: float = 0.02  # trunc-normal std of linears and embeddings
 
     def __post_init__(self) -> None:
-        if self.dim != CONV_WIDTH * self.conv_channels:
-            raise ValueError(
-                f"Invalid ModelConfig: dim must be {CONV_WIDTH} * conv_channels "
-                f"= {CONV_WIDTH * self.conv_channels}; got dim={self.dim}"
-            )
-        if self.dim % self.n_heads:
-            raise ValueError(
-                f"Invalid ModelConfig: dim {self.dim} is not divisible by n_heads {self.n_heads}"
-            )
-        if self.conv_channels % 4:
-            raise ValueError(
-                f"Invalid ModelConfig: conv_channels must be a multiple of 4 (GroupNorm uses 4 "
-                f"groups); got {self.conv_channels}"
-            )
+        _check_widths(self)
 
     @property
     def head_dim(self) -> int:
@@ -106,6 +123,11 @@ class TokenizerConfig:
     norm_eps: float = 1e-6
     init_std: float = 0.02
 
+    def __post_init__(self) -> None:
+        _check_widths(self)
+        for name in ("encoder_depth", "decoder_depth", "n_codes", "code_dim", "kmeans_iters"):
+            check_min(name, getattr(self, name), 1, error=ModelConfigError)
+
     def backbone_config(self, depth: int) -> ModelConfig:
         """The transformer config of the encoder (or the decoder, with its depth).
 
@@ -153,17 +175,27 @@ TOKENIZER_PRESETS: dict[str, TokenizerConfig] = {
 
 
 def _lookup(presets: dict[str, Any], size: str, what: str) -> Any:
-    if size not in presets:
-        allowed = ", ".join(repr(k) for k in presets)
-        raise ValueError(f"Invalid value for `size` ({what}): allowed {allowed}; got {size!r}")
+    check_choice("size", size, presets, hint=f"({what} presets)", error=ModelConfigError)
     return presets[size]
+
+
+def _override(cfg: Any, overrides: dict[str, Any]) -> Any:
+    """``cfg`` with ``overrides``, each parsed against its field's type (unknown names and
+    values of the wrong type are a ModelConfigError naming the field)."""
+    try:
+        parsed = {k: parse_field(type(cfg), k, v) for k, v in overrides.items()}
+    except ModelConfigError:
+        raise
+    except ValueError as exc:
+        raise ModelConfigError(str(exc)) from None
+    return replace(cfg, **parsed)
 
 
 def model_config(size: str = "base", **overrides: Any) -> ModelConfig:
     """The preset ``size`` ('tiny', 'base', 'large', 'huge') with field overrides."""
-    return replace(_lookup(MODEL_PRESETS, size, "model"), **overrides)
+    return _override(_lookup(MODEL_PRESETS, size, "model"), overrides)
 
 
 def tokenizer_config(size: str = "base", **overrides: Any) -> TokenizerConfig:
     """The tokenizer preset ``size`` ('tiny', 'base', 'large') with field overrides."""
-    return replace(_lookup(TOKENIZER_PRESETS, size, "tokenizer"), **overrides)
+    return _override(_lookup(TOKENIZER_PRESETS, size, "tokenizer"), overrides)

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from eegprep import strict_json
+from eegprep.validation import check_choice
 from labram import metrics as M
 from labram.checkpoints import (
     CheckpointError,
@@ -29,19 +30,18 @@ from labram.checkpoints import (
     official_from,
     ours_from,
     read_checkpoint,
-    save_ours,
 )
 from labram.classifier import LaBraMClassifier
 from labram.config import ModelConfig, model_config
 from labram.data import WindowDataset, make_loader
 from labram.distributed import setup
-from labram.leakage import attach, check_test_subjects, make_record, record_of
+from labram.leakage import check_test_subjects, make_record, record_of
 from labram.mem import LaBraMForMEM
 from labram.sampler import BatchPlan
 from labram.tasks import Task, build_task_indexes, get_task
 from labram.train_config import TrainConfig, train_config
-from labram.trainer import CKPT_FORMAT, Run, train
-from labram.windows import WindowIndex, open_stores
+from labram.trainer import CKPT_FORMAT, Run, save_model, train
+from labram.windows import TRAIN_CONFIG_KEY, WindowIndex, open_stores
 
 log = logging.getLogger(__name__)
 
@@ -174,8 +174,9 @@ def _one_seed(
         better = value >= best if cfg.selection_ties == "later" else value > best
         if dinfo.is_main and ((not math.isnan(value) and better) or run.extra["best_epoch"] < 0):
             run.extra.update(best=value if not math.isnan(value) else -math.inf, best_epoch=epoch)
-            save_ours(m, run_dir / "best.pt")
-            attach(run_dir / "best.pt", record)  # evaluate checks test subjects against it
+            # with its windows and splits (evaluate cuts the same) and the subjects the initial
+            # weights saw (evaluate checks the test subjects against them)
+            save_model(m, run_dir / "best.pt", cfg, record)
         log.info("epoch %d: validation %s = %.4f", epoch, metric, value)
         return {f"val_{metric}": value}
 
@@ -298,20 +299,20 @@ def evaluate(
 ) -> dict[str, Any]:
     """Metrics of a fine-tuned classifier on one split of the task's windows.
 
-    The splits follow ``cfg`` (default: the run's ``config.json`` beside ``checkpoint``); the
-    test subjects are checked against the checkpoint's pre-training subjects as in
-    :func:`finetune`.
+    The windows and splits follow ``cfg``; by default the settings the model was fine-tuned
+    with (the checkpoint's own ``train_config``; for a ``best.pt`` of an older labram, the
+    run's ``config.json`` beside it). The test subjects are checked against the checkpoint's
+    pre-training subjects as in :func:`finetune`.
     """
+    check_choice("split", split, ("train", "val", "test"))
+    obj = read_checkpoint(Path(checkpoint), what="checkpoint")
     opened = open_stores(stores)
     task = get_task(task_name, opened)
     if cfg is None:
-        cfg = run_config(checkpoint)
+        cfg = run_config(checkpoint, obj)
     if split_seed is not None:
         cfg = replace(cfg, split_seed=split_seed)
     splits = task_splits(opened, task, cfg)
-    if split not in splits:
-        raise CheckpointError(f"Invalid value for `split`: allowed train, val, test; got {split!r}")
-    obj = read_checkpoint(Path(checkpoint), what="checkpoint")
     leakage = check_test_subjects(
         record_of(obj),
         test_subjects(splits["test"]),
@@ -333,15 +334,28 @@ def evaluate(
     }
 
 
-def run_config(checkpoint: str | Path) -> TrainConfig:
-    """The fine-tuning config of the run that wrote ``checkpoint`` (its ``config.json``), so
-    that evaluation cuts the same splits; the default preset when there is none."""
+def run_config(checkpoint: str | Path, obj: Any = None) -> TrainConfig:
+    """The fine-tuning config ``checkpoint`` was trained with, so that evaluation cuts the same
+    windows and splits: its own ``train_config`` entry (``obj``, the checkpoint already read),
+    else (a ``best.pt`` of an older labram) the run's ``config.json`` beside it, else the
+    default preset, with a warning."""
+    saved = obj.get(TRAIN_CONFIG_KEY) if isinstance(obj, dict) else None
     path = Path(checkpoint).with_name("config.json")
-    if path.is_file():
+    where = f"{checkpoint} ({TRAIN_CONFIG_KEY})"
+    if saved is None and path.is_file():
+        where = str(path)
         try:
-            return TrainConfig.from_dict(json.loads(path.read_text()))
+            saved = json.loads(path.read_text())
+        except ValueError as exc:
+            log.warning("%s: unreadable run config (%s)", path, exc)
+    if isinstance(saved, dict):
+        try:
+            return TrainConfig.from_dict(saved)
         except (ValueError, TypeError) as exc:
-            log.warning("%s: unreadable run config (%s); using the default", path, exc)
+            log.warning("%s: unreadable fine-tuning config (%s)", where, exc)
+    log.warning(
+        "%s records no fine-tuning config: windows and splits are the default preset's", checkpoint
+    )
     return train_config("finetune", "tiny")
 
 
@@ -352,6 +366,8 @@ def task_splits(opened: Sequence[Any], task: Task, cfg: TrainConfig) -> dict[str
         task,
         split_seed=cfg.split_seed,
         token_budget=cfg.token_budget,
+        max_seconds=cfg.max_seconds,
+        max_channels=cfg.max_channels,
         block_seconds=cfg.block_seconds,
         val_split=cfg.val_split,
         val_rounding=cfg.val_rounding,

@@ -39,8 +39,11 @@ def random_mask(
     if not 0.0 <= ratio <= 1.0:
         raise ValueError(f"Invalid value for `ratio`: expected 0..1; got {ratio}")
     n_keep = int(n_tokens * (1 - ratio))
-    noise = torch.rand(batch_size, n_tokens, generator=generator, device=device)
-    order = noise.argsort(dim=1)  # ascending: the first n_keep are kept
+    # drawn where the generator lives (a CPU generator for a CUDA batch: the same masks on
+    # every device, and torch refuses a generator of another device), then moved
+    where = generator.device if generator is not None else device
+    noise = torch.rand(batch_size, n_tokens, generator=generator, device=where)
+    order = noise.argsort(dim=1).to(device) if device is not None else noise.argsort(dim=1)
     mask = torch.ones(batch_size, n_tokens, dtype=torch.bool, device=order.device)
     mask.scatter_(1, order[:, :n_keep], False)
     return mask

@@ -29,17 +29,16 @@ from labram.checkpoints import (
     official_from,
     ours_from,
     read_checkpoint,
-    save_ours,
 )
 from labram.config import model_config
 from labram.distributed import setup
-from labram.leakage import KEY, attach, merge, record_of
+from labram.leakage import KEY, merge, record_of
 from labram.mem import LaBraMForMEM, mem_loss
 from labram.recipe import original_init
 from labram.tokenizer import VQNSPTokenizer
 from labram.tokenizer_train import pretrain_dataset, train_tokenizer
 from labram.train_config import TrainConfig
-from labram.trainer import Run, train
+from labram.trainer import Run, save_model, train
 from labram.windows import subjects_of, trained_subjects
 
 log = logging.getLogger(__name__)
@@ -170,7 +169,6 @@ def pretrain(
     )
     final = mem_dir / "model.pt"
     if dinfo.is_main:
-        save_ours(model.cpu(), final)
-        attach(final, subjects)
+        save_model(model.cpu(), final, mem_cfg, subjects)
     result.update(mem_stage=mem, checkpoint=final, log=mem["log"], plot=mem["plot"])
     return result

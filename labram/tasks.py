@@ -34,8 +34,8 @@ from eegprep.store import Recording, Store
 from labram.config import BLOCK_SECONDS, PATCH_SIZE
 from labram.windows import (
     RecordingPlan,
-    WindowConfig,
     WindowIndex,
+    WindowSettings,
     assign_blocks,
     open_stores,
     select_channels,
@@ -268,6 +268,7 @@ def build_task_indexes(
     *,
     split_seed: int = 0,
     token_budget: int = 256,
+    max_seconds: int = 16,
     max_channels: int = 128,
     block_seconds: int = BLOCK_SECONDS,
     val_split: str = "stratified",
@@ -279,8 +280,11 @@ def build_task_indexes(
     ``val_split``: ``stratified`` splits each value of the task's recording label on its own
     (TUAB: abnormal and normal subjects 80/20 each, as the authors); ``subject`` splits all
     subjects at once. ``val_rounding`` and ``edge_events``: :func:`split_subjects`,
-    :func:`_windows`.
+    :func:`_windows`. ``token_budget`` and ``max_seconds`` size the windows of a task without a
+    fixed length (``label:KEY``), ``max_channels`` caps a task without fixed channels
+    (:class:`~labram.windows.WindowSettings`).
     """
+    windows = WindowSettings(token_budget=token_budget, max_seconds=max_seconds)
     opened = open_stores(stores)
     per_split: dict[
         str, tuple[list[RecordingPlan], list[int], list[int], list[int], list[list[float]]]
@@ -306,9 +310,7 @@ def build_task_indexes(
             if sel is None:
                 skipped += 1
                 continue
-            seconds = task.window_seconds or window_seconds(
-                len(sel[0]), WindowConfig(token_budget=token_budget)
-            )
+            seconds = task.window_seconds or window_seconds(len(sel[0]), windows)
             starts, labels = _windows(store, rec, task, seconds, edge_events)
             if not starts:
                 continue

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +16,16 @@ from torch import Tensor, nn
 
 from eegprep import strict_json
 from eegprep.store import Store
-from labram.checkpoints import save_ours
 from labram.config import tokenizer_config
 from labram.data import WindowDataset, make_loader
 from labram.distributed import DistInfo, all_reduce_sum, barrier, setup
-from labram.leakage import KEY, attach, make_record
+from labram.leakage import KEY, make_record
 from labram.quantizer import usage
 from labram.recipe import original_init
 from labram.sampler import BatchPlan
 from labram.tokenizer import VQNSPTokenizer
 from labram.train_config import TrainConfig
-from labram.trainer import Run, train
+from labram.trainer import Run, save_model, train
 from labram.windows import WindowConfig, build_pretrain_index, trained_subjects
 
 TEST_SPLITS = ("eval", "test")
@@ -38,14 +38,9 @@ TOKENIZER_SIZE = {"tiny": "tiny", "base": "base", "large": "base", "huge": "base
 
 
 def window_config(cfg: TrainConfig) -> WindowConfig:
-    return WindowConfig(
-        token_budget=cfg.token_budget,
-        max_seconds=cfg.max_seconds,
-        max_channels=cfg.max_channels,
-        stride_seconds=cfg.stride_seconds,
-        block_seconds=cfg.block_seconds,
-        exclude_splits=() if cfg.pretrain_test_splits else TEST_SPLITS,
-    )
+    """The pre-training windows of ``cfg``: its window settings, minus the held-out splits."""
+    exclude = () if cfg.pretrain_test_splits else TEST_SPLITS
+    return WindowConfig(**asdict(cfg.window_settings()), exclude_splits=exclude)
 
 
 def pretrain_dataset(
@@ -135,8 +130,7 @@ def train_tokenizer(
     report = codebook_report(model, ds, dinfo.device)
     final = run_dir / "tokenizer.pt"
     if dinfo.is_main:
-        save_ours(model.cpu(), final)
-        attach(final, subjects)
+        save_model(model.cpu(), final, cfg, subjects)
         summary = {"metrics": result["metrics"], "codebook": report, "steps": result["step"]}
         (run_dir / "summary.json").write_text(strict_json.dumps(summary, indent=2))
     barrier()  # the other ranks load tokenizer.pt next: wait until rank 0 has written it

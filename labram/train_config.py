@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.errors import ConfigError
-from labram.config import BLOCK_SECONDS
+from eegprep.validation import check_choice, check_min, invalid_value, parse_field, unknown_names
+from labram.windows import WindowSettings
 
 STAGES = ("tokenizer", "pretrain", "finetune")
 SIZES = ("tiny", "base", "large", "huge")
@@ -32,8 +33,13 @@ CHOICES: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True, kw_only=True)
-class TrainConfig:
-    """One training stage: optimiser, schedule, data, runtime."""
+class TrainConfig(WindowSettings):
+    """One training stage: optimiser, schedule, data, runtime.
+
+    The window fields (``token_budget``, ``max_seconds``, ``max_channels``, ``stride_seconds``,
+    ``block_seconds``) are inherited from :class:`~labram.windows.WindowSettings`, their one
+    definition.
+    """
 
     stage: str = "pretrain"  # tokenizer | pretrain | finetune
     size: str = "base"  # model preset (labram.config)
@@ -43,7 +49,7 @@ class TrainConfig:
     min_lr: float = 1e-5  # end of the cosine
     warmup_epochs: float = 5.0  # linear warm-up, then cosine to min_lr
     epochs: int = 50
-    max_steps: int | None = None  # stop (and end the cosine) here instead of after ``epochs``
+    max_steps: int | None = None  # a cap: the run ends at max_steps or after epochs, sooner wins
     batch_size: int = 64  # windows per step per process (the recipe: 64 x 8 GPUs)
     weight_decay: float = 0.05
     betas: tuple[float, float] = (0.9, 0.98)
@@ -51,12 +57,7 @@ class TrainConfig:
     layer_decay: float = 1.0  # fine-tuning: 0.65 (lr x 0.65^(L+1-i) for layer i)
     drop_path: float = 0.0  # fine-tuning: 0.1
     label_smoothing: float = 0.0  # tuev: 0.1
-    # data
-    token_budget: int = 256  # channels x seconds per window
-    max_seconds: int = 16
-    max_channels: int = 128
-    stride_seconds: float | None = None  # None: non-overlapping windows (tokenizer: 1 s)
-    block_seconds: int = BLOCK_SECONDS  # one Zarr read per block
+    # data (and the window fields of WindowSettings)
     num_workers: int = 0  # dataloader workers per process
     corpus_weights: dict[str, float] = field(default_factory=dict)  # corpus -> weight
     # runtime
@@ -82,24 +83,17 @@ class TrainConfig:
     pretrain_test_splits: bool = False  # pre-train on recordings whose split is eval/test too
 
     def __post_init__(self) -> None:
-        if self.stage not in STAGES:
-            raise ConfigError(f"Invalid value for `stage`: allowed {STAGES}; got {self.stage!r}")
-        if self.size not in SIZES:
-            raise ConfigError(f"Invalid value for `size`: allowed {SIZES}; got {self.size!r}")
-        for name in ("epochs", "batch_size", "ckpt_every", "log_every"):
-            if getattr(self, name) < 1:
-                raise ConfigError(
-                    f"Invalid value for `{name}`: expected >= 1; got {getattr(self, name)}"
-                )
-        if self.max_steps is not None and self.max_steps < 1:
-            raise ConfigError(f"Invalid value for `max_steps`: expected >= 1; got {self.max_steps}")
+        super().__post_init__()
+        check_choice("stage", self.stage, STAGES, error=ConfigError)
+        check_choice("size", self.size, SIZES, error=ConfigError)
+        ones = ("epochs", "batch_size", "ckpt_every", "log_every", "max_steps", "threads")
+        for name in (*ones, "patience", "dead_after", "lr_batch"):
+            check_min(name, getattr(self, name), 1, error=ConfigError)
+        zeros = ("num_workers", "lr", "min_lr", "warmup_epochs", "weight_decay", "layer_decay")
+        for name in (*zeros, "drop_path", "label_smoothing"):
+            check_min(name, getattr(self, name), 0, error=ConfigError)
         for name, allowed in CHOICES.items():
-            if getattr(self, name) not in allowed:
-                raise ConfigError(
-                    f"Invalid value for `{name}`: allowed {allowed}; got {getattr(self, name)!r}"
-                )
-        if self.threads is not None and self.threads < 1:
-            raise ConfigError(f"Invalid value for `threads`: expected >= 1; got {self.threads}")
+            check_choice(name, getattr(self, name), allowed, error=ConfigError)
 
     def peak_lr(self, world_size: int) -> float:
         if self.lr_batch is None:
@@ -200,15 +194,33 @@ _ORIGINAL: dict[str, dict[str, Any]] = {
 }
 
 
+PRESET_FIELDS = {
+    "stage": "each command trains its own stage",
+    "size": "pass --size",
+    "recipe": "pass --recipe",
+}
+"""Fields that pick the preset the other fields start from (``--set size=tiny`` would only
+rename the preset: refused)."""
+
+
+def refuse_preset_fields(overrides: dict[str, Any]) -> None:
+    """A ConfigError for an override of a field that picks the preset (:data:`PRESET_FIELDS`)."""
+    for name, how in PRESET_FIELDS.items():
+        if overrides.get(name) is not None:
+            raise ConfigError(
+                f"`{name}` chooses the preset and cannot be overridden as a field: {how}"
+            )
+
+
 def train_config(
-    stage: str, size: str = "base", *, recipe: str = "default", **overrides: Any
+    stage: str, size: str = "base", /, *, recipe: str = "default", **overrides: Any
 ) -> TrainConfig:
     """The preset of ``stage`` for model ``size`` and ``recipe`` ('default' or 'original': the
     authors' code), with field overrides (None values ignored)."""
-    if stage not in PRESETS:
-        raise ConfigError(f"Invalid value for `stage`: allowed {STAGES}; got {stage!r}")
-    if recipe not in RECIPES:
-        raise ConfigError(f"Invalid value for `recipe`: allowed {RECIPES}; got {recipe!r}")
+    check_choice("stage", stage, STAGES, error=ConfigError)
+    check_choice("size", size, SIZES, error=ConfigError)
+    check_choice("recipe", recipe, RECIPES, error=ConfigError)
+    refuse_preset_fields(overrides)
     cfg = replace(PRESETS[stage], size=size)
     if size == "tiny":
         cfg = replace(cfg, **_TINY[stage])
@@ -218,19 +230,25 @@ def train_config(
 
 
 def apply_overrides(cfg: TrainConfig, overrides: dict[str, Any]) -> TrainConfig:
-    """``cfg`` with the given fields replaced; unknown names are a ConfigError."""
+    """``cfg`` with the given fields replaced (None values are left out: not given).
+
+    Each value is parsed against its field's type (:func:`eegprep.validation.parse_field`):
+    text from ``--set`` or TOML is accepted where it reads as that type (``"none"`` sets an
+    optional field to None); anything else, and an unknown name, is a ConfigError naming the
+    field.
+    """
     known = {f.name for f in fields(TrainConfig)}
     given = {k: v for k, v in overrides.items() if v is not None}
-    unknown = sorted(set(given) - known)
-    if unknown:
-        import difflib
-
-        hints = [difflib.get_close_matches(u, known, n=1) for u in unknown]
-        hint = "".join(f" Did you mean {h[0]!r}?" for h in hints if h)
-        raise ConfigError(f"Unknown config field(s) {unknown}.{hint}")
-    if "betas" in given:
-        given["betas"] = tuple(given["betas"])
-    return replace(cfg, **given)
+    unknown = unknown_names(given, known, hint="(docs/training.md lists every field)")
+    if unknown is not None:
+        raise ConfigError(str(unknown))
+    try:
+        parsed = {k: parse_field(TrainConfig, k, v) for k, v in given.items()}
+    except ConfigError:
+        raise
+    except ValueError as exc:  # a UsageError of the helper: the same line, as a ConfigError
+        raise ConfigError(str(exc)) from None
+    return replace(cfg, **parsed)
 
 
 def read_toml(path: str | Path, stage: str) -> dict[str, Any]:
@@ -240,10 +258,21 @@ def read_toml(path: str | Path, stage: str) -> dict[str, Any]:
         data = tomllib.loads(p.read_text())
     except FileNotFoundError:
         raise ConfigError(f"{p}: config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{p}: a folder, not a TOML config file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: not a text file (byte {exc.start} is not UTF-8)") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
     out = {k: v for k, v in data.items() if not isinstance(v, dict) or k == "corpus_weights"}
-    out.update(data.get(stage, {}))
+    table = data.get(stage, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{p}: `{stage}` must be a table ([{stage}]) of config fields")
+    out.update(table)
+    tables = {k for k, v in data.items() if isinstance(v, dict) and k != "corpus_weights"}
+    unknown = unknown_names(tables - set(STAGES), STAGES, what="table")
+    if unknown is not None:
+        raise ConfigError(f"{p}: {unknown} (tables: {', '.join(STAGES)})")
     return out
 
 
@@ -259,9 +288,10 @@ def stage_overrides(overrides: dict[str, Any], stage: str) -> dict[str, Any]:
         if not dot:
             out.setdefault(key, value)
         elif prefix not in STAGE_PREFIXES:
-            raise ConfigError(
-                f"Invalid --set {key!r}: a stage prefix is one of {sorted(STAGE_PREFIXES)}"
-            )
+            raise invalid_value(
+                f"--set {key}", prefix, sorted(STAGE_PREFIXES), error=ConfigError,
+                hint="(the stage before the dot)",
+            )  # fmt: skip
         elif STAGE_PREFIXES[prefix] == stage:
             out[name] = value  # a stage's own value wins over a bare one
     return out

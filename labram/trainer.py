@@ -36,6 +36,7 @@ from labram.checkpoints import (
     CheckpointError,
     CorruptCheckpointError,
     check_loadable,
+    ours_dict,
     read_checkpoint,
 )
 from labram.classifier import param_groups
@@ -44,6 +45,7 @@ from labram.distributed import DistInfo, all_reduce_mean, barrier
 from labram.runlog import RunLog
 from labram.sampler import LoaderState, ResumeError
 from labram.train_config import TrainConfig
+from labram.windows import TRAIN_CONFIG_KEY
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,12 @@ def lr_at(step: int, *, total: int, warmup: int, peak: float, floor: float) -> f
 
 
 def schedule_steps(cfg: TrainConfig, steps_per_epoch: int) -> tuple[int, int]:
-    """(total steps, warm-up steps); ``max_steps`` shortens the run and its cosine alike."""
+    """(total steps, warm-up steps) of the run as it will actually go.
+
+    The run ends after ``epochs`` epochs or at ``max_steps``, whichever comes first
+    (``max_steps`` is a cap: it never lengthens a run). The cosine ends at the last step, and the
+    warm-up takes the share ``warmup_epochs / epochs`` of the steps the run takes.
+    """
     if steps_per_epoch < 1:
         raise UsageError(
             f"no complete batch of {cfg.batch_size} windows per process: the stores are too "
@@ -75,7 +82,7 @@ def schedule_steps(cfg: TrainConfig, steps_per_epoch: int) -> tuple[int, int]:
         )
     total = cfg.epochs * steps_per_epoch
     if cfg.max_steps is not None:
-        total = min(total, cfg.max_steps) if cfg.max_steps <= total else cfg.max_steps
+        total = min(total, cfg.max_steps)
     warmup = min(total - 1, round(total * cfg.warmup_epochs / cfg.epochs))
     return total, max(0, warmup)
 
@@ -173,6 +180,23 @@ def atomic_save(obj: Any, path: Path, *, keep_previous: bool = True) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def save_model(
+    model: nn.Module, path: Path, cfg: TrainConfig, subjects: dict[str, Any] | None = None
+) -> None:
+    """The model file a stage leaves (``tokenizer.pt``, ``model.pt``, ``best.pt``): our
+    checkpoint (:func:`~labram.checkpoints.ours_dict`) plus the stage's resolved config under
+    ``train_config`` (its window settings: :func:`labram.windows.saved_windows`) and the
+    subjects it was trained on (``pretrain_subjects``, :mod:`labram.leakage`), written at once
+    (temporary name, then rename)."""
+    from labram.leakage import KEY
+
+    obj = {**ours_dict(model), TRAIN_CONFIG_KEY: cfg.to_dict()}
+    obj["model"] = {k: v.detach().cpu() for k, v in obj["model"].items()}
+    if subjects is not None:
+        obj[KEY] = subjects
+    atomic_save(obj, path, keep_previous=False)
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:

@@ -16,12 +16,14 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
+from eegprep.errors import ConfigError
 from eegprep.store import Recording, Store, open_store
+from eegprep.validation import check_min, invalid_value
 from labram.config import BLOCK_SECONDS, PATCH_SIZE
 
 log = logging.getLogger(__name__)
@@ -31,15 +33,75 @@ ADDRESSABLE = 128
 
 
 @dataclass(frozen=True, kw_only=True)
-class WindowConfig:
-    """How pre-training windows are cut (LaBraM's recipe by default)."""
+class WindowSettings:
+    """How windows are cut: the one definition of these fields.
 
-    token_budget: int = 256  # channels x seconds per sample, as LaBraM
+    :class:`~labram.train_config.TrainConfig` inherits them (``--set token_budget=512``), and
+    every model file a training stage leaves records them (its ``train_config``), so that later
+    stages cut the windows the model was trained on (:func:`saved_windows`).
+    """
+
+    token_budget: int = 256  # channels x seconds per window, as LaBraM
     max_seconds: int = 16  # the time table has 16 rows
-    max_channels: int = 128  # evenly spaced subset above this
-    stride_seconds: float | None = None  # None: the window length (non-overlapping windows)
-    exclude_splits: tuple[str, ...] = ("eval", "test")  # recordings held out for evaluation
+    max_channels: int = 128  # evenly spaced subset above this (tasks without fixed channels too)
+    stride_seconds: float | None = None  # pre-training; None: non-overlapping (tokenizer: 1 s)
     block_seconds: int = BLOCK_SECONDS  # one Zarr read serves the windows starting in this span
+
+    def __post_init__(self) -> None:
+        for name in ("token_budget", "max_seconds", "max_channels", "block_seconds"):
+            check_min(name, getattr(self, name), 1, error=ConfigError)
+        if self.max_seconds > MAX_SECONDS:
+            raise invalid_value(
+                "max_seconds",
+                self.max_seconds,
+                expected=f"1 to {MAX_SECONDS} (the time table's rows)",
+                error=ConfigError,
+            )
+        if self.stride_seconds is not None and not self.stride_seconds > 0:
+            raise invalid_value(
+                "stride_seconds", self.stride_seconds, expected="> 0 or none", error=ConfigError
+            )
+
+    def window_settings(self) -> WindowSettings:
+        """These fields alone (of a TrainConfig, say), as a plain WindowSettings."""
+        return WindowSettings(**{f.name: getattr(self, f.name) for f in fields(WindowSettings)})
+
+
+MAX_SECONDS = 16
+"""Rows of the released time-embedding table: the longest window, in 1-s patches."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WindowConfig(WindowSettings):
+    """How pre-training windows are cut (LaBraM's recipe by default): the window settings and
+    the splits held out."""
+
+    exclude_splits: tuple[str, ...] = ("eval", "test")  # recordings held out for evaluation
+
+
+TRAIN_CONFIG_KEY = "train_config"
+"""The entry of a model file (``model.pt``, ``tokenizer.pt``, ``best.pt``) that holds the
+resolved config of the stage that wrote it, window settings included."""
+
+
+def saved_windows(obj: Any) -> WindowSettings | None:
+    """The window settings a checkpoint already read was trained with, or None when it records
+    none (the released weights, files of older labram versions).
+
+    Reads our model files (``train_config``) and training checkpoints (``config``).
+    """
+    if not isinstance(obj, dict):
+        return None
+    cfg = obj.get(TRAIN_CONFIG_KEY)
+    if not isinstance(cfg, dict) and obj.get("format") == "labram-train":
+        cfg = obj.get("config")
+    if not isinstance(cfg, dict):
+        return None
+    names = {f.name for f in fields(WindowSettings)}
+    try:
+        return WindowSettings(**{k: v for k, v in cfg.items() if k in names})
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass
@@ -145,7 +207,7 @@ def select_channels(rec: Recording, max_channels: int) -> tuple[np.ndarray, np.n
     return rows, idx[rows]
 
 
-def window_seconds(n_channels: int, cfg: WindowConfig) -> int:
+def window_seconds(n_channels: int, cfg: WindowSettings) -> int:
     """Seconds per pre-training window for ``n_channels`` (token budget, 1..max_seconds)."""
     return int(min(cfg.max_seconds, max(1, cfg.token_budget // max(n_channels, 1))))
 

@@ -102,9 +102,108 @@ def test_stopping_early_terminates_the_workers(tuh_corpus: Path, tmp_path: Path)
     assert multiprocessing.active_children() == []
 
 
-def test_a_worker_exits_when_its_driver_is_gone() -> None:
-    gone = subprocess.Popen([sys.executable, "-c", "pass"])
-    gone.wait()
-    code = f"from eegprep.workers import _watch; _watch({gone.pid})"
+def test_a_worker_exits_when_its_drivers_end_of_the_pipe_closes() -> None:
+    code = (
+        "import multiprocessing\n"
+        "from eegprep.workers import _watch\n"
+        "lifeline, keep_alive = multiprocessing.Pipe(duplex=False)\n"
+        "keep_alive.close()\n"
+        "_watch(lifeline)\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], timeout=30)
     assert done.returncode == 1
+
+
+def test_a_script_without_a_main_guard_runs_once(tuh_corpus: Path, tmp_path: Path) -> None:
+    """Workers do not re-run the caller's script (forkserver and spawn would, by default)."""
+    for i, how in enumerate(("file", "stdin")):
+        code = (
+            "from eegprep import workers\n"
+            "from eegprep.ingest import IngestConfig, ingest\n"
+            "workers.POOL_START_SECONDS = 0.0\n"
+            "print('ingesting', flush=True)\n"
+            f"rep = ingest('tuh', src={str(tuh_corpus)!r}, out={str(tmp_path / f's{i}.zarr')!r},\n"
+            "             config=IngestConfig(workers=2, progress=False))\n"
+            "print(rep.n_ingested, rep.failed)\n"
+        )
+        script = tmp_path / f"unguarded{i}.py"
+        script.write_text(code)
+        done = subprocess.run(
+            [sys.executable, str(script) if how == "file" else "-"],
+            input=code if how == "stdin" else None,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.count("ingesting") == 1, how
+        assert done.stdout.strip().splitlines()[-1] == "3 []", how
+
+
+def _tagged(tag: str) -> list[int]:
+    """Live processes whose environment carries ``EEGPREP_TEST_TAG=tag`` (a driver's pool)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and f"EEGPREP_TEST_TAG={tag}".encode() in (
+                (proc / "environ").read_bytes()
+            ):
+                stat = (proc / "stat").read_text()
+                if stat.rsplit(")", 1)[1].split()[0] != "Z":  # reaped or not, a zombie is dead
+                    found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGKILL"])
+def test_interrupted_pool_leaves_a_consistent_store_and_no_workers(
+    tmp_path: Path, sig: str
+) -> None:
+    """Ctrl-C (SIGINT to the driver) or a kill while workers run: what was committed reads
+    whole, no worker outlives the driver by more than a few seconds, a re-run completes."""
+    import os
+    import signal
+    import time
+    import uuid
+
+    from eegprep.demo import write_demo_corpus
+    from eegprep.store import open_store
+
+    corpus = write_demo_corpus(tmp_path / "demo", seed=3, n_subjects=4, minutes=3.0)
+    out = tmp_path / "s.zarr"
+    code = (
+        "from eegprep import workers\n"
+        "from eegprep.ingest import IngestConfig, ingest\n"
+        "workers.POOL_START_SECONDS = 0.0\n"
+        f"ingest('tuh', src={str(corpus)!r}, out={str(out)!r},\n"
+        "       config=IngestConfig(workers=2, progress=False, commit_every=1))\n"
+    )
+    tag = uuid.uuid4().hex
+    driver = subprocess.Popen(
+        [sys.executable, "-c", code],
+        env={**os.environ, "EEGPREP_TEST_TAG": tag},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and driver.poll() is None:
+        try:
+            if len(open_store(out)) >= 1:
+                break
+        except Exception:
+            pass
+        time.sleep(0.05)
+    driver.send_signal(getattr(signal, sig))
+    driver.communicate(timeout=60)
+    gone_by = time.monotonic() + 10
+    while _tagged(tag) and time.monotonic() < gone_by:
+        time.sleep(0.1)
+    assert _tagged(tag) == []  # no orphan writes on
+    store = open_store(out)
+    for rec in store.recordings:  # what is listed is complete
+        assert store.read(rec.id).shape == (rec.n_channels, rec.n_samples)
+    rep = ingest("tuh", src=corpus, out=out, config=IngestConfig(workers=0, progress=False))
+    assert rep.n_ingested + rep.n_current == 8 and not rep.failed

@@ -98,3 +98,25 @@ def test_frozen_parameters_are_left_out():
     model.backbone.requires_grad_(False)
     names = [n for g in param_groups(model, 1e-3, 0.05) for n in g["names"]]
     assert sorted(names) == ["fc_norm.bias", "fc_norm.weight", "head.bias", "head.weight"]
+
+
+def test_random_mask_draws_on_the_generator_s_device(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Training passes a CPU generator with a CUDA batch; torch.rand refuses a generator of
+    another device, so the draw happens on the generator's device and is then moved."""
+    import torch
+
+    from labram import mem
+
+    seen = []
+    real = torch.rand
+
+    def rand(*args, generator=None, device=None, **kw):  # type: ignore[no-untyped-def]
+        if generator is not None and device is not None:
+            assert torch.device(device).type == generator.device.type, (device, generator.device)
+        seen.append(device)
+        return real(*args, generator=generator, device=device, **kw)
+
+    monkeypatch.setattr(mem.torch, "rand", rand)
+    ref = mem.random_mask(3, 20, generator=torch.Generator().manual_seed(5), device="cpu")
+    got = mem.random_mask(3, 20, generator=torch.Generator().manual_seed(5), device="meta")
+    assert got.device.type == "meta" and got.shape == ref.shape and len(seen) == 2

@@ -1,0 +1,137 @@
+"""`labram embed`: windows -> vectors in a Zarr store xarray opens; resumable; sharded by rank."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import xarray as xr
+from click.testing import CliRunner
+
+import labram.embed as E
+from eegprep.demo_labelled import write_tuab_demo
+from eegprep.errors import UsageError
+from eegprep.ingest import IngestConfig, ingest
+from labram.checkpoints import save_official, save_ours
+from labram.classifier import LaBraMClassifier
+from labram.config import model_config
+from labram.data import BlockReader
+from labram.distributed import DistInfo
+from labram.mem import LaBraMForMEM
+from tests.labram.training_stores import write_pretrain_store
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("embed")
+    torch.manual_seed(0)
+    save_ours(LaBraMForMEM(model_config("tiny")), root / "model.pt")
+    save_official(LaBraMForMEM(model_config("tiny")), root / "labram-base.pth")
+    save_ours(LaBraMClassifier(model_config("tiny"), 1), root / "best.pt")
+    store = write_pretrain_store(root / "pre.zarr", n_subjects=3, seconds=40)
+    demo = write_tuab_demo(root / "demo", n_subjects=1, seed=0, minutes=0.5)
+    ingest("tuab", src=demo, out=root / "tuab.zarr", config=IngestConfig(workers=0, progress=False))
+    return {"root": root, "store": Path(store), "tuab": root / "tuab.zarr"}
+
+
+def _open(path: Path) -> xr.Dataset:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # consolidated, readable: no warning on the way
+        return xr.open_zarr(path)
+
+
+@pytest.mark.parametrize("world", [1, 2, 3, 5])
+def test_rank_slices_are_disjoint_and_complete(world: int) -> None:
+    for n in range(12):
+        parts = [list(E.chunks_of_rank(n, r, world)) for r in range(world)]
+        assert sorted(c for p in parts for c in p) == list(range(n))
+        assert max(map(len, parts)) - min(map(len, parts)) <= 1
+        assert all(p == list(range(p[0], p[-1] + 1)) for p in parts if p)  # contiguous
+
+
+def test_embeddings_open_in_xarray_with_coordinates(files: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "emb.zarr"
+    cfg = E.EmbedConfig(chunk_windows=4, per_patch=True, batch_size=3)
+    res = E.embed([str(files["store"])], files["root"] / "model.pt", out, cfg=cfg, device="cpu")
+    assert res["complete"] and res["computed"] == res["n_chunks"]
+    ds = _open(out)
+    index, _ = E.window_index([str(files["store"])], cfg)
+    assert ds.sizes["window"] == len(index) == res["n_windows"]
+    assert ds.sizes["feature"] == 100 and not np.isnan(ds.embedding.values).any()
+    ids = [index.recordings[r].id for r in index.rec]
+    assert list(ds.recording.values) == ids
+    assert np.array_equal(ds.start_s.values, index.start / 200)
+    assert set(ds.subject.values) == {"s000", "s001", "s002"} and set(ds.split.values) == {"train"}
+    # window 5 computed on its own gives the stored vector
+    model = LaBraMForMEM(model_config("tiny"))
+    model.load_state_dict(torch.load(files["root"] / "model.pt", weights_only=True)["model"])
+    batch = BlockReader(index).batch(np.array([5]))
+    feats = E.features(model.eval(), batch["x"], batch["channels"])
+    np.testing.assert_allclose(ds.embedding.values[5], feats["pooled"][0].numpy(), atol=1e-5)
+    # per patch: channel-major tokens, NaN past the window's patches
+    n_tok = int(ds.n_channels.values[5] * ds.duration_s.values[5])
+    np.testing.assert_allclose(ds.patch_embedding.values[5, :n_tok], feats["patches"][0], atol=1e-5)
+    assert np.isnan(ds.patch_embedding.values[5, n_tok:]).all()
+    assert (ds.patch_channel.values[5, n_tok:] == -1).all()
+    assert list(ds.patch_second.values[5, :3]) == [0, 1, 2]
+
+
+def test_resume_and_ranks(files: dict[str, Path], tmp_path: Path, monkeypatch) -> None:
+    """Rank 0 of 2 alone, then rank 1, gives the single-process store; a re-run computes
+    nothing; other arguments are refused."""
+    stores, ckpt = [str(files["store"])], files["root"] / "model.pt"
+    cfg = E.EmbedConfig(chunk_windows=3)
+    whole = tmp_path / "whole.zarr"
+    E.embed(stores, ckpt, whole, cfg=cfg, device="cpu")
+    out = tmp_path / "ranks.zarr"
+    for rank in (0, 1):
+        info = DistInfo(rank, rank, 2, torch.device("cpu"))
+        monkeypatch.setattr(E, "setup", lambda device, info=info: info)
+        res = E.embed(stores, ckpt, out, cfg=cfg, device="cpu")
+        assert res["complete"] == (rank == 1)
+    assert np.array_equal(_open(out).embedding.values, _open(whole).embedding.values)
+    monkeypatch.undo()
+    again = E.embed(stores, ckpt, out, cfg=cfg, device="cpu")
+    assert again["computed"] == 0 and again["skipped"] == again["n_chunks"]
+    # a killed run: drop one chunk from the progress record, it alone is computed again
+    prog = out / "_labram" / "progress" / "rank0.json"
+    chunks = json.loads(prog.read_text())["chunks"]
+    prog.write_text(json.dumps({"chunks": chunks[1:]}))
+    assert E.embed(stores, ckpt, out, cfg=cfg, device="cpu")["computed"] == 1
+    with pytest.raises(UsageError, match="other arguments: chunk_windows"):
+        E.embed(stores, ckpt, out, cfg=E.EmbedConfig(chunk_windows=4), device="cpu")
+    with pytest.raises(UsageError, match="checkpoint_sha256"):
+        E.embed(stores, files["root"] / "labram-base.pth", out, cfg=cfg, device="cpu")
+
+
+def test_checkpoint_kinds_on_the_demo_tuab_corpus(files: dict[str, Path], tmp_path: Path) -> None:
+    """Our model.pt, the released layout and a fine-tuned classifier with the task's windows."""
+    from cli import labram_cli
+
+    runner = CliRunner()
+    for name in ("model.pt", "labram-base.pth"):
+        out = tmp_path / f"{name}.zarr"
+        args = ["embed", "--store", str(files["tuab"]), "--checkpoint", str(files["root"] / name)]
+        res = runner.invoke(labram_cli, [*args, "--out", str(out), "--device", "cpu"])
+        assert res.exit_code == 0, res.output
+        ds = _open(out)
+        assert set(ds.label_abnormal.values) == {0.0, 1.0}
+        assert set(ds.split.values) == {"train", "eval"}
+    out = tmp_path / "clf.zarr"
+    args = ["embed", "--store", str(files["tuab"]), "--checkpoint", str(files["root"] / "best.pt")]
+    res = runner.invoke(labram_cli, [*args, "--task", "tuab", "--out", str(out), "--device", "cpu"])
+    assert res.exit_code == 0, res.output
+    ds = _open(out)
+    assert ds.logits.shape == (ds.sizes["window"], 1) and set(ds.duration_s.values) == {10.0}
+    assert np.array_equal(ds.label.values, ds.label_abnormal.values)
+    assert ds.attrs["classes"] == ["normal", "abnormal"]
+    # a tokenizer, or a folder that is not ours, is one line and exit 2
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "x.txt").write_text("mine")
+    res = runner.invoke(labram_cli, [*args, "--out", str(tmp_path / "other")])
+    assert res.exit_code == 2 and "not a labram embedding store" in res.output
+    assert res.output.count("\n") == 1

@@ -1,0 +1,145 @@
+"""`labram export`: safetensors out, read back by every reader, with a model card beside it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+from safetensors.torch import load_file, save_file
+
+from labram.checkpoints import (
+    CorruptCheckpointError,
+    is_ours,
+    load_official,
+    read_checkpoint,
+    save_official,
+    save_ours,
+    to_official,
+)
+from labram.classifier import LaBraMClassifier
+from labram.config import model_config
+from labram.export import export
+from labram.leakage import attach, make_record
+from labram.load import load_model
+from labram.mem import LaBraMForMEM
+from tests.labram.training_stores import write_tuab_like
+
+
+def _same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.fixture()
+def classifier(tmp_path: Path) -> Path:
+    torch.manual_seed(0)
+    path = tmp_path / "run" / "seed0" / "best.pt"
+    save_ours(LaBraMClassifier(model_config("tiny"), 1), path)
+    attach(path, make_record(["tuh:s1", "tuh:s2", "tuh:s3"]))
+    (path.parent.parent / "results.json").write_text(
+        json.dumps({"task": "tuab", "stores": ["tuab.zarr"], "test": {"auroc": {"mean": 0.9}}})
+    )
+    return path
+
+
+def test_round_trip_is_exact_and_keeps_the_record(classifier: Path, tmp_path: Path) -> None:
+    res = export(classifier, tmp_path / "out" / "tuab.safetensors")
+    weights = Path(res["weights"])
+    back = read_checkpoint(weights)  # the one reader: same structure as the .pt
+    pt = read_checkpoint(classifier)
+    assert is_ours(back) and back["kind"] == "classifier" and back["n_outputs"] == 1
+    assert back["config"] == pt["config"]
+    assert back["pretrain_subjects"] == pt["pretrain_subjects"]
+    assert _same(back["model"], pt["model"])
+    a, b = load_model(classifier).model, load_model(weights).model
+    x = torch.randn(2, 3, 2, 200)
+    assert torch.equal(a(x, [1, 2, 3]), b(x, [1, 2, 3]))
+    # plain safetensors tools see our module's names, nothing else
+    assert a.load_state_dict(load_file(weights)) is not None
+
+
+def test_model_card(classifier: Path, tmp_path: Path) -> None:
+    res = export(classifier, tmp_path / "tuab.safetensors")
+    card = json.loads(Path(res["card_json"]).read_text())
+    assert card["kind"] == "classifier" and card["task"] == "tuab"
+    assert card["n_parameters"] == sum(p.numel() for p in load_model(classifier).model.parameters())
+    assert card["data"]["pretrain_subjects"] == {"n": 3, "complete": True}
+    assert card["data"]["stores"] == ["tuab.zarr"]
+    assert card["size_bytes"] == (tmp_path / "tuab.safetensors").stat().st_size
+    md = Path(res["card"]).read_text()
+    assert "| subjects seen in pre-training | 3 |" in md and "License" in md
+    assert Path(res["card"]).name == "tuab.card.md"
+
+
+def test_every_reader_takes_the_export(classifier: Path, tmp_path: Path) -> None:
+    """finetune --init, evaluate --checkpoint (with its leakage check), the released-layout
+    loader on someone else's safetensors."""
+    from labram.finetune import evaluate, init_classifier
+
+    weights = Path(export(classifier, tmp_path / "c.safetensors")["weights"])
+    model = init_classifier(weights, 3, "tiny", 0.0)
+    assert model.n_outputs == 3
+    url = write_tuab_like(tmp_path / "tuab.zarr", n_train=2, n_eval=2, seconds=20)
+    res = evaluate([url], "tuab", weights, device="cpu")
+    assert res["n_windows"] == 4 and "0 of 2 test subjects" in res["leakage"]
+    # a released pre-training layout someone saved as safetensors
+    torch.manual_seed(1)
+    mem = LaBraMForMEM(model_config("tiny"))
+    save_file(
+        {k: v.contiguous() for k, v in to_official(mem).items()}, tmp_path / "rel.safetensors"
+    )
+    back = load_official(tmp_path / "rel.safetensors", "mem")
+    assert _same(back.state_dict(), mem.state_dict())
+
+
+def test_released_file_exports(tmp_path: Path) -> None:
+    torch.manual_seed(2)
+    mem = LaBraMForMEM(model_config("tiny"))
+    save_official(mem, tmp_path / "labram-base.pth")
+    res = export(tmp_path / "labram-base.pth")
+    assert res["weights"] == str(tmp_path / "labram-base.safetensors")
+    assert res["source"]["layout"] == "released" and res["data"]["pretrain_subjects"] is None
+    assert _same(load_model(res["weights"]).model.state_dict(), mem.state_dict())
+
+
+def test_tokenizer_export_reads_back_in_pretrain(tmp_path: Path) -> None:
+    from labram.config import tokenizer_config
+    from labram.pretrain import load_tokenizer
+    from labram.tokenizer import VQNSPTokenizer
+
+    torch.manual_seed(3)
+    tok = VQNSPTokenizer(tokenizer_config("tiny"))
+    save_ours(tok, tmp_path / "tokenizer.pt")
+    weights = export(tmp_path / "tokenizer.pt")["weights"]
+    assert _same(load_tokenizer(weights).state_dict(), tok.state_dict())
+
+
+def test_damaged_file_is_one_line(classifier: Path, tmp_path: Path) -> None:
+    from cli import labram_cli
+
+    weights = Path(export(classifier, tmp_path / "c.safetensors")["weights"])
+    cut = tmp_path / "cut.safetensors"
+    cut.write_bytes(weights.read_bytes()[:5000])
+    with pytest.raises(CorruptCheckpointError, match=r"cut\.safetensors: truncated or corrupt"):
+        read_checkpoint(cut)
+    res = CliRunner().invoke(
+        labram_cli, ["export", str(cut), "--out", str(tmp_path / "x.safetensors")]
+    )
+    assert res.exit_code == 2 and res.output.count("\n") == 1
+    assert res.output.startswith("error: ") and "Traceback" not in res.output
+
+
+def test_cli_export(classifier: Path, tmp_path: Path) -> None:
+    from cli import labram_cli
+
+    out = tmp_path / "m.safetensors"
+    res = CliRunner().invoke(labram_cli, ["export", str(classifier), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "classifier" in res.output and "m.card.md" in res.output
+    assert out.is_file() and (tmp_path / "m.card.json").is_file()
+    res = CliRunner().invoke(
+        labram_cli, ["export", str(classifier), "--out", str(tmp_path / "m.pt")]
+    )
+    assert res.exit_code == 2 and "ending in .safetensors" in res.output

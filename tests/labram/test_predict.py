@@ -1,0 +1,153 @@
+"""`labram predict`: raw files through eegprep's pipeline in memory, then the classifier."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+import eegprep
+from eegprep.demo_labelled import write_tuab_demo
+from eegprep.errors import UsageError
+from eegprep.ingest import IngestConfig, ingest
+from eegprep.inmemory import read_preprocessed
+from eegprep.manifest import load_manifest
+from labram.checkpoints import save_ours
+from labram.classifier import LaBraMClassifier
+from labram.config import model_config
+from labram.mem import LaBraMForMEM
+from labram.predict import predict_files, task_record
+from labram.tasks import get_task
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    root = tmp_path_factory.mktemp("predict")
+    src = write_tuab_demo(root / "demo", n_subjects=1, seed=0, minutes=0.5)
+    store = root / "tuab.zarr"
+    ingest("tuab", src=src, out=store, config=IngestConfig(workers=0, progress=False))
+    torch.manual_seed(0)
+    clf = LaBraMClassifier(model_config("tiny"), 1)
+    torch.nn.init.normal_(clf.head.weight, std=0.5)  # outputs away from 0.5
+    ckpt = root / "run" / "seed0" / "best.pt"
+    save_ours(clf, ckpt)
+    (root / "run" / "results.json").write_text(json.dumps({"task": "tuab"}))
+    files = sorted(Path(src).rglob("*.edf"))
+    return {"root": root, "store": store, "ckpt": ckpt, "files": files}
+
+
+def test_in_memory_samples_equal_the_store(demo: dict) -> None:
+    store = eegprep.open_store(str(demo["store"]))
+    by_name = {r.id.split("/")[-1]: r for r in store.recordings}
+    manifest = load_manifest("tuab")
+    for f in demo["files"][:3]:
+        rec = by_name[f.stem]
+        p = read_preprocessed(f, manifest)
+        assert p.channels == list(rec.channels) and p.channel_index == list(rec.channel_index)
+        assert np.array_equal(p.data, store.read(rec.id, 0, rec.n_samples))
+
+
+def test_predictions_equal_those_on_the_store(demo: dict) -> None:
+    """Same windows, same logits as `labram evaluate` computes from the ingested store."""
+    from labram.finetune import predict
+    from labram.load import load_model
+    from labram.tasks import build_task_indexes
+
+    res = predict_files(demo["files"], demo["ckpt"], device="cpu")  # task from results.json
+    assert res["task"] == "tuab" and res["classes"] == ["normal", "abnormal"] and not res["failed"]
+    assert res["corpus"] == "tuab" and len(res["recordings"]) == len(demo["files"])
+    splits = build_task_indexes([str(demo["store"])], get_task("tuab"))
+    model = load_model(demo["ckpt"]).model
+    n_compared = 0
+    for split in splits.values():
+        outs, _ = predict(model, split, batch_size=8, device=torch.device("cpu"))
+        p_store = 1 / (1 + np.exp(-outs[:, 0].astype(np.float64)))
+        for rec in res["recordings"]:
+            stem = Path(rec["file"]).stem
+            rows = [i for i, r in enumerate(split.rec) if split.recordings[r].id.endswith(stem)]
+            if not rows:
+                continue
+            mine = [w["probabilities"]["abnormal"] for w in rec["windows"]]
+            np.testing.assert_allclose(mine, p_store[rows], atol=1e-5)
+            assert rec["probabilities"]["abnormal"] == pytest.approx(np.mean(mine), abs=1e-6)
+            assert rec["label"] == ("abnormal" if np.mean(mine) >= 0.5 else "normal")
+            assert [w["start_s"] for w in rec["windows"]] == [10.0 * k for k in range(len(rows))]
+            n_compared += 1
+    assert n_compared == len(demo["files"])
+
+
+def test_bad_files_are_one_line_each_and_the_rest_is_predicted(demo: dict, tmp_path: Path) -> None:
+    from cli import labram_cli
+
+    garbage = tmp_path / "garbage.edf"
+    garbage.write_bytes(b"0       not an EDF at all")
+    good = [str(f) for f in demo["files"][:2]]
+    args = ["predict", good[0], str(garbage), str(tmp_path / "missing.edf"), good[1]]
+    res = CliRunner().invoke(labram_cli, [*args, "--checkpoint", str(demo["ckpt"])])
+    assert res.exit_code == 3, res.output
+    skipped = [line for line in res.output.splitlines() if line.startswith("skipped:")]
+    assert len(skipped) == 2 and "garbage.edf: EDF header" in skipped[0]
+    assert "missing.edf: no such file" in skipped[1]
+    table = [line for line in res.output.splitlines() if "abnormal: " in line]
+    assert len(table) == 2 and "windows)" in table[0]  # "FILE  abnormal: 0.93  -> ..."
+
+
+def test_json_and_csv(demo: dict) -> None:
+    from cli import labram_cli
+
+    runner = CliRunner()
+    base = ["predict", str(demo["files"][0]), "--checkpoint", str(demo["ckpt"])]
+    res = runner.invoke(labram_cli, [*base, "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    rec = out["recordings"][0]
+    assert set(rec["probabilities"]) == {"normal", "abnormal"} and rec["n_windows"] >= 2
+    res = runner.invoke(labram_cli, [*base, "--csv", "--windows"])
+    rows = list(csv.DictReader(io.StringIO(res.output)))
+    assert len(rows) == rec["n_windows"] and rows[0]["start_s"] == "0.0"
+    first = rec["windows"][0]["probabilities"]["abnormal"]
+    assert float(rows[0]["abnormal"]) == pytest.approx(first)
+    res = runner.invoke(labram_cli, [*base, "--windows"])
+    assert res.output.count(" s  abnormal: ") == rec["n_windows"]
+
+
+def test_task_comes_from_the_checkpoint_or_the_flag(demo: dict, tmp_path: Path) -> None:
+    from cli import labram_cli
+
+    lone = tmp_path / "lone.pt"
+    save_ours(LaBraMClassifier(model_config("tiny"), 1), lone)
+    with pytest.raises(UsageError, match="pass --task"):
+        predict_files(demo["files"][:1], lone)
+    assert predict_files(demo["files"][:1], lone, task="tuab", device="cpu")["task"] == "tuab"
+    with pytest.raises(UsageError, match="1 outputs, but task 'tuev' has 6"):
+        predict_files(demo["files"][:1], lone, task="tuev")
+    # a checkpoint that records its task (what `labram finetune` can attach)
+    from labram.checkpoints import read_checkpoint
+    from labram.trainer import atomic_save
+
+    obj = read_checkpoint(lone)
+    obj["task"] = task_record(get_task("tuab"))
+    atomic_save(obj, lone, keep_previous=False)
+    assert predict_files(demo["files"][:1], lone, device="cpu")["task"] == "tuab"
+    # a pre-trained model cannot predict
+    save_ours(LaBraMForMEM(model_config("tiny")), tmp_path / "model.pt")
+    res = CliRunner().invoke(
+        labram_cli, ["predict", str(demo["files"][0]), "--checkpoint", str(tmp_path / "model.pt")]
+    )
+    assert res.exit_code == 2 and "not a fine-tuned classifier" in res.output
+    assert res.output.count("\n") == 1
+
+
+def test_predict_reads_an_exported_classifier(demo: dict, tmp_path: Path) -> None:
+    from labram.export import export
+
+    weights = export(demo["ckpt"], tmp_path / "tuab.safetensors")["weights"]
+    a = predict_files(demo["files"][:1], weights, device="cpu")  # the task travels with it
+    b = predict_files(demo["files"][:1], demo["ckpt"], device="cpu")
+    assert a["recordings"][0]["probabilities"] == b["recordings"][0]["probabilities"]
