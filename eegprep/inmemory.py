@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 
 from eegprep import limits, preprocess, qc
-from eegprep.channels import map_channels
 from eegprep.discover import SourceItem
 from eegprep.errors import SourceError
 from eegprep.manifest import Manifest
@@ -30,9 +29,8 @@ from eegprep.recording import (
     Task,
     _blocks,
     _check_band,
-    _mapping_warnings,
-    _no_eeg_problem,
     _rate_groups,
+    open_source,
 )
 
 
@@ -109,16 +107,7 @@ def read_preprocessed(
 
 def _read(path: str, m: Manifest, recipe: Recipe, part: str | None) -> Preprocessed:
     reader = get_reader(m.reader)
-    options = dict(m.reader_options)
-    if m.reader == "edf":
-        options.setdefault("default_unit", m.unit)
-    header = reader.read_header(path, part=part, **options)
-    mapping = map_channels(
-        header.labels, rename=dict(m.rename), exclude=m.exclude_channels, on_unknown="ignore"
-    )
-    if mapping.n_channels == 0:
-        raise SourceError(path, _no_eeg_problem(header))
-    warnings = [*header.warnings, *_mapping_warnings(mapping, m.on_unknown, path)]
+    header, mapping, warnings = open_source(path, m, part)
     groups = _rate_groups(header, mapping)
     task = _task(m, path, recipe, part)
     _check_band(task, path, groups)

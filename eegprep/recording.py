@@ -139,19 +139,30 @@ def _failed_codec(exc: BaseException) -> str | None:
     return codec
 
 
-def _ingest(task: Task, path: str) -> tuple[dict[str, Any], list[str]]:
-    m = task.manifest
-    reader = get_reader(m.reader)
+def open_source(
+    path: str, m: Manifest, part: str | None
+) -> tuple[Header, ChannelMapping, list[str]]:
+    """A source's header, its channels mapped onto the vocabulary, and the warnings so far.
+
+    The first step of an ingest and of in-memory prediction alike (same reader options, same
+    mapping, same one-line refusal when no EEG channel maps).
+    """
     options = dict(m.reader_options)
     if m.reader == "edf":
         options.setdefault("default_unit", m.unit)
-    header = reader.read_header(path, part=task.item.part, **options)
+    header = get_reader(m.reader).read_header(path, part=part, **options)
     mapping = map_channels(
         header.labels, rename=dict(m.rename), exclude=m.exclude_channels, on_unknown="ignore"
     )
     if mapping.n_channels == 0:
         raise SourceError(path, _no_eeg_problem(header))
-    warnings = [*header.warnings, *_mapping_warnings(mapping, m.on_unknown, path)]
+    return header, mapping, [*header.warnings, *_mapping_warnings(mapping, m.on_unknown, path)]
+
+
+def _ingest(task: Task, path: str) -> tuple[dict[str, Any], list[str]]:
+    m = task.manifest
+    reader = get_reader(m.reader)
+    header, mapping, warnings = open_source(path, m, task.item.part)
     groups = _rate_groups(header, mapping)
     _check_band(task, path, groups)
     sidecar = _sidecar(task, path, header)
