@@ -26,12 +26,14 @@ and reports the others, as for every other reader.
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import inspect
 import os
 import re
+import tempfile
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +55,7 @@ from eegprep.readers.base import (
     unit_to_uv,
 )
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
+from eegprep.validation import invalid_value
 
 if TYPE_CHECKING:
     from mne.io import BaseRaw
@@ -181,7 +184,9 @@ def _check_options(path: str, options: Mapping[str, Any]) -> dict[str, Any]:
     func, fmt = _format(path)
     options = dict(options)
     if options.pop("preload", False) is not False:
-        raise UsageError("Invalid value for `preload`: the mne reader always reads lazily.")
+        raise invalid_value(
+            "preload", options.get("preload", True), expected="false (the mne reader reads lazily)"
+        )
     allowed = set(inspect.signature(getattr(mne.io, func)).parameters) - _RESERVED
     check_option_names(options, allowed, f"mne reader ({fmt}, mne.io.{func})")
     return options
@@ -210,18 +215,68 @@ def _open_raw(
 
     func, fmt = _format(path)
     _check_before_mne(path)
-    try:  # the format's own function: mne.io.read_raw guesses wrongly for names like "..edf"
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            raw = getattr(mne.io, func)(path, preload=False, verbose="warning", **dict(options))
-    except Exception as exc:
-        raise SourceError(path, _open_problem(fmt, exc)) from exc
+    with _vhdr_without_repeats(path) as (opened, repeats):
+        try:  # the format's own function: mne.io.read_raw guesses wrongly for "..edf"
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                raw = getattr(mne.io, func)(
+                    opened, preload=False, verbose="warning", **dict(options)
+                )
+        except Exception as exc:
+            raise SourceError(path, _open_problem(fmt, exc)) from exc
     notes = tuple(str(w.message) for w in caught)
+    if repeats:  # as MNE says it of the formats it reads with repeated labels
+        listed = ", ".join(repr(label) for label in sorted(repeats))
+        notes += (f"Channel names are not unique, found duplicates for: {{{listed}}}",)
     for note in notes:
         if note.startswith(_TRUNCATED):
             where = note.split(" in file ")[0]
             raise SourceError(path, f"file is truncated ({where}): re-download it")
     return raw, notes
+
+
+_VHDR_CHANNEL = re.compile(r"^(Ch\d+=)([^,]*)(.*)$")
+
+
+@contextlib.contextmanager
+def _vhdr_without_repeats(path: str) -> Iterator[tuple[str, set[str]]]:
+    """``path`` itself, or, for a BrainVision header whose channel labels repeat (which MNE
+    cannot open), a copy whose repeats carry MNE's own ``-N`` suffixes, naming the data and
+    marker files by absolute path. The repeated labels come back with it, so that
+    :func:`_file_labels` gives the file's labels, and the first of each is kept as every
+    reader keeps it.
+    """
+    if PurePath(path).suffix.lower() != ".vhdr":
+        yield path, set()
+        return
+    with open(path, "rb") as fh:
+        text = fh.read().decode("utf-8", errors="surrogateescape")
+    lines, section = text.splitlines(), ""
+    seen: dict[str, int] = {}
+    repeats: set[str] = set()
+    for i, line in enumerate(lines):
+        if line.startswith("["):
+            section = line.strip()
+        hit = _VHDR_CHANNEL.match(line) if section == "[Channel Infos]" else None
+        if hit:
+            label = hit.group(2)
+            seen[label] = seen.get(label, 0) + 1
+            if seen[label] > 1:
+                repeats.add(label)
+                lines[i] = f"{hit.group(1)}{label}-{seen[label] - 1}{hit.group(3)}"
+    if not repeats:
+        yield path, set()
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    for i, line in enumerate(lines):
+        key, eq, value = line.partition("=")
+        if eq and key.strip().lower() in ("datafile", "markerfile"):
+            lines[i] = f"{key}={os.path.join(folder, os.path.basename(value.strip()))}"
+    with tempfile.TemporaryDirectory(prefix="eegprep-vhdr-") as tmp:
+        copy = os.path.join(tmp, os.path.basename(path))
+        with open(copy, "wb") as fh:
+            fh.write("\n".join(lines).encode("utf-8", errors="surrogateescape"))
+        yield copy, repeats
 
 
 def _open_problem(fmt: str, exc: Exception) -> str:

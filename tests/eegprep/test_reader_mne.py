@@ -178,16 +178,31 @@ def test_repeated_labels_come_back_as_the_file_has_them(tmp_path) -> None:
         assert not np.array_equal(x[0], x[1])  # each copy keeps its own samples
 
 
-def test_repeated_brainvision_label_is_named_in_one_line(tmp_path) -> None:
-    """MNE cannot open a BrainVision file with a repeated label: the line says which and how."""
+def test_repeated_brainvision_label_is_kept_as_the_file_has_it(tmp_path) -> None:
+    """MNE cannot open a BrainVision file with a repeated label; the reader opens a copy of
+    the header with MNE's suffixes and gives the file's labels back, as every reader does:
+    ingest keeps the first under its name and reports the other."""
     from pybv import write_brainvision
 
+    from eegprep import open_store
+    from eegprep.ingest import IngestConfig, ingest
+
     data = np.random.default_rng(1).normal(scale=20e-6, size=(3, 500))
+    src = tmp_path / "src"
     write_brainvision(data=data, sfreq=250.0, ch_names=["Fp1", "Cz", "Cx"], fname_base="bv",
-                      folder_out=str(tmp_path), overwrite=True)  # fmt: skip
-    vhdr = tmp_path / "bv.vhdr"
+                      folder_out=str(src), overwrite=True)  # fmt: skip
+    vhdr = src / "bv.vhdr"
     vhdr.write_text(vhdr.read_text(encoding="utf-8").replace("Ch3=Cx,", "Ch3=Cz,"), "utf-8")
-    check_source_error(MneReader, str(vhdr), r"channel label 'Cz' appears more than once")
+    clear_cache()
+    header = MneReader.read_header(str(vhdr))
+    assert header.labels == ["Fp1", "Cz", "Cz"]
+    x = MneReader.read_segment(header, [0, 1, 2], 0, 500)
+    np.testing.assert_allclose(x, data * 1e6, rtol=1e-4, atol=0.1)
+    cfg = IngestConfig(workers=0, mains=50.0, progress=False)
+    rep = ingest("folder", src=src, out=tmp_path / "s.zarr", config=cfg)
+    assert rep.failed == [] and "duplicate" in " ".join(rep.warnings["bv.vhdr"])
+    (rec,) = open_store(tmp_path / "s.zarr").recordings
+    assert rec.channels == ("FP1", "CZ")
 
 
 def test_fif_with_eeg_typed_channels_outside_the_vocabulary_says_so(tmp_path) -> None:
