@@ -1,8 +1,9 @@
 """Command-line entry points: the `eegprep` and `labram` click groups.
 
-Thin by design: parse, call the library, print. Errors eegprep raises on purpose become one
-line on stderr and exit status 2 (usage, configuration, store) without a traceback; `-v` shows
-the traceback. `eegprep ingest` exits 3 when some files failed (the rest is ingested).
+Thin by design: parse, call the library, print. Every error is one line on stderr starting
+``error:``: exit status 2 for what eegprep raises on purpose (usage, configuration, store) and
+for click's usage errors, 1 for an unexpected exception (a bug); `-v` adds the traceback.
+`eegprep ingest` exits 3 when some files failed (the rest is ingested). docs/cli.md.
 """
 
 from __future__ import annotations
@@ -38,8 +39,12 @@ class _Group(click.Group):
         parent: click.Context | None = None,
         **extra: Any,
     ) -> click.Context:
+        argv = [info_name or "", *args]  # as given, before click consumes them
         try:
-            return super().make_context(info_name, args, parent=parent, **extra)
+            ctx = super().make_context(info_name, args, parent=parent, **extra)
+            if parent is None:
+                ctx.meta["argv"] = argv  # what a run folder records (command.txt)
+            return ctx
         except click.exceptions.NoArgsIsHelpError:
             raise
         except click.ClickException as exc:  # the group's own options: `eegprep --bogus`
@@ -126,9 +131,10 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
               help="Ingest at most N files (sorted order).")  # fmt: skip
 @click.option("--mode", type=click.Choice(["fast", "mne"]), default="fast", show_default=True,
               help="fast: streamed, time-exact; mne: LaBraM's MNE calls.")  # fmt: skip
-@click.option("--encoding", type=click.Choice(["float32", "float16", "quantized"]),
-              default="float32", show_default=True,
-              help="quantized: 1/8 of the source ADC step, ~half the size.")  # fmt: skip
+@click.option("--encoding", type=click.Choice(["auto", "float32", "float16", "quantized"]),
+              default="auto", show_default=True,
+              help="auto: quantized (1/8 of the source ADC step) where every channel has "
+                   "one, else float32; an existing store keeps its own.")  # fmt: skip
 @click.option("--verify-checksums", is_flag=True, help="Compare SHA-256 instead of size+mtime.")
 @click.option("--commit-every", type=click.IntRange(min=1), default=16, show_default=True,
               help="Finished recordings per index commit (also every 2 s).")  # fmt: skip
@@ -543,10 +549,29 @@ def _config(stage: str, kw: dict[str, Any], *, stage_flags: dict[str, Any] | Non
     return train_config(stage, kw["size"], recipe=kw.get("recipe") or "default", **overrides)
 
 
+def _open_stores(*stores: tuple[str, ...]) -> None:
+    """Open every store a training command names (one ``error:`` line for the first that is
+    missing or damaged) before the command writes anything."""
+    from labram.windows import open_stores
+
+    open_stores([url for group in stores for url in group])
+
+
+def _record_command(run_dir: Any) -> None:
+    """Write the command line that made a run into its folder (``command.txt``), for the
+    record and for ``labram report``."""
+    import shlex
+
+    argv = click.get_current_context().meta.get("argv") or ["labram", *sys.argv[1:]]
+    path = Path(run_dir) / "command.txt"
+    path.write_text(shlex.join(["labram", *argv[1:]]) + "\n")
+
+
 def _print_run(result: dict[str, Any], what: str) -> None:
     from labram.distributed import is_main_process
 
     if is_main_process():
+        _record_command(result["run_dir"])
         click.echo(f"run folder: {result['run_dir']}")
         click.echo(f"{what}: {result['checkpoint']}")
         click.echo(f"log: {result['log']}")
@@ -566,13 +591,14 @@ def labram_tokenizer(
     \b
     Examples:
       labram tokenizer --store demo.zarr --size tiny --max-steps 100
-      torchrun --nproc-per-node 8 -m cli labram tokenizer --store tueg.zarr --out runs/tok
+      torchrun --nproc-per-node 8 $(which labram) tokenizer --store tueg.zarr --out runs/tok
     """
     from labram.pretrain import exclusions
     from labram.tokenizer_train import train_tokenizer
 
     out = Path(kw["out"] or "runs/tokenizer")
     cfg = _config("tokenizer", kw)
+    _open_stores(stores, exclude_subjects_of)
     excluded = exclusions(list(stores), out, list(exclude_subjects_of), True)
     res = train_tokenizer(
         list(stores), cfg, out, resume=kw["resume"], exclude_subjects=excluded, device=kw["device"]
@@ -592,7 +618,7 @@ def labram_tokenizer(
 @click.option("--store", "stores", multiple=True, required=True, help="A store (repeatable).")
 @click.option(
     "--tokenizer",
-    type=click.Path(dir_okay=False),
+    type=click.Path(dir_okay=False, exists=True),
     default=None,
     help="A trained tokenizer (ours or vqnsp.pth); trained first when not given.",
 )
@@ -643,6 +669,7 @@ def labram_pretrain(
         "lr": tokenizer_lr,
     }
     tok_cfg = _config("tokenizer", kw, stage_flags=tok_flags)
+    _open_stores(stores, exclude_subjects_of)
     res = pretrain(
         list(stores),
         mem_cfg,
@@ -674,7 +701,7 @@ def labram_pretrain(
 @click.option("--task", required=True, help="tuab, tuev, seed_v, mobi, or label:KEY.")
 @click.option(
     "--init",
-    type=click.Path(dir_okay=False),
+    type=click.Path(dir_okay=False, exists=True),
     default=None,
     help="Pre-trained weights: our model.pt / last.pt, or labram-base.pth (weights only: "
     "a file that asks to run code is refused).",
@@ -713,6 +740,7 @@ def labram_finetune(
     from labram.finetune import finetune
 
     cfg = _config("finetune", kw)
+    _open_stores(stores)
     res = finetune(
         list(stores),
         task,
@@ -729,6 +757,7 @@ def labram_finetune(
 
     if not is_main_process():
         return
+    _record_command(res["run_dir"])
     click.echo(res["leakage"])
     click.echo(f"windows: {res['windows']}")
     click.echo(res["table"])
@@ -748,7 +777,7 @@ def labram_finetune(
     "--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True
 )
 @click.option(
-    "--split-seed", type=int, default=None, help="Default: the fine-tuning run's (config.json)."
+    "--split-seed", type=int, default=None, help="Default: the one the checkpoint was tuned with."
 )
 @click.option("--device", default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
@@ -767,7 +796,8 @@ def labram_evaluate(
     as_json: bool,
     allow_seen_subjects: bool,
 ) -> None:
-    """Metrics of a fine-tuned checkpoint on a task's test (or val/train) windows.
+    """Metrics of a fine-tuned checkpoint on a task's test (or val/train) windows, cut with the
+    window and split settings saved in the checkpoint.
 
     \b
     Example:
@@ -946,6 +976,39 @@ def labram_export(checkpoint: str, out: str | None, fmt: str) -> None:
     res = export(checkpoint, out, fmt=fmt)
     click.echo(f"{res['kind']}, {res['n_parameters']:,} parameters -> {res['weights']}")
     click.echo(f"model card: {res['card']} ({res['card_json']})")
+
+
+@labram_cli.command("report")
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.option("--html", "html_out", type=click.Path(dir_okay=False), default=None,
+              help="Write one self-contained HTML page to this file.")  # fmt: skip
+@click.option("--predict", is_flag=True, help="Seeds without predictions.csv: run best.pt "
+              "again on the test windows and save them (for confusion matrices).")  # fmt: skip
+@click.option("--store", "stores", multiple=True,
+              help="With --predict: the stores (default: those results.json names).")  # fmt: skip
+@click.option("--device", default=None, help="With --predict: cpu or cuda.")
+def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool,
+                  stores: tuple[str, ...], device: str | None) -> None:  # fmt: skip
+    """Results of RUN_DIRS (finetune, seed or pretrain folders) side by side: test metrics
+    (mean +- std over seeds), confusion matrices, per-subject scores, training curves, the
+    command and the config; a short summary, or one page with --html.
+
+    \b
+    Examples:
+      labram report runs/tuab
+      labram report runs/tuab runs/tuab-linear --html results.html
+      labram report runs/tuab --predict --html results.html
+    """
+    from labram.report import add_predictions, load_run, text_summary, write_html
+
+    runs = [load_run(d) for d in run_dirs]
+    if predict:
+        for run in runs:
+            for path in add_predictions(run, stores=list(stores) or None, device=device):
+                click.echo(f"predictions: {path}", err=True)
+    click.echo(text_summary(runs))
+    if html_out:
+        click.echo(f"report: {write_html(runs, html_out)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,6 +9,9 @@ then times
   ``(n_channels, 200)``, attributes ``lFreq``, ``hFreq``, ``rsFreq``, ``chOrder``); one process,
   files in a loop;
 - ours: ``eegprep.ingest`` with ``workers=0`` (one process) into a fresh store;
+- the physical limit: only what no ingest can avoid, in the same run: read and decode the same
+  EDF files (eegprep's EDF reader, every sample once, in 120 s blocks, to float32 uV) and write
+  the same bytes as our run's store (its files, held in memory beforehand) into a fresh folder;
 
 each run in a fresh Python process pinned to one CPU (``sched_setaffinity``), BLAS/FFT threads
 set to one. In that process the path first makes one untimed pass over the same corpus (into
@@ -16,11 +19,15 @@ another output), as the first files of any long ingest do: imports, one-time set
 filter designs) and the allocator's first growth are then out of the figure for both, which
 measures the steady state of a corpus of thousands of files; ``--no-warmup`` times a cold
 process instead. The two paths run ``--repeat`` times, alternating, and the fastest run of each
-is reported. Prints hours of EEG per second per core and the ratio, plus the relative RMS
-difference of the outputs (interior: 20 s from the edges excluded, see docs/preprocessing.md).
+is reported. Prints hours of EEG per second per core and the ratio, the fraction of the
+physical limit we reach (its time over ours), the store's size against the reference's HDF5
+file, and the relative RMS difference of the outputs (interior: 20 s from the edges excluded,
+see docs/preprocessing.md). The EDF files state TUH's physical range (+-4999.84 uV over 16 bits,
+a 0.153 uV ADC step), which sets the default (``auto``) encoding's quantum.
 
 Run: ``python benchmarks/ingest.py [--hours 1.0] [--repeat 3] [--no-warmup] [--keep DIR]
-[--encoding float32|float16|quantized]`` (our store's encoding; float32 by default).
+[--encoding auto|float32|float16|quantized]`` (our store's encoding; ``auto`` by default: the
+quantized integers for these EDF files).
 ``--scaling`` prints instead the table of 0, 1 and 2 workers (wall and CPU) and the pool's
 start-up (``benchmarks/ingest_scaling.py``).
 """
@@ -45,6 +52,8 @@ import numpy as np  # noqa: E402
 
 # (channels, rate Hz): the mix of rates and montages of real corpora
 PLAN = [(21, 250), (23, 256), (33, 256), (19, 400), (64, 512), (31, 1000), (22, 250), (64, 500)]
+TUH_RANGE_UV = 4999.84  # TUH EDF files' physical maximum (and minus it, the minimum), uV
+LIMIT_BLOCK_SECONDS = 120.0  # the physical limit's read blocks (our pipeline's output blocks)
 
 
 def write_corpus(root: Path, hours: float, seed: int = 0) -> list[Path]:
@@ -67,7 +76,14 @@ def write_corpus(root: Path, hours: float, seed: int = 0) -> list[Path]:
         x = eeg_like(n_ch, n, sfreq, rng=rng, labels=labels)
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_edf(path, list(x.astype(np.float64)), labels=labels, sfreqs=[sfreq] * n_ch)
+        write_edf(  # TUH's range: +-4999.84 uV over the 16-bit codes, 0.153 uV per step
+            path,
+            list(x.astype(np.float64)),
+            labels=labels,
+            sfreqs=[sfreq] * n_ch,
+            physical_min=-TUH_RANGE_UV,
+            physical_max=TUH_RANGE_UV,
+        )
         paths.append(path)
     return paths
 
@@ -95,7 +111,31 @@ def reference(paths: list[Path], out: Path) -> float:
     return time.perf_counter() - t0
 
 
-def ours(root: Path, store: Path, encoding: str = "float32") -> float:
+def physical_limit(paths: list[Path], store: Path, out: Path) -> float:
+    """Seconds to read and decode every EDF file once and write ``store``'s bytes to ``out``
+    (the files are read into memory first, untimed)."""
+    from eegprep.readers.edf import EdfReader
+
+    files = {p.relative_to(store): p.read_bytes() for p in sorted(store.rglob("*")) if p.is_file()}
+    t0 = time.perf_counter()
+    for path in paths:
+        header = EdfReader.read_header(str(path))
+        by_rate: dict[float, list[int]] = {}
+        for i, sig in enumerate(header.signals):
+            by_rate.setdefault(sig.sfreq, []).append(i)
+        for sfreq, picks in by_rate.items():
+            n = header.signals[picks[0]].n_times
+            step = int(LIMIT_BLOCK_SECONDS * sfreq)
+            for a in range(0, n, step):
+                EdfReader.read_segment(header, picks, a, min(n, a + step))
+    for rel, blob in files.items():
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(blob)
+    return time.perf_counter() - t0
+
+
+def ours(root: Path, store: Path, encoding: str = "auto") -> float:
     from eegprep.ingest import IngestConfig, ingest
     from eegprep.recipe import Recipe
 
@@ -134,6 +174,8 @@ def child(path_name: str, corpus: Path, out: Path, warmup: bool, encoding: str) 
     def go(root: Path, target: Path) -> float:
         if path_name == "reference":
             return reference(sorted(root.rglob("*.edf")), target)
+        if path_name == "limit":  # the bytes of our run's store, beside ``out``
+            return physical_limit(sorted(root.rglob("*.edf")), out.with_name("store.zarr"), target)
         return ours(root, target, encoding)
 
     if warmup:
@@ -161,6 +203,10 @@ def _timed(
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _line(run: dict[str, float]) -> str:
+    return f"{run['seconds']:.2f} s (cpu {run['user']:.2f} user + {run['system']:.2f} sys)"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hours", type=float, default=1.0, help="hours of EEG in the corpus")
@@ -168,8 +214,8 @@ def main() -> None:
     ap.add_argument("--no-warmup", action="store_true", help="time imports and set-up too")
     ap.add_argument(
         "--encoding",
-        default="float32",
-        choices=("float32", "float16", "quantized"),
+        default="auto",
+        choices=("auto", "float32", "float16", "quantized"),
         help="our store's sample encoding",
     )
     ap.add_argument("--keep", type=Path, help="write (or reuse) the corpus here")
@@ -179,7 +225,7 @@ def main() -> None:
         help="instead: 0, 1 and 2 workers, wall and CPU, and the pool's start-up "
         "(benchmarks/ingest_scaling.py)",
     )
-    ap.add_argument("--child", choices=("reference", "ours"), help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=("reference", "ours", "limit"), help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -199,23 +245,32 @@ def main() -> None:
     paths = sorted(root.rglob("*.edf"))
     hours = args.hours
     warm = not args.no_warmup
-    t_ref = t_ours = float("inf")
+    t_ref = t_ours = t_lim = float("inf")
     for run in range(args.repeat):
         ref = _timed("reference", root, work / "labram.h5", warm, args.encoding)
         our = _timed("ours", root, work / "store.zarr", warm, args.encoding)
+        lim = _timed("limit", root, work / "limit", warm, args.encoding)
         t_ref, t_ours = min(t_ref, ref["seconds"]), min(t_ours, our["seconds"])
+        t_lim = min(t_lim, lim["seconds"])
         print(
-            f"run {run + 1}: reference {ref['seconds']:.2f} s (cpu {ref['user']:.2f} user + "
-            f"{ref['system']:.2f} sys), eegprep {our['seconds']:.2f} s (cpu {our['user']:.2f} "
-            f"user + {our['system']:.2f} sys)",
+            f"run {run + 1}: reference {_line(ref)}, eegprep {_line(our)}, limit {_line(lim)}",
             flush=True,
         )
     errs = compare(work / "store.zarr", work / "labram.h5")
     rate_ref, rate_ours = hours / t_ref, hours / t_ours
-    print(f"\n{'path':<34}{'seconds':>9}{'h EEG / s / core':>18}{'ratio':>8}")
-    print(f"{'reference (MNE, LaBraM recipe)':<34}{t_ref:>9.2f}{rate_ref:>18.3f}{1.0:>8.2f}")
-    print(f"{'eegprep ingest (' + args.encoding + ')':<34}{t_ours:>9.2f}{rate_ours:>18.3f}"
+    print(f"\n{'path':<44}{'seconds':>9}{'h EEG / s / core':>18}{'ratio':>8}")
+    print(f"{'reference (MNE, LaBraM recipe)':<44}{t_ref:>9.2f}{rate_ref:>18.3f}{1.0:>8.2f}")
+    print(f"{'eegprep ingest (' + args.encoding + ')':<44}{t_ours:>9.2f}{rate_ours:>18.3f}"
           f"{rate_ours / rate_ref:>8.2f}")  # fmt: skip
+    name = "physical limit (decode EDF, write the bytes)"
+    print(f"{name:<44}{t_lim:>9.2f}{hours / t_lim:>18.3f}{t_ref / t_lim:>8.2f}")
+    print(f"\neegprep reaches {t_lim / t_ours:.2f} of the physical limit (its time / ours)")
+    size = sum(
+        p.stat().st_size for p in (work / "store.zarr" / "recordings").rglob("*") if p.is_file()
+    )
+    h5_size = (work / "labram.h5").stat().st_size
+    print(f"store size: {size / 1e6:.1f} MB, {size / h5_size:.3f} of the reference's float64 "
+          f"HDF5 ({h5_size / 1e6:.1f} MB)")  # fmt: skip
     print("\nrelative RMS difference to the reference (interior), per file:")
     for (n_ch, sfreq), path in zip(PLAN, paths):
         note = "" if sfreq in (256, 400, 512) else "  (MNE's FFT resampling stretches time here)"

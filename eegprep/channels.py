@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from eegprep.errors import UsageError
+from eegprep.validation import check_choice
 
 VOCABULARY: tuple[str, ...] = tuple(
     """
@@ -258,6 +259,4 @@ def map_channels(
 
 
 def _check_choice(name: str, value: object, allowed: Sequence[str]) -> None:
-    if value not in allowed:
-        options = ", ".join(repr(a) for a in allowed)
-        raise UsageError(f"Invalid value for `{name}`: allowed {options}; got {value!r}.")
+    check_choice(name, value, allowed)

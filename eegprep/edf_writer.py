@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from eegprep.validation import check_choice
+
 __all__ = [
     "DEFAULT_START",
     "MAIN_FIELDS",
@@ -132,8 +134,7 @@ def format_number(value: float, width: int = 8, *, mode: str = "nearest") -> str
         "floor": math.floor,
         "ceil": math.ceil,
     }
-    if mode not in rounders:
-        raise ValueError(f"Invalid value for `mode`: allowed {', '.join(rounders)}; got {mode!r}.")
+    check_choice("mode", mode, rounders)
     rounder = rounders[mode]
     for decimals in range(width, -1, -1):
         scale = 10**decimals

@@ -27,6 +27,7 @@ from eegprep.redact import redact, redact_all
 from eegprep.sources import FileStamp, is_unchanged, recording_files, stamp_files
 from eegprep.store_fs import Location
 from eegprep.store_write import KEEP_REPLACED_SECONDS, StoreWriter
+from eegprep.validation import invalid_value
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 3
@@ -50,7 +51,8 @@ class IngestConfig:
     limit : int or None
         Ingest at most this many files (the first in sorted order): quick trials.
     recipe : Recipe
-        Preprocessing recipe; must equal the store's when the store exists.
+        Preprocessing recipe; must equal the store's when the store exists (an ``auto``
+        encoding, the default, takes the existing store's: :func:`store_encoding`).
     verify_checksums : bool
         Decide what is current by SHA-256 of each source instead of its size and mtime.
     commit_every : int
@@ -161,6 +163,7 @@ def ingest(
     report.n_files = found.n_files
     report.n_recordings = len(found.items)
     report.unmatched = [f"{rel}: {why}" for rel, why in found.unmatched]
+    cfg = store_encoding(cfg, loc)
     try:
         with StoreWriter(out, cfg.recipe, keep_replaced=cfg.keep_replaced) as writer:
             tasks = _plan(manifest, found, writer, cfg, report)
@@ -174,6 +177,34 @@ def ingest(
     return report
 
 
+def store_encoding(cfg: IngestConfig, loc: Location) -> IngestConfig:
+    """``cfg`` with the existing store's encoding when its recipe's is ``auto`` (the default).
+
+    An ingest that names no encoding extends a store in the encoding it was written with
+    (float32 stores of earlier versions included); an explicit, different one is refused by
+    the writer ("written with recipe ..."). A new store, or a store whose recipe differs in
+    anything else, is left to the writer too.
+    """
+    from dataclasses import replace
+
+    from eegprep.store import read_root_attrs
+
+    if cfg.recipe.encoding != "auto":
+        return cfg
+    try:
+        attrs = read_root_attrs(loc)
+    except (EegprepError, OSError):  # not a store, unreadable: the writer says so
+        return cfg
+    stored = attrs.get("recipe") if attrs else None
+    if attrs is None or not isinstance(stored, dict) or stored.get("encoding") in (None, "auto"):
+        return cfg
+    try:
+        adopted = cfg.recipe.with_(encoding=stored["encoding"])
+    except EegprepError:  # an encoding this version does not know: the writer refuses it
+        return cfg
+    return replace(cfg, recipe=adopted) if adopted.hash() == attrs["recipe_hash"] else cfg
+
+
 def check_config(cfg: IngestConfig) -> None:
     """Refuse option values that cannot work (:class:`UsageError`, one line each).
 
@@ -182,15 +213,14 @@ def check_config(cfg: IngestConfig) -> None:
     :data:`SCHEDULER_TIMEOUT` seconds.
     """
     if cfg.workers is not None and (isinstance(cfg.workers, bool) or cfg.workers < 0):
-        raise UsageError(
-            f"Invalid value for `workers`: expected 0 (this process) or more worker processes; "
-            f"got {cfg.workers!r}."
+        raise invalid_value(
+            "workers", cfg.workers, expected="0 (this process) or more worker processes"
         )
     if cfg.limit is not None and (isinstance(cfg.limit, bool) or cfg.limit < 1):
-        raise UsageError(
-            f"Invalid value for `limit`: expected a number of files, 1 or more (leave it out "
-            f"for all files); got {cfg.limit!r}."
-        )
+        raise invalid_value(
+            "limit", cfg.limit,
+            expected="a number of files, 1 or more (leave it out for all files)",
+        )  # fmt: skip
     if cfg.include is not None:
         check_globs(cfg.include, "--include")
     if cfg.scheduler is not None:
@@ -227,10 +257,11 @@ def check_scheduler(address: str) -> None:
     except ValueError:  # a port that is not a number in 0-65535
         host = port = None
     if parts.scheme not in SCHEDULER_SCHEMES or not host or not port or parts.path.strip("/"):
-        raise UsageError(
-            f"Invalid value for --scheduler: expected SCHEME://HOST:PORT (SCHEME one of "
-            f"{', '.join(SCHEDULER_SCHEMES)}; e.g. tcp://10.0.0.5:8786); got {shown!r}."
-        )
+        raise invalid_value(
+            "--scheduler", shown,
+            expected=f"SCHEME://HOST:PORT (SCHEME one of {', '.join(SCHEDULER_SCHEMES)}; "
+            "e.g. tcp://10.0.0.5:8786)",
+        )  # fmt: skip
     try:
         kind = _scheduler_identity(address).get("type")
         why = "" if kind == "Scheduler" else f"it answers as {kind!r}, not as a dask scheduler"
@@ -269,7 +300,7 @@ def _writable_location(out: str | os.PathLike[str]) -> Location:
     above it that exists) must be writable. Nothing is created here.
     """
     if not os.fspath(out).strip():
-        raise UsageError("Invalid value for `--out`: expected a store path or URL; got ''.")
+        raise invalid_value("--out", "", expected="a store path or URL")
     loc = Location.parse(out)
     if not loc.local:
         try:
@@ -326,7 +357,7 @@ def apply_overrides(
     changes: dict[str, Any] = {}
     if mains is not None:
         if not mains > 0:
-            raise UsageError(f"Invalid value for `mains`: expected 50 or 60 (Hz); got {mains!r}.")
+            raise invalid_value("mains", mains, expected="50 or 60 (Hz)")
         changes["mains"] = raw["mains"] = float(mains)
     if include:
         changes["include"] = tuple(include)

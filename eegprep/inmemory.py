@@ -2,10 +2,11 @@
 
 The same steps as an ingest (:mod:`eegprep.recording`), composed from its functions: the
 manifest's reader, the channel mapping, the streamed preprocessing of the recipe (float32
-microvolts at 200 Hz) and the checks that refuse a file (no EEG channel, too short, a rate that
-cannot carry the low-pass, non-finite samples, constant or flat channels, wrong units), with the
-same one-line messages. What an ingest adds is left out: sidecars (labels, events, a BIDS
-``channels.tsv``'s bad channels), the QC record, the store.
+microvolts at 200 Hz, rounded as the recipe's encoding stores them) and the checks that refuse
+a file (no EEG channel, too short, a rate that cannot carry the low-pass, non-finite samples,
+constant or flat channels, wrong units), with the same one-line messages. What an ingest adds
+is left out: sidecars (labels, events, a BIDS ``channels.tsv``'s bad channels), the QC record,
+the store.
 
 The result holds the whole recording (2 h of 64 channels: 370 MB); the per-file limits of
 :mod:`eegprep.limits` apply as in an ingest.
@@ -32,6 +33,7 @@ from eegprep.recording import (
     _rate_groups,
     open_source,
 )
+from eegprep.store_write import as_stored, choose_encoding
 
 
 @dataclass
@@ -118,6 +120,8 @@ def _read(path: str, m: Manifest, recipe: Recipe, part: str | None) -> Preproces
     data = np.concatenate(list(_blocks(reader, header, mapping, groups, n_out, task, heads)), 1)
     names = list(mapping.names)
     _check(path, data, names, heads.get("head"))
+    resolutions = [header.signals[i].resolution for i in mapping.source_indices]
+    data = as_stored(data, choose_encoding(recipe.encoding, resolutions))  # the store's values
     return Preprocessed(path, data, names, list(mapping.indices), recipe.sfreq, warnings)
 
 

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from eegprep.errors import SourceError, UsageError
+from eegprep.validation import invalid_value
 
 DEFAULT_MEMORY_BYTES = 2 * 1024**3
 """2 GiB: a worker per core on a machine with 4 GB per core keeps half for everything else."""
@@ -53,14 +54,12 @@ class Limits:
         if isinstance(self.memory_bytes, bool) or not (
             isinstance(self.memory_bytes, int) and self.memory_bytes > 0
         ):
-            raise UsageError(
-                "Invalid value for `file_memory_limit`: expected a positive number of bytes; "
-                f"got {self.memory_bytes!r}."
+            raise invalid_value(
+                "file_memory_limit", self.memory_bytes, expected="a positive number of bytes"
             )
         if self.seconds is not None and not (math.isfinite(self.seconds) and self.seconds > 0):
-            raise UsageError(
-                "Invalid value for `file_time_limit`: expected a positive number of seconds; "
-                f"got {self.seconds!r}."
+            raise invalid_value(
+                "file_time_limit", self.seconds, expected="a positive number of seconds"
             )
 
 

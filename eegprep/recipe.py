@@ -12,9 +12,11 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
 from eegprep.errors import UsageError
+from eegprep.validation import check_choice
 
 Mode = Literal["fast", "mne"]
-Encoding = Literal["float32", "float16", "quantized"]
+Encoding = Literal["auto", "float32", "float16", "quantized"]
+ENCODINGS: tuple[str, ...] = ("auto", "float32", "float16", "quantized")
 
 RECIPE_VERSION = 2  # 2: single-pass FFT pipeline (was: polyphase, then a 200 Hz FIR)
 
@@ -39,11 +41,15 @@ class Recipe:
         rate, band-limited resampling, high-pass and notch at the output rate). ``mne``: MNE's own
         functions in LaBraM's order on the whole recording in float64 (reference; more memory).
         See docs/preprocessing.md for the design and the measured difference between the two.
-    encoding : {'float32', 'float16', 'quantized'}
-        How samples are stored. ``float32``: exactly as computed. ``float16``: half the size,
-        error up to ~0.1 uV. ``quantized``: rounded to a step of 1/8 of the source's ADC
-        resolution (error at most 1/16 of it, under the source's own quantisation noise) and
-        stored as integers: about half the size of float32. See docs/store-format.md.
+    encoding : {'auto', 'float32', 'float16', 'quantized'}
+        How samples are stored. ``auto`` (the default): per recording, ``quantized`` when every
+        stored channel has a known ADC step (EDF, BDF, integer BrainVision, ...), ``float32``
+        when any has none; an ingest into an existing store keeps the store's encoding.
+        ``float32``: exactly as computed. ``float16``: half the size, error up to ~0.1 uV.
+        ``quantized``: rounded to a step of 1/8 of the source's ADC resolution (error at most
+        1/16 of it, under the source's own quantisation noise) and stored as integers: about
+        half the size of float32. Every record states its ``encoding``, ``quantum_uv`` and
+        ``max_error_uv``. See docs/store-format.md.
     block_seconds : float
         Output block length of the streamed pipeline, in seconds; bounds peak memory.
     """
@@ -53,17 +59,12 @@ class Recipe:
     h_freq: float = 75.0
     notch: bool = True
     mode: Mode = "fast"
-    encoding: Encoding = "float32"
+    encoding: Encoding = "auto"  # the smallest that stays well inside the source's resolution
     block_seconds: float = 120.0
 
     def __post_init__(self) -> None:
-        if self.mode not in ("fast", "mne"):
-            raise UsageError(f"Invalid value for `mode`: allowed 'fast', 'mne'; got {self.mode!r}.")
-        if self.encoding not in ("float32", "float16", "quantized"):
-            allowed = "'float32', 'float16', 'quantized'"
-            raise UsageError(
-                f"Invalid value for `encoding`: allowed {allowed}; got {self.encoding!r}."
-            )
+        check_choice("mode", self.mode, ("fast", "mne"))
+        check_choice("encoding", self.encoding, ENCODINGS)
         if not 0 < self.l_freq < self.h_freq < self.sfreq / 2:
             raise UsageError(
                 f"band {self.l_freq}-{self.h_freq} Hz must satisfy 0 < l_freq < h_freq < "

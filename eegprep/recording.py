@@ -33,7 +33,7 @@ from eegprep.redact import redact
 from eegprep.sidecars import SidecarResult, load_parsers
 from eegprep.sidecars.locate import find_sidecars
 from eegprep.sources import FileStamp, file_sha256, fingerprint
-from eegprep.store_write import quantum_uv, write_recording
+from eegprep.store_write import choose_encoding, write_recording
 from eegprep.strict_json import check_values
 
 SIDECAR_BYTES_PER_BYTE = 10  # memory a sidecar parser holds per byte of text (lines, cells)
@@ -185,8 +185,8 @@ def _ingest(task: Task, path: str) -> tuple[dict[str, Any], list[str]]:
         n_samples=n_out,
         blocks=blocks,
         sfreq=task.recipe.sfreq,
-        encoding=task.recipe.encoding,
-        quantum=record.get("quantum_uv"),
+        encoding=record["encoding"],
+        quantum=record["quantum_uv"],
         targets=_targets(sidecar, n_out, task.recipe.sfreq),
     )
     head = heads["head"] if "head" in heads else _read_head(reader, header, mapping, groups[0])
@@ -512,6 +512,7 @@ def _record(
     events = _unique_events(events)
     size, mtime = task.source_stat
     rates = sorted({header.signals[i].sfreq for i in mapping.source_indices})
+    files = fingerprint(task.root, task.sources) if task.sources else []
     return {
         "id": task.rid,
         "group": task.group,
@@ -531,15 +532,14 @@ def _record(
         "part": task.item.part,
         "source_size": size,
         "source_mtime_ns": mtime,
-        "source_sha256": file_sha256(os.path.join(task.root, task.item.relpath)),
-        "source_files": fingerprint(task.root, task.sources) if task.sources else [],
+        "source_sha256": _source_sha256(task, files),
+        "source_files": files,
         "orig_sfreq": rates[0] if len(rates) == 1 else rates,
         "orig_duration_s": round(float(header.duration), 6),
         "mains_hz": m.mains,
-        "quantum_uv": (
-            quantum_uv([header.signals[i].resolution for i in mapping.source_indices])
-            if task.recipe.encoding == "quantized"
-            else None
+        # encoding, quantum_uv, max_error_uv: auto resolves per recording (store-format.md)
+        **choose_encoding(
+            task.recipe.encoding, [header.signals[i].resolution for i in mapping.source_indices]
         ),
         "recipe_hash": task.recipe.hash(),
         "band_hz": [task.recipe.l_freq, effective_recipe(task).h_freq],
@@ -547,6 +547,14 @@ def _record(
         "targets": sorted(sidecar.targets),
         "manifest_hash": m.hash(),
     }
+
+
+def _source_sha256(task: Task, files: list[dict[str, Any]]) -> str:
+    """The source's SHA-256: from ``source_files`` (which lists the source first) when there,
+    so that the largest file is hashed once (it was ~20% of an ingest's CPU time, twice)."""
+    if files and files[0]["path"] == task.item.relpath:
+        return str(files[0]["sha256"])
+    return file_sha256(os.path.join(task.root, task.item.relpath))
 
 
 def clip_events(record: dict[str, Any]) -> list[str]:

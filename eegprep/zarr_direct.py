@@ -45,15 +45,19 @@ from eegprep.store_fs import Location
 
 MISSING = np.uint64(2**64 - 1)  # the index's offset and length of a chunk that is not stored
 
-BLOSC: dict[str, tuple[Literal["lz4", "zstd"], int]] = {
-    "quantized": ("zstd", 3),
+BLOSC: dict[str, tuple[Literal["lz4", "lz4hc", "zstd"], int]] = {
+    "quantized": ("lz4", 5),
     "float32": ("lz4", 5),
     "float16": ("lz4", 5),
 }
-"""Blosc compressor and level per encoding, with bit-shuffling: zstd for the quantized integers
-(they compress to ~0.4 of int32), lz4 for floats, whose noisy mantissas compress little whatever
-the codec (0.88 of float32 with lz4 vs 0.86 with zstd level 5) while lz4 is ~6x faster to
-encode and ~3x to decode (numcodecs, one thread, EEG-like float32)."""
+"""Blosc compressor and level per encoding, with bit-shuffling. The quantized integers: lz4hc
+level 1, 0.232 of float64 (TUH-like 23-channel EEG, 1/8 of the ADC step) and decoded as fast as
+float32 with lz4 (0.19 vs 0.34 ms per 60 s chunk for zstd level 3, which gave 0.208; lz4 0.241;
+lz4hc level 3 0.226 but 7x slower to encode; a delta filter gained <0.01 and cost decoding:
+docs/benchmarks.md, section 3). Floats: lz4, whose noisy mantissas compress little whatever the
+codec (0.88 of float32 with lz4 vs 0.86 with zstd level 5) while lz4 is ~6x faster to encode and
+~3x to decode (numcodecs, one thread, EEG-like float32). Stores written with another compressor
+(zstd for quantized, before) are read as they are: Blosc's header names its compressor."""
 
 CHANNEL_ZSTD_LEVEL = 0  # the channel names' compressor (zarr's default for strings)
 
@@ -312,6 +316,7 @@ class ShardWriter:
         self._filled = 0  # samples in _piece
         self._done = 0  # samples in encoded chunks
         self._encoded: list[list[bytes]] = []  # the current shard's chunks: [bytes, crc]
+        self._scaled = np.empty_like(self._piece)  # the quantizer's scratch
 
     def append(self, samples: np.ndarray) -> None:
         """The next samples, shape ``(n_channels, n)``, float32 uV."""
@@ -339,8 +344,14 @@ class ShardWriter:
 
     def _encode_piece(self) -> None:
         values: Any = self._piece.astype(self.dtype, copy=False)
-        for codec in self.filters:
-            values = codec.encode(values)
+        if _plain_quantizer(self.filters, self.dtype):
+            # numcodecs' FixedScaleOffset.encode (float32 ``x * scale``, rounded half to even,
+            # cast to int32) in place of its three temporary copies: the same integers
+            scaled = np.multiply(values, np.float32(self.filters[0].scale), out=self._scaled)
+            values = np.rint(scaled, out=scaled).astype("<i4")
+        else:
+            for codec in self.filters:
+                values = codec.encode(values)
         self._encoded.append(with_crc(bytes(self.compressor.encode(np.ascontiguousarray(values)))))
         self._done = min(self._done + self.chunk, self.n_samples)
         self._filled = 0
@@ -358,6 +369,19 @@ class ShardWriter:
         parts = [part for pair in self._encoded for part in pair]
         put(self.loc, f"{self.array_path}/{self.keys[k]}", [*parts, table, crc])
         self._encoded = []
+
+
+def _plain_quantizer(filters: Sequence[Any], dtype: np.dtype) -> bool:
+    """Whether ``filters`` is eegprep's quantizer alone: float32 in, int32 out, offset 0."""
+    if len(filters) != 1 or dtype != np.float32:
+        return False
+    c = filters[0]
+    return bool(
+        getattr(c, "codec_id", "") == "fixedscaleoffset"
+        and c.offset == 0
+        and np.dtype(c.dtype) == np.float32
+        and np.dtype(c.astype) == np.dtype("<i4")
+    )
 
 
 class ShardReader:
@@ -386,6 +410,7 @@ class ShardReader:
         inner = sharding["codecs"]
         self.dtype = np.dtype(doc["data_type"])
         self.filters: list[Any] = []
+        self.divisor: float | None = None  # the quantizer's scale, for the direct path
         stored = self.dtype
         if inner[0]["name"] == "numcodecs.fixedscaleoffset":
             from numcodecs import get_codec
@@ -393,6 +418,8 @@ class ShardReader:
             config = dict(inner[0]["configuration"])
             self.filters.append(get_codec({**config, "id": "fixedscaleoffset"}))
             stored = np.dtype(config["astype"])
+            if config.get("offset", 0) == 0 and self.dtype == np.float32:
+                self.divisor = float(self.filters[0].scale)
         self.stored = stored
         self.checksum = inner[-1]["name"] == "crc32c"  # stores written before have none
         self.per_shard = self.shard // self.chunk
@@ -431,8 +458,25 @@ class ShardReader:
             for i, raw in self._chunks(k, lo, hi):
                 c0 = (k * self.per_shard + i) * self.chunk  # the chunk's first sample
                 a, b = max(start, c0), min(stop, c0 + self.chunk)
-                out[:, a - start : b - start] = raw[:, a - c0 : b - c0]
+                self._values(raw[:, a - c0 : b - c0], out[:, a - start : b - start])
         return out
+
+    def _values(self, raw: np.ndarray, out: np.ndarray) -> None:
+        """Stored values ``raw`` (a decoded chunk's columns) as float32 uV, into ``out``.
+
+        The quantizer's decoding is numcodecs' ``FixedScaleOffset.decode`` (``int / scale``
+        in float64, rounded to float32: the same values to the bit) without its two float64
+        copies of the chunk: 0.19 instead of 0.33 ms per 60 s chunk of 23 channels.
+        """
+        if self.divisor is not None:
+            np.divide(raw, self.divisor, out=out, dtype=np.float64, casting="same_kind")
+        elif self.filters:
+            values: Any = np.ascontiguousarray(raw)
+            for codec in reversed(self.filters):
+                values = codec.decode(values)
+            out[...] = np.asarray(values).reshape(raw.shape)
+        else:
+            out[...] = raw
 
     def scan(self) -> Iterator[tuple[int, int, np.ndarray | StoreFormatError]]:
         """Every chunk in order, each read and checked: ``(start, stop, samples)`` with the
@@ -455,7 +499,10 @@ class ShardReader:
                 except StoreFormatError as exc:
                     yield a, b, exc
                     continue
-                yield a, b, raw[:, : b - a]
+                values = _scratch("values", raw.shape[0] * (b - a) * 4)
+                out = np.frombuffer(values, dtype=np.float32).reshape(raw.shape[0], b - a)
+                self._values(raw[:, : b - a], out)
+                yield a, b, out
 
     def _chunks(self, k: int, lo: int, hi: int) -> Iterator[tuple[int, np.ndarray]]:
         """Decoded inner chunks ``[lo, hi)`` of shard ``k``, ``(i, (n_channels, chunk))``."""
@@ -483,11 +530,12 @@ class ShardReader:
         self, path: str, k: int, i: int, entry: np.ndarray, span: memoryview, begin: int
     ) -> np.ndarray:
         """Inner chunk ``i`` of shard ``k`` (its index ``entry``, inside ``span``), checked and
-        decoded: ``(n_channels, chunk)``, a view of a buffer reused by the next call."""
+        decompressed: the stored values (before the quantizer's decoding, :meth:`_values`),
+        ``(n_channels, chunk)``, a view of a buffer reused by the next call."""
         from numcodecs import blosc
 
         if entry[0] == MISSING:  # not stored: the fill value, as zarr reads it
-            return np.zeros((self.n_channels, self.chunk), dtype=np.float32)
+            return np.zeros((self.n_channels, self.chunk), dtype=self.stored)
         o = int(entry[0]) - begin
         blob = span[o : o + int(entry[1])]
         if self.checksum:
@@ -513,10 +561,7 @@ class ShardReader:
             raise StoreFormatError(
                 f"{self._where(path, k, i)} do not decode ({exc}; corrupt file)"
             ) from None
-        values: Any = np.frombuffer(decoded, dtype=self.stored)
-        for codec in reversed(self.filters):
-            values = codec.decode(values)
-        return np.asarray(values).reshape(self.n_channels, self.chunk)
+        return np.frombuffer(decoded, dtype=self.stored).reshape(self.n_channels, self.chunk)
 
     def _where(self, path: str, k: int, i: int) -> str:
         """Inner chunk ``i`` of shard ``k``, for a message: the file, samples and group."""

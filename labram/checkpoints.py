@@ -35,6 +35,7 @@ from torch import Tensor, nn
 
 from eegprep import strict_json
 from eegprep.errors import UsageError
+from eegprep.validation import check_choice
 from labram.classifier import LaBraMClassifier
 from labram.config import (
     CONV_WIDTH,
@@ -611,8 +612,7 @@ def _read(source: str | os.PathLike[str] | Mapping[str, Any]) -> tuple[Any, str]
 
 
 def _check_kind(kind: str) -> Kind:
-    if kind not in KINDS:
-        raise CheckpointError(f"Invalid value for `kind`: allowed {', '.join(KINDS)}; got {kind!r}")
+    check_choice("kind", kind, KINDS, error=CheckpointError)
     return kind  # type: ignore[return-value]
 
 

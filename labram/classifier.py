@@ -11,6 +11,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
+from eegprep.validation import check_min
 from labram.backbone import Backbone, ChannelsLike, wrapped_layer_id
 from labram.config import ModelConfig
 
@@ -32,8 +33,7 @@ class LaBraMClassifier(nn.Module):
         self, config: ModelConfig, n_outputs: int = 1, *, head_init_scale: float = 0.001
     ) -> None:
         super().__init__()
-        if n_outputs < 1:
-            raise ValueError(f"Invalid value for `n_outputs`: expected >= 1; got {n_outputs}")
+        check_min("n_outputs", n_outputs, 1)
         self.config = config
         self.n_outputs = n_outputs
         self.backbone = Backbone(config, cls_from_first_channel=False)

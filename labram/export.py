@@ -144,7 +144,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "## Model config",
         "",
         "```json",
-        json.dumps(card["model_config"], indent=2),
+        strict_json.dumps(card["model_config"], indent=2),
         "```",
         "",
     ]
@@ -153,7 +153,7 @@ def card_markdown(card: dict[str, Any]) -> str:
             "## Test metrics (of the run)",
             "",
             "```json",
-            json.dumps(card["test_metrics"], indent=2),
+            strict_json.dumps(card["test_metrics"], indent=2),
             "```",
             "",
         ]

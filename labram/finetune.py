@@ -164,6 +164,7 @@ def _one_seed(
     task = replace(task, label_smoothing=cfg.label_smoothing or task.label_smoothing)
     record, _ = pretrain_record(init)
     metric = selection_metric(task, cfg)
+    from labram.predict import task_record  # what labram predict needs to read the task back
 
     def validate(m: nn.Module, epoch: int, step: int) -> dict[str, Any]:
         val = score(
@@ -176,7 +177,7 @@ def _one_seed(
             run.extra.update(best=value if not math.isnan(value) else -math.inf, best_epoch=epoch)
             # with its windows and splits (evaluate cuts the same) and the subjects the initial
             # weights saw (evaluate checks the test subjects against them)
-            save_model(m, run_dir / "best.pt", cfg, record)
+            save_model(m, run_dir / "best.pt", cfg, record, extra={"task": task_record(task)})
         log.info("epoch %d: validation %s = %.4f", epoch, metric, value)
         return {f"val_{metric}": value}
 
@@ -193,10 +194,15 @@ def _one_seed(
     result = train(run, model, step_fn, resume=resume and (run_dir / "last.pt").exists())
     best = load_ours(run_dir / "best.pt") if (run_dir / "best.pt").exists() else model
     best.to(dinfo.device)
-    test = score(
-        task, *predict(best, splits["test"], batch_size=cfg.batch_size, device=dinfo.device)
+    test_outputs, test_labels = predict(
+        best, splits["test"], batch_size=cfg.batch_size, device=dinfo.device
     )
+    test = score(task, test_outputs, test_labels)
     val = score(task, *predict(best, splits["val"], batch_size=cfg.batch_size, device=dinfo.device))
+    if dinfo.is_main:  # per window: the confusion matrix and per-subject scores of labram report
+        from labram.predictions import write_predictions
+
+        write_predictions(run_dir / "predictions.csv", task, splits["test"], test_outputs)
     out = {
         "seed": cfg.seed,
         "best_epoch": run.extra["best_epoch"],

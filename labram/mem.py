@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from eegprep.validation import invalid_value
 from labram.backbone import Backbone, ChannelsLike, wrapped_layer_id
 from labram.config import ModelConfig
 from labram.tokenizer import VQNSPTokenizer
@@ -37,7 +38,7 @@ def random_mask(
         True = masked.
     """
     if not 0.0 <= ratio <= 1.0:
-        raise ValueError(f"Invalid value for `ratio`: expected 0..1; got {ratio}")
+        raise invalid_value("ratio", ratio, expected="0..1")
     n_keep = int(n_tokens * (1 - ratio))
     # drawn where the generator lives (a CPU generator for a CUDA batch: the same masks on
     # every device, and torch refuses a generator of another device), then moved

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.errors import UsageError
+from eegprep.validation import check_min
 from labram.windows import WindowIndex
 
 STATE_VERSION = 1
@@ -94,8 +95,7 @@ class BatchPlan:
         drop_last: bool = True,
         pool_batches: int = 20,
     ) -> None:
-        if batch_size < 1:
-            raise UsageError(f"Invalid value for `batch_size`: expected >= 1; got {batch_size}")
+        check_min("batch_size", batch_size, 1)
         if not 0 <= rank < world_size:
             raise UsageError(f"Invalid rank {rank} for world size {world_size}")
         unknown = set(weights or {}) - set(index.corpora)

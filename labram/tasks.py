@@ -31,6 +31,7 @@ import numpy as np
 
 from eegprep.errors import UsageError
 from eegprep.store import Recording, Store
+from eegprep.validation import check_choice
 from labram.config import BLOCK_SECONDS, PATCH_SIZE
 from labram.windows import (
     RecordingPlan,
@@ -140,9 +141,7 @@ def get_task(name: str, stores: Sequence[Store] = ()) -> Task:
             )
         kind = "binary" if values == ["0", "1"] else "multiclass"
         return Task(name=name, kind=kind, classes=tuple(values), window_seconds=None, label_key=key)
-    if name not in TASKS:
-        allowed = ", ".join([*TASKS, "label:KEY"])
-        raise UsageError(f"Invalid value for `task`: allowed {allowed}; got {name!r}")
+    check_choice("task", name, TASKS, hint="or label:KEY (any recording label of the stores)")
     return TASKS[name]
 
 

@@ -66,7 +66,7 @@ class TrainConfig(WindowSettings):
     ckpt_every: int = 500  # steps between checkpoints (and one at the end)
     log_every: int = 10  # steps between CSV rows
     dead_after: int | None = None  # tokenizer: revive codes unused this many steps (None: preset)
-    patience: int | None = None  # fine-tuning: stop after this many epochs without improvement
+    patience: int | None = None  # not implemented: must stay None (read in older run configs)
     deterministic: bool = False  # deterministic kernels, pinned threads (docs/training.md)
     threads: int | None = None  # intra-op CPU threads; None: torch's default (1 if deterministic)
     # recipe switches: each differs between recipe "default" and "original" (docs/model.md)
@@ -87,13 +87,18 @@ class TrainConfig(WindowSettings):
         check_choice("stage", self.stage, STAGES, error=ConfigError)
         check_choice("size", self.size, SIZES, error=ConfigError)
         ones = ("epochs", "batch_size", "ckpt_every", "log_every", "max_steps", "threads")
-        for name in (*ones, "patience", "dead_after", "lr_batch"):
+        for name in (*ones, "dead_after", "lr_batch"):
             check_min(name, getattr(self, name), 1, error=ConfigError)
         zeros = ("num_workers", "lr", "min_lr", "warmup_epochs", "weight_decay", "layer_decay")
         for name in (*zeros, "drop_path", "label_smoothing"):
             check_min(name, getattr(self, name), 0, error=ConfigError)
         for name, allowed in CHOICES.items():
             check_choice(name, getattr(self, name), allowed, error=ConfigError)
+        if self.patience is not None:  # kept so that older run configs still read
+            raise invalid_value(
+                "patience", self.patience, expected="none (early stopping is not implemented: "
+                "the best epoch on validation is kept as best.pt)", error=ConfigError,
+            )  # fmt: skip
 
     def peak_lr(self, world_size: int) -> float:
         if self.lr_batch is None:
@@ -290,7 +295,7 @@ def stage_overrides(overrides: dict[str, Any], stage: str) -> dict[str, Any]:
         elif prefix not in STAGE_PREFIXES:
             raise invalid_value(
                 f"--set {key}", prefix, sorted(STAGE_PREFIXES), error=ConfigError,
-                hint="(the stage before the dot)",
+                hint="(the stage prefix before the dot)",
             )  # fmt: skip
         elif STAGE_PREFIXES[prefix] == stage:
             out[name] = value  # a stage's own value wins over a bare one

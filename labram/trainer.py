@@ -183,16 +183,21 @@ def atomic_save(obj: Any, path: Path, *, keep_previous: bool = True) -> None:
 
 
 def save_model(
-    model: nn.Module, path: Path, cfg: TrainConfig, subjects: dict[str, Any] | None = None
+    model: nn.Module,
+    path: Path,
+    cfg: TrainConfig,
+    subjects: dict[str, Any] | None = None,
+    *,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     """The model file a stage leaves (``tokenizer.pt``, ``model.pt``, ``best.pt``): our
     checkpoint (:func:`~labram.checkpoints.ours_dict`) plus the stage's resolved config under
     ``train_config`` (its window settings: :func:`labram.windows.saved_windows`) and the
-    subjects it was trained on (``pretrain_subjects``, :mod:`labram.leakage`), written at once
-    (temporary name, then rename)."""
+    subjects it was trained on (``pretrain_subjects``, :mod:`labram.leakage`), plus ``extra``
+    entries (a fine-tuned model's ``task``), written at once (temporary name, then rename)."""
     from labram.leakage import KEY
 
-    obj = {**ours_dict(model), TRAIN_CONFIG_KEY: cfg.to_dict()}
+    obj = {**ours_dict(model), TRAIN_CONFIG_KEY: cfg.to_dict(), **(extra or {})}
     obj["model"] = {k: v.detach().cpu() for k, v in obj["model"].items()}
     if subjects is not None:
         obj[KEY] = subjects
@@ -375,6 +380,8 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
                 last.update(run.on_epoch_end(model, epoch, step) or {})
                 wrapped.train()
             epoch, bie = epoch + 1, 0
+    if bie > 0 and run.on_epoch_end is not None:  # max_steps ended the run inside an epoch:
+        last.update(run.on_epoch_end(model, epoch, step) or {})  # its end is the run's end
     if dinfo.is_main:
         atomic_save(checkpoint_dict(run, model, opt, step, epoch, bie, gen), ckpt)
     barrier()  # every rank returns with the final checkpoint on disk

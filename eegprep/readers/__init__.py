@@ -11,6 +11,7 @@ from pathlib import PurePath
 
 from eegprep.errors import UsageError
 from eegprep.readers.base import Annotation, Header, Reader, Signal
+from eegprep.validation import invalid_value
 
 __all__ = ["READERS", "Annotation", "Header", "Reader", "Signal", "get_reader", "reader_for"]
 
@@ -43,8 +44,7 @@ def get_reader(name: str) -> type[Reader]:
     try:
         target = READERS[name]
     except KeyError:
-        allowed = ", ".join(repr(n) for n in READERS)
-        raise UsageError(f"Invalid value for `reader`: allowed {allowed}; got {name!r}.") from None
+        raise invalid_value("reader", name, READERS) from None
     module, cls = target.split(":")
     return getattr(importlib.import_module(module), cls)
 

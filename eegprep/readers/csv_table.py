@@ -36,6 +36,7 @@ from eegprep.readers.base import (
     frozen_options,
     unit_to_uv,
 )
+from eegprep.validation import check_choice, invalid_value
 
 _OPTIONS = (
     "sfreq",
@@ -157,29 +158,17 @@ def _parse_options(options: Mapping[str, Any]) -> dict[str, Any]:
     for name in ("columns", "drop", "channel_names", "event_columns"):
         value = opts.get(name, ())
         if isinstance(value, str) or not all(isinstance(v, str) for v in value):
-            raise UsageError(
-                f"Invalid value for `{name}`: expected a list of names; got {value!r}."
-            )
+            raise invalid_value(name, value, expected="a list of names")
         opts[name] = tuple(value)
     if unit_to_uv(str(opts["unit"])) is None:
-        raise UsageError(
-            f"Invalid value for `unit`: allowed 'uV', 'mV', 'V', 'nV'; got {opts['unit']!r}."
-        )
-    if opts["time_unit"] not in _TIME_UNITS:
-        raise UsageError(
-            f"Invalid value for `time_unit`: allowed 's', 'ms', 'us'; got {opts['time_unit']!r}."
-        )
+        raise invalid_value("unit", opts["unit"], ("uV", "mV", "V", "nV"))
+    check_choice("time_unit", opts["time_unit"], ("s", "ms", "us"))
     lines = opts["header_lines"]
     if not isinstance(lines, int) or isinstance(lines, bool) or lines < 0:
-        raise UsageError(
-            f"Invalid value for `header_lines`: expected an integer >= 0; got {lines!r}."
-        )
+        raise invalid_value("header_lines", lines, expected="an integer >= 0")
     delimiter = opts.get("delimiter")
     if delimiter is not None and not (delimiter == "whitespace" or len(delimiter) == 1):
-        raise UsageError(
-            "Invalid value for `delimiter`: expected one character or 'whitespace'; "
-            f"got {delimiter!r}."
-        )
+        raise invalid_value("delimiter", delimiter, expected="one character or 'whitespace'")
     return opts
 
 
@@ -189,7 +178,7 @@ def _positive(value: Any, name: str) -> float:
     except (TypeError, ValueError):
         out = math.nan
     if not (math.isfinite(out) and out > 0):
-        raise UsageError(f"Invalid value for `{name}`: expected a positive number; got {value!r}.")
+        raise invalid_value(name, value, expected="a positive number")
     return out
 
 

@@ -49,6 +49,7 @@ from eegprep.readers.matlab_files import (
     v5_array,
     variable_names,
 )
+from eegprep.validation import check_choice, invalid_value
 
 _OPTIONS = (
     "data",
@@ -195,9 +196,7 @@ def _parse_options(options: Mapping[str, Any]) -> _Options:
     opts = dict(options)
     if not isinstance(opts.get("data"), str) or not opts["data"]:
         raise UsageError("The mat reader needs option `data`: the variable holding the samples.")
-    if opts.get("layout", "auto") not in _LAYOUTS:
-        allowed = ", ".join(repr(v) for v in _LAYOUTS)
-        raise UsageError(f"Invalid value for `layout`: allowed {allowed}; got {opts['layout']!r}.")
+    check_choice("layout", opts.get("layout", "auto"), _LAYOUTS)
     for a, b in (("sfreq", "sfreq_variable"), ("channels", "channels_variable")):
         if a in opts and b in opts:
             raise UsageError(f"Options `{a}` and `{b}` exclude each other: give one.")
@@ -207,19 +206,14 @@ def _parse_options(options: Mapping[str, Any]) -> _Options:
         opts["sfreq"] = _positive(opts["sfreq"], "sfreq")
     opts["scale"] = _positive(opts.get("scale", 1.0), "scale")
     if unit_to_uv(str(opts.get("unit", "uV"))) is None:
-        raise UsageError(
-            f"Invalid value for `unit`: allowed 'uV', 'mV', 'V', 'nV'; got {opts['unit']!r}."
-        )
+        raise invalid_value("unit", opts["unit"], ("uV", "mV", "V", "nV"))
     if "channels" in opts:
         opts["channels"] = tuple(str(c) for c in opts["channels"])
     events = dict(opts.get("events") or {})
     check_option_names(list(events), _EVENT_KEYS, "mat reader's `events`")
     if events and "onsets" not in events:
         raise UsageError("Option `events` needs `onsets`: the variable of event sample indices.")
-    if events.get("index_base", 1) not in (0, 1):
-        raise UsageError(
-            f"Invalid value for `events.index_base`: allowed 0, 1; got {events['index_base']!r}."
-        )
+    check_choice("events.index_base", events.get("index_base", 1), (0, 1))
     opts["events"] = tuple(sorted(events.items()))
     return _Options(**opts)
 
@@ -230,7 +224,7 @@ def _positive(value: Any, name: str) -> float:
     except (TypeError, ValueError):
         out = math.nan
     if not (math.isfinite(out) and out > 0):
-        raise UsageError(f"Invalid value for `{name}`: expected a positive number; got {value!r}.")
+        raise invalid_value(name, value, expected="a positive number")
     return out
 
 
@@ -254,9 +248,8 @@ def _matching(path: str, names: Sequence[str], pattern: str) -> list[str]:
     try:
         regex = re.compile(pattern)
     except re.error as exc:
-        raise UsageError(
-            f"Invalid value for `data`: {pattern!r} is neither a variable nor a regular "
-            f"expression ({exc})."
+        raise invalid_value(
+            "data", pattern, expected=f"a variable or a regular expression ({exc})"
         ) from None
     found = sorted((n for n in names if regex.fullmatch(n)), key=_natural_key)
     if not found:
@@ -300,9 +293,7 @@ def _rows(path: str, rows: Any, n_axis: int, variable: str) -> list[int]:
             bounds = [int(v) if v.strip() else None for v in rows.split(":")]
             out = list(range(n_axis))[slice(*bounds)]
         except (TypeError, ValueError):
-            raise UsageError(
-                f"Invalid value for `rows`: expected 'start:stop'; got {rows!r}."
-            ) from None
+            raise invalid_value("rows", rows, expected="'start:stop'") from None
     else:
         out = [int(r) for r in rows]
     bad = [r for r in out if not 0 <= r < n_axis]

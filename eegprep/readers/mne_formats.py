@@ -183,9 +183,10 @@ def _check_options(path: str, options: Mapping[str, Any]) -> dict[str, Any]:
 
     func, fmt = _format(path)
     options = dict(options)
-    if options.pop("preload", False) is not False:
+    preload = options.pop("preload", False)
+    if preload is not False:
         raise invalid_value(
-            "preload", options.get("preload", True), expected="false (the mne reader reads lazily)"
+            "preload", preload, expected="false (the mne reader always reads lazily)"
         )
     allowed = set(inspect.signature(getattr(mne.io, func)).parameters) - _RESERVED
     check_option_names(options, allowed, f"mne reader ({fmt}, mne.io.{func})")

@@ -17,6 +17,7 @@ import numpy as np
 from eegprep.errors import SourceError, UsageError
 from eegprep.readers.base import Header
 from eegprep.sidecars import SidecarResult, register
+from eegprep.validation import check_choice
 
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
 
@@ -30,8 +31,7 @@ def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     """
     path = sidecars[0]
     unit = options.get("unit", "samples")
-    if unit not in ("samples", "seconds"):
-        raise UsageError(f"Invalid value for `unit`: allowed 'samples', 'seconds'; got {unit!r}.")
+    check_choice("unit", unit, ("samples", "seconds"))
     sfreq = header.signals[0].sfreq
     prefix = str(options.get("prefix", "trigger"))
     out = SidecarResult()

@@ -27,7 +27,8 @@ def test_encodings_shrink_the_store_within_their_error(
     tuh_corpus: Path, tmp_path: Path, encoding: str, ratio: float, max_err_uv: float | None
 ) -> None:
     ref_out, out = tmp_path / "f32.zarr", tmp_path / f"{encoding}.zarr"
-    ingest("tuh", src=tuh_corpus, out=ref_out, config=IngestConfig(workers=0, progress=False))
+    f32 = IngestConfig(workers=0, progress=False, recipe=Recipe(encoding="float32"))
+    ingest("tuh", src=tuh_corpus, out=ref_out, config=f32)
     cfg = IngestConfig(workers=0, progress=False, recipe=Recipe(encoding=encoding))  # type: ignore[arg-type]
     ingest("tuh", src=tuh_corpus, out=out, config=cfg)
     ref, got = open_store(ref_out), open_store(out)
@@ -60,3 +61,50 @@ def test_quantized_store_opens_with_zarr_and_xarray(tuh_corpus: Path, tmp_path: 
     np.testing.assert_array_equal(x, open_store(out).read(rec.id, 0, 400))
     ds = xr.open_zarr(out, group=rec.group, consolidated=False)
     assert ds["data"].dtype == np.float32 and ds["data"].shape == (rec.n_channels, rec.n_samples)
+
+
+def test_auto_quantizes_integer_sources_and_states_the_bound(
+    tuh_corpus: Path, tmp_path: Path
+) -> None:
+    """The default: quantized where every channel has an ADC step (EDF), with the step and the
+    error bound in each record; the same samples as an explicit ``quantized`` store."""
+    out, q_out = tmp_path / "auto.zarr", tmp_path / "q.zarr"
+    ingest("tuh", src=tuh_corpus, out=out, config=IngestConfig(workers=0, progress=False))
+    cfg = IngestConfig(workers=0, progress=False, recipe=Recipe(encoding="quantized"))
+    ingest("tuh", src=tuh_corpus, out=q_out, config=cfg)
+    got, ref = open_store(out), open_store(q_out)
+    assert got.attrs["recipe"]["encoding"] == "auto"
+    for rec in got.recordings:
+        meta = rec.meta
+        assert meta["encoding"] == "quantized" and 0 < meta["quantum_uv"] < 0.05
+        assert meta["max_error_uv"] == meta["quantum_uv"] / 2
+        np.testing.assert_array_equal(got.read(rec.id), ref.read(rec.id))
+
+
+def test_auto_is_float32_where_a_channel_has_no_adc_step() -> None:
+    from eegprep.store_write import choose_encoding
+
+    none = {"encoding": "float32", "quantum_uv": None, "max_error_uv": None}
+    assert choose_encoding("auto", [0.15, 0.0]) == none  # a float channel: no step to keep
+    assert choose_encoding("auto", []) == none
+    assert choose_encoding("float16", [0.15]) == {**none, "encoding": "float16"}
+    got = choose_encoding("auto", [0.2, 0.4])
+    assert got == {"encoding": "quantized", "quantum_uv": 0.025, "max_error_uv": 0.0125}
+
+
+def test_an_ingest_naming_no_encoding_keeps_the_stores(tuh_corpus: Path, tmp_path: Path) -> None:
+    """A float32 store of an earlier version is extended in float32 when no encoding is named;
+    an explicit different one is refused."""
+    from eegprep.errors import StoreFormatError
+
+    out = tmp_path / "f32.zarr"
+    f32 = IngestConfig(workers=0, progress=False, recipe=Recipe(encoding="float32"), limit=1)
+    ingest("tuh", src=tuh_corpus, out=out, config=f32)
+    report = ingest("tuh", src=tuh_corpus, out=out, config=IngestConfig(workers=0, progress=False))
+    store = open_store(out)
+    assert report.n_current == 1 and report.n_ingested == len(store) - 1
+    assert store.attrs["recipe"]["encoding"] == "float32"
+    assert {r.meta["encoding"] for r in store.recordings} == {"float32"}
+    q = IngestConfig(workers=0, progress=False, recipe=Recipe(encoding="quantized"))
+    with pytest.raises(StoreFormatError, match="written with recipe"):
+        ingest("tuh", src=tuh_corpus, out=out, config=q)

@@ -8,11 +8,13 @@ from click.testing import CliRunner
 
 from cli import eegprep_cli
 from eegprep.ingest import IngestConfig, ingest
+from eegprep.recipe import Recipe
 
 
 def test_validate_finds_corruption(tuh_corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "s.zarr"
-    ingest("tuh", src=tuh_corpus, out=out, config=IngestConfig(workers=0, progress=False))
+    f32 = IngestConfig(workers=0, progress=False, recipe=Recipe(encoding="float32"))  # inf fits
+    ingest("tuh", src=tuh_corpus, out=out, config=f32)
     runner = CliRunner()
     res = runner.invoke(eegprep_cli, ["validate", str(out)])
     assert res.exit_code == 0 and "3 recordings checked, 0 problems" in res.output

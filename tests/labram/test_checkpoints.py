@@ -100,7 +100,7 @@ def test_unwrap_and_detect():
         detect_kind({"foo": torch.zeros(1)})
     with pytest.raises(CheckpointError, match="not a tokenizer"):
         labram.load_official(sd, "tokenizer")
-    with pytest.raises(CheckpointError, match="allowed mem, classifier, tokenizer"):
+    with pytest.raises(CheckpointError, match="allowed 'mem', 'classifier', 'tokenizer'"):
         labram.load_official(sd, "bert")
 
 

@@ -6,8 +6,9 @@ import time
 
 import numpy as np
 import pytest
+import torch
 
-from labram.data import UV_PER_UNIT, WindowDataset, make_loader
+from labram.data import UV_PER_UNIT, BlockReader, WindowDataset, make_loader
 from labram.sampler import BatchPlan, ResumeError
 from labram.windows import WindowConfig, build_pretrain_index
 from tests.labram.training_stores import write_pretrain_store
@@ -104,6 +105,23 @@ def test_two_workers_no_duplicates_no_gaps_same_order(stores: list[str]) -> None
     assert sorted(flat) == list(range(len(idx)))
     ds.set_epoch(0, start=3)  # mid-epoch resume: the rest of the same sequence
     assert [b["ids"].tolist() for b in make_loader(ds, num_workers=2)] == one[3:]
+
+
+def test_persistent_workers_follow_the_epoch(stores: list[str]) -> None:
+    """One loader for the whole run: its workers start once and serve each epoch (and a
+    resumed start) that ``set_epoch`` names, in the order one process gives."""
+    idx = build_pretrain_index(stores)
+    plan = BatchPlan(idx, batch_size=4, seed=2)
+    ds = WindowDataset(plan)
+    loader = make_loader(ds, num_workers=2)
+    assert loader.persistent_workers
+    for epoch, start in ((0, 0), (1, 2), (2, 0)):
+        ds.set_epoch(epoch, start)
+        got = [b["ids"].tolist() for b in loader]
+        assert got == [b.tolist() for b in plan.batches(epoch)[start:]]
+        x = next(iter(make_loader(ds)))["x"]  # one process, the same first batch, same values
+        assert torch.equal(x, BlockReader(idx).batch(plan.batches(epoch)[start])["x"])
+    assert [b.tolist() for b in plan.batches(1)] != [b.tolist() for b in plan.batches(0)]
 
 
 def test_resume_state_refuses_changed_world_size(stores: list[str]) -> None:

@@ -327,6 +327,12 @@ def test_our_trainers_checkpoints_load_with_weights_only(store: str, tmp_path: P
         run(*args, *one_epoch, "--out", str(ft), "--resume")
         for name in ("last.pt", "best.pt"):
             assert "model" in _safe_load(ft / "seed0" / name)
+        # what labram report reads: the per-window predictions and the command line
+        assert (ft / "seed0" / "predictions.csv").read_text().startswith("split,recording,")
+        words = (ft / "command.txt").read_text().split()
+        assert words[0] == "labram" and words[words.index("finetune") + 1 :][:2] == [
+            "--store", store
+        ]  # fmt: skip
     best = tmp_path / "ft-model" / "seed0" / "best.pt"
     run("evaluate", "--store", store, "--task", "tuab", "--checkpoint", str(best), "--device",
         "cpu")  # fmt: skip

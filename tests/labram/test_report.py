@@ -1,0 +1,247 @@
+"""`labram report`: run folders -> a text summary or one self-contained HTML page.
+
+The run folders are fabricated with the files `labram finetune` / `labram pretrain` write
+(results.json, seed<N>/{config.json, metrics.json, log.csv}, tokenizer/ and mem/), except one
+slow test that runs a real tiny finetune and `--predict`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cli import _config, labram_cli, labram_finetune
+from eegprep import strict_json
+from labram.metrics import classification, summarise
+from labram.predictions import read_predictions, write_predictions
+from labram.report import confusion, load_run, subject_scores
+from labram.tasks import TASKS
+from labram.train_config import train_config
+from labram.windows import RecordingPlan, WindowIndex
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or ""
+SUBJECTS = ["tuh:e000", "tuh:e001", "tuh:e002", "tuh:e003"]
+
+
+def _index(n_per_subject: int = 3) -> WindowIndex:
+    """Test windows of 4 subjects (labels 0, 1, 0, 1), 10 s each, one recording per subject."""
+    plans = [
+        RecordingPlan(0, f"tuab/{s[4:]}_s001_t000", "tuab", s, np.arange(23), np.arange(23))
+        for s in SUBJECTS
+    ]
+    rec = np.repeat(np.arange(4), n_per_subject)
+    start = np.tile(np.arange(n_per_subject) * 2000, 4)
+    labels = (rec % 2).astype(np.float32)[:, None]
+    n = len(rec)
+    return WindowIndex(["s.zarr"], plans, rec, start, np.full(n, 10), np.zeros(n, int), labels)
+
+
+def _seed_folder(folder: Path, seed: int, cfg: dict, logits: np.ndarray | None) -> dict:
+    folder.mkdir(parents=True)
+    index = _index()
+    y = index.labels[:, 0].astype(int)
+    test = classification(y, 1 / (1 + np.exp(-logits[:, 0]))) if logits is not None else {
+        "balanced_accuracy": 0.5 + 0.1 * seed, "auroc": 0.6}  # fmt: skip
+    metrics = {"seed": seed, "best_epoch": 2, "test": test, "val": test,
+               "checkpoint": str(folder / "best.pt"), "log": str(folder / "log.csv")}  # fmt: skip
+    (folder / "config.json").write_text(strict_json.dumps({**cfg, "seed": seed}, indent=2))
+    (folder / "metrics.json").write_text(strict_json.dumps(metrics, indent=2))
+    rows = ["step,epoch,lr,loss,tokens_per_s"]
+    rows += [f"{s},{s // 10},0.001,{1 / (s + seed + 1)},1300.5" for s in range(10, 60, 10)]
+    (folder / "log.csv").write_text("\n".join(rows) + "\n")
+    if logits is not None:
+        write_predictions(folder / "predictions.csv", TASKS["tuab"], index, logits)
+    return metrics
+
+
+def _finetune_run(out: Path, *, with_predictions: bool, command: str | None = None) -> Path:
+    cfg = train_config("finetune", "tiny", epochs=3, batch_size=8, val_split="subject").to_dict()
+    # per subject (labels normal, abnormal, normal, abnormal): right, 2 of 3 right, wrong, right
+    logits = np.array([-1, -1, -1, -1, 1, 1, 1, 1, 1, 1, 1, 1], float)[:, None]
+    seeds = [_seed_folder(out / f"seed{s}", s, cfg, logits if with_predictions else None)
+             for s in (0, 1)]  # fmt: skip
+    results = {"task": "tuab", "stores": ["tuab.zarr"], "init": None,
+               "windows": {"train": 40, "val": 10, "test": 12}, "split_seed": 0,
+               "leakage": "0 of 4 test subjects were seen in pre-training (random initial weights)",
+               "seeds": seeds, "test": summarise([s["test"] for s in seeds])}  # fmt: skip
+    (out / "results.json").write_text(strict_json.dumps(results, indent=2))
+    if command:
+        (out / "command.txt").write_text(command + "\n")
+    return out
+
+
+def _pretrain_run(out: Path) -> Path:
+    for stage, cols in (("tokenizer", "loss,amp_loss,codes_used"), ("mem", "loss,mem_acc")):
+        d = out / stage
+        d.mkdir(parents=True)
+        n = len(cols.split(","))
+        lines = [f"step,epoch,lr,{cols}"] + [f"{s},0,0.001," + ",".join(["0.5"] * n)
+                                             for s in (10, 20)]  # fmt: skip
+        (d / "log.csv").write_text("\n".join(lines) + "\n")
+        (d / "config.json").write_text(strict_json.dumps({"stage": stage, "size": "tiny"}))
+    (out / "tokenizer" / "summary.json").write_text(strict_json.dumps({"codes_used": 100}))
+    return out
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("report")
+    return {
+        "ft": _finetune_run(root / "ft", with_predictions=True),
+        "bare": _finetune_run(
+            root / "bare", with_predictions=False, command="labram finetune --task tuab --seeds 2"
+        ),
+        "pt": _pretrain_run(root / "pt"),
+    }
+
+
+@pytest.fixture(scope="module")
+def page(runs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("page") / "results.html"
+    args = ["report", str(runs["ft"]), str(runs["bare"]), str(runs["pt"]), "--html", str(out)]
+    res = CliRunner().invoke(labram_cli, args)
+    assert res.exit_code == 0, res.output
+    assert f"report: {out}" in res.output
+    return out
+
+
+class _Sections(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.headings: list[str] = []
+        self.tags: list[str] = []
+        self._in: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.tags.append(tag)
+        self._in = tag if tag in ("h1", "h2", "h3") else None
+
+    def handle_data(self, data: str) -> None:
+        if self._in:
+            self.headings.append(data.strip())
+            self._in = None
+
+
+def test_page_has_every_section_and_is_self_contained(page: Path, runs: dict[str, Path]) -> None:
+    text = page.read_text()
+    parser = _Sections()
+    parser.feed(text)
+    for h in ("labram results", "Runs side by side", "Test metrics", "Confusion matrix",
+              "Per-subject scores", "Training curves", "Command", "Config"):  # fmt: skip
+        assert h in parser.headings, h
+    assert parser.headings.count("Confusion matrix") == 2  # one per fine-tuning run
+    assert str(runs["pt"]) in parser.headings
+    assert text.count("data:image/png;base64,") == 3  # curves of each run
+    assert "http://" not in text and "https://" not in text and "<script" not in text
+    assert "<link" not in text and "src='/" not in text
+
+
+def test_page_numbers(page: Path, runs: dict[str, Path]) -> None:
+    text = page.read_text()
+    # the side-by-side table: mean +- std over the two seeds, as results.json holds them
+    assert "0.5500 +- 0.0500 (2)" in text  # the run without predictions
+    # confusion matrix summed over the two seeds: [[3, 3], [1, 5]] each
+    assert re.search(r"<th>normal</th><td[^>]*>6 \(50%\)</td><td[^>]*>6 \(50%\)</td>", text)
+    assert re.search(r"<th>abnormal</th><td[^>]*>2 \(17%\)</td><td[^>]*>10 \(83%\)</td>", text)
+    assert "4 test subjects, lowest accuracy first" in text
+    # a recorded command is shown as it is; a missing one is rebuilt and says so
+    assert "labram finetune --task tuab --seeds 2</pre>" in text
+    assert "did not record its command line" in text
+    assert "labram report " in text and "--predict" in text  # how to get the missing matrix
+
+
+def test_confusion_and_subject_scores_from_predictions(runs: dict[str, Path]) -> None:
+    preds = read_predictions(runs["ft"] / "seed0" / "predictions.csv")
+    assert preds["classes"] == ["normal", "abnormal"]
+    m = confusion(preds)
+    assert m.tolist() == [[3, 3], [1, 5]]
+    scores = subject_scores(preds)
+    assert list(scores) == SUBJECTS
+    assert [scores[s]["accuracy"] for s in SUBJECTS] == pytest.approx([1, 2 / 3, 0, 1])
+    assert scores["tuh:e003"]["labels"] == ["abnormal"] and scores["tuh:e003"]["windows"] == 3
+    row = preds["rows"][1]
+    assert row["recording"] == "tuab/e000_s001_t000" and row["start_s"] == 10.0
+    assert row["p_normal"] + row["p_abnormal"] == pytest.approx(1.0)
+
+
+def test_rebuilt_command_gives_the_saved_config(runs: dict[str, Path]) -> None:
+    run = load_run(runs["ft"])
+    assert not run.command_recorded and run.command
+    args = run.command.split()
+    assert args[:2] == ["labram", "finetune"] and "--seeds" in args
+    ctx = labram_finetune.make_context("finetune", args[2:])
+    rebuilt = _config("finetune", ctx.params).to_dict()
+    saved = run.parts[0].config
+    assert saved is not None and rebuilt == saved
+
+
+def test_text_summary_and_seed_and_pretrain_folders(runs: dict[str, Path]) -> None:
+    res = CliRunner().invoke(labram_cli, ["report", str(runs["ft"] / "seed1"), str(runs["pt"])])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert lines[0].startswith(f"{runs['ft'] / 'seed1'} (finetune tuab, 1 seed(s)")
+    assert any(re.match(r"\s+balanced_accuracy\s+0\.\d{4} \+- 0\.0000$", x) for x in lines)
+    assert "predictions: 1 of 1 seed(s) saved predictions.csv" in res.output
+    assert "tokenizer: 2 log rows, last loss 0.5000" in res.output
+
+
+def test_not_a_run_folder_is_one_line(tmp_path: Path) -> None:
+    res = CliRunner().invoke(labram_cli, ["report", str(tmp_path)])
+    assert res.exit_code == 2
+    assert res.output.strip().splitlines() == [
+        f"error: {tmp_path}: not a labram run folder (expected results.json of labram "
+        "finetune, metrics.json of one seed, or log.csv of a pre-training stage)"
+    ]
+    (tmp_path / "results.json").write_text("{not json")
+    res = CliRunner().invoke(labram_cli, ["report", str(tmp_path)])
+    assert res.exit_code == 2 and res.output.startswith(f"error: {tmp_path / 'results.json'}: ")
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="headless Chromium not installed")
+def test_page_renders_in_headless_chromium(page: Path, tmp_path: Path) -> None:
+    import matplotlib.image as mpimg
+
+    shot = tmp_path / "shot.png"
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+           "--no-first-run", "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", f"--user-data-dir={tempfile.mkdtemp()}", "--window-size=1100,4000",
+           f"--screenshot={shot}", page.as_uri()]  # fmt: skip
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    rgb = mpimg.imread(shot)[..., :3]
+    assert rgb.shape[:2] == (4000, 1100)
+    assert (rgb.mean(axis=2) < 0.9).mean() > 0.03  # not blank
+    assert (np.ptp(rgb, axis=2) > 0.2).mean() > 0.002  # colour: the matrix, the curves (0.004)
+
+
+@pytest.mark.slow
+def test_predict_on_a_real_finetune_reproduces_its_metrics(tmp_path: Path) -> None:
+    from tests.labram.training_stores import write_tuab_like
+
+    url = write_tuab_like(tmp_path / "tuab.zarr", n_train=6, n_eval=4, seconds=30)
+    out = tmp_path / "ft"
+    args = ["finetune", "--store", url, "--task", "tuab", "--size", "tiny", "--epochs", "1",
+            "--max-steps", "2", "--batch-size", "8", "--out", str(out)]  # fmt: skip
+    assert CliRunner().invoke(labram_cli, args).exit_code == 0
+    res = CliRunner().invoke(labram_cli, ["report", str(out), "--predict"])
+    assert res.exit_code == 0, res.output
+    preds = read_predictions(out / "seed0" / "predictions.csv")
+    y = np.array([preds["classes"].index(r["label"]) for r in preds["rows"]])
+    p = np.array([r["p_abnormal"] for r in preds["rows"]])
+    saved = strict_json_load(out / "seed0" / "metrics.json")["test"]
+    assert classification(y, p) == pytest.approx(saved)
+    run = load_run(out)
+    assert run.command and f"--out {out}" in run.command
+
+
+def strict_json_load(path: Path) -> dict:
+    import json
+
+    return json.loads(path.read_text())

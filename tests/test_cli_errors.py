@@ -1,0 +1,295 @@
+"""One error policy at every edge of both command lines.
+
+Walks every subcommand of ``eegprep`` and ``labram`` (click's own tree, so a new command is
+walked too) with a missing file or store, a typo'd option, a value of the wrong type for every
+typed option, a value outside every choice, and the unknown names and bad config values that
+reach the library. Each must give exactly one line, starting ``error:``, exit status 2, and no
+traceback. Nothing here trains: every case is refused before the first step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from cli import eegprep_cli, labram_cli
+
+ROOTS = {"eegprep": eegprep_cli, "labram": labram_cli}
+MISSING = "no/such/thing"  # relative: every run has its own temporary working folder
+
+
+def walk(
+    cmd: click.Command, path: tuple[str, ...]
+) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+    if isinstance(cmd, click.Group):
+        for name, sub in sorted(cmd.commands.items()):
+            yield from walk(sub, (*path, name))
+    else:
+        yield path, cmd
+
+
+COMMANDS = dict(kv for root, group in ROOTS.items() for kv in walk(group, (root,)))
+
+# Arguments that satisfy each command's required parameters while naming inputs that do not
+# exist (None: the command reads no input, so there is nothing missing to name).
+BASE: dict[tuple[str, ...], list[str] | None] = {
+    ("eegprep", "config", "set"): ["tuh", MISSING],
+    ("eegprep", "config", "show"): None,
+    ("eegprep", "corpora"): None,
+    ("eegprep", "demo"): None,
+    ("eegprep", "ingest"): ["tuh", "--src", MISSING, "--out", "out.zarr"],
+    ("eegprep", "stats"): [f"{MISSING}.zarr"],
+    ("eegprep", "validate"): [f"{MISSING}.zarr"],
+    ("labram", "convert"): [f"{MISSING}.pt", "out.pt"],
+    ("labram", "embed"): [
+        "--store",
+        f"{MISSING}.zarr",
+        "--checkpoint",
+        f"{MISSING}.pt",
+        "--out",
+        "emb.zarr",
+    ],
+    ("labram", "evaluate"): [
+        "--store",
+        f"{MISSING}.zarr",
+        "--task",
+        "tuab",
+        "--checkpoint",
+        f"{MISSING}.pt",
+    ],
+    ("labram", "export"): [f"{MISSING}.pt"],
+    ("labram", "finetune"): [
+        "--store",
+        f"{MISSING}.zarr",
+        "--task",
+        "tuab",
+        "--size",
+        "tiny",
+        "--out",
+        "run",
+    ],
+    ("labram", "predict"): [f"{MISSING}.edf", "--checkpoint", f"{MISSING}.pt"],
+    ("labram", "report"): [MISSING],
+    ("labram", "pretrain"): ["--store", f"{MISSING}.zarr", "--size", "tiny", "--out", "run"],
+    ("labram", "tokenizer"): ["--store", f"{MISSING}.zarr", "--size", "tiny", "--out", "run"],
+}
+# Arguments under which a command runs without a missing input (for its option cases).
+RUNNABLE = {
+    ("eegprep", "config", "show"): [],
+    ("eegprep", "corpora"): [],
+    ("eegprep", "demo"): ["--out", "demo"],
+}
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EEGPREP_CONFIG", str(tmp_path / "eegprep-config.toml"))
+    for var in ("EEGPREP_TUH_DIR", "WORLD_SIZE", "RANK"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def run(path: tuple[str, ...], args: list[str]) -> Result:
+    return CliRunner().invoke(ROOTS[path[0]], [*path[1:], *args])
+
+
+def assert_one_error(res: Result, *, code: int = 2, says: str | None = None) -> str:
+    """Exactly one non-empty line, starting ``error:``, with exit status ``code``."""
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert "Traceback" not in res.output, res.output
+    assert res.exit_code == code, (res.exit_code, res.output, res.exception)
+    assert len(lines) == 1 and lines[0].startswith("error: "), res.output
+    if says is not None:
+        assert says in lines[0], lines[0]
+    return lines[0]
+
+
+def _base(path: tuple[str, ...]) -> list[str]:
+    base = BASE[path]
+    return RUNNABLE[path] if base is None else base
+
+
+def test_every_command_is_walked() -> None:
+    assert set(COMMANDS) == set(BASE), "add the new command's arguments to BASE"
+
+
+@pytest.mark.parametrize("path", sorted(p for p, b in BASE.items() if b is not None), ids=" ".join)
+def test_missing_input(path: tuple[str, ...]) -> None:
+    assert_one_error(run(path, BASE[path] or []), says=MISSING)
+    assert not Path("run").exists()  # refused before anything is written
+
+
+def test_missing_input_options(store: str) -> None:
+    """Input files named by options, with every other input present."""
+    tiny = ["--size", "tiny", "--out", "run"]
+    cases = [
+        ["finetune", "--store", store, "--task", "tuab", "--init", "no.pt", *tiny],
+        ["pretrain", "--store", store, "--tokenizer", "no.pt", *tiny],
+        ["pretrain", "--store", store, "--exclude-subjects-of", "no.zarr", *tiny],
+        ["tokenizer", "--store", store, "--exclude-subjects-of", "no.zarr", *tiny],
+        ["finetune", "--store", store, "--store", "no.zarr", "--task", "tuab", *tiny],
+    ]
+    for args in cases:
+        assert_one_error(CliRunner().invoke(labram_cli, args), says="no.")
+        assert not Path("run").exists()
+    res = CliRunner().invoke(eegprep_cli, ["ingest", "tuh", "--src", ".", "--out", "o.zarr",
+                                           "--manifest", "no.toml"])  # fmt: skip
+    assert_one_error(res, says="no.toml")
+
+
+@pytest.mark.parametrize("path", sorted(BASE), ids=" ".join)
+def test_unknown_option(path: tuple[str, ...]) -> None:
+    line = assert_one_error(run(path, [*_base(path), "--no-such-option"]))
+    assert "--no-such-option" in line and "--help" in line
+
+
+def _options(cmd: click.Command) -> Iterator[click.Option]:
+    for p in cmd.params:
+        if isinstance(p, click.Option) and any(o.startswith("--") for o in p.opts):
+            yield p
+
+
+def _long(opt: click.Option) -> str:
+    return max((o for o in opt.opts if o.startswith("--")), key=len)
+
+
+def _option_cases() -> Iterator[tuple[tuple[str, ...], str, str]]:
+    """(command, option, bad value) for every option that has a type to break."""
+    for path, cmd in sorted(COMMANDS.items()):
+        for opt in _options(cmd):
+            if opt.is_flag or opt.count:
+                continue
+            if isinstance(opt.type, click.Choice):
+                yield path, _long(opt), "bogus"
+            elif isinstance(opt.type, click.types.IntParamType | click.types.FloatParamType):
+                yield path, _long(opt), "abc"
+                if getattr(opt.type, "min", None) is not None:
+                    yield path, _long(opt), "-5"
+
+
+@pytest.mark.parametrize(("path", "option", "value"), list(_option_cases()),
+                         ids=lambda v: " ".join(v) if isinstance(v, tuple) else v)  # fmt: skip
+def test_bad_typed_value(path: tuple[str, ...], option: str, value: str) -> None:
+    line = assert_one_error(run(path, [*_base(path), option, value]))
+    assert option in line, line
+
+
+def _typo_cases() -> Iterator[tuple[tuple[str, ...], str, str]]:
+    """Every long option with its last letter dropped (unless that is another option)."""
+    for path, cmd in sorted(COMMANDS.items()):
+        names = {o for p in cmd.params for o in getattr(p, "opts", ())}
+        for opt in _options(cmd):
+            typo = _long(opt)[:-1]
+            if typo not in names and len(typo) > 3:
+                yield path, typo, _long(opt)
+
+
+@pytest.mark.parametrize(("path", "typo", "meant"), list(_typo_cases()),
+                         ids=lambda v: " ".join(v) if isinstance(v, tuple) else v)  # fmt: skip
+def test_typo_in_option(path: tuple[str, ...], typo: str, meant: str) -> None:
+    line = assert_one_error(run(path, [*_base(path), typo, "1"]))
+    assert typo in line, line
+
+
+TRAINING = [("labram", "tokenizer"), ("labram", "pretrain"), ("labram", "finetune")]
+BAD_CONFIG = [
+    (["--set", "epochs=abc"], "Invalid value for `epochs`: expected an integer; got 'abc'"),
+    (["--set", "lr=fast"], "Invalid value for `lr`: expected a number; got 'fast'"),
+    (["--set", "betas=[0.9]"], "Invalid value for `betas`: expected a list of 2 numbers"),
+    (["--set", "amp=maybe"], "Invalid value for `amp`: expected true or false"),
+    (["--set", "max_seconds=40"], "Invalid value for `max_seconds`"),
+    (["--set", "token_budget=0"], "Invalid value for `token_budget`: expected >= 1"),
+    (["--set", "lrr=1e-3"], "unknown config field 'lrr'. Did you mean 'lr'?"),
+    (["--set", "epochs"], "Invalid value for `--set`: expected FIELD=VALUE"),
+    (["--set", "size=tiny"], "`size` chooses the preset"),
+    (["--set", "val_split=stratifed"], "Did you mean 'stratified'?"),
+    (["--set", "warmup_epochs=-1"], "Invalid value for `warmup_epochs`"),
+    (["--config", "missing.toml"], "missing.toml: config file not found"),
+    (["--config", "bad.toml"], "bad.toml: not valid TOML"),
+    (["--config", "typed.toml"], "Invalid value for `epochs`: expected an integer; got 'ten'"),
+    (["--config", "tables.toml"], "unknown table 'pretrian'"),
+    (["--size", "hugee"], "--size"),
+]
+
+
+@pytest.mark.parametrize("path", TRAINING, ids=" ".join)
+@pytest.mark.parametrize(
+    ("args", "says"), BAD_CONFIG, ids=lambda v: " ".join(v) if isinstance(v, list) else ""
+)
+def test_bad_config_values(
+    tmp_path: Path, path: tuple[str, ...], args: list[str], says: str
+) -> None:
+    (tmp_path / "bad.toml").write_text("epochs = \n")
+    (tmp_path / "typed.toml").write_text('epochs = "ten"\n')
+    (tmp_path / "tables.toml").write_text("[pretrian]\nlr = 1e-3\n")
+    assert_one_error(run(path, [*_base(path), *args]), says=says)
+    assert not (tmp_path / "run").exists()  # refused before anything is written
+
+
+def test_stage_prefix_typo() -> None:
+    path = ("labram", "pretrain")
+    args = [*_base(path), "--set", "tokenzer.lr=1e-4"]
+    assert_one_error(run(path, args), says="Did you mean 'tokenizer'?")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> str:
+    from tests.labram.training_stores import write_pretrain_store
+
+    return write_pretrain_store(tmp_path / "s.zarr", n_subjects=1, seconds=20)
+
+
+@pytest.fixture
+def classifier(tmp_path: Path) -> str:
+    from labram.checkpoints import save_ours
+    from labram.classifier import LaBraMClassifier
+    from labram.config import model_config
+
+    path = tmp_path / "best.pt"
+    save_ours(LaBraMClassifier(model_config("tiny"), 1), path)
+    return str(path)
+
+
+def test_unknown_names(tmp_path: Path, store: str, classifier: str) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "notes.txt").write_text("not a checkpoint\n")
+    cases: list[tuple[list[str], str]] = [
+        (["eegprep", "ingest", "tuxx", "--out", "x.zarr"], "unknown corpus 'tuxx'"),
+        (["eegprep", "demo", "--out", "d", "--corpus", "tuhh"], "Did you mean 'tuh'?"),
+        (["eegprep", "corpora", "tuxx"], "unknown corpus 'tuxx'"),
+        (["eegprep", "config", "set", "tuhh", "folder"], "Did you mean 'tuh'?"),
+        (["eegprep", "stats", "notes.txt"], "notes.txt"),
+        (["labram", "finetune", "--store", store, "--task", "tuxx", "--size", "tiny"],
+         "Invalid value for `task`"),
+        (["labram", "evaluate", "--store", store, "--task", "tuxx", "--checkpoint", classifier],
+         "Invalid value for `task`"),
+        (["labram", "embed", "--store", store, "--task", "tuxx", "--checkpoint", classifier,
+          "--out", "e.zarr"], "tuxx"),
+        (["labram", "convert", "notes.txt", "out.pt"], "notes.txt"),
+        (["labram", "export", "notes.txt"], "notes.txt"),
+        (["labram", "convert", classifier, "out.pt", "--size", "hugee"], "hugee"),
+    ]  # fmt: skip
+    for args, says in cases:
+        res = CliRunner().invoke(ROOTS[args[0]], args[1:])
+        assert_one_error(res, says=says)
+    assert not (tmp_path / "eegprep-config.toml").exists()
+
+
+def test_internal_error_is_one_line_and_verbose_shows_the_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import eegprep.store
+
+    def boom(store: str) -> None:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(eegprep.store, "open_store", boom)
+    line = assert_one_error(run(("eegprep", "stats"), ["x.zarr"]), code=1)
+    assert "internal error" in line and "RuntimeError: unexpected" in line and "-v" in line
+    verbose = CliRunner().invoke(eegprep_cli, ["-v", "stats", "x.zarr"])
+    assert verbose.exit_code == 1 and "Traceback" in verbose.output
+    assert verbose.output.strip().splitlines()[-1].startswith("error: internal error")
