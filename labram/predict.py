@@ -35,7 +35,7 @@ from labram.config import PATCH_SIZE
 from labram.data import to_model_units
 from labram.load import Loaded, load_model
 from labram.tasks import Task, get_task
-from labram.windows import ADDRESSABLE, WindowConfig, window_seconds
+from labram.windows import WindowSettings, saved_windows, select_channels, window_seconds
 
 log = logging.getLogger(__name__)
 
@@ -143,9 +143,12 @@ class Windows:
     starts: np.ndarray  # (n,) first sample of each window
 
 
-def cut_windows(rec: Preprocessed, task: Task, *, token_budget: int = 256) -> Windows:
-    """The task's windows of a recording: its channels (in protocol order, or every addressable
-    one), its window length (or the token budget's), its stride (or none)."""
+def cut_windows(rec: Preprocessed, task: Task, settings: WindowSettings | None = None) -> Windows:
+    """The task's windows of a recording, as fine-tuning cut them: its channels (in protocol
+    order, or the addressable ones, an evenly spaced ``max_channels`` above that), its window
+    length (or the token budget's), its stride (or none). ``settings``: what the model was
+    fine-tuned with (:func:`labram.windows.saved_windows`); the defaults when it records none."""
+    settings = settings or WindowSettings()
     if task.channels is not None:
         pos = {c: i for i, c in enumerate(rec.channels)}
         missing = [c for c in task.channels if c not in pos]
@@ -155,11 +158,9 @@ def cut_windows(rec: Preprocessed, task: Task, *, token_budget: int = 256) -> Wi
             )
         rows = np.array([pos[c] for c in task.channels], np.int64)
     else:
-        rows = np.flatnonzero(np.asarray(rec.channel_index) < ADDRESSABLE)[:128]
+        rows, _ = select_channels(rec, settings.max_channels)  # type: ignore[arg-type]
     index = np.asarray(rec.channel_index, np.int64)[rows]
-    seconds = task.window_seconds or window_seconds(
-        len(rows), WindowConfig(token_budget=token_budget)
-    )
+    seconds = task.window_seconds or window_seconds(len(rows), settings)
     n = seconds * PATCH_SIZE
     stride = n if task.stride_seconds is None else round(task.stride_seconds * PATCH_SIZE)
     starts = np.arange(0, rec.n_times - n + 1, stride, dtype=np.int64)
@@ -218,9 +219,10 @@ def predict_recording(
     *,
     batch_size: int = 64,
     device: torch.device | None = None,
+    settings: WindowSettings | None = None,
 ) -> dict[str, Any]:
     """Per-window and per-recording predictions of one preprocessed recording."""
-    w = cut_windows(rec, task)
+    w = cut_windows(rec, task, settings)
     probs = to_probabilities(
         task, run_model(model, w, batch_size=batch_size, device=device or torch.device("cpu"))
     )
@@ -287,7 +289,8 @@ def predict_files(
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     model.to(dev).eval()
     recordings, failed = [], []
-    for result in _each(files, manifest, recipe, model, the_task, batch_size, dev):
+    settings = saved_windows(loaded.info)  # the windows it was fine-tuned on
+    for result in _each(files, manifest, recipe, model, the_task, batch_size, dev, settings):
         if isinstance(result, str):
             failed.append(result)
         else:
@@ -310,6 +313,7 @@ def _each(
     task: Task,
     batch_size: int,
     device: torch.device,
+    settings: WindowSettings | None = None,
 ) -> Iterator[dict[str, Any] | str]:
     for f in files:
         path = str(f)
@@ -317,7 +321,9 @@ def _each(
             if not Path(path).is_file():
                 raise SourceError(path, "no such file")
             rec = read_preprocessed(path, manifest, recipe=recipe)
-            yield predict_recording(model, task, rec, batch_size=batch_size, device=device)
+            yield predict_recording(
+                model, task, rec, batch_size=batch_size, device=device, settings=settings
+            )
         except Exception as exc:  # one line per bad file; the others go on
             yield _problem(path, exc)
 

@@ -151,3 +151,24 @@ def test_predict_reads_an_exported_classifier(demo: dict, tmp_path: Path) -> Non
     a = predict_files(demo["files"][:1], weights, device="cpu")  # the task travels with it
     b = predict_files(demo["files"][:1], demo["ckpt"], device="cpu")
     assert a["recordings"][0]["probabilities"] == b["recordings"][0]["probabilities"]
+
+
+def test_windows_follow_the_settings_the_model_was_fine_tuned_with() -> None:
+    """A token-budget task: window length and channel subset come from the saved settings
+    (as fine-tuning cut them), not from the defaults."""
+    import numpy as np
+
+    from eegprep.channels import VOCABULARY
+    from eegprep.inmemory import Preprocessed
+    from labram.predict import cut_windows
+    from labram.tasks import Task
+    from labram.windows import WindowSettings
+
+    names = list(VOCABULARY[:40])
+    rec = Preprocessed("x.edf", np.zeros((40, 200 * 60), np.float32), names, list(range(40)), 200.0)
+    task = Task(name="label:k", kind="binary", classes=("a", "b"), window_seconds=None)
+    default = cut_windows(rec, task)
+    assert default.x.shape[1:3] == (40, 256 // 40)
+    tuned = cut_windows(rec, task, WindowSettings(token_budget=128, max_channels=16))
+    assert tuned.x.shape[1:3] == (16, 128 // 16)
+    assert list(tuned.channels) == [round(i * 39 / 15) for i in range(16)]
