@@ -62,9 +62,11 @@ from labram.windows import (
     RecordingPlan,
     WindowConfig,
     WindowIndex,
+    WindowSettings,
     assign_blocks,
     build_pretrain_index,
     open_stores,
+    saved_windows,
 )
 
 log = logging.getLogger(__name__)
@@ -82,12 +84,11 @@ class EmbedConfig:
 
     per_patch: bool = False  # also every patch token (large: n_patches x the pooled size)
     task: str | None = None  # a task's windows and target; None: token-budget windows
-    token_budget: int = 256  # channels x seconds per window without a task (LaBraM's)
     chunk_windows: int = 512  # windows per resumable unit (and per Zarr chunk)
     batch_size: int = 64  # windows per forward pass (does not change the output)
 
     def __post_init__(self) -> None:
-        for name in ("token_budget", "chunk_windows", "batch_size"):
+        for name in ("chunk_windows", "batch_size"):
             if getattr(self, name) < 1:
                 raise UsageError(
                     f"Invalid value for `{name}`: expected >= 1; got {getattr(self, name)}"
@@ -127,20 +128,36 @@ def _concat(parts: Sequence[WindowIndex]) -> WindowIndex:
     )
 
 
-def window_index(stores: Sequence[str], cfg: EmbedConfig) -> tuple[WindowIndex, Any]:
+def window_index(
+    stores: Sequence[str], cfg: EmbedConfig, settings: WindowSettings | None = None
+) -> tuple[WindowIndex, Any]:
     """Every window to embed, in a fixed order, and the task (None without one).
 
-    Without a task: LaBraM's token-budget windows of every recording (all splits),
-    non-overlapping. With one: the task's windows of its train, validation and test splits.
+    Without a task: token-budget windows of every recording (all splits), non-overlapping.
+    With one: the task's windows of its train, validation and test splits. ``settings``: the
+    window settings the model was trained with (:func:`labram.windows.saved_windows`); LaBraM's
+    defaults when it records none.
     """
+    ws = settings or WindowSettings()
     if cfg.task is None:
-        wcfg = WindowConfig(token_budget=cfg.token_budget, exclude_splits=())
+        wcfg = WindowConfig(
+            token_budget=ws.token_budget,
+            max_seconds=ws.max_seconds,
+            max_channels=ws.max_channels,
+            exclude_splits=(),
+        )
         return build_pretrain_index(list(stores), wcfg), None
     from labram.tasks import build_task_indexes, get_task
 
     opened = open_stores(list(stores))
     task = get_task(cfg.task, opened)
-    splits = build_task_indexes(opened, task, token_budget=cfg.token_budget)
+    splits = build_task_indexes(
+        opened,
+        task,
+        token_budget=ws.token_budget,
+        max_seconds=ws.max_seconds,
+        max_channels=ws.max_channels,
+    )
     return _concat([splits[s] for s in ("train", "val", "test")]), task
 
 
@@ -435,7 +452,7 @@ def embed(
     dinfo = setup(device)
     loaded = load_model(checkpoint)
     model = backbone_model(loaded).to(dinfo.device).eval()
-    index, task = window_index(stores, cfg)
+    index, task = window_index(stores, cfg, saved_windows(loaded.info))
     if len(index) == 0:
         raise UsageError(f"no window to embed in {list(stores)} (recordings too short?)")
     params = _params(loaded, str(checkpoint), stores, index, cfg)
