@@ -2,13 +2,16 @@
 
 The format is specified in docs/store-format.md. In short: a Zarr v3 hierarchy whose root
 attributes carry the format, sampling rate, unit, recipe and vocabulary; one group per recording
-under ``recordings/{corpus}/{name}`` holding ``data`` (``channel`` x ``time``, microvolts) and
-its ``channel`` and ``time`` coordinates; and an index of our own under ``_eegprep/index`` that
-lists every complete recording. A recording the index does not list does not exist.
+version under ``recordings/{corpus}/{name}`` (``...@{k}`` once re-ingested) holding ``data``
+(``channel`` x ``time``, microvolts) and its ``channel`` and ``time`` coordinates; and an index
+of our own under ``_eegprep/index`` that lists every complete recording and its current group.
+A recording the index does not list does not exist.
 
 Concurrency contract: a :class:`Store` is a read-only snapshot of the index taken when it was
 opened; reading samples is safe from any number of threads and processes while an ingest
-writes (an ingest never changes a listed recording's arrays in place).
+writes: an ingest never changes or deletes a listed group, and writes a re-ingested recording
+as a new version, so a snapshot reads the bytes it listed until replaced versions expire
+(``--keep-replaced``, a day by default).
 """
 
 from __future__ import annotations
