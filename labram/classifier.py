@@ -79,6 +79,17 @@ class LaBraMClassifier(nn.Module):
         """
         return self.forward_head(self.forward_features(x, channels))
 
+    def freeze_backbone(self) -> None:
+        """Linear probe: only ``head`` trains (as timm's and MAE's linear probing).
+
+        Every backbone parameter and ``fc_norm`` get ``requires_grad = False``, so
+        :func:`param_groups` leaves them out of the optimiser (no weight-decay group either).
+        ``fc_norm`` keeps its fresh affine (ones, zeros): the head sees the pooled features
+        layer-normalised, as MAE's probe puts a non-affine BatchNorm before its head.
+        """
+        for p in [*self.backbone.parameters(), *self.fc_norm.parameters()]:
+            p.requires_grad_(False)
+
     def no_weight_decay(self) -> set[str]:
         """Parameter names excluded from weight decay besides biases and 1-D tensors."""
         return {"backbone.cls_token", "backbone.spatial_embed", "backbone.time_embed"}

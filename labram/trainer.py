@@ -332,14 +332,14 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
     last: dict[str, Any] = {}
     t0, tokens = time.perf_counter(), 0
     wrapped.train()
+    loader = make_loader(  # once: its workers persist and follow ds.set_epoch
+        ds,
+        num_workers=cfg.num_workers,
+        generator=loader_gen,
+        pin_memory=dinfo.device.type == "cuda",
+    )
     while step < total:
         ds.set_epoch(epoch, bie)
-        loader = make_loader(
-            ds,
-            num_workers=cfg.num_workers,
-            generator=loader_gen,
-            pin_memory=dinfo.device.type == "cuda",
-        )
         for batch in loader:
             lr = lr_at(step, total=total, warmup=warmup, peak=peak, floor=cfg.min_lr)
             for g in opt.param_groups:

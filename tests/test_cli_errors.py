@@ -132,6 +132,7 @@ def test_missing_input_options(store: str) -> None:
         ["pretrain", "--store", store, "--exclude-subjects-of", "no.zarr", *tiny],
         ["tokenizer", "--store", store, "--exclude-subjects-of", "no.zarr", *tiny],
         ["finetune", "--store", store, "--store", "no.zarr", "--task", "tuab", *tiny],
+        ["finetune", "--store", store, "--task", "tuab", "--splits", "no.json", *tiny],
     ]
     for args in cases:
         assert_one_error(CliRunner().invoke(labram_cli, args), says="no.")
