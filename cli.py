@@ -719,6 +719,23 @@ def labram_pretrain(
     is_flag=True,
     help="Go on when test subjects were seen in pre-training (their metrics are optimistic).",
 )
+@click.option(
+    "--protocol",
+    type=click.Choice(["full", "linear-probe", "cross-subject", "loso", "few-shot"]),
+    default=None,
+    help="Evaluation protocol (default full; docs/training.md, Protocols).",
+)
+@click.option("--folds", type=click.IntRange(min=2), default=None,
+              help="cross-subject: folds over the subjects (default 5).")  # fmt: skip
+@click.option("--shots", type=click.IntRange(min=1), default=None,
+              help="few-shot: calibration windows per class and test subject.")  # fmt: skip
+@click.option(
+    "--splits",
+    "splits_file",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Re-run the folds of a run's splits.json exactly (its protocol and split seed).",
+)
 @_train_options
 def labram_finetune(
     stores: tuple[str, ...],
@@ -727,6 +744,10 @@ def labram_finetune(
     seeds: int,
     split_seed: int | None,
     allow_seen_subjects: bool,
+    protocol: str | None,
+    folds: int | None,
+    shots: int | None,
+    splits_file: str | None,
     **kw: Any,
 ) -> None:
     """Fine-tune on a task; test metrics of the validation-selected model, mean +- std.
@@ -736,10 +757,16 @@ def labram_finetune(
       labram finetune --store tuab.zarr --task tuab --init runs/pretrain/mem/model.pt --seeds 5
       labram finetune --store tuev.zarr --task tuev --init labram-base.pth
       labram finetune --store mine.zarr --task label:condition --size tiny --max-steps 200
+      labram finetune --store tuab.zarr --task tuab --protocol cross-subject --folds 5 --seeds 3
+      labram finetune --store tuab.zarr --task tuab --splits runs/cv/splits.json --out runs/cv2
     """
     from labram.finetune import finetune
+    from labram.protocols import parse_protocol
 
     cfg = _config("finetune", kw)
+    proto = None
+    if splits_file is None or protocol is not None:
+        proto = parse_protocol(protocol, folds=folds, shots=shots)
     _open_stores(stores)
     res = finetune(
         list(stores),
@@ -752,6 +779,8 @@ def labram_finetune(
         resume=kw["resume"],
         device=kw["device"],
         allow_seen_subjects=allow_seen_subjects,
+        protocol=proto,
+        splits_file=splits_file,
     )
     from labram.distributed import is_main_process
 

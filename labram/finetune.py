@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from eegprep import strict_json
+from eegprep.errors import UsageError
 from eegprep.validation import check_choice
 from labram import metrics as M
 from labram.checkpoints import (
@@ -34,9 +35,19 @@ from labram.checkpoints import (
 from labram.classifier import LaBraMClassifier
 from labram.config import ModelConfig, model_config
 from labram.data import WindowDataset, make_loader
-from labram.distributed import setup
+from labram.distributed import is_main_process, setup
 from labram.leakage import check_test_subjects, make_record, record_of
 from labram.mem import LaBraMForMEM
+from labram.protocols import (
+    SPLITS_FILE,
+    Protocol,
+    TaskWindows,
+    fold_indexes,
+    make_folds,
+    read_splits,
+    splits_record,
+    write_splits,
+)
 from labram.sampler import BatchPlan
 from labram.tasks import Task, build_task_indexes, get_task
 from labram.train_config import TrainConfig, train_config
@@ -139,11 +150,18 @@ def _one_seed(
     run_dir: Path,
     resume: bool,
     device: str | None,
+    *,
+    probe: bool = False,
+    split: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """One seed of one fold. ``probe``: train the head alone (linear probe); ``split``: the
+    fold, saved in ``best.pt`` so that ``labram evaluate`` cuts the same windows."""
     dinfo = setup(device)
     n_out = splits["train"].labels.shape[1] if task.kind == "regression" else task.n_outputs
     torch.manual_seed(cfg.seed)
     model = init_classifier(init, n_out, cfg.size, cfg.drop_path)
+    if probe:
+        model.freeze_backbone()
     plan = BatchPlan(
         splits["train"],
         batch_size=cfg.batch_size,
@@ -177,7 +195,8 @@ def _one_seed(
             run.extra.update(best=value if not math.isnan(value) else -math.inf, best_epoch=epoch)
             # with its windows and splits (evaluate cuts the same) and the subjects the initial
             # weights saw (evaluate checks the test subjects against them)
-            save_model(m, run_dir / "best.pt", cfg, record, extra={"task": task_record(task)})
+            extra = {"task": task_record(task), **({"split": split} if split else {})}
+            save_model(m, run_dir / "best.pt", cfg, record, extra=extra)
         log.info("epoch %d: validation %s = %.4f", epoch, metric, value)
         return {f"val_{metric}": value}
 
@@ -228,9 +247,14 @@ def finetune(
     resume: bool = False,
     device: str | None = None,
     allow_seen_subjects: bool = False,
+    protocol: Protocol | None = None,
+    splits_file: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Fine-tune over ``n_seeds`` seeds (``cfg.seed``, ``cfg.seed + 1``, ...); test metrics of the
-    validation-selected model, mean +- std over seeds, in ``out/results.{json,md}``.
+    """Fine-tune over ``n_seeds`` seeds (``cfg.seed``, ``cfg.seed + 1``, ...) on every fold of
+    ``protocol`` (:mod:`labram.protocols`; default ``full``); test metrics of the
+    validation-selected model, mean +- std over folds x seeds, in ``out/results.{json,md}``,
+    the folds in ``out/splits.json``. ``splits_file``: re-run the folds of a ``splits.json``
+    (its protocol and split seed win).
 
     The test subjects are compared with those ``init`` was pre-trained on first: any overlap
     is a :class:`~eegprep.errors.UsageError` unless ``allow_seen_subjects``.
@@ -239,52 +263,136 @@ def finetune(
     out = Path(out)
     if split_seed is not None:
         cfg = replace(cfg, split_seed=split_seed)
+    asked, protocol = protocol, protocol or Protocol()
     opened = open_stores(stores)
     task = get_task(task_name, opened)
-    splits = task_splits(opened, task, cfg)
+    table = TaskWindows.build(opened, task, cfg)
+    if splits_file is not None:
+        saved = read_splits(splits_file, task, table)
+        protocol = Protocol(**_protocol_args(saved))
+        if asked is not None and asked != protocol:
+            raise UsageError(
+                f"--protocol {asked.name}: {splits_file} holds the folds of {protocol.to_dict()}; "
+                "leave --protocol out to re-run them"
+            )
+        cfg = replace(cfg, split_seed=int(saved.get("split_seed", cfg.split_seed)))
+        folds = saved["folds"]
+    else:
+        folds = make_folds(protocol, table, task, cfg)
+    if protocol.name == "linear-probe" and cfg.drop_path:
+        log.info("linear probe: drop_path %s -> 0 (the frozen backbone runs as evaluated)",
+                 cfg.drop_path)  # fmt: skip
+        cfg = replace(cfg, drop_path=0.0)
+    if protocol.default_split and protocol.name != "few-shot" and splits_file is None:
+        fold_splits = [task_splits(opened, task, cfg)]  # the task's split, cut as always
+    else:
+        fold_splits = [fold_indexes(table, f) for f in folds]
     record, source = pretrain_record(init)
-    leakage = check_test_subjects(
-        record, test_subjects(splits["test"]), allow=allow_seen_subjects, source=source
-    )
+    tested = set().union(*(test_subjects(s["test"]) for s in fold_splits))
+    leakage = check_test_subjects(record, tested, allow=allow_seen_subjects, source=source)
     log.info("%s", leakage)
-    sizes = {k: len(v) for k, v in splits.items()}
-    if sizes["train"] == 0:
-        raise M_error(task_name, stores)
-    runs = [
-        _one_seed(
-            task,
-            splits,
-            replace(cfg, seed=cfg.seed + i),
-            init,
-            out / f"seed{cfg.seed + i}",
-            resume,
-            device,
-        )
-        for i in range(n_seeds)
-    ]
+    for s in fold_splits:
+        if len(s["train"]) == 0:
+            raise M_error(task_name, stores)
+    if is_main_process():
+        write_splits(out / SPLITS_FILE, splits_record(protocol, task, stores, cfg, folds))
+    one_fold = len(folds) == 1
+    runs = []
+    for fold, splits in zip(folds, fold_splits, strict=True):
+        where = out if one_fold else out / f"fold{fold['fold']}"
+        for i in range(n_seeds):
+            run = _one_seed(
+                task,
+                splits,
+                replace(cfg, seed=cfg.seed + i),
+                init,
+                where / f"seed{cfg.seed + i}",
+                resume,
+                device,
+                probe=protocol.name == "linear-probe",
+                split=None if protocol.name in ("full", "linear-probe") else fold,
+            )
+            runs.append({"fold": fold["fold"], **run})
+    return _write_results(
+        out, task, stores, init, cfg, protocol, leakage, folds, fold_splits, runs, n_seeds
+    )
+
+
+def _protocol_args(saved: dict[str, Any]) -> dict[str, Any]:
+    p = saved.get("protocol")
+    p = p if isinstance(p, dict) else {}
+    return {"name": p.get("name", "full"), "n_folds": p.get("folds"), "shots": p.get("shots")}
+
+
+def _write_results(
+    out: Path,
+    task: Task,
+    stores: Sequence[str],
+    init: Any,
+    cfg: TrainConfig,
+    protocol: Protocol,
+    leakage: str,
+    folds: list[dict[str, Any]],
+    fold_splits: list[dict[str, WindowIndex]],
+    runs: list[dict[str, Any]],
+    n_seeds: int,
+) -> dict[str, Any]:
+    """``results.json`` (the keys ``labram report`` reads, plus ``protocol`` and ``folds``) and
+    ``results.md`` (mean +- std over folds x seeds, then one row per fold)."""
+    sizes = {k: sum(len(s[k]) for s in fold_splits) for k in ("train", "val", "test")}
+    per_fold = []
+    for fold, splits in zip(folds, fold_splits, strict=True):
+        mine = [r["test"] for r in runs if r["fold"] == fold["fold"]]
+        per_fold.append({
+            "fold": fold["fold"],
+            "subjects": {k: len(fold[k]) for k in ("train", "val", "test")},
+            "calibration_windows": len(fold.get("calibration") or []),
+            "windows": {k: len(v) for k, v in splits.items()},
+            "test": M.summarise(mine),
+        })  # fmt: skip
     summary = M.summarise([r["test"] for r in runs])
     table = M.format_table(summary, task.report_metrics)
     results = {
         "task": task.name,
         "stores": list(stores),
         "init": str(init) if init else None,
+        "protocol": protocol.to_dict(),
         "windows": sizes,
         "split_seed": cfg.split_seed,
+        "splits": str(out / SPLITS_FILE),
         "leakage": leakage,
         "seeds": runs,
         "test": summary,
+        "folds": per_fold,
     }
+    if not is_main_process():
+        return {**results, "table": table, "run_dir": out}
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(strict_json.dumps(results, indent=2))
-    (out / "results.md").write_text(
-        f"# {task.name}: test metrics over {n_seeds} seed(s)\n\n{table}\n"
-    )
+    what = f"{len(folds)} fold(s) x {n_seeds} seed(s)" if len(folds) > 1 else f"{n_seeds} seed(s)"
+    text = f"# {task.name}: test metrics, protocol {protocol.name}, {what}\n\n{table}\n"
+    if len(folds) > 1:
+        text += "\n" + fold_table(per_fold, task.report_metrics) + "\n"
+    (out / "results.md").write_text(text)
     return {**results, "table": table, "run_dir": out}
 
 
-def M_error(task_name: str, stores: Sequence[str]) -> Exception:
-    from eegprep.errors import UsageError
+def fold_table(per_fold: list[dict[str, Any]], metrics: list[str]) -> str:
+    """A Markdown table: one row per fold (test subjects, windows, mean +- std over seeds)."""
+    have = [m for m in metrics if any(m in f["test"] for f in per_fold)]
+    lines = ["| fold | test subjects | test windows | " + " | ".join(have) + " |",
+             "|---" * (3 + len(have)) + "|"]  # fmt: skip
+    for f in per_fold:
+        cells = [
+            f"{f['test'][m]['mean']:.4f} +- {f['test'][m]['std']:.4f}" if m in f["test"] else "-"
+            for m in have
+        ]
+        lines.append(f"| {f['fold']} | {f['subjects']['test']} | {f['windows']['test']} | "
+                     + " | ".join(cells) + " |")  # fmt: skip
+    return "\n".join(lines)
 
+
+def M_error(task_name: str, stores: Sequence[str]) -> Exception:
     return UsageError(
         f"task {task_name!r}: no labelled training window in {list(stores)} "
         "(check the task's label and channels)"
@@ -307,8 +415,9 @@ def evaluate(
 
     The windows and splits follow ``cfg``; by default the settings the model was fine-tuned
     with (the checkpoint's own ``train_config``; for a ``best.pt`` of an older labram, the
-    run's ``config.json`` beside it). The test subjects are checked against the checkpoint's
-    pre-training subjects as in :func:`finetune`.
+    run's ``config.json`` beside it), and the checkpoint's fold (``split``) where a protocol
+    other than ``full`` / ``linear-probe`` trained it. The test subjects are checked against
+    the checkpoint's pre-training subjects as in :func:`finetune`.
     """
     check_choice("split", split, ("train", "val", "test"))
     obj = read_checkpoint(Path(checkpoint), what="checkpoint")
@@ -318,7 +427,11 @@ def evaluate(
         cfg = run_config(checkpoint, obj)
     if split_seed is not None:
         cfg = replace(cfg, split_seed=split_seed)
-    splits = task_splits(opened, task, cfg)
+    fold = obj.get("split") if isinstance(obj, dict) else None
+    if isinstance(fold, dict):  # a fold of a protocol (labram.protocols): its own windows
+        splits = fold_indexes(TaskWindows.build(opened, task, cfg), fold)
+    else:
+        splits = task_splits(opened, task, cfg)
     leakage = check_test_subjects(
         record_of(obj),
         test_subjects(splits["test"]),

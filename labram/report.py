@@ -111,6 +111,14 @@ def _part(name: str, path: Path, metrics_file: str) -> Part:
     return Part(name, path, _log(path / "log.csv"), cfg, metrics, preds)
 
 
+def _part_name(run: Path, folder: Path) -> str:
+    """``seed0``, or ``fold1/seed0`` for a protocol with folds (labram.protocols)."""
+    try:
+        return folder.relative_to(run).as_posix()
+    except ValueError:
+        return folder.name
+
+
 def load_run(path: str | Path) -> Run:
     """Read a run folder (see the module docstring); a folder that is none of those is a
     UsageError naming it."""
@@ -124,7 +132,7 @@ def load_run(path: str | Path) -> Run:
             folder = path / f"seed{s.get('seed')}"
             if not folder.is_dir() and s.get("checkpoint"):
                 folder = Path(s["checkpoint"]).parent
-            part = _part(folder.name, folder, "metrics.json")
+            part = _part(_part_name(path, folder), folder, "metrics.json")
             part.metrics = {**s, **part.metrics}
             parts.append(part)
         run = Run(path, "finetune", results, parts)
@@ -228,9 +236,12 @@ def _rebuilt_finetune(run: Run, cfg: dict[str, Any]) -> str:
     args += ["--task", str(r["task"])]
     if r.get("init"):
         args += ["--init", str(r["init"])]
-    seeds = [s for p in run.parts if isinstance(s := p.metrics.get("seed"), int)]
+    seeds = sorted({s for p in run.parts if isinstance(s := p.metrics.get("seed"), int)})
     if len(seeds) > 1:
         args += ["--seeds", str(len(seeds))]
+    proto = r.get("protocol")
+    if isinstance(proto, dict) and proto.get("name", "full") != "full":
+        args += ["--splits", str(run.path / "splits.json")]  # the folds, exactly
     args += ["--size", str(size), "--out", str(run.path)]
     if recipe != "default":
         args += ["--recipe", str(recipe)]
@@ -267,6 +278,15 @@ def _mean_std(s: dict[str, Any] | None) -> str:
     return f"{s['mean']:.4f} +- {s['std']:.4f}" + (f" ({n})" if n > 1 else "")
 
 
+def _protocol_text(results: dict[str, Any]) -> str:
+    """``, protocol cross-subject (5 folds)``; empty for ``full`` and older runs."""
+    p = results.get("protocol")
+    if not isinstance(p, dict) or p.get("name", "full") == "full":
+        return ""
+    n = len(results.get("folds") or [])
+    return f", protocol {p['name']}" + (f" ({n} folds)" if n > 1 else "")
+
+
 def _headline(runs: list[Run]) -> list[str]:
     have = {k for r in runs for k in r.summary}
     return [m for m in METRICS if m in have]
@@ -288,8 +308,8 @@ def text_summary(runs: list[Run]) -> str:
         win = r.get("windows") or {}
         wtext = " / ".join(f"{k} {v}" for k, v in win.items())
         lines.append(
-            f"{run.path} (finetune {r.get('task', '?')}, {len(run.parts)} seed(s)"
-            + (f"; windows {wtext}" if wtext else "") + ")"
+            f"{run.path} (finetune {r.get('task', '?')}{_protocol_text(r)}, {len(run.parts)} "
+            "seed(s)" + (f"; windows {wtext}" if wtext else "") + ")"
         )  # fmt: skip
         summary = run.summary
         for m in _headline([run]):
@@ -526,7 +546,7 @@ def _run_html(k: int, run: Run) -> str:
     r = run.results
     facts = []
     if run.kind == "finetune":
-        facts = [f"task <code>{_e(r.get('task', '?'))}</code>",
+        facts = [f"task <code>{_e(r.get('task', '?'))}</code>{_e(_protocol_text(r))}",
                  f"{len(run.parts)} seed(s)", f"init <code>{_e(r.get('init'))}</code>"]  # fmt: skip
         if r.get("windows"):
             facts.append("windows " + ", ".join(f"{_e(a)} {_e(b)}" for a, b in

@@ -23,7 +23,7 @@ with a fixed seed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -261,6 +261,22 @@ def _subject_strata(recs: Sequence[Recording], task: Task) -> dict[str, str]:
     return {k: "|".join(sorted(v)) for k, v in values.items()}
 
 
+def default_val_subjects(
+    stores: Sequence[Store], task: Task, *, split_seed: int, val_split: str, val_rounding: str
+) -> set[str]:
+    """The validation subjects of the default split: those of :func:`split_subjects` over the
+    subjects (``subject_key``, else ``subject``) of the recordings outside the test set."""
+    trainval = [r for s in stores for r in s if r.split not in TEST_SPLITS]
+    strata = _subject_strata(trainval, task) if val_split == "stratified" else {}
+    keys = sorted({r.subject_key or r.subject for r in trainval})
+    return split_subjects(
+        keys,
+        seed=split_seed,
+        rounding=val_rounding,
+        strata=[strata.get(k, "") for k in keys],
+    )
+
+
 def build_task_indexes(
     stores: Sequence[str | Store],
     task: Task,
@@ -283,28 +299,53 @@ def build_task_indexes(
     fixed length (``label:KEY``), ``max_channels`` caps a task without fixed channels
     (:class:`~labram.windows.WindowSettings`).
     """
-    windows = WindowSettings(token_budget=token_budget, max_seconds=max_seconds)
     opened = open_stores(stores)
+    val_subjects = default_val_subjects(
+        opened, task, split_seed=split_seed, val_split=val_split, val_rounding=val_rounding
+    )
+
+    def split_of(rec: Recording) -> str:
+        if rec.split in TEST_SPLITS:
+            return "test"
+        return "val" if (rec.subject_key or rec.subject) in val_subjects else "train"
+
+    out = index_by(
+        opened,
+        task,
+        split_of,
+        ("train", "val", "test"),
+        windows=WindowSettings(token_budget=token_budget, max_seconds=max_seconds),
+        max_channels=max_channels,
+        block_seconds=block_seconds,
+        edge_events=edge_events,
+    )
+    if len(out["test"]) == 0:
+        log.warning("%s: no recording has split 'eval'/'test': the test set is empty", task.name)
+    return out
+
+
+def index_by(
+    opened: Sequence[Store],
+    task: Task,
+    split_of: Callable[[Recording], str | None],
+    splits: Sequence[str],
+    *,
+    windows: WindowSettings,
+    max_channels: int,
+    block_seconds: int,
+    edge_events: str,
+) -> dict[str, WindowIndex]:
+    """The task's windows of every recording, grouped by ``split_of(recording)`` (None: left
+    out) into one index per name of ``splits`` (stores, then recordings, then start)."""
     per_split: dict[
         str, tuple[list[RecordingPlan], list[int], list[int], list[int], list[list[float]]]
     ] = {}
-    trainval = [r for s in opened for r in s if r.split not in TEST_SPLITS]
-    strata = _subject_strata(trainval, task) if val_split == "stratified" else {}
-    keys = sorted({r.subject_key or r.subject for r in trainval})
-    val_subjects = split_subjects(
-        keys,
-        seed=split_seed,
-        rounding=val_rounding,
-        strata=[strata.get(k, "") for k in keys],
-    )
     skipped = 0
     for s_i, store in enumerate(opened):
         for rec in store:
-            split = (
-                "test"
-                if rec.split in TEST_SPLITS
-                else ("val" if (rec.subject_key or rec.subject) in val_subjects else "train")
-            )
+            split = split_of(rec)
+            if split is None:
+                continue
             sel = _rows(rec, task, max_channels)
             if sel is None:
                 skipped += 1
@@ -322,7 +363,7 @@ def build_task_indexes(
     if skipped:
         log.warning("%s: %d recordings lack a protocol channel; skipped", task.name, skipped)
     out = {}
-    for split in ("train", "val", "test"):
+    for split in splits:
         plans, recs, st, npatch, labs = per_split.get(split, ([], [], [], [], []))
         rec_a, st_a = np.asarray(recs, np.int64), np.asarray(st, np.int64)
         out[split] = WindowIndex(
@@ -337,6 +378,4 @@ def build_task_indexes(
             else np.zeros((0, 1), np.float32),
             {"split": split, "n_skipped": skipped},
         )
-    if len(out["test"]) == 0:
-        log.warning("%s: no recording has split 'eval'/'test': the test set is empty", task.name)
     return out
