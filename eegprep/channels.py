@@ -104,11 +104,6 @@ def vocabulary_index(name: str) -> int:
         raise UsageError(f"{name!r} is not in the channel vocabulary.{more}") from None
 
 
-def canonical_name(index: int) -> str:
-    """The canonical spelling of vocabulary entry ``index``."""
-    return VOCABULARY[index]
-
-
 @dataclass(frozen=True)
 class ChannelMatch:
     """How one source label was understood.

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from eegprep.sidecars.tuh import TUEV_CLASSES as TUEV_CODES
+
 __all__ = ["write_tuab_demo", "write_tuev_demo"]
 
 MONTAGE = "01_tcp_ar"
@@ -86,7 +88,7 @@ def _tuab_signals(
     return data
 
 
-TUEV_CLASSES = ("spsw", "gped", "pled", "eyem", "artf", "bckg")
+TUEV_CLASSES = tuple(name for _, name in sorted(TUEV_CODES.items()))  # code order 1..6
 """TUEV classes in code order (code = position + 1)."""
 
 

@@ -22,7 +22,7 @@ from eegprep.errors import EegprepError, StoreError, StoreExistsError, UsageErro
 from eegprep.limits import DEFAULT_MEMORY_BYTES, Limits
 from eegprep.manifest import Manifest, load_manifest
 from eegprep.recipe import Recipe
-from eegprep.recording import Task, TaskResult, run_task
+from eegprep.recording import IngestResult, IngestTask, run_task
 from eegprep.redact import redact, redact_all
 from eegprep.sources import FileStamp, is_unchanged, recording_files, stamp_files
 from eegprep.store_fs import Location
@@ -378,7 +378,7 @@ def _plan(
     writer: StoreWriter,
     cfg: IngestConfig,
     report: IngestReport,
-) -> list[Task]:
+) -> list[IngestTask]:
     existing = writer.existing()
     for problem in writer.index_problems:  # their recordings are listed or ingested again
         report.warnings.setdefault("(store index)", []).append(problem)
@@ -407,7 +407,7 @@ def _plan(
         staging = writer.staging_path() if writer.loc.local else group
         main = stamps[0]
         tasks.append(
-            Task(
+            IngestTask(
                 manifest,
                 root,
                 item,
@@ -448,7 +448,9 @@ def _is_current(
     return is_unchanged(record, root, stamps, checksums=cfg.verify_checksums)
 
 
-def _run(tasks: list[Task], writer: StoreWriter, cfg: IngestConfig, report: IngestReport) -> None:
+def _run(
+    tasks: list[IngestTask], writer: StoreWriter, cfg: IngestConfig, report: IngestReport
+) -> None:
     pending: list[tuple[str, dict[str, Any]]] = []
     last_commit = time.monotonic()
     bar = _progress(len(tasks), cfg.progress, f"ingest {report.corpus}")
@@ -475,7 +477,7 @@ def _run(tasks: list[Task], writer: StoreWriter, cfg: IngestConfig, report: Inge
     report.hours_written = round(report.hours_written, 4)
 
 
-def _results(tasks: list[Task], cfg: IngestConfig) -> Iterator[TaskResult]:
+def _results(tasks: list[IngestTask], cfg: IngestConfig) -> Iterator[IngestResult]:
     """Run ``tasks``: on the ``--scheduler``'s cluster, on a local pool when one pays for
     itself (:func:`eegprep.workers.pool_size`), else in this process."""
     from eegprep import workers
@@ -492,7 +494,7 @@ def _results(tasks: list[Task], cfg: IngestConfig) -> Iterator[TaskResult]:
     yield from (run_task(t) for t in tasks)
 
 
-def _distributed(tasks: list[Task], cfg: IngestConfig) -> Iterator[TaskResult]:
+def _distributed(tasks: list[IngestTask], cfg: IngestConfig) -> Iterator[IngestResult]:
     """Run ``tasks`` on the existing dask.distributed cluster at ``cfg.scheduler``."""
     import logging
 

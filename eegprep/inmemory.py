@@ -27,7 +27,7 @@ from eegprep.manifest import Manifest
 from eegprep.readers import get_reader
 from eegprep.recipe import Recipe
 from eegprep.recording import (
-    Task,
+    IngestTask,
     _blocks,
     _check_band,
     _rate_groups,
@@ -66,11 +66,11 @@ class Preprocessed:
         return int(self.data.shape[1])
 
 
-def _task(manifest: Manifest, path: str, recipe: Recipe, part: str | None) -> Task:
+def _task(manifest: Manifest, path: str, recipe: Recipe, part: str | None) -> IngestTask:
     """The ingest task the pipeline functions take; nothing is staged or written with it."""
     p = Path(path)
     item = SourceItem(relpath=p.name, part=part, name=p.stem, fields=())
-    return Task(manifest, str(p.parent), item, "", "", recipe, (0, 0))
+    return IngestTask(manifest, str(p.parent), item, "", "", recipe, (0, 0))
 
 
 def read_preprocessed(

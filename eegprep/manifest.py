@@ -137,10 +137,6 @@ class Manifest:
     quirks: tuple[tuple[str, str], ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
-    def regex(self) -> re.Pattern[str] | None:
-        return re.compile(self.pattern) if self.pattern else None
-
     def fields(self, relpath: str) -> dict[str, str] | None:
         """Named groups of the first path pattern that matches a file (``None``: none does)."""
         p = PurePosixPath(relpath)

@@ -1,7 +1,7 @@
 """Ingest one recording: read, map channels, preprocess, check, write a staged group.
 
-This is the body of one dask task. It is a pure function of its :class:`Task` (picklable) and
-returns a :class:`TaskResult`; every failure that concerns the source becomes a one-line error
+This is the body of one dask task. It is a pure function of its :class:`IngestTask` (picklable) and
+returns a :class:`IngestResult`; every failure that concerns the source becomes a one-line error
 in the result, never an exception that stops the rest of the corpus.
 """
 
@@ -44,7 +44,7 @@ RateGroup = tuple[float, list[int], int]
 
 
 @dataclass(frozen=True)
-class Task:
+class IngestTask:
     """Everything one worker needs to ingest one recording."""
 
     manifest: Manifest
@@ -68,7 +68,7 @@ class Task:
 
 
 @dataclass
-class TaskResult:
+class IngestResult:
     relpath: str
     rid: str
     staging: str
@@ -83,11 +83,11 @@ class TaskResult:
         return self.record is not None
 
 
-def run_task(task: Task) -> TaskResult:
+def run_task(task: IngestTask) -> IngestResult:
     """Ingest one recording into its staging group; never raises for a bad source."""
     reuse_freed_memory()  # in whichever process (local or dask worker) runs the task
     t0 = time.perf_counter()
-    res = TaskResult(task.item.relpath, task.rid, task.staging)
+    res = IngestResult(task.item.relpath, task.rid, task.staging)
     path = str(Path(task.root) / task.item.relpath)
     try:
         with limits.activated(task.limits):
@@ -113,7 +113,7 @@ def run_task(task: Task) -> TaskResult:
     return res
 
 
-def _os_problem(exc: OSError, task: Task) -> str:
+def _os_problem(exc: OSError, task: IngestTask) -> str:
     """One line for an operating-system error of a task (disk full, permissions, ...)."""
     store = redact(task.store_url)
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -159,7 +159,7 @@ def open_source(
     return header, mapping, [*header.warnings, *_mapping_warnings(mapping, m.on_unknown, path)]
 
 
-def _ingest(task: Task, path: str) -> tuple[dict[str, Any], list[str]]:
+def _ingest(task: IngestTask, path: str) -> tuple[dict[str, Any], list[str]]:
     m = task.manifest
     reader = get_reader(m.reader)
     header, mapping, warnings = open_source(path, m, task.item.part)
@@ -308,7 +308,7 @@ def _channel_status(
     return kept, _rate_groups(header, kept)
 
 
-def _check_band(task: Task, path: str, groups: list[RateGroup]) -> None:
+def _check_band(task: IngestTask, path: str, groups: list[RateGroup]) -> None:
     h = effective_recipe(task).h_freq
     for sfreq, _, _ in groups:
         if preprocess.h_trans_bandwidth(h, sfreq) <= 0:
@@ -341,7 +341,7 @@ def _blocks(
     mapping: ChannelMapping,
     groups: list[RateGroup],
     n_out: int,
-    task: Task,
+    task: IngestTask,
     heads: dict[str, np.ndarray] | None = None,
 ) -> Iterator[np.ndarray]:
     """Output blocks of every rate group, rows in the source's channel order (mapping
@@ -386,7 +386,7 @@ sample; 24 keeps a margin."""
 MIN_BLOCK_SECONDS = 10.0  # the shortest block a recipe allows (Recipe.block_seconds)
 
 
-def _bounded_recipe(task: Task, path: str, groups: list[RateGroup]) -> Recipe:
+def _bounded_recipe(task: IngestTask, path: str, groups: list[RateGroup]) -> Recipe:
     """The recipe, its blocks shortened (down to 10 s) until one block of every rate group fits
     the per-file memory budget; a file whose shortest block does not fit is refused, before
     anything is read or any filter designed.
@@ -415,7 +415,7 @@ def _bounded_recipe(task: Task, path: str, groups: list[RateGroup]) -> Recipe:
     return recipe if seconds == recipe.block_seconds else recipe.with_(block_seconds=seconds)
 
 
-def _sidecar(task: Task, path: str, header: Header) -> SidecarResult:
+def _sidecar(task: IngestTask, path: str, header: Header) -> SidecarResult:
     """Run the manifest's sidecar parser (see docs/manifest-format.md, ``[sidecar]``).
 
     Sidecar paths come from ``suffixes`` (appended to the source path without its extension)
@@ -457,7 +457,7 @@ def _sidecar_options(m: Manifest, fields: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def effective_recipe(task: Task) -> Recipe:
+def effective_recipe(task: IngestTask) -> Recipe:
     """The store's recipe, with the manifest's lower ``h_freq`` (if any) as the low-pass."""
     h = task.manifest.h_freq
     if h is None or h >= task.recipe.h_freq:
@@ -492,7 +492,7 @@ def _resample_target(values: np.ndarray, rate: float, sfreq: float) -> np.ndarra
 
 
 def _record(
-    task: Task,
+    task: IngestTask,
     header: Header,
     names: list[str],
     index: list[int],
@@ -549,7 +549,7 @@ def _record(
     }
 
 
-def _source_sha256(task: Task, files: list[dict[str, Any]]) -> str:
+def _source_sha256(task: IngestTask, files: list[dict[str, Any]]) -> str:
     """The source's SHA-256: from ``source_files`` (which lists the source first) when there,
     so that the largest file is hashed once (it was ~20% of an ingest's CPU time, twice)."""
     if files and files[0]["path"] == task.item.relpath:
@@ -600,7 +600,7 @@ def _unique_events(events: list[list[Any]]) -> list[list[Any]]:
     return out
 
 
-def _store_attrs(task: Task, record: dict[str, Any]) -> None:
+def _store_attrs(task: IngestTask, record: dict[str, Any]) -> None:
     """Write the staged group's attributes: the final record (QC included)."""
     from eegprep.store_fs import Location
     from eegprep.store_write import group_json

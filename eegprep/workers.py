@@ -25,7 +25,7 @@ import sys
 from collections.abc import Generator, Iterator, Sequence
 from typing import Any
 
-from eegprep.recording import Task, TaskResult, run_task
+from eegprep.recording import IngestResult, IngestTask, run_task
 
 SOURCE_BYTES_PER_SECOND = 250e6
 """Source bytes one process ingests per CPU second (EDF, steady state): ~0.44 s for the 116 MB
@@ -57,19 +57,19 @@ process would otherwise import (scipy.signal through MNE's filter design, zarr, 
 missing here costs only speed."""
 
 
-def source_bytes(task: Task) -> int:
+def source_bytes(task: IngestTask) -> int:
     """Bytes of the files ``task`` reads (its main file when the stamps are missing)."""
     return sum(max(s.size, 0) for s in task.sources) or max(task.source_stat[0], 0)
 
 
-def estimate_seconds(tasks: Sequence[Task]) -> float:
+def estimate_seconds(tasks: Sequence[IngestTask]) -> float:
     """CPU seconds one process would take for ``tasks``: their source bytes at
     :data:`SOURCE_BYTES_PER_SECOND` plus :data:`SECONDS_PER_RECORDING` each."""
     n_bytes = sum(source_bytes(t) for t in tasks)
     return n_bytes / SOURCE_BYTES_PER_SECOND + len(tasks) * SECONDS_PER_RECORDING
 
 
-def pool_size(workers: int | None, tasks: Sequence[Task]) -> int:
+def pool_size(workers: int | None, tasks: Sequence[IngestTask]) -> int:
     """Worker processes to start for ``tasks``; 0: run them in this process.
 
     ``workers``: what the user asked for (``None``: one per core). A pool of ``n`` workers
@@ -90,7 +90,7 @@ def _n_cores() -> int:
     return os.cpu_count() or 1
 
 
-def run_pool(tasks: Sequence[Task], n_workers: int) -> Generator[TaskResult, None, None]:
+def run_pool(tasks: Sequence[IngestTask], n_workers: int) -> Generator[IngestResult, None, None]:
     """Run ``tasks`` on ``n_workers`` local processes; results in the order they finish.
 
     The largest files are handed out first, so that no worker is left with a long file at the
@@ -121,7 +121,7 @@ def run_pool(tasks: Sequence[Task], n_workers: int) -> Generator[TaskResult, Non
             try:
                 res = fut.result()
             except BrokenProcessPool:
-                res = TaskResult(task.item.relpath, task.rid, task.staging)
+                res = IngestResult(task.item.relpath, task.rid, task.staging)
                 res.error = (
                     f"{task.item.relpath}: not ingested: a worker process died (killed, or out "
                     "of memory); run the same command again, or with --workers 0 to see which "

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.errors import UsageError
+from eegprep.sidecars.tuh import TUEV_CLASSES as TUEV_CODES
 from eegprep.store import Recording, Store
 from eegprep.validation import check_choice
 from labram.config import BLOCK_SECONDS, PATCH_SIZE
@@ -48,7 +49,8 @@ log = logging.getLogger(__name__)
 PROTOCOL_23 = tuple(
     "FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 A1 A2 FZ CZ PZ T1 T2".split()
 )
-TUEV_CLASSES = ("SPSW", "GPED", "PLED", "EYEM", "ARTF", "BCKG")
+TUEV_CLASSES = tuple(name.upper() for _, name in sorted(TUEV_CODES.items()))
+"""TUEV's six classes in code order (1..6), upper case as the task reports them."""
 TEST_SPLITS = ("eval", "test")
 
 

@@ -278,13 +278,13 @@ def reduce_metrics(metrics: dict[str, Any], device: torch.device | None = None) 
     return {k: float(v) for k, v in zip(keys, vec.tolist(), strict=True)}
 
 
-Window = dict[str, list[float]]
+LogInterval = dict[str, list[float]]
 """The current logging interval's values, by metric."""
 
 
 def _restore(
     run: Run, model: nn.Module, opt: Any, gen: torch.Generator, path: Path
-) -> tuple[int, int, int, Window]:
+) -> tuple[int, int, int, LogInterval]:
     """Load ``path`` into the model, optimizer and RNGs; returns step, epoch, batch in epoch and
     the logging interval's values saved with it (so logged means after a resume are exact)."""
     ck = load_checkpoint(path)

@@ -21,15 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from eegprep.channels import N_ADDRESSABLE
 from eegprep.errors import ConfigError
 from eegprep.store import Recording, Store, open_store
 from eegprep.validation import check_min, invalid_value
 from labram.config import BLOCK_SECONDS, PATCH_SIZE
 
 log = logging.getLogger(__name__)
-
-ADDRESSABLE = 128
-"""Vocabulary indices below this have a row in the released spatial table."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -201,7 +199,7 @@ def select_channels(rec: Recording, max_channels: int) -> tuple[np.ndarray, np.n
     keeps an evenly spaced subset (deterministic).
     """
     idx = np.asarray(rec.channel_index, dtype=np.int64)
-    rows = np.flatnonzero(idx < ADDRESSABLE)
+    rows = np.flatnonzero(idx < N_ADDRESSABLE)
     if len(rows) > max_channels:
         rows = rows[np.linspace(0, len(rows) - 1, max_channels).round().astype(np.int64)]
     return rows, idx[rows]

@@ -35,8 +35,10 @@ SUFFIXES: dict[str, str] = {
     ".fif": "mne",
     ".mat": "mat",
     ".csv": "csv",
+    ".tsv": "csv",
     ".txt": "csv",
 }
+"""The one table of which reader opens which suffix (lower case)."""
 
 
 def get_reader(name: str) -> type[Reader]:

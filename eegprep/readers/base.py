@@ -150,12 +150,12 @@ class Header:
 class Reader(abc.ABC):
     """Base class of every format reader. Subclasses implement the two class methods.
 
-    ``name`` is the registry key, ``extensions`` the file suffixes it claims (lower case, with
-    the dot). Options are keyword arguments from the corpus manifest (``[reader.options]``).
+    ``name`` is the registry key; which suffixes each reader opens is one table,
+    :data:`eegprep.readers.SUFFIXES`. Options are keyword arguments from the corpus manifest
+    (``[reader.options]``).
     """
 
     name: ClassVar[str]
-    extensions: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def parts(cls, path: str, **options: Any) -> list[str | None]:

@@ -104,7 +104,6 @@ class CsvReader(Reader):
     """
 
     name = "csv"
-    extensions = (".csv", ".txt", ".tsv")
 
     @classmethod
     def read_header(cls, path: str, *, part: str | None = None, **options: Any) -> Header:

@@ -58,7 +58,6 @@ class EdfReader(Reader):
     """
 
     name = "edf"
-    extensions = (".edf", ".bdf", ".rec")
 
     @classmethod
     def read_header(cls, path: str, *, part: str | None = None, **options: Any) -> Header:

@@ -113,7 +113,6 @@ class MatReader(Reader):
     """
 
     name = "mat"
-    extensions = (".mat",)
 
     @classmethod
     def parts(cls, path: str, **options: Any) -> list[str | None]:

@@ -95,7 +95,6 @@ class MneReader(Reader):
     """
 
     name = "mne"
-    extensions = (".vhdr", ".set", ".cnt", ".gdf", ".fif")
 
     @classmethod
     def read_header(cls, path: str, *, part: str | None = None, **options: Any) -> Header:

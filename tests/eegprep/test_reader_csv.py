@@ -249,3 +249,12 @@ def test_repeated_column_name_keeps_each_column_its_own_samples(tmp_path: Path) 
     assert header.labels == ["Fp1", "Cz", "Cz"]
     x = CsvReader.read_segment(header, [0, 1, 2], 0, 50)
     np.testing.assert_array_equal(x[:, 3], [3, 13, 23])
+
+
+def test_one_registry_maps_every_claimed_suffix() -> None:
+    """``.tsv`` (and any case of a suffix) goes to the reader that reads it: one table."""
+    from eegprep.readers import SUFFIXES, get_reader, reader_for
+
+    assert reader_for("x.tsv") is get_reader("csv") and reader_for("X.TSV") is get_reader("csv")
+    for suffix, name in SUFFIXES.items():
+        assert reader_for(f"rec{suffix.upper()}") is get_reader(name)
