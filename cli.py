@@ -9,6 +9,7 @@ for click's usage errors, 1 for an unexpected exception (a bug); `-v` adds the t
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -78,11 +79,17 @@ class _Group(click.Group):
             sys.exit(EXIT_INTERNAL)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _one_line(text: str) -> str:
-    """``text`` on one line, credentials hidden."""
+    """``text`` on one line, credentials hidden: whitespace runs (newlines too) become one
+    space and other control characters escapes (a file name holding a newline or a terminal
+    escape sequence cannot break or colour the output)."""
     from eegprep.redact import redact
 
-    return " ".join(redact(text).split())
+    flat = " ".join(redact(text).split())  # newlines and tabs become spaces
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], flat)
 
 
 def _click_error(exc: click.ClickException) -> NoReturn:
@@ -212,7 +219,7 @@ def _print_report(report: Any) -> None:
     from eegprep.redact import redact
 
     for line in report.failed + report.unmatched:
-        click.echo(f"skipped: {redact(line)}", err=True)
+        click.echo(f"skipped: {_one_line(line)}", err=True)
     n_warn = sum(len(w) for w in report.warnings.values())
     click.echo(
         f"{report.corpus}: {report.n_files} files found, {report.n_ingested} ingested, "
@@ -284,7 +291,7 @@ def validate(store: str, as_json: bool) -> None:
         )
     else:
         for p in problems:
-            click.echo(f"problem: {p}", err=True)
+            click.echo(f"problem: {_one_line(p)}", err=True)
         click.echo(f"{n} recordings checked, {len(problems)} problems")
     sys.exit(1 if problems else 0)
 

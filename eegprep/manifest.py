@@ -151,7 +151,7 @@ class Manifest:
         if not patterns:
             return base
         for pattern in patterns:
-            m = re.search(pattern, relpath)
+            m = re.search(pattern, relpath, re.DOTALL)  # "." spans a newline in a file name too
             if m is None:
                 continue
             out = dict(base)

@@ -159,3 +159,25 @@ def test_a_target_name_cannot_leave_or_replace_the_recording_s_arrays(
     rep = ingest(str(manifest), src=src, out=out, config=IngestConfig(workers=0, progress=False))
     assert rep.n_ingested == 0 and rep.failed and all("target name" in f for f in rep.failed)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([src.name, "mobi.toml", "s.zarr"])
+
+
+def test_control_characters_in_file_names_neither_hide_files_nor_break_output(
+    tmp_path: Path,
+) -> None:
+    """A newline or a terminal escape in a file name: the file is ingested (or skipped) like
+    any other, and every output line stays one line with the escape shown, not executed."""
+    from click.testing import CliRunner
+
+    from cli import eegprep_cli
+
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    write_edf(src, "good\nline.edf", seed=1)
+    (src / "bad\nname.edf").write_bytes(b"")
+    (src / "bad\x1b[31mred.edf").write_bytes(b"x" * 300)
+    args = ["ingest", "folder", "--src", str(src), "--out", str(out), "--mains", "60"]
+    res = CliRunner().invoke(eegprep_cli, [*args, "--workers", "0"])
+    assert res.exit_code == 3, res.output
+    skipped = [line for line in res.output.splitlines() if line.startswith("skipped: ")]
+    assert len(skipped) == 2 and all("\x1b" not in line for line in skipped)
+    assert any("\\x1b[31mred.edf" in line for line in skipped)
+    assert [r.source for r in open_store(out)] == ["good\nline.edf"]
