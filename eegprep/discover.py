@@ -207,7 +207,10 @@ def _name(manifest: Manifest, fields: dict[str, str], part: str | None, relpath:
     if part and "{part}" not in manifest.name_template:
         raw = f"{raw}_{part}"
     name = _SAFE.sub("_", raw).strip("_").lstrip(".").strip("_")
-    if name != raw.replace("/", "_").strip("_") or not name:  # "/" -> "_" and edge "_" expected
+    lossy = name != raw.replace("/", "_").strip("_") or not name  # "/" -> "_", edge "_" expected
+    if len(name) > MAX_NAME_LENGTH:  # a folder name must fit the file system (255 bytes)
+        name, lossy = name[: MAX_NAME_LENGTH - 9].rstrip("._+-"), True
+    if lossy:
         name = f"{name or 'recording'}~{source_digest(relpath, part)}"
     check_name(name)
     return name
@@ -217,6 +220,10 @@ def source_digest(relpath: str, part: str | None) -> str:
     """A short, stable hash of a source (path and part) that tells apart names that clash."""
     return hashlib.sha1(f"{relpath}:{part}".encode()).hexdigest()[:8]
 
+
+MAX_NAME_LENGTH = 128
+"""Longer names are cut and take their source's hash: with a version suffix, a name stays far
+below the 255 bytes a folder name may have."""
 
 _NAME = re.compile(r"[A-Za-z0-9+-][A-Za-z0-9._+-]*(~[0-9a-f]{6,16})?")
 

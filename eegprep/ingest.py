@@ -469,12 +469,24 @@ def _run(
             report.n_ingested += 1
             report.hours_written += res.record["n_samples"] / res.record["sfreq"] / 3600.0
             if len(pending) >= cfg.commit_every or time.monotonic() - last_commit > COMMIT_SECONDS:
-                writer.commit(pending)
+                _commit(writer, pending, report)
                 pending, last_commit = [], time.monotonic()
     finally:
-        writer.commit(pending)  # also on Ctrl-C: what finished is kept
+        _commit(writer, pending, report)  # also on Ctrl-C: what finished is kept
         bar.close()
     report.hours_written = round(report.hours_written, 4)
+
+
+def _commit(
+    writer: StoreWriter, pending: list[tuple[str, dict[str, Any]]], report: IngestReport
+) -> None:
+    """Commit finished recordings; one that cannot be moved into place fails alone."""
+    records = {str(rec["id"]): rec for _, rec in pending}
+    for rid, problem in writer.commit(pending):
+        rec = records[rid]
+        report.failed.append(f"{rec.get('source', rid)}: {problem}")
+        report.n_ingested -= 1
+        report.hours_written -= rec["n_samples"] / rec["sfreq"] / 3600.0
 
 
 def _results(tasks: list[IngestTask], cfg: IngestConfig) -> Iterator[IngestResult]:

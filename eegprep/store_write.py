@@ -19,6 +19,7 @@ its own staging name.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -45,6 +46,8 @@ SHARD_CHUNKS = 30  # one shard object = 30 chunks (30 min): few files per record
 STAGING = ("_eegprep", "staging")
 LOCK = ("_eegprep", "lock")
 RETIRED = ("_eegprep", "retired.json")
+_STORE_WIDE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+"""Errors that concern the whole store, not one recording: a commit stops on them."""
 KEEP_REPLACED_SECONDS = 86_400.0  # how long a replaced version stays for readers of old indexes
 _SKELETON = {"recordings/zarr.json", "_eegprep/zarr.json", "_eegprep/lock"}
 _GROUP = re.compile(
@@ -253,38 +256,54 @@ class StoreWriter:
             version += 1
         return version_group(corpus, name, version)
 
-    def commit(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+    def commit(self, items: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str]]:
         """Move staged groups into place and list them in the index, in one index segment.
 
         ``items``: ``(staged path, index record)``; the record's ``group`` is the final path,
         a version no index lists (:meth:`next_group`). The versions they replace are retired,
         never deleted here.
+
+        Returns ``(record id, problem)`` for each recording that could not be moved into place
+        (a name the file system refuses, say): it is left out and its staged group removed,
+        while the others are listed. A full or read-only disk stops the commit (``OSError``).
         """
         if not items:
-            return
-        replaced = []
+            return []
+        replaced, done, failed = [], [], []
         for staged, record in items:
-            final = check_group(record["group"])
-            if final in self._listed.values():
-                raise StoreFormatError(
-                    f"{self.loc.display}: {final} is listed; refusing to replace it"
-                )
-            corpus_group = final.rsplit("/", 1)[0]
-            if not self.loc.exists(corpus_group, "zarr.json"):
-                self.loc.write_bytes(group_json({}), corpus_group, "zarr.json")
-            if staged != final:
-                self.loc.remove(final)  # an unlisted leftover of a killed run
-                if self.loc.local:
-                    os.replace(self.loc.path(staged), self.loc.path(final))
-                else:
-                    self.loc.fs.mv(self.loc.path(staged), self.loc.path(final), recursive=True)
-            old = self._listed.get(record["id"])
-            if old is not None and old != final:
+            try:
+                old = self._move_into_place(staged, record)
+            except OSError as exc:
+                if exc.errno in _STORE_WIDE:
+                    raise
+                failed.append((str(record["id"]), f"cannot be moved into place: {exc.strerror}"))
+                self.loc.remove(staged)
+                continue
+            done.append(record)
+            if old is not None:
                 replaced.append(old)
         if replaced:  # before the index switches: a kill in between retires nothing listed
             self._retire(replaced)
-        append(self.loc, [record for _, record in items])
-        self._listed.update({record["id"]: record["group"] for _, record in items})
+        append(self.loc, done)
+        self._listed.update({record["id"]: record["group"] for record in done})
+        return failed
+
+    def _move_into_place(self, staged: str, record: dict[str, Any]) -> str | None:
+        """Rename one staged group to its version path; the listed group it replaces, if any."""
+        final = check_group(record["group"])
+        if final in self._listed.values():
+            raise StoreFormatError(f"{self.loc.display}: {final} is listed; refusing to replace it")
+        corpus_group = final.rsplit("/", 1)[0]
+        if not self.loc.exists(corpus_group, "zarr.json"):
+            self.loc.write_bytes(group_json({}), corpus_group, "zarr.json")
+        if staged != final:
+            self.loc.remove(final)  # an unlisted leftover of a killed run
+            if self.loc.local:
+                os.replace(self.loc.path(staged), self.loc.path(final))
+            else:
+                self.loc.fs.mv(self.loc.path(staged), self.loc.path(final), recursive=True)
+        old = self._listed.get(record["id"])
+        return old if old is not None and old != final else None
 
     def _retired(self) -> list[tuple[str, float]]:
         if not self.loc.exists(*RETIRED):

@@ -181,3 +181,40 @@ def test_control_characters_in_file_names_neither_hide_files_nor_break_output(
     assert len(skipped) == 2 and all("\x1b" not in line for line in skipped)
     assert any("\\x1b[31mred.edf" in line for line in skipped)
     assert [r.source for r in open_store(out)] == ["good\nline.edf"]
+
+
+def test_very_long_names_are_cut_and_one_refused_move_fails_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Names longer than 128 characters are cut and take their source's hash (a folder name
+    must fit in 255 bytes); a recording the file system still refuses to move into place
+    fails alone, the rest of the commit is listed."""
+    import errno
+    import os
+
+    from eegprep.discover import MAX_NAME_LENGTH
+
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    write_edf(src, "a" * 248 + " b.edf", seed=1)
+    write_edf(src, "c" * 251 + ".edf", seed=2)
+    write_edf(src, "short.edf", seed=3)
+    rep = ingest_folder(src, out)
+    assert (rep.n_ingested, rep.failed) == (3, [])
+    names = sorted(r.name for r in open_store(out))
+    assert all(len(n) <= MAX_NAME_LENGTH for n in names) and "short" in names
+    assert len({n.split("~")[0] for n in names}) == 3
+    real = os.replace
+
+    def refuse(src_path: str, dst: str) -> None:  # a name the file system will not take
+        if "recordings/folder/other" in str(dst):
+            raise OSError(errno.ENAMETOOLONG, "File name too long", dst)
+        real(src_path, dst)
+
+    monkeypatch.setattr("eegprep.store_write.os.replace", refuse)
+    write_edf(src, "other.edf", seed=4)
+    write_edf(src, "fine.edf", seed=5)
+    rep = ingest_folder(src, out)
+    assert rep.n_ingested == 1 and len(rep.failed) == 1 and "other.edf" in rep.failed[0]
+    assert "File name too long" in rep.failed[0]
+    assert sorted(r.source for r in open_store(out))[-2:] == ["fine.edf", "short.edf"]
+    assert validate(str(out)) == (4, [])
