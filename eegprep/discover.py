@@ -208,6 +208,7 @@ def _name(manifest: Manifest, fields: dict[str, str], part: str | None, relpath:
         raw = f"{raw}_{part}"
     name = _SAFE.sub("_", raw).strip("_").lstrip(".").strip("_")
     lossy = name != raw.replace("/", "_").strip("_") or not name  # "/" -> "_", edge "_" expected
+    lossy = lossy or name.lower() in RESERVED_NAMES
     if len(name) > MAX_NAME_LENGTH:  # a folder name must fit the file system (255 bytes)
         name, lossy = name[: MAX_NAME_LENGTH - 9].rstrip("._+-"), True
     if lossy:
@@ -220,6 +221,10 @@ def source_digest(relpath: str, part: str | None) -> str:
     """A short, stable hash of a source (path and part) that tells apart names that clash."""
     return hashlib.sha1(f"{relpath}:{part}".encode()).hexdigest()[:8]
 
+
+RESERVED_NAMES = frozenset({"zarr.json"})
+"""Names a corpus folder's own objects take (its group metadata), in any letter case: a
+recording so named gets its source's hash."""
 
 MAX_NAME_LENGTH = 128
 """Longer names are cut and take their source's hash: with a version suffix, a name stays far
@@ -234,7 +239,7 @@ def check_name(name: str) -> str:
     The last guard before a name becomes a path in the store: whatever produced it, a name that
     could leave its corpus's folder (``..``, ``.``, a slash, a hidden name) is refused.
     """
-    if not _NAME.fullmatch(name) or name in (".", ".."):
+    if not _NAME.fullmatch(name) or name in (".", "..") or name.lower() in RESERVED_NAMES:
         raise StoreFormatError(f"unsafe recording name {name!r}: refusing to write it")
     return name
 
@@ -254,7 +259,7 @@ def resolve_names(
     for rec in (existing or {}).values():
         name = str(rec.get("name") or rec["id"].split("/", 1)[-1])
         taken.add(name)
-        if _NAME.fullmatch(name) and name not in (".", ".."):
+        if _NAME.fullmatch(name) and name not in (".", "..") and name.lower() not in RESERVED_NAMES:
             listed[(str(rec.get("source", "")), rec.get("part"))] = name
     new = [it for it in items if (it.relpath, it.part) not in listed]
     count: dict[str, int] = {}

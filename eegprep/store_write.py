@@ -73,7 +73,10 @@ def check_group(group: str) -> str:
     Every path the writer creates, replaces or deletes under ``recordings/`` passes here: no
     name can make it touch anything but one recording's own folder.
     """
-    if not _GROUP.fullmatch(group) or any(p in (".", "..") for p in group.split("/")):
+    parts = group.split("/")
+    if not _GROUP.fullmatch(group) or any(
+        p in (".", "..") or p.lower() == "zarr.json" for p in parts
+    ):
         raise StoreFormatError(f"unsafe recording group path {group!r}: refusing to touch it")
     return group
 

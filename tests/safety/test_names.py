@@ -33,6 +33,8 @@ HOSTILE = [
     "semi;colon.edf",
     "~tilde.edf",
     "a@2.edf",
+    "zarr.json.edf",
+    "ZARR.JSON.edf",
 ]
 SAFE_GROUP = re.compile(r"recordings/folder/[A-Za-z0-9+-][A-Za-z0-9._+~-]*(@\d+)?")
 
@@ -92,7 +94,9 @@ def test_a_manifest_name_that_is_not_a_plain_folder_name_is_refused(
     assert not (tmp_path / "deep").exists()
 
 
-@pytest.mark.parametrize("name", ["..", ".", "a/b", "", ".x", "a\\b", "a b", "..~abcdef12"])
+@pytest.mark.parametrize(
+    "name", ["..", ".", "a/b", "", ".x", "a\\b", "a b", "..~abcdef12", "zarr.json", "Zarr.JSON"]
+)
 def test_the_last_guards_refuse_unsafe_names_and_groups(name: str) -> None:
     with pytest.raises(StoreFormatError):
         check_name(name)
