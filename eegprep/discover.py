@@ -253,23 +253,26 @@ def resolve_names(
     keeps the name it was listed under. Any other source whose base name is taken (by a listed
     recording of another source, or by another new source in this run) gets its path's hash
     appended, so adding ``b/x.edf`` beside a listed ``a/x.edf`` never renames or duplicates it.
+    Names that differ only in letter case clash too: they are one folder on a case-insensitive
+    file system (macOS, Windows).
     """
     listed: dict[tuple[str, str | None], str] = {}
-    taken: set[str] = set()
+    taken: set[str] = set()  # case-folded
     for rec in (existing or {}).values():
         name = str(rec.get("name") or rec["id"].split("/", 1)[-1])
-        taken.add(name)
+        taken.add(name.casefold())
         if _NAME.fullmatch(name) and name not in (".", "..") and name.lower() not in RESERVED_NAMES:
             listed[(str(rec.get("source", "")), rec.get("part"))] = name
     new = [it for it in items if (it.relpath, it.part) not in listed]
     count: dict[str, int] = {}
     for it in new:
-        count[it.name] = count.get(it.name, 0) + 1
+        count[it.name.casefold()] = count.get(it.name.casefold(), 0) + 1
     out = []
     for it in items:
         kept = listed.get((it.relpath, it.part))
         name = it.name if kept is None else kept
-        if kept is None and (count[name] > 1 or name in taken) and "~" not in name:
+        clash = count.get(name.casefold(), 0) > 1 or name.casefold() in taken
+        if kept is None and clash and "~" not in name:
             name = f"{name}~{source_digest(it.relpath, it.part)}"
         out.append(SourceItem(it.relpath, it.part, name, it.fields))
     return out

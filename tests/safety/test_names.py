@@ -222,3 +222,19 @@ def test_very_long_names_are_cut_and_one_refused_move_fails_alone(
     assert "File name too long" in rep.failed[0]
     assert sorted(r.source for r in open_store(out))[-2:] == ["fine.edf", "short.edf"]
     assert validate(str(out)) == (4, [])
+
+
+def test_names_differing_only_in_case_never_share_a_folder(tmp_path: Path) -> None:
+    """``A.edf`` then ``a.edf`` (and both at once): one folder on a case-insensitive file
+    system, so the newcomer takes its hash; nothing listed is replaced."""
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    write_edf(src, "x/Rec.edf", seed=1)
+    ingest_folder(src, out)
+    write_edf(src, "x/rec.edf", seed=2)
+    write_edf(src, "y/REC.edf", seed=3)
+    write_edf(src, "y/Rec2.edf", seed=4)
+    write_edf(src, "y/rec2.edf", seed=5)
+    assert ingest_folder(src, out).n_ingested == 4
+    names = [r.name for r in open_store(out)]
+    folded = [n.casefold() for n in names]
+    assert len(set(folded)) == len(folded) == 5 and "x_Rec" in names
