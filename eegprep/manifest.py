@@ -333,17 +333,19 @@ def _check_sidecar_parser(file: str, name: str) -> None:
         raise ManifestError(f"{file}: key sidecar.parser is {name!r}; known parsers: {known}")
 
 
-CORPUS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-"""A corpus name: it is a folder of the store (``recordings/{name}``), so a letter or digit,
-then letters, digits, ``_`` and ``-``; never ``.``, ``..``, a slash or a hidden name."""
+CORPUS_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+"""A corpus name: it is a folder of the store (``recordings/{name}``), so a lower-case letter
+or digit, then lower-case letters, digits, ``_`` and ``-``; never ``.``, ``..``, a slash, a
+hidden name, or two names that one case-insensitive file system (macOS, Windows) would take
+for the same folder."""
 
 
 def _check_corpus_name(file: str, name: str) -> None:
     if not CORPUS_NAME.fullmatch(name):
         raise ManifestError(
-            f"{file}: key name is {name!r}; a corpus name must start with a letter or digit and "
-            "hold only letters, digits, '_' and '-' (at most 64 characters): it names a folder "
-            "of the store"
+            f"{file}: key name is {name!r}; a corpus name must start with a lower-case letter "
+            "or digit and hold only lower-case letters, digits, '_' and '-' (at most 64 "
+            "characters): it names a folder of the store"
         )
 
 

@@ -50,9 +50,7 @@ _STORE_WIDE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPER
 """Errors that concern the whole store, not one recording: a commit stops on them."""
 KEEP_REPLACED_SECONDS = 86_400.0  # how long a replaced version stays for readers of old indexes
 _SKELETON = {"recordings/zarr.json", "_eegprep/zarr.json", "_eegprep/lock"}
-_GROUP = re.compile(
-    r"recordings/[A-Za-z0-9][A-Za-z0-9_-]*/[A-Za-z0-9+-][A-Za-z0-9._+~-]*(@[0-9]+)?"
-)
+_GROUP = re.compile(r"recordings/[a-z0-9][a-z0-9_-]*/[A-Za-z0-9+-][A-Za-z0-9._+~-]*(@[0-9]+)?")
 
 
 def version_group(corpus: str, name: str, version: int) -> str:

@@ -79,7 +79,9 @@ def test_a_second_corpus_with_hostile_names_leaves_the_first_alone(tmp_path: Pat
     assert len(open_store(out)) == 4
 
 
-@pytest.mark.parametrize("name", ["../..", "..", ".", "a/b", "", ".hidden", "x" * 65, "a b", "é"])
+@pytest.mark.parametrize(
+    "name", ["../..", "..", ".", "a/b", "", ".hidden", "x" * 65, "a b", "é", "TUH", "Tuh"]
+)
 def test_a_manifest_name_that_is_not_a_plain_folder_name_is_refused(
     tmp_path: Path, name: str
 ) -> None:
