@@ -414,7 +414,8 @@ def labram_convert(
     The file is read without running code from it (weights only); a file that asks for more is
     refused with one line naming it (exit status 2).
     """
-    from labram.checkpoints import CheckpointError, convert_file
+    from labram.checkpoint_files import CheckpointError
+    from labram.checkpoints import convert_file
 
     try:
         done = convert_file(src, dst, kind=kind, size=size, n_outputs=n_outputs)

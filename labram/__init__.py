@@ -26,13 +26,13 @@ _EXPORTS = {
     "VQNSPTokenizer": "labram.tokenizer",
     "fourier_targets": "labram.tokenizer",
     "NormEMAQuantizer": "labram.quantizer",
-    "CheckpointError": "labram.checkpoints",
+    "CheckpointError": "labram.checkpoint_files",
     "load_official": "labram.checkpoints",
     "save_official": "labram.checkpoints",
     "load_ours": "labram.checkpoints",
     "save_ours": "labram.checkpoints",
     "convert_file": "labram.checkpoints",
-    "read_checkpoint": "labram.checkpoints",
+    "read_checkpoint": "labram.checkpoint_files",
 }
 
 __all__ = ["__version__", *_EXPORTS]

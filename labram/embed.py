@@ -38,7 +38,6 @@ import json
 import logging
 import math
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Sequence
@@ -52,6 +51,7 @@ from torch import Tensor
 
 from eegprep import strict_json
 from eegprep.errors import UsageError
+from eegprep.files import replaced_atomically
 from labram.classifier import LaBraMClassifier
 from labram.config import BLOCK_SECONDS, PATCH_SIZE
 from labram.data import BlockReader
@@ -190,15 +190,8 @@ def _sha256(path: str | os.PathLike[str]) -> str:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replaced_atomically(path) as tmp:
+        tmp.write_text(text)
 
 
 def _label_values(values: list[Any]) -> np.ndarray:

@@ -5,7 +5,7 @@ Any checkpoint labram reads (ours, a training ``last.pt``, the released layouts)
 ``safetensors.torch.load_file`` gives what ``model.load_state_dict`` takes), and the entries that
 rebuild the model (kind, config, outputs) plus what the checkpoint records (pre-training subjects,
 task) as JSON metadata. Every command that reads a checkpoint reads it back
-(:func:`labram.checkpoints.read_checkpoint`). Beside it: ``NAME.card.md`` (for people) and
+(:func:`labram.checkpoint_files.read_checkpoint`). Beside it: ``NAME.card.md`` (for people) and
 ``NAME.card.json`` (the same facts, strict JSON).
 """
 
@@ -19,7 +19,8 @@ from typing import Any
 
 from eegprep import strict_json
 from eegprep.errors import UsageError
-from labram.checkpoints import count_parameters, ours_dict, save_safetensors
+from labram.checkpoint_files import save_safetensors
+from labram.checkpoints import count_parameters, ours_dict
 from labram.leakage import KEY as SUBJECTS_KEY
 from labram.leakage import record_of
 from labram.load import Loaded, load_model

@@ -24,14 +24,8 @@ from eegprep import strict_json
 from eegprep.errors import UsageError
 from eegprep.validation import check_choice
 from labram import metrics as M
-from labram.checkpoints import (
-    CheckpointError,
-    is_ours,
-    load_ours,
-    official_from,
-    ours_from,
-    read_checkpoint,
-)
+from labram.checkpoint_files import CheckpointError, read_checkpoint
+from labram.checkpoints import is_ours, load_ours, official_from, ours_from
 from labram.classifier import LaBraMClassifier
 from labram.config import ModelConfig, model_config
 from labram.data import WindowDataset, make_loader

@@ -84,7 +84,7 @@ def record_of(obj: Any) -> dict[str, Any] | None:
 
 def attach(path: str | Path, record: dict[str, Any] | None) -> None:
     """Add ``record`` to the checkpoint at ``path`` (written by ``save_ours``), atomically."""
-    from labram.checkpoints import read_checkpoint
+    from labram.checkpoint_files import read_checkpoint
     from labram.trainer import atomic_save
 
     if record is None:

@@ -1,6 +1,6 @@
 """Any LaBraM checkpoint -> a model ready to use (``labram embed``, ``predict``, ``export``).
 
-The kinds a user hands us, all read through :func:`labram.checkpoints.read_checkpoint` (weights
+The kinds a user hands us, all read through :func:`labram.checkpoint_files.read_checkpoint` (weights
 only, never unpickled code; ``.safetensors`` too):
 
 - our plain checkpoints (``save_ours``): ``model.pt`` (masked-modelling model), ``best.pt`` (a
@@ -19,17 +19,8 @@ from typing import Any
 
 from torch import nn
 
-from labram.checkpoints import (
-    CheckpointError,
-    Kind,
-    detect_kind,
-    is_ours,
-    kind_of,
-    official_from,
-    ours_from,
-    read_checkpoint,
-    unwrap,
-)
+from labram.checkpoint_files import CheckpointError, read_checkpoint
+from labram.checkpoints import Kind, detect_kind, is_ours, kind_of, official_from, ours_from, unwrap
 from labram.classifier import LaBraMClassifier
 from labram.config import ModelConfig, TokenizerConfig
 from labram.mem import LaBraMForMEM

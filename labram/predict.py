@@ -29,7 +29,7 @@ from eegprep.inmemory import Preprocessed, read_preprocessed
 from eegprep.manifest import Manifest, available, load_manifest
 from eegprep.recipe import Recipe
 from eegprep.redact import redact
-from labram.checkpoints import CheckpointError
+from labram.checkpoint_files import CheckpointError
 from labram.classifier import LaBraMClassifier
 from labram.config import PATCH_SIZE
 from labram.data import to_model_units

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.errors import UsageError
+from eegprep.files import replaced_atomically
 
 FILENAME = "predictions.csv"
 BASE_COLUMNS = ("split", "recording", "subject", "start_s", "duration_s")
@@ -78,13 +78,11 @@ def write_predictions(
     """Write ``predictions.csv`` (see the module docstring) atomically; returns its path."""
     rows = prediction_rows(task, index, outputs, split)
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     columns = list(rows[0]) if rows else [*BASE_COLUMNS, "label"]
-    with tmp.open("w", newline="") as fh:
+    with replaced_atomically(path) as tmp, tmp.open("w", newline="") as fh:
         w = csv.DictWriter(fh, columns, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
-    os.replace(tmp, path)
     return path
 
 
@@ -137,7 +135,8 @@ def predict_checkpoint(
 
     For a run whose ``finetune`` did not save predictions; costs one pass over the split.
     """
-    from labram.checkpoints import CheckpointError, is_ours, ours_from, read_checkpoint
+    from labram.checkpoint_files import CheckpointError, read_checkpoint
+    from labram.checkpoints import is_ours, ours_from
     from labram.classifier import LaBraMClassifier
     from labram.distributed import setup
     from labram.finetune import predict, run_config, task_splits

@@ -23,13 +23,8 @@ import torch
 from torch import Tensor, nn
 
 from eegprep import strict_json
-from labram.checkpoints import (
-    CheckpointError,
-    is_ours,
-    official_from,
-    ours_from,
-    read_checkpoint,
-)
+from labram.checkpoint_files import CheckpointError, read_checkpoint
+from labram.checkpoints import is_ours, official_from, ours_from
 from labram.config import model_config
 from labram.distributed import setup
 from labram.leakage import KEY, merge, record_of
@@ -46,7 +41,7 @@ log = logging.getLogger(__name__)
 
 def load_tokenizer(path: str | Path) -> VQNSPTokenizer:
     """A trained tokenizer: our checkpoint, or the released ``vqnsp.pth`` (read without
-    running code from the file: :func:`labram.checkpoints.read_checkpoint`)."""
+    running code from the file: :func:`labram.checkpoint_files.read_checkpoint`)."""
     return _load_tokenizer(path)[0]
 
 

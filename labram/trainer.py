@@ -8,7 +8,7 @@ DDP when ``WORLD_SIZE > 1``. The same code runs in one CPU process.
 A checkpoint is a plain dict (:func:`checkpoint_dict`): format version, the unwrapped model's
 state, optimiser, step, epoch, the data-loader state, every RNG state, the resolved config.
 It holds only tensors and plain Python values (numpy's RNG state is converted), so that it
-reads back with ``torch.load(weights_only=True)`` (:func:`labram.checkpoints.read_checkpoint`).
+reads back with ``torch.load(weights_only=True)`` (:func:`labram.checkpoint_files.read_checkpoint`).
 It is written under a temporary name and renamed; the previous one is kept as
 ``previous.pt``. A run resumed from it continues bit for bit as if never stopped (same world
 size; a different one is refused).
@@ -20,7 +20,6 @@ import logging
 import math
 import os
 import random
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,13 +31,14 @@ import torch
 from torch import Tensor, nn
 
 from eegprep.errors import UsageError
-from labram.checkpoints import (
+from eegprep.files import replaced_atomically
+from labram.checkpoint_files import (
     CheckpointError,
     CorruptCheckpointError,
     check_loadable,
-    ours_dict,
     read_checkpoint,
 )
+from labram.checkpoints import ours_dict
 from labram.classifier import param_groups
 from labram.data import WindowDataset, make_loader
 from labram.distributed import DistInfo, all_reduce_mean, barrier
@@ -169,17 +169,10 @@ def set_rng_state(state: dict[str, Any], gen: torch.Generator) -> None:
 def atomic_save(obj: Any, path: Path, *, keep_previous: bool = True) -> None:
     """torch.save under a temporary name, then rename (the old file becomes previous.pt)."""
     check_loadable(obj, path.name)  # what we write, we can read back without unpickling code
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    with replaced_atomically(path) as tmp:
         torch.save(obj, tmp)
         if keep_previous and path.exists():
             os.replace(path, path.with_name("previous.pt"))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_model(

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from labram_layouts import classifier_layout, fabricate, mem_layout, tokenizer_layout
 
 import labram
+from labram.checkpoint_files import CheckpointError
 from labram.checkpoints import (
-    CheckpointError,
     build_official,
     convert_file,
     detect_kind,

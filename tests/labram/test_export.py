@@ -10,15 +10,8 @@ import torch
 from click.testing import CliRunner
 from safetensors.torch import load_file, save_file
 
-from labram.checkpoints import (
-    CorruptCheckpointError,
-    is_ours,
-    load_official,
-    read_checkpoint,
-    save_official,
-    save_ours,
-    to_official,
-)
+from labram.checkpoint_files import CorruptCheckpointError, read_checkpoint
+from labram.checkpoints import is_ours, load_official, save_official, save_ours, to_official
 from labram.classifier import LaBraMClassifier
 from labram.config import model_config
 from labram.export import export

@@ -128,7 +128,7 @@ def test_task_comes_from_the_checkpoint_or_the_flag(demo: dict, tmp_path: Path) 
     with pytest.raises(UsageError, match="1 outputs, but task 'tuev' has 6"):
         predict_files(demo["files"][:1], lone, task="tuev")
     # a checkpoint that records its task (what `labram finetune` can attach)
-    from labram.checkpoints import read_checkpoint
+    from labram.checkpoint_files import read_checkpoint
     from labram.trainer import atomic_save
 
     obj = read_checkpoint(lone)

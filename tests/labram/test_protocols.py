@@ -190,7 +190,7 @@ def test_splits_file_is_checked(store: str, tmp_path: Path) -> None:
 
 
 def test_linear_probe_run_keeps_the_backbone(store: str, tmp_path: Path) -> None:
-    from labram.checkpoints import read_checkpoint
+    from labram.checkpoint_files import read_checkpoint
     from labram.finetune import init_classifier
 
     res = _finetune(store, tmp_path / "lp", "--protocol", "linear-probe")

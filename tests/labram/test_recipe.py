@@ -18,7 +18,8 @@ from click.testing import CliRunner
 from cli import _config, labram_cli
 from eegprep.errors import ConfigError, UsageError
 from labram import leakage
-from labram.checkpoints import read_checkpoint, save_ours
+from labram.checkpoint_files import read_checkpoint
+from labram.checkpoints import save_ours
 from labram.classifier import LaBraMClassifier
 from labram.config import model_config, tokenizer_config
 from labram.mem import LaBraMForMEM

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from eegprep.errors import ConfigError, UsageError
-from labram.checkpoints import read_checkpoint
+from labram.checkpoint_files import read_checkpoint
 from labram.config import ModelConfigError, model_config, tokenizer_config
 from labram.train_config import TrainConfig, train_config
 from labram.trainer import lr_at, schedule_steps

@@ -3,7 +3,7 @@
 Every command and function that reads a checkpoint is given a crafted file whose unpickling
 would create a marker file (a ``torch.save`` zip and raw pickles named ``.pt``): the marker
 must never appear, the CLI must exit 2 with one line ``error: <file>: ...``, and the Python API
-must raise :class:`labram.checkpoints.UnsafeCheckpointError`. The checkpoints our own trainers
+must raise :class:`labram.checkpoint_files.UnsafeCheckpointError`. The checkpoints our own trainers
 write, and a released-layout ``.pth`` holding the original code's ``argparse.Namespace``, still
 load (with ``weights_only=True``).
 """
@@ -27,16 +27,13 @@ from click.testing import CliRunner
 
 import labram
 from cli import labram_cli
-from labram.checkpoints import (
+from labram.checkpoint_files import (
     CheckpointError,
     CorruptCheckpointError,
     UnsafeCheckpointError,
-    convert_file,
-    load_official,
-    load_ours,
     read_checkpoint,
-    save_ours,
 )
+from labram.checkpoints import convert_file, load_official, load_ours, save_ours
 from labram.config import model_config, tokenizer_config
 from labram.finetune import init_classifier
 from labram.pretrain import load_tokenizer
@@ -401,7 +398,7 @@ def test_read_checkpoint_is_the_only_unpickling_call() -> None:
         tree = ast.parse(path.read_text(), str(path))
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef) and node.name == "read_checkpoint":
-                assert path.name == "checkpoints.py"
+                assert path.name == "checkpoint_files.py"
                 reader = range(node.lineno, (node.end_lineno or node.lineno) + 1)
             if (
                 isinstance(node, ast.Call)
@@ -410,5 +407,5 @@ def test_read_checkpoint_is_the_only_unpickling_call() -> None:
                 and (node.func.value.id, node.func.attr) in _LOADERS
             ):
                 found.append((path.name, node.lineno, f"{node.func.value.id}.{node.func.attr}"))
-    assert len(found) == 1 and found[0][0] == "checkpoints.py", found
+    assert len(found) == 1 and found[0][0] == "checkpoint_files.py", found
     assert found[0][1] in reader and found[0][2] == "torch.load", found
