@@ -510,51 +510,23 @@ def _train_options(fn: Any) -> Any:
     return fn
 
 
-def _parse_sets(sets: tuple[str, ...]) -> dict[str, Any]:
-    """``--set FIELD=VALUE`` items -> {FIELD: value}: the value as TOML where it reads as TOML
-    (``2``, ``1e-3``, ``[0.9, 0.98]``, ``{tuh = 2.0}``), else the text; each is then parsed
-    against its field's type (:func:`labram.train_config.apply_overrides`)."""
-    import tomllib
-
-    from eegprep.errors import ConfigError
-    from eegprep.validation import invalid_value
-
-    out: dict[str, Any] = {}
-    for item in sets:
-        key, eq, value = item.partition("=")
-        if not eq or not key.strip():
-            raise invalid_value("--set", item, expected="FIELD=VALUE", error=ConfigError)
-        try:
-            out[key.strip()] = tomllib.loads(f"v = {value}")["v"]
-        except tomllib.TOMLDecodeError:
-            out[key.strip()] = value.strip()
-    return out
-
-
-STAGE_FLAGS = ("max_steps", "epochs", "batch_size", "lr")
-"""Flags of one stage: on `labram pretrain` they set the masked-modelling stage only (the
-tokenizer has --tokenizer-lr, ...); the other flags set every stage."""
-
-
 def _config(stage: str, kw: dict[str, Any], *, stage_flags: dict[str, Any] | None = None) -> Any:
-    from labram.train_config import (
-        read_toml,
-        refuse_preset_fields,
-        stage_overrides,
-        train_config,
-    )
+    """The stage's TrainConfig from a training command's options (``stage_flags``: the stage's
+    own --lr/--batch-size/--epochs/--max-steps, when they are not the command's)."""
+    from labram.train_config import STAGE_FLAGS, config_from_options
 
-    overrides: dict[str, Any] = {}
-    if kw.get("config_file"):
-        overrides.update(read_toml(kw["config_file"], stage))
-    overrides.update(stage_overrides(_parse_sets(kw.get("sets", ())), stage))
-    flags = {k: kw.get(k) for k in STAGE_FLAGS} if stage_flags is None else stage_flags
+    flags = {k: kw.get(k) for k in STAGE_FLAGS} if stage_flags is None else dict(stage_flags)
     for name in ("seed", "num_workers", "ckpt_every"):
         flags[name] = kw.get(name)
     flags["deterministic"] = kw.get("deterministic") or None  # absent: the config's
-    overrides.update({k: v for k, v in flags.items() if v is not None})
-    refuse_preset_fields(overrides)
-    return train_config(stage, kw["size"], recipe=kw.get("recipe") or "default", **overrides)
+    return config_from_options(
+        stage,
+        kw["size"],
+        recipe=kw.get("recipe") or "default",
+        config_file=kw.get("config_file"),
+        sets=kw.get("sets", ()),
+        flags=flags,
+    )
 
 
 def _open_stores(*stores: tuple[str, ...]) -> None:
@@ -940,7 +912,7 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
       labram predict rec1.edf rec2.edf --checkpoint runs/tuab/seed0/best.pt
       labram predict *.edf --checkpoint best.safetensors --windows --csv > windows.csv
     """
-    from labram.predict import predict_files
+    from labram.predict import predict_files, table_lines, write_csv
 
     res = predict_files(list(files), checkpoint, task=task, corpus=corpus,
                         mains=float(mains) if mains else None, batch_size=batch_size,
@@ -950,48 +922,11 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
     if as_json:
         click.echo(strict_json.dumps(res, indent=2))
     elif as_csv:
-        _predict_csv(res, per_window)
+        write_csv(res, sys.stdout, per_window=per_window)
     else:
-        _predict_table(res, per_window)
+        for line in table_lines(res, per_window=per_window):
+            click.echo(line)
     sys.exit(3 if res["failed"] else 0)
-
-
-def _values(item: dict[str, Any]) -> dict[str, float]:
-    return item.get("probabilities") or item.get("outputs") or {}
-
-
-def _predict_table(res: dict[str, Any], per_window: bool) -> None:
-    """One line per recording: the positive class's probability for a binary task
-    ("abnormal: 0.93"), every class's otherwise, then the label."""
-    binary = len(res["classes"]) == 2 and res["task"] != "regression"
-
-    def text(item: dict[str, Any]) -> str:
-        values = _values(item)
-        shown = list(values.items())[-1:] if binary else list(values.items())
-        probs = "  ".join(f"{k}: {v:.2f}" for k, v in shown)
-        return f"{probs}  -> {item['label']}" if "label" in item else probs
-
-    for rec in res["recordings"]:
-        click.echo(f"{rec['file']}  {text(rec)}  ({rec['n_windows']} windows)")
-        if per_window:
-            for w in rec["windows"]:
-                click.echo(f"  {w['start_s']:8.1f}-{w['stop_s']:.1f} s  {text(w)}")
-
-
-def _predict_csv(res: dict[str, Any], per_window: bool) -> None:
-    import csv
-
-    cols = list(res["classes"])
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    head = ["file", "start_s", "stop_s"] if per_window else ["file", "n_windows"]
-    writer.writerow([*head, *cols, "label"])
-    for rec in res["recordings"]:
-        rows = rec["windows"] if per_window else [rec]
-        for item in rows:
-            first = [item["start_s"], item["stop_s"]] if per_window else [rec["n_windows"]]
-            values = _values(item)
-            writer.writerow([rec["file"], *first, *(values[c] for c in cols),
-                             item.get("label", "")])  # fmt: skip
 
 
 @labram_cli.command("export")

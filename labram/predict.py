@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import torch
@@ -328,13 +328,59 @@ def _each(
             yield _problem(path, exc)
 
 
+def _values(item: dict[str, Any]) -> dict[str, float]:
+    return item.get("probabilities") or item.get("outputs") or {}
+
+
+def table_lines(res: dict[str, Any], *, per_window: bool = False) -> list[str]:
+    """:func:`predict_files`' result as text: one line per recording, the positive class's
+    probability for a binary task ("abnormal: 0.93"), every class's otherwise, then the label;
+    with ``per_window``, a line per window under each."""
+    binary = len(res["classes"]) == 2 and res["task"] != "regression"
+
+    def text(item: dict[str, Any]) -> str:
+        values = _values(item)
+        shown = list(values.items())[-1:] if binary else list(values.items())
+        probs = "  ".join(f"{k}: {v:.2f}" for k, v in shown)
+        return f"{probs}  -> {item['label']}" if "label" in item else probs
+
+    lines = []
+    for rec in res["recordings"]:
+        lines.append(f"{rec['file']}  {text(rec)}  ({rec['n_windows']} windows)")
+        if per_window:
+            lines += [
+                f"  {w['start_s']:8.1f}-{w['stop_s']:.1f} s  {text(w)}" for w in rec["windows"]
+            ]
+    return lines
+
+
+def write_csv(res: dict[str, Any], out: TextIO, *, per_window: bool = False) -> None:
+    """:func:`predict_files`' result as CSV: a row per recording (or per window), a column per
+    class, then the label."""
+    import csv
+
+    cols = list(res["classes"])
+    writer = csv.writer(out, lineterminator="\n")
+    head = ["file", "start_s", "stop_s"] if per_window else ["file", "n_windows"]
+    writer.writerow([*head, *cols, "label"])
+    for rec in res["recordings"]:
+        for item in rec["windows"] if per_window else [rec]:
+            first = [item["start_s"], item["stop_s"]] if per_window else [rec["n_windows"]]
+            values = _values(item)
+            writer.writerow(
+                [rec["file"], *first, *(values[c] for c in cols), item.get("label", "")]
+            )
+
+
 __all__ = [
     "class_names",
     "cut_windows",
     "predict_files",
     "predict_recording",
     "resolve_task",
+    "table_lines",
     "task_from_record",
     "task_record",
     "to_probabilities",
+    "write_csv",
 ]

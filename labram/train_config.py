@@ -9,6 +9,7 @@ run folder (``config.json``) and every checkpoint.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -300,3 +301,45 @@ def stage_overrides(overrides: dict[str, Any], stage: str) -> dict[str, Any]:
         elif STAGE_PREFIXES[prefix] == stage:
             out[name] = value  # a stage's own value wins over a bare one
     return out
+
+
+def parse_sets(sets: Sequence[str]) -> dict[str, Any]:
+    """``--set FIELD=VALUE`` items -> {FIELD: value}: the value as TOML where it reads as TOML
+    (``2``, ``1e-3``, ``[0.9, 0.98]``, ``{tuh = 2.0}``), else the text; each is then parsed
+    against its field's type (:func:`apply_overrides`)."""
+    out: dict[str, Any] = {}
+    for item in sets:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise invalid_value("--set", item, expected="FIELD=VALUE", error=ConfigError)
+        try:
+            out[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key.strip()] = value.strip()
+    return out
+
+
+STAGE_FLAGS = ("max_steps", "epochs", "batch_size", "lr")
+"""Flags of one stage: on `labram pretrain` they set the masked-modelling stage only (the
+tokenizer has --tokenizer-lr, ...); the other flags set every stage."""
+
+
+def config_from_options(
+    stage: str,
+    size: str,
+    *,
+    recipe: str = "default",
+    config_file: str | Path | None = None,
+    sets: Sequence[str] = (),
+    flags: dict[str, Any] | None = None,
+) -> TrainConfig:
+    """A stage's config from what a command line gives, later sources winning: the preset and
+    recipe, then the TOML file's table for the stage, then ``--set`` items (``stage.FIELD`` or
+    ``FIELD``), then the flags that were given (``None``: not given)."""
+    overrides: dict[str, Any] = {}
+    if config_file:
+        overrides.update(read_toml(config_file, stage))
+    overrides.update(stage_overrides(parse_sets(sets), stage))
+    overrides.update({k: v for k, v in (flags or {}).items() if v is not None})
+    refuse_preset_fields(overrides)
+    return train_config(stage, size, recipe=recipe, **overrides)
