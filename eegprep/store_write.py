@@ -26,7 +26,7 @@ import re
 import socket
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -131,7 +131,9 @@ class StoreWriter:
         self.index_problems: list[str] = []
         self.relisted: list[str] = []  # ids listed again from their groups (see _relist)
         self._locked = False
-        self._listed: dict[str, str] = {}  # id -> group, as the index lists them
+        self._records: dict[str, dict[str, Any]] = {}  # id -> record, as the index lists them
+        self._listed: dict[str, str] = {}  # id -> group
+        self._groups: set[str] = set()  # every listed group
 
     def __enter__(self) -> StoreWriter:
         self.open()
@@ -158,7 +160,9 @@ class StoreWriter:
             self._lock()
         for name in self.loc.list(*STAGING):  # what a killed run left: never listed, remove
             self.loc.remove(*STAGING, name)
-        self._listed = {rid: str(rec["group"]) for rid, rec in self.existing().items()}
+        records, self.index_problems = read_index_checked(self.loc)
+        self._records = {}
+        self._note_listed(records.values())
         self._collect()
 
     def _unfinished_creation(self) -> bool:
@@ -234,10 +238,19 @@ class StoreWriter:
             self._locked = False
 
     def existing(self) -> dict[str, dict[str, Any]]:
-        """Every record the index lists; damaged index lines are skipped and kept in
-        :attr:`index_problems` (their recordings are then ingested again)."""
-        records, self.index_problems = read_index_checked(self.loc)
-        return records
+        """Every record the index lists: as read when the writer opened (damaged index lines
+        skipped and kept in :attr:`index_problems`), with what it has listed since."""
+        return self._records
+
+    def _note_listed(self, records: Iterable[dict[str, Any]]) -> None:
+        """Keep the writer's view of the index in step with what it lists."""
+        for rec in records:
+            old = self._listed.get(rec["id"])
+            if old is not None:
+                self._groups.discard(old)
+            self._records[rec["id"]] = rec
+            self._listed[rec["id"]] = str(rec["group"])
+            self._groups.add(str(rec["group"]))
 
     def staging_path(self) -> str:
         """A fresh staging location (relative to the store root) for one recording."""
@@ -286,13 +299,13 @@ class StoreWriter:
         if replaced:  # before the index switches: a kill in between retires nothing listed
             self._retire(replaced)
         append(self.loc, done)
-        self._listed.update({record["id"]: record["group"] for record in done})
+        self._note_listed(done)
         return failed
 
     def _move_into_place(self, staged: str, record: dict[str, Any]) -> str | None:
         """Rename one staged group to its version path; the listed group it replaces, if any."""
         final = check_group(record["group"])
-        if final in self._listed.values():
+        if final in self._groups:
             raise StoreFormatError(f"{self.loc.display}: {final} is listed; refusing to replace it")
         corpus_group = final.rsplit("/", 1)[0]
         if not self.loc.exists(corpus_group, "zarr.json"):
@@ -330,11 +343,10 @@ class StoreWriter:
         a lost index no longer lists; they are kept ``keep_replaced`` seconds like any
         replaced version, since a reader may still hold an index that lists them.
         """
-        listed = set(self._listed.values())
+        listed = self._groups
         retired = dict(self._retired())
         orphans = [g for g in self._groups_on_disk() if g not in listed and g not in retired]
         orphans = self._relist(orphans)
-        listed = set(self._listed.values())
         if orphans:
             self._retire(orphans)
             retired = dict(self._retired())
@@ -367,7 +379,7 @@ class StoreWriter:
         records = [rec for _, rec in sorted(best.values(), key=lambda vr: vr[1]["id"])]
         if records:
             append(self.loc, records)
-            self._listed.update({r["id"]: r["group"] for r in records})
+            self._note_listed(records)
             self.relisted += [r["id"] for r in records]
         back = {r["group"] for r in records}
         return [g for g in orphans if g not in back]
