@@ -201,10 +201,22 @@ def _raw_and_notes(
     path: str, options: tuple[tuple[str, Any], ...]
 ) -> tuple[BaseRaw, tuple[str, ...]]:
     """The opened Raw and the warnings MNE gave while opening it."""
+    head = os.stat(path)
+    others = _data_files(path, head.st_mtime_ns, head.st_size)
+    stamp = (
+        (head.st_mtime_ns, head.st_size),
+        *((st.st_mtime_ns, st.st_size) for st in map(os.stat, others)),
+    )
+    return _open_raw(path, options, stamp)
+
+
+@functools.lru_cache(maxsize=256)
+def _data_files(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    """The files ``path``'s format reads with it, parsed once per version of the header (this
+    runs on every segment read)."""
     from eegprep.sources import data_files
 
-    stamp = tuple((st.st_mtime_ns, st.st_size) for st in map(os.stat, [path, *data_files(path)]))
-    return _open_raw(path, options, stamp)
+    return tuple(data_files(path))
 
 
 @functools.lru_cache(maxsize=_RAW_CACHE_SIZE)
@@ -446,3 +458,4 @@ def _meta(path: str, raw: BaseRaw) -> tuple[tuple[str, str], ...]:
 def clear_cache() -> None:
     """Forget every cached Raw of this process (tests, or after files were replaced)."""
     _open_raw.cache_clear()
+    _data_files.cache_clear()
