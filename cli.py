@@ -17,8 +17,8 @@ from typing import Any, NoReturn
 
 import click
 
-from eegprep import strict_json
-from eegprep.errors import EegprepError
+from eegprep.base import strict_json
+from eegprep.base.errors import EegprepError
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
@@ -26,7 +26,7 @@ EXIT_INTERNAL = 1
 
 class _Group(click.Group):
     """A click group that turns every error into one line starting ``error:``, with every
-    credential hidden (:func:`eegprep.redact.redact`).
+    credential hidden (:func:`eegprep.base.redact.redact`).
 
     Our errors and click's usage errors exit with status 2; an unexpected exception (a bug)
     with status 1, its line saying so. ``-v`` adds the traceback (also redacted) before the
@@ -52,7 +52,7 @@ class _Group(click.Group):
             _click_error(exc)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from eegprep.redact import redact
+        from eegprep.base.redact import redact
 
         try:
             return super().invoke(ctx)
@@ -86,7 +86,7 @@ def _one_line(text: str) -> str:
     """``text`` on one line, credentials hidden: whitespace runs (newlines too) become one
     space and other control characters escapes (a file name holding a newline or a terminal
     escape sequence cannot break or colour the output)."""
-    from eegprep.redact import redact
+    from eegprep.base.redact import redact
 
     flat = " ".join(redact(text).split())  # newlines and tabs become spaces
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], flat)
@@ -186,10 +186,10 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
       eegprep ingest tuh --manifest my_tuh.toml --src /data/tuh_eeg --out tuh.zarr
       eegprep ingest folder --src /data/lab --mains 50 --include '**/*.vhdr' --out lab.zarr
     """
-    from eegprep.ingest import IngestConfig
-    from eegprep.ingest import ingest as run_ingest
-    from eegprep.limits import parse_size
-    from eegprep.recipe import Recipe
+    from eegprep.base.limits import parse_size
+    from eegprep.ingestion.driver import IngestConfig
+    from eegprep.ingestion.driver import ingest as run_ingest
+    from eegprep.pipeline.recipe import Recipe
 
     recipe = Recipe(mode=mode, encoding=encoding)  # type: ignore[arg-type]
     cfg = IngestConfig(
@@ -216,7 +216,7 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
 
 
 def _print_report(report: Any) -> None:
-    from eegprep.redact import redact
+    from eegprep.base.redact import redact
 
     for line in report.failed + report.unmatched:
         click.echo(f"skipped: {_one_line(line)}", err=True)
@@ -246,8 +246,8 @@ def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) ->
       eegprep stats demo.zarr --plots plots/
       eegprep stats demo.zarr --html report.html
     """
-    from eegprep.stats import format_table, plot_stats, store_stats
-    from eegprep.store import open_store
+    from eegprep.store.reader import open_store
+    from eegprep.tools.stats import format_table, plot_stats, store_stats
 
     s = open_store(store)
     st = store_stats(s)
@@ -256,7 +256,7 @@ def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) ->
         for p in plot_stats(s, st, plots):
             click.echo(f"plot: {p}", err=as_json)
     if html_out:
-        from eegprep.report import write_html_report
+        from eegprep.tools.report import write_html_report
 
         click.echo(f"report: {write_html_report(s, html_out)}", err=as_json)
 
@@ -278,8 +278,8 @@ def validate(store: str, as_json: bool) -> None:
     Example:
       eegprep validate demo.zarr
     """
-    from eegprep.redact import redact, redact_all
-    from eegprep.validate import validate as run_validate
+    from eegprep.base.redact import redact, redact_all
+    from eegprep.store.validate import validate as run_validate
 
     n, problems = run_validate(store)
     problems = redact_all(problems)
@@ -308,7 +308,7 @@ def demo(out: str, corpus: str, seed: int) -> None:
     Example:
       eegprep demo --out demo && eegprep ingest tuh --src demo/tuh --out demo.zarr
     """
-    from eegprep.demo import write_demo_corpus
+    from eegprep.testing.demo import write_demo_corpus
 
     root = write_demo_corpus(out, corpus=corpus, seed=seed)
     click.echo(str(root))
@@ -332,9 +332,9 @@ def config_set(corpus: str, folder: str, custom: bool) -> None:
       eegprep config set tuh /data/tuh_eeg
       eegprep config set my_lab /data/lab --custom     # the name in my_lab.toml
     """
-    from eegprep.config import set_corpus_dir
-    from eegprep.manifest import available
-    from eegprep.validation import check_choice
+    from eegprep.base.validation import check_choice
+    from eegprep.corpus.folders import set_corpus_dir
+    from eegprep.corpus.manifest import available
 
     if not custom:
         check_choice("corpus", corpus, available(),
@@ -345,7 +345,7 @@ def config_set(corpus: str, folder: str, custom: bool) -> None:
 @config.command("show")
 def config_show() -> None:
     """Print the configured corpus folders and where they come from."""
-    from eegprep.config import config_path, read_config
+    from eegprep.corpus.folders import config_path, read_config
 
     click.echo(f"# {config_path()}")
     for name, folder in sorted(read_config().items()):
@@ -364,8 +364,8 @@ def corpora(name: str | None, as_json: bool) -> None:
       eegprep corpora tuh
       eegprep corpora --json
     """
-    from eegprep.corpora import as_dict, describe, summary_line
-    from eegprep.manifest import available, load_manifest
+    from eegprep.corpus.catalogue import as_dict, describe, summary_line
+    from eegprep.corpus.manifest import available, load_manifest
 
     manifests = [load_manifest(n) for n in ([name] if name else available())]
     if as_json:
@@ -414,8 +414,8 @@ def labram_convert(
     The file is read without running code from it (weights only); a file that asks for more is
     refused with one line naming it (exit status 2).
     """
-    from labram.checkpoint_files import CheckpointError
-    from labram.checkpoints import convert_file
+    from labram.checkpoints.files import CheckpointError
+    from labram.checkpoints.layouts import convert_file
 
     try:
         done = convert_file(src, dst, kind=kind, size=size, n_outputs=n_outputs)
@@ -513,7 +513,7 @@ def _train_options(fn: Any) -> Any:
 def _config(stage: str, kw: dict[str, Any], *, stage_flags: dict[str, Any] | None = None) -> Any:
     """The stage's TrainConfig from a training command's options (``stage_flags``: the stage's
     own --lr/--batch-size/--epochs/--max-steps, when they are not the command's)."""
-    from labram.train_config import STAGE_FLAGS, config_from_options
+    from labram.train.config import STAGE_FLAGS, config_from_options
 
     flags = {k: kw.get(k) for k in STAGE_FLAGS} if stage_flags is None else dict(stage_flags)
     for name in ("seed", "num_workers", "ckpt_every"):
@@ -532,7 +532,7 @@ def _config(stage: str, kw: dict[str, Any], *, stage_flags: dict[str, Any] | Non
 def _open_stores(*stores: tuple[str, ...]) -> None:
     """Open every store a training command names (one ``error:`` line for the first that is
     missing or damaged) before the command writes anything."""
-    from labram.windows import open_stores
+    from labram.data.windows import open_stores
 
     open_stores([url for group in stores for url in group])
 
@@ -548,7 +548,7 @@ def _record_command(run_dir: Any) -> None:
 
 
 def _print_run(result: dict[str, Any], what: str) -> None:
-    from labram.distributed import is_main_process
+    from labram.train.distributed import is_main_process
 
     if is_main_process():
         _record_command(result["run_dir"])
@@ -573,8 +573,8 @@ def labram_tokenizer(
       labram tokenizer --store demo.zarr --size tiny --max-steps 100
       torchrun --nproc-per-node 8 $(which labram) tokenizer --store tueg.zarr --out runs/tok
     """
-    from labram.pretrain import exclusions
-    from labram.tokenizer_train import train_tokenizer
+    from labram.stages.pretrain import exclusions
+    from labram.stages.train_tokenizer import train_tokenizer
 
     out = Path(kw["out"] or "runs/tokenizer")
     cfg = _config("tokenizer", kw)
@@ -583,7 +583,7 @@ def labram_tokenizer(
     res = train_tokenizer(
         list(stores), cfg, out, resume=kw["resume"], exclude_subjects=excluded, device=kw["device"]
     )
-    from labram.distributed import is_main_process
+    from labram.train.distributed import is_main_process
 
     cb = res["codebook"]  # summed over ranks
     if is_main_process():
@@ -638,8 +638,8 @@ def labram_pretrain(
     --lr, --batch-size, --epochs and --max-steps set the masked-modelling stage; the tokenizer
     stage has its own (--tokenizer-lr, ...), or --set tokenizer.FIELD=VALUE.
     """
-    from labram.distributed import is_main_process
-    from labram.pretrain import pretrain
+    from labram.stages.pretrain import pretrain
+    from labram.train.distributed import is_main_process
 
     mem_cfg = _config("pretrain", kw)
     tok_flags = {
@@ -740,8 +740,8 @@ def labram_finetune(
       labram finetune --store tuab.zarr --task tuab --protocol cross-subject --folds 5 --seeds 3
       labram finetune --store tuab.zarr --task tuab --splits runs/cv/splits.json --out runs/cv2
     """
-    from labram.finetune import finetune
-    from labram.protocols import parse_protocol
+    from labram.data.protocols import parse_protocol
+    from labram.stages.finetune import finetune
 
     cfg = _config("finetune", kw)
     proto = None
@@ -762,7 +762,7 @@ def labram_finetune(
         protocol=proto,
         splits_file=splits_file,
     )
-    from labram.distributed import is_main_process
+    from labram.train.distributed import is_main_process
 
     if not is_main_process():
         return
@@ -812,7 +812,7 @@ def labram_evaluate(
     Example:
       labram evaluate --store tuab.zarr --task tuab --checkpoint runs/finetune-tuab/seed0/best.pt
     """
-    from labram.finetune import evaluate
+    from labram.stages.finetune import evaluate
 
     res = evaluate(
         list(stores),
@@ -861,8 +861,8 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
       labram embed --store tuab.zarr --task tuab --checkpoint labram-base.pth --out emb.zarr
       torchrun --nproc-per-node 8 $(which labram) embed --store tuh.zarr --checkpoint C --out E
     """
-    from labram.distributed import is_main_process
-    from labram.embed import EmbedConfig, embed
+    from labram.stages.embed import EmbedConfig, embed
+    from labram.train.distributed import is_main_process
 
     cfg = EmbedConfig(per_patch=per_patch, task=task, chunk_windows=chunk_windows,
                       batch_size=batch_size)  # fmt: skip
@@ -912,7 +912,7 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
       labram predict rec1.edf rec2.edf --checkpoint runs/tuab/seed0/best.pt
       labram predict *.edf --checkpoint best.safetensors --windows --csv > windows.csv
     """
-    from labram.predict import predict_files, table_lines, write_csv
+    from labram.stages.predict import predict_files, table_lines, write_csv
 
     res = predict_files(list(files), checkpoint, task=task, corpus=corpus,
                         mains=float(mains) if mains else None, batch_size=batch_size,
@@ -943,7 +943,7 @@ def labram_export(checkpoint: str, out: str | None, fmt: str) -> None:
     Example:
       labram export runs/tuab/seed0/best.pt --out tuab-tiny.safetensors
     """
-    from labram.export import export
+    from labram.stages.export import export
 
     res = export(checkpoint, out, fmt=fmt)
     click.echo(f"{res['kind']}, {res['n_parameters']:,} parameters -> {res['weights']}")
@@ -971,7 +971,7 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
       labram report runs/tuab runs/tuab-linear --html results.html
       labram report runs/tuab --predict --html results.html
     """
-    from labram.report import add_predictions, load_run, text_summary, write_html
+    from labram.stages.report import add_predictions, load_run, text_summary, write_html
 
     runs = [load_run(d) for d in run_dirs]
     if predict:

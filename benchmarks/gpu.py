@@ -7,7 +7,8 @@ One script for the first session with a GPU (<= 5 minutes on one GPU by default)
    AdamW), for each size in fp32 and bf16 autocast, eager and with ``torch.compile``:
    seconds per step, samples/s, the ratio to fp32 eager of the same size, peak GPU memory and
    the compile time (the warm-up steps);
-2. the store loader feeding LaBraM-Base in bf16 (``labram.data``: a synthetic 23-channel store,
+2. the store loader feeding LaBraM-Base in bf16 (``labram.data.loader``: a synthetic 23-channel
+store,
    LaBraM's 256-token windows, the training batch plan) with 0, 4 and 8 dataloader workers: the
    share of step time spent waiting for data (next batch + copy to the device), the first
    batch's wait (workers starting) and the samples/s delivered to the model.
@@ -88,16 +89,16 @@ def _reset(device: torch.device) -> None:
 
 def build(size: str, opt: Options) -> tuple[Any, Any, torch.optim.Optimizer]:
     """(model, frozen tokenizer, AdamW) on the device, seeded."""
-    from labram.config import model_config, tokenizer_config
-    from labram.mem import LaBraMForMEM
-    from labram.tokenizer import VQNSPTokenizer
+    from labram.model.config import model_config, tokenizer_config
+    from labram.model.mem import LaBraMForMEM
+    from labram.model.tokenizer import VQNSPTokenizer
 
     torch.manual_seed(0)
     tok_cfg = tokenizer_config(opt.tokenizer)
     with opt.device:
         tokenizer = VQNSPTokenizer(tok_cfg, kmeans_init=False).eval().requires_grad_(False)
         model = LaBraMForMEM(model_config(size, n_codes=tok_cfg.n_codes))
-    # labram.trainer.make_optimizer's optimizer (unfused AdamW); one group is enough to time it
+    # labram.train.loop.make_optimizer's optimizer (unfused AdamW); one group is enough to time it
     adamw = torch.optim.AdamW(model.parameters(), lr=5e-4, betas=(0.9, 0.98), weight_decay=0.05)
     return model, tokenizer, adamw
 
@@ -115,8 +116,8 @@ def compiled(model: torch.nn.Module, opt: Options) -> torch.nn.Module:
 def make_step(
     model: torch.nn.Module, tokenizer: Any, adamw: torch.optim.Optimizer, bf16: bool
 ) -> Callable[[torch.Tensor, torch.Tensor, torch.Generator], float]:
-    """One optimisation step as labram.trainer.train runs it (loss under autocast)."""
-    from labram.mem import mem_loss
+    """One optimisation step as labram.train.loop.train runs it (loss under autocast)."""
+    from labram.model.mem import mem_loss
 
     params = [p for p in model.parameters() if p.requires_grad]
 
@@ -139,7 +140,7 @@ def model_row(size: str, bf16: bool, compile_it: bool, opt: Options) -> dict[str
     run_model = compiled(model, opt) if compile_it else model
     step = make_step(run_model, tokenizer, adamw, bf16)
     # on the device: random_mask draws with torch.rand(device=x.device), which refuses a
-    # generator of another device (labram.trainer passes a CPU one)
+    # generator of another device (labram.train.loop passes a CPU one)
     gen = torch.Generator(device=opt.device).manual_seed(0)
     x = torch.randn(opt.batch, N_CHANNELS, N_PATCHES, 200, device=opt.device)
     ch = torch.arange(N_CHANNELS, device=opt.device)
@@ -168,10 +169,10 @@ def model_row(size: str, bf16: bool, compile_it: bool, opt: Options) -> dict[str
 
 def build_store(root: Path, n_windows: int) -> Path:
     """A 23-channel, 200 Hz store holding at least ``n_windows`` 11 s windows."""
-    from eegprep.channels import vocabulary_index
-    from eegprep.recipe import Recipe
-    from eegprep.store_write import StoreWriter, write_recording
-    from eegprep.synth import eeg_like
+    from eegprep.pipeline.channels import vocabulary_index
+    from eegprep.pipeline.recipe import Recipe
+    from eegprep.store.writer import StoreWriter, write_recording
+    from eegprep.testing.synth import eeg_like
 
     sites = "FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 A1 A2 FZ CZ PZ T1 T2".split()
     sfreq, minutes = 200.0, 10.0
@@ -207,9 +208,9 @@ def build_store(root: Path, n_windows: int) -> Path:
 def loader_rows(store: Path, opt: Options) -> dict[int, dict[str, Any]]:
     """For each worker count: wait share, first batch wait and samples/s, training
     ``opt.loader_size`` in bf16 (fp32 on CPU) on the store's batches."""
-    from labram.data import WindowDataset, make_loader
-    from labram.sampler import BatchPlan
-    from labram.windows import build_pretrain_index
+    from labram.data.loader import WindowDataset, make_loader
+    from labram.data.sampler import BatchPlan
+    from labram.data.windows import build_pretrain_index
 
     index = build_pretrain_index([str(store)])
     plan = BatchPlan(index, batch_size=opt.batch, seed=0)

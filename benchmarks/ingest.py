@@ -8,7 +8,7 @@ then times
   pre-training files (one HDF5 group per recording, dataset ``eeg``, float64, chunks of
   ``(n_channels, 200)``, attributes ``lFreq``, ``hFreq``, ``rsFreq``, ``chOrder``); one process,
   files in a loop;
-- ours: ``eegprep.ingest`` with ``workers=0`` (one process) into a fresh store;
+- ours: ``eegprep.ingestion.driver`` with ``workers=0`` (one process) into a fresh store;
 - the physical limit: only what no ingest can avoid, in the same run: read and decode the same
   EDF files (eegprep's EDF reader, every sample once, in 120 s blocks, to float32 uV) and write
   the same bytes as our run's store (its files, held in memory beforehand) into a fresh folder;
@@ -58,9 +58,9 @@ LIMIT_BLOCK_SECONDS = 120.0  # the physical limit's read blocks (our pipeline's 
 
 def write_corpus(root: Path, hours: float, seed: int = 0) -> list[Path]:
     """The PLAN's files, ``hours`` of EEG in all."""
-    from eegprep.demo import subject_id
-    from eegprep.edf_writer import write_edf
-    from eegprep.synth import eeg_like
+    from eegprep.testing.demo import subject_id
+    from eegprep.testing.edf_writer import write_edf
+    from eegprep.testing.synth import eeg_like
 
     sites = ("FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 FZ CZ PZ A1 A2 FPZ OZ AF3 AF4 "
              "F1 F2 F5 F6 FC1 FC2 FC3 FC4 FC5 FC6 C1 C2 C5 C6 CP1 CP2 CP3 CP4 CP5 CP6 P1 P2 P5 "
@@ -136,8 +136,8 @@ def physical_limit(paths: list[Path], store: Path, out: Path) -> float:
 
 
 def ours(root: Path, store: Path, encoding: str = "auto") -> float:
-    from eegprep.ingest import IngestConfig, ingest
-    from eegprep.recipe import Recipe
+    from eegprep.ingestion.driver import IngestConfig, ingest
+    from eegprep.pipeline.recipe import Recipe
 
     config = IngestConfig(workers=0, progress=False, recipe=Recipe(encoding=encoding))
     t0 = time.perf_counter()

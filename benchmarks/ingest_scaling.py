@@ -4,7 +4,8 @@ Run through ``python benchmarks/ingest.py --scaling [--hours 3] [--repeat 3]`` (
 ``benchmarks/ingest.py``'s). Not pinned to a core: the workers are meant to use them all.
 
 - Pool start-up: in a fresh process, the seconds until ``n`` local workers have each answered
-  a no-op, for eegprep's pool (:mod:`eegprep.workers`: forkserver, per-file modules preloaded)
+  a no-op, for eegprep's pool (:mod:`eegprep.ingestion.workers`: forkserver, per-file modules
+  preloaded)
   and, as the reference, the dask ``LocalCluster`` that ``eegprep ingest`` started before.
 - Cold: the whole ``eegprep ingest --workers N`` command in a fresh process (interpreter,
   imports, pool, every file); wall seconds as the user waits, CPU seconds of the process and all
@@ -63,8 +64,8 @@ def _self_cpu() -> float:
 
 def _ingest(corpus: Path, out: Path, workers: int) -> bool:
     """Ingest into a fresh ``out``; True when a pool ran."""
-    from eegprep import workers as pool
-    from eegprep.ingest import IngestConfig, ingest
+    from eegprep.ingestion import workers as pool
+    from eegprep.ingestion.driver import IngestConfig, ingest
 
     shutil.rmtree(out, ignore_errors=True)
     ran = []
@@ -110,11 +111,11 @@ HOLD_SECONDS = 0.25  # each worker holds its answer this long, so that every wor
 
 def child_startup(kind: str, n: int) -> None:
     """Seconds (wall) until ``n`` workers are ready to ingest: each has imported the per-file
-    modules (:data:`eegprep.workers.PRELOAD`) and answered with its pid (held
+    modules (:data:`eegprep.ingestion.workers.PRELOAD`) and answered with its pid (held
     :data:`HOLD_SECONDS`, which is subtracted, so that no worker answers twice)."""
     import logging
 
-    from eegprep.workers import PRELOAD
+    from eegprep.ingestion.workers import PRELOAD
 
     mods = "".join(f"__import__({m!r}) and " for m in PRELOAD)
     answer = f"{mods}(__import__('time').sleep({HOLD_SECONDS}) or __import__('os').getpid())"
@@ -122,7 +123,7 @@ def child_startup(kind: str, n: int) -> None:
     if kind == "pool":
         from concurrent.futures import ProcessPoolExecutor
 
-        from eegprep.workers import _context
+        from eegprep.ingestion.workers import _context
 
         with ProcessPoolExecutor(n, mp_context=_context()) as ex:
             pids = {f.result() for f in [ex.submit(eval, answer) for _ in range(n)]}

@@ -55,10 +55,10 @@ TUH_RESOLUTION_UV = 9999.68 / 65535  # TUH EDF: +-4999.84 uV over 16 bits, ~0.15
 def build(work: Path, n_rec: int, minutes: float) -> tuple[Path, Path, Path]:
     import h5py
 
-    from eegprep.channels import vocabulary_index
-    from eegprep.recipe import Recipe
-    from eegprep.store_write import StoreWriter, quantum_uv, write_recording
-    from eegprep.synth import eeg_like
+    from eegprep.pipeline.channels import vocabulary_index
+    from eegprep.pipeline.recipe import Recipe
+    from eegprep.store.writer import StoreWriter, quantum_uv, write_recording
+    from eegprep.testing.synth import eeg_like
 
     store, h5 = work / "store.zarr", work / "labram.h5"
     qstore = work / "quantized.zarr"
@@ -132,9 +132,9 @@ def ours_windows_per_s(
     epoch; the training defaults unless ``block_seconds`` is given (then with the pool size that
     mixes as many blocks per pool as the defaults do). With workers, the loader's first epoch
     (which starts them) runs first and the second is the one timed."""
-    from labram.data import WindowDataset, make_loader
-    from labram.sampler import BatchPlan
-    from labram.windows import WindowConfig, build_pretrain_index
+    from labram.data.loader import WindowDataset, make_loader
+    from labram.data.sampler import BatchPlan
+    from labram.data.windows import WindowConfig, build_pretrain_index
 
     default = WindowConfig(token_budget=token_budget)
     seconds = default.block_seconds if block_seconds is None else block_seconds
@@ -169,10 +169,10 @@ def _recordings(store: Path) -> list:
 
 def open_100k(work: Path) -> tuple[float, int]:
     """Seconds to open a store listing 100,000 recordings and build its window index."""
-    from eegprep.channels import vocabulary_index
-    from eegprep.recipe import Recipe
-    from eegprep.store_index import append, compact
-    from eegprep.store_write import StoreWriter
+    from eegprep.pipeline.channels import vocabulary_index
+    from eegprep.pipeline.recipe import Recipe
+    from eegprep.store.index import append, compact
+    from eegprep.store.writer import StoreWriter
 
     url = work / "big.zarr"
     with StoreWriter(str(url), Recipe()) as w:
@@ -196,8 +196,8 @@ def open_100k(work: Path) -> tuple[float, int]:
         compact(w.loc)
     # timed in a fresh process, as a training run starting on the store (imports untimed)
     code = (
-        "import sys, time, json; from eegprep.store import open_store; "
-        "from labram.windows import build_pretrain_index; t0 = time.perf_counter(); "
+        "import sys, time, json; from eegprep.store.reader import open_store; "
+        "from labram.data.windows import build_pretrain_index; t0 = time.perf_counter(); "
         "index = build_pretrain_index([open_store(sys.argv[1])]); "
         "print(json.dumps([time.perf_counter() - t0, len(index)]))"
     )

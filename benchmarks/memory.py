@@ -30,8 +30,8 @@ REL = "edf/000/aaaaaaaa/s001_2015/01_tcp_ar/aaaaaaaa_s001_t000.edf"
 
 
 def write_long_edf(path: Path, hours: float, n_ch: int = 64, sfreq: int = 1000) -> None:
-    from eegprep.edf_writer import edf_header_bytes
-    from eegprep.synth import eeg_like
+    from eegprep.testing.edf_writer import edf_header_bytes
+    from eegprep.testing.synth import eeg_like
 
     labels = [f"EEG {s}-REF" for s in SITES[:n_ch]]
     n_records = int(hours * 3600)
@@ -57,7 +57,7 @@ def write_long_edf(path: Path, hours: float, n_ch: int = 64, sfreq: int = 1000) 
 
 OURS = """
 import sys
-from eegprep.ingest import IngestConfig, ingest
+from eegprep.ingestion.driver import IngestConfig, ingest
 cfg = IngestConfig(workers=0, progress=False)
 rep = ingest("tuh", src=sys.argv[1], out=sys.argv[2], config=cfg)
 assert rep.n_ingested == 1, rep.failed

@@ -23,9 +23,9 @@ from collections.abc import Iterator
 import torch
 import torch.nn.functional as F
 
-from labram.config import model_config
-from labram.layers import Attention
-from labram.mem import LaBraMForMEM, random_mask
+from labram.model.config import model_config
+from labram.model.layers import Attention
+from labram.model.mem import LaBraMForMEM, random_mask
 
 N_CHANNELS, N_PATCHES = 16, 16
 

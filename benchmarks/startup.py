@@ -7,7 +7,7 @@ process and every child it waited for) is reported as the fastest run and the ra
 - ``eegprep --version``, ``labram --help``, ``labram pretrain --help``: the console scripts;
 - ``eegprep ingest``, up to the first file: the console script run on a one-file corpus (a
   3-minute 23-channel EDF in the TUH layout) with a probe that reads the process's CPU time when
-  the first file's task starts (``eegprep.ingest.run_task``; default options, so the pool
+  the first file's task starts (``eegprep.ingestion.driver.run_task``; default options, so the pool
   decision is in the figure);
 - ``eegprep ingest``, the whole command on that corpus (so the first file's own imports, scipy
   and MNE's filter design among them, are in this row and not in the one above);
@@ -81,7 +81,7 @@ def _cpu_now() -> float:
 
 def child_ingest(argv: list[str]) -> None:
     """Run the ``eegprep`` console script with a probe at the first file's task."""
-    import eegprep.ingest as ing
+    import eegprep.ingestion.driver as ing
 
     real = ing.run_task
     fired: list[bool] = []

@@ -9,30 +9,30 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-# One distribution, one version: it lives in eegprep/__init__.py (pyproject.toml reads it there).
-from eegprep import __version__
+# One distribution, one version: eegprep/base/version.py (pyproject.toml reads it there).
+from eegprep.base.version import __version__
 
 _EXPORTS = {
-    "ModelConfig": "labram.config",
-    "TokenizerConfig": "labram.config",
-    "model_config": "labram.config",
-    "tokenizer_config": "labram.config",
-    "Backbone": "labram.backbone",
-    "LaBraMClassifier": "labram.classifier",
-    "param_groups": "labram.classifier",
-    "LaBraMForMEM": "labram.mem",
-    "mem_loss": "labram.mem",
-    "random_mask": "labram.mem",
-    "VQNSPTokenizer": "labram.tokenizer",
-    "fourier_targets": "labram.tokenizer",
-    "NormEMAQuantizer": "labram.quantizer",
-    "CheckpointError": "labram.checkpoint_files",
-    "load_official": "labram.checkpoints",
-    "save_official": "labram.checkpoints",
-    "load_ours": "labram.checkpoints",
-    "save_ours": "labram.checkpoints",
-    "convert_file": "labram.checkpoints",
-    "read_checkpoint": "labram.checkpoint_files",
+    "ModelConfig": "labram.model.config",
+    "TokenizerConfig": "labram.model.config",
+    "model_config": "labram.model.config",
+    "tokenizer_config": "labram.model.config",
+    "Backbone": "labram.model.backbone",
+    "LaBraMClassifier": "labram.model.classifier",
+    "param_groups": "labram.model.classifier",
+    "LaBraMForMEM": "labram.model.mem",
+    "mem_loss": "labram.model.mem",
+    "random_mask": "labram.model.mem",
+    "VQNSPTokenizer": "labram.model.tokenizer",
+    "fourier_targets": "labram.model.tokenizer",
+    "NormEMAQuantizer": "labram.model.quantizer",
+    "CheckpointError": "labram.checkpoints.files",
+    "load_official": "labram.checkpoints.layouts",
+    "save_official": "labram.checkpoints.layouts",
+    "load_ours": "labram.checkpoints.layouts",
+    "save_ours": "labram.checkpoints.layouts",
+    "convert_file": "labram.checkpoints.layouts",
+    "read_checkpoint": "labram.checkpoints.files",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -246,9 +246,9 @@ def store(tmp_path: Path) -> str:
 
 @pytest.fixture
 def classifier(tmp_path: Path) -> str:
-    from labram.checkpoints import save_ours
-    from labram.classifier import LaBraMClassifier
-    from labram.config import model_config
+    from labram.checkpoints.layouts import save_ours
+    from labram.model.classifier import LaBraMClassifier
+    from labram.model.config import model_config
 
     path = tmp_path / "best.pt"
     save_ours(LaBraMClassifier(model_config("tiny"), 1), path)
@@ -283,12 +283,12 @@ def test_unknown_names(tmp_path: Path, store: str, classifier: str) -> None:
 def test_internal_error_is_one_line_and_verbose_shows_the_traceback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import eegprep.store
+    import eegprep.store.reader
 
     def boom(store: str) -> None:
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(eegprep.store, "open_store", boom)
+    monkeypatch.setattr(eegprep.store.reader, "open_store", boom)
     line = assert_one_error(run(("eegprep", "stats"), ["x.zarr"]), code=1)
     assert "internal error" in line and "RuntimeError: unexpected" in line and "-v" in line
     verbose = CliRunner().invoke(eegprep_cli, ["-v", "stats", "x.zarr"])

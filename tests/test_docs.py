@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from eegprep.demo import write_demo_corpus
-from eegprep.ingest import IngestConfig, ingest
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.testing.demo import write_demo_corpus
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 RUNNABLE = ["interop.md"]

@@ -22,7 +22,7 @@ from click.testing import CliRunner
 import eegprep
 import labram
 from cli import eegprep_cli
-from eegprep.manifest import MANIFEST_DIR, load_manifest
+from eegprep.corpus.manifest import MANIFEST_DIR, load_manifest
 
 REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
@@ -140,7 +140,7 @@ def test_every_corpus_has_its_section_in_the_docs(name: str) -> None:
 
 
 def test_shipped_files_are_found_in_a_checkout() -> None:
-    from eegprep._resources import doc_path, shipped_dir
+    from eegprep.base.resources import doc_path, shipped_dir
 
     assert MANIFEST_DIR == REPO / "manifests"
     assert shipped_dir("docs") == REPO / "docs"
@@ -149,17 +149,20 @@ def test_shipped_files_are_found_in_a_checkout() -> None:
 
 
 def test_one_version() -> None:
-    """The version is written once (eegprep/__init__.py); pyproject and labram read it there."""
+    """The version is written once (eegprep/base/version.py); pyproject and both packages read it
+    there."""
     project = PYPROJECT["project"]
     assert "version" not in project and "version" in project["dynamic"]
-    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "eegprep.__version__"}
+    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {
+        "attr": "eegprep.base.version.__version__"
+    }
     literals = [
         p
         for pkg in ("eegprep", "labram")
         for p in (REPO / pkg).rglob("*.py")
         if re.search(r"^__version__\s*=", p.read_text(encoding="utf-8"), flags=re.M)
     ]
-    assert literals == [REPO / "eegprep" / "__init__.py"]
+    assert literals == [REPO / "eegprep" / "base" / "version.py"]
     assert labram.__version__ == eegprep.__version__
     # what `eegprep --version` prints: the installed distribution's metadata
     assert importlib.metadata.version("labram") == eegprep.__version__
@@ -232,7 +235,7 @@ def test_wheel_works_outside_the_repository(tmp_path: Path) -> None:
     doc = Path(notes.removeprefix("notes: ").partition("#")[0])
     assert doc == site / "eegprep" / "docs" / "corpora.md" and doc.is_file()
     probe = (
-        "import importlib.util as u, eegprep, eegprep._console as c, eegprep.manifest as m;"
+        "import importlib.util as u, eegprep, eegprep._console as c, eegprep.corpus.manifest as m;"
         "print(eegprep.__file__); print(c._cli_module().__file__); print(m.MANIFEST_DIR);"
         "print(u.find_spec('cli'))"
     )

@@ -48,7 +48,9 @@ def console(name: str) -> str:
 
 
 def test_importing_the_ingest_path_imports_nothing_heavy() -> None:
-    seen = imported_after("import cli, eegprep.ingest, eegprep.workers, eegprep.recording")
+    seen = imported_after(
+        "import cli, eegprep.ingestion.driver, eegprep.ingestion.workers, eegprep.ingestion.task"
+    )
     assert heavy(seen["end"]) == []
 
 
@@ -70,7 +72,7 @@ def test_ingest_reaches_its_first_file_with_only_what_it_needs(
     """``eegprep ingest`` as a user runs it (default workers): nothing heavy is imported before
     the first file's task starts, and a 3-file corpus starts no pool or dask cluster."""
     code = (
-        "import eegprep.ingest as ing\n"
+        "import eegprep.ingestion.driver as ing\n"
         "    real = ing.run_task\n"
         "    def probe(task):\n"
         "        seen.setdefault('first', sorted(sys.modules))\n"

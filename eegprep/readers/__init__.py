@@ -9,9 +9,9 @@ from __future__ import annotations
 import importlib
 from pathlib import PurePath
 
-from eegprep.errors import UsageError
+from eegprep.base.errors import UsageError
+from eegprep.base.validation import invalid_value
 from eegprep.readers.base import Annotation, Header, Reader, Signal
-from eegprep.validation import invalid_value
 
 __all__ = ["READERS", "Annotation", "Header", "Reader", "Signal", "get_reader", "reader_for"]
 

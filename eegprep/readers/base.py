@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from eegprep.errors import SourceError, UsageError
+from eegprep.base.errors import SourceError, UsageError
 
 # Factors that turn a physical dimension, as files spell it, into microvolts.
 _UNIT_TO_UV: dict[str, float] = {

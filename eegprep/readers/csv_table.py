@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from eegprep.errors import SourceError, UsageError
-from eegprep.limits import check_allocation
+from eegprep.base.errors import SourceError, UsageError
+from eegprep.base.limits import check_allocation
+from eegprep.base.validation import check_choice, invalid_value
 from eegprep.readers.base import (
     Annotation,
     Header,
@@ -36,7 +37,6 @@ from eegprep.readers.base import (
     frozen_options,
     unit_to_uv,
 )
-from eegprep.validation import check_choice, invalid_value
 
 _OPTIONS = (
     "sfreq",

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from eegprep.errors import SourceError
+from eegprep.base.errors import SourceError
 from eegprep.readers.base import (
     Annotation,
     Header,

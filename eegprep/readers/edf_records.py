@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from eegprep.errors import SourceError
-from eegprep.limits import check_allocation, check_time
+from eegprep.base.errors import SourceError
+from eegprep.base.limits import check_allocation, check_time
 
 ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")
 _TAL_CHUNK_BYTES = 1 << 22  # annotation records are read 4 MiB of records at a time

@@ -25,8 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from eegprep.errors import SourceError, UsageError
-from eegprep.limits import check_allocation
+from eegprep.base.errors import SourceError, UsageError
+from eegprep.base.limits import check_allocation
+from eegprep.base.validation import check_choice, invalid_value
 from eegprep.readers.base import (
     Annotation,
     Header,
@@ -49,7 +50,6 @@ from eegprep.readers.matlab_files import (
     v5_array,
     variable_names,
 )
-from eegprep.validation import check_choice, invalid_value
 
 _OPTIONS = (
     "data",

@@ -6,7 +6,8 @@ channels, rates or manifests.
 
 Memory: before scipy loads a v4/v5 variable, :func:`check_mat_budget` walks the file's
 elements and refuses (one line) a variable whose declared size is over the per-file memory
-budget (:mod:`eegprep.limits`), an element that runs past the end of the file (truncated), and a
+budget (:mod:`eegprep.base.limits`), an element that runs past the end of the file (truncated), and
+a
 zlib stream (``miCOMPRESSED``) that inflates past its declared size or the budget: the stream is
 inflated in 1 MiB pieces and thrown away, so the check itself holds little. v7.3 datasets are
 checked by shape before they are read.
@@ -28,8 +29,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from eegprep.errors import SourceError
-from eegprep.limits import check_allocation, check_time
+from eegprep.base.errors import SourceError
+from eegprep.base.limits import check_allocation, check_time
 from eegprep.readers.base import exception_summary
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"

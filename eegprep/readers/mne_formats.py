@@ -39,8 +39,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from eegprep.errors import SourceError, UsageError
-from eegprep.limits import check_allocation
+from eegprep.base.errors import SourceError, UsageError
+from eegprep.base.limits import check_allocation
+from eegprep.base.validation import invalid_value
 from eegprep.readers.base import (
     Annotation,
     Header,
@@ -55,7 +56,6 @@ from eegprep.readers.base import (
     unit_to_uv,
 )
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
-from eegprep.validation import invalid_value
 
 if TYPE_CHECKING:
     from mne.io import BaseRaw
@@ -90,7 +90,7 @@ class MneReader(Reader):
         Passed to the format's MNE reader, e.g. ``eog=["HEOG", "VEOG"]``, ``misc=[...]`` for
         ``read_raw_brainvision``; ``data_format="int32"``, ``date_format="dd/mm/yy"`` for
         ``read_raw_cnt`` (SEED's Neuroscan files). Names are checked against that function's
-        signature: an unknown one raises :class:`~eegprep.errors.UsageError`. ``preload`` is
+        signature: an unknown one raises :class:`~eegprep.base.errors.UsageError`. ``preload`` is
         always ``False`` (passing ``preload=False`` is allowed, anything else is refused).
     """
 
@@ -214,7 +214,7 @@ def _raw_and_notes(
 def _data_files(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
     """The files ``path``'s format reads with it, parsed once per version of the header (this
     runs on every segment read)."""
-    from eegprep.sources import data_files
+    from eegprep.corpus.sources import data_files
 
     return tuple(data_files(path))
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from eegprep.errors import SourceError, UsageError
+from eegprep.base.errors import SourceError, UsageError
 from eegprep.readers.base import Header, Reader
 
 # Amplitude tolerance against a reference in microvolts: float32 keeps ~7 significant digits,

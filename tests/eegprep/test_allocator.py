@@ -1,4 +1,5 @@
-"""eegprep.allocator: glibc's thresholds raised once per process, and the switch to turn it off."""
+"""eegprep.base.allocator: glibc's thresholds raised once per process, and the switch to turn it
+off."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CODE = "from eegprep.allocator import reuse_freed_memory as r; print(r(), r())"
+CODE = "from eegprep.base.allocator import reuse_freed_memory as r; print(r(), r())"
 
 
 def _run(env_value: str | None) -> str:

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from eegprep import open_store
-from eegprep.edf_writer import field_span, write_edf
-from eegprep.errors import SourceError
-from eegprep.ingest import IngestConfig, ingest
-from eegprep.sidecars import SIDECAR_PARSERS, SidecarResult
+from eegprep.base.errors import SourceError
+from eegprep.corpus.sidecars import SIDECAR_PARSERS, SidecarResult
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.testing.edf_writer import field_span, write_edf
 from tests.conftest import write_tuh_edf
 
 SERIAL = IngestConfig(workers=0, progress=False)
@@ -137,7 +137,7 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def _sidecar_manifest(tmp_path: Path) -> Path:
-    from eegprep.manifest import MANIFEST_DIR
+    from eegprep.corpus.manifest import MANIFEST_DIR
 
     text = (MANIFEST_DIR / "tuh.toml").read_text()
     text += '\n[sidecar]\nparser = "test_lines"\nsuffixes = [".txt"]\nrequired = true\n'

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from eegprep.channels import (
+from eegprep.base.errors import UsageError
+from eegprep.pipeline.channels import (
     N_ADDRESSABLE,
     VOCABULARY,
     classify_channel,
@@ -10,7 +11,6 @@ from eegprep.channels import (
     normalize_label,
     vocabulary_index,
 )
-from eegprep.errors import UsageError
 
 
 def test_vocabulary_is_labrams_order() -> None:

@@ -16,12 +16,12 @@ from click.testing import CliRunner
 
 from cli import eegprep_cli
 from eegprep import open_store
-from eegprep.channels import VOCABULARY
-from eegprep.errors import ManifestError, UsageError
-from eegprep.fixtures import write_fixture
-from eegprep.ingest import IngestConfig, IngestReport, ingest
-from eegprep.manifest import available, load_manifest
-from eegprep.store import Recording, Store
+from eegprep.base.errors import ManifestError, UsageError
+from eegprep.corpus.manifest import available, load_manifest
+from eegprep.ingestion.driver import IngestConfig, IngestReport, ingest
+from eegprep.pipeline.channels import VOCABULARY
+from eegprep.store.reader import Recording, Store
+from eegprep.testing.fixtures import write_fixture
 
 SERIAL = IngestConfig(workers=0, progress=False)
 MAINS = {"bids": 50.0, "folder": 50.0}  # generic corpora: mains from the command line
@@ -219,7 +219,7 @@ def test_fixture_ingests(name: str, ingested: Callable[[str], tuple[IngestReport
 
 
 def test_every_manifest_validates_and_has_a_fixture() -> None:
-    from eegprep.fixtures import load_fixtures
+    from eegprep.testing.fixtures import load_fixtures
 
     names = available()
     assert set(EXPECTED) <= set(names) and set(EXPECTED) <= set(load_fixtures())

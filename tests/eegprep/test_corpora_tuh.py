@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 
 from eegprep import open_store
-from eegprep.channels import VOCABULARY
-from eegprep.errors import ManifestError
-from eegprep.fixtures import write_fixture
-from eegprep.ingest import IngestConfig, IngestReport, ingest
-from eegprep.manifest import load_manifest, parse_manifest
+from eegprep.base.errors import ManifestError
+from eegprep.corpus.manifest import load_manifest, parse_manifest
+from eegprep.corpus.sidecars import load_parsers
+from eegprep.corpus.sidecars.physionet import read_seizure_list
+from eegprep.corpus.sidecars.tuh import read_tuh_csv
+from eegprep.ingestion.driver import IngestConfig, IngestReport, ingest
+from eegprep.pipeline.channels import VOCABULARY
 from eegprep.readers.base import Header
-from eegprep.sidecars import load_parsers
-from eegprep.sidecars.physionet import read_seizure_list
-from eegprep.sidecars.tuh import read_tuh_csv
-from eegprep.store import Recording
+from eegprep.store.reader import Recording
+from eegprep.testing.fixtures import write_fixture
 
 SERIAL = IngestConfig(workers=0, progress=False)
 CORPORA = ("tuab", "tuev", "tusz", "tuar", "tuep", "tusl", "siena", "eegmmidb")

@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 
 from eegprep import open_store
-from eegprep.demo import write_demo_corpus
-from eegprep.errors import StoreError
-from eegprep.ingest import IngestConfig, ingest
+from eegprep.base.errors import StoreError
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.testing.demo import write_demo_corpus
 
 REPO = Path(__file__).resolve().parents[2]
 N_RECORDINGS = 16
@@ -130,8 +130,8 @@ def test_second_ingest_is_refused_while_one_runs(corpus: Path, tmp_path: Path) -
     # this small corpus can finish before the second one starts)
     out = tmp_path / "s.zarr"
     holder_code = (
-        "import sys, time; from eegprep.recipe import Recipe; "
-        "from eegprep.store_write import StoreWriter; "
+        "import sys, time; from eegprep.pipeline.recipe import Recipe; "
+        "from eegprep.store.writer import StoreWriter; "
         f"w = StoreWriter({str(out)!r}, Recipe()); w.open(); print('locked', flush=True); "
         "time.sleep(120)"
     )
@@ -158,7 +158,9 @@ def test_second_ingest_is_refused_while_one_runs(corpus: Path, tmp_path: Path) -
 def test_same_bytes_whatever_the_worker_count(
     corpus: Path, reference: dict[str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("eegprep.workers.POOL_START_SECONDS", 0.0)  # a pool, not this process
+    monkeypatch.setattr(
+        "eegprep.ingestion.workers.POOL_START_SECONDS", 0.0
+    )  # a pool, not this process
     out = tmp_path / "s.zarr"
     ingest("tuh", src=corpus, out=out, config=IngestConfig(workers=2, progress=False))
     assert store_bytes(out) == reference

@@ -11,8 +11,8 @@ import numpy as np
 import pyedflib
 import pytest
 
-from eegprep.channels import map_channels
-from eegprep.demo import SLOW_CHANNELS, subject_id, write_demo_corpus
+from eegprep.pipeline.channels import map_channels
+from eegprep.testing.demo import SLOW_CHANNELS, subject_id, write_demo_corpus
 
 TUEG_PATH = re.compile(
     r"^edf/(?P<group>\d{3})/(?P<subj>[a-z]{8})/"

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from eegprep import open_store
-from eegprep.demo import write_demo_corpus
-from eegprep.ingest import IngestConfig, ingest
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.testing.demo import write_demo_corpus
 
 SERIAL = IngestConfig(workers=0, progress=False)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pyedflib
 import pytest
 
-from eegprep.edf_writer import (
+from eegprep.testing.edf_writer import (
     edf_date,
     edf_header_bytes,
     field_span,

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from eegprep import open_store
-from eegprep.ingest import IngestConfig, ingest
-from eegprep.recipe import Recipe
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.pipeline.recipe import Recipe
 
 
 def _bytes(store: Path) -> int:
@@ -82,7 +82,7 @@ def test_auto_quantizes_integer_sources_and_states_the_bound(
 
 
 def test_auto_is_float32_where_a_channel_has_no_adc_step() -> None:
-    from eegprep.store_write import choose_encoding
+    from eegprep.store.writer import choose_encoding
 
     none = {"encoding": "float32", "quantum_uv": None, "max_error_uv": None}
     assert choose_encoding("auto", [0.15, 0.0]) == none  # a float channel: no step to keep
@@ -95,7 +95,7 @@ def test_auto_is_float32_where_a_channel_has_no_adc_step() -> None:
 def test_an_ingest_naming_no_encoding_keeps_the_stores(tuh_corpus: Path, tmp_path: Path) -> None:
     """A float32 store of an earlier version is extended in float32 when no encoding is named;
     an explicit different one is refused."""
-    from eegprep.errors import StoreFormatError
+    from eegprep.base.errors import StoreFormatError
 
     out = tmp_path / "f32.zarr"
     f32 = IngestConfig(workers=0, progress=False, recipe=Recipe(encoding="float32"), limit=1)

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 
 from cli import eegprep_cli
 from eegprep import open_store
-from eegprep.channels import VOCABULARY
-from eegprep.errors import ConfigError
-from eegprep.ingest import IngestConfig, ingest
+from eegprep.base.errors import ConfigError
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.pipeline.channels import VOCABULARY
 
 SERIAL = IngestConfig(workers=0, progress=False)
 
@@ -89,7 +89,9 @@ def test_root_one_level_up_or_down(tuh_corpus: Path, tmp_path: Path) -> None:
 def test_distributed_run_equals_serial(
     tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("eegprep.workers.POOL_START_SECONDS", 0.0)  # a pool even for 3 files
+    monkeypatch.setattr(
+        "eegprep.ingestion.workers.POOL_START_SECONDS", 0.0
+    )  # a pool even for 3 files
     ingest("tuh", src=tuh_corpus, out=tmp_path / "a.zarr", config=SERIAL)
     rep = ingest(
         "tuh",

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import eegprep
-from eegprep.ingest import IngestConfig, ingest
-from eegprep.recipe import Recipe
-from eegprep.store_write import StoreWriter, write_recording
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.pipeline.recipe import Recipe
+from eegprep.store.writer import StoreWriter, write_recording
 
 
 def test_to_mne(tmp_path: Path) -> None:

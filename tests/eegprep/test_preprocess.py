@@ -1,4 +1,5 @@
-"""Tests of eegprep.preprocess (fast streamed path, MNE reference) and eegprep.recipe.
+"""Tests of eegprep.pipeline.preprocess (fast streamed path, MNE reference) and
+eegprep.pipeline.recipe.
 
 The tolerances come from docs/preprocessing.md, which gives the measured numbers behind them.
 Signals are short (at most 150 s, a few channels) so that the whole file runs in seconds.
@@ -14,8 +15,8 @@ import mne
 import numpy as np
 import pytest
 
-from eegprep.errors import EegprepError, UsageError
-from eegprep.preprocess import (
+from eegprep.base.errors import EegprepError, UsageError
+from eegprep.pipeline.preprocess import (
     _reflect_extend,
     design,
     mne_reference,
@@ -23,7 +24,7 @@ from eegprep.preprocess import (
     process,
     stream,
 )
-from eegprep.recipe import Recipe
+from eegprep.pipeline.recipe import Recipe
 
 SFREQ_OUT = 200
 RATES = (160, 200, 250, 256, 400, 500, 512, 1000)
@@ -370,7 +371,7 @@ def test_invalid_recipe_raises_usage_error(changes, match):
 
 
 def test_recipe_hash_is_stable_across_processes():
-    code = "from eegprep.recipe import Recipe; print(Recipe().hash())"
+    code = "from eegprep.pipeline.recipe import Recipe; print(Recipe().hash())"
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

@@ -112,7 +112,7 @@ def test_fewer_records_than_the_header_claims(tmp_path: Path) -> None:
 def test_plain_edf_with_an_annotation_signal_is_read_annotations_included(tmp_path: Path) -> None:
     """Some exporters write an ``EDF Annotations`` signal without ``EDF+`` in the reserved
     field: pyedflib then lists it as a signal; the reader skips it and parses its TALs."""
-    from eegprep.edf_writer import write_edf
+    from eegprep.testing.edf_writer import write_edf
 
     rng = np.random.default_rng(0)
     signals = [20 * rng.standard_normal(2500) for _ in range(3)]
@@ -133,8 +133,8 @@ def test_plain_edf_with_an_annotation_signal_is_read_annotations_included(tmp_pa
 
 def test_repeated_label_is_kept_as_the_file_has_it(tmp_path: Path) -> None:
     """CHB-MIT repeats ``T8-P8``: both copies keep their label (mapping keeps the first)."""
-    from eegprep.channels import map_channels
-    from eegprep.edf_writer import write_edf
+    from eegprep.pipeline.channels import map_channels
+    from eegprep.testing.edf_writer import write_edf
 
     rng = np.random.default_rng(0)
     signals = [20 * rng.standard_normal(2500) for _ in range(3)]

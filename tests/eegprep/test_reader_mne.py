@@ -9,7 +9,7 @@ import mne
 import numpy as np
 import pytest
 
-from eegprep.errors import SourceError
+from eegprep.base.errors import SourceError
 from eegprep.readers import get_reader, reader_for
 from eegprep.readers.mne_formats import MneReader, clear_cache
 
@@ -163,7 +163,7 @@ def test_repeated_labels_come_back_as_the_file_has_them(tmp_path) -> None:
     EDF through MNE and EEGLAB alike, and leaves a label that really ends in ``-1`` alone."""
     from eeglabio.raw import export_set
 
-    from eegprep.edf_writer import write_edf
+    from eegprep.testing.edf_writer import write_edf
 
     rng = np.random.default_rng(0)
     labels = ["FP1-F7", "T8-P8", "T8-P8", "EKG-1"]
@@ -185,7 +185,7 @@ def test_repeated_brainvision_label_is_kept_as_the_file_has_it(tmp_path) -> None
     from pybv import write_brainvision
 
     from eegprep import open_store
-    from eegprep.ingest import IngestConfig, ingest
+    from eegprep.ingestion.driver import IngestConfig, ingest
 
     data = np.random.default_rng(1).normal(scale=20e-6, size=(3, 500))
     src = tmp_path / "src"
@@ -207,7 +207,7 @@ def test_repeated_brainvision_label_is_kept_as_the_file_has_it(tmp_path) -> None
 
 def test_fif_with_eeg_typed_channels_outside_the_vocabulary_says_so(tmp_path) -> None:
     """60 channels typed EEG named ``EEG 001``..: the line counts them and points to rename."""
-    from eegprep.ingest import IngestConfig, ingest
+    from eegprep.ingestion.driver import IngestConfig, ingest
 
     names = [f"MEG {i:04d}" for i in range(1, 7)] + [f"EEG {i:03d}" for i in range(1, 61)]
     kinds = ["mag"] * 6 + ["eeg"] * 60

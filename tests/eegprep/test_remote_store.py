@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from eegprep import open_store
-from eegprep.ingest import IngestConfig, ingest
+from eegprep.ingestion.driver import IngestConfig, ingest
 
 SERIAL = IngestConfig(workers=0, progress=False)
 
@@ -75,8 +75,8 @@ def test_reingest_on_s3_writes_a_new_version_and_a_failed_one_changes_nothing(
 
     import fsspec
 
-    from eegprep import store_write
-    from eegprep.validate import validate
+    from eegprep.store import writer as store_write
+    from eegprep.store.validate import validate
 
     url = f"{s3}/stores/v.zarr"
     ingest("tuh", src=tuh_corpus, out=url, config=SERIAL)

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import eegprep_cli
-from eegprep.ingest import IngestConfig, ingest
+from eegprep.ingestion.driver import IngestConfig, ingest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

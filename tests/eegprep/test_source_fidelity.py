@@ -13,14 +13,14 @@ from click.testing import CliRunner
 
 from cli import eegprep_cli
 from eegprep import open_store
-from eegprep.discover import _any_case_name
-from eegprep.errors import UsageError
-from eegprep.ingest import IngestConfig, ingest
-from eegprep.manifest import load_manifest
-from eegprep.preprocess import process
-from eegprep.qc import clipped_channels
-from eegprep.recipe import Recipe
-from eegprep.synth import clip_channel, eeg_like
+from eegprep.base.errors import UsageError
+from eegprep.corpus.discover import _any_case_name
+from eegprep.corpus.manifest import load_manifest
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.pipeline.preprocess import process
+from eegprep.pipeline.qc import clipped_channels
+from eegprep.pipeline.recipe import Recipe
+from eegprep.testing.synth import clip_channel, eeg_like
 
 SERIAL = IngestConfig(workers=0, progress=False, mains=50.0)
 

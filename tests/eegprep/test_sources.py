@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from eegprep import open_store
-from eegprep.fixtures.tuh import write_tusz
-from eegprep.ingest import IngestConfig, ingest
-from eegprep.sources import data_files
+from eegprep.corpus.sources import data_files
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.testing.fixtures.tuh import write_tusz
 from tests.safety.corpus import ingest_folder
 
 SERIAL = IngestConfig(workers=0, progress=False)

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from eegprep import open_store
-from eegprep.errors import StoreFormatError, StoreLockedError, StoreNotFoundError
-from eegprep.recipe import Recipe
-from eegprep.store_fs import Location
-from eegprep.store_index import COMPACT_AFTER, append, compact, read_index
-from eegprep.store_write import StoreWriter, write_recording
+from eegprep.base.errors import StoreFormatError, StoreLockedError, StoreNotFoundError
+from eegprep.pipeline.recipe import Recipe
+from eegprep.store.fs import Location
+from eegprep.store.index import COMPACT_AFTER, append, compact, read_index
+from eegprep.store.writer import StoreWriter, write_recording
 
 
 def _put(writer: StoreWriter, rid: str, x: np.ndarray, **extra: object) -> dict:

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from eegprep.synth import (
+from eegprep.testing.synth import (
     clip_channel,
     ecg_like,
     eeg_like,

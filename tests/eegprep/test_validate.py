@@ -7,8 +7,8 @@ import zarr
 from click.testing import CliRunner
 
 from cli import eegprep_cli
-from eegprep.ingest import IngestConfig, ingest
-from eegprep.recipe import Recipe
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.pipeline.recipe import Recipe
 
 
 def test_validate_finds_corruption(tuh_corpus: Path, tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from eegprep import workers
-from eegprep.ingest import IngestConfig, ingest
+from eegprep.ingestion import workers
+from eegprep.ingestion.driver import IngestConfig, ingest
 
 MB = 1_000_000
 
@@ -84,11 +84,11 @@ def test_a_forced_pool_ingests_everything(
 
 def test_stopping_early_terminates_the_workers(tuh_corpus: Path, tmp_path: Path) -> None:
     """What Ctrl-C does to the driver's loop: the generator is closed, the workers end."""
-    from eegprep.config import corpus_dir
-    from eegprep.discover import discover
-    from eegprep.ingest import IngestReport, _plan, apply_overrides
-    from eegprep.manifest import load_manifest
-    from eegprep.store_write import StoreWriter
+    from eegprep.corpus.discover import discover
+    from eegprep.corpus.folders import corpus_dir
+    from eegprep.corpus.manifest import load_manifest
+    from eegprep.ingestion.driver import IngestReport, _plan, apply_overrides
+    from eegprep.store.writer import StoreWriter
 
     cfg = IngestConfig(workers=2, progress=False)
     manifest = apply_overrides(load_manifest("tuh"))
@@ -105,7 +105,7 @@ def test_stopping_early_terminates_the_workers(tuh_corpus: Path, tmp_path: Path)
 def test_a_worker_exits_when_its_drivers_end_of_the_pipe_closes() -> None:
     code = (
         "import multiprocessing\n"
-        "from eegprep.workers import _watch\n"
+        "from eegprep.ingestion.workers import _watch\n"
         "lifeline, keep_alive = multiprocessing.Pipe(duplex=False)\n"
         "keep_alive.close()\n"
         "_watch(lifeline)\n"
@@ -118,8 +118,8 @@ def test_a_script_without_a_main_guard_runs_once(tuh_corpus: Path, tmp_path: Pat
     """Workers do not re-run the caller's script (forkserver and spawn would, by default)."""
     for i, how in enumerate(("file", "stdin")):
         code = (
-            "from eegprep import workers\n"
-            "from eegprep.ingest import IngestConfig, ingest\n"
+            "from eegprep.ingestion import workers\n"
+            "from eegprep.ingestion.driver import IngestConfig, ingest\n"
             "workers.POOL_START_SECONDS = 0.0\n"
             "print('ingesting', flush=True)\n"
             f"rep = ingest('tuh', src={str(tuh_corpus)!r}, out={str(tmp_path / f's{i}.zarr')!r},\n"
@@ -169,14 +169,14 @@ def test_interrupted_pool_leaves_a_consistent_store_and_no_workers(
     import time
     import uuid
 
-    from eegprep.demo import write_demo_corpus
-    from eegprep.store import open_store
+    from eegprep.store.reader import open_store
+    from eegprep.testing.demo import write_demo_corpus
 
     corpus = write_demo_corpus(tmp_path / "demo", seed=3, n_subjects=4, minutes=3.0)
     out = tmp_path / "s.zarr"
     code = (
-        "from eegprep import workers\n"
-        "from eegprep.ingest import IngestConfig, ingest\n"
+        "from eegprep.ingestion import workers\n"
+        "from eegprep.ingestion.driver import IngestConfig, ingest\n"
         "workers.POOL_START_SECONDS = 0.0\n"
         f"ingest('tuh', src={str(corpus)!r}, out={str(out)!r},\n"
         "       config=IngestConfig(workers=2, progress=False, commit_every=1))\n"

@@ -1,4 +1,4 @@
-"""eegprep.zarr_direct writes exactly the objects zarr writes and reads what zarr reads."""
+"""eegprep.store.shards writes exactly the objects zarr writes and reads what zarr reads."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import zarr
 
-from eegprep.errors import StoreFormatError
-from eegprep.store_fs import Location
-from eegprep.zarr_direct import (
+from eegprep.base.errors import StoreFormatError
+from eegprep.store.fs import Location
+from eegprep.store.shards import (
     BLOSC,
     Layout,
     ShardReader,

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from labram_layouts import classifier_layout, fabricate, mem_layout, tokenizer_layout
 
 import labram
-from labram.checkpoint_files import CheckpointError
-from labram.checkpoints import (
+from labram.checkpoints.files import CheckpointError
+from labram.checkpoints.layouts import (
     build_official,
     convert_file,
     detect_kind,
@@ -19,10 +19,10 @@ from labram.checkpoints import (
     to_official,
     unwrap,
 )
-from labram.classifier import LaBraMClassifier
-from labram.config import model_config, tokenizer_config
-from labram.mem import LaBraMForMEM
-from labram.tokenizer import VQNSPTokenizer
+from labram.model.classifier import LaBraMClassifier
+from labram.model.config import model_config, tokenizer_config
+from labram.model.mem import LaBraMForMEM
+from labram.model.tokenizer import VQNSPTokenizer
 
 LAYOUTS = {
     "mem": lambda: mem_layout("tiny"),

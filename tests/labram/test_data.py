@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from labram.data import UV_PER_UNIT, BlockReader, WindowDataset, make_loader
-from labram.sampler import BatchPlan, ResumeError
-from labram.windows import WindowConfig, build_pretrain_index
+from labram.data.loader import UV_PER_UNIT, BlockReader, WindowDataset, make_loader
+from labram.data.sampler import BatchPlan, ResumeError
+from labram.data.windows import WindowConfig, build_pretrain_index
 from tests.labram.training_stores import write_pretrain_store
 
 

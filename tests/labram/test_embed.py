@@ -12,16 +12,16 @@ import torch
 import xarray as xr
 from click.testing import CliRunner
 
-import labram.embed as E
-from eegprep.demo_labelled import write_tuab_demo
-from eegprep.errors import UsageError
-from eegprep.ingest import IngestConfig, ingest
-from labram.checkpoints import save_official, save_ours
-from labram.classifier import LaBraMClassifier
-from labram.config import model_config
-from labram.data import BlockReader
-from labram.distributed import DistInfo
-from labram.mem import LaBraMForMEM
+import labram.stages.embed as E
+from eegprep.base.errors import UsageError
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.testing.demo_labelled import write_tuab_demo
+from labram.checkpoints.layouts import save_official, save_ours
+from labram.data.loader import BlockReader
+from labram.model.classifier import LaBraMClassifier
+from labram.model.config import model_config
+from labram.model.mem import LaBraMForMEM
+from labram.train.distributed import DistInfo
 from tests.labram.training_stores import write_pretrain_store
 
 

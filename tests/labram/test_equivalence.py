@@ -24,7 +24,7 @@ from labram_layouts import (
 from torch import Tensor
 
 import labram
-from labram.mem import random_mask
+from labram.model.mem import random_mask
 
 # the released checkpoints' parameter listing (names and shapes), copied from the team's shared
 # notes so that the test runs from any clone

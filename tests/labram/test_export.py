@@ -10,14 +10,14 @@ import torch
 from click.testing import CliRunner
 from safetensors.torch import load_file, save_file
 
-from labram.checkpoint_files import CorruptCheckpointError, read_checkpoint
-from labram.checkpoints import is_ours, load_official, save_official, save_ours, to_official
-from labram.classifier import LaBraMClassifier
-from labram.config import model_config
-from labram.export import export
-from labram.leakage import attach, make_record
-from labram.load import load_model
-from labram.mem import LaBraMForMEM
+from labram.checkpoints.files import CorruptCheckpointError, read_checkpoint
+from labram.checkpoints.layouts import is_ours, load_official, save_official, save_ours, to_official
+from labram.checkpoints.load import load_model
+from labram.model.classifier import LaBraMClassifier
+from labram.model.config import model_config
+from labram.model.mem import LaBraMForMEM
+from labram.stages.export import export
+from labram.train.leakage import attach, make_record
 from tests.labram.training_stores import write_tuab_like
 
 
@@ -69,7 +69,7 @@ def test_model_card(classifier: Path, tmp_path: Path) -> None:
 def test_every_reader_takes_the_export(classifier: Path, tmp_path: Path) -> None:
     """finetune --init, evaluate --checkpoint (with its leakage check), the released-layout
     loader on someone else's safetensors."""
-    from labram.finetune import evaluate, init_classifier
+    from labram.stages.finetune import evaluate, init_classifier
 
     weights = Path(export(classifier, tmp_path / "c.safetensors")["weights"])
     model = init_classifier(weights, 3, "tiny", 0.0)
@@ -98,9 +98,9 @@ def test_released_file_exports(tmp_path: Path) -> None:
 
 
 def test_tokenizer_export_reads_back_in_pretrain(tmp_path: Path) -> None:
-    from labram.config import tokenizer_config
-    from labram.pretrain import load_tokenizer
-    from labram.tokenizer import VQNSPTokenizer
+    from labram.model.config import tokenizer_config
+    from labram.model.tokenizer import VQNSPTokenizer
+    from labram.stages.pretrain import load_tokenizer
 
     torch.manual_seed(3)
     tok = VQNSPTokenizer(tokenizer_config("tiny"))

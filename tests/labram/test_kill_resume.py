@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from eegprep.demo import write_demo_corpus
-from eegprep.ingest import IngestConfig, ingest
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.testing.demo import write_demo_corpus
 
 REPO = Path(__file__).resolve().parents[2]
 RUNNER = "import sys; from cli import labram_cli; sys.exit(labram_cli())"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from labram.classifier import LaBraMClassifier, param_groups
-from labram.config import model_config
-from labram.mem import random_mask
-from labram.tokenizer import fourier_targets, standardise
+from labram.model.classifier import LaBraMClassifier, param_groups
+from labram.model.config import model_config
+from labram.model.mem import random_mask
+from labram.model.tokenizer import fourier_targets, standardise
 
 
 @pytest.mark.parametrize("n_tokens", [2, 6, 64, 256])
@@ -105,7 +105,7 @@ def test_random_mask_draws_on_the_generator_s_device(monkeypatch) -> None:  # ty
     another device, so the draw happens on the generator's device and is then moved."""
     import torch
 
-    from labram import mem
+    from labram.model import mem
 
     seen = []
     real = torch.rand

@@ -6,13 +6,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from labram.backbone import Backbone, parse_channels
-from labram.checkpoints import backbone_parameters, count_parameters
-from labram.classifier import LaBraMClassifier
-from labram.config import MODEL_PRESETS, ModelConfig, model_config, tokenizer_config
-from labram.layers import Attention, TemporalConv
-from labram.mem import LaBraMForMEM, mem_loss, random_mask
-from labram.tokenizer import VQNSPTokenizer
+from labram.checkpoints.layouts import backbone_parameters, count_parameters
+from labram.model.backbone import Backbone, parse_channels
+from labram.model.classifier import LaBraMClassifier
+from labram.model.config import MODEL_PRESETS, ModelConfig, model_config, tokenizer_config
+from labram.model.layers import Attention, TemporalConv
+from labram.model.mem import LaBraMForMEM, mem_loss, random_mask
+from labram.model.tokenizer import VQNSPTokenizer
 
 CHANNELS = torch.tensor([0, 17, 41])
 

@@ -13,17 +13,17 @@ import torch
 from click.testing import CliRunner
 
 import eegprep
-from eegprep.demo_labelled import write_tuab_demo
-from eegprep.errors import UsageError
-from eegprep.ingest import IngestConfig, ingest
-from eegprep.inmemory import read_preprocessed
-from eegprep.manifest import load_manifest
-from labram.checkpoints import save_ours
-from labram.classifier import LaBraMClassifier
-from labram.config import model_config
-from labram.mem import LaBraMForMEM
-from labram.predict import predict_files, task_record
-from labram.tasks import get_task
+from eegprep.base.errors import UsageError
+from eegprep.corpus.manifest import load_manifest
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.ingestion.inmemory import read_preprocessed
+from eegprep.testing.demo_labelled import write_tuab_demo
+from labram.checkpoints.layouts import save_ours
+from labram.data.tasks import get_task
+from labram.model.classifier import LaBraMClassifier
+from labram.model.config import model_config
+from labram.model.mem import LaBraMForMEM
+from labram.stages.predict import predict_files, task_record
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +55,9 @@ def test_in_memory_samples_equal_the_store(demo: dict) -> None:
 
 def test_predictions_equal_those_on_the_store(demo: dict) -> None:
     """Same windows, same logits as `labram evaluate` computes from the ingested store."""
-    from labram.finetune import predict
-    from labram.load import load_model
-    from labram.tasks import build_task_indexes
+    from labram.checkpoints.load import load_model
+    from labram.data.tasks import build_task_indexes
+    from labram.stages.finetune import predict
 
     res = predict_files(demo["files"], demo["ckpt"], device="cpu")  # task from results.json
     assert res["task"] == "tuab" and res["classes"] == ["normal", "abnormal"] and not res["failed"]
@@ -128,8 +128,8 @@ def test_task_comes_from_the_checkpoint_or_the_flag(demo: dict, tmp_path: Path) 
     with pytest.raises(UsageError, match="1 outputs, but task 'tuev' has 6"):
         predict_files(demo["files"][:1], lone, task="tuev")
     # a checkpoint that records its task (what `labram finetune` can attach)
-    from labram.checkpoint_files import read_checkpoint
-    from labram.trainer import atomic_save
+    from labram.checkpoints.files import read_checkpoint
+    from labram.train.loop import atomic_save
 
     obj = read_checkpoint(lone)
     obj["task"] = task_record(get_task("tuab"))
@@ -145,7 +145,7 @@ def test_task_comes_from_the_checkpoint_or_the_flag(demo: dict, tmp_path: Path) 
 
 
 def test_predict_reads_an_exported_classifier(demo: dict, tmp_path: Path) -> None:
-    from labram.export import export
+    from labram.stages.export import export
 
     weights = export(demo["ckpt"], tmp_path / "tuab.safetensors")["weights"]
     a = predict_files(demo["files"][:1], weights, device="cpu")  # the task travels with it
@@ -158,11 +158,11 @@ def test_windows_follow_the_settings_the_model_was_fine_tuned_with() -> None:
     (as fine-tuning cut them), not from the defaults."""
     import numpy as np
 
-    from eegprep.channels import VOCABULARY
-    from eegprep.inmemory import Preprocessed
-    from labram.predict import cut_windows
-    from labram.tasks import Task
-    from labram.windows import WindowSettings
+    from eegprep.ingestion.inmemory import Preprocessed
+    from eegprep.pipeline.channels import VOCABULARY
+    from labram.data.tasks import Task
+    from labram.data.windows import WindowSettings
+    from labram.stages.predict import cut_windows
 
     names = list(VOCABULARY[:40])
     rec = Preprocessed("x.edf", np.zeros((40, 200 * 60), np.float32), names, list(range(40)), 200.0)

@@ -1,4 +1,4 @@
-"""Evaluation protocols of ``labram finetune --protocol`` (labram/protocols.py)."""
+"""Evaluation protocols of ``labram finetune --protocol`` (labram/data/protocols.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import torch
 from click.testing import CliRunner
 
 from cli import labram_cli
-from labram.protocols import Protocol, TaskWindows, fold_indexes, make_folds, parse_protocol
-from labram.tasks import get_task
-from labram.train_config import train_config
-from labram.windows import open_stores
+from labram.data.protocols import Protocol, TaskWindows, fold_indexes, make_folds, parse_protocol
+from labram.data.tasks import get_task
+from labram.data.windows import open_stores
+from labram.train.config import train_config
 from tests.labram.training_stores import write_tuab_like
 
 CFG = train_config("finetune", "tiny")
@@ -35,7 +35,7 @@ def _table(store: str, task: str = "tuab") -> tuple[TaskWindows, object]:
 
 @pytest.mark.parametrize("task", ["tuab", "label:abnormal"])
 def test_full_fold_cuts_the_task_split_exactly(store: str, task: str) -> None:
-    from labram.finetune import task_splits
+    from labram.stages.finetune import task_splits
 
     table, t = _table(store, task)
     (fold,) = make_folds(Protocol(), table, t, CFG)
@@ -93,8 +93,8 @@ def test_protocol_options_are_checked() -> None:
 
 
 def test_linear_probe_trains_the_head_only() -> None:
-    from labram.classifier import LaBraMClassifier, param_groups
-    from labram.config import model_config
+    from labram.model.classifier import LaBraMClassifier, param_groups
+    from labram.model.config import model_config
 
     model = LaBraMClassifier(model_config("tiny"), 2)
     model.freeze_backbone()
@@ -124,8 +124,8 @@ def _finetune(store: str, out: Path, *extra: str) -> dict:
 
 
 def test_cross_subject_run_writes_folds_splits_and_results(store: str, tmp_path: Path) -> None:
-    from labram.finetune import evaluate
-    from labram.report import load_run, text_summary
+    from labram.stages.finetune import evaluate
+    from labram.stages.report import load_run, text_summary
 
     res = _finetune(store, tmp_path / "cv", "--protocol", "cross-subject", "--folds", "2")
     assert res["protocol"] == {"name": "cross-subject", "folds": 2, "shots": None}
@@ -162,7 +162,7 @@ def test_splits_file_reruns_exactly(store: str, tmp_path: Path) -> None:
 
 
 def test_splits_file_is_checked(store: str, tmp_path: Path) -> None:
-    from labram.protocols import splits_record, write_splits
+    from labram.data.protocols import splits_record, write_splits
 
     table, t = _table(store, "label:abnormal")
     folds = make_folds(Protocol(name="loso"), table, t, CFG)
@@ -190,8 +190,8 @@ def test_splits_file_is_checked(store: str, tmp_path: Path) -> None:
 
 
 def test_linear_probe_run_keeps_the_backbone(store: str, tmp_path: Path) -> None:
-    from labram.checkpoint_files import read_checkpoint
-    from labram.finetune import init_classifier
+    from labram.checkpoints.files import read_checkpoint
+    from labram.stages.finetune import init_classifier
 
     res = _finetune(store, tmp_path / "lp", "--protocol", "linear-probe")
     assert res["protocol"]["name"] == "linear-probe" and len(res["folds"]) == 1

@@ -9,7 +9,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from labram.quantizer import NormEMAQuantizer, kmeans_cosine, usage
+from labram.model.quantizer import NormEMAQuantizer, kmeans_cosine, usage
 
 
 def _unit(n: int, d: int, seed: int = 0) -> torch.Tensor:

@@ -16,19 +16,19 @@ import torch
 from click.testing import CliRunner
 
 from cli import _config, labram_cli
-from eegprep.errors import ConfigError, UsageError
-from labram import leakage
-from labram.checkpoint_files import read_checkpoint
-from labram.checkpoints import save_ours
-from labram.classifier import LaBraMClassifier
-from labram.config import model_config, tokenizer_config
-from labram.mem import LaBraMForMEM
-from labram.recipe import original_init
-from labram.tasks import build_task_indexes, get_task, split_subjects
-from labram.tokenizer import VQNSPTokenizer
-from labram.train_config import TrainConfig, train_config
-from labram.trainer import make_optimizer
-from labram.windows import WindowConfig, build_pretrain_index
+from eegprep.base.errors import ConfigError, UsageError
+from labram.checkpoints.files import read_checkpoint
+from labram.checkpoints.layouts import save_ours
+from labram.data.tasks import build_task_indexes, get_task, split_subjects
+from labram.data.windows import WindowConfig, build_pretrain_index
+from labram.model.classifier import LaBraMClassifier
+from labram.model.config import model_config, tokenizer_config
+from labram.model.mem import LaBraMForMEM
+from labram.model.original_init import original_init
+from labram.model.tokenizer import VQNSPTokenizer
+from labram.train import leakage
+from labram.train.config import TrainConfig, train_config
+from labram.train.loop import make_optimizer
 from tests.labram.training_stores import write_pretrain_store, write_tuab_like
 
 REPO = Path(__file__).resolve().parents[2]
@@ -197,9 +197,9 @@ def test_finetune_and_evaluate_refuse_seen_test_subjects(tmp_path: Path) -> None
 
 
 def test_edge_events_wrap_around_the_recording(tmp_path: Path) -> None:
-    from eegprep.recipe import Recipe
-    from eegprep.store_write import StoreWriter
-    from labram.data import BlockReader
+    from eegprep.pipeline.recipe import Recipe
+    from eegprep.store.writer import StoreWriter
+    from labram.data.loader import BlockReader
     from tests.labram.training_stores import TUAB_ORDER, put
 
     url = str(tmp_path / "ev.zarr")

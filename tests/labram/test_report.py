@@ -19,13 +19,13 @@ import pytest
 from click.testing import CliRunner
 
 from cli import _config, labram_cli, labram_finetune
-from eegprep import strict_json
-from labram.metrics import classification, summarise
-from labram.predictions import read_predictions, write_predictions
-from labram.report import confusion, load_run, subject_scores
-from labram.tasks import TASKS
-from labram.train_config import train_config
-from labram.windows import RecordingPlan, WindowIndex
+from eegprep.base import strict_json
+from labram.data.tasks import TASKS
+from labram.data.windows import RecordingPlan, WindowIndex
+from labram.stages.predictions import read_predictions, write_predictions
+from labram.stages.report import confusion, load_run, subject_scores
+from labram.train.config import train_config
+from labram.train.metrics import classification, summarise
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or ""
 SUBJECTS = ["tuh:e000", "tuh:e001", "tuh:e002", "tuh:e003"]

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from eegprep.errors import ConfigError, UsageError
-from labram.checkpoint_files import read_checkpoint
-from labram.config import ModelConfigError, model_config, tokenizer_config
-from labram.train_config import TrainConfig, train_config
-from labram.trainer import lr_at, schedule_steps
-from labram.windows import WindowConfig, WindowSettings, saved_windows
+from eegprep.base.errors import ConfigError, UsageError
+from labram.checkpoints.files import read_checkpoint
+from labram.data.windows import WindowConfig, WindowSettings, saved_windows
+from labram.model.config import ModelConfigError, model_config, tokenizer_config
+from labram.train.config import TrainConfig, train_config
+from labram.train.loop import lr_at, schedule_steps
 from tests.labram.training_stores import write_pretrain_store, write_tuab_like
 
 
@@ -33,10 +33,10 @@ def test_max_steps_caps_the_run_and_the_cosine_spans_it() -> None:
 
 
 def test_a_run_ends_after_its_epochs_whatever_max_steps(tmp_path: Path) -> None:
-    from labram.distributed import setup
-    from labram.tokenizer import VQNSPTokenizer
-    from labram.tokenizer_train import pretrain_dataset, tokenizer_step
-    from labram.trainer import Run, train
+    from labram.model.tokenizer import VQNSPTokenizer
+    from labram.stages.train_tokenizer import pretrain_dataset, tokenizer_step
+    from labram.train.distributed import setup
+    from labram.train.loop import Run, train
 
     store = write_pretrain_store(tmp_path / "s.zarr", n_subjects=1, seconds=20)
     cfg = train_config("tokenizer", "tiny", epochs=2, max_steps=1000, batch_size=2, log_every=1)
@@ -107,7 +107,7 @@ def test_model_config_errors_name_the_field() -> None:
 def test_evaluate_uses_the_windows_saved_in_the_checkpoint(tmp_path: Path) -> None:
     """A label:KEY task fine-tuned with its own token budget and channel cap is evaluated on
     the same windows, from best.pt alone (copied away from its run folder)."""
-    from labram.finetune import evaluate, finetune
+    from labram.stages.finetune import evaluate, finetune
 
     url = write_tuab_like(tmp_path / "tuab.zarr", n_train=4, n_eval=2, seconds=30)
     cfg = train_config("finetune", "tiny", token_budget=40, max_channels=8, batch_size=4,

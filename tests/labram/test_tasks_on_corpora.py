@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eegprep.fixtures import write_fixture
-from eegprep.ingest import IngestConfig, ingest
-from labram.tasks import build_task_indexes, get_task
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.testing.fixtures import write_fixture
+from labram.data.tasks import build_task_indexes, get_task
 
 
 def _store(name: str, tmp_path: Path) -> Path:

@@ -13,16 +13,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eegprep.demo import write_demo_corpus
-from eegprep.ingest import IngestConfig, ingest
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.testing.demo import write_demo_corpus
 
 REPO = Path(__file__).resolve().parents[2]
 
 SHARD_SCRIPT = """
 import json, os, sys
-from labram import distributed
-from labram.sampler import BatchPlan
-from labram.windows import build_pretrain_index
+from labram.train import distributed
+from labram.data.sampler import BatchPlan
+from labram.data.windows import build_pretrain_index
 info = distributed.setup("cpu")
 index = build_pretrain_index([sys.argv[1]])
 plan = BatchPlan(index, batch_size=4, seed=3, rank=info.rank, world_size=info.world_size)

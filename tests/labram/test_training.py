@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 import torch
 
-from labram.config import model_config, tokenizer_config
-from labram.distributed import setup
-from labram.mem import LaBraMForMEM
-from labram.pretrain import make_mem_step, pretrain
-from labram.sampler import ResumeError
-from labram.tokenizer import VQNSPTokenizer
-from labram.tokenizer_train import pretrain_dataset, tokenizer_step
-from labram.train_config import train_config
-from labram.trainer import Run, load_checkpoint, train
+from labram.data.sampler import ResumeError
+from labram.model.config import model_config, tokenizer_config
+from labram.model.mem import LaBraMForMEM
+from labram.model.tokenizer import VQNSPTokenizer
+from labram.stages.pretrain import make_mem_step, pretrain
+from labram.stages.train_tokenizer import pretrain_dataset, tokenizer_step
+from labram.train.config import train_config
+from labram.train.distributed import setup
+from labram.train.loop import Run, load_checkpoint, train
 from tests.labram.training_stores import write_pretrain_store, write_tuab_like
 
 
@@ -116,8 +116,8 @@ def test_corrupt_checkpoint_is_refused(store: str, tmp_path: Path) -> None:
 def test_exclusion_is_by_subject_key_and_recorded(tmp_path: Path) -> None:
     pre = write_pretrain_store(tmp_path / "p.zarr", n_subjects=3, seconds=40)
     ev = write_pretrain_store(tmp_path / "e.zarr", corpus="tuab", n_subjects=1, seconds=20)
-    from labram.pretrain import exclusions
-    from labram.windows import build_pretrain_index
+    from labram.data.windows import build_pretrain_index
+    from labram.stages.pretrain import exclusions
 
     # same person, another corpus: subject_key "tuab:s000" differs from "tuh:s000"
     assert exclusions([pre], tmp_path / "r", [ev], True) == {"tuab:s000"}
@@ -149,7 +149,7 @@ def test_pretrain_learns_and_excludes_evaluation_subjects(tmp_path: Path) -> Non
 
 @pytest.mark.slow
 def test_finetune_beats_chance_on_planted_signal(tmp_path: Path) -> None:
-    from labram.finetune import evaluate, finetune
+    from labram.stages.finetune import evaluate, finetune
 
     url = write_tuab_like(tmp_path / "tuab.zarr")
     cfg = train_config("finetune", "tiny")

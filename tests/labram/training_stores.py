@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from eegprep.channels import VOCABULARY
-from eegprep.recipe import Recipe
-from eegprep.store_write import StoreWriter, write_recording
+from eegprep.pipeline.channels import VOCABULARY
+from eegprep.pipeline.recipe import Recipe
+from eegprep.store.writer import StoreWriter, write_recording
 
 TUAB_ORDER = "FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 A1 A2 FZ CZ PZ T1 T2".split()
 

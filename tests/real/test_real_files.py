@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 
 from eegprep import open_store
-from eegprep.channels import VOCABULARY
-from eegprep.ingest import IngestConfig, ingest
-from eegprep.manifest import load_manifest
+from eegprep.corpus.manifest import load_manifest
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.pipeline.channels import VOCABULARY
 from tests.real.fetch import cached
 
 MAINS = 50.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eegprep.ingest import IngestConfig, IngestReport, ingest
+from eegprep.ingestion.driver import IngestConfig, IngestReport, ingest
 from tests.conftest import write_tuh_edf
 
 FOLDER = IngestConfig(workers=0, progress=False, mains=60.0)

@@ -3,7 +3,7 @@
 Every command and function that reads a checkpoint is given a crafted file whose unpickling
 would create a marker file (a ``torch.save`` zip and raw pickles named ``.pt``): the marker
 must never appear, the CLI must exit 2 with one line ``error: <file>: ...``, and the Python API
-must raise :class:`labram.checkpoint_files.UnsafeCheckpointError`. The checkpoints our own trainers
+must raise :class:`labram.checkpoints.files.UnsafeCheckpointError`. The checkpoints our own trainers
 write, and a released-layout ``.pth`` holding the original code's ``argparse.Namespace``, still
 load (with ``weights_only=True``).
 """
@@ -27,19 +27,19 @@ from click.testing import CliRunner
 
 import labram
 from cli import labram_cli
-from labram.checkpoint_files import (
+from labram.checkpoints.files import (
     CheckpointError,
     CorruptCheckpointError,
     UnsafeCheckpointError,
     read_checkpoint,
 )
-from labram.checkpoints import convert_file, load_official, load_ours, save_ours
-from labram.config import model_config, tokenizer_config
-from labram.finetune import init_classifier
-from labram.pretrain import load_tokenizer
-from labram.sampler import ResumeError
-from labram.tokenizer import VQNSPTokenizer
-from labram.trainer import CKPT_FORMAT, atomic_save, load_checkpoint
+from labram.checkpoints.layouts import convert_file, load_official, load_ours, save_ours
+from labram.data.sampler import ResumeError
+from labram.model.config import model_config, tokenizer_config
+from labram.model.tokenizer import VQNSPTokenizer
+from labram.stages.finetune import init_classifier
+from labram.stages.pretrain import load_tokenizer
+from labram.train.loop import CKPT_FORMAT, atomic_save, load_checkpoint
 from tests.labram.labram_layouts import fabricate, mem_layout, tokenizer_layout
 from tests.labram.training_stores import write_tuab_like
 
@@ -394,11 +394,11 @@ _LOADERS = {("torch", "load"), ("pickle", "load"), ("pickle", "loads"), ("np", "
 def test_read_checkpoint_is_the_only_unpickling_call() -> None:
     """No module of labram, nor cli.py, unpickles a file except through read_checkpoint."""
     found, reader = [], range(0)
-    for path in [*sorted((REPO / "labram").glob("*.py")), REPO / "cli.py"]:
+    for path in [*sorted((REPO / "labram").rglob("*.py")), REPO / "cli.py"]:
         tree = ast.parse(path.read_text(), str(path))
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef) and node.name == "read_checkpoint":
-                assert path.name == "checkpoint_files.py"
+                assert path.relative_to(REPO).as_posix() == "labram/checkpoints/files.py"
                 reader = range(node.lineno, (node.end_lineno or node.lineno) + 1)
             if (
                 isinstance(node, ast.Call)
@@ -407,5 +407,5 @@ def test_read_checkpoint_is_the_only_unpickling_call() -> None:
                 and (node.func.value.id, node.func.attr) in _LOADERS
             ):
                 found.append((path.name, node.lineno, f"{node.func.value.id}.{node.func.attr}"))
-    assert len(found) == 1 and found[0][0] == "checkpoint_files.py", found
+    assert len(found) == 1 and found[0][0] == "files.py", found
     assert found[0][1] in reader and found[0][2] == "torch.load", found

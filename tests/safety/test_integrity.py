@@ -18,12 +18,12 @@ from click.testing import CliRunner
 
 from cli import eegprep_cli
 from eegprep import open_store
-from eegprep.errors import StoreFormatError, StoreNotFoundError
-from eegprep.ingest import IngestConfig, ingest
-from eegprep.recipe import Recipe
-from eegprep.store_fs import Location
-from eegprep.store_index import INDEX_DIR, append, read_index, read_index_checked
-from eegprep.validate import recording_problems, validate
+from eegprep.base.errors import StoreFormatError, StoreNotFoundError
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.pipeline.recipe import Recipe
+from eegprep.store.fs import Location
+from eegprep.store.index import INDEX_DIR, append, read_index, read_index_checked
+from eegprep.store.validate import recording_problems, validate
 from tests.eegprep.test_remote_store import s3  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # numcodecs' zarr3 codecs
@@ -366,7 +366,7 @@ def test_store_level_damage_is_one_typed_error(tmp_path: Path) -> None:
     import orjson as _orjson
 
     from eegprep import open_store as _open
-    from eegprep.errors import RecordingNotFoundError, StoreError
+    from eegprep.base.errors import RecordingNotFoundError, StoreError
     from tests.safety.corpus import ingest_folder, write_edf
 
     src, out = tmp_path / "src", tmp_path / "s.zarr"

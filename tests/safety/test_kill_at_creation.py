@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from eegprep import open_store
-from eegprep.errors import StoreFormatError
-from eegprep.store_fs import Location
-from eegprep.validate import validate
+from eegprep.base.errors import StoreFormatError
+from eegprep.store.fs import Location
+from eegprep.store.validate import validate
 from tests.safety.corpus import ingest_folder, write_edf
 
 

@@ -24,11 +24,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli import eegprep_cli
-from eegprep import ingest as ingest_mod
-from eegprep.errors import UsageError
-from eegprep.ingest import IngestConfig, IngestReport, ingest
-from eegprep.redact import redact, redact_all
-from eegprep.store_fs import Location
+from eegprep.base.errors import UsageError
+from eegprep.base.redact import redact, redact_all
+from eegprep.ingestion import driver as ingest_mod
+from eegprep.ingestion.driver import IngestConfig, IngestReport, ingest
+from eegprep.store.fs import Location
 
 SECRET = "S3cr3tV4lue"
 
@@ -159,7 +159,7 @@ def test_include_absolute_empty_or_escaping(
 
 
 def test_manifest_include_escaping_is_refused(tuh_corpus: Path, tmp_path: Path) -> None:
-    from eegprep.manifest import MANIFEST_DIR
+    from eegprep.corpus.manifest import MANIFEST_DIR
 
     text = (MANIFEST_DIR / "tuh.toml").read_text(encoding="utf-8")
     manifest = tmp_path / "tuh_escape.toml"
@@ -285,9 +285,9 @@ def _enospc(*args: Any, **kwargs: Any) -> Any:
 def test_disk_full_in_a_task_names_file_and_store(
     tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import eegprep.recording
+    import eegprep.ingestion.task
 
-    monkeypatch.setattr(eegprep.recording, "write_recording", _enospc)
+    monkeypatch.setattr(eegprep.ingestion.task, "write_recording", _enospc)
     store = tmp_path / "s.zarr"
     result = cli(*ingest_args(tuh_corpus, store))
     assert result.exit_code == 3, result.output
@@ -302,7 +302,7 @@ def test_disk_full_in_a_task_names_file_and_store(
 def test_disk_full_while_committing_is_one_line(
     tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from eegprep.store_write import StoreWriter
+    from eegprep.store.writer import StoreWriter
 
     monkeypatch.setattr(StoreWriter, "commit", _enospc)
     store = tmp_path / "s.zarr"
@@ -319,9 +319,9 @@ def test_codec_failure_names_file_and_codec(
 ) -> None:
     from numcodecs import Blosc
 
-    import eegprep.zarr_direct
+    import eegprep.store.shards
 
-    monkeypatch.setattr(eegprep.zarr_direct, "_blosc", lambda encoding: Blosc(cname="no-such"))
+    monkeypatch.setattr(eegprep.store.shards, "_blosc", lambda encoding: Blosc(cname="no-such"))
     store = tmp_path / "s.zarr"
     rep = ingest("tuh", src=tuh_corpus, out=store, config=IngestConfig(workers=0, progress=False))
     assert rep.n_ingested == 0 and len(rep.failed) == 3
@@ -436,12 +436,12 @@ def test_credentials_hidden_in_errors_tracebacks_and_scheduler(
         cli(*ingest_args(tuh_corpus, "x", "--scheduler", address))
     )
 
-    import eegprep.store
+    import eegprep.store.reader
 
     def boom(store: str) -> None:
         raise RuntimeError(f"unexpected while opening {store}")
 
-    monkeypatch.setattr(eegprep.store, "open_store", boom)
+    monkeypatch.setattr(eegprep.store.reader, "open_store", boom)
     crash = cli("stats", url)
     assert crash.exit_code == 1 and "RuntimeError" in crash.output
     assert SECRET not in crash.output

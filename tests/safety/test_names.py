@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from eegprep import open_store
-from eegprep.discover import check_name
-from eegprep.errors import ManifestError, StoreFormatError
-from eegprep.ingest import ingest
-from eegprep.store_write import check_group
-from eegprep.validate import validate
+from eegprep.base.errors import ManifestError, StoreFormatError
+from eegprep.corpus.discover import check_name
+from eegprep.ingestion.driver import ingest
+from eegprep.store.validate import validate
+from eegprep.store.writer import check_group
 from tests.safety.corpus import FOLDER, files_under, ingest_folder, write_edf
 
 HOSTILE = [
@@ -152,7 +152,7 @@ def test_rewording_a_manifest_does_not_reingest(tmp_path: Path) -> None:
 def test_a_target_name_cannot_leave_or_replace_the_recording_s_arrays(
     tmp_path: Path, target: str
 ) -> None:
-    from eegprep.fixtures.misc import write_mobi
+    from eegprep.testing.fixtures.misc import write_mobi
 
     src = write_mobi(tmp_path)
     manifest = tmp_path / "mobi.toml"
@@ -160,7 +160,7 @@ def test_a_target_name_cannot_leave_or_replace_the_recording_s_arrays(
     assert 'name = "joints"' in text
     manifest.write_text(text.replace('name = "joints"', f"name = {target!r}"))
     out = tmp_path / "s.zarr"
-    from eegprep.ingest import IngestConfig
+    from eegprep.ingestion.driver import IngestConfig
 
     rep = ingest(str(manifest), src=src, out=out, config=IngestConfig(workers=0, progress=False))
     assert rep.n_ingested == 0 and rep.failed and all("target name" in f for f in rep.failed)
@@ -198,7 +198,7 @@ def test_very_long_names_are_cut_and_one_refused_move_fails_alone(
     import errno
     import os
 
-    from eegprep.discover import MAX_NAME_LENGTH
+    from eegprep.corpus.discover import MAX_NAME_LENGTH
 
     src, out = tmp_path / "src", tmp_path / "s.zarr"
     write_edf(src, "a" * 248 + " b.edf", seed=1)
@@ -216,7 +216,7 @@ def test_very_long_names_are_cut_and_one_refused_move_fails_alone(
             raise OSError(errno.ENAMETOOLONG, "File name too long", dst)
         real(src_path, dst)
 
-    monkeypatch.setattr("eegprep.store_write.os.replace", refuse)
+    monkeypatch.setattr("eegprep.store.writer.os.replace", refuse)
     write_edf(src, "other.edf", seed=4)
     write_edf(src, "fine.edf", seed=5)
     rep = ingest_folder(src, out)

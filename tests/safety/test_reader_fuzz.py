@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eegprep.ingest import IngestConfig, ingest
-from eegprep.manifest import load_manifest
-from eegprep.validate import validate
+from eegprep.corpus.manifest import load_manifest
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.store.validate import validate
 
 N_FAST, N_ALL = 12, 300
 LIMIT_S = 20  # one ingest of a ~200 kB file takes well under a second

@@ -15,13 +15,14 @@ import scipy.io
 from click.testing import CliRunner
 
 from cli import eegprep_cli
-from eegprep import limits, open_store
-from eegprep.edf_writer import write_edf
-from eegprep.errors import SourceError, UsageError
-from eegprep.ingest import IngestConfig, ingest
-from eegprep.limits import Limits, parse_size
+from eegprep import open_store
+from eegprep.base import limits
+from eegprep.base.errors import SourceError, UsageError
+from eegprep.base.limits import Limits, parse_size
+from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.readers.matlab import MatReader
 from eegprep.readers.matlab_files import clear_cache
+from eegprep.testing.edf_writer import write_edf
 
 MiB = 1024**2
 LABELS = ["EEG FP1-REF", "EEG FP2-REF", "EEG C3-REF", "EEG C4-REF"]
@@ -64,8 +65,8 @@ def test_mat_zlib_bomb_leaves_memory_flat(tmp_path: Path) -> None:
     _bomb(path)
     code = f"""
 import resource, sys
-from eegprep import limits
-from eegprep.errors import SourceError
+from eegprep.base import limits
+from eegprep.base.errors import SourceError
 from eegprep.readers.matlab import MatReader
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 with limits.activated(limits.Limits(memory_bytes=64 * 1024**2)):
@@ -140,7 +141,7 @@ def test_edf_claiming_500_khz_is_refused_before_allocating(tmp_path: Path) -> No
 def test_a_tight_budget_shortens_blocks_and_changes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from eegprep import preprocess
+    from eegprep.pipeline import preprocess
 
     root = tmp_path / "tuh"
     _tuh_edf(root, "aaaaaaaa", seconds=30.0)
@@ -193,8 +194,8 @@ def test_sizes_parse_and_bad_ones_are_usage_errors(tmp_path: Path) -> None:
 
 def test_a_huge_sidecar_is_refused_before_it_is_read(tmp_path: Path) -> None:
     """Sidecars are text parsed whole: their size counts against the per-file budget."""
-    from eegprep.fixtures.tuh import write_tusz
-    from eegprep.ingest import IngestConfig, ingest
+    from eegprep.ingestion.driver import IngestConfig, ingest
+    from eegprep.testing.fixtures.tuh import write_tusz
 
     src = write_tusz(tmp_path)
     big = next(src.rglob("aaaaaaae_s001_t000.csv"))

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from cli import eegprep_cli
 from eegprep import open_store
-from eegprep.validate import validate
+from eegprep.store.validate import validate
 from tests.safety.corpus import ingest_folder, write_edf
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from eegprep import open_store
-from eegprep.validate import validate
+from eegprep.store.validate import validate
 from tests.safety.corpus import ingest_folder, write_edf
 
 

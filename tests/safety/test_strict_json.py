@@ -11,12 +11,12 @@ import orjson
 import pytest
 
 from eegprep import open_store
-from eegprep.errors import SourceError
-from eegprep.fixtures.tuh import write_tusz
-from eegprep.ingest import IngestConfig, ingest
-from eegprep.stats import store_stats
-from eegprep.strict_json import check_values, find_unsafe
-from eegprep.validate import validate
+from eegprep.base.errors import SourceError
+from eegprep.base.strict_json import check_values, find_unsafe
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.store.validate import validate
+from eegprep.testing.fixtures.tuh import write_tusz
+from eegprep.tools.stats import store_stats
 from tests.safety.corpus import FOLDER, write_edf
 
 SERIAL = IngestConfig(workers=0, progress=False)
@@ -54,7 +54,7 @@ def test_any_parser_s_unsafe_value_is_caught_before_the_record(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: object
 ) -> None:
     """The net under every sidecar parser: one that lets a NaN through is still caught."""
-    from eegprep.sidecars import SIDECAR_PARSERS, SidecarResult, load_parsers
+    from eegprep.corpus.sidecars import SIDECAR_PARSERS, SidecarResult, load_parsers
 
     load_parsers()
     monkeypatch.setitem(
@@ -112,7 +112,7 @@ def test_strict_values_pass() -> None:
 
 def test_results_write_undefined_metrics_as_null() -> None:
     """labram's metrics, summaries and configs: an undefined value is ``null``, never NaN."""
-    from eegprep.strict_json import dumps
+    from eegprep.base.strict_json import dumps
 
     text = dumps({"auroc": float("nan"), "loss": [1.0, float("inf")], "n": np.float32(2.5)})
     assert orjson.loads(text) == {"auroc": None, "loss": [1.0, None], "n": 2.5}
@@ -123,7 +123,7 @@ def test_labram_writes_json_only_through_the_strict_writer() -> None:
 
     root = Path(__file__).parents[2]
     offenders = []
-    for path in [*sorted((root / "labram").glob("*.py")), root / "cli.py"]:
+    for path in [*sorted((root / "labram").rglob("*.py")), root / "cli.py"]:
         for node in ast.walk(ast.parse(path.read_text())):
             if (
                 isinstance(node, ast.Call)

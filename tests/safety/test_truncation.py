@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eegprep.edf_writer import write_edf
-from eegprep.errors import SourceError
+from eegprep.base.errors import SourceError
 from eegprep.readers.edf import EdfReader
 from eegprep.readers.mne_formats import MneReader, clear_cache
+from eegprep.testing.edf_writer import write_edf
 
 LABELS = ["EEG FP1-REF", "EEG FP2-REF", "EEG C3-REF", "EEG C4-REF"]
 RECORD_BYTES = 4 * 250 * 2  # 4 signals x 250 samples x 2 bytes

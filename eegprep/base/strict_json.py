@@ -1,0 +1,89 @@
+"""Strict JSON: values that every JSON reader accepts, checked where they enter.
+
+Python's ``json`` writes ``NaN``, ``Infinity`` and integers of any size; strict readers (orjson,
+browsers, most other languages) refuse them. One such value in a recording's record would make
+the whole index unreadable. So every value that comes from a source file, a sidecar or a
+manifest is checked before it enters a record (:func:`check_values`, a one-line error naming the
+file and the field), and every JSON eegprep writes is written with ``allow_nan=False``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from eegprep.base.errors import SourceError
+
+INT_RANGE = (-(2**63), 2**63 - 1)  # what orjson (and int64 everywhere) reads back
+
+
+def find_unsafe(value: Any, where: str = "") -> tuple[str, Any] | None:
+    """The first value that strict JSON cannot hold, as ``(field path, value)``; else ``None``.
+
+    Refused: non-finite floats (NaN, +-inf, and ``1e309`` which parses as inf), integers
+    outside int64, and any object that is not a str, bool, int, float, None, list, tuple or
+    dict with str keys.
+    """
+    if value is None or isinstance(value, (str, bool)):
+        return None
+    if isinstance(value, int):
+        return None if INT_RANGE[0] <= value <= INT_RANGE[1] else (where, value)
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (where, value)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return (f"{where}[{k!r}]", k)
+            hit = find_unsafe(v, f"{where}.{k}" if where else k)
+            if hit:
+                return hit
+        return None
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            hit = find_unsafe(v, f"{where}[{i}]")
+            if hit:
+                return hit
+        return None
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():  # a numpy scalar
+        return find_unsafe(value.item(), where)
+    return (where, value)
+
+
+def check_values(value: Any, path: str, what: str) -> None:
+    """Raise :class:`SourceError` naming ``path`` and the field when ``value`` is not strict JSON.
+
+    ``what`` says where the value came from (``"sidecar"``, ``"record"``, ...).
+    """
+    hit = find_unsafe(value)
+    if hit is not None:
+        field, bad = hit
+        raise SourceError(
+            path,
+            f"{what} field {field or '(value)'} is {bad!r}, which the store cannot hold "
+            "(NaN, infinities, integers beyond 64 bits and non-JSON objects are refused); "
+            "fix the value in the file",
+        )
+
+
+def finite_or_null(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by ``None`` (JSON ``null``), recursively.
+
+    For results where "undefined" is a legitimate outcome (an AUROC on a one-class set, a loss
+    that diverged): they are written as ``null``, never as ``NaN``.
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_null(v) for v in value]
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():  # a numpy scalar
+        return finite_or_null(value.item())
+    return value
+
+
+def dumps(value: Any, **kwargs: Any) -> str:
+    """``json.dumps`` that writes strict JSON: non-finite floats become ``null``."""
+    import json
+
+    return json.dumps(finite_or_null(value), allow_nan=False, **kwargs)

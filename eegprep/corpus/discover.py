@@ -1,0 +1,278 @@
+"""Find a corpus's recordings on disk, as its manifest describes them.
+
+The corpus root is tolerant of being given one level up or down (``/data/tuh_eeg/edf`` or
+``/data`` for a root ``/data/tuh_eeg``): the include globs' fixed leading folders decide.
+Every file is listed in a stable (sorted) order; files the globs find but the path pattern does
+not match are reported, never silently skipped.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eegprep.base.errors import StoreFormatError, UsageError
+from eegprep.corpus.manifest import Manifest
+from eegprep.readers import get_reader
+from eegprep.readers.base import Reader
+
+_SAFE = re.compile(r"[^A-Za-z0-9._+-]+")
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """One recording to ingest: a file (and a part of it, for multi-recording files)."""
+
+    relpath: str
+    part: str | None
+    name: str
+    fields: tuple[tuple[str, str], ...]
+
+    def field_dict(self) -> dict[str, str]:
+        return dict(self.fields)
+
+
+@dataclass
+class Discovery:
+    root: Path
+    items: list[SourceItem]
+    unmatched: list[tuple[str, str]] = field(default_factory=list)
+    n_files: int = 0
+
+
+def _anchor(pattern: str) -> str:
+    """The fixed leading folders of a glob (``edf/**/*.edf`` -> ``edf``)."""
+    parts = []
+    for part in pattern.split("/")[:-1]:
+        if any(c in part for c in "*?["):
+            break
+        parts.append(part)
+    return "/".join(parts)
+
+
+def resolve_root(manifest: Manifest, root: Path) -> Path:
+    """The corpus root, allowing the user's folder to be one level above or below it."""
+    root = root.expanduser().resolve()
+    if not root.exists():
+        raise UsageError(f"{root}: corpus folder not found")
+    if not root.is_dir():
+        raise UsageError(f"{root}: expected the corpus folder, got a file")
+    anchors = [a for a in (_anchor(p) for p in manifest.include) if a]
+    if not anchors:
+        return root
+    candidates = [root, root.parent, *sorted(p for p in root.iterdir() if p.is_dir())]
+    for cand in candidates:
+        if any((cand / a).is_dir() for a in anchors):
+            return cand
+    return root
+
+
+def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Discovery:
+    """List the recordings of a corpus in sorted order (at most ``limit`` files).
+
+    File names are matched case-insensitively (``*.edf`` finds ``a.EDF`` and ``b.Edf``: real
+    archives mix them); folder names are matched as written, since they carry identity (BIDS
+    entities, TUH splits) that the path pattern reads case-sensitively. A file whose path
+    pattern does not match as spelled is tried again with its extension in lower case.
+
+    Raises
+    ------
+    UsageError
+        When no file at all matches the include globs: one line naming the root, the globs and,
+        when there are any, files the globs missed by a hair (another case or extension).
+    """
+    root = resolve_root(manifest, root)
+    files: set[str] = set()
+    for pattern in manifest.include:
+        for p in root.glob(_any_case_name(pattern)):
+            if p.is_file():
+                files.add(p.relative_to(root).as_posix())
+    if not files:
+        raise UsageError(_nothing_found(manifest, root))
+    rels = sorted(f for f in files if not any(_excluded(f, x) for x in manifest.exclude))
+    if limit is not None:
+        rels = rels[:limit]
+    reader = get_reader(manifest.reader)
+    multi = reader.parts.__func__ is not Reader.parts.__func__  # type: ignore[attr-defined]
+    items: list[SourceItem] = []
+    unmatched: list[tuple[str, str]] = []
+    for rel in rels:
+        fields = _fields(manifest, rel)
+        if fields is None:
+            unmatched.append((rel, f"path matches no rule of {manifest.name}'s path.pattern"))
+            continue
+        parts: list[str | None] = [None]
+        if multi:
+            try:
+                parts = reader.parts(str(root / rel), **dict(manifest.reader_options))
+            except Exception as exc:  # reported per file; discovery goes on
+                unmatched.append((rel, f"cannot list its recordings: {exc}"))
+                continue
+        for part in parts:
+            items.append(
+                SourceItem(rel, part, _name(manifest, fields, part, rel), tuple(fields.items()))
+            )
+    return Discovery(root, resolve_names(items), unmatched, len(rels))
+
+
+def _any_case_name(pattern: str) -> str:
+    """The glob with its last component (the file name) matching in any letter case.
+
+    Portable before Python 3.12's ``case_sensitive``: each letter outside a ``[...]`` class
+    becomes ``[xX]``; a class gets its letters in both cases (``[a-c]`` -> ``[a-cA-Ca-c]``).
+    """
+    head, slash, name = pattern.rpartition("/")
+    out: list[str] = []
+    i = 0
+    while i < len(name):
+        c = name[i]
+        start = i + 2 if name[i + 1 : i + 2] == "!" else i + 1
+        end = name.find("]", start + 1) if c == "[" else -1
+        if end != -1:
+            neg, body = name[i + 1 : start], name[start:end]
+            out.append(f"[{neg}{body}{body.upper()}{body.lower()}]")
+            i = end + 1
+            continue
+        out.append(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c)
+        i += 1
+    return f"{head}{slash}{''.join(out)}"
+
+
+def _excluded(rel: str, pattern: str) -> bool:
+    """``exclude`` patterns follow the include rule: the file name in any case."""
+    return fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(rel.lower(), pattern.lower())
+
+
+def _fields(manifest: Manifest, rel: str) -> dict[str, str] | None:
+    """Path fields of ``rel``; a pattern written for ``.edf`` also takes ``.EDF``."""
+    fields = manifest.fields(rel)
+    stem, dot, ext = rel.rpartition(".")
+    if fields is not None or not dot or "/" in ext or ext == ext.lower():
+        return fields
+    fields = manifest.fields(f"{stem}.{ext.lower()}")
+    if fields is not None:  # the path as it is on disk, not as it was matched
+        fields.update(relpath=rel, suffix=f".{ext}")
+    return fields
+
+
+def _nothing_found(manifest: Manifest, root: Path) -> str:
+    """The one-line error for a run that matches no file; hints at near misses."""
+    globs = ", ".join(manifest.include)
+    msg = f"{root}: no file matches {manifest.name}'s files.include ({globs})"
+    wanted = {_glob_suffix(p) for p in manifest.include} - {""}
+    seen: dict[str, int] = {}
+    for i, p in enumerate(root.rglob("*")):
+        if i >= 100_000:  # a huge wrong folder: the hint is not worth the walk
+            break
+        if p.is_file() and p.suffix:
+            seen[p.suffix] = seen.get(p.suffix, 0) + 1
+    if not seen:
+        return f"{msg}; the folder holds no file with an extension: is --src the right folder?"
+    near = [s for s in seen if s.lower() in wanted]
+    top = sorted(seen, key=lambda s: (-seen[s], s))[:5]
+    if near:
+        hint = ", ".join(f"{seen[s]} {s}" for s in near)
+        return f"{msg}; found {hint} file(s) in folders the globs do not reach: check --include"
+    found = ", ".join(f"{seen[s]} {s}" for s in top)
+    return f"{msg}; found only {found} file(s): pass --include 'GLOB' or another corpus"
+
+
+def _glob_suffix(pattern: str) -> str:
+    """``**/eeg/*_eeg.vhdr`` -> ``.vhdr`` (lower case); ``""`` when the glob names none."""
+    name = pattern.rpartition("/")[2]
+    ext = name.rpartition(".")[2] if "." in name else ""
+    return "" if not ext or any(c in ext for c in "*?[") else f".{ext.lower()}"
+
+
+def _name(manifest: Manifest, fields: dict[str, str], part: str | None, relpath: str) -> str:
+    """The recording's base name: the manifest's ``path.name`` template, made safe.
+
+    A name becomes a folder of the store (``recordings/{corpus}/{name}``), so it holds only
+    ``[A-Za-z0-9._+-]``, never starts with ``.`` or ``_`` (so it is never ``.``, ``..`` or
+    hidden); a template's ``/`` becomes ``_`` and ``_`` at either end is dropped. When making it
+    safe changed anything else (``a b.edf`` -> ``a_b``), a hash of the source path follows
+    (``a_b~3f2a1c0d``): two files that differ only in unsafe characters can never share a name,
+    whatever order they arrive in. Other clashes are resolved by :func:`resolve_names`.
+    """
+    try:
+        raw = manifest.name_template.format(**fields, part=part or "")
+    except KeyError as exc:
+        raise UsageError(
+            f"{manifest.file}: path.name uses {exc} which the path pattern does not capture"
+        ) from None
+    if part and "{part}" not in manifest.name_template:
+        raw = f"{raw}_{part}"
+    name = _SAFE.sub("_", raw).strip("_").lstrip(".").strip("_")
+    lossy = name != raw.replace("/", "_").strip("_") or not name  # "/" -> "_", edge "_" expected
+    lossy = lossy or name.lower() in RESERVED_NAMES
+    if len(name) > MAX_NAME_LENGTH:  # a folder name must fit the file system (255 bytes)
+        name, lossy = name[: MAX_NAME_LENGTH - 9].rstrip("._+-"), True
+    if lossy:
+        name = f"{name or 'recording'}~{source_digest(relpath, part)}"
+    check_name(name)
+    return name
+
+
+def source_digest(relpath: str, part: str | None) -> str:
+    """A short, stable hash of a source (path and part) that tells apart names that clash."""
+    return hashlib.sha1(f"{relpath}:{part}".encode()).hexdigest()[:8]
+
+
+RESERVED_NAMES = frozenset({"zarr.json"})
+"""Names a corpus folder's own objects take (its group metadata), in any letter case: a
+recording so named gets its source's hash."""
+
+MAX_NAME_LENGTH = 128
+"""Longer names are cut and take their source's hash: with a version suffix, a name stays far
+below the 255 bytes a folder name may have."""
+
+_NAME = re.compile(r"[A-Za-z0-9+-][A-Za-z0-9._+-]*(~[0-9a-f]{6,16})?")
+
+
+def check_name(name: str) -> str:
+    """``name`` when it is a safe recording name; a :class:`StoreFormatError` otherwise.
+
+    The last guard before a name becomes a path in the store: whatever produced it, a name that
+    could leave its corpus's folder (``..``, ``.``, a slash, a hidden name) is refused.
+    """
+    if not _NAME.fullmatch(name) or name in (".", "..") or name.lower() in RESERVED_NAMES:
+        raise StoreFormatError(f"unsafe recording name {name!r}: refusing to write it")
+    return name
+
+
+def resolve_names(
+    items: list[SourceItem], existing: dict[str, dict[str, Any]] | None = None
+) -> list[SourceItem]:
+    """Give every source one name for good, whatever files come later.
+
+    ``existing``: the corpus's index records (``id -> record``). A source already in the store
+    keeps the name it was listed under. Any other source whose base name is taken (by a listed
+    recording of another source, or by another new source in this run) gets its path's hash
+    appended, so adding ``b/x.edf`` beside a listed ``a/x.edf`` never renames or duplicates it.
+    Names that differ only in letter case clash too: they are one folder on a case-insensitive
+    file system (macOS, Windows).
+    """
+    listed: dict[tuple[str, str | None], str] = {}
+    taken: set[str] = set()  # case-folded
+    for rec in (existing or {}).values():
+        name = str(rec.get("name") or rec["id"].split("/", 1)[-1])
+        taken.add(name.casefold())
+        if _NAME.fullmatch(name) and name not in (".", "..") and name.lower() not in RESERVED_NAMES:
+            listed[(str(rec.get("source", "")), rec.get("part"))] = name
+    new = [it for it in items if (it.relpath, it.part) not in listed]
+    count: dict[str, int] = {}
+    for it in new:
+        count[it.name.casefold()] = count.get(it.name.casefold(), 0) + 1
+    out = []
+    for it in items:
+        kept = listed.get((it.relpath, it.part))
+        name = it.name if kept is None else kept
+        clash = count.get(name.casefold(), 0) > 1 or name.casefold() in taken
+        if kept is None and clash and "~" not in name:
+            name = f"{name}~{source_digest(it.relpath, it.part)}"
+        out.append(SourceItem(it.relpath, it.part, name, it.fields))
+    return out

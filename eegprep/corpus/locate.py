@@ -1,0 +1,78 @@
+"""Where a recording's sidecar files are: same-stem suffixes and root-relative templates.
+
+``[sidecar] suffixes`` name files that share the recording's stem (``.rec``, ``.csv_bi``,
+``_seiz.csv``). ``[sidecar] files`` name files relative to the corpus root, formatted with the
+path fields (``{dir}`` is the recording's folder, plus the pattern's named groups) and then
+globbed: Siena's per-patient ``"{dir}/Seizures-list-{subject}.txt"``, Inria's one
+``"TrainLabels.csv"``. Both lists keep the manifest's order.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+
+from eegprep.base.errors import SourceError, UsageError
+from eegprep.corpus.manifest import Manifest
+
+
+def wanted_sidecars(manifest: Manifest, root: str, path: str, fields: dict[str, str]) -> list[str]:
+    """Every sidecar path (or glob) the manifest asks for, absolute, in order."""
+    base = os.path.splitext(path)[0]
+    out = [base + s for s in manifest.sidecar_suffixes]
+    for template in manifest.sidecar_files:
+        try:
+            rel = template.format(**fields)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise UsageError(
+                f"{manifest.file}: sidecar.files entry {template!r} uses {exc} which the path "
+                "pattern does not capture"
+            ) from None
+        out.append(os.path.normpath(os.path.join(root, rel.lstrip("/"))))
+    return list(dict.fromkeys(out))
+
+
+def find_sidecars(manifest: Manifest, root: str, path: str, fields: dict[str, str]) -> list[str]:
+    """Existing sidecar files of the recording at ``path``, in the manifest's order.
+
+    Raises
+    ------
+    SourceError
+        When the sidecar is required and none exists (naming the files looked for, relative to
+        the corpus root).
+    """
+    wanted = wanted_sidecars(manifest, root, path, fields)
+    found = existing_sidecars(wanted)
+    if not found and manifest.sidecar_required:
+        names = " or ".join(os.path.relpath(p, root) for p in wanted)
+        raise SourceError(path, f"missing sidecar {names}: labels and events come from it")
+    return found
+
+
+def existing_sidecars(wanted: list[str]) -> list[str]:
+    """The files that exist among ``wanted`` (paths or globs), in order, without repeats.
+
+    A path that does not exist as written is also looked for in any letter case of its file
+    name (``X.CSV_BI`` beside ``X.EDF``), as archives copied through case-folding systems have
+    them.
+    """
+    found: list[str] = []
+    for pattern in wanted:
+        hits = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        for p in hits:
+            hit = p if os.path.isfile(p) else _any_case(p)
+            if hit is not None and hit not in found:
+                found.append(hit)
+    return found
+
+
+def _any_case(path: str) -> str | None:
+    folder, name = os.path.split(path)
+    try:
+        entries = os.listdir(folder or ".")
+    except OSError:
+        return None
+    lower = name.lower()
+    matches = sorted(e for e in entries if e.lower() == lower)
+    hit = os.path.join(folder, matches[0]) if matches else None
+    return hit if hit is not None and os.path.isfile(hit) else None

@@ -1,0 +1,386 @@
+"""Corpus manifests: one declarative TOML file per corpus, validated on load.
+
+A manifest says which files make up a corpus, which reader opens them, how channel names
+normalise, the mains frequency and units, how subject / session / split / labels are read from
+each file's path, and which named sidecar parser gives labels and events. The format is
+documented in docs/manifest-format.md; the shipped manifests live in the repository's
+``manifests/`` and, in a wheel, in ``eegprep/manifests/`` (package data). A user's own manifest
+(``--manifest FILE``) needs no code change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from eegprep.base.errors import ManifestError, UsageError
+from eegprep.base.resources import shipped_dir
+
+MANIFEST_DIR = shipped_dir("manifests")
+"""The shipped manifests: package data of the installed package, or the checkout's folder."""
+
+DESCRIPTIVE_KEYS = frozenset(
+    {"title", "description", "version", "homepage", "hours", "labels_summary", "formats", "quirks"}
+)
+"""Manifest keys that describe the corpus for people and change nothing that is stored."""
+
+# key -> (type(s), required). Nested tables are validated by their own schema below.
+_TOP: dict[str, tuple[type | tuple[type, ...], bool]] = {
+    "name": (str, True),
+    "title": (str, True),
+    "description": (str, False),
+    "version": (str, False),
+    "homepage": (str, False),
+    "mains": ((int, float), True),
+    "h_freq": ((int, float), False),
+    "unit": (str, False),
+    "hours": ((int, float), False),
+    "labels_summary": (str, False),
+    "formats": (list, False),
+    "files": (dict, True),
+    "reader": (dict, True),
+    "channels": (dict, False),
+    "path": (dict, False),
+    "labels": (dict, False),
+    "sidecar": (dict, False),
+    "quirks": (list, False),
+}
+_FILES = {"include": (list, True), "exclude": (list, False)}
+_READER = {"name": (str, True), "options": (dict, False)}
+_CHANNELS = {"rename": (dict, False), "exclude": (list, False), "on_unknown": (str, False)}
+_PATH = {
+    "pattern": ((str, list), False),
+    "subject": (str, False),
+    "session": (str, False),
+    "split": (str, False),
+    "subject_key": (str, False),
+    "name": (str, False),
+}
+_SIDECAR = {"parser": (str, True), "suffixes": (list, False), "files": (list, False),
+            "required": (bool, False), "options": (dict, False), "always": (bool, False),
+            "annotations": (str, False)}  # fmt: skip
+# Schema extensions (see docs/manifest-format.md):
+# - path.pattern may be a list of regexes, tried in order (first match wins), so that one
+#   corpus can hold differently shaped paths (TUEV train vs eval) with the same group names.
+# - sidecar.files: templates, relative to the corpus root, of sidecars that do not share the
+#   recording's stem ("{dir}/Seizures-list-{subject}.txt"); path fields and glob wildcards.
+# - sidecar.always: call the parser even when no sidecar file exists (it reads the header's own
+#   annotations, as for EEGMMIDB).
+# - sidecar.annotations: "keep" (default) stores the recording's own annotations as events
+#   beside the parser's; "replace" stores only the parser's (it has re-labelled them).
+_QUIRK = {"text": (str, True), "source": (str, False)}
+
+
+@dataclass(frozen=True)
+class LabelRule:
+    """A recording-level label read from a path field: ``value = map[group]`` (or the raw text)."""
+
+    name: str
+    group: str
+    mapping: tuple[tuple[str, Any], ...] = ()
+
+    def value(self, fields: dict[str, str]) -> Any:
+        raw = fields.get(self.group)
+        if not raw:  # the group did not take part in the match: no label
+            return None
+        if not self.mapping:
+            return raw
+        table = dict(self.mapping)
+        if raw not in table:
+            raise UsageError(f"label {self.name!r}: value {raw!r} not in {sorted(table)}")
+        return table[raw]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Manifest:
+    """A validated corpus manifest. Build with :func:`load_manifest`."""
+
+    name: str
+    title: str
+    file: str
+    mains: float
+    include: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+    reader: str = "edf"
+    reader_options: tuple[tuple[str, Any], ...] = ()
+    unit: str = "uV"
+    rename: tuple[tuple[str, str], ...] = ()
+    exclude_channels: tuple[str, ...] = ()
+    on_unknown: str = "warn"
+    pattern: str | None = None
+    patterns: tuple[str, ...] = ()
+    subject: str = ""
+    session: str = ""
+    split: str = ""
+    subject_key: str = ""
+    name_template: str = "{stem}"
+    labels: tuple[LabelRule, ...] = ()
+    sidecar_parser: str | None = None
+    sidecar_suffixes: tuple[str, ...] = ()
+    sidecar_files: tuple[str, ...] = ()
+    sidecar_required: bool = False
+    sidecar_options: tuple[tuple[str, Any], ...] = ()
+    sidecar_always: bool = False
+    sidecar_annotations: str = "keep"
+    description: str = ""
+    version: str = ""
+    homepage: str = ""
+    hours: float | None = None
+    h_freq: float | None = None
+    labels_summary: str = ""
+    formats: tuple[str, ...] = ()
+    quirks: tuple[tuple[str, str], ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def fields(self, relpath: str) -> dict[str, str] | None:
+        """Named groups of the first path pattern that matches a file (``None``: none does)."""
+        p = PurePosixPath(relpath)
+        base = {
+            "stem": p.stem,
+            "suffix": p.suffix,
+            "parent": p.parent.name,
+            "dir": str(p.parent),
+            "relpath": relpath,
+        }
+        patterns = self.patterns or ((self.pattern,) if self.pattern else ())
+        if not patterns:
+            return base
+        for pattern in patterns:
+            m = re.search(pattern, relpath, re.DOTALL)  # "." spans a newline in a file name too
+            if m is None:
+                continue
+            out = dict(base)
+            for k, v in m.groupdict().items():
+                if v is not None:
+                    out[k] = v
+                else:  # an optional group that took no part: "" (templates may use it)
+                    out.setdefault(k, "")
+            return out
+        return None
+
+    def hash(self) -> str:
+        """A hash of what shapes the stored data; prose and catalogue facts are left out, so
+        rewording a description or a quirk does not make a store re-ingest its corpus."""
+        shaping = {k: v for k, v in self.raw.items() if k not in DESCRIPTIVE_KEYS}
+        blob = repr(sorted(shaping.items())).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def _check_table(file: str, where: str, table: dict[str, Any], schema: dict[str, Any]) -> None:
+    for key, value in table.items():
+        if key not in schema:
+            import difflib
+
+            near = difflib.get_close_matches(key, list(schema), n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ManifestError(f"{file}: unknown key {where}{key!r}{hint}")
+        types, _ = schema[key]
+        if not isinstance(value, types) or (types is int and isinstance(value, bool)):
+            expected = (
+                types.__name__ if isinstance(types, type) else "/".join(t.__name__ for t in types)
+            )
+            got = type(value).__name__
+            raise ManifestError(f"{file}: key {where}{key!r} must be {expected}, got {got}")
+    for key, (_, required) in schema.items():
+        if required and key not in table:
+            raise ManifestError(f"{file}: missing required key {where}{key!r}")
+
+
+def _strings(file: str, where: str, values: list[Any]) -> tuple[str, ...]:
+    for v in values:
+        if not isinstance(v, str):
+            raise ManifestError(f"{file}: {where} must hold strings, got {v!r}")
+    return tuple(values)
+
+
+def parse_manifest(data: dict[str, Any], file: str) -> Manifest:
+    """Validate a parsed TOML document and build a :class:`Manifest`."""
+    _check_table(file, "", data, _TOP)
+    files, reader = data["files"], data["reader"]
+    _check_table(file, "files.", files, _FILES)
+    _check_table(file, "reader.", reader, _READER)
+    channels = data.get("channels", {})
+    _check_table(file, "channels.", channels, _CHANNELS)
+    path = data.get("path", {})
+    _check_table(file, "path.", path, _PATH)
+    sidecar = data.get("sidecar", {})
+    if sidecar:
+        _check_table(file, "sidecar.", sidecar, _SIDECAR)
+        _check_sidecar_parser(file, sidecar["parser"])
+    patterns = _patterns(file, path.get("pattern"))
+    annotations = sidecar.get("annotations", "keep")
+    if annotations not in ("keep", "replace"):
+        raise ManifestError(
+            f"{file}: key sidecar.annotations must be 'keep' or 'replace', got {annotations!r}"
+        )
+    if data["mains"] < 0 or isinstance(data["mains"], bool):
+        raise ManifestError(
+            f"{file}: key mains must be 50, 60 or 0 (unknown), got {data['mains']!r}"
+        )
+    _check_corpus_name(file, data["name"])
+    on_unknown = channels.get("on_unknown", "warn")
+    if on_unknown not in ("raise", "warn", "ignore"):
+        raise ManifestError(
+            f"{file}: key channels.on_unknown must be 'raise', 'warn' or 'ignore', "
+            f"got {on_unknown!r}"
+        )
+    from eegprep.readers import READERS
+
+    if reader["name"] not in READERS:
+        raise ManifestError(
+            f"{file}: key reader.name is {reader['name']!r}; known readers: {', '.join(READERS)}"
+        )
+    quirks = []
+    for i, q in enumerate(data.get("quirks", [])):
+        if not isinstance(q, dict):
+            raise ManifestError(f"{file}: quirks[{i}] must be a table with `text` and `source`")
+        _check_table(file, f"quirks[{i}].", q, _QUIRK)
+        quirks.append((q["text"], q.get("source", "")))
+    rename = channels.get("rename", {})
+    for k, v in rename.items():
+        if not isinstance(v, str):
+            raise ManifestError(f"{file}: channels.rename.{k} must be a string, got {v!r}")
+    return Manifest(
+        name=data["name"],
+        title=data["title"],
+        file=file,
+        mains=float(data["mains"]),
+        include=_strings(file, "files.include", files["include"]),
+        exclude=_strings(file, "files.exclude", files.get("exclude", [])),
+        reader=reader["name"],
+        reader_options=tuple(sorted(reader.get("options", {}).items())),
+        unit=data.get("unit", "uV"),
+        rename=tuple(sorted(rename.items())),
+        exclude_channels=_strings(file, "channels.exclude", channels.get("exclude", [])),
+        on_unknown=on_unknown,
+        pattern=patterns[0] if patterns else None,
+        patterns=patterns,
+        subject=path.get("subject", ""),
+        session=path.get("session", ""),
+        split=path.get("split", ""),
+        subject_key=path.get("subject_key", ""),
+        name_template=path.get("name", "{stem}"),
+        labels=_label_rules(file, data.get("labels", {})),
+        sidecar_parser=sidecar.get("parser"),
+        sidecar_suffixes=_strings(file, "sidecar.suffixes", sidecar.get("suffixes", [])),
+        sidecar_files=_strings(file, "sidecar.files", sidecar.get("files", [])),
+        sidecar_required=bool(sidecar.get("required", False)),
+        sidecar_options=tuple(sorted(sidecar.get("options", {}).items())),
+        sidecar_always=bool(sidecar.get("always", False)),
+        sidecar_annotations=annotations,
+        description=data.get("description", ""),
+        version=data.get("version", ""),
+        homepage=data.get("homepage", ""),
+        hours=data.get("hours"),
+        h_freq=_h_freq(file, data.get("h_freq")),
+        labels_summary=data.get("labels_summary", ""),
+        formats=_strings(file, "formats", data.get("formats", [])),
+        quirks=tuple(quirks),
+        raw=data,
+    )
+
+
+def _h_freq(file: str, value: float | None) -> float | None:
+    if value is not None and not value > 0:
+        raise ManifestError(f"{file}: key h_freq must be a positive number of Hz, got {value!r}")
+    return None if value is None else float(value)
+
+
+def _patterns(file: str, value: str | list[Any] | None) -> tuple[str, ...]:
+    """``path.pattern``: one regex or a list of them (tried in order); each must compile."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not items:
+        raise ManifestError(f"{file}: key path.pattern is an empty list")
+    for i, rx in enumerate(items):
+        where = "path.pattern" if isinstance(value, str) else f"path.pattern[{i}]"
+        if not isinstance(rx, str):
+            raise ManifestError(f"{file}: key {where} must be str, got {type(rx).__name__}")
+        try:
+            re.compile(rx)
+        except re.error as exc:
+            raise ManifestError(f"{file}: key {where} is not a valid regex: {exc}") from None
+    return tuple(items)
+
+
+def _label_rules(file: str, table: dict[str, Any]) -> tuple[LabelRule, ...]:
+    rules = []
+    for name, spec in table.items():
+        if not isinstance(spec, dict) or "from" not in spec:
+            raise ManifestError(f"{file}: labels.{name} must be a table with `from` (a path group)")
+        extra = set(spec) - {"from", "map"}
+        if extra:
+            raise ManifestError(f"{file}: unknown key labels.{name}.{sorted(extra)[0]!r}")
+        mapping = spec.get("map", {})
+        if not isinstance(mapping, dict):
+            raise ManifestError(f"{file}: labels.{name}.map must be a table")
+        rules.append(LabelRule(name, spec["from"], tuple(sorted(mapping.items()))))
+    return tuple(rules)
+
+
+def _check_sidecar_parser(file: str, name: str) -> None:
+    from eegprep.corpus.sidecars import load_parsers
+
+    parsers = load_parsers()
+    if name not in parsers:
+        known = ", ".join(sorted(parsers))
+        raise ManifestError(f"{file}: key sidecar.parser is {name!r}; known parsers: {known}")
+
+
+CORPUS_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+"""A corpus name: it is a folder of the store (``recordings/{name}``), so a lower-case letter
+or digit, then lower-case letters, digits, ``_`` and ``-``; never ``.``, ``..``, a slash, a
+hidden name, or two names that one case-insensitive file system (macOS, Windows) would take
+for the same folder."""
+
+
+def _check_corpus_name(file: str, name: str) -> None:
+    if not CORPUS_NAME.fullmatch(name):
+        raise ManifestError(
+            f"{file}: key name is {name!r}; a corpus name must start with a lower-case letter "
+            "or digit and hold only lower-case letters, digits, '_' and '-' (at most 64 "
+            "characters): it names a folder of the store"
+        )
+
+
+def available() -> list[str]:
+    """Names of the shipped manifests."""
+    return sorted(p.stem for p in MANIFEST_DIR.glob("*.toml"))
+
+
+def load_manifest(name_or_path: str | os.PathLike[str]) -> Manifest:
+    """A shipped manifest by name (``"tuh"``) or a user's TOML file by path."""
+    text = os.fspath(name_or_path)
+    path = Path(text)
+    if not (path.suffix == ".toml" or os.sep in text):
+        path = MANIFEST_DIR / f"{text}.toml"
+        if not path.exists():
+            import difflib
+
+            near = difflib.get_close_matches(text, available(), n=1)
+            hint = f" Did you mean {near[0]!r}?" if near else ""
+            raise UsageError(
+                f"unknown corpus {text!r}.{hint} Known: {', '.join(available())} "
+                "(or pass --manifest FILE)"
+            )
+    if not path.exists():
+        raise UsageError(f"{path}: manifest file not found")
+    try:
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        bad = exc.object[exc.start : exc.start + 1].hex()
+        raise ManifestError(
+            f"{path}: not UTF-8 text (byte 0x{bad} at byte offset {exc.start}): save the "
+            "manifest as UTF-8"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot read the manifest: {exc.strerror or exc}") from None
+    return parse_manifest(data, str(path))

@@ -1,0 +1,76 @@
+"""Named sidecar parsers: labels and events that live beside a recording, not in it.
+
+A manifest names one parser (``[sidecar] parser = "tuh_csv"``) and the suffixes of the files
+it reads (``suffixes = [".csv_bi"]``). Behaviour that a manifest cannot express lives here, in
+small functions registered by name, never in per-corpus branches elsewhere.
+
+A parser is called as ``parser(sidecars, header, options)``: ``sidecars`` the existing sidecar
+paths for one recording (in the manifest's suffix order), ``header`` the recording's
+:class:`~eegprep.readers.base.Header`, ``options`` the manifest's ``[sidecar.options]``. It
+returns a :class:`SidecarResult` or raises :class:`~eegprep.base.errors.SourceError` naming the
+file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from eegprep.readers.base import Header
+
+
+@dataclass
+class SidecarResult:
+    """What a sidecar adds to a recording.
+
+    Attributes
+    ----------
+    labels : dict
+        Recording-level labels.
+    events : list of [onset s, duration s, label, channel]
+        Events in the source's time base (seconds from the recording's start).
+    targets : dict of str to (ndarray, float)
+        Time series to store beside the EEG: ``name -> (values (n, n_times), sfreq Hz)``.
+    problems : list of str
+        Non-fatal findings for the report (a duration that disagrees with the EDF, say).
+    channels : dict of str to (str, str, str)
+        What the sidecar says of the source's channels: ``label -> (type, status,
+        status description)`` as in a BIDS ``channels.tsv`` (``"EEG"``, ``"bad"``, ...; ``""``
+        where it says nothing). The ingest leaves out a channel typed other than EEG, or marked
+        bad, and lists it in ``dropped_channels`` with the reason.
+    """
+
+    labels: dict[str, Any] = field(default_factory=dict)
+    events: list[list[Any]] = field(default_factory=list)
+    targets: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    channels: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+
+
+SidecarParser = Callable[[list[str], Header, dict[str, Any]], SidecarResult]
+SIDECAR_PARSERS: dict[str, SidecarParser] = {}
+
+# Modules that register parsers, one per corpus family; imported when the registry is first used.
+_MODULES: tuple[str, ...] = ("tuh", "physionet", "seed", "bci", "misc")
+
+
+def load_parsers() -> dict[str, SidecarParser]:
+    """The registry, with every parser module imported."""
+    import importlib
+
+    for mod in _MODULES:
+        importlib.import_module(f"eegprep.corpus.sidecars.{mod}")
+    return SIDECAR_PARSERS
+
+
+def register(name: str) -> Callable[[SidecarParser], SidecarParser]:
+    """Decorator: register a sidecar parser under ``name``."""
+
+    def deco(fn: SidecarParser) -> SidecarParser:
+        SIDECAR_PARSERS[name] = fn
+        return fn
+
+    return deco

@@ -1,0 +1,159 @@
+"""Markers of the BCI-competition style corpora: BCI IV-1, Grasp-and-Lift, Inria, Brain Invaders.
+
+Each parser turns the markers a corpus keeps beside (or inside) its data into events in the
+source's time base (seconds from the first sample): cue positions in a MATLAB struct, 0/1 event
+columns in a second CSV, feedback labels in one table for the whole corpus, flag columns of a
+data matrix.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from typing import Any
+
+import numpy as np
+
+from eegprep.base.errors import SourceError
+from eegprep.corpus.sidecars import SidecarResult, register
+from eegprep.readers.base import Header
+
+
+def _loadmat(path: str, names: list[str]) -> dict[str, Any]:
+    from scipy.io import loadmat
+
+    try:
+        return dict(loadmat(path, variable_names=names, simplify_cells=True))
+    except Exception as exc:
+        raise SourceError(path, f"cannot read its markers ({type(exc).__name__}: {exc})") from exc
+
+
+@register("bci_markers")
+def bci_markers(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
+    """BCI Competition IV-1 cues: ``mrk.pos`` (1-based samples), ``mrk.y`` (-1/1) -> events.
+
+    The class of a cue is named from ``nfo.classes`` (``y = -1`` the first class, ``1`` the
+    second, as the competition's description says). Evaluation files carry no ``mrk``: no
+    events, no problem. Options: ``duration`` (s, default 4.0: the cue display time).
+    """
+    path = sidecars[0]
+    content = _loadmat(path, ["mrk", "nfo"])
+    mrk, nfo = content.get("mrk"), content.get("nfo") or {}
+    if not isinstance(mrk, dict) or "pos" not in mrk:
+        return SidecarResult()
+    pos = np.atleast_1d(np.asarray(mrk["pos"], dtype=float)).ravel()
+    y = np.atleast_1d(np.asarray(mrk.get("y", np.zeros_like(pos)), dtype=float)).ravel()
+    if y.size != pos.size:
+        raise SourceError(path, f"mrk.y has {y.size} values for {pos.size} cues in mrk.pos")
+    classes = [str(c) for c in np.atleast_1d(nfo.get("classes", []))]
+    sfreq = header.signals[0].sfreq if header.signals else float(nfo.get("fs", 1.0))
+    duration = float(options.get("duration", 4.0))
+    out = SidecarResult()
+    for p, cls in zip(pos, y):
+        if len(classes) == 2 and cls in (-1, 1):
+            label = classes[0] if cls < 0 else classes[1]
+        else:
+            label = f"cue/{cls:g}"
+        out.events.append([(p - 1) / sfreq, duration, label, ""])
+    return out
+
+
+@register("event_columns_csv")
+def event_columns_csv(
+    sidecars: list[str], header: Header, options: dict[str, Any]
+) -> SidecarResult:
+    """0/1 event columns in a CSV beside the data (Grasp-and-Lift ``*_events.csv``).
+
+    Each run of non-zero rows in a column is one event named after the column, lasting the run.
+    Options: ``drop`` (columns that are no events, default ``['id']``).
+    """
+    path = sidecars[0]
+    drop = set(options.get("drop", ["id"]))
+    with open(path, encoding="utf-8", errors="replace") as f:
+        names = [n.strip() for n in f.readline().strip().split(",")]
+    cols = [i for i, n in enumerate(names) if n not in drop]
+    if not cols:
+        raise SourceError(path, f"no event columns among {', '.join(names)}")
+    try:
+        values = np.loadtxt(path, delimiter=",", skiprows=1, usecols=cols, ndmin=2)
+    except ValueError as exc:
+        raise SourceError(path, f"cannot parse the event columns: {exc}") from exc
+    sfreq = header.signals[0].sfreq
+    out = SidecarResult()
+    n_data = header.signals[0].n_times
+    if values.shape[0] != n_data:
+        out.problems.append(f"{os.path.basename(path)} has {values.shape[0]} rows, data {n_data}")
+    for j, i in enumerate(cols):
+        on = values[:, j] != 0
+        edges = np.diff(np.concatenate([[False], on, [False]]).astype(np.int8))
+        for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+            out.events.append([a / sfreq, (b - a) / sfreq, names[i], ""])
+    return out
+
+
+@register("inria_feedback")
+def inria_feedback(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
+    """Inria BCI Challenge: ``TrainLabels.csv`` (``IdFeedBack,Prediction``) -> feedback events.
+
+    The session's rows (``S02_Sess01_FB001`` ...) are paired in order with the file's feedback
+    markers (``FeedBackEvent`` annotations); each becomes ``'feedback/<Prediction>'`` (1: the
+    feedback was right, 0: an error). Test sessions have no rows: their markers stay unlabelled.
+    Options: ``session`` (``"S02_Sess01"``, usually a template of path fields), ``marker``
+    (annotation prefix, default ``'FeedBackEvent'``).
+    """
+    path = sidecars[0]
+    prefix = f"{options['session']}_FB"
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        rows = [r for r in csv.reader(f) if r and r[0].startswith(prefix)]
+    rows.sort(key=lambda r: r[0])
+    marker = str(options.get("marker", "FeedBackEvent"))
+    onsets = sorted(a.onset for a in header.annotations if a.description.startswith(marker))
+    out = SidecarResult()
+    if not rows:
+        return out
+    if len(rows) != len(onsets):
+        out.problems.append(
+            f"{len(rows)} labels in {os.path.basename(path)} for {len(onsets)} feedback markers: "
+            f"paired in order, the rest left unlabelled"
+        )
+    for (_, value, *_), onset in zip(rows, onsets):
+        out.events.append([onset, 0.0, f"feedback/{value.strip()}", ""])
+    return out
+
+
+@register("mat_flag_columns")
+def mat_flag_columns(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
+    """Flag columns of a MATLAB data matrix (time x columns) -> events at each rising edge.
+
+    Brain Invaders 2015a: ``DATA`` columns -2 and -1 flag target and non-target flashes.
+    Options: ``variable`` (default ``'DATA'``), ``columns`` (table label -> column index,
+    negative from the end), ``duration`` (s, default 0).
+    """
+    path = sidecars[0]
+    variable = str(options.get("variable", "DATA"))
+    arr = _matrix(path, variable)
+    if arr.shape[0] < arr.shape[1]:
+        arr = arr.T  # time along the first axis
+    sfreq = header.signals[0].sfreq
+    duration = float(options.get("duration", 0.0))
+    out = SidecarResult()
+    for label, col in dict(options.get("columns", {})).items():
+        flag = arr[:, int(col)] != 0
+        for i in np.flatnonzero(np.diff(np.concatenate([[False], flag]).astype(np.int8)) == 1):
+            out.events.append([i / sfreq, duration, str(label), ""])
+    return out
+
+
+def _matrix(path: str, variable: str) -> np.ndarray:
+    """A 2-D variable of a MAT v5 or v7.3 file, in MATLAB orientation."""
+    from eegprep.readers.matlab_files import h5_open, mat_version
+
+    if mat_version(path) == "7.3":
+        with h5_open(path) as f:
+            if variable not in f:
+                raise SourceError(path, f"variable {variable!r} not found")
+            return np.asarray(f[variable][()]).T
+    arr = _loadmat(path, [variable]).get(variable)
+    if arr is None:
+        raise SourceError(path, f"variable {variable!r} not found")
+    return np.atleast_2d(np.asarray(arr, dtype=float))

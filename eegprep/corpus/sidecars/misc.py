@@ -1,0 +1,193 @@
+"""Sidecar parsers of single corpora and of EEG-BIDS: marker files, fixed blocks, joint angles.
+
+- ``marker_file``: a text file of trigger sample positions (Emobrain's ``.bdf.mrk``);
+- ``fixed_events``: events the corpus documentation gives (Trujillo resting: eyes closed, open);
+- ``mobi_joints``: MoBI gait ``joints.txt`` -> a joint-angle target time series;
+- ``bids_events``: an EEG-BIDS ``*_events.tsv`` (through mne-bids) and ``*_channels.tsv``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import numpy as np
+
+from eegprep.base.errors import SourceError, UsageError
+from eegprep.base.validation import check_choice
+from eegprep.corpus.sidecars import SidecarResult, register
+from eegprep.readers.base import Header
+
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
+
+
+@register("marker_file")
+def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
+    """Trigger positions, one per line: ``<position> [<code>]``; lines without a number skipped.
+
+    Options: ``unit`` (``'samples'``, the default, counted from 0 at the source rate, or
+    ``'seconds'``), ``prefix`` (event label prefix, default ``'trigger'``).
+    """
+    path = sidecars[0]
+    unit = options.get("unit", "samples")
+    check_choice("unit", unit, ("samples", "seconds"))
+    sfreq = header.signals[0].sfreq
+    prefix = str(options.get("prefix", "trigger"))
+    out = SidecarResult()
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            tokens = line.replace(",", " ").split()
+            if not tokens or not _NUMBER.fullmatch(tokens[0]):
+                continue
+            pos = float(tokens[0])
+            onset = pos if unit == "seconds" else pos / sfreq
+            code = tokens[1] if len(tokens) > 1 else ""
+            out.events.append([onset, 0.0, f"{prefix}/{code}" if code else prefix, ""])
+    if not out.events:
+        out.problems.append(f"{os.path.basename(path)}: no trigger positions found")
+    return out
+
+
+@register("fixed_events")
+def fixed_events(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
+    """Events the manifest lists: ``events = [[onset s, duration s, "label"], ...]``.
+
+    Events that start after the recording's end are dropped, one that runs past it is clipped
+    (both reported).
+    """
+    out = SidecarResult()
+    for item in options.get("events", []):
+        if not (isinstance(item, list) and len(item) == 3):
+            raise UsageError(
+                f"sidecar option `events`: expected [onset, duration, label], {item!r}"
+            )
+        onset, duration, label = float(item[0]), float(item[1]), str(item[2])
+        if onset >= header.duration:
+            out.problems.append(f"event {label!r} at {onset:g} s is after the end: dropped")
+            continue
+        if onset + duration > header.duration:
+            out.problems.append(f"event {label!r} runs past the end ({header.duration:.1f} s)")
+            duration = header.duration - onset
+        out.events.append([onset, duration, label, ""])
+    return out
+
+
+def _read_table(path: str, skip: int) -> np.ndarray:
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # numpy: "input contained no data"
+            table = np.loadtxt(path, skiprows=skip, ndmin=2, delimiter=None)
+    except ValueError as exc:
+        raise SourceError(
+            path, f"cannot parse its numbers after {skip} header lines: {exc}"
+        ) from exc
+    if table.shape[0] < 2:
+        raise SourceError(path, f"no data rows after {skip} header lines")
+    return table
+
+
+def _first_time(path: str, skip: int) -> float | None:
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for i, line in enumerate(f):
+            if i >= skip and line.strip():
+                token = line.split()[0]
+                return float(token) if _NUMBER.fullmatch(token) else None
+    return None
+
+
+@register("mobi_joints")
+def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
+    """MoBI gait ``joints.txt`` (``Time`` then the joint angles, degrees) -> target ``joints``.
+
+    The angles are interpolated onto the EEG's sample times (``eeg.txt``'s first column, same
+    clock) and stored as a target at the EEG rate (resampled to the store rate on write).
+    When the two clocks do not overlap, both are taken to start together (reported).
+    Options: ``name`` (default ``'joints'``), ``header_lines`` (default 2), ``eeg_header_lines``
+    (default 1), ``n_targets`` (default 12: the first columns after ``Time``), ``scale``
+    (factor applied to the angles, default 1: degrees; LaBraM divides by 90).
+    """
+    path = sidecars[0]
+    table = _read_table(path, int(options.get("header_lines", 2)))
+    n_targets = int(options.get("n_targets", 12))
+    if table.shape[1] < n_targets + 1:
+        raise SourceError(path, f"{table.shape[1]} columns, expected Time + {n_targets} angles")
+    t, values = table[:, 0], table[:, 1 : n_targets + 1].T * float(options.get("scale", 1.0))
+    sfreq, n = header.signals[0].sfreq, header.signals[0].n_times
+    t0 = _first_time(header.path, int(options.get("eeg_header_lines", 1)))
+    out = SidecarResult()
+    grid = (t0 if t0 is not None else 0.0) + np.arange(n) / sfreq
+    if t0 is None or grid[-1] < t[0] or grid[0] > t[-1]:
+        out.problems.append(
+            f"{os.path.basename(path)}: clocks do not overlap the EEG's: aligned at start"
+        )
+        grid = t[0] + np.arange(n) / sfreq
+    elif grid[0] < t[0] or grid[-1] > t[-1]:
+        out.problems.append(f"{os.path.basename(path)} covers only part of the EEG: edges held")
+    targets = np.stack([np.interp(grid, t, row) for row in values]).astype(np.float32)
+    out.targets[str(options.get("name", "joints"))] = (targets, sfreq)
+    return out
+
+
+@register("bids_events")
+def bids_events(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
+    """An EEG-BIDS recording's ``*_events.tsv`` and ``*_channels.tsv``, by file name.
+
+    Events (``onset``, ``duration``, ``trial_type``/``value``) are read with
+    :func:`mne_bids.events_file_to_annotation_kwargs`; ``n/a`` durations become 0. The channels
+    table gives each channel's ``type`` and ``status`` (:attr:`SidecarResult.channels`).
+    """
+    out = SidecarResult()
+    for path in sidecars:
+        if path.endswith("_channels.tsv"):
+            out.channels.update(bids_channels(path))
+        else:
+            out.events += _bids_event_rows(path)
+    return out
+
+
+def _bids_event_rows(path: str) -> list[list[Any]]:
+    try:
+        from mne_bids import events_file_to_annotation_kwargs
+    except ImportError as exc:
+        raise UsageError("the bids corpus needs mne-bids: pip install mne-bids") from exc
+    try:
+        kw = events_file_to_annotation_kwargs(path, verbose="error")
+    except Exception as exc:
+        raise SourceError(path, f"cannot read this events.tsv: {exc}") from exc
+    rows = []
+    for onset, duration, label in zip(kw["onset"], kw["duration"], kw["description"]):
+        dur = float(duration) if np.isfinite(duration) else 0.0
+        rows.append([float(onset), dur, str(label), ""])
+    return rows
+
+
+def bids_channels(path: str) -> dict[str, tuple[str, str, str]]:
+    """``name -> (type, status, status_description)`` of a BIDS ``channels.tsv``.
+
+    ``type`` is upper-cased (``EEG``, ``EOG``, ``MISC``, ...) and ``status`` lower-cased
+    (``good``/``bad``); a missing column or ``n/a`` gives ``""``. A table without a ``name``
+    column is an error naming the file.
+    """
+    import csv
+
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    if rows and "name" not in rows[0]:
+        raise SourceError(path, "channels.tsv has no 'name' column (BIDS requires one)")
+
+    def cell(row: dict[str, Any], key: str) -> str:
+        value = str(row.get(key) or "").strip()
+        return "" if value == "n/a" else value
+
+    return {
+        cell(row, "name"): (
+            cell(row, "type").upper(),
+            cell(row, "status").lower(),
+            cell(row, "status_description"),
+        )
+        for row in rows
+        if cell(row, "name")
+    }

@@ -1,0 +1,201 @@
+"""Sidecar parsers of the PhysioNet corpora: Siena seizure lists and EEGMMIDB run annotations.
+
+``siena_seizures`` reads a patient's ``Seizures-list-PNxx.txt`` (found in the recording's
+folder through the manifest's ``sidecar.files``). Blocks look like::
+
+    Seizure n 1
+    File name: PN00-1.edf
+    Registration start time: 19.39.33
+    Registration end time: 20.22.58
+    Seizure start time: 19.58.36
+    Seizure end time: 19.59.46
+
+Times are wall-clock (``hh.mm.ss``; ``hh:mm:ss`` accepted) and may roll past midnight; an event's
+onset is the seizure start minus the block's registration start, modulo 24 h. Known typos are
+tolerated: ``PNO6-1.edf`` (letter O for zero), ``PN01.edf`` and ``PN11-.edf`` (no file number:
+matched when the patient folder holds one such file, or when the registration start equals the
+EDF's start time), ``Start time:`` for ``Seizure start time:``.
+
+``eegmmidb_runs`` re-labels the EDF+ annotations T0/T1/T2 of EEG Motor Movement/Imagery by the
+run number in the file name (``S001R03.edf`` -> run 3), see :data:`EEGMMIDB_RUNS`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from eegprep.base.errors import SourceError
+from eegprep.corpus.sidecars import SidecarResult, register
+from eegprep.readers.base import Header
+
+_DAY = 86400.0
+_TIME = r"(\d{1,2})\s*[.:]\s*(\d{1,2})\s*[.:]\s*(\d{1,2})"
+_KEYS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (key, re.compile(rx, re.IGNORECASE))
+    for key, rx in (
+        ("block", r"^\s*seizure\s+n\.?\s*\d+"),
+        ("file", r"^\s*file\s*name\s*:\s*(\S+)"),
+        ("reg_start", r"^\s*registration\s+start\s+time\s*:\s*" + _TIME),
+        ("reg_end", r"^\s*registration\s+end\s+time\s*:\s*" + _TIME),
+        ("start", r"^\s*(?:seizure\s+)?start\s+time\s*:\s*" + _TIME),
+        ("end", r"^\s*(?:seizure\s+)?end\s+time\s*:\s*" + _TIME),
+    )
+)
+
+
+@dataclass
+class SeizureBlock:
+    """One block of a Siena seizure list; times in seconds of the day (``None``: missing)."""
+
+    line: int
+    file: str = ""
+    reg_start: float | None = None
+    reg_end: float | None = None
+    start: float | None = None
+    end: float | None = None
+
+    def follow(self, line: int) -> SeizureBlock:
+        """A new block that inherits the file and registration times (when a list omits them)."""
+        return SeizureBlock(line, self.file, self.reg_start, self.reg_end)
+
+
+def read_seizure_list(path: str) -> list[SeizureBlock]:
+    """Every seizure block of a Siena ``Seizures-list-PNxx.txt``, in file order."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            lines = fh.read().splitlines()
+    except OSError as exc:
+        raise SourceError(path, f"cannot read seizure list: {exc.strerror}") from None
+    blocks: list[SeizureBlock] = []
+    cur = SeizureBlock(0)
+    for n, line in enumerate(lines, start=1):
+        key, m = _classify(line)
+        if key is None or m is None:
+            continue
+        if key == "block" or (key == "file" and cur.start is not None):
+            if cur.start is not None:
+                blocks.append(cur)
+            cur = cur.follow(n) if key == "block" else SeizureBlock(n)
+        if key == "file":
+            cur.file = m.group(1)
+        elif key != "block":
+            h, mi, s = (int(g) for g in m.groups())
+            setattr(cur, key, float(h * 3600 + mi * 60 + s))
+    if cur.start is not None:
+        blocks.append(cur)
+    for b in blocks:
+        if b.reg_start is None or b.end is None:
+            raise SourceError(
+                path, f"line {b.line}: seizure block lacks a registration start or end"
+            )
+    return blocks
+
+
+def _classify(line: str) -> tuple[str | None, re.Match[str] | None]:
+    for key, rx in _KEYS:
+        m = rx.match(line)
+        if m:
+            return key, m
+    return None, None
+
+
+def _norm(name: str) -> str:
+    """``pno6-1.edf`` -> ``PN06-1``."""
+    stem = re.sub(r"\.edf$", "", name.strip(), flags=re.IGNORECASE).upper()
+    return re.sub(r"^PNO(?=\d)", "PN0", stem)
+
+
+def _start_of_day(header: Header) -> float | None:
+    start = header.meta_dict().get("start", "")
+    m = re.search(r"T(\d{2}):(\d{2}):(\d{2})", start)
+    return None if m is None else float(int(m[1]) * 3600 + int(m[2]) * 60 + int(m[3]))
+
+
+def _belongs(block: SeizureBlock, header: Header, stem: str, folder: str) -> bool:
+    name = _norm(block.file)
+    if name == stem:
+        return True
+    if not re.fullmatch(r"PN\d\d-?", name):
+        return False
+    stems = [_norm(f) for f in os.listdir(folder) if f.lower().endswith(".edf")]
+    candidates = [s for s in stems if s.startswith(name)]
+    if candidates == [stem]:
+        return True
+    return stem in candidates and block.reg_start == _start_of_day(header)
+
+
+@register("siena_seizures")
+def siena_seizures(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
+    """Seizure events of one Siena recording from its patient's seizure list.
+
+    Each event is ``[onset s, duration s, "seizure", ""]``; the recording label ``n_seizures``
+    counts them. A recording that no block names is reported as a problem.
+    """
+    stem = _norm(os.path.basename(header.path))
+    folder = os.path.dirname(header.path)
+    result = SidecarResult()
+    for path in sidecars:
+        for b in read_seizure_list(path):
+            if not _belongs(b, header, stem, folder):
+                continue
+            assert b.reg_start is not None and b.start is not None and b.end is not None
+            onset = (b.start - b.reg_start) % _DAY
+            duration = (b.end - b.start) % _DAY
+            if onset + duration > header.duration + 1.0:
+                result.problems.append(
+                    f"{os.path.basename(path)} line {b.line}: seizure at {onset:.0f} s ends after "
+                    f"the recording's {header.duration:.0f} s"
+                )
+            result.events.append([onset, duration, "seizure", ""])
+    if sidecars and not result.events:
+        result.problems.append(f"no seizure block in {os.path.basename(sidecars[0])} names it")
+    result.labels["n_seizures"] = len(result.events)
+    return result
+
+
+EEGMMIDB_RUNS: dict[int, tuple[str, str, dict[str, str]]] = {
+    1: ("baseline", "eyes_open", {"T0": "eyes_open"}),
+    2: ("baseline", "eyes_closed", {"T0": "eyes_closed"}),
+    **{
+        r: ("left_right_fist", cond, {"T0": "rest", "T1": "left_fist", "T2": "right_fist"})
+        for runs, cond in (((3, 7, 11), "execution"), ((4, 8, 12), "imagery"))
+        for r in runs
+    },
+    **{
+        r: ("fists_feet", cond, {"T0": "rest", "T1": "both_fists", "T2": "both_feet"})
+        for runs, cond in (((5, 9, 13), "execution"), ((6, 10, 14), "imagery"))
+        for r in runs
+    },
+}
+"""EEGMMIDB run -> (task, condition, annotation code -> event label)."""
+
+
+@register("eegmmidb_runs")
+def eegmmidb_runs(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
+    """EEGMMIDB annotations T0/T1/T2 as the run's events; labels ``run``, ``task``, ``condition``.
+
+    Reads no file: the run number comes from the recording's name (``S001R03.edf``), the
+    events from the EDF+ annotations in its header. Use with ``sidecar.always = true`` and
+    ``sidecar.annotations = "replace"``.
+    """
+    m = re.search(r"R(\d{2})$", os.path.splitext(os.path.basename(header.path))[0], re.IGNORECASE)
+    if m is None or int(m[1]) not in EEGMMIDB_RUNS:
+        raise SourceError(header.path, "file name has no run number R01..R14 (S001R03.edf)")
+    run = int(m[1])
+    task, condition, codes = EEGMMIDB_RUNS[run]
+    result = SidecarResult(labels={"run": run, "task": task, "condition": condition})
+    unknown = set()
+    for a in header.annotations:
+        label = codes.get(a.description)
+        if label is None:
+            unknown.add(a.description)
+            label = a.description
+        result.events.append([a.onset, a.duration, label, a.channel])
+    if unknown:
+        result.problems.append(
+            f"annotations not expected in run {run}: {', '.join(sorted(unknown))}"
+        )
+    return result

@@ -1,0 +1,192 @@
+"""Sidecar parsers of the TUH family: NEDC ``csv_v1.0.0`` annotation files and TUEV ``.rec``.
+
+``tuh_csv`` reads the NEDC annotation CSV that TUSZ (``.csv``, ``.csv_bi``), TUAR (``.csv``,
+``_seiz.csv``) and TUSL (``.csv``) ship::
+
+    # version = csv_v1.0.0
+    # bname = aaaaaaac_s001_t000
+    # duration = 301.00 secs
+    # montage_file = $NEDC_NFC/lib/nedc_eas_default_montage.txt
+    #
+    channel,start_time,stop_time,label,confidence
+    TERM,311.0255,333.0172,seiz,1.0000
+
+Any number of ``#`` comment lines is accepted (TUAR may have one more), the column header is
+optional, and the confidence column may be missing. ``TERM`` (a term-based event on the whole
+recording) is stored with an empty channel; per-channel rows keep their bipolar channel name
+(``FP1-F7``). The ``# duration`` and ``# bname`` comments are checked against the recording
+and a disagreement is reported as a non-fatal problem.
+
+``tuev_rec`` reads TUEV's headerless ``channel,start,stop,code`` rows, codes 1..6 =
+spsw gped pled eyem artf bckg. The event label is the class name; the numeric class is kept in
+the recording label ``event_codes`` (name -> code). The channel number is stored exactly as
+given: whether it indexes TUEV's bipolar montage or the EDF's channel order is uncertain
+(docs/corpora.md#tuev), so no site name is guessed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from typing import Any
+
+from eegprep.base.errors import SourceError
+from eegprep.corpus.sidecars import SidecarResult, register
+from eegprep.readers.base import Header
+
+TUEV_CLASSES: dict[int, str] = {1: "spsw", 2: "gped", 3: "pled", 4: "eyem", 5: "artf", 6: "bckg"}
+"""TUEV event codes (``.rec`` last column) -> class names, as the corpus documents them."""
+
+_COMMENT = re.compile(r"^#\s*(?P<key>[A-Za-z_]+)\s*=\s*(?P<value>.*?)\s*$")
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
+
+
+def read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]]]:
+    """Parse one csv_v1.0.0 file.
+
+    Returns
+    -------
+    meta : dict of str to str
+        The ``# key = value`` comments (``version``, ``bname``, ``duration``, ...).
+    rows : list of [start s, stop s, label, channel]
+        One per data row, in file order; channel ``TERM`` as given.
+
+    Raises
+    ------
+    SourceError
+        Naming the file and line of a malformed row.
+    """
+    meta: dict[str, str] = {}
+    rows: list[list[Any]] = []
+    for n, line in enumerate(_lines(path), start=1):
+        text = line.strip()
+        if not text:
+            continue
+        if text.startswith("#"):
+            m = _COMMENT.match(text)
+            if m:
+                meta[m["key"].lower()] = m["value"]
+            continue
+        cells = [c.strip() for c in text.split(",")]
+        if cells[0].lower() == "channel":
+            continue  # the column header
+        if len(cells) not in (4, 5):
+            raise SourceError(
+                path,
+                f"line {n}: expected channel,start_time,stop_time,label,confidence; got {text!r}",
+            )
+        start, stop = _seconds(path, n, cells[1]), _seconds(path, n, cells[2])
+        rows.append([start, stop, cells[3], cells[0]])
+    return meta, rows
+
+
+def _lines(path: str) -> list[str]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read().splitlines()
+    except OSError as exc:
+        raise SourceError(path, f"cannot read sidecar: {exc.strerror}") from None
+
+
+def _seconds(path: str, line: int, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise SourceError(path, f"line {line}: expected a time in seconds, got {text!r}") from None
+    if not math.isfinite(value):
+        raise SourceError(path, f"line {line}: expected a finite time in seconds, got {text!r}")
+    if value < 0:
+        raise SourceError(path, f"line {line}: negative time {value}")
+    return value
+
+
+def _checks(path: str, meta: dict[str, str], header: Header, tolerance: float) -> list[str]:
+    name = os.path.basename(path)
+    problems = []
+    found = _NUMBER.search(meta.get("duration", ""))
+    if found is not None:
+        duration = float(found.group())
+        if abs(duration - header.duration) > tolerance:
+            problems.append(
+                f"{name}: sidecar duration {duration:.2f} s disagrees with the recording's "
+                f"{header.duration:.2f} s"
+            )
+    bname = meta.get("bname", "")
+    recording = os.path.splitext(os.path.basename(header.path))[0]
+    if bname and bname != recording:
+        problems.append(f"{name}: sidecar bname {bname!r} is not the recording {recording!r}")
+    return problems
+
+
+@register("tuh_csv")
+def tuh_csv(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
+    """Events of NEDC csv_v1.0.0 files (TUSZ, TUAR, TUSL).
+
+    Options
+    -------
+    skip_labels : list of str
+        Labels not stored as events (``["bckg"]``: background is the complement of the rest).
+    duration_tolerance_s : float
+        Largest accepted difference between ``# duration`` and the recording (default 1.0 s:
+        TUH EDF files hold whole 1-s records).
+    term_channel : str
+        Channel name of term-based (whole-recording) rows, stored as ``""`` (default ``TERM``).
+    """
+    skip = set(options.get("skip_labels", []))
+    tolerance = float(options.get("duration_tolerance_s", 1.0))
+    term = str(options.get("term_channel", "TERM"))
+    result = SidecarResult()
+    for path in sidecars:
+        meta, rows = read_tuh_csv(path)
+        result.problems += _checks(path, meta, header, tolerance)
+        late = 0
+        for start, stop, label, channel in rows:
+            if label in skip:
+                continue
+            late += stop > header.duration + tolerance
+            onset, duration = start, max(stop - start, 0.0)
+            result.events.append([onset, duration, label, "" if channel == term else channel])
+        if late:
+            result.problems.append(
+                f"{os.path.basename(path)}: {late} event(s) end after the recording's "
+                f"{header.duration:.2f} s"
+            )
+    return result
+
+
+def read_tuev_rec(path: str) -> list[tuple[str, float, float, int]]:
+    """Rows ``(channel as given, start s, stop s, code)`` of a TUEV ``.rec`` file."""
+    rows = []
+    for n, line in enumerate(_lines(path), start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        cells = [c.strip() for c in text.split(",")]
+        if len(cells) != 4:
+            raise SourceError(path, f"line {n}: expected channel,start,stop,code; got {text!r}")
+        try:
+            code = int(float(cells[3]))
+        except ValueError:
+            code = -1
+        if code not in TUEV_CLASSES:
+            raise SourceError(path, f"line {n}: class code {cells[3]!r} is not one of 1..6")
+        rows.append((cells[0], _seconds(path, n, cells[1]), _seconds(path, n, cells[2]), code))
+    return rows
+
+
+@register("tuev_rec")
+def tuev_rec(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
+    """Events of TUEV ``.rec`` files: label = class name, channel number kept as given."""
+    result = SidecarResult(labels={"event_codes": {v: k for k, v in TUEV_CLASSES.items()}})
+    for path in sidecars:
+        late = 0
+        for channel, start, stop, code in read_tuev_rec(path):
+            late += stop > header.duration + 1.0
+            result.events.append([start, max(stop - start, 0.0), TUEV_CLASSES[code], channel])
+        if late:
+            result.problems.append(
+                f"{os.path.basename(path)}: {late} event(s) end after the recording's "
+                f"{header.duration:.2f} s"
+            )
+    return result

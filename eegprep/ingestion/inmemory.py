@@ -1,0 +1,146 @@
+"""One file through eegprep's pipeline into memory, no store: what ``labram predict`` reads.
+
+The same steps as an ingest (:mod:`eegprep.ingestion.task`), composed from its functions: the
+manifest's reader, the channel mapping, the streamed preprocessing of the recipe (float32
+microvolts at 200 Hz, rounded as the recipe's encoding stores them) and the checks that refuse
+a file (no EEG channel, too short, a rate that cannot carry the low-pass, non-finite samples,
+constant or flat channels, wrong units), with the same one-line messages. What an ingest adds
+is left out: sidecars (labels, events, a BIDS ``channels.tsv``'s bad channels), the QC record,
+the store.
+
+The result holds the whole recording (2 h of 64 channels: 370 MB); the per-file limits of
+:mod:`eegprep.base.limits` apply as in an ingest.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from eegprep.base import limits
+from eegprep.base.errors import SourceError
+from eegprep.corpus.discover import SourceItem
+from eegprep.corpus.manifest import Manifest
+from eegprep.ingestion.task import (
+    IngestTask,
+    _blocks,
+    _check_band,
+    _rate_groups,
+    open_source,
+)
+from eegprep.pipeline import preprocess, qc
+from eegprep.pipeline.recipe import Recipe
+from eegprep.readers import get_reader
+from eegprep.store.writer import as_stored, choose_encoding
+
+
+@dataclass
+class Preprocessed:
+    """A recording after the recipe, in memory.
+
+    Attributes
+    ----------
+    path : str
+    data : ndarray of float32, shape (n_channels, n_times), microvolts at ``sfreq``
+        Rows in the source file's channel order (as a store keeps them).
+    channels : list of str
+        Canonical 10-20 names of the rows.
+    channel_index : list of int
+        Their vocabulary indices (:data:`eegprep.pipeline.channels.VOCABULARY`).
+    sfreq : float
+    warnings : list of str
+        What an ingest would report for the file (dropped channels, line noise, ...).
+    """
+
+    path: str
+    data: np.ndarray
+    channels: list[str]
+    channel_index: list[int]
+    sfreq: float
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def n_times(self) -> int:
+        return int(self.data.shape[1])
+
+
+def _task(manifest: Manifest, path: str, recipe: Recipe, part: str | None) -> IngestTask:
+    """The ingest task the pipeline functions take; nothing is staged or written with it."""
+    p = Path(path)
+    item = SourceItem(relpath=p.name, part=part, name=p.stem, fields=())
+    return IngestTask(manifest, str(p.parent), item, "", "", recipe, (0, 0))
+
+
+def read_preprocessed(
+    path: str | os.PathLike[str],
+    manifest: Manifest,
+    *,
+    recipe: Recipe | None = None,
+    part: str | None = None,
+    file_limits: limits.Limits | None = None,
+) -> Preprocessed:
+    """Read, map and preprocess one file as ``eegprep ingest`` would, into memory.
+
+    Parameters
+    ----------
+    path : path
+        A file the manifest's reader opens (EDF for TUH corpora, any MNE format for ``folder``).
+    manifest : Manifest
+        Reader, reader options, unit, channel renames and exclusions, mains.
+    recipe : Recipe, optional
+        Default: ``Recipe()``, the one ``eegprep ingest`` uses by default.
+    part : str, optional
+        The recording inside a multi-recording file.
+    file_limits : Limits, optional
+        Per-file memory and time limits (default: ingest's).
+
+    Raises
+    ------
+    SourceError
+        The file cannot give a recording; ``problem`` is the one line an ingest reports.
+    """
+    path = str(path)
+    recipe = recipe or Recipe()
+    with limits.activated(file_limits or limits.Limits()):
+        return _read(path, manifest, recipe, part)
+
+
+def _read(path: str, m: Manifest, recipe: Recipe, part: str | None) -> Preprocessed:
+    reader = get_reader(m.reader)
+    header, mapping, warnings = open_source(path, m, part)
+    groups = _rate_groups(header, mapping)
+    task = _task(m, path, recipe, part)
+    _check_band(task, path, groups)
+    n_out = min(preprocess.output_length(g[2], g[0], recipe.sfreq) for g in groups)
+    if n_out < recipe.sfreq:
+        raise SourceError(path, f"recording too short: {header.duration:.2f} s, need at least 1 s")
+    heads: dict[str, np.ndarray] = {}
+    data = np.concatenate(list(_blocks(reader, header, mapping, groups, n_out, task, heads)), 1)
+    names = list(mapping.names)
+    _check(path, data, names, heads.get("head"))
+    resolutions = [header.signals[i].resolution for i in mapping.source_indices]
+    data = as_stored(data, choose_encoding(recipe.encoding, resolutions))  # the store's values
+    return Preprocessed(path, data, names, list(mapping.indices), recipe.sfreq, warnings)
+
+
+def _check(path: str, data: np.ndarray, names: list[str], head: np.ndarray | None) -> None:
+    """The refusals of an ingest, in its order and words."""
+    finite = np.isfinite(data)
+    if not finite.all():
+        bad = [n for n, ok in zip(names, finite.all(axis=1), strict=True) if not ok]
+        raise SourceError(path, f"non-finite samples (NaN/inf) in channels {', '.join(bad)}")
+    head = data if head is None else head
+    if bool(np.all(np.ptp(head, axis=1) == 0)):
+        raise SourceError(path, "every EEG channel is constant: nothing to learn from")
+    rms = np.sqrt(np.mean(np.square(data, dtype=np.float64), axis=1))
+    problem = qc.unit_problem(round(float(np.median(rms)), 3))
+    if problem:
+        raise SourceError(path, problem)
+    if bool(np.all(rms < qc.FLAT_RMS_UV)):
+        raise SourceError(path, "every EEG channel is flat (RMS under 0.1 uV after filtering)")
+
+
+__all__ = ["Preprocessed", "read_preprocessed"]

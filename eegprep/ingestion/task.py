@@ -1,0 +1,610 @@
+"""Ingest one recording: read, map channels, preprocess, check, write a staged group.
+
+This is the body of one dask task. It is a pure function of its :class:`IngestTask` (picklable) and
+returns a :class:`IngestResult`; every failure that concerns the source becomes a one-line error
+in the result, never an exception that stops the rest of the corpus.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eegprep.base import limits
+from eegprep.base.allocator import reuse_freed_memory
+from eegprep.base.errors import EegprepError, SourceError, UsageError
+from eegprep.base.limits import Limits, check_allocation
+from eegprep.base.redact import redact
+from eegprep.base.strict_json import check_values
+from eegprep.corpus.discover import SourceItem
+from eegprep.corpus.locate import find_sidecars
+from eegprep.corpus.manifest import Manifest
+from eegprep.corpus.sidecars import SidecarResult, load_parsers
+from eegprep.corpus.sources import FileStamp, file_sha256, fingerprint
+from eegprep.pipeline import preprocess, qc
+from eegprep.pipeline.channels import ChannelMapping, map_channels
+from eegprep.pipeline.recipe import Recipe
+from eegprep.readers import get_reader
+from eegprep.readers.base import Header, Reader
+from eegprep.store.writer import choose_encoding, write_recording
+
+SIDECAR_BYTES_PER_BYTE = 10  # memory a sidecar parser holds per byte of text (lines, cells)
+HEAD_SECONDS = 120.0  # source span used for line-noise and clipping checks
+
+RateGroup = tuple[float, list[int], int]
+"""Channels of one sampling rate: ``(sfreq Hz, positions in the mapping, n_times)``."""
+
+
+@dataclass(frozen=True)
+class IngestTask:
+    """Everything one worker needs to ingest one recording."""
+
+    manifest: Manifest
+    root: str
+    item: SourceItem
+    store_url: str
+    staging: str
+    recipe: Recipe
+    source_stat: tuple[int, int]  # (size bytes, mtime ns)
+    group_path: str = ""  # the version group the commit moves this recording into
+    sources: tuple[FileStamp, ...] = ()  # every file whose bytes reach the store
+    limits: Limits = field(default_factory=Limits)  # per-file memory and time (eegprep.base.limits)
+
+    @property
+    def rid(self) -> str:
+        return f"{self.manifest.name}/{self.item.name}"
+
+    @property
+    def group(self) -> str:
+        return self.group_path or f"recordings/{self.manifest.name}/{self.item.name}"
+
+
+@dataclass
+class IngestResult:
+    relpath: str
+    rid: str
+    staging: str
+    record: dict[str, Any] | None = None
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.record is not None
+
+
+def run_task(task: IngestTask) -> IngestResult:
+    """Ingest one recording into its staging group; never raises for a bad source."""
+    reuse_freed_memory()  # in whichever process (local or dask worker) runs the task
+    t0 = time.perf_counter()
+    res = IngestResult(task.item.relpath, task.rid, task.staging)
+    path = str(Path(task.root) / task.item.relpath)
+    try:
+        with limits.activated(task.limits):
+            res.record, res.warnings = _ingest(task, path)
+    except SourceError as exc:
+        where = "" if exc.path == path else f"{os.path.basename(exc.path)}: "  # a sidecar
+        res.error = f"{task.item.relpath}: {where}{exc.problem}"
+    except EegprepError as exc:
+        res.error = f"{task.item.relpath}: {exc}"
+    except MemoryError:
+        res.error = f"{task.item.relpath}: out of memory while processing"
+    except OSError as exc:  # the disk or the store's service: say which, and what happened
+        res.error = f"{task.item.relpath}: {_os_problem(exc, task)}"
+        res.detail = redact(traceback.format_exc())
+    except Exception as exc:  # a bug or an unforeseen file: report it, keep the corpus going
+        codec = _failed_codec(exc)
+        what = f"internal error {type(exc).__name__}"
+        if codec:
+            what = f"the {codec} codec failed while encoding the samples for the store"
+        res.error = redact(f"{task.item.relpath}: {what}: {exc}")
+        res.detail = redact(traceback.format_exc())
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def _os_problem(exc: OSError, task: IngestTask) -> str:
+    """One line for an operating-system error of a task (disk full, permissions, ...)."""
+    store = redact(task.store_url)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"no space left on device while writing the store ({store})"
+    why = exc.strerror or str(exc) or type(exc).__name__
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return redact(f"cannot write the store ({store}): {why}{where}")
+    return redact(f"{why}{where}")
+
+
+def _failed_codec(exc: BaseException) -> str | None:
+    """The codec (``blosc``, ``zstd``, ...) whose code raised ``exc``; ``None`` for any other
+    code. numcodecs is compiled, but its frames keep the source file (``numcodecs/blosc.pyx``)."""
+    tb = exc.__traceback__
+    codec = None
+    while tb is not None:
+        code = tb.tb_frame.f_code.co_filename.replace("\\", "/")
+        if "numcodecs/" in code:
+            stem = code.rsplit("/", 1)[-1].split(".", 1)[0]
+            codec = stem if stem not in ("abc", "compat", "__init__") else codec or "numcodecs"
+        tb = tb.tb_next
+    return codec
+
+
+def open_source(
+    path: str, m: Manifest, part: str | None
+) -> tuple[Header, ChannelMapping, list[str]]:
+    """A source's header, its channels mapped onto the vocabulary, and the warnings so far.
+
+    The first step of an ingest and of in-memory prediction alike (same reader options, same
+    mapping, same one-line refusal when no EEG channel maps).
+    """
+    options = dict(m.reader_options)
+    if m.reader == "edf":
+        options.setdefault("default_unit", m.unit)
+    header = get_reader(m.reader).read_header(path, part=part, **options)
+    mapping = map_channels(
+        header.labels, rename=dict(m.rename), exclude=m.exclude_channels, on_unknown="ignore"
+    )
+    if mapping.n_channels == 0:
+        raise SourceError(path, _no_eeg_problem(header))
+    return header, mapping, [*header.warnings, *_mapping_warnings(mapping, m.on_unknown, path)]
+
+
+def _ingest(task: IngestTask, path: str) -> tuple[dict[str, Any], list[str]]:
+    m = task.manifest
+    reader = get_reader(m.reader)
+    header, mapping, warnings = open_source(path, m, task.item.part)
+    groups = _rate_groups(header, mapping)
+    _check_band(task, path, groups)
+    sidecar = _sidecar(task, path, header)
+    mapping, groups = _channel_status(path, header, mapping, groups, sidecar)
+    warnings += sidecar.problems
+    names, index = list(mapping.names), list(mapping.indices)  # source order (store-format.md)
+    n_out = min(preprocess.output_length(g[2], g[0], task.recipe.sfreq) for g in groups)
+    if n_out < task.recipe.sfreq:
+        raise SourceError(path, f"recording too short: {header.duration:.2f} s, need at least 1 s")
+    record = _record(task, header, names, index, n_out, sidecar, mapping)
+    warnings += clip_events(record)
+    check_values(record, path, "record")  # header values, manifest labels: strict JSON only
+    heads: dict[str, np.ndarray] = {}  # the first block's read leaves the QC head here
+    blocks = _blocks(reader, header, mapping, groups, n_out, task, heads)
+    stats = write_recording(
+        task.store_url,
+        task.staging,
+        attrs=None,  # the record is final only after QC: _store_attrs writes it, once
+        channels=names,
+        n_samples=n_out,
+        blocks=blocks,
+        sfreq=task.recipe.sfreq,
+        encoding=record["encoding"],
+        quantum=record["quantum_uv"],
+        targets=_targets(sidecar, n_out, task.recipe.sfreq),
+    )
+    head = heads["head"] if "head" in heads else _read_head(reader, header, mapping, groups[0])
+    first = [mapping.names[i] for i in groups[0][1]]
+    rails = [_rail(header.signals[mapping.source_indices[i]]) for i in groups[0][1]]
+    flags, more = qc.summarize(stats["rms"], first, names, head, groups[0][0], m.mains, rails)
+    if any(stats["n_nonfinite"]):
+        bad = [n for n, k in zip(names, stats["n_nonfinite"]) if k]
+        raise SourceError(path, f"non-finite samples (NaN/inf) in channels {', '.join(bad)}")
+    if bool(np.all(np.ptp(head, axis=1) == 0)):
+        raise SourceError(path, "every EEG channel is constant: nothing to learn from")
+    problem = qc.unit_problem(flags["median_rms_uv"])
+    if problem:
+        raise SourceError(path, problem)
+    if len(flags["flat_channels"]) == len(names):
+        raise SourceError(path, "every EEG channel is flat (RMS under 0.1 uV after filtering)")
+    record["qc"] = {**flags, "rms_uv": stats["rms"]}
+    check_values(record["qc"], path, "QC")
+    _store_attrs(task, record)
+    return record, warnings + more
+
+
+def _no_eeg_problem(header: Header) -> str:
+    """Why no channel maps: EEG-typed labels (where the format types channels) named first,
+    with the manifest key that maps them."""
+    eeg = [s.label for s in header.signals if s.kind == "eeg"]
+    if eeg:
+        shown = ", ".join(eeg[:5]) + (", ..." if len(eeg) > 5 else "")
+        return (
+            f"no EEG channel in the vocabulary: the file has {len(eeg)} channels typed EEG "
+            f"({shown}) whose labels are not 10-20/10-10 names: map them to cap sites with "
+            "[channels] rename in the manifest (docs/manifest-format.md)"
+        )
+    labels = ", ".join(header.labels[:12]) + (" ..." if len(header.labels) > 12 else "")
+    return (
+        f"no EEG channel in the vocabulary among: {labels}; if some are EEG, map them with "
+        "[channels] rename in the manifest (docs/manifest-format.md)"
+    )
+
+
+def _rail(signal: Any) -> tuple[float, float, float] | None:
+    """The source channel's physical range and step (uV) for the clipping check, if known."""
+    if signal.range_uv is None:
+        return None
+    return (signal.range_uv[0], signal.range_uv[1], signal.resolution)
+
+
+def _mapping_warnings(mapping: ChannelMapping, on_unknown: str, path: str) -> list[str]:
+    out = []
+    dupes = [f"{label!r} ({why})" for label, why in mapping.dropped if why.startswith("duplicate")]
+    if dupes:
+        out.append(f"duplicate channels, the first of each kept: {', '.join(dupes)}")
+    unknown = mapping.unknown()
+    if not unknown or on_unknown == "ignore":
+        return out
+    msg = f"channels not in the vocabulary, dropped: {', '.join(unknown)}"
+    if on_unknown == "raise":
+        raise SourceError(path, msg)
+    return [*out, msg]
+
+
+def _rate_groups(header: Header, mapping: ChannelMapping) -> list[RateGroup]:
+    """EEG channels grouped by sampling rate: ``(sfreq, mapping positions, n_times)``,
+    the group with the most channels first (its head is the QC head).
+
+    Grouping is how the samples are read and resampled (one stream per rate); it is not the
+    stored order: :func:`_blocks` puts every row back at its mapping position, i.e. in the
+    source file's channel order, however the rates interleave.
+    """
+    by_rate: dict[float, list[int]] = {}
+    for pos, src in enumerate(mapping.source_indices):
+        by_rate.setdefault(header.signals[src].sfreq, []).append(pos)
+    groups = []
+    for sfreq, positions in by_rate.items():
+        n_times = min(header.signals[mapping.source_indices[p]].n_times for p in positions)
+        groups.append((sfreq, positions, n_times))
+    groups.sort(key=lambda g: (-len(g[1]), g[0]))
+    return groups
+
+
+def _channel_status(
+    path: str,
+    header: Header,
+    mapping: ChannelMapping,
+    groups: list[RateGroup],
+    sidecar: SidecarResult,
+) -> tuple[ChannelMapping, list[RateGroup]]:
+    """Leave out the channels a sidecar types as non-EEG or marks bad (BIDS channels.tsv).
+
+    Each one left out joins ``dropped_channels`` with the reason, and one line goes to the
+    sidecar's problems (the report). Labels are matched as spelled, then stripped.
+    """
+    if not sidecar.channels:
+        return mapping, groups
+    status = {**{k.strip(): v for k, v in sidecar.channels.items()}, **sidecar.channels}
+    keep: list[int] = []
+    dropped = list(mapping.dropped)
+    for pos, src in enumerate(mapping.source_indices):
+        label = header.signals[src].label
+        kind, state, why = status.get(label, status.get(label.strip(), ("", "", "")))
+        if kind and kind != "EEG":
+            dropped.append((label, f"non-EEG (channels.tsv type {kind})"))
+        elif state == "bad":
+            dropped.append((label, "bad in channels.tsv" + (f": {why}" if why else "")))
+        else:
+            keep.append(pos)
+    if len(keep) == mapping.n_channels:
+        return mapping, groups
+    if not keep:
+        raise SourceError(path, "channels.tsv marks every EEG channel bad or types it non-EEG")
+    left_out = [d[0] for d in dropped[len(mapping.dropped) :]]
+    sidecar.problems.append(f"left out, as channels.tsv says (bad, not EEG): {', '.join(left_out)}")
+    kept = ChannelMapping(
+        tuple(mapping.source_indices[p] for p in keep),
+        tuple(mapping.names[p] for p in keep),
+        tuple(mapping.indices[p] for p in keep),
+        tuple(dropped),
+    )
+    return kept, _rate_groups(header, kept)
+
+
+def _check_band(task: IngestTask, path: str, groups: list[RateGroup]) -> None:
+    h = effective_recipe(task).h_freq
+    for sfreq, _, _ in groups:
+        if preprocess.h_trans_bandwidth(h, sfreq) <= 0:
+            raise SourceError(
+                path,
+                f"source rate {sfreq:g} Hz cannot carry the {h:g} Hz low-pass: set `h_freq` "
+                f"below {sfreq / 2:g} Hz in the manifest (docs/manifest-format.md)",
+            )
+
+
+def _picks(mapping: ChannelMapping, positions: list[int]) -> list[int]:
+    return [mapping.source_indices[p] for p in positions]
+
+
+def _head_stop(group: RateGroup) -> int:
+    sfreq, _, n_times = group
+    return min(n_times, int(HEAD_SECONDS * sfreq))
+
+
+def _read_head(
+    reader: type[Reader], header: Header, mapping: ChannelMapping, group: RateGroup
+) -> np.ndarray:
+    """The first :data:`HEAD_SECONDS` of one rate group, for QC (line noise, clipping)."""
+    return reader.read_segment(header, _picks(mapping, group[1]), 0, _head_stop(group))
+
+
+def _blocks(
+    reader: type[Reader],
+    header: Header,
+    mapping: ChannelMapping,
+    groups: list[RateGroup],
+    n_out: int,
+    task: IngestTask,
+    heads: dict[str, np.ndarray] | None = None,
+) -> Iterator[np.ndarray]:
+    """Output blocks of every rate group, rows in the source's channel order (mapping
+    positions), cut to ``n_out`` samples.
+
+    When ``heads`` is given, the first group's first read that starts at sample 0 and covers
+    the QC head (:func:`_head_stop`) leaves a copy of it under ``"head"``: the head is not read
+    a second time.
+    """
+    streams = []
+    head_stop = _head_stop(groups[0])
+    recipe = _bounded_recipe(task, header.path, groups)  # before anything is read
+    for g, (sfreq, positions, n_times) in enumerate(groups):
+        picks = _picks(mapping, positions)
+
+        def read(a: int, b: int, picks: list[int] = picks, first: bool = g == 0) -> np.ndarray:
+            x = reader.read_segment(header, picks, a, b)
+            if first and heads is not None and "head" not in heads and a == 0 and b >= head_stop:
+                heads["head"] = x[:, :head_stop].copy()
+            return x
+
+        streams.append(preprocess.stream(read, n_times, sfreq, task.manifest.mains, recipe))
+    done = 0
+    while done < n_out:
+        limits.check_time(header.path)
+        parts = [next(s) for s in streams]
+        k = min(min(p.shape[1] for p in parts), n_out - done)
+        block = np.empty((mapping.n_channels, k), dtype=parts[0].dtype)
+        for (_, positions, _), part in zip(groups, parts):
+            block[positions] = part[:, :k]  # each group's rows at their source positions
+        yield block
+        done += k
+
+
+BLOCK_BYTES_PER_SAMPLE = 24
+"""Bytes one source sample of one channel costs while its block is preprocessed: the reader's
+float32 copy (4, plus EDF's raw integers), the reflected segment (4), its spectrum (complex64
+over half the bins: 4), and the output-rate arrays, FFT-friendly lengths and the writer's
+buffers. Measured: 131 MiB peak growth for 19 channels at 2 kHz (120 s blocks), 22 bytes per
+sample; 24 keeps a margin."""
+
+MIN_BLOCK_SECONDS = 10.0  # the shortest block a recipe allows (Recipe.block_seconds)
+
+
+def _bounded_recipe(task: IngestTask, path: str, groups: list[RateGroup]) -> Recipe:
+    """The recipe, its blocks shortened (down to 10 s) until one block of every rate group fits
+    the per-file memory budget; a file whose shortest block does not fit is refused, before
+    anything is read or any filter designed.
+
+    Shorter blocks change samples only at float32 round-off (docs/preprocessing.md), which is
+    why ``block_seconds`` is not part of the recipe's hash.
+    """
+    recipe = effective_recipe(task)
+    mains = task.manifest.mains
+    if recipe.mode == "mne":  # the reference path holds the whole recording in float64
+        for _, positions, n_times in groups:
+            what = f"the mne mode's whole-recording copy of {len(positions)} channels"
+            limits.check_allocation(path, 4 * 8 * len(positions) * n_times, what)
+        return recipe
+    budget = limits.current().memory_bytes
+    seconds = recipe.block_seconds
+    for sfreq, positions, _ in groups:
+        per_second = len(positions) * sfreq * BLOCK_BYTES_PER_SAMPLE
+        what = f"one {MIN_BLOCK_SECONDS:g} s block of {len(positions)} channels at {sfreq:g} Hz"
+        limits.check_allocation(path, per_second * MIN_BLOCK_SECONDS, what)  # absurd rates
+        margins = 2 * preprocess.design(float(sfreq), mains, recipe).margin / recipe.sfreq
+        while seconds > MIN_BLOCK_SECONDS and per_second * (seconds + margins) > budget:
+            seconds = max(MIN_BLOCK_SECONDS, seconds / 2)
+        what = f"one {seconds:g} s block of {len(positions)} channels at {sfreq:g} Hz"
+        limits.check_allocation(path, per_second * (seconds + margins), what)
+    return recipe if seconds == recipe.block_seconds else recipe.with_(block_seconds=seconds)
+
+
+def _sidecar(task: IngestTask, path: str, header: Header) -> SidecarResult:
+    """Run the manifest's sidecar parser (see docs/manifest-format.md, ``[sidecar]``).
+
+    Sidecar paths come from ``suffixes`` (appended to the source path without its extension)
+    and ``files`` (templates of path fields, relative to the corpus root). A parser whose
+    manifest names neither is called with no paths (it works from its options and the header).
+    Option values that are exactly ``"{field}"`` are replaced by that path field.
+    """
+    m = task.manifest
+    if not m.sidecar_parser:
+        return SidecarResult()
+    fields = {**task.item.field_dict(), "part": task.item.part or ""}
+    found = find_sidecars(m, task.root, path, fields)
+    declared = bool(m.sidecar_suffixes or m.sidecar_files)
+    if not found and declared and not m.sidecar_always:
+        return SidecarResult()
+    for f in found:  # parsers read a sidecar whole, as text: ~10 bytes of objects per byte
+        check_allocation(f, SIDECAR_BYTES_PER_BYTE * os.path.getsize(f), "reading this sidecar")
+    parser = load_parsers()[m.sidecar_parser]
+    result = parser(found, header, _sidecar_options(m, fields))
+    names = ", ".join(os.path.basename(f) for f in found) or m.sidecar_parser
+    what = f"sidecar ({names})"
+    check_values({"labels": result.labels, "events": result.events}, path, what)
+    return result
+
+
+_FIELD = re.compile(r"^\{([A-Za-z_]\w*)\}$")
+
+
+def _sidecar_options(m: Manifest, fields: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in m.sidecar_options:
+        hit = _FIELD.match(value) if isinstance(value, str) else None
+        if hit and hit.group(1) not in fields:
+            raise UsageError(
+                f"{m.file}: sidecar.options.{key} is {value!r} but the path pattern does not "
+                f"capture {hit.group(1)!r}"
+            )
+        out[key] = fields[hit.group(1)] if hit else value
+    return out
+
+
+def effective_recipe(task: IngestTask) -> Recipe:
+    """The store's recipe, with the manifest's lower ``h_freq`` (if any) as the low-pass."""
+    h = task.manifest.h_freq
+    if h is None or h >= task.recipe.h_freq:
+        return task.recipe
+    return task.recipe.with_(h_freq=h)
+
+
+_TARGET_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+
+def _targets(sidecar: SidecarResult, n_out: int, sfreq: float) -> dict[str, np.ndarray]:
+    out = {}
+    for name, (values, rate) in sidecar.targets.items():
+        if not _TARGET_NAME.fullmatch(name) or name in ("data", "channel", "time"):
+            raise UsageError(
+                f"target name {name!r}: it names an array of the recording's group, so a letter "
+                "then letters, digits and '_', and not data, channel or time"
+            )
+        resampled = values if rate == sfreq else _resample_target(values, rate, sfreq)
+        fixed = np.zeros((resampled.shape[0], n_out), dtype=np.float32)
+        k = min(n_out, resampled.shape[1])
+        fixed[:, :k] = resampled[:, :k]
+        out[name] = fixed
+    return out
+
+
+def _resample_target(values: np.ndarray, rate: float, sfreq: float) -> np.ndarray:
+    n = values.shape[1]
+    t_src = np.arange(n) / rate
+    t_out = np.arange(int(round(n * sfreq / rate))) / sfreq
+    return np.stack([np.interp(t_out, t_src, row) for row in values]).astype(np.float32)
+
+
+def _record(
+    task: IngestTask,
+    header: Header,
+    names: list[str],
+    index: list[int],
+    n_out: int,
+    sidecar: SidecarResult,
+    mapping: ChannelMapping,
+) -> dict[str, Any]:
+    m = task.manifest
+    fields = task.item.field_dict()
+    fields["part"] = task.item.part or ""
+    labels = {r.name: r.value(fields) for r in m.labels}
+    labels = {k: v for k, v in labels.items() if v is not None}
+    labels.update(sidecar.labels)
+    own = header.annotations if m.sidecar_annotations == "keep" else ()
+    events = [[float(a.onset), float(a.duration), a.description, a.channel] for a in own]
+    events += [list(e) for e in sidecar.events]
+    events = _unique_events(events)
+    size, mtime = task.source_stat
+    rates = sorted({header.signals[i].sfreq for i in mapping.source_indices})
+    files = fingerprint(task.root, task.sources) if task.sources else []
+    return {
+        "id": task.rid,
+        "group": task.group,
+        "corpus": m.name,
+        "name": task.item.name,
+        "subject": m.subject.format(**fields) if m.subject else "",
+        "session": m.session.format(**fields) if m.session else "",
+        "split": m.split.format(**fields) if m.split else "",
+        "subject_key": m.subject_key.format(**fields) if m.subject_key else "",
+        "channels": names,
+        "channel_index": index,
+        "n_samples": n_out,
+        "sfreq": task.recipe.sfreq,
+        "labels": labels,
+        "events": sorted(events, key=lambda e: (e[0], e[1], str(e[2]), str(e[3]))),
+        "source": task.item.relpath,
+        "part": task.item.part,
+        "source_size": size,
+        "source_mtime_ns": mtime,
+        "source_sha256": _source_sha256(task, files),
+        "source_files": files,
+        "orig_sfreq": rates[0] if len(rates) == 1 else rates,
+        "orig_duration_s": round(float(header.duration), 6),
+        "mains_hz": m.mains,
+        # encoding, quantum_uv, max_error_uv: auto resolves per recording (store-format.md)
+        **choose_encoding(
+            task.recipe.encoding, [header.signals[i].resolution for i in mapping.source_indices]
+        ),
+        "recipe_hash": task.recipe.hash(),
+        "band_hz": [task.recipe.l_freq, effective_recipe(task).h_freq],
+        "dropped_channels": [list(d) for d in mapping.dropped],
+        "targets": sorted(sidecar.targets),
+        "manifest_hash": m.hash(),
+    }
+
+
+def _source_sha256(task: IngestTask, files: list[dict[str, Any]]) -> str:
+    """The source's SHA-256: from ``source_files`` (which lists the source first) when there,
+    so that the largest file is hashed once (it was ~20% of an ingest's CPU time, twice)."""
+    if files and files[0]["path"] == task.item.relpath:
+        return str(files[0]["sha256"])
+    return file_sha256(os.path.join(task.root, task.item.relpath))
+
+
+def clip_events(record: dict[str, Any]) -> list[str]:
+    """Keep ``record["events"]`` inside the stored span ``[0, n_samples / sfreq]`` seconds.
+
+    An event wholly outside it (a marker after the last sample, an events.tsv row of a longer
+    run) is dropped; one that straddles an end is cut at it. Onsets within one output sample
+    past the end count as at the end (a zero-length "recording ends" marker). Returns the
+    report's warnings, one line per kind of change, naming the first few events.
+    """
+    sfreq = float(record["sfreq"])
+    end, tol = record["n_samples"] / sfreq, 1.0 / sfreq
+    kept, dropped, cut = [], [], []
+    for ev in record["events"]:
+        onset, duration = float(ev[0]), float(ev[1])
+        if onset >= end + tol or onset + duration < 0 or (onset < 0 and duration == 0):
+            dropped.append(ev)
+            continue
+        start, stop = max(onset, 0.0), min(onset + duration, end)
+        if (start, stop) != (onset, onset + duration) and duration > 0:
+            cut.append(ev)
+            ev = [start, max(stop - start, 0.0), *ev[2:]]
+        kept.append(ev)
+    record["events"] = kept
+    out = []
+    for what, evs in (("dropped", dropped), ("cut at the recording's ends", cut)):
+        if evs:
+            names = ", ".join(f"{e[2]!r} at {float(e[0]):g} s" for e in evs[:3])
+            more = f" and {len(evs) - 3} more" if len(evs) > 3 else ""
+            out.append(f"{len(evs)} event(s) outside the stored 0-{end:g} s {what}: {names}{more}")
+    return out
+
+
+def _unique_events(events: list[list[Any]]) -> list[list[Any]]:
+    """Drop exact repeats (a marker kept both in the file and in its sidecar, as BIDS does)."""
+    seen: set[tuple[float, float, str, str]] = set()
+    out = []
+    for e in events:
+        key = (round(float(e[0]), 6), round(float(e[1]), 6), str(e[2]), str(e[3]))
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
+
+
+def _store_attrs(task: IngestTask, record: dict[str, Any]) -> None:
+    """Write the staged group's attributes: the final record (QC included)."""
+    from eegprep.store.fs import Location
+    from eegprep.store.shards import put
+    from eegprep.store.writer import group_json
+
+    put(Location.parse(task.store_url), f"{task.staging}/zarr.json", [group_json(record)])

@@ -1,0 +1,257 @@
+"""The canonical channel vocabulary and the mapping of every corpus spelling onto it.
+
+The vocabulary is LaBraM's, in LaBraM's order, so that a channel's index here is its row in the
+released weights' spatial embedding table (row = index + 1; row 0 is the CLS token). Only the
+first :data:`N_ADDRESSABLE` names have a row in the released 129-row table.
+
+A source label is normalised (prefix ``EEG``, reference suffixes ``-REF``/``-LE``/..., dots and
+case removed) and looked up. A label that is not a known EEG site is never guessed: it is either
+recognised as a non-EEG signal (ECG, EOG, PHOTIC, ...) or reported as unknown, and dropped.
+Old and new 10-20 names stay distinct (T3 is not T7), as the released weights saw them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from eegprep.base.errors import UsageError
+from eegprep.base.validation import check_choice
+
+VOCABULARY: tuple[str, ...] = tuple(
+    """
+FP1 FPZ FP2 AF9 AF7 AF5 AF3 AF1 AFZ AF2 AF4 AF6 AF8 AF10 F9 F7 F5 F3 F1 FZ F2 F4 F6 F8 F10
+FT9 FT7 FC5 FC3 FC1 FCZ FC2 FC4 FC6 FT8 FT10 T9 T7 C5 C3 C1 CZ C2 C4 C6 T8 T10
+TP9 TP7 CP5 CP3 CP1 CPZ CP2 CP4 CP6 TP8 TP10 P9 P7 P5 P3 P1 PZ P2 P4 P6 P8 P10
+PO9 PO7 PO5 PO3 PO1 POZ PO2 PO4 PO6 PO8 PO10 O1 OZ O2 O9 CB1 CB2 IZ O10
+T3 T5 T4 T6 M1 M2 A1 A2 CFC1 CFC2 CFC3 CFC4 CFC5 CFC6 CFC7 CFC8
+CCP1 CCP2 CCP3 CCP4 CCP5 CCP6 CCP7 CCP8 T1 T2 FTT9h TTP7h TPP9h FTT10h TPP8h TPP10h
+FP1-F7 F7-T7 T7-P7 P7-O1 FP2-F8 F8-T8 T8-P8 P8-O2 FP1-F3 F3-C3 C3-P3 P3-O1 FP2-F4 F4-C4 C4-P4 P4-O2
+""".split()
+)
+"""The 136 canonical names, in LaBraM's order (index 0..135)."""
+
+N_ADDRESSABLE = 128
+"""Names with a row in the released weights' spatial table (129 rows, row 0 = CLS)."""
+
+# Upper-cased lookup. The six mixed-case "...h" names are matched case-insensitively here;
+# LaBraM's own code never matched them (upper-cased data vs mixed-case list), so their rows in
+# the released weights are untrained. See docs/corpora.md#channel-names.
+_INDEX: dict[str, int] = {name.upper(): i for i, name in enumerate(VOCABULARY)}
+
+ChannelKind = Literal["eeg", "non_eeg", "unknown"]
+OnProblem = Literal["raise", "warn", "ignore"]
+
+# Prefixes that corpora put before the site name ("EEG FP1-REF", "EEG-Fp1", "EEG:Cz").
+_PREFIX = re.compile(r"^(?:EEG|EXG)[\s:_-]+", re.IGNORECASE)
+# Reference suffixes ("-REF", "-LE", "-Ref", " REF", "-AVG", "-AR", "-CAR", "-M1M2").
+_REF_SUFFIX = re.compile(r"[\s_-]+(?:REF|LE|AVG|AV|AR|CAR|LINKED|M1M2|A1A2)$", re.IGNORECASE)
+
+# Non-EEG signals seen in the corpora (TUH, Siena, BioSemi, NeuroScan, BrainVision, ...).
+# Matched against the normalised label; a match anywhere in a token counts.
+_NON_EEG_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("ecg", r"^(?:E?KG|ECG|EKG\d*|ECG\d*|ECGL|ECGR)\b|\bEKG|\bECG"),
+    ("eog", r"^(?:EOG|VEO[GLU]?|HEO[GLR]?|LOC|ROC|EOG[LRHV]?\d*|VEOG[LU]?|HEOG[LR]?)$|\bEOG"),
+    ("emg", r"\bEMG|^CHIN|^LEG"),
+    ("photic", r"PHOTIC|^PHO"),
+    ("derived", r"^(?:IBI|BURSTS|SUPPR|SUPPRESSION)$"),
+    ("respiration", r"RESP|ABDOMEN|THORAX|^AIRFLOW|^SNORE"),
+    ("cardiac", r"PULSE|^HR$|^SPO2$|^SAO2$|^PLETH|^BVP$|^BP$"),
+    ("skin", r"^GSR|^EDA$|^TEMP"),
+    ("marker", r"^(?:MK|TRIG\w*|STATUS|STI\s?\d*|EVENT\w*|MARK\w*|TRIGGER)$"),
+    ("annotation", r"ANNOTATION"),
+    ("dc", r"^DC\d+"),
+    ("motion", r"^ACC|^GYRO|^POSITION"),
+    # Electrodes off the 10-20/10-10 scalp grid that TUH records: sphenoidal, pharyngeal,
+    # eye-region (LUC/RLC) and the C3P/C4P pair. Recognised so that reports stay quiet.
+    ("off-scalp", r"^(?:SP[12]|PG[12]|LUC|RLC|C3P|C4P|X\d+|NAS|NZ)$"),
+)
+_NON_EEG = tuple((kind, re.compile(rx)) for kind, rx in _NON_EEG_PATTERNS)
+
+
+def normalize_label(label: str) -> str:
+    """Return the upper-cased site name a source label spells, before vocabulary lookup.
+
+    ``"EEG FP1-REF"`` -> ``"FP1"``, ``"Fp1."`` -> ``"FP1"``, ``"EEG Fc1"`` -> ``"FC1"``,
+    ``"FP1-F7"`` -> ``"FP1-F7"`` (bipolar pairs keep their dash).
+    """
+    text = label.strip().strip("\x00").strip()
+    text = _PREFIX.sub("", text)
+    text = text.rstrip(".").strip()
+    text = _REF_SUFFIX.sub("", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    # "FP1 - F7" -> "FP1-F7"
+    text = re.sub(r"\s*-\s*", "-", text)
+    return text.upper()
+
+
+def vocabulary_index(name: str) -> int:
+    """Index of a canonical name in :data:`VOCABULARY` (case-insensitive).
+
+    Raises
+    ------
+    UsageError
+        If the name is not in the vocabulary, with the closest names as suggestions.
+    """
+    try:
+        return _INDEX[name.upper()]
+    except KeyError:
+        hint = difflib.get_close_matches(name.upper(), list(_INDEX), n=3)
+        more = f" Did you mean {', '.join(repr(h) for h in hint)}?" if hint else ""
+        raise UsageError(f"{name!r} is not in the channel vocabulary.{more}") from None
+
+
+@dataclass(frozen=True)
+class ChannelMatch:
+    """How one source label was understood.
+
+    Attributes
+    ----------
+    label : str
+        The label as the source file spells it.
+    kind : {'eeg', 'non_eeg', 'unknown'}
+        ``eeg``: a vocabulary site; ``non_eeg``: a recognised other signal; ``unknown``: neither.
+    name : str or None
+        Canonical vocabulary name (``kind == 'eeg'`` only).
+    index : int or None
+        Vocabulary index (``kind == 'eeg'`` only).
+    detail : str
+        For ``non_eeg``, the signal family (``ecg``, ``eog``, ...); else empty.
+    """
+
+    label: str
+    kind: ChannelKind
+    name: str | None = None
+    index: int | None = None
+    detail: str = ""
+
+
+def classify_channel(label: str, *, rename: Mapping[str, str] | None = None) -> ChannelMatch:
+    """Classify one source label as a vocabulary EEG site, a non-EEG signal, or unknown.
+
+    Parameters
+    ----------
+    label : str
+        The label as stored in the source file.
+    rename : mapping of str to str, optional
+        Corpus-specific overrides applied first, keyed by the exact source label or by its
+        normalised form; a value of ``""`` marks the channel non-EEG (for example cap sites that
+        carried EOG electrodes).
+    """
+    norm = normalize_label(label)
+    if rename:
+        for key in (label, label.strip(), norm):
+            if key in rename:
+                target = rename[key]
+                if target == "":
+                    return ChannelMatch(label, "non_eeg", detail="excluded by manifest")
+                norm = normalize_label(target)
+                break
+    idx = _INDEX.get(norm)
+    if idx is not None:
+        return ChannelMatch(label, "eeg", VOCABULARY[idx], idx)
+    for kind, rx in _NON_EEG:
+        if rx.search(norm):
+            return ChannelMatch(label, "non_eeg", detail=kind)
+    return ChannelMatch(label, "unknown")
+
+
+@dataclass(frozen=True)
+class ChannelMapping:
+    """The result of mapping a recording's labels onto the vocabulary.
+
+    Attributes
+    ----------
+    source_indices : tuple of int
+        Positions, in the source's channel list, of the channels kept (in source order).
+    names : tuple of str
+        Canonical names of the kept channels, parallel to ``source_indices``.
+    indices : tuple of int
+        Vocabulary indices of the kept channels, parallel to ``source_indices``.
+    dropped : tuple of (str, str)
+        ``(source label, reason)`` for every channel not kept.
+    """
+
+    source_indices: tuple[int, ...]
+    names: tuple[str, ...]
+    indices: tuple[int, ...]
+    dropped: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.names)
+
+    def unknown(self) -> list[str]:
+        """Labels dropped because they map to no vocabulary site and are not known non-EEG."""
+        return [lab for lab, why in self.dropped if why.startswith("unknown")]
+
+
+def map_channels(
+    labels: Sequence[str],
+    *,
+    rename: Mapping[str, str] | None = None,
+    exclude: Iterable[str] = (),
+    on_unknown: OnProblem = "ignore",
+) -> ChannelMapping:
+    """Map source labels onto the canonical vocabulary.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        Channel labels in source order.
+    rename : mapping, optional
+        Corpus overrides, see :func:`classify_channel`.
+    exclude : iterable of str
+        Canonical names or source labels to drop even though they are EEG sites.
+    on_unknown : {'raise', 'warn', 'ignore'}
+        What to do when a label is neither an EEG site nor a known non-EEG signal. The label is
+        dropped and listed in ``dropped`` in every case; ``'raise'`` raises :class:`UsageError`,
+        ``'warn'`` emits a :class:`UserWarning`.
+
+    Notes
+    -----
+    When two labels map to the same site (``EEG FP1-REF`` and ``EEG FP1-LE`` in one file) the
+    first is kept and the second dropped as a duplicate; nothing is averaged or renamed.
+    """
+    _check_choice("on_unknown", on_unknown, ("raise", "warn", "ignore"))
+    excluded = {e.upper() for e in exclude} | {normalize_label(e) for e in exclude}
+    kept_src: list[int] = []
+    kept_names: list[str] = []
+    kept_idx: list[int] = []
+    dropped: list[tuple[str, str]] = []
+    seen: dict[int, str] = {}
+    for pos, label in enumerate(labels):
+        match = classify_channel(label, rename=rename)
+        if match.kind == "non_eeg":
+            dropped.append((label, f"non-EEG ({match.detail})"))
+        elif match.kind == "unknown":
+            dropped.append((label, "unknown: not a 10-20/10-10 site in the vocabulary"))
+        elif match.name is not None and (
+            match.name.upper() in excluded or label.strip().upper() in excluded
+        ):
+            dropped.append((label, "excluded by manifest"))
+        elif match.index in seen:
+            dropped.append((label, f"duplicate of {seen[match.index]!r}"))
+        else:
+            assert match.index is not None and match.name is not None
+            seen[match.index] = label
+            kept_src.append(pos)
+            kept_names.append(match.name)
+            kept_idx.append(match.index)
+    mapping = ChannelMapping(tuple(kept_src), tuple(kept_names), tuple(kept_idx), tuple(dropped))
+    unknown = mapping.unknown()
+    if unknown and on_unknown != "ignore":
+        msg = f"channels not in the vocabulary, dropped: {', '.join(unknown)}"
+        if on_unknown == "raise":
+            raise UsageError(msg)
+        import warnings
+
+        warnings.warn(msg, UserWarning, stacklevel=2)
+    return mapping
+
+
+def _check_choice(name: str, value: object, allowed: Sequence[str]) -> None:
+    check_choice(name, value, allowed)

@@ -1,0 +1,113 @@
+"""Where a store lives: a local folder or any fsspec URL, behind a few small operations.
+
+Local paths use the operating system directly (atomic ``rename``); other URLs go through fsspec
+(``s3://``, ``gs://``, ``memory://``, ...), where an object put is atomic but a folder rename is
+not, so commits there rely on the index alone (see docs/store-format.md).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from eegprep.base.redact import redact
+
+
+@dataclass(frozen=True)
+class Location:
+    """A store root: ``url`` as the user gave it, ``fs`` an fsspec filesystem, ``root`` its path."""
+
+    url: str
+    fs: Any
+    root: str
+    local: bool
+
+    @classmethod
+    def parse(cls, url: str | os.PathLike[str]) -> Location:
+        import fsspec
+
+        text = os.fspath(url)
+        if "://" not in text or text.startswith("file://"):
+            path = os.path.abspath(text.removeprefix("file://"))
+            return cls(path, fsspec.filesystem("file"), path, True)
+        fs, root = fsspec.core.url_to_fs(text)
+        return cls(text, fs, root.rstrip("/"), False)
+
+    @property
+    def display(self) -> str:
+        """The URL as messages, printed output and records show it: credentials hidden
+        (:func:`eegprep.base.redact.redact`); ``url`` itself is what fsspec is given."""
+        return redact(self.url)
+
+    def shown(self, path: str) -> str:
+        """A path under this location (from :meth:`path`) as the user should see it: under
+        :attr:`display`, with no credential that fsspec kept in ``root``."""
+        if self.local or not path.startswith(self.root):
+            return redact(path)
+        return self.display.rstrip("/") + path[len(self.root) :]
+
+    def path(self, *parts: str) -> str:
+        return "/".join([self.root, *parts]) if parts else self.root
+
+    def exists(self, *parts: str) -> bool:
+        return bool(self.fs.exists(self.path(*parts)))
+
+    def read_bytes(self, *parts: str) -> bytes:
+        return bytes(self.fs.cat_file(self.path(*parts)))
+
+    def write_bytes(self, data: bytes, *parts: str) -> None:
+        """Write a whole object; on a local disk via a temporary name and a rename (atomic)."""
+        target = self.path(*parts)
+        if self.local:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            tmp = f"{target}.tmp-{uuid.uuid4().hex[:8]}"
+            try:
+                with open(tmp, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, target)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        else:
+            self.fs.pipe_file(target, data)
+
+    def list(self, *parts: str) -> list[str]:
+        """Names (not paths) directly under a folder; empty when it does not exist."""
+        base = self.path(*parts)
+        try:
+            entries = self.fs.ls(base, detail=False)
+        except FileNotFoundError:
+            return []
+        return sorted(str(e).rstrip("/").rsplit("/", 1)[-1] for e in entries)
+
+    def rename(self, src: tuple[str, ...], dst: tuple[str, ...]) -> None:
+        """Move an object (atomic on a local disk; copy then delete elsewhere)."""
+        if self.local:
+            os.replace(self.path(*src), self.path(*dst))
+        else:
+            self.fs.mv(self.path(*src), self.path(*dst))
+
+    def remove(self, *parts: str) -> None:
+        target = self.path(*parts)
+        if self.local:
+            if os.path.isdir(target):
+                shutil.rmtree(target, ignore_errors=True)
+            elif os.path.exists(target):
+                os.unlink(target)
+        elif self.fs.exists(target):
+            self.fs.rm(target, recursive=True)
+
+    def zarr_store(self, *parts: str, read_only: bool = False) -> Any:
+        """A zarr Store rooted at a sub-path of this location."""
+        from zarr.storage import FsspecStore, LocalStore
+
+        if self.local:
+            return LocalStore(self.path(*parts), read_only=read_only)
+        return FsspecStore.from_url(
+            self.fs.unstrip_protocol(self.path(*parts)), read_only=read_only
+        )

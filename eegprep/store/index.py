@@ -1,0 +1,187 @@
+"""The store's consolidated index: append-only JSON-lines segments, compacted now and then.
+
+Each commit writes one new segment object (``_eegprep/index/{seq:010d}.jsonl``): O(batch) work,
+never a rewrite of one ever-growing file (zarr's consolidated metadata does that, which is
+quadratic over a long ingest). Opening a store reads the newest *base* segment and the segments
+after it: a handful of objects whatever the number of recordings. Compaction writes a new base
+holding every live record, sorted by id (so the final bytes do not depend on completion order),
+deletes the older segments, and renames the base to ``0000000001.jsonl`` (so they do not depend
+on the commit history either).
+
+A record is a JSON object with at least ``id``; a later record with the same id replaces an
+earlier one; ``{"id": ..., "deleted": true}`` removes one.
+
+Damage: a line that is not a JSON object with a string ``id`` (bad UTF-8, cut short, ``NaN``
+written by earlier versions of eegprep) is skipped by :func:`read_index_checked` and
+reported as one line naming the segment and line; :func:`read_index` refuses the index with
+that line. Every line is written as strict JSON (no ``NaN`` or infinities).
+
+Concurrency contract: one writer at a time (the store's lock); any number of readers. A reader
+that finds a segment deleted under it (compaction) lists again.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+from eegprep.base.errors import StoreFormatError
+from eegprep.store.fs import Location
+
+INDEX_DIR = ("_eegprep", "index")
+_BASE_MARK = {"_base": True}
+_BASE_LINE = b'{"_base": true}'  # the first line of a base segment, as json.dumps writes it
+COMPACT_AFTER = 64  # segments beyond the base before a commit compacts
+BASE_NAME = f"{1:010d}.jsonl"  # where a compacted base ends up
+
+
+def _segments(loc: Location) -> list[str]:
+    return [n for n in loc.list(*INDEX_DIR) if n.endswith(".jsonl")]
+
+
+def _parse(blob: bytes, name: str) -> tuple[bool, list[dict[str, Any]], list[str]]:
+    """A segment's records and the problems of the lines that are not records.
+
+    Returns ``(is_base, records, problems)``; a problem is one line naming the segment's path
+    in the store and the line number.
+    """
+    lines = blob.split(b"\n")
+    is_base = bool(lines) and lines[0].strip() == _BASE_LINE
+    body = [line for line in lines[1 if is_base else 0 :] if line.strip()]
+    try:  # one parse of the whole segment, the common case
+        rows = orjson.loads(b"[" + b",".join(body) + b"]")
+        if all(isinstance(r, dict) and isinstance(r.get("id"), str) for r in rows):
+            return is_base, rows, []
+    except orjson.JSONDecodeError:
+        pass
+    rows, problems = [], []
+    for number, line in enumerate(lines, start=1):
+        if (number == 1 and is_base) or not line.strip():
+            continue
+        row, problem = _parse_line(line)
+        if problem:
+            problems.append(f"{'/'.join(INDEX_DIR)}/{name} line {number}: {problem}")
+        else:
+            rows.append(row)
+    return is_base, rows, problems
+
+
+def _parse_line(line: bytes) -> tuple[dict[str, Any], str]:
+    """One record, or ``({}, what is wrong with the line)``."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return {}, f"not valid UTF-8 ({exc})"
+    try:
+        row = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        try:
+            json.loads(text)  # Python's parser takes NaN and Infinity; JSON does not
+        except ValueError:
+            return {}, f"not valid JSON ({exc})"
+        return {}, "holds NaN or Infinity, which JSON does not allow (older eegprep)"
+    if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+        return {}, "not an index record (a JSON object with a string 'id')"
+    return row, ""
+
+
+def read_index(loc: Location) -> dict[str, dict[str, Any]]:
+    """Every live record, keyed by id, in id order.
+
+    Raises :class:`StoreFormatError` (one line) when a line of the index is damaged.
+    """
+    records, problems = read_index_checked(loc)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise StoreFormatError(
+            f"{loc.display}: damaged index: {problems[0]}{more}; `eegprep validate {loc.display}` "
+            f"lists the damage, `eegprep ingest CORPUS --out {loc.display} --repair` repairs it"
+        )
+    return records
+
+
+def read_index_checked(loc: Location) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Every live record that can be read, keyed by id, in id order, and one line per damaged
+    index line (``_eegprep/index/0000000003.jsonl line 7: not valid JSON (...)``). A damaged
+    line is skipped: the record it held is missing from the result."""
+    for _attempt in range(5):
+        try:
+            return _read_once(loc)
+        except FileNotFoundError:  # a compaction removed a segment while we read
+            continue
+    return _read_once(loc)
+
+
+def _read_once(loc: Location) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    names = _segments(loc)
+    # newest base first: everything before it is superseded
+    start = 0
+    blobs: dict[str, bytes] = {}
+    for i in range(len(names) - 1, -1, -1):
+        blob = loc.read_bytes(*INDEX_DIR, names[i])
+        blobs[names[i]] = blob
+        if blob.startswith(_BASE_LINE):
+            start = i
+            break
+    records: dict[str, dict[str, Any]] = {}
+    problems: list[str] = []
+    ordered = True  # a base alone is written sorted: no need to sort it again
+    for name in names[start:]:
+        blob = blobs.get(name) or loc.read_bytes(*INDEX_DIR, name)
+        _, rows, bad = _parse(blob, name)
+        problems += bad
+        ordered = ordered and name == names[start] and blob.startswith(_BASE_LINE)
+        for row in rows:
+            if row.get("deleted"):
+                records.pop(row["id"], None)
+            else:
+                records[row["id"]] = row
+    if ordered and all(a < b for a, b in zip(records, list(records)[1:])):
+        return records, problems
+    return dict(sorted(records.items())), problems
+
+
+def _next_seq(names: list[str]) -> int:
+    return int(names[-1].split(".")[0]) + 1 if names else 1
+
+
+def _dump(rows: list[dict[str, Any]], base: bool) -> bytes:
+    """Segment bytes; strict JSON (a ValueError for NaN or infinities: a bug where the value
+    entered the record)."""
+    lines = [json.dumps(_BASE_MARK, allow_nan=False)] if base else []
+    lines += [json.dumps(r, sort_keys=True, separators=(",", ":"), allow_nan=False) for r in rows]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def append(loc: Location, rows: list[dict[str, Any]]) -> None:
+    """Commit records as one new segment; compact when segments pile up. Writer only."""
+    if not rows:
+        return
+    names = _segments(loc)
+    loc.write_bytes(_dump(rows, base=False), *INDEX_DIR, f"{_next_seq(names):010d}.jsonl")
+    if len(names) + 1 > COMPACT_AFTER:
+        compact(loc)
+
+
+def compact(loc: Location) -> None:
+    """Rewrite the index as one sorted base segment and delete the older ones. Writer only.
+
+    Damaged lines are dropped (the recordings they listed are no longer listed, and the next
+    ingest writes them again)."""
+    names = _segments(loc)
+    records, problems = read_index_checked(loc)
+    if (
+        len(names) == 1
+        and not problems
+        and loc.read_bytes(*INDEX_DIR, names[0]).startswith(_BASE_LINE)
+    ):
+        return
+    newest = f"{_next_seq(names):010d}.jsonl"
+    loc.write_bytes(_dump(list(records.values()), base=True), *INDEX_DIR, newest)
+    for name in names:
+        loc.remove(*INDEX_DIR, name)
+    # A canonical name, so that a store's bytes do not depend on its commit history (a killed
+    # and resumed ingest ends byte-identical to an uninterrupted one).
+    loc.rename((*INDEX_DIR, newest), (*INDEX_DIR, BASE_NAME))

@@ -1,0 +1,341 @@
+"""Reading eegprep stores: ``open_store(url)`` -> :class:`Store`.
+
+The format is specified in docs/store-format.md. In short: a Zarr v3 hierarchy whose root
+attributes carry the format, sampling rate, unit, recipe and vocabulary; one group per recording
+version under ``recordings/{corpus}/{name}`` (``...@{k}`` once re-ingested) holding ``data``
+(``channel`` x ``time``, microvolts) and its ``channel`` and ``time`` coordinates; and an index
+of our own under ``_eegprep/index`` that lists every complete recording and its current group.
+A recording the index does not list does not exist.
+
+Concurrency contract: a :class:`Store` is a read-only snapshot of the index taken when it was
+opened; reading samples is safe from any number of threads and processes while an ingest
+writes: an ingest never changes or deletes a listed group, and writes a re-ingested recording
+as a new version, so a snapshot reads the bytes it listed until replaced versions expire
+(``--keep-replaced``, a day by default).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from eegprep.base.errors import (
+    RecordingNotFoundError,
+    StoreFormatError,
+    StoreNotFoundError,
+    UsageError,
+)
+from eegprep.store.fs import Location
+from eegprep.store.index import read_index
+
+FORMAT = "eegprep-store"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event in the recording's time base at the store rate.
+
+    ``onset`` and ``duration`` in seconds from the recording's first stored sample;
+    ``channel`` empty for events on all channels.
+    """
+
+    onset: float
+    duration: float
+    label: str
+    channel: str = ""
+
+    def to_list(self) -> list[Any]:
+        return [self.onset, self.duration, self.label, self.channel]
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One recording as the index lists it.
+
+    Attributes
+    ----------
+    id : str
+        ``"{corpus}/{name}"``, unique in the store.
+    corpus, subject, session, split : str
+        Identity; ``split`` is ``train``/``eval``/``dev``/... as the corpus defines it, or ``""``.
+    subject_key : str
+        Corpus-independent subject identity (``tuh:aaaaaaaa`` for every TUH subset), used to
+        keep evaluation subjects out of pre-training.
+    channels : tuple of str
+        Canonical channel names, in stored row order.
+    channel_index : tuple of int
+        Vocabulary indices of ``channels`` (``eegprep.pipeline.channels.VOCABULARY``).
+    n_samples : int
+        Samples per channel at ``sfreq``.
+    sfreq : float
+        Store rate, Hz (200).
+    labels : dict
+        Recording-level labels (``{"abnormal": 1}``, ``{"emotion": 3}``, ...).
+    events : tuple of Event
+        Events in the stored time base.
+    source : str
+        Source file, relative to the corpus root.
+    group : str
+        Zarr group path of the recording inside the store.
+    meta : dict
+        The whole index record (original rate, checksum, QC, ...); treat it as read-only.
+    """
+
+    id: str
+    corpus: str
+    subject: str
+    session: str
+    split: str
+    subject_key: str
+    channels: tuple[str, ...]
+    channel_index: tuple[int, ...]
+    n_samples: int
+    sfreq: float
+    labels: dict[str, Any]
+    events: tuple[Event, ...]
+    source: str
+    group: str
+    meta: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        """The recording's name within its corpus (``id`` without the corpus)."""
+        return self.id.split("/", 1)[1]
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.channels)
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.n_samples / self.sfreq
+
+    @property
+    def qc(self) -> dict[str, Any]:
+        return dict(self.meta.get("qc", {}))
+
+    @classmethod
+    def from_record(cls, row: dict[str, Any]) -> Recording:
+        """A Recording from an index record; ``meta`` is the record itself (read-only use).
+
+        Fills the instance's fields directly: a frozen dataclass's ``__init__`` sets each field
+        through ``object.__setattr__``, a third of the cost of opening a 100,000-recording
+        store.
+        """
+        events = row.get("events")
+        obj = object.__new__(cls)
+        obj.__dict__.update(
+            id=row["id"],
+            corpus=row["corpus"],
+            subject=row.get("subject", ""),
+            session=row.get("session", ""),
+            split=row.get("split", ""),
+            subject_key=row.get("subject_key", ""),
+            channels=tuple(row["channels"]),
+            channel_index=tuple(row["channel_index"]),  # ints, as the index stores them
+            n_samples=row["n_samples"],
+            sfreq=float(row["sfreq"]),
+            labels=row.get("labels") or {},
+            events=tuple(Event(*e) for e in events) if events else (),
+            source=row.get("source", ""),
+            group=row["group"],
+            meta=row,
+        )
+        return obj
+
+
+class Store:
+    """A read-only view of an eegprep store. Use :func:`open_store`."""
+
+    def __init__(self, loc: Location, attrs: dict[str, Any], records: dict[str, dict[str, Any]]):
+        self._loc = loc
+        self.attrs = attrs
+        self._records = records
+        self._recordings = {rid: _recording(loc, r) for rid, r in records.items()}
+        self._arrays: dict[str, Any] = {}
+        self._readers: dict[str, Any] = {}
+        self._root: Any = None
+
+    @property
+    def url(self) -> str:
+        return self._loc.url
+
+    @property
+    def display(self) -> str:
+        """:attr:`url` as messages and reports show it: credentials hidden."""
+        return self._loc.display
+
+    @property
+    def sfreq(self) -> float:
+        return float(self.attrs["sfreq"])
+
+    @property
+    def recipe(self) -> dict[str, Any]:
+        return dict(self.attrs["recipe"])
+
+    @property
+    def recipe_hash(self) -> str:
+        return str(self.attrs["recipe_hash"])
+
+    @property
+    def recordings(self) -> list[Recording]:
+        """Every complete recording, in id order."""
+        return list(self._recordings.values())
+
+    def __len__(self) -> int:
+        return len(self._recordings)
+
+    def __iter__(self) -> Iterator[Recording]:
+        return iter(self._recordings.values())
+
+    def __contains__(self, rid: object) -> bool:
+        return rid in self._recordings
+
+    def recording(self, rid: str) -> Recording:
+        try:
+            return self._recordings[rid]
+        except KeyError:
+            import difflib
+
+            near = difflib.get_close_matches(rid, list(self._recordings), n=1)
+            hint = f" Did you mean {near[0]!r}?" if near else ""
+            raise RecordingNotFoundError(f"{self.display}: no recording {rid!r}.{hint}") from None
+
+    def array(self, rid: str) -> Any:
+        """The recording's zarr ``data`` array (``channel`` x ``time``)."""
+        arr = self._arrays.get(rid)
+        if arr is None:
+            import zarr
+
+            if self._root is None:
+                self._root = zarr.open_group(self._loc.zarr_store(read_only=True), mode="r")
+            with warnings.catch_warnings():  # numcodecs' zarr3 codecs (quantized encoding)
+                warnings.simplefilter("ignore")
+                arr = self._root[f"{self.recording(rid).group}/data"]
+            self._arrays[rid] = arr
+        return arr
+
+    def read(self, rid: str, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Samples ``[start, stop)`` of every channel, float32 microvolts, ``(channels, n)``."""
+        rec = self.recording(rid)
+        stop = rec.n_samples if stop is None else stop
+        if not 0 <= start <= stop <= rec.n_samples:
+            raise UsageError(
+                f"{rid}: segment [{start}, {stop}) outside the recording's [0, {rec.n_samples})"
+            )
+        reader = self._reader(rid)
+        if reader is not None:
+            return reader.read(start, stop)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                data = self.array(rid)[:, start:stop]
+        except (ValueError, KeyError, OSError) as exc:  # zarr: a checksum, a missing object
+            raise StoreFormatError(
+                f"{self.display}: {rid}: samples [{start}, {stop}) unreadable "
+                f"({type(exc).__name__}: {exc}); run `eegprep validate`"
+            ) from exc
+        return np.asarray(data, dtype=np.float32)
+
+    def chunk_samples(self, rid: str) -> int:
+        """Samples per stored chunk of the recording's ``data`` (the unit a read decodes)."""
+        reader = self._reader(rid)
+        return int(reader.chunk if reader is not None else self.array(rid).chunks[1])
+
+    def _reader(self, rid: str) -> Any:
+        """The direct shard reader of the recording's ``data`` (``None``: read with zarr)."""
+        if rid not in self._readers:
+            from eegprep.store.shards import ShardReader
+
+            path = f"{self.recording(rid).group}/data"
+            self._readers[rid] = ShardReader.open(self._loc, path)
+        return self._readers[rid]
+
+    def read_target(self, rid: str, name: str) -> np.ndarray:
+        """A time series stored beside the EEG (MoBI joint angles, say), at the store rate."""
+        import zarr
+
+        if self._root is None:
+            self._root = zarr.open_group(self._loc.zarr_store(read_only=True), mode="r")
+        return np.asarray(self._root[f"{self.recording(rid).group}/{name}"][:])
+
+    def reports(self) -> list[dict[str, Any]]:
+        """Ingest reports saved in the store, oldest first."""
+        names = [n for n in self._loc.list("_eegprep", "reports") if n.endswith(".json")]
+        return [json.loads(self._loc.read_bytes("_eegprep", "reports", n)) for n in names]
+
+
+def _recording(loc: Location, record: dict[str, Any]) -> Recording:
+    try:
+        return Recording.from_record(record)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StoreFormatError(
+            f"{loc.display}: index record {record.get('id')!r} is incomplete ({exc!r} missing "
+            "or malformed); run `eegprep validate`, then `eegprep ingest ... --repair`"
+        ) from None
+
+
+def read_root_attrs(loc: Location) -> dict[str, Any] | None:
+    """The root attributes when ``loc`` holds an eegprep store; ``None`` when nothing is there.
+
+    Raises :class:`StoreFormatError` when something else is there.
+    """
+    if not loc.exists("zarr.json"):
+        if loc.local and os.path.isdir(loc.root) and os.listdir(loc.root):
+            raise StoreFormatError(
+                f"{loc.display}: not an eegprep store (no zarr.json in a non-empty folder)"
+            )
+        return None
+    try:
+        meta = json.loads(loc.read_bytes("zarr.json"))
+        attrs = meta.get("attributes", {})
+    except (ValueError, AttributeError):
+        raise StoreFormatError(
+            f"{loc.display}: the root zarr.json is damaged (not a JSON object); run "
+            "`eegprep validate` on it"
+        ) from None
+    if not isinstance(attrs, dict) or attrs.get("format") != FORMAT:
+        raise StoreFormatError(f"{loc.display}: a Zarr hierarchy, but not an eegprep store")
+    if int(attrs.get("format_version", 0)) > FORMAT_VERSION:
+        raise StoreFormatError(
+            f"{loc.display}: store format version {attrs['format_version']} is newer than this "
+            f"eegprep understands ({FORMAT_VERSION}); upgrade eegprep"
+        )
+    return dict(attrs)
+
+
+def open_store(url: str | os.PathLike[str]) -> Store:
+    """Open an eegprep store (local path or fsspec URL) for reading.
+
+    Reads the root metadata and the index (a handful of objects), not the recordings.
+    """
+    loc = Location.parse(url)
+    attrs = read_root_attrs(loc)
+    if attrs is None:
+        raise StoreNotFoundError(
+            f"{loc.display}: no eegprep store here; create one with `eegprep ingest CORPUS --out "
+            f"{loc.display}`"
+        )
+    with _no_gc():  # ~10^6 small objects for a large index: the cyclic GC would rescan them
+        return Store(loc, attrs, read_index(loc))
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -1,0 +1,300 @@
+"""Check a store byte by byte against its own index; report every problem on one line.
+
+:func:`validate` checks the store as a whole (its root group, its index, groups on disk that
+the index does not list) and every listed recording with :func:`recording_problems`, which
+reads every byte of the recording: the group and its metadata, every shard (present, whole, its
+index's CRC-32C), every chunk (its CRC-32C where the store has them, decoded to a whole chunk,
+finite samples), the ``channel`` and ``time`` coordinates and any target series.
+
+Each problem is one line naming the recording id or the object; nothing raised while checking
+escapes (it becomes a line too): a damaged store is reported, never a traceback. Only misuse
+raises: a location that holds no eegprep store at all, or one of a newer format.
+
+Concurrency contract: read-only; safe while an ingest writes, except that groups it is
+committing at that moment may be reported as not listed.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from eegprep.base.errors import StoreFormatError, StoreNotFoundError
+from eegprep.store.fs import Location
+from eegprep.store.index import INDEX_DIR, read_index_checked
+from eegprep.store.reader import FORMAT, FORMAT_VERSION
+from eegprep.store.shards import ShardReader
+
+BLOCK = 360_000  # samples per read of an array not in eegprep's own layout (one shard)
+MAX_LINES = 20  # problems listed per recording (and unlisted groups per store), then a count
+IDENTITY = ("id", "channels", "n_samples", "sfreq")  # group attributes that must match the index
+RETIRED = ("_eegprep", "retired.json")  # replaced versions kept for readers of an older index
+
+
+def validate(url: str) -> tuple[int, list[str]]:
+    """Check a whole store. Returns (recordings checked, problems: one line each).
+
+    Raises :class:`StoreNotFoundError` or :class:`StoreFormatError` only when ``url`` holds
+    no eegprep store at all, or one of a format newer than this eegprep understands.
+    """
+    loc = Location.parse(url)
+    problems: list[str] = []
+    attrs = _root_attrs(loc, problems)
+    records = _index(loc, problems)
+    _unlisted_groups(loc, records, problems)
+    recipe_hash = attrs.get("recipe_hash") if attrs else None
+    for record in records.values():
+        problems += recording_problems(loc, record, recipe_hash=recipe_hash)
+    return len(records), problems
+
+
+def recording_problems(
+    loc: Location, record: dict[str, Any], *, recipe_hash: str | None = None
+) -> list[str]:
+    """Everything wrong with one listed recording, reading every byte of it (no Store needed).
+
+    Parameters
+    ----------
+    loc : Location
+        The store.
+    record : dict
+        The recording's index record.
+    recipe_hash : str, optional
+        The store's recipe hash; the record's must equal it when given.
+
+    Returns
+    -------
+    list of str
+        One line per problem, each starting with the recording's id; empty when it is sound.
+    """
+    rid = str(record.get("id", "?"))
+    out: list[str] = []
+    with warnings.catch_warnings():  # numcodecs' zarr3 codecs (quantized encoding)
+        warnings.simplefilter("ignore")
+        try:
+            _check_recording(loc, record, rid, recipe_hash, out)
+        except Exception as exc:  # a check must never crash validate: report and go on
+            out.append(f"{rid}: cannot be checked: {type(exc).__name__}: {exc}")
+    if len(out) > MAX_LINES:
+        out = [*out[:MAX_LINES], f"{rid}: {len(out) - MAX_LINES} more problems"]
+    return out
+
+
+def _check_recording(
+    loc: Location, record: dict[str, Any], rid: str, recipe_hash: str | None, out: list[str]
+) -> None:
+    group, channels, n_samples = (
+        record.get("group"),
+        record.get("channels"),
+        record.get("n_samples"),
+    )
+    if not (isinstance(group, str) and isinstance(channels, list) and isinstance(n_samples, int)):
+        out.append(f"{rid}: index record lacks a valid 'group', 'channels' or 'n_samples'")
+        return
+    if recipe_hash is not None and record.get("recipe_hash") != recipe_hash:
+        out.append(
+            f"{rid}: recipe hash {record.get('recipe_hash')} differs from the store's {recipe_hash}"
+        )
+    if not _group_metadata(loc, rid, group, record, out):
+        return
+    checks: list[tuple[str, Callable[..., None]]] = [
+        ("data", _data),
+        ("channel", _channel),
+        ("time", _time),
+        ("targets", _targets),
+    ]
+    for name, check in checks:
+        try:
+            check(loc, rid, group, record, out)
+        except Exception as exc:
+            out.append(f"{rid}: {group}/{name} unreadable: {type(exc).__name__}: {exc}")
+
+
+def _group_metadata(
+    loc: Location, rid: str, group: str, record: dict[str, Any], out: list[str]
+) -> bool:
+    """The group's ``zarr.json`` parses and agrees with the record; False when it is missing."""
+    try:
+        blob = loc.read_bytes(group, "zarr.json")
+    except FileNotFoundError:
+        out.append(f"{rid}: recording group {group} missing (no {group}/zarr.json)")
+        return False
+    try:
+        attrs = json.loads(blob)["attributes"]
+    except (ValueError, KeyError, TypeError) as exc:
+        out.append(f"{rid}: {group}/zarr.json damaged ({type(exc).__name__}: {exc})")
+        return True
+    differ = [k for k in IDENTITY if not isinstance(attrs, dict) or attrs.get(k) != record.get(k)]
+    if differ:
+        out.append(f"{rid}: {group}/zarr.json attributes differ from the index in {differ}")
+    return True
+
+
+def _data(loc: Location, rid: str, group: str, record: dict[str, Any], out: list[str]) -> None:
+    expected = (len(record["channels"]), record["n_samples"])
+    reader = ShardReader.open(loc, f"{group}/data")
+    if reader is None:  # not in eegprep's own layout: zarr reads it
+        _data_with_zarr(loc, rid, group, expected, out)
+        return
+    if (reader.n_channels, reader.n_samples) != expected:
+        shape = (reader.n_channels, reader.n_samples)
+        out.append(f"{rid}: data shape {shape}, index says {expected}")
+        return
+    nonfinite = None
+    for start, stop, samples in reader.scan():
+        if isinstance(samples, StoreFormatError):
+            out.append(f"{rid}: {samples}")
+        elif nonfinite is None and not np.isfinite(samples).all():
+            nonfinite = (start, stop)
+    if nonfinite is not None:
+        out.append(f"{rid}: non-finite samples in [{nonfinite[0]}, {nonfinite[1]})")
+
+
+def _data_with_zarr(
+    loc: Location, rid: str, group: str, expected: tuple[int, int], out: list[str]
+) -> None:
+    data = _zarr_array(loc, f"{group}/data")
+    if data.shape != expected:
+        out.append(f"{rid}: data shape {data.shape}, index says {expected}")
+        return
+    for start in range(0, expected[1], BLOCK):
+        try:
+            block = np.asarray(data[:, start : start + BLOCK])
+        except Exception as exc:
+            out.append(f"{rid}: samples from {start} unreadable: {type(exc).__name__}: {exc}")
+            continue
+        if not np.isfinite(block).all():
+            out.append(f"{rid}: non-finite samples in [{start}, {start + block.shape[1]})")
+            return
+
+
+def _channel(loc: Location, rid: str, group: str, record: dict[str, Any], out: list[str]) -> None:
+    names = [str(c) for c in _zarr_array(loc, f"{group}/channel")[:]]
+    if names != list(record["channels"]):
+        out.append(f"{rid}: channel coordinate {names} differs from the index {record['channels']}")
+
+
+def _time(loc: Location, rid: str, group: str, record: dict[str, Any], out: list[str]) -> None:
+    n = record["n_samples"]
+    time = _zarr_array(loc, f"{group}/time")
+    if time.shape != (n,):
+        out.append(f"{rid}: time coordinate shape {time.shape}, index says ({n},)")
+    elif not np.array_equal(time[:], np.arange(n)):
+        out.append(f"{rid}: time coordinate is not the sample numbers 0 .. {n - 1}")
+
+
+def _targets(loc: Location, rid: str, group: str, record: dict[str, Any], out: list[str]) -> None:
+    for name in record.get("targets") or []:
+        values = _zarr_array(loc, f"{group}/{name}")[...]
+        if values.shape[-1:] != (record["n_samples"],):
+            out.append(f"{rid}: target {name!r} shape {values.shape}, not n_samples long")
+
+
+def _zarr_array(loc: Location, path: str) -> Any:
+    import zarr
+
+    return zarr.open_array(loc.zarr_store(path, read_only=True), mode="r")
+
+
+def _root_attrs(loc: Location, problems: list[str]) -> dict[str, Any] | None:
+    """The root group's attributes, or None (and a problem) when it is missing or damaged."""
+    ours = loc.exists("_eegprep") or loc.exists("recordings")
+    if not loc.exists("zarr.json"):
+        if not ours:
+            raise StoreNotFoundError(f"{loc.display}: no eegprep store here")
+        problems.append("zarr.json: missing (the store's root group: format, recipe, rate)")
+        return None
+    try:
+        attrs = json.loads(loc.read_bytes("zarr.json"))["attributes"]
+        if not isinstance(attrs, dict):
+            raise TypeError(f"attributes are a {type(attrs).__name__}")
+    except (ValueError, KeyError, TypeError) as exc:
+        if not ours:
+            raise StoreFormatError(f"{loc.display}: not an eegprep store (no attributes)") from None
+        problems.append(f"zarr.json: damaged ({type(exc).__name__}: {exc})")
+        return None
+    if attrs.get("format") != FORMAT:
+        if not ours:
+            raise StoreFormatError(f"{loc.display}: a Zarr hierarchy, but not an eegprep store")
+        problems.append(f"zarr.json: damaged (format {attrs.get('format')!r}, not {FORMAT!r})")
+        return None
+    version = attrs.get("format_version")
+    if isinstance(version, int) and version > FORMAT_VERSION:
+        raise StoreFormatError(
+            f"{loc.display}: store format version {version} is newer than this eegprep understands "
+            f"({FORMAT_VERSION}); upgrade eegprep"
+        )
+    missing = [k for k in ("format_version", "sfreq", "recipe_hash") if k not in attrs]
+    if missing:
+        problems.append(f"zarr.json: damaged (no {', '.join(missing)})")
+    return attrs
+
+
+def _index(loc: Location, problems: list[str]) -> dict[str, dict[str, Any]]:
+    try:
+        records, damaged = read_index_checked(loc)
+    except Exception as exc:
+        problems.append(f"{'/'.join(INDEX_DIR)}: unreadable ({type(exc).__name__}: {exc})")
+        return {}
+    problems += damaged
+    return records
+
+
+def _unlisted_groups(
+    loc: Location, records: dict[str, dict[str, Any]], problems: list[str]
+) -> None:
+    """Recording groups on disk that the index does not list (nor lists as retired)."""
+    try:
+        on_disk = _groups_on_disk(loc, problems)
+        listed = {r.get("group") for r in records.values()} | _retired(loc, problems)
+        unlisted = [g for g in on_disk if g not in listed]
+        has_index = any(n.endswith(".jsonl") for n in loc.list(*INDEX_DIR))
+    except Exception as exc:
+        problems.append(f"recordings: cannot be listed ({type(exc).__name__}: {exc})")
+        return
+    if not unlisted:
+        return
+    if not records:
+        what = "index lists none of them" if has_index else "index missing"
+        problems.append(
+            f"{what}: {len(unlisted)} recording groups under recordings/ are not listed"
+        )
+        return
+    for group in unlisted[:MAX_LINES]:
+        problems.append(f"{group}: recording group on disk that the index does not list")
+    if len(unlisted) > MAX_LINES:
+        problems.append(f"recordings: {len(unlisted) - MAX_LINES} more unlisted groups")
+
+
+def _groups_on_disk(loc: Location, problems: list[str]) -> list[str]:
+    """``recordings/{corpus}/{name}`` folders; a corpus group whose ``zarr.json`` is missing or
+    damaged is a problem."""
+    groups = []
+    for corpus in loc.list("recordings"):
+        if corpus == "zarr.json" or ".tmp-" in corpus:
+            continue
+        try:
+            json.loads(loc.read_bytes("recordings", corpus, "zarr.json"))["node_type"]
+        except (FileNotFoundError, ValueError, KeyError, TypeError) as exc:
+            problems.append(
+                f"recordings/{corpus}/zarr.json: missing or damaged ({type(exc).__name__}: {exc})"
+            )
+        for name in loc.list("recordings", corpus):
+            if name != "zarr.json" and ".tmp-" not in name:
+                groups.append(f"recordings/{corpus}/{name}")
+    return groups
+
+
+def _retired(loc: Location, problems: list[str]) -> set[str]:
+    """Groups of replaced versions, kept a while for readers holding an older index."""
+    if not loc.exists(*RETIRED):
+        return set()
+    try:
+        return {str(group) for group, _when in json.loads(loc.read_bytes(*RETIRED))}
+    except (ValueError, TypeError) as exc:
+        problems.append(f"{'/'.join(RETIRED)}: damaged ({type(exc).__name__}: {exc})")
+        return set()

@@ -1,0 +1,574 @@
+"""Writing eegprep stores: create, lock, stage a recording, commit it.
+
+A worker writes one recording's group (:func:`write_recording`) under a staging name; the
+driver commits it (:meth:`StoreWriter.commit`): on a local disk a rename moves the complete group
+into its final place, then the index lists it. A killed ingest leaves at most an unlisted
+staging group, removed by the next run: a recording is complete and listed, or absent.
+
+Recording groups are versioned: the first version of ``{corpus}/{name}`` lives in
+``recordings/{corpus}/{name}``, a re-ingested one in ``recordings/{corpus}/{name}@2``, ``@3``,
+... The new version is written beside the old one and the index switches to it in one commit;
+the old group is *retired* (``_eegprep/retired.json``) and deleted by a later ingest once it has
+been retired for ``keep_replaced`` seconds, so a reader holding an older index keeps reading the
+bytes it listed. Nothing listed is ever changed in place or deleted.
+
+Concurrency contract: one :class:`StoreWriter` per store at a time (a lock object refuses a
+second); :func:`write_recording` may run in any number of worker processes at once, each on
+its own staging name.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import socket
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+
+from eegprep.base.errors import StoreFormatError, StoreLockedError
+from eegprep.base.strict_json import find_unsafe
+from eegprep.base.version import __version__
+from eegprep.pipeline.channels import VOCABULARY
+from eegprep.pipeline.recipe import Recipe
+from eegprep.store.fs import Location
+from eegprep.store.index import append, compact, read_index_checked
+from eegprep.store.reader import FORMAT, FORMAT_VERSION, read_root_attrs
+from eegprep.store.shards import Layout, ShardWriter, put, write_group, zarr_compressors
+
+CHUNK_SECONDS = 60  # one chunk = all channels x 60 s: one read call serves many windows
+SHARD_CHUNKS = 30  # one shard object = 30 chunks (30 min): few files per recording
+STAGING = ("_eegprep", "staging")
+LOCK = ("_eegprep", "lock")
+RETIRED = ("_eegprep", "retired.json")
+_STORE_WIDE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+"""Errors that concern the whole store, not one recording: a commit stops on them."""
+KEEP_REPLACED_SECONDS = 86_400.0  # how long a replaced version stays for readers of old indexes
+_SKELETON = {"recordings/zarr.json", "_eegprep/zarr.json", "_eegprep/lock"}
+_GROUP = re.compile(r"recordings/[a-z0-9][a-z0-9_-]*/[A-Za-z0-9+-][A-Za-z0-9._+~-]*(@[0-9]+)?")
+
+
+def version_group(corpus: str, name: str, version: int) -> str:
+    """The group of a recording's ``version`` (1: ``recordings/c/n``; k: ``recordings/c/n@k``)."""
+    base = f"recordings/{corpus}/{name}"
+    return check_group(base if version <= 1 else f"{base}@{version}")
+
+
+def group_version(group: str) -> int:
+    """The version number of a recording group path (1 when it has no ``@k``)."""
+    head, _, tail = group.rpartition("@")
+    return int(tail) if head and tail.isdigit() else 1
+
+
+def check_group(group: str) -> str:
+    """``group`` when it is a recording group path; :class:`StoreFormatError` otherwise.
+
+    Every path the writer creates, replaces or deletes under ``recordings/`` passes here: no
+    name can make it touch anything but one recording's own folder.
+    """
+    parts = group.split("/")
+    if not _GROUP.fullmatch(group) or any(
+        p in (".", "..") or p.lower() == "zarr.json" for p in parts
+    ):
+        raise StoreFormatError(f"unsafe recording group path {group!r}: refusing to touch it")
+    return group
+
+
+def group_json(attrs: dict[str, Any]) -> bytes:
+    """A group's ``zarr.json``, compact (json's C encoder; an indent needs the Python one)."""
+    meta = {"zarr_format": 3, "node_type": "group", "attributes": attrs}
+    return json.dumps(meta, sort_keys=True, allow_nan=False).encode()
+
+
+def root_attrs(recipe: Recipe) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "sfreq": recipe.sfreq,
+        "unit": "uV",
+        "recipe": recipe.to_dict(),
+        "recipe_hash": recipe.hash(),
+        "vocabulary": list(VOCABULARY),
+        "eegprep_version": __version__,
+        "layout": {
+            "recordings": "recordings/{corpus}/{name}",
+            "versions": "recordings/{corpus}/{name}@{k}",
+            "index": "_eegprep/index/*.jsonl",
+            "chunk_seconds": CHUNK_SECONDS,
+            "shard_chunks": SHARD_CHUNKS,
+        },
+    }
+
+
+class StoreWriter:
+    """The single writer of a store during an ingest. Use as a context manager.
+
+    Parameters
+    ----------
+    url : str or path
+        The store.
+    recipe : Recipe
+        Must equal the store's when it exists.
+    keep_replaced : float
+        Seconds a replaced or orphaned recording group is kept before an ingest deletes it.
+    """
+
+    def __init__(
+        self,
+        url: str | os.PathLike[str],
+        recipe: Recipe,
+        *,
+        keep_replaced: float = KEEP_REPLACED_SECONDS,
+    ) -> None:
+        self.loc = Location.parse(url)
+        self.recipe = recipe
+        self.keep_replaced = keep_replaced
+        self.index_problems: list[str] = []
+        self.relisted: list[str] = []  # ids listed again from their groups (see _relist)
+        self._locked = False
+        self._records: dict[str, dict[str, Any]] = {}  # id -> record, as the index lists them
+        self._listed: dict[str, str] = {}  # id -> group
+        self._groups: set[str] = set()  # every listed group
+
+    def __enter__(self) -> StoreWriter:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def open(self) -> None:
+        attrs = None if self._unfinished_creation() else read_root_attrs(self.loc)
+        if attrs is None:
+            if self.loc.local:
+                os.makedirs(self.loc.root, exist_ok=True)
+            self._lock()
+            self._create()
+        else:
+            if attrs.get("recipe_hash") != self.recipe.hash():
+                raise StoreFormatError(
+                    f"{self.loc.display}: written with recipe {attrs.get('recipe_hash')} "
+                    f"({_describe(attrs.get('recipe', {}))}), this ingest uses "
+                    f"{self.recipe.hash()} ({_describe(self.recipe.to_dict())}): use the same "
+                    "options or a new --out"
+                )
+            self._lock()
+        for name in self.loc.list(*STAGING):  # what a killed run left: never listed, remove
+            self.loc.remove(*STAGING, name)
+        records, self.index_problems = read_index_checked(self.loc)
+        self._records = {}
+        self._note_listed(records.values())
+        self._collect()
+
+    def _unfinished_creation(self) -> bool:
+        """True when the store folder holds only what a killed :meth:`_create` leaves.
+
+        The root ``zarr.json`` is written last: without it, a folder that holds nothing but the
+        skeleton's other objects (and temporary files of an interrupted write) is an
+        unfinished store of ours, which the next run completes.
+        """
+        if not self.loc.local or not os.path.isdir(self.loc.root):
+            return False
+        if os.path.exists(os.path.join(self.loc.root, "zarr.json")):
+            return False
+        found = []
+        for folder, _dirs, files in os.walk(self.loc.root):
+            rel = os.path.relpath(folder, self.loc.root)
+            if rel != "." and rel.split(os.sep)[0] not in ("recordings", "_eegprep"):
+                return False
+            found += [os.path.normpath(os.path.join(rel, f)).replace(os.sep, "/") for f in files]
+            if len(found) > 16:
+                return False
+        return bool(found) and all(f in _SKELETON or ".tmp-" in f for f in found)
+
+    def _create(self) -> None:
+        """Write a new store's skeleton; the root ``zarr.json`` last (it makes it a store)."""
+        loc = self.loc
+        loc.write_bytes(group_json({}), "recordings", "zarr.json")
+        loc.write_bytes(group_json({"description": "eegprep bookkeeping"}), "_eegprep", "zarr.json")
+        loc.write_bytes(group_json(root_attrs(self.recipe)), "zarr.json")
+
+    def _lock(self) -> None:
+        me = {"host": socket.gethostname(), "pid": os.getpid(), "since": time.time()}
+        if self.loc.exists(*LOCK):
+            try:
+                other = json.loads(self.loc.read_bytes(*LOCK))
+            except ValueError:
+                other = None
+            if not isinstance(other, dict) or "host" not in other or "pid" not in other:
+                # cut short by a kill (stale), unless it is being written this very moment
+                fresh = self.loc.local and time.time() - os.path.getmtime(self.loc.path(*LOCK)) < 5
+                other = {"host": socket.gethostname(), "pid": os.getpid() if fresh else 0}
+            if not _is_stale(other):
+                since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(other.get("since", 0)))
+                raise StoreLockedError(
+                    f"{self.loc.display}: another ingest (pid {other.get('pid')} on "
+                    f"{other.get('host')}, since {since}) is writing this store; wait for it, "
+                    f"or delete {self.loc.path(*LOCK)} if that process is gone"
+                )
+        if self.loc.local:
+            path = self.loc.path(*LOCK)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if os.path.exists(path):
+                os.unlink(path)  # stale: its process is gone
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                raise StoreLockedError(
+                    f"{self.loc.display}: another ingest took the lock just now"
+                ) from None
+            with os.fdopen(fd, "w") as fh:
+                json.dump(me, fh)
+        else:
+            self.loc.write_bytes(json.dumps(me).encode(), *LOCK)
+        self._locked = True
+
+    def close(self) -> None:
+        if not self._locked:
+            return
+        try:
+            compact(self.loc)  # a failure (disk full) leaves the segments, all still readable
+        finally:
+            self.loc.remove(*LOCK)
+            self._locked = False
+
+    def existing(self) -> dict[str, dict[str, Any]]:
+        """Every record the index lists: as read when the writer opened (damaged index lines
+        skipped and kept in :attr:`index_problems`), with what it has listed since."""
+        return self._records
+
+    def _note_listed(self, records: Iterable[dict[str, Any]]) -> None:
+        """Keep the writer's view of the index in step with what it lists."""
+        for rec in records:
+            old = self._listed.get(rec["id"])
+            if old is not None:
+                self._groups.discard(old)
+            self._records[rec["id"]] = rec
+            self._listed[rec["id"]] = str(rec["group"])
+            self._groups.add(str(rec["group"]))
+
+    def staging_path(self) -> str:
+        """A fresh staging location (relative to the store root) for one recording."""
+        return "/".join([*STAGING, uuid.uuid4().hex])
+
+    def next_group(self, corpus: str, name: str) -> str:
+        """Where a new version of ``{corpus}/{name}`` goes: beside every group a reader may hold.
+
+        The version after the listed one (1 for a new recording), skipping versions that are
+        retired but not yet deleted. A group already at that path is an unlisted leftover of a
+        killed run, which :meth:`commit` replaces.
+        """
+        listed = self._listed.get(f"{corpus}/{name}")
+        version = group_version(listed) + 1 if listed else 1
+        retired = {g for g, _ in self._retired()}
+        while version_group(corpus, name, version) in retired:
+            version += 1
+        return version_group(corpus, name, version)
+
+    def commit(self, items: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str]]:
+        """Move staged groups into place and list them in the index, in one index segment.
+
+        ``items``: ``(staged path, index record)``; the record's ``group`` is the final path,
+        a version no index lists (:meth:`next_group`). The versions they replace are retired,
+        never deleted here.
+
+        Returns ``(record id, problem)`` for each recording that could not be moved into place
+        (a name the file system refuses, say): it is left out and its staged group removed,
+        while the others are listed. A full or read-only disk stops the commit (``OSError``).
+        """
+        if not items:
+            return []
+        replaced, done, failed = [], [], []
+        for staged, record in items:
+            try:
+                old = self._move_into_place(staged, record)
+            except OSError as exc:
+                if exc.errno in _STORE_WIDE:
+                    raise
+                failed.append((str(record["id"]), f"cannot be moved into place: {exc.strerror}"))
+                self.loc.remove(staged)
+                continue
+            done.append(record)
+            if old is not None:
+                replaced.append(old)
+        if replaced:  # before the index switches: a kill in between retires nothing listed
+            self._retire(replaced)
+        append(self.loc, done)
+        self._note_listed(done)
+        return failed
+
+    def _move_into_place(self, staged: str, record: dict[str, Any]) -> str | None:
+        """Rename one staged group to its version path; the listed group it replaces, if any."""
+        final = check_group(record["group"])
+        if final in self._groups:
+            raise StoreFormatError(f"{self.loc.display}: {final} is listed; refusing to replace it")
+        corpus_group = final.rsplit("/", 1)[0]
+        if not self.loc.exists(corpus_group, "zarr.json"):
+            self.loc.write_bytes(group_json({}), corpus_group, "zarr.json")
+        if staged != final:
+            self.loc.remove(final)  # an unlisted leftover of a killed run
+            if self.loc.local:
+                os.replace(self.loc.path(staged), self.loc.path(final))
+            else:
+                self.loc.fs.mv(self.loc.path(staged), self.loc.path(final), recursive=True)
+        old = self._listed.get(record["id"])
+        return old if old is not None and old != final else None
+
+    def _retired(self) -> list[tuple[str, float]]:
+        if not self.loc.exists(*RETIRED):
+            return []
+        try:
+            rows = json.loads(self.loc.read_bytes(*RETIRED))
+            return [(str(g), float(t)) for g, t in rows]
+        except (ValueError, TypeError):  # damaged: forget it; orphans are found again
+            return []
+
+    def _retire(self, groups: list[str], when: float | None = None) -> None:
+        now = time.time() if when is None else when
+        rows = dict(self._retired())
+        for g in groups:
+            rows.setdefault(check_group(g), now)
+        data = json.dumps(sorted([g, t] for g, t in rows.items()), allow_nan=False)
+        self.loc.write_bytes(data.encode(), *RETIRED)
+
+    def _collect(self) -> None:
+        """Retire orphaned groups (on disk, listed nowhere) and delete expired retired ones.
+
+        Orphans are what a kill between a commit's rename and its index segment leaves, or what
+        a lost index no longer lists; they are kept ``keep_replaced`` seconds like any
+        replaced version, since a reader may still hold an index that lists them.
+        """
+        listed = self._groups
+        retired = dict(self._retired())
+        orphans = [g for g in self._groups_on_disk() if g not in listed and g not in retired]
+        orphans = self._relist(orphans)
+        if orphans:
+            self._retire(orphans)
+            retired = dict(self._retired())
+        limit = time.time() - self.keep_replaced
+        expired = [g for g, t in retired.items() if t <= limit or g in listed]
+        for g in expired:
+            if g not in listed:
+                self.loc.remove(check_group(g))
+        if expired:
+            keep = [[g, t] for g, t in sorted(retired.items()) if g not in expired]
+            self.loc.write_bytes(json.dumps(keep, allow_nan=False).encode(), *RETIRED)
+
+    def _relist(self, orphans: list[str]) -> list[str]:
+        """List again the complete orphans whose recording no index lists; the rest, returned.
+
+        A group's attributes are its full index record, written only once its samples are in,
+        so an orphan holding a record for this recipe, whose id no index lists (a lost or
+        damaged index, or a kill between a commit's rename and its index segment), is a
+        complete recording: it is listed again (the newest version of each id) rather than
+        retired, and :attr:`relisted` names it for the report.
+        """
+        best: dict[str, tuple[int, dict[str, Any]]] = {}
+        for group in orphans:
+            record = self._group_record(group)
+            if record is None or record["id"] in self._listed:
+                continue
+            version = group_version(group)
+            if record["id"] not in best or version > best[record["id"]][0]:
+                best[record["id"]] = (version, record)
+        records = [rec for _, rec in sorted(best.values(), key=lambda vr: vr[1]["id"])]
+        if records:
+            append(self.loc, records)
+            self._note_listed(records)
+            self.relisted += [r["id"] for r in records]
+        back = {r["group"] for r in records}
+        return [g for g in orphans if g not in back]
+
+    def _group_record(self, group: str) -> dict[str, Any] | None:
+        """The index record a complete group carries in its attributes, else ``None``."""
+        try:
+            meta = json.loads(self.loc.read_bytes(group, "zarr.json"))
+            record = meta["attributes"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        corpus, name = group.split("/")[1], group.split("/")[2].split("@")[0]
+        needed = ("channels", "channel_index", "n_samples", "sfreq", "qc", "source")
+        if (
+            not isinstance(record, dict)
+            or record.get("id") != f"{corpus}/{name}"
+            or record.get("group") != group
+            or record.get("recipe_hash") != self.recipe.hash()
+            or any(k not in record for k in needed)
+            or find_unsafe(record) is not None
+        ):
+            return None
+        return record
+
+    def _groups_on_disk(self) -> list[str]:
+        out = []
+        for corpus in self.loc.list("recordings"):
+            if corpus == "zarr.json" or ".tmp-" in corpus:
+                continue
+            for name in self.loc.list("recordings", corpus):
+                group = f"recordings/{corpus}/{name}"
+                if name != "zarr.json" and _GROUP.fullmatch(group):
+                    out.append(group)
+        return out
+
+    def save_report(self, report: dict[str, Any]) -> str:
+        name = time.strftime("ingest-%Y%m%dT%H%M%S", time.gmtime()) + f"-{os.getpid()}.json"
+        data = json.dumps(report, indent=2, allow_nan=False).encode()
+        self.loc.write_bytes(data, "_eegprep", "reports", name)
+        return self.loc.path("_eegprep", "reports", name)
+
+
+def _describe(recipe: dict[str, Any]) -> str:
+    keys = ("l_freq", "h_freq", "sfreq", "mode", "encoding")
+    return ", ".join(f"{k}={recipe.get(k)}" for k in keys)
+
+
+def _is_stale(lock: dict[str, Any]) -> bool:
+    """A lock held by a process on this host that no longer runs."""
+    if lock.get("host") != socket.gethostname():
+        return False
+    pid = int(lock.get("pid", 0))
+    if pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+QUANTUM_FRACTION = 8  # quantized encoding: step = source ADC resolution / 8
+FLOAT_SOURCE_QUANTUM_UV = 1e-3  # step for sources that store floats (no ADC resolution known)
+
+
+def quantum_uv(resolutions: list[float]) -> float:
+    """The quantized encoding's step (uV): the finest source resolution / QUANTUM_FRACTION."""
+    known = [r for r in resolutions if r > 0]
+    return min(known) / QUANTUM_FRACTION if known else FLOAT_SOURCE_QUANTUM_UV
+
+
+def choose_encoding(encoding: str, resolutions: list[float]) -> dict[str, Any]:
+    """One recording's stored encoding, its step and its error bound (the record's fields).
+
+    Parameters
+    ----------
+    encoding : str
+        The recipe's: ``auto`` becomes ``quantized`` when every stored channel has a known ADC
+        step (``resolutions``, uV, all > 0), ``float32`` otherwise; any other is kept.
+    resolutions : list of float
+        The source ADC step of each stored channel, uV (0: the format stores floats).
+
+    Returns
+    -------
+    dict
+        ``encoding``; ``quantum_uv`` (the quantized step, else ``None``); ``max_error_uv``
+        (half the step: the largest rounding error, 1/16 of the finest ADC step; ``None`` for
+        the float encodings: float32 holds the computed value, float16 a relative error).
+    """
+    if encoding == "auto":
+        known = bool(resolutions) and all(r > 0 for r in resolutions)
+        encoding = "quantized" if known else "float32"
+    if encoding != "quantized":
+        return {"encoding": encoding, "quantum_uv": None, "max_error_uv": None}
+    quantum = quantum_uv(resolutions)
+    return {"encoding": encoding, "quantum_uv": quantum, "max_error_uv": quantum / 2}
+
+
+def as_stored(x: np.ndarray, encoding: dict[str, Any]) -> np.ndarray:
+    """float32 samples ``x`` as a store returns them once written with ``encoding`` (the
+    fields :func:`choose_encoding` gives): what ``labram predict`` computes in memory equals,
+    to the bit, what training reads from the store."""
+    if encoding["encoding"] == "quantized":
+        scale = 1.0 / encoding["quantum_uv"]  # as the quantizer's metadata holds it
+        ints = np.rint(np.multiply(x, np.float32(scale), dtype=np.float32)).astype("<i4")
+        return np.divide(ints, scale, dtype=np.float64).astype(np.float32)
+    if encoding["encoding"] == "float16":
+        return x.astype(np.float16).astype(np.float32)
+    return x
+
+
+def write_recording(
+    url: str,
+    path: str,
+    *,
+    attrs: dict[str, Any] | None,
+    channels: list[str],
+    n_samples: int,
+    blocks: Iterator[np.ndarray],
+    sfreq: float,
+    encoding: str = "float32",
+    quantum: float | None = None,
+    targets: dict[str, np.ndarray] | None = None,
+) -> dict[str, Any]:
+    """Write one recording group at ``path`` (relative to the store root) from output blocks.
+
+    Parameters
+    ----------
+    attrs : dict or None
+        The group's attributes; ``None`` leaves them empty, for a caller that writes the final
+        ones itself once the samples are in.
+    blocks : iterator of ndarray, shape (n_channels, n)
+        float32 microvolts at ``sfreq``, in order, ``n_samples`` in all.
+    quantum : float, optional
+        Step in uV of the ``quantized`` encoding (see :func:`quantum_uv`).
+    targets : dict of str to ndarray, optional
+        Other time series at ``sfreq`` (``(n_targets, n_samples)``), stored beside ``data``.
+
+    Returns
+    -------
+    dict
+        Per-channel statistics over the written samples: ``rms`` (uV), ``n_nonfinite``.
+    """
+    loc = Location.parse(url)
+    chunk = int(CHUNK_SECONDS * sfreq)
+    quantum = quantum if encoding == "quantized" else None
+    layout = Layout(len(channels), sfreq, encoding, quantum, chunk, chunk * SHARD_CHUNKS)
+    writer = write_group(loc, path, layout, channels, n_samples)
+    stats = _write_blocks(writer, blocks, len(channels), n_samples)
+    if targets:
+        import zarr
+
+        put(loc, f"{path}/zarr.json", [group_json({})])  # replaced by the attributes
+        root = zarr.open_group(loc.zarr_store(path), mode="r+")
+        for name, values in targets.items():
+            arr = root.create_array(
+                name,
+                shape=values.shape,
+                chunks=(values.shape[0], chunk),
+                dtype=np.float32,
+                compressors=zarr_compressors("float32"),
+                dimension_names=(f"{name}_channel", "time"),
+            )
+            arr[...] = values.astype(np.float32)
+    # the attributes last, in one write, once the samples are in
+    put(loc, f"{path}/zarr.json", [group_json(attrs or {})])
+    return stats
+
+
+def _write_blocks(
+    writer: ShardWriter, blocks: Iterator[np.ndarray], n_ch: int, n_samples: int
+) -> dict[str, Any]:
+    """Hand the blocks to the shard writer, taking per-channel statistics on the way."""
+    sumsq = np.zeros(n_ch, dtype=np.float64)
+    nonfinite = np.zeros(n_ch, dtype=np.int64)
+    for block in blocks:
+        # float32 dot products (BLAS), summed over blocks in float64: relative error ~1e-7
+        block_sumsq = np.vecdot(block, block).astype(np.float64)
+        bad = ~np.isfinite(block_sumsq)  # NaN and inf propagate (and float32 overflow): recount
+        if bad.any():
+            finite = np.isfinite(block[bad])
+            nonfinite[bad] += block.shape[1] - finite.sum(axis=1)
+            block_sumsq[bad] = np.square(np.where(finite, block[bad], 0), dtype=np.float64).sum(
+                axis=1
+            )
+        sumsq += block_sumsq
+        writer.append(block)
+    writer.close()
+    rms = np.sqrt(sumsq / max(n_samples, 1))
+    return {"rms": [round(float(v), 4) for v in rms], "n_nonfinite": nonfinite.tolist()}

@@ -1,0 +1,209 @@
+"""One self-contained HTML page about a store: what a person wants to read after an ingest.
+
+Hours and subjects per corpus, channel coverage drawn on a 10-20 head, sampling-rate and
+duration histograms, mean spectra per corpus (the stored data) beside the line-noise peaks
+measured in the sources, and every file the last ingest skipped with its reason. Figures are
+PNG embedded as base64: the page needs no other file and no network.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eegprep.store.reader import Store
+from eegprep.tools.stats import mean_spectrum, store_stats
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _head_positions() -> dict[str, tuple[float, float]]:
+    """2-D positions (azimuthal projection) of the 10-20/10-10 sites, upper-cased names."""
+    from eegprep.tools.interop import standard_montage
+
+    pos = standard_montage().get_positions()["ch_pos"]
+    out = {}
+    for name, (x, y, z) in pos.items():
+        r = np.sqrt(x * x + y * y + z * z)
+        theta = np.arccos(np.clip(z / r, -1, 1))  # angle from the vertex
+        phi = np.arctan2(y, x)
+        out[name.upper()] = (theta * np.cos(phi), theta * np.sin(phi))
+    return out
+
+
+def coverage_head(store: Store) -> str:
+    """Channel coverage on a head: each site coloured by the share of recordings that have it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    counts = Counter(c for r in store.recordings for c in r.channels)
+    n = max(len(store), 1)
+    pos = _head_positions()
+    fig, ax = plt.subplots(figsize=(5.2, 5.2))
+    ax.add_patch(plt.Circle((0, 0), np.pi / 2, fill=False, lw=2))
+    ax.plot([-0.15, 0, 0.15], [np.pi / 2 - 0.01, np.pi / 2 + 0.18, np.pi / 2 - 0.01], "k", lw=2)
+    names = [p for p in pos if p in counts]
+    absent = [p for p in pos if p not in counts]
+    if absent:
+        xy = np.array([pos[p] for p in absent])
+        ax.scatter(xy[:, 0], xy[:, 1], s=12, c="lightgrey")
+    if names:
+        share = [counts[p] / n for p in names]
+        xy = np.array([pos[p] for p in names])
+        sc = ax.scatter(
+            xy[:, 0],
+            xy[:, 1],
+            s=160,
+            c=share,
+            cmap="viridis",
+            vmin=0,
+            vmax=1,
+            edgecolors="k",
+        )
+        for p in names:
+            ax.annotate(p, pos[p], ha="center", va="center", fontsize=5.5, color="white")
+        fig.colorbar(sc, ax=ax, shrink=0.7, label="share of recordings")
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title("Channel coverage (10-20 head, nose up)")
+    return _png(fig)
+
+
+def _histograms(store: Store) -> str:
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
+    rates: Counter[str] = Counter()
+    for r in store.recordings:
+        orig = r.meta.get("orig_sfreq")
+        for v in orig if isinstance(orig, list) else [orig]:
+            rates[f"{v:g}"] += 1
+    keys = sorted(rates, key=float)
+    a.bar(keys, [rates[k] for k in keys], color="tab:orange")
+    a.set_title("Original sampling rates")
+    a.set_xlabel("Hz")
+    a.set_ylabel("recordings")
+    b.hist([r.duration / 60 for r in store.recordings], bins=20, color="tab:purple")
+    b.set_title("Durations")
+    b.set_xlabel("minutes")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _spectra(store: Store, corpora: list[str]) -> str:
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4))
+    for c in corpora:
+        recs = [r for r in store.recordings if r.corpus == c]
+        f, p = mean_spectrum(store, recs)
+        if f.size:
+            a.semilogy(f, p, label=c)
+        peaks = [r.qc.get("line_noise_db", {}) for r in recs]
+        for mains, style in (("50", "o"), ("60", "s")):
+            vals = [pk[mains] for pk in peaks if mains in pk]
+            if vals:
+                b.plot(np.arange(len(vals)), sorted(vals), style, ms=3, label=f"{c} {mains} Hz")
+    a.set_title("Mean spectrum of stored data (after notch)")
+    a.set_xlabel("Hz")
+    a.set_ylabel("uV^2/Hz")
+    a.legend(fontsize=7)
+    b.set_title("Line-noise peak in the sources (before)")
+    b.set_xlabel("recordings, sorted")
+    b.set_ylabel("dB above neighbourhood")
+    b.legend(fontsize=7)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _hours(stats: dict[str, Any]) -> str:
+    import matplotlib.pyplot as plt
+
+    corpora = list(stats["corpora"])
+    fig, ax = plt.subplots(figsize=(max(4, 1 + 0.7 * len(corpora)), 3))
+    ax.bar(corpora, [stats["corpora"][c]["hours"] for c in corpora])
+    ax.set_ylabel("hours")
+    ax.set_title("Hours per corpus")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _table(stats: dict[str, Any]) -> str:
+    rows = []
+    for name, c in stats["corpora"].items():
+        labels = "; ".join(
+            f"{k}: {', '.join(f'{a} {b}' for a, b in v.items())}" for k, v in c["labels"].items()
+        )
+        rows.append(
+            f"<tr><td>{html.escape(name)}</td><td>{c['recordings']}</td><td>{c['subjects']}</td>"
+            f"<td>{c['hours']:.2f}</td><td>{c['qc']['with_flat_channels']}</td>"
+            f"<td>{c['qc']['with_clipped_channels']}</td><td>{html.escape(labels)}</td></tr>"
+        )
+    head = (
+        "<tr><th>corpus</th><th>recordings</th><th>subjects</th><th>hours</th>"
+        "<th>with flat channels</th><th>with clipped channels</th><th>labels</th></tr>"
+    )
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _failures(store: Store) -> str:
+    reports = store.reports()
+    if not reports:
+        return "<p>No ingest report in the store.</p>"
+    last = reports[-1]
+    lines = list(last.get("failed", [])) + list(last.get("unmatched", []))
+    if not lines:
+        return "<p>The last ingest skipped no file.</p>"
+    items = "".join(f"<li><code>{html.escape(line)}</code></li>" for line in lines)
+    return f"<p>The last ingest skipped {len(lines)} file(s):</p><ul>{items}</ul>"
+
+
+_CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px}
+th{background:#f3f3f3}img{max-width:100%}code{font-size:12px}h2{margin-top:1.6em}"""
+
+
+def write_html_report(store: Store, path: str | Path) -> Path:
+    """Write the report page; returns its path."""
+    stats = store_stats(store)
+    corpora = list(stats["corpora"])
+    t = stats["total"]
+    body = [
+        f"<h1>eegprep store report</h1><p><code>{html.escape(store.display)}</code>: "
+        f"{t['recordings']} recordings, {t['hours']:.2f} hours, {store.sfreq:g} Hz, "
+        f"recipe <code>{store.recipe_hash}</code> ({store.recipe['l_freq']}-"
+        f"{store.recipe['h_freq']} Hz, mode {store.recipe['mode']})</p>",
+        "<h2>Corpora</h2>",
+        _table(stats),
+        f'<img alt="hours" src="{_hours(stats)}">',
+        "<h2>Channel coverage</h2>",
+        f'<img alt="coverage" src="{coverage_head(store)}">',
+        "<h2>Sampling rates and durations</h2>",
+        f'<img alt="hist" src="{_histograms(store)}">',
+        "<h2>Spectra and line noise</h2>",
+        f'<img alt="spectra" src="{_spectra(store, corpora)}">',
+        "<h2>Quality control: skipped files</h2>",
+        _failures(store),
+    ]
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>eegprep report</title>"
+        f"<style>{_CSS}</style></head><body>{''.join(body)}</body></html>"
+    )
+    out = Path(path)
+    out.write_text(page, encoding="utf-8")
+    return out

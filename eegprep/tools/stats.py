@@ -1,0 +1,168 @@
+"""Summaries of a store: per corpus recordings, subjects, hours, channels, rates, QC and labels.
+
+Everything but the spectrum comes from the index alone (no sample is read). ``plots`` reads up
+to a minute from a sample of recordings per corpus for the mean spectrum.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eegprep.store.reader import Recording, Store
+
+
+def _label_counts(recs: list[Recording]) -> dict[str, dict[str, int]]:
+    out: dict[str, Counter[str]] = {}
+    for r in recs:
+        for k, v in r.labels.items():
+            out.setdefault(k, Counter())[str(v)] += 1
+        for e in r.events:
+            out.setdefault("events", Counter())[str(e.label)] += 1
+    return {k: dict(sorted(c.items())) for k, c in sorted(out.items())}
+
+
+def corpus_stats(recs: list[Recording]) -> dict[str, Any]:
+    rates: Counter[str] = Counter()
+    for r in recs:
+        orig = r.meta.get("orig_sfreq")
+        key = ",".join(f"{x:g}" for x in orig) if isinstance(orig, list) else f"{orig:g}"
+        rates[key] += 1
+    qc_flat = sum(1 for r in recs if r.qc.get("flat_channels"))
+    qc_clip = sum(1 for r in recs if r.qc.get("clipped_channels"))
+    return {
+        "recordings": len(recs),
+        "subjects": len({r.subject_key or f"{r.corpus}:{r.subject}" for r in recs}),
+        "hours": round(sum(r.duration for r in recs) / 3600.0, 4),
+        "channels_histogram": dict(sorted(Counter(str(r.n_channels) for r in recs).items())),
+        "orig_sfreq": dict(sorted(rates.items())),
+        "splits": dict(sorted(Counter(r.split or "-" for r in recs).items())),
+        "qc": {"with_flat_channels": qc_flat, "with_clipped_channels": qc_clip},
+        "labels": _label_counts(recs),
+    }
+
+
+def store_stats(store: Store) -> dict[str, Any]:
+    """Per-corpus statistics and totals, from the index."""
+    by_corpus: dict[str, list[Recording]] = {}
+    for r in store.recordings:
+        by_corpus.setdefault(r.corpus, []).append(r)
+    failed = sum(len(rep.get("failed", [])) for rep in store.reports()[-1:])
+    return {
+        "store": store.display,
+        "sfreq": store.sfreq,
+        "recipe_hash": store.recipe_hash,
+        "corpora": {c: corpus_stats(rs) for c, rs in sorted(by_corpus.items())},
+        "total": {
+            "recordings": len(store),
+            "hours": round(sum(r.duration for r in store.recordings) / 3600.0, 4),
+            "failed_in_last_ingest": failed,
+        },
+    }
+
+
+def format_table(stats: dict[str, Any]) -> str:
+    """A plain-text table of the per-corpus numbers (columns sized to their contents)."""
+    header = ("corpus", "recs", "subj", "hours", "channels", "orig Hz", "qc")
+    rows = []
+    extra: dict[str, list[str]] = {}
+    for name, c in stats["corpora"].items():
+        rows.append((
+            name, str(c["recordings"]), str(c["subjects"]), f"{c['hours']:.3f}",
+            " ".join(f"{k}x{v}" for k, v in c["channels_histogram"].items()),
+            " ".join(f"{k}x{v}" for k, v in c["orig_sfreq"].items()),
+            f"flat {c['qc']['with_flat_channels']}, clipped {c['qc']['with_clipped_channels']}",
+        ))  # fmt: skip
+        extra[name] = [
+            f"  label {label}: " + ", ".join(f"{k}: {v}" for k, v in list(counts.items())[:8])
+            for label, counts in c["labels"].items()
+        ]
+    t = stats["total"]
+    rows.append(("total", str(t["recordings"]), "", f"{t['hours']:.3f}", "", "", ""))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    right = {1, 2, 3}
+
+    def fmt(row: tuple[str, ...]) -> str:
+        cells = [
+            v.rjust(w) if i in right else v.ljust(w) for i, (v, w) in enumerate(zip(row, widths))
+        ]
+        return "  ".join(cells).rstrip()
+
+    title = f"store {stats['store']}  ({stats['sfreq']:g} Hz, recipe {stats['recipe_hash']})"
+    lines = [title, fmt(header)]
+    for row in rows:
+        lines.append(fmt(row))
+        lines += extra.get(row[0], []) if row[0] != "total" else []
+    return "\n".join(lines)
+
+
+def mean_spectrum(
+    store: Store, recs: list[Recording], *, max_recordings: int = 20, seconds: float = 60.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Welch spectrum (uV^2/Hz) averaged over channels and a sample of recordings."""
+    from scipy import signal as sps
+
+    spectra = []
+    for r in recs[:max_recordings]:
+        n = min(r.n_samples, int(seconds * r.sfreq))
+        if n < 2 * r.sfreq:
+            continue
+        x = store.read(r.id, 0, n)
+        f, p = sps.welch(x, fs=r.sfreq, nperseg=int(2 * r.sfreq), axis=-1)
+        spectra.append(p.mean(axis=0))
+    if not spectra:
+        return np.zeros(0), np.zeros(0)
+    return f, np.mean(spectra, axis=0)
+
+
+def plot_stats(store: Store, stats: dict[str, Any], out_dir: str | Path) -> list[Path]:
+    """Write PNG plots: hours per corpus, channel coverage, mean spectrum. Returns the paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from eegprep.pipeline.channels import VOCABULARY
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    corpora = list(stats["corpora"])
+    fig, ax = plt.subplots(figsize=(max(4, 1 + 0.6 * len(corpora)), 3.5))
+    ax.bar(corpora, [stats["corpora"][c]["hours"] for c in corpora], color="tab:blue")
+    ax.set_ylabel("hours")
+    ax.set_title("Hours per corpus")
+    fig.tight_layout()
+    paths.append(out / "hours_per_corpus.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+
+    cover = Counter(i for r in store.recordings for i in r.channel_index)
+    idx = sorted(cover)
+    fig, ax = plt.subplots(figsize=(max(6, 0.22 * len(idx)), 3.5))
+    ax.bar([VOCABULARY[i] for i in idx], [cover[i] for i in idx], color="tab:green")
+    ax.set_ylabel("recordings")
+    ax.set_title("Channel coverage (vocabulary order)")
+    ax.tick_params(axis="x", rotation=90, labelsize=7)
+    fig.tight_layout()
+    paths.append(out / "channel_coverage.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for c in corpora:
+        f, p = mean_spectrum(store, [r for r in store.recordings if r.corpus == c])
+        if f.size:
+            ax.semilogy(f, p, label=c)
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("PSD (uV^2/Hz)")
+    ax.set_title("Mean spectrum of stored data")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    paths.append(out / "mean_spectrum.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+    return paths

@@ -1,0 +1,351 @@
+"""Checkpoint files, read and written safely: the one reader and the writers' check.
+
+:func:`read_checkpoint` is the only way labram reads a checkpoint: ``torch.load`` with
+``weights_only=True`` (nothing in the file can run), or a safetensors file, which holds no
+code at all. :func:`check_loadable` is what every writer checks before saving, so that what
+labram writes it can read back that way. What the files mean (layouts, conversion, models) is
+:mod:`labram.checkpoints.layouts`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import pickle
+import pickletools
+import re
+import warnings
+import zipfile
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from eegprep.base import strict_json
+from eegprep.base.errors import UsageError
+from eegprep.base.files import replaced_atomically
+
+
+class CheckpointError(UsageError):
+    """A checkpoint cannot be read or does not fit the model (names the file and the keys)."""
+
+
+class UnsafeCheckpointError(CheckpointError):
+    """The file asks for something a checkpoint never needs (an import, a call): refused
+    before any of it ran."""
+
+
+class CorruptCheckpointError(CheckpointError):
+    """The file is truncated, empty, or not a PyTorch checkpoint at all."""
+
+
+# Reading checkpoints: never runs code from the file.
+#
+# Every checkpoint labram reads goes through :func:`read_checkpoint`, which is
+# ``torch.load(weights_only=True)``: the unpickler only rebuilds tensors and plain containers
+# (dict, OrderedDict, list, tuple, str, int, float, bool, None) and refuses any other import or
+# call *before* making it. One class is allow-listed: ``argparse.Namespace``, because the
+# original LaBraM code saves its command-line arguments under ``args`` in every checkpoint it
+# writes (``utils.save_model``). A Namespace is a bare attribute bag: creating one and setting
+# its attributes runs no code of the file's choosing, and its values must themselves be allowed
+# types. It is turned into a dict right after loading.
+SAFE_GLOBALS: tuple[type, ...] = (argparse.Namespace,)
+_NOT_RUN = "checkpoints are loaded without running code: none from this file was run"
+
+
+@contextlib.contextmanager
+def _allow_listed() -> Iterator[None]:
+    ctx = getattr(torch.serialization, "safe_globals", None)  # torch >= 2.5
+    if ctx is None:  # older torch: no allow-list, a file with a Namespace is refused
+        yield
+        return
+    with ctx(list(SAFE_GLOBALS)):
+        yield
+
+
+def _plain(obj: Any) -> Any:
+    """``obj`` with every ``argparse.Namespace`` replaced by a dict (containers walked)."""
+    if isinstance(obj, argparse.Namespace):
+        return {k: _plain(v) for k, v in vars(obj).items()}
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(v, argparse.Namespace | dict | list | tuple):
+                obj[k] = _plain(v)
+        return obj
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
+    if type(obj) is tuple:
+        return tuple(_plain(v) for v in obj)
+    return obj
+
+
+_STRING_OPS = frozenset(
+    ("SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "STRING", "BINSTRING",
+     "SHORT_BINSTRING")
+)  # fmt: skip
+
+
+def _pickle_imports(path: Path) -> list[str]:
+    """The globals the file's pickle names, read with :mod:`pickletools` (a disassembler: it
+    decodes opcodes and executes nothing). Best effort, for the error message only."""
+    names: list[str] = []
+    strings: list[str] = []
+    try:
+        with contextlib.ExitStack() as stack:
+            if zipfile.is_zipfile(path):
+                archive = stack.enter_context(zipfile.ZipFile(path))
+                member = next(n for n in archive.namelist() if n.endswith("data.pkl"))
+                fh = stack.enter_context(archive.open(member))
+            else:
+                fh = stack.enter_context(path.open("rb"))
+            for op, arg, _ in pickletools.genops(fh):
+                if op.name in ("GLOBAL", "INST") and isinstance(arg, str):
+                    names.append(arg.replace(" ", "."))
+                elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                    names.append(f"{strings[-2]}.{strings[-1]}")
+                elif op.name in _STRING_OPS and isinstance(arg, str | bytes):
+                    strings.append(arg if isinstance(arg, str) else arg.decode("latin-1"))
+    except Exception:  # a damaged pickle: report what was decoded before the damage
+        pass
+    return names
+
+
+def _foreign_import(path: Path) -> str | None:
+    """The first global in the file that a weights-only load does not allow, if any is seen."""
+    try:
+        from torch._weights_only_unpickler import _get_allowed_globals
+
+        allowed: set[str] | None = set(_get_allowed_globals())
+    except Exception:  # private in torch: fall back to "anything outside torch"
+        allowed = None
+    ours = {f"{c.__module__}.{c.__qualname__}" for c in SAFE_GLOBALS}
+    for name in _pickle_imports(path):
+        known = name in allowed if allowed is not None else name.startswith("torch.")
+        if not known and name not in ours:
+            return name
+    return None
+
+
+def _why_refused(path: Path, exc: pickle.UnpicklingError) -> str:
+    """One line: what the weights-only unpickler refused, in the file's terms."""
+    text = str(exc)
+    found = re.search(r"GLOBAL ([\w.]+)", text)
+    name = found.group(1) if found else _foreign_import(path)
+    if name:
+        return f"it asks to import `{name}`"
+    detail = re.search(
+        r"(Unsupported operand \d+|Can only [^.\n]+|Trying to call reduce[^\n]*)", text
+    )
+    return "it holds pickle instructions outside tensors and plain containers" + (
+        f" ({detail.group(1).strip()})" if detail else ""
+    )
+
+
+def _first_sentence(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return (text.split(". ")[0].rstrip(".") or type(exc).__name__)[:200]
+
+
+def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -> Any:
+    """Read a checkpoint file without running code from it (the one reader of labram).
+
+    ``torch.load(path, map_location="cpu", weights_only=True)``, with ``argparse.Namespace``
+    allow-listed (the released LaBraM files keep their arguments under ``args``; returned as a
+    dict). Everything else a pickle can ask for (an import, a call) is refused before it
+    happens. A ``.safetensors`` file (recognised by its header, whatever its name) holds no
+    pickle at all: :func:`read_safetensors` returns the same structure.
+
+    Raises
+    ------
+    CheckpointError
+        Not found (``what`` names the role, e.g. ``--init checkpoint``).
+    UnsafeCheckpointError
+        The file asks for an import or call a checkpoint never needs; names it.
+    CorruptCheckpointError
+        Truncated, empty, or not a PyTorch checkpoint.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{what} not found: {path}")
+    if is_safetensors(path):
+        return read_safetensors(path)
+    try:
+        with _allow_listed(), warnings.catch_warnings():
+            # torch warns about pickle protocols above 2 before refusing them: the one line
+            # below says what matters
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            obj = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "Weights only load failed" not in str(exc):  # a damaged pickle, not a refusal
+            raise CorruptCheckpointError(
+                f"{path}: truncated or corrupt ({_first_sentence(exc)})"
+            ) from exc
+        raise UnsafeCheckpointError(
+            f"{path}: not a checkpoint this version can read safely: {_why_refused(path, exc)}; "
+            f"{_NOT_RUN}"
+        ) from exc
+    except Exception as exc:  # torch raises many types for unreadable files
+        raise CorruptCheckpointError(f"{path}: {_damage(path, exc)}") from exc
+    return _plain(obj)
+
+
+def _damage(path: Path, exc: Exception) -> str:
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if not head:
+        return "truncated or corrupt (an empty file)"
+    if head == b"PK\x03\x04":
+        if not zipfile.is_zipfile(path):
+            return "truncated or corrupt (an incomplete zip archive: no central directory)"
+        return f"truncated or corrupt, or not written by torch.save ({_first_sentence(exc)})"
+    return (
+        "truncated or corrupt: neither a zip archive written by torch.save nor a legacy "
+        f"PyTorch file ({type(exc).__name__}: {_first_sentence(exc)})"
+    )
+
+
+# safetensors: tensors and a string -> string header, no code at all. Our files keep the state
+# dict as the tensors (under the model's own names, so ``safetensors.torch.load_file`` gives a
+# dict that ``model.load_state_dict`` takes) and every other entry of the checkpoint as strict
+# JSON under the metadata key ``labram``; a tensor inside those entries (the leakage record's
+# hashes) is written as ``{"__tensor__": dtype, "shape": [...], "data": [...]}``.
+SAFETENSORS_KEY = "labram"
+
+
+def is_safetensors(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` starts like a safetensors file (an 8-byte header length, then ``{``)."""
+    path = Path(path)
+    with path.open("rb") as fh:
+        head = fh.read(9)
+    if len(head) < 9 or head[8:9] != b"{":
+        return False
+    return 8 + int.from_bytes(head[:8], "little") <= path.stat().st_size
+
+
+def _to_json(obj: Any) -> Any:
+    if isinstance(obj, Tensor):
+        return {
+            "__tensor__": str(obj.dtype).removeprefix("torch."),
+            "shape": list(obj.shape),
+            "data": obj.detach().cpu().reshape(-1).tolist(),
+        }
+    if isinstance(obj, Mapping):
+        return {str(k): _to_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_to_json(v) for v in obj]
+    return obj
+
+
+def _from_json(obj: Any) -> Any:
+    if isinstance(obj, dict) and "__tensor__" in obj:
+        dtype = getattr(torch, str(obj["__tensor__"]), None)
+        if not isinstance(dtype, torch.dtype):
+            raise ValueError(f"unknown tensor dtype {obj['__tensor__']!r}")
+        return torch.tensor(obj["data"], dtype=dtype).reshape(obj["shape"])
+    if isinstance(obj, dict):
+        return {k: _from_json(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_from_json(v) for v in obj]
+    return obj
+
+
+def read_safetensors(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A ``.safetensors`` checkpoint as :func:`read_checkpoint` returns a ``.pt`` one.
+
+    Ours (metadata ``labram``): the checkpoint dict, with the tensors under ``model``. Any other
+    (a released layout someone converted): ``{"model": tensors, "metadata": header metadata}``,
+    which the released-layout loaders take as they take ``{"model": ...}``.
+
+    Raises
+    ------
+    CorruptCheckpointError
+        Truncated, or a header that is not what it claims.
+    """
+    from safetensors import safe_open
+
+    path = Path(path)
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            meta = dict(fh.metadata() or {})
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - not a dict
+    except Exception as exc:  # safetensors raises its own error type from Rust
+        raise CorruptCheckpointError(
+            f"{path}: truncated or corrupt safetensors file ({_first_sentence(exc)})"
+        ) from exc
+    text = meta.get(SAFETENSORS_KEY)
+    if text is None:
+        return {"model": tensors, "metadata": meta}
+    try:
+        info = _from_json(json.loads(text))
+    except (ValueError, TypeError) as exc:
+        raise CorruptCheckpointError(
+            f"{path}: its '{SAFETENSORS_KEY}' metadata is not valid ({_first_sentence(exc)})"
+        ) from exc
+    if not isinstance(info, dict):
+        raise CorruptCheckpointError(f"{path}: its '{SAFETENSORS_KEY}' metadata is not an object")
+    info["model"] = tensors
+    return info
+
+
+def save_safetensors(obj: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
+    """Write a checkpoint dict as safetensors, atomically (temporary name, then rename).
+
+    ``obj["model"]`` (name -> tensor) becomes the file's tensors; every other entry goes, as
+    strict JSON, under the metadata key ``labram`` (plus ``format: pt``, the convention of the
+    Hugging Face tools). Tensors that share memory are written as copies (safetensors refuses
+    aliases).
+    """
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    seen: set[tuple[int, int]] = set()
+    tensors: dict[str, Tensor] = {}
+    for key, value in obj["model"].items():
+        t = value.detach().cpu().contiguous()
+        ref = (t.untyped_storage().data_ptr(), t.untyped_storage().nbytes())
+        tensors[key] = t.clone() if ref in seen and t.numel() else t
+        seen.add(ref)
+    rest = {k: v for k, v in obj.items() if k != "model"}
+    meta = {"format": "pt", SAFETENSORS_KEY: strict_json.dumps(_to_json(rest))}
+    with replaced_atomically(path) as tmp:
+        save_file(tensors, str(tmp), metadata=meta)
+
+
+_SCALARS = (str, int, float, bool, type(None))  # exact types: numpy scalars subclass float
+
+
+def check_loadable(obj: Any, where: str = "checkpoint") -> None:
+    """Raise ``TypeError`` if ``obj`` holds anything :func:`read_checkpoint` would refuse.
+
+    Our writers call it before saving, so that a checkpoint they write can always be read back:
+    tensors, dict / OrderedDict with str or int keys, list, tuple, str, int, float, bool, None.
+    """
+    if type(obj) in _SCALARS or isinstance(obj, Tensor | torch.dtype | torch.device):
+        return
+    if type(obj) in (dict, OrderedDict):
+        for k, v in obj.items():
+            if type(k) not in (str, int):
+                raise TypeError(f"{where}: key {k!r} is a {type(k).__name__} (str or int only)")
+            check_loadable(v, f"{where}.{k}")
+        return
+    if type(obj) in (list, tuple, torch.Size):
+        for i, v in enumerate(obj):
+            check_loadable(v, f"{where}[{i}]")
+        return
+    raise TypeError(
+        f"{where} is a {type(obj).__module__}.{type(obj).__qualname__}: a checkpoint holds only "
+        "tensors, dicts, lists, tuples, str, int, float, bool and None (convert it on save)"
+    )
+
+
+def save_checkpoint(obj: Any, path: str | os.PathLike[str]) -> None:
+    """``torch.save`` atomically, after checking that :func:`read_checkpoint` can read it back
+    (:func:`check_loadable`): what labram writes it can always read without unpickling code."""
+    check_loadable(obj, Path(path).name)
+    with replaced_atomically(path) as tmp:
+        torch.save(obj, tmp)

@@ -1,0 +1,530 @@
+"""Released LaBraM checkpoints in and out: pure converters, strict loading, file conversion.
+
+Files are read and written through :mod:`labram.checkpoints.files` (no code from a file runs).
+
+Three layouts of the original code (names in tests/labram/data/labram-checkpoint-layout.txt):
+
+- pre-training (``labram-base.pth``): ``student.*`` + top-level ``lm_head`` + ``projection_head``;
+- fine-tuning: the student's names without the prefix, ``fc_norm`` and ``head``;
+- tokenizer (``vqnsp.pth``): ``encoder.*``, ``decoder.*``, ``quantize.*``, task layers.
+
+The converters are pure functions ``(state_dict, model) -> state_dict``: rename by a list of
+(old prefix, new prefix) pairs, reshape where our layer differs (the decoder's 1x1 convolution is
+a Linear here), and fill the few tensors a layout lacks from the model, saying so. Loading is then
+strict: any other missing or unexpected key is an error that lists them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from torch import Tensor, nn
+
+from eegprep.base.validation import check_choice
+from labram.checkpoints.files import (
+    CheckpointError,
+    read_checkpoint,
+    save_checkpoint,
+    save_safetensors,
+)
+from labram.model.classifier import LaBraMClassifier
+from labram.model.config import (
+    CONV_WIDTH,
+    MODEL_PRESETS,
+    TOKENIZER_PRESETS,
+    ModelConfig,
+    TokenizerConfig,
+    model_config,
+    tokenizer_config,
+)
+from labram.model.mem import LaBraMForMEM
+from labram.model.tokenizer import VQNSPTokenizer
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["mem", "classifier", "tokenizer"]
+KINDS: tuple[str, ...] = ("mem", "classifier", "tokenizer")
+StateDict = dict[str, Tensor]
+FORMAT = "labram-checkpoint"
+FORMAT_VERSION = 1
+
+
+# (official prefix, our prefix); first match wins, so specific entries come first.
+_BACKBONE = [
+    ("pos_embed", "spatial_embed"),
+    ("cls_token", "cls_token"),
+    ("time_embed", "time_embed"),
+    ("patch_embed.", "patch_embed."),
+    ("blocks.", "blocks."),
+]
+MEM_RENAMES: list[tuple[str, str]] = [
+    ("student.mask_token", "mask_token"),
+    ("student.norm.", "norm."),
+    ("student.lm_head.weight", "legacy_student_lm_head_weight"),
+    ("student.lm_head.bias", "legacy_student_lm_head_bias"),
+    ("projection_head.0.weight", "legacy_projection_head_weight"),
+    ("projection_head.0.bias", "legacy_projection_head_bias"),
+    ("lm_head.", "lm_head."),
+    *((f"student.{a}", f"backbone.{b}") for a, b in _BACKBONE),
+]
+CLASSIFIER_RENAMES: list[tuple[str, str]] = [
+    ("fc_norm.", "fc_norm."),
+    ("head.", "head."),
+    *((a, f"backbone.{b}") for a, b in _BACKBONE),
+]
+TOKENIZER_RENAMES: list[tuple[str, str]] = [
+    ("encoder.fc_norm.", "encoder_norm."),
+    ("decoder.fc_norm.", "decoder_norm."),
+    ("decoder.patch_embed.proj.", "decoder_in."),
+    ("quantize.embedding.weight", "quantizer.codebook"),
+    ("quantize.embedding.cluster_size", "quantizer.legacy_cluster_size"),
+    ("quantize.embedding.embed_avg", "quantizer.legacy_embed_avg"),
+    ("quantize.embedding.initted", "quantizer.initted"),
+    ("quantize.cluster_size", "quantizer.cluster_size"),
+    ("encode_task_layer.", "to_code."),
+    ("decode_task_layer_angle.", "phase_head."),
+    ("decode_task_layer.", "amplitude_head."),
+    *((f"encoder.{a}", f"encoder.{b}") for a, b in _BACKBONE),
+    *((f"decoder.{a}", f"decoder.{b}") for a, b in _BACKBONE),
+]
+RENAMES: dict[str, list[tuple[str, str]]] = {
+    "mem": MEM_RENAMES,
+    "classifier": CLASSIFIER_RENAMES,
+    "tokenizer": TOKENIZER_RENAMES,
+}
+# Official keys a file may lack: filled from the model (freshly initialised), with a warning.
+_OPTIONAL_OFFICIAL: dict[str, tuple[str, ...]] = {
+    "mem": ("lm_head.", "student.lm_head.", "projection_head."),
+    "classifier": ("fc_norm.", "head."),
+    "tokenizer": (),
+}
+
+
+def _rename(key: str, pairs: list[tuple[str, str]]) -> str | None:
+    for old, new in pairs:
+        if key.startswith(old):
+            return new + key[len(old) :]
+    return None
+
+
+def unwrap(obj: Any) -> StateDict:
+    """The state dict inside a loaded checkpoint: unwraps 'model' / 'module' / 'state_dict'
+    and a DDP ``module.`` key prefix."""
+    for _ in range(3):
+        if isinstance(obj, Mapping) and not any(isinstance(v, Tensor) for v in obj.values()):
+            for key in ("model", "module", "state_dict"):
+                if key in obj:
+                    obj = obj[key]
+                    break
+            else:
+                break
+    if not isinstance(obj, Mapping):
+        raise CheckpointError(f"expected a state dict (name -> tensor); got {type(obj).__name__}")
+    sd = {k: v for k, v in obj.items() if isinstance(v, Tensor)}
+    if sd and all(k.startswith("module.") for k in sd):
+        sd = {k[len("module.") :]: v for k, v in sd.items()}
+    return sd
+
+
+def detect_kind(sd: Mapping[str, Tensor]) -> Kind:
+    """Which official layout a state dict is in, from sentinel keys."""
+    if "student.cls_token" in sd:
+        return "mem"
+    if "encoder.cls_token" in sd and "quantize.embedding.weight" in sd:
+        return "tokenizer"
+    if "cls_token" in sd and "blocks.0.norm1.weight" in sd:
+        return "classifier"
+    raise CheckpointError(
+        "not a LaBraM checkpoint in a released layout: none of the sentinel keys "
+        "'student.cls_token' (pre-training), 'encoder.cls_token' + 'quantize.embedding.weight' "
+        f"(tokenizer), 'cls_token' (fine-tuning) found; first keys: {sorted(sd)[:5]}"
+    )
+
+
+def _depth(sd: Mapping[str, Tensor], prefix: str) -> int:
+    pattern = re.compile(re.escape(prefix) + r"blocks\.(\d+)\.")
+    ids = [int(m.group(1)) for k in sd if (m := pattern.match(k))]
+    return max(ids) + 1 if ids else 0
+
+
+def infer_model_config(sd: Mapping[str, Tensor], prefix: str = "") -> ModelConfig:
+    """A :class:`ModelConfig` from the shapes of an official pre-training / fine-tuning dict."""
+    try:
+        dim = sd[f"{prefix}cls_token"].shape[-1]
+        head_dim = sd[f"{prefix}blocks.0.attn.q_norm.weight"].shape[0]
+        return ModelConfig(
+            dim=dim,
+            depth=_depth(sd, prefix),
+            n_heads=dim // head_dim,
+            mlp_ratio=sd[f"{prefix}blocks.0.mlp.fc1.weight"].shape[0] / dim,
+            conv_channels=sd[f"{prefix}patch_embed.conv1.weight"].shape[0],
+            n_spatial=sd[f"{prefix}pos_embed"].shape[1],
+            n_time=sd[f"{prefix}time_embed"].shape[1],
+            n_codes=sd["lm_head.weight"].shape[0] if "lm_head.weight" in sd else 8192,
+            layer_scale_init=0.1 if f"{prefix}blocks.0.gamma_1" in sd else 0.0,
+            qv_bias=f"{prefix}blocks.0.attn.q_bias" in sd,  # the original's qkv_bias option
+        )
+    except (KeyError, ValueError) as exc:
+        raise CheckpointError(f"cannot infer the model size from the checkpoint: {exc}") from exc
+
+
+def infer_tokenizer_config(sd: Mapping[str, Tensor]) -> TokenizerConfig:
+    """A :class:`TokenizerConfig` from the shapes of an official tokenizer dict.
+
+    Head counts are not visible in the tokenizer's tensors (no QK-norm): they are taken from the
+    preset of the same width (10 heads at width 200, 4 at 100).
+    """
+    try:
+        dim = sd["encoder.cls_token"].shape[-1]
+        heads = {p.dim: p.n_heads for p in TOKENIZER_PRESETS.values()}
+        if dim not in heads:
+            raise CheckpointError(
+                f"tokenizer width {dim} has no preset: pass a TokenizerConfig (n_heads)"
+            )
+        n_codes, code_dim = sd["quantize.embedding.weight"].shape
+        return TokenizerConfig(
+            dim=dim,
+            encoder_depth=_depth(sd, "encoder."),
+            decoder_depth=_depth(sd, "decoder."),
+            n_heads=heads[dim],
+            mlp_ratio=sd["encoder.blocks.0.mlp.fc1.weight"].shape[0] / dim,
+            conv_channels=sd["encoder.patch_embed.conv1.weight"].shape[0],
+            n_spatial=sd["encoder.pos_embed"].shape[1],
+            n_time=sd["encoder.time_embed"].shape[1],
+            n_codes=n_codes,
+            code_dim=code_dim,
+        )
+    except KeyError as exc:
+        raise CheckpointError(
+            f"cannot infer the tokenizer size from the checkpoint: {exc}"
+        ) from exc
+
+
+def official_to_ours(sd: Mapping[str, Tensor], model: nn.Module, kind: Kind) -> StateDict:
+    """Convert an official state dict to ``model``'s names (pure: returns a new dict).
+
+    Tensors our model has and the official layout lacks (our persistent state the original does
+    not keep, or an absent optional head) are taken from ``model``; an absent optional head is
+    reported with a warning. Unknown official keys are kept under their own names so that the
+    strict load reports them.
+    """
+    pairs = RENAMES[kind]
+    ours = model.state_dict()
+    out: StateDict = {}
+    for key, value in sd.items():
+        new = _rename(key, pairs)
+        if new is None:
+            out[key] = value
+            continue
+        if new in ours and value.ndim != ours[new].ndim and value.numel() == ours[new].numel():
+            value = value.reshape(ours[new].shape)  # 1x1 conv <-> linear
+        out[new] = value
+    official_names = set(ours_to_official(ours, kind))
+    filled: list[str] = []
+    for key in sorted(official_names - set(sd)):
+        if not key.startswith(_OPTIONAL_OFFICIAL[kind]):
+            continue  # reported as missing by the strict load
+        new = _rename(key, pairs)
+        assert new is not None
+        out[new] = ours[new]
+        if not new.startswith("legacy_"):
+            filled.append(key)
+    if filled:
+        warnings.warn(
+            f"checkpoint has no {', '.join(filled)}: freshly initialised here (train before use)",
+            stacklevel=3,
+        )
+    return out
+
+
+def ours_to_official(sd: Mapping[str, Tensor], kind: Kind) -> StateDict:
+    """Convert our state dict to the official names and shapes (pure)."""
+    inverse = [(new, old) for old, new in RENAMES[kind]]
+    out: StateDict = {}
+    for key, value in sd.items():
+        old = _rename(key, inverse)
+        if old is None:
+            raise CheckpointError(f"no official name for '{key}' ({kind})")
+        if old == "decoder.patch_embed.proj.weight" and value.ndim == 2:
+            value = value.reshape(*value.shape, 1, 1)  # our Linear -> their 1x1 Conv2d
+        out[old] = value
+    return out
+
+
+def load_strict(
+    model: nn.Module,
+    sd: Mapping[str, Tensor],
+    *,
+    source: str = "state dict",
+    kind: Kind | None = None,
+) -> None:
+    """``model.load_state_dict(sd, strict=True)``, with missing/unexpected keys in the error.
+
+    With ``kind``, keys are reported under their names in the released layout.
+    """
+    result = model.load_state_dict(dict(sd), strict=False)
+    if not (result.missing_keys or result.unexpected_keys):
+        return
+    inverse = [(new, old) for old, new in RENAMES[kind]] if kind else []
+
+    def names(keys: list[str]) -> str:
+        shown = [(_rename(k, inverse) or k) for k in keys[:10]]
+        return f"{shown}{'...' if len(keys) > 10 else ''}"
+
+    raise CheckpointError(
+        f"{source} does not fit {type(model).__name__}: missing {names(result.missing_keys)}, "
+        f"unexpected {names(result.unexpected_keys)}"
+    )
+
+
+def _read(source: str | os.PathLike[str] | Mapping[str, Any]) -> tuple[Any, str]:
+    if isinstance(source, Mapping):
+        return source, "state dict"
+    return read_checkpoint(source), str(source)
+
+
+def _check_kind(kind: str) -> Kind:
+    check_choice("kind", kind, KINDS, error=CheckpointError)
+    return kind  # type: ignore[return-value]
+
+
+def build_official(
+    sd: Mapping[str, Tensor],
+    kind: Kind,
+    *,
+    size: str | None = None,
+    n_outputs: int | None = None,
+    source: str = "state dict",
+) -> nn.Module:
+    """Build our model for an official state dict (size from ``size`` or the shapes) and load
+    it strictly."""
+    model: nn.Module
+    if kind == "tokenizer":
+        tcfg = tokenizer_config(size) if size else infer_tokenizer_config(sd)
+        model = VQNSPTokenizer(tcfg)
+    else:
+        prefix = "student." if detect_kind(sd) == "mem" else ""
+        cfg = model_config(size) if size else infer_model_config(sd, prefix)
+        if kind == "mem":
+            if prefix != "student.":
+                raise CheckpointError(f"{source}: a MEM model needs a pre-training checkpoint")
+            model = LaBraMForMEM(cfg)
+        else:
+            if n_outputs is None:
+                n_outputs = sd["head.weight"].shape[0] if "head.weight" in sd else 1
+            model = LaBraMClassifier(cfg, n_outputs)
+            if prefix:  # pre-training dict -> fine-tuning: keep the student's backbone only
+                keep = ("student.norm.", "student.mask_token", "student.lm_head.")
+                sd = {k[len(prefix) :]: v for k, v in sd.items() if k.startswith(prefix)}
+                sd = {k: v for k, v in sd.items() if not f"student.{k}".startswith(keep)}
+                log.info(
+                    "%s: classifier from the pre-training student (norm and lm_head dropped)",
+                    source,
+                )
+    load_strict(model, official_to_ours(sd, model, kind), source=source, kind=kind)
+    return model
+
+
+def load_official(
+    source: str | os.PathLike[str] | Mapping[str, Any],
+    kind: str,
+    *,
+    size: str | None = None,
+    n_outputs: int | None = None,
+) -> nn.Module:
+    """Load a released LaBraM checkpoint into our module.
+
+    Parameters
+    ----------
+    source : path or state dict
+        ``labram-base.pth`` (pre-training), a fine-tuned checkpoint, or ``vqnsp.pth``; a dict
+        may be the checkpoint (``{'model': ...}``) or the state dict itself.
+    kind : {'mem', 'classifier', 'tokenizer'}
+        What to build: :class:`LaBraMForMEM`, :class:`LaBraMClassifier` (from a fine-tuning
+        dict, or from a pre-training dict with a fresh head), :class:`VQNSPTokenizer`.
+    size : str, optional
+        A preset name; inferred from the tensor shapes when not given.
+    n_outputs : int, optional
+        Classifier outputs; default the checkpoint's head, else 1.
+
+    Returns
+    -------
+    nn.Module
+        In eval mode.
+    """
+    obj, name = _read(source)
+    return official_from(obj, kind, source=name, size=size, n_outputs=n_outputs)
+
+
+def official_from(
+    obj: Any,
+    kind: str,
+    *,
+    source: str = "state dict",
+    size: str | None = None,
+    n_outputs: int | None = None,
+) -> nn.Module:
+    """:func:`load_official` on a checkpoint already read (``source`` names it in errors)."""
+    k = _check_kind(kind)
+    sd = unwrap(obj)
+    if k == "tokenizer" and detect_kind(sd) != "tokenizer":
+        raise CheckpointError(f"{source}: not a tokenizer checkpoint (no 'quantize.*' keys)")
+    return build_official(sd, k, size=size, n_outputs=n_outputs, source=source).eval()
+
+
+def kind_of(model: nn.Module) -> Kind:
+    if isinstance(model, LaBraMForMEM):
+        return "mem"
+    if isinstance(model, LaBraMClassifier):
+        return "classifier"
+    if isinstance(model, VQNSPTokenizer):
+        return "tokenizer"
+    raise CheckpointError(f"no official layout for {type(model).__name__}")
+
+
+def to_official(model: nn.Module) -> StateDict:
+    """``model``'s state dict in the released layout."""
+    return ours_to_official(model.state_dict(), kind_of(model))
+
+
+def save_official(model: nn.Module, path: str | os.PathLike[str]) -> None:
+    """Write ``model`` as the original code saves it: ``{'model': state_dict}``."""
+    save_checkpoint({"model": to_official(model)}, path)
+
+
+def ours_dict(model: nn.Module) -> dict[str, Any]:
+    """Our checkpoint of ``model``: format, version, kind, resolved config, state dict."""
+    config = getattr(model, "config")  # noqa: B009 - every model of ours has one
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kind": kind_of(model),
+        "config": config.to_dict(),
+        "n_outputs": getattr(model, "n_outputs", None),
+        "model": model.state_dict(),
+    }
+
+
+def save_ours(model: nn.Module, path: str | os.PathLike[str]) -> None:
+    """Write our checkpoint (:func:`ours_dict`); a ``.safetensors`` path is written as
+    safetensors (:func:`save_safetensors`), anything else with ``torch.save``."""
+    if Path(path).suffix == ".safetensors":
+        save_safetensors(ours_dict(model), path)
+    else:
+        save_checkpoint(ours_dict(model), path)
+
+
+def load_ours(source: str | os.PathLike[str] | Mapping[str, Any]) -> nn.Module:
+    """Rebuild a model saved by :func:`save_ours` (strict load)."""
+    obj, name = _read(source)
+    return ours_from(obj, source=name)
+
+
+def is_ours(obj: Any) -> bool:
+    """Whether a checkpoint already read was written by :func:`save_ours`."""
+    return isinstance(obj, Mapping) and obj.get("format") == FORMAT
+
+
+def ours_from(obj: Any, *, source: str = "state dict") -> nn.Module:
+    """:func:`load_ours` on a checkpoint already read (``source`` names it in errors)."""
+    name = source
+    if not is_ours(obj):
+        raise CheckpointError(f"{name}: not a {FORMAT} file (no 'format' entry)")
+    if obj.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{name}: format version {obj.get('format_version')}; this labram reads "
+            f"{FORMAT_VERSION}"
+        )
+    kind = _check_kind(obj.get("kind", ""))
+    model: nn.Module
+    try:
+        if kind == "tokenizer":
+            model = VQNSPTokenizer(TokenizerConfig.from_dict(obj["config"]))
+        elif kind == "mem":
+            model = LaBraMForMEM(ModelConfig.from_dict(obj["config"]))
+        else:
+            model = LaBraMClassifier(ModelConfig.from_dict(obj["config"]), obj["n_outputs"])
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{name}: invalid {kind} config ({exc})") from exc
+    load_strict(model, obj["model"], source=name)
+    return model
+
+
+def convert_file(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    *,
+    kind: str | None = None,
+    size: str | None = None,
+    n_outputs: int | None = None,
+) -> str:
+    """Convert a checkpoint file in either direction; returns what was done, in words.
+
+    A file in a released layout becomes our checkpoint (:func:`save_ours`); our checkpoint
+    becomes the released layout (:func:`save_official`). ``kind`` defaults to what the file
+    holds (a pre-training file -> 'mem').
+    """
+    obj, name = _read(src)
+    if is_ours(obj):
+        model = ours_from(obj, source=name)
+        save_official(model, dst)
+        return f"{name} (labram, {kind_of(model)}) -> {dst} (released layout)"
+    sd = unwrap(obj)
+    k = _check_kind(kind) if kind else detect_kind(sd)
+    model = build_official(sd, k, size=size, n_outputs=n_outputs, source=name)
+    save_ours(model, dst)
+    return f"{name} (released layout) -> {dst} (labram, {k})"
+
+
+def count_parameters(model: nn.Module, *, trainable_only: bool = True) -> int:
+    """Number of parameters (trainable ones by default; buffers never count)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def backbone_parameters(config: ModelConfig) -> int:
+    """Parameters of the LaBraM backbone as the paper counts them, computed analytically.
+
+    Patch encoder, CLS, spatial and time tables, and the blocks: the fine-tuning model without
+    its ``fc_norm``/head and the pre-training model without mask token, final norm and
+    ``lm_head`` (5.82 M / 46.1 M / 369 M for base / large / huge).
+    """
+    D, C, H = config.dim, config.conv_channels, config.mlp_hidden
+    conv = (C * 15 + C) + 2 * (C * C * 3 + C) + 3 * 2 * C
+    tables = D + config.n_spatial * D + config.n_time * D
+    attn = 3 * D * D + (D * D + D) + (4 * config.head_dim if config.qk_norm else 0)
+    attn += 2 * D if config.qv_bias else 0
+    block = 2 * 2 * D + attn + (D * H + H) + (H * D + D)
+    block += 2 * D if config.layer_scale_init > 0 else 0
+    assert D == CONV_WIDTH * C
+    return conv + tables + config.depth * block
+
+
+__all__ = [
+    "MODEL_PRESETS",
+    "backbone_parameters",
+    "build_official",
+    "convert_file",
+    "count_parameters",
+    "detect_kind",
+    "is_ours",
+    "kind_of",
+    "load_official",
+    "load_ours",
+    "official_from",
+    "official_to_ours",
+    "ours_dict",
+    "ours_from",
+    "ours_to_official",
+    "save_official",
+    "save_ours",
+    "to_official",
+    "unwrap",
+]

@@ -1,0 +1,126 @@
+"""Any LaBraM checkpoint -> a model ready to use (``labram embed``, ``predict``, ``export``).
+
+The kinds a user hands us, all read through :func:`labram.checkpoints.files.read_checkpoint`
+(weights
+only, never unpickled code; ``.safetensors`` too):
+
+- our plain checkpoints (``save_ours``): ``model.pt`` (masked-modelling model), ``best.pt`` (a
+  fine-tuned classifier), ``tokenizer.pt``;
+- a training checkpoint (``last.pt``): its model, rebuilt from ``model_config``;
+- the released files (``labram-base.pth``, a fine-tuned release, ``vqnsp.pth``), by their
+  sentinel keys.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from labram.checkpoints.files import CheckpointError, read_checkpoint
+from labram.checkpoints.layouts import (
+    Kind,
+    detect_kind,
+    is_ours,
+    kind_of,
+    official_from,
+    ours_from,
+    unwrap,
+)
+from labram.model.classifier import LaBraMClassifier
+from labram.model.config import ModelConfig, TokenizerConfig
+from labram.model.mem import LaBraMForMEM
+from labram.model.tokenizer import VQNSPTokenizer
+from labram.train.loop import CKPT_FORMAT
+
+
+@dataclass
+class Loaded:
+    """A model and what its file says about it.
+
+    Attributes
+    ----------
+    model : nn.Module
+        In eval mode, on the CPU.
+    kind : {'mem', 'classifier', 'tokenizer'}
+    layout : {'labram', 'training', 'released'}
+        Which kind of file it came from.
+    source : str
+        The path, for messages.
+    info : dict
+        The file's entries besides the weights (config, ``pretrain_subjects``, ``task``, ...).
+    """
+
+    model: nn.Module
+    kind: Kind
+    layout: str
+    source: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def load_model(path: str | os.PathLike[str], *, what: str = "--checkpoint") -> Loaded:
+    """Read any LaBraM checkpoint and build its model (strict load, eval mode).
+
+    Raises
+    ------
+    CheckpointError
+        Not found, unsafe, corrupt, or weights that fit no LaBraM model; one line naming
+        ``path``.
+    """
+    source = str(path)
+    obj = read_checkpoint(Path(path), what=f"{what} checkpoint")
+    info = {k: v for k, v in obj.items() if k != "model"} if isinstance(obj, dict) else {}
+    try:
+        if isinstance(obj, dict) and obj.get("format") == CKPT_FORMAT:
+            return Loaded(
+                _from_training(obj, source), obj.get("kind", ""), "training", source, info
+            )
+        if is_ours(obj):
+            model = ours_from(obj, source=source)
+            return Loaded(model.eval(), kind_of(model), "labram", source, info)
+        kind = detect_kind(unwrap(obj))
+        model = official_from(obj, kind, source=source)
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:  # shapes that make no valid config
+        raise CheckpointError(
+            f"{source}: not a LaBraM checkpoint this labram can use ({exc})"
+        ) from exc
+    return Loaded(model, kind, "released", source, info)
+
+
+def _from_training(obj: dict[str, Any], source: str) -> nn.Module:
+    kind = obj.get("kind")
+    model: nn.Module
+    if kind == "tokenizer":
+        model = VQNSPTokenizer(TokenizerConfig.from_dict(obj["model_config"]))
+    elif kind == "mem":
+        model = LaBraMForMEM(ModelConfig.from_dict(obj["model_config"]))
+    elif kind == "classifier":
+        n_outputs = int(obj["model"]["head.weight"].shape[0])
+        model = LaBraMClassifier(ModelConfig.from_dict(obj["model_config"]), n_outputs)
+    else:
+        raise CheckpointError(f"{source}: a training checkpoint of unknown kind {kind!r}")
+    missing, unexpected = model.load_state_dict(obj["model"], strict=False)
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{source} does not fit {type(model).__name__}: missing {missing[:10]}, "
+            f"unexpected {unexpected[:10]}"
+        )
+    return model.eval()
+
+
+def backbone_model(loaded: Loaded) -> LaBraMClassifier | LaBraMForMEM:
+    """The model, refused with one line if it has no LaBraM backbone (a tokenizer)."""
+    if not isinstance(loaded.model, LaBraMClassifier | LaBraMForMEM):
+        raise CheckpointError(
+            f"{loaded.source}: a {loaded.kind} checkpoint has no LaBraM backbone: pass a "
+            "pre-trained model.pt, a fine-tuned best.pt or labram-base.pth"
+        )
+    return loaded.model
+
+
+__all__ = ["Loaded", "backbone_model", "load_model"]

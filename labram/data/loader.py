@@ -1,0 +1,258 @@
+"""Streaming batches from eegprep stores: read blocks from Zarr, cut windows, scale.
+
+``WindowDataset`` is an ``IterableDataset`` over a :class:`~labram.data.sampler.BatchPlan`: each
+item
+is one whole batch of equal-shape windows (no padding), so wrap it in a ``DataLoader`` with
+``batch_size=None`` (:func:`make_loader`). Reads go straight from the stores' Zarr chunks: one
+call per block (``block_seconds`` of a recording, all channels), windows cut in memory, a small
+per-process cache of recent blocks. Nothing is converted or copied to disk.
+
+Concurrency contract: a dataset is safe to copy into any number of dataloader worker processes;
+each process opens its own store handles on first use (zarr's async machinery does not survive a
+fork).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+
+from labram.data.sampler import BatchPlan
+from labram.data.windows import WindowIndex
+from labram.model.config import BLOCK_SECONDS, PATCH_SIZE
+
+UV_PER_UNIT = 100.0
+"""The model's input unit is 0.1 mV: microvolts / 100 (LaBraM's signal contract)."""
+
+
+def to_model_units(x_uv: np.ndarray) -> np.ndarray:
+    """Microvolts -> model input units (0.1 mV). The one place where input scaling lives."""
+    return x_uv / np.float32(UV_PER_UNIT)
+
+
+class BlockReader:
+    """Reads windows of an index, one store read per block, with an LRU cache of chunks.
+
+    A window's samples come from the recording's stored chunks (60 s of every channel), decoded
+    and kept in the cache. A missing chunk is read together with the rest of its window's block
+    (the chunks of ``block_seconds`` from the block's start), in one call: the windows starting
+    in a block are then served from memory, and a window reaching past its block's end reads
+    only the chunks it lacks, so no block reads a margin that no window of it uses.
+
+    Parameters
+    ----------
+    index : WindowIndex
+    block_seconds : int
+        Span of one read (windows starting in it are cut from it).
+    cache_mb : float
+        Memory for recent chunks per process, in MB. The sampler serves a pool of batches from
+        a run of consecutive blocks; the cache must hold that run, or every window re-reads its
+        block (256-token windows of 23 channels: ~47 blocks of ~5.5 MB, 300 s each).
+    """
+
+    def __init__(
+        self, index: WindowIndex, *, block_seconds: int = BLOCK_SECONDS, cache_mb: float = 512
+    ):
+        self.index = index
+        self.block_samples = block_seconds * PATCH_SIZE
+        self.cache_bytes = int(cache_mb * 1e6)
+        self._cached_bytes = 0
+        self._pid = -1
+        self._stores: dict[int, Any] = {}
+        self._cache: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()  # (rec, chunk)
+        self._all_rows: dict[int, bool] = {}  # rec -> the plan reads every stored row, in order
+        self.n_reads = 0
+        self.samples_read = 0  # time samples (all channels) read from the stores, this process
+
+    def _store(self, i: int) -> Any:
+        if self._pid != os.getpid():  # a fresh process (dataloader worker): fresh handles
+            from eegprep.base.allocator import reuse_freed_memory
+
+            reuse_freed_memory()  # evicted chunks' memory serves the next reads
+            self._pid, self._stores, self._cache = os.getpid(), {}, OrderedDict()
+            self._cached_bytes = 0
+            if get_worker_info() is not None:  # the workers share the cores: one Blosc thread
+                from numcodecs import blosc
+
+                blosc.set_nthreads(1)
+        if i not in self._stores:
+            from eegprep.store.reader import open_store
+
+            self._stores[i] = open_store(self.index.urls[i])
+        return self._stores[i]
+
+    def _pieces(self, r: int, t0: int, n: int) -> list[tuple[np.ndarray, int, int]]:
+        """Samples ``[t0, t0 + n)`` of recording ``r`` (every stored row, uV) as pieces of
+        cached chunks: ``(chunk, a, b)``, columns ``a:b`` of each, in order."""
+        plan = self.index.recordings[r]
+        store = self._store(plan.store)
+        chunk = store.chunk_samples(plan.id)
+        k0, k1 = t0 // chunk, -(-(t0 + n) // chunk)  # the chunks the window spans
+        if any((r, k) not in self._cache for k in range(k0, k1)):
+            self._read(r, t0, k0, k1, chunk)
+        pieces = []
+        for k in range(k0, k1):
+            data = self._cache[(r, k)]
+            self._cache.move_to_end((r, k))
+            a, b = max(t0, k * chunk) - k * chunk, min(t0 + n, (k + 1) * chunk) - k * chunk
+            pieces.append((data, a, b))
+        return pieces
+
+    def _read(self, r: int, t0: int, k0: int, k1: int, chunk: int) -> None:
+        """Read and cache chunks ``[k0, k1)`` of recording ``r`` with the rest of the block of
+        sample ``t0``, leaving out chunks at either end that are already cached."""
+        plan = self.index.recordings[r]
+        store = self._store(plan.store)
+        n_total = store.recording(plan.id).n_samples
+        b0 = t0 // self.block_samples * self.block_samples
+        lo = min(k0, b0 // chunk)
+        hi = min(max(k1, -(-(b0 + self.block_samples) // chunk)), -(-n_total // chunk))
+        while lo < k0 and (r, lo) in self._cache:
+            lo += 1
+        while hi > k1 and (r, hi - 1) in self._cache:
+            hi -= 1
+        stop = min(n_total, hi * chunk)
+        data = store.read(plan.id, lo * chunk, stop)
+        self.n_reads += 1
+        self.samples_read += stop - lo * chunk
+        for k in range(lo, hi):
+            part = data[:, (k - lo) * chunk : (k - lo + 1) * chunk]
+            old = self._cache.pop((r, k), None)
+            self._cached_bytes += part.nbytes - (old.nbytes if old is not None else 0)
+            self._cache[(r, k)] = part
+        while self._cached_bytes > self.cache_bytes and len(self._cache) > hi - lo:
+            _, old = self._cache.popitem(last=False)
+            self._cached_bytes -= old.nbytes
+
+    def window(self, w: int) -> np.ndarray:
+        """Window ``w``: float32 microvolts, shape (N, A * 200), the plan's channel rows."""
+        plan = self.index.recordings[int(self.index.rec[w])]
+        n = int(self.index.n_patches[w]) * PATCH_SIZE
+        out = np.empty((len(plan.rows), n), np.float32)
+        self._fill(w, out, np.float32(1))
+        return out
+
+    def _fill(self, w: int, out: np.ndarray, divisor: np.float32) -> None:
+        """Window ``w`` divided by ``divisor`` into ``out`` (N, A * 200): one pass."""
+        r = int(self.index.rec[w])
+        plan = self.index.recordings[r]
+        t0 = int(self.index.start[w])
+        n = out.shape[1]
+        if t0 < 0 or t0 + n > self._store(plan.store).recording(plan.id).n_samples:
+            # a window that wraps around the recording (tuev, edge_events="wrap")
+            np.divide(self._wrapped(plan, t0, n), divisor, out=out)
+            return
+        every = self._all_rows.get(r)
+        if every is None:
+            n_rows = len(self._store(plan.store).recording(plan.id).channels)
+            every = self._all_rows[r] = np.array_equal(plan.rows, np.arange(n_rows))
+        pos = 0
+        for data, a, b in self._pieces(r, t0, n):
+            src = data[:, a:b] if every else data[plan.rows, a:b]
+            np.divide(src, divisor, out=out[:, pos : pos + b - a])
+            pos += b - a
+
+    def _wrapped(self, plan: Any, t0: int, n: int) -> np.ndarray:
+        """Samples ``t0 .. t0 + n`` modulo the recording's length: the authors' TUEV windows
+        near an edge, cut from the signal tiled three times."""
+        store = self._store(plan.store)
+        total = store.recording(plan.id).n_samples
+        data = store.read(plan.id, 0, total)
+        self.samples_read += total
+        return data[plan.rows][:, (t0 + np.arange(n)) % total]
+
+    def batch(self, ids: np.ndarray) -> dict[str, torch.Tensor]:
+        """A batch of equal-shape windows.
+
+        Returns
+        -------
+        dict
+            ``x`` (B, N, A, 200) float32 in 0.1 mV; ``channels`` (B, N) int64 vocabulary
+            indices; ``y`` (B, n_targets) float32 labels; ``ids`` (B,) int64 window ids.
+        """
+        order = np.argsort(self.index.block[ids], kind="stable")  # read blocks in order
+        first = self.index.recordings[int(self.index.rec[ids[0]])]
+        B, N, L = len(ids), len(first.rows), int(self.index.n_patches[ids[0]]) * PATCH_SIZE
+        x = np.empty((B, N, L), np.float32)  # filled in model units, window by window
+        for j in order:
+            self._fill(int(ids[j]), x[j], np.float32(UV_PER_UNIT))  # to_model_units, fused
+        chans = np.stack([self.index.recordings[int(self.index.rec[i])].channels for i in ids])
+        return {
+            "x": torch.from_numpy(x.reshape(B, N, L // PATCH_SIZE, PATCH_SIZE)),
+            "channels": torch.from_numpy(chans.astype(np.int64)),
+            "y": torch.from_numpy(self.index.labels[ids]),
+            "ids": torch.from_numpy(ids.astype(np.int64)),
+        }
+
+
+class WindowDataset(IterableDataset):  # type: ignore[type-arg]
+    """This rank's batches of one epoch, from a given position; split across workers.
+
+    Call :meth:`set_epoch` before iterating. The epoch and start live in a shared-memory tensor
+    that the dataloader's workers read each time they start an epoch, so one
+    :func:`make_loader` serves every epoch of a run with workers started once
+    (``persistent_workers``): set the epoch, then iterate the same loader again.
+    """
+
+    def __init__(
+        self, plan: BatchPlan, *, block_seconds: int = BLOCK_SECONDS, cache_mb: float = 512
+    ):
+        super().__init__()
+        self.plan = plan
+        self.reader = BlockReader(plan.index, block_seconds=block_seconds, cache_mb=cache_mb)
+        self._position = torch.zeros(2, dtype=torch.int64).share_memory_()  # epoch, start
+
+    @property
+    def epoch(self) -> int:
+        return int(self._position[0])
+
+    @property
+    def start(self) -> int:
+        return int(self._position[1])
+
+    def set_epoch(self, epoch: int, start: int = 0) -> None:
+        """Iterate epoch ``epoch`` from its rank-local batch ``start`` (in this process and in
+        the workers of a loader over this dataset, at their next epoch)."""
+        self._position[0], self._position[1] = epoch, start
+
+    def __len__(self) -> int:
+        return max(0, len(self.plan.batches(self.epoch)) - self.start)
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        info = get_worker_info()
+        k, K = (info.id, info.num_workers) if info is not None else (0, 1)
+        epoch, start = self.epoch, self.start
+        batches = self.plan.batches(epoch)
+        for i in range(start + k, len(batches), K):
+            yield self.reader.batch(batches[i])
+
+
+def make_loader(
+    dataset: WindowDataset,
+    *,
+    num_workers: int = 0,
+    pin_memory: bool = False,
+    generator: torch.Generator | None = None,
+) -> DataLoader:  # type: ignore[type-arg]
+    """A DataLoader that passes the dataset's ready-made batches through.
+
+    Its workers start once and serve every epoch (``persistent_workers``): build one loader
+    per run and call ``dataset.set_epoch`` before each pass over it. ``generator`` seeds the
+    workers without drawing from the global RNG (so that a resumed run draws the same dropout
+    masks as an uninterrupted one).
+    """
+    return DataLoader(
+        dataset,
+        batch_size=None,
+        generator=generator,
+        num_workers=num_workers,
+        pin_memory=pin_memory,
+        prefetch_factor=4 if num_workers else None,
+        persistent_workers=num_workers > 0,
+    )

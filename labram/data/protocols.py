@@ -1,0 +1,359 @@
+"""Evaluation protocols of ``labram finetune --protocol``: which windows train, select and test.
+
+- ``full`` (default): the task's split (:func:`labram.data.tasks.build_task_indexes`): the official
+  evaluation recordings test, the other subjects 80/20 train / validation.
+- ``linear-probe``: the same split; the backbone is frozen and only the linear head trains
+  (:meth:`labram.model.classifier.LaBraMClassifier.freeze_backbone`).
+- ``cross-subject``: k folds over every subject with windows (official split ignored), stratified
+  by the subjects' classes where the task has a recording label; fold ``i`` tests its subjects,
+  validation is carved from the others as in ``full`` (:func:`labram.data.tasks.split_subjects`).
+- ``loso``: leave one subject out: as many folds as subjects.
+- ``few-shot``: the ``full`` split, plus ``K`` windows per class (regression: per subject) of
+  each test subject moved into training (calibration); the rest of their windows test.
+
+A *fold* is plain data (it goes to ``splits.json`` and into ``best.pt``)::
+
+    {"fold": 0, "test_rule": "official" | "subjects",
+     "train": [subject keys], "val": [...], "test": [...],
+     "calibration": [[recording id, start sample], ...]}
+
+``test_rule = "official"``: a recording whose ``split`` is ``eval``/``test`` tests whatever its
+subject (the ``full`` split); ``"subjects"``: a recording goes where its subject is listed.
+:func:`fold_indexes` cuts a fold's windows the same way from any stores, so a ``splits.json``
+re-runs exactly those splits (``--splits FILE``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eegprep.base import strict_json
+from eegprep.base.errors import UsageError
+from eegprep.base.validation import check_choice, check_min, invalid_value
+from eegprep.store.reader import Recording, Store
+from labram.data.tasks import TEST_SPLITS, Task, default_val_subjects, index_by, split_subjects
+from labram.data.windows import WindowIndex, WindowSettings, assign_blocks
+from labram.model.config import PATCH_SIZE
+
+log = logging.getLogger(__name__)
+
+PROTOCOLS = ("full", "linear-probe", "cross-subject", "loso", "few-shot")
+DEFAULT_FOLDS = 5
+SPLITS_FORMAT = "labram-splits"
+SPLITS_VERSION = 1
+SPLITS_FILE = "splits.json"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Protocol:
+    """A protocol and its parameters (``n_folds``: cross-subject; ``shots``: few-shot)."""
+
+    name: str = "full"
+    n_folds: int | None = None
+    shots: int | None = None
+
+    def __post_init__(self) -> None:
+        check_choice("--protocol", self.name, PROTOCOLS)
+        if self.name == "cross-subject":
+            check_min("--folds", self.n_folds, 2)
+        if self.name == "few-shot":
+            if self.shots is None:
+                raise invalid_value("--shots", None, expected="K >= 1 with --protocol few-shot")
+            check_min("--shots", self.shots, 1)
+
+    @property
+    def default_split(self) -> bool:
+        """The task's own split (one fold, official test set)."""
+        return self.name in ("full", "linear-probe", "few-shot")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "folds": self.n_folds, "shots": self.shots}
+
+
+def parse_protocol(name: str | None, *, folds: int | None, shots: int | None) -> Protocol:
+    """The protocol of the command line; an option the protocol does not read is warned about."""
+    name = name or "full"
+    check_choice("--protocol", name, PROTOCOLS)
+    if folds is not None and name != "cross-subject":
+        log.warning("--folds has no effect with --protocol %s", name)
+        folds = None
+    if shots is not None and name != "few-shot":
+        log.warning("--shots has no effect with --protocol %s", name)
+        shots = None
+    if name == "cross-subject" and folds is None:
+        folds = DEFAULT_FOLDS
+    return Protocol(name=name, n_folds=folds, shots=shots)
+
+
+# ---- every window of the task, and who it belongs to -----------------------------------------
+
+
+@dataclass
+class TaskWindows:
+    """Every window of a task (all recordings, any split) with its subject key, recording id
+    and whether its recording is in the official test set; one entry per window."""
+
+    index: WindowIndex
+    subject: np.ndarray  # str (n_windows,): subject_key, else subject
+    recording: np.ndarray  # str (n_windows,)
+    official: np.ndarray  # bool (n_windows,): recording split eval/test
+    block_samples: int  # blocks of the indexes cut from this one
+    default_val: set[str]  # validation subjects of the task's own split (full)
+
+    @classmethod
+    def build(cls, opened: Sequence[Store], task: Task, cfg: Any) -> TaskWindows:
+        """Cut with ``cfg``'s window settings (a :class:`~labram.train.config.TrainConfig`)."""
+        index = index_by(
+            opened,
+            task,
+            lambda _rec: "all",
+            ("all",),
+            windows=WindowSettings(token_budget=cfg.token_budget, max_seconds=cfg.max_seconds),
+            max_channels=cfg.max_channels,
+            block_seconds=cfg.block_seconds,
+            edge_events=cfg.edge_events,
+        )["all"]
+        recs: dict[tuple[int, str], Recording] = {
+            (i, r.id): r for i, s in enumerate(opened) for r in s
+        }
+        plans = [recs[(p.store, p.id)] for p in index.recordings]
+        subj = np.array([r.subject_key or r.subject for r in plans] or [""], dtype=object)
+        rid = np.array([r.id for r in plans] or [""], dtype=object)
+        off = np.array([r.split in TEST_SPLITS for r in plans] or [False], dtype=bool)
+        val = default_val_subjects(
+            opened,
+            task,
+            split_seed=cfg.split_seed,
+            val_split=cfg.val_split,
+            val_rounding=cfg.val_rounding,
+        )
+        block = cfg.block_seconds * PATCH_SIZE
+        return cls(index, subj[index.rec], rid[index.rec], off[index.rec], block, val)
+
+    def subjects(self) -> list[str]:
+        return sorted(set(self.subject.tolist()))
+
+    def strata(self, task: Task) -> dict[str, str]:
+        """Each subject's classes (``"0|1"``) where the task has a recording label, else ``""``
+        (the stratum of cross-subject folds and of the validation split)."""
+        out: dict[str, set[str]] = {}
+        by_label = task.label_key is not None and task.kind != "regression"
+        for k, y in zip(self.subject.tolist(), self.index.labels[:, 0].tolist(), strict=True):
+            out.setdefault(k, set()).add(str(int(y)) if by_label else "")
+        return {k: "|".join(sorted(v)) for k, v in out.items()}
+
+
+def select(index: WindowIndex, keep: np.ndarray, split: str, block_samples: int) -> WindowIndex:
+    """The windows where ``keep`` (bool) holds, with only their recordings, renumbered, and
+    blocks recomputed: what :func:`labram.data.tasks.build_task_indexes` gives for those windows."""
+    used = np.unique(index.rec[keep])
+    renum = np.full(len(index.recordings), -1, np.int64)
+    renum[used] = np.arange(len(used))
+    rec = renum[index.rec[keep]]
+    start = index.start[keep]
+    return WindowIndex(
+        index.urls,
+        [index.recordings[i] for i in used],
+        rec,
+        start,
+        index.n_patches[keep],
+        assign_blocks(rec, start, block_samples),
+        index.labels[keep],
+        {"split": split, "n_skipped": index.meta.get("n_skipped", 0)},
+    )
+
+
+# ---- folds -----------------------------------------------------------------------------------
+
+
+def make_folds(
+    protocol: Protocol, table: TaskWindows, task: Task, cfg: Any
+) -> list[dict[str, Any]]:
+    """The folds of ``protocol`` over ``table`` (deterministic given ``cfg.split_seed``)."""
+    if protocol.default_split:
+        fold = _default_fold(table)
+        if protocol.name == "few-shot":
+            by_class = task.kind != "regression"
+            fold["calibration"] = calibration_windows(
+                table, protocol.shots or 0, seed=cfg.split_seed, by_class=by_class
+            )
+        return [fold]
+    subjects = table.subjects()
+    strata = table.strata(task)
+    if protocol.name == "loso":
+        groups = [[k] for k in subjects]
+    else:
+        n_folds = protocol.n_folds or DEFAULT_FOLDS
+        if n_folds > len(subjects):
+            raise UsageError(
+                f"--folds {n_folds}: task {task.name!r} has {len(subjects)} subjects with windows "
+                "(use fewer folds, or --protocol loso)"
+            )
+        groups = subject_folds(subjects, n_folds, seed=cfg.split_seed, strata=strata)
+    folds = []
+    for i, test in enumerate(groups):
+        rest = [k for k in subjects if k not in set(test)]
+        use_strata = cfg.val_split == "stratified"
+        val = split_subjects(
+            rest,
+            seed=cfg.split_seed,
+            rounding=cfg.val_rounding,
+            strata=[strata[k] for k in rest] if use_strata else None,
+        )
+        folds.append({
+            "fold": i,
+            "test_rule": "subjects",
+            "train": [k for k in rest if k not in val],
+            "val": sorted(val),
+            "test": sorted(test),
+            "calibration": [],
+        })  # fmt: skip
+    return folds
+
+
+def subject_folds(
+    subjects: Sequence[str], n_folds: int, *, seed: int, strata: dict[str, str]
+) -> list[list[str]]:
+    """``n_folds`` disjoint groups of ``subjects``: each stratum (sorted) shuffled with
+    ``seed + i``, then all dealt round-robin, so every fold gets a share of each stratum and
+    fold sizes differ by at most one."""
+    by_stratum: dict[str, list[str]] = {}
+    for k in sorted(subjects):
+        by_stratum.setdefault(strata.get(k, ""), []).append(k)
+    dealt: list[str] = []
+    for i, st in enumerate(sorted(by_stratum)):
+        keys = by_stratum[st]
+        order = np.random.default_rng(seed + i).permutation(len(keys))
+        dealt += [keys[j] for j in order]
+    return [sorted(dealt[f::n_folds]) for f in range(n_folds)]
+
+
+def _default_fold(table: TaskWindows) -> dict[str, Any]:
+    """The task's own split as a fold (what ``full`` trains on)."""
+    val, off = table.default_val, table.official
+    trainval = set(table.subject[~off].tolist())
+    return {
+        "fold": 0,
+        "test_rule": "official",
+        "train": sorted(trainval - val),
+        "val": sorted(trainval & val),
+        "test": sorted(set(table.subject[off].tolist())),
+        "calibration": [],
+    }
+
+
+def calibration_windows(
+    table: TaskWindows, shots: int, *, seed: int, by_class: bool
+) -> list[list[Any]]:
+    """``shots`` windows per class (``by_class``; else per subject) of each subject's official
+    test windows, drawn with ``seed``: ``[[recording id, start sample], ...]``."""
+    rng = np.random.default_rng(seed)
+    in_test = table.official
+    out: list[list[Any]] = []
+    short = 0
+    for k in sorted(set(table.subject[in_test].tolist())):
+        mine = np.flatnonzero(in_test & (table.subject == k))
+        y = table.index.labels[mine, 0]
+        parts = [mine[y == g] for g in np.unique(y)] if by_class else [mine]
+        for ids in parts:
+            take = ids[rng.permutation(len(ids))[:shots]]
+            short += len(ids) <= shots
+            out += [[str(table.recording[j]), int(table.index.start[j])] for j in sorted(take)]
+    if short:
+        log.warning("few-shot: %d (subject, class) groups have <= %d windows: none left to test",
+                    short, shots)  # fmt: skip
+    return out
+
+
+def _test_mask(table: TaskWindows, fold: dict[str, Any]) -> np.ndarray:
+    if fold.get("test_rule") == "official":
+        return table.official.copy()
+    return np.isin(table.subject, np.array(fold["test"], dtype=object))
+
+
+def fold_indexes(table: TaskWindows, fold: dict[str, Any]) -> dict[str, WindowIndex]:
+    """A fold's train / val / test windows (calibration windows train, not test)."""
+    test = _test_mask(table, fold)
+    val = ~test & np.isin(table.subject, np.array(fold["val"], dtype=object))
+    train = ~test & ~val & np.isin(table.subject, np.array(fold["train"], dtype=object))
+    calib = fold.get("calibration") or []
+    if calib:
+        wanted = {(str(r), int(s)) for r, s in calib}
+        pairs = zip(table.recording.tolist(), table.index.start.tolist(), strict=True)
+        is_cal = np.array([(r, s) in wanted for r, s in pairs], dtype=bool)
+        found = int((is_cal & test).sum())
+        if found != len(wanted):
+            raise UsageError(
+                f"fold {fold.get('fold')}: {len(wanted) - found} of {len(wanted)} calibration "
+                "windows are not test windows of these stores (another store or window settings?)"
+            )
+        train, test = train | is_cal, test & ~is_cal
+    masks = {"train": train, "val": val, "test": test}
+    return {k: select(table.index, m, k, table.block_samples) for k, m in masks.items()}
+
+
+# ---- splits.json -----------------------------------------------------------------------------
+
+
+def splits_record(
+    protocol: Protocol, task: Task, stores: Sequence[str], cfg: Any, folds: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """What ``splits.json`` holds: the protocol, the seed and split settings, every fold."""
+    return {
+        "format": SPLITS_FORMAT,
+        "version": SPLITS_VERSION,
+        "task": task.name,
+        "stores": [str(s) for s in stores],
+        "protocol": protocol.to_dict(),
+        "split_seed": cfg.split_seed,
+        "val_split": cfg.val_split,
+        "val_rounding": cfg.val_rounding,
+        "folds": folds,
+    }
+
+
+def write_splits(path: Path, record: dict[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(strict_json.dumps(record, indent=2))
+    tmp.replace(path)
+    return path
+
+
+def read_splits(path: str | Path, task: Task, table: TaskWindows) -> dict[str, Any]:
+    """A ``splits.json`` checked against the task and the stores' subjects."""
+    path = Path(path)
+    try:
+        rec = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: unreadable splits file ({exc})") from exc
+    if not isinstance(rec, dict) or rec.get("format") != SPLITS_FORMAT:
+        raise UsageError(
+            f"{path}: not a splits file of labram finetune (no format {SPLITS_FORMAT!r})"
+        )
+    if rec.get("version") != SPLITS_VERSION:
+        raise UsageError(f"{path}: splits format version {rec.get('version')!r}; this labram reads "
+                         f"{SPLITS_VERSION}")  # fmt: skip
+    if rec.get("task") != task.name:
+        raise UsageError(f"{path}: splits of task {rec.get('task')!r}, not {task.name!r}")
+    folds = rec.get("folds")
+    if not isinstance(folds, list) or not folds:
+        raise UsageError(f"{path}: no folds")
+    known = set(table.subjects())
+    for f in folds:
+        keys = [k for part in ("train", "val", "test") for k in f.get(part, [])]
+        missing = sorted(set(keys) - known)
+        if missing:
+            raise UsageError(
+                f"{path}: fold {f.get('fold')}: {len(missing)} subjects have no window of task "
+                f"{task.name!r} in these stores (e.g. {missing[0]!r}); give the stores it was "
+                "made with"
+            )
+    return rec

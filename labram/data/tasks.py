@@ -1,0 +1,383 @@
+"""Downstream tasks: channels, windows, labels, loss and metrics, and the train/val/test split.
+
+Protocols (docs/training.md, docs/corpora.md#tuab and #tuev):
+
+- ``tuab``: 23 channels in the protocol order, non-overlapping 10 s windows, recording label
+  ``abnormal`` (1 logit, BCE).
+- ``tuev``: 23 channels, one 5 s window per event (onset - 2 s .. onset + 3 s, i.e. start-2 s to
+  end+2 s for TUEV's 1 s events), 6 classes SPSW GPED PLED EYEM ARTF BCKG, label smoothing 0.1.
+- ``seed_v``: every addressable channel, 4 s non-overlapping windows (62 ch x 4 s ~ 256 tokens)
+  tiled inside each trial event ``emotion/<0-4>`` (the SEED-V manifest stores the 15 trials of a
+  session as events), 5 classes.
+- ``mobi``: every addressable channel, 2 s windows with a 1 s stride, regression of the mean
+  of the stored ``joints`` series (12 joint angles, degrees) over the window, divided by 90 as
+  LaBraM does.
+- ``label:KEY``: any labelled store: recording label ``KEY``, classes = its sorted distinct
+  values, windows at the token budget.
+
+Split: recordings whose ``split`` is ``eval``/``test`` are the test set (the official evaluation
+set); the other recordings' subjects (by ``subject_key``) are split 80/20 into train/validation
+with a fixed seed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from eegprep.base.errors import UsageError
+from eegprep.base.validation import check_choice
+from eegprep.corpus.sidecars.tuh import TUEV_CLASSES as TUEV_CODES
+from eegprep.store.reader import Recording, Store
+from labram.data.windows import (
+    RecordingPlan,
+    WindowIndex,
+    WindowSettings,
+    assign_blocks,
+    open_stores,
+    select_channels,
+    window_seconds,
+)
+from labram.model.config import BLOCK_SECONDS, PATCH_SIZE
+
+log = logging.getLogger(__name__)
+
+PROTOCOL_23 = tuple(
+    "FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 A1 A2 FZ CZ PZ T1 T2".split()
+)
+TUEV_CLASSES = tuple(name.upper() for _, name in sorted(TUEV_CODES.items()))
+"""TUEV's six classes in code order (1..6), upper case as the task reports them."""
+TEST_SPLITS = ("eval", "test")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Task:
+    """What a downstream task reads and predicts."""
+
+    name: str
+    kind: str  # binary | multiclass | regression
+    classes: tuple[str, ...] = ()
+    channels: tuple[str, ...] | None = None  # fixed protocol order; None: the recording's own
+    window_seconds: int | None = 10  # None: token budget
+    stride_seconds: float | None = None  # None: non-overlapping
+    label_key: str | None = None  # recording-level label
+    events: bool = False  # one window per event (tuev)
+    target_name: str | None = None  # regression: a series stored beside the EEG
+    target_scale: float = 1.0  # regression targets are multiplied by this
+    event_prefix: str | None = None  # tile windows inside events "<prefix><class>" (seed_v)
+    label_smoothing: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_outputs(self) -> int:
+        if self.kind == "binary":
+            return 1
+        if self.kind == "multiclass":
+            return len(self.classes)
+        return int(self.extra.get("n_targets", 1))
+
+    @property
+    def selection_metric(self) -> str:
+        """The validation metric that picks the model."""
+        return {"binary": "auroc", "multiclass": "balanced_accuracy"}.get(self.kind, "pearson_r")
+
+    @property
+    def report_metrics(self) -> list[str]:
+        if self.kind == "binary":
+            return ["balanced_accuracy", "auc_pr", "auroc", "cohen_kappa", "weighted_f1"]
+        if self.kind == "multiclass":
+            return ["balanced_accuracy", "cohen_kappa", "weighted_f1", "auroc"]
+        return ["pearson_r", "r2", "rmse"]
+
+
+TASKS: dict[str, Task] = {
+    "tuab": Task(
+        name="tuab",
+        kind="binary",
+        classes=("normal", "abnormal"),
+        channels=PROTOCOL_23,
+        window_seconds=10,
+        label_key="abnormal",
+    ),
+    "tuev": Task(
+        name="tuev",
+        kind="multiclass",
+        classes=TUEV_CLASSES,
+        channels=PROTOCOL_23,
+        window_seconds=5,
+        events=True,
+        label_smoothing=0.1,
+    ),
+    "seed_v": Task(
+        name="seed_v",
+        kind="multiclass",
+        classes=tuple("01234"),
+        window_seconds=4,
+        event_prefix="emotion/",
+    ),
+    "mobi": Task(
+        name="mobi",
+        kind="regression",
+        window_seconds=2,
+        stride_seconds=1.0,
+        target_name="joints",
+        target_scale=1 / 90,
+        extra={"n_targets": 12},
+    ),
+}
+
+
+def get_task(name: str, stores: Sequence[Store] = ()) -> Task:
+    """A task by name (``tuab``, ``tuev``, ``seed_v``, ``mobi``, ``label:KEY``)."""
+    if name.startswith("label:"):
+        key = name.split(":", 1)[1]
+        values = sorted({str(r.labels[key]) for s in stores for r in s if key in r.labels})
+        if len(values) < 2:
+            raise UsageError(
+                f"task {name!r}: the stores hold {len(values)} distinct values of "
+                f"label {key!r}; need at least 2"
+            )
+        kind = "binary" if values == ["0", "1"] else "multiclass"
+        return Task(name=name, kind=kind, classes=tuple(values), window_seconds=None, label_key=key)
+    check_choice("task", name, TASKS, hint="or label:KEY (any recording label of the stores)")
+    return TASKS[name]
+
+
+def _rows(rec: Recording, task: Task, max_channels: int) -> tuple[np.ndarray, np.ndarray] | None:
+    if task.channels is None:
+        return select_channels(rec, max_channels)
+    pos = {c: i for i, c in enumerate(rec.channels)}
+    if any(c not in pos for c in task.channels):
+        return None
+    rows = np.array([pos[c] for c in task.channels], dtype=np.int64)
+    return rows, np.asarray(rec.channel_index, dtype=np.int64)[rows]
+
+
+def _class_of(task: Task, value: Any) -> int | None:
+    """Class number of a label value (names, 1-based TUEV numbers, or 0-based integers)."""
+    text = str(value).strip().upper()
+    classes = [c.upper() for c in task.classes]
+    if text in classes:
+        return classes.index(text)
+    if task.events and text.isdigit() and 1 <= int(text) <= len(classes):
+        return int(text) - 1  # TUEV's .rec numbers 1..6
+    if text.isdigit() and int(text) < len(classes):
+        return int(text)
+    return None
+
+
+def _windows(
+    store: Store, rec: Recording, task: Task, seconds: int, edge_events: str = "drop"
+) -> tuple[list[int], list[list[float]]]:
+    """Starts and labels of one recording's windows (``edge_events``: an event window that
+    leaves the recording is dropped, or kept to be read wrapped around, as the authors did)."""
+    n = seconds * PATCH_SIZE
+    if task.events:
+        starts, labels = [], []
+        for ev in rec.events:
+            cls = _class_of(task, ev.label)
+            start = round((ev.onset - 2.0) * PATCH_SIZE)
+            inside = start >= 0 and start + n <= rec.n_samples
+            fits = inside or (edge_events == "wrap" and -rec.n_samples < start < rec.n_samples)
+            if cls is not None and fits:
+                starts.append(start)
+                labels.append([float(cls)])
+        return starts, labels
+    stride = n if task.stride_seconds is None else round(task.stride_seconds * PATCH_SIZE)
+    if task.event_prefix is not None:
+        return _windows_in_events(rec, task, n, stride)
+    starts = list(range(0, rec.n_samples - n + 1, stride))
+    if task.kind == "regression":
+        target = store.read_target(rec.id, task.target_name or "")  # (n_targets, n_samples)
+        scale = task.target_scale
+        return starts, [list(target[:, s : s + n].mean(axis=1) * scale) for s in starts]
+    if task.label_key not in rec.labels:
+        return [], []
+    cls = _class_of(task, rec.labels[task.label_key])
+    return (starts, [[float(cls)]] * len(starts)) if cls is not None else ([], [])
+
+
+def _windows_in_events(
+    rec: Recording, task: Task, n: int, stride: int
+) -> tuple[list[int], list[list[float]]]:
+    """Windows tiled inside each event labelled ``<event_prefix><class>`` (trials)."""
+    prefix = task.event_prefix or ""
+    starts: list[int] = []
+    labels: list[list[float]] = []
+    for ev in rec.events:
+        if not str(ev.label).startswith(prefix):
+            continue
+        cls = _class_of(task, str(ev.label)[len(prefix) :])
+        if cls is None:
+            continue
+        lo = max(0, round(ev.onset * PATCH_SIZE))
+        hi = min(rec.n_samples, round((ev.onset + ev.duration) * PATCH_SIZE))
+        for s in range(lo, hi - n + 1, stride):
+            starts.append(s)
+            labels.append([float(cls)])
+    return starts, labels
+
+
+def split_subjects(
+    keys: Sequence[str],
+    *,
+    seed: int,
+    val_fraction: float = 0.2,
+    rounding: str = "round",
+    strata: Sequence[str] | None = None,
+) -> set[str]:
+    """The validation subjects: ``val_fraction`` of the sorted distinct keys, seeded.
+
+    ``rounding``: ``round(f n)`` validation subjects (at least 1 of 2 or more), or ``floor``,
+    ``int(f n)`` as the authors' TUEV split. ``strata``: one label per key (parallel to
+    ``keys``); each stratum is split on its own, so validation keeps the classes' proportions.
+    """
+    if strata is None:
+        strata = [""] * len(keys)
+    by_stratum: dict[str, set[str]] = {}
+    for k, st in zip(keys, strata, strict=True):
+        by_stratum.setdefault(st, set()).add(k)
+    out: set[str] = set()
+    for i, st in enumerate(sorted(by_stratum)):
+        uniq = sorted(by_stratum[st])
+        if rounding == "floor":
+            n_val = int(val_fraction * len(uniq))
+        else:
+            n_val = max(1, round(val_fraction * len(uniq))) if len(uniq) > 1 else 0
+        order = np.random.default_rng(seed + i).permutation(len(uniq))
+        out |= {uniq[j] for j in order[:n_val]}
+    return out
+
+
+def _subject_strata(recs: Sequence[Recording], task: Task) -> dict[str, str]:
+    """Each subject's stratum: its recordings' distinct values of the task's recording label
+    (one stratum for tasks without one)."""
+    values: dict[str, set[str]] = {}
+    for r in recs:
+        label = r.labels.get(task.label_key) if task.label_key else None
+        values.setdefault(r.subject_key or r.subject, set()).add(str(label))
+    return {k: "|".join(sorted(v)) for k, v in values.items()}
+
+
+def default_val_subjects(
+    stores: Sequence[Store], task: Task, *, split_seed: int, val_split: str, val_rounding: str
+) -> set[str]:
+    """The validation subjects of the default split: those of :func:`split_subjects` over the
+    subjects (``subject_key``, else ``subject``) of the recordings outside the test set."""
+    trainval = [r for s in stores for r in s if r.split not in TEST_SPLITS]
+    strata = _subject_strata(trainval, task) if val_split == "stratified" else {}
+    keys = sorted({r.subject_key or r.subject for r in trainval})
+    return split_subjects(
+        keys,
+        seed=split_seed,
+        rounding=val_rounding,
+        strata=[strata.get(k, "") for k in keys],
+    )
+
+
+def build_task_indexes(
+    stores: Sequence[str | Store],
+    task: Task,
+    *,
+    split_seed: int = 0,
+    token_budget: int = 256,
+    max_seconds: int = 16,
+    max_channels: int = 128,
+    block_seconds: int = BLOCK_SECONDS,
+    val_split: str = "stratified",
+    val_rounding: str = "round",
+    edge_events: str = "drop",
+) -> dict[str, WindowIndex]:
+    """Windows of each split: ``{"train", "val", "test"}``.
+
+    ``val_split``: ``stratified`` splits each value of the task's recording label on its own
+    (TUAB: abnormal and normal subjects 80/20 each, as the authors); ``subject`` splits all
+    subjects at once. ``val_rounding`` and ``edge_events``: :func:`split_subjects`,
+    :func:`_windows`. ``token_budget`` and ``max_seconds`` size the windows of a task without a
+    fixed length (``label:KEY``), ``max_channels`` caps a task without fixed channels
+    (:class:`~labram.data.windows.WindowSettings`).
+    """
+    opened = open_stores(stores)
+    val_subjects = default_val_subjects(
+        opened, task, split_seed=split_seed, val_split=val_split, val_rounding=val_rounding
+    )
+
+    def split_of(rec: Recording) -> str:
+        if rec.split in TEST_SPLITS:
+            return "test"
+        return "val" if (rec.subject_key or rec.subject) in val_subjects else "train"
+
+    out = index_by(
+        opened,
+        task,
+        split_of,
+        ("train", "val", "test"),
+        windows=WindowSettings(token_budget=token_budget, max_seconds=max_seconds),
+        max_channels=max_channels,
+        block_seconds=block_seconds,
+        edge_events=edge_events,
+    )
+    if len(out["test"]) == 0:
+        log.warning("%s: no recording has split 'eval'/'test': the test set is empty", task.name)
+    return out
+
+
+def index_by(
+    opened: Sequence[Store],
+    task: Task,
+    split_of: Callable[[Recording], str | None],
+    splits: Sequence[str],
+    *,
+    windows: WindowSettings,
+    max_channels: int,
+    block_seconds: int,
+    edge_events: str,
+) -> dict[str, WindowIndex]:
+    """The task's windows of every recording, grouped by ``split_of(recording)`` (None: left
+    out) into one index per name of ``splits`` (stores, then recordings, then start)."""
+    per_split: dict[
+        str, tuple[list[RecordingPlan], list[int], list[int], list[int], list[list[float]]]
+    ] = {}
+    skipped = 0
+    for s_i, store in enumerate(opened):
+        for rec in store:
+            split = split_of(rec)
+            if split is None:
+                continue
+            sel = _rows(rec, task, max_channels)
+            if sel is None:
+                skipped += 1
+                continue
+            seconds = task.window_seconds or window_seconds(len(sel[0]), windows)
+            starts, labels = _windows(store, rec, task, seconds, edge_events)
+            if not starts:
+                continue
+            plans, recs, st, npatch, labs = per_split.setdefault(split, ([], [], [], [], []))
+            plans.append(RecordingPlan(s_i, rec.id, rec.corpus, rec.subject_key, *sel))
+            recs += [len(plans) - 1] * len(starts)
+            st += starts
+            npatch += [seconds] * len(starts)
+            labs += labels
+    if skipped:
+        log.warning("%s: %d recordings lack a protocol channel; skipped", task.name, skipped)
+    out = {}
+    for split in splits:
+        plans, recs, st, npatch, labs = per_split.get(split, ([], [], [], [], []))
+        rec_a, st_a = np.asarray(recs, np.int64), np.asarray(st, np.int64)
+        out[split] = WindowIndex(
+            [s.url for s in opened],
+            plans,
+            rec_a,
+            st_a,
+            np.asarray(npatch, np.int64),
+            assign_blocks(rec_a, st_a, block_seconds * PATCH_SIZE),
+            np.asarray(labs, np.float32).reshape(len(recs), -1)
+            if recs
+            else np.zeros((0, 1), np.float32),
+            {"split": split, "n_skipped": skipped},
+        )
+    return out

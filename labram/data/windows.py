@@ -1,0 +1,326 @@
+"""The window index: which ``(recording, start, length, channels)`` windows an epoch draws from.
+
+An index is a handful of numpy arrays (one entry per window, no per-window Python objects), so
+that listing 100,000 recordings and cutting them into windows takes well under a second. Windows
+are grouped into *blocks* (the windows of one recording that start within one ``block_seconds``
+span): the reader fetches a block with one Zarr call and cuts its windows in memory.
+
+Pre-training windows follow LaBraM's token budget: ``n_channels x seconds ~ token_budget``,
+at most ``max_seconds`` (16, the time table) and at least 1 s; channels the released weights
+cannot address (vocabulary index >= 128) are dropped, and above ``max_channels`` an evenly spaced
+subset is kept. Fine-tuning windows come from a task (:mod:`labram.data.tasks`).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+from eegprep.base.errors import ConfigError
+from eegprep.base.validation import check_min, invalid_value
+from eegprep.pipeline.channels import N_ADDRESSABLE
+from eegprep.store.reader import Recording, Store, open_store
+from labram.model.config import BLOCK_SECONDS, PATCH_SIZE
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WindowSettings:
+    """How windows are cut: the one definition of these fields.
+
+    :class:`~labram.train.config.TrainConfig` inherits them (``--set token_budget=512``), and
+    every model file a training stage leaves records them (its ``train_config``), so that later
+    stages cut the windows the model was trained on (:func:`saved_windows`).
+    """
+
+    token_budget: int = 256  # channels x seconds per window, as LaBraM
+    max_seconds: int = 16  # the time table has 16 rows
+    max_channels: int = 128  # evenly spaced subset above this (tasks without fixed channels too)
+    stride_seconds: float | None = None  # pre-training; None: non-overlapping (tokenizer: 1 s)
+    block_seconds: int = BLOCK_SECONDS  # one Zarr read serves the windows starting in this span
+
+    def __post_init__(self) -> None:
+        for name in ("token_budget", "max_seconds", "max_channels", "block_seconds"):
+            check_min(name, getattr(self, name), 1, error=ConfigError)
+        if self.max_seconds > MAX_SECONDS:
+            raise invalid_value(
+                "max_seconds",
+                self.max_seconds,
+                expected=f"1 to {MAX_SECONDS} (the time table's rows)",
+                error=ConfigError,
+            )
+        if self.stride_seconds is not None and not self.stride_seconds > 0:
+            raise invalid_value(
+                "stride_seconds", self.stride_seconds, expected="> 0 or none", error=ConfigError
+            )
+
+    def window_settings(self) -> WindowSettings:
+        """These fields alone (of a TrainConfig, say), as a plain WindowSettings."""
+        return WindowSettings(**{f.name: getattr(self, f.name) for f in fields(WindowSettings)})
+
+
+MAX_SECONDS = 16
+"""Rows of the released time-embedding table: the longest window, in 1-s patches."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WindowConfig(WindowSettings):
+    """How pre-training windows are cut (LaBraM's recipe by default): the window settings and
+    the splits held out."""
+
+    exclude_splits: tuple[str, ...] = ("eval", "test")  # recordings held out for evaluation
+
+
+TRAIN_CONFIG_KEY = "train_config"
+"""The entry of a model file (``model.pt``, ``tokenizer.pt``, ``best.pt``) that holds the
+resolved config of the stage that wrote it, window settings included."""
+
+
+def saved_windows(obj: Any) -> WindowSettings | None:
+    """The window settings a checkpoint already read was trained with, or None when it records
+    none (the released weights, files of older labram versions).
+
+    Reads our model files (``train_config``) and training checkpoints (``config``).
+    """
+    if not isinstance(obj, dict):
+        return None
+    cfg = obj.get(TRAIN_CONFIG_KEY)
+    if not isinstance(cfg, dict) and obj.get("format") == "labram-train":
+        cfg = obj.get("config")
+    if not isinstance(cfg, dict):
+        return None
+    names = {f.name for f in fields(WindowSettings)}
+    try:
+        return WindowSettings(**{k: v for k, v in cfg.items() if k in names})
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class RecordingPlan:
+    """How one recording is read: its store, rows to keep, and their vocabulary indices."""
+
+    store: int  # position in WindowIndex.urls
+    id: str
+    corpus: str
+    subject_key: str
+    rows: np.ndarray  # int64 (N,): rows of the stored array, in model order
+    channels: np.ndarray  # int64 (N,): vocabulary indices of those rows
+
+
+@dataclass
+class WindowIndex:
+    """Windows of one or more stores, as parallel arrays.
+
+    Attributes
+    ----------
+    urls : list of str
+        The stores.
+    recordings : list of RecordingPlan
+    rec, start, n_patches, block : ndarray, shape (n_windows,)
+        Recording number, first sample, length in 1-s patches, block number.
+    labels : ndarray of float32, shape (n_windows, n_targets)
+        Class index (as float) or regression targets; zeros for pre-training.
+    """
+
+    urls: list[str]
+    recordings: list[RecordingPlan]
+    rec: np.ndarray
+    start: np.ndarray
+    n_patches: np.ndarray
+    block: np.ndarray
+    labels: np.ndarray
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.rec.shape[0])
+
+    @property
+    def n_channels(self) -> np.ndarray:
+        """Channels of each window, shape (n_windows,)."""
+        per_rec = np.array([len(r.rows) for r in self.recordings], dtype=np.int64)
+        return per_rec[self.rec] if len(self.recordings) else np.zeros(0, np.int64)
+
+    @property
+    def corpus(self) -> np.ndarray:
+        """Corpus number of each window (into :attr:`corpora`)."""
+        names = self.corpora
+        per_rec = np.array([names.index(r.corpus) for r in self.recordings], dtype=np.int64)
+        return per_rec[self.rec] if len(self.recordings) else np.zeros(0, np.int64)
+
+    @property
+    def corpora(self) -> list[str]:
+        return sorted({r.corpus for r in self.recordings})
+
+    def buckets(self) -> np.ndarray:
+        """Shape bucket of each window: windows with equal ``(n_channels, n_patches)``."""
+        key = self.n_channels * 1000 + self.n_patches
+        return np.unique(key, return_inverse=True)[1]
+
+    def fingerprint(self) -> str:
+        """A short digest of the windows, so a resume can refuse a changed index."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for a in (self.rec, self.start, self.n_patches):
+            h.update(np.ascontiguousarray(a, dtype=np.int64).tobytes())
+        h.update("\n".join(r.id for r in self.recordings).encode())
+        return h.hexdigest()[:16]
+
+    def subset(self, keep: np.ndarray) -> WindowIndex:
+        """The windows where ``keep`` (bool mask or indices) holds; recordings are kept."""
+        return WindowIndex(
+            self.urls,
+            self.recordings,
+            self.rec[keep],
+            self.start[keep],
+            self.n_patches[keep],
+            self.block[keep],
+            self.labels[keep],
+            dict(self.meta),
+        )
+
+
+def open_stores(urls: Sequence[str | Store]) -> list[Store]:
+    """Open each store once (a :class:`Store` passes through)."""
+    return [u if isinstance(u, Store) else open_store(u) for u in urls]
+
+
+def select_channels(rec: Recording, max_channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (and their vocabulary indices) a pre-training window uses.
+
+    Drops the names the released spatial table cannot address and, above ``max_channels``,
+    keeps an evenly spaced subset (deterministic).
+    """
+    idx = np.asarray(rec.channel_index, dtype=np.int64)
+    rows = np.flatnonzero(idx < N_ADDRESSABLE)
+    if len(rows) > max_channels:
+        rows = rows[np.linspace(0, len(rows) - 1, max_channels).round().astype(np.int64)]
+    return rows, idx[rows]
+
+
+def window_seconds(n_channels: int, cfg: WindowSettings) -> int:
+    """Seconds per pre-training window for ``n_channels`` (token budget, 1..max_seconds)."""
+    return int(min(cfg.max_seconds, max(1, cfg.token_budget // max(n_channels, 1))))
+
+
+def _arange_windows(
+    n_samples: np.ndarray, length: np.ndarray, stride: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised ``range(0, n - length + 1, stride)`` per recording -> (rec, start)."""
+    counts = np.where(n_samples >= length, (n_samples - length) // stride + 1, 0)
+    rec = np.repeat(np.arange(len(n_samples)), counts)
+    first = np.cumsum(counts) - counts
+    k = np.arange(int(counts.sum())) - np.repeat(first, counts)
+    return rec, k * np.repeat(stride, counts)
+
+
+def assign_blocks(rec: np.ndarray, start: np.ndarray, block_samples: int) -> np.ndarray:
+    """Block number of each window: one per (recording, start // block_samples)."""
+    if len(rec) == 0:
+        return np.zeros(0, np.int64)
+    key = rec.astype(np.int64) * (1 << 32) + start // block_samples
+    step = np.diff(key)
+    if bool((step >= 0).all()):  # the usual case: windows listed in order, O(n)
+        block = np.zeros(len(key), np.int64)
+        np.cumsum(step != 0, out=block[1:])
+        return block
+    return np.unique(key, return_inverse=True)[1].astype(np.int64)
+
+
+def build_pretrain_index(
+    stores: Sequence[str | Store],
+    cfg: WindowConfig | None = None,
+    *,
+    exclude_subjects: Iterable[str] = (),
+) -> WindowIndex:
+    """Every pre-training window of ``stores``, minus the excluded subjects' recordings and
+    those whose ``split`` is in ``cfg.exclude_splits`` (eval / test by default).
+
+    Parameters
+    ----------
+    stores : sequence of URL or Store
+    cfg : WindowConfig
+    exclude_subjects : iterable of str
+        ``subject_key`` values (corpus-independent) whose recordings are left out.
+    """
+    cfg = cfg or WindowConfig()
+    opened = open_stores(stores)
+    gc_was_on = gc.isenabled()
+    gc.disable()  # 10^5 plans: no cyclic-GC passes over them while they are built
+    try:
+        return _build_pretrain_index(opened, cfg, set(exclude_subjects))
+    finally:
+        if gc_was_on:
+            gc.enable()
+
+
+def _build_pretrain_index(
+    opened: list[Store], cfg: WindowConfig, excluded: set[str]
+) -> WindowIndex:
+    plans: list[RecordingPlan] = []
+    n_samples, seconds = [], []
+    n_excluded = 0
+    chosen: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}  # per channel set
+    for s_i, store in enumerate(opened):
+        for rec in store.recordings:
+            if (rec.subject_key and rec.subject_key in excluded) or (
+                rec.split in cfg.exclude_splits
+            ):
+                n_excluded += 1
+                continue
+            sel = chosen.get(rec.channel_index)
+            if sel is None:
+                sel = chosen[rec.channel_index] = select_channels(rec, cfg.max_channels)
+            rows, idx = sel
+            if len(rows) == 0:
+                continue
+            plans.append(RecordingPlan(s_i, rec.id, rec.corpus, rec.subject_key, rows, idx))
+            n_samples.append(rec.n_samples)
+            seconds.append(window_seconds(len(rows), cfg))
+    ns = np.asarray(n_samples, dtype=np.int64)
+    length = np.asarray(seconds, dtype=np.int64) * PATCH_SIZE
+    if cfg.stride_seconds is None:
+        stride = length
+    else:
+        stride = np.full_like(length, max(1, round(cfg.stride_seconds * PATCH_SIZE)))
+    rec_i, start = _arange_windows(ns, length, stride)
+    n_patches = (length // PATCH_SIZE)[rec_i] if len(rec_i) else np.zeros(0, np.int64)
+    block = assign_blocks(rec_i, start, cfg.block_seconds * PATCH_SIZE)
+    index = WindowIndex(
+        [s.url for s in opened],
+        plans,
+        rec_i.astype(np.int64, copy=False),
+        start.astype(np.int64, copy=False),
+        n_patches.astype(np.int64, copy=False),
+        block,
+        np.zeros((len(rec_i), 1), np.float32),
+        {"n_recordings_excluded": n_excluded},
+    )
+    log.info("%d windows from %d recordings (%d excluded)", len(index), len(plans), n_excluded)
+    return index
+
+
+def trained_subjects(index: WindowIndex) -> list[str]:
+    """The sorted subject keys of the recordings an index draws windows from (a recording
+    without a ``subject_key`` cannot be matched to anything and is not listed)."""
+    used = np.unique(index.rec) if len(index) else np.zeros(0, np.int64)
+    return sorted({index.recordings[int(r)].subject_key or "" for r in used} - {""})
+
+
+def subjects_of(stores: Sequence[str | Store]) -> set[str]:
+    """Every ``subject_key`` of ``stores`` (for ``--exclude-subjects-of``)."""
+    keys = set()
+    for store in open_stores(stores):
+        for rec in store.recordings:
+            if rec.subject_key:
+                keys.add(rec.subject_key)
+            else:
+                log.warning("%s: %s has no subject_key; cannot exclude it", store.url, rec.id)
+    return keys

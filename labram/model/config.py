@@ -1,0 +1,201 @@
+"""Model configuration: one frozen dataclass per model family, with size presets.
+
+The transformer's token width is fixed by the temporal convolution: each 200-sample patch becomes
+25 time steps x ``conv_channels`` feature maps, flattened, so ``dim == 25 * conv_channels``
+(8 -> 200 for base, 16 -> 400 for large, 32 -> 800 for huge). The ``tiny`` preset keeps that
+rule with 4 conv channels (dim 100) so that the same code path runs in tests and the CPU demo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from eegprep.base.errors import UsageError
+from eegprep.base.validation import check_choice, check_min, invalid_value, parse_field
+
+PATCH_SIZE = 200
+BLOCK_SECONDS = 300
+"""Default span of one training read: the windows of a recording that start within it are cut
+from one Zarr call (docs/benchmarks.md, section 3)."""
+"""Samples per patch (1 s at 200 Hz)."""
+
+CONV_WIDTH = 25
+"""Time steps per patch after the strided first convolution (kernel 15, stride 8, pad 7)."""
+
+
+class ModelConfigError(UsageError):
+    """A model or tokenizer config that makes no valid model; names the field (also a
+    ``ValueError``: exit status 2 in the CLI)."""
+
+
+def _check_widths(cfg: ModelConfig | TokenizerConfig) -> None:
+    """The rules every LaBraM transformer's config obeys (the model and the tokenizer's)."""
+    for name in ("dim", "n_heads", "conv_channels", "n_spatial", "n_time"):
+        check_min(name, getattr(cfg, name), 1, error=ModelConfigError)
+    if cfg.conv_channels % 4:
+        raise invalid_value(
+            "conv_channels", cfg.conv_channels,
+            expected="a multiple of 4 (GroupNorm uses 4 groups)", error=ModelConfigError,
+        )  # fmt: skip
+    if cfg.dim != CONV_WIDTH * cfg.conv_channels:
+        raise invalid_value(
+            "dim", cfg.dim,
+            expected=f"{CONV_WIDTH} * conv_channels = {CONV_WIDTH * cfg.conv_channels}",
+            error=ModelConfigError,
+        )  # fmt: skip
+    if cfg.dim % cfg.n_heads:
+        raise invalid_value(
+            "n_heads", cfg.n_heads, expected=f"a divisor of dim ({cfg.dim})",
+            error=ModelConfigError,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelConfig:
+    """The LaBraM transformer (pre-training and fine-tuning backbone).
+
+    Defaults are LaBraM-Base, so that the released ``labram-base.pth`` loads with no arguments.
+    """
+
+    dim: int = 200  # token width; must be 25 * conv_channels (the patch encoder's output)
+    depth: int = 12  # transformer blocks
+    n_heads: int = 10  # head_dim 20 for base
+    mlp_ratio: float = 4.0  # MLP hidden = 4 * dim, as released
+    conv_channels: int = 8  # temporal-conv feature maps: 8 / 16 / 32 for base / large / huge
+    n_spatial: int = 129  # spatial-embedding rows: CLS + the 128 addressable channel names
+    n_time: int = 16  # time-embedding rows: at most 16 patches (16 s) per sample
+    n_codes: int = 8192  # tokenizer vocabulary predicted by the MEM head
+    qk_norm: bool = True  # LayerNorm over head_dim on q and k (LaBraM); off in the tokenizer
+    qv_bias: bool = False  # q and v biases, no k bias (the tokenizer's blocks); off in LaBraM
+    layer_scale_init: float = 0.1  # gamma_1/gamma_2 init; 0 disables layer scale (tokenizer)
+    norm_eps: float = 1e-6  # every LayerNorm of the released weights uses 1e-6
+    drop_path: float = 0.0  # stochastic depth at the last block (linear ramp); 0.1 to fine-tune
+    init_std: float = 0.02  # trunc-normal std of linears and embeddings
+
+    def __post_init__(self) -> None:
+        _check_widths(self)
+
+    @property
+    def head_dim(self) -> int:
+        return self.dim // self.n_heads
+
+    @property
+    def mlp_hidden(self) -> int:
+        return int(self.dim * self.mlp_ratio)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        return cls(**data)
+
+
+MODEL_PRESETS: dict[str, ModelConfig] = {
+    # tiny: 2 blocks of width 100 (4 conv channels), for tests and the CPU demo
+    "tiny": ModelConfig(dim=100, depth=2, n_heads=4, conv_channels=4),
+    "base": ModelConfig(),
+    "large": ModelConfig(dim=400, depth=24, n_heads=16, conv_channels=16),
+    "huge": ModelConfig(dim=800, depth=48, n_heads=16, conv_channels=32),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenizerConfig:
+    """The VQ-NSP neural tokenizer. Defaults are the released ``vqnsp.pth``."""
+
+    dim: int = 200  # encoder and decoder width (25 * conv_channels)
+    encoder_depth: int = 12
+    decoder_depth: int = 3
+    n_heads: int = 10
+    mlp_ratio: float = 4.0
+    conv_channels: int = 8
+    n_spatial: int = 129
+    n_time: int = 16
+    n_codes: int = 8192  # codebook size
+    code_dim: int = 64  # codebook vector width (L2-normalised)
+    decay: float = 0.99  # EMA decay of the codebook and of the usage statistics
+    beta: float = 1.0  # commitment-loss weight
+    kmeans_iters: int = 10  # cosine k-means iterations for the first-batch codebook init
+    revive_dead_codes: bool = True  # the original never revives (codebook collapse, issue #37)
+    dead_after: int = 100  # training steps without a single assignment before a code is revived
+    norm_eps: float = 1e-6
+    init_std: float = 0.02
+
+    def __post_init__(self) -> None:
+        _check_widths(self)
+        for name in ("encoder_depth", "decoder_depth", "n_codes", "code_dim", "kmeans_iters"):
+            check_min(name, getattr(self, name), 1, error=ModelConfigError)
+
+    def backbone_config(self, depth: int) -> ModelConfig:
+        """The transformer config of the encoder (or the decoder, with its depth).
+
+        The tokenizer's blocks have q/v biases, no QK-norm and no layer scale.
+        """
+        return ModelConfig(
+            dim=self.dim,
+            depth=depth,
+            n_heads=self.n_heads,
+            mlp_ratio=self.mlp_ratio,
+            conv_channels=self.conv_channels,
+            n_spatial=self.n_spatial,
+            n_time=self.n_time,
+            n_codes=self.n_codes,
+            qk_norm=False,
+            qv_bias=True,
+            layer_scale_init=0.0,
+            norm_eps=self.norm_eps,
+            init_std=self.init_std,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TokenizerConfig:
+        return cls(**data)
+
+
+TOKENIZER_PRESETS: dict[str, TokenizerConfig] = {
+    # tiny: small codebook so that k-means and EMA tests run in milliseconds
+    "tiny": TokenizerConfig(
+        dim=100,
+        encoder_depth=2,
+        decoder_depth=1,
+        n_heads=4,
+        conv_channels=4,
+        n_codes=256,
+        code_dim=16,
+    ),
+    "base": TokenizerConfig(),
+    # the original's vqnsp_encoder_large: a 24-block encoder of the same width (never released)
+    "large": TokenizerConfig(encoder_depth=24),
+}
+
+
+def _lookup(presets: dict[str, Any], size: str, what: str) -> Any:
+    check_choice("size", size, presets, hint=f"({what} presets)", error=ModelConfigError)
+    return presets[size]
+
+
+def _override(cfg: Any, overrides: dict[str, Any]) -> Any:
+    """``cfg`` with ``overrides``, each parsed against its field's type (unknown names and
+    values of the wrong type are a ModelConfigError naming the field)."""
+    try:
+        parsed = {k: parse_field(type(cfg), k, v) for k, v in overrides.items()}
+    except ModelConfigError:
+        raise
+    except ValueError as exc:
+        raise ModelConfigError(str(exc)) from None
+    return replace(cfg, **parsed)
+
+
+def model_config(size: str = "base", **overrides: Any) -> ModelConfig:
+    """The preset ``size`` ('tiny', 'base', 'large', 'huge') with field overrides."""
+    return _override(_lookup(MODEL_PRESETS, size, "model"), overrides)
+
+
+def tokenizer_config(size: str = "base", **overrides: Any) -> TokenizerConfig:
+    """The tokenizer preset ``size`` ('tiny', 'base', 'large') with field overrides."""
+    return _override(_lookup(TOKENIZER_PRESETS, size, "tokenizer"), overrides)

@@ -1,0 +1,496 @@
+"""``labram embed``: one vector per window (optionally per patch) of every recording of stores.
+
+Reads top to bottom: the model, the windows (deterministic, no shuffling), the output store
+(created once, or re-opened when the arguments match), then this rank's chunks of windows,
+each computed, written and recorded as done.
+
+Output (a Zarr v3 group that ``xarray.open_zarr`` opens; docs/training.md, "Using a trained
+model"):
+
+- ``embedding (window, feature)`` float32: the pooled features. A fine-tuned classifier: its
+  head's input (mean of the patch tokens, then ``fc_norm``: timm's ``pre_logits``). A
+  pre-trained model (ours or ``labram-base.pth``): the mean of its patch tokens after its final
+  LayerNorm (CLS excluded, as fine-tuning pools).
+- ``patch_embedding (window, patch, feature)`` with ``--per-patch``: every patch token
+  (channel-major: patch ``c * n_seconds + s``), NaN past a window's ``n_channels x n_seconds``;
+  ``patch_channel`` / ``patch_second (window, patch)`` say which (-1 past the end).
+- ``logits (window, output)`` for a classifier.
+- coordinates along ``window``: ``recording``, ``subject``, ``subject_key``, ``corpus``,
+  ``split``, ``start_s``, ``duration_s``, ``n_channels``, one ``label_<key>`` per recording
+  label of the stores, and ``label`` (the task's target) with ``--task``.
+
+Resumable: windows are written in chunks of ``chunk_windows`` (whole Zarr chunks); each rank
+records the chunks it finished in ``_labram/progress/rank<r>.json``; a re-run with the same
+arguments skips them, one with other arguments is refused. Under torchrun each rank takes a
+contiguous, disjoint slice of the chunks (:func:`chunks_of_rank`); no two ranks write one Zarr
+chunk. The metadata is written (and consolidated) before any chunk, so a reader can open the
+store while it fills: chunks not written yet read as NaN.
+
+Concurrency contract: one ``labram embed`` (one torchrun job) per output store at a time; ranks
+write disjoint chunks and their own progress file; rank 0 alone creates the store, before a
+barrier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from eegprep.base import strict_json
+from eegprep.base.errors import UsageError
+from eegprep.base.files import replaced_atomically
+from labram.checkpoints.load import Loaded, backbone_model, load_model
+from labram.data.loader import BlockReader
+from labram.data.windows import (
+    RecordingPlan,
+    WindowConfig,
+    WindowIndex,
+    WindowSettings,
+    assign_blocks,
+    build_pretrain_index,
+    open_stores,
+    saved_windows,
+)
+from labram.model.classifier import LaBraMClassifier
+from labram.model.config import BLOCK_SECONDS, PATCH_SIZE
+from labram.model.mem import LaBraMForMEM
+from labram.train.distributed import barrier, setup
+
+log = logging.getLogger(__name__)
+
+FORMAT = "labram-embeddings"
+FORMAT_VERSION = 1
+META_DIR = "_labram"
+PATCH_CHUNK_BYTES = 16_000_000  # a per-patch Zarr chunk stays under this
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmbedConfig:
+    """What ``labram embed`` computes; every field but ``batch_size`` is part of the output's
+    identity (a re-run with another value is refused)."""
+
+    per_patch: bool = False  # also every patch token (large: n_patches x the pooled size)
+    task: str | None = None  # a task's windows and target; None: token-budget windows
+    chunk_windows: int = 512  # windows per resumable unit (and per Zarr chunk)
+    batch_size: int = 64  # windows per forward pass (does not change the output)
+
+    def __post_init__(self) -> None:
+        for name in ("chunk_windows", "batch_size"):
+            if getattr(self, name) < 1:
+                raise UsageError(
+                    f"Invalid value for `{name}`: expected >= 1; got {getattr(self, name)}"
+                )
+
+
+def chunks_of_rank(n_chunks: int, rank: int, world_size: int) -> range:
+    """The contiguous, disjoint slice of chunk numbers rank ``rank`` of ``world_size`` takes
+    (sizes differ by at most one; together they are ``range(n_chunks)``)."""
+    if not 0 <= rank < world_size:
+        raise UsageError(f"Invalid rank {rank} for world size {world_size}")
+    lo = n_chunks * rank // world_size
+    return range(lo, n_chunks * (rank + 1) // world_size)
+
+
+# --- windows -----------------------------------------------------------------------------
+
+
+def _concat(parts: Sequence[WindowIndex]) -> WindowIndex:
+    """One index of several (the splits of a task), recordings renumbered."""
+    parts = [p for p in parts if len(p)] or list(parts[:1])
+    recs: list[RecordingPlan] = []
+    rec: list[np.ndarray] = []
+    for p in parts:
+        rec.append(p.rec + len(recs))
+        recs += p.recordings
+    rec_a = np.concatenate(rec)
+    start = np.concatenate([p.start for p in parts])
+    return WindowIndex(
+        parts[0].urls,
+        recs,
+        rec_a,
+        start,
+        np.concatenate([p.n_patches for p in parts]),
+        assign_blocks(rec_a, start, BLOCK_SECONDS * PATCH_SIZE),
+        np.concatenate([p.labels for p in parts]),
+    )
+
+
+def window_index(
+    stores: Sequence[str], cfg: EmbedConfig, settings: WindowSettings | None = None
+) -> tuple[WindowIndex, Any]:
+    """Every window to embed, in a fixed order, and the task (None without one).
+
+    Without a task: token-budget windows of every recording (all splits), non-overlapping.
+    With one: the task's windows of its train, validation and test splits. ``settings``: the
+    window settings the model was trained with (:func:`labram.data.windows.saved_windows`); LaBraM's
+    defaults when it records none.
+    """
+    ws = settings or WindowSettings()
+    if cfg.task is None:
+        wcfg = WindowConfig(
+            token_budget=ws.token_budget,
+            max_seconds=ws.max_seconds,
+            max_channels=ws.max_channels,
+            exclude_splits=(),
+        )
+        return build_pretrain_index(list(stores), wcfg), None
+    from labram.data.tasks import build_task_indexes, get_task
+
+    opened = open_stores(list(stores))
+    task = get_task(cfg.task, opened)
+    splits = build_task_indexes(
+        opened,
+        task,
+        token_budget=ws.token_budget,
+        max_seconds=ws.max_seconds,
+        max_channels=ws.max_channels,
+    )
+    return _concat([splits[s] for s in ("train", "val", "test")]), task
+
+
+# --- features ----------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def features(
+    model: LaBraMClassifier | LaBraMForMEM, x: Tensor, channels: Tensor
+) -> dict[str, Tensor]:
+    """Pooled features ``(B, D)``, patch tokens ``(B, N*A, D)`` and, for a classifier,
+    logits ``(B, n_outputs)`` of a batch ``x (B, N, A, 200)`` in 0.1 mV."""
+    if isinstance(model, LaBraMClassifier):
+        tokens = model.forward_features(x, channels)  # (B, 1+N*A, D), CLS first
+        pooled = model.forward_head(tokens, pre_logits=True)  # (B, D)
+        return {"pooled": pooled, "patches": tokens[:, 1:], "logits": model.head(pooled)}
+    tokens = model.forward_features(x, channels, None)  # (B, 1+N*A, D), after the final norm
+    return {"pooled": tokens[:, 1:].mean(dim=1), "patches": tokens[:, 1:]}
+
+
+# --- the output store --------------------------------------------------------------------
+
+
+def _sha256(path: str | os.PathLike[str]) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    with replaced_atomically(path) as tmp:
+        tmp.write_text(text)
+
+
+def _label_values(values: list[Any]) -> np.ndarray:
+    """One recording label over the windows: float64 (NaN where absent) when every value is a
+    number, else strings ('' where absent)."""
+    if all(v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in values):
+        return np.array([np.nan if v is None else float(v) for v in values], np.float64)
+    return np.array(["" if v is None else str(v) for v in values], dtype=object)
+
+
+def coordinates(index: WindowIndex, stores: Sequence[str]) -> dict[str, np.ndarray]:
+    """The per-window coordinates (recording, subject, ..., ``label_<key>``)."""
+    opened = open_stores(list(stores))
+    recs = [opened[p.store].recording(p.id) for p in index.recordings]
+    r = index.rec
+    out: dict[str, np.ndarray] = {}
+    for name, attr in (
+        ("recording", "id"),
+        ("subject", "subject"),
+        ("subject_key", "subject_key"),
+        ("corpus", "corpus"),
+        ("split", "split"),
+    ):
+        per_rec = np.array([str(getattr(x, attr) or "") for x in recs], dtype=object)
+        out[name] = per_rec[r] if len(r) else np.zeros(0, object)
+    out["start_s"] = index.start / PATCH_SIZE
+    out["duration_s"] = index.n_patches.astype(np.float64)
+    out["n_channels"] = index.n_channels
+    for key in sorted({k for x in recs for k in x.labels}):
+        values = _label_values([x.labels.get(key) for x in recs])
+        out[f"label_{key}"] = values[r] if len(r) else values[:0]
+    return out
+
+
+def _params(
+    loaded: Loaded, checkpoint: str, stores: Sequence[str], index: WindowIndex, cfg: EmbedConfig
+) -> dict[str, Any]:
+    """What the output depends on: a re-run must match it to resume."""
+    spec = asdict(cfg)
+    spec.pop("batch_size")
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "checkpoint": str(checkpoint),
+        "checkpoint_sha256": _sha256(checkpoint),
+        "checkpoint_kind": loaded.kind,
+        "stores": [str(s) for s in stores],
+        "windows": index.fingerprint(),
+        "n_windows": len(index),
+        **spec,
+    }
+
+
+def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    keys = [
+        k for k in now if k not in ("checkpoint", "stores", "n_windows") and saved.get(k) != now[k]
+    ]
+    return [f"{k} ({saved.get(k)!r} then, {now[k]!r} now)" for k in keys]
+
+
+def _open_existing(out: Path, params: dict[str, Any]) -> bool:
+    """True when ``out`` holds an embedding store of these arguments (resume); raises when it
+    holds anything else; False when there is nothing (or an unfinished creation) to keep."""
+    meta = out / META_DIR / "embed.json"
+    if meta.is_file():
+        saved = json.loads(meta.read_text())
+        diff = _differences(saved, params)
+        if diff:
+            raise UsageError(
+                f"{out}: an embedding store written with other arguments: {'; '.join(diff)}; "
+                "pass the same arguments to resume it, or another --out"
+            )
+        return True
+    root = out / "zarr.json"
+    if out.exists() and any(out.iterdir()):
+        attrs = json.loads(root.read_text()).get("attributes", {}) if root.is_file() else {}
+        if attrs.get("format") != FORMAT:  # not a creation of ours that was cut short
+            raise UsageError(
+                f"{out} exists and is not a labram embedding store: pick another --out"
+            )
+    return False
+
+
+def _array(
+    group: Any,
+    name: str,
+    data_or_shape: Any,
+    dims: tuple[str, ...],
+    chunks: tuple[int, ...],
+    dtype: Any = None,
+) -> Any:
+    """A Zarr array with xarray's dimension names; filled from ``data_or_shape`` if an array."""
+    if isinstance(data_or_shape, np.ndarray):
+        data = data_or_shape
+        kind = str if data.dtype == object else data.dtype
+        arr = group.create_array(
+            name, shape=data.shape, chunks=chunks, dtype=kind, dimension_names=dims
+        )
+        if data.size:
+            arr[...] = data.astype(str) if data.dtype == object else data
+        return arr
+    fill = np.nan if np.dtype(dtype).kind == "f" else -1
+    return group.create_array(
+        name,
+        shape=data_or_shape,
+        chunks=chunks,
+        dtype=dtype,
+        dimension_names=dims,
+        fill_value=fill,
+    )
+
+
+def create_store(
+    out: Path,
+    index: WindowIndex,
+    coords: dict[str, np.ndarray],
+    *,
+    dim: int,
+    n_outputs: int | None,
+    task: Any,
+    params: dict[str, Any],
+) -> None:
+    """Create the output group, its coordinates and empty (NaN) data arrays; the parameters
+    file is written last, so a creation cut short is started again."""
+    import zarr
+
+    n, cw = len(index), params["chunk_windows"]
+    group = zarr.open_group(str(out), mode="w", zarr_format=3)
+    group.attrs.update({"format": FORMAT, "format_version": FORMAT_VERSION})
+    names = list(coords)
+    for name, values in coords.items():
+        _array(group, name, values, ("window",), (max(n, 1),))
+    if task is not None:
+        shape = index.labels.shape
+        label = index.labels[:, 0] if shape[1] == 1 else index.labels
+        dims = ("window",) if label.ndim == 1 else ("window", "target")
+        _array(group, "label", label.astype(np.float32), dims, (max(n, 1), *label.shape[1:]))
+        names.append("label")
+    _array(group, "embedding", (n, dim), ("window", "feature"), (cw, dim), "float32")
+    data_vars = ["embedding"]
+    if n_outputs:
+        _array(group, "logits", (n, n_outputs), ("window", "output"), (cw, n_outputs), "float32")
+        data_vars.append("logits")
+    if params["per_patch"]:
+        P = int((index.n_channels * index.n_patches).max()) if n else 1
+        per_chunk = 2 ** max(0, int(math.log2(max(1, PATCH_CHUNK_BYTES // (P * dim * 4)))))
+        zc = math.gcd(cw, per_chunk)
+        _array(
+            group,
+            "patch_embedding",
+            (n, P, dim),
+            ("window", "patch", "feature"),
+            (zc, P, dim),
+            "float32",
+        )
+        for name in ("patch_channel", "patch_second"):
+            _array(group, name, (n, P), ("window", "patch"), (cw, P), "int16")
+        data_vars.append("patch_embedding")
+        names += ["patch_channel", "patch_second"]
+    for name in data_vars:  # CF: xarray makes these coordinates
+        group[name].attrs["coordinates"] = " ".join(names)
+    group.attrs.update(
+        {
+            "checkpoint": params["checkpoint"],
+            "checkpoint_kind": params["checkpoint_kind"],
+            "stores": params["stores"],
+            "task": task.name if task is not None else None,
+            "classes": list(task.classes) if task is not None else [],
+            "pooling": "classifier: fc_norm(mean of patch tokens) (pre_logits); pre-trained: "
+            "mean of the patch tokens after the final LayerNorm",
+        }
+    )
+    with warnings.catch_warnings():  # "not part of the Zarr v3 specification": xarray reads it
+        warnings.simplefilter("ignore")
+        zarr.consolidate_metadata(str(out))  # the metadata is final: only chunks come later
+    _atomic_write(out / META_DIR / "embed.json", strict_json.dumps(params, indent=2))
+
+
+def completed(out: Path) -> set[int]:
+    """Chunks every rank has recorded as written (any earlier world size)."""
+    done: set[int] = set()
+    for f in sorted((out / META_DIR / "progress").glob("rank*.json")):
+        try:
+            done |= set(json.loads(f.read_text())["chunks"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("%s: unreadable progress file; its chunks are computed again", f)
+    return done
+
+
+# --- the run -----------------------------------------------------------------------------
+
+
+def _embed_chunk(
+    model: LaBraMClassifier | LaBraMForMEM,
+    reader: BlockReader,
+    ids: np.ndarray,
+    buckets: np.ndarray,
+    cfg: EmbedConfig,
+    device: torch.device,
+    arrays: dict[str, Any],
+) -> None:
+    """Compute and write the windows ``ids`` (one chunk, consecutive)."""
+    c0, n = int(ids[0]), len(ids)
+    bufs: dict[str, np.ndarray] = {
+        name: np.full((n, *arr.shape[1:]), arr.fill_value, arr.dtype)
+        for name, arr in arrays.items()
+    }
+    for b in np.unique(buckets[ids]):
+        same = ids[buckets[ids] == b]
+        for k in range(0, len(same), cfg.batch_size):
+            part = same[k : k + cfg.batch_size]
+            batch = reader.batch(part)
+            out = features(model, batch["x"].to(device), batch["channels"].to(device))
+            rows = part - c0
+            bufs["embedding"][rows] = out["pooled"].float().cpu().numpy()
+            if "logits" in bufs:
+                bufs["logits"][rows] = out["logits"].float().cpu().numpy()
+            if "patch_embedding" in bufs:
+                L = out["patches"].shape[1]  # N*A
+                A = batch["x"].shape[2]
+                bufs["patch_embedding"][rows, :L] = out["patches"].float().cpu().numpy()
+                chans = batch["channels"].numpy()  # (B, N) vocabulary indices
+                bufs["patch_channel"][rows, :L] = np.repeat(chans, A, axis=1)
+                bufs["patch_second"][rows, :L] = np.tile(np.arange(A), L // A)
+    for name, arr in arrays.items():
+        arr[c0 : c0 + n] = bufs[name]
+
+
+def embed(
+    stores: Sequence[str],
+    checkpoint: str | Path,
+    out: str | Path,
+    *,
+    cfg: EmbedConfig | None = None,
+    device: str | None = None,
+) -> dict[str, Any]:
+    """Embed every window of ``stores`` with the model of ``checkpoint`` into ``out``.
+
+    Returns
+    -------
+    dict
+        ``out``, ``n_windows``, ``n_chunks``, ``computed`` (chunks this rank wrote now),
+        ``skipped`` (this rank's chunks already done), ``seconds``, ``windows_per_s``,
+        ``complete`` (every chunk of every rank written).
+    """
+    import zarr
+
+    cfg = cfg or EmbedConfig()
+    t0 = time.perf_counter()
+    out = Path(out)
+    dinfo = setup(device)
+    loaded = load_model(checkpoint)
+    model = backbone_model(loaded).to(dinfo.device).eval()
+    index, task = window_index(stores, cfg, saved_windows(loaded.info))
+    if len(index) == 0:
+        raise UsageError(f"no window to embed in {list(stores)} (recordings too short?)")
+    params = _params(loaded, str(checkpoint), stores, index, cfg)
+    if dinfo.is_main and not _open_existing(out, params):
+        n_out = model.n_outputs if isinstance(model, LaBraMClassifier) else None
+        coords = coordinates(index, stores)
+        create_store(
+            out, index, coords, dim=model.config.dim, n_outputs=n_out, task=task, params=params
+        )
+    barrier()
+    if not dinfo.is_main:
+        _open_existing(out, params)  # the same check on every rank
+    group = zarr.open_group(str(out), mode="r+")
+    names = ("embedding", "logits", "patch_embedding", "patch_channel", "patch_second")
+    arrays = {k: group[k] for k in names if k in group}
+    n_chunks = -(-len(index) // cfg.chunk_windows)
+    mine = chunks_of_rank(n_chunks, dinfo.rank, dinfo.world_size)
+    progress = out / META_DIR / "progress" / f"rank{dinfo.rank}.json"
+    done = completed(out)
+    own = set(json.loads(progress.read_text())["chunks"]) if progress.is_file() else set()
+    todo = [c for c in mine if c not in done]
+    reader = BlockReader(index)
+    buckets = index.buckets()
+    for c in todo:
+        ids = np.arange(c * cfg.chunk_windows, min(len(index), (c + 1) * cfg.chunk_windows))
+        _embed_chunk(model, reader, ids, buckets, cfg, dinfo.device, arrays)
+        own.add(c)
+        _atomic_write(progress, strict_json.dumps({"chunks": sorted(own)}))
+    barrier()
+    complete = len(completed(out)) == n_chunks
+    seconds = time.perf_counter() - t0
+    n_now = sum(min(len(index), (c + 1) * cfg.chunk_windows) - c * cfg.chunk_windows for c in todo)
+    return {
+        "out": str(out),
+        "n_windows": len(index),
+        "n_chunks": n_chunks,
+        "computed": len(todo),
+        "skipped": len(mine) - len(todo),
+        "windows_computed": n_now,
+        "seconds": seconds,
+        "windows_per_s": n_now / seconds if seconds > 0 else 0.0,
+        "complete": complete,
+        "rank": dinfo.rank,
+        "world_size": dinfo.world_size,
+    }
+
+
+__all__ = ["EmbedConfig", "chunks_of_rank", "completed", "embed", "features", "window_index"]

@@ -1,0 +1,235 @@
+"""``labram export``: safe weights out (safetensors), with a model card beside them.
+
+Any checkpoint labram reads (ours, a training ``last.pt``, the released layouts) becomes
+``NAME.safetensors`` in our layout: the state dict as its tensors (the model's own names:
+``safetensors.torch.load_file`` gives what ``model.load_state_dict`` takes), and the entries that
+rebuild the model (kind, config, outputs) plus what the checkpoint records (pre-training subjects,
+task) as JSON metadata. Every command that reads a checkpoint reads it back
+(:func:`labram.checkpoints.files.read_checkpoint`). Beside it: ``NAME.card.md`` (for people) and
+``NAME.card.json`` (the same facts, strict JSON).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from eegprep.base import strict_json
+from eegprep.base.errors import UsageError
+from labram.checkpoints.files import save_safetensors
+from labram.checkpoints.layouts import count_parameters, ours_dict
+from labram.checkpoints.load import Loaded, load_model
+from labram.data.windows import TRAIN_CONFIG_KEY as TRAIN_CONFIG
+from labram.train.leakage import KEY as SUBJECTS_KEY
+from labram.train.leakage import record_of
+
+FORMATS = ("safetensors",)
+LICENSE_NOTE = (
+    "labram's MIT license covers the code, not these weights. Weights inherit the terms of the "
+    "data they were trained on (e.g. the TUH EEG Corpus data use agreement: no redistribution "
+    "of the data) and, when initialised from the released LaBraM weights, the terms of those "
+    "weights. Check both before you share this file."
+)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _json_beside(path: Path, *names: str) -> dict[str, Any]:
+    """The first of ``names`` found next to ``path`` or one folder up (a run folder)."""
+    for folder in (path.parent, path.parent.parent):
+        for name in names:
+            f = folder / name
+            if f.is_file():
+                try:
+                    data = json.loads(f.read_text())
+                except ValueError:
+                    continue
+                if isinstance(data, dict):
+                    return {"file": str(f), **data}
+    return {}
+
+
+def _subjects(loaded: Loaded) -> dict[str, Any] | None:
+    rec = record_of(loaded.info)
+    if rec is None:
+        return None
+    return {"n": int(rec["n"]), "complete": bool(rec.get("complete", True))}
+
+
+def _task(loaded: Loaded) -> dict[str, Any] | None:
+    """The task record of a classifier: its own, else the run folder's built-in task."""
+    if isinstance(loaded.info.get("task"), dict):
+        return dict(loaded.info["task"])
+    name = _json_beside(Path(loaded.source), "results.json").get("task")
+    if loaded.kind != "classifier" or not isinstance(name, str) or name.startswith("label:"):
+        return None
+    from labram.data.tasks import get_task
+    from labram.stages.predict import task_record
+
+    try:
+        return task_record(get_task(name))
+    except UsageError:
+        return None
+
+
+def model_card(loaded: Loaded, weights: Path) -> dict[str, Any]:
+    """The facts of a model card: what the model is, how it was trained, on what."""
+    src = Path(loaded.source)
+    training = loaded.info.get("config") if loaded.layout == "training" else None
+    if isinstance(loaded.info.get(TRAIN_CONFIG), dict):  # what the stage saved with the model
+        training = loaded.info[TRAIN_CONFIG]
+    run = _json_beside(src, "config.json") if training is None else {}
+    results = _json_beside(src, "results.json")
+    task = loaded.info.get("task") or results.get("task")
+    config = getattr(loaded.model, "config")  # noqa: B009 - every model of ours has one
+    return {
+        "name": weights.stem,
+        "file": weights.name,
+        "sha256": _sha256(weights),
+        "size_bytes": weights.stat().st_size,
+        "source": {"checkpoint": str(src), "layout": loaded.layout},
+        "kind": loaded.kind,
+        "n_parameters": count_parameters(loaded.model, trainable_only=False),
+        "n_outputs": getattr(loaded.model, "n_outputs", None),
+        "model_config": config.to_dict(),
+        "task": task,
+        "training_config": training or {k: v for k, v in run.items() if k != "file"} or None,
+        "training_config_file": run.get("file"),
+        "recipe": (training or run).get("recipe"),
+        "data": {
+            "stores": results.get("stores"),
+            "windows": results.get("windows"),
+            "pretrain_subjects": _subjects(loaded),
+        },
+        "test_metrics": results.get("test"),
+        "license": LICENSE_NOTE,
+    }
+
+
+def card_markdown(card: dict[str, Any]) -> str:
+    """The card as Markdown."""
+    subjects = card["data"]["pretrain_subjects"]
+    seen = (
+        "not recorded (the released LaBraM weights carry no record)"
+        if subjects is None
+        else f"{subjects['n']}" + ("" if subjects["complete"] else " (incomplete record)")
+    )
+    task = card["task"]
+    task_name = task.get("name") if isinstance(task, dict) else task
+    lines = [
+        f"# {card['name']}",
+        "",
+        f"LaBraM {card['kind']} model, exported by `labram export` from "
+        f"`{card['source']['checkpoint']}` ({card['source']['layout']} layout).",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| file | `{card['file']}` ({card['size_bytes']:,} bytes) |",
+        f"| sha256 | `{card['sha256']}` |",
+        f"| parameters | {card['n_parameters']:,} |",
+        f"| outputs | {card['n_outputs'] if card['n_outputs'] is not None else '-'} |",
+        f"| task | {task_name or '-'} |",
+        f"| training recipe | {card['recipe'] or '-'} |",
+        f"| training stores | {', '.join(card['data']['stores'] or []) or '-'} |",
+        f"| subjects seen in pre-training | {seen} |",
+        "",
+        "## Model config",
+        "",
+        "```json",
+        strict_json.dumps(card["model_config"], indent=2),
+        "```",
+        "",
+    ]
+    if card["test_metrics"]:
+        lines += [
+            "## Test metrics (of the run)",
+            "",
+            "```json",
+            strict_json.dumps(card["test_metrics"], indent=2),
+            "```",
+            "",
+        ]
+    lines += [
+        "## Use",
+        "",
+        "```bash",
+        f"labram embed --store S.zarr --checkpoint {card['file']} --out emb.zarr",
+        f"labram predict FILE.edf --checkpoint {card['file']}"
+        if card["kind"] == "classifier"
+        else f"labram finetune --store S.zarr --task T --init {card['file']}",
+        "```",
+        "",
+        "```python",
+        "from safetensors.torch import load_file",
+        f"state_dict = load_file({card['file']!r})  # our module's names; metadata 'labram'",
+        "```",
+        "",
+        "## License",
+        "",
+        card["license"],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def card_paths(weights: Path) -> tuple[Path, Path]:
+    """``NAME.card.md`` and ``NAME.card.json`` beside ``NAME.safetensors``."""
+    return weights.with_suffix(".card.md"), weights.with_suffix(".card.json")
+
+
+def export(
+    src: str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+    *,
+    fmt: str = "safetensors",
+) -> dict[str, Any]:
+    """Write ``src``'s model as safetensors with a model card beside it.
+
+    Parameters
+    ----------
+    src : path
+        Any checkpoint labram reads.
+    out : path, optional
+        ``NAME.safetensors``; default ``src`` with that suffix.
+    fmt : {'safetensors'}
+
+    Returns
+    -------
+    dict
+        ``weights``, ``card``, ``card_json`` (paths) and the card's facts.
+    """
+    if fmt not in FORMATS:
+        raise UsageError(f"Invalid value for `format`: allowed {', '.join(FORMATS)}; got {fmt!r}")
+    loaded = load_model(src, what="export")
+    weights = Path(out) if out is not None else Path(src).with_suffix(".safetensors")
+    if weights.suffix != ".safetensors":
+        raise UsageError(f"Invalid --out {weights}: expected a file name ending in .safetensors")
+    if weights.resolve() == Path(src).resolve():
+        raise UsageError(f"--out {weights} is the checkpoint itself: pick another name")
+    obj = ours_dict(loaded.model)
+    subjects = record_of(loaded.info)
+    if subjects is not None:
+        obj[SUBJECTS_KEY] = subjects  # so that finetune / evaluate still check for leakage
+    if isinstance(loaded.info.get(TRAIN_CONFIG), dict):
+        obj[TRAIN_CONFIG] = loaded.info[TRAIN_CONFIG]
+    task = _task(loaded)
+    if task is not None:
+        obj["task"] = task  # labram predict needs no --task
+    save_safetensors(obj, weights)
+    card = model_card(loaded, weights)
+    md, js = card_paths(weights)
+    md.write_text(card_markdown(card))
+    js.write_text(strict_json.dumps(card, indent=2))
+    return {"weights": str(weights), "card": str(md), "card_json": str(js), **card}
+
+
+__all__ = ["FORMATS", "card_markdown", "export", "model_card"]

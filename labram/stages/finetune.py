@@ -1,0 +1,495 @@
+"""``labram finetune`` and ``labram evaluate``: a task on a labelled store, over several seeds.
+
+Reads top to bottom: task and splits, then per seed: model from ``--init``, the loop with a
+validation pass after every epoch (the best epoch on validation is kept as ``best.pt``), the test
+metrics of the best model. Seeds report mean +- std (``results.json``, ``results.md``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from eegprep.base import strict_json
+from eegprep.base.errors import UsageError
+from eegprep.base.validation import check_choice
+from labram.checkpoints.files import CheckpointError, read_checkpoint
+from labram.checkpoints.layouts import is_ours, load_ours, official_from, ours_from
+from labram.data.loader import WindowDataset, make_loader
+from labram.data.protocols import (
+    SPLITS_FILE,
+    Protocol,
+    TaskWindows,
+    fold_indexes,
+    make_folds,
+    read_splits,
+    splits_record,
+    write_splits,
+)
+from labram.data.sampler import BatchPlan
+from labram.data.tasks import Task, build_task_indexes, get_task
+from labram.data.windows import TRAIN_CONFIG_KEY, WindowIndex, open_stores
+from labram.model.classifier import LaBraMClassifier
+from labram.model.config import ModelConfig, model_config
+from labram.model.mem import LaBraMForMEM
+from labram.train import metrics as M
+from labram.train.config import TrainConfig, train_config
+from labram.train.distributed import is_main_process, setup
+from labram.train.leakage import check_test_subjects, make_record, record_of
+from labram.train.loop import CKPT_FORMAT, Run, save_model, train
+
+log = logging.getLogger(__name__)
+
+
+def _from_state(sd: dict[str, Tensor], cfg: ModelConfig, n_outputs: int) -> LaBraMClassifier:
+    model = LaBraMClassifier(cfg, n_outputs)
+    backbone = {k: v for k, v in sd.items() if k.startswith("backbone.")}
+    missing, unexpected = model.load_state_dict(backbone, strict=False)
+    bad = [k for k in missing if k.startswith("backbone.")] + list(unexpected)
+    if bad:
+        raise CheckpointError(f"initial weights do not fit the backbone: {bad[:5]}")
+    return model
+
+
+def init_classifier(
+    init: str | Path | None, task_outputs: int, size: str, drop_path: float
+) -> LaBraMClassifier:
+    """The classifier to fine-tune: a fresh head on the backbone of ``init``.
+
+    ``init``: our checkpoint (pre-training ``model.pt``, a training ``last.pt``, a fine-tuned
+    classifier), the released ``labram-base.pth``, or None (random weights of ``size``).
+    """
+    if init is None:
+        return LaBraMClassifier(model_config(size, drop_path=drop_path), task_outputs)
+    path = Path(init)
+    obj = read_checkpoint(path, what="--init checkpoint")  # runs no code from the file
+    if isinstance(obj, dict) and obj.get("format") == CKPT_FORMAT:  # a training checkpoint
+        if obj.get("kind") == "tokenizer":
+            raise CheckpointError(f"{path}: a tokenizer checkpoint, not a LaBraM model")
+        try:
+            cfg = replace(ModelConfig.from_dict(obj["model_config"]), drop_path=drop_path)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{path}: invalid model config ({exc})") from exc
+        return _from_state(obj["model"], cfg, task_outputs)
+    if is_ours(obj):
+        model = ours_from(obj, source=str(path))
+    else:
+        model = official_from(obj, "classifier", source=str(path), n_outputs=task_outputs)
+    if not isinstance(model, LaBraMClassifier | LaBraMForMEM):
+        raise CheckpointError(f"{path}: holds no LaBraM backbone")
+    cfg = replace(model.config, drop_path=drop_path)
+    return _from_state(model.state_dict(), cfg, task_outputs)
+
+
+def pretrain_record(init: str | Path | None) -> tuple[dict[str, Any] | None, str]:
+    """The subjects ``init`` was pre-trained on (None if it records none) and its name."""
+    if init is None:
+        return make_record([]), "random initial weights"
+    return record_of(read_checkpoint(Path(init), what="--init checkpoint")), str(init)
+
+
+def test_subjects(index: WindowIndex) -> set[str]:
+    """Subject keys of the recordings that give test windows."""
+    return {p.subject_key for p in index.recordings if p.subject_key}
+
+
+def task_loss(task: Task, logits: Tensor, y: Tensor) -> Tensor:
+    if task.kind == "binary":
+        return F.binary_cross_entropy_with_logits(logits[:, 0].float(), y[:, 0])
+    if task.kind == "multiclass":
+        return F.cross_entropy(logits.float(), y[:, 0].long(), label_smoothing=task.label_smoothing)
+    return F.mse_loss(logits.float(), y)
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module, index: WindowIndex, *, batch_size: int, device: torch.device
+) -> tuple[np.ndarray, np.ndarray]:
+    """Outputs and labels of every window of ``index`` (in index order)."""
+    model.eval()
+    plan = BatchPlan(index, batch_size=batch_size, shuffle=False, drop_last=False)
+    outs = np.zeros((len(index), getattr(model, "n_outputs", 1)), np.float32)
+    for batch in make_loader(WindowDataset(plan)):
+        logits = model(batch["x"].to(device), batch["channels"].to(device))
+        outs[batch["ids"].numpy()] = logits.float().cpu().numpy()
+    return outs, index.labels
+
+
+def score(task: Task, outputs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    if len(labels) == 0:
+        return {}
+    if task.kind == "binary":
+        return M.classification(labels[:, 0], 1 / (1 + np.exp(-outputs[:, 0])))
+    if task.kind == "multiclass":
+        z = outputs - outputs.max(axis=1, keepdims=True)
+        return M.classification(labels[:, 0], np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))
+    return M.regression(labels, outputs)
+
+
+def _one_seed(
+    task: Task,
+    splits: dict[str, WindowIndex],
+    cfg: TrainConfig,
+    init: Any,
+    run_dir: Path,
+    resume: bool,
+    device: str | None,
+    *,
+    probe: bool = False,
+    split: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One seed of one fold. ``probe``: train the head alone (linear probe); ``split``: the
+    fold, saved in ``best.pt`` so that ``labram evaluate`` cuts the same windows."""
+    dinfo = setup(device)
+    n_out = splits["train"].labels.shape[1] if task.kind == "regression" else task.n_outputs
+    torch.manual_seed(cfg.seed)
+    model = init_classifier(init, n_out, cfg.size, cfg.drop_path)
+    if probe:
+        model.freeze_backbone()
+    plan = BatchPlan(
+        splits["train"],
+        batch_size=cfg.batch_size,
+        seed=cfg.seed,
+        rank=dinfo.rank,
+        world_size=dinfo.world_size,
+    )
+    ds = WindowDataset(plan, block_seconds=cfg.block_seconds)
+    run = Run(
+        cfg,
+        ds,
+        run_dir,
+        dinfo,
+        model.config.to_dict(),
+        "classifier",
+        extra={"best": -math.inf, "best_epoch": -1},
+    )
+    task = replace(task, label_smoothing=cfg.label_smoothing or task.label_smoothing)
+    record, _ = pretrain_record(init)
+    metric = selection_metric(task, cfg)
+    from labram.stages.predict import task_record  # what labram predict needs to read the task back
+
+    def validate(m: nn.Module, epoch: int, step: int) -> dict[str, Any]:
+        val = score(
+            task, *predict(m, splits["val"], batch_size=cfg.batch_size, device=dinfo.device)
+        )
+        value = val.get(metric, math.nan)
+        best = run.extra["best"]
+        better = value >= best if cfg.selection_ties == "later" else value > best
+        if dinfo.is_main and ((not math.isnan(value) and better) or run.extra["best_epoch"] < 0):
+            run.extra.update(best=value if not math.isnan(value) else -math.inf, best_epoch=epoch)
+            # with its windows and splits (evaluate cuts the same) and the subjects the initial
+            # weights saw (evaluate checks the test subjects against them)
+            extra = {"task": task_record(task), **({"split": split} if split else {})}
+            save_model(m, run_dir / "best.pt", cfg, record, extra=extra)
+        log.info("epoch %d: validation %s = %.4f", epoch, metric, value)
+        return {f"val_{metric}": value}
+
+    run.on_epoch_end = validate
+
+    def step_fn(
+        m: nn.Module, batch: dict[str, Tensor], _g: torch.Generator
+    ) -> tuple[Tensor, dict[str, Any]]:
+        return task_loss(task, m(batch["x"], batch["channels"]), batch["y"]), {}
+
+    if dinfo.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.json").write_text(strict_json.dumps(cfg.to_dict(), indent=2))
+    result = train(run, model, step_fn, resume=resume and (run_dir / "last.pt").exists())
+    best = load_ours(run_dir / "best.pt") if (run_dir / "best.pt").exists() else model
+    best.to(dinfo.device)
+    test_outputs, test_labels = predict(
+        best, splits["test"], batch_size=cfg.batch_size, device=dinfo.device
+    )
+    test = score(task, test_outputs, test_labels)
+    val = score(task, *predict(best, splits["val"], batch_size=cfg.batch_size, device=dinfo.device))
+    if dinfo.is_main:  # per window: the confusion matrix and per-subject scores of labram report
+        from labram.stages.predictions import write_predictions
+
+        write_predictions(run_dir / "predictions.csv", task, splits["test"], test_outputs)
+    out = {
+        "seed": cfg.seed,
+        "best_epoch": run.extra["best_epoch"],
+        "test": test,
+        "val": val,
+        "checkpoint": str(run_dir / "best.pt"),
+        "log": str(result["log"]),
+    }
+    if dinfo.is_main:
+        (run_dir / "metrics.json").write_text(strict_json.dumps(out, indent=2))
+    return out
+
+
+def finetune(
+    stores: Sequence[str],
+    task_name: str,
+    cfg: TrainConfig,
+    out: str | Path,
+    *,
+    init: str | Path | None = None,
+    n_seeds: int = 1,
+    split_seed: int | None = None,
+    resume: bool = False,
+    device: str | None = None,
+    allow_seen_subjects: bool = False,
+    protocol: Protocol | None = None,
+    splits_file: str | Path | None = None,
+) -> dict[str, Any]:
+    """Fine-tune over ``n_seeds`` seeds (``cfg.seed``, ``cfg.seed + 1``, ...) on every fold of
+    ``protocol`` (:mod:`labram.data.protocols`; default ``full``); test metrics of the
+    validation-selected model, mean +- std over folds x seeds, in ``out/results.{json,md}``,
+    the folds in ``out/splits.json``. ``splits_file``: re-run the folds of a ``splits.json``
+    (its protocol and split seed win).
+
+    The test subjects are compared with those ``init`` was pre-trained on first: any overlap
+    is a :class:`~eegprep.base.errors.UsageError` unless ``allow_seen_subjects``.
+    ``split_seed`` overrides ``cfg.split_seed``.
+    """
+    out = Path(out)
+    if split_seed is not None:
+        cfg = replace(cfg, split_seed=split_seed)
+    asked, protocol = protocol, protocol or Protocol()
+    opened = open_stores(stores)
+    task = get_task(task_name, opened)
+    table = TaskWindows.build(opened, task, cfg)
+    if splits_file is not None:
+        saved = read_splits(splits_file, task, table)
+        protocol = Protocol(**_protocol_args(saved))
+        if asked is not None and asked != protocol:
+            raise UsageError(
+                f"--protocol {asked.name}: {splits_file} holds the folds of {protocol.to_dict()}; "
+                "leave --protocol out to re-run them"
+            )
+        cfg = replace(cfg, split_seed=int(saved.get("split_seed", cfg.split_seed)))
+        folds = saved["folds"]
+    else:
+        folds = make_folds(protocol, table, task, cfg)
+    if protocol.name == "linear-probe" and cfg.drop_path:
+        log.info("linear probe: drop_path %s -> 0 (the frozen backbone runs as evaluated)",
+                 cfg.drop_path)  # fmt: skip
+        cfg = replace(cfg, drop_path=0.0)
+    if protocol.default_split and protocol.name != "few-shot" and splits_file is None:
+        fold_splits = [task_splits(opened, task, cfg)]  # the task's split, cut as always
+    else:
+        fold_splits = [fold_indexes(table, f) for f in folds]
+    record, source = pretrain_record(init)
+    tested = set().union(*(test_subjects(s["test"]) for s in fold_splits))
+    leakage = check_test_subjects(record, tested, allow=allow_seen_subjects, source=source)
+    log.info("%s", leakage)
+    for s in fold_splits:
+        if len(s["train"]) == 0:
+            raise M_error(task_name, stores)
+    if is_main_process():
+        write_splits(out / SPLITS_FILE, splits_record(protocol, task, stores, cfg, folds))
+    one_fold = len(folds) == 1
+    runs = []
+    for fold, splits in zip(folds, fold_splits, strict=True):
+        where = out if one_fold else out / f"fold{fold['fold']}"
+        for i in range(n_seeds):
+            run = _one_seed(
+                task,
+                splits,
+                replace(cfg, seed=cfg.seed + i),
+                init,
+                where / f"seed{cfg.seed + i}",
+                resume,
+                device,
+                probe=protocol.name == "linear-probe",
+                split=None if protocol.name in ("full", "linear-probe") else fold,
+            )
+            runs.append({"fold": fold["fold"], **run})
+    return _write_results(
+        out, task, stores, init, cfg, protocol, leakage, folds, fold_splits, runs, n_seeds
+    )
+
+
+def _protocol_args(saved: dict[str, Any]) -> dict[str, Any]:
+    p = saved.get("protocol")
+    p = p if isinstance(p, dict) else {}
+    return {"name": p.get("name", "full"), "n_folds": p.get("folds"), "shots": p.get("shots")}
+
+
+def _write_results(
+    out: Path,
+    task: Task,
+    stores: Sequence[str],
+    init: Any,
+    cfg: TrainConfig,
+    protocol: Protocol,
+    leakage: str,
+    folds: list[dict[str, Any]],
+    fold_splits: list[dict[str, WindowIndex]],
+    runs: list[dict[str, Any]],
+    n_seeds: int,
+) -> dict[str, Any]:
+    """``results.json`` (the keys ``labram report`` reads, plus ``protocol`` and ``folds``) and
+    ``results.md`` (mean +- std over folds x seeds, then one row per fold)."""
+    sizes = {k: sum(len(s[k]) for s in fold_splits) for k in ("train", "val", "test")}
+    per_fold = []
+    for fold, splits in zip(folds, fold_splits, strict=True):
+        mine = [r["test"] for r in runs if r["fold"] == fold["fold"]]
+        per_fold.append({
+            "fold": fold["fold"],
+            "subjects": {k: len(fold[k]) for k in ("train", "val", "test")},
+            "calibration_windows": len(fold.get("calibration") or []),
+            "windows": {k: len(v) for k, v in splits.items()},
+            "test": M.summarise(mine),
+        })  # fmt: skip
+    summary = M.summarise([r["test"] for r in runs])
+    table = M.format_table(summary, task.report_metrics)
+    results = {
+        "task": task.name,
+        "stores": list(stores),
+        "init": str(init) if init else None,
+        "protocol": protocol.to_dict(),
+        "windows": sizes,
+        "split_seed": cfg.split_seed,
+        "splits": str(out / SPLITS_FILE),
+        "leakage": leakage,
+        "seeds": runs,
+        "test": summary,
+        "folds": per_fold,
+    }
+    if not is_main_process():
+        return {**results, "table": table, "run_dir": out}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(strict_json.dumps(results, indent=2))
+    what = f"{len(folds)} fold(s) x {n_seeds} seed(s)" if len(folds) > 1 else f"{n_seeds} seed(s)"
+    text = f"# {task.name}: test metrics, protocol {protocol.name}, {what}\n\n{table}\n"
+    if len(folds) > 1:
+        text += "\n" + fold_table(per_fold, task.report_metrics) + "\n"
+    (out / "results.md").write_text(text)
+    return {**results, "table": table, "run_dir": out}
+
+
+def fold_table(per_fold: list[dict[str, Any]], metrics: list[str]) -> str:
+    """A Markdown table: one row per fold (test subjects, windows, mean +- std over seeds)."""
+    have = [m for m in metrics if any(m in f["test"] for f in per_fold)]
+    lines = ["| fold | test subjects | test windows | " + " | ".join(have) + " |",
+             "|---" * (3 + len(have)) + "|"]  # fmt: skip
+    for f in per_fold:
+        cells = [
+            f"{f['test'][m]['mean']:.4f} +- {f['test'][m]['std']:.4f}" if m in f["test"] else "-"
+            for m in have
+        ]
+        lines.append(f"| {f['fold']} | {f['subjects']['test']} | {f['windows']['test']} | "
+                     + " | ".join(cells) + " |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def M_error(task_name: str, stores: Sequence[str]) -> Exception:
+    return UsageError(
+        f"task {task_name!r}: no labelled training window in {list(stores)} "
+        "(check the task's label and channels)"
+    )
+
+
+def evaluate(
+    stores: Sequence[str],
+    task_name: str,
+    checkpoint: str | Path,
+    *,
+    split: str = "test",
+    split_seed: int | None = None,
+    batch_size: int = 64,
+    device: str | None = None,
+    cfg: TrainConfig | None = None,
+    allow_seen_subjects: bool = False,
+) -> dict[str, Any]:
+    """Metrics of a fine-tuned classifier on one split of the task's windows.
+
+    The windows and splits follow ``cfg``; by default the settings the model was fine-tuned
+    with (the checkpoint's own ``train_config``; for a ``best.pt`` of an older labram, the
+    run's ``config.json`` beside it), and the checkpoint's fold (``split``) where a protocol
+    other than ``full`` / ``linear-probe`` trained it. The test subjects are checked against
+    the checkpoint's pre-training subjects as in :func:`finetune`.
+    """
+    check_choice("split", split, ("train", "val", "test"))
+    obj = read_checkpoint(Path(checkpoint), what="checkpoint")
+    opened = open_stores(stores)
+    task = get_task(task_name, opened)
+    if cfg is None:
+        cfg = run_config(checkpoint, obj)
+    if split_seed is not None:
+        cfg = replace(cfg, split_seed=split_seed)
+    fold = obj.get("split") if isinstance(obj, dict) else None
+    if isinstance(fold, dict):  # a fold of a protocol (labram.data.protocols): its own windows
+        splits = fold_indexes(TaskWindows.build(opened, task, cfg), fold)
+    else:
+        splits = task_splits(opened, task, cfg)
+    leakage = check_test_subjects(
+        record_of(obj),
+        test_subjects(splits["test"]),
+        allow=allow_seen_subjects,
+        source=str(checkpoint),
+    )
+    model = ours_from(obj, source=str(checkpoint)) if is_ours(obj) else None
+    if not isinstance(model, LaBraMClassifier):
+        raise CheckpointError(f"{checkpoint}: not a fine-tuned classifier (use labram finetune)")
+    dev = setup(device).device
+    model.to(dev)
+    metrics = score(task, *predict(model, splits[split], batch_size=batch_size, device=dev))
+    return {
+        "task": task.name,
+        "split": split,
+        "n_windows": len(splits[split]),
+        "metrics": metrics,
+        "leakage": leakage,
+    }
+
+
+def run_config(checkpoint: str | Path, obj: Any = None) -> TrainConfig:
+    """The fine-tuning config ``checkpoint`` was trained with, so that evaluation cuts the same
+    windows and splits: its own ``train_config`` entry (``obj``, the checkpoint already read),
+    else (a ``best.pt`` of an older labram) the run's ``config.json`` beside it, else the
+    default preset, with a warning."""
+    saved = obj.get(TRAIN_CONFIG_KEY) if isinstance(obj, dict) else None
+    path = Path(checkpoint).with_name("config.json")
+    where = f"{checkpoint} ({TRAIN_CONFIG_KEY})"
+    if saved is None and path.is_file():
+        where = str(path)
+        try:
+            saved = json.loads(path.read_text())
+        except ValueError as exc:
+            log.warning("%s: unreadable run config (%s)", path, exc)
+    if isinstance(saved, dict):
+        try:
+            return TrainConfig.from_dict(saved)
+        except (ValueError, TypeError) as exc:
+            log.warning("%s: unreadable fine-tuning config (%s)", where, exc)
+    log.warning(
+        "%s records no fine-tuning config: windows and splits are the default preset's", checkpoint
+    )
+    return train_config("finetune", "tiny")
+
+
+def task_splits(opened: Sequence[Any], task: Task, cfg: TrainConfig) -> dict[str, WindowIndex]:
+    """The task's train / val / test windows under ``cfg``'s split settings."""
+    return build_task_indexes(
+        opened,
+        task,
+        split_seed=cfg.split_seed,
+        token_budget=cfg.token_budget,
+        max_seconds=cfg.max_seconds,
+        max_channels=cfg.max_channels,
+        block_seconds=cfg.block_seconds,
+        val_split=cfg.val_split,
+        val_rounding=cfg.val_rounding,
+        edge_events=cfg.edge_events,
+    )
+
+
+def selection_metric(task: Task, cfg: TrainConfig) -> str:
+    """The validation metric that picks ``best.pt``: the task's, or accuracy (the authors')."""
+    if cfg.selection_metric == "accuracy" and task.kind != "regression":
+        return "accuracy"
+    return task.selection_metric

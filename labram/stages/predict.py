@@ -1,0 +1,387 @@
+"""``labram predict``: a fine-tuned classifier on raw EEG files, no store needed.
+
+Reads top to bottom: the classifier and its task, the manifest that says how to read the files
+(reader, units, channel renames, mains), then per file: eegprep's pipeline in memory
+(:func:`eegprep.ingestion.inmemory.read_preprocessed`: the same recipe, channel mapping and one-line
+refusals as ``eegprep ingest``), the task's windows, the model, and the recording's prediction:
+the mean of its windows' probabilities (braindecode's trial-wise aggregation of crops).
+
+A file that cannot be read gives one line (``FILE: problem``) and the others are still
+predicted; the CLI exits with status 3 then.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import traceback
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+import torch
+
+from eegprep.base.errors import EegprepError, SourceError, UsageError
+from eegprep.base.redact import redact
+from eegprep.corpus.manifest import Manifest, available, load_manifest
+from eegprep.ingestion.inmemory import Preprocessed, read_preprocessed
+from eegprep.pipeline.recipe import Recipe
+from labram.checkpoints.files import CheckpointError
+from labram.checkpoints.load import Loaded, load_model
+from labram.data.loader import to_model_units
+from labram.data.tasks import Task, get_task
+from labram.data.windows import WindowSettings, saved_windows, select_channels, window_seconds
+from labram.model.classifier import LaBraMClassifier
+from labram.model.config import PATCH_SIZE
+
+log = logging.getLogger(__name__)
+
+
+# --- the task a classifier was fine-tuned for --------------------------------------------
+
+
+def task_record(task: Task) -> dict[str, Any]:
+    """The plain-data description of ``task`` that a fine-tuned checkpoint can carry under
+    ``task`` (what ``labram predict`` needs to cut windows and name classes)."""
+    return {
+        "name": task.name,
+        "kind": task.kind,
+        "classes": list(task.classes),
+        "channels": list(task.channels) if task.channels is not None else None,
+        "window_seconds": task.window_seconds,
+        "stride_seconds": task.stride_seconds,
+    }
+
+
+def task_from_record(rec: dict[str, Any]) -> Task:
+    """Inverse of :func:`task_record`."""
+    chans = rec.get("channels")
+    return Task(
+        name=str(rec["name"]),
+        kind=str(rec["kind"]),
+        classes=tuple(str(c) for c in rec.get("classes") or ()),
+        channels=tuple(chans) if chans is not None else None,
+        window_seconds=rec.get("window_seconds"),
+        stride_seconds=rec.get("stride_seconds"),
+    )
+
+
+def _task_by_name(name: str, n_outputs: int) -> Task:
+    """A built-in task, or ``label:KEY`` with classes named by their number (the checkpoint
+    does not say the label's values)."""
+    if not name.startswith("label:"):
+        return get_task(name)
+    kind = "binary" if n_outputs == 1 else "multiclass"
+    classes = ("0", "1") if n_outputs == 1 else tuple(str(i) for i in range(n_outputs))
+    return Task(name=name, kind=kind, classes=classes, window_seconds=None, label_key=name[6:])
+
+
+def _run_folder_task(checkpoint: Path) -> str | None:
+    """The task name a fine-tuning run folder records (``results.json`` above ``seedN/``)."""
+    for folder in (checkpoint.parent, checkpoint.parent.parent):
+        f = folder / "results.json"
+        if f.is_file():
+            try:
+                name = json.loads(f.read_text()).get("task")
+            except ValueError:
+                continue
+            if isinstance(name, str):
+                return name
+    return None
+
+
+def resolve_task(loaded: Loaded, name: str | None) -> Task:
+    """The classifier's task: ``name`` (``--task``), else the checkpoint's ``task`` record,
+    else the run folder's ``results.json``."""
+    model = loaded.model
+    if not isinstance(model, LaBraMClassifier):
+        raise CheckpointError(
+            f"{loaded.source}: a {loaded.kind} checkpoint, not a fine-tuned classifier: "
+            "predictions need a best.pt of `labram finetune` (embeddings: `labram embed`)"
+        )
+    if name is None and isinstance(loaded.info.get("task"), dict):
+        task = task_from_record(loaded.info["task"])
+    else:
+        name = name or _run_folder_task(Path(loaded.source))
+        if name is None:
+            raise UsageError(
+                f"{loaded.source}: the checkpoint does not say which task it was fine-tuned "
+                "for: pass --task (tuab, tuev, seed_v, mobi or label:KEY)"
+            )
+        task = _task_by_name(name, model.n_outputs)
+    expected = task.n_outputs if task.kind != "regression" else model.n_outputs
+    if expected != model.n_outputs:
+        raise UsageError(
+            f"{loaded.source}: {model.n_outputs} outputs, but task {task.name!r} has {expected}"
+        )
+    return task
+
+
+def resolve_manifest(task: Task, corpus: str | None, mains: float | None) -> Manifest:
+    """How files are read: ``corpus`` (a shipped name or a .toml), else the task's corpus when
+    eegprep ships one (``tuab`` -> the TUAB manifest), else the generic ``folder``."""
+    from eegprep.ingestion.driver import apply_overrides
+
+    if corpus is None:
+        corpus = task.name if task.name in available() else "folder"
+    return apply_overrides(load_manifest(corpus), mains=mains)
+
+
+# --- windows and outputs -----------------------------------------------------------------
+
+
+@dataclass
+class Windows:
+    """The windows of one recording: ``x (n, N, A, 200)`` in 0.1 mV and the channels."""
+
+    x: np.ndarray
+    channels: np.ndarray  # (N,) vocabulary indices
+    names: list[str]  # (N,) their names
+    starts: np.ndarray  # (n,) first sample of each window
+
+
+def cut_windows(rec: Preprocessed, task: Task, settings: WindowSettings | None = None) -> Windows:
+    """The task's windows of a recording, as fine-tuning cut them: its channels (in protocol
+    order, or the addressable ones, an evenly spaced ``max_channels`` above that), its window
+    length (or the token budget's), its stride (or none). ``settings``: what the model was
+    fine-tuned with (:func:`labram.data.windows.saved_windows`); the defaults when it records
+    none."""
+    settings = settings or WindowSettings()
+    if task.channels is not None:
+        pos = {c: i for i, c in enumerate(rec.channels)}
+        missing = [c for c in task.channels if c not in pos]
+        if missing:
+            raise SourceError(
+                rec.path, f"lacks channels the {task.name} task needs: {', '.join(missing)}"
+            )
+        rows = np.array([pos[c] for c in task.channels], np.int64)
+    else:
+        rows, _ = select_channels(rec, settings.max_channels)  # type: ignore[arg-type]
+    index = np.asarray(rec.channel_index, np.int64)[rows]
+    seconds = task.window_seconds or window_seconds(len(rows), settings)
+    n = seconds * PATCH_SIZE
+    stride = n if task.stride_seconds is None else round(task.stride_seconds * PATCH_SIZE)
+    starts = np.arange(0, rec.n_times - n + 1, stride, dtype=np.int64)
+    if len(starts) == 0:
+        raise SourceError(
+            rec.path, f"{rec.n_times / PATCH_SIZE:.1f} s long, shorter than one {seconds} s window"
+        )
+    data = to_model_units(rec.data[rows])  # (N, T)
+    x = np.stack([data[:, s : s + n] for s in starts]).reshape(
+        len(starts), len(rows), seconds, PATCH_SIZE
+    )
+    return Windows(x, index, [rec.channels[i] for i in rows], starts)
+
+
+def to_probabilities(task: Task, logits: np.ndarray) -> np.ndarray:
+    """Per-window outputs -> probabilities ``(n, n_classes)`` (regression: the outputs)."""
+    if task.kind == "binary":
+        p = 1 / (1 + np.exp(-logits[:, 0].astype(np.float64)))
+        return np.stack([1 - p, p], axis=1)
+    if task.kind == "multiclass":
+        z = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
+        return np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    return logits.astype(np.float64)
+
+
+def class_names(task: Task, n: int) -> list[str]:
+    if task.kind == "regression":
+        return [f"output_{i}" for i in range(n)]
+    return list(task.classes)
+
+
+@torch.no_grad()
+def run_model(
+    model: LaBraMClassifier, w: Windows, *, batch_size: int, device: torch.device
+) -> np.ndarray:
+    """Logits ``(n, n_outputs)`` of every window."""
+    chans = torch.from_numpy(w.channels).to(device)
+    outs = []
+    for k in range(0, len(w.x), batch_size):
+        x = torch.from_numpy(np.ascontiguousarray(w.x[k : k + batch_size])).to(device)
+        outs.append(model(x, chans).float().cpu().numpy())
+    return np.concatenate(outs)
+
+
+def _summary(task: Task, names: list[str], probs: np.ndarray) -> dict[str, Any]:
+    values = {c: round(float(v), 6) for c, v in zip(names, probs, strict=True)}
+    if task.kind == "regression":
+        return {"outputs": values}
+    return {"probabilities": values, "label": names[int(np.argmax(probs))]}
+
+
+def predict_recording(
+    model: LaBraMClassifier,
+    task: Task,
+    rec: Preprocessed,
+    *,
+    batch_size: int = 64,
+    device: torch.device | None = None,
+    settings: WindowSettings | None = None,
+) -> dict[str, Any]:
+    """Per-window and per-recording predictions of one preprocessed recording."""
+    w = cut_windows(rec, task, settings)
+    probs = to_probabilities(
+        task, run_model(model, w, batch_size=batch_size, device=device or torch.device("cpu"))
+    )
+    names = class_names(task, probs.shape[1])
+    seconds = w.x.shape[2]
+    windows = [
+        {
+            "start_s": float(s) / PATCH_SIZE,
+            "stop_s": float(s) / PATCH_SIZE + seconds,
+            **_summary(task, names, p),
+        }
+        for s, p in zip(w.starts, probs, strict=True)
+    ]
+    return {
+        "file": rec.path,
+        "n_windows": len(windows),
+        "channels": w.names,
+        **_summary(task, names, probs.mean(axis=0)),
+        "windows": windows,
+        "warnings": rec.warnings,
+    }
+
+
+def _problem(path: str, exc: BaseException) -> str:
+    """The one line a file gets (an ingest's words where it has them)."""
+    if isinstance(exc, SourceError):
+        where = "" if exc.path == path else f"{os.path.basename(exc.path)}: "
+        return f"{path}: {where}{exc.problem}"
+    if isinstance(exc, EegprepError):
+        return f"{path}: {exc}"
+    if isinstance(exc, MemoryError):
+        return f"{path}: out of memory while processing"
+    if isinstance(exc, OSError):
+        return f"{path}: {exc.strerror or exc}"
+    log.debug("%s", traceback.format_exc())
+    return redact(f"{path}: internal error {type(exc).__name__}: {exc}")
+
+
+def predict_files(
+    files: Sequence[str | os.PathLike[str]],
+    checkpoint: str | os.PathLike[str],
+    *,
+    task: str | None = None,
+    corpus: str | None = None,
+    mains: float | None = None,
+    recipe: Recipe | None = None,
+    batch_size: int = 64,
+    device: str | None = None,
+) -> dict[str, Any]:
+    """Predict every file; a file that fails gives one line under ``failed``.
+
+    Returns
+    -------
+    dict
+        ``checkpoint``, ``task``, ``classes``, ``corpus`` (the manifest used), ``recordings``
+        (one dict per file predicted: ``probabilities`` and ``label``, or ``outputs`` for
+        regression, ``n_windows``, ``windows``), ``failed`` (one line per file).
+    """
+    loaded = load_model(checkpoint)
+    the_task = resolve_task(loaded, task)
+    manifest = resolve_manifest(the_task, corpus, mains)
+    model = loaded.model
+    assert isinstance(model, LaBraMClassifier)
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    model.to(dev).eval()
+    recordings, failed = [], []
+    settings = saved_windows(loaded.info)  # the windows it was fine-tuned on
+    for result in _each(files, manifest, recipe, model, the_task, batch_size, dev, settings):
+        if isinstance(result, str):
+            failed.append(result)
+        else:
+            recordings.append(result)
+    return {
+        "checkpoint": str(checkpoint),
+        "task": the_task.name,
+        "classes": class_names(the_task, model.n_outputs),
+        "corpus": manifest.name,
+        "recordings": recordings,
+        "failed": failed,
+    }
+
+
+def _each(
+    files: Sequence[str | os.PathLike[str]],
+    manifest: Manifest,
+    recipe: Recipe | None,
+    model: LaBraMClassifier,
+    task: Task,
+    batch_size: int,
+    device: torch.device,
+    settings: WindowSettings | None = None,
+) -> Iterator[dict[str, Any] | str]:
+    for f in files:
+        path = str(f)
+        try:
+            if not Path(path).is_file():
+                raise SourceError(path, "no such file")
+            rec = read_preprocessed(path, manifest, recipe=recipe)
+            yield predict_recording(
+                model, task, rec, batch_size=batch_size, device=device, settings=settings
+            )
+        except Exception as exc:  # one line per bad file; the others go on
+            yield _problem(path, exc)
+
+
+def _values(item: dict[str, Any]) -> dict[str, float]:
+    return item.get("probabilities") or item.get("outputs") or {}
+
+
+def table_lines(res: dict[str, Any], *, per_window: bool = False) -> list[str]:
+    """:func:`predict_files`' result as text: one line per recording, the positive class's
+    probability for a binary task ("abnormal: 0.93"), every class's otherwise, then the label;
+    with ``per_window``, a line per window under each."""
+    binary = len(res["classes"]) == 2 and res["task"] != "regression"
+
+    def text(item: dict[str, Any]) -> str:
+        values = _values(item)
+        shown = list(values.items())[-1:] if binary else list(values.items())
+        probs = "  ".join(f"{k}: {v:.2f}" for k, v in shown)
+        return f"{probs}  -> {item['label']}" if "label" in item else probs
+
+    lines = []
+    for rec in res["recordings"]:
+        lines.append(f"{rec['file']}  {text(rec)}  ({rec['n_windows']} windows)")
+        if per_window:
+            lines += [
+                f"  {w['start_s']:8.1f}-{w['stop_s']:.1f} s  {text(w)}" for w in rec["windows"]
+            ]
+    return lines
+
+
+def write_csv(res: dict[str, Any], out: TextIO, *, per_window: bool = False) -> None:
+    """:func:`predict_files`' result as CSV: a row per recording (or per window), a column per
+    class, then the label."""
+    import csv
+
+    cols = list(res["classes"])
+    writer = csv.writer(out, lineterminator="\n")
+    head = ["file", "start_s", "stop_s"] if per_window else ["file", "n_windows"]
+    writer.writerow([*head, *cols, "label"])
+    for rec in res["recordings"]:
+        for item in rec["windows"] if per_window else [rec]:
+            first = [item["start_s"], item["stop_s"]] if per_window else [rec["n_windows"]]
+            values = _values(item)
+            writer.writerow(
+                [rec["file"], *first, *(values[c] for c in cols), item.get("label", "")]
+            )
+
+
+__all__ = [
+    "class_names",
+    "cut_windows",
+    "predict_files",
+    "predict_recording",
+    "resolve_task",
+    "table_lines",
+    "task_from_record",
+    "task_record",
+    "to_probabilities",
+    "write_csv",
+]

@@ -1,0 +1,156 @@
+"""Per-window predictions of a fine-tuned model: ``predictions.csv`` in a seed's run folder.
+
+The file the results page (``labram report``) draws confusion matrices and per-subject scores
+from. One row per window, in the index's order:
+
+``split, recording, subject, start_s, duration_s, label, p_<class>...`` for classification
+(``label`` is the class name, one probability column per class, in the task's class order);
+``split, recording, subject, start_s, duration_s, target_<j>..., pred_<j>...`` for regression.
+
+``finetune`` can write it with :func:`write_predictions` from the outputs it already computes
+for the test metrics; ``labram report --predict`` writes it for an existing run by running its
+``best.pt`` again (:func:`predict_checkpoint`).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eegprep.base.errors import UsageError
+from eegprep.base.files import replaced_atomically
+
+FILENAME = "predictions.csv"
+BASE_COLUMNS = ("split", "recording", "subject", "start_s", "duration_s")
+TEXT_COLUMNS = ("split", "recording", "subject", "label")
+
+
+def probabilities(kind: str, outputs: np.ndarray) -> np.ndarray:
+    """Class probabilities from a classifier's outputs, shape (n, n_classes).
+
+    kind : 'binary' (one logit: sigmoid, columns [1 - p, p]) or 'multiclass' (softmax).
+    """
+    out = np.asarray(outputs, dtype=np.float64)
+    if kind == "binary":
+        p = 1 / (1 + np.exp(-out[:, 0]))
+        return np.stack([1 - p, p], axis=1)
+    z = out - out.max(axis=1, keepdims=True)
+    return np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+
+
+def prediction_rows(task: Any, index: Any, outputs: np.ndarray, split: str = "test") -> list[dict]:
+    """One dict per window of ``index`` (a :class:`labram.data.windows.WindowIndex`) with the
+    columns of ``predictions.csv``; ``outputs`` : ndarray, shape (n_windows, n_outputs), the
+    model's raw outputs (logits, or regression values) in index order."""
+    from labram.model.config import PATCH_SIZE  # samples per 1-s patch: the stores' 200 Hz
+
+    rows: list[dict] = []
+    probs = probabilities(task.kind, outputs) if task.kind != "regression" else None
+    for i in range(len(index)):
+        plan = index.recordings[int(index.rec[i])]
+        row: dict[str, Any] = {
+            "split": split,
+            "recording": plan.id,
+            "subject": plan.subject_key,
+            "start_s": round(float(index.start[i]) / PATCH_SIZE, 3),
+            "duration_s": float(index.n_patches[i]),
+        }
+        if probs is None:
+            for j in range(index.labels.shape[1]):
+                row[f"target_{j}"] = float(index.labels[i, j])
+            for j in range(outputs.shape[1]):
+                row[f"pred_{j}"] = float(outputs[i, j])
+        else:
+            row["label"] = task.classes[int(index.labels[i, 0])]
+            row.update({f"p_{c}": float(p) for c, p in zip(task.classes, probs[i])})
+        rows.append(row)
+    return rows
+
+
+def write_predictions(
+    path: str | Path, task: Any, index: Any, outputs: np.ndarray, split: str = "test"
+) -> Path:
+    """Write ``predictions.csv`` (see the module docstring) atomically; returns its path."""
+    rows = prediction_rows(task, index, outputs, split)
+    path = Path(path)
+    columns = list(rows[0]) if rows else [*BASE_COLUMNS, "label"]
+    with replaced_atomically(path) as tmp, tmp.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, columns, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def read_predictions(path: str | Path) -> dict[str, Any]:
+    """``predictions.csv`` as columns: ``{"kind": "classification" | "regression", "classes",
+    "rows": list of dicts}`` with numbers parsed; a file without the expected columns is a
+    UsageError naming it."""
+    path = Path(path)
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        columns = list(reader.fieldnames or [])
+        raw = list(reader)
+    missing = [c for c in ("recording", "subject") if c not in columns]
+    classes = [c[2:] for c in columns if c.startswith("p_")]
+    regression = any(c.startswith("pred_") for c in columns)
+    if missing or not (classes or regression) or (classes and "label" not in columns):
+        raise UsageError(
+            f"{path}: not a predictions file (expected columns recording, subject, label and "
+            f"p_<class>, or target_<j> and pred_<j>; got {columns})"
+        )
+    rows = []
+    for r in raw:
+        row: dict[str, Any] = {k: v for k, v in r.items() if k in TEXT_COLUMNS}
+        for k, v in r.items():
+            if k not in row:
+                row[k] = _number(v)
+        rows.append(row)
+    kind = "regression" if regression and not classes else "classification"
+    return {"kind": kind, "classes": classes, "rows": rows, "path": str(path)}
+
+
+def _number(text: str | None) -> float:
+    try:
+        return float(text) if text not in (None, "") else math.nan
+    except ValueError:
+        return math.nan
+
+
+def predict_checkpoint(
+    checkpoint: str | Path,
+    stores: Sequence[str],
+    task_name: str,
+    *,
+    split: str = "test",
+    batch_size: int = 64,
+    device: str | None = None,
+) -> Path:
+    """Run a fine-tuned ``best.pt`` again on the windows of ``split`` (cut as the run cut them:
+    its saved fine-tuning config) and write ``predictions.csv`` beside it; returns the path.
+
+    For a run whose ``finetune`` did not save predictions; costs one pass over the split.
+    """
+    from labram.checkpoints.files import CheckpointError, read_checkpoint
+    from labram.checkpoints.layouts import is_ours, ours_from
+    from labram.data.tasks import get_task
+    from labram.data.windows import open_stores
+    from labram.model.classifier import LaBraMClassifier
+    from labram.stages.finetune import predict, run_config, task_splits
+    from labram.train.distributed import setup
+
+    obj = read_checkpoint(Path(checkpoint), what="checkpoint")
+    model = ours_from(obj, source=str(checkpoint)) if is_ours(obj) else None
+    if not isinstance(model, LaBraMClassifier):
+        raise CheckpointError(f"{checkpoint}: not a fine-tuned classifier")
+    opened = open_stores(stores)
+    task = get_task(task_name, opened)
+    index = task_splits(opened, task, run_config(checkpoint, obj))[split]
+    dev = setup(device).device
+    model.to(dev)
+    outputs, _ = predict(model, index, batch_size=batch_size, device=dev)
+    return write_predictions(Path(checkpoint).with_name(FILENAME), task, index, outputs, split)

@@ -1,0 +1,169 @@
+"""``labram pretrain``: tokenizer (unless given), then masked EEG modelling.
+
+Reads top to bottom: config, leakage control, distributed setup, tokenizer stage, data, model,
+loop. The run folder::
+
+    OUT/config.json              both stages' resolved configs
+    OUT/excluded_subjects.json   what --exclude-subjects-of kept out
+    OUT/tokenizer/               stage 1: last.pt, tokenizer.pt, log.csv, curves.png
+    OUT/mem/                     stage 2: last.pt, model.pt, log.csv, curves.png
+
+Every checkpoint records the subjects it was trained on (:mod:`labram.train.leakage`); recordings
+whose split is eval/test are left out unless ``pretrain_test_splits``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from eegprep.base import strict_json
+from labram.checkpoints.files import CheckpointError, read_checkpoint
+from labram.checkpoints.layouts import is_ours, official_from, ours_from
+from labram.data.windows import subjects_of, trained_subjects
+from labram.model.config import model_config
+from labram.model.mem import LaBraMForMEM, mem_loss
+from labram.model.original_init import original_init
+from labram.model.tokenizer import VQNSPTokenizer
+from labram.stages.train_tokenizer import pretrain_dataset, train_tokenizer
+from labram.train.config import TrainConfig
+from labram.train.distributed import setup
+from labram.train.leakage import KEY, merge, record_of
+from labram.train.loop import Run, save_model, train
+
+log = logging.getLogger(__name__)
+
+
+def load_tokenizer(path: str | Path) -> VQNSPTokenizer:
+    """A trained tokenizer: our checkpoint, or the released ``vqnsp.pth`` (read without
+    running code from the file: :func:`labram.checkpoints.files.read_checkpoint`)."""
+    return _load_tokenizer(path)[0]
+
+
+def _load_tokenizer(path: str | Path) -> tuple[VQNSPTokenizer, dict[str, Any] | None]:
+    """The tokenizer and the subjects it was trained on (None: no record, e.g. vqnsp.pth)."""
+    obj = read_checkpoint(path, what="tokenizer checkpoint")
+    if is_ours(obj):
+        model = ours_from(obj, source=str(path))
+    else:
+        model = official_from(obj, "tokenizer", source=str(path))
+    if not isinstance(model, VQNSPTokenizer):
+        raise CheckpointError(f"{path}: holds a {type(model).__name__}, not a tokenizer")
+    return model, record_of(obj)
+
+
+def exclusions(stores: Sequence[str], out: Path, of: Sequence[str], write: bool) -> set[str]:
+    """Subject keys of the evaluation stores ``of``; recorded in ``excluded_subjects.json``."""
+    keys = subjects_of(of) if of else set()
+    if write:
+        out.mkdir(parents=True, exist_ok=True)
+        record = {
+            "pretraining_stores": list(stores),
+            "evaluation_stores": list(of),
+            "n_subjects": len(keys),
+            "subject_keys": sorted(keys),
+        }
+        (out / "excluded_subjects.json").write_text(strict_json.dumps(record, indent=2))
+    return keys
+
+
+def make_mem_step(tokenizer: VQNSPTokenizer) -> Any:
+    def mem_step(
+        model: nn.Module, batch: dict[str, Tensor], gen: torch.Generator
+    ) -> tuple[Tensor, dict[str, Any]]:
+        out = mem_loss(model, tokenizer, batch["x"], batch["channels"], generator=gen)  # type: ignore[arg-type]
+        return out["loss"], {
+            "accuracy": float(out["accuracy"]),
+            "accuracy_complement": float(out["accuracy_complement"]),
+            "codes_used": int(out["n_codes_used"]),
+        }
+
+    return mem_step
+
+
+def pretrain(
+    stores: Sequence[str],
+    mem_cfg: TrainConfig,
+    out: str | Path,
+    *,
+    tokenizer_cfg: TrainConfig | None = None,
+    tokenizer: str | Path | None = None,
+    exclude_subjects_of: Sequence[str] = (),
+    resume: bool = False,
+    device: str | None = None,
+) -> dict[str, Any]:
+    """Pre-train LaBraM on ``stores``; returns paths and final metrics of both stages.
+
+    Parameters
+    ----------
+    stores : sequence of str
+        Store URLs (corpora are interleaved within each epoch, by ``corpus_weights``).
+    mem_cfg, tokenizer_cfg : TrainConfig
+        The two stages' configs (``tokenizer_cfg`` only used when ``tokenizer`` is None).
+    tokenizer : path, optional
+        A trained tokenizer (ours or ``vqnsp.pth``); trained first when not given.
+    exclude_subjects_of : sequence of str
+        Evaluation stores whose subjects (by ``subject_key``) are kept out of both stages.
+    resume : bool
+        Continue from ``OUT/*/last.pt`` exactly where the run stopped.
+    """
+    out = Path(out)
+    dinfo = setup(device)
+    excluded = exclusions(stores, out, exclude_subjects_of, dinfo.is_main)
+    if dinfo.is_main:
+        cfgs = {
+            "mem": mem_cfg.to_dict(),
+            "tokenizer": tokenizer_cfg and tokenizer_cfg.to_dict(),
+            "tokenizer_checkpoint": str(tokenizer) if tokenizer else None,
+        }
+        (out / "config.json").write_text(strict_json.dumps(cfgs, indent=2))
+    result: dict[str, Any] = {"run_dir": out}
+    # stage 1: the tokenizer
+    if tokenizer is None:
+        tok_dir = out / "tokenizer"
+        if resume and (tok_dir / "tokenizer.pt").exists():
+            tokenizer = tok_dir / "tokenizer.pt"
+            log.info("resume: the tokenizer stage is complete (%s)", tokenizer)
+        else:
+            if tokenizer_cfg is None:
+                raise ValueError("pretrain: tokenizer_cfg is needed when no tokenizer is given")
+            tok = train_tokenizer(
+                stores,
+                tokenizer_cfg,
+                tok_dir,
+                resume=resume,
+                exclude_subjects=excluded,
+                device=device,
+            )
+            tokenizer = tok["tokenizer"]
+            result["tokenizer_stage"] = tok
+    tok_model, tok_subjects = _load_tokenizer(tokenizer)
+    tok_model = tok_model.to(dinfo.device).eval().requires_grad_(False)
+    result["tokenizer"] = Path(tokenizer)
+    # stage 2: masked EEG modelling
+    mem_dir = out / "mem"
+    if dinfo.is_main:
+        mem_dir.mkdir(parents=True, exist_ok=True)
+        (mem_dir / "config.json").write_text(strict_json.dumps(mem_cfg.to_dict(), indent=2))
+    ds = pretrain_dataset(stores, mem_cfg, dinfo, excluded)
+    torch.manual_seed(mem_cfg.seed)
+    mcfg = model_config(mem_cfg.size, n_codes=tok_model.config.n_codes, drop_path=mem_cfg.drop_path)
+    model = LaBraMForMEM(mcfg)
+    if mem_cfg.init == "original":
+        original_init(model)
+    # what the model saw: its own windows and, through the targets, the tokenizer's
+    subjects = merge(tok_subjects, extra=trained_subjects(ds.plan.index))
+    run = Run(mem_cfg, ds, mem_dir, dinfo, mcfg.to_dict(), "mem", extra={KEY: subjects})
+    mem = train(
+        run, model, make_mem_step(tok_model), resume=resume and (mem_dir / "last.pt").exists()
+    )
+    final = mem_dir / "model.pt"
+    if dinfo.is_main:
+        save_model(model.cpu(), final, mem_cfg, subjects)
+    result.update(mem_stage=mem, checkpoint=final, log=mem["log"], plot=mem["plot"])
+    return result

@@ -1,0 +1,143 @@
+"""Stage 1: train the VQ-NSP tokenizer on pre-training windows.
+
+Reads top to bottom: config, distributed setup, data, model, loop, codebook report.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from eegprep.base import strict_json
+from eegprep.store.reader import Store
+from labram.data.loader import WindowDataset, make_loader
+from labram.data.sampler import BatchPlan
+from labram.data.windows import WindowConfig, build_pretrain_index, trained_subjects
+from labram.model.config import tokenizer_config
+from labram.model.original_init import original_init
+from labram.model.quantizer import usage
+from labram.model.tokenizer import VQNSPTokenizer
+from labram.train.config import TrainConfig
+from labram.train.distributed import DistInfo, all_reduce_sum, barrier, setup
+from labram.train.leakage import KEY, make_record
+from labram.train.loop import Run, save_model, train
+
+TEST_SPLITS = ("eval", "test")
+"""Recordings with these splits are held out of pre-training (``pretrain_test_splits``)."""
+
+log = logging.getLogger(__name__)
+
+TOKENIZER_SIZE = {"tiny": "tiny", "base": "base", "large": "base", "huge": "base"}
+"""Tokenizer preset per model size (the released models all use the base tokenizer)."""
+
+
+def window_config(cfg: TrainConfig) -> WindowConfig:
+    """The pre-training windows of ``cfg``: its window settings, minus the held-out splits."""
+    exclude = () if cfg.pretrain_test_splits else TEST_SPLITS
+    return WindowConfig(**asdict(cfg.window_settings()), exclude_splits=exclude)
+
+
+def pretrain_dataset(
+    stores: Sequence[str | Store], cfg: TrainConfig, dinfo: DistInfo, exclude: set[str]
+) -> WindowDataset:
+    """The stage's stream: windows at the token budget, bucketed, weighted, this rank's shard."""
+    index = build_pretrain_index(stores, window_config(cfg), exclude_subjects=exclude)
+    plan = BatchPlan(
+        index,
+        batch_size=cfg.batch_size,
+        seed=cfg.seed,
+        rank=dinfo.rank,
+        world_size=dinfo.world_size,
+        weights=cfg.corpus_weights,
+    )
+    return WindowDataset(plan, block_seconds=cfg.block_seconds)
+
+
+def tokenizer_step(
+    model: nn.Module, batch: dict[str, Tensor], _gen: torch.Generator
+) -> tuple[Tensor, dict[str, Any]]:
+    out = model(batch["x"], batch["channels"])
+    return out["loss"], {
+        "amplitude_loss": float(out["amplitude_loss"].detach()),
+        "phase_loss": float(out["phase_loss"].detach()),
+        "commit_loss": float(out["commit_loss"].detach()),
+        "codes_used": int(out["n_codes_used"]),
+        "perplexity": float(out["perplexity"]),
+    }
+
+
+@torch.no_grad()
+def codebook_report(
+    model: VQNSPTokenizer, ds: WindowDataset, device: torch.device, *, max_batches: int = 50
+) -> dict[str, Any]:
+    """Codes used and perplexity over (up to ``max_batches`` of) each rank's windows, summed
+    over ranks (every rank returns the same report)."""
+    model.eval()
+    counts = torch.zeros(model.config.n_codes, device=device)
+    ds.set_epoch(0)
+    for i, batch in enumerate(make_loader(ds)):
+        if i >= max_batches:
+            break
+        codes = model.encode(batch["x"].to(device), batch["channels"].to(device))
+        counts += torch.bincount(codes.flatten(), minlength=model.config.n_codes)
+    counts = all_reduce_sum(counts)
+    n_used, ppl = usage(counts)
+    return {
+        "n_codes": model.config.n_codes,
+        "codes_used": int(n_used),
+        "usage": int(n_used) / model.config.n_codes,
+        "perplexity": float(ppl),
+        "n_tokens": int(counts.sum()),
+    }
+
+
+def train_tokenizer(
+    stores: Sequence[str | Store],
+    cfg: TrainConfig,
+    out: str | Path,
+    *,
+    resume: bool = False,
+    exclude_subjects: set[str] | None = None,
+    device: str | None = None,
+) -> dict[str, Any]:
+    """Train a tokenizer; writes ``tokenizer.pt`` (a labram checkpoint) into ``out``.
+
+    Returns the run's summary (final metrics, codebook usage, file paths).
+    """
+    run_dir = Path(out)
+    dinfo = setup(device)
+    if dinfo.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.json").write_text(strict_json.dumps(cfg.to_dict(), indent=2))
+    ds = pretrain_dataset(stores, cfg, dinfo, exclude_subjects or set())
+    torch.manual_seed(cfg.seed)  # the same initial weights on every rank
+    overrides: dict[str, Any] = {"revive_dead_codes": cfg.revive_dead_codes}
+    if cfg.dead_after is not None:
+        overrides["dead_after"] = cfg.dead_after
+    tcfg = tokenizer_config(TOKENIZER_SIZE[cfg.size], **overrides)
+    model = VQNSPTokenizer(tcfg)
+    if cfg.init == "original":
+        original_init(model)
+    subjects = make_record(trained_subjects(ds.plan.index))
+    run = Run(cfg, ds, run_dir, dinfo, tcfg.to_dict(), "tokenizer", extra={KEY: subjects})
+    result = train(run, model, tokenizer_step, resume=resume and (run_dir / "last.pt").exists())
+    report = codebook_report(model, ds, dinfo.device)
+    final = run_dir / "tokenizer.pt"
+    if dinfo.is_main:
+        save_model(model.cpu(), final, cfg, subjects)
+        summary = {"metrics": result["metrics"], "codebook": report, "steps": result["step"]}
+        (run_dir / "summary.json").write_text(strict_json.dumps(summary, indent=2))
+    barrier()  # the other ranks load tokenizer.pt next: wait until rank 0 has written it
+    log.info(
+        "tokenizer: %d of %d codes used, perplexity %.1f",
+        report["codes_used"],
+        report["n_codes"],
+        report["perplexity"],
+    )
+    return {**result, "codebook": report, "tokenizer": final, "run_dir": run_dir}

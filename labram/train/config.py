@@ -1,0 +1,351 @@
+"""Training configuration: one frozen dataclass, presets per stage and model size.
+
+The ``base`` / ``large`` / ``huge`` presets hold the LaBraM recipe (docs/training.md); ``tiny``
+is sized for the CPU demo and the tests (a few minutes on two cores). Every field can be
+overridden from the command line or one TOML file; the resolved config is written into every
+run folder (``config.json``) and every checkpoint.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from eegprep.base.errors import ConfigError
+from eegprep.base.validation import (
+    check_choice,
+    check_min,
+    invalid_value,
+    parse_field,
+    unknown_names,
+)
+from labram.data.windows import WindowSettings
+
+STAGES = ("tokenizer", "pretrain", "finetune")
+SIZES = ("tiny", "base", "large", "huge")
+RECIPES = ("default", "original")
+CHOICES: dict[str, tuple[str, ...]] = {
+    "recipe": RECIPES,
+    "init": ("default", "original"),
+    "time_embed_layer": ("embeddings", "top"),
+    "selection_metric": ("auto", "accuracy"),
+    "selection_ties": ("later", "earlier"),
+    "val_split": ("stratified", "subject"),
+    "val_rounding": ("round", "floor"),
+    "edge_events": ("drop", "wrap"),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig(WindowSettings):
+    """One training stage: optimiser, schedule, data, runtime.
+
+    The window fields (``token_budget``, ``max_seconds``, ``max_channels``, ``stride_seconds``,
+    ``block_seconds``) are inherited from :class:`~labram.data.windows.WindowSettings`, their one
+    definition.
+    """
+
+    stage: str = "pretrain"  # tokenizer | pretrain | finetune
+    size: str = "base"  # model preset (labram.model.config)
+    # optimiser and schedule
+    lr: float = 5e-4  # peak learning rate (at ``lr_batch`` windows per step, if set)
+    lr_batch: int | None = None  # scale lr linearly by global batch / lr_batch (tokenizer: 128)
+    min_lr: float = 1e-5  # end of the cosine
+    warmup_epochs: float = 5.0  # linear warm-up, then cosine to min_lr
+    epochs: int = 50
+    max_steps: int | None = None  # a cap: the run ends at max_steps or after epochs, sooner wins
+    batch_size: int = 64  # windows per step per process (the recipe: 64 x 8 GPUs)
+    weight_decay: float = 0.05
+    betas: tuple[float, float] = (0.9, 0.98)
+    grad_clip: float | None = 3.0
+    layer_decay: float = 1.0  # fine-tuning: 0.65 (lr x 0.65^(L+1-i) for layer i)
+    drop_path: float = 0.0  # fine-tuning: 0.1
+    label_smoothing: float = 0.0  # tuev: 0.1
+    # data (and the window fields of WindowSettings)
+    num_workers: int = 0  # dataloader workers per process
+    corpus_weights: dict[str, float] = field(default_factory=dict)  # corpus -> weight
+    # runtime
+    seed: int = 0
+    amp: bool = True  # bf16 autocast on CUDA (no effect on CPU)
+    ckpt_every: int = 500  # steps between checkpoints (and one at the end)
+    log_every: int = 10  # steps between CSV rows
+    dead_after: int | None = None  # tokenizer: revive codes unused this many steps (None: preset)
+    patience: int | None = None  # not implemented: must stay None (read in older run configs)
+    deterministic: bool = False  # deterministic kernels, pinned threads (docs/training.md)
+    threads: int | None = None  # intra-op CPU threads; None: torch's default (1 if deterministic)
+    # recipe switches: each differs between recipe "default" and "original" (docs/model.md)
+    recipe: str = "default"  # default | original: the preset these switches came from
+    init: str = "default"  # default: trunc-normal +-2 sigma everywhere; original: as the authors
+    time_embed_layer: str = "embeddings"  # layer decay: with the embeddings (0) | "top" (x1.0)
+    revive_dead_codes: bool = True  # tokenizer: revive unused codes (the original never does)
+    selection_metric: str = "auto"  # auto: AUROC / balanced accuracy / Pearson r; or "accuracy"
+    selection_ties: str = "later"  # a tied validation score keeps the later | "earlier" epoch
+    val_split: str = "stratified"  # val subjects drawn per recording label | "subject": all at once
+    val_rounding: str = "round"  # validation subjects: round(0.2 n) | "floor": int(0.2 n)
+    split_seed: int = 0  # seed of the train/validation subject split (original TUEV: 4523)
+    edge_events: str = "drop"  # tuev: events whose window leaves the recording: drop | "wrap"
+    pretrain_test_splits: bool = False  # pre-train on recordings whose split is eval/test too
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_choice("stage", self.stage, STAGES, error=ConfigError)
+        check_choice("size", self.size, SIZES, error=ConfigError)
+        ones = ("epochs", "batch_size", "ckpt_every", "log_every", "max_steps", "threads")
+        for name in (*ones, "dead_after", "lr_batch"):
+            check_min(name, getattr(self, name), 1, error=ConfigError)
+        zeros = ("num_workers", "lr", "min_lr", "warmup_epochs", "weight_decay", "layer_decay")
+        for name in (*zeros, "drop_path", "label_smoothing"):
+            check_min(name, getattr(self, name), 0, error=ConfigError)
+        for name, allowed in CHOICES.items():
+            check_choice(name, getattr(self, name), allowed, error=ConfigError)
+        if self.patience is not None:  # kept so that older run configs still read
+            raise invalid_value(
+                "patience", self.patience, expected="none (early stopping is not implemented: "
+                "the best epoch on validation is kept as best.pt)", error=ConfigError,
+            )  # fmt: skip
+
+    def peak_lr(self, world_size: int) -> float:
+        if self.lr_batch is None:
+            return self.lr
+        return self.lr * self.batch_size * world_size / self.lr_batch
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["betas"] = list(self.betas)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        data = dict(data)
+        if "betas" in data:
+            data["betas"] = tuple(data["betas"])
+        return cls(**data)
+
+
+_TOKENIZER = TrainConfig(
+    stage="tokenizer",
+    lr=5e-5,
+    lr_batch=128,  # 5e-5 x batch / 128 (4e-4 at 1024)
+    warmup_epochs=10,
+    epochs=100,
+    batch_size=128,
+    weight_decay=1e-4,
+    betas=(0.9, 0.99),
+    grad_clip=None,
+    stride_seconds=1.0,  # the recipe's 1-s window stride
+)
+_PRETRAIN = TrainConfig(stage="pretrain")
+_FINETUNE = TrainConfig(
+    stage="finetune",
+    betas=(0.9, 0.999),
+    layer_decay=0.65,
+    drop_path=0.1,
+    grad_clip=None,
+    patience=None,
+)
+
+PRESETS: dict[str, TrainConfig] = {
+    "tokenizer": _TOKENIZER,
+    "pretrain": _PRETRAIN,
+    "finetune": _FINETUNE,
+}
+
+# tiny: the CPU demo (~1 min per stage on two cores) and the tests
+_TINY: dict[str, dict[str, Any]] = {
+    "tokenizer": {
+        "lr": 5e-4,
+        "lr_batch": None,
+        "warmup_epochs": 0.5,
+        "epochs": 8,
+        "batch_size": 16,
+        "stride_seconds": 2.0,
+        "ckpt_every": 50,
+        "dead_after": 10,
+    },
+    "pretrain": {
+        "lr": 1e-3,
+        "warmup_epochs": 0.5,
+        "epochs": 8,
+        "batch_size": 16,
+        "stride_seconds": 2.0,
+        "ckpt_every": 50,
+    },
+    "finetune": {
+        "lr": 1e-3,
+        "warmup_epochs": 1,
+        "epochs": 10,
+        "batch_size": 16,
+        "drop_path": 0.0,
+        "ckpt_every": 50,
+    },
+}
+
+
+# The authors' code, where it differs from our default (docs/model.md, "Recipes"). Every field
+# a recipe sets is listed for every stage, so that ``--recipe original`` is one switch.
+_ORIGINAL_ALL: dict[str, Any] = {
+    "recipe": "original",
+    "init": "original",  # +-1 sigma in pre-training; PyTorch defaults for convs, lm_head bias
+    "time_embed_layer": "top",  # their layer-id matcher predates the time table
+    "revive_dead_codes": False,  # never revived (their issue #37: collapse to one code)
+    "selection_metric": "accuracy",  # best validation accuracy, first best kept
+    "selection_ties": "earlier",
+    "val_split": "stratified",  # TUAB: abnormal and normal subjects split 80/20 separately
+    "val_rounding": "floor",  # int(0.2 n) validation subjects
+    "split_seed": 4523,  # TUEV's seed (their TUAB split is unseeded)
+    "edge_events": "wrap",  # the TUEV signal is tiled three times: edge windows wrap around
+    "pretrain_test_splits": True,  # whole corpora, eval/test recordings included
+}
+_ORIGINAL: dict[str, dict[str, Any]] = {
+    "tokenizer": {},
+    "pretrain": {"stride_seconds": 4.0},  # 800 samples between window starts
+    "finetune": {"min_lr": 1e-6},
+}
+
+
+PRESET_FIELDS = {
+    "stage": "each command trains its own stage",
+    "size": "pass --size",
+    "recipe": "pass --recipe",
+}
+"""Fields that pick the preset the other fields start from (``--set size=tiny`` would only
+rename the preset: refused)."""
+
+
+def refuse_preset_fields(overrides: dict[str, Any]) -> None:
+    """A ConfigError for an override of a field that picks the preset (:data:`PRESET_FIELDS`)."""
+    for name, how in PRESET_FIELDS.items():
+        if overrides.get(name) is not None:
+            raise ConfigError(
+                f"`{name}` chooses the preset and cannot be overridden as a field: {how}"
+            )
+
+
+def train_config(
+    stage: str, size: str = "base", /, *, recipe: str = "default", **overrides: Any
+) -> TrainConfig:
+    """The preset of ``stage`` for model ``size`` and ``recipe`` ('default' or 'original': the
+    authors' code), with field overrides (None values ignored)."""
+    check_choice("stage", stage, STAGES, error=ConfigError)
+    check_choice("size", size, SIZES, error=ConfigError)
+    check_choice("recipe", recipe, RECIPES, error=ConfigError)
+    refuse_preset_fields(overrides)
+    cfg = replace(PRESETS[stage], size=size)
+    if size == "tiny":
+        cfg = replace(cfg, **_TINY[stage])
+    if recipe == "original":
+        cfg = replace(cfg, **_ORIGINAL_ALL, **_ORIGINAL[stage])
+    return apply_overrides(cfg, overrides)
+
+
+def apply_overrides(cfg: TrainConfig, overrides: dict[str, Any]) -> TrainConfig:
+    """``cfg`` with the given fields replaced (None values are left out: not given).
+
+    Each value is parsed against its field's type (:func:`eegprep.base.validation.parse_field`):
+    text from ``--set`` or TOML is accepted where it reads as that type (``"none"`` sets an
+    optional field to None); anything else, and an unknown name, is a ConfigError naming the
+    field.
+    """
+    known = {f.name for f in fields(TrainConfig)}
+    given = {k: v for k, v in overrides.items() if v is not None}
+    unknown = unknown_names(given, known, hint="(docs/training.md lists every field)")
+    if unknown is not None:
+        raise ConfigError(str(unknown))
+    try:
+        parsed = {k: parse_field(TrainConfig, k, v) for k, v in given.items()}
+    except ConfigError:
+        raise
+    except ValueError as exc:  # a UsageError of the helper: the same line, as a ConfigError
+        raise ConfigError(str(exc)) from None
+    return replace(cfg, **parsed)
+
+
+def read_toml(path: str | Path, stage: str) -> dict[str, Any]:
+    """Overrides from a TOML file: top-level keys, then a ``[stage]`` table that wins."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{p}: a folder, not a TOML config file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: not a text file (byte {exc.start} is not UTF-8)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    out = {k: v for k, v in data.items() if not isinstance(v, dict) or k == "corpus_weights"}
+    table = data.get(stage, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{p}: `{stage}` must be a table ([{stage}]) of config fields")
+    out.update(table)
+    tables = {k for k, v in data.items() if isinstance(v, dict) and k != "corpus_weights"}
+    unknown = unknown_names(tables - set(STAGES), STAGES, what="table")
+    if unknown is not None:
+        raise ConfigError(f"{p}: {unknown} (tables: {', '.join(STAGES)})")
+    return out
+
+
+STAGE_PREFIXES = {"tokenizer": "tokenizer", "mem": "pretrain", "pretrain": "pretrain"}
+
+
+def stage_overrides(overrides: dict[str, Any], stage: str) -> dict[str, Any]:
+    """The overrides of one stage: bare ``FIELD`` keys apply to every stage, ``tokenizer.FIELD``
+    only to the tokenizer, ``mem.FIELD`` / ``pretrain.FIELD`` only to masked modelling."""
+    out: dict[str, Any] = {}
+    for key, value in overrides.items():
+        prefix, dot, name = key.partition(".")
+        if not dot:
+            out.setdefault(key, value)
+        elif prefix not in STAGE_PREFIXES:
+            raise invalid_value(
+                f"--set {key}", prefix, sorted(STAGE_PREFIXES), error=ConfigError,
+                hint="(the stage prefix before the dot)",
+            )  # fmt: skip
+        elif STAGE_PREFIXES[prefix] == stage:
+            out[name] = value  # a stage's own value wins over a bare one
+    return out
+
+
+def parse_sets(sets: Sequence[str]) -> dict[str, Any]:
+    """``--set FIELD=VALUE`` items -> {FIELD: value}: the value as TOML where it reads as TOML
+    (``2``, ``1e-3``, ``[0.9, 0.98]``, ``{tuh = 2.0}``), else the text; each is then parsed
+    against its field's type (:func:`apply_overrides`)."""
+    out: dict[str, Any] = {}
+    for item in sets:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise invalid_value("--set", item, expected="FIELD=VALUE", error=ConfigError)
+        try:
+            out[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key.strip()] = value.strip()
+    return out
+
+
+STAGE_FLAGS = ("max_steps", "epochs", "batch_size", "lr")
+"""Flags of one stage: on `labram pretrain` they set the masked-modelling stage only (the
+tokenizer has --tokenizer-lr, ...); the other flags set every stage."""
+
+
+def config_from_options(
+    stage: str,
+    size: str,
+    *,
+    recipe: str = "default",
+    config_file: str | Path | None = None,
+    sets: Sequence[str] = (),
+    flags: dict[str, Any] | None = None,
+) -> TrainConfig:
+    """A stage's config from what a command line gives, later sources winning: the preset and
+    recipe, then the TOML file's table for the stage, then ``--set`` items (``stage.FIELD`` or
+    ``FIELD``), then the flags that were given (``None``: not given)."""
+    overrides: dict[str, Any] = {}
+    if config_file:
+        overrides.update(read_toml(config_file, stage))
+    overrides.update(stage_overrides(parse_sets(sets), stage))
+    overrides.update({k: v for k, v in (flags or {}).items() if v is not None})
+    refuse_preset_fields(overrides)
+    return train_config(stage, size, recipe=recipe, **overrides)

@@ -1,0 +1,122 @@
+"""Which subjects a model was pre-trained on, and the check that keeps them out of test sets.
+
+Every pre-training checkpoint (``tokenizer.pt``, ``model.pt``, each ``last.pt``) records the
+``subject_key`` of every recording it trained on, under ``pretrain_subjects``; fine-tuning
+carries the record into ``best.pt``. ``labram finetune`` and ``labram evaluate`` compare a task's
+test subjects with it and refuse a test set that overlaps (``--allow-seen-subjects`` to go on).
+
+The record is plain data (it reads back with ``weights_only=True``): ``n`` and either ``keys``,
+the sorted keys, or, above :data:`MAX_LISTED` keys, ``sha256_64``, a sorted int64 tensor of the
+first 8 bytes of each key's SHA-256 (a false match needs a 64-bit collision). ``complete`` is
+False when part of the model came from elsewhere with no record (e.g. the released
+``vqnsp.pth`` as the tokenizer). The released LaBraM weights carry no record at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from eegprep.base.errors import UsageError
+
+KEY = "pretrain_subjects"
+MAX_LISTED = 50_000
+"""Above this many subjects the record holds 64-bit hashes rather than the keys."""
+
+
+def _hash64(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little", signed=True)
+
+
+def make_record(keys: Iterable[str], *, complete: bool = True) -> dict[str, Any]:
+    """The record of the subject keys ``keys`` (plain types only)."""
+    uniq = sorted(set(keys))
+    if len(uniq) <= MAX_LISTED:
+        return {"n": len(uniq), "keys": uniq, "complete": complete}
+    hashes = torch.tensor(sorted({_hash64(k) for k in uniq}), dtype=torch.int64)
+    return {"n": len(uniq), "sha256_64": hashes, "complete": complete}
+
+
+def merge(*records: dict[str, Any] | None, extra: Iterable[str] = ()) -> dict[str, Any]:
+    """One record of the subjects of every record and of ``extra``; a None record (unknown
+    subjects) makes the result incomplete."""
+    keys = set(extra)
+    hashes: set[int] = set()
+    complete = True
+    for rec in records:
+        if rec is None:
+            complete = False
+            continue
+        complete = complete and bool(rec.get("complete", True))
+        if "keys" in rec:
+            keys.update(rec["keys"])
+        else:
+            hashes.update(int(h) for h in rec["sha256_64"].tolist())
+    if not hashes:
+        return make_record(keys, complete=complete)
+    hashes.update(_hash64(k) for k in keys)
+    tensor = torch.tensor(sorted(hashes), dtype=torch.int64)
+    return {"n": len(hashes), "sha256_64": tensor, "complete": complete}
+
+
+def seen(record: dict[str, Any], keys: Iterable[str]) -> set[str]:
+    """The keys among ``keys`` that ``record`` holds."""
+    keys = set(keys)
+    if "keys" in record:
+        return keys & set(record["keys"])
+    known = set(record["sha256_64"].tolist())
+    return {k for k in keys if _hash64(k) in known}
+
+
+def record_of(obj: Any) -> dict[str, Any] | None:
+    """The record in a checkpoint already read (ours, or a training checkpoint), or None."""
+    if not isinstance(obj, dict):
+        return None
+    rec = obj.get(KEY)
+    if rec is None and isinstance(obj.get("extra"), dict):
+        rec = obj["extra"].get(KEY)
+    return rec if isinstance(rec, dict) else None
+
+
+def attach(path: str | Path, record: dict[str, Any] | None) -> None:
+    """Add ``record`` to the checkpoint at ``path`` (written by ``save_ours``), atomically."""
+    from labram.checkpoints.files import read_checkpoint
+    from labram.train.loop import atomic_save
+
+    if record is None:
+        return
+    obj = read_checkpoint(path)
+    obj[KEY] = record
+    atomic_save(obj, Path(path), keep_previous=False)
+
+
+def check_test_subjects(
+    record: dict[str, Any] | None, test_keys: Iterable[str], *, allow: bool, source: str
+) -> str:
+    """The line "k of N test subjects were seen in pre-training" for ``source``'s record.
+
+    Raises
+    ------
+    UsageError
+        When k > 0 and not ``allow`` (one line; the CLI exits with status 2).
+    """
+    test = set(test_keys)
+    if record is None:
+        return (
+            f"{source} records no pre-training subjects (the released LaBraM weights carry "
+            f"none): cannot check the {len(test)} test subjects for leakage"
+        )
+    k = len(seen(record, test))
+    line = f"{k} of {len(test)} test subjects were seen in pre-training ({source})"
+    if not record.get("complete", True):
+        line += "; the record is incomplete (part of the model came without one)"
+    if k and not allow:
+        raise UsageError(
+            f"{line}: their test metrics would be optimistic; pre-train without them "
+            "(--exclude-subjects-of) or pass --allow-seen-subjects"
+        )
+    return line
