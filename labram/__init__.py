@@ -19,7 +19,7 @@ _EXPORTS = {
     "tokenizer_config": "labram.model.config",
     "Backbone": "labram.model.backbone",
     "LaBraMClassifier": "labram.model.classifier",
-    "param_groups": "labram.model.classifier",
+    "param_groups": "labram.train.optim",
     "LaBraMForMEM": "labram.model.mem",
     "mem_loss": "labram.model.mem",
     "random_mask": "labram.model.mem",

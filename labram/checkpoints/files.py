@@ -30,6 +30,10 @@ from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import replaced_atomically
 
+CKPT_FORMAT = "labram-train"
+"""The ``format`` of a training checkpoint (``last.pt``: :mod:`labram.train.checkpoint`)."""
+CKPT_VERSION = 2  # 2: numpy's RNG state as a tensor and plain values (was an ndarray)
+
 
 class CheckpointError(UsageError):
     """A checkpoint cannot be read or does not fit the model (names the file and the keys)."""

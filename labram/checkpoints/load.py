@@ -20,7 +20,7 @@ from typing import Any
 
 from torch import nn
 
-from labram.checkpoints.files import CheckpointError, read_checkpoint
+from labram.checkpoints.files import CKPT_FORMAT, CheckpointError, read_checkpoint
 from labram.checkpoints.layouts import (
     Kind,
     detect_kind,
@@ -34,7 +34,6 @@ from labram.model.classifier import LaBraMClassifier
 from labram.model.config import ModelConfig, TokenizerConfig
 from labram.model.mem import LaBraMForMEM
 from labram.model.tokenizer import VQNSPTokenizer
-from labram.train.loop import CKPT_FORMAT
 
 
 @dataclass

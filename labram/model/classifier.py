@@ -6,9 +6,6 @@ exclusions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from torch import Tensor, nn
 
 from eegprep.base.validation import check_min
@@ -102,60 +99,3 @@ class LaBraMClassifier(nn.Module):
     def n_layers(self) -> int:
         """Layers counted by layer decay: embeddings, the blocks, the head."""
         return self.config.depth + 2
-
-
-def param_groups(
-    model: nn.Module,
-    lr: float,
-    weight_decay: float,
-    layer_decay: float = 0.65,
-    *,
-    layer_of: Callable[[str], int] | None = None,
-    n_layers: int | None = None,
-) -> list[dict[str, Any]]:
-    """AdamW parameter groups of the LaBraM recipe.
-
-    Layer ``i`` (0 = embeddings, k + 1 = block k, L + 1 = norm and head) gets the learning rate
-    ``lr * layer_decay ** (L + 1 - i)``. No weight decay on biases, 1-D parameters (norms,
-    layer-scale gammas) and the names in ``model.no_weight_decay()`` (CLS, spatial and time
-    embeddings). Frozen parameters are left out.
-
-    Parameters
-    ----------
-    model : nn.Module
-        Usually a :class:`LaBraMClassifier`; any model with ``layer_id`` / ``n_layers`` works,
-        or pass ``layer_of`` and ``n_layers``.
-    lr, weight_decay, layer_decay : float
-        Peak lr, decoupled weight decay, per-layer lr multiplier (1.0 disables the decay).
-
-    Returns
-    -------
-    list of dict
-        Each with ``params``, ``names``, ``lr``, ``lr_scale``, ``weight_decay``, ``layer_id``;
-        ready for ``torch.optim.AdamW`` (which ignores the extra keys). A scheduler should set
-        ``group["lr"] = lr_now * group["lr_scale"]``.
-    """
-    get_layer: Callable[[str], int] = layer_of or getattr(model, "layer_id", None) or (lambda _: 0)
-    total = n_layers if n_layers is not None else getattr(model, "n_layers", 1)
-    no_wd_fn = getattr(model, "no_weight_decay", None)
-    skip: set[str] = set(no_wd_fn()) if callable(no_wd_fn) else set()
-    groups: dict[tuple[int, bool], dict[str, Any]] = {}
-    for name, param in model.named_parameters():
-        if not param.requires_grad:
-            continue
-        no_wd = param.ndim <= 1 or name.endswith(".bias") or name in skip
-        lid = get_layer(name)
-        key = (lid, no_wd)
-        if key not in groups:
-            scale = layer_decay ** (total - 1 - lid)
-            groups[key] = {
-                "params": [],
-                "names": [],
-                "layer_id": lid,
-                "lr_scale": scale,
-                "lr": lr * scale,
-                "weight_decay": 0.0 if no_wd else weight_decay,
-            }
-        groups[key]["params"].append(param)
-        groups[key]["names"].append(name)
-    return [groups[k] for k in sorted(groups)]

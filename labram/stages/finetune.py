@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.validation import check_choice
-from labram.checkpoints.files import CheckpointError, read_checkpoint
+from labram.checkpoints.files import CKPT_FORMAT, CheckpointError, read_checkpoint
 from labram.checkpoints.layouts import is_ours, load_ours, official_from, ours_from
 from labram.data.loader import WindowDataset, make_loader
 from labram.data.protocols import (
@@ -43,10 +43,12 @@ from labram.model.classifier import LaBraMClassifier
 from labram.model.config import ModelConfig, model_config
 from labram.model.mem import LaBraMForMEM
 from labram.train import metrics as M
+from labram.train.checkpoint import save_model
 from labram.train.config import TrainConfig, train_config
 from labram.train.distributed import is_main_process, setup
 from labram.train.leakage import check_test_subjects, make_record, record_of
-from labram.train.loop import CKPT_FORMAT, Run, save_model, train
+from labram.train.loop import train
+from labram.train.run import Run
 
 log = logging.getLogger(__name__)
 

@@ -31,10 +31,12 @@ from labram.model.mem import LaBraMForMEM, mem_loss
 from labram.model.original_init import original_init
 from labram.model.tokenizer import VQNSPTokenizer
 from labram.stages.train_tokenizer import pretrain_dataset, train_tokenizer
+from labram.train.checkpoint import save_model
 from labram.train.config import TrainConfig
 from labram.train.distributed import setup
 from labram.train.leakage import KEY, merge, record_of
-from labram.train.loop import Run, save_model, train
+from labram.train.loop import train
+from labram.train.run import Run
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,12 @@ from labram.model.config import tokenizer_config
 from labram.model.original_init import original_init
 from labram.model.quantizer import usage
 from labram.model.tokenizer import VQNSPTokenizer
+from labram.train.checkpoint import save_model
 from labram.train.config import TrainConfig
 from labram.train.distributed import DistInfo, all_reduce_sum, barrier, setup
 from labram.train.leakage import KEY, make_record
-from labram.train.loop import Run, save_model, train
+from labram.train.loop import train
+from labram.train.run import Run
 
 TEST_SPLITS = ("eval", "test")
 """Recordings with these splits are held out of pre-training (``pretrain_test_splits``)."""

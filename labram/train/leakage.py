@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -80,18 +79,6 @@ def record_of(obj: Any) -> dict[str, Any] | None:
     if rec is None and isinstance(obj.get("extra"), dict):
         rec = obj["extra"].get(KEY)
     return rec if isinstance(rec, dict) else None
-
-
-def attach(path: str | Path, record: dict[str, Any] | None) -> None:
-    """Add ``record`` to the checkpoint at ``path`` (written by ``save_ours``), atomically."""
-    from labram.checkpoints.files import read_checkpoint
-    from labram.train.loop import atomic_save
-
-    if record is None:
-        return
-    obj = read_checkpoint(path)
-    obj[KEY] = record
-    atomic_save(obj, Path(path), keep_previous=False)
 
 
 def check_test_subjects(

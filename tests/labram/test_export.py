@@ -17,7 +17,8 @@ from labram.model.classifier import LaBraMClassifier
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM
 from labram.stages.export import export
-from labram.train.leakage import attach, make_record
+from labram.train.checkpoint import attach_subjects as attach
+from labram.train.leakage import make_record
 from tests.labram.training_stores import write_tuab_like
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from labram.model.classifier import LaBraMClassifier, param_groups
+from labram.model.classifier import LaBraMClassifier
 from labram.model.config import model_config
 from labram.model.mem import random_mask
 from labram.model.tokenizer import fourier_targets, standardise
+from labram.train.optim import param_groups
 
 
 @pytest.mark.parametrize("n_tokens", [2, 6, 64, 256])

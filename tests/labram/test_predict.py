@@ -129,7 +129,7 @@ def test_task_comes_from_the_checkpoint_or_the_flag(demo: dict, tmp_path: Path) 
         predict_files(demo["files"][:1], lone, task="tuev")
     # a checkpoint that records its task (what `labram finetune` can attach)
     from labram.checkpoints.files import read_checkpoint
-    from labram.train.loop import atomic_save
+    from labram.train.checkpoint import atomic_save
 
     obj = read_checkpoint(lone)
     obj["task"] = task_record(get_task("tuab"))

@@ -93,8 +93,9 @@ def test_protocol_options_are_checked() -> None:
 
 
 def test_linear_probe_trains_the_head_only() -> None:
-    from labram.model.classifier import LaBraMClassifier, param_groups
+    from labram.model.classifier import LaBraMClassifier
     from labram.model.config import model_config
+    from labram.train.optim import param_groups
 
     model = LaBraMClassifier(model_config("tiny"), 2)
     model.freeze_backbone()

@@ -27,8 +27,9 @@ from labram.model.mem import LaBraMForMEM
 from labram.model.original_init import original_init
 from labram.model.tokenizer import VQNSPTokenizer
 from labram.train import leakage
+from labram.train.checkpoint import attach_subjects
 from labram.train.config import TrainConfig, train_config
-from labram.train.loop import make_optimizer
+from labram.train.optim import make_optimizer
 from tests.labram.training_stores import write_pretrain_store, write_tuab_like
 
 REPO = Path(__file__).resolve().parents[2]
@@ -175,7 +176,7 @@ def test_finetune_and_evaluate_refuse_seen_test_subjects(tmp_path: Path) -> None
     store = write_tuab_like(tmp_path / "t.zarr", n_train=4, n_eval=2, seconds=20)
     init = tmp_path / "model.pt"
     save_ours(LaBraMForMEM(model_config("tiny", n_codes=64)), init)
-    leakage.attach(init, leakage.make_record(["tuh:e000", "tuh:t000"]))
+    attach_subjects(init, leakage.make_record(["tuh:e000", "tuh:t000"]))
     assert read_checkpoint(init)["pretrain_subjects"]["n"] == 2  # weights-only readable
     args = ["finetune", "--store", store, "--task", "tuab", "--init", str(init), "--size"]
     args += ["tiny", "--max-steps", "2", "--batch-size", "4", "--device", "cpu"]

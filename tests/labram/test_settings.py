@@ -15,7 +15,7 @@ from labram.checkpoints.files import read_checkpoint
 from labram.data.windows import WindowConfig, WindowSettings, saved_windows
 from labram.model.config import ModelConfigError, model_config, tokenizer_config
 from labram.train.config import TrainConfig, train_config
-from labram.train.loop import lr_at, schedule_steps
+from labram.train.optim import lr_at, schedule_steps
 from tests.labram.training_stores import write_pretrain_store, write_tuab_like
 
 
@@ -36,7 +36,8 @@ def test_a_run_ends_after_its_epochs_whatever_max_steps(tmp_path: Path) -> None:
     from labram.model.tokenizer import VQNSPTokenizer
     from labram.stages.train_tokenizer import pretrain_dataset, tokenizer_step
     from labram.train.distributed import setup
-    from labram.train.loop import Run, train
+    from labram.train.loop import train
+    from labram.train.run import Run
 
     store = write_pretrain_store(tmp_path / "s.zarr", n_subjects=1, seconds=20)
     cfg = train_config("tokenizer", "tiny", epochs=2, max_steps=1000, batch_size=2, log_every=1)

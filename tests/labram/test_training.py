@@ -16,9 +16,11 @@ from labram.model.mem import LaBraMForMEM
 from labram.model.tokenizer import VQNSPTokenizer
 from labram.stages.pretrain import make_mem_step, pretrain
 from labram.stages.train_tokenizer import pretrain_dataset, tokenizer_step
+from labram.train.checkpoint import load_checkpoint
 from labram.train.config import train_config
 from labram.train.distributed import setup
-from labram.train.loop import Run, load_checkpoint, train
+from labram.train.loop import train
+from labram.train.run import Run
 from tests.labram.training_stores import write_pretrain_store, write_tuab_like
 
 

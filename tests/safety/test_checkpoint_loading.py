@@ -28,6 +28,7 @@ from click.testing import CliRunner
 import labram
 from cli import labram_cli
 from labram.checkpoints.files import (
+    CKPT_FORMAT,
     CheckpointError,
     CorruptCheckpointError,
     UnsafeCheckpointError,
@@ -39,7 +40,7 @@ from labram.model.config import model_config, tokenizer_config
 from labram.model.tokenizer import VQNSPTokenizer
 from labram.stages.finetune import init_classifier
 from labram.stages.pretrain import load_tokenizer
-from labram.train.loop import CKPT_FORMAT, atomic_save, load_checkpoint
+from labram.train.checkpoint import atomic_save, load_checkpoint
 from tests.labram.labram_layouts import fabricate, mem_layout, tokenizer_layout
 from tests.labram.training_stores import write_tuab_like
 

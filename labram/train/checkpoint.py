@@ -1,0 +1,124 @@
+"""Training checkpoints: what a run saves to resume bit for bit, and the model files it leaves.
+
+A training checkpoint (``last.pt``) is a plain dict (:func:`checkpoint_dict`): format and
+version, the unwrapped model's state, optimiser, step, epoch, the data-loader state, every RNG
+state (:mod:`labram.train.rng`), the resolved config. It holds only tensors and plain Python
+values, so that it reads back with ``torch.load(weights_only=True)``
+(:func:`labram.checkpoints.files.read_checkpoint`). It is written under a temporary name and
+renamed; the previous one is kept as ``previous.pt``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from eegprep.base.files import replaced_atomically
+from labram.checkpoints.files import (
+    CKPT_FORMAT,
+    CKPT_VERSION,
+    CheckpointError,
+    CorruptCheckpointError,
+    check_loadable,
+    read_checkpoint,
+)
+from labram.checkpoints.layouts import ours_dict
+from labram.data.sampler import ResumeError
+from labram.data.windows import TRAIN_CONFIG_KEY
+from labram.train.config import TrainConfig
+from labram.train.leakage import KEY as SUBJECTS_KEY
+from labram.train.rng import rng_state
+from labram.train.run import Run
+
+
+def atomic_save(obj: Any, path: Path, *, keep_previous: bool = True) -> None:
+    """torch.save under a temporary name, then rename (the old file becomes previous.pt)."""
+    check_loadable(obj, path.name)  # what we write, we can read back without unpickling code
+    with replaced_atomically(path) as tmp:
+        torch.save(obj, tmp)
+        if keep_previous and path.exists():
+            os.replace(path, path.with_name("previous.pt"))
+
+
+def save_model(
+    model: nn.Module,
+    path: Path,
+    cfg: TrainConfig,
+    subjects: dict[str, Any] | None = None,
+    *,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """The model file a stage leaves (``tokenizer.pt``, ``model.pt``, ``best.pt``): our
+    checkpoint (:func:`~labram.checkpoints.layouts.ours_dict`) plus the stage's resolved config
+    under
+    ``train_config`` (its window settings: :func:`labram.data.windows.saved_windows`) and the
+    subjects it was trained on (``pretrain_subjects``, :mod:`labram.train.leakage`), plus ``extra``
+    entries (a fine-tuned model's ``task``), written at once (temporary name, then rename)."""
+    obj = {**ours_dict(model), TRAIN_CONFIG_KEY: cfg.to_dict(), **(extra or {})}
+    obj["model"] = {k: v.detach().cpu() for k, v in obj["model"].items()}
+    if subjects is not None:
+        obj[SUBJECTS_KEY] = subjects
+    atomic_save(obj, path, keep_previous=False)
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Read a training checkpoint (without running code from it: :func:`read_checkpoint`);
+    a truncated, foreign or unsafe file is a clear one-line error."""
+    if not path.is_file():
+        raise ResumeError(f"cannot resume: no checkpoint at {path}")
+    try:
+        obj = read_checkpoint(path)
+    except CorruptCheckpointError as exc:
+        prev = path.with_name("previous.pt")
+        hint = f"; the previous checkpoint {prev} may be intact" if prev.exists() else ""
+        raise ResumeError(f"cannot resume: {exc}{hint}") from exc
+    except CheckpointError as exc:
+        old = "; written by an older labram (format version 1 kept numpy arrays): start a new run"
+        hint = old if "`numpy." in str(exc) else ""
+        raise ResumeError(f"cannot resume: {exc}{hint}") from exc
+    if not isinstance(obj, dict) or obj.get("format") != CKPT_FORMAT:
+        raise ResumeError(f"cannot resume: {path} is not a labram training checkpoint")
+    if obj.get("format_version") != CKPT_VERSION:
+        raise ResumeError(
+            f"cannot resume: {path} has format version {obj.get('format_version')}; this labram "
+            f"reads {CKPT_VERSION}"
+        )
+    return obj
+
+
+def attach_subjects(path: str | Path, record: dict[str, Any] | None) -> None:
+    """Add the pre-training subject ``record`` (:mod:`labram.train.leakage`) to the checkpoint
+    at ``path`` (written by ``save_ours``), atomically."""
+    if record is None:
+        return
+    obj = read_checkpoint(path)
+    obj[SUBJECTS_KEY] = record
+    atomic_save(obj, Path(path), keep_previous=False)
+
+
+def checkpoint_dict(
+    run: Run, model: nn.Module, opt: Any, step: int, epoch: int, bie: int, gen: torch.Generator
+) -> dict[str, Any]:
+    extra_state = {}
+    quantizer = getattr(model, "quantizer", None)
+    if quantizer is not None:  # not in the state dict, but revival depends on it
+        extra_state["steps_unused"] = quantizer.steps_unused.clone()
+    return {
+        "format": CKPT_FORMAT,
+        "format_version": CKPT_VERSION,
+        "kind": run.kind,
+        "model": model.state_dict(),
+        "model_config": run.model_config,
+        "optimizer": opt.state_dict(),
+        "step": step,
+        "epoch": epoch,
+        "loader": run.dataset.plan.state(epoch, bie).to_dict(),
+        "rng": rng_state(gen),
+        "config": run.cfg.to_dict(),
+        "extra": run.extra,
+        "model_extra": extra_state,
+    }

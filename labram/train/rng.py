@@ -1,0 +1,87 @@
+"""Every random number generator a run uses: seeding, determinism, and their saved state.
+
+A checkpoint holds the state of Python's, numpy's and torch's global generators (and CUDA's),
+plus the run's own ``torch.Generator`` (masks), in plain types and tensors only, so that it
+reads back with ``weights_only=True`` and a resumed run draws the same numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from typing import Any
+
+import numpy as np
+import torch
+
+from labram.train.config import TrainConfig
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def set_determinism(cfg: TrainConfig) -> None:
+    """Threads and kernels for ``cfg.deterministic`` (docs/training.md, "Reproducibility").
+
+    Deterministic: ``torch.use_deterministic_algorithms(True)`` (an op with no deterministic
+    kernel raises instead of varying), cuDNN autotuning off, cuBLAS's fixed workspace
+    (``CUBLAS_WORKSPACE_CONFIG=:4096:8``, if not already set) and the intra-op CPU threads pinned
+    to ``cfg.threads`` (1 by default): parallel reductions split their sums by thread count, so
+    the thread count is part of what makes a run's bits.
+    """
+    threads = cfg.threads if cfg.threads is not None else (1 if cfg.deterministic else None)
+    if threads is not None:
+        torch.set_num_threads(threads)
+    if cfg.deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
+
+
+def _numpy_state() -> dict[str, Any]:
+    """numpy's global RNG state in plain types (a weights-only load refuses ndarrays)."""
+    st: dict[str, Any] = np.random.get_state(legacy=False)  # type: ignore[assignment]
+    return {
+        "bit_generator": str(st["bit_generator"]),
+        "key": torch.from_numpy(st["state"]["key"].astype(np.int64)),  # uint32, exact in int64
+        "pos": int(st["state"]["pos"]),
+        "has_gauss": int(st["has_gauss"]),
+        "gauss": float(st["gauss"]),
+    }
+
+
+def _set_numpy_state(state: dict[str, Any]) -> None:
+    key = state["key"].numpy().astype(np.uint32)
+    np.random.set_state(
+        {
+            "bit_generator": state["bit_generator"],
+            "state": {"key": key, "pos": state["pos"]},
+            "has_gauss": state["has_gauss"],
+            "gauss": state["gauss"],
+        }
+    )
+
+
+def rng_state(gen: torch.Generator) -> dict[str, Any]:
+    state = {
+        "python": random.getstate(),
+        "numpy": _numpy_state(),
+        "torch": torch.get_rng_state(),
+        "generator": gen.get_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any], gen: torch.Generator) -> None:
+    random.setstate(state["python"])
+    _set_numpy_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    gen.set_state(state["generator"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
