@@ -381,3 +381,29 @@ def index_by(
             {"split": split, "n_skipped": skipped},
         )
     return out
+
+
+def task_record(task: Task) -> dict[str, Any]:
+    """The plain-data description of ``task`` that a fine-tuned checkpoint can carry under
+    ``task`` (what ``labram predict`` needs to cut windows and name classes)."""
+    return {
+        "name": task.name,
+        "kind": task.kind,
+        "classes": list(task.classes),
+        "channels": list(task.channels) if task.channels is not None else None,
+        "window_seconds": task.window_seconds,
+        "stride_seconds": task.stride_seconds,
+    }
+
+
+def task_from_record(rec: dict[str, Any]) -> Task:
+    """Inverse of :func:`task_record`."""
+    chans = rec.get("channels")
+    return Task(
+        name=str(rec["name"]),
+        kind=str(rec["kind"]),
+        classes=tuple(str(c) for c in rec.get("classes") or ()),
+        channels=tuple(chans) if chans is not None else None,
+        window_seconds=rec.get("window_seconds"),
+        stride_seconds=rec.get("stride_seconds"),
+    )

@@ -72,8 +72,7 @@ def _task(loaded: Loaded) -> dict[str, Any] | None:
     name = _json_beside(Path(loaded.source), "results.json").get("task")
     if loaded.kind != "classifier" or not isinstance(name, str) or name.startswith("label:"):
         return None
-    from labram.data.tasks import get_task
-    from labram.stages.predict import task_record
+    from labram.data.tasks import get_task, task_record
 
     try:
         return task_record(get_task(name))

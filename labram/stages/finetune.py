@@ -7,17 +7,14 @@ metrics of the best model. Seeds report mean +- std (``results.json``, ``results
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from eegprep.base import strict_json
@@ -25,7 +22,7 @@ from eegprep.base.errors import UsageError
 from eegprep.base.validation import check_choice
 from labram.checkpoints.files import CKPT_FORMAT, CheckpointError, read_checkpoint
 from labram.checkpoints.layouts import is_ours, load_ours, official_from, ours_from
-from labram.data.loader import WindowDataset, make_loader
+from labram.data.loader import WindowDataset
 from labram.data.protocols import (
     SPLITS_FILE,
     Protocol,
@@ -37,14 +34,23 @@ from labram.data.protocols import (
     write_splits,
 )
 from labram.data.sampler import BatchPlan
-from labram.data.tasks import Task, build_task_indexes, get_task
-from labram.data.windows import TRAIN_CONFIG_KEY, WindowIndex, open_stores
+from labram.data.tasks import Task, get_task, task_record
+from labram.data.windows import WindowIndex, open_stores
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import ModelConfig, model_config
 from labram.model.mem import LaBraMForMEM
+from labram.stages.predictions import write_predictions
+from labram.stages.scoring import (
+    predict,
+    run_config,
+    score,
+    selection_metric,
+    task_loss,
+    task_splits,
+)
 from labram.train import metrics as M
 from labram.train.checkpoint import save_model
-from labram.train.config import TrainConfig, train_config
+from labram.train.config import TrainConfig
 from labram.train.distributed import is_main_process, setup
 from labram.train.leakage import check_test_subjects, make_record, record_of
 from labram.train.loop import train
@@ -105,39 +111,6 @@ def test_subjects(index: WindowIndex) -> set[str]:
     return {p.subject_key for p in index.recordings if p.subject_key}
 
 
-def task_loss(task: Task, logits: Tensor, y: Tensor) -> Tensor:
-    if task.kind == "binary":
-        return F.binary_cross_entropy_with_logits(logits[:, 0].float(), y[:, 0])
-    if task.kind == "multiclass":
-        return F.cross_entropy(logits.float(), y[:, 0].long(), label_smoothing=task.label_smoothing)
-    return F.mse_loss(logits.float(), y)
-
-
-@torch.no_grad()
-def predict(
-    model: nn.Module, index: WindowIndex, *, batch_size: int, device: torch.device
-) -> tuple[np.ndarray, np.ndarray]:
-    """Outputs and labels of every window of ``index`` (in index order)."""
-    model.eval()
-    plan = BatchPlan(index, batch_size=batch_size, shuffle=False, drop_last=False)
-    outs = np.zeros((len(index), getattr(model, "n_outputs", 1)), np.float32)
-    for batch in make_loader(WindowDataset(plan)):
-        logits = model(batch["x"].to(device), batch["channels"].to(device))
-        outs[batch["ids"].numpy()] = logits.float().cpu().numpy()
-    return outs, index.labels
-
-
-def score(task: Task, outputs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    if len(labels) == 0:
-        return {}
-    if task.kind == "binary":
-        return M.classification(labels[:, 0], 1 / (1 + np.exp(-outputs[:, 0])))
-    if task.kind == "multiclass":
-        z = outputs - outputs.max(axis=1, keepdims=True)
-        return M.classification(labels[:, 0], np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))
-    return M.regression(labels, outputs)
-
-
 def _one_seed(
     task: Task,
     splits: dict[str, WindowIndex],
@@ -166,37 +139,10 @@ def _one_seed(
         world_size=dinfo.world_size,
     )
     ds = WindowDataset(plan, block_seconds=cfg.block_seconds)
-    run = Run(
-        cfg,
-        ds,
-        run_dir,
-        dinfo,
-        model.config.to_dict(),
-        "classifier",
-        extra={"best": -math.inf, "best_epoch": -1},
-    )
+    extra = {"best": -math.inf, "best_epoch": -1}
+    run = Run(cfg, ds, run_dir, dinfo, model.config.to_dict(), "classifier", extra=extra)
     task = replace(task, label_smoothing=cfg.label_smoothing or task.label_smoothing)
-    record, _ = pretrain_record(init)
-    metric = selection_metric(task, cfg)
-    from labram.stages.predict import task_record  # what labram predict needs to read the task back
-
-    def validate(m: nn.Module, epoch: int, step: int) -> dict[str, Any]:
-        val = score(
-            task, *predict(m, splits["val"], batch_size=cfg.batch_size, device=dinfo.device)
-        )
-        value = val.get(metric, math.nan)
-        best = run.extra["best"]
-        better = value >= best if cfg.selection_ties == "later" else value > best
-        if dinfo.is_main and ((not math.isnan(value) and better) or run.extra["best_epoch"] < 0):
-            run.extra.update(best=value if not math.isnan(value) else -math.inf, best_epoch=epoch)
-            # with its windows and splits (evaluate cuts the same) and the subjects the initial
-            # weights saw (evaluate checks the test subjects against them)
-            extra = {"task": task_record(task), **({"split": split} if split else {})}
-            save_model(m, run_dir / "best.pt", cfg, record, extra=extra)
-        log.info("epoch %d: validation %s = %.4f", epoch, metric, value)
-        return {f"val_{metric}": value}
-
-    run.on_epoch_end = validate
+    run.on_epoch_end = _KeepBest(task, splits["val"], run, pretrain_record(init)[0], split)
 
     def step_fn(
         m: nn.Module, batch: dict[str, Tensor], _g: torch.Generator
@@ -208,27 +154,62 @@ def _one_seed(
         (run_dir / "config.json").write_text(strict_json.dumps(cfg.to_dict(), indent=2))
     result = train(run, model, step_fn, resume=resume and (run_dir / "last.pt").exists())
     best = load_ours(run_dir / "best.pt") if (run_dir / "best.pt").exists() else model
+    out = {
+        "seed": cfg.seed,
+        "best_epoch": run.extra["best_epoch"],
+        **_test(best, task, splits, run),
+    }
+    out["log"] = str(result["log"])
+    if dinfo.is_main:
+        (run_dir / "metrics.json").write_text(strict_json.dumps(out, indent=2))
+    return out
+
+
+@dataclass
+class _KeepBest:
+    """The validation pass after every epoch: scores the model on ``val`` and saves it as
+    ``best.pt`` when it beats the best so far (``run.extra``: ``best``, ``best_epoch``) under
+    the run's selection metric and tie rule. ``best.pt`` carries the task (what ``labram
+    predict`` needs), the fold (``split``: evaluate cuts the same windows) and the subjects the
+    initial weights saw (``record``: evaluate checks the test subjects against them)."""
+
+    task: Task
+    val: WindowIndex
+    run: Run
+    record: dict[str, Any] | None
+    split: dict[str, Any] | None
+
+    def __call__(self, m: nn.Module, epoch: int, step: int) -> dict[str, Any]:
+        cfg, dinfo, extra = self.run.cfg, self.run.dist, self.run.extra
+        metric = selection_metric(self.task, cfg)
+        outputs = predict(m, self.val, batch_size=cfg.batch_size, device=dinfo.device)
+        value = score(self.task, *outputs).get(metric, math.nan)
+        better = value >= extra["best"] if cfg.selection_ties == "later" else value > extra["best"]
+        if dinfo.is_main and ((not math.isnan(value) and better) or extra["best_epoch"] < 0):
+            extra.update(best=value if not math.isnan(value) else -math.inf, best_epoch=epoch)
+            saved = {
+                "task": task_record(self.task),
+                **({"split": self.split} if self.split else {}),
+            }
+            save_model(m, self.run.run_dir / "best.pt", cfg, self.record, extra=saved)
+        log.info("epoch %d: validation %s = %.4f", epoch, metric, value)
+        return {f"val_{metric}": value}
+
+
+def _test(best: nn.Module, task: Task, splits: dict[str, WindowIndex], run: Run) -> dict[str, Any]:
+    """The best model's test and validation scores; on the main process its per-window test
+    outputs go to ``predictions.csv`` (the confusion matrix and per-subject scores of
+    ``labram report``)."""
+    cfg, dinfo = run.cfg, run.dist
     best.to(dinfo.device)
     test_outputs, test_labels = predict(
         best, splits["test"], batch_size=cfg.batch_size, device=dinfo.device
     )
     test = score(task, test_outputs, test_labels)
     val = score(task, *predict(best, splits["val"], batch_size=cfg.batch_size, device=dinfo.device))
-    if dinfo.is_main:  # per window: the confusion matrix and per-subject scores of labram report
-        from labram.stages.predictions import write_predictions
-
-        write_predictions(run_dir / "predictions.csv", task, splits["test"], test_outputs)
-    out = {
-        "seed": cfg.seed,
-        "best_epoch": run.extra["best_epoch"],
-        "test": test,
-        "val": val,
-        "checkpoint": str(run_dir / "best.pt"),
-        "log": str(result["log"]),
-    }
     if dinfo.is_main:
-        (run_dir / "metrics.json").write_text(strict_json.dumps(out, indent=2))
-    return out
+        write_predictions(run.run_dir / "predictions.csv", task, splits["test"], test_outputs)
+    return {"test": test, "val": val, "checkpoint": str(run.run_dir / "best.pt")}
 
 
 def finetune(
@@ -447,51 +428,3 @@ def evaluate(
         "metrics": metrics,
         "leakage": leakage,
     }
-
-
-def run_config(checkpoint: str | Path, obj: Any = None) -> TrainConfig:
-    """The fine-tuning config ``checkpoint`` was trained with, so that evaluation cuts the same
-    windows and splits: its own ``train_config`` entry (``obj``, the checkpoint already read),
-    else (a ``best.pt`` of an older labram) the run's ``config.json`` beside it, else the
-    default preset, with a warning."""
-    saved = obj.get(TRAIN_CONFIG_KEY) if isinstance(obj, dict) else None
-    path = Path(checkpoint).with_name("config.json")
-    where = f"{checkpoint} ({TRAIN_CONFIG_KEY})"
-    if saved is None and path.is_file():
-        where = str(path)
-        try:
-            saved = json.loads(path.read_text())
-        except ValueError as exc:
-            log.warning("%s: unreadable run config (%s)", path, exc)
-    if isinstance(saved, dict):
-        try:
-            return TrainConfig.from_dict(saved)
-        except (ValueError, TypeError) as exc:
-            log.warning("%s: unreadable fine-tuning config (%s)", where, exc)
-    log.warning(
-        "%s records no fine-tuning config: windows and splits are the default preset's", checkpoint
-    )
-    return train_config("finetune", "tiny")
-
-
-def task_splits(opened: Sequence[Any], task: Task, cfg: TrainConfig) -> dict[str, WindowIndex]:
-    """The task's train / val / test windows under ``cfg``'s split settings."""
-    return build_task_indexes(
-        opened,
-        task,
-        split_seed=cfg.split_seed,
-        token_budget=cfg.token_budget,
-        max_seconds=cfg.max_seconds,
-        max_channels=cfg.max_channels,
-        block_seconds=cfg.block_seconds,
-        val_split=cfg.val_split,
-        val_rounding=cfg.val_rounding,
-        edge_events=cfg.edge_events,
-    )
-
-
-def selection_metric(task: Task, cfg: TrainConfig) -> str:
-    """The validation metric that picks ``best.pt``: the task's, or accuracy (the authors')."""
-    if cfg.selection_metric == "accuracy" and task.kind != "regression":
-        return "accuracy"
-    return task.selection_metric

@@ -32,7 +32,7 @@ from eegprep.pipeline.recipe import Recipe
 from labram.checkpoints.files import CheckpointError
 from labram.checkpoints.load import Loaded, load_model
 from labram.data.loader import to_model_units
-from labram.data.tasks import Task, get_task
+from labram.data.tasks import Task, get_task, task_from_record
 from labram.data.windows import WindowSettings, saved_windows, select_channels, window_seconds
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import PATCH_SIZE
@@ -41,32 +41,6 @@ log = logging.getLogger(__name__)
 
 
 # --- the task a classifier was fine-tuned for --------------------------------------------
-
-
-def task_record(task: Task) -> dict[str, Any]:
-    """The plain-data description of ``task`` that a fine-tuned checkpoint can carry under
-    ``task`` (what ``labram predict`` needs to cut windows and name classes)."""
-    return {
-        "name": task.name,
-        "kind": task.kind,
-        "classes": list(task.classes),
-        "channels": list(task.channels) if task.channels is not None else None,
-        "window_seconds": task.window_seconds,
-        "stride_seconds": task.stride_seconds,
-    }
-
-
-def task_from_record(rec: dict[str, Any]) -> Task:
-    """Inverse of :func:`task_record`."""
-    chans = rec.get("channels")
-    return Task(
-        name=str(rec["name"]),
-        kind=str(rec["kind"]),
-        classes=tuple(str(c) for c in rec.get("classes") or ()),
-        channels=tuple(chans) if chans is not None else None,
-        window_seconds=rec.get("window_seconds"),
-        stride_seconds=rec.get("stride_seconds"),
-    )
 
 
 def _task_by_name(name: str, n_outputs: int) -> Task:
@@ -123,7 +97,7 @@ def resolve_task(loaded: Loaded, name: str | None) -> Task:
 def resolve_manifest(task: Task, corpus: str | None, mains: float | None) -> Manifest:
     """How files are read: ``corpus`` (a shipped name or a .toml), else the task's corpus when
     eegprep ships one (``tuab`` -> the TUAB manifest), else the generic ``folder``."""
-    from eegprep.ingestion.driver import apply_overrides
+    from eegprep.ingestion.options import apply_overrides
 
     if corpus is None:
         corpus = task.name if task.name in available() else "folder"
@@ -380,8 +354,6 @@ __all__ = [
     "predict_recording",
     "resolve_task",
     "table_lines",
-    "task_from_record",
-    "task_record",
     "to_probabilities",
     "write_csv",
 ]

@@ -140,7 +140,7 @@ def predict_checkpoint(
     from labram.data.tasks import get_task
     from labram.data.windows import open_stores
     from labram.model.classifier import LaBraMClassifier
-    from labram.stages.finetune import predict, run_config, task_splits
+    from labram.stages.scoring import predict, run_config, task_splits
     from labram.train.distributed import setup
 
     obj = read_checkpoint(Path(checkpoint), what="checkpoint")

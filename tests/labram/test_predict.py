@@ -19,11 +19,11 @@ from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.ingestion.inmemory import read_preprocessed
 from eegprep.testing.demo_labelled import write_tuab_demo
 from labram.checkpoints.layouts import save_ours
-from labram.data.tasks import get_task
+from labram.data.tasks import get_task, task_record
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM
-from labram.stages.predict import predict_files, task_record
+from labram.stages.predict import predict_files
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_predictions_equal_those_on_the_store(demo: dict) -> None:
     """Same windows, same logits as `labram evaluate` computes from the ingested store."""
     from labram.checkpoints.load import load_model
     from labram.data.tasks import build_task_indexes
-    from labram.stages.finetune import predict
+    from labram.stages.scoring import predict
 
     res = predict_files(demo["files"], demo["ckpt"], device="cpu")  # task from results.json
     assert res["task"] == "tuab" and res["classes"] == ["normal", "abnormal"] and not res["failed"]

@@ -35,7 +35,7 @@ def _table(store: str, task: str = "tuab") -> tuple[TaskWindows, object]:
 
 @pytest.mark.parametrize("task", ["tuab", "label:abnormal"])
 def test_full_fold_cuts_the_task_split_exactly(store: str, task: str) -> None:
-    from labram.stages.finetune import task_splits
+    from labram.stages.scoring import task_splits
 
     table, t = _table(store, task)
     (fold,) = make_folds(Protocol(), table, t, CFG)

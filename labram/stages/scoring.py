@@ -1,0 +1,110 @@
+"""A fine-tuned classifier on a task's windows: its loss, outputs and scores.
+
+Shared by ``labram finetune`` (validation after every epoch, the test metrics of the best
+model), ``labram evaluate`` and the predictions file (:mod:`labram.stages.predictions`), so that
+all of them cut the same windows (:func:`task_splits` under the run's own config,
+:func:`run_config`) and score them the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from labram.data.loader import WindowDataset, make_loader
+from labram.data.sampler import BatchPlan
+from labram.data.tasks import Task, build_task_indexes
+from labram.data.windows import TRAIN_CONFIG_KEY, WindowIndex
+from labram.train import metrics as M
+from labram.train.config import TrainConfig, train_config
+
+log = logging.getLogger(__name__)
+
+
+def task_loss(task: Task, logits: Tensor, y: Tensor) -> Tensor:
+    if task.kind == "binary":
+        return F.binary_cross_entropy_with_logits(logits[:, 0].float(), y[:, 0])
+    if task.kind == "multiclass":
+        return F.cross_entropy(logits.float(), y[:, 0].long(), label_smoothing=task.label_smoothing)
+    return F.mse_loss(logits.float(), y)
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module, index: WindowIndex, *, batch_size: int, device: torch.device
+) -> tuple[np.ndarray, np.ndarray]:
+    """Outputs and labels of every window of ``index`` (in index order)."""
+    model.eval()
+    plan = BatchPlan(index, batch_size=batch_size, shuffle=False, drop_last=False)
+    outs = np.zeros((len(index), getattr(model, "n_outputs", 1)), np.float32)
+    for batch in make_loader(WindowDataset(plan)):
+        logits = model(batch["x"].to(device), batch["channels"].to(device))
+        outs[batch["ids"].numpy()] = logits.float().cpu().numpy()
+    return outs, index.labels
+
+
+def score(task: Task, outputs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    if len(labels) == 0:
+        return {}
+    if task.kind == "binary":
+        return M.classification(labels[:, 0], 1 / (1 + np.exp(-outputs[:, 0])))
+    if task.kind == "multiclass":
+        z = outputs - outputs.max(axis=1, keepdims=True)
+        return M.classification(labels[:, 0], np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))
+    return M.regression(labels, outputs)
+
+
+def run_config(checkpoint: str | Path, obj: Any = None) -> TrainConfig:
+    """The fine-tuning config ``checkpoint`` was trained with, so that evaluation cuts the same
+    windows and splits: its own ``train_config`` entry (``obj``, the checkpoint already read),
+    else (a ``best.pt`` of an older labram) the run's ``config.json`` beside it, else the
+    default preset, with a warning."""
+    saved = obj.get(TRAIN_CONFIG_KEY) if isinstance(obj, dict) else None
+    path = Path(checkpoint).with_name("config.json")
+    where = f"{checkpoint} ({TRAIN_CONFIG_KEY})"
+    if saved is None and path.is_file():
+        where = str(path)
+        try:
+            saved = json.loads(path.read_text())
+        except ValueError as exc:
+            log.warning("%s: unreadable run config (%s)", path, exc)
+    if isinstance(saved, dict):
+        try:
+            return TrainConfig.from_dict(saved)
+        except (ValueError, TypeError) as exc:
+            log.warning("%s: unreadable fine-tuning config (%s)", where, exc)
+    log.warning(
+        "%s records no fine-tuning config: windows and splits are the default preset's", checkpoint
+    )
+    return train_config("finetune", "tiny")
+
+
+def task_splits(opened: Sequence[Any], task: Task, cfg: TrainConfig) -> dict[str, WindowIndex]:
+    """The task's train / val / test windows under ``cfg``'s split settings."""
+    return build_task_indexes(
+        opened,
+        task,
+        split_seed=cfg.split_seed,
+        token_budget=cfg.token_budget,
+        max_seconds=cfg.max_seconds,
+        max_channels=cfg.max_channels,
+        block_seconds=cfg.block_seconds,
+        val_split=cfg.val_split,
+        val_rounding=cfg.val_rounding,
+        edge_events=cfg.edge_events,
+    )
+
+
+def selection_metric(task: Task, cfg: TrainConfig) -> str:
+    """The validation metric that picks ``best.pt``: the task's, or accuracy (the authors')."""
+    if cfg.selection_metric == "accuracy" and task.kind != "regression":
+        return "accuracy"
+    return task.selection_metric
