@@ -58,7 +58,7 @@ LIMIT_BLOCK_SECONDS = 120.0  # the physical limit's read blocks (our pipeline's 
 
 def write_corpus(root: Path, hours: float, seed: int = 0) -> list[Path]:
     """The PLAN's files, ``hours`` of EEG in all."""
-    from eegprep.testing.demo import subject_id
+    from eegprep.testing.tuh_edf import subject_id
     from eegprep.testing.edf_writer import write_edf
     from eegprep.testing.synth import eeg_like
 

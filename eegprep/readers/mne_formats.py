@@ -55,6 +55,7 @@ from eegprep.readers.base import (
     frozen_options,
     unit_to_uv,
 )
+from eegprep.readers.companions import data_files
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
 
 if TYPE_CHECKING:
@@ -214,8 +215,6 @@ def _raw_and_notes(
 def _data_files(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
     """The files ``path``'s format reads with it, parsed once per version of the header (this
     runs on every segment read)."""
-    from eegprep.corpus.sources import data_files
-
     return tuple(data_files(path))
 
 

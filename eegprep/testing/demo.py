@@ -26,21 +26,19 @@ from eegprep.base.validation import check_choice, check_min, invalid_value
 from eegprep.testing.demo_labelled import write_tuab_demo, write_tuev_demo
 from eegprep.testing.edf_writer import edf_date, write_edf
 from eegprep.testing.synth import clip_channel, ecg_like, eeg_like, flat_channel
+from eegprep.testing.tuh_edf import (
+    DIG_LIMIT,
+    PHYS_LIMIT,
+    SLOW_CHANNELS,
+    TUH_RESERVED,
+    TUH_SITES,
+    subject_id,
+)
 
 __all__ = ["CORPORA", "write_demo_corpus"]
 
-# The 21 sites of every TUH recording, in the order TUH files store them.
-TUH_SITES = (
-    *("FP1", "FP2", "F3", "F4", "C3", "C4", "P3", "P4", "O1", "O2"),
-    *("F7", "F8", "T3", "T4", "T5", "T6", "A1", "A2", "FZ", "CZ", "PZ"),
-)
 MONTAGES = ("01_tcp_ar", "02_tcp_le", "03_tcp_ar_a")
 RATES = (250.0, 256.0, 400.0, 512.0)
-# Physical and digital range of TUH channels: one step is 0.1526 uV, and 0 uV is exact.
-PHYS_LIMIT, DIG_LIMIT = 4999.84, 32767
-# The NEDC example header (TUH's own README) has "EDF" in the reserved field: plain EDF.
-TUH_RESERVED = "EDF"
-SLOW_CHANNELS = ("IBI", "BURSTS", "SUPPR")  # 1 sample per 1-s record, as in real TUH files
 
 
 @dataclass(frozen=True)
@@ -123,15 +121,6 @@ def _write_tueg(root: Path, *, n_subjects: int, seed: int, minutes: float) -> Pa
         _write_tueg_file(path, rec, np.random.default_rng([seed, rec.index]))
     (root / "AAREADME.txt").write_text(_tueg_readme(plan, seed), encoding="ascii")
     return root
-
-
-def subject_id(index: int) -> str:
-    """TUH-style subject id: 8 lowercase letters (0 -> ``aaaaaaaa``, 1 -> ``aaaaaaab``)."""
-    letters = []
-    for _ in range(8):
-        index, rem = divmod(index, 26)
-        letters.append(chr(ord("a") + rem))
-    return "".join(reversed(letters))
 
 
 def _plan_tueg(n_subjects: int, seed: int, minutes: float) -> list[_Recording]:

@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from eegprep.corpus.sidecars.tuh import TUEV_CLASSES as TUEV_CODES
+from eegprep.testing.synth import focal_slowing
+from eegprep.testing.tuh_edf import subject_id, tuh_labels, tuh_signals, write_tuh_signals
 
 __all__ = ["write_tuab_demo", "write_tuev_demo"]
 
@@ -48,8 +50,6 @@ def write_tuab_demo(root: Path, *, n_subjects: int, seed: int, minutes: float) -
     Files last ``minutes`` x 0.5-1.0 (whole seconds, at least 20 s), at 250 Hz (every fifth
     at 256 Hz).
     """
-    from eegprep.testing.demo import subject_id
-    from eegprep.testing.fixtures.tuh import tuh_labels
 
     labels = tuh_labels(MONTAGE, temporal=True)
     cells = [("train", "normal")] * 3 + [("train", "abnormal")] * 3
@@ -72,8 +72,6 @@ def write_tuab_demo(root: Path, *, n_subjects: int, seed: int, minutes: float) -
 def _tuab_signals(
     labels: list[str], seconds: int, sfreq: float, rng: np.random.Generator, *, abnormal: bool
 ) -> np.ndarray:
-    from eegprep.testing.fixtures.tuh import tuh_signals
-    from eegprep.testing.synth import focal_slowing
 
     alpha = dict(alpha_hz=float(rng.uniform(9.5, 11.0)), alpha_uv=float(rng.uniform(16, 24)))
     if abnormal:
@@ -95,8 +93,6 @@ TUEV_CLASSES = tuple(name for _, name in sorted(TUEV_CODES.items()))  # code ord
 def write_tuev_demo(root: Path, *, n_subjects: int, seed: int, minutes: float) -> Path:
     """TUEV v2 layout: ``2 * n_subjects`` train subjects and ``n_subjects`` eval patients, two
     files each, of ``minutes`` / 2 (at least 30 s) at 250 Hz, with events every ~6 s."""
-    from eegprep.testing.demo import subject_id
-    from eegprep.testing.fixtures.tuh import tuh_labels
 
     labels = tuh_labels(MONTAGE, temporal=True)
     seconds = max(30, round(minutes * 30))
@@ -124,7 +120,6 @@ def _tuev_file(
     labels: list[str], seconds: int, sfreq: float, rng: np.random.Generator, *, first: int
 ) -> tuple[np.ndarray, list[tuple[int, float, float, int]]]:
     """Background EEG with one planted pattern per event; ``.rec`` rows (ch, start, stop, code)."""
-    from eegprep.testing.fixtures.tuh import tuh_signals
 
     data = tuh_signals(labels, seconds, sfreq, rng, background_uv=float(rng.uniform(18, 30)),
                        blink_rate_hz=0.02)  # fmt: skip
@@ -221,8 +216,6 @@ _PATTERNS: dict[str, Callable[..., int]] = {
 
 def _write(path: Path, data: np.ndarray, labels: list[str], sfreq: float, subject: str,
            session: str, start: datetime) -> None:  # fmt: skip
-    from eegprep.testing.fixtures.tuh import write_tuh_signals
-
     write_tuh_signals(path, data, labels, sfreq=sfreq, subject=subject, session=session,
                       start=start)  # fmt: skip
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from eegprep import open_store
-from eegprep.corpus.sources import data_files
 from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.readers.companions import data_files
 from eegprep.testing.fixtures.tuh import write_tusz
 from tests.safety.corpus import ingest_folder
 
