@@ -15,11 +15,12 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from eegprep.base.errors import ManifestError, UsageError
 from eegprep.base.resources import shipped_dir
+from eegprep.corpus.patterns import parse_patterns, path_fields
 
 MANIFEST_DIR = shipped_dir("manifests")
 """The shipped manifests: package data of the installed package, or the checkout's folder."""
@@ -139,29 +140,8 @@ class Manifest:
 
     def fields(self, relpath: str) -> dict[str, str] | None:
         """Named groups of the first path pattern that matches a file (``None``: none does)."""
-        p = PurePosixPath(relpath)
-        base = {
-            "stem": p.stem,
-            "suffix": p.suffix,
-            "parent": p.parent.name,
-            "dir": str(p.parent),
-            "relpath": relpath,
-        }
         patterns = self.patterns or ((self.pattern,) if self.pattern else ())
-        if not patterns:
-            return base
-        for pattern in patterns:
-            m = re.search(pattern, relpath, re.DOTALL)  # "." spans a newline in a file name too
-            if m is None:
-                continue
-            out = dict(base)
-            for k, v in m.groupdict().items():
-                if v is not None:
-                    out[k] = v
-                else:  # an optional group that took no part: "" (templates may use it)
-                    out.setdefault(k, "")
-            return out
-        return None
+        return path_fields(patterns, relpath)
 
     def hash(self) -> str:
         """A hash of what shapes the stored data; prose and catalogue facts are left out, so
@@ -172,6 +152,7 @@ class Manifest:
 
 
 def _check_table(file: str, where: str, table: dict[str, Any], schema: dict[str, Any]) -> None:
+    """One table against its schema: no unknown key, each of its type, none required missing."""
     for key, value in table.items():
         if key not in schema:
             import difflib
@@ -192,6 +173,7 @@ def _check_table(file: str, where: str, table: dict[str, Any], schema: dict[str,
 
 
 def _strings(file: str, where: str, values: list[Any]) -> tuple[str, ...]:
+    """A list that must hold only strings, as a tuple."""
     for v in values:
         if not isinstance(v, str):
             raise ManifestError(f"{file}: {where} must hold strings, got {v!r}")
@@ -199,117 +181,193 @@ def _strings(file: str, where: str, values: list[Any]) -> tuple[str, ...]:
 
 
 def parse_manifest(data: dict[str, Any], file: str) -> Manifest:
-    """Validate a parsed TOML document and build a :class:`Manifest`."""
-    _check_table(file, "", data, _TOP)
+    """Validate a parsed TOML document and build a :class:`Manifest`.
+
+    The checks run in a fixed order, which decides what a manifest with several mistakes is
+    refused for: every table's keys and types first, then the values that must be one of a few
+    or name something known, then each section as it is read into the manifest's fields.
+    """
+    _check_tables(file, data)
     files, reader = data["files"], data["reader"]
-    _check_table(file, "files.", files, _FILES)
-    _check_table(file, "reader.", reader, _READER)
     channels = data.get("channels", {})
-    _check_table(file, "channels.", channels, _CHANNELS)
     path = data.get("path", {})
-    _check_table(file, "path.", path, _PATH)
+    sidecar = data.get("sidecar", {})
+    patterns = parse_patterns(file, path.get("pattern"))
+    annotations = _sidecar_annotations(file, sidecar)
+    _check_mains(file, data["mains"])
+    _check_corpus_name(file, data["name"])
+    on_unknown = _on_unknown(file, channels)
+    _check_reader_name(file, reader["name"])
+    quirks = _quirks(file, data.get("quirks", []))
+    rename = _rename(file, channels)
+    return Manifest(
+        file=file,
+        **_files_fields(file, files),
+        **_reader_fields(reader),
+        **_channels_fields(file, channels, on_unknown, rename),
+        **_path_fields(path, patterns),
+        labels=_label_rules(file, data.get("labels", {})),
+        **_sidecar_fields(file, sidecar, annotations),
+        **_corpus_fields(file, data, quirks),
+        raw=data,
+    )
+
+
+def _check_tables(file: str, data: dict[str, Any]) -> None:
+    """Keys and types of the document and of each table in it; the sidecar parser must exist."""
+    _check_table(file, "", data, _TOP)
+    _check_table(file, "files.", data["files"], _FILES)
+    _check_table(file, "reader.", data["reader"], _READER)
+    _check_table(file, "channels.", data.get("channels", {}), _CHANNELS)
+    _check_table(file, "path.", data.get("path", {}), _PATH)
     sidecar = data.get("sidecar", {})
     if sidecar:
         _check_table(file, "sidecar.", sidecar, _SIDECAR)
         _check_sidecar_parser(file, sidecar["parser"])
-    patterns = _patterns(file, path.get("pattern"))
+
+
+def _sidecar_annotations(file: str, sidecar: dict[str, Any]) -> str:
+    """``sidecar.annotations``: ``"keep"`` (the default) or ``"replace"``."""
     annotations = sidecar.get("annotations", "keep")
     if annotations not in ("keep", "replace"):
         raise ManifestError(
             f"{file}: key sidecar.annotations must be 'keep' or 'replace', got {annotations!r}"
         )
-    if data["mains"] < 0 or isinstance(data["mains"], bool):
-        raise ManifestError(
-            f"{file}: key mains must be 50, 60 or 0 (unknown), got {data['mains']!r}"
-        )
-    _check_corpus_name(file, data["name"])
+    return annotations
+
+
+def _check_mains(file: str, mains: float) -> None:
+    """``mains``: a frequency in Hz, or 0 when it is unknown."""
+    if mains < 0 or isinstance(mains, bool):
+        raise ManifestError(f"{file}: key mains must be 50, 60 or 0 (unknown), got {mains!r}")
+
+
+def _on_unknown(file: str, channels: dict[str, Any]) -> str:
+    """``channels.on_unknown``: ``"raise"``, ``"warn"`` (the default) or ``"ignore"``."""
     on_unknown = channels.get("on_unknown", "warn")
     if on_unknown not in ("raise", "warn", "ignore"):
         raise ManifestError(
             f"{file}: key channels.on_unknown must be 'raise', 'warn' or 'ignore', "
             f"got {on_unknown!r}"
         )
+    return on_unknown
+
+
+def _check_reader_name(file: str, name: str) -> None:
+    """``reader.name``: one of :data:`eegprep.readers.READERS`."""
     from eegprep.readers import READERS
 
-    if reader["name"] not in READERS:
+    if name not in READERS:
         raise ManifestError(
-            f"{file}: key reader.name is {reader['name']!r}; known readers: {', '.join(READERS)}"
+            f"{file}: key reader.name is {name!r}; known readers: {', '.join(READERS)}"
         )
+
+
+def _quirks(file: str, items: list[Any]) -> tuple[tuple[str, str], ...]:
+    """``quirks``: tables of ``text`` and, optionally, ``source``, as (text, source) pairs."""
     quirks = []
-    for i, q in enumerate(data.get("quirks", [])):
+    for i, q in enumerate(items):
         if not isinstance(q, dict):
             raise ManifestError(f"{file}: quirks[{i}] must be a table with `text` and `source`")
         _check_table(file, f"quirks[{i}].", q, _QUIRK)
         quirks.append((q["text"], q.get("source", "")))
+    return tuple(quirks)
+
+
+def _rename(file: str, channels: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """``channels.rename``: a table of channel name -> new name (a string), sorted by name."""
     rename = channels.get("rename", {})
     for k, v in rename.items():
         if not isinstance(v, str):
             raise ManifestError(f"{file}: channels.rename.{k} must be a string, got {v!r}")
-    return Manifest(
-        name=data["name"],
-        title=data["title"],
-        file=file,
-        mains=float(data["mains"]),
-        include=_strings(file, "files.include", files["include"]),
-        exclude=_strings(file, "files.exclude", files.get("exclude", [])),
-        reader=reader["name"],
-        reader_options=tuple(sorted(reader.get("options", {}).items())),
-        unit=data.get("unit", "uV"),
-        rename=tuple(sorted(rename.items())),
-        exclude_channels=_strings(file, "channels.exclude", channels.get("exclude", [])),
-        on_unknown=on_unknown,
-        pattern=patterns[0] if patterns else None,
-        patterns=patterns,
-        subject=path.get("subject", ""),
-        session=path.get("session", ""),
-        split=path.get("split", ""),
-        subject_key=path.get("subject_key", ""),
-        name_template=path.get("name", "{stem}"),
-        labels=_label_rules(file, data.get("labels", {})),
-        sidecar_parser=sidecar.get("parser"),
-        sidecar_suffixes=_strings(file, "sidecar.suffixes", sidecar.get("suffixes", [])),
-        sidecar_files=_strings(file, "sidecar.files", sidecar.get("files", [])),
-        sidecar_required=bool(sidecar.get("required", False)),
-        sidecar_options=tuple(sorted(sidecar.get("options", {}).items())),
-        sidecar_always=bool(sidecar.get("always", False)),
-        sidecar_annotations=annotations,
-        description=data.get("description", ""),
-        version=data.get("version", ""),
-        homepage=data.get("homepage", ""),
-        hours=data.get("hours"),
-        h_freq=_h_freq(file, data.get("h_freq")),
-        labels_summary=data.get("labels_summary", ""),
-        formats=_strings(file, "formats", data.get("formats", [])),
-        quirks=tuple(quirks),
-        raw=data,
-    )
+    return tuple(sorted(rename.items()))
+
+
+def _files_fields(file: str, files: dict[str, Any]) -> dict[str, Any]:
+    """The ``[files]`` table: the globs of the files to include and to exclude."""
+    return {
+        "include": _strings(file, "files.include", files["include"]),
+        "exclude": _strings(file, "files.exclude", files.get("exclude", [])),
+    }
+
+
+def _reader_fields(reader: dict[str, Any]) -> dict[str, Any]:
+    """The ``[reader]`` table: the reader's name and its options."""
+    return {
+        "reader": reader["name"],
+        "reader_options": tuple(sorted(reader.get("options", {}).items())),
+    }
+
+
+def _channels_fields(
+    file: str,
+    channels: dict[str, Any],
+    on_unknown: str,
+    rename: tuple[tuple[str, str], ...],
+) -> dict[str, Any]:
+    """The ``[channels]`` table: renames, excluded channels and what an unknown name does."""
+    return {
+        "rename": rename,
+        "exclude_channels": _strings(file, "channels.exclude", channels.get("exclude", [])),
+        "on_unknown": on_unknown,
+    }
+
+
+def _path_fields(path: dict[str, Any], patterns: tuple[str, ...]) -> dict[str, Any]:
+    """The ``[path]`` table: the patterns and the path fields that name each recording."""
+    return {
+        "pattern": patterns[0] if patterns else None,
+        "patterns": patterns,
+        "subject": path.get("subject", ""),
+        "session": path.get("session", ""),
+        "split": path.get("split", ""),
+        "subject_key": path.get("subject_key", ""),
+        "name_template": path.get("name", "{stem}"),
+    }
+
+
+def _sidecar_fields(file: str, sidecar: dict[str, Any], annotations: str) -> dict[str, Any]:
+    """The ``[sidecar]`` table: the parser, which files it reads and how."""
+    return {
+        "sidecar_parser": sidecar.get("parser"),
+        "sidecar_suffixes": _strings(file, "sidecar.suffixes", sidecar.get("suffixes", [])),
+        "sidecar_files": _strings(file, "sidecar.files", sidecar.get("files", [])),
+        "sidecar_required": bool(sidecar.get("required", False)),
+        "sidecar_options": tuple(sorted(sidecar.get("options", {}).items())),
+        "sidecar_always": bool(sidecar.get("always", False)),
+        "sidecar_annotations": annotations,
+    }
+
+
+def _corpus_fields(
+    file: str, data: dict[str, Any], quirks: tuple[tuple[str, str], ...]
+) -> dict[str, Any]:
+    """The top-level keys: the corpus's name, mains, unit and low-pass, and its description."""
+    return {
+        "name": data["name"],
+        "title": data["title"],
+        "mains": float(data["mains"]),
+        "unit": data.get("unit", "uV"),
+        "description": data.get("description", ""),
+        "version": data.get("version", ""),
+        "homepage": data.get("homepage", ""),
+        "hours": data.get("hours"),
+        "h_freq": _h_freq(file, data.get("h_freq")),
+        "labels_summary": data.get("labels_summary", ""),
+        "formats": _strings(file, "formats", data.get("formats", [])),
+        "quirks": quirks,
+    }
 
 
 def _h_freq(file: str, value: float | None) -> float | None:
+    """``h_freq``: a lower low-pass (Hz) for this corpus, positive, or ``None`` when not given."""
     if value is not None and not value > 0:
         raise ManifestError(f"{file}: key h_freq must be a positive number of Hz, got {value!r}")
     return None if value is None else float(value)
 
 
-def _patterns(file: str, value: str | list[Any] | None) -> tuple[str, ...]:
-    """``path.pattern``: one regex or a list of them (tried in order); each must compile."""
-    if value is None:
-        return ()
-    items = [value] if isinstance(value, str) else value
-    if not items:
-        raise ManifestError(f"{file}: key path.pattern is an empty list")
-    for i, rx in enumerate(items):
-        where = "path.pattern" if isinstance(value, str) else f"path.pattern[{i}]"
-        if not isinstance(rx, str):
-            raise ManifestError(f"{file}: key {where} must be str, got {type(rx).__name__}")
-        try:
-            re.compile(rx)
-        except re.error as exc:
-            raise ManifestError(f"{file}: key {where} is not a valid regex: {exc}") from None
-    return tuple(items)
-
-
 def _label_rules(file: str, table: dict[str, Any]) -> tuple[LabelRule, ...]:
+    """The ``[labels]`` table: one :class:`LabelRule` per label, read ``from`` a path group."""
     rules = []
     for name, spec in table.items():
         if not isinstance(spec, dict) or "from" not in spec:
@@ -325,6 +383,7 @@ def _label_rules(file: str, table: dict[str, Any]) -> tuple[LabelRule, ...]:
 
 
 def _check_sidecar_parser(file: str, name: str) -> None:
+    """``sidecar.parser``: the name of a registered sidecar parser."""
     from eegprep.corpus.sidecars import load_parsers
 
     parsers = load_parsers()
@@ -341,6 +400,7 @@ for the same folder."""
 
 
 def _check_corpus_name(file: str, name: str) -> None:
+    """``name``: a corpus name that may name a folder of the store (:data:`CORPUS_NAME`)."""
     if not CORPUS_NAME.fullmatch(name):
         raise ManifestError(
             f"{file}: key name is {name!r}; a corpus name must start with a lower-case letter "

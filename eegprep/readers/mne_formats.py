@@ -56,6 +56,7 @@ from eegprep.readers.base import (
     unit_to_uv,
 )
 from eegprep.readers.companions import data_files
+from eegprep.readers.edf import EdfReader, read_raw_header
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
 
 if TYPE_CHECKING:
@@ -108,8 +109,6 @@ class MneReader(Reader):
         """
         check_readable(path)
         if PurePath(path).suffix.lower() in (".edf", ".bdf") and not options:
-            from eegprep.readers.edf import EdfReader
-
             return EdfReader.read_header(path, part=part)
         options = _check_options(path, options)
         raw, notes = _raw_and_notes(path, frozen_options(options))
@@ -142,10 +141,8 @@ class MneReader(Reader):
         cls, header: Header, picks: Sequence[int], start: int, stop: int
     ) -> np.ndarray:
         """Samples ``[start, stop)`` of ``picks`` in microvolts, float32, shape (n_picks, n)."""
-        if header.reader != cls.name:  # an EDF/BDF header from eegprep's own reader
-            from eegprep.readers import get_reader
-
-            return get_reader(header.reader).read_segment(header, picks, start, stop)
+        if header.reader == EdfReader.name:  # an EDF/BDF header from eegprep's own reader
+            return EdfReader.read_segment(header, picks, start, stop)
         check_segment(header, picks, start, stop)
         if start == stop:  # MNE refuses empty ranges
             return np.empty((len(picks), 0), dtype=np.float32)
@@ -317,8 +314,6 @@ def _check_before_mne(path: str) -> None:
 def _edf_layout(path: str) -> RecordLayout | None:
     """The record layout from an EDF/BDF header; ``None`` when a field is malformed (MNE's
     own message names it)."""
-    from eegprep.readers.edf import read_raw_header
-
     head = read_raw_header(path)
     try:
         return parse_layout(head)

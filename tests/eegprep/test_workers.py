@@ -87,7 +87,8 @@ def test_stopping_early_terminates_the_workers(tuh_corpus: Path, tmp_path: Path)
     from eegprep.corpus.discover import discover
     from eegprep.corpus.folders import corpus_dir
     from eegprep.corpus.manifest import load_manifest
-    from eegprep.ingestion.driver import IngestReport, _plan, apply_overrides
+    from eegprep.ingestion.driver import IngestReport, _plan
+    from eegprep.ingestion.options import apply_overrides
     from eegprep.store.writer import StoreWriter
 
     cfg = IngestConfig(workers=2, progress=False)

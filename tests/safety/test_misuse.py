@@ -26,7 +26,7 @@ from click.testing import CliRunner, Result
 from cli import eegprep_cli
 from eegprep.base.errors import UsageError
 from eegprep.base.redact import redact, redact_all
-from eegprep.ingestion import driver as ingest_mod
+from eegprep.ingestion import options as ingest_options
 from eegprep.ingestion.driver import IngestConfig, IngestReport, ingest
 from eegprep.store.fs import Location
 
@@ -222,7 +222,7 @@ def test_scheduler_unreachable_fails_fast(
 ) -> None:
     import time
 
-    monkeypatch.setattr(ingest_mod, "SCHEDULER_TIMEOUT", 1.0)
+    monkeypatch.setattr(ingest_options, "SCHEDULER_TIMEOUT", 1.0)
     address = silent_server if kind == "silent" else f"tcp://127.0.0.1:{_closed_port()}"
     store = tmp_path / "s.zarr"
     t0 = time.monotonic()

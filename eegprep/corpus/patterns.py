@@ -1,0 +1,57 @@
+"""Path patterns of a corpus manifest: the regexes of ``path.pattern`` and the path fields that
+they give each file (``stem``, ``dir``, ... and the patterns' named groups), which the
+manifest's ``path.name`` and ``sidecar.files`` templates and its labels are filled from.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+from typing import Any
+
+from eegprep.base.errors import ManifestError
+
+
+def parse_patterns(file: str, value: str | list[Any] | None) -> tuple[str, ...]:
+    """``path.pattern``: one regex or a list of them (tried in order); each must compile."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not items:
+        raise ManifestError(f"{file}: key path.pattern is an empty list")
+    for i, rx in enumerate(items):
+        where = "path.pattern" if isinstance(value, str) else f"path.pattern[{i}]"
+        if not isinstance(rx, str):
+            raise ManifestError(f"{file}: key {where} must be str, got {type(rx).__name__}")
+        try:
+            re.compile(rx)
+        except re.error as exc:
+            raise ManifestError(f"{file}: key {where} is not a valid regex: {exc}") from None
+    return tuple(items)
+
+
+def path_fields(patterns: tuple[str, ...], relpath: str) -> dict[str, str] | None:
+    """Named groups of the first pattern that matches ``relpath`` (``None``: none does), beside
+    the fields every file has; with no patterns at all, those fields alone."""
+    p = PurePosixPath(relpath)
+    base = {
+        "stem": p.stem,
+        "suffix": p.suffix,
+        "parent": p.parent.name,
+        "dir": str(p.parent),
+        "relpath": relpath,
+    }
+    if not patterns:
+        return base
+    for pattern in patterns:
+        m = re.search(pattern, relpath, re.DOTALL)  # "." spans a newline in a file name too
+        if m is None:
+            continue
+        out = dict(base)
+        for k, v in m.groupdict().items():
+            if v is not None:
+                out[k] = v
+            else:  # an optional group that took no part: "" (templates may use it)
+                out.setdefault(k, "")
+        return out
+    return None

@@ -1,0 +1,269 @@
+"""The options of an ingest, checked before the store is created or locked.
+
+Counts and globs must make sense, a ``--scheduler`` must be a dask scheduler that answers, the
+store's location must be one we may write, and the command line's ``--mains`` / ``--include``
+take the manifest's place; an ``auto`` encoding takes the existing store's. The driver
+(:mod:`eegprep.ingestion.driver`) calls these before it creates or locks the store; every misuse
+they find is one line (exit 2).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from eegprep.base.errors import EegprepError, StoreError, StoreExistsError, UsageError
+from eegprep.base.limits import DEFAULT_MEMORY_BYTES
+from eegprep.base.redact import redact
+from eegprep.base.validation import invalid_value
+from eegprep.corpus.manifest import Manifest
+from eegprep.pipeline.recipe import Recipe
+from eegprep.store.fs import Location
+from eegprep.store.writer import KEEP_REPLACED_SECONDS
+
+SCHEDULER_TIMEOUT = 5.0  # seconds to reach a --scheduler before giving up (one line, exit 2)
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")  # dask comm schemes with a host:port
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngestConfig:
+    """Options of one ingest.
+
+    Attributes
+    ----------
+    workers : int or None
+        Most local worker processes; ``None``: one per core; ``0``: run in this process. A pool
+        starts only when the plan is large enough to gain from it
+        (:mod:`eegprep.ingestion.workers`).
+    scheduler : str or None
+        Address of an existing dask.distributed scheduler (``tcp://host:8786``); overrides
+        ``workers``.
+    limit : int or None
+        Ingest at most this many files (the first in sorted order): quick trials.
+    recipe : Recipe
+        Preprocessing recipe; must equal the store's when the store exists (an ``auto``
+        encoding, the default, takes the existing store's:
+        :func:`~eegprep.ingestion.options.store_encoding`).
+    verify_checksums : bool
+        Decide what is current by SHA-256 of each source instead of its size and mtime.
+    commit_every : int
+        Finished recordings per index commit (one small object each time); a commit also
+        happens when :data:`COMMIT_SECONDS` have passed since the last.
+    progress : bool
+        Show a progress bar (only on a terminal).
+    mains : float or None
+        Mains frequency (Hz) that overrides the manifest's (``--mains``); required for a
+        manifest whose ``mains`` is 0 (unknown, e.g. the generic ``folder`` corpus).
+    include : tuple of str or None
+        Globs (relative to the corpus root) that replace the manifest's ``files.include``
+        (``--include``).
+    repair : bool
+        Also re-ingest listed, current recordings in which ``eegprep validate`` finds damage
+        (``--repair``); reads every byte of the corpus's recordings.
+    keep_replaced : float
+        Seconds a replaced recording version stays in the store for readers that opened it
+        before the replacement (``--keep-replaced``); a later ingest deletes it.
+    file_memory_limit : int
+        Bytes a reader or the preprocessing may allocate at once for one file
+        (``--file-memory-limit``; :mod:`eegprep.base.limits`): a file that needs more is refused.
+    file_time_limit : float or None
+        Seconds one file's ingest may take (``--file-time-limit``); ``None``: no limit.
+    """
+
+    workers: int | None = None
+    scheduler: str | None = None
+    limit: int | None = None
+    recipe: Recipe = field(default_factory=Recipe)
+    verify_checksums: bool = False
+    commit_every: int = 16
+    progress: bool = True
+    mains: float | None = None
+    include: tuple[str, ...] | None = None
+    repair: bool = False
+    keep_replaced: float = KEEP_REPLACED_SECONDS
+    file_memory_limit: int = DEFAULT_MEMORY_BYTES
+    file_time_limit: float | None = None
+
+
+def check_config(cfg: IngestConfig) -> None:
+    """Refuse option values that cannot work (:class:`UsageError`, one line each).
+
+    ``workers`` and ``limit`` must be counts, every ``include`` glob relative to the corpus
+    root, and ``scheduler`` the address of a dask scheduler that answers within
+    :data:`SCHEDULER_TIMEOUT` seconds.
+    """
+    if cfg.workers is not None and (isinstance(cfg.workers, bool) or cfg.workers < 0):
+        raise invalid_value(
+            "workers", cfg.workers, expected="0 (this process) or more worker processes"
+        )
+    if cfg.limit is not None and (isinstance(cfg.limit, bool) or cfg.limit < 1):
+        raise invalid_value(
+            "limit", cfg.limit,
+            expected="a number of files, 1 or more (leave it out for all files)",
+        )  # fmt: skip
+    if cfg.include is not None:
+        check_globs(cfg.include, "--include")
+    if cfg.scheduler is not None:
+        check_scheduler(cfg.scheduler)
+
+
+def check_globs(globs: tuple[str, ...], where: str) -> None:
+    """Each glob must be non-empty and relative, and stay inside the corpus root (no ``..``)."""
+    for glob in globs:
+        parts = glob.replace("\\", "/").split("/")
+        if not glob.strip():
+            problem = "an empty pattern matches nothing"
+        elif glob.startswith(("/", "\\", "~")) or (len(glob) > 1 and glob[1] == ":"):
+            problem = "an absolute pattern; give it relative to the corpus folder (--src)"
+        elif ".." in parts:
+            problem = "'..' leaves the corpus folder; give --src the folder that holds the files"
+        else:
+            continue
+        raise UsageError(f"Invalid glob {glob!r} in {where}: {problem}.")
+
+
+def check_scheduler(address: str) -> None:
+    """``address`` must be ``[SCHEME://]HOST:PORT`` of a dask scheduler that answers.
+
+    The scheduler is asked who it is and must say so within :data:`SCHEDULER_TIMEOUT`
+    seconds, so a wrong or unreachable address fails in seconds, before the store is touched.
+    """
+    from urllib.parse import urlsplit
+
+    shown = redact(address)
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a port that is not a number in 0-65535
+        host = port = None
+    if parts.scheme not in SCHEDULER_SCHEMES or not host or not port or parts.path.strip("/"):
+        raise invalid_value(
+            "--scheduler", shown,
+            expected=f"SCHEME://HOST:PORT (SCHEME one of {', '.join(SCHEDULER_SCHEMES)}; "
+            "e.g. tcp://10.0.0.5:8786)",
+        )  # fmt: skip
+    try:
+        kind = _scheduler_identity(address).get("type")
+        why = "" if kind == "Scheduler" else f"it answers as {kind!r}, not as a dask scheduler"
+    except OSError:  # refused or timed out
+        why = f"nothing answered within {SCHEDULER_TIMEOUT:g} s"
+    except Exception:  # something answered, but not in dask's protocol
+        why = "what answers there does not speak dask's protocol"
+    if why:
+        raise UsageError(
+            f"--scheduler {shown}: no dask scheduler there ({why}): start one "
+            "(`dask scheduler`) or check the address"
+        )
+
+
+def _scheduler_identity(address: str) -> dict[str, Any]:
+    """What the dask server at ``address`` says it is (its ``identity``); asked from a thread
+    of its own, so that a caller's running event loop (Jupyter) does not matter."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.core import rpc
+
+    async def ask() -> dict[str, Any]:
+        async with rpc(address, timeout=SCHEDULER_TIMEOUT) as remote:
+            answer = await asyncio.wait_for(remote.identity(), SCHEDULER_TIMEOUT)
+        return dict(answer) if isinstance(answer, dict) else {}
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, ask()).result()
+
+
+def writable_location(out: str | os.PathLike[str]) -> Location:
+    """The store's location, refused when it cannot be a store we may write.
+
+    A regular file is not a store; on a local disk the store folder (or the nearest folder
+    above it that exists) must be writable. Nothing is created here.
+    """
+    if not os.fspath(out).strip():
+        raise invalid_value("--out", "", expected="a store path or URL")
+    loc = Location.parse(out)
+    if not loc.local:
+        try:
+            info = loc.fs.info(loc.root)
+        except FileNotFoundError:
+            info = {}  # a new store
+        except Exception as exc:  # any refusal of the service (no bucket, a bad name, no access)
+            why = " ".join(redact(str(exc) or type(exc).__name__).split())
+            raise StoreError(f"{loc.display}: cannot reach the store: {why}") from None
+        if info.get("type") == "file":
+            raise StoreExistsError(
+                f"{loc.display}: a file, not a store (a store is a folder): choose another --out"
+            )
+        return loc
+    existing = loc.root
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        what = "" if existing == loc.root else f" ({existing} is a file)"
+        raise StoreExistsError(
+            f"{loc.display}: a file, not a store{what}; a store is a folder: choose another --out"
+        )
+    for folder in (existing, os.path.join(existing, "_eegprep")):
+        if os.path.isdir(folder) and not os.access(folder, os.W_OK | os.X_OK):
+            raise StoreError(
+                f"{loc.display}: cannot write the store: {folder} is read-only for this user "
+                "(permission denied); choose another --out or fix its permissions"
+            )
+    return loc
+
+
+def apply_overrides(
+    manifest: Manifest, *, mains: float | None = None, include: tuple[str, ...] | None = None
+) -> Manifest:
+    """The manifest with the command line's ``--mains`` / ``--include`` in place of its own.
+
+    The overrides enter the manifest's hash, so a store knows what it was ingested with.
+    """
+    import dataclasses
+
+    raw = dict(manifest.raw)
+    changes: dict[str, Any] = {}
+    if mains is not None:
+        if not mains > 0:
+            raise invalid_value("mains", mains, expected="50 or 60 (Hz)")
+        changes["mains"] = raw["mains"] = float(mains)
+    if include:
+        changes["include"] = tuple(include)
+        raw["files"] = {**raw.get("files", {}), "include": list(include)}
+    if changes:
+        manifest = dataclasses.replace(manifest, raw=raw, **changes)
+    if not manifest.mains:
+        raise UsageError(
+            f"{manifest.file}: the mains frequency of corpus {manifest.name!r} is unknown "
+            "(mains = 0): pass --mains 50 or --mains 60"
+        )
+    return manifest
+
+
+def store_encoding(cfg: IngestConfig, loc: Location) -> IngestConfig:
+    """``cfg`` with the existing store's encoding when its recipe's is ``auto`` (the default).
+
+    An ingest that names no encoding extends a store in the encoding it was written with
+    (float32 stores of earlier versions included); an explicit, different one is refused by
+    the writer ("written with recipe ..."). A new store, or a store whose recipe differs in
+    anything else, is left to the writer too.
+    """
+    from dataclasses import replace
+
+    from eegprep.store.reader import read_root_attrs
+
+    if cfg.recipe.encoding != "auto":
+        return cfg
+    try:
+        attrs = read_root_attrs(loc)
+    except (EegprepError, OSError):  # not a store, unreadable: the writer says so
+        return cfg
+    stored = attrs.get("recipe") if attrs else None
+    if attrs is None or not isinstance(stored, dict) or stored.get("encoding") in (None, "auto"):
+        return cfg
+    try:
+        adopted = cfg.recipe.with_(encoding=stored["encoding"])
+    except EegprepError:  # an encoding this version does not know: the writer refuses it
+        return cfg
+    return replace(cfg, recipe=adopted) if adopted.hash() == attrs["recipe_hash"] else cfg
