@@ -39,7 +39,7 @@ from eegprep.base.errors import UsageError
 from eegprep.base.validation import check_choice, check_min, invalid_value
 from eegprep.store.reader import Recording, Store
 from labram.data.tasks import TEST_SPLITS, Task, default_val_subjects, index_by, split_subjects
-from labram.data.windows import WindowIndex, WindowSettings, assign_blocks
+from labram.data.windows import WindowIndex, assign_blocks
 from labram.model.config import PATCH_SIZE
 
 log = logging.getLogger(__name__)
@@ -115,9 +115,7 @@ class TaskWindows:
             task,
             lambda _rec: "all",
             ("all",),
-            windows=WindowSettings(token_budget=cfg.token_budget, max_seconds=cfg.max_seconds),
-            max_channels=cfg.max_channels,
-            block_seconds=cfg.block_seconds,
+            windows=cfg.window_settings(),
             edge_events=cfg.edge_events,
         )["all"]
         recs: dict[tuple[int, str], Recording] = {

@@ -42,7 +42,7 @@ from labram.data.windows import (
     select_channels,
     window_seconds,
 )
-from labram.model.config import BLOCK_SECONDS, PATCH_SIZE
+from labram.model.config import PATCH_SIZE
 
 log = logging.getLogger(__name__)
 
@@ -283,11 +283,8 @@ def build_task_indexes(
     stores: Sequence[str | Store],
     task: Task,
     *,
+    windows: WindowSettings | None = None,
     split_seed: int = 0,
-    token_budget: int = 256,
-    max_seconds: int = 16,
-    max_channels: int = 128,
-    block_seconds: int = BLOCK_SECONDS,
     val_split: str = "stratified",
     val_rounding: str = "round",
     edge_events: str = "drop",
@@ -297,9 +294,10 @@ def build_task_indexes(
     ``val_split``: ``stratified`` splits each value of the task's recording label on its own
     (TUAB: abnormal and normal subjects 80/20 each, as the authors); ``subject`` splits all
     subjects at once. ``val_rounding`` and ``edge_events``: :func:`split_subjects`,
-    :func:`_windows`. ``token_budget`` and ``max_seconds`` size the windows of a task without a
-    fixed length (``label:KEY``), ``max_channels`` caps a task without fixed channels
-    (:class:`~labram.data.windows.WindowSettings`).
+    :func:`_windows`. ``windows`` (:class:`~labram.data.windows.WindowSettings`, the defaults
+    when None): its token budget and longest window size the windows of a task without a
+    fixed length (``label:KEY``), its channel cap limits a task without fixed channels, its
+    block length groups the reads.
     """
     opened = open_stores(stores)
     val_subjects = default_val_subjects(
@@ -316,9 +314,7 @@ def build_task_indexes(
         task,
         split_of,
         ("train", "val", "test"),
-        windows=WindowSettings(token_budget=token_budget, max_seconds=max_seconds),
-        max_channels=max_channels,
-        block_seconds=block_seconds,
+        windows=windows or WindowSettings(),
         edge_events=edge_events,
     )
     if len(out["test"]) == 0:
@@ -333,8 +329,6 @@ def index_by(
     splits: Sequence[str],
     *,
     windows: WindowSettings,
-    max_channels: int,
-    block_seconds: int,
     edge_events: str,
 ) -> dict[str, WindowIndex]:
     """The task's windows of every recording, grouped by ``split_of(recording)`` (None: left
@@ -348,7 +342,7 @@ def index_by(
             split = split_of(rec)
             if split is None:
                 continue
-            sel = _rows(rec, task, max_channels)
+            sel = _rows(rec, task, windows.max_channels)
             if sel is None:
                 skipped += 1
                 continue
@@ -374,7 +368,7 @@ def index_by(
             rec_a,
             st_a,
             np.asarray(npatch, np.int64),
-            assign_blocks(rec_a, st_a, block_seconds * PATCH_SIZE),
+            assign_blocks(rec_a, st_a, windows.block_seconds * PATCH_SIZE),
             np.asarray(labs, np.float32).reshape(len(recs), -1)
             if recs
             else np.zeros((0, 1), np.float32),

@@ -151,13 +151,7 @@ def window_index(
 
     opened = open_stores(list(stores))
     task = get_task(cfg.task, opened)
-    splits = build_task_indexes(
-        opened,
-        task,
-        token_budget=ws.token_budget,
-        max_seconds=ws.max_seconds,
-        max_channels=ws.max_channels,
-    )
+    splits = build_task_indexes(opened, task, windows=ws)
     return _concat([splits[s] for s in ("train", "val", "test")]), task
 
 

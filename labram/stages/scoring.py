@@ -92,11 +92,8 @@ def task_splits(opened: Sequence[Any], task: Task, cfg: TrainConfig) -> dict[str
     return build_task_indexes(
         opened,
         task,
+        windows=cfg.window_settings(),
         split_seed=cfg.split_seed,
-        token_budget=cfg.token_budget,
-        max_seconds=cfg.max_seconds,
-        max_channels=cfg.max_channels,
-        block_seconds=cfg.block_seconds,
         val_split=cfg.val_split,
         val_rounding=cfg.val_rounding,
         edge_events=cfg.edge_events,
