@@ -169,9 +169,9 @@ def model_row(size: str, bf16: bool, compile_it: bool, opt: Options) -> dict[str
 
 def build_store(root: Path, n_windows: int) -> Path:
     """A 23-channel, 200 Hz store holding at least ``n_windows`` 11 s windows."""
-    from eegprep.pipeline.channels import vocabulary_index
     from eegprep.pipeline.recipe import Recipe
     from eegprep.store.writer import StoreWriter, write_recording
+    from eegprep.testing.records import hand_record
     from eegprep.testing.synth import eeg_like
 
     sites = "FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 A1 A2 FZ CZ PZ T1 T2".split()
@@ -184,21 +184,14 @@ def build_store(root: Path, n_windows: int) -> Path:
         for i in range(math.ceil(n_windows / per_rec)):
             x = eeg_like(len(sites), n, sfreq, rng=rng, labels=sites, line_hz=None)
             rid, name = f"bench/rec{i:04d}", f"rec{i:04d}"
-            rec = {
-                "id": rid,
-                "corpus": "bench",
-                "group": f"recordings/{rid}",
-                "channels": sites,
-                "channel_index": [vocabulary_index(s) for s in sites],
-                "n_samples": n,
-                "sfreq": sfreq,
-                "subject": name,
-                "subject_key": f"bench:{name}",
-            }
+            rec = hand_record(
+                rid, sites, n, sfreq=sfreq, subject=name, subject_key=f"bench:{name}",
+                encoding="float32",  # write_recording's default
+            )  # fmt: skip
             staged = writer.staging_path()
             blocks = iter(np.array_split(x, max(1, n // 12000), axis=1))
             write_recording(
-                str(store), staged, attrs=rec, channels=sites, n_samples=n, blocks=blocks,
+                str(store), staged, record=rec, channels=sites, n_samples=n, blocks=blocks,
                 sfreq=sfreq,
             )  # fmt: skip
             writer.commit([(staged, rec)])

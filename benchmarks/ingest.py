@@ -58,9 +58,9 @@ LIMIT_BLOCK_SECONDS = 120.0  # the physical limit's read blocks (our pipeline's 
 
 def write_corpus(root: Path, hours: float, seed: int = 0) -> list[Path]:
     """The PLAN's files, ``hours`` of EEG in all."""
-    from eegprep.testing.tuh_edf import subject_id
     from eegprep.testing.edf_writer import write_edf
     from eegprep.testing.synth import eeg_like
+    from eegprep.testing.tuh_edf import subject_id
 
     sites = ("FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 FZ CZ PZ A1 A2 FPZ OZ AF3 AF4 "
              "F1 F2 F5 F6 FC1 FC2 FC3 FC4 FC5 FC6 C1 C2 C5 C6 CP1 CP2 CP3 CP4 CP5 CP6 P1 P2 P5 "

@@ -55,16 +55,16 @@ TUH_RESOLUTION_UV = 9999.68 / 65535  # TUH EDF: +-4999.84 uV over 16 bits, ~0.15
 def build(work: Path, n_rec: int, minutes: float) -> tuple[Path, Path, Path]:
     import h5py
 
-    from eegprep.pipeline.channels import vocabulary_index
     from eegprep.pipeline.recipe import Recipe
-    from eegprep.store.writer import StoreWriter, quantum_uv, write_recording
+    from eegprep.store.writer import StoreWriter, choose_encoding, write_recording
+    from eegprep.testing.records import hand_record
     from eegprep.testing.synth import eeg_like
 
     store, h5 = work / "store.zarr", work / "labram.h5"
     qstore = work / "quantized.zarr"
     rng = np.random.default_rng(0)
     n = int(minutes * 60 * SFREQ)
-    q = quantum_uv([TUH_RESOLUTION_UV])
+    quantized = choose_encoding("auto", [TUH_RESOLUTION_UV] * N_CH)  # TUH's EDF: quantized
     with (
         StoreWriter(str(store), Recipe(encoding="float32")) as w,
         StoreWriter(str(qstore), Recipe()) as wq,  # the default, auto: quantized for TUH's EDF
@@ -74,32 +74,25 @@ def build(work: Path, n_rec: int, minutes: float) -> tuple[Path, Path, Path]:
         for i in range(n_rec):
             x = eeg_like(N_CH, n, SFREQ, rng=rng, labels=SITES, line_hz=None)
             rid, name = f"bench/rec{i:04d}", f"rec{i:04d}"
-            rec = {
-                "id": rid,
-                "corpus": "bench",
-                "group": f"recordings/{rid}",
-                "channels": SITES,
-                "channel_index": [vocabulary_index(s) for s in SITES],
-                "n_samples": n,
-                "sfreq": float(SFREQ),
-                "subject": name,
-                "subject_key": f"bench:{name}",
-            }
-            quantized = {"encoding": "quantized", "quantum": q}
-            for writer, url, kw in ((w, store, {}), (wq, qstore, quantized)):
+            rec = hand_record(
+                rid, SITES, n, sfreq=float(SFREQ), subject=name, subject_key=f"bench:{name}"
+            )
+            plain = rec.replace(**choose_encoding("float32", []))
+            for writer, url, r in ((w, store, plain), (wq, qstore, rec.replace(**quantized))):
                 staged = writer.staging_path()
                 blocks = iter(np.array_split(x, max(1, n // 12000), axis=1))
                 write_recording(
                     str(url),
                     staged,
-                    attrs=rec,
+                    record=r,
                     channels=SITES,
                     n_samples=n,
                     blocks=blocks,
                     sfreq=float(SFREQ),
-                    **kw,
-                )  # type: ignore[arg-type]
-                writer.commit([(staged, rec)])
+                    encoding=r.encoding,
+                    quantum=r.quantum_uv,
+                )
+                writer.commit([(staged, r)])
             f.create_dataset(name, data=x.astype(np.float64))
             # LaBraM's writer as released: a group per file, dataset "eeg", (C, 200) chunks
             fc.create_group(name).create_dataset(
@@ -169,27 +162,17 @@ def _recordings(store: Path) -> list:
 
 def open_100k(work: Path) -> tuple[float, int]:
     """Seconds to open a store listing 100,000 recordings and build its window index."""
-    from eegprep.pipeline.channels import vocabulary_index
     from eegprep.pipeline.recipe import Recipe
     from eegprep.store.index import append, compact
     from eegprep.store.writer import StoreWriter
+    from eegprep.testing.records import hand_record
 
     url = work / "big.zarr"
     with StoreWriter(str(url), Recipe()) as w:
-        idx = [vocabulary_index(s) for s in SITES]
+        subjects = [f"s{i // 10}" for i in range(100_000)]
         rows = [
-            {
-                "id": f"big/r{i:06d}",
-                "corpus": "big",
-                "group": f"recordings/big/r{i:06d}",
-                "channels": SITES,
-                "channel_index": idx,
-                "n_samples": 240_000,
-                "sfreq": 200.0,
-                "subject": f"s{i // 10}",
-                "subject_key": f"big:s{i // 10}",
-            }
-            for i in range(100_000)
+            hand_record(f"big/r{i:06d}", SITES, 240_000, subject=s, subject_key=f"big:{s}")
+            for i, s in enumerate(subjects)
         ]
         for k in range(0, len(rows), 10_000):
             append(w.loc, rows[k : k + 10_000])

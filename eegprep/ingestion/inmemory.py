@@ -30,8 +30,9 @@ from eegprep.ingestion.task import (
     _check_band,
     _rate_groups,
     open_source,
+    output_length,
 )
-from eegprep.pipeline import preprocess, qc
+from eegprep.pipeline import qc
 from eegprep.pipeline.recipe import Recipe
 from eegprep.readers import get_reader
 from eegprep.store.writer import as_stored, choose_encoding
@@ -114,9 +115,7 @@ def _read(path: str, m: Manifest, recipe: Recipe, part: str | None) -> Preproces
     groups = _rate_groups(header, mapping)
     task = _task(m, path, recipe, part)
     _check_band(task, path, groups)
-    n_out = min(preprocess.output_length(g[2], g[0], recipe.sfreq) for g in groups)
-    if n_out < recipe.sfreq:
-        raise SourceError(path, f"recording too short: {header.duration:.2f} s, need at least 1 s")
+    n_out = output_length(task, path, header, groups)
     heads: dict[str, np.ndarray] = {}
     data = np.concatenate(list(_blocks(reader, header, mapping, groups, n_out, task, heads)), 1)
     names = list(mapping.names)

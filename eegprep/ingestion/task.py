@@ -35,7 +35,8 @@ from eegprep.pipeline.channels import ChannelMapping, map_channels
 from eegprep.pipeline.recipe import Recipe
 from eegprep.readers import get_reader
 from eegprep.readers.base import Header, Reader
-from eegprep.store.writer import choose_encoding, write_recording
+from eegprep.store.record import RecordingRecord
+from eegprep.store.writer import choose_encoding, write_group_attrs, write_recording
 
 SIDECAR_BYTES_PER_BYTE = 10  # memory a sidecar parser holds per byte of text (lines, cells)
 HEAD_SECONDS = 120.0  # source span used for line-noise and clipping checks
@@ -73,7 +74,7 @@ class IngestResult:
     relpath: str
     rid: str
     staging: str
-    record: dict[str, Any] | None = None
+    record: RecordingRecord | None = None
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -160,7 +161,7 @@ def open_source(
     return header, mapping, [*header.warnings, *_mapping_warnings(mapping, m.on_unknown, path)]
 
 
-def _ingest(task: IngestTask, path: str) -> tuple[dict[str, Any], list[str]]:
+def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
     m = task.manifest
     reader = get_reader(m.reader)
     header, mapping, warnings = open_source(path, m, task.item.part)
@@ -169,31 +170,58 @@ def _ingest(task: IngestTask, path: str) -> tuple[dict[str, Any], list[str]]:
     sidecar = _sidecar(task, path, header)
     mapping, groups = _channel_status(path, header, mapping, groups, sidecar)
     warnings += sidecar.problems
-    names, index = list(mapping.names), list(mapping.indices)  # source order (store-format.md)
-    n_out = min(preprocess.output_length(g[2], g[0], task.recipe.sfreq) for g in groups)
-    if n_out < task.recipe.sfreq:
-        raise SourceError(path, f"recording too short: {header.duration:.2f} s, need at least 1 s")
-    record = _record(task, header, names, index, n_out, sidecar, mapping)
-    warnings += clip_events(record)
-    check_values(record, path, "record")  # header values, manifest labels: strict JSON only
+    n_out = output_length(task, path, header, groups)
+    record, clipped = _record(task, header, n_out, sidecar, mapping)
+    warnings += clipped
+    check_values(record.to_dict(), path, "record")  # header values, manifest labels: strict JSON
     heads: dict[str, np.ndarray] = {}  # the first block's read leaves the QC head here
-    blocks = _blocks(reader, header, mapping, groups, n_out, task, heads)
     stats = write_recording(
         task.store_url,
         task.staging,
-        attrs=None,  # the record is final only after QC: _store_attrs writes it, once
-        channels=names,
+        record=None,  # the record is final only after QC: written once, below
+        channels=list(record.channels),
         n_samples=n_out,
-        blocks=blocks,
+        blocks=_blocks(reader, header, mapping, groups, n_out, task, heads),
         sfreq=task.recipe.sfreq,
-        encoding=record["encoding"],
-        quantum=record["quantum_uv"],
+        encoding=record.encoding or "float32",
+        quantum=record.quantum_uv,
         targets=_targets(sidecar, n_out, task.recipe.sfreq),
     )
     head = heads["head"] if "head" in heads else _read_head(reader, header, mapping, groups[0])
-    first = [mapping.names[i] for i in groups[0][1]]
-    rails = [_rail(header.signals[mapping.source_indices[i]]) for i in groups[0][1]]
-    flags, more = qc.summarize(stats["rms"], first, names, head, groups[0][0], m.mains, rails)
+    quality, more = _quality(task, path, header, mapping, groups[0], stats, head)
+    record = record.replace(qc=quality)
+    write_group_attrs(task.store_url, task.staging, record)
+    return record, warnings + more
+
+
+def output_length(task: IngestTask, path: str, header: Header, groups: list[RateGroup]) -> int:
+    """Samples per channel at the store rate: the shortest rate group's; a recording under
+    1 s is refused."""
+    sfreq = task.recipe.sfreq
+    n_out = min(preprocess.output_length(g[2], g[0], sfreq) for g in groups)
+    if n_out < sfreq:
+        raise SourceError(path, f"recording too short: {header.duration:.2f} s, need at least 1 s")
+    return n_out
+
+
+def _quality(
+    task: IngestTask,
+    path: str,
+    header: Header,
+    mapping: ChannelMapping,
+    first: RateGroup,
+    stats: dict[str, Any],
+    head: np.ndarray,
+) -> tuple[dict[str, Any], list[str]]:
+    """The record's ``qc`` and the report's QC warnings, from the written samples' statistics
+    and the source's head (of the first rate group); a recording that fails a check (samples
+    not finite, every channel constant or flat, units off) is refused."""
+    names = list(mapping.names)
+    labels = [mapping.names[i] for i in first[1]]
+    rails = [_rail(header.signals[mapping.source_indices[i]]) for i in first[1]]
+    flags, more = qc.summarize(
+        stats["rms"], labels, names, head, first[0], task.manifest.mains, rails
+    )
     if any(stats["n_nonfinite"]):
         bad = [n for n, k in zip(names, stats["n_nonfinite"]) if k]
         raise SourceError(path, f"non-finite samples (NaN/inf) in channels {', '.join(bad)}")
@@ -204,10 +232,9 @@ def _ingest(task: IngestTask, path: str) -> tuple[dict[str, Any], list[str]]:
         raise SourceError(path, problem)
     if len(flags["flat_channels"]) == len(names):
         raise SourceError(path, "every EEG channel is flat (RMS under 0.1 uV after filtering)")
-    record["qc"] = {**flags, "rms_uv": stats["rms"]}
-    check_values(record["qc"], path, "QC")
-    _store_attrs(task, record)
-    return record, warnings + more
+    quality = {**flags, "rms_uv": stats["rms"]}
+    check_values(quality, path, "QC")
+    return quality, more
 
 
 def _no_eeg_problem(header: Header) -> str:
@@ -495,59 +522,80 @@ def _resample_target(values: np.ndarray, rate: float, sfreq: float) -> np.ndarra
 def _record(
     task: IngestTask,
     header: Header,
-    names: list[str],
-    index: list[int],
     n_out: int,
     sidecar: SidecarResult,
     mapping: ChannelMapping,
-) -> dict[str, Any]:
+) -> tuple[RecordingRecord, list[str]]:
+    """The recording's record, but its QC, and the report's lines on the events clipped to the
+    stored span."""
     m = task.manifest
-    fields = task.item.field_dict()
-    fields["part"] = task.item.part or ""
+    fields = {**task.item.field_dict(), "part": task.item.part or ""}
+    sfreq = task.recipe.sfreq
+    labels = _labels(m, fields, sidecar)
+    events, clipped = clip_events(_events(m, header, sidecar), n_out, sfreq)
+    rates = sorted({header.signals[i].sfreq for i in mapping.source_indices})
+    files = fingerprint(task.root, task.sources) if task.sources else []
+    resolutions = [header.signals[i].resolution for i in mapping.source_indices]
+    # encoding, quantum_uv, max_error_uv: auto resolves per recording (store-format.md)
+    encoding = choose_encoding(task.recipe.encoding, resolutions)
+    record = RecordingRecord(
+        id=task.rid,
+        group=task.group,
+        corpus=m.name,
+        name=task.item.name,
+        subject=_fill(m.subject, fields),
+        session=_fill(m.session, fields),
+        split=_fill(m.split, fields),
+        subject_key=_fill(m.subject_key, fields),
+        channels=tuple(mapping.names),  # source order (store-format.md)
+        channel_index=tuple(mapping.indices),
+        n_samples=n_out,
+        sfreq=sfreq,
+        labels=labels,
+        events=events,
+        source=task.item.relpath,
+        part=task.item.part,
+        source_size=task.source_stat[0],
+        source_mtime_ns=task.source_stat[1],
+        source_sha256=_source_sha256(task, files),
+        source_files=files,
+        orig_sfreq=rates[0] if len(rates) == 1 else tuple(rates),
+        orig_duration_s=round(float(header.duration), 6),
+        mains_hz=m.mains,
+        encoding=encoding["encoding"],
+        quantum_uv=encoding["quantum_uv"],
+        max_error_uv=encoding["max_error_uv"],
+        recipe_hash=task.recipe.hash(),
+        band_hz=(task.recipe.l_freq, effective_recipe(task).h_freq),
+        dropped_channels=[list(d) for d in mapping.dropped],
+        targets=tuple(sorted(sidecar.targets)),
+        manifest_hash=m.hash(),
+    )
+    return record, clipped
+
+
+def _fill(template: str, fields: dict[str, str]) -> str:
+    """A manifest template (``subject``, ``session``, ...) filled with the source's path
+    fields; ``""`` where the manifest has none."""
+    return template.format(**fields) if template else ""
+
+
+def _labels(m: Manifest, fields: dict[str, str], sidecar: SidecarResult) -> dict[str, Any]:
+    """Recording-level labels: the manifest's (those that have a value), then the sidecar's."""
     labels = {r.name: r.value(fields) for r in m.labels}
     labels = {k: v for k, v in labels.items() if v is not None}
     labels.update(sidecar.labels)
+    return labels
+
+
+def _events(m: Manifest, header: Header, sidecar: SidecarResult) -> list[list[Any]]:
+    """The file's own annotations (unless the manifest drops them) and the sidecar's events,
+    exact repeats dropped, sorted by onset: ``[onset s, duration s, label, channel]``."""
     own = header.annotations if m.sidecar_annotations == "keep" else ()
     events = [[float(a.onset), float(a.duration), a.description, a.channel] for a in own]
     events += [list(e) for e in sidecar.events]
     events = _unique_events(events)
-    size, mtime = task.source_stat
-    rates = sorted({header.signals[i].sfreq for i in mapping.source_indices})
-    files = fingerprint(task.root, task.sources) if task.sources else []
-    return {
-        "id": task.rid,
-        "group": task.group,
-        "corpus": m.name,
-        "name": task.item.name,
-        "subject": m.subject.format(**fields) if m.subject else "",
-        "session": m.session.format(**fields) if m.session else "",
-        "split": m.split.format(**fields) if m.split else "",
-        "subject_key": m.subject_key.format(**fields) if m.subject_key else "",
-        "channels": names,
-        "channel_index": index,
-        "n_samples": n_out,
-        "sfreq": task.recipe.sfreq,
-        "labels": labels,
-        "events": sorted(events, key=lambda e: (e[0], e[1], str(e[2]), str(e[3]))),
-        "source": task.item.relpath,
-        "part": task.item.part,
-        "source_size": size,
-        "source_mtime_ns": mtime,
-        "source_sha256": _source_sha256(task, files),
-        "source_files": files,
-        "orig_sfreq": rates[0] if len(rates) == 1 else rates,
-        "orig_duration_s": round(float(header.duration), 6),
-        "mains_hz": m.mains,
-        # encoding, quantum_uv, max_error_uv: auto resolves per recording (store-format.md)
-        **choose_encoding(
-            task.recipe.encoding, [header.signals[i].resolution for i in mapping.source_indices]
-        ),
-        "recipe_hash": task.recipe.hash(),
-        "band_hz": [task.recipe.l_freq, effective_recipe(task).h_freq],
-        "dropped_channels": [list(d) for d in mapping.dropped],
-        "targets": sorted(sidecar.targets),
-        "manifest_hash": m.hash(),
-    }
+    return sorted(events, key=lambda e: (e[0], e[1], str(e[2]), str(e[3])))
 
 
 def _source_sha256(task: IngestTask, files: list[dict[str, Any]]) -> str:
@@ -558,18 +606,21 @@ def _source_sha256(task: IngestTask, files: list[dict[str, Any]]) -> str:
     return file_sha256(os.path.join(task.root, task.item.relpath))
 
 
-def clip_events(record: dict[str, Any]) -> list[str]:
-    """Keep ``record["events"]`` inside the stored span ``[0, n_samples / sfreq]`` seconds.
+def clip_events(
+    events: list[list[Any]], n_samples: int, sfreq: float
+) -> tuple[list[list[Any]], list[str]]:
+    """The events inside the stored span ``[0, n_samples / sfreq]`` seconds, and the report's
+    warnings about the others.
 
-    An event wholly outside it (a marker after the last sample, an events.tsv row of a longer
-    run) is dropped; one that straddles an end is cut at it. Onsets within one output sample
-    past the end count as at the end (a zero-length "recording ends" marker). Returns the
-    report's warnings, one line per kind of change, naming the first few events.
+    An event wholly outside the span (a marker after the last sample, an events.tsv row of a
+    longer run) is dropped; one that straddles an end is cut at it. Onsets within one output
+    sample past the end count as at the end (a zero-length "recording ends" marker). The
+    warnings: one line per kind of change, naming the first few events.
     """
-    sfreq = float(record["sfreq"])
-    end, tol = record["n_samples"] / sfreq, 1.0 / sfreq
+    sfreq = float(sfreq)
+    end, tol = n_samples / sfreq, 1.0 / sfreq
     kept, dropped, cut = [], [], []
-    for ev in record["events"]:
+    for ev in events:
         onset, duration = float(ev[0]), float(ev[1])
         if onset >= end + tol or onset + duration < 0 or (onset < 0 and duration == 0):
             dropped.append(ev)
@@ -579,14 +630,13 @@ def clip_events(record: dict[str, Any]) -> list[str]:
             cut.append(ev)
             ev = [start, max(stop - start, 0.0), *ev[2:]]
         kept.append(ev)
-    record["events"] = kept
     out = []
     for what, evs in (("dropped", dropped), ("cut at the recording's ends", cut)):
         if evs:
             names = ", ".join(f"{e[2]!r} at {float(e[0]):g} s" for e in evs[:3])
             more = f" and {len(evs) - 3} more" if len(evs) > 3 else ""
             out.append(f"{len(evs)} event(s) outside the stored 0-{end:g} s {what}: {names}{more}")
-    return out
+    return kept, out
 
 
 def _unique_events(events: list[list[Any]]) -> list[list[Any]]:
@@ -599,12 +649,3 @@ def _unique_events(events: list[list[Any]]) -> list[list[Any]]:
             seen.add(key)
             out.append(e)
     return out
-
-
-def _store_attrs(task: IngestTask, record: dict[str, Any]) -> None:
-    """Write the staged group's attributes: the final record (QC included)."""
-    from eegprep.store.fs import Location
-    from eegprep.store.shards import put
-    from eegprep.store.writer import group_json
-
-    put(Location.parse(task.store_url), f"{task.staging}/zarr.json", [group_json(record)])

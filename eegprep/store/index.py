@@ -9,7 +9,10 @@ deletes the older segments, and renames the base to ``0000000001.jsonl`` (so the
 on the commit history either).
 
 A record is a JSON object with at least ``id``; a later record with the same id replaces an
-earlier one; ``{"id": ..., "deleted": true}`` removes one.
+earlier one; ``{"id": ..., "deleted": true}`` removes one. A recording's record is a
+:class:`~eegprep.store.record.RecordingRecord`, written as :meth:`~.RecordingRecord.to_dict`
+gives it; reading gives the JSON objects as they are (a reader types them with
+:meth:`~.RecordingRecord.from_dict`; :mod:`eegprep.store.validate` judges damaged ones).
 
 Damage: a line that is not a JSON object with a string ``id`` (bad UTF-8, cut short, ``NaN``
 written by earlier versions of eegprep) is skipped by :func:`read_index_checked` and
@@ -23,12 +26,17 @@ that finds a segment deleted under it (compaction) lists again.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
 from eegprep.base.errors import StoreFormatError
 from eegprep.store.fs import Location
+from eegprep.store.record import RecordingRecord
+
+Row = RecordingRecord | dict[str, Any]
+"""What a segment line holds: a recording's record, or a JSON object (a deletion mark)."""
 
 INDEX_DIR = ("_eegprep", "index")
 _BASE_MARK = {"_base": True}
@@ -147,16 +155,21 @@ def _next_seq(names: list[str]) -> int:
     return int(names[-1].split(".")[0]) + 1 if names else 1
 
 
-def _dump(rows: list[dict[str, Any]], base: bool) -> bytes:
+def _dump(rows: Sequence[Row], base: bool) -> bytes:
     """Segment bytes; strict JSON (a ValueError for NaN or infinities: a bug where the value
     entered the record)."""
     lines = [json.dumps(_BASE_MARK, allow_nan=False)] if base else []
-    lines += [json.dumps(r, sort_keys=True, separators=(",", ":"), allow_nan=False) for r in rows]
+    for r in rows:
+        obj = r.to_dict() if isinstance(r, RecordingRecord) else r
+        lines.append(json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False))
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def append(loc: Location, rows: list[dict[str, Any]]) -> None:
-    """Commit records as one new segment; compact when segments pile up. Writer only."""
+def append(loc: Location, rows: Sequence[Row]) -> None:
+    """Commit records as one new segment; compact when segments pile up. Writer only.
+
+    ``rows``: recordings' records (:class:`RecordingRecord`) and deletion marks
+    (``{"id": ..., "deleted": True}``)."""
     if not rows:
         return
     names = _segments(loc)

@@ -16,8 +16,7 @@ as a new version, so a snapshot reads the bytes it listed until replaced version
 
 from __future__ import annotations
 
-import contextlib
-import gc
+import functools
 import json
 import os
 import warnings
@@ -33,8 +32,10 @@ from eegprep.base.errors import (
     StoreNotFoundError,
     UsageError,
 )
+from eegprep.base.gc_pause import gc_paused
 from eegprep.store.fs import Location
 from eegprep.store.index import read_index
+from eegprep.store.record import RecordingRecord
 
 FORMAT = "eegprep-store"
 FORMAT_VERSION = 1
@@ -87,7 +88,11 @@ class Recording:
     group : str
         Zarr group path of the recording inside the store.
     meta : dict
-        The whole index record (original rate, checksum, QC, ...); treat it as read-only.
+        The whole index record (original rate, checksums, encoding, QC, ...) as its JSON
+        object; treat it as read-only.
+    record : RecordingRecord
+        The same record, typed (built on first use: opening a store of 10^5 recordings builds
+        none).
     """
 
     id: str
@@ -104,7 +109,7 @@ class Recording:
     events: tuple[Event, ...]
     source: str
     group: str
-    meta: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    meta: dict[str, Any] = field(compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -120,37 +125,49 @@ class Recording:
         """Length in seconds."""
         return self.n_samples / self.sfreq
 
+    @functools.cached_property
+    def record(self) -> RecordingRecord:
+        """The index record, typed (built on first use)."""
+        return RecordingRecord.from_dict(self.meta)
+
     @property
     def qc(self) -> dict[str, Any]:
-        return dict(self.meta.get("qc", {}))
+        return dict(self.meta.get("qc") or {})
 
     @classmethod
-    def from_record(cls, row: dict[str, Any]) -> Recording:
-        """A Recording from an index record; ``meta`` is the record itself (read-only use).
+    def from_record(cls, record: RecordingRecord | dict[str, Any]) -> Recording:
+        """A Recording from an index record, typed or as its JSON object.
 
-        Fills the instance's fields directly: a frozen dataclass's ``__init__`` sets each field
-        through ``object.__setattr__``, a third of the cost of opening a 100,000-recording
-        store.
+        ``id``, ``group``, ``corpus``, ``channels``, ``channel_index``, ``n_samples`` and
+        ``sfreq`` are required (``KeyError``/``TypeError`` otherwise), as
+        :meth:`RecordingRecord.from_dict` requires them. Fills the instance's fields directly:
+        a frozen dataclass's ``__init__`` sets each through ``object.__setattr__``, a third of
+        the cost of opening a 100,000-recording store.
         """
-        events = row.get("events")
+        typed = record if isinstance(record, RecordingRecord) else None
+        d: dict[str, Any] = record.to_dict() if isinstance(record, RecordingRecord) else record
+        get = d.get
+        events = get("events")
         obj = object.__new__(cls)
         obj.__dict__.update(
-            id=row["id"],
-            corpus=row["corpus"],
-            subject=row.get("subject", ""),
-            session=row.get("session", ""),
-            split=row.get("split", ""),
-            subject_key=row.get("subject_key", ""),
-            channels=tuple(row["channels"]),
-            channel_index=tuple(row["channel_index"]),  # ints, as the index stores them
-            n_samples=row["n_samples"],
-            sfreq=float(row["sfreq"]),
-            labels=row.get("labels") or {},
+            id=d["id"],
+            corpus=d["corpus"],
+            subject=get("subject", ""),
+            session=get("session", ""),
+            split=get("split", ""),
+            subject_key=get("subject_key", ""),
+            channels=tuple(d["channels"]),
+            channel_index=tuple(d["channel_index"]),  # ints, as the index stores them
+            n_samples=d["n_samples"],
+            sfreq=float(d["sfreq"]),
+            labels=get("labels") or {},
             events=tuple(Event(*e) for e in events) if events else (),
-            source=row.get("source", ""),
-            group=row["group"],
-            meta=row,
+            source=get("source", ""),
+            group=d["group"],
+            meta=d,
         )
+        if typed is not None:
+            obj.__dict__["record"] = typed
         return obj
 
 
@@ -160,7 +177,6 @@ class Store:
     def __init__(self, loc: Location, attrs: dict[str, Any], records: dict[str, dict[str, Any]]):
         self._loc = loc
         self.attrs = attrs
-        self._records = records
         self._recordings = {rid: _recording(loc, r) for rid, r in records.items()}
         self._arrays: dict[str, Any] = {}
         self._readers: dict[str, Any] = {}
@@ -276,6 +292,7 @@ class Store:
 
 
 def _recording(loc: Location, record: dict[str, Any]) -> Recording:
+    """The recording an index line (its JSON object) lists."""
     try:
         return Recording.from_record(record)
     except (KeyError, TypeError, ValueError) as exc:
@@ -326,16 +343,5 @@ def open_store(url: str | os.PathLike[str]) -> Store:
             f"{loc.display}: no eegprep store here; create one with `eegprep ingest CORPUS --out "
             f"{loc.display}`"
         )
-    with _no_gc():  # ~10^6 small objects for a large index: the cyclic GC would rescan them
+    with gc_paused():  # ~10^6 small containers for a large index
         return Store(loc, attrs, read_index(loc))
-
-
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

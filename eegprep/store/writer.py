@@ -39,6 +39,7 @@ from eegprep.pipeline.recipe import Recipe
 from eegprep.store.fs import Location
 from eegprep.store.index import append, compact, read_index_checked
 from eegprep.store.reader import FORMAT, FORMAT_VERSION, read_root_attrs
+from eegprep.store.record import RecordingRecord
 from eegprep.store.shards import Layout, ShardWriter, put, write_group, zarr_compressors
 
 CHUNK_SECONDS = 60  # one chunk = all channels x 60 s: one read call serves many windows
@@ -83,6 +84,16 @@ def group_json(attrs: dict[str, Any]) -> bytes:
     """A group's ``zarr.json``, compact (json's C encoder; an indent needs the Python one)."""
     meta = {"zarr_format": 3, "node_type": "group", "attributes": attrs}
     return json.dumps(meta, sort_keys=True, allow_nan=False).encode()
+
+
+def write_group_attrs(url: str, group_path: str, record: RecordingRecord | None) -> None:
+    """Write a recording group's ``zarr.json`` at ``group_path`` (from the store root), in one
+    write: its attributes are ``record`` (empty for ``None``).
+
+    The last write of a recording: a group whose attributes hold its record is complete.
+    """
+    attrs = record.to_dict() if record is not None else {}
+    put(Location.parse(url), f"{group_path}/zarr.json", [group_json(attrs)])
 
 
 def root_attrs(recipe: Recipe) -> dict[str, Any]:
@@ -131,7 +142,7 @@ class StoreWriter:
         self.index_problems: list[str] = []
         self.relisted: list[str] = []  # ids listed again from their groups (see _relist)
         self._locked = False
-        self._records: dict[str, dict[str, Any]] = {}  # id -> record, as the index lists them
+        self._records: dict[str, dict[str, Any]] = {}  # id -> JSON record, as the index lists it
         self._listed: dict[str, str] = {}  # id -> group
         self._groups: set[str] = set()  # every listed group
 
@@ -238,12 +249,13 @@ class StoreWriter:
             self._locked = False
 
     def existing(self) -> dict[str, dict[str, Any]]:
-        """Every record the index lists: as read when the writer opened (damaged index lines
-        skipped and kept in :attr:`index_problems`), with what it has listed since."""
+        """Every record the index lists, as its JSON object: as read when the writer opened
+        (damaged index lines skipped and kept in :attr:`index_problems`; a record that lacks
+        a field is kept, for ``--repair`` to judge), with what it has listed since."""
         return self._records
 
     def _note_listed(self, records: Iterable[dict[str, Any]]) -> None:
-        """Keep the writer's view of the index in step with what it lists."""
+        """Keep the writer's view of the index in step with what it lists (JSON records)."""
         for rec in records:
             old = self._listed.get(rec["id"])
             if old is not None:
@@ -270,7 +282,7 @@ class StoreWriter:
             version += 1
         return version_group(corpus, name, version)
 
-    def commit(self, items: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str]]:
+    def commit(self, items: list[tuple[str, RecordingRecord]]) -> list[tuple[str, str]]:
         """Move staged groups into place and list them in the index, in one index segment.
 
         ``items``: ``(staged path, index record)``; the record's ``group`` is the final path,
@@ -290,7 +302,7 @@ class StoreWriter:
             except OSError as exc:
                 if exc.errno in _STORE_WIDE:
                     raise
-                failed.append((str(record["id"]), f"cannot be moved into place: {exc.strerror}"))
+                failed.append((record.id, f"cannot be moved into place: {exc.strerror}"))
                 self.loc.remove(staged)
                 continue
             done.append(record)
@@ -299,12 +311,12 @@ class StoreWriter:
         if replaced:  # before the index switches: a kill in between retires nothing listed
             self._retire(replaced)
         append(self.loc, done)
-        self._note_listed(done)
+        self._note_listed(r.to_dict() for r in done)
         return failed
 
-    def _move_into_place(self, staged: str, record: dict[str, Any]) -> str | None:
+    def _move_into_place(self, staged: str, record: RecordingRecord) -> str | None:
         """Rename one staged group to its version path; the listed group it replaces, if any."""
-        final = check_group(record["group"])
+        final = check_group(record.group)
         if final in self._groups:
             raise StoreFormatError(f"{self.loc.display}: {final} is listed; refusing to replace it")
         corpus_group = final.rsplit("/", 1)[0]
@@ -316,7 +328,7 @@ class StoreWriter:
                 os.replace(self.loc.path(staged), self.loc.path(final))
             else:
                 self.loc.fs.mv(self.loc.path(staged), self.loc.path(final), recursive=True)
-        old = self._listed.get(record["id"])
+        old = self._listed.get(record.id)
         return old if old is not None and old != final else None
 
     def _retired(self) -> list[tuple[str, float]]:
@@ -368,23 +380,23 @@ class StoreWriter:
         complete recording: it is listed again (the newest version of each id) rather than
         retired, and :attr:`relisted` names it for the report.
         """
-        best: dict[str, tuple[int, dict[str, Any]]] = {}
+        best: dict[str, tuple[int, RecordingRecord]] = {}
         for group in orphans:
             record = self._group_record(group)
-            if record is None or record["id"] in self._listed:
+            if record is None or record.id in self._listed:
                 continue
             version = group_version(group)
-            if record["id"] not in best or version > best[record["id"]][0]:
-                best[record["id"]] = (version, record)
-        records = [rec for _, rec in sorted(best.values(), key=lambda vr: vr[1]["id"])]
+            if record.id not in best or version > best[record.id][0]:
+                best[record.id] = (version, record)
+        records = [rec for _, rec in sorted(best.values(), key=lambda vr: vr[1].id)]
         if records:
             append(self.loc, records)
-            self._note_listed(records)
-            self.relisted += [r["id"] for r in records]
-        back = {r["group"] for r in records}
+            self._note_listed(r.to_dict() for r in records)
+            self.relisted += [r.id for r in records]
+        back = {r.group for r in records}
         return [g for g in orphans if g not in back]
 
-    def _group_record(self, group: str) -> dict[str, Any] | None:
+    def _group_record(self, group: str) -> RecordingRecord | None:
         """The index record a complete group carries in its attributes, else ``None``."""
         try:
             meta = json.loads(self.loc.read_bytes(group, "zarr.json"))
@@ -402,7 +414,10 @@ class StoreWriter:
             or find_unsafe(record) is not None
         ):
             return None
-        return record
+        try:
+            return RecordingRecord.from_dict(record)
+        except (KeyError, TypeError, ValueError, IndexError):  # a field of the wrong shape
+            return None
 
     def _groups_on_disk(self) -> list[str]:
         out = []
@@ -497,7 +512,7 @@ def write_recording(
     url: str,
     path: str,
     *,
-    attrs: dict[str, Any] | None,
+    record: RecordingRecord | None,
     channels: list[str],
     n_samples: int,
     blocks: Iterator[np.ndarray],
@@ -510,9 +525,9 @@ def write_recording(
 
     Parameters
     ----------
-    attrs : dict or None
+    record : RecordingRecord or None
         The group's attributes; ``None`` leaves them empty, for a caller that writes the final
-        ones itself once the samples are in.
+        ones itself once the samples are in (:func:`write_group_attrs`).
     blocks : iterator of ndarray, shape (n_channels, n)
         float32 microvolts at ``sfreq``, in order, ``n_samples`` in all.
     quantum : float, optional
@@ -546,8 +561,7 @@ def write_recording(
                 dimension_names=(f"{name}_channel", "time"),
             )
             arr[...] = values.astype(np.float32)
-    # the attributes last, in one write, once the samples are in
-    put(loc, f"{path}/zarr.json", [group_json(attrs or {})])
+    write_group_attrs(url, path, record)  # the attributes last, once the samples are in
     return stats
 
 

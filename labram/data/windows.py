@@ -13,7 +13,6 @@ subset is kept. Fine-tuning windows come from a task (:mod:`labram.data.tasks`).
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import ConfigError
+from eegprep.base.gc_pause import gc_paused
 from eegprep.base.validation import check_min, invalid_value
 from eegprep.pipeline.channels import N_ADDRESSABLE
 from eegprep.store.reader import Recording, Store, open_store
@@ -252,13 +252,8 @@ def build_pretrain_index(
     """
     cfg = cfg or WindowConfig()
     opened = open_stores(stores)
-    gc_was_on = gc.isenabled()
-    gc.disable()  # 10^5 plans: no cyclic-GC passes over them while they are built
-    try:
+    with gc_paused():  # 10^5 plans: no cyclic-GC passes over them
         return _build_pretrain_index(opened, cfg, set(exclude_subjects))
-    finally:
-        if gc_was_on:
-            gc.enable()
 
 
 def _build_pretrain_index(
@@ -267,7 +262,7 @@ def _build_pretrain_index(
     plans: list[RecordingPlan] = []
     n_samples, seconds = [], []
     n_excluded = 0
-    chosen: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}  # per channel set
+    chosen: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, int]] = {}  # per channel set
     for s_i, store in enumerate(opened):
         for rec in store.recordings:
             if (rec.subject_key and rec.subject_key in excluded) or (
@@ -277,13 +272,14 @@ def _build_pretrain_index(
                 continue
             sel = chosen.get(rec.channel_index)
             if sel is None:
-                sel = chosen[rec.channel_index] = select_channels(rec, cfg.max_channels)
-            rows, idx = sel
+                rows, idx = select_channels(rec, cfg.max_channels)
+                sel = chosen[rec.channel_index] = (rows, idx, window_seconds(len(rows), cfg))
+            rows, idx, secs = sel
             if len(rows) == 0:
                 continue
             plans.append(RecordingPlan(s_i, rec.id, rec.corpus, rec.subject_key, rows, idx))
             n_samples.append(rec.n_samples)
-            seconds.append(window_seconds(len(rows), cfg))
+            seconds.append(secs)
     ns = np.asarray(n_samples, dtype=np.int64)
     length = np.asarray(seconds, dtype=np.int64) * PATCH_SIZE
     if cfg.stride_seconds is None:

@@ -9,28 +9,22 @@ import eegprep
 from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.writer import StoreWriter, write_recording
+from eegprep.testing.records import hand_record
 
 
 def test_to_mne(tmp_path: Path) -> None:
     url = str(tmp_path / "s.zarr")
     x = np.random.default_rng(0).standard_normal((3, 2000)).astype(np.float32) * 20
-    rec = {
-        "id": "c/r",
-        "corpus": "c",
-        "group": "recordings/c/r",
-        "channels": ["FP1", "T3", "FP1-F7"],
-        "channel_index": [0, 88, 120],
-        "n_samples": 2000,
-        "sfreq": 200.0,
-        "events": [[1.5, 2.0, "seiz", ""], [3.0, 1.0, "spsw", "T3"]],
-    }
+    events = [[1.5, 2.0, "seiz", ""], [3.0, 1.0, "spsw", "T3"]]
+    rec = hand_record("c/r", ["FP1", "T3", "FP1-F7"], 2000, events=events)
+    assert rec.channel_index == (0, 88, 120)
     with StoreWriter(url, Recipe()) as w:
         staged = w.staging_path()
         write_recording(
             url,
             staged,
-            attrs=rec,
-            channels=rec["channels"],
+            record=rec,
+            channels=list(rec.channels),
             n_samples=2000,
             blocks=iter([x]),
             sfreq=200.0,

@@ -11,28 +11,21 @@ from eegprep.base.errors import StoreFormatError, StoreLockedError, StoreNotFoun
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.fs import Location
 from eegprep.store.index import COMPACT_AFTER, append, compact, read_index
+from eegprep.store.record import RecordingRecord
 from eegprep.store.writer import StoreWriter, write_recording
+from eegprep.testing.records import hand_record
 
 
-def _put(writer: StoreWriter, rid: str, x: np.ndarray, **extra: object) -> dict:
-    corpus = rid.split("/")[0]
-    rec = {
-        "id": rid,
-        "corpus": corpus,
-        "group": f"recordings/{rid}",
-        "channels": ["FP1", "CZ"],
-        "channel_index": [0, 41],
-        "n_samples": x.shape[1],
-        "sfreq": 200.0,
-        **extra,
-    }
+def _put(writer: StoreWriter, rid: str, x: np.ndarray, **extra: object) -> RecordingRecord:
+    rec = hand_record(rid, ["FP1", "CZ"], x.shape[1], **extra)
+    assert rec.channel_index == (0, 41)
     staged = writer.staging_path()
     blocks = iter(np.array_split(x, 3, axis=1))
     write_recording(
         writer.loc.url,
         staged,
-        attrs=rec,
-        channels=rec["channels"],
+        record=rec,
+        channels=list(rec.channels),
         n_samples=x.shape[1],
         blocks=blocks,
         sfreq=200.0,
@@ -100,7 +93,7 @@ def test_unlisted_group_is_invisible_and_cleaned(tmp_path: Path) -> None:
         write_recording(
             url,
             staged,
-            attrs={},
+            record=None,
             channels=["FP1", "CZ"],
             n_samples=400,
             blocks=iter([x]),

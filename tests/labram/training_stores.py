@@ -6,30 +6,20 @@ from pathlib import Path
 
 import numpy as np
 
-from eegprep.pipeline.channels import VOCABULARY
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.writer import StoreWriter, write_recording
+from eegprep.testing.records import hand_record
 
 TUAB_ORDER = "FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 A1 A2 FZ CZ PZ T1 T2".split()
 
 
 def put(writer: StoreWriter, rid: str, x: np.ndarray, channels: list[str], **extra: object) -> None:
-    corpus = rid.split("/")[0]
-    rec = {
-        "id": rid,
-        "corpus": corpus,
-        "group": f"recordings/{rid}",
-        "channels": channels,
-        "channel_index": [VOCABULARY.index(c) for c in channels],
-        "n_samples": x.shape[1],
-        "sfreq": 200.0,
-        **extra,
-    }
+    rec = hand_record(rid, channels, x.shape[1], **extra)
     staged = writer.staging_path()
     write_recording(
         writer.loc.url,
         staged,
-        attrs=rec,
+        record=rec,
         channels=channels,
         n_samples=x.shape[1],
         blocks=iter([x]),

@@ -308,10 +308,14 @@ def test_recording_problems_needs_no_store(tuh_corpus: Path, tmp_path: Path) -> 
 
 
 def test_the_index_is_written_as_strict_json(tmp_path: Path) -> None:
+    from eegprep.testing.records import hand_record
+
     loc = Location.parse(tmp_path / "s.zarr")
     for value in (float("nan"), float("inf"), -float("inf")):
         with pytest.raises(ValueError, match="JSON compliant"):
             append(loc, [{"id": "c/r", "x": value}])
+        with pytest.raises(ValueError, match="JSON compliant"):
+            append(loc, [hand_record("c/r", ["CZ"], 200, qc={"median_rms_uv": value})])
     assert read_index(loc) == {}
 
 
