@@ -56,7 +56,8 @@ def build(work: Path, n_rec: int, minutes: float) -> tuple[Path, Path, Path]:
     import h5py
 
     from eegprep.pipeline.recipe import Recipe
-    from eegprep.store.writer import StoreWriter, choose_encoding, write_recording
+    from eegprep.store.encoding import choose_encoding
+    from eegprep.store.writer import StoreWriter, write_recording
     from eegprep.testing.records import hand_record
     from eegprep.testing.synth import eeg_like
 

@@ -35,7 +35,7 @@ from eegprep.ingestion.task import (
 from eegprep.pipeline import qc
 from eegprep.pipeline.recipe import Recipe
 from eegprep.readers import get_reader
-from eegprep.store.writer import as_stored, choose_encoding
+from eegprep.store.encoding import as_stored, choose_encoding
 
 
 @dataclass

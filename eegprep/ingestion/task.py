@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import time
 import traceback
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ import numpy as np
 
 from eegprep.base import limits
 from eegprep.base.allocator import reuse_freed_memory
-from eegprep.base.errors import EegprepError, SourceError, UsageError
+from eegprep.base.errors import EegprepError, SourceError
 from eegprep.base.limits import Limits, check_allocation
 from eegprep.base.redact import redact
 from eegprep.base.strict_json import check_values
@@ -30,13 +29,22 @@ from eegprep.corpus.locate import find_sidecars
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.sidecars import SidecarResult, load_parsers
 from eegprep.corpus.sources import FileStamp, file_sha256, fingerprint
+from eegprep.ingestion.labels import (
+    clip_events,
+    fill_template,
+    recording_events,
+    recording_labels,
+    sidecar_options,
+    stored_targets,
+)
 from eegprep.pipeline import preprocess, qc
 from eegprep.pipeline.channels import ChannelMapping, map_channels
 from eegprep.pipeline.recipe import Recipe
 from eegprep.readers import get_reader
 from eegprep.readers.base import Header, Reader
+from eegprep.store.encoding import choose_encoding
 from eegprep.store.record import RecordingRecord
-from eegprep.store.writer import choose_encoding, write_group_attrs, write_recording
+from eegprep.store.writer import write_group_attrs, write_recording
 
 SIDECAR_BYTES_PER_BYTE = 10  # memory a sidecar parser holds per byte of text (lines, cells)
 HEAD_SECONDS = 120.0  # source span used for line-noise and clipping checks
@@ -185,7 +193,7 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
         sfreq=task.recipe.sfreq,
         encoding=record.encoding or "float32",
         quantum=record.quantum_uv,
-        targets=_targets(sidecar, n_out, task.recipe.sfreq),
+        targets=stored_targets(sidecar, n_out, task.recipe.sfreq),
     )
     head = heads["head"] if "head" in heads else _read_head(reader, header, mapping, groups[0])
     quality, more = _quality(task, path, header, mapping, groups[0], stats, head)
@@ -462,27 +470,11 @@ def _sidecar(task: IngestTask, path: str, header: Header) -> SidecarResult:
     for f in found:  # parsers read a sidecar whole, as text: ~10 bytes of objects per byte
         check_allocation(f, SIDECAR_BYTES_PER_BYTE * os.path.getsize(f), "reading this sidecar")
     parser = load_parsers()[m.sidecar_parser]
-    result = parser(found, header, _sidecar_options(m, fields))
+    result = parser(found, header, sidecar_options(m, fields))
     names = ", ".join(os.path.basename(f) for f in found) or m.sidecar_parser
     what = f"sidecar ({names})"
     check_values({"labels": result.labels, "events": result.events}, path, what)
     return result
-
-
-_FIELD = re.compile(r"^\{([A-Za-z_]\w*)\}$")
-
-
-def _sidecar_options(m: Manifest, fields: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in m.sidecar_options:
-        hit = _FIELD.match(value) if isinstance(value, str) else None
-        if hit and hit.group(1) not in fields:
-            raise UsageError(
-                f"{m.file}: sidecar.options.{key} is {value!r} but the path pattern does not "
-                f"capture {hit.group(1)!r}"
-            )
-        out[key] = fields[hit.group(1)] if hit else value
-    return out
 
 
 def effective_recipe(task: IngestTask) -> Recipe:
@@ -491,32 +483,6 @@ def effective_recipe(task: IngestTask) -> Recipe:
     if h is None or h >= task.recipe.h_freq:
         return task.recipe
     return task.recipe.with_(h_freq=h)
-
-
-_TARGET_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
-
-
-def _targets(sidecar: SidecarResult, n_out: int, sfreq: float) -> dict[str, np.ndarray]:
-    out = {}
-    for name, (values, rate) in sidecar.targets.items():
-        if not _TARGET_NAME.fullmatch(name) or name in ("data", "channel", "time"):
-            raise UsageError(
-                f"target name {name!r}: it names an array of the recording's group, so a letter "
-                "then letters, digits and '_', and not data, channel or time"
-            )
-        resampled = values if rate == sfreq else _resample_target(values, rate, sfreq)
-        fixed = np.zeros((resampled.shape[0], n_out), dtype=np.float32)
-        k = min(n_out, resampled.shape[1])
-        fixed[:, :k] = resampled[:, :k]
-        out[name] = fixed
-    return out
-
-
-def _resample_target(values: np.ndarray, rate: float, sfreq: float) -> np.ndarray:
-    n = values.shape[1]
-    t_src = np.arange(n) / rate
-    t_out = np.arange(int(round(n * sfreq / rate))) / sfreq
-    return np.stack([np.interp(t_out, t_src, row) for row in values]).astype(np.float32)
 
 
 def _record(
@@ -531,8 +497,8 @@ def _record(
     m = task.manifest
     fields = {**task.item.field_dict(), "part": task.item.part or ""}
     sfreq = task.recipe.sfreq
-    labels = _labels(m, fields, sidecar)
-    events, clipped = clip_events(_events(m, header, sidecar), n_out, sfreq)
+    labels = recording_labels(m, fields, sidecar)
+    events, clipped = clip_events(recording_events(m, header, sidecar), n_out, sfreq)
     rates = sorted({header.signals[i].sfreq for i in mapping.source_indices})
     files = fingerprint(task.root, task.sources) if task.sources else []
     resolutions = [header.signals[i].resolution for i in mapping.source_indices]
@@ -543,10 +509,10 @@ def _record(
         group=task.group,
         corpus=m.name,
         name=task.item.name,
-        subject=_fill(m.subject, fields),
-        session=_fill(m.session, fields),
-        split=_fill(m.split, fields),
-        subject_key=_fill(m.subject_key, fields),
+        subject=fill_template(m.subject, fields),
+        session=fill_template(m.session, fields),
+        split=fill_template(m.split, fields),
+        subject_key=fill_template(m.subject_key, fields),
         channels=tuple(mapping.names),  # source order (store-format.md)
         channel_index=tuple(mapping.indices),
         n_samples=n_out,
@@ -574,78 +540,9 @@ def _record(
     return record, clipped
 
 
-def _fill(template: str, fields: dict[str, str]) -> str:
-    """A manifest template (``subject``, ``session``, ...) filled with the source's path
-    fields; ``""`` where the manifest has none."""
-    return template.format(**fields) if template else ""
-
-
-def _labels(m: Manifest, fields: dict[str, str], sidecar: SidecarResult) -> dict[str, Any]:
-    """Recording-level labels: the manifest's (those that have a value), then the sidecar's."""
-    labels = {r.name: r.value(fields) for r in m.labels}
-    labels = {k: v for k, v in labels.items() if v is not None}
-    labels.update(sidecar.labels)
-    return labels
-
-
-def _events(m: Manifest, header: Header, sidecar: SidecarResult) -> list[list[Any]]:
-    """The file's own annotations (unless the manifest drops them) and the sidecar's events,
-    exact repeats dropped, sorted by onset: ``[onset s, duration s, label, channel]``."""
-    own = header.annotations if m.sidecar_annotations == "keep" else ()
-    events = [[float(a.onset), float(a.duration), a.description, a.channel] for a in own]
-    events += [list(e) for e in sidecar.events]
-    events = _unique_events(events)
-    return sorted(events, key=lambda e: (e[0], e[1], str(e[2]), str(e[3])))
-
-
 def _source_sha256(task: IngestTask, files: list[dict[str, Any]]) -> str:
     """The source's SHA-256: from ``source_files`` (which lists the source first) when there,
     so that the largest file is hashed once (it was ~20% of an ingest's CPU time, twice)."""
     if files and files[0]["path"] == task.item.relpath:
         return str(files[0]["sha256"])
     return file_sha256(os.path.join(task.root, task.item.relpath))
-
-
-def clip_events(
-    events: list[list[Any]], n_samples: int, sfreq: float
-) -> tuple[list[list[Any]], list[str]]:
-    """The events inside the stored span ``[0, n_samples / sfreq]`` seconds, and the report's
-    warnings about the others.
-
-    An event wholly outside the span (a marker after the last sample, an events.tsv row of a
-    longer run) is dropped; one that straddles an end is cut at it. Onsets within one output
-    sample past the end count as at the end (a zero-length "recording ends" marker). The
-    warnings: one line per kind of change, naming the first few events.
-    """
-    sfreq = float(sfreq)
-    end, tol = n_samples / sfreq, 1.0 / sfreq
-    kept, dropped, cut = [], [], []
-    for ev in events:
-        onset, duration = float(ev[0]), float(ev[1])
-        if onset >= end + tol or onset + duration < 0 or (onset < 0 and duration == 0):
-            dropped.append(ev)
-            continue
-        start, stop = max(onset, 0.0), min(onset + duration, end)
-        if (start, stop) != (onset, onset + duration) and duration > 0:
-            cut.append(ev)
-            ev = [start, max(stop - start, 0.0), *ev[2:]]
-        kept.append(ev)
-    out = []
-    for what, evs in (("dropped", dropped), ("cut at the recording's ends", cut)):
-        if evs:
-            names = ", ".join(f"{e[2]!r} at {float(e[0]):g} s" for e in evs[:3])
-            more = f" and {len(evs) - 3} more" if len(evs) > 3 else ""
-            out.append(f"{len(evs)} event(s) outside the stored 0-{end:g} s {what}: {names}{more}")
-    return kept, out
-
-
-def _unique_events(events: list[list[Any]]) -> list[list[Any]]:
-    """Drop exact repeats (a marker kept both in the file and in its sidecar, as BIDS does)."""
-    seen: set[tuple[float, float, str, str]] = set()
-    out = []
-    for e in events:
-        key = (round(float(e[0]), 6), round(float(e[1]), 6), str(e[2]), str(e[3]))
-        if key not in seen:
-            seen.add(key)
-            out.append(e)
-    return out

@@ -271,7 +271,7 @@ class Store:
     def _reader(self, rid: str) -> Any:
         """The direct shard reader of the recording's ``data`` (``None``: read with zarr)."""
         if rid not in self._readers:
-            from eegprep.store.shards import ShardReader
+            from eegprep.store.shard_reader import ShardReader
 
             path = f"{self.recording(rid).group}/data"
             self._readers[rid] = ShardReader.open(self._loc, path)

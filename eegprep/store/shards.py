@@ -14,7 +14,7 @@ recording), against ~1 ms here. For the samples, zarr copies every inner chunk i
 fill-valued buffer, encodes it in an asyncio task and joins the encoded chunks into the shard:
 ~80 ms for a 30-minute 33-channel shard against ~45 ms here.
 
-``tests/eegprep/test_zarr_direct.py`` checks that the objects equal zarr's: documents field by
+``tests/eegprep/test_shards.py`` checks that the objects equal zarr's: documents field by
 field, chunks and shards byte for byte, for every encoding and for complete, partial and tiny
 arrays. A shard, as the v3 ``sharding_indexed`` codec defines it with the index at the end:
 
@@ -31,8 +31,7 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -40,7 +39,6 @@ from typing import Any, Literal
 import google_crc32c
 import numpy as np
 
-from eegprep.base.errors import StoreFormatError
 from eegprep.store.fs import Location
 
 MISSING = np.uint64(2**64 - 1)  # the index's offset and length of a chunk that is not stored
@@ -344,7 +342,7 @@ class ShardWriter:
 
     def _encode_piece(self) -> None:
         values: Any = self._piece.astype(self.dtype, copy=False)
-        if _plain_quantizer(self.filters, self.dtype):
+        if plain_quantizer(self.filters, self.dtype):
             # numcodecs' FixedScaleOffset.encode (float32 ``x * scale``, rounded half to even,
             # cast to int32) in place of its three temporary copies: the same integers
             scaled = np.multiply(values, np.float32(self.filters[0].scale), out=self._scaled)
@@ -371,7 +369,7 @@ class ShardWriter:
         self._encoded = []
 
 
-def _plain_quantizer(filters: Sequence[Any], dtype: np.dtype) -> bool:
+def plain_quantizer(filters: Sequence[Any], dtype: np.dtype) -> bool:
     """Whether ``filters`` is eegprep's quantizer alone: float32 in, int32 out, offset 0."""
     if len(filters) != 1 or dtype != np.float32:
         return False
@@ -382,283 +380,3 @@ def _plain_quantizer(filters: Sequence[Any], dtype: np.dtype) -> bool:
         and np.dtype(c.dtype) == np.float32
         and np.dtype(c.astype) == np.dtype("<i4")
     )
-
-
-class ShardReader:
-    """Reads spans of samples of one ``data`` array in the layout :class:`ShardWriter` writes,
-    straight from its shards: the index at the end of a shard (CRC-checked), one read of the
-    byte range holding the chunks wanted, each chunk's CRC-32C checked (arrays written before
-    chunks carried one have none), numcodecs to decode them.
-
-    Any damage is a :class:`StoreFormatError` naming the shard, the recording group and the
-    samples concerned: a missing or truncated shard, a shard index that fails its CRC or points
-    outside the shard, a chunk that fails its CRC or does not decode to a whole chunk. A read
-    never returns changed samples from a chunk that has a CRC.
-
-    zarr's read path (an asyncio task per chunk, buffers assembled through its indexers) costs
-    ~3x the decoding itself on a training block. :meth:`open` returns ``None`` for any other
-    layout, which is then read with zarr.
-    """
-
-    def __init__(self, loc: Location, array_path: str, doc: dict[str, Any]) -> None:
-        self.loc, self.array_path = loc, array_path
-        self.group = array_path.rsplit("/", 1)[0]
-        self.n_channels, self.n_samples = (int(v) for v in doc["shape"])
-        self.shard = int(doc["chunk_grid"]["configuration"]["chunk_shape"][1])
-        sharding = doc["codecs"][0]["configuration"]
-        self.chunk = int(sharding["chunk_shape"][1])
-        inner = sharding["codecs"]
-        self.dtype = np.dtype(doc["data_type"])
-        self.filters: list[Any] = []
-        self.divisor: float | None = None  # the quantizer's scale, for the direct path
-        stored = self.dtype
-        if inner[0]["name"] == "numcodecs.fixedscaleoffset":
-            from numcodecs import get_codec
-
-            config = dict(inner[0]["configuration"])
-            self.filters.append(get_codec({**config, "id": "fixedscaleoffset"}))
-            stored = np.dtype(config["astype"])
-            if config.get("offset", 0) == 0 and self.dtype == np.float32:
-                self.divisor = float(self.filters[0].scale)
-        self.stored = stored
-        self.checksum = inner[-1]["name"] == "crc32c"  # stores written before have none
-        self.per_shard = self.shard // self.chunk
-        self.index_bytes = 16 * self.per_shard + 4
-
-    @classmethod
-    def open(cls, loc: Location, array_path: str) -> ShardReader | None:
-        """A reader for the array at ``array_path``, or ``None`` when it is not laid out as
-        eegprep writes it (2-D float, shards and chunks spanning all channels, index at the
-        end, inner codecs [quantizer,] little-endian bytes, Blosc[, CRC-32C]).
-
-        Raises :class:`StoreFormatError` when the array's ``zarr.json`` is missing or damaged.
-        """
-        where = loc.shown(loc.path(array_path, "zarr.json"))
-        try:
-            doc = json.loads(loc.read_bytes(array_path, "zarr.json"))
-        except FileNotFoundError:
-            raise StoreFormatError(f"{where}: missing (the array's metadata)") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise StoreFormatError(f"{where}: not valid JSON ({exc}; corrupt file)") from None
-        try:
-            ok = _is_eegprep_layout(doc)
-        except (KeyError, IndexError, TypeError, AttributeError):
-            ok = False
-        return cls(loc, array_path, doc) if ok else None
-
-    def read(self, start: int, stop: int) -> np.ndarray:
-        """Samples ``[start, stop)`` of every channel, float32, ``(n_channels, stop - start)``."""
-        if not 0 <= start <= stop <= self.n_samples:
-            raise ValueError(f"[{start}, {stop}) outside the array's [0, {self.n_samples})")
-        out = np.empty((self.n_channels, stop - start), dtype=np.float32)
-        first, last = start // self.chunk, -(-stop // self.chunk)  # chunks [first, last)
-        for k in range(first // self.per_shard, -(-last // self.per_shard)):
-            lo = max(first, k * self.per_shard) - k * self.per_shard  # within the shard
-            hi = min(last, (k + 1) * self.per_shard) - k * self.per_shard
-            for i, raw in self._chunks(k, lo, hi):
-                c0 = (k * self.per_shard + i) * self.chunk  # the chunk's first sample
-                a, b = max(start, c0), min(stop, c0 + self.chunk)
-                self._values(raw[:, a - c0 : b - c0], out[:, a - start : b - start])
-        return out
-
-    def _values(self, raw: np.ndarray, out: np.ndarray) -> None:
-        """Stored values ``raw`` (a decoded chunk's columns) as float32 uV, into ``out``.
-
-        The quantizer's decoding is numcodecs' ``FixedScaleOffset.decode`` (``int / scale``
-        in float64, rounded to float32: the same values to the bit) without its two float64
-        copies of the chunk: 0.19 instead of 0.33 ms per 60 s chunk of 23 channels.
-        """
-        if self.divisor is not None:
-            np.divide(raw, self.divisor, out=out, dtype=np.float64, casting="same_kind")
-        elif self.filters:
-            values: Any = np.ascontiguousarray(raw)
-            for codec in reversed(self.filters):
-                values = codec.decode(values)
-            out[...] = np.asarray(values).reshape(raw.shape)
-        else:
-            out[...] = raw
-
-    def scan(self) -> Iterator[tuple[int, int, np.ndarray | StoreFormatError]]:
-        """Every chunk in order, each read and checked: ``(start, stop, samples)`` with the
-        samples ``(n_channels, stop - start)`` (valid until the next step), or the error in
-        their place. A shard that cannot be read at all is one error for all of its samples.
-        """
-        for k in range(-(-self.n_samples // self.shard)):
-            k0 = k * self.shard
-            n_chunks = -(-(min(k0 + self.shard, self.n_samples) - k0) // self.chunk)
-            try:
-                path, index, span, begin = self._shard_span(k, 0, n_chunks)
-            except StoreFormatError as exc:
-                yield k0, min(k0 + self.shard, self.n_samples), exc
-                continue
-            for i in range(n_chunks):
-                a = k0 + i * self.chunk
-                b = min(a + self.chunk, self.n_samples)
-                try:
-                    raw = self._decode(path, k, i, index[i], span, begin)
-                except StoreFormatError as exc:
-                    yield a, b, exc
-                    continue
-                values = _scratch("values", raw.shape[0] * (b - a) * 4)
-                out = np.frombuffer(values, dtype=np.float32).reshape(raw.shape[0], b - a)
-                self._values(raw[:, : b - a], out)
-                yield a, b, out
-
-    def _chunks(self, k: int, lo: int, hi: int) -> Iterator[tuple[int, np.ndarray]]:
-        """Decoded inner chunks ``[lo, hi)`` of shard ``k``, ``(i, (n_channels, chunk))``."""
-        path, index, span, begin = self._shard_span(k, lo, hi)
-        for i in range(lo, hi):
-            yield i, self._decode(path, k, i, index[i], span, begin)
-
-    def _shard_span(self, k: int, lo: int, hi: int) -> tuple[str, np.ndarray, memoryview, int]:
-        """Shard ``k``'s path, index, and the bytes holding its chunks ``[lo, hi)`` with the
-        offset of the first of those bytes."""
-        path = self.loc.path(self.array_path, "c", "0", str(k))
-        index, end_of_chunks = self._index(path)
-        offsets, sizes = index[lo:hi, 0], index[lo:hi, 1]
-        have = offsets != MISSING
-        begin = int(offsets[have].min()) if have.any() else 0
-        end = int((offsets[have] + sizes[have]).max()) if have.any() else 0
-        if end > end_of_chunks:
-            raise StoreFormatError(
-                f"{self.loc.shown(path)}: shard index points past the chunks ({self.group}; "
-                f"byte {end}, chunks end at {end_of_chunks}; corrupt file)"
-            )
-        return path, index, self._range(path, begin, end), begin
-
-    def _decode(
-        self, path: str, k: int, i: int, entry: np.ndarray, span: memoryview, begin: int
-    ) -> np.ndarray:
-        """Inner chunk ``i`` of shard ``k`` (its index ``entry``, inside ``span``), checked and
-        decompressed: the stored values (before the quantizer's decoding, :meth:`_values`),
-        ``(n_channels, chunk)``, a view of a buffer reused by the next call."""
-        from numcodecs import blosc
-
-        if entry[0] == MISSING:  # not stored: the fill value, as zarr reads it
-            return np.zeros((self.n_channels, self.chunk), dtype=self.stored)
-        o = int(entry[0]) - begin
-        blob = span[o : o + int(entry[1])]
-        if self.checksum:
-            stored = int.from_bytes(blob[-4:], "little")
-            body = np.frombuffer(blob[:-4], dtype=np.uint8)  # google_crc32c refuses memoryviews
-            if len(blob) < 4 or google_crc32c.value(body) != stored:
-                raise StoreFormatError(
-                    f"{self._where(path, k, i)} fail their CRC-32C check (corrupt file)"
-                )
-            blob = blob[:-4]
-        n = self.n_channels * self.chunk * self.stored.itemsize
-        # Blosc's header: uncompressed size at bytes 4-8, compressed size at 12-16
-        head = bytes(blob[:16])
-        sizes = (int.from_bytes(head[4:8], "little"), int.from_bytes(head[12:16], "little"))
-        if len(head) < 16 or sizes != (n, len(blob)):
-            raise StoreFormatError(
-                f"{self._where(path, k, i)} do not hold one whole chunk (corrupt file)"
-            )
-        decoded = _scratch("chunk", n)
-        try:
-            blosc.decompress(blob, decoded)
-        except (RuntimeError, ValueError) as exc:
-            raise StoreFormatError(
-                f"{self._where(path, k, i)} do not decode ({exc}; corrupt file)"
-            ) from None
-        return np.frombuffer(decoded, dtype=self.stored).reshape(self.n_channels, self.chunk)
-
-    def _where(self, path: str, k: int, i: int) -> str:
-        """Inner chunk ``i`` of shard ``k``, for a message: the file, samples and group."""
-        a = (k * self.per_shard + i) * self.chunk
-        b = min(a + self.chunk, self.n_samples)
-        return f"{self.loc.shown(path)}: samples [{a}, {b}) of {self.group}"
-
-    def _index(self, path: str) -> tuple[np.ndarray, int]:
-        """A shard's index ``(per_shard, 2)`` (offset, size) and where its chunk bytes end."""
-        try:
-            size = os.path.getsize(path) if self.loc.local else int(self.loc.fs.size(path))
-        except FileNotFoundError:
-            raise StoreFormatError(
-                f"{self.loc.shown(path)}: shard missing ({self.group}; every shard is written)"
-            ) from None
-        if size < self.index_bytes:
-            raise StoreFormatError(
-                f"{self.loc.shown(path)}: truncated shard ({self.group}; {size} bytes, smaller "
-                "than its index)"
-            )
-        tail = self._range(path, size - self.index_bytes, size)
-        table, crc = bytes(tail[:-4]), int.from_bytes(tail[-4:], "little")
-        if google_crc32c.value(table) != crc:
-            raise StoreFormatError(
-                f"{self.loc.shown(path)}: shard index fails its CRC-32C check ({self.group}; "
-                "truncated or corrupt file)"
-            )
-        index = np.frombuffer(table, dtype="<u8").reshape(self.per_shard, 2).copy()
-        return index, size - self.index_bytes
-
-    def _range(self, path: str, begin: int, end: int) -> memoryview:
-        """Bytes ``[begin, end)`` of a shard (a view of a buffer reused by the next call)."""
-        n = end - begin
-        try:
-            if self.loc.local:
-                data = _scratch("span", n)
-                got = 0
-                with open(path, "rb", buffering=0) as fh:
-                    fh.seek(begin)
-                    while got < n:
-                        step = fh.readinto(data[got:])
-                        if not step:
-                            break
-                        got += step
-                data = data[:got]
-            else:
-                data = memoryview(bytes(self.loc.fs.cat_file(path, start=begin, end=end)))
-        except FileNotFoundError:
-            raise StoreFormatError(
-                f"{self.loc.shown(path)}: shard missing ({self.group}; every shard is written)"
-            ) from None
-        if len(data) != n:
-            raise StoreFormatError(
-                f"{self.loc.shown(path)}: truncated shard ({self.group}; bytes {begin}-{end} not "
-                "in the file)"
-            )
-        return data
-
-
-_SCRATCH = threading.local()
-
-
-def _scratch(name: str, n: int) -> memoryview:
-    """A writable buffer of ``n`` bytes, reused by every reader in this thread: fresh buffers of
-    several MB per block would be page-faulted in (and zeroed) on every read."""
-    buffers = _SCRATCH.__dict__.setdefault("buffers", {})
-    buf = buffers.get(name)
-    if buf is None or len(buf) < n:
-        buf = buffers[name] = bytearray(max(n, 2 * len(buf or b"")))
-    return memoryview(buf)[:n]
-
-
-def _is_eegprep_layout(doc: dict[str, Any]) -> bool:
-    if doc.get("zarr_format") != 3 or doc.get("node_type") != "array":
-        return False
-    if doc["data_type"] not in ("float32", "float16") or len(doc["shape"]) != 2:
-        return False
-    key = doc["chunk_key_encoding"]
-    if key["name"] != "default" or key.get("configuration", {}).get("separator", "/") != "/":
-        return False
-    grid = doc["chunk_grid"]
-    if grid["name"] != "regular" or grid["configuration"]["chunk_shape"][0] != doc["shape"][0]:
-        return False
-    if len(doc["codecs"]) != 1 or doc["codecs"][0]["name"] != "sharding_indexed":
-        return False
-    sharding = doc["codecs"][0]["configuration"]
-    if sharding.get("index_location", "end") != "end":
-        return False
-    if [c["name"] for c in sharding["index_codecs"]] != ["bytes", "crc32c"]:
-        return False
-    if sharding["chunk_shape"][0] != doc["shape"][0]:
-        return False
-    codecs = sharding["codecs"]
-    names = [c["name"] for c in codecs]
-    if names[:1] == ["numcodecs.fixedscaleoffset"]:
-        names = names[1:]
-    if names not in (["bytes", "blosc"], ["bytes", "blosc", "crc32c"]):  # older: no crc32c
-        return False
-    endian = codecs[-len(names)].get("configuration", {}).get("endian", "little")
-    return bool(endian == "little" and doc.get("fill_value") in (0, 0.0))

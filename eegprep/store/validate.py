@@ -27,7 +27,7 @@ from eegprep.base.errors import StoreFormatError, StoreNotFoundError
 from eegprep.store.fs import Location
 from eegprep.store.index import INDEX_DIR, read_index_checked
 from eegprep.store.reader import FORMAT, FORMAT_VERSION
-from eegprep.store.shards import ShardReader
+from eegprep.store.shard_reader import ShardReader
 
 BLOCK = 360_000  # samples per read of an array not in eegprep's own layout (one shard)
 MAX_LINES = 20  # problems listed per recording (and unlisted groups per store), then a count

@@ -82,7 +82,7 @@ def test_auto_quantizes_integer_sources_and_states_the_bound(
 
 
 def test_auto_is_float32_where_a_channel_has_no_adc_step() -> None:
-    from eegprep.store.writer import choose_encoding
+    from eegprep.store.encoding import choose_encoding
 
     none = {"encoding": "float32", "quantum_uv": None, "max_error_uv": None}
     assert choose_encoding("auto", [0.15, 0.0]) == none  # a float channel: no step to keep

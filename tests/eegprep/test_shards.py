@@ -1,4 +1,5 @@
-"""eegprep.store.shards writes exactly the objects zarr writes and reads what zarr reads."""
+"""eegprep.store.shards writes exactly the objects zarr writes, and eegprep.store.shard_reader
+reads what zarr reads."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import zarr
 
 from eegprep.base.errors import StoreFormatError
 from eegprep.store.fs import Location
+from eegprep.store.shard_reader import ShardReader
 from eegprep.store.shards import (
     BLOSC,
     Layout,
-    ShardReader,
     create_arrays,
     write_group,
     zarr_compressors,

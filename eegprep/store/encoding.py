@@ -1,0 +1,62 @@
+"""How a recording's samples are stored: the encoding chosen from the source's ADC step, and
+its error bound.
+
+``auto`` (the default) stores integer sources quantized, at 1/:data:`QUANTUM_FRACTION` of
+the source's own step (error <= half of that), and sources without a known step as float32."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+QUANTUM_FRACTION = 8  # quantized encoding: step = source ADC resolution / 8
+
+
+FLOAT_SOURCE_QUANTUM_UV = 1e-3  # step for sources that store floats (no ADC resolution known)
+
+
+def quantum_uv(resolutions: list[float]) -> float:
+    """The quantized encoding's step (uV): the finest source resolution / QUANTUM_FRACTION."""
+    known = [r for r in resolutions if r > 0]
+    return min(known) / QUANTUM_FRACTION if known else FLOAT_SOURCE_QUANTUM_UV
+
+
+def choose_encoding(encoding: str, resolutions: list[float]) -> dict[str, Any]:
+    """One recording's stored encoding, its step and its error bound (the record's fields).
+
+    Parameters
+    ----------
+    encoding : str
+        The recipe's: ``auto`` becomes ``quantized`` when every stored channel has a known ADC
+        step (``resolutions``, uV, all > 0), ``float32`` otherwise; any other is kept.
+    resolutions : list of float
+        The source ADC step of each stored channel, uV (0: the format stores floats).
+
+    Returns
+    -------
+    dict
+        ``encoding``; ``quantum_uv`` (the quantized step, else ``None``); ``max_error_uv``
+        (half the step: the largest rounding error, 1/16 of the finest ADC step; ``None`` for
+        the float encodings: float32 holds the computed value, float16 a relative error).
+    """
+    if encoding == "auto":
+        known = bool(resolutions) and all(r > 0 for r in resolutions)
+        encoding = "quantized" if known else "float32"
+    if encoding != "quantized":
+        return {"encoding": encoding, "quantum_uv": None, "max_error_uv": None}
+    quantum = quantum_uv(resolutions)
+    return {"encoding": encoding, "quantum_uv": quantum, "max_error_uv": quantum / 2}
+
+
+def as_stored(x: np.ndarray, encoding: dict[str, Any]) -> np.ndarray:
+    """float32 samples ``x`` as a store returns them once written with ``encoding`` (the
+    fields :func:`choose_encoding` gives): what ``labram predict`` computes in memory equals,
+    to the bit, what training reads from the store."""
+    if encoding["encoding"] == "quantized":
+        scale = 1.0 / encoding["quantum_uv"]  # as the quantizer's metadata holds it
+        ints = np.rint(np.multiply(x, np.float32(scale), dtype=np.float32)).astype("<i4")
+        return np.divide(ints, scale, dtype=np.float64).astype(np.float32)
+    if encoding["encoding"] == "float16":
+        return x.astype(np.float16).astype(np.float32)
+    return x
