@@ -124,7 +124,7 @@ def physical_limit(paths: list[Path], store: Path, out: Path) -> float:
         for i, sig in enumerate(header.signals):
             by_rate.setdefault(sig.sfreq, []).append(i)
         for sfreq, picks in by_rate.items():
-            n = header.signals[picks[0]].n_times
+            n = header.signals[picks[0]].n_samples
             step = int(LIMIT_BLOCK_SECONDS * sfreq)
             for a in range(0, n, step):
                 EdfReader.read_segment(header, picks, a, min(n, a + step))

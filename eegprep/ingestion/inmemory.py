@@ -45,7 +45,7 @@ class Preprocessed:
     Attributes
     ----------
     path : str
-    data : ndarray of float32, shape (n_channels, n_times), microvolts at ``sfreq``
+    data : ndarray of float32, shape (n_channels, n_samples), microvolts at ``sfreq``
         Rows in the source file's channel order (as a store keeps them).
     channels : list of str
         Canonical 10-20 names of the rows.
@@ -64,7 +64,7 @@ class Preprocessed:
     warnings: list[str] = field(default_factory=list)
 
     @property
-    def n_times(self) -> int:
+    def n_samples(self) -> int:
         return int(self.data.shape[1])
 
 

@@ -50,7 +50,7 @@ SIDECAR_BYTES_PER_BYTE = 10  # memory a sidecar parser holds per byte of text (l
 HEAD_SECONDS = 120.0  # source span used for line-noise and clipping checks
 
 RateGroup = tuple[float, list[int], int]
-"""Channels of one sampling rate: ``(sfreq Hz, positions in the mapping, n_times)``."""
+"""Channels of one sampling rate: ``(sfreq Hz, positions in the mapping, n_samples)``."""
 
 
 @dataclass(frozen=True)
@@ -285,7 +285,7 @@ def _mapping_warnings(mapping: ChannelMapping, on_unknown: str, path: str) -> li
 
 
 def _rate_groups(header: Header, mapping: ChannelMapping) -> list[RateGroup]:
-    """EEG channels grouped by sampling rate: ``(sfreq, mapping positions, n_times)``,
+    """EEG channels grouped by sampling rate: ``(sfreq, mapping positions, n_samples)``,
     the group with the most channels first (its head is the QC head).
 
     Grouping is how the samples are read and resampled (one stream per rate); it is not the
@@ -297,8 +297,8 @@ def _rate_groups(header: Header, mapping: ChannelMapping) -> list[RateGroup]:
         by_rate.setdefault(header.signals[src].sfreq, []).append(pos)
     groups = []
     for sfreq, positions in by_rate.items():
-        n_times = min(header.signals[mapping.source_indices[p]].n_times for p in positions)
-        groups.append((sfreq, positions, n_times))
+        n_samples = min(header.signals[mapping.source_indices[p]].n_samples for p in positions)
+        groups.append((sfreq, positions, n_samples))
     groups.sort(key=lambda g: (-len(g[1]), g[0]))
     return groups
 
@@ -360,8 +360,8 @@ def _picks(mapping: ChannelMapping, positions: list[int]) -> list[int]:
 
 
 def _head_stop(group: RateGroup) -> int:
-    sfreq, _, n_times = group
-    return min(n_times, int(HEAD_SECONDS * sfreq))
+    sfreq, _, n_samples = group
+    return min(n_samples, int(HEAD_SECONDS * sfreq))
 
 
 def _read_head(
@@ -390,7 +390,7 @@ def _blocks(
     streams = []
     head_stop = _head_stop(groups[0])
     recipe = _bounded_recipe(task, header.path, groups)  # before anything is read
-    for g, (sfreq, positions, n_times) in enumerate(groups):
+    for g, (sfreq, positions, n_samples) in enumerate(groups):
         picks = _picks(mapping, positions)
 
         def read(a: int, b: int, picks: list[int] = picks, first: bool = g == 0) -> np.ndarray:
@@ -399,7 +399,7 @@ def _blocks(
                 heads["head"] = x[:, :head_stop].copy()
             return x
 
-        streams.append(preprocess.stream(read, n_times, sfreq, task.manifest.mains, recipe))
+        streams.append(preprocess.stream(read, n_samples, sfreq, task.manifest.mains, recipe))
     done = 0
     while done < n_out:
         limits.check_time(header.path)
@@ -433,9 +433,9 @@ def _bounded_recipe(task: IngestTask, path: str, groups: list[RateGroup]) -> Rec
     recipe = effective_recipe(task)
     mains = task.manifest.mains
     if recipe.mode == "mne":  # the reference path holds the whole recording in float64
-        for _, positions, n_times in groups:
+        for _, positions, n_samples in groups:
             what = f"the mne mode's whole-recording copy of {len(positions)} channels"
-            limits.check_allocation(path, 4 * 8 * len(positions) * n_times, what)
+            limits.check_allocation(path, 4 * 8 * len(positions) * n_samples, what)
         return recipe
     budget = limits.current().memory_bytes
     seconds = recipe.block_seconds

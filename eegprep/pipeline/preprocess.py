@@ -273,7 +273,7 @@ def stream(
 
 
 def process(x: np.ndarray, sfreq_in: float, mains: float | None, recipe: Recipe) -> np.ndarray:
-    """Whole-array convenience: ``x`` (n_channels, n_times) microvolts -> store samples."""
+    """Whole-array convenience: ``x`` (n_channels, n_samples) microvolts -> store samples."""
     x32 = np.ascontiguousarray(x, dtype=np.float32)
     blocks = list(stream(lambda a, b: x32[:, a:b], x.shape[1], sfreq_in, mains, recipe))
     if not blocks:

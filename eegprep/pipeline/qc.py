@@ -25,7 +25,7 @@ LINE_CHANNELS = 8  # channels, evenly spread, for the line-noise spectrum
 def line_noise_db(x: np.ndarray, sfreq: float) -> dict[str, float]:
     """Height (dB) of the 50 Hz and 60 Hz peaks above their neighbourhood, median over channels.
 
-    ``x``: (n_channels, n_times) microvolts at the source rate; the first
+    ``x``: (n_channels, n_samples) microvolts at the source rate; the first
     :data:`LINE_SECONDS` of up to :data:`LINE_CHANNELS` channels are used. Frequencies at or
     above the Nyquist rate are left out.
     """

@@ -59,7 +59,7 @@ class Signal:
         Label exactly as stored in the file.
     sfreq : float
         Sampling rate in Hz.
-    n_times : int
+    n_samples : int
         Number of samples in the file.
     unit : str
         Physical dimension as stored (``'uV'``, ``'mV'``, ...); empty when the file has none.
@@ -78,7 +78,7 @@ class Signal:
 
     label: str
     sfreq: float
-    n_times: int
+    n_samples: int
     unit: str = "uV"
     to_uv: float = 1.0
     resolution: float = 0.0
@@ -187,9 +187,9 @@ def check_segment(header: Header, picks: Sequence[int], start: int, stop: int) -
     rates = {header.signals[p].sfreq for p in picks}
     if len(rates) != 1:
         raise ValueError(f"picked signals have different sampling rates: {sorted(rates)}")
-    n_times = min(header.signals[p].n_times for p in picks)
-    if not 0 <= start <= stop <= n_times:
-        raise ValueError(f"segment [{start}, {stop}) outside [0, {n_times})")
+    n_samples = min(header.signals[p].n_samples for p in picks)
+    if not 0 <= start <= stop <= n_samples:
+        raise ValueError(f"segment [{start}, {stop}) outside [0, {n_samples})")
     return rates.pop()
 
 

@@ -59,7 +59,7 @@ _TABLE_CACHE_SIZE = 2
 
 @dataclass(frozen=True)
 class _Table:
-    """A parsed table: signals in microvolts, float32, shape (n_channels, n_times)."""
+    """A parsed table: signals in microvolts, float32, shape (n_channels, n_samples)."""
 
     labels: tuple[str, ...]
     sfreq: float
@@ -112,16 +112,17 @@ class CsvReader(Reader):
         opts = _parse_options(options)
         frozen = frozen_options(opts)
         table = _table(path, _stamp(path), frozen)
-        n_times = table.signals.shape[1]
+        n_samples = table.signals.shape[1]
         to_uv = opts["scale"] * (unit_to_uv(opts["unit"]) or 1.0)
         signals = tuple(
-            Signal(label, table.sfreq, n_times, str(opts["unit"]), to_uv) for label in table.labels
+            Signal(label, table.sfreq, n_samples, str(opts["unit"]), to_uv)
+            for label in table.labels
         )
         return Header(
             path=path,
             reader=cls.name,
             signals=signals,
-            duration=n_times / table.sfreq,
+            duration=n_samples / table.sfreq,
             annotations=table.annotations,
             part=part,
             meta=table.meta,

@@ -207,7 +207,7 @@ def _signal(path: str, f: Any, i: int, default_unit: str) -> Signal:
     return Signal(
         label=label,
         sfreq=sfreq,
-        n_times=int(f.getNSamples()[i]),
+        n_samples=int(f.getNSamples()[i]),
         unit=unit,
         to_uv=float(factor),
         resolution=float(resolution),

@@ -135,13 +135,13 @@ class MatReader(Reader):
         shape, dtype = data_info(path, version, variable)
         labels = _labels(path, version, opts)
         channels_first = _channels_first(opts.layout, shape, labels, opts.rows)
-        n_axis, n_times = shape if channels_first else shape[::-1]
+        n_axis, n_samples = shape if channels_first else shape[::-1]
         rows = _rows(path, opts.rows, n_axis, variable)
         labels = _check_labels(path, labels, rows)
         sfreq = _sfreq(path, version, opts)
         to_uv = opts.scale * (unit_to_uv(opts.unit) or 1.0)
         resolution = abs(to_uv) if np.issubdtype(dtype, np.integer) else 0.0
-        signals = tuple(Signal(lb, sfreq, n_times, opts.unit, to_uv, resolution) for lb in labels)
+        signals = tuple(Signal(lb, sfreq, n_samples, opts.unit, to_uv, resolution) for lb in labels)
         resolved = dict(options, layout="channels_first" if channels_first else "time_first")
         resolved["rows"] = tuple(rows)
         meta = (
@@ -154,7 +154,7 @@ class MatReader(Reader):
             path=path,
             reader=cls.name,
             signals=signals,
-            duration=n_times / sfreq,
+            duration=n_samples / sfreq,
             annotations=_events(path, version, dict(opts.events), sfreq),
             part=part,
             meta=meta,

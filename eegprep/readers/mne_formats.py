@@ -114,11 +114,11 @@ class MneReader(Reader):
         raw, notes = _raw_and_notes(path, frozen_options(options))
         sfreq = float(raw.info["sfreq"])
         check_sfreq(path, sfreq)
-        n_times, size_warning = _checked_length(path, raw)
+        n_samples, size_warning = _checked_length(path, raw)
         orig_units: dict[str, str] = dict(getattr(raw, "_orig_units", None) or {})
         labels = _file_labels(raw.ch_names, notes)
         signals = tuple(
-            _signal(ch, kind, sfreq, n_times, orig_units.get(ch["ch_name"], ""), label)
+            _signal(ch, kind, sfreq, n_samples, orig_units.get(ch["ch_name"], ""), label)
             for ch, kind, label in zip(
                 raw.info["chs"], raw.get_channel_types(), labels, strict=True
             )
@@ -127,7 +127,7 @@ class MneReader(Reader):
             path=path,
             reader=cls.name,
             signals=signals,
-            duration=n_times / sfreq,
+            duration=n_samples / sfreq,
             annotations=_annotations(raw),
             part=part,
             meta=_meta(path, raw),
@@ -325,17 +325,17 @@ def _checked_length(path: str, raw: BaseRaw) -> tuple[int, str | None]:
     """Samples per channel as the file's header counts them, and a warning when the file is
     longer (EDF/BDF: MNE counts the records the file holds, the header counts fewer); a data
     file shorter than its header is refused."""
-    n_times = int(raw.n_times)
+    n_samples = int(raw.n_times)
     if PurePath(path).suffix.lower() not in (".edf", ".bdf"):
-        return n_times, _check_data_file(path, raw)
+        return n_samples, _check_data_file(path, raw)
     layout = _edf_layout(path)
     if layout is None:
-        return n_times, None
+        return n_samples, None
     warning = check_file_size(path, layout)
     held = int(raw._raw_extras[0].get("n_records", layout.n_records))
     if warning and held > layout.n_records:
-        n_times = n_times // held * layout.n_records
-    return n_times, warning
+        n_samples = n_samples // held * layout.n_records
+    return n_samples, warning
 
 
 def _check_data_file(path: str, raw: BaseRaw) -> str | None:
@@ -392,7 +392,7 @@ def _file_labels(names: Sequence[str], notes: Sequence[str]) -> list[str]:
 
 
 def _signal(
-    ch: Mapping[str, Any], kind: str, sfreq: float, n_times: int, orig_unit: str, label: str
+    ch: Mapping[str, Any], kind: str, sfreq: float, n_samples: int, orig_unit: str, label: str
 ) -> Signal:
     """One channel: MNE's volts become microvolts; stim and other kinds stay as they are.
 
@@ -406,7 +406,7 @@ def _signal(
     return Signal(
         label=label,
         sfreq=sfreq,
-        n_times=n_times,
+        n_samples=n_samples,
         unit=unit,
         to_uv=1e6 if volts else 1.0,
         kind=kind,

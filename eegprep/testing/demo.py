@@ -204,14 +204,14 @@ def _write_tueg_file(path: Path, rec: _Recording, rng: np.random.Generator) -> N
 
 def _tueg_signals(labels: list[str], rec: _Recording, rng: np.random.Generator) -> list[np.ndarray]:
     """One array per label, in uV: EEG-like on electrodes, ECG, photic pulses, zeros at 1 Hz."""
-    n_times = int(rec.n_seconds * rec.sfreq)
+    n_samples = int(rec.n_seconds * rec.sfreq)
     electrode = [
         i
         for i, lab in enumerate(labels)
         if lab.startswith("EEG ") and "EKG" not in lab and not lab[4:6].isdigit()
     ]
     eeg = eeg_like(
-        len(electrode), n_times, rec.sfreq, rng=rng, labels=[labels[i] for i in electrode],
+        len(electrode), n_samples, rec.sfreq, rng=rng, labels=[labels[i] for i in electrode],
         background_uv=float(rng.uniform(20, 45)), alpha_hz=float(rng.uniform(8.5, 11.5)),
         line_hz=60.0, line_uv=float(rng.uniform(2, 15)), dtype=np.float64,
     )  # fmt: skip
@@ -227,22 +227,22 @@ def _tueg_signals(labels: list[str], rec: _Recording, rng: np.random.Generator) 
         if i in rows:
             out.append(rows[i])
         elif "EKG" in lab:
-            out.append(ecg_like(n_times, rec.sfreq, rng=rng, heart_rate_hz=rng.uniform(0.9, 1.6)))
+            out.append(ecg_like(n_samples, rec.sfreq, rng=rng, heart_rate_hz=rng.uniform(0.9, 1.6)))
         elif lab.startswith("PHOTIC"):
-            out.append(_photic(n_times, rec.sfreq, rng))
+            out.append(_photic(n_samples, rec.sfreq, rng))
         elif lab in SLOW_CHANNELS:
             out.append(np.zeros(rec.n_seconds))
         else:  # numbered spare inputs: unconnected, a little amplifier noise
-            out.append(rng.normal(0.0, 1.5, n_times))
+            out.append(rng.normal(0.0, 1.5, n_samples))
     return out
 
 
-def _photic(n_times: int, sfreq: float, rng: np.random.Generator) -> np.ndarray:
+def _photic(n_samples: int, sfreq: float, rng: np.random.Generator) -> np.ndarray:
     """Photic stimulator trace: flat, or 10-s trains of flashes at 1-20 Hz (uV units as TUH)."""
-    out = np.zeros(n_times)
-    if rng.random() < 0.5 or n_times < 40 * sfreq:
+    out = np.zeros(n_samples)
+    if rng.random() < 0.5 or n_samples < 40 * sfreq:
         return out
-    t = np.arange(n_times) / sfreq
+    t = np.arange(n_samples) / sfreq
     first = float(rng.uniform(0.2, 0.5)) * t[-1]
     for j, freq in enumerate((1.0, 3.0, 5.0, 10.0, 15.0, 20.0)):
         lo, hi = first + 12.0 * j, first + 12.0 * j + 10.0

@@ -76,7 +76,7 @@ def _lookup(table: dict[float, tuple[str, ...]], site: str, default: float) -> f
 
 def eeg_like(
     n_channels: int,
-    n_times: int,
+    n_samples: int,
     sfreq: float,
     *,
     rng: np.random.Generator,
@@ -98,7 +98,7 @@ def eeg_like(
 
     Parameters
     ----------
-    n_channels, n_times : int
+    n_channels, n_samples : int
         Output shape.
     sfreq : float
         Sampling rate in Hz.
@@ -130,98 +130,99 @@ def eeg_like(
 
     Returns
     -------
-    ndarray, shape (n_channels, n_times)
+    ndarray, shape (n_channels, n_samples)
         Signals in uV.
     """
-    if n_channels < 1 or n_times < 1 or not sfreq > 0:
+    if n_channels < 1 or n_samples < 1 or not sfreq > 0:
         raise ValueError(
-            f"need n_channels >= 1, n_times >= 1, sfreq > 0; got {n_channels}, {n_times}, {sfreq}"
+            "need n_channels >= 1, n_samples >= 1, sfreq > 0; "
+            f"got {n_channels}, {n_samples}, {sfreq}"
         )
     if not 0.0 <= correlation <= 1.0:
         raise ValueError(f"correlation must be within [0, 1], got {correlation!r}")
     alpha_w, blink_w = site_weights(labels, n_channels)
-    x = _background(n_channels, n_times, sfreq, rng, exponent, correlation)
+    x = _background(n_channels, n_samples, sfreq, rng, exponent, correlation)
     x *= (background_uv * rng.uniform(0.8, 1.2, n_channels)).astype(np.float32)[:, None]
     if alpha_uv > 0:
-        x += _alpha(n_times, sfreq, rng, alpha_hz, alpha_uv, alpha_w)
+        x += _alpha(n_samples, sfreq, rng, alpha_hz, alpha_uv, alpha_w)
     if line_hz is not None and line_uv > 0:
-        x += _line(n_channels, n_times, sfreq, rng, line_hz, line_uv)
+        x += _line(n_channels, n_samples, sfreq, rng, line_hz, line_uv)
     if blinks and blink_uv > 0:
-        wave = _blink_train(n_times, sfreq, rng, blink_uv, blink_rate_hz)
+        wave = _blink_train(n_samples, sfreq, rng, blink_uv, blink_rate_hz)
         x += blink_w.astype(np.float32)[:, None] * wave[None, :]
     if drift_uv > 0:
-        x += _drift(n_channels, n_times, sfreq, rng, drift_uv)
+        x += _drift(n_channels, n_samples, sfreq, rng, drift_uv)
     return x.astype(dtype, copy=False)
 
 
 def _spectral_noise(
-    n_rows: int, n_times: int, amplitude: np.ndarray, rng: np.random.Generator
+    n_rows: int, n_samples: int, amplitude: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
     """Gaussian noise with the given amplitude spectrum, unit RMS per row, float32.
 
     The spectrum is drawn directly (no forward FFT): ``irfft`` of complex white noise shaped
-    by ``amplitude`` (shape (n_times // 2 + 1,)).
+    by ``amplitude`` (shape (n_samples // 2 + 1,)).
     """
-    n_freq = n_times // 2 + 1
+    n_freq = n_samples // 2 + 1
     # real and imaginary parts drawn side by side, viewed as complex64 without a copy
     spec = rng.standard_normal((n_rows, n_freq, 2), dtype=np.float32).view(np.complex64)[..., 0]
     spec *= amplitude.astype(np.float32)
-    out = np.fft.irfft(spec, n=n_times, axis=-1).astype(np.float32, copy=False)
-    rms = np.sqrt(np.einsum("ij,ij->i", out, out) / n_times)[:, None]
+    out = np.fft.irfft(spec, n=n_samples, axis=-1).astype(np.float32, copy=False)
+    rms = np.sqrt(np.einsum("ij,ij->i", out, out) / n_samples)[:, None]
     out /= np.where(rms > 0, rms, 1.0).astype(np.float32)
     return out
 
 
 def _background(
     n_channels: int,
-    n_times: int,
+    n_samples: int,
     sfreq: float,
     rng: np.random.Generator,
     exponent: float,
     correlation: float,
 ) -> np.ndarray:
-    """Unit-RMS 1/f noise, a ``correlation`` share common to all channels; (n_ch, n_times)."""
-    freqs = np.fft.rfftfreq(n_times, d=1.0 / sfreq)
+    """Unit-RMS 1/f noise, a ``correlation`` share common to all channels; (n_ch, n_samples)."""
+    freqs = np.fft.rfftfreq(n_samples, d=1.0 / sfreq)
     amplitude = np.maximum(freqs, 1.0) ** (-exponent / 2.0)
     amplitude[0] = 0.0  # no DC
-    noise = _spectral_noise(n_channels + 1, n_times, amplitude, rng)
+    noise = _spectral_noise(n_channels + 1, n_samples, amplitude, rng)
     out = noise[:-1]
     out *= np.float32(np.sqrt(1.0 - correlation))
     out += np.float32(np.sqrt(correlation)) * noise[-1]
-    rms = np.sqrt(np.einsum("ij,ij->i", out, out) / n_times)[:, None]
+    rms = np.sqrt(np.einsum("ij,ij->i", out, out) / n_samples)[:, None]
     out /= np.where(rms > 0, rms, 1.0).astype(np.float32)  # exactly unit RMS after mixing
     return out
 
 
 def _slow_curve(
-    n_rows: int, n_times: int, sfreq: float, rate_hz: float, knots: np.ndarray
+    n_rows: int, n_samples: int, sfreq: float, rate_hz: float, knots: np.ndarray
 ) -> np.ndarray:
-    """Linear interpolation of ``knots`` (n_rows, n_knots), spaced 1/rate_hz s, to n_times."""
-    pos = np.arange(n_times, dtype=np.float64) * (rate_hz / sfreq)
+    """Linear interpolation of ``knots`` (n_rows, n_knots), spaced 1/rate_hz s, to n_samples."""
+    pos = np.arange(n_samples, dtype=np.float64) * (rate_hz / sfreq)
     i0 = np.minimum(pos.astype(np.int64), knots.shape[1] - 2)
     frac = (pos - i0).astype(np.float32)
     k = knots.astype(np.float32)
     return k[:, i0] * (1.0 - frac) + k[:, i0 + 1] * frac
 
 
-def _n_knots(n_times: int, sfreq: float, rate_hz: float) -> int:
-    return int(np.ceil(n_times / sfreq * rate_hz)) + 2
+def _n_knots(n_samples: int, sfreq: float, rate_hz: float) -> int:
+    return int(np.ceil(n_samples / sfreq * rate_hz)) + 2
 
 
 def _alpha(
-    n_times: int,
+    n_samples: int,
     sfreq: float,
     rng: np.random.Generator,
     alpha_hz: float,
     alpha_uv: float,
     weights: np.ndarray,
 ) -> np.ndarray:
-    """A waxing and waning alpha rhythm, weighted per channel; (n_ch, n_times) float32."""
-    n_knots = _n_knots(n_times, sfreq, 1.0)
+    """A waxing and waning alpha rhythm, weighted per channel; (n_ch, n_samples) float32."""
+    n_knots = _n_knots(n_samples, sfreq, 1.0)
     envelope = np.abs(rng.normal(1.0, 0.6, (1, n_knots)))
     jitter = np.cumsum(rng.normal(0.0, 0.1, (1, n_knots)), axis=1).clip(-0.8, 0.8)
-    env = _slow_curve(1, n_times, sfreq, 1.0, envelope)[0]
-    freq = alpha_hz + _slow_curve(1, n_times, sfreq, 1.0, jitter)[0]
+    env = _slow_curve(1, n_samples, sfreq, 1.0, envelope)[0]
+    freq = alpha_hz + _slow_curve(1, n_samples, sfreq, 1.0, jitter)[0]
     phase = np.cumsum(freq, dtype=np.float64) * (2.0 * np.pi / sfreq)
     lag = rng.uniform(-0.3, 0.3, weights.size)  # small phase differences between sites
     amp = (alpha_uv * np.sqrt(2.0) * weights).astype(np.float32)
@@ -233,17 +234,17 @@ def _alpha(
 
 def _line(
     n_channels: int,
-    n_times: int,
+    n_samples: int,
     sfreq: float,
     rng: np.random.Generator,
     line_hz: float,
     line_uv: float,
 ) -> np.ndarray:
-    """Mains interference and its harmonics below 0.45 * sfreq; (n_ch, n_times) float32."""
-    t = np.arange(n_times, dtype=np.float64) / sfreq
+    """Mains interference and its harmonics below 0.45 * sfreq; (n_ch, n_samples) float32."""
+    t = np.arange(n_samples, dtype=np.float64) / sfreq
     amp = line_uv * rng.uniform(0.5, 1.5, n_channels)
     phase = rng.uniform(-0.2, 0.2, n_channels)
-    out = np.zeros((n_channels, n_times), np.float32)
+    out = np.zeros((n_channels, n_samples), np.float32)
     for harmonic, share in ((1, 1.0), (2, 0.25), (3, 0.1)):
         if harmonic * line_hz >= 0.45 * sfreq:
             continue
@@ -256,9 +257,9 @@ def _line(
 
 
 def _blink_train(
-    n_times: int, sfreq: float, rng: np.random.Generator, blink_uv: float, rate_hz: float
+    n_samples: int, sfreq: float, rng: np.random.Generator, blink_uv: float, rate_hz: float
 ) -> np.ndarray:
-    """Blinks at Poisson times: 100 ms rise, 200 ms fall; shape (n_times,) float32, uV."""
+    """Blinks at Poisson times: 100 ms rise, 200 ms fall; shape (n_samples,) float32, uV."""
     rise, fall = max(int(0.1 * sfreq), 1), max(int(0.2 * sfreq), 1)
     kernel = np.concatenate(
         [
@@ -266,29 +267,29 @@ def _blink_train(
             0.5 + 0.5 * np.cos(np.linspace(0, np.pi, fall)),
         ]
     )
-    out = np.zeros(n_times + kernel.size, np.float32)
-    n_blinks = rng.poisson(rate_hz * n_times / sfreq)
-    onsets = np.sort(rng.integers(0, n_times, n_blinks))
+    out = np.zeros(n_samples + kernel.size, np.float32)
+    n_blinks = rng.poisson(rate_hz * n_samples / sfreq)
+    onsets = np.sort(rng.integers(0, n_samples, n_blinks))
     peaks = blink_uv * rng.uniform(0.6, 1.3, n_blinks)
     idx = onsets[:, None] + np.arange(kernel.size)[None, :]
     np.add.at(out, idx, (peaks[:, None] * kernel[None, :]).astype(np.float32))
-    return out[:n_times]
+    return out[:n_samples]
 
 
 def _drift(
-    n_channels: int, n_times: int, sfreq: float, rng: np.random.Generator, drift_uv: float
+    n_channels: int, n_samples: int, sfreq: float, rng: np.random.Generator, drift_uv: float
 ) -> np.ndarray:
-    """Slow electrode drift: a random walk with knots every 4 s; (n_ch, n_times) float32."""
+    """Slow electrode drift: a random walk with knots every 4 s; (n_ch, n_samples) float32."""
     rate = 0.25
-    walk = np.cumsum(rng.standard_normal((n_channels, _n_knots(n_times, sfreq, rate))), axis=1)
+    walk = np.cumsum(rng.standard_normal((n_channels, _n_knots(n_samples, sfreq, rate))), axis=1)
     walk -= walk.mean(axis=1, keepdims=True)
     std = walk.std(axis=1, keepdims=True)
     walk *= drift_uv / np.where(std > 0, std, 1.0)
-    return _slow_curve(n_channels, n_times, sfreq, rate, walk)
+    return _slow_curve(n_channels, n_samples, sfreq, rate, walk)
 
 
 def flat_channel(data: np.ndarray, channel: int, *, value: float = 0.0) -> np.ndarray:
-    """A copy of ``data`` (n_channels, n_times) with one channel constant at ``value`` uV.
+    """A copy of ``data`` (n_channels, n_samples) with one channel constant at ``value`` uV.
 
     This is what a disconnected electrode or an unused amplifier input looks like.
     """
@@ -304,7 +305,7 @@ def clip_channel(
 
     Parameters
     ----------
-    data : ndarray, shape (n_channels, n_times)
+    data : ndarray, shape (n_channels, n_samples)
         Signals in uV.
     channel : int
         Row to saturate.
@@ -342,7 +343,7 @@ def focal_slowing(
 
     Parameters
     ----------
-    data : ndarray, shape (n_channels, n_times)
+    data : ndarray, shape (n_channels, n_samples)
         Signals in uV.
     channels : sequence of int
         Rows that receive the slowing (one focus, e.g. T3 and its neighbours).
@@ -361,10 +362,10 @@ def focal_slowing(
 
     Returns
     -------
-    ndarray, shape (n_channels, n_times)
+    ndarray, shape (n_channels, n_samples)
         The signals with the slowing added.
     """
-    n_times = data.shape[-1]
+    n_samples = data.shape[-1]
     lo, hi = band
     if not 0 < lo < hi < sfreq / 2:
         raise ValueError(f"band must satisfy 0 < low < high < sfreq/2; got {band!r} at {sfreq} Hz")
@@ -372,33 +373,33 @@ def focal_slowing(
         weights = [0.7**i for i in range(len(channels))]
     if len(weights) != len(channels):
         raise ValueError(f"weights: expected {len(channels)} values, got {len(weights)}")
-    freqs = np.fft.rfftfreq(n_times, d=1.0 / sfreq)
-    wave = _spectral_noise(1, n_times, ((freqs >= lo) & (freqs <= hi)).astype(float), rng)[0]
-    wave *= _window(n_times, sfreq, onset, duration)
+    freqs = np.fft.rfftfreq(n_samples, d=1.0 / sfreq)
+    wave = _spectral_noise(1, n_samples, ((freqs >= lo) & (freqs <= hi)).astype(float), rng)[0]
+    wave *= _window(n_samples, sfreq, onset, duration)
     out = np.array(data, copy=True)
     for ch, w in zip(channels, weights, strict=True):
         out[ch] += (amplitude_uv * w) * wave
     return out
 
 
-def _window(n_times: int, sfreq: float, onset: float, duration: float | None) -> np.ndarray:
-    """0/1 window over [onset, onset + duration) s with 0.5 s cosine edges; (n_times,) float32."""
+def _window(n_samples: int, sfreq: float, onset: float, duration: float | None) -> np.ndarray:
+    """0/1 window over [onset, onset + duration) s with 0.5 s cosine edges; (n_samples,) float32."""
     start = round(onset * sfreq)
-    stop = n_times if duration is None else round((onset + duration) * sfreq)
-    win = np.zeros(n_times, np.float32)
-    win[max(start, 0) : max(min(stop, n_times), 0)] = 1.0
+    stop = n_samples if duration is None else round((onset + duration) * sfreq)
+    win = np.zeros(n_samples, np.float32)
+    win[max(start, 0) : max(min(stop, n_samples), 0)] = 1.0
     ramp = int(0.5 * sfreq)
     if ramp > 1 and stop > start:
         edge = (0.5 - 0.5 * np.cos(np.linspace(0, np.pi, ramp))).astype(np.float32)
-        a, b = max(start, 0), min(start + ramp, n_times)
+        a, b = max(start, 0), min(start + ramp, n_samples)
         win[a:b] *= edge[a - start : b - start]
-        a, b = max(stop - ramp, 0), min(stop, n_times)
+        a, b = max(stop - ramp, 0), min(stop, n_samples)
         win[a:b] *= edge[::-1][a - (stop - ramp) : b - (stop - ramp)]
     return win
 
 
 def ecg_like(
-    n_times: int,
+    n_samples: int,
     sfreq: float,
     *,
     rng: np.random.Generator,
@@ -409,17 +410,17 @@ def ecg_like(
 
     Returns
     -------
-    ndarray, shape (n_times,)
+    ndarray, shape (n_samples,)
     """
-    duration = n_times / sfreq
+    duration = n_samples / sfreq
     n_beats = int(duration * heart_rate_hz * 1.5) + 2
     intervals = rng.normal(1.0 / heart_rate_hz, 0.04 / heart_rate_hz, n_beats).clip(0.3, 3.0)
     beats = np.cumsum(intervals) - rng.uniform(0, intervals[0])
     beats = beats[beats < duration]
-    t = np.arange(n_times) / sfreq
+    t = np.arange(n_samples) / sfreq
     # the nearest beat at or before each sample; its R peak and T wave as Gaussians
     idx = np.searchsorted(beats, t, side="right") - 1
     since = np.where(idx >= 0, t - beats[np.maximum(idx, 0)], 10.0)
     r = np.exp(-0.5 * ((since - 0.05) / 0.012) ** 2)
     tw = 0.25 * np.exp(-0.5 * ((since - 0.3) / 0.04) ** 2)
-    return amplitude_uv * (r + tw) + rng.normal(0.0, 0.02 * amplitude_uv, n_times)
+    return amplitude_uv * (r + tw) + rng.normal(0.0, 0.02 * amplitude_uv, n_samples)

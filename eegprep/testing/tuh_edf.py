@@ -69,17 +69,17 @@ def tuh_signals(
     arguments go to it), EKG rows from :func:`eegprep.testing.synth.ecg_like`; PHOTIC and the 1-Hz
     IBI/BURSTS/SUPPR rows are zero (the writer keeps ``seconds`` samples of the latter).
     """
-    n_times = int(seconds * sfreq)
+    n_samples = int(seconds * sfreq)
     eeg_rows = [i for i, lab in enumerate(labels) if lab.endswith(("-REF", "-LE"))]
     eeg.setdefault("line_hz", 60.0)
-    out = np.zeros((len(labels), n_times))
+    out = np.zeros((len(labels), n_samples))
     out[eeg_rows] = eeg_like(
-        len(eeg_rows), n_times, sfreq, rng=rng, labels=[labels[i] for i in eeg_rows],
+        len(eeg_rows), n_samples, sfreq, rng=rng, labels=[labels[i] for i in eeg_rows],
         dtype=np.float64, **eeg,
     )  # fmt: skip
     for i, lab in enumerate(labels):
         if "EKG" in lab:
-            out[i] = ecg_like(n_times, sfreq, rng=rng)
+            out[i] = ecg_like(n_samples, sfreq, rng=rng)
     return out
 
 
@@ -93,7 +93,7 @@ def write_tuh_signals(
     session: str,
     start: datetime = datetime(2010, 3, 4, 10, 0, 0),
 ) -> Path:
-    """Write ``data`` (n_labels, n_times) uV as a TUH EDF: 1-s records, NEDC header fields."""
+    """Write ``data`` (n_labels, n_samples) uV as a TUH EDF: 1-s records, NEDC header fields."""
     seconds = int(data.shape[1] // sfreq)
     signals = [row[:seconds] if lab in SLOW_CHANNELS else row for row, lab in zip(data, labels)]
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -138,10 +138,11 @@ def cut_windows(rec: Preprocessed, task: Task, settings: WindowSettings | None =
     seconds = task.window_seconds or window_seconds(len(rows), settings)
     n = seconds * PATCH_SIZE
     stride = n if task.stride_seconds is None else round(task.stride_seconds * PATCH_SIZE)
-    starts = np.arange(0, rec.n_times - n + 1, stride, dtype=np.int64)
+    starts = np.arange(0, rec.n_samples - n + 1, stride, dtype=np.int64)
     if len(starts) == 0:
         raise SourceError(
-            rec.path, f"{rec.n_times / PATCH_SIZE:.1f} s long, shorter than one {seconds} s window"
+            rec.path,
+            f"{rec.n_samples / PATCH_SIZE:.1f} s long, shorter than one {seconds} s window",
         )
     data = to_model_units(rec.data[rows])  # (N, T)
     x = np.stack([data[:, s : s + n] for s in starts]).reshape(

@@ -32,7 +32,7 @@ def check_reader(
     part: str | None = None,
     expected_labels: Sequence[str] | None = None,
     expected_sfreq: float | None = None,
-    expected_n_times: int | None = None,
+    expected_n_samples: int | None = None,
     reference_uv: np.ndarray | None = None,
     atol: float = REFERENCE_ATOL_UV,
     n_segments: int = 8,
@@ -49,9 +49,9 @@ def check_reader(
         The fixture file.
     part : str or None
         Which recording inside the file (``Reader.parts``).
-    expected_labels, expected_sfreq, expected_n_times
+    expected_labels, expected_sfreq, expected_n_samples
         What the header must say, when given.
-    reference_uv : ndarray, shape (n_channels, n_times), microvolts, optional
+    reference_uv : ndarray, shape (n_channels, n_samples), microvolts, optional
         What the full read must equal within ``atol`` (absolute, microvolts).
     atol : float
         Tolerance against ``reference_uv`` in microvolts.
@@ -65,30 +65,30 @@ def check_reader(
     Returns
     -------
     header : Header
-    full : ndarray, shape (n_channels, n_times), float32, microvolts
+    full : ndarray, shape (n_channels, n_samples), float32, microvolts
     """
     header = reader_cls.read_header(path, part=part, **options)
     _check_header(reader_cls, header, path, part, options)
     if expected_labels is not None:
         assert header.labels == list(expected_labels)
     sfreq = header.signals[0].sfreq
-    n_times = header.signals[0].n_times
+    n_samples = header.signals[0].n_samples
     if expected_sfreq is not None:
         assert sfreq == pytest.approx(expected_sfreq)
-    if expected_n_times is not None:
-        assert n_times == expected_n_times
+    if expected_n_samples is not None:
+        assert n_samples == expected_n_samples
 
     n_channels = len(header.signals)
     all_picks = list(range(n_channels))
-    full = reader_cls.read_segment(header, all_picks, 0, n_times)
+    full = reader_cls.read_segment(header, all_picks, 0, n_samples)
     assert full.dtype == np.float32
-    assert full.shape == (n_channels, n_times)
+    assert full.shape == (n_channels, n_samples)
     assert np.isfinite(full).all()
     if reference_uv is not None:
         np.testing.assert_allclose(full, reference_uv, rtol=0, atol=atol)
 
     _check_segments(reader_cls, header, full, n_segments, seed)
-    _check_bad_segments(reader_cls, header, n_times)
+    _check_bad_segments(reader_cls, header, n_samples)
     return header, full
 
 
@@ -102,12 +102,12 @@ def _check_header(
     assert reader_cls.read_header(path, part=part, **options) == header, "header not repeatable"
     assert header.signals, "no signals"
     rates = {s.sfreq for s in header.signals}
-    lengths = {s.n_times for s in header.signals}
+    lengths = {s.n_samples for s in header.signals}
     assert len(rates) == 1 and len(lengths) == 1, "one rate and one length for all signals"
     (sfreq,) = rates
-    (n_times,) = lengths
-    assert sfreq > 0 and n_times > 0
-    assert header.duration == pytest.approx(n_times / sfreq)
+    (n_samples,) = lengths
+    assert sfreq > 0 and n_samples > 0
+    assert header.duration == pytest.approx(n_samples / sfreq)
     for s in header.signals:
         assert isinstance(s.label, str) and isinstance(s.unit, str)
         assert s.to_uv > 0 and s.resolution >= 0
@@ -121,11 +121,11 @@ def _check_segments(
 ) -> None:
     """Lazy reads (random picks in random order, edge segments) equal the full read sliced."""
     rng = np.random.default_rng(seed)
-    n_channels, n_times = full.shape
+    n_channels, n_samples = full.shape
     clone = pickle.loads(pickle.dumps(header))
-    bounds = [(0, 1), (n_times - 1, n_times), (0, n_times), (n_times // 2, n_times // 2)]
+    bounds = [(0, 1), (n_samples - 1, n_samples), (0, n_samples), (n_samples // 2, n_samples // 2)]
     for _ in range(n_segments):
-        start, stop = sorted(int(v) for v in rng.integers(0, n_times + 1, size=2))
+        start, stop = sorted(int(v) for v in rng.integers(0, n_samples + 1, size=2))
         bounds.append((start, stop))
     for i, (start, stop) in enumerate(bounds):
         n_picks = int(rng.integers(1, n_channels + 1))
@@ -137,9 +137,9 @@ def _check_segments(
         np.testing.assert_array_equal(seg, full[picks, start:stop])
 
 
-def _check_bad_segments(reader_cls: type[Reader], header: Header, n_times: int) -> None:
+def _check_bad_segments(reader_cls: type[Reader], header: Header, n_samples: int) -> None:
     with pytest.raises(ValueError, match="outside"):
-        reader_cls.read_segment(header, [0], 0, n_times + 1)
+        reader_cls.read_segment(header, [0], 0, n_samples + 1)
     with pytest.raises(ValueError, match="outside"):
         reader_cls.read_segment(header, [0], -1, 1)
     with pytest.raises(ValueError, match="no channels"):

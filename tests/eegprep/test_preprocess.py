@@ -38,15 +38,15 @@ EDGE = 20 * SFREQ_OUT
 RECIPE = Recipe()
 
 
-def _noise(n_channels: int, n_times: int, seed: int = 0, scale: float = 20.0) -> np.ndarray:
+def _noise(n_channels: int, n_samples: int, seed: int = 0, scale: float = 20.0) -> np.ndarray:
     """White noise, float32 microvolts (20 uV RMS: a typical EEG amplitude)."""
     rng = np.random.default_rng(seed)
-    return (scale * rng.standard_normal((n_channels, n_times))).astype(np.float32)
+    return (scale * rng.standard_normal((n_channels, n_samples))).astype(np.float32)
 
 
-def _tone(sfreq: float, freq: float, n_times: int, amp: float = 1.0, phase: float = 0.3):
+def _tone(sfreq: float, freq: float, n_samples: int, amp: float = 1.0, phase: float = 0.3):
     """One channel ``amp * sin(2 pi freq t + phase)`` sampled at ``sfreq``; float64."""
-    t = np.arange(n_times) / sfreq
+    t = np.arange(n_samples) / sfreq
     return amp * np.sin(2 * np.pi * freq * t + phase)[None, :]
 
 

@@ -71,7 +71,7 @@ def test_grasp_and_lift(tmp_path: Path) -> None:
         path,
         expected_labels=GAL_LABELS,
         expected_sfreq=500.0,
-        expected_n_times=700,
+        expected_n_samples=700,
         reference_uv=values * 0.1,
         sfreq=500,
         scale=0.1,

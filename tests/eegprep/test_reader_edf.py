@@ -34,10 +34,10 @@ def test_real_multi_rate_bdf_shipped_by_pyedflib() -> None:
     with pyedflib.EdfReader(path) as f:
         refs = [f.readSignal(i) for i in range(len(header.signals))]  # physical values, uV
     for i, (sig, ref) in enumerate(zip(header.signals, refs)):
-        assert sig.n_times == ref.shape[0]
-        ours = EdfReader.read_segment(header, [i], 0, sig.n_times)[0]
+        assert sig.n_samples == ref.shape[0]
+        ours = EdfReader.read_segment(header, [i], 0, sig.n_samples)[0]
         np.testing.assert_allclose(ours, ref, atol=1e-3 * max(1.0, np.abs(ref).max()) / 100)
-        mid = sig.n_times // 3
+        mid = sig.n_samples // 3
         np.testing.assert_array_equal(
             EdfReader.read_segment(header, [i], mid, mid + 77)[0], ours[mid : mid + 77]
         )
@@ -60,7 +60,7 @@ def test_multi_rate_tuh_file(tmp_path: Path) -> None:
     assert header.labels == labels
     rates = {s.label: s.sfreq for s in header.signals}
     assert rates["EEG FP1-REF"] == 250 and rates["IBI"] == 1 and rates["BURSTS"] == 1
-    assert header.signals[0].n_times == 3000 and header.duration == 12
+    assert header.signals[0].n_samples == 3000 and header.duration == 12
     eeg = [i for i, s in enumerate(header.signals) if s.sfreq == 250]
     full = EdfReader.read_segment(header, eeg, 0, 3000)
     np.testing.assert_array_equal(EdfReader.read_segment(header, eeg, 700, 1900), full[:, 700:1900])

@@ -120,7 +120,7 @@ def test_seed_v5_parts_in_natural_order(tmp_path: Path) -> None:
             part=part,
             expected_labels=SEED_LABELS,
             expected_sfreq=200.0,
-            expected_n_times=arrays[part].shape[1],
+            expected_n_samples=arrays[part].shape[1],
             reference_uv=arrays[part],
             **opts,
         )
@@ -141,7 +141,7 @@ def test_bci_iv_1_struct_v5(tmp_path: Path) -> None:
         path,
         expected_labels=BCI_LABELS,
         expected_sfreq=100.0,
-        expected_n_times=1000,
+        expected_n_samples=1000,
         reference_uv=content["cnt"].T * 0.1,
         data="cnt",
         sfreq_variable="nfo.fs",

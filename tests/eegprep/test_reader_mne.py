@@ -50,7 +50,7 @@ def test_fif(raw: mne.io.RawArray, tmp_path) -> None:
         path,
         expected_labels=LABELS,
         expected_sfreq=SFREQ,
-        expected_n_times=500,
+        expected_n_samples=500,
         reference_uv=_reference_uv(raw),
     )
     assert [s.to_uv for s in header.signals] == [1e6] * 4
@@ -67,7 +67,7 @@ def test_fif_cropped_annotations_count_from_the_first_sample(raw, tmp_path) -> N
     """A cropped FIF starts at first_samp > 0: onsets are relative to the file's first sample."""
     path = str(tmp_path / "crop_raw.fif")
     raw.copy().crop(tmin=0.2).save(path, verbose="error")
-    header, _ = check_reader(MneReader, path, expected_n_times=450)
+    header, _ = check_reader(MneReader, path, expected_n_samples=450)
     assert header.meta_dict()["first_samp"] == "50"
     assert [a.onset for a in header.annotations] == pytest.approx([0.3, 1.05])
 
@@ -173,7 +173,7 @@ def test_repeated_labels_come_back_as_the_file_has_them(tmp_path) -> None:
     for name in ("chb.edf", "rec.set"):
         header = MneReader.read_header(str(tmp_path / name))
         assert header.labels == labels, name
-        n = header.signals[0].n_times
+        n = header.signals[0].n_samples
         x = MneReader.read_segment(header, [1, 2], 0, n)
         assert not np.array_equal(x[0], x[1])  # each copy keeps its own samples
 

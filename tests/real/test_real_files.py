@@ -70,16 +70,16 @@ def _mne_time_exact(x: np.ndarray, sfreq: float, h_freq: float) -> np.ndarray:
     return out
 
 
-def _time_exact_length(n_times: int, sfreq: float) -> int:
-    """The longest ``n <= n_times`` whose ``n * 200 / sfreq`` is whole (within 1e-3 samples).
+def _time_exact_length(n_samples: int, sfreq: float) -> int:
+    """The longest ``n <= n_samples`` whose ``n * 200 / sfreq`` is whole (within 1e-3 samples).
 
     A whole multiple of the ratio's denominator when it is small; for a rate such as
     600.614990234375 Hz (Neuromag) the best length among the last 5000.
     """
     down = Fraction(200.0 / sfreq).limit_denominator(100_000).denominator
-    if down <= n_times // 2:
-        return n_times // down * down
-    n = np.arange(max(n_times - 5000, 1), n_times + 1)
+    if down <= n_samples // 2:
+        return n_samples // down * down
+    n = np.arange(max(n_samples - 5000, 1), n_samples + 1)
     frac = np.abs(n * 200.0 / sfreq - np.round(n * 200.0 / sfreq))
     good = n[frac < 1e-3]
     return int(good[-1] if good.size else n[np.argmin(frac)])

@@ -53,7 +53,7 @@ def test_longer_edf_reads_the_header_count_and_warns(reader, tmp_path: Path) -> 
     with open(path, "ab") as fh:
         fh.write(path.read_bytes()[-2 * RECORD_BYTES :])  # two records the header does not count
     header = reader.read_header(str(path))
-    assert header.signals[0].n_times == good.signals[0].n_times == 2500
+    assert header.signals[0].n_samples == good.signals[0].n_samples == 2500
     (warning,) = header.warnings
     assert "header counts 10 data records" in warning and "12 whole records" in warning
     x = reader.read_segment(header, [0, 1], 0, 2500)
@@ -89,11 +89,11 @@ def test_brainvision_data_file_cut_inside_a_sample_is_refused(tmp_path: Path) ->
         MneReader.read_header(str(vhdr))
 
 
-def _eeglab_with_fdt(tmp_path: Path, n_times: int = 500) -> tuple[Path, Path]:
+def _eeglab_with_fdt(tmp_path: Path, n_samples: int = 500) -> tuple[Path, Path]:
     import scipy.io
     from eeglabio.raw import export_set
 
-    data = np.random.default_rng(2).normal(scale=20e-6, size=(3, n_times))
+    data = np.random.default_rng(2).normal(scale=20e-6, size=(3, n_samples))
     embedded = tmp_path / "embedded.set"
     export_set(str(embedded), data, 250.0, ["Fp1", "Cz", "O1"], precision="single")
     fields = {k: v for k, v in scipy.io.loadmat(embedded).items() if not k.startswith("__")}
@@ -113,7 +113,7 @@ def test_eeglab_fdt_shorter_is_refused_longer_warns(tmp_path: Path) -> None:
     clear_cache()
     fdt.write_bytes(whole + whole[: 3 * 4 * 10])
     header = MneReader.read_header(str(path))
-    assert header.signals[0].n_times == 500
+    assert header.signals[0].n_samples == 500
     assert "longer than its header" in header.warnings[0] and "510 samples" in header.warnings[0]
 
 

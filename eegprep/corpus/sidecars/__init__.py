@@ -33,7 +33,7 @@ class SidecarResult:
     events : list of [onset s, duration s, label, channel]
         Events in the source's time base (seconds from the recording's start).
     targets : dict of str to (ndarray, float)
-        Time series to store beside the EEG: ``name -> (values (n, n_times), sfreq Hz)``.
+        Time series to store beside the EEG: ``name -> (values (n, n_samples), sfreq Hz)``.
     problems : list of str
         Non-fatal findings for the report (a duration that disagrees with the EDF, say).
     channels : dict of str to (str, str, str)

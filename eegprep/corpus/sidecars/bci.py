@@ -80,7 +80,7 @@ def event_columns_csv(
         raise SourceError(path, f"cannot parse the event columns: {exc}") from exc
     sfreq = header.signals[0].sfreq
     out = SidecarResult()
-    n_data = header.signals[0].n_times
+    n_data = header.signals[0].n_samples
     if values.shape[0] != n_data:
         out.problems.append(f"{os.path.basename(path)} has {values.shape[0]} rows, data {n_data}")
     for j, i in enumerate(cols):

@@ -115,7 +115,7 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     if table.shape[1] < n_targets + 1:
         raise SourceError(path, f"{table.shape[1]} columns, expected Time + {n_targets} angles")
     t, values = table[:, 0], table[:, 1 : n_targets + 1].T * float(options.get("scale", 1.0))
-    sfreq, n = header.signals[0].sfreq, header.signals[0].n_times
+    sfreq, n = header.signals[0].sfreq, header.signals[0].n_samples
     t0 = _first_time(header.path, int(options.get("eeg_header_lines", 1)))
     out = SidecarResult()
     grid = (t0 if t0 is not None else 0.0) + np.arange(n) / sfreq
