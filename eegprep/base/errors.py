@@ -8,6 +8,17 @@ for internal invariants only.
 
 from __future__ import annotations
 
+MAX_MESSAGE_CHARS = 600
+"""The longest problem text an error line carries; a library's message can be huge (MNE lists
+every missing index of a header that claims 10^8 channels: 1 GB of text)."""
+
+
+def clip_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
+
 
 class EegprepError(Exception):
     """Base class of every error eegprep raises on purpose."""
@@ -38,7 +49,7 @@ class SourceError(EegprepError):
 
     def __init__(self, path: str, problem: str) -> None:
         self.path = str(path)
-        self.problem = problem.strip().replace("\n", " ")
+        self.problem = clip_message(problem.strip()).replace("\n", " ")
         super().__init__(f"{self.path}: {self.problem}")
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from eegprep.base import limits
 from eegprep.base.allocator import reuse_freed_memory
-from eegprep.base.errors import EegprepError, SourceError
+from eegprep.base.errors import EegprepError, SourceError, clip_message
 from eegprep.base.limits import Limits, check_allocation
 from eegprep.base.redact import redact
 from eegprep.base.strict_json import check_values
@@ -106,21 +106,29 @@ def run_task(task: IngestTask) -> IngestResult:
         where = "" if exc.path == path else f"{os.path.basename(exc.path)}: "  # a sidecar
         res.error = f"{task.item.relpath}: {where}{exc.problem}"
     except EegprepError as exc:
-        res.error = f"{task.item.relpath}: {exc}"
+        res.error = f"{task.item.relpath}: {clip_message(str(exc))}"
     except MemoryError:
         res.error = f"{task.item.relpath}: out of memory while processing"
     except OSError as exc:  # the disk or the store's service: say which, and what happened
         res.error = f"{task.item.relpath}: {_os_problem(exc, task)}"
-        res.detail = redact(traceback.format_exc())
+        res.detail = _traceback(exc)
     except Exception as exc:  # a bug or an unforeseen file: report it, keep the corpus going
         codec = _failed_codec(exc)
         what = f"internal error {type(exc).__name__}"
         if codec:
             what = f"the {codec} codec failed while encoding the samples for the store"
-        res.error = redact(f"{task.item.relpath}: {what}: {exc}")
-        res.detail = redact(traceback.format_exc())
+        res.error = redact(f"{task.item.relpath}: {what}: {clip_message(str(exc))}")
+        res.detail = _traceback(exc)
     res.seconds = time.perf_counter() - t0
     return res
+
+
+def _traceback(exc: BaseException) -> str:
+    """The traceback for the report's detail, its message clipped (:func:`clip_message`), with
+    credentials hidden."""
+    stack = "".join(traceback.format_tb(exc.__traceback__))
+    return redact(f"Traceback (most recent call last):\n{stack}{type(exc).__name__}: "
+                  f"{clip_message(str(exc))}")  # fmt: skip
 
 
 def _os_problem(exc: OSError, task: IngestTask) -> str:

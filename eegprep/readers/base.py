@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from eegprep.base.errors import SourceError, UsageError
+from eegprep.base.errors import MAX_MESSAGE_CHARS, SourceError, UsageError, clip_message
 
 # Factors that turn a physical dimension, as files spell it, into microvolts.
 _UNIT_TO_UV: dict[str, float] = {
@@ -220,8 +220,12 @@ def check_option_names(given: Iterable[str], allowed: Iterable[str], what: str) 
 
 def exception_summary(exc: BaseException) -> str:
     """``"TypeName: first line of the message"``, for one-line source errors."""
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else 'no message'}"
+    message = str(exc)
+    text = message[: 2 * MAX_MESSAGE_CHARS].strip().splitlines()  # a first line, cheaply
+    first = text[0] if text else "no message"
+    if len(text) == 1 and len(message.strip()) > len(first):  # one line, longer than we took
+        first = clip_message(message.strip())
+    return f"{type(exc).__name__}: {clip_message(first)}"
 
 
 def frozen_options(options: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:

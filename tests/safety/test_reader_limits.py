@@ -205,3 +205,45 @@ def test_a_huge_sidecar_is_refused_before_it_is_read(tmp_path: Path) -> None:
     rep = ingest("tusz", src=src, out=tmp_path / "s.zarr", config=cfg)
     assert rep.n_ingested == 2 and len(rep.failed) == 1
     assert "aaaaaaae_s001_t000.csv" in rep.failed[0] and "sidecar" in rep.failed[0]
+
+
+HUGE = "missing entries at indices [" + ", ".join(map(str, range(1_000_000))) + "]"  # ~7 MB
+
+
+def test_a_library_message_of_megabytes_becomes_one_short_line() -> None:
+    """A reader library's message can be huge (MNE lists every missing index of a header that
+    claims 10^8 channels): the error line keeps its start and says how much was cut."""
+    from eegprep.readers.base import exception_summary
+
+    summary = exception_summary(RuntimeError(HUGE))
+    assert summary.startswith("RuntimeError: missing entries at indices [0, 1, 2")
+    assert len(summary) < 700 and "more characters)" in summary
+    err = SourceError("x.vhdr", "MNE cannot read this file: " + HUGE)
+    assert len(str(err)) < 800 and "\n" not in str(err)
+
+
+@pytest.mark.parametrize("raised", [RuntimeError, SourceError, UsageError])
+def test_a_huge_message_fails_one_file_quickly(
+    raised: type[Exception], tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever a reader raises with a message of megabytes (a bug's exception, a source error,
+    a usage error), the ingest reports one short line for that file, its report's traceback is
+    clipped too, and the run takes seconds, not the minutes that redacting 10^9 characters
+    would (the class of the fuzz case NumberOfChannels=99999999)."""
+    from eegprep.readers.edf import EdfReader
+
+    original = EdfReader.read_header.__func__  # type: ignore[attr-defined]
+
+    def header(cls: type, path: str, **kw: object) -> object:
+        if path.endswith("aaaaaaaa_s001_t000.edf"):
+            raise raised(path, HUGE) if raised is SourceError else raised(HUGE)
+        return original(cls, path, **kw)
+
+    monkeypatch.setattr(EdfReader, "read_header", classmethod(header))
+    t0 = time.perf_counter()
+    rep = ingest("tuh", src=tuh_corpus, out=tmp_path / "s.zarr", config=IngestConfig(workers=0))
+    assert time.perf_counter() - t0 < 30
+    assert len(rep.failed) == 1 and rep.n_ingested >= 1, rep.failed
+    assert len(rep.failed[0]) < 1000 and "more characters)" in rep.failed[0]
+    saved = open_store(tmp_path / "s.zarr").reports()[-1]
+    assert len(str(saved)) < 200_000
