@@ -971,7 +971,8 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
       labram report runs/tuab runs/tuab-linear --html results.html
       labram report runs/tuab --predict --html results.html
     """
-    from labram.stages.report import add_predictions, load_run, text_summary, write_html
+    from labram.stages.report import add_predictions, load_run, text_summary
+    from labram.stages.report_html import write_html
 
     runs = [load_run(d) for d in run_dirs]
     if predict:

@@ -21,7 +21,7 @@ from eegprep.store.reader import Store
 from eegprep.tools.stats import mean_spectrum, store_stats
 
 
-def _png(fig: Any) -> str:
+def png_data_uri(fig: Any) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     import matplotlib.pyplot as plt
@@ -81,7 +81,7 @@ def coverage_head(store: Store) -> str:
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title("Channel coverage (10-20 head, nose up)")
-    return _png(fig)
+    return png_data_uri(fig)
 
 
 def _histograms(store: Store) -> str:
@@ -102,7 +102,7 @@ def _histograms(store: Store) -> str:
     b.set_title("Durations")
     b.set_xlabel("minutes")
     fig.tight_layout()
-    return _png(fig)
+    return png_data_uri(fig)
 
 
 def _spectra(store: Store, corpora: list[str]) -> str:
@@ -128,7 +128,7 @@ def _spectra(store: Store, corpora: list[str]) -> str:
     b.set_ylabel("dB above neighbourhood")
     b.legend(fontsize=7)
     fig.tight_layout()
-    return _png(fig)
+    return png_data_uri(fig)
 
 
 def _hours(stats: dict[str, Any]) -> str:
@@ -140,7 +140,7 @@ def _hours(stats: dict[str, Any]) -> str:
     ax.set_ylabel("hours")
     ax.set_title("Hours per corpus")
     fig.tight_layout()
-    return _png(fig)
+    return png_data_uri(fig)
 
 
 def _table(stats: dict[str, Any]) -> str:
@@ -173,7 +173,7 @@ def _failures(store: Store) -> str:
     return f"<p>The last ingest skipped {len(lines)} file(s):</p><ul>{items}</ul>"
 
 
-_CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}
+CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px}
 th{background:#f3f3f3}img{max-width:100%}code{font-size:12px}h2{margin-top:1.6em}"""
 
@@ -202,7 +202,7 @@ def write_html_report(store: Store, path: str | Path) -> Path:
     ]
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>eegprep report</title>"
-        f"<style>{_CSS}</style></head><body>{''.join(body)}</body></html>"
+        f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>"
     )
     out = Path(path)
     out.write_text(page, encoding="utf-8")

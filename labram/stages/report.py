@@ -16,7 +16,6 @@ written to them.
 from __future__ import annotations
 
 import csv
-import html
 import json
 import math
 import shlex
@@ -26,9 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
-from eegprep.tools.report import _CSS, _png
 from labram.stages.predictions import FILENAME as PREDICTIONS
 from labram.stages.predictions import read_predictions
 
@@ -55,7 +52,7 @@ class Part:
 
 
 @dataclass
-class Run:
+class RunFolder:
     """What one run folder holds."""
 
     path: Path
@@ -74,10 +71,10 @@ class Run:
         from labram.train.metrics import summarise
 
         tests = [p.metrics.get("test") or {} for p in self.parts]
-        return summarise([{k: v for k, v in t.items() if _finite(v)} for t in tests if t])
+        return summarise([{k: v for k, v in t.items() if is_finite(v)} for t in tests if t])
 
 
-def _finite(v: Any) -> bool:
+def is_finite(v: Any) -> bool:
     return isinstance(v, int | float) and math.isfinite(v)
 
 
@@ -119,7 +116,7 @@ def _part_name(run: Path, folder: Path) -> str:
         return folder.name
 
 
-def load_run(path: str | Path) -> Run:
+def load_run(path: str | Path) -> RunFolder:
     """Read a run folder (see the module docstring); a folder that is none of those is a
     UsageError naming it."""
     path = Path(path)
@@ -135,12 +132,12 @@ def load_run(path: str | Path) -> Run:
             part = _part(_part_name(path, folder), folder, "metrics.json")
             part.metrics = {**s, **part.metrics}
             parts.append(part)
-        run = Run(path, "finetune", results, parts)
+        run = RunFolder(path, "finetune", results, parts)
     elif (path / "metrics.json").is_file():
         parent = path.parent / "results.json"
         results = _json(parent) if parent.is_file() else {}
         results = {k: v for k, v in results.items() if k not in ("seeds", "test")}
-        run = Run(path, "finetune", results, [_part(path.name, path, "metrics.json")])
+        run = RunFolder(path, "finetune", results, [_part(path.name, path, "metrics.json")])
     else:
         stages = [d for d in (path / "tokenizer", path / "mem") if (d / "log.csv").is_file()]
         if not stages and (path / "log.csv").is_file():
@@ -150,13 +147,13 @@ def load_run(path: str | Path) -> Run:
                 f"{path}: not a labram run folder (expected results.json of labram finetune, "
                 "metrics.json of one seed, or log.csv of a pre-training stage)"
             )
-        run = Run(path, "pretrain", {}, [_part(d.name, d, "summary.json") for d in stages])
+        run = RunFolder(path, "pretrain", {}, [_part(d.name, d, "summary.json") for d in stages])
     run.command, run.command_recorded = command_line(run)
     return run
 
 
 def add_predictions(
-    run: Run, *, stores: list[str] | None = None, device: str | None = None
+    run: RunFolder, *, stores: list[str] | None = None, device: str | None = None
 ) -> list[Path]:
     """For each seed of a fine-tuning run without ``predictions.csv``: run its ``best.pt`` again
     on the test windows of ``stores`` (default: those ``results.json`` names) and save them
@@ -199,7 +196,7 @@ def recorded_command(folder: Path, *jsons: dict[str, Any] | None) -> str | None:
     return None
 
 
-def command_line(run: Run) -> tuple[str | None, bool]:
+def command_line(run: RunFolder) -> tuple[str | None, bool]:
     """(command, recorded): what the run recorded, else one rebuilt from results.json and the
     config (an equivalent command: every config field that differs from the preset as --set)."""
     first = run.parts[0] if run.parts else None
@@ -225,7 +222,7 @@ def _toml_value(v: Any) -> str:
     return str(v)
 
 
-def _rebuilt_finetune(run: Run, cfg: dict[str, Any]) -> str:
+def _rebuilt_finetune(run: RunFolder, cfg: dict[str, Any]) -> str:
     from labram.train.config import train_config
 
     r = run.results
@@ -267,18 +264,18 @@ def _rebuilt_finetune(run: Run, cfg: dict[str, Any]) -> str:
 # ---- text ------------------------------------------------------------------------------------
 
 
-def _fmt(v: Any) -> str:
-    return f"{v:.4f}" if _finite(v) else "-"
+def fmt_value(v: Any) -> str:
+    return f"{v:.4f}" if is_finite(v) else "-"
 
 
-def _mean_std(s: dict[str, Any] | None) -> str:
-    if not s or not _finite(s.get("mean")):
+def mean_std(s: dict[str, Any] | None) -> str:
+    if not s or not is_finite(s.get("mean")):
         return "-"
     n = len(s.get("values", []))
     return f"{s['mean']:.4f} +- {s['std']:.4f}" + (f" ({n})" if n > 1 else "")
 
 
-def _protocol_text(results: dict[str, Any]) -> str:
+def protocol_text(results: dict[str, Any]) -> str:
     """``, protocol cross-subject (5 folds)``; empty for ``full`` and older runs."""
     p = results.get("protocol")
     if not isinstance(p, dict) or p.get("name", "full") == "full":
@@ -287,18 +284,18 @@ def _protocol_text(results: dict[str, Any]) -> str:
     return f", protocol {p['name']}" + (f" ({n} folds)" if n > 1 else "")
 
 
-def _headline(runs: list[Run]) -> list[str]:
+def headline(runs: list[RunFolder]) -> list[str]:
     have = {k for r in runs for k in r.summary}
     return [m for m in METRICS if m in have]
 
 
-def text_summary(runs: list[Run]) -> str:
+def text_summary(runs: list[RunFolder]) -> str:
     """A few lines per run: what it is, its test metrics (mean +- std), what the page lacks."""
     lines = []
     for run in runs:
         if run.kind == "pretrain":
             stages = ", ".join(
-                f"{p.name}: {len(p.log)} log rows, last loss {_fmt(p.log[-1].get('loss'))}"
+                f"{p.name}: {len(p.log)} log rows, last loss {fmt_value(p.log[-1].get('loss'))}"
                 if p.log else f"{p.name}: no log"
                 for p in run.parts
             )  # fmt: skip
@@ -308,12 +305,12 @@ def text_summary(runs: list[Run]) -> str:
         win = r.get("windows") or {}
         wtext = " / ".join(f"{k} {v}" for k, v in win.items())
         lines.append(
-            f"{run.path} (finetune {r.get('task', '?')}{_protocol_text(r)}, {len(run.parts)} "
+            f"{run.path} (finetune {r.get('task', '?')}{protocol_text(r)}, {len(run.parts)} "
             "seed(s)" + (f"; windows {wtext}" if wtext else "") + ")"
         )  # fmt: skip
         summary = run.summary
-        for m in _headline([run]):
-            lines.append(f"  {m:<18} {_mean_std(summary.get(m))}")
+        for m in headline([run]):
+            lines.append(f"  {m:<18} {mean_std(summary.get(m))}")
         n_pred = sum(p.predictions is not None for p in run.parts)
         lines.append(f"  predictions: {n_pred} of {len(run.parts)} seed(s) saved {PREDICTIONS}")
     return "\n".join(lines)
@@ -369,223 +366,3 @@ def subject_scores(preds: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 # ---- html ------------------------------------------------------------------------------------
-
-
-def _e(x: Any) -> str:
-    return html.escape(str(x))
-
-
-def _table(head: list[str], rows: list[list[Any]]) -> str:
-    th = "".join(f"<th>{_e(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><tr>{th}</tr>{body}</table>"
-
-
-def _side_by_side(runs: list[Run]) -> str:
-    ft = [r for r in runs if r.kind == "finetune"]
-    if not ft:
-        return "<p>No fine-tuning run among these folders.</p>"
-    metrics = _headline(ft)
-    rows = []
-    for r in ft:
-        s = r.summary
-        rows.append([r.path, r.results.get("task", "?"), len(r.parts),
-                     *(_mean_std(s.get(m)) for m in metrics)])  # fmt: skip
-    return _table(["run", "task", "seeds", *metrics], rows) + (
-        "<p>Test metrics of the validation-selected model, mean +- std (population) over "
-        "seeds; (n): seeds.</p>"
-    )
-
-
-def _metrics_html(run: Run) -> str:
-    metrics = _headline([run])
-    head = ["metric", "mean +- std", *(p.name for p in run.parts)]
-    s = run.summary
-    rows = [
-        [m, _mean_std(s.get(m)), *(_fmt((p.metrics.get("test") or {}).get(m)) for p in run.parts)]
-        for m in metrics
-    ]
-    val = [
-        [p.name, p.metrics.get("best_epoch", "-"),
-         *(_fmt((p.metrics.get("val") or {}).get(m)) for m in metrics)]
-        for p in run.parts
-    ]  # fmt: skip
-    return (
-        _table(head, rows)
-        + "<p>Validation (the selected epoch):</p>"
-        + _table(["seed", "best epoch", *metrics], val)
-    )
-
-
-def _confusion_html(run: Run) -> str:
-    with_preds = [p for p in run.parts if p.predictions is not None]
-    if not with_preds:
-        return (
-            f"<p>No <code>{PREDICTIONS}</code> in the seed folders: the run saved no per-window "
-            f"predictions. <code>labram report {_e(run.path)} --predict</code> runs each "
-            "<code>best.pt</code> again on the test windows and saves them.</p>"
-        )
-    first = with_preds[0].predictions or {}
-    if first["kind"] != "classification":
-        return "<p>A regression task: no confusion matrix (per-subject scores below).</p>"
-    classes = first["classes"]
-    m = sum(confusion(p.predictions or first) for p in with_preds)
-    m = np.asarray(m)
-    share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
-    head = "<tr><th>true \\ predicted</th>" + "".join(f"<th>{_e(c)}</th>" for c in classes)
-    body = []
-    for i, c in enumerate(classes):
-        cells = "".join(
-            f"<td style='background:rgba(31,119,180,{share[i, j]:.2f})'>{m[i, j]} "
-            f"({100 * share[i, j]:.0f}%)</td>"
-            for j in range(len(classes))
-        )
-        body.append(f"<tr><th>{_e(c)}</th>{cells}</tr>")
-    names = ", ".join(p.name for p in with_preds)
-    return (
-        f"<table class='cm'>{head}</tr>{''.join(body)}</table><p>Test windows, summed over "
-        f"{len(with_preds)} seed(s) ({_e(names)}); the predicted class is the most probable "
-        "one; % of the true class's windows.</p>"
-    )
-
-
-def _subjects_html(run: Run) -> str:
-    with_preds = [p for p in run.parts if p.predictions is not None]
-    if not with_preds:
-        return "<p>Needs the per-window predictions (above).</p>"
-    per_seed = {p.name: subject_scores(p.predictions or {}) for p in with_preds}
-    subjects = sorted({s for scores in per_seed.values() for s in scores})
-    kind = (with_preds[0].predictions or {})["kind"]
-    key = "accuracy" if kind == "classification" else "rmse"
-    rows = []
-    for s in subjects:
-        vals = [per_seed[n].get(s, {}).get(key, math.nan) for n in per_seed]
-        anyone = next(per_seed[n][s] for n in per_seed if s in per_seed[n])
-        extra = ([", ".join(anyone["labels"]), _fmt(anyone["p_true"])]
-                 if kind == "classification" else [_fmt(anyone["pearson_r"])])  # fmt: skip
-        mean = float(np.nanmean(vals)) if any(_finite(v) for v in vals) else math.nan
-        rows.append([s, anyone["windows"], *extra, _fmt(mean), *(_fmt(v) for v in vals)])
-    rows.sort(key=lambda r: (float(r[-len(per_seed) - 1]) if r[-len(per_seed) - 1] != "-"
-                             else math.inf))  # fmt: skip
-    if kind == "regression":
-        rows.reverse()  # the largest error first
-    extra_head = (["labels", f"p(true), {with_preds[0].name}"] if kind == "classification"
-                  else [f"pearson r, {with_preds[0].name}"])  # fmt: skip
-    table = _table(["subject", "windows", *extra_head, f"mean {key}", *per_seed], rows)
-    worst = "lowest accuracy" if kind == "classification" else "largest RMSE"
-    text = f"<p>{len(subjects)} test subjects, {worst} first.</p>"
-    if len(rows) > 25:
-        return f"{text}<details><summary>all subjects</summary>{table}</details>"
-    return text + table
-
-
-def _curves(run: Run) -> str | None:
-    """One panel per logged column (loss, lr, ...) against the step, a line per seed/stage."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    parts = [p for p in run.parts if p.log]
-    if not parts:
-        return None
-    names = [k for k in dict.fromkeys(k for p in parts for k in p.log[0]) if k not in
-             ("step", "epoch")]  # fmt: skip
-    cols = min(3, max(len(names), 1))
-    nrows = (len(names) + cols - 1) // cols
-    fig, axes = plt.subplots(nrows, cols, figsize=(4 * cols, 2.8 * nrows), squeeze=False)
-    for ax, name in zip(axes.flat, names):
-        for p in parts:
-            steps = [r.get("step", i) for i, r in enumerate(p.log)]
-            ax.plot(steps, [r.get(name, math.nan) for r in p.log], lw=1.2, marker=".",
-                    label=p.name)  # fmt: skip
-        ax.set_title(name, fontsize=9)
-        ax.set_xlabel("step", fontsize=8)
-        ax.tick_params(labelsize=7)
-        vals = [r.get(name, math.nan) for p in parts for r in p.log]
-        if (name == "loss" or name.endswith("_loss")) and all(v > 0 for v in vals if _finite(v)):
-            ax.set_yscale("log")
-        if len(parts) > 1:
-            ax.legend(fontsize=6)
-    for ax in list(axes.flat)[len(names) :]:
-        ax.axis("off")
-    fig.tight_layout()
-    return _png(fig)
-
-
-def _command_html(run: Run) -> str:
-    if run.command is None:
-        return (
-            "<p>The run folder records no command line (no <code>command.txt</code>, no "
-            "<code>command</code>/<code>argv</code> in its config).</p>"
-        )
-    note = (
-        "<p>Recorded by the run.</p>" if run.command_recorded else
-        "<p>The run did not record its command line; an equivalent one, rebuilt from "
-        "<code>results.json</code> and <code>config.json</code> (fields that differ from the "
-        "preset as <code>--set</code>; a <code>--config</code> file or flags read the same):</p>"
-    )  # fmt: skip
-    return f"{note}<pre>{_e(run.command)}</pre>"
-
-
-def _config_html(run: Run) -> str:
-    out = []
-    for p in run.parts[:1] if run.kind == "finetune" else run.parts:
-        if p.config is None:
-            continue
-        cfg = {k: v for k, v in p.config.items() if k != "seed"} if run.kind == "finetune" \
-            else p.config  # fmt: skip
-        rows = [[k, strict_json.dumps(v)] for k, v in cfg.items()]
-        label = "every seed's (seed aside)" if run.kind == "finetune" else p.name
-        out.append(f"<details><summary>{_e(label)}: {len(rows)} fields</summary>"
-                   f"{_table(['field', 'value'], rows)}</details>")  # fmt: skip
-    return "".join(out) or "<p>No config.json in the run folder.</p>"
-
-
-def _run_html(k: int, run: Run) -> str:
-    r = run.results
-    facts = []
-    if run.kind == "finetune":
-        facts = [f"task <code>{_e(r.get('task', '?'))}</code>{_e(_protocol_text(r))}",
-                 f"{len(run.parts)} seed(s)", f"init <code>{_e(r.get('init'))}</code>"]  # fmt: skip
-        if r.get("windows"):
-            facts.append("windows " + ", ".join(f"{_e(a)} {_e(b)}" for a, b in
-                                                r["windows"].items()))  # fmt: skip
-        if r.get("stores"):
-            facts.append("stores " + ", ".join(f"<code>{_e(s)}</code>" for s in r["stores"]))
-    parts = [f"<h2 id='run{k}'>{_e(run.path)}</h2><p>{_e(run.kind)}: {'; '.join(facts)}</p>"]
-    if r.get("leakage"):
-        parts.append(f"<p>Leakage check: {_e(r['leakage'])}</p>")
-    if run.kind == "finetune":
-        parts += ["<h3>Test metrics</h3>", _metrics_html(run),
-                  "<h3>Confusion matrix</h3>", _confusion_html(run),
-                  "<h3>Per-subject scores</h3>", _subjects_html(run)]  # fmt: skip
-    else:
-        for p in run.parts:
-            if p.metrics:
-                rows = [[k2, strict_json.dumps(v)] for k2, v in p.metrics.items()]
-                parts.append(f"<h3>{_e(p.name)} summary</h3>{_table(['', ''], rows)}")
-    curves = _curves(run)
-    parts.append("<h3>Training curves</h3>")
-    parts.append(f'<img alt="curves" src="{curves}">' if curves else "<p>No log.csv.</p>")
-    parts += ["<h3>Command</h3>", _command_html(run), "<h3>Config</h3>", _config_html(run)]
-    return "".join(parts)
-
-
-def write_html(runs: list[Run], path: str | Path) -> Path:
-    """Write the results page for ``runs``; returns its path."""
-    toc = "".join(f"<li><a href='#run{k}'>{_e(r.path)}</a></li>" for k, r in enumerate(runs))
-    body = [
-        f"<h1>labram results</h1><ul>{toc}</ul>",
-        "<h2>Runs side by side</h2>",
-        _side_by_side(runs),
-        *(_run_html(k, r) for k, r in enumerate(runs)),
-    ]
-    css = _CSS + "pre{white-space:pre-wrap;background:#f6f6f6;padding:8px}.cm td{text-align:center}"
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>labram results</title>"
-        f"<style>{css}</style></head><body>{''.join(body)}</body></html>"
-    )
-    out = Path(path)
-    out.write_text(page, encoding="utf-8")
-    return out
