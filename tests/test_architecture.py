@@ -277,3 +277,20 @@ def test_string_registries_name_real_modules() -> None:
         for target in names:
             if target.startswith(("eegprep", "labram")):
                 importlib.import_module(target)
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    """A name that starts with ``_`` is its module's own: one another module needs is made
+    public (and documented) where it lives."""
+    found = []
+    for name, path in modules(REPO).items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in (
+                "eegprep",
+                "labram",
+            ):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                private = [p for p in private if not p.startswith("__")]
+                if private:
+                    found.append(f"{name}:{node.lineno} imports {private} from {node.module}")
+    assert found == []

@@ -26,11 +26,11 @@ from eegprep.corpus.discover import SourceItem
 from eegprep.corpus.manifest import Manifest
 from eegprep.ingestion.task import (
     IngestTask,
-    _blocks,
-    _check_band,
-    _rate_groups,
+    check_band,
     open_source,
     output_length,
+    preprocessed_blocks,
+    rate_groups,
 )
 from eegprep.pipeline import qc
 from eegprep.pipeline.recipe import Recipe
@@ -112,12 +112,14 @@ def read_preprocessed(
 def _read(path: str, m: Manifest, recipe: Recipe, part: str | None) -> Preprocessed:
     reader = get_reader(m.reader)
     header, mapping, warnings = open_source(path, m, part)
-    groups = _rate_groups(header, mapping)
+    groups = rate_groups(header, mapping)
     task = _task(m, path, recipe, part)
-    _check_band(task, path, groups)
+    check_band(task, path, groups)
     n_out = output_length(task, path, header, groups)
     heads: dict[str, np.ndarray] = {}
-    data = np.concatenate(list(_blocks(reader, header, mapping, groups, n_out, task, heads)), 1)
+    data = np.concatenate(
+        list(preprocessed_blocks(reader, header, mapping, groups, n_out, task, heads)), 1
+    )
     names = list(mapping.names)
     _check(path, data, names, heads.get("head"))
     resolutions = [header.signals[i].resolution for i in mapping.source_indices]

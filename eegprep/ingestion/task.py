@@ -181,8 +181,8 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
     m = task.manifest
     reader = get_reader(m.reader)
     header, mapping, warnings = open_source(path, m, task.item.part)
-    groups = _rate_groups(header, mapping)
-    _check_band(task, path, groups)
+    groups = rate_groups(header, mapping)
+    check_band(task, path, groups)
     sidecar = _sidecar(task, path, header)
     mapping, groups = _channel_status(path, header, mapping, groups, sidecar)
     warnings += sidecar.problems
@@ -197,7 +197,7 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
         record=None,  # the record is final only after QC: written once, below
         channels=list(record.channels),
         n_samples=n_out,
-        blocks=_blocks(reader, header, mapping, groups, n_out, task, heads),
+        blocks=preprocessed_blocks(reader, header, mapping, groups, n_out, task, heads),
         sfreq=task.recipe.sfreq,
         encoding=record.encoding or "float32",
         quantum=record.quantum_uv,
@@ -292,13 +292,13 @@ def _mapping_warnings(mapping: ChannelMapping, on_unknown: str, path: str) -> li
     return [*out, msg]
 
 
-def _rate_groups(header: Header, mapping: ChannelMapping) -> list[RateGroup]:
+def rate_groups(header: Header, mapping: ChannelMapping) -> list[RateGroup]:
     """EEG channels grouped by sampling rate: ``(sfreq, mapping positions, n_samples)``,
     the group with the most channels first (its head is the QC head).
 
     Grouping is how the samples are read and resampled (one stream per rate); it is not the
-    stored order: :func:`_blocks` puts every row back at its mapping position, i.e. in the
-    source file's channel order, however the rates interleave.
+    stored order: :func:`preprocessed_blocks` puts every row back at its mapping position, i.e.
+    in the source file's channel order, however the rates interleave.
     """
     by_rate: dict[float, list[int]] = {}
     for pos, src in enumerate(mapping.source_indices):
@@ -349,10 +349,10 @@ def _channel_status(
         tuple(mapping.indices[p] for p in keep),
         tuple(dropped),
     )
-    return kept, _rate_groups(header, kept)
+    return kept, rate_groups(header, kept)
 
 
-def _check_band(task: IngestTask, path: str, groups: list[RateGroup]) -> None:
+def check_band(task: IngestTask, path: str, groups: list[RateGroup]) -> None:
     h = effective_recipe(task).h_freq
     for sfreq, _, _ in groups:
         if preprocess.h_trans_bandwidth(h, sfreq) <= 0:
@@ -379,7 +379,7 @@ def _read_head(
     return reader.read_segment(header, _picks(mapping, group[1]), 0, _head_stop(group))
 
 
-def _blocks(
+def preprocessed_blocks(
     reader: type[Reader],
     header: Header,
     mapping: ChannelMapping,
