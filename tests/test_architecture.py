@@ -294,3 +294,21 @@ def test_no_module_imports_another_modules_private_names() -> None:
                 if private:
                     found.append(f"{name}:{node.lineno} imports {private} from {node.module}")
     assert found == []
+
+
+def test_the_architecture_page_names_every_module() -> None:
+    """docs/architecture.md's table lists each module of each layer: a new module is placed
+    there too (the fixture corpora and sidecar parsers are named by their folder)."""
+    doc = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = [
+        str(path.relative_to(REPO))
+        for pkg in ("eegprep", "labram")
+        for path in sorted((REPO / pkg).rglob("*.py"))
+        if path.name != "__init__.py"
+        and path.parent.name not in ("fixtures", "sidecars")
+        and f"`{path.stem}`" not in doc
+    ]
+    assert missing == []
+    for layer in LAYERS:
+        if layer not in FACES:
+            assert f"`{layer.replace('.', '/')}/`" in doc, layer
