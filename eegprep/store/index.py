@@ -55,15 +55,17 @@ def _parse(blob: bytes, name: str) -> tuple[bool, list[dict[str, Any]], list[str
     Returns ``(is_base, records, problems)``; a problem is one line naming the segment's path
     in the store and the line number.
     """
-    lines = blob.split(b"\n")
-    is_base = bool(lines) and lines[0].strip() == _BASE_LINE
-    body = [line for line in lines[1 if is_base else 0 :] if line.strip()]
-    try:  # one parse of the whole segment, the common case
-        rows = orjson.loads(b"[" + b",".join(body) + b"]")
+    first, _, rest = blob.partition(b"\n")
+    is_base = first.strip() == _BASE_LINE
+    body = (rest if is_base else blob).strip()
+    try:  # one parse of the whole segment as a JSON list, the common case (a blank or
+        # damaged line fails it, and the lines are then read one by one)
+        rows = orjson.loads(b"[" + body.replace(b"\n", b",") + b"]") if body else []
         if all(isinstance(r, dict) and isinstance(r.get("id"), str) for r in rows):
             return is_base, rows, []
     except orjson.JSONDecodeError:
         pass
+    lines = blob.split(b"\n")
     rows, problems = [], []
     for number, line in enumerate(lines, start=1):
         if (number == 1 and is_base) or not line.strip():
