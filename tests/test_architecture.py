@@ -312,3 +312,22 @@ def test_the_architecture_page_names_every_module() -> None:
     for layer in LAYERS:
         if layer not in FACES:
             assert f"`{layer.replace('.', '/')}/`" in doc, layer
+
+
+def test_one_atomic_write_helper() -> None:
+    """Only eegprep/base/files.py makes temporary names to write a file and rename it: every
+    whole-file write of the product goes through replaced_atomically / write_atomically."""
+    found = []
+    for name, path in modules(REPO).items():
+        if name == "eegprep.base.files":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            text = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(text, str) and ".tmp" in text:
+                found.append(f"{name}:{node.lineno}: a temporary name {text!r}")
+            if isinstance(node, ast.Attribute) and node.attr in (
+                "mkstemp",
+                "NamedTemporaryFile",
+            ):
+                found.append(f"{name}:{node.lineno}: tempfile.{node.attr}")
+    assert found == []

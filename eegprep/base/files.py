@@ -1,32 +1,57 @@
 """Writing a local file so that readers see the old bytes or the new ones, never a part.
 
 Every local file eegprep and labram write whole (checkpoints, embeddings' progress files,
-predictions, store objects on a local disk) goes through :func:`replaced_atomically`.
+predictions, splits, store objects on a local disk, the test kits' EDF files) goes through
+:func:`replaced_atomically` or :func:`write_atomically`. The bytes go to a temporary file beside
+the target, named ``{name}.tmp-{8 hex digits}`` (:data:`TMP_MARK`: a store's check and its
+recovery after a kill recognise these leftovers), which is then renamed over it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+TMP_MARK = ".tmp-"
+"""What every temporary name carries: ``model.pt.tmp-1f0c9a2e``."""
+
+
+def temporary_name(path: str | os.PathLike[str]) -> Path:
+    """A fresh temporary name beside ``path``."""
+    path = Path(path)
+    return path.with_name(f"{path.name}{TMP_MARK}{uuid.uuid4().hex[:8]}")
+
 
 @contextlib.contextmanager
-def replaced_atomically(path: str | os.PathLike[str]) -> Iterator[Path]:
+def replaced_atomically(path: str | os.PathLike[str], *, durable: bool = False) -> Iterator[Path]:
     """A temporary path beside ``path`` to write; renamed over ``path`` when the block ends.
 
     The folder is created if needed. If the block raises (or the process is interrupted), the
-    temporary file is removed and ``path`` is left as it was.
+    temporary file is removed and ``path`` is left as it was. ``durable``: the bytes are
+    flushed to the disk (``fsync``) before the rename, so that a power cut cannot leave an
+    empty file under the final name.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
+    tmp = temporary_name(path)
     try:
-        yield Path(tmp)
+        yield tmp
+        if durable:
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def write_atomically(path: str | os.PathLike[str], data: bytes, *, durable: bool = False) -> None:
+    """``path`` holds ``data`` afterwards, or what it held before; never a part of either."""
+    with replaced_atomically(path, durable=durable) as tmp:
+        tmp.write_bytes(data)

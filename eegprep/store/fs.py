@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from eegprep.base.files import write_atomically
 from eegprep.base.redact import redact
 
 
@@ -62,17 +62,7 @@ class Location:
         """Write a whole object; on a local disk via a temporary name and a rename (atomic)."""
         target = self.path(*parts)
         if self.local:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            tmp = f"{target}.tmp-{uuid.uuid4().hex[:8]}"
-            try:
-                with open(tmp, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, target)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+            write_atomically(target, data, durable=True)
         else:
             self.fs.pipe_file(target, data)
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import StoreFormatError, StoreNotFoundError
+from eegprep.base.files import TMP_MARK
 from eegprep.store.fs import Location
 from eegprep.store.index import INDEX_DIR, read_index_checked
 from eegprep.store.reader import FORMAT, FORMAT_VERSION
@@ -275,7 +276,7 @@ def _groups_on_disk(loc: Location, problems: list[str]) -> list[str]:
     damaged is a problem."""
     groups = []
     for corpus in loc.list("recordings"):
-        if corpus == "zarr.json" or ".tmp-" in corpus:
+        if corpus == "zarr.json" or TMP_MARK in corpus:
             continue
         try:
             json.loads(loc.read_bytes("recordings", corpus, "zarr.json"))["node_type"]
@@ -284,7 +285,7 @@ def _groups_on_disk(loc: Location, problems: list[str]) -> list[str]:
                 f"recordings/{corpus}/zarr.json: missing or damaged ({type(exc).__name__}: {exc})"
             )
         for name in loc.list("recordings", corpus):
-            if name != "zarr.json" and ".tmp-" not in name:
+            if name != "zarr.json" and TMP_MARK not in name:
                 groups.append(f"recordings/{corpus}/{name}")
     return groups
 

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import StoreFormatError, StoreLockedError
+from eegprep.base.files import TMP_MARK
 from eegprep.base.strict_json import find_unsafe
 from eegprep.base.version import __version__
 from eegprep.pipeline.channels import VOCABULARY
@@ -195,7 +196,7 @@ class StoreWriter:
             found += [os.path.normpath(os.path.join(rel, f)).replace(os.sep, "/") for f in files]
             if len(found) > 16:
                 return False
-        return bool(found) and all(f in _SKELETON or ".tmp-" in f for f in found)
+        return bool(found) and all(f in _SKELETON or TMP_MARK in f for f in found)
 
     def _create(self) -> None:
         """Write a new store's skeleton; the root ``zarr.json`` last (it makes it a store)."""
@@ -422,7 +423,7 @@ class StoreWriter:
     def _groups_on_disk(self) -> list[str]:
         out = []
         for corpus in self.loc.list("recordings"):
-            if corpus == "zarr.json" or ".tmp-" in corpus:
+            if corpus == "zarr.json" or TMP_MARK in corpus:
                 continue
             for name in self.loc.list("recordings", corpus):
                 group = f"recordings/{corpus}/{name}"

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from eegprep.base.files import replaced_atomically
 from eegprep.base.validation import check_choice
 
 __all__ = [
@@ -589,13 +590,7 @@ def _tal_number(value: float, *, signed: bool) -> str:
 
 
 def _atomic_write(path: Path, header: bytes, data: bytes) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(header)
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with replaced_atomically(path) as tmp, open(tmp, "wb") as f:
+        f.write(header)
+        f.write(data)
     return path

@@ -36,6 +36,7 @@ import numpy as np
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
+from eegprep.base.files import write_atomically
 from eegprep.base.validation import check_choice, check_min, invalid_value
 from eegprep.store.reader import Recording, Store
 from labram.data.tasks import TEST_SPLITS, Task, default_val_subjects, index_by, split_subjects
@@ -318,10 +319,7 @@ def splits_record(
 
 
 def write_splits(path: Path, record: dict[str, Any]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(strict_json.dumps(record, indent=2))
-    tmp.replace(path)
+    write_atomically(path, strict_json.dumps(record, indent=2).encode())
     return path
 
 
