@@ -309,6 +309,40 @@ def _check_before_mne(path: str) -> None:
         from eegprep.readers.matlab_files import check_mat_budget
 
         check_mat_budget(path)
+    elif suffix in (".vhdr", ".ahdr"):
+        _check_vhdr_channels(path)
+
+
+_VHDR_COUNT = re.compile(r"^\s*NumberOfChannels\s*=\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
+_VHDR_CH = re.compile(r"^\s*Ch(\d+)\s*=", re.MULTILINE)
+VHDR_MAX_BYTES = 16 * 2**20  # a header is text of a few kB; more is not a BrainVision header
+
+
+def _check_vhdr_channels(path: str) -> None:
+    """A BrainVision header's ``NumberOfChannels`` against the ``ChN=`` entries it lists.
+
+    MNE refuses a header that lists fewer, but only after building a message naming every
+    missing index: for a claimed 10^8 channels that is 1 GB of text and ~10 s. The same
+    refusal, from the header's text alone.
+    """
+    with open(path, "rb") as fh:
+        text = fh.read(VHDR_MAX_BYTES).decode("latin-1")
+    claimed = _VHDR_COUNT.search(text)
+    if claimed is None:
+        return  # MNE names what is missing
+    try:
+        n = int(claimed.group(1))
+    except ValueError:
+        raise SourceError(
+            path, f"NumberOfChannels={claimed.group(1)!r} is not a whole number"
+        ) from None
+    listed = {int(m) for m in _VHDR_CH.findall(text)}
+    if n < 1 or len(listed) < n:
+        raise SourceError(
+            path,
+            f"the header claims NumberOfChannels={n} but lists {len(listed)} channel(s) "
+            "(Ch1= ...) in [Channel Infos]: the header is damaged; re-export or re-download it",
+        )
 
 
 def _edf_layout(path: str) -> RecordLayout | None:

@@ -22,8 +22,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from eegprep.base.errors import SourceError
 from eegprep.corpus.manifest import load_manifest
 from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.readers.mne_formats import MneReader
 from eegprep.store.validate import validate
 
 N_FAST, N_ALL = 12, 300
@@ -194,3 +196,25 @@ def test_mutations_are_seeded() -> None:
     a = mutate_edf(_seeds()["edf"], random.Random(7))
     assert a == mutate_edf(_seeds()["edf"], random.Random(7))
     assert os.path.basename(__file__) == "test_reader_fuzz.py"
+
+
+def test_a_header_claiming_absurd_channel_counts_is_refused_from_its_text(tmp_path: Path) -> None:
+    """NumberOfChannels=99999999 with 4 channels listed: refused in well under a second, from
+    the header itself (MNE would first build a 1 GB message), one line naming the file."""
+    import time
+
+    _vhdr_seed(tmp_path)
+    vhdr = tmp_path / "seed.vhdr"
+    text = vhdr.read_text(encoding="utf-8")
+    for claim, expected in (("99999999", "lists"), ("0", "lists"), ("many", "whole number")):
+        lines = [
+            f"NumberOfChannels={claim}" if line.startswith("NumberOfChannels=") else line
+            for line in text.splitlines()
+        ]
+        vhdr.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        t0 = time.perf_counter()
+        with pytest.raises(SourceError) as err:
+            MneReader.read_header(str(vhdr))
+        assert time.perf_counter() - t0 < 2
+        assert expected in str(err.value) and str(vhdr) in str(err.value)
+        assert "\n" not in str(err.value)
