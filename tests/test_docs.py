@@ -36,3 +36,40 @@ def test_doc_snippets_run(name: str, demo_dir: Path, monkeypatch: pytest.MonkeyP
     assert snippets
     for code in snippets:
         exec(compile(code, f"{name} snippet", "exec"), {})
+
+
+def _resolves(dotted: str) -> bool:
+    """``eegprep.store.reader.open_store``: a module, then attributes of it, that exist."""
+    import importlib
+
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for name in parts[i:]:
+                obj = getattr(obj, name)
+        except AttributeError:
+            return False
+        return True
+    return False
+
+
+def test_every_dotted_name_in_the_docs_exists() -> None:
+    """A module or function the docs and the README name in code (`eegprep.store.reader`,
+    `labram.train.optim.param_groups`) exists under that name: a move cannot strand one."""
+    root = Path(__file__).resolve().parents[1]
+    pages = [*sorted((root / "docs").glob("*.md")), root / "README.md"]
+    missing = sorted(
+        {
+            f"{page.name}: {hit.group(1)}"
+            for page in pages
+            for hit in re.finditer(
+                r"`((?:eegprep|labram)(?:\.[A-Za-z_]\w*)+)(?:\(\))?`", page.read_text()
+            )
+            if not _resolves(hit.group(1))
+        }
+    )
+    assert missing == []
