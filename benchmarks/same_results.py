@@ -1,0 +1,132 @@
+"""Same bytes, same losses: the demo job under an older revision and under this checkout.
+
+    python benchmarks/same_results.py 23a8537
+
+Runs ``eegprep demo`` -> ``eegprep ingest tuh --workers 0`` -> ``labram pretrain --size tiny
+--max-steps 12`` twice, once with the code of REV (a temporary git worktree) and once with this
+checkout's, each in a fresh process from its own tree, then compares:
+
+- every object of the two stores, byte for byte (ingest reports, the lock and the retired list
+  hold times, and are left out); where a JSON object differs only in the sources' modification
+  times (``source_mtime_ns``: the demo files were written at different moments) it counts as
+  the same;
+- every row of each stage's ``log.csv``, every column but ``tokens_per_s`` (a speed).
+
+Prints one line per comparison and exits 1 when anything differs. For a refactor that must not
+change results (docs/architecture.md); a few minutes on a laptop CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SKIP = ("_eegprep/reports", "_eegprep/lock", "_eegprep/retired.json")
+VOLATILE = {"source_mtime_ns", "mtime_ns"}
+
+
+def run_job(tree: Path, out: Path) -> None:
+    """The demo job with ``tree``'s code (its cli.py, eegprep and labram come first)."""
+
+    def cli(group: str, *args: str) -> None:
+        code = f"import sys; sys.argv = ['{group}', *sys.argv[1:]]; import cli; cli.{group}_cli()"
+        subprocess.run(
+            [sys.executable, "-c", code, *args], cwd=tree, check=True, capture_output=True
+        )
+
+    cli("eegprep", "demo", "--out", str(out / "demo"))
+    cli("eegprep", "ingest", "tuh", "--src", str(out / "demo" / "tuh"),
+        "--out", str(out / "demo.zarr"), "--workers", "0")  # fmt: skip
+    cli("labram", "pretrain", "--store", str(out / "demo.zarr"), "--size", "tiny",
+        "--out", str(out / "runs"), "--max-steps", "12")  # fmt: skip
+
+
+def _without_volatile(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_volatile(v) for k, v in value.items() if k not in VOLATILE}
+    if isinstance(value, list):
+        return [_without_volatile(v) for v in value]
+    return value
+
+
+def _same_object(a: bytes, b: bytes) -> bool:
+    if a == b:
+        return True
+    try:
+        return _without_volatile(json.loads(a)) == _without_volatile(json.loads(b))
+    except ValueError:  # an index segment: JSON lines
+        try:
+            rows_a = [json.loads(line) for line in a.splitlines() if line.strip()]
+            rows_b = [json.loads(line) for line in b.splitlines() if line.strip()]
+        except ValueError:
+            return False
+        return _without_volatile(rows_a) == _without_volatile(rows_b)
+
+
+def compare_stores(old: Path, new: Path) -> list[str]:
+    """The store objects that differ (or exist on one side only)."""
+    files = {
+        str(p.relative_to(root))
+        for root in (old, new)
+        for p in root.rglob("*")
+        if p.is_file() and not str(p.relative_to(root)).startswith(SKIP)
+    }
+    out = []
+    for rel in sorted(files):
+        a, b = old / rel, new / rel
+        if not (a.is_file() and b.is_file()) or not _same_object(a.read_bytes(), b.read_bytes()):
+            out.append(rel)
+    return out
+
+
+def compare_logs(old: Path, new: Path) -> list[str]:
+    """One line per stage log that differs, naming the first differing row and column."""
+    out = []
+    for log in sorted(old.rglob("log.csv")):
+        rel = log.relative_to(old)
+        rows_a = list(csv.DictReader(log.open()))
+        rows_b = list(csv.DictReader((new / rel).open())) if (new / rel).is_file() else []
+        if len(rows_a) != len(rows_b):
+            out.append(f"{rel}: {len(rows_a)} rows against {len(rows_b)}")
+            continue
+        for i, (ra, rb) in enumerate(zip(rows_a, rows_b, strict=True)):
+            diff = [k for k in ra if k != "tokens_per_s" and ra[k] != rb.get(k)]
+            if diff:
+                out.append(f"{rel}: row {i + 1} differs in {diff}")
+                break
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("rev", help="the older revision (a commit, tag or branch)")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="same-results-") as tmp:
+        work = Path(tmp)
+        tree = work / "old-tree"
+        subprocess.run(["git", "worktree", "add", "-q", "--detach", str(tree), args.rev],
+                       cwd=REPO, check=True)  # fmt: skip
+        try:
+            run_job(tree, work / "old")
+            run_job(REPO, work / "new")
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=REPO)
+        stores = compare_stores(work / "old" / "demo.zarr", work / "new" / "demo.zarr")
+        logs = compare_logs(work / "old" / "runs", work / "new" / "runs")
+        n_objects = sum(1 for p in (work / "new" / "demo.zarr").rglob("*") if p.is_file())
+        n_logs = len(list((work / "new" / "runs").rglob("log.csv")))
+    print(f"store objects: {n_objects}, differing: {len(stores)} {stores[:5]}")
+    print(f"training logs: {n_logs}, differing: {len(logs)} {logs[:3]}")
+    print("same results" if not stores and not logs else "RESULTS DIFFER")
+    sys.exit(1 if stores or logs else 0)
+
+
+if __name__ == "__main__":
+    main()
