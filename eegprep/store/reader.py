@@ -20,8 +20,9 @@ import functools
 import json
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -177,7 +178,9 @@ class Store:
     def __init__(self, loc: Location, attrs: dict[str, Any], records: dict[str, dict[str, Any]]):
         self._loc = loc
         self.attrs = attrs
-        self._recordings = {rid: _recording(loc, r) for rid, r in records.items()}
+        _check_required(loc, records)
+        self._rows = records
+        self._recordings: dict[str, Recording] = {}  # built on first use
         self._arrays: dict[str, Any] = {}
         self._readers: dict[str, Any] = {}
         self._root: Any = None
@@ -206,26 +209,39 @@ class Store:
     @property
     def recordings(self) -> list[Recording]:
         """Every complete recording, in id order."""
-        return list(self._recordings.values())
+        return [self._built(rid) for rid in self._rows]
 
     def __len__(self) -> int:
-        return len(self._recordings)
+        return len(self._rows)
 
     def __iter__(self) -> Iterator[Recording]:
-        return iter(self._recordings.values())
+        return (self._built(rid) for rid in self._rows)
 
     def __contains__(self, rid: object) -> bool:
-        return rid in self._recordings
+        return rid in self._rows
 
     def recording(self, rid: str) -> Recording:
-        try:
-            return self._recordings[rid]
-        except KeyError:
-            import difflib
+        if rid in self._rows:
+            return self._built(rid)
+        import difflib
 
-            near = difflib.get_close_matches(rid, list(self._recordings), n=1)
-            hint = f" Did you mean {near[0]!r}?" if near else ""
-            raise RecordingNotFoundError(f"{self.display}: no recording {rid!r}.{hint}") from None
+        near = difflib.get_close_matches(rid, list(self._rows), n=1)
+        hint = f" Did you mean {near[0]!r}?" if near else ""
+        raise RecordingNotFoundError(f"{self.display}: no recording {rid!r}.{hint}")
+
+    def index_rows(self) -> Mapping[str, Mapping[str, Any]]:
+        """Every recording's index record as its JSON object, by id, in id order (read-only).
+
+        For code that scans 10^5 recordings for a few fields (the window index): no
+        :class:`Recording` is built for them.
+        """
+        return MappingProxyType(self._rows)
+
+    def _built(self, rid: str) -> Recording:
+        rec = self._recordings.get(rid)
+        if rec is None:
+            rec = self._recordings[rid] = _recording(self._loc, self._rows[rid])
+        return rec
 
     def array(self, rid: str) -> Any:
         """The recording's zarr ``data`` array (``channel`` x ``time``)."""
@@ -291,6 +307,21 @@ class Store:
         return [json.loads(self._loc.read_bytes("_eegprep", "reports", n)) for n in names]
 
 
+REQUIRED = ("id", "group", "corpus", "channels", "channel_index", "n_samples", "sfreq")
+"""The keys every index record has (:meth:`RecordingRecord.from_dict` requires them too)."""
+
+
+def _check_required(loc: Location, records: dict[str, dict[str, Any]]) -> None:
+    """Refuse, when the store opens, an index record without a required key or with channels
+    that are not lists: one line naming the record (the rest is checked when it is used)."""
+    for rid, row in records.items():
+        if not all(k in row for k in REQUIRED) or not (
+            isinstance(row["channels"], list) and isinstance(row["channel_index"], list)
+        ):
+            _recording(loc, row)  # raises the record's own one-line error
+            raise StoreFormatError(f"{loc.display}: index record {rid!r} is malformed")
+
+
 def _recording(loc: Location, record: dict[str, Any]) -> Recording:
     """The recording an index line (its JSON object) lists."""
     try:
@@ -334,7 +365,10 @@ def read_root_attrs(loc: Location) -> dict[str, Any] | None:
 def open_store(url: str | os.PathLike[str]) -> Store:
     """Open an eegprep store (local path or fsspec URL) for reading.
 
-    Reads the root metadata and the index (a handful of objects), not the recordings.
+    Reads the root metadata and the index (a handful of objects), not the recordings. Each
+    :class:`Recording` is built from its index record when first asked for; a record without
+    a required key (:data:`REQUIRED`) fails the open, one with other malformed fields fails,
+    in one line, where it is used.
     """
     loc = Location.parse(url)
     attrs = read_root_attrs(loc)

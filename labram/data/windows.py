@@ -199,7 +199,15 @@ def select_channels(rec: Recording, max_channels: int) -> tuple[np.ndarray, np.n
     Drops the names the released spatial table cannot address and, above ``max_channels``,
     keeps an evenly spaced subset (deterministic).
     """
-    idx = np.asarray(rec.channel_index, dtype=np.int64)
+    return addressable_rows(rec.channel_index, max_channels)
+
+
+def addressable_rows(
+    channel_index: Sequence[int], max_channels: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`select_channels` for a recording's ``channel_index`` (vocabulary indices of its
+    stored rows): the rows kept, and their vocabulary indices, int64."""
+    idx = np.asarray(channel_index, dtype=np.int64)
     rows = np.flatnonzero(idx < N_ADDRESSABLE)
     if len(rows) > max_channels:
         rows = rows[np.linspace(0, len(rows) - 1, max_channels).round().astype(np.int64)]
@@ -276,21 +284,23 @@ def _build_pretrain_index(
     n_excluded = 0
     chosen: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, int]] = {}  # per channel set
     for s_i, store in enumerate(opened):
-        for rec in store.recordings:
-            if (rec.subject_key and rec.subject_key in excluded) or (
-                rec.split in cfg.exclude_splits
+        for rid, row in store.index_rows().items():  # 10^5 of them: no Recording built
+            subject_key = row.get("subject_key") or ""
+            if (subject_key and subject_key in excluded) or (
+                row.get("split", "") in cfg.exclude_splits
             ):
                 n_excluded += 1
                 continue
-            sel = chosen.get(rec.channel_index)
+            channel_index = tuple(row["channel_index"])
+            sel = chosen.get(channel_index)
             if sel is None:
-                rows, idx = select_channels(rec, cfg.max_channels)
-                sel = chosen[rec.channel_index] = (rows, idx, window_seconds(len(rows), cfg))
+                rows, idx = addressable_rows(channel_index, cfg.max_channels)
+                sel = chosen[channel_index] = (rows, idx, window_seconds(len(rows), cfg))
             rows, idx, secs = sel
             if len(rows) == 0:
                 continue
-            plans.append(RecordingPlan(s_i, rec.id, rec.corpus, rec.subject_key, rows, idx))
-            n_samples.append(rec.n_samples)
+            plans.append(RecordingPlan(s_i, rid, row["corpus"], subject_key, rows, idx))
+            n_samples.append(row["n_samples"])
             seconds.append(secs)
     ns = np.asarray(n_samples, dtype=np.int64)
     length = np.asarray(seconds, dtype=np.int64) * PATCH_SIZE

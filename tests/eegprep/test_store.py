@@ -166,3 +166,53 @@ def test_memory_filesystem_store() -> None:
     with StoreWriter(url, Recipe()) as w:
         _put(w, "c/r", x)
     np.testing.assert_array_equal(open_store(url).read("c/r"), x)
+
+
+def test_recordings_are_built_when_used_and_a_bad_record_fails_in_one_line(
+    store_with_two: tuple[str, np.ndarray],
+) -> None:
+    """Opening reads the index without building a Recording per record (a store of 10^5
+    opens in well under a second); a record missing a required key still fails the open, and
+    one whose other fields are malformed fails, in one line, where it is first used."""
+    url, _ = store_with_two
+    store = open_store(url)
+    assert store._recordings == {}  # nothing built yet
+    rows = store.index_rows()
+    assert list(rows) == ["tuh/a", "tuh/b"] and rows["tuh/a"]["subject"] == "a"
+    with pytest.raises(TypeError):
+        rows["tuh/c"] = {}  # type: ignore[index]
+    assert store.recording("tuh/a").labels == {"abnormal": 1}
+    assert list(store._recordings) == ["tuh/a"]
+    assert [r.id for r in store] == ["tuh/a", "tuh/b"] and len(store) == 2
+
+    loc = Location.parse(url)
+    bad = {**rows["tuh/b"], "id": "tuh/c", "events": [[1.0]]}  # an event of one field
+    append(loc, [bad])
+    store = open_store(url)  # opens: the record has every required key
+    assert store.recording("tuh/a").subject == "a"
+    with pytest.raises(StoreFormatError, match="index record 'tuh/c' is incomplete") as err:
+        store.recording("tuh/c")
+    assert "\n" not in str(err.value)
+
+    missing = {k: v for k, v in rows["tuh/b"].items() if k != "n_samples"}
+    append(loc, [{**missing, "id": "tuh/d"}])
+    with pytest.raises(StoreFormatError, match="index record 'tuh/d' is incomplete"):
+        open_store(url)
+
+
+def test_window_index_from_rows_equals_the_one_from_recordings(
+    store_with_two: tuple[str, np.ndarray],
+) -> None:
+    """The pre-training window index reads the index rows, not Recordings: the same windows,
+    channels and recordings as cutting each Recording."""
+    from labram.data.windows import WindowConfig, build_pretrain_index, select_channels
+
+    url, _ = store_with_two
+    store = open_store(url)
+    index = build_pretrain_index([store], WindowConfig(exclude_splits=()))
+    assert store._recordings == {}  # built from the rows alone
+    for plan in index.recordings:
+        rows, idx = select_channels(store.recording(plan.id), 128)
+        assert np.array_equal(plan.rows, rows) and np.array_equal(plan.channels, idx)
+        assert plan.subject_key == store.recording(plan.id).subject_key
+    assert [p.id for p in index.recordings] == ["tuh/a", "tuh/b"]
