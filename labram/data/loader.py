@@ -179,12 +179,18 @@ class BlockReader:
         order = np.argsort(self.index.block[ids], kind="stable")  # read blocks in order
         first = self.index.recordings[int(self.index.rec[ids[0]])]
         B, N, L = len(ids), len(first.rows), int(self.index.n_patches[ids[0]]) * PATCH_SIZE
-        x = np.empty((B, N, L), np.float32)  # filled in model units, window by window
+        # in a loader worker the batch is made in shared memory, where the main process maps
+        # it; an ordinary one would be copied there on its way (4.7 MB per LaBraM batch)
+        if get_worker_info() is not None:
+            out = torch.empty((B, N, L), dtype=torch.float32).share_memory_()
+        else:  # numpy's allocation: the heap's reused pages (torch maps large ones afresh)
+            out = torch.from_numpy(np.empty((B, N, L), np.float32))
+        x = out.numpy()  # filled in model units, window by window
         for j in order:
             self._fill(int(ids[j]), x[j], np.float32(UV_PER_UNIT))  # to_model_units, fused
         chans = np.stack([self.index.recordings[int(self.index.rec[i])].channels for i in ids])
         return {
-            "x": torch.from_numpy(x.reshape(B, N, L // PATCH_SIZE, PATCH_SIZE)),
+            "x": out.view(B, N, L // PATCH_SIZE, PATCH_SIZE),
             "channels": torch.from_numpy(chans.astype(np.int64)),
             "y": torch.from_numpy(self.index.labels[ids]),
             "ids": torch.from_numpy(ids.astype(np.int64)),

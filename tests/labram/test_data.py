@@ -98,9 +98,13 @@ def test_two_workers_no_duplicates_no_gaps_same_order(stores: list[str]) -> None
     plan = BatchPlan(idx, batch_size=4, seed=2, drop_last=False, shuffle=True)
     ds = WindowDataset(plan)
     ds.set_epoch(0)
-    one = [b["ids"].tolist() for b in make_loader(ds)]
-    two = [b["ids"].tolist() for b in make_loader(ds, num_workers=2)]
+    one_batches = list(make_loader(ds))
+    two_batches = list(make_loader(ds, num_workers=2))  # made in shared memory by workers
+    one = [b["ids"].tolist() for b in one_batches]
+    two = [b["ids"].tolist() for b in two_batches]
     assert two == one
+    for a, b in zip(one_batches, two_batches, strict=True):  # the same samples, bit for bit
+        assert torch.equal(a["x"], b["x"]) and torch.equal(a["channels"], b["channels"])
     flat = [i for b in two for i in b]
     assert sorted(flat) == list(range(len(idx)))
     ds.set_epoch(0, start=3)  # mid-epoch resume: the rest of the same sequence
