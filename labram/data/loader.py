@@ -66,33 +66,50 @@ class BlockReader:
         self._pid = -1
         self._stores: dict[int, Any] = {}
         self._cache: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()  # (rec, chunk)
-        self._all_rows: dict[int, bool] = {}  # rec -> the plan reads every stored row, in order
+        # rec -> (its store, samples, samples per chunk, whether the plan reads every stored
+        # row in order): looked up once per recording, not once per window
+        self._info: dict[int, tuple[Any, int, int, bool]] = {}
         self.n_reads = 0
         self.samples_read = 0  # time samples (all channels) read from the stores, this process
 
-    def _store(self, i: int) -> Any:
-        if self._pid != os.getpid():  # a fresh process (dataloader worker): fresh handles
+    def _this_process(self) -> None:
+        """In a fresh process (a dataloader worker), start with fresh store handles."""
+        if self._pid != os.getpid():
             from eegprep.base.allocator import reuse_freed_memory
 
             reuse_freed_memory()  # evicted chunks' memory serves the next reads
             self._pid, self._stores, self._cache = os.getpid(), {}, OrderedDict()
             self._cached_bytes = 0
+            self._info = {}
             if get_worker_info() is not None:  # the workers share the cores: one Blosc thread
                 from numcodecs import blosc
 
                 blosc.set_nthreads(1)
+
+    def _store(self, i: int) -> Any:
+        self._this_process()
         if i not in self._stores:
             from eegprep.store.reader import open_store
 
             self._stores[i] = open_store(self.index.urls[i])
         return self._stores[i]
 
+    def _recording(self, r: int) -> tuple[Any, int, int, bool]:
+        """Recording ``r``'s store, samples, samples per stored chunk, and whether its plan
+        reads every stored row in order (in this process)."""
+        info = self._info.get(r)
+        if info is None:
+            plan = self.index.recordings[r]
+            store = self._store(plan.store)
+            rec = store.recording(plan.id)
+            every = bool(np.array_equal(plan.rows, np.arange(len(rec.channels))))
+            info = self._info[r] = (store, rec.n_samples, store.chunk_samples(plan.id), every)
+        return info
+
     def _pieces(self, r: int, t0: int, n: int) -> list[tuple[np.ndarray, int, int]]:
         """Samples ``[t0, t0 + n)`` of recording ``r`` (every stored row, uV) as pieces of
         cached chunks: ``(chunk, a, b)``, columns ``a:b`` of each, in order."""
-        plan = self.index.recordings[r]
-        store = self._store(plan.store)
-        chunk = store.chunk_samples(plan.id)
+        chunk = self._recording(r)[2]
         k0, k1 = t0 // chunk, -(-(t0 + n) // chunk)  # the chunks the window spans
         if any((r, k) not in self._cache for k in range(k0, k1)):
             self._read(r, t0, k0, k1, chunk)
@@ -108,8 +125,7 @@ class BlockReader:
         """Read and cache chunks ``[k0, k1)`` of recording ``r`` with the rest of the block of
         sample ``t0``, leaving out chunks at either end that are already cached."""
         plan = self.index.recordings[r]
-        store = self._store(plan.store)
-        n_total = store.recording(plan.id).n_samples
+        store, n_total, _, _ = self._recording(r)
         b0 = t0 // self.block_samples * self.block_samples
         lo = min(k0, b0 // chunk)
         hi = min(max(k1, -(-(b0 + self.block_samples) // chunk)), -(-n_total // chunk))
@@ -135,23 +151,22 @@ class BlockReader:
         plan = self.index.recordings[int(self.index.rec[w])]
         n = int(self.index.n_patches[w]) * PATCH_SIZE
         out = np.empty((len(plan.rows), n), np.float32)
+        self._this_process()
         self._fill(w, out, np.float32(1))
         return out
 
     def _fill(self, w: int, out: np.ndarray, divisor: np.float32) -> None:
-        """Window ``w`` divided by ``divisor`` into ``out`` (N, A * 200): one pass."""
+        """Window ``w`` divided by ``divisor`` into ``out`` (N, A * 200): one pass. The caller
+        has called :meth:`_this_process`."""
         r = int(self.index.rec[w])
         plan = self.index.recordings[r]
         t0 = int(self.index.start[w])
         n = out.shape[1]
-        if t0 < 0 or t0 + n > self._store(plan.store).recording(plan.id).n_samples:
+        _, n_total, _, every = self._recording(r)
+        if t0 < 0 or t0 + n > n_total:
             # a window that wraps around the recording (tuev, edge_events="wrap")
             np.divide(self._wrapped(plan, t0, n), divisor, out=out)
             return
-        every = self._all_rows.get(r)
-        if every is None:
-            n_rows = len(self._store(plan.store).recording(plan.id).channels)
-            every = self._all_rows[r] = np.array_equal(plan.rows, np.arange(n_rows))
         pos = 0
         for data, a, b in self._pieces(r, t0, n):
             src = data[:, a:b] if every else data[plan.rows, a:b]
@@ -186,6 +201,7 @@ class BlockReader:
         else:  # numpy's allocation: the heap's reused pages (torch maps large ones afresh)
             out = torch.from_numpy(np.empty((B, N, L), np.float32))
         x = out.numpy()  # filled in model units, window by window
+        self._this_process()
         for j in order:
             self._fill(int(ids[j]), x[j], np.float32(UV_PER_UNIT))  # to_model_units, fused
         chans = np.stack([self.index.recordings[int(self.index.rec[i])].channels for i in ids])
