@@ -38,7 +38,7 @@ from eegprep.base.version import __version__
 from eegprep.pipeline.channels import VOCABULARY
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.fs import Location
-from eegprep.store.index import append, compact, read_index_checked
+from eegprep.store.index import INDEX_DIR, append, compact, read_index_checked
 from eegprep.store.reader import FORMAT, FORMAT_VERSION, read_root_attrs
 from eegprep.store.record import RecordingRecord
 from eegprep.store.shards import Layout, ShardWriter, put, write_group, zarr_compressors
@@ -48,6 +48,7 @@ SHARD_CHUNKS = 30  # one shard object = 30 chunks (30 min): few files per record
 STAGING = ("_eegprep", "staging")
 LOCK = ("_eegprep", "lock")
 RETIRED = ("_eegprep", "retired.json")
+REPORTS = ("_eegprep", "reports")
 _STORE_WIDE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 """Errors that concern the whole store, not one recording: a commit stops on them."""
 KEEP_REPLACED_SECONDS = 86_400.0  # how long a replaced version stays for readers of old indexes
@@ -172,10 +173,29 @@ class StoreWriter:
             self._lock()
         for name in self.loc.list(*STAGING):  # what a killed run left: never listed, remove
             self.loc.remove(*STAGING, name)
+        self._sweep_temporaries()
         records, self.index_problems = read_index_checked(self.loc)
         self._records = {}
         self._note_listed(records.values())
         self._collect()
+
+    def _sweep_temporaries(self) -> None:
+        """Remove the temporary files of atomic writes a killed writer left (an index segment,
+        the retired list, a report, a ``zarr.json`` being replaced: names holding
+        :data:`~eegprep.base.files.TMP_MARK`). Readers never see them; this writer holds the
+        lock, so none is being written."""
+        if not self.loc.local:
+            return  # object stores write whole objects: nothing temporary
+        folders = [(), ("_eegprep",), INDEX_DIR, REPORTS, ("recordings",)]
+        folders += [
+            ("recordings", c)
+            for c in self.loc.list("recordings")
+            if os.path.isdir(self.loc.path("recordings", c))
+        ]
+        for parts in folders:
+            for name in self.loc.list(*parts):
+                if TMP_MARK in name and os.path.isfile(self.loc.path(*parts, name)):
+                    self.loc.remove(*parts, name)
 
     def _unfinished_creation(self) -> bool:
         """True when the store folder holds only what a killed :meth:`_create` leaves.
@@ -434,8 +454,8 @@ class StoreWriter:
     def save_report(self, report: dict[str, Any]) -> str:
         name = time.strftime("ingest-%Y%m%dT%H%M%S", time.gmtime()) + f"-{os.getpid()}.json"
         data = json.dumps(report, indent=2, allow_nan=False).encode()
-        self.loc.write_bytes(data, "_eegprep", "reports", name)
-        return self.loc.path("_eegprep", "reports", name)
+        self.loc.write_bytes(data, *REPORTS, name)
+        return self.loc.path(*REPORTS, name)
 
 
 def _describe(recipe: dict[str, Any]) -> str:

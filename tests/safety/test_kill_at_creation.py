@@ -99,3 +99,37 @@ def test_a_foreign_folder_is_still_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreFormatError, match="not an eegprep store"):
         ingest_folder(src, out)
     assert (out / "thesis.tex").read_text() == "years of work"
+
+
+def test_temporary_files_of_killed_writes_are_swept_by_the_next_run(tmp_path: Path) -> None:
+    """A kill between an atomic write's temporary file and its rename leaves ``*.tmp-*``
+    beside the index, the retired list, a report or a zarr.json (found by the SIGKILL test: an
+    index segment's). The next ingest removes them: the store equals an uninterrupted one."""
+    from tests.safety.corpus import files_under
+
+    src = tmp_path / "src"
+    write_edf(src, "a.edf", seed=1)
+    write_edf(src, "b.edf", seed=2)
+    reference, out = tmp_path / "ref.zarr", tmp_path / "s.zarr"
+    ingest_folder(src, reference)
+    ingest_folder(src, out)
+    planted = [
+        "_eegprep/index/0000000009.jsonl.tmp-3ef67012",
+        "_eegprep/retired.json.tmp-00000001",
+        "_eegprep/reports/r.json.tmp-00000002",
+        "zarr.json.tmp-00000003",
+        "recordings/zarr.json.tmp-00000004",
+        "recordings/folder/zarr.json.tmp-00000005",
+    ]
+    for rel in planted:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_bytes(b'{"half": ')
+    rep = ingest_folder(src, out)
+    assert (rep.n_ingested, rep.failed) == (0, [])  # nothing to do but sweep
+    assert not any((out / rel).exists() for rel in planted)
+    assert validate(str(out)) == (2, [])
+
+    def without_reports(root: Path) -> dict[str, bytes]:
+        return {k: v for k, v in files_under(root).items() if "/reports/" not in f"/{k}"}
+
+    assert without_reports(out) == without_reports(reference)
