@@ -29,13 +29,13 @@ LAYERS = (
     "eegprep.ingestion",
     "eegprep.tools",
     "eegprep.testing",
-    "eegprep",  # the package face (eegprep/__init__.py) and the console-script shim
+    "eegprep",  # the package face, the console-script shim, the command groups' error handling
     "labram.model",
     "labram.checkpoints",
     "labram.data",
     "labram.train",
     "labram.stages",
-    "labram",  # the package face
+    "labram",  # the package face and the labram command group
     "cli",
 )
 """Lowest first. eegprep never imports labram; labram may import any eegprep layer."""
@@ -89,7 +89,11 @@ def imports(name: str, path: Path, known: dict[str, Path]) -> Iterator[tuple[str
                 yield hit.group(1), text.count("\n", 0, hit.start()) + 1
 
 
-FACES = {"eegprep": ("eegprep", "eegprep._console"), "labram": ("labram",), "cli": ("cli",)}
+FACES = {
+    "eegprep": ("eegprep", "eegprep._console", "eegprep.cli_group"),
+    "labram": ("labram", "labram.commands"),
+    "cli": ("cli",),
+}
 """The face layers hold these modules only; a new subpackage must be placed in a layer."""
 
 

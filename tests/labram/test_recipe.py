@@ -15,10 +15,10 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from cli import _config, labram_cli
 from eegprep.base.errors import ConfigError, UsageError
 from labram.checkpoints.files import read_checkpoint
 from labram.checkpoints.layouts import save_ours
+from labram.commands import _config, labram_cli
 from labram.data.tasks import build_task_indexes, get_task, split_subjects
 from labram.data.windows import WindowConfig, build_pretrain_index
 from labram.model.classifier import LaBraMClassifier

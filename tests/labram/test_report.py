@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cli import _config, labram_cli, labram_finetune
 from eegprep.base import strict_json
+from labram.commands import _config, labram_cli, labram_finetune
 from labram.data.tasks import TASKS
 from labram.data.windows import RecordingPlan, WindowIndex
 from labram.stages.predictions import read_predictions, write_predictions

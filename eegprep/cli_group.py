@@ -1,0 +1,107 @@
+"""What both command-line groups share: every error as one line, and the verbosity flags.
+
+:class:`OneLineErrors` is the click group class of ``eegprep`` (the repository's ``cli.py``)
+and ``labram`` (:mod:`labram.commands`): an error is one line on stderr starting ``error:``,
+with credentials hidden; exit status 2 for what eegprep and labram raise on purpose and for
+click's usage errors, 1 for an unexpected exception (a bug); ``-v`` adds the traceback.
+docs/cli.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import traceback
+from typing import Any, NoReturn
+
+import click
+
+from eegprep.base.errors import EegprepError
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 1
+
+
+class OneLineErrors(click.Group):
+    """A click group that turns every error into one line starting ``error:``, with every
+    credential hidden (:func:`eegprep.base.redact.redact`).
+
+    Our errors and click's usage errors exit with status 2; an unexpected exception (a bug)
+    with status 1, its line saying so. ``-v`` adds the traceback (also redacted) before the
+    line.
+    """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        argv = [info_name or "", *args]  # as given, before click consumes them
+        try:
+            ctx = super().make_context(info_name, args, parent=parent, **extra)
+            if parent is None:
+                ctx.meta["argv"] = argv  # what a run folder records (command.txt)
+            return ctx
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.ClickException as exc:  # the group's own options: `eegprep --bogus`
+            click_error(exc)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from eegprep.base.redact import redact
+
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # `eegprep config`: click prints the help
+        except click.ClickException as exc:
+            click_error(exc)
+        except EegprepError as exc:
+            if ctx.meta.get("verbose"):
+                click.echo(redact(traceback.format_exc()).rstrip(), err=True)
+            click.echo(f"error: {one_line(str(exc))}", err=True)
+            sys.exit(EXIT_USAGE)
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:  # a bug: one line; -v: the traceback too, credentials hidden
+            if ctx.meta.get("verbose"):
+                click.echo(redact(traceback.format_exc()).rstrip(), err=True)
+            where = "" if ctx.meta.get("verbose") else "run it again with -v for the traceback, "
+            click.echo(
+                f"error: internal error (a bug): {type(exc).__name__}: {one_line(str(exc))} "
+                f"({where}and report it)",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line, credentials hidden: whitespace runs (newlines too) become one
+    space and other control characters escapes (a file name holding a newline or a terminal
+    escape sequence cannot break or colour the output)."""
+    from eegprep.base.redact import redact
+
+    flat = " ".join(redact(text).split())  # newlines and tabs become spaces
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], flat)
+
+
+def click_error(exc: click.ClickException) -> NoReturn:
+    """click's own errors (bad option values, missing arguments, unknown commands) as one
+    ``error:`` line naming the command's help, with click's exit status (2 for usage)."""
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    click.echo(f"error: {one_line(exc.format_message())}{hint}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def set_verbosity(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    ctx.meta["verbose"] = verbose > 0
+    ctx.meta["quiet"] = quiet
+    level = logging.WARNING - 10 * verbose if not quiet else logging.ERROR
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
