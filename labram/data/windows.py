@@ -336,9 +336,10 @@ def subjects_of(stores: Sequence[str | Store]) -> set[str]:
     """Every ``subject_key`` of ``stores`` (for ``--exclude-subjects-of``)."""
     keys = set()
     for store in open_stores(stores):
-        for rec in store.recordings:
-            if rec.subject_key:
-                keys.add(rec.subject_key)
+        for rid, row in store.index_rows().items():  # as the window index reads them
+            key = row.get("subject_key") or ""
+            if key:
+                keys.add(key)
             else:
-                log.warning("%s: %s has no subject_key; cannot exclude it", store.url, rec.id)
+                log.warning("%s: %s has no subject_key; cannot exclude it", store.url, rid)
     return keys
