@@ -279,6 +279,27 @@ class Store:
             ) from exc
         return np.asarray(data, dtype=np.float32)
 
+    def read_chunks(self, rid: str, first: int, last: int) -> tuple[list[np.ndarray], float | None]:
+        """Stored chunks ``[first, last)`` of the recording (each ``(channels, chunk_samples)``,
+        the last one its samples only; fresh arrays), and the divisor that turns them into
+        microvolts: the quantized encoding's stored integers with their divisor (``int /
+        divisor`` is :meth:`read`'s value), or float32 microvolts with ``None``.
+
+        For a reader that scales samples once, into its own output (the training batches).
+        """
+        rec = self.recording(rid)
+        chunk = self.chunk_samples(rid)
+        n_chunks = -(-rec.n_samples // chunk)
+        if not 0 <= first <= last <= n_chunks:
+            raise UsageError(
+                f"{rid}: chunks [{first}, {last}) outside the recording's [0, {n_chunks})"
+            )
+        reader = self._reader(rid)
+        if reader is not None:
+            return reader.read_chunks(first, last), reader.divisor
+        data = self.read(rid, first * chunk, min(rec.n_samples, last * chunk))
+        return [data[:, j : j + chunk] for j in range(0, data.shape[1], chunk)], None
+
     def chunk_samples(self, rid: str) -> int:
         """Samples per stored chunk of the recording's ``data`` (the unit a read decodes)."""
         reader = self._reader(rid)

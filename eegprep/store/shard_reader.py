@@ -97,6 +97,36 @@ class ShardReader:
                 self._values(raw[:, a - c0 : b - c0], out[:, a - start : b - start])
         return out
 
+    def read_chunks(self, first: int, last: int) -> list[np.ndarray]:
+        """Stored chunks ``[first, last)``, each ``(n_channels, chunk)`` (the array's last chunk:
+        its samples only), in a fresh array the caller may keep.
+
+        When :attr:`divisor` is set they hold the stored integers (microvolts x ``divisor``),
+        decoded straight into the array (a training reader scales them once, into its batch);
+        otherwise float32 microvolts.
+        """
+        n_chunks = -(-self.n_samples // self.chunk)
+        if not 0 <= first <= last <= n_chunks:
+            raise ValueError(f"chunks [{first}, {last}) outside the array's [0, {n_chunks})")
+        out: list[np.ndarray] = []
+        for k in range(first // self.per_shard, -(-last // self.per_shard)):
+            lo = max(first, k * self.per_shard) - k * self.per_shard
+            hi = min(last, (k + 1) * self.per_shard) - k * self.per_shard
+            path, index, span, begin = self._shard_span(k, lo, hi)
+            for i in range(lo, hi):
+                c0 = (k * self.per_shard + i) * self.chunk
+                n = min(self.chunk, self.n_samples - c0)
+                if self.divisor is not None:
+                    whole = np.empty((self.n_channels, self.chunk), dtype=self.stored)
+                    self._decode(path, k, i, index[i], span, begin, into=whole)
+                    out.append(whole if n == self.chunk else whole[:, :n])
+                else:
+                    values = np.empty((self.n_channels, n), dtype=np.float32)
+                    raw = self._decode(path, k, i, index[i], span, begin)
+                    self._values(raw[:, :n], values)
+                    out.append(values)
+        return out
+
     def _values(self, raw: np.ndarray, out: np.ndarray) -> None:
         """Stored values ``raw`` (a decoded chunk's columns) as float32 uV, into ``out``.
 
@@ -163,14 +193,25 @@ class ShardReader:
         return path, index, self._range(path, begin, end), begin
 
     def _decode(
-        self, path: str, k: int, i: int, entry: np.ndarray, span: memoryview, begin: int
+        self,
+        path: str,
+        k: int,
+        i: int,
+        entry: np.ndarray,
+        span: memoryview,
+        begin: int,
+        into: np.ndarray | None = None,
     ) -> np.ndarray:
         """Inner chunk ``i`` of shard ``k`` (its index ``entry``, inside ``span``), checked and
         decompressed: the stored values (before the quantizer's decoding, :meth:`_values`),
-        ``(n_channels, chunk)``, a view of a buffer reused by the next call."""
+        ``(n_channels, chunk)``, a view of a buffer reused by the next call, or ``into`` (a
+        C-contiguous array of that shape and the stored type) when given."""
         from numcodecs import blosc
 
         if entry[0] == MISSING:  # not stored: the fill value, as zarr reads it
+            if into is not None:
+                into[...] = 0
+                return into
             return np.zeros((self.n_channels, self.chunk), dtype=self.stored)
         o = int(entry[0]) - begin
         blob = span[o : o + int(entry[1])]
@@ -190,13 +231,15 @@ class ShardReader:
             raise StoreFormatError(
                 f"{self._where(path, k, i)} do not hold one whole chunk (corrupt file)"
             )
-        decoded = _scratch("chunk", n)
+        decoded = _scratch("chunk", n) if into is None else into.reshape(-1).view(np.uint8)
         try:
             blosc.decompress(blob, decoded)
         except (RuntimeError, ValueError) as exc:
             raise StoreFormatError(
                 f"{self._where(path, k, i)} do not decode ({exc}; corrupt file)"
             ) from None
+        if into is not None:
+            return into
         return np.frombuffer(decoded, dtype=self.stored).reshape(self.n_channels, self.chunk)
 
     def _where(self, path: str, k: int, i: int) -> str:

@@ -108,3 +108,35 @@ def test_an_ingest_naming_no_encoding_keeps_the_stores(tuh_corpus: Path, tmp_pat
     q = IngestConfig(workers=0, progress=False, recipe=Recipe(encoding="quantized"))
     with pytest.raises(StoreFormatError, match="written with recipe"):
         ingest("tuh", src=tuh_corpus, out=out, config=q)
+
+
+@pytest.mark.parametrize("direct", (True, False))
+def test_stored_chunks_are_what_read_returns(
+    tuh_corpus: Path, tmp_path: Path, direct: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Store.read_chunks``: the quantized store's integers and their divisor, whether the
+    shards are read directly or (any other layout) through zarr (float32 uV, no divisor)."""
+    from eegprep.store.shard_reader import ShardReader
+
+    out = tmp_path / "q.zarr"
+    cfg = IngestConfig(workers=0, progress=False, recipe=Recipe(encoding="quantized"))
+    ingest("tuh", src=tuh_corpus, out=out, config=cfg)
+    if not direct:
+        monkeypatch.setattr(ShardReader, "open", classmethod(lambda cls, loc, path: None))
+    store = open_store(out)
+    for rec in store.recordings:
+        chunk = store.chunk_samples(rec.id)
+        n_chunks = -(-rec.n_samples // chunk)
+        parts, divisor = store.read_chunks(rec.id, 0, n_chunks)
+        stored = np.concatenate(parts, axis=1)
+        assert stored.shape == (rec.n_channels, rec.n_samples)
+        if direct:
+            assert stored.dtype == np.int32 and divisor == 1 / rec.meta["quantum_uv"]
+            values = np.empty(stored.shape, np.float32)
+            np.divide(stored, divisor, out=values, dtype=np.float64, casting="same_kind")
+        else:
+            assert stored.dtype == np.float32 and divisor is None
+            values = stored
+        np.testing.assert_array_equal(values, store.read(rec.id))
+    with pytest.raises(Exception, match="outside the recording"):
+        store.read_chunks(rec.id, 0, n_chunks + 1)

@@ -115,6 +115,50 @@ def test_reader_reads_what_zarr_reads(tmp_path, encoding, quantum, n_samples):
         reader.read(0, n_samples + 1)
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize(
+    ("encoding", "quantum"), (("float32", None), ("float16", None), ("quantized", 0.0125))
+)
+@pytest.mark.parametrize("n_samples", (1, 199, 530, 800))
+def test_stored_chunks_divide_to_what_read_returns(tmp_path, encoding, quantum, n_samples):
+    """``read_chunks``: whole chunks in fresh arrays, the quantizer's integers with their
+    divisor (or float32 microvolts), equal to ``read`` to the bit once divided."""
+    x = (20 * np.random.default_rng(1).standard_normal((3, n_samples))).astype(np.float32)
+    writer = write_group(
+        Location.parse(tmp_path),
+        "g",
+        Layout(3, 250.0, encoding, quantum, CHUNK, SHARD),
+        NAMES,
+        n_samples,
+    )
+    writer.append(x)
+    writer.close()
+    reader = ShardReader.open(Location.parse(tmp_path), "g/data")
+    assert reader is not None
+    n_chunks = -(-n_samples // CHUNK)
+    for first, last in ((0, n_chunks), (n_chunks - 1, n_chunks), (0, 0), (1, min(6, n_chunks))):
+        if first > last:
+            continue
+        parts = reader.read_chunks(first, last)
+        assert len(parts) == last - first
+        if not parts:
+            continue
+        assert all(p.shape[1] == CHUNK for p in parts[:-1])
+        assert len({id(p.base if p.base is not None else p) for p in parts}) == len(parts)
+        stored = np.concatenate(parts, axis=1)
+        if encoding == "quantized":
+            assert stored.dtype.kind == "i" and reader.divisor == 1 / quantum
+            values = np.empty(stored.shape, np.float32)
+            np.divide(stored, reader.divisor, out=values, dtype=np.float64, casting="same_kind")
+        else:
+            assert stored.dtype == np.float32 and reader.divisor is None
+            values = stored
+        stop = min(n_samples, last * CHUNK)
+        np.testing.assert_array_equal(values, reader.read(first * CHUNK, stop))
+    with pytest.raises(ValueError, match="outside the array"):
+        reader.read_chunks(0, n_chunks + 1)
+
+
 def test_reader_declines_other_layouts_and_refuses_corrupt_shards(tmp_path):
     loc = Location.parse(tmp_path)
     plain = zarr.open_group(str(tmp_path / "plain"), mode="w")

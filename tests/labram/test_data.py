@@ -152,3 +152,76 @@ def test_index_of_many_recordings_is_fast(stores: list[str]) -> None:
     t = time.perf_counter()
     idx = build_pretrain_index([s] * 2000)  # 8,000 recordings
     assert len(idx) > 0 and time.perf_counter() - t < 2.0
+
+
+TUH_ADC_STEP_UV = 9999.68 / 65535  # TUH's EDF files: the default store keeps integers
+
+
+@pytest.fixture(scope="module")
+def quantized(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    root = tmp_path_factory.mktemp("quantized")
+    url = write_pretrain_store(
+        root / "q.zarr", n_subjects=3, seconds=400, adc_step_uv=TUH_ADC_STEP_UV
+    )
+    return [url]
+
+
+def test_quantized_batches_are_the_stored_values_in_model_units(quantized: list[str]) -> None:
+    """Batches scale the stored integers once, by one float32 factor: within 2 ulp of
+    ``read() / 100``; ``window`` returns ``read()``'s microvolts to the bit."""
+    from eegprep import open_store
+
+    store = open_store(quantized[0])
+    assert {r["encoding"] for r in store.index_rows().values()} == {"quantized"}
+    idx = build_pretrain_index(quantized)
+    reader = BlockReader(idx)
+    ids = np.arange(0, len(idx), 7)
+    batch_ids = ids[idx.n_patches[ids] == idx.n_patches[ids[0]]][:8]
+    x = reader.batch(batch_ids)["x"]
+    for j, w in enumerate(batch_ids):
+        plan = idx.recordings[int(idx.rec[w])]
+        s = int(idx.start[w])
+        uv = store.read(plan.id, s, s + int(idx.n_patches[w]) * 200)[plan.rows]
+        got = x[j].reshape(uv.shape).numpy()
+        want = uv / np.float32(UV_PER_UNIT)
+        ulps = np.abs(got - want) / np.spacing(np.abs(want).astype(np.float32))
+        assert ulps.max() <= 2.0
+        np.testing.assert_array_equal(reader.window(int(w)), uv)
+
+
+@pytest.mark.parametrize("cache_mb", (512, 2))
+def test_read_ahead_changes_nothing(
+    stores: list[str], quantized: list[str], cache_mb: float
+) -> None:
+    """Reading ahead in a thread gives the same batches, bit for bit, from the same reads,
+    with a cache that holds everything or one that evicts all the time."""
+    idx = build_pretrain_index([*stores, *quantized])
+    plan = BatchPlan(idx, batch_size=4, seed=1, pool_batches=3)
+    runs = {}
+    for ahead in (False, True):
+        ds = WindowDataset(plan, read_ahead=ahead, cache_mb=cache_mb)
+        ds.set_epoch(0)
+        runs[ahead] = (list(make_loader(ds)), ds.reader)
+    (plain, r0), (ahead, r1) = runs[False], runs[True]
+    assert len(plain) == len(ahead) == len(plan.batches(0))
+    for a, b in zip(plain, ahead, strict=True):
+        assert torch.equal(a["ids"], b["ids"]) and torch.equal(a["x"], b["x"])
+    if cache_mb == 512:
+        assert (r1.n_reads, r1.samples_read) == (r0.n_reads, r0.samples_read)
+    assert r1._executor is not None and not r1._pending  # it read ahead; nothing left waiting
+
+
+def test_read_ahead_error_names_the_damaged_chunk(tmp_path) -> None:
+    from eegprep.base.errors import StoreFormatError
+
+    url = write_pretrain_store(tmp_path / "q.zarr", n_subjects=1, seconds=200, adc_step_uv=0.1)
+    shard = next((tmp_path / "q.zarr").rglob("data/c/0/0"))
+    blob = bytearray(shard.read_bytes())
+    blob[100] ^= 0x01  # one flipped bit in the first chunk
+    shard.write_bytes(bytes(blob))
+    idx = build_pretrain_index([url])
+    ds = WindowDataset(BatchPlan(idx, batch_size=2, seed=0), read_ahead=True)
+    ds.set_epoch(0)
+    with pytest.raises(StoreFormatError, match=r"CRC-32C.*corrupt") as err:
+        list(make_loader(ds))
+    assert "data/c/0/0" in str(err.value)

@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from eegprep.pipeline.recipe import Recipe
+from eegprep.store.encoding import choose_encoding
 from eegprep.store.writer import StoreWriter, write_recording
 from eegprep.testing.records import hand_record
 
 TUAB_ORDER = "FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 A1 A2 FZ CZ PZ T1 T2".split()
 
 
-def put(writer: StoreWriter, rid: str, x: np.ndarray, channels: list[str], **extra: object) -> None:
+def put(
+    writer: StoreWriter,
+    rid: str,
+    x: np.ndarray,
+    channels: list[str],
+    *,
+    adc_step_uv: float | None = None,
+    **extra: Any,
+) -> None:
+    """Write one recording: float32, or with ``adc_step_uv`` the default encoding of a source
+    with that ADC step (the quantized integers)."""
     rec = hand_record(rid, channels, x.shape[1], **extra)
+    encoding: dict[str, object] = {}
+    if adc_step_uv is not None:
+        rec = rec.replace(**choose_encoding("auto", [adc_step_uv] * len(channels)))
+        encoding = {"encoding": rec.encoding, "quantum": rec.quantum_uv}
     staged = writer.staging_path()
     write_recording(
         writer.loc.url,
@@ -24,6 +40,7 @@ def put(writer: StoreWriter, rid: str, x: np.ndarray, channels: list[str], **ext
         n_samples=x.shape[1],
         blocks=iter([x]),
         sfreq=200.0,
+        **encoding,  # type: ignore[arg-type]
     )
     writer.commit([(staged, rec)])
 
@@ -41,9 +58,16 @@ def eeg(rng: np.random.Generator, n_ch: int, seconds: float, abnormal: int = 0) 
 
 
 def write_pretrain_store(
-    path: Path, *, corpus: str = "tuh", n_subjects: int = 4, seconds: float = 120, seed: int = 0
+    path: Path,
+    *,
+    corpus: str = "tuh",
+    n_subjects: int = 4,
+    seconds: float = 120,
+    seed: int = 0,
+    adc_step_uv: float | None = None,
 ) -> str:
-    """Recordings of 19 / 23 / 32 channels (three window shapes), one per subject."""
+    """Recordings of 19 / 23 / 32 channels (three window shapes), one per subject; float32, or
+    quantized for a source with ADC step ``adc_step_uv``."""
     rng = np.random.default_rng(seed)
     url = str(path)
     layouts = [
@@ -63,6 +87,7 @@ def write_pretrain_store(
                 subject=subj,
                 subject_key=f"{corpus}:{subj}",
                 split="train",
+                adc_step_uv=adc_step_uv,
             )
     return url
 
