@@ -48,6 +48,33 @@ class _Either:
         return key in self.a or key in self.b
 
 
+_Copy = tuple[np.ndarray, np.ndarray, "float | None", float]
+"""``(source, destination, divisor, uv_per_unit)``: one piece of a window, for :func:`_apply`."""
+
+
+def _apply(src: np.ndarray, dst: np.ndarray, divisor: float | None, uv_per_unit: float) -> None:
+    """``dst = src`` in units of ``uv_per_unit`` microvolts: one pass.
+
+    ``src`` holds float32 microvolts (``divisor`` None) or a quantized chunk's integers: in
+    microvolts (``uv_per_unit == 1``) those are divided in float64 as zarr decodes them (the
+    stored values to the bit); in any other unit they are multiplied by one float32 factor,
+    ``1 / (divisor * uv_per_unit)``, as they are converted: one pass instead of two, within 2
+    float32 ulp of dividing the microvolts.
+    """
+    if divisor is None:
+        np.divide(src, np.float32(uv_per_unit), out=dst)
+    elif uv_per_unit == 1.0:
+        np.divide(src, divisor, out=dst, dtype=np.float64, casting="same_kind")
+    else:
+        factor = np.float32(1.0 / (divisor * uv_per_unit))
+        np.multiply(src, factor, out=dst, dtype=np.float32, casting="unsafe")
+
+
+def _apply_all(copies: list[_Copy]) -> None:
+    for copy in copies:
+        _apply(*copy)
+
+
 @dataclass(frozen=True)
 class _Ahead:
     """One read on its way in the read-ahead thread: chunks ``keys`` = ``(r, lo), ...``."""
@@ -97,13 +124,14 @@ class BlockReader:
         self.n_reads = 0
         self.samples_read = 0  # time samples (all channels) read from the stores, this process
         self._executor: ThreadPoolExecutor | None = None  # the read-ahead thread, this process
+        self._filler: ThreadPoolExecutor | None = None
         self._pending: dict[tuple[int, int], _Ahead] = {}  # (rec, chunk) -> its read ahead
         self._pending_bytes = 0
 
     def __getstate__(self) -> dict[str, Any]:
         """For a dataloader worker: no thread or pending read crosses to another process."""
         state = dict(self.__dict__)
-        state.update(_executor=None, _pending={}, _pending_bytes=0)
+        state.update(_executor=None, _filler=None, _pending={}, _pending_bytes=0)
         return state
 
     def _this_process(self) -> None:
@@ -116,6 +144,7 @@ class BlockReader:
             self._cached_bytes = 0
             self._info, self._divisor = {}, {}
             self._executor, self._pending, self._pending_bytes = None, {}, 0  # no thread forks
+            self._filler = None
             from numcodecs import blosc
 
             # one Blosc thread: on a 60 s chunk its own threads cost more than they save
@@ -257,14 +286,15 @@ class BlockReader:
         return out
 
     def _fill(self, w: int, out: np.ndarray, uv_per_unit: float) -> None:
-        """Window ``w`` in units of ``uv_per_unit`` microvolts into ``out`` (N, A * 200): one
-        pass over each cached chunk's columns. The caller has called :meth:`_this_process`.
+        """Window ``w`` in units of ``uv_per_unit`` microvolts into ``out`` (N, A * 200). The
+        caller has called :meth:`_this_process`."""
+        for copy in self._copies(w, out, uv_per_unit):
+            _apply(*copy)
 
-        Quantized chunks hold integers: in microvolts (``uv_per_unit == 1``) they are divided
-        in float64 as zarr decodes them (the stored values to the bit); in any other unit they
-        are multiplied by one float32 factor, ``1 / (divisor * uv_per_unit)``, as they are
-        converted: one pass instead of two, within 2 float32 ulp of dividing the microvolts.
-        """
+    def _copies(self, w: int, out: np.ndarray, uv_per_unit: float) -> list[_Copy]:
+        """The copies that fill ``out`` (N, A * 200) with window ``w`` in units of
+        ``uv_per_unit`` microvolts, one per cached chunk it spans (see :func:`_apply`); the
+        chunks are read or waited for here. The caller has called :meth:`_this_process`."""
         r = int(self.index.rec[w])
         plan = self.index.recordings[r]
         t0 = int(self.index.start[w])
@@ -272,21 +302,16 @@ class BlockReader:
         _, n_total, _, every = self._recording(r)
         if t0 < 0 or t0 + n > n_total:
             # a window that wraps around the recording (tuev, edge_events="wrap")
-            np.divide(self._wrapped(plan, t0, n), np.float32(uv_per_unit), out=out)
-            return
+            return [(self._wrapped(plan, t0, n), out, None, uv_per_unit)]
         pieces = self._pieces(r, t0, n)
         divisor = self._divisor[r]
+        copies: list[_Copy] = []
         pos = 0
         for data, a, b in pieces:
-            src, dst = (data[:, a:b] if every else data[plan.rows, a:b]), out[:, pos : pos + b - a]
-            if divisor is None:
-                np.divide(src, np.float32(uv_per_unit), out=dst)
-            elif uv_per_unit == 1.0:
-                np.divide(src, divisor, out=dst, dtype=np.float64, casting="same_kind")
-            else:
-                factor = np.float32(1.0 / (divisor * uv_per_unit))
-                np.multiply(src, factor, out=dst, dtype=np.float32, casting="unsafe")
+            src = data[:, a:b] if every else data[plan.rows, a:b]
+            copies.append((src, out[:, pos : pos + b - a], divisor, uv_per_unit))
             pos += b - a
+        return copies
 
     def _wrapped(self, plan: Any, t0: int, n: int) -> np.ndarray:
         """Samples ``t0 .. t0 + n`` modulo the recording's length: the authors' TUEV windows
@@ -318,8 +343,16 @@ class BlockReader:
         x = out.numpy()  # filled in model units, window by window
         self._this_process()
         self._harvest(wait=False)
-        for j in order:
-            self._fill(int(ids[j]), x[j], UV_PER_UNIT)  # to_model_units, fused
+        copies = [c for j in order for c in self._copies(int(ids[j]), x[j], UV_PER_UNIT)]
+        if self._executor is not None and len(copies) > 1:
+            if self._filler is None:
+                self._filler = ThreadPoolExecutor(1, thread_name_prefix="labram-fill")
+            half = len(copies) // 2
+            other = self._filler.submit(_apply_all, copies[half:])
+            _apply_all(copies[:half])
+            other.result()
+        else:
+            _apply_all(copies)
         chans = np.stack([self.index.recordings[int(self.index.rec[i])].channels for i in ids])
         return {
             "x": out.view(B, N, L // PATCH_SIZE, PATCH_SIZE),
