@@ -322,8 +322,9 @@ class BlockReader:
         self.samples_read += total
         return data[plan.rows][:, (t0 + np.arange(n)) % total]
 
-    def batch(self, ids: np.ndarray) -> dict[str, torch.Tensor]:
-        """A batch of equal-shape windows.
+    def batch(self, ids: np.ndarray, out: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """A batch of equal-shape windows; ``x`` is filled into ``out`` when given (a float32
+        buffer of at least ``B * N * A * 200`` elements, C-contiguous).
 
         Returns
         -------
@@ -334,9 +335,11 @@ class BlockReader:
         order = np.argsort(self.index.block[ids], kind="stable")  # read blocks in order
         first = self.index.recordings[int(self.index.rec[ids[0]])]
         B, N, L = len(ids), len(first.rows), int(self.index.n_patches[ids[0]]) * PATCH_SIZE
+        if out is not None:
+            out = out.reshape(-1)[: B * N * L].view(B, N, L)
         # in a loader worker the batch is made in shared memory, where the main process maps
         # it; an ordinary one would be copied there on its way (4.7 MB per LaBraM batch)
-        if get_worker_info() is not None:
+        elif get_worker_info() is not None:
             out = torch.empty((B, N, L), dtype=torch.float32).share_memory_()
         else:  # numpy's allocation: the heap's reused pages (torch maps large ones afresh)
             out = torch.from_numpy(np.empty((B, N, L), np.float32))
@@ -382,6 +385,12 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         super().__init__()
         self.plan = plan
         self.read_ahead = read_ahead
+        # worker w's batch buffer s is free for its next batch (set by make_loader's loader
+        # once it has copied the batch out); used when the loader is make_loader's
+        self._free = torch.zeros((RING_WORKERS, RING_SLOTS), dtype=torch.int8).share_memory_()
+        self._ring = False
+        self._slots: list[torch.Tensor] | None = None  # this worker's buffers
+        self._next_slot = 0
         self.reader = BlockReader(plan.index, block_seconds=block_seconds, cache_mb=cache_mb)
         self._position = torch.zeros(2, dtype=torch.int64).share_memory_()  # epoch, start
 
@@ -411,10 +420,90 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         ahead = self.plan.pool_batches if self.read_ahead and info is None else 0
         for i in mine[:ahead]:
             self.reader.read_ahead(batches[i])
+        ring = self._ring and info is not None and info.id < RING_WORKERS
+        if ring:  # every batch of the last epoch is copied out or dropped by now
+            self._free[k] = 1
+            self._slots = self._slots or [torch.empty(0).share_memory_()] * RING_SLOTS
         for j, i in enumerate(mine):
             if ahead and j + ahead < len(mine):
                 self.reader.read_ahead(batches[mine[j + ahead]])
-            yield self.reader.batch(batches[i])
+            if not ring:
+                yield self.reader.batch(batches[i])
+                continue
+            buffer, slot = self._buffer(k, batches[i])
+            batch = self.reader.batch(batches[i], out=buffer)
+            if slot >= 0:
+                batch["slot"] = torch.tensor([k, slot])
+            yield batch
+
+    def _buffer(self, w: int, ids: np.ndarray) -> tuple[torch.Tensor | None, int]:
+        """Worker ``w``'s next free batch buffer for windows ``ids`` and its slot; ``(None,
+        -1)`` when the loader still holds that slot's batch (a fresh buffer is made then)."""
+        assert self._slots is not None
+        s = self._next_slot
+        self._next_slot = (s + 1) % RING_SLOTS
+        if not self._free[w, s]:
+            return None, -1
+        self._free[w, s] = 0
+        index = self.plan.index
+        rows = len(index.recordings[int(index.rec[ids[0]])].rows)
+        need = len(ids) * rows * int(index.n_patches[ids[0]]) * PATCH_SIZE
+        if self._slots[s].numel() < need:  # grown once per shape that needs more
+            self._slots[s] = torch.empty(need, dtype=torch.float32).share_memory_()
+        return self._slots[s], s
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.update(_slots=None, _next_slot=0)  # a worker makes its own buffers
+        return state
+
+
+class BatchLoader:
+    """Iterates a DataLoader over a :class:`WindowDataset`; see :func:`make_loader`.
+
+    With workers, each worker fills its batches into a ring of ``RING_SLOTS`` shared-memory
+    buffers made once, instead of a fresh shared-memory segment per batch (4.7 MB of pages
+    faulted in by the worker and again by this process, every batch). This loader copies each
+    batch out of its buffer as it arrives (or takes the DataLoader's pinned copy) and hands the
+    buffer back, so a batch it yields is the caller's to keep; it keeps the buffers mapped.
+    """
+
+    def __init__(self, dataset: WindowDataset, loader: DataLoader) -> None:  # type: ignore[type-arg]
+        self.dataset, self.loader = dataset, loader
+        self._mapped: dict[tuple[int, int], torch.Tensor] = {}  # (worker, slot) -> its buffer
+
+    @property
+    def num_workers(self) -> int:
+        return int(self.loader.num_workers)
+
+    @property
+    def persistent_workers(self) -> bool:
+        return bool(self.loader.persistent_workers)
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        from eegprep.base.allocator import reuse_freed_memory
+
+        reuse_freed_memory()  # the copies reuse the heap's pages
+        for batch in self.loader:
+            slot = batch.pop("slot", None)
+            if slot is not None:
+                w, s = int(slot[0]), int(slot[1])
+                if not self.loader.pin_memory:  # pinned: already a copy
+                    self._mapped[(w, s)] = batch["x"]
+                    batch["x"] = batch["x"].clone()
+                self.dataset._free[w, s] = 1
+            yield batch
+
+
+RING_SLOTS = 8
+"""Batch buffers per loader worker: the DataLoader keeps up to ``prefetch_factor`` (4) batches
+per worker on their way; more slots let a worker run ahead while the oldest are copied out."""
+
+RING_WORKERS = 256
+"""Workers beyond this make a fresh shared-memory batch each time."""
 
 
 def make_loader(
@@ -423,15 +512,17 @@ def make_loader(
     num_workers: int = 0,
     pin_memory: bool = False,
     generator: torch.Generator | None = None,
-) -> DataLoader:  # type: ignore[type-arg]
-    """A DataLoader that passes the dataset's ready-made batches through.
+) -> BatchLoader:
+    """A loader that passes the dataset's ready-made batches through.
 
     Its workers start once and serve every epoch (``persistent_workers``): build one loader
     per run and call ``dataset.set_epoch`` before each pass over it. ``generator`` seeds the
     workers without drawing from the global RNG (so that a resumed run draws the same dropout
-    masks as an uninterrupted one).
+    masks as an uninterrupted one). Workers fill reused shared-memory buffers
+    (:class:`BatchLoader`); one dataset serves one such loader at a time.
     """
-    return DataLoader(
+    dataset._ring = num_workers > 0
+    loader = DataLoader(
         dataset,
         batch_size=None,
         generator=generator,
@@ -440,3 +531,4 @@ def make_loader(
         prefetch_factor=4 if num_workers else None,
         persistent_workers=num_workers > 0,
     )
+    return BatchLoader(dataset, loader)
