@@ -8,7 +8,7 @@ ingest loop calls :func:`check_time` between blocks.
 
 The budget is for what one step allocates at once (a decompressed MATLAB variable, a block of
 samples and its FFT), not for the whole file: recordings are streamed, so a 2 h, 256-channel,
-2 kHz recording needs about 2.0 GB per block and ingests under the default 2 GiB.
+2 kHz recording ingests under the default 2 GiB in blocks of 120 s (about 2.0 GB each).
 
 Concurrency contract: the limits in force are per thread (:func:`activated` sets them for the
 duration of one task, in whichever process or thread runs it); with no task active the defaults

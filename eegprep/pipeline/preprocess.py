@@ -212,21 +212,46 @@ def _block(
     j0 = (m0 - d.margin) // d.up  # segment = source [j0 down, ...) = output [j0 up, ...)
     x = _read_extended(read, n_in, j0 * d.down, (j0 + s) * d.down)
     n_out, n_bins = d.up * s, weights.shape[0]
-    # ducc0 (pocketfft's successor) transforms float32 rows ~1.2-1.8x faster than scipy.fft
-    spectrum = ducc0.fft.r2c(x, axes=(1,), nthreads=1)
-    product = np.zeros((x.shape[0], n_out // 2 + 1), dtype=spectrum.dtype)  # bins above: zero
-    np.multiply(spectrum[:, :n_bins], weights, out=product[:, :n_bins])
-    y = ducc0.fft.c2r(
-        product,
-        axes=(1,),
-        lastsize=n_out,
-        forward=False,
-        inorm=2,
-        nthreads=1,
-        allow_overwriting_input=True,
-    )
     first = m0 - j0 * d.up
-    return np.ascontiguousarray(y[:, first : first + (m1 - m0)], dtype=np.float32)
+    out = np.empty((x.shape[0], m1 - m0), dtype=np.float32)
+    # a few rows at a time, through two buffers reused by each group: the rows, their
+    # spectrum and its inverse stay in the CPU's cache instead of streaming the whole block's
+    # arrays through memory three times
+    rows = min(ROWS_PER_TRANSFORM, x.shape[0])
+    spectrum = np.empty((rows, x.shape[1] // 2 + 1), dtype=np.complex64)
+    y = np.empty((rows, n_out), dtype=np.float32)
+    down_sampling = spectrum.shape[1] >= n_out // 2 + 1
+    product = spectrum[:, : n_out // 2 + 1] if down_sampling else None
+    for r0 in range(0, x.shape[0], rows):
+        k = min(rows, x.shape[0] - r0)
+        # ducc0 (pocketfft's successor) transforms float32 rows ~1.2-1.8x faster than scipy.fft
+        ducc0.fft.r2c(x[r0 : r0 + k], axes=(1,), nthreads=1, out=spectrum[:k])
+        if product is not None:  # down-sampling: the output's bins, weighted in place
+            product[:k, n_bins:] = 0
+            product[:k, :n_bins] *= weights
+            bins = product[:k]
+        else:  # up-sampling: the bins above the source's are zero
+            bins = np.zeros((k, n_out // 2 + 1), dtype=np.complex64)
+            np.multiply(spectrum[:k, :n_bins], weights, out=bins[:, :n_bins])
+        ducc0.fft.c2r(
+            bins,
+            axes=(1,),
+            lastsize=n_out,
+            forward=False,
+            inorm=2,
+            nthreads=1,
+            out=y[:k],
+            allow_overwriting_input=True,
+        )
+        out[r0 : r0 + k] = y[:k, first : first + (m1 - m0)]
+    return out
+
+
+ROWS_PER_TRANSFORM = 8
+"""Channels transformed together in a block (see :func:`_block`). Measured on the 3 h benchmark
+corpus (CPU s, fastest of 5 alternating runs, one core): every row at once 1.049, 16 rows
+1.056, 8 rows 0.977, 4 rows 1.034, 1 row 1.382 (ducc0 transforms several rows in SIMD lanes;
+one row at a time loses that). Grouping changes no sample: the transforms are row by row."""
 
 
 def stream(

@@ -60,7 +60,7 @@ class Recipe:
     notch: bool = True
     mode: Mode = "fast"
     encoding: Encoding = "auto"  # the smallest that stays well inside the source's resolution
-    block_seconds: float = 120.0
+    block_seconds: float = 240.0
 
     def __post_init__(self) -> None:
         check_choice("mode", self.mode, ("fast", "mne"))

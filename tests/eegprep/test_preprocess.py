@@ -114,6 +114,26 @@ def test_streamed_equals_whole(sfreq, block_seconds):
     np.testing.assert_allclose(np.concatenate(blocks, axis=1), whole, rtol=0, atol=1e-3)
 
 
+@pytest.mark.parametrize("sfreq", (160, 250, 256, 1000))
+@pytest.mark.parametrize("n_channels", (1, 3, 8, 21))
+def test_channels_in_groups_are_the_same_samples(sfreq, n_channels, monkeypatch):
+    """A block's channels are transformed a few at a time (for the CPU's cache): the samples
+    are those of transforming every channel at once, or each alone, to float32 round-off (a
+    group's buffers never leak into the next group's rows)."""
+    import eegprep.pipeline.preprocess as pp
+
+    x = _noise(n_channels, int(70.5 * sfreq), seed=n_channels)
+    x[n_channels // 2] *= 40  # one loud channel: a leak between rows would show
+    grouped = process(x, sfreq, 60.0, RECIPE.with_(block_seconds=30))
+    monkeypatch.setattr(pp, "ROWS_PER_TRANSFORM", 10**6)
+    together = process(x, sfreq, 60.0, RECIPE.with_(block_seconds=30))
+    for row in range(n_channels):  # each row alone gives the same row (float32 round-off)
+        alone = process(x[row : row + 1], sfreq, 60.0, RECIPE.with_(block_seconds=30))
+        peak = float(np.abs(alone).max())
+        np.testing.assert_allclose(grouped[row], together[row], rtol=0, atol=1e-5 * peak)
+        np.testing.assert_allclose(grouped[row], alone[0], rtol=0, atol=1e-5 * peak)
+
+
 @pytest.mark.parametrize("sfreq", (200, 256, 1000))
 @pytest.mark.parametrize("seconds", (0.005, 0.5, 3.0, 15.0, 25.0))
 def test_short_recordings_stream_equals_whole(sfreq, seconds):
