@@ -172,3 +172,34 @@ def test_src_from_environment_or_config(
     monkeypatch.setenv("EEGPREP_TUH_DIR", str(tmp_path / "elsewhere"))
     with pytest.raises(Exception, match="elsewhere"):
         ingest("tuh", out=tmp_path / "c.zarr", config=SERIAL)
+
+
+def test_qc_head_is_kept_from_the_first_block(
+    tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The QC head (the first seconds of every channel) is kept from the first block's read,
+    not read again; a head read on its own gives the same QC."""
+    import eegprep.ingestion.task as task_module
+
+    cfg = IngestConfig(workers=0, progress=False)
+    reads: list[str] = []
+    real_read_head = task_module._read_head
+
+    def counting_read_head(*args, **kwargs):  # type: ignore[no-untyped-def]
+        reads.append("head")
+        return real_read_head(*args, **kwargs)
+
+    monkeypatch.setattr(task_module, "_read_head", counting_read_head)
+    ingest("tuh", src=tuh_corpus, out=tmp_path / "kept.zarr", config=cfg)
+    assert reads == []  # every head came from the first block
+    real_blocks = task_module.preprocessed_blocks
+    monkeypatch.setattr(  # no head left by the first block: each is read on its own
+        task_module,
+        "preprocessed_blocks",
+        lambda *args, **kw: real_blocks(*args[:6], None),
+    )
+    ingest("tuh", src=tuh_corpus, out=tmp_path / "read.zarr", config=cfg)
+    kept, read = open_store(tmp_path / "kept.zarr"), open_store(tmp_path / "read.zarr")
+    assert len(reads) == len(kept) > 0
+    for rid, row in kept.index_rows().items():
+        assert row["qc"] == read.index_rows()[rid]["qc"]
