@@ -104,6 +104,23 @@ GUARD_SECONDS = 1.0
 round-off well within this; see docs/preprocessing.md)."""
 
 
+@lru_cache(maxsize=16)
+def _output_kernel(sfreq: float, l_freq: float, mains: float | None) -> np.ndarray:
+    """The high-pass, convolved with the mains notch when ``mains`` is given, at the output
+    rate: the same for every source rate, so designed once per process (~9 ms of a rate's
+    ~10 ms design)."""
+    kernel = _mne_kernel(sfreq, l_freq, None)
+    if mains is not None:
+        # notch_filter's defaults: width mains/200, transition 1 Hz (0.5 each side)
+        half = mains / 400.0 + 0.5
+        notch = _mne_kernel(
+            sfreq, mains + half, mains - half, l_trans_bandwidth=0.5, h_trans_bandwidth=0.5
+        )
+        kernel = np.convolve(kernel, notch)
+    kernel.setflags(write=False)  # shared by every design that uses it
+    return kernel
+
+
 @lru_cache(maxsize=64)
 def design(sfreq_in: float, mains: float | None, recipe: Recipe) -> Design:
     """Filters for one source rate; cached per process."""
@@ -117,14 +134,8 @@ def design(sfreq_in: float, mains: float | None, recipe: Recipe) -> Design:
             f"source rate {sfreq_in} Hz is too low for a {recipe.h_freq} Hz low-pass "
             f"(needs more than {2 * recipe.h_freq} Hz)"
         )
-    kernel = _mne_kernel(recipe.sfreq, recipe.l_freq, None)
-    if recipe.notch and mains is not None and mains < recipe.sfreq / 2:
-        # notch_filter's defaults: width mains/200, transition 1 Hz (0.5 each side)
-        half = mains / 400.0 + 0.5
-        notch = _mne_kernel(
-            recipe.sfreq, mains + half, mains - half, l_trans_bandwidth=0.5, h_trans_bandwidth=0.5
-        )
-        kernel = np.convolve(kernel, notch)
+    notch = recipe.notch and mains is not None and mains < recipe.sfreq / 2
+    kernel = _output_kernel(recipe.sfreq, recipe.l_freq, mains if notch else None)
     low = _mne_kernel(sfreq_in, None, recipe.h_freq, h_trans_bandwidth=h_trans)
     cut_hz = math.inf if up == down else min(sfreq_in, recipe.sfreq) / 2
     reach = (kernel.shape[0] - 1) // 2 + math.ceil((low.shape[0] - 1) // 2 * up / down)
