@@ -84,5 +84,8 @@ def test_ingest_reaches_its_first_file_with_only_what_it_needs(
     seen = imported_after(code, "ingest", "tuh", "--src", str(tuh_corpus), "--out", str(out))
     assert "first" in seen, "no file was ingested in this process"
     assert heavy(seen["first"]) == []
+    # nor for the files: the filter designs and the line-noise spectrum need neither MNE nor
+    # scipy.signal (eegprep.pipeline.fir, eegprep.pipeline.qc.welch)
+    assert heavy(seen["end"]) == []
     assert "distributed" not in seen["end"] and "concurrent.futures.process" not in seen["end"]
     assert (out / "zarr.json").is_file()

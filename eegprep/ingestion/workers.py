@@ -45,17 +45,16 @@ pool on a tiny corpus."""
 PRELOAD = (
     "eegprep.ingestion.task",
     "eegprep.pipeline.preprocess",
+    "eegprep.pipeline.fir",
     "eegprep.pipeline.qc",
     "eegprep.readers.edf",
     "pyedflib",
     "scipy.fft",
-    "scipy.signal",
-    "mne.filter",
     "zarr",
 )
 """Modules the forkserver imports once, before it forks workers: what the first file of every
-process would otherwise import (scipy.signal through MNE's filter design, zarr, ...). A module
-missing here costs only speed."""
+process would otherwise import (scipy.fft, zarr, pyedflib, ...). A module missing here costs
+only speed."""
 
 
 def source_bytes(task: IngestTask) -> int:

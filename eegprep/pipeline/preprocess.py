@@ -1,6 +1,7 @@
 """Band-pass, notch and resample to the store rate, streamed in blocks.
 
-The fast pipeline is one FFT pass per block, with MNE's own filter designs, so that its output
+The fast pipeline is one FFT pass per block, with MNE's filter designs (computed by
+:mod:`eegprep.pipeline.fir`, the same kernels to the bit without importing MNE), so that its output
 matches LaBraM's MNE path (``raw.filter(0.1, 75)``, ``raw.notch_filter(mains)``,
 ``raw.resample(200)``) closely while doing far less work. A segment of ``down * s`` source
 samples and ``up * s`` output samples (``200 / sfreq_in = up / down``) spans the same time, so
@@ -30,6 +31,7 @@ from functools import lru_cache
 import ducc0
 import numpy as np
 
+from eegprep.pipeline.fir import fir_kernel
 from eegprep.pipeline.recipe import Recipe
 
 ReadBlock = Callable[[int, int], np.ndarray]
@@ -44,24 +46,6 @@ def output_length(n_in: int, sfreq_in: float, sfreq_out: float) -> int:
 def h_trans_bandwidth(h_freq: float, sfreq: float) -> float:
     """MNE's automatic low-pass transition width (Hz): ``min(max(h/4, 2), sfreq/2 - h)``."""
     return min(max(h_freq * 0.25, 2.0), sfreq / 2.0 - h_freq)
-
-
-def _mne_kernel(
-    sfreq: float, l_freq: float | None, h_freq: float | None, **kw: float
-) -> np.ndarray:
-    import mne
-
-    return mne.filter.create_filter(
-        None,
-        sfreq,
-        l_freq,
-        h_freq,
-        method="fir",
-        fir_design="firwin",
-        phase="zero",
-        verbose="error",
-        **kw,
-    )
 
 
 @dataclass(frozen=True)
@@ -107,13 +91,12 @@ round-off well within this; see docs/preprocessing.md)."""
 @lru_cache(maxsize=16)
 def _output_kernel(sfreq: float, l_freq: float, mains: float | None) -> np.ndarray:
     """The high-pass, convolved with the mains notch when ``mains`` is given, at the output
-    rate: the same for every source rate, so designed once per process (~9 ms of a rate's
-    ~10 ms design)."""
-    kernel = _mne_kernel(sfreq, l_freq, None)
+    rate: the same for every source rate, so designed once per process."""
+    kernel = fir_kernel(sfreq, l_freq, None)
     if mains is not None:
         # notch_filter's defaults: width mains/200, transition 1 Hz (0.5 each side)
         half = mains / 400.0 + 0.5
-        notch = _mne_kernel(
+        notch = fir_kernel(
             sfreq, mains + half, mains - half, l_trans_bandwidth=0.5, h_trans_bandwidth=0.5
         )
         kernel = np.convolve(kernel, notch)
@@ -136,7 +119,7 @@ def design(sfreq_in: float, mains: float | None, recipe: Recipe) -> Design:
         )
     notch = recipe.notch and mains is not None and mains < recipe.sfreq / 2
     kernel = _output_kernel(recipe.sfreq, recipe.l_freq, mains if notch else None)
-    low = _mne_kernel(sfreq_in, None, recipe.h_freq, h_trans_bandwidth=h_trans)
+    low = fir_kernel(sfreq_in, None, recipe.h_freq, h_trans_bandwidth=h_trans)
     cut_hz = math.inf if up == down else min(sfreq_in, recipe.sfreq) / 2
     reach = (kernel.shape[0] - 1) // 2 + math.ceil((low.shape[0] - 1) // 2 * up / down)
     margin = reach + int(GUARD_SECONDS * recipe.sfreq)
