@@ -84,8 +84,9 @@ def test_ingest_reaches_its_first_file_with_only_what_it_needs(
     seen = imported_after(code, "ingest", "tuh", "--src", str(tuh_corpus), "--out", str(out))
     assert "first" in seen, "no file was ingested in this process"
     assert heavy(seen["first"]) == []
-    # nor for the files: the filter designs and the line-noise spectrum need neither MNE nor
-    # scipy.signal (eegprep.pipeline.fir, eegprep.pipeline.qc.welch)
+    # nor for the files: the filter designs, their responses and the line-noise spectrum need
+    # no MNE and no scipy at all (eegprep.pipeline.fir, ducc0, eegprep.pipeline.qc.welch)
     assert heavy(seen["end"]) == []
+    assert [m for m in seen["end"] if m.split(".")[0] == "scipy"] == []
     assert "distributed" not in seen["end"] and "concurrent.futures.process" not in seen["end"]
     assert (out / "zarr.json").is_file()

@@ -49,11 +49,11 @@ PRELOAD = (
     "eegprep.pipeline.qc",
     "eegprep.readers.edf",
     "pyedflib",
-    "scipy.fft",
+    "ducc0",
     "zarr",
 )
 """Modules the forkserver imports once, before it forks workers: what the first file of every
-process would otherwise import (scipy.fft, zarr, pyedflib, ...). A module missing here costs
+process would otherwise import (zarr, pyedflib, ducc0, ...). A module missing here costs
 only speed."""
 
 
