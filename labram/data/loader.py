@@ -385,10 +385,9 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         super().__init__()
         self.plan = plan
         self.read_ahead = read_ahead
-        # worker w's batch buffer s is free for its next batch (set by make_loader's loader
-        # once it has copied the batch out); used when the loader is make_loader's
-        self._free = torch.zeros((RING_WORKERS, RING_SLOTS), dtype=torch.int8).share_memory_()
-        self._ring = False
+        # while a BatchLoader iterates this dataset: its flags, worker w's buffer s free for its
+        # next batch (set by that loader once it has copied the batch out)
+        self._free: torch.Tensor | None = None
         self._slots: list[torch.Tensor] | None = None  # this worker's buffers
         self._next_slot = 0
         self.reader = BlockReader(plan.index, block_seconds=block_seconds, cache_mb=cache_mb)
@@ -420,9 +419,11 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         ahead = self.plan.pool_batches if self.read_ahead and info is None else 0
         for i in mine[:ahead]:
             self.reader.read_ahead(batches[i])
-        ring = self._ring and info is not None and info.id < RING_WORKERS
+        free = self._free
+        ring = free is not None and info is not None and info.id < RING_WORKERS
         if ring:  # every batch of the last epoch is copied out or dropped by now
-            self._free[k] = 1
+            assert free is not None
+            free[k] = 1
             self._slots = self._slots or [torch.empty(0).share_memory_()] * RING_SLOTS
         for j, i in enumerate(mine):
             if ahead and j + ahead < len(mine):
@@ -439,7 +440,7 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
     def _buffer(self, w: int, ids: np.ndarray) -> tuple[torch.Tensor | None, int]:
         """Worker ``w``'s next free batch buffer for windows ``ids`` and its slot; ``(None,
         -1)`` when the loader still holds that slot's batch (a fresh buffer is made then)."""
-        assert self._slots is not None
+        assert self._slots is not None and self._free is not None
         s = self._next_slot
         self._next_slot = (s + 1) % RING_SLOTS
         if not self._free[w, s]:
@@ -471,6 +472,12 @@ class BatchLoader:
     def __init__(self, dataset: WindowDataset, loader: DataLoader) -> None:  # type: ignore[type-arg]
         self.dataset, self.loader = dataset, loader
         self._mapped: dict[tuple[int, int], torch.Tensor] = {}  # (worker, slot) -> its buffer
+        # this loader's own flags: another loader over the same dataset has its own
+        self._free = (
+            torch.zeros((RING_WORKERS, RING_SLOTS), dtype=torch.int8).share_memory_()
+            if loader.num_workers > 0
+            else None
+        )
 
     @property
     def num_workers(self) -> int:
@@ -487,15 +494,22 @@ class BatchLoader:
         from eegprep.base.allocator import reuse_freed_memory
 
         reuse_freed_memory()  # the copies reuse the heap's pages
-        for batch in self.loader:
-            slot = batch.pop("slot", None)
-            if slot is not None:
-                w, s = int(slot[0]), int(slot[1])
-                if not self.loader.pin_memory:  # pinned: already a copy
-                    self._mapped[(w, s)] = batch["x"]
-                    batch["x"] = batch["x"].clone()
-                self.dataset._free[w, s] = 1
-            yield batch
+        # workers started now (or before, persistent) use this loader's buffers; a plain
+        # DataLoader made over the dataset afterwards does not
+        self.dataset._free = self._free
+        try:
+            for batch in self.loader:
+                slot = batch.pop("slot", None)
+                if slot is not None and self._free is not None:
+                    w, s = int(slot[0]), int(slot[1])
+                    if not self.loader.pin_memory:  # pinned: already a copy
+                        self._mapped[(w, s)] = batch["x"]
+                        batch["x"] = batch["x"].clone()
+                    self._free[w, s] = 1
+                yield batch
+        finally:
+            if self.dataset._free is self._free:
+                self.dataset._free = None
 
 
 RING_SLOTS = 8
@@ -519,9 +533,8 @@ def make_loader(
     per run and call ``dataset.set_epoch`` before each pass over it. ``generator`` seeds the
     workers without drawing from the global RNG (so that a resumed run draws the same dropout
     masks as an uninterrupted one). Workers fill reused shared-memory buffers
-    (:class:`BatchLoader`); one dataset serves one such loader at a time.
+    (:class:`BatchLoader`).
     """
-    dataset._ring = num_workers > 0
     loader = DataLoader(
         dataset,
         batch_size=None,

@@ -228,3 +228,25 @@ def test_read_ahead_error_names_the_damaged_chunk(tmp_path) -> None:
     with pytest.raises(StoreFormatError, match=r"CRC-32C.*corrupt") as err:
         list(make_loader(ds))
     assert "data/c/0/0" in str(err.value)
+
+
+def test_two_loaders_over_one_dataset_keep_their_buffers_apart(stores: list[str]) -> None:
+    """Two worker loaders over the same dataset, read in turns and every batch kept: each
+    loader's workers reuse their own buffers, so every batch is the one-process batch; a plain
+    DataLoader made afterwards sees no buffer ring."""
+    idx = build_pretrain_index(stores)
+    plan = BatchPlan(idx, batch_size=2, seed=4)
+    ds = WindowDataset(plan)
+    ds.set_epoch(0)
+    want = [b["x"] for b in make_loader(ds)]
+    a, b = make_loader(ds, num_workers=2), make_loader(ds, num_workers=2)
+    got_a, got_b = [], []
+    for x, y in zip(a, b, strict=True):
+        got_a.append(x["x"])
+        got_b.append(y["x"])
+    assert len(got_a) == len(want) > 2 * 8  # more batches than one worker's buffers
+    for w, x, y in zip(want, got_a, got_b, strict=True):
+        assert torch.equal(w, x) and torch.equal(w, y)
+    assert ds._free is None
+    plain = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=1)
+    assert all("slot" not in batch for batch in plain)
