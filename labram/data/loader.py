@@ -253,8 +253,9 @@ class BlockReader:
             planned.update(keys)
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="labram-read-ahead")
-            future = self._executor.submit(store.read_chunks, self.index.recordings[r].id, lo, hi)
-            size = (hi - lo) * chunk * len(self.index.recordings[r].rows) * 4  # about
+            rid = self.index.recordings[r].id
+            future = self._executor.submit(store.read_chunks, rid, lo, hi)
+            size = (hi - lo) * chunk * store.recording(rid).n_channels * 4  # every stored row
             entry = _Ahead(future, r, lo, keys, size)
             self._pending_bytes += size
             for key in keys:
