@@ -39,6 +39,7 @@ from eegprep.ingestion.labels import (
 )
 from eegprep.pipeline import preprocess, qc
 from eegprep.pipeline.channels import ChannelMapping, map_channels
+from eegprep.pipeline.fir import auto_h_trans
 from eegprep.pipeline.recipe import Recipe
 from eegprep.readers import get_reader
 from eegprep.readers.base import Header, Reader
@@ -355,7 +356,7 @@ def _channel_status(
 def check_band(task: IngestTask, path: str, groups: list[RateGroup]) -> None:
     h = effective_recipe(task).h_freq
     for sfreq, _, _ in groups:
-        if preprocess.h_trans_bandwidth(h, sfreq) <= 0:
+        if auto_h_trans(h, sfreq) <= 0:
             raise SourceError(
                 path,
                 f"source rate {sfreq:g} Hz cannot carry the {h:g} Hz low-pass: set `h_freq` "

@@ -121,8 +121,7 @@ def fir_kernel(
 
 def _filter_length(seconds: float, sfreq: float) -> int:
     """MNE's ``filter_length="auto"`` in samples: ``ceil(seconds * sfreq)``, made odd."""
-    seconds = float(f"{seconds}")  # MNE passes it on as the text "{seconds}s"
-    n = max(int(np.ceil(seconds * 1 * sfreq)), 1)
+    n = max(int(np.ceil(seconds * sfreq)), 1)
     return n + (n - 1) % 2
 
 
@@ -157,10 +156,9 @@ def _firwin_lowpass(n_taps: int, cutoff: float) -> np.ndarray:
     """``scipy.signal.firwin(n_taps, cutoff, window="hamming", fs=2)``: a windowed sinc with
     unit gain at 0 Hz; ``cutoff`` in units of Nyquist."""
     m = np.arange(0, n_taps, dtype=np.float64) - 0.5 * (n_taps - 1)
-    h = 0 + cutoff * np.sinc(cutoff * m)
-    h -= 0.0 * np.sinc(0.0 * m)  # the band's lower edge, 0 (as firwin sums its bands)
+    h = cutoff * np.sinc(cutoff * m)
     h *= _hamming(n_taps)
-    h /= np.sum(h * np.cos(np.pi * m * 0.0))
+    h /= np.sum(h)  # unit gain at 0 Hz
     return h
 
 
@@ -169,7 +167,4 @@ def _hamming(n: int) -> np.ndarray:
     if n <= 1:
         return np.ones(n)
     fac = np.linspace(-np.pi, np.pi, n, dtype=np.float64)
-    w = np.zeros(n, dtype=np.float64)
-    for k, a in enumerate((0.54, 1.0 - 0.54)):
-        w += a * np.cos(k * fac)
-    return w
+    return 0.54 + (1.0 - 0.54) * np.cos(fac)

@@ -31,7 +31,7 @@ from functools import lru_cache
 import ducc0
 import numpy as np
 
-from eegprep.pipeline.fir import fir_kernel
+from eegprep.pipeline.fir import auto_h_trans, fir_kernel
 from eegprep.pipeline.recipe import Recipe
 
 ReadBlock = Callable[[int, int], np.ndarray]
@@ -41,11 +41,6 @@ ReadBlock = Callable[[int, int], np.ndarray]
 def output_length(n_in: int, sfreq_in: float, sfreq_out: float) -> int:
     """Samples after resampling, as MNE counts them: ``round(n_in * sfreq_out / sfreq_in)``."""
     return int(round(n_in * sfreq_out / sfreq_in))
-
-
-def h_trans_bandwidth(h_freq: float, sfreq: float) -> float:
-    """MNE's automatic low-pass transition width (Hz): ``min(max(h/4, 2), sfreq/2 - h)``."""
-    return min(max(h_freq * 0.25, 2.0), sfreq / 2.0 - h_freq)
 
 
 @dataclass(frozen=True)
@@ -111,7 +106,7 @@ def design(sfreq_in: float, mains: float | None, recipe: Recipe) -> Design:
     up, down = ratio.numerator, ratio.denominator
     if abs(up / down * sfreq_in - recipe.sfreq) > 1e-6:
         raise ValueError(f"cannot resample {sfreq_in} Hz to {recipe.sfreq} Hz rationally")
-    h_trans = h_trans_bandwidth(recipe.h_freq, sfreq_in)
+    h_trans = auto_h_trans(recipe.h_freq, sfreq_in)
     if h_trans <= 0:
         raise ValueError(
             f"source rate {sfreq_in} Hz is too low for a {recipe.h_freq} Hz low-pass "

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from scipy import signal as sps
 
-from eegprep.pipeline.fir import fir_kernel
-from eegprep.pipeline.preprocess import h_trans_bandwidth
+from eegprep.pipeline.fir import auto_h_trans, fir_kernel
 from eegprep.pipeline.qc import welch
 
 RATES = (160.0, 173.61, 200.0, 250.0, 256.0, 400.0, 500.0, 512.0, 1000.0, 2048.0, 5000.0)
@@ -25,8 +24,8 @@ def _mne(sfreq: float, l_freq: float | None, h_freq: float | None, **kw: float) 
 @pytest.mark.parametrize("sfreq", RATES)
 def test_kernels_are_mnes_to_the_bit(sfreq: float) -> None:
     for h in (30.0, 45.0, 75.0):
-        if h_trans_bandwidth(h, sfreq) > 0:
-            ht = h_trans_bandwidth(h, sfreq)
+        if auto_h_trans(h, sfreq) > 0:
+            ht = auto_h_trans(h, sfreq)
             ours = fir_kernel(sfreq, None, h, h_trans_bandwidth=ht)
             np.testing.assert_array_equal(ours, _mne(sfreq, None, h, h_trans_bandwidth=ht))
             np.testing.assert_array_equal(fir_kernel(sfreq, None, h), _mne(sfreq, None, h))
