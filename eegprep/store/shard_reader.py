@@ -88,9 +88,7 @@ class ShardReader:
             raise ValueError(f"[{start}, {stop}) outside the array's [0, {self.n_samples})")
         out = np.empty((self.n_channels, stop - start), dtype=np.float32)
         first, last = start // self.chunk, -(-stop // self.chunk)  # chunks [first, last)
-        for k in range(first // self.per_shard, -(-last // self.per_shard)):
-            lo = max(first, k * self.per_shard) - k * self.per_shard  # within the shard
-            hi = min(last, (k + 1) * self.per_shard) - k * self.per_shard
+        for k, lo, hi in self._shards(first, last):
             for i, raw in self._chunks(k, lo, hi):
                 c0 = (k * self.per_shard + i) * self.chunk  # the chunk's first sample
                 a, b = max(start, c0), min(stop, c0 + self.chunk)
@@ -109,9 +107,7 @@ class ShardReader:
         if not 0 <= first <= last <= n_chunks:
             raise ValueError(f"chunks [{first}, {last}) outside the array's [0, {n_chunks})")
         out: list[np.ndarray] = []
-        for k in range(first // self.per_shard, -(-last // self.per_shard)):
-            lo = max(first, k * self.per_shard) - k * self.per_shard
-            hi = min(last, (k + 1) * self.per_shard) - k * self.per_shard
+        for k, lo, hi in self._shards(first, last):
             path, index, span, begin = self._shard_span(k, lo, hi)
             for i in range(lo, hi):
                 c0 = (k * self.per_shard + i) * self.chunk
@@ -126,6 +122,14 @@ class ShardReader:
                     self._values(raw[:, :n], values)
                     out.append(values)
         return out
+
+    def _shards(self, first: int, last: int) -> Iterator[tuple[int, int, int]]:
+        """The shards holding chunks ``[first, last)``: ``(k, lo, hi)``, chunks ``[lo, hi)``
+        counted within shard ``k``."""
+        for k in range(first // self.per_shard, -(-last // self.per_shard)):
+            lo = max(first, k * self.per_shard) - k * self.per_shard
+            hi = min(last, (k + 1) * self.per_shard) - k * self.per_shard
+            yield k, lo, hi
 
     def _values(self, raw: np.ndarray, out: np.ndarray) -> None:
         """Stored values ``raw`` (a decoded chunk's columns) as float32 uV, into ``out``.
