@@ -38,14 +38,14 @@ def to_model_units(x_uv: np.ndarray) -> np.ndarray:
     return x_uv / np.float32(UV_PER_UNIT)
 
 
-class _Either:
-    """Membership in either of two containers."""
+class _AnyOf:
+    """Membership in any of some containers."""
 
-    def __init__(self, a: Container[Any], b: Container[Any]) -> None:
-        self.a, self.b = a, b
+    def __init__(self, *containers: Container[Any]) -> None:
+        self.containers = containers
 
     def __contains__(self, key: object) -> bool:
-        return key in self.a or key in self.b
+        return any(key in c for c in self.containers)
 
 
 _Copy = tuple[np.ndarray, np.ndarray, "float | None", float]
@@ -235,7 +235,7 @@ class BlockReader:
         self._this_process()
         self._harvest(wait=False)
         planned: set[tuple[int, int]] = set()
-        have = _Either(_Either(self._cache, self._pending), planned)
+        have = _AnyOf(self._cache, self._pending, planned)
         for w in ids[np.argsort(self.index.block[ids], kind="stable")]:
             if self._pending_bytes > self.cache_bytes // 2:
                 return
