@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from eegprep.base import strict_json
-from eegprep.cli_group import OneLineErrors, one_line, set_verbosity
+from eegprep.cli_group import OneLineErrors, one_line, set_verbosity, verbosity_options
 from labram.commands import labram_cli
 
 __all__ = ["eegprep_cli", "labram_cli"]
@@ -23,8 +23,7 @@ __all__ = ["eegprep_cli", "labram_cli"]
 
 @click.group(cls=OneLineErrors)
 @click.version_option(package_name="labram", prog_name="eegprep")
-@click.option("-v", "--verbose", count=True, help="More output; tracebacks on errors.")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@verbosity_options
 @click.pass_context
 def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """eegprep: EEG corpora -> resampled, filtered, chunked Zarr stores.

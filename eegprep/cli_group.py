@@ -100,6 +100,13 @@ def click_error(exc: click.ClickException) -> NoReturn:
     sys.exit(exc.exit_code)
 
 
+def verbosity_options(fn: Any) -> Any:
+    """The ``-v``/``-q`` flags of both groups; the group passes them to :func:`set_verbosity`."""
+    verbose = click.option("-v", "--verbose", count=True, help="More output; tracebacks on errors.")
+    quiet = click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+    return verbose(quiet(fn))
+
+
 def set_verbosity(ctx: click.Context, verbose: int, quiet: bool) -> None:
     ctx.meta["verbose"] = verbose > 0
     ctx.meta["quiet"] = quiet

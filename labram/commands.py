@@ -16,13 +16,12 @@ import click
 
 from eegprep.base import strict_json
 from eegprep.base.errors import EegprepError
-from eegprep.cli_group import OneLineErrors, one_line, set_verbosity
+from eegprep.cli_group import OneLineErrors, one_line, set_verbosity, verbosity_options
 
 
 @click.group(cls=OneLineErrors)
 @click.version_option(package_name="labram", prog_name="labram")
-@click.option("-v", "--verbose", count=True, help="More output; tracebacks on errors.")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@verbosity_options
 @click.pass_context
 def labram_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """labram: LaBraM tokenizer, pre-training and fine-tuning on eegprep stores."""
