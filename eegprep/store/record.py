@@ -133,7 +133,7 @@ class RecordingRecord:
             "part": self.part,
         }
         orig = self.orig_sfreq
-        for key, value in (
+        optional: list[tuple[str, Any]] = [
             ("source_size", self.source_size),
             ("source_mtime_ns", self.source_mtime_ns),
             ("source_sha256", self.source_sha256),
@@ -141,20 +141,14 @@ class RecordingRecord:
             ("orig_sfreq", list(orig) if isinstance(orig, tuple) else orig),
             ("orig_duration_s", self.orig_duration_s),
             ("mains_hz", self.mains_hz),
-        ):
-            if value is not None:
-                out[key] = value
+        ]
+        if self.encoding is None:  # an earlier version's record: the step alone, if it stated one
+            optional += [("quantum_uv", self.quantum_uv), ("max_error_uv", self.max_error_uv)]
+        out.update((key, value) for key, value in optional if value is not None)
         if self.encoding is not None:
             out["encoding"] = self.encoding
             out["quantum_uv"] = self.quantum_uv
             out["max_error_uv"] = self.max_error_uv
-        else:  # an earlier version's record: the step alone, if it stated one
-            for key, value in (
-                ("quantum_uv", self.quantum_uv),
-                ("max_error_uv", self.max_error_uv),
-            ):
-                if value is not None:
-                    out[key] = value
         if self.recipe_hash is not None:
             out["recipe_hash"] = self.recipe_hash
         if self.band_hz is not None:
