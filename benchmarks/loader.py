@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
@@ -147,12 +148,7 @@ def ours_windows_per_s(
         ds = WindowDataset(plan, block_seconds=seconds, read_ahead=read_ahead)
         loader = make_loader(ds, num_workers=workers)
         for epoch in range(2 if workers else 1):
-            ds.set_epoch(epoch)
-            t0 = time.perf_counter()
-            n = 0
-            for batch in loader:
-                n += batch["x"].shape[0]
-            secs = time.perf_counter() - t0
+            n, secs = _timed_epoch(ds, loader, epoch)
             first = n / secs if epoch == 0 else first
         best = max(best, n / secs)
     per_window = float("nan")
@@ -161,6 +157,14 @@ def ours_windows_per_s(
         total_samples = sum(p.n_samples for p in _recordings(store))
         per_window = ds.reader.samples_read / total_samples * data_bytes / max(n, 1)
     return best, per_window, n, first
+
+
+def _timed_epoch(ds: Any, loader: Any, epoch: int) -> tuple[int, float]:
+    """Windows of epoch ``epoch`` through ``loader``, and the seconds they took."""
+    ds.set_epoch(epoch)
+    t0 = time.perf_counter()
+    n = sum(batch["x"].shape[0] for batch in loader)
+    return n, time.perf_counter() - t0
 
 
 def cached_windows_per_s(store: Path, token_budget: int) -> float:
@@ -175,10 +179,8 @@ def cached_windows_per_s(store: Path, token_budget: int) -> float:
     loader = make_loader(ds)
     rate = 0.0
     for epoch in range(3):
-        ds.set_epoch(epoch)
-        t0 = time.perf_counter()
-        n = sum(batch["x"].shape[0] for batch in loader)
-        rate = n / (time.perf_counter() - t0)
+        n, secs = _timed_epoch(ds, loader, epoch)
+        rate = n / secs
     if ds.reader.samples_read > sum(p.n_samples for p in _recordings(store)):
         return float("nan")  # it did not fit
     return rate
