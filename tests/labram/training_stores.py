@@ -27,10 +27,8 @@ def put(
     """Write one recording: float32, or with ``adc_step_uv`` the default encoding of a source
     with that ADC step (the quantized integers)."""
     rec = hand_record(rid, channels, x.shape[1], **extra)
-    encoding: dict[str, object] = {}
     if adc_step_uv is not None:
         rec = rec.replace(**choose_encoding("auto", [adc_step_uv] * len(channels)))
-        encoding = {"encoding": rec.encoding, "quantum": rec.quantum_uv}
     staged = writer.staging_path()
     write_recording(
         writer.loc.url,
@@ -40,7 +38,8 @@ def put(
         n_samples=x.shape[1],
         blocks=iter([x]),
         sfreq=200.0,
-        **encoding,  # type: ignore[arg-type]
+        encoding=rec.encoding or "float32",  # as the ingest task writes it
+        quantum=rec.quantum_uv,
     )
     writer.commit([(staged, rec)])
 
