@@ -228,8 +228,11 @@ def _run(
             report.n_ingested += 1
             report.hours_written += res.record.n_samples / res.record.sfreq / 3600.0
             if len(pending) >= cfg.commit_every or time.monotonic() - last_commit > COMMIT_SECONDS:
-                _commit(writer, pending, report)
-                pending, last_commit = [], time.monotonic()
+                # handed over before committing: a commit that Ctrl-C cuts short is not run
+                # again below (a second commit would move a listed recording again)
+                batch, pending = pending, []
+                _commit(writer, batch, report)
+                last_commit = time.monotonic()
     finally:
         _commit(writer, pending, report)  # also on Ctrl-C: what finished is kept
         bar.close()

@@ -344,6 +344,8 @@ class StoreWriter:
         if not self.loc.exists(corpus_group, "zarr.json"):
             self.loc.write_bytes(group_json({}), corpus_group, "zarr.json")
         if staged != final:
+            if not self.loc.exists(staged, "zarr.json"):  # never clear the place for nothing
+                raise FileNotFoundError(errno.ENOENT, "the staged group is missing", staged)
             self.loc.remove(final)  # an unlisted leftover of a killed run
             if self.loc.local:
                 os.replace(self.loc.path(staged), self.loc.path(final))

@@ -164,3 +164,36 @@ def test_same_bytes_whatever_the_worker_count(
     out = tmp_path / "s.zarr"
     ingest("tuh", src=corpus, out=out, config=IngestConfig(workers=2, progress=False))
     assert store_bytes(out) == reference
+
+
+@pytest.mark.parametrize("step", ["_move_into_place", "append", "_note_listed"])
+def test_ctrl_c_inside_a_commit_loses_nothing_listed(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    """Ctrl-C at any step of a commit (after its rename, after its index line, after noting
+    what is listed): every listed recording reads whole, and a re-run completes the store.
+    (The driver once committed the interrupted batch a second time, which removed a group its
+    index already listed, or stopped on "is listed; refusing to replace it".)"""
+    import eegprep.store.writer as writer_module
+
+    owner = writer_module if step == "append" else writer_module.StoreWriter
+    real = getattr(owner, step)
+    calls = {"n": 0}
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        out = real(*args, **kwargs)
+        if calls["n"] == 2:  # in the second commit
+            raise KeyboardInterrupt
+        return out
+
+    monkeypatch.setattr(owner, step, interrupted)
+    out = tmp_path / "s.zarr"
+    cfg = IngestConfig(workers=0, progress=False, commit_every=1)
+    with pytest.raises(KeyboardInterrupt):
+        ingest("tuh", src=corpus, out=out, config=cfg)
+    assert calls["n"] >= 2
+    assert _check_complete(out) >= 1
+    monkeypatch.setattr(owner, step, real)
+    rep = ingest("tuh", src=corpus, out=out, config=cfg)
+    assert not rep.failed and _check_complete(out) == N_RECORDINGS
