@@ -54,7 +54,8 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
               default="auto", show_default=True,
               help="auto: quantized (1/8 of the source ADC step) where every channel has "
                    "one, else float32; an existing store keeps its own.")  # fmt: skip
-@click.option("--verify-checksums", is_flag=True, help="Compare SHA-256 instead of size+mtime.")
+@click.option("--verify-checksums", is_flag=True,
+              help="Compare content hashes (BLAKE3) instead of size+mtime.")  # fmt: skip
 @click.option("--commit-every", type=click.IntRange(min=1), default=16, show_default=True,
               help="Finished recordings per index commit (also every 2 s).")  # fmt: skip
 @click.option("--manifest", type=click.Path(dir_okay=False, exists=True),

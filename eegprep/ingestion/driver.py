@@ -197,7 +197,7 @@ def _is_current(
     cfg: IngestConfig,
 ) -> bool:
     """Listed with the same recipe and manifest, from exactly the same files (size and mtime,
-    or SHA-256 with ``verify_checksums``)."""
+    or content hashes with ``verify_checksums``)."""
     if record is None:
         return False
     if record.get("recipe_hash") != cfg.recipe.hash():

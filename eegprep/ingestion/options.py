@@ -46,7 +46,8 @@ class IngestConfig:
         encoding, the default, takes the existing store's:
         :func:`~eegprep.ingestion.options.store_encoding`).
     verify_checksums : bool
-        Decide what is current by SHA-256 of each source instead of its size and mtime.
+        Decide what is current by the content hash (BLAKE3) of each file instead of its size
+        and mtime.
     commit_every : int
         Finished recordings per index commit (one small object each time); a commit also
         happens when :data:`COMMIT_SECONDS` have passed since the last.

@@ -28,7 +28,7 @@ from eegprep.corpus.discover import SourceItem
 from eegprep.corpus.locate import find_sidecars
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.sidecars import SidecarResult, load_parsers
-from eegprep.corpus.sources import FileStamp, file_sha256, fingerprint
+from eegprep.corpus.sources import HASH, FileStamp, file_digest, fingerprint
 from eegprep.ingestion.labels import (
     clip_events,
     fill_template,
@@ -532,7 +532,7 @@ def _record(
         part=task.item.part,
         source_size=task.source_stat[0],
         source_mtime_ns=task.source_stat[1],
-        source_sha256=_source_sha256(task, files),
+        source_blake3=_source_digest(task, files),
         source_files=files,
         orig_sfreq=rates[0] if len(rates) == 1 else tuple(rates),
         orig_duration_s=round(float(header.duration), 6),
@@ -549,9 +549,9 @@ def _record(
     return record, clipped
 
 
-def _source_sha256(task: IngestTask, files: list[dict[str, Any]]) -> str:
-    """The source's SHA-256: from ``source_files`` (which lists the source first) when there,
-    so that the largest file is hashed once (it was ~20% of an ingest's CPU time, twice)."""
+def _source_digest(task: IngestTask, files: list[dict[str, Any]]) -> str:
+    """The source's content hash: from ``source_files`` (which lists the source first) when
+    there, so that the largest file is hashed once."""
     if files and files[0]["path"] == task.item.relpath:
-        return str(files[0]["sha256"])
-    return file_sha256(os.path.join(task.root, task.item.relpath))
+        return str(files[0][HASH])
+    return file_digest(os.path.join(task.root, task.item.relpath))

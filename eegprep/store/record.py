@@ -70,11 +70,14 @@ class RecordingRecord:
     """The source file's size when ingested (bytes); ``None``: not stated."""
     source_mtime_ns: int | None = None
     """The source file's modification time when ingested (nanoseconds since the epoch)."""
+    source_blake3: str | None = None
+    """The source file's BLAKE3 (256 bits, hex); ``None`` in records of earlier versions."""
     source_sha256: str | None = None
-    """The source file's SHA-256 (hex)."""
+    """The source file's SHA-256 (hex), stated by records of earlier versions instead."""
     source_files: list[dict[str, Any]] | None = None
     """Every file whose bytes reached the store, source first: ``{"path", "size" (bytes),
-    "mtime_ns" (ns), "sha256"}`` each; ``None``: a record from before they were listed."""
+    "mtime_ns" (ns), "blake3"}`` each (``"sha256"`` instead in records of earlier versions);
+    ``None``: a record from before they were listed."""
     orig_sfreq: float | tuple[float, ...] | None = None
     """The source's sampling rate (Hz), or its rates, ascending, when its channels differ."""
     orig_duration_s: float | None = None
@@ -136,6 +139,7 @@ class RecordingRecord:
         optional: list[tuple[str, Any]] = [
             ("source_size", self.source_size),
             ("source_mtime_ns", self.source_mtime_ns),
+            ("source_blake3", self.source_blake3),
             ("source_sha256", self.source_sha256),
             ("source_files", self.source_files),
             ("orig_sfreq", list(orig) if isinstance(orig, tuple) else orig),

@@ -22,7 +22,7 @@ from eegprep.testing.records import hand_record
 INGESTED_KEYS = {
     "id", "group", "corpus", "name", "subject", "session", "split", "subject_key",
     "channels", "channel_index", "n_samples", "sfreq", "labels", "events", "source", "part",
-    "source_size", "source_mtime_ns", "source_sha256", "source_files", "orig_sfreq",
+    "source_size", "source_mtime_ns", "source_blake3", "source_files", "orig_sfreq",
     "orig_duration_s", "mains_hz", "encoding", "quantum_uv", "max_error_uv", "recipe_hash",
     "band_hz", "dropped_channels", "targets", "manifest_hash", "qc",
 }  # fmt: skip
@@ -126,7 +126,8 @@ def test_to_dict_holds_exactly_the_keys_the_writer_stores(
         assert set(rec.to_dict()) == set(row) == set(attrs) == INGESTED_KEYS
         assert rec.to_dict() == row == attrs
     fields = {f.name for f in dataclasses.fields(RecordingRecord)}
-    assert fields - {"extra"} == INGESTED_KEYS  # one field per key
+    # one field per key, and the SHA-256 that records of earlier versions state instead of BLAKE3
+    assert fields - {"extra"} == INGESTED_KEYS | {"source_sha256"}
 
 
 def test_a_hand_written_record_reads_back(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from eegprep import open_store
+from eegprep.corpus.sources import file_digest, is_unchanged, stamp_files
 from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.readers.companions import data_files
 from eegprep.testing.fixtures.tuh import write_tusz
@@ -52,7 +53,7 @@ def test_a_changed_companion_file_is_reingested(tmp_path: Path, ext: str, compan
     rec = open_store(out).recording("folder/rec")
     listed = [f["path"] for f in rec.meta["source_files"]]
     assert listed[0] == f"rec{ext}" and f"rec{companion}" in listed
-    assert all(len(f["sha256"]) == 64 for f in rec.meta["source_files"])
+    assert all(len(f["blake3"]) == 64 for f in rec.meta["source_files"])
     before = open_store(out).read("folder/rec")
     target = src / f"rec{companion}"
     if companion == ".vmrk":  # a marker moved: new events
@@ -122,3 +123,37 @@ def test_sidecars_are_found_in_any_letter_case(tmp_path: Path) -> None:
         ".CSV_BI",
     ]
     assert "seiz" in {e.label for e in rec.events}
+
+
+def test_file_digest_is_blake3_and_sha256_for_earlier_records(tmp_path: Path) -> None:
+    import hashlib
+
+    import blake3
+
+    path = tmp_path / "f.bin"
+    body = np.random.default_rng(0).bytes(3 * (1 << 20) + 17)  # crosses the 1 MiB reads
+    path.write_bytes(body)
+    assert file_digest(str(path)) == blake3.blake3(body).hexdigest()
+    assert file_digest(str(path), "sha256") == hashlib.sha256(body).hexdigest()
+
+
+@pytest.mark.parametrize("algorithm", ["blake3", "sha256"])
+def test_checksums_use_the_hash_each_entry_states(tmp_path: Path, algorithm: str) -> None:
+    path = tmp_path / "rec.edf"
+    path.write_bytes(b"x" * 5000)
+    stamps = stamp_files(str(tmp_path), ["rec.edf"])
+    entry = {"path": "rec.edf", "size": 5000, "mtime_ns": stamps[0].mtime_ns}
+    listed = {**entry, algorithm: file_digest(str(path), algorithm)}
+    old_style = {  # a record from before source_files: the source's own keys
+        "source": "rec.edf",
+        "source_size": 5000,
+        "source_mtime_ns": stamps[0].mtime_ns,
+        f"source_{algorithm}": listed[algorithm],
+    }
+    for record in ({"source_files": [listed]}, old_style):
+        assert is_unchanged(record, str(tmp_path), stamps, checksums=True)
+    assert not is_unchanged({"source_files": [entry]}, str(tmp_path), stamps, checksums=True)
+    _keep_mtime(path, lambda: path.write_bytes(b"y" * 5000))
+    for record in ({"source_files": [listed]}, old_style):
+        assert is_unchanged(record, str(tmp_path), stamps, checksums=False)
+        assert not is_unchanged(record, str(tmp_path), stamps, checksums=True)
