@@ -7,10 +7,10 @@ Run through ``python benchmarks/ingest.py --scaling [--hours 3] [--repeat 3]`` (
   a no-op, for eegprep's pool (:mod:`eegprep.ingestion.workers`: forkserver, per-file modules
   preloaded)
   and, as the reference, the dask ``LocalCluster`` that ``eegprep ingest`` started before.
-- Cold: the whole ``eegprep ingest --workers N`` command in a fresh process (interpreter,
-  imports, pool, every file); wall seconds as the user waits, CPU seconds of the process and all
-  its descendants (the forkserver is stopped and reaped before the process exits, so its
-  workers' CPU is counted).
+- Cold: the console command ``eegprep ingest tuh --src CORPUS --out STORE --workers N`` as a
+  user runs it (interpreter, imports, pool, every file); wall seconds as the user waits, CPU
+  seconds of the command and all its descendants (the forkserver is stopped and reaped before
+  the command exits, so its workers' CPU is counted).
 - Warm: in a fresh process, one untimed ingest of the same corpus into another store, then the
   timed one, as ``benchmarks/ingest.py`` measures the steady state (imports done, the
   forkserver's modules loaded); CPU seconds of the driver plus the forkserver's reaped workers
@@ -85,12 +85,6 @@ def _ingest(corpus: Path, out: Path, workers: int) -> bool:
     if rep.failed or not rep.n_ingested:
         raise SystemExit(f"ingest failed: {rep.failed}")
     return bool(ran)
-
-
-def child_cold(corpus: Path, out: Path, workers: int) -> None:
-    pooled = _ingest(corpus, out, workers)
-    _stop_forkserver()
-    print(json.dumps({"pool": pooled}))
 
 
 def child_warm(corpus: Path, out: Path, workers: int) -> None:
@@ -168,6 +162,47 @@ def child_ceiling() -> None:
     print(json.dumps({"ceiling": 2 * one / two}))
 
 
+def _command(corpus: Path, out: str, workers: int) -> tuple[bool, float, float]:
+    """``eegprep ingest tuh --src corpus --out out --workers N``, the console script as a user
+    runs it, into a fresh ``out``: whether a pool ran (the report's ``processes``), wall
+    seconds and CPU seconds (the command and every process it reaped: the forkserver, which
+    reaped its workers)."""
+    from startup import script  # benchmarks/startup.py
+
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [script("eegprep"), "-q", "ingest", "tuh", "--src", str(corpus), "--out", out]
+    _become_subreaper()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    done = subprocess.run([*cmd, "--workers", str(workers)], capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    _reap_orphans()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        raise SystemExit(f"{cmd} failed:\n{done.stderr}")
+    report = json.loads(max(Path(out, "_eegprep", "reports").glob("*.json")).read_text())
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return report["processes"] > 1, wall, cpu
+
+
+def _become_subreaper() -> None:
+    """Adopt this process's orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``): the
+    command's forkserver outlives it by a moment, and its CPU (its workers' included) then
+    counts in ours once :func:`_reap_orphans` waits for it."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def _reap_orphans() -> None:
+    """Wait for every adopted descendant (they exit once the command's pipes close)."""
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
 def _run(args: list[str]) -> tuple[dict, float, float]:
     """Run this module as a child; its JSON, wall seconds and CPU seconds (all descendants
     it reaped)."""
@@ -201,8 +236,8 @@ def scaling(corpus: Path, work: Path, hours: float, repeat: int) -> None:
     out = str(work / "scaling.zarr")
     for run in range(repeat):
         for w in WORKER_COUNTS:
-            info, wall, cpu = _run(["cold", str(corpus), out, str(w)])
-            cold[w].append((wall, cpu, info["pool"]))
+            pooled, wall, cpu = _command(corpus, out, w)
+            cold[w].append((wall, cpu, pooled))
             info, _, _ = _run(["warm", str(corpus), out, str(w)])
             warm[w].append((info["wall"], info["cpu"], info["pool"]))
         ceiling.append(_run(["ceiling"])[0]["ceiling"])
@@ -235,7 +270,5 @@ if __name__ == "__main__":
         child_ceiling()
     elif mode == "startup":
         child_startup(rest[0], int(rest[1]))
-    elif mode == "cold":
-        child_cold(Path(rest[0]), Path(rest[1]), int(rest[2]))
     else:
         child_warm(Path(rest[0]), Path(rest[1]), int(rest[2]))

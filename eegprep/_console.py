@@ -10,6 +10,7 @@ beside the ``eegprep`` folder. docs/install.md says more.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -39,6 +40,10 @@ def _cli_module() -> ModuleType:
 
 def eegprep_main() -> None:
     """``eegprep ...``"""
+    # eegprep does no linear algebra: OpenBLAS's threads, started when numpy is imported, only
+    # spin (~0.1 CPU s in every process: this one, the forkserver, each worker). A user's own
+    # setting is kept.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     _cli_module().eegprep_cli()
 
 

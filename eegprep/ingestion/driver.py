@@ -57,6 +57,10 @@ class IngestReport:
     hours_written: float = 0.0
     seconds: float = 0.0
     details: dict[str, str] = field(default_factory=dict)
+    processes: int = 1
+    """Local processes that ran the recordings: 1, this one; ``n``, this one and a pool of
+    ``n - 1`` workers (:func:`eegprep.ingestion.workers.pool_size`); 0, an existing dask
+    cluster (``--scheduler``)."""
     report_path: str = ""
 
     @property
@@ -214,7 +218,7 @@ def _run(
     last_commit = time.monotonic()
     bar = _progress(len(tasks), cfg.progress, f"ingest {report.corpus}")
     try:
-        for res in _results(tasks, cfg):
+        for res in _results(tasks, cfg, report):
             bar.update(1)
             if res.warnings:
                 report.warnings[res.relpath] = res.warnings
@@ -251,18 +255,23 @@ def _commit(
         report.hours_written -= rec.n_samples / rec.sfreq / 3600.0
 
 
-def _results(tasks: list[IngestTask], cfg: IngestConfig) -> Iterator[IngestResult]:
-    """Run ``tasks``: on the ``--scheduler``'s cluster, on a local pool when one pays for
-    itself (:func:`eegprep.ingestion.workers.pool_size`), else in this process."""
+def _results(
+    tasks: list[IngestTask], cfg: IngestConfig, report: IngestReport
+) -> Iterator[IngestResult]:
+    """Run ``tasks``: on the ``--scheduler``'s cluster, on a local pool beside this process
+    when one pays for itself (:func:`eegprep.ingestion.workers.pool_size`), else in this
+    process; ``report.processes`` says which."""
     from eegprep.ingestion import workers
 
     if not tasks:
         return
     if cfg.scheduler is not None:
+        report.processes = 0
         yield from _distributed(tasks, cfg)
         return
     n_workers = workers.pool_size(cfg.workers, tasks)
     if n_workers:
+        report.processes = n_workers
         yield from workers.run_pool(tasks, n_workers)
         return
     yield from (run_task(t) for t in tasks)

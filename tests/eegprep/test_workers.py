@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -100,6 +101,58 @@ def test_stopping_early_terminates_the_workers(tuh_corpus: Path, tmp_path: Path)
         first = next(results)
         assert first.rid.startswith("tuh/")
         results.close()  # as a KeyboardInterrupt in the consumer does
+    assert multiprocessing.active_children() == []
+
+
+def _tasks(corpus: Path, out: Path) -> list[Any]:
+    """The ingest plan of ``corpus`` into a new store at ``out`` (its staging groups)."""
+    from eegprep.corpus.discover import discover
+    from eegprep.corpus.folders import corpus_dir
+    from eegprep.corpus.manifest import load_manifest
+    from eegprep.ingestion.driver import IngestReport, _plan
+    from eegprep.ingestion.options import apply_overrides
+    from eegprep.store.writer import StoreWriter
+
+    cfg = IngestConfig(workers=2, progress=False)
+    manifest = apply_overrides(load_manifest("tuh"))
+    found = discover(manifest, corpus_dir("tuh", corpus))
+    with StoreWriter(str(out), cfg.recipe) as writer:
+        return _plan(manifest, found, writer, cfg, IngestReport("tuh", "", ""))
+
+
+def test_this_process_works_beside_the_pool(
+    tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers: one pool worker takes the largest file first, this process the smallest;
+    each task runs once."""
+    from tests.eegprep import pool_tasks
+
+    monkeypatch.setattr(workers, "run_task", pool_tasks.run_and_tag)
+    tasks = _tasks(tuh_corpus, tmp_path / "s.zarr")
+    results = list(workers.run_pool(tasks, 2))
+    assert sorted(r.rid for r in results) == sorted(t.rid for t in tasks)
+    assert all(r.ok for r in results)
+    by_pid: dict[str, list[str]] = {}
+    for r in results:
+        by_pid.setdefault(r.detail, []).append(r.rid)
+    largest = max(tasks, key=workers.source_bytes).rid
+    here = by_pid.get(str(os.getpid()), [])
+    assert largest not in here  # the pool started with it
+    assert len(by_pid) == 2 and multiprocessing.active_children() == []  # both worked
+
+
+def test_a_dead_worker_fails_its_task_and_this_process_runs_the_rest(
+    tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.eegprep import pool_tasks
+
+    monkeypatch.setattr(workers, "run_task", pool_tasks.die_in_a_worker)
+    tasks = _tasks(tuh_corpus, tmp_path / "s.zarr")
+    results = list(workers.run_pool(tasks, 2))
+    assert sorted(r.rid for r in results) == sorted(t.rid for t in tasks)
+    failed = [r for r in results if not r.ok]
+    assert len(failed) == 1 and "a worker process died" in (failed[0].error or "")
+    assert failed[0].rid == max(tasks, key=workers.source_bytes).rid  # the pool's first task
     assert multiprocessing.active_children() == []
 
 
