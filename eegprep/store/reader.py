@@ -287,6 +287,16 @@ class Store:
 
         For a reader that scales samples once, into its own output (the training batches).
         """
+        chunks, divisor = self.iter_chunks(rid, first, last)
+        return list(chunks), divisor
+
+    def iter_chunks(
+        self, rid: str, first: int, last: int
+    ) -> tuple[Iterator[np.ndarray], float | None]:
+        """:meth:`read_chunks`, with the chunks decoded one at a time as the iterator is
+        advanced (to use each while it is in the CPU's cache). The range is checked here; a
+        damaged chunk raises when reached. Read nothing else in this thread until the iterator
+        is done (it holds the thread's read buffer)."""
         rec = self.recording(rid)
         chunk = self.chunk_samples(rid)
         n_chunks = -(-rec.n_samples // chunk)
@@ -296,9 +306,9 @@ class Store:
             )
         reader = self._reader(rid)
         if reader is not None:
-            return reader.read_chunks(first, last), reader.divisor
+            return reader.iter_chunks(first, last), reader.divisor
         data = self.read(rid, first * chunk, min(rec.n_samples, last * chunk))
-        return [data[:, j : j + chunk] for j in range(0, data.shape[1], chunk)], None
+        return iter([data[:, j : j + chunk] for j in range(0, data.shape[1], chunk)]), None
 
     def chunk_samples(self, rid: str) -> int:
         """Samples per stored chunk of the recording's ``data`` (the unit a read decodes)."""

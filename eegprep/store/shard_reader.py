@@ -103,10 +103,16 @@ class ShardReader:
         decoded straight into the array (a training reader scales them once, into its batch);
         otherwise float32 microvolts.
         """
+        return list(self.iter_chunks(first, last))
+
+    def iter_chunks(self, first: int, last: int) -> Iterator[np.ndarray]:
+        """:meth:`read_chunks`, one chunk at a time: each shard's bytes are read at once, each
+        chunk decoded when it is asked for, so that its samples can be used while still in the
+        CPU's cache. Until it is done the iterator holds this thread's read buffer: read
+        nothing else in this thread meanwhile."""
         n_chunks = -(-self.n_samples // self.chunk)
         if not 0 <= first <= last <= n_chunks:
             raise ValueError(f"chunks [{first}, {last}) outside the array's [0, {n_chunks})")
-        out: list[np.ndarray] = []
         for k, lo, hi in self._shards(first, last):
             path, index, span, begin = self._shard_span(k, lo, hi)
             for i in range(lo, hi):
@@ -115,13 +121,12 @@ class ShardReader:
                 if self.divisor is not None:
                     whole = np.empty((self.n_channels, self.chunk), dtype=self.stored)
                     self._decode(path, k, i, index[i], span, begin, into=whole)
-                    out.append(whole if n == self.chunk else whole[:, :n])
+                    yield whole if n == self.chunk else whole[:, :n]
                 else:
                     values = np.empty((self.n_channels, n), dtype=np.float32)
                     raw = self._decode(path, k, i, index[i], span, begin)
                     self._values(raw[:, :n], values)
-                    out.append(values)
-        return out
+                    yield values
 
     def _shards(self, first: int, last: int) -> Iterator[tuple[int, int, int]]:
         """The shards holding chunks ``[first, last)``: ``(k, lo, hi)``, chunks ``[lo, hi)``

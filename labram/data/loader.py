@@ -1,11 +1,12 @@
-"""Streaming batches from eegprep stores: read blocks from Zarr, cut windows, scale.
+"""Streaming batches from eegprep stores: read chunks, cut windows, scale.
 
 ``WindowDataset`` is an ``IterableDataset`` over a :class:`~labram.data.sampler.BatchPlan`: each
-item
-is one whole batch of equal-shape windows (no padding), so wrap it in a ``DataLoader`` with
-``batch_size=None`` (:func:`make_loader`). Reads go straight from the stores' Zarr chunks: one
-call per block (``block_seconds`` of a recording, all channels), windows cut in memory, a small
-per-process cache of recent blocks. Nothing is converted or copied to disk.
+item is one whole batch of equal-shape windows (no padding), so wrap it in a ``DataLoader``
+with ``batch_size=None`` (:func:`make_loader`). Reads go straight from the stores' chunk files
+(:meth:`eegprep.store.reader.Store.iter_chunks`): batches are filled a group at a time (a
+sampler pool's), each chunk they need read once, decoded and cut into all of its windows while
+it is in the CPU's cache, and kept in a per-process cache of recent chunks. Nothing is converted
+or copied to disk.
 
 Concurrency contract: a dataset is safe to copy into any number of dataloader worker processes;
 each process opens its own store handles on first use (zarr's async machinery does not survive a
@@ -16,9 +17,8 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Container, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -27,10 +27,14 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from labram.data.sampler import BatchPlan
 from labram.data.windows import WindowIndex
-from labram.model.config import BLOCK_SECONDS, PATCH_SIZE
+from labram.model.config import PATCH_SIZE
 
 UV_PER_UNIT = 100.0
 """The model's input unit is 0.1 mV: microvolts / 100 (LaBraM's signal contract)."""
+
+
+GROUP_MB = 128.0
+"""Most memory, MB, of the batches one process fills at once (their samples, float32)."""
 
 
 def to_model_units(x_uv: np.ndarray) -> np.ndarray:
@@ -38,18 +42,9 @@ def to_model_units(x_uv: np.ndarray) -> np.ndarray:
     return x_uv / np.float32(UV_PER_UNIT)
 
 
-class _AnyOf:
-    """Membership in any of some containers."""
-
-    def __init__(self, *containers: Container[Any]) -> None:
-        self.containers = containers
-
-    def __contains__(self, key: object) -> bool:
-        return any(key in c for c in self.containers)
-
-
-_Copy = tuple[np.ndarray, np.ndarray, "float | None", float]
-"""``(source, destination, divisor, uv_per_unit)``: one piece of a window, for :func:`_apply`."""
+_Piece = tuple[int, int, np.ndarray, "np.ndarray | None"]
+"""``(a, b, destination, rows)``: columns ``a:b`` of a chunk (its stored ``rows``, ``None``:
+all of them, in order) go to ``destination`` (rows x b - a)."""
 
 
 def _apply(src: np.ndarray, dst: np.ndarray, divisor: float | None, uv_per_unit: float) -> None:
@@ -70,47 +65,27 @@ def _apply(src: np.ndarray, dst: np.ndarray, divisor: float | None, uv_per_unit:
         np.multiply(src, factor, out=dst, dtype=np.float32, casting="unsafe")
 
 
-def _apply_all(copies: list[_Copy]) -> None:
-    for copy in copies:
-        _apply(*copy)
-
-
-@dataclass(frozen=True)
-class _Ahead:
-    """One read on its way in the read-ahead thread: chunks ``keys`` = ``(r, lo), ...``."""
-
-    future: Future[tuple[list[np.ndarray], float | None]]
-    r: int
-    lo: int
-    keys: list[tuple[int, int]]
-    size: int  # bytes, about
-
-
 class BlockReader:
-    """Reads windows of an index, one store read per block, with an LRU cache of chunks.
+    """Fills batches of windows of an index from the stores' chunks, with an LRU chunk cache.
 
-    A window's samples come from the recording's stored chunks (60 s of every channel), decoded
-    and kept in the cache. A missing chunk is read together with the rest of its window's block
-    (the chunks of ``block_seconds`` from the block's start), in one call: the windows starting
-    in a block are then served from memory, and a window reaching past its block's end reads
-    only the chunks it lacks, so no block reads a margin that no window of it uses.
+    A window's samples come from its recording's stored chunks (60 s of every channel each).
+    :meth:`fill` takes several batches at once (a pool's): it reads each chunk they need and
+    that is not cached once, consecutive chunks of a recording in one read, and decodes and
+    cuts each chunk into every window that needs it right away, while the chunk is in the
+    CPU's cache (a window cut later, from memory, costs twice as much), then keeps it in the
+    cache for the next batches. With ``helper``, a second thread takes about half of the
+    chunks (decoding and the copies release the GIL).
 
     Parameters
     ----------
     index : WindowIndex
-    block_seconds : int
-        Span of one read (windows starting in it are cut from it).
     cache_mb : float
-        Memory for recent chunks per process, in MB. The sampler serves a pool of batches from
-        a run of consecutive blocks; the cache must hold that run, or every window re-reads its
-        block (256-token windows of 23 channels: ~47 blocks of ~5.5 MB, 300 s each).
+        Memory for recent chunks per process, in MB: the corpus of an epoch, when it fits, is
+        decoded once; the chunks of the batches being filled are kept whatever the size.
     """
 
-    def __init__(
-        self, index: WindowIndex, *, block_seconds: int = BLOCK_SECONDS, cache_mb: float = 512
-    ):
+    def __init__(self, index: WindowIndex, *, cache_mb: float = 512):
         self.index = index
-        self.block_samples = block_seconds * PATCH_SIZE
         self.cache_bytes = int(cache_mb * 1e6)
         self._cached_bytes = 0
         self._pid = -1
@@ -123,15 +98,12 @@ class BlockReader:
         self._divisor: dict[int, float | None] = {}
         self.n_reads = 0
         self.samples_read = 0  # time samples (all channels) read from the stores, this process
-        self._executor: ThreadPoolExecutor | None = None  # the read-ahead thread, this process
-        self._filler: ThreadPoolExecutor | None = None
-        self._pending: dict[tuple[int, int], _Ahead] = {}  # (rec, chunk) -> its read ahead
-        self._pending_bytes = 0
+        self._helper: ThreadPoolExecutor | None = None  # this process's second thread
 
     def __getstate__(self) -> dict[str, Any]:
-        """For a dataloader worker: no thread or pending read crosses to another process."""
+        """For a dataloader worker: no thread crosses to another process."""
         state = dict(self.__dict__)
-        state.update(_executor=None, _filler=None, _pending={}, _pending_bytes=0)
+        state.update(_helper=None)
         return state
 
     def _this_process(self) -> None:
@@ -143,8 +115,7 @@ class BlockReader:
             self._pid, self._stores, self._cache = os.getpid(), {}, OrderedDict()
             self._cached_bytes = 0
             self._info, self._divisor = {}, {}
-            self._executor, self._pending, self._pending_bytes = None, {}, 0  # no thread forks
-            self._filler = None
+            self._helper = None  # no thread forks
             from numcodecs import blosc
 
             # one Blosc thread: on a 60 s chunk its own threads cost more than they save
@@ -171,148 +142,120 @@ class BlockReader:
             info = self._info[r] = (store, rec.n_samples, store.chunk_samples(plan.id), every)
         return info
 
-    def _pieces(self, r: int, t0: int, n: int) -> list[tuple[np.ndarray, int, int]]:
-        """Samples ``[t0, t0 + n)`` of recording ``r`` (every stored row, uV) as pieces of
-        cached chunks: ``(chunk, a, b)``, columns ``a:b`` of each, in order."""
-        chunk = self._recording(r)[2]
-        k0, k1 = t0 // chunk, -(-(t0 + n) // chunk)  # the chunks the window spans
-        for k in range(k0, k1):
-            if (r, k) not in self._cache and (r, k) in self._pending:
-                self._harvest(wait=True, key=(r, k))
-        if any((r, k) not in self._cache for k in range(k0, k1)):
-            self._read(r, t0, k0, k1, chunk)
-        pieces = []
-        for k in range(k0, k1):
-            data = self._cache[(r, k)]
-            self._cache.move_to_end((r, k))
-            a, b = max(t0, k * chunk) - k * chunk, min(t0 + n, (k + 1) * chunk) - k * chunk
-            pieces.append((data, a, b))
-        return pieces
-
-    def _read(self, r: int, t0: int, k0: int, k1: int, chunk: int) -> None:
-        """Read and cache chunks ``[k0, k1)`` of recording ``r`` with the rest of the block of
-        sample ``t0``, leaving out chunks at either end that are already cached."""
-        lo, hi = self._span(r, t0, k0, k1, chunk, self._cache)
-        store = self._recording(r)[0]
-        parts, divisor = store.read_chunks(self.index.recordings[r].id, lo, hi)
-        self._insert(r, lo, parts, divisor)
-
-    def _span(
-        self, r: int, t0: int, k0: int, k1: int, chunk: int, have: Container[tuple[int, int]]
-    ) -> tuple[int, int]:
-        """The chunks ``[lo, hi)`` one read fetches for a window spanning chunks ``[k0, k1)``
-        from sample ``t0``: those and the rest of ``t0``'s block, less the chunks at either
-        end that are in ``have``."""
-        n_total = self._recording(r)[1]
-        b0 = t0 // self.block_samples * self.block_samples
-        lo = min(k0, b0 // chunk)
-        hi = min(max(k1, -(-(b0 + self.block_samples) // chunk)), -(-n_total // chunk))
-        while lo < k0 and (r, lo) in have:
-            lo += 1
-        while hi > k1 and (r, hi - 1) in have:
-            hi -= 1
-        return lo, hi
-
-    def _insert(self, r: int, lo: int, parts: list[np.ndarray], divisor: float | None) -> None:
-        """Cache chunks ``lo, lo + 1, ...`` of recording ``r``; evict the least recently used
-        beyond the cache's size (never these)."""
-        self._divisor[r] = divisor
-        self.n_reads += 1
-        self.samples_read += sum(part.shape[1] for part in parts)
-        for k, part in enumerate(parts, lo):
-            old = self._cache.pop((r, k), None)
-            self._cached_bytes += part.nbytes - (old.nbytes if old is not None else 0)
-            self._cache[(r, k)] = part
-        while self._cached_bytes > self.cache_bytes and len(self._cache) > len(parts):
+    def fill(
+        self,
+        batches: list[np.ndarray],
+        outs: list[np.ndarray],
+        *,
+        uv_per_unit: float = UV_PER_UNIT,
+        helper: bool = False,
+    ) -> None:
+        """Windows ``batches[j]`` into ``outs[j]``, ``(len(batches[j]), N, L)`` float32, in
+        units of ``uv_per_unit`` microvolts (model units by default), ``helper``: with a
+        second thread. Each chunk is read and decoded at most once (none that is cached) and
+        cut into all its windows at once."""
+        self._this_process()
+        pieces = self._plan_pieces(batches, outs, uv_per_unit)
+        runs: list[list[int]] = []  # [rec, first, last + 1]: chunks to read, one read each
+        cached: list[tuple[int, int]] = []
+        for key in sorted(pieces):
+            if key in self._cache:
+                cached.append(key)
+                self._cache.move_to_end(key)
+            elif runs and runs[-1][0] == key[0] and runs[-1][2] == key[1]:
+                runs[-1][2] += 1
+            else:
+                runs.append([key[0], key[1], key[1] + 1])
+        if helper and len(runs) + len(cached) > 1:
+            if self._helper is None:
+                self._helper = ThreadPoolExecutor(1, thread_name_prefix="labram-fill")
+            mine, theirs = _halves(runs, cached)
+            other = self._helper.submit(self._cut, pieces, *theirs, uv_per_unit)
+            try:
+                read = self._cut(pieces, *mine, uv_per_unit)
+            except BaseException:
+                other.exception()  # let it finish (into these buffers) first; ours is raised
+                raise
+            read += other.result()
+        else:
+            read = self._cut(pieces, runs, cached, uv_per_unit)
+        self.n_reads += len(runs)
+        for key, data, divisor in read:
+            self._divisor[key[0]] = divisor
+            self.samples_read += data.shape[1]
+            old = self._cache.pop(key, None)
+            self._cached_bytes += data.nbytes - (old.nbytes if old is not None else 0)
+            self._cache[key] = data
+        while self._cached_bytes > self.cache_bytes and len(self._cache) > len(pieces):
             _, old = self._cache.popitem(last=False)
             self._cached_bytes -= old.nbytes
 
-    def read_ahead(self, ids: np.ndarray) -> None:
-        """Start reading, in this process's read-ahead thread, the chunks that windows ``ids``
-        will need and that are neither cached nor on their way. Decoding releases the GIL, so
-        chunks are decoded while earlier batches are filled; :meth:`batch` waits for a chunk
-        still on its way. Reads on their way are capped at half the cache."""
-        self._this_process()
-        self._harvest(wait=False)
-        planned: set[tuple[int, int]] = set()
-        have = _AnyOf(self._cache, self._pending, planned)
-        for w in ids[np.argsort(self.index.block[ids], kind="stable")]:
-            if self._pending_bytes > self.cache_bytes // 2:
-                return
-            r = int(self.index.rec[w])
-            t0 = int(self.index.start[w])
-            store, n_total, chunk, _ = self._recording(r)
-            n = int(self.index.n_patches[w]) * PATCH_SIZE
-            if t0 < 0 or t0 + n > n_total:
-                continue  # read whole by _wrapped
-            k0, k1 = t0 // chunk, -(-(t0 + n) // chunk)
-            if all((r, k) in have for k in range(k0, k1)):
-                continue
-            lo, hi = self._span(r, t0, k0, k1, chunk, have)
-            keys = [(r, k) for k in range(lo, hi)]
-            planned.update(keys)
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(1, thread_name_prefix="labram-read-ahead")
-            rid = self.index.recordings[r].id
-            future = self._executor.submit(store.read_chunks, rid, lo, hi)
-            size = (hi - lo) * chunk * store.recording(rid).n_channels * 4  # every stored row
-            entry = _Ahead(future, r, lo, keys, size)
-            self._pending_bytes += size
-            for key in keys:
-                self._pending[key] = entry
+    def _plan_pieces(
+        self, batches: list[np.ndarray], outs: list[np.ndarray], uv_per_unit: float
+    ) -> dict[tuple[int, int], list[_Piece]]:
+        """Each chunk's pieces of the windows of ``batches`` (by ``(rec, chunk)``); a window
+        that wraps around its recording is filled here instead."""
+        index = self.index
+        pieces: dict[tuple[int, int], list[_Piece]] = {}
+        info: dict[int, tuple[int, int, np.ndarray | None]] = {}  # rec -> samples, chunk, rows
+        for ids, x in zip(batches, outs, strict=True):
+            order = np.argsort(index.block[ids], kind="stable")  # reads in block order
+            n = x.shape[2]
+            for j, r, t0 in zip(
+                order.tolist(), index.rec[ids[order]].tolist(), index.start[ids[order]].tolist()
+            ):
+                if r not in info:
+                    _, n_total, chunk, every = self._recording(r)
+                    info[r] = (n_total, chunk, None if every else index.recordings[r].rows)
+                n_total, chunk, rows = info[r]
+                dst = x[j]
+                if t0 < 0 or t0 + n > n_total:
+                    # a window that wraps around the recording (tuev, edge_events="wrap")
+                    _apply(self._wrapped(index.recordings[r], t0, n), dst, None, uv_per_unit)
+                    continue
+                k0, a = divmod(t0, chunk)
+                if a + n <= chunk:  # in one chunk (4 s windows in 60 s chunks: always)
+                    pieces.setdefault((r, k0), []).append((a, a + n, dst, rows))
+                    continue
+                pos = 0
+                for k in range(k0, -(-(t0 + n) // chunk)):
+                    a = max(t0, k * chunk) - k * chunk
+                    b = min(t0 + n, (k + 1) * chunk) - k * chunk
+                    pieces.setdefault((r, k), []).append((a, b, dst[:, pos : pos + b - a], rows))
+                    pos += b - a
+        return pieces
 
-    def _harvest(self, wait: bool, key: tuple[int, int] | None = None) -> None:
-        """Cache the reads ahead that are done (all of them, with ``wait``: in order, up to
-        the one holding ``key``); a read's error is raised here."""
-        while self._pending:
-            entry = self._pending[next(iter(self._pending))]  # the oldest: FIFO, as submitted
-            if not (entry.future.done() or wait):
-                return
-            for k in entry.keys:
-                self._pending.pop(k, None)
-            self._pending_bytes -= entry.size
-            parts, divisor = entry.future.result()
-            self._insert(entry.r, entry.lo, parts, divisor)
-            if key is not None and key in entry.keys:
-                return
+    def _cut(
+        self,
+        pieces: dict[tuple[int, int], list[_Piece]],
+        runs: list[list[int]],
+        cached: list[tuple[int, int]],
+        uv_per_unit: float,
+    ) -> list[tuple[tuple[int, int], np.ndarray, float | None]]:
+        """Read and decode ``runs``, cutting each chunk into its pieces as it comes, then cut
+        the ``cached`` chunks; the chunks read, ``(key, chunk, divisor)``, to cache."""
+        read = []
+        for r, lo, hi in runs:
+            store = self._recording(r)[0]
+            chunks, divisor = store.iter_chunks(self.index.recordings[r].id, lo, hi)
+            for k, data in enumerate(chunks, lo):
+                for piece in pieces[(r, k)]:
+                    _put(data, piece, divisor, uv_per_unit)
+                read.append(((r, k), data, divisor))
+        for key in cached:
+            data, divisor = self._cache[key], self._divisor[key[0]]
+            for piece in pieces[key]:
+                _put(data, piece, divisor, uv_per_unit)
+        return read
 
     def window(self, w: int) -> np.ndarray:
         """Window ``w``: float32 microvolts, shape (N, A * 200), the plan's channel rows; the
         values :meth:`Store.read` returns, to the bit."""
         plan = self.index.recordings[int(self.index.rec[w])]
         n = int(self.index.n_patches[w]) * PATCH_SIZE
-        out = np.empty((len(plan.rows), n), np.float32)
-        self._this_process()
-        self._fill(w, out, 1.0)
-        return out
-
-    def _fill(self, w: int, out: np.ndarray, uv_per_unit: float) -> None:
-        """Window ``w`` in units of ``uv_per_unit`` microvolts into ``out`` (N, A * 200). The
-        caller has called :meth:`_this_process`."""
-        for copy in self._copies(w, out, uv_per_unit):
-            _apply(*copy)
-
-    def _copies(self, w: int, out: np.ndarray, uv_per_unit: float) -> list[_Copy]:
-        """The copies that fill ``out`` (N, A * 200) with window ``w`` in units of
-        ``uv_per_unit`` microvolts, one per cached chunk it spans (see :func:`_apply`); the
-        chunks are read or waited for here. The caller has called :meth:`_this_process`."""
-        r = int(self.index.rec[w])
-        plan = self.index.recordings[r]
-        t0 = int(self.index.start[w])
-        n = out.shape[1]
-        _, n_total, _, every = self._recording(r)
-        if t0 < 0 or t0 + n > n_total:
-            # a window that wraps around the recording (tuev, edge_events="wrap")
-            return [(self._wrapped(plan, t0, n), out, None, uv_per_unit)]
-        pieces = self._pieces(r, t0, n)
-        divisor = self._divisor[r]
-        copies: list[_Copy] = []
-        pos = 0
-        for data, a, b in pieces:
-            src = data[:, a:b] if every else data[plan.rows, a:b]
-            copies.append((src, out[:, pos : pos + b - a], divisor, uv_per_unit))
-            pos += b - a
-        return copies
+        out = np.empty((1, len(plan.rows), n), np.float32)
+        self.fill([np.array([w])], [out], uv_per_unit=1.0)
+        return out[0]
 
     def _wrapped(self, plan: Any, t0: int, n: int) -> np.ndarray:
         """Samples ``t0 .. t0 + n`` modulo the recording's length: the authors' TUEV windows
@@ -333,37 +276,67 @@ class BlockReader:
             ``x`` (B, N, A, 200) float32 in 0.1 mV; ``channels`` (B, N) int64 vocabulary
             indices; ``y`` (B, n_targets) float32 labels; ``ids`` (B,) int64 window ids.
         """
-        order = np.argsort(self.index.block[ids], kind="stable")  # read blocks in order
+        x = self.batch_buffer(ids, out)
+        self.fill([ids], [x.numpy()])
+        return self.batch_dict(ids, x)
+
+    def batch_buffer(self, ids: np.ndarray, out: torch.Tensor | None = None) -> torch.Tensor:
+        """The (B, N, L) float32 tensor batch ``ids`` is filled into: a view of ``out`` when
+        given; in a dataloader worker, shared memory; else a fresh tensor."""
         first = self.index.recordings[int(self.index.rec[ids[0]])]
         B, N, L = len(ids), len(first.rows), int(self.index.n_patches[ids[0]]) * PATCH_SIZE
         if out is not None:
-            out = out.reshape(-1)[: B * N * L].view(B, N, L)
+            return out.reshape(-1)[: B * N * L].view(B, N, L)
         # in a loader worker the batch is made in shared memory, where the main process maps
         # it; an ordinary one would be copied there on its way (4.7 MB per LaBraM batch)
-        elif get_worker_info() is not None:
-            out = torch.empty((B, N, L), dtype=torch.float32).share_memory_()
-        else:  # numpy's allocation: the heap's reused pages (torch maps large ones afresh)
-            out = torch.from_numpy(np.empty((B, N, L), np.float32))
-        x = out.numpy()  # filled in model units, window by window
-        self._this_process()
-        self._harvest(wait=False)
-        copies = [c for j in order for c in self._copies(int(ids[j]), x[j], UV_PER_UNIT)]
-        if self._executor is not None and len(copies) > 1:
-            if self._filler is None:
-                self._filler = ThreadPoolExecutor(1, thread_name_prefix="labram-fill")
-            half = len(copies) // 2
-            other = self._filler.submit(_apply_all, copies[half:])
-            _apply_all(copies[:half])
-            other.result()
-        else:
-            _apply_all(copies)
-        chans = np.stack([self.index.recordings[int(self.index.rec[i])].channels for i in ids])
+        if get_worker_info() is not None:
+            return torch.empty((B, N, L), dtype=torch.float32).share_memory_()
+        # numpy's allocation: the heap's reused pages (torch maps large ones afresh)
+        return torch.from_numpy(np.empty((B, N, L), np.float32))
+
+    def batch_dict(self, ids: np.ndarray, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Batch ``ids`` as :meth:`batch` returns it, ``x`` (B, N, L) filled."""
+        B, N, L = x.shape
+        recs = self.index.recordings
+        chans = np.stack([recs[int(self.index.rec[i])].channels for i in ids])
         return {
-            "x": out.view(B, N, L // PATCH_SIZE, PATCH_SIZE),
+            "x": x.view(B, N, L // PATCH_SIZE, PATCH_SIZE),
             "channels": torch.from_numpy(chans.astype(np.int64)),
             "y": torch.from_numpy(self.index.labels[ids]),
             "ids": torch.from_numpy(ids.astype(np.int64)),
         }
+
+
+def _put(
+    data: np.ndarray,
+    piece: _Piece,
+    divisor: float | None,
+    uv_per_unit: float,
+) -> None:
+    """A piece of chunk ``data`` into its destination (see :func:`_apply`)."""
+    a, b, dst, rows = piece
+    _apply(data[:, a:b] if rows is None else data[rows, a:b], dst, divisor, uv_per_unit)
+
+
+def _halves(
+    runs: list[list[int]], cached: list[tuple[int, int]]
+) -> tuple[tuple[list[list[int]], list[tuple[int, int]]], ...]:
+    """``runs`` and ``cached`` split in two of equal work, a run cut in two where the halves
+    meet: a chunk to read and decode costs about three cached chunks to cut (6 + 14 against 13
+    us per 23 x 800 window, docs/benchmarks.md, section 8)."""
+    total = 3 * sum(hi - lo for _, lo, hi in runs) + len(cached)
+    left = total // 2  # the first half's work still to hand out
+    first: list[list[int]] = []
+    second: list[list[int]] = []
+    for r, lo, hi in runs:
+        take = min(hi - lo, -(-left // 3))
+        if take:
+            first.append([r, lo, lo + take])
+            left -= 3 * take
+        if lo + take < hi:
+            second.append([r, lo + take, hi])
+    n_cached = max(0, left)
+    return (first, cached[:n_cached]), (second, cached[n_cached:])
 
 
 class WindowDataset(IterableDataset):  # type: ignore[type-arg]
@@ -373,25 +346,39 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
     that the dataloader's workers read each time they start an epoch, so one
     :func:`make_loader` serves every epoch of a run with workers started once
     (``persistent_workers``): set the epoch, then iterate the same loader again.
+
+    Parameters
+    ----------
+    plan : BatchPlan
+    cache_mb : float
+        The reader's chunk cache per process, MB (:class:`BlockReader`).
+    helper_thread : bool
+        In one process (no loader workers), fill with a second thread too.
+    group_mb : float
+        Most memory, MB, of the batches filled at once (up to a sampler pool of them; a
+        loader worker fills at most half of its :data:`RING_SLOTS` buffers at once).
     """
 
     def __init__(
         self,
         plan: BatchPlan,
         *,
-        block_seconds: int = BLOCK_SECONDS,
         cache_mb: float = 512,
-        read_ahead: bool = True,
+        helper_thread: bool = True,
+        group_mb: float = GROUP_MB,
     ):
         super().__init__()
         self.plan = plan
-        self.read_ahead = read_ahead
+        self.helper_thread = helper_thread
+        self.group_bytes = int(group_mb * 1e6)
         # while a BatchLoader iterates this dataset: its flags, worker w's buffer s free for its
         # next batch (set by that loader once it has copied the batch out)
         self._free: torch.Tensor | None = None
         self._slots: list[torch.Tensor] | None = None  # this worker's buffers
         self._next_slot = 0
-        self.reader = BlockReader(plan.index, block_seconds=block_seconds, cache_mb=cache_mb)
+        self._sent: set[int] = set()  # slots whose buffer, as it is now, the loader has mapped
+        self._pinned = False  # set by a BatchLoader that pins memory: send every batch whole
+        self.reader = BlockReader(plan.index, cache_mb=cache_mb)
         self._position = torch.zeros(2, dtype=torch.int64).share_memory_()  # epoch, start
 
     @property
@@ -415,28 +402,69 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         k, K = (info.id, info.num_workers) if info is not None else (0, 1)
         epoch, start = self.epoch, self.start
         batches = self.plan.batches(epoch)
-        mine = range(start + k, len(batches), K)
-        # read ahead by a pool of batches: a pool's first batch reads most of its blocks
-        ahead = self.plan.pool_batches if self.read_ahead and info is None else 0
-        for i in mine[:ahead]:
-            self.reader.read_ahead(batches[i])
+        mine = [batches[i] for i in range(start + k, len(batches), K)]
         free = self._free
         ring = free is not None and info is not None and info.id < RING_WORKERS
         if ring:  # every batch of the last epoch is copied out or dropped by now
             assert free is not None
             free[k] = 1
             self._slots = self._slots or [torch.empty(0).share_memory_()] * RING_SLOTS
-        for j, i in enumerate(mine):
-            if ahead and j + ahead < len(mine):
-                self.reader.read_ahead(batches[mine[j + ahead]])
-            if not ring:
-                yield self.reader.batch(batches[i])
-                continue
-            buffer, slot = self._buffer(k, batches[i])
-            batch = self.reader.batch(batches[i], out=buffer)
-            if slot >= 0:
-                batch["slot"] = torch.tensor([k, slot])
-            yield batch
+            # the loader may have dropped the last epoch's batches unread (a loop that
+            # stopped early): each buffer goes with its first batch again
+            self._sent.clear()
+        # batches are filled a group at a time (a pool's, as far as memory allows; a worker's
+        # ring holds half of its slots), each chunk decoded once for all its windows in them
+        most = min(self.plan.pool_batches, WORKER_GROUP) if ring else self.plan.pool_batches
+        helper = self.helper_thread and info is None  # workers are the threads of a pool
+        for group in self._groups(mine, most):
+            outs, slots = [], []
+            for ids in group:
+                buffer, slot = self._buffer(k, ids) if ring else (None, -1)
+                outs.append(self.reader.batch_buffer(ids, buffer))
+                slots.append(slot)
+            self.reader.fill(group, [x.numpy() for x in outs], helper=helper)
+            for ids, x, slot in zip(group, outs, slots, strict=True):
+                yield self._ring_item(k, slot, ids, x) if ring else self.reader.batch_dict(ids, x)
+
+    def _ring_item(self, k: int, slot: int, ids: np.ndarray, x: torch.Tensor) -> dict[str, Any]:
+        """What worker ``k`` sends its :class:`BatchLoader` for batch ``ids`` in ring buffer
+        ``slot`` (-1: a fresh buffer): numpy arrays (pickled whole: a tensor would cost a
+        shared-memory segment and a file descriptor each), ``meta`` ``[k, slot, B, N, L]``,
+        and ``x`` only the first time a buffer is used (the flat buffer, which the loader keeps
+        mapped), for a fresh buffer, or when the loader pins memory."""
+        index = self.plan.index
+        recs = index.recordings
+        item: dict[str, Any] = {
+            "meta": np.array([k, slot, *x.shape], np.int64),
+            "channels": np.stack([recs[int(index.rec[i])].channels for i in ids]),
+            "y": index.labels[ids],
+            "ids": ids,
+        }
+        if slot < 0 or self._pinned:
+            item["x"] = x
+        elif slot not in self._sent:
+            assert self._slots is not None
+            item["x"] = self._slots[slot]
+            self._sent.add(slot)
+        return item
+
+    def _groups(self, mine: list[np.ndarray], most: int) -> Iterator[list[np.ndarray]]:
+        """``mine`` in runs of consecutive batches of one window shape, at most ``most`` and
+        :attr:`group_bytes` of samples each (at least one batch)."""
+        index = self.plan.index
+        group: list[np.ndarray] = []
+        shape, size = (-1, -1), 0
+        for ids in mine:
+            w = int(ids[0])
+            now = (len(index.recordings[int(index.rec[w])].rows), int(index.n_patches[w]))
+            nbytes = len(ids) * now[0] * now[1] * PATCH_SIZE * 4
+            if group and (now != shape or len(group) == most or size + nbytes > self.group_bytes):
+                yield group
+                group, size = [], 0
+            group.append(ids)
+            shape, size = now, size + nbytes
+        if group:
+            yield group
 
     def _buffer(self, w: int, ids: np.ndarray) -> tuple[torch.Tensor | None, int]:
         """Worker ``w``'s next free batch buffer for windows ``ids`` and its slot; ``(None,
@@ -452,11 +480,12 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         need = len(ids) * rows * int(index.n_patches[ids[0]]) * PATCH_SIZE
         if self._slots[s].numel() < need:  # grown once per shape that needs more
             self._slots[s] = torch.empty(need, dtype=torch.float32).share_memory_()
+            self._sent.discard(s)  # the loader maps the new buffer when it comes
         return self._slots[s], s
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.update(_slots=None, _next_slot=0)  # a worker makes its own buffers
+        state.update(_slots=None, _next_slot=0, _sent=set())  # a worker makes its own buffers
         return state
 
 
@@ -498,20 +527,39 @@ class BatchLoader:
         # workers started now (or before, persistent) use this loader's buffers; a plain
         # DataLoader made over the dataset afterwards does not
         self.dataset._free = self._free
+        self.dataset._pinned = bool(self.loader.pin_memory)
         try:
-            for batch in self.loader:
-                slot = batch.pop("slot", None)
-                if slot is not None and self._free is not None:
-                    w, s = int(slot[0]), int(slot[1])
-                    if not self.loader.pin_memory:  # pinned: already a copy
-                        self._mapped[(w, s)] = batch["x"]
-                        batch["x"] = batch["x"].clone()
-                    self._free[w, s] = 1
-                yield batch
+            for item in self.loader:
+                yield self._batch(item) if "meta" in item else item
         finally:
             if self.dataset._free is self._free:
                 self.dataset._free = None
 
+    def _batch(self, item: dict[str, Any]) -> dict[str, torch.Tensor]:
+        """The batch a worker sent from its ring (:meth:`WindowDataset._ring_item`), copied
+        out of the buffer, which goes back to the worker."""
+        w, s, B, N, L = (int(v) for v in item["meta"])
+        x = item.get("x")
+        if s >= 0 and not self.loader.pin_memory:  # (pinned: ``x`` is a copy already)
+            if x is not None:
+                self._mapped[(w, s)] = x  # the buffer, flat: mapped from now on
+            view = self._mapped[(w, s)][: B * N * L].numpy().reshape(B, N, L)
+            # numpy copies in this thread: torch would use its thread pool, whose idle
+            # threads spin on the cores the workers need
+            x = torch.from_numpy(view.copy())
+        assert x is not None
+        if s >= 0:
+            assert self._free is not None
+            self._free[w, s] = 1
+        return {
+            "x": x.view(B, N, L // PATCH_SIZE, PATCH_SIZE),
+            "channels": torch.from_numpy(item["channels"].astype(np.int64)),
+            "y": torch.from_numpy(item["y"]),
+            "ids": torch.from_numpy(item["ids"].astype(np.int64)),
+        }
+
+
+WORKER_GROUP = 4
 
 RING_SLOTS = 8
 """Batch buffers per loader worker: the DataLoader keeps up to ``prefetch_factor`` (4) batches
@@ -519,6 +567,12 @@ per worker on their way; more slots let a worker run ahead while the oldest are 
 
 RING_WORKERS = 256
 """Workers beyond this make a fresh shared-memory batch each time."""
+
+
+def _as_is(item: Any) -> Any:
+    """The DataLoader's conversion of an item: none (its default turns numpy arrays into
+    tensors, which a worker would send through shared memory, one segment each)."""
+    return item
 
 
 def make_loader(
@@ -539,6 +593,7 @@ def make_loader(
     loader = DataLoader(
         dataset,
         batch_size=None,
+        collate_fn=_as_is,  # the batches are made; a worker's numpy arrays stay numpy
         generator=generator,
         num_workers=num_workers,
         pin_memory=pin_memory,

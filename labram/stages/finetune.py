@@ -138,7 +138,7 @@ def _one_seed(
         rank=dinfo.rank,
         world_size=dinfo.world_size,
     )
-    ds = WindowDataset(plan, block_seconds=cfg.block_seconds)
+    ds = WindowDataset(plan)
     extra = {"best": -math.inf, "best_epoch": -1}
     run = Run(cfg, ds, run_dir, dinfo, model.config.to_dict(), "classifier", extra=extra)
     task = replace(task, label_smoothing=cfg.label_smoothing or task.label_smoothing)

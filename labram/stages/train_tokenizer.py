@@ -58,7 +58,7 @@ def pretrain_dataset(
         world_size=dinfo.world_size,
         weights=cfg.corpus_weights,
     )
-    return WindowDataset(plan, block_seconds=cfg.block_seconds)
+    return WindowDataset(plan)
 
 
 def tokenizer_step(

@@ -193,37 +193,45 @@ def test_quantized_batches_are_the_stored_values_in_model_units(quantized: list[
 
 
 @pytest.mark.parametrize("cache_mb", (512, 2))
-def test_read_ahead_changes_nothing(
+def test_helper_thread_and_groups_change_nothing(
     stores: list[str], quantized: list[str], cache_mb: float
 ) -> None:
-    """Reading ahead in a thread gives the same batches, bit for bit, from the same reads,
-    with a cache that holds everything or one that evicts all the time."""
+    """Filling with a second thread, or one batch at a time instead of a pool's at once, gives
+    the same batches, bit for bit; the thread makes the same reads, with a cache that holds
+    everything or one that evicts all the time."""
     idx = build_pretrain_index([*stores, *quantized])
     plan = BatchPlan(idx, batch_size=4, seed=1, pool_batches=3)
     runs = {}
-    for ahead in (False, True):
-        ds = WindowDataset(plan, read_ahead=ahead, cache_mb=cache_mb)
+    for helper, group_mb in ((False, 128.0), (True, 128.0), (True, 1e-9)):
+        ds = WindowDataset(plan, helper_thread=helper, cache_mb=cache_mb, group_mb=group_mb)
         ds.set_epoch(0)
-        runs[ahead] = (list(make_loader(ds)), ds.reader)
-    (plain, r0), (ahead, r1) = runs[False], runs[True]
-    assert len(plain) == len(ahead) == len(plan.batches(0))
-    for a, b in zip(plain, ahead, strict=True):
+        runs[helper, group_mb] = (list(make_loader(ds)), ds.reader)
+    (plain, r0), (helped, r1), (single, _) = runs.values()
+    assert len(plain) == len(helped) == len(single) == len(plan.batches(0))
+    for a, b, c in zip(plain, helped, single, strict=True):
         assert torch.equal(a["ids"], b["ids"]) and torch.equal(a["x"], b["x"])
-    if cache_mb == 512:
-        assert (r1.n_reads, r1.samples_read) == (r0.n_reads, r0.samples_read)
-    assert r1._executor is not None and not r1._pending  # it read ahead; nothing left waiting
+        assert torch.equal(a["ids"], c["ids"]) and torch.equal(a["x"], c["x"])
+    assert (r1.n_reads, r1.samples_read) == (r0.n_reads, r0.samples_read)
+    assert r1._helper is not None and r0._helper is None
+    if cache_mb == 512:  # every chunk read once in the epoch
+        from eegprep import open_store
+
+        opened = [open_store(u) for u in idx.urls]
+        total = sum(opened[p.store].recording(p.id).n_samples for p in idx.recordings)
+        assert 0 < r0.samples_read <= total
 
 
-def test_read_ahead_error_names_the_damaged_chunk(tmp_path) -> None:
+@pytest.mark.parametrize("helper", (False, True))
+def test_a_damaged_chunk_names_its_shard(tmp_path, helper: bool) -> None:
     from eegprep.base.errors import StoreFormatError
 
-    url = write_pretrain_store(tmp_path / "q.zarr", n_subjects=1, seconds=200, adc_step_uv=0.1)
+    url = write_pretrain_store(tmp_path / "q.zarr", n_subjects=2, seconds=200, adc_step_uv=0.1)
     shard = next((tmp_path / "q.zarr").rglob("data/c/0/0"))
     blob = bytearray(shard.read_bytes())
     blob[100] ^= 0x01  # one flipped bit in the first chunk
     shard.write_bytes(bytes(blob))
     idx = build_pretrain_index([url])
-    ds = WindowDataset(BatchPlan(idx, batch_size=2, seed=0), read_ahead=True)
+    ds = WindowDataset(BatchPlan(idx, batch_size=2, seed=0), helper_thread=helper)
     ds.set_epoch(0)
     with pytest.raises(StoreFormatError, match=r"CRC-32C.*corrupt") as err:
         list(make_loader(ds))
