@@ -16,6 +16,7 @@ fork).
 from __future__ import annotations
 
 import os
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -405,9 +406,7 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         mine = [batches[i] for i in range(start + k, len(batches), K)]
         free = self._free
         ring = free is not None and info is not None and info.id < RING_WORKERS
-        if ring:  # every batch of the last epoch is copied out or dropped by now
-            assert free is not None
-            free[k] = 1
+        if ring:  # (the loader frees the buffers of the last epoch's batches it dropped)
             self._slots = self._slots or [torch.empty(0).share_memory_()] * RING_SLOTS
             # the loader may have dropped the last epoch's batches unread (a loop that
             # stopped early): each buffer goes with its first batch again
@@ -494,14 +493,20 @@ class BatchLoader:
 
     With workers, each worker fills its batches into a ring of ``RING_SLOTS`` shared-memory
     buffers made once, instead of a fresh shared-memory segment per batch (4.7 MB of pages
-    faulted in by the worker and again by this process, every batch). This loader copies each
-    batch out of its buffer as it arrives (or takes the DataLoader's pinned copy) and hands the
-    buffer back, so a batch it yields is the caller's to keep; it keeps the buffers mapped.
+    faulted in by the worker and again by this process, every batch), and sends each buffer
+    once an epoch (afterwards its number). This loader keeps the buffers mapped and yields a
+    batch's ``x`` as its buffer itself, lent: the buffer goes back to its worker when nothing
+    made from the batch lives any more (a finalizer on the lease), so a batch, or a view of
+    it, is the caller's to keep; a worker whose next buffer is still lent makes a fresh one.
+    With ``pin_memory`` the DataLoader's pinned copy is yielded and the buffer goes back at
+    once. At the start of each pass, the buffers of batches the last pass dropped unread go
+    back.
     """
 
     def __init__(self, dataset: WindowDataset, loader: DataLoader) -> None:  # type: ignore[type-arg]
         self.dataset, self.loader = dataset, loader
         self._mapped: dict[tuple[int, int], torch.Tensor] = {}  # (worker, slot) -> its buffer
+        self._leased: dict[tuple[int, int], weakref.ref[_Lease]] = {}
         # this loader's own flags: another loader over the same dataset has its own
         self._free = (
             torch.zeros((RING_WORKERS, RING_SLOTS), dtype=torch.int8).share_memory_()
@@ -528,6 +533,14 @@ class BatchLoader:
         # DataLoader made over the dataset afterwards does not
         self.dataset._free = self._free
         self.dataset._pinned = bool(self.loader.pin_memory)
+        if self._free is not None:
+            # buffers whose batches were dropped unread (a loop that stopped early) go back;
+            # those of batches still held stay leased
+            self._leased = {key: ref for key, ref in self._leased.items() if ref() is not None}
+            for w in range(min(self.loader.num_workers, RING_WORKERS)):
+                for s in range(RING_SLOTS):
+                    if (w, s) not in self._leased:
+                        self._free[w, s] = 1
         try:
             for item in self.loader:
                 yield self._batch(item) if "meta" in item else item
@@ -536,27 +549,44 @@ class BatchLoader:
                 self.dataset._free = None
 
     def _batch(self, item: dict[str, Any]) -> dict[str, torch.Tensor]:
-        """The batch a worker sent from its ring (:meth:`WindowDataset._ring_item`), copied
-        out of the buffer, which goes back to the worker."""
+        """The batch a worker sent from its ring (:meth:`WindowDataset._ring_item`): ``x`` is
+        the buffer itself, leased until nothing made from it lives (or the DataLoader's pinned
+        copy, and the buffer goes back at once)."""
         w, s, B, N, L = (int(v) for v in item["meta"])
         x = item.get("x")
-        if s >= 0 and not self.loader.pin_memory:  # (pinned: ``x`` is a copy already)
+        if s >= 0 and not self.loader.pin_memory:
             if x is not None:
                 self._mapped[(w, s)] = x  # the buffer, flat: mapped from now on
             view = self._mapped[(w, s)][: B * N * L].numpy().reshape(B, N, L)
-            # numpy copies in this thread: torch would use its thread pool, whose idle
-            # threads spin on the cores the workers need
-            x = torch.from_numpy(view.copy())
-        assert x is not None
-        if s >= 0:
+            assert self._free is not None
+            lease = _Lease(view, self._free, w, s)
+            self._leased[(w, s)] = weakref.ref(lease)
+            x = torch.from_numpy(np.asarray(lease))
+        elif s >= 0:
             assert self._free is not None
             self._free[w, s] = 1
+        assert x is not None
         return {
             "x": x.view(B, N, L // PATCH_SIZE, PATCH_SIZE),
             "channels": torch.from_numpy(item["channels"].astype(np.int64)),
             "y": torch.from_numpy(item["y"]),
             "ids": torch.from_numpy(item["ids"].astype(np.int64)),
         }
+
+
+class _Lease:
+    """A worker's ring buffer lent out as a batch: numpy (and torch through it) keeps this
+    object alive while any array or tensor made from the batch does; then the buffer goes back
+    to the worker (its flag in ``free``)."""
+
+    def __init__(self, view: np.ndarray, free: torch.Tensor, w: int, s: int) -> None:
+        self.__array_interface__ = view.__array_interface__
+        self._view = view  # (the mapping)
+        weakref.finalize(self, _give_back, free, w, s)
+
+
+def _give_back(free: torch.Tensor, w: int, s: int) -> None:
+    free[w, s] = 1
 
 
 WORKER_GROUP = 4

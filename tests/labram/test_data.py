@@ -100,8 +100,8 @@ def test_two_workers_no_duplicates_no_gaps_same_order(stores: list[str]) -> None
     ds.set_epoch(0)
     one_batches = list(make_loader(ds))
     loader = make_loader(ds, num_workers=2)
-    two_batches = list(loader)  # made in the workers' reused shared-memory buffers
-    # the buffers were reused (8 per worker), yet every batch kept is its own copy
+    two_batches = list(loader)  # made in the workers' shared-memory buffers
+    # every batch kept holds its buffer, which the workers then leave alone
     assert len(two_batches) > 16 and 0 < len(loader._mapped) <= 16
     one = [b["ids"].tolist() for b in one_batches]
     two = [b["ids"].tolist() for b in two_batches]
@@ -112,6 +112,32 @@ def test_two_workers_no_duplicates_no_gaps_same_order(stores: list[str]) -> None
     assert sorted(flat) == list(range(len(idx)))
     ds.set_epoch(0, start=3)  # mid-epoch resume: the rest of the same sequence
     assert [b["ids"].tolist() for b in make_loader(ds, num_workers=2)] == one[3:]
+
+
+def test_batches_held_or_dropped_across_epochs_stay_whole(stores: list[str]) -> None:
+    """Workers lend their ring buffers as the batches: a batch kept (or a view of it) is never
+    overwritten, through a loop that stops early and the next epochs; the buffers of batches
+    dropped unread go back to the workers."""
+    idx = build_pretrain_index(stores)
+    plan = BatchPlan(idx, batch_size=4, seed=5)
+    ds = WindowDataset(plan)
+    reference = BlockReader(idx)
+    loader = make_loader(ds, num_workers=2)
+    ds.set_epoch(0)
+    kept = []
+    for i, batch in enumerate(loader):
+        kept.append((batch["ids"], batch["x"][1:3]))  # a view keeps the buffer too
+        if i == 2:
+            break  # the rest of the epoch is dropped unread
+    for epoch in (1, 2):
+        ds.set_epoch(epoch)
+        got = [(b["ids"].tolist(), b["x"].clone()) for b in loader]
+        assert [g[0] for g in got] == [b.tolist() for b in plan.batches(epoch)]
+        for ids, x in got[:3]:
+            assert torch.equal(x, reference.batch(np.array(ids))["x"])
+    for ids, part in kept:
+        assert torch.equal(part, reference.batch(ids.numpy())["x"][1:3])
+    assert 0 < len(loader._mapped) <= 2 * 8  # the ring's buffers served the epochs
 
 
 def test_persistent_workers_follow_the_epoch(stores: list[str]) -> None:
