@@ -164,8 +164,6 @@ class _Plan:
 
     def _feed(self) -> None:
         """Submit the largest task left to the pool (nothing once stopped or broken)."""
-        from concurrent.futures.process import BrokenProcessPool
-
         with self.lock:
             if self.stopped or not self.queue:
                 return
@@ -173,8 +171,8 @@ class _Plan:
             self.handing += 1
         try:  # outside the lock: the first submits wait for the forkserver
             fut = self.pool.submit(run_task, task)
-        except (BrokenProcessPool, RuntimeError):  # broken, or shut down: this process runs
-            with self.lock:  # what is left
+        except Exception:  # broken, shut down, or no process could start: this process
+            with self.lock:  # runs what is left
                 self.queue.appendleft(task)
                 self.handing -= 1
                 self.stopped = True

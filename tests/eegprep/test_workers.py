@@ -156,6 +156,23 @@ def test_a_dead_worker_fails_its_task_and_this_process_runs_the_rest(
     assert multiprocessing.active_children() == []
 
 
+def test_a_pool_that_cannot_start_leaves_the_work_to_this_process(
+    tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No worker process could be started (out of processes, say): this process ingests
+    every file, and the ingest does not wait for a pool that never came."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse)
+    tasks = _tasks(tuh_corpus, tmp_path / "s.zarr")
+    results = list(workers.run_pool(tasks, 2))
+    assert sorted(r.rid for r in results) == sorted(t.rid for t in tasks)
+    assert all(r.ok for r in results)
+
+
 def test_a_worker_exits_when_its_drivers_end_of_the_pipe_closes() -> None:
     code = (
         "import multiprocessing\n"
