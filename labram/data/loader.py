@@ -605,6 +605,15 @@ def _as_is(item: Any) -> Any:
     return item
 
 
+def _pins() -> bool:
+    """Whether a DataLoader asked to pin memory does (torch's rule: an accelerator, not MPS)."""
+    accelerator = getattr(torch, "accelerator", None)
+    if accelerator is None:  # torch before 2.6
+        return bool(torch.cuda.is_available())
+    current = accelerator.current_accelerator() if accelerator.is_available() else None
+    return current is not None and current.type != "mps"
+
+
 def make_loader(
     dataset: WindowDataset,
     *,
@@ -618,7 +627,9 @@ def make_loader(
     per run and call ``dataset.set_epoch`` before each pass over it. ``generator`` seeds the
     workers without drawing from the global RNG (so that a resumed run draws the same dropout
     masks as an uninterrupted one). Workers fill reused shared-memory buffers
-    (:class:`BatchLoader`).
+    (:class:`BatchLoader`). ``pin_memory`` where there is nothing to pin for (no accelerator,
+    or Apple's MPS, as the DataLoader decides) is off: the loader must know whether a batch is
+    a pinned copy or a worker's buffer lent.
     """
     loader = DataLoader(
         dataset,
@@ -626,7 +637,7 @@ def make_loader(
         collate_fn=_as_is,  # the batches are made; a worker's numpy arrays stay numpy
         generator=generator,
         num_workers=num_workers,
-        pin_memory=pin_memory,
+        pin_memory=pin_memory and _pins(),
         prefetch_factor=4 if num_workers else None,
         persistent_workers=num_workers > 0,
     )

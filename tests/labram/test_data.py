@@ -114,15 +114,19 @@ def test_two_workers_no_duplicates_no_gaps_same_order(stores: list[str]) -> None
     assert [b["ids"].tolist() for b in make_loader(ds, num_workers=2)] == one[3:]
 
 
-def test_batches_held_or_dropped_across_epochs_stay_whole(stores: list[str]) -> None:
+@pytest.mark.parametrize("pin_memory", (False, True))
+def test_batches_held_or_dropped_across_epochs_stay_whole(
+    stores: list[str], pin_memory: bool
+) -> None:
     """Workers lend their ring buffers as the batches: a batch kept (or a view of it) is never
     overwritten, through a loop that stops early and the next epochs; the buffers of batches
-    dropped unread go back to the workers."""
+    dropped unread go back to the workers. ``pin_memory`` without an accelerator changes
+    nothing (the DataLoader then pins nothing, and the batches are still lent buffers)."""
     idx = build_pretrain_index(stores)
     plan = BatchPlan(idx, batch_size=4, seed=5)
     ds = WindowDataset(plan)
     reference = BlockReader(idx)
-    loader = make_loader(ds, num_workers=2)
+    loader = make_loader(ds, num_workers=2, pin_memory=pin_memory)
     ds.set_epoch(0)
     kept = []
     for i, batch in enumerate(loader):
