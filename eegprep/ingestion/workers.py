@@ -111,6 +111,9 @@ def run_pool(tasks: Sequence[IngestTask], n_workers: int) -> Generator[IngestRes
     """
     from concurrent.futures import ProcessPoolExecutor
 
+    if n_workers < 2:  # no pool: this process alone
+        yield from (run_task(t) for t in tasks)
+        return
     ctx = _context()
     # the workers wait on the read end: it reaches end-of-file when this process is gone, even
     # while its exit status has not been collected (a pid check would still see it)
