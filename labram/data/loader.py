@@ -297,15 +297,28 @@ class BlockReader:
 
     def batch_dict(self, ids: np.ndarray, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Batch ``ids`` as :meth:`batch` returns it, ``x`` (B, N, L) filled."""
-        B, N, L = x.shape
+        return _as_batch(x, self.batch_arrays(ids))
+
+    def batch_arrays(self, ids: np.ndarray) -> dict[str, np.ndarray]:
+        """The small arrays of batch ``ids``: ``channels`` (B, N) int64 vocabulary indices,
+        ``y`` (B, n_targets) float32 labels, ``ids`` (B,) int64."""
         recs = self.index.recordings
         chans = np.stack([recs[int(self.index.rec[i])].channels for i in ids])
         return {
-            "x": x.view(B, N, L // PATCH_SIZE, PATCH_SIZE),
-            "channels": torch.from_numpy(chans.astype(np.int64)),
-            "y": torch.from_numpy(self.index.labels[ids]),
-            "ids": torch.from_numpy(ids.astype(np.int64)),
+            "channels": chans.astype(np.int64),
+            "y": self.index.labels[ids],
+            "ids": ids.astype(np.int64),
         }
+
+
+def _as_batch(x: torch.Tensor, arrays: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+    """A batch: ``x`` (B, N, L) as (B, N, L / 200, 200) and ``arrays``
+    (:meth:`BlockReader.batch_arrays`) as tensors sharing their memory."""
+    B, N, L = x.shape
+    return {
+        "x": x.view(B, N, L // PATCH_SIZE, PATCH_SIZE),
+        **{name: torch.from_numpy(arrays[name]) for name in ("channels", "y", "ids")},
+    }
 
 
 def _put(
@@ -431,13 +444,9 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         shared-memory segment and a file descriptor each), ``meta`` ``[k, slot, B, N, L]``,
         and ``x`` only the first time a buffer is used (the flat buffer, which the loader keeps
         mapped), for a fresh buffer, or when the loader pins memory."""
-        index = self.plan.index
-        recs = index.recordings
         item: dict[str, Any] = {
             "meta": np.array([k, slot, *x.shape], np.int64),
-            "channels": np.stack([recs[int(index.rec[i])].channels for i in ids]),
-            "y": index.labels[ids],
-            "ids": ids,
+            **self.reader.batch_arrays(ids),
         }
         if slot < 0 or self._pinned:
             item["x"] = x
@@ -566,12 +575,7 @@ class BatchLoader:
             assert self._free is not None
             self._free[w, s] = 1
         assert x is not None
-        return {
-            "x": x.view(B, N, L // PATCH_SIZE, PATCH_SIZE),
-            "channels": torch.from_numpy(item["channels"].astype(np.int64)),
-            "y": torch.from_numpy(item["y"]),
-            "ids": torch.from_numpy(item["ids"].astype(np.int64)),
-        }
+        return _as_batch(x, item)
 
 
 class _Lease:
