@@ -279,24 +279,19 @@ class Store:
             ) from exc
         return np.asarray(data, dtype=np.float32)
 
-    def read_chunks(self, rid: str, first: int, last: int) -> tuple[list[np.ndarray], float | None]:
-        """Stored chunks ``[first, last)`` of the recording (each ``(channels, chunk_samples)``,
-        the last one its samples only; fresh arrays), and the divisor that turns them into
-        microvolts: the quantized encoding's stored integers with their divisor (``int /
-        divisor`` is :meth:`read`'s value), or float32 microvolts with ``None``.
-
-        For a reader that scales samples once, into its own output (the training batches).
-        """
-        chunks, divisor = self.iter_chunks(rid, first, last)
-        return list(chunks), divisor
-
     def iter_chunks(
         self, rid: str, first: int, last: int
     ) -> tuple[Iterator[np.ndarray], float | None]:
-        """:meth:`read_chunks`, with the chunks decoded one at a time as the iterator is
-        advanced (to use each while it is in the CPU's cache). The range is checked here; a
-        damaged chunk raises when reached. Read nothing else in this thread until the iterator
-        is done (it holds the thread's read buffer)."""
+        """Stored chunks ``[first, last)`` of the recording (each ``(channels, chunk_samples)``,
+        the last one its samples only; fresh arrays), and the divisor that turns them into
+        microvolts: the quantized encoding's stored integers with their divisor (``int /
+        divisor`` is :meth:`read`'s value), or float32 microvolts with ``None``. For a reader
+        that scales samples once, into its own output (the training batches).
+
+        The chunks are decoded one at a time as the iterator is advanced (to use each while it
+        is in the CPU's cache). The range is checked here; a damaged chunk raises when reached.
+        Read nothing else in this thread until the iterator is done (it holds the thread's read
+        buffer)."""
         rec = self.recording(rid)
         chunk = self.chunk_samples(rid)
         n_chunks = -(-rec.n_samples // chunk)

@@ -95,21 +95,17 @@ class ShardReader:
                 self._values(raw[:, a - c0 : b - c0], out[:, a - start : b - start])
         return out
 
-    def read_chunks(self, first: int, last: int) -> list[np.ndarray]:
+    def iter_chunks(self, first: int, last: int) -> Iterator[np.ndarray]:
         """Stored chunks ``[first, last)``, each ``(n_channels, chunk)`` (the array's last chunk:
         its samples only), in a fresh array the caller may keep.
 
         When :attr:`divisor` is set they hold the stored integers (microvolts x ``divisor``),
         decoded straight into the array (a training reader scales them once, into its batch);
-        otherwise float32 microvolts.
+        otherwise float32 microvolts. Each shard's bytes are read at once, each chunk decoded
+        when it is asked for, so that its samples can be used while still in the CPU's cache.
+        Until it is done the iterator holds this thread's read buffer: read nothing else in
+        this thread meanwhile.
         """
-        return list(self.iter_chunks(first, last))
-
-    def iter_chunks(self, first: int, last: int) -> Iterator[np.ndarray]:
-        """:meth:`read_chunks`, one chunk at a time: each shard's bytes are read at once, each
-        chunk decoded when it is asked for, so that its samples can be used while still in the
-        CPU's cache. Until it is done the iterator holds this thread's read buffer: read
-        nothing else in this thread meanwhile."""
         n_chunks = -(-self.n_samples // self.chunk)
         if not 0 <= first <= last <= n_chunks:
             raise ValueError(f"chunks [{first}, {last}) outside the array's [0, {n_chunks})")

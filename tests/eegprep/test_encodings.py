@@ -114,7 +114,7 @@ def test_an_ingest_naming_no_encoding_keeps_the_stores(tuh_corpus: Path, tmp_pat
 def test_stored_chunks_are_what_read_returns(
     tuh_corpus: Path, tmp_path: Path, direct: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``Store.read_chunks``: the quantized store's integers and their divisor, whether the
+    """``Store.iter_chunks``: the quantized store's integers and their divisor, whether the
     shards are read directly or (any other layout) through zarr (float32 uV, no divisor)."""
     from eegprep.store.shard_reader import ShardReader
 
@@ -127,7 +127,8 @@ def test_stored_chunks_are_what_read_returns(
     for rec in store.recordings:
         chunk = store.chunk_samples(rec.id)
         n_chunks = -(-rec.n_samples // chunk)
-        parts, divisor = store.read_chunks(rec.id, 0, n_chunks)
+        chunks, divisor = store.iter_chunks(rec.id, 0, n_chunks)
+        parts = list(chunks)
         stored = np.concatenate(parts, axis=1)
         assert stored.shape == (rec.n_channels, rec.n_samples)
         if direct:
@@ -139,4 +140,4 @@ def test_stored_chunks_are_what_read_returns(
             values = stored
         np.testing.assert_array_equal(values, store.read(rec.id))
     with pytest.raises(Exception, match="outside the recording"):
-        store.read_chunks(rec.id, 0, n_chunks + 1)
+        store.iter_chunks(rec.id, 0, n_chunks + 1)

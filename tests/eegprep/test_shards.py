@@ -121,7 +121,7 @@ def test_reader_reads_what_zarr_reads(tmp_path, encoding, quantum, n_samples):
 )
 @pytest.mark.parametrize("n_samples", (1, 199, 530, 800))
 def test_stored_chunks_divide_to_what_read_returns(tmp_path, encoding, quantum, n_samples):
-    """``read_chunks``: whole chunks in fresh arrays, the quantizer's integers with their
+    """``iter_chunks``: whole chunks in fresh arrays, the quantizer's integers with their
     divisor (or float32 microvolts), equal to ``read`` to the bit once divided."""
     x = (20 * np.random.default_rng(1).standard_normal((3, n_samples))).astype(np.float32)
     writer = write_group(
@@ -139,7 +139,7 @@ def test_stored_chunks_divide_to_what_read_returns(tmp_path, encoding, quantum, 
     for first, last in ((0, n_chunks), (n_chunks - 1, n_chunks), (0, 0), (1, min(6, n_chunks))):
         if first > last:
             continue
-        parts = reader.read_chunks(first, last)
+        parts = list(reader.iter_chunks(first, last))
         assert len(parts) == last - first
         if not parts:
             continue
@@ -156,7 +156,7 @@ def test_stored_chunks_divide_to_what_read_returns(tmp_path, encoding, quantum, 
         stop = min(n_samples, last * CHUNK)
         np.testing.assert_array_equal(values, reader.read(first * CHUNK, stop))
     with pytest.raises(ValueError, match="outside the array"):
-        reader.read_chunks(0, n_chunks + 1)
+        list(reader.iter_chunks(0, n_chunks + 1))
 
 
 def test_reader_declines_other_layouts_and_refuses_corrupt_shards(tmp_path):
