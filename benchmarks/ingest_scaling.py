@@ -9,8 +9,8 @@ Run through ``python benchmarks/ingest.py --scaling [--hours 3] [--repeat 3]`` (
   and, as the reference, the dask ``LocalCluster`` that ``eegprep ingest`` started before.
 - Cold: the console command ``eegprep ingest tuh --src CORPUS --out STORE --workers N`` as a
   user runs it (interpreter, imports, pool, every file); wall seconds as the user waits, CPU
-  seconds of the command and all its descendants (the forkserver is stopped and reaped before
-  the command exits, so its workers' CPU is counted).
+  seconds of the command and all its descendants (its forkserver, which outlives it by a
+  moment, is adopted and waited for, so its workers' CPU is counted).
 - Warm: in a fresh process, one untimed ingest of the same corpus into another store, then the
   timed one, as ``benchmarks/ingest.py`` measures the steady state (imports done, the
   forkserver's modules loaded); CPU seconds of the driver plus the forkserver's reaped workers
@@ -165,60 +165,53 @@ def child_ceiling() -> None:
 def _command(corpus: Path, out: str, workers: int) -> tuple[bool, float, float]:
     """``eegprep ingest tuh --src corpus --out out --workers N``, the console script as a user
     runs it, into a fresh ``out``: whether a pool ran (the report's ``processes``), wall
-    seconds and CPU seconds (the command and every process it reaped: the forkserver, which
-    reaped its workers)."""
+    seconds and CPU seconds (the command and its forkserver, adopted, with its workers)."""
     from startup import script  # benchmarks/startup.py
 
     shutil.rmtree(out, ignore_errors=True)
     cmd = [script("eegprep"), "-q", "ingest", "tuh", "--src", str(corpus), "--out", out]
-    _become_subreaper()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    done = subprocess.run([*cmd, "--workers", str(workers)], capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    _reap_orphans()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode:
-        raise SystemExit(f"{cmd} failed:\n{done.stderr}")
+    _, wall, cpu = _timed([*cmd, "--workers", str(workers)])
     report = json.loads(max(Path(out, "_eegprep", "reports").glob("*.json")).read_text())
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     return report["processes"] > 1, wall, cpu
 
 
 def _become_subreaper() -> None:
     """Adopt this process's orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``): the
     command's forkserver outlives it by a moment, and its CPU (its workers' included) then
-    counts in ours once :func:`_reap_orphans` waits for it."""
+    counts in ours once :func:`_timed` has waited for it."""
     import ctypes
 
     ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 
 
-def _reap_orphans() -> None:
-    """Wait for every adopted descendant (they exit once the command's pipes close)."""
+def _timed(cmd: list[str]) -> tuple[str, float, float]:
+    """Run ``cmd``: its standard output, wall seconds and CPU seconds (it and every descendant
+    reaped, the adopted ones waited for: they exit once the command's pipes close)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
     while True:
         try:
             os.waitpid(-1, 0)
         except ChildProcessError:
-            return
+            break
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        raise SystemExit(f"{cmd} failed:\n{done.stderr}")
+    return done.stdout, wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
 def _run(args: list[str]) -> tuple[dict, float, float]:
     """Run this module as a child; its JSON, wall seconds and CPU seconds (all descendants
     it reaped)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode:
-        raise SystemExit(f"{args} failed:\n{done.stderr}")
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return json.loads(done.stdout.strip().splitlines()[-1]), wall, cpu
+    out, wall, cpu = _timed([sys.executable, __file__, *args])
+    return json.loads(out.strip().splitlines()[-1]), wall, cpu
 
 
 def scaling(corpus: Path, work: Path, hours: float, repeat: int) -> None:
     """Print the start-up and scaling tables for ``corpus`` (``hours`` of EEG)."""
+    _become_subreaper()
     n = 2
     starts: dict[str, list[float]] = {"pool": [], "dask": []}
     for _ in range(repeat):
