@@ -74,8 +74,9 @@ class BlockReader:
     that is not cached once, consecutive chunks of a recording in one read, and decodes and
     cuts each chunk into every window that needs it right away, while the chunk is in the
     CPU's cache (a window cut later, from memory, costs twice as much), then keeps it in the
-    cache for the next batches. With ``helper``, a second thread takes about half of the
-    chunks (decoding and the copies release the GIL).
+    cache for the next batches. With ``helper``, a second thread shares the work: both take
+    items of at most :data:`RUN_CHUNKS` chunks from one queue until none is left (decoding and
+    the copies release the GIL).
 
     Parameters
     ----------
@@ -167,19 +168,20 @@ class BlockReader:
                 runs[-1][2] += 1
             else:
                 runs.append([key[0], key[1], key[1] + 1])
-        if helper and len(runs) + len(cached) > 1:
+        work = _work_items(runs, cached)
+        if helper and len(work) > 1:
             if self._helper is None:
                 self._helper = ThreadPoolExecutor(1, thread_name_prefix="labram-fill")
-            mine, theirs = _halves(runs, cached)
-            other = self._helper.submit(self._cut, pieces, *theirs, uv_per_unit)
+            shared = iter(work)  # both threads take the next item: neither waits long at the end
+            other = self._helper.submit(self._cut, pieces, shared, uv_per_unit)
             try:
-                read = self._cut(pieces, *mine, uv_per_unit)
+                read = self._cut(pieces, shared, uv_per_unit)
             except BaseException:
                 other.exception()  # let it finish (into these buffers) first; ours is raised
                 raise
             read += other.result()
         else:
-            read = self._cut(pieces, runs, cached, uv_per_unit)
+            read = self._cut(pieces, iter(work), uv_per_unit)
         self.n_reads += len(runs)
         for key, data, divisor in read:
             self._divisor[key[0]] = divisor
@@ -229,24 +231,26 @@ class BlockReader:
     def _cut(
         self,
         pieces: dict[tuple[int, int], list[_Piece]],
-        runs: list[list[int]],
-        cached: list[tuple[int, int]],
+        work: Iterator[_Work],
         uv_per_unit: float,
     ) -> list[tuple[tuple[int, int], np.ndarray, float | None]]:
-        """Read and decode ``runs``, cutting each chunk into its pieces as it comes, then cut
-        the ``cached`` chunks; the chunks read, ``(key, chunk, divisor)``, to cache."""
+        """Take items from ``work`` until none is left (another thread may take from it too):
+        read and decode a run's chunks, cutting each into its pieces as it comes, or cut
+        cached chunks; the chunks read, ``(key, chunk, divisor)``, to cache."""
         read = []
-        for r, lo, hi in runs:
-            store = self._recording(r)[0]
-            chunks, divisor = store.iter_chunks(self.index.recordings[r].id, lo, hi)
-            for k, data in enumerate(chunks, lo):
-                for piece in pieces[(r, k)]:
+        for run, cached in work:
+            if run is not None:
+                r, lo, hi = run
+                store = self._recording(r)[0]
+                chunks, divisor = store.iter_chunks(self.index.recordings[r].id, lo, hi)
+                for k, data in enumerate(chunks, lo):
+                    for piece in pieces[(r, k)]:
+                        _put(data, piece, divisor, uv_per_unit)
+                    read.append(((r, k), data, divisor))
+            for key in cached:
+                data, divisor = self._cache[key], self._divisor[key[0]]
+                for piece in pieces[key]:
                     _put(data, piece, divisor, uv_per_unit)
-                read.append(((r, k), data, divisor))
-        for key in cached:
-            data, divisor = self._cache[key], self._divisor[key[0]]
-            for piece in pieces[key]:
-                _put(data, piece, divisor, uv_per_unit)
         return read
 
     def window(self, w: int) -> np.ndarray:
@@ -332,25 +336,27 @@ def _put(
     _apply(data[:, a:b] if rows is None else data[rows, a:b], dst, divisor, uv_per_unit)
 
 
-def _halves(
-    runs: list[list[int]], cached: list[tuple[int, int]]
-) -> tuple[tuple[list[list[int]], list[tuple[int, int]]], ...]:
-    """``runs`` and ``cached`` split in two of equal work, a run cut in two where the halves
-    meet: a chunk to read and decode costs about three cached chunks to cut (6 + 14 against 13
-    us per 23 x 800 window, docs/benchmarks.md, section 8)."""
-    total = 3 * sum(hi - lo for _, lo, hi in runs) + len(cached)
-    left = total // 2  # the first half's work still to hand out
-    first: list[list[int]] = []
-    second: list[list[int]] = []
+_Work = tuple["tuple[int, int, int] | None", list[tuple[int, int]]]
+"""An item of a fill's work: a run of chunks to read, ``(rec, first, last + 1)``, or
+``None``, and cached chunks to cut."""
+
+RUN_CHUNKS = 2
+"""Most chunks of one item of a fill's work (:func:`_work_items`): 2 was as fast as 4 or 8
+and faster than whole runs (docs/benchmarks.md, section 8)."""
+
+
+def _work_items(runs: list[list[int]], cached: list[tuple[int, int]]) -> list[_Work]:
+    """A fill's work in small items: the runs to read, cut into runs of at most
+    :data:`RUN_CHUNKS` chunks (one read each), then the cached chunks, :data:`RUN_CHUNKS` at a
+    time. Two threads taking items from one queue then end a fill within one item of each
+    other (fixed halves left one thread waiting ~4 ms a group: 8% slower)."""
+    work: list[_Work] = []
     for r, lo, hi in runs:
-        take = min(hi - lo, -(-left // 3))
-        if take:
-            first.append([r, lo, lo + take])
-            left -= 3 * take
-        if lo + take < hi:
-            second.append([r, lo + take, hi])
-    n_cached = max(0, left)
-    return (first, cached[:n_cached]), (second, cached[n_cached:])
+        for a in range(lo, hi, RUN_CHUNKS):
+            work.append(((r, a, min(a + RUN_CHUNKS, hi)), []))
+    for i in range(0, len(cached), RUN_CHUNKS):
+        work.append((None, cached[i : i + RUN_CHUNKS]))
+    return work
 
 
 class WindowDataset(IterableDataset):  # type: ignore[type-arg]

@@ -224,14 +224,19 @@ def _arange_windows(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised ``range(0, n - length + 1, stride)`` per recording -> (rec, start).
 
-    For 10^7 windows each array is ~90 MB: the starts are computed in place, so that no more
-    of them are allocated (and page-faulted in) than the result needs."""
+    For 10^7 windows each array is ~90 MB, and faulting pages in is most of the time: the
+    starts are a running sum of the strides, made in place in their own array (each
+    recording's first window steps back to 0), so that no other array that size is made."""
     counts = np.where(n_samples >= length, (n_samples - length) // stride + 1, 0)
-    rec = np.repeat(np.arange(len(n_samples)), counts)
-    first = np.cumsum(counts) - counts
-    start = np.arange(int(counts.sum()), dtype=np.int64)
-    start -= first[rec]  # position within its recording
-    start *= stride[rec]
+    rec = np.repeat(np.arange(len(n_samples), dtype=np.int64), counts)
+    start = np.repeat(stride.astype(np.int64, copy=False), counts)
+    used = np.flatnonzero(counts)
+    if len(used):
+        first = (np.cumsum(counts) - counts)[used]
+        last = (counts[used] - 1) * stride[used]  # each recording's last start
+        start[first[0]] = 0
+        start[first[1:]] = -last[:-1]
+        np.cumsum(start, out=start)
     return rec, start
 
 
@@ -240,16 +245,20 @@ def assign_blocks(rec: np.ndarray, start: np.ndarray, block_samples: int) -> np.
     order of that key."""
     if len(rec) == 0:
         return np.zeros(0, np.int64)
-    span = start // block_samples
-    same_rec = rec[1:] == rec[:-1]
-    if bool(((rec[1:] > rec[:-1]) | (same_rec & (span[1:] >= span[:-1]))).all()):
+    block = start // block_samples  # the span within its recording, then the block number
+    new = rec[1:] != rec[:-1]  # a new recording
+    ordered = bool((rec[1:] >= rec[:-1]).all())
+    if ordered:
+        later = block[1:] >= block[:-1]
+        later |= new
+        ordered = bool(later.all())
+    if ordered:
         # the usual case, windows listed in key order: O(n), bytes per window not words
-        new = ~same_rec
-        new |= span[1:] != span[:-1]
-        block = np.zeros(len(rec), np.int64)
+        new |= block[1:] != block[:-1]
+        block[0] = 0
         np.cumsum(new, out=block[1:])
         return block
-    key = rec.astype(np.int64) * (1 << 32) + span
+    key = rec.astype(np.int64) * (1 << 32) + block
     return np.unique(key, return_inverse=True)[1].astype(np.int64)
 
 

@@ -251,6 +251,51 @@ def test_helper_thread_and_groups_change_nothing(
         assert 0 < r0.samples_read <= total
 
 
+def test_window_starts_and_blocks_match_a_plain_loop() -> None:
+    """The vectorised window starts (a running sum in place) and block numbers equal
+    ``range(0, n - length + 1, stride)`` per recording and the sorted (recording, start //
+    block) keys, for random recordings (empty ones and strides longer than a block included),
+    in the index's order and shuffled."""
+    from labram.data.windows import _arange_windows, assign_blocks
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(0, 8))
+        n_samples = rng.integers(0, 5000, n)
+        length, stride = rng.integers(1, 900, n), rng.integers(1, 900, n)
+        rec, start = _arange_windows(n_samples, length, stride)
+        want = [(r, s) for r in range(n) for s in range(0, n_samples[r] - length[r] + 1, stride[r])]
+        assert list(zip(rec.tolist(), start.tolist(), strict=True)) == want
+        block_samples = int(rng.integers(1, 2000))
+        for order in (np.arange(len(rec)), rng.permutation(len(rec))):
+            r, s = rec[order], start[order]
+            keys = r * (1 << 32) + s // block_samples
+            np.testing.assert_array_equal(
+                assign_blocks(r, s, block_samples), np.unique(keys, return_inverse=True)[1]
+            )
+
+
+def test_a_fills_work_items_cover_every_chunk_once() -> None:
+    """The items two threads share: every chunk to read exactly once, in runs of at most
+    RUN_CHUNKS consecutive chunks of one recording, then every cached chunk exactly once."""
+    from labram.data.loader import RUN_CHUNKS, _work_items
+
+    runs = [[0, 0, 5], [0, 7, 8], [3, 2, 4]]
+    cached = [(1, 0), (1, 1), (2, 5)]
+    to_read: list[tuple[int, int]] = []
+    to_cut: list[tuple[int, int]] = []
+    for run, keys in _work_items(runs, cached):
+        assert (run is None) != (not keys)  # a run to read or cached chunks, never both
+        if run is not None:
+            r, lo, hi = run
+            assert 0 < hi - lo <= RUN_CHUNKS
+            to_read += [(r, k) for k in range(lo, hi)]
+        to_cut += keys
+    assert to_read == [(r, k) for r, lo, hi in runs for k in range(lo, hi)]
+    assert to_cut == cached
+    assert _work_items([], []) == []
+
+
 @pytest.mark.parametrize("helper", (False, True))
 def test_a_damaged_chunk_names_its_shard(tmp_path, helper: bool) -> None:
     from eegprep.base.errors import StoreFormatError
