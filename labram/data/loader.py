@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -168,20 +168,20 @@ class BlockReader:
                 runs[-1][2] += 1
             else:
                 runs.append([key[0], key[1], key[1] + 1])
-        work = _work_items(runs, cached)
+        work = deque(_work_items(runs, cached))  # (its pops are atomic: a queue for threads)
         if helper and len(work) > 1:
             if self._helper is None:
                 self._helper = ThreadPoolExecutor(1, thread_name_prefix="labram-fill")
-            shared = iter(work)  # both threads take the next item: neither waits long at the end
-            other = self._helper.submit(self._cut, pieces, shared, uv_per_unit)
+            # both threads take the next item: neither waits long for the other at the end
+            other = self._helper.submit(self._cut, pieces, work, uv_per_unit)
             try:
-                read = self._cut(pieces, shared, uv_per_unit)
+                read = self._cut(pieces, work, uv_per_unit)
             except BaseException:
                 other.exception()  # let it finish (into these buffers) first; ours is raised
                 raise
             read += other.result()
         else:
-            read = self._cut(pieces, iter(work), uv_per_unit)
+            read = self._cut(pieces, work, uv_per_unit)
         self.n_reads += len(runs)
         for key, data, divisor in read:
             self._divisor[key[0]] = divisor
@@ -231,14 +231,18 @@ class BlockReader:
     def _cut(
         self,
         pieces: dict[tuple[int, int], list[_Piece]],
-        work: Iterator[_Work],
+        work: deque[_Work],
         uv_per_unit: float,
     ) -> list[tuple[tuple[int, int], np.ndarray, float | None]]:
         """Take items from ``work`` until none is left (another thread may take from it too):
         read and decode a run's chunks, cutting each into its pieces as it comes, or cut
         cached chunks; the chunks read, ``(key, chunk, divisor)``, to cache."""
         read = []
-        for run, cached in work:
+        while True:
+            try:
+                run, cached = work.popleft()
+            except IndexError:
+                break
             if run is not None:
                 r, lo, hi = run
                 store = self._recording(r)[0]
