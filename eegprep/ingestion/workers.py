@@ -206,9 +206,9 @@ class _Plan:
             try:
                 fut = self.finished.get(timeout=0.1) if block else self.finished.get_nowait()
             except queue.Empty:
-                if block:
+                if block and self.n_running():
                     continue  # (a short wait, so that Ctrl-C is seen)
-                return
+                return  # (a task the pool could not take is back in the queue)
             with self.lock:
                 task = self.running.pop(fut)
             yield _result(fut, task)

@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 
 from eegprep.ingestion import workers
 from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.ingestion.task import run_task
 
 MB = 1_000_000
 
@@ -171,6 +173,41 @@ def test_a_pool_that_cannot_start_leaves_the_work_to_this_process(
     results = list(workers.run_pool(tasks, 2))
     assert sorted(r.rid for r in results) == sorted(t.rid for t in tasks)
     assert all(r.ok for r in results)
+
+
+def test_a_pool_that_fails_late_leaves_its_task_to_this_process(
+    tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool's first submit fails only after this process has run every other file and
+    waits for the pool: the pool's file comes back to this process, which runs it (the driver
+    waited forever before)."""
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    tasks = _tasks(tuh_corpus, tmp_path / "s.zarr")
+    ran_here: list[str] = []
+
+    def run_here(task: Any) -> Any:
+        ran_here.append(task.rid)
+        return run_task(task)
+
+    def refuse_late(*args: Any, **kwargs: Any) -> Any:
+        deadline = time.monotonic() + 60
+        while len(ran_here) < len(tasks) - 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)  # this process is waiting for the pool's results by now
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(workers, "run_task", run_here)
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse_late)
+    results: list[Any] = []
+    driver = threading.Thread(target=lambda: results.extend(workers.run_pool(tasks, 2)))
+    driver.start()
+    driver.join(90)
+    assert not driver.is_alive(), "run_pool still waits for a pool that never started"
+    assert sorted(r.rid for r in results) == sorted(t.rid for t in tasks)
+    assert all(r.ok for r in results) and sorted(ran_here) == sorted(t.rid for t in tasks)
+    assert ran_here[-1] == max(tasks, key=workers.source_bytes).rid  # the pool's, run last
 
 
 def test_a_worker_exits_when_its_drivers_end_of_the_pipe_closes() -> None:
