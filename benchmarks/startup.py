@@ -11,6 +11,11 @@ process and every child it waited for) is reported as the fastest run and the ra
   decision is in the figure);
 - ``eegprep ingest``, the whole command on that corpus (so the first file's own imports, scipy
   and MNE's filter design among them, are in this row and not in the one above);
+- ``labram pretrain``, up to its first step: the console script on a store of the demo corpus
+  (``--size tiny``), probed when the first batch has arrived and the first step starts
+  (``labram.train.loop.lr_at``); beside it the floor any torch training script pays: ``import
+  torch`` and one ``torch.optim.AdamW`` (whose first construction imports ``torch._dynamo``,
+  ~0.8 s);
 - reference: the MNE script of ``benchmarks/ingest.py`` (LaBraM's recipe) on the same corpus, up
   to its first file (imports of h5py and mne, the HDF5 file opened; probe at the first
   ``mne.io.read_raw_edf``) and whole.
@@ -97,6 +102,40 @@ def child_ingest(argv: list[str]) -> None:
     runpy.run_path(script("eegprep"), run_name="__main__")
 
 
+def child_labram(argv: list[str]) -> None:
+    """Run the ``labram`` console script with a probe when its first step starts."""
+    import labram.train.loop as loop
+
+    real = loop.lr_at
+
+    def probe(*args, **kw):  # type: ignore[no-untyped-def]
+        print(f"PROBE {_cpu_now():.4f}", file=sys.stderr, flush=True)
+        os._exit(0)
+
+    loop.lr_at = probe
+    del real
+    sys.argv = ["labram", *argv]
+    runpy.run_path(script("labram"), run_name="__main__")
+
+
+TORCH_FLOOR = (
+    "import resource, sys, torch; torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))]); "
+    "r = resource.getrusage(resource.RUSAGE_SELF); "
+    "print(f'PROBE {r.ru_utime + r.ru_stime:.4f}', file=sys.stderr)"
+)
+"""What any torch training script runs before its first step, the import and an optimizer,
+probed before it exits (torch's own teardown costs another ~0.5 CPU s)."""
+
+
+def demo_store(work: Path) -> Path:
+    """The demo corpus ingested into a store under ``work`` (untimed)."""
+    corpus, store = work / "demo", work / "demo.zarr"
+    ingest = ["ingest", "tuh", "--src", str(corpus / "tuh"), "--out", str(store), "--workers", "0"]
+    for argv in (["demo", "--out", str(corpus)], ingest):
+        subprocess.run([script("eegprep"), "-q", *argv], check=True, capture_output=True)
+    return store
+
+
 def child_mne(corpus: Path, out: Path, probe: bool) -> None:
     """The MNE script of ``benchmarks/ingest.py`` with a probe at its first file."""
     sys.path.insert(0, str(HERE))
@@ -127,11 +166,15 @@ def measure(label: str, make_cmd, repeat: int, probed: bool = False) -> tuple[st
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5, help="runs per row; the fastest counts")
-    ap.add_argument("--child", choices=("ingest", "mne", "mne-probe"), help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--child", choices=("ingest", "labram", "mne", "mne-probe"), help=argparse.SUPPRESS
+    )
     ap.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child == "ingest":
         return child_ingest(args.rest)
+    if args.child == "labram":
+        return child_labram(args.rest)
     if args.child in ("mne", "mne-probe"):
         return child_mne(Path(args.rest[0]), Path(args.rest[1]), args.child == "mne-probe")
     work = Path(tempfile.mkdtemp(prefix="eegprep-startup-"))
@@ -148,6 +191,14 @@ def main() -> None:
                 return [script("eegprep"), *argv]
 
             return cmd
+
+        demo = demo_store(work)
+
+        def labram_cmd() -> list[str]:
+            runs = work / "runs"
+            shutil.rmtree(runs, ignore_errors=True)
+            argv = ["pretrain", "--store", str(demo), "--size", "tiny", "--out", str(runs)]
+            return [sys.executable, __file__, "--child", "labram", *argv]
 
         def mne_cmd(probe: bool):  # type: ignore[no-untyped-def]
             kind = "mne-probe" if probe else "mne"
@@ -172,6 +223,13 @@ def main() -> None:
             ),
             measure("eegprep ingest, to the first file", ingest_cmd(True), args.repeat, True),
             measure("eegprep ingest, whole (1 file, 3 min)", ingest_cmd(False), args.repeat),
+            measure(
+                "torch: import, one AdamW (a floor)",
+                lambda: [sys.executable, "-c", TORCH_FLOOR],
+                args.repeat,
+                True,
+            ),
+            measure("labram pretrain, to its first step", labram_cmd, args.repeat, True),
             measure("MNE script, to the first file", mne_cmd(True), args.repeat, True),
             measure("MNE script, whole (1 file, 3 min)", mne_cmd(False), args.repeat),
         ]
