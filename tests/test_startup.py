@@ -90,3 +90,24 @@ def test_ingest_reaches_its_first_file_with_only_what_it_needs(
     assert [m for m in seen["end"] if m.split(".")[0] == "scipy"] == []
     assert "distributed" not in seen["end"] and "concurrent.futures.process" not in seen["end"]
     assert (out / "zarr.json").is_file()
+
+
+def test_pretrain_reaches_its_first_step_with_only_torch(tmp_path: Path) -> None:
+    """``labram pretrain`` up to its first step imports torch and nothing else heavy: no scipy,
+    MNE, dask or matplotlib (the curves are drawn at the end)."""
+    from tests.labram.training_stores import write_pretrain_store
+
+    store = write_pretrain_store(tmp_path / "s.zarr", n_subjects=2, seconds=60)
+    code = (
+        "import labram.train.loop as loop\n"
+        "    def probe(*args, **kwargs):\n"
+        "        seen['first'] = sorted(sys.modules)\n"
+        "        raise SystemExit(0)\n"
+        "    loop.lr_at = probe\n"
+        f"    {console('labram')}"
+    )
+    argv = ["pretrain", "--store", store, "--size", "tiny", "--out", str(tmp_path / "run")]
+    seen = imported_after(code, *argv)
+    assert "first" in seen, "the run never reached its first step"
+    assert heavy(seen["first"]) == ["torch"]
+    assert [m for m in seen["first"] if m.split(".")[0] in ("scipy", "h5py", "dask")] == []
