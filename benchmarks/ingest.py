@@ -1,7 +1,7 @@
 """Ingest throughput: eegprep against LaBraM's MNE path, same files, one core each.
 
-Writes a TUH-layout corpus of EDF files (19-64 channels, 250-1000 Hz, >= 1 hour in total),
-then times
+Writes a TUH-layout corpus of EDF files (by default 8 files of 19-64 channels at 250-1000 Hz;
+``--corpus tuh``: TUH's own, 10-minute files of 22-33 channels at 250 and 256 Hz), then times
 
 - reference: for each file ``mne.io.read_raw_edf(preload=True)``, ``filter(0.1, 75)``,
   ``notch_filter(60)``, ``resample(200)``, ``get_data(units="uV")``, written as LaBraM writes its
@@ -26,8 +26,8 @@ see docs/preprocessing.md). The EDF files state TUH's physical range (+-4999.84 
 a 0.153 uV ADC step), which sets the default (``auto``) encoding's quantum.
 
 Run: ``python benchmarks/ingest.py [--hours 1.0] [--repeat 3] [--no-warmup] [--keep DIR]
-[--encoding auto|float32|float16|quantized]`` (our store's encoding; ``auto`` by default: the
-quantized integers for these EDF files).
+[--corpus mixed|tuh] [--encoding auto|float32|float16|quantized]`` (our store's encoding;
+``auto`` by default: the quantized integers for these EDF files).
 ``--scaling`` prints instead the table of 0, 1 and 2 workers (wall and CPU) and the pool's
 start-up (``benchmarks/ingest_scaling.py``).
 """
@@ -52,12 +52,28 @@ import numpy as np  # noqa: E402
 
 # (channels, rate Hz): the mix of rates and montages of real corpora
 PLAN = [(21, 250), (23, 256), (33, 256), (19, 400), (64, 512), (31, 1000), (22, 250), (64, 500)]
+# TUH's own files: its montages' channel counts at 250 and 256 Hz, 10 minutes each (``--corpus
+# tuh``: as many files as the hours need, these six in turn)
+TUH_FILES = [(23, 250), (33, 256), (23, 256), (31, 250), (22, 250), (33, 256)]
+TUH_FILE_MINUTES = 10.0
 TUH_RANGE_UV = 4999.84  # TUH EDF files' physical maximum (and minus it, the minimum), uV
 LIMIT_BLOCK_SECONDS = 120.0  # the physical limit's read blocks (our pipeline's output blocks)
 
 
-def write_corpus(root: Path, hours: float, seed: int = 0) -> list[Path]:
-    """The PLAN's files, ``hours`` of EEG in all."""
+def plan_for(corpus: str, hours: float) -> list[tuple[int, int]]:
+    """The files of a corpus, ``(channels, rate Hz)`` each: ``mixed``, :data:`PLAN`; ``tuh``,
+    :data:`TUH_FILES` in turn, one per :data:`TUH_FILE_MINUTES` of the ``hours``."""
+    if corpus == "mixed":
+        return list(PLAN)
+    n = max(1, round(hours * 60 / TUH_FILE_MINUTES))
+    return [TUH_FILES[i % len(TUH_FILES)] for i in range(n)]
+
+
+def write_corpus(
+    root: Path, hours: float, seed: int = 0, plan: list[tuple[int, int]] | None = None
+) -> list[Path]:
+    """The files of ``plan`` (default :data:`PLAN`), ``hours`` of EEG in all."""
+    plan = PLAN if plan is None else plan
     from eegprep.testing.edf_writer import write_edf
     from eegprep.testing.synth import eeg_like
     from eegprep.testing.tuh_edf import subject_id
@@ -66,9 +82,9 @@ def write_corpus(root: Path, hours: float, seed: int = 0) -> list[Path]:
              "F1 F2 F5 F6 FC1 FC2 FC3 FC4 FC5 FC6 C1 C2 C5 C6 CP1 CP2 CP3 CP4 CP5 CP6 P1 P2 P5 "
              "P6 PO3 PO4 PO7 PO8 POZ FT7 FT8 TP7 TP8 AFZ FCZ CPZ O9 O10 IZ").split()  # fmt: skip
     rng = np.random.default_rng(seed)
-    per_file = hours * 3600 / len(PLAN)
+    per_file = hours * 3600 / len(plan)
     paths = []
-    for i, (n_ch, sfreq) in enumerate(PLAN):
+    for i, (n_ch, sfreq) in enumerate(plan):
         subj = subject_id(i)
         rel = f"edf/000/{subj}/s001_2015/01_tcp_ar/{subj}_s001_t000.edf"
         labels = [f"EEG {s}-REF" for s in sites[:n_ch]]
@@ -143,7 +159,7 @@ def ours(root: Path, store: Path, encoding: str = "auto") -> float:
     t0 = time.perf_counter()
     rep = ingest("tuh", src=root, out=store, config=config)
     elapsed = time.perf_counter() - t0
-    if rep.failed or rep.n_ingested != len(PLAN):
+    if rep.failed or rep.n_ingested != len(list(root.rglob("*.edf"))):
         raise SystemExit(f"ingest failed: {rep.failed}")
     return elapsed
 
@@ -220,6 +236,13 @@ def main() -> None:
     )
     ap.add_argument("--keep", type=Path, help="write (or reuse) the corpus here")
     ap.add_argument(
+        "--corpus",
+        default="mixed",
+        choices=("mixed", "tuh"),
+        help="mixed: 8 files of 19-64 channels at 250-1000 Hz; tuh: TUH's own, 10-minute "
+        "files of 22-33 channels at 250 and 256 Hz",
+    )
+    ap.add_argument(
         "--scaling",
         action="store_true",
         help="instead: 0, 1 and 2 workers, wall and CPU, and the pool's start-up "
@@ -235,7 +258,7 @@ def main() -> None:
     root = args.keep or work / "corpus"
     if not (root / "edf").exists():
         print(f"writing {args.hours} h corpus to {root} ...", flush=True)
-        write_corpus(root, args.hours)
+        write_corpus(root, args.hours, plan=plan_for(args.corpus, args.hours))
     if args.scaling:
         from ingest_scaling import scaling
 
@@ -272,7 +295,7 @@ def main() -> None:
     print(f"store size: {size / 1e6:.1f} MB, {size / h5_size:.3f} of the reference's float64 "
           f"HDF5 ({h5_size / 1e6:.1f} MB)")  # fmt: skip
     print("\nrelative RMS difference to the reference (interior), per file:")
-    for (n_ch, sfreq), path in zip(PLAN, paths):
+    for (n_ch, sfreq), path in zip(plan_for(args.corpus, hours), paths, strict=True):
         note = "" if sfreq in (256, 400, 512) else "  (MNE's FFT resampling stretches time here)"
         print(f"  {path.stem:<22}{n_ch:>3} ch {sfreq:>5} Hz  {errs[path.stem]:.2e}{note}")
     shutil.rmtree(work, ignore_errors=True)

@@ -1,9 +1,11 @@
 """Local worker processes for ``eegprep ingest``, started only when they pay for themselves.
 
 The decision rule (docs/cli.md, "Workers"): a plan's work is estimated from its source bytes
-(:func:`estimate_seconds`, at the single-process rate that ``benchmarks/ingest.py`` measures);
-a pool of ``n`` workers saves ``work * (1 - 1/n)`` seconds and costs :data:`POOL_START_SECONDS`,
-so it is started only when the saving is larger (:func:`pool_size`). Otherwise, and always for
+(:func:`estimate_seconds`, at the single-process rate that ``benchmarks/ingest.py`` measures).
+This process works from the start; each of ``n - 1`` pool workers joins after
+:data:`POOL_START_SECONDS`, and every process runs :data:`CONTENTION` slower beside the others,
+so ``n`` processes take ``(work * (1 + CONTENTION) + (n - 1) * POOL_START_SECONDS) / n``; a pool
+is started only when that is less than ``work`` (:func:`pool_size`). Otherwise, and always for
 one worker or one recording, the tasks run in this process.
 
 A pool is a :class:`concurrent.futures.ProcessPoolExecutor` whose workers are forked from a
@@ -40,10 +42,14 @@ SECONDS_PER_RECORDING = 0.01
 """Fixed cost of one recording (open, write its group, commit), seconds (docs/benchmarks.md)."""
 
 POOL_START_SECONDS = 0.5
-"""What a pool costs beyond running in this process, seconds of wall time: starting the
-forkserver and the workers, moving tasks and results between processes, with margin for a
-loaded machine (``benchmarks/ingest.py --scaling`` measures it). Tests set it to 0 to force a
-pool on a tiny corpus."""
+"""How long after this process a pool worker starts contributing, seconds of wall time: the
+forkserver's start (~0.26 s), a fresh worker's first file (~0.06 s more than its next), moving
+tasks and results, with margin for a loaded machine (``benchmarks/ingest.py --scaling``
+measures them). Tests set it to 0 to force a pool on a tiny corpus."""
+
+CONTENTION = 0.1
+"""How much slower each process ingests beside the others (they share the memory bus): 4-10%
+for a file beside smaller ones on 2 cores (docs/benchmarks.md, section 6)."""
 
 PRELOAD = (
     "eegprep.ingestion.task",
@@ -73,17 +79,19 @@ def estimate_seconds(tasks: Sequence[IngestTask]) -> float:
 
 
 def pool_size(workers: int | None, tasks: Sequence[IngestTask]) -> int:
-    """Worker processes to start for ``tasks``; 0: run them in this process.
+    """Processes to run ``tasks`` on, this one included; 0: this process alone.
 
-    ``workers``: what the user asked for (``None``: one per core). A pool of ``n`` workers
-    (at most one per task) is started when the time it saves, ``estimate * (1 - 1/n)``, is more
-    than :data:`POOL_START_SECONDS`.
+    ``workers``: what the user asked for (``None``: one per core). ``n`` processes (at most one
+    per task) are used when they are expected to finish first: this process works from the
+    start, the ``n - 1`` pool workers from :data:`POOL_START_SECONDS` on, each process
+    :data:`CONTENTION` slower beside the others.
     """
     n = min(_n_cores() if workers is None else workers, len(tasks))
     if n < 2:
         return 0
-    saved = estimate_seconds(tasks) * (1 - 1 / n)
-    return n if saved > POOL_START_SECONDS else 0
+    work = estimate_seconds(tasks)
+    pooled = (work * (1 + CONTENTION) + (n - 1) * POOL_START_SECONDS) / n
+    return n if pooled < work else 0
 
 
 def _n_cores() -> int:

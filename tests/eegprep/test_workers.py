@@ -40,12 +40,19 @@ def test_no_pool_for_small_plans_one_worker_or_one_file() -> None:
     assert workers.pool_size(2, []) == 0
 
 
-def test_the_rule_is_saving_against_start_up() -> None:
-    """A pool of n saves ``estimate * (1 - 1/n)``; it starts when that beats the start-up."""
-    for mb in (10, 50, 100, 200, 400, 800):
+def test_the_rule_weighs_the_pools_late_start_against_the_work() -> None:
+    """``n`` processes, this one from the start and the pool's from POOL_START_SECONDS on, each
+    CONTENTION slower: a pool starts when that finishes before this process alone would; with 2
+    workers, from ~0.56 s of estimated work (a 3 h TUH-like corpus of 150 MB is ~0.8 s)."""
+    start, slower = workers.POOL_START_SECONDS, workers.CONTENTION
+    for mb in (10, 50, 100, 120, 150, 200, 400, 800):
         tasks = fake_tasks(4, mb / 4)
-        saving = workers.estimate_seconds(tasks) * (1 - 1 / 2)
-        assert (workers.pool_size(2, tasks) == 2) == (saving > workers.POOL_START_SECONDS)
+        work = workers.estimate_seconds(tasks)
+        for n in (2, 4):
+            faster = (work * (1 + slower) + (n - 1) * start) / n < work
+            assert (workers.pool_size(n, tasks) == n) == faster
+    assert workers.pool_size(2, fake_tasks(18, 150 / 18)) == 2  # 3 h of TUH-like files
+    assert workers.pool_size(2, fake_tasks(6, 50 / 6)) == 0  # 1 h: slower with a pool, cold
     assert workers.estimate_seconds(fake_tasks(2, 125)) == pytest.approx(
         250 * MB / workers.SOURCE_BYTES_PER_SECOND + 2 * workers.SECONDS_PER_RECORDING
     )
