@@ -499,8 +499,10 @@ def write_recording(
     Parameters
     ----------
     record : RecordingRecord or None
-        The group's attributes; ``None`` leaves them empty, for a caller that writes the final
-        ones itself once the samples are in (:func:`write_group_attrs`).
+        The group's attributes; ``None`` writes no group ``zarr.json`` (with ``targets``, one
+        with no attributes), for a caller that writes the final one itself once the samples
+        are in (:func:`write_group_attrs`): each file of a group is created once, and on this
+        project's machine each creation costs ~0.45 ms of system time.
     blocks : iterator of ndarray, shape (n_channels, n)
         float32 microvolts at ``sfreq``, in order, ``n_samples`` in all.
     quantum : float, optional
@@ -534,7 +536,8 @@ def write_recording(
                 dimension_names=(f"{name}_channel", "time"),
             )
             arr[...] = values.astype(np.float32)
-    write_group_attrs(url, path, record)  # the attributes last, once the samples are in
+    if record is not None:  # the attributes last, once the samples are in
+        write_group_attrs(url, path, record)
     return stats
 
 
