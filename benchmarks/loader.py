@@ -20,8 +20,9 @@ also timed). Then prints
    later epoch of a corpus the default 512 MB cache holds;
 3. storage-bound: bytes read from storage per window (h5py: the window's own bytes; ours: the
    compressed blocks read, over a whole shuffled epoch);
-4. the time to open a store listing 100,000 recordings and build its window index, in a fresh
-   process (as a training run starts), fastest of three.
+4. the time to open a store listing 100,000 recordings (records shaped as a TUH ingest writes
+   them, ~1.4 kB each) and build its window index, in a fresh process (as a training run
+   starts), fastest of three.
 
 Run: ``python benchmarks/loader.py [--recordings 24] [--minutes 10]``.
 """
@@ -198,20 +199,38 @@ def _recordings(store: Path) -> list:
     return open_store(store).recordings
 
 
+def _tuh_like_record(i: int) -> Any:
+    """Recording ``i``'s index record as an ingest of a 20-minute TUH EDF file writes it: its
+    source file's size, time and BLAKE3 hash, per-channel QC, labels (~1.4 kB of JSON)."""
+    from eegprep.testing.records import hand_record
+
+    name, subject = f"r{i:06d}", f"s{i // 10:05d}"
+    digest = f"{i:064x}"
+    source = f"edf/000/{subject}/s001_2015/01_tcp_ar/{name}.edf"
+    return hand_record(
+        f"big/{name}", SITES, 240_000, subject=subject, subject_key=f"big:{subject}",
+        session="s001", labels={"montage": "01_tcp_ar"}, source=source,
+        source_size=8_400_000, source_mtime_ns=1_700_000_000_000_000_000 + i,
+        source_files=[{"path": source, "size": 8_400_000, "blake3": digest,
+                       "mtime_ns": 1_700_000_000_000_000_000 + i}],
+        orig_sfreq=250.0, orig_duration_s=1200.0, mains_hz=60.0, encoding="quantized",
+        quantum_uv=0.01907316700999466, max_error_uv=0.00953658350499733,
+        recipe_hash="ca562e07e438a0db", band_hz=(0.1, 75.0), manifest_hash="1a557eec9251",
+        qc={"clipped_channels": [], "flat_channels": [], "median_rms_uv": 37.163,
+            "line_noise_db": {"50": 1.1, "60": 19.99},
+            "rms_uv": [round(30.0 + (7 * i + c) % 29, 4) for c in range(len(SITES))]},
+    )  # fmt: skip
+
+
 def open_100k(work: Path) -> tuple[float, int]:
     """Seconds to open a store listing 100,000 recordings and build its window index."""
     from eegprep.pipeline.recipe import Recipe
     from eegprep.store.index import append, compact
     from eegprep.store.writer import StoreWriter
-    from eegprep.testing.records import hand_record
 
     url = work / "big.zarr"
     with StoreWriter(str(url), Recipe()) as w:
-        subjects = [f"s{i // 10}" for i in range(100_000)]
-        rows = [
-            hand_record(f"big/r{i:06d}", SITES, 240_000, subject=s, subject_key=f"big:{s}")
-            for i, s in enumerate(subjects)
-        ]
+        rows = [_tuh_like_record(i) for i in range(100_000)]
         for k in range(0, len(rows), 10_000):
             append(w.loc, rows[k : k + 10_000])
         compact(w.loc)

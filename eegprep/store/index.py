@@ -26,9 +26,10 @@ that finds a segment deleted under it (compaction) lists again.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import msgspec
 import orjson
 
 from eegprep.base.errors import StoreFormatError
@@ -37,6 +38,31 @@ from eegprep.store.record import RecordingRecord
 
 Row = RecordingRecord | dict[str, Any]
 """What a segment line holds: a recording's record, or a JSON object (a deletion mark)."""
+
+
+class IndexFields(msgspec.Struct, frozen=True):
+    """The fields of an index record that opening a store and building a window index read,
+    decoded without the rest (per-channel QC, source files, events: two thirds of a TUH
+    record's ~1.6 kB). Absent fields are :data:`msgspec.UNSET` (``split`` and ``subject_key``:
+    empty); ``channels`` is its JSON text, unparsed (opening checks only that it is a list)."""
+
+    id: str
+    group: Any = msgspec.UNSET
+    corpus: Any = msgspec.UNSET
+    channels: msgspec.Raw = msgspec.UNSET  # type: ignore[assignment]
+    channel_index: Any = msgspec.UNSET
+    n_samples: Any = msgspec.UNSET
+    sfreq: Any = msgspec.UNSET
+    split: Any = ""
+    subject_key: Any = ""
+    deleted: Any = False
+
+
+Entry = tuple[IndexFields, bytes]
+"""A live record as :func:`read_entries` gives it: its fields and its JSON line, which
+:func:`orjson.loads` turns into the whole record when it is needed."""
+
+_FIELDS = msgspec.json.Decoder(IndexFields)
 
 INDEX_DIR = ("_eegprep", "index")
 _BASE_MARK = {"_base": True}
@@ -78,6 +104,28 @@ def _parse(blob: bytes, name: str) -> tuple[bool, list[dict[str, Any]], list[str
     return is_base, rows, problems
 
 
+def _parse_entries(blob: bytes, name: str) -> tuple[bool, list[Entry], list[str]]:
+    """A segment's records as :data:`Entry` (fields and line), and the problems of the lines
+    that are not records, as :func:`_parse` states them: a line is a record exactly when
+    :func:`_parse_line` takes it (the decoder skips the fields it does not read, checking
+    their JSON but not their UTF-8, which is checked apart: eegprep writes ASCII)."""
+    lines = blob.split(b"\n")  # (one copy of the segment: its lines are kept)
+    is_base = lines[0].strip() == _BASE_LINE
+    entries, problems = [], []
+    for number, line in enumerate(lines, 1):
+        if (number == 1 and is_base) or not line.strip():
+            continue
+        try:
+            if not line.isascii():
+                line.decode("utf-8")
+            entries.append((_FIELDS.decode(line), line))
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+            _, problem = _parse_line(line)
+            why = problem or "not an index record"
+            problems.append(f"{'/'.join(INDEX_DIR)}/{name} line {number}: {why}")
+    return is_base, entries, problems
+
+
 def _parse_line(line: bytes) -> tuple[dict[str, Any], str]:
     """One record, or ``({}, what is wrong with the line)``."""
     try:
@@ -103,28 +151,57 @@ def read_index(loc: Location) -> dict[str, dict[str, Any]]:
     Raises :class:`StoreFormatError` (one line) when a line of the index is damaged.
     """
     records, problems = read_index_checked(loc)
+    _refuse_damage(loc, problems)
+    return records
+
+
+def _refuse_damage(loc: Location, problems: list[str]) -> None:
+    """One line for a damaged index (its first damaged line and how many more)."""
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise StoreFormatError(
             f"{loc.display}: damaged index: {problems[0]}{more}; `eegprep validate {loc.display}` "
             f"lists the damage, `eegprep ingest CORPUS --out {loc.display} --repair` repairs it"
         )
-    return records
 
 
 def read_index_checked(loc: Location) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Every live record that can be read, keyed by id, in id order, and one line per damaged
     index line (``_eegprep/index/0000000003.jsonl line 7: not valid JSON (...)``). A damaged
     line is skipped: the record it held is missing from the result."""
+    return _read(loc, _parse, lambda row: (row["id"], row.get("deleted")))
+
+
+def read_entries(loc: Location) -> dict[str, Entry]:
+    """Every live record as its :class:`IndexFields` and JSON line, keyed by id, in id order:
+    what :func:`read_index` reads, for a reader that needs a few fields of every record and the
+    rest of only some (a 10^5-recording index of TUH records: ~0.2 s instead of ~1.4 s, and a
+    fifth of the memory). Raises :class:`StoreFormatError` as :func:`read_index` does."""
+    entries, problems = _read(loc, _parse_entries, lambda e: (e[0].id, e[0].deleted))
+    _refuse_damage(loc, problems)
+    return entries
+
+
+def _read(
+    loc: Location,
+    parse: Callable[[bytes, str], tuple[bool, list[Any], list[str]]],
+    key: Callable[[Any], tuple[str, Any]],
+) -> tuple[dict[str, Any], list[str]]:
     for _attempt in range(5):
         try:
-            return _read_once(loc)
+            return _read_once(loc, parse, key)
         except FileNotFoundError:  # a compaction removed a segment while we read
             continue
-    return _read_once(loc)
+    return _read_once(loc, parse, key)
 
 
-def _read_once(loc: Location) -> tuple[dict[str, dict[str, Any]], list[str]]:
+def _read_once(
+    loc: Location,
+    parse: Callable[[bytes, str], tuple[bool, list[Any], list[str]]],
+    key: Callable[[Any], tuple[str, Any]],
+) -> tuple[dict[str, Any], list[str]]:
+    """The live records of the segments, parsed by ``parse``; ``key``: a record's id and
+    whether it is a deletion mark."""
     names = _segments(loc)
     # newest base first: everything before it is superseded
     start = 0
@@ -135,19 +212,20 @@ def _read_once(loc: Location) -> tuple[dict[str, dict[str, Any]], list[str]]:
         if blob.startswith(_BASE_LINE):
             start = i
             break
-    records: dict[str, dict[str, Any]] = {}
+    records: dict[str, Any] = {}
     problems: list[str] = []
     ordered = True  # a base alone is written sorted: no need to sort it again
     for name in names[start:]:
         blob = blobs.get(name) or loc.read_bytes(*INDEX_DIR, name)
-        _, rows, bad = _parse(blob, name)
+        _, rows, bad = parse(blob, name)
         problems += bad
         ordered = ordered and name == names[start] and blob.startswith(_BASE_LINE)
         for row in rows:
-            if row.get("deleted"):
-                records.pop(row["id"], None)
+            rid, deleted = key(row)
+            if deleted:
+                records.pop(rid, None)
             else:
-                records[row["id"]] = row
+                records[rid] = row
     if ordered and all(a < b for a, b in zip(records, list(records)[1:])):
         return records, problems
     return dict(sorted(records.items())), problems

@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+import msgspec
 import numpy as np
+import orjson
 
 from eegprep.base.errors import (
     RecordingNotFoundError,
@@ -35,7 +37,7 @@ from eegprep.base.errors import (
 )
 from eegprep.base.gc_pause import gc_paused
 from eegprep.store.fs import Location
-from eegprep.store.index import read_index
+from eegprep.store.index import Entry, IndexFields, read_entries
 from eegprep.store.record import RecordingRecord
 
 FORMAT = "eegprep-store"
@@ -175,11 +177,12 @@ class Recording:
 class Store:
     """A read-only view of an eegprep store. Use :func:`open_store`."""
 
-    def __init__(self, loc: Location, attrs: dict[str, Any], records: dict[str, dict[str, Any]]):
+    def __init__(self, loc: Location, attrs: dict[str, Any], entries: dict[str, Entry]):
         self._loc = loc
         self.attrs = attrs
-        _check_required(loc, records)
-        self._rows = records
+        _check_required(loc, entries)
+        self._entries = entries  # id -> (the fields opening reads, the record's JSON line)
+        self._records: dict[str, dict[str, Any]] = {}  # whole records, parsed on first use
         self._recordings: dict[str, Recording] = {}  # built on first use
         self._arrays: dict[str, Any] = {}
         self._readers: dict[str, Any] = {}
@@ -209,38 +212,49 @@ class Store:
     @property
     def recordings(self) -> list[Recording]:
         """Every complete recording, in id order."""
-        return [self._built(rid) for rid in self._rows]
+        return [self._built(rid) for rid in self._entries]
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._entries)
 
     def __iter__(self) -> Iterator[Recording]:
-        return (self._built(rid) for rid in self._rows)
+        return (self._built(rid) for rid in self._entries)
 
     def __contains__(self, rid: object) -> bool:
-        return rid in self._rows
+        return rid in self._entries
 
     def recording(self, rid: str) -> Recording:
-        if rid in self._rows:
+        if rid in self._entries:
             return self._built(rid)
         import difflib
 
-        near = difflib.get_close_matches(rid, list(self._rows), n=1)
+        near = difflib.get_close_matches(rid, list(self._entries), n=1)
         hint = f" Did you mean {near[0]!r}?" if near else ""
         raise RecordingNotFoundError(f"{self.display}: no recording {rid!r}.{hint}")
 
     def index_rows(self) -> Mapping[str, Mapping[str, Any]]:
-        """Every recording's index record as its JSON object, by id, in id order (read-only).
+        """Every recording's index record as its JSON object, by id, in id order (read-only;
+        each parsed when first looked up)."""
+        return _Records(self)
 
-        For code that scans 10^5 recordings for a few fields (the window index): no
-        :class:`Recording` is built for them.
-        """
-        return MappingProxyType(self._rows)
+    def index_fields(self) -> Mapping[str, IndexFields]:
+        """Every recording's id, group, corpus, ``channel_index``, ``n_samples``, ``sfreq``,
+        ``split`` and ``subject_key`` (:class:`~eegprep.store.index.IndexFields`), by id, in id
+        order: for code that scans 10^5 recordings for a few fields (the window index), which
+        then parses no record and builds no :class:`Recording`."""
+        return MappingProxyType({rid: entry[0] for rid, entry in self._entries.items()})
+
+    def _record(self, rid: str) -> dict[str, Any]:
+        """Recording ``rid``'s whole index record, parsed from its line once."""
+        row = self._records.get(rid)
+        if row is None:
+            row = self._records[rid] = orjson.loads(self._entries[rid][1])
+        return row
 
     def _built(self, rid: str) -> Recording:
         rec = self._recordings.get(rid)
         if rec is None:
-            rec = self._recordings[rid] = _recording(self._loc, self._rows[rid])
+            rec = self._recordings[rid] = _recording(self._loc, self._record(rid))
         return rec
 
     def array(self, rid: str) -> Any:
@@ -337,15 +351,37 @@ REQUIRED = ("id", "group", "corpus", "channels", "channel_index", "n_samples", "
 """The keys every index record has (:meth:`RecordingRecord.from_dict` requires them too)."""
 
 
-def _check_required(loc: Location, records: dict[str, dict[str, Any]]) -> None:
+def _check_required(loc: Location, entries: dict[str, Entry]) -> None:
     """Refuse, when the store opens, an index record without a required key or with channels
     that are not lists: one line naming the record (the rest is checked when it is used)."""
-    for rid, row in records.items():
-        if not all(k in row for k in REQUIRED) or not (
-            isinstance(row["channels"], list) and isinstance(row["channel_index"], list)
+    unset = msgspec.UNSET
+    for rid, (fields, line) in entries.items():
+        if (
+            unset in (fields.group, fields.corpus, fields.n_samples, fields.sfreq)
+            or fields.channels is unset
+            or bytes(fields.channels)[:1] != b"["
+            or type(fields.channel_index) is not list
         ):
-            _recording(loc, row)  # raises the record's own one-line error
+            _recording(loc, orjson.loads(line))  # raises the record's own one-line error
             raise StoreFormatError(f"{loc.display}: index record {rid!r} is malformed")
+
+
+class _Records(Mapping[str, Mapping[str, Any]]):
+    """A store's index records by id, each parsed from its JSON line when looked up."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __getitem__(self, rid: str) -> Mapping[str, Any]:
+        if rid not in self._store._entries:
+            raise KeyError(rid)
+        return MappingProxyType(self._store._record(rid))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._store._entries)
+
+    def __len__(self) -> int:
+        return len(self._store._entries)
 
 
 def _recording(loc: Location, record: dict[str, Any]) -> Recording:
@@ -404,4 +440,4 @@ def open_store(url: str | os.PathLike[str]) -> Store:
             f"{loc.display}`"
         )
     with gc_paused():  # ~10^6 small containers for a large index
-        return Store(loc, attrs, read_index(loc))
+        return Store(loc, attrs, read_entries(loc))

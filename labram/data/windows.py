@@ -293,14 +293,12 @@ def _build_pretrain_index(
     n_excluded = 0
     chosen: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, int]] = {}  # per channel set
     for s_i, store in enumerate(opened):
-        for rid, row in store.index_rows().items():  # 10^5 of them: no Recording built
-            subject_key = row.get("subject_key") or ""
-            if (subject_key and subject_key in excluded) or (
-                row.get("split", "") in cfg.exclude_splits
-            ):
+        for rid, row in store.index_fields().items():  # 10^5 of them: no record parsed
+            subject_key = row.subject_key or ""
+            if (subject_key and subject_key in excluded) or row.split in cfg.exclude_splits:
                 n_excluded += 1
                 continue
-            channel_index = tuple(row["channel_index"])
+            channel_index = tuple(row.channel_index)
             sel = chosen.get(channel_index)
             if sel is None:
                 rows, idx = addressable_rows(channel_index, cfg.max_channels)
@@ -308,8 +306,8 @@ def _build_pretrain_index(
             rows, idx, secs = sel
             if len(rows) == 0:
                 continue
-            plans.append(RecordingPlan(s_i, rid, row["corpus"], subject_key, rows, idx))
-            n_samples.append(row["n_samples"])
+            plans.append(RecordingPlan(s_i, rid, row.corpus, subject_key, rows, idx))
+            n_samples.append(row.n_samples)
             seconds.append(secs)
     ns = np.asarray(n_samples, dtype=np.int64)
     length = np.asarray(seconds, dtype=np.int64) * PATCH_SIZE
@@ -345,8 +343,8 @@ def subjects_of(stores: Sequence[str | Store]) -> set[str]:
     """Every ``subject_key`` of ``stores`` (for ``--exclude-subjects-of``)."""
     keys = set()
     for store in open_stores(stores):
-        for rid, row in store.index_rows().items():  # as the window index reads them
-            key = row.get("subject_key") or ""
+        for rid, row in store.index_fields().items():  # as the window index reads them
+            key = row.subject_key or ""
             if key:
                 keys.add(key)
             else:

@@ -253,6 +253,55 @@ def test_a_damaged_index_line_is_reported_and_skipped(
     assert f"problem: {name}" in res.output
 
 
+def test_bad_utf8_in_a_field_opening_skips_still_refuses_the_index(
+    tuh_corpus: Path, tmp_path: Path
+) -> None:
+    """Opening decodes only some fields of each record; a byte that is not UTF-8 inside another
+    one (here the source's path) damages the line all the same, as validate and the writer
+    judge it."""
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out)
+    segment = _index_segment(out)
+    lines = segment.read_bytes().split(b"\n")
+    assert b'"source":"edf/' in lines[1]
+    lines[1] = lines[1].replace(b'"source":"edf/', b'"source":"\xffedf/')
+    segment.write_bytes(b"\n".join(lines))
+    name = f"_eegprep/index/{segment.name} line 2: not valid UTF-8"
+    with pytest.raises(StoreFormatError, match="damaged index") as err:
+        open_store(out)
+    assert name in str(err.value)
+    _, bad = read_index_checked(Location.parse(out))
+    assert len(bad) == 1 and bad[0].startswith(name)
+
+
+def test_opening_reads_the_same_records_as_the_index(tuh_corpus: Path, tmp_path: Path) -> None:
+    """The fields opening decodes and the records it parses on use are the index's own, after
+    appends, a replaced record and a deletion mark."""
+    from eegprep.store.index import append, read_index
+
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out)
+    loc = Location.parse(out)
+    first, second = list(read_index(loc))[:2]
+    changed = dict(read_index(loc)[first], split="eval", subject_key="tuh:other")
+    append(loc, [changed, {"id": second, "deleted": True}])
+    want = read_index(loc)
+    store = open_store(out)
+    assert list(store.index_rows()) == list(want) and second not in store
+    assert {rid: dict(row) for rid, row in store.index_rows().items()} == want
+    fields = store.index_fields()
+    assert list(fields) == list(want)
+    for rid, row in want.items():
+        f = fields[rid]
+        assert (f.id, f.group, f.corpus, f.n_samples, f.sfreq) == (
+            rid, row["group"], row["corpus"], row["n_samples"], row["sfreq"]
+        )  # fmt: skip
+        assert (f.channel_index, f.split, f.subject_key) == (
+            row["channel_index"], row.get("split", ""), row.get("subject_key", "")
+        )  # fmt: skip
+    assert fields[first].split == "eval" and store.recording(first).split == "eval"
+
+
 def test_damaged_or_missing_root_is_reported(tuh_corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "s.zarr"
     _ingest(tuh_corpus, out)
