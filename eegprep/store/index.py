@@ -49,7 +49,7 @@ class IndexFields(msgspec.Struct, frozen=True):
     id: str
     group: Any = msgspec.UNSET
     corpus: Any = msgspec.UNSET
-    channels: msgspec.Raw = msgspec.UNSET  # type: ignore[assignment]
+    channels: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
     channel_index: Any = msgspec.UNSET
     n_samples: Any = msgspec.UNSET
     sfreq: Any = msgspec.UNSET
@@ -107,8 +107,9 @@ def _parse(blob: bytes, name: str) -> tuple[bool, list[dict[str, Any]], list[str
 def _parse_entries(blob: bytes, name: str) -> tuple[bool, list[Entry], list[str]]:
     """A segment's records as :data:`Entry` (fields and line), and the problems of the lines
     that are not records, as :func:`_parse` states them: a line is a record exactly when
-    :func:`_parse_line` takes it (the decoder skips the fields it does not read, checking
-    their JSON but not their UTF-8, which is checked apart: eegprep writes ASCII)."""
+    :func:`_parse_line` takes it. ``msgspec`` decodes the fields of a line it takes (it skips
+    the others, checking their JSON but not their UTF-8, which is checked apart: eegprep
+    writes ASCII); any other line is judged, and its fields read, by ``orjson``."""
     lines = blob.split(b"\n")  # (one copy of the segment: its lines are kept)
     is_base = lines[0].strip() == _BASE_LINE
     entries, problems = [], []
@@ -119,11 +120,33 @@ def _parse_entries(blob: bytes, name: str) -> tuple[bool, list[Entry], list[str]
             if not line.isascii():
                 line.decode("utf-8")
             entries.append((_FIELDS.decode(line), line))
-        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
-            _, problem = _parse_line(line)
-            why = problem or "not an index record"
-            problems.append(f"{'/'.join(INDEX_DIR)}/{name} line {number}: {why}")
+            continue
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
+            pass  # orjson judges the line (msgspec nests less deep, say)
+        row, problem = _parse_line(line)
+        if problem:
+            problems.append(f"{'/'.join(INDEX_DIR)}/{name} line {number}: {problem}")
+        else:
+            entries.append((_fields_of(row), line))
     return is_base, entries, problems
+
+
+def _fields_of(row: dict[str, Any]) -> IndexFields:
+    """:class:`IndexFields` of a record parsed whole (a line the fast decoder did not take)."""
+    unset = msgspec.UNSET
+    channels = msgspec.Raw(orjson.dumps(row["channels"])) if "channels" in row else unset
+    return IndexFields(
+        id=row["id"],
+        group=row.get("group", unset),
+        corpus=row.get("corpus", unset),
+        channels=channels,
+        channel_index=row.get("channel_index", unset),
+        n_samples=row.get("n_samples", unset),
+        sfreq=row.get("sfreq", unset),
+        split=row.get("split", ""),
+        subject_key=row.get("subject_key", ""),
+        deleted=row.get("deleted", False),
+    )
 
 
 def _parse_line(line: bytes) -> tuple[dict[str, Any], str]:
@@ -137,7 +160,7 @@ def _parse_line(line: bytes) -> tuple[dict[str, Any], str]:
     except orjson.JSONDecodeError as exc:
         try:
             json.loads(text)  # Python's parser takes NaN and Infinity; JSON does not
-        except ValueError:
+        except (ValueError, RecursionError):  # (nested deeper than Python recurses)
             return {}, f"not valid JSON ({exc})"
         return {}, "holds NaN or Infinity, which JSON does not allow (older eegprep)"
     if not isinstance(row, dict) or not isinstance(row.get("id"), str):

@@ -248,7 +248,13 @@ class Store:
         """Recording ``rid``'s whole index record, parsed from its line once."""
         row = self._records.get(rid)
         if row is None:
-            row = self._records[rid] = orjson.loads(self._entries[rid][1])
+            try:
+                row = self._records[rid] = orjson.loads(self._entries[rid][1])
+            except orjson.JSONDecodeError as exc:  # (what opening's decoder took, nested
+                raise StoreFormatError(  # beyond orjson's depth, say)
+                    f"{self.display}: index record {rid!r} cannot be read ({exc}); run "
+                    "`eegprep validate`, then `eegprep ingest ... --repair`"
+                ) from None
         return row
 
     def _built(self, rid: str) -> Recording:

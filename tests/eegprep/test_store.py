@@ -216,3 +216,43 @@ def test_window_index_from_rows_equals_the_one_from_recordings(
         assert np.array_equal(plan.rows, rows) and np.array_equal(plan.channels, idx)
         assert plan.subject_key == store.recording(plan.id).subject_key
     assert [p.id for p in index.recordings] == ["tuh/a", "tuh/b"]
+
+
+def test_opening_judges_every_index_line_as_the_index_does() -> None:
+    """The fields opening decodes (msgspec, skipping the rest) come from exactly the lines the
+    index reader (orjson) takes, with the same problems for the others: hostile lines
+    included (nested deeper than one parser goes, bad UTF-8 where the fast decoder skips,
+    NaN, not an object, no id)."""
+    import orjson
+
+    from eegprep.store.index import _parse, _parse_entries
+
+    rec = {"id": "tuh/a", "group": "g", "corpus": "tuh", "channels": ["FP1"],
+           "channel_index": [0], "n_samples": 400, "sfreq": 200.0}  # fmt: skip
+    head = orjson.dumps(rec)[:-1]
+    lines = [
+        orjson.dumps(rec),
+        head.replace(b"tuh/a", b"tuh/deep") + b',"qc":' + b"[" * 1010 + b"]" * 1010 + b"}",
+        head.replace(b"tuh/a", b"tuh/deeper") + b',"qc":' + b"[" * 1100 + b"]" * 1100 + b"}",
+        head.replace(b"tuh/a", b"tuh/utf") + b',"source":"\xff"}',
+        head.replace(b"tuh/a", b"tuh/nan") + b',"qc":{"x":NaN}}',
+        b"[1, 2]",
+        b'{"group": "g"}',
+        orjson.dumps({"id": "tuh/gone", "deleted": True}),
+    ]
+    for base in (False, True):
+        blob = (b'{"_base": true}\n' if base else b"") + b"\n".join(lines) + b"\n"
+        _, rows, problems = _parse(blob, "0000000001.jsonl")
+        _, entries, same = _parse_entries(blob, "0000000001.jsonl")
+        assert [r["id"] for r in rows] == [f.id for f, _ in entries]
+        assert [r["id"] for r in rows] == ["tuh/a", "tuh/deep", "tuh/gone"]
+        assert same == problems and len(problems) == 5
+        for row, (fields, line) in zip(rows, entries, strict=True):
+            # (the ids only: a 1,010-deep row is too deep for Python's == to compare)
+            assert orjson.loads(line)["id"] == row["id"]
+            assert fields.deleted == row.get("deleted", False)
+            if not fields.deleted:
+                assert orjson.loads(bytes(fields.channels)) == row["channels"]
+                assert (fields.channel_index, fields.n_samples) == (
+                    row["channel_index"], row["n_samples"]
+                )  # fmt: skip

@@ -212,6 +212,7 @@ def test_a_deleted_index_is_reported(tuh_corpus: Path, tmp_path: Path) -> None:
         (b"\xff\xfe garbage", "not valid UTF-8"),
         (b'{"id": "tuh/x", "n_samples": ', "not valid JSON"),
         (b"[1, 2]", "not an index record"),
+        (b'{"id": "tuh/x", "qc": ' + b"[" * 1100 + b"]" * 1100 + b"}", "not valid JSON"),
         (None, "holds NaN or Infinity"),  # a listed record, rewritten as an older eegprep did
     ],
 )
