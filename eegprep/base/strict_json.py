@@ -9,12 +9,23 @@ file and the field), and every JSON eegprep writes is written with ``allow_nan=F
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 from eegprep.base.errors import SourceError
 
 INT_RANGE = (-(2**63), 2**63 - 1)  # what orjson (and int64 everywhere) reads back
+
+
+def loads(data: str | bytes) -> Any:
+    """:func:`json.loads`, but input nested deeper than Python recurses (a crafted or corrupt
+    file) is a :class:`json.JSONDecodeError` like any other bad JSON, not a
+    :class:`RecursionError`."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deep", "", 0) from None
 
 
 def find_unsafe(value: Any, where: str = "") -> tuple[str, Any] | None:

@@ -17,7 +17,6 @@ as a new version, so a snapshot reads the bytes it listed until replaced version
 from __future__ import annotations
 
 import functools
-import json
 import os
 import warnings
 from collections.abc import Iterator, Mapping
@@ -29,6 +28,7 @@ import msgspec
 import numpy as np
 import orjson
 
+from eegprep.base import strict_json
 from eegprep.base.errors import (
     RecordingNotFoundError,
     StoreFormatError,
@@ -350,7 +350,7 @@ class Store:
     def reports(self) -> list[dict[str, Any]]:
         """Ingest reports saved in the store, oldest first."""
         names = [n for n in self._loc.list("_eegprep", "reports") if n.endswith(".json")]
-        return [json.loads(self._loc.read_bytes("_eegprep", "reports", n)) for n in names]
+        return [strict_json.loads(self._loc.read_bytes("_eegprep", "reports", n)) for n in names]
 
 
 REQUIRED = ("id", "group", "corpus", "channels", "channel_index", "n_samples", "sfreq")
@@ -413,7 +413,7 @@ def read_root_attrs(loc: Location) -> dict[str, Any] | None:
             )
         return None
     try:
-        meta = json.loads(loc.read_bytes("zarr.json"))
+        meta = strict_json.loads(loc.read_bytes("zarr.json"))
         attrs = meta.get("attributes", {})
     except (ValueError, AttributeError):
         raise StoreFormatError(

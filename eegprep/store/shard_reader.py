@@ -15,6 +15,7 @@ from typing import Any
 import google_crc32c
 import numpy as np
 
+from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError
 from eegprep.store.fs import Location
 from eegprep.store.shards import MISSING
@@ -71,7 +72,7 @@ class ShardReader:
         """
         where = loc.shown(loc.path(array_path, "zarr.json"))
         try:
-            doc = json.loads(loc.read_bytes(array_path, "zarr.json"))
+            doc = strict_json.loads(loc.read_bytes(array_path, "zarr.json"))
         except FileNotFoundError:
             raise StoreFormatError(f"{where}: missing (the array's metadata)") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -16,13 +16,13 @@ committing at that moment may be reported as not listed.
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError, StoreNotFoundError
 from eegprep.base.files import TMP_MARK
 from eegprep.store.fs import Location
@@ -125,7 +125,7 @@ def _group_metadata(
         out.append(f"{rid}: recording group {group} missing (no {group}/zarr.json)")
         return False
     try:
-        attrs = json.loads(blob)["attributes"]
+        attrs = strict_json.loads(blob)["attributes"]
     except (ValueError, KeyError, TypeError) as exc:
         out.append(f"{rid}: {group}/zarr.json damaged ({type(exc).__name__}: {exc})")
         return True
@@ -210,7 +210,7 @@ def _root_attrs(loc: Location, problems: list[str]) -> dict[str, Any] | None:
         problems.append("zarr.json: missing (the store's root group: format, recipe, rate)")
         return None
     try:
-        attrs = json.loads(loc.read_bytes("zarr.json"))["attributes"]
+        attrs = strict_json.loads(loc.read_bytes("zarr.json"))["attributes"]
         if not isinstance(attrs, dict):
             raise TypeError(f"attributes are a {type(attrs).__name__}")
     except (ValueError, KeyError, TypeError) as exc:
@@ -279,7 +279,7 @@ def _groups_on_disk(loc: Location, problems: list[str]) -> list[str]:
         if corpus == "zarr.json" or TMP_MARK in corpus:
             continue
         try:
-            json.loads(loc.read_bytes("recordings", corpus, "zarr.json"))["node_type"]
+            strict_json.loads(loc.read_bytes("recordings", corpus, "zarr.json"))["node_type"]
         except (FileNotFoundError, ValueError, KeyError, TypeError) as exc:
             problems.append(
                 f"recordings/{corpus}/zarr.json: missing or damaged ({type(exc).__name__}: {exc})"
@@ -295,7 +295,7 @@ def _retired(loc: Location, problems: list[str]) -> set[str]:
     if not loc.exists(*RETIRED):
         return set()
     try:
-        return {str(group) for group, _when in json.loads(loc.read_bytes(*RETIRED))}
+        return {str(group) for group, _when in strict_json.loads(loc.read_bytes(*RETIRED))}
     except (ValueError, TypeError) as exc:
         problems.append(f"{'/'.join(RETIRED)}: damaged ({type(exc).__name__}: {exc})")
         return set()

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError, StoreLockedError
 from eegprep.base.files import TMP_MARK
 from eegprep.base.strict_json import find_unsafe
@@ -229,7 +230,7 @@ class StoreWriter:
         me = {"host": socket.gethostname(), "pid": os.getpid(), "since": time.time()}
         if self.loc.exists(*LOCK):
             try:
-                other = json.loads(self.loc.read_bytes(*LOCK))
+                other = strict_json.loads(self.loc.read_bytes(*LOCK))
             except ValueError:
                 other = None
             if not isinstance(other, dict) or "host" not in other or "pid" not in other:
@@ -358,7 +359,7 @@ class StoreWriter:
         if not self.loc.exists(*RETIRED):
             return []
         try:
-            rows = json.loads(self.loc.read_bytes(*RETIRED))
+            rows = strict_json.loads(self.loc.read_bytes(*RETIRED))
             return [(str(g), float(t)) for g, t in rows]
         except (ValueError, TypeError):  # damaged: forget it; orphans are found again
             return []
@@ -422,7 +423,7 @@ class StoreWriter:
     def _group_record(self, group: str) -> RecordingRecord | None:
         """The index record a complete group carries in its attributes, else ``None``."""
         try:
-            meta = json.loads(self.loc.read_bytes(group, "zarr.json"))
+            meta = strict_json.loads(self.loc.read_bytes(group, "zarr.json"))
             record = meta["attributes"]
         except (OSError, ValueError, KeyError, TypeError):
             return None

@@ -303,6 +303,36 @@ def test_opening_reads_the_same_records_as_the_index(tuh_corpus: Path, tmp_path:
     assert fields[first].split == "eval" and store.recording(first).split == "eval"
 
 
+DEEP = b"[" * 5000 + b"]" * 5000  # nested deeper than Python's json recurses
+
+
+@pytest.mark.parametrize("target", ["root", "array", "group"])
+def test_json_nested_too_deep_is_damage_not_a_traceback(
+    tuh_corpus: Path, tmp_path: Path, target: str
+) -> None:
+    """A store's JSON file crafted (or corrupted) to nest deeper than the parser recurses is
+    damage named in one line, by opening, reading and validate alike."""
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out)
+    group = out / "recordings" / "tuh" / "aaaaaaaa_s001_t000"
+    path = {"root": out, "array": group / "data", "group": group}[target] / "zarr.json"
+    path.write_bytes(DEEP)
+    _, problems = validate(str(out))
+    assert problems and all("\n" not in p for p in problems), problems
+    if target == "root":
+        with pytest.raises(StoreFormatError, match=r"zarr\.json is damaged"):
+            open_store(out)
+        return
+    store = open_store(out)
+    if target == "array":
+        with pytest.raises(StoreFormatError, match="not valid JSON"):
+            store.read("tuh/aaaaaaaa_s001_t000", 0, 10)
+    res = CliRunner().invoke(eegprep_cli, ["validate", str(out)])
+    assert (
+        res.exit_code == 1 and "Traceback" not in res.output and "RecursionError" not in res.output
+    )
+
+
 def test_damaged_or_missing_root_is_reported(tuh_corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "s.zarr"
     _ingest(tuh_corpus, out)
