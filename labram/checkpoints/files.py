@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import pickle
 import pickletools
@@ -195,7 +194,12 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
         ) from exc
     except Exception as exc:  # torch raises many types for unreadable files
         raise CorruptCheckpointError(f"{path}: {_damage(path, exc)}") from exc
-    return _plain(obj)
+    try:
+        return _plain(obj)
+    except RecursionError:  # (a crafted pickle nests as deep as it likes: it builds iteratively)
+        raise CorruptCheckpointError(
+            f"{path}: not a checkpoint: its objects nest deeper than any checkpoint does"
+        ) from None
 
 
 def _damage(path: Path, exc: Exception) -> str:
@@ -285,8 +289,8 @@ def read_safetensors(path: str | os.PathLike[str]) -> dict[str, Any]:
     if text is None:
         return {"model": tensors, "metadata": meta}
     try:
-        info = _from_json(json.loads(text))
-    except (ValueError, TypeError) as exc:
+        info = _from_json(strict_json.loads(text))
+    except (ValueError, TypeError, RecursionError) as exc:
         raise CorruptCheckpointError(
             f"{path}: its '{SAFETENSORS_KEY}' metadata is not valid ({_first_sentence(exc)})"
         ) from exc

@@ -125,6 +125,34 @@ def test_damaged_file_is_one_line(classifier: Path, tmp_path: Path) -> None:
     assert res.output.startswith("error: ") and "Traceback" not in res.output
 
 
+@pytest.mark.parametrize("depth", [990, 5000])
+def test_metadata_nested_too_deep_is_one_line(tmp_path: Path, depth: int) -> None:
+    """A crafted safetensors file whose metadata nests deeper than Python's parser (5,000) or
+    than the decoding of its entries (990) recurses: refused in one line, not a traceback."""
+    path = tmp_path / "deep.safetensors"
+    save_file({"w": torch.zeros(2)}, str(path), metadata={"labram": "[" * depth + "]" * depth})
+    with pytest.raises(CorruptCheckpointError, match=r"deep\.safetensors: .*not"):
+        read_checkpoint(path)
+
+
+def test_a_pickle_nested_too_deep_is_one_line(tmp_path: Path) -> None:
+    """A crafted torch.save archive whose pickle builds lists 3,000 deep (the unpickler builds
+    them without recursing, and torch's weights-only loader allows lists): refused in one
+    line, not a RecursionError."""
+    import zipfile
+
+    base = tmp_path / "base.pt"
+    torch.save({"a": 1}, base)
+    depth = 3000  # {"extra": [[[...]]]} in pickle opcodes: EMPTY_DICT, a key, lists, APPENDs
+    crafted = b"\x80\x02}X\x05\x00\x00\x00extra" + b"]" * depth + b"a" * (depth - 1) + b"s."
+    deep = tmp_path / "deep.pt"
+    with zipfile.ZipFile(base) as src, zipfile.ZipFile(deep, "w") as dst:
+        for name in src.namelist():
+            dst.writestr(name, crafted if name.endswith("data.pkl") else src.read(name))
+    with pytest.raises(CorruptCheckpointError, match=r"deep\.pt: not a checkpoint"):
+        read_checkpoint(deep)
+
+
 def test_cli_export(classifier: Path, tmp_path: Path) -> None:
     from cli import labram_cli
 
