@@ -211,6 +211,7 @@ BAD_CONFIG = [
     (["--set", "warmup_epochs=-1"], "Invalid value for `warmup_epochs`"),
     (["--config", "missing.toml"], "missing.toml: config file not found"),
     (["--config", "bad.toml"], "bad.toml: not valid TOML"),
+    (["--config", "deep.toml"], "deep.toml: not valid TOML"),
     (["--config", "typed.toml"], "Invalid value for `epochs`: expected an integer; got 'ten'"),
     (["--config", "tables.toml"], "unknown table 'pretrian'"),
     (["--size", "hugee"], "--size"),
@@ -225,6 +226,7 @@ def test_bad_config_values(
     tmp_path: Path, path: tuple[str, ...], args: list[str], says: str
 ) -> None:
     (tmp_path / "bad.toml").write_text("epochs = \n")
+    (tmp_path / "deep.toml").write_text("epochs = " + "[" * 5000 + "]" * 5000 + "\n")
     (tmp_path / "typed.toml").write_text('epochs = "ten"\n')
     (tmp_path / "tables.toml").write_text("[pretrian]\nlr = 1e-3\n")
     assert_one_error(run(path, [*_base(path), *args]), says=says)

@@ -40,7 +40,7 @@ def read_config() -> dict[str, str]:
         return {}
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # (nested deeper than it recurses)
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     corpora = data.get("corpora", {})
     if not isinstance(corpora, dict):

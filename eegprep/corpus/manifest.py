@@ -439,7 +439,7 @@ def load_manifest(name_or_path: str | os.PathLike[str]) -> Manifest:
             f"{path}: not UTF-8 text (byte 0x{bad} at byte offset {exc.start}): save the "
             "manifest as UTF-8"
         ) from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # (nested deeper than it recurses)
         raise ManifestError(f"{path}: not valid TOML: {exc}") from None
     except OSError as exc:
         raise ManifestError(f"{path}: cannot read the manifest: {exc.strerror or exc}") from None

@@ -274,7 +274,7 @@ def read_toml(path: str | Path, stage: str) -> dict[str, Any]:
         raise ConfigError(f"{p}: a folder, not a TOML config file") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{p}: not a text file (byte {exc.start} is not UTF-8)") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # (nested deeper than it recurses)
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
     out = {k: v for k, v in data.items() if not isinstance(v, dict) or k == "corpus_weights"}
     table = data.get(stage, {})
@@ -320,7 +320,7 @@ def parse_sets(sets: Sequence[str]) -> dict[str, Any]:
             raise invalid_value("--set", item, expected="FIELD=VALUE", error=ConfigError)
         try:
             out[key.strip()] = tomllib.loads(f"v = {value}")["v"]
-        except tomllib.TOMLDecodeError:
+        except (tomllib.TOMLDecodeError, RecursionError):
             out[key.strip()] = value.strip()
     return out
 
