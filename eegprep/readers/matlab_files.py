@@ -375,12 +375,23 @@ def _h5_get(path: str, f: Any, dotted: str) -> Any:
     return obj
 
 
-def _h5_value(f: Any, obj: Any) -> Any:
+MAX_MAT_DEPTH = 64
+"""Most levels of structs and cells a MAT v7.3 value may nest (an EEG file's: a few). A
+reference loop (a cell that refers to itself) or a crafted file nests without end."""
+
+
+def _h5_value(f: Any, obj: Any, depth: int = 0) -> Any:
     """A v7.3 variable as Python values: arrays transposed back, cells as lists, chars as str."""
     import h5py
 
+    if depth > MAX_MAT_DEPTH:
+        raise SourceError(
+            f.filename,
+            f"MATLAB variable {obj.name[1:]!r} nests more than {MAX_MAT_DEPTH} levels of "
+            "structs and cells (a reference loop, or a damaged or crafted file)",
+        )
     if isinstance(obj, h5py.Group):
-        return {k: _h5_value(f, obj[k]) for k in obj if not k.startswith("#")}
+        return {k: _h5_value(f, obj[k], depth + 1) for k in obj if not k.startswith("#")}
     if obj.attrs.get("MATLAB_empty", 0):
         return np.array([])
     check_allocation(
@@ -388,7 +399,7 @@ def _h5_value(f: Any, obj: Any) -> Any:
     )
     arr = obj[()]
     if h5py.check_ref_dtype(obj.dtype) is not None:
-        return [_h5_value(f, f[ref]) for ref in np.asarray(arr).T.ravel()]
+        return [_h5_value(f, f[ref], depth + 1) for ref in np.asarray(arr).T.ravel()]
     arr = np.asarray(arr).T
     if _h5_class(obj) == "char":
         rows = ["".join(map(chr, row)).rstrip("\x00 ") for row in np.atleast_2d(arr)]

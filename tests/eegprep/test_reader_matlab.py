@@ -278,3 +278,22 @@ def test_repeated_channel_label_comes_back_as_given(tmp_path: Path) -> None:
     assert header.labels == ["Fp1", "Cz", "Cz"]
     x = MatReader.read_segment(header, [1, 2], 0, 1)
     np.testing.assert_array_equal(x[:, 0], [500.0, 1000.0])
+
+
+def test_a_v73_reference_loop_is_one_clear_error(tmp_path: Path) -> None:
+    """A MAT v7.3 cell that refers to itself (a crafted file) nests without end: refused by
+    name, not a RecursionError."""
+    from eegprep.base.errors import SourceError
+    from eegprep.readers.matlab_files import MAX_MAT_DEPTH, mat_version, small_variable
+
+    path = tmp_path / "loop.mat"
+    with h5py.File(path, "w", userblock_size=512) as f:
+        cell = f.create_dataset("nfo", shape=(1, 1), dtype=h5py.ref_dtype)
+        cell.attrs["MATLAB_class"] = np.bytes_("cell")
+        cell[0, 0] = cell.ref
+    with path.open("r+b") as fh:
+        fh.write(b"MATLAB 7.3 MAT-file, Platform: GLNXA64".ljust(116, b" "))
+    clear_cache()
+    assert mat_version(str(path)) == "7.3"
+    with pytest.raises(SourceError, match=f"'nfo' nests more than {MAX_MAT_DEPTH} levels"):
+        small_variable(str(path), "7.3", "nfo")
