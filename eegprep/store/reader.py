@@ -183,6 +183,7 @@ class Store:
         _check_required(loc, entries)
         self._entries = entries  # id -> (the fields opening reads, the record's JSON line)
         self._records: dict[str, dict[str, Any]] = {}  # whole records, parsed on first use
+        self._fields: Mapping[str, IndexFields] | None = None
         self._recordings: dict[str, Recording] = {}  # built on first use
         self._arrays: dict[str, Any] = {}
         self._readers: dict[str, Any] = {}
@@ -242,7 +243,9 @@ class Store:
         ``split`` and ``subject_key`` (:class:`~eegprep.store.index.IndexFields`), by id, in id
         order: for code that scans 10^5 recordings for a few fields (the window index), which
         then parses no record and builds no :class:`Recording`."""
-        return MappingProxyType({rid: entry[0] for rid, entry in self._entries.items()})
+        if self._fields is None:
+            self._fields = MappingProxyType({rid: e[0] for rid, e in self._entries.items()})
+        return self._fields
 
     def _record(self, rid: str) -> dict[str, Any]:
         """Recording ``rid``'s whole index record, parsed from its line once."""
