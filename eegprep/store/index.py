@@ -91,44 +91,47 @@ def _parse(blob: bytes, name: str) -> tuple[bool, list[dict[str, Any]], list[str
             return is_base, rows, []
     except orjson.JSONDecodeError:
         pass
+    return _by_line(blob, name, _parse_line)
+
+
+def _by_line(
+    blob: bytes, name: str, take: Callable[[bytes], tuple[Any, str]]
+) -> tuple[bool, list[Any], list[str]]:
+    """A segment read one line at a time: ``take(line)`` gives the line's item or what is wrong
+    with it; returns ``(is_base, items, problems)``, each problem naming the line."""
     lines = blob.split(b"\n")
-    rows, problems = [], []
+    is_base = lines[0].strip() == _BASE_LINE
+    items, problems = [], []
     for number, line in enumerate(lines, start=1):
         if (number == 1 and is_base) or not line.strip():
             continue
-        row, problem = _parse_line(line)
+        item, problem = take(line)
         if problem:
             problems.append(f"{'/'.join(INDEX_DIR)}/{name} line {number}: {problem}")
         else:
-            rows.append(row)
-    return is_base, rows, problems
+            items.append(item)
+    return is_base, items, problems
 
 
 def _parse_entries(blob: bytes, name: str) -> tuple[bool, list[Entry], list[str]]:
     """A segment's records as :data:`Entry` (fields and line), and the problems of the lines
-    that are not records, as :func:`_parse` states them: a line is a record exactly when
+    that are not records, as :func:`_parse` states them (:func:`_entry`)."""
+    return _by_line(blob, name, _entry)
+
+
+def _entry(line: bytes) -> tuple[Entry | None, str]:
+    """A line's :data:`Entry`, or what is wrong with it: a line is a record exactly when
     :func:`_parse_line` takes it. ``msgspec`` decodes the fields of a line it takes (it skips
     the others, checking their JSON but not their UTF-8, which is checked apart: eegprep
     writes ASCII); any other line is judged, and its fields read, by ``orjson``."""
-    lines = blob.split(b"\n")  # (one copy of the segment: its lines are kept)
-    is_base = lines[0].strip() == _BASE_LINE
-    entries, problems = [], []
-    for number, line in enumerate(lines, 1):
-        if (number == 1 and is_base) or not line.strip():
-            continue
-        try:
-            if not line.isascii():
-                line.decode("utf-8")
-            entries.append((_FIELDS.decode(line), line))
-            continue
-        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
-            pass  # orjson judges the line (msgspec nests less deep, say)
-        row, problem = _parse_line(line)
-        if problem:
-            problems.append(f"{'/'.join(INDEX_DIR)}/{name} line {number}: {problem}")
-        else:
-            entries.append((_fields_of(row), line))
-    return is_base, entries, problems
+    try:
+        if not line.isascii():
+            line.decode("utf-8")
+        return (_FIELDS.decode(line), line), ""
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
+        pass  # orjson judges the line (msgspec nests less deep, say)
+    row, problem = _parse_line(line)
+    return (None, problem) if problem else ((_fields_of(row), line), "")
 
 
 def _fields_of(row: dict[str, Any]) -> IndexFields:

@@ -17,12 +17,13 @@ as a new version, so a snapshot reads the bytes it listed until replaced version
 from __future__ import annotations
 
 import functools
+import operator
 import os
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import numpy as np
@@ -359,6 +360,8 @@ class Store:
 REQUIRED = ("id", "group", "corpus", "channels", "channel_index", "n_samples", "sfreq")
 """The keys every index record has (:meth:`RecordingRecord.from_dict` requires them too)."""
 
+_required = operator.attrgetter(*REQUIRED)  # an index record's IndexFields -> their values
+
 
 def _check_required(loc: Location, entries: dict[str, Entry]) -> None:
     """Refuse, when the store opens, an index record without a required key or with channels
@@ -366,9 +369,8 @@ def _check_required(loc: Location, entries: dict[str, Entry]) -> None:
     unset = msgspec.UNSET
     for rid, (fields, line) in entries.items():
         if (
-            unset in (fields.group, fields.corpus, fields.n_samples, fields.sfreq)
-            or fields.channels is unset
-            or bytes(fields.channels)[:1] != b"["
+            unset in _required(fields)
+            or bytes(cast(msgspec.Raw, fields.channels))[:1] != b"["  # (set: its JSON text)
             or type(fields.channel_index) is not list
         ):
             _recording(loc, orjson.loads(line))  # raises the record's own one-line error
