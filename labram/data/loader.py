@@ -169,6 +169,7 @@ class BlockReader:
             else:
                 runs.append([key[0], key[1], key[1] + 1])
         work = deque(_work_items(runs, cached))  # (its pops are atomic: a queue for threads)
+        self.n_reads += sum(run is not None for run, _ in work)  # one read each
         if helper and len(work) > 1:
             if self._helper is None:
                 self._helper = ThreadPoolExecutor(1, thread_name_prefix="labram-fill")
@@ -182,7 +183,6 @@ class BlockReader:
             read += other.result()
         else:
             read = self._cut(pieces, work, uv_per_unit)
-        self.n_reads += len(runs)
         for key, data, divisor in read:
             self._divisor[key[0]] = divisor
             self.samples_read += data.shape[1]
