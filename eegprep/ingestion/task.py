@@ -409,15 +409,19 @@ def preprocessed_blocks(
             return x
 
         streams.append(preprocess.stream(read, n_samples, sfreq, task.manifest.mains, recipe))
+    in_order = len(groups) == 1 and list(groups[0][1]) == list(range(mapping.n_channels))
     done = 0
     while done < n_out:
         limits.check_time(header.path)
         parts = [next(s) for s in streams]
         k = min(min(p.shape[1] for p in parts), n_out - done)
-        block = np.empty((mapping.n_channels, k), dtype=parts[0].dtype)
-        for (_, positions, _), part in zip(groups, parts):
-            block[positions] = part[:, :k]  # each group's rows at their source positions
-        yield block
+        if in_order:  # one group, rows already in the source's order: the block as it comes
+            yield parts[0][:, :k]
+        else:
+            block = np.empty((mapping.n_channels, k), dtype=parts[0].dtype)
+            for (_, positions, _), part in zip(groups, parts):
+                block[positions] = part[:, :k]  # each group's rows at their source positions
+            yield block
         done += k
 
 

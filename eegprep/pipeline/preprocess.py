@@ -164,7 +164,10 @@ def _reflect_extend(x: np.ndarray, lo: int, hi: int, n: int, start: int) -> np.n
     """Extend ``x`` (samples ``[start, start + x.shape[1])`` of a signal of length ``n``) to
     ``[lo, hi)`` by odd reflection about the signal's first and last samples; zeros beyond
     what reflection can reach (MNE's ``reflect_limited``)."""
-    out = np.zeros((x.shape[0], hi - lo), dtype=x.dtype)
+    out = np.empty((x.shape[0], hi - lo), dtype=x.dtype)
+    # zeros only where reflection cannot reach (a recording shorter than the filters' reach)
+    out[:, : max(0, min(hi, -(n - 1)) - lo)] = 0
+    out[:, max(0, max(lo, 2 * n - 1) - lo) :] = 0
     s0, s1 = max(lo, 0), min(hi, n)
     if s1 > s0:
         out[:, s0 - lo : s1 - lo] = x[:, s0 - start : s1 - start]
@@ -200,13 +203,13 @@ def _block(
     x = _read_extended(read, n_in, j0 * d.down, (j0 + s) * d.down)
     n_out, n_bins = d.up * s, weights.shape[0]
     first = m0 - j0 * d.up
-    out = np.empty((x.shape[0], m1 - m0), dtype=np.float32)
-    # a few rows at a time, through two buffers reused by each group: the rows, their
-    # spectrum and its inverse stay in the CPU's cache instead of streaming the whole block's
-    # arrays through memory three times
+    # the inverse transforms land in one array of the segment's length, of which the block is a
+    # view: no copy of the block's samples out of a scratch buffer
+    out = np.empty((x.shape[0], n_out), dtype=np.float32)
+    # a few rows at a time, through one spectrum buffer reused by each group: the rows' spectrum
+    # stays in the CPU's cache instead of streaming the whole block's spectrum through memory
     rows = min(ROWS_PER_TRANSFORM, x.shape[0])
     spectrum = np.empty((rows, x.shape[1] // 2 + 1), dtype=np.complex64)
-    y = np.empty((rows, n_out), dtype=np.float32)
     down_sampling = spectrum.shape[1] >= n_out // 2 + 1
     product = spectrum[:, : n_out // 2 + 1] if down_sampling else None
     for r0 in range(0, x.shape[0], rows):
@@ -227,11 +230,10 @@ def _block(
             forward=False,
             inorm=2,
             nthreads=1,
-            out=y[:k],
+            out=out[r0 : r0 + k],
             allow_overwriting_input=True,
         )
-        out[r0 : r0 + k] = y[:k, first : first + (m1 - m0)]
-    return out
+    return out[:, first : first + (m1 - m0)]
 
 
 ROWS_PER_TRANSFORM = 8

@@ -58,10 +58,16 @@ def welch(x: np.ndarray, sfreq: float, nperseg: int) -> tuple[np.ndarray, np.nda
     step = nperseg - nperseg // 2
     n_seg = (x.shape[-1] - nperseg) // step + 1
     window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(nperseg) / nperseg)  # periodic Hann
-    starts = np.arange(n_seg) * step
-    segments = x[..., starts[:, None] + np.arange(nperseg)].astype(np.float64)
+    # the segments as a strided view of ``x``, copied once (to float64)
+    view = np.lib.stride_tricks.sliding_window_view(x, nperseg, axis=-1)[
+        ..., : n_seg * step : step, :
+    ]
+    segments = view.astype(np.float64)
     segments -= segments.mean(axis=-1, keepdims=True)
-    power = np.abs(ducc0.fft.r2c(segments * window, axes=(segments.ndim - 1,), nthreads=1)) ** 2
+    segments *= window
+    spectrum = ducc0.fft.r2c(segments, axes=(segments.ndim - 1,), nthreads=1)
+    power = np.square(spectrum.real)
+    power += np.square(spectrum.imag)
     power *= 1.0 / (sfreq * (window * window).sum())
     power[..., 1 : None if nperseg % 2 else -1] *= 2
     return np.arange(nperseg // 2 + 1) * (sfreq / nperseg), power.mean(axis=-2)
@@ -103,25 +109,32 @@ def clipped_channels(
     where the reader knows it (EDF/BDF). Then only an extreme within one step of a rail counts:
     a signal far inside its converter's range is never called clipped, however it is shaped.
     """
-    out = []
+    out: list[str] = []
+    if x.size == 0:
+        return out
+    lows, highs = x.min(axis=1), x.max(axis=1)
     for i, (row, label) in enumerate(zip(x, labels)):
-        if row.size == 0:
-            continue
-        lo, hi = row.min(), row.max()
-        inside = np.count_nonzero((row > lo) & (row < hi))
-        if hi == lo or inside < TWO_LEVEL_FRACTION * row.size:  # flat, or a two-level signal
+        lo, hi = lows[i], highs[i]
+        if not (np.isfinite(lo) and np.isfinite(hi)) or hi == lo:  # NaN/inf, or flat
             continue
         rail = rails[i] if rails is not None and i < len(rails) else None
-        for edge, inner, at in ((hi, row < hi, 1), (lo, row > lo, 0)):
-            n_edge = np.count_nonzero(row == edge)
+        if rail is not None:
+            near = [
+                abs(float(e) - rail[at]) <= 1.5 * rail[2] + 1e-6 * abs(rail[at])
+                for e, at in ((hi, 1), (lo, 0))
+            ]
+            if not any(near):  # far inside the converter's range: never clipped
+                continue
+        n_hi, n_lo = np.count_nonzero(row == hi), np.count_nonzero(row == lo)
+        if row.size - n_hi - n_lo < TWO_LEVEL_FRACTION * row.size:  # a two-level signal
+            continue
+        for edge, n_edge, at in ((hi, n_hi, 0), (lo, n_lo, 1)):
             if rail is not None:
-                if abs(float(edge) - rail[at]) <= 1.5 * rail[2] + 1e-6 * abs(rail[at]) and (
-                    n_edge / row.size > CLIP_FRACTION
-                ):
+                if near[at] and n_edge / row.size > CLIP_FRACTION:
                     out.append(label)
                     break
                 continue
-            rest = row[inner]
+            rest = row[row < hi] if edge == hi else row[row > lo]
             nearest = rest.max() if edge == hi else rest.min()
             n_next = np.count_nonzero(rest == nearest)
             if n_edge / row.size > CLIP_FRACTION and n_edge >= CLIP_PILE_UP * n_next:

@@ -70,7 +70,8 @@ class EdfReader(Reader):
         with _opened(path) as f:
             layout = parse_layout(head)
             kept = _data_signals(path, f, head, layout)
-            signals = tuple(_signal(path, f, i, default_unit) for i in kept)
+            counts = f.getNSamples()  # one list for every signal (pyedflib builds it per call)
+            signals = tuple(_signal(path, f, i, default_unit, int(counts[i])) for i in kept)
             duration = float(f.file_duration)
             annotations = _annotations(f, path, layout, plain=len(kept) < f.signals_in_file)
             meta = _meta(f)
@@ -187,7 +188,7 @@ def _edf_message(exc: Exception, path: str) -> str:
     return text
 
 
-def _signal(path: str, f: Any, i: int, default_unit: str) -> Signal:
+def _signal(path: str, f: Any, i: int, default_unit: str, n_samples: int) -> Signal:
     label = f.getLabel(i).strip()
     sfreq = float(f.getSampleFrequency(i))
     check_sfreq(path, sfreq)
@@ -207,7 +208,7 @@ def _signal(path: str, f: Any, i: int, default_unit: str) -> Signal:
     return Signal(
         label=label,
         sfreq=sfreq,
-        n_samples=int(f.getNSamples()[i]),
+        n_samples=n_samples,
         unit=unit,
         to_uv=float(factor),
         resolution=float(resolution),

@@ -315,19 +315,25 @@ class ShardWriter:
         self._done = 0  # samples in encoded chunks
         self._encoded: list[list[bytes]] = []  # the current shard's chunks: [bytes, crc]
         self._scaled = np.empty_like(self._piece)  # the quantizer's scratch
+        self._ints = np.empty(self._piece.shape, dtype="<i4")  # ... and its integers
 
     def append(self, samples: np.ndarray) -> None:
-        """The next samples, shape ``(n_channels, n)``, float32 uV."""
+        """The next samples, shape ``(n_channels, n)``, float32 uV (a view is fine: whole chunks
+        are encoded straight from it, the rest is copied into the chunk being filled)."""
         if self._done + self._filled + samples.shape[1] > self.n_samples:
             raise ValueError(f"more than the array's {self.n_samples} samples")
         pos = 0
         while pos < samples.shape[1]:
+            if self._filled == 0 and samples.shape[1] - pos >= self.chunk:
+                self._encode(samples[:, pos : pos + self.chunk])
+                pos += self.chunk
+                continue
             take = min(samples.shape[1] - pos, self.chunk - self._filled)
             self._piece[:, self._filled : self._filled + take] = samples[:, pos : pos + take]
             self._filled += take
             pos += take
             if self._filled == self.chunk:
-                self._encode_piece()
+                self._encode(self._piece)
 
     def close(self) -> None:
         """Encode the last, partial chunk (padded with the fill value) and write what is left."""
@@ -336,18 +342,20 @@ class ShardWriter:
             raise ValueError(f"{given} samples given, the array holds {self.n_samples}")
         if self._filled:
             self._piece[:, self._filled :] = 0
-            self._encode_piece()
+            self._encode(self._piece)
         if self._encoded:
             self._write_shard()
 
-    def _encode_piece(self) -> None:
-        values: Any = self._piece.astype(self.dtype, copy=False)
+    def _encode(self, chunk: np.ndarray) -> None:
+        """Encode one whole chunk, ``(n_channels, chunk)`` float32 (any strides)."""
+        values: Any
         if plain_quantizer(self.filters, self.dtype):
             # numcodecs' FixedScaleOffset.encode (float32 ``x * scale``, rounded half to even,
             # cast to int32) in place of its three temporary copies: the same integers
-            scaled = np.multiply(values, np.float32(self.filters[0].scale), out=self._scaled)
-            values = np.rint(scaled, out=scaled).astype("<i4")
+            scaled = np.multiply(chunk, np.float32(self.filters[0].scale), out=self._scaled)
+            values = np.rint(scaled, out=self._ints, casting="unsafe")
         else:
+            values = np.ascontiguousarray(chunk).astype(self.dtype, copy=False)
             for codec in self.filters:
                 values = codec.encode(values)
         self._encoded.append(with_crc(bytes(self.compressor.encode(np.ascontiguousarray(values)))))

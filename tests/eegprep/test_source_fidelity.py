@@ -250,3 +250,66 @@ def test_edf_clipping_flag_uses_the_physical_range(tmp_path: Path) -> None:
     ingest(_edf_folder(tmp_path), src=tmp_path / "src", out=tmp_path / "s.zarr", config=SERIAL)
     (r,) = open_store(tmp_path / "s.zarr").recordings
     assert r.qc["clipped_channels"] == ["FP2"]
+
+
+def _clipped_reference(x, labels, rails=None):
+    """clipped_channels as its docstring states it, channel by channel, without shortcuts."""
+    out = []
+    for i, (row, label) in enumerate(zip(x, labels)):
+        lo, hi = row.min(), row.max()
+        inside = np.count_nonzero((row > lo) & (row < hi))
+        if hi == lo or inside < 0.05 * row.size:
+            continue
+        rail = rails[i] if rails is not None else None
+        for edge, inner, at in ((hi, row < hi, 1), (lo, row > lo, 0)):
+            n_edge = np.count_nonzero(row == edge)
+            if rail is not None:
+                near = abs(float(edge) - rail[at]) <= 1.5 * rail[2] + 1e-6 * abs(rail[at])
+                if near and n_edge / row.size > 0.01:
+                    out.append(label)
+                    break
+                continue
+            rest = row[inner]
+            n_next = np.count_nonzero(rest == (rest.max() if edge == hi else rest.min()))
+            if n_edge / row.size > 0.01 and n_edge >= 3 * n_next:
+                out.append(label)
+                break
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_clipped_channels_is_the_plain_rule(seed):
+    """The vectorised check flags exactly what the rule, applied channel by channel, flags:
+    rails or none, clipped at either rail, two-level, coarse, flat, NaN rows (never flagged)."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    rows, rails = [], []
+    for k in range(24):
+        step = float(rng.choice([0.153, 0.5, 2.0]))
+        kind = k % 8
+        scale = 600 if kind in (1, 2) else 50 if kind == 6 else rng.choice([5, 50, 400])
+        x = np.round(rng.standard_normal(n) * scale / step) * step
+        rail = (-500.0, 500.0, step)
+        if kind == 1:
+            x = np.clip(x, -np.inf, 500.0)  # pinned at the high rail
+        elif kind == 2:
+            x = np.clip(x, -500.0, np.inf)
+        elif kind == 3:
+            x = np.where(rng.random(n) < 0.5, -500.0, 500.0)  # two levels
+        elif kind == 4:
+            x = np.full(n, 3.0)
+        elif kind == 5:
+            x[rng.integers(0, n)] = np.nan
+        elif kind == 6:
+            x = np.clip(x, -40.0, 40.0)  # pinned, but far inside the rails
+        rows.append(x)
+        rails.append(rail)
+    x = np.asarray(rows, dtype=np.float32)
+    labels = [f"ch{i}" for i in range(len(rows))]
+    with_rails = clipped_channels(x, labels, rails)
+    assert with_rails == _clipped_reference(x, labels, rails)
+    pinned = {f"ch{k}" for k in range(24) if k % 8 in (1, 2)}
+    assert set(with_rails) == pinned  # pinned far inside the rails (ch6, ...): not clipped
+    without = clipped_channels(x, labels)
+    assert without == _clipped_reference(x, labels)
+    assert pinned | {"ch6", "ch14", "ch22"} <= set(without)  # no rails: any pile-up is
