@@ -4,16 +4,19 @@ Run through ``python benchmarks/ingest.py --scaling [--hours 3] [--repeat 3]`` (
 ``benchmarks/ingest.py``'s). Not pinned to a core: the workers are meant to use them all.
 
 - Pool start-up: in a fresh process, the seconds until ``n`` local workers have each answered
-  a no-op, for eegprep's pool (:mod:`eegprep.ingestion.workers`: forkserver, per-file modules
-  preloaded)
+  a no-op, for eegprep's pool (:mod:`eegprep.ingestion.workers`: workers forked from this
+  process after it imported the per-file modules; a forkserver with them preloaded where a fork
+  is not safe)
   and, as the reference, the dask ``LocalCluster`` that ``eegprep ingest`` started before.
 - Cold: the console command ``eegprep ingest tuh --src CORPUS --out STORE --workers N`` as a
   user runs it (interpreter, imports, pool, every file); wall seconds as the user waits, CPU
-  seconds of the command and all its descendants (its forkserver, which outlives it by a
-  moment, is adopted and waited for, so its workers' CPU is counted).
+  seconds of the command and all its descendants (forked workers are reaped by it; a
+  forkserver, which outlives it by a moment, is adopted and waited for, so that its workers'
+  CPU is counted).
 - Warm: in a fresh process, one untimed ingest of the same corpus into another store, then the
   timed one, as ``benchmarks/ingest.py`` measures the steady state (imports done, the
-  forkserver's modules loaded); CPU seconds of the driver plus the forkserver's reaped workers
+  forkserver's modules loaded); CPU seconds of the driver, of its reaped (forked) workers and of a
+  forkserver's reaped workers
   (``/proc``, Linux).
 
 Each row is the fastest of ``--repeat`` runs (0, 1, 2 workers alternate); the speed-up is
@@ -58,8 +61,10 @@ def _proc_cpu(pid: int | None) -> float:
 
 
 def _self_cpu() -> float:
+    """CPU seconds of this process and of the children it reaped (forked pool workers)."""
     me = resource.getrusage(resource.RUSAGE_SELF)
-    return me.ru_utime + me.ru_stime
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _ingest(corpus: Path, out: Path, workers: int) -> bool:

@@ -28,6 +28,7 @@ import os
 import queue
 import sys
 import threading
+import warnings
 from collections.abc import Generator, Iterator, Sequence
 from typing import Any
 
@@ -126,16 +127,24 @@ def run_pool(tasks: Sequence[IngestTask], n_workers: int) -> Generator[IngestRes
     # the workers wait on the read end: it reaches end-of-file when this process is gone, even
     # while its exit status has not been collected (a pid check would still see it)
     lifeline, keep_alive = ctx.Pipe(duplex=False)
+    forked = ctx.get_start_method() == "fork"
+    # a forked worker holds a copy of the write end too: it closes it, or the pipe never ends
+    inherited = keep_alive if forked else None
     pool = ProcessPoolExecutor(
-        n_workers - 1, mp_context=ctx, initializer=_worker_init, initargs=(lifeline,)
+        n_workers - 1, mp_context=ctx, initializer=_worker_init, initargs=(lifeline, inherited)
     )
     plan = _Plan(pool, sorted(tasks, key=source_bytes, reverse=True))
-    # every worker process starts during these first submits: in a thread, since each waits
-    # for the forkserver, and this process has work to do meanwhile
+    # every worker process starts during these first submits: forked here and now (a few ms),
+    # or in a thread when each waits for the forkserver, as this process has work meanwhile
     starter = threading.Thread(target=plan.start, args=(n_workers - 1,), daemon=True)
     finished = False
     try:
-        starter.start()
+        if forked:
+            with warnings.catch_warnings():  # Python 3.12+ warns of any thread at a fork;
+                warnings.simplefilter("ignore", DeprecationWarning)  # those left are safe
+                plan.start(n_workers - 1)
+        else:
+            starter.start()
         while True:
             yield from plan.results(block=False)
             task = plan.take_smallest()
@@ -148,7 +157,8 @@ def run_pool(tasks: Sequence[IngestTask], n_workers: int) -> Generator[IngestRes
         finished = True
     finally:
         plan.stop()
-        starter.join()
+        if not forked:
+            starter.join()
         _shut_down(pool, terminate=not finished)
         lifeline.close()
         keep_alive.close()
@@ -245,14 +255,47 @@ def _result(fut: Any, task: IngestTask) -> IngestResult:
 
 
 def _context() -> Any:
-    """``forkserver`` with :data:`PRELOAD` where there is one (Linux, macOS), else ``spawn``."""
+    """How pool workers start.
+
+    ``fork`` on Linux while this process runs no thread but those known to survive a fork
+    (:func:`_fork_safe`): a worker is then a copy of this process, running in milliseconds with
+    its imports done, once :data:`PRELOAD` is imported here (this process works on files too,
+    so it needs them anyway). Elsewhere, or beside any other thread (forking could copy a lock
+    it holds), ``forkserver`` with :data:`PRELOAD` where there is one (macOS), else ``spawn``
+    (Windows).
+    """
+    import importlib
     import multiprocessing
 
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods and _fork_safe():
+        for name in PRELOAD:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
+        if _fork_safe():  # (an import could start a thread)
+            return multiprocessing.get_context("fork")
+    if "forkserver" not in methods:
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(list(PRELOAD))  # no effect once this process's server runs
     return ctx
+
+
+def _fork_safe() -> bool:
+    """Whether every thread of this process but the main one is one that a fork may copy
+    away: zarr's I/O thread, idle between zarr calls (zarr resets its state in a forked
+    child), and tqdm's monitor (the workers draw no bars). Called from the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    known: list[Any] = []
+    sync = sys.modules.get("zarr.core.sync")
+    if sync is not None:
+        known.extend(getattr(sync, "iothread", []) or [])
+    bars = sys.modules.get("tqdm.std")
+    if bars is not None:
+        known.append(getattr(getattr(bars, "tqdm", None), "monitor", None))
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    return all(any(t is k for k in known) for t in others)
 
 
 @contextlib.contextmanager
@@ -294,12 +337,15 @@ def _shut_down(pool: Any, *, terminate: bool) -> None:
             proc.join(5)
 
 
-def _worker_init(lifeline: Any) -> None:
-    """In each worker: leave Ctrl-C to the driver, and exit when the driver is gone."""
+def _worker_init(lifeline: Any, keep_alive: Any = None) -> None:
+    """In each worker: leave Ctrl-C to the driver, and exit when the driver is gone
+    (``keep_alive``: the driver's end of the pipe, when a fork copied it here)."""
     import signal
     import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if keep_alive is not None:
+        keep_alive.close()
     threading.Thread(target=_watch, args=(lifeline,), daemon=True).start()
 
 

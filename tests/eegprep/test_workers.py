@@ -80,16 +80,70 @@ def test_ingest_of_a_small_corpus_starts_no_pool(
     assert rep.n_ingested == 3 and started == []
 
 
+@pytest.mark.parametrize("beside_a_thread", [False, True])
 def test_a_forced_pool_ingests_everything(
-    tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, beside_a_thread: bool
 ) -> None:
+    """Workers forked from this process (alone) or started by the forkserver (another thread
+    runs) write the same store as this process alone."""
+    import threading
+
+    from eegprep.store.reader import open_store
+
     started = _count_pools(monkeypatch)
+    methods: list[tuple[str, bool]] = []  # (start method, whether a fork was safe then)
+    context = workers._context
+
+    def recorded() -> Any:
+        safe = workers._fork_safe()
+        ctx = context()
+        methods.append((ctx.get_start_method(), safe))
+        return ctx
+
+    monkeypatch.setattr(workers, "_context", recorded)
     monkeypatch.setattr(workers, "POOL_START_SECONDS", 0.0)
     cfg = IngestConfig(workers=2, progress=False)
-    rep = ingest("tuh", src=tuh_corpus, out=tmp_path / "s.zarr", config=cfg)
+    other = threading.Event()
+    waiting = threading.Thread(target=other.wait, daemon=True)
+    if beside_a_thread:
+        waiting.start()
+    try:
+        rep = ingest("tuh", src=tuh_corpus, out=tmp_path / "s.zarr", config=cfg)
+    finally:
+        other.set()
     assert started == [2]
     assert rep.n_ingested == 3 and not rep.failed
     assert multiprocessing.active_children() == []  # the pool's workers are gone
+    method, safe = methods[0]
+    if beside_a_thread:  # a thread of unknown purpose: no fork
+        assert not safe and method != "fork"
+    if sys.platform.startswith("linux"):
+        assert method == ("fork" if safe else "forkserver")
+    alone = ingest("tuh", src=tuh_corpus, out=tmp_path / "one.zarr", config=IngestConfig(workers=0))
+    assert alone.n_ingested == 3
+    pooled, one = open_store(tmp_path / "s.zarr"), open_store(tmp_path / "one.zarr")
+    for rec in one.recordings:
+        assert (pooled.read(rec.id) == one.read(rec.id)).all()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork is used on Linux")
+def test_a_fresh_process_forks_its_workers(tuh_corpus: Path, tmp_path: Path) -> None:
+    """As the console command runs: one thread, so the workers are forked copies of it (they
+    start at once, nothing to import); the store is whole."""
+    code = (
+        "from eegprep.ingestion import workers\n"
+        "from eegprep.ingestion.driver import IngestConfig, ingest\n"
+        "workers.POOL_START_SECONDS = 0.0\n"
+        "context = workers._context\n"
+        "used = []\n"
+        "workers._context = lambda: used.append(context()) or used[-1]\n"
+        f"rep = ingest('tuh', src={str(tuh_corpus)!r}, out={str(tmp_path / 's.zarr')!r},\n"
+        "             config=IngestConfig(workers=2, progress=False))\n"
+        "print(rep.n_ingested, rep.processes, used[0].get_start_method())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["3", "2", "fork"]
 
 
 def test_stopping_early_terminates_the_workers(tuh_corpus: Path, tmp_path: Path) -> None:
@@ -322,3 +376,35 @@ def test_interrupted_pool_leaves_a_consistent_store_and_no_workers(
         assert store.read(rec.id).shape == (rec.n_channels, rec.n_samples)
     rep = ingest("tuh", src=corpus, out=out, config=IngestConfig(workers=0, progress=False))
     assert rep.n_ingested + rep.n_current == 8 and not rep.failed
+
+
+def test_only_threads_known_to_survive_a_fork_allow_one() -> None:
+    """zarr's idle I/O thread (zarr resets it in a forked child) does not stop a fork; any
+    other thread does, and a call from a thread other than the main one never forks."""
+    import threading
+
+    import zarr
+    from zarr.core.sync import sync
+
+    async def nothing() -> None:
+        return None
+
+    sync(nothing())  # starts zarr's I/O thread, as writing a recording's metadata does
+    assert zarr.core.sync.iothread[0] is not None
+    assert workers._fork_safe() == all(
+        t is threading.main_thread() or t is zarr.core.sync.iothread[0]
+        for t in threading.enumerate()
+    )
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert not workers._fork_safe()
+    finally:
+        stop.set()
+        other.join()
+    answers: list[bool] = []
+    asker = threading.Thread(target=lambda: answers.append(workers._fork_safe()))
+    asker.start()
+    asker.join()
+    assert answers == [False]
