@@ -380,7 +380,7 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         In one process (no loader workers), fill with a second thread too.
     group_mb : float
         Most memory, MB, of the batches filled at once (up to a sampler pool of them; a
-        loader worker fills at most half of its :data:`RING_SLOTS` buffers at once).
+        loader worker fills its share of a pool, :func:`worker_group`).
     """
 
     def __init__(
@@ -425,20 +425,24 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         info = get_worker_info()
         k, K = (info.id, info.num_workers) if info is not None else (0, 1)
         epoch, start = self.epoch, self.start
-        batches = self.plan.batches(epoch)
-        mine = [batches[i] for i in range(start + k, len(batches), K)]
+        batches, pools = self.plan.batches(epoch), self.plan.pools(epoch)
+        picked = range(start + k, len(batches), K)
+        mine = [batches[i] for i in picked]
         free = self._free
         ring = free is not None and info is not None and info.id < RING_WORKERS
         if ring:  # (the loader frees the buffers of the last epoch's batches it dropped)
-            self._slots = self._slots or [torch.empty(0).share_memory_()] * RING_SLOTS
+            n_slots = ring_slots(self.plan.pool_batches, K)
+            if self._slots is None or len(self._slots) != n_slots:
+                self._slots = [torch.empty(0).share_memory_()] * n_slots
+                self._next_slot = 0
             # the loader may have dropped the last epoch's batches unread (a loop that
             # stopped early): each buffer goes with its first batch again
             self._sent.clear()
-        # batches are filled a group at a time (a pool's, as far as memory allows; a worker's
-        # ring holds half of its slots), each chunk decoded once for all its windows in them
-        most = min(self.plan.pool_batches, WORKER_GROUP) if ring else self.plan.pool_batches
+        # batches are filled a group at a time, each chunk decoded once for all its windows in
+        # the group: a pool's batches (a worker's share of a pool), as far as memory allows
+        most = worker_group(self.plan.pool_batches, K)
         helper = self.helper_thread and info is None  # workers are the threads of a pool
-        for group in self._groups(mine, most):
+        for group in self._groups(mine, [int(pools[i]) for i in picked], most):
             outs, slots = [], []
             for ids in group:
                 buffer, slot = self._buffer(k, ids) if ring else (None, -1)
@@ -466,21 +470,24 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
             self._sent.add(slot)
         return item
 
-    def _groups(self, mine: list[np.ndarray], most: int) -> Iterator[list[np.ndarray]]:
-        """``mine`` in runs of consecutive batches of one window shape, at most ``most`` and
-        :attr:`group_bytes` of samples each (at least one batch)."""
+    def _groups(
+        self, mine: list[np.ndarray], pools: list[int], most: int
+    ) -> Iterator[list[np.ndarray]]:
+        """``mine`` in runs of consecutive batches of one pool (``pools``: each batch's) and
+        one window shape, at most ``most`` and :attr:`group_bytes` of samples each (at least
+        one batch)."""
         index = self.plan.index
         group: list[np.ndarray] = []
-        shape, size = (-1, -1), 0
-        for ids in mine:
+        key, size = (-1, -1, -1), 0
+        for ids, pool in zip(mine, pools, strict=True):
             w = int(ids[0])
-            now = (len(index.recordings[int(index.rec[w])].rows), int(index.n_patches[w]))
-            nbytes = len(ids) * now[0] * now[1] * PATCH_SIZE * 4
-            if group and (now != shape or len(group) == most or size + nbytes > self.group_bytes):
+            now = (pool, len(index.recordings[int(index.rec[w])].rows), int(index.n_patches[w]))
+            nbytes = len(ids) * now[1] * now[2] * PATCH_SIZE * 4
+            if group and (now != key or len(group) == most or size + nbytes > self.group_bytes):
                 yield group
                 group, size = [], 0
             group.append(ids)
-            shape, size = now, size + nbytes
+            key, size = now, size + nbytes
         if group:
             yield group
 
@@ -489,7 +496,7 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         -1)`` when the loader still holds that slot's batch (a fresh buffer is made then)."""
         assert self._slots is not None and self._free is not None
         s = self._next_slot
-        self._next_slot = (s + 1) % RING_SLOTS
+        self._next_slot = (s + 1) % len(self._slots)
         if not self._free[w, s]:
             return None, -1
         self._free[w, s] = 0
@@ -510,7 +517,7 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
 class BatchLoader:
     """Iterates a DataLoader over a :class:`WindowDataset`; see :func:`make_loader`.
 
-    With workers, each worker fills its batches into a ring of ``RING_SLOTS`` shared-memory
+    With workers, each worker fills its batches into a ring of :func:`ring_slots` shared-memory
     buffers made once, instead of a fresh shared-memory segment per batch (4.7 MB of pages
     faulted in by the worker and again by this process, every batch), and sends each buffer
     once an epoch (afterwards its number). This loader keeps the buffers mapped and yields a
@@ -527,8 +534,9 @@ class BatchLoader:
         self._mapped: dict[tuple[int, int], torch.Tensor] = {}  # (worker, slot) -> its buffer
         self._leased: dict[tuple[int, int], weakref.ref[_Lease]] = {}
         # this loader's own flags: another loader over the same dataset has its own
+        self._n_slots = ring_slots(dataset.plan.pool_batches, max(1, loader.num_workers))
         self._free = (
-            torch.zeros((RING_WORKERS, RING_SLOTS), dtype=torch.int8).share_memory_()
+            torch.zeros((RING_WORKERS, self._n_slots), dtype=torch.int8).share_memory_()
             if loader.num_workers > 0
             else None
         )
@@ -557,7 +565,7 @@ class BatchLoader:
             # those of batches still held stay leased
             self._leased = {key: ref for key, ref in self._leased.items() if ref() is not None}
             for w in range(min(self.loader.num_workers, RING_WORKERS)):
-                for s in range(RING_SLOTS):
+                for s in range(self._n_slots):
                     if (w, s) not in self._leased:
                         self._free[w, s] = 1
         try:
@@ -603,11 +611,26 @@ def _give_back(free: torch.Tensor, w: int, s: int) -> None:
     free[w, s] = 1
 
 
-WORKER_GROUP = 4
+PREFETCH = 4
+"""Batches the DataLoader keeps on their way from each worker (its ``prefetch_factor``)."""
 
-RING_SLOTS = 8
-"""Batch buffers per loader worker: the DataLoader keeps up to ``prefetch_factor`` (4) batches
-per worker on their way; more slots let a worker run ahead while the oldest are copied out."""
+
+def worker_group(pool_batches: int, n_workers: int) -> int:
+    """Batches one process fills together: its share of a sampler pool, ``ceil(pool_batches /
+    n_workers)`` (loader worker ``k`` of ``n`` takes batches ``k, k + n, ...``), so that each
+    of the pool's chunks is decoded once per process. Smaller groups decoded the pool's
+    chunks again for each group (2 workers on 2 cores, groups of 4 out of 10: 18-21k
+    windows/s; groups of 10: 29-33k; docs/benchmarks.md, section 8)."""
+    return max(1, -(-pool_batches // max(1, n_workers)))
+
+
+def ring_slots(pool_batches: int, n_workers: int) -> int:
+    """Batch buffers per loader worker: a group (:func:`worker_group`), the :data:`PREFETCH`
+    batches on their way while it fills, and two the training loop may still hold; a worker
+    whose next buffer is still lent makes a fresh one instead (slower: a new shared-memory
+    segment). Buffers are made on first use."""
+    return worker_group(pool_batches, n_workers) + PREFETCH + 2
+
 
 RING_WORKERS = 256
 """Workers beyond this make a fresh shared-memory batch each time."""
@@ -652,7 +675,7 @@ def make_loader(
         generator=generator,
         num_workers=num_workers,
         pin_memory=pin_memory and _pins(),
-        prefetch_factor=4 if num_workers else None,
+        prefetch_factor=PREFETCH if num_workers else None,
         persistent_workers=num_workers > 0,
     )
     return BatchLoader(dataset, loader)

@@ -111,7 +111,7 @@ class BatchPlan:
         self.shuffle, self.drop_last, self.pool_batches = shuffle, drop_last, pool_batches
         self._buckets = index.buckets()
         self._corpus = index.corpus
-        self._cache: tuple[int, list[np.ndarray]] | None = None
+        self._cache: tuple[int, list[np.ndarray], np.ndarray] | None = None
 
     def _rng(self, epoch: int, *salt: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, epoch, *salt])
@@ -143,6 +143,10 @@ class BatchPlan:
 
     def global_batches(self, epoch: int) -> list[np.ndarray]:
         """Every rank's batches of ``epoch``, in order (window ids)."""
+        return [batch for pool in self._global_pools(epoch) for batch in pool]
+
+    def _global_pools(self, epoch: int) -> list[list[np.ndarray]]:
+        """Every rank's batches of ``epoch`` in their pools, in order."""
         pools: list[list[np.ndarray]] = []
         for c_i, corpus in enumerate(self.index.corpora):
             ids = np.flatnonzero(self._corpus == c_i)
@@ -154,22 +158,32 @@ class BatchPlan:
         if self.shuffle:
             order = self._rng(epoch, 3).permutation(len(pools))
             pools = [pools[i] for i in order]
-        return [batch for p in pools for batch in p]
+        return pools
 
     def batches(self, epoch: int) -> list[np.ndarray]:
         """This rank's batches of ``epoch`` (a contiguous shard of the global list)."""
+        return self._shard(epoch)[0]
+
+    def pools(self, epoch: int) -> np.ndarray:
+        """The pool of each of :meth:`batches` (int, non-decreasing): batches of one pool read
+        the same few blocks, so that a reader fills them together."""
+        return self._shard(epoch)[1]
+
+    def _shard(self, epoch: int) -> tuple[list[np.ndarray], np.ndarray]:
         if self._cache is not None and self._cache[0] == epoch:
-            return self._cache[1]
-        every = self.global_batches(epoch)
+            return self._cache[1], self._cache[2]
+        pools = self._global_pools(epoch)
+        every = [batch for pool in pools for batch in pool]
+        pool_of = np.repeat(np.arange(len(pools)), [len(pool) for pool in pools])
         W = self.world_size
         if self.drop_last:
             n = len(every) // W
-            mine = every[self.rank * n : (self.rank + 1) * n]
+            a, b = self.rank * n, (self.rank + 1) * n
         else:
             bounds = np.linspace(0, len(every), W + 1).round().astype(int)
-            mine = every[bounds[self.rank] : bounds[self.rank + 1]]
-        self._cache = (epoch, mine)
-        return mine
+            a, b = int(bounds[self.rank]), int(bounds[self.rank + 1])
+        self._cache = (epoch, every[a:b], pool_of[a:b])
+        return self._cache[1], self._cache[2]
 
     def __len__(self) -> int:
         """Batches per epoch on this rank (epoch 0; weights may vary it by a batch)."""

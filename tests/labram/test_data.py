@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from labram.data.loader import UV_PER_UNIT, BlockReader, WindowDataset, make_loader
+from labram.data.loader import (
+    UV_PER_UNIT,
+    BlockReader,
+    WindowDataset,
+    make_loader,
+    ring_slots,
+)
 from labram.data.sampler import BatchPlan, ResumeError
 from labram.data.windows import WindowConfig, build_pretrain_index
 from tests.labram.training_stores import write_pretrain_store
@@ -95,14 +101,16 @@ def test_corpus_weights(stores: list[str]) -> None:
 
 def test_two_workers_no_duplicates_no_gaps_same_order(stores: list[str]) -> None:
     idx = build_pretrain_index(stores)
-    plan = BatchPlan(idx, batch_size=4, seed=2, drop_last=False, shuffle=True)
+    # small pools: more batches than the two workers' rings hold
+    plan = BatchPlan(idx, batch_size=4, seed=2, drop_last=False, shuffle=True, pool_batches=4)
     ds = WindowDataset(plan)
     ds.set_epoch(0)
     one_batches = list(make_loader(ds))
     loader = make_loader(ds, num_workers=2)
     two_batches = list(loader)  # made in the workers' shared-memory buffers
     # every batch kept holds its buffer, which the workers then leave alone
-    assert len(two_batches) > 16 and 0 < len(loader._mapped) <= 16
+    ring = 2 * ring_slots(plan.pool_batches, 2)  # both workers' buffers
+    assert len(two_batches) > ring and 0 < len(loader._mapped) <= ring
     one = [b["ids"].tolist() for b in one_batches]
     two = [b["ids"].tolist() for b in two_batches]
     assert two == one
@@ -141,7 +149,8 @@ def test_batches_held_or_dropped_across_epochs_stay_whole(
             assert torch.equal(x, reference.batch(np.array(ids))["x"])
     for ids, part in kept:
         assert torch.equal(part, reference.batch(ids.numpy())["x"][1:3])
-    assert 0 < len(loader._mapped) <= 2 * 8  # the ring's buffers served the epochs
+    ring = 2 * ring_slots(plan.pool_batches, 2)
+    assert 0 < len(loader._mapped) <= ring  # the ring's buffers served the epochs
 
 
 def test_persistent_workers_follow_the_epoch(stores: list[str]) -> None:
@@ -333,3 +342,39 @@ def test_two_loaders_over_one_dataset_keep_their_buffers_apart(stores: list[str]
     assert ds._free is None
     plain = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=1)
     assert all("slot" not in batch for batch in plain)
+
+
+def test_each_process_fills_its_share_of_a_pool_at_once(
+    stores: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches are filled a pool at a time (one process) or a worker's share of a pool at a
+    time (loader workers): a fill never spans two pools nor splits a share, so that each of a
+    pool's chunks is decoded once per process."""
+    idx = build_pretrain_index(stores)
+    plan = BatchPlan(idx, batch_size=4, seed=1, pool_batches=3)
+    batches, pools = plan.batches(0), plan.pools(0)
+    assert len(pools) == len(batches) and (np.diff(pools) >= 0).all()
+    assert np.bincount(pools).max() <= 3 and len(set(pools.tolist())) < len(batches)
+    pool_of = {tuple(b.tolist()): int(q) for b, q in zip(batches, pools, strict=True)}
+    fills: list[list[int]] = []  # each fill's batches' pools
+    fill = BlockReader.fill
+
+    def recorded(self: BlockReader, group: list[np.ndarray], *args: object, **kw: object) -> None:
+        fills.append([pool_of[tuple(ids.tolist())] for ids in group])
+        fill(self, group, *args, **kw)  # type: ignore[arg-type]
+
+    ds = WindowDataset(plan)
+    ds.set_epoch(0)
+    monkeypatch.setattr(BlockReader, "fill", recorded)
+    assert sum(b["x"].shape[0] for b in make_loader(ds)) == sum(len(b) for b in batches)
+    assert [f[0] for f in fills] == sorted(set(pools.tolist()))  # one fill per pool, in order
+    assert [q for f in fills for q in f] == pools.tolist() and all(len(set(f)) == 1 for f in fills)
+    # worker k of 2 takes batches k, k + 2, ...: its groups are its shares of the pools
+    for k in range(2):
+        picked = list(range(k, len(batches), 2))
+        groups = list(ds._groups([batches[i] for i in picked], [int(pools[i]) for i in picked], 2))
+        shares = [
+            [int(pools[i]) for i in picked if pools[i] == q]
+            for q in sorted(set(pools[picked].tolist()))
+        ]
+        assert [[pool_of[tuple(ids.tolist())] for ids in g] for g in groups] == shares
