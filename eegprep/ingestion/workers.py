@@ -60,11 +60,11 @@ PRELOAD = (
     "eegprep.readers.edf",
     "pyedflib",
     "ducc0",
-    "zarr",
+    "numcodecs",
 )
-"""Modules the forkserver imports once, before it forks workers: what the first file of every
-process would otherwise import (zarr, pyedflib, ducc0, ...). A module missing here costs
-only speed."""
+"""Modules every process imports for its first file (pyedflib, ducc0, numcodecs, ...): imported
+once before the workers are forked (by this process, or by the forkserver). A module missing
+here costs only speed; the files need neither zarr nor scipy nor MNE."""
 
 
 def source_bytes(task: IngestTask) -> int:
