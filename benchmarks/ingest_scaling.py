@@ -19,6 +19,7 @@ Run through ``python benchmarks/ingest.py --scaling [--hours 3] [--repeat 3]`` (
   forkserver's reaped workers
   (``/proc``, Linux).
 
+The project's bytecode is compiled first (``benchmarks/bytecode.py``), as ``pip install`` does.
 Each row is the fastest of ``--repeat`` runs (0, 1, 2 workers alternate); the speed-up is
 against ``--workers 0``. Whether a pool ran is the plan's decision (docs/cli.md, "Workers").
 """
@@ -216,6 +217,9 @@ def _run(args: list[str]) -> tuple[dict, float, float]:
 
 def scaling(corpus: Path, work: Path, hours: float, repeat: int) -> None:
     """Print the start-up and scaling tables for ``corpus`` (``hours`` of EEG)."""
+    from bytecode import compile_project
+
+    compile_project()  # as pip install does: the cold rows do not compile every module again
     _become_subreaper()
     n = 2
     starts: dict[str, list[float]] = {"pool": [], "dask": []}

@@ -20,7 +20,9 @@ process and every child it waited for) is reported as the fastest run and the ra
   to its first file (imports of h5py and mne, the HDF5 file opened; probe at the first
   ``mne.io.read_raw_edf``) and whole.
 
-The ratio column divides by the MNE script's start-up (up to its first file).
+The ratio column divides by the MNE script's start-up (up to its first file). The project's
+bytecode is compiled first, as ``pip install`` does (``benchmarks/bytecode.py``: where Python
+may not write it, every run would compile each module again).
 
 Run: ``python benchmarks/startup.py [--repeat 5]``.
 """
@@ -177,6 +179,9 @@ def main() -> None:
         return child_labram(args.rest)
     if args.child in ("mne", "mne-probe"):
         return child_mne(Path(args.rest[0]), Path(args.rest[1]), args.child == "mne-probe")
+    from bytecode import compile_project
+
+    compile_project()
     work = Path(tempfile.mkdtemp(prefix="eegprep-startup-"))
     try:
         write_corpus(work / "corpus")
