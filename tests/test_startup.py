@@ -114,3 +114,39 @@ def test_pretrain_reaches_its_first_step_with_only_torch(tmp_path: Path) -> None
     assert "first" in seen, "the run never reached its first step"
     assert heavy(seen["first"]) == ["torch"]
     assert [m for m in seen["first"] if m.split(".")[0] in ("scipy", "h5py", "dask")] == []
+
+
+def test_an_ingest_without_zarr_writes_the_same_bytes_twice(
+    tuh_corpus: Path, tmp_path: Path
+) -> None:
+    """In a process that never imports zarr (the console command's case), two ingests of the
+    same files give byte-identical stores: Blosc compresses with one thread (its threads
+    would write a chunk's blocks in the order they finish)."""
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from eegprep.ingestion.driver import IngestConfig, ingest\n"
+        "cfg = IngestConfig(workers=0, progress=False)\n"
+        "for out in sys.argv[2:]:\n"
+        "    ingest('tuh', src=sys.argv[1], out=out, config=cfg)\n"
+        "print('zarr' in sys.modules)\n"
+    )
+    a, b = tmp_path / "a.zarr", tmp_path / "b.zarr"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tuh_corpus), str(a), str(b)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+    def objects(store: Path) -> dict[str, bytes]:
+        return {
+            p.relative_to(store).as_posix(): p.read_bytes()
+            for p in sorted(store.rglob("*"))
+            if p.is_file() and "reports" not in p.parts
+        }
+
+    first, second = objects(a), objects(b)
+    assert sorted(first) == sorted(second)
+    differ = [k for k in first if first[k] != second[k]]
+    assert differ == [], differ

@@ -93,9 +93,13 @@ def with_crc(blob: bytes) -> list[bytes]:
 
 
 def _blosc(encoding: str) -> Any:
-    """The same compressor as the numcodecs codec that zarr's wraps."""
-    from numcodecs import Blosc
+    """The same compressor as the numcodecs codec that zarr's wraps, single-threaded."""
+    from numcodecs import Blosc, blosc
 
+    # Blosc's threads write a chunk's blocks in the order they finish: the same samples then
+    # give other bytes from run to run (they decode the same), and stores are byte-identical
+    # only with one thread. (zarr sets this when imported; the ingest no longer imports it.)
+    blosc.use_threads = False
     cname, clevel = BLOSC[encoding]
     return Blosc(cname=cname, clevel=clevel, shuffle=Blosc.BITSHUFFLE)
 
