@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
+from zarr.core.buffer import default_buffer_prototype
 
 from eegprep.base.errors import StoreFormatError
 from eegprep.store.fs import Location
@@ -247,3 +248,36 @@ def test_reader_reads_arrays_written_before_chunk_checksums(tmp_path, encoding, 
     shard.write_bytes(bytes(blob))
     with pytest.raises(StoreFormatError, match=r"samples \[0, 50\) of old do not hold one whole"):
         reader.read(0, 10)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("seed", range(8))
+def test_metadata_documents_are_zarrs_own(seed: int) -> None:
+    """The documents written without zarr equal those zarr makes for the same arrays, for
+    layouts drawn at random (channel counts, odd rates, ADC-derived quanta, lengths)."""
+    from zarr.storage import MemoryStore
+
+    from eegprep.store.shards import metadata_documents
+
+    rng = np.random.default_rng(seed)
+    encoding = ("float32", "float16", "quantized")[seed % 3]
+    quantum = float(rng.choice([9999.68 / 65535, 0.03125, 1e-3 / 7])) / 8
+    chunk = int(rng.choice([200, 12000]))
+    layout = Layout(
+        int(rng.integers(1, 130)),
+        float(rng.choice([200.0, 173.61, 256.0, 1000.0 / 3])),
+        encoding,
+        quantum if encoding == "quantized" else None,
+        chunk,
+        chunk * int(rng.integers(1, 11)),
+    )
+    n_samples = int(rng.choice([0, 1, layout.shard - 1, layout.shard * 3 + 17]))
+    root = zarr.open_group(MemoryStore(), mode="w")
+    arrays = create_arrays(root, layout, n_samples)
+    ours = metadata_documents(layout, n_samples)
+    for name, arr in arrays.items():
+        theirs = json.loads(
+            arr.metadata.to_buffer_dict(default_buffer_prototype())["zarr.json"].to_bytes()
+        )
+        assert ours[name] == theirs, name
+        assert json.loads(json.dumps(ours[name])) == theirs  # what is written reads back the same
