@@ -8,9 +8,11 @@ so ``n`` processes take ``(work * (1 + CONTENTION) + (n - 1) * POOL_START_SECOND
 is started only when that is less than ``work`` (:func:`pool_size`). Otherwise, and always for
 one worker or one recording, the tasks run in this process.
 
-A pool is a :class:`concurrent.futures.ProcessPoolExecutor` whose workers are forked from a
-``forkserver`` that imported the per-file modules once (:data:`PRELOAD`), so a worker starts in
-milliseconds with nothing left to import (``spawn`` where there is no ``forkserver``: Windows).
+A pool is a :class:`concurrent.futures.ProcessPoolExecutor` whose workers are forked, with the
+per-file modules (:data:`PRELOAD`) imported, from this process where a fork is safe (Linux, no
+thread but known ones: :func:`_context`), else from a ``forkserver`` that imported them once;
+either way a worker starts in milliseconds with nothing left to import (``spawn`` where there is
+no ``forkserver``: Windows).
 dask.distributed is used only for an existing cluster (``--scheduler``,
 :mod:`eegprep.ingestion.driver`).
 
@@ -43,10 +45,12 @@ SECONDS_PER_RECORDING = 0.01
 """Fixed cost of one recording (open, write its group, commit), seconds (docs/benchmarks.md)."""
 
 POOL_START_SECONDS = 0.5
-"""How long after this process a pool worker starts contributing, seconds of wall time: the
-forkserver's start (~0.26 s), a fresh worker's first file (~0.06 s more than its next), moving
-tasks and results, with margin for a loaded machine (``benchmarks/ingest.py --scaling``
-measures them). Tests set it to 0 to force a pool on a tiny corpus."""
+"""How long after this process a pool worker starts contributing, seconds of wall time: a
+fresh worker's first file (~0.05-0.06 s more than its next: it faults in its memory), moving
+tasks and results, and the forkserver's start (~0.26 s) where the workers cannot be forked
+(0.04-0.06 s when they are), with margin for a loaded machine (``benchmarks/ingest.py
+--scaling`` measures them). Kept for both ways: the estimate errs towards no pool. Tests set it
+to 0 to force a pool on a tiny corpus."""
 
 CONTENTION = 0.1
 """How much slower each process ingests beside the others (they share the memory bus): 4-10%
@@ -108,7 +112,7 @@ def run_pool(tasks: Sequence[IngestTask], n_workers: int) -> Generator[IngestRes
     ``n_workers - 1`` pool workers take the largest files first, one at a time, each handed
     its next task the moment it finishes one; this process works from the other end, the
     smallest files, between yielding the pool's results. It starts at once, while the pool
-    starts on another core (the first worker waits for the forkserver's imports, ~0.26 s),
+    starts on another core (forked at once, or after the forkserver's imports, ~0.26 s),
     and no worker is left with a long file at the end while the others idle. (The order of
     commits does not change the store's bytes.)
 
