@@ -3,8 +3,9 @@
 The decision rule (docs/cli.md, "Workers"): a plan's work is estimated from its source bytes
 (:func:`estimate_seconds`, at the single-process rate that ``benchmarks/ingest.py`` measures).
 This process works from the start; each of ``n - 1`` pool workers joins after
-:data:`POOL_START_SECONDS`, and every process runs :data:`CONTENTION` slower beside the others,
-so ``n`` processes take ``(work * (1 + CONTENTION) + (n - 1) * POOL_START_SECONDS) / n``; a pool
+:func:`start_seconds` (:data:`FORK_START_SECONDS` for forked workers, :data:`POOL_START_SECONDS`
+from a forkserver), and every process runs :data:`CONTENTION` slower beside the others, so ``n``
+processes take ``(work * (1 + CONTENTION) + (n - 1) * start) / n``; a pool
 is started only when that is less than ``work`` (:func:`pool_size`). Otherwise, and always for
 one worker or one recording, the tasks run in this process.
 
@@ -52,6 +53,17 @@ tasks and results, and the forkserver's start (~0.26 s) where the workers cannot
 --scaling`` measures them). Kept for both ways: the estimate errs towards no pool. Tests set it
 to 0 to force a pool on a tiny corpus."""
 
+FORK_START_SECONDS = 0.2
+""":data:`POOL_START_SECONDS` when the workers are forked from this process (:func:`_context`):
+no server to start, only a fresh worker's first file and the tasks' moves, with margin. The
+console command on TUH's own files, a pool forced against none (wall s, three runs each,
+2026-12-01): 0.25 h (2 files) 0.59 / 0.59 / 0.59 against 0.45 / 0.56 / 0.58; 0.5 h (3 files)
+0.59-0.69 against 0.58-0.72; 1 h (6 files) 0.65-0.81 against 0.84-1.24; 2 h (12 files)
+0.82-0.90 against 1.07-1.11; then with this rule, 1 h, 6 alternating runs: 0.57-0.68 (median
+0.62) with the pool it started against 0.59-0.76 (median 0.745) with ``--workers 0``. With 2
+workers a forked pool starts from ~0.22 s of estimated work (~45 MB of EDF: 1 h of TUH's
+files gets one, 0.5 h does not)."""
+
 CONTENTION = 0.1
 """How much slower each process ingests beside the others (they share the memory bus): 4-10%
 for a file beside smaller ones on 2 cores (docs/benchmarks.md, section 6)."""
@@ -88,15 +100,22 @@ def pool_size(workers: int | None, tasks: Sequence[IngestTask]) -> int:
 
     ``workers``: what the user asked for (``None``: one per core). ``n`` processes (at most one
     per task) are used when they are expected to finish first: this process works from the
-    start, the ``n - 1`` pool workers from :data:`POOL_START_SECONDS` on, each process
+    start, the ``n - 1`` pool workers from :func:`start_seconds` on, each process
     :data:`CONTENTION` slower beside the others.
     """
     n = min(_n_cores() if workers is None else workers, len(tasks))
     if n < 2:
         return 0
     work = estimate_seconds(tasks)
-    pooled = (work * (1 + CONTENTION) + (n - 1) * POOL_START_SECONDS) / n
+    pooled = (work * (1 + CONTENTION) + (n - 1) * start_seconds()) / n
     return n if pooled < work else 0
+
+
+def start_seconds() -> float:
+    """How late a pool worker starts contributing: :data:`FORK_START_SECONDS` when the workers
+    will be forked from this process (:func:`_forks`), else :data:`POOL_START_SECONDS` (never
+    more than that: tests set it to 0 to force a pool)."""
+    return min(POOL_START_SECONDS, FORK_START_SECONDS) if _forks() else POOL_START_SECONDS
 
 
 def _n_cores() -> int:
@@ -272,7 +291,7 @@ def _context() -> Any:
     import multiprocessing
 
     methods = multiprocessing.get_all_start_methods()
-    if sys.platform.startswith("linux") and "fork" in methods and _fork_safe():
+    if _forks():
         for name in PRELOAD:
             with contextlib.suppress(ImportError):
                 importlib.import_module(name)
@@ -283,6 +302,18 @@ def _context() -> Any:
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(list(PRELOAD))  # no effect once this process's server runs
     return ctx
+
+
+def _forks() -> bool:
+    """Whether :func:`_context` forks the workers from this process: Linux, and a fork is safe
+    (:func:`_fork_safe`)."""
+    import multiprocessing
+
+    return (
+        sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+        and _fork_safe()
+    )
 
 
 def _fork_safe() -> bool:

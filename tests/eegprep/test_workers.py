@@ -40,11 +40,18 @@ def test_no_pool_for_small_plans_one_worker_or_one_file() -> None:
     assert workers.pool_size(2, []) == 0
 
 
-def test_the_rule_weighs_the_pools_late_start_against_the_work() -> None:
-    """``n`` processes, this one from the start and the pool's from POOL_START_SECONDS on, each
-    CONTENTION slower: a pool starts when that finishes before this process alone would; with 2
-    workers, from ~0.56 s of estimated work (a 3 h TUH-like corpus of 150 MB is ~0.8 s)."""
-    start, slower = workers.POOL_START_SECONDS, workers.CONTENTION
+@pytest.mark.parametrize("forked", [False, True])
+def test_the_rule_weighs_the_pools_late_start_against_the_work(
+    monkeypatch: pytest.MonkeyPatch, forked: bool
+) -> None:
+    """``n`` processes, this one from the start and the pool's from ``start_seconds()`` on
+    (POOL_START_SECONDS from a forkserver, FORK_START_SECONDS forked), each CONTENTION slower:
+    a pool starts when that finishes before this process alone would; with 2 workers, from
+    ~0.56 s of estimated work from a forkserver (a 3 h TUH-like corpus of 150 MB is ~0.8 s),
+    from ~0.22 s forked (1 h of TUH's files, 50 MB, ~0.26 s)."""
+    monkeypatch.setattr(workers, "_forks", lambda: forked)
+    start, slower = workers.start_seconds(), workers.CONTENTION
+    assert start == (workers.FORK_START_SECONDS if forked else workers.POOL_START_SECONDS)
     for mb in (10, 50, 100, 120, 150, 200, 400, 800):
         tasks = fake_tasks(4, mb / 4)
         work = workers.estimate_seconds(tasks)
@@ -52,7 +59,11 @@ def test_the_rule_weighs_the_pools_late_start_against_the_work() -> None:
             faster = (work * (1 + slower) + (n - 1) * start) / n < work
             assert (workers.pool_size(n, tasks) == n) == faster
     assert workers.pool_size(2, fake_tasks(18, 150 / 18)) == 2  # 3 h of TUH-like files
-    assert workers.pool_size(2, fake_tasks(6, 50 / 6)) == 0  # 1 h: slower with a pool, cold
+    one_hour = workers.pool_size(2, fake_tasks(6, 50 / 6))
+    assert one_hour == (2 if forked else 0)  # from a forkserver 1 h was slower with a pool, cold
+    assert workers.pool_size(2, fake_tasks(3, 24 / 3)) == 0  # 0.5 h: no faster either way
+    monkeypatch.setattr(workers, "POOL_START_SECONDS", 0.0)  # how tests force a pool
+    assert workers.start_seconds() == 0.0
     assert workers.estimate_seconds(fake_tasks(2, 125)) == pytest.approx(
         250 * MB / workers.SOURCE_BYTES_PER_SECOND + 2 * workers.SECONDS_PER_RECORDING
     )
