@@ -159,10 +159,12 @@ def run_pool(tasks: Sequence[IngestTask], n_workers: int) -> Generator[IngestRes
     plan = _Plan(pool, sorted(tasks, key=source_bytes, reverse=True))
     # every worker process starts during these first submits: forked here and now (a few ms),
     # or in a thread when each waits for the forkserver, as this process has work meanwhile
-    starter = threading.Thread(target=plan.start, args=(n_workers - 1,), daemon=True)
+    starter = None
+    if not forked:
+        starter = threading.Thread(target=plan.start, args=(n_workers - 1,), daemon=True)
     finished = False
     try:
-        if forked:
+        if starter is None:
             with warnings.catch_warnings():  # Python 3.12+ warns of any thread at a fork;
                 warnings.simplefilter("ignore", DeprecationWarning)  # those left are safe
                 plan.start(n_workers - 1)
@@ -180,7 +182,7 @@ def run_pool(tasks: Sequence[IngestTask], n_workers: int) -> Generator[IngestRes
         finished = True
     finally:
         plan.stop()
-        if not forked:
+        if starter is not None:
             starter.join()
         _shut_down(pool, terminate=not finished)
         lifeline.close()

@@ -353,7 +353,8 @@ class ShardWriter:
     array_path : str
         The array's path relative to the store root (``.../data``).
     keys : sequence of str
-        Each shard's object key under the array (``c/0/k``), from zarr's metadata.
+        Each shard's object key under the array (``c/0/k``: the default chunk key encoding
+        that :func:`metadata_documents` states).
     n_channels, n_samples, chunk, shard : int
         Array shape, inner chunk length and shard length, in samples.
     dtype : numpy dtype

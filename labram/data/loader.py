@@ -534,7 +534,7 @@ class BatchLoader:
         self._mapped: dict[tuple[int, int], torch.Tensor] = {}  # (worker, slot) -> its buffer
         self._leased: dict[tuple[int, int], weakref.ref[_Lease]] = {}
         # this loader's own flags: another loader over the same dataset has its own
-        self._n_slots = ring_slots(dataset.plan.pool_batches, max(1, loader.num_workers))
+        self._n_slots = ring_slots(dataset.plan.pool_batches, loader.num_workers)
         self._free = (
             torch.zeros((RING_WORKERS, self._n_slots), dtype=torch.int8).share_memory_()
             if loader.num_workers > 0
