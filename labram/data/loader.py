@@ -18,15 +18,17 @@ from __future__ import annotations
 import os
 import weakref
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from labram.data.sampler import BatchPlan
+from labram.data.shared_fill import SharedFill
 from labram.data.windows import WindowIndex
 from labram.model.config import PATCH_SIZE
 
@@ -43,9 +45,34 @@ def to_model_units(x_uv: np.ndarray) -> np.ndarray:
     return x_uv / np.float32(UV_PER_UNIT)
 
 
-_Piece = tuple[int, int, np.ndarray, "np.ndarray | None"]
-"""``(a, b, destination, rows)``: columns ``a:b`` of a chunk (its stored ``rows``, ``None``:
-all of them, in order) go to ``destination`` (rows x b - a)."""
+_Piece = tuple[int, int, int, int, "np.ndarray | None"]
+"""``(a, b, w, pos, rows)``: columns ``a:b`` of a chunk (its stored ``rows``, ``None``: all of
+them, in order) go to window ``w`` of the fill (counting through its batches) from its column
+``pos``."""
+
+_Wrapped = tuple[int, int, int, int]
+"""``(w, rec, t0, n)``: window ``w`` of a fill wraps around its recording (samples ``t0 .. t0 +
+n`` modulo the recording's length)."""
+
+
+class FillPlan(NamedTuple):
+    """What filling a group of batches takes: each chunk's pieces (by ``(rec, chunk)``), the
+    windows that wrap around their recording, and the group's windows (``n_windows``)."""
+
+    pieces: dict[tuple[int, int], list[_Piece]]
+    wrapped: list[_Wrapped]
+    n_windows: int
+
+    def items(self) -> list[_Work]:
+        """The work items of the whole group, whatever a process has cached (the same list in
+        every loader worker): runs of consecutive chunks, then each wrapped window."""
+        runs: list[list[int]] = []
+        for key in sorted(self.pieces):
+            if runs and runs[-1][0] == key[0] and runs[-1][2] == key[1]:
+                runs[-1][2] += 1
+            else:
+                runs.append([key[0], key[1], key[1] + 1])
+        return _work_items(runs, []) + [(None, [], wrapped) for wrapped in self.wrapped]
 
 
 def _apply(src: np.ndarray, dst: np.ndarray, divisor: float | None, uv_per_unit: float) -> None:
@@ -157,10 +184,13 @@ class BlockReader:
         second thread. Each chunk is read and decoded at most once (none that is cached) and
         cut into all its windows at once."""
         self._this_process()
-        pieces = self._plan_pieces(batches, outs, uv_per_unit)
+        plan = self.plan(batches)
+        dsts = _windows_of(outs)
+        for w, r, t0, n in plan.wrapped:
+            _apply(self._wrapped(self.index.recordings[r], t0, n), dsts[w], None, uv_per_unit)
         runs: list[list[int]] = []  # [rec, first, last + 1]: chunks to read, one read each
         cached: list[tuple[int, int]] = []
-        for key in sorted(pieces):
+        for key in sorted(plan.pieces):
             if key in self._cache:
                 cached.append(key)
                 self._cache.move_to_end(key)
@@ -169,41 +199,69 @@ class BlockReader:
             else:
                 runs.append([key[0], key[1], key[1] + 1])
         work = deque(_work_items(runs, cached))  # (its pops are atomic: a queue for threads)
-        self.n_reads += sum(run is not None for run, _ in work)  # one read each
         if helper and len(work) > 1:
             if self._helper is None:
                 self._helper = ThreadPoolExecutor(1, thread_name_prefix="labram-fill")
             # both threads take the next item: neither waits long for the other at the end
-            other = self._helper.submit(self._cut, pieces, work, uv_per_unit)
+            other = self._helper.submit(self._cut, plan, dsts, _popper(work), uv_per_unit)
             try:
-                read = self._cut(pieces, work, uv_per_unit)
+                read = self._cut(plan, dsts, _popper(work), uv_per_unit)
             except BaseException:
                 other.exception()  # let it finish (into these buffers) first; ours is raised
                 raise
             read += other.result()
         else:
-            read = self._cut(pieces, work, uv_per_unit)
+            read = self._cut(plan, dsts, _popper(work), uv_per_unit)
+        self._keep(read, len(plan.pieces))
+
+    def fill_items(
+        self,
+        plan: FillPlan,
+        outs: list[np.ndarray],
+        items: list[_Work],
+        take: Callable[[], int | None],
+        done: Callable[[], None],
+        *,
+        uv_per_unit: float = UV_PER_UNIT,
+    ) -> None:
+        """Do the items of ``items`` that ``take`` hands this process (their numbers, None when
+        none is left; ``done`` after each) into ``outs``: another process does the rest, into
+        the same shared buffers (:class:`~labram.data.shared_fill.SharedFill`)."""
+        self._this_process()
+        dsts = _windows_of(outs)
+
+        def mine() -> _Work | None:
+            i = take()
+            return None if i is None else items[i]
+
+        read = self._cut(plan, dsts, mine, uv_per_unit, done=done)
+        self._keep(read, len(plan.pieces))
+
+    def _keep(self, read: list[tuple[tuple[int, int], np.ndarray, float | None]], n: int) -> None:
+        """Cache the chunks a fill read, then drop the least recently used beyond the cache's
+        size (never the ``n`` chunks of the fill)."""
         for key, data, divisor in read:
             self._divisor[key[0]] = divisor
             self.samples_read += data.shape[1]
             old = self._cache.pop(key, None)
             self._cached_bytes += data.nbytes - (old.nbytes if old is not None else 0)
             self._cache[key] = data
-        while self._cached_bytes > self.cache_bytes and len(self._cache) > len(pieces):
+        while self._cached_bytes > self.cache_bytes and len(self._cache) > n:
             _, old = self._cache.popitem(last=False)
             self._cached_bytes -= old.nbytes
 
-    def _plan_pieces(
-        self, batches: list[np.ndarray], outs: list[np.ndarray], uv_per_unit: float
-    ) -> dict[tuple[int, int], list[_Piece]]:
-        """Each chunk's pieces of the windows of ``batches`` (by ``(rec, chunk)``); a window
-        that wraps around its recording is filled here instead."""
+    def plan(self, batches: list[np.ndarray]) -> FillPlan:
+        """Each chunk's pieces of the windows of ``batches`` (window ``w`` counts through the
+        batches in order), and the windows that wrap around their recording."""
+        self._this_process()
         index = self.index
         pieces: dict[tuple[int, int], list[_Piece]] = {}
+        wrapped: list[_Wrapped] = []
         info: dict[int, tuple[int, int, np.ndarray | None]] = {}  # rec -> samples, chunk, rows
-        for ids, x in zip(batches, outs, strict=True):
+        base = 0
+        for ids in batches:
             order = np.argsort(index.block[ids], kind="stable")  # reads in block order
-            n = x.shape[2]
+            n = int(index.n_patches[ids[0]]) * PATCH_SIZE
             for j, r, t0 in zip(
                 order.tolist(), index.rec[ids[order]].tolist(), index.start[ids[order]].tolist()
             ):
@@ -211,50 +269,61 @@ class BlockReader:
                     _, n_total, chunk, every = self._recording(r)
                     info[r] = (n_total, chunk, None if every else index.recordings[r].rows)
                 n_total, chunk, rows = info[r]
-                dst = x[j]
+                w = base + j
                 if t0 < 0 or t0 + n > n_total:
                     # a window that wraps around the recording (tuev, edge_events="wrap")
-                    _apply(self._wrapped(index.recordings[r], t0, n), dst, None, uv_per_unit)
+                    wrapped.append((w, r, t0, n))
                     continue
                 k0, a = divmod(t0, chunk)
                 if a + n <= chunk:  # in one chunk (4 s windows in 60 s chunks: always)
-                    pieces.setdefault((r, k0), []).append((a, a + n, dst, rows))
+                    pieces.setdefault((r, k0), []).append((a, a + n, w, 0, rows))
                     continue
                 pos = 0
                 for k in range(k0, -(-(t0 + n) // chunk)):
                     a = max(t0, k * chunk) - k * chunk
                     b = min(t0 + n, (k + 1) * chunk) - k * chunk
-                    pieces.setdefault((r, k), []).append((a, b, dst[:, pos : pos + b - a], rows))
+                    pieces.setdefault((r, k), []).append((a, b, w, pos, rows))
                     pos += b - a
-        return pieces
+            base += len(ids)
+        return FillPlan(pieces, wrapped, base)
 
     def _cut(
         self,
-        pieces: dict[tuple[int, int], list[_Piece]],
-        work: deque[_Work],
+        plan: FillPlan,
+        dsts: list[np.ndarray],
+        take: Callable[[], _Work | None],
         uv_per_unit: float,
+        done: Callable[[], None] | None = None,
     ) -> list[tuple[tuple[int, int], np.ndarray, float | None]]:
-        """Take items from ``work`` until none is left (another thread may take from it too):
-        read and decode a run's chunks, cutting each into its pieces as it comes, or cut
-        cached chunks; the chunks read, ``(key, chunk, divisor)``, to cache."""
+        """Take items with ``take`` until none is left (another thread or process may take
+        from the same work): read and decode a run's chunks (or find them all cached), cutting
+        each into its pieces as it comes, cut cached chunks, or fill a wrapped window; the
+        chunks read, ``(key, chunk, divisor)``, to cache."""
+        pieces = plan.pieces
         read = []
-        while True:
-            try:
-                run, cached = work.popleft()
-            except IndexError:
-                break
+        while (item := take()) is not None:
+            run, cached, wrapped = item
             if run is not None:
                 r, lo, hi = run
-                store = self._recording(r)[0]
-                chunks, divisor = store.iter_chunks(self.index.recordings[r].id, lo, hi)
-                for k, data in enumerate(chunks, lo):
-                    for piece in pieces[(r, k)]:
-                        _put(data, piece, divisor, uv_per_unit)
-                    read.append(((r, k), data, divisor))
+                if all((r, k) in self._cache for k in range(lo, hi)):
+                    cached = [(r, k) for k in range(lo, hi)]  # (a worker's own cache)
+                else:
+                    store = self._recording(r)[0]
+                    self.n_reads += 1
+                    chunks, divisor = store.iter_chunks(self.index.recordings[r].id, lo, hi)
+                    for k, data in enumerate(chunks, lo):
+                        for piece in pieces[(r, k)]:
+                            _put(data, piece, dsts, divisor, uv_per_unit)
+                        read.append(((r, k), data, divisor))
             for key in cached:
                 data, divisor = self._cache[key], self._divisor[key[0]]
                 for piece in pieces[key]:
-                    _put(data, piece, divisor, uv_per_unit)
+                    _put(data, piece, dsts, divisor, uv_per_unit)
+            if wrapped is not None:
+                w, r, t0, n = wrapped
+                _apply(self._wrapped(self.index.recordings[r], t0, n), dsts[w], None, uv_per_unit)
+            if done is not None:
+                done()
         return read
 
     def window(self, w: int) -> np.ndarray:
@@ -311,9 +380,11 @@ class BlockReader:
         """The small arrays of batch ``ids``: ``channels`` (B, N) int64 vocabulary indices,
         ``y`` (B, n_targets) float32 labels, ``ids`` (B,) int64."""
         recs = self.index.recordings
-        chans = np.stack([recs[int(self.index.rec[i])].channels for i in ids])
+        # the few recordings of a batch once each (a pool mixes a few blocks)
+        unique, inverse = np.unique(self.index.rec[ids], return_inverse=True)
+        chans = np.stack([recs[r].channels for r in unique.tolist()])[inverse]
         return {
-            "channels": chans.astype(np.int64),
+            "channels": chans.astype(np.int64, copy=False),
             "y": self.index.labels[ids],
             "ids": ids.astype(np.int64),
         }
@@ -332,17 +403,40 @@ def _as_batch(x: torch.Tensor, arrays: dict[str, np.ndarray]) -> dict[str, torch
 def _put(
     data: np.ndarray,
     piece: _Piece,
+    dsts: list[np.ndarray],
     divisor: float | None,
     uv_per_unit: float,
 ) -> None:
-    """A piece of chunk ``data`` into its destination (see :func:`_apply`)."""
-    a, b, dst, rows = piece
+    """A piece of chunk ``data`` into its window of ``dsts`` (see :func:`_apply`)."""
+    a, b, w, pos, rows = piece
+    dst = dsts[w]
+    if b - a != dst.shape[1]:  # a window across chunks: its part from this one
+        dst = dst[:, pos : pos + b - a]
     _apply(data[:, a:b] if rows is None else data[rows, a:b], dst, divisor, uv_per_unit)
 
 
-_Work = tuple["tuple[int, int, int] | None", list[tuple[int, int]]]
+def _windows_of(outs: list[np.ndarray]) -> list[np.ndarray]:
+    """Each window of ``outs`` (batches, ``(B, N, L)`` each), in order: the destinations of a
+    fill's pieces."""
+    return [x for out in outs for x in out]
+
+
+_Work = tuple["tuple[int, int, int] | None", list[tuple[int, int]], "_Wrapped | None"]
 """An item of a fill's work: a run of chunks to read, ``(rec, first, last + 1)``, or
-``None``, and cached chunks to cut."""
+``None``; cached chunks to cut; and a window that wraps around its recording, or ``None``."""
+
+
+def _popper(work: deque[_Work]) -> Callable[[], _Work | None]:
+    """Takes the next item of ``work`` (atomic: threads share it), None when none is left."""
+
+    def take() -> _Work | None:
+        try:
+            return work.popleft()
+        except IndexError:
+            return None
+
+    return take
+
 
 RUN_CHUNKS = 2
 """Most chunks of one item of a fill's work (:func:`_work_items`): 2 was as fast as 4 or 8
@@ -357,9 +451,9 @@ def _work_items(runs: list[list[int]], cached: list[tuple[int, int]]) -> list[_W
     work: list[_Work] = []
     for r, lo, hi in runs:
         for a in range(lo, hi, RUN_CHUNKS):
-            work.append(((r, a, min(a + RUN_CHUNKS, hi)), []))
+            work.append(((r, a, min(a + RUN_CHUNKS, hi)), [], None))
     for i in range(0, len(cached), RUN_CHUNKS):
-        work.append((None, cached[i : i + RUN_CHUNKS]))
+        work.append((None, cached[i : i + RUN_CHUNKS], None))
     return work
 
 
@@ -379,8 +473,7 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
     helper_thread : bool
         In one process (no loader workers), fill with a second thread too.
     group_mb : float
-        Most memory, MB, of the batches filled at once (up to a sampler pool of them; a
-        loader worker fills its share of a pool, :func:`worker_group`).
+        Most memory, MB, of the batches filled at once (up to a sampler pool of them).
     """
 
     def __init__(
@@ -395,13 +488,8 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         self.plan = plan
         self.helper_thread = helper_thread
         self.group_bytes = int(group_mb * 1e6)
-        # while a BatchLoader iterates this dataset: its flags, worker w's buffer s free for its
-        # next batch (set by that loader once it has copied the batch out)
-        self._free: torch.Tensor | None = None
-        self._slots: list[torch.Tensor] | None = None  # this worker's buffers
-        self._next_slot = 0
-        self._sent: set[int] = set()  # slots whose buffer, as it is now, the loader has mapped
-        self._pinned = False  # set by a BatchLoader that pins memory: send every batch whole
+        # while a BatchLoader iterates this dataset: the slots its workers fill together
+        self._shared: SharedFill | None = None
         self.reader = BlockReader(plan.index, cache_mb=cache_mb)
         self._position = torch.zeros(2, dtype=torch.int64).share_memory_()  # epoch, start
 
@@ -421,54 +509,77 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
     def __len__(self) -> int:
         return max(0, len(self.plan.batches(self.epoch)) - self.start)
 
-    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         info = get_worker_info()
         k, K = (info.id, info.num_workers) if info is not None else (0, 1)
         epoch, start = self.epoch, self.start
         batches, pools = self.plan.batches(epoch), self.plan.pools(epoch)
+        if info is not None and self._shared is not None:
+            yield from self._together(self._shared, batches[start:], pools[start:], k, K)
+            return
         picked = range(start + k, len(batches), K)
         mine = [batches[i] for i in picked]
-        free = self._free
-        ring = free is not None and info is not None and info.id < RING_WORKERS
-        if ring:  # (the loader frees the buffers of the last epoch's batches it dropped)
-            n_slots = ring_slots(self.plan.pool_batches, K)
-            if self._slots is None or len(self._slots) != n_slots:
-                self._slots = [torch.empty(0).share_memory_()] * n_slots
-                self._next_slot = 0
-            # the loader may have dropped the last epoch's batches unread (a loop that
-            # stopped early): each buffer goes with its first batch again
-            self._sent.clear()
         # batches are filled a group at a time, each chunk decoded once for all its windows in
         # the group: a pool's batches (a worker's share of a pool), as far as memory allows
         most = worker_group(self.plan.pool_batches, K)
         helper = self.helper_thread and info is None  # workers are the threads of a pool
         for group in self._groups(mine, [int(pools[i]) for i in picked], most):
-            outs, slots = [], []
-            for ids in group:
-                buffer, slot = self._buffer(k, ids) if ring else (None, -1)
-                outs.append(self.reader.batch_buffer(ids, buffer))
-                slots.append(slot)
+            outs = [self.reader.batch_buffer(ids) for ids in group]
             self.reader.fill(group, [x.numpy() for x in outs], helper=helper)
-            for ids, x, slot in zip(group, outs, slots, strict=True):
-                yield self._ring_item(k, slot, ids, x) if ring else self.reader.batch_dict(ids, x)
+            for ids, x in zip(group, outs, strict=True):
+                yield self.reader.batch_dict(ids, x)
 
-    def _ring_item(self, k: int, slot: int, ids: np.ndarray, x: torch.Tensor) -> dict[str, Any]:
-        """What worker ``k`` sends its :class:`BatchLoader` for batch ``ids`` in ring buffer
-        ``slot`` (-1: a fresh buffer): numpy arrays (pickled whole: a tensor would cost a
-        shared-memory segment and a file descriptor each), ``meta`` ``[k, slot, B, N, L]``,
-        and ``x`` only the first time a buffer is used (the flat buffer, which the loader keeps
-        mapped), for a fresh buffer, or when the loader pins memory."""
-        item: dict[str, Any] = {
-            "meta": np.array([k, slot, *x.shape], np.int64),
-            **self.reader.batch_arrays(ids),
-        }
-        if slot < 0 or self._pinned:
-            item["x"] = x
-        elif slot not in self._sent:
-            assert self._slots is not None
-            item["x"] = self._slots[slot]
-            self._sent.add(slot)
-        return item
+    def _together(
+        self, shared: SharedFill, batches: list[np.ndarray], pools: np.ndarray, k: int, K: int
+    ) -> Iterator[dict[str, Any]]:
+        """Loader worker ``k`` of ``K``: fill each group of batches with the other workers in
+        a shared slot (:mod:`labram.data.shared_fill`) and send the main process the place of
+        each of its batches (the ``k``-th of every ``K``: the DataLoader's order); a group
+        that finds no free slot, or whose fill failed in another worker, it fills alone."""
+        generation = shared.generation
+        first = 0
+        groups = self._groups(batches, pools.tolist(), self.plan.pool_batches)
+        for g, group in enumerate(groups):
+            mine = [i for i in range(len(group)) if (first + i) % K == k]
+            first += len(group)
+            if not mine:
+                continue
+            plan = self.reader.plan(group)
+            items = plan.items()
+            shapes = [self._shape(ids) for ids in group]
+            offsets = np.cumsum([0] + [B * N * L for B, N, L in shapes]).tolist()
+            slot = shared.join(generation, g, len(items), len(group), offsets[-1])
+            filled = False
+            if slot >= 0:
+                try:
+                    outs = [shared.view(slot, at, shape) for at, shape in zip(offsets, shapes)]
+                    try:
+                        take, done = partial(shared.take, slot), partial(shared.done, slot)
+                        self.reader.fill_items(plan, outs, items, take, done)
+                    except BaseException:
+                        shared.fail(slot)  # the others fill their batches alone
+                        raise
+                    filled = shared.wait(slot)
+                finally:
+                    shared.leave(slot)
+            if filled:
+                for i in mine:
+                    meta = np.array([slot, offsets[i], *shapes[i]], np.int64)
+                    yield {"meta": meta, "ids": group[i]}
+                continue
+            # alone: this worker's batches of the group, each in fresh shared memory
+            own = [group[i] for i in mine]
+            fresh = [self.reader.batch_buffer(ids) for ids in own]
+            self.reader.fill(own, [x.numpy() for x in fresh])
+            for ids, x in zip(own, fresh, strict=True):
+                yield {"x": x, "ids": ids}
+
+    def _shape(self, ids: np.ndarray) -> tuple[int, int, int]:
+        """(B, N, L) of the batch of windows ``ids``."""
+        index = self.plan.index
+        w = int(ids[0])
+        n = len(index.recordings[int(index.rec[w])].rows)
+        return len(ids), n, int(index.n_patches[w]) * PATCH_SIZE
 
     def _groups(
         self, mine: list[np.ndarray], pools: list[int], most: int
@@ -491,55 +602,29 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         if group:
             yield group
 
-    def _buffer(self, w: int, ids: np.ndarray) -> tuple[torch.Tensor | None, int]:
-        """Worker ``w``'s next free batch buffer for windows ``ids`` and its slot; ``(None,
-        -1)`` when the loader still holds that slot's batch (a fresh buffer is made then)."""
-        assert self._slots is not None and self._free is not None
-        s = self._next_slot
-        self._next_slot = (s + 1) % len(self._slots)
-        if not self._free[w, s]:
-            return None, -1
-        self._free[w, s] = 0
-        index = self.plan.index
-        rows = len(index.recordings[int(index.rec[ids[0]])].rows)
-        need = len(ids) * rows * int(index.n_patches[ids[0]]) * PATCH_SIZE
-        if self._slots[s].numel() < need:  # grown once per shape that needs more
-            self._slots[s] = torch.empty(need, dtype=torch.float32).share_memory_()
-            self._sent.discard(s)  # the loader maps the new buffer when it comes
-        return self._slots[s], s
-
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.update(_slots=None, _next_slot=0, _sent=set())  # a worker makes its own buffers
-        return state
+        return dict(self.__dict__)
 
 
 class BatchLoader:
     """Iterates a DataLoader over a :class:`WindowDataset`; see :func:`make_loader`.
 
-    With workers, each worker fills its batches into a ring of :func:`ring_slots` shared-memory
-    buffers made once, instead of a fresh shared-memory segment per batch (4.7 MB of pages
-    faulted in by the worker and again by this process, every batch), and sends each buffer
-    once an epoch (afterwards its number). This loader keeps the buffers mapped and yields a
-    batch's ``x`` as its buffer itself, lent: the buffer goes back to its worker when nothing
-    made from the batch lives any more (a finalizer on the lease), so a batch, or a view of
-    it, is the caller's to keep; a worker whose next buffer is still lent makes a fresh one.
-    With ``pin_memory`` the DataLoader's pinned copy is yielded and the buffer goes back at
-    once. At the start of each pass, the buffers of batches the last pass dropped unread go
-    back.
+    With workers, the workers fill each group of batches together into shared-memory slots that
+    this loader makes once (:class:`~labram.data.shared_fill.SharedFill`, sized by
+    :func:`fill_slots`), so that each chunk is decoded once for the group, and send only each
+    batch's place in its slot. This loader yields a batch's ``x`` as a view of its slot, lent:
+    the batch goes back when nothing made from it lives any more (a finalizer on the lease), so
+    a batch, or a view of it, is the caller's to keep; while no slot is free, the workers fill
+    fresh shared memory instead. With ``pin_memory`` the batch is copied into pinned memory and
+    its place goes back at once. At the start of each pass, the places of batches the last pass
+    dropped unread go back.
     """
 
     def __init__(self, dataset: WindowDataset, loader: DataLoader) -> None:  # type: ignore[type-arg]
         self.dataset, self.loader = dataset, loader
-        self._mapped: dict[tuple[int, int], torch.Tensor] = {}  # (worker, slot) -> its buffer
-        self._leased: dict[tuple[int, int], weakref.ref[_Lease]] = {}
-        # this loader's own flags: another loader over the same dataset has its own
-        self._n_slots = ring_slots(dataset.plan.pool_batches, loader.num_workers)
-        self._free = (
-            torch.zeros((RING_WORKERS, self._n_slots), dtype=torch.int8).share_memory_()
-            if loader.num_workers > 0
-            else None
-        )
+        self._shared: SharedFill | None = None  # made at the first pass, before the workers
+        self.from_slots = 0  # batches yielded from shared slots
+        self.filled_alone = 0  # batches a worker filled alone (no slot was free)
 
     @property
     def num_workers(self) -> int:
@@ -556,59 +641,59 @@ class BatchLoader:
         from eegprep.base.allocator import reuse_freed_memory
 
         reuse_freed_memory()  # the copies reuse the heap's pages
-        # workers started now (or before, persistent) use this loader's buffers; a plain
+        if self.num_workers == 0:
+            yield from self.loader
+            return
+        if self._shared is None:
+            ds = self.dataset
+            self._shared = SharedFill(*fill_slots(ds.plan, self.num_workers, ds.group_bytes))
+        # batches of the last pass still on their way are dropped unread: their places go back
+        self._shared.new_generation()
+        # workers started now (or before, persistent) use this loader's slots; a plain
         # DataLoader made over the dataset afterwards does not
-        self.dataset._free = self._free
-        self.dataset._pinned = bool(self.loader.pin_memory)
-        if self._free is not None:
-            # buffers whose batches were dropped unread (a loop that stopped early) go back;
-            # those of batches still held stay leased
-            self._leased = {key: ref for key, ref in self._leased.items() if ref() is not None}
-            for w in range(min(self.loader.num_workers, RING_WORKERS)):
-                for s in range(self._n_slots):
-                    if (w, s) not in self._leased:
-                        self._free[w, s] = 1
+        self.dataset._shared = self._shared
         try:
             for item in self.loader:
-                yield self._batch(item) if "meta" in item else item
+                yield self._batch(item)
         finally:
-            if self.dataset._free is self._free:
-                self.dataset._free = None
+            if self.dataset._shared is self._shared:
+                self.dataset._shared = None
 
     def _batch(self, item: dict[str, Any]) -> dict[str, torch.Tensor]:
-        """The batch a worker sent from its ring (:meth:`WindowDataset._ring_item`): ``x`` is
-        the buffer itself, leased until nothing made from it lives (or the DataLoader's pinned
-        copy, and the buffer goes back at once)."""
-        w, s, B, N, L = (int(v) for v in item["meta"])
-        x = item.get("x")
-        if s >= 0 and not self.loader.pin_memory:
-            if x is not None:
-                self._mapped[(w, s)] = x  # the buffer, flat: mapped from now on
-            view = self._mapped[(w, s)][: B * N * L].numpy().reshape(B, N, L)
-            assert self._free is not None
-            lease = _Lease(view, self._free, w, s)
-            self._leased[(w, s)] = weakref.ref(lease)
-            x = torch.from_numpy(np.asarray(lease))
-        elif s >= 0:
-            assert self._free is not None
-            self._free[w, s] = 1
-        assert x is not None
-        return _as_batch(x, item)
+        """The batch a worker sent (:meth:`WindowDataset._together`): ``x`` a view of its
+        slot, leased until nothing made from it lives (or copied to pinned memory, and its
+        place goes back at once), or the fresh tensor a worker filled alone."""
+        arrays = self.dataset.reader.batch_arrays(item["ids"])
+        pin = bool(self.loader.pin_memory)
+        if "x" in item:
+            self.filled_alone += 1
+            batch = _as_batch(item["x"], arrays)
+        else:
+            self.from_slots += 1
+            shared = self._shared
+            assert shared is not None
+            slot, offset, B, N, L = (int(v) for v in item["meta"])
+            view = shared.view(slot, offset, (B, N, L))
+            if pin:
+                x = torch.from_numpy(view).pin_memory()
+                shared.release(slot, lent=False)
+            else:
+                shared.lend(slot)
+                x = torch.from_numpy(np.asarray(_Lease(view, shared, slot)))
+            batch = _as_batch(x, arrays)
+        if pin:
+            batch = {k: v if v.is_pinned() else v.pin_memory() for k, v in batch.items()}
+        return batch
 
 
 class _Lease:
-    """A worker's ring buffer lent out as a batch: numpy (and torch through it) keeps this
-    object alive while any array or tensor made from the batch does; then the buffer goes back
-    to the worker (its flag in ``free``)."""
+    """A batch lent out of a shared slot: numpy (and torch through it) keeps this object alive
+    while any array or tensor made from the batch does; then its place in the slot goes back."""
 
-    def __init__(self, view: np.ndarray, free: torch.Tensor, w: int, s: int) -> None:
+    def __init__(self, view: np.ndarray, shared: SharedFill, slot: int) -> None:
         self.__array_interface__ = view.__array_interface__
         self._view = view  # (the mapping)
-        weakref.finalize(self, _give_back, free, w, s)
-
-
-def _give_back(free: torch.Tensor, w: int, s: int) -> None:
-    free[w, s] = 1
+        weakref.finalize(self, shared.release, slot)
 
 
 PREFETCH = 4
@@ -616,24 +701,25 @@ PREFETCH = 4
 
 
 def worker_group(pool_batches: int, n_workers: int) -> int:
-    """Batches one process fills together: its share of a sampler pool, ``ceil(pool_batches /
-    n_workers)`` (loader worker ``k`` of ``n`` takes batches ``k, k + n, ...``), so that each
-    of the pool's chunks is decoded once per process. Smaller groups decoded the pool's
-    chunks again for each group (2 workers on 2 cores, groups of 4 out of 10: 18-21k
-    windows/s; groups of 10: 29-33k; docs/benchmarks.md, section 8)."""
+    """Batches a process that fills alone (a worker of a plain DataLoader) fills together: its
+    share of a sampler pool, ``ceil(pool_batches / n_workers)`` (loader worker ``k`` of ``n``
+    takes batches ``k, k + n, ...``), so that each of the pool's chunks is decoded once per
+    process."""
     return max(1, -(-pool_batches // max(1, n_workers)))
 
 
-def ring_slots(pool_batches: int, n_workers: int) -> int:
-    """Batch buffers per loader worker: a group (:func:`worker_group`), the :data:`PREFETCH`
-    batches on their way while it fills, and two the training loop may still hold; a worker
-    whose next buffer is still lent makes a fresh one instead (slower: a new shared-memory
-    segment). Buffers are made on first use."""
-    return worker_group(pool_batches, n_workers) + PREFETCH + 2
-
-
-RING_WORKERS = 256
-"""Workers beyond this make a fresh shared-memory batch each time."""
+def fill_slots(plan: BatchPlan, n_workers: int, group_bytes: int) -> tuple[int, int]:
+    """``(slots, float32 elements each)`` for ``n_workers`` workers filling groups together: a
+    slot holds the largest group (a sampler pool of the largest batches, as far as
+    ``group_bytes`` allows); the slots cover the group the training loop reads, the groups of
+    the :data:`PREFETCH` batches per worker on their way, and one more whose batches the loop
+    may still hold."""
+    index = plan.index
+    if len(index) == 0:
+        return 1, 1
+    batch = plan.batch_size * int((index.n_channels * index.n_patches).max()) * PATCH_SIZE
+    per_group = max(1, min(plan.pool_batches, group_bytes // (4 * batch)))
+    return 2 + -(-n_workers * PREFETCH // per_group), per_group * batch
 
 
 def _as_is(item: Any) -> Any:

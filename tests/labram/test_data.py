@@ -12,8 +12,8 @@ from labram.data.loader import (
     UV_PER_UNIT,
     BlockReader,
     WindowDataset,
+    fill_slots,
     make_loader,
-    ring_slots,
 )
 from labram.data.sampler import BatchPlan, ResumeError
 from labram.data.windows import WindowConfig, build_pretrain_index
@@ -107,10 +107,13 @@ def test_two_workers_no_duplicates_no_gaps_same_order(stores: list[str]) -> None
     ds.set_epoch(0)
     one_batches = list(make_loader(ds))
     loader = make_loader(ds, num_workers=2)
-    two_batches = list(loader)  # made in the workers' shared-memory buffers
-    # every batch kept holds its buffer, which the workers then leave alone
-    ring = 2 * ring_slots(plan.pool_batches, 2)  # both workers' buffers
-    assert len(two_batches) > ring and 0 < len(loader._mapped) <= ring
+    two_batches = list(loader)  # filled together in shared slots, then alone
+    # every batch kept holds its place in a slot, which the workers then leave alone: once
+    # the slots are full, each worker fills its own batches in fresh memory
+    n_slots, _ = fill_slots(plan, 2, ds.group_bytes)
+    assert len(two_batches) > n_slots * plan.pool_batches
+    assert 0 < loader.from_slots <= n_slots * plan.pool_batches < len(two_batches)
+    assert loader.from_slots + loader.filled_alone == len(two_batches)
     one = [b["ids"].tolist() for b in one_batches]
     two = [b["ids"].tolist() for b in two_batches]
     assert two == one
@@ -149,8 +152,8 @@ def test_batches_held_or_dropped_across_epochs_stay_whole(
             assert torch.equal(x, reference.batch(np.array(ids))["x"])
     for ids, part in kept:
         assert torch.equal(part, reference.batch(ids.numpy())["x"][1:3])
-    ring = 2 * ring_slots(plan.pool_batches, 2)
-    assert 0 < len(loader._mapped) <= ring  # the ring's buffers served the epochs
+    # the places of batches dropped unread went back: the slots served the later epochs too
+    assert loader.from_slots > 3
 
 
 def test_persistent_workers_follow_the_epoch(stores: list[str]) -> None:
@@ -293,7 +296,8 @@ def test_a_fills_work_items_cover_every_chunk_once() -> None:
     cached = [(1, 0), (1, 1), (2, 5)]
     to_read: list[tuple[int, int]] = []
     to_cut: list[tuple[int, int]] = []
-    for run, keys in _work_items(runs, cached):
+    for run, keys, wrapped in _work_items(runs, cached):
+        assert wrapped is None
         assert (run is None) != (not keys)  # a run to read or cached chunks, never both
         if run is not None:
             r, lo, hi = run
@@ -305,8 +309,10 @@ def test_a_fills_work_items_cover_every_chunk_once() -> None:
     assert _work_items([], []) == []
 
 
-@pytest.mark.parametrize("helper", (False, True))
-def test_a_damaged_chunk_names_its_shard(tmp_path, helper: bool) -> None:
+@pytest.mark.parametrize(("helper", "workers"), ((False, 0), (True, 0), (True, 2)))
+def test_a_damaged_chunk_names_its_shard(tmp_path, helper: bool, workers: int) -> None:
+    """The reader's error reaches the training loop, from a loader worker too (whose partner,
+    waiting for the failed work of their shared group, fills its own batches instead)."""
     from eegprep.base.errors import StoreFormatError
 
     url = write_pretrain_store(tmp_path / "q.zarr", n_subjects=2, seconds=200, adc_step_uv=0.1)
@@ -318,14 +324,14 @@ def test_a_damaged_chunk_names_its_shard(tmp_path, helper: bool) -> None:
     ds = WindowDataset(BatchPlan(idx, batch_size=2, seed=0), helper_thread=helper)
     ds.set_epoch(0)
     with pytest.raises(StoreFormatError, match=r"CRC-32C.*corrupt") as err:
-        list(make_loader(ds))
+        list(make_loader(ds, num_workers=workers))
     assert "data/c/0/0" in str(err.value)
 
 
 def test_two_loaders_over_one_dataset_keep_their_buffers_apart(stores: list[str]) -> None:
     """Two worker loaders over the same dataset, read in turns and every batch kept: each
-    loader's workers reuse their own buffers, so every batch is the one-process batch; a plain
-    DataLoader made afterwards sees no buffer ring."""
+    loader's workers fill their own slots, so every batch is the one-process batch; a plain
+    DataLoader made afterwards sees no slots."""
     idx = build_pretrain_index(stores)
     plan = BatchPlan(idx, batch_size=2, seed=4)
     ds = WindowDataset(plan)
@@ -336,12 +342,13 @@ def test_two_loaders_over_one_dataset_keep_their_buffers_apart(stores: list[str]
     for x, y in zip(a, b, strict=True):
         got_a.append(x["x"])
         got_b.append(y["x"])
-    assert len(got_a) == len(want) > 2 * 8  # more batches than one worker's buffers
+    assert len(got_a) == len(want) > 2 * 8  # more batches than the slots hold
     for w, x, y in zip(want, got_a, got_b, strict=True):
         assert torch.equal(w, x) and torch.equal(w, y)
-    assert ds._free is None
+    assert a.from_slots > 0 and b.from_slots > 0 and a._shared is not b._shared
+    assert ds._shared is None
     plain = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=1)
-    assert all("slot" not in batch for batch in plain)
+    assert all("meta" not in batch and "channels" in batch for batch in plain)
 
 
 def test_each_process_fills_its_share_of_a_pool_at_once(
@@ -369,7 +376,8 @@ def test_each_process_fills_its_share_of_a_pool_at_once(
     assert sum(b["x"].shape[0] for b in make_loader(ds)) == sum(len(b) for b in batches)
     assert [f[0] for f in fills] == sorted(set(pools.tolist()))  # one fill per pool, in order
     assert [q for f in fills for q in f] == pools.tolist() and all(len(set(f)) == 1 for f in fills)
-    # worker k of 2 takes batches k, k + 2, ...: its groups are its shares of the pools
+    # worker k of 2 of a plain DataLoader takes batches k, k + 2, ...: its groups are its
+    # shares of the pools (a BatchLoader's workers fill whole pools together)
     for k in range(2):
         picked = list(range(k, len(batches), 2))
         groups = list(ds._groups([batches[i] for i in picked], [int(pools[i]) for i in picked], 2))

@@ -1,0 +1,139 @@
+"""Loader workers filling each group of batches together in shared slots."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from labram.data.loader import BlockReader, WindowDataset, fill_slots
+from labram.data.sampler import BatchPlan
+from labram.data.shared_fill import SharedFill
+from labram.data.windows import build_pretrain_index
+from tests.labram.training_stores import write_pretrain_store
+
+
+def test_a_slot_is_joined_shared_out_and_given_back() -> None:
+    shared = SharedFill(2, 100)
+    gen = shared.new_generation()
+    assert shared.join(gen, 0, 3, 2, 50) == 0
+    assert shared.join(gen, 0, 3, 2, 50) == 0  # the second worker joins the same slot
+    assert [shared.take(0) for _ in range(4)] == [0, 1, 2, None]  # each item once
+    for _ in range(3):
+        shared.done(0)
+    assert shared.wait(0)
+    shared.leave(0)
+    shared.leave(0)
+    assert shared.join(gen, 1, 1, 1, 100) == 1
+    shared.leave(1)
+    assert shared.join(gen, 2, 1, 1, 10) == -1  # both hold batches not yet released
+    assert shared.join(gen, 3, 1, 1, 101) == -1  # too large for any slot
+    shared.lend(0)
+    shared.release(0)
+    assert shared.join(gen, 2, 1, 1, 10) == -1  # one of slot 0's two batches is still out
+    shared.release(0, lent=False)
+    assert shared.join(gen, 2, 1, 1, 10) == 0
+    shared.leave(0)
+
+
+def test_a_new_pass_gives_back_all_but_the_batches_still_lent() -> None:
+    shared = SharedFill(2, 100)
+    gen = shared.new_generation()
+    for group in (0, 1):
+        assert shared.join(gen, group, 1, 2, 10) == group
+        shared.leave(group)
+    shared.lend(0)  # the loop keeps one batch of slot 0; the other three were dropped unread
+    gen = shared.new_generation()
+    assert shared.join(gen, 0, 1, 2, 10) == 1
+    shared.leave(1)
+    assert shared.join(gen, 1, 1, 2, 10) == -1
+    shared.release(0)
+    assert shared.join(gen, 1, 1, 2, 10) == 0
+    shared.leave(0)
+    assert shared.join(gen - 1, 0, 1, 2, 10) == -1  # an earlier pass's group: no slot
+
+
+def test_a_failed_item_stops_the_group() -> None:
+    shared = SharedFill(1, 10)
+    gen = shared.new_generation()
+    assert shared.join(gen, 0, 4, 1, 10) == 0
+    assert shared.take(0) == 0
+    shared.fail(0)
+    assert shared.take(0) is None and not shared.wait(0)
+    shared.leave(0)
+
+
+def test_a_slot_is_not_touched_until_used() -> None:
+    shared = SharedFill(3, 10_000_000)
+    assert all(b.is_shared() and b.numel() == 10_000_000 for b in shared.buffers)
+    assert shared.view(1, 5, (2, 3, 4)).shape == (2, 3, 4)
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    root = tmp_path_factory.mktemp("stores")
+    return [
+        write_pretrain_store(root / "a.zarr", corpus="tuh", n_subjects=4, seconds=300),
+        write_pretrain_store(root / "b.zarr", corpus="seed", n_subjects=2, seconds=200, seed=3),
+    ]
+
+
+def test_workers_fill_groups_together_decoding_each_chunk_once(stores: list[str]) -> None:
+    """Two workers (threads here, with the processes' code) fill each group together: the
+    batches are the one-process batches bit for bit, and the group's work items, each read
+    at most once, are shared out between them."""
+    idx = build_pretrain_index(stores)
+    plan = BatchPlan(idx, batch_size=4, seed=3, pool_batches=5)
+    batches, pools = plan.batches(0), plan.pools(0)
+    one = WindowDataset(plan)
+    one.set_epoch(0)
+    want = {tuple(b["ids"].tolist()): b["x"] for b in one}
+    workers = [WindowDataset(plan, cache_mb=1e-6) for _ in range(2)]
+    n_slots, elems = fill_slots(plan, 2, workers[0].group_bytes)
+    shared = SharedFill(n_slots + 8, elems)  # room for every group: none filled alone
+    gen = shared.new_generation()
+    got: list[list[dict[str, Any]]] = [[], []]
+
+    def run(k: int) -> None:
+        for item in workers[k]._together(shared, batches, pools, k, 2):
+            slot, offset, B, N, L = (int(v) for v in item["meta"])
+            got[k].append({"ids": item["ids"], "x": shared.view(slot, offset, (B, N, L)).copy()})
+            shared.release(slot, lent=False)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
+    assert [len(g) for g in got] == [len(batches[0::2]), len(batches[1::2])]
+    for k in range(2):
+        for item, ids in zip(got[k], batches[k::2], strict=True):
+            assert item["ids"].tolist() == ids.tolist()
+            x = torch.from_numpy(item["x"]).view(want[tuple(ids.tolist())].shape)
+            assert torch.equal(x, want[tuple(ids.tolist())])
+    groups = list(workers[0]._groups(batches, pools.tolist(), plan.pool_batches))
+    items = sum(len(BlockReader(idx).plan(g).items()) for g in groups)
+    reads = workers[0].reader.n_reads + workers[1].reader.n_reads
+    assert len(groups) > 3 and 0 < reads <= items  # each item once, between the two
+    state = shared._np[0]
+    assert (state[:, 3] == state[:, 2]).all() and (state[:, 4] == state[:, 2]).all()
+    assert gen == shared.generation
+
+
+def test_slots_fit_the_largest_group(stores: list[str]) -> None:
+    idx = build_pretrain_index(stores)
+    plan = BatchPlan(idx, batch_size=4, seed=0, pool_batches=5)
+    ds = WindowDataset(plan)
+    n_slots, elems = fill_slots(plan, 2, ds.group_bytes)
+    biggest = max(
+        sum(int(np.prod(ds._shape(ids))) for ids in group)
+        for group in ds._groups(plan.batches(0), plan.pools(0).tolist(), plan.pool_batches)
+    )
+    assert biggest <= elems and n_slots == 2 + 2  # 8 batches on their way: 2 groups of 5
+    small = fill_slots(plan, 2, group_bytes=1)  # one batch a group when memory is tight
+    assert small[1] == 4 * int((idx.n_channels * idx.n_patches).max()) * 200
+    assert small[0] == 2 + 8
