@@ -533,16 +533,20 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         self, shared: SharedFill, batches: list[np.ndarray], pools: np.ndarray, k: int, K: int
     ) -> Iterator[dict[str, Any]]:
         """Loader worker ``k`` of ``K``: fill each group of batches with the other workers in
-        a shared slot (:mod:`labram.data.shared_fill`) and send the main process the place of
-        each of its batches (the ``k``-th of every ``K``: the DataLoader's order); a group
-        that finds no free slot, or whose fill failed in another worker, it fills alone."""
+        a shared slot (:mod:`labram.data.shared_fill`) and send the main process one message
+        per group: the place in the slot of each of its batches of the group (the ``k``-th of
+        every ``K``, counting from the pass's first batch), none when it has none there. A
+        group that finds no free slot, or whose fill failed in another worker, it fills alone,
+        and sends those batches' samples."""
         generation = shared.generation
+        shared.populate()  # once per worker: no page faults in the first passes' fills
         first = 0
         groups = self._groups(batches, pools.tolist(), self.plan.pool_batches)
         for g, group in enumerate(groups):
             mine = [i for i in range(len(group)) if (first + i) % K == k]
             first += len(group)
             if not mine:
+                yield {"ids": []}  # one message per group from each worker: the order
                 continue
             plan = self.reader.plan(group)
             items = plan.items()
@@ -562,17 +566,15 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
                     filled = shared.wait(slot)
                 finally:
                     shared.leave(slot)
+            own = [group[i] for i in mine]
             if filled:
-                for i in mine:
-                    meta = np.array([slot, offsets[i], *shapes[i]], np.int64)
-                    yield {"meta": meta, "ids": group[i]}
+                meta = np.array([[slot, offsets[i], *shapes[i]] for i in mine], np.int64)
+                yield {"meta": meta, "ids": own}
                 continue
             # alone: this worker's batches of the group, each in fresh shared memory
-            own = [group[i] for i in mine]
             fresh = [self.reader.batch_buffer(ids) for ids in own]
             self.reader.fill(own, [x.numpy() for x in fresh])
-            for ids, x in zip(own, fresh, strict=True):
-                yield {"x": x, "ids": ids}
+            yield {"x": fresh, "ids": own}
 
     def _shape(self, ids: np.ndarray) -> tuple[int, int, int]:
         """(B, N, L) of the batch of windows ``ids``."""
@@ -610,18 +612,24 @@ class BatchLoader:
     """Iterates a DataLoader over a :class:`WindowDataset`; see :func:`make_loader`.
 
     With workers, the workers fill each group of batches together into shared-memory slots that
-    this loader makes once (:class:`~labram.data.shared_fill.SharedFill`, sized by
-    :func:`fill_slots`), so that each chunk is decoded once for the group, and send only each
-    batch's place in its slot. This loader yields a batch's ``x`` as a view of its slot, lent:
-    the batch goes back when nothing made from it lives any more (a finalizer on the lease), so
-    a batch, or a view of it, is the caller's to keep; while no slot is free, the workers fill
-    fresh shared memory instead. With ``pin_memory`` the batch is copied into pinned memory and
-    its place goes back at once. At the start of each pass, the places of batches the last pass
-    dropped unread go back.
+    this loader makes once (:class:`~labram.data.shared_fill.SharedFill`, as many and as large
+    as ``slots`` says: :func:`fill_slots`), so that each chunk is decoded once for the group,
+    and send only each batch's place in its slot. This loader yields a batch's ``x`` as a view
+    of its slot, lent: the batch goes back when nothing made from it lives any more (a
+    finalizer on the lease), so a batch, or a view of it, is the caller's to keep; while no
+    slot is free, the workers fill fresh shared memory instead. With ``pin_memory`` the batch
+    is copied into pinned memory and its place goes back at once. At the start of each pass,
+    the places of batches the last pass dropped unread go back.
     """
 
-    def __init__(self, dataset: WindowDataset, loader: DataLoader) -> None:  # type: ignore[type-arg]
+    def __init__(
+        self,
+        dataset: WindowDataset,
+        loader: DataLoader,  # type: ignore[type-arg]
+        slots: SlotPlan | None = None,
+    ) -> None:
         self.dataset, self.loader = dataset, loader
+        self._slot_plan = slots
         self._shared: SharedFill | None = None  # made at the first pass, before the workers
         self.from_slots = 0  # batches yielded from shared slots
         self.filled_alone = 0  # batches a worker filled alone (no slot was free)
@@ -646,33 +654,55 @@ class BatchLoader:
             return
         if self._shared is None:
             ds = self.dataset
-            self._shared = SharedFill(*fill_slots(ds.plan, self.num_workers, ds.group_bytes))
+            slots = self._slot_plan or fill_slots(ds.plan, ds.group_bytes)
+            self._shared = SharedFill(slots.slots, slots.elems)
+            self._shared.populate()
         # batches of the last pass still on their way are dropped unread: their places go back
         self._shared.new_generation()
         # workers started now (or before, persistent) use this loader's slots; a plain
         # DataLoader made over the dataset afterwards does not
         self.dataset._shared = self._shared
         try:
-            for item in self.loader:
-                yield self._batch(item)
+            yield from self._in_order(iter(self.loader))
         finally:
             if self.dataset._shared is self._shared:
                 self.dataset._shared = None
 
-    def _batch(self, item: dict[str, Any]) -> dict[str, torch.Tensor]:
-        """The batch a worker sent (:meth:`WindowDataset._together`): ``x`` a view of its
-        slot, leased until nothing made from it lives (or copied to pinned memory, and its
+    def _in_order(self, messages: Iterator[dict[str, Any]]) -> Iterator[dict[str, torch.Tensor]]:
+        """The batches of the workers' messages, in the plan's order: the DataLoader takes one
+        message from each worker in turn, all of one group (:meth:`WindowDataset._together`),
+        and batch ``i`` of the pass is worker ``i % K``'s."""
+        K = self.num_workers
+        first = 0
+        for head in messages:
+            group = [head]
+            for _ in range(K - 1):
+                message = next(messages, None)
+                if message is None:
+                    raise RuntimeError("a loader worker's messages ended inside a group")
+                group.append(message)
+            n = sum(len(message["ids"]) for message in group)
+            taken = [0] * K
+            for i in range(first, first + n):
+                k = i % K
+                yield self._batch(group[k], taken[k])
+                taken[k] += 1
+            first += n
+
+    def _batch(self, message: dict[str, Any], j: int) -> dict[str, torch.Tensor]:
+        """Batch ``j`` of a worker's message (:meth:`WindowDataset._together`): ``x`` a view of
+        its slot, leased until nothing made from it lives (or copied to pinned memory, and its
         place goes back at once), or the fresh tensor a worker filled alone."""
-        arrays = self.dataset.reader.batch_arrays(item["ids"])
+        arrays = self.dataset.reader.batch_arrays(message["ids"][j])
         pin = bool(self.loader.pin_memory)
-        if "x" in item:
+        if "x" in message:
             self.filled_alone += 1
-            batch = _as_batch(item["x"], arrays)
+            batch = _as_batch(message["x"][j], arrays)
         else:
             self.from_slots += 1
             shared = self._shared
             assert shared is not None
-            slot, offset, B, N, L = (int(v) for v in item["meta"])
+            slot, offset, B, N, L = (int(v) for v in message["meta"][j])
             view = shared.view(slot, offset, (B, N, L))
             if pin:
                 x = torch.from_numpy(view).pin_memory()
@@ -696,8 +726,10 @@ class _Lease:
         weakref.finalize(self, shared.release, slot)
 
 
-PREFETCH = 4
-"""Batches the DataLoader keeps on their way from each worker (its ``prefetch_factor``)."""
+PREFETCH = 1
+"""Messages the DataLoader keeps on their way from each worker (its ``prefetch_factor``): a
+worker sends one per group of batches, so while the training loop reads a group the workers
+fill the next one."""
 
 
 def worker_group(pool_batches: int, n_workers: int) -> int:
@@ -708,18 +740,28 @@ def worker_group(pool_batches: int, n_workers: int) -> int:
     return max(1, -(-pool_batches // max(1, n_workers)))
 
 
-def fill_slots(plan: BatchPlan, n_workers: int, group_bytes: int) -> tuple[int, int]:
-    """``(slots, float32 elements each)`` for ``n_workers`` workers filling groups together: a
-    slot holds the largest group (a sampler pool of the largest batches, as far as
-    ``group_bytes`` allows); the slots cover the group the training loop reads, the groups of
-    the :data:`PREFETCH` batches per worker on their way, and one more whose batches the loop
-    may still hold."""
+class SlotPlan(NamedTuple):
+    """How a loader's workers fill groups together (:func:`fill_slots`)."""
+
+    slots: int  # shared slots
+    elems: int  # float32 samples per slot
+    prefetch: int  # messages (groups) each worker keeps on their way: the DataLoader's
+
+
+SLOTS = 2 + PREFETCH
+"""Shared slots of a loader: the group the training loop reads, the :data:`PREFETCH` groups
+the workers fill meanwhile, and one whose batches the loop may still hold."""
+
+
+def fill_slots(plan: BatchPlan, group_bytes: int) -> SlotPlan:
+    """Slots for a loader's workers filling groups together: each holds the largest group (a
+    sampler pool of the largest batches, as far as ``group_bytes`` allows)."""
     index = plan.index
     if len(index) == 0:
-        return 1, 1
+        return SlotPlan(SLOTS, 1, PREFETCH)
     batch = plan.batch_size * int((index.n_channels * index.n_patches).max()) * PATCH_SIZE
     per_group = max(1, min(plan.pool_batches, group_bytes // (4 * batch)))
-    return 2 + -(-n_workers * PREFETCH // per_group), per_group * batch
+    return SlotPlan(SLOTS, per_group * batch, PREFETCH)
 
 
 def _as_is(item: Any) -> Any:
@@ -754,6 +796,7 @@ def make_loader(
     or Apple's MPS, as the DataLoader decides) is off: the loader must know whether a batch is
     a pinned copy or a worker's buffer lent.
     """
+    slots = fill_slots(dataset.plan, dataset.group_bytes) if num_workers else None
     loader = DataLoader(
         dataset,
         batch_size=None,
@@ -761,7 +804,7 @@ def make_loader(
         generator=generator,
         num_workers=num_workers,
         pin_memory=pin_memory and _pins(),
-        prefetch_factor=PREFETCH if num_workers else None,
+        prefetch_factor=slots.prefetch if slots else None,
         persistent_workers=num_workers > 0,
     )
-    return BatchLoader(dataset, loader)
+    return BatchLoader(dataset, loader, slots)

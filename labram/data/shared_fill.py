@@ -18,7 +18,10 @@ shared memory instead, as before slots existed.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import sys
 import threading
 import time
 from typing import Any
@@ -53,6 +56,17 @@ class SharedFill:
         self._main_lock = threading.RLock()  # the main process's threads' (finalizers too)
         self._live = [0] * n_slots  # main process: batches of each slot it has lent out
         self._views: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._populated = -1  # the process that mapped every page of the slots
+
+    def populate(self) -> None:
+        """Map every page of the slots in this process now, once (Linux >= 5.14; elsewhere
+        pages are mapped as they are first touched). A slot's first use in each process
+        otherwise pays ~0.3 ms of page faults per MB, spread over the first passes."""
+        if self._populated == os.getpid():
+            return
+        self._populated = os.getpid()
+        for buffer in self.buffers:
+            _populate_write(buffer.data_ptr(), 4 * buffer.numel())
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -163,6 +177,20 @@ class SharedFill:
         """This worker writes no more into ``slot``."""
         with self._lock:
             self._np[0][slot, WRITERS] -= 1
+
+
+MADV_POPULATE_WRITE = 23
+"""Linux's madvise advice that maps pages writable without touching their contents."""
+
+
+def _populate_write(address: int, nbytes: int) -> bool:
+    """Map the pages of ``nbytes`` at ``address`` writable in this process (their contents
+    unchanged: safe while other processes write them); False where the system cannot."""
+    if not sys.platform.startswith("linux") or nbytes <= 0:
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    return bool(libc.madvise(address, nbytes, MADV_POPULATE_WRITE) == 0)
 
 
 def _shared_floats(n: int) -> torch.Tensor:

@@ -110,7 +110,7 @@ def test_two_workers_no_duplicates_no_gaps_same_order(stores: list[str]) -> None
     two_batches = list(loader)  # filled together in shared slots, then alone
     # every batch kept holds its place in a slot, which the workers then leave alone: once
     # the slots are full, each worker fills its own batches in fresh memory
-    n_slots, _ = fill_slots(plan, 2, ds.group_bytes)
+    n_slots = fill_slots(plan, ds.group_bytes).slots
     assert len(two_batches) > n_slots * plan.pool_batches
     assert 0 < loader.from_slots <= n_slots * plan.pool_batches < len(two_batches)
     assert loader.from_slots + loader.filled_alone == len(two_batches)

@@ -92,16 +92,21 @@ def test_workers_fill_groups_together_decoding_each_chunk_once(stores: list[str]
     one.set_epoch(0)
     want = {tuple(b["ids"].tolist()): b["x"] for b in one}
     workers = [WindowDataset(plan, cache_mb=1e-6) for _ in range(2)]
-    n_slots, elems = fill_slots(plan, 2, workers[0].group_bytes)
-    shared = SharedFill(n_slots + 8, elems)  # room for every group: none filled alone
+    slots = fill_slots(plan, workers[0].group_bytes)
+    shared = SharedFill(slots.slots + 8, slots.elems)  # room for every group: none filled alone
     gen = shared.new_generation()
     got: list[list[dict[str, Any]]] = [[], []]
+    messages = [0, 0]
 
     def run(k: int) -> None:
-        for item in workers[k]._together(shared, batches, pools, k, 2):
-            slot, offset, B, N, L = (int(v) for v in item["meta"])
-            got[k].append({"ids": item["ids"], "x": shared.view(slot, offset, (B, N, L)).copy()})
-            shared.release(slot, lent=False)
+        for message in workers[k]._together(shared, batches, pools, k, 2):
+            messages[k] += 1
+            for ids, (slot, offset, B, N, L) in zip(
+                message["ids"], message.get("meta", []), strict=True
+            ):
+                x = shared.view(int(slot), int(offset), (int(B), int(N), int(L))).copy()
+                got[k].append({"ids": ids, "x": x})
+                shared.release(int(slot), lent=False)
 
     threads = [threading.Thread(target=run, args=(k,)) for k in range(2)]
     for t in threads:
@@ -116,6 +121,7 @@ def test_workers_fill_groups_together_decoding_each_chunk_once(stores: list[str]
             x = torch.from_numpy(item["x"]).view(want[tuple(ids.tolist())].shape)
             assert torch.equal(x, want[tuple(ids.tolist())])
     groups = list(workers[0]._groups(batches, pools.tolist(), plan.pool_batches))
+    assert messages == [len(groups), len(groups)]  # one message per group from each worker
     items = sum(len(BlockReader(idx).plan(g).items()) for g in groups)
     reads = workers[0].reader.n_reads + workers[1].reader.n_reads
     assert len(groups) > 3 and 0 < reads <= items  # each item once, between the two
@@ -128,12 +134,12 @@ def test_slots_fit_the_largest_group(stores: list[str]) -> None:
     idx = build_pretrain_index(stores)
     plan = BatchPlan(idx, batch_size=4, seed=0, pool_batches=5)
     ds = WindowDataset(plan)
-    n_slots, elems = fill_slots(plan, 2, ds.group_bytes)
+    slots = fill_slots(plan, ds.group_bytes)
     biggest = max(
         sum(int(np.prod(ds._shape(ids))) for ids in group)
         for group in ds._groups(plan.batches(0), plan.pools(0).tolist(), plan.pool_batches)
     )
-    assert biggest <= elems and n_slots == 2 + 2  # 8 batches on their way: 2 groups of 5
-    small = fill_slots(plan, 2, group_bytes=1)  # one batch a group when memory is tight
-    assert small[1] == 4 * int((idx.n_channels * idx.n_patches).max()) * 200
-    assert small[0] == 2 + 8
+    # the group read, the one filled meanwhile, one whose batches the loop may still hold
+    assert biggest <= slots.elems and slots.prefetch == 1 and slots.slots == 3
+    small = fill_slots(plan, group_bytes=1)  # one batch a group when memory is tight
+    assert small.elems == 4 * int((idx.n_channels * idx.n_patches).max()) * 200
