@@ -16,6 +16,7 @@ fork).
 from __future__ import annotations
 
 import os
+import warnings
 import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
@@ -649,13 +650,11 @@ class BatchLoader:
         from eegprep.base.allocator import reuse_freed_memory
 
         reuse_freed_memory()  # the copies reuse the heap's pages
-        if self.num_workers == 0:
+        if self._slot_plan is None:  # no workers, or too little shared memory for slots
             yield from self.loader
             return
         if self._shared is None:
-            ds = self.dataset
-            slots = self._slot_plan or fill_slots(ds.plan, ds.group_bytes)
-            self._shared = SharedFill(slots.slots, slots.elems)
+            self._shared = SharedFill(self._slot_plan.slots, self._slot_plan.elems)
             self._shared.populate()
         # batches of the last pass still on their way are dropped unread: their places go back
         self._shared.new_generation()
@@ -764,6 +763,33 @@ def fill_slots(plan: BatchPlan, group_bytes: int) -> SlotPlan:
     return SlotPlan(SLOTS, per_group * batch, PREFETCH)
 
 
+PLAIN_PREFETCH = 4
+"""Batches on their way from each worker that fills its own batches (no shared slots)."""
+
+SHARED_MEMORY = "/dev/shm"
+"""Where Linux keeps the shared memory that torch hands between processes."""
+
+
+def _shared_memory_holds(nbytes: int) -> bool:
+    """Whether :data:`SHARED_MEMORY` has ``nbytes`` free (True where it cannot be told); warns
+    when not (a container's default is 64 MB)."""
+    try:
+        st = os.statvfs(SHARED_MEMORY)
+    except (OSError, AttributeError):
+        return True
+    free = st.f_bavail * st.f_frsize
+    if free >= nbytes:
+        return True
+    warnings.warn(
+        f"{SHARED_MEMORY} has {free / 1e6:.0f} MB free and the loader's workers' shared slots "
+        f"need {nbytes / 1e6:.0f} MB: each worker fills its own batches instead (slower); give "
+        "it more (docker run --shm-size=1g) or lower the dataset's group_mb",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return False
+
+
 def _as_is(item: Any) -> Any:
     """The DataLoader's conversion of an item: none (its default turns numpy arrays into
     tensors, which a worker would send through shared memory, one segment each)."""
@@ -791,12 +817,16 @@ def make_loader(
     Its workers start once and serve every epoch (``persistent_workers``): build one loader
     per run and call ``dataset.set_epoch`` before each pass over it. ``generator`` seeds the
     workers without drawing from the global RNG (so that a resumed run draws the same dropout
-    masks as an uninterrupted one). Workers fill reused shared-memory buffers
-    (:class:`BatchLoader`). ``pin_memory`` where there is nothing to pin for (no accelerator,
+    masks as an uninterrupted one). Workers fill each group of batches together in
+    shared-memory slots (:class:`BatchLoader`); where the system's shared memory has no room for
+    them (a container's 64 MB), each worker fills its own batches instead, with a warning.
+    ``pin_memory`` where there is nothing to pin for (no accelerator,
     or Apple's MPS, as the DataLoader decides) is off: the loader must know whether a batch is
     a pinned copy or a worker's buffer lent.
     """
     slots = fill_slots(dataset.plan, dataset.group_bytes) if num_workers else None
+    if slots is not None and not _shared_memory_holds(slots.slots * slots.elems * 4):
+        slots = None  # each worker fills its own batches, as a plain DataLoader's would
     loader = DataLoader(
         dataset,
         batch_size=None,
@@ -804,7 +834,7 @@ def make_loader(
         generator=generator,
         num_workers=num_workers,
         pin_memory=pin_memory and _pins(),
-        prefetch_factor=slots.prefetch if slots else None,
+        prefetch_factor=(slots.prefetch if slots else PLAIN_PREFETCH) if num_workers else None,
         persistent_workers=num_workers > 0,
     )
     return BatchLoader(dataset, loader, slots)

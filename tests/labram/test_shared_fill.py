@@ -143,3 +143,29 @@ def test_slots_fit_the_largest_group(stores: list[str]) -> None:
     assert biggest <= slots.elems and slots.prefetch == 1 and slots.slots == 3
     small = fill_slots(plan, group_bytes=1)  # one batch a group when memory is tight
     assert small.elems == 4 * int((idx.n_channels * idx.n_patches).max()) * 200
+
+
+def test_too_little_shared_memory_falls_back_to_workers_filling_alone(
+    stores: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A container's small /dev/shm: a warning that says what to do, and workers that fill
+    their own batches (the same batches)."""
+    import os
+
+    from labram.data import loader as loader_module
+
+    idx = build_pretrain_index(stores)
+    plan = BatchPlan(idx, batch_size=4, seed=2)
+    ds = WindowDataset(plan)
+    ds.set_epoch(0)
+    want = [b["x"] for b in loader_module.make_loader(ds)]
+
+    class Tiny:
+        f_bavail, f_frsize = 16, 4096
+
+    monkeypatch.setattr(os, "statvfs", lambda path: Tiny())
+    with pytest.warns(RuntimeWarning, match=r"/dev/shm has 0 MB free.*--shm-size"):
+        loader = loader_module.make_loader(ds, num_workers=2)
+    got = [b["x"] for b in loader]
+    assert loader.from_slots == 0 and ds._shared is None
+    assert len(got) == len(want) and all(torch.equal(a, b) for a, b in zip(want, got))
