@@ -654,7 +654,8 @@ class BatchLoader:
             yield from self.loader
             return
         if self._shared is None:
-            self._shared = SharedFill(self._slot_plan.slots, self._slot_plan.elems)
+            context = self.loader.multiprocessing_context  # None: the system's default
+            self._shared = SharedFill(self._slot_plan.slots, self._slot_plan.elems, context)
             self._shared.populate()
         # batches of the last pass still on their way are dropped unread: their places go back
         self._shared.new_generation()

@@ -41,18 +41,21 @@ WAIT_SECONDS = 1e-4
 class SharedFill:
     """``n_slots`` float32 buffers of ``slot_elems`` elements in shared memory, and their state.
 
-    Made by the main process before the workers start (they inherit it); pages are touched only
-    when a group is filled into them.
+    Made by the main process before the workers start (they inherit it, or receive it as they
+    are spawned: ``context``, the multiprocessing context that starts them, default the
+    system's); pages are touched only when a group is filled into them.
     """
 
-    def __init__(self, n_slots: int, slot_elems: int) -> None:
+    def __init__(self, n_slots: int, slot_elems: int, context: Any = None) -> None:
         self.n_slots, self.slot_elems = n_slots, slot_elems
         self.buffers = [_shared_floats(slot_elems) for _ in range(n_slots)]
         self._state = torch.zeros((n_slots, 8), dtype=torch.int64).share_memory_()
         self._state[:, GEN] = -1
         self._released = torch.zeros(n_slots, dtype=torch.int64).share_memory_()
         self._generation = torch.zeros(1, dtype=torch.int64).share_memory_()
-        self._lock = multiprocessing.Lock()  # the workers'
+        # the workers' lock, made in the context that starts them (a fork context's lock cannot
+        # reach a spawned process)
+        self._lock = (context or multiprocessing.get_context()).Lock()
         self._main_lock = threading.RLock()  # the main process's threads' (finalizers too)
         self._live = [0] * n_slots  # main process: batches of each slot it has lent out
         self._views: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None

@@ -169,3 +169,31 @@ def test_too_little_shared_memory_falls_back_to_workers_filling_alone(
     got = [b["x"] for b in loader]
     assert loader.from_slots == 0 and ds._shared is None
     assert len(got) == len(want) and all(torch.equal(a, b) for a, b in zip(want, got))
+
+
+def test_spawned_workers_fill_together(stores: list[str]) -> None:
+    """Workers started by spawning (macOS's and Windows's default) receive the slots and their
+    lock, made in the DataLoader's own context: the same batches, from the slots."""
+    from torch.utils.data import DataLoader
+
+    from labram.data.loader import PREFETCH, BatchLoader, _as_is, make_loader
+
+    idx = build_pretrain_index(stores)
+    plan = BatchPlan(idx, batch_size=4, seed=6)
+    ds = WindowDataset(plan)
+    ds.set_epoch(0)
+    want = [b["x"] for b in make_loader(ds)]
+    loader = DataLoader(
+        ds,
+        batch_size=None,
+        collate_fn=_as_is,
+        num_workers=2,
+        prefetch_factor=PREFETCH,
+        persistent_workers=True,
+        multiprocessing_context="spawn",
+    )
+    spawned = BatchLoader(ds, loader, fill_slots(plan, ds.group_bytes))
+    got = [b["x"] for b in spawned]
+    assert spawned.from_slots > 0
+    assert len(got) == len(want) and all(torch.equal(a, b) for a, b in zip(want, got))
+    del spawned, loader
