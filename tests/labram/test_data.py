@@ -386,3 +386,18 @@ def test_each_process_fills_its_share_of_a_pool_at_once(
             for q in sorted(set(pools[picked].tolist()))
         ]
         assert [[pool_of[tuple(ids.tolist())] for ids in g] for g in groups] == shares
+
+
+def test_conversion_then_product_equals_the_fused_product() -> None:
+    """The loader converts a quantized chunk's integers to float32 and then multiplies in place:
+    the same bits as numpy's one-call convert-and-multiply, over the whole int32 range."""
+    from labram.data.loader import _apply
+
+    rng = np.random.default_rng(7)
+    src = rng.integers(np.iinfo(np.int32).min, np.iinfo(np.int32).max, (23, 800), np.int32)
+    for divisor in (16 / 0.1526, 3.0, 1e-3):
+        got = np.empty(src.shape, np.float32)
+        _apply(src, got, divisor, UV_PER_UNIT)
+        factor = np.float32(1.0 / (divisor * UV_PER_UNIT))
+        want = np.multiply(src, factor, dtype=np.float32, casting="unsafe")
+        assert np.array_equal(got.view(np.int32), want.view(np.int32))
