@@ -61,6 +61,9 @@ class ShardReader:
         self.checksum = inner[-1]["name"] == "crc32c"  # stores written before have none
         self.per_shard = self.shard // self.chunk
         self.index_bytes = 16 * self.per_shard + 4
+        # shard path -> its index and where its chunks end, as first read by this reader (a
+        # committed recording's files do not change; :meth:`scan` reads them afresh)
+        self._indexes: dict[str, tuple[np.ndarray, int]] = {}
 
     @classmethod
     def open(cls, loc: Location, array_path: str) -> ShardReader | None:
@@ -159,7 +162,7 @@ class ShardReader:
             k0 = k * self.shard
             n_chunks = -(-(min(k0 + self.shard, self.n_samples) - k0) // self.chunk)
             try:
-                path, index, span, begin = self._shard_span(k, 0, n_chunks)
+                path, index, span, begin = self._shard_span(k, 0, n_chunks, fresh=True)
             except StoreFormatError as exc:
                 yield k0, min(k0 + self.shard, self.n_samples), exc
                 continue
@@ -182,11 +185,17 @@ class ShardReader:
         for i in range(lo, hi):
             yield i, self._decode(path, k, i, index[i], span, begin)
 
-    def _shard_span(self, k: int, lo: int, hi: int) -> tuple[str, np.ndarray, memoryview, int]:
-        """Shard ``k``'s path, index, and the bytes holding its chunks ``[lo, hi)`` with the
-        offset of the first of those bytes."""
+    def _shard_span(
+        self, k: int, lo: int, hi: int, fresh: bool = False
+    ) -> tuple[str, np.ndarray, memoryview, int]:
+        """Shard ``k``'s path, index (read again when ``fresh``, else once per reader), and
+        the bytes holding its chunks ``[lo, hi)`` with the offset of the first of those
+        bytes."""
         path = self.loc.path(self.array_path, "c", "0", str(k))
-        index, end_of_chunks = self._index(path)
+        known = None if fresh else self._indexes.get(path)
+        if known is None:
+            known = self._indexes[path] = self._index(path)
+        index, end_of_chunks = known
         offsets, sizes = index[lo:hi, 0], index[lo:hi, 1]
         have = offsets != MISSING
         begin = int(offsets[have].min()) if have.any() else 0

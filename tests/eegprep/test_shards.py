@@ -217,6 +217,30 @@ def test_reader_names_the_chunk_that_fails_its_checksum(tmp_path):
     assert bad == [(300, 350)]
 
 
+def test_a_reader_keeps_shard_indexes_but_scan_and_chunks_are_checked_afresh(tmp_path):
+    """A reader reads each shard's index once (training reads a shard many times); a scan
+    (``eegprep validate``) reads every index again, and every chunk read is still checked, so
+    bits flipped after a first read are found either way."""
+    loc = Location.parse(tmp_path)
+    writer = write_group(loc, "g", Layout(2, 200.0, "float32", None, CHUNK, SHARD), NAMES[:2], 400)
+    writer.append(np.ones((2, 400), dtype=np.float32))
+    writer.close()
+    reader = ShardReader.open(loc, "g/data")
+    assert reader is not None
+    np.testing.assert_array_equal(reader.read(0, 400), 1.0)
+    assert len(reader._indexes) == 2
+    shard = tmp_path / "g" / "data" / "c" / "0" / "1"
+    blob = bytearray(shard.read_bytes())
+    offset, size = np.frombuffer(bytes(blob[-68:-4]), dtype="<u8").reshape(4, 2)[2]
+    blob[int(offset + size // 2)] ^= 0x10  # chunk 2 of shard 1
+    blob[-10] ^= 0xFF  # and the shard's index
+    shard.write_bytes(bytes(blob))
+    with pytest.raises(StoreFormatError, match=r"samples \[300, 350\) of g fail their CRC-32C"):
+        list(reader.iter_chunks(6, 7))  # the kept index, the chunk checked
+    bad = [(a, b, str(got)) for a, b, got in reader.scan() if isinstance(got, StoreFormatError)]
+    assert [(a, b) for a, b, _ in bad] == [(200, 400)] and "shard index" in bad[0][2]
+
+
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @pytest.mark.parametrize(
     ("encoding", "quantum"), (("float32", None), ("float16", None), ("quantized", 0.0125))
