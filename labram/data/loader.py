@@ -29,7 +29,7 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from labram.data.sampler import BatchPlan
-from labram.data.shared_fill import SharedFill
+from labram.data.shared_fill import SLOT_WAIT_SECONDS, SharedFill
 from labram.data.windows import WindowIndex
 from labram.model.config import PATCH_SIZE
 
@@ -538,9 +538,9 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         """Loader worker ``k`` of ``K``: fill each group of batches with the other workers in
         a shared slot (:mod:`labram.data.shared_fill`) and send the main process one message
         per group: the place in the slot of each of its batches of the group (the ``k``-th of
-        every ``K``, counting from the pass's first batch), none when it has none there. A
-        group that finds no free slot, or whose fill failed in another worker, it fills alone,
-        and sends those batches' samples."""
+        every ``K``, counting from the pass's first batch), none when it has none there (it
+        still helps fill the group). A group that finds no free slot, or whose fill failed in
+        another worker, it fills alone, and sends those batches' samples."""
         generation = shared.generation
         shared.populate()  # once per worker: no page faults in the first passes' fills
         first = 0
@@ -548,14 +548,19 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         for g, group in enumerate(groups):
             mine = [i for i in range(len(group)) if (first + i) % K == k]
             first += len(group)
-            if not mine:
-                yield {"ids": []}  # one message per group from each worker: the order
+            if shared.generation != generation:
+                # a new pass began: the DataLoader drops this pass's remaining messages unread
+                yield {"ids": []}
                 continue
             plan = self.reader.plan(group)
             items = plan.items()
             shapes = [self._shape(ids) for ids in group]
             offsets = np.cumsum([0] + [B * N * L for B, N, L in shapes]).tolist()
-            slot = shared.join(generation, g, len(items), len(group), offsets[-1])
+            # a worker with no batch in the group helps fill it if it has a slot, but never
+            # takes one (it may come after the group's batches are read and the slot reused)
+            slot = shared.join(
+                generation, g, len(items), len(group), offsets[-1], bool(mine), SLOT_WAIT_SECONDS
+            )
             filled = False
             if slot >= 0:
                 try:
@@ -570,6 +575,9 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
                 finally:
                     shared.leave(slot)
             own = [group[i] for i in mine]
+            if not own:
+                yield {"ids": []}  # one message per group from each worker: the order
+                continue
             if filled:
                 meta = np.array([[slot, offsets[i], *shapes[i]] for i in mine], np.int64)
                 yield {"meta": meta, "ids": own}

@@ -8,12 +8,15 @@ counter until none is left, waits until all are done, and then sends the main pr
 place of each of its own batches in the slot. Each chunk is decoded once for the whole group,
 not once per worker, and the main process maps the slots once, when it makes them.
 
-A slot is free when no worker is writing into it and the main process has released every batch
-of its last group (:meth:`SharedFill.release`: the training loop dropped the batch, or its
-pinned copy was made). The counts of batches assigned (workers) and released (main process)
-each have one writer, so the main process never takes the workers' lock. When no slot is free
-(a loop that keeps its batches), each worker fills its own batches of that group into fresh
-shared memory instead, as before slots existed.
+A slot is free when no worker is writing into it and either the main process has released
+every batch of its group (:meth:`SharedFill.release`: the training loop dropped the batch, or
+its pinned copy was made), or the group belongs to an earlier pass of the loader and none of
+its batches is still lent out: a new pass drops the batches still on their way unread, and a
+worker still running the last pass's requests may even take a slot after the new pass began.
+The workers write a slot's assignment, the main process the counts of batches released and
+lent and the pass's number, so the main process never takes the workers' lock. When no slot is
+free (a loop that keeps its batches), each worker fills its own batches of that group into
+fresh shared memory instead, as before slots existed.
 """
 
 from __future__ import annotations
@@ -29,13 +32,22 @@ from typing import Any
 import numpy as np
 import torch
 
-GEN, GROUP, ITEMS, NEXT, DONE, WRITERS, FAILED, ASSIGNED = range(8)
-"""Columns of a slot's state: the generation (a pass of the loader) and group it holds, its
-work items, the next item to take, items done, workers filling it, whether an item failed, and
-batches assigned to it ever (the workers' count; the main process counts those released)."""
+GEN, GROUP, ITEMS, NEXT, DONE, WRITERS, FAILED, BATCHES, BASE = range(9)
+"""Columns of a slot's state (written by the workers): the pass (generation) and group it holds,
+its work items, the next item to take, items done, workers filling it, whether an item failed,
+its batches, and the main process's count of released batches when it was assigned."""
+
+RELEASED, LENT = range(2)
+"""Columns of a slot's counts (written by the main process): batches released ever, batches of
+its group lent out now."""
 
 WAIT_SECONDS = 1e-4
 """Sleep between looks while a worker waits for the others to finish a group's items."""
+
+SLOT_WAIT_SECONDS = 0.05
+"""How long a worker waits for a slot to become free before it fills its batches of a group
+alone: the training loop usually drops the last batch of a group as it takes the next one,
+just after the workers start on the group after next."""
 
 
 class SharedFill:
@@ -49,15 +61,14 @@ class SharedFill:
     def __init__(self, n_slots: int, slot_elems: int, context: Any = None) -> None:
         self.n_slots, self.slot_elems = n_slots, slot_elems
         self.buffers = [_shared_floats(slot_elems) for _ in range(n_slots)]
-        self._state = torch.zeros((n_slots, 8), dtype=torch.int64).share_memory_()
+        self._state = torch.zeros((n_slots, 9), dtype=torch.int64).share_memory_()
         self._state[:, GEN] = -1
-        self._released = torch.zeros(n_slots, dtype=torch.int64).share_memory_()
+        self._counts = torch.zeros((n_slots, 2), dtype=torch.int64).share_memory_()
         self._generation = torch.zeros(1, dtype=torch.int64).share_memory_()
         # the workers' lock, made in the context that starts them (a fork context's lock cannot
         # reach a spawned process)
         self._lock = (context or multiprocessing.get_context()).Lock()
         self._main_lock = threading.RLock()  # the main process's threads' (finalizers too)
-        self._live = [0] * n_slots  # main process: batches of each slot it has lent out
         self._views: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._populated = -1  # the process that mapped every page of the slots
 
@@ -82,37 +93,34 @@ class SharedFill:
 
     @property
     def _np(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The state, released counts and generation as numpy views of the shared memory."""
+        """The state, the main process's counts and the generation as numpy views of the shared
+        memory."""
         if self._views is None:
-            self._views = (self._state.numpy(), self._released.numpy(), self._generation.numpy())
+            self._views = (self._state.numpy(), self._counts.numpy(), self._generation.numpy())
         return self._views
 
     # -- the main process ---------------------------------------------------------------------
 
     def new_generation(self) -> int:
-        """Start a pass of the loader: batches of earlier passes still on their way will be
-        dropped unread, so every slot goes back except for the batches still lent out."""
-        state, released, generation = self._np
+        """Start a pass of the loader: the groups of earlier passes go back once none of their
+        batches is lent out (those still on their way are dropped unread)."""
+        generation = self._np[2]
         with self._main_lock:
-            for s in range(self.n_slots):
-                # a slot's assigned count changes only while it is free: no race with workers
-                if state[s, ASSIGNED] > released[s]:
-                    released[s] = state[s, ASSIGNED] - self._live[s]
             generation[0] += 1
             return int(generation[0])
 
     def lend(self, slot: int) -> None:
         """A batch of ``slot`` goes out to the training loop."""
         with self._main_lock:
-            self._live[slot] += 1
+            self._np[1][slot, LENT] += 1
 
     def release(self, slot: int, *, lent: bool = True) -> None:
         """A batch of ``slot`` is done with (``lent``: one counted by :meth:`lend`)."""
-        _, released, _ = self._np
+        counts = self._np[1]
         with self._main_lock:
-            released[slot] += 1
+            counts[slot, RELEASED] += 1
             if lent:
-                self._live[slot] -= 1
+                counts[slot, LENT] -= 1
 
     def view(self, slot: int, offset: int, shape: tuple[int, int, int]) -> np.ndarray:
         """A batch's samples in ``slot``: ``shape`` (B, N, L) float32 from element ``offset``."""
@@ -125,26 +133,66 @@ class SharedFill:
     def generation(self) -> int:
         return int(self._np[2][0])
 
-    def join(self, generation: int, group: int, n_items: int, n_batches: int, elems: int) -> int:
-        """The slot of group ``group`` of pass ``generation``: the one it already has, else a
-        free one taken for it (``n_items`` work items, ``n_batches`` batches, ``elems``
-        float32 samples); -1 when none is free or it does not fit (fill alone then)."""
-        state, released, _ = self._np
+    def join(
+        self,
+        generation: int,
+        group: int,
+        n_items: int,
+        n_batches: int,
+        elems: int,
+        take_free: bool = True,
+        wait: float = 0.0,
+    ) -> int:
+        """The slot of group ``group`` of pass ``generation``: the one it already has, else
+        (``take_free``) a free one taken for it (``n_items`` work items, ``n_batches`` batches,
+        ``elems`` float32 samples), waiting up to ``wait`` seconds for one to become free; -1
+        when none is free (fill alone then), it does not fit, the group has none and
+        ``take_free`` is false, or another pass has begun."""
+        deadline = time.monotonic() + wait
+        while True:
+            slot, busy = self._join(generation, group, n_items, n_batches, elems, take_free)
+            if slot >= 0 or not busy or time.monotonic() >= deadline:
+                return slot
+            if self.generation != generation:
+                return -1
+            time.sleep(10 * WAIT_SECONDS)
+
+    def _join(
+        self,
+        generation: int,
+        group: int,
+        n_items: int,
+        n_batches: int,
+        elems: int,
+        take_free: bool,
+    ) -> tuple[int, bool]:
+        """One try of :meth:`join`: ``(slot, whether -1 was for want of a free slot)``."""
+        state, counts, now = self._np
         with self._lock:
             for s in range(self.n_slots):
                 if state[s, GEN] == generation and state[s, GROUP] == group:
                     state[s, WRITERS] += 1
-                    return s
-            if elems > self.slot_elems:
-                return -1
+                    return s, False
+            if not take_free or elems > self.slot_elems:
+                return -1, False
             for s in range(self.n_slots):
-                if state[s, WRITERS] == 0 and state[s, ASSIGNED] == released[s]:
+                if self._free(s, state, counts, int(now[0])):
                     state[s, GEN], state[s, GROUP], state[s, ITEMS] = generation, group, n_items
                     state[s, NEXT] = state[s, DONE] = state[s, FAILED] = 0
                     state[s, WRITERS] = 1
-                    state[s, ASSIGNED] += n_batches
-                    return s
-        return -1
+                    state[s, BATCHES], state[s, BASE] = n_batches, counts[s, RELEASED]
+                    return s, False
+        return -1, True
+
+    @staticmethod
+    def _free(s: int, state: np.ndarray, counts: np.ndarray, generation: int) -> bool:
+        """Whether slot ``s`` may take a new group (the main process's counts only grow towards
+        free, so a value read as it changes errs on the side of busy)."""
+        if state[s, WRITERS]:
+            return False
+        if counts[s, RELEASED] - state[s, BASE] >= state[s, BATCHES]:
+            return True  # every batch of its group released
+        return bool(state[s, GEN] < generation and counts[s, LENT] == 0)  # an earlier pass's
 
     def take(self, slot: int) -> int | None:
         """The next work item of ``slot``'s group for this worker, or None when none is left

@@ -31,10 +31,13 @@ def test_a_slot_is_joined_shared_out_and_given_back() -> None:
     shared.leave(1)
     assert shared.join(gen, 2, 1, 1, 10) == -1  # both hold batches not yet released
     assert shared.join(gen, 3, 1, 1, 101) == -1  # too large for any slot
+    assert shared.join(gen, 1, 1, 1, 100, take_free=False) == 1  # a helper joins a group
+    shared.leave(1)
     shared.lend(0)
     shared.release(0)
     assert shared.join(gen, 2, 1, 1, 10) == -1  # one of slot 0's two batches is still out
     shared.release(0, lent=False)
+    assert shared.join(gen, 4, 1, 1, 10, take_free=False) == -1  # but never takes a slot
     assert shared.join(gen, 2, 1, 1, 10) == 0
     shared.leave(0)
 
@@ -81,12 +84,16 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     ]
 
 
-def test_workers_fill_groups_together_decoding_each_chunk_once(stores: list[str]) -> None:
+@pytest.mark.parametrize("pool_batches", (5, 1))
+def test_workers_fill_groups_together_decoding_each_chunk_once(
+    stores: list[str], pool_batches: int
+) -> None:
     """Two workers (threads here, with the processes' code) fill each group together: the
     batches are the one-process batches bit for bit, and the group's work items, each read
-    at most once, are shared out between them."""
+    at most once, are shared out between them (with one-batch groups too, where one worker
+    has no batch and only helps)."""
     idx = build_pretrain_index(stores)
-    plan = BatchPlan(idx, batch_size=4, seed=3, pool_batches=5)
+    plan = BatchPlan(idx, batch_size=4, seed=3, pool_batches=pool_batches)
     batches, pools = plan.batches(0), plan.pools(0)
     one = WindowDataset(plan)
     one.set_epoch(0)
@@ -197,3 +204,20 @@ def test_spawned_workers_fill_together(stores: list[str]) -> None:
     assert spawned.from_slots > 0
     assert len(got) == len(want) and all(torch.equal(a, b) for a, b in zip(want, got))
     del spawned, loader
+
+
+def test_a_worker_waits_a_little_for_a_slot() -> None:
+    """A slot freed while a worker waits is taken; one still held after the wait is not, and a
+    new pass ends the wait."""
+    shared = SharedFill(1, 10)
+    gen = shared.new_generation()
+    assert shared.join(gen, 0, 1, 1, 10) == 0
+    shared.leave(0)
+    shared.lend(0)  # the loop holds the group's one batch
+    threading.Timer(0.02, shared.release, args=(0,)).start()
+    assert shared.join(gen, 1, 1, 1, 10, wait=5.0) == 0
+    shared.leave(0)
+    shared.lend(0)
+    assert shared.join(gen, 2, 1, 1, 10, wait=0.02) == -1  # still held: fill alone
+    threading.Timer(0.02, shared.new_generation).start()
+    assert shared.join(gen, 2, 1, 1, 10, wait=5.0) == -1  # a new pass: stop waiting
