@@ -125,7 +125,8 @@ class WindowIndex:
         The stores.
     recordings : list of RecordingPlan
     rec, start, n_patches, block : ndarray, shape (n_windows,)
-        Recording number, first sample, length in 1-s patches, block number.
+        Recording number, first sample, length in 1-s patches, block number (integers:
+        ``start`` int64, the others int32 in a pre-training index, where they fit).
     labels : ndarray of float32, shape (n_windows, n_targets)
         Class index (as float) or regression targets; zeros for pre-training.
     """
@@ -228,7 +229,7 @@ def _arange_windows(
     starts are a running sum of the strides, made in place in their own array (each
     recording's first window steps back to 0), so that no other array that size is made."""
     counts = np.where(n_samples >= length, (n_samples - length) // stride + 1, 0)
-    rec = np.repeat(np.arange(len(n_samples), dtype=np.int64), counts)
+    rec = np.repeat(np.arange(len(n_samples), dtype=_index_type(len(n_samples))), counts)
     start = np.repeat(stride.astype(np.int64, copy=False), counts)
     used = np.flatnonzero(counts)
     if len(used):
@@ -240,12 +241,20 @@ def _arange_windows(
     return rec, start
 
 
+def _index_type(n: int) -> type[np.signedinteger[Any]]:
+    """The integer type of an array counting up to ``n``: int32 while it fits (half the
+    pages of int64 to fault in for 10^7 windows), else int64."""
+    return np.int32 if n < 2**31 else np.int64
+
+
 def assign_blocks(rec: np.ndarray, start: np.ndarray, block_samples: int) -> np.ndarray:
     """Block number of each window: one per (recording, start // block_samples), numbered in
     order of that key."""
     if len(rec) == 0:
         return np.zeros(0, np.int64)
-    block = start // block_samples  # the span within its recording, then the block number
+    # the span within its recording, then the block number (a block per window at most)
+    block = np.empty(len(start), _index_type(len(start)))
+    np.floor_divide(start, block_samples, out=block, casting="unsafe")
     new = rec[1:] != rec[:-1]  # a new recording
     ordered = bool((rec[1:] >= rec[:-1]).all())
     if ordered:
@@ -258,8 +267,8 @@ def assign_blocks(rec: np.ndarray, start: np.ndarray, block_samples: int) -> np.
         block[0] = 0
         np.cumsum(new, out=block[1:])
         return block
-    key = rec.astype(np.int64) * (1 << 32) + block
-    return np.unique(key, return_inverse=True)[1].astype(np.int64)
+    key = rec.astype(np.int64) * (1 << 32) + start // block_samples
+    return np.unique(key, return_inverse=True)[1].astype(block.dtype)
 
 
 def build_pretrain_index(
@@ -316,14 +325,15 @@ def _build_pretrain_index(
     else:
         stride = np.full_like(length, max(1, round(cfg.stride_seconds * PATCH_SIZE)))
     rec_i, start = _arange_windows(ns, length, stride)
-    n_patches = (length // PATCH_SIZE)[rec_i] if len(rec_i) else np.zeros(0, np.int64)
+    patches = (length // PATCH_SIZE).astype(np.int32)
+    n_patches = patches[rec_i] if len(rec_i) else np.zeros(0, np.int32)
     block = assign_blocks(rec_i, start, cfg.block_seconds * PATCH_SIZE)
     index = WindowIndex(
         [s.url for s in opened],
         plans,
-        rec_i.astype(np.int64, copy=False),
+        rec_i,
         start.astype(np.int64, copy=False),
-        n_patches.astype(np.int64, copy=False),
+        n_patches,
         block,
         np.zeros((len(rec_i), 1), np.float32),
         {"n_recordings_excluded": n_excluded},

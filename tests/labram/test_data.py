@@ -281,7 +281,7 @@ def test_window_starts_and_blocks_match_a_plain_loop() -> None:
         block_samples = int(rng.integers(1, 2000))
         for order in (np.arange(len(rec)), rng.permutation(len(rec))):
             r, s = rec[order], start[order]
-            keys = r * (1 << 32) + s // block_samples
+            keys = r.astype(np.int64) * (1 << 32) + s // block_samples
             np.testing.assert_array_equal(
                 assign_blocks(r, s, block_samples), np.unique(keys, return_inverse=True)[1]
             )
