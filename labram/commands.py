@@ -106,7 +106,8 @@ def _train_options(fn: Any) -> Any:
             type=click.IntRange(min=0),
             default=None,
             help="Dataloader workers per process (default 0: this process reads with two "
-            "threads, the fastest on a few cores; docs/training.md).",
+            "threads; workers fill each batch group together and leave the training process "
+            "free, worth it with cores to spare; docs/training.md).",
         ),
         click.option(
             "--ckpt-every",
