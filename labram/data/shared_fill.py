@@ -55,7 +55,8 @@ class SharedFill:
 
     Made by the main process before the workers start (they inherit it, or receive it as they
     are spawned: ``context``, the multiprocessing context that starts them, default the
-    system's); pages are touched only when a group is filled into them.
+    system's). Each process maps the slots' pages once (:meth:`populate`), the first of them
+    allocating them: ``n_slots * slot_elems * 4`` bytes of shared memory.
     """
 
     def __init__(self, n_slots: int, slot_elems: int, context: Any = None) -> None:
