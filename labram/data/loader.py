@@ -615,9 +615,6 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         if group:
             yield group
 
-    def __getstate__(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
 
 class BatchLoader:
     """Iterates a DataLoader over a :class:`WindowDataset`; see :func:`make_loader`.
