@@ -221,3 +221,40 @@ def test_a_worker_waits_a_little_for_a_slot() -> None:
     assert shared.join(gen, 2, 1, 1, 10, wait=0.02) == -1  # still held: fill alone
     threading.Timer(0.02, shared.new_generation).start()
     assert shared.join(gen, 2, 1, 1, 10, wait=5.0) == -1  # a new pass: stop waiting
+
+
+def test_a_pinned_batch_is_a_copy_and_its_place_goes_back_at_once(
+    stores: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``pin_memory`` (a machine with an accelerator) the loader copies a slot's batch
+    into pinned memory, pins its small arrays too, and gives the place back at once: the
+    workers may overwrite the slot while the copy is on its way to the device."""
+    from types import SimpleNamespace
+
+    from labram.data.loader import BatchLoader
+    from labram.data.shared_fill import LENT, RELEASED
+
+    pinned: list[torch.Tensor] = []
+
+    def fake_pin(self: torch.Tensor) -> torch.Tensor:  # no accelerator here: a marked copy
+        copy = self.clone()
+        pinned.append(copy)
+        return copy
+
+    monkeypatch.setattr(torch.Tensor, "pin_memory", fake_pin)
+    monkeypatch.setattr(torch.Tensor, "is_pinned", lambda self: any(self is p for p in pinned))
+    idx = build_pretrain_index(stores)
+    plan = BatchPlan(idx, batch_size=4, seed=0)
+    ds = WindowDataset(plan)
+    ids = plan.batches(0)[0]
+    B, N, L = ds._shape(ids)
+    shared = SharedFill(1, B * N * L)
+    shared.view(0, 0, (B, N, L))[...] = 7.0
+    loader = BatchLoader(ds, SimpleNamespace(pin_memory=True, num_workers=2))  # type: ignore[arg-type]
+    loader._shared = shared
+    batch = loader._batch({"meta": np.array([[0, 0, B, N, L]]), "ids": [ids]}, 0)
+    counts = shared._np[1]
+    assert counts[0, RELEASED] == 1 and counts[0, LENT] == 0  # back at once
+    shared.view(0, 0, (B, N, L))[...] = 0.0  # the workers reuse the slot: the copy stays
+    assert float(batch["x"].min()) == 7.0
+    assert all(any(v is p for p in pinned) for v in batch.values())
