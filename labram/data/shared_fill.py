@@ -149,41 +149,27 @@ class SharedFill:
         ``elems`` float32 samples), waiting up to ``wait`` seconds for one to become free; -1
         when none is free (fill alone then), it does not fit, the group has none and
         ``take_free`` is false, or another pass has begun."""
+        state, counts, now = self._np
         deadline = time.monotonic() + wait
         while True:
-            slot, busy = self._join(generation, group, n_items, n_batches, elems, take_free)
-            if slot >= 0 or not busy or time.monotonic() >= deadline:
-                return slot
-            if self.generation != generation:
+            with self._lock:
+                for s in range(self.n_slots):
+                    if state[s, GEN] == generation and state[s, GROUP] == group:
+                        state[s, WRITERS] += 1
+                        return s
+                if not take_free or elems > self.slot_elems:
+                    return -1
+                for s in range(self.n_slots):
+                    if self._free(s, state, counts, int(now[0])):
+                        state[s, GEN], state[s, GROUP] = generation, group
+                        state[s, ITEMS], state[s, NEXT], state[s, DONE] = n_items, 0, 0
+                        state[s, FAILED], state[s, WRITERS] = 0, 1
+                        state[s, BATCHES], state[s, BASE] = n_batches, counts[s, RELEASED]
+                        return s
+            # none free: wait for one, unless the time is up or another pass has begun
+            if time.monotonic() >= deadline or int(now[0]) != generation:
                 return -1
             time.sleep(10 * WAIT_SECONDS)
-
-    def _join(
-        self,
-        generation: int,
-        group: int,
-        n_items: int,
-        n_batches: int,
-        elems: int,
-        take_free: bool,
-    ) -> tuple[int, bool]:
-        """One try of :meth:`join`: ``(slot, whether -1 was for want of a free slot)``."""
-        state, counts, now = self._np
-        with self._lock:
-            for s in range(self.n_slots):
-                if state[s, GEN] == generation and state[s, GROUP] == group:
-                    state[s, WRITERS] += 1
-                    return s, False
-            if not take_free or elems > self.slot_elems:
-                return -1, False
-            for s in range(self.n_slots):
-                if self._free(s, state, counts, int(now[0])):
-                    state[s, GEN], state[s, GROUP], state[s, ITEMS] = generation, group, n_items
-                    state[s, NEXT] = state[s, DONE] = state[s, FAILED] = 0
-                    state[s, WRITERS] = 1
-                    state[s, BATCHES], state[s, BASE] = n_batches, counts[s, RELEASED]
-                    return s, False
-        return -1, True
 
     @staticmethod
     def _free(s: int, state: np.ndarray, counts: np.ndarray, generation: int) -> bool:
