@@ -53,7 +53,7 @@ from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import replaced_atomically
 from labram.checkpoints.load import Loaded, backbone_model, load_model
-from labram.data.loader import BlockReader
+from labram.data.block_reader import BlockReader
 from labram.data.windows import (
     RecordingPlan,
     WindowConfig,

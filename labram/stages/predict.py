@@ -31,7 +31,7 @@ from eegprep.ingestion.inmemory import Preprocessed, read_preprocessed
 from eegprep.pipeline.recipe import Recipe
 from labram.checkpoints.files import CheckpointError
 from labram.checkpoints.load import Loaded, load_model
-from labram.data.loader import to_model_units
+from labram.data.block_reader import to_model_units
 from labram.data.tasks import Task, get_task, task_from_record
 from labram.data.windows import WindowSettings, saved_windows, select_channels, window_seconds
 from labram.model.classifier import LaBraMClassifier

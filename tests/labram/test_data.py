@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+from labram.data.block_reader import UV_PER_UNIT, BlockReader
 from labram.data.loader import (
-    UV_PER_UNIT,
-    BlockReader,
     WindowDataset,
     fill_slots,
     make_loader,
@@ -18,15 +17,6 @@ from labram.data.loader import (
 from labram.data.sampler import BatchPlan, ResumeError
 from labram.data.windows import WindowConfig, build_pretrain_index
 from tests.labram.training_stores import write_pretrain_store
-
-
-@pytest.fixture(scope="module")
-def stores(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    root = tmp_path_factory.mktemp("stores")
-    return [
-        write_pretrain_store(root / "a.zarr", corpus="tuh", n_subjects=4, seconds=130),
-        write_pretrain_store(root / "b.zarr", corpus="seed", n_subjects=3, seconds=90, seed=5),
-    ]
 
 
 def test_windows_follow_the_token_budget(stores: list[str]) -> None:
@@ -290,7 +280,7 @@ def test_window_starts_and_blocks_match_a_plain_loop() -> None:
 def test_a_fills_work_items_cover_every_chunk_once() -> None:
     """The items two threads share: every chunk to read exactly once, in runs of at most
     RUN_CHUNKS consecutive chunks of one recording, then every cached chunk exactly once."""
-    from labram.data.loader import RUN_CHUNKS, _work_items
+    from labram.data.block_reader import RUN_CHUNKS, _work_items
 
     runs = [[0, 0, 5], [0, 7, 8], [3, 2, 4]]
     cached = [(1, 0), (1, 1), (2, 5)]
@@ -391,7 +381,7 @@ def test_each_process_fills_its_share_of_a_pool_at_once(
 def test_conversion_then_product_equals_the_fused_product() -> None:
     """The loader converts a quantized chunk's integers to float32 and then multiplies in place:
     the same bits as numpy's one-call convert-and-multiply, over the whole int32 range."""
-    from labram.data.loader import _apply
+    from labram.data.block_reader import _apply
 
     rng = np.random.default_rng(7)
     src = rng.integers(np.iinfo(np.int32).min, np.iinfo(np.int32).max, (23, 800), np.int32)

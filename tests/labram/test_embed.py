@@ -17,7 +17,7 @@ from eegprep.base.errors import UsageError
 from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.testing.demo_labelled import write_tuab_demo
 from labram.checkpoints.layouts import save_official, save_ours
-from labram.data.loader import BlockReader
+from labram.data.block_reader import BlockReader
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM

@@ -200,7 +200,7 @@ def test_finetune_and_evaluate_refuse_seen_test_subjects(tmp_path: Path) -> None
 def test_edge_events_wrap_around_the_recording(tmp_path: Path) -> None:
     from eegprep.pipeline.recipe import Recipe
     from eegprep.store.writer import StoreWriter
-    from labram.data.loader import BlockReader
+    from labram.data.block_reader import BlockReader
     from tests.labram.training_stores import TUAB_ORDER, put
 
     url = str(tmp_path / "ev.zarr")

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from labram.data.loader import BlockReader, WindowDataset, fill_slots
+from labram.data.block_reader import BlockReader
+from labram.data.loader import WindowDataset, fill_slots
 from labram.data.sampler import BatchPlan
 from labram.data.shared_fill import SharedFill
 from labram.data.windows import build_pretrain_index
-from tests.labram.training_stores import write_pretrain_store
 
 
 def test_a_slot_is_joined_shared_out_and_given_back() -> None:
@@ -73,15 +73,6 @@ def test_a_slot_is_not_touched_until_used() -> None:
     shared = SharedFill(3, 10_000_000)
     assert all(b.is_shared() and b.numel() == 10_000_000 for b in shared.buffers)
     assert shared.view(1, 5, (2, 3, 4)).shape == (2, 3, 4)
-
-
-@pytest.fixture(scope="module")
-def stores(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    root = tmp_path_factory.mktemp("stores")
-    return [
-        write_pretrain_store(root / "a.zarr", corpus="tuh", n_subjects=4, seconds=300),
-        write_pretrain_store(root / "b.zarr", corpus="seed", n_subjects=2, seconds=200, seed=3),
-    ]
 
 
 @pytest.mark.parametrize("pool_batches", (5, 1))
