@@ -46,7 +46,7 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
     ----------
     plan : BatchPlan
     cache_mb : float
-        The reader's chunk cache per process, MB (:class:`BlockReader`).
+        The reader's chunk cache per process, MB (:class:`~labram.data.block_reader.BlockReader`).
     helper_thread : bool
         In one process (no loader workers), fill with a second thread too.
     group_mb : float
