@@ -402,13 +402,15 @@ def preprocessed_blocks(
     for g, (sfreq, positions, n_samples) in enumerate(groups):
         picks = _picks(mapping, positions)
 
-        def read(a: int, b: int, picks: list[int] = picks, first: bool = g == 0) -> np.ndarray:
-            x = reader.read_segment(header, picks, a, b)
+        def read(
+            a: int, b: int, out: np.ndarray, picks: list[int] = picks, first: bool = g == 0
+        ) -> None:
+            reader.read_into(header, picks, a, b, out)
             if first and heads is not None and "head" not in heads and a == 0 and b >= head_stop:
-                heads["head"] = x[:, :head_stop].copy()
-            return x
+                heads["head"] = out[:, :head_stop].copy()
 
-        streams.append(preprocess.stream(read, n_samples, sfreq, task.manifest.mains, recipe))
+        mains = task.manifest.mains
+        streams.append(preprocess.stream(read, len(picks), n_samples, sfreq, mains, recipe))
     in_order = len(groups) == 1 and list(groups[0][1]) == list(range(mapping.n_channels))
     done = 0
     while done < n_out:

@@ -34,8 +34,19 @@ import numpy as np
 from eegprep.pipeline.fir import auto_h_trans, fir_kernel
 from eegprep.pipeline.recipe import Recipe
 
-ReadBlock = Callable[[int, int], np.ndarray]
-"""``read(start, stop) -> (n_channels, stop - start)`` float32 microvolts at the source rate."""
+ReadInto = Callable[[int, int, np.ndarray], None]
+"""``read(start, stop, out)`` writes source samples ``[start, stop)`` of every channel, float32
+microvolts at the source rate, into ``out`` of shape ``(n_channels, stop - start)`` (a view of a
+larger array: its rows are contiguous, the array is not)."""
+
+
+def array_source(x: np.ndarray) -> ReadInto:
+    """The :data:`ReadInto` of an in-memory array ``(n_channels, n_samples)``."""
+
+    def read(start: int, stop: int, out: np.ndarray) -> None:
+        np.copyto(out, x[:, start:stop])
+
+    return read
 
 
 def output_length(n_in: int, sfreq_in: float, sfreq_out: float) -> int:
@@ -160,16 +171,21 @@ def _segment_size(d: Design, useful: int) -> int:
     return int(ducc0.fft.good_size(math.ceil((useful + 2 * d.margin + d.up - 1) / d.up), False))
 
 
-def _reflect_extend(x: np.ndarray, lo: int, hi: int, n: int, start: int) -> np.ndarray:
+def _reflect_extend(
+    x: np.ndarray, lo: int, hi: int, n: int, start: int, out: np.ndarray | None = None
+) -> np.ndarray:
     """Extend ``x`` (samples ``[start, start + x.shape[1])`` of a signal of length ``n``) to
     ``[lo, hi)`` by odd reflection about the signal's first and last samples; zeros beyond
-    what reflection can reach (MNE's ``reflect_limited``)."""
-    out = np.empty((x.shape[0], hi - lo), dtype=x.dtype)
+    what reflection can reach (MNE's ``reflect_limited``). Written into ``out`` (shape
+    ``(n_channels, hi - lo)``) when given; when ``x`` is ``out``'s own view of samples
+    ``[max(lo, 0), min(hi, n))``, those stay where they are and only the edges are written."""
+    if out is None:
+        out = np.empty((x.shape[0], hi - lo), dtype=x.dtype)
     # zeros only where reflection cannot reach (a recording shorter than the filters' reach)
     out[:, : max(0, min(hi, -(n - 1)) - lo)] = 0
     out[:, max(0, max(lo, 2 * n - 1) - lo) :] = 0
     s0, s1 = max(lo, 0), min(hi, n)
-    if s1 > s0:
+    if s1 > s0 and not _is_view(x, out[:, s0 - lo : s1 - lo]):
         out[:, s0 - lo : s1 - lo] = x[:, s0 - start : s1 - start]
     p0, p1 = max(lo, -(n - 1)), min(hi, 0)
     if p1 > p0:  # e[p] = 2 x[0] - x[-p]: sources -p0 down to -p1 + 1
@@ -182,25 +198,54 @@ def _reflect_extend(x: np.ndarray, lo: int, hi: int, n: int, start: int) -> np.n
     return out
 
 
-def _read_extended(read: ReadBlock, n: int, lo: int, hi: int) -> np.ndarray:
-    """Samples ``[lo, hi)`` of the odd-reflection extension of a signal read by ``read``."""
-    if lo >= 0 and hi <= n:
-        return read(lo, hi)
+def _is_view(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``a`` and ``b`` are the same samples in memory (same start, shape and strides)."""
+    return (
+        a.shape == b.shape
+        and a.strides == b.strides
+        and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+    )
+
+
+def _read_extended(read: ReadInto, n: int, lo: int, hi: int, out: np.ndarray) -> np.ndarray:
+    """Samples ``[lo, hi)`` of the odd-reflection extension of a signal read by ``read``,
+    written into ``out`` (shape ``(n_channels, hi - lo)``), which is returned.
+
+    The source's samples are read straight into their place in ``out`` and the reflected
+    edges computed from them there: no copy of the segment."""
+    s0, s1 = max(lo, 0), min(hi, n)
     # reflection about sample 0 needs samples up to -lo; about n-1 needs down to 2(n-1)-hi+1
     a = max(0, min(lo, 2 * (n - 1) - hi + 1))
     b = min(n, max(hi, -lo + 1))
-    x = read(a, b)
-    return _reflect_extend(x, lo, hi, n, a)
+    if a == s0 and b == s1:  # what the edges mirror lies inside the segment (the usual case)
+        core = out[:, s0 - lo : s1 - lo]
+        if s1 > s0:
+            read(s0, s1, core)
+        if lo < 0 or hi > n:
+            _reflect_extend(core, lo, hi, n, s0, out)
+        return out
+    # a recording shorter than the filters' reach: its mirror images reach beyond the segment
+    x = np.empty((out.shape[0], b - a), dtype=out.dtype)
+    read(a, b, x)
+    return _reflect_extend(x, lo, hi, n, a, out)
 
 
 def _block(
-    read: ReadBlock, n_in: int, m0: int, m1: int, d: Design, s: int, weights: np.ndarray
+    read: ReadInto,
+    n_channels: int,
+    n_in: int,
+    m0: int,
+    m1: int,
+    d: Design,
+    s: int,
+    weights: np.ndarray,
 ) -> np.ndarray:
     """Output samples ``[m0, m1)``: one FFT segment of ``down * s`` source samples whose
     ``up * s`` output samples start on the output grid at least ``margin`` before ``m0``;
     ``weights`` from :func:`_response` for that ``s``."""
     j0 = (m0 - d.margin) // d.up  # segment = source [j0 down, ...) = output [j0 up, ...)
-    x = _read_extended(read, n_in, j0 * d.down, (j0 + s) * d.down)
+    segment = np.empty((n_channels, s * d.down), dtype=np.float32)
+    x = _read_extended(read, n_in, j0 * d.down, (j0 + s) * d.down, segment)
     n_out, n_bins = d.up * s, weights.shape[0]
     first = m0 - j0 * d.up
     # the inverse transforms land in one array of the segment's length, of which the block is a
@@ -244,7 +289,8 @@ one row at a time loses that). Grouping changes no sample: the transforms are ro
 
 
 def stream(
-    read: ReadBlock,
+    read: ReadInto,
+    n_channels: int,
     n_in: int,
     sfreq_in: float,
     mains: float | None,
@@ -255,8 +301,11 @@ def stream(
     Parameters
     ----------
     read : callable
-        ``read(start, stop)`` returns source samples ``[start, stop)`` as float32 microvolts,
-        shape ``(n_channels, stop - start)``.
+        ``read(start, stop, out)`` writes source samples ``[start, stop)`` as float32
+        microvolts into ``out``, shape ``(n_channels, stop - start)`` (:data:`ReadInto`;
+        :func:`array_source` for an array in memory).
+    n_channels : int
+        Channels in the group.
     n_in : int
         Samples per channel in the source.
     sfreq_in : float
@@ -274,7 +323,9 @@ def stream(
     """
     n_out = output_length(n_in, sfreq_in, recipe.sfreq)
     if recipe.mode == "mne":
-        yield mne_reference(read(0, n_in), sfreq_in, mains, recipe)
+        whole = np.empty((n_channels, n_in), dtype=np.float32)
+        read(0, n_in, whole)
+        yield mne_reference(whole, sfreq_in, mains, recipe)
         return
     if n_out == 0:
         return
@@ -283,13 +334,15 @@ def stream(
     for m0 in range(0, n_out, block):
         m1 = min(n_out, m0 + block)
         s = _segment_size(d, m1 - m0)  # the last block gets a shorter segment
-        yield _block(read, n_in, m0, m1, d, s, _response(float(sfreq_in), mains, recipe, s))
+        weights = _response(float(sfreq_in), mains, recipe, s)
+        yield _block(read, n_channels, n_in, m0, m1, d, s, weights)
 
 
 def process(x: np.ndarray, sfreq_in: float, mains: float | None, recipe: Recipe) -> np.ndarray:
     """Whole-array convenience: ``x`` (n_channels, n_samples) microvolts -> store samples."""
     x32 = np.ascontiguousarray(x, dtype=np.float32)
-    blocks = list(stream(lambda a, b: x32[:, a:b], x.shape[1], sfreq_in, mains, recipe))
+    read = array_source(x32)
+    blocks = list(stream(read, x.shape[0], x.shape[1], sfreq_in, mains, recipe))
     if not blocks:
         return np.zeros((x.shape[0], 0), dtype=np.float32)
     return np.concatenate(blocks, axis=1)

@@ -179,6 +179,15 @@ class Reader(abc.ABC):
         than its header claims or cannot be read.
         """
 
+    @classmethod
+    def read_into(
+        cls, header: Header, picks: Sequence[int], start: int, stop: int, out: np.ndarray
+    ) -> None:
+        """:meth:`read_segment` written into ``out`` (float32, shape ``(len(picks), stop -
+        start)``, rows contiguous) instead of a new array. This default copies; readers that
+        can decode straight into ``out`` (EDF, BDF) do, which saves the copy of each block."""
+        out[...] = cls.read_segment(header, picks, start, stop)
+
 
 def check_segment(header: Header, picks: Sequence[int], start: int, stop: int) -> float:
     """Validate a segment request; return the picks' shared sampling rate."""

@@ -93,10 +93,19 @@ class EdfReader(Reader):
     def read_segment(
         cls, header: Header, picks: Sequence[int], start: int, stop: int
     ) -> np.ndarray:
-        check_segment(header, picks, start, stop)
         out = np.empty((len(picks), stop - start), dtype=np.float32)
+        cls.read_into(header, picks, start, stop, out)
+        return out
+
+    @classmethod
+    def read_into(
+        cls, header: Header, picks: Sequence[int], start: int, stop: int, out: np.ndarray
+    ) -> None:
+        check_segment(header, picks, start, stop)
+        if out.shape != (len(picks), stop - start):
+            raise ValueError(f"out has shape {out.shape}, not {(len(picks), stop - start)}")
         if stop == start:
-            return out
+            return
         layout = dict(header.layout)
         records: RecordLayout = layout["records"]
         cal = [layout["calibration"][p] for p in picks]
@@ -104,11 +113,10 @@ class EdfReader(Reader):
         gains = np.array([g for g, _ in cal]) * to_uv
         offsets = np.array([o for _, o in cal]) * to_uv
         try:
-            out = read_signals(header.path, records, list(picks), start, stop, gains, offsets)
+            read_signals(header.path, records, list(picks), start, stop, gains, offsets, out)
         except (OSError, EOFError) as exc:
             problem = f"cannot read samples: {exc}: the file is truncated or unreadable"
             raise SourceError(header.path, problem) from exc
-        return out
 
 
 def read_raw_header(path: str) -> bytes:

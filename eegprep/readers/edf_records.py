@@ -217,22 +217,40 @@ def read_signals(
     stop: int,
     gains: np.ndarray,
     offsets: np.ndarray,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Samples ``[start, stop)`` of signals ``picks`` (same samples per record), calibrated:
-    ``gains[i] * digital + offsets[i]``, float32, shape ``(len(picks), stop - start)``."""
+    ``gains[i] * digital + offsets[i]``, float32, shape ``(len(picks), stop - start)``; written
+    into ``out`` when given (its rows contiguous), else into a new array."""
     spr = layout.samples_per_record[picks[0]]
     first, last = start // spr, -(-stop // spr)
     records = read_records(path, layout, first, last)
-    # whole records are calibrated in place (no gather copy); the caller gets a view of them.
+    n = stop - start
+    if out is None:
+        out = np.empty((len(picks), n), dtype=np.float32)
+    # each row's samples go straight to their place: the records' part that lies inside
+    # [start, stop) whole, as one (records, spr) copy, and the partial records at either end.
     # Converted, then multiplied in place while in cache: the same bits as numpy's buffered
     # convert-and-multiply, ~15% faster
-    out = np.empty((len(picks), (last - first) * spr), dtype=np.float32)
+    skip = start - first * spr
+    head = min(n, (spr - skip) % spr)  # samples of a partial first record
+    whole = (n - head) // spr  # whole records after it
+    tail = n - head - whole * spr  # samples of a partial last record
+    r0 = 1 if head else 0  # the first whole record's row in ``records``
     for row, pick in enumerate(picks):
         off = layout.offsets[pick]
-        target = out[row].reshape(last - first, spr)
-        np.copyto(target, records[:, off : off + spr], casting="unsafe")
+        source = records[:, off : off + spr]
+        target = out[row]
+        if target.strides[0] != target.itemsize:
+            raise ValueError("out's rows must be contiguous")
+        if head:
+            np.copyto(target[:head], source[0, skip : skip + head], casting="unsafe")
+        if whole:
+            body = target[head : head + whole * spr].reshape(whole, spr)
+            np.copyto(body, source[r0 : r0 + whole], casting="unsafe")
+        if tail:
+            np.copyto(target[n - tail :], source[r0 + whole, :tail], casting="unsafe")
         np.multiply(target, np.float32(gains[row]), out=target)
         if offsets[row]:
             target += np.float32(offsets[row])
-    skip = start - first * spr
-    return out[:, skip : skip + stop - start]
+    return out

@@ -137,6 +137,15 @@ class MneReader(Reader):
         )
 
     @classmethod
+    def read_into(
+        cls, header: Header, picks: Sequence[int], start: int, stop: int, out: np.ndarray
+    ) -> None:
+        if header.reader == EdfReader.name:  # decoded straight into ``out``, as EdfReader does
+            EdfReader.read_into(header, picks, start, stop, out)
+        else:
+            super().read_into(header, picks, start, stop, out)
+
+    @classmethod
     def read_segment(
         cls, header: Header, picks: Sequence[int], start: int, stop: int
     ) -> np.ndarray:

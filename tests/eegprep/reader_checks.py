@@ -124,6 +124,7 @@ def _check_segments(
     n_channels, n_samples = full.shape
     clone = pickle.loads(pickle.dumps(header))
     bounds = [(0, 1), (n_samples - 1, n_samples), (0, n_samples), (n_samples // 2, n_samples // 2)]
+    bounds += [(1, min(2, n_samples)), (min(1, n_samples), max(n_samples - 1, 1))]
     for _ in range(n_segments):
         start, stop = sorted(int(v) for v in rng.integers(0, n_samples + 1, size=2))
         bounds.append((start, stop))
@@ -135,6 +136,11 @@ def _check_segments(
         assert seg.dtype == np.float32
         assert seg.shape == (len(picks), stop - start)
         np.testing.assert_array_equal(seg, full[picks, start:stop])
+        # read_into: the same samples, written into a view of a larger array, nothing else
+        wide = np.full((len(picks), stop - start + 7), -123.0, dtype=np.float32)
+        reader_cls.read_into(reader, picks, start, stop, wide[:, 3 : 3 + stop - start])
+        np.testing.assert_array_equal(wide[:, 3 : 3 + stop - start], seg)
+        assert (wide[:, :3] == -123.0).all() and (wide[:, 3 + stop - start :] == -123.0).all()
 
 
 def _check_bad_segments(reader_cls: type[Reader], header: Header, n_samples: int) -> None:

@@ -17,7 +17,9 @@ import pytest
 
 from eegprep.base.errors import EegprepError, UsageError
 from eegprep.pipeline.preprocess import (
+    _read_extended,
     _reflect_extend,
+    array_source,
     design,
     mne_reference,
     output_length,
@@ -104,8 +106,8 @@ def test_output_length_is_rounded_ratio(sfreq):
 @pytest.mark.parametrize("block_seconds", (10, 13.7, 60))
 def test_streamed_equals_whole(sfreq, block_seconds):
     x = _noise(3, int(95.3 * sfreq) + 3, seed=1)
-    read = lambda a, b: x[:, a:b]  # noqa: E731
-    blocks = list(stream(read, x.shape[1], sfreq, 60.0, RECIPE.with_(block_seconds=block_seconds)))
+    recipe = RECIPE.with_(block_seconds=block_seconds)
+    blocks = list(stream(array_source(x), 3, x.shape[1], sfreq, 60.0, recipe))
     whole = process(x, sfreq, 60.0, RECIPE.with_(block_seconds=1e6))
     block = int(block_seconds * SFREQ_OUT)
     assert all(b.shape[1] == block for b in blocks[:-1])
@@ -155,13 +157,13 @@ def test_reads_are_bounded_by_the_block():
         x = _noise(2, seconds * sfreq, seed=3)
         spans: list[int] = []
 
-        def read(a, b, x=x, spans=spans):
+        def read(a, b, out, x=x, spans=spans):
             assert 0 <= a <= b <= x.shape[1]
             spans.append(b - a)
-            return x[:, a:b]
+            out[...] = x[:, a:b]
 
         recipe = RECIPE.with_(block_seconds=60)
-        n_out = sum(b.shape[1] for b in stream(read, x.shape[1], sfreq, 60.0, recipe))
+        n_out = sum(b.shape[1] for b in stream(read, 2, x.shape[1], sfreq, 60.0, recipe))
         assert n_out == seconds * SFREQ_OUT
         bound = 1.1 * (60 * SFREQ_OUT + 2 * d.margin) * d.down / d.up  # source samples
         assert max(spans) <= bound
@@ -195,6 +197,11 @@ def test_reflect_extend_is_mne_reflect_limited(n):
         b = min(n, max(hi, -lo + 1))
         got = _reflect_extend(x[:, a:b], lo, hi, n, a)
         np.testing.assert_allclose(got, padded[:, origin + lo : origin + hi], atol=1e-6)
+        # read into its place in the segment, edges reflected there: the same samples
+        wide = np.full((3, hi - lo + 2), np.nan, dtype=np.float32)
+        _read_extended(array_source(x), n, lo, hi, wide[:, 1:-1])
+        np.testing.assert_array_equal(wide[:, 1:-1], got)
+        assert np.isnan(wide[:, [0, -1]]).all()
 
 
 @pytest.mark.parametrize("mains", (50.0, None))
@@ -353,7 +360,7 @@ def test_fast_keeps_time_where_mne_stretches(sfreq):
 def test_mode_mne_equals_reference_exactly():
     x = _noise(3, 30 * 256, seed=9)
     recipe = RECIPE.with_(mode="mne")
-    blocks = list(stream(lambda a, b: x[:, a:b], x.shape[1], 256, 60.0, recipe))
+    blocks = list(stream(array_source(x), 3, x.shape[1], 256, 60.0, recipe))
     assert len(blocks) == 1
     np.testing.assert_array_equal(blocks[0], mne_reference(x, 256, 60.0, recipe))
     np.testing.assert_array_equal(process(x, 256, 60.0, recipe), blocks[0])

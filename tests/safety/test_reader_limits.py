@@ -149,9 +149,9 @@ def test_a_tight_budget_shortens_blocks_and_changes_nothing(
     blocks: list[float] = []
     real_stream = preprocess.stream
 
-    def spy(read, n_in, sfreq_in, mains, recipe):  # type: ignore[no-untyped-def]
+    def spy(read, n_channels, n_in, sfreq_in, mains, recipe):  # type: ignore[no-untyped-def]
         blocks.append(recipe.block_seconds)
-        return real_stream(read, n_in, sfreq_in, mains, recipe)
+        return real_stream(read, n_channels, n_in, sfreq_in, mains, recipe)
 
     monkeypatch.setattr(preprocess, "stream", spy)
     # 4 channels x 250 Hz x 24 B = 24 kB per second; a 120 s block and its ~42 s of margins
