@@ -14,9 +14,11 @@ environment, :func:`reuse_freed_memory` does nothing.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
+from collections.abc import Iterator
 
 _M_TRIM_THRESHOLD = -1  # glibc's mallopt parameter numbers (malloc.h)
 _M_MMAP_THRESHOLD = -3
@@ -47,3 +49,27 @@ def reuse_freed_memory() -> bool:
     ok = mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES) == 1 and ok
     _done = ok
     return ok
+
+
+@contextlib.contextmanager
+def small_pages() -> Iterator[None]:
+    """Numpy's new arrays on ordinary 4 KiB pages inside the block.
+
+    numpy asks Linux for transparent huge pages (``madvise(MADV_HUGEPAGE)``) for every array
+    of 4 MiB or more. On this project's virtual machines, first touching fresh huge pages is
+    what makes building a window index of 10^7 windows (~300 MB of new arrays) slow at times:
+    the kernel's page clearing took 0.04-0.79 s of system time from run to run for the same
+    arrays, against 0.12-0.16 s with small pages, which fault more often but steadily
+    (docs/benchmarks.md, section 8). The setting is restored on leaving the block; a numpy
+    without the switch is left as it is."""
+    from numpy._core import multiarray
+
+    switch = getattr(multiarray, "_set_madvise_hugepage", None)
+    if switch is None:
+        yield
+        return
+    before = switch(False)
+    try:
+        yield
+    finally:
+        switch(before)

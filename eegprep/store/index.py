@@ -27,40 +27,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import orjson
 
 from eegprep.base.errors import StoreFormatError
+from eegprep.store import index_fields
 from eegprep.store.fs import Location
+from eegprep.store.index_fields import Entry, IndexFields
 from eegprep.store.record import RecordingRecord
 
 Row = RecordingRecord | dict[str, Any]
 """What a segment line holds: a recording's record, or a JSON object (a deletion mark)."""
 
-
-class IndexFields(msgspec.Struct, frozen=True):
-    """The fields of an index record that opening a store and building a window index read,
-    decoded without the rest (per-channel QC, source files, events: two thirds of a TUH
-    record's ~1.6 kB). Absent fields are :data:`msgspec.UNSET` (``split`` and ``subject_key``:
-    empty); ``channels`` is its JSON text, unparsed (opening checks only that it is a list)."""
-
-    id: str
-    group: Any = msgspec.UNSET
-    corpus: Any = msgspec.UNSET
-    channels: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
-    channel_index: Any = msgspec.UNSET
-    n_samples: Any = msgspec.UNSET
-    sfreq: Any = msgspec.UNSET
-    split: Any = ""
-    subject_key: Any = ""
-    deleted: Any = False
-
-
-Entry = tuple[IndexFields, bytes]
-"""A live record as :func:`read_entries` gives it: its fields and its JSON line, which
-:func:`orjson.loads` turns into the whole record when it is needed."""
 
 _FIELDS = msgspec.json.Decoder(IndexFields)
 
@@ -203,31 +183,50 @@ def read_entries(loc: Location) -> dict[str, Entry]:
     what :func:`read_index` reads, for a reader that needs a few fields of every record and the
     rest of only some (a 10^5-recording index of TUH records: ~0.2 s instead of ~1.4 s, and a
     fifth of the memory). Raises :class:`StoreFormatError` as :func:`read_index` does."""
-    entries, problems = _read(loc, _parse_entries, lambda e: (e[0].id, e[0].deleted))
+    entries, problems = _read(
+        loc, _parse_entries, lambda e: (e[0].id, e[0].deleted), _base_entries(loc)
+    )
     _refuse_damage(loc, problems)
     return entries
+
+
+def _base_entries(loc: Location) -> Callable[[bytes, str], list[Entry] | None]:
+    """The entries of a base segment from its fields file (:mod:`eegprep.store.index_fields`),
+    or ``None`` where there is no such file for these bytes (the base is then parsed)."""
+
+    def read(blob: bytes, name: str) -> list[Entry] | None:
+        try:
+            fields = loc.read_bytes(*INDEX_DIR, index_fields.fields_name(name))
+        except FileNotFoundError:
+            return None
+        return index_fields.decode(fields, blob)
+
+    return read
 
 
 def _read(
     loc: Location,
     parse: Callable[[bytes, str], tuple[bool, list[Any], list[str]]],
     key: Callable[[Any], tuple[str, Any]],
+    base: Callable[[bytes, str], list[Any] | None] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     for _attempt in range(5):
         try:
-            return _read_once(loc, parse, key)
+            return _read_once(loc, parse, key, base)
         except FileNotFoundError:  # a compaction removed a segment while we read
             continue
-    return _read_once(loc, parse, key)
+    return _read_once(loc, parse, key, base)
 
 
 def _read_once(
     loc: Location,
     parse: Callable[[bytes, str], tuple[bool, list[Any], list[str]]],
     key: Callable[[Any], tuple[str, Any]],
+    base: Callable[[bytes, str], list[Any] | None] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """The live records of the segments, parsed by ``parse``; ``key``: a record's id and
-    whether it is a deletion mark."""
+    whether it is a deletion mark; ``base``, when given, the base segment's records without
+    parsing it, or ``None`` (it is then parsed)."""
     names = _segments(loc)
     # newest base first: everything before it is superseded
     start = 0
@@ -243,9 +242,12 @@ def _read_once(
     ordered = True  # a base alone is written sorted: no need to sort it again
     for name in names[start:]:
         blob = blobs.get(name) or loc.read_bytes(*INDEX_DIR, name)
-        _, rows, bad = parse(blob, name)
-        problems += bad
-        ordered = ordered and name == names[start] and blob.startswith(_BASE_LINE)
+        is_base = blob.startswith(_BASE_LINE)
+        rows = base(blob, name) if base is not None and is_base else None
+        if rows is None:
+            _, rows, bad = parse(blob, name)
+            problems += bad
+        ordered = ordered and name == names[start] and is_base
         for row in rows:
             rid, deleted = key(row)
             if deleted:
@@ -291,16 +293,77 @@ def compact(loc: Location) -> None:
     ingest writes them again)."""
     names = _segments(loc)
     records, problems = read_index_checked(loc)
-    if (
-        len(names) == 1
-        and not problems
-        and loc.read_bytes(*INDEX_DIR, names[0]).startswith(_BASE_LINE)
-    ):
-        return
+    rows = list(records.values())
+    if len(names) == 1 and not problems:
+        blob = loc.read_bytes(*INDEX_DIR, names[0])
+        if blob.startswith(_BASE_LINE) and _fields_current(loc, names[0], blob, rows):
+            return
     newest = f"{_next_seq(names):010d}.jsonl"
-    loc.write_bytes(_dump(list(records.values()), base=True), *INDEX_DIR, newest)
+    base = _dump(rows, base=True)
+    fields = index_fields.encode(rows, base)
+    loc.write_bytes(base, *INDEX_DIR, newest)
+    if fields is not None:  # written before the base is renamed: never a base without it
+        loc.write_bytes(fields, *INDEX_DIR, index_fields.fields_name(newest))
     for name in names:
         loc.remove(*INDEX_DIR, name)
+    for name in loc.list(*INDEX_DIR):  # older fields files (and one for a base just removed)
+        if name.endswith(index_fields.FIELDS_SUFFIX) and name != index_fields.fields_name(newest):
+            loc.remove(*INDEX_DIR, name)
     # A canonical name, so that a store's bytes do not depend on its commit history (a killed
-    # and resumed ingest ends byte-identical to an uninterrupted one).
+    # and resumed ingest ends byte-identical to an uninterrupted one). The fields file first:
+    # a base under the canonical name is then never paired with an older fields file (and a
+    # fields file without its base, after a crash here, is ignored and replaced next time).
+    if fields is not None:
+        loc.rename(
+            (*INDEX_DIR, index_fields.fields_name(newest)),
+            (*INDEX_DIR, index_fields.fields_name(BASE_NAME)),
+        )
     loc.rename((*INDEX_DIR, newest), (*INDEX_DIR, BASE_NAME))
+
+
+def fields_file_problem(loc: Location) -> str | None:
+    """What is wrong with the newest base segment's fields file, when it has one that does not
+    hold exactly the fields and lines that parsing the base gives (``eegprep validate``)."""
+    names = loc.list(*INDEX_DIR)
+    for name in reversed(_segments(loc)):
+        blob = loc.read_bytes(*INDEX_DIR, name)
+        if blob.startswith(_BASE_LINE):
+            break
+    else:
+        return None
+    fields_name = index_fields.fields_name(name)
+    if fields_name not in names:
+        return None
+    _, parsed, problems = _parse_entries(blob, name)
+    if problems:  # a damaged base: its lines are reported, and the fields file is ignored
+        return None
+    entries = index_fields.decode(loc.read_bytes(*INDEX_DIR, fields_name), blob)
+    if (
+        entries is not None
+        and len(entries) == len(parsed)
+        and all(_same_entry(a, b) for a, b in zip(entries, parsed, strict=True))
+    ):
+        return None
+    return (
+        f"{'/'.join(INDEX_DIR)}/{fields_name}: does not match the base segment {name} "
+        "(damaged, or written for other bytes): opening parses the base instead, and the next "
+        "ingest into the store writes it again"
+    )
+
+
+def _same_entry(a: Entry, b: Entry) -> bool:
+    """Two entries with equal fields (the channel lists compared as lists) and line bytes."""
+    fa, fb = a[0], b[0]
+    same = bytes(index_fields.line_text(a)) == bytes(index_fields.line_text(b))
+    lists = [orjson.loads(bytes(cast(msgspec.Raw, f.channels))) for f in (fa, fb)]
+    return same and lists[0] == lists[1] and fa == msgspec.structs.replace(fb, channels=fa.channels)
+
+
+def _fields_current(loc: Location, name: str, base: bytes, rows: list[dict[str, Any]]) -> bool:
+    """Whether base segment ``name`` (bytes ``base``, records ``rows``) has the fields file it
+    should: a valid one, or none when a record is not plain."""
+    try:
+        blob = loc.read_bytes(*INDEX_DIR, index_fields.fields_name(name))
+    except FileNotFoundError:
+        return not all(index_fields.is_plain(r) for r in rows)
+    return index_fields.decode(blob, base) is not None

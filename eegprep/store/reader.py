@@ -38,7 +38,8 @@ from eegprep.base.errors import (
 )
 from eegprep.base.gc_pause import gc_paused
 from eegprep.store.fs import Location
-from eegprep.store.index import Entry, IndexFields, read_entries
+from eegprep.store.index import read_entries
+from eegprep.store.index_fields import BaseLine, Entry, IndexFields, line_text
 from eegprep.store.record import RecordingRecord
 
 FORMAT = "eegprep-store"
@@ -253,7 +254,7 @@ class Store:
         row = self._records.get(rid)
         if row is None:
             try:
-                row = self._records[rid] = orjson.loads(self._entries[rid][1])
+                row = self._records[rid] = orjson.loads(line_text(self._entries[rid]))
             except orjson.JSONDecodeError as exc:  # (what opening's decoder took, nested
                 raise StoreFormatError(  # beyond orjson's depth, say)
                     f"{self.display}: index record {rid!r} cannot be read ({exc}); run "
@@ -368,6 +369,8 @@ def _check_required(loc: Location, entries: dict[str, Entry]) -> None:
     that are not lists: one line naming the record (the rest is checked when it is used)."""
     unset = msgspec.UNSET
     for rid, (fields, line) in entries.items():
+        if isinstance(line, BaseLine):  # from the base's fields file: plain, checked there
+            continue
         if (
             unset in _required(fields)
             or bytes(cast(msgspec.Raw, fields.channels))[:1] != b"["  # (set: its JSON text)

@@ -1,10 +1,11 @@
 """Check a store byte by byte against its own index; report every problem on one line.
 
-:func:`validate` checks the store as a whole (its root group, its index, groups on disk that
-the index does not list) and every listed recording with :func:`recording_problems`, which
-reads every byte of the recording: the group and its metadata, every shard (present, whole, its
-index's CRC-32C), every chunk (its CRC-32C where the store has them, decoded to a whole chunk,
-finite samples), the ``channel`` and ``time`` coordinates and any target series.
+:func:`validate` checks the store as a whole (its root group, its index and the index's fields
+file, groups on disk that the index does not list) and every listed recording with
+:func:`recording_problems`, which reads every byte of the recording: the group and its
+metadata, every shard (present, whole, its index's CRC-32C), every chunk (its CRC-32C where the
+store has them, decoded to a whole chunk, finite samples), the ``channel`` and ``time``
+coordinates and any target series.
 
 Each problem is one line naming the recording id or the object; nothing raised while checking
 escapes (it becomes a line too): a damaged store is reported, never a traceback. Only misuse
@@ -26,7 +27,7 @@ from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError, StoreNotFoundError
 from eegprep.base.files import TMP_MARK
 from eegprep.store.fs import Location
-from eegprep.store.index import INDEX_DIR, read_index_checked
+from eegprep.store.index import INDEX_DIR, fields_file_problem, read_index_checked
 from eegprep.store.reader import FORMAT, FORMAT_VERSION
 from eegprep.store.shard_reader import ShardReader
 
@@ -242,6 +243,12 @@ def _index(loc: Location, problems: list[str]) -> dict[str, dict[str, Any]]:
         problems.append(f"{'/'.join(INDEX_DIR)}: unreadable ({type(exc).__name__}: {exc})")
         return {}
     problems += damaged
+    try:
+        stale = fields_file_problem(loc)
+    except Exception as exc:
+        stale = f"{'/'.join(INDEX_DIR)}: fields file unreadable ({type(exc).__name__}: {exc})"
+    if stale:
+        problems.append(stale)
     return records
 
 

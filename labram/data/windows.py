@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from eegprep.base.allocator import reuse_freed_memory
+from eegprep.base.allocator import reuse_freed_memory, small_pages
 from eegprep.base.errors import ConfigError
 from eegprep.base.gc_pause import gc_paused
 from eegprep.base.validation import check_min, invalid_value
@@ -290,7 +290,8 @@ def build_pretrain_index(
     cfg = cfg or WindowConfig()
     opened = open_stores(stores)
     reuse_freed_memory()  # 10^7 windows: arrays of ~100 MB, reused instead of faulted in again
-    with gc_paused():  # 10^5 plans: no cyclic-GC passes over them
+    # 10^5 plans: no cyclic-GC passes over them; ~300 MB of new arrays: small pages
+    with gc_paused(), small_pages():
         return _build_pretrain_index(opened, cfg, set(exclude_subjects))
 
 

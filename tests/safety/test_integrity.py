@@ -433,7 +433,8 @@ def test_damage_in_an_fsspec_store_is_caught(
         fs.invalidate_cache()
         problems = validate(url)[1]
         assert len(problems) == 1 and "shard missing" in problems[0], problems
-        segment = loc.path(*INDEX_DIR, loc.list(*INDEX_DIR)[0])
+        (name,) = [n for n in loc.list(*INDEX_DIR) if n.endswith(".jsonl")]
+        segment = loc.path(*INDEX_DIR, name)
         fs.pipe_file(segment, fs.cat_file(segment) + b"{oops\n")
         problems = validate(url)[1]
         assert "not valid JSON" in problems[0] and len(problems) == 2, problems

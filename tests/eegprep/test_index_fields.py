@@ -1,0 +1,172 @@
+"""The index's fields file: opening a store from it gives exactly what parsing the base gives,
+and a fields file that is missing, damaged or written for other bytes is never believed."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from eegprep.pipeline.recipe import Recipe
+from eegprep.store import index
+from eegprep.store.fs import Location
+from eegprep.store.index import INDEX_DIR, append, compact, read_entries
+from eegprep.store.index_fields import BaseLine, fields_name, is_plain
+from eegprep.store.reader import open_store
+from eegprep.store.validate import validate
+from eegprep.store.writer import StoreWriter
+from eegprep.testing.records import hand_record
+
+BASE = index.BASE_NAME
+FIELDS = fields_name(BASE)
+
+
+def _store(tmp_path: Path, n: int = 40) -> Location:
+    """A store whose index lists ``n`` records of varied fields, compacted (no groups on disk:
+    only the index is exercised)."""
+    url = str(tmp_path / "s.zarr")
+    with StoreWriter(url, Recipe()):
+        pass
+    loc = Location.parse(url)
+    rows = []
+    for i in range(n):
+        channels = ["FP1", "FP2", "CZ"][: 1 + i % 3]
+        extra = {"split": "eval"} if i % 5 == 0 else {}
+        if i % 4 == 0:
+            extra["subject_key"] = f"tuh:s{i // 4}"
+        rows.append(
+            hand_record(
+                f"{'tuh' if i % 2 else 'seed'}/r{i:03d}",
+                channels,
+                1000 + 37 * i,
+                sfreq=200 if i % 3 else 200.0,
+                **extra,
+            )
+        )
+    append(loc, rows)
+    compact(loc)
+    return loc
+
+
+def _parsed(loc: Location) -> dict:
+    """The entries as parsing every segment gives them (the fields file unused)."""
+    entries, problems = index._read(loc, index._parse_entries, lambda e: (e[0].id, e[0].deleted))
+    assert not problems
+    return entries
+
+
+def _index_problems(loc: Location) -> list[str]:
+    """``eegprep validate``'s lines about the index (the stores here have no groups on disk)."""
+    return [p for p in validate(loc.url)[1] if "_eegprep/index" in p]
+
+
+def _same(a: dict, b: dict) -> bool:
+    return list(a) == list(b) and all(index._same_entry(a[k], b[k]) for k in a)
+
+
+def test_opening_from_the_fields_file_gives_what_parsing_gives(tmp_path: Path) -> None:
+    loc = _store(tmp_path)
+    assert loc.exists(*INDEX_DIR, FIELDS)
+    entries = read_entries(loc)
+    assert all(type(e[1]) is BaseLine for e in entries.values())  # taken from the fields file
+    assert _same(entries, _parsed(loc))
+    fields = entries["seed/r000"][0]
+    assert (fields.split, fields.subject_key, fields.n_samples) == ("eval", "tuh:s0", 1000)
+    assert type(fields.sfreq) is float and type(entries["tuh/r001"][0].sfreq) is int
+    with_file = [r.__dict__ for r in open_store(loc.url).recordings]
+    os.unlink(loc.path(*INDEX_DIR, FIELDS))
+    assert [r.__dict__ for r in open_store(loc.url).recordings] == with_file
+    assert _index_problems(loc) == []
+
+
+def test_segments_after_the_base_replace_and_delete_its_records(tmp_path: Path) -> None:
+    loc = _store(tmp_path)
+    append(loc, [hand_record("tuh/r001", ["CZ"], 5), {"id": "seed/r002", "deleted": True}])
+    entries = read_entries(loc)
+    assert "seed/r002" not in entries and entries["tuh/r001"][0].n_samples == 5
+    assert type(entries["tuh/r001"][1]) is bytes  # the later segment's line
+    assert _same(entries, _parsed(loc))
+
+
+def test_a_fields_file_for_other_bytes_is_ignored_reported_and_rewritten(tmp_path: Path) -> None:
+    loc = _store(tmp_path)
+    base = loc.path(*INDEX_DIR, BASE)
+    data = Path(base).read_bytes()
+    # an older eegprep rewrote the base: same length, another n_samples
+    Path(base).write_bytes(data.replace(b'"n_samples":1037', b'"n_samples":9999', 1))
+    assert open_store(loc.url).recording("tuh/r001").n_samples == 9999
+    (problem,) = _index_problems(loc)
+    assert FIELDS in problem and "does not match the base segment" in problem
+    compact(loc)  # what the next ingest's close does
+    assert _index_problems(loc) == []
+    assert read_entries(loc)["tuh/r001"][0].n_samples == 9999
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "garbage", "other format"])
+def test_a_damaged_fields_file_is_ignored(tmp_path: Path, damage: str) -> None:
+    loc = _store(tmp_path)
+    path = Path(loc.path(*INDEX_DIR, FIELDS))
+    good = path.read_bytes()
+    if damage == "flip":
+        bad = bytearray(good)
+        bad[len(bad) // 2] ^= 0x10
+        path.write_bytes(bytes(bad))
+    elif damage == "truncate":
+        path.write_bytes(good[: len(good) // 2])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "garbage":
+        path.write_bytes(b"\x00" * 64)
+    else:  # a later layout version: a valid file that this eegprep must not read
+        import google_crc32c
+
+        payload = msgspec.msgpack.encode([2, *msgspec.msgpack.decode(good[:-4])[1:]])
+        path.write_bytes(payload + google_crc32c.value(payload).to_bytes(4, "little"))
+    entries = read_entries(loc)
+    assert all(type(e[1]) is bytes for e in entries.values())  # the base was parsed
+    assert _same(entries, _parsed(loc))
+    assert any(FIELDS in p for p in _index_problems(loc))
+
+
+def test_a_base_with_a_record_that_is_not_plain_gets_no_fields_file(tmp_path: Path) -> None:
+    loc = Location.parse(str(tmp_path / "s.zarr"))
+    rows = [hand_record("tuh/a", ["CZ"], 10).to_dict(), {"id": "tuh/b", "n_samples": 3.5}]
+    assert is_plain(rows[0]) and not is_plain(rows[1])
+    assert not is_plain({**rows[0], "n_samples": True})
+    assert not is_plain({**rows[0], "sfreq": float("nan")})
+    assert not is_plain({**rows[0], "channels": ["CZ", 1]})
+    append(loc, rows)
+    compact(loc)
+    assert loc.list(*INDEX_DIR) == [BASE]
+    stamp = os.stat(loc.path(*INDEX_DIR, BASE)).st_ino
+    compact(loc)  # nothing to do: the base is not rewritten
+    assert os.stat(loc.path(*INDEX_DIR, BASE)).st_ino == stamp
+    assert set(read_entries(loc)) == {"tuh/a", "tuh/b"}
+
+
+def test_compaction_writes_a_missing_fields_file_and_otherwise_leaves_the_index(
+    tmp_path: Path,
+) -> None:
+    loc = _store(tmp_path)
+    before = {n: Path(loc.path(*INDEX_DIR, n)).read_bytes() for n in loc.list(*INDEX_DIR)}
+    inode = os.stat(loc.path(*INDEX_DIR, BASE)).st_ino
+    compact(loc)
+    assert os.stat(loc.path(*INDEX_DIR, BASE)).st_ino == inode  # a no-op
+    os.unlink(loc.path(*INDEX_DIR, FIELDS))
+    Path(loc.path(*INDEX_DIR, "0000000007.fields")).write_bytes(b"stray")
+    compact(loc)
+    after = {n: Path(loc.path(*INDEX_DIR, n)).read_bytes() for n in loc.list(*INDEX_DIR)}
+    assert after == before  # the same bytes again, the stray file gone
+
+
+def test_a_store_opened_from_the_fields_file_pickles_its_base_once(tmp_path: Path) -> None:
+    loc = _store(tmp_path, n=300)
+    store = open_store(loc.url)
+    size = os.path.getsize(loc.path(*INDEX_DIR, BASE))
+    blob = pickle.dumps(store)
+    assert len(blob) < 2 * size
+    again = pickle.loads(blob)
+    assert [r.__dict__ for r in again.recordings] == [r.__dict__ for r in store.recordings]
