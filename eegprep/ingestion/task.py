@@ -428,11 +428,12 @@ def preprocessed_blocks(
 
 
 BLOCK_BYTES_PER_SAMPLE = 24
-"""Bytes one source sample of one channel costs while its block is preprocessed: the reader's
-float32 copy (4, plus EDF's raw integers), the reflected segment (4), its spectrum (complex64
-over half the bins: 4), and the output-rate arrays, FFT-friendly lengths and the writer's
-buffers. Measured: 131 MiB peak growth for 19 channels at 2 kHz (120 s blocks), 22 bytes per
-sample; 24 keeps a margin."""
+"""Bytes one source sample of one channel costs while its block is preprocessed: the FFT
+segment the reader decodes into (4, plus EDF's raw integers), its spectrum (complex64 over half
+the bins: 4), and the output-rate arrays, FFT-friendly lengths and the writer's buffers.
+Measured: 104 MiB peak growth for 19 channels at 2 kHz (120 s blocks), 17.8 bytes per sample
+(2026-12-02; 131 MiB, 22 bytes, before the QC head and the edges stopped being copied); 24
+keeps a margin."""
 
 MIN_BLOCK_SECONDS = 10.0  # the shortest block a recipe allows (Recipe.block_seconds)
 
