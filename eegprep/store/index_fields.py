@@ -27,6 +27,7 @@ from typing import Any, NamedTuple, cast
 import blake3
 import google_crc32c
 import msgspec
+import numpy as np
 
 FIELDS_SUFFIX = ".fields"
 FORMAT = 1  # the fields file's layout version; another is ignored (the base is parsed)
@@ -187,6 +188,13 @@ def decode(blob: bytes, base: bytes) -> list[Entry] | None:
         or len(c.channel_lists) != len(c.channel_indexes)
     ):
         return None
+    try:
+        starts = np.asarray(c.line_starts, dtype=np.int64)
+        first = base.index(b"\n") + 1 if n else 0
+    except (OverflowError, ValueError):
+        return None
+    if n and not (starts[0] == first and (np.diff(starts) > 1).all()):
+        return None  # each line after the base mark, in order, none empty
     raws = [msgspec.Raw(text) for text in c.channel_lists]
     ends = [*c.line_starts[1:], len(base)] if n else []
     try:

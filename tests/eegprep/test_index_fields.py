@@ -105,7 +105,9 @@ def test_a_fields_file_for_other_bytes_is_ignored_reported_and_rewritten(tmp_pat
     assert read_entries(loc)["tuh/r001"][0].n_samples == 9999
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "garbage", "other format"])
+@pytest.mark.parametrize(
+    "damage", ["flip", "truncate", "empty", "garbage", "other format", "lines out of order"]
+)
 def test_a_damaged_fields_file_is_ignored(tmp_path: Path, damage: str) -> None:
     loc = _store(tmp_path)
     path = Path(loc.path(*INDEX_DIR, FIELDS))
@@ -120,10 +122,15 @@ def test_a_damaged_fields_file_is_ignored(tmp_path: Path, damage: str) -> None:
         path.write_bytes(b"")
     elif damage == "garbage":
         path.write_bytes(b"\x00" * 64)
-    else:  # a later layout version: a valid file that this eegprep must not read
+    else:  # valid files (CRC and base digest right) that this eegprep must not read
         import google_crc32c
 
-        payload = msgspec.msgpack.encode([2, *msgspec.msgpack.decode(good[:-4])[1:]])
+        fields = msgspec.msgpack.decode(good[:-4])
+        if damage == "other format":  # a later layout version
+            fields[0] = 2
+        else:  # crafted: two lines' positions swapped
+            fields[3][1], fields[3][2] = fields[3][2], fields[3][1]
+        payload = msgspec.msgpack.encode(fields)
         path.write_bytes(payload + google_crc32c.value(payload).to_bytes(4, "little"))
     entries = read_entries(loc)
     assert all(type(e[1]) is bytes for e in entries.values())  # the base was parsed
