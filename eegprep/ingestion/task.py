@@ -146,12 +146,15 @@ def _os_problem(exc: OSError, task: IngestTask) -> str:
 
 def _failed_codec(exc: BaseException) -> str | None:
     """The codec (``blosc``, ``zstd``, ...) whose code raised ``exc``; ``None`` for any other
-    code. numcodecs is compiled, but its frames keep the source file (``numcodecs/blosc.pyx``)."""
+    code. numcodecs is compiled, but its frames keep the source file (``numcodecs/blosc.pyx``);
+    the store's Blosc frames go through :mod:`eegprep.store.blosc_codec` (python-blosc)."""
     tb = exc.__traceback__
     codec = None
     while tb is not None:
         code = tb.tb_frame.f_code.co_filename.replace("\\", "/")
-        if "numcodecs/" in code:
+        if code.endswith(("eegprep/store/blosc_codec.py", "blosc/toplevel.py")):
+            codec = "blosc"
+        elif "numcodecs/" in code:
             stem = code.rsplit("/", 1)[-1].split(".", 1)[0]
             codec = stem if stem not in ("abc", "compat", "__init__") else codec or "numcodecs"
         tb = tb.tb_next

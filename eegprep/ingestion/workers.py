@@ -77,6 +77,7 @@ PRELOAD = (
     "pyedflib",
     "ducc0",
     "numcodecs",
+    "blosc",
 )
 """Modules every process imports for its first file (pyedflib, ducc0, numcodecs, ...): imported
 once before the workers are forked (by this process, or by the forkserver). A module missing

@@ -17,6 +17,7 @@ import numpy as np
 
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError
+from eegprep.store import blosc_codec
 from eegprep.store.fs import Location
 from eegprep.store.shards import MISSING
 
@@ -25,7 +26,7 @@ class ShardReader:
     """Reads spans of samples of one ``data`` array in the layout :class:`ShardWriter` writes,
     straight from its shards: the index at the end of a shard (CRC-checked), one read of the
     byte range holding the chunks wanted, each chunk's CRC-32C checked (arrays written before
-    chunks carried one have none), numcodecs to decode them.
+    chunks carried one have none), python-blosc to decode them (:mod:`~eegprep.store.blosc_codec`).
 
     Any damage is a :class:`StoreFormatError` naming the shard, the recording group and the
     samples concerned: a missing or truncated shard, a shard index that fails its CRC or points
@@ -221,8 +222,6 @@ class ShardReader:
         decompressed: the stored values (before the quantizer's decoding, :meth:`_values`),
         ``(n_channels, chunk)``, a view of a buffer reused by the next call, or ``into`` (a
         C-contiguous array of that shape and the stored type) when given."""
-        from numcodecs import blosc
-
         if entry[0] == MISSING:  # not stored: the fill value, as zarr reads it
             if into is not None:
                 into[...] = 0
@@ -239,17 +238,14 @@ class ShardReader:
                 )
             blob = blob[:-4]
         n = self.n_channels * self.chunk * self.stored.itemsize
-        # Blosc's header: uncompressed size at bytes 4-8, compressed size at 12-16
-        head = bytes(blob[:16])
-        sizes = (int.from_bytes(head[4:8], "little"), int.from_bytes(head[12:16], "little"))
-        if len(head) < 16 or sizes != (n, len(blob)):
+        if blosc_codec.frame_sizes(blob) != (n, len(blob)):
             raise StoreFormatError(
                 f"{self._where(path, k, i)} do not hold one whole chunk (corrupt file)"
             )
         decoded = _scratch("chunk", n) if into is None else into.reshape(-1).view(np.uint8)
         try:
-            blosc.decompress(blob, decoded)
-        except (RuntimeError, ValueError) as exc:
+            blosc_codec.decode_into(blob, decoded)
+        except (blosc_codec.BloscError, ValueError) as exc:
             raise StoreFormatError(
                 f"{self._where(path, k, i)} do not decode ({exc}; corrupt file)"
             ) from None

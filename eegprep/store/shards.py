@@ -38,6 +38,7 @@ from typing import Any, Literal
 import google_crc32c
 import numpy as np
 
+from eegprep.store.blosc_codec import BloscCodec
 from eegprep.store.fs import Location
 
 MISSING = np.uint64(2**64 - 1)  # the index's offset and length of a chunk that is not stored
@@ -92,16 +93,14 @@ def with_crc(blob: bytes) -> list[bytes]:
     return [blob, np.array([google_crc32c.value(blob)], dtype="<u4").tobytes()]
 
 
-def _blosc(encoding: str) -> Any:
-    """The same compressor as the numcodecs codec that zarr's wraps, single-threaded."""
-    from numcodecs import Blosc, blosc
-
-    # Blosc's threads write a chunk's blocks in the order they finish: the same samples then
-    # give other bytes from run to run (they decode the same), and stores are byte-identical
-    # only with one thread. (zarr sets this when imported; the ingest no longer imports it.)
-    blosc.use_threads = False
+def _blosc(encoding: str) -> BloscCodec:
+    """The compressor of an encoding: the frames numcodecs' codec (which zarr's wraps) writes,
+    encoded by python-blosc on one thread (:mod:`eegprep.store.blosc_codec`). Blosc's threads
+    would write a chunk's blocks in the order they finish: the same samples would then give
+    other bytes from run to run (they decode the same), and stores are byte-identical only
+    with one thread."""
     cname, clevel = BLOSC[encoding]
-    return Blosc(cname=cname, clevel=clevel, shuffle=Blosc.BITSHUFFLE)
+    return BloscCodec(cname, clevel)
 
 
 @dataclass(frozen=True)
@@ -361,7 +360,7 @@ class ShardWriter:
         The array's data type (float32 or float16); the samples are cast to it.
     filters : sequence
         numcodecs codecs applied to each inner chunk before it becomes bytes (the quantizer).
-    compressor : numcodecs codec
+    compressor : BloscCodec
         The Blosc codec of the inner chunks.
     """
 

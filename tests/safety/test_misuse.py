@@ -318,11 +318,10 @@ def test_disk_full_while_committing_is_one_line(
 def test_codec_failure_names_file_and_codec(
     tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from numcodecs import Blosc
-
     import eegprep.store.shards
+    from eegprep.store.blosc_codec import BloscCodec
 
-    monkeypatch.setattr(eegprep.store.shards, "_blosc", lambda encoding: Blosc(cname="no-such"))
+    monkeypatch.setattr(eegprep.store.shards, "_blosc", lambda encoding: BloscCodec("no-such", 5))
     store = tmp_path / "s.zarr"
     rep = ingest("tuh", src=tuh_corpus, out=store, config=IngestConfig(workers=0, progress=False))
     assert rep.n_ingested == 0 and len(rep.failed) == 3
