@@ -170,9 +170,28 @@ def _response(sfreq_in: float, mains: float | None, recipe: Recipe, s: int) -> n
 
 def _segment_size(d: Design, useful: int) -> int:
     """Smallest FFT-friendly ``s`` such that ``up * s`` output samples cover ``useful`` samples
-    plus the margins on both sides and the grid alignment (``scipy.fft.next_fast_len``'s sizes:
-    ducc0's ``good_size``)."""
-    return int(ducc0.fft.good_size(math.ceil((useful + 2 * d.margin + d.up - 1) / d.up), False))
+    plus the margins on both sides and the grid alignment: even, with no prime factor above 7
+    (:func:`_friendly`)."""
+    return _friendly(math.ceil((useful + 2 * d.margin + d.up - 1) / d.up))
+
+
+def _friendly(n: int) -> int:
+    """The smallest even number >= ``n`` whose prime factors are 2, 3, 5 and 7 only.
+
+    Both transform lengths of a segment, ``down * s`` and ``up * s``, are then even: ducc0's
+    real transforms of odd lengths, or with factors of 11, ran up to 1.8x slower per sample
+    (``ducc0.fft.good_size(n, False)`` allows both: 266,805 = 3^2 5 7^2 11^2 source samples for
+    225 s at 1000 Hz took 29 ms for 31 channels, 268,800 = 2^9 3 5^2 7 took 16 ms;
+    docs/benchmarks.md, section 8)."""
+    s = max(2, n + n % 2)
+    while True:
+        m = s
+        for p in (2, 3, 5, 7):
+            while m % p == 0:
+                m //= p
+        if m == 1:
+            return s
+        s += 2
 
 
 def _reflect_extend(
