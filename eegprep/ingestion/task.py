@@ -239,13 +239,15 @@ def _quality(
     names = list(mapping.names)
     labels = [mapping.names[i] for i in first[1]]
     rails = [_rail(header.signals[mapping.source_indices[i]]) for i in first[1]]
+    extremes = qc.row_extremes(head) if head.size else None  # one pass, for both checks
     flags, more = qc.summarize(
-        stats["rms"], labels, names, head, first[0], task.manifest.mains, rails
+        stats["rms"], labels, names, head, first[0], task.manifest.mains, rails, extremes
     )
     if any(stats["n_nonfinite"]):
         bad = [n for n, k in zip(names, stats["n_nonfinite"]) if k]
         raise SourceError(path, f"non-finite samples (NaN/inf) in channels {', '.join(bad)}")
-    if bool(np.all(np.ptp(head, axis=1) == 0)):
+    lows, highs = extremes if extremes is not None else (head.min(axis=1), head.max(axis=1))
+    if bool(np.all(highs == lows)):
         raise SourceError(path, "every EEG channel is constant: nothing to learn from")
     problem = qc.unit_problem(flags["median_rms_uv"])
     if problem:

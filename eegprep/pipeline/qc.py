@@ -93,7 +93,10 @@ Rail = tuple[float, float, float]
 
 
 def clipped_channels(
-    x: np.ndarray, labels: list[str], rails: list[Rail | None] | None = None
+    x: np.ndarray,
+    labels: list[str],
+    rails: list[Rail | None] | None = None,
+    extremes: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[str]:
     """Channels saturated at their min or max: more than :data:`CLIP_FRACTION` of samples
     pinned at an extreme, piled up there.
@@ -108,11 +111,13 @@ def clipped_channels(
     ``rails``: per channel, the source's physical range and step, ``(low, high, step)`` uV,
     where the reader knows it (EDF/BDF). Then only an extreme within one step of a rail counts:
     a signal far inside its converter's range is never called clipped, however it is shaped.
+
+    ``extremes``: each row's minimum and maximum, when the caller has them (:func:`row_extremes`).
     """
     out: list[str] = []
     if x.size == 0:
         return out
-    lows, highs = x.min(axis=1), x.max(axis=1)
+    lows, highs = extremes if extremes is not None else row_extremes(x)
     for i, (row, label) in enumerate(zip(x, labels)):
         lo, hi = lows[i], highs[i]
         if not (np.isfinite(lo) and np.isfinite(hi)) or hi == lo:  # NaN/inf, or flat
@@ -143,6 +148,11 @@ def clipped_channels(
     return out
 
 
+def row_extremes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's minimum and maximum (``x`` not empty)."""
+    return x.min(axis=1), x.max(axis=1)
+
+
 def summarize(
     rms: list[float],
     head_labels: list[str],
@@ -151,11 +161,13 @@ def summarize(
     sfreq_in: float,
     mains: float,
     rails: list[Rail | None] | None = None,
+    extremes: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """QC flags for the index and warnings for the report.
 
     ``rms``: output RMS per stored channel (``labels``); ``head``: the first minutes of the
-    source, ``(len(head_labels), n)`` microvolts at ``sfreq_in``.
+    source, ``(len(head_labels), n)`` microvolts at ``sfreq_in``; ``extremes``: its rows'
+    minima and maxima (:func:`row_extremes`), when the caller has them.
     """
     warnings: list[str] = []
     flat = [lab for lab, r in zip(labels, rms) if r < FLAT_RMS_UV]
@@ -166,7 +178,7 @@ def summarize(
     if head is not None:
         line_db = line_noise_db(head, sfreq_in)
         qc["line_noise_db"] = line_db
-        qc["clipped_channels"] = clipped_channels(head, head_labels, rails)
+        qc["clipped_channels"] = clipped_channels(head, head_labels, rails, extremes)
         msg = check_mains(line_db, mains)
         if msg:
             warnings.append(msg)
