@@ -209,6 +209,12 @@ def read_records(path: str, layout: RecordLayout, first: int, last: int) -> np.n
     return ints.reshape(last - first, layout.record_samples)
 
 
+PIECE_BYTES = 4 * 2**20
+"""Bytes of data records read at a time by :func:`read_signals`: each piece is decoded into the
+output while it is in the CPU's cache, and a block's raw bytes are never held whole (a fresh
+process faults in 4 MB instead of a block's 20-40 MB)."""
+
+
 def read_signals(
     path: str,
     layout: RecordLayout,
@@ -221,36 +227,45 @@ def read_signals(
 ) -> np.ndarray:
     """Samples ``[start, stop)`` of signals ``picks`` (same samples per record), calibrated:
     ``gains[i] * digital + offsets[i]``, float32, shape ``(len(picks), stop - start)``; written
-    into ``out`` when given (its rows contiguous), else into a new array."""
+    into ``out`` when given (its rows contiguous), else into a new array.
+
+    The records are read :data:`PIECE_BYTES` at a time; each piece's samples go straight to
+    their place in every row (:func:`_place`), converted, then multiplied in place while in
+    cache: the same bits as numpy's buffered convert-and-multiply, ~15% faster."""
     spr = layout.samples_per_record[picks[0]]
     first, last = start // spr, -(-stop // spr)
-    records = read_records(path, layout, first, last)
-    n = stop - start
     if out is None:
-        out = np.empty((len(picks), n), dtype=np.float32)
-    # each row's samples go straight to their place: the records' part that lies inside
-    # [start, stop) whole, as one (records, spr) copy, and the partial records at either end.
-    # Converted, then multiplied in place while in cache: the same bits as numpy's buffered
-    # convert-and-multiply, ~15% faster
-    skip = start - first * spr
+        out = np.empty((len(picks), stop - start), dtype=np.float32)
+    if out.shape[1] > 1 and out.strides[1] != out.itemsize:
+        raise ValueError("out's rows must be contiguous")
+    per_piece = max(1, PIECE_BYTES // max(layout.record_bytes, 1))
+    for r0 in range(first, last, per_piece):
+        r1 = min(last, r0 + per_piece)
+        records = read_records(path, layout, r0, r1)
+        a, b = max(start, r0 * spr), min(stop, r1 * spr)  # the samples this piece holds
+        for row, pick in enumerate(picks):
+            off = layout.offsets[pick]
+            target = out[row, a - start : b - start]
+            _place(records[:, off : off + spr], a - r0 * spr, target)
+            np.multiply(target, np.float32(gains[row]), out=target)
+            if offsets[row]:
+                target += np.float32(offsets[row])
+    return out
+
+
+def _place(source: np.ndarray, skip: int, target: np.ndarray) -> None:
+    """Samples ``skip ..`` of ``source`` (records x samples per record, a strided view) into
+    the contiguous ``target``, converted: the partial first record, the whole records as one
+    ``(records, spr)`` copy, the partial last record."""
+    spr, n = source.shape[1], target.shape[0]
     head = min(n, (spr - skip) % spr)  # samples of a partial first record
     whole = (n - head) // spr  # whole records after it
     tail = n - head - whole * spr  # samples of a partial last record
-    r0 = 1 if head else 0  # the first whole record's row in ``records``
-    for row, pick in enumerate(picks):
-        off = layout.offsets[pick]
-        source = records[:, off : off + spr]
-        target = out[row]
-        if target.strides[0] != target.itemsize:
-            raise ValueError("out's rows must be contiguous")
-        if head:
-            np.copyto(target[:head], source[0, skip : skip + head], casting="unsafe")
-        if whole:
-            body = target[head : head + whole * spr].reshape(whole, spr)
-            np.copyto(body, source[r0 : r0 + whole], casting="unsafe")
-        if tail:
-            np.copyto(target[n - tail :], source[r0 + whole, :tail], casting="unsafe")
-        np.multiply(target, np.float32(gains[row]), out=target)
-        if offsets[row]:
-            target += np.float32(offsets[row])
-    return out
+    r0 = 1 if head else 0  # the first whole record's row in ``source``
+    if head:
+        np.copyto(target[:head], source[0, skip : skip + head], casting="unsafe")
+    if whole:
+        body = target[head : head + whole * spr].reshape(whole, spr)
+        np.copyto(body, source[r0 : r0 + whole], casting="unsafe")
+    if tail:
+        np.copyto(target[n - tail :], source[r0 + whole, :tail], casting="unsafe")

@@ -43,6 +43,27 @@ def test_real_multi_rate_bdf_shipped_by_pyedflib() -> None:
         )
 
 
+@pytest.mark.parametrize("name", ["test_generator.edf", "test_generator.bdf"])
+def test_reading_in_pieces_gives_the_same_samples(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records read one at a time (the smallest piece) give every segment's samples as one
+    read of all of them does, partial records at both ends included."""
+    from eegprep.readers import edf_records
+
+    header = EdfReader.read_header(str(PYEDFLIB_DATA / name))
+    rng = np.random.default_rng(5)
+    spans = []
+    for i, sig in enumerate(header.signals):
+        n = sig.n_samples
+        spans += [(i, 0, n), (i, 1, n - 1), (i, n // 2, n // 2 + 1)]
+        spans += [(i, *sorted(int(v) for v in rng.integers(0, n + 1, 2))) for _ in range(4)]
+    whole = [EdfReader.read_segment(header, [i], a, b) for i, a, b in spans]
+    monkeypatch.setattr(edf_records, "PIECE_BYTES", 1)  # one record per piece
+    for (i, a, b), expected in zip(spans, whole, strict=True):
+        np.testing.assert_array_equal(EdfReader.read_segment(header, [i], a, b), expected)
+
+
 def test_agrees_with_mne(tmp_path: Path) -> None:
     import mne
 
