@@ -83,14 +83,63 @@ def file_digest(path: str, algorithm: str = HASH) -> str:
     return str(h.hexdigest())
 
 
-def fingerprint(root: str, stamps: tuple[FileStamp, ...]) -> list[dict[str, Any]]:
-    """The record's ``source_files``: each file's path, size, mtime and :data:`HASH` digest."""
+class StreamDigest:
+    """The :data:`HASH` digest of one file from byte ranges that were read anyway (a reader's
+    data records, :mod:`eegprep.readers.byte_taps`), in any order and overlapping: the bytes
+    before a range that are not yet hashed are read from the file first, and
+    :meth:`hexdigest` reads what no range covered up to the end. The digest is
+    :func:`file_digest`'s for the same bytes."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._hash = blake3.blake3()
+        self._done = 0  # bytes [0, _done) hashed
+        self.fed = 0  # bytes taken from the ranges (the rest was read here)
+
+    def feed(self, offset: int, data: bytes) -> None:
+        """``data``, read from the file at ``offset``."""
+        end = offset + len(data)
+        if end <= self._done:
+            return
+        if offset > self._done:
+            self._read_to(offset)
+        new = memoryview(data)[self._done - offset :]
+        self._hash.update(new)
+        self.fed += len(new)
+        self._done = end
+
+    def _read_to(self, stop: int | None) -> None:
+        """Hash the file's bytes from where hashing stopped to ``stop`` (``None``: the end)."""
+        buf = bytearray(_READ)
+        view = memoryview(buf)
+        with open(self.path, "rb", buffering=0) as fh:
+            fh.seek(self._done)
+            while stop is None or self._done < stop:
+                want = _READ if stop is None else min(_READ, stop - self._done)
+                n = fh.readinto(view[:want])
+                if not n:
+                    break
+                self._hash.update(view[:n])
+                self._done += n
+
+    def hexdigest(self) -> str:
+        """The whole file's digest (hex): what no range covered is read now."""
+        self._read_to(None)
+        return str(self._hash.hexdigest())
+
+
+def fingerprint(
+    root: str, stamps: tuple[FileStamp, ...], known: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The record's ``source_files``: each file's path, size, mtime and :data:`HASH` digest
+    (from ``known``, by path, where the caller has it: :class:`StreamDigest`)."""
+    known = known or {}
     return [
         {
             "path": s.path,
             "size": s.size,
             "mtime_ns": s.mtime_ns,
-            HASH: file_digest(os.path.join(root, s.path)),
+            HASH: known.get(s.path) or file_digest(os.path.join(root, s.path)),
         }
         for s in stamps
     ]

@@ -28,7 +28,7 @@ from eegprep.corpus.discover import SourceItem
 from eegprep.corpus.locate import find_sidecars
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.sidecars import SidecarResult, load_parsers
-from eegprep.corpus.sources import HASH, FileStamp, file_digest, fingerprint
+from eegprep.corpus.sources import FileStamp, StreamDigest, fingerprint
 from eegprep.ingestion.labels import (
     clip_events,
     fill_template,
@@ -41,7 +41,7 @@ from eegprep.pipeline import preprocess, qc
 from eegprep.pipeline.channels import ChannelMapping, map_channels
 from eegprep.pipeline.fir import auto_h_trans
 from eegprep.pipeline.recipe import Recipe
-from eegprep.readers import get_reader
+from eegprep.readers import byte_taps, get_reader
 from eegprep.readers.base import Header, Reader
 from eegprep.store.encoding import choose_encoding
 from eegprep.store.record import RecordingRecord
@@ -195,18 +195,22 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
     warnings += clipped
     check_values(record.to_dict(), path, "record")  # header values, manifest labels: strict JSON
     heads: dict[str, np.ndarray] = {}  # the first block's read leaves the QC head here
-    stats = write_recording(
-        task.store_url,
-        task.staging,
-        record=None,  # the record is final only after QC: written once, below
-        channels=list(record.channels),
-        n_samples=n_out,
-        blocks=preprocessed_blocks(reader, header, mapping, groups, n_out, task, heads),
-        sfreq=task.recipe.sfreq,
-        encoding=record.encoding or "float32",
-        quantum=record.quantum_uv,
-        targets=stored_targets(sidecar, n_out, task.recipe.sfreq),
-    )
+    # the source's hash from the bytes its reader decodes (EDF, BDF), not a second read
+    digest = StreamDigest(path)
+    with byte_taps.watching(path, digest.feed):
+        stats = write_recording(
+            task.store_url,
+            task.staging,
+            record=None,  # the record is final only after QC: written once, below
+            channels=list(record.channels),
+            n_samples=n_out,
+            blocks=preprocessed_blocks(reader, header, mapping, groups, n_out, task, heads),
+            sfreq=task.recipe.sfreq,
+            encoding=record.encoding or "float32",
+            quantum=record.quantum_uv,
+            targets=stored_targets(sidecar, n_out, task.recipe.sfreq),
+        )
+    record = _fingerprinted(task, record, digest)
     head = heads["head"] if "head" in heads else _read_head(reader, header, mapping, groups[0])
     quality, more = _quality(task, path, header, mapping, groups[0], stats, head)
     record = record.replace(qc=quality)
@@ -521,7 +525,6 @@ def _record(
     labels = recording_labels(m, fields, sidecar)
     events, clipped = clip_events(recording_events(m, header, sidecar), n_out, sfreq)
     rates = sorted({header.signals[i].sfreq for i in mapping.source_indices})
-    files = fingerprint(task.root, task.sources) if task.sources else []
     resolutions = [header.signals[i].resolution for i in mapping.source_indices]
     # encoding, quantum_uv, max_error_uv: auto resolves per recording (store-format.md)
     encoding = choose_encoding(task.recipe.encoding, resolutions)
@@ -544,8 +547,6 @@ def _record(
         part=task.item.part,
         source_size=task.source_stat[0],
         source_mtime_ns=task.source_stat[1],
-        source_blake3=_source_digest(task, files),
-        source_files=files,
         orig_sfreq=rates[0] if len(rates) == 1 else tuple(rates),
         orig_duration_s=round(float(header.duration), 6),
         mains_hz=m.mains,
@@ -561,9 +562,12 @@ def _record(
     return record, clipped
 
 
-def _source_digest(task: IngestTask, files: list[dict[str, Any]]) -> str:
-    """The source's content hash: from ``source_files`` (which lists the source first) when
-    there, so that the largest file is hashed once."""
-    if files and files[0]["path"] == task.item.relpath:
-        return str(files[0][HASH])
-    return file_digest(os.path.join(task.root, task.item.relpath))
+def _fingerprinted(
+    task: IngestTask, record: RecordingRecord, digest: StreamDigest
+) -> RecordingRecord:
+    """``record`` with its files' fingerprint (``source_files``, ``source_blake3``): the
+    source's digest from ``digest`` (the bytes its reader decoded, and what no read covered),
+    the other files' read now."""
+    source = digest.hexdigest()
+    files = fingerprint(task.root, task.sources, {task.item.relpath: source})
+    return record.replace(source_files=files if task.sources else [], source_blake3=source)

@@ -157,3 +157,56 @@ def test_checksums_use_the_hash_each_entry_states(tmp_path: Path, algorithm: str
     for record in ({"source_files": [listed]}, old_style):
         assert is_unchanged(record, str(tmp_path), stamps, checksums=False)
         assert not is_unchanged(record, str(tmp_path), stamps, checksums=True)
+
+
+def test_a_stream_digest_is_the_file_digest_whatever_ranges_it_was_fed(tmp_path: Path) -> None:
+    from eegprep.corpus.sources import StreamDigest
+
+    path = tmp_path / "f.bin"
+    body = np.random.default_rng(1).bytes(3 * (1 << 20) + 17)
+    path.write_bytes(body)
+    rng = np.random.default_rng(2)
+    for trial in range(20):
+        digest = StreamDigest(str(path))
+        pos = int(rng.integers(0, 5000))  # the header, never fed: read by the digest
+        for _ in range(int(rng.integers(0, 12))):
+            start = max(0, pos - int(rng.integers(0, 3000)))  # overlapping the last range
+            if trial % 4 == 0:
+                start = int(rng.integers(0, len(body)))  # anywhere: before, after, a gap
+            stop = min(len(body), start + int(rng.integers(1, 600_000)))
+            digest.feed(start, body[start:stop])
+            pos = max(pos, stop)
+        assert digest.hexdigest() == file_digest(str(path)), trial
+    empty = tmp_path / "empty.bin"
+    empty.write_bytes(b"")
+    assert StreamDigest(str(empty)).hexdigest() == file_digest(str(empty))
+
+
+def test_an_edf_source_is_hashed_from_the_bytes_it_decodes(
+    tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record's digests are the files' own, and the EDF's data records are not read a
+    second time for them (only what no decoding read covered: the header)."""
+    from eegprep.corpus import sources
+
+    root = tuh_corpus
+    read_itself: list[int] = []
+    real = sources.StreamDigest._read_to
+
+    def counting(self, stop):  # type: ignore[no-untyped-def]
+        before = self._done
+        real(self, stop)
+        read_itself.append(self._done - before)
+
+    monkeypatch.setattr(sources.StreamDigest, "_read_to", counting)
+    rep = ingest("tuh", src=root, out=tmp_path / "s.zarr", config=SERIAL)
+    assert rep.n_ingested >= 1 and not rep.failed
+    store = open_store(tmp_path / "s.zarr")
+    for rec in store.recordings:
+        record = store.index_rows()[rec.id]
+        edf = root / record["source"]
+        assert record["source_blake3"] == file_digest(str(edf))
+        for entry in record["source_files"]:
+            assert entry["blake3"] == file_digest(str(root / entry["path"]))
+    edf_bytes = sum(p.stat().st_size for p in root.rglob("*.edf"))
+    assert 0 < sum(read_itself) < 0.05 * edf_bytes  # headers only
