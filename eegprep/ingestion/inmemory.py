@@ -116,25 +116,31 @@ def _read(path: str, m: Manifest, recipe: Recipe, part: str | None) -> Preproces
     task = _task(m, path, recipe, part)
     check_band(task, path, groups)
     n_out = output_length(task, path, header, groups)
-    heads: dict[str, np.ndarray] = {}
-    data = np.concatenate(
-        list(preprocessed_blocks(reader, header, mapping, groups, n_out, task, heads)), 1
+    constant: list[bool] = []  # whether every channel of the source's head is constant
+    blocks = preprocessed_blocks(
+        reader, header, mapping, groups, n_out, task, lambda h: constant.append(_constant(h))
     )
+    data = np.concatenate(list(blocks), 1)
     names = list(mapping.names)
-    _check(path, data, names, heads.get("head"))
+    _check(path, data, names, constant[0] if constant else None)
     resolutions = [header.signals[i].resolution for i in mapping.source_indices]
     data = as_stored(data, choose_encoding(recipe.encoding, resolutions))  # the store's values
     return Preprocessed(path, data, names, list(mapping.indices), recipe.sfreq, warnings)
 
 
-def _check(path: str, data: np.ndarray, names: list[str], head: np.ndarray | None) -> None:
-    """The refusals of an ingest, in its order and words."""
+def _constant(x: np.ndarray) -> bool:
+    """Whether every row of ``x`` holds one value."""
+    return bool(np.all(np.ptp(x, axis=1) == 0))
+
+
+def _check(path: str, data: np.ndarray, names: list[str], head_constant: bool | None) -> None:
+    """The refusals of an ingest, in its order and words (``head_constant``: whether the
+    source's head is constant in every channel; ``None``: judge the output instead)."""
     finite = np.isfinite(data)
     if not finite.all():
         bad = [n for n, ok in zip(names, finite.all(axis=1), strict=True) if not ok]
         raise SourceError(path, f"non-finite samples (NaN/inf) in channels {', '.join(bad)}")
-    head = data if head is None else head
-    if bool(np.all(np.ptp(head, axis=1) == 0)):
+    if _constant(data) if head_constant is None else head_constant:
         raise SourceError(path, "every EEG channel is constant: nothing to learn from")
     rms = np.sqrt(np.mean(np.square(data, dtype=np.float64), axis=1))
     problem = qc.unit_problem(round(float(np.median(rms)), 3))

@@ -11,7 +11,7 @@ import errno
 import os
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,7 +194,8 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
     record, clipped = _record(task, header, n_out, sidecar, mapping)
     warnings += clipped
     check_values(record.to_dict(), path, "record")  # header values, manifest labels: strict JSON
-    heads: dict[str, np.ndarray] = {}  # the first block's read leaves the QC head here
+    check_head = _head_checks(header, mapping, groups[0])
+    heads: list[qc.HeadChecks] = []  # the first block's read checks the QC head here
     # the source's hash from the bytes its reader decodes (EDF, BDF), not a second read
     digest = StreamDigest(path)
     with byte_taps.watching(path, digest.feed):
@@ -204,15 +205,17 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
             record=None,  # the record is final only after QC: written once, below
             channels=list(record.channels),
             n_samples=n_out,
-            blocks=preprocessed_blocks(reader, header, mapping, groups, n_out, task, heads),
+            blocks=preprocessed_blocks(
+                reader, header, mapping, groups, n_out, task, lambda h: heads.append(check_head(h))
+            ),
             sfreq=task.recipe.sfreq,
             encoding=record.encoding or "float32",
             quantum=record.quantum_uv,
             targets=stored_targets(sidecar, n_out, task.recipe.sfreq),
         )
     record = _fingerprinted(task, record, digest)
-    head = heads["head"] if "head" in heads else _read_head(reader, header, mapping, groups[0])
-    quality, more = _quality(task, path, header, mapping, groups[0], stats, head)
+    head = heads[0] if heads else check_head(_read_head(reader, header, mapping, groups[0]))
+    quality, more = _quality(task, path, mapping, stats, head)
     record = record.replace(qc=quality)
     write_group_attrs(task.store_url, task.staging, record)
     return record, warnings + more
@@ -228,30 +231,32 @@ def output_length(task: IngestTask, path: str, header: Header, groups: list[Rate
     return n_out
 
 
+def _head_checks(
+    header: Header, mapping: ChannelMapping, first: RateGroup
+) -> Callable[[np.ndarray], qc.HeadChecks]:
+    """The QC checks of the first rate group's head (:func:`qc.check_head`), as a function of
+    its samples."""
+    labels = [mapping.names[i] for i in first[1]]
+    rails = [_rail(header.signals[mapping.source_indices[i]]) for i in first[1]]
+    return lambda head: qc.check_head(head, labels, first[0], rails)
+
+
 def _quality(
     task: IngestTask,
     path: str,
-    header: Header,
     mapping: ChannelMapping,
-    first: RateGroup,
     stats: dict[str, Any],
-    head: np.ndarray,
+    head: qc.HeadChecks,
 ) -> tuple[dict[str, Any], list[str]]:
     """The record's ``qc`` and the report's QC warnings, from the written samples' statistics
-    and the source's head (of the first rate group); a recording that fails a check (samples
-    not finite, every channel constant or flat, units off) is refused."""
+    and the checks of the source's head (of the first rate group); a recording that fails a
+    check (samples not finite, every channel constant or flat, units off) is refused."""
     names = list(mapping.names)
-    labels = [mapping.names[i] for i in first[1]]
-    rails = [_rail(header.signals[mapping.source_indices[i]]) for i in first[1]]
-    extremes = qc.row_extremes(head) if head.size else None  # one pass, for both checks
-    flags, more = qc.summarize(
-        stats["rms"], labels, names, head, first[0], task.manifest.mains, rails, extremes
-    )
+    flags, more = qc.summarize(stats["rms"], names, head, task.manifest.mains)
     if any(stats["n_nonfinite"]):
         bad = [n for n, k in zip(names, stats["n_nonfinite"]) if k]
         raise SourceError(path, f"non-finite samples (NaN/inf) in channels {', '.join(bad)}")
-    lows, highs = extremes if extremes is not None else (head.min(axis=1), head.max(axis=1))
-    if bool(np.all(highs == lows)):
+    if head.constant:
         raise SourceError(path, "every EEG channel is constant: nothing to learn from")
     problem = qc.unit_problem(flags["median_rms_uv"])
     if problem:
@@ -396,16 +401,17 @@ def preprocessed_blocks(
     groups: list[RateGroup],
     n_out: int,
     task: IngestTask,
-    heads: dict[str, np.ndarray] | None = None,
+    on_head: Callable[[np.ndarray], None] | None = None,
 ) -> Iterator[np.ndarray]:
     """Output blocks of every rate group, rows in the source's channel order (mapping
     positions), cut to ``n_out`` samples.
 
-    When ``heads`` is given, the first group's first read that starts at sample 0 and covers
-    the QC head (:func:`_head_stop`) leaves a copy of it under ``"head"``: the head is not read
-    a second time.
+    When ``on_head`` is given, the first group's first read that starts at sample 0 and covers
+    the QC head (:func:`_head_stop`) hands it the head's samples (a view, valid during the
+    call) as soon as they are decoded: the head is neither copied nor read a second time.
     """
     streams = []
+    headed: list[bool] = []  # the head was handed over
     head_stop = _head_stop(groups[0])
     recipe = _bounded_recipe(task, header.path, groups)  # before anything is read
     for g, (sfreq, positions, n_samples) in enumerate(groups):
@@ -415,8 +421,9 @@ def preprocessed_blocks(
             a: int, b: int, out: np.ndarray, picks: list[int] = picks, first: bool = g == 0
         ) -> None:
             reader.read_into(header, picks, a, b, out)
-            if first and heads is not None and "head" not in heads and a == 0 and b >= head_stop:
-                heads["head"] = out[:, :head_stop].copy()
+            if first and on_head is not None and not headed and a == 0 and b >= head_stop:
+                headed.append(True)
+                on_head(out[:, :head_stop])
 
         mains = task.manifest.mains
         streams.append(preprocess.stream(read, len(picks), n_samples, sfreq, mains, recipe))

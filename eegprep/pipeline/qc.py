@@ -7,6 +7,7 @@ units are wrong (volts labelled as microvolts, say) is refused with a clear mess
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -153,21 +154,46 @@ def row_extremes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x.min(axis=1), x.max(axis=1)
 
 
+@dataclass(frozen=True)
+class HeadChecks:
+    """What the source's first minutes say (:func:`check_head`).
+
+    Attributes
+    ----------
+    line_noise_db : dict
+        :func:`line_noise_db` of the head.
+    clipped_channels : list of str
+        :func:`clipped_channels` of the head.
+    constant : bool
+        Whether every channel of the head holds one value.
+    """
+
+    line_noise_db: dict[str, float]
+    clipped_channels: list[str]
+    constant: bool
+
+
+def check_head(
+    head: np.ndarray, labels: list[str], sfreq_in: float, rails: list[Rail | None] | None = None
+) -> HeadChecks:
+    """The checks of the source's first minutes, ``head`` ``(len(labels), n)`` microvolts at
+    ``sfreq_in`` (``n`` >= 1), each row's extremes found once for all of them. The ingest runs
+    them on the first block's samples as they are decoded, so the head is never copied."""
+    lows, highs = row_extremes(head)
+    return HeadChecks(
+        line_noise_db(head, sfreq_in),
+        clipped_channels(head, labels, rails, (lows, highs)),
+        bool(np.all(highs == lows)),
+    )
+
+
 def summarize(
-    rms: list[float],
-    head_labels: list[str],
-    labels: list[str],
-    head: np.ndarray | None,
-    sfreq_in: float,
-    mains: float,
-    rails: list[Rail | None] | None = None,
-    extremes: tuple[np.ndarray, np.ndarray] | None = None,
+    rms: list[float], labels: list[str], head: HeadChecks | None, mains: float
 ) -> tuple[dict[str, Any], list[str]]:
     """QC flags for the index and warnings for the report.
 
-    ``rms``: output RMS per stored channel (``labels``); ``head``: the first minutes of the
-    source, ``(len(head_labels), n)`` microvolts at ``sfreq_in``; ``extremes``: its rows'
-    minima and maxima (:func:`row_extremes`), when the caller has them.
+    ``rms``: output RMS per stored channel (``labels``); ``head``: the checks of the source's
+    first minutes (:func:`check_head`).
     """
     warnings: list[str] = []
     flat = [lab for lab, r in zip(labels, rms) if r < FLAT_RMS_UV]
@@ -176,10 +202,9 @@ def summarize(
         "median_rms_uv": round(float(np.median(rms)), 3) if rms else 0.0,
     }
     if head is not None:
-        line_db = line_noise_db(head, sfreq_in)
-        qc["line_noise_db"] = line_db
-        qc["clipped_channels"] = clipped_channels(head, head_labels, rails, extremes)
-        msg = check_mains(line_db, mains)
+        qc["line_noise_db"] = head.line_noise_db
+        qc["clipped_channels"] = list(head.clipped_channels)
+        msg = check_mains(head.line_noise_db, mains)
         if msg:
             warnings.append(msg)
     if flat:
