@@ -74,27 +74,20 @@ _READ = 1 << 20  # bytes per read while hashing
 
 def file_digest(path: str, algorithm: str = HASH) -> str:
     """The ``algorithm`` (one of :data:`HASHES`) digest of a file's bytes, hex (64 digits)."""
-    h: Any = blake3.blake3() if algorithm == "blake3" else hashlib.new(algorithm)
-    buf = bytearray(_READ)
-    view = memoryview(buf)
-    with open(path, "rb", buffering=0) as fh:
-        while n := fh.readinto(buf):
-            h.update(view[:n])
-    return str(h.hexdigest())
+    return StreamDigest(path, algorithm).hexdigest()
 
 
 class StreamDigest:
-    """The :data:`HASH` digest of one file from byte ranges that were read anyway (a reader's
-    data records, :mod:`eegprep.readers.byte_taps`), in any order and overlapping: the bytes
-    before a range that are not yet hashed are read from the file first, and
-    :meth:`hexdigest` reads what no range covered up to the end. The digest is
-    :func:`file_digest`'s for the same bytes."""
+    """The ``algorithm`` (one of :data:`HASHES`) digest of one file, from byte ranges that
+    were read anyway (a reader's data records, :mod:`eegprep.readers.byte_taps`), in any order
+    and overlapping: the bytes before a range that are not yet hashed are read from the file
+    first, and :meth:`hexdigest` reads what no range covered up to the end. With no range fed,
+    it is :func:`file_digest`: the same bytes give the same digest."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, algorithm: str = HASH) -> None:
         self.path = path
-        self._hash = blake3.blake3()
+        self._hash: Any = blake3.blake3() if algorithm == "blake3" else hashlib.new(algorithm)
         self._done = 0  # bytes [0, _done) hashed
-        self.fed = 0  # bytes taken from the ranges (the rest was read here)
 
     def feed(self, offset: int, data: bytes) -> None:
         """``data``, read from the file at ``offset``."""
@@ -103,9 +96,7 @@ class StreamDigest:
             return
         if offset > self._done:
             self._read_to(offset)
-        new = memoryview(data)[self._done - offset :]
-        self._hash.update(new)
-        self.fed += len(new)
+        self._hash.update(memoryview(data)[self._done - offset :])
         self._done = end
 
     def _read_to(self, stop: int | None) -> None:

@@ -195,20 +195,27 @@ def _friendly(n: int) -> int:
 
 
 def _reflect_extend(
-    x: np.ndarray, lo: int, hi: int, n: int, start: int, out: np.ndarray | None = None
+    x: np.ndarray,
+    lo: int,
+    hi: int,
+    n: int,
+    start: int,
+    out: np.ndarray | None = None,
+    *,
+    placed: bool = False,
 ) -> np.ndarray:
     """Extend ``x`` (samples ``[start, start + x.shape[1])`` of a signal of length ``n``) to
     ``[lo, hi)`` by odd reflection about the signal's first and last samples; zeros beyond
     what reflection can reach (MNE's ``reflect_limited``). Written into ``out`` (shape
-    ``(n_channels, hi - lo)``) when given; when ``x`` is ``out``'s own view of samples
-    ``[max(lo, 0), min(hi, n))``, those stay where they are and only the edges are written."""
+    ``(n_channels, hi - lo)``) when given; ``placed``: ``x`` is ``out``'s own view of samples
+    ``[max(lo, 0), min(hi, n))``, which then stay where they are (only the edges are written)."""
     if out is None:
         out = np.empty((x.shape[0], hi - lo), dtype=x.dtype)
     # zeros only where reflection cannot reach (a recording shorter than the filters' reach)
     out[:, : max(0, min(hi, -(n - 1)) - lo)] = 0
     out[:, max(0, max(lo, 2 * n - 1) - lo) :] = 0
     s0, s1 = max(lo, 0), min(hi, n)
-    if s1 > s0 and not _is_view(x, out[:, s0 - lo : s1 - lo]):
+    if s1 > s0 and not placed:
         out[:, s0 - lo : s1 - lo] = x[:, s0 - start : s1 - start]
     p0, p1 = max(lo, -(n - 1)), min(hi, 0)
     if p1 > p0:  # e[p] = 2 x[0] - x[-p]: sources -p0 down to -p1 + 1
@@ -219,15 +226,6 @@ def _reflect_extend(
         a, b = 2 * (n - 1) - p1 + 1 - start, 2 * (n - 1) - p0 + 1 - start
         np.subtract(2 * x[:, [n - 1 - start]], x[:, a:b][:, ::-1], out=out[:, p0 - lo : p1 - lo])
     return out
-
-
-def _is_view(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether ``a`` and ``b`` are the same samples in memory (same start, shape and strides)."""
-    return (
-        a.shape == b.shape
-        and a.strides == b.strides
-        and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
-    )
 
 
 def _read_extended(read: ReadInto, n: int, lo: int, hi: int, out: np.ndarray) -> np.ndarray:
@@ -245,7 +243,7 @@ def _read_extended(read: ReadInto, n: int, lo: int, hi: int, out: np.ndarray) ->
         if s1 > s0:
             read(s0, s1, core)
         if lo < 0 or hi > n:
-            _reflect_extend(core, lo, hi, n, s0, out)
+            _reflect_extend(core, lo, hi, n, s0, out, placed=True)
         return out
     # a recording shorter than the filters' reach: its mirror images reach beyond the segment
     x = np.empty((out.shape[0], b - a), dtype=out.dtype)

@@ -227,19 +227,17 @@ def read_signals(
     stop: int,
     gains: np.ndarray,
     offsets: np.ndarray,
-    out: np.ndarray | None = None,
-) -> np.ndarray:
+    out: np.ndarray,
+) -> None:
     """Samples ``[start, stop)`` of signals ``picks`` (same samples per record), calibrated:
-    ``gains[i] * digital + offsets[i]``, float32, shape ``(len(picks), stop - start)``; written
-    into ``out`` when given (its rows contiguous), else into a new array.
+    ``gains[i] * digital + offsets[i]``, written into ``out`` (float32, shape ``(len(picks),
+    stop - start)``, its rows contiguous).
 
     The records are read :data:`PIECE_BYTES` at a time; each piece's samples go straight to
     their place in every row (:func:`_place`), converted, then multiplied in place while in
     cache: the same bits as numpy's buffered convert-and-multiply, ~15% faster."""
     spr = layout.samples_per_record[picks[0]]
     first, last = start // spr, -(-stop // spr)
-    if out is None:
-        out = np.empty((len(picks), stop - start), dtype=np.float32)
     if out.shape[1] > 1 and out.strides[1] != out.itemsize:
         raise ValueError("out's rows must be contiguous")
     per_piece = max(1, PIECE_BYTES // max(layout.record_bytes, 1))
@@ -254,7 +252,6 @@ def read_signals(
             np.multiply(target, np.float32(gains[row]), out=target)
             if offsets[row]:
                 target += np.float32(offsets[row])
-    return out
 
 
 def _place(source: np.ndarray, skip: int, target: np.ndarray) -> None:

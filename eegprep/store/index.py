@@ -195,13 +195,18 @@ def _base_entries(loc: Location) -> Callable[[bytes, str], list[Entry] | None]:
     or ``None`` where there is no such file for these bytes (the base is then parsed)."""
 
     def read(blob: bytes, name: str) -> list[Entry] | None:
-        try:
-            fields = loc.read_bytes(*INDEX_DIR, index_fields.fields_name(name))
-        except FileNotFoundError:
-            return None
-        return index_fields.decode(fields, blob)
+        fields = _fields_blob(loc, name)
+        return None if fields is None else index_fields.decode(fields, blob)
 
     return read
+
+
+def _fields_blob(loc: Location, name: str) -> bytes | None:
+    """The bytes of base segment ``name``'s fields file; ``None`` when it has none."""
+    try:
+        return loc.read_bytes(*INDEX_DIR, index_fields.fields_name(name))
+    except FileNotFoundError:
+        return None
 
 
 def _read(
@@ -228,15 +233,7 @@ def _read_once(
     whether it is a deletion mark; ``base``, when given, the base segment's records without
     parsing it, or ``None`` (it is then parsed)."""
     names = _segments(loc)
-    # newest base first: everything before it is superseded
-    start = 0
-    blobs: dict[str, bytes] = {}
-    for i in range(len(names) - 1, -1, -1):
-        blob = loc.read_bytes(*INDEX_DIR, names[i])
-        blobs[names[i]] = blob
-        if blob.startswith(_BASE_LINE):
-            start = i
-            break
+    start, blobs = _newest_base(loc, names)  # everything before it is superseded
     records: dict[str, Any] = {}
     problems: list[str] = []
     ordered = True  # a base alone is written sorted: no need to sort it again
@@ -257,6 +254,17 @@ def _read_once(
     if ordered and all(a < b for a, b in zip(records, list(records)[1:])):
         return records, problems
     return dict(sorted(records.items())), problems
+
+
+def _newest_base(loc: Location, names: list[str]) -> tuple[int, dict[str, bytes]]:
+    """The position in ``names`` of the newest base segment (0 when there is none) and the
+    bytes of the segments read from the newest back to it."""
+    blobs: dict[str, bytes] = {}
+    for i in range(len(names) - 1, -1, -1):
+        blob = blobs[names[i]] = loc.read_bytes(*INDEX_DIR, names[i])
+        if blob.startswith(_BASE_LINE):
+            return i, blobs
+    return 0, blobs
 
 
 def _next_seq(names: list[str]) -> int:
@@ -324,20 +332,17 @@ def compact(loc: Location) -> None:
 def fields_file_problem(loc: Location) -> str | None:
     """What is wrong with the newest base segment's fields file, when it has one that does not
     hold exactly the fields and lines that parsing the base gives (``eegprep validate``)."""
-    names = loc.list(*INDEX_DIR)
-    for name in reversed(_segments(loc)):
-        blob = loc.read_bytes(*INDEX_DIR, name)
-        if blob.startswith(_BASE_LINE):
-            break
-    else:
-        return None
-    fields_name = index_fields.fields_name(name)
-    if fields_name not in names:
+    names = _segments(loc)
+    start, blobs = _newest_base(loc, names)
+    name = names[start] if names else ""
+    blob = blobs.get(name, b"")
+    fields = _fields_blob(loc, name) if blob.startswith(_BASE_LINE) else None
+    if fields is None:
         return None
     _, parsed, problems = _parse_entries(blob, name)
     if problems:  # a damaged base: its lines are reported, and the fields file is ignored
         return None
-    entries = index_fields.decode(loc.read_bytes(*INDEX_DIR, fields_name), blob)
+    entries = index_fields.decode(fields, blob)
     if (
         entries is not None
         and len(entries) == len(parsed)
@@ -345,9 +350,9 @@ def fields_file_problem(loc: Location) -> str | None:
     ):
         return None
     return (
-        f"{'/'.join(INDEX_DIR)}/{fields_name}: does not match the base segment {name} "
-        "(damaged, or written for other bytes): opening parses the base instead, and the next "
-        "ingest into the store writes it again"
+        f"{'/'.join(INDEX_DIR)}/{index_fields.fields_name(name)}: does not match the base "
+        f"segment {name} (damaged, or written for other bytes): opening parses the base "
+        "instead, and the next ingest into the store writes it again"
     )
 
 
@@ -362,8 +367,7 @@ def _same_entry(a: Entry, b: Entry) -> bool:
 def _fields_current(loc: Location, name: str, base: bytes, rows: list[dict[str, Any]]) -> bool:
     """Whether base segment ``name`` (bytes ``base``, records ``rows``) has the fields file it
     should: a valid one, or none when a record is not plain."""
-    try:
-        blob = loc.read_bytes(*INDEX_DIR, index_fields.fields_name(name))
-    except FileNotFoundError:
+    blob = _fields_blob(loc, name)
+    if blob is None:
         return not all(index_fields.is_plain(r) for r in rows)
     return index_fields.decode(blob, base) is not None

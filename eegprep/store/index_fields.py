@@ -141,9 +141,11 @@ def encode(records: Sequence[dict[str, Any]], base: bytes) -> bytes | None:
         raise ValueError("the base segment holds more lines than records")
     corpora: dict[str, int] = {}
     lists: dict[tuple[tuple[str, ...], tuple[int, ...]], int] = {}
+    which = []  # each record's channel list's number
     for r in records:
         corpora.setdefault(r["corpus"], len(corpora))
-        lists.setdefault((tuple(r["channels"]), tuple(r["channel_index"])), len(lists))
+        key = (tuple(r["channels"]), tuple(r["channel_index"]))
+        which.append(lists.setdefault(key, len(lists)))
     columns = _Columns(
         format=FORMAT,
         base_size=len(base),
@@ -156,7 +158,7 @@ def encode(records: Sequence[dict[str, Any]], base: bytes) -> bytes | None:
         # the text the base's line holds for the list (eegprep.store.index._dump's JSON)
         channel_lists=[json.dumps(list(n), separators=(",", ":")).encode() for n, _ in lists],
         channel_indexes=[list(index) for _, index in lists],
-        channel_list=[lists[(tuple(r["channels"]), tuple(r["channel_index"]))] for r in records],
+        channel_list=which,
         n_samples=[r["n_samples"] for r in records],
         sfreqs=[r["sfreq"] for r in records],
         splits=[r.get("split", "") for r in records],
