@@ -19,7 +19,7 @@ from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError
 from eegprep.store import blosc_codec
 from eegprep.store.fs import Location
-from eegprep.store.shards import MISSING
+from eegprep.store.shards import MISSING, chunk_key
 
 
 class ShardReader:
@@ -41,6 +41,9 @@ class ShardReader:
     def __init__(self, loc: Location, array_path: str, doc: dict[str, Any]) -> None:
         self.loc, self.array_path = loc, array_path
         self.group = array_path.rsplit("/", 1)[0]
+        self.separator = str(
+            doc["chunk_key_encoding"].get("configuration", {}).get("separator", "/")
+        )
         self.n_channels, self.n_samples = (int(v) for v in doc["shape"])
         self.shard = int(doc["chunk_grid"]["configuration"]["chunk_shape"][1])
         sharding = doc["codecs"][0]["configuration"]
@@ -192,7 +195,7 @@ class ShardReader:
         """Shard ``k``'s path, index (read again when ``fresh``, else once per reader), and
         the bytes holding its chunks ``[lo, hi)`` with the offset of the first of those
         bytes."""
-        path = self.loc.path(self.array_path, "c", "0", str(k))
+        path = self.loc.path(self.array_path, chunk_key(0, k, separator=self.separator))
         known = None if fresh else self._indexes.get(path)
         if known is None:
             known = self._indexes[path] = self._index(path)
@@ -330,7 +333,10 @@ def _is_eegprep_layout(doc: dict[str, Any]) -> bool:
     if doc["data_type"] not in ("float32", "float16") or len(doc["shape"]) != 2:
         return False
     key = doc["chunk_key_encoding"]
-    if key["name"] != "default" or key.get("configuration", {}).get("separator", "/") != "/":
+    if key["name"] != "default" or key.get("configuration", {}).get("separator", "/") not in (
+        "/",
+        ".",
+    ):
         return False
     grid = doc["chunk_grid"]
     if grid["name"] != "regular" or grid["configuration"]["chunk_shape"][0] != doc["shape"][0]:

@@ -59,6 +59,18 @@ codec (0.88 of float32 with lz4 vs 0.86 with zstd level 5) while lz4 is ~6x fast
 
 CHANNEL_ZSTD_LEVEL = 0  # the channel names' compressor (zarr's default for strings)
 
+CHUNK_SEPARATOR = "."
+"""The separator of the default chunk key encoding: a chunk's key is ``c.0.3``, a file beside
+the array's ``zarr.json``. zarr's own default, ``/``, makes a folder per key part
+(``c/0/3``): four folders more per recording, each an inode to create and later to walk
+(docs/store-format.md). Arrays written with ``/`` by earlier versions read the same: a reader
+takes the separator from each array's ``zarr.json``."""
+
+
+def chunk_key(*index: int, separator: str = CHUNK_SEPARATOR) -> str:
+    """The default chunk key encoding's key of the chunk at grid ``index``: ``c.0.3``."""
+    return separator.join(["c", *map(str, index)])
+
 
 def _scale(quantum: float | None) -> dict[str, Any]:
     """The quantizer's parameters: float32 samples -> int32 multiples of ``quantum`` uV."""
@@ -152,6 +164,7 @@ def create_arrays(root: Any, layout: Layout, n_samples: int) -> dict[str, Any]:
     """
     from zarr.codecs import Crc32cCodec, ZstdCodec
 
+    keys = {"name": "default", "separator": CHUNK_SEPARATOR}
     filters = zarr_filters(layout.quantum) if layout.encoding == "quantized" else "auto"
 
     data = root.create_array(
@@ -163,6 +176,7 @@ def create_arrays(root: Any, layout: Layout, n_samples: int) -> dict[str, Any]:
         filters=filters,
         compressors=zarr_compressors(layout.encoding),
         dimension_names=("channel", "time"),
+        chunk_key_encoding=keys,
         fill_value=0,
         attributes=layout.data_attributes(),
         # every chunk is written (zarr's check for all-fill chunks costs two passes over the
@@ -175,6 +189,7 @@ def create_arrays(root: Any, layout: Layout, n_samples: int) -> dict[str, Any]:
         dtype=str,
         compressors=[ZstdCodec(level=CHANNEL_ZSTD_LEVEL, checksum=False), Crc32cCodec()],
         dimension_names=("channel",),
+        chunk_key_encoding=keys,
     )
     time = root.create_array(  # int32 sample numbers in one chunk: one file, one codec call
         "time",
@@ -183,6 +198,7 @@ def create_arrays(root: Any, layout: Layout, n_samples: int) -> dict[str, Any]:
         dtype=np.int32,
         compressors=zarr_compressors("float32"),
         dimension_names=("time",),
+        chunk_key_encoding=keys,
         # CF conventions: xarray decodes sample numbers to seconds
         attributes={"units": "s", "scale_factor": 1.0 / layout.sfreq, "long_name": "time"},
         config={"write_empty_chunks": True},  # also [0], equal to the fill value
@@ -214,7 +230,7 @@ def _array_doc(
         "shape": shape,
         "data_type": data_type,
         "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": chunk_shape}},
-        "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+        "chunk_key_encoding": {"name": "default", "configuration": {"separator": CHUNK_SEPARATOR}},
         "fill_value": fill_value,
         "codecs": codecs,
         "attributes": attributes,
@@ -299,10 +315,14 @@ def write_group(
 
         names = VLenUTF8().encode(np.array(list(channels), dtype=object))
         encoded = Zstd(level=CHANNEL_ZSTD_LEVEL, checksum=False).encode(names)
-        put(loc, f"{path}/channel/c/0", with_crc(bytes(encoded)))
+        put(loc, f"{path}/channel/{chunk_key(0)}", with_crc(bytes(encoded)))
     if n_samples:
         sample_numbers = np.arange(n_samples, dtype="<i4")
-        put(loc, f"{path}/time/c/0", with_crc(bytes(_blosc("float32").encode(sample_numbers))))
+        put(
+            loc,
+            f"{path}/time/{chunk_key(0)}",
+            with_crc(bytes(_blosc("float32").encode(sample_numbers))),
+        )
     from numcodecs import FixedScaleOffset
 
     filters = []
@@ -312,7 +332,7 @@ def write_group(
     return ShardWriter(
         loc,
         f"{path}/data",
-        [f"c/0/{k}" for k in range(n_shards)],  # the default chunk key encoding, "/"
+        [chunk_key(0, k) for k in range(n_shards)],
         n_channels=layout.n_channels,
         n_samples=n_samples,
         chunk=layout.chunk,
@@ -352,7 +372,7 @@ class ShardWriter:
     array_path : str
         The array's path relative to the store root (``.../data``).
     keys : sequence of str
-        Each shard's object key under the array (``c/0/k``: the default chunk key encoding
+        Each shard's object key under the array (``c.0.k``: :func:`chunk_key`, the encoding
         that :func:`metadata_documents` states).
     n_channels, n_samples, chunk, shard : int
         Array shape, inner chunk length and shard length, in samples.

@@ -61,7 +61,7 @@ def test_group_is_what_zarr_writes(tmp_path, encoding, quantum, n_samples):
 
     ours, theirs = _objects(tmp_path / "ours"), _objects(tmp_path / "zarr")
     assert sorted(ours) == sorted(theirs)
-    assert len([k for k in ours if k.startswith("data/c/")]) == -(-n_samples // SHARD)
+    assert len([k for k in ours if k.startswith("data/c.")]) == -(-n_samples // SHARD)
     for key, blob in theirs.items():
         if key.endswith("zarr.json"):  # the same document (zarr's indentation aside)
             assert json.loads(ours[key]) == json.loads(blob), key
@@ -170,7 +170,7 @@ def test_reader_declines_other_layouts_and_refuses_corrupt_shards(tmp_path):
     writer = write_group(loc, "g", layout, ["C3", "C4"], 300)
     writer.append(np.ones((2, 300), dtype=np.float32))
     writer.close()
-    shard = tmp_path / "g" / "data" / "c" / "0" / "1"
+    shard = tmp_path / "g" / "data" / "c.0.1"
     blob = bytearray(shard.read_bytes())
     blob[-10] ^= 0xFF  # a flipped bit in the index
     shard.write_bytes(bytes(blob))
@@ -202,7 +202,7 @@ def test_reader_names_the_chunk_that_fails_its_checksum(tmp_path):
     writer = write_group(loc, "g", Layout(2, 200.0, "float32", None, CHUNK, SHARD), NAMES[:2], 400)
     writer.append(np.ones((2, 400), dtype=np.float32))
     writer.close()
-    shard = tmp_path / "g" / "data" / "c" / "0" / "1"
+    shard = tmp_path / "g" / "data" / "c.0.1"
     blob = bytearray(shard.read_bytes())
     offset, size = np.frombuffer(bytes(blob[-68:-4]), dtype="<u8").reshape(4, 2)[2]
     blob[int(offset + size // 2)] ^= 0x10  # chunk 2 of shard 1: samples [300, 350)
@@ -229,7 +229,7 @@ def test_a_reader_keeps_shard_indexes_but_scan_and_chunks_are_checked_afresh(tmp
     assert reader is not None
     np.testing.assert_array_equal(reader.read(0, 400), 1.0)
     assert len(reader._indexes) == 2
-    shard = tmp_path / "g" / "data" / "c" / "0" / "1"
+    shard = tmp_path / "g" / "data" / "c.0.1"
     blob = bytearray(shard.read_bytes())
     offset, size = np.frombuffer(bytes(blob[-68:-4]), dtype="<u8").reshape(4, 2)[2]
     blob[int(offset + size // 2)] ^= 0x10  # chunk 2 of shard 1

@@ -80,9 +80,51 @@ def test_opens_with_plain_zarr_and_xarray(store_with_two: tuple[str, np.ndarray]
 
 def test_few_files_per_recording(store_with_two: tuple[str, np.ndarray]) -> None:
     url, _ = store_with_two
-    files = [p for p in Path(url, "recordings/tuh/a").rglob("*") if p.is_file()]
+    group = Path(url, "recordings/tuh/a")
+    files = [p for p in group.rglob("*") if p.is_file()]
     # group, data, channel, time metadata + one shard each (12.5 min < one 30 min shard)
     assert len(files) == 7, files
+    # chunk keys with the "." separator: no folder below the arrays' own
+    folders = sorted(str(p.relative_to(group)) for p in group.rglob("*") if p.is_dir())
+    assert folders == ["channel", "data", "time"]
+
+
+def _to_slash_keys(array: Path) -> None:
+    """Rewrite one array as earlier versions wrote it: chunk keys ``c/0/k``."""
+    doc = json.loads((array / "zarr.json").read_text())
+    doc["chunk_key_encoding"]["configuration"]["separator"] = "/"
+    (array / "zarr.json").write_text(json.dumps(doc))
+    for chunk in array.glob("c.*"):
+        target = array.joinpath(*chunk.name.split("."))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        chunk.rename(target)
+
+
+def test_recordings_written_with_slash_chunk_keys_read_the_same(
+    store_with_two: tuple[str, np.ndarray],
+) -> None:
+    """Stores of earlier versions (chunk keys ``c/0/k``) and stores mixing both key
+    separators read as before, on the fast path, and validate clean."""
+    import xarray as xr
+
+    from eegprep.store.shard_reader import ShardReader
+    from eegprep.store.validate import validate
+
+    url, x = store_with_two
+    before = validate(url)  # (hand-made records carry no recipe hash: one line each)
+    assert before[0] == 2 and all("recipe hash" in line for line in before[1])
+    for name in ("data", "channel", "time"):
+        _to_slash_keys(Path(url, "recordings/tuh/a", name))
+    assert Path(url, "recordings/tuh/a/data/c/0/0").is_file()
+    assert Path(url, "recordings/tuh/b/data/c.0.0").is_file()  # the other stays as written
+    s = open_store(url)
+    assert ShardReader.open(Location.parse(url), "recordings/tuh/a/data") is not None
+    np.testing.assert_array_equal(s.read("tuh/a"), x)
+    np.testing.assert_array_equal(s.read("tuh/b"), x[:, :5000])
+    assert validate(url) == before
+    ds = xr.open_zarr(url, group="recordings/tuh/a", consolidated=False)
+    assert list(ds["channel"].values) == ["FP1", "CZ"]
+    np.testing.assert_array_equal(ds["data"].values, x)
 
 
 def test_unlisted_group_is_invisible_and_cleaned(tmp_path: Path) -> None:

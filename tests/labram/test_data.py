@@ -306,7 +306,7 @@ def test_a_damaged_chunk_names_its_shard(tmp_path, helper: bool, workers: int) -
     from eegprep.base.errors import StoreFormatError
 
     url = write_pretrain_store(tmp_path / "q.zarr", n_subjects=2, seconds=200, adc_step_uv=0.1)
-    shard = next((tmp_path / "q.zarr").rglob("data/c/0/0"))
+    shard = next((tmp_path / "q.zarr").rglob("data/c.0.0"))
     blob = bytearray(shard.read_bytes())
     blob[100] ^= 0x01  # one flipped bit in the first chunk
     shard.write_bytes(bytes(blob))
@@ -315,7 +315,7 @@ def test_a_damaged_chunk_names_its_shard(tmp_path, helper: bool, workers: int) -
     ds.set_epoch(0)
     with pytest.raises(StoreFormatError, match=r"CRC-32C.*corrupt") as err:
         list(make_loader(ds, num_workers=workers))
-    assert "data/c/0/0" in str(err.value)
+    assert "data/c.0.0" in str(err.value)
 
 
 def test_two_loaders_over_one_dataset_keep_their_buffers_apart(stores: list[str]) -> None:

@@ -41,7 +41,7 @@ def _ingest(src: Path, out: str | Path, encoding: str = "float32") -> None:
 
 def _shard(out: Path, rid: str = REC) -> Path:
     group = open_store(out).recording(rid).group
-    return out / group / "data" / "c" / "0" / "0"
+    return out / group / "data" / "c.0.0"
 
 
 def _chunk_spans(shard: bytes, per_shard: int = 30) -> list[tuple[int, int]]:
@@ -154,8 +154,8 @@ def test_damaged_group_metadata_and_coordinates_are_reported(
     store = open_store(out)
     group = out / store.recording(REC).group
     (group / "data" / "zarr.json").write_text("{not json")
-    (group / "time" / "c" / "0").unlink()  # zarr would read the fill value: 0, 0, 0, ...
-    chan = group / "channel" / "c" / "0"
+    (group / "time" / "c.0").unlink()  # zarr would read the fill value: 0, 0, 0, ...
+    chan = group / "channel" / "c.0"
     chan.write_bytes(_flip(chan.read_bytes(), 3, 0))
     problems = validate(str(out))[1]
     assert all(p.startswith(f"{REC}: ") for p in problems), problems
@@ -421,7 +421,7 @@ def test_damage_in_an_fsspec_store_is_caught(
     try:
         _ingest(tuh_corpus, url)
         assert validate(url) == (3, [])
-        shard = loc.path(open_store(url).recording(REC).group, "data", "c", "0", "0")
+        shard = loc.path(open_store(url).recording(REC).group, "data", "c.0.0")
         good = fs.cat_file(shard)
         offset, nbytes = _chunk_spans(good)[0]
         fs.pipe_file(shard, _flip(good, offset + nbytes // 3, 5))

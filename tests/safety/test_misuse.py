@@ -280,7 +280,7 @@ def test_click_usage_errors_are_one_line() -> None:
 
 
 def _enospc(*args: Any, **kwargs: Any) -> Any:
-    raise OSError(errno.ENOSPC, "No space left on device", "/store/recordings/x/data/c/0")
+    raise OSError(errno.ENOSPC, "No space left on device", "/store/recordings/x/data/c.0.0")
 
 
 def test_disk_full_in_a_task_names_file_and_store(

@@ -25,7 +25,7 @@ def _corpus(tmp_path: Path) -> tuple[Path, Path, dict[str, np.ndarray]]:
 
 
 def _shard(out: Path, name: str) -> Path:
-    shards = sorted((out / "recordings" / "folder" / name / "data").rglob("c/*/*"))
+    shards = sorted((out / "recordings" / "folder" / name / "data").glob("c.*"))
     assert shards, name
     return shards[0]
 
