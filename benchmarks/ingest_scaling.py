@@ -13,6 +13,9 @@ Run through ``python benchmarks/ingest.py --scaling [--hours 3] [--repeat 3]`` (
   seconds of the command and all its descendants (forked workers are reaped by it; a
   forkserver, which outlives it by a moment, is adopted and waited for, so that its workers'
   CPU is counted).
+- Serial part: the cold command on a corpus of one 10 s file, the part of a cold run that
+  workers cannot share (interpreter, imports, store, plan, commit); with the cold
+  ``--workers 0`` time it bounds what 2 workers can reach (Amdahl's law).
 - Warm: in a fresh process, one untimed ingest of the same corpus into another store, then the
   timed one, as ``benchmarks/ingest.py`` measures the steady state (imports done, the
   forkserver's modules loaded); CPU seconds of the driver, of its reaped (forked) workers and of a
@@ -181,6 +184,18 @@ def _command(corpus: Path, out: str, workers: int) -> tuple[bool, float, float]:
     return report["processes"] > 1, wall, cpu
 
 
+SERIAL_SECONDS = 10.0  # the one file of the serial-part corpus
+
+
+def _serial_corpus(root: Path) -> Path:
+    """A corpus of one short file (:data:`SERIAL_SECONDS`, the first of ``ingest.PLAN``): a
+    cold command on it is nearly all the part of a run that no worker shares."""
+    from ingest import PLAN, write_corpus  # benchmarks/ingest.py
+
+    write_corpus(root, SERIAL_SECONDS / 3600, plan=PLAN[:1])
+    return root
+
+
 def _become_subreaper() -> None:
     """Adopt this process's orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``): the
     command's forkserver outlives it by a moment, and its CPU (its workers' included) then
@@ -233,6 +248,8 @@ def scaling(corpus: Path, work: Path, hours: float, repeat: int) -> None:
         s = starts[kind]
         print(f"  {label:<32}{min(s):>7.2f}   {min(s):.2f}-{max(s):.2f}")
     ceiling = [_run(["ceiling"])[0]["ceiling"]]
+    serial = _serial_corpus(work / "serial")
+    serial_walls: list[float] = []
     cold: dict[int, list[tuple[float, float, bool]]] = {w: [] for w in WORKER_COUNTS}
     warm: dict[int, list[tuple[float, float, bool]]] = {w: [] for w in WORKER_COUNTS}
     out = str(work / "scaling.zarr")
@@ -243,6 +260,7 @@ def scaling(corpus: Path, work: Path, hours: float, repeat: int) -> None:
             info, _, _ = _run(["warm", str(corpus), out, str(w)])
             warm[w].append((info["wall"], info["cpu"], info["pool"]))
         ceiling.append(_run(["ceiling"])[0]["ceiling"])
+        serial_walls.append(_command(serial, out, 0)[1])
         print(f"run {run + 1}: " + ", ".join(
             f"{w} workers cold {cold[w][-1][0]:.2f} s wall / {cold[w][-1][1]:.2f} s cpu, "
             f"warm {warm[w][-1][0]:.2f} / {warm[w][-1][1]:.2f}" for w in WORKER_COUNTS
@@ -261,6 +279,12 @@ def scaling(corpus: Path, work: Path, hours: float, repeat: int) -> None:
         pool = "yes" if cp else "no"
         print(f"{w:<9}{pool:<6}{cw:>12.2f}{cc:>8.2f}{best_c[0][0] / cw:>10.2f}"
               f"{ww:>13.2f}{wc:>8.2f}{best_w[0][0] / ww:>10.2f}")  # fmt: skip
+    t0, t_serial = best_c[0][0], min(serial_walls)
+    bound = t0 / (t_serial + (t0 - t_serial) / 2)
+    print(f"serial part: the same command on one {SERIAL_SECONDS:g} s file (interpreter, "
+          f"imports, store, plan, commit) takes {t_serial:.2f} s of the {t0:.2f} s; the rest "
+          f"split over 2 workers, the cold 2-worker row can reach at most {bound:.2f}x "
+          "(Amdahl's law, idle cores, no contention)")  # fmt: skip
     print(f"machine check: two busy loops in two processes ran {min(ceiling):.2f}-"
           f"{max(ceiling):.2f}x as fast as one (2.0 on idle cores): the ceiling of the "
           "2-worker rows in this run")  # fmt: skip
