@@ -41,9 +41,7 @@ class ShardReader:
     def __init__(self, loc: Location, array_path: str, doc: dict[str, Any]) -> None:
         self.loc, self.array_path = loc, array_path
         self.group = array_path.rsplit("/", 1)[0]
-        self.separator = str(
-            doc["chunk_key_encoding"].get("configuration", {}).get("separator", "/")
-        )
+        self.separator = _key_separator(doc)
         self.n_channels, self.n_samples = (int(v) for v in doc["shape"])
         self.shard = int(doc["chunk_grid"]["configuration"]["chunk_shape"][1])
         sharding = doc["codecs"][0]["configuration"]
@@ -327,16 +325,17 @@ def _scratch(name: str, n: int) -> memoryview:
     return memoryview(buf)[:n]
 
 
+def _key_separator(doc: dict[str, Any]) -> str:
+    """The separator of an array's default chunk key encoding (``/`` when not stated)."""
+    return str(doc["chunk_key_encoding"].get("configuration", {}).get("separator", "/"))
+
+
 def _is_eegprep_layout(doc: dict[str, Any]) -> bool:
     if doc.get("zarr_format") != 3 or doc.get("node_type") != "array":
         return False
     if doc["data_type"] not in ("float32", "float16") or len(doc["shape"]) != 2:
         return False
-    key = doc["chunk_key_encoding"]
-    if key["name"] != "default" or key.get("configuration", {}).get("separator", "/") not in (
-        "/",
-        ".",
-    ):
+    if doc["chunk_key_encoding"]["name"] != "default" or _key_separator(doc) not in ("/", "."):
         return False
     grid = doc["chunk_grid"]
     if grid["name"] != "regular" or grid["configuration"]["chunk_shape"][0] != doc["shape"][0]:
