@@ -22,6 +22,12 @@ import numpy as np
 BloscError = blosc.blosc_extension.error
 """What python-blosc raises when a frame cannot be encoded or decoded."""
 
+
+class FrameSizeError(BloscError):  # type: ignore[misc,valid-type]
+    """A frame whose header does not state the sizes of the chunk it is decoded into (a frame
+    cut short, or another chunk's): refused before c-blosc writes anything."""
+
+
 _ready = False
 
 
@@ -67,13 +73,13 @@ def frame_sizes(frame: Any) -> tuple[int, int]:
 def decode_into(frame: Any, out: np.ndarray | memoryview) -> None:
     """Decode a frame (any bytes-like) into ``out`` (an array or a buffer), C-contiguous and
     writable, whose size in bytes is exactly the frame's decoded size (checked first, with the
-    frame's own length: c-blosc writes what the header states). Raises :data:`BloscError` for a
-    damaged frame."""
+    frame's own length: c-blosc writes what the header states; :class:`FrameSizeError`).
+    Raises :data:`BloscError` for a damaged frame."""
     if not isinstance(out, np.ndarray):
         out = np.frombuffer(out, dtype=np.uint8)
     if not (out.flags.c_contiguous and out.flags.writeable):
         raise ValueError("Blosc decodes into C-contiguous, writable arrays only")
     if frame_sizes(frame) != (out.nbytes, memoryview(frame).nbytes):
-        raise BloscError("the frame's header does not state this chunk's sizes")
+        raise FrameSizeError("the frame's header does not state this chunk's sizes")
     _setup()  # (decoding's bytes do not depend on the number of threads)
     blosc.decompress_ptr(frame, out.__array_interface__["data"][0])

@@ -239,13 +239,13 @@ class ShardReader:
                 )
             blob = blob[:-4]
         n = self.n_channels * self.chunk * self.stored.itemsize
-        if blosc_codec.frame_sizes(blob) != (n, len(blob)):
-            raise StoreFormatError(
-                f"{self._where(path, k, i)} do not hold one whole chunk (corrupt file)"
-            )
         decoded = _scratch("chunk", n) if into is None else into.reshape(-1).view(np.uint8)
         try:
             blosc_codec.decode_into(blob, decoded)
+        except blosc_codec.FrameSizeError:
+            raise StoreFormatError(
+                f"{self._where(path, k, i)} do not hold one whole chunk (corrupt file)"
+            ) from None
         except (blosc_codec.BloscError, ValueError) as exc:
             raise StoreFormatError(
                 f"{self._where(path, k, i)} do not decode ({exc}; corrupt file)"
