@@ -3,7 +3,9 @@
 The header comes from ``mne.io.read_raw(path, preload=False)``; segments from
 ``raw.get_data(picks, start, stop)``. MNE returns SI units (volts), so every voltage channel
 (EEG, EOG, ECG, EMG, ...) gets ``to_uv = 1e6``; the file's own unit, where MNE keeps it
-(``raw._orig_units``), is reported as :attr:`Signal.unit`.
+(``raw._orig_units``), is reported as :attr:`Signal.unit`. Where the file stores integers, each
+channel's :attr:`Signal.resolution` is the value of one code (:func:`_code_steps`), so that the
+default encoding quantizes it as it does EDF; 0.0 for float formats.
 
 Concurrency contract: headers are pure data (they pickle). Each process keeps a small LRU of
 opened ``Raw`` objects keyed by path, options and the file's size and mtime, so reading many
@@ -118,9 +120,9 @@ class MneReader(Reader):
         orig_units: dict[str, str] = dict(getattr(raw, "_orig_units", None) or {})
         labels = _file_labels(raw.ch_names, notes)
         signals = tuple(
-            _signal(ch, kind, sfreq, n_samples, orig_units.get(ch["ch_name"], ""), label)
-            for ch, kind, label in zip(
-                raw.info["chs"], raw.get_channel_types(), labels, strict=True
+            _signal(ch, kind, sfreq, n_samples, orig_units.get(ch["ch_name"], ""), label, step)
+            for ch, kind, label, step in zip(
+                raw.info["chs"], raw.get_channel_types(), labels, _code_steps(raw), strict=True
             )
         )
         return Header(
@@ -434,24 +436,62 @@ def _file_labels(names: Sequence[str], notes: Sequence[str]) -> list[str]:
     return out
 
 
+_INTEGER_FORMATS = frozenset({"short", "int"})  # BaseRaw.orig_format of integer samples
+
+
+def _code_steps(raw: BaseRaw) -> list[float]:
+    """Each channel's ADC step in MNE's units (volts for voltages): the change in the value
+    :meth:`~mne.io.BaseRaw.get_data` returns per integer code of the file; 0.0 where the file
+    stores floats (or MNE does not say).
+
+    EDF, BDF and GDF (MNE's ``edf`` module): ``cal * units`` of the reader's extras (physical
+    range / digital range, and the unit's factor), when the samples' type is an integer (GDF may
+    store floats). Every other format MNE reads with integer samples (``orig_format`` ``short``
+    or ``int``: BrainVision INT_16 and INT_32, Neuroscan CNT, FIF's short and int buffers)
+    returns ``code * cal * range`` of each channel's info (minus a baseline for CNT).
+    """
+    n = len(raw.info["chs"])
+    extras = raw._raw_extras[0] if raw._raw_extras else {}
+    if all(key in extras for key in ("cal", "units", "dtype_np")):
+        if not np.issubdtype(np.dtype(extras["dtype_np"]), np.integer):
+            return [0.0] * n
+        steps = np.abs(np.asarray(extras["cal"], float) * np.asarray(extras["units"], float))
+    elif raw.orig_format in _INTEGER_FORMATS:
+        steps = np.abs([float(ch["cal"]) * float(ch["range"]) for ch in raw.info["chs"]])
+    else:
+        return [0.0] * n
+    if steps.shape != (n,):
+        return [0.0] * n
+    return [float(s) if np.isfinite(s) and s > 0 else 0.0 for s in steps]
+
+
 def _signal(
-    ch: Mapping[str, Any], kind: str, sfreq: float, n_samples: int, orig_unit: str, label: str
+    ch: Mapping[str, Any],
+    kind: str,
+    sfreq: float,
+    n_samples: int,
+    orig_unit: str,
+    label: str,
+    step: float = 0.0,
 ) -> Signal:
     """One channel: MNE's volts become microvolts; stim and other kinds stay as they are.
 
     A channel counts as a voltage when MNE stores it in volts and it is of a voltage type
-    (EEG, EOG, ECG, EMG, ...) or a misc channel whose unit in the file is a voltage.
+    (EEG, EOG, ECG, EMG, ...) or a misc channel whose unit in the file is a voltage. ``step``
+    is its ADC step in MNE's units (:func:`_code_steps`), 0.0 when unknown.
     """
     volts = int(ch["unit"]) == _FIFF_UNIT_V and (
         kind in _VOLTAGE_TYPES or (kind == "misc" and unit_to_uv(orig_unit) is not None)
     )
     unit = orig_unit or ("V" if volts else "")
+    to_uv = 1e6 if volts else 1.0
     return Signal(
         label=label,
         sfreq=sfreq,
         n_samples=n_samples,
         unit=unit,
-        to_uv=1e6 if volts else 1.0,
+        to_uv=to_uv,
+        resolution=step * to_uv,
         kind=kind,
     )
 
