@@ -11,6 +11,12 @@ from eegprep.readers.edf import EdfReader
 from eegprep.readers.mne_formats import MneReader, clear_cache
 from eegprep.testing.edf_writer import write_edf
 from eegprep.testing.fixtures.cnt_writer import write_cnt
+from eegprep.testing.fixtures.gdf_writer import write_gdf
+
+try:  # the repository root on sys.path (PYTHONPATH=. or tests/ as a package)
+    from tests.eegprep.reader_checks import check_reader
+except ImportError:  # pytest's rootdir-less "prepend" import of tests/eegprep
+    from reader_checks import check_reader
 
 LABELS = ["Fp1", "Fp2", "Cz"]
 
@@ -89,6 +95,26 @@ def test_fif_short_buffers_report_cal_times_range_and_float_buffers_none(tmp_pat
     for row, signal in zip(eeg, header.signals, strict=False):
         assert _on_grid(row[None], signal.resolution) < 1e-2
     assert [s.resolution for s in MneReader.read_header(single).signals] == [0.0] * 4
+
+
+@pytest.mark.parametrize(
+    ("sample_type", "step"), [("int16", 0.1), ("int32", 2 * 3276.7 / (2**32 - 2)), ("float32", 0.0)]
+)
+def test_gdf_reads_and_reports_the_step_of_integer_types(tmp_path, sample_type, step) -> None:
+    """GDF 1.25 files (written here: MNE reads GDF but cannot write it), read against the
+    microvolts written, within half a code; integer types report their code, float32 none."""
+    x = _data_v(1000) * 1e6
+    path = write_gdf(tmp_path / "rec.gdf", x, ["FP1", "FP2", "CZ"], 250, sample_type=sample_type)
+    header, _ = check_reader(MneReader, str(path), expected_labels=["FP1", "FP2", "CZ"],
+                             expected_sfreq=250.0, expected_n_samples=1000, reference_uv=x,
+                             atol=max(step, 1e-4) / 2 + 1e-4)  # fmt: skip
+    assert [s.resolution for s in header.signals] == pytest.approx([step] * 3, rel=1e-9)
+    if step > 1e-3:  # (int32's step here is below float32's resolution of the samples)
+        full = MneReader.read_segment(header, [0, 1, 2], 0, 1000)
+        # codes are offset by half a step from zero here (an even digital span): distance to
+        # the grid through that offset
+        offset = -3276.7 - (np.iinfo(sample_type).min + 1) * step
+        assert _on_grid(full.astype(np.float64) - offset, step) < 2e-2
 
 
 @pytest.mark.parametrize("suffix", [".edf", ".bdf"])
