@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from typing import Any, NamedTuple, cast
+from typing import Annotated, Any, NamedTuple, cast
 
 import blake3
 import google_crc32c
@@ -77,21 +77,26 @@ def line_text(entry: Entry) -> bytes | memoryview:
     return line.text() if type(line) is BaseLine else cast(bytes, line)
 
 
+Count = Annotated[int, msgspec.Meta(ge=0)]
+"""A size, a position or a table number: a negative one (which Python would wrap around to
+another entry) makes the file undecodable, so that it is ignored."""
+
+
 class _Columns(msgspec.Struct, array_like=True):
     """The fields file's content (before its CRC), one list entry per record in base order."""
 
     format: int
-    base_size: int
+    base_size: Count
     base_blake3: str
-    line_starts: list[int]  # byte offset of each record's line in the base (ends at a newline)
+    line_starts: list[Count]  # byte offset of each record's line in the base (ends at a newline)
     ids: list[str]
     groups: list[str]
     corpora: list[str]  # each distinct corpus once
-    corpus: list[int]
+    corpus: list[Count]
     channel_lists: list[bytes]  # each distinct channel list's JSON text once
-    channel_indexes: list[list[int]]  # ... and its channel_index
-    channel_list: list[int]
-    n_samples: list[int]
+    channel_indexes: list[list[Count]]  # ... and its channel_index
+    channel_list: list[Count]
+    n_samples: list[Count]
     sfreqs: list[int | float]
     splits: list[str]
     subject_keys: list[str]

@@ -252,8 +252,10 @@ def assign_blocks(rec: np.ndarray, start: np.ndarray, block_samples: int) -> np.
     order of that key."""
     if len(rec) == 0:
         return np.zeros(0, np.int64)
-    # the span within its recording, then the block number (a block per window at most)
-    block = np.empty(len(start), _index_type(len(start)))
+    # the span within its recording, then the block number (a block per window at most); the
+    # type holds both
+    spans = int(start.max()) // block_samples + 1 if len(start) else 0
+    block = np.empty(len(start), _index_type(max(len(start), spans)))
     np.floor_divide(start, block_samples, out=block, casting="unsafe")
     new = rec[1:] != rec[:-1]  # a new recording
     ordered = bool((rec[1:] >= rec[:-1]).all())
@@ -267,8 +269,11 @@ def assign_blocks(rec: np.ndarray, start: np.ndarray, block_samples: int) -> np.
         block[0] = 0
         np.cumsum(new, out=block[1:])
         return block
-    key = rec.astype(np.int64) * (1 << 32) + start // block_samples
-    return np.unique(key, return_inverse=True)[1].astype(block.dtype)
+    if spans <= 1 << 32 and int(rec.max()) < 1 << 30:
+        key = rec.astype(np.int64) * (1 << 32) + block
+        return np.unique(key, return_inverse=True)[1].astype(block.dtype)
+    pairs = np.stack([rec.astype(np.int64), block.astype(np.int64)], axis=1)
+    return np.unique(pairs, axis=0, return_inverse=True)[1].reshape(-1).astype(block.dtype)
 
 
 def build_pretrain_index(

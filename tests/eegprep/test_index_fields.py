@@ -106,7 +106,17 @@ def test_a_fields_file_for_other_bytes_is_ignored_reported_and_rewritten(tmp_pat
 
 
 @pytest.mark.parametrize(
-    "damage", ["flip", "truncate", "empty", "garbage", "other format", "lines out of order"]
+    "damage",
+    [
+        "flip",
+        "truncate",
+        "empty",
+        "garbage",
+        "other format",
+        "lines out of order",
+        "negative corpus number",
+        "negative channel-list number",
+    ],
 )
 def test_a_damaged_fields_file_is_ignored(tmp_path: Path, damage: str) -> None:
     loc = _store(tmp_path)
@@ -128,8 +138,11 @@ def test_a_damaged_fields_file_is_ignored(tmp_path: Path, damage: str) -> None:
         fields = msgspec.msgpack.decode(good[:-4])
         if damage == "other format":  # a later layout version
             fields[0] = 2
-        else:  # crafted: two lines' positions swapped
+        elif damage == "lines out of order":  # crafted: two lines' positions swapped
             fields[3][1], fields[3][2] = fields[3][2], fields[3][1]
+        else:  # crafted: a table number that Python would wrap around to another entry
+            column = 7 if damage == "negative corpus number" else 10
+            fields[column][0] = -1
         payload = msgspec.msgpack.encode(fields)
         path.write_bytes(payload + google_crc32c.value(payload).to_bytes(4, "little"))
     entries = read_entries(loc)

@@ -277,6 +277,20 @@ def test_window_starts_and_blocks_match_a_plain_loop() -> None:
             )
 
 
+def test_blocks_of_starts_beyond_32_bit_spans_stay_apart() -> None:
+    """Starts whose block number exceeds int32 (a handful of windows) and 2^32 (the packed
+    key's field) still give one block per (recording, span), in key order."""
+    from labram.data.windows import assign_blocks
+
+    start = np.array([0, 2**31 * 10, 2**31 * 10 + 5, 2**33 * 10, 0, 2**40], dtype=np.int64)
+    rec = np.array([0, 0, 0, 0, 1, 1])
+    pairs = sorted(set(zip(rec.tolist(), (start // 10).tolist(), strict=True)))
+    want = [pairs.index((r, s // 10)) for r, s in zip(rec.tolist(), start.tolist(), strict=True)]
+    for order in (np.arange(6), np.array([5, 2, 0, 4, 3, 1])):
+        got = assign_blocks(rec[order], start[order], 10)
+        assert got.tolist() == [want[i] for i in order]
+
+
 def test_a_fills_work_items_cover_every_chunk_once() -> None:
     """The items two threads share: every chunk to read exactly once, in runs of at most
     RUN_CHUNKS consecutive chunks of one recording, then every cached chunk exactly once."""
