@@ -455,7 +455,10 @@ def _code_steps(raw: BaseRaw) -> list[float]:
     if all(key in extras for key in ("cal", "units", "dtype_np")):
         if not np.issubdtype(np.dtype(extras["dtype_np"]), np.integer):
             return [0.0] * n
-        steps = np.abs(np.asarray(extras["cal"], float) * np.asarray(extras["units"], float))
+        cal, units = np.asarray(extras["cal"], float), np.asarray(extras["units"], float)
+        if cal.shape != (n,) or units.shape != (n,):  # (channels MNE excluded: not ours to pair)
+            return [0.0] * n
+        steps = np.abs(cal * units)
     elif raw.orig_format in _INTEGER_FORMATS:
         steps = np.abs([float(ch["cal"]) * float(ch["range"]) for ch in raw.info["chs"]])
     else:

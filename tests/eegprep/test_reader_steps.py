@@ -160,3 +160,22 @@ def test_auto_encoding_quantizes_integer_brainvision_and_keeps_floats(tmp_path) 
     same = next(r for r in ref.recordings if r.name == ints.name)
     error = np.abs(store.read(ints.id).astype(np.float64) - ref.read(same.id)).max()
     assert 0 < error <= ints.meta["max_error_uv"] * (1 + 1e-3)
+
+
+def test_channels_mne_excludes_leave_the_others_paired_or_unknown(tmp_path) -> None:
+    """``exclude``: MNE's EDF arrays follow its channels (the steps stay eegprep's); GDF's do
+    not (every channel's calibration, then the kept ones' units): no step rather than a crash
+    or a step of another channel."""
+    x = _data_v() * 1e6
+    ranges = [500.0, 200.0, 800.0]  # a step per channel, to tell them apart
+    write_edf(tmp_path / "rec.edf", list(x), labels=["FP1", "FP2", "CZ"], sfreqs=[250] * 3,
+              physical_min=[-r for r in ranges], physical_max=ranges)  # fmt: skip
+    ours = EdfReader.read_header(str(tmp_path / "rec.edf"))
+    header = MneReader.read_header(str(tmp_path / "rec.edf"), exclude=["FP2"])
+    assert header.labels == ["FP1", "CZ"]
+    want = [ours.signals[0].resolution, ours.signals[2].resolution]
+    assert [s.resolution for s in header.signals] == pytest.approx(want, rel=1e-9)
+    gdf = write_gdf(tmp_path / "rec.gdf", x, ["FP1", "FP2", "CZ"], 250)
+    header = MneReader.read_header(str(gdf), exclude=["FP2"])
+    assert header.labels == ["FP1", "CZ"]
+    assert [s.resolution for s in header.signals] == [0.0, 0.0]
