@@ -120,9 +120,13 @@ class MneReader(Reader):
         orig_units: dict[str, str] = dict(getattr(raw, "_orig_units", None) or {})
         labels = _file_labels(raw.ch_names, notes)
         signals = tuple(
-            _signal(ch, kind, sfreq, n_samples, orig_units.get(ch["ch_name"], ""), label, step)
-            for ch, kind, label, step in zip(
-                raw.info["chs"], raw.get_channel_types(), labels, _code_steps(raw), strict=True
+            _signal(ch, kind, sfreq, n_samples, orig_units.get(ch["ch_name"], ""), label, *adc)
+            for ch, kind, label, adc in zip(
+                raw.info["chs"],
+                raw.get_channel_types(),
+                labels,
+                zip(_code_steps(raw), _stated_ranges(raw), strict=True),
+                strict=True,
             )
         )
         return Header(
@@ -468,6 +472,29 @@ def _code_steps(raw: BaseRaw) -> list[float]:
     return [float(s) if np.isfinite(s) and s > 0 else 0.0 for s in steps]
 
 
+def _stated_ranges(raw: BaseRaw) -> list[tuple[float, float] | None]:
+    """Each channel's converter range as the file states it, ``(low, high)`` in MNE's units:
+    the physical minimum and maximum of EDF, BDF and GDF files with integer samples (the values
+    of the extreme codes, for the clipping check); ``None`` for every other format (an integer
+    type's own extremes need not be the amplifier's) and where MNE's arrays do not follow its
+    channels."""
+    n = len(raw.info["chs"])
+    extras = raw._raw_extras[0] if raw._raw_extras else {}
+    keys = ("physical_min", "physical_max", "units", "dtype_np")
+    if not all(key in extras for key in keys):
+        return [None] * n
+    if not np.issubdtype(np.dtype(extras["dtype_np"]), np.integer):
+        return [None] * n
+    lows, highs, units = (np.asarray(extras[key], float) for key in keys[:3])
+    if not lows.shape == highs.shape == units.shape == (n,):
+        return [None] * n
+    out: list[tuple[float, float] | None] = []
+    for lo, hi, unit in zip(lows * units, highs * units, units, strict=True):
+        ok = np.isfinite(lo) and np.isfinite(hi) and lo != hi and unit != 0
+        out.append((float(min(lo, hi)), float(max(lo, hi))) if ok else None)
+    return out
+
+
 def _signal(
     ch: Mapping[str, Any],
     kind: str,
@@ -476,12 +503,14 @@ def _signal(
     orig_unit: str,
     label: str,
     step: float = 0.0,
+    stated: tuple[float, float] | None = None,
 ) -> Signal:
     """One channel: MNE's volts become microvolts; stim and other kinds stay as they are.
 
     A channel counts as a voltage when MNE stores it in volts and it is of a voltage type
     (EEG, EOG, ECG, EMG, ...) or a misc channel whose unit in the file is a voltage. ``step``
-    is its ADC step in MNE's units (:func:`_code_steps`), 0.0 when unknown.
+    is its ADC step in MNE's units (:func:`_code_steps`), 0.0 when unknown; ``stated`` its
+    converter range in MNE's units where the file states one (:func:`_stated_ranges`).
     """
     volts = int(ch["unit"]) == _FIFF_UNIT_V and (
         kind in _VOLTAGE_TYPES or (kind == "misc" and unit_to_uv(orig_unit) is not None)
@@ -496,6 +525,7 @@ def _signal(
         to_uv=to_uv,
         resolution=step * to_uv,
         kind=kind,
+        range_uv=None if stated is None else (stated[0] * to_uv, stated[1] * to_uv),
     )
 
 

@@ -109,6 +109,11 @@ def test_gdf_reads_and_reports_the_step_of_integer_types(tmp_path, sample_type, 
                              expected_sfreq=250.0, expected_n_samples=1000, reference_uv=x,
                              atol=max(step, 1e-4) / 2 + 1e-4)  # fmt: skip
     assert [s.resolution for s in header.signals] == pytest.approx([step] * 3, rel=1e-9)
+    # the file states its physical range for integer codes (the clipping check's rails)
+    rails = [None] * 3 if not step else [(-3276.7, 3276.7)] * 3
+    assert [s.range_uv for s in header.signals] == [
+        None if r is None else pytest.approx(r, rel=1e-9) for r in rails
+    ]
     if step > 1e-3:  # (int32's step here is below float32's resolution of the samples)
         full = MneReader.read_segment(header, [0, 1, 2], 0, 1000)
         # codes are offset by half a step from zero here (an even digital span): distance to
@@ -129,6 +134,8 @@ def test_edf_through_mne_reports_the_step_eegprep_reads(tmp_path, suffix) -> Non
     mine = [s.resolution for s in ours.signals]
     assert all(r > 0 for r in mine)
     assert [s.resolution for s in through_mne.signals] == pytest.approx(mine, rel=1e-9)
+    for theirs, want in zip(through_mne.signals, ours.signals, strict=True):
+        assert theirs.range_uv == pytest.approx(want.range_uv, rel=1e-9)  # (for clipping)
 
 
 def test_auto_encoding_quantizes_integer_brainvision_and_keeps_floats(tmp_path) -> None:

@@ -215,3 +215,47 @@ def _source_uv(path: Path, picks: list[int], rate: float) -> np.ndarray:
 
     with pyedflib.EdfReader(str(path)) as f:
         return np.stack([f.readSignal(p) for p in picks])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "test_subsecond.edf",
+        "test_generator.edf",
+        "test_generator.bdf",
+        "test_generator_datarec_generator_2.bdf",
+    ],
+)
+def test_edf_read_through_mne_states_the_converter_as_eegprep_reads_it(name: str) -> None:
+    """Files written by other software, read through MNE (an MNE option given): each channel's
+    ADC step and physical range equal eegprep's own reader's (upside-down ranges included)."""
+    from eegprep.readers.edf import EdfReader
+    from eegprep.readers.mne_formats import MneReader
+
+    path = str(_file(name))
+    ours = EdfReader.read_header(path)
+    through_mne = MneReader.read_header(path, stim_channel=None)
+    assert through_mne.reader == MneReader.name and through_mne.labels == ours.labels
+    for theirs, mine in zip(through_mne.signals, ours.signals, strict=True):
+        assert mine.resolution > 0 and mine.range_uv is not None
+        assert theirs.resolution == pytest.approx(mine.resolution, rel=1e-12)
+        assert theirs.range_uv == pytest.approx(mine.range_uv, rel=1e-12)
+
+
+def test_the_neuromag_fif_reports_its_short_codes(tmp_path: Path) -> None:
+    """MNE's Neuromag recording stores 16-bit codes: each EEG channel's step is its
+    calibration, and every sample a whole number of steps (so auto stores it quantized)."""
+    import mne
+
+    from eegprep.readers.mne_formats import MneReader
+
+    path = str(_file("test_raw.fif"))
+    header = MneReader.read_header(path)
+    raw = mne.io.read_raw_fif(path, verbose="error")
+    eeg = mne.pick_types(raw.info, eeg=True)
+    steps = np.array([header.signals[i].resolution for i in eeg])
+    want = [raw.info["chs"][i]["cal"] * raw.info["chs"][i]["range"] * 1e6 for i in eeg]
+    np.testing.assert_allclose(steps, want, rtol=1e-12)
+    assert steps.min() > 0.05 and steps.max() < 0.07  # uV per code, as MNE calibrates it
+    x = raw.get_data(picks=eeg[:4], start=0, stop=3000) * 1e6 / steps[:4, None]
+    assert np.abs(x - np.round(x)).max() < 1e-6
