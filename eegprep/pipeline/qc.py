@@ -110,8 +110,9 @@ def clipped_channels(
     :data:`TWO_LEVEL_FRACTION` of its samples between its extremes).
 
     ``rails``: per channel, the source's physical range and step, ``(low, high, step)`` uV,
-    where the reader knows it (EDF, BDF, GDF). Then only an extreme within one step of a rail counts:
-    a signal far inside its converter's range is never called clipped, however it is shaped.
+    where the reader knows it (EDF, BDF, GDF). Then only an extreme within one step of a rail
+    counts: a signal far inside its converter's range is never called clipped, whatever its
+    shape.
 
     ``extremes``: each row's minimum and maximum, when the caller has them (:func:`row_extremes`).
     """
