@@ -35,7 +35,7 @@ from eegprep.ingestion.task import (
 from eegprep.pipeline import qc
 from eegprep.pipeline.recipe import Recipe
 from eegprep.readers import get_reader
-from eegprep.store.encoding import as_stored, choose_encoding
+from eegprep.store.encoding import EncodingRangeError, as_stored, choose_encoding
 
 
 @dataclass
@@ -124,7 +124,12 @@ def _read(path: str, m: Manifest, recipe: Recipe, part: str | None) -> Preproces
     names = list(mapping.names)
     _check(path, data, names, constant[0] if constant else None)
     resolutions = [header.signals[i].resolution for i in mapping.source_indices]
-    data = as_stored(data, choose_encoding(recipe.encoding, resolutions))  # the store's values
+    try:  # the store's values
+        data = as_stored(data, choose_encoding(recipe.encoding, resolutions))
+    except EncodingRangeError as exc:  # as an ingest: refused, or float32 (as computed)
+        if recipe.encoding != "auto":
+            raise SourceError(path, exc.problem()) from exc
+        warnings.append(exc.float32_note())
     return Preprocessed(path, data, names, list(mapping.indices), recipe.sfreq, warnings)
 
 

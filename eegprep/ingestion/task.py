@@ -43,7 +43,7 @@ from eegprep.pipeline.fir import auto_h_trans
 from eegprep.pipeline.recipe import Recipe
 from eegprep.readers import byte_taps, get_reader
 from eegprep.readers.base import Header, Reader
-from eegprep.store.encoding import choose_encoding
+from eegprep.store.encoding import EncodingRangeError, choose_encoding
 from eegprep.store.record import RecordingRecord
 from eegprep.store.writer import write_group_attrs, write_recording
 
@@ -196,23 +196,43 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
     check_values(record.to_dict(), path, "record")  # header values, manifest labels: strict JSON
     check_head = _head_checks(header, mapping, groups[0])
     heads: list[qc.HeadChecks] = []  # the first block's read checks the QC head here
-    # the source's hash from the bytes its reader decodes (EDF, BDF), not a second read
-    digest = StreamDigest(path)
-    with byte_taps.watching(path, digest.feed):
-        stats = write_recording(
-            task.store_url,
-            task.staging,
-            record=None,  # the record is final only after QC: written once, below
-            channels=list(record.channels),
-            n_samples=n_out,
-            blocks=preprocessed_blocks(
-                reader, header, mapping, groups, n_out, task, lambda h: heads.append(check_head(h))
-            ),
-            sfreq=task.recipe.sfreq,
-            encoding=record.encoding or "float32",
-            quantum=record.quantum_uv,
-            targets=stored_targets(sidecar, n_out, task.recipe.sfreq),
-        )
+
+    def write(record: RecordingRecord) -> tuple[dict[str, Any], StreamDigest]:
+        heads.clear()
+        # the source's hash from the bytes its reader decodes (EDF, BDF), not a second read
+        digest = StreamDigest(path)
+        with byte_taps.watching(path, digest.feed):
+            stats = write_recording(
+                task.store_url,
+                task.staging,
+                record=None,  # the record is final only after QC: written once, below
+                channels=list(record.channels),
+                n_samples=n_out,
+                blocks=preprocessed_blocks(
+                    reader,
+                    header,
+                    mapping,
+                    groups,
+                    n_out,
+                    task,
+                    lambda h: heads.append(check_head(h)),
+                ),
+                sfreq=task.recipe.sfreq,
+                encoding=record.encoding or "float32",
+                quantum=record.quantum_uv,
+                targets=stored_targets(sidecar, n_out, task.recipe.sfreq),
+            )
+        return stats, digest
+
+    try:
+        stats, digest = write(record)
+    except EncodingRangeError as exc:
+        if task.recipe.encoding != "auto":  # the store's encoding, named: refuse the recording
+            raise SourceError(path, exc.problem()) from exc
+        # auto: this recording as float32 instead (its record says so), written again
+        record = record.replace(**choose_encoding("float32", []))
+        warnings.append(exc.float32_note())
+        stats, digest = write(record)
     record = _fingerprinted(task, record, digest)
     head = heads[0] if heads else check_head(_read_head(reader, header, mapping, groups[0]))
     quality, more = _quality(task, path, mapping, stats, head)

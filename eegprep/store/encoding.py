@@ -6,6 +6,7 @@ the source's own step (error <= half of that), and sources without a known step 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -52,11 +53,67 @@ def choose_encoding(encoding: str, resolutions: list[float]) -> dict[str, Any]:
 def as_stored(x: np.ndarray, encoding: dict[str, Any]) -> np.ndarray:
     """float32 samples ``x`` as a store returns them once written with ``encoding`` (the
     fields :func:`choose_encoding` gives): what ``labram predict`` computes in memory equals,
-    to the bit, what training reads from the store."""
+    to the bit, what training reads from the store. Raises :class:`EncodingRangeError` where
+    the store would refuse a sample (:func:`check_range`)."""
     if encoding["encoding"] == "quantized":
         scale = 1.0 / encoding["quantum_uv"]  # as the quantizer's metadata holds it
+        check_range(x, "quantized", scale)
         ints = np.rint(np.multiply(x, np.float32(scale), dtype=np.float32)).astype("<i4")
         return np.divide(ints, scale, dtype=np.float64).astype(np.float32)
     if encoding["encoding"] == "float16":
+        check_range(x, "float16")
         return x.astype(np.float16).astype(np.float32)
     return x
+
+
+INT32_CODES = 2**31 - 256
+"""The largest integer the quantizer stores: int32's, less float32's rounding of ``x * scale``
+near 2^31 (128), so that every code in range stays in range."""
+FLOAT16_MAX_UV = 65504.0  # float16's largest finite value: beyond it a sample becomes infinite
+
+
+def limit_uv(encoding: str, scale: float | None = None) -> float:
+    """The largest magnitude (uV) a sample can have in ``encoding``: int32 codes of ``1 /
+    scale`` uV (``quantized``, ``scale`` as its quantizer holds it), float16's largest finite
+    value, or no limit (float32)."""
+    if encoding == "quantized" and scale:
+        return INT32_CODES / scale
+    if encoding == "float16":
+        return FLOAT16_MAX_UV
+    return float("inf")
+
+
+class EncodingRangeError(ValueError):
+    """A sample beyond what the encoding holds (:func:`limit_uv`): written, it would become
+    another value (an int32 cast wraps; float16 overflows to infinity)."""
+
+    def __init__(self, encoding: str, peak_uv: float, limit: float) -> None:
+        self.encoding, self.peak_uv, self.limit_uv = encoding, peak_uv, limit
+        super().__init__(self.problem())
+
+    def problem(self) -> str:
+        """One line for the report, with what to do."""
+        return (
+            f"samples reach {self.peak_uv:.4g} uV, beyond the {self.encoding} encoding's "
+            f"+-{self.limit_uv:.4g} uV: ingest with --encoding float32, or check the "
+            "channels' units"
+        )
+
+    def float32_note(self) -> str:
+        """The report's warning when ``auto`` stores the recording as float32 instead."""
+        return (
+            f"stored as float32, not quantized: samples reach {self.peak_uv:.4g} uV, beyond the "
+            f"quantized encoding's +-{self.limit_uv:.4g} uV at its step; check the channels' units"
+        )
+
+
+def check_range(x: np.ndarray, encoding: str, scale: float | None = None) -> None:
+    """Raise :class:`EncodingRangeError` when a finite sample of ``x`` (uV) is beyond
+    :func:`limit_uv` (non-finite samples are refused elsewhere, whatever the encoding)."""
+    limit = limit_uv(encoding, scale)
+    if limit == float("inf") or x.size == 0:
+        return
+    lo, hi = float(np.min(x)), float(np.max(x))
+    peak = max(abs(lo), abs(hi))
+    if math.isfinite(peak) and peak >= limit:
+        raise EncodingRangeError(encoding, peak, limit)

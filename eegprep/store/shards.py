@@ -30,6 +30,7 @@ chunks span every channel, so a shard's inner chunks are consecutive spans of ti
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ import google_crc32c
 import numpy as np
 
 from eegprep.store.blosc_codec import BloscCodec
+from eegprep.store.encoding import check_range, limit_uv
 from eegprep.store.fs import Location
 
 MISSING = np.uint64(2**64 - 1)  # the index's offset and length of a chunk that is not stored
@@ -407,24 +409,34 @@ class ShardWriter:
         self._encoded: list[list[bytes]] = []  # the current shard's chunks: [bytes, crc]
         self._scaled = np.empty_like(self._piece)  # the quantizer's scratch
         self._ints = np.empty(self._piece.shape, dtype="<i4")  # ... and its integers
+        self._encoding, self._scale = _range_kind(self.filters, self.dtype)
+        self._limit = limit_uv(self._encoding, self._scale)
+        self._piece_unchecked = False  # whether _piece holds samples of no known peak
 
-    def append(self, samples: np.ndarray) -> None:
+    def append(self, samples: np.ndarray, peak: float | None = None) -> None:
         """The next samples, shape ``(n_channels, n)``, float32 uV (a view is fine: whole chunks
-        are encoded straight from it, the rest is copied into the chunk being filled)."""
+        are encoded straight from it, the rest is copied into the chunk being filled).
+
+        ``peak``: a bound on the samples' magnitude (uV), when the caller has one; where it is
+        below what the encoding holds, the chunks skip their range check. A sample beyond it
+        raises :class:`~eegprep.store.encoding.EncodingRangeError` (an int32 code would wrap, a
+        float16 become infinite)."""
         if self._done + self._filled + samples.shape[1] > self.n_samples:
             raise ValueError(f"more than the array's {self.n_samples} samples")
+        unchecked = not (peak is not None and peak < self._limit)
         pos = 0
         while pos < samples.shape[1]:
             if self._filled == 0 and samples.shape[1] - pos >= self.chunk:
-                self._encode(samples[:, pos : pos + self.chunk])
+                self._encode(samples[:, pos : pos + self.chunk], unchecked)
                 pos += self.chunk
                 continue
             take = min(samples.shape[1] - pos, self.chunk - self._filled)
             self._piece[:, self._filled : self._filled + take] = samples[:, pos : pos + take]
+            self._piece_unchecked |= unchecked
             self._filled += take
             pos += take
             if self._filled == self.chunk:
-                self._encode(self._piece)
+                self._encode(self._piece, self._piece_unchecked)
 
     def close(self) -> None:
         """Encode the last, partial chunk (padded with the fill value) and write what is left."""
@@ -433,12 +445,17 @@ class ShardWriter:
             raise ValueError(f"{given} samples given, the array holds {self.n_samples}")
         if self._filled:
             self._piece[:, self._filled :] = 0
-            self._encode(self._piece)
+            self._encode(self._piece, self._piece_unchecked)
         if self._encoded:
             self._write_shard()
 
-    def _encode(self, chunk: np.ndarray) -> None:
-        """Encode one whole chunk, ``(n_channels, chunk)`` float32 (any strides)."""
+    def _encode(self, chunk: np.ndarray, check: bool = True) -> None:
+        """Encode one whole chunk, ``(n_channels, chunk)`` float32 (any strides); ``check``:
+        whether its samples' range is still to be checked against the encoding's."""
+        if check and self._limit < math.inf:
+            check_range(chunk, self._encoding, self._scale)
+        if chunk is self._piece:
+            self._piece_unchecked = False
         values: Any
         if plain_quantizer(self.filters, self.dtype):
             # numcodecs' FixedScaleOffset.encode (float32 ``x * scale``, rounded half to even,
@@ -466,6 +483,22 @@ class ShardWriter:
         parts = [part for pair in self._encoded for part in pair]
         put(self.loc, f"{self.array_path}/{self.keys[k]}", [*parts, table, crc])
         self._encoded = []
+
+
+def _range_kind(filters: Sequence[Any], dtype: np.dtype) -> tuple[str, float | None]:
+    """The encoding whose range bounds what ``filters`` and ``dtype`` store, and the
+    quantizer's scale: ``("quantized", scale)`` for an int32 quantizer, ``("float16", None)``,
+    else ``("float32", None)`` (no bound)."""
+    for c in filters:
+        if (
+            getattr(c, "codec_id", "") == "fixedscaleoffset"
+            and np.dtype(c.astype) == np.dtype("<i4")
+            and c.offset == 0
+        ):
+            return "quantized", float(c.scale)
+    if dtype == np.float16:
+        return "float16", None
+    return "float32", None
 
 
 def plain_quantizer(filters: Sequence[Any], dtype: np.dtype) -> bool:
