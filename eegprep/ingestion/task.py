@@ -241,6 +241,10 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
     return record, warnings + more
 
 
+MAX_STORED_SAMPLES = 2**31 - 1
+"""The most samples a recording's time axis counts (int32 sample numbers)."""
+
+
 def output_length(task: IngestTask, path: str, header: Header, groups: list[RateGroup]) -> int:
     """Samples per channel at the store rate: the shortest rate group's; a recording under
     1 s is refused."""
@@ -248,6 +252,14 @@ def output_length(task: IngestTask, path: str, header: Header, groups: list[Rate
     n_out = min(preprocess.output_length(g[2], g[0], sfreq) for g in groups)
     if n_out < sfreq:
         raise SourceError(path, f"recording too short: {header.duration:.2f} s, need at least 1 s")
+    if n_out > MAX_STORED_SAMPLES:
+        days = MAX_STORED_SAMPLES / sfreq / 86400
+        raise SourceError(
+            path,
+            f"recording too long: {n_out} samples at {sfreq:g} Hz, over the store's "
+            f"{MAX_STORED_SAMPLES} ({days:.0f} days; its time axis counts samples in int32): "
+            "split the file",
+        )
     return n_out
 
 

@@ -130,3 +130,20 @@ def test_a_large_but_representable_channel_stays_quantized(tmp_path) -> None:
     assert rep.failed == [] and not any("float32" in w for ws in rep.warnings.values() for w in ws)
     kinds = {r.meta["encoding"] for r in open_store(tmp_path / "s.zarr").recordings}
     assert kinds == {"quantized"}
+
+
+def test_a_recording_longer_than_the_time_axis_counts_is_refused() -> None:
+    """The time axis numbers samples in int32: a recording of 2^31 samples or more (124 days
+    at 200 Hz) is refused with one line, not stored with wrapped sample numbers."""
+    from types import SimpleNamespace
+
+    from eegprep.base.errors import SourceError
+    from eegprep.ingestion.task import MAX_STORED_SAMPLES, output_length
+
+    task = SimpleNamespace(recipe=Recipe())
+    header = SimpleNamespace(duration=0.0)
+    fits = [(250.0, [0], -(-MAX_STORED_SAMPLES * 5 // 4))]  # 250 Hz: 2^31 - 1 at 200 Hz
+    assert output_length(task, "x.edf", header, fits) == MAX_STORED_SAMPLES  # type: ignore[arg-type]
+    over = [(250.0, [0], (MAX_STORED_SAMPLES + 1) * 5 // 4)]
+    with pytest.raises(SourceError, match=r"recording too long: 2147483648 samples at 200 Hz"):
+        output_length(task, "x.edf", header, over)  # type: ignore[arg-type]
