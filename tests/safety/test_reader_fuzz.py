@@ -1,11 +1,12 @@
 """Seeded mutations of real headers through the readers: an ingested recording or one line.
 
 Seeds: EDF+ and BDF files other software wrote (pyedflib ships them: an XLTEK clinical export
-and EDFbrowser's test generator) and a BrainVision header pybv writes. Each mutation changes
-one header field (counts, ranges, labels, the reserved field, rates, lengths) or the file's
-length, and is ingested alone (workers=0) under a time limit. Every outcome must be an ingested,
-listed recording or one failure line that names the file: no internal error, no traceback, no
-hang, no staging leftover, and the store still validates.
+and EDFbrowser's test generator), a BrainVision header pybv writes, and a GDF 1.25 file
+(``eegprep.testing.fixtures.gdf_writer``: MNE reads GDF but cannot write it). Each mutation
+changes one header field (counts, ranges, labels, the reserved field, rates, lengths, sample
+types) or the file's length, and is ingested alone (workers=0) under a time limit. Every
+outcome must be an ingested, listed recording or one failure line that names the file: no
+internal error, no traceback, no hang, no staging leftover, and the store still validates.
 
 The default run takes a small subset; ``-m slow`` runs all of them.
 """
@@ -16,6 +17,7 @@ import contextlib
 import os
 import random
 import signal
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,6 +109,47 @@ def mutate_vhdr(text: str, rng: random.Random) -> tuple[str, str]:
     return "\n".join(lines) + "\n", f"{key}[{j}]={parts[j]!r}"
 
 
+def _gdf_seed(folder: Path) -> bytes:
+    from eegprep.testing.fixtures.gdf_writer import write_gdf
+
+    x = np.random.default_rng(0).normal(0, 20, (4, 2500))
+    return write_gdf(folder / "seed.gdf", x, ["FP1", "FP2", "CZ", "OZ"], 250).read_bytes()
+
+
+_GDF_INTS = [0, -1, 1, 255, 65535, 2**31 - 1, -(2**31), 10**12, 2**63 - 1]
+_GDF_FLOATS = [0.0, -0.0, -1.0, 1e-300, 1e308, float("nan"), float("inf")]
+# the seed's binary fields: (name, offset of channel 0's, struct format), 4 channels
+_GDF_MAIN = [("header_bytes", 184, "<q"), ("n_records", 236, "<q"), ("record_num", 244, "<I"),
+             ("record_den", 248, "<I"), ("n_signals", 252, "<I")]  # fmt: skip
+_GDF_SIGNAL = [("pmin", 256 + 4 * 104, "<d"), ("pmax", 256 + 4 * 112, "<d"),
+               ("dmin", 256 + 4 * 120, "<q"), ("dmax", 256 + 4 * 128, "<q"),
+               ("n_samples", 256 + 4 * 216, "<i"), ("type", 256 + 4 * 220, "<i")]  # fmt: skip
+
+
+def mutate_gdf(seed: bytes, rng: random.Random) -> tuple[bytes, str]:
+    """One binary header field of the GDF seed set to a nasty value, or the file cut."""
+    blob = bytearray(seed)
+    if rng.random() < 0.15:
+        cut = rng.randrange(1, len(blob))
+        return bytes(blob[:cut]), f"cut at {cut}"
+    if rng.random() < 0.4:
+        name, offset, fmt = rng.choice(_GDF_MAIN)
+    else:
+        name, offset, fmt = rng.choice(_GDF_SIGNAL)
+        i = rng.randrange(4)
+        name, offset = f"{name}[{i}]", offset + i * struct.calcsize(fmt)
+    bits = 8 * struct.calcsize(fmt)
+    value: float | int
+    if fmt == "<d":
+        value = rng.choice(_GDF_FLOATS)
+    elif fmt.isupper():  # unsigned
+        value = rng.choice(_GDF_INTS) % 2**bits
+    else:
+        value = (rng.choice(_GDF_INTS) + 2 ** (bits - 1)) % 2**bits - 2 ** (bits - 1)
+    struct.pack_into(fmt, blob, offset, value)
+    return bytes(blob), f"{name}={value!r}"
+
+
 @contextlib.contextmanager
 def _time_limit(seconds: int, what: str) -> Iterator[None]:
     def stop(signum: int, frame: object) -> None:
@@ -157,8 +200,12 @@ def _run(seed: int, tmp_path: Path) -> None:
     rng = random.Random(seed)
     src = tmp_path / "src"
     src.mkdir()
-    fmt = ("edf", "bdf", "vhdr")[seed % 3]
-    if fmt == "vhdr":
+    fmt = ("edf", "bdf", "vhdr", "gdf")[seed % 4]
+    if fmt == "gdf":
+        blob, what = mutate_gdf(_gdf_seed(tmp_path), rng)
+        name, reader = f"m{seed}.gdf", "mne"
+        (src / name).write_bytes(blob)
+    elif fmt == "vhdr":
         _vhdr_seed(src)
         vhdr = src / "seed.vhdr"
         text, what = mutate_vhdr(vhdr.read_text(encoding="utf-8"), rng)

@@ -117,6 +117,36 @@ def test_eeglab_fdt_shorter_is_refused_longer_warns(tmp_path: Path) -> None:
     assert "longer than its header" in header.warnings[0] and "510 samples" in header.warnings[0]
 
 
+@pytest.mark.parametrize("sample_type", ["int16", "float32"])
+def test_shorter_gdf_is_refused_naming_both_sizes(tmp_path: Path, sample_type: str) -> None:
+    """GDF 1.25 (MNE reads the event table from the middle of a cut file's data, or fails with
+    an IndexError): refused before MNE opens it, whether cut or claiming more records."""
+    from eegprep.testing.fixtures.gdf_writer import write_gdf
+
+    x = 20 * np.random.default_rng(0).standard_normal((4, 2500))
+    full = write_gdf(tmp_path / "full.gdf", x, ["FP1", "FP2", "C3", "C4"], 250,
+                     sample_type=sample_type).read_bytes()  # fmt: skip
+    record = 4 * 250 * (2 if sample_type == "int16" else 4)
+    header = 256 * 5
+    cut = tmp_path / "cut.gdf"
+    cut.write_bytes(full[: header + 7 * record + 10])
+    with pytest.raises(SourceError, match=r"truncated: .*claims 10 data records.*7 whole"):
+        MneReader.read_header(str(cut))
+    claims = bytearray(full)
+    claims[236:244] = (12).to_bytes(8, "little")  # two records more than the file holds
+    more = tmp_path / "more.gdf"
+    more.write_bytes(bytes(claims))
+    with pytest.raises(SourceError, match=r"truncated: .*claims 12 data records.*10 whole"):
+        MneReader.read_header(str(more))
+    assert MneReader.read_header(str(tmp_path / "full.gdf")).signals[0].n_samples == 2500
+    claims = bytearray(full)
+    claims[252:256] = (2**32 - 1).to_bytes(4, "little")  # 4 billion channels: refused at once
+    many = tmp_path / "many.gdf"
+    many.write_bytes(bytes(claims))
+    with pytest.raises(SourceError, match=r"claims 4294967295 channels, .* the header is damaged"):
+        MneReader.read_header(str(many))
+
+
 def test_truncated_fif_is_refused(tmp_path: Path) -> None:
     import mne
 
