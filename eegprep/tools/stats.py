@@ -31,6 +31,8 @@ def corpus_stats(recs: list[Recording]) -> dict[str, Any]:
         orig = r.meta.get("orig_sfreq")
         key = ",".join(f"{x:g}" for x in orig) if isinstance(orig, list) else f"{orig:g}"
         rates[key] += 1
+    # how the samples are stored (records of versions before the field: float32)
+    stored = Counter(str(r.meta.get("encoding") or "float32") for r in recs)
     qc_flat = sum(1 for r in recs if r.qc.get("flat_channels"))
     qc_clip = sum(1 for r in recs if r.qc.get("clipped_channels"))
     return {
@@ -40,6 +42,7 @@ def corpus_stats(recs: list[Recording]) -> dict[str, Any]:
         "channels_histogram": dict(sorted(Counter(str(r.n_channels) for r in recs).items())),
         "orig_sfreq": dict(sorted(rates.items())),
         "splits": dict(sorted(Counter(r.split or "-" for r in recs).items())),
+        "encodings": dict(sorted(stored.items())),
         "qc": {"with_flat_channels": qc_flat, "with_clipped_channels": qc_clip},
         "labels": _label_counts(recs),
     }
@@ -66,7 +69,7 @@ def store_stats(store: Store) -> dict[str, Any]:
 
 def format_table(stats: dict[str, Any]) -> str:
     """A plain-text table of the per-corpus numbers (columns sized to their contents)."""
-    header = ("corpus", "recs", "subj", "hours", "channels", "orig Hz", "qc")
+    header = ("corpus", "recs", "subj", "hours", "channels", "orig Hz", "stored", "qc")
     rows = []
     extra: dict[str, list[str]] = {}
     for name, c in stats["corpora"].items():
@@ -74,6 +77,7 @@ def format_table(stats: dict[str, Any]) -> str:
             name, str(c["recordings"]), str(c["subjects"]), f"{c['hours']:.3f}",
             " ".join(f"{k}x{v}" for k, v in c["channels_histogram"].items()),
             " ".join(f"{k}x{v}" for k, v in c["orig_sfreq"].items()),
+            " ".join(f"{k}x{v}" for k, v in c["encodings"].items()),
             f"flat {c['qc']['with_flat_channels']}, clipped {c['qc']['with_clipped_channels']}",
         ))  # fmt: skip
         extra[name] = [
@@ -81,7 +85,7 @@ def format_table(stats: dict[str, Any]) -> str:
             for label, counts in c["labels"].items()
         ]
     t = stats["total"]
-    rows.append(("total", str(t["recordings"]), "", f"{t['hours']:.3f}", "", "", ""))
+    rows.append(("total", str(t["recordings"]), "", f"{t['hours']:.3f}", "", "", "", ""))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     right = {1, 2, 3}
 

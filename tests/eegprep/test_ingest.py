@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -143,6 +144,9 @@ def test_cli_ingest_stats_and_exit_codes(tuh_corpus: Path, tmp_path: Path) -> No
     assert "3 ingested" in res.output
     res = runner.invoke(eegprep_cli, ["stats", out, "--json"])
     assert res.exit_code == 0 and '"recordings": 3' in res.output
+    assert json.loads(res.output)["corpora"]["tuh"]["encodings"] == {"quantized": 3}
+    res = runner.invoke(eegprep_cli, ["stats", out])
+    assert res.exit_code == 0 and "stored" in res.output and "quantizedx3" in res.output
     res = runner.invoke(eegprep_cli, ["stats", out, "--plots", str(tmp_path / "plots")])
     assert res.exit_code == 0
     assert {p.name for p in (tmp_path / "plots").iterdir()} == {
