@@ -97,14 +97,18 @@ def test_fif_short_buffers_report_cal_times_range_and_float_buffers_none(tmp_pat
     assert [s.resolution for s in MneReader.read_header(single).signals] == [0.0] * 4
 
 
+@pytest.mark.parametrize("version", ["1.25", "2.20"])
 @pytest.mark.parametrize(
     ("sample_type", "step"), [("int16", 0.1), ("int32", 2 * 3276.7 / (2**32 - 2)), ("float32", 0.0)]
 )
-def test_gdf_reads_and_reports_the_step_of_integer_types(tmp_path, sample_type, step) -> None:
-    """GDF 1.25 files (written here: MNE reads GDF but cannot write it), read against the
-    microvolts written, within half a code; integer types report their code, float32 none."""
+def test_gdf_reads_and_reports_the_step_of_integer_types(
+    tmp_path, sample_type, step, version
+) -> None:
+    """GDF 1.25 and 2.20 files (written here: MNE reads GDF but cannot write it), read against
+    the microvolts written, within half a code; integer types report their code, float32 none."""
     x = _data_v(1000) * 1e6
-    path = write_gdf(tmp_path / "rec.gdf", x, ["FP1", "FP2", "CZ"], 250, sample_type=sample_type)
+    path = write_gdf(tmp_path / "rec.gdf", x, ["FP1", "FP2", "CZ"], 250, sample_type=sample_type,
+                     version=version)  # fmt: skip
     header, _ = check_reader(MneReader, str(path), expected_labels=["FP1", "FP2", "CZ"],
                              expected_sfreq=250.0, expected_n_samples=1000, reference_uv=x,
                              atol=max(step, 1e-4) / 2 + 1e-4)  # fmt: skip

@@ -1,7 +1,7 @@
 """Seeded mutations of real headers through the readers: an ingested recording or one line.
 
 Seeds: EDF+ and BDF files other software wrote (pyedflib ships them: an XLTEK clinical export
-and EDFbrowser's test generator), a BrainVision header pybv writes, and a GDF 1.25 file
+and EDFbrowser's test generator), a BrainVision header pybv writes, and GDF 1.25 and 2.20 files
 (``eegprep.testing.fixtures.gdf_writer``: MNE reads GDF but cannot write it). Each mutation
 changes one header field (counts, ranges, labels, the reserved field, rates, lengths, sample
 types) or the file's length, and is ingested alone (workers=0) under a time limit. Every
@@ -109,16 +109,18 @@ def mutate_vhdr(text: str, rng: random.Random) -> tuple[str, str]:
     return "\n".join(lines) + "\n", f"{key}[{j}]={parts[j]!r}"
 
 
-def _gdf_seed(folder: Path) -> bytes:
+def _gdf_seed(folder: Path, version: str = "1.25") -> bytes:
     from eegprep.testing.fixtures.gdf_writer import write_gdf
 
     x = np.random.default_rng(0).normal(0, 20, (4, 2500))
-    return write_gdf(folder / "seed.gdf", x, ["FP1", "FP2", "CZ", "OZ"], 250).read_bytes()
+    labels = ["FP1", "FP2", "CZ", "OZ"]
+    return write_gdf(folder / "seed.gdf", x, labels, 250, version=version).read_bytes()
 
 
 _GDF_INTS = [0, -1, 1, 255, 65535, 2**31 - 1, -(2**31), 10**12, 2**63 - 1]
 _GDF_FLOATS = [0.0, -0.0, -1.0, 1e-300, 1e308, float("nan"), float("inf")]
-# the seed's binary fields: (name, offset of channel 0's, struct format), 4 channels
+# the seed's binary fields: (name, offset of channel 0's, struct format), 4 channels; GDF 2
+# holds some in narrower or float fields at the same places (written over with these formats)
 _GDF_MAIN = [("header_bytes", 184, "<q"), ("n_records", 236, "<q"), ("record_num", 244, "<I"),
              ("record_den", 248, "<I"), ("n_signals", 252, "<I")]  # fmt: skip
 _GDF_SIGNAL = [("pmin", 256 + 4 * 104, "<d"), ("pmax", 256 + 4 * 112, "<d"),
@@ -202,7 +204,9 @@ def _run(seed: int, tmp_path: Path) -> None:
     src.mkdir()
     fmt = ("edf", "bdf", "vhdr", "gdf")[seed % 4]
     if fmt == "gdf":
-        blob, what = mutate_gdf(_gdf_seed(tmp_path), rng)
+        version = ("1.25", "2.20")[seed // 4 % 2]
+        blob, what = mutate_gdf(_gdf_seed(tmp_path, version), rng)
+        what = f"GDF {version} {what}"
         name, reader = f"m{seed}.gdf", "mne"
         (src / name).write_bytes(blob)
     elif fmt == "vhdr":

@@ -117,15 +117,19 @@ def test_eeglab_fdt_shorter_is_refused_longer_warns(tmp_path: Path) -> None:
     assert "longer than its header" in header.warnings[0] and "510 samples" in header.warnings[0]
 
 
+@pytest.mark.parametrize("version", ["1.25", "2.20"])
 @pytest.mark.parametrize("sample_type", ["int16", "float32"])
-def test_shorter_gdf_is_refused_naming_both_sizes(tmp_path: Path, sample_type: str) -> None:
-    """GDF 1.25 (MNE reads the event table from the middle of a cut file's data, or fails with
-    an IndexError): refused before MNE opens it, whether cut or claiming more records."""
+def test_shorter_gdf_is_refused_naming_both_sizes(
+    tmp_path: Path, sample_type: str, version: str
+) -> None:
+    """GDF 1.x and 2.x (MNE reads the event table from the middle of a cut file's data, or
+    fails with an IndexError): refused before MNE opens it, whether cut or claiming more
+    records, or more channels than the file can describe."""
     from eegprep.testing.fixtures.gdf_writer import write_gdf
 
     x = 20 * np.random.default_rng(0).standard_normal((4, 2500))
     full = write_gdf(tmp_path / "full.gdf", x, ["FP1", "FP2", "C3", "C4"], 250,
-                     sample_type=sample_type).read_bytes()  # fmt: skip
+                     sample_type=sample_type, version=version).read_bytes()  # fmt: skip
     record = 4 * 250 * (2 if sample_type == "int16" else 4)
     header = 256 * 5
     cut = tmp_path / "cut.gdf"
@@ -140,10 +144,11 @@ def test_shorter_gdf_is_refused_naming_both_sizes(tmp_path: Path, sample_type: s
         MneReader.read_header(str(more))
     assert MneReader.read_header(str(tmp_path / "full.gdf")).signals[0].n_samples == 2500
     claims = bytearray(full)
-    claims[252:256] = (2**32 - 1).to_bytes(4, "little")  # 4 billion channels: refused at once
+    width = 4 if version == "1.25" else 2  # the channel count: uint32, or uint16 in GDF 2
+    claims[252 : 252 + width] = b"\xff" * width  # 4 billion (65,535) channels: refused at once
     many = tmp_path / "many.gdf"
     many.write_bytes(bytes(claims))
-    with pytest.raises(SourceError, match=r"claims 4294967295 channels, .* the header is damaged"):
+    with pytest.raises(SourceError, match=rf"claims {2 ** (8 * width) - 1} channels, .* damaged"):
         MneReader.read_header(str(many))
 
 
