@@ -255,6 +255,14 @@ def main() -> None:
         child(args.child, args.keep, args.out, not args.no_warmup, args.encoding)
         return
     work = Path(tempfile.mkdtemp(prefix="eegprep-bench-"))
+    try:  # the corpus (unless --keep), the stores and the HDF5 file: ~0.6 GB an hour
+        run(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, work: Path) -> None:
+    """Write the corpus under ``work`` (unless ``--keep``) and print the tables."""
     root = args.keep or work / "corpus"
     if not (root / "edf").exists():
         print(f"writing {args.hours} h corpus to {root} ...", flush=True)
@@ -263,7 +271,6 @@ def main() -> None:
         from ingest_scaling import scaling
 
         scaling(root, work, args.hours, args.repeat)
-        shutil.rmtree(work, ignore_errors=True)
         return
     paths = sorted(root.rglob("*.edf"))
     hours = args.hours
@@ -298,7 +305,6 @@ def main() -> None:
     for (n_ch, sfreq), path in zip(plan_for(args.corpus, hours), paths, strict=True):
         note = "" if sfreq in (256, 400, 512) else "  (MNE's FFT resampling stretches time here)"
         print(f"  {path.stem:<22}{n_ch:>3} ch {sfreq:>5} Hz  {errs[path.stem]:.2e}{note}")
-    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -91,15 +92,18 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="write (or reuse) the corpus here")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="eegprep-mem-"))
-    root = args.keep or work / "corpus"
-    if not (root / REL).exists():
-        print(f"writing {args.hours} h x 64 ch x 1000 Hz EDF ...", flush=True)
-        write_long_edf(root / REL, args.hours)
-    size_gb = (root / REL).stat().st_size / 1e9
-    rows = [("eegprep ingest (1 process)", *measure(OURS, str(root), str(work / "s.zarr")))]
-    if args.with_mne:
-        # RUSAGE_CHILDREN keeps the largest child so far: measure MNE last
-        rows.append(("MNE path (LaBraM recipe)", *measure(MNE, str(root), "", REL)))
+    try:  # the corpus (unless --keep) and the store: ~1.1 GB for 2 h
+        root = args.keep or work / "corpus"
+        if not (root / REL).exists():
+            print(f"writing {args.hours} h x 64 ch x 1000 Hz EDF ...", flush=True)
+            write_long_edf(root / REL, args.hours)
+        size_gb = (root / REL).stat().st_size / 1e9
+        rows = [("eegprep ingest (1 process)", *measure(OURS, str(root), str(work / "s.zarr")))]
+        if args.with_mne:
+            # RUSAGE_CHILDREN keeps the largest child so far: measure MNE last
+            rows.append(("MNE path (LaBraM recipe)", *measure(MNE, str(root), "", REL)))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     print(f"\none EDF: {args.hours:g} h x 64 ch x 1000 Hz, {size_gb:.2f} GB")
     print(f"{'path':<30}{'peak RSS (MB)':>15}{'seconds':>10}")
     for name, rss, secs in rows:
