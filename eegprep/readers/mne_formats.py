@@ -18,7 +18,8 @@ Damaged files: an EDF/BDF is checked against its header's record count before MN
 reader does: shorter is refused, longer is read as the header counts it, with a warning. The
 data file of a BrainVision (``.eeg``) or EEGLAB (``.fdt``) recording is checked against the
 channels and samples of its header; a GDF file against the records its header counts (and
-its channel count against its size); a FIF file MNE finds truncated is refused. An EEGLAB
+its channel count against its size); a Neuroscan CNT file against the event table's position
+and size its header gives; a FIF file MNE finds truncated is refused. An EEGLAB
 ``.set`` is a MATLAB file, checked against the memory budget before MNE loads it.
 
 Repeated labels: MNE renames a repeated label ``T8-P8`` to ``T8-P8-0``, ``T8-P8-1``; the
@@ -34,6 +35,7 @@ import functools
 import inspect
 import os
 import re
+import struct
 import tempfile
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -329,6 +331,8 @@ def _check_before_mne(path: str) -> None:
         _check_vhdr_channels(path)
     elif suffix == ".gdf":
         _check_gdf_size(path)
+    elif suffix == ".cnt":
+        _check_cnt_size(path)
 
 
 _VHDR_COUNT = re.compile(r"^\s*NumberOfChannels\s*=\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
@@ -419,6 +423,45 @@ def _check_gdf_size(path: str) -> None:
             path,
             f"file is truncated: its header claims {n_records} data records ({expected} "
             f"bytes) but it has {size} bytes ({whole} whole records): re-download it",
+        )
+
+
+_CNT_SETUP = 900  # bytes of a Neuroscan CNT's SETUP header, then 75 per channel
+_CNT_TEEG = struct.Struct("<Bii")  # the event table's header: type, size, offset
+
+
+def _check_cnt_size(path: str) -> None:
+    """A Neuroscan CNT file against what its header places: the samples end where the event
+    table begins (``EventTablePos``, int32 at byte 886, after the SETUP header and 75 bytes per
+    channel, uint16 at 370), and the table holds the 9-byte header and the bytes it counts. MNE
+    fails on a cut file with ``unpack requires a buffer of 9 bytes``: refused here, both sizes
+    named. A position that cannot be right (inside the header) is left to MNE."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        head = fh.read(_CNT_SETUP)
+        if len(head) < _CNT_SETUP:
+            raise SourceError(
+                path,
+                f"file is truncated: {size} bytes, less than the {_CNT_SETUP}-byte CNT "
+                "header: re-download it",
+            )
+        n_channels = int.from_bytes(head[370:372], "little")
+        table = int.from_bytes(head[886:890], "little", signed=True)
+        if table < _CNT_SETUP + 75 * n_channels:
+            return
+        if size < table + _CNT_TEEG.size:
+            raise SourceError(
+                path,
+                f"file is truncated: its header places the end of the samples (the event "
+                f"table) at byte {table} but it has {size} bytes: re-download it",
+            )
+        fh.seek(table)
+        _, length, _ = _CNT_TEEG.unpack(fh.read(_CNT_TEEG.size))
+    if length >= 0 and size < table + _CNT_TEEG.size + length:
+        raise SourceError(
+            path,
+            f"file is truncated: its event table holds {length} bytes from byte "
+            f"{table + _CNT_TEEG.size}, but the file has {size} bytes: re-download it",
         )
 
 

@@ -152,6 +152,34 @@ def test_shorter_gdf_is_refused_naming_both_sizes(
         MneReader.read_header(str(many))
 
 
+@pytest.mark.parametrize("n_bytes", [2, 4])
+def test_shorter_neuroscan_cnt_is_refused_naming_both_sizes(tmp_path: Path, n_bytes: int) -> None:
+    """A CNT's samples end where its header places the event table: a file cut among the
+    samples, inside the event table or inside the header is refused in one line naming the
+    sizes (MNE says only ``unpack requires a buffer of 9 bytes``); the whole file reads."""
+    from eegprep.testing.fixtures.cnt_writer import write_cnt
+
+    x = 20 * np.random.default_rng(0).standard_normal((4, 2000))
+    full = write_cnt(tmp_path / "full.cnt", x, ["FP1", "FP2", "C3", "C4"], 200, n_bytes=n_bytes,
+                     events=[(100, 1), (900, 2)]).read_bytes()  # fmt: skip
+    table = 900 + 75 * 4 + 2000 * 4 * n_bytes
+    header = MneReader.read_header(str(tmp_path / "full.cnt"))
+    assert header.signals[0].n_samples == 2000 and len(header.annotations) == 2
+    for cut, expected in (
+        (
+            table - 4 * n_bytes * 3,
+            rf"event table\) at byte {table} but it has {table - 12 * n_bytes}",
+        ),
+        (table + 9 + 19, rf"event table holds 38 bytes from byte {table + 9}, but the file has"),
+        (600, r"600 bytes, less than the 900-byte CNT header"),
+    ):
+        path = tmp_path / f"cut{cut}.cnt"
+        path.write_bytes(full[:cut])
+        with pytest.raises(SourceError, match=r"file is truncated: .*" + expected) as err:
+            MneReader.read_header(str(path))
+        assert "\n" not in str(err.value) and str(path) in str(err.value)
+
+
 def test_truncated_fif_is_refused(tmp_path: Path) -> None:
     import mne
 
