@@ -15,6 +15,7 @@ import abc
 import difflib
 import math
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -227,11 +228,22 @@ def check_option_names(given: Iterable[str], allowed: Iterable[str], what: str) 
     )
 
 
+_EMBEDDED_ERROR = re.compile(r"^\s*[A-Za-z_][\w.]*(?:Error|Exception): (\S.*)$")
+
+
 def exception_summary(exc: BaseException) -> str:
-    """``"TypeName: first line of the message"``, for one-line source errors."""
+    """``"TypeName: first line of the message"``, for one-line source errors.
+
+    A message that opens with a traceback (``File "...", line N, in f``, as MNE's CNT reader
+    raises its errors) gives instead the first ``SomeError: text`` line within it: the cause,
+    not a path inside a library."""
     message = str(exc)
-    text = message[: 2 * MAX_MESSAGE_CHARS].strip().splitlines()  # a first line, cheaply
+    text = message[: 4 * MAX_MESSAGE_CHARS].strip().splitlines()  # a first line, cheaply
     first = text[0] if text else "no message"
+    if first.startswith('File "'):
+        hit = next((m for m in map(_EMBEDDED_ERROR.match, text[1:]) if m), None)
+        if hit:
+            return f"{type(exc).__name__}: {clip_message(hit.group(1))}"
     if len(text) == 1 and len(message.strip()) > len(first):  # one line, longer than we took
         first = clip_message(message.strip())
     return f"{type(exc).__name__}: {clip_message(first)}"

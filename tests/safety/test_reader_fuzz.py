@@ -1,12 +1,13 @@
 """Seeded mutations of real headers through the readers: an ingested recording or one line.
 
 Seeds: EDF+ and BDF files other software wrote (pyedflib ships them: an XLTEK clinical export
-and EDFbrowser's test generator), a BrainVision header pybv writes, and GDF 1.25 and 2.20 files
-(``eegprep.testing.fixtures.gdf_writer``: MNE reads GDF but cannot write it). Each mutation
-changes one header field (counts, ranges, labels, the reserved field, rates, lengths, sample
-types) or the file's length, and is ingested alone (workers=0) under a time limit. Every
-outcome must be an ingested, listed recording or one failure line that names the file: no
-internal error, no traceback, no hang, no staging leftover, and the store still validates.
+and EDFbrowser's test generator), a BrainVision header pybv writes, GDF 1.25 and 2.20 files
+and a Neuroscan CNT file (``eegprep.testing.fixtures``: MNE reads GDF and CNT but cannot write
+them). Each mutation changes one header field (counts, ranges, labels, the reserved field,
+rates, lengths, sample types, calibrations) or the file's length, and is ingested alone
+(workers=0) under a time limit. Every outcome must be an ingested, listed recording or one
+failure line that names the file: no internal error, no traceback, no hang, no staging
+leftover, and the store still validates.
 
 The default run takes a small subset; ``-m slow`` runs all of them.
 """
@@ -140,10 +141,57 @@ def mutate_gdf(seed: bytes, rng: random.Random) -> tuple[bytes, str]:
         name, offset, fmt = rng.choice(_GDF_SIGNAL)
         i = rng.randrange(4)
         name, offset = f"{name}[{i}]", offset + i * struct.calcsize(fmt)
+    return _packed(blob, name, offset, fmt, rng)
+
+
+def _cnt_seed(folder: Path) -> bytes:
+    from eegprep.testing.fixtures.cnt_writer import write_cnt
+
+    x = np.random.default_rng(0).normal(0, 20, (4, 2000))
+    labels = ["FP1", "FP2", "CZ", "OZ"]
+    path = write_cnt(folder / "seed.cnt", x, labels, 200, events=[(100, 1), (900, 2)])
+    return path.read_bytes()
+
+
+# the CNT seed's binary fields: SETUP's (name, offset, struct format), then each channel's
+# ELECTLOC (offset within its 75 bytes after the 900-byte SETUP)
+_CNT_MAIN = [
+    ("n_channels", 370, "<H"),
+    ("rate", 376, "<H"),
+    ("n_samples", 864, "<i"),
+    ("event_table", 886, "<i"),
+    ("seconds", 890, "<f"),
+    ("continuous", 894, "<i"),
+]
+_CNT_CHANNEL = [("baseline", 47, "<h"), ("sensitivity", 59, "<f"), ("calibration", 71, "<f")]
+
+
+def mutate_cnt(seed: bytes, rng: random.Random) -> tuple[bytes, str]:
+    """One binary header field of the CNT seed set to a nasty value, or the file cut."""
+    blob = bytearray(seed)
+    if rng.random() < 0.15:
+        cut = rng.randrange(1, len(blob))
+        return bytes(blob[:cut]), f"cut at {cut}"
+    if rng.random() < 0.5:
+        name, offset, fmt = rng.choice(_CNT_MAIN)
+    else:
+        name, offset, fmt = rng.choice(_CNT_CHANNEL)
+        i = rng.randrange(4)
+        name, offset = f"{name}[{i}]", 900 + 75 * i + offset
+    return _packed(blob, name, offset, fmt, rng)
+
+
+def _packed(
+    blob: bytearray, name: str, offset: int, fmt: str, rng: random.Random
+) -> tuple[bytes, str]:
+    """``blob`` with a nasty value of ``fmt`` (a float, or an integer wrapped to its width)
+    packed at ``offset``; and what was done."""
     bits = 8 * struct.calcsize(fmt)
     value: float | int
     if fmt == "<d":
         value = rng.choice(_GDF_FLOATS)
+    elif fmt == "<f":  # float32's extremes
+        value = rng.choice([0.0, -0.0, -1.0, 1e-40, 3e38, float("nan"), float("inf")])
     elif fmt.isupper():  # unsigned
         value = rng.choice(_GDF_INTS) % 2**bits
     else:
@@ -202,9 +250,13 @@ def _run(seed: int, tmp_path: Path) -> None:
     rng = random.Random(seed)
     src = tmp_path / "src"
     src.mkdir()
-    fmt = ("edf", "bdf", "vhdr", "gdf")[seed % 4]
-    if fmt == "gdf":
-        version = ("1.25", "2.20")[seed // 4 % 2]
+    fmt = ("edf", "bdf", "vhdr", "gdf", "cnt")[seed % 5]
+    if fmt == "cnt":
+        blob, what = mutate_cnt(_cnt_seed(tmp_path), rng)
+        name, reader = f"m{seed}.cnt", "mne"
+        (src / name).write_bytes(blob)
+    elif fmt == "gdf":
+        version = ("1.25", "2.20")[seed // 5 % 2]
         blob, what = mutate_gdf(_gdf_seed(tmp_path, version), rng)
         what = f"GDF {version} {what}"
         name, reader = f"m{seed}.gdf", "mne"

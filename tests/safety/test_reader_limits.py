@@ -222,6 +222,26 @@ def test_a_library_message_of_megabytes_becomes_one_short_line() -> None:
     assert len(str(err)) < 800 and "\n" not in str(err)
 
 
+def test_a_library_message_that_opens_with_a_traceback_gives_its_cause() -> None:
+    """MNE's CNT reader raises messages that start with a traceback (a path inside MNE): the
+    line names the error inside it instead."""
+    from eegprep.readers.base import exception_summary
+
+    message = (
+        '\n  File "/site-packages/mne/io/cnt/_utils.py", line 188, in _compute_robust_sizes\n'
+        "    raise RuntimeError(\n\nRuntimeError: Could not automatically compute number of "
+        "bytes per sample as the number of samples (according to header) is 0.  set "
+        "data_format manually.\n\nWARNING: mne.io.read_raw_cnt supports Neuroscan CNT files only."
+    )
+    summary = exception_summary(RuntimeError(message))
+    assert summary.startswith("RuntimeError: Could not automatically compute number of bytes")
+    assert "site-packages" not in summary and "\n" not in summary
+    # a traceback with no error line inside keeps the first line, as before
+    assert exception_summary(RuntimeError('File "x.py", line 1\n  y')) == (
+        'RuntimeError: File "x.py", line 1'
+    )
+
+
 @pytest.mark.parametrize("raised", [RuntimeError, SourceError, UsageError])
 def test_a_huge_message_fails_one_file_quickly(
     raised: type[Exception], tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
