@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from eegprep.base.errors import SourceError, UsageError
+from eegprep.base.errors import EegprepError, SourceError, UsageError
 from eegprep.base.limits import check_allocation
 from eegprep.base.validation import invalid_value
 from eegprep.readers.base import (
@@ -117,6 +117,27 @@ class MneReader(Reader):
             return EdfReader.read_header(path, part=part)
         options = _check_options(path, options)
         raw, notes = _raw_and_notes(path, frozen_options(options))
+        try:
+            return cls._described(path, raw, notes, options, part)
+        except EegprepError:
+            raise
+        except Exception as exc:  # a damaged field MNE parsed but cannot interpret
+            raise SourceError(
+                path,
+                f"MNE cannot describe this {_format(path)[1]} file's channels, events or "
+                f"timing: {exception_summary(exc)}; check it is complete",
+            ) from exc
+
+    @classmethod
+    def _described(
+        cls,
+        path: str,
+        raw: BaseRaw,
+        notes: tuple[str, ...],
+        options: dict[str, Any],
+        part: str | None,
+    ) -> Header:
+        """The header of an opened ``raw`` (MNE's values as they are)."""
         sfreq = float(raw.info["sfreq"])
         check_sfreq(path, sfreq)
         n_samples, size_warning = _checked_length(path, raw)

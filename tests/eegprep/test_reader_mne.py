@@ -219,3 +219,21 @@ def test_fif_with_eeg_typed_channels_outside_the_vocabulary_says_so(tmp_path) ->
     (line,) = ingest("folder", src=tmp_path / "src", out=tmp_path / "s.zarr", config=cfg).failed
     assert "60 channels typed EEG (EEG 001, EEG 002, EEG 003, EEG 004, EEG 005, ...)" in line
     assert "[channels] rename in the manifest" in line and "MEG" not in line
+
+
+def test_a_field_mne_parses_but_cannot_interpret_is_one_source_error(
+    raw, tmp_path, monkeypatch
+) -> None:
+    """A damaged FIF channel kind (found by flipping bytes: MNE opens the file, then raises
+    ``ValueError: Unknown channel type`` while describing it) is the file's one-line error,
+    not an internal error."""
+    path = str(tmp_path / "rec_raw.fif")
+    raw.save(path, verbose="error")
+    clear_cache()
+
+    def unknown(self, *args, **kwargs):
+        raise ValueError('Unknown channel type (931517095) for channel "Cz"')
+
+    monkeypatch.setattr(mne.io.BaseRaw, "get_channel_types", unknown)
+    check_source_error(MneReader, path, r"MNE cannot describe this FIF file's channels, .*"
+                       r"ValueError: Unknown channel type \(931517095\)")  # fmt: skip
