@@ -334,7 +334,23 @@ def _open_problem(fmt: str, exc: Exception) -> str:
             f"channel label {label!r} appears more than once in the .vhdr's [Channel Infos], "
             "which MNE cannot read: rename the repeats there (e.g. Ch5=T8-P8 -> Ch5=T8-P8b)"
         )
+    if fmt == "BrainVision" and _raised_in(exc, _BV_MARKER_READERS):
+        return (
+            f"MNE cannot read this BrainVision file's markers (the .vmrk its header names): "
+            f"{exception_summary(exc)}; fix the damaged line there"
+        )
     return f"MNE cannot read this {fmt} file: {exception_summary(exc)}; check it is complete"
+
+
+_BV_MARKER_READERS = frozenset({"_read_mrk", "_read_annotations_brainvision"})
+"""MNE's functions that parse a BrainVision marker file."""
+
+
+def _raised_in(exc: BaseException, functions: frozenset[str]) -> bool:
+    """Whether one of ``functions`` is on ``exc``'s traceback."""
+    import traceback
+
+    return any(frame.name in functions for frame in traceback.extract_tb(exc.__traceback__))
 
 
 def _check_before_mne(path: str) -> None:

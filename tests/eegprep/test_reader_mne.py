@@ -237,3 +237,25 @@ def test_a_field_mne_parses_but_cannot_interpret_is_one_source_error(
     monkeypatch.setattr(mne.io.BaseRaw, "get_channel_types", unknown)
     check_source_error(MneReader, path, r"MNE cannot describe this FIF file's channels, .*"
                        r"ValueError: Unknown channel type \(931517095\)")  # fmt: skip
+
+
+def test_a_damaged_brainvision_marker_is_named_as_such(tmp_path) -> None:
+    """A marker whose position is not a number: the line says the markers (the .vmrk) are
+    what MNE cannot read, not the recording."""
+    from pybv import write_brainvision
+
+    data = np.random.default_rng(1).normal(scale=20e-6, size=(3, 500))
+    write_brainvision(data=data, sfreq=250.0, ch_names=["Fp1", "Cz", "Oz"], fname_base="bv",
+                      folder_out=str(tmp_path), events=np.array([[100, 1], [300, 2]]),
+                      overwrite=True)  # fmt: skip
+    vmrk = tmp_path / "bv.vmrk"
+    lines = vmrk.read_text(encoding="utf-8").splitlines()
+    (i,) = [k for k, line in enumerate(lines) if line.startswith("Mk2=")]
+    parts = lines[i].split(",")
+    parts[2] = "abc"  # the position, in samples
+    lines[i] = ",".join(parts)
+    vmrk.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    clear_cache()
+    check_source_error(MneReader, str(tmp_path / "bv.vhdr"),
+                       r"MNE cannot read this BrainVision file's markers \(the \.vmrk .*"
+                       r"ValueError: invalid literal for int\(\).*'abc'")  # fmt: skip
