@@ -19,7 +19,7 @@ import os
 import random
 import signal
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -131,17 +131,9 @@ _GDF_SIGNAL = [("pmin", 256 + 4 * 104, "<d"), ("pmax", 256 + 4 * 112, "<d"),
 
 def mutate_gdf(seed: bytes, rng: random.Random) -> tuple[bytes, str]:
     """One binary header field of the GDF seed set to a nasty value, or the file cut."""
-    blob = bytearray(seed)
-    if rng.random() < 0.15:
-        cut = rng.randrange(1, len(blob))
-        return bytes(blob[:cut]), f"cut at {cut}"
-    if rng.random() < 0.4:
-        name, offset, fmt = rng.choice(_GDF_MAIN)
-    else:
-        name, offset, fmt = rng.choice(_GDF_SIGNAL)
-        i = rng.randrange(4)
-        name, offset = f"{name}[{i}]", offset + i * struct.calcsize(fmt)
-    return _packed(blob, name, offset, fmt, rng)
+    return _mutate_fields(
+        seed, rng, _GDF_MAIN, _GDF_SIGNAL, 0.4, lambda i, at, fmt: at + i * struct.calcsize(fmt)
+    )
 
 
 def _cnt_seed(folder: Path) -> bytes:
@@ -168,16 +160,35 @@ _CNT_CHANNEL = [("baseline", 47, "<h"), ("sensitivity", 59, "<f"), ("calibration
 
 def mutate_cnt(seed: bytes, rng: random.Random) -> tuple[bytes, str]:
     """One binary header field of the CNT seed set to a nasty value, or the file cut."""
+    return _mutate_fields(
+        seed, rng, _CNT_MAIN, _CNT_CHANNEL, 0.5, lambda i, at, fmt: 900 + 75 * i + at
+    )
+
+
+_Field = tuple[str, int, str]  # name, offset, struct format
+
+
+def _mutate_fields(
+    seed: bytes,
+    rng: random.Random,
+    main: list[_Field],
+    channel: list[_Field],
+    main_share: float,
+    place: Callable[[int, int, str], int],
+) -> tuple[bytes, str]:
+    """The file cut (15%), or one field set to a nasty value: of the main header (a share
+    ``main_share`` of the rest) or of one of the seed's 4 channels, found at ``place(channel,
+    offset, format)``."""
     blob = bytearray(seed)
     if rng.random() < 0.15:
         cut = rng.randrange(1, len(blob))
         return bytes(blob[:cut]), f"cut at {cut}"
-    if rng.random() < 0.5:
-        name, offset, fmt = rng.choice(_CNT_MAIN)
+    if rng.random() < main_share:
+        name, offset, fmt = rng.choice(main)
     else:
-        name, offset, fmt = rng.choice(_CNT_CHANNEL)
+        name, offset, fmt = rng.choice(channel)
         i = rng.randrange(4)
-        name, offset = f"{name}[{i}]", 900 + 75 * i + offset
+        name, offset = f"{name}[{i}]", place(i, offset, fmt)
     return _packed(blob, name, offset, fmt, rng)
 
 
