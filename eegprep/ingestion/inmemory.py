@@ -27,6 +27,7 @@ from eegprep.corpus.manifest import Manifest
 from eegprep.ingestion.task import (
     IngestTask,
     check_band,
+    float32_instead,
     open_source,
     output_length,
     preprocessed_blocks,
@@ -127,9 +128,7 @@ def _read(path: str, m: Manifest, recipe: Recipe, part: str | None) -> Preproces
     try:  # the store's values
         data = as_stored(data, choose_encoding(recipe.encoding, resolutions))
     except EncodingRangeError as exc:  # as an ingest: refused, or float32 (as computed)
-        if recipe.encoding != "auto":
-            raise SourceError(path, exc.problem()) from exc
-        warnings.append(exc.float32_note())
+        warnings.append(float32_instead(path, recipe, exc))
     return Preprocessed(path, data, names, list(mapping.indices), recipe.sfreq, warnings)
 
 

@@ -227,11 +227,9 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
     try:
         stats, digest = write(record)
     except EncodingRangeError as exc:
-        if task.recipe.encoding != "auto":  # the store's encoding, named: refuse the recording
-            raise SourceError(path, exc.problem()) from exc
-        # auto: this recording as float32 instead (its record says so), written again
+        warnings.append(float32_instead(path, task.recipe, exc))
+        # this recording as float32 instead (its record says so), written again
         record = record.replace(**choose_encoding("float32", []))
-        warnings.append(exc.float32_note())
         stats, digest = write(record)
     record = _fingerprinted(task, record, digest)
     head = heads[0] if heads else check_head(_read_head(reader, header, mapping, groups[0]))
@@ -239,6 +237,15 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
     record = record.replace(qc=quality)
     write_group_attrs(task.store_url, task.staging, record)
     return record, warnings + more
+
+
+def float32_instead(path: str, recipe: Recipe, exc: EncodingRangeError) -> str:
+    """The report's warning when a recording's samples do not fit its encoding and ``auto``
+    stores it as float32 instead; under a named encoding (the store's) the recording is
+    refused: :class:`SourceError`."""
+    if recipe.encoding != "auto":
+        raise SourceError(path, exc.problem()) from exc
+    return exc.float32_note()
 
 
 MAX_STORED_SAMPLES = 2**31 - 1

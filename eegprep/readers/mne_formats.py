@@ -590,16 +590,16 @@ def _code_steps(raw: BaseRaw) -> list[float]:
     :meth:`~mne.io.BaseRaw.get_data` returns per integer code of the file; 0.0 where the file
     stores floats (or MNE does not say).
 
-    EDF, BDF and GDF (MNE's ``edf`` module): ``cal * units`` of the reader's extras (physical
+    EDF, BDF and GDF (:func:`_edf_extras`): ``cal * units`` of the reader's extras (physical
     range / digital range, and the unit's factor), when the samples' type is an integer (GDF may
     store floats). Every other format MNE reads with integer samples (``orig_format`` ``short``
     or ``int``: BrainVision INT_16 and INT_32, Neuroscan CNT, FIF's short and int buffers)
     returns ``code * cal * range`` of each channel's info (minus a baseline for CNT).
     """
     n = len(raw.info["chs"])
-    extras = raw._raw_extras[0] if raw._raw_extras else {}
-    if all(key in extras for key in ("cal", "units", "dtype_np")):
-        if not np.issubdtype(np.dtype(extras["dtype_np"]), np.integer):
+    extras = _edf_extras(raw)
+    if extras is not None:
+        if not _integer_samples(extras):
             return [0.0] * n
         cal, units = np.asarray(extras["cal"], float), np.asarray(extras["units"], float)
         if cal.shape != (n,) or units.shape != (n,):  # (channels MNE excluded: not ours to pair)
@@ -608,8 +608,6 @@ def _code_steps(raw: BaseRaw) -> list[float]:
     elif raw.orig_format in _INTEGER_FORMATS:
         steps = np.abs([float(ch["cal"]) * float(ch["range"]) for ch in raw.info["chs"]])
     else:
-        return [0.0] * n
-    if steps.shape != (n,):
         return [0.0] * n
     return [float(s) if np.isfinite(s) and s > 0 else 0.0 for s in steps]
 
@@ -621,13 +619,12 @@ def _stated_ranges(raw: BaseRaw) -> list[tuple[float, float] | None]:
     type's own extremes need not be the amplifier's) and where MNE's arrays do not follow its
     channels."""
     n = len(raw.info["chs"])
-    extras = raw._raw_extras[0] if raw._raw_extras else {}
-    keys = ("physical_min", "physical_max", "units", "dtype_np")
-    if not all(key in extras for key in keys):
+    extras = _edf_extras(raw)
+    if extras is None or not _integer_samples(extras):
         return [None] * n
-    if not np.issubdtype(np.dtype(extras["dtype_np"]), np.integer):
-        return [None] * n
-    lows, highs, units = (np.asarray(extras[key], float) for key in keys[:3])
+    lows, highs, units = (
+        np.asarray(extras[key], float) for key in ("physical_min", "physical_max", "units")
+    )
     if not lows.shape == highs.shape == units.shape == (n,):
         return [None] * n
     out: list[tuple[float, float] | None] = []
@@ -635,6 +632,20 @@ def _stated_ranges(raw: BaseRaw) -> list[tuple[float, float] | None]:
         ok = np.isfinite(lo) and np.isfinite(hi) and lo != hi and unit != 0
         out.append((float(min(lo, hi)), float(max(lo, hi))) if ok else None)
     return out
+
+
+def _edf_extras(raw: BaseRaw) -> dict[str, Any] | None:
+    """The reader extras of an EDF, BDF or GDF file as MNE's ``edf`` module keeps them
+    (calibrations, units, physical ranges, sample type); ``None`` for other formats."""
+    extras = raw._raw_extras[0] if raw._raw_extras else {}
+    keys = ("cal", "units", "dtype_np", "physical_min", "physical_max")
+    return extras if all(key in extras for key in keys) else None
+
+
+def _integer_samples(extras: dict[str, Any]) -> bool:
+    """Whether the file of these :func:`_edf_extras` stores integer codes (GDF may store
+    floats)."""
+    return bool(np.issubdtype(np.dtype(extras["dtype_np"]), np.integer))
 
 
 def _signal(

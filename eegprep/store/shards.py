@@ -30,7 +30,6 @@ chunks span every channel, so a shard's inner chunks are consecutive spans of ti
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -452,7 +451,7 @@ class ShardWriter:
     def _encode(self, chunk: np.ndarray, check: bool = True) -> None:
         """Encode one whole chunk, ``(n_channels, chunk)`` float32 (any strides); ``check``:
         whether its samples' range is still to be checked against the encoding's."""
-        if check and self._limit < math.inf:
+        if check:
             check_range(chunk, self._encoding, self._scale)
         if chunk is self._piece:
             self._piece_unchecked = False
@@ -487,15 +486,10 @@ class ShardWriter:
 
 def _range_kind(filters: Sequence[Any], dtype: np.dtype) -> tuple[str, float | None]:
     """The encoding whose range bounds what ``filters`` and ``dtype`` store, and the
-    quantizer's scale: ``("quantized", scale)`` for an int32 quantizer, ``("float16", None)``,
-    else ``("float32", None)`` (no bound)."""
-    for c in filters:
-        if (
-            getattr(c, "codec_id", "") == "fixedscaleoffset"
-            and np.dtype(c.astype) == np.dtype("<i4")
-            and c.offset == 0
-        ):
-            return "quantized", float(c.scale)
+    quantizer's scale: ``("quantized", scale)`` for eegprep's quantizer (the only filter
+    :func:`write_group` gives), ``("float16", None)``, else ``("float32", None)`` (no bound)."""
+    if plain_quantizer(filters, dtype):
+        return "quantized", float(filters[0].scale)
     if dtype == np.float16:
         return "float16", None
     return "float32", None

@@ -254,7 +254,7 @@ def assign_blocks(rec: np.ndarray, start: np.ndarray, block_samples: int) -> np.
         return np.zeros(0, np.int64)
     # the span within its recording, then the block number (a block per window at most); the
     # type holds both
-    spans = int(start.max()) // block_samples + 1 if len(start) else 0
+    spans = int(start.max()) // block_samples + 1
     block = np.empty(len(start), _index_type(max(len(start), spans)))
     np.floor_divide(start, block_samples, out=block, casting="unsafe")
     new = rec[1:] != rec[:-1]  # a new recording
