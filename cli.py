@@ -258,11 +258,17 @@ def config_set(corpus: str, folder: str, custom: bool) -> None:
 @config.command("show")
 def config_show() -> None:
     """Print the configured corpus folders and where they come from."""
-    from eegprep.corpus.folders import config_path, read_config
+    import os
 
+    from eegprep.corpus.folders import config_path, corpus_dir, env_var, read_config
+    from eegprep.corpus.manifest import available
+
+    in_file = read_config()
     click.echo(f"# {config_path()}")
-    for name, folder in sorted(read_config().items()):
-        click.echo(f"{name} = {folder}")
+    from_env = {n for n in available() if os.environ.get(env_var(n))}
+    for name in sorted(set(in_file) | from_env):
+        where = f"   # from {env_var(name)}" if name in from_env else ""
+        click.echo(f"{name} = {corpus_dir(name)}{where}")
 
 
 @eegprep_cli.command()

@@ -16,10 +16,12 @@ Looked up in order:
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
+from typing import Any
 
 from eegprep.base.errors import ConfigError
+from eegprep.base.files import write_atomically
+from eegprep.base.toml_files import load_toml
 
 
 def config_path() -> Path:
@@ -34,22 +36,36 @@ def env_var(corpus: str) -> str:
     return f"EEGPREP_{corpus.upper().replace('-', '_')}_DIR"
 
 
-def read_config() -> dict[str, str]:
+def _document() -> dict[str, Any]:
+    """The whole config file (empty when there is none)."""
     path = config_path()
-    if not path.exists():
-        return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # (nested deeper than it recurses)
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return load_toml(path, "config file") if os.path.exists(path) else {}
+
+
+def _corpora_table(data: dict[str, Any]) -> dict[str, Any]:
     corpora = data.get("corpora", {})
     if not isinstance(corpora, dict):
-        raise ConfigError(f'{path}: [corpora] must be a table of name = "folder"')
-    return {str(k): str(v) for k, v in corpora.items()}
+        raise ConfigError(f'{config_path()}: [corpora] must be a table of name = "folder"')
+    return corpora
+
+
+def read_config() -> dict[str, str]:
+    """Each configured corpus's folder as the file gives it (a relative folder is relative to
+    the file's own folder: :func:`corpus_dir`)."""
+    out = {}
+    for name, folder in _corpora_table(_document()).items():
+        if not isinstance(folder, str) or not folder:
+            raise ConfigError(
+                f"{config_path()}: corpora.{name} must be a folder in quotes ({name} = "
+                f'"/data/{name}"), not {folder!r}'
+            )
+        out[name] = folder
+    return out
 
 
 def corpus_dir(corpus: str, src: str | os.PathLike[str] | None = None) -> Path:
-    """The folder of ``corpus``: ``src`` if given, else the environment, else the config file."""
+    """The folder of ``corpus``: ``src`` if given, else the environment, else the config file
+    (where a relative folder is relative to the file's folder, not to where eegprep runs)."""
     if src is not None:
         return Path(src).expanduser()
     env = os.environ.get(env_var(corpus))
@@ -57,7 +73,7 @@ def corpus_dir(corpus: str, src: str | os.PathLike[str] | None = None) -> Path:
         return Path(env).expanduser()
     configured = read_config().get(corpus)
     if configured:
-        return Path(configured).expanduser()
+        return config_path().parent / Path(configured).expanduser()
     raise ConfigError(
         f"no folder for corpus {corpus!r}: pass --src DIR, set {env_var(corpus)}=DIR, "
         f"or run `eegprep config set {corpus} DIR` (writes {config_path()})"
@@ -65,11 +81,22 @@ def corpus_dir(corpus: str, src: str | os.PathLike[str] | None = None) -> Path:
 
 
 def set_corpus_dir(corpus: str, folder: str | os.PathLike[str]) -> Path:
-    """Record ``corpus = folder`` in the config file; return the file's path."""
+    """Record ``corpus = folder`` (made absolute) in the config file, keeping the rest of the
+    file's settings, and return the file's path. The file is replaced whole, never left half
+    written."""
+    import tomli_w
+
     path = config_path()
-    corpora = read_config()
-    corpora[corpus] = str(Path(folder).expanduser().resolve())
-    lines = ["[corpora]"] + [f'{k} = "{v}"' for k, v in sorted(corpora.items())]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = _document()
+    _corpora_table(data)
+    resolved = Path(folder).expanduser().resolve()
+    data.setdefault("corpora", {})[corpus] = str(resolved)
+    try:
+        encoded = tomli_w.dumps(data).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigError(
+            f"{os.fsencode(resolved)!r}: a folder whose name is not UTF-8 cannot be written to "
+            f"the config file; set {env_var(corpus)} instead, or rename the folder"
+        ) from None
+    write_atomically(path, encoded)
     return path

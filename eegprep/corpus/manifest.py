@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from eegprep.base.errors import ManifestError, UsageError
 from eegprep.base.resources import shipped_dir
+from eegprep.base.toml_files import load_toml
 from eegprep.corpus.patterns import parse_patterns, path_fields
 
 MANIFEST_DIR = shipped_dir("manifests")
@@ -429,18 +429,5 @@ def load_manifest(name_or_path: str | os.PathLike[str]) -> Manifest:
                 f"unknown corpus {text!r}.{hint} Known: {', '.join(available())} "
                 "(or pass --manifest FILE)"
             )
-    if not path.exists():
-        raise UsageError(f"{path}: manifest file not found")
-    try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        bad = exc.object[exc.start : exc.start + 1].hex()
-        raise ManifestError(
-            f"{path}: not UTF-8 text (byte 0x{bad} at byte offset {exc.start}): save the "
-            "manifest as UTF-8"
-        ) from None
-    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # (nested deeper than it recurses)
-        raise ManifestError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise ManifestError(f"{path}: cannot read the manifest: {exc.strerror or exc}") from None
+    data = load_toml(path, "manifest file", ManifestError)
     return parse_manifest(data, str(path))

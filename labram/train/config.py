@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base.errors import ConfigError
+from eegprep.base.toml_files import load_toml
 from eegprep.base.validation import (
     check_choice,
     check_min,
@@ -266,16 +267,7 @@ def apply_overrides(cfg: TrainConfig, overrides: dict[str, Any]) -> TrainConfig:
 def read_toml(path: str | Path, stage: str) -> dict[str, Any]:
     """Overrides from a TOML file: top-level keys, then a ``[stage]`` table that wins."""
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: config file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{p}: a folder, not a TOML config file") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{p}: not a text file (byte {exc.start} is not UTF-8)") from None
-    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # (nested deeper than it recurses)
-        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    data = load_toml(p, "config file")
     out = {k: v for k, v in data.items() if not isinstance(v, dict) or k == "corpus_weights"}
     table = data.get(stage, {})
     if not isinstance(table, dict):

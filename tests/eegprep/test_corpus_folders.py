@@ -1,0 +1,119 @@
+"""The corpus-folder config file (`eegprep config`): every way it can be wrong is one line
+naming the file, `config set` escapes any folder name and keeps the file's other settings, and a
+relative folder in the file means the same wherever eegprep runs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import eegprep_cli
+from eegprep.base.errors import ConfigError
+from eegprep.corpus.folders import corpus_dir, read_config, set_corpus_dir
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "conf" / "config.toml"
+    monkeypatch.setenv("EEGPREP_CONFIG", str(path))
+    monkeypatch.delenv("EEGPREP_TUH_DIR", raising=False)
+    monkeypatch.delenv("EEGPREP_TUAB_DIR", raising=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"\xff\xfe[corpora]\n", "not UTF-8 text (byte 0xff at byte offset 0)"),
+        (b"[corpora]\ntuh = \n", "not valid TOML"),
+        (b"[corpora]\ntuh = 5\n", "corpora.tuh must be a folder in quotes"),
+        (b'[corpora]\ntuh = ""\n', "corpora.tuh must be a folder in quotes"),
+        (b'[corpora]\ntuh = ["/a"]\n', "corpora.tuh must be a folder in quotes"),
+        (b'corpora = "/data"\n', "[corpora] must be a table"),
+    ],
+)
+def test_a_bad_config_file_is_one_line_naming_it(
+    config_file: Path, content: bytes, problem: str
+) -> None:
+    config_file.parent.mkdir()
+    config_file.write_bytes(content)
+    with pytest.raises(ConfigError) as err:
+        corpus_dir("tuh")
+    assert str(config_file) in str(err.value) and problem in str(err.value)
+    for args in (
+        ["ingest", "tuh", "--out", str(config_file.parent / "s.zarr")],
+        ["config", "show"],
+    ):
+        res = CliRunner().invoke(eegprep_cli, args)
+        assert res.exit_code == 2, res.output
+        assert res.output.count("\n") == 1 and problem in res.output
+        assert "internal error" not in res.output
+
+
+def test_a_folder_or_unreadable_file_named_as_the_config(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_file.mkdir(parents=True)
+    with pytest.raises(ConfigError, match="a folder, not a config file"):
+        read_config()
+    config_file.rmdir()
+    config_file.write_text('[corpora]\ntuh = "/data"\n')
+
+    def refused(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", refused)
+    with pytest.raises(ConfigError, match="cannot read the config file: Permission denied"):
+        read_config()
+
+
+def test_a_relative_folder_is_relative_to_the_config_file(
+    config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_file.parent.mkdir()
+    config_file.write_text('[corpora]\ntuh = "data/tuh"\n')
+    monkeypatch.chdir(tmp_path)
+    assert corpus_dir("tuh") == config_file.parent / "data" / "tuh"
+
+
+@pytest.mark.parametrize(
+    "name", ['quo"te', "back\\slash", "new\nline", "tab\tcaf\u00e9", "del\x7f"]
+)
+def test_config_set_writes_any_folder_name_and_keeps_the_rest(
+    config_file: Path, tmp_path: Path, name: str
+) -> None:
+    config_file.parent.mkdir()
+    config_file.write_text('# mine\n[corpora]\ntuab = "/data/tuab"\n\n[other]\nkeep = 1\n')
+    folder = tmp_path / name
+    folder.mkdir()
+    res = CliRunner().invoke(eegprep_cli, ["config", "set", "tuh", str(folder)])
+    assert res.exit_code == 0, res.output
+    assert read_config() == {"tuab": "/data/tuab", "tuh": str(folder.resolve())}
+    assert corpus_dir("tuh") == folder.resolve()
+    import tomllib
+
+    assert tomllib.loads(config_file.read_text())["other"] == {"keep": 1}
+    assert [p.name for p in config_file.parent.iterdir()] == ["config.toml"]  # no leftovers
+
+
+def test_config_set_refuses_a_name_toml_cannot_hold(config_file: Path, tmp_path: Path) -> None:
+    folder = Path(os.fsdecode(bytes(tmp_path) + b"/not\xffutf8"))
+    folder.mkdir()
+    with pytest.raises(ConfigError, match=r"not UTF-8 cannot be written.*EEGPREP_TUH_DIR"):
+        set_corpus_dir("tuh", folder)
+    assert not config_file.exists()
+
+
+def test_config_show_says_what_the_environment_overrides(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_file.parent.mkdir()
+    config_file.write_text('[corpora]\ntuh = "/data/tuh"\n')
+    monkeypatch.setenv("EEGPREP_TUAB_DIR", "/env/tuab")
+    res = CliRunner().invoke(eegprep_cli, ["config", "show"])
+    assert res.exit_code == 0
+    assert "tuh = /data/tuh\n" in res.output
+    assert "tuab = /env/tuab   # from EEGPREP_TUAB_DIR" in res.output
