@@ -29,7 +29,12 @@ def corpus_stats(recs: list[Recording]) -> dict[str, Any]:
     rates: Counter[str] = Counter()
     for r in recs:
         orig = r.meta.get("orig_sfreq")
-        key = ",".join(f"{x:g}" for x in orig) if isinstance(orig, list) else f"{orig:g}"
+        if orig is None:  # a record written without it (not by an ingest)
+            key = "unknown"
+        elif isinstance(orig, list):
+            key = ",".join(f"{x:g}" for x in orig)
+        else:
+            key = f"{orig:g}"
         rates[key] += 1
     # how the samples are stored (records of versions before the field: float32)
     stored = Counter(str(r.meta.get("encoding") or "float32") for r in recs)

@@ -34,10 +34,16 @@ class TokenizerOutput(TypedDict):
 def standardise(x: Tensor) -> Tensor:
     """z-score each sample over all its other dimensions (mean, unbiased std).
 
+    A sample whose values are all equal (std 0: a flat window's amplitudes and phases) becomes
+    zeros, where the authors' code divides 0 by 0: one flat window
+    made a whole batch's loss NaN. Every other sample is divided by its std, bit for bit as
+    before.
+
     x : Tensor, shape (B, ...) -> same shape.
     """
     dims = tuple(range(1, x.ndim))
-    return (x - x.mean(dim=dims, keepdim=True)) / x.std(dim=dims, keepdim=True)
+    std = x.std(dim=dims, keepdim=True)
+    return (x - x.mean(dim=dims, keepdim=True)) / torch.where(std > 0, std, 1.0)
 
 
 def fourier_targets(x: Tensor) -> tuple[Tensor, Tensor]:

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from eegprep.base.errors import EegprepError
 from labram.data.loader import make_loader
 from labram.data.sampler import LoaderState
 from labram.train.checkpoint import atomic_save, checkpoint_dict, load_checkpoint
@@ -31,6 +32,11 @@ from labram.train.optim import lr_at, make_optimizer, schedule_steps
 from labram.train.rng import seed_everything, set_determinism, set_rng_state
 from labram.train.run import Run, StepFn
 from labram.train.runlog import RunLog
+
+
+class DivergedError(EegprepError, FloatingPointError):
+    """A training step's loss was not finite (NaN or infinite): the run stops there."""
+
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +185,12 @@ class _Stepper:
         with self.autocast:
             loss, metrics = self.step_fn(self.wrapped, batch, self.gen)
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"{cfg.stage}: loss is {loss.item()} at step {step}")
+            raise DivergedError(
+                f"{cfg.stage}: the loss is {loss.item()} at step {step}, so the run stopped "
+                "before that update: lower the learning rate (--lr, or --set lr=...) and "
+                f"continue from {self.run.run_dir / 'last.pt'} with --resume, if a checkpoint "
+                "was saved (every ckpt_every steps), or start again"
+            )
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip:

@@ -53,6 +53,27 @@ def test_standardise_uses_unbiased_std():
     torch.testing.assert_close(standardise(x), (x - 2.5) / x.std(unbiased=True))
 
 
+def test_a_flat_or_constant_window_gets_zero_targets_and_the_rest_are_unchanged():
+    """The authors' z-score divides 0 by 0 for a window whose values are all equal: one flat
+    window made the whole batch's tokenizer loss NaN. Its targets are zeros now; every other
+    window's are the old formula's, bit for bit (a constant window's too: its FFT's round-off
+    gives its non-DC bins phases)."""
+    x = torch.randn(4, 2, 3, 200, generator=torch.Generator().manual_seed(0))
+    x[1] = 0.0  # flat: amplitudes and phases all 0
+    x[2] = 0.7  # constant: a DC bin and round-off elsewhere
+    amplitude, phase = fourier_targets(x)
+    assert torch.isfinite(amplitude).all() and torch.isfinite(phase).all()
+    assert not amplitude[1].any() and not phase[1].any()
+    assert amplitude[2].std() > 0.5  # a constant window's amplitudes still vary (DC bin)
+    spec = torch.fft.fft(x, dim=-1)
+    for b in (0, 2, 3):
+        a = spec[b].abs()
+        assert torch.equal(amplitude[b], ((a - a.mean()) / a.std()).reshape(6, 200))
+    for b in (0, 2, 3):
+        p = spec[b].angle()
+        assert torch.equal(phase[b], ((p - p.mean()) / p.std()).reshape(6, 200))
+
+
 def test_layer_decay_groups():
     model = LaBraMClassifier(model_config("tiny", depth=3), n_outputs=2)
     groups = param_groups(model, lr=1e-3, weight_decay=0.05, layer_decay=0.65)

@@ -71,6 +71,16 @@ def test_tokenizer_shapes_and_gradients():
     assert torch.equal(tok.eval().encode(_x(), CHANNELS), tok.encode(_x(), CHANNELS))
 
 
+def test_a_flat_window_leaves_the_tokenizer_loss_and_gradients_finite():
+    tok = VQNSPTokenizer(tokenizer_config("tiny")).train()
+    x = _x()
+    x[0] = 0.0  # a flat window (a disconnected amplifier, zero padding)
+    out = tok(x, CHANNELS)
+    assert torch.isfinite(out["loss"])
+    out["loss"].backward()
+    assert all(torch.isfinite(p.grad).all() for p in tok.parameters() if p.grad is not None)
+
+
 def test_mem_loss_with_frozen_tokenizer():
     tok = VQNSPTokenizer(tokenizer_config("tiny"))
     tok.train()(_x(), CHANNELS)  # k-means init

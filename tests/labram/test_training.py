@@ -73,6 +73,31 @@ def test_same_seed_same_losses_and_resume_is_exact(store: str, tmp_path: Path) -
     assert _losses(tmp_path / "d") != straight and other["step"] == 6
 
 
+def test_a_non_finite_loss_stops_the_run_with_one_line_saying_what_to_do(
+    store: str, tmp_path: Path
+) -> None:
+    from eegprep.base.errors import EegprepError
+    from labram.train.loop import DivergedError
+
+    cfg = train_config("tokenizer", "tiny", max_steps=4, ckpt_every=1, log_every=1, batch_size=4)
+    dinfo = setup("cpu")
+    ds = pretrain_dataset([store], cfg, dinfo, set())
+    calls = [0]
+
+    def step(m: torch.nn.Module, batch: dict[str, torch.Tensor], g: torch.Generator) -> Any:
+        calls[0] += 1
+        loss, metrics = tokenizer_step(m, batch, g)
+        return (loss * float("nan") if calls[0] == 3 else loss), metrics
+
+    model = VQNSPTokenizer(tokenizer_config("tiny"))
+    with pytest.raises(DivergedError) as err:
+        train(Run(cfg, ds, tmp_path / "r", dinfo, {}, "tokenizer"), model, step)
+    assert isinstance(err.value, EegprepError)  # the CLI's one line, not "internal error"
+    message = str(err.value)
+    assert "loss is nan at step 2" in message and "--lr" in message and "--resume" in message
+    assert load_checkpoint(tmp_path / "r" / "last.pt")["step"] == 2  # the two steps before it
+
+
 def test_mem_resume_is_exact(store: str, tmp_path: Path) -> None:
     tok = VQNSPTokenizer(tokenizer_config("tiny")).eval()
     tok.quantizer.initted.fill_(1.0)
