@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -271,6 +272,7 @@ def finetune(
     for s in fold_splits:
         if len(s["train"]) == 0:
             raise M_error(task_name, stores)
+    _warn_single_class(task, fold_splits)
     if is_main_process():
         write_splits(out / SPLITS_FILE, splits_record(protocol, task, stores, cfg, folds))
     one_fold = len(folds) == 1
@@ -428,3 +430,30 @@ def evaluate(
         "metrics": metrics,
         "leakage": leakage,
     }
+
+
+def _warn_single_class(task: Task, fold_splits: list[dict[str, WindowIndex]]) -> None:
+    """A warning for each split whose windows hold one class only, in any fold: training then
+    has nothing to tell apart, and AUROC, AUC-PR and kappa are undefined (null) on it."""
+    if task.kind == "regression":
+        return
+    for name in ("train", "val", "test"):
+        short = [
+            np.unique(s[name].labels[:, 0]).tolist()
+            for s in fold_splits
+            if len(s[name]) and len(np.unique(s[name].labels[:, 0])) < 2
+        ]
+        if not short:
+            continue
+        classes = short[0]
+        label = task.classes[int(classes[0])] if task.classes else f"{classes[0]:g}"
+        where = f" in {len(short)} of {len(fold_splits)} folds" if len(fold_splits) > 1 else ""
+        consequence = (
+            "the model has nothing to tell apart"
+            if name == "train"
+            else "AUROC, AUC-PR and kappa are undefined (null) and the rest say little"
+        )
+        log.warning(
+            "the %s windows hold one class only (%s)%s: %s; check the task's labels and splits",
+            name, label, where, consequence,
+        )  # fmt: skip

@@ -21,8 +21,16 @@ def classification(y_true: np.ndarray, scores: np.ndarray) -> dict[str, float]:
     y_true : ndarray of int, shape (n,)
     scores : ndarray, shape (n,) (probability of class 1) or (n, n_classes) (probabilities)
     """
+    import warnings
+
     from sklearn import metrics as skm
 
+    with warnings.catch_warnings():  # one class only: the finetune stage says so once
+        warnings.simplefilter("ignore")
+        return _classification(skm, y_true, scores)
+
+
+def _classification(skm: Any, y_true: np.ndarray, scores: np.ndarray) -> dict[str, float]:
     y = np.asarray(y_true).astype(int)
     s = np.asarray(scores, dtype=np.float64)
     binary = s.ndim == 1

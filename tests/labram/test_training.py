@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +185,34 @@ def test_finetune_beats_chance_on_planted_signal(tmp_path: Path) -> None:
     assert res["test"]["balanced_accuracy"]["mean"] > 0.7, res["table"]
     ev = evaluate([url], "tuab", tmp_path / "ft" / "seed0" / "best.pt")
     assert ev["n_windows"] == 36 and ev["metrics"]["auroc"] > 0.7
+
+
+def test_a_split_of_one_class_is_warned_once_and_its_metrics_are_null(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, recwarn: pytest.WarningsRecorder
+) -> None:
+    import numpy as np
+
+    from eegprep.pipeline.recipe import Recipe
+    from eegprep.store.writer import StoreWriter
+    from labram.stages.finetune import finetune
+    from tests.labram.training_stores import TUAB_ORDER, eeg, put
+
+    url, rng = str(tmp_path / "one.zarr"), np.random.default_rng(0)
+    with StoreWriter(url, Recipe()) as w:
+        for split, n in (("train", 6), ("eval", 3)):
+            for k in range(n):
+                label = k % 2 if split == "train" else 0  # every test recording normal
+                subj = f"{split[0]}{k:03d}"
+                put(w, f"tuab/{subj}_s001_t000", eeg(rng, 23, 20, label), list(TUAB_ORDER),
+                    subject=subj, subject_key=f"tuh:{subj}", split=split,
+                    labels={"abnormal": label})  # fmt: skip
+    cfg = train_config("finetune", "tiny", epochs=1, batch_size=4)
+    with caplog.at_level("WARNING", logger="labram.stages.finetune"):
+        res = finetune([url], "tuab", cfg, tmp_path / "ft", n_seeds=1)
+    said = [r.getMessage() for r in caplog.records if "one class only" in r.getMessage()]
+    assert said == [
+        "the test windows hold one class only (normal): AUROC, AUC-PR and kappa are undefined "
+        "(null) and the rest say little; check the task's labels and splits"
+    ]
+    assert math.isnan(res["test"]["auroc"]["mean"])
+    assert not [w for w in recwarn if "sklearn" in w.filename]  # no library warnings besides
