@@ -14,11 +14,13 @@ Annotations`` signal is read as annotations whether or not the reserved field sa
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -36,6 +38,7 @@ from eegprep.readers.base import (
     frozen_options,
     unit_to_uv,
 )
+from eegprep.readers.edf_header import EdfFields, EdfSignalFields, parse_edf_fields
 from eegprep.readers.edf_records import (
     ANNOTATION_LABELS,
     RecordLayout,
@@ -65,17 +68,28 @@ class EdfReader(Reader):
         check_option_names(options, _OPTIONS, "edf reader")
         default_unit = str(options.get("default_unit", "uV"))
         head = read_raw_header(path)
+        fields = parse_edf_fields(path, head)  # every number field, named if unusable
         early = _layout_if_parsable(head)  # malformed fields: pyedflib names them below
         warning = check_file_size(path, early) if early is not None else None
-        with _opened(path) as f:
+        try:
+            f = _open(path)
+        except _Refused as exc:  # a header pyedflib finds non-compliant: our own parser's
+            own = _own_header(path, head, fields, default_unit, exc.problem)
+            notes = tuple(w for w in (warning, _own_note(exc.problem)) if w)
+            return replace(own, part=part, options=frozen_options(options), warnings=notes)
+        with _closing(f):
             layout = parse_layout(head)
             kept = _data_signals(path, f, head, layout)
             counts = f.getNSamples()  # one list for every signal (pyedflib builds it per call)
-            signals = tuple(_signal(path, f, i, default_unit, int(counts[i])) for i in kept)
+            signals = tuple(
+                _signal(path, _pyedflib_fields(f, i), _rate(path, f, i, fields),
+                        default_unit, int(counts[i]))
+                for i in kept
+            )  # fmt: skip
             duration = float(f.file_duration)
             annotations = _annotations(f, path, layout, plain=len(kept) < f.signals_in_file)
             meta = _meta(f)
-            calibration = tuple(_calibration(f, i) for i in kept)
+            calibration = tuple(_calibration(_pyedflib_fields(f, i)) for i in kept)
         return Header(
             path=path,
             reader=cls.name,
@@ -177,15 +191,28 @@ def _data_signals(path: str, f: Any, head: bytes, layout: RecordLayout) -> list[
     )
 
 
+class _Refused(SourceError):
+    """pyedflib refused to open the file (its header breaks the EDF+ specification)."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(path, problem)
+        self.problem = problem
+
+
 def _open(path: str) -> Any:
+    """pyedflib's reader of ``path``, opened under :data:`_LOCK` (close it with
+    :func:`_closing`)."""
     import pyedflib
 
+    _LOCK.acquire()
     try:
         with _c_stdout_silenced():
             return pyedflib.EdfReader(path)
     except OSError as exc:
-        raise SourceError(path, f"pyedflib cannot open it: {_edf_message(exc, path)}") from exc
+        _LOCK.release()
+        raise _Refused(path, f"pyedflib cannot open it: {_edf_message(exc, path)}") from exc
     except Exception as exc:
+        _LOCK.release()
         raise SourceError(path, f"cannot read EDF header: {exc}") from exc
 
 
@@ -196,46 +223,142 @@ def _edf_message(exc: Exception, path: str) -> str:
     return text
 
 
-def _signal(path: str, f: Any, i: int, default_unit: str, n_samples: int) -> Signal:
-    label = f.getLabel(i).strip()
+def _pyedflib_fields(f: Any, i: int) -> EdfSignalFields:
+    """Signal ``i``'s header fields as pyedflib reads them."""
+    return EdfSignalFields(
+        label=f.getLabel(i).strip(),
+        unit=f.getPhysicalDimension(i).strip(),
+        physical_min=f.getPhysicalMinimum(i),
+        physical_max=f.getPhysicalMaximum(i),
+        digital_min=f.getDigitalMinimum(i),
+        digital_max=f.getDigitalMaximum(i),
+        samples_per_record=0,  # (not used: pyedflib gives the rate)
+    )
+
+
+def _rate(path: str, f: Any, i: int, fields: EdfFields) -> float:
+    """pyedflib's sampling rate of signal ``i``, checked against the header's own fields: a
+    record duration pyedflib reads otherwise (``1e-9`` as 6279 s) is refused, not used."""
     sfreq = float(f.getSampleFrequency(i))
+    label = f.getLabel(i).strip()
+    own = [s for s in fields.signals if s.label == label]
+    if own:
+        expected = own[0].samples_per_record / fields.record_seconds
+        if not math.isclose(sfreq, expected, rel_tol=1e-6):
+            raise SourceError(
+                path,
+                f"EDF header's record duration field reads as {fields.record_seconds:g} s, which "
+                f"gives signal {label!r} {expected:g} Hz, but pyedflib reads {sfreq:g} Hz: the "
+                "field is not a plain decimal number of seconds; fix the header",
+            )
+    return sfreq
+
+
+def _signal(
+    path: str, s: EdfSignalFields, sfreq: float, default_unit: str, n_samples: int
+) -> Signal:
     check_sfreq(path, sfreq)
-    unit = f.getPhysicalDimension(i).strip()
-    factor = unit_to_uv(unit)
+    if sfreq > MAX_SFREQ_HZ:
+        raise SourceError(
+            path, f"signal {s.label!r}: a sampling rate of {sfreq:g} Hz (above "
+            f"{MAX_SFREQ_HZ:g}): the header's record duration or samples per record are wrong"
+        )  # fmt: skip
+    factor = unit_to_uv(s.unit)
     if factor is None:
         factor = unit_to_uv(default_unit) or 1.0
-    pmin, pmax = f.getPhysicalMinimum(i), f.getPhysicalMaximum(i)
-    dmin, dmax = f.getDigitalMinimum(i), f.getDigitalMaximum(i)
+    pmin, pmax, dmin, dmax = s.physical_min, s.physical_max, s.digital_min, s.digital_max
     if dmax == dmin:
-        raise SourceError(path, f"signal {label!r}: digital minimum equals maximum ({dmin})")
+        raise SourceError(path, f"signal {s.label!r}: digital minimum equals maximum ({dmin})")
     if pmax == pmin:
         raise SourceError(
-            path, f"signal {label!r}: physical minimum equals maximum ({pmin}): no calibration"
+            path, f"signal {s.label!r}: physical minimum equals maximum ({pmin}): no calibration"
         )
-    resolution = abs(pmax - pmin) / (dmax - dmin) * factor
+    resolution = abs((pmax - pmin) / (dmax - dmin)) * factor
     return Signal(
-        label=label,
+        label=s.label,
         sfreq=sfreq,
         n_samples=n_samples,
-        unit=unit,
+        unit=s.unit,
         to_uv=float(factor),
         resolution=float(resolution),
         range_uv=(float(min(pmin, pmax) * factor), float(max(pmin, pmax) * factor)),
     )
 
 
-def _calibration(f: Any, i: int) -> tuple[float, float]:
-    pmin, pmax = f.getPhysicalMinimum(i), f.getPhysicalMaximum(i)
-    dmin, dmax = f.getDigitalMinimum(i), f.getDigitalMaximum(i)
-    gain = (pmax - pmin) / (dmax - dmin)
-    return gain, pmax - gain * dmax
+MAX_SFREQ_HZ = 1e6
+"""The highest sampling rate an EDF signal may have: above it (1 MHz) the header is wrong."""
+
+
+def _calibration(s: EdfSignalFields) -> tuple[float, float]:
+    gain = (s.physical_max - s.physical_min) / (s.digital_max - s.digital_min)
+    return gain, s.physical_max - gain * s.digital_max
+
+
+def _own_note(problem: str) -> str:
+    return (
+        f"header not EDF-compliant ({problem.removeprefix('pyedflib cannot open it: ')}): read "
+        "with eegprep's own header parser"
+    )
+
+
+def _own_header(
+    path: str, head: bytes, fields: EdfFields, default_unit: str, refusal: str
+) -> Header:
+    """The header of a file pyedflib refused (``refusal``), from :func:`parse_edf_fields`: data
+    signals, annotations from every ``EDF Annotations`` signal, and an ``EDF+D`` read as
+    continuous when its records are (else refused)."""
+    try:
+        layout = parse_layout(head)
+    except (UnicodeDecodeError, ValueError):
+        raise SourceError(path, refusal) from None
+    data = [s for s in fields.signals if s.label not in ANNOTATION_LABELS]
+    if not data:
+        raise SourceError(path, f"no data signals, only annotations ({refusal})")
+    signals = tuple(
+        _signal(path, s, s.samples_per_record / fields.record_seconds, default_unit,
+                s.samples_per_record * fields.n_records)
+        for s in data
+    )  # fmt: skip
+    tals = read_annotation_records(path, layout)
+    if fields.continuity == "D":
+        _check_contiguous(path, tals.record_onsets, fields.record_seconds)
+    start = fields.start()
+    meta: tuple[tuple[str, str], ...] = (("start", start.isoformat()),) if start else ()
+    meta += tuple((k, v) for k, v in (("patient", fields.patient),
+                                     ("recording_additional", fields.recording)) if v)  # fmt: skip
+    return Header(
+        path=path,
+        reader=EdfReader.name,
+        signals=signals,
+        duration=fields.n_records * fields.record_seconds,
+        annotations=tuple(Annotation(o, d, t) for o, d, t in tals.annotations),
+        meta=meta,
+        layout=(("records", layout), ("calibration", tuple(_calibration(s) for s in data))),
+    )
+
+
+def _check_contiguous(path: str, onsets: list[float | None], seconds: float) -> None:
+    """Refuse an ``EDF+D`` whose records leave gaps (each record's onset must follow the one
+    before by one record duration); one whose records are contiguous is read as continuous."""
+    if not onsets or onsets[0] is None:
+        raise SourceError(path, "EDF+D file without time-keeping annotations: its gaps are unknown")
+    t0 = onsets[0]
+    for k, onset in enumerate(onsets):
+        if onset is None or abs(onset - (t0 + k * seconds)) > 1e-6 + 1e-9 * abs(onset):
+            at = "no onset" if onset is None else f"starts at {onset - t0:g} s"
+            raise SourceError(
+                path,
+                f"discontinuous EDF+D: data record {k} {at}, not at {k * seconds:g} s (a gap); "
+                "recordings with gaps are not supported: export the continuous parts as EDF+C",
+            )
 
 
 def _annotations(f: Any, path: str, layout: RecordLayout, *, plain: bool) -> tuple[Annotation, ...]:
     """The file's annotations: pyedflib's for EDF+, our own TAL parser's for a plain EDF that
     carries an annotation signal (``plain``)."""
     if plain:
-        return tuple(Annotation(o, d, t) for o, d, t in read_annotation_records(path, layout))
+        tals = read_annotation_records(path, layout)
+        return tuple(Annotation(o, d, t) for o, d, t in tals.annotations)
     try:
         with _c_stdout_silenced():
             onsets, durations, texts = f.readAnnotations()
@@ -278,13 +401,15 @@ _LOCK = threading.RLock()
 
 
 @contextmanager
-def _opened(path: str) -> Iterator[Any]:
-    with _LOCK:
-        f = _open(path)
+def _closing(f: Any) -> Iterator[Any]:
+    """Close pyedflib's reader ``f`` (from :func:`_open`) and release :data:`_LOCK`."""
+    try:
+        yield f
+    finally:
         try:
-            yield f
-        finally:
             f.close()
+        finally:
+            _LOCK.release()
 
 
 @contextmanager

@@ -11,6 +11,7 @@ only computes the record layout from the raw header fields and reads samples.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -132,20 +133,39 @@ def check_file_size(path: str, layout: RecordLayout) -> str | None:
     return None
 
 
-def read_annotation_records(path: str, layout: RecordLayout) -> list[tuple[float, float, str]]:
-    """Every annotation of the file's ``EDF Annotations`` signals, as (onset s, duration s,
-    text), read from the time-stamped annotation lists (TALs) of each data record.
+@dataclass(frozen=True)
+class RecordAnnotations:
+    """What the ``EDF Annotations`` signals of a file say.
 
-    pyedflib parses them only when the reserved field says ``EDF+``; a plain EDF that carries
-    such a signal (some exporters write one) is read here. Records are read a few MiB at a
-    time, so memory does not grow with the file.
+    Attributes
+    ----------
+    annotations : list of (onset s, duration s, text)
+        Onsets from the first sample: the TALs' onsets (from the header's start time) less the
+        first record's time-keeping onset, as pyedflib and MNE give them.
+    record_onsets : list of float or None
+        Each data record's time-keeping onset (s from the header's start time), None for a
+        record without one.
+    """
+
+    annotations: list[tuple[float, float, str]]
+    record_onsets: list[float | None]
+
+
+def read_annotation_records(path: str, layout: RecordLayout) -> RecordAnnotations:
+    """Every annotation of the file's ``EDF Annotations`` signals, and each record's onset,
+    from the time-stamped annotation lists (TALs) of each data record.
+
+    pyedflib parses them only when the reserved field says ``EDF+`` (and it opens the file); a
+    plain EDF that carries such a signal (some exporters write one) is read here. Records are
+    read a few MiB at a time, so memory does not grow with the file.
     """
     if not layout.annotation_spans or layout.record_bytes <= 0:
-        return []
+        return RecordAnnotations([], [])
     record = layout.record_bytes
     step = max(1, _TAL_CHUNK_BYTES // record)
     check_allocation(path, step * record, "reading EDF annotation records")
     out: list[tuple[float, float, str]] = []
+    onsets: list[float | None] = []
     with open(path, "rb") as fh:
         fh.seek(layout.header_bytes)
         for first in range(0, layout.n_records, step):
@@ -154,20 +174,27 @@ def read_annotation_records(path: str, layout: RecordLayout) -> list[tuple[float
             raw = fh.read(k * record)
             rows = np.frombuffer(raw[: len(raw) // record * record], dtype=np.uint8)
             rows = rows.reshape(-1, record)
-            for off, n in layout.annotation_spans:
-                a, b = off * layout.sample_bytes, (off + n) * layout.sample_bytes
-                for row in rows[:, a:b]:
-                    out += parse_tals(row.tobytes())
-    return out
+            for row in rows:
+                keeping = None
+                for off, n in layout.annotation_spans:
+                    a, b = off * layout.sample_bytes, (off + n) * layout.sample_bytes
+                    found, stamp = parse_tals(row[a:b].tobytes())
+                    out += found
+                    keeping = stamp if keeping is None else keeping
+                onsets.append(keeping)
+    t0 = onsets[0] if onsets and onsets[0] is not None else 0.0
+    return RecordAnnotations([(o - t0, d, t) for o, d, t in out], onsets)
 
 
-def parse_tals(text: bytes) -> list[tuple[float, float, str]]:
-    """The annotations of one record's TAL bytes (EDF+ section 2.2.2).
+def parse_tals(text: bytes) -> tuple[list[tuple[float, float, str]], float | None]:
+    """The annotations of one record's TAL bytes (EDF+ section 2.2.2), and the onset of its
+    time-keeping TAL (the first TAL without text), or None.
 
     A TAL is ``+onset``, optionally byte 21 and a duration, then byte 20 before each text and
-    after the last, then byte 0; the record's time-keeping TAL (no text) gives none.
+    after the last, then byte 0. Texts are UTF-8, as EDF+ says, else Latin-1 (older writers).
     """
     out = []
+    keeping = None
     for tal in text.split(b"\x00"):
         parts = tal.split(b"\x14")
         if len(parts) < 2:
@@ -178,11 +205,20 @@ def parse_tals(text: bytes) -> list[tuple[float, float, str]]:
             duration = float(stamp[1]) if len(stamp) > 1 and stamp[1] else 0.0
         except ValueError:
             continue  # a damaged TAL does not stop the EEG
-        for piece in parts[1:]:
-            label = piece.decode("utf-8", errors="replace").strip()
-            if label:
-                out.append((onset, max(duration, 0.0), label))
-    return out
+        if not (math.isfinite(onset) and math.isfinite(duration)):
+            continue
+        labels = [_tal_text(piece) for piece in parts[1:]]
+        if keeping is None and not any(labels):
+            keeping = onset
+        out += [(onset, max(duration, 0.0), label) for label in labels if label]
+    return out, keeping
+
+
+def _tal_text(piece: bytes) -> str:
+    try:
+        return piece.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return piece.decode("latin-1").strip()
 
 
 def read_records(path: str, layout: RecordLayout, first: int, last: int) -> np.ndarray:

@@ -303,6 +303,8 @@ def write_edf(
     edf_plus: bool = False,
     annotations: Sequence[tuple[float, float | None, str]] = (),
     reserved: str | None = None,
+    first_onset: float = 0.0,
+    record_onsets: Sequence[float] | None = None,
 ) -> Path:
     """Write signals in physical units to an EDF, EDF+ or BDF file.
 
@@ -344,6 +346,13 @@ def write_edf(
         Events written as EDF+ TALs; requires ``edf_plus``.
     reserved : str, optional
         Override of the reserved field (for example ``'EDF'``, as TUH files have).
+    first_onset : float
+        With ``edf_plus``: the first record's time-keeping onset, s after the header's start
+        time (EDF+'s sub-second start). Every TAL onset is written this much later, as EDF+
+        counts them from the header's start time; ``annotations`` count from the first sample.
+    record_onsets : sequence of float, optional
+        With ``edf_plus``: each record's time-keeping onset, s from the first record's (an
+        ``EDF+D`` with gaps); default contiguous records.
 
     Returns
     -------
@@ -396,7 +405,9 @@ def write_edf(
         )
     ]
     if edf_plus:
-        block, n_samples = _annotation_block(annotations, n_records, record_duration, bdf)
+        block, n_samples = _annotation_block(
+            annotations, n_records, record_duration, bdf, first_onset, record_onsets
+        )
         blocks.append(block)
         _append_annotation_column(cols, n_samples, bdf)
         reserved = ("BDF+C" if bdf else "EDF+C") if reserved is None else reserved
@@ -548,14 +559,18 @@ def _annotation_block(
     n_records: int,
     record_duration: float,
     bdf: bool,
+    first_onset: float = 0.0,
+    record_onsets: Sequence[float] | None = None,
 ) -> tuple[np.ndarray, int]:
     """TALs of every record, shape (n_records, n_bytes) uint8, and samples per record."""
     per_record: list[list[bytes]] = [[] for _ in range(max(n_records, 1))]
     for onset, duration, text in annotations:
         k = min(max(int(onset // record_duration), 0), len(per_record) - 1)
-        per_record[k].append(_tal(onset, duration, text))
+        per_record[k].append(_tal(onset + first_onset, duration, text))
+    if record_onsets is None:
+        record_onsets = [i * record_duration for i in range(len(per_record))]
     chunks = [
-        b"".join([_timekeeping_tal(i * record_duration), *tals])
+        b"".join([_timekeeping_tal(first_onset + record_onsets[i]), *tals])
         for i, tals in enumerate(per_record)
     ][:n_records]
     width = 3 if bdf else 2

@@ -80,7 +80,7 @@ def _broken_corpus(root: Path, tmp: Path) -> dict[str, str]:
     _patch(p, "n_signals", b"9999")
     p = raw("baaaaaag", good, "malformed signal count")
     _patch(p, "n_signals", b"\xe9\xe9")  # non-ASCII
-    p = raw("baaaaaah", good, "not EDF(+) or BDF(+) compliant (Physical Maximum)")
+    p = raw("baaaaaah", good, "signal 'EEG C3-REF': physical minimum equals maximum (-1000.0)")
     _patch(p, "physical_max", b"-1000", channel=2)
     _patch(p, "physical_min", b"-1000", channel=2)
     _write(root, "baaaaaai", labels=["EEG EKG1-REF", "PHOTIC-REF", "EEG ROC-REF"])
@@ -93,7 +93,7 @@ def _broken_corpus(root: Path, tmp: Path) -> dict[str, str]:
     expect["baaaaaak"] = "probably in volts"
     _write(root, "baaaaaal", signals=_eeg(len(LABELS), 20, 100), sfreqs=100)
     expect["baaaaaal"] = "cannot carry the 75 Hz low-pass"
-    p = raw("baaaaaam", good, "not EDF(+) or BDF(+) compliant (Duration)")
+    p = raw("baaaaaam", good, "EDF header field record duration is 'abc', not a number")
     _patch(p, "record_duration", b"abc")
     return expect
 

@@ -1,0 +1,163 @@
+"""The EDF/BDF header, parsed by eegprep itself: for the files pyedflib refuses.
+
+pyedflib checks that a header follows the EDF+ specification to the letter and refuses a file
+for faults that do not touch its samples: a micro sign in a unit, accented letters in the
+patient field, a start time written with colons, an ``EDF+C`` without an annotation signal, an
+``EDF+D`` whose records are contiguous. MNE reads all of these. :class:`~eegprep.readers.edf.
+EdfReader` reads such a file with this parser instead; a field that is truly unusable (a
+calibration that is not a number) is refused in one line naming the field and the signal.
+
+Text fields are decoded as UTF-8 where they are valid UTF-8, else as Latin-1; numbers as ASCII.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from eegprep.base.errors import SourceError
+
+_MAIN = (("version", 8), ("patient", 80), ("recording", 80), ("startdate", 8),
+         ("starttime", 8), ("header_bytes", 8), ("reserved", 44), ("n_records", 8),
+         ("record_seconds", 8), ("n_signals", 4))  # fmt: skip
+_SIGNAL = (("label", 16), ("transducer", 80), ("unit", 8), ("physical_min", 8),
+           ("physical_max", 8), ("digital_min", 8), ("digital_max", 8), ("prefilter", 80),
+           ("samples_per_record", 8), ("signal_reserved", 32))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EdfSignalFields:
+    """One signal's header fields (units as the file gives them)."""
+
+    label: str
+    unit: str
+    physical_min: float
+    physical_max: float
+    digital_min: float
+    digital_max: float
+    samples_per_record: int
+
+
+@dataclass(frozen=True)
+class EdfFields:
+    """The header's fields: text as written (stripped), numbers parsed.
+
+    ``record_seconds``: the duration of a data record, s (> 0 and finite).
+    """
+
+    patient: str
+    recording: str
+    startdate: str
+    starttime: str
+    reserved: str
+    n_records: int
+    record_seconds: float
+    signals: tuple[EdfSignalFields, ...]
+
+    @property
+    def continuity(self) -> str:
+        """``"C"``, ``"D"`` (EDF+ continuous or discontinuous) or ``""`` (plain EDF)."""
+        return self.reserved[4:5] if self.reserved.startswith("EDF+") else ""
+
+    def start(self) -> datetime | None:
+        """The start date and time (``dd.mm.yy`` and ``hh.mm.ss``, any separator; years 85-99
+        are 1985-1999, 00-84 are 2000-2084, as EDF says), or None when unreadable."""
+        d = re.findall(r"\d+", self.startdate)
+        t = re.findall(r"\d+", self.starttime)
+        if len(d) != 3 or len(t) != 3:
+            return None
+        day, month, yy = map(int, d)
+        hour, minute, second = map(int, t)
+        year = yy + (1900 if yy >= 85 else 2000) if yy < 100 else yy
+        try:
+            return datetime(year, month, day, hour, minute, second)
+        except ValueError:
+            return None
+
+
+def _fields(
+    head: bytes, at: int, spec: tuple[tuple[str, int], ...], n: int
+) -> dict[str, list[str]]:
+    """Each field of ``spec`` for ``n`` items (signal headers store each field for every signal
+    in turn), as text stripped of spaces and NULs."""
+    out: dict[str, list[str]] = {}
+    for name, width in spec:
+        out[name] = [_text(head[at + width * i : at + width * (i + 1)]) for i in range(n)]
+        at += width * n
+    return out
+
+
+def _text(raw: bytes) -> str:
+    """A text field: UTF-8 where it is (a micro sign written by a UTF-8 system), else Latin-1
+    (every byte a character: the older writers' code page)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    return text.strip(" \x00")
+
+
+def parse_edf_fields(path: str, head: bytes) -> EdfFields:
+    """The fields of a raw header (main and signal headers, as :func:`~eegprep.readers.edf.
+    read_raw_header` returns it).
+
+    Raises
+    ------
+    SourceError
+        A number field that is not a number, a record duration that is not positive and
+        finite, or a signal whose samples per record are not a whole number >= 1.
+    """
+    main = {k: v[0] for k, v in _fields(head, 0, _MAIN, 1).items()}
+    n = int(main["n_signals"])
+    sig = _fields(head, 256, _SIGNAL, n)
+
+    def number(value: str, field: str, i: int | None = None) -> float:
+        try:
+            x = float(value.replace(",", "."))  # some writers use a decimal comma
+        except ValueError:
+            where = f" of signal {sig['label'][i]!r}" if i is not None else ""
+            raise SourceError(
+                path, f"EDF header field {field}{where} is {value!r}, not a number"
+            ) from None
+        if not math.isfinite(x):
+            where = f" of signal {sig['label'][i]!r}" if i is not None else ""
+            raise SourceError(path, f"EDF header field {field}{where} is {value!r}")
+        return x
+
+    seconds = number(main["record_seconds"], "record duration")
+    if seconds <= 0:
+        raise SourceError(
+            path, f"EDF header gives a record duration of {main['record_seconds']!r} s: it must "
+            "be positive (a data record's length in seconds)"
+        )  # fmt: skip
+    signals = []
+    for i in range(n):
+        spr = number(sig["samples_per_record"][i], "samples per record", i)
+        if spr < 1 or spr != int(spr):
+            raise SourceError(
+                path, f"EDF header gives signal {sig['label'][i]!r} "
+                f"{sig['samples_per_record'][i]!r} samples per record (a whole number >= 1)"
+            )  # fmt: skip
+        signals.append(
+            EdfSignalFields(
+                label=sig["label"][i],
+                unit=sig["unit"][i],
+                physical_min=number(sig["physical_min"][i], "physical minimum", i),
+                physical_max=number(sig["physical_max"][i], "physical maximum", i),
+                digital_min=number(sig["digital_min"][i], "digital minimum", i),
+                digital_max=number(sig["digital_max"][i], "digital maximum", i),
+                samples_per_record=int(spr),
+            )
+        )
+    return EdfFields(
+        patient=main["patient"],
+        recording=main["recording"],
+        startdate=main["startdate"],
+        starttime=main["starttime"],
+        reserved=main["reserved"],
+        n_records=int(number(main["n_records"], "number of data records")),
+        record_seconds=seconds,
+        signals=tuple(signals),
+    )

@@ -1,0 +1,136 @@
+"""EDF headers other systems write: the files pyedflib refuses but whose samples are sound are
+read by eegprep's own header parser; annotation onsets count from the first sample whatever the
+first record's time offset; an unusable field is one line naming it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eegprep.readers.edf import EdfReader
+from eegprep.testing.edf_writer import field_span, write_edf
+from tests.eegprep.reader_checks import check_reader, check_source_error
+
+LABELS = ["Fp1", "Cz", "O1"]
+EVENTS = [(1.5, 0.5, "blink"), (3.25, None, "cue")]
+
+
+def _edf(path: Path, **kw: object) -> tuple[Path, np.ndarray]:
+    rng = np.random.default_rng(0)
+    signals = [20 * rng.standard_normal(1250) for _ in LABELS]
+    args = {"labels": LABELS, "sfreqs": 250, "edf_plus": True, "annotations": EVENTS, **kw}
+    return write_edf(path, signals, **args), np.stack(signals)  # type: ignore[arg-type]
+
+
+def _patch(path: Path, name: str, value: bytes, channel: int | None = None) -> None:
+    """Overwrite one header field (space-padded) of a file with 3 data signals + annotations."""
+    data = bytearray(path.read_bytes())
+    span = field_span(name, n_signals=len(LABELS) + 1, channel=channel)
+    data[span] = value.ljust(span.stop - span.start, b" ")
+    path.write_bytes(bytes(data))
+
+
+def _events(header: object) -> list[tuple[float, float, str]]:
+    return [(a.onset, a.duration, a.description) for a in header.annotations]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("reserved", ["EDF+C", ""])
+@pytest.mark.parametrize("first_onset", [0.5, 100.0])
+def test_annotation_onsets_count_from_the_first_sample(
+    tmp_path: Path, reserved: str, first_onset: float
+) -> None:
+    """EDF+ counts TAL onsets from the header's start time; the first record's time-keeping
+    TAL says when the first sample is. Onsets are given from the first sample (pyedflib's
+    and MNE's convention), in plain EDF files (our TAL parser) as in EDF+ (pyedflib's)."""
+    path, _ = _edf(tmp_path / "offset.edf", first_onset=first_onset)
+    if not reserved:
+        _patch(path, "reserved", b"")
+    header = EdfReader.read_header(str(path))
+    assert _events(header) == [(1.5, 0.5, "blink"), (3.25, 0.0, "cue")]
+
+
+# (field, channel, bytes): header faults pyedflib refuses whole, though the samples are sound
+NON_COMPLIANT = {
+    "latin1_micro_sign": ("physical_dim", 1, b"\xb5V"),
+    "utf8_micro_sign": ("physical_dim", 1, "\u00b5V".encode()),
+    "utf8_greek_mu": ("physical_dim", 1, "\u03bcV".encode()),
+    "accented_patient": ("patient", None, "X X X Ren\u00e9e".encode("latin-1")),
+    "start_time_with_colons": ("starttime", None, b"10:20:30"),
+    "start_date_of_zeros": ("startdate", None, b"00.00.00"),
+    "nul_padded_label": ("label", 0, b"Fp1\x00\x00\x00"),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(NON_COMPLIANT))
+def test_a_header_pyedflib_refuses_is_read_by_our_own_parser(tmp_path: Path, fault: str) -> None:
+    field, channel, value = NON_COMPLIANT[fault]
+    path, signals = _edf(tmp_path / f"{fault}.edf")
+    _patch(path, field, value, channel)
+    header, full = check_reader(EdfReader, str(path), expected_labels=LABELS, expected_sfreq=250.0)
+    assert any("header not EDF-compliant" in w for w in header.warnings)
+    assert [s.to_uv for s in header.signals] == [1.0, 1.0, 1.0]
+    np.testing.assert_allclose(full, signals, atol=0.01)
+    assert _events(header) == [(1.5, 0.5, "blink"), (3.25, 0.0, "cue")]
+    if field == "starttime":
+        assert dict(header.meta)["start"].endswith("10:20:30")
+
+
+def test_edf_plus_c_without_an_annotation_signal(tmp_path: Path) -> None:
+    path, signals = _edf(tmp_path / "noannot.edf", edf_plus=False, annotations=())
+    _patch_reserved = bytearray(path.read_bytes())
+    _patch_reserved[192:236] = b"EDF+C".ljust(44)
+    path.write_bytes(bytes(_patch_reserved))
+    header, full = check_reader(EdfReader, str(path), expected_labels=LABELS)
+    np.testing.assert_allclose(full, signals, atol=0.01)
+    assert header.annotations == ()
+
+
+def test_edf_plus_d_is_read_when_contiguous_and_refused_with_gaps(tmp_path: Path) -> None:
+    path, signals = _edf(tmp_path / "contiguous.edf", reserved="EDF+D")
+    header, full = check_reader(EdfReader, str(path), expected_labels=LABELS)
+    np.testing.assert_allclose(full, signals, atol=0.01)
+    assert _events(header) == [(1.5, 0.5, "blink"), (3.25, 0.0, "cue")]
+    gap, _ = _edf(tmp_path / "gap.edf", reserved="EDF+D", record_onsets=[0, 1, 2, 7, 8])
+    check_source_error(EdfReader, str(gap), r"discontinuous EDF\+D: data record 3 starts at 7 s")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (b"0", "record duration of '0' s: it must be positive"),
+        (b"-1", "record duration of '-1' s: it must be positive"),
+        (b"abc", "EDF header field record duration is 'abc', not a number"),
+        (b"nan", "EDF header field record duration is 'nan'"),
+        (b"1e-9", r"a sampling rate of 2.5e\+11 Hz \(above 1e\+06\)"),
+    ],
+)
+def test_an_unusable_record_duration_is_named(tmp_path: Path, value: bytes, message: str) -> None:
+    path, _ = _edf(tmp_path / "duration.edf")
+    _patch(path, "record_duration", value)
+    check_source_error(EdfReader, str(path), message)
+
+
+def test_an_unusable_calibration_field_names_the_signal(tmp_path: Path) -> None:
+    path, _ = _edf(tmp_path / "cal.edf")
+    _patch(path, "physical_min", b"n/a", channel=1)
+    check_source_error(
+        EdfReader, str(path), "EDF header field physical minimum of signal 'Cz' is 'n/a'"
+    )
+
+
+def test_inverted_digital_range_keeps_a_positive_step(tmp_path: Path) -> None:
+    """Digital minimum above maximum (an inverted gain, as some systems write): the values
+    follow the calibration and the ADC step stays positive (the quantized encoding needs it)."""
+    rng = np.random.default_rng(1)
+    x = 20 * rng.standard_normal(1000)
+    path = write_edf(tmp_path / "inv.edf", [x], labels=["Cz"], sfreqs=250)
+    data = bytearray(path.read_bytes())
+    for a, b in (("digital_min", "digital_max"), ("physical_min", "physical_max")):
+        sa, sb = field_span(a, n_signals=1, channel=0), field_span(b, n_signals=1, channel=0)
+        data[sa], data[sb] = data[sb], data[sa]  # the same gain, written the other way round
+    path.write_bytes(bytes(data))
+    header, full = check_reader(EdfReader, str(path), expected_labels=["Cz"])
+    np.testing.assert_allclose(full[0], x, atol=0.01)
+    assert header.signals[0].resolution > 0
