@@ -60,7 +60,7 @@ from eegprep.readers.base import (
     frozen_options,
     unit_to_uv,
 )
-from eegprep.readers.companions import data_files
+from eegprep.readers.companions import data_files, missing_markers
 from eegprep.readers.edf import EdfReader, read_raw_header
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
 
@@ -163,7 +163,7 @@ class MneReader(Reader):
             meta=_meta(path, raw),
             options=frozen_options(options),
             layout=(("mne_names", tuple(raw.ch_names)), ("mne_n_times", int(raw.n_times))),
-            warnings=(size_warning,) if size_warning else (),
+            warnings=tuple(w for w in (size_warning, _markers_note(path)) if w),
         )
 
     @classmethod
@@ -240,11 +240,18 @@ def _raw_and_notes(
     """The opened Raw and the warnings MNE gave while opening it."""
     head = os.stat(path)
     others = _data_files(path, head.st_mtime_ns, head.st_size)
-    stamp = (
-        (head.st_mtime_ns, head.st_size),
-        *((st.st_mtime_ns, st.st_size) for st in map(os.stat, others)),
-    )
+    stamp = ((head.st_mtime_ns, head.st_size), *map(_file_stamp, others))
     return _open_raw(path, options, stamp)
+
+
+def _file_stamp(path: str) -> tuple[int, int]:
+    """(mtime ns, size) of a companion file, (0, -1) once it is gone (removed since the header
+    was last parsed: the Raw is opened again, and MNE says what is missing)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return (0, -1)
+    return (st.st_mtime_ns, st.st_size)
 
 
 @functools.lru_cache(maxsize=256)
@@ -722,3 +729,10 @@ def clear_cache() -> None:
     """Forget every cached Raw of this process (tests, or after files were replaced)."""
     _open_raw.cache_clear()
     _data_files.cache_clear()
+
+
+def _markers_note(path: str) -> str | None:
+    missing = missing_markers(path)
+    if missing is None:
+        return None
+    return f"its marker file {missing} (named in the header) is missing: no events were read"

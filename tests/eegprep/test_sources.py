@@ -77,6 +77,33 @@ def test_a_changed_companion_file_is_reingested(tmp_path: Path, ext: str, compan
     assert ingest_folder(src, out).n_ingested == 1
 
 
+@pytest.mark.parametrize("fdt", ["another_name.fdt", "REC.fdt"])
+def test_the_fdt_a_set_file_names_is_the_one_tracked(tmp_path: Path, fdt: str) -> None:
+    """EEGLAB's ``EEG.data`` may name a ``.fdt`` of any stem (a user renamed either file): MNE
+    reads that file, so it is the one fingerprinted, and a change to it is re-ingested."""
+    import scipy.io
+
+    pytest.importorskip("eeglabio")
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    src.mkdir()
+    raw = _raw(0)
+    mne.export.export_raw(str(tmp_path / "t.set"), raw, fmt="eeglab", verbose="error")
+    fields = scipy.io.loadmat(str(tmp_path / "t.set"), appendmat=False)
+    fields = {k: v for k, v in fields.items() if not k.startswith("__")}
+    scipy.io.savemat(str(src / "rec.set"), {**fields, "data": fdt}, appendmat=False)
+    x = raw.get_data() * 1e6
+    x.astype("<f4").T.tofile(src / fdt)
+    assert data_files(str(src / "rec.set")) == [str(src / fdt)]
+    ingest_folder(src, out)
+    rec = open_store(out).recording("folder/rec")
+    assert [f["path"] for f in rec.meta["source_files"]] == ["rec.set", fdt]
+    before = open_store(out).read("folder/rec")
+    _keep_mtime(src / fdt, lambda: (x * 10).astype("<f4").T.tofile(src / fdt))
+    rep = ingest_folder(src, out, verify_checksums=True)
+    assert (rep.n_ingested, rep.failed) == (1, [])
+    assert not np.array_equal(open_store(out).read("folder/rec"), before)
+
+
 def test_a_changed_or_new_sidecar_is_reingested(tmp_path: Path) -> None:
     src = write_tusz(tmp_path)
     out = tmp_path / "s.zarr"
@@ -211,3 +238,19 @@ def test_an_edf_source_is_hashed_from_the_bytes_it_decodes(
             assert entry["blake3"] == file_digest(str(root / entry["path"]))
     edf_bytes = sum(p.stat().st_size for p in root.rglob("*.edf"))
     assert 0 < read_by_ingest < 0.05 * edf_bytes  # headers only
+
+
+def test_a_missing_marker_file_is_warned_not_silent(tmp_path: Path) -> None:
+    """MNE reads a BrainVision file whose ``.vmrk`` is gone without events and without a
+    word; the header warns, naming the file."""
+    from eegprep.readers.mne_formats import MneReader
+
+    pytest.importorskip("pybv")
+    mne.export.export_raw(str(tmp_path / "rec.vhdr"), _raw(0), verbose="error")
+    assert MneReader.read_header(str(tmp_path / "rec.vhdr")).warnings == ()
+    (tmp_path / "rec.vmrk").unlink()
+    header = MneReader.read_header(str(tmp_path / "rec.vhdr"))
+    assert header.annotations == ()
+    assert header.warnings == (
+        "its marker file rec.vmrk (named in the header) is missing: no events were read",
+    )
