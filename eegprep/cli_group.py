@@ -10,6 +10,7 @@ docs/cli.md.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import traceback
@@ -66,6 +67,9 @@ class OneLineErrors(click.Group):
             sys.exit(EXIT_USAGE)
         except (click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:  # `eegprep ingest ... | head -1`: the reader left, not a bug
+            _quiet_stdout()
+            sys.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:  # a bug: one line; -v: the traceback too, credentials hidden
             if ctx.meta.get("verbose"):
                 click.echo(redact(traceback.format_exc()).rstrip(), err=True)
@@ -76,6 +80,21 @@ class OneLineErrors(click.Group):
                 err=True,
             )
             sys.exit(EXIT_INTERNAL)
+
+
+EXIT_BROKEN_PIPE = 141
+"""The exit status of a command whose output's reader went away (128 + SIGPIPE, as a shell
+reports a process killed by it)."""
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so that the interpreter's final flush of what is left
+    for the closed pipe raises nothing more."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

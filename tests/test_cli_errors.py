@@ -296,3 +296,17 @@ def test_internal_error_is_one_line_and_verbose_shows_the_traceback(
     verbose = CliRunner().invoke(eegprep_cli, ["-v", "stats", "x.zarr"])
     assert verbose.exit_code == 1 and "Traceback" in verbose.output
     assert verbose.output.strip().splitlines()[-1].startswith("error: internal error")
+
+
+def test_a_closed_output_pipe_is_not_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`eegprep corpora | head -1`: the reader leaves, writes raise BrokenPipeError; the command
+    ends with the shell's status for SIGPIPE, not "internal error (a bug)"."""
+    import eegprep.corpus.catalogue as catalogue
+
+    def closed(*args: object) -> str:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(catalogue, "summary_line", closed)
+    monkeypatch.setattr("eegprep.cli_group._quiet_stdout", lambda: None)  # (CliRunner's stdout)
+    res = CliRunner().invoke(eegprep_cli, ["corpora"])
+    assert res.exit_code == 141 and "internal error" not in res.output

@@ -35,8 +35,9 @@ def line_noise_db(x: np.ndarray, sfreq: float) -> dict[str, float]:
     if n < int(4 * sfreq):
         return out
     rows = np.linspace(0, x.shape[0] - 1, min(x.shape[0], LINE_CHANNELS)).round().astype(int)
-    f, p = welch(x[np.unique(rows), :n], sfreq, int(2 * sfreq))
-    p = np.median(p, axis=0)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf samples: refused later, once
+        f, p = welch(x[np.unique(rows), :n], sfreq, int(2 * sfreq))
+        p = np.median(p, axis=0)
     for mains in (50.0, 60.0):
         if mains + 6 >= sfreq / 2:
             continue

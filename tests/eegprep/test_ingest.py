@@ -207,3 +207,18 @@ def test_qc_head_is_kept_from_the_first_block(
     assert len(reads) == len(kept) > 0
     for rid, row in kept.index_rows().items():
         assert row["qc"] == read.index_rows()[rid]["qc"]
+
+
+def test_line_noise_of_non_finite_samples_is_quiet() -> None:
+    """A source with NaN/inf samples is refused in one line after preprocessing; the line-noise
+    check of its head before that prints no numpy warnings beside it."""
+    import warnings
+
+    from eegprep.pipeline.qc import line_noise_db
+
+    x = np.random.default_rng(0).normal(0, 20, (4, 250 * 10))
+    x[1, 100] = np.nan
+    x[2, 200] = np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert set(line_noise_db(x, 250.0)) <= {"50", "60"}
