@@ -116,6 +116,8 @@ def data_info(path: str, version: str, variable: str) -> tuple[tuple[int, int], 
             if getattr(ds, "chunks", None):  # a read inflates whole chunks
                 n_chunk = math.prod(ds.chunks) * dtype.itemsize
                 check_allocation(path, n_chunk, f"one HDF5 chunk of {variable!r}")
+            if hasattr(ds, "id"):
+                _check_h5_written(path, variable, ds)
     else:
         listed = {name: c for name, _, c in _listing(path, version, file_stamp(path))}
         cls = listed.get(variable, "double")  # a struct field: judged by its loaded dtype
@@ -132,6 +134,30 @@ def data_info(path: str, version: str, variable: str) -> tuple[tuple[int, int], 
             path, f"variable {variable!r} has shape {shape}; expected 2-D channels x samples"
         )
     return (int(shape[0]), int(shape[1])), np.dtype(dtype)
+
+
+def _check_h5_written(path: str, variable: str, ds: Any) -> None:
+    """Refuse an HDF5 dataset whose file does not hold all the samples its shape declares: HDF5
+    reads what was never written as zeros (a cut or hand-made file would stream days of them).
+    Chunked: every chunk the shape needs is allocated; contiguous: its bytes are all stored."""
+    need = ds.size * ds.dtype.itemsize
+    if ds.chunks:
+        expected = math.prod(-(-n // c) for n, c in zip(ds.shape, ds.chunks, strict=True))
+        have = ds.id.get_num_chunks()
+        if have < expected:
+            raise SourceError(
+                path,
+                f"variable {variable!r} declares shape {tuple(ds.shape[::-1])} ({need:,} bytes) "
+                f"but only {have:,} of its {expected:,} HDF5 chunks were ever written: the file "
+                "is truncated or was not closed; re-export it",
+            )
+    elif ds.compression is None and ds.id.get_storage_size() < need:
+        raise SourceError(
+            path,
+            f"variable {variable!r} declares shape {tuple(ds.shape[::-1])} ({need:,} bytes) but "
+            f"the file stores {ds.id.get_storage_size():,} bytes of it: it is truncated; "
+            "re-export it",
+        )
 
 
 @functools.lru_cache(maxsize=_DATA_CACHE_SIZE)

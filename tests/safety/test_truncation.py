@@ -209,3 +209,27 @@ def test_ingest_json_stays_json_with_a_truncated_edf(tmp_path: Path) -> None:
     assert proc.returncode == 3, proc.stderr
     (line,) = report["failed"]
     assert line.startswith(rel + ": file is truncated: its header claims 20 data records")
+
+
+@pytest.mark.parametrize("layout", ["chunked", "contiguous"])
+def test_mat73_data_never_written_is_refused_not_read_as_zeros(tmp_path: Path, layout: str) -> None:
+    """A MAT 7.3 (HDF5) variable whose shape declares more samples than the file stores: HDF5
+    would read the rest as zeros (here 62 channels x 10^8 samples: 5.8 days at 200 Hz)."""
+    import h5py
+
+    from eegprep.readers.matlab_files import data_info
+
+    path = tmp_path / "cut.mat"
+    with h5py.File(path, "w", userblock_size=512) as f:
+        shape = (100_000_000, 62)  # MATLAB's order: samples x channels for a 62 x 1e8 array
+        if layout == "chunked":
+            ds = f.create_dataset("eeg", shape=shape, dtype="<f8", chunks=(10_000, 62))
+            ds[:10_000] = 1.0  # one chunk of 10,000 written
+        else:
+            f.create_dataset("eeg", shape=shape, dtype="<f8")  # never written: no storage
+        ds = f["eeg"]
+        ds.attrs["MATLAB_class"] = np.bytes_("double")
+    with open(path, "r+b") as fh:  # MATLAB's 7.3 signature in the user block
+        fh.write(b"MATLAB 7.3 MAT-file".ljust(116) + b"\x00" * 8 + b"\x00\x02IM")
+    with pytest.raises(SourceError, match="declares shape \\(62, 100000000\\)"):
+        data_info(str(path), "7.3", "eeg")
