@@ -553,7 +553,15 @@ def _check_data_file(path: str, raw: BaseRaw) -> str | None:
         return None
     size, expected = os.path.getsize(data_file), int(raw.n_times) * sample
     name = os.path.basename(data_file)
-    if size % sample or size < expected:
+    if size % sample:
+        raise SourceError(
+            path,
+            f"data file {name} ends inside a sample: its {size} bytes are not a whole number of "
+            f"samples of {n_channels} channels x {sample // n_channels} bytes ({sample} bytes "
+            f"each; {size // sample} whole, {size % sample} bytes over): it is cut, or its "
+            "header gives the wrong channel count or binary format",
+        )
+    if size < expected:
         raise SourceError(
             path,
             f"data file {name} is truncated: {size} bytes, not the {expected} bytes of "
