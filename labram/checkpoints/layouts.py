@@ -20,10 +20,11 @@ import logging
 import os
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
+import torch
 from torch import Tensor, nn
 
 from eegprep.base.validation import check_choice
@@ -41,10 +42,13 @@ from labram.model.config import (
     ModelConfig,
     TokenizerConfig,
     model_config,
+    parameter_floor,
     tokenizer_config,
 )
 from labram.model.mem import LaBraMForMEM
 from labram.model.tokenizer import VQNSPTokenizer
+
+_M = TypeVar("_M", bound=nn.Module)
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +272,12 @@ def load_strict(
 
     With ``kind``, keys are reported under their names in the released layout.
     """
-    result = model.load_state_dict(dict(sd), strict=False)
+    try:
+        result = model.load_state_dict(dict(sd), strict=False)
+    except RuntimeError as exc:  # a tensor of another shape (load_state_dict lists them all)
+        raise CheckpointError(
+            f"{source} does not fit {type(model).__name__}: {first_mismatch(exc)}"
+        ) from None
     if not (result.missing_keys or result.unexpected_keys):
         return
     inverse = [(new, old) for old, new in RENAMES[kind]] if kind else []
@@ -281,6 +290,57 @@ def load_strict(
         f"{source} does not fit {type(model).__name__}: missing {names(result.missing_keys)}, "
         f"unexpected {names(result.unexpected_keys)}"
     )
+
+
+def first_mismatch(exc: RuntimeError) -> str:
+    """The first of the shape mismatches ``load_state_dict`` reports, and how many there are."""
+    found = re.findall(r"size mismatch for ([^:]+): (.+?)(?=\n|$)", str(exc))
+    if not found:
+        return " ".join(str(exc).split())[:300]
+    name, what = found[0]
+    more = f" (and {len(found) - 1} more tensors)" if len(found) > 1 else ""
+    return f"{name}: {what.strip().rstrip('.')}{more}"
+
+
+MAX_EXTRA_PARAMETERS = 10_000_000
+"""The most parameters a model built from a checkpoint may have beyond the weights the file
+holds (a fresh classifier head on a pre-trained backbone: a few thousand)."""
+
+
+def built(
+    make: Callable[[], _M],
+    sd: Mapping[str, Any],
+    source: str,
+    config: ModelConfig | TokenizerConfig,
+    n_outputs: int = 0,
+) -> _M:
+    """``make()``, once the model it makes is known to fit what the state dict ``sd`` holds.
+
+    A checkpoint's config (or, for the released files, its keys and shapes) says how large a
+    model to build; a crafted one can claim any size (a depth of 10^7, a key
+    ``blocks.99999.*``, a head of 10^9 outputs) in a few bytes. The model is built on PyTorch's
+    ``meta`` device first (no memory), and refused when it needs more parameters than the file
+    holds, plus :data:`MAX_EXTRA_PARAMETERS`; a ``config`` whose :func:`parameter_floor`
+    already exceeds that is refused before even that.
+    """
+    have = sum(t.numel() for t in sd.values() if isinstance(t, Tensor))
+    limit = have + MAX_EXTRA_PARAMETERS
+
+    def refuse(name: str, need: int) -> CheckpointError:
+        return CheckpointError(
+            f"{source}: its config describes a {name} of {need:,} parameters or more, but the "
+            f"file holds {have:,} weights: the config or its keys are not this file's"
+        )
+
+    floor = parameter_floor(config, n_outputs)
+    if floor > limit:
+        raise refuse("model", floor)
+    with torch.device("meta"):
+        probe = make()
+    need = sum(p.numel() for p in probe.parameters())
+    if need > limit:
+        raise refuse(type(probe).__name__, need)
+    return make()
 
 
 def _read(source: str | os.PathLike[str] | Mapping[str, Any]) -> tuple[Any, str]:
@@ -307,18 +367,19 @@ def build_official(
     model: nn.Module
     if kind == "tokenizer":
         tcfg = tokenizer_config(size) if size else infer_tokenizer_config(sd)
-        model = VQNSPTokenizer(tcfg)
+        model = built(lambda: VQNSPTokenizer(tcfg), sd, source, tcfg)
     else:
         prefix = "student." if detect_kind(sd) == "mem" else ""
         cfg = model_config(size) if size else infer_model_config(sd, prefix)
         if kind == "mem":
             if prefix != "student.":
                 raise CheckpointError(f"{source}: a MEM model needs a pre-training checkpoint")
-            model = LaBraMForMEM(cfg)
+            model = built(lambda: LaBraMForMEM(cfg), sd, source, cfg)
         else:
             if n_outputs is None:
                 n_outputs = sd["head.weight"].shape[0] if "head.weight" in sd else 1
-            model = LaBraMClassifier(cfg, n_outputs)
+            outputs = n_outputs
+            model = built(lambda: LaBraMClassifier(cfg, outputs), sd, source, cfg, outputs)
             if prefix:  # pre-training dict -> fine-tuning: keep the student's backbone only
                 keep = ("student.norm.", "student.mask_token", "student.lm_head.")
                 sd = {k[len(prefix) :]: v for k, v in sd.items() if k.startswith(prefix)}
@@ -444,12 +505,16 @@ def ours_from(obj: Any, *, source: str = "state dict") -> nn.Module:
     kind = _check_kind(obj.get("kind", ""))
     model: nn.Module
     try:
+        sd = obj["model"]
         if kind == "tokenizer":
-            model = VQNSPTokenizer(TokenizerConfig.from_dict(obj["config"]))
+            tcfg = TokenizerConfig.from_dict(obj["config"])
+            model = built(lambda: VQNSPTokenizer(tcfg), sd, name, tcfg)
         elif kind == "mem":
-            model = LaBraMForMEM(ModelConfig.from_dict(obj["config"]))
+            mcfg = ModelConfig.from_dict(obj["config"])
+            model = built(lambda: LaBraMForMEM(mcfg), sd, name, mcfg)
         else:
-            model = LaBraMClassifier(ModelConfig.from_dict(obj["config"]), obj["n_outputs"])
+            mcfg, outputs = ModelConfig.from_dict(obj["config"]), obj["n_outputs"]
+            model = built(lambda: LaBraMClassifier(mcfg, outputs), sd, name, mcfg, outputs)
     except CheckpointError:
         raise
     except (KeyError, TypeError, ValueError) as exc:

@@ -23,9 +23,11 @@ from torch import nn
 from labram.checkpoints.files import CKPT_FORMAT, CheckpointError, read_checkpoint
 from labram.checkpoints.layouts import (
     Kind,
+    built,
     detect_kind,
     is_ours,
     kind_of,
+    load_strict,
     official_from,
     ours_from,
     unwrap,
@@ -94,21 +96,20 @@ def load_model(path: str | os.PathLike[str], *, what: str = "--checkpoint") -> L
 def _from_training(obj: dict[str, Any], source: str) -> nn.Module:
     kind = obj.get("kind")
     model: nn.Module
+    sd = obj["model"]
     if kind == "tokenizer":
-        model = VQNSPTokenizer(TokenizerConfig.from_dict(obj["model_config"]))
+        tcfg = TokenizerConfig.from_dict(obj["model_config"])
+        model = built(lambda: VQNSPTokenizer(tcfg), sd, source, tcfg)
     elif kind == "mem":
-        model = LaBraMForMEM(ModelConfig.from_dict(obj["model_config"]))
+        mcfg = ModelConfig.from_dict(obj["model_config"])
+        model = built(lambda: LaBraMForMEM(mcfg), sd, source, mcfg)
     elif kind == "classifier":
-        n_outputs = int(obj["model"]["head.weight"].shape[0])
-        model = LaBraMClassifier(ModelConfig.from_dict(obj["model_config"]), n_outputs)
+        n_outputs = int(sd["head.weight"].shape[0])
+        mcfg = ModelConfig.from_dict(obj["model_config"])
+        model = built(lambda: LaBraMClassifier(mcfg, n_outputs), sd, source, mcfg, n_outputs)
     else:
         raise CheckpointError(f"{source}: a training checkpoint of unknown kind {kind!r}")
-    missing, unexpected = model.load_state_dict(obj["model"], strict=False)
-    if missing or unexpected:
-        raise CheckpointError(
-            f"{source} does not fit {type(model).__name__}: missing {missing[:10]}, "
-            f"unexpected {unexpected[:10]}"
-        )
+    load_strict(model, sd, source=source)
     return model.eval()
 
 

@@ -199,3 +199,16 @@ def model_config(size: str = "base", **overrides: Any) -> ModelConfig:
 def tokenizer_config(size: str = "base", **overrides: Any) -> TokenizerConfig:
     """The tokenizer preset ``size`` ('tiny', 'base', 'large') with field overrides."""
     return _override(_lookup(TOKENIZER_PRESETS, size, "tokenizer"), overrides)
+
+
+def parameter_floor(config: ModelConfig | TokenizerConfig, n_outputs: int = 0) -> int:
+    """A lower bound of the parameters a model of ``config`` has (its blocks' attention and MLP
+    matrices, its embedding tables, a classifier head of ``n_outputs``), computed without
+    building it: a crafted checkpoint can claim a depth of 10^7, which even PyTorch's ``meta``
+    device takes minutes to build."""
+    per_block = int((4 + 2 * max(config.mlp_ratio, 0.0)) * config.dim**2)
+    tables = (config.n_spatial + config.n_time) * config.dim
+    if isinstance(config, TokenizerConfig):
+        blocks = config.encoder_depth + config.decoder_depth
+        return blocks * per_block + 2 * tables + config.n_codes * config.code_dim
+    return config.depth * per_block + tables + config.dim * n_outputs

@@ -22,7 +22,14 @@ from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.validation import check_choice
 from labram.checkpoints.files import CKPT_FORMAT, CheckpointError, read_checkpoint
-from labram.checkpoints.layouts import is_ours, load_ours, official_from, ours_from
+from labram.checkpoints.layouts import (
+    built,
+    first_mismatch,
+    is_ours,
+    load_ours,
+    official_from,
+    ours_from,
+)
 from labram.data.loader import WindowDataset
 from labram.data.protocols import (
     SPLITS_FILE,
@@ -60,13 +67,18 @@ from labram.train.run import Run
 log = logging.getLogger(__name__)
 
 
-def _from_state(sd: dict[str, Tensor], cfg: ModelConfig, n_outputs: int) -> LaBraMClassifier:
-    model = LaBraMClassifier(cfg, n_outputs)
+def _from_state(
+    sd: dict[str, Tensor], cfg: ModelConfig, n_outputs: int, source: str = "initial weights"
+) -> LaBraMClassifier:
     backbone = {k: v for k, v in sd.items() if k.startswith("backbone.")}
-    missing, unexpected = model.load_state_dict(backbone, strict=False)
+    model = built(lambda: LaBraMClassifier(cfg, n_outputs), backbone, source, cfg, n_outputs)
+    try:
+        missing, unexpected = model.load_state_dict(backbone, strict=False)
+    except RuntimeError as exc:  # a tensor of another shape
+        raise CheckpointError(f"{source} do not fit the backbone: {first_mismatch(exc)}") from None
     bad = [k for k in missing if k.startswith("backbone.")] + list(unexpected)
     if bad:
-        raise CheckpointError(f"initial weights do not fit the backbone: {bad[:5]}")
+        raise CheckpointError(f"{source} do not fit the backbone: {bad[:5]}")
     return model
 
 
@@ -89,7 +101,7 @@ def init_classifier(
             cfg = replace(ModelConfig.from_dict(obj["model_config"]), drop_path=drop_path)
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{path}: invalid model config ({exc})") from exc
-        return _from_state(obj["model"], cfg, task_outputs)
+        return _from_state(obj["model"], cfg, task_outputs, f"{path}: its weights")
     if is_ours(obj):
         model = ours_from(obj, source=str(path))
     else:

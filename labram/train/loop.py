@@ -24,6 +24,8 @@ import torch
 from torch import Tensor, nn
 
 from eegprep.base.errors import EegprepError
+from labram.checkpoints.files import CheckpointError
+from labram.checkpoints.layouts import load_strict
 from labram.data.loader import make_loader
 from labram.data.sampler import LoaderState
 from labram.train.checkpoint import atomic_save, checkpoint_dict, load_checkpoint
@@ -62,17 +64,28 @@ def _restore(
     """Load ``path`` into the model, optimizer and RNGs; returns step, epoch, batch in epoch and
     the logging interval's values saved with it (so logged means after a resume are exact)."""
     ck = load_checkpoint(path)
-    state = LoaderState.from_dict(ck["loader"])
-    run.dataset.plan.check_resume(state)
-    model.load_state_dict(ck["model"])
-    if "steps_unused" in ck.get("model_extra", {}):
-        model.quantizer.steps_unused.copy_(ck["model_extra"]["steps_unused"])  # type: ignore[union-attr,operator]
-    opt.load_state_dict(ck["optimizer"])
-    set_rng_state(ck["rng"], gen)
-    run.extra.update(ck.get("extra", {}))
-    log.info("resumed from %s at step %d (epoch %d)", path, ck["step"], ck["epoch"])
-    window = {k: list(v) for k, v in ck.get("log_window", {}).items()}
-    return int(ck["step"]), state.epoch, state.batch_in_epoch, window
+    try:
+        state = LoaderState.from_dict(ck["loader"])
+        run.dataset.plan.check_resume(state)
+        load_strict(model, ck["model"], source=str(path))
+        if "steps_unused" in ck.get("model_extra", {}):
+            model.quantizer.steps_unused.copy_(ck["model_extra"]["steps_unused"])  # type: ignore[union-attr,operator]
+        opt.load_state_dict(ck["optimizer"])
+        set_rng_state(ck["rng"], gen)
+        run.extra.update(ck.get("extra", {}))
+        step, epoch = int(ck["step"]), int(ck["epoch"])
+        window = {k: [float(x) for x in v] for k, v in ck.get("log_window", {}).items()}
+    except EegprepError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as exc:
+        # a damaged or crafted training checkpoint: a missing entry, a state of another shape
+        raise CheckpointError(
+            f"{path}: cannot resume from it: {type(exc).__name__}: {' '.join(str(exc).split())}"[
+                :400
+            ]
+        ) from exc
+    log.info("resumed from %s at step %d (epoch %d)", path, step, epoch)
+    return step, state.epoch, state.batch_in_epoch, window
 
 
 @dataclass

@@ -153,3 +153,30 @@ def test_variants_are_inferred_from_the_keys():
         layout[f"blocks.{b}.attn.v_bias"] = (100,)
     model = labram.load_official(fabricate(layout), "classifier")
     assert model.config.qv_bias and model.config.layer_scale_init == 0  # type: ignore[union-attr]
+
+
+def test_a_claimed_size_the_file_cannot_hold_is_refused_before_it_is_built():
+    """A crafted key (blocks.99999.*) or config (depth 10^7) claims a model far larger than the
+    weights in the file: refused in one line, without allocating it (built on 'meta' first)."""
+    import time
+
+    sd = fabricate(LAYOUTS["mem"](), seed=3)
+    sd["student.blocks.99999.gamma_1"] = torch.zeros(1)
+    t0 = time.perf_counter()
+    with pytest.raises(CheckpointError, match=r"describes a (model|LaBraMForMEM) of [\d,]+ param"):
+        labram.load_official(sd, "mem")
+    from labram.checkpoints.layouts import ours_dict, ours_from
+
+    obj = ours_dict(LaBraMForMEM(model_config("tiny")))
+    obj["config"] = {**obj["config"], "depth": 10**7}
+    with pytest.raises(CheckpointError, match="parameters or more, but the file holds"):
+        ours_from(obj, source="crafted.pt")
+    assert time.perf_counter() - t0 < 10  # (a depth of 10^7 built, even on 'meta': hours)
+
+
+def test_a_tensor_of_another_shape_is_one_line_naming_it():
+    sd = fabricate(LAYOUTS["classifier"](), seed=2)
+    sd["blocks.0.attn.qkv.weight"] = sd["blocks.0.attn.qkv.weight"][:, :-1].clone()
+    with pytest.raises(CheckpointError, match=r"size mismatch|copying a param with shape") as err:
+        labram.load_official(sd, "classifier")
+    assert "\n" not in str(err.value) and "blocks.0.attn.qkv.weight" in str(err.value)
