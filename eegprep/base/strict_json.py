@@ -19,13 +19,43 @@ INT_RANGE = (-(2**63), 2**63 - 1)  # what orjson (and int64 everywhere) reads ba
 
 
 def loads(data: str | bytes) -> Any:
-    """:func:`json.loads`, but input nested deeper than Python recurses (a crafted or corrupt
-    file) is a :class:`json.JSONDecodeError` like any other bad JSON, not a
-    :class:`RecursionError`."""
+    """:func:`json.loads` of strict JSON: ``NaN``, ``Infinity``, a number that overflows a
+    float (``1e400``), an integer beyond int64, and input nested deeper than Python recurses (a
+    crafted or corrupt file) are each a :class:`json.JSONDecodeError` like any other bad JSON.
+    Python's parser takes the first four, which no other JSON reader does."""
     try:
-        return json.loads(data)
+        return json.loads(data, parse_constant=_refused, parse_float=_finite, parse_int=_int64)
     except RecursionError:
         raise json.JSONDecodeError("nested too deep", "", 0) from None
+
+
+class StrictJSONError(json.JSONDecodeError):
+    """A value Python's parser takes but strict JSON does not (no position: the parser does
+    not pass it on)."""
+
+    def __init__(self, msg: str) -> None:
+        super().__init__(msg, "", 0)
+
+    def __str__(self) -> str:
+        return self.msg
+
+
+def _refused(token: str) -> Any:
+    raise StrictJSONError(f"{token} is not JSON (strict JSON has no NaN or infinities)")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise StrictJSONError(f"{text} overflows a 64-bit float")
+    return value
+
+
+def _int64(text: str) -> int:
+    value = int(text)
+    if not INT_RANGE[0] <= value <= INT_RANGE[1]:
+        raise StrictJSONError(f"{text[:30]} is beyond a 64-bit integer")
+    return value
 
 
 def find_unsafe(value: Any, where: str = "") -> tuple[str, Any] | None:

@@ -25,7 +25,6 @@ re-runs exactly those splits (``--splits FILE``).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -327,7 +326,7 @@ def read_splits(path: str | Path, task: Task, table: TaskWindows) -> dict[str, A
     """A ``splits.json`` checked against the task and the stores' subjects."""
     path = Path(path)
     try:
-        rec = json.loads(path.read_text(encoding="utf-8"))
+        rec = strict_json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UsageError(f"{path}: unreadable splits file ({exc})") from exc
     if not isinstance(rec, dict) or rec.get("format") != SPLITS_FORMAT:

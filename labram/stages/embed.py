@@ -34,7 +34,6 @@ barrier.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import math
 import os
@@ -251,7 +250,7 @@ def _open_existing(out: Path, params: dict[str, Any]) -> bool:
     holds anything else; False when there is nothing (or an unfinished creation) to keep."""
     meta = out / META_DIR / "embed.json"
     if meta.is_file():
-        saved = json.loads(meta.read_text())
+        saved = _json_file(meta)
         diff = _differences(saved, params)
         if diff:
             raise UsageError(
@@ -261,7 +260,7 @@ def _open_existing(out: Path, params: dict[str, Any]) -> bool:
         return True
     root = out / "zarr.json"
     if out.exists() and any(out.iterdir()):
-        attrs = json.loads(root.read_text()).get("attributes", {}) if root.is_file() else {}
+        attrs = _json_file(root).get("attributes", {}) if root.is_file() else {}
         if attrs.get("format") != FORMAT:  # not a creation of ours that was cut short
             raise UsageError(
                 f"{out} exists and is not a labram embedding store: pick another --out"
@@ -369,7 +368,7 @@ def completed(out: Path) -> set[int]:
     done: set[int] = set()
     for f in sorted((out / META_DIR / "progress").glob("rank*.json")):
         try:
-            done |= set(json.loads(f.read_text())["chunks"])
+            done |= set(strict_json.loads(f.read_text())["chunks"])
         except (ValueError, KeyError, TypeError):
             log.warning("%s: unreadable progress file; its chunks are computed again", f)
     return done
@@ -459,7 +458,7 @@ def embed(
     mine = chunks_of_rank(n_chunks, dinfo.rank, dinfo.world_size)
     progress = out / META_DIR / "progress" / f"rank{dinfo.rank}.json"
     done = completed(out)
-    own = set(json.loads(progress.read_text())["chunks"]) if progress.is_file() else set()
+    own = set(_json_file(progress).get("chunks", [])) if progress.is_file() else set()
     todo = [c for c in mine if c not in done]
     reader = BlockReader(index)
     buckets = index.buckets()
@@ -488,3 +487,16 @@ def embed(
 
 
 __all__ = ["EmbedConfig", "chunks_of_rank", "completed", "embed", "features", "window_index"]
+
+
+def _json_file(path: Path) -> dict[str, Any]:
+    """A JSON object file of an embedding store, or one line naming it when damaged."""
+    try:
+        doc = strict_json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(
+            f"{path}: unreadable ({exc}): the embedding store is damaged; pick another --out"
+        ) from None
+    if not isinstance(doc, dict):
+        raise UsageError(f"{path}: not a JSON object: the embedding store is damaged")
+    return doc

@@ -12,7 +12,6 @@ task) as JSON metadata. Every command that reads a checkpoint reads it back
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -50,7 +49,7 @@ def _json_beside(path: Path, *names: str) -> dict[str, Any]:
             f = folder / name
             if f.is_file():
                 try:
-                    data = json.loads(f.read_text())
+                    data = strict_json.loads(f.read_text())
                 except ValueError:
                     continue
                 if isinstance(data, dict):

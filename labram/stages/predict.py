@@ -12,7 +12,6 @@ predicted; the CLI exits with status 3 then.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import traceback
@@ -24,6 +23,7 @@ from typing import Any, TextIO
 import numpy as np
 import torch
 
+from eegprep.base import strict_json
 from eegprep.base.errors import EegprepError, SourceError, UsageError
 from eegprep.base.redact import redact
 from eegprep.corpus.manifest import Manifest, available, load_manifest
@@ -59,7 +59,7 @@ def _run_folder_task(checkpoint: Path) -> str | None:
         f = folder / "results.json"
         if f.is_file():
             try:
-                name = json.loads(f.read_text()).get("task")
+                name = strict_json.loads(f.read_text()).get("task")
             except ValueError:
                 continue
             if isinstance(name, str):

@@ -16,7 +16,6 @@ written to them.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import shlex
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from labram.stages.predictions import FILENAME as PREDICTIONS
 from labram.stages.predictions import read_predictions
@@ -80,7 +80,7 @@ def is_finite(v: Any) -> bool:
 
 def _json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return strict_json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UsageError(f"{path}: unreadable ({exc})") from exc
 

@@ -8,7 +8,6 @@ all of them cut the same windows (:func:`task_splits` under the run's own config
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from eegprep.base import strict_json
 from labram.data.loader import WindowDataset, make_loader
 from labram.data.sampler import BatchPlan
 from labram.data.tasks import Task, build_task_indexes
@@ -73,7 +73,7 @@ def run_config(checkpoint: str | Path, obj: Any = None) -> TrainConfig:
     if saved is None and path.is_file():
         where = str(path)
         try:
-            saved = json.loads(path.read_text())
+            saved = strict_json.loads(path.read_text())
         except ValueError as exc:
             log.warning("%s: unreadable run config (%s)", path, exc)
     if isinstance(saved, dict):

@@ -135,3 +135,23 @@ def test_labram_writes_json_only_through_the_strict_writer() -> None:
             ):
                 offenders.append(f"{path.name}:{node.lineno}")
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["NaN", '{"eps": NaN}', "[Infinity]", "-Infinity", "1e400", "-1e999", "99999999999999999999"],
+)
+def test_strict_loads_refuses_what_only_python_reads(text: str) -> None:
+    """Every JSON file eegprep and labram read (a store's metadata, a run's config.json, a
+    checkpoint's safetensors metadata) goes through strict_json.loads: a value other JSON
+    readers refuse is a JSONDecodeError there too, not a NaN passed on."""
+    import json
+
+    from eegprep.base import strict_json
+
+    with pytest.raises(json.JSONDecodeError) as err:
+        strict_json.loads(text)
+    assert "line 1" not in str(err.value)  # no made-up position
+    assert strict_json.loads('{"a": [1.5, -2, 1e300, 9223372036854775807]}') == {
+        "a": [1.5, -2, 1e300, 9223372036854775807]
+    }
