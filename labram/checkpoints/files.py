@@ -177,6 +177,7 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
         raise CheckpointError(f"{what} not found: {path}")
     if is_safetensors(path):
         return read_safetensors(path)
+    _check_archive(path)
     try:
         with _allow_listed(), warnings.catch_warnings():
             # torch warns about pickle protocols above 2 before refusing them: the one line
@@ -195,11 +196,109 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
     except Exception as exc:  # torch raises many types for unreadable files
         raise CorruptCheckpointError(f"{path}: {_damage(path, exc)}") from exc
     try:
+        _check_contents(path, obj)
         return _plain(obj)
     except RecursionError:  # (a crafted pickle nests as deep as it likes: it builds iteratively)
         raise CorruptCheckpointError(
             f"{path}: not a checkpoint: its objects nest deeper than any checkpoint does"
         ) from None
+
+
+MAX_OBJECTS = 1_000_000
+"""The most objects (containers, values, tensors) a checkpoint's contents may expand to, counting
+an object as often as it is referred to: a released LaBraM file has a few thousand. A pickle
+stores a shared object once, so a crafted file of a few kB can refer to one list 2^40 times."""
+
+ZIP_INFLATION_LIMIT = (100, 64 * 2**20)
+"""A zip member that inflates more than 100-fold to more than 64 MiB is refused: ``torch.save``
+stores its members uncompressed, and a deflated one of that ratio is a zip bomb."""
+
+
+def _check_archive(path: Path) -> None:
+    """A zip checkpoint's members against their CRC-32 (``torch.load`` does not check them, so
+    a flipped bit would load as a changed weight) and against zip bombs."""
+    if not zipfile.is_zipfile(path):
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            ratio, floor = ZIP_INFLATION_LIMIT
+            for info in archive.infolist():
+                if info.file_size > floor and info.file_size > ratio * max(info.compress_size, 1):
+                    raise CorruptCheckpointError(
+                        f"{path}: not written by torch.save: its member {info.filename} "
+                        f"inflates from {info.compress_size:,} to {info.file_size:,} bytes"
+                    )
+            bad = archive.testzip()
+    except CorruptCheckpointError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise CorruptCheckpointError(
+            f"{path}: truncated or corrupt ({_first_sentence(exc)})"
+        ) from exc
+    if bad is not None:
+        raise CorruptCheckpointError(
+            f"{path}: damaged: its member {bad} fails its CRC-32 check (bit rot, or an "
+            "incomplete copy): copy the file again"
+        )
+
+
+def _check_contents(path: Path, obj: Any) -> None:
+    """Refuse contents no checkpoint has: more than :data:`MAX_OBJECTS` objects once shared
+    references are counted as often as they occur; a tensor whose shape claims more bytes than
+    its storage holds (a zero stride: one stored float standing for a GB), or reaches past it;
+    a complex tensor; a floating-point tensor with NaN or infinite values."""
+    sizes: dict[int, int] = {}
+    tensors: dict[int, tuple[str, Tensor]] = {}
+
+    def count(o: Any, where: str) -> int:
+        key = id(o)
+        if key in sizes:
+            return sizes[key]
+        sizes[key] = 1  # (a cycle counts once)
+        if isinstance(o, Tensor):
+            tensors[key] = (where, o)
+            n = 1
+        elif isinstance(o, argparse.Namespace | dict):
+            items = vars(o).items() if isinstance(o, argparse.Namespace) else o.items()
+            n = 1 + sum(count(v, f"{where}.{k}" if where else str(k)) for k, v in items)
+        elif isinstance(o, list | tuple):
+            n = 1 + sum(count(v, f"{where}[{i}]") for i, v in enumerate(o))
+        else:
+            n = 1
+        sizes[key] = n
+        return n
+
+    if count(obj, "") > MAX_OBJECTS:
+        raise CorruptCheckpointError(
+            f"{path}: not a checkpoint: its contents expand to more than {MAX_OBJECTS:,} "
+            "objects (one object referred to over and over: a crafted file)"
+        )
+    for where, t in tensors.values():
+        _check_tensor(path, where or "(the file)", t)
+
+
+def _check_tensor(path: Path, where: str, t: Tensor) -> None:
+    stored = t.untyped_storage().nbytes()
+    size = t.element_size()
+    if t.numel():
+        last = t.storage_offset() + sum((n - 1) * st for n, st in zip(t.shape, t.stride()))
+        if min(t.stride(), default=1) < 0 or (last + 1) * size > stored:
+            raise CorruptCheckpointError(
+                f"{path}: tensor {where} reaches past its storage ({stored:,} bytes): a crafted "
+                "or damaged file"
+            )
+    if t.numel() * size > stored:
+        raise CorruptCheckpointError(
+            f"{path}: tensor {where} claims shape {tuple(t.shape)} ({t.numel() * size:,} bytes) "
+            f"but the file stores {stored:,} bytes of it: a crafted file"
+        )
+    if t.is_complex():
+        raise CorruptCheckpointError(f"{path}: tensor {where} is complex: no LaBraM weight is")
+    if t.is_floating_point() and t.numel() and not bool(torch.isfinite(t).all()):
+        raise CorruptCheckpointError(
+            f"{path}: tensor {where} holds NaN or infinite values: the weights are damaged "
+            "(or come from a run that diverged)"
+        )
 
 
 def _damage(path: Path, exc: Exception) -> str:
@@ -285,12 +384,13 @@ def read_safetensors(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise CorruptCheckpointError(
             f"{path}: truncated or corrupt safetensors file ({_first_sentence(exc)})"
         ) from exc
+    _check_contents(path, tensors)
     text = meta.get(SAFETENSORS_KEY)
     if text is None:
         return {"model": tensors, "metadata": meta}
     try:
         info = _from_json(strict_json.loads(text))
-    except (ValueError, TypeError, RecursionError) as exc:
+    except (ValueError, TypeError, RecursionError, RuntimeError) as exc:
         raise CorruptCheckpointError(
             f"{path}: its '{SAFETENSORS_KEY}' metadata is not valid ({_first_sentence(exc)})"
         ) from exc

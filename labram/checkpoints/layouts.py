@@ -272,6 +272,15 @@ def load_strict(
 
     With ``kind``, keys are reported under their names in the released layout.
     """
+    expected = dict(model.state_dict())
+    for key, value in sd.items():
+        want = expected.get(key)
+        if (isinstance(value, Tensor) and want is not None and want.is_floating_point()
+                and not value.is_floating_point()):  # fmt: skip
+            raise CheckpointError(
+                f"{source}: tensor {key} is {str(value.dtype).removeprefix('torch.')}, where "
+                f"{type(model).__name__} has {str(want.dtype).removeprefix('torch.')} weights"
+            )
     try:
         result = model.load_state_dict(dict(sd), strict=False)
     except RuntimeError as exc:  # a tensor of another shape (load_state_dict lists them all)
@@ -323,6 +332,8 @@ def built(
     holds, plus :data:`MAX_EXTRA_PARAMETERS`; a ``config`` whose :func:`parameter_floor`
     already exceeds that is refused before even that.
     """
+    if not isinstance(sd, Mapping):
+        raise CheckpointError(f"{source}: its weights are a {type(sd).__name__}, not a dict")
     have = sum(t.numel() for t in sd.values() if isinstance(t, Tensor))
     limit = have + MAX_EXTRA_PARAMETERS
 
@@ -354,6 +365,12 @@ def _check_kind(kind: str) -> Kind:
     return kind  # type: ignore[return-value]
 
 
+BAD_CONTENT = (KeyError, TypeError, ValueError, IndexError, ArithmeticError, AttributeError,
+               RuntimeError)  # fmt: skip
+"""What building a model from a file's keys, shapes and config raises when they make no valid
+model (a crafted or damaged file): turned into one :class:`CheckpointError` naming the file."""
+
+
 def build_official(
     sd: Mapping[str, Tensor],
     kind: Kind,
@@ -364,6 +381,27 @@ def build_official(
 ) -> nn.Module:
     """Build our model for an official state dict (size from ``size`` or the shapes) and load
     it strictly."""
+    try:
+        return _build_official(sd, kind, size=size, n_outputs=n_outputs, source=source)
+    except CheckpointError:
+        raise
+    except BAD_CONTENT as exc:
+        raise CheckpointError(f"{source}: its weights make no LaBraM {kind} model "
+                              f"({type(exc).__name__}: {_short(exc)})") from exc  # fmt: skip
+
+
+def _short(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+def _build_official(
+    sd: Mapping[str, Tensor],
+    kind: Kind,
+    *,
+    size: str | None = None,
+    n_outputs: int | None = None,
+    source: str = "state dict",
+) -> nn.Module:
     model: nn.Module
     if kind == "tokenizer":
         tcfg = tokenizer_config(size) if size else infer_tokenizer_config(sd)
@@ -517,8 +555,8 @@ def ours_from(obj: Any, *, source: str = "state dict") -> nn.Module:
             model = built(lambda: LaBraMClassifier(mcfg, outputs), sd, name, mcfg, outputs)
     except CheckpointError:
         raise
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{name}: invalid {kind} config ({exc})") from exc
+    except BAD_CONTENT as exc:
+        raise CheckpointError(f"{name}: invalid {kind} config ({_short(exc)})") from exc
     load_strict(model, obj["model"], source=name)
     return model
 

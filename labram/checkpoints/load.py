@@ -22,6 +22,7 @@ from torch import nn
 
 from labram.checkpoints.files import CKPT_FORMAT, CheckpointError, read_checkpoint
 from labram.checkpoints.layouts import (
+    BAD_CONTENT,
     Kind,
     built,
     detect_kind,
@@ -86,9 +87,10 @@ def load_model(path: str | os.PathLike[str], *, what: str = "--checkpoint") -> L
         model = official_from(obj, kind, source=source)
     except CheckpointError:
         raise
-    except (KeyError, TypeError, ValueError) as exc:  # shapes that make no valid config
+    except BAD_CONTENT as exc:  # shapes or a config that make no valid model
         raise CheckpointError(
-            f"{source}: not a LaBraM checkpoint this labram can use ({exc})"
+            f"{source}: not a LaBraM checkpoint this labram can use "
+            f"({type(exc).__name__}: {' '.join(str(exc).split())[:300]})"
         ) from exc
     return Loaded(model, kind, "released", source, info)
 

@@ -23,6 +23,7 @@ with a fixed seed.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -390,8 +391,21 @@ def task_record(task: Task) -> dict[str, Any]:
     }
 
 
+MAX_WINDOW_SECONDS = 3600
+"""The longest window a task record may give (an hour; LaBraM's are 1-30 s)."""
+
+
 def task_from_record(rec: dict[str, Any]) -> Task:
-    """Inverse of :func:`task_record`."""
+    """Inverse of :func:`task_record`.
+
+    Raises
+    ------
+    UsageError
+        A record :func:`task_record` does not write (a damaged or crafted checkpoint).
+    """
+    problem = _bad_task_record(rec)
+    if problem:
+        raise UsageError(f"its task record is not valid: {problem}")
     chans = rec.get("channels")
     return Task(
         name=str(rec["name"]),
@@ -401,3 +415,27 @@ def task_from_record(rec: dict[str, Any]) -> Task:
         window_seconds=rec.get("window_seconds"),
         stride_seconds=rec.get("stride_seconds"),
     )
+
+
+def _bad_task_record(rec: Any) -> str | None:
+    """What is wrong with a task record, or None."""
+    if not isinstance(rec, dict) or not isinstance(rec.get("name"), str):
+        return "no task name"
+    if rec.get("kind") not in ("binary", "multiclass", "regression"):
+        return f"kind {rec.get('kind')!r} (binary, multiclass or regression)"
+    for key in ("classes", "channels"):
+        value = rec.get(key)
+        if value is not None and not (
+            isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+        ):
+            return f"{key} {value!r} is not a list of names"
+    for key, upper in (("window_seconds", MAX_WINDOW_SECONDS), ("stride_seconds", None)):
+        value = rec.get(key)
+        if value is None:
+            continue
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not math.isfinite(value) or value <= 0:
+            return f"{key} {value!r} is not a positive number"
+        if key == "window_seconds" and (value != int(value) or (upper and value > upper)):
+            return f"{key} {value!r} is not a whole number of seconds up to {upper}"
+    return None

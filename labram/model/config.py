@@ -8,7 +8,8 @@ rule with 4 conv channels (dim 100) so that the same code path runs in tests and
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+import math
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from eegprep.base.errors import UsageError
@@ -29,8 +30,33 @@ class ModelConfigError(UsageError):
     ``ValueError``: exit status 2 in the CLI)."""
 
 
+def _check_types(cfg: ModelConfig | TokenizerConfig) -> None:
+    """Each field of the type it is declared with (a config read from a file may hold a string
+    or a NaN where a width belongs): ints are ints, floats finite numbers, bools bools."""
+    for f in fields(cfg):
+        value = getattr(cfg, f.name)
+        kind = str(f.type)
+        if kind == "bool":
+            ok = isinstance(value, bool)
+        elif kind == "int":
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif kind == "float":
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            ok = ok and math.isfinite(value)
+        else:
+            continue
+        if not ok:
+            expected = {"bool": "true or false", "int": "an integer"}.get(kind, "a finite number")
+            raise invalid_value(f.name, value, expected=expected, error=ModelConfigError)
+    if cfg.mlp_ratio <= 0 or cfg.norm_eps <= 0:
+        name = "mlp_ratio" if cfg.mlp_ratio <= 0 else "norm_eps"
+        raise invalid_value(name, getattr(cfg, name), expected="a positive number",
+                            error=ModelConfigError)  # fmt: skip
+
+
 def _check_widths(cfg: ModelConfig | TokenizerConfig) -> None:
     """The rules every LaBraM transformer's config obeys (the model and the tokenizer's)."""
+    _check_types(cfg)
     for name in ("dim", "n_heads", "conv_channels", "n_spatial", "n_time"):
         check_min(name, getattr(cfg, name), 1, error=ModelConfigError)
     if cfg.conv_channels % 4:

@@ -58,7 +58,7 @@ def _json_beside(path: Path, *names: str) -> dict[str, Any]:
 
 
 def _subjects(loaded: Loaded) -> dict[str, Any] | None:
-    rec = record_of(loaded.info)
+    rec = record_of(loaded.info, loaded.source)
     if rec is None:
         return None
     return {"n": int(rec["n"]), "complete": bool(rec.get("complete", True))}
@@ -214,7 +214,7 @@ def export(
     if weights.resolve() == Path(src).resolve():
         raise UsageError(f"--out {weights} is the checkpoint itself: pick another name")
     obj = ours_dict(loaded.model)
-    subjects = record_of(loaded.info)
+    subjects = record_of(loaded.info, loaded.source)
     if subjects is not None:
         obj[SUBJECTS_KEY] = subjects  # so that finetune / evaluate still check for leakage
     if isinstance(loaded.info.get(TRAIN_CONFIG), dict):

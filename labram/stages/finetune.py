@@ -116,7 +116,7 @@ def pretrain_record(init: str | Path | None) -> tuple[dict[str, Any] | None, str
     """The subjects ``init`` was pre-trained on (None if it records none) and its name."""
     if init is None:
         return make_record([]), "random initial weights"
-    return record_of(read_checkpoint(Path(init), what="--init checkpoint")), str(init)
+    return record_of(read_checkpoint(Path(init), what="--init checkpoint"), str(init)), str(init)
 
 
 def test_subjects(index: WindowIndex) -> set[str]:
@@ -424,7 +424,7 @@ def evaluate(
     else:
         splits = task_splits(opened, task, cfg)
     leakage = check_test_subjects(
-        record_of(obj),
+        record_of(obj, str(checkpoint)),
         test_subjects(splits["test"]),
         allow=allow_seen_subjects,
         source=str(checkpoint),

@@ -77,7 +77,10 @@ def resolve_task(loaded: Loaded, name: str | None) -> Task:
             "predictions need a best.pt of `labram finetune` (embeddings: `labram embed`)"
         )
     if name is None and isinstance(loaded.info.get("task"), dict):
-        task = task_from_record(loaded.info["task"])
+        try:
+            task = task_from_record(loaded.info["task"])
+        except UsageError as exc:
+            raise CheckpointError(f"{loaded.source}: {exc}") from None
     else:
         name = name or _run_folder_task(Path(loaded.source))
         if name is None:

@@ -56,7 +56,7 @@ def _load_tokenizer(path: str | Path) -> tuple[VQNSPTokenizer, dict[str, Any] | 
         model = official_from(obj, "tokenizer", source=str(path))
     if not isinstance(model, VQNSPTokenizer):
         raise CheckpointError(f"{path}: holds a {type(model).__name__}, not a tokenizer")
-    return model, record_of(obj)
+    return model, record_of(obj, str(path))
 
 
 def exclusions(stores: Sequence[str], out: Path, of: Sequence[str], write: bool) -> set[str]:

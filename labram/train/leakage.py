@@ -71,14 +71,43 @@ def seen(record: dict[str, Any], keys: Iterable[str]) -> set[str]:
     return {k for k in keys if _hash64(k) in known}
 
 
-def record_of(obj: Any) -> dict[str, Any] | None:
-    """The record in a checkpoint already read (ours, or a training checkpoint), or None."""
+def record_of(obj: Any, source: str = "the checkpoint") -> dict[str, Any] | None:
+    """The record in a checkpoint already read (ours, or a training checkpoint), or None.
+
+    Raises
+    ------
+    UsageError
+        The record is not one :func:`make_record` writes (a damaged or crafted file), naming
+        ``source``.
+    """
     if not isinstance(obj, dict):
         return None
     rec = obj.get(KEY)
     if rec is None and isinstance(obj.get("extra"), dict):
         rec = obj["extra"].get(KEY)
-    return rec if isinstance(rec, dict) else None
+    if rec is None:
+        return None
+    problem = _malformed(rec)
+    if problem:
+        raise UsageError(f"{source}: its record of pre-training subjects ({KEY}) {problem}")
+    return rec
+
+
+def _malformed(rec: Any) -> str | None:
+    """What is wrong with a subject record, or None."""
+    if not isinstance(rec, dict):
+        return f"is a {type(rec).__name__}, not a dict"
+    if not isinstance(rec.get("complete", True), bool):
+        return "has a 'complete' that is not true or false"
+    if "keys" in rec:
+        keys = rec["keys"]
+        if not isinstance(keys, list | tuple) or not all(isinstance(k, str) for k in keys):
+            return "has 'keys' that are not a list of subject keys"
+        return None
+    hashes = rec.get("sha256_64")
+    if not isinstance(hashes, torch.Tensor) or hashes.dtype != torch.int64 or hashes.ndim != 1:
+        return "has neither a list of 'keys' nor a 1-D int64 tensor 'sha256_64'"
+    return None
 
 
 def check_test_subjects(

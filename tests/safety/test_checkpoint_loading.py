@@ -410,3 +410,65 @@ def test_read_checkpoint_is_the_only_unpickling_call() -> None:
                 found.append((path.name, node.lineno, f"{node.func.value.id}.{node.func.attr}"))
     assert len(found) == 1 and found[0][0] == "files.py", found
     assert found[0][1] in reader and found[0][2] == "torch.load", found
+
+
+def _saved(tmp_path: Path, obj: object, name: str = "x.pt") -> Path:
+    path = tmp_path / name
+    torch.save(obj, path)
+    return path
+
+
+def test_shared_references_that_expand_without_end_are_refused(tmp_path: Path) -> None:
+    """A pickle stores a shared list once: 40 levels of [x, x] are a few hundred bytes that
+    expand to 2^40 objects for any code that walks them (converting Namespaces used to)."""
+    inner: list = [1.0]
+    for _ in range(40):
+        inner = [inner, inner]
+    path = _saved(tmp_path, {"model": {}, "args": inner})
+    with pytest.raises(CorruptCheckpointError, match="expand to more than 1,000,000 objects"):
+        read_checkpoint(path)
+
+
+def test_a_tensor_claiming_more_bytes_than_stored_is_refused(tmp_path: Path) -> None:
+    """A zero stride lets one stored float stand for 10^9 of them: never materialised."""
+    huge = torch.zeros(1).expand(1000, 1_000_000)
+    path = _saved(tmp_path, {"model": {"pos_embed": huge}})
+    with pytest.raises(CorruptCheckpointError, match=r"claims shape \(1000, 1000000\)"):
+        read_checkpoint(path)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_weights_are_refused_naming_the_tensor(tmp_path: Path, bad: float) -> None:
+    w = torch.randn(4, 4)
+    w[1, 2] = bad
+    path = _saved(tmp_path, {"model": {"blocks.0.w": w, "ok": torch.ones(2)}})
+    with pytest.raises(CorruptCheckpointError, match=r"tensor model\.blocks\.0\.w holds NaN"):
+        read_checkpoint(path)
+    with pytest.raises(CorruptCheckpointError, match="is complex"):
+        read_checkpoint(_saved(tmp_path, {"model": {"w": torch.ones(2, dtype=torch.cfloat)}}))
+
+
+def test_a_flipped_bit_in_a_zip_member_fails_its_crc(tmp_path: Path) -> None:
+    """torch.load does not check the zip's CRC-32s: a flipped bit in a weight loads as another
+    finite weight. read_checkpoint checks them first."""
+    path = _saved(tmp_path, {"model": {"w": torch.randn(256, 256)}})
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01  # inside the weights' 256 kB (the archive's bulk)
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptCheckpointError, match="fails its CRC-32 check"):
+        read_checkpoint(path)
+
+
+def test_a_config_that_is_not_numbers_is_one_line(tmp_path: Path) -> None:
+    from labram.checkpoints.layouts import ours_dict, ours_from
+    from labram.model.classifier import LaBraMClassifier
+    from labram.model.config import model_config
+
+    obj = ours_dict(LaBraMClassifier(model_config("tiny"), 2))
+    for field, value in (("mlp_ratio", float("inf")), ("norm_eps", float("nan")), ("depth", "2")):
+        bad = {**obj, "config": {**obj["config"], field: value}}
+        with pytest.raises(CheckpointError, match=f"invalid classifier config.*`{field}`"):
+            ours_from(bad, source="crafted.pt")
+    bad = {**obj, "model": {**obj["model"], "head.weight": obj["model"]["head.weight"].long()}}
+    with pytest.raises(CheckpointError, match=r"tensor head\.weight is int64"):
+        ours_from(bad, source="crafted.pt")
