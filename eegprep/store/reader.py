@@ -340,8 +340,14 @@ class Store:
         if rid not in self._readers:
             from eegprep.store.shard_reader import ShardReader
 
-            path = f"{self.recording(rid).group}/data"
-            self._readers[rid] = ShardReader.open(self._loc, path)
+            rec = self.recording(rid)
+            reader = ShardReader.open(self._loc, f"{rec.group}/data")
+            if reader is not None:
+                meta = rec.meta
+                problem = reader.decoding_problem(meta.get("encoding"), meta.get("quantum_uv"))
+                if problem:
+                    raise StoreFormatError(f"{rid}: {problem}; run `eegprep validate`")
+            self._readers[rid] = reader
         return self._readers[rid]
 
     def read_target(self, rid: str, name: str) -> np.ndarray:

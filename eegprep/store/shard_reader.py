@@ -67,6 +67,34 @@ class ShardReader:
         # committed recording's files do not change; :meth:`scan` reads them afresh)
         self._indexes: dict[str, tuple[np.ndarray, int]] = {}
 
+    def decoding_problem(self, encoding: str | None, quantum_uv: float | None) -> str | None:
+        """What in this array's ``zarr.json`` disagrees with how its recording's record says
+        it is stored, else None. The CRCs cover the compressed bytes, not the settings that
+        decode them: a flipped digit in the quantizer's ``scale`` or ``offset`` changes every
+        sample and fails no checksum, so the settings are checked against the record."""
+        where = self.loc.shown(self.loc.path(self.array_path, "zarr.json"))
+        if encoding == "quantized":
+            if not self.filters or quantum_uv is None or self.divisor is None:
+                return f"{where}: no quantizer, but the record says quantized"
+            config = self.filters[0].get_config()
+            expected = 1.0 / quantum_uv
+            if (
+                config.get("offset") != 0
+                or abs(self.divisor - expected) > 1e-9 * expected
+                or np.dtype(config.get("astype")) != np.int32
+            ):
+                return (
+                    f"{where}: its quantizer (scale {self.divisor!r}, offset "
+                    f"{config.get('offset')!r}) is not the record's step {quantum_uv!r} uV "
+                    f"(scale {expected!r}, offset 0): the metadata is damaged"
+                )
+        elif self.filters:
+            return f"{where}: a quantizer, but the record says {encoding or 'float32'}"
+        wanted = np.float16 if encoding == "float16" else np.float32
+        if self.dtype != wanted:
+            return f"{where}: data type {self.dtype}, but the record says {encoding or 'float32'}"
+        return None
+
     @classmethod
     def open(cls, loc: Location, array_path: str) -> ShardReader | None:
         """A reader for the array at ``array_path``, or ``None`` when it is not laid out as

@@ -33,7 +33,6 @@ from eegprep.store.shard_reader import ShardReader
 
 BLOCK = 360_000  # samples per read of an array not in eegprep's own layout (one shard)
 MAX_LINES = 20  # problems listed per recording (and unlisted groups per store), then a count
-IDENTITY = ("id", "channels", "n_samples", "sfreq")  # group attributes that must match the index
 RETIRED = ("_eegprep", "retired.json")  # replaced versions kept for readers of an older index
 
 
@@ -130,10 +129,41 @@ def _group_metadata(
     except (ValueError, KeyError, TypeError) as exc:
         out.append(f"{rid}: {group}/zarr.json damaged ({type(exc).__name__}: {exc})")
         return True
-    differ = [k for k in IDENTITY if not isinstance(attrs, dict) or attrs.get(k) != record.get(k)]
+    if not isinstance(attrs, dict):
+        out.append(f"{rid}: {group}/zarr.json damaged (its attributes are not an object)")
+        return True
+    # the attributes are the whole record, written with it: any difference is damage to one
+    differ = sorted(k for k in set(attrs) | set(record) if attrs.get(k) != record.get(k))
     if differ:
-        out.append(f"{rid}: {group}/zarr.json attributes differ from the index in {differ}")
+        shown = ", ".join(differ[:8]) + (f" and {len(differ) - 8} more" if len(differ) > 8 else "")
+        out.append(
+            f"{rid}: {group}/zarr.json attributes and the index record differ in {shown}: one "
+            "of them is damaged (`eegprep ingest --repair` writes the recording again)"
+        )
+    problem = channel_index_problem(record)
+    if problem:
+        out.append(f"{rid}: index record: {problem}")
     return True
+
+
+def channel_index_problem(record: dict[str, Any]) -> str | None:
+    """Whether the record's ``channel_index`` (each channel's row of the model's position
+    table) is the vocabulary's index of each of its ``channels``; a flipped index would give a
+    channel another site's position, silently."""
+    from eegprep.pipeline.channels import VOCABULARY
+
+    channels, index = record.get("channels") or [], record.get("channel_index")
+    if index is None:
+        return None  # records of versions before the field
+    where = {name.upper(): i for i, name in enumerate(VOCABULARY)}
+    expected = [where.get(str(c).upper(), -1) for c in channels]
+    if list(index) != expected:
+        bad = [str(c) for c, i, e in zip(channels, index, expected, strict=False) if i != e]
+        return (
+            f"channel_index {list(index)[:8]} does not give the vocabulary's positions of its "
+            f"channels (first wrong: {', '.join(bad[:3]) or 'the count'})"
+        )
+    return None
 
 
 def _data(loc: Location, rid: str, group: str, record: dict[str, Any], out: list[str]) -> None:
@@ -146,6 +176,9 @@ def _data(loc: Location, rid: str, group: str, record: dict[str, Any], out: list
         shape = (reader.n_channels, reader.n_samples)
         out.append(f"{rid}: data shape {shape}, index says {expected}")
         return
+    problem = reader.decoding_problem(record.get("encoding"), record.get("quantum_uv"))
+    if problem:
+        out.append(f"{rid}: {problem}")
     nonfinite = None
     for start, stop, samples in reader.scan():
         if isinstance(samples, StoreFormatError):
@@ -233,7 +266,36 @@ def _root_attrs(loc: Location, problems: list[str]) -> dict[str, Any] | None:
     missing = [k for k in ("format_version", "sfreq", "recipe_hash") if k not in attrs]
     if missing:
         problems.append(f"zarr.json: damaged (no {', '.join(missing)})")
+    else:
+        problems += [f"zarr.json: damaged ({p})" for p in _root_problems(attrs)]
     return attrs
+
+
+def _root_problems(attrs: dict[str, Any]) -> list[str]:
+    """Disagreements inside the root's attributes, which no checksum covers: the recipe and
+    the hash written from it, the store's rate and the recipe's, the channel vocabulary and
+    this eegprep's (a store's vocabulary may be an older, shorter one)."""
+    import hashlib
+    import json
+
+    from eegprep.pipeline.channels import VOCABULARY
+
+    out = []
+    recipe = attrs.get("recipe")
+    if isinstance(recipe, dict):
+        d = {k: v for k, v in recipe.items() if k != "block_seconds"}
+        digest = hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+        if digest != attrs.get("recipe_hash"):
+            out.append(f"its recipe hashes to {digest}, not to its recipe_hash "
+                       f"{attrs.get('recipe_hash')!r}")  # fmt: skip
+        if recipe.get("sfreq") != attrs.get("sfreq"):
+            out.append(f"sfreq {attrs.get('sfreq')!r} is not the recipe's {recipe.get('sfreq')!r}")
+    vocabulary = attrs.get("vocabulary")
+    if vocabulary is not None and (
+        not isinstance(vocabulary, list) or vocabulary != list(VOCABULARY)[: len(vocabulary)]
+    ):
+        out.append("its channel vocabulary is not eegprep's (channel positions would be wrong)")
+    return out
 
 
 def _index(loc: Location, problems: list[str]) -> dict[str, dict[str, Any]]:

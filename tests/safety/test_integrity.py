@@ -472,3 +472,62 @@ def test_store_level_damage_is_one_typed_error(tmp_path: Path) -> None:
     (out / "zarr.json").write_text("[1, 2")
     with pytest.raises(StoreError, match="damaged"):
         _open(out)
+
+
+def _edit_json(path: Path, change: object) -> None:
+    doc = json.loads(path.read_text())
+    change(doc)  # type: ignore[operator]
+    path.write_text(json.dumps(doc))
+
+
+def test_metadata_no_checksum_covers_is_checked_against_the_record(
+    tuh_corpus: Path, tmp_path: Path
+) -> None:
+    """The CRCs cover the compressed bytes, not the settings that decode them nor the JSON
+    around them. A flipped digit in the quantizer's scale changed every sample, a flipped
+    channel_index gave a channel another site's position, a flipped rate in the root changed the
+    store's rate: each passed validate. Each is now a problem naming the file, and a read of a
+    recording whose quantizer disagrees with its record is refused."""
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out, encoding="quantized")
+    store = open_store(out)
+    group = out / store.recording(REC).group
+    assert validate(str(out))[1] == []
+
+    def scale(doc: dict) -> None:
+        config = doc["codecs"][0]["configuration"]["codecs"][0]["configuration"]
+        config["scale"] = config["scale"] * 1.019  # 52.43 -> 53.43, one digit
+
+    _edit_json(group / "data" / "zarr.json", scale)
+    problems = validate(str(out))[1]
+    assert len(problems) == 1 and "data/zarr.json: its quantizer (scale" in problems[0]
+    with pytest.raises(StoreFormatError, match="is not the record's step"):
+        open_store(out).read(REC)
+
+    other = "tuh/aaaaaaab_s002_t001"
+    attrs = out / store.recording(other).group / "zarr.json"
+    _edit_json(attrs, lambda d: d["attributes"]["labels"].update(montage="05_tcp_ar"))
+    _edit_json(attrs, lambda d: d["attributes"]["channel_index"].__setitem__(1, 3))
+    text = "\n".join(validate(str(out))[1])
+    assert f"{other}: " in text and "attributes and the index record differ in" in text
+    assert "channel_index, labels" in text
+
+    root = out / "zarr.json"
+    _edit_json(root, lambda d: d["attributes"].update(sfreq=220.0))
+    assert "zarr.json: damaged (sfreq 220.0 is not the recipe's 200.0)" in validate(str(out))[1]
+    _edit_json(root, lambda d: d["attributes"].update(sfreq=200.0))
+    _edit_json(root, lambda d: d["attributes"]["recipe"].update(l_freq=0.0))
+    assert any("its recipe hashes to" in p for p in validate(str(out))[1])
+    _edit_json(root, lambda d: d["attributes"]["recipe"].update(l_freq=0.1))
+    _edit_json(root, lambda d: d["attributes"]["vocabulary"].__setitem__(2, "AF9"))
+    assert any("vocabulary is not eegprep's" in p for p in validate(str(out))[1])
+
+
+def test_a_channel_index_that_is_not_the_vocabularys_is_reported() -> None:
+    from eegprep.store.validate import channel_index_problem
+    from eegprep.testing.records import hand_record
+
+    rec = hand_record("tuh/x", ["FP1", "FP2", "F3"], 400).to_dict()
+    assert channel_index_problem(rec) is None
+    rec["channel_index"] = [rec["channel_index"][0], 3, rec["channel_index"][2]]
+    assert "first wrong: FP2" in str(channel_index_problem(rec))
