@@ -363,8 +363,13 @@ def _retired(loc: Location, problems: list[str]) -> set[str]:
     """Groups of replaced versions, kept a while for readers holding an older index."""
     if not loc.exists(*RETIRED):
         return set()
+    from eegprep.store.writer import retired_entries
+
     try:
-        return {str(group) for group, _when in strict_json.loads(loc.read_bytes(*RETIRED))}
-    except (ValueError, TypeError) as exc:
+        good, bad = retired_entries(strict_json.loads(loc.read_bytes(*RETIRED)))
+    except ValueError as exc:
         problems.append(f"{'/'.join(RETIRED)}: damaged ({type(exc).__name__}: {exc})")
         return set()
+    problems += [f"{'/'.join(RETIRED)}: damaged ({line}; the next ingest ignores it)"
+                 for line in bad[:MAX_LINES]]  # fmt: skip
+    return {group for group, _when in good}

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
+import math
 import os
 import re
 import socket
@@ -56,6 +58,8 @@ KEEP_REPLACED_SECONDS = 86_400.0  # how long a replaced version stays for reader
 _SKELETON = {"recordings/zarr.json", "_eegprep/zarr.json", "_eegprep/lock"}
 _GROUP = re.compile(r"recordings/[a-z0-9][a-z0-9_-]*/[A-Za-z0-9+-][A-Za-z0-9._+~-]*(@[0-9]+)?")
 
+log = logging.getLogger(__name__)
+
 
 def version_group(corpus: str, name: str, version: int) -> str:
     """The group of a recording's ``version`` (1: ``recordings/c/n``; k: ``recordings/c/n@k``)."""
@@ -81,6 +85,35 @@ def check_group(group: str) -> str:
     ):
         raise StoreFormatError(f"unsafe recording group path {group!r}: refusing to touch it")
     return group
+
+
+def retired_entries(rows: Any) -> tuple[list[tuple[str, float]], list[str]]:
+    """The valid ``[group, time]`` rows of ``_eegprep/retired.json``, and a line for each
+    other row (not a recording group path of this store, or no finite time)."""
+    if not isinstance(rows, list):
+        return [], [f"not a list of [group, time] ({type(rows).__name__})"]
+    good, bad = [], []
+    for row in rows:
+        entry = _retired_row(row)
+        if entry is None:
+            bad.append(f"entry {row!r} is not a recording group and a time")
+        else:
+            good.append(entry)
+    return good, bad
+
+
+def _retired_row(row: Any) -> tuple[str, float] | None:
+    if not (isinstance(row, list) and len(row) == 2):
+        return None
+    group, when = row
+    number = isinstance(when, int | float) and not isinstance(when, bool)
+    if not (isinstance(group, str) and number and math.isfinite(when)):
+        return None
+    try:
+        check_group(group)
+    except StoreFormatError:
+        return None
+    return group, float(when)
 
 
 def group_json(attrs: dict[str, Any]) -> bytes:
@@ -148,6 +181,7 @@ class StoreWriter:
         self._records: dict[str, dict[str, Any]] = {}  # id -> JSON record, as the index lists it
         self._listed: dict[str, str] = {}  # id -> group
         self._groups: set[str] = set()  # every listed group
+        self._retired_damaged = False  # retired.json had entries to drop (rewritten once)
 
     def __enter__(self) -> StoreWriter:
         self.open()
@@ -356,13 +390,19 @@ class StoreWriter:
         return old if old is not None and old != final else None
 
     def _retired(self) -> list[tuple[str, float]]:
+        """The retired groups and when each was retired; entries that are not a recording
+        group path and a time (a damaged file) are left out, so that they block nothing: the
+        groups they stood for are found again as orphans."""
         if not self.loc.exists(*RETIRED):
             return []
         try:
-            rows = strict_json.loads(self.loc.read_bytes(*RETIRED))
-            return [(str(g), float(t)) for g, t in rows]
-        except (ValueError, TypeError):  # damaged: forget it; orphans are found again
-            return []
+            good, bad = retired_entries(strict_json.loads(self.loc.read_bytes(*RETIRED)))
+        except ValueError:  # damaged: forget it; orphans are found again
+            good, bad = [], ["not JSON"]
+        if bad:
+            log.warning("%s: %d damaged entries ignored", "/".join(RETIRED), len(bad))
+            self._retired_damaged = True
+        return good
 
     def _retire(self, groups: list[str], when: float | None = None) -> None:
         now = time.time() if when is None else when
@@ -391,9 +431,10 @@ class StoreWriter:
         for g in expired:
             if g not in listed:
                 self.loc.remove(check_group(g))
-        if expired:
+        if expired or self._retired_damaged:  # damaged entries are dropped from the file
             keep = [[g, t] for g, t in sorted(retired.items()) if g not in expired]
             self.loc.write_bytes(json.dumps(keep, allow_nan=False).encode(), *RETIRED)
+            self._retired_damaged = False
 
     def _relist(self, orphans: list[str]) -> list[str]:
         """List again the complete orphans whose recording no index lists; the rest, returned.

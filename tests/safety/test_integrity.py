@@ -531,3 +531,28 @@ def test_a_channel_index_that_is_not_the_vocabularys_is_reported() -> None:
     assert channel_index_problem(rec) is None
     rec["channel_index"] = [rec["channel_index"][0], 3, rec["channel_index"][2]]
     assert "first wrong: FP2" in str(channel_index_problem(rec))
+
+
+def test_a_damaged_retired_entry_blocks_no_ingest_and_is_reported(
+    tuh_corpus: Path, tmp_path: Path
+) -> None:
+    """One flipped bit in _eegprep/retired.json ('/' -> '.') made every later ingest, --repair
+    included, fail on "unsafe recording group path"; entries outside the store passed validate.
+    Such entries are now ignored by the writer (nothing outside is ever touched) and reported."""
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out)
+    retired = out / "_eegprep" / "retired.json"
+    bad = [["recordings.tuh/aaaaaaaa_s001_t000", 1.0], ["/tmp/x", 1.0],
+           ["recordings/../../victim", 1.0], ["", 1.0], "junk"]  # fmt: skip
+    retired.write_text(json.dumps(bad))
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    problems = validate(str(out))[1]
+    assert sum("retired.json: damaged (entry" in p for p in problems) == 5, problems
+    cfg = IngestConfig(
+        workers=0, progress=False, keep_replaced=0, recipe=Recipe(encoding="float32")
+    )
+    report = ingest("tuh", src=tuh_corpus, out=out, config=cfg)
+    assert not report.failed and report.n_current == 3
+    assert victim.is_dir() and validate(str(out))[1] == []
+    assert not (out / "_eegprep" / "lock").exists()
