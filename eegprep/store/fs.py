@@ -63,6 +63,15 @@ class Location:
     def path(self, *parts: str) -> str:
         return "/".join([self.root, *parts]) if parts else self.root
 
+    def leaves_store(self, *parts: str) -> str | None:
+        """Where ``parts`` really is, when a symbolic link on the way takes it out of the store
+        (a local store only: object stores have no links); else None."""
+        if not self.local or not parts:
+            return None
+        root = os.path.realpath(self.root)
+        real = os.path.realpath(self.path(*parts))
+        return None if real == root or real.startswith(root + os.sep) else real
+
     def exists(self, *parts: str) -> bool:
         if self.local:
             return os.path.exists(self.path(*parts))

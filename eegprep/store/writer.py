@@ -191,6 +191,8 @@ class StoreWriter:
         self.close()
 
     def open(self) -> None:
+        for parts in (("_eegprep",), STAGING, INDEX_DIR, ("recordings",)):
+            self._check_inside("/".join(parts))
         attrs = None if self._unfinished_creation() else read_root_attrs(self.loc)
         if attrs is None:
             if self.loc.local:
@@ -320,6 +322,16 @@ class StoreWriter:
             self._listed[rec["id"]] = str(rec["group"])
             self._groups.add(str(rec["group"]))
 
+    def _check_inside(self, path: str) -> None:
+        """Refuse to write at ``path`` (relative to the store) when a symbolic link on the way
+        takes it out of the store: no path may leave it."""
+        outside = self.loc.leaves_store(*path.split("/"))
+        if outside is not None:
+            raise StoreFormatError(
+                f"{self.loc.display}: {path} leads out of the store through a symbolic link (to "
+                f"{outside}): eegprep writes only inside the store; replace the link with a folder"
+            )
+
     def staging_path(self) -> str:
         """A fresh staging location (relative to the store root) for one recording."""
         return "/".join([*STAGING, uuid.uuid4().hex])
@@ -376,6 +388,8 @@ class StoreWriter:
         if final in self._groups:
             raise StoreFormatError(f"{self.loc.display}: {final} is listed; refusing to replace it")
         corpus_group = final.rsplit("/", 1)[0]
+        for path in (corpus_group, final, staged):
+            self._check_inside(path)
         if not self.loc.exists(corpus_group, "zarr.json"):
             self.loc.write_bytes(group_json({}), corpus_group, "zarr.json")
         if staged != final:

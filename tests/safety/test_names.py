@@ -240,3 +240,23 @@ def test_names_differing_only_in_case_never_share_a_folder(tmp_path: Path) -> No
     names = [r.name for r in open_store(out)]
     folded = [n.casefold() for n in names]
     assert len(set(folded)) == len(folded) == 5 and "x_Rec" in names
+
+
+@pytest.mark.parametrize("link", ["recordings/folder", "_eegprep/staging", "recordings"])
+def test_a_symbolic_link_in_the_store_cannot_take_a_write_outside(
+    tmp_path: Path, link: str
+) -> None:
+    """A folder of the store replaced by a link to elsewhere (recordings/folder -> /elsewhere)
+    was written through: new recordings landed outside the store, and validate passed. The
+    writer now refuses before writing anything, and nothing outside changes."""
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    write_edf(src, "a.edf")
+    ingest_folder(src, out)
+    elsewhere = tmp_path / "elsewhere"
+    (out / link).rename(elsewhere)
+    (out / link).symlink_to(elsewhere, target_is_directory=True)
+    before = files_under(elsewhere)
+    write_edf(src, "b.edf", seed=1)
+    with pytest.raises(StoreFormatError, match="leads out of the store through a symbolic link"):
+        ingest_folder(src, out)
+    assert files_under(elsewhere) == before
