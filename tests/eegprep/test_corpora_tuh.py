@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from eegprep import open_store
-from eegprep.base.errors import ManifestError
+from eegprep.base.errors import ManifestError, SourceError
 from eegprep.corpus.manifest import load_manifest, parse_manifest
 from eegprep.corpus.sidecars import load_parsers
 from eegprep.corpus.sidecars.physionet import read_seizure_list
@@ -310,3 +310,29 @@ def test_schema_extensions_fail_with_file_and_key() -> None:
     bad = {**base, "sidecar": {**base["sidecar"], "fils": ["x"]}}
     with pytest.raises(ManifestError, match=r"unknown key sidecar\.'fils' \(did you mean 'files"):
         parse_manifest(bad, "my.toml")
+
+
+@pytest.mark.parametrize(
+    ("row", "problem"),
+    [
+        (b"\xff\xfe,3.0,4.0,6", "is not a channel number"),
+        (b"-1,3.0,4.0,6", "is not a channel number"),
+        (b"12,4.0,0.0,6", r"line 2: the event stops \(0 s\) before it starts \(4 s\)"),
+        (b"999,3.0,4.0,6", r"channel 999 is not one of the montage's 0\.\.21"),
+    ],
+)
+def test_a_tuev_rec_row_no_event_can_be_is_refused(
+    tmp_path: Path, row: bytes, problem: str
+) -> None:
+    """A .rec row with a channel that is not a number of the montage, or an event that stops
+    before it starts, was stored as an event without a word; the file is now refused."""
+    from eegprep.corpus.sidecars.tuh import tuev_rec
+    from eegprep.readers.base import Signal
+
+    path = tmp_path / "x.rec"
+    path.write_bytes(b"0,1.0,2.0,6\n" + row + b"\n")
+    sig = Signal(label="EEG FP1-REF", sfreq=250.0, n_samples=2500, unit="uV", to_uv=1.0,
+                 resolution=0.1)  # fmt: skip
+    header = Header(path=str(path), reader="edf", signals=(sig,), duration=10.0)
+    with pytest.raises(SourceError, match=problem):
+        tuev_rec([str(path)], header, {})

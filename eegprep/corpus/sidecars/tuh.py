@@ -171,8 +171,19 @@ def read_tuev_rec(path: str) -> list[tuple[str, float, float, int]]:
             code = -1
         if code not in TUEV_CLASSES:
             raise SourceError(path, f"line {n}: class code {cells[3]!r} is not one of 1..6")
-        rows.append((cells[0], _seconds(path, n, cells[1]), _seconds(path, n, cells[2]), code))
+        if not (cells[0].isascii() and cells[0].isdigit()):
+            raise SourceError(path, f"line {n}: channel {cells[0]!r} is not a channel number")
+        start, stop = _seconds(path, n, cells[1]), _seconds(path, n, cells[2])
+        if stop < start:
+            raise SourceError(path, f"line {n}: the event stops ({stop:g} s) before it starts "
+                              f"({start:g} s)")  # fmt: skip
+        rows.append((cells[0], start, stop, code))
     return rows
+
+
+TUEV_MONTAGE_CHANNELS = 22
+"""Channels of TUEV's bipolar (TCP) montage: a ``.rec`` channel number is below this (or below
+the file's own signal count, whichever is larger: what it indexes is not documented)."""
 
 
 @register("tuev_rec")
@@ -181,7 +192,11 @@ def tuev_rec(sidecars: list[str], header: Header, options: dict[str, Any]) -> Si
     result = SidecarResult(labels={"event_codes": {v: k for k, v in TUEV_CLASSES.items()}})
     for path in sidecars:
         late = 0
+        bound = max(TUEV_MONTAGE_CHANNELS, len(header.signals))
         for channel, start, stop, code in read_tuev_rec(path):
+            if int(channel) >= bound:
+                raise SourceError(path, f"channel {channel} is not one of the montage's "
+                                  f"0..{bound - 1}")  # fmt: skip
             late += stop > header.duration + 1.0
             result.events.append([start, max(stop - start, 0.0), TUEV_CLASSES[code], channel])
         if late:
