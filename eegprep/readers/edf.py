@@ -273,6 +273,11 @@ def _signal(
         raise SourceError(
             path, f"signal {s.label!r}: physical minimum equals maximum ({pmin}): no calibration"
         )
+    if max(abs(pmin), abs(pmax)) * factor > MAX_ABS_UV:
+        raise SourceError(
+            path, f"signal {s.label!r}: a physical range of {pmin:g} to {pmax:g} {s.unit or 'uV'} "
+            f"(beyond +-{MAX_ABS_UV:g} uV): the header's calibration is damaged"
+        )  # fmt: skip
     resolution = abs((pmax - pmin) / (dmax - dmin)) * factor
     return Signal(
         label=s.label,
@@ -284,6 +289,10 @@ def _signal(
         range_uv=(float(min(pmin, pmax) * factor), float(max(pmin, pmax) * factor)),
     )
 
+
+MAX_ABS_UV = 1e15
+"""The largest physical value an EDF signal may state, uV (a gigavolt, and far below float32's
+3.4e38): above it the calibration is damaged, and its samples would overflow to infinity."""
 
 MAX_SFREQ_HZ = 1e6
 """The highest sampling rate an EDF signal may have: above it (1 MHz) the header is wrong."""

@@ -134,3 +134,12 @@ def test_inverted_digital_range_keeps_a_positive_step(tmp_path: Path) -> None:
     header, full = check_reader(EdfReader, str(path), expected_labels=["Cz"])
     np.testing.assert_allclose(full[0], x, atol=0.01)
     assert header.signals[0].resolution > 0
+
+
+def test_an_absurd_physical_range_is_named_not_overflowed(tmp_path: Path) -> None:
+    """+-1e300 uV overflowed float32 to infinity in the reader, the filters and the encoder,
+    each printing numpy warnings before the recording was refused for non-finite samples."""
+    path, _ = _edf(tmp_path / "range.edf")
+    _patch(path, "physical_min", b"-1e300", channel=1)
+    _patch(path, "physical_max", b"1e300", channel=1)
+    check_source_error(EdfReader, str(path), r"signal 'Cz': a physical range of -1e\+300")
