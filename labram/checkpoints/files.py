@@ -422,6 +422,13 @@ def save_safetensors(obj: Mapping[str, Any], path: str | os.PathLike[str]) -> No
     meta = {"format": "pt", SAFETENSORS_KEY: strict_json.dumps(_to_json(rest))}
     with replaced_atomically(path) as tmp:
         save_file(tensors, str(tmp), metadata=meta)
+        os.chmod(tmp, 0o666 & ~_umask())  # safetensors creates its file 0600: as any other
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 _SCALARS = (str, int, float, bool, type(None))  # exact types: numpy scalars subclass float

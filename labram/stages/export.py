@@ -18,6 +18,7 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
+from eegprep.base.files import write_atomically
 from labram.checkpoints.files import save_safetensors
 from labram.checkpoints.layouts import count_parameters, ours_dict
 from labram.checkpoints.load import Loaded, load_model
@@ -61,7 +62,10 @@ def _subjects(loaded: Loaded) -> dict[str, Any] | None:
     rec = record_of(loaded.info, loaded.source)
     if rec is None:
         return None
-    return {"n": int(rec["n"]), "complete": bool(rec.get("complete", True))}
+    n = rec.get("n")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        n = len(rec["keys"]) if "keys" in rec else int(rec["sha256_64"].numel())
+    return {"n": n, "complete": bool(rec.get("complete", True))}
 
 
 def _task(loaded: Loaded) -> dict[str, Any] | None:
@@ -222,11 +226,17 @@ def export(
     task = _task(loaded)
     if task is not None:
         obj["task"] = task  # labram predict needs no --task
+    _subjects(loaded)  # (a malformed record is refused before anything is written)
     save_safetensors(obj, weights)
-    card = model_card(loaded, weights)
     md, js = card_paths(weights)
-    md.write_text(card_markdown(card))
-    js.write_text(strict_json.dumps(card, indent=2))
+    try:
+        card = model_card(loaded, weights)
+        write_atomically(md, card_markdown(card).encode())
+        write_atomically(js, strict_json.dumps(card, indent=2).encode())
+    except BaseException:  # no weights without their card
+        for path in (weights, md, js):
+            path.unlink(missing_ok=True)
+        raise
     return {"weights": str(weights), "card": str(md), "card_json": str(js), **card}
 
 

@@ -165,3 +165,26 @@ def test_cli_export(classifier: Path, tmp_path: Path) -> None:
         labram_cli, ["export", str(classifier), "--out", str(tmp_path / "m.pt")]
     )
     assert res.exit_code == 2 and "ending in .safetensors" in res.output
+
+
+def test_the_export_is_readable_as_any_file_and_never_written_without_its_card(
+    classifier: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """safetensors creates its file 0600 (the cards and every .pt were 0644); a card that
+    failed after the weights were written left weights with no card."""
+    import os
+
+    import labram.stages.export as export_module
+
+    out = tmp_path / "out" / "tuab.safetensors"
+    export(classifier, out)
+    assert os.stat(out).st_mode & 0o777 == os.stat(out.with_suffix(".card.json")).st_mode & 0o777
+    out.unlink()
+
+    def broken(*args: object) -> str:
+        raise RuntimeError("the card")
+
+    monkeypatch.setattr(export_module, "card_markdown", broken)
+    with pytest.raises(RuntimeError, match="the card"):
+        export(classifier, out)
+    assert not out.exists() and not list(out.parent.glob("tuab*"))
