@@ -7,8 +7,10 @@ not, so commits there rely on the index alone (see docs/store-format.md).
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import stat
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,7 +81,12 @@ class Location:
 
     def read_bytes(self, *parts: str) -> bytes:
         if self.local:
-            with open(self.path(*parts), "rb") as fh:
+            path = self.path(*parts)
+            # O_NONBLOCK: a FIFO put where a file belongs would block the open (and a read)
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            with os.fdopen(fd, "rb") as fh:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise OSError(errno.EINVAL, "not a regular file", path)
                 return fh.read()
         return bytes(self.fs.cat_file(self.path(*parts)))
 

@@ -220,6 +220,12 @@ def _read(
             return _read_once(loc, parse, key, base)
         except FileNotFoundError:  # a compaction removed a segment while we read
             continue
+        except OSError as exc:  # a segment that is not a readable file (a FIFO, a folder)
+            where = loc.shown(exc.filename) if exc.filename else "/".join(INDEX_DIR)
+            raise StoreFormatError(
+                f"{where}: the index cannot be read ({exc.strerror or exc}): remove or replace "
+                "that file (`eegprep validate` lists the damage)"
+            ) from None
     return _read_once(loc, parse, key, base)
 
 

@@ -556,3 +556,20 @@ def test_a_damaged_retired_entry_blocks_no_ingest_and_is_reported(
     assert not report.failed and report.n_current == 3
     assert victim.is_dir() and validate(str(out))[1] == []
     assert not (out / "_eegprep" / "lock").exists()
+
+
+def test_a_fifo_in_place_of_an_index_segment_hangs_nothing(
+    tuh_corpus: Path, tmp_path: Path
+) -> None:
+    """Opening a FIFO blocks until a writer comes: validate and stats hung forever."""
+    import os
+
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out)
+    segment = _index_segment(out)
+    segment.unlink()
+    os.mkfifo(segment)
+    problems = validate(str(out))[1]
+    assert any("not a regular file" in p for p in problems), problems
+    with pytest.raises(StoreFormatError, match="the index cannot be read"):
+        open_store(out)
