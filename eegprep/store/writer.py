@@ -50,12 +50,13 @@ CHUNK_SECONDS = 60  # one chunk = all channels x 60 s: one read call serves many
 SHARD_CHUNKS = 30  # one shard object = 30 chunks (30 min): few files per recording
 STAGING = ("_eegprep", "staging")
 LOCK = ("_eegprep", "lock")
+FLOCK = ("_eegprep", "lock.flock")  # held with flock while a local store is written
 RETIRED = ("_eegprep", "retired.json")
 REPORTS = ("_eegprep", "reports")
 _STORE_WIDE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 """Errors that concern the whole store, not one recording: a commit stops on them."""
 KEEP_REPLACED_SECONDS = 86_400.0  # how long a replaced version stays for readers of old indexes
-_SKELETON = {"recordings/zarr.json", "_eegprep/zarr.json", "_eegprep/lock"}
+_SKELETON = {"recordings/zarr.json", "_eegprep/zarr.json", "_eegprep/lock", "_eegprep/lock.flock"}
 _GROUP = re.compile(r"recordings/[a-z0-9][a-z0-9_-]*/[A-Za-z0-9+-][A-Za-z0-9._+~-]*(@[0-9]+)?")
 
 log = logging.getLogger(__name__)
@@ -182,6 +183,7 @@ class StoreWriter:
         self._listed: dict[str, str] = {}  # id -> group
         self._groups: set[str] = set()  # every listed group
         self._retired_damaged = False  # retired.json had entries to drop (rewritten once)
+        self._flock_fd: int | None = None  # the flock of a local store's writer
 
     def __enter__(self) -> StoreWriter:
         self.open()
@@ -191,6 +193,18 @@ class StoreWriter:
         self.close()
 
     def open(self) -> None:
+        """Take the store's lock (creating the store if needed) and read its index; whatever
+        fails here gives the lock back (it is not left behind for the next ingest to judge)."""
+        try:
+            self._open()
+        except BaseException:
+            if self._locked:
+                self.loc.remove(*LOCK)
+                self._locked = False
+            self._release_flock()
+            raise
+
+    def _open(self) -> None:
         for parts in (("_eegprep",), STAGING, INDEX_DIR, ("recordings",)):
             self._check_inside("/".join(parts))
         attrs = None if self._unfinished_creation() else read_root_attrs(self.loc)
@@ -264,6 +278,8 @@ class StoreWriter:
 
     def _lock(self) -> None:
         me = {"host": socket.gethostname(), "pid": os.getpid(), "since": time.time()}
+        if self.loc.local:
+            self._hold_flock()
         if self.loc.exists(*LOCK):
             try:
                 other = strict_json.loads(self.loc.read_bytes(*LOCK))
@@ -297,14 +313,45 @@ class StoreWriter:
             self.loc.write_bytes(json.dumps(me).encode(), *LOCK)
         self._locked = True
 
+    def _hold_flock(self) -> None:
+        """Hold an exclusive ``flock`` on ``_eegprep/lock.flock`` while writing (a local store).
+
+        The JSON lock file says who writes; taking it over from a process that is gone is
+        judged from its contents, and two ingests judging the same stale lock at once could
+        both take it (one deleting the lock the other had just made). The kernel's lock is
+        released when its process dies, so one ingest alone passes here, and the stale-lock
+        judgement below runs in one process at a time. The file stays (deleting it would let
+        a second lock start on a new file)."""
+        import fcntl
+
+        path = self.loc.path(*FLOCK)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise StoreLockedError(
+                f"{self.loc.display}: another ingest is writing this store (it holds "
+                f"{path}); wait for it"
+            ) from None
+        self._flock_fd = fd
+
+    def _release_flock(self) -> None:
+        if self._flock_fd is not None:
+            os.close(self._flock_fd)  # (closing the file releases its lock)
+            self._flock_fd = None
+
     def close(self) -> None:
         if not self._locked:
+            self._release_flock()
             return
         try:
             compact(self.loc)  # a failure (disk full) leaves the segments, all still readable
         finally:
             self.loc.remove(*LOCK)
             self._locked = False
+            self._release_flock()
 
     def existing(self) -> dict[str, dict[str, Any]]:
         """Every record the index lists, as its JSON object: as read when the writer opened

@@ -187,6 +187,38 @@ def test_stale_lock_of_dead_process_is_taken_over(tmp_path: Path) -> None:
     assert not lock.exists()
 
 
+def test_a_lock_judged_stale_by_two_ingests_is_taken_by_one(tmp_path: Path) -> None:
+    """Taking over a stale JSON lock was: see it stale, delete it, create one. A second ingest
+    that had judged the same lock stale could delete the first one's new lock and take its
+    own: two writers (25 of 100 trials of a tight race). The kernel's flock, held for the
+    writer's life and freed when its process dies, lets one alone through."""
+    url = str(tmp_path / "s.zarr")
+    lock = Path(url, "_eegprep", "lock")
+    with StoreWriter(url, Recipe()):
+        lock.unlink()  # what the other ingest's stale take-over deleted
+        with pytest.raises(StoreLockedError, match=r"holds .*lock\.flock"):
+            StoreWriter(url, Recipe()).open()
+    with StoreWriter(url, Recipe()):  # released on exit; a refused open held nothing
+        pass
+
+
+def test_a_failed_open_leaves_no_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = str(tmp_path / "s.zarr")
+    with StoreWriter(url, Recipe()):
+        pass
+
+    def broken(*args: object) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(StoreWriter, "_sweep_temporaries", broken)
+    with pytest.raises(OSError, match="Input/output"):
+        StoreWriter(url, Recipe()).open()
+    assert not Path(url, "_eegprep", "lock").exists()
+    monkeypatch.undo()
+    with StoreWriter(url, Recipe()):
+        pass
+
+
 def test_index_appends_and_compacts(tmp_path: Path) -> None:
     loc = Location.parse(str(tmp_path / "s.zarr"))
     for i in range(COMPACT_AFTER + 5):
