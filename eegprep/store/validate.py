@@ -207,7 +207,16 @@ def _data_with_zarr(
             return
 
 
+def _chunk_missing(loc: Location, array: str) -> bool:
+    """Whether a one-chunk coordinate array's chunk file is gone (zarr would read its fill
+    value in its place: empty names, zeros)."""
+    return not (loc.exists(array, "c.0") or loc.exists(array, "c", "0"))
+
+
 def _channel(loc: Location, rid: str, group: str, record: dict[str, Any], out: list[str]) -> None:
+    if record["channels"] and _chunk_missing(loc, f"{group}/channel"):
+        out.append(f"{rid}: {group}/channel/c.0 missing (the channel names)")
+        return
     names = [str(c) for c in _zarr_array(loc, f"{group}/channel")[:]]
     if names != list(record["channels"]):
         out.append(f"{rid}: channel coordinate {names} differs from the index {record['channels']}")
@@ -215,6 +224,9 @@ def _channel(loc: Location, rid: str, group: str, record: dict[str, Any], out: l
 
 def _time(loc: Location, rid: str, group: str, record: dict[str, Any], out: list[str]) -> None:
     n = record["n_samples"]
+    if n and _chunk_missing(loc, f"{group}/time"):
+        out.append(f"{rid}: {group}/time/c.0 missing (the sample numbers)")
+        return
     time = _zarr_array(loc, f"{group}/time")
     if time.shape != (n,):
         out.append(f"{rid}: time coordinate shape {time.shape}, index says ({n},)")

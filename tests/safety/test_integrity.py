@@ -161,7 +161,7 @@ def test_damaged_group_metadata_and_coordinates_are_reported(
     assert all(p.startswith(f"{REC}: ") for p in problems), problems
     text = "\n".join(problems)
     assert "data/zarr.json: not valid JSON" in text
-    assert "time coordinate is not the sample numbers" in text
+    assert f"{store.recording(REC).group}/time/c.0 missing (the sample numbers)" in text
     assert f"{store.recording(REC).group}/channel unreadable" in text and "checksum" in text
     with pytest.raises(StoreFormatError, match="not valid JSON"):
         store.read(REC)
