@@ -197,9 +197,13 @@ class MneReader(Reader):
         try:
             data = raw.get_data(picks=list(picks), start=start, stop=stop)
         except Exception as exc:
-            raise SourceError(
-                header.path, f"MNE cannot read samples: {exception_summary(exc)}"
-            ) from exc
+            problem = f"MNE cannot read samples: {exception_summary(exc)}"
+            if isinstance(exc, AssertionError) and header.path.lower().endswith(".set"):
+                problem = (  # MNE asserts its data has the shape the .set's fields give
+                    "its samples are not the shape the .set's nbchan and pnts give "
+                    f"({problem}): save it again in EEGLAB"
+                )
+            raise SourceError(header.path, problem) from exc
         factors = np.array([header.signals[p].to_uv for p in picks], dtype=np.float64)
         np.multiply(data, factors[:, None], out=data)
         return data.astype(np.float32)

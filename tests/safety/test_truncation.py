@@ -233,3 +233,21 @@ def test_mat73_data_never_written_is_refused_not_read_as_zeros(tmp_path: Path, l
         fh.write(b"MATLAB 7.3 MAT-file".ljust(116) + b"\x00" * 8 + b"\x00\x02IM")
     with pytest.raises(SourceError, match="declares shape \\(62, 100000000\\)"):
         data_info(str(path), "7.3", "eeg")
+
+
+def test_eeglab_data_of_another_shape_than_its_fields_is_named(tmp_path: Path) -> None:
+    """An embedded .set whose pnts says 3000 samples over 2500 stored: MNE asserts, and the
+    line said only "AssertionError: (3000, 2500)"."""
+    import scipy.io
+    from eeglabio.raw import export_set
+
+    data = np.random.default_rng(3).normal(scale=20e-6, size=(3, 2500))
+    path = tmp_path / "emb.set"
+    export_set(str(path), data, 250.0, ["Fp1", "Cz", "O1"], precision="single")
+    fields = {k: v for k, v in scipy.io.loadmat(path).items() if not k.startswith("__")}
+    fields["pnts"] = np.array([[3000.0]])
+    scipy.io.savemat(path, fields, appendmat=False)
+    clear_cache()
+    with pytest.raises(SourceError, match=r"not the shape the \.set's nbchan and pnts give"):
+        header = MneReader.read_header(str(path))
+        MneReader.read_segment(header, [0, 1, 2], 0, header.signals[0].n_samples)
