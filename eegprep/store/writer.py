@@ -329,12 +329,16 @@ class StoreWriter:
         fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except BlockingIOError:
             os.close(fd)
             raise StoreLockedError(
                 f"{self.loc.display}: another ingest is writing this store (it holds "
                 f"{path}); wait for it"
             ) from None
+        except OSError as exc:  # a file system without flock (some network mounts): the lock
+            os.close(fd)  # file alone guards, as on object stores
+            log.warning("%s: no flock on this file system (%s)", path, exc.strerror or exc)
+            return
         self._flock_fd = fd
 
     def _release_flock(self) -> None:

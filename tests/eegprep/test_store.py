@@ -330,3 +330,21 @@ def test_opening_judges_every_index_line_as_the_index_does() -> None:
                 assert (fields.channel_index, fields.n_samples) == (
                     row["channel_index"], row["n_samples"]
                 )  # fmt: skip
+
+
+def test_a_file_system_without_flock_still_takes_the_lock_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some network mounts refuse flock (ENOLCK): that is not another ingest; the lock file
+    alone guards the store there, as on object stores."""
+    import fcntl
+
+    def refused(fd: int, op: int) -> None:
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", refused)
+    url = str(tmp_path / "s.zarr")
+    with StoreWriter(url, Recipe()):
+        assert Path(url, "_eegprep", "lock").exists()
+        with pytest.raises(StoreLockedError, match="another ingest"):
+            StoreWriter(url, Recipe()).open()
