@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from eegprep.base import strict_json
+from eegprep.base.errors import UsageError
 from labram.data.loader import WindowDataset, make_loader
 from labram.data.sampler import BatchPlan
 from labram.data.tasks import Task, build_task_indexes
@@ -73,14 +74,19 @@ def run_config(checkpoint: str | Path, obj: Any = None) -> TrainConfig:
     if saved is None and path.is_file():
         where = str(path)
         try:
-            saved = strict_json.loads(path.read_text())
+            saved = strict_json.loads(path.read_text(encoding="utf-8"))
         except ValueError as exc:
-            log.warning("%s: unreadable run config (%s)", path, exc)
-    if isinstance(saved, dict):
+            raise UsageError(f"{path}: unreadable run config ({exc})") from None
+    if saved is not None:
         try:
+            if not isinstance(saved, dict):
+                raise TypeError(f"a {type(saved).__name__}, not a table")
             return TrainConfig.from_dict(saved)
         except (ValueError, TypeError) as exc:
-            log.warning("%s: unreadable fine-tuning config (%s)", where, exc)
+            raise UsageError(
+                f"{where}: its fine-tuning config is not valid ({exc}): the windows and splits "
+                "it was trained on are unknown; pass a checkpoint whose config is sound"
+            ) from None
     log.warning(
         "%s records no fine-tuning config: windows and splits are the default preset's", checkpoint
     )

@@ -120,10 +120,15 @@ class TrainConfig(WindowSettings):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        data = dict(data)
-        if "betas" in data:
-            data["betas"] = tuple(data["betas"])
-        return cls(**data)
+        """A config as :meth:`to_dict` wrote it, each value checked against its field's type
+        (a ``config.json`` or checkpoint entry may be damaged: ``split_seed: NaN``).
+
+        Raises
+        ------
+        UsageError
+            An unknown field, or a value not of its field's type, naming the field.
+        """
+        return cls(**{k: parse_field(cls, k, v) for k, v in dict(data).items()})
 
 
 _TOKENIZER = TrainConfig(

@@ -216,3 +216,22 @@ def test_a_split_of_one_class_is_warned_once_and_its_metrics_are_null(
     ]
     assert math.isnan(res["test"]["auroc"]["mean"])
     assert not [w for w in recwarn if "sklearn" in w.filename]  # no library warnings besides
+
+
+def test_an_invalid_recorded_fine_tuning_config_is_refused_not_replaced(tmp_path: Path) -> None:
+    """A best.pt whose recorded config was damaged (split_seed NaN, a string where a number
+    goes) was evaluated with the tiny preset's windows and splits, after a warning; the metrics
+    were of other windows. It is refused now; a checkpoint with no config keeps the warning."""
+    from eegprep.base.errors import UsageError
+    from labram.data.windows import TRAIN_CONFIG_KEY
+    from labram.stages.scoring import run_config
+
+    good = train_config("finetune", "tiny").to_dict()
+    assert run_config(tmp_path / "best.pt", {TRAIN_CONFIG_KEY: good}).split_seed == 0
+    for field, value in (("split_seed", float("nan")), ("epochs", "ten"), ("window", 1)):
+        bad = {**good, field: value}
+        with pytest.raises(UsageError, match="fine-tuning config is not valid"):
+            run_config(tmp_path / "best.pt", {TRAIN_CONFIG_KEY: bad})
+    (tmp_path / "config.json").write_text('{"split_seed": NaN}')
+    with pytest.raises(UsageError, match="unreadable run config"):
+        run_config(tmp_path / "best.pt", {})
