@@ -81,15 +81,20 @@ class EdfReader(Reader):
             layout = parse_layout(head)
             kept = _data_signals(path, f, head, layout)
             counts = f.getNSamples()  # one list for every signal (pyedflib builds it per call)
+            read = [_pyedflib_fields(f, i) for i in kept]
+            data = fields.data_signals  # pyedflib's data signals are these, in the same order
+            if len(data) != len(kept):
+                raise SourceError(path, f"EDF header: {len(data)} data signals by their labels, "
+                                  f"{len(kept)} as pyedflib reads it")  # fmt: skip
+            rates = [_rate(path, f, i, s, fields.record_seconds) for i, s in zip(kept, data)]
             signals = tuple(
-                _signal(path, _pyedflib_fields(f, i), _rate(path, f, i, fields),
-                        default_unit, int(counts[i]))
-                for i in kept
-            )  # fmt: skip
+                _signal(path, s, rate, default_unit, int(counts[i]))
+                for i, s, rate in zip(kept, read, rates, strict=True)
+            )
             duration = float(f.file_duration)
             annotations = _annotations(f, path, layout, plain=len(kept) < f.signals_in_file)
             meta = _meta(f)
-            calibration = tuple(_calibration(_pyedflib_fields(f, i)) for i in kept)
+            calibration = tuple(_calibration(s) for s in read)
         return Header(
             path=path,
             reader=cls.name,
@@ -236,21 +241,19 @@ def _pyedflib_fields(f: Any, i: int) -> EdfSignalFields:
     )
 
 
-def _rate(path: str, f: Any, i: int, fields: EdfFields) -> float:
-    """pyedflib's sampling rate of signal ``i``, checked against the header's own fields: a
-    record duration pyedflib reads otherwise (``1e-9`` as 6279 s) is refused, not used."""
+def _rate(path: str, f: Any, i: int, own: EdfSignalFields, seconds: float) -> float:
+    """pyedflib's sampling rate of signal ``i``, checked against the header's own fields for
+    it (``own``, ``seconds`` per record): a record duration pyedflib reads otherwise (``1e-9``
+    as 6279 s) is refused, not used."""
     sfreq = float(f.getSampleFrequency(i))
-    label = f.getLabel(i).strip()
-    own = [s for s in fields.signals if s.label == label]
-    if own:
-        expected = own[0].samples_per_record / fields.record_seconds
-        if not math.isclose(sfreq, expected, rel_tol=1e-6):
-            raise SourceError(
-                path,
-                f"EDF header's record duration field reads as {fields.record_seconds:g} s, which "
-                f"gives signal {label!r} {expected:g} Hz, but pyedflib reads {sfreq:g} Hz: the "
-                "field is not a plain decimal number of seconds; fix the header",
-            )
+    expected = own.samples_per_record / seconds
+    if not math.isclose(sfreq, expected, rel_tol=1e-6):
+        raise SourceError(
+            path,
+            f"EDF header's record duration field reads as {seconds:g} s, which gives signal "
+            f"{own.label!r} {expected:g} Hz, but pyedflib reads {sfreq:g} Hz: the field is not "
+            "a plain decimal number of seconds; fix the header",
+        )
     return sfreq
 
 
@@ -320,7 +323,7 @@ def _own_header(
         layout = parse_layout(head)
     except (UnicodeDecodeError, ValueError):
         raise SourceError(path, refusal) from None
-    data = [s for s in fields.signals if s.label not in ANNOTATION_LABELS]
+    data = fields.data_signals
     if not data:
         raise SourceError(path, f"no data signals, only annotations ({refusal})")
     signals = tuple(

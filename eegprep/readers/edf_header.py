@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from eegprep.base.errors import SourceError
+from eegprep.readers.edf_records import ANNOTATION_LABELS
 
 _MAIN = (("version", 8), ("patient", 80), ("recording", 80), ("startdate", 8),
          ("starttime", 8), ("header_bytes", 8), ("reserved", 44), ("n_records", 8),
@@ -55,6 +56,11 @@ class EdfFields:
     n_records: int
     record_seconds: float
     signals: tuple[EdfSignalFields, ...]
+
+    @property
+    def data_signals(self) -> tuple[EdfSignalFields, ...]:
+        """The signals that hold samples, in file order (``EDF Annotations`` left out)."""
+        return tuple(s for s in self.signals if s.label not in ANNOTATION_LABELS)
 
     @property
     def continuity(self) -> str:
