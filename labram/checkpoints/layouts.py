@@ -16,11 +16,12 @@ strict: any other missing or unexpected key is an error that lists them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -371,6 +372,33 @@ BAD_CONTENT = (KeyError, TypeError, ValueError, IndexError, ArithmeticError, Att
 model (a crafted or damaged file): turned into one :class:`CheckpointError` naming the file."""
 
 
+@contextlib.contextmanager
+def content_errors(what: str) -> Iterator[None]:
+    """Turn what building a model from a file raises (:data:`BAD_CONTENT`) into one
+    :class:`CheckpointError`: ``what``, then the exception's type and first 300 characters."""
+    try:
+        yield
+    except CheckpointError:
+        raise
+    except BAD_CONTENT as exc:
+        text = " ".join(str(exc).split())[:300]
+        raise CheckpointError(f"{what} ({type(exc).__name__}: {text})") from exc
+
+
+def model_for(
+    kind: Kind, config: Any, sd: Mapping[str, Any], source: str, n_outputs: Any = None
+) -> nn.Module:
+    """Our model of ``kind`` for a config as :meth:`ModelConfig.to_dict` (or the tokenizer's)
+    wrote it, once it is known to fit the weights ``sd`` (:func:`built`); not yet loaded."""
+    if kind == "tokenizer":
+        tcfg = TokenizerConfig.from_dict(config)
+        return built(lambda: VQNSPTokenizer(tcfg), sd, source, tcfg)
+    mcfg = ModelConfig.from_dict(config)
+    if kind == "mem":
+        return built(lambda: LaBraMForMEM(mcfg), sd, source, mcfg)
+    return built(lambda: LaBraMClassifier(mcfg, n_outputs), sd, source, mcfg, n_outputs)
+
+
 def build_official(
     sd: Mapping[str, Tensor],
     kind: Kind,
@@ -381,26 +409,12 @@ def build_official(
 ) -> nn.Module:
     """Build our model for an official state dict (size from ``size`` or the shapes) and load
     it strictly."""
-    try:
+    with content_errors(f"{source}: its weights make no LaBraM {kind} model"):
         return _build_official(sd, kind, size=size, n_outputs=n_outputs, source=source)
-    except CheckpointError:
-        raise
-    except BAD_CONTENT as exc:
-        raise CheckpointError(f"{source}: its weights make no LaBraM {kind} model "
-                              f"({type(exc).__name__}: {_short(exc)})") from exc  # fmt: skip
-
-
-def _short(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300]
 
 
 def _build_official(
-    sd: Mapping[str, Tensor],
-    kind: Kind,
-    *,
-    size: str | None = None,
-    n_outputs: int | None = None,
-    source: str = "state dict",
+    sd: Mapping[str, Tensor], kind: Kind, *, size: str | None, n_outputs: int | None, source: str
 ) -> nn.Module:
     model: nn.Module
     if kind == "tokenizer":
@@ -541,22 +555,8 @@ def ours_from(obj: Any, *, source: str = "state dict") -> nn.Module:
             f"{FORMAT_VERSION}"
         )
     kind = _check_kind(obj.get("kind", ""))
-    model: nn.Module
-    try:
-        sd = obj["model"]
-        if kind == "tokenizer":
-            tcfg = TokenizerConfig.from_dict(obj["config"])
-            model = built(lambda: VQNSPTokenizer(tcfg), sd, name, tcfg)
-        elif kind == "mem":
-            mcfg = ModelConfig.from_dict(obj["config"])
-            model = built(lambda: LaBraMForMEM(mcfg), sd, name, mcfg)
-        else:
-            mcfg, outputs = ModelConfig.from_dict(obj["config"]), obj["n_outputs"]
-            model = built(lambda: LaBraMClassifier(mcfg, outputs), sd, name, mcfg, outputs)
-    except CheckpointError:
-        raise
-    except BAD_CONTENT as exc:
-        raise CheckpointError(f"{name}: invalid {kind} config ({_short(exc)})") from exc
+    with content_errors(f"{name}: invalid {kind} config"):
+        model = model_for(kind, obj["config"], obj["model"], name, obj.get("n_outputs"))
     load_strict(model, obj["model"], source=name)
     return model
 

@@ -22,21 +22,19 @@ from torch import nn
 
 from labram.checkpoints.files import CKPT_FORMAT, CheckpointError, read_checkpoint
 from labram.checkpoints.layouts import (
-    BAD_CONTENT,
     Kind,
-    built,
+    content_errors,
     detect_kind,
     is_ours,
     kind_of,
     load_strict,
+    model_for,
     official_from,
     ours_from,
     unwrap,
 )
 from labram.model.classifier import LaBraMClassifier
-from labram.model.config import ModelConfig, TokenizerConfig
 from labram.model.mem import LaBraMForMEM
-from labram.model.tokenizer import VQNSPTokenizer
 
 
 @dataclass
@@ -75,7 +73,7 @@ def load_model(path: str | os.PathLike[str], *, what: str = "--checkpoint") -> L
     source = str(path)
     obj = read_checkpoint(Path(path), what=f"{what} checkpoint")
     info = {k: v for k, v in obj.items() if k != "model"} if isinstance(obj, dict) else {}
-    try:
+    with content_errors(f"{source}: not a LaBraM checkpoint this labram can use"):
         if isinstance(obj, dict) and obj.get("format") == CKPT_FORMAT:
             return Loaded(
                 _from_training(obj, source), obj.get("kind", ""), "training", source, info
@@ -85,32 +83,16 @@ def load_model(path: str | os.PathLike[str], *, what: str = "--checkpoint") -> L
             return Loaded(model.eval(), kind_of(model), "labram", source, info)
         kind = detect_kind(unwrap(obj))
         model = official_from(obj, kind, source=source)
-    except CheckpointError:
-        raise
-    except BAD_CONTENT as exc:  # shapes or a config that make no valid model
-        raise CheckpointError(
-            f"{source}: not a LaBraM checkpoint this labram can use "
-            f"({type(exc).__name__}: {' '.join(str(exc).split())[:300]})"
-        ) from exc
     return Loaded(model, kind, "released", source, info)
 
 
 def _from_training(obj: dict[str, Any], source: str) -> nn.Module:
     kind = obj.get("kind")
-    model: nn.Module
-    sd = obj["model"]
-    if kind == "tokenizer":
-        tcfg = TokenizerConfig.from_dict(obj["model_config"])
-        model = built(lambda: VQNSPTokenizer(tcfg), sd, source, tcfg)
-    elif kind == "mem":
-        mcfg = ModelConfig.from_dict(obj["model_config"])
-        model = built(lambda: LaBraMForMEM(mcfg), sd, source, mcfg)
-    elif kind == "classifier":
-        n_outputs = int(sd["head.weight"].shape[0])
-        mcfg = ModelConfig.from_dict(obj["model_config"])
-        model = built(lambda: LaBraMClassifier(mcfg, n_outputs), sd, source, mcfg, n_outputs)
-    else:
+    if kind not in ("tokenizer", "mem", "classifier"):
         raise CheckpointError(f"{source}: a training checkpoint of unknown kind {kind!r}")
+    sd = obj["model"]
+    n_outputs = int(sd["head.weight"].shape[0]) if kind == "classifier" else None
+    model = model_for(kind, obj["model_config"], sd, source, n_outputs)
     load_strict(model, sd, source=source)
     return model.eval()
 
