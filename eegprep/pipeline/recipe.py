@@ -93,10 +93,14 @@ class Recipe:
 
     def hash(self) -> str:
         """Hash of everything that changes output samples (not ``block_seconds``)."""
-        d = self.to_dict()
-        d.pop("block_seconds")
-        blob = json.dumps(d, sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        return recipe_hash(self.to_dict())
 
     def with_(self, **changes: Any) -> Recipe:
         return replace(self, **changes)
+
+
+def recipe_hash(recipe: dict[str, Any]) -> str:
+    """16 hex digits of SHA-256 over a recipe as :meth:`Recipe.to_dict` gives it (a store's
+    root keeps that dict), ``block_seconds`` left out."""
+    d = {k: v for k, v in recipe.items() if k != "block_seconds"}
+    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]

@@ -287,16 +287,13 @@ def _root_problems(attrs: dict[str, Any]) -> list[str]:
     """Disagreements inside the root's attributes, which no checksum covers: the recipe and
     the hash written from it, the store's rate and the recipe's, the channel vocabulary and
     this eegprep's (a store's vocabulary may be an older, shorter one)."""
-    import hashlib
-    import json
-
     from eegprep.pipeline.channels import VOCABULARY
+    from eegprep.pipeline.recipe import recipe_hash
 
     out = []
     recipe = attrs.get("recipe")
     if isinstance(recipe, dict):
-        d = {k: v for k, v in recipe.items() if k != "block_seconds"}
-        digest = hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+        digest = recipe_hash(recipe)
         if digest != attrs.get("recipe_hash"):
             out.append(f"its recipe hashes to {digest}, not to its recipe_hash "
                        f"{attrs.get('recipe_hash')!r}")  # fmt: skip
