@@ -150,13 +150,10 @@ def channel_index_problem(record: dict[str, Any]) -> str | None:
     """Whether the record's ``channel_index`` (each channel's row of the model's position
     table) is the vocabulary's index of each of its ``channels``; a flipped index would give a
     channel another site's position, silently."""
-    from eegprep.pipeline.channels import VOCABULARY
-
     channels, index = record.get("channels") or [], record.get("channel_index")
     if index is None:
         return None  # records of versions before the field
-    where = {name.upper(): i for i, name in enumerate(VOCABULARY)}
-    expected = [where.get(str(c).upper(), -1) for c in channels]
+    expected = [_position(str(c)) for c in channels]
     if list(index) != expected:
         bad = [str(c) for c, i, e in zip(channels, index, expected, strict=False) if i != e]
         return (
@@ -205,6 +202,17 @@ def _data_with_zarr(
         if not np.isfinite(block).all():
             out.append(f"{rid}: non-finite samples in [{start}, {start + block.shape[1]})")
             return
+
+
+def _position(name: str) -> int:
+    """``name``'s row of the vocabulary, -1 for a name not in it."""
+    from eegprep.base.errors import UsageError
+    from eegprep.pipeline.channels import vocabulary_index
+
+    try:
+        return vocabulary_index(name)
+    except UsageError:
+        return -1
 
 
 def _chunk_missing(loc: Location, array: str) -> bool:
