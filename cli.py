@@ -55,7 +55,8 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
               help="auto: quantized (1/8 of the source ADC step) where every channel has "
                    "one, else float32; an existing store keeps its own.")  # fmt: skip
 @click.option("--verify-checksums", is_flag=True,
-              help="Compare content hashes (BLAKE3) instead of size+mtime.")  # fmt: skip
+              help="Hash every source file (BLAKE3), not only those whose ctime or inode "
+                   "changed.")  # fmt: skip
 @click.option("--commit-every", type=click.IntRange(min=1), default=16, show_default=True,
               help="Finished recordings per index commit (also every 2 s).")  # fmt: skip
 @click.option("--manifest", type=click.Path(dir_okay=False, exists=True),
@@ -134,9 +135,11 @@ def _print_report(report: Any) -> None:
     for line in report.failed + report.unmatched:
         click.echo(f"skipped: {one_line(line)}", err=True)
     n_warn = sum(len(w) for w in report.warnings.values())
+    checked = f" ({report.n_checked} by content)" if report.n_checked else ""
     click.echo(
         f"{report.corpus}: {report.n_files} files found, {report.n_ingested} ingested, "
-        f"{report.n_current} already current, {len(report.failed) + len(report.unmatched)} "
+        f"{report.n_current} already current{checked}, "
+        f"{len(report.failed) + len(report.unmatched)} "
         f"skipped, {n_warn} warnings; {report.hours_written:.3f} h written in "
         f"{report.seconds:.1f} s -> {redact(report.store)}"
     )

@@ -7,6 +7,12 @@ events. Every file whose bytes reach the store enters the recording's fingerprin
 lists each one (``source_files``: path relative to the corpus root, size, mtime, BLAKE3), and
 a re-run calls the recording current only when every one of them is unchanged.
 
+Size and mtime alone cannot tell: a file rewritten in place with its mtime set back (``touch -r``,
+a restore, a careless copy tool) keeps both. Its change time (``st_ctime``, which no program can
+set) and inode do not survive that, so a file is taken as unchanged without reading it only when
+all four are what they were when its bytes were last hashed (:mod:`eegprep.ingestion.seen_files`
+keeps them); otherwise its content hash is compared with the record's.
+
 The content hash is BLAKE3 (256 bits, hex): as collision-resistant as SHA-256 and 3.7x faster
 on one core (7.4 vs 2.0 GB/s with SHA-NI, docs/benchmarks.md), which made SHA-256 ~17% of an
 ingest's CPU time. Records written before it state SHA-256 (``"sha256"`` keys), and are checked
@@ -49,19 +55,29 @@ def recording_files(manifest: Manifest, root: str, item: SourceItem) -> list[str
 
 @dataclass(frozen=True)
 class FileStamp:
-    """One file's identity: ``path`` relative to the corpus root, size in bytes, mtime in ns."""
+    """One file's identity: ``path`` relative to the corpus root, size in bytes, mtime and
+    change time (ctime) in ns, and inode number (0 where unknown)."""
 
     path: str
     size: int
     mtime_ns: int
+    ctime_ns: int = 0
+    inode: int = 0
+
+    def row(self) -> list[Any]:
+        """``[path, size, mtime_ns, ctime_ns, inode]``: what :mod:`~eegprep.ingestion.seen_files`
+        keeps; an inode beyond int64 (some network file systems) as its two's complement, so
+        that strict JSON holds it."""
+        inode = self.inode - (1 << 64) if self.inode >= 1 << 63 else self.inode
+        return [self.path, self.size, self.mtime_ns, self.ctime_ns, inode]
 
 
 def stamp_files(root: str, rels: list[str]) -> tuple[FileStamp, ...]:
-    """Size and mtime of each file (``OSError`` when one cannot be read)."""
+    """Size, mtime, ctime and inode of each file (``OSError`` when one cannot be read)."""
     out = []
     for rel in rels:
         st = os.stat(os.path.join(root, rel))
-        out.append(FileStamp(rel, st.st_size, st.st_mtime_ns))
+        out.append(FileStamp(rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
     return tuple(out)
 
 
@@ -137,12 +153,21 @@ def fingerprint(
 
 
 def is_unchanged(
-    record: dict[str, Any], root: str, stamps: tuple[FileStamp, ...], *, checksums: bool
+    record: dict[str, Any],
+    root: str,
+    stamps: tuple[FileStamp, ...],
+    *,
+    checksums: bool,
+    vouched: bool = False,
 ) -> bool:
     """Whether the files listed now are exactly the record's, with the same bytes.
 
-    By size and mtime, or, with ``checksums``, by the content hash each file's entry states
-    (BLAKE3, or an earlier version's SHA-256; an entry stating neither is changed). A record
+    The same paths, sizes and mtimes, and then the same content: each file's hash is compared
+    with the one its entry states (BLAKE3, or an earlier version's SHA-256), unless ``vouched``
+    (every file's ctime and inode are still those of when its bytes were last hashed:
+    :class:`~eegprep.ingestion.seen_files.SeenFiles`). With ``checksums`` the mtimes are not
+    compared and every file is hashed. An entry stating no hash (a record of an early version)
+    is judged by size and mtime, except with ``checksums``, where it is changed. A record
     written before ``source_files`` existed knows only its source: it is current only when no
     other file makes up the recording now.
     """
@@ -158,15 +183,19 @@ def is_unchanged(
         ]
     if [f.get("path") for f in listed] != [s.path for s in stamps]:
         return False
-    for old, now in zip(listed, stamps):
-        if old.get("size") != now.size:
+    if any(old.get("size") != now.size for old, now in zip(listed, stamps)):
+        return False
+    if not checksums:
+        if any(old.get("mtime_ns") != now.mtime_ns for old, now in zip(listed, stamps)):
             return False
-        if checksums:
-            algorithm = next((name for name in HASHES if old.get(name)), None)
-            if algorithm is None:
+        if vouched:
+            return True
+    for old, now in zip(listed, stamps):
+        algorithm = next((name for name in HASHES if old.get(name)), None)
+        if algorithm is None:
+            if checksums:
                 return False
-            if old[algorithm] != file_digest(os.path.join(root, now.path), algorithm):
-                return False
-        elif old.get("mtime_ns") != now.mtime_ns:
+            continue
+        if old[algorithm] != file_digest(os.path.join(root, now.path), algorithm):
             return False
     return True

@@ -11,11 +11,12 @@ workers only write their own staging groups.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from eegprep.base.errors import EegprepError, StoreError, UsageError
 from eegprep.base.limits import Limits
@@ -26,6 +27,7 @@ from eegprep.corpus.manifest import Manifest, load_manifest
 from eegprep.corpus.sources import FileStamp, is_unchanged, recording_files, stamp_files
 from eegprep.ingestion import options
 from eegprep.ingestion.options import IngestConfig
+from eegprep.ingestion.seen_files import SeenFiles
 from eegprep.ingestion.task import IngestResult, IngestTask, run_task
 from eegprep.store.fs import Location
 from eegprep.store.record import RecordingRecord
@@ -34,6 +36,7 @@ from eegprep.store.writer import StoreWriter
 EXIT_OK = 0
 EXIT_SOME_FAILED = 3
 COMMIT_SECONDS = 2.0  # finished recordings wait at most this long to be listed
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -51,6 +54,10 @@ class IngestReport:
     n_recordings: int = 0
     n_ingested: int = 0
     n_current: int = 0
+    n_checked: int = 0
+    """Of ``n_current``, those whose files were read to compare their content hashes: a file's
+    ctime or inode had changed since its bytes were last hashed (a copy, a restore, a rewrite
+    with its mtime set back), or ``--verify-checksums``."""
     failed: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
     warnings: dict[str, list[str]] = field(default_factory=dict)
@@ -112,8 +119,12 @@ def ingest(
     cfg = options.store_encoding(cfg, loc)
     try:
         with StoreWriter(out, cfg.recipe, keep_replaced=cfg.keep_replaced) as writer:
-            tasks = _plan(manifest, found, writer, cfg, report)
-            _run(tasks, writer, cfg, report)
+            seen = SeenFiles.load(writer.loc)
+            try:
+                tasks = _plan(manifest, found, writer, cfg, report, seen)
+                _run(tasks, writer, cfg, report, seen)
+            finally:
+                _save_seen(seen, writer)
             report.seconds = round(time.perf_counter() - t0, 3)
             report.report_path = writer.loc.shown(writer.save_report(report.to_dict()))
     except EegprepError:
@@ -141,7 +152,9 @@ def _plan(
     writer: StoreWriter,
     cfg: IngestConfig,
     report: IngestReport,
+    seen: SeenFiles | None = None,
 ) -> list[IngestTask]:
+    seen = seen or SeenFiles()
     existing = writer.existing()
     for problem in writer.index_problems:  # their recordings are listed or ingested again
         report.warnings.setdefault("(store index)", []).append(problem)
@@ -160,10 +173,12 @@ def _plan(
             continue
         rid = f"{manifest.name}/{item.name}"
         record = existing.get(rid)
-        if _is_current(record, root, stamps, manifest, cfg):
+        current = _is_current(record, root, stamps, manifest, cfg, seen)
+        if current:
             damage = _damage(writer, record) if cfg.repair and record else []
             if not damage:
                 report.n_current += 1
+                report.n_checked += current == "content"
                 continue
             report.warnings.setdefault(item.relpath, []).extend(f"repaired: {d}" for d in damage)
         group = writer.next_group(manifest.name, item.name)
@@ -199,21 +214,53 @@ def _is_current(
     stamps: tuple[FileStamp, ...],
     manifest: Manifest,
     cfg: IngestConfig,
-) -> bool:
-    """Listed with the same recipe and manifest, from exactly the same files (size and mtime,
-    or content hashes with ``verify_checksums``)."""
+    seen: SeenFiles,
+) -> Literal["", "stamps", "content"]:
+    """Whether a recording is listed with the same recipe and manifest, from exactly the same
+    files: ``"stamps"`` when ``seen`` vouches for every file's size, mtime, ctime and inode,
+    ``"content"`` when the same sizes and mtimes hold the bytes the record's hashes state (every
+    file hashed with ``verify_checksums``; noted in ``seen``), ``""`` when not current."""
     if record is None:
-        return False
+        return ""
     if record.get("recipe_hash") != cfg.recipe.hash():
-        return False
+        return ""
     if record.get("manifest_hash") != manifest.hash():
-        return False
-    return is_unchanged(record, root, stamps, checksums=cfg.verify_checksums)
+        return ""
+    rid, group = str(record.get("id")), record.get("group")
+    vouched = not cfg.verify_checksums and seen.vouches(rid, group, stamps)
+    if not is_unchanged(record, root, stamps, checksums=cfg.verify_checksums, vouched=vouched):
+        return ""
+    if vouched:
+        return "stamps"
+    if isinstance(group, str):
+        seen.note(rid, group, stamps)
+    return "content"
+
+
+def _save_seen(seen: SeenFiles, writer: StoreWriter) -> None:
+    """Keep what this run verified (a failure only costs a content check next time)."""
+    listed = [(rid, r.get("group")) for rid, r in writer.existing().items()]
+    try:
+        seen.save(writer.loc, listed)
+    except OSError as exc:
+        log.warning("%s: cannot save the source files' stamps: %s", writer.loc.display, exc)
 
 
 def _run(
-    tasks: list[IngestTask], writer: StoreWriter, cfg: IngestConfig, report: IngestReport
+    tasks: list[IngestTask],
+    writer: StoreWriter,
+    cfg: IngestConfig,
+    report: IngestReport,
+    seen: SeenFiles,
 ) -> None:
+    stamps = {t.rid: (t.group, t.sources) for t in tasks}
+
+    def commit(batch: list[tuple[str, RecordingRecord]]) -> None:
+        for rid in _commit(writer, batch, report):
+            group, files = stamps[rid]
+            if files:
+                seen.note(rid, group, files)
+
     pending: list[tuple[str, RecordingRecord]] = []
     last_commit = time.monotonic()
     bar = _progress(len(tasks), cfg.progress, f"ingest {report.corpus}")
@@ -235,24 +282,26 @@ def _run(
                 # handed over before committing: a commit that Ctrl-C cuts short is not run
                 # again below (a second commit would move a listed recording again)
                 batch, pending = pending, []
-                _commit(writer, batch, report)
+                commit(batch)
                 last_commit = time.monotonic()
     finally:
-        _commit(writer, pending, report)  # also on Ctrl-C: what finished is kept
+        commit(pending)  # also on Ctrl-C: what finished is kept
         bar.close()
     report.hours_written = round(report.hours_written, 4)
 
 
 def _commit(
     writer: StoreWriter, pending: list[tuple[str, RecordingRecord]], report: IngestReport
-) -> None:
-    """Commit finished recordings; one that cannot be moved into place fails alone."""
+) -> list[str]:
+    """Commit finished recordings; one that cannot be moved into place fails alone. Returns
+    the ids listed."""
     records = {rec.id: rec for _, rec in pending}
     for rid, problem in writer.commit(pending):
-        rec = records[rid]
+        rec = records.pop(rid)
         report.failed.append(f"{rec.source or rid}: {problem}")
         report.n_ingested -= 1
         report.hours_written -= rec.n_samples / rec.sfreq / 3600.0
+    return list(records)
 
 
 def _results(

@@ -46,8 +46,9 @@ class IngestConfig:
         encoding, the default, takes the existing store's:
         :func:`~eegprep.ingestion.options.store_encoding`).
     verify_checksums : bool
-        Decide what is current by the content hash (BLAKE3) of each file instead of its size
-        and mtime.
+        Compare every file's content hash (BLAKE3) with its record's; otherwise only files
+        whose size, mtime, ctime or inode changed since they were last hashed are read
+        (:mod:`eegprep.ingestion.seen_files`).
     commit_every : int
         Finished recordings per index commit (one small object each time); a commit also
         happens when :data:`COMMIT_SECONDS` have passed since the last.

@@ -61,9 +61,8 @@ def test_a_changed_companion_file_is_reingested(tmp_path: Path, ext: str, compan
         _keep_mtime(target, lambda: target.write_text(text))
     else:
         _flip_samples(target)
-    # same sizes and mtimes: only --verify-checksums can see it
-    assert ingest_folder(src, out).n_current == 1
-    rep = ingest_folder(src, out, verify_checksums=True)
+    # same sizes and mtimes, but a new ctime: seen without --verify-checksums
+    rep = ingest_folder(src, out)
     assert (rep.n_ingested, rep.failed) == (1, [])
     after = open_store(out)
     if companion == ".vmrk":
@@ -99,7 +98,7 @@ def test_the_fdt_a_set_file_names_is_the_one_tracked(tmp_path: Path, fdt: str) -
     assert [f["path"] for f in rec.meta["source_files"]] == ["rec.set", fdt]
     before = open_store(out).read("folder/rec")
     _keep_mtime(src / fdt, lambda: (x * 10).astype("<f4").T.tofile(src / fdt))
-    rep = ingest_folder(src, out, verify_checksums=True)
+    rep = ingest_folder(src, out)
     assert (rep.n_ingested, rep.failed) == (1, [])
     assert not np.array_equal(open_store(out).read("folder/rec"), before)
 
@@ -182,7 +181,9 @@ def test_checksums_use_the_hash_each_entry_states(tmp_path: Path, algorithm: str
     assert not is_unchanged({"source_files": [entry]}, str(tmp_path), stamps, checksums=True)
     _keep_mtime(path, lambda: path.write_bytes(b"y" * 5000))
     for record in ({"source_files": [listed]}, old_style):
-        assert is_unchanged(record, str(tmp_path), stamps, checksums=False)
+        # only what vouches for the file's ctime and inode skips reading it
+        assert is_unchanged(record, str(tmp_path), stamps, checksums=False, vouched=True)
+        assert not is_unchanged(record, str(tmp_path), stamps, checksums=False)
         assert not is_unchanged(record, str(tmp_path), stamps, checksums=True)
 
 
@@ -254,3 +255,95 @@ def test_a_missing_marker_file_is_warned_not_silent(tmp_path: Path) -> None:
     assert header.warnings == (
         "its marker file rec.vmrk (named in the header) is missing: no events were read",
     )
+
+
+def _rewrite_keeping_stamps(path: Path) -> None:
+    """Flip bytes in place, then set the mtime back: size and mtime are what they were."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    _keep_mtime(path, lambda: path.write_bytes(bytes(data)))
+
+
+@pytest.mark.parametrize("role", ["source", "sidecar"])
+def test_a_file_rewritten_with_its_mtime_set_back_is_reingested(tmp_path: Path, role: str) -> None:
+    """``touch -r`` (or a restore) keeps size and mtime; the ctime it cannot keep makes the
+    re-run compare content, without ``--verify-checksums``."""
+    src = write_tusz(tmp_path)
+    out = tmp_path / "s.zarr"
+    ingest("tusz", src=src, out=out, config=SERIAL)
+    rid = "tusz/aaaaaaae_s001_t000"
+    before = open_store(out).read(rid)
+    suffix = ".edf" if role == "source" else ".csv_bi"
+    target = next(src.rglob(f"aaaaaaae_s001_t000{suffix}"))
+    if role == "source":
+        _flip_samples(target)
+    else:
+        text = target.read_text()
+        _keep_mtime(target, lambda: target.write_text(text.replace("seiz", "bckg", 1)))
+        assert target.read_text() != text
+    rep = ingest("tusz", src=src, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.n_current, rep.failed) == (1, 2, [])
+    if role == "source":
+        assert not np.array_equal(open_store(out).read(rid), before)
+    again = ingest("tusz", src=src, out=out, config=SERIAL)
+    assert (again.n_ingested, again.n_checked) == (0, 0)
+
+
+def test_a_copied_corpus_is_read_once_then_trusted(tmp_path: Path, monkeypatch) -> None:
+    """A corpus copied with its mtimes (new inodes and ctimes) is current after one content
+    check per file, which is remembered: the run after reads no file."""
+    import shutil
+
+    import eegprep.corpus.sources as sources
+
+    src = write_tusz(tmp_path)
+    out = tmp_path / "s.zarr"
+    first = ingest("tusz", src=src, out=out, config=SERIAL)
+    assert (first.n_ingested, first.n_checked) == (3, 0)
+    copy = tmp_path / "copy"
+    shutil.copytree(src, copy)  # copy2: the same mtimes
+    rep = ingest("tusz", src=copy, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.n_current, rep.n_checked) == (0, 3, 3)
+
+    def no_reads(*args: object) -> str:
+        raise AssertionError("a vouched file was read")
+
+    monkeypatch.setattr(sources, "file_digest", no_reads)
+    rep = ingest("tusz", src=copy, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.n_current, rep.n_checked) == (0, 3, 0)
+    monkeypatch.undo()
+    _rewrite_keeping_stamps(next(copy.rglob("aaaaaaae_s001_t000.edf")))
+    assert ingest("tusz", src=copy, out=out, config=SERIAL).n_ingested == 1
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage", "other_group", "nan"])
+def test_a_lost_or_damaged_seen_file_costs_a_content_check_only(
+    tmp_path: Path, damage: str
+) -> None:
+    """``_eegprep/seen.json`` is a cache: without it (a store of an earlier version) or with
+    it damaged, files are compared by content, never trusted by their stamps alone."""
+    import json
+
+    src = write_tusz(tmp_path)
+    out = tmp_path / "s.zarr"
+    ingest("tusz", src=src, out=out, config=SERIAL)
+    seen = out / "_eegprep" / "seen.json"
+    doc = json.loads(seen.read_text())
+    assert sorted(doc["recordings"]) == sorted(open_store(out).index_rows())
+    if damage == "missing":
+        seen.unlink()
+    elif damage == "garbage":
+        seen.write_bytes(b"\x00{not json")
+    elif damage == "other_group":
+        for entry in doc["recordings"].values():
+            entry["group"] += "@9"
+        seen.write_text(json.dumps(doc))
+    else:
+        seen.write_text(json.dumps(doc).replace("[", "[NaN,", 1))
+    _rewrite_keeping_stamps(next(src.rglob("aaaaaaae_s001_t000.edf")))
+    for f in src.rglob("*.edf"):  # stamps as they were when listed, but for the ctime
+        _keep_mtime(f, lambda: None)
+    rep = ingest("tusz", src=src, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.n_current, rep.n_checked) == (1, 2, 2)
+    listed = sorted(open_store(out).index_rows())
+    assert sorted(json.loads(seen.read_text())["recordings"]) == listed
