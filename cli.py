@@ -75,6 +75,9 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 )
 @click.option("--repair", is_flag=True,
               help="Also re-ingest listed recordings that validate finds damaged.")  # fmt: skip
+@click.option("--prune", is_flag=True,
+              help="Remove listed recordings whose source file is gone (renamed, moved, "
+                   "deleted).")  # fmt: skip
 @click.option("--keep-replaced", type=click.FloatRange(min=0), default=86_400.0,
               show_default=True, metavar="SECONDS",
               help="Keep replaced recording versions this long for open readers.")  # fmt: skip
@@ -87,7 +90,7 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: int | None,
            scheduler: str | None, limit: int | None, mode: str, encoding: str,
            verify_checksums: bool, commit_every: int, manifest: str | None, mains: str | None,
-           include: tuple[str, ...], repair: bool, keep_replaced: float,
+           include: tuple[str, ...], repair: bool, prune: bool, keep_replaced: float,
            file_memory_limit: str, file_time_limit: float | None,
            as_json: bool) -> None:  # fmt: skip
     """Ingest CORPUS (a name from `eegprep corpora`, or a manifest .toml) into a store.
@@ -117,6 +120,7 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
         mains=float(mains) if mains else None,
         include=include or None,
         repair=repair,
+        prune=prune,
         keep_replaced=keep_replaced,
         file_memory_limit=parse_size(file_memory_limit),
         file_time_limit=file_time_limit,
@@ -131,14 +135,18 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
 
 def _print_report(report: Any) -> None:
     from eegprep.base.redact import redact
+    from eegprep.ingestion.driver import GONE
 
     for line in report.failed + report.unmatched:
         click.echo(f"skipped: {one_line(line)}", err=True)
     n_warn = sum(len(w) for w in report.warnings.values())
+    for line in report.warnings.get(GONE, []):
+        click.echo(f"note: {one_line(line)}", err=True)
     checked = f" ({report.n_checked} by content)" if report.n_checked else ""
+    removed = f"{report.n_removed} removed, " if report.n_removed else ""
     click.echo(
         f"{report.corpus}: {report.n_files} files found, {report.n_ingested} ingested, "
-        f"{report.n_current} already current{checked}, "
+        f"{report.n_current} already current{checked}, {removed}"
         f"{len(report.failed) + len(report.unmatched)} "
         f"skipped, {n_warn} warnings; {report.hours_written:.3f} h written in "
         f"{report.seconds:.1f} s -> {redact(report.store)}"

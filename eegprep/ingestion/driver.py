@@ -54,6 +54,8 @@ class IngestReport:
     n_recordings: int = 0
     n_ingested: int = 0
     n_current: int = 0
+    n_removed: int = 0
+    """Listed recordings removed because their source file is gone (``--prune``)."""
     n_checked: int = 0
     """Of ``n_current``, those whose files were read to compare their content hashes: a file's
     ctime or inode had changed since its bytes were last hashed (a copy, a restore, a rewrite
@@ -122,7 +124,9 @@ def ingest(
             seen = SeenFiles.load(writer.loc)
             try:
                 tasks = _plan(manifest, found, writer, cfg, report, seen)
-                _run(tasks, writer, cfg, report, seen)
+                gone = _sources_gone(manifest, str(found.root), writer, cfg, report)
+                listed = _run(tasks, writer, cfg, report, seen)
+                _note_renamed(gone, listed, writer, report)
             finally:
                 _save_seen(seen, writer)
             report.seconds = round(time.perf_counter() - t0, 3)
@@ -201,6 +205,70 @@ def _plan(
     return tasks
 
 
+GONE = "(sources gone)"
+"""The report's warnings key for listed recordings whose source file is gone."""
+
+
+def _sources_gone(
+    manifest: Manifest, root: str, writer: StoreWriter, cfg: IngestConfig, report: IngestReport
+) -> dict[str, tuple[str, str]]:
+    """Prune, or name in a warning, the corpus's listed recordings whose source file is no
+    longer under ``root`` (renamed, moved or deleted). Returns the kept ones by their source's
+    content hash: ``{hash: (id, source)}``.
+
+    Nothing is pruned when no listed recording's source is under ``root``: that is a wrong
+    ``--src`` far more often than a corpus whose every file moved.
+    """
+    mine = {r: rec for r, rec in writer.existing().items() if rec.get("corpus") == manifest.name}
+    gone = {}
+    for rid, rec in sorted(mine.items()):
+        source = rec.get("source")
+        if not (isinstance(source, str) and source and os.path.lexists(os.path.join(root, source))):
+            gone[rid] = rec
+    if not gone:
+        return {}
+    notes = report.warnings.setdefault(GONE, [])
+    if cfg.prune and len(gone) < len(mine):
+        report.n_removed = len(writer.remove(list(gone)))
+        notes.append(f"{report.n_removed} recordings removed: their source is gone (--prune)")
+        return {}
+    names = ", ".join(list(gone)[:3]) + (", ..." if len(gone) > 3 else "")
+    if cfg.prune:
+        notes.append(
+            f"not pruned: none of the {len(mine)} listed recordings' sources is under {root}; "
+            "is --src the folder they were ingested from?"
+        )
+    else:
+        notes.append(
+            f"{len(gone)} listed recordings have no source under {root} now (renamed, moved or "
+            f"deleted): {names}; they stay in the store, --prune removes them"
+        )
+    out = {}
+    for rid, rec in gone.items():
+        digest = rec.get("source_blake3")
+        if isinstance(digest, str) and digest:
+            out[digest] = (rid, str(rec.get("source")))
+    return out
+
+
+def _note_renamed(
+    gone: dict[str, tuple[str, str]], listed: list[str], writer: StoreWriter, report: IngestReport
+) -> None:
+    """Warn about each recording just listed whose source has the bytes of a gone one's: the
+    same recording is then in the store twice."""
+    if not gone:
+        return
+    records = writer.existing()
+    for rid in listed:
+        rec = records.get(rid, {})
+        old = gone.get(rec.get("source_blake3") or "")
+        if old is not None and old[0] != rid:
+            report.warnings.setdefault(str(rec.get("source") or rid), []).append(
+                f"the same bytes as {old[0]} (from {old[1]}, which is gone: renamed or moved?); "
+                f"both are in the store: --prune removes {old[0]}"
+            )
+
+
 def _damage(writer: StoreWriter, record: dict[str, Any]) -> list[str]:
     """What ``eegprep validate`` finds wrong with a listed recording (``--repair``)."""
     from eegprep.store.validate import recording_problems
@@ -252,11 +320,14 @@ def _run(
     cfg: IngestConfig,
     report: IngestReport,
     seen: SeenFiles,
-) -> None:
+) -> list[str]:
+    """Run the tasks and commit what finishes; returns the ids listed."""
     stamps = {t.rid: (t.group, t.sources) for t in tasks}
+    listed: list[str] = []
 
     def commit(batch: list[tuple[str, RecordingRecord]]) -> None:
         for rid in _commit(writer, batch, report):
+            listed.append(rid)
             group, files = stamps[rid]
             if files:
                 seen.note(rid, group, files)
@@ -288,6 +359,7 @@ def _run(
         commit(pending)  # also on Ctrl-C: what finished is kept
         bar.close()
     report.hours_written = round(report.hours_written, 4)
+    return listed
 
 
 def _commit(

@@ -63,6 +63,10 @@ class IngestConfig:
     repair : bool
         Also re-ingest listed, current recordings in which ``eegprep validate`` finds damage
         (``--repair``); reads every byte of the corpus's recordings.
+    prune : bool
+        Remove from the store the corpus's listed recordings whose source file is no longer
+        under the corpus folder (renamed, moved or deleted: ``--prune``); without it they are
+        kept and named in a warning.
     keep_replaced : float
         Seconds a replaced recording version stays in the store for readers that opened it
         before the replacement (``--keep-replaced``); a later ingest deletes it.
@@ -83,6 +87,7 @@ class IngestConfig:
     mains: float | None = None
     include: tuple[str, ...] | None = None
     repair: bool = False
+    prune: bool = False
     keep_replaced: float = KEEP_REPLACED_SECONDS
     file_memory_limit: int = DEFAULT_MEMORY_BYTES
     file_time_limit: float | None = None

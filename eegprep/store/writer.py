@@ -433,6 +433,20 @@ class StoreWriter:
         self._note_listed(r.to_dict() for r in done)
         return failed
 
+    def remove(self, rids: list[str]) -> list[str]:
+        """Unlist recordings (one index segment of deletion marks) and retire their groups,
+        which later ingests delete like any replaced version (``keep_replaced``). Returns the
+        ids removed (those listed)."""
+        rids = [rid for rid in rids if rid in self._listed]
+        if not rids:
+            return []
+        self._retire([self._listed[rid] for rid in rids])  # before the index switches
+        append(self.loc, [{"id": rid, "deleted": True} for rid in rids])
+        for rid in rids:
+            self._groups.discard(self._listed.pop(rid))
+            self._records.pop(rid, None)
+        return rids
+
     def _move_into_place(self, staged: str, record: RecordingRecord) -> str | None:
         """Rename one staged group to its version path; the listed group it replaces, if any."""
         final = check_group(record.group)

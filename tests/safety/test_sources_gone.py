@@ -1,0 +1,87 @@
+"""Listed recordings whose source file is gone (renamed, moved, deleted): kept and named, or
+removed with ``--prune``; a renamed file is recognised by its bytes; a wrong ``--src`` prunes
+nothing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+from click.testing import CliRunner
+
+from cli import eegprep_cli
+from eegprep import open_store
+from eegprep.ingestion.driver import GONE
+from eegprep.store.validate import validate
+from tests.safety.corpus import ingest_folder, write_edf
+
+
+def _corpus(tmp_path: Path) -> tuple[Path, Path]:
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    for k in range(3):
+        write_edf(src, f"site/r{k}.edf", seed=k)
+    assert ingest_folder(src, out).n_ingested == 3
+    return src, out
+
+
+def test_a_renamed_source_is_named_and_pruned(tmp_path: Path) -> None:
+    src, out = _corpus(tmp_path)
+    before = open_store(out)
+    old = before.read("folder/site_r1")
+    (src / "moved").mkdir()
+    shutil.move(src / "site" / "r1.edf", src / "moved" / "r1.edf")
+
+    rep = ingest_folder(src, out)
+    assert (rep.n_ingested, rep.n_current, rep.n_removed) == (1, 2, 0)
+    assert "folder/site_r1" in rep.warnings[GONE][0] and "--prune" in rep.warnings[GONE][0]
+    (twin,) = rep.warnings["moved/r1.edf"]
+    assert "the same bytes as folder/site_r1" in twin
+    store = open_store(out)
+    new = "folder/moved_r1"
+    assert {"folder/site_r0", "folder/site_r1", "folder/site_r2", new} == set(store.index_rows())
+    assert np.array_equal(store.read(new), old)
+
+    rep = ingest_folder(src, out, prune=True)
+    assert (rep.n_ingested, rep.n_current, rep.n_removed) == (0, 3, 1)
+    store = open_store(out)
+    assert set(store.index_rows()) == {"folder/site_r0", new, "folder/site_r2"}
+    assert validate(str(out)) == (3, [])
+    assert np.array_equal(before.read("folder/site_r1"), old)  # a reader of the old index reads on
+    retired = (out / "_eegprep" / "retired.json").read_text()
+    assert "recordings/folder/site_r1" in retired
+
+    rep = ingest_folder(src, out, keep_replaced=0.0)  # the retired group is then deleted
+    assert (rep.n_current, rep.n_removed, GONE in rep.warnings) == (3, 0, False)
+    assert not (out / "recordings" / "folder" / "r1").exists()
+    assert validate(str(out)) == (3, [])
+
+
+def test_a_deleted_source_is_kept_until_pruned(tmp_path: Path) -> None:
+    src, out = _corpus(tmp_path)
+    (src / "site" / "r0.edf").unlink()
+    rep = ingest_folder(src, out)
+    assert (rep.exit_code, rep.n_current, rep.n_removed) == (0, 2, 0)
+    assert "1 listed recordings have no source" in rep.warnings[GONE][0]
+    assert "folder/site_r0" in open_store(out).index_rows()
+    result = CliRunner().invoke(
+        eegprep_cli,
+        ["ingest", "folder", "--src", str(src), "--out", str(out), "--mains", "60",
+         "--workers", "0", "--prune"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "note: 1 recordings removed" in result.output
+    assert "2 already current, 1 removed," in result.output
+    assert "folder/site_r0" not in open_store(out).index_rows()
+
+
+def test_a_wrong_src_prunes_nothing(tmp_path: Path) -> None:
+    _, out = _corpus(tmp_path)
+    other = tmp_path / "other"
+    write_edf(other, "x.edf", seed=9)
+    rep = ingest_folder(other, out, prune=True)
+    assert (rep.n_ingested, rep.n_removed) == (1, 0)
+    assert rep.warnings[GONE][0].startswith("not pruned: none of the 3 listed recordings")
+    listed = set(open_store(out).index_rows())
+    assert listed == {"folder/site_r0", "folder/site_r1", "folder/site_r2", "folder/x"}
+    assert validate(str(out)) == (4, [])
