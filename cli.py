@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from eegprep.base import strict_json
-from eegprep.cli_group import OneLineErrors, one_line, set_verbosity, verbosity_options
+from eegprep.cli_group import OneLineErrors, one_line, say, set_verbosity, verbosity_options
 from labram.commands import labram_cli
 
 __all__ = ["eegprep_cli", "labram_cli"]
@@ -127,7 +127,7 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
     )
     report = run_ingest(manifest or corpus, src=src, out=out, config=cfg)
     if as_json:
-        click.echo(strict_json.dumps(report.to_dict(), indent=2))
+        say(strict_json.dumps(report.to_dict(), indent=2))
     elif not ctx.meta.get("quiet"):
         _print_report(report)
     sys.exit(report.exit_code)
@@ -138,20 +138,20 @@ def _print_report(report: Any) -> None:
     from eegprep.ingestion.driver import GONE
 
     for line in report.failed + report.unmatched:
-        click.echo(f"skipped: {one_line(line)}", err=True)
+        say(f"skipped: {one_line(line)}", err=True)
     n_warn = sum(len(w) for w in report.warnings.values())
     for line in report.warnings.get(GONE, []):
-        click.echo(f"note: {one_line(line)}", err=True)
+        say(f"note: {one_line(line)}", err=True)
     checked = f" ({report.n_checked} by content)" if report.n_checked else ""
     removed = f"{report.n_removed} removed, " if report.n_removed else ""
-    click.echo(
+    say(
         f"{report.corpus}: {report.n_files} files found, {report.n_ingested} ingested, "
         f"{report.n_current} already current{checked}, {removed}"
         f"{len(report.failed) + len(report.unmatched)} "
         f"skipped, {n_warn} warnings; {report.hours_written:.3f} h written in "
         f"{report.seconds:.1f} s -> {redact(report.store)}"
     )
-    click.echo(f"report: {redact(report.report_path)}")
+    say(f"report: {redact(report.report_path)}")
 
 
 @eegprep_cli.command()
@@ -175,14 +175,14 @@ def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) ->
 
     s = open_store(store)
     st = store_stats(s)
-    click.echo(strict_json.dumps(st, indent=2) if as_json else format_table(st))
+    say(strict_json.dumps(st, indent=2) if as_json else format_table(st))
     if plots:
         for p in plot_stats(s, st, plots):
-            click.echo(f"plot: {p}", err=as_json)
+            say(f"plot: {p}", err=as_json)
     if html_out:
         from eegprep.tools.report import write_html_report
 
-        click.echo(f"report: {write_html_report(s, html_out)}", err=as_json)
+        say(f"report: {write_html_report(s, html_out)}", err=as_json)
 
 
 @eegprep_cli.command()
@@ -208,15 +208,15 @@ def validate(store: str, as_json: bool) -> None:
     n, problems = run_validate(store)
     problems = redact_all(problems)
     if as_json:
-        click.echo(
+        say(
             strict_json.dumps(
                 {"store": redact(store), "checked": n, "problems": problems}, indent=2
             )
         )
     else:
         for p in problems:
-            click.echo(f"problem: {one_line(p)}", err=True)
-        click.echo(f"{n} recordings checked, {len(problems)} problems")
+            say(f"problem: {one_line(p)}", err=True)
+        say(f"{n} recordings checked, {len(problems)} problems")
     sys.exit(1 if problems else 0)
 
 
@@ -235,7 +235,7 @@ def demo(out: str, corpus: str, seed: int) -> None:
     from eegprep.testing.demo import write_demo_corpus
 
     root = write_demo_corpus(out, corpus=corpus, seed=seed)
-    click.echo(str(root))
+    say(str(root))
 
 
 @eegprep_cli.group(cls=OneLineErrors)
@@ -263,7 +263,7 @@ def config_set(corpus: str, folder: str, custom: bool) -> None:
     if not custom:
         check_choice("corpus", corpus, available(),
                      hint="(a corpus of your own manifest: add --custom)")  # fmt: skip
-    click.echo(f"wrote {set_corpus_dir(corpus, folder)}")
+    say(f"wrote {set_corpus_dir(corpus, folder)}")
 
 
 @config.command("show")
@@ -275,11 +275,11 @@ def config_show() -> None:
     from eegprep.corpus.manifest import available
 
     in_file = read_config()
-    click.echo(f"# {config_path()}")
+    say(f"# {config_path()}")
     from_env = {n for n in available() if os.environ.get(env_var(n))}
     for name in sorted(set(in_file) | from_env):
         where = f"   # from {env_var(name)}" if name in from_env else ""
-        click.echo(f"{name} = {corpus_dir(name)}{where}")
+        say(f"{name} = {corpus_dir(name)}{where}")
 
 
 @eegprep_cli.command()
@@ -300,13 +300,13 @@ def corpora(name: str | None, as_json: bool) -> None:
     manifests = [load_manifest(n) for n in ([name] if name else available())]
     if as_json:
         out = [as_dict(m) for m in manifests]
-        click.echo(strict_json.dumps(out[0] if name else out, indent=2))
+        say(strict_json.dumps(out[0] if name else out, indent=2))
     elif name is None:
         for m in manifests:
-            click.echo(summary_line(m))
+            say(summary_line(m))
     else:
         for line in describe(manifests[0]):
-            click.echo(line)
+            say(line)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -62,8 +62,8 @@ class OneLineErrors(click.Group):
             click_error(exc)
         except EegprepError as exc:
             if ctx.meta.get("verbose"):
-                click.echo(redact(traceback.format_exc()).rstrip(), err=True)
-            click.echo(f"error: {one_line(str(exc))}", err=True)
+                say(redact(traceback.format_exc()).rstrip(), err=True)
+            say(f"error: {one_line(str(exc))}", err=True)
             sys.exit(EXIT_USAGE)
         except (click.exceptions.Exit, click.Abort):
             raise
@@ -72,9 +72,9 @@ class OneLineErrors(click.Group):
             sys.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:  # a bug: one line; -v: the traceback too, credentials hidden
             if ctx.meta.get("verbose"):
-                click.echo(redact(traceback.format_exc()).rstrip(), err=True)
+                say(redact(traceback.format_exc()).rstrip(), err=True)
             where = "" if ctx.meta.get("verbose") else "run it again with -v for the traceback, "
-            click.echo(
+            say(
                 f"error: internal error (a bug): {type(exc).__name__}: {one_line(str(exc))} "
                 f"({where}and report it)",
                 err=True,
@@ -97,7 +97,16 @@ def _quiet_stdout() -> None:
         pass
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_UNSHOWN = "\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"
+_CONTROL = re.compile(f"[\\x00-\\x1f{_UNSHOWN}]")
+"""Characters a terminal does not show as themselves: C0 and C1 controls (escape sequences,
+carriage returns, backspaces), and the invisible and direction-changing format characters
+(zero-width spaces, bidirectional overrides) that make text read other than it is."""
+_CONTROL_IN_LINES = re.compile(f"[\\x00-\\x08\\x0b-\\x1f{_UNSHOWN}]")  # newline and tab kept
+
+
+def _escape(match: re.Match[str]) -> str:
+    return repr(match.group())[1:-1]
 
 
 def one_line(text: str) -> str:
@@ -107,7 +116,27 @@ def one_line(text: str) -> str:
     from eegprep.base.redact import redact
 
     flat = " ".join(redact(text).split())  # newlines and tabs become spaces
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], flat)
+    return _CONTROL.sub(_escape, flat)
+
+
+def shown(text: str) -> str:
+    """``text`` as printed: lines and tabs kept, every other character of :data:`_CONTROL` as
+    its Python escape (``\\x1b``, ``\\r``, ``\\u202e``), so that a file or channel name
+    can neither colour, move, overwrite nor reorder what the terminal shows."""
+    return _CONTROL_IN_LINES.sub(_escape, text)
+
+
+def say(text: object = "", *, err: bool = False) -> None:
+    """Print ``text`` (a line, or lines) as :func:`shown` gives it: every command's output
+    goes through here."""
+    click.echo(shown(str(text)), err=err)
+
+
+class _ShownFormatter(logging.Formatter):
+    """Log lines as :func:`shown` gives them: a logged name cannot move the terminal either."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return shown(super().format(record))
 
 
 def click_error(exc: click.ClickException) -> NoReturn:
@@ -115,7 +144,7 @@ def click_error(exc: click.ClickException) -> NoReturn:
     ``error:`` line naming the command's help, with click's exit status (2 for usage)."""
     ctx = getattr(exc, "ctx", None)
     hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
-    click.echo(f"error: {one_line(exc.format_message())}{hint}", err=True)
+    say(f"error: {one_line(exc.format_message())}{hint}", err=True)
     sys.exit(exc.exit_code)
 
 
@@ -130,4 +159,6 @@ def set_verbosity(ctx: click.Context, verbose: int, quiet: bool) -> None:
     ctx.meta["verbose"] = verbose > 0
     ctx.meta["quiet"] = quiet
     level = logging.WARNING - 10 * verbose if not quiet else logging.ERROR
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_ShownFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])

@@ -16,7 +16,7 @@ import click
 
 from eegprep.base import strict_json
 from eegprep.base.errors import EegprepError
-from eegprep.cli_group import OneLineErrors, one_line, set_verbosity, verbosity_options
+from eegprep.cli_group import OneLineErrors, one_line, say, set_verbosity, verbosity_options
 
 
 @click.group(cls=OneLineErrors)
@@ -62,7 +62,7 @@ def labram_convert(
         raise  # one line, exit status 2 (OneLineErrors)
     except ValueError as exc:  # e.g. shapes that make no valid model config
         raise CheckpointError(f"{src}: {exc}") from exc
-    click.echo(done)
+    say(done)
 
 
 def _train_options(fn: Any) -> Any:
@@ -193,11 +193,11 @@ def _print_run(result: dict[str, Any], what: str) -> None:
 
     if is_main_process():
         _record_command(result["run_dir"])
-        click.echo(f"run folder: {result['run_dir']}")
-        click.echo(f"{what}: {result['checkpoint']}")
-        click.echo(f"log: {result['log']}")
+        say(f"run folder: {result['run_dir']}")
+        say(f"{what}: {result['checkpoint']}")
+        say(f"log: {result['log']}")
         if result.get("plot"):
-            click.echo(f"plot: {result['plot']}")
+            say(f"plot: {result['plot']}")
 
 
 @labram_cli.command("tokenizer")
@@ -228,7 +228,7 @@ def labram_tokenizer(
 
     cb = res["codebook"]  # summed over ranks
     if is_main_process():
-        click.echo(
+        say(
             f"codebook: {cb['codes_used']} of {cb['n_codes']} codes used, perplexity "
             f"{cb['perplexity']:.1f}"
         )
@@ -306,11 +306,11 @@ def labram_pretrain(
         return
     if "tokenizer_stage" in res:
         cb = res["tokenizer_stage"]["codebook"]
-        click.echo(
+        say(
             f"tokenizer: {cb['codes_used']} of {cb['n_codes']} codes used, perplexity "
             f"{cb['perplexity']:.1f} -> {res['tokenizer']}"
         )
-    click.echo(
+    say(
         f"masked modelling: loss {m.get('loss', float('nan')):.4f}, masked-code accuracy "
         f"{m.get('accuracy', float('nan')):.4f} after {res['mem_stage']['step']} steps"
     )
@@ -408,10 +408,10 @@ def labram_finetune(
     if not is_main_process():
         return
     _record_command(res["run_dir"])
-    click.echo(res["leakage"])
-    click.echo(f"windows: {res['windows']}")
-    click.echo(res["table"])
-    click.echo(f"results: {res['run_dir'] / 'results.json'}")
+    say(res["leakage"])
+    say(f"windows: {res['windows']}")
+    say(res["table"])
+    say(f"results: {res['run_dir'] / 'results.json'}")
 
 
 @labram_cli.command("evaluate")
@@ -465,12 +465,12 @@ def labram_evaluate(
         allow_seen_subjects=allow_seen_subjects,
     )
     if as_json:
-        click.echo(strict_json.dumps(res, indent=2))
+        say(strict_json.dumps(res, indent=2))
         return
-    click.echo(res["leakage"])
-    click.echo(f"{res['task']} ({res['split']}, {res['n_windows']} windows)")
+    say(res["leakage"])
+    say(f"{res['task']} ({res['split']}, {res['n_windows']} windows)")
     for k, v in res["metrics"].items():
-        click.echo(f"  {k:<18} {v:.4f}")
+        say(f"  {k:<18} {v:.4f}")
 
 
 @labram_cli.command("embed")
@@ -511,14 +511,14 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
     if not is_main_process():
         return
     if as_json:
-        click.echo(strict_json.dumps(res, indent=2))
+        say(strict_json.dumps(res, indent=2))
         return
-    click.echo(
+    say(
         f"{res['n_windows']} windows in {res['n_chunks']} chunks: {res['computed']} computed, "
         f"{res['skipped']} already done ({res['windows_per_s']:.0f} windows/s) -> {res['out']}"
     )
     if not res["complete"]:
-        click.echo("incomplete: run the same command again to finish", err=True)
+        say("incomplete: run the same command again to finish", err=True)
 
 
 @labram_cli.command("predict")
@@ -559,14 +559,14 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
                         mains=float(mains) if mains else None, batch_size=batch_size,
                         device=device)  # fmt: skip
     for line in res["failed"]:
-        click.echo(f"skipped: {one_line(line)}", err=True)
+        say(f"skipped: {one_line(line)}", err=True)
     if as_json:
-        click.echo(strict_json.dumps(res, indent=2))
+        say(strict_json.dumps(res, indent=2))
     elif as_csv:
         write_csv(res, sys.stdout, per_window=per_window)
     else:
         for line in table_lines(res, per_window=per_window):
-            click.echo(line)
+            say(line)
     sys.exit(3 if res["failed"] else 0)
 
 
@@ -587,8 +587,8 @@ def labram_export(checkpoint: str, out: str | None, fmt: str) -> None:
     from labram.stages.export import export
 
     res = export(checkpoint, out, fmt=fmt)
-    click.echo(f"{res['kind']}, {res['n_parameters']:,} parameters -> {res['weights']}")
-    click.echo(f"model card: {res['card']} ({res['card_json']})")
+    say(f"{res['kind']}, {res['n_parameters']:,} parameters -> {res['weights']}")
+    say(f"model card: {res['card']} ({res['card_json']})")
 
 
 @labram_cli.command("report")
@@ -619,7 +619,7 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
     if predict:
         for run in runs:
             for path in add_predictions(run, stores=list(stores) or None, device=device):
-                click.echo(f"predictions: {path}", err=True)
-    click.echo(text_summary(runs))
+                say(f"predictions: {path}", err=True)
+    say(text_summary(runs))
     if html_out:
-        click.echo(f"report: {write_html(runs, html_out)}")
+        say(f"report: {write_html(runs, html_out)}")
