@@ -55,3 +55,16 @@ def write_atomically(path: str | os.PathLike[str], data: bytes, *, durable: bool
     """``path`` holds ``data`` afterwards, or what it held before; never a part of either."""
     with replaced_atomically(path, durable=durable) as tmp:
         tmp.write_bytes(data)
+
+
+FileVersion = tuple[int, int, int, int]
+"""``(mtime ns, size bytes, ctime ns, inode)``: what tells one version of a file from another
+without reading it. The ctime (set by every write and ``utime``, settable by no program) and
+inode keep a file rewritten with its size and mtime restored from passing for the old one."""
+
+
+def file_version(path: str | os.PathLike[str]) -> FileVersion:
+    """:data:`FileVersion` of ``path`` (``OSError`` when it cannot be stat-ed): the key of every
+    in-process cache of a parsed file."""
+    st = os.stat(path)
+    return (st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import SourceError, UsageError
+from eegprep.base.files import FileVersion, file_version
 from eegprep.base.limits import check_allocation
 from eegprep.base.validation import check_choice, invalid_value
 from eegprep.readers.base import (
@@ -111,7 +112,7 @@ class CsvReader(Reader):
         check_readable(path)
         opts = _parse_options(options)
         frozen = frozen_options(opts)
-        table = _table(path, _stamp(path), frozen)
+        table = _table(path, file_version(path), frozen)
         n_samples = table.signals.shape[1]
         to_uv = opts["scale"] * (unit_to_uv(opts["unit"]) or 1.0)
         signals = tuple(
@@ -136,7 +137,7 @@ class CsvReader(Reader):
         """Samples ``[start, stop)`` of ``picks`` in microvolts, float32, shape (n_picks, n)."""
         check_segment(header, picks, start, stop)
         check_readable(header.path)
-        table = _table(header.path, _stamp(header.path), header.options)
+        table = _table(header.path, file_version(header.path), header.options)
         if table.labels != tuple(header.labels) or table.signals.shape[1] < stop:
             raise SourceError(header.path, "the file changed since its header was read")
         return table.signals[list(picks), start:stop]
@@ -185,13 +186,8 @@ def _positive(value: Any, name: str) -> float:
 # -- parsing ----------------------------------------------------------------------------------
 
 
-def _stamp(path: str) -> tuple[int, int]:
-    st = os.stat(path)
-    return st.st_mtime_ns, st.st_size
-
-
 @functools.lru_cache(maxsize=_TABLE_CACHE_SIZE)
-def _table(path: str, stamp: tuple[int, int], frozen: tuple[tuple[str, Any], ...]) -> _Table:
+def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -> _Table:
     """Parse the table once per process: the cache key changes when the file does."""
     opts = dict(frozen)
     names, delimiter, first = _layout(path, opts)

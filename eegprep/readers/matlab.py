@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import SourceError, UsageError
+from eegprep.base.files import file_version
 from eegprep.base.limits import check_allocation
 from eegprep.base.validation import check_choice, invalid_value
 from eegprep.readers.base import (
@@ -42,7 +43,6 @@ from eegprep.readers.base import (
 )
 from eegprep.readers.matlab_files import (
     data_info,
-    file_stamp,
     h5_block,
     mat_version,
     not_found,
@@ -176,7 +176,7 @@ class MatReader(Reader):
         if meta["mat_version"] == "7.3":
             block = h5_block(path, variable, rows, start, stop, channels_first)
         else:
-            arr = v5_array(path, file_stamp(path), variable)
+            arr = v5_array(path, file_version(path), variable)
             if arr.shape != tuple(int(n) for n in meta["shape"].split("x")):
                 raise SourceError(path, "the file changed since its header was read")
             block = arr[rows, start:stop] if channels_first else arr[start:stop, rows].T

@@ -30,6 +30,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from eegprep.base.errors import SourceError
+from eegprep.base.files import FileVersion, file_version
 from eegprep.base.limits import check_allocation, check_time
 from eegprep.readers.base import exception_summary
 
@@ -45,11 +46,6 @@ def not_found(path: str, name: str, names: Sequence[str]) -> SourceError:
     hint = f" Did you mean {close[0]!r}?" if close else ""
     listed = ", ".join(names) or "none"
     return SourceError(path, f"variable {name!r} not found; variables in the file: {listed}.{hint}")
-
-
-def file_stamp(path: str) -> tuple[int, int]:
-    st = os.stat(path)
-    return st.st_mtime_ns, st.st_size
 
 
 def mat_version(path: str) -> str:
@@ -82,11 +78,11 @@ def mat_version(path: str) -> str:
 
 
 def variable_names(path: str, version: str) -> list[str]:
-    return [name for name, _, _ in _listing(path, version, file_stamp(path))]
+    return [name for name, _, _ in _listing(path, version, file_version(path))]
 
 
 @functools.lru_cache(maxsize=16)
-def _listing(path: str, version: str, stamp: tuple[int, int]) -> tuple[tuple[str, tuple, str], ...]:
+def _listing(path: str, version: str, stamp: FileVersion) -> tuple[tuple[str, tuple, str], ...]:
     """(name, MATLAB shape, MATLAB class) of every top-level variable."""
     if version == "7.3":
         with h5_open(path) as f:
@@ -119,10 +115,10 @@ def data_info(path: str, version: str, variable: str) -> tuple[tuple[int, int], 
             if hasattr(ds, "id"):
                 _check_h5_written(path, variable, ds)
     else:
-        listed = {name: c for name, _, c in _listing(path, version, file_stamp(path))}
+        listed = {name: c for name, _, c in _listing(path, version, file_version(path))}
         cls = listed.get(variable, "double")  # a struct field: judged by its loaded dtype
         if cls in _NUMERIC:
-            arr = v5_array(path, file_stamp(path), variable)
+            arr = v5_array(path, file_version(path), variable)
             shape, dtype = arr.shape, arr.dtype
             cls = cls if arr.dtype.kind in "biuf" else str(arr.dtype)
     if cls not in _NUMERIC:
@@ -161,7 +157,7 @@ def _check_h5_written(path: str, variable: str, ds: Any) -> None:
 
 
 @functools.lru_cache(maxsize=_DATA_CACHE_SIZE)
-def v5_array(path: str, stamp: tuple[int, int], variable: str) -> np.ndarray:
+def v5_array(path: str, stamp: FileVersion, variable: str) -> np.ndarray:
     """A v4/v5 data variable as stored (MATLAB orientation); a struct field as ``'a.b'``."""
     if "." in variable:
         value = np.asarray(small_variable(path, "5", variable))

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from eegprep.base.errors import EegprepError, SourceError, UsageError
+from eegprep.base.files import FileVersion, file_version
 from eegprep.base.limits import check_allocation
 from eegprep.base.validation import invalid_value
 from eegprep.readers.base import (
@@ -242,24 +243,24 @@ def _raw_and_notes(
     path: str, options: tuple[tuple[str, Any], ...]
 ) -> tuple[BaseRaw, tuple[str, ...]]:
     """The opened Raw and the warnings MNE gave while opening it."""
-    head = os.stat(path)
-    others = _data_files(path, head.st_mtime_ns, head.st_size)
-    stamp = ((head.st_mtime_ns, head.st_size), *map(_file_stamp, others))
+    head = file_version(path)
+    others = _data_files(path, head)
+    stamp = (head, *map(_file_stamp, others))
     return _open_raw(path, options, stamp)
 
 
-def _file_stamp(path: str) -> tuple[int, int]:
-    """(mtime ns, size) of a companion file, (0, -1) once it is gone (removed since the header
-    was last parsed: the Raw is opened again, and MNE says what is missing)."""
+def _file_stamp(path: str) -> FileVersion:
+    """:func:`~eegprep.base.files.file_version` of a companion file, ``(0, -1, 0, 0)`` once it
+    is gone (removed since the header was last parsed: the Raw is opened again, and MNE says
+    what is missing)."""
     try:
-        st = os.stat(path)
+        return file_version(path)
     except FileNotFoundError:
-        return (0, -1)
-    return (st.st_mtime_ns, st.st_size)
+        return (0, -1, 0, 0)
 
 
 @functools.lru_cache(maxsize=256)
-def _data_files(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+def _data_files(path: str, version: FileVersion) -> tuple[str, ...]:
     """The files ``path``'s format reads with it, parsed once per version of the header (this
     runs on every segment read)."""
     return tuple(data_files(path))
