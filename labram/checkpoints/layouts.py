@@ -385,6 +385,19 @@ def content_errors(what: str) -> Iterator[None]:
         raise CheckpointError(f"{what} ({type(exc).__name__}: {text})") from exc
 
 
+@contextlib.contextmanager
+def naming(source: str) -> Iterator[None]:
+    """Give a :class:`CheckpointError` raised inside that does not name ``source`` (the file's
+    keys, shapes or kind judged without it) the file as its first words, so that every
+    refusal names the file."""
+    try:
+        yield
+    except CheckpointError as exc:
+        if str(exc).startswith(source):
+            raise
+        raise CheckpointError(f"{source}: {exc}") from exc
+
+
 def model_for(
     kind: Kind, config: Any, sd: Mapping[str, Any], source: str, n_outputs: Any = None
 ) -> nn.Module:
@@ -409,7 +422,7 @@ def build_official(
 ) -> nn.Module:
     """Build our model for an official state dict (size from ``size`` or the shapes) and load
     it strictly."""
-    with content_errors(f"{source}: its weights make no LaBraM {kind} model"):
+    with naming(source), content_errors(f"{source}: its weights make no LaBraM {kind} model"):
         return _build_official(sd, kind, size=size, n_outputs=n_outputs, source=source)
 
 
@@ -484,11 +497,12 @@ def official_from(
     n_outputs: int | None = None,
 ) -> nn.Module:
     """:func:`load_official` on a checkpoint already read (``source`` names it in errors)."""
-    k = _check_kind(kind)
-    sd = unwrap(obj)
-    if k == "tokenizer" and detect_kind(sd) != "tokenizer":
-        raise CheckpointError(f"{source}: not a tokenizer checkpoint (no 'quantize.*' keys)")
-    return build_official(sd, k, size=size, n_outputs=n_outputs, source=source).eval()
+    with naming(source):
+        k = _check_kind(kind)
+        sd = unwrap(obj)
+        if k == "tokenizer" and detect_kind(sd) != "tokenizer":
+            raise CheckpointError(f"{source}: not a tokenizer checkpoint (no 'quantize.*' keys)")
+        return build_official(sd, k, size=size, n_outputs=n_outputs, source=source).eval()
 
 
 def kind_of(model: nn.Module) -> Kind:
@@ -546,7 +560,11 @@ def is_ours(obj: Any) -> bool:
 
 def ours_from(obj: Any, *, source: str = "state dict") -> nn.Module:
     """:func:`load_ours` on a checkpoint already read (``source`` names it in errors)."""
-    name = source
+    with naming(source):
+        return _ours_from(obj, source)
+
+
+def _ours_from(obj: Any, name: str) -> nn.Module:
     if not is_ours(obj):
         raise CheckpointError(f"{name}: not a {FORMAT} file (no 'format' entry)")
     if obj.get("format_version") != FORMAT_VERSION:
@@ -580,8 +598,9 @@ def convert_file(
         model = ours_from(obj, source=name)
         save_official(model, dst)
         return f"{name} (labram, {kind_of(model)}) -> {dst} (released layout)"
-    sd = unwrap(obj)
-    k = _check_kind(kind) if kind else detect_kind(sd)
+    with naming(name):
+        sd = unwrap(obj)
+        k = _check_kind(kind) if kind else detect_kind(sd)
     model = build_official(sd, k, size=size, n_outputs=n_outputs, source=name)
     save_ours(model, dst)
     return f"{name} (released layout) -> {dst} (labram, {k})"

@@ -29,6 +29,7 @@ from labram.checkpoints.layouts import (
     kind_of,
     load_strict,
     model_for,
+    naming,
     official_from,
     ours_from,
     unwrap,
@@ -73,7 +74,7 @@ def load_model(path: str | os.PathLike[str], *, what: str = "--checkpoint") -> L
     source = str(path)
     obj = read_checkpoint(Path(path), what=f"{what} checkpoint")
     info = {k: v for k, v in obj.items() if k != "model"} if isinstance(obj, dict) else {}
-    with content_errors(f"{source}: not a LaBraM checkpoint this labram can use"):
+    with naming(source), content_errors(f"{source}: not a LaBraM checkpoint this labram can use"):
         if isinstance(obj, dict) and obj.get("format") == CKPT_FORMAT:
             return Loaded(
                 _from_training(obj, source), obj.get("kind", ""), "training", source, info

@@ -472,3 +472,28 @@ def test_a_config_that_is_not_numbers_is_one_line(tmp_path: Path) -> None:
     bad = {**obj, "model": {**obj["model"], "head.weight": obj["model"]["head.weight"].long()}}
     with pytest.raises(CheckpointError, match=r"tensor head\.weight is int64"):
         ours_from(bad, source="crafted.pt")
+
+
+WRONG_CONTENTS = {
+    "a list": [1, 2],
+    "foreign keys": {"model": {"foo.weight": torch.zeros(3)}},
+    "backbone keys only": {"blocks.0.attn.qkv.weight": torch.zeros(3)},
+    "a tokenizer missing keys": {"encoder.cls_token": torch.zeros(1, 1, 8)},
+}
+
+
+@pytest.mark.parametrize("content", sorted(WRONG_CONTENTS))
+@pytest.mark.parametrize("case", CLI_CASES)
+def test_every_refusal_of_a_wrong_checkpoint_names_the_file(
+    case: str, content: str, store: str, tokenizer_pt: Path, tmp_path: Path
+) -> None:
+    """Safe to read but no checkpoint this command can use: one line that names the file,
+    whichever check (kind, keys, shapes, config) refused it."""
+    args, where = _cli_case(case, store, tokenizer_pt, tmp_path)
+    where.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(WRONG_CONTENTS[content], where)
+    res = CliRunner().invoke(labram_cli, ["-q", *args])
+    assert res.exit_code == 2, (res.exit_code, res.output, res.exception)
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
+    assert str(where) in lines[0], lines[0]
