@@ -25,20 +25,19 @@ import numpy as np
 from eegprep.base.errors import MAX_MESSAGE_CHARS, SourceError, UsageError, clip_message
 
 # Factors that turn a physical dimension, as files spell it, into microvolts.
+_PREFIX_TO_UV = {
+    "": 1e6,
+    "m": 1e3, "milli": 1e3,
+    "u": 1.0, "µ": 1.0, "μ": 1.0, "micro": 1.0,
+    "n": 1e-3, "nano": 1e-3,
+}  # fmt: skip
 _UNIT_TO_UV: dict[str, float] = {
-    "uv": 1.0,
-    "µv": 1.0,
-    "μv": 1.0,
-    "microv": 1.0,
-    "microvolt": 1.0,
-    "microvolts": 1.0,
-    "mv": 1e3,
-    "millivolt": 1e3,
-    "v": 1e6,
-    "volt": 1e6,
-    "volts": 1e6,
-    "nv": 1e-3,
+    prefix + volt: factor
+    for prefix, factor in _PREFIX_TO_UV.items()
+    for volt in ("v", "volt", "volts")
 }
+"""Every spelling of volts with an SI prefix (``uV``, ``µV``, ``mVolt``, ``millivolts``,
+``nV``, ``V``), lower case without spaces."""
 
 
 def unit_to_uv(unit: str) -> float | None:

@@ -227,7 +227,7 @@ def _check_budget(path: str, n_used: int, n_signals: int) -> None:
 def _layout(path: str, opts: dict[str, Any]) -> tuple[list[str], str | None, list[str]]:
     """Column names, delimiter (None: whitespace) and the fields of the first data row."""
     skip = opts["header_lines"] + (0 if opts["channel_names"] else 1)
-    with open(path, encoding="utf-8", errors="replace") as f:
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
         head = [line.rstrip("\r\n") for _, line in zip(range(skip + 1), f, strict=False)]
     if len(head) <= skip or not head[skip].strip():
         raise SourceError(path, f"no data rows after {skip} header line(s)")
@@ -319,7 +319,7 @@ def _load(
             dtype=np.float64,
             ndmin=2,
             quotechar='"',
-            encoding="utf-8",
+            encoding="utf-8-sig",
         )
     except (ValueError, IndexError) as exc:
         raise SourceError(path, _bad_row(path, skip, delimiter, names, usecols)) from exc
@@ -333,7 +333,7 @@ def _bad_row(
     path: str, skip: int, delimiter: str | None, names: list[str], usecols: list[int]
 ) -> str:
     """Say which line of the file numpy could not parse, and why (run on failure only)."""
-    with open(path, encoding="utf-8", errors="replace") as f:
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
         for number, line in enumerate(f, start=1):
             if number <= skip or not line.strip():
                 continue

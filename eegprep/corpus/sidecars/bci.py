@@ -69,13 +69,15 @@ def event_columns_csv(
     """
     path = sidecars[0]
     drop = set(options.get("drop", ["id"]))
-    with open(path, encoding="utf-8", errors="replace") as f:
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
         names = [n.strip() for n in f.readline().strip().split(",")]
     cols = [i for i, n in enumerate(names) if n not in drop]
     if not cols:
         raise SourceError(path, f"no event columns among {', '.join(names)}")
     try:
-        values = np.loadtxt(path, delimiter=",", skiprows=1, usecols=cols, ndmin=2)
+        values = np.loadtxt(
+            path, delimiter=",", skiprows=1, usecols=cols, ndmin=2, encoding="utf-8-sig"
+        )
     except ValueError as exc:
         raise SourceError(path, f"cannot parse the event columns: {exc}") from exc
     sfreq = header.signals[0].sfreq
@@ -103,7 +105,7 @@ def inria_feedback(sidecars: list[str], header: Header, options: dict[str, Any])
     """
     path = sidecars[0]
     prefix = f"{options['session']}_FB"
-    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
         rows = [r for r in csv.reader(f) if r and r[0].startswith(prefix)]
     rows.sort(key=lambda r: r[0])
     marker = str(options.get("marker", "FeedBackEvent"))

@@ -3,11 +3,12 @@
 - ``marker_file``: a text file of trigger sample positions (Emobrain's ``.bdf.mrk``);
 - ``fixed_events``: events the corpus documentation gives (Trujillo resting: eyes closed, open);
 - ``mobi_joints``: MoBI gait ``joints.txt`` -> a joint-angle target time series;
-- ``bids_events``: an EEG-BIDS ``*_events.tsv`` (through mne-bids) and ``*_channels.tsv``.
+- ``bids_events``: an EEG-BIDS ``*_events.tsv`` and ``*_channels.tsv``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from typing import Any
@@ -35,7 +36,7 @@ def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     sfreq = header.signals[0].sfreq
     prefix = str(options.get("prefix", "trigger"))
     out = SidecarResult()
-    with open(path, encoding="utf-8", errors="replace") as f:
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
         for line in f:
             tokens = line.replace(",", " ").split()
             if not tokens or not _NUMBER.fullmatch(tokens[0]):
@@ -79,7 +80,7 @@ def _read_table(path: str, skip: int) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # numpy: "input contained no data"
-            table = np.loadtxt(path, skiprows=skip, ndmin=2, delimiter=None)
+            table = np.loadtxt(path, skiprows=skip, ndmin=2, delimiter=None, encoding="utf-8-sig")
     except ValueError as exc:
         raise SourceError(
             path, f"cannot parse its numbers after {skip} header lines: {exc}"
@@ -90,7 +91,7 @@ def _read_table(path: str, skip: int) -> np.ndarray:
 
 
 def _first_time(path: str, skip: int) -> float | None:
-    with open(path, encoding="utf-8", errors="replace") as f:
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
         for i, line in enumerate(f):
             if i >= skip and line.strip():
                 token = line.split()[0]
@@ -135,9 +136,8 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
 def bids_events(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
     """An EEG-BIDS recording's ``*_events.tsv`` and ``*_channels.tsv``, by file name.
 
-    Events (``onset``, ``duration``, ``trial_type``/``value``) are read with
-    :func:`mne_bids.events_file_to_annotation_kwargs`; ``n/a`` durations become 0. The channels
-    table gives each channel's ``type`` and ``status`` (:attr:`SidecarResult.channels`).
+    Events (``onset``, ``duration``, ``trial_type``/``value``: :func:`_bids_event_rows`). The
+    channels table gives each channel's ``type`` and ``status`` (:attr:`SidecarResult.channels`).
     """
     out = SidecarResult()
     for path in sidecars:
@@ -149,19 +149,45 @@ def bids_events(sidecars: list[str], header: Header, options: dict[str, Any]) ->
 
 
 def _bids_event_rows(path: str) -> list[list[Any]]:
-    try:
-        from mne_bids import events_file_to_annotation_kwargs
-    except ImportError as exc:
-        raise UsageError("the bids corpus needs mne-bids: pip install mne-bids") from exc
-    try:
-        kw = events_file_to_annotation_kwargs(path, verbose="error")
-    except Exception as exc:
-        raise SourceError(path, f"cannot read this events.tsv: {exc}") from exc
-    rows = []
-    for onset, duration, label in zip(kw["onset"], kw["duration"], kw["description"]):
-        dur = float(duration) if np.isfinite(duration) else 0.0
-        rows.append([float(onset), dur, str(label), ""])
+    """``[onset s, duration s, label, ""]`` per row of a BIDS ``*_events.tsv``.
+
+    The label is ``trial_type``, else (missing, empty or ``n/a``) ``value``, else ``"n/a"``:
+    no row is dropped for its label (mne-bids drops a ``trial_type`` of ``n/a`` even when the
+    row has a ``value``). An ``n/a`` or missing duration is 0; an onset that is not a finite
+    number is an error naming the file and line.
+    """
+    import csv
+
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+        reader = csv.DictReader(f, delimiter="\t")
+        if reader.fieldnames is None:
+            return []
+        if "onset" not in reader.fieldnames:
+            raise SourceError(path, "events.tsv has no 'onset' column (BIDS requires one)")
+        rows = []
+        for line, row in enumerate(reader, start=2):
+            onset = _seconds(row.get("onset"))
+            if onset is None:
+                raise SourceError(path, f"line {line}: onset {row.get('onset')!r} is not seconds")
+            duration = _seconds(row.get("duration")) or 0.0
+            label = next((v for v in (_cell(row, "trial_type"), _cell(row, "value")) if v), "n/a")
+            rows.append([onset, max(duration, 0.0), label, ""])
     return rows
+
+
+def _cell(row: dict[str, Any], key: str) -> str:
+    """A BIDS table cell, stripped; ``""`` when missing or ``n/a``."""
+    value = str(row.get(key) or "").strip()
+    return "" if value == "n/a" else value
+
+
+def _seconds(text: Any) -> float | None:
+    """A finite number of seconds, else None (``n/a``, empty, not a number, inf or NaN)."""
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def bids_channels(path: str) -> dict[str, tuple[str, str, str]]:
@@ -178,16 +204,12 @@ def bids_channels(path: str) -> dict[str, tuple[str, str, str]]:
     if rows and "name" not in rows[0]:
         raise SourceError(path, "channels.tsv has no 'name' column (BIDS requires one)")
 
-    def cell(row: dict[str, Any], key: str) -> str:
-        value = str(row.get(key) or "").strip()
-        return "" if value == "n/a" else value
-
     return {
-        cell(row, "name"): (
-            cell(row, "type").upper(),
-            cell(row, "status").lower(),
-            cell(row, "status_description"),
+        _cell(row, "name"): (
+            _cell(row, "type").upper(),
+            _cell(row, "status").lower(),
+            _cell(row, "status_description"),
         )
         for row in rows
-        if cell(row, "name")
+        if _cell(row, "name")
     }

@@ -65,7 +65,7 @@ class SeizureBlock:
 def read_seizure_list(path: str) -> list[SeizureBlock]:
     """Every seizure block of a Siena ``Seizures-list-PNxx.txt``, in file order."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
+        with open(path, encoding="utf-8-sig", errors="replace") as fh:
             lines = fh.read().splitlines()
     except OSError as exc:
         raise SourceError(path, f"cannot read seizure list: {exc.strerror}") from None

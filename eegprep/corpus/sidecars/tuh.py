@@ -83,7 +83,7 @@ def read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]]]:
 
 def _lines(path: str) -> list[str]:
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
+        with open(path, encoding="utf-8-sig", errors="replace") as fh:
             return fh.read().splitlines()
     except OSError as exc:
         raise SourceError(path, f"cannot read sidecar: {exc.strerror}") from None
@@ -142,6 +142,7 @@ def tuh_csv(sidecars: list[str], header: Header, options: dict[str, Any]) -> Sid
         result.problems += _checks(path, meta, header, tolerance)
         late = 0
         for start, stop, label, channel in rows:
+            label = label.lower()  # TUH's vocabulary is lower case (seiz, bckg, fnsz, ...)
             if label in skip:
                 continue
             late += stop > header.duration + tolerance
