@@ -78,6 +78,9 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--prune", is_flag=True,
               help="Remove listed recordings whose source file is gone (renamed, moved, "
                    "deleted).")  # fmt: skip
+@click.option("--prune-max", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              metavar="FRACTION",
+              help="Prune nothing when more than this share of the corpus is gone.")  # fmt: skip
 @click.option("--keep-replaced", type=click.FloatRange(min=0), default=86_400.0,
               show_default=True, metavar="SECONDS",
               help="Keep replaced recording versions this long for open readers.")  # fmt: skip
@@ -90,7 +93,8 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: int | None,
            scheduler: str | None, limit: int | None, mode: str, encoding: str,
            verify_checksums: bool, commit_every: int, manifest: str | None, mains: str | None,
-           include: tuple[str, ...], repair: bool, prune: bool, keep_replaced: float,
+           include: tuple[str, ...], repair: bool, prune: bool, prune_max: float,
+           keep_replaced: float,
            file_memory_limit: str, file_time_limit: float | None,
            as_json: bool) -> None:  # fmt: skip
     """Ingest CORPUS (a name from `eegprep corpora`, or a manifest .toml) into a store.
@@ -121,6 +125,7 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
         include=include or None,
         repair=repair,
         prune=prune,
+        prune_max=prune_max,
         keep_replaced=keep_replaced,
         file_memory_limit=parse_size(file_memory_limit),
         file_time_limit=file_time_limit,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,7 +100,7 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
     reader = get_reader(manifest.reader)
     multi = reader.parts.__func__ is not Reader.parts.__func__  # type: ignore[attr-defined]
     items: list[SourceItem] = []
-    unmatched: list[tuple[str, str]] = []
+    unmatched: list[tuple[str, str]] = _unlistable_folders(root)
     for rel in rels:
         fields = _fields(manifest, rel)
         if fields is None:
@@ -117,6 +118,23 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
                 SourceItem(rel, part, _name(manifest, fields, part, rel), tuple(fields.items()))
             )
     return Discovery(root, resolve_names(items), unmatched, len(rels))
+
+
+def _unlistable_folders(root: Path) -> list[tuple[str, str]]:
+    """``(folder/, why)`` for each folder under ``root`` that cannot be listed (no permission,
+    a stale mount, an I/O error): the globs pass over those silently, and the files in them
+    would be missing from the plan without a word (and their recordings look gone)."""
+    problems: list[tuple[str, str]] = []
+
+    def note(exc: OSError) -> None:
+        where = (
+            os.path.relpath(str(exc.filename), root).replace(os.sep, "/") if exc.filename else "."
+        )
+        problems.append((f"{where}/", f"cannot list this folder: {exc.strerror or exc}"))
+
+    for _ in os.walk(root, onerror=note):
+        pass
+    return sorted(problems)
 
 
 def _any_case_name(pattern: str) -> str:

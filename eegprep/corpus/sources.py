@@ -152,6 +152,28 @@ def fingerprint(
     ]
 
 
+def listed_files(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """A record's ``source_files`` entries; for a record written before they existed, one
+    entry of its source's own keys."""
+    listed = record.get("source_files")
+    if isinstance(listed, list) and all(isinstance(f, dict) for f in listed):
+        return listed
+    return [
+        {
+            "path": record.get("source"),
+            "size": record.get("source_size"),
+            "mtime_ns": record.get("source_mtime_ns"),
+            **{name: record.get(f"source_{name}") for name in HASHES},
+        }
+    ]
+
+
+def listed_hashes(record: dict[str, Any]) -> list[str]:
+    """The content hash each of a record's files states (:data:`HASHES`, the preferred
+    first; ``""`` for a file that states none)."""
+    return [next((str(f[n]) for n in HASHES if f.get(n)), "") for f in listed_files(record)]
+
+
 def is_unchanged(
     record: dict[str, Any],
     root: str,
@@ -171,16 +193,7 @@ def is_unchanged(
     written before ``source_files`` existed knows only its source: it is current only when no
     other file makes up the recording now.
     """
-    listed = record.get("source_files")
-    if listed is None:
-        listed = [
-            {
-                "path": record.get("source"),
-                "size": record.get("source_size"),
-                "mtime_ns": record.get("source_mtime_ns"),
-                **{name: record.get(f"source_{name}") for name in HASHES},
-            }
-        ]
+    listed = listed_files(record)
     if [f.get("path") for f in listed] != [s.path for s in stamps]:
         return False
     if any(old.get("size") != now.size for old, now in zip(listed, stamps)):

@@ -212,31 +212,49 @@ GONE = "(sources gone)"
 def _sources_gone(
     manifest: Manifest, root: str, writer: StoreWriter, cfg: IngestConfig, report: IngestReport
 ) -> dict[str, tuple[str, str]]:
-    """Prune, or name in a warning, the corpus's listed recordings whose source file is no
-    longer under ``root`` (renamed, moved or deleted). Returns the kept ones by their source's
-    content hash: ``{hash: (id, source)}``.
+    """Prune, or name in a note, the corpus's listed recordings whose source file is no longer
+    under ``root`` (renamed, moved or deleted). Returns the kept ones by their source's content
+    hash: ``{hash: (id, source)}``.
 
-    Nothing is pruned when no listed recording's source is under ``root``: that is a wrong
-    ``--src`` far more often than a corpus whose every file moved.
+    A source is gone only when the file system says it does not exist: a folder that cannot be
+    read, a stale mount or an I/O error is not proof, and keeps its recordings. Nothing is
+    pruned when more than ``cfg.prune_max`` of the corpus's listed recordings (or all of them)
+    are gone: that is a wrong ``--src``, a partial copy or a half-mounted share far more often
+    than a corpus that lost that much.
     """
     mine = {r: rec for r, rec in writer.existing().items() if rec.get("corpus") == manifest.name}
-    gone = {}
+    gone, unsure = {}, []
     for rid, rec in sorted(mine.items()):
-        source = rec.get("source")
-        if not (isinstance(source, str) and source and os.path.lexists(os.path.join(root, source))):
+        state = _source_state(root, rec.get("source"))
+        if state == "gone":
             gone[rid] = rec
+        elif state:
+            unsure.append(f"{rid} ({state})")
+    notes = report.warnings.setdefault(GONE, []) if gone or unsure else []
+    if unsure:
+        notes.append(
+            f"{len(unsure)} listed recordings' sources could not be checked, kept: "
+            + ", ".join(unsure[:3])
+            + (", ..." if len(unsure) > 3 else "")
+        )
     if not gone:
         return {}
-    notes = report.warnings.setdefault(GONE, [])
-    if cfg.prune and len(gone) < len(mine):
+    share = len(gone) / len(mine)
+    if cfg.prune and len(gone) < len(mine) and share <= cfg.prune_max:
         report.n_removed = len(writer.remove(list(gone)))
         notes.append(f"{report.n_removed} recordings removed: their source is gone (--prune)")
         return {}
     names = ", ".join(list(gone)[:3]) + (", ..." if len(gone) > 3 else "")
-    if cfg.prune:
+    if cfg.prune and len(gone) == len(mine):
         notes.append(
-            f"not pruned: none of the {len(mine)} listed recordings' sources is under {root}; "
+            f"not pruned: none of the {len(mine)} listed recordings' sources is under {root}: "
             "is --src the folder they were ingested from?"
+        )
+    elif cfg.prune:
+        notes.append(
+            f"not pruned: {len(gone)} of the {len(mine)} listed recordings have no source under "
+            f"{root} (more than --prune-max {cfg.prune_max:g} of them): is --src the folder "
+            "they were ingested from, and all of it there? Raise --prune-max if they are gone"
         )
     else:
         notes.append(
@@ -249,6 +267,20 @@ def _sources_gone(
         if isinstance(digest, str) and digest:
             out[digest] = (rid, str(rec.get("source")))
     return out
+
+
+def _source_state(root: str, source: Any) -> str:
+    """``""`` when a record's source exists under ``root``, ``"gone"`` when the file system
+    says it does not (no such file, or a parent that is no folder), else why it cannot tell."""
+    if not isinstance(source, str) or not source:
+        return "gone"
+    try:
+        os.lstat(os.path.join(root, source))
+    except (FileNotFoundError, NotADirectoryError):
+        return "gone"
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return ""
 
 
 def _note_renamed(
@@ -294,14 +326,12 @@ def _is_current(
         return ""
     if record.get("manifest_hash") != manifest.hash():
         return ""
-    rid, group = str(record.get("id")), record.get("group")
-    vouched = not cfg.verify_checksums and seen.vouches(rid, group, stamps)
+    vouched = not cfg.verify_checksums and seen.vouches(record, stamps)
     if not is_unchanged(record, root, stamps, checksums=cfg.verify_checksums, vouched=vouched):
         return ""
     if vouched:
         return "stamps"
-    if isinstance(group, str):
-        seen.note(rid, group, stamps)
+    seen.note(record, stamps)
     return "content"
 
 
@@ -322,15 +352,15 @@ def _run(
     seen: SeenFiles,
 ) -> list[str]:
     """Run the tasks and commit what finishes; returns the ids listed."""
-    stamps = {t.rid: (t.group, t.sources) for t in tasks}
+    stamps = {t.rid: t.sources for t in tasks}
     listed: list[str] = []
 
     def commit(batch: list[tuple[str, RecordingRecord]]) -> None:
+        records = writer.existing()
         for rid in _commit(writer, batch, report):
             listed.append(rid)
-            group, files = stamps[rid]
-            if files:
-                seen.note(rid, group, files)
+            if stamps[rid]:
+                seen.note(records[rid], stamps[rid])
 
     pending: list[tuple[str, RecordingRecord]] = []
     last_commit = time.monotonic()

@@ -67,6 +67,9 @@ class IngestConfig:
         Remove from the store the corpus's listed recordings whose source file is no longer
         under the corpus folder (renamed, moved or deleted: ``--prune``); without it they are
         kept and named in a warning.
+    prune_max : float
+        The largest share (0 to 1) of the corpus's listed recordings that ``prune`` removes at
+        once (``--prune-max``, default 0.5); beyond it nothing is removed and a note says why.
     keep_replaced : float
         Seconds a replaced recording version stays in the store for readers that opened it
         before the replacement (``--keep-replaced``); a later ingest deletes it.
@@ -88,6 +91,7 @@ class IngestConfig:
     include: tuple[str, ...] | None = None
     repair: bool = False
     prune: bool = False
+    prune_max: float = 0.5
     keep_replaced: float = KEEP_REPLACED_SECONDS
     file_memory_limit: int = DEFAULT_MEMORY_BYTES
     file_time_limit: float | None = None
@@ -109,6 +113,8 @@ def check_config(cfg: IngestConfig) -> None:
             "limit", cfg.limit,
             expected="a number of files, 1 or more (leave it out for all files)",
         )  # fmt: skip
+    if not (isinstance(cfg.prune_max, int | float) and 0.0 <= cfg.prune_max <= 1.0):
+        raise invalid_value("prune_max", cfg.prune_max, expected="a share from 0 to 1")
     if cfg.include is not None:
         check_globs(cfg.include, "--include")
     if cfg.scheduler is not None:

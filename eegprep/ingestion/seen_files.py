@@ -6,7 +6,9 @@ mtime survive a rewrite in place whose mtime was set back, so they cannot vouch 
 alone. The kernel's change time (ctime, set on every write or ``utime`` and settable by no
 program) and the inode number do not survive it. This file keeps, per recording, each file's
 ``[path, size, mtime_ns, ctime_ns, inode]`` as it was when the bytes the record's hashes state
-were read (at ingest, or by a later content check), and the recording group it vouches for.
+were read (at ingest, or by a later content check), with the recording group and those hashes
+it vouches for: an entry copied from another store of the same corpus, or left from an
+earlier version of the recording, vouches for nothing.
 A re-run takes a recording's files as unchanged without reading them only when all of that is
 still true; otherwise it hashes them and compares (:func:`eegprep.corpus.sources.is_unchanged`),
 and a match is noted here, so that a corpus copied or restored elsewhere is read once, not on
@@ -14,7 +16,9 @@ every run.
 
 It lives in the store as ``_eegprep/seen.json``, written whole and atomically by the writer
 (under the store's lock) at the end of an ingest. It is a cache: a missing, damaged or foreign
-file, or an entry for another group, only means that those files are hashed again.
+file, or an entry for another group or other hashes, only means that those files are hashed
+again. Writes that change no stamp at all (through a shared ``mmap`` of a page already dirty)
+are seen only by hashing every file: ``--verify-checksums``.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from eegprep.base import strict_json
-from eegprep.corpus.sources import FileStamp
+from eegprep.corpus.sources import FileStamp, listed_hashes
 from eegprep.store.fs import Location
 
 SEEN = ("_eegprep", "seen.json")
@@ -54,18 +58,26 @@ class SeenFiles:
             return cls()
         return cls(doc["recordings"])
 
-    def vouches(self, rid: str, group: Any, stamps: tuple[FileStamp, ...]) -> bool:
-        """Whether ``rid``'s files, as stamped now, are those last verified for ``group``."""
-        entry = self._entries.get(rid)
+    def vouches(self, record: dict[str, Any], stamps: tuple[FileStamp, ...]) -> bool:
+        """Whether the files of ``record``'s recording, as stamped now, are those last verified
+        to hold the bytes its hashes state, for its group."""
+        entry = self._entries.get(str(record.get("id")))
         return (
             isinstance(entry, dict)
-            and entry.get("group") == group
+            and entry.get("group") == record.get("group")
+            and entry.get("hashes") == listed_hashes(record)
+            and all(entry.get("hashes") or [""])
             and entry.get("files") == [s.row() for s in stamps]
         )
 
-    def note(self, rid: str, group: str, stamps: tuple[FileStamp, ...]) -> None:
-        """``rid``'s files, stamped as ``stamps``, hold the bytes ``group``'s record states."""
-        self._entries[rid] = {"group": group, "files": [s.row() for s in stamps]}
+    def note(self, record: dict[str, Any], stamps: tuple[FileStamp, ...]) -> None:
+        """The files of ``record``'s recording, stamped as ``stamps``, hold the bytes its
+        hashes state."""
+        self._entries[str(record.get("id"))] = {
+            "group": record.get("group"),
+            "hashes": listed_hashes(record),
+            "files": [s.row() for s in stamps],
+        }
         self.changed = True
 
     def save(self, loc: Location, listed: Iterable[tuple[str, Any]]) -> None:

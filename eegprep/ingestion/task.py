@@ -28,7 +28,7 @@ from eegprep.corpus.discover import SourceItem
 from eegprep.corpus.locate import find_sidecars
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.sidecars import SidecarResult, load_parsers
-from eegprep.corpus.sources import FileStamp, StreamDigest, fingerprint
+from eegprep.corpus.sources import FileStamp, StreamDigest, fingerprint, stamp_files
 from eegprep.ingestion.labels import (
     clip_events,
     fill_template,
@@ -608,6 +608,28 @@ def _record(
     return record, clipped
 
 
+def _check_unchanged_since_planned(task: IngestTask) -> None:
+    """Refuse the recording when any of its files changed between the plan's stat and now,
+    after every byte was read and hashed: the samples, events and hashes may then be of two
+    versions of a file (a write whose mtime was set back is caught by its ctime)."""
+    rels = [s.path for s in task.sources]
+    try:
+        now = stamp_files(task.root, rels)
+    except OSError as exc:
+        raise SourceError(
+            os.path.join(task.root, task.item.relpath),
+            f"a file of this recording went away while it was ingested ({exc.strerror}); "
+            "run the ingest again",
+        ) from None
+    moved = [a.path for a, b in zip(task.sources, now) if a != b]
+    if moved:
+        raise SourceError(
+            os.path.join(task.root, task.item.relpath),
+            f"{', '.join(moved)} changed while it was being ingested (size, mtime or ctime); "
+            "run the ingest again",
+        )
+
+
 def _fingerprinted(
     task: IngestTask, record: RecordingRecord, digest: StreamDigest
 ) -> RecordingRecord:
@@ -616,4 +638,5 @@ def _fingerprinted(
     the other files' read now."""
     source = digest.hexdigest()
     files = fingerprint(task.root, task.sources, {task.item.relpath: source})
+    _check_unchanged_since_planned(task)
     return record.replace(source_files=files if task.sources else [], source_blake3=source)

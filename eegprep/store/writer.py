@@ -52,6 +52,7 @@ STAGING = ("_eegprep", "staging")
 LOCK = ("_eegprep", "lock")
 FLOCK = ("_eegprep", "lock.flock")  # held with flock while a local store is written
 RETIRED = ("_eegprep", "retired.json")
+REMOVED = "removed.json"  # in a recording group: removed by --prune, never relisted
 REPORTS = ("_eegprep", "reports")
 _STORE_WIDE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 """Errors that concern the whole store, not one recording: a commit stops on them."""
@@ -435,11 +436,16 @@ class StoreWriter:
 
     def remove(self, rids: list[str]) -> list[str]:
         """Unlist recordings (one index segment of deletion marks) and retire their groups,
-        which later ingests delete like any replaced version (``keep_replaced``). Returns the
-        ids removed (those listed)."""
+        which later ingests delete like any replaced version (``keep_replaced``). Each group
+        first gets a :data:`REMOVED` object, so that it is never listed again as an orphan
+        (the index's deletion marks do not outlive a compaction, nor ``retired.json`` damage).
+        Returns the ids removed (those listed)."""
         rids = [rid for rid in rids if rid in self._listed]
         if not rids:
             return []
+        for rid in rids:  # a new object in each group, never relisted from then on
+            marker = json.dumps({"id": rid, "removed_at": time.time()}, allow_nan=False)
+            self.loc.write_bytes(marker.encode(), self._listed[rid], REMOVED)
         self._retire([self._listed[rid] for rid in rids])  # before the index switches
         append(self.loc, [{"id": rid, "deleted": True} for rid in rids])
         for rid in rids:
@@ -541,7 +547,10 @@ class StoreWriter:
         return [g for g in orphans if g not in back]
 
     def _group_record(self, group: str) -> RecordingRecord | None:
-        """The index record a complete group carries in its attributes, else ``None``."""
+        """The index record a complete group carries in its attributes, else ``None`` (also
+        for a group a prune removed)."""
+        if self.loc.exists(group, REMOVED):
+            return None
         try:
             meta = strict_json.loads(self.loc.read_bytes(group, "zarr.json"))
             record = meta["attributes"]

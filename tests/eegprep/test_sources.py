@@ -347,3 +347,50 @@ def test_a_lost_or_damaged_seen_file_costs_a_content_check_only(
     assert (rep.n_ingested, rep.n_current, rep.n_checked) == (1, 2, 2)
     listed = sorted(open_store(out).index_rows())
     assert sorted(json.loads(seen.read_text())["recordings"]) == listed
+
+
+def test_a_seen_file_from_another_store_vouches_for_nothing(tmp_path: Path) -> None:
+    """Two stores of one corpus share group names; the newer one's seen.json copied into the
+    older store must not vouch for files whose bytes its records do not state."""
+    import shutil
+
+    src = write_tusz(tmp_path)
+    old, new = tmp_path / "old.zarr", tmp_path / "new.zarr"
+    ingest("tusz", src=src, out=old, config=SERIAL)
+    _flip_samples(next(src.rglob("aaaaaaae_s001_t000.edf")))
+    ingest("tusz", src=src, out=new, config=SERIAL)
+    rid = "tusz/aaaaaaae_s001_t000"
+    assert open_store(old).recording(rid).group == open_store(new).recording(rid).group
+    shutil.copy(new / "_eegprep" / "seen.json", old / "_eegprep" / "seen.json")
+    rep = ingest("tusz", src=src, out=old, config=SERIAL)
+    assert rep.n_ingested == 1
+    assert np.array_equal(open_store(old).read(rid), open_store(new).read(rid))
+
+
+def test_a_file_changed_while_it_is_ingested_is_refused_then_reingested(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A sidecar rewritten (mtime set back) after the task parsed it and before it was hashed:
+    the samples and events would be of one version and the hash of another. The task sees the
+    new ctime and refuses the recording; the next run ingests the file as it is."""
+    import eegprep.ingestion.task as task_module
+
+    src = write_tusz(tmp_path)
+    out = tmp_path / "s.zarr"
+    target = next(src.rglob("aaaaaaae_s001_t000.csv_bi"))
+    real = task_module.fingerprint
+
+    def rewrite_then_hash(root, stamps, known=None):  # type: ignore[no-untyped-def]
+        if any(s.path.endswith("aaaaaaae_s001_t000.csv_bi") for s in stamps):
+            text = target.read_text().replace("seiz", "bckg", 1)
+            _keep_mtime(target, lambda: target.write_text(text))
+        return real(root, stamps, known)
+
+    monkeypatch.setattr(task_module, "fingerprint", rewrite_then_hash)
+    rep = ingest("tusz", src=src, out=out, config=SERIAL)
+    assert rep.n_ingested == 2
+    (line,) = rep.failed
+    assert "changed while it was being ingested" in line and "csv_bi" in line
+    monkeypatch.undo()
+    rep = ingest("tusz", src=src, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.failed) == (1, [])

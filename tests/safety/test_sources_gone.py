@@ -85,3 +85,86 @@ def test_a_wrong_src_prunes_nothing(tmp_path: Path) -> None:
     listed = set(open_store(out).index_rows())
     assert listed == {"folder/site_r0", "folder/site_r1", "folder/site_r2", "folder/x"}
     assert validate(str(out)) == (4, [])
+
+
+def test_a_wrong_src_sharing_some_names_prunes_nothing(tmp_path: Path) -> None:
+    """Another dataset, a partial copy or a half-mounted share: more than --prune-max of the
+    corpus looks gone, so nothing is removed until the user says so."""
+    src, out = _corpus(tmp_path)
+    write_edf(src, "site/r3.edf", seed=3)
+    ingest_folder(src, out)
+    other = tmp_path / "other"
+    write_edf(other, "site/r0.edf", seed=0)  # the same file name, the same bytes
+    rep = ingest_folder(other, out, prune=True)
+    assert rep.n_removed == 0
+    assert rep.warnings[GONE][0].startswith("not pruned: 3 of the 4 listed recordings")
+    assert len(open_store(out).index_rows()) == 4
+    rep = ingest_folder(other, out, prune=True, prune_max=1.0)
+    assert rep.n_removed == 3
+    assert set(open_store(out).index_rows()) == {"folder/site_r0"}
+
+
+def test_a_source_that_cannot_be_checked_is_not_gone(tmp_path: Path, monkeypatch) -> None:
+    import errno
+    import os
+
+    src, out = _corpus(tmp_path)
+    real = os.lstat
+
+    def lstat(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(path).endswith("r1.edf"):
+            raise OSError(errno.ESTALE, "Stale file handle", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "lstat", lstat)
+    (src / "site" / "r2.edf").unlink()
+    rep = ingest_folder(src, out, prune=True)
+    assert rep.n_removed == 1
+    assert any("could not be checked, kept: folder/site_r1" in n for n in rep.warnings[GONE])
+    assert set(open_store(out).index_rows()) == {"folder/site_r0", "folder/site_r1"}
+
+
+def test_an_unreadable_folder_is_reported_not_gone(tmp_path: Path, monkeypatch) -> None:
+    """A folder that cannot be listed (permissions, a stale mount): discovery names it (exit
+    status 3), and the recordings under it are kept."""
+    import errno
+    import os
+
+    src, out = _corpus(tmp_path)
+    write_edf(src, "locked/r9.edf", seed=9)
+    ingest_folder(src, out)
+    real_scandir, real_lstat = os.scandir, os.lstat
+
+    def refused(path: object) -> OSError:
+        return PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    def scandir(path=".", *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(path).rstrip("/").endswith("locked"):
+            raise refused(path)
+        return real_scandir(path, *args, **kwargs)
+
+    def lstat(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if "/locked/" in str(path):
+            raise refused(path)
+        return real_lstat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "lstat", lstat)
+    rep = ingest_folder(src, out, prune=True)
+    assert rep.exit_code == 3
+    assert any(u.startswith("locked/: cannot list this folder") for u in rep.unmatched)
+    assert rep.n_removed == 0 and "folder/locked_r9" in open_store(out).index_rows()
+
+
+def test_a_pruned_recording_is_not_listed_again_when_retired_json_is_lost(tmp_path: Path) -> None:
+    from eegprep.store.fs import Location
+    from eegprep.store.index import compact
+
+    src, out = _corpus(tmp_path)
+    (src / "site" / "r1.edf").unlink()
+    assert ingest_folder(src, out, prune=True).n_removed == 1
+    compact(Location.parse(str(out)))  # the deletion mark is gone from the index
+    (out / "_eegprep" / "retired.json").write_bytes(b"\x00garbage")
+    rep = ingest_folder(src, out)
+    assert "folder/site_r1" not in open_store(out).index_rows()
+    assert not any("listed again" in w for w in rep.warnings.get("(store index)", []))
