@@ -38,12 +38,15 @@ def line_noise_db(x: np.ndarray, sfreq: float) -> dict[str, float]:
     with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf samples: refused later, once
         f, p = welch(x[np.unique(rows), :n], sfreq, int(2 * sfreq))
         p = np.median(p, axis=0)
+    # rounding's floor, 120 dB below the spectrum's top: a noise-free signal's neighbourhood
+    # is ~1e-25, and a peak of round-off over it read as hundreds of dB of line noise
+    floor = float(np.max(p)) * 1e-12 if p.size and np.isfinite(p).all() else 0.0
     for mains in (50.0, 60.0):
         if mains + 6 >= sfreq / 2:
             continue
         peak = p[(f >= mains - 0.6) & (f <= mains + 0.6)].max()
         ring = (np.abs(f - mains) >= 2) & (np.abs(f - mains) <= 5)
-        base = np.median(p[ring])
+        base = max(float(np.median(p[ring])), floor)
         if base > 0 and peak > 0:
             out[str(int(mains))] = round(float(10 * np.log10(peak / base)), 2)
     return out

@@ -222,3 +222,17 @@ def test_line_noise_of_non_finite_samples_is_quiet() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert set(line_noise_db(x, 250.0)) <= {"50", "60"}
+
+
+def test_a_noise_free_signal_shows_no_line_noise() -> None:
+    """Pure sines (synthetic data, a calibration file): the neighbourhood of 50/60 Hz is
+    round-off, and a round-off peak over it is not hundreds of dB of line noise."""
+    from eegprep.pipeline.qc import LINE_PEAK_DB, check_mains, line_noise_db
+
+    t = np.arange(int(40 * 400)) / 400.0
+    x = np.stack([np.sin(2 * np.pi * 10 * t), np.sin(2 * np.pi * 7 * t)]) * 30.0
+    db = line_noise_db(x, 400.0)
+    assert all(v < LINE_PEAK_DB for v in db.values()), db
+    assert check_mains(db, 60.0) is None
+    noisy = x + 5.0 * np.sin(2 * np.pi * 50 * t)  # real 50 Hz interference is still seen
+    assert line_noise_db(noisy, 400.0)["50"] >= LINE_PEAK_DB
