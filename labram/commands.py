@@ -65,6 +65,16 @@ def labram_convert(
     say(done)
 
 
+def _unique(
+    _ctx: click.Context, _param: click.Parameter, stores: tuple[str, ...]
+) -> tuple[str, ...]:
+    """--store values without a store given twice (one warning each; its windows would be
+    drawn twice): :func:`labram.data.windows.unique_stores`."""
+    from labram.data.windows import unique_stores
+
+    return tuple(str(u) for u in unique_stores(stores))
+
+
 def _train_options(fn: Any) -> Any:
     """Flags every training command takes (each overrides the preset; see docs/training.md)."""
     opts = [
@@ -175,7 +185,18 @@ def _open_stores(*stores: tuple[str, ...]) -> None:
     missing or damaged) before the command writes anything."""
     from labram.data.windows import open_stores
 
-    open_stores([url for group in stores for url in group])
+    for group in stores:  # a store may be in two groups (--store, --exclude-subjects-of)
+        open_stores(group)
+
+
+def _run_folder(kw: dict[str, Any], default: str) -> Path:
+    """The command's run folder (``--out``, else ``default``), refused when it holds a run
+    already and ``--resume`` is not given (:func:`labram.train.run.check_run_folder`)."""
+    from labram.train.run import check_run_folder
+
+    out = Path(kw["out"] or default)
+    check_run_folder(out, resume=kw["resume"])
+    return out
 
 
 def _record_command(run_dir: Any) -> None:
@@ -201,7 +222,14 @@ def _print_run(result: dict[str, Any], what: str) -> None:
 
 
 @labram_cli.command("tokenizer")
-@click.option("--store", "stores", multiple=True, required=True, help="A store (repeatable).")
+@click.option(
+    "--store",
+    "stores",
+    multiple=True,
+    required=True,
+    callback=_unique,
+    help="A store (repeatable).",
+)
 @click.option("--exclude-subjects-of", multiple=True, help="Keep these stores' subjects out.")
 @_train_options
 def labram_tokenizer(
@@ -217,8 +245,8 @@ def labram_tokenizer(
     from labram.stages.pretrain import exclusions
     from labram.stages.train_tokenizer import train_tokenizer
 
-    out = Path(kw["out"] or "runs/tokenizer")
     cfg = _config("tokenizer", kw)
+    out = _run_folder(kw, "runs/tokenizer")
     _open_stores(stores, exclude_subjects_of)
     excluded = exclusions(list(stores), out, list(exclude_subjects_of), True)
     res = train_tokenizer(
@@ -236,7 +264,14 @@ def labram_tokenizer(
 
 
 @labram_cli.command("pretrain")
-@click.option("--store", "stores", multiple=True, required=True, help="A store (repeatable).")
+@click.option(
+    "--store",
+    "stores",
+    multiple=True,
+    required=True,
+    callback=_unique,
+    help="A store (repeatable).",
+)
 @click.option(
     "--tokenizer",
     type=click.Path(dir_okay=False, exists=True),
@@ -290,11 +325,12 @@ def labram_pretrain(
         "lr": tokenizer_lr,
     }
     tok_cfg = _config("tokenizer", kw, stage_flags=tok_flags)
+    out = _run_folder(kw, "runs/pretrain")
     _open_stores(stores, exclude_subjects_of)
     res = pretrain(
         list(stores),
         mem_cfg,
-        Path(kw["out"] or "runs/pretrain"),
+        out,
         tokenizer_cfg=tok_cfg,
         tokenizer=tokenizer,
         exclude_subjects_of=list(exclude_subjects_of),
@@ -318,7 +354,9 @@ def labram_pretrain(
 
 
 @labram_cli.command("finetune")
-@click.option("--store", "stores", multiple=True, required=True, help="A labelled store.")
+@click.option(
+    "--store", "stores", multiple=True, required=True, callback=_unique, help="A labelled store."
+)
 @click.option("--task", required=True, help="tuab, tuev, seed_v, mobi, or label:KEY.")
 @click.option(
     "--init",
@@ -388,12 +426,13 @@ def labram_finetune(
     proto = None
     if splits_file is None or protocol is not None:
         proto = parse_protocol(protocol, folds=folds, shots=shots)
+    out = _run_folder(kw, f"runs/finetune-{task}")
     _open_stores(stores)
     res = finetune(
         list(stores),
         task,
         cfg,
-        Path(kw["out"] or f"runs/finetune-{task}"),
+        out,
         init=init,
         n_seeds=seeds,
         split_seed=split_seed,
@@ -415,7 +454,9 @@ def labram_finetune(
 
 
 @labram_cli.command("evaluate")
-@click.option("--store", "stores", multiple=True, required=True, help="A labelled store.")
+@click.option(
+    "--store", "stores", multiple=True, required=True, callback=_unique, help="A labelled store."
+)
 @click.option("--task", required=True, help="tuab, tuev, seed_v, mobi, or label:KEY.")
 @click.option(
     "--checkpoint",
@@ -474,7 +515,14 @@ def labram_evaluate(
 
 
 @labram_cli.command("embed")
-@click.option("--store", "stores", multiple=True, required=True, help="A store (repeatable).")
+@click.option(
+    "--store",
+    "stores",
+    multiple=True,
+    required=True,
+    callback=_unique,
+    help="A store (repeatable).",
+)
 @click.option(
     "--checkpoint",
     required=True,
@@ -517,6 +565,8 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
         f"{res['n_windows']} windows in {res['n_chunks']} chunks: {res['computed']} computed, "
         f"{res['skipped']} already done ({res['windows_per_s']:.0f} windows/s) -> {res['out']}"
     )
+    if res["recordings_skipped"]:
+        say(f"skipped: {res['recordings_skipped']} recording(s) that give no window")
     if not res["complete"]:
         say("incomplete: run the same command again to finish", err=True)
 
@@ -597,7 +647,7 @@ def labram_export(checkpoint: str, out: str | None, fmt: str) -> None:
               help="Write one self-contained HTML page to this file.")  # fmt: skip
 @click.option("--predict", is_flag=True, help="Seeds without predictions.csv: run best.pt "
               "again on the test windows and save them (for confusion matrices).")  # fmt: skip
-@click.option("--store", "stores", multiple=True,
+@click.option("--store", "stores", multiple=True, callback=_unique,
               help="With --predict: the stores (default: those results.json names).")  # fmt: skip
 @click.option("--device", default=None, help="With --predict: cpu or cuda.")
 def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool,

@@ -154,6 +154,28 @@ def _first_sentence(exc: BaseException) -> str:
     return (text.split(". ")[0].rstrip(".") or type(exc).__name__)[:200]
 
 
+def check_not_source(
+    src: str | os.PathLike[str], dst: str | os.PathLike[str], *, what: str = "DST"
+) -> None:
+    """Refuse to write ``dst`` when it is the file ``src`` (the same path, another spelling of
+    it, a symlink or a hard link): writing would replace the source before it is read whole.
+
+    Raises
+    ------
+    UsageError
+        ``dst`` is ``src``, naming both.
+    """
+    try:
+        same = os.path.samefile(src, dst)
+    except OSError:  # one of them does not exist (yet): compare where they would be
+        same = Path(src).resolve() == Path(dst).resolve()
+    if same:
+        raise UsageError(
+            f"{what} {os.fspath(dst)} is the file {os.fspath(src)} itself: writing it would "
+            f"replace the source; give {what} another name"
+        )
+
+
 def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -> Any:
     """Read a checkpoint file without running code from it (the one reader of labram).
 

@@ -31,6 +31,7 @@ from torch import Tensor, nn
 from eegprep.base.validation import check_choice
 from labram.checkpoints.files import (
     CheckpointError,
+    check_not_source,
     read_checkpoint,
     save_checkpoint,
     save_safetensors,
@@ -591,8 +592,9 @@ def convert_file(
 
     A file in a released layout becomes our checkpoint (:func:`save_ours`); our checkpoint
     becomes the released layout (:func:`save_official`). ``kind`` defaults to what the file
-    holds (a pre-training file -> 'mem').
+    holds (a pre-training file -> 'mem'). ``dst`` may not be ``src`` (:func:`check_not_source`).
     """
+    check_not_source(src, dst)
     obj, name = _read(src)
     if is_ours(obj):
         model = ours_from(obj, source=name)

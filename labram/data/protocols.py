@@ -38,7 +38,14 @@ from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
 from eegprep.base.validation import check_choice, check_min, invalid_value
 from eegprep.store.reader import Recording, Store
-from labram.data.tasks import TEST_SPLITS, Task, default_val_subjects, index_by, split_subjects
+from labram.data.tasks import (
+    TEST_SPLITS,
+    Task,
+    default_val_subjects,
+    index_by,
+    split_subjects,
+    subject_of,
+)
 from labram.data.windows import WindowIndex, assign_blocks
 from labram.model.config import PATCH_SIZE
 
@@ -122,7 +129,7 @@ class TaskWindows:
             (i, r.id): r for i, s in enumerate(opened) for r in s
         }
         plans = [recs[(p.store, p.id)] for p in index.recordings]
-        subj = np.array([r.subject_key or r.subject for r in plans] or [""], dtype=object)
+        subj = np.array([subject_of(r) for r in plans] or [""], dtype=object)
         rid = np.array([r.id for r in plans] or [""], dtype=object)
         off = np.array([r.split in TEST_SPLITS for r in plans] or [False], dtype=bool)
         val = default_val_subjects(

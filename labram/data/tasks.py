@@ -132,11 +132,48 @@ TASKS: dict[str, Task] = {
 }
 
 
+def subject_of(rec: Recording) -> str:
+    """The key a recording's subject is split by: its ``subject_key``, else its ``subject``."""
+    return rec.subject_key or rec.subject
+
+
+def is_scalar_label(value: Any) -> bool:
+    """Whether a recording label value can be a class: a string, number or boolean (not null,
+    a list or a table, nor a number that is not finite)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str | int | bool)
+
+
+def label_values(key: str, stores: Sequence[Store], task_name: str) -> list[str]:
+    """The sorted distinct values of recording label ``key`` (as text) over ``stores``; a value
+    that is not a single value (:func:`is_scalar_label`) is left out with one warning that names
+    a recording holding it: such a recording is not labelled."""
+    values: set[str] = set()
+    odd: list[tuple[str, Any]] = []
+    for store in stores:
+        for rec in store:
+            if key not in rec.labels:
+                continue
+            if is_scalar_label(rec.labels[key]):
+                values.add(str(rec.labels[key]))
+            else:
+                odd.append((rec.id, rec.labels[key]))
+    if odd:
+        rid, value = odd[0]
+        log.warning(
+            "task %r: %d recordings hold a value of label %r that is not a single value "
+            "(e.g. %s: %r): they are not labelled and give no window",
+            task_name, len(odd), key, rid, value,
+        )  # fmt: skip
+    return sorted(values)
+
+
 def get_task(name: str, stores: Sequence[Store] = ()) -> Task:
     """A task by name (``tuab``, ``tuev``, ``seed_v``, ``mobi``, ``label:KEY``)."""
     if name.startswith("label:"):
         key = name.split(":", 1)[1]
-        values = sorted({str(r.labels[key]) for s in stores for r in s if key in r.labels})
+        values = label_values(key, stores, name)
         if len(values) < 2:
             raise UsageError(
                 f"task {name!r}: the stores hold {len(values)} distinct values of "
@@ -159,7 +196,13 @@ def _rows(rec: Recording, task: Task, max_channels: int) -> tuple[np.ndarray, np
 
 
 def _class_of(task: Task, value: Any) -> int | None:
-    """Class number of a label value (names, 1-based TUEV numbers, or 0-based integers)."""
+    """Class number of a label value: for ``label:KEY`` the value itself is the class name
+    (exactly, so a digit that is not a class name is no class); for the built-in tasks a name,
+    a 1-based TUEV number, or a 0-based integer (TUAB's ``abnormal`` 0/1)."""
+    if task.name.startswith("label:"):
+        if not is_scalar_label(value) or str(value) not in task.classes:
+            return None
+        return task.classes.index(str(value))
     text = str(value).strip().upper()
     classes = [c.upper() for c in task.classes]
     if text in classes:
@@ -260,7 +303,7 @@ def _subject_strata(recs: Sequence[Recording], task: Task) -> dict[str, str]:
     values: dict[str, set[str]] = {}
     for r in recs:
         label = r.labels.get(task.label_key) if task.label_key else None
-        values.setdefault(r.subject_key or r.subject, set()).add(str(label))
+        values.setdefault(subject_of(r), set()).add(str(label))
     return {k: "|".join(sorted(v)) for k, v in values.items()}
 
 
@@ -271,7 +314,7 @@ def default_val_subjects(
     subjects (``subject_key``, else ``subject``) of the recordings outside the test set."""
     trainval = [r for s in stores for r in s if r.split not in TEST_SPLITS]
     strata = _subject_strata(trainval, task) if val_split == "stratified" else {}
-    keys = sorted({r.subject_key or r.subject for r in trainval})
+    keys = sorted({subject_of(r) for r in trainval})
     return split_subjects(
         keys,
         seed=split_seed,
@@ -308,7 +351,7 @@ def build_task_indexes(
     def split_of(rec: Recording) -> str:
         if rec.split in TEST_SPLITS:
             return "test"
-        return "val" if (rec.subject_key or rec.subject) in val_subjects else "train"
+        return "val" if subject_of(rec) in val_subjects else "train"
 
     out = index_by(
         opened,
@@ -352,7 +395,8 @@ def index_by(
             if not starts:
                 continue
             plans, recs, st, npatch, labs = per_split.setdefault(split, ([], [], [], [], []))
-            plans.append(RecordingPlan(s_i, rec.id, rec.corpus, rec.subject_key, *sel))
+            plan = RecordingPlan(s_i, rec.id, rec.corpus, rec.subject_key, *sel, subject_of(rec))
+            plans.append(plan)
             recs += [len(plans) - 1] * len(starts)
             st += starts
             npatch += [seconds] * len(starts)
@@ -415,6 +459,59 @@ def task_from_record(rec: dict[str, Any]) -> Task:
         window_seconds=rec.get("window_seconds"),
         stride_seconds=rec.get("stride_seconds"),
     )
+
+
+def checkpoint_task(name: str, stores: Sequence[Store], record: Any, *, source: str) -> Task:
+    """Task ``name`` as the fine-tuned checkpoint ``source`` knows it, to score it on ``stores``.
+
+    ``record``: the checkpoint's ``task`` entry (:func:`task_record`). A ``label:KEY`` task keeps
+    the checkpoint's classes, by name, whatever values the stores hold: a window whose label
+    value is not one of them cannot be scored and is left out, with a warning naming the values;
+    when no value of the stores is a class, that is a :class:`UsageError` naming them. A
+    checkpoint without a record (an older labram) takes the classes from the stores, with a
+    warning.
+
+    Raises
+    ------
+    UsageError
+        The record names another task, is not valid, or no label value of the stores is one of
+        its classes.
+    """
+    if record is None:
+        log.warning(
+            "%s records no task: the classes of %r are those of the stores given, which may not "
+            "be the ones it was fine-tuned on",
+            source, name,
+        )  # fmt: skip
+        return get_task(name, stores)
+    try:
+        saved = task_from_record(record)
+    except UsageError as exc:
+        raise UsageError(f"{source}: {exc}") from None
+    if saved.name != name:
+        raise UsageError(
+            f"{source} was fine-tuned for task {saved.name!r}, not {name!r}: pass --task "
+            f"{saved.name}"
+        )
+    if not name.startswith("label:"):
+        return get_task(name)
+    key = name.split(":", 1)[1]
+    task = Task(
+        name=name, kind=saved.kind, classes=saved.classes, window_seconds=None, label_key=key
+    )
+    values = label_values(key, stores, name)
+    unknown = [v for v in values if v not in task.classes]
+    if unknown and len(unknown) == len(values):
+        raise UsageError(
+            f"task {name!r}: no value of label {key!r} in the stores ({unknown}) is a class of "
+            f"{source} ({list(task.classes)}): there is nothing it can be scored on"
+        )
+    if unknown:
+        log.warning(
+            "task %r: label values %s are not classes of %s (%s): their windows are left out",
+            name, unknown, source, list(task.classes),
+        )  # fmt: skip
+    return task
 
 
 def _bad_task_record(rec: Any) -> str | None:

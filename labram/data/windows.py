@@ -14,6 +14,7 @@ subset is kept. Fine-tuning windows come from a task (:mod:`labram.data.tasks`).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -23,6 +24,7 @@ import numpy as np
 from eegprep.base.allocator import reuse_freed_memory, small_pages
 from eegprep.base.errors import ConfigError
 from eegprep.base.gc_pause import gc_paused
+from eegprep.base.redact import redact
 from eegprep.base.validation import check_min, invalid_value
 from eegprep.pipeline.channels import N_ADDRESSABLE
 from eegprep.store.reader import Recording, Store, open_store
@@ -113,6 +115,7 @@ class RecordingPlan:
     subject_key: str
     rows: np.ndarray  # int64 (N,): rows of the stored array, in model order
     channels: np.ndarray  # int64 (N,): vocabulary indices of those rows
+    subject: str = ""  # what a task's splits group by: subject_key, else subject (tasks.subject_of)
 
 
 @dataclass
@@ -190,8 +193,33 @@ class WindowIndex:
 
 
 def open_stores(urls: Sequence[str | Store]) -> list[Store]:
-    """Open each store once (a :class:`Store` passes through)."""
-    return [u if isinstance(u, Store) else open_store(u) for u in urls]
+    """Open each store once (a :class:`Store` passes through); one given twice is opened once
+    (:func:`unique_stores`)."""
+    return [u if isinstance(u, Store) else open_store(u) for u in unique_stores(urls)]
+
+
+def unique_stores(urls: Sequence[str | Store]) -> list[str | Store]:
+    """``urls`` without a store given again (by the same path, another spelling of it or a
+    symlink to it), with a warning for each: its windows would be drawn twice."""
+    seen: dict[str, str | Store] = {}
+    for u in urls:
+        key = _store_key(u.url if isinstance(u, Store) else os.fspath(u))
+        if key in seen:
+            first = seen[key]
+            shown = [
+                x.display if isinstance(x, Store) else redact(os.fspath(x)) for x in (u, first)
+            ]
+            log.warning("%s: the same store as %s, given twice; it is read once", *shown)
+            continue
+        seen[key] = u
+    return list(seen.values())
+
+
+def _store_key(url: str) -> str:
+    """What tells two store URLs apart: a local folder's resolved path, else the URL."""
+    if "://" not in url or url.startswith("file://"):
+        return os.path.realpath(url.removeprefix("file://"))
+    return url.rstrip("/")
 
 
 def select_channels(rec: Recording, max_channels: int) -> tuple[np.ndarray, np.ndarray]:

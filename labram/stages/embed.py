@@ -128,14 +128,20 @@ def _concat(parts: Sequence[WindowIndex]) -> WindowIndex:
 
 
 def window_index(
-    stores: Sequence[str], cfg: EmbedConfig, settings: WindowSettings | None = None
+    stores: Sequence[str],
+    cfg: EmbedConfig,
+    settings: WindowSettings | None = None,
+    info: dict[str, Any] | None = None,
+    source: str = "the checkpoint",
 ) -> tuple[WindowIndex, Any]:
     """Every window to embed, in a fixed order, and the task (None without one).
 
     Without a task: token-budget windows of every recording (all splits), non-overlapping.
     With one: the task's windows of its train, validation and test splits. ``settings``: the
     window settings the model was trained with (:func:`labram.data.windows.saved_windows`); LaBraM's
-    defaults when it records none.
+    defaults when it records none. ``info``: the checkpoint's entries; when it was fine-tuned for
+    ``cfg.task``, its classes (by name) number the labels, so that they match its logits
+    (:func:`labram.data.tasks.checkpoint_task`).
     """
     ws = settings or WindowSettings()
     if cfg.task is None:
@@ -146,12 +152,39 @@ def window_index(
             exclude_splits=(),
         )
         return build_pretrain_index(list(stores), wcfg), None
-    from labram.data.tasks import build_task_indexes, get_task
+    from labram.data.tasks import build_task_indexes, checkpoint_task, get_task
 
     opened = open_stores(list(stores))
-    task = get_task(cfg.task, opened)
+    record = (info or {}).get("task")
+    if isinstance(record, dict) and record.get("name") == cfg.task:
+        task = checkpoint_task(cfg.task, opened, record, source=source)
+    else:
+        task = get_task(cfg.task, opened)
     splits = build_task_indexes(opened, task, windows=ws)
     return _concat([splits[s] for s in ("train", "val", "test")]), task
+
+
+def skipped_recordings(stores: Sequence[str], index: WindowIndex) -> list[str]:
+    """The recordings of ``stores`` that give ``index`` no window (shorter than one window, no
+    channel the model reads, or, with a task, no labelled window), in store order."""
+    used = np.unique(index.rec) if len(index) else np.zeros(0, np.int64)
+    kept = {(index.recordings[int(r)].store, index.recordings[int(r)].id) for r in used}
+    return [
+        rid
+        for s_i, store in enumerate(open_stores(list(stores)))
+        for rid in store.index_fields()
+        if (s_i, rid) not in kept
+    ]
+
+
+def _warn_skipped(skipped: list[str], window_seconds: str) -> None:
+    if skipped:
+        more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        log.warning(
+            "%d recording(s) give no window and are not embedded (shorter than one window of "
+            "%s, no channel the model reads, or no labelled window of the task): %s%s",
+            len(skipped), window_seconds, ", ".join(skipped[:5]), more,
+        )  # fmt: skip
 
 
 # --- features ----------------------------------------------------------------------------
@@ -427,8 +460,9 @@ def embed(
     -------
     dict
         ``out``, ``n_windows``, ``n_chunks``, ``computed`` (chunks this rank wrote now),
-        ``skipped`` (this rank's chunks already done), ``seconds``, ``windows_per_s``,
-        ``complete`` (every chunk of every rank written).
+        ``skipped`` (this rank's chunks already done), ``recordings_skipped`` and
+        ``recordings_skipped_ids`` (recordings that give no window: :func:`skipped_recordings`),
+        ``seconds``, ``windows_per_s``, ``complete`` (every chunk of every rank written).
     """
     import zarr
 
@@ -438,9 +472,14 @@ def embed(
     dinfo = setup(device)
     loaded = load_model(checkpoint)
     model = backbone_model(loaded).to(dinfo.device).eval()
-    index, task = window_index(stores, cfg, saved_windows(loaded.info))
+    index, task = window_index(
+        stores, cfg, saved_windows(loaded.info), loaded.info, str(checkpoint)
+    )
     if len(index) == 0:
         raise UsageError(f"no window to embed in {list(stores)} (recordings too short?)")
+    skipped = skipped_recordings(stores, index)
+    if dinfo.is_main:
+        _warn_skipped(skipped, f"{int(index.n_patches.min())}-{int(index.n_patches.max())} s")
     params = _params(loaded, str(checkpoint), stores, index, cfg)
     if dinfo.is_main and not _open_existing(out, params):
         n_out = model.n_outputs if isinstance(model, LaBraMClassifier) else None
@@ -477,6 +516,8 @@ def embed(
         "n_chunks": n_chunks,
         "computed": len(todo),
         "skipped": len(mine) - len(todo),
+        "recordings_skipped": len(skipped),  # recordings that give no window
+        "recordings_skipped_ids": skipped,
         "windows_computed": n_now,
         "seconds": seconds,
         "windows_per_s": n_now / seconds if seconds > 0 else 0.0,

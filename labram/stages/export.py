@@ -19,7 +19,7 @@ from typing import Any
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
-from labram.checkpoints.files import save_safetensors
+from labram.checkpoints.files import check_not_source, save_safetensors
 from labram.checkpoints.layouts import count_parameters, ours_dict
 from labram.checkpoints.load import Loaded, load_model
 from labram.data.windows import TRAIN_CONFIG_KEY as TRAIN_CONFIG
@@ -215,8 +215,8 @@ def export(
     weights = Path(out) if out is not None else Path(src).with_suffix(".safetensors")
     if weights.suffix != ".safetensors":
         raise UsageError(f"Invalid --out {weights}: expected a file name ending in .safetensors")
-    if weights.resolve() == Path(src).resolve():
-        raise UsageError(f"--out {weights} is the checkpoint itself: pick another name")
+    for path in (weights, *card_paths(weights)):  # none of them may replace the checkpoint
+        check_not_source(src, path, what="--out" if path == weights else "model card")
     obj = ours_dict(loaded.model)
     subjects = record_of(loaded.info, loaded.source)
     if subjects is not None:

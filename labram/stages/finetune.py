@@ -42,7 +42,7 @@ from labram.data.protocols import (
     write_splits,
 )
 from labram.data.sampler import BatchPlan
-from labram.data.tasks import Task, get_task, task_record
+from labram.data.tasks import Task, checkpoint_task, get_task, task_record
 from labram.data.windows import WindowIndex, open_stores
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import ModelConfig, model_config
@@ -182,7 +182,8 @@ def _one_seed(
 class _KeepBest:
     """The validation pass after every epoch: scores the model on ``val`` and saves it as
     ``best.pt`` when it beats the best so far (``run.extra``: ``best``, ``best_epoch``) under
-    the run's selection metric and tie rule. ``best.pt`` carries the task (what ``labram
+    the run's selection metric and tie rule; with no validation window, after every epoch, so
+    that the last epoch's model is kept. ``best.pt`` carries the task (what ``labram
     predict`` needs), the fold (``split``: evaluate cuts the same windows) and the subjects the
     initial weights saw (``record``: evaluate checks the test subjects against them)."""
 
@@ -198,7 +199,10 @@ class _KeepBest:
         outputs = predict(m, self.val, batch_size=cfg.batch_size, device=dinfo.device)
         value = score(self.task, *outputs).get(metric, math.nan)
         better = value >= extra["best"] if cfg.selection_ties == "later" else value > extra["best"]
-        if dinfo.is_main and ((not math.isnan(value) and better) or extra["best_epoch"] < 0):
+        last = len(self.val) == 0  # nothing selects: every epoch replaces best.pt, the last stays
+        if dinfo.is_main and (
+            (not math.isnan(value) and better) or extra["best_epoch"] < 0 or last
+        ):
             extra.update(best=value if not math.isnan(value) else -math.inf, best_epoch=epoch)
             saved = {
                 "task": task_record(self.task),
@@ -284,6 +288,9 @@ def finetune(
     for s in fold_splits:
         if len(s["train"]) == 0:
             raise M_error(task_name, stores)
+        if len(s["test"]) == 0:
+            raise no_window_error(task_name, "test", stores)
+    _warn_no_validation(fold_splits)
     _warn_single_class(task, fold_splits)
     if is_main_process():
         write_splits(out / SPLITS_FILE, splits_record(protocol, task, stores, cfg, folds))
@@ -383,6 +390,19 @@ def fold_table(per_fold: list[dict[str, Any]], metrics: list[str]) -> str:
     return "\n".join(lines)
 
 
+def no_window_error(task_name: str, split: str, stores: Sequence[str]) -> UsageError:
+    """The refusal of a split with no window: there would be no metric to report."""
+    why = (
+        "no recording has split 'eval'/'test', or none of them gives a labelled window"
+        if split == "test"
+        else "check the task's labels and splits"
+    )
+    return UsageError(
+        f"task {task_name!r}: the {split} split of {list(stores)} holds no window, so there is "
+        f"nothing to score ({why})"
+    )
+
+
 def M_error(task_name: str, stores: Sequence[str]) -> Exception:
     return UsageError(
         f"task {task_name!r}: no labelled training window in {list(stores)} "
@@ -413,7 +433,8 @@ def evaluate(
     check_choice("split", split, ("train", "val", "test"))
     obj = read_checkpoint(Path(checkpoint), what="checkpoint")
     opened = open_stores(stores)
-    task = get_task(task_name, opened)
+    record = obj.get("task") if isinstance(obj, dict) else None
+    task = checkpoint_task(task_name, opened, record, source=str(checkpoint))
     if cfg is None:
         cfg = run_config(checkpoint, obj)
     if split_seed is not None:
@@ -432,6 +453,8 @@ def evaluate(
     model = ours_from(obj, source=str(checkpoint)) if is_ours(obj) else None
     if not isinstance(model, LaBraMClassifier):
         raise CheckpointError(f"{checkpoint}: not a fine-tuned classifier (use labram finetune)")
+    if len(splits[split]) == 0:
+        raise no_window_error(task.name, split, stores)
     dev = setup(device).device
     model.to(dev)
     metrics = score(task, *predict(model, splits[split], batch_size=batch_size, device=dev))
@@ -442,6 +465,19 @@ def evaluate(
         "metrics": metrics,
         "leakage": leakage,
     }
+
+
+def _warn_no_validation(fold_splits: list[dict[str, WindowIndex]]) -> None:
+    """One warning when a fold has no validation window: nothing can select an epoch, so the
+    model of the last epoch is kept as ``best.pt`` (:class:`_KeepBest`)."""
+    empty = sum(len(s["val"]) == 0 for s in fold_splits)
+    if empty:
+        where = f" in {empty} of {len(fold_splits)} folds" if len(fold_splits) > 1 else ""
+        log.warning(
+            "there is no validation window%s: no epoch can be selected, so the model of the "
+            "last epoch is kept as best.pt and tested; check the task's labels and splits",
+            where,
+        )
 
 
 def _warn_single_class(task: Task, fold_splits: list[dict[str, WindowIndex]]) -> None:

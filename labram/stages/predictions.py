@@ -6,6 +6,8 @@ from. One row per window, in the index's order:
 ``split, recording, subject, start_s, duration_s, label, p_<class>...`` for classification
 (``label`` is the class name, one probability column per class, in the task's class order);
 ``split, recording, subject, start_s, duration_s, target_<j>..., pred_<j>...`` for regression.
+``subject`` is what the splits group by: the recording's ``subject_key``, else its ``subject``
+(:func:`labram.data.tasks.subject_of`).
 
 ``finetune`` can write it with :func:`write_predictions` from the outputs it already computes
 for the test metrics; ``labram report --predict`` writes it for an existing run by running its
@@ -56,7 +58,7 @@ def prediction_rows(task: Any, index: Any, outputs: np.ndarray, split: str = "te
         row: dict[str, Any] = {
             "split": split,
             "recording": plan.id,
-            "subject": plan.subject_key,
+            "subject": plan.subject or plan.subject_key,  # as the splits: tasks.subject_of
             "start_s": round(float(index.start[i]) / PATCH_SIZE, 3),
             "duration_s": float(index.n_patches[i]),
         }
@@ -137,7 +139,7 @@ def predict_checkpoint(
     """
     from labram.checkpoints.files import CheckpointError, read_checkpoint
     from labram.checkpoints.layouts import is_ours, ours_from
-    from labram.data.tasks import get_task
+    from labram.data.tasks import checkpoint_task
     from labram.data.windows import open_stores
     from labram.model.classifier import LaBraMClassifier
     from labram.stages.scoring import predict, run_config, task_splits
@@ -148,7 +150,8 @@ def predict_checkpoint(
     if not isinstance(model, LaBraMClassifier):
         raise CheckpointError(f"{checkpoint}: not a fine-tuned classifier")
     opened = open_stores(stores)
-    task = get_task(task_name, opened)
+    record = obj.get("task") if isinstance(obj, dict) else None
+    task = checkpoint_task(task_name, opened, record, source=str(checkpoint))  # its classes
     index = task_splits(opened, task, run_config(checkpoint, obj))[split]
     dev = setup(device).device
     model.to(dev)

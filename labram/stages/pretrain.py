@@ -23,9 +23,10 @@ import torch
 from torch import Tensor, nn
 
 from eegprep.base import strict_json
+from eegprep.base.errors import UsageError
 from labram.checkpoints.files import CheckpointError, read_checkpoint
 from labram.checkpoints.layouts import is_ours, official_from, ours_from
-from labram.data.windows import subjects_of, trained_subjects
+from labram.data.windows import open_stores, subjects_of
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM, mem_loss
 from labram.model.original_init import original_init
@@ -34,7 +35,7 @@ from labram.stages.train_tokenizer import pretrain_dataset, train_tokenizer
 from labram.train.checkpoint import save_model
 from labram.train.config import TrainConfig
 from labram.train.distributed import setup
-from labram.train.leakage import KEY, merge, record_of
+from labram.train.leakage import KEY, merge, record_of, trained_record
 from labram.train.loop import train
 from labram.train.run import Run
 
@@ -60,8 +61,20 @@ def _load_tokenizer(path: str | Path) -> tuple[VQNSPTokenizer, dict[str, Any] | 
 
 
 def exclusions(stores: Sequence[str], out: Path, of: Sequence[str], write: bool) -> set[str]:
-    """Subject keys of the evaluation stores ``of``; recorded in ``excluded_subjects.json``."""
+    """Subject keys of the evaluation stores ``of``; recorded in ``excluded_subjects.json``.
+
+    Raises
+    ------
+    UsageError
+        The keys exclude every recording of ``stores`` (checked before ``out`` is written).
+    """
     keys = subjects_of(of) if of else set()
+    if keys and not _any_left(stores, keys):
+        raise UsageError(
+            f"--exclude-subjects-of {' '.join(of)}: every recording of {' '.join(stores)} is "
+            f"excluded (its subject is among the {len(keys)} of the evaluation stores), so no "
+            "window is left to pre-train on; check the --store and --exclude-subjects-of stores"
+        )
     if write:
         out.mkdir(parents=True, exist_ok=True)
         record = {
@@ -72,6 +85,15 @@ def exclusions(stores: Sequence[str], out: Path, of: Sequence[str], write: bool)
         }
         (out / "excluded_subjects.json").write_text(strict_json.dumps(record, indent=2))
     return keys
+
+
+def _any_left(stores: Sequence[str], excluded: set[str]) -> bool:
+    """Whether a recording of ``stores`` is not excluded (read from the index alone)."""
+    for store in open_stores(stores):
+        for row in store.index_fields().values():
+            if not row.subject_key or row.subject_key not in excluded:
+                return True
+    return False
 
 
 def make_mem_step(tokenizer: VQNSPTokenizer) -> Any:
@@ -159,7 +181,7 @@ def pretrain(
     if mem_cfg.init == "original":
         original_init(model)
     # what the model saw: its own windows and, through the targets, the tokenizer's
-    subjects = merge(tok_subjects, extra=trained_subjects(ds.plan.index))
+    subjects = merge(tok_subjects, trained_record(ds.plan.index))
     run = Run(mem_cfg, ds, mem_dir, dinfo, mcfg.to_dict(), "mem", extra={KEY: subjects})
     mem = train(
         run, model, make_mem_step(tok_model), resume=resume and (mem_dir / "last.pt").exists()

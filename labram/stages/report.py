@@ -78,34 +78,68 @@ def is_finite(v: Any) -> bool:
     return isinstance(v, int | float) and math.isfinite(v)
 
 
-def _json(path: Path) -> Any:
+UNREADABLE = (OSError, ValueError, csv.Error)
+"""What reading a run's file can raise (a ``UnicodeDecodeError`` is a ``ValueError``): each
+becomes one line naming the file (:func:`_unreadable`)."""
+
+
+def _unreadable(path: Path, exc: BaseException) -> UsageError:
+    if isinstance(exc, UnicodeDecodeError):
+        why = f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
+    else:
+        why = " ".join(str(exc).split()) or type(exc).__name__
+    return UsageError(f"{path}: unreadable ({why})")
+
+
+def _text(path: Path) -> str:
     try:
-        return strict_json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{path}: unreadable ({exc})") from exc
+        return path.read_text(encoding="utf-8")
+    except UNREADABLE as exc:
+        raise _unreadable(path, exc) from None
+
+
+def _json(path: Path) -> Any:
+    text = _text(path)
+    try:
+        return strict_json.loads(text)
+    except ValueError as exc:
+        raise _unreadable(path, exc) from None
 
 
 def _log(path: Path) -> list[dict[str, float]]:
     if not path.is_file():
         return []
     rows = []
-    with path.open(newline="") as fh:
-        for r in csv.DictReader(fh):
-            row = {}
-            for k, v in r.items():
-                try:
-                    row[k] = float(v)
-                except (TypeError, ValueError):
-                    row[k] = math.nan
-            rows.append(row)
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                row = {}
+                for k, v in r.items():
+                    try:
+                        row[k] = float(v)
+                    except (TypeError, ValueError):
+                        row[k] = math.nan
+                rows.append(row)
+    except UNREADABLE as exc:
+        raise _unreadable(path, exc) from None
     return rows
+
+
+def _predictions(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    try:
+        return read_predictions(path)
+    except UsageError:  # not a predictions file: its own line
+        raise
+    except UNREADABLE as exc:
+        raise _unreadable(path, exc) from None
 
 
 def _part(name: str, path: Path, metrics_file: str) -> Part:
     cfg = _json(path / "config.json") if (path / "config.json").is_file() else None
     metrics = _json(path / metrics_file) if (path / metrics_file).is_file() else {}
-    preds = read_predictions(path / PREDICTIONS) if (path / PREDICTIONS).is_file() else None
-    return Part(name, path, _log(path / "log.csv"), cfg, metrics, preds)
+    return Part(name, path, _log(path / "log.csv"), cfg, metrics, _predictions(path / PREDICTIONS))
 
 
 def _part_name(run: Path, folder: Path) -> str:
@@ -185,7 +219,7 @@ def recorded_command(folder: Path, *jsons: dict[str, Any] | None) -> str | None:
     its config or results; None if it recorded none."""
     for name in COMMAND_FILES:
         if (folder / name).is_file():
-            return (folder / name).read_text(encoding="utf-8").strip()
+            return _text(folder / name).strip()
     for obj in jsons:
         for key in COMMAND_KEYS:
             value = obj.get(key) if isinstance(obj, dict) else None

@@ -18,7 +18,7 @@ from eegprep.base import strict_json
 from eegprep.store.reader import Store
 from labram.data.loader import WindowDataset, make_loader
 from labram.data.sampler import BatchPlan
-from labram.data.windows import WindowConfig, build_pretrain_index, trained_subjects
+from labram.data.windows import WindowConfig, build_pretrain_index
 from labram.model.config import tokenizer_config
 from labram.model.original_init import original_init
 from labram.model.quantizer import usage
@@ -26,7 +26,7 @@ from labram.model.tokenizer import VQNSPTokenizer
 from labram.train.checkpoint import save_model
 from labram.train.config import TrainConfig
 from labram.train.distributed import DistInfo, all_reduce_sum, barrier, setup
-from labram.train.leakage import KEY, make_record
+from labram.train.leakage import KEY, trained_record
 from labram.train.loop import train
 from labram.train.run import Run
 
@@ -126,7 +126,7 @@ def train_tokenizer(
     model = VQNSPTokenizer(tcfg)
     if cfg.init == "original":
         original_init(model)
-    subjects = make_record(trained_subjects(ds.plan.index))
+    subjects = trained_record(ds.plan.index)
     run = Run(cfg, ds, run_dir, dinfo, tcfg.to_dict(), "tokenizer", extra={KEY: subjects})
     result = train(run, model, tokenizer_step, resume=resume and (run_dir / "last.pt").exists())
     report = codebook_report(model, ds, dinfo.device)

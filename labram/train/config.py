@@ -9,7 +9,7 @@ run folder (``config.json``) and every checkpoint.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,27 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "val_rounding": ("round", "floor"),
     "edge_events": ("drop", "wrap"),
 }
+
+
+RANGES: dict[str, tuple[str, Callable[[float], bool]]] = {
+    "lr": ("a number > 0", lambda v: v > 0),  # 0: nothing trains
+    "layer_decay": ("a number in (0, 1]", lambda v: 0 < v <= 1),  # 0 freezes all but the head
+    "grad_clip": ("a number > 0, or none for no clipping", lambda v: v > 0),  # < 0 flips grads
+    "drop_path": ("a number in [0, 1)", lambda v: 0 <= v < 1),  # 1 drops every block
+    "label_smoothing": ("a number in [0, 1)", lambda v: 0 <= v < 1),  # 1 leaves no target
+    "betas": ("a number in [0, 1)", lambda v: 0 <= v < 1),  # Adam's decays; 1 never forgets
+    "corpus_weights": ("a number >= 0", lambda v: v >= 0),  # 0 leaves the corpus out
+}
+"""The bounded numeric fields: what a value must be, in words and as a test (NaN fails every
+test). None, an optional field left unset, is always allowed."""
+
+
+def check_range(name: str, value: float | None) -> None:
+    """A ConfigError naming ``name``, ``value`` and its range unless ``value`` lies in it
+    (``name``: a field of :data:`RANGES`, or an item of one: ``betas[0]``)."""
+    words, ok = RANGES[name.partition("[")[0]]
+    if value is not None and not ok(value):
+        raise invalid_value(name, value, expected=words, error=ConfigError)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,9 +118,10 @@ class TrainConfig(WindowSettings):
         ones = ("epochs", "batch_size", "ckpt_every", "log_every", "max_steps", "threads")
         for name in (*ones, "dead_after", "lr_batch"):
             check_min(name, getattr(self, name), 1, error=ConfigError)
-        zeros = ("num_workers", "lr", "min_lr", "warmup_epochs", "weight_decay", "layer_decay")
-        for name in (*zeros, "drop_path", "label_smoothing"):
+        for name in ("num_workers", "min_lr", "warmup_epochs", "weight_decay"):
             check_min(name, getattr(self, name), 0, error=ConfigError)
+        for name, value in self._bounded():
+            check_range(name, value)
         for name, allowed in CHOICES.items():
             check_choice(name, getattr(self, name), allowed, error=ConfigError)
         if self.patience is not None:  # kept so that older run configs still read
@@ -107,6 +129,12 @@ class TrainConfig(WindowSettings):
                 "patience", self.patience, expected="none (early stopping is not implemented: "
                 "the best epoch on validation is kept as best.pt)", error=ConfigError,
             )  # fmt: skip
+
+    def _bounded(self) -> list[tuple[str, float]]:
+        """Each value that :data:`RANGES` bounds, with the name a message gives it."""
+        out = [(n, getattr(self, n)) for n in RANGES if n not in ("betas", "corpus_weights")]
+        out += [(f"betas[{i}]", b) for i, b in enumerate(self.betas)]
+        return out + [(f"corpus_weights[{c}]", w) for c, w in self.corpus_weights.items()]
 
     def peak_lr(self, world_size: int) -> float:
         if self.lr_batch is None:
@@ -128,7 +156,10 @@ class TrainConfig(WindowSettings):
         UsageError
             An unknown field, or a value not of its field's type, naming the field.
         """
-        return cls(**{k: parse_field(cls, k, v) for k, v in dict(data).items()})
+        values = {k: parse_field(cls, k, v) for k, v in dict(data).items()}
+        if values.get("grad_clip") == 0:  # older versions read 0 as "no clipping"
+            values["grad_clip"] = None
+        return cls(**values)
 
 
 _TOKENIZER = TrainConfig(

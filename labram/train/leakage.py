@@ -9,7 +9,8 @@ The record is plain data (it reads back with ``weights_only=True``): ``n`` and e
 the sorted keys, or, above :data:`MAX_LISTED` keys, ``sha256_64``, a sorted int64 tensor of the
 first 8 bytes of each key's SHA-256 (a false match needs a 64-bit collision). ``complete`` is
 False when part of the model came from elsewhere with no record (e.g. the released
-``vqnsp.pth`` as the tokenizer). The released LaBraM weights carry no record at all.
+``vqnsp.pth`` as the tokenizer), or when it trained on a recording without a ``subject_key``:
+the leakage check then says it cannot tell. The released LaBraM weights carry no record at all.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import torch
 
 from eegprep.base.errors import UsageError
@@ -38,6 +40,15 @@ def make_record(keys: Iterable[str], *, complete: bool = True) -> dict[str, Any]
         return {"n": len(uniq), "keys": uniq, "complete": complete}
     hashes = torch.tensor(sorted({_hash64(k) for k in uniq}), dtype=torch.int64)
     return {"n": len(uniq), "sha256_64": hashes, "complete": complete}
+
+
+def trained_record(index: Any) -> dict[str, Any]:
+    """The record of the subjects whose recordings give ``index`` (a
+    :class:`~labram.data.windows.WindowIndex`) its windows. Incomplete when any of those
+    recordings has no ``subject_key``: whose it is cannot be told, so neither can leakage."""
+    used = np.unique(index.rec) if len(index) else np.zeros(0, np.int64)
+    keys = [index.recordings[int(r)].subject_key or "" for r in used]
+    return make_record({k for k in keys if k}, complete=all(keys))
 
 
 def merge(*records: dict[str, Any] | None, extra: Iterable[str] = ()) -> dict[str, Any]:
@@ -129,7 +140,11 @@ def check_test_subjects(
     k = len(seen(record, test))
     line = f"{k} of {len(test)} test subjects were seen in pre-training ({source})"
     if not record.get("complete", True):
-        line += "; the record is incomplete (part of the model came without one)"
+        line = (
+            f"cannot tell whether the {len(test)} test subjects were seen in pre-training: the "
+            f"record of {source} is incomplete (part of the model came without one, or trained "
+            f"on recordings without a subject_key); {k} of them are in it"
+        )
     if k and not allow:
         raise UsageError(
             f"{line}: their test metrics would be optimistic; pre-train without them "

@@ -1,7 +1,9 @@
 """Evaluation metrics of the LaBraM protocols (scikit-learn for classification).
 
 Binary: balanced accuracy (threshold 0.5), AUROC, AUC-PR. Multi-class: balanced accuracy,
-Cohen's kappa, weighted F1 (and AUROC one-vs-rest when every class is present). Regression:
+Cohen's kappa, weighted F1 (and AUROC one-vs-rest when every class is present); two classes
+scored by a softmax (a ``label:KEY`` of two values other than 0/1) also get AUROC and AUC-PR,
+of the second class's probability, as a binary task. Regression:
 Pearson r, R^2, RMSE (averaged over targets).
 """
 
@@ -42,9 +44,10 @@ def _classification(skm: Any, y_true: np.ndarray, scores: np.ndarray) -> dict[st
         "accuracy": float(skm.accuracy_score(y, pred)),
     }
     both = len(np.unique(y)) > 1
-    if binary:
-        out["auroc"] = float(skm.roc_auc_score(y, s)) if both else math.nan
-        out["auc_pr"] = float(skm.average_precision_score(y, s)) if both else math.nan
+    if binary or s.shape[1] == 2:  # (n, 2) probabilities: class 1's column is the score
+        p1 = s if binary else s[:, 1]
+        out["auroc"] = float(skm.roc_auc_score(y, p1)) if both else math.nan
+        out["auc_pr"] = float(skm.average_precision_score(y, p1)) if both else math.nan
     elif len(np.unique(y)) == s.shape[1]:
         out["auroc"] = float(skm.roc_auc_score(y, s, multi_class="ovr"))
     return out

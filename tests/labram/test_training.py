@@ -149,10 +149,11 @@ def test_exclusion_is_by_subject_key_and_recorded(tmp_path: Path) -> None:
 
     # same person, another corpus: subject_key "tuab:s000" differs from "tuh:s000"
     assert exclusions([pre], tmp_path / "r", [ev], True) == {"tuab:s000"}
-    keys = exclusions([pre], tmp_path / "r", [pre], True)
-    assert build_pretrain_index([pre], exclude_subjects=keys).meta["n_recordings_excluded"] == 3
+    shared = write_pretrain_store(tmp_path / "s.zarr", n_subjects=2, seconds=20)  # s000, s001
+    keys = exclusions([pre], tmp_path / "r", [shared], True)
+    assert build_pretrain_index([pre], exclude_subjects=keys).meta["n_recordings_excluded"] == 2
     record = json.loads((tmp_path / "r" / "excluded_subjects.json").read_text())
-    assert record["n_subjects"] == 3 and record["evaluation_stores"] == [pre]
+    assert record["n_subjects"] == 2 and record["evaluation_stores"] == [shared]
 
 
 @pytest.mark.slow

@@ -1,0 +1,253 @@
+"""What the commands refuse or report before they spend or lose anything: a run folder that
+holds a run, a file converted onto itself, out-of-range config values, an unreadable report
+file, an exclusion that leaves nothing, a store given twice, recordings too short to embed."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from cli import labram_cli
+from eegprep.base.errors import ConfigError
+from eegprep.pipeline.recipe import Recipe
+from eegprep.store.writer import StoreWriter
+from labram.checkpoints.layouts import save_ours
+from labram.data.windows import WindowConfig, build_pretrain_index
+from labram.model.config import model_config
+from labram.model.mem import LaBraMForMEM
+from labram.train.config import train_config
+from tests.labram.training_stores import TUAB_ORDER, eeg, put, write_pretrain_store, write_tuab_like
+
+TINY = ["--size", "tiny", "--max-steps", "2", "--batch-size", "4", "--device", "cpu",
+        "--set", "token_budget=40", "--set", "max_channels=8"]  # fmt: skip
+"""A few steps on small windows (8 channels x 5 s): seconds per run."""
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return write_pretrain_store(tmp_path_factory.mktemp("g") / "a.zarr", n_subjects=3, seconds=40)
+
+
+@pytest.fixture(scope="module")
+def tuab(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return write_tuab_like(tmp_path_factory.mktemp("t") / "tuab.zarr", n_train=6, n_eval=2,
+                           seconds=20)  # fmt: skip
+
+
+def _run(*args: str) -> tuple[int, str]:
+    res = CliRunner().invoke(labram_cli, [str(a) for a in args])
+    return res.exit_code, res.output
+
+
+def _one_error(code: int, output: str, *says: str) -> None:
+    assert code == 2 and output.startswith("error:"), output
+    assert len(output.strip().splitlines()) == 1, output
+    for text in says:
+        assert text in output, output
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+# --- 1. a run folder that holds a run --------------------------------------------------------
+
+
+def test_tokenizer_twice_into_one_folder_is_refused_unless_resumed(
+    store: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "tok"
+    code, output = _run("tokenizer", "--store", store, *TINY, "--out", out)
+    assert code == 0, output
+    before = _files(out)
+    code, output = _run("tokenizer", "--store", store, *TINY, "--out", out)
+    _one_error(code, output, str(out), "--resume", "another --out")
+    assert _files(out) == before  # tokenizer.pt, last.pt, log.csv, config.json untouched
+    code, output = _run("tokenizer", "--store", store, *TINY, "--out", out, "--resume")
+    assert code == 0, output
+
+
+@pytest.mark.parametrize("command", ["tokenizer", "pretrain", "finetune"])
+@pytest.mark.parametrize("marker", ["config.json", "seed0/best.pt", "mem/last.pt"])
+def test_every_training_command_refuses_a_folder_holding_a_run(
+    store: str, tmp_path: Path, command: str, marker: str
+) -> None:
+    out = tmp_path / "run"
+    (out / marker).parent.mkdir(parents=True)
+    (out / marker).write_text("the finished run")
+    before = _files(out)
+    task = ["--task", "label:abnormal"] if command == "finetune" else []
+    code, output = _run(command, "--store", store, *task, *TINY, "--out", out)
+    _one_error(code, output, f"{out}: holds a run already", "--resume")
+    assert _files(out) == before
+
+
+def test_a_failing_finetune_leaves_the_finished_run_alone(tuab: str, tmp_path: Path) -> None:
+    out = tmp_path / "ft"
+    args = ["finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", out]
+    code, output = _run(*args)
+    assert code == 0, output
+    before = _files(out)
+    _one_error(*_run(*args, "--set", "drop_path=1.5"), "drop_path", "1.5")
+    _one_error(*_run(*args), "holds a run already")
+    assert _files(out) == before  # best.pt, log.csv, config.json, results.json as they were
+
+
+def test_a_new_or_empty_folder_is_used(tuab: str, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    for out in (tmp_path / "empty", tmp_path / "new"):
+        code, output = _run("finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", out)
+        assert code == 0, output
+
+
+# --- 2. a file converted or exported onto itself ---------------------------------------------
+
+
+def test_convert_and_export_refuse_to_write_over_their_source(tmp_path: Path) -> None:
+    src = tmp_path / "model.pt"
+    save_ours(LaBraMForMEM(model_config("tiny")), src)
+    (tmp_path / "link.pt").symlink_to(src)
+    os.link(src, tmp_path / "hard.pt")
+    before = src.read_bytes()
+    for dst in (src, tmp_path / "." / "model.pt", tmp_path / "link.pt", tmp_path / "hard.pt"):
+        _one_error(*_run("convert", src, dst), str(src), "itself")
+    assert src.read_bytes() == before
+    st = tmp_path / "m.safetensors"
+    code, output = _run("export", src, "--out", st)
+    assert code == 0, output
+    (tmp_path / "st-link.safetensors").symlink_to(st)
+    saved = st.read_bytes()
+    _one_error(*_run("export", st), "itself")  # the default --out is the file itself
+    _one_error(*_run("export", st, "--out", tmp_path / "st-link.safetensors"), "itself")
+    assert st.read_bytes() == saved
+
+
+# --- 3. out-of-range config values ------------------------------------------------------------
+
+OUT_OF_RANGE = [
+    ("lr", 0, "> 0"),
+    ("lr", -1e-3, "> 0"),
+    ("layer_decay", 0, "(0, 1]"),
+    ("layer_decay", 5, "(0, 1]"),
+    ("grad_clip", 0, "> 0, or none"),
+    ("grad_clip", -1, "> 0, or none"),
+    ("drop_path", 1.5, "[0, 1)"),
+    ("drop_path", 1, "[0, 1)"),
+    ("drop_path", -0.1, "[0, 1)"),
+    ("label_smoothing", 1.5, "[0, 1)"),
+    ("label_smoothing", -0.5, "[0, 1)"),
+    ("betas", [2, -1], "`betas[0]`"),
+    ("betas", [0.9, 1], "`betas[1]`"),
+    ("corpus_weights", {"tuh": -1}, "`corpus_weights[tuh]`"),
+    ("min_lr", -1, ">= 0"),
+    ("weight_decay", -0.1, ">= 0"),
+    ("warmup_epochs", -1, ">= 0"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "says"), OUT_OF_RANGE)
+def test_out_of_range_values_are_refused_naming_field_value_and_range(
+    name: str, value: object, says: str
+) -> None:
+    with pytest.raises(ConfigError, match=rf"Invalid value for `{name}") as err:
+        train_config("finetune", "tiny", **{name: value})
+    assert says in str(err.value)
+
+
+def test_in_range_values_pass_and_an_old_grad_clip_0_reads_as_none() -> None:
+    cfg = train_config("finetune", "tiny", layer_decay=1, drop_path=0, label_smoothing=0.1,
+                       betas=[0, 0.999], grad_clip="none", corpus_weights={"tuh": 0})  # fmt: skip
+    assert cfg.grad_clip is None and cfg.layer_decay == 1.0
+    saved = {**cfg.to_dict(), "grad_clip": 0}  # a config.json of an older version
+    assert type(cfg).from_dict(saved).grad_clip is None
+
+
+def test_out_of_range_set_is_one_line_before_the_folder(store: str, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    for item, says in [("betas=[2,-1]", "betas[0]"), ("drop_path=1.5", "drop_path"),
+                       ("label_smoothing=1.5", "label_smoothing")]:  # fmt: skip
+        code, output = _run("pretrain", "--store", store, *TINY, "--set", item, "--out", out)
+        _one_error(code, output, says)
+    assert not out.exists()
+
+
+# --- 4. report: files that are not UTF-8 -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["seed0/log.csv", "seed0/command.txt", "seed0/config.json", "seed0/predictions.csv"]
+)
+def test_report_names_a_file_that_is_not_utf8(tmp_path: Path, name: str) -> None:
+    run = tmp_path / "run"
+    (run / "seed0").mkdir(parents=True)
+    (run / "seed0" / "metrics.json").write_text('{"test": {"accuracy": 0.5}}')
+    (run / "seed0" / "log.csv").write_text("step,loss\n1,0.5\n")
+    (run / name).write_bytes(b"garbage\x00\xff\n")
+    code, output = _run("report", run / "seed0")
+    _one_error(code, output, str(run / name), "not UTF-8")
+
+
+# --- 5. an exclusion that leaves no window ---------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["pretrain", "tokenizer"])
+def test_excluding_every_subject_is_said_before_the_folder(
+    store: str, tmp_path: Path, command: str
+) -> None:
+    out = tmp_path / "run"
+    code, output = _run(command, "--store", store, "--exclude-subjects-of", store, *TINY,
+                        "--out", out)  # fmt: skip
+    _one_error(code, output, "--exclude-subjects-of", "every recording", "excluded")
+    assert "batch" not in output
+    assert not out.exists()
+
+
+# --- 6. a store given twice --------------------------------------------------------------------
+
+
+def test_a_store_given_twice_is_read_once(
+    store: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    link = tmp_path / "link.zarr"
+    link.symlink_to(store)
+    cfg = WindowConfig(token_budget=40, max_channels=8)
+    once = build_pretrain_index([store], cfg)
+    again = str(Path(store).parent / "." / Path(store).name)
+    with caplog.at_level(logging.WARNING):
+        twice = build_pretrain_index([store, again, str(link)], cfg)
+    assert len(twice) == len(once) and twice.urls == once.urls
+    assert sum("given twice" in r.getMessage() for r in caplog.records) == 2
+    out = tmp_path / "run"
+    code, output = _run("tokenizer", "--store", store, "--store", str(link), *TINY, "--out", out)
+    assert code == 0, output
+    assert (out / "config.json").is_file()
+
+
+# --- 7. embed: recordings too short for a window -----------------------------------------------
+
+
+def test_embed_counts_and_names_recordings_too_short_for_a_window(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = str(tmp_path / "s.zarr")
+    rng = np.random.default_rng(0)
+    ch = list(TUAB_ORDER[:19])
+    with StoreWriter(url, Recipe()) as w:
+        for rid, seconds in (("tuh/long_r0", 30.0), ("tuh/short_r0", 2.0)):
+            put(w, rid, eeg(rng, 19, seconds), ch, subject=rid[4:9], split="train")
+    torch.manual_seed(0)
+    save_ours(LaBraMForMEM(model_config("tiny")), tmp_path / "model.pt")
+    args = ["embed", "--store", url, "--checkpoint", tmp_path / "model.pt", "--device", "cpu"]
+    with caplog.at_level(logging.WARNING):
+        code, output = _run(*args, "--out", tmp_path / "e.zarr")
+    assert code == 0, output
+    assert "skipped: 1 recording(s)" in output
+    assert any("tuh/short_r0" in r.getMessage() for r in caplog.records)
+    code, output = _run(*args, "--out", tmp_path / "e.zarr", "--json")
+    assert '"recordings_skipped": 1' in output and "tuh/short_r0" in output
