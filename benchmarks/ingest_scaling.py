@@ -291,7 +291,11 @@ def scaling(corpus: Path, work: Path, hours: float, repeat: int) -> None:
 
 
 if __name__ == "__main__":
-    mode, rest = sys.argv[1], sys.argv[2:]
+    mode, rest = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("", [])
+    if mode not in ("ceiling", "startup", "warm") or len(rest) < {"startup": 2, "warm": 3}.get(
+        mode, 0
+    ):
+        sys.exit("run it through: python benchmarks/ingest.py --scaling [--hours 3] [--repeat 3]")
     if mode == "ceiling":
         child_ceiling()
     elif mode == "startup":
