@@ -62,7 +62,7 @@ from labram.train.config import TrainConfig
 from labram.train.distributed import is_main_process, setup
 from labram.train.leakage import check_test_subjects, make_record, record_of
 from labram.train.loop import train
-from labram.train.run import Run
+from labram.train.run import Run, check_run_folder
 
 log = logging.getLogger(__name__)
 
@@ -252,9 +252,11 @@ def finetune(
 
     The test subjects are compared with those ``init`` was pre-trained on first: any overlap
     is a :class:`~eegprep.base.errors.UsageError` unless ``allow_seen_subjects``.
-    ``split_seed`` overrides ``cfg.split_seed``.
+    ``split_seed`` overrides ``cfg.split_seed``. An ``out`` that holds a run already is refused
+    unless ``resume`` (:func:`labram.train.run.check_run_folder`).
     """
     out = Path(out)
+    check_run_folder(out, resume=resume)
     if split_seed is not None:
         cfg = replace(cfg, split_seed=split_seed)
     asked, protocol = protocol, protocol or Protocol()

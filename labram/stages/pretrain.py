@@ -37,7 +37,7 @@ from labram.train.config import TrainConfig
 from labram.train.distributed import setup
 from labram.train.leakage import KEY, merge, record_of, trained_record
 from labram.train.loop import train
-from labram.train.run import Run
+from labram.train.run import Run, check_run_folder
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +134,11 @@ def pretrain(
     exclude_subjects_of : sequence of str
         Evaluation stores whose subjects (by ``subject_key``) are kept out of both stages.
     resume : bool
-        Continue from ``OUT/*/last.pt`` exactly where the run stopped.
+        Continue from ``OUT/*/last.pt`` exactly where the run stopped; without it, an ``out``
+        that holds a run already is refused (:func:`labram.train.run.check_run_folder`).
     """
     out = Path(out)
+    check_run_folder(out, resume=resume)
     dinfo = setup(device)
     excluded = exclusions(stores, out, exclude_subjects_of, dinfo.is_main)
     if dinfo.is_main:

@@ -28,7 +28,7 @@ from labram.train.config import TrainConfig
 from labram.train.distributed import DistInfo, all_reduce_sum, barrier, setup
 from labram.train.leakage import KEY, trained_record
 from labram.train.loop import train
-from labram.train.run import Run
+from labram.train.run import Run, check_run_folder
 
 TEST_SPLITS = ("eval", "test")
 """Recordings with these splits are held out of pre-training (``pretrain_test_splits``)."""
@@ -110,9 +110,11 @@ def train_tokenizer(
 ) -> dict[str, Any]:
     """Train a tokenizer; writes ``tokenizer.pt`` (a labram checkpoint) into ``out``.
 
-    Returns the run's summary (final metrics, codebook usage, file paths).
+    Returns the run's summary (final metrics, codebook usage, file paths). An ``out`` that
+    holds a run already is refused unless ``resume`` (:func:`labram.train.run.check_run_folder`).
     """
     run_dir = Path(out)
+    check_run_folder(run_dir, resume=resume)
     dinfo = setup(device)
     if dinfo.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)

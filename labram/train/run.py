@@ -36,7 +36,7 @@ class Run:
 
 RUN_FILES = (
     "config.json", "last.pt", "best.pt", "model.pt", "tokenizer.pt", "log.csv", "results.json",
-    "splits.json", "summary.json", "excluded_subjects.json",
+    "splits.json", "summary.json",
 )  # fmt: skip
 """Files a training command leaves in its run folder, or one or two levels below it
 (``mem/``, ``seed0/``, ``fold0/seed0/``): a folder holding any of them holds a run."""

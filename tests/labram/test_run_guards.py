@@ -251,3 +251,26 @@ def test_embed_counts_and_names_recordings_too_short_for_a_window(
     assert any("tuh/short_r0" in r.getMessage() for r in caplog.records)
     code, output = _run(*args, "--out", tmp_path / "e.zarr", "--json")
     assert '"recordings_skipped": 1' in output and "tuh/short_r0" in output
+
+
+@pytest.mark.parametrize("marker", ["config.json", "mem/model.pt", "seed0/best.pt"])
+def test_the_python_api_refuses_a_folder_holding_a_run_too(tmp_path: Path, marker: str) -> None:
+    """The guard is in the stage functions a notebook calls, not only in the command line."""
+    from eegprep.base.errors import UsageError
+    from labram.stages.finetune import finetune
+    from labram.stages.pretrain import pretrain
+    from labram.stages.train_tokenizer import train_tokenizer
+
+    out = tmp_path / "run"
+    (out / marker).parent.mkdir(parents=True, exist_ok=True)
+    (out / marker).write_bytes(b"kept")
+    cfg = train_config("finetune", "tiny", max_steps=1)
+    calls = [
+        lambda: train_tokenizer(["missing.zarr"], cfg, out),
+        lambda: pretrain(["missing.zarr"], cfg, out),
+        lambda: finetune(["missing.zarr"], "tuab", cfg, out),
+    ]
+    for call in calls:
+        with pytest.raises(UsageError, match="holds a run already"):
+            call()
+    assert (out / marker).read_bytes() == b"kept"
