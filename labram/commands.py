@@ -75,6 +75,14 @@ def _unique(
     return tuple(str(u) for u in unique_stores(stores))
 
 
+def _store_option(text: str, *, required: bool = True) -> Any:
+    """The repeatable ``--store`` option of every command that reads stores, each store once
+    (:func:`_unique`)."""
+    return click.option(
+        "--store", "stores", multiple=True, required=required, callback=_unique, help=text
+    )
+
+
 def _train_options(fn: Any) -> Any:
     """Flags every training command takes (each overrides the preset; see docs/training.md)."""
     opts = [
@@ -222,14 +230,7 @@ def _print_run(result: dict[str, Any], what: str) -> None:
 
 
 @labram_cli.command("tokenizer")
-@click.option(
-    "--store",
-    "stores",
-    multiple=True,
-    required=True,
-    callback=_unique,
-    help="A store (repeatable).",
-)
+@_store_option("A store (repeatable).")
 @click.option("--exclude-subjects-of", multiple=True, help="Keep these stores' subjects out.")
 @_train_options
 def labram_tokenizer(
@@ -264,14 +265,7 @@ def labram_tokenizer(
 
 
 @labram_cli.command("pretrain")
-@click.option(
-    "--store",
-    "stores",
-    multiple=True,
-    required=True,
-    callback=_unique,
-    help="A store (repeatable).",
-)
+@_store_option("A store (repeatable).")
 @click.option(
     "--tokenizer",
     type=click.Path(dir_okay=False, exists=True),
@@ -354,9 +348,7 @@ def labram_pretrain(
 
 
 @labram_cli.command("finetune")
-@click.option(
-    "--store", "stores", multiple=True, required=True, callback=_unique, help="A labelled store."
-)
+@_store_option("A labelled store.")
 @click.option("--task", required=True, help="tuab, tuev, seed_v, mobi, or label:KEY.")
 @click.option(
     "--init",
@@ -454,9 +446,7 @@ def labram_finetune(
 
 
 @labram_cli.command("evaluate")
-@click.option(
-    "--store", "stores", multiple=True, required=True, callback=_unique, help="A labelled store."
-)
+@_store_option("A labelled store.")
 @click.option("--task", required=True, help="tuab, tuev, seed_v, mobi, or label:KEY.")
 @click.option(
     "--checkpoint",
@@ -515,14 +505,7 @@ def labram_evaluate(
 
 
 @labram_cli.command("embed")
-@click.option(
-    "--store",
-    "stores",
-    multiple=True,
-    required=True,
-    callback=_unique,
-    help="A store (repeatable).",
-)
+@_store_option("A store (repeatable).")
 @click.option(
     "--checkpoint",
     required=True,
@@ -647,8 +630,8 @@ def labram_export(checkpoint: str, out: str | None, fmt: str) -> None:
               help="Write one self-contained HTML page to this file.")  # fmt: skip
 @click.option("--predict", is_flag=True, help="Seeds without predictions.csv: run best.pt "
               "again on the test windows and save them (for confusion matrices).")  # fmt: skip
-@click.option("--store", "stores", multiple=True, callback=_unique,
-              help="With --predict: the stores (default: those results.json names).")  # fmt: skip
+@_store_option("With --predict: the stores (default: those results.json names).",
+               required=False)  # fmt: skip
 @click.option("--device", default=None, help="With --predict: cpu or cuda.")
 def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool,
                   stores: tuple[str, ...], device: str | None) -> None:  # fmt: skip

@@ -28,6 +28,7 @@ from typing import Any
 
 import blake3
 
+from eegprep.base.files import file_version
 from eegprep.corpus.discover import SourceItem
 from eegprep.corpus.locate import existing_sidecars, wanted_sidecars
 from eegprep.corpus.manifest import Manifest
@@ -76,8 +77,8 @@ def stamp_files(root: str, rels: list[str]) -> tuple[FileStamp, ...]:
     """Size, mtime, ctime and inode of each file (``OSError`` when one cannot be read)."""
     out = []
     for rel in rels:
-        st = os.stat(os.path.join(root, rel))
-        out.append(FileStamp(rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+        mtime_ns, size, ctime_ns, inode = file_version(os.path.join(root, rel))
+        out.append(FileStamp(rel, size, mtime_ns, ctime_ns, inode))
     return tuple(out)
 
 

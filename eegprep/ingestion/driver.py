@@ -166,7 +166,7 @@ def _plan(
         report.warnings.setdefault("(store index)", []).append(
             f"{rid}: listed again from its complete group (the index had lost it)"
         )
-    mine = {rid: r for rid, r in existing.items() if r.get("corpus") == manifest.name}
+    mine = _corpus_records(writer, manifest)
     root = str(found.root)
     tasks = []
     for item in resolve_names(found.items, mine):
@@ -205,6 +205,11 @@ def _plan(
     return tasks
 
 
+def _corpus_records(writer: StoreWriter, manifest: Manifest) -> dict[str, dict[str, Any]]:
+    """The listed records of ``manifest``'s corpus, by id."""
+    return {rid: r for rid, r in writer.existing().items() if r.get("corpus") == manifest.name}
+
+
 GONE = "(sources gone)"
 """The report's warnings key for listed recordings whose source file is gone."""
 
@@ -222,7 +227,7 @@ def _sources_gone(
     are gone: that is a wrong ``--src``, a partial copy or a half-mounted share far more often
     than a corpus that lost that much.
     """
-    mine = {r: rec for r, rec in writer.existing().items() if rec.get("corpus") == manifest.name}
+    mine = _corpus_records(writer, manifest)
     gone, unsure = {}, []
     for rid, rec in sorted(mine.items()):
         state = _source_state(root, rec.get("source"))

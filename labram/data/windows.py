@@ -376,11 +376,10 @@ def _build_pretrain_index(
     return index
 
 
-def trained_subjects(index: WindowIndex) -> list[str]:
-    """The sorted subject keys of the recordings an index draws windows from (a recording
-    without a ``subject_key`` cannot be matched to anything and is not listed)."""
+def recordings_used(index: WindowIndex) -> list[RecordingPlan]:
+    """The recordings an index draws at least one window from, in the index's order."""
     used = np.unique(index.rec) if len(index) else np.zeros(0, np.int64)
-    return sorted({index.recordings[int(r)].subject_key or "" for r in used} - {""})
+    return [index.recordings[int(r)] for r in used]
 
 
 def subjects_of(stores: Sequence[str | Store]) -> set[str]:

@@ -61,6 +61,7 @@ from labram.data.windows import (
     assign_blocks,
     build_pretrain_index,
     open_stores,
+    recordings_used,
     saved_windows,
 )
 from labram.model.classifier import LaBraMClassifier
@@ -167,8 +168,7 @@ def window_index(
 def skipped_recordings(stores: Sequence[str], index: WindowIndex) -> list[str]:
     """The recordings of ``stores`` that give ``index`` no window (shorter than one window, no
     channel the model reads, or, with a task, no labelled window), in store order."""
-    used = np.unique(index.rec) if len(index) else np.zeros(0, np.int64)
-    kept = {(index.recordings[int(r)].store, index.recordings[int(r)].id) for r in used}
+    kept = {(plan.store, plan.id) for plan in recordings_used(index)}
     return [
         rid
         for s_i, store in enumerate(open_stores(list(stores)))

@@ -19,7 +19,6 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
 import torch
 
 from eegprep.base.errors import UsageError
@@ -46,8 +45,9 @@ def trained_record(index: Any) -> dict[str, Any]:
     """The record of the subjects whose recordings give ``index`` (a
     :class:`~labram.data.windows.WindowIndex`) its windows. Incomplete when any of those
     recordings has no ``subject_key``: whose it is cannot be told, so neither can leakage."""
-    used = np.unique(index.rec) if len(index) else np.zeros(0, np.int64)
-    keys = [index.recordings[int(r)].subject_key or "" for r in used]
+    from labram.data.windows import recordings_used
+
+    keys = [plan.subject_key or "" for plan in recordings_used(index)]
     return make_record({k for k in keys if k}, complete=all(keys))
 
 
