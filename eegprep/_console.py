@@ -9,6 +9,8 @@ beside the ``eegprep`` folder. docs/install.md says more.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import os
 import sys
@@ -38,8 +40,19 @@ def _cli_module() -> ModuleType:
     return importlib.import_module("cli")
 
 
+def _quick_exit() -> None:
+    """Make the interpreter's exit cheap: :func:`gc.freeze` registered as the first exit
+    handler, so it runs after all the others (theirs still run). The final garbage collections
+    then skip every object the command's imports made (~0.35 million after an ingest); they
+    were ~75 ms of each command's wall time (``eegprep ingest`` of one file: 0.495 s median
+    of 10 against 0.421 s, 2026-12-02). Objects are still released as their last reference
+    goes; only unreachable cycles are left to the operating system, as at any exit."""
+    atexit.register(gc.freeze)
+
+
 def eegprep_main() -> None:
     """``eegprep ...``"""
+    _quick_exit()
     # eegprep does no linear algebra: OpenBLAS's threads, started when numpy is imported, only
     # spin (~0.1 CPU s in every process: this one, the forkserver, each worker). A user's own
     # setting is kept.
@@ -49,4 +62,5 @@ def eegprep_main() -> None:
 
 def labram_main() -> None:
     """``labram ...``"""
+    _quick_exit()
     _cli_module().labram_cli()

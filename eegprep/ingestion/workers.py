@@ -76,12 +76,11 @@ PRELOAD = (
     "eegprep.readers.edf",
     "pyedflib",
     "ducc0",
-    "numcodecs",
     "blosc",
 )
-"""Modules every process imports for its first file (pyedflib, ducc0, numcodecs, ...): imported
+"""Modules every process imports for its first file (pyedflib, ducc0, blosc, ...): imported
 once before the workers are forked (by this process, or by the forkserver). A module missing
-here costs only speed; the files need neither zarr nor scipy nor MNE."""
+here costs only speed; the files need neither zarr nor numcodecs nor scipy nor MNE."""
 
 
 def source_bytes(task: IngestTask) -> int:

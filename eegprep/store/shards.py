@@ -5,8 +5,9 @@ zarr defines every object written here and reads all of them back:
 - the array metadata documents are zarr's own, made once per process for each layout
   (channels, rate, encoding, quantum) on an in-memory store, then given each recording's
   length (the ``shape``, and the ``time`` array's single chunk);
-- the chunks are encoded by the numcodecs codecs that zarr's own codecs wrap, and laid out as
-  zarr lays them out.
+- the chunks are encoded as zarr's own codecs encode them (Blosc frames through python-blosc,
+  the quantizer and the channel names' ``vlen-utf8`` bytes with numpy, never importing
+  numcodecs: ~45 ms of every ingesting process's start), and laid out as zarr lays them out.
 
 What is saved is zarr's write path. Creating a group and three arrays and writing two small
 ones costs ~9 ms per recording through its asyncio event loop (a third of the time of a 30 s
@@ -58,7 +59,15 @@ codec (0.88 of float32 with lz4 vs 0.86 with zstd level 5) while lz4 is ~6x fast
 ~3x to decode (numcodecs, one thread, EEG-like float32). Stores written with another compressor
 (zstd for quantized, before) are read as they are: Blosc's header names its compressor."""
 
-CHANNEL_ZSTD_LEVEL = 0  # the channel names' compressor (zarr's default for strings)
+CHANNEL_CODECS: list[dict[str, Any]] = [
+    {"name": "vlen-utf8", "configuration": {}},
+    {"name": "crc32c"},
+]
+"""The channel names' codecs: zarr's variable-length UTF-8 strings and a CRC-32C, with no
+compressor. A group's names are a few hundred bytes; zarr's default for strings adds zstd, whose
+only encoder here is numcodecs' (~45 ms to import in every ingesting process). Groups written
+with zstd by earlier versions read the same: zarr takes the codecs from each array's
+``zarr.json``."""
 
 CHUNK_SEPARATOR = "."
 """The separator of the default chunk key encoding: a chunk's key is ``c.0.3``, a file beside
@@ -163,7 +172,7 @@ def create_arrays(root: Any, layout: Layout, n_samples: int) -> dict[str, Any]:
     makes here without importing zarr, and the tests check the two against each other (every
     encoding and length) with a reference group made by this function.
     """
-    from zarr.codecs import Crc32cCodec, ZstdCodec
+    from zarr.codecs import Crc32cCodec
 
     keys = {"name": "default", "separator": CHUNK_SEPARATOR}
     filters = zarr_filters(layout.quantum) if layout.encoding == "quantized" else "auto"
@@ -188,7 +197,7 @@ def create_arrays(root: Any, layout: Layout, n_samples: int) -> dict[str, Any]:
         "channel",
         shape=(layout.n_channels,),
         dtype=str,
-        compressors=[ZstdCodec(level=CHANNEL_ZSTD_LEVEL, checksum=False), Crc32cCodec()],
+        compressors=[Crc32cCodec()],  # CHANNEL_CODECS
         dimension_names=("channel",),
         chunk_key_encoding=keys,
     )
@@ -262,11 +271,7 @@ def metadata_documents(layout: Layout, n_samples: int) -> dict[str, dict[str, An
             "index_location": "end",
         },
     }
-    names_codecs: list[dict[str, Any]] = [
-        {"name": "vlen-utf8", "configuration": {}},
-        {"name": "zstd", "configuration": {"level": CHANNEL_ZSTD_LEVEL, "checksum": False}},
-        _CRC,
-    ]
+    names_codecs = CHANNEL_CODECS
     time_units = {"units": "s", "scale_factor": 1.0 / layout.sfreq, "long_name": "time"}
     return {
         "data": _array_doc(
@@ -312,11 +317,7 @@ def write_group(
     for name, doc in metadata_documents(layout, n_samples).items():
         put(loc, f"{path}/{name}/zarr.json", [json.dumps(doc).encode()])
     if layout.n_channels:
-        from numcodecs import VLenUTF8, Zstd
-
-        names = VLenUTF8().encode(np.array(list(channels), dtype=object))
-        encoded = Zstd(level=CHANNEL_ZSTD_LEVEL, checksum=False).encode(names)
-        put(loc, f"{path}/channel/{chunk_key(0)}", with_crc(bytes(encoded)))
+        put(loc, f"{path}/channel/{chunk_key(0)}", with_crc(vlen_utf8(channels)))
     if n_samples:
         sample_numbers = np.arange(n_samples, dtype="<i4")
         put(
@@ -324,11 +325,9 @@ def write_group(
             f"{path}/time/{chunk_key(0)}",
             with_crc(bytes(_blosc("float32").encode(sample_numbers))),
         )
-    from numcodecs import FixedScaleOffset
-
     filters = []
     if layout.encoding == "quantized":
-        filters.append(FixedScaleOffset(**_scale(layout.quantum)))
+        filters.append(Quantizer(**_scale(layout.quantum)))
     n_shards = -(-n_samples // layout.shard)
     return ShardWriter(
         loc,
@@ -358,6 +357,35 @@ def put(loc: Location, key: str, parts: list[bytes]) -> None:
         loc.fs.pipe_file(target, b"".join(parts))
 
 
+def vlen_utf8(names: Sequence[str]) -> bytes:
+    """``names`` as zarr's ``vlen-utf8`` codec encodes a chunk of strings: the item count, then
+    each item's byte length and UTF-8 bytes, the counts little-endian uint32."""
+    parts = [len(names).to_bytes(4, "little")]
+    for name in names:
+        raw = name.encode("utf-8")
+        parts += [len(raw).to_bytes(4, "little"), raw]
+    return b"".join(parts)
+
+
+@dataclass(frozen=True)
+class Quantizer:
+    """eegprep's quantizer, the ``numcodecs.fixedscaleoffset`` filter that the ``data`` array's
+    metadata names (``offset`` 0, float32 -> int32 at ``scale`` codes per uV), as the writer
+    needs it: its parameters, and ``encode``, which gives numcodecs' integers
+    (``tests/eegprep/test_shards.py``) without importing numcodecs."""
+
+    offset: float
+    scale: float
+    dtype: str
+    astype: str
+    codec_id = "fixedscaleoffset"
+
+    def encode(self, buf: np.ndarray) -> np.ndarray:
+        """``round((x - offset) * scale)`` (half to even) as ``astype``, flattened."""
+        arr = np.asarray(buf).view(self.dtype).reshape(-1)
+        return np.around((arr - self.offset) * self.scale).astype(self.astype, copy=False)
+
+
 class ShardWriter:
     """Encodes and writes the shards of one ``(n_channels, n_samples)`` array, from samples
     given in order in pieces of any length (:meth:`append`, then :meth:`close`).
@@ -380,7 +408,8 @@ class ShardWriter:
     dtype : numpy dtype
         The array's data type (float32 or float16); the samples are cast to it.
     filters : sequence
-        numcodecs codecs applied to each inner chunk before it becomes bytes (the quantizer).
+        Codecs applied to each inner chunk before it becomes bytes: :class:`Quantizer`, or
+        numcodecs codecs (anything with ``encode``).
     compressor : BloscCodec
         The Blosc codec of the inner chunks.
     """

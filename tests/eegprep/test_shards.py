@@ -17,7 +17,9 @@ from eegprep.store.shard_reader import ShardReader
 from eegprep.store.shards import (
     BLOSC,
     Layout,
+    Quantizer,
     create_arrays,
+    vlen_utf8,
     write_group,
     zarr_compressors,
     zarr_filters,
@@ -73,6 +75,43 @@ def test_group_is_what_zarr_writes(tmp_path, encoding, quantum, n_samples):
     np.testing.assert_array_equal(group["data"][:], arrays["data"][:])
     assert list(group["channel"][:]) == NAMES
     np.testing.assert_array_equal(group["time"][:], np.arange(n_samples))
+
+
+@pytest.mark.parametrize(
+    "names",
+    (["FP1"], ["", "Cz", "T3"], ["EEG Fp1-Réf", "电极", "a\x00b", "x" * 300], []),
+)
+def test_channel_names_are_encoded_as_zarr_encodes_them(tmp_path, names):
+    """The ``vlen-utf8`` bytes of any text (empty, accented, CJK, NUL, long) are numcodecs',
+    and zarr reads a group written with them (here its only channel chunk is compared)."""
+    from numcodecs import VLenUTF8
+
+    assert vlen_utf8(names) == bytes(VLenUTF8().encode(np.array(names, dtype=object)))
+    if not names:
+        return
+    layout = Layout(len(names), 250.0, "float32", None, CHUNK, SHARD)
+    write_group(Location.parse(tmp_path), "g", layout, names, 0).close()
+    theirs = create_arrays(zarr.open_group(str(tmp_path / "z"), mode="w"), layout, 0)
+    theirs["channel"][:] = np.array(names, dtype=object)
+    ours = (tmp_path / "g" / "channel" / "c.0").read_bytes()
+    assert ours == (tmp_path / "z" / "channel" / "c.0").read_bytes()
+    assert list(zarr.open_array(str(tmp_path / "g" / "channel"), mode="r")[:]) == names
+
+
+@pytest.mark.parametrize("quantum", (0.0125, 0.03125, 1e-3, 0.1 / 3))
+def test_quantizer_gives_numcodecs_integers(quantum):
+    """eegprep's quantizer and numcodecs' ``FixedScaleOffset`` (which the metadata names and
+    zarr decodes with) give the same integers, halves included (rounded to even)."""
+    from numcodecs import FixedScaleOffset
+
+    params = {"offset": 0, "scale": 1.0 / quantum, "dtype": "<f4", "astype": "<i4"}
+    rng = np.random.default_rng(7)
+    x = (200 * rng.standard_normal(5000)).astype(np.float32)
+    halves = ((np.arange(-50, 50) + 0.5) * quantum).astype(np.float32)
+    for values in (x, halves, np.float32([0.0, -0.0, 1e6, -1e6])):
+        ref = FixedScaleOffset(**params).encode(values)
+        np.testing.assert_array_equal(Quantizer(**params).encode(values), ref)
+        assert Quantizer(**params).encode(values).dtype == ref.dtype
 
 
 def test_too_many_or_too_few_samples_are_refused(tmp_path):
