@@ -59,3 +59,20 @@ def test_welch_is_scipys(sfreq: float, seconds: float) -> None:
     f, p = welch(x, sfreq, nperseg)
     np.testing.assert_allclose(f, f_ref, rtol=1e-14)
     np.testing.assert_allclose(p, p_ref, rtol=1e-10, atol=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_qc_median_is_numpys(dtype):
+    """``eegprep.pipeline.qc.median`` (no numpy.ma import) gives ``np.median``'s values, bit for
+    bit: odd and even counts, along either axis or none, ties, and NaN where a NaN is."""
+    from eegprep.pipeline.qc import median
+
+    rng = np.random.default_rng(3)
+    for shape in [(1,), (2,), (7,), (8,), (5, 1), (4, 9), (3, 10)]:
+        a = rng.standard_normal(shape).astype(dtype) * 1e3
+        for axis in [None, 0] + ([1] if a.ndim == 2 else []):
+            np.testing.assert_array_equal(median(a, axis), np.median(a, axis=axis))
+            assert np.asarray(median(a, axis)).dtype == np.asarray(np.median(a, axis=axis)).dtype
+    b = np.array([[1.0, np.nan, 3.0], [2.0, 5.0, 2.0], [2.0, 1.0, 9.0]], dtype=dtype)
+    for axis in (None, 0, 1):
+        np.testing.assert_array_equal(median(b, axis), np.median(b, axis=axis))
