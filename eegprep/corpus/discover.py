@@ -88,10 +88,11 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
     """
     root = resolve_root(manifest, root)
     files: set[str] = set()
+    cut = len(os.path.join(str(root), ""))  # a found path's text past the root and its slash
     for pattern in manifest.include:
         for p in root.glob(_any_case_name(pattern)):
             if p.is_file():
-                files.add(p.relative_to(root).as_posix())
+                files.add(str(p)[cut:].replace(os.sep, "/"))
     if not files:
         raise UsageError(_nothing_found(manifest, root))
     rels = sorted(f for f in files if not any(_excluded(f, x) for x in manifest.exclude))
