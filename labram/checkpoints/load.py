@@ -14,6 +14,7 @@ only, never unpickled code; ``.safetensors`` too):
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,9 @@ class Loaded:
         The path, for messages.
     info : dict
         The file's entries besides the weights (config, ``pretrain_subjects``, ``task``, ...).
+    untrained : list of str
+        Tensors the file lacks that the model was given fresh initial values for (a released
+        classifier without ``head.weight``/``head.bias``): its outputs mean nothing.
     """
 
     model: nn.Module
@@ -60,6 +64,12 @@ class Loaded:
     layout: str
     source: str
     info: dict[str, Any] = field(default_factory=dict)
+    untrained: list[str] = field(default_factory=list)
+
+    @property
+    def head_untrained(self) -> bool:
+        """Whether the classifier head holds fresh initial values, not trained weights."""
+        return any(k.startswith("head.") for k in self.untrained)
 
 
 def load_model(path: str | os.PathLike[str], *, what: str = "--checkpoint") -> Loaded:
@@ -82,9 +92,13 @@ def load_model(path: str | os.PathLike[str], *, what: str = "--checkpoint") -> L
         if is_ours(obj):
             model = ours_from(obj, source=source)
             return Loaded(model.eval(), kind_of(model), "labram", source, info)
-        kind = detect_kind(unwrap(obj))
+        sd = unwrap(obj)
+        kind = detect_kind(sd)
         model = official_from(obj, kind, source=source)
-    return Loaded(model, kind, "released", source, info)
+    untrained = (
+        [k for k in ("head.weight", "head.bias") if k not in sd] if kind == "classifier" else []
+    )
+    return Loaded(model, kind, "released", source, info, untrained)
 
 
 def _from_training(obj: dict[str, Any], source: str) -> nn.Module:
@@ -108,4 +122,39 @@ def backbone_model(loaded: Loaded) -> LaBraMClassifier | LaBraMForMEM:
     return loaded.model
 
 
-__all__ = ["Loaded", "backbone_model", "load_model"]
+def check_windows_fit(
+    model: nn.Module, channels: Iterable[int], seconds: int, *, source: str, names: Any = None
+) -> None:
+    """Refuse, with one line naming the checkpoint, windows the model's tables cannot embed:
+    a channel (vocabulary index) without a row in its spatial table, or more seconds than its
+    time table has rows (a checkpoint saved with smaller tables than the data needs).
+
+    ``names``: the channels' names, for the message (default: from the vocabulary).
+    """
+    from eegprep.pipeline.channels import VOCABULARY
+
+    config = getattr(model, "config", None)
+    if config is None:
+        return
+    idx = [int(c) for c in channels]
+    top = config.n_spatial - 2  # the highest vocabulary index with a row (row 0: CLS)
+    beyond = [
+        (names[i] if names is not None else VOCABULARY[c] if 0 <= c < len(VOCABULARY) else str(c))
+        for i, c in enumerate(idx)
+        if c < 0 or c > top
+    ]
+    if beyond:
+        shown = ", ".join(beyond[:8]) + (", ..." if len(beyond) > 8 else "")
+        raise CheckpointError(
+            f"{source}: its spatial table has {config.n_spatial} rows (vocabulary indices "
+            f"0..{top}), so channels {shown} have no position embedding: use a checkpoint "
+            "whose model addresses them (LaBraM's: 129 rows)"
+        )
+    if seconds > config.n_time:
+        raise CheckpointError(
+            f"{source}: its time table has {config.n_time} rows, so it embeds windows of at "
+            f"most {config.n_time} s, not {seconds} s: use a checkpoint made for these windows"
+        )
+
+
+__all__ = ["Loaded", "backbone_model", "check_windows_fit", "load_model"]

@@ -51,7 +51,7 @@ from torch import Tensor
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import replaced_atomically
-from labram.checkpoints.load import Loaded, backbone_model, load_model
+from labram.checkpoints.load import Loaded, backbone_model, check_windows_fit, load_model
 from labram.data.block_reader import BlockReader
 from labram.data.windows import (
     RecordingPlan,
@@ -477,12 +477,21 @@ def embed(
     )
     if len(index) == 0:
         raise UsageError(f"no window to embed in {list(stores)} (recordings too short?)")
+    used = np.unique(np.concatenate([r.channels for r in index.recordings]))
+    check_windows_fit(model, used, int(index.n_patches.max()), source=str(checkpoint))
     skipped = skipped_recordings(stores, index)
     if dinfo.is_main:
         _warn_skipped(skipped, f"{int(index.n_patches.min())}-{int(index.n_patches.max())} s")
     params = _params(loaded, str(checkpoint), stores, index, cfg)
     if dinfo.is_main and not _open_existing(out, params):
         n_out = model.n_outputs if isinstance(model, LaBraMClassifier) else None
+        if loaded.head_untrained:  # a released backbone without its head: no logits to keep
+            log.warning(
+                "%s has no classifier head (%s): features only, no logits",
+                checkpoint,
+                ", ".join(loaded.untrained),
+            )
+            n_out = None
         coords = coordinates(index, stores)
         create_store(
             out, index, coords, dim=model.config.dim, n_outputs=n_out, task=task, params=params

@@ -30,7 +30,7 @@ from eegprep.corpus.manifest import Manifest, available, load_manifest
 from eegprep.ingestion.inmemory import Preprocessed, read_preprocessed
 from eegprep.pipeline.recipe import Recipe
 from labram.checkpoints.files import CheckpointError
-from labram.checkpoints.load import Loaded, load_model
+from labram.checkpoints.load import Loaded, check_windows_fit, load_model
 from labram.data.block_reader import to_model_units
 from labram.data.tasks import Task, get_task, task_from_record
 from labram.data.windows import WindowSettings, saved_windows, select_channels, window_seconds
@@ -75,6 +75,12 @@ def resolve_task(loaded: Loaded, name: str | None) -> Task:
         raise CheckpointError(
             f"{loaded.source}: a {loaded.kind} checkpoint, not a fine-tuned classifier: "
             "predictions need a best.pt of `labram finetune` (embeddings: `labram embed`)"
+        )
+    if loaded.head_untrained:
+        raise CheckpointError(
+            f"{loaded.source}: the file has no classifier head ("
+            f"{', '.join(loaded.untrained)}): its outputs would come from random weights; "
+            "fine-tune it first (labram finetune --init), or use labram embed for its features"
         )
     if name is None and isinstance(loaded.info.get("task"), dict):
         try:
@@ -199,9 +205,12 @@ def predict_recording(
     batch_size: int = 64,
     device: torch.device | None = None,
     settings: WindowSettings | None = None,
+    source: str = "the checkpoint",
 ) -> dict[str, Any]:
-    """Per-window and per-recording predictions of one preprocessed recording."""
+    """Per-window and per-recording predictions of one preprocessed recording (``source``:
+    the checkpoint, named when its model cannot embed the windows)."""
     w = cut_windows(rec, task, settings)
+    check_windows_fit(model, w.channels, w.x.shape[2], source=source, names=w.names)
     probs = to_probabilities(
         task, run_model(model, w, batch_size=batch_size, device=device or torch.device("cpu"))
     )
@@ -269,7 +278,19 @@ def predict_files(
     model.to(dev).eval()
     recordings, failed = [], []
     settings = saved_windows(loaded.info)  # the windows it was fine-tuned on
-    for result in _each(files, manifest, recipe, model, the_task, batch_size, dev, settings):
+    if the_task.channels is not None and the_task.window_seconds is not None:
+        from eegprep.pipeline.channels import VOCABULARY
+
+        # fixed windows: a model that cannot embed them fails every file, so say so once
+        check_windows_fit(
+            model,
+            [VOCABULARY.index(c) for c in the_task.channels],
+            the_task.window_seconds,
+            source=str(checkpoint),
+        )
+    for result in _each(
+        files, manifest, recipe, model, the_task, batch_size, dev, settings, str(checkpoint)
+    ):
         if isinstance(result, str):
             failed.append(result)
         else:
@@ -293,6 +314,7 @@ def _each(
     batch_size: int,
     device: torch.device,
     settings: WindowSettings | None = None,
+    source: str = "the checkpoint",
 ) -> Iterator[dict[str, Any] | str]:
     for f in files:
         path = str(f)
@@ -301,7 +323,13 @@ def _each(
                 raise SourceError(path, "no such file")
             rec = read_preprocessed(path, manifest, recipe=recipe)
             yield predict_recording(
-                model, task, rec, batch_size=batch_size, device=device, settings=settings
+                model,
+                task,
+                rec,
+                batch_size=batch_size,
+                device=device,
+                settings=settings,
+                source=source,
             )
         except Exception as exc:  # one line per bad file; the others go on
             yield _problem(path, exc)

@@ -135,3 +135,35 @@ def test_checkpoint_kinds_on_the_demo_tuab_corpus(files: dict[str, Path], tmp_pa
     res = runner.invoke(labram_cli, [*args, "--out", str(tmp_path / "other")])
     assert res.exit_code == 2 and "not a labram embedding store" in res.output
     assert res.output.count("\n") == 1
+
+
+def test_a_released_classifier_without_head_gives_no_logits(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    """Its head is freshly initialised on load: logits from random weights are not written;
+    a spatial table too small for the store's channels is one line naming the file."""
+    from labram.checkpoints.files import CheckpointError
+
+    torch.manual_seed(0)
+    sd = dict(torch.load(_released_classifier(tmp_path), weights_only=True)["model"])
+    del sd["head.weight"], sd["head.bias"]
+    torch.save({"model": sd}, tmp_path / "headless.pth")
+    cfg = E.EmbedConfig(task="tuab")
+    with pytest.warns(UserWarning, match="head"):
+        E.embed([str(files["tuab"])], tmp_path / "headless.pth", tmp_path / "e.zarr", cfg=cfg,
+                device="cpu")  # fmt: skip
+    ds = _open(tmp_path / "e.zarr")
+    assert "embedding" in ds and "logits" not in ds
+    sd["pos_embed"] = sd["pos_embed"][:, :50]
+    torch.save({"model": sd}, tmp_path / "small.pth")
+    with (
+        pytest.warns(UserWarning, match="head"),
+        pytest.raises(CheckpointError, match=r"small\.pth: its spatial table has 50 rows"),
+    ):
+        E.embed([str(files["tuab"])], tmp_path / "small.pth", tmp_path / "s.zarr", cfg=cfg,
+                device="cpu")  # fmt: skip
+
+
+def _released_classifier(tmp_path: Path) -> Path:
+    save_official(LaBraMClassifier(model_config("tiny"), 1), tmp_path / "rel.pth")
+    return tmp_path / "rel.pth"

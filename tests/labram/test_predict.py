@@ -172,3 +172,44 @@ def test_windows_follow_the_settings_the_model_was_fine_tuned_with() -> None:
     tuned = cut_windows(rec, task, WindowSettings(token_budget=128, max_channels=16))
     assert tuned.x.shape[1:3] == (16, 128 // 16)
     assert list(tuned.channels) == [round(i * 39 / 15) for i in range(16)]
+
+
+def _released_without(demo: dict, tmp_path: Path, edit: str) -> Path:
+    """The demo classifier in the released layout, with one defect (``edit``)."""
+    from labram.checkpoints.layouts import convert_file
+
+    rel = tmp_path / "rel.pth"
+    convert_file(demo["ckpt"], rel)
+    sd = torch.load(rel, weights_only=True)["model"]
+    if edit == "head":
+        del sd["head.weight"], sd["head.bias"]
+    elif edit == "spatial":
+        sd["pos_embed"] = sd["pos_embed"][:, :50]
+    elif edit == "time":
+        sd["time_embed"] = sd["time_embed"][:, :5]
+    out = tmp_path / f"rel-{edit}.pth"
+    torch.save({"model": sd}, out)
+    return out
+
+
+def test_a_released_classifier_without_its_head_is_refused(demo: dict, tmp_path: Path) -> None:
+    """Its head would be freshly initialised: predictions from random weights, exit 0."""
+    from labram.checkpoints.files import CheckpointError
+
+    ckpt = _released_without(demo, tmp_path, "head")
+    with pytest.warns(UserWarning), pytest.raises(CheckpointError, match="no classifier head"):
+        predict_files(demo["files"][:1], ckpt, task="tuab", device="cpu")
+
+
+@pytest.mark.parametrize("edit", ["spatial", "time"])
+def test_tables_too_small_for_the_windows_are_one_line(
+    demo: dict, tmp_path: Path, edit: str
+) -> None:
+    """A checkpoint whose spatial (time) table lacks rows for the task's channels (seconds):
+    one line naming the checkpoint, not an 'internal error' per file."""
+    from labram.checkpoints.files import CheckpointError
+
+    ckpt = _released_without(demo, tmp_path, edit)
+    words = "no position embedding" if edit == "spatial" else "at most 5 s, not 10 s"
+    with pytest.raises(CheckpointError, match=words):
+        predict_files(demo["files"][:2], ckpt, task="tuab", device="cpu")
