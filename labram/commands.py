@@ -8,6 +8,7 @@ repository's ``cli.py``, which re-exports it beside ``eegprep``'s; docs/cli.md.
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -501,7 +502,9 @@ def labram_evaluate(
     say(res["leakage"])
     say(f"{res['task']} ({res['split']}, {res['n_windows']} windows)")
     for k, v in res["metrics"].items():
-        say(f"  {k:<18} {v:.4f}")
+        say(f"  {k:<18} {'undefined' if math.isnan(v) else f'{v:.4f}'}")
+    for note in res.get("notes", []):
+        say(f"note: {note}")
 
 
 @labram_cli.command("embed")

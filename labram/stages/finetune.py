@@ -459,14 +459,50 @@ def evaluate(
         raise no_window_error(task.name, split, stores)
     dev = setup(device).device
     model.to(dev)
-    metrics = score(task, *predict(model, splits[split], batch_size=batch_size, device=dev))
+    outputs, labels = predict(model, splits[split], batch_size=batch_size, device=dev)
+    metrics = score(task, outputs, labels)
     return {
         "task": task.name,
         "split": split,
         "n_windows": len(splits[split]),
         "metrics": metrics,
         "leakage": leakage,
+        "notes": metric_notes(task, split, labels, metrics),
     }
+
+
+def metric_notes(
+    task: Task, split: str, labels: np.ndarray, metrics: dict[str, float]
+) -> list[str]:
+    """Why a metric is undefined (NaN, null in JSON) or left out on these windows: one class
+    only, classes missing, constant targets; empty when every metric is defined."""
+    notes: list[str] = []
+    undefined = [k for k, v in metrics.items() if isinstance(v, float) and math.isnan(v)]
+    if task.kind == "regression":
+        if undefined:
+            notes.append(
+                f"{', '.join(undefined)} undefined (null): the {split} targets or the "
+                "predictions are constant"
+            )
+        return notes
+    present = sorted({int(v) for v in labels[:, 0]}) if len(labels) else []
+    names = [task.classes[i] if i < len(task.classes) else str(i) for i in present]
+    if len(present) == 1:
+        notes.append(
+            f"the {split} windows hold one class only ({names[0]}): "
+            + (f"{', '.join(undefined)} undefined (null); " if undefined else "")
+            + f"balanced accuracy is the recall of {names[0]} alone"
+        )
+    elif undefined:
+        notes.append(f"{', '.join(undefined)} undefined (null) on the {split} windows")
+    n_classes = len(task.classes)
+    if task.kind == "multiclass" and n_classes > 2 and 1 < len(present) < n_classes:
+        absent = [c for i, c in enumerate(task.classes) if i not in present]
+        notes.append(
+            f"no {split} window of class {', '.join(absent)}: AUROC (one-vs-rest) needs every "
+            "class and is left out"
+        )
+    return notes
 
 
 def _warn_no_validation(fold_splits: list[dict[str, WindowIndex]]) -> None:

@@ -1,0 +1,64 @@
+"""`labram evaluate` on degenerate splits says why a metric is undefined, not just 'nan'."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import labram.stages.finetune as F
+from labram.data.tasks import get_task
+from labram.stages.scoring import score
+
+
+def _notes(task_name: str, labels: list[int], outputs: np.ndarray) -> tuple[dict, list[str]]:
+    task = get_task(task_name)
+    y = np.array(labels, np.float32)[:, None]
+    metrics = score(task, outputs, y)
+    return metrics, F.metric_notes(task, "test", y, metrics)
+
+
+def test_one_class_only_is_named() -> None:
+    outputs = np.array([[-1.0], [2.0], [0.5]], np.float32)
+    metrics, notes = _notes("tuab", [0, 0, 0], outputs)
+    assert np.isnan(metrics["auroc"]) and np.isnan(metrics["auc_pr"])
+    assert len(notes) == 1 and "one class only (normal)" in notes[0]
+    assert "auroc, auc_pr undefined" in notes[0]
+    metrics, notes = _notes("tuab", [0, 1, 1], outputs)
+    assert notes == [] and not any(np.isnan(v) for v in metrics.values())
+
+
+def test_a_missing_class_explains_the_missing_auroc() -> None:
+    outputs = np.eye(6, dtype=np.float32)[[0, 1, 1, 0]]
+    metrics, notes = _notes("tuev", [0, 1, 1, 0], outputs)
+    assert "auroc" not in metrics
+    assert (
+        len(notes) == 1
+        and "no test window of class" in notes[0]
+        and "PLED, EYEM, ARTF, BCKG" in notes[0]
+    )
+
+
+def test_the_command_prints_undefined_and_the_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cli import labram_cli
+
+    metrics = {"balanced_accuracy": 0.25, "auroc": float("nan"), "auc_pr": float("nan")}
+    res = {
+        "task": "tuab",
+        "split": "test",
+        "n_windows": 4,
+        "metrics": metrics,
+        "leakage": "0 of 1 test subjects were seen in pre-training",
+        "notes": ["the test windows hold one class only (normal): auroc, auc_pr undefined"],
+    }
+    monkeypatch.setattr(F, "evaluate", lambda *a, **k: res)
+    args = ["evaluate", "--store", "s.zarr", "--task", "tuab", "--checkpoint", "best.pt"]
+    out = CliRunner().invoke(labram_cli, args)
+    assert out.exit_code == 0, out.output
+    assert "nan" not in out.output and "auroc              undefined" in out.output
+    assert "note: the test windows hold one class only (normal)" in out.output
+    out = CliRunner().invoke(labram_cli, [*args, "--json"])
+    doc = json.loads(out.output)  # strict JSON: null, not NaN
+    assert doc["metrics"]["auroc"] is None and doc["notes"]
