@@ -596,6 +596,10 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
                         device=device)  # fmt: skip
     for line in res["failed"]:
         say(f"skipped: {one_line(line)}", err=True)
+    if not as_json:  # --json holds them per recording
+        for rec in res["recordings"]:  # what an ingest would report: flat channels, ...
+            for warning in rec.get("warnings", []):
+                say(f"warning: {one_line(rec['file'])}: {one_line(warning)}", err=True)
     if as_json:
         say(strict_json.dumps(res, indent=2))
     elif as_csv:

@@ -28,6 +28,7 @@ from eegprep.ingestion.task import (
     IngestTask,
     check_band,
     float32_instead,
+    head_checks,
     open_source,
     output_length,
     preprocessed_blocks,
@@ -117,13 +118,17 @@ def _read(path: str, m: Manifest, recipe: Recipe, part: str | None) -> Preproces
     task = _task(m, path, recipe, part)
     check_band(task, path, groups)
     n_out = output_length(task, path, header, groups)
-    constant: list[bool] = []  # whether every channel of the source's head is constant
+    check_head = head_checks(header, mapping, groups[0])
+    heads: list[qc.HeadChecks] = []  # the QC checks of the source's head, as an ingest's
     blocks = preprocessed_blocks(
-        reader, header, mapping, groups, n_out, task, lambda h: constant.append(_constant(h))
+        reader, header, mapping, groups, n_out, task, lambda h: heads.append(check_head(h))
     )
     data = np.concatenate(list(blocks), 1)
     names = list(mapping.names)
-    _check(path, data, names, constant[0] if constant else None)
+    head = heads[0] if heads else None
+    rms = _check(path, data, names, head.constant if head else None)
+    # the report's QC warnings of an ingest: flat and clipped channels, mains vs line noise
+    warnings += qc.summarize([float(r) for r in rms], names, head, m.mains)[1]
     resolutions = [header.signals[i].resolution for i in mapping.source_indices]
     try:  # the store's values
         data = as_stored(data, choose_encoding(recipe.encoding, resolutions))
@@ -137,9 +142,10 @@ def _constant(x: np.ndarray) -> bool:
     return bool(np.all(np.ptp(x, axis=1) == 0))
 
 
-def _check(path: str, data: np.ndarray, names: list[str], head_constant: bool | None) -> None:
+def _check(path: str, data: np.ndarray, names: list[str], head_constant: bool | None) -> np.ndarray:
     """The refusals of an ingest, in its order and words (``head_constant``: whether the
-    source's head is constant in every channel; ``None``: judge the output instead)."""
+    source's head is constant in every channel; ``None``: judge the output instead); returns
+    each channel's RMS (microvolts)."""
     finite = np.isfinite(data)
     if not finite.all():
         bad = [n for n, ok in zip(names, finite.all(axis=1), strict=True) if not ok]
@@ -152,6 +158,7 @@ def _check(path: str, data: np.ndarray, names: list[str], head_constant: bool | 
         raise SourceError(path, problem)
     if bool(np.all(rms < qc.FLAT_RMS_UV)):
         raise SourceError(path, "every EEG channel is flat (RMS under 0.1 uV after filtering)")
+    return rms
 
 
 __all__ = ["Preprocessed", "read_preprocessed"]

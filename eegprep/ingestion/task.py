@@ -194,7 +194,7 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
     record, clipped = _record(task, header, n_out, sidecar, mapping)
     warnings += clipped
     check_values(record.to_dict(), path, "record")  # header values, manifest labels: strict JSON
-    check_head = _head_checks(header, mapping, groups[0])
+    check_head = head_checks(header, mapping, groups[0])
     heads: list[qc.HeadChecks] = []  # the first block's read checks the QC head here
 
     def write(record: RecordingRecord) -> tuple[dict[str, Any], StreamDigest]:
@@ -270,7 +270,7 @@ def output_length(task: IngestTask, path: str, header: Header, groups: list[Rate
     return n_out
 
 
-def _head_checks(
+def head_checks(
     header: Header, mapping: ChannelMapping, first: RateGroup
 ) -> Callable[[np.ndarray], qc.HeadChecks]:
     """The QC checks of the first rate group's head (:func:`qc.check_head`), as a function of

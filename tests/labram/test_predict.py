@@ -213,3 +213,23 @@ def test_tables_too_small_for_the_windows_are_one_line(
     words = "no position embedding" if edit == "spatial" else "at most 5 s, not 10 s"
     with pytest.raises(CheckpointError, match=words):
         predict_files(demo["files"][:2], ckpt, task="tuab", device="cpu")
+
+
+def test_a_flat_channel_is_reported_as_an_ingest_would(demo: dict, tmp_path: Path) -> None:
+    """An ingest reports 'flat channels: F4'; predict said nothing (its warnings were only in
+    --json, and the QC warnings were never computed)."""
+    from cli import labram_cli
+    from eegprep.testing.edf_writer import write_edf
+
+    names = "FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 A1 A2 FZ CZ PZ T1 T2".split()
+    rng = np.random.default_rng(0)
+    t = np.arange(250 * 25) / 250
+    signals = [20 * (rng.standard_normal(t.size) + np.sin(2 * np.pi * 10 * t)) for _ in names]
+    signals[3] = np.zeros_like(t)  # F4 disconnected
+    f = write_edf(tmp_path / "flat.edf", signals, labels=[f"EEG {n}-REF" for n in names],
+                  sfreqs=250)  # fmt: skip
+    res = predict_files([f], demo["ckpt"], device="cpu")
+    assert res["recordings"][0]["warnings"] == ["flat channels: F4"]
+    out = CliRunner().invoke(labram_cli, ["predict", str(f), "--checkpoint", str(demo["ckpt"])])
+    assert out.exit_code == 0, out.output
+    assert f"warning: {f}: flat channels: F4" in out.output
