@@ -452,9 +452,20 @@ def evaluate(
         allow=allow_seen_subjects,
         source=str(checkpoint),
     )
-    model = ours_from(obj, source=str(checkpoint)) if is_ours(obj) else None
+    if is_ours(obj):
+        model, untrained = ours_from(obj, source=str(checkpoint)), False
+    else:  # a training last.pt, a released fine-tuned file: what load_model reads
+        from labram.checkpoints.load import load_model
+
+        loaded = load_model(checkpoint)
+        model, untrained = loaded.model, loaded.head_untrained
     if not isinstance(model, LaBraMClassifier):
         raise CheckpointError(f"{checkpoint}: not a fine-tuned classifier (use labram finetune)")
+    if untrained:
+        raise CheckpointError(
+            f"{checkpoint}: the file has no classifier head (head.weight, head.bias): its "
+            "outputs would come from random weights; fine-tune it first"
+        )
     if len(splits[split]) == 0:
         raise no_window_error(task.name, split, stores)
     dev = setup(device).device

@@ -233,3 +233,22 @@ def test_a_flat_channel_is_reported_as_an_ingest_would(demo: dict, tmp_path: Pat
     out = CliRunner().invoke(labram_cli, ["predict", str(f), "--checkpoint", str(demo["ckpt"])])
     assert out.exit_code == 0, out.output
     assert f"warning: {f}: flat channels: F4" in out.output
+
+
+def test_evaluate_reads_a_released_classifier_and_refuses_a_headless_one(
+    demo: dict, tmp_path: Path
+) -> None:
+    """`labram evaluate` said 'not a fine-tuned classifier (use labram finetune)' of a released
+    fine-tuned file (and of finetune's own last.pt); one without a head is refused."""
+    from labram.checkpoints.files import CheckpointError
+    from labram.checkpoints.layouts import convert_file
+    from labram.stages.finetune import evaluate
+
+    rel = tmp_path / "rel.pth"
+    convert_file(demo["ckpt"], rel)
+    ours = evaluate([str(demo["store"])], "tuab", demo["ckpt"], split="train", device="cpu")
+    theirs = evaluate([str(demo["store"])], "tuab", rel, split="train", device="cpu")
+    assert theirs["metrics"] == pytest.approx(ours["metrics"])
+    headless = _released_without(demo, tmp_path, "head")
+    with pytest.warns(UserWarning), pytest.raises(CheckpointError, match="no classifier head"):
+        evaluate([str(demo["store"])], "tuab", headless, split="train", device="cpu")
