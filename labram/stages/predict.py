@@ -138,7 +138,9 @@ def cut_windows(rec: Preprocessed, task: Task, settings: WindowSettings | None =
         missing = [c for c in task.channels if c not in pos]
         if missing:
             raise SourceError(
-                rec.path, f"lacks channels the {task.name} task needs: {', '.join(missing)}"
+                rec.path,
+                f"lacks channels the {task.name} task needs: {', '.join(missing)}"
+                + _renamed_hint(missing, rec.channels),
             )
         rows = np.array([pos[c] for c in task.channels], np.int64)
     else:
@@ -158,6 +160,25 @@ def cut_windows(rec: Preprocessed, task: Task, settings: WindowSettings | None =
         len(starts), len(rows), seconds, PATCH_SIZE
     )
     return Windows(x, index, [rec.channels[i] for i in rows], starts)
+
+
+# the 10-20 sites whose 10-10 names differ: the vocabulary keeps both (as the released weights
+# saw them), so a file in the new names lacks a task's old ones
+_OLD_TO_NEW = {"T3": "T7", "T4": "T8", "T5": "P7", "T6": "P8"}
+
+
+def _renamed_hint(missing: list[str], present: list[str]) -> str:
+    """Where a missing channel is in the file under its 10-10 name, how to use it."""
+    pairs = [(o, n) for o, n in _OLD_TO_NEW.items() if o in missing and n in present]
+    if not pairs:
+        return ""
+    olds = ", ".join(o for o, _ in pairs)
+    news = ", ".join(n for _, n in pairs)
+    example = ", ".join(f'{n} = "{o}"' for o, n in pairs[:2])
+    return (
+        f" (the file has {news}, the 10-10 names of {olds}: to use them as those, give a "
+        f"manifest with [channels] rename = {{ {example}, ... }} as --corpus FILE.toml)"
+    )
 
 
 def to_probabilities(task: Task, logits: np.ndarray) -> np.ndarray:

@@ -252,3 +252,30 @@ def test_evaluate_reads_a_released_classifier_and_refuses_a_headless_one(
     headless = _released_without(demo, tmp_path, "head")
     with pytest.warns(UserWarning), pytest.raises(CheckpointError, match="no classifier head"):
         evaluate([str(demo["store"])], "tuab", headless, split="train", device="cpu")
+
+
+def test_missing_old_names_present_under_new_ones_say_how_to_map_them(
+    demo: dict, tmp_path: Path
+) -> None:
+    """A file in 10-10 names (T7 for T3) lacked the TUAB channels with no hint of why; the
+    manifest rename the line suggests makes it predictable."""
+    from eegprep.corpus.manifest import MANIFEST_DIR
+    from eegprep.testing.edf_writer import write_edf
+
+    new = {"T3": "T7", "T4": "T8", "T5": "P7", "T6": "P8"}
+    names = "FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 A1 A2 FZ CZ PZ T1 T2".split()
+    rng = np.random.default_rng(0)
+    signals = [20 * rng.standard_normal(250 * 12) for _ in names]
+    f = write_edf(tmp_path / "t7.edf", signals, labels=[new.get(n, n) for n in names],
+                  sfreqs=250)  # fmt: skip
+    res = predict_files([f], demo["ckpt"], device="cpu")
+    assert len(res["failed"]) == 1 and "T7, T8, P7, P8, the 10-10 names of" in res["failed"][0]
+    assert "[channels] rename" in res["failed"][0]
+    toml = (MANIFEST_DIR / "tuab.toml").read_text()  # the TUAB manifest with the renames
+    toml = toml.replace(
+        'on_unknown = "warn"',
+        'on_unknown = "warn"\nrename = { T7 = "T3", T8 = "T4", P7 = "T5", P8 = "T6" }',
+    )
+    (tmp_path / "mine.toml").write_text(toml)
+    res = predict_files([f], demo["ckpt"], corpus=str(tmp_path / "mine.toml"), device="cpu")
+    assert not res["failed"] and res["recordings"][0]["n_windows"] == 1
