@@ -4,7 +4,9 @@ Looked up in order:
 
 1. ``--src DIR`` on the command line;
 2. the environment variable ``EEGPREP_{NAME}_DIR`` (``EEGPREP_TUH_DIR=/data/tuh_eeg``);
-3. the config file (``$EEGPREP_CONFIG``, else ``~/.config/eegprep/config.toml``)::
+3. the config file (``$EEGPREP_CONFIG``, else ``$XDG_CONFIG_HOME/eegprep/config.toml``, else
+   ``~/.config/eegprep/config.toml``; a relative ``XDG_CONFIG_HOME`` is ignored, as the XDG
+   base directory specification says)::
 
        [corpora]
        tuh = "/data/tuh_eeg"
@@ -28,8 +30,11 @@ def config_path() -> Path:
     env = os.environ.get("EEGPREP_CONFIG")
     if env:
         return Path(env).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "eegprep" / "config.toml"
+    # The XDG base directory specification: a relative XDG_CONFIG_HOME is invalid and ignored
+    # (otherwise the config file would move with the folder eegprep runs in).
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".config"
+    return base / "eegprep" / "config.toml"
 
 
 def env_var(corpus: str) -> str:
@@ -63,20 +68,38 @@ def read_config() -> dict[str, str]:
     return out
 
 
-def corpus_dir(corpus: str, src: str | os.PathLike[str] | None = None) -> Path:
+def corpus_dir(
+    corpus: str, src: str | os.PathLike[str] | None = None, *, check: bool = False
+) -> Path:
     """The folder of ``corpus``: ``src`` if given, else the environment, else the config file
-    (where a relative folder is relative to the file's folder, not to where eegprep runs)."""
+    (where a relative folder is relative to the file's folder, not to where eegprep runs).
+
+    With ``check``, a folder that the environment or the config file names but that is missing
+    or not a folder is a :class:`ConfigError` naming that setting (the variable, or the entry
+    and its file), so that the user knows what to fix.
+    """
     if src is not None:
         return Path(src).expanduser()
     env = os.environ.get(env_var(corpus))
     if env:
-        return Path(env).expanduser()
+        return _checked(Path(env).expanduser(), env_var(corpus), check)
     configured = read_config().get(corpus)
     if configured:
-        return config_path().parent / Path(configured).expanduser()
+        folder = config_path().parent / Path(configured).expanduser()
+        return _checked(folder, f"corpora.{corpus} in {config_path()}", check)
     raise ConfigError(
         f"no folder for corpus {corpus!r}: pass --src DIR, set {env_var(corpus)}=DIR, "
         f"or run `eegprep config set {corpus} DIR` (writes {config_path()})"
+    )
+
+
+def _checked(folder: Path, setting: str, check: bool) -> Path:
+    if not check or folder.is_dir():
+        return folder
+    problem = "is not a folder" if folder.exists() else "does not exist"
+    raise ConfigError(
+        f"{folder}: the corpus folder that {setting} names {problem}: correct that setting, "
+        "or pass --src DIR"
     )
 
 

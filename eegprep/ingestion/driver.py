@@ -113,7 +113,7 @@ def ingest(
     manifest = options.apply_overrides(load_manifest(corpus), mains=cfg.mains, include=cfg.include)
     options.check_globs(manifest.include, f"{manifest.file}: files.include")
     loc = options.writable_location(out)
-    found = discover(manifest, corpus_dir(manifest.name, src), limit=cfg.limit)
+    found = discover(manifest, corpus_dir(manifest.name, src, check=True), limit=cfg.limit)
     report = IngestReport(manifest.name, loc.display, str(found.root))
     report.n_files = found.n_files
     report.n_recordings = len(found.items)

@@ -117,3 +117,45 @@ def test_config_show_says_what_the_environment_overrides(
     assert res.exit_code == 0
     assert "tuh = /data/tuh\n" in res.output
     assert "tuab = /env/tuab   # from EEGPREP_TUAB_DIR" in res.output
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+@pytest.mark.parametrize("where", ["env", "file"])
+def test_a_configured_folder_that_is_wrong_names_its_setting(
+    config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, where: str
+) -> None:
+    """A folder from EEGPREP_TUH_DIR or the config file that is missing or a file: the one
+    error line names the variable, or the entry and its file, not only the path."""
+    folder = tmp_path / "tuh_eeg"
+    if kind == "file":
+        folder.write_text("not a folder")
+    config_file.parent.mkdir()
+    if where == "env":
+        monkeypatch.setenv("EEGPREP_TUH_DIR", str(folder))
+        setting = "EEGPREP_TUH_DIR"
+    else:
+        config_file.write_text(f"[corpora]\ntuh = {str(folder)!r}\n".replace("'", '"'))
+        setting = f"corpora.tuh in {config_file}"
+    out = tmp_path / "s.zarr"
+    res = CliRunner().invoke(eegprep_cli, ["ingest", "tuh", "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert res.output.count("\n") == 1 and res.output.startswith("error: ")
+    assert setting in res.output and str(folder) in res.output and "--src" in res.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("xdg", ["relative/cfg", ""])
+def test_a_relative_or_empty_xdg_config_home_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xdg: str
+) -> None:
+    """The XDG base directory specification: a relative XDG_CONFIG_HOME is invalid, so the
+    config file does not move with the folder eegprep runs in."""
+    from eegprep.corpus.folders import config_path
+
+    monkeypatch.delenv("EEGPREP_CONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", xdg)
+    monkeypatch.chdir(tmp_path)
+    assert config_path() == tmp_path / ".config" / "eegprep" / "config.toml"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert config_path() == tmp_path / "xdg" / "eegprep" / "config.toml"
