@@ -198,14 +198,32 @@ def _open_stores(*stores: tuple[str, ...]) -> None:
         open_stores(group)
 
 
-def _run_folder(kw: dict[str, Any], default: str) -> Path:
+def _run_folder(kw: dict[str, Any], default: str, *stores: tuple[str, ...]) -> Path:
     """The command's run folder (``--out``, else ``default``), refused when it holds a run
-    already and ``--resume`` is not given (:func:`labram.train.run.check_run_folder`)."""
+    already and ``--resume`` is not given (:func:`labram.train.run.check_run_folder`), or when
+    it is one of the command's ``stores`` or lies inside one (the run's checkpoints and logs
+    would be written among the store's own objects)."""
     from labram.train.run import check_run_folder
 
     out = Path(kw["out"] or default)
+    _refuse_out_in_store(out, [s for group in stores for s in group])
     check_run_folder(out, resume=kw["resume"])
     return out
+
+
+def _refuse_out_in_store(out: Path, stores: list[str]) -> None:
+    from eegprep.base.errors import UsageError
+
+    where = out.expanduser().resolve()
+    for store in stores:
+        if "://" in store:  # a URL: never a local run folder's parent
+            continue
+        root = Path(store).expanduser().resolve()
+        if where == root or root in where.parents:
+            raise UsageError(
+                f"--out {out}: inside the store {store} (--store); a run folder must not be "
+                "written into a store: pick another --out"
+            )
 
 
 def _record_command(run_dir: Any) -> None:
@@ -248,7 +266,7 @@ def labram_tokenizer(
     from labram.stages.train_tokenizer import train_tokenizer
 
     cfg = _config("tokenizer", kw)
-    out = _run_folder(kw, "runs/tokenizer")
+    out = _run_folder(kw, "runs/tokenizer", stores, exclude_subjects_of)
     _open_stores(stores, exclude_subjects_of)
     excluded = exclusions(list(stores), out, list(exclude_subjects_of), True)
     res = train_tokenizer(
@@ -320,7 +338,7 @@ def labram_pretrain(
         "lr": tokenizer_lr,
     }
     tok_cfg = _config("tokenizer", kw, stage_flags=tok_flags)
-    out = _run_folder(kw, "runs/pretrain")
+    out = _run_folder(kw, "runs/pretrain", stores, exclude_subjects_of)
     _open_stores(stores, exclude_subjects_of)
     res = pretrain(
         list(stores),
@@ -419,7 +437,7 @@ def labram_finetune(
     proto = None
     if splits_file is None or protocol is not None:
         proto = parse_protocol(protocol, folds=folds, shots=shots)
-    out = _run_folder(kw, f"runs/finetune-{task}")
+    out = _run_folder(kw, f"runs/finetune-{task}", stores)
     _open_stores(stores)
     res = finetune(
         list(stores),

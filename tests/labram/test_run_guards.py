@@ -274,3 +274,22 @@ def test_the_python_api_refuses_a_folder_holding_a_run_too(tmp_path: Path, marke
         with pytest.raises(UsageError, match="holds a run already"):
             call()
     assert (out / marker).read_bytes() == b"kept"
+
+
+@pytest.mark.parametrize("command", ["tokenizer", "pretrain", "finetune"])
+@pytest.mark.parametrize("inside", ["", "run"])
+def test_a_run_folder_in_a_store_is_refused(
+    store: str, tmp_path: Path, command: str, inside: str
+) -> None:
+    """`--out` that is a `--store` (or a folder inside one) would write checkpoints, logs and
+    config.json among the store's own objects: refused in one line before anything is written."""
+    import shutil
+
+    mine = tmp_path / "a.zarr"
+    shutil.copytree(store, mine)
+    before = _files(mine)
+    out = mine / inside if inside else mine
+    task = ["--task", "tuab"] if command == "finetune" else []
+    code, output = _run(command, "--store", mine, *task, "--out", out, *TINY)
+    _one_error(code, output, f"--out {out}", "inside the store", "pick another --out")
+    assert _files(mine) == before
