@@ -67,6 +67,10 @@ class OneLineErrors(click.Group):
             sys.exit(EXIT_USAGE)
         except (click.exceptions.Exit, click.Abort):
             raise
+        except KeyboardInterrupt:  # Ctrl-C: not click's bare "Aborted!" with a bug's status 1
+            hint = INTERRUPTED_HINTS.get(ctx.invoked_subcommand or "", "")
+            say(f"error: interrupted (Ctrl-C){hint}", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:  # `eegprep ingest ... | head -1`: the reader left, not a bug
             _quiet_stdout()
             sys.exit(EXIT_BROKEN_PIPE)
@@ -81,6 +85,18 @@ class OneLineErrors(click.Group):
             )
             sys.exit(EXIT_INTERNAL)
 
+
+EXIT_INTERRUPTED = 130
+"""The exit status of a command stopped by Ctrl-C (128 + SIGINT, as a shell reports it)."""
+
+INTERRUPTED_HINTS = {
+    "ingest": ": the recordings committed so far are kept; run the same command again to finish",
+    "tokenizer": ": run the same command with --resume to continue from its last checkpoint",
+    "pretrain": ": run the same command with --resume to continue from its last checkpoint",
+    "finetune": ": run the same command with --resume to continue from its last checkpoint",
+    "embed": ": the chunks written so far are kept; run the same command again to finish",
+}
+"""What a Ctrl-C leaves, for the commands that keep their work (docs/cli.md)."""
 
 EXIT_BROKEN_PIPE = 141
 """The exit status of a command whose output's reader went away (128 + SIGPIPE, as a shell

@@ -310,3 +310,52 @@ def test_a_closed_output_pipe_is_not_an_internal_error(monkeypatch: pytest.Monke
     monkeypatch.setattr("eegprep.cli_group._quiet_stdout", lambda: None)  # (CliRunner's stdout)
     res = CliRunner().invoke(eegprep_cli, ["corpora"])
     assert res.exit_code == 141 and "internal error" not in res.output
+
+
+@pytest.mark.parametrize(
+    ("target", "args", "says"),
+    [
+        ("eegprep.store.reader.open_store", ["eegprep", "stats", "x.zarr"], ""),
+        ("eegprep.ingestion.driver.ingest", ["eegprep", "ingest", "tuh", "--src", ".", "--out",
+                                             "s.zarr"], "run the same command again to finish"),
+        ("labram.commands._run_folder", ["labram", "pretrain", "--store", "s.zarr"], "--resume"),
+    ],
+)  # fmt: skip
+def test_ctrl_c_is_one_line_with_the_shells_status(
+    monkeypatch: pytest.MonkeyPatch, target: str, args: list[str], says: str
+) -> None:
+    """Ctrl-C is not click's bare `Aborted!` with a bug's status 1: one `error:` line saying
+    what was kept and what to run, status 130 (128 + SIGINT)."""
+
+    def interrupted(*a: object, **k: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(target, interrupted)
+    line = assert_one_error(run((args[0],), args[1:]), code=130, says="interrupted (Ctrl-C)")
+    assert says in line
+
+
+def test_sigint_to_a_running_command(tmp_path: Path) -> None:
+    """A real SIGINT to a real process (a command blocked in the library)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    repo = Path(__file__).resolve().parents[1]
+    code = (
+        "import time, eegprep.store.reader as r\n"
+        "r.open_store = lambda s: (print('ready', flush=True), time.sleep(60))\n"
+        "from cli import eegprep_cli\n"
+        "eegprep_cli(['stats', 'x.zarr'])\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == ["error: interrupted (Ctrl-C)"], err
