@@ -251,3 +251,27 @@ def test_wheel_works_outside_the_repository(tmp_path: Path) -> None:
     _run([str(bin_ / "eegprep"), "ingest", "tuh", "--src", "demo/tuh", "--out", "demo.zarr",
           "--workers", "0"], work, env)  # fmt: skip
     assert "tuh" in _run([str(bin_ / "eegprep"), "stats", "demo.zarr"], work, env)
+
+
+def test_docs_cited_in_error_messages_are_files_of_this_installation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message that sends the user to a doc names a file that exists wherever they run
+    (a wheel install has no docs/ beside the working folder: eegprep/docs/ in the package)."""
+    from types import SimpleNamespace
+
+    from eegprep.base.errors import ConfigError
+    from eegprep.ingestion.task import _no_eeg_problem
+    from labram.train.config import train_config
+
+    monkeypatch.chdir(tmp_path)  # far from the repository's docs/
+    signal = SimpleNamespace(label="X1", kind="misc")
+    messages = [_no_eeg_problem(SimpleNamespace(signals=[signal], labels=["X1"]))]  # type: ignore[arg-type]
+    with pytest.raises(ConfigError) as err:
+        train_config("finetune", "tiny", epochz=3)
+    messages.append(str(err.value))
+    for message in messages:
+        cited = re.findall(r"\((\S+\.md)", message)
+        assert cited, message
+        for ref in cited:
+            assert Path(ref).is_absolute() and Path(ref).is_file(), message

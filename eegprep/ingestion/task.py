@@ -23,6 +23,7 @@ from eegprep.base.allocator import reuse_freed_memory
 from eegprep.base.errors import EegprepError, SourceError, clip_message
 from eegprep.base.limits import Limits, check_allocation
 from eegprep.base.redact import redact
+from eegprep.base.resources import doc_path
 from eegprep.base.strict_json import check_values
 from eegprep.corpus.discover import SourceItem
 from eegprep.corpus.locate import find_sidecars
@@ -307,6 +308,11 @@ def _quality(
     return quality, more
 
 
+_MANIFEST_DOC = doc_path("docs/manifest-format.md")
+"""The manifest format's doc as a file of this installation (a wheel has no ``docs/`` beside
+the folder the user runs in: ``eegprep/docs/`` inside the package)."""
+
+
 def _no_eeg_problem(header: Header) -> str:
     """Why no channel maps: EEG-typed labels (where the format types channels) named first,
     with the manifest key that maps them."""
@@ -316,12 +322,12 @@ def _no_eeg_problem(header: Header) -> str:
         return (
             f"no EEG channel in the vocabulary: the file has {len(eeg)} channels typed EEG "
             f"({shown}) whose labels are not 10-20/10-10 names: map them to cap sites with "
-            "[channels] rename in the manifest (docs/manifest-format.md)"
+            f"[channels] rename in the manifest ({_MANIFEST_DOC})"
         )
     labels = ", ".join(header.labels[:12]) + (" ..." if len(header.labels) > 12 else "")
     return (
         f"no EEG channel in the vocabulary among: {labels}; if some are EEG, map them with "
-        "[channels] rename in the manifest (docs/manifest-format.md)"
+        f"[channels] rename in the manifest ({_MANIFEST_DOC})"
     )
 
 
@@ -413,7 +419,7 @@ def check_band(task: IngestTask, path: str, groups: list[RateGroup]) -> None:
             raise SourceError(
                 path,
                 f"source rate {sfreq:g} Hz cannot carry the {h:g} Hz low-pass: set `h_freq` "
-                f"below {sfreq / 2:g} Hz in the manifest (docs/manifest-format.md)",
+                f"below {sfreq / 2:g} Hz in the manifest ({_MANIFEST_DOC})",
             )
 
 

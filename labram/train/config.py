@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base.errors import ConfigError
+from eegprep.base.resources import doc_path
 from eegprep.base.toml_files import load_toml
 from eegprep.base.validation import (
     check_choice,
@@ -288,7 +289,8 @@ def apply_overrides(cfg: TrainConfig, overrides: dict[str, Any]) -> TrainConfig:
     """
     known = {f.name for f in fields(TrainConfig)}
     given = {k: v for k, v in overrides.items() if v is not None}
-    unknown = unknown_names(given, known, hint="(docs/training.md lists every field)")
+    hint = f"({doc_path('docs/training.md')} lists every field)"
+    unknown = unknown_names(given, known, hint=hint)
     if unknown is not None:
         raise ConfigError(str(unknown))
     try:
