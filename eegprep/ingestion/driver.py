@@ -114,6 +114,7 @@ def ingest(
     options.check_globs(manifest.include, f"{manifest.file}: files.include")
     loc = options.writable_location(out)
     found = discover(manifest, corpus_dir(manifest.name, src, check=True), limit=cfg.limit)
+    options.check_apart(loc, found.root)  # the corpus root, as discovery settled it
     report = IngestReport(manifest.name, loc.display, str(found.root))
     report.n_files = found.n_files
     report.n_recordings = len(found.items)

@@ -280,3 +280,29 @@ def store_encoding(cfg: IngestConfig, loc: Location) -> IngestConfig:
     except EegprepError:  # an encoding this version does not know: the writer refuses it
         return cfg
     return replace(cfg, recipe=adopted) if adopted.hash() == attrs["recipe_hash"] else cfg
+
+
+def check_apart(loc: Location, folder: os.PathLike[str] | str) -> None:
+    """Refuse a local store that is the corpus folder (its root, which may be a level below or
+    above ``--src``: :func:`eegprep.corpus.discover.resolve_root`), lies inside it, or holds it.
+
+    A store inside its corpus is listed by every later ingest of that corpus (its chunk files
+    walked, and read as sources by a manifest whose globs match them); a corpus inside its
+    store mixes source files with the store's objects. Nothing is written before this check.
+    """
+    if not loc.local:
+        return
+    from pathlib import Path
+
+    store = Path(os.path.realpath(loc.root))
+    src = Path(os.path.realpath(folder))
+    if store == src or src in store.parents:
+        where = "is the corpus folder" if store == src else "lies inside the corpus folder"
+    elif store in src.parents:
+        where = "holds the corpus folder"
+    else:
+        return
+    raise UsageError(
+        f"--out {loc.display}: the store {where} {folder}: keep the store and the "
+        "corpus apart (pick an --out outside the corpus folder)"
+    )

@@ -66,6 +66,32 @@ def test_out_is_an_existing_file(tuh_corpus: Path, tmp_path: Path) -> None:
     assert "a file, not a store" in assert_one_error(cli(*ingest_args(tuh_corpus, nested)))
 
 
+@pytest.mark.parametrize(
+    ("where", "says"),
+    [("{src}", "is the corpus folder"), ("{src}/s.zarr", "lies inside the corpus folder"),
+     ("{src}/edf/s.zarr", "lies inside the corpus folder")],
+)  # fmt: skip
+def test_out_in_or_as_the_corpus_folder_is_refused(tmp_path: Path, where: str, says: str) -> None:
+    """A store inside its corpus (walked by every later ingest) or the corpus folder itself:
+    one line, nothing written into the corpus."""
+    import shutil
+
+    from eegprep.testing.demo import write_demo_corpus
+
+    src = write_demo_corpus(tmp_path / "demo", n_subjects=1, minutes=0.5)
+    before = sorted(p for p in src.rglob("*"))
+    out = Path(where.format(src=src))
+    line = assert_one_error(cli(*ingest_args(src, out)))
+    assert says in line and "keep the store and the corpus apart" in line
+    assert sorted(p for p in src.rglob("*")) == before
+    # a corpus inside the store: the other way round
+    store = tmp_path / "s.zarr"
+    shutil.copytree(src, store / "tuh")
+    line = assert_one_error(cli(*ingest_args(store / "tuh", store)), store=store, existed=True)
+    assert "holds the corpus folder" in line
+    assert not (store / "zarr.json").exists()
+
+
 @pytest.mark.parametrize("out", ["", "  "])
 def test_out_empty_is_refused(tuh_corpus: Path, tmp_path: Path, out: str) -> None:
     before = sorted(os.listdir("."))
