@@ -237,8 +237,17 @@ def demo(out: str, corpus: str, seed: int) -> None:
     Example:
       eegprep demo --out demo && eegprep ingest tuh --src demo/tuh --out demo.zarr
     """
+    from pathlib import Path
+
+    from eegprep.base.errors import UsageError
     from eegprep.testing.demo import write_demo_corpus
 
+    for folder in (Path(out), *Path(out).absolute().parents):  # never into an eegprep store
+        if (folder / "zarr.json").is_file() and (folder / "_eegprep").is_dir():
+            raise UsageError(
+                f"--out {out}: inside the eegprep store {folder}; a demo corpus goes to a "
+                "folder of its own: pick another --out"
+            )
     root = write_demo_corpus(out, corpus=corpus, seed=seed)
     say(str(root))
 

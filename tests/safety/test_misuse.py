@@ -471,3 +471,16 @@ def test_credentials_hidden_in_errors_tracebacks_and_scheduler(
     crash = cli("stats", url)
     assert crash.exit_code == 1 and "RuntimeError" in crash.output
     assert SECRET not in crash.output
+
+
+@pytest.mark.parametrize("below", ["", "sub"])
+def test_demo_into_a_store_is_refused(tmp_path: Path, below: str) -> None:
+    """`eegprep demo --out demo.zarr` (a typo for `--out demo`) wrote a corpus among the
+    store's objects: refused in one line, the store untouched."""
+    store = tmp_path / "demo.zarr"
+    (store / "_eegprep").mkdir(parents=True)
+    (store / "zarr.json").write_text("{}")
+    out = store / below if below else store
+    line = assert_one_error(cli("demo", "--out", str(out)))
+    assert "inside the eegprep store" in line and "pick another --out" in line
+    assert sorted(p.name for p in store.iterdir()) == ["_eegprep", "zarr.json"]
