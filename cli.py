@@ -180,6 +180,8 @@ def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) ->
 
     s = open_store(store)
     st = store_stats(s)
+    for problem in s.report_problems:  # a damaged report is left out of the statistics
+        say(f"note: {one_line(problem)}; left out (run `eegprep validate`)", err=True)
     say(strict_json.dumps(st, indent=2) if as_json else format_table(st))
     if plots:
         for p in plot_stats(s, st, plots):

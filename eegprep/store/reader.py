@@ -190,6 +190,7 @@ class Store:
         self._arrays: dict[str, Any] = {}
         self._readers: dict[str, Any] = {}
         self._root: Any = None
+        self.report_problems: list[str] = []  # damaged ingest reports, set by reports()
 
     @property
     def url(self) -> str:
@@ -297,7 +298,7 @@ class Store:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 data = self.array(rid)[:, start:stop]
-        except (ValueError, KeyError, OSError) as exc:  # zarr: a checksum, a missing object
+        except Exception as exc:  # zarr: a checksum, a missing object, damaged metadata (any type)
             raise StoreFormatError(
                 f"{self.display}: {rid}: samples [{start}, {stop}) unreadable "
                 f"({type(exc).__name__}: {exc}); run `eegprep validate`"
@@ -333,7 +334,17 @@ class Store:
     def chunk_samples(self, rid: str) -> int:
         """Samples per stored chunk of the recording's ``data`` (the unit a read decodes)."""
         reader = self._reader(rid)
-        return int(reader.chunk if reader is not None else self.array(rid).chunks[1])
+        if reader is not None:
+            return int(reader.chunk)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return int(self.array(rid).chunks[1])
+        except Exception as exc:  # damaged metadata: zarr raises any type
+            raise StoreFormatError(
+                f"{self.display}: {rid}: the metadata of its data is unreadable "
+                f"({type(exc).__name__}: {exc}); run `eegprep validate`"
+            ) from exc
 
     def _reader(self, rid: str) -> Any:
         """The direct shard reader of the recording's ``data`` (``None``: read with zarr)."""
@@ -354,14 +365,62 @@ class Store:
         """A time series stored beside the EEG (MoBI joint angles, say), at the store rate."""
         import zarr
 
-        if self._root is None:
-            self._root = zarr.open_group(self._loc.zarr_store(read_only=True), mode="r")
-        return np.asarray(self._root[f"{self.recording(rid).group}/{name}"][:])
+        try:
+            if self._root is None:
+                self._root = zarr.open_group(self._loc.zarr_store(read_only=True), mode="r")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return np.asarray(self._root[f"{self.recording(rid).group}/{name}"][:])
+        except Exception as exc:  # a checksum, a missing object, damaged metadata (any type)
+            raise StoreFormatError(
+                f"{self.display}: {rid}: target {name!r} unreadable "
+                f"({type(exc).__name__}: {exc}); run `eegprep validate`"
+            ) from exc
 
     def reports(self) -> list[dict[str, Any]]:
-        """Ingest reports saved in the store, oldest first."""
-        names = [n for n in self._loc.list("_eegprep", "reports") if n.endswith(".json")]
-        return [strict_json.loads(self._loc.read_bytes("_eegprep", "reports", n)) for n in names]
+        """Ingest reports saved in the store, oldest first. A damaged one (cut short, a flipped
+        bit, not a report) is left out and named in :attr:`report_problems`."""
+        reports, self.report_problems = read_reports(self._loc)
+        return reports
+
+
+REPORTS = ("_eegprep", "reports")
+_REPORT_LISTS = ("failed", "unmatched")  # lists of lines that readers of a report print
+
+
+def read_reports(loc: Location) -> tuple[list[dict[str, Any]], list[str]]:
+    """The store's ingest reports, oldest first, and one line for each that is damaged (not
+    strict JSON, not an object, or its lists of skipped files not lists of text). A report is
+    a record of what an ingest did, not data: a damaged one is left out, never a crash."""
+    reports: list[dict[str, Any]] = []
+    problems: list[str] = []
+    try:
+        names = sorted(n for n in loc.list(*REPORTS) if n.endswith(".json"))
+    except OSError as exc:
+        return [], [f"{'/'.join(REPORTS)}: unreadable ({type(exc).__name__}: {exc})"]
+    for name in names:
+        where = "/".join((*REPORTS, name))
+        try:
+            doc = strict_json.loads(loc.read_bytes(*REPORTS, name))
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            problems.append(f"{where}: damaged ingest report ({type(exc).__name__}: {exc})")
+            continue
+        if not isinstance(doc, dict):
+            problems.append(
+                f"{where}: damaged ingest report (a {type(doc).__name__}, not an object)"
+            )
+            continue
+        bad = [
+            k
+            for k in _REPORT_LISTS
+            if k in doc
+            and not (isinstance(doc[k], list) and all(isinstance(x, str) for x in doc[k]))
+        ]
+        if bad:
+            problems.append(f"{where}: damaged ingest report ({bad[0]!r} is not a list of text)")
+            continue
+        reports.append(doc)
+    return reports, problems
 
 
 REQUIRED = ("id", "group", "corpus", "channels", "channel_index", "n_samples", "sfreq")

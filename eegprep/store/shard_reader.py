@@ -114,7 +114,16 @@ class ShardReader:
             ok = _is_eegprep_layout(doc)
         except (KeyError, IndexError, TypeError, AttributeError):
             ok = False
-        return cls(loc, array_path, doc) if ok else None
+        if not ok:
+            return None
+        try:
+            return cls(loc, array_path, doc)
+        except StoreFormatError:
+            raise
+        except Exception as exc:  # a codec's configuration damaged: numcodecs raises any type
+            raise StoreFormatError(
+                f"{where}: damaged ({type(exc).__name__}: {exc}; corrupt file)"
+            ) from None
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Samples ``[start, stop)`` of every channel, float32, ``(n_channels, stop - start)``."""

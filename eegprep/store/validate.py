@@ -47,6 +47,7 @@ def validate(url: str) -> tuple[int, list[str]]:
     attrs = _root_attrs(loc, problems)
     records = _index(loc, problems)
     _unlisted_groups(loc, records, problems)
+    _bookkeeping(loc, records, problems)
     recipe_hash = attrs.get("recipe_hash") if attrs else None
     for record in records.values():
         problems += recording_problems(loc, record, recipe_hash=recipe_hash)
@@ -107,6 +108,7 @@ def _check_recording(
         ("channel", _channel),
         ("time", _time),
         ("targets", _targets),
+        ("metadata", _array_documents),
     ]
     for name, check in checks:
         try:
@@ -184,6 +186,53 @@ def _data(loc: Location, rid: str, group: str, record: dict[str, Any], out: list
             nonfinite = (start, stop)
     if nonfinite is not None:
         out.append(f"{rid}: non-finite samples in [{nonfinite[0]}, {nonfinite[1]})")
+
+
+def _array_documents(
+    loc: Location, rid: str, group: str, record: dict[str, Any], out: list[str]
+) -> None:
+    """``data``, ``channel`` and ``time``'s ``zarr.json`` must be the documents eegprep writes
+    for the record (no checksum covers them; a flipped bit in a codec's settings can change how
+    zarr and xarray decode every sample). Records of versions that state no ``encoding`` are
+    not compared; the earlier variants of the documents (no CRC-32C codecs, Blosc zstd level 3
+    for the quantized encoding) are accepted."""
+    from eegprep.store.shards import Layout, metadata_documents
+    from eegprep.store.writer import CHUNK_SECONDS, SHARD_CHUNKS
+
+    encoding = record.get("encoding")
+    if encoding not in ("float32", "float16", "quantized"):
+        return
+    sfreq = float(record["sfreq"])
+    chunk = int(CHUNK_SECONDS * sfreq)
+    quantum = record.get("quantum_uv") if encoding == "quantized" else None
+    layout = Layout(len(record["channels"]), sfreq, encoding, quantum, chunk, chunk * SHARD_CHUNKS)
+    for name, want in metadata_documents(layout, int(record["n_samples"])).items():
+        try:
+            doc = strict_json.loads(loc.read_bytes(group, name, "zarr.json"))
+        except (OSError, ValueError, UnicodeDecodeError):
+            continue  # the check of that array reports it
+        named = any(f"{group}/{name}/zarr.json" in p for p in out)  # already, more precisely
+        if not named and doc not in _variants(want):
+            out.append(
+                f"{rid}: {group}/{name}/zarr.json is not the metadata eegprep writes for this "
+                "record (damaged; `eegprep ingest --repair` writes the recording again)"
+            )
+
+
+def _variants(doc: dict[str, Any]) -> list[Any]:
+    """``doc`` and the forms earlier eegprep versions wrote of it."""
+
+    def edit(node: Any, crc: bool, zstd: bool) -> Any:
+        if isinstance(node, dict):
+            if zstd and node.get("name") == "blosc":
+                return {**node, "configuration": {**node["configuration"], "cname": "zstd",
+                                                  "clevel": 3}}  # fmt: skip
+            return {k: edit(v, crc, zstd) for k, v in node.items()}
+        if isinstance(node, list):
+            return [edit(x, crc, zstd) for x in node if crc or x != {"name": "crc32c"}]
+        return node
+
+    return [edit(doc, crc, zstd) for crc in (True, False) for zstd in (False, True)]
 
 
 def _data_with_zarr(
@@ -312,7 +361,23 @@ def _root_problems(attrs: dict[str, Any]) -> list[str]:
         not isinstance(vocabulary, list) or vocabulary != list(VOCABULARY)[: len(vocabulary)]
     ):
         out.append("its channel vocabulary is not eegprep's (channel positions would be wrong)")
+    if attrs.get("unit") != "uV":
+        out.append(f"unit {attrs.get('unit')!r}, not 'uV'")
+    layout = attrs.get("layout")
+    older = {k: v for k, v in LAYOUT.items() if k != "versions"}  # before version groups
+    if layout is not None and layout not in (LAYOUT, older):
+        out.append(f"layout {layout!r} is not the store format's {LAYOUT!r}")
     return out
+
+
+# The root's ``layout`` attribute: the same in every store of format version 1.
+LAYOUT = {
+    "recordings": "recordings/{corpus}/{name}",
+    "versions": "recordings/{corpus}/{name}@{k}",
+    "index": "_eegprep/index/*.jsonl",
+    "chunk_seconds": 60,
+    "shard_chunks": 30,
+}
 
 
 def _index(loc: Location, problems: list[str]) -> dict[str, dict[str, Any]]:
@@ -364,16 +429,110 @@ def _groups_on_disk(loc: Location, problems: list[str]) -> list[str]:
     for corpus in loc.list("recordings"):
         if corpus == "zarr.json" or TMP_MARK in corpus:
             continue
-        try:
-            strict_json.loads(loc.read_bytes("recordings", corpus, "zarr.json"))["node_type"]
-        except (FileNotFoundError, ValueError, KeyError, TypeError) as exc:
-            problems.append(
-                f"recordings/{corpus}/zarr.json: missing or damaged ({type(exc).__name__}: {exc})"
-            )
+        _group_doc(loc, ("recordings", corpus), {}, problems)
         for name in loc.list("recordings", corpus):
             if name != "zarr.json" and TMP_MARK not in name:
                 groups.append(f"recordings/{corpus}/{name}")
     return groups
+
+
+# The attributes of the groups that hold no recording: each group's whole ``zarr.json`` is known,
+# so a flipped bit anywhere in it is a difference (no single-bit flip of JSON's whitespace is
+# whitespace).
+_GROUP_ATTRS: dict[tuple[str, ...], dict[str, Any]] = {
+    ("recordings",): {},
+    ("_eegprep",): {"description": "eegprep bookkeeping"},
+}
+
+
+def _group_doc(
+    loc: Location, parts: tuple[str, ...], attrs: dict[str, Any], problems: list[str]
+) -> None:
+    """A group's ``zarr.json`` must be exactly the group eegprep writes there."""
+    where = "/".join((*parts, "zarr.json"))
+    try:
+        doc = strict_json.loads(loc.read_bytes(*parts, "zarr.json"))
+    except FileNotFoundError:
+        problems.append(f"{where}: missing (a group of the store)")
+        return
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        problems.append(f"{where}: damaged ({type(exc).__name__}: {exc})")
+        return
+    want = {"zarr_format": 3, "node_type": "group", "attributes": attrs}
+    if doc != want:
+        problems.append(f"{where}: damaged (not the group document eegprep writes: {want})")
+
+
+def _bookkeeping(loc: Location, records: dict[str, dict[str, Any]], problems: list[str]) -> None:
+    """The objects beside the recordings: the two top groups' metadata, the ingest reports and
+    the seen-files cache (which the next ingest ignores when damaged, but which is named here)."""
+    from eegprep.store.reader import read_reports
+
+    try:
+        for parts, attrs in _GROUP_ATTRS.items():
+            if parts == ("_eegprep",) and not loc.exists("_eegprep"):
+                continue
+            _group_doc(loc, parts, attrs, problems)
+        problems += read_reports(loc)[1]
+        _seen_problems(loc, records, problems)
+    except Exception as exc:  # never a traceback: a line
+        problems.append(f"_eegprep: cannot be checked ({type(exc).__name__}: {exc})")
+
+
+def _seen_problems(loc: Location, records: dict[str, dict[str, Any]], problems: list[str]) -> None:
+    """``_eegprep/seen.json``: strict JSON of its layout, each entry for the current version of
+    a listed recording stating that record's content hashes and files (paths, sizes, mtimes).
+    An entry for another group or id is stale (a killed ingest writes none: the next one drops
+    it), never trusted; a changed ctime or inode cannot be told, and makes the next ingest hash
+    the file again."""
+    from eegprep.corpus.sources import listed_files, listed_hashes
+    from eegprep.ingestion.seen_files import SEEN
+
+    where = "/".join(SEEN)
+    if not loc.exists(*SEEN):
+        return
+    try:
+        doc = strict_json.loads(loc.read_bytes(*SEEN))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        problems.append(f"{where}: damaged ({type(exc).__name__}: {exc}); a cache, ignored")
+        return
+    entries = doc.get("recordings") if isinstance(doc, dict) else None
+    if (
+        not isinstance(doc, dict)
+        or set(doc) != {"version", "recordings"}
+        or doc.get("version") != 1
+        or not isinstance(entries, dict)
+    ):
+        problems.append(f"{where}: damaged (not a seen-files document); a cache, ignored")
+        return
+    bad = []
+    for rid, entry in entries.items():
+        record = records.get(rid)
+        if not isinstance(entry, dict) or set(entry) != {"group", "hashes", "files"}:
+            bad.append(rid)
+            continue
+        if record is None or entry["group"] != record.get("group"):
+            continue  # stale: vouches for nothing
+        files = entry["files"]
+        listed = [[f.get("path"), f.get("size"), f.get("mtime_ns")] for f in listed_files(record)]
+        ok = (
+            entry["hashes"] == listed_hashes(record)
+            and isinstance(files, list)
+            and all(
+                isinstance(row, list)
+                and len(row) == 5
+                and all(isinstance(x, int) and not isinstance(x, bool) for x in row[1:])
+                for row in files
+            )
+            and [row[:3] for row in files] == listed
+        )
+        if not ok:
+            bad.append(rid)
+    if bad:
+        problems.append(
+            f"{where}: damaged ({len(bad)} entries do not match the index, first {bad[0]!r}); "
+            "a cache, ignored for them"
+        )
 
 
 def _retired(loc: Location, problems: list[str]) -> set[str]:

@@ -1,0 +1,143 @@
+"""Damage outside the chunks: every object of a store is found by `eegprep validate`.
+
+A store holds more than chunks and the index: the groups' and arrays' ``zarr.json``, the
+ingest reports and the seen-files cache. A flipped bit in the codec settings of ``data`` went
+unreported (it can change how zarr and xarray decode every sample) and some reached readers as
+a raw ``KeyError``/``TypeError``; a flipped bit in the two top groups' metadata, the root's
+``layout`` or ``unit``, or in ``seen.json`` went unreported; a damaged ingest report made
+``eegprep stats`` an internal error. Each is now a problem naming the file, a read is a
+:class:`StoreFormatError`, and ``stats`` leaves the report out with a ``note:`` line.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cli import eegprep_cli
+from eegprep import open_store
+from eegprep.base.errors import StoreFormatError
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.pipeline.recipe import Recipe
+from eegprep.store.validate import validate
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # numcodecs' zarr3 codecs
+
+REC = "tuh/aaaaaaaa_s001_t000"
+
+
+@pytest.fixture
+def store(tuh_corpus: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "s.zarr"
+    cfg = IngestConfig(workers=0, progress=False, recipe=Recipe(encoding="quantized"))  # type: ignore[arg-type]
+    report = ingest("tuh", src=tuh_corpus, out=out, config=cfg)
+    assert report.n_ingested == 3 and not report.failed
+    assert validate(str(out))[1] == []
+    return out
+
+
+def _flips(path: Path, n: int, seed: int) -> list[bytes]:
+    good = path.read_bytes()
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        bit = rng.randrange(len(good) * 8)
+        blob = bytearray(good)
+        blob[bit // 8] ^= 1 << (bit % 8)
+        out.append(bytes(blob))
+    return out
+
+
+@pytest.mark.parametrize("name", ["data", "channel", "time"])
+def test_a_flipped_bit_in_array_metadata_is_reported_or_refused(store: Path, name: str) -> None:
+    """Also the flip that renamed ``chunk_shape``: `labram pretrain` ended in an internal error
+    (zarr's ``TypeError`` from ``Store.chunk_samples``)."""
+    group = open_store(store).recording(REC).group
+    path = store / group / name / "zarr.json"
+    good = path.read_bytes()
+    want = open_store(store).read(REC)
+    renamed = good.replace(b'"chunk_shape"', b'"chunK_shape"', 1)  # one bit: zarr's TypeError
+    for blob in [renamed, *_flips(path, 40, seed=len(name))]:
+        path.write_bytes(blob)
+        problems = validate(str(store))[1]
+        assert any(f"{group}/{name}" in p for p in problems), blob
+        try:  # labram's loader asks for the chunk length first, then the chunks
+            s = open_store(store)
+            s.chunk_samples(REC)
+            chunks, _ = s.iter_chunks(REC, 0, 1)
+            list(chunks)
+        except StoreFormatError:
+            pass  # any other type is a failure
+        try:
+            got = open_store(store).read(REC)
+        except StoreFormatError:
+            continue
+        assert np.array_equal(got, want)
+    path.write_bytes(good)
+
+
+@pytest.mark.parametrize(
+    "rel", ["_eegprep/zarr.json", "recordings/zarr.json", "recordings/tuh/zarr.json"]
+)
+def test_a_flipped_bit_in_a_top_group_document_is_reported(store: Path, rel: str) -> None:
+    path = store / rel
+    for blob in _flips(path, 25, seed=len(rel)):
+        path.write_bytes(blob)
+        problems = validate(str(store))[1]
+        assert any(p.startswith(rel) for p in problems), blob
+
+
+def test_the_root_layout_and_unit_are_checked(store: Path) -> None:
+    path = store / "zarr.json"
+    doc = json.loads(path.read_text())
+    doc["attributes"]["layout"]["chunk_seconds"] = 61
+    doc["attributes"]["unit"] = "uW"
+    path.write_text(json.dumps(doc))
+    text = "\n".join(validate(str(store))[1])
+    assert "zarr.json: damaged (layout" in text and "zarr.json: damaged (unit 'uW'" in text
+
+
+def test_a_damaged_seen_files_cache_is_reported_and_a_stale_entry_is_not(store: Path) -> None:
+    path = store / "_eegprep" / "seen.json"
+    good = json.loads(path.read_text())
+    doc = json.loads(path.read_text())
+    entry = doc["recordings"][REC]
+    entry["hashes"] = [h[:-1] + ("0" if h[-1] != "0" else "1") for h in entry["hashes"]]
+    path.write_text(json.dumps(doc))
+    assert any("seen.json: damaged" in p and REC in p for p in validate(str(store))[1])
+    path.write_bytes(path.read_bytes()[:50])
+    assert any("seen.json: damaged" in p for p in validate(str(store))[1])
+    doc = json.loads(json.dumps(good))
+    doc["recordings"][REC]["group"] = "recordings/tuh/aaaaaaaa_s001_t000@7"  # an older version's
+    path.write_text(json.dumps(doc))
+    assert validate(str(store))[1] == []
+
+
+@pytest.mark.parametrize("damage", ["cut", "zeros", "list", "failed-not-list"])
+def test_a_damaged_ingest_report_is_named_and_left_out(store: Path, damage: str) -> None:
+    path = next((store / "_eegprep" / "reports").glob("*.json"))
+    blob = path.read_bytes()
+    path.write_bytes(
+        {
+            "cut": blob[: len(blob) // 2],
+            "zeros": bytes(len(blob)),
+            "list": b"[1, 2]",
+            "failed-not-list": json.dumps({**json.loads(blob), "failed": 3}).encode(),
+        }[damage]
+    )
+    problems = validate(str(store))[1]
+    assert [p for p in problems if p.startswith(f"_eegprep/reports/{path.name}: damaged")]
+    s = open_store(store)
+    assert s.reports() == [] and len(s.report_problems) == 1
+    result = CliRunner().invoke(eegprep_cli, ["stats", str(store)])
+    assert result.exit_code == 0, result.output
+    assert f"note: _eegprep/reports/{path.name}: damaged ingest report" in result.output
+    assert "internal error" not in result.output
+    shutil.rmtree(store / "_eegprep" / "reports")
+    assert validate(str(store))[1] == []
