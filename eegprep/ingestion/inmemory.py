@@ -126,7 +126,8 @@ def _read(path: str, m: Manifest, recipe: Recipe, part: str | None) -> Preproces
     data = np.concatenate(list(blocks), 1)
     names = list(mapping.names)
     head = heads[0] if heads else None
-    rms = _check(path, data, names, head.constant if head else None)
+    ranged = [header.signals[i].range_uv is not None for i in mapping.source_indices]
+    rms = _check(path, data, names, head.constant if head else None, ranged)
     # the report's QC warnings of an ingest: flat and clipped channels, mains vs line noise
     warnings += qc.summarize([float(r) for r in rms], names, head, m.mains)[1]
     resolutions = [header.signals[i].resolution for i in mapping.source_indices]
@@ -142,10 +143,13 @@ def _constant(x: np.ndarray) -> bool:
     return bool(np.all(np.ptp(x, axis=1) == 0))
 
 
-def _check(path: str, data: np.ndarray, names: list[str], head_constant: bool | None) -> np.ndarray:
+def _check(
+    path: str, data: np.ndarray, names: list[str], head_constant: bool | None, ranged: list[bool]
+) -> np.ndarray:
     """The refusals of an ingest, in its order and words (``head_constant``: whether the
-    source's head is constant in every channel; ``None``: judge the output instead); returns
-    each channel's RMS (microvolts)."""
+    source's head is constant in every channel; ``None``: judge the output instead;
+    ``ranged``: whether each channel's source states its physical range); returns each
+    channel's RMS (microvolts)."""
     finite = np.isfinite(data)
     if not finite.all():
         bad = [n for n, ok in zip(names, finite.all(axis=1), strict=True) if not ok]
@@ -154,6 +158,7 @@ def _check(path: str, data: np.ndarray, names: list[str], head_constant: bool | 
         raise SourceError(path, "every EEG channel is constant: nothing to learn from")
     rms = np.sqrt(np.mean(np.square(data, dtype=np.float64), axis=1))
     problem = qc.unit_problem(round(float(np.median(rms)), 3))
+    problem = problem or qc.loud_problem([round(float(v), 4) for v in rms], names, ranged)
     if problem:
         raise SourceError(path, problem)
     if bool(np.all(rms < qc.FLAT_RMS_UV)):

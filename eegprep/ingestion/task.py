@@ -234,7 +234,8 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
         stats, digest = write(record)
     record = _fingerprinted(task, record, digest)
     head = heads[0] if heads else check_head(_read_head(reader, header, mapping, groups[0]))
-    quality, more = _quality(task, path, mapping, stats, head)
+    ranged = [header.signals[i].range_uv is not None for i in mapping.source_indices]
+    quality, more = _quality(task, path, mapping, stats, head, ranged)
     record = record.replace(qc=quality)
     write_group_attrs(task.store_url, task.staging, record)
     return record, warnings + more
@@ -287,10 +288,13 @@ def _quality(
     mapping: ChannelMapping,
     stats: dict[str, Any],
     head: qc.HeadChecks,
+    ranged: list[bool],
 ) -> tuple[dict[str, Any], list[str]]:
     """The record's ``qc`` and the report's QC warnings, from the written samples' statistics
-    and the checks of the source's head (of the first rate group); a recording that fails a
-    check (samples not finite, every channel constant or flat, units off) is refused."""
+    and the checks of the source's head (of the first rate group; ``ranged``: whether each
+    channel's source states its physical range); a recording that fails a
+    check (samples not finite, every channel constant or flat, units off, a channel louder than
+    any scalp potential) is refused."""
     names = list(mapping.names)
     flags, more = qc.summarize(stats["rms"], names, head, task.manifest.mains)
     if any(stats["n_nonfinite"]):
@@ -298,7 +302,9 @@ def _quality(
         raise SourceError(path, f"non-finite samples (NaN/inf) in channels {', '.join(bad)}")
     if head.constant:
         raise SourceError(path, "every EEG channel is constant: nothing to learn from")
-    problem = qc.unit_problem(flags["median_rms_uv"])
+    problem = qc.unit_problem(flags["median_rms_uv"]) or qc.loud_problem(
+        stats["rms"], names, ranged
+    )
     if problem:
         raise SourceError(path, problem)
     if len(flags["flat_channels"]) == len(names):

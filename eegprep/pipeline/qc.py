@@ -18,6 +18,7 @@ CLIP_PILE_UP = 3.0  # ... and at least this many times the samples at the next v
 TWO_LEVEL_FRACTION = 0.05  # fewer samples than this strictly between min and max: two levels
 MIN_MEDIAN_RMS_UV = 0.05  # below: almost surely volts or millivolts stored as microvolts
 MAX_MEDIAN_RMS_UV = 20_000.0  # above: almost surely a unit mix-up the other way
+MAX_CHANNEL_RMS_UV = 1e6  # one channel above (1 V): no scalp potential; a damaged sample or scale
 LINE_PEAK_DB = 6.0  # a peak this far above its neighbourhood counts as line noise
 LINE_SECONDS = 30.0  # source span for the line-noise spectrum (0.5 Hz bins, 29 averages)
 LINE_CHANNELS = 8  # channels, evenly spread, for the line-noise spectrum
@@ -230,6 +231,29 @@ def summarize(
     if qc.get("clipped_channels"):
         warnings.append(f"clipped channels: {', '.join(qc['clipped_channels'])}")
     return qc, warnings
+
+
+def loud_problem(rms: list[float], labels: list[str], ranged: list[bool]) -> str | None:
+    """A one-line reason to refuse a recording with a channel no scalp can produce, judged for
+    the channels whose source states no physical range (``ranged`` False: CSV, MATLAB and the
+    other float formats, where nothing bounds a value; a stated range, EDF's, is checked by its
+    reader): a single damaged value (``1e30`` in a text table) that the median of
+    :func:`unit_problem` does not see, and that the filters spread over the whole channel."""
+    loud = [
+        (lab, r)
+        for lab, r, known in zip(labels, rms, ranged, strict=True)
+        if not known and not r <= MAX_CHANNEL_RMS_UV
+    ]
+    if not loud:
+        return None
+    shown = ", ".join(lab for lab, _ in loud[:5]) + (", ..." if len(loud) > 5 else "")
+    return (
+        f"channel{'s' if len(loud) > 1 else ''} {shown}: RMS up to "
+        f"{max(r for _, r in loud):.3g} uV after filtering, beyond any scalp potential "
+        f"({MAX_CHANNEL_RMS_UV:g} uV), in a format that states no range: a damaged value or a "
+        "wrong scale in the source; fix the file, or leave the channel out ([channels] exclude "
+        "in the manifest)"
+    )
 
 
 def unit_problem(median_rms_uv: float) -> str | None:

@@ -678,8 +678,10 @@ def _write_blocks(
     sumsq = np.zeros(n_ch, dtype=np.float64)
     nonfinite = np.zeros(n_ch, dtype=np.int64)
     for block in blocks:
-        # float32 dot products (BLAS), summed over blocks in float64: relative error ~1e-7
-        block_sumsq = np.vecdot(block, block).astype(np.float64)
+        # float32 dot products (BLAS), summed over blocks in float64: relative error ~1e-7; an
+        # overflow is recounted below, without numpy's warning on the terminal
+        with np.errstate(over="ignore", invalid="ignore"):
+            block_sumsq = np.vecdot(block, block).astype(np.float64)
         bad = ~np.isfinite(block_sumsq)  # NaN and inf propagate (and float32 overflow): recount
         if bad.any():
             finite = np.isfinite(block[bad])
