@@ -53,6 +53,11 @@ class SourceError(EegprepError):
         super().__init__(f"{self.path}: {self.problem}")
 
 
+class OutputError(EegprepError):
+    """A file a command writes outside the store (a plot, a report) could not be written: a full
+    disk, no permission. What the file held before is kept."""
+
+
 class StoreError(EegprepError):
     """A store cannot be opened or written."""
 

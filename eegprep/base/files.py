@@ -57,6 +57,21 @@ def write_atomically(path: str | os.PathLike[str], data: bytes, *, durable: bool
         tmp.write_bytes(data)
 
 
+def write_output(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write a file a command makes outside the store (a plot, an HTML report) whole or not at
+    all: a kill, a full disk or a file size limit leaves what ``path`` held before. An
+    operating-system error is an :class:`~eegprep.base.errors.OutputError` naming the file."""
+    from eegprep.base.errors import OutputError
+
+    try:
+        write_atomically(path, data)
+    except OSError as exc:
+        why = exc.strerror or str(exc) or type(exc).__name__
+        raise OutputError(
+            f"{os.fspath(path)}: cannot write it ({why}); what it held before is unchanged"
+        ) from exc
+
+
 FileVersion = tuple[int, int, int, int]
 """``(mtime ns, size bytes, ctime ns, inode)``: what tells one version of a file from another
 without reading it. The ctime (set by every write and ``utime``, settable by no program) and

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from eegprep.base.files import write_output
 from eegprep.store.reader import Store
 from eegprep.tools.stats import mean_spectrum, store_stats
 
@@ -205,5 +206,5 @@ def write_html_report(store: Store, path: str | Path) -> Path:
         f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>"
     )
     out = Path(path)
-    out.write_text(page, encoding="utf-8")
+    write_output(out, page.encode("utf-8"))  # whole or not at all: a kill keeps the old page
     return out

@@ -6,12 +6,14 @@ to a minute from a sample of recordings per corpus for the mean spectrum.
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from eegprep.base.files import write_output
 from eegprep.store.reader import Recording, Store
 
 
@@ -127,6 +129,13 @@ def mean_spectrum(
     return f, np.mean(spectra, axis=0)
 
 
+def _save(fig: Any, path: Path) -> None:
+    """A figure's PNG, written whole or not at all (a kill or a full disk keeps the old one)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    write_output(path, buf.getvalue())
+
+
 def plot_stats(store: Store, stats: dict[str, Any], out_dir: str | Path) -> list[Path]:
     """Write PNG plots: hours per corpus, channel coverage, mean spectrum. Returns the paths."""
     import matplotlib
@@ -146,7 +155,7 @@ def plot_stats(store: Store, stats: dict[str, Any], out_dir: str | Path) -> list
     ax.set_title("Hours per corpus")
     fig.tight_layout()
     paths.append(out / "hours_per_corpus.png")
-    fig.savefig(paths[-1], dpi=110)
+    _save(fig, paths[-1])
     plt.close(fig)
 
     cover = Counter(i for r in store.recordings for i in r.channel_index)
@@ -158,7 +167,7 @@ def plot_stats(store: Store, stats: dict[str, Any], out_dir: str | Path) -> list
     ax.tick_params(axis="x", rotation=90, labelsize=7)
     fig.tight_layout()
     paths.append(out / "channel_coverage.png")
-    fig.savefig(paths[-1], dpi=110)
+    _save(fig, paths[-1])
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -172,6 +181,6 @@ def plot_stats(store: Store, stats: dict[str, Any], out_dir: str | Path) -> list
     ax.legend(fontsize=8)
     fig.tight_layout()
     paths.append(out / "mean_spectrum.png")
-    fig.savefig(paths[-1], dpi=110)
+    _save(fig, paths[-1])
     plt.close(fig)
     return paths

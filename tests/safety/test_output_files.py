@@ -1,0 +1,60 @@
+"""The files `eegprep stats` writes outside the store (`--plots`, `--html`) are written whole or
+not at all.
+
+They were written in place (matplotlib's ``savefig`` to the path, ``Path.write_text``): a
+full disk, a file size limit or a kill in the middle left the previous plot cut short and lost,
+and the command ended in ``internal error (a bug): OSError: [Errno 27] File too large`` naming
+no file. Now each is written beside and renamed into place, and a failure is one ``error:``
+line naming the file, exit status 2, with what the file held before unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eegprep.ingestion.driver import IngestConfig, ingest
+
+REPO = Path(__file__).resolve().parents[2]
+LIMIT = 20_000  # bytes any one write may reach: the plots and the page are larger
+
+
+def _stats(store: Path, out: Path, *, limited: bool) -> subprocess.CompletedProcess[str]:
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit: EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+
+    code = "import sys; from cli import eegprep_cli; sys.exit(eegprep_cli())"
+    args = ["stats", str(store), "--html", str(out / "report.html"), "--plots", str(out / "p")]
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), "MPLBACKEND": "Agg"},
+        preexec_fn=limit if limited else None,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_failed_write_keeps_the_previous_plots_and_page(tuh_corpus: Path, tmp_path: Path) -> None:
+    store = tmp_path / "s.zarr"
+    ingest("tuh", src=tuh_corpus, out=store, config=IngestConfig(workers=0, progress=False))
+    out = tmp_path / "out"
+    first = _stats(store, out, limited=False)
+    assert first.returncode == 0, first.stderr
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert len(before) == 4 and any(len(b) > LIMIT for b in before.values())
+    second = _stats(store, out, limited=True)
+    assert second.returncode == 2, second.stderr
+    (line,) = second.stderr.splitlines()
+    assert line.startswith(f"error: {out}") and "cannot write it (File too large)" in line
+    assert "internal error" not in line
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before  # no tmp files
