@@ -107,8 +107,8 @@ def read_preprocessed(
     """
     path = str(path)
     recipe = recipe or Recipe()
-    with limits.activated(file_limits or limits.Limits()):
-        return _read(path, manifest, recipe, part)
+    with limits.activated(file_limits or limits.Limits()), np.errstate(all="ignore"):
+        return _read(path, manifest, recipe, part)  # non-finite results: refused, one line
 
 
 def _read(path: str, m: Manifest, recipe: Recipe, part: str | None) -> Preprocessed:

@@ -102,7 +102,9 @@ def run_task(task: IngestTask) -> IngestResult:
     res = IngestResult(task.item.relpath, task.rid, task.staging)
     path = str(Path(task.root) / task.item.relpath)
     try:
-        with limits.activated(task.limits):
+        # numpy's floating-point warnings (a calibration of inf, an overflow) stay off the
+        # terminal: every non-finite result is refused after, in one line naming the file
+        with limits.activated(task.limits), np.errstate(all="ignore"):
             res.record, res.warnings = _ingest(task, path)
     except SourceError as exc:
         where = "" if exc.path == path else f"{os.path.basename(exc.path)}: "  # a sidecar

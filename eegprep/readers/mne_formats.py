@@ -33,6 +33,7 @@ import ast
 import contextlib
 import functools
 import inspect
+import math
 import os
 import re
 import struct
@@ -386,6 +387,8 @@ def _check_before_mne(path: str) -> None:
 
 _VHDR_COUNT = re.compile(r"^\s*NumberOfChannels\s*=\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
 _VHDR_CH = re.compile(r"^\s*Ch(\d+)\s*=", re.MULTILINE)
+_VHDR_INTERVAL = re.compile(r"^\s*SamplingInterval\s*=\s*(.*?)\s*$", re.IGNORECASE | re.MULTILINE)
+_VHDR_CH_INFO = re.compile(r"^\s*Ch(\d+)\s*=([^\r\n]*)$", re.MULTILINE)
 VHDR_MAX_BYTES = 16 * 2**20  # a header is text of a few kB; more is not a BrainVision header
 
 
@@ -414,6 +417,42 @@ def _check_vhdr_channels(path: str) -> None:
             f"the header claims NumberOfChannels={n} but lists {len(listed)} channel(s) "
             "(Ch1= ...) in [Channel Infos]: the header is damaged; re-export or re-download it",
         )
+    _check_vhdr_numbers(path, text)
+
+
+def _check_vhdr_numbers(path: str, text: str) -> None:
+    """The header's sampling interval (microseconds) and each channel's resolution: a zero, a
+    negative interval, ``nan`` or ``inf`` made MNE fail with ``float division by zero``, or
+    read every sample as NaN (``invalid value encountered in multiply`` on the terminal and
+    "non-finite samples" for a file whose samples are finite). Named here, field and value."""
+    interval = _VHDR_INTERVAL.search(text)
+    if interval is not None:
+        try:
+            value = float(interval.group(1))
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise SourceError(
+                path,
+                f"SamplingInterval={interval.group(1)!r} in the header: it must be a positive "
+                "number of microseconds; the header is damaged",
+            )
+    section = re.search(r"^\s*\[Channel Infos\][^\n]*\n(.*?)(?=^\s*\[|\Z)", text, re.M | re.S)
+    for number, info in _VHDR_CH_INFO.findall(section.group(1) if section else ""):
+        fields = info.split(",")
+        if len(fields) < 3 or not fields[2].strip():
+            continue  # MNE's default resolution, 1
+        try:
+            res = float(fields[2])
+        except ValueError:
+            continue  # MNE names it
+        if not (math.isfinite(res) and res != 0):
+            raise SourceError(
+                path,
+                f"channel Ch{number} ({fields[0].strip()!r}) has a resolution of "
+                f"{fields[2].strip()!r} in the header: it must be a finite, non-zero number "
+                "(the value of one stored unit); the header is damaged",
+            )
 
 
 # GDF sample type code -> bytes per sample (GDF 1.x and 2.x; 0: a type MNE does not read)

@@ -1,0 +1,90 @@
+"""BrainVision headers with impossible numbers, and numpy's warnings, give one line per file.
+
+A ``SamplingInterval`` of 0 reached MNE as ``ZeroDivisionError: float division by zero``; a
+negative or ``nan`` one, and a channel resolution of 0, ``nan`` or ``inf``, were refused
+with MNE's messages or as "non-finite samples" in a file whose samples are finite, after
+numpy had printed ``RuntimeWarning: invalid value encountered in multiply`` on the terminal.
+Now the header's numbers are checked first and named; and no floating-point warning of numpy
+reaches the terminal while a file is ingested (an ``inf`` sample printed two), since every
+non-finite result is refused after in one line anyway.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eegprep.ingestion.driver import IngestConfig, ingest
+
+CHANNELS = ["Fp1", "Fp2", "F3", "F4", "C3", "C4", "P3", "P4", "O1", "O2", "F7", "F8", "T7", "T8"]
+CHANNELS += ["P7", "P8", "Fz", "Cz", "Pz"]
+MARKERS = (
+    "Brain Vision Data Exchange Marker File, Version 1.0\n[Common Infos]\nCodepage=UTF-8\n"
+    "DataFile=r.eeg\n[Marker Infos]\nMk1=New Segment,,1,1,0\n"
+)
+
+
+def _vhdr(interval: str = "4000", res: str = "0.1", fmt: str = "INT_16") -> str:
+    head = [
+        "Brain Vision Data Exchange Header File Version 1.0",
+        "[Common Infos]",
+        "Codepage=UTF-8",
+        "DataFile=r.eeg",
+        "MarkerFile=r.vmrk",
+        "DataFormat=BINARY",
+        "DataOrientation=MULTIPLEXED",
+        f"NumberOfChannels={len(CHANNELS)}",
+        f"SamplingInterval={interval}",
+        "[Binary Infos]",
+        f"BinaryFormat={fmt}",
+        "[Channel Infos]",
+    ]
+    chans = [f"Ch{i + 1}={c},,{res if i == 2 else '0.1'},µV" for i, c in enumerate(CHANNELS)]
+    coords = [f"Ch{i + 1}=1,0,0" for i in range(len(CHANNELS))]  # zeros here are fine
+    return "\n".join([*head, *chans, "[Coordinates]", *coords]) + "\n"
+
+
+def _ingest(tmp_path: Path, header: str, data: bytes) -> list[str]:
+    folder = tmp_path / "src" / "sub1"
+    folder.mkdir(parents=True)
+    (folder / "r.vhdr").write_text(header, encoding="utf-8")
+    (folder / "r.eeg").write_bytes(data)
+    (folder / "r.vmrk").write_text(MARKERS)
+    cfg = IngestConfig(workers=0, progress=False, mains=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # one on the terminal is a failure
+        report = ingest("folder", src=tmp_path / "src", out=tmp_path / "s.zarr", config=cfg)
+    return report.failed
+
+
+def _int16(seed: int = 0) -> bytes:
+    x = np.random.default_rng(seed).standard_normal((250 * 30, len(CHANNELS))) * 300
+    return x.astype("<i2").tobytes()
+
+
+def test_a_sound_header_with_coordinates_ingests(tmp_path: Path) -> None:
+    assert _ingest(tmp_path, _vhdr(), _int16()) == []
+
+
+@pytest.mark.parametrize("interval", ["0", "-4000", "nan", "inf", "fast"])
+def test_an_impossible_sampling_interval_is_named(tmp_path: Path, interval: str) -> None:
+    (line,) = _ingest(tmp_path, _vhdr(interval=interval), _int16())
+    assert line.startswith("sub1/r.vhdr: ")
+    assert f"SamplingInterval={interval!r} in the header: it must be a positive" in line
+
+
+@pytest.mark.parametrize("res", ["0", "nan", "inf", "-inf"])
+def test_an_impossible_resolution_is_named(tmp_path: Path, res: str) -> None:
+    (line,) = _ingest(tmp_path, _vhdr(res=res), _int16())
+    assert line.startswith("sub1/r.vhdr: channel Ch3 ('F3') has a resolution of")
+    assert f"{res!r} in the header" in line
+
+
+def test_an_infinite_float_sample_is_one_line_and_no_numpy_warning(tmp_path: Path) -> None:
+    x = np.random.default_rng(0).standard_normal((250 * 30, len(CHANNELS))).astype("<f4") * 30
+    x[0, 3] = np.inf
+    (line,) = _ingest(tmp_path, _vhdr(res="1", fmt="IEEE_FLOAT_32"), x.tobytes())
+    assert line == "sub1/r.vhdr: non-finite samples (NaN/inf) in channels F4"
