@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from eegprep.base import strict_json
+from eegprep.base.sealed import seal, seal_problem
 from eegprep.corpus.sources import FileStamp, listed_hashes
 from eegprep.store.fs import Location
 
@@ -53,6 +54,9 @@ class SeenFiles:
             doc = strict_json.loads(loc.read_bytes(*SEEN))
             if doc.get("version") != _VERSION or not isinstance(doc.get("recordings"), dict):
                 raise ValueError("not a seen-files document")
+            damaged = seal_problem(doc)
+            if damaged:
+                raise ValueError(damaged)
         except (OSError, ValueError, AttributeError) as exc:
             log.warning("%s: ignored (%s); files are checked by content", "/".join(SEEN), exc)
             return cls()
@@ -90,6 +94,6 @@ class SeenFiles:
         }
         if not self.changed and len(keep) == len(self._entries):
             return
-        doc = {"version": _VERSION, "recordings": dict(sorted(keep.items()))}
+        doc = seal({"version": _VERSION, "recordings": dict(sorted(keep.items()))})
         loc.write_bytes(json.dumps(doc, allow_nan=False, separators=(",", ":")).encode(), *SEEN)
         self._entries, self.changed = keep, False

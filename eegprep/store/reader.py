@@ -37,6 +37,7 @@ from eegprep.base.errors import (
     UsageError,
 )
 from eegprep.base.gc_pause import gc_paused
+from eegprep.base.sealed import seal_problem
 from eegprep.store.fs import Location
 from eegprep.store.index import read_entries
 from eegprep.store.index_fields import BaseLine, Entry, IndexFields, line_text
@@ -409,6 +410,10 @@ def read_reports(loc: Location) -> tuple[list[dict[str, Any]], list[str]]:
             problems.append(
                 f"{where}: damaged ingest report (a {type(doc).__name__}, not an object)"
             )
+            continue
+        damaged = seal_problem(doc)
+        if damaged:
+            problems.append(f"{where}: damaged ingest report ({damaged})")
             continue
         bad = [
             k

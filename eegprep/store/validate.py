@@ -26,6 +26,7 @@ import numpy as np
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError, StoreNotFoundError
 from eegprep.base.files import TMP_MARK
+from eegprep.base.sealed import KEY, seal_problem
 from eegprep.store.fs import Location
 from eegprep.store.index import INDEX_DIR, fields_file_problem, read_index_checked
 from eegprep.store.reader import FORMAT, FORMAT_VERSION
@@ -483,8 +484,8 @@ def _seen_problems(loc: Location, records: dict[str, dict[str, Any]], problems: 
     """``_eegprep/seen.json``: strict JSON of its layout, each entry for the current version of
     a listed recording stating that record's content hashes and files (paths, sizes, mtimes).
     An entry for another group or id is stale (a killed ingest writes none: the next one drops
-    it), never trusted; a changed ctime or inode cannot be told, and makes the next ingest hash
-    the file again."""
+    it), never trusted; any other flipped bit fails the file's ``crc32c`` (earlier versions
+    wrote none)."""
     from eegprep.corpus.sources import listed_files, listed_hashes
     from eegprep.ingestion.seen_files import SEEN
 
@@ -499,11 +500,15 @@ def _seen_problems(loc: Location, records: dict[str, dict[str, Any]], problems: 
     entries = doc.get("recordings") if isinstance(doc, dict) else None
     if (
         not isinstance(doc, dict)
-        or set(doc) != {"version", "recordings"}
+        or not {"version", "recordings"} <= set(doc) <= {"version", "recordings", KEY}
         or doc.get("version") != 1
         or not isinstance(entries, dict)
     ):
         problems.append(f"{where}: damaged (not a seen-files document); a cache, ignored")
+        return
+    damaged = seal_problem(doc)
+    if damaged:
+        problems.append(f"{where}: damaged ({damaged}); a cache, ignored")
         return
     bad = []
     for rid, entry in entries.items():

@@ -36,6 +36,7 @@ import numpy as np
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError, StoreLockedError
 from eegprep.base.files import TMP_MARK
+from eegprep.base.sealed import seal
 from eegprep.base.strict_json import find_unsafe
 from eegprep.base.version import __version__
 from eegprep.pipeline.channels import VOCABULARY
@@ -585,7 +586,7 @@ class StoreWriter:
 
     def save_report(self, report: dict[str, Any]) -> str:
         name = time.strftime("ingest-%Y%m%dT%H%M%S", time.gmtime()) + f"-{os.getpid()}.json"
-        data = json.dumps(report, indent=2, allow_nan=False).encode()
+        data = json.dumps(seal(report), indent=2, allow_nan=False).encode()  # validate checks it
         self.loc.write_bytes(data, *REPORTS, name)
         return self.loc.path(*REPORTS, name)
 

@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from cli import eegprep_cli
 from eegprep import open_store
 from eegprep.base.errors import StoreFormatError
+from eegprep.base.sealed import seal
 from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.validate import validate
@@ -109,13 +110,13 @@ def test_a_damaged_seen_files_cache_is_reported_and_a_stale_entry_is_not(store: 
     doc = json.loads(path.read_text())
     entry = doc["recordings"][REC]
     entry["hashes"] = [h[:-1] + ("0" if h[-1] != "0" else "1") for h in entry["hashes"]]
-    path.write_text(json.dumps(doc))
+    path.write_text(json.dumps(seal(doc)))  # a checksum that vouches: the entry is still wrong
     assert any("seen.json: damaged" in p and REC in p for p in validate(str(store))[1])
     path.write_bytes(path.read_bytes()[:50])
     assert any("seen.json: damaged" in p for p in validate(str(store))[1])
     doc = json.loads(json.dumps(good))
     doc["recordings"][REC]["group"] = "recordings/tuh/aaaaaaaa_s001_t000@7"  # an older version's
-    path.write_text(json.dumps(doc))
+    path.write_text(json.dumps(seal(doc)))
     assert validate(str(store))[1] == []
 
 
@@ -141,3 +142,41 @@ def test_a_damaged_ingest_report_is_named_and_left_out(store: Path, damage: str)
     assert "internal error" not in result.output
     shutil.rmtree(store / "_eegprep" / "reports")
     assert validate(str(store))[1] == []
+
+
+@pytest.mark.parametrize("rel", ["_eegprep/seen.json", "report"])
+def test_every_flipped_bit_in_a_report_or_the_seen_files_cache_is_reported(
+    store: Path, rel: str
+) -> None:
+    """Both carry a CRC-32C (``crc32c``, eegprep.base.sealed): a flip that leaves valid JSON (a
+    digit of a ctime, a letter of a skipped file's line) went unreported."""
+    path = next((store / "_eegprep" / "reports").glob("*.json")) if rel == "report" else store / rel
+    good = path.read_bytes()
+    assert b'"crc32c"' in good
+    shown = f"_eegprep/reports/{path.name}" if rel == "report" else rel
+    for blob in _flips(path, 60, seed=len(rel)):
+        path.write_bytes(blob)
+        problems = validate(str(store))[1]
+        assert any(p.startswith(f"{shown}: damaged") for p in problems), blob
+    path.write_bytes(good)
+    assert validate(str(store))[1] == []
+
+
+def test_reports_and_caches_of_earlier_versions_have_no_checksum_and_pass(store: Path) -> None:
+    for path in [store / "_eegprep" / "seen.json", *(store / "_eegprep" / "reports").glob("*")]:
+        doc = json.loads(path.read_text())
+        del doc["crc32c"]
+        path.write_text(json.dumps(doc))
+    assert validate(str(store))[1] == []
+    assert len(open_store(store).reports()) == 1
+
+
+def test_a_damaged_seen_files_cache_is_not_trusted(store: Path, tuh_corpus: Path) -> None:
+    path = store / "_eegprep" / "seen.json"
+    doc = json.loads(path.read_text())
+    doc["crc32c"] = "00000000"
+    path.write_text(json.dumps(doc))
+    cfg = IngestConfig(workers=0, progress=False, recipe=Recipe(encoding="quantized"))  # type: ignore[arg-type]
+    report = ingest("tuh", src=tuh_corpus, out=store, config=cfg)
+    assert report.n_checked == 3  # every file read again: the cache vouched for none
+    assert validate(str(store))[1] == []  # and written again, sound
