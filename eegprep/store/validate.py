@@ -314,7 +314,8 @@ def _root_attrs(loc: Location, problems: list[str]) -> dict[str, Any] | None:
         problems.append("zarr.json: missing (the store's root group: format, recipe, rate)")
         return None
     try:
-        attrs = strict_json.loads(loc.read_bytes("zarr.json"))["attributes"]
+        doc = strict_json.loads(loc.read_bytes("zarr.json"))
+        attrs = doc["attributes"]
         if not isinstance(attrs, dict):
             raise TypeError(f"attributes are a {type(attrs).__name__}")
     except (ValueError, KeyError, TypeError) as exc:
@@ -333,6 +334,9 @@ def _root_attrs(loc: Location, problems: list[str]) -> dict[str, Any] | None:
             f"{loc.display}: store format version {version} is newer than this eegprep understands "
             f"({FORMAT_VERSION}); upgrade eegprep"
         )
+    group = {k: v for k, v in doc.items() if k not in ("attributes", "consolidated_metadata")}
+    if group != {"zarr_format": 3, "node_type": "group"}:
+        problems.append(f"zarr.json: damaged (not a Zarr v3 group: {group})")
     missing = [k for k in ("format_version", "sfreq", "recipe_hash") if k not in attrs]
     if missing:
         problems.append(f"zarr.json: damaged (no {', '.join(missing)})")
@@ -362,6 +366,13 @@ def _root_problems(attrs: dict[str, Any]) -> list[str]:
         not isinstance(vocabulary, list) or vocabulary != list(VOCABULARY)[: len(vocabulary)]
     ):
         out.append("its channel vocabulary is not eegprep's (channel positions would be wrong)")
+    keys = set(attrs)
+    if keys != ROOT_KEYS:
+        odd = sorted(ROOT_KEYS - keys) + sorted(keys - ROOT_KEYS)
+        out.append(f"attribute{'s' if len(odd) > 1 else ''} {', '.join(map(repr, odd))} missing "
+                   "or not eegprep's (a key's name changed)")  # fmt: skip
+    if not isinstance(attrs.get("eegprep_version"), str):
+        out.append(f"eegprep_version {attrs.get('eegprep_version')!r} is not a version")
     if attrs.get("unit") != "uV":
         out.append(f"unit {attrs.get('unit')!r}, not 'uV'")
     layout = attrs.get("layout")
@@ -370,6 +381,20 @@ def _root_problems(attrs: dict[str, Any]) -> list[str]:
         out.append(f"layout {layout!r} is not the store format's {LAYOUT!r}")
     return out
 
+
+# The root's attributes (eegprep.store.writer.root_attrs): the same keys in every store of
+# format version 1.
+ROOT_KEYS = {
+    "format",
+    "format_version",
+    "sfreq",
+    "unit",
+    "recipe",
+    "recipe_hash",
+    "vocabulary",
+    "eegprep_version",
+    "layout",
+}
 
 # The root's ``layout`` attribute: the same in every store of format version 1.
 LAYOUT = {

@@ -96,12 +96,17 @@ def test_a_flipped_bit_in_a_top_group_document_is_reported(store: Path, rel: str
 
 def test_the_root_layout_and_unit_are_checked(store: Path) -> None:
     path = store / "zarr.json"
-    doc = json.loads(path.read_text())
+    good = path.read_bytes()
+    doc = json.loads(good)
     doc["attributes"]["layout"]["chunk_seconds"] = 61
     doc["attributes"]["unit"] = "uW"
     path.write_text(json.dumps(doc))
     text = "\n".join(validate(str(store))[1])
     assert "zarr.json: damaged (layout" in text and "zarr.json: damaged (unit 'uW'" in text
+    for flip in (b'"recipe":', b'"zarr_format"'):  # one bit: a key of another name
+        at = good.index(flip) + 2
+        path.write_bytes(good[:at] + bytes([good[at] ^ 1]) + good[at + 1 :])
+        assert any(p.startswith("zarr.json: damaged") for p in validate(str(store))[1]), flip
 
 
 def test_a_damaged_seen_files_cache_is_reported_and_a_stale_entry_is_not(store: Path) -> None:
