@@ -233,7 +233,21 @@ def _variants(doc: dict[str, Any]) -> list[Any]:
             return [edit(x, crc, zstd) for x in node if crc or x != {"name": "crc32c"}]
         return node
 
-    return [edit(doc, crc, zstd) for crc in (True, False) for zstd in (False, True)]
+    forms = [edit(doc, crc, zstd) for crc in (True, False) for zstd in (False, True)]
+    return forms + [_names_zstd(form) for form in forms if _names_zstd(form) != form]
+
+
+_VLEN = {"name": "vlen-utf8", "configuration": {}}
+_NAMES_ZSTD = {"name": "zstd", "configuration": {"level": 0, "checksum": False}}
+
+
+def _names_zstd(doc: dict[str, Any]) -> dict[str, Any]:
+    """The ``channel`` array's document as earlier versions wrote it: its names compressed with
+    zstd after ``vlen-utf8`` (the other arrays' documents are returned unchanged)."""
+    codecs = doc.get("codecs")
+    if not isinstance(codecs, list) or codecs[:1] != [_VLEN]:
+        return doc
+    return {**doc, "codecs": [_VLEN, _NAMES_ZSTD, *codecs[1:]]}
 
 
 def _data_with_zarr(

@@ -185,3 +185,26 @@ def test_a_damaged_seen_files_cache_is_not_trusted(store: Path, tuh_corpus: Path
     report = ingest("tuh", src=tuh_corpus, out=store, config=cfg)
     assert report.n_checked == 3  # every file read again: the cache vouched for none
     assert validate(str(store))[1] == []  # and written again, sound
+
+
+def test_channel_names_written_with_zstd_by_earlier_versions_validate(store: Path) -> None:
+    """Earlier versions compressed each group's channel names with zstd; such a group is no
+    damage (its document is one of the accepted forms) and reads the same names."""
+    import zarr
+    from numcodecs import VLenUTF8, Zstd
+
+    from eegprep.store.shards import with_crc
+
+    group = next((store / "recordings" / "tuh").glob("aaaaaaaa_s001_t000*"))
+    doc_path = group / "channel" / "zarr.json"
+    doc = json.loads(doc_path.read_text())
+    names = list(zarr.open_array(str(group / "channel"), mode="r")[:])
+    doc["codecs"].insert(1, {"name": "zstd", "configuration": {"level": 0, "checksum": False}})
+    doc_path.write_text(json.dumps(doc))
+    blob = Zstd(level=0, checksum=False).encode(VLenUTF8().encode(np.array(names, dtype=object)))
+    (group / "channel" / "c.0").write_bytes(b"".join(with_crc(bytes(blob))))
+    assert list(zarr.open_array(str(group / "channel"), mode="r")[:]) == names
+    assert validate(str(store))[1] == []
+    doc["codecs"][1]["configuration"]["level"] = 5  # not a form any version wrote
+    doc_path.write_text(json.dumps(doc))
+    assert any("channel/zarr.json" in p for p in validate(str(store))[1])
