@@ -32,8 +32,8 @@ from eegprep.base import strict_json
 from eegprep.base.sealed import seal, seal_problem
 from eegprep.corpus.sources import FileStamp, listed_hashes
 from eegprep.store.fs import Location
+from eegprep.store.writer import SEEN
 
-SEEN = ("_eegprep", "seen.json")
 _VERSION = 1
 log = logging.getLogger(__name__)
 

@@ -526,7 +526,7 @@ def _seen_problems(loc: Location, records: dict[str, dict[str, Any]], problems: 
     it), never trusted; any other flipped bit fails the file's ``crc32c`` (earlier versions
     wrote none)."""
     from eegprep.corpus.sources import listed_files, listed_hashes
-    from eegprep.ingestion.seen_files import SEEN
+    from eegprep.store.writer import SEEN
 
     where = "/".join(SEEN)
     if not loc.exists(*SEEN):

@@ -55,6 +55,7 @@ FLOCK = ("_eegprep", "lock.flock")  # held with flock while a local store is wri
 RETIRED = ("_eegprep", "retired.json")
 REMOVED = "removed.json"  # in a recording group: removed by --prune, never relisted
 REPORTS = ("_eegprep", "reports")
+SEEN = ("_eegprep", "seen.json")  # the ingest's seen-files cache (eegprep.ingestion.seen_files)
 _STORE_WIDE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 """Errors that concern the whole store, not one recording: a commit stops on them."""
 KEEP_REPLACED_SECONDS = 86_400.0  # how long a replaced version stays for readers of old indexes
