@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import traceback
+import warnings
 from typing import Any, NoReturn
 
 import click
@@ -178,3 +179,17 @@ def set_verbosity(ctx: click.Context, verbose: int, quiet: bool) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(_ShownFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])
+    warnings.showwarning = _quiet_warning if quiet else _warning_line
+
+
+def _warning_line(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int,
+    file: Any = None, line: str | None = None,
+) -> None:  # fmt: skip
+    """A Python warning as a command prints it: one ``warning:`` line, not Python's two lines
+    with the source file, line number and code that raised it."""
+    say(f"warning: {one_line(str(message))}", err=True)
+
+
+def _quiet_warning(*args: Any, **kwargs: Any) -> None:
+    """``-q``: only errors, no warnings."""

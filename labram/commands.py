@@ -607,8 +607,11 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
       labram predict rec1.edf rec2.edf --checkpoint runs/tuab/seed0/best.pt
       labram predict *.edf --checkpoint best.safetensors --windows --csv > windows.csv
     """
+    from eegprep.base.errors import UsageError
     from labram.stages.predict import predict_files, table_lines, write_csv
 
+    if as_json and as_csv:
+        raise UsageError("--json and --csv: give one (both print to standard output)")
     res = predict_files(list(files), checkpoint, task=task, corpus=corpus,
                         mains=float(mains) if mains else None, batch_size=batch_size,
                         device=device)  # fmt: skip

@@ -319,6 +319,7 @@ def predict_files(
     return {
         "checkpoint": str(checkpoint),
         "task": the_task.name,
+        "kind": the_task.kind,
         "classes": class_names(the_task, model.n_outputs),
         "corpus": manifest.name,
         "recordings": recordings,
@@ -364,7 +365,7 @@ def table_lines(res: dict[str, Any], *, per_window: bool = False) -> list[str]:
     """:func:`predict_files`' result as text: one line per recording, the positive class's
     probability for a binary task ("abnormal: 0.93"), every class's otherwise, then the label;
     with ``per_window``, a line per window under each."""
-    binary = len(res["classes"]) == 2 and res["task"] != "regression"
+    binary = len(res["classes"]) == 2 and res.get("kind", "binary") != "regression"
 
     def text(item: dict[str, Any]) -> str:
         values = _values(item)

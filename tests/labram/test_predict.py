@@ -115,6 +115,21 @@ def test_json_and_csv(demo: dict) -> None:
     assert float(rows[0]["abnormal"]) == pytest.approx(first)
     res = runner.invoke(labram_cli, [*base, "--windows"])
     assert res.output.count(" s  abnormal: ") == rec["n_windows"]
+    res = runner.invoke(labram_cli, [*base, "--json", "--csv"])  # not JSON alone, silently
+    assert res.exit_code == 2 and "--json and --csv" in res.output
+
+
+def test_a_two_output_regression_shows_both_outputs() -> None:
+    """The text table shows every output of a regression task, whatever its name (only a
+    binary task's table shows the positive class alone)."""
+    from labram.stages.predict import table_lines
+
+    rec = {"file": "a.edf", "n_windows": 3, "outputs": {"valence": 0.1, "arousal": 0.7}}
+    res = {"task": "label:mood", "kind": "regression", "classes": ["valence", "arousal"],
+           "recordings": [rec]}  # fmt: skip
+    assert "valence: 0.10  arousal: 0.70" in table_lines(res)[0]
+    binary = {**res, "kind": "binary", "recordings": [{**rec, "label": "x"}]}
+    assert "valence" not in table_lines(binary)[0]
 
 
 def test_task_comes_from_the_checkpoint_or_the_flag(demo: dict, tmp_path: Path) -> None:
@@ -279,3 +294,30 @@ def test_missing_old_names_present_under_new_ones_say_how_to_map_them(
     (tmp_path / "mine.toml").write_text(toml)
     res = predict_files([f], demo["ckpt"], corpus=str(tmp_path / "mine.toml"), device="cpu")
     assert not res["failed"] and res["recordings"][0]["n_windows"] == 1
+
+
+def test_a_python_warning_is_one_warning_line(demo: dict, tmp_path: Path) -> None:
+    """A warning raised inside a command (here converting a released classifier without its
+    head) prints as one ``warning:`` line, not Python's two lines with the source code that
+    raised it; ``-q`` (only errors) prints none."""
+    import subprocess
+    import sys
+
+    src = _released_without(demo, tmp_path, "head")
+    code = (
+        "import sys; from eegprep._console import labram_main; "
+        "sys.argv[0] = 'labram'; labram_main()"
+    )
+    for quiet in ([], ["-q"]):
+        out = tmp_path / f"c{len(quiet)}.pt"
+        done = subprocess.run(
+            [sys.executable, "-c", code, *quiet, "convert", str(src), str(out)],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+        if quiet:
+            assert lines == []
+        else:
+            assert lines and all(ln.startswith("warning: ") for ln in lines), lines
+            assert "freshly initialised" in lines[0] and "warnings.warn" not in done.stderr
