@@ -457,7 +457,11 @@ def _unlisted_groups(
         )
         return
     for group in unlisted[:MAX_LINES]:
-        problems.append(f"{group}: recording group on disk that the index does not list")
+        problems.append(
+            f"{group}: recording group on disk that the index does not list (an ingest stopped "
+            "mid-commit, or its index line damaged: the next ingest lists it again from the "
+            "group, or retires it)"
+        )
     if len(unlisted) > MAX_LINES:
         problems.append(f"recordings: {len(unlisted) - MAX_LINES} more unlisted groups")
 

@@ -178,9 +178,10 @@ def test_unlisted_groups_are_reported_unless_retired(tuh_corpus: Path, tmp_path:
     group = open_store(out).recording(REC).group
     shutil.copytree(out / group, out / "recordings" / "tuh" / "stray")
     problems = validate(str(out))[1]
-    assert problems == [
-        "recordings/tuh/stray: recording group on disk that the index does not list"
-    ]
+    assert len(problems) == 1 and problems[0].startswith(
+        "recordings/tuh/stray: recording group on disk that the index does not list (an ingest "
+        "stopped mid-commit"
+    )
     retired = out / "_eegprep" / "retired.json"
     kept = json.loads(retired.read_text()) if retired.exists() else []
     retired.write_text(json.dumps([*kept, ["recordings/tuh/stray", 0.0]]))
@@ -188,8 +189,8 @@ def test_unlisted_groups_are_reported_unless_retired(tuh_corpus: Path, tmp_path:
     retired.write_text("[[")
     problems = validate(str(out))[1]
     assert len(problems) == 2 and problems[0].startswith("_eegprep/retired.json: damaged")
-    assert (
-        problems[1] == "recordings/tuh/stray: recording group on disk that the index does not list"
+    assert problems[1].startswith(
+        "recordings/tuh/stray: recording group on disk that the index does not list"
     )
 
 
@@ -237,10 +238,10 @@ def test_a_damaged_index_line_is_reported_and_skipped(
     name = f"_eegprep/index/{segment.name} line {where}: {problem}"
     assert checked == n and problems[0].startswith(name), problems
     if line is None:  # its recording is on disk, no longer listed
-        assert problems[1:] == [
+        assert len(problems) == 2 and problems[1].startswith(
             "recordings/tuh/aaaaaaaa_s001_t000: recording group on disk that the index does "
-            "not list"
-        ]
+            "not list (an ingest stopped mid-commit, or its index line damaged"
+        )
     else:
         assert problems[1:] == []
     with pytest.raises(StoreFormatError, match="damaged index") as err:
