@@ -293,9 +293,15 @@ def config_show() -> None:
     in_file = read_config()
     say(f"# {config_path()}")
     from_env = {n for n in available() if os.environ.get(env_var(n))}
+    shipped = set(available())
     for name in sorted(set(in_file) | from_env):
-        where = f"   # from {env_var(name)}" if name in from_env else ""
-        say(f"{name} = {corpus_dir(name)}{where}")
+        folder = corpus_dir(name)
+        notes = [f"from {env_var(name)}"] if name in from_env else []
+        if name not in shipped:
+            notes.append("not a shipped corpus: a manifest of your own, or a misspelling?")
+        if not folder.is_dir():
+            notes.append("no such folder" if not folder.exists() else "not a folder")
+        say(f"{name} = {folder}" + (f"   # {'; '.join(notes)}" if notes else ""))
 
 
 @eegprep_cli.command()

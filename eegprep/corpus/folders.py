@@ -89,8 +89,17 @@ def corpus_dir(
         return _checked(folder, f"corpora.{corpus} in {config_path()}", check)
     raise ConfigError(
         f"no folder for corpus {corpus!r}: pass --src DIR, set {env_var(corpus)}=DIR, "
-        f"or run `eegprep config set {corpus} DIR` (writes {config_path()})"
+        f"or run `eegprep config set {corpus} DIR` (writes {config_path()})" + _near_miss(corpus)
     )
+
+
+def _near_miss(corpus: str) -> str:
+    """A hint naming the config file's entry that looks like a misspelling of ``corpus``
+    (``tuhh = ...`` for ``tuh``); empty when none does."""
+    import difflib
+
+    close = difflib.get_close_matches(corpus, list(read_config()), n=1, cutoff=0.6)
+    return f"; {config_path()} names {close[0]!r}: a misspelling of {corpus!r}?" if close else ""
 
 
 def _checked(folder: Path, setting: str, check: bool) -> Path:

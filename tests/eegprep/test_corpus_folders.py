@@ -115,8 +115,21 @@ def test_config_show_says_what_the_environment_overrides(
     monkeypatch.setenv("EEGPREP_TUAB_DIR", "/env/tuab")
     res = CliRunner().invoke(eegprep_cli, ["config", "show"])
     assert res.exit_code == 0
-    assert "tuh = /data/tuh\n" in res.output
-    assert "tuab = /env/tuab   # from EEGPREP_TUAB_DIR" in res.output
+    assert "tuh = /data/tuh   # no such folder\n" in res.output
+    assert "tuab = /env/tuab   # from EEGPREP_TUAB_DIR; no such folder" in res.output
+
+
+def test_a_misspelt_corpus_in_the_config_is_pointed_out(config_file: Path, tmp_path: Path) -> None:
+    """``tuhh = ...`` in the file: `config show` marks it, and `ingest tuh` asks whether it is
+    a misspelling of tuh instead of only saying that tuh has no folder."""
+    config_file.parent.mkdir()
+    config_file.write_text(f'[corpora]\ntuhh = "{tmp_path}"\n')
+    res = CliRunner().invoke(eegprep_cli, ["config", "show"])
+    assert res.exit_code == 0
+    assert f"tuhh = {tmp_path}   # not a shipped corpus" in res.output
+    res = CliRunner().invoke(eegprep_cli, ["ingest", "tuh", "--out", str(tmp_path / "s.zarr")])
+    assert res.exit_code == 2 and res.output.count("\n") == 1
+    assert "no folder for corpus 'tuh'" in res.output and "names 'tuhh'" in res.output
 
 
 @pytest.mark.parametrize("kind", ["missing", "file"])
