@@ -134,8 +134,9 @@ def check_test_subjects(
     test = set(test_keys)
     if record is None:
         return (
-            f"{source} records no pre-training subjects (the released LaBraM weights carry "
-            f"none): cannot check the {len(test)} test subjects for leakage"
+            f"{source} records no pre-training subjects (made from weights that carry no "
+            "record, such as the released LaBraM weights, or by an earlier version): cannot "
+            f"check the {len(test)} test subjects for leakage"
         )
     k = len(seen(record, test))
     line = f"{k} of {len(test)} test subjects were seen in pre-training ({source})"
