@@ -25,6 +25,21 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 1
 
 
+class CitingCommand(click.Command):
+    """A command whose help, where it cites a page under ``docs/``, ends with where those pages are
+    on this installation: a wheel carries them inside the package (``eegprep/docs/``), not in a
+    ``docs/`` folder beside where the user runs."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        cited = [self.help or "", *(str(getattr(p, "help", None) or "") for p in self.params)]
+        if any("docs/" in text for text in cited):
+            from eegprep.base.resources import shipped_dir
+
+            formatter.write_paragraph()
+            formatter.write_text(f"The docs/ pages cited above are in {shipped_dir('docs')}.")
+
+
 class OneLineErrors(click.Group):
     """A click group that turns every error into one line starting ``error:``, with every
     credential hidden (:func:`eegprep.base.redact.redact`).
@@ -33,6 +48,8 @@ class OneLineErrors(click.Group):
     with status 1, its line saying so. ``-v`` adds the traceback (also redacted) before the
     line.
     """
+
+    command_class = CitingCommand
 
     def make_context(
         self,

@@ -15,6 +15,7 @@ import tarfile
 import tomllib
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -275,3 +276,30 @@ def test_docs_cited_in_error_messages_are_files_of_this_installation(
         assert cited, message
         for ref in cited:
             assert Path(ref).is_absolute() and Path(ref).is_file(), message
+
+
+def test_help_that_cites_docs_says_where_they_are_installed() -> None:
+    """Every command whose --help cites docs/NAME.md ends with the folder those pages are in
+    on this installation, and each page it cites is there."""
+    from cli import eegprep_cli, labram_cli
+
+    def commands(group: Any, path: list[str]) -> list[tuple[Any, list[str]]]:
+        out = []
+        for name, cmd in group.commands.items():
+            sub = [*path, name]
+            out += commands(cmd, sub) if hasattr(cmd, "commands") else [(cmd, sub)]
+        return out
+
+    citing = 0
+    for root in (eegprep_cli, labram_cli):
+        for _, argv in commands(root, []):
+            text = CliRunner().invoke(root, [*argv, "--help"]).output
+            cited = set(re.findall(r"docs/([\w-]+\.md)", text))
+            if not cited:
+                continue
+            citing += 1
+            where = re.search(r"The docs/ pages cited above are in (\S+)\.\n", text)
+            assert where, (argv, text[-300:])
+            for page in cited:
+                assert (Path(where.group(1)) / page).is_file(), (argv, page)
+    assert citing >= 3
