@@ -133,7 +133,7 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
     report = run_ingest(manifest or corpus, src=src, out=out, config=cfg)
     if as_json:
         say(strict_json.dumps(report.to_dict(), indent=2))
-    elif not ctx.meta.get("quiet"):
+    else:
         _print_report(report)
     sys.exit(report.exit_code)
 
@@ -146,7 +146,7 @@ def _print_report(report: Any) -> None:
         say(f"skipped: {one_line(line)}", err=True)
     n_warn = sum(len(w) for w in report.warnings.values())
     for line in report.warnings.get(GONE, []):
-        say(f"note: {one_line(line)}", err=True)
+        say(f"note: {one_line(line)}", err=True, info=True)
     checked = f" ({report.n_checked} by content)" if report.n_checked else ""
     removed = f"{report.n_removed} removed, " if report.n_removed else ""
     say(
@@ -154,9 +154,10 @@ def _print_report(report: Any) -> None:
         f"{report.n_current} already current{checked}, {removed}"
         f"{len(report.failed) + len(report.unmatched)} "
         f"skipped, {n_warn} warnings; {report.hours_written:.3f} h written in "
-        f"{report.seconds:.1f} s -> {redact(report.store)}"
+        f"{report.seconds:.1f} s -> {redact(report.store)}",
+        info=True,
     )
-    say(f"report: {redact(report.report_path)}")
+    say(f"report: {redact(report.report_path)}", info=True)
 
 
 @eegprep_cli.command()
@@ -185,11 +186,11 @@ def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) ->
     say(strict_json.dumps(st, indent=2) if as_json else format_table(st))
     if plots:
         for p in plot_stats(s, st, plots):
-            say(f"plot: {p}", err=as_json)
+            say(f"plot: {p}", err=as_json, info=True)
     if html_out:
         from eegprep.tools.report import write_html_report
 
-        say(f"report: {write_html_report(s, html_out)}", err=as_json)
+        say(f"report: {write_html_report(s, html_out)}", err=as_json, info=True)
 
 
 @eegprep_cli.command()
@@ -223,7 +224,7 @@ def validate(store: str, as_json: bool) -> None:
     else:
         for p in problems:
             say(f"problem: {one_line(p)}", err=True)
-        say(f"{n} recordings checked, {len(problems)} problems")
+        say(f"{n} recordings checked, {len(problems)} problems", info=True)
     sys.exit(1 if problems else 0)
 
 
@@ -279,7 +280,7 @@ def config_set(corpus: str, folder: str, custom: bool) -> None:
     if not custom:
         check_choice("corpus", corpus, available(),
                      hint="(a corpus of your own manifest: add --custom)")  # fmt: skip
-    say(f"wrote {set_corpus_dir(corpus, folder)}")
+    say(f"wrote {set_corpus_dir(corpus, folder)}", info=True)
 
 
 @config.command("show")

@@ -160,9 +160,14 @@ def shown(text: str) -> str:
     return _CONTROL_IN_LINES.sub(_escape, text)
 
 
-def say(text: object = "", *, err: bool = False) -> None:
+def say(text: object = "", *, err: bool = False, info: bool = False) -> None:
     """Print ``text`` (a line, or lines) as :func:`shown` gives it: every command's output
-    goes through here."""
+    goes through here. ``info``: a summary, a note or the path of a file written, not an error
+    nor the result the command exists to print; ``-q`` leaves it out."""
+    if info:
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None and ctx.meta.get("quiet"):
+            return
     click.echo(shown(str(text)), err=err)
 
 
@@ -185,7 +190,12 @@ def click_error(exc: click.ClickException) -> NoReturn:
 def verbosity_options(fn: Any) -> Any:
     """The ``-v``/``-q`` flags of both groups; the group passes them to :func:`set_verbosity`."""
     verbose = click.option("-v", "--verbose", count=True, help="More output; tracebacks on errors.")
-    quiet = click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+    quiet = click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        help="Only errors and results: no summaries, notes or warnings.",
+    )
     return verbose(quiet(fn))
 
 

@@ -241,11 +241,11 @@ def _print_run(result: dict[str, Any], what: str) -> None:
 
     if is_main_process():
         _record_command(result["run_dir"])
-        say(f"run folder: {result['run_dir']}")
-        say(f"{what}: {result['checkpoint']}")
-        say(f"log: {result['log']}")
+        say(f"run folder: {result['run_dir']}", info=True)
+        say(f"{what}: {result['checkpoint']}", info=True)
+        say(f"log: {result['log']}", info=True)
         if result.get("plot"):
-            say(f"plot: {result['plot']}")
+            say(f"plot: {result['plot']}", info=True)
 
 
 @labram_cli.command("tokenizer")
@@ -461,7 +461,7 @@ def labram_finetune(
     say(res["leakage"])
     say(f"windows: {res['windows']}")
     say(res["table"])
-    say(f"results: {res['run_dir'] / 'results.json'}")
+    say(f"results: {res['run_dir'] / 'results.json'}", info=True)
 
 
 @labram_cli.command("evaluate")
@@ -567,10 +567,11 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
         return
     say(
         f"{res['n_windows']} windows in {res['n_chunks']} chunks: {res['computed']} computed, "
-        f"{res['skipped']} already done ({res['windows_per_s']:.0f} windows/s) -> {res['out']}"
+        f"{res['skipped']} already done ({res['windows_per_s']:.0f} windows/s) -> {res['out']}",
+        info=True,
     )
     if res["recordings_skipped"]:
-        say(f"skipped: {res['recordings_skipped']} recording(s) that give no window")
+        say(f"skipped: {res['recordings_skipped']} recording(s) that give no window", info=True)
     if not res["complete"]:
         say("incomplete: run the same command again to finish", err=True)
 
@@ -649,7 +650,7 @@ def labram_export(checkpoint: str, out: str | None, fmt: str) -> None:
 
     res = export(checkpoint, out, fmt=fmt)
     say(f"{res['kind']}, {res['n_parameters']:,} parameters -> {res['weights']}")
-    say(f"model card: {res['card']} ({res['card_json']})")
+    say(f"model card: {res['card']} ({res['card_json']})", info=True)
 
 
 @labram_cli.command("report")
@@ -680,7 +681,7 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
     if predict:
         for run in runs:
             for path in add_predictions(run, stores=list(stores) or None, device=device):
-                say(f"predictions: {path}", err=True)
+                say(f"predictions: {path}", err=True, info=True)
     say(text_summary(runs))
     if html_out:
-        say(f"report: {write_html(runs, html_out)}")
+        say(f"report: {write_html(runs, html_out)}", info=True)

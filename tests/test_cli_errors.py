@@ -359,3 +359,28 @@ def test_sigint_to_a_running_command(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert err.strip().splitlines() == ["error: interrupted (Ctrl-C)"], err
+
+
+def test_quiet_keeps_errors_and_results_and_drops_summaries(
+    tuh_corpus: Path, tmp_path: Path
+) -> None:
+    """``-q``: a skipped file is still one ``skipped:`` line (an error: it printed nothing
+    before and only the exit status told); the summary, notes and report path go; a command's
+    result (validate's problems, stats' table) stays."""
+    import shutil
+
+    src = tmp_path / "src"
+    shutil.copytree(tuh_corpus, src)
+    bad = sorted(src.rglob("*.edf"))[0]
+    bad.write_bytes(bad.read_bytes()[:300])  # cut inside the header
+    out = str(tmp_path / "s.zarr")
+    res = CliRunner().invoke(eegprep_cli, ["-q", "ingest", "tuh", "--src", str(src), "--out", out])
+    assert res.exit_code == 3, res.output
+    lines = res.output.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("skipped: ") and bad.name in lines[0]
+    loud = CliRunner().invoke(eegprep_cli, ["ingest", "tuh", "--src", str(src), "--out", out])
+    assert "files found" in loud.output and "report: " in loud.output
+    res = CliRunner().invoke(eegprep_cli, ["-q", "validate", out])
+    assert res.exit_code == 0 and res.output == ""
+    res = CliRunner().invoke(eegprep_cli, ["-q", "stats", out])
+    assert res.exit_code == 0 and "tuh" in res.output
