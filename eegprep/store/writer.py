@@ -19,6 +19,7 @@ its own staging name.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
@@ -284,20 +285,32 @@ class StoreWriter:
         if self.loc.local:
             self._hold_flock()
         if self.loc.exists(*LOCK):
-            try:
-                other = strict_json.loads(self.loc.read_bytes(*LOCK))
-            except ValueError:
-                other = None
-            if not isinstance(other, dict) or "host" not in other or "pid" not in other:
+            other = _lock_holder(self.loc.read_bytes(*LOCK))
+            if other is None:
                 # cut short by a kill (stale), unless it is being written this very moment
                 fresh = self.loc.local and time.time() - os.path.getmtime(self.loc.path(*LOCK)) < 5
-                other = {"host": socket.gethostname(), "pid": os.getpid() if fresh else 0}
-            if not _is_stale(other):
-                since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(other.get("since", 0)))
+                if fresh:
+                    raise StoreLockedError(
+                        f"{self.loc.display}: another ingest is taking the lock just now "
+                        f"({self.loc.shown(self.loc.path(*LOCK))}); wait for it"
+                    )
+                log.warning(
+                    "%s: took over a damaged lock file (%s) left by an ingest that was killed",
+                    self.loc.display,
+                    self.loc.shown(self.loc.path(*LOCK)),
+                )
+            elif not _is_stale(other):
                 raise StoreLockedError(
-                    f"{self.loc.display}: another ingest (pid {other.get('pid')} on "
-                    f"{other.get('host')}, since {since}) is writing this store; wait for it, "
-                    f"or delete {self.loc.path(*LOCK)} if that process is gone"
+                    f"{self.loc.display}: another ingest ({_describe_holder(other)}) is "
+                    f"writing this store; wait for it, or delete "
+                    f"{self.loc.shown(self.loc.path(*LOCK))} if that process is gone"
+                )
+            else:
+                log.warning(
+                    "%s: took over the lock of an ingest that no longer runs (%s): its "
+                    "unlisted work is removed, and this ingest redoes it",
+                    self.loc.display,
+                    _describe_holder(other),
                 )
         if self.loc.local:
             path = self.loc.path(*LOCK)
@@ -334,9 +347,15 @@ class StoreWriter:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
+            holder = None
+            with contextlib.suppress(OSError):
+                holder = _lock_holder(self.loc.read_bytes(*LOCK))
+            who = "another ingest"
+            if holder is not None and not _is_stale(holder):
+                who += f" ({_describe_holder(holder)})"
             raise StoreLockedError(
-                f"{self.loc.display}: another ingest is writing this store (it holds "
-                f"{path}); wait for it"
+                f"{self.loc.display}: {who} is writing this store (it holds {path}); wait "
+                "for it to finish"
             ) from None
         except OSError as exc:  # a file system without flock (some network mounts): the lock
             os.close(fd)  # file alone guards, as on object stores
@@ -597,12 +616,41 @@ def _describe(recipe: dict[str, Any]) -> str:
     return ", ".join(f"{k}={recipe.get(k)}" for k in keys)
 
 
+def _lock_holder(data: bytes) -> dict[str, Any] | None:
+    """Who holds the lock, as its file says: ``{"host": str, "pid": int, "since": float}``;
+    None when the file is empty or damaged (cut short by a kill, a flipped bit): a ``host``
+    that is not text, a ``pid`` that is not a positive process id. A ``since`` that is not a
+    plausible time is left out (it only decorates the message)."""
+    try:
+        other = strict_json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(other, dict):
+        return None
+    host, pid, since = other.get("host"), other.get("pid"), other.get("since")
+    if not isinstance(host, str) or type(pid) is not int or not 0 < pid < 2**31:
+        return None
+    holder: dict[str, Any] = {"host": host, "pid": pid}
+    if isinstance(since, int | float) and not isinstance(since, bool) and 0 <= since < 2**31:
+        holder["since"] = float(since)
+    return holder
+
+
+def _describe_holder(holder: dict[str, Any]) -> str:
+    """``pid 123 on host, since 2026-12-02 14:57:56`` (the time when the lock states one)."""
+    text = f"pid {holder['pid']} on {holder['host']}"
+    if "since" in holder:
+        text += ", since " + time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(holder["since"]))
+    return text
+
+
 def _is_stale(lock: dict[str, Any]) -> bool:
-    """A lock held by a process on this host that no longer runs."""
+    """A lock held by a process on this host that no longer runs (``lock`` from
+    :func:`_lock_holder`)."""
     if lock.get("host") != socket.gethostname():
         return False
-    pid = int(lock.get("pid", 0))
-    if pid <= 0:
+    pid = lock.get("pid", 0)
+    if type(pid) is not int or not 0 < pid < 2**31:
         return True
     try:
         os.kill(pid, 0)

@@ -348,3 +348,80 @@ def test_a_file_system_without_flock_still_takes_the_lock_file(
         assert Path(url, "_eegprep", "lock").exists()
         with pytest.raises(StoreLockedError, match="another ingest"):
             StoreWriter(url, Recipe()).open()
+
+
+def test_a_second_ingest_is_told_who_holds_the_lock(tmp_path: Path) -> None:
+    """The kernel's flock refuses a second writer before it reads the lock file; its one line
+    named only ``lock.flock``. It names the holder (pid, host, start) as the lock file states."""
+    import os
+    import socket
+
+    url = str(tmp_path / "s.zarr")
+    with StoreWriter(url, Recipe()), pytest.raises(StoreLockedError) as refused:
+        StoreWriter(url, Recipe()).open()
+    message = str(refused.value)
+    assert f"pid {os.getpid()} on {socket.gethostname()}, since " in message
+    assert "lock.flock" in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"pid": "abc"},
+        {"pid": 10**30},
+        {"pid": True},
+        {"pid": -3},
+        {"pid": 2**22 + 12345, "since": "yesterday"},
+        {"pid": 2**22 + 12345, "since": 1e300},
+        [1, 2],
+    ],
+)
+def test_a_damaged_lock_is_taken_over_not_an_internal_error(
+    tmp_path: Path, content: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A lock file that is valid JSON but whose fields are not a host, a process id and a
+    time (a flipped bit, a hand edit) ended the ingest with an internal error (``int('abc')``,
+    an overflow in ``os.kill`` or ``localtime``): it is damaged, and taken over with a line."""
+    import os
+    import socket
+
+    url = str(tmp_path / "s.zarr")
+    with StoreWriter(url, Recipe()):
+        pass
+    lock = Path(url, "_eegprep", "lock")
+    if isinstance(content, dict):
+        content = {"host": socket.gethostname(), **content}
+    lock.write_text(json.dumps(content))
+    os.utime(lock, (1, 1))  # written long ago
+    with StoreWriter(url, Recipe()):
+        pass
+    assert not lock.exists()
+    assert "took over" in caplog.text
+
+
+def test_a_live_lock_of_another_host_with_a_damaged_time_is_refused(tmp_path: Path) -> None:
+    url = str(tmp_path / "s.zarr")
+    with StoreWriter(url, Recipe()):
+        pass
+    lock = Path(url, "_eegprep", "lock")
+    lock.write_text(json.dumps({"host": "elsewhere", "pid": 5, "since": 1e20}))
+    with pytest.raises(StoreLockedError, match=r"pid 5 on elsewhere\) is writing"):
+        StoreWriter(url, Recipe()).open()
+    assert lock.exists()  # not stolen
+
+
+def test_taking_over_a_stale_lock_says_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A writer killed with SIGKILL leaves its lock; the next ingest took it over silently."""
+    import socket
+
+    url = str(tmp_path / "s.zarr")
+    with StoreWriter(url, Recipe()):
+        pass
+    lock = Path(url, "_eegprep", "lock")
+    holder = {"host": socket.gethostname(), "pid": 2**22 + 12345, "since": 0}
+    lock.write_text(json.dumps(holder))
+    with StoreWriter(url, Recipe()):
+        pass
+    assert f"took over the lock of an ingest that no longer runs (pid {2**22 + 12345}" in (
+        caplog.text
+    )
