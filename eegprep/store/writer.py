@@ -299,7 +299,7 @@ class StoreWriter:
                     self.loc.display,
                     self.loc.shown(self.loc.path(*LOCK)),
                 )
-            elif not _is_stale(other):
+            elif not _is_stale(other, flocked=self._flock_fd is not None):
                 raise StoreLockedError(
                     f"{self.loc.display}: another ingest ({_describe_holder(other)}) is "
                     f"writing this store; wait for it, or delete "
@@ -644,21 +644,52 @@ def _describe_holder(holder: dict[str, Any]) -> str:
     return text
 
 
-def _is_stale(lock: dict[str, Any]) -> bool:
+def _is_stale(lock: dict[str, Any], *, flocked: bool = False) -> bool:
     """A lock held by a process on this host that no longer runs (``lock`` from
-    :func:`_lock_holder`)."""
+    :func:`_lock_holder`).
+
+    A process id is reused once its process is gone (soon, in a container restarted with the
+    same host name), so a live process with the lock's pid is not proof: with ``flocked``
+    (this process holds the store's ``flock``, which every writer on this host holds for its
+    life) no writer on this host runs; otherwise a process that started after the lock was
+    taken is not its writer (Linux, from ``/proc``)."""
     if lock.get("host") != socket.gethostname():
         return False
     pid = lock.get("pid", 0)
     if type(pid) is not int or not 0 < pid < 2**31:
+        return True
+    if flocked:
         return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except PermissionError:
-        return False
-    return False
+        pass
+    started = _process_start(pid)
+    since = lock.get("since")
+    return started is not None and since is not None and started > since + PID_REUSE_SLACK
+
+
+PID_REUSE_SLACK = 60.0
+"""Seconds by which a process must have started after a lock's ``since`` to count as another
+process that reuses the writer's pid (generous: the start time is computed from the boot time
+in whole seconds, and the wall clock may have been set since)."""
+
+
+def _process_start(pid: int) -> float | None:
+    """When process ``pid`` started, seconds since the epoch (Linux); None where unknown."""
+    try:
+        with open("/proc/stat", "rb") as fh:
+            btime = next(int(line.split()[1]) for line in fh if line.startswith(b"btime "))
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat_line = fh.read()
+        # the fields after the command name (in parentheses, which may hold anything)
+        fields = stat_line[stat_line.rindex(b")") + 2 :].split()
+        ticks = int(fields[19])  # field 22 of proc(5): starttime, in clock ticks since boot
+        return btime + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration, AttributeError):
+        return None
 
 
 def write_recording(

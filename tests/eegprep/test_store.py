@@ -425,3 +425,67 @@ def test_taking_over_a_stale_lock_says_so(tmp_path: Path, caplog: pytest.LogCapt
     assert f"took over the lock of an ingest that no longer runs (pid {2**22 + 12345}" in (
         caplog.text
     )
+
+
+def test_a_killed_writers_lock_is_stale_when_its_pid_is_reused(tmp_path: Path) -> None:
+    """After ``kill -9`` of a writer its pid is free, and another process (or the same
+    container restarted) may get it: the lock then named a live process and every later
+    ingest was refused until the lock was deleted by hand. The flock, which every writer on
+    this host holds for its life, says no writer runs."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    url = str(tmp_path / "s.zarr")
+    with StoreWriter(url, Recipe()):
+        pass
+    lock = Path(url, "_eegprep", "lock")
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:  # the killed writer's pid, now another live process's
+        holder = {"host": socket.gethostname(), "pid": other.pid, "since": time.time() - 3600}
+        lock.write_text(json.dumps(holder))
+        with StoreWriter(url, Recipe()):
+            pass
+        assert not lock.exists()
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_without_flock_a_reused_pid_is_told_by_its_start_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where there is no flock (object stores, some network mounts), a live process that
+    started after the lock was taken is not its writer; one that started before is."""
+    import fcntl
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("no /proc")
+
+    def refused(fd: int, op: int) -> None:
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", refused)
+    url = str(tmp_path / "s.zarr")
+    with StoreWriter(url, Recipe()):
+        pass
+    lock = Path(url, "_eegprep", "lock")
+    host = socket.gethostname()
+    lock.write_text(json.dumps({"host": host, "pid": os.getpid(), "since": time.time()}))
+    with pytest.raises(StoreLockedError, match="another ingest"):
+        StoreWriter(url, Recipe()).open()  # this process started before: a live writer
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock.write_text(json.dumps({"host": host, "pid": other.pid, "since": time.time() - 3600}))
+        with StoreWriter(url, Recipe()):
+            pass
+        assert not lock.exists()
+    finally:
+        other.kill()
+        other.wait()
