@@ -448,8 +448,8 @@ def _unlisted_groups(
     except Exception as exc:
         problems.append(f"recordings: cannot be listed ({type(exc).__name__}: {exc})")
         return
-    if not unlisted:
-        return
+    if not unlisted or _ingest_running(loc):
+        return  # (a running ingest's groups: on object stores it writes them in place)
     if not records:
         what = "index lists none of them" if has_index else "index missing"
         problems.append(
@@ -464,6 +464,20 @@ def _unlisted_groups(
         )
     if len(unlisted) > MAX_LINES:
         problems.append(f"recordings: {len(unlisted) - MAX_LINES} more unlisted groups")
+
+
+def _ingest_running(loc: Location) -> bool:
+    """Whether an ingest holds the store's lock now (a lock on another host counts; one whose
+    process is gone, or a damaged one, does not). Its recording groups are not listed until it
+    commits them: on an object store it writes them in place under ``recordings/``, and a
+    local one renames each there just before listing it."""
+    from eegprep.store.writer import LOCK, _is_stale, _lock_holder
+
+    try:
+        holder = _lock_holder(loc.read_bytes(*LOCK))
+    except (OSError, ValueError):
+        return False
+    return holder is not None and not _is_stale(holder)
 
 
 def _groups_on_disk(loc: Location, problems: list[str]) -> list[str]:
