@@ -471,13 +471,13 @@ def _ingest_running(loc: Location) -> bool:
     process is gone, or a damaged one, does not). Its recording groups are not listed until it
     commits them: on an object store it writes them in place under ``recordings/``, and a
     local one renames each there just before listing it."""
-    from eegprep.store.writer import LOCK, _is_stale, _lock_holder
+    from eegprep.store.writer import LOCK, lock_holder, lock_is_stale
 
     try:
-        holder = _lock_holder(loc.read_bytes(*LOCK))
+        holder = lock_holder(loc.read_bytes(*LOCK))
     except (OSError, ValueError):
         return False
-    return holder is not None and not _is_stale(holder)
+    return holder is not None and not lock_is_stale(holder)
 
 
 def _groups_on_disk(loc: Location, problems: list[str]) -> list[str]:

@@ -285,7 +285,7 @@ class StoreWriter:
         if self.loc.local:
             self._hold_flock()
         if self.loc.exists(*LOCK):
-            other = _lock_holder(self.loc.read_bytes(*LOCK))
+            other = lock_holder(self.loc.read_bytes(*LOCK))
             if other is None:
                 # cut short by a kill (stale), unless it is being written this very moment
                 fresh = self.loc.local and time.time() - os.path.getmtime(self.loc.path(*LOCK)) < 5
@@ -299,7 +299,7 @@ class StoreWriter:
                     self.loc.display,
                     self.loc.shown(self.loc.path(*LOCK)),
                 )
-            elif not _is_stale(other, flocked=self._flock_fd is not None):
+            elif not lock_is_stale(other, flocked=self._flock_fd is not None):
                 raise StoreLockedError(
                     f"{self.loc.display}: another ingest ({_describe_holder(other)}) is "
                     f"writing this store; wait for it, or delete "
@@ -349,9 +349,9 @@ class StoreWriter:
             os.close(fd)
             holder = None
             with contextlib.suppress(OSError):
-                holder = _lock_holder(self.loc.read_bytes(*LOCK))
+                holder = lock_holder(self.loc.read_bytes(*LOCK))
             who = "another ingest"
-            if holder is not None and not _is_stale(holder):
+            if holder is not None and not lock_is_stale(holder):
                 who += f" ({_describe_holder(holder)})"
             raise StoreLockedError(
                 f"{self.loc.display}: {who} is writing this store (it holds {path}); wait "
@@ -616,7 +616,7 @@ def _describe(recipe: dict[str, Any]) -> str:
     return ", ".join(f"{k}={recipe.get(k)}" for k in keys)
 
 
-def _lock_holder(data: bytes) -> dict[str, Any] | None:
+def lock_holder(data: bytes) -> dict[str, Any] | None:
     """Who holds the lock, as its file says: ``{"host": str, "pid": int, "since": float}``;
     None when the file is empty or damaged (cut short by a kill, a flipped bit): a ``host``
     that is not text, a ``pid`` that is not a positive process id. A ``since`` that is not a
@@ -644,9 +644,9 @@ def _describe_holder(holder: dict[str, Any]) -> str:
     return text
 
 
-def _is_stale(lock: dict[str, Any], *, flocked: bool = False) -> bool:
+def lock_is_stale(lock: dict[str, Any], *, flocked: bool = False) -> bool:
     """A lock held by a process on this host that no longer runs (``lock`` from
-    :func:`_lock_holder`).
+    :func:`lock_holder`).
 
     A process id is reused once its process is gone (soon, in a container restarted with the
     same host name), so a live process with the lock's pid is not proof: with ``flocked``
