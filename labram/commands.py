@@ -198,16 +198,18 @@ def _open_stores(*stores: tuple[str, ...]) -> None:
         open_stores(group)
 
 
-def _run_folder(kw: dict[str, Any], default: str, *stores: tuple[str, ...]) -> Path:
+def _run_folder(kw: dict[str, Any], default: str, *stores: tuple[str, ...], stage: str) -> Path:
     """The command's run folder (``--out``, else ``default``), refused when it holds a run
     already and ``--resume`` is not given (:func:`labram.train.run.check_run_folder`), or when
     it is one of the command's ``stores`` or lies inside one (the run's checkpoints and logs
     would be written among the store's own objects)."""
-    from labram.train.run import check_run_folder
+    from labram.train.run import check_resume_stage, check_run_folder
 
     out = Path(kw["out"] or default)
     _refuse_out_in_store(out, [s for group in stores for s in group])
     check_run_folder(out, resume=kw["resume"])
+    if kw["resume"]:  # a folder of another command's run is not this one to continue
+        check_resume_stage(out, stage)
     return out
 
 
@@ -233,7 +235,9 @@ def _record_command(run_dir: Any) -> None:
 
     argv = click.get_current_context().meta.get("argv") or ["labram", *sys.argv[1:]]
     path = Path(run_dir) / "command.txt"
-    path.write_text(shlex.join(["labram", *argv[1:]]) + "\n")
+    from eegprep.base.files import write_atomically
+
+    write_atomically(path, (shlex.join(["labram", *argv[1:]]) + "\n").encode())
 
 
 def _print_run(result: dict[str, Any], what: str) -> None:
@@ -266,12 +270,19 @@ def labram_tokenizer(
     from labram.stages.train_tokenizer import train_tokenizer
 
     cfg = _config("tokenizer", kw)
-    out = _run_folder(kw, "runs/tokenizer", stores, exclude_subjects_of)
+    out = _run_folder(kw, "runs/tokenizer", stores, exclude_subjects_of, stage="tokenizer")
     _open_stores(stores, exclude_subjects_of)
-    excluded = exclusions(list(stores), out, list(exclude_subjects_of), True)
-    res = train_tokenizer(
-        list(stores), cfg, out, resume=kw["resume"], exclude_subjects=excluded, device=kw["device"]
-    )
+    from labram.train.run import run_lock
+
+    exclusions(list(stores), out, list(exclude_subjects_of), False)  # before the folder is made
+    with run_lock(out):  # taken before excluded_subjects.json is written
+        excluded = exclusions(
+            list(stores), out, list(exclude_subjects_of), True, resume=kw["resume"]
+        )
+        res = train_tokenizer(
+            list(stores), cfg, out, resume=kw["resume"], exclude_subjects=excluded,
+            device=kw["device"],
+        )  # fmt: skip
     from labram.train.distributed import is_main_process
 
     cb = res["codebook"]  # summed over ranks
@@ -338,7 +349,7 @@ def labram_pretrain(
         "lr": tokenizer_lr,
     }
     tok_cfg = _config("tokenizer", kw, stage_flags=tok_flags)
-    out = _run_folder(kw, "runs/pretrain", stores, exclude_subjects_of)
+    out = _run_folder(kw, "runs/pretrain", stores, exclude_subjects_of, stage="pretrain")
     _open_stores(stores, exclude_subjects_of)
     res = pretrain(
         list(stores),
@@ -437,7 +448,7 @@ def labram_finetune(
     proto = None
     if splits_file is None or protocol is not None:
         proto = parse_protocol(protocol, folds=folds, shots=shots)
-    out = _run_folder(kw, f"runs/finetune-{task}", stores)
+    out = _run_folder(kw, f"runs/finetune-{task}", stores, stage="finetune")
     _open_stores(stores)
     res = finetune(
         list(stores),

@@ -7,6 +7,7 @@ metrics of the best model. Seeds report mean +- std (``results.json``, ``results
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from torch import Tensor, nn
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
+from eegprep.base.files import write_atomically
 from eegprep.base.validation import check_choice
 from labram.checkpoints.files import CKPT_FORMAT, CheckpointError, read_checkpoint
 from labram.checkpoints.layouts import (
@@ -62,7 +64,13 @@ from labram.train.config import TrainConfig
 from labram.train.distributed import is_main_process, setup
 from labram.train.leakage import check_test_subjects, make_record, record_of
 from labram.train.loop import train
-from labram.train.run import Run, check_run_folder
+from labram.train.run import (
+    Run,
+    check_resume_stage,
+    check_run_folder,
+    run_lock,
+    write_run_config,
+)
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +172,7 @@ def _one_seed(
 
     if dinfo.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.json").write_text(strict_json.dumps(cfg.to_dict(), indent=2))
+        write_run_config(run_dir, cfg.to_dict(), resume=resume)
     result = train(run, model, step_fn, resume=resume and (run_dir / "last.pt").exists())
     best = load_ours(run_dir / "best.pt") if (run_dir / "best.pt").exists() else model
     out = {
@@ -174,7 +182,7 @@ def _one_seed(
     }
     out["log"] = str(result["log"])
     if dinfo.is_main:
-        (run_dir / "metrics.json").write_text(strict_json.dumps(out, indent=2))
+        write_atomically(run_dir / "metrics.json", strict_json.dumps(out, indent=2).encode())
     return out
 
 
@@ -257,6 +265,29 @@ def finetune(
     """
     out = Path(out)
     check_run_folder(out, resume=resume)
+    if resume:
+        check_resume_stage(out, "finetune")
+    with run_lock(out):
+        return _finetune(
+            stores, task_name, cfg, out, init, n_seeds, split_seed, resume, device,
+            allow_seen_subjects, protocol, splits_file,
+        )  # fmt: skip
+
+
+def _finetune(
+    stores: Sequence[str],
+    task_name: str,
+    cfg: TrainConfig,
+    out: Path,
+    init: str | Path | None,
+    n_seeds: int,
+    split_seed: int | None,
+    resume: bool,
+    device: str | None,
+    allow_seen_subjects: bool,
+    protocol: Protocol | None,
+    splits_file: str | Path | None,
+) -> dict[str, Any]:
     if split_seed is not None:
         cfg = replace(cfg, split_seed=split_seed)
     asked, protocol = protocol, protocol or Protocol()
@@ -295,7 +326,10 @@ def finetune(
     _warn_no_validation(fold_splits)
     _warn_single_class(task, fold_splits)
     if is_main_process():
-        write_splits(out / SPLITS_FILE, splits_record(protocol, task, stores, cfg, folds))
+        record = splits_record(protocol, task, stores, cfg, folds)
+        if resume:
+            _check_resumed_splits(out / SPLITS_FILE, record)
+        write_splits(out / SPLITS_FILE, record)
     one_fold = len(folds) == 1
     runs = []
     for fold, splits in zip(folds, fold_splits, strict=True):
@@ -316,6 +350,27 @@ def finetune(
     return _write_results(
         out, task, stores, init, cfg, protocol, leakage, folds, fold_splits, runs, n_seeds
     )
+
+
+def _check_resumed_splits(path: Path, record: dict[str, Any]) -> None:
+    """On ``--resume``, the run's ``splits.json`` must describe the same task, stores and folds
+    as this command: refused (nothing written) when it does not."""
+    try:
+        before = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # none yet (killed before it was written), or unreadable: written anew
+    if not isinstance(before, dict):
+        return
+    now = json.loads(strict_json.dumps(record))
+    changed = [k for k in ("task", "stores", "protocol", "split_seed", "val_split",
+                           "val_rounding", "folds") if before.get(k) != now.get(k)]  # fmt: skip
+    if changed:
+        k = changed[0]
+        raise UsageError(
+            f"cannot resume {path.parent}: its run was made with another {', '.join(changed)} "
+            f"({path} has {k} {before.get(k)!r:.80}, this command {now.get(k)!r:.80}); resume "
+            "with the run's own options, or pass another --out for a new run"
+        )
 
 
 def _protocol_args(saved: dict[str, Any]) -> dict[str, Any]:
@@ -368,12 +423,12 @@ def _write_results(
     if not is_main_process():
         return {**results, "table": table, "run_dir": out}
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(strict_json.dumps(results, indent=2))
+    write_atomically(out / "results.json", strict_json.dumps(results, indent=2).encode())
     what = f"{len(folds)} fold(s) x {n_seeds} seed(s)" if len(folds) > 1 else f"{n_seeds} seed(s)"
     text = f"# {task.name}: test metrics, protocol {protocol.name}, {what}\n\n{table}\n"
     if len(folds) > 1:
         text += "\n" + fold_table(per_fold, task.report_metrics) + "\n"
-    (out / "results.md").write_text(text)
+    write_atomically(out / "results.md", text.encode())
     return {**results, "table": table, "run_dir": out}
 
 

@@ -14,6 +14,7 @@ whose split is eval/test are left out unless ``pretrain_test_splits``.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ from torch import Tensor, nn
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
+from eegprep.base.files import write_atomically
 from labram.checkpoints.files import CheckpointError, read_checkpoint
 from labram.checkpoints.layouts import is_ours, official_from, ours_from
 from labram.data.windows import open_stores, subjects_of
@@ -37,7 +39,13 @@ from labram.train.config import TrainConfig
 from labram.train.distributed import setup
 from labram.train.leakage import KEY, merge, record_of, trained_record
 from labram.train.loop import train
-from labram.train.run import Run, check_run_folder
+from labram.train.run import (
+    Run,
+    check_resume_stage,
+    check_run_folder,
+    run_lock,
+    write_run_config,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +68,16 @@ def _load_tokenizer(path: str | Path) -> tuple[VQNSPTokenizer, dict[str, Any] | 
     return model, record_of(obj, str(path))
 
 
-def exclusions(stores: Sequence[str], out: Path, of: Sequence[str], write: bool) -> set[str]:
+def exclusions(
+    stores: Sequence[str], out: Path, of: Sequence[str], write: bool, *, resume: bool = False
+) -> set[str]:
     """Subject keys of the evaluation stores ``of``; recorded in ``excluded_subjects.json``.
 
     Raises
     ------
     UsageError
-        The keys exclude every recording of ``stores`` (checked before ``out`` is written).
+        The keys exclude every recording of ``stores`` (checked before ``out`` is written), or
+        ``resume`` and the folder's ``excluded_subjects.json`` records other stores.
     """
     keys = subjects_of(of) if of else set()
     if keys and not _any_left(stores, keys):
@@ -83,7 +94,24 @@ def exclusions(stores: Sequence[str], out: Path, of: Sequence[str], write: bool)
             "n_subjects": len(keys),
             "subject_keys": sorted(keys),
         }
-        (out / "excluded_subjects.json").write_text(strict_json.dumps(record, indent=2))
+        path = out / "excluded_subjects.json"
+        if resume and path.is_file():
+            try:
+                before = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                before = None
+            if isinstance(before, dict) and (
+                before.get("pretraining_stores"),
+                before.get("evaluation_stores"),
+            ) != (record["pretraining_stores"], record["evaluation_stores"]):
+                raise UsageError(
+                    f"cannot resume {out}: the run pre-trained on "
+                    f"{before.get('pretraining_stores')} without the subjects of "
+                    f"{before.get('evaluation_stores')} ({path}); this command names "
+                    f"{record['pretraining_stores']} and {record['evaluation_stores']}: resume "
+                    "with the run's own --store and --exclude-subjects-of, or pass another --out"
+                )
+        write_atomically(path, strict_json.dumps(record, indent=2).encode())
     return keys
 
 
@@ -139,15 +167,34 @@ def pretrain(
     """
     out = Path(out)
     check_run_folder(out, resume=resume)
+    if resume:
+        check_resume_stage(out, "pretrain")
+    exclusions(stores, out, exclude_subjects_of, False)  # refused before the folder is made
+    with run_lock(out):
+        return _pretrain(
+            stores, mem_cfg, out, tokenizer_cfg, tokenizer, exclude_subjects_of, resume, device
+        )
+
+
+def _pretrain(
+    stores: Sequence[str],
+    mem_cfg: TrainConfig,
+    out: Path,
+    tokenizer_cfg: TrainConfig | None,
+    tokenizer: str | Path | None,
+    exclude_subjects_of: Sequence[str],
+    resume: bool,
+    device: str | None,
+) -> dict[str, Any]:
     dinfo = setup(device)
-    excluded = exclusions(stores, out, exclude_subjects_of, dinfo.is_main)
     if dinfo.is_main:
         cfgs = {
             "mem": mem_cfg.to_dict(),
             "tokenizer": tokenizer_cfg and tokenizer_cfg.to_dict(),
             "tokenizer_checkpoint": str(tokenizer) if tokenizer else None,
         }
-        (out / "config.json").write_text(strict_json.dumps(cfgs, indent=2))
+        write_run_config(out, cfgs, resume=resume)
+    excluded = exclusions(stores, out, exclude_subjects_of, dinfo.is_main, resume=resume)
     result: dict[str, Any] = {"run_dir": out}
     # stage 1: the tokenizer
     if tokenizer is None:
@@ -175,7 +222,7 @@ def pretrain(
     mem_dir = out / "mem"
     if dinfo.is_main:
         mem_dir.mkdir(parents=True, exist_ok=True)
-        (mem_dir / "config.json").write_text(strict_json.dumps(mem_cfg.to_dict(), indent=2))
+        write_run_config(mem_dir, mem_cfg.to_dict(), resume=resume)
     ds = pretrain_dataset(stores, mem_cfg, dinfo, excluded)
     torch.manual_seed(mem_cfg.seed)
     mcfg = model_config(mem_cfg.size, n_codes=tok_model.config.n_codes, drop_path=mem_cfg.drop_path)

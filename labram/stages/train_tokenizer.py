@@ -15,6 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from eegprep.base import strict_json
+from eegprep.base.files import write_atomically
 from eegprep.store.reader import Store
 from labram.data.loader import WindowDataset, make_loader
 from labram.data.sampler import BatchPlan
@@ -28,7 +29,13 @@ from labram.train.config import TrainConfig
 from labram.train.distributed import DistInfo, all_reduce_sum, barrier, setup
 from labram.train.leakage import KEY, trained_record
 from labram.train.loop import train
-from labram.train.run import Run, check_run_folder
+from labram.train.run import (
+    Run,
+    check_resume_stage,
+    check_run_folder,
+    run_lock,
+    write_run_config,
+)
 
 TEST_SPLITS = ("eval", "test")
 """Recordings with these splits are held out of pre-training (``pretrain_test_splits``)."""
@@ -115,10 +122,23 @@ def train_tokenizer(
     """
     run_dir = Path(out)
     check_run_folder(run_dir, resume=resume)
+    if resume:
+        check_resume_stage(run_dir, "tokenizer")
+    with run_lock(run_dir):
+        return _train_tokenizer(stores, cfg, run_dir, resume, exclude_subjects, device)
+
+
+def _train_tokenizer(
+    stores: Sequence[str | Store],
+    cfg: TrainConfig,
+    run_dir: Path,
+    resume: bool,
+    exclude_subjects: set[str] | None,
+    device: str | None,
+) -> dict[str, Any]:
     dinfo = setup(device)
     if dinfo.is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.json").write_text(strict_json.dumps(cfg.to_dict(), indent=2))
+        write_run_config(run_dir, cfg.to_dict(), resume=resume)
     ds = pretrain_dataset(stores, cfg, dinfo, exclude_subjects or set())
     torch.manual_seed(cfg.seed)  # the same initial weights on every rank
     overrides: dict[str, Any] = {"revive_dead_codes": cfg.revive_dead_codes}
@@ -136,7 +156,7 @@ def train_tokenizer(
     if dinfo.is_main:
         save_model(model.cpu(), final, cfg, subjects)
         summary = {"metrics": result["metrics"], "codebook": report, "steps": result["step"]}
-        (run_dir / "summary.json").write_text(strict_json.dumps(summary, indent=2))
+        write_atomically(run_dir / "summary.json", strict_json.dumps(summary, indent=2).encode())
     barrier()  # the other ranks load tokenizer.pt next: wait until rank 0 has written it
     log.info(
         "tokenizer: %d of %d codes used, perplexity %.1f",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,3 +65,154 @@ def check_run_folder(out: Path, *, resume: bool) -> None:
                 f"{out}: holds a run already ({found[0].relative_to(out)}); pass --resume to "
                 "continue it, or another --out for a new run"
             )
+
+
+RESUME_FREE = frozenset({"num_workers", "ckpt_every", "log_every"})
+"""Config fields a resumed run may change: they leave the weights and losses as they were."""
+
+LOCK_FILE = ".labram.lock"
+"""Held with ``flock`` by the process training into a run folder (:func:`run_lock`)."""
+
+
+def folder_stage(out: Path) -> str | None:
+    """The command whose run ``out`` holds (``tokenizer``, ``pretrain``, ``finetune``), from its
+    ``config.json`` or ``splits.json``; None when it holds neither (an empty or foreign folder)."""
+    record = _read_json(out / "config.json")
+    if isinstance(record, dict):
+        if "mem" in record:
+            return "pretrain"
+        if isinstance(record.get("stage"), str):
+            return str(record["stage"])
+    if (out / "splits.json").is_file() or (out / "results.json").is_file():
+        return "finetune"
+    return None
+
+
+def _read_json(path: Path) -> Any:
+    import json
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def check_resume_stage(out: Path, stage: str) -> None:
+    """Refuse ``--resume`` into a folder that holds another command's run.
+
+    Raises
+    ------
+    UsageError
+        ``out`` holds a run of another stage (``labram tokenizer --resume`` given a
+        ``labram pretrain`` or ``finetune`` folder), naming both.
+    """
+    found = folder_stage(out) if out.is_dir() else None
+    if found is not None and found != stage:
+        raise UsageError(
+            f"cannot resume {out}: it holds a `labram {found}` run, not a `labram {stage}` one; "
+            "pass that run's own folder, or another --out for a new run"
+        )
+
+
+def write_run_config(run_dir: Path, record: dict[str, Any], *, resume: bool) -> None:
+    """Write a run's resolved config to ``run_dir/config.json`` (whole or not at all).
+
+    On ``resume``, a ``config.json`` already there must hold the same config (but for
+    :data:`RESUME_FREE` fields): a resumed run continues the run it finds, and refusing here,
+    before anything is written, keeps the folder's record of that run as it was.
+
+    Raises
+    ------
+    UsageError
+        ``resume`` and the folder's config differs, naming the fields and both values.
+    """
+    from eegprep.base import strict_json
+    from eegprep.base.files import write_atomically
+
+    path = run_dir / "config.json"
+    if resume and path.is_file():
+        old = _read_json(path)
+        new = _read_json_roundtrip(record)
+        if isinstance(old, dict):
+            changed = _differences(old, new)
+            if changed:
+                shown = "; ".join(changed[:4]) + ("; ..." if len(changed) > 4 else "")
+                raise UsageError(
+                    f"cannot resume {run_dir}: options differ from the run's ({path}): {shown}; "
+                    "resume with the run's own options, or pass another --out for a new run"
+                )
+    write_atomically(path, strict_json.dumps(record, indent=2).encode())
+
+
+def _read_json_roundtrip(record: dict[str, Any]) -> Any:
+    import json
+
+    from eegprep.base import strict_json
+
+    return json.loads(strict_json.dumps(record))
+
+
+def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """``field: was X, now Y`` for each field that differs (nested dicts by dotted name)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        first = ("stage", "size", "recipe", "seed")  # what picks the preset is named first
+        for key in sorted(set(old) | set(new), key=lambda k: (k not in first, str(k))):
+            if key in RESUME_FREE:
+                continue
+            out += _differences(old.get(key), new.get(key), f"{prefix}{key}.")
+        return out
+    if old != new:
+        return [f"{prefix.rstrip('.')} was {old!r}, now {new!r}"]
+    return []
+
+
+@contextmanager
+def run_lock(out: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``out/.labram.lock`` while training into ``out``, so that
+    a second command on the same folder (``--resume`` or not) stops at once instead of both
+    writing the same checkpoints and logs. The kernel drops the lock when the process dies.
+    Under torchrun only rank 0 takes it; a process that holds it already passes.
+
+    Raises
+    ------
+    UsageError
+        Another process holds the lock.
+    """
+    path = out / LOCK_FILE
+    key = os.path.abspath(path)
+    if int(os.environ.get("RANK", "0")) != 0 or key in _HELD:  # (this process holds it)
+        yield
+        return
+    import fcntl
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+    except OSError as exc:  # a read-only folder or file system: refused before any work
+        why = exc.strerror or type(exc).__name__
+        raise UsageError(
+            f"{out}: cannot write into the run folder ({why}); make it writable, or pass "
+            "another --out"
+        ) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(
+                f"{out}: another labram run is writing this folder now (it holds {path}); wait "
+                "for it to end, or pass another --out"
+            ) from None
+        except OSError:  # a file system without flock: no guard
+            pass
+        _HELD.add(key)
+        try:
+            yield
+        finally:
+            _HELD.discard(key)
+    finally:
+        os.close(fd)
+
+
+_HELD: set[str] = set()
+"""The lock files this process holds (:func:`run_lock` is re-entrant within a process)."""

@@ -1,0 +1,100 @@
+"""`--resume` misused: changed options, a folder of another stage, a folder another run is
+writing. Each is one `error:` line naming the conflict, and the folder is left as it was."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.labram.test_run_guards import TINY, _files, _one_error, _run
+from tests.labram.training_stores import write_pretrain_store, write_tuab_like
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return write_pretrain_store(tmp_path_factory.mktemp("g") / "a.zarr", n_subjects=3, seconds=40)
+
+
+@pytest.fixture(scope="module")
+def tuab(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return write_tuab_like(tmp_path_factory.mktemp("t") / "tuab.zarr", n_train=6, n_eval=2,
+                           seconds=20)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tok_run(store: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("r") / "tok"
+    code, output = _run("tokenizer", "--store", store, *TINY, "--out", out)
+    assert code == 0, output
+    return out
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (["--seed", "1"], "seed was 0, now 1"),
+        (["--lr", "0.01"], "lr was"),
+        (["--size", "base"], "size was 'tiny', now 'base'"),
+    ],
+)
+def test_resume_with_changed_options_is_refused_and_keeps_the_config(
+    store: str, tok_run: Path, change: list[str], named: str
+) -> None:
+    before = _files(tok_run)
+    code, output = _run("tokenizer", "--store", store, *TINY, *change, "--out", tok_run,
+                        "--resume")  # fmt: skip
+    _one_error(code, output, f"cannot resume {tok_run}", named, "another --out")
+    assert _files(tok_run) == before  # config.json still says what the run was made with
+
+
+def test_resume_with_the_same_options_or_more_workers_continues(store: str, tok_run: Path) -> None:
+    code, output = _run("tokenizer", "--store", store, *TINY, "--ckpt-every", "7", "--out",
+                        tok_run, "--resume")  # fmt: skip
+    assert code == 0, output
+
+
+def test_resume_into_another_stage_s_folder_is_refused(
+    store: str, tuab: str, tok_run: Path, tmp_path: Path
+) -> None:
+    pre = tmp_path / "pre"
+    pre.mkdir()
+    (pre / "config.json").write_text(json.dumps({"mem": {"stage": "pretrain"}, "tokenizer": {}}))
+    before = _files(pre)
+    _one_error(*_run("tokenizer", "--store", store, *TINY, "--out", pre, "--resume"),
+               "holds a `labram pretrain` run, not a `labram tokenizer` one")  # fmt: skip
+    assert _files(pre) == before
+    before = _files(tok_run)
+    _one_error(*_run("finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", tok_run,
+                     "--resume"), "holds a `labram tokenizer` run")  # fmt: skip
+    _one_error(*_run("pretrain", "--store", store, *TINY, "--out", tok_run, "--resume"),
+               "holds a `labram tokenizer` run")  # fmt: skip
+    assert _files(tok_run) == before  # no splits.json, mem/ or config.json written into it
+
+
+def test_finetune_resume_with_another_split_seed_keeps_splits_json(
+    tuab: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "ft"
+    args = ["finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", out]
+    code, output = _run(*args)
+    assert code == 0, output
+    before = _files(out)
+    _one_error(*_run(*args, "--split-seed", "5", "--resume"), "cannot resume", "split_seed")
+    assert _files(out) == before
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_folder_another_run_is_writing_is_refused(
+    store: str, tmp_path: Path, resume: bool
+) -> None:
+    out = tmp_path / "busy"
+    out.mkdir()
+    with (out / ".labram.lock").open("w") as held:  # what a running command holds
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        flag = ["--resume"] if resume else []
+        _one_error(*_run("tokenizer", "--store", store, *TINY, "--out", out, *flag),
+                   f"{out}: another labram run is writing this folder")  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == [".labram.lock"]
