@@ -16,6 +16,7 @@ written to them.
 from __future__ import annotations
 
 import csv
+import json
 import math
 import shlex
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ class Part:
     config: dict[str, Any] | None = None
     metrics: dict[str, Any] = field(default_factory=dict)  # metrics.json / summary.json
     predictions: dict[str, Any] | None = None
+    unfinished: str | None = None  # what a stage killed before its end lacks (its model file)
 
 
 @dataclass
@@ -177,13 +179,46 @@ def load_run(path: str | Path) -> RunFolder:
         if not stages and (path / "log.csv").is_file():
             stages = [path]
         if not stages:
+            _refuse_unfinished_finetune(path)
             raise UsageError(
                 f"{path}: not a labram run folder (expected results.json of labram finetune, "
                 "metrics.json of one seed, or log.csv of a pre-training stage)"
             )
         run = RunFolder(path, "pretrain", {}, [_part(d.name, d, "summary.json") for d in stages])
+        for part in run.parts:
+            final = "model.pt" if part.name == "mem" else "tokenizer.pt"
+            if part.path == path and (path / "model.pt").is_file():
+                final = "model.pt"
+            if not (part.path / final).is_file():
+                part.unfinished = f"no {final}"
+        if [p.name for p in run.parts] == ["tokenizer"] and _is_pretrain_root(path):
+            run.parts.append(Part("mem", path / "mem", unfinished="not started"))
     run.command, run.command_recorded = command_line(run)
     return run
+
+
+def _is_pretrain_root(path: Path) -> bool:
+    """Whether ``path`` is a ``labram pretrain`` folder (its config.json holds both stages)."""
+    try:
+        record = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and "mem" in record
+
+
+def _refuse_unfinished_finetune(path: Path) -> None:
+    """A fine-tuning folder killed before its ``results.json``: one line saying what it lacks."""
+    seeds = sorted(
+        d for d in (*path.glob("seed*"), *path.glob("fold*/seed*")) if (d / "log.csv").is_file()
+    )
+    if not seeds and not (path / "splits.json").is_file():
+        return
+    done = [d for d in seeds if (d / "metrics.json").is_file()]
+    what = ", ".join(_part_name(path, d) for d in seeds if d not in done) or "no seed started"
+    raise UsageError(
+        f"{path}: an unfinished labram finetune run (no results.json; unfinished: {what}; "
+        f"{len(done)} seed(s) done): run the same command with --resume to finish it"
+    )
 
 
 def add_predictions(
@@ -329,11 +364,14 @@ def text_summary(runs: list[RunFolder]) -> str:
     for run in runs:
         if run.kind == "pretrain":
             stages = ", ".join(
-                f"{p.name}: {len(p.log)} log rows, last loss {fmt_value(p.log[-1].get('loss'))}"
-                if p.log else f"{p.name}: no log"
+                (f"{p.name}: {len(p.log)} log rows, last loss {fmt_value(p.log[-1].get('loss'))}"
+                 if p.log else f"{p.name}: no log")
+                + (f" (unfinished: {p.unfinished})" if p.unfinished else "")
                 for p in run.parts
             )  # fmt: skip
             lines.append(f"{run.path} (pre-training; {stages})")
+            if any(p.unfinished for p in run.parts):
+                lines.append("  unfinished: run the same command with --resume to finish it")
             continue
         r = run.results
         win = r.get("windows") or {}

@@ -98,3 +98,35 @@ def test_a_folder_another_run_is_writing_is_refused(
         _one_error(*_run("tokenizer", "--store", store, *TINY, "--out", out, *flag),
                    f"{out}: another labram run is writing this folder")  # fmt: skip
     assert sorted(p.name for p in out.iterdir()) == [".labram.lock"]
+
+
+# --- labram report on a run killed and not resumed ----------------------------------------------
+
+LOG = "step,epoch,loss\n10,0,1.5\n"
+
+
+def test_report_says_what_a_killed_pretraining_run_lacks(tmp_path: Path) -> None:
+    tok = tmp_path / "tok"  # labram tokenizer, killed before tokenizer.pt
+    tok.mkdir()
+    (tok / "config.json").write_text(json.dumps({"stage": "tokenizer"}))
+    (tok / "log.csv").write_text(LOG)
+    code, output = _run("report", tok)
+    assert code == 0, output
+    assert "unfinished: no tokenizer.pt" in output and "--resume" in output
+    pre = tmp_path / "pre"  # labram pretrain, killed after the tokenizer stage
+    (pre / "tokenizer").mkdir(parents=True)
+    (pre / "config.json").write_text(json.dumps({"mem": {}, "tokenizer": {}}))
+    (pre / "tokenizer" / "log.csv").write_text(LOG)
+    (pre / "tokenizer" / "tokenizer.pt").write_bytes(b"")
+    code, output = _run("report", pre)
+    assert code == 0, output
+    assert "mem: no log (unfinished: not started)" in output
+    assert "tokenizer: 1 log rows" in output and "no tokenizer.pt" not in output
+
+
+def test_report_names_a_killed_finetune_run_s_unfinished_seeds(tmp_path: Path) -> None:
+    ft = tmp_path / "ft"
+    (ft / "seed0").mkdir(parents=True)
+    (ft / "splits.json").write_text("{}")
+    (ft / "seed0" / "log.csv").write_text(LOG)
+    _one_error(*_run("report", ft), "unfinished labram finetune run", "seed0", "--resume")
