@@ -38,7 +38,7 @@ class RunLog:
             return
         if resume_step and self.path.exists():
             with self.path.open(newline="") as fh:
-                self.rows = [r for r in csv.DictReader(fh) if int(r["step"]) <= resume_step]
+                self.rows = [r for r in csv.DictReader(fh) if _kept(r, resume_step)]
         if self.rows:
             self.columns = list(self.rows[0])
         self._rewrite()
@@ -54,8 +54,11 @@ class RunLog:
         )
 
     def _rewrite(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("w", newline="") as fh:
+        """The file holds the kept rows afterwards, or what it held before (a kill while a
+        resumed run rewrites it must not lose the rows it keeps)."""
+        from eegprep.base.files import replaced_atomically
+
+        with replaced_atomically(self.path) as tmp, tmp.open("w", newline="") as fh:
             if self.columns:
                 w = csv.DictWriter(fh, self.columns, extrasaction="ignore")
                 w.writeheader()
@@ -87,6 +90,18 @@ class RunLog:
         if not self.enabled or plot_path is None or not self.rows:
             return None
         return plot_curves(self.rows, plot_path)
+
+
+def _kept(row: dict[str, Any], resume_step: int) -> bool:
+    """Whether a row read back on resume stays: a whole row (a process killed while appending
+    leaves the last one cut, its step possibly cut to a smaller number) at or before the step
+    the run resumes from."""
+    if None in row.values() or None in row:  # too few or too many fields
+        return False
+    try:
+        return int(row["step"]) <= resume_step
+    except (KeyError, ValueError):
+        return False
 
 
 def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path:

@@ -130,3 +130,38 @@ def test_report_names_a_killed_finetune_run_s_unfinished_seeds(tmp_path: Path) -
     (ft / "splits.json").write_text("{}")
     (ft / "seed0" / "log.csv").write_text(LOG)
     _one_error(*_run("report", ft), "unfinished labram finetune run", "seed0", "--resume")
+
+
+# --- log.csv read back on resume ----------------------------------------------------------------
+
+
+def test_resume_drops_a_log_row_cut_by_the_kill(tmp_path: Path) -> None:
+    from labram.train.runlog import RunLog
+
+    path = tmp_path / "log.csv"  # killed while appending the row of step 30: "3" is left
+    path.write_text("step,epoch,loss\n10,0,1.5\n20,0,1.25\n3")
+    log = RunLog(path, total=40, resume_step=20)
+    log.close()
+    assert [r["step"] for r in log.rows] == ["10", "20"]
+    assert path.read_text().splitlines() == ["step,epoch,loss", "10,0,1.5", "20,0,1.25"]
+
+
+def test_a_kill_while_resume_rewrites_the_log_keeps_its_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csv
+
+    from labram.train.runlog import RunLog
+
+    path = tmp_path / "log.csv"
+    text = "step,epoch,loss\n10,0,1.5\n20,0,1.25\n"
+    path.write_text(text)
+
+    def killed(self: object, rows: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(csv.DictWriter, "writerows", killed)
+    with pytest.raises(KeyboardInterrupt):
+        RunLog(path, total=40, resume_step=20)
+    assert path.read_text() == text  # not emptied: the next --resume still has them
+    assert [p.name for p in tmp_path.iterdir()] == ["log.csv"]
