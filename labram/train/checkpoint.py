@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from eegprep.base.files import replaced_atomically
+from eegprep.base.files import replaced_atomically, temporary_name
 from labram.checkpoints.files import (
     CKPT_FORMAT,
     CKPT_VERSION,
@@ -41,7 +41,26 @@ def atomic_save(obj: Any, path: Path, *, keep_previous: bool = True) -> None:
     with replaced_atomically(path) as tmp:
         torch.save(obj, tmp)
         if keep_previous and path.exists():
-            os.replace(path, path.with_name("previous.pt"))
+            _keep_previous(path)
+
+
+def _keep_previous(path: Path) -> None:
+    """``previous.pt`` becomes a copy of ``path`` while ``path`` stays in place (a hard link
+    renamed over it), so that a kill at any moment leaves a ``last.pt`` to resume from: moving
+    ``path`` away first left none until the new one was renamed in, and ``--resume`` then
+    started the run again from step 0. Where hard links are not supported, ``path`` is moved."""
+    prev = path.with_name("previous.pt")
+    tmp = temporary_name(prev)
+    try:
+        os.link(path, tmp)
+    except OSError:
+        os.replace(path, prev)
+        return
+    try:
+        os.replace(tmp, prev)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def save_model(

@@ -165,3 +165,35 @@ def test_a_kill_while_resume_rewrites_the_log_keeps_its_rows(
         RunLog(path, total=40, resume_step=20)
     assert path.read_text() == text  # not emptied: the next --resume still has them
     assert [p.name for p in tmp_path.iterdir()] == ["log.csv"]
+
+
+# --- last.pt is never missing ---------------------------------------------------------------------
+
+
+def test_a_kill_between_the_renames_of_a_checkpoint_leaves_last_pt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import torch
+
+    from labram.train.checkpoint import atomic_save
+
+    last = tmp_path / "last.pt"
+    atomic_save({"step": 1}, last)
+    real = os.replace
+
+    def killed_before_last(src: object, dst: object) -> None:
+        if Path(str(dst)) == last:  # the kill comes just before the new last.pt is in place
+            raise KeyboardInterrupt
+        real(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", killed_before_last)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_save({"step": 2}, last)
+    monkeypatch.undo()
+    assert torch.load(last, weights_only=True) == {"step": 1}  # --resume continues from it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pt", "previous.pt"]
+    atomic_save({"step": 3}, last)
+    assert torch.load(last, weights_only=True) == {"step": 3}
+    assert torch.load(tmp_path / "previous.pt", weights_only=True) == {"step": 1}
