@@ -197,3 +197,10 @@ def test_a_kill_between_the_renames_of_a_checkpoint_leaves_last_pt(
     atomic_save({"step": 3}, last)
     assert torch.load(last, weights_only=True) == {"step": 3}
     assert torch.load(tmp_path / "previous.pt", weights_only=True) == {"step": 1}
+
+
+def test_a_run_folder_that_cannot_be_written_is_one_line(tuab: str, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")  # as a read-only folder (root passes chmod): EPERM-like
+    out = tmp_path / "file" / "run"
+    _one_error(*_run("finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", out),
+               f"{out}: cannot write into the run folder")  # fmt: skip
