@@ -67,8 +67,11 @@ def check_run_folder(out: Path, *, resume: bool) -> None:
             )
 
 
-RESUME_FREE = frozenset({"num_workers", "ckpt_every", "log_every"})
-"""Config fields a resumed run may change: they leave the weights and losses as they were."""
+RESUME_FREE = frozenset({"num_workers", "ckpt_every", "log_every", "max_steps", "epochs"})
+"""Config fields a resumed run may change: the loader's workers and the checkpoint and log
+intervals leave the weights and losses as they were; a new length (``max_steps``, ``epochs``)
+extends or shortens the run, its learning-rate schedule following the new length from the step
+it resumes at."""
 
 LOCK_FILE = ".labram.lock"
 """Held with ``flock`` by the process training into a run folder (:func:`run_lock`)."""
@@ -184,8 +187,10 @@ def run_lock(out: Path) -> Iterator[None]:
     if int(os.environ.get("RANK", "0")) != 0 or key in _HELD:  # (this process holds it)
         yield
         return
-    import fcntl
-
+    try:
+        import fcntl
+    except ImportError:  # (Windows: no flock; the folder is not guarded)
+        fcntl = None  # type: ignore[assignment]
     try:
         out.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
@@ -197,7 +202,8 @@ def run_lock(out: Path) -> Iterator[None]:
         ) from None
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise UsageError(
                 f"{out}: another labram run is writing this folder now (it holds {path}); wait "
