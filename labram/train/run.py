@@ -191,6 +191,7 @@ def run_lock(out: Path) -> Iterator[None]:
         import fcntl
     except ImportError:  # (Windows: no flock; the folder is not guarded)
         fcntl = None  # type: ignore[assignment]
+    made = [d for d in (out, *out.parents) if not d.exists()]  # folders this call creates
     try:
         out.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
@@ -218,6 +219,20 @@ def run_lock(out: Path) -> Iterator[None]:
             _HELD.discard(key)
     finally:
         os.close(fd)
+        _remove_if_unused(out, made)
+
+
+def _remove_if_unused(out: Path, made: list[Path]) -> None:
+    """A command refused before it wrote anything leaves no trace: the lock file and the
+    folders :func:`run_lock` created go again when the run folder holds nothing else."""
+    try:
+        if not made or os.listdir(out) != [LOCK_FILE]:
+            return
+        (out / LOCK_FILE).unlink()
+        for folder in made:  # innermost first; a folder something else wrote into stays
+            folder.rmdir()
+    except OSError:
+        pass
 
 
 _HELD: set[str] = set()
