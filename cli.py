@@ -15,7 +15,14 @@ from typing import Any
 import click
 
 from eegprep.base import strict_json
-from eegprep.cli_group import OneLineErrors, one_line, say, set_verbosity, verbosity_options
+from eegprep.cli_group import (
+    OneLineErrors,
+    one_line,
+    say,
+    set_verbosity,
+    stop_on_sigterm,
+    verbosity_options,
+)
 from labram.commands import labram_cli
 
 __all__ = ["eegprep_cli", "labram_cli"]
@@ -130,7 +137,8 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
         file_memory_limit=parse_size(file_memory_limit),
         file_time_limit=file_time_limit,
     )
-    report = run_ingest(manifest or corpus, src=src, out=out, config=cfg)
+    with stop_on_sigterm():  # `kill`, `timeout`, a scheduler: wind down as on Ctrl-C
+        report = run_ingest(manifest or corpus, src=src, out=out, config=cfg)
     if as_json:
         say(strict_json.dumps(report.to_dict(), indent=2))
     else:

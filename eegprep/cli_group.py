@@ -9,12 +9,14 @@ docs/cli.md.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import sys
 import traceback
 import warnings
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import click
@@ -85,8 +87,11 @@ class OneLineErrors(click.Group):
             sys.exit(EXIT_USAGE)
         except (click.exceptions.Exit, click.Abort):
             raise
-        except KeyboardInterrupt:  # Ctrl-C: not click's bare "Aborted!" with a bug's status 1
+        except KeyboardInterrupt as exc:  # Ctrl-C: not click's "Aborted!" with a bug's status 1
             hint = INTERRUPTED_HINTS.get(ctx.invoked_subcommand or "", "")
+            if isinstance(exc, Terminated):
+                say(f"error: stopped (SIGTERM){hint}", err=True)
+                sys.exit(EXIT_TERMINATED)
             say(f"error: interrupted (Ctrl-C){hint}", err=True)
             sys.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:  # `eegprep ingest ... | head -1`: the reader left, not a bug
@@ -106,6 +111,37 @@ class OneLineErrors(click.Group):
 
 EXIT_INTERRUPTED = 130
 """The exit status of a command stopped by Ctrl-C (128 + SIGINT, as a shell reports it)."""
+
+EXIT_TERMINATED = 143
+"""The exit status of a command stopped by SIGTERM (128 + SIGTERM): ``kill``, ``timeout``, a
+job scheduler or a container stopping."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is (:func:`stop_on_sigterm`): the command winds down
+    as on Ctrl-C (an ingest commits what finished) instead of dying mid-way."""
+
+
+@contextlib.contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """While in this block, SIGTERM raises :class:`Terminated` in the main thread (the previous
+    handler is restored after). For commands whose work Ctrl-C already winds down cleanly;
+    processes forked inside reset SIGTERM themselves (``eegprep.ingestion.workers``)."""
+    import signal
+
+    def terminated(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminated)
+    except ValueError:  # not the main thread: leave SIGTERM as it is
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
 
 INTERRUPTED_HINTS = {
     "ingest": ": the recordings committed so far are kept; run the same command again to finish",

@@ -384,3 +384,41 @@ def test_quiet_keeps_errors_and_results_and_drops_summaries(
     assert res.exit_code == 0 and res.output == ""
     res = CliRunner().invoke(eegprep_cli, ["-q", "stats", out])
     assert res.exit_code == 0 and "tuh" in res.output
+
+
+def test_sigterm_to_an_ingest_keeps_what_finished(tuh_corpus: Path, tmp_path: Path) -> None:
+    """``kill`` (SIGTERM: `timeout`, a scheduler, a container stopping) winds an ingest down as
+    Ctrl-C does: the recording that finished is committed, one line, exit status 143. Before,
+    the process died at once: nothing committed, the lock left behind."""
+    import signal
+    import subprocess
+    import sys
+
+    from eegprep import open_store
+
+    repo = Path(__file__).resolve().parents[1]
+    out = tmp_path / "s.zarr"
+    code = (
+        "import time, eegprep.ingestion.driver as d\n"
+        "real, n = d.run_task, []\n"
+        "def slow(task):\n"
+        "    n.append(1)\n"
+        "    if len(n) == 2:\n"
+        "        print('ready', flush=True); time.sleep(60)\n"
+        "    return real(task)\n"
+        "d.run_task = slow\n"
+        "from cli import eegprep_cli\n"
+        f"eegprep_cli(['ingest', 'tuh', '--src', {str(tuh_corpus)!r}, '--out', {str(out)!r},\n"
+        "             '--workers', '0'])\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines()[-1].startswith("error: stopped (SIGTERM): the recordings"), err
+    assert len(open_store(out).recordings) == 1
+    assert not (out / "_eegprep" / "lock").exists()

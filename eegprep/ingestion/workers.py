@@ -381,6 +381,7 @@ def _worker_init(lifeline: Any, keep_alive: Any = None) -> None:
     import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (a forked worker inherits the driver's)
     if keep_alive is not None:
         keep_alive.close()
     threading.Thread(target=_watch, args=(lifeline,), daemon=True).start()
