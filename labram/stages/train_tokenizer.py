@@ -154,9 +154,11 @@ def _train_tokenizer(
     report = codebook_report(model, ds, dinfo.device)
     final = run_dir / "tokenizer.pt"
     if dinfo.is_main:
-        save_model(model.cpu(), final, cfg, subjects)
+        # the summary first: a resumed `labram pretrain` skips a stage whose tokenizer.pt
+        # exists, so a kill between the two writes must not leave tokenizer.pt alone
         summary = {"metrics": result["metrics"], "codebook": report, "steps": result["step"]}
         write_atomically(run_dir / "summary.json", strict_json.dumps(summary, indent=2).encode())
+        save_model(model.cpu(), final, cfg, subjects)
     barrier()  # the other ranks load tokenizer.pt next: wait until rank 0 has written it
     log.info(
         "tokenizer: %d of %d codes used, perplexity %.1f",

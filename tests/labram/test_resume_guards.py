@@ -204,3 +204,29 @@ def test_a_run_folder_that_cannot_be_written_is_one_line(tuab: str, tmp_path: Pa
     out = tmp_path / "file" / "run"
     _one_error(*_run("finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", out),
                f"{out}: cannot write into the run folder")  # fmt: skip
+
+
+def test_a_kill_between_the_tokenizer_s_last_files_keeps_its_summary(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resumed `labram pretrain` skips a tokenizer stage whose tokenizer.pt exists: a kill
+    after that file but before summary.json left the stage without its summary for good. The
+    summary is written first now; a kill between the two reruns the stage's end on resume."""
+    import labram.stages.train_tokenizer as tt
+
+    out = tmp_path / "pt"
+    real = tt.save_model
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tt, "save_model", killed)
+    code, _ = _run("pretrain", "--store", store, *TINY, "--out", out)
+    assert code == 130
+    assert (out / "tokenizer" / "summary.json").is_file()
+    assert not (out / "tokenizer" / "tokenizer.pt").exists()
+    monkeypatch.setattr(tt, "save_model", real)
+    code, output = _run("pretrain", "--store", store, *TINY, "--out", out, "--resume")
+    assert code == 0, output
+    assert (out / "tokenizer" / "tokenizer.pt").is_file()
+    assert (out / "tokenizer" / "summary.json").is_file()
