@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -335,25 +336,32 @@ def test_ctrl_c_is_one_line_with_the_shells_status(
     assert says in line
 
 
+def _started(code: str) -> Any:
+    """``python -c code`` in the repository, once it has printed ``ready`` (its stdout and
+    stderr piped)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    return proc
+
+
 def test_sigint_to_a_running_command(tmp_path: Path) -> None:
     """A real SIGINT to a real process (a command blocked in the library)."""
     import signal
-    import subprocess
-    import sys
     import time
 
-    repo = Path(__file__).resolve().parents[1]
     code = (
         "import time, eegprep.store.reader as r\n"
         "r.open_store = lambda s: (print('ready', flush=True), time.sleep(60))\n"
         "from cli import eegprep_cli\n"
         "eegprep_cli(['stats', 'x.zarr'])\n"
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    proc = _started(code)
     time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
@@ -391,12 +399,9 @@ def test_sigterm_to_an_ingest_keeps_what_finished(tuh_corpus: Path, tmp_path: Pa
     Ctrl-C does: the recording that finished is committed, one line, exit status 143. Before,
     the process died at once: nothing committed, the lock left behind."""
     import signal
-    import subprocess
-    import sys
 
     from eegprep import open_store
 
-    repo = Path(__file__).resolve().parents[1]
     out = tmp_path / "s.zarr"
     code = (
         "import time, eegprep.ingestion.driver as d\n"
@@ -411,11 +416,7 @@ def test_sigterm_to_an_ingest_keeps_what_finished(tuh_corpus: Path, tmp_path: Pa
         f"eegprep_cli(['ingest', 'tuh', '--src', {str(tuh_corpus)!r}, '--out', {str(out)!r},\n"
         "             '--workers', '0'])\n"
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    proc = _started(code)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143, err

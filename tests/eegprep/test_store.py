@@ -427,30 +427,37 @@ def test_taking_over_a_stale_lock_says_so(tmp_path: Path, caplog: pytest.LogCapt
     )
 
 
-def test_a_killed_writers_lock_is_stale_when_its_pid_is_reused(tmp_path: Path) -> None:
-    """After ``kill -9`` of a writer its pid is free, and another process (or the same
-    container restarted) may get it: the lock then named a live process and every later
-    ingest was refused until the lock was deleted by hand. The flock, which every writer on
-    this host holds for its life, says no writer runs."""
-    import socket
+def _lock_of_a_reused_pid_is_taken_over(url: str, host: str) -> None:
+    """A lock naming ``host`` and a live process started after it (its pid, the writer's, now
+    reused) is taken over by the next writer, which removes it when done."""
     import subprocess
     import sys
     import time
 
-    url = str(tmp_path / "s.zarr")
-    with StoreWriter(url, Recipe()):
-        pass
     lock = Path(url, "_eegprep", "lock")
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:  # the killed writer's pid, now another live process's
-        holder = {"host": socket.gethostname(), "pid": other.pid, "since": time.time() - 3600}
-        lock.write_text(json.dumps(holder))
+    try:
+        lock.write_text(json.dumps({"host": host, "pid": other.pid, "since": time.time() - 3600}))
         with StoreWriter(url, Recipe()):
             pass
         assert not lock.exists()
     finally:
         other.kill()
         other.wait()
+
+
+def test_a_killed_writers_lock_is_stale_when_its_pid_is_reused(tmp_path: Path) -> None:
+    """After ``kill -9`` of a writer its pid is free, and another process (or the same
+    container restarted) may get it: the lock then named a live process and every later
+    ingest was refused until the lock was deleted by hand. The flock, which every writer on
+    this host holds for its life, says no writer runs."""
+    import socket
+
+    url = str(tmp_path / "s.zarr")
+    with StoreWriter(url, Recipe()):
+        pass
+    # the killed writer's pid, an hour ago, now another live process's
+    _lock_of_a_reused_pid_is_taken_over(url, socket.gethostname())
 
 
 def test_without_flock_a_reused_pid_is_told_by_its_start_time(
@@ -461,8 +468,6 @@ def test_without_flock_a_reused_pid_is_told_by_its_start_time(
     import fcntl
     import os
     import socket
-    import subprocess
-    import sys
     import time
 
     if not Path("/proc/self/stat").exists():
@@ -480,12 +485,4 @@ def test_without_flock_a_reused_pid_is_told_by_its_start_time(
     lock.write_text(json.dumps({"host": host, "pid": os.getpid(), "since": time.time()}))
     with pytest.raises(StoreLockedError, match="another ingest"):
         StoreWriter(url, Recipe()).open()  # this process started before: a live writer
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        lock.write_text(json.dumps({"host": host, "pid": other.pid, "since": time.time() - 3600}))
-        with StoreWriter(url, Recipe()):
-            pass
-        assert not lock.exists()
-    finally:
-        other.kill()
-        other.wait()
+    _lock_of_a_reused_pid_is_taken_over(url, host)

@@ -1,10 +1,12 @@
-"""Fixtures shared by the data-pipeline tests: two small pre-training stores."""
+"""Fixtures shared by the labram tests: small pre-training stores, and a TUAB-like one.
+
+Modules that define a fixture of the same name use their own."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.labram.training_stores import write_pretrain_store
+from tests.labram.training_stores import write_pretrain_store, write_tuab_like
 
 
 @pytest.fixture(scope="module")
@@ -14,3 +16,16 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
         write_pretrain_store(root / "a.zarr", corpus="tuh", n_subjects=4, seconds=130),
         write_pretrain_store(root / "b.zarr", corpus="seed", n_subjects=3, seconds=90, seed=5),
     ]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One small pre-training store (3 subjects, 40 s each): the run-folder guard tests'."""
+    return write_pretrain_store(tmp_path_factory.mktemp("g") / "a.zarr", n_subjects=3, seconds=40)
+
+
+@pytest.fixture(scope="module")
+def tuab(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A small TUAB-like labelled store (6 train and 2 eval subjects of 20 s)."""
+    return write_tuab_like(tmp_path_factory.mktemp("t") / "tuab.zarr", n_train=6, n_eval=2,
+                           seconds=20)  # fmt: skip

@@ -10,18 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.labram.test_run_guards import TINY, _files, _one_error, _run
-from tests.labram.training_stores import write_pretrain_store, write_tuab_like
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return write_pretrain_store(tmp_path_factory.mktemp("g") / "a.zarr", n_subjects=3, seconds=40)
-
-
-@pytest.fixture(scope="module")
-def tuab(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return write_tuab_like(tmp_path_factory.mktemp("t") / "tuab.zarr", n_train=6, n_eval=2,
-                           seconds=20)  # fmt: skip
 
 
 @pytest.fixture(scope="module")

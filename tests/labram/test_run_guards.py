@@ -22,22 +22,11 @@ from labram.data.windows import WindowConfig, build_pretrain_index
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM
 from labram.train.config import train_config
-from tests.labram.training_stores import TUAB_ORDER, eeg, put, write_pretrain_store, write_tuab_like
+from tests.labram.training_stores import TUAB_ORDER, eeg, put
 
 TINY = ["--size", "tiny", "--max-steps", "2", "--batch-size", "4", "--device", "cpu",
         "--set", "token_budget=40", "--set", "max_channels=8"]  # fmt: skip
 """A few steps on small windows (8 channels x 5 s): seconds per run."""
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return write_pretrain_store(tmp_path_factory.mktemp("g") / "a.zarr", n_subjects=3, seconds=40)
-
-
-@pytest.fixture(scope="module")
-def tuab(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return write_tuab_like(tmp_path_factory.mktemp("t") / "tuab.zarr", n_train=6, n_eval=2,
-                           seconds=20)  # fmt: skip
 
 
 def _run(*args: str) -> tuple[int, str]:
