@@ -92,10 +92,11 @@ def folder_stage(out: Path) -> str | None:
 
 
 def _read_json(path: Path) -> Any:
-    import json
+    """The strict JSON in ``path``; None when it is missing or damaged."""
+    from eegprep.base import strict_json
 
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return strict_json.loads(path.read_bytes())
     except (OSError, ValueError):
         return None
 
@@ -133,26 +134,18 @@ def write_run_config(run_dir: Path, record: dict[str, Any], *, resume: bool) -> 
     from eegprep.base.files import write_atomically
 
     path = run_dir / "config.json"
+    text = strict_json.dumps(record, indent=2)
     if resume and path.is_file():
         old = _read_json(path)
-        new = _read_json_roundtrip(record)
-        if isinstance(old, dict):
-            changed = _differences(old, new)
+        if isinstance(old, dict):  # compared as the file states it: JSON's types and values
+            changed = _differences(old, strict_json.loads(text))
             if changed:
                 shown = "; ".join(changed[:4]) + ("; ..." if len(changed) > 4 else "")
                 raise UsageError(
                     f"cannot resume {run_dir}: options differ from the run's ({path}): {shown}; "
                     "resume with the run's own options, or pass another --out for a new run"
                 )
-    write_atomically(path, strict_json.dumps(record, indent=2).encode())
-
-
-def _read_json_roundtrip(record: dict[str, Any]) -> Any:
-    import json
-
-    from eegprep.base import strict_json
-
-    return json.loads(strict_json.dumps(record))
+    write_atomically(path, text.encode())
 
 
 def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
