@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base import strict_json
+from eegprep.base.files import write_output
 from eegprep.tools.report import CSS, png_data_uri
 from labram.stages.predictions import FILENAME as PREDICTIONS
 from labram.stages.report import (
@@ -247,5 +248,5 @@ def write_html(runs: list[RunFolder], path: str | Path) -> Path:
         f"<style>{css}</style></head><body>{''.join(body)}</body></html>"
     )
     out = Path(path)
-    out.write_text(page, encoding="utf-8")
+    write_output(out, page.encode("utf-8"))  # whole or not at all: a kill keeps the old page
     return out

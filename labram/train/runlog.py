@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from eegprep.base.files import write_output
+
 
 class RunLog:
     """CSV rows of metrics per logged step, a tqdm bar, and ``curves.png`` at the end.
@@ -105,7 +107,11 @@ def _kept(row: dict[str, Any], resume_step: int) -> bool:
 
 
 def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path:
-    """One panel per metric (loss, accuracy, codebook usage, lr, ...) against the step."""
+    """One panel per metric (loss, accuracy, codebook usage, lr, ...) against the step; the
+    PNG is written whole or not at all (a kill while it is written keeps the previous plot,
+    as ``eegprep stats --plots`` does)."""
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -134,7 +140,9 @@ def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path:
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_output(path, buf.getvalue())
     return path

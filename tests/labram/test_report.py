@@ -245,3 +245,27 @@ def strict_json_load(path: Path) -> dict:
     import json
 
     return json.loads(path.read_text())
+
+
+def test_a_failed_html_write_keeps_the_previous_page(
+    page: Path, runs: dict[str, Path], tmp_path: Path
+) -> None:
+    import resource
+    import signal
+
+    out = tmp_path / "results.html"
+    out.write_bytes(page.read_bytes())
+    before = out.read_bytes()
+    args = ["report", str(runs["ft"]), "--html", str(out)]
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit: EFBIG
+    resource.setrlimit(resource.RLIMIT_FSIZE, (10_000, hard))
+    try:  # (the page was written in place: a cut page replaced the previous one)
+        res = CliRunner().invoke(labram_cli, args)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, handler)
+    assert res.exit_code == 2, res.output
+    assert f"error: {out}: cannot write it (File too large)" in res.output
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.html"]

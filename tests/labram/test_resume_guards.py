@@ -155,6 +155,30 @@ def test_a_kill_while_resume_rewrites_the_log_keeps_its_rows(
     assert [p.name for p in tmp_path.iterdir()] == ["log.csv"]
 
 
+def test_a_failed_plot_write_keeps_the_previous_curves(tmp_path: Path) -> None:
+    import resource
+    import signal
+
+    from eegprep.base.errors import OutputError
+    from labram.train.runlog import plot_curves
+
+    rows = [{"step": s, "epoch": 0, "loss": 1.0 / s, "lr": 1e-3} for s in range(1, 30)]
+    path = plot_curves(rows, tmp_path / "curves.png")
+    before = path.read_bytes()
+    assert len(before) > 4_000
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit: EFBIG
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4_000, hard))
+    try:  # (savefig wrote straight to the path: a cut plot replaced the previous one)
+        with pytest.raises(OutputError, match=r"curves\.png: cannot write it"):
+            plot_curves(rows[:10], path)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, handler)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]
+
+
 # --- last.pt is never missing ---------------------------------------------------------------------
 
 
