@@ -360,13 +360,17 @@ def _root_attrs(loc: Location, problems: list[str]) -> dict[str, Any] | None:
 
 
 def _root_problems(attrs: dict[str, Any]) -> list[str]:
-    """Disagreements inside the root's attributes, which no checksum covers: the recipe and
-    the hash written from it, the store's rate and the recipe's, the channel vocabulary and
-    this eegprep's (a store's vocabulary may be an older, shorter one)."""
+    """Disagreements inside the root's attributes: their checksum (stores written before it
+    have none), the recipe and the hash written from it, the store's rate and the recipe's,
+    the channel vocabulary and this eegprep's (a store's vocabulary may be an older, shorter
+    one)."""
     from eegprep.pipeline.channels import VOCABULARY
     from eegprep.pipeline.recipe import recipe_hash
 
     out = []
+    sealed = seal_problem(attrs)  # stores written since the root was sealed: every attribute
+    if sealed is not None:
+        out.append(f"its attributes: {sealed}")
     recipe = attrs.get("recipe")
     if isinstance(recipe, dict):
         digest = recipe_hash(recipe)
@@ -380,7 +384,7 @@ def _root_problems(attrs: dict[str, Any]) -> list[str]:
         not isinstance(vocabulary, list) or vocabulary != list(VOCABULARY)[: len(vocabulary)]
     ):
         out.append("its channel vocabulary is not eegprep's (channel positions would be wrong)")
-    keys = set(attrs)
+    keys = set(attrs) - {KEY} if KEY in attrs else set(attrs)
     if keys != ROOT_KEYS:
         odd = sorted(ROOT_KEYS - keys) + sorted(keys - ROOT_KEYS)
         out.append(f"attribute{'s' if len(odd) > 1 else ''} {', '.join(map(repr, odd))} missing "

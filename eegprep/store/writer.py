@@ -37,7 +37,7 @@ import numpy as np
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError, StoreLockedError
 from eegprep.base.files import TMP_MARK
-from eegprep.base.sealed import seal
+from eegprep.base.sealed import KEY, seal, seal_problem
 from eegprep.base.strict_json import find_unsafe
 from eegprep.base.version import __version__
 from eegprep.pipeline.channels import VOCABULARY
@@ -92,9 +92,27 @@ def check_group(group: str) -> str:
     return group
 
 
-def retired_entries(rows: Any) -> tuple[list[tuple[str, float]], list[str]]:
-    """The valid ``[group, time]`` rows of ``_eegprep/retired.json``, and a line for each
-    other row (not a recording group path of this store, or no finite time)."""
+def retired_document(rows: Iterable[tuple[str, float]]) -> bytes:
+    """``_eegprep/retired.json``: ``{"retired": [[group, time], ...], "crc32c": ...}``, rows
+    sorted, times in seconds since the epoch; the checksum (:mod:`eegprep.base.sealed`) lets
+    ``validate`` find a flipped digit of a time or a letter of a group."""
+    doc = seal({"retired": sorted([check_group(g), t] for g, t in rows)})
+    return json.dumps(doc, allow_nan=False).encode()
+
+
+def retired_entries(doc: Any) -> tuple[list[tuple[str, float]], list[str]]:
+    """The valid ``[group, time]`` rows of ``_eegprep/retired.json`` (:func:`retired_document`,
+    or the bare list of rows that earlier versions wrote), and a line for each other row (not
+    a recording group path of this store, or no finite time). When the file's checksum fails
+    no row is trusted: the groups they stood for are found again as unlisted groups."""
+    if isinstance(doc, dict):
+        problem = seal_problem(doc)
+        if problem is None and set(doc) != {"retired", KEY}:
+            problem = f"keys {sorted(doc)} are not 'retired' and {KEY!r}"
+        if problem is not None:
+            return [], [problem]
+        doc = doc["retired"]
+    rows = doc
     if not isinstance(rows, list):
         return [], [f"not a list of [group, time] ({type(rows).__name__})"]
     good, bad = [], []
@@ -138,23 +156,27 @@ def write_group_attrs(url: str, group_path: str, record: RecordingRecord | None)
 
 
 def root_attrs(recipe: Recipe) -> dict[str, Any]:
-    return {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "sfreq": recipe.sfreq,
-        "unit": "uV",
-        "recipe": recipe.to_dict(),
-        "recipe_hash": recipe.hash(),
-        "vocabulary": list(VOCABULARY),
-        "eegprep_version": __version__,
-        "layout": {
-            "recordings": "recordings/{corpus}/{name}",
-            "versions": "recordings/{corpus}/{name}@{k}",
-            "index": "_eegprep/index/*.jsonl",
-            "chunk_seconds": CHUNK_SECONDS,
-            "shard_chunks": SHARD_CHUNKS,
-        },  # eegprep.store.validate.LAYOUT checks it
-    }
+    """The root group's attributes, sealed (:mod:`eegprep.base.sealed`): ``validate`` finds a
+    flipped bit in any of them, ``eegprep_version`` included, which no other check covers."""
+    return seal(
+        {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "sfreq": recipe.sfreq,
+            "unit": "uV",
+            "recipe": recipe.to_dict(),
+            "recipe_hash": recipe.hash(),
+            "vocabulary": list(VOCABULARY),
+            "eegprep_version": __version__,
+            "layout": {
+                "recordings": "recordings/{corpus}/{name}",
+                "versions": "recordings/{corpus}/{name}@{k}",
+                "index": "_eegprep/index/*.jsonl",
+                "chunk_seconds": CHUNK_SECONDS,
+                "shard_chunks": SHARD_CHUNKS,
+            },  # eegprep.store.validate.LAYOUT checks it
+        }
+    )
 
 
 class StoreWriter:
@@ -515,8 +537,7 @@ class StoreWriter:
         rows = dict(self._retired())
         for g in groups:
             rows.setdefault(check_group(g), now)
-        data = json.dumps(sorted([g, t] for g, t in rows.items()), allow_nan=False)
-        self.loc.write_bytes(data.encode(), *RETIRED)
+        self.loc.write_bytes(retired_document(rows.items()), *RETIRED)
 
     def _collect(self) -> None:
         """Retire orphaned groups (on disk, listed nowhere) and delete expired retired ones.
@@ -538,8 +559,8 @@ class StoreWriter:
             if g not in listed:
                 self.loc.remove(check_group(g))
         if expired or self._retired_damaged:  # damaged entries are dropped from the file
-            keep = [[g, t] for g, t in sorted(retired.items()) if g not in expired]
-            self.loc.write_bytes(json.dumps(keep, allow_nan=False).encode(), *RETIRED)
+            keep = [(g, t) for g, t in retired.items() if g not in expired]
+            self.loc.write_bytes(retired_document(keep), *RETIRED)
             self._retired_damaged = False
 
     def _relist(self, orphans: list[str]) -> list[str]:

@@ -109,6 +109,47 @@ def test_the_root_layout_and_unit_are_checked(store: Path) -> None:
         assert any(p.startswith("zarr.json: damaged") for p in validate(str(store))[1]), flip
 
 
+def test_every_flipped_bit_in_the_root_document_is_reported(store: Path) -> None:
+    """A flipped digit of ``eegprep_version`` (or of any attribute no other check covers)
+    passed ``validate``; the root's attributes now carry a CRC-32C."""
+    path = store / "zarr.json"
+    good = path.read_bytes()
+    version = good.index(b'"eegprep_version": "') + len(b'"eegprep_version": "')
+    flipped = good[:version] + bytes([good[version] ^ 2]) + good[version + 1 :]  # "0" -> "2"
+    for blob in [flipped, *_flips(path, 60, seed=7)]:
+        path.write_bytes(blob)
+        problems = validate(str(store))[1]
+        assert any(p.startswith("zarr.json") for p in problems), blob
+    doc = json.loads(good)  # a store written before the seal: no checksum, no problem
+    del doc["attributes"]["crc32c"]
+    path.write_text(json.dumps(doc))
+    assert validate(str(store))[1] == []
+    path.write_bytes(good)
+
+
+def test_every_flipped_bit_in_the_retired_list_is_reported(store: Path) -> None:
+    """A flipped digit in a retired group's time (when a later ingest deletes it) passed
+    ``validate``: the file is now sealed; the bare list earlier versions wrote is still read."""
+    from eegprep.store.writer import StoreWriter, retired_document
+
+    with StoreWriter(store, Recipe(encoding="quantized")) as writer:  # retire a stray copy
+        group = open_store(store).recording(REC).group
+        shutil.copytree(store / group, store / "recordings" / "tuh" / "stray")
+        writer._retire(["recordings/tuh/stray"], when=1_000_000_000.0)
+    path = store / "_eegprep" / "retired.json"
+    good = path.read_bytes()
+    assert good == retired_document([("recordings/tuh/stray", 1_000_000_000.0)])
+    assert validate(str(store))[1] == []
+    when = good.index(b"1000000000")
+    flipped = good[:when] + b"3" + good[when + 1 :]  # a time 2 * 10^9 s later: never deleted
+    for blob in [flipped, *_flips(path, 60, seed=11)]:
+        path.write_bytes(blob)
+        problems = validate(str(store))[1]
+        assert any(p.startswith("_eegprep/retired.json: damaged") for p in problems), blob
+    path.write_text(json.dumps([["recordings/tuh/stray", 1e9]]))  # the earlier form
+    assert validate(str(store))[1] == []
+
+
 def test_a_damaged_seen_files_cache_is_reported_and_a_stale_entry_is_not(store: Path) -> None:
     path = store / "_eegprep" / "seen.json"
     good = json.loads(path.read_text())
