@@ -51,6 +51,7 @@ class WindowSettings:
     def __post_init__(self) -> None:
         for name in ("token_budget", "max_seconds", "max_channels", "block_seconds"):
             check_min(name, getattr(self, name), 1, error=ConfigError)
+            check_count(name, getattr(self, name))
         if self.max_seconds > MAX_SECONDS:
             raise invalid_value(
                 "max_seconds",
@@ -58,14 +59,29 @@ class WindowSettings:
                 expected=f"1 to {MAX_SECONDS} (the time table's rows)",
                 error=ConfigError,
             )
-        if self.stride_seconds is not None and not self.stride_seconds > 0:
-            raise invalid_value(
-                "stride_seconds", self.stride_seconds, expected="> 0 or none", error=ConfigError
+        if self.stride_seconds is not None and not self.stride_seconds >= 1 / PATCH_SIZE:
+            raise invalid_value(  # (a shorter stride was taken as one sample without a word)
+                "stride_seconds",
+                self.stride_seconds,
+                expected=f"seconds >= {1 / PATCH_SIZE:g} (one sample at {PATCH_SIZE} Hz), or none",
+                error=ConfigError,
             )
 
     def window_settings(self) -> WindowSettings:
         """These fields alone (of a TrainConfig, say), as a plain WindowSettings."""
         return WindowSettings(**{f.name: getattr(self, f.name) for f in fields(WindowSettings)})
+
+
+MAX_COUNT = 2**31 - 1
+"""The largest value of any integer setting (steps, epochs, batch size, ...): larger ones
+overflowed numpy's and torch's integers deep in a run (an internal error after the run folder
+was made)."""
+
+
+def check_count(name: str, value: Any) -> None:
+    """A ConfigError naming ``name`` when the integer ``value`` exceeds :data:`MAX_COUNT`."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > MAX_COUNT:
+        raise invalid_value(name, value, expected=f"at most {MAX_COUNT:,}", error=ConfigError)
 
 
 MAX_SECONDS = 16
@@ -256,7 +272,7 @@ def _arange_windows(
     For 10^7 windows each array is ~90 MB, and faulting pages in is most of the time: the
     starts are a running sum of the strides, made in place in their own array (each
     recording's first window steps back to 0), so that no other array that size is made."""
-    counts = np.where(n_samples >= length, (n_samples - length) // stride + 1, 0)
+    counts = _window_counts(n_samples, length, stride)
     rec = np.repeat(np.arange(len(n_samples), dtype=_index_type(len(n_samples))), counts)
     start = np.repeat(stride.astype(np.int64, copy=False), counts)
     used = np.flatnonzero(counts)
@@ -267,6 +283,47 @@ def _arange_windows(
         start[first[1:]] = -last[:-1]
         np.cumsum(start, out=start)
     return rec, start
+
+
+def _window_counts(n_samples: np.ndarray, length: np.ndarray, stride: np.ndarray) -> np.ndarray:
+    """Windows of ``length`` samples every ``stride`` samples in each recording of
+    ``n_samples`` (all arrays per recording, int64)."""
+    return np.where(n_samples >= length, (n_samples - length) // stride + 1, 0)
+
+
+INDEX_BYTES_PER_WINDOW = 64
+"""Memory one window costs a pre-training run: the index's arrays (~28 bytes) and the
+sampler's arrays of an epoch (its order, its batches), rounded up."""
+
+
+def check_index_size(n_windows: int, stride_seconds: float | None) -> None:
+    """Refuse, in one line, an index whose windows would take more than half of this
+    machine's memory (a stride of a few samples over a large store: 10^10 windows); nothing is
+    allocated before. ``stride_seconds``: the setting that cut them, named in the message."""
+    need = n_windows * INDEX_BYTES_PER_WINDOW
+    have = _physical_memory()
+    if have is None or need <= have // 2:
+        return
+    from eegprep.base.limits import format_bytes
+
+    cut = (
+        "non-overlapping windows"
+        if stride_seconds is None
+        else (f"stride_seconds={stride_seconds:g}")
+    )
+    raise ConfigError(
+        f"{cut} gives {n_windows:,} windows, whose index would take {format_bytes(need)}: more "
+        f"than half of this machine's memory ({format_bytes(have)}); raise stride_seconds "
+        "(--set stride_seconds=...) or train on fewer stores"
+    )
+
+
+def _physical_memory() -> int | None:
+    """This machine's memory in bytes (``None`` where the system does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def _index_type(n: int) -> type[np.signedinteger[Any]]:
@@ -358,6 +415,7 @@ def _build_pretrain_index(
         stride = length
     else:
         stride = np.full_like(length, max(1, round(cfg.stride_seconds * PATCH_SIZE)))
+    check_index_size(int(_window_counts(ns, length, stride).sum()), cfg.stride_seconds)
     rec_i, start = _arange_windows(ns, length, stride)
     patches = (length // PATCH_SIZE).astype(np.int32)
     n_patches = patches[rec_i] if len(rec_i) else np.zeros(0, np.int32)

@@ -20,7 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from eegprep.base import strict_json
-from eegprep.base.errors import UsageError
+from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.files import write_atomically
 from eegprep.base.validation import check_choice
 from labram.checkpoints.files import CKPT_FORMAT, CheckpointError, read_checkpoint
@@ -45,7 +45,7 @@ from labram.data.protocols import (
 )
 from labram.data.sampler import BatchPlan
 from labram.data.tasks import Task, checkpoint_task, get_task, task_record
-from labram.data.windows import WindowIndex, open_stores
+from labram.data.windows import MAX_COUNT, WindowIndex, open_stores
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import ModelConfig, model_config
 from labram.model.mem import LaBraMForMEM
@@ -264,6 +264,14 @@ def finetune(
     unless ``resume`` (:func:`labram.train.run.check_run_folder`).
     """
     out = Path(out)
+    if split_seed is not None:  # checked with the rest, before the folder is touched
+        cfg = replace(cfg, split_seed=split_seed)
+    last = cfg.seed + n_seeds - 1
+    if last > MAX_COUNT:
+        raise ConfigError(
+            f"--seeds {n_seeds} from seed {cfg.seed} reaches seed {last}, above "
+            f"{MAX_COUNT:,}: lower --seed"
+        )
     check_run_folder(out, resume=resume)
     if resume:
         check_resume_stage(out, "finetune")
@@ -288,8 +296,6 @@ def _finetune(
     protocol: Protocol | None,
     splits_file: str | Path | None,
 ) -> dict[str, Any]:
-    if split_seed is not None:
-        cfg = replace(cfg, split_seed=split_seed)
     asked, protocol = protocol, protocol or Protocol()
     opened = open_stores(stores)
     task = get_task(task_name, opened)

@@ -24,7 +24,7 @@ from eegprep.base.validation import (
     parse_field,
     unknown_names,
 )
-from labram.data.windows import WindowSettings
+from labram.data.windows import WindowSettings, check_count
 
 STAGES = ("tokenizer", "pretrain", "finetune")
 SIZES = ("tiny", "base", "large", "huge")
@@ -42,13 +42,19 @@ CHOICES: dict[str, tuple[str, ...]] = {
 
 
 RANGES: dict[str, tuple[str, Callable[[float], bool]]] = {
-    "lr": ("a number > 0", lambda v: v > 0),  # 0: nothing trains
+    "lr": ("a number in (0, 10]", lambda v: 0 < v <= 10),  # 0: nothing trains; above 10
+    # every update dwarfs the weights (and 1e39 overflowed float32: an internal error)
+    "min_lr": ("a number in [0, 10]", lambda v: 0 <= v <= 10),
+    "weight_decay": ("a number in [0, 10]", lambda v: 0 <= v <= 10),
+    "threads": ("an integer in [1, 1024]", lambda v: 1 <= v <= 1024),  # 10^5 crashed torch
+    "num_workers": ("an integer in [0, 256]", lambda v: 0 <= v <= 256),  # a process each
     "layer_decay": ("a number in (0, 1]", lambda v: 0 < v <= 1),  # 0 freezes all but the head
     "grad_clip": ("a number > 0, or none for no clipping", lambda v: v > 0),  # < 0 flips grads
     "drop_path": ("a number in [0, 1)", lambda v: 0 <= v < 1),  # 1 drops every block
     "label_smoothing": ("a number in [0, 1)", lambda v: 0 <= v < 1),  # 1 leaves no target
     "betas": ("a number in [0, 1)", lambda v: 0 <= v < 1),  # Adam's decays; 1 never forgets
-    "corpus_weights": ("a number >= 0", lambda v: v >= 0),  # 0 leaves the corpus out
+    # 0 leaves the corpus out; w repeats its windows w times an epoch (1e308 overflowed)
+    "corpus_weights": ("a number in [0, 1000]", lambda v: 0 <= v <= 1000),
 }
 """The bounded numeric fields: what a value must be, in words and as a test (NaN fails every
 test). None, an optional field left unset, is always allowed."""
@@ -119,10 +125,13 @@ class TrainConfig(WindowSettings):
         ones = ("epochs", "batch_size", "ckpt_every", "log_every", "max_steps", "threads")
         for name in (*ones, "dead_after", "lr_batch"):
             check_min(name, getattr(self, name), 1, error=ConfigError)
-        for name in ("num_workers", "min_lr", "warmup_epochs", "weight_decay"):
+        for name in ("warmup_epochs", "seed", "split_seed"):  # (numpy takes no negative seed)
             check_min(name, getattr(self, name), 0, error=ConfigError)
         for name, value in self._bounded():
             check_range(name, value)
+        for f in fields(self):  # every other integer: steps, epochs, batch size, ...
+            if f.name not in RANGES:
+                check_count(f.name, getattr(self, f.name))
         for name, allowed in CHOICES.items():
             check_choice(name, getattr(self, name), allowed, error=ConfigError)
         if self.patience is not None:  # kept so that older run configs still read

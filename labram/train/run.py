@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from eegprep.base.errors import UsageError
+from eegprep.base.errors import EegprepError, UsageError
 from labram.data.loader import WindowDataset
 from labram.train.config import TrainConfig
 from labram.train.distributed import DistInfo
@@ -206,13 +206,52 @@ def run_lock(out: Path) -> Iterator[None]:
         except OSError:  # a file system without flock: no guard
             pass
         _HELD.add(key)
+        before = _tree(out)
         try:
             yield
+        except EegprepError:  # refused before it trained (the data, a setting): no trace
+            _undo_setup(out, before)
+            raise
         finally:
             _HELD.discard(key)
     finally:
         os.close(fd)
         _remove_if_unused(out, made)
+
+
+def _tree(folder: Path) -> set[str]:
+    """Every file and folder under ``folder``, as paths relative to it."""
+    out: set[str] = set()
+    for top, dirs, files in os.walk(folder):
+        rel = os.path.relpath(top, folder)
+        out.update(os.path.normpath(os.path.join(rel, n)) for n in (*dirs, *files))
+    return out
+
+
+TRAINED = (".pt", "log.csv")
+"""Names (endings) of files that mean a run trained: a checkpoint or a log row."""
+
+
+def _undo_setup(out: Path, before: set[str]) -> None:
+    """After a refusal (an :class:`EegprepError`: too few windows for the batch, an index
+    larger than memory, ...), remove what the command wrote into ``out`` that was not there
+    before it (its ``config.json``, ``excluded_subjects.json``, a stage's folder) unless it
+    trained (:data:`TRAINED`): otherwise the folder "holds a run already" and the corrected
+    command is refused. Nothing that was there before is touched."""
+    new = sorted(_tree(out) - before, key=lambda rel: rel.count(os.sep), reverse=True)
+    if any(rel.endswith(TRAINED) for rel in new):
+        return
+    for rel in new:  # deepest first: files, then the folders they were in
+        path = out / rel
+        try:
+            if path.name == LOCK_FILE:
+                continue  # (held: run_lock removes it)
+            if path.is_dir() and not path.is_symlink():
+                path.rmdir()  # fails, and stays, while it holds a lock or another's file
+            else:
+                path.unlink()
+        except OSError:
+            pass
 
 
 def _remove_if_unused(out: Path, made: list[Path]) -> None:

@@ -120,8 +120,9 @@ def test_convert_and_export_refuse_to_write_over_their_source(tmp_path: Path) ->
 # --- 3. out-of-range config values ------------------------------------------------------------
 
 OUT_OF_RANGE = [
-    ("lr", 0, "> 0"),
-    ("lr", -1e-3, "> 0"),
+    ("lr", 0, "(0, 10]"),
+    ("lr", -1e-3, "(0, 10]"),
+    ("lr", 1e300, "(0, 10]"),  # overflowed float32: an internal error inside the first step
     ("layer_decay", 0, "(0, 1]"),
     ("layer_decay", 5, "(0, 1]"),
     ("grad_clip", 0, "> 0, or none"),
@@ -134,9 +135,25 @@ OUT_OF_RANGE = [
     ("betas", [2, -1], "`betas[0]`"),
     ("betas", [0.9, 1], "`betas[1]`"),
     ("corpus_weights", {"tuh": -1}, "`corpus_weights[tuh]`"),
-    ("min_lr", -1, ">= 0"),
-    ("weight_decay", -0.1, ">= 0"),
+    ("corpus_weights", {"tuh": 1e308}, "[0, 1000]"),  # an epoch of 1e308 x its windows
+    ("min_lr", -1, "[0, 10]"),
+    ("min_lr", 1e300, "[0, 10]"),
+    ("weight_decay", -0.1, "[0, 10]"),
     ("warmup_epochs", -1, ">= 0"),
+    # the absurd: internal errors (numpy's seed range, torch's threads, int64 overflows) deep
+    # in a run, after its folder was made
+    ("seed", -5, ">= 0"),
+    ("seed", 2**32, "at most 2,147,483,647"),
+    ("split_seed", -1, ">= 0"),
+    ("threads", 100_000, "[1, 1024]"),
+    ("num_workers", 100_000, "[0, 256]"),
+    ("num_workers", -1, "[0, 256]"),
+    ("dead_after", 10**21, "at most 2,147,483,647"),
+    ("epochs", 10**11, "at most 2,147,483,647"),
+    ("max_steps", 10**20, "at most 2,147,483,647"),
+    ("batch_size", 2**31, "at most 2,147,483,647"),
+    ("token_budget", 10**11, "at most 2,147,483,647"),
+    ("stride_seconds", 1e-9, "one sample at 200 Hz"),  # was taken as one sample silently
 ]
 
 
@@ -163,6 +180,50 @@ def test_out_of_range_set_is_one_line_before_the_folder(store: str, tmp_path: Pa
                        ("label_smoothing=1.5", "label_smoothing")]:  # fmt: skip
         code, output = _run("pretrain", "--store", store, *TINY, "--set", item, "--out", out)
         _one_error(code, output, says)
+    assert not out.exists()
+
+
+def test_an_index_larger_than_memory_is_refused_before_anything_is_made(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stride of one sample over a large store is 10^10 windows: the index's arrays were
+    allocated until the machine ran out of memory. It is now refused in one line naming the
+    setting, from the number of windows alone."""
+    from labram.data import windows
+
+    monkeypatch.setattr(windows, "_physical_memory", lambda: 2_000_000)  # 2 MB "machine"
+    out = tmp_path / "run"
+    code, output = _run("pretrain", "--store", store, *TINY, "--set", "stride_seconds=0.005",
+                        "--out", out)  # fmt: skip
+    _one_error(code, output, "stride_seconds=0.005 gives", "windows, whose index would take",
+               "raise stride_seconds")  # fmt: skip
+    assert not out.exists()
+    code, output = _run("pretrain", "--store", store, *TINY, "--out", out)  # 1 s stride: fits
+    assert code == 0, output
+
+
+def test_a_refusal_after_set_up_leaves_no_run_behind(store: str, tmp_path: Path) -> None:
+    """A batch larger than the stores is found after the run's config.json and
+    excluded_subjects.json were written: the folder then "held a run already" and the
+    corrected command was refused. What the command wrote goes; what was there stays."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    code, output = _run(
+        "pretrain", "--store", store, *TINY, "--set", "batch_size=100000000", "--out", out
+    )  # fmt: skip (both stages: the tokenizer's refuses)
+    _one_error(code, output, "no complete batch of 100000000 windows")
+    left = {k: v for k, v in _files(out).items() if k != ".labram.lock"}  # (marks no run)
+    assert left == {"notes.txt": b"mine"} and set(os.listdir(out)) <= {"notes.txt", ".labram.lock"}
+    code, output = _run("pretrain", "--store", store, *TINY, "--out", out)
+    assert code == 0, output
+
+
+def test_seeds_past_the_largest_are_refused_before_the_folder(tuab: str, tmp_path: Path) -> None:
+    out = tmp_path / "ft"
+    code, output = _run("finetune", "--store", tuab, "--task", "tuab", *TINY, "--seed",
+                        "2147483646", "--seeds", "3", "--out", out)  # fmt: skip
+    _one_error(code, output, "--seeds 3 from seed 2147483646 reaches seed 2147483648")
     assert not out.exists()
 
 
