@@ -15,11 +15,12 @@ import torch
 from torch import Tensor, nn
 
 from eegprep.base import strict_json
+from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
 from eegprep.store.reader import Store
 from labram.data.loader import WindowDataset, make_loader
 from labram.data.sampler import BatchPlan
-from labram.data.windows import WindowConfig, build_pretrain_index
+from labram.data.windows import WindowConfig, WindowIndex, build_pretrain_index
 from labram.model.config import tokenizer_config
 from labram.model.original_init import original_init
 from labram.model.quantizer import usage
@@ -57,6 +58,8 @@ def pretrain_dataset(
 ) -> WindowDataset:
     """The stage's stream: windows at the token budget, bucketed, weighted, this rank's shard."""
     index = build_pretrain_index(stores, window_config(cfg), exclude_subjects=exclude)
+    if not len(index):
+        raise UsageError(_no_windows(stores, index, cfg))
     plan = BatchPlan(
         index,
         batch_size=cfg.batch_size,
@@ -66,6 +69,22 @@ def pretrain_dataset(
         weights=cfg.corpus_weights,
     )
     return WindowDataset(plan)
+
+
+def _no_windows(stores: Sequence[str | Store], index: WindowIndex, cfg: TrainConfig) -> str:
+    """Why a pre-training stage has no window at all, and what to do, in one line (it read
+    "no complete batch ... lower --batch-size" for a store with no recording)."""
+    names = ", ".join(s if isinstance(s, str) else s.url for s in stores)
+    held = int(index.meta.get("n_recordings_excluded", 0))
+    if index.recordings:
+        why = (f"each of its {len(index.recordings)} recording(s) is shorter than a window; "
+               "lower --set token_budget=... or add longer recordings")  # fmt: skip
+    elif held:
+        why = (f"all {held} recording(s) are held out (eval/test splits or excluded subjects); "
+               "add training recordings, or --set pretrain_test_splits=true")  # fmt: skip
+    else:
+        why = "the store holds no recordings; ingest a corpus into it first"
+    return f"{names}: no pre-training windows: {why}"
 
 
 def tokenizer_step(

@@ -219,6 +219,27 @@ def test_a_refusal_after_set_up_leaves_no_run_behind(store: str, tmp_path: Path)
     assert code == 0, output
 
 
+def test_a_store_without_windows_says_why(tmp_path: Path) -> None:
+    """An empty store (every file of the corpus skipped) read "no complete batch of 16
+    windows ... (lower --batch-size)", which no batch size could fix."""
+    from tests.labram.training_stores import write_pretrain_store, write_tuab_like
+
+    empty = str(tmp_path / "empty.zarr")
+    with StoreWriter(empty, Recipe()):
+        pass
+    held = write_tuab_like(tmp_path / "held.zarr", n_train=0, n_eval=2, seconds=20)
+    short = write_pretrain_store(tmp_path / "short.zarr", n_subjects=2, seconds=2)
+    for store, says in [
+        (empty, "the store holds no recordings; ingest a corpus into it first"),
+        (held, "all 2 recording(s) are held out"),
+        (short, "each of its 2 recording(s) is shorter than a window"),
+    ]:
+        out = tmp_path / "run"
+        code, output = _run("pretrain", "--store", store, *TINY, "--out", out)
+        _one_error(code, output, f"{store}: no pre-training windows: {says}")
+        assert not out.exists()
+
+
 def test_seeds_past_the_largest_are_refused_before_the_folder(tuab: str, tmp_path: Path) -> None:
     out = tmp_path / "ft"
     code, output = _run("finetune", "--store", tuab, "--task", "tuab", *TINY, "--seed",
