@@ -180,6 +180,19 @@ def test_bad_typed_value(path: tuple[str, ...], option: str, value: str) -> None
     assert option in line, line
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("--workers", "100000", "at most 4 per core"),  # forked one process per file
+        ("--keep-replaced", "nan", "Invalid value for `keep_replaced`"),  # kept for ever
+        ("--keep-replaced", "inf", "Invalid value for `keep_replaced`"),
+    ],
+)
+def test_absurd_ingest_values(option: str, value: str, says: str) -> None:
+    path = ("eegprep", "ingest")
+    assert_one_error(run(path, [*_base(path), option, value]), says=says)
+
+
 def _typo_cases() -> Iterator[tuple[tuple[str, ...], str, str]]:
     """Every long option with its last letter dropped (unless that is another option)."""
     for path, cmd in sorted(COMMANDS.items()):

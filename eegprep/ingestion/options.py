@@ -9,6 +9,7 @@ they find is one line (exit 2).
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,6 +98,18 @@ class IngestConfig:
     file_time_limit: float | None = None
 
 
+WORKERS_PER_CORE = 4
+"""The most ``--workers`` per core this machine has: ingest is CPU-bound, so more processes
+than cores only compete for them (a few more help a store on a slow network)."""
+
+
+def n_cores() -> int:
+    """Cores this process may run on (its affinity where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def check_config(cfg: IngestConfig) -> None:
     """Refuse option values that cannot work (:class:`UsageError`, one line each).
 
@@ -107,6 +120,18 @@ def check_config(cfg: IngestConfig) -> None:
     if cfg.workers is not None and (isinstance(cfg.workers, bool) or cfg.workers < 0):
         raise invalid_value(
             "workers", cfg.workers, expected="0 (this process) or more worker processes"
+        )
+    most = WORKERS_PER_CORE * n_cores()
+    if cfg.workers is not None and cfg.workers > most:  # (10^5 forked that many processes)
+        raise invalid_value(
+            "workers", cfg.workers,
+            expected=f"at most {WORKERS_PER_CORE} per core ({most} here): processes beyond "
+            "the cores only compete for them",
+        )  # fmt: skip
+    keep = cfg.keep_replaced
+    if isinstance(keep, bool) or not (isinstance(keep, int | float) and 0 <= keep < math.inf):
+        raise invalid_value(  # (NaN kept replaced versions for ever without a word)
+            "keep_replaced", keep, expected="a number of seconds, 0 or more"
         )
     if cfg.limit is not None and (isinstance(cfg.limit, bool) or cfg.limit < 1):
         raise invalid_value(

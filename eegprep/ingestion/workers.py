@@ -35,6 +35,7 @@ import warnings
 from collections.abc import Generator, Iterator, Sequence
 from typing import Any
 
+from eegprep.ingestion.options import n_cores
 from eegprep.ingestion.task import IngestResult, IngestTask, run_task
 
 SOURCE_BYTES_PER_SECOND = 250e6
@@ -103,7 +104,7 @@ def pool_size(workers: int | None, tasks: Sequence[IngestTask]) -> int:
     start, the ``n - 1`` pool workers from :func:`start_seconds` on, each process
     :data:`CONTENTION` slower beside the others.
     """
-    n = min(_n_cores() if workers is None else workers, len(tasks))
+    n = min(n_cores() if workers is None else workers, len(tasks))
     if n < 2:
         return 0
     work = estimate_seconds(tasks)
@@ -116,13 +117,6 @@ def start_seconds() -> float:
     will be forked from this process (:func:`_forks`), else :data:`POOL_START_SECONDS` (never
     more than that: tests set it to 0 to force a pool)."""
     return min(POOL_START_SECONDS, FORK_START_SECONDS) if _forks() else POOL_START_SECONDS
-
-
-def _n_cores() -> int:
-    """Cores this process may run on (its affinity where the system has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def run_pool(tasks: Sequence[IngestTask], n_workers: int) -> Generator[IngestResult, None, None]:
