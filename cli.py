@@ -240,7 +240,7 @@ def validate(store: str, as_json: bool) -> None:
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @click.option("--corpus", default="tuh", show_default=True,
               help="Which demo corpus to write: tuh, tuab or tuev.")  # fmt: skip
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 def demo(out: str, corpus: str, seed: int) -> None:
     """Write a small demo corpus in a real corpus layout (synthetic EEG-like signals).
 

@@ -54,6 +54,7 @@ from eegprep.base.files import replaced_atomically
 from labram.checkpoints.load import Loaded, backbone_model, check_windows_fit, load_model
 from labram.data.block_reader import BlockReader
 from labram.data.windows import (
+    MAX_COUNT,
     RecordingPlan,
     WindowConfig,
     WindowIndex,
@@ -88,11 +89,16 @@ class EmbedConfig:
     batch_size: int = 64  # windows per forward pass (does not change the output)
 
     def __post_init__(self) -> None:
-        for name in ("chunk_windows", "batch_size"):
-            if getattr(self, name) < 1:
+        for name, most in (("chunk_windows", MAX_CHUNK_WINDOWS), ("batch_size", MAX_COUNT)):
+            if not 1 <= getattr(self, name) <= most:  # (10^20 was numpy's internal error)
                 raise UsageError(
-                    f"Invalid value for `{name}`: expected >= 1; got {getattr(self, name)}"
+                    f"Invalid value for `{name}`: expected 1 to {most:,}; got {getattr(self, name)}"
                 )
+
+
+MAX_CHUNK_WINDOWS = 65_536
+"""The most windows in one chunk: its embeddings are held in memory and written as one Zarr
+chunk (65,536 x 200 float32 features: 52 MB)."""
 
 
 def chunks_of_rank(n_chunks: int, rank: int, world_size: int) -> range:

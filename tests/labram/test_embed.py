@@ -53,6 +53,17 @@ def test_rank_slices_are_disjoint_and_complete(world: int) -> None:
         assert all(p == list(range(p[0], p[-1] + 1)) for p in parts if p)  # contiguous
 
 
+@pytest.mark.parametrize(
+    ("field", "value"), [("chunk_windows", 0), ("chunk_windows", 10**20), ("batch_size", 10**20)]
+)
+def test_absurd_chunk_and_batch_sizes_are_one_line(field: str, value: int) -> None:
+    """A chunk of 10^20 windows was numpy's internal error when the output was created."""
+    from eegprep.base.errors import UsageError
+
+    with pytest.raises(UsageError, match=rf"Invalid value for `{field}`: expected 1 to"):
+        E.EmbedConfig(**{field: value})
+
+
 def test_embeddings_open_in_xarray_with_coordinates(files: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "emb.zarr"
     cfg = E.EmbedConfig(chunk_windows=4, per_patch=True, batch_size=3)
