@@ -262,7 +262,7 @@ def calibration_windows(
     rng = np.random.default_rng(seed)
     in_test = table.official
     out: list[list[Any]] = []
-    short = 0
+    short = groups = largest = 0
     for k in sorted(set(table.subject[in_test].tolist())):
         mine = np.flatnonzero(in_test & (table.subject == k))
         y = table.index.labels[mine, 0]
@@ -270,7 +270,14 @@ def calibration_windows(
         for ids in parts:
             take = ids[rng.permutation(len(ids))[:shots]]
             short += len(ids) <= shots
+            groups, largest = groups + 1, max(largest, len(ids))
             out += [[str(table.recording[j]), int(table.index.start[j])] for j in sorted(take)]
+    if groups and short == groups:  # (the test set was then "empty", as if the task had none)
+        raise UsageError(
+            f"--shots {shots} takes all the test windows of every "
+            f"{'(subject, class)' if by_class else 'subject'} for calibration (the largest has "
+            f"{largest}), leaving nothing to score; give --shots below {largest}"
+        )
     if short:
         log.warning("few-shot: %d (subject, class) groups have <= %d windows: none left to test",
                     short, shots)  # fmt: skip

@@ -83,6 +83,17 @@ def test_few_shot_moves_k_windows_per_class_and_subject_to_training(store: str) 
     assert not test_keys & {(r, s) for r, s in fold["calibration"]}
 
 
+def test_shots_that_take_every_test_window_are_refused(store: str) -> None:
+    """--shots at or above every group's size left no test window: the run then failed with
+    "the test split holds no window ... no recording has split 'eval'/'test'", which was
+    untrue."""
+    from eegprep.base.errors import UsageError
+
+    table, t = _table(store)
+    with pytest.raises(UsageError, match=r"--shots 10000 takes all the test windows .* below"):
+        make_folds(Protocol(name="few-shot", shots=10_000), table, t, CFG)
+
+
 def test_protocol_options_are_checked() -> None:
     assert parse_protocol("cross-subject", folds=None, shots=None).n_folds == 5
     assert parse_protocol(None, folds=3, shots=None) == Protocol()  # --folds ignored, warned
