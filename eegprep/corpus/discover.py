@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eegprep.base.errors import StoreFormatError, UsageError
+from eegprep.base.errors import EegprepError, SourceError, StoreFormatError, UsageError
 from eegprep.corpus.manifest import Manifest
 from eegprep.readers import get_reader
-from eegprep.readers.base import Reader
+from eegprep.readers.base import Reader, exception_summary
 
 _SAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 
@@ -112,13 +112,24 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
             try:
                 parts = reader.parts(str(root / rel), **dict(manifest.reader_options))
             except Exception as exc:  # reported per file; discovery goes on
-                unmatched.append((rel, f"cannot list its recordings: {exc}"))
+                unmatched.append((rel, f"cannot list its recordings: {_listing_problem(exc)}"))
                 continue
         for part in parts:
             items.append(
                 SourceItem(rel, part, _name(manifest, fields, part, rel), tuple(fields.items()))
             )
     return Discovery(root, resolve_names(items), unmatched, len(rels))
+
+
+def _listing_problem(exc: Exception) -> str:
+    """The problem a reader's ``parts`` raised, as one line without the file's path: the
+    report's line already opens with the path relative to the root (a :class:`SourceError`'s
+    text would repeat it, absolute)."""
+    if isinstance(exc, SourceError):
+        return exc.problem
+    if isinstance(exc, EegprepError):
+        return str(exc).replace("\n", " ")
+    return exception_summary(exc)
 
 
 def _unlistable_folders(root: Path) -> list[tuple[str, str]]:

@@ -25,6 +25,7 @@ import numpy as np
 from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.files import FileVersion, file_version
 from eegprep.base.limits import check_allocation
+from eegprep.base.text import text_encoding
 from eegprep.base.validation import check_choice, invalid_value
 from eegprep.readers.base import (
     Annotation,
@@ -190,10 +191,11 @@ def _positive(value: Any, name: str) -> float:
 def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -> _Table:
     """Parse the table once per process: the cache key changes when the file does."""
     opts = dict(frozen)
-    names, delimiter, first = _layout(path, opts)
+    encoding = text_encoding(path)  # a Latin-1 export (0xB5 for µ) is not UTF-8
+    names, delimiter, first = _layout(path, opts, encoding)
     used, signal_names, dropped = _select(path, opts, names, first)
     _check_budget(path, len(used), len(signal_names))
-    values = _load(path, opts, delimiter, names, used)
+    values = _load(path, opts, delimiter, names, used, encoding)
     column: dict[str, np.ndarray] = {}
     for i, name in enumerate(used):
         column.setdefault(name, values[:, i])
@@ -204,6 +206,7 @@ def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -
         signals[i] = values[:, i] * to_uv
     annotations = _annotations(opts, column, sfreq)
     meta = (
+        ("encoding", encoding),
         ("delimiter", "whitespace" if delimiter is None else delimiter),
         ("columns", ",".join(names)),
         ("dropped_columns", ",".join(dropped)),
@@ -224,10 +227,13 @@ def _check_budget(path: str, n_used: int, n_signals: int) -> None:
     check_allocation(path, need, f"parsing ~{n_rows:.3g} rows of {n_used} columns")
 
 
-def _layout(path: str, opts: dict[str, Any]) -> tuple[list[str], str | None, list[str]]:
-    """Column names, delimiter (None: whitespace) and the fields of the first data row."""
+def _layout(
+    path: str, opts: dict[str, Any], encoding: str
+) -> tuple[list[str], str | None, list[str]]:
+    """Column names, delimiter (None: whitespace) and the fields of the first data row, the
+    file read as ``encoding`` (:func:`~eegprep.base.text.text_encoding`)."""
     skip = opts["header_lines"] + (0 if opts["channel_names"] else 1)
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
+    with open(path, encoding=encoding, errors="replace") as f:
         head = [line.rstrip("\r\n") for _, line in zip(range(skip + 1), f, strict=False)]
     if len(head) <= skip or not head[skip].strip():
         raise SourceError(path, f"no data rows after {skip} header line(s)")
@@ -305,9 +311,15 @@ def _positions(names: list[str], used: list[str]) -> list[int]:
 
 
 def _load(
-    path: str, opts: dict[str, Any], delimiter: str | None, names: list[str], used: list[str]
+    path: str,
+    opts: dict[str, Any],
+    delimiter: str | None,
+    names: list[str],
+    used: list[str],
+    encoding: str,
 ) -> np.ndarray:
-    """The ``used`` columns of every data row, float64, shape (n_rows, len(used))."""
+    """The ``used`` columns of every data row, float64, shape (n_rows, len(used)), the file
+    read as ``encoding``."""
     skip = opts["header_lines"] + (0 if opts["channel_names"] else 1)
     usecols = _positions(names, used)
     try:
@@ -319,10 +331,11 @@ def _load(
             dtype=np.float64,
             ndmin=2,
             quotechar='"',
-            encoding="utf-8-sig",
+            encoding=encoding,
         )
     except (ValueError, IndexError) as exc:
-        raise SourceError(path, _bad_row(path, skip, delimiter, names, usecols)) from exc
+        problem = _bad_row(path, skip, delimiter, names, usecols, encoding)
+        raise SourceError(path, problem) from exc
     if not np.isfinite(values).all():
         row = int(np.flatnonzero(~np.isfinite(values).all(axis=1))[0])
         raise SourceError(path, f"non-finite value (nan/inf) on line {skip + row + 1}")
@@ -330,18 +343,23 @@ def _load(
 
 
 def _bad_row(
-    path: str, skip: int, delimiter: str | None, names: list[str], usecols: list[int]
+    path: str,
+    skip: int,
+    delimiter: str | None,
+    names: list[str],
+    usecols: list[int],
+    encoding: str,
 ) -> str:
     """Say which line of the file numpy could not parse, and why (run on failure only)."""
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
+    with open(path, encoding=encoding, errors="replace") as f:
         for number, line in enumerate(f, start=1):
             if number <= skip or not line.strip():
                 continue
             fields = [v.strip().strip('"') for v in line.rstrip("\r\n").split(delimiter)]
             if len(fields) != len(names):
-                return (
-                    f"line {number} has {len(fields)} fields, expected {len(names)}: truncated row?"
-                )
+                why = "truncated row?" if len(fields) < len(names) else "a stray delimiter?"
+                return f"line {number} has {len(fields)} fields, expected {len(names)}: {why}"
+
             for i in usecols:
                 if not _is_number(fields[i]):
                     return f"line {number}, column {names[i]!r}: {fields[i]!r} is not a number"

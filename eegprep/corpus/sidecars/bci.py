@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import SourceError
+from eegprep.base.text import text_encoding
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.readers.base import Header
 
@@ -76,7 +77,7 @@ def event_columns_csv(
         raise SourceError(path, f"no event columns among {', '.join(names)}")
     try:
         values = np.loadtxt(
-            path, delimiter=",", skiprows=1, usecols=cols, ndmin=2, encoding="utf-8-sig"
+            path, delimiter=",", skiprows=1, usecols=cols, ndmin=2, encoding=text_encoding(path)
         )
     except ValueError as exc:
         raise SourceError(path, f"cannot parse the event columns: {exc}") from exc

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import SourceError, UsageError
+from eegprep.base.text import text_encoding
 from eegprep.base.validation import check_choice
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.readers.base import Header
@@ -80,7 +81,9 @@ def _read_table(path: str, skip: int) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # numpy: "input contained no data"
-            table = np.loadtxt(path, skiprows=skip, ndmin=2, delimiter=None, encoding="utf-8-sig")
+            table = np.loadtxt(
+                path, skiprows=skip, ndmin=2, delimiter=None, encoding=text_encoding(path)
+            )
     except ValueError as exc:
         raise SourceError(
             path, f"cannot parse its numbers after {skip} header lines: {exc}"
