@@ -3,12 +3,20 @@
 BrainVision's header (``.vhdr``/``.ahdr``) names its samples (``.eeg``) and markers
 (``.vmrk``); EEGLAB's ``.set`` may keep its samples in a ``.fdt``. The readers read them, and a
 recording's fingerprint (:mod:`eegprep.corpus.sources`) covers them.
+
+A BrainVision header written on another system often names its files in a way that does not
+resolve here: a Windows path (``C:\\rec\\s01.eeg``), another letter case (``S01.EEG``
+beside ``s01.eeg``), or the name the files had before they were renamed.
+:func:`vhdr_companions` finds each file as MNE would (relative to the header, ``../``
+included), else beside the header by its base name, in any letter case, else by the header's
+own stem; each file found another way carries a note for the ingest report.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 
 _VHDR_KEY = re.compile(r"^\s*(DataFile|MarkerFile)\s*=\s*(.+?)\s*$", re.IGNORECASE)
 
@@ -25,7 +33,7 @@ def data_files(path: str) -> list[str]:
     ext = ext.lower()
     out: list[str] = []
     if ext in (".vhdr", ".ahdr"):
-        out = [os.path.join(os.path.dirname(path), name) for name in _vhdr_names(path)]
+        out = [c.path for c in vhdr_companions(path) if c.path is not None]
     elif ext == ".set":
         named = _set_data_name(path)
         folder = os.path.dirname(path)
@@ -85,32 +93,83 @@ def _h5_set_data_name(path: str) -> str | None:
 
 
 def missing_markers(path: str) -> str | None:
-    """The marker file a BrainVision header names that is not beside it (MNE then reads the
-    recording without events, silently), else None."""
+    """The marker file a BrainVision header names that is found nowhere
+    (:func:`vhdr_companions`; MNE then reads the recording without events, silently), else
+    None."""
     if os.path.splitext(path)[1].lower() not in (".vhdr", ".ahdr"):
         return None
-    for key, name in _vhdr_entries(path):
-        if key == "markerfile" and not os.path.isfile(os.path.join(os.path.dirname(path), name)):
-            return name
+    for c in vhdr_companions(path):
+        if c.key == "markerfile" and c.path is None:
+            return c.named
     return None
 
 
-def _vhdr_names(path: str) -> list[str]:
-    return [name for _, name in _vhdr_entries(path)]
+@dataclass(frozen=True)
+class Companion:
+    """A file a BrainVision header names.
+
+    Attributes
+    ----------
+    key : str
+        ``'datafile'`` or ``'markerfile'``.
+    named : str
+        The name as the header writes it.
+    path : str or None
+        The file to read (absolute), None when it is found nowhere.
+    note : str or None
+        How it was found, when not where the header says (for the ingest report).
+    """
+
+    key: str
+    named: str
+    path: str | None
+    note: str | None = None
+
+
+def vhdr_companions(path: str) -> list[Companion]:
+    """The data and marker files of the BrainVision header ``path``, each found as
+    :func:`_find_companion` says."""
+    folder = os.path.dirname(os.path.abspath(path))
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return [_find_companion(folder, stem, key, named) for key, named in _vhdr_entries(path)]
+
+
+def _find_companion(folder: str, stem: str, key: str, named: str) -> Companion:
+    """The file ``named`` (by the header of stem ``stem`` in ``folder``): where the header
+    says (relative to its folder, as MNE reads it), else beside it by base name (a Windows or
+    foreign path), else in another letter case, else the header's own stem with the named
+    file's extension (files renamed after recording)."""
+    rel = named.replace("\\", "/")
+    as_named = os.path.normpath(os.path.join(folder, rel))
+    if os.path.isfile(as_named):
+        return Companion(key, named, as_named)
+    base = os.path.basename(rel)
+    if os.path.isfile(os.path.join(folder, base)):
+        return Companion(key, named, os.path.join(folder, base), _note(named, base))
+    try:
+        listing = os.listdir(folder)
+    except OSError:
+        return Companion(key, named, None)
+    for wanted in (base, stem + os.path.splitext(base)[1]):
+        hits = [n for n in listing if n.lower() == wanted.lower()]
+        if len(hits) == 1 and os.path.isfile(os.path.join(folder, hits[0])):
+            return Companion(key, named, os.path.join(folder, hits[0]), _note(named, hits[0]))
+    return Companion(key, named, None)
+
+
+def _note(named: str, found: str) -> str:
+    return f"the header names {named!r}, which is not there: read {found!r} beside the header"
 
 
 def _vhdr_entries(path: str) -> list[tuple[str, str]]:
-    """``(key, file name)`` of each ``DataFile=`` / ``MarkerFile=`` line (key lower-case)."""
+    """``(key, name as written)`` of each ``DataFile=`` / ``MarkerFile=`` line (key lower-case)."""
     try:
         with open(path, "rb") as fh:
             text = fh.read(1 << 16).decode("latin-1")
     except OSError:
         return []
-    names = []
-    for line in text.splitlines():
-        hit = _VHDR_KEY.match(line)
-        if hit:
-            name = hit.group(2).replace("\\", "/")
-            # always beside the header, as readers do
-            names.append((hit.group(1).lower(), os.path.basename(name)))
-    return names
+    return [
+        (hit.group(1).lower(), hit.group(2))
+        for hit in map(_VHDR_KEY.match, text.splitlines())
+        if hit
+    ]

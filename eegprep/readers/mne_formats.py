@@ -62,7 +62,7 @@ from eegprep.readers.base import (
     frozen_options,
     unit_to_uv,
 )
-from eegprep.readers.companions import data_files, missing_markers
+from eegprep.readers.companions import data_files, missing_markers, vhdr_companions
 from eegprep.readers.edf import EdfReader, read_raw_header
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
 
@@ -165,7 +165,7 @@ class MneReader(Reader):
             meta=_meta(path, raw),
             options=frozen_options(options),
             layout=(("mne_names", tuple(raw.ch_names)), ("mne_n_times", int(raw.n_times))),
-            warnings=tuple(w for w in (size_warning, _markers_note(path)) if w),
+            warnings=tuple(w for w in (size_warning, _markers_note(path), *_moved(path)) if w),
         )
 
     @classmethod
@@ -300,10 +300,12 @@ _VHDR_CHANNEL = re.compile(r"^(Ch\d+=)([^,]*)(.*)$")
 
 @contextlib.contextmanager
 def _vhdr_without_repeats(path: str) -> Iterator[tuple[str, set[str]]]:
-    """``path`` itself, or, for a BrainVision header whose channel labels repeat (which MNE
-    cannot open), a copy whose repeats carry MNE's own ``-N`` suffixes, naming the data and
-    marker files by absolute path. The repeated labels come back with it, so that
-    :func:`_file_labels` gives the file's labels, and the first of each is kept as every
+    """``path`` itself, or a copy MNE can open: a BrainVision header whose channel labels
+    repeat (which MNE cannot open) gets MNE's own ``-N`` suffixes on the repeats, and one whose
+    data or marker file is not where it says (:func:`~eegprep.readers.companions.
+    vhdr_companions`: a Windows path, another letter case, renamed files) names the file found
+    instead; the copy names both files by absolute path. The repeated labels come back with it,
+    so that :func:`_file_labels` gives the file's labels, and the first of each is kept as every
     reader keeps it.
     """
     if PurePath(path).suffix.lower() != ".vhdr":
@@ -311,7 +313,27 @@ def _vhdr_without_repeats(path: str) -> Iterator[tuple[str, set[str]]]:
         return
     with open(path, "rb") as fh:
         text = fh.read().decode("utf-8", errors="surrogateescape")
-    lines, section = text.splitlines(), ""
+    lines, repeats = _suffixed_repeats(text.splitlines())
+    found = {c.key: c.path for c in vhdr_companions(path) if c.path is not None}
+    moved = any(c.note for c in vhdr_companions(path))
+    if not repeats and not moved:
+        yield path, set()
+        return
+    for i, line in enumerate(lines):
+        key, eq, _ = line.partition("=")
+        if eq and key.strip().lower() in found:
+            lines[i] = f"{key}={found[key.strip().lower()]}"
+    with tempfile.TemporaryDirectory(prefix="eegprep-vhdr-") as tmp:
+        copy = os.path.join(tmp, os.path.basename(path))
+        with open(copy, "wb") as fh:
+            fh.write("\n".join(lines).encode("utf-8", errors="surrogateescape"))
+        yield copy, repeats
+
+
+def _suffixed_repeats(lines: list[str]) -> tuple[list[str], set[str]]:
+    """The header's lines with each repeat of a ``[Channel Infos]`` label suffixed ``-N`` (as
+    MNE names repeats), and the labels that repeat."""
+    lines, section = list(lines), ""
     seen: dict[str, int] = {}
     repeats: set[str] = set()
     for i, line in enumerate(lines):
@@ -324,19 +346,7 @@ def _vhdr_without_repeats(path: str) -> Iterator[tuple[str, set[str]]]:
             if seen[label] > 1:
                 repeats.add(label)
                 lines[i] = f"{hit.group(1)}{label}-{seen[label] - 1}{hit.group(3)}"
-    if not repeats:
-        yield path, set()
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    for i, line in enumerate(lines):
-        key, eq, value = line.partition("=")
-        if eq and key.strip().lower() in ("datafile", "markerfile"):
-            lines[i] = f"{key}={os.path.join(folder, os.path.basename(value.strip()))}"
-    with tempfile.TemporaryDirectory(prefix="eegprep-vhdr-") as tmp:
-        copy = os.path.join(tmp, os.path.basename(path))
-        with open(copy, "wb") as fh:
-            fh.write("\n".join(lines).encode("utf-8", errors="surrogateescape"))
-        yield copy, repeats
+    return lines, repeats
 
 
 def _open_problem(fmt: str, exc: Exception) -> str:
@@ -781,6 +791,13 @@ def clear_cache() -> None:
     """Forget every cached Raw of this process (tests, or after files were replaced)."""
     _open_raw.cache_clear()
     _data_files.cache_clear()
+
+
+def _moved(path: str) -> list[str]:
+    """A note for each BrainVision data or marker file found elsewhere than its header says."""
+    if PurePath(path).suffix.lower() not in (".vhdr", ".ahdr"):
+        return []
+    return [c.note for c in vhdr_companions(path) if c.note]
 
 
 def _markers_note(path: str) -> str | None:

@@ -49,3 +49,65 @@ def test_a_row_with_an_extra_field_is_not_called_truncated(tmp_path: Path) -> No
     path.write_text("Fp1,Fp2\n1,2\n3,,4\n5,6\n")
     with pytest.raises(SourceError, match=r"line 3 has 3 fields, expected 2: a stray delimiter\?$"):
         CsvReader.read_header(str(path), sfreq=100)
+
+
+def _brainvision(folder: Path, stem: str) -> tuple[Path, np.ndarray]:
+    """A pybv recording (float32, 5 channels x 2 s at 250 Hz, two markers); data in volts."""
+    pybv = pytest.importorskip("pybv")
+    rng = np.random.default_rng(0)
+    data = rng.normal(0, 20e-6, (5, 500))
+    pybv.write_brainvision(
+        data=data, sfreq=250, ch_names=["Fp1", "Fp2", "C3", "Cz", "O1"], fname_base=stem,
+        folder_out=str(folder), events=np.array([[100, 1], [300, 2]]), overwrite=True,
+    )  # fmt: skip
+    return folder / f"{stem}.vhdr", data
+
+
+def _rename_header_entries(vhdr: Path, data: str, markers: str) -> None:
+    text = vhdr.read_text(encoding="utf-8").splitlines()
+    out = [
+        f"DataFile={data}" if line.startswith("DataFile=") else
+        f"MarkerFile={markers}" if line.startswith("MarkerFile=") else line
+        for line in text
+    ]  # fmt: skip
+    vhdr.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("data", "markers"),
+    [
+        ("REC.EEG", "Rec.VMRK"),  # written on a case-insensitive file system
+        ("C:\\Users\\lab\\rec.eeg", "D:\\export\\rec.vmrk"),  # a Windows path
+        ("session_04.eeg", "session_04.vmrk"),  # the names before the files were renamed
+    ],
+)
+def test_brainvision_files_named_otherwise_are_found_beside_the_header(
+    tmp_path: Path, data: str, markers: str
+) -> None:
+    from eegprep.readers.companions import data_files
+    from eegprep.readers.mne_formats import MneReader
+
+    vhdr, truth = _brainvision(tmp_path, "rec")
+    _rename_header_entries(vhdr, data, markers)
+    header = MneReader.read_header(str(vhdr))
+    got = MneReader.read_segment(header, range(5), 0, 500)
+    np.testing.assert_allclose(got, truth * 1e6, atol=1e-3)
+    assert [a.description for a in header.annotations] == ["Stimulus/S  1", "Stimulus/S  2"]
+    assert len(header.warnings) == 2  # one note per file, naming both names
+    assert all("which is not there: read 'rec." in w for w in header.warnings)
+    assert sorted(Path(p).name for p in data_files(str(vhdr))) == ["rec.eeg", "rec.vmrk"]
+
+
+def test_a_brainvision_data_file_in_another_folder_is_fingerprinted(tmp_path: Path) -> None:
+    from eegprep.readers.companions import data_files
+    from eegprep.readers.mne_formats import MneReader
+
+    (tmp_path / "headers").mkdir()
+    vhdr, _ = _brainvision(tmp_path / "headers", "rec")
+    (tmp_path / "raw").mkdir()
+    (vhdr.parent / "rec.eeg").rename(tmp_path / "raw" / "rec.eeg")
+    _rename_header_entries(vhdr, "../raw/rec.eeg", "rec.vmrk")
+    assert MneReader.read_header(str(vhdr)).warnings == ()
+    assert sorted(data_files(str(vhdr))) == [
+        str(tmp_path / "headers" / "rec.vmrk"), str(tmp_path / "raw" / "rec.eeg")
+    ]  # fmt: skip
