@@ -136,6 +136,10 @@ class MatReader(Reader):
         labels = _labels(path, version, opts)
         channels_first = _channels_first(opts.layout, shape, labels, opts.rows)
         n_axis, n_samples = shape if channels_first else shape[::-1]
+        notes: tuple[str, ...] = ()
+        if opts.layout != "auto" and n_axis > n_samples:  # stored the other way round
+            channels_first, (n_samples, n_axis) = not channels_first, (n_axis, n_samples)
+            notes = (_turned(variable, shape, opts.layout, n_axis, n_samples),)
         rows = _rows(path, opts.rows, n_axis, variable)
         labels = _check_labels(path, labels, rows)
         sfreq = _sfreq(path, version, opts)
@@ -159,6 +163,7 @@ class MatReader(Reader):
             part=part,
             meta=meta,
             options=_freeze(resolved),
+            warnings=notes,
         )
 
     @classmethod
@@ -282,6 +287,17 @@ def _channels_first(
     if labels and rows is None and (shape[0] == len(labels)) != (shape[1] == len(labels)):
         return shape[0] == len(labels)
     return shape[0] <= shape[1]
+
+
+def _turned(variable: str, shape: tuple[int, int], layout: str, n_axis: int, n_samples: int) -> str:
+    """The report's note for a data variable read the other way round from ``layout``: no
+    recording has more channels than samples, so the longer axis is time (another loader
+    saved the transpose)."""
+    return (
+        f"variable {variable!r} is {shape[0]} x {shape[1]}: read as {n_axis} channels x "
+        f"{n_samples} samples, the longer axis as time (layout = {layout!r} would give "
+        f"{n_samples} channels of {n_axis} samples)"
+    )
 
 
 def _rows(path: str, rows: Any, n_axis: int, variable: str) -> list[int]:

@@ -376,8 +376,20 @@ def h5_open(path: str) -> Any:
 
 
 def _h5_class(obj: Any) -> str:
+    """The MATLAB class of an HDF5 object: its ``MATLAB_class`` attribute, else, for a dataset
+    written by other HDF5 software (h5py: no such attribute), the class of its dtype
+    (``'double'`` for float64, ``'int16'``, ...; the dtype's name when it is not numeric); ``''``
+    for a group without the attribute."""
     cls = obj.attrs.get("MATLAB_class", b"")
-    return cls.decode() if isinstance(cls, bytes) else str(cls)
+    cls = cls.decode() if isinstance(cls, bytes) else str(cls)
+    dtype = getattr(obj, "dtype", None)
+    if cls or dtype is None:
+        return cls
+    if dtype.kind == "f" and dtype.itemsize in (4, 8):
+        return "single" if dtype.itemsize == 4 else "double"
+    if dtype.kind in "iu":
+        return f"{'u' if dtype.kind == 'u' else ''}int{8 * dtype.itemsize}"
+    return "logical" if dtype.kind == "b" else str(dtype)
 
 
 def _h5_get(path: str, f: Any, dotted: str) -> Any:

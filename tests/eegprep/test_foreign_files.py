@@ -111,3 +111,51 @@ def test_a_brainvision_data_file_in_another_folder_is_fingerprinted(tmp_path: Pa
     assert sorted(data_files(str(vhdr))) == [
         str(tmp_path / "headers" / "rec.vmrk"), str(tmp_path / "raw" / "rec.eeg")
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("layout", ["channels_first", "time_first"])
+def test_a_mat_variable_saved_the_other_way_round_is_read_along_its_time_axis(
+    tmp_path: Path, layout: str
+) -> None:
+    """Another loader saved the transpose of what the manifest's layout says (SPIS: v5 and
+    v7.3 copies of one corpus): more channels than samples cannot be EEG, so time is the
+    longer axis, with a note; the values are the file's."""
+    import scipy.io
+
+    from eegprep.readers.matlab import MatReader
+
+    data = np.random.default_rng(0).normal(0, 10, (6, 1000))  # channels x time
+    stored = data.T if layout == "channels_first" else data
+    scipy.io.savemat(tmp_path / "rec.mat", {"x": stored})
+    header = MatReader.read_header(str(tmp_path / "rec.mat"), data="x", sfreq=250, layout=layout)
+    assert [s.n_samples for s in header.signals] == [1000] * 6
+    np.testing.assert_array_equal(
+        MatReader.read_segment(header, range(6), 0, 1000), data.astype(np.float32)
+    )
+    [note] = header.warnings
+    assert "read as 6 channels x 1000 samples" in note and f"layout = {layout!r}" in note
+
+
+def test_an_hdf5_file_written_by_h5py_is_read_as_mat_73(tmp_path: Path) -> None:
+    """HDF5 written by other software than MATLAB has no MATLAB_class attributes: its numeric
+    datasets are numeric arrays (were refused as 'a MATLAB struct'), of their dtype's class."""
+    h5py = pytest.importorskip("h5py")
+    from eegprep.readers.matlab import MatReader
+
+    data = np.random.default_rng(0).normal(0, 10, (4, 800))
+    with h5py.File(tmp_path / "rec.mat", "w") as f:
+        f["eeg"] = data.astype(np.float32)  # numpy order: MATLAB sees 800 x 4
+        f["counts"] = np.round(data).astype(np.int16)
+        f["fs"] = np.array([[200.0]])
+    header = MatReader.read_header(
+        str(tmp_path / "rec.mat"), data="eeg", sfreq_variable="fs", layout="time_first"
+    )
+    assert header.signals[0].sfreq == 200.0 and header.warnings == ()
+    np.testing.assert_array_equal(
+        MatReader.read_segment(header, range(4), 0, 800), data.astype(np.float32)
+    )
+    counts = MatReader.read_header(str(tmp_path / "rec.mat"), data="counts", sfreq=200)
+    assert counts.signals[0].resolution == 1.0  # integer samples: one code is one unit
+    np.testing.assert_array_equal(
+        MatReader.read_segment(counts, range(4), 0, 800), np.round(data).astype(np.float32)
+    )
