@@ -114,9 +114,9 @@ def read_preprocessed(
 def _read(path: str, m: Manifest, recipe: Recipe, part: str | None) -> Preprocessed:
     reader = get_reader(m.reader)
     header, mapping, warnings = open_source(path, m, part)
-    groups = rate_groups(header, mapping)
     task = _task(m, path, recipe, part)
-    check_band(task, path, groups)
+    mapping, groups, slow = check_band(task, path, header, mapping, rate_groups(header, mapping))
+    warnings += slow
     n_out = output_length(task, path, header, groups)
     check_head = head_checks(header, mapping, groups[0])
     heads: list[qc.HeadChecks] = []  # the QC checks of the source's head, as an ingest's

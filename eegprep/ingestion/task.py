@@ -188,8 +188,8 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
     m = task.manifest
     reader = get_reader(m.reader)
     header, mapping, warnings = open_source(path, m, task.item.part)
-    groups = rate_groups(header, mapping)
-    check_band(task, path, groups)
+    mapping, groups, slow = check_band(task, path, header, mapping, rate_groups(header, mapping))
+    warnings += slow
     sidecar = _sidecar(task, path, header)
     mapping, groups = _channel_status(path, header, mapping, groups, sidecar)
     warnings += sidecar.problems
@@ -420,15 +420,42 @@ def _channel_status(
     return kept, rate_groups(header, kept)
 
 
-def check_band(task: IngestTask, path: str, groups: list[RateGroup]) -> None:
+def check_band(
+    task: IngestTask, path: str, header: Header, mapping: ChannelMapping, groups: list[RateGroup]
+) -> tuple[ChannelMapping, list[RateGroup], list[str]]:
+    """The channels whose rate carries the recipe's low-pass, their rate groups, and a warning
+    naming the others, left out (an EEG channel stored at a lower rate than the rest of its
+    file; ``dropped_channels`` gives each one's reason).
+
+    Raises
+    ------
+    SourceError
+        No channel's rate carries the low-pass (the whole file is too slow for the recipe).
+    """
     h = effective_recipe(task).h_freq
-    for sfreq, _, _ in groups:
-        if auto_h_trans(h, sfreq) <= 0:
-            raise SourceError(
-                path,
-                f"source rate {sfreq:g} Hz cannot carry the {h:g} Hz low-pass: set `h_freq` "
-                f"below {sfreq / 2:g} Hz in the manifest ({_MANIFEST_DOC})",
-            )
+    slow = [g for g in groups if auto_h_trans(h, g[0]) <= 0]
+    if not slow:
+        return mapping, groups, []
+    if len(slow) == len(groups):
+        sfreq = slow[0][0]
+        raise SourceError(
+            path,
+            f"source rate {sfreq:g} Hz cannot carry the {h:g} Hz low-pass: set `h_freq` "
+            f"below {sfreq / 2:g} Hz in the manifest ({_MANIFEST_DOC})",
+        )
+    keep = sorted(p for g in groups if g not in slow for p in g[1])
+    left = [(p, sfreq) for sfreq, positions, _ in slow for p in positions]
+    why = {p: f"{sfreq:g} Hz cannot carry the {h:g} Hz low-pass" for p, sfreq in left}
+    labels = {p: header.signals[mapping.source_indices[p]].label for p, _ in left}
+    kept = ChannelMapping(
+        tuple(mapping.source_indices[p] for p in keep),
+        tuple(mapping.names[p] for p in keep),
+        tuple(mapping.indices[p] for p in keep),
+        (*mapping.dropped, *((labels[p], why[p]) for p, _ in sorted(left))),
+    )
+    named = ", ".join(f"{labels[p]} ({sfreq:g} Hz)" for p, sfreq in sorted(left))
+    note = f"channels at a rate too low for the {h:g} Hz low-pass, left out: {named}"
+    return kept, rate_groups(header, kept), [note]
 
 
 def _picks(mapping: ChannelMapping, positions: list[int]) -> list[int]:

@@ -159,3 +159,35 @@ def test_an_hdf5_file_written_by_h5py_is_read_as_mat_73(tmp_path: Path) -> None:
     np.testing.assert_array_equal(
         MatReader.read_segment(counts, range(4), 0, 800), np.round(data).astype(np.float32)
     )
+
+
+def test_an_eeg_channel_too_slow_for_the_low_pass_is_left_out_not_the_file(
+    tmp_path: Path,
+) -> None:
+    """pyedflib EDF+ with EEG at 256 Hz and one EEG channel at 128 Hz (below the 75 Hz
+    low-pass): the file was refused whole ('set h_freq below 64 Hz'); now that channel is
+    left out, with its reason, and the others are stored."""
+    pyedflib = pytest.importorskip("pyedflib")
+    from eegprep import open_store
+    from tests.safety.corpus import ingest_folder
+
+    src = tmp_path / "src"
+    src.mkdir()
+    rates = {"Fp1": 256, "Fp2": 256, "C3": 128, "Cz": 256}
+    w = pyedflib.EdfWriter(str(src / "rec.edf"), 4, file_type=pyedflib.FILETYPE_EDFPLUS)
+    w.setSignalHeaders([
+        dict(label=k, dimension="uV", sample_frequency=v, physical_max=500.0,
+             physical_min=-500.0, digital_max=32767, digital_min=-32768)
+        for k, v in rates.items()
+    ])  # fmt: skip
+    rng = np.random.default_rng(0)
+    w.writeSamples([rng.normal(0, 20, v * 20) for v in rates.values()])
+    w.close()
+    report = ingest_folder(src, tmp_path / "s.zarr")
+    assert report.failed == []
+    assert report.warnings["rec.edf"] == [
+        "channels at a rate too low for the 75 Hz low-pass, left out: C3 (128 Hz)"
+    ]
+    [rec] = open_store(tmp_path / "s.zarr").recordings
+    assert rec.channels == ("FP1", "FP2", "CZ")
+    assert ["C3", "128 Hz cannot carry the 75 Hz low-pass"] in rec.meta["dropped_channels"]
