@@ -39,7 +39,7 @@ from eegprep.ingestion.labels import (
     stored_targets,
 )
 from eegprep.pipeline import preprocess, qc
-from eegprep.pipeline.channels import ChannelMapping, map_channels
+from eegprep.pipeline.channels import ChannelMapping, map_channels, unknown_message
 from eegprep.pipeline.fir import auto_h_trans
 from eegprep.pipeline.recipe import Recipe
 from eegprep.readers import byte_taps, get_reader
@@ -354,7 +354,7 @@ def _mapping_warnings(mapping: ChannelMapping, on_unknown: str, path: str) -> li
     unknown = mapping.unknown()
     if not unknown or on_unknown == "ignore":
         return out
-    msg = f"channels not in the vocabulary, dropped: {', '.join(unknown)}"
+    msg = unknown_message(unknown)
     if on_unknown == "raise":
         raise SourceError(path, msg)
     return [*out, msg]

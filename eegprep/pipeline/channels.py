@@ -244,13 +244,25 @@ def map_channels(
     mapping = ChannelMapping(tuple(kept_src), tuple(kept_names), tuple(kept_idx), tuple(dropped))
     unknown = mapping.unknown()
     if unknown and on_unknown != "ignore":
-        msg = f"channels not in the vocabulary, dropped: {', '.join(unknown)}"
+        msg = unknown_message(unknown)
         if on_unknown == "raise":
             raise UsageError(msg)
         import warnings
 
         warnings.warn(msg, UserWarning, stacklevel=2)
     return mapping
+
+
+def unknown_message(labels: Sequence[str]) -> str:
+    """The one line naming the channels dropped as unknown, each label as the file has it, or
+    quoted where it would not read as itself (empty, control bytes such as a NUL, a comma,
+    blanks at its ends): ``''`` or ``'Fp1\\x00\\x01'``, not nothing."""
+    return f"channels not in the vocabulary, dropped: {', '.join(map(_shown, labels))}"
+
+
+def _shown(label: str) -> str:
+    plain = label and label.isprintable() and label == label.strip() and "," not in label
+    return label if plain else repr(label)
 
 
 def _check_choice(name: str, value: object, allowed: Sequence[str]) -> None:

@@ -191,3 +191,27 @@ def test_an_eeg_channel_too_slow_for_the_low_pass_is_left_out_not_the_file(
     [rec] = open_store(tmp_path / "s.zarr").recordings
     assert rec.channels == ("FP1", "FP2", "CZ")
     assert ["C3", "128 Hz cannot carry the 75 Hz low-pass"] in rec.meta["dropped_channels"]
+
+
+def test_an_empty_label_is_quoted_in_the_unknown_channels_line(tmp_path: Path) -> None:
+    """An EDF signal whose label is blank (pyedflib writes one): the report line ended in
+    ``dropped: `` and named nothing; labels that would not read as themselves are quoted."""
+    pyedflib = pytest.importorskip("pyedflib")
+    from eegprep.pipeline.channels import unknown_message
+    from tests.safety.corpus import ingest_folder
+
+    src = tmp_path / "src"
+    src.mkdir()
+    w = pyedflib.EdfWriter(str(src / "rec.edf"), 3, file_type=pyedflib.FILETYPE_EDFPLUS)
+    w.setSignalHeaders([
+        dict(label=k, dimension="uV", sample_frequency=256, physical_max=500.0,
+             physical_min=-500.0, digital_max=32767, digital_min=-32768)
+        for k in ("Fp1", "", "Cz")
+    ])  # fmt: skip
+    w.writeSamples([np.random.default_rng(i).normal(0, 20, 256 * 20) for i in range(3)])
+    w.close()
+    report = ingest_folder(src, tmp_path / "s.zarr", mains=50.0)
+    assert report.warnings["rec.edf"] == ["channels not in the vocabulary, dropped: ''"]
+    assert unknown_message(["Fp1\x00\x01", "EKG", "a, b"]) == (
+        "channels not in the vocabulary, dropped: 'Fp1\\x00\\x01', EKG, 'a, b'"
+    )
