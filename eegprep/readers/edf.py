@@ -72,11 +72,28 @@ class EdfReader(Reader):
         early = _layout_if_parsable(head)  # malformed fields: pyedflib names them below
         warning = check_file_size(path, early) if early is not None else None
         try:
-            f = _open(path)
-        except _Refused as exc:  # a header pyedflib finds non-compliant: our own parser's
+            return cls._through_pyedflib(path, head, fields, default_unit, warning, part, options)
+        except _Refused as exc:  # a header pyedflib finds non-compliant or reads otherwise
             own = _own_header(path, head, fields, default_unit, exc.problem)
             notes = tuple(w for w in (warning, _own_note(exc.problem)) if w)
             return replace(own, part=part, options=frozen_options(options), warnings=notes)
+
+    @classmethod
+    def _through_pyedflib(
+        cls,
+        path: str,
+        head: bytes,
+        fields: EdfFields,
+        default_unit: str,
+        warning: str | None,
+        part: str | None,
+        options: dict[str, Any],
+    ) -> Header:
+        """The header as pyedflib reads it, checked against our own parse (``fields``).
+
+        Raises :class:`_Refused` when pyedflib refuses the file or reads its record duration
+        otherwise (the caller then reads the header with :func:`_own_header`)."""
+        f = _open(path)
         with _closing(f):
             layout = parse_layout(head)
             kept = _data_signals(path, f, head, layout)
@@ -243,16 +260,16 @@ def _pyedflib_fields(f: Any, i: int) -> EdfSignalFields:
 
 def _rate(path: str, f: Any, i: int, own: EdfSignalFields, seconds: float) -> float:
     """pyedflib's sampling rate of signal ``i``, checked against the header's own fields for
-    it (``own``, ``seconds`` per record): a record duration pyedflib reads otherwise (``1e-9``
-    as 6279 s) is refused, not used."""
+    it (``own``, ``seconds`` per record): where pyedflib reads the record duration otherwise
+    (``1e0`` as 2.46 s), :class:`_Refused` hands the file to our own header parser, which
+    reads the field as the number it spells (and checks the rate it gives)."""
     sfreq = float(f.getSampleFrequency(i))
     expected = own.samples_per_record / seconds
     if not math.isclose(sfreq, expected, rel_tol=1e-6):
-        raise SourceError(
+        raise _Refused(
             path,
-            f"EDF header's record duration field reads as {seconds:g} s, which gives signal "
-            f"{own.label!r} {expected:g} Hz, but pyedflib reads {sfreq:g} Hz: the field is not "
-            "a plain decimal number of seconds; fix the header",
+            f"pyedflib reads the record duration field as giving signal {own.label!r} "
+            f"{sfreq:g} Hz, not the {expected:g} Hz of {seconds:g} s per record",
         )
     return sfreq
 

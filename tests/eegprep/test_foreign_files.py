@@ -215,3 +215,41 @@ def test_an_empty_label_is_quoted_in_the_unknown_channels_line(tmp_path: Path) -
     assert unknown_message(["Fp1\x00\x01", "EKG", "a, b"]) == (
         "channels not in the vocabulary, dropped: 'Fp1\\x00\\x01', EKG, 'a, b'"
     )
+
+
+def _pyedflib_edf(path: Path, seconds: int = 4) -> None:
+    """A pyedflib EDF (plain, no annotation signal): Fp1 and Cz at 256 Hz, 1 s records."""
+    pyedflib = pytest.importorskip("pyedflib")
+    w = pyedflib.EdfWriter(str(path), 2, file_type=pyedflib.FILETYPE_EDF)
+    w.setSignalHeaders([
+        dict(label=k, dimension="uV", sample_frequency=256, physical_max=500.0,
+             physical_min=-500.0, digital_max=32767, digital_min=-32768)
+        for k in ("Fp1", "Cz")
+    ])  # fmt: skip
+    w.writeSamples([np.random.default_rng(i).normal(0, 20, 256 * seconds) for i in range(2)])
+    w.close()
+
+
+@pytest.mark.parametrize("spelling", [b"1e0     ", b"1.0E+00 "])
+def test_a_record_duration_in_exponent_form_is_read_as_the_number_it_spells(
+    tmp_path: Path, spelling: bytes
+) -> None:
+    """'1e0' s per record (MNE reads it as 1 s): pyedflib reads another rate, and the file was
+    refused; our own header parser reads it, with a note, and the samples are the file's."""
+    from eegprep.readers.edf import EdfReader
+
+    plain = tmp_path / "plain.edf"
+    _pyedflib_edf(plain)
+    odd = tmp_path / "odd.edf"
+    raw = bytearray(plain.read_bytes())
+    raw[244:252] = spelling  # the main header's record duration field
+    odd.write_bytes(bytes(raw))
+    want = EdfReader.read_header(str(plain))
+    got = EdfReader.read_header(str(odd))
+    assert [s.sfreq for s in got.signals] == [256.0, 256.0] and got.duration == want.duration
+    np.testing.assert_array_equal(
+        EdfReader.read_segment(got, [0, 1], 0, 1024), EdfReader.read_segment(want, [0, 1], 0, 1024)
+    )
+    assert [a.description for a in got.annotations] == [a.description for a in want.annotations]
+    [note] = got.warnings
+    assert "read with eegprep's own header parser" in note
