@@ -12,11 +12,12 @@ read one file at once (each parses it once).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,20 @@ _OPTIONS = (
 _TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
 _SNIFF = ("\t", ",", ";")
 _TABLE_CACHE_SIZE = 2
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    """How a table's text is written.
+
+    ``encoding``: :func:`~eegprep.base.text.text_encoding`'s; ``delimiter``: the field
+    separator, None for runs of blanks; ``decimal_comma``: numbers written ``-1,5`` (European
+    spreadsheet exports, fields separated by ``;`` or tabs).
+    """
+
+    encoding: str
+    delimiter: str | None
+    decimal_comma: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,9 +208,12 @@ def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -
     opts = dict(frozen)
     encoding = text_encoding(path)  # a Latin-1 export (0xB5 for µ) is not UTF-8
     names, delimiter, first = _layout(path, opts, encoding)
+    dialect = _Dialect(encoding, delimiter, _decimal_comma(delimiter, first))
+    if dialect.decimal_comma:
+        first = [v.replace(",", ".") for v in first]
     used, signal_names, dropped = _select(path, opts, names, first)
     _check_budget(path, len(used), len(signal_names))
-    values = _load(path, opts, delimiter, names, used, encoding)
+    values = _load(path, opts, dialect, names, used)
     column: dict[str, np.ndarray] = {}
     for i, name in enumerate(used):
         column.setdefault(name, values[:, i])
@@ -208,6 +226,7 @@ def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -
     meta = (
         ("encoding", encoding),
         ("delimiter", "whitespace" if delimiter is None else delimiter),
+        ("decimal", "," if dialect.decimal_comma else "."),
         ("columns", ",".join(names)),
         ("dropped_columns", ",".join(dropped)),
     )
@@ -310,31 +329,36 @@ def _positions(names: list[str], used: list[str]) -> list[int]:
     return out
 
 
+def _decimal_comma(delimiter: str | None, first: list[str]) -> bool:
+    """Whether the first data row writes its numbers with a decimal comma (``-1,5``): fields
+    not separated by commas, one of which is a number only once its comma is a point."""
+    if delimiter == ",":
+        return False
+    return any("," in v and not _is_number(v) and _is_number(v.replace(",", ".")) for v in first)
+
+
 def _load(
-    path: str,
-    opts: dict[str, Any],
-    delimiter: str | None,
-    names: list[str],
-    used: list[str],
-    encoding: str,
+    path: str, opts: dict[str, Any], dialect: _Dialect, names: list[str], used: list[str]
 ) -> np.ndarray:
     """The ``used`` columns of every data row, float64, shape (n_rows, len(used)), the file
-    read as ``encoding``."""
+    read as ``dialect`` says (a decimal comma made a point line by line: memory stays that of
+    the values)."""
     skip = opts["header_lines"] + (0 if opts["channel_names"] else 1)
     usecols = _positions(names, used)
     try:
-        values = np.loadtxt(
-            path,
-            delimiter=delimiter,
-            skiprows=skip,
-            usecols=usecols,
-            dtype=np.float64,
-            ndmin=2,
-            quotechar='"',
-            encoding=encoding,
-        )
+        with _numbers_text(path, dialect) as lines:
+            values = np.loadtxt(
+                lines,
+                delimiter=dialect.delimiter,
+                skiprows=skip,
+                usecols=usecols,
+                dtype=np.float64,
+                ndmin=2,
+                quotechar='"',
+                encoding=dialect.encoding,
+            )
     except (ValueError, IndexError) as exc:
-        problem = _bad_row(path, skip, delimiter, names, usecols, encoding)
+        problem = _bad_row(path, skip, dialect, names, usecols)
         raise SourceError(path, problem) from exc
     if not np.isfinite(values).all():
         row = int(np.flatnonzero(~np.isfinite(values).all(axis=1))[0])
@@ -342,24 +366,28 @@ def _load(
     return values
 
 
-def _bad_row(
-    path: str,
-    skip: int,
-    delimiter: str | None,
-    names: list[str],
-    usecols: list[int],
-    encoding: str,
-) -> str:
+@contextlib.contextmanager
+def _numbers_text(path: str, dialect: _Dialect) -> Iterator[str | Iterator[str]]:
+    """What :func:`numpy.loadtxt` parses: the path itself, or, for a decimal comma, the file's
+    lines with each comma made a point, one line at a time."""
+    if not dialect.decimal_comma:
+        yield path
+        return
+    with open(path, encoding=dialect.encoding) as f:
+        yield (line.replace(",", ".") for line in f)
+
+
+def _bad_row(path: str, skip: int, dialect: _Dialect, names: list[str], usecols: list[int]) -> str:
     """Say which line of the file numpy could not parse, and why (run on failure only)."""
-    with open(path, encoding=encoding, errors="replace") as f:
+    with open(path, encoding=dialect.encoding, errors="replace") as f:
         for number, line in enumerate(f, start=1):
             if number <= skip or not line.strip():
                 continue
-            fields = [v.strip().strip('"') for v in line.rstrip("\r\n").split(delimiter)]
+            text = line.rstrip("\r\n").replace(",", "." if dialect.decimal_comma else ",")
+            fields = [v.strip().strip('"') for v in text.split(dialect.delimiter)]
             if len(fields) != len(names):
                 why = "truncated row?" if len(fields) < len(names) else "a stray delimiter?"
                 return f"line {number} has {len(fields)} fields, expected {len(names)}: {why}"
-
             for i in usecols:
                 if not _is_number(fields[i]):
                     return f"line {number}, column {names[i]!r}: {fields[i]!r} is not a number"

@@ -253,3 +253,22 @@ def test_a_record_duration_in_exponent_form_is_read_as_the_number_it_spells(
     assert [a.description for a in got.annotations] == [a.description for a in want.annotations]
     [note] = got.warnings
     assert "read with eegprep's own header parser" in note
+
+
+def test_a_decimal_comma_table_is_read(tmp_path: Path) -> None:
+    """A European spreadsheet export: ';' between fields, ',' before decimals (was refused
+    as having 'no numeric signal columns'); a bad row is named with its line as before."""
+    from eegprep.base.errors import SourceError
+    from eegprep.readers.csv_table import CsvReader
+
+    values = np.round(np.random.default_rng(0).normal(0, 30, (300, 2)), 3)
+    rows = [";".join(f"{v:.3f}".replace(".", ",") for v in row) for row in values]
+    good = tmp_path / "good.csv"
+    good.write_text("\r\n".join(["Time;Fp1;Cz"] + [f"{i};{r}" for i, r in enumerate(rows)]))
+    header = CsvReader.read_header(str(good), sfreq=100, drop=["Time"])
+    assert header.labels == ["Fp1", "Cz"] and header.meta_dict()["decimal"] == ","
+    np.testing.assert_allclose(CsvReader.read_segment(header, [0, 1], 0, 300), values.T, atol=1e-4)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(["Fp1;Cz", *rows[:5], "1,5;x", *rows[5:]]))
+    with pytest.raises(SourceError, match=r"line 7, column 'Cz': 'x' is not a number$"):
+        CsvReader.read_header(str(bad), sfreq=100)
