@@ -144,12 +144,14 @@ class MneReader(Reader):
         check_sfreq(path, sfreq)
         n_samples, size_warning = _checked_length(path, raw)
         orig_units: dict[str, str] = dict(getattr(raw, "_orig_units", None) or {})
+        units = _written_units(path, [orig_units.get(name, "") for name in raw.ch_names])
         labels = _file_labels(raw.ch_names, notes)
         signals = tuple(
-            _signal(ch, kind, sfreq, n_samples, orig_units.get(ch["ch_name"], ""), label, *adc)
-            for ch, kind, label, adc in zip(
+            _signal(ch, kind, sfreq, n_samples, unit, label, *adc)
+            for ch, kind, unit, label, adc in zip(
                 raw.info["chs"],
                 raw.get_channel_types(),
+                units,
                 labels,
                 zip(_code_steps(raw), _stated_ranges(raw), strict=True),
                 strict=True,
@@ -447,9 +449,7 @@ def _check_vhdr_numbers(path: str, text: str) -> None:
                 f"SamplingInterval={interval.group(1)!r} in the header: it must be a positive "
                 "number of microseconds; the header is damaged",
             )
-    section = re.search(r"^\s*\[Channel Infos\][^\n]*\n(.*?)(?=^\s*\[|\Z)", text, re.M | re.S)
-    for number, info in _VHDR_CH_INFO.findall(section.group(1) if section else ""):
-        fields = info.split(",")
+    for number, fields in _channel_infos(text):
         if len(fields) < 3 or not fields[2].strip():
             continue  # MNE's default resolution, 1
         try:
@@ -463,6 +463,26 @@ def _check_vhdr_numbers(path: str, text: str) -> None:
                 f"{fields[2].strip()!r} in the header: it must be a finite, non-zero number "
                 "(the value of one stored unit); the header is damaged",
             )
+
+
+def _channel_infos(text: str) -> list[tuple[str, list[str]]]:
+    """``(channel number, fields)`` of each ``ChN=`` line of a BrainVision header's
+    ``[Channel Infos]`` (name, reference, resolution, unit, ...)."""
+    section = re.search(r"^\s*\[Channel Infos\][^\n]*\n(.*?)(?=^\s*\[|\Z)", text, re.M | re.S)
+    found = _VHDR_CH_INFO.findall(section.group(1) if section else "")
+    return [(number, info.split(",")) for number, info in found]
+
+
+def _written_units(path: str, units: list[str]) -> list[str]:
+    """Each channel's unit: MNE's (``raw._orig_units``, in channel order), except where MNE
+    gives ``n/a`` for a BrainVision unit it does not know (``millivolts``, ``microvolt``): the
+    header's own text there, so that :func:`_signal` can scale a voltage spelt otherwise."""
+    if PurePath(path).suffix.lower() != ".vhdr" or "n/a" not in units:
+        return units
+    with open(path, "rb") as fh:
+        text = fh.read(VHDR_MAX_BYTES).decode("latin-1")
+    written = {int(n): f[3].strip() for n, f in _channel_infos(text) if len(f) > 3}
+    return [(written.get(i + 1) or unit) if unit == "n/a" else unit for i, unit in enumerate(units)]
 
 
 # GDF sample type code -> bytes per sample (GDF 1.x and 2.x; 0: a type MNE does not read)
@@ -730,15 +750,20 @@ def _signal(
     """One channel: MNE's volts become microvolts; stim and other kinds stay as they are.
 
     A channel counts as a voltage when MNE stores it in volts and it is of a voltage type
-    (EEG, EOG, ECG, EMG, ...) or a misc channel whose unit in the file is a voltage. ``step``
-    is its ADC step in MNE's units (:func:`_code_steps`), 0.0 when unknown; ``stated`` its
-    converter range in MNE's units where the file states one (:func:`_stated_ranges`).
+    (EEG, EOG, ECG, EMG, ...) or a misc channel whose unit in the file is a voltage. A misc
+    channel MNE keeps unitless, because it does not know the file's spelling of a voltage
+    (BrainVision ``mv``, ``µv``, ``microvolts``: MNE knows ``V mV µV uV nV`` only), holds its
+    values in that unit, and is scaled from it. ``step`` is its ADC step in MNE's units
+    (:func:`_code_steps`), 0.0 when unknown; ``stated`` its converter range in MNE's units
+    where the file states one (:func:`_stated_ranges`).
     """
-    volts = int(ch["unit"]) == _FIFF_UNIT_V and (
+    in_volts = int(ch["unit"]) == _FIFF_UNIT_V
+    volts = in_volts and (
         kind in _VOLTAGE_TYPES or (kind == "misc" and unit_to_uv(orig_unit) is not None)
     )
     unit = orig_unit or ("V" if volts else "")
-    to_uv = 1e6 if volts else 1.0
+    own = None if in_volts or kind != "misc" else unit_to_uv(orig_unit)
+    to_uv = 1e6 if volts else own or 1.0
     return Signal(
         label=label,
         sfreq=sfreq,

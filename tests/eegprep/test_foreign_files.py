@@ -272,3 +272,22 @@ def test_a_decimal_comma_table_is_read(tmp_path: Path) -> None:
     bad.write_text("\n".join(["Fp1;Cz", *rows[:5], "1,5;x", *rows[5:]]))
     with pytest.raises(SourceError, match=r"line 7, column 'Cz': 'x' is not a number$"):
         CsvReader.read_header(str(bad), sfreq=100)
+
+
+@pytest.mark.parametrize(("unit", "resolution"), [("mv", 1e-4), ("millivolts", 1e-4), ("nv", 100)])
+def test_a_brainvision_voltage_unit_mne_does_not_know_is_scaled_from_it(
+    tmp_path: Path, unit: str, resolution: float
+) -> None:
+    """MNE knows 'V mV µV uV nV' only; a channel in 'mv' (another writer's spelling) became a
+    unitless misc channel whose values are in millivolts, and was stored as if microvolts:
+    1000x too small."""
+    from eegprep.readers.mne_formats import MneReader
+
+    vhdr, truth = _brainvision(tmp_path, "rec")  # float32, microvolts, resolution 0.1
+    text = vhdr.read_text(encoding="utf-8")
+    # the same samples, their step stated in another unit: 0.1 uV = 1e-4 mV = 100 nV
+    text = text.replace("Ch1=Fp1,,0.1,µV", f"Ch1=Fp1,,{resolution:g},{unit}")
+    vhdr.write_text(text, encoding="utf-8")
+    header = MneReader.read_header(str(vhdr))
+    got = MneReader.read_segment(header, range(5), 0, 500)
+    np.testing.assert_allclose(got, truth * 1e6, atol=1e-3)
