@@ -43,7 +43,7 @@ from eegprep.pipeline.channels import ChannelMapping, map_channels, unknown_mess
 from eegprep.pipeline.fir import auto_h_trans
 from eegprep.pipeline.recipe import Recipe
 from eegprep.readers import byte_taps, get_reader
-from eegprep.readers.base import Header, Reader
+from eegprep.readers.base import Header, Reader, unit_to_uv
 from eegprep.store.encoding import EncodingRangeError, choose_encoding
 from eegprep.store.record import RecordingRecord
 from eegprep.store.writer import write_group_attrs, write_recording
@@ -181,7 +181,27 @@ def open_source(
     )
     if mapping.n_channels == 0:
         raise SourceError(path, _no_eeg_problem(header))
-    return header, mapping, [*header.warnings, *_mapping_warnings(mapping, m.on_unknown, path)]
+    warnings = [*header.warnings, *_mapping_warnings(mapping, m.on_unknown, path)]
+    return header, mapping, warnings + _unit_warnings(header, mapping, m)
+
+
+def _unit_warnings(header: Header, mapping: ChannelMapping, m: Manifest) -> list[str]:
+    """A warning naming the EEG channels whose unit the file states and is no voltage (``degC``,
+    ``%``, a writer's mangled ``AuV``): their values are taken as the manifest's unit (EDF) or
+    as microvolts unscaled, which is right only if the unit is a typo. Empty and MNE's ``n/a``
+    (not stated) are not named."""
+    odd = [
+        f"{s.label} ({s.unit!r})"
+        for s in (header.signals[i] for i in mapping.source_indices)
+        if s.unit.strip() and s.unit.strip() != "n/a" and unit_to_uv(s.unit) is None
+    ]
+    if not odd:
+        return []
+    taken = m.unit if m.reader == "edf" else "uV"
+    return [
+        f"EEG channels whose unit is not a voltage, values taken as {taken}: {', '.join(odd)}; "
+        "check the file, or leave them out (`[channels] exclude`)"
+    ]
 
 
 def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:

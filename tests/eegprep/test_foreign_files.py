@@ -291,3 +291,26 @@ def test_a_brainvision_voltage_unit_mne_does_not_know_is_scaled_from_it(
     header = MneReader.read_header(str(vhdr))
     got = MneReader.read_segment(header, range(5), 0, 500)
     np.testing.assert_allclose(got, truth * 1e6, atol=1e-3)
+
+
+def test_an_eeg_channel_in_a_unit_that_is_no_voltage_is_named(tmp_path: Path) -> None:
+    """pyedflib EDF whose Cz says 'degC' (a temperature sensor on an EEG label): its values
+    were stored as microvolts without a word; the report now names it."""
+    pyedflib = pytest.importorskip("pyedflib")
+    from tests.safety.corpus import ingest_folder
+
+    src = tmp_path / "src"
+    src.mkdir()
+    w = pyedflib.EdfWriter(str(src / "rec.edf"), 3, file_type=pyedflib.FILETYPE_EDFPLUS)
+    w.setSignalHeaders([
+        dict(label=k, dimension=u, sample_frequency=256, physical_max=500.0,
+             physical_min=-500.0, digital_max=32767, digital_min=-32768)
+        for k, u in (("Fp1", "uV"), ("Cz", "degC"), ("Pz", "mV"))
+    ])  # fmt: skip
+    w.writeSamples([np.random.default_rng(i).normal(0, 20, 256 * 20) for i in range(3)])
+    w.close()
+    report = ingest_folder(src, tmp_path / "s.zarr")
+    assert report.warnings["rec.edf"] == [
+        "EEG channels whose unit is not a voltage, values taken as uV: Cz ('degC'); check the "
+        "file, or leave them out (`[channels] exclude`)"
+    ]
