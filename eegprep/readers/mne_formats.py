@@ -32,6 +32,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import functools
+import importlib.util
 import inspect
 import math
 import os
@@ -386,9 +387,15 @@ def _check_before_mne(path: str) -> None:
         if layout is not None:
             check_file_size(path, layout)  # refuses a shorter file; longer: _checked_length
     elif suffix == ".set":
-        from eegprep.readers.matlab_files import check_mat_budget
+        from eegprep.readers.matlab_files import check_mat_budget, mat_version
 
         check_mat_budget(path)
+        if mat_version(path) == "7.3" and importlib.util.find_spec("pymatreader") is None:
+            raise SourceError(
+                path,
+                "this EEGLAB .set is a MAT 7.3 (HDF5) file, as EEGLAB saves large datasets; MNE "
+                "reads those only with the pymatreader package: pip install pymatreader",
+            )
     elif suffix in (".vhdr", ".ahdr"):
         _check_vhdr_channels(path)
     elif suffix == ".gdf":

@@ -314,3 +314,30 @@ def test_an_eeg_channel_in_a_unit_that_is_no_voltage_is_named(tmp_path: Path) ->
         "EEG channels whose unit is not a voltage, values taken as uV: Cz ('degC'); check the "
         "file, or leave them out (`[channels] exclude`)"
     ]
+
+
+def test_an_eeglab_73_set_without_pymatreader_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """EEGLAB saves large datasets as MAT 7.3; MNE reads those only through pymatreader, and
+    without it the line was scipy's 'Please use HDF reader ...; check it is complete'."""
+    import importlib.util
+
+    pytest.importorskip("eeglabio")
+    from eeglabio.raw import export_set
+
+    from eegprep.base.errors import SourceError
+    from eegprep.readers.mne_formats import MneReader, clear_cache
+
+    path = tmp_path / "big.set"
+    data = np.random.default_rng(0).normal(0, 2e-5, (4, 1000))
+    export_set(str(path), data, 250.0, ["Fp1", "Fp2", "C3", "Cz"], fmt="v7.3")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "pymatreader" else real(name, *a),
+    )
+    clear_cache()
+    with pytest.raises(SourceError, match=r"MAT 7\.3 \(HDF5\) file.*pip install pymatreader$"):
+        MneReader.read_header(str(path))
