@@ -45,10 +45,17 @@ _INDEX: dict[str, int] = {name.upper(): i for i, name in enumerate(VOCABULARY)}
 ChannelKind = Literal["eeg", "non_eeg", "unknown"]
 OnProblem = Literal["raise", "warn", "ignore"]
 
-# Prefixes that corpora put before the site name ("EEG FP1-REF", "EEG-Fp1", "EEG:Cz").
-_PREFIX = re.compile(r"^(?:EEG|EXG)[\s:_-]+", re.IGNORECASE)
-# Reference suffixes ("-REF", "-LE", "-Ref", " REF", "-AVG", "-AR", "-CAR", "-M1M2").
-_REF_SUFFIX = re.compile(r"[\s_-]+(?:REF|LE|AVG|AV|AR|CAR|LINKED|M1M2|A1A2)$", re.IGNORECASE)
+# Prefixes that corpora put before the site name ("EEG FP1-REF", "EEG-Fp1", "EEG:Cz"; "POL Fp1"
+# in Nihon Kohden exports).
+_PREFIX = re.compile(r"^(?:EEG|EXG|POL)[\s:_-]+", re.IGNORECASE)
+# Reference suffixes ("-REF", "-LE", "-Ref", " REF", "-AVG", "-AR", "-CAR", "-M1M2", "-CLE").
+_REF_SUFFIX = re.compile(r"[\s_-]+(?:REF|LE|CLE|AVG|AV|AR|CAR|LINKED|M1M2|A1A2)$", re.IGNORECASE)
+# One ear or mastoid as the reference ("EEG Fp1-A1", "C3-M2"): the referential montages of
+# clinical systems; stripped only from a scalp site ("A1-A2" stays a pair of references).
+_EAR_REF = re.compile(r"-(?:A1|A2|M1|M2)$", re.IGNORECASE)
+_EARS = frozenset({"A1", "A2", "M1", "M2"})
+# A voltage unit after the name, as table headers write it ("Fp1 [uV]", "Cz (µV)").
+_UNIT_SUFFIX = re.compile(r"\s*[(\[]\s*(?:[uµμmn]?V|microvolts?)\s*[)\]]$", re.IGNORECASE)
 
 # Non-EEG signals seen in the corpora (TUH, Siena, BioSemi, NeuroScan, BrainVision, ...).
 # Matched against the normalised label; a match anywhere in a token counts.
@@ -76,15 +83,22 @@ def normalize_label(label: str) -> str:
     """Return the upper-cased site name a source label spells, before vocabulary lookup.
 
     ``"EEG FP1-REF"`` -> ``"FP1"``, ``"Fp1."`` -> ``"FP1"``, ``"EEG Fc1"`` -> ``"FC1"``,
-    ``"FP1-F7"`` -> ``"FP1-F7"`` (bipolar pairs keep their dash).
+    ``"FP1-F7"`` -> ``"FP1-F7"`` (bipolar pairs keep their dash); an ear or mastoid reference
+    (``"EEG Fp1-A1"``, ``"C3-M2"``, ``"C3-CLE"``), Nihon Kohden's ``"POL "`` prefix and a
+    bracketed voltage unit (``"Fp1 [uV]"``) go as the other reference suffixes do; ``"A1-A2"``
+    stays a pair.
     """
     text = label.strip().strip("\x00").strip()
+    text = _UNIT_SUFFIX.sub("", text)
     text = _PREFIX.sub("", text)
     text = text.rstrip(".").strip()
     text = _REF_SUFFIX.sub("", text)
     text = re.sub(r"\s+", " ", text).strip()
     # "FP1 - F7" -> "FP1-F7"
     text = re.sub(r"\s*-\s*", "-", text)
+    site = _EAR_REF.sub("", text)
+    if site != text and site and site.upper() not in _EARS:
+        text = site
     return text.upper()
 
 

@@ -341,3 +341,35 @@ def test_an_eeglab_73_set_without_pymatreader_says_what_to_install(
     clear_cache()
     with pytest.raises(SourceError, match=r"MAT 7\.3 \(HDF5\) file.*pip install pymatreader$"):
         MneReader.read_header(str(path))
+
+
+def test_clinical_referential_labels_map_to_their_sites(tmp_path: Path) -> None:
+    """A clinical system's referential montage ('EEG Fp1-A1', 'C4-A1', Nihon Kohden's 'POL O1',
+    'Cz-CLE') had every channel unknown: the file was refused as having no EEG channel. The
+    ear or mastoid reference goes like '-REF' and '-LE' do; 'A1-A2' stays a pair, unknown."""
+    pyedflib = pytest.importorskip("pyedflib")
+    from eegprep import open_store
+    from eegprep.pipeline.channels import classify_channel
+    from tests.safety.corpus import ingest_folder
+
+    labels = ["EEG Fp1-A1", "EEG C4-A1", "POL O1", "Cz-CLE", "A1-A2"]
+    src = tmp_path / "src"
+    src.mkdir()
+    w = pyedflib.EdfWriter(str(src / "rec.edf"), len(labels), file_type=pyedflib.FILETYPE_EDFPLUS)
+    w.setSignalHeaders([
+        dict(label=k, dimension="uV", sample_frequency=256, physical_max=500.0,
+             physical_min=-500.0, digital_max=32767, digital_min=-32768)
+        for k in labels
+    ])  # fmt: skip
+    w.writeSamples([np.random.default_rng(i).normal(0, 20, 256 * 20) for i in range(len(labels))])
+    w.close()
+    report = ingest_folder(src, tmp_path / "s.zarr")
+    assert report.failed == []
+    [rec] = open_store(tmp_path / "s.zarr").recordings
+    assert rec.channels == ("FP1", "C4", "O1", "CZ")
+    assert report.warnings["rec.edf"] == ["channels not in the vocabulary, dropped: A1-A2"]
+    assert [classify_channel(x).name for x in ("Fp1 [uV]", "T3-M2", "EEG A1-REF")] == [
+        "FP1",
+        "T3",
+        "A1",
+    ]
