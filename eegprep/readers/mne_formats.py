@@ -626,8 +626,10 @@ def _check_data_file(path: str, raw: BaseRaw) -> str | None:
         return None
     n_channels = int(extras.get("orig_nchan", len(raw.ch_names)))
     suffix = PurePath(path).suffix.lower()
-    if suffix == ".vhdr" and extras.get("fmt") in _BV_BYTES and extras.get("offsets") is None:
-        sample = n_channels * _BV_BYTES[extras["fmt"]]
+    fmt = extras.get("fmt")  # a dict of [ASCII Infos] for a text data file: not checked here
+    width = _BV_BYTES.get(fmt, 0) if isinstance(fmt, str) else 0
+    if suffix == ".vhdr" and width and extras.get("offsets") is None:
+        sample = n_channels * width
     elif suffix == ".set" and not extras.get("is_embedded", True):
         sample = n_channels * 4  # EEGLAB's .fdt: float32
     else:

@@ -373,3 +373,41 @@ def test_clinical_referential_labels_map_to_their_sites(tmp_path: Path) -> None:
         "T3",
         "A1",
     ]
+
+
+_ASCII_VHDR = """Brain Vision Data Exchange Header File Version 1.0
+
+[Common Infos]
+Codepage=UTF-8
+DataFile=rec.dat
+MarkerFile=rec.vmrk
+DataFormat=ASCII
+DataOrientation=MULTIPLEXED
+NumberOfChannels=2
+SamplingInterval=4000
+
+[ASCII Infos]
+DecimalSymbol={decimal}
+SkipLines=1
+SkipColumns=0
+
+[Channel Infos]
+Ch1=Fp1,,1,µV
+Ch2=Cz,,1,µV
+"""
+
+
+@pytest.mark.parametrize("decimal", [".", ","])
+def test_an_ascii_brainvision_file_is_read(tmp_path: Path, decimal: str) -> None:
+    """BrainVision with DataFormat=ASCII (a text data file; BrainVision Analyzer's export):
+    MNE reads it, and our data-file size check failed on it with 'TypeError: unhashable type:
+    dict' (MNE keeps the [ASCII Infos] as a dict where binary files have a type name)."""
+    from eegprep.readers.mne_formats import MneReader
+
+    values = np.round(np.random.default_rng(0).normal(0, 20, (2, 500)), 2)
+    (tmp_path / "rec.vhdr").write_text(_ASCII_VHDR.format(decimal=decimal), encoding="utf-8")
+    rows = [" ".join(f"{v:.2f}".replace(".", decimal) for v in col) for col in values.T]
+    (tmp_path / "rec.dat").write_text("\n".join(["Fp1 Cz", *rows]) + "\n")
+    header = MneReader.read_header(str(tmp_path / "rec.vhdr"))
+    assert header.labels == ["Fp1", "Cz"] and header.signals[0].sfreq == 250.0
+    np.testing.assert_allclose(MneReader.read_segment(header, [0, 1], 0, 500), values, atol=1e-4)
