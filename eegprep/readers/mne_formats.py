@@ -365,7 +365,17 @@ def _open_problem(fmt: str, exc: Exception) -> str:
             f"MNE cannot read this BrainVision file's markers (the .vmrk its header names): "
             f"{exception_summary(exc)}; fix the damaged line there"
         )
+    trials = _EPOCHED.search(str(exc)) if fmt == "EEGLAB" else None
+    if trials:
+        return (
+            f"an epoched EEGLAB dataset ({trials.group(1)} trials), not a continuous recording: "
+            "eegprep ingests continuous data; save the dataset before epoching in EEGLAB"
+        )
     return f"MNE cannot read this {fmt} file: {exception_summary(exc)}; check it is complete"
+
+
+_EPOCHED = re.compile(r"number of trials is (\d+)")
+"""How MNE's EEGLAB reader refuses a .set whose data are epochs (trials > 1)."""
 
 
 _BV_MARKER_READERS = frozenset({"_read_mrk", "_read_annotations_brainvision"})

@@ -411,3 +411,20 @@ def test_an_ascii_brainvision_file_is_read(tmp_path: Path, decimal: str) -> None
     header = MneReader.read_header(str(tmp_path / "rec.vhdr"))
     assert header.labels == ["Fp1", "Cz"] and header.signals[0].sfreq == 250.0
     np.testing.assert_allclose(MneReader.read_segment(header, [0, 1], 0, 500), values, atol=1e-4)
+
+
+def test_an_epoched_eeglab_set_is_named_as_such(tmp_path: Path) -> None:
+    """eeglabio's epochs export (3 trials): the line was MNE's advice to programmers
+    ('Please use mne.io.read_epochs_eeglab') followed by 'check it is complete'."""
+    pytest.importorskip("eeglabio")
+    from eeglabio.epochs import export_set
+
+    from eegprep.base.errors import SourceError
+    from eegprep.readers.mne_formats import MneReader
+
+    data = np.random.default_rng(0).normal(0, 2e-5, (3, 4, 250))
+    events = np.array([[0, 0, 1], [250, 0, 2], [500, 0, 1]])
+    path = tmp_path / "epochs.set"
+    export_set(str(path), data, 250, events, 0.0, 0.996, ["Fp1", "Fp2", "C3", "Cz"])
+    with pytest.raises(SourceError, match=r": an epoched EEGLAB dataset \(3 trials\), not a"):
+        MneReader.read_header(str(path))
