@@ -446,6 +446,14 @@ def _check_vhdr_channels(path: str) -> None:
             f"the header claims NumberOfChannels={n} but lists {len(listed)} channel(s) "
             "(Ch1= ...) in [Channel Infos]: the header is damaged; re-export or re-download it",
         )
+    beyond = sorted({int(number) for number, _ in _channel_infos(text)} - set(range(1, n + 1)))
+    if beyond:  # MNE drops them and reads the samples as n channels: every value misplaced
+        raise SourceError(
+            path,
+            f"the header claims NumberOfChannels={n} but [Channel Infos] also lists "
+            f"Ch{beyond[0]}= ({len(beyond)} more): the data file's channel count is unknown, "
+            f"and reading it as {n} would misplace every sample; fix NumberOfChannels",
+        )
     _check_vhdr_numbers(path, text)
 
 

@@ -428,3 +428,22 @@ def test_an_epoched_eeglab_set_is_named_as_such(tmp_path: Path) -> None:
     export_set(str(path), data, 250, events, 0.0, 0.996, ["Fp1", "Fp2", "C3", "Cz"])
     with pytest.raises(SourceError, match=r": an epoched EEGLAB dataset \(3 trials\), not a"):
         MneReader.read_header(str(path))
+
+
+def test_a_brainvision_header_listing_more_channels_than_it_counts_is_refused(
+    tmp_path: Path,
+) -> None:
+    """NumberOfChannels=4 over a 5-channel data file whose five channels [Channel Infos] lists:
+    MNE dropped Ch5 and read the samples as 4 channels (every value misplaced, silently)."""
+    from eegprep.base.errors import SourceError
+    from eegprep.readers.mne_formats import MneReader
+
+    vhdr, _ = _brainvision(tmp_path, "rec")
+    vhdr.write_text(
+        vhdr.read_text(encoding="utf-8").replace("NumberOfChannels=5", "NumberOfChannels=4"),
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        SourceError, match=r"NumberOfChannels=4 but \[Channel Infos\] also lists Ch5="
+    ):
+        MneReader.read_header(str(vhdr))
