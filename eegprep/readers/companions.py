@@ -104,6 +104,24 @@ def missing_markers(path: str) -> str | None:
     return None
 
 
+def missing_data(path: str) -> str | None:
+    """The samples file a BrainVision header (``DataFile=``) or an EEGLAB ``.set``
+    (``EEG.data``) names and that is found nowhere (:func:`vhdr_companions`; for a ``.set``,
+    neither the named file nor the ``.fdt`` of its own stem, as MNE falls back to), else None.
+    """
+    ext = os.path.splitext(path)[1].lower()
+    if ext in (".vhdr", ".ahdr"):
+        return next(
+            (c.named for c in vhdr_companions(path) if c.key == "datafile" and c.path is None), None
+        )
+    if ext != ".set":
+        return None
+    named = _set_data_name(path)
+    if named is None or named.lower().endswith(".set") or data_files(path):
+        return None  # the samples are in the .set itself, or their file is there
+    return named
+
+
 @dataclass(frozen=True)
 class Companion:
     """A file a BrainVision header names.

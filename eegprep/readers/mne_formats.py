@@ -63,7 +63,12 @@ from eegprep.readers.base import (
     frozen_options,
     unit_to_uv,
 )
-from eegprep.readers.companions import data_files, missing_markers, vhdr_companions
+from eegprep.readers.companions import (
+    data_files,
+    missing_data,
+    missing_markers,
+    vhdr_companions,
+)
 from eegprep.readers.edf import EdfReader, read_raw_header
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
 
@@ -392,6 +397,14 @@ def _raised_in(exc: BaseException, functions: frozenset[str]) -> bool:
 def _check_before_mne(path: str) -> None:
     """What MNE would not catch, or would pay for in memory, checked on the raw bytes first."""
     suffix = PurePath(path).suffix.lower()
+    gone = missing_data(path)
+    if gone is not None:  # MNE's FileNotFoundError names an absolute path and not the field
+        field = "EEG.data" if suffix == ".set" else "DataFile="
+        raise SourceError(
+            path,
+            f"its samples file {gone!r} ({field} in it) is not beside it, under that name or "
+            "its own stem: copy it there, or re-download the recording",
+        )
     if suffix in (".edf", ".bdf"):
         layout = _edf_layout(path)
         if layout is not None:

@@ -447,3 +447,30 @@ def test_a_brainvision_header_listing_more_channels_than_it_counts_is_refused(
         SourceError, match=r"NumberOfChannels=4 but \[Channel Infos\] also lists Ch5="
     ):
         MneReader.read_header(str(vhdr))
+
+
+def test_a_missing_samples_file_is_named_by_its_field(tmp_path: Path) -> None:
+    """A BrainVision .eeg or an EEGLAB .fdt that is not there: MNE's FileNotFoundError gave an
+    absolute path and our line ended 'check it is complete'."""
+    import scipy.io
+
+    from eegprep.base.errors import SourceError
+    from eegprep.readers.mne_formats import MneReader
+
+    vhdr, _ = _brainvision(tmp_path, "rec")
+    (tmp_path / "rec.eeg").unlink()
+    with pytest.raises(SourceError) as bv:
+        MneReader.read_header(str(vhdr))
+    assert bv.value.problem == (
+        "its samples file 'rec.eeg' (DataFile= in it) is not beside it, under that name or its "
+        "own stem: copy it there, or re-download the recording"
+    )
+    pytest.importorskip("eeglabio")
+    from eeglabio.raw import export_set
+
+    export_set(str(tmp_path / "s.set"), np.zeros((2, 500)), 250.0, ["Fp1", "Cz"])
+    fields = scipy.io.loadmat(tmp_path / "s.set", appendmat=False)
+    fields = {k: v for k, v in fields.items() if not k.startswith("__")}
+    scipy.io.savemat(tmp_path / "split.set", {**fields, "data": "split_samples.fdt"})
+    with pytest.raises(SourceError, match=r"'split_samples\.fdt' \(EEG\.data in it\) is not"):
+        MneReader.read_header(str(tmp_path / "split.set"))

@@ -109,7 +109,7 @@ def test_brainvision_missing_data_file(raw, tmp_path) -> None:
     path = str(tmp_path / "rec.vhdr")
     mne.export.export_raw(path, raw, verbose="error")
     os.remove(tmp_path / "rec.eeg")
-    check_source_error(MneReader, path, r"MNE cannot read this BrainVision file: .*rec\.eeg")
+    check_source_error(MneReader, path, r"its samples file 'rec\.eeg' \(DataFile= in it\) is not")
 
 
 def test_eeglab(raw, tmp_path) -> None:
