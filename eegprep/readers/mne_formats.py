@@ -370,6 +370,12 @@ def _open_problem(fmt: str, exc: Exception) -> str:
             f"MNE cannot read this BrainVision file's markers (the .vmrk its header names): "
             f"{exception_summary(exc)}; fix the damaged line there"
         )
+    odd = _FDT_CASE.search(str(exc)) if fmt == "EEGLAB" else None
+    if odd:
+        return (
+            f"EEG.data names a samples file ending in {odd.group(1)!r}, which MNE does not read "
+            "(only '.fdt'): rename the file to end in '.fdt' and save the dataset again in EEGLAB"
+        )
     trials = _EPOCHED.search(str(exc)) if fmt == "EEGLAB" else None
     if trials:
         return (
@@ -379,6 +385,8 @@ def _open_problem(fmt: str, exc: Exception) -> str:
     return f"MNE cannot read this {fmt} file: {exception_summary(exc)}; check it is complete"
 
 
+_FDT_CASE = re.compile(r"'EEGLAB file extension'.* but got '([^']*)'")
+"""How MNE's EEGLAB reader refuses a samples file named with another extension (``.FDT``)."""
 _EPOCHED = re.compile(r"number of trials is (\d+)")
 """How MNE's EEGLAB reader refuses a .set whose data are epochs (trials > 1)."""
 

@@ -474,3 +474,23 @@ def test_a_missing_samples_file_is_named_by_its_field(tmp_path: Path) -> None:
     scipy.io.savemat(tmp_path / "split.set", {**fields, "data": "split_samples.fdt"})
     with pytest.raises(SourceError, match=r"'split_samples\.fdt' \(EEG\.data in it\) is not"):
         MneReader.read_header(str(tmp_path / "split.set"))
+
+
+def test_an_eeglab_samples_file_in_upper_case_is_named(tmp_path: Path) -> None:
+    """EEG.data = 'REC.FDT' (saved on Windows): MNE refuses any extension but '.fdt' with a
+    message about its own parameter; the line now says what to rename."""
+    import scipy.io
+
+    pytest.importorskip("eeglabio")
+    from eeglabio.raw import export_set
+
+    from eegprep.base.errors import SourceError
+    from eegprep.readers.mne_formats import MneReader
+
+    export_set(str(tmp_path / "s.set"), np.zeros((2, 500)), 250.0, ["Fp1", "Cz"])
+    fields = scipy.io.loadmat(tmp_path / "s.set", appendmat=False)
+    fields = {k: v for k, v in fields.items() if not k.startswith("__")}
+    scipy.io.savemat(tmp_path / "rec.set", {**fields, "data": "REC.FDT"})
+    np.zeros((500, 2), dtype="<f4").tofile(tmp_path / "REC.FDT")
+    with pytest.raises(SourceError, match=r"EEG\.data names a samples file ending in '\.FDT'"):
+        MneReader.read_header(str(tmp_path / "rec.set"))
