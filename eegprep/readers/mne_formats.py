@@ -20,7 +20,9 @@ data file of a BrainVision (``.eeg``) or EEGLAB (``.fdt``) recording is checked 
 channels and samples of its header; a GDF file against the records its header counts (and
 its channel count against its size); a Neuroscan CNT file against the event table's position
 and size its header gives; a FIF file MNE finds truncated is refused. An EEGLAB
-``.set`` is a MATLAB file, checked against the memory budget before MNE loads it.
+``.set`` is a MATLAB file, checked against the memory budget before MNE loads it. A samples
+file found nowhere (:func:`~eegprep.readers.companions.missing_data`) is named with the field
+that names it; BrainVision headers are checked and made openable by :mod:`eegprep.readers.vhdr`.
 
 Repeated labels: MNE renames a repeated label ``T8-P8`` to ``T8-P8-0``, ``T8-P8-1``; the
 header gives the labels back as the file has them, so that channel mapping keeps the first
@@ -30,17 +32,14 @@ and reports the others, as for every other reader.
 from __future__ import annotations
 
 import ast
-import contextlib
 import functools
 import importlib.util
 import inspect
-import math
 import os
 import re
 import struct
-import tempfile
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +70,7 @@ from eegprep.readers.companions import (
 )
 from eegprep.readers.edf import EdfReader, read_raw_header
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
+from eegprep.readers.vhdr import check_vhdr, openable_vhdr, written_units
 
 if TYPE_CHECKING:
     from mne.io import BaseRaw
@@ -150,7 +150,7 @@ class MneReader(Reader):
         check_sfreq(path, sfreq)
         n_samples, size_warning = _checked_length(path, raw)
         orig_units: dict[str, str] = dict(getattr(raw, "_orig_units", None) or {})
-        units = _written_units(path, [orig_units.get(name, "") for name in raw.ch_names])
+        units = written_units(path, [orig_units.get(name, "") for name in raw.ch_names])
         labels = _file_labels(raw.ch_names, notes)
         signals = tuple(
             _signal(ch, kind, sfreq, n_samples, unit, label, *adc)
@@ -283,7 +283,7 @@ def _open_raw(
 
     func, fmt = _format(path)
     _check_before_mne(path)
-    with _vhdr_without_repeats(path) as (opened, repeats):
+    with openable_vhdr(path) as (opened, repeats):
         try:  # the format's own function: mne.io.read_raw guesses wrongly for "..edf"
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -301,60 +301,6 @@ def _open_raw(
             where = note.split(" in file ")[0]
             raise SourceError(path, f"file is truncated ({where}): re-download it")
     return raw, notes
-
-
-_VHDR_CHANNEL = re.compile(r"^(Ch\d+=)([^,]*)(.*)$")
-
-
-@contextlib.contextmanager
-def _vhdr_without_repeats(path: str) -> Iterator[tuple[str, set[str]]]:
-    """``path`` itself, or a copy MNE can open: a BrainVision header whose channel labels
-    repeat (which MNE cannot open) gets MNE's own ``-N`` suffixes on the repeats, and one whose
-    data or marker file is not where it says (:func:`~eegprep.readers.companions.
-    vhdr_companions`: a Windows path, another letter case, renamed files) names the file found
-    instead; the copy names both files by absolute path. The repeated labels come back with it,
-    so that :func:`_file_labels` gives the file's labels, and the first of each is kept as every
-    reader keeps it.
-    """
-    if PurePath(path).suffix.lower() != ".vhdr":
-        yield path, set()
-        return
-    with open(path, "rb") as fh:
-        text = fh.read().decode("utf-8", errors="surrogateescape")
-    lines, repeats = _suffixed_repeats(text.splitlines())
-    found = {c.key: c.path for c in vhdr_companions(path) if c.path is not None}
-    moved = any(c.note for c in vhdr_companions(path))
-    if not repeats and not moved:
-        yield path, set()
-        return
-    for i, line in enumerate(lines):
-        key, eq, _ = line.partition("=")
-        if eq and key.strip().lower() in found:
-            lines[i] = f"{key}={found[key.strip().lower()]}"
-    with tempfile.TemporaryDirectory(prefix="eegprep-vhdr-") as tmp:
-        copy = os.path.join(tmp, os.path.basename(path))
-        with open(copy, "wb") as fh:
-            fh.write("\n".join(lines).encode("utf-8", errors="surrogateescape"))
-        yield copy, repeats
-
-
-def _suffixed_repeats(lines: list[str]) -> tuple[list[str], set[str]]:
-    """The header's lines with each repeat of a ``[Channel Infos]`` label suffixed ``-N`` (as
-    MNE names repeats), and the labels that repeat."""
-    lines, section = list(lines), ""
-    seen: dict[str, int] = {}
-    repeats: set[str] = set()
-    for i, line in enumerate(lines):
-        if line.startswith("["):
-            section = line.strip()
-        hit = _VHDR_CHANNEL.match(line) if section == "[Channel Infos]" else None
-        if hit:
-            label = hit.group(2)
-            seen[label] = seen.get(label, 0) + 1
-            if seen[label] > 1:
-                repeats.add(label)
-                lines[i] = f"{hit.group(1)}{label}-{seen[label] - 1}{hit.group(3)}"
-    return lines, repeats
 
 
 def _open_problem(fmt: str, exc: Exception) -> str:
@@ -428,107 +374,11 @@ def _check_before_mne(path: str) -> None:
                 "reads those only with the pymatreader package: pip install pymatreader",
             )
     elif suffix in (".vhdr", ".ahdr"):
-        _check_vhdr_channels(path)
+        check_vhdr(path)
     elif suffix == ".gdf":
         _check_gdf_size(path)
     elif suffix == ".cnt":
         _check_cnt_size(path)
-
-
-_VHDR_COUNT = re.compile(r"^\s*NumberOfChannels\s*=\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
-_VHDR_CH = re.compile(r"^\s*Ch(\d+)\s*=", re.MULTILINE)
-_VHDR_INTERVAL = re.compile(r"^\s*SamplingInterval\s*=\s*(.*?)\s*$", re.IGNORECASE | re.MULTILINE)
-_VHDR_CH_INFO = re.compile(r"^\s*Ch(\d+)\s*=([^\r\n]*)$", re.MULTILINE)
-VHDR_MAX_BYTES = 16 * 2**20  # a header is text of a few kB; more is not a BrainVision header
-
-
-def _check_vhdr_channels(path: str) -> None:
-    """A BrainVision header's ``NumberOfChannels`` against the ``ChN=`` entries it lists.
-
-    MNE refuses a header that lists fewer, but only after building a message naming every
-    missing index: for a claimed 10^8 channels that is 1 GB of text and ~10 s. The same
-    refusal, from the header's text alone.
-    """
-    with open(path, "rb") as fh:
-        text = fh.read(VHDR_MAX_BYTES).decode("latin-1")
-    claimed = _VHDR_COUNT.search(text)
-    if claimed is None:
-        return  # MNE names what is missing
-    try:
-        n = int(claimed.group(1))
-    except ValueError:
-        raise SourceError(
-            path, f"NumberOfChannels={claimed.group(1)!r} is not a whole number"
-        ) from None
-    listed = {int(m) for m in _VHDR_CH.findall(text)}
-    if n < 1 or len(listed) < n:
-        raise SourceError(
-            path,
-            f"the header claims NumberOfChannels={n} but lists {len(listed)} channel(s) "
-            "(Ch1= ...) in [Channel Infos]: the header is damaged; re-export or re-download it",
-        )
-    beyond = sorted({int(number) for number, _ in _channel_infos(text)} - set(range(1, n + 1)))
-    if beyond:  # MNE drops them and reads the samples as n channels: every value misplaced
-        raise SourceError(
-            path,
-            f"the header claims NumberOfChannels={n} but [Channel Infos] also lists "
-            f"Ch{beyond[0]}= ({len(beyond)} more): the data file's channel count is unknown, "
-            f"and reading it as {n} would misplace every sample; fix NumberOfChannels",
-        )
-    _check_vhdr_numbers(path, text)
-
-
-def _check_vhdr_numbers(path: str, text: str) -> None:
-    """The header's sampling interval (microseconds) and each channel's resolution: a zero, a
-    negative interval, ``nan`` or ``inf`` made MNE fail with ``float division by zero``, or
-    read every sample as NaN (``invalid value encountered in multiply`` on the terminal and
-    "non-finite samples" for a file whose samples are finite). Named here, field and value."""
-    interval = _VHDR_INTERVAL.search(text)
-    if interval is not None:
-        try:
-            value = float(interval.group(1))
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and value > 0):
-            raise SourceError(
-                path,
-                f"SamplingInterval={interval.group(1)!r} in the header: it must be a positive "
-                "number of microseconds; the header is damaged",
-            )
-    for number, fields in _channel_infos(text):
-        if len(fields) < 3 or not fields[2].strip():
-            continue  # MNE's default resolution, 1
-        try:
-            res = float(fields[2])
-        except ValueError:
-            continue  # MNE names it
-        if not (math.isfinite(res) and res != 0):
-            raise SourceError(
-                path,
-                f"channel Ch{number} ({fields[0].strip()!r}) has a resolution of "
-                f"{fields[2].strip()!r} in the header: it must be a finite, non-zero number "
-                "(the value of one stored unit); the header is damaged",
-            )
-
-
-def _channel_infos(text: str) -> list[tuple[str, list[str]]]:
-    """``(channel number, fields)`` of each ``ChN=`` line of a BrainVision header's
-    ``[Channel Infos]`` (name, reference, resolution, unit, ...)."""
-    section = re.search(r"^\s*\[Channel Infos\][^\n]*\n(.*?)(?=^\s*\[|\Z)", text, re.M | re.S)
-    found = _VHDR_CH_INFO.findall(section.group(1) if section else "")
-    return [(number, info.split(",")) for number, info in found]
-
-
-def _written_units(path: str, units: list[str]) -> list[str]:
-    """Each channel's unit: MNE's (``raw._orig_units``, in channel order), except where MNE
-    gives ``n/a`` for a BrainVision unit it does not know (``millivolts``, ``microvolt``): the
-    header's own text there, so that :func:`_signal` can scale a voltage spelt otherwise."""
-    if PurePath(path).suffix.lower() != ".vhdr" or "n/a" not in units:
-        return units
-    with open(path, "rb") as fh:
-        text = fh.read(VHDR_MAX_BYTES).decode("latin-1")
-    written = {int(n): f[3].strip() for n, f in _channel_infos(text) if len(f) > 3}
-    return [(written.get(i + 1) or unit) if unit == "n/a" else unit for i, unit in enumerate(units)]
 
 
 # GDF sample type code -> bytes per sample (GDF 1.x and 2.x; 0: a type MNE does not read)
