@@ -19,6 +19,7 @@ from eegprep.cli_group import (
     OneLineErrors,
     one_line,
     say,
+    say_lines,
     set_verbosity,
     stop_on_sigterm,
     verbosity_options,
@@ -140,7 +141,7 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
     with stop_on_sigterm():  # `kill`, `timeout`, a scheduler: wind down as on Ctrl-C
         report = run_ingest(manifest or corpus, src=src, out=out, config=cfg)
     if as_json:
-        say(strict_json.dumps(report.to_dict(), indent=2))
+        say_lines(strict_json.dumps(report.to_dict(), indent=2).split("\n"))
     else:
         _print_report(report)
     sys.exit(report.exit_code)
@@ -191,7 +192,7 @@ def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) ->
     st = store_stats(s)
     for problem in s.report_problems:  # a damaged report is left out of the statistics
         say(f"note: {one_line(problem)}; left out (run `eegprep validate`)", err=True)
-    say(strict_json.dumps(st, indent=2) if as_json else format_table(st))
+    say_lines(strict_json.dumps(st, indent=2).split("\n") if as_json else format_table(st))
     if plots:
         for p in plot_stats(s, st, plots):
             say(f"plot: {p}", err=as_json, info=True)
@@ -224,11 +225,8 @@ def validate(store: str, as_json: bool) -> None:
     n, problems = run_validate(store)
     problems = redact_all(problems)
     if as_json:
-        say(
-            strict_json.dumps(
-                {"store": redact(store), "checked": n, "problems": problems}, indent=2
-            )
-        )
+        doc = {"store": redact(store), "checked": n, "problems": problems}
+        say_lines(strict_json.dumps(doc, indent=2).split("\n"))
     else:
         for p in problems:
             say(f"problem: {one_line(p)}", err=True)
@@ -331,7 +329,7 @@ def corpora(name: str | None, as_json: bool) -> None:
     manifests = [load_manifest(n) for n in ([name] if name else available())]
     if as_json:
         out = [as_dict(m) for m in manifests]
-        say(strict_json.dumps(out[0] if name else out, indent=2))
+        say_lines(strict_json.dumps(out[0] if name else out, indent=2).split("\n"))
     elif name is None:
         for m in manifests:
             say(summary_line(m))

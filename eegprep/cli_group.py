@@ -16,7 +16,7 @@ import re
 import sys
 import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, NoReturn
 
 import click
@@ -82,7 +82,7 @@ class OneLineErrors(click.Group):
             click_error(exc)
         except EegprepError as exc:
             if ctx.meta.get("verbose"):
-                say(redact(traceback.format_exc()).rstrip(), err=True)
+                say_lines(redact(traceback.format_exc()).rstrip().splitlines(), err=True)
             say(f"error: {one_line(str(exc))}", err=True)
             sys.exit(EXIT_USAGE)
         except (click.exceptions.Exit, click.Abort):
@@ -99,7 +99,7 @@ class OneLineErrors(click.Group):
             sys.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:  # a bug: one line; -v: the traceback too, credentials hidden
             if ctx.meta.get("verbose"):
-                say(redact(traceback.format_exc()).rstrip(), err=True)
+                say_lines(redact(traceback.format_exc()).rstrip().splitlines(), err=True)
             where = "" if ctx.meta.get("verbose") else "run it again with -v for the traceback, "
             say(
                 f"error: internal error (a bug): {type(exc).__name__}: {one_line(str(exc))} "
@@ -196,22 +196,44 @@ def shown(text: str) -> str:
     return _CONTROL_IN_LINES.sub(_escape, text)
 
 
+def shown_line(text: str) -> str:
+    """``text`` as one printed line: :func:`shown`, with a newline shown as ``\\n`` too (every
+    other line break, ``\\r``, NEL and the Unicode separators, :func:`shown` escapes already),
+    so that a name holding one cannot make what follows it read as a line of its own."""
+    return shown(text).replace("\n", "\\n")
+
+
 def say(text: object = "", *, err: bool = False, info: bool = False) -> None:
-    """Print ``text`` (a line, or lines) as :func:`shown` gives it: every command's output
-    goes through here. ``info``: a summary, a note or the path of a file written, not an error
-    nor the result the command exists to print; ``-q`` leaves it out."""
+    """Print ``text`` as ONE line (:func:`shown_line`: a newline in it is shown as ``\\n``):
+    every command's output goes through here or :func:`say_lines`. ``info``: a summary, a
+    note or the path of a file written, not an error nor the result the command exists to
+    print; ``-q`` leaves it out."""
     if info:
         ctx = click.get_current_context(silent=True)
         if ctx is not None and ctx.meta.get("quiet"):
             return
-    click.echo(shown(str(text)), err=err)
+    click.echo(shown_line(str(text)), err=err)
+
+
+def say_lines(lines: Iterable[object], *, err: bool = False, info: bool = False) -> None:
+    """Print each of ``lines`` as one line (:func:`say`): a table, a JSON document split at
+    its line breaks. A value inside a line that holds a newline is escaped, never a line."""
+    for line in lines:
+        say(line, err=err, info=info)
 
 
 class _ShownFormatter(logging.Formatter):
-    """Log lines as :func:`shown` gives them: a logged name cannot move the terminal either."""
+    """Log lines as :func:`shown` gives them, each message on one line: a logged name can
+    neither move the terminal nor add a log line."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return shown(super().format(record))
+        """The message on one line (a logged name's newline escaped); a traceback attached to
+        the record keeps its lines."""
+        import copy
+
+        one = copy.copy(record)
+        one.msg, one.args = shown_line(record.getMessage()), None
+        return shown(super().format(one))
 
 
 def click_error(exc: click.ClickException) -> NoReturn:

@@ -17,7 +17,14 @@ import click
 
 from eegprep.base import strict_json
 from eegprep.base.errors import EegprepError
-from eegprep.cli_group import OneLineErrors, one_line, say, set_verbosity, verbosity_options
+from eegprep.cli_group import (
+    OneLineErrors,
+    one_line,
+    say,
+    say_lines,
+    set_verbosity,
+    verbosity_options,
+)
 
 
 @click.group(cls=OneLineErrors)
@@ -63,7 +70,7 @@ def labram_convert(
         raise  # one line, exit status 2 (OneLineErrors)
     except ValueError as exc:  # e.g. shapes that make no valid model config
         raise CheckpointError(f"{src}: {exc}") from exc
-    say(done)
+    say_lines(str(done).split("\n"))
 
 
 def _unique(
@@ -469,9 +476,9 @@ def labram_finetune(
     if not is_main_process():
         return
     _record_command(res["run_dir"])
-    say(res["leakage"])
+    say_lines(str(res["leakage"]).split("\n"))
     say(f"windows: {res['windows']}")
-    say(res["table"])
+    say_lines(str(res["table"]).split("\n"))
     say(f"results: {res['run_dir'] / 'results.json'}", info=True)
 
 
@@ -526,9 +533,9 @@ def labram_evaluate(
         allow_seen_subjects=allow_seen_subjects,
     )
     if as_json:
-        say(strict_json.dumps(res, indent=2))
+        say_lines(strict_json.dumps(res, indent=2).split("\n"))
         return
-    say(res["leakage"])
+    say_lines(str(res["leakage"]).split("\n"))
     say(f"{res['task']} ({res['split']}, {res['n_windows']} windows)")
     for k, v in res["metrics"].items():
         say(f"  {k:<18} {'undefined' if math.isnan(v) else f'{v:.4f}'}")
@@ -574,7 +581,7 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
     if not is_main_process():
         return
     if as_json:
-        say(strict_json.dumps(res, indent=2))
+        say_lines(strict_json.dumps(res, indent=2).split("\n"))
         return
     say(
         f"{res['n_windows']} windows in {res['n_chunks']} chunks: {res['computed']} computed, "
@@ -634,7 +641,7 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
             for warning in rec.get("warnings", []):
                 say(f"warning: {one_line(rec['file'])}: {one_line(warning)}", err=True)
     if as_json:
-        say(strict_json.dumps(res, indent=2))
+        say_lines(strict_json.dumps(res, indent=2).split("\n"))
     elif as_csv:
         write_csv(res, sys.stdout, per_window=per_window)
     else:
@@ -693,6 +700,6 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
         for run in runs:
             for path in add_predictions(run, stores=list(stores) or None, device=device):
                 say(f"predictions: {path}", err=True, info=True)
-    say(text_summary(runs))
+    say_lines(text_summary(runs).split("\n"))
     if html_out:
         say(f"report: {write_html(runs, html_out)}", info=True)

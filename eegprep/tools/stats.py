@@ -74,8 +74,9 @@ def store_stats(store: Store) -> dict[str, Any]:
     }
 
 
-def format_table(stats: dict[str, Any]) -> str:
-    """A plain-text table of the per-corpus numbers (columns sized to their contents)."""
+def format_table(stats: dict[str, Any]) -> list[str]:
+    """A plain-text table of the per-corpus numbers (columns sized to their contents), as its
+    lines: a label or store name holding a newline stays inside its line (printed escaped)."""
     header = ("corpus", "recs", "subj", "hours", "channels", "orig Hz", "stored", "qc")
     rows = []
     extra: dict[str, list[str]] = {}
@@ -107,7 +108,7 @@ def format_table(stats: dict[str, Any]) -> str:
     for row in rows:
         lines.append(fmt(row))
         lines += extra.get(row[0], []) if row[0] != "total" else []
-    return "\n".join(lines)
+    return lines
 
 
 def mean_spectrum(

@@ -60,3 +60,41 @@ def test_log_lines_are_escaped() -> None:
     rec = logging.LogRecord("eegprep", logging.WARNING, __file__, 1, "%s: odd", (HOSTILE,), None)
     line = fmt.format(rec)
     assert line.startswith("WARNING eegprep: s\\x1b[2J") and RAW.search(line) is None
+
+
+def _label_manifest(tmp_path: Path) -> Path:
+    """The ``folder`` manifest, with each file's folder as its label ``cls`` and its split."""
+    text = (REPO / "manifests" / "folder.toml").read_text()
+    text = text.replace('name = "folder"', 'name = "lab"', 1)
+    text = text.replace(
+        "pattern = '''^(?P<path>", "split = \"{cls}\"\npattern = '''^(?P<cls>[^/]+)/(?P<path>"
+    )
+    text = text.replace("[channels]", '[labels]\ncls = { from = "cls" }\n\n[channels]')
+    manifest = tmp_path / "lab.toml"
+    manifest.write_text(text)
+    return manifest
+
+
+def test_a_newline_in_a_name_never_makes_a_line_of_its_own(tmp_path: Path) -> None:
+    """A store path, a label (a folder name) and a plot folder holding a newline: every
+    command prints each of its lines whole, the newline shown as ``\\n``, never a line that
+    starts with what followed it."""
+    src = tmp_path / "src"
+    write_edf(src, "x\nforged: a/r.edf")
+    out, plots = tmp_path / "s\nforged: b.zarr", tmp_path / "p\nforged: c"
+    runner = CliRunner()
+    ingest = ["ingest", str(_label_manifest(tmp_path)), "--src", str(src), "--out", str(out)]
+    runs = [runner.invoke(eegprep_cli, [*ingest, "--mains", "60", "--workers", "0"])]
+    runs.append(runner.invoke(eegprep_cli, ["stats", str(out), "--plots", str(plots)]))
+    runs.append(runner.invoke(eegprep_cli, ["validate", str(out), "--json"]))
+    for res in runs:
+        assert res.exit_code == 0, res.output
+        assert "forged" in res.output
+        assert not any(line.startswith("forged") for line in res.output.splitlines())
+    assert "label cls: x\\nforged: a: 1" in runs[1].output
+
+
+def test_log_messages_stay_one_line() -> None:
+    fmt = _ShownFormatter("%(levelname)s %(name)s: %(message)s")
+    rec = logging.LogRecord("eegprep", logging.WARNING, __file__, 1, "%s: odd", ("a\nb",), None)
+    assert fmt.format(rec) == "WARNING eegprep: a\\nb: odd"
