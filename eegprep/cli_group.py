@@ -199,8 +199,11 @@ def shown(text: str) -> str:
 def shown_line(text: str) -> str:
     """``text`` as one printed line: :func:`shown`, with a newline shown as ``\\n`` too (every
     other line break, ``\\r``, NEL and the Unicode separators, :func:`shown` escapes already),
-    so that a name holding one cannot make what follows it read as a line of its own."""
-    return shown(text).replace("\n", "\\n")
+    so that a name holding one cannot make what follows it read as a line of its own. A path's
+    bytes that are not UTF-8 are shown as ``\\xNN`` (:func:`eegprep.base.files.as_text`)."""
+    from eegprep.base.files import as_text
+
+    return shown(as_text(text)).replace("\n", "\\n")
 
 
 def say(text: object = "", *, err: bool = False, info: bool = False) -> None:

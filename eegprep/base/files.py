@@ -14,6 +14,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 TMP_MARK = ".tmp-"
 """What every temporary name carries: ``model.pt.tmp-1f0c9a2e``."""
@@ -83,3 +84,26 @@ def file_version(path: str | os.PathLike[str]) -> FileVersion:
     in-process cache of a parsed file."""
     st = os.stat(path)
     return (st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino)
+
+
+def as_text(text: str) -> str:
+    """``text`` as a string every output and every JSON reader can hold: a path's bytes that
+    are not UTF-8 (which :func:`os.fsdecode` turns into lone surrogates, ``\\udce9``) become
+    ``\\xNN`` escapes (``/data/caf\\xe9``); text that is already valid is returned unchanged."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
+def as_text_all(value: Any) -> Any:
+    """``value`` with :func:`as_text` applied to every string in it (nested lists and dicts,
+    keys too)."""
+    if isinstance(value, str):
+        return as_text(value)
+    if isinstance(value, dict):
+        return {as_text_all(k): as_text_all(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [as_text_all(v) for v in value]
+    return value

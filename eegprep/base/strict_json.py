@@ -124,7 +124,10 @@ def finite_or_null(value: Any) -> Any:
 
 
 def dumps(value: Any, **kwargs: Any) -> str:
-    """``json.dumps`` that writes strict JSON: non-finite floats become ``null``."""
+    """``json.dumps`` that writes strict JSON: non-finite floats become ``null``, and a path's
+    bytes that are not UTF-8 ``\\xNN`` text (a lone surrogate is no JSON reader's text)."""
     import json
 
-    return json.dumps(finite_or_null(value), allow_nan=False, **kwargs)
+    from eegprep.base.files import as_text_all
+
+    return json.dumps(as_text_all(finite_or_null(value)), allow_nan=False, **kwargs)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base.errors import EegprepError, SourceError, StoreFormatError, UsageError
+from eegprep.base.files import as_text
 from eegprep.corpus.manifest import Manifest
 from eegprep.readers import get_reader
 from eegprep.readers.base import Reader, exception_summary
@@ -58,6 +59,12 @@ def _anchor(pattern: str) -> str:
 def resolve_root(manifest: Manifest, root: Path) -> Path:
     """The corpus root, allowing the user's folder to be one level above or below it."""
     root = root.expanduser().resolve()
+    if as_text(str(root)) != str(root):
+        raise UsageError(
+            f"{as_text(str(root))}: the corpus folder's path is not UTF-8 (bytes shown as \\xNN) "
+            "and the readers cannot open files under it: rename it (and any folder above it "
+            "whose name is not UTF-8)"
+        )
     if not root.exists():
         raise UsageError(f"{root}: corpus folder not found")
     if not root.is_dir():
@@ -96,13 +103,16 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
     if not files:
         raise UsageError(_nothing_found(manifest, root))
     rels = sorted(f for f in files if not any(_excluded(f, x) for x in manifest.exclude))
+    unmatched: list[tuple[str, str]] = _unlistable_folders(root)
     if limit is not None:
         rels = rels[:limit]
     reader = get_reader(manifest.reader)
     multi = reader.parts.__func__ is not Reader.parts.__func__  # type: ignore[attr-defined]
     items: list[SourceItem] = []
-    unmatched: list[tuple[str, str]] = _unlistable_folders(root)
     for rel in rels:
+        if not _is_utf8(rel):  # no index line, report or output line can hold its name
+            unmatched.append((as_text(rel), NOT_UTF8))
+            continue
         fields = _fields(manifest, rel)
         if fields is None:
             unmatched.append((rel, f"path matches no rule of {manifest.name}'s path.pattern"))
@@ -132,6 +142,23 @@ def _listing_problem(exc: Exception) -> str:
     return exception_summary(exc)
 
 
+NOT_UTF8 = (
+    "its name is not UTF-8 (bytes shown as \\xNN): a store records every source by its name "
+    "in UTF-8; rename it (e.g. `convmv -f latin1 -t utf8`) to ingest it"
+)
+"""Why a file whose path holds bytes that are not UTF-8 is skipped."""
+
+
+def _is_utf8(rel: str) -> bool:
+    """True when ``rel`` (as :func:`os.fsdecode` gives a name) is valid UTF-8 text: a byte that
+    is not arrives as a lone surrogate (``surrogateescape``), which no index line can hold."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _unlistable_folders(root: Path) -> list[tuple[str, str]]:
     """``(folder/, why)`` for each folder under ``root`` that cannot be listed (no permission,
     a stale mount, an I/O error): the globs pass over those silently, and the files in them
@@ -142,7 +169,7 @@ def _unlistable_folders(root: Path) -> list[tuple[str, str]]:
         where = (
             os.path.relpath(str(exc.filename), root).replace(os.sep, "/") if exc.filename else "."
         )
-        problems.append((f"{where}/", f"cannot list this folder: {exc.strerror or exc}"))
+        problems.append((f"{as_text(where)}/", f"cannot list this folder: {exc.strerror or exc}"))
 
     for _ in os.walk(root, onerror=note):
         pass

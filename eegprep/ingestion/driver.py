@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from eegprep.base.errors import EegprepError, StoreError, UsageError
+from eegprep.base.files import as_text_all
 from eegprep.base.limits import Limits
 from eegprep.base.redact import redact, redact_all
 from eegprep.corpus.discover import Discovery, discover, resolve_names
@@ -44,7 +45,8 @@ class IngestReport:
     """What an ingest did; ``to_dict()`` is saved in the store under ``_eegprep/reports``.
 
     ``store`` is the store's URL without credentials (:func:`eegprep.base.redact.redact`), and
-    ``to_dict()`` redacts every string it holds: the report is shown and saved as it is.
+    ``to_dict()`` redacts every string it holds, and shows a path's bytes that are not UTF-8 as
+    ``\\xNN`` (:func:`eegprep.base.files.as_text`): the report is shown and saved as it is.
     """
 
     corpus: str
@@ -80,7 +82,7 @@ class IngestReport:
         out: dict[str, Any] = redact_all(
             {k: v for k, v in self.__dict__.items() if k != "report_path"}
         )
-        return out
+        return dict(as_text_all(out))  # a --src or --out whose name is not UTF-8: \xNN
 
 
 def ingest(

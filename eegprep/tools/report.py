@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from eegprep.base.files import write_output
+from eegprep.base.files import as_text, write_output
 from eegprep.store.reader import Store
 from eegprep.tools.stats import mean_spectrum, store_stats
 
@@ -206,5 +206,7 @@ def write_html_report(store: Store, path: str | Path) -> Path:
         f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>"
     )
     out = Path(path)
-    write_output(out, page.encode("utf-8"))  # whole or not at all: a kill keeps the old page
+    # whole or not at all: a kill keeps the old page; a store path's bytes that are not UTF-8
+    # are shown as \xNN
+    write_output(out, as_text(page).encode("utf-8"))
     return out

@@ -3,6 +3,7 @@ and every source file keeps one name for good, whatever files arrive later."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -260,3 +261,69 @@ def test_a_symbolic_link_in_the_store_cannot_take_a_write_outside(
     with pytest.raises(StoreFormatError, match="leads out of the store through a symbolic link"):
         ingest_folder(src, out)
     assert files_under(elsewhere) == before
+
+
+def _not_utf8(path: Path, name: bytes) -> Path:
+    """``path / name`` for a name whose bytes are not UTF-8 (as :func:`os.fsdecode` gives it)."""
+    import os
+
+    return path / os.fsdecode(name)
+
+
+def test_names_that_are_not_utf8_are_skipped_and_every_output_stays_text(
+    tmp_path: Path,
+) -> None:
+    """A file or folder name in Latin-1 is one ``skipped:`` line with its bytes as ``\\xNN``
+    (the rest ingests); a store path that is not UTF-8 ingests, and its report, ``stats``
+    (table, JSON, HTML) and ``validate`` hold valid UTF-8; such a ``--src`` is one error line."""
+    from click.testing import CliRunner
+
+    from cli import eegprep_cli
+
+    src, runner = tmp_path / "src", CliRunner()
+    write_edf(src, "good.edf")
+    write_edf(tmp_path, "w1.edf").rename(_not_utf8(src, b"caf\xe9.edf"))
+    _not_utf8(src, b"d\xe9").mkdir()
+    write_edf(tmp_path, "w2.edf").rename(_not_utf8(src, b"d\xe9") / "a.edf")
+    out = _not_utf8(tmp_path, b"s\xe9.zarr")
+    args = ["ingest", "folder", "--src", str(src), "--out", str(out), "--mains", "60"]
+    res = runner.invoke(eegprep_cli, [*args, "--workers", "0", "--json"])
+    assert res.exit_code == 3, res.output
+    report = json.loads(res.stdout.encode("utf-8"))
+    assert report["n_ingested"] == 1 and report["store"].endswith("s\\xe9.zarr")
+    assert [u.split(":")[0] for u in report["unmatched"]] == ["caf\\xe9.edf", "d\\xe9/a.edf"]
+    assert [r.source for r in open_store(out)] == ["good.edf"]
+    for path in (out / "_eegprep" / "reports").iterdir():
+        json.loads(path.read_bytes().decode("utf-8"))
+
+
+def test_a_store_path_that_is_not_utf8_is_shown_as_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``stats`` (table, JSON, HTML) and ``validate`` of a store whose path is not UTF-8 print
+    and write valid UTF-8 (its bytes as ``\\xNN``); such a ``--src`` is one error line."""
+    from click.testing import CliRunner
+
+    from cli import eegprep_cli
+    from eegprep.tools import report
+
+    for figure in ("_hours", "coverage_head", "_histograms", "_spectra"):  # text only: fast
+        monkeypatch.setattr(report, figure, lambda *a: "data:,")
+
+    src, runner = tmp_path / "src", CliRunner()
+    write_edf(src, "good.edf")
+    out = _not_utf8(tmp_path, b"s\xe9.zarr")
+    args = ["ingest", "folder", "--src", str(src), "--out", str(out), "--mains", "60"]
+    assert runner.invoke(eegprep_cli, [*args, "--workers", "0"]).exit_code == 0
+    html = tmp_path / "r.html"
+    for cmd in (["stats", str(out), "--html", str(html)], ["stats", str(out), "--json"]):
+        res = runner.invoke(eegprep_cli, cmd)
+        assert res.exit_code == 0, res.output
+        shown = json.loads(res.output)["store"] if "--json" in cmd else res.output
+        assert "s\\xe9.zarr" in shown
+    assert "s\\xe9.zarr" in html.read_bytes().decode("utf-8")
+    assert runner.invoke(eegprep_cli, ["validate", str(out), "--json"]).exit_code == 0
+    bad_src = _not_utf8(tmp_path, b"c\xe9")
+    src.rename(bad_src)
+    res = runner.invoke(eegprep_cli, [*args[:3], str(bad_src), *args[4:], "--workers", "0"])
+    assert res.exit_code == 2 and "c\\xe9: the corpus folder's path is not UTF-8" in res.output
