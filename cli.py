@@ -185,9 +185,13 @@ def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) ->
       eegprep stats demo.zarr --plots plots/
       eegprep stats demo.zarr --html report.html
     """
+    from eegprep.base.files import check_outside_stores
     from eegprep.store.reader import open_store
     from eegprep.tools.stats import format_table, plot_stats, store_stats
 
+    for path, what in ((plots, "a plots folder"), (html_out, "an HTML report")):
+        if path:  # refused before anything is printed or written
+            check_outside_stores(path, what)
     s = open_store(store)
     st = store_stats(s)
     for problem in s.report_problems:  # a damaged report is left out of the statistics
@@ -246,17 +250,16 @@ def demo(out: str, corpus: str, seed: int) -> None:
     Example:
       eegprep demo --out demo && eegprep ingest tuh --src demo/tuh --out demo.zarr
     """
-    from pathlib import Path
-
     from eegprep.base.errors import UsageError
+    from eegprep.base.files import enclosing_store
     from eegprep.testing.demo import write_demo_corpus
 
-    for folder in (Path(out), *Path(out).absolute().parents):  # never into an eegprep store
-        if (folder / "zarr.json").is_file() and (folder / "_eegprep").is_dir():
-            raise UsageError(
-                f"--out {out}: inside the eegprep store {folder}; a demo corpus goes to a "
-                "folder of its own: pick another --out"
-            )
+    store = enclosing_store(out)  # never into an eegprep store
+    if store is not None:
+        raise UsageError(
+            f"--out {out}: inside the eegprep store {store}; a demo corpus goes to a "
+            "folder of its own: pick another --out"
+        )
     root = write_demo_corpus(out, corpus=corpus, seed=seed)
     say(str(root))
 

@@ -58,12 +58,42 @@ def write_atomically(path: str | os.PathLike[str], data: bytes, *, durable: bool
         tmp.write_bytes(data)
 
 
+def enclosing_store(path: str | os.PathLike[str]) -> Path | None:
+    """The eegprep store that ``path`` is or lies in (a folder holding a ``zarr.json`` file and
+    an ``_eegprep`` folder, looked for from ``path`` up, links resolved); ``None`` outside one.
+    ``path`` need not exist yet."""
+    here = Path(os.path.realpath(os.path.abspath(os.fspath(path))))
+    for folder in (here, *here.parents):
+        if (folder / "zarr.json").is_file() and (folder / "_eegprep").is_dir():
+            return folder
+    return None
+
+
+def check_outside_stores(path: str | os.PathLike[str], what: str) -> None:
+    """Refuse, as an :class:`~eegprep.base.errors.OutputError`, an output ``path`` (a plot, an
+    HTML report, a demo corpus: ``what`` names it) that is or lies in an eegprep store: there it
+    would overwrite the store's own objects (its root ``zarr.json``, its index) or be taken for
+    damage by ``eegprep validate``."""
+    from eegprep.base.errors import OutputError
+
+    store = enclosing_store(path)
+    if store is not None:
+        raise OutputError(
+            f"{as_text(os.fspath(path))}: inside the eegprep store {as_text(str(store))}; "
+            f"{what} would overwrite or clutter the store's own objects there: pick a path "
+            "outside every store"
+        )
+
+
 def write_output(path: str | os.PathLike[str], data: bytes) -> None:
     """Write a file a command makes outside the store (a plot, an HTML report) whole or not at
     all: a kill, a full disk or a file size limit leaves what ``path`` held before. An
-    operating-system error is an :class:`~eegprep.base.errors.OutputError` naming the file."""
+    operating-system error, or a ``path`` inside an eegprep store
+    (:func:`check_outside_stores`), is an :class:`~eegprep.base.errors.OutputError` naming
+    the file."""
     from eegprep.base.errors import OutputError
 
+    check_outside_stores(path, "an output file")
     try:
         write_atomically(path, data)
     except OSError as exc:

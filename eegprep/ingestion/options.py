@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eegprep.base.errors import EegprepError, StoreError, StoreExistsError, UsageError
+from eegprep.base.files import as_text, enclosing_store
 from eegprep.base.limits import DEFAULT_MEMORY_BYTES
 from eegprep.base.redact import redact
 from eegprep.base.validation import invalid_value
@@ -234,6 +235,13 @@ def writable_location(out: str | os.PathLike[str]) -> Location:
                 f"{loc.display}: a file, not a store (a store is a folder): choose another --out"
             )
         return loc
+    outer = enclosing_store(os.path.dirname(os.path.realpath(loc.root)))
+    if outer is not None:
+        raise UsageError(
+            f"--out {loc.display}: inside the eegprep store {as_text(str(outer))}, whose "
+            "ingests would take it for damage or overwrite it; a store goes to a folder of its "
+            "own, outside every other store: pick another --out"
+        )
     existing = loc.root
     while not os.path.exists(existing):
         existing = os.path.dirname(existing)

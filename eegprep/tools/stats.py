@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from eegprep.base.files import write_output
+from eegprep.base.errors import OutputError
+from eegprep.base.files import check_outside_stores, write_output
 from eegprep.store.reader import Recording, Store
 
 
@@ -147,7 +148,11 @@ def plot_stats(store: Store, stats: dict[str, Any], out_dir: str | Path) -> list
     from eegprep.pipeline.channels import VOCABULARY
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    check_outside_stores(out, "a plots folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot make the plots folder ({exc.strerror or exc})") from exc
     paths = []
     corpora = list(stats["corpora"])
     fig, ax = plt.subplots(figsize=(max(4, 1 + 0.6 * len(corpora)), 3.5))

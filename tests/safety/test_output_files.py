@@ -58,3 +58,41 @@ def test_a_failed_write_keeps_the_previous_plots_and_page(tuh_corpus: Path, tmp_
     assert line.startswith(f"error: {out}") and "cannot write it (File too large)" in line
     assert "internal error" not in line
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before  # no tmp files
+
+
+def _hashes(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` with its bytes (links not followed)."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_no_output_lands_inside_a_store(tmp_path: Path) -> None:
+    """``stats --html`` onto a store's own ``zarr.json`` made the store unreadable; ``--plots``,
+    ``demo --out`` and ``ingest --out`` (a store inside a store's recordings folder, which the
+    outer store's ingests may overwrite) wrote into it too. Each is one ``error:`` line now,
+    also through a link, and the store's bytes are unchanged."""
+    from click.testing import CliRunner
+
+    from cli import eegprep_cli
+    from tests.safety.corpus import ingest_folder, write_edf
+
+    src, store = tmp_path / "src", tmp_path / "s.zarr"
+    write_edf(src, "a.edf")
+    ingest_folder(src, store)
+    (tmp_path / "link").symlink_to(store / "recordings")
+    before = _hashes(store)
+    runner, nested = CliRunner(), store / "recordings" / "folder" / "x.zarr"
+    for args in (
+        ["stats", str(store), "--html", str(store / "zarr.json")],
+        ["stats", str(store), "--html", str(tmp_path / "link" / "r.html")],
+        ["stats", str(store), "--plots", str(store / "recordings" / "plots")],
+        ["demo", "--out", str(store / "_eegprep" / "demo")],
+        ["ingest", "folder", "--src", str(src), "--out", str(nested),
+         "--mains", "60", "--workers", "0"],
+        ["ingest", "folder", "--src", str(src), "--out", str(tmp_path / "link" / "y.zarr"),
+         "--mains", "60", "--workers", "0"],
+    ):  # fmt: skip
+        res = runner.invoke(eegprep_cli, args)
+        assert res.exit_code == 2, (args, res.output)
+        assert f"inside the eegprep store {store}" in res.output
+        assert res.output.count("\n") == 1, res.output
+    assert _hashes(store) == before
