@@ -297,15 +297,15 @@ def config_show() -> None:
     """Print the configured corpus folders and where they come from."""
     import os
 
-    from eegprep.corpus.folders import config_path, corpus_dir, env_var, read_config
+    from eegprep.corpus.folders import config_path, corpus_dirs, env_var, read_config
     from eegprep.corpus.manifest import available
 
     in_file = read_config()
     say(f"# {config_path()}")
     from_env = {n for n in available() if os.environ.get(env_var(n))}
     shipped = set(available())
-    for name in sorted(set(in_file) | from_env):
-        folder = corpus_dir(name)
+    folders = corpus_dirs(sorted(set(in_file) | from_env))  # the file read once
+    for name, folder in folders.items():
         notes = [f"from {env_var(name)}"] if name in from_env else []
         if name not in shipped:
             notes.append("not a shipped corpus: a manifest of your own, or a misspelling?")

@@ -18,6 +18,7 @@ Looked up in order:
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -80,12 +81,25 @@ def corpus_dir(
     """
     if src is not None:
         return Path(src).expanduser()
+    return _corpus_dir(corpus, read_config(), check=check)
+
+
+def corpus_dirs(corpora: Iterable[str]) -> dict[str, Path]:
+    """:func:`corpus_dir` of each of ``corpora`` (without ``src`` or ``check``), the config
+    file read once: ``eegprep config show`` of a file of n entries reads it once, not n times."""
+    configured = read_config()
+    return {name: _corpus_dir(name, configured, check=False) for name in corpora}
+
+
+def _corpus_dir(corpus: str, configured: dict[str, str], *, check: bool) -> Path:
+    """The folder of ``corpus`` from the environment, else from ``configured`` (the config
+    file's entries, :func:`read_config`); a :class:`ConfigError` when neither names one."""
     env = os.environ.get(env_var(corpus))
     if env:
         return _checked(Path(env).expanduser(), env_var(corpus), check)
-    configured = read_config().get(corpus)
-    if configured:
-        folder = config_path().parent / Path(configured).expanduser()
+    folder_text = configured.get(corpus)
+    if folder_text:
+        folder = config_path().parent / Path(folder_text).expanduser()
         return _checked(folder, f"corpora.{corpus} in {config_path()}", check)
     raise ConfigError(
         f"no folder for corpus {corpus!r}: pass --src DIR, set {env_var(corpus)}=DIR, "

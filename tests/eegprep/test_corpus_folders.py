@@ -172,3 +172,20 @@ def test_a_relative_or_empty_xdg_config_home_is_ignored(
     assert config_path() == tmp_path / ".config" / "eegprep" / "config.toml"
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     assert config_path() == tmp_path / "xdg" / "eegprep" / "config.toml"
+
+
+def test_config_show_reads_the_file_once_whatever_its_length(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It parsed the whole file again for each entry: 3,000 entries took 67 s, a hostile
+    file of 10^6 never ended. Now the file is read a fixed number of times."""
+    from eegprep.corpus import folders
+
+    config_file.parent.mkdir()
+    config_file.write_text("[corpora]\n" + "".join(f'c{i} = "/no/{i}"\n' for i in range(200)))
+    reads = []
+    real = folders.load_toml
+    monkeypatch.setattr(folders, "load_toml", lambda *a: reads.append(1) or real(*a))
+    res = CliRunner().invoke(eegprep_cli, ["config", "show"])
+    assert res.exit_code == 0 and res.output.count("# not a shipped corpus") == 200
+    assert len(reads) <= 2
