@@ -12,6 +12,7 @@ import fnmatch
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,8 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
                 files.add(str(p)[cut:].replace(os.sep, "/"))
     if not files:
         raise UsageError(_nothing_found(manifest, root))
-    rels = sorted(f for f in files if not any(_excluded(f, x) for x in manifest.exclude))
+    excluded = _exclusion(manifest.exclude)
+    rels = sorted(f for f in files if not excluded(f))
     unmatched: list[tuple[str, str]] = _unlistable_folders(root)
     if limit is not None:
         rels = rels[:limit]
@@ -199,9 +201,18 @@ def _any_case_name(pattern: str) -> str:
     return f"{head}{slash}{''.join(out)}"
 
 
-def _excluded(rel: str, pattern: str) -> bool:
-    """``exclude`` patterns follow the include rule: the file name in any case."""
-    return fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(rel.lower(), pattern.lower())
+def _exclusion(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether a relative path matches one of the ``exclude`` patterns (``fnmatch``, as
+    written, or in lower case on both sides: the include rule's file name in any case).
+
+    The patterns are compiled once into one expression: matched one by one, each file cost a
+    pass over every pattern, and ``fnmatch``'s cache of compiled patterns holds only 32,768.
+    """
+    if not patterns:
+        return lambda rel: False
+    exact = re.compile("|".join(fnmatch.translate(p) for p in patterns))
+    folded = re.compile("|".join(fnmatch.translate(p.lower()) for p in patterns))
+    return lambda rel: bool(exact.match(rel) or folded.match(rel.lower()))
 
 
 def _fields(manifest: Manifest, rel: str) -> dict[str, str] | None:

@@ -283,12 +283,34 @@ def _rename(file: str, channels: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(rename.items()))
 
 
+MAX_PATTERNS = 1000
+"""Most globs in ``files.include`` and in ``files.exclude`` (and ``--include``): every file
+found is matched against each, so a list of 10^6 took minutes per file; a real corpus needs a
+handful."""
+
+
+def too_many_patterns(where: str, n: int) -> str | None:
+    """The problem with a list of ``n`` globs at ``where``; ``None`` when there are not too
+    many."""
+    if n <= MAX_PATTERNS:
+        return None
+    return (
+        f"{where} holds {n} patterns, more than {MAX_PATTERNS}: every file is matched against "
+        "each; cover them with fewer globs (`**/bad_*.edf`)"
+    )
+
+
 def _files_fields(file: str, files: dict[str, Any]) -> dict[str, Any]:
     """The ``[files]`` table: the globs of the files to include and to exclude."""
-    return {
+    out = {
         "include": _strings(file, "files.include", files["include"]),
         "exclude": _strings(file, "files.exclude", files.get("exclude", [])),
     }
+    for key, globs in out.items():
+        problem = too_many_patterns(f"files.{key}", len(globs))
+        if problem:
+            raise ManifestError(f"{file}: {problem}")
+    return out
 
 
 def _reader_fields(reader: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from eegprep.base.files import as_text, enclosing_store
 from eegprep.base.limits import DEFAULT_MEMORY_BYTES
 from eegprep.base.redact import redact
 from eegprep.base.validation import invalid_value
-from eegprep.corpus.manifest import Manifest
+from eegprep.corpus.manifest import Manifest, too_many_patterns
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.fs import Location
 from eegprep.store.writer import KEEP_REPLACED_SECONDS
@@ -148,7 +148,11 @@ def check_config(cfg: IngestConfig) -> None:
 
 
 def check_globs(globs: tuple[str, ...], where: str) -> None:
-    """Each glob must be non-empty and relative, and stay inside the corpus root (no ``..``)."""
+    """Each glob must be non-empty and relative, and stay inside the corpus root (no ``..``);
+    there are at most :data:`~eegprep.corpus.manifest.MAX_PATTERNS`."""
+    problem = too_many_patterns(where, len(globs))
+    if problem:
+        raise UsageError(problem)
     for glob in globs:
         parts = glob.replace("\\", "/").split("/")
         if not glob.strip():

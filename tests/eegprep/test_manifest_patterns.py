@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -33,3 +33,34 @@ def test_pattern_groups_join_the_file_fields() -> None:
     assert got is not None and got["subject"] == "ab" and got["session"] == ""
     assert got["stem"] == "s_1" and got["dir"] == "ab"
     assert path_fields((r"^nomatch",), "ab/s_1.edf") is None
+
+
+def _with_excludes(tmp_path: Path, patterns: list[str]) -> Path:
+    """The ``folder`` manifest with ``files.exclude`` set to ``patterns``."""
+    text = (Path(__file__).parents[2] / "manifests" / "folder.toml").read_text()
+    listed = ", ".join(f'"{p}"' for p in patterns)
+    path = tmp_path / "m.toml"
+    path.write_text(text.replace("[files]\n", f"[files]\nexclude = [{listed}]\n", 1))
+    return path
+
+
+def test_exclude_patterns_are_matched_at_once_and_bounded(tmp_path: Path) -> None:
+    """A manifest of 10^6 exclude patterns ran for minutes per file (each pattern compiled
+    again for each file); the patterns are now one expression, at most 1,000 of them, and the
+    file name still matches in any letter case."""
+    from eegprep.base.errors import ManifestError, UsageError
+    from eegprep.corpus.discover import discover
+    from eegprep.corpus.manifest import load_manifest
+    from eegprep.ingestion.options import check_globs
+    from tests.safety.corpus import write_edf
+
+    src = tmp_path / "src"
+    for name in ("keep.edf", "drop/A.EDF", "x1.edf", "sub/x999.edf"):
+        write_edf(src, name, seconds=1)
+    patterns = [f"x{i}.edf" for i in range(999)] + ["drop/a.edf"]
+    found = discover(load_manifest(str(_with_excludes(tmp_path, patterns))), src)
+    assert [it.relpath for it in found.items] == ["keep.edf", "sub/x999.edf"]
+    with pytest.raises(ManifestError, match=r"m.toml: files.exclude holds 1001 patterns"):
+        load_manifest(str(_with_excludes(tmp_path, [*patterns, "y.edf"])))
+    with pytest.raises(UsageError, match="--include holds 1001 patterns, more than 1000"):
+        check_globs(tuple([*patterns, "y.edf"]), "--include")
