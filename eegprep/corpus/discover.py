@@ -96,16 +96,21 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
     """
     root = resolve_root(manifest, root)
     files: set[str] = set()
+    odd: dict[str, str] = {}  # matched, but no file to read: why
     cut = len(os.path.join(str(root), ""))  # a found path's text past the root and its slash
     for pattern in manifest.include:
         for p in root.glob(_any_case_name(pattern)):
+            rel = str(p)[cut:].replace(os.sep, "/")
             if p.is_file():
-                files.add(str(p)[cut:].replace(os.sep, "/"))
-    if not files:
+                files.add(rel)
+            elif not p.is_dir():
+                odd[rel] = _not_a_file(p)
+    if not files and not odd:
         raise UsageError(_nothing_found(manifest, root))
     excluded = _exclusion(manifest.exclude)
     rels = sorted(f for f in files if not excluded(f))
     unmatched: list[tuple[str, str]] = _unlistable_folders(root)
+    unmatched += [(as_text(rel), why) for rel, why in sorted(odd.items()) if not excluded(rel)]
     if limit is not None:
         rels = rels[:limit]
     reader = get_reader(manifest.reader)
@@ -130,7 +135,8 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
             items.append(
                 SourceItem(rel, part, _name(manifest, fields, part, rel), tuple(fields.items()))
             )
-    return Discovery(root, resolve_names(items), unmatched, len(rels))
+    n_files = len(rels) + sum(1 for rel in odd if not excluded(rel))  # odd ones are skipped
+    return Discovery(root, resolve_names(items), unmatched, n_files)
 
 
 def _listing_problem(exc: Exception) -> str:
@@ -159,6 +165,23 @@ def _is_utf8(rel: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _not_a_file(path: Path) -> str:
+    """Why ``path``, which a glob matched, is no file to read: a link to nothing or a link
+    loop, a FIFO, a socket or a device (reading a FIFO would wait for a writer forever)."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if os.path.islink(path):
+            return f"a link that leads to no file ({exc.strerror}): fix or remove the link"
+        return f"cannot be read ({exc.strerror})"
+    kinds = {stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket", stat.S_ISCHR: "a device",
+             stat.S_ISBLK: "a device"}  # fmt: skip
+    kind = next((name for test, name in kinds.items() if test(mode)), "not a regular file")
+    return f"{kind}, not a file: nothing to read (only regular files are ingested)"
 
 
 def _unlistable_folders(root: Path) -> list[tuple[str, str]]:

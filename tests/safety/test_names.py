@@ -327,3 +327,33 @@ def test_a_store_path_that_is_not_utf8_is_shown_as_text(
     src.rename(bad_src)
     res = runner.invoke(eegprep_cli, [*args[:3], str(bad_src), *args[4:], "--workers", "0"])
     assert res.exit_code == 2 and "c\\xe9: the corpus folder's path is not UTF-8" in res.output
+
+
+def test_what_a_glob_matches_that_is_no_file_is_named_not_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A FIFO, a socket, a link to nothing and a link loop named ``*.edf`` were left out of the
+    plan without a word (the report listed no reason); each is one ``skipped:`` line now, and
+    the files beside them ingest."""
+    import os
+    import socket
+
+    src = tmp_path / "src"
+    write_edf(src, "good.edf")
+    os.mkfifo(src / "fifo.edf")
+    sock = socket.socket(socket.AF_UNIX)
+    monkeypatch.chdir(src)  # a relative name: a socket's path may hold only ~100 bytes
+    sock.bind("sock.edf")
+    (src / "dangling.edf").symlink_to(tmp_path / "gone.edf")
+    (src / "loop1.edf").symlink_to("loop2.edf")
+    (src / "loop2.edf").symlink_to("loop1.edf")
+    try:
+        rep = ingest_folder(src, tmp_path / "s.zarr")
+    finally:
+        sock.close()
+    assert rep.n_ingested == 1 and rep.n_files == 6 and rep.exit_code == 3
+    why = {line.split(": ", 1)[0]: line.split(": ", 1)[1] for line in rep.unmatched}
+    assert sorted(why) == ["dangling.edf", "fifo.edf", "loop1.edf", "loop2.edf", "sock.edf"]
+    assert why["fifo.edf"].startswith("a FIFO, not a file")
+    assert why["sock.edf"].startswith("a socket, not a file")
+    assert why["dangling.edf"].startswith("a link that leads to no file")
