@@ -602,9 +602,17 @@ def _sidecar(task: IngestTask, path: str, header: Header) -> SidecarResult:
     for f in found:  # parsers read a sidecar whole, as text: ~10 bytes of objects per byte
         check_allocation(f, SIDECAR_BYTES_PER_BYTE * os.path.getsize(f), "reading this sidecar")
     parser = load_parsers()[m.sidecar_parser]
-    result = parser(found, header, sidecar_options(m, fields))
     names = ", ".join(os.path.basename(f) for f in found) or m.sidecar_parser
     what = f"sidecar ({names})"
+    try:
+        result = parser(found, header, sidecar_options(m, fields))
+    except (EegprepError, OSError, MemoryError):
+        raise  # already names the file, or the task's handlers say what happened
+    except Exception as exc:  # a malformed sidecar (a CSV cell past 128 KiB, bad text): the file
+        why = " ".join(str(exc).split()) or type(exc).__name__
+        raise SourceError(
+            path, f"{what} cannot be read: {why}; fix or remove the sidecar to ingest the file"
+        ) from exc
     check_values({"labels": result.labels, "events": result.events}, path, what)
     return result
 

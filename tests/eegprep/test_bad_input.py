@@ -184,3 +184,23 @@ def test_the_suite_leaves_nothing_half_written(tmp_path: Path) -> None:
     groups = sorted(p.name for p in (out / "recordings" / "tuh").iterdir() if p.is_dir())
     assert groups == ["aaaaaaaa_s001_t000"]
     shutil.rmtree(tmp_path / "scratch")
+
+
+def test_a_sidecar_no_parser_can_read_is_one_line_naming_it(tmp_path: Path) -> None:
+    """An ``events.tsv`` cell longer than the csv module's 128 KiB limit was ``internal error
+    Error: field larger than field limit``, naming neither the sidecar nor the fix. Any
+    exception a sidecar parser raises on a malformed sidecar is now one line naming it, and the
+    rest of the corpus ingests."""
+    from eegprep.testing.fixtures.misc import write_bids
+
+    root = write_bids(tmp_path / "b")
+    events = root / "sub-02" / "eeg" / "sub-02_task-oddball_events.tsv"
+    header = events.read_text().splitlines()[0]
+    events.write_text(f'{header}\n1.0\t0.5\t"{"A" * 200_000}"\t1\t250\n')
+    cfg = IngestConfig(workers=0, progress=False, mains=50.0)
+    rep = ingest("bids", src=root, out=tmp_path / "s.zarr", config=cfg)
+    assert rep.n_ingested == rep.n_recordings - 1 and len(rep.failed) == 1
+    (line,) = rep.failed
+    assert line.startswith("sub-02/eeg/sub-02_task-oddball_eeg.vhdr: sidecar (")
+    assert "sub-02_task-oddball_events.tsv" in line and "cannot be read: field larger" in line
+    assert "internal error" not in line and "\n" not in line
