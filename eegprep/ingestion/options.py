@@ -249,6 +249,7 @@ def writable_location(out: str | os.PathLike[str]) -> Location:
     existing = loc.root
     while not os.path.exists(existing):
         existing = os.path.dirname(existing)
+    _check_path_room(loc, existing)
     if not os.path.isdir(existing):
         what = "" if existing == loc.root else f" ({existing} is a file)"
         raise StoreExistsError(
@@ -261,6 +262,28 @@ def writable_location(out: str | os.PathLike[str]) -> Location:
                 "(permission denied); choose another --out or fix its permissions"
             )
     return loc
+
+
+STORE_PATH_ROOM = 320
+"""Bytes the store's own objects add below its folder at most: ``recordings/{corpus, <= 64}/
+{name, <= 128 + ~hash}@{version}/channel/zarr.json.tmp-{8 hex}``."""
+
+
+def _check_path_room(loc: Location, existing: str) -> None:
+    """Refuse a local ``--out`` so long that the store's deepest objects would pass the file
+    system's path limit (4096 bytes on Linux): the ingest would make the store's skeleton and
+    then fail on every recording and on its report."""
+    try:
+        limit = os.pathconf(existing, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        limit = 4096
+    n = len(os.fsencode(os.path.abspath(loc.root)))
+    if n + STORE_PATH_ROOM > limit:
+        raise UsageError(
+            f"--out {as_text(loc.display)}: a path of {n} bytes; the store's own files add up "
+            f"to {STORE_PATH_ROOM} more, past this file system's limit of {limit} bytes: pick a "
+            "shorter --out"
+        )
 
 
 def apply_overrides(

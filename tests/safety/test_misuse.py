@@ -484,3 +484,21 @@ def test_demo_into_a_store_is_refused(tmp_path: Path, below: str) -> None:
     line = assert_one_error(cli("demo", "--out", str(out)))
     assert "inside the eegprep store" in line and "pick another --out" in line
     assert sorted(p.name for p in store.iterdir()) == ["_eegprep", "zarr.json"]
+
+
+def test_an_out_too_long_for_the_store_s_own_files_is_refused_before_writing(
+    tmp_path: Path,
+) -> None:
+    """An ``--out`` of ~4,000 bytes made the store's skeleton and index, then every recording
+    and the report failed (``File name too long``), leaving a half-made store. It is refused
+    before anything is made."""
+    from tests.safety.corpus import write_edf
+
+    src = tmp_path / "src"
+    write_edf(src, "a.edf")
+    room = 4096 - 300 - len(os.fsencode(str(tmp_path / "deep")))
+    parts = ["e" * 200] * (room // 201) + ["f" * (room % 201 or 1)]
+    store = tmp_path.joinpath("deep", *parts, "s.zarr")
+    res = cli("ingest", "folder", "--src", str(src), "--out", str(store), "--mains", "60")
+    assert res.exit_code == 2 and "past this file system's limit" in res.output, res.output
+    assert res.output.count("\n") == 1 and not (tmp_path / "deep").exists()
