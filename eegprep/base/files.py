@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -137,3 +138,15 @@ def as_text_all(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [as_text_all(v) for v in value]
     return value
+
+
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+"""Characters that break or move a line (newline, carriage return, tab, the C0 and C1
+controls, the Unicode line and paragraph separators)."""
+
+
+def shown_name(name: str) -> str:
+    """A file name as an error line gives it: each of :data:`_UNSHOWABLE` as its Python escape
+    (``a\\nb.edf``), so that the line both stays one line and names the file exactly (a
+    newline shown as a space would name another file); bytes that are not UTF-8 as ``\\xNN``."""
+    return _UNSHOWABLE.sub(lambda m: repr(m.group())[1:-1], as_text(name))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from eegprep.base.errors import EegprepError, StoreError, UsageError
-from eegprep.base.files import as_text_all
+from eegprep.base.files import as_text_all, shown_name
 from eegprep.base.limits import Limits
 from eegprep.base.redact import redact, redact_all
 from eegprep.corpus.discover import Discovery, discover, resolve_names
@@ -120,7 +120,7 @@ def ingest(
     report = IngestReport(manifest.name, loc.display, str(found.root))
     report.n_files = found.n_files
     report.n_recordings = len(found.items)
-    report.unmatched = [f"{rel}: {why}" for rel, why in found.unmatched]
+    report.unmatched = [f"{shown_name(rel)}: {why}" for rel, why in found.unmatched]
     cfg = options.store_encoding(cfg, loc)
     try:
         with StoreWriter(out, cfg.recipe, keep_replaced=cfg.keep_replaced) as writer:
@@ -176,7 +176,7 @@ def _plan(
         try:
             stamps = stamp_files(root, recording_files(manifest, root, item))
         except OSError as exc:
-            report.failed.append(f"{item.relpath}: cannot stat: {exc.strerror}")
+            report.failed.append(f"{shown_name(item.relpath)}: cannot stat: {exc.strerror}")
             continue
         rid = f"{manifest.name}/{item.name}"
         record = existing.get(rid)
@@ -379,7 +379,7 @@ def _run(
             if res.warnings:
                 report.warnings[res.relpath] = res.warnings
             if res.record is None:
-                report.failed.append(res.error or f"{res.relpath}: failed")
+                report.failed.append(res.error or f"{shown_name(res.relpath)}: failed")
                 if res.detail:
                     report.details[res.relpath] = res.detail
                 writer.loc.remove(res.staging)  # a staging name or an unlisted new version
@@ -408,7 +408,7 @@ def _commit(
     records = {rec.id: rec for _, rec in pending}
     for rid, problem in writer.commit(pending):
         rec = records.pop(rid)
-        report.failed.append(f"{rec.source or rid}: {problem}")
+        report.failed.append(f"{shown_name(rec.source or rid)}: {problem}")
         report.n_ingested -= 1
         report.hours_written -= rec.n_samples / rec.sfreq / 3600.0
     return list(records)

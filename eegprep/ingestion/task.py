@@ -21,6 +21,7 @@ import numpy as np
 from eegprep.base import limits
 from eegprep.base.allocator import reuse_freed_memory
 from eegprep.base.errors import EegprepError, SourceError, clip_message
+from eegprep.base.files import shown_name
 from eegprep.base.limits import Limits, check_allocation
 from eegprep.base.redact import redact
 from eegprep.base.resources import doc_path
@@ -101,6 +102,7 @@ def run_task(task: IngestTask) -> IngestResult:
     t0 = time.perf_counter()
     res = IngestResult(task.item.relpath, task.rid, task.staging)
     path = str(Path(task.root) / task.item.relpath)
+    name = shown_name(task.item.relpath)  # one line, the file exactly
     try:
         # numpy's floating-point warnings (a calibration of inf, an overflow) stay off the
         # terminal: every non-finite result is refused after, in one line naming the file
@@ -108,20 +110,20 @@ def run_task(task: IngestTask) -> IngestResult:
             res.record, res.warnings = _ingest(task, path)
     except SourceError as exc:
         where = "" if exc.path == path else f"{os.path.basename(exc.path)}: "  # a sidecar
-        res.error = f"{task.item.relpath}: {where}{exc.problem}"
+        res.error = f"{name}: {where}{exc.problem}"
     except EegprepError as exc:
-        res.error = f"{task.item.relpath}: {clip_message(str(exc))}"
+        res.error = f"{name}: {clip_message(str(exc))}"
     except MemoryError:
-        res.error = f"{task.item.relpath}: out of memory while processing"
+        res.error = f"{name}: out of memory while processing"
     except OSError as exc:  # the disk or the store's service: say which, and what happened
-        res.error = f"{task.item.relpath}: {_os_problem(exc, task)}"
+        res.error = f"{name}: {_os_problem(exc, task)}"
         res.detail = _traceback(exc)
     except Exception as exc:  # a bug or an unforeseen file: report it, keep the corpus going
         codec = _failed_codec(exc)
         what = f"internal error {type(exc).__name__}"
         if codec:
             what = f"the {codec} codec failed while encoding the samples for the store"
-        res.error = redact(f"{task.item.relpath}: {what}: {clip_message(str(exc))}")
+        res.error = redact(f"{name}: {what}: {clip_message(str(exc))}")
         res.detail = _traceback(exc)
     res.seconds = time.perf_counter() - t0
     return res

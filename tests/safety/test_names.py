@@ -187,6 +187,7 @@ def test_control_characters_in_file_names_neither_hide_files_nor_break_output(
     skipped = [line for line in res.output.splitlines() if line.startswith("skipped: ")]
     assert len(skipped) == 2 and all("\x1b" not in line for line in skipped)
     assert any("\\x1b[31mred.edf" in line for line in skipped)
+    assert any(line.startswith("skipped: bad\\nname.edf: ") for line in skipped)  # exactly
     assert [r.source for r in open_store(out)] == ["good\nline.edf"]
 
 
