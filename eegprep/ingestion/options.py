@@ -266,7 +266,7 @@ def writable_location(out: str | os.PathLike[str]) -> Location:
 
 STORE_PATH_ROOM = 320
 """Bytes the store's own objects add below its folder at most: ``recordings/{corpus, <= 64}/
-{name, <= 128 + ~hash}@{version}/channel/zarr.json.tmp-{8 hex}``."""
+{name, <= 128 + ~hash}@{version}/channel/zarr.json`` and a temporary name's suffix."""
 
 
 def _check_path_room(loc: Location, existing: str) -> None:
