@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from eegprep.base.errors import UsageError
 from eegprep.base.validation import check_choice, check_min, invalid_value
 from eegprep.testing.demo_labelled import write_tuab_demo, write_tuev_demo
 from eegprep.testing.edf_writer import edf_date, write_edf
@@ -78,7 +79,8 @@ def write_demo_corpus(
     Parameters
     ----------
     out : path-like
-        Parent folder; the corpus goes to ``out/<corpus>`` (created; files are overwritten).
+        Parent folder; the corpus goes to ``out/<corpus>``: created, or an earlier demo's
+        (its files are overwritten); a folder that holds anything else is refused.
     corpus : {'tuh'}
         Which corpus layout to imitate. ``'tuh'``: TUEG v2,
         ``edf/{NNN}/{subj}/{sSSS_YYYY[_MM_DD]}/{montage}/{subj}_sSSS_tTTT.edf``.
@@ -97,15 +99,37 @@ def write_demo_corpus(
     Raises
     ------
     UsageError
-        For a corpus with no demo or a non-positive size (also a ``ValueError``).
+        For a corpus with no demo or a non-positive size (also a ``ValueError``), and for an
+        ``out/<corpus>`` that holds files but is no demo corpus (its files are kept).
     """
     check_choice("corpus", corpus, CORPORA)
     check_min("n_subjects", n_subjects, 1)
     if not minutes > 0:
         raise invalid_value("minutes", minutes, expected="> 0")
     root = Path(out) / corpus
+    _check_ours(root)
     root.mkdir(parents=True, exist_ok=True)
+    (root / DEMO_MARK).write_text("written by `eegprep demo`: it may overwrite this folder\n")
     return CORPORA[corpus](root, n_subjects=n_subjects, seed=seed, minutes=minutes)
+
+
+DEMO_MARK = ".eegprep-demo"
+"""The file that marks a folder as a demo corpus, which a later demo may overwrite."""
+
+
+def _check_ours(root: Path) -> None:
+    """Refuse ``root`` when it holds anything and is not a demo corpus (no :data:`DEMO_MARK`):
+    the demo's files carry real TUH names (``aaaaaaaa_s001_t000.edf``, ``AAREADME.txt``) and
+    would overwrite a real corpus's files of the same name."""
+    try:
+        taken = root.exists() and (not root.is_dir() or any(root.iterdir()))
+    except OSError as exc:
+        raise UsageError(f"{root}: cannot look into it ({exc.strerror})") from None
+    if taken and not (root / DEMO_MARK).is_file():
+        raise UsageError(
+            f"{root}: already holds files and is not a demo corpus (no {DEMO_MARK}); the demo "
+            "would overwrite files of the same names: pick another --out"
+        )
 
 
 # ---------------------------------------------------------------------------------------------

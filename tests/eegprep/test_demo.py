@@ -161,3 +161,29 @@ def test_mne_opens_a_mixed_rate_file(corpus: tuple[Path, float]) -> None:
     with pyedflib.EdfReader(str(path)) as f:
         assert raw.ch_names == f.getSignalLabels()
         assert raw.info["sfreq"] == f.getSampleFrequency(0)
+
+
+def test_the_demo_never_overwrites_a_folder_that_is_not_a_demo(tmp_path: Path) -> None:
+    """``eegprep demo --out /data`` beside a real ``/data/tuh`` overwrote its ``AAREADME.txt``
+    and any recording named as a demo file (real TUH names: ``aaaaaaaa_s001_t000.edf``). A
+    folder that holds files and no demo mark is refused, its bytes unchanged; a demo's own
+    folder is written again."""
+    from click.testing import CliRunner
+
+    from cli import eegprep_cli
+
+    real = tmp_path / "data" / "tuh"
+    rel = "edf/000/aaaaaaaa/s001_2009_12_30/01_tcp_ar/aaaaaaaa_s001_t000.edf"
+    (real / rel).parent.mkdir(parents=True)
+    (real / rel).write_bytes(b"a real recording")
+    (real / "AAREADME.txt").write_text("the real readme")
+    res = CliRunner().invoke(eegprep_cli, ["demo", "--out", str(tmp_path / "data")])
+    assert res.exit_code == 2 and "is not a demo corpus" in res.output, res.output
+    assert (real / rel).read_bytes() == b"a real recording"
+    assert (real / "AAREADME.txt").read_text() == "the real readme"
+    assert sorted(p.name for p in real.rglob("*") if p.is_file()) == [
+        "AAREADME.txt", "aaaaaaaa_s001_t000.edf"
+    ]  # fmt: skip
+    for _ in range(2):  # a demo folder of its own: made, then written again
+        res = CliRunner().invoke(eegprep_cli, ["demo", "--out", str(tmp_path / "demo")])
+        assert res.exit_code == 0, res.output
