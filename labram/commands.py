@@ -53,19 +53,20 @@ def labram_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     default=None,
     help="Classifier outputs (default: the head's).",
 )
+@click.option("--force", is_flag=True, help="Replace DST if it exists (whole, once written).")
 def labram_convert(
-    src: str, dst: str, kind: str | None, size: str | None, n_outputs: int | None
+    src: str, dst: str, kind: str | None, size: str | None, n_outputs: int | None, force: bool
 ) -> None:
     """Convert a checkpoint: released LaBraM layout <-> labram checkpoint (either direction).
 
     The file is read without running code from it (weights only); a file that asks for more is
-    refused with one line naming it (exit status 2).
+    refused with one line naming it (exit status 2). An existing DST is kept unless --force.
     """
     from labram.checkpoints.files import CheckpointError
     from labram.checkpoints.layouts import convert_file
 
     try:
-        done = convert_file(src, dst, kind=kind, size=size, n_outputs=n_outputs)
+        done = convert_file(src, dst, kind=kind, size=size, n_outputs=n_outputs, force=force)
     except EegprepError:
         raise  # one line, exit status 2 (OneLineErrors)
     except ValueError as exc:  # e.g. shapes that make no valid model config
@@ -656,9 +657,12 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
               help="NAME.safetensors (default: the checkpoint's, that suffix).")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(["safetensors"]), default="safetensors",
               show_default=True)  # fmt: skip
-def labram_export(checkpoint: str, out: str | None, fmt: str) -> None:
+@click.option("--force", is_flag=True,
+              help="Replace NAME.safetensors and its cards if they exist.")  # fmt: skip
+def labram_export(checkpoint: str, out: str | None, fmt: str, force: bool) -> None:
     """Export CHECKPOINT's weights as safetensors (no pickle), with a model card beside them
-    (NAME.card.md, NAME.card.json). Every labram command reads the file back.
+    (NAME.card.md, NAME.card.json). Every labram command reads the file back. Existing files
+    are kept unless --force.
 
     \b
     Example:
@@ -666,7 +670,7 @@ def labram_export(checkpoint: str, out: str | None, fmt: str) -> None:
     """
     from labram.stages.export import export
 
-    res = export(checkpoint, out, fmt=fmt)
+    res = export(checkpoint, out, fmt=fmt, force=force)
     say(f"{res['kind']}, {res['n_parameters']:,} parameters -> {res['weights']}")
     say(f"model card: {res['card']} ({res['card_json']})", info=True)
 

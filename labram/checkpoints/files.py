@@ -26,7 +26,7 @@ import torch
 from torch import Tensor
 
 from eegprep.base import strict_json
-from eegprep.base.errors import UsageError
+from eegprep.base.errors import OutputError, UsageError
 from eegprep.base.files import replaced_atomically
 
 CKPT_FORMAT = "labram-train"
@@ -168,12 +168,71 @@ def check_not_source(
     try:
         same = os.path.samefile(src, dst)
     except OSError:  # one of them does not exist (yet): compare where they would be
-        same = Path(src).resolve() == Path(dst).resolve()
+        # (realpath, not Path.resolve: that raises on a link that loops)
+        same = os.path.realpath(src) == os.path.realpath(dst)
     if same:
         raise UsageError(
             f"{what} {os.fspath(dst)} is the file {os.fspath(src)} itself: writing it would "
             f"replace the source; give {what} another name"
         )
+
+
+def check_output(path: str | os.PathLike[str], *, force: bool = False, what: str = "--out") -> None:
+    """Refuse to write a model file at ``path`` where that would lose or spoil something.
+
+    The rule of every command that writes a model file (``labram export``, ``labram convert``):
+    a folder there is refused; a path inside a Zarr hierarchy (an eegprep store, an embeddings
+    store) is refused, since its readers own every object in it; an existing file (or link) is
+    refused unless ``force``, and then replaced whole once the new file is complete (a link is
+    replaced by the file, its target left as it was).
+
+    Raises
+    ------
+    UsageError
+        One line naming ``path`` and what to do.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{what} {path} is a folder: give a file name inside it")
+    zarr_root = _enclosing_zarr(path)
+    if zarr_root is not None:
+        raise UsageError(
+            f"{what} {path}: inside the Zarr store {zarr_root}; a model file must not be written "
+            "among a store's objects: pick a path outside it"
+        )
+    if os.path.lexists(path) and not force:
+        raise UsageError(
+            f"{what} {path} exists: pass --force to replace it (whole, once the new file is "
+            "complete), or give another name"
+        )
+
+
+def _enclosing_zarr(path: Path) -> Path | None:
+    """The outermost folder above ``path`` that holds a Zarr group (``zarr.json``, or v2's
+    ``.zgroup``): the store's root, if ``path`` is inside one."""
+    folder = Path(os.path.realpath(path.parent))
+    found = None
+    for parent in (folder, *folder.parents):
+        if (parent / "zarr.json").is_file() or (parent / ".zgroup").is_file():
+            found = parent
+    return found
+
+
+@contextlib.contextmanager
+def writing(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Turn a failed write of ``path`` (no permission, a full disk, a file size limit) into one
+    :class:`OutputError` line naming it; what ``path`` held before is unchanged (every writer
+    here writes beside it and renames). ``torch.save`` reports such a failure as a
+    ``RuntimeError`` of its zip writer, safetensors as a ``SafetensorError``."""
+    from safetensors import SafetensorError
+
+    try:
+        yield
+    except (OSError, RuntimeError, SafetensorError) as exc:
+        why = getattr(exc, "strerror", None) or _first_sentence(exc)
+        raise OutputError(
+            f"{os.fspath(path)}: cannot write it ({why}); what it held before is unchanged"
+        ) from exc
 
 
 def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -> Any:
@@ -196,7 +255,7 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
     """
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{what} not found: {path}")
+        raise CheckpointError(_not_a_file(path, what))
     if is_safetensors(path):
         return read_safetensors(path)
     _check_archive(path)
@@ -224,6 +283,24 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
         raise CorruptCheckpointError(
             f"{path}: not a checkpoint: its objects nest deeper than any checkpoint does"
         ) from None
+
+
+def _not_a_file(path: Path, what: str) -> str:
+    """Why ``path`` (which :meth:`Path.is_file` refused) cannot be read as a checkpoint: one line
+    that tells a folder, a link that leads nowhere and a FIFO or device from a missing file."""
+    if path.is_dir():
+        return f"{what} {path} is a folder, not a checkpoint file: give the file inside it"
+    if path.is_symlink() and not path.exists():
+        return (
+            f"{what} {path} is a link that leads to no file (dangling, or looping back to "
+            "itself): give the checkpoint file itself"
+        )
+    if path.exists():
+        return (
+            f"{what} {path} is not a regular file (a FIFO, socket or device): copy the "
+            "checkpoint to a file first"
+        )
+    return f"{what} not found: {path}"
 
 
 MAX_OBJECTS = 1_000_000
@@ -422,13 +499,19 @@ def read_safetensors(path: str | os.PathLike[str]) -> dict[str, Any]:
     return info
 
 
-def save_safetensors(obj: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
+def save_safetensors(
+    obj: Mapping[str, Any],
+    path: str | os.PathLike[str],
+    *,
+    at: str | os.PathLike[str] | None = None,
+) -> None:
     """Write a checkpoint dict as safetensors, atomically (temporary name, then rename).
 
     ``obj["model"]`` (name -> tensor) becomes the file's tensors; every other entry goes, as
     strict JSON, under the metadata key ``labram`` (plus ``format: pt``, the convention of the
     Hugging Face tools). Tensors that share memory are written as copies (safetensors refuses
-    aliases).
+    aliases). ``at``: write the file there instead, a temporary name the caller renames to
+    ``path`` itself (a failure still names ``path``).
     """
     from safetensors.torch import save_file
 
@@ -442,7 +525,7 @@ def save_safetensors(obj: Mapping[str, Any], path: str | os.PathLike[str]) -> No
         seen.add(ref)
     rest = {k: v for k, v in obj.items() if k != "model"}
     meta = {"format": "pt", SAFETENSORS_KEY: strict_json.dumps(_to_json(rest))}
-    with replaced_atomically(path) as tmp:
+    with writing(path), replaced_atomically(at or path) as tmp:
         save_file(tensors, str(tmp), metadata=meta)
         os.chmod(tmp, 0o666 & ~_umask())  # safetensors creates its file 0600: as any other
 
@@ -484,5 +567,5 @@ def save_checkpoint(obj: Any, path: str | os.PathLike[str]) -> None:
     """``torch.save`` atomically, after checking that :func:`read_checkpoint` can read it back
     (:func:`check_loadable`): what labram writes it can always read without unpickling code."""
     check_loadable(obj, Path(path).name)
-    with replaced_atomically(path) as tmp:
+    with writing(path), replaced_atomically(path) as tmp:
         torch.save(obj, tmp)

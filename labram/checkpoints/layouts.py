@@ -32,6 +32,7 @@ from eegprep.base.validation import check_choice
 from labram.checkpoints.files import (
     CheckpointError,
     check_not_source,
+    check_output,
     read_checkpoint,
     save_checkpoint,
     save_safetensors,
@@ -133,6 +134,12 @@ def unwrap(obj: Any) -> StateDict:
     if not isinstance(obj, Mapping):
         raise CheckpointError(f"expected a state dict (name -> tensor); got {type(obj).__name__}")
     sd = {k: v for k, v in obj.items() if isinstance(v, Tensor)}
+    named = [k for k in sd if not isinstance(k, str)]
+    if named:
+        raise CheckpointError(
+            f"its weights are keyed by {type(named[0]).__name__} ({named[0]!r}), not by "
+            "parameter names: not a state dict"
+        )
     if sd and all(k.startswith("module.") for k in sd):
         sd = {k[len("module.") :]: v for k, v in sd.items()}
     return sd
@@ -587,20 +594,23 @@ def convert_file(
     kind: str | None = None,
     size: str | None = None,
     n_outputs: int | None = None,
+    force: bool = False,
 ) -> str:
     """Convert a checkpoint file in either direction; returns what was done, in words.
 
     A file in a released layout becomes our checkpoint (:func:`save_ours`); our checkpoint
     becomes the released layout (:func:`save_official`). ``kind`` defaults to what the file
-    holds (a pre-training file -> 'mem'). ``dst`` may not be ``src`` (:func:`check_not_source`).
+    holds (a pre-training file -> 'mem'). ``dst`` may not be ``src`` (:func:`check_not_source`)
+    nor an existing file unless ``force`` (:func:`check_output`).
     """
     check_not_source(src, dst)
+    check_output(dst, force=force, what="DST")
     obj, name = _read(src)
     if is_ours(obj):
         model = ours_from(obj, source=name)
         save_official(model, dst)
         return f"{name} (labram, {kind_of(model)}) -> {dst} (released layout)"
-    with naming(name):
+    with naming(name), content_errors(f"{name}: not a LaBraM checkpoint this labram can use"):
         sd = unwrap(obj)
         k = _check_kind(kind) if kind else detect_kind(sd)
     model = build_official(sd, k, size=size, n_outputs=n_outputs, source=name)

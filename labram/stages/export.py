@@ -18,8 +18,8 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
-from eegprep.base.files import write_atomically
-from labram.checkpoints.files import check_not_source, save_safetensors
+from eegprep.base.files import replaced_atomically, temporary_name
+from labram.checkpoints.files import check_not_source, check_output, save_safetensors, writing
 from labram.checkpoints.layouts import count_parameters, ours_dict
 from labram.checkpoints.load import Loaded, load_model
 from labram.data.windows import TRAIN_CONFIG_KEY as TRAIN_CONFIG
@@ -83,8 +83,13 @@ def _task(loaded: Loaded) -> dict[str, Any] | None:
         return None
 
 
-def model_card(loaded: Loaded, weights: Path) -> dict[str, Any]:
-    """The facts of a model card: what the model is, how it was trained, on what."""
+def model_card(loaded: Loaded, weights: Path, *, name: Path | None = None) -> dict[str, Any]:
+    """The facts of a model card: what the model is, how it was trained, on what.
+
+    ``weights``: the file whose bytes the card describes (size, SHA-256); ``name``: the name
+    it will have, when it is still under a temporary one (default ``weights``).
+    """
+    name = name or weights
     src = Path(loaded.source)
     training = loaded.info.get("config") if loaded.layout == "training" else None
     if isinstance(loaded.info.get(TRAIN_CONFIG), dict):  # what the stage saved with the model
@@ -94,8 +99,8 @@ def model_card(loaded: Loaded, weights: Path) -> dict[str, Any]:
     task = loaded.info.get("task") or results.get("task")
     config = getattr(loaded.model, "config")  # noqa: B009 - every model of ours has one
     return {
-        "name": weights.stem,
-        "file": weights.name,
+        "name": name.stem,
+        "file": name.name,
         "sha256": _sha256(weights),
         "size_bytes": weights.stat().st_size,
         "source": {"checkpoint": str(src), "layout": loaded.layout},
@@ -193,8 +198,14 @@ def export(
     out: str | os.PathLike[str] | None = None,
     *,
     fmt: str = "safetensors",
+    force: bool = False,
 ) -> dict[str, Any]:
     """Write ``src``'s model as safetensors with a model card beside it.
+
+    The three files are written under temporary names first and renamed last, the weights
+    after their cards: a failure or a kill at any point leaves what was there before (and
+    never weights beside the cards of another export). Existing files are refused unless
+    ``force`` (:func:`labram.checkpoints.files.check_output`).
 
     Parameters
     ----------
@@ -203,6 +214,8 @@ def export(
     out : path, optional
         ``NAME.safetensors``; default ``src`` with that suffix.
     fmt : {'safetensors'}
+    force : bool
+        Replace ``NAME.safetensors`` and its cards if they exist.
 
     Returns
     -------
@@ -217,6 +230,8 @@ def export(
         raise UsageError(f"Invalid --out {weights}: expected a file name ending in .safetensors")
     for path in (weights, *card_paths(weights)):  # none of them may replace the checkpoint
         check_not_source(src, path, what="--out" if path == weights else "model card")
+    for path in (weights, *card_paths(weights)):
+        check_output(path, force=force, what="--out" if path == weights else "model card")
     obj = ours_dict(loaded.model)
     subjects = record_of(loaded.info, loaded.source)
     if subjects is not None:
@@ -227,16 +242,20 @@ def export(
     if task is not None:
         obj["task"] = task  # labram predict needs no --task
     _subjects(loaded)  # (a malformed record is refused before anything is written)
-    save_safetensors(obj, weights)
     md, js = card_paths(weights)
+    tmp = temporary_name(weights)
     try:
-        card = model_card(loaded, weights)
-        write_atomically(md, card_markdown(card).encode())
-        write_atomically(js, strict_json.dumps(card, indent=2).encode())
-    except BaseException:  # no weights without their card
-        for path in (weights, md, js):
-            path.unlink(missing_ok=True)
-        raise
+        save_safetensors(obj, weights, at=tmp)
+        card = model_card(loaded, tmp, name=weights)
+        text, doc = card_markdown(card).encode(), strict_json.dumps(card, indent=2).encode()
+        with writing(md), replaced_atomically(md) as tmp_md:
+            tmp_md.write_bytes(text)
+            with writing(js), replaced_atomically(js) as tmp_js:
+                tmp_js.write_bytes(doc)
+        with writing(weights):
+            os.replace(tmp, weights)  # last: no new weights beside old cards
+    finally:
+        tmp.unlink(missing_ok=True)
     return {"weights": str(weights), "card": str(md), "card_json": str(js), **card}
 
 
