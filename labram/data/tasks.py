@@ -461,6 +461,27 @@ def task_from_record(rec: dict[str, Any]) -> Task:
     )
 
 
+def check_outputs(n_outputs: int, task: Task, *, source: str) -> None:
+    """Refuse a classifier whose head has another number of outputs than ``task`` scores.
+
+    A TUEV model (6 logits) scored as TUAB (1 logit) still gives numbers, every one of them
+    meaningless. A regression task takes the head's outputs as its targets, whatever their
+    number.
+
+    Raises
+    ------
+    UsageError
+        Naming ``source``, both counts and the task's classes.
+    """
+    if task.kind == "regression" or n_outputs == task.n_outputs:
+        return
+    raise UsageError(
+        f"{source}: its head has {n_outputs} output(s), but task {task.name!r} needs "
+        f"{task.n_outputs} (classes {', '.join(task.classes)}): pass a checkpoint fine-tuned "
+        f"for {task.name}, or --task for the task this one was fine-tuned for"
+    )
+
+
 def checkpoint_task(name: str, stores: Sequence[Store], record: Any, *, source: str) -> Task:
     """Task ``name`` as the fine-tuned checkpoint ``source`` knows it, to score it on ``stores``.
 

@@ -44,7 +44,7 @@ from labram.data.protocols import (
     write_splits,
 )
 from labram.data.sampler import BatchPlan
-from labram.data.tasks import Task, checkpoint_task, get_task, task_record
+from labram.data.tasks import Task, check_outputs, checkpoint_task, get_task, task_record
 from labram.data.windows import MAX_COUNT, WindowIndex, open_stores
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import ModelConfig, model_config
@@ -522,6 +522,7 @@ def evaluate(
         model, untrained = loaded.model, loaded.head_untrained
     if not isinstance(model, LaBraMClassifier):
         raise CheckpointError(f"{checkpoint}: not a fine-tuned classifier (use labram finetune)")
+    check_outputs(model.n_outputs, task, source=str(checkpoint))
     if untrained:
         raise CheckpointError(
             f"{checkpoint}: the file has no classifier head (head.weight, head.bias): its "

@@ -32,7 +32,7 @@ from eegprep.pipeline.recipe import Recipe
 from labram.checkpoints.files import CheckpointError
 from labram.checkpoints.load import Loaded, check_windows_fit, load_model
 from labram.data.block_reader import to_model_units
-from labram.data.tasks import Task, get_task, task_from_record
+from labram.data.tasks import Task, check_outputs, get_task, task_from_record
 from labram.data.windows import WindowSettings, saved_windows, select_channels, window_seconds
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import PATCH_SIZE
@@ -95,11 +95,7 @@ def resolve_task(loaded: Loaded, name: str | None) -> Task:
                 "for: pass --task (tuab, tuev, seed_v, mobi or label:KEY)"
             )
         task = _task_by_name(name, model.n_outputs)
-    expected = task.n_outputs if task.kind != "regression" else model.n_outputs
-    if expected != model.n_outputs:
-        raise UsageError(
-            f"{loaded.source}: {model.n_outputs} outputs, but task {task.name!r} has {expected}"
-        )
+    check_outputs(model.n_outputs, task, source=loaded.source)
     return task
 
 

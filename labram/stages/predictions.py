@@ -139,7 +139,7 @@ def predict_checkpoint(
     """
     from labram.checkpoints.files import CheckpointError, read_checkpoint
     from labram.checkpoints.layouts import is_ours, ours_from
-    from labram.data.tasks import checkpoint_task
+    from labram.data.tasks import check_outputs, checkpoint_task
     from labram.data.windows import open_stores
     from labram.model.classifier import LaBraMClassifier
     from labram.stages.scoring import predict, run_config, task_splits
@@ -152,6 +152,7 @@ def predict_checkpoint(
     opened = open_stores(stores)
     record = obj.get("task") if isinstance(obj, dict) else None
     task = checkpoint_task(task_name, opened, record, source=str(checkpoint))  # its classes
+    check_outputs(model.n_outputs, task, source=str(checkpoint))
     index = task_splits(opened, task, run_config(checkpoint, obj))[split]
     dev = setup(device).device
     model.to(dev)

@@ -62,3 +62,17 @@ def test_the_command_prints_undefined_and_the_note(monkeypatch: pytest.MonkeyPat
     out = CliRunner().invoke(labram_cli, [*args, "--json"])
     doc = json.loads(out.output)  # strict JSON: null, not NaN
     assert doc["metrics"]["auroc"] is None and doc["notes"]
+
+
+def test_a_classifier_with_another_number_of_outputs_is_refused(tuab: str, tmp_path) -> None:
+    """A 6-class (TUEV-sized) classifier scored on TUAB's 1-logit task gave a table of
+    metrics, every one meaningless; `labram predict` already refused it."""
+    from eegprep.base.errors import UsageError
+    from labram.checkpoints.layouts import save_ours
+    from labram.model.classifier import LaBraMClassifier
+    from labram.model.config import model_config
+
+    ckpt = tmp_path / "best.pt"
+    save_ours(LaBraMClassifier(model_config("tiny"), 6), ckpt)
+    with pytest.raises(UsageError, match=r"best\.pt: its head has 6 output\(s\), but task 'tuab'"):
+        F.evaluate([tuab], "tuab", str(ckpt), device="cpu")

@@ -271,6 +271,43 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
         init_classifier(tmp_path / "nope.pth", 2, "tiny", 0.0)
 
 
+def _no_file(what: str, path: Path) -> None:
+    if what == "folder":
+        path.mkdir()
+    elif what == "dangling link":
+        path.symlink_to(path.with_name("gone.pt"))
+    elif what == "looping link":
+        path.symlink_to(path.with_name("b.pt"))
+        path.with_name("b.pt").symlink_to(path)
+    else:
+        os.mkfifo(path)
+
+
+NO_FILE = {
+    "folder": "is a folder",
+    "dangling link": "is a link that leads to no file",
+    "looping link": "is a link that leads to no file",
+    "fifo": "is not a regular file",
+}
+
+
+@pytest.mark.parametrize("what", sorted(NO_FILE))
+def test_a_path_that_is_not_a_file_is_named_for_what_it_is(what: str, tmp_path: Path) -> None:
+    """Each was "checkpoint not found" (a FIFO that is there, a folder); a looping link made
+    `labram convert` an internal error."""
+    path = tmp_path / "a.pt"
+    _no_file(what, path)
+    with pytest.raises(CheckpointError, match=NO_FILE[what]):
+        read_checkpoint(path)
+    if what == "folder":
+        return  # (click refuses a folder argument itself)
+    res = CliRunner().invoke(labram_cli, ["-q", "convert", str(path), str(tmp_path / "o.pt")])
+    assert res.exit_code == 2, (res.exit_code, res.output)
+    (line,) = res.stderr.strip().splitlines()
+    assert str(path) in line and NO_FILE[what] in line, line
+    assert not (tmp_path / "o.pt").exists()
+
+
 # -- what we write: plain types only, readable with weights_only=True -------------------------
 
 
@@ -479,6 +516,7 @@ WRONG_CONTENTS = {
     "foreign keys": {"model": {"foo.weight": torch.zeros(3)}},
     "backbone keys only": {"blocks.0.attn.qkv.weight": torch.zeros(3)},
     "a tokenizer missing keys": {"encoder.cls_token": torch.zeros(1, 1, 8)},
+    "weights keyed by numbers": {"model": {1: torch.zeros(2)}},  # convert: an internal error
 }
 
 
