@@ -236,6 +236,13 @@ def _refuse_out_in_store(out: Path, stores: list[str]) -> None:
             )
 
 
+def _given(name: str) -> bool:
+    """Whether the option ``name`` of the running command was given on the command line (not
+    its default)."""
+    ctx = click.get_current_context()
+    return ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+
+
 def _record_command(run_dir: Any) -> None:
     """Write the command line that made a run into its folder (``command.txt``), for the
     record and for ``labram report``."""
@@ -471,6 +478,7 @@ def labram_finetune(
         allow_seen_subjects=allow_seen_subjects,
         protocol=proto,
         splits_file=splits_file,
+        size_given=_given("size"),
     )
     from labram.train.distributed import is_main_process
 

@@ -47,7 +47,7 @@ from labram.data.sampler import BatchPlan
 from labram.data.tasks import Task, check_outputs, checkpoint_task, get_task, task_record
 from labram.data.windows import MAX_COUNT, WindowIndex, open_stores
 from labram.model.classifier import LaBraMClassifier
-from labram.model.config import ModelConfig, model_config
+from labram.model.config import MODEL_PRESETS, ModelConfig, model_config
 from labram.model.mem import LaBraMForMEM
 from labram.stages.predictions import write_predictions
 from labram.stages.scoring import (
@@ -118,6 +118,31 @@ def init_classifier(
         raise CheckpointError(f"{path}: holds no LaBraM backbone")
     cfg = replace(model.config, drop_path=drop_path)
     return _from_state(model.state_dict(), cfg, task_outputs)
+
+
+def check_init_size(init: str | Path, size: str) -> None:
+    """Refuse an ``init`` checkpoint whose backbone is not the ``size`` preset's (width,
+    depth, heads): ``--size tiny --init labram-base.pth`` fine-tuned a base model and recorded
+    ``tiny`` in the run's config.
+
+    Raises
+    ------
+    CheckpointError
+        Naming the file, both shapes, and what to do.
+    """
+    have = init_classifier(init, 1, size, 0.0).config
+    want = model_config(size)
+    shape = ("dim", "depth", "n_heads")
+    if all(getattr(have, k) == getattr(want, k) for k in shape):
+        return
+    sizes = [n for n, c in MODEL_PRESETS.items() if all(getattr(c, k) == getattr(have, k)
+                                                        for k in shape)]  # fmt: skip
+    what = f"a {sizes[0]} model" if sizes else "a model of no preset"
+    raise CheckpointError(
+        f"{init}: holds {what} (dim {have.dim}, depth {have.depth}, {have.n_heads} heads), not "
+        f"--size {size} (dim {want.dim}, depth {want.depth}, {want.n_heads} heads): leave "
+        "--size out to fine-tune the checkpoint's model, or pass a checkpoint of that size"
+    )
 
 
 def pretrain_record(init: str | Path | None) -> tuple[dict[str, Any] | None, str]:
@@ -251,6 +276,7 @@ def finetune(
     allow_seen_subjects: bool = False,
     protocol: Protocol | None = None,
     splits_file: str | Path | None = None,
+    size_given: bool = False,
 ) -> dict[str, Any]:
     """Fine-tune over ``n_seeds`` seeds (``cfg.seed``, ``cfg.seed + 1``, ...) on every fold of
     ``protocol`` (:mod:`labram.data.protocols`; default ``full``); test metrics of the
@@ -261,7 +287,9 @@ def finetune(
     The test subjects are compared with those ``init`` was pre-trained on first: any overlap
     is a :class:`~eegprep.base.errors.UsageError` unless ``allow_seen_subjects``.
     ``split_seed`` overrides ``cfg.split_seed``. An ``out`` that holds a run already is refused
-    unless ``resume`` (:func:`labram.train.run.check_run_folder`).
+    unless ``resume`` (:func:`labram.train.run.check_run_folder`). With ``init``, the model is
+    the checkpoint's; ``size_given`` (``--size`` on the command line): a checkpoint of another
+    size is refused (:func:`check_init_size`) instead of fine-tuned in place of the one asked.
     """
     out = Path(out)
     if split_seed is not None:  # checked with the rest, before the folder is touched
@@ -275,6 +303,8 @@ def finetune(
     check_run_folder(out, resume=resume)
     if resume:
         check_resume_stage(out, "finetune")
+    if init is not None and size_given:
+        check_init_size(init, cfg.size)
     with run_lock(out):
         return _finetune(
             stores, task_name, cfg, out, init, n_seeds, split_seed, resume, device,

@@ -364,3 +364,18 @@ def test_a_run_folder_in_a_store_is_refused(
     code, output = _run(command, "--store", mine, *task, "--out", out, *TINY)
     _one_error(code, output, f"--out {out}", "inside the store", "pick another --out")
     assert _files(mine) == before
+
+
+def test_finetune_refuses_an_init_of_another_size_than_size_asks(tuab: str, tmp_path: Path) -> None:
+    """`--size base --init tiny-model.pt` fine-tuned the tiny model and wrote `base` into the
+    run's config; without --size the model is the checkpoint's, as before."""
+    init = tmp_path / "tiny.pt"
+    save_ours(LaBraMForMEM(model_config("tiny")), init)
+    out = tmp_path / "run"
+    args = ["-q", "finetune", "--store", tuab, "--task", "tuab", "--init", str(init),
+            "--out", str(out), "--size", "base", "--max-steps", "1"]  # fmt: skip
+    res = CliRunner().invoke(labram_cli, args)
+    assert res.exit_code == 2, (res.exit_code, res.output)
+    (line,) = res.stderr.strip().splitlines()
+    assert str(init) in line and "holds a tiny model" in line and "--size base" in line, line
+    assert not out.exists()
