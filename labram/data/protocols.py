@@ -273,10 +273,12 @@ def calibration_windows(
             groups, largest = groups + 1, max(largest, len(ids))
             out += [[str(table.recording[j]), int(table.index.start[j])] for j in sorted(take)]
     if groups and short == groups:  # (the test set was then "empty", as if the task had none)
+        group = "(subject, class)" if by_class else "subject"
+        fix = (f"give --shots below {largest}" if largest > 1
+               else f"few-shot needs a {group} with 2 or more test windows")  # fmt: skip
         raise UsageError(
-            f"--shots {shots} takes all the test windows of every "
-            f"{'(subject, class)' if by_class else 'subject'} for calibration (the largest has "
-            f"{largest}), leaving nothing to score; give --shots below {largest}"
+            f"--shots {shots} takes all the test windows of every {group} for calibration (the "
+            f"largest has {largest}), leaving nothing to score; {fix}"
         )
     if short:
         log.warning("few-shot: %d (subject, class) groups have <= %d windows: none left to test",

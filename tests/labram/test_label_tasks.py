@@ -163,7 +163,7 @@ def test_a_test_split_without_windows_is_refused_before_training(tmp_path: Path)
     url = write_labelled(tmp_path / "few.zarr", list("xyxyxy"), list("xy"))
     cfg = train_config("finetune", "tiny", epochs=1, batch_size=2)
     few = Protocol(name="few-shot", shots=5)  # every test window becomes calibration
-    with pytest.raises(UsageError, match=r"the test split of .* holds no window"):
+    with pytest.raises(UsageError, match=r"--shots 5 takes all the test windows .* needs a"):
         finetune([url], f"label:{KEY}", cfg, tmp_path / "b", protocol=few)
 
 
