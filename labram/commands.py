@@ -71,7 +71,7 @@ def labram_convert(
         raise  # one line, exit status 2 (OneLineErrors)
     except ValueError as exc:  # e.g. shapes that make no valid model config
         raise CheckpointError(f"{src}: {exc}") from exc
-    say_lines(str(done).split("\n"))
+    say(done)  # one line: a path's newline is shown as \n, never a line of its own
 
 
 def _unique(
@@ -485,7 +485,7 @@ def labram_finetune(
     if not is_main_process():
         return
     _record_command(res["run_dir"])
-    say_lines(str(res["leakage"]).split("\n"))
+    say(res["leakage"])  # one line (it names the --init file: a newline in it stays shown)
     say(f"windows: {res['windows']}")
     say_lines(str(res["table"]).split("\n"))
     say(f"results: {res['run_dir'] / 'results.json'}", info=True)
@@ -544,7 +544,7 @@ def labram_evaluate(
     if as_json:
         say_lines(strict_json.dumps(res, indent=2).split("\n"))
         return
-    say_lines(str(res["leakage"]).split("\n"))
+    say(res["leakage"])
     say(f"{res['task']} ({res['split']}, {res['n_windows']} windows)")
     for k, v in res["metrics"].items():
         say(f"  {k:<18} {'undefined' if math.isnan(v) else f'{v:.4f}'}")
@@ -704,7 +704,7 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
       labram report runs/tuab runs/tuab-linear --html results.html
       labram report runs/tuab --predict --html results.html
     """
-    from labram.stages.report import add_predictions, load_run, text_summary
+    from labram.stages.report import add_predictions, load_run, summary_lines
     from labram.stages.report_html import write_html
 
     runs = [load_run(d) for d in run_dirs]
@@ -712,6 +712,6 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
         for run in runs:
             for path in add_predictions(run, stores=list(stores) or None, device=device):
                 say(f"predictions: {path}", err=True, info=True)
-    say_lines(text_summary(runs).split("\n"))
+    say_lines(summary_lines(runs))
     if html_out:
         say(f"report: {write_html(runs, html_out)}", info=True)

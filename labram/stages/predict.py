@@ -382,10 +382,10 @@ def table_lines(res: dict[str, Any], *, per_window: bool = False) -> list[str]:
 def write_csv(res: dict[str, Any], out: TextIO, *, per_window: bool = False) -> None:
     """:func:`predict_files`' result as CSV: a row per recording (or per window), a column per
     class, then the label."""
-    import csv
+    from labram.stages.predictions import CsvRows
 
     cols = list(res["classes"])
-    writer = csv.writer(out, lineterminator="\n")
+    writer = CsvRows(out)  # a class name's carriage return quoted, not a row's end
     head = ["file", "start_s", "stop_s"] if per_window else ["file", "n_windows"]
     writer.writerow([*head, *cols, "label"])
     for rec in res["recordings"]:

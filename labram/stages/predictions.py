@@ -17,10 +17,11 @@ for the test metrics; ``labram report --predict`` writes it for an existing run 
 from __future__ import annotations
 
 import csv
+import io
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -74,6 +75,32 @@ def prediction_rows(task: Any, index: Any, outputs: np.ndarray, split: str = "te
     return rows
 
 
+class CsvRows:
+    """A CSV writer of rows that end in ``\n``, every field holding a line break quoted.
+
+    Python's ``csv`` quotes a field only for the characters of its own line terminator, so a
+    writer ending rows in ``\n`` leaves a carriage return in a field (a class name or a
+    recording label from a store) bare, and every CSV reader takes it for the end of the row:
+    the file's rows and columns shift. Each row is formatted with the ``\r\n`` terminator
+    (both characters quoted) and written with ``\n``.
+    """
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._buf = io.StringIO()
+        self._writer = csv.writer(self._buf, lineterminator="\r\n")
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self._buf.seek(0)
+        self._buf.truncate()
+        self._writer.writerow(row)
+        self._out.write(self._buf.getvalue()[: -len("\r\n")] + "\n")
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
 def write_predictions(
     path: str | Path, task: Any, index: Any, outputs: np.ndarray, split: str = "test"
 ) -> Path:
@@ -82,9 +109,9 @@ def write_predictions(
     path = Path(path)
     columns = list(rows[0]) if rows else [*BASE_COLUMNS, "label"]
     with replaced_atomically(path) as tmp, tmp.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, columns, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
+        w = CsvRows(fh)
+        w.writerow(columns)
+        w.writerows([row.get(c, "") for c in columns] for row in rows)
     return path
 
 
@@ -96,7 +123,16 @@ def read_predictions(path: str | Path) -> dict[str, Any]:
     with path.open(newline="") as fh:
         reader = csv.DictReader(fh)
         columns = list(reader.fieldnames or [])
-        raw = list(reader)
+        raw = []
+        for r in reader:
+            if None in r or None in r.values():  # more fields than the header, or fewer
+                n = sum(v is not None for k, v in r.items() if k is not None) + len(r.get(None, []))
+                raise UsageError(
+                    f"{path}: line {reader.line_num} has {n} fields, the header {len(columns)} "
+                    "(a damaged or hand-edited predictions file: run `labram report --predict` "
+                    "after removing it)"
+                )
+            raw.append(r)
     missing = [c for c in ("recording", "subject") if c not in columns]
     classes = [c[2:] for c in columns if c.startswith("p_")]
     regression = any(c.startswith("pred_") for c in columns)

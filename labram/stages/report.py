@@ -359,7 +359,15 @@ def headline(runs: list[RunFolder]) -> list[str]:
 
 
 def text_summary(runs: list[RunFolder]) -> str:
-    """A few lines per run: what it is, its test metrics (mean +- std), what the page lacks."""
+    """:func:`summary_lines` joined by newlines."""
+    return "\n".join(summary_lines(runs))
+
+
+def summary_lines(runs: list[RunFolder]) -> list[str]:
+    """A few lines per run: what it is, its test metrics (mean +- std), what the page lacks.
+
+    A list, not text to split: a run folder's path or task name may hold a newline, which
+    must stay inside its line (:func:`eegprep.cli_group.say` shows it as ``\\n``)."""
     lines = []
     for run in runs:
         if run.kind == "pretrain":
@@ -385,7 +393,7 @@ def text_summary(runs: list[RunFolder]) -> str:
             lines.append(f"  {m:<18} {mean_std(summary.get(m))}")
         n_pred = sum(p.predictions is not None for p in run.parts)
         lines.append(f"  predictions: {n_pred} of {len(run.parts)} seed(s) saved {PREDICTIONS}")
-    return "\n".join(lines)
+    return lines
 
 
 # ---- scores from predictions -----------------------------------------------------------------

@@ -29,7 +29,13 @@ from labram.stages.report import (
 
 
 def _e(x: Any) -> str:
-    return html.escape(str(x))
+    """``x`` as page text: HTML-escaped, and one line as a terminal shows it
+    (:func:`eegprep.cli_group.shown_line`): a class name or path holding a newline, an escape
+    sequence or a direction override (which reverses what follows it) shows those as
+    ``\\n``, ``\\x1b``, ``\\u202e``, never reads as other text."""
+    from eegprep.cli_group import shown_line
+
+    return html.escape(shown_line(str(x)))
 
 
 def _table(head: list[str], rows: list[list[Any]]) -> str:
