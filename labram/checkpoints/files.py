@@ -194,7 +194,7 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False, what: str
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"{what} {path} is a folder: give a file name inside it")
-    zarr_root = _enclosing_zarr(path)
+    zarr_root = enclosing_zarr(path)
     if zarr_root is not None:
         raise UsageError(
             f"{what} {path}: inside the Zarr store {zarr_root}; a model file must not be written "
@@ -207,7 +207,7 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False, what: str
         )
 
 
-def _enclosing_zarr(path: Path) -> Path | None:
+def enclosing_zarr(path: Path) -> Path | None:
     """The outermost folder above ``path`` that holds a Zarr group (``zarr.json``, or v2's
     ``.zgroup``): the store's root, if ``path`` is inside one."""
     folder = Path(os.path.realpath(path.parent))

@@ -17,7 +17,8 @@ model"):
 - ``logits (window, output)`` for a classifier.
 - coordinates along ``window``: ``recording``, ``subject``, ``subject_key``, ``corpus``,
   ``split``, ``start_s``, ``duration_s``, ``n_channels``, one ``label_<key>`` per recording
-  label of the stores, and ``label`` (the task's target) with ``--task``.
+  label of the stores (:func:`label_array_name`), and ``label`` (the task's target) with
+  ``--task``.
 
 Resumable: windows are written in chunks of ``chunk_windows`` (whole Zarr chunks); each rank
 records the chunks it finished in ``_labram/progress/rank<r>.json``; a re-run with the same
@@ -53,6 +54,7 @@ from eegprep.base.errors import UsageError
 from eegprep.base.files import replaced_atomically
 from labram.checkpoints.load import Loaded, backbone_model, check_windows_fit, load_model
 from labram.data.block_reader import BlockReader
+from labram.data.tasks import check_outputs
 from labram.data.windows import (
     MAX_COUNT,
     RecordingPlan,
@@ -234,8 +236,40 @@ def _label_values(values: list[Any]) -> np.ndarray:
     return np.array(["" if v is None else str(v) for v in values], dtype=object)
 
 
-def coordinates(index: WindowIndex, stores: Sequence[str]) -> dict[str, np.ndarray]:
-    """The per-window coordinates (recording, subject, ..., ``label_<key>``)."""
+NAME_BYTES = 200
+"""The longest array name written (a file name's limit is 255 bytes on most file systems)."""
+
+
+def label_array_name(key: str) -> str:
+    """The array name of recording label ``key``: ``label_<key>``, where every character of
+    ``key`` that cannot stand in a Zarr node name or a CF ``coordinates`` list (``/``, ``\\``,
+    whitespace, control and other unprintable characters) is written as ``%XX`` per UTF-8
+    byte, ``%`` too; a name that would be longer than :data:`NAME_BYTES` is cut and ends in
+    ``~`` and 16 hex digits of the key's SHA-256. Keys of letters, digits, ``_``, ``-`` and
+    ``.`` keep their name. A store's label keys come from its sidecars and manifests: ``a/b``
+    made a nested group, ``../x`` a Zarr error after part of the output was written, a space
+    a data variable instead of a coordinate (its array keeps the key as attribute
+    ``label_key``)."""
+
+    def part(c: str) -> str:
+        if c.isprintable() and not c.isspace() and c not in "/\\%":
+            return c
+        return "".join(f"%{b:02X}" for b in c.encode("utf-8", "surrogatepass"))
+
+    name = "label_" + "".join(part(c) for c in key)
+    if len(name.encode("utf-8", "surrogatepass")) <= NAME_BYTES:
+        return name
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    head = name.encode("utf-8", "surrogatepass")[: NAME_BYTES - 17].decode("utf-8", "ignore")
+    return f"{head}~{digest}"
+
+
+def coordinates(
+    index: WindowIndex, stores: Sequence[str], label_keys: dict[str, str] | None = None
+) -> dict[str, np.ndarray]:
+    """The per-window coordinates (recording, subject, ..., ``label_<key>``:
+    :func:`label_array_name`); ``label_keys``, when given, gets each label array's key by
+    name."""
     opened = open_stores(list(stores))
     recs = [opened[p.store].recording(p.id) for p in index.recordings]
     r = index.rec
@@ -254,8 +288,35 @@ def coordinates(index: WindowIndex, stores: Sequence[str]) -> dict[str, np.ndarr
     out["n_channels"] = index.n_channels
     for key in sorted({k for x in recs for k in x.labels}):
         values = _label_values([x.labels.get(key) for x in recs])
-        out[f"label_{key}"] = values[r] if len(r) else values[:0]
+        name = label_array_name(key)
+        out[name] = values[r] if len(r) else values[:0]
+        if label_keys is not None:
+            label_keys[name] = key
     return out
+
+
+def output_folder(out: str | os.PathLike[str]) -> Path:
+    """The folder ``--out`` names, refused in one line where writing it would spoil something.
+
+    Inside a Zarr hierarchy (an eegprep store, another embedding store: a folder above it holds
+    a ``zarr.json``) it is refused, since that hierarchy's readers own every object in it. A
+    symbolic link stands for its target (the folder written, checked as ``--out`` itself is):
+    Zarr neither writes through a link to a folder nor creates one's target.
+    """
+    from labram.checkpoints.files import enclosing_zarr
+
+    path = Path(out)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {out} is a file: give a folder for the embedding store")
+    root = enclosing_zarr(path)
+    if root is not None:
+        raise UsageError(
+            f"--out {out}: inside the Zarr store {root}; an embedding store must not be written "
+            "among another store's objects: pick a folder outside it"
+        )
+    return path
 
 
 def _params(
@@ -345,9 +406,12 @@ def create_store(
     n_outputs: int | None,
     task: Any,
     params: dict[str, Any],
+    label_keys: dict[str, str] | None = None,
 ) -> None:
     """Create the output group, its coordinates and empty (NaN) data arrays; the parameters
-    file is written last, so a creation cut short is started again."""
+    file is written last, so a creation cut short is started again. ``label_keys``: the
+    recording label key of each ``label_*`` coordinate (:func:`coordinates`), kept as its
+    array's attribute ``label_key``."""
     import zarr
 
     n, cw = len(index), params["chunk_windows"]
@@ -355,7 +419,9 @@ def create_store(
     group.attrs.update({"format": FORMAT, "format_version": FORMAT_VERSION})
     names = list(coords)
     for name, values in coords.items():
-        _array(group, name, values, ("window",), (max(n, 1),))
+        arr = _array(group, name, values, ("window",), (max(n, 1),))
+        if label_keys and name in label_keys:
+            arr.attrs["label_key"] = label_keys[name]
     if task is not None:
         shape = index.labels.shape
         label = index.labels[:, 0] if shape[1] == 1 else index.labels
@@ -474,7 +540,7 @@ def embed(
 
     cfg = cfg or EmbedConfig()
     t0 = time.perf_counter()
-    out = Path(out)
+    given, out = str(out), output_folder(out)
     dinfo = setup(device)
     loaded = load_model(checkpoint)
     model = backbone_model(loaded).to(dinfo.device).eval()
@@ -483,6 +549,8 @@ def embed(
     )
     if len(index) == 0:
         raise UsageError(f"no window to embed in {list(stores)} (recordings too short?)")
+    if task is not None and isinstance(model, LaBraMClassifier) and not loaded.head_untrained:
+        check_outputs(model.n_outputs, task, source=str(checkpoint))  # logits beside its labels
     used = np.unique(np.concatenate([r.channels for r in index.recordings]))
     check_windows_fit(model, used, int(index.n_patches.max()), source=str(checkpoint))
     skipped = skipped_recordings(stores, index)
@@ -498,10 +566,12 @@ def embed(
                 ", ".join(loaded.untrained),
             )
             n_out = None
-        coords = coordinates(index, stores)
+        keys: dict[str, str] = {}
+        coords = coordinates(index, stores, keys)
         create_store(
-            out, index, coords, dim=model.config.dim, n_outputs=n_out, task=task, params=params
-        )
+            out, index, coords, dim=model.config.dim, n_outputs=n_out, task=task, params=params,
+            label_keys=keys,
+        )  # fmt: skip
     barrier()
     if not dinfo.is_main:
         _open_existing(out, params)  # the same check on every rank
@@ -526,7 +596,7 @@ def embed(
     seconds = time.perf_counter() - t0
     n_now = sum(min(len(index), (c + 1) * cfg.chunk_windows) - c * cfg.chunk_windows for c in todo)
     return {
-        "out": str(out),
+        "out": given,
         "n_windows": len(index),
         "n_chunks": n_chunks,
         "computed": len(todo),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -102,3 +103,102 @@ def test_report_prints_one_line_per_line_and_the_page_shows_escapes(tmp_path: Pa
         assert raw not in text
     for shown in (r"\x1b[31mred", r"\u202eevil", r"\x85nel", r"\x08bs", r"run\nforged line"):
         assert shown in text
+
+
+# ---- labram embed: label keys, --out, and the task's outputs ---------------------------------
+
+KEYS = ("a/b", "../../escape", "sp ace", "we\nird", "per%cent", "K" * 300)
+
+
+@pytest.fixture(scope="module")
+def embed_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A store whose label keys are no Zarr node names, and an untrained 1-output classifier."""
+    import torch
+
+    from labram.checkpoints.layouts import save_ours
+    from labram.model.classifier import LaBraMClassifier
+    from labram.model.config import model_config
+
+    root = tmp_path_factory.mktemp("hostile_embed")
+    rng = np.random.default_rng(0)
+    for name, keys in (("s.zarr", KEYS), ("plain.zarr", ())):
+        _write(root / name, rng, keys)
+    torch.manual_seed(0)
+    save_ours(LaBraMClassifier(model_config("tiny"), 1), root / "best.pt")
+    return {"root": root, "store": root / "s.zarr", "plain": root / "plain.zarr",
+            "ckpt": root / "best.pt"}  # fmt: skip
+
+
+def _write(path: Path, rng: np.random.Generator, keys: tuple[str, ...]) -> None:
+    from eegprep.pipeline.recipe import Recipe
+    from eegprep.store.writer import StoreWriter
+    from tests.labram.training_stores import TUAB_ORDER, eeg, put
+
+    with StoreWriter(str(path), Recipe()) as w:
+        for k in range(3):
+            labels = {**dict.fromkeys(keys, k), "cond": ["x", "y", "z"][k]}
+            split = "eval" if k == 2 else "train"
+            put(w, f"c/r{k}", eeg(rng, 19, 14), list(TUAB_ORDER[:19]), subject=f"s{k}",
+                subject_key=f"c:s{k}", split=split, labels=labels)  # fmt: skip
+
+
+def _embed(files: dict[str, Path], out: Path | str, *extra: str, store: str = "plain") -> Any:
+    args = ["embed", "--store", str(files[store]), "--checkpoint", str(files["ckpt"])]
+    return CliRunner().invoke(labram_cli, [*args, "--out", str(out), *extra])
+
+
+def test_label_keys_become_one_coordinate_each(embed_files: dict[str, Path]) -> None:
+    import xarray as xr
+
+    from labram.stages.embed import NAME_BYTES, label_array_name
+
+    out = embed_files["root"] / "emb"
+    res = _embed(embed_files, out, store="store")
+    assert res.exit_code == 0, res.output
+    ds = xr.open_zarr(out)
+    names = {label_array_name(k): k for k in (*KEYS, "cond")}
+    assert len(names) == len(KEYS) + 1 and set(names) <= set(ds.coords)
+    assert {ds[n].attrs["label_key"] for n in names} == set(names.values())
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("label_")) == sorted(names)
+    assert not (embed_files["root"].parent / "escape").exists()
+    assert all(len(n.encode()) <= NAME_BYTES for n in names)
+    assert label_array_name("sp ace") == "label_sp%20ace" and label_array_name("x_y.z-1") == (
+        "label_x_y.z-1"
+    )
+
+
+def test_embed_out_inside_a_zarr_store_is_refused(embed_files: dict[str, Path]) -> None:
+    store = embed_files["plain"]
+    before = sorted(p.name for p in store.iterdir())
+    for out in (store / "emb", store / "recordings" / "emb"):
+        res = _embed(embed_files, out)
+        assert res.exit_code == 2
+        assert res.output.strip().splitlines() == [
+            f"error: --out {out}: inside the Zarr store {store}; an embedding store must not be "
+            "written among another store's objects: pick a folder outside it"
+        ]
+    assert sorted(p.name for p in store.iterdir()) == before
+    assert not (store / "recordings" / "emb").exists()
+
+
+def test_embed_out_through_a_symlink_writes_its_target(embed_files: dict[str, Path]) -> None:
+    root = embed_files["root"]
+    (root / "target").mkdir()
+    (root / "link").symlink_to("target")
+    (root / "dangling").symlink_to("nowhere")
+    for link, target in ((root / "link", root / "target"), (root / "dangling", root / "nowhere")):
+        res = _embed(embed_files, link)
+        assert res.exit_code == 0, res.output
+        assert link.is_symlink() and (target / "embedding" / "zarr.json").is_file()
+        again = _embed(embed_files, link)  # resumes through the link
+        assert again.exit_code == 0 and "0 computed, 1 already done" in again.output
+
+
+def test_embed_task_refuses_a_head_of_another_size(embed_files: dict[str, Path]) -> None:
+    out = embed_files["root"] / "emb_task"
+    res = _embed(embed_files, out, "--task", "label:cond")
+    assert res.exit_code == 2
+    assert res.output.startswith(
+        f"error: {embed_files['ckpt']}: its head has 1 output(s), but task 'label:cond' needs 3"
+    )
+    assert not out.exists()
