@@ -53,6 +53,30 @@ def replaced_atomically(path: str | os.PathLike[str], *, durable: bool = False) 
         raise
 
 
+def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary files that killed writes of ``path`` left beside it; returns them.
+
+    Only regular files named exactly ``{name}.tmp-{8 hex digits}`` (:func:`temporary_name` of
+    this very ``path``) are removed: a ``kill -9`` between writing one and renaming it leaves
+    it for good (a whole model, for a checkpoint). Call it once a write of ``path`` has
+    succeeded: a write of ``path`` still running elsewhere then fails at its rename, with its
+    own one-line error, and never leaves a part of a file under ``path``.
+    """
+    path = Path(path)
+    own = re.compile(re.escape(path.name + TMP_MARK) + "[0-9a-f]{8}")
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return []
+    removed = []
+    for entry in entries:
+        if own.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
 def write_atomically(path: str | os.PathLike[str], data: bytes, *, durable: bool = False) -> None:
     """``path`` holds ``data`` afterwards, or what it held before; never a part of either."""
     with replaced_atomically(path, durable=durable) as tmp:

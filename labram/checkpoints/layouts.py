@@ -28,6 +28,7 @@ from typing import Any, Literal, TypeVar
 import torch
 from torch import Tensor, nn
 
+from eegprep.base.files import remove_stale_temporaries
 from eegprep.base.validation import check_choice
 from labram.checkpoints.files import (
     CheckpointError,
@@ -609,12 +610,14 @@ def convert_file(
     if is_ours(obj):
         model = ours_from(obj, source=name)
         save_official(model, dst)
+        remove_stale_temporaries(dst)  # what a convert killed before its rename left
         return f"{name} (labram, {kind_of(model)}) -> {dst} (released layout)"
     with naming(name), content_errors(f"{name}: not a LaBraM checkpoint this labram can use"):
         sd = unwrap(obj)
         k = _check_kind(kind) if kind else detect_kind(sd)
     model = build_official(sd, k, size=size, n_outputs=n_outputs, source=name)
     save_ours(model, dst)
+    remove_stale_temporaries(dst)
     return f"{name} (released layout) -> {dst} (labram, {k})"
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
-from eegprep.base.files import replaced_atomically, temporary_name
+from eegprep.base.files import remove_stale_temporaries, replaced_atomically, temporary_name
 from labram.checkpoints.files import check_not_source, check_output, save_safetensors, writing
 from labram.checkpoints.layouts import count_parameters, ours_dict
 from labram.checkpoints.load import Loaded, load_model
@@ -256,6 +256,8 @@ def export(
             os.replace(tmp, weights)  # last: no new weights beside old cards
     finally:
         tmp.unlink(missing_ok=True)
+    for path in (weights, md, js):  # what an export killed before its renames left
+        remove_stale_temporaries(path)
     return {"weights": str(weights), "card": str(md), "card_json": str(js), **card}
 
 

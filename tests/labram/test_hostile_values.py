@@ -202,3 +202,37 @@ def test_embed_task_refuses_a_head_of_another_size(embed_files: dict[str, Path])
         f"error: {embed_files['ckpt']}: its head has 1 output(s), but task 'label:cond' needs 3"
     )
     assert not out.exists()
+
+
+# ---- export / convert: temporaries a killed write left ---------------------------------------
+
+
+def test_export_and_convert_remove_what_a_killed_write_of_their_output_left(
+    embed_files: dict[str, Path], tmp_path: Path
+) -> None:
+    src = embed_files["ckpt"]
+    out = tmp_path / "m.safetensors"
+    stale = [tmp_path / f"{n}.tmp-0123abcd" for n in ("m.safetensors", "m.card.md", "m.card.json")]
+    near = ("m.safetensors.tmp-0123abcz", "other.safetensors.tmp-01234567",
+            "m.safetensors.tmp-0123abcd0", "m.safetensorz.tmp-0123abcd")  # fmt: skip
+    keep = [tmp_path / n for n in near]
+    for f in (*stale, *keep):
+        f.write_bytes(b"part of a model")
+    (tmp_path / "m.safetensors.tmp-89abcdef").symlink_to(src)  # not ours: a link
+    (tmp_path / "m.safetensors.tmp-fedcba98").mkdir()  # nor a folder
+    runner = CliRunner()
+    res = runner.invoke(labram_cli, ["export", str(src), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert not any(f.exists() for f in stale)
+    assert all(f.exists() for f in keep)
+    assert (tmp_path / "m.safetensors.tmp-89abcdef").is_symlink() and src.is_file()
+    assert (tmp_path / "m.safetensors.tmp-fedcba98").is_dir()
+    stale[0].write_bytes(b"left by a killed export")
+    refused = runner.invoke(labram_cli, ["export", str(src), "--out", str(out)])  # exists
+    assert refused.exit_code == 2 and stale[0].exists()  # a refused command removes nothing
+    dst = tmp_path / "c.pth"
+    left = tmp_path / "c.pth.tmp-00000000"
+    left.write_bytes(b"left by a killed convert")
+    res = runner.invoke(labram_cli, ["convert", str(src), str(dst)])
+    assert res.exit_code == 0, res.output
+    assert dst.is_file() and not left.exists()
