@@ -222,7 +222,11 @@ def _run_folder(kw: dict[str, Any], default: str, *stores: tuple[str, ...], stag
 
 
 def _refuse_out_in_store(out: Path, stores: list[str]) -> None:
+    """Refuse a run folder that is or lies in one of ``stores``, or in any other Zarr hierarchy
+    (an eegprep store not given, an embeddings store: a folder at or above it holds a
+    ``zarr.json``)."""
     from eegprep.base.errors import UsageError
+    from labram.checkpoints.files import enclosing_zarr
 
     where = out.expanduser().resolve()
     for store in stores:
@@ -234,6 +238,12 @@ def _refuse_out_in_store(out: Path, stores: list[str]) -> None:
                 f"--out {out}: inside the store {store} (--store); a run folder must not be "
                 "written into a store: pick another --out"
             )
+    zarr_root = enclosing_zarr(out.expanduser() / "_")  # out itself and every folder above it
+    if zarr_root is not None:
+        raise UsageError(
+            f"--out {out}: inside the Zarr store {zarr_root}; a run folder must not be written "
+            "among a store's objects: pick another --out"
+        )
 
 
 def _given(name: str) -> bool:

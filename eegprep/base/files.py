@@ -98,7 +98,9 @@ def check_outside_stores(path: str | os.PathLike[str], what: str) -> None:
     """Refuse, as an :class:`~eegprep.base.errors.OutputError`, an output ``path`` (a plot, an
     HTML report, a demo corpus: ``what`` names it) that is or lies in an eegprep store: there it
     would overwrite the store's own objects (its root ``zarr.json``, its index) or be taken for
-    damage by ``eegprep validate``."""
+    damage by ``eegprep validate``; or in any other Zarr hierarchy (a ``labram embed`` output: a
+    folder at or above ``path`` holds a ``zarr.json`` or v2's ``.zgroup``), whose readers own
+    every object in it."""
     from eegprep.base.errors import OutputError
 
     store = enclosing_store(path)
@@ -108,6 +110,14 @@ def check_outside_stores(path: str | os.PathLike[str], what: str) -> None:
             f"{what} would overwrite or clutter the store's own objects there: pick a path "
             "outside every store"
         )
+    here = Path(os.path.realpath(os.path.abspath(os.fspath(path))))
+    for folder in reversed((here, *here.parents)):  # the outermost first: the hierarchy's root
+        if (folder / "zarr.json").is_file() or (folder / ".zgroup").is_file():
+            raise OutputError(
+                f"{as_text(os.fspath(path))}: inside the Zarr store {as_text(str(folder))} (an "
+                f"embeddings store or another Zarr hierarchy); {what} would clutter its "
+                "objects there: pick a path outside every store"
+            )
 
 
 def write_output(path: str | os.PathLike[str], data: bytes) -> None:

@@ -236,3 +236,25 @@ def test_export_and_convert_remove_what_a_killed_write_of_their_output_left(
     res = runner.invoke(labram_cli, ["convert", str(src), str(dst)])
     assert res.exit_code == 0, res.output
     assert dst.is_file() and not left.exists()
+
+
+def test_no_run_folder_nor_page_inside_an_embeddings_store(
+    embed_files: dict[str, Path], tmp_path: Path
+) -> None:
+    emb = tmp_path / "emb"
+    emb.mkdir()
+    (emb / "zarr.json").write_text('{"zarr_format": 3, "node_type": "group"}')
+    run = _run_folder(tmp_path)
+    runner = CliRunner()
+    page = emb / "page.html"
+    res = runner.invoke(labram_cli, ["report", str(run), "--html", str(page)])
+    assert res.exit_code == 2 and not page.exists()
+    assert res.output.splitlines()[-1].startswith(f"error: {page}: inside the Zarr store {emb} ")
+    out = emb / "run"
+    args = ["tokenizer", "--store", str(embed_files["plain"]), "--size", "tiny", "--out", str(out)]
+    res = runner.invoke(labram_cli, args)
+    assert res.exit_code == 2 and not out.exists()
+    assert res.output.strip() == (
+        f"error: --out {out}: inside the Zarr store {emb}; a run folder must not be written "
+        "among a store's objects: pick another --out"
+    )
