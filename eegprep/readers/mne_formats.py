@@ -17,8 +17,8 @@ Damaged files: an EDF/BDF is checked against its header's record count before MN
 (MNE would infer the count from the file size and read a truncated file silently), as the EDF
 reader does: shorter is refused, longer is read as the header counts it, with a warning. The
 data file of a BrainVision (``.eeg``) or EEGLAB (``.fdt``) recording is checked against the
-channels and samples of its header; a GDF file against the records its header counts (and
-its channel count against its size); a Neuroscan CNT file against the event table's position
+channels and samples of its header; a GDF file's header against its size and MNE's reader
+(:mod:`eegprep.readers.gdf_header`); a Neuroscan CNT file against the event table's position
 and size its header gives; a FIF file MNE finds truncated is refused. An EEGLAB
 ``.set`` is a MATLAB file, checked against the memory budget before MNE loads it. A samples
 file found nowhere (:func:`~eegprep.readers.companions.missing_data`) is named with the field
@@ -70,6 +70,7 @@ from eegprep.readers.companions import (
 )
 from eegprep.readers.edf import EdfReader, read_raw_header
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
+from eegprep.readers.gdf_header import check_gdf
 from eegprep.readers.vhdr import check_vhdr, openable_vhdr, written_units
 
 if TYPE_CHECKING:
@@ -376,68 +377,9 @@ def _check_before_mne(path: str) -> None:
     elif suffix in (".vhdr", ".ahdr"):
         check_vhdr(path)
     elif suffix == ".gdf":
-        _check_gdf_size(path)
+        check_gdf(path)
     elif suffix == ".cnt":
         _check_cnt_size(path)
-
-
-# GDF sample type code -> bytes per sample (GDF 1.x and 2.x; 0: a type MNE does not read)
-_GDF_TYPE_BYTES = {1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 8, 8: 8, 16: 4, 17: 8}
-
-
-def _check_gdf_size(path: str) -> None:
-    """A GDF file against the data records its header counts (MNE reads a shorter file's event
-    table from the middle of the data, or fails with an IndexError): refused, both sizes named.
-
-    GDF 1.x and 2.x share the positions read here: the record count (int64 at byte 236), each
-    channel's samples per record and sample type (int32 at ``256 + 216 * ns`` and ``256 + 220 *
-    ns``); they differ in the header's length (int64 bytes at 184, or uint16 blocks of 256
-    bytes) and the channel count (uint32 or uint16 at 252). A channel count whose fields the file
-    cannot hold is refused too (MNE would build lists of that many entries first); a header this
-    cannot parse, or a record count of -1 (unknown), is left to MNE.
-    """
-    size = os.path.getsize(path)
-    with open(path, "rb") as fh:
-        fixed = fh.read(256)
-        if len(fixed) < 256 or not fixed.startswith(b"GDF "):
-            return
-        try:
-            version = float(fixed[4:8].decode("ascii"))
-        except ValueError:
-            return
-        if version < 1.9:
-            header = int.from_bytes(fixed[184:192], "little", signed=True)
-            ns = int.from_bytes(fixed[252:256], "little")
-        else:
-            header = int.from_bytes(fixed[184:186], "little") * 256
-            ns = int.from_bytes(fixed[252:254], "little")
-        n_records = int.from_bytes(fixed[236:244], "little", signed=True)
-        if 256 * (ns + 1) > size:  # MNE would first build lists of ns entries
-            raise SourceError(
-                path,
-                f"the header claims {ns} channels, whose fields take {256 * (ns + 1)} bytes, "
-                f"but the file has {size} bytes: the header is damaged; re-export or "
-                "re-download it",
-            )
-        if ns < 1 or n_records < 1 or 256 * (ns + 1) > header:
-            return
-        fh.seek(256 + 216 * ns)
-        fields = np.frombuffer(fh.read(8 * ns), dtype="<i4")
-    if fields.size != 2 * ns:
-        return
-    n_samps, types = fields[:ns].astype(np.int64), fields[ns:]
-    widths = [_GDF_TYPE_BYTES.get(int(t), 0) for t in types]
-    if min(widths) == 0 or n_samps.min() < 1:
-        return
-    record = int(np.dot(n_samps, widths))
-    expected = header + n_records * record
-    if size < expected:
-        whole = max(size - header, 0) // record
-        raise SourceError(
-            path,
-            f"file is truncated: its header claims {n_records} data records ({expected} "
-            f"bytes) but it has {size} bytes ({whole} whole records): re-download it",
-        )
 
 
 _CNT_SETUP = 900  # bytes of a Neuroscan CNT's SETUP header, then 75 per channel
@@ -494,7 +436,10 @@ def _checked_length(path: str, raw: BaseRaw) -> tuple[int, str | None]:
     longer (EDF/BDF: MNE counts the records the file holds, the header counts fewer); a data
     file shorter than its header is refused."""
     n_samples = int(raw.n_times)
-    if PurePath(path).suffix.lower() not in (".edf", ".bdf"):
+    suffix = PurePath(path).suffix.lower()
+    if suffix == ".gdf":  # checked before MNE opened it; a longer file's warning again
+        return n_samples, check_gdf(path)
+    if suffix not in (".edf", ".bdf"):
         return n_samples, _check_data_file(path, raw)
     layout = _edf_layout(path)
     if layout is None:

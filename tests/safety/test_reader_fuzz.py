@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import signal
 import struct
 from collections.abc import Callable, Iterator
@@ -332,3 +333,84 @@ def test_a_header_claiming_absurd_channel_counts_is_refused_from_its_text(tmp_pa
         assert time.perf_counter() - t0 < 2
         assert expected in str(err.value) and str(vhdr) in str(err.value)
         assert "\n" not in str(err.value)
+
+
+def _gdf_with(tmp_path: Path, version: str, **fields: object) -> Path:
+    """The GDF seed with binary fields set: ``name=(offset, format, value)``."""
+    blob = bytearray(_gdf_seed(tmp_path, version))
+    for offset, fmt, value in fields.values():  # type: ignore[misc]
+        struct.pack_into(fmt, blob, offset, value)
+    path = tmp_path / f"bad{version}.gdf"
+    path.write_bytes(bytes(blob))
+    return path
+
+
+_TYPES, _NSAMP = 256 + 4 * 220, 256 + 4 * 216  # the seed's 4 channels' fields
+
+
+@pytest.mark.parametrize("version", ["1.25", "2.20"])
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"type": (_TYPES, "<i", 9)}, r"channel 'FP1' has sample type code 9, not one GDF"),
+        ({"type": (_TYPES + 4, "<i", 279)}, r"channel 'FP2' has sample type code 279"),
+        ({"type": (_TYPES + 8, "<i", 5)}, r"samples of different sizes \(int16, int32\)"),
+        ({"n": (_NSAMP + 4, "<i", 0)}, r"channel 'FP2' has 0 samples per record"),
+        ({"records": (236, "<q", -1)}, r"record count is -1 \(unknown"),
+        ({"records": (236, "<q", -(2**40))}, r"record count is -1099511627776"),
+        ({"den": (248, "<I", 0)}, r"record duration is 1/0 seconds"),
+        ({"n": (_NSAMP + 4, "<i", 125)}, r"^(?!.*MNE cannot)"),
+    ],
+)
+def test_gdf_header_fields_mne_fails_on_are_named(
+    version: str, fields: dict[str, object], expected: str, tmp_path: Path
+) -> None:
+    """Fields MNE's GDF reader fails on (IndexError, AssertionError, OSError: [Errno 22],
+    ZeroDivisionError, or annotations of unequal lengths from an event table read inside the
+    data), or misreads without a word (a channel of 0 samples per record): one line naming
+    the field, before MNE opens the file."""
+    path = _gdf_with(tmp_path, version, **fields)
+    try:
+        header = MneReader.read_header(str(path))
+    except SourceError as err:
+        message = str(err)
+        assert str(path) in message and "\n" not in message
+        assert re.search(expected, message.split(": ", 1)[1]), message
+    else:  # GDF 1.x, 125 samples: the bytes after the shorter records are no event table
+        assert version == "1.25" and "n" in fields, header
+        assert any("not an event table (mode" in w for w in header.warnings), header.warnings
+
+
+@pytest.mark.parametrize("version", ["1.25", "2.20"])
+def test_gdf_header_length_and_channel_count_are_named(version: str, tmp_path: Path) -> None:
+    """A header length that disagrees with the channel count (MNE: a bare AssertionError), and
+    no channels (GDF 2: a TypeError from numpy), are refused by name."""
+    wide = (184, "<q", 1536) if version == "1.25" else (184, "<H", 6)
+    path = _gdf_with(tmp_path, version, length=wide)
+    with pytest.raises(SourceError, match=r"length field says 1536 bytes, but .* take 1280"):
+        MneReader.read_header(str(path))
+    count = (252, "<I", 0) if version == "1.25" else (252, "<H", 0)
+    path = _gdf_with(tmp_path, version, count=count)
+    with pytest.raises(SourceError, match=r"the header lists no channels"):
+        MneReader.read_header(str(path))
+
+
+@pytest.mark.parametrize("version", ["1.25", "2.20"])
+def test_gdf_event_table_counting_more_events_than_the_file_holds(
+    version: str, tmp_path: Path
+) -> None:
+    """An event table whose count outruns the file is refused with both numbers (MNE: `Length
+    of duration (N) must match ...`); bytes after a whole table are a warning."""
+    blob = bytearray(_gdf_seed(tmp_path, version))
+    table = len(blob) - 8
+    if version == "1.25":
+        struct.pack_into("<I", blob, table + 4, 1000)
+    else:
+        blob[table + 1 : table + 4] = (1000).to_bytes(3, "little")
+    path = tmp_path / "events.gdf"
+    path.write_bytes(bytes(blob))
+    with pytest.raises(SourceError, match=r"counts 1000 events \(6008 bytes\), but only 8 bytes"):
+        MneReader.read_header(str(path))
+    path.write_bytes(_gdf_seed(tmp_path, version) + bytes(100))
+    header = MneReader.read_header(str(path))
+    assert any("108 bytes follow" in w and "takes 8" in w for w in header.warnings)

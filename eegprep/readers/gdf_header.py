@@ -1,0 +1,183 @@
+"""A GDF file's binary header checked before MNE opens it: every field MNE would fail on, or
+misread silently, is refused in one line naming the field and its value.
+
+MNE's GDF reader trusts its header: a sample type code outside its table gives ``IndexError:
+tuple index out of range``, a header length that disagrees with the channel count an
+``AssertionError`` with no message, a negative record count ``OSError: [Errno 22] Invalid
+argument``, a zero duration denominator ``ZeroDivisionError``, and an event table whose count
+outruns the file (as it does when the records end elsewhere than the header says) ``Length of
+duration (16775935) must match ...``. A channel of 0 samples per record is read as if it were
+absent, so that a GDF 1.x file longer than its records decodes shifted samples without a word.
+
+GDF 1.x and 2.x share the positions read here: the record count (int64 at byte 236), the
+record duration (uint32 numerator and denominator at 244 and 248), each channel's label (16
+bytes from 256), samples per record and sample type (int32 at ``256 + 216 * ns`` and ``256 +
+220 * ns``); they differ in the header's length (int64 bytes at 184, or uint16 blocks of 256
+bytes), the channel count (uint32 or uint16 at 252) and the event table's count (uint32 after
+a 3-byte rate, or 3 bytes before a float32 rate, from GDF 1.94 on as MNE reads it).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from eegprep.base.errors import SourceError
+
+GDF_TYPE_BYTES = {1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 8, 8: 8, 16: 4, 17: 8}
+"""GDF sample type code -> bytes per sample: the codes MNE reads (int8 ... uint64, float32,
+float64)."""
+_TYPE_NAMES = {1: "int8", 2: "uint8", 3: "int16", 4: "uint16", 5: "int32", 6: "uint32",
+               7: "int64", 8: "uint64", 16: "float32", 17: "float64"}  # fmt: skip
+_DAMAGED = "the header is damaged; re-export or re-download it"
+
+
+@dataclass(frozen=True)
+class _Fixed:
+    """The fixed header's numbers."""
+
+    version: float
+    header_bytes: int
+    n_channels: int
+    n_records: int
+    duration: tuple[int, int]
+
+
+def _fixed(head: bytes) -> _Fixed | None:
+    """The numbers of a 256-byte fixed header; ``None`` when it is not GDF (MNE says so)."""
+    if len(head) < 256 or not head.startswith(b"GDF "):
+        return None
+    try:
+        version = float(head[4:8].decode("ascii"))
+    except ValueError:
+        return None
+    if version < 1.9:
+        header = int.from_bytes(head[184:192], "little", signed=True)
+        ns = int.from_bytes(head[252:256], "little")
+    else:
+        header = int.from_bytes(head[184:186], "little") * 256
+        ns = int.from_bytes(head[252:254], "little")
+    n_records = int.from_bytes(head[236:244], "little", signed=True)
+    duration = (int.from_bytes(head[244:248], "little"), int.from_bytes(head[248:252], "little"))
+    return _Fixed(version, header, ns, n_records, duration)
+
+
+def check_gdf(path: str) -> str | None:
+    """Refuse a GDF file whose header MNE would fail on or misread (see the module); a
+    warning when the file is longer than its records and event table."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        fixed = _fixed(fh.read(256))
+        if fixed is None:
+            return None
+        ns = fixed.n_channels
+        if 256 * (ns + 1) > size:  # MNE would first build lists of ns entries
+            raise SourceError(
+                path,
+                f"the header claims {ns} channels, whose fields take {256 * (ns + 1)} bytes, "
+                f"but the file has {size} bytes: {_DAMAGED}",
+            )
+        _check_fixed(path, fixed)
+        labels = [fh.read(16).decode("latin-1").strip() for _ in range(ns)]
+        fh.seek(256 + 216 * ns)
+        fields = np.frombuffer(fh.read(8 * ns), dtype="<i4").astype(np.int64)
+    n_samps, types = fields[:ns], fields[ns:]
+    record = _record_bytes(path, labels, n_samps, types)
+    data_end = fixed.header_bytes + fixed.n_records * record
+    if size < data_end:
+        whole = max(size - fixed.header_bytes, 0) // record
+        raise SourceError(
+            path,
+            f"file is truncated: its header claims {fixed.n_records} data records ({data_end} "
+            f"bytes) but it has {size} bytes ({whole} whole records): re-download it",
+        )
+    return _check_events(path, fixed, data_end, size)
+
+
+def _check_fixed(path: str, fixed: _Fixed) -> None:
+    """The channel count, header length, record count and record duration."""
+    ns = fixed.n_channels
+    if ns < 1:
+        raise SourceError(path, f"the header lists no channels (channel count 0): {_DAMAGED}")
+    if fixed.header_bytes != 256 * (ns + 1):
+        raise SourceError(
+            path,
+            f"the header's length field says {fixed.header_bytes} bytes, but a fixed header "
+            f"and {ns} channel descriptions take {256 * (ns + 1)} (a damaged field, or a GDF 2 "
+            "header extension, which MNE does not read): re-export it",
+        )
+    if fixed.n_records < 0:
+        what = " (unknown: a recording never closed)" if fixed.n_records == -1 else ""
+        raise SourceError(path, f"the header's record count is {fixed.n_records}{what}: {_DAMAGED}")
+    num, den = fixed.duration
+    if den == 0:
+        raise SourceError(
+            path, f"the header's record duration is {num}/0 seconds (denominator 0): {_DAMAGED}"
+        )
+
+
+def _record_bytes(path: str, labels: list[str], n_samps: np.ndarray, types: np.ndarray) -> int:
+    """Bytes of one data record; each channel's sample type and samples per record checked."""
+    for label, n, code in zip(labels, n_samps.tolist(), types.tolist(), strict=True):
+        if code not in GDF_TYPE_BYTES:
+            raise SourceError(
+                path,
+                f"channel {label!r} has sample type code {code}, not one GDF defines that MNE "
+                f"reads ({', '.join(map(str, GDF_TYPE_BYTES))}): {_DAMAGED}",
+            )
+        if n < 1:
+            raise SourceError(
+                path, f"channel {label!r} has {n} samples per record (at least 1): {_DAMAGED}"
+            )
+    widths = {GDF_TYPE_BYTES[int(code)] for code in types}
+    if len(widths) > 1:
+        kinds = sorted({_TYPE_NAMES[int(code)] for code in types})
+        raise SourceError(
+            path,
+            f"its channels store samples of different sizes ({', '.join(kinds)}), which MNE "
+            "cannot read: convert the file to one sample type (e.g. with BioSig's save2gdf)",
+        )
+    return int(np.dot(n_samps, [GDF_TYPE_BYTES[int(code)] for code in types]))
+
+
+def _check_events(path: str, fixed: _Fixed, data_end: int, size: int) -> str | None:
+    """An event table after the records must hold the events it counts (MNE reads them as
+    arrays of unequal lengths otherwise); bytes after it, or bytes that are no table of a GDF
+    1.x file (MNE skips a mode other than 1 and 3), get a warning: the file is longer than its
+    header says, and is read as the header describes it."""
+    with open(path, "rb") as fh:
+        fh.seek(data_end)
+        table = fh.read(8)
+    if not table:
+        return None
+    mode = table[0]
+    extra = size - data_end
+    longer = (
+        f"file is longer than its header says: {extra} bytes follow its {fixed.n_records} data "
+        f"records (byte {data_end}),"
+    )
+    if fixed.version < 1.9 and mode not in (1, 3):
+        return f"{longer} not an event table (mode {mode}); the header's records were read"
+    if len(table) < 8:
+        raise SourceError(
+            path,
+            f"the event table after its {fixed.n_records} data records (byte {data_end}) is "
+            f"cut: {extra} bytes, less than its own 8-byte header: re-download it",
+        )
+    if fixed.version < 1.94:
+        n_events = int.from_bytes(table[4:8], "little")
+    else:
+        n_events = int.from_bytes(table[1:4], "little")
+    need = 8 + n_events * (12 if mode == 3 else 6)
+    if extra < need:
+        raise SourceError(
+            path,
+            f"the event table after its {fixed.n_records} data records (byte {data_end}) "
+            f"counts {n_events} events ({need} bytes), but only {extra} bytes follow: the file "
+            "is cut, or its header's record count, samples per record or sample types are wrong",
+        )
+    if extra > need:
+        return f"{longer} where its event table takes {need}; the header's records were read"
+    return None
