@@ -71,7 +71,7 @@ from eegprep.readers.companions import (
 from eegprep.readers.edf import EdfReader, read_raw_header
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
 from eegprep.readers.gdf_header import check_gdf
-from eegprep.readers.vhdr import check_vhdr, openable_vhdr, written_units
+from eegprep.readers.vhdr import check_vhdr, data_points, openable_vhdr, written_units
 
 if TYPE_CHECKING:
     from mne.io import BaseRaw
@@ -477,6 +477,15 @@ def _check_data_file(path: str, raw: BaseRaw) -> str | None:
             f"samples of {n_channels} channels x {sample // n_channels} bytes ({sample} bytes "
             f"each; {size // sample} whole, {size % sample} bytes over): it is cut, or its "
             "header gives the wrong channel count or binary format",
+        )
+    stated = data_points(path) if suffix == ".vhdr" and extras.get("order") == "C" else None
+    if stated is not None and stated != raw.n_times:  # MNE places channels by the file's size
+        raise SourceError(
+            path,
+            f"data file {name} holds {size // sample} samples per channel ({size} bytes), but "
+            f"the header says DataPoints={stated}: its channels are stored one after another "
+            "(DataOrientation=VECTORIZED), so every channel after the first would be read from "
+            "the wrong place; re-download it, or correct DataPoints",
         )
     if size < expected:
         raise SourceError(

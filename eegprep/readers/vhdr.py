@@ -78,6 +78,7 @@ def _suffixed_repeats(lines: list[str]) -> tuple[list[str], set[str]]:
 _VHDR_COUNT = re.compile(r"^\s*NumberOfChannels\s*=\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
 _VHDR_CH = re.compile(r"^\s*Ch(\d+)\s*=", re.MULTILINE)
 _VHDR_INTERVAL = re.compile(r"^\s*SamplingInterval\s*=\s*(.*?)\s*$", re.IGNORECASE | re.MULTILINE)
+_VHDR_POINTS = re.compile(r"^\s*DataPoints\s*=\s*(\d+)\s*$", re.IGNORECASE | re.MULTILINE)
 _VHDR_CH_INFO = re.compile(r"^\s*Ch(\d+)\s*=([^\r\n]*)$", re.MULTILINE)
 VHDR_MAX_BYTES = 16 * 2**20  # a header is text of a few kB; more is not a BrainVision header
 
@@ -169,3 +170,12 @@ def written_units(path: str, units: list[str]) -> list[str]:
         text = fh.read(VHDR_MAX_BYTES).decode("latin-1")
     written = {int(n): f[3].strip() for n, f in _channel_infos(text) if len(f) > 3}
     return [(written.get(i + 1) or unit) if unit == "n/a" else unit for i, unit in enumerate(units)]
+
+
+def data_points(path: str) -> int | None:
+    """The header's ``DataPoints`` (samples per channel), ``None`` when it gives none (or one
+    that is not a whole number: MNE names that)."""
+    with open(path, "rb") as fh:
+        text = fh.read(VHDR_MAX_BYTES).decode("latin-1")
+    hit = _VHDR_POINTS.search(text)
+    return int(hit.group(1)) if hit else None

@@ -88,3 +88,47 @@ def test_an_infinite_float_sample_is_one_line_and_no_numpy_warning(tmp_path: Pat
     x[0, 3] = np.inf
     (line,) = _ingest(tmp_path, _vhdr(res="1", fmt="IEEE_FLOAT_32"), x.tobytes())
     assert line == "sub1/r.vhdr: non-finite samples (NaN/inf) in channels F4"
+
+
+def _vectorized(folder: Path, points: int | None, x: np.ndarray) -> Path:
+    """A VECTORIZED float32 BrainVision recording of ``x`` (channels, samples) in uV: each
+    channel's samples after the previous channel's; ``DataPoints`` as given."""
+    head = [
+        "Brain Vision Data Exchange Header File Version 1.0",
+        "[Common Infos]",
+        "Codepage=UTF-8",
+        "DataFile=v.eeg",
+        "DataFormat=BINARY",
+        "DataOrientation=VECTORIZED",
+        f"NumberOfChannels={x.shape[0]}",
+        "SamplingInterval=4000",
+        *([f"DataPoints={points}"] if points is not None else []),
+        "[Binary Infos]",
+        "BinaryFormat=IEEE_FLOAT_32",
+        "[Channel Infos]",
+        *[f"Ch{i + 1}={name},,1,µV" for i, name in enumerate(CHANNELS[: x.shape[0]])],
+    ]
+    (folder / "v.vhdr").write_text("\n".join(head) + "\n", encoding="utf-8")
+    (folder / "v.eeg").write_bytes(x.astype("<f4").tobytes())
+    return folder / "v.vhdr"
+
+
+def test_vectorized_data_file_other_than_its_data_points_is_refused(tmp_path: Path) -> None:
+    """MNE places a VECTORIZED file's channels by the data file's size, not DataPoints: a file
+    cut by one sample per channel read every channel after the first shifted, without a word.
+    A size other than DataPoints says is now refused by name; a whole file reads exactly."""
+    from eegprep.base.errors import SourceError
+    from eegprep.readers.mne_formats import MneReader
+
+    x = np.random.default_rng(0).normal(0, 20, (4, 1000)).astype(np.float32)
+    path = _vectorized(tmp_path, 1000, x)
+    header = MneReader.read_header(str(path))
+    np.testing.assert_allclose(MneReader.read_segment(header, range(4), 0, 1000), x, atol=1e-4)
+    for points in (1001, 999, 10**9):
+        path = _vectorized(tmp_path, points, x)
+        with pytest.raises(SourceError, match=rf"1000 samples per channel .* DataPoints={points}"):
+            MneReader.read_header(str(path))
+    path = _vectorized(tmp_path, 1000, x)  # a download cut by one sample of every channel
+    (tmp_path / "v.eeg").write_bytes(x.astype("<f4").tobytes()[:-16])
+    with pytest.raises(SourceError, match=r"999 samples per channel .* DataPoints=1000: .*VECTOR"):
+        MneReader.read_header(str(path))
