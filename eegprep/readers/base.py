@@ -259,6 +259,20 @@ def frozen_options(options: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
     return tuple(out)
 
 
+MAX_SFREQ_HZ = 1e6
+"""The highest sampling rate a source may state: above it (1 MHz, far beyond any EEG or
+intracranial amplifier) its rate or timing fields are wrong."""
+
+
 def check_sfreq(path: str, sfreq: float) -> None:
+    """Refuse a rate that is not positive and finite, or above :data:`MAX_SFREQ_HZ` (every
+    reader: a damaged rate field read as 10^12 Hz was refused as "recording too short: 0.00
+    s", blaming the length)."""
     if not (math.isfinite(sfreq) and sfreq > 0):
         raise SourceError(path, f"invalid sampling rate {sfreq!r} Hz")
+    if sfreq > MAX_SFREQ_HZ:
+        raise SourceError(
+            path,
+            f"a sampling rate of {sfreq:g} Hz, above {MAX_SFREQ_HZ:g} Hz (beyond any EEG "
+            "amplifier): the file's rate or timing fields are damaged",
+        )

@@ -27,6 +27,7 @@ import numpy as np
 
 from eegprep.base.errors import SourceError
 from eegprep.readers.base import (
+    MAX_SFREQ_HZ,
     Annotation,
     Header,
     Reader,
@@ -277,12 +278,12 @@ def _rate(path: str, f: Any, i: int, own: EdfSignalFields, seconds: float) -> fl
 def _signal(
     path: str, s: EdfSignalFields, sfreq: float, default_unit: str, n_samples: int
 ) -> Signal:
-    check_sfreq(path, sfreq)
-    if sfreq > MAX_SFREQ_HZ:
+    if sfreq > MAX_SFREQ_HZ:  # named here with the EDF fields, before check_sfreq's line
         raise SourceError(
             path, f"signal {s.label!r}: a sampling rate of {sfreq:g} Hz (above "
             f"{MAX_SFREQ_HZ:g}): the header's record duration or samples per record are wrong"
         )  # fmt: skip
+    check_sfreq(path, sfreq)
     factor = unit_to_uv(s.unit)
     if factor is None:
         factor = unit_to_uv(default_unit) or 1.0
@@ -313,9 +314,6 @@ def _signal(
 MAX_ABS_UV = 1e15
 """The largest physical value an EDF signal may state, uV (a gigavolt, and far below float32's
 3.4e38): above it the calibration is damaged, and its samples would overflow to infinity."""
-
-MAX_SFREQ_HZ = 1e6
-"""The highest sampling rate an EDF signal may have: above it (1 MHz) the header is wrong."""
 
 
 def _calibration(s: EdfSignalFields) -> tuple[float, float]:

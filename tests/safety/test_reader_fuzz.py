@@ -414,3 +414,55 @@ def test_gdf_event_table_counting_more_events_than_the_file_holds(
     path.write_bytes(_gdf_seed(tmp_path, version) + bytes(100))
     header = MneReader.read_header(str(path))
     assert any("108 bytes follow" in w and "takes 8" in w for w in header.warnings)
+
+
+def _fast_gdf(tmp: Path) -> Path:
+    return _gdf_with(tmp, "2.20", den=(248, "<I", 2**32 - 1))  # 250 samples per 2^-32 s
+
+
+def _fast_vhdr(tmp: Path) -> Path:
+    vhdr = _vhdr_seed(tmp)
+    text = vhdr.read_text(encoding="utf-8")
+    lines = [
+        "SamplingInterval=1e-9" if line.startswith("SamplingInterval=") else line
+        for line in text.splitlines()
+    ]
+    vhdr.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return vhdr
+
+
+def _fast_mat(tmp: Path) -> Path:
+    import scipy.io
+
+    path = tmp / "fast.mat"
+    x = np.random.default_rng(0).normal(0, 20, (4, 2500))
+    scipy.io.savemat(path, {"eeg": x, "fs": 1e12})
+    return path
+
+
+def _fast_csv(tmp: Path) -> Path:
+    path = tmp / "fast.csv"
+    rows = [f"{i * 1e-9:.12f},{i % 7},{i % 5}" for i in range(2500)]
+    path.write_text("Time,Fp1,Fp2\n" + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "reader", "options"),
+    [
+        (_fast_gdf, "mne", {}),
+        (_fast_vhdr, "mne", {}),
+        (_fast_mat, "mat", {"data": "eeg", "sfreq_variable": "fs"}),
+        (_fast_csv, "csv", {"time_column": "Time"}),
+    ],
+)
+def test_a_rate_above_a_megahertz_is_refused_by_every_reader(
+    make: Callable[[Path], Path], reader: str, options: dict[str, str], tmp_path: Path
+) -> None:
+    """A damaged rate field read as 10^9..10^15 Hz was refused by the EDF reader alone; the
+    others said "recording too short: 0.00 s" (blaming the length) after reading it."""
+    from eegprep.readers import get_reader
+
+    path = make(tmp_path)
+    with pytest.raises(SourceError, match=r"a sampling rate of \S+ Hz, above 1e\+06 Hz"):
+        get_reader(reader).read_header(str(path), **options)
