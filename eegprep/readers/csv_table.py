@@ -207,6 +207,7 @@ def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -
     """Parse the table once per process: the cache key changes when the file does."""
     opts = dict(frozen)
     encoding = text_encoding(path)  # a Latin-1 export (0xB5 for µ) is not UTF-8
+    _check_line_lengths(path)
     names, delimiter, first = _layout(path, opts, encoding)
     dialect = _Dialect(encoding, delimiter, _decimal_comma(delimiter, first))
     if dialect.decimal_comma:
@@ -231,6 +232,41 @@ def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -
         ("dropped_columns", ",".join(dropped)),
     )
     return _Table(tuple(signal_names), sfreq, signals, annotations, meta)
+
+
+MAX_LINE_BYTES = 4 * 2**20
+"""The longest line a table may have: a row of samples is a few kB (256 channels of 20
+characters: 5 kB); Python's split and numpy's tokenizer take ~10-50x a line's bytes, so a
+500 MB line took over 4 GB whatever the per-file memory limit."""
+_SCAN_BYTES = 2**20
+
+
+def _check_line_lengths(path: str) -> None:
+    """Refuse a file with a line over :data:`MAX_LINE_BYTES` (ended by ``\\n`` or ``\\r``, as
+    Python's universal newlines end them), found in one pass of 1 MiB reads (memory does not
+    grow with the file), before any line is read whole."""
+    start, offset = 0, 0  # the current line's first byte, the chunk's
+    with open(path, "rb") as f:
+        while chunk := f.read(_SCAN_BYTES):
+            codes = np.frombuffer(chunk, dtype=np.uint8)
+            ends = np.flatnonzero((codes == 10) | (codes == 13)) + offset
+            lengths = np.diff(ends, prepend=start)
+            if lengths.size and lengths.max() > MAX_LINE_BYTES:
+                k = int(lengths.argmax())
+                _too_long(path, int(ends[k] - lengths[k]))
+            if ends.size:
+                start = int(ends[-1]) + 1
+            offset += len(chunk)
+            if offset - start > MAX_LINE_BYTES:
+                _too_long(path, start)
+
+
+def _too_long(path: str, start: int) -> None:
+    raise SourceError(
+        path,
+        f"the line from byte {start} is longer than {MAX_LINE_BYTES // 2**20} MiB: a table of "
+        "samples has one row per sample, so its line ends are missing, or it is not such a table",
+    )
 
 
 def _check_budget(path: str, n_used: int, n_signals: int) -> None:

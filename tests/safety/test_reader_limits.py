@@ -267,3 +267,30 @@ def test_a_huge_message_fails_one_file_quickly(
     assert len(rep.failed[0]) < 1000 and "more characters)" in rep.failed[0]
     saved = open_store(tmp_path / "s.zarr").reports()[-1]
     assert len(str(saved)) < 200_000
+
+
+def test_csv_line_longer_than_4_mib_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    """A 500 MB line (line ends lost, or not a table) took over 4 GB in Python's split and
+    numpy's tokenizer whatever --file-memory-limit said; a line over 4 MiB is now refused from
+    a streamed scan, wherever it is. A table ended by ``\\r`` (old Mac exports) reads as before."""
+    from eegprep.readers.csv_table import CsvReader, clear_cache
+
+    rows = "\n".join(f"{i % 7},{i % 5}" for i in range(1000))
+    for where, text in (
+        ("first data row", "Fp1,Fp2\n" + "1.0," * 1_400_000 + "1\n" + rows),
+        ("a later row", "Fp1,Fp2\n" + rows + "\n" + "1.0," * 1_400_000 + "1\n"),
+        ("no line ends", "Fp1,Fp2\t" + "1.0\t" * 1_400_000),
+    ):
+        path = tmp_path / "long.csv"
+        path.write_text(text)
+        clear_cache()
+        too_long = r"the line from byte \d+ is longer than 4 MiB"
+        with pytest.raises(SourceError, match=too_long) as err:
+            CsvReader.read_header(str(path), sfreq=250)
+        assert "\n" not in str(err.value), where
+    path = tmp_path / "mac.csv"
+    path.write_text("Fp1,Fp2\r" + "\r".join(f"{i % 7}.25,{i % 5}.5" for i in range(700_000)) + "\r")
+    assert path.stat().st_size > 4 * MiB
+    clear_cache()
+    header = CsvReader.read_header(str(path), sfreq=250)
+    assert [s.n_samples for s in header.signals] == [700_000, 700_000]
