@@ -18,8 +18,8 @@ Damaged files: an EDF/BDF is checked against its header's record count before MN
 reader does: shorter is refused, longer is read as the header counts it, with a warning. The
 data file of a BrainVision (``.eeg``) or EEGLAB (``.fdt``) recording is checked against the
 channels and samples of its header; a GDF file's header against its size and MNE's reader
-(:mod:`eegprep.readers.gdf_header`); a Neuroscan CNT file against the event table's position
-and size its header gives; a FIF file MNE finds truncated is refused. An EEGLAB
+(:mod:`eegprep.readers.gdf_header`); a Neuroscan CNT file's header likewise
+(:mod:`eegprep.readers.cnt_header`); a FIF file MNE finds truncated is refused. An EEGLAB
 ``.set`` is a MATLAB file, checked against the memory budget before MNE loads it. A samples
 file found nowhere (:func:`~eegprep.readers.companions.missing_data`) is named with the field
 that names it; BrainVision headers are checked and made openable by :mod:`eegprep.readers.vhdr`.
@@ -37,7 +37,6 @@ import importlib.util
 import inspect
 import os
 import re
-import struct
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import PurePath
@@ -62,6 +61,7 @@ from eegprep.readers.base import (
     frozen_options,
     unit_to_uv,
 )
+from eegprep.readers.cnt_header import check_cnt
 from eegprep.readers.companions import (
     data_files,
     missing_data,
@@ -379,46 +379,7 @@ def _check_before_mne(path: str) -> None:
     elif suffix == ".gdf":
         check_gdf(path)
     elif suffix == ".cnt":
-        _check_cnt_size(path)
-
-
-_CNT_SETUP = 900  # bytes of a Neuroscan CNT's SETUP header, then 75 per channel
-_CNT_TEEG = struct.Struct("<Bii")  # the event table's header: type, size, offset
-
-
-def _check_cnt_size(path: str) -> None:
-    """A Neuroscan CNT file against what its header places: the samples end where the event
-    table begins (``EventTablePos``, int32 at byte 886, after the SETUP header and 75 bytes per
-    channel, uint16 at 370), and the table holds the 9-byte header and the bytes it counts. MNE
-    fails on a cut file with ``unpack requires a buffer of 9 bytes``: refused here, both sizes
-    named. A position that cannot be right (inside the header) is left to MNE."""
-    size = os.path.getsize(path)
-    with open(path, "rb") as fh:
-        head = fh.read(_CNT_SETUP)
-        if len(head) < _CNT_SETUP:
-            raise SourceError(
-                path,
-                f"file is truncated: {size} bytes, less than the {_CNT_SETUP}-byte CNT "
-                "header: re-download it",
-            )
-        n_channels = int.from_bytes(head[370:372], "little")
-        table = int.from_bytes(head[886:890], "little", signed=True)
-        if table < _CNT_SETUP + 75 * n_channels:
-            return
-        if size < table + _CNT_TEEG.size:
-            raise SourceError(
-                path,
-                f"file is truncated: its header places the end of the samples (the event "
-                f"table) at byte {table} but it has {size} bytes: re-download it",
-            )
-        fh.seek(table)
-        _, length, _ = _CNT_TEEG.unpack(fh.read(_CNT_TEEG.size))
-    if length >= 0 and size < table + _CNT_TEEG.size + length:
-        raise SourceError(
-            path,
-            f"file is truncated: its event table holds {length} bytes from byte "
-            f"{table + _CNT_TEEG.size}, but the file has {size} bytes: re-download it",
-        )
+        check_cnt(path)
 
 
 def _edf_layout(path: str) -> RecordLayout | None:

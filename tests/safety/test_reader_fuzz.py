@@ -466,3 +466,41 @@ def test_a_rate_above_a_megahertz_is_refused_by_every_reader(
     path = make(tmp_path)
     with pytest.raises(SourceError, match=r"a sampling rate of \S+ Hz, above 1e\+06 Hz"):
         get_reader(reader).read_header(str(path), **options)
+
+
+def _cnt_with(tmp_path: Path, *fields: tuple[int, str, object]) -> Path:
+    """The CNT seed with binary fields set: ``(offset, format, value)``."""
+    blob = bytearray(_cnt_seed(tmp_path))
+    for offset, fmt, value in fields:
+        struct.pack_into(fmt, blob, offset, value)
+    path = tmp_path / "bad.cnt"
+    path.write_bytes(bytes(blob))
+    return path
+
+
+_CNT_TABLE = 900 + 75 * 4 + 4 * 2000 * 4  # the seed's event table: 4 channels, 2000 int32
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (((376, "<H", 0),), r"sampling rate \(byte 376\) is 0 Hz"),
+        (((900 + 75 * 2 + 59, "<f", 0.0),), r"channel 'CZ' has sensitivity 0 and calibration 1"),
+        (((900 + 71, "<f", float("nan")),), r"channel 'FP1' has sensitivity 20\.48 and .*nan"),
+        (((_CNT_TABLE, "<B", 255),), r"event table at byte 33200 is of type 255, not 1, 2 or 3"),
+        (((_CNT_TABLE + 1, "<i", -(2**31)),), r"holds -2147483648 bytes, not whole events of 19"),
+        (((_CNT_TABLE + 1, "<i", 18),), r"holds 18 bytes, not whole events of 19 bytes"),
+        (((894, "<i", 12000),), r"block size \(ChannelOffset, byte 894\) is 12000 bytes, 3000"),
+    ],
+)
+def test_cnt_header_fields_mne_fails_on_are_named(
+    fields: tuple[tuple[int, str, object], ...], expected: str, tmp_path: Path
+) -> None:
+    """Fields MNE's CNT reader fails on in its own terms (`float division by zero`, `Bad cals
+    for channels {np.int64(2): 'CZ'}`, `unknown CNT even type 255`, `read length must be
+    non-negative`, `iterative unpacking requires a buffer of a multiple of 19 bytes`, `cannot
+    reshape array` when the samples are read): one line naming the field, before MNE."""
+    path = _cnt_with(tmp_path, *fields)
+    with pytest.raises(SourceError, match=expected) as err:
+        MneReader.read_header(str(path))
+    assert str(path) in str(err.value) and "\n" not in str(err.value)

@@ -1,0 +1,120 @@
+"""A Neuroscan CNT file's binary header checked before MNE opens it: what MNE would fail on, or
+say only in its own terms, is refused in one line naming the field and its value.
+
+MNE fails on a cut file with ``unpack requires a buffer of 9 bytes``, on a rate of 0 with
+``float division by zero``, on a channel whose sensitivity or calibration is 0 or NaN with
+``Bad cals for channels {np.int64(2): 'CZ'}``, on an event table whose size field is negative
+or not whole events with ``read length must be non-negative`` or ``iterative unpacking
+requires a buffer of a multiple of 19 bytes``, and on a block size (``ChannelOffset``) that
+does not divide the samples with ``cannot reshape array`` when the samples are read.
+
+Positions (the SETUP header, http://paulbourke.net/dataformats/eeg/, as MNE reads it): the
+channel count (uint16 at 370), the rate (uint16 at 376), the sample count (int32 at 864), the
+event table's position (int32 at 886), the block size in bytes (int32 at 894); then 75 bytes
+per channel from byte 900: label (10 bytes), sensitivity (float32 at +59), calibration
+(float32 at +71). The event table: type (1 byte), size and offset (int32), then the events,
+8 bytes each for type 1 and 19 for types 2 and 3.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import struct
+
+from eegprep.base.errors import SourceError
+
+_SETUP = 900  # bytes of the SETUP header, then 75 per channel
+_ELECTLOC = 75
+_TEEG = struct.Struct("<Bii")  # the event table's header: type, size, offset
+_EVENT_BYTES = {1: 8, 2: 19, 3: 19}
+_DAMAGED = "the header is damaged; re-export or re-download it"
+
+
+def check_cnt(path: str) -> None:
+    """Refuse a CNT file whose header MNE would fail on (see the module)."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        head = fh.read(_SETUP)
+        if len(head) < _SETUP:
+            raise SourceError(
+                path,
+                f"file is truncated: {size} bytes, less than the {_SETUP}-byte CNT "
+                "header: re-download it",
+            )
+        n_channels = int.from_bytes(head[370:372], "little")
+        if int.from_bytes(head[376:378], "little") == 0:
+            raise SourceError(path, f"the header's sampling rate (byte 376) is 0 Hz: {_DAMAGED}")
+        channels = fh.read(_ELECTLOC * n_channels)
+        _check_calibrations(path, channels, n_channels)
+        table = int.from_bytes(head[886:890], "little", signed=True)
+        data_start = _SETUP + _ELECTLOC * n_channels
+        if table < data_start:
+            return  # MNE names it (or recomputes it from the sample count)
+        if size < table + _TEEG.size:
+            raise SourceError(
+                path,
+                f"file is truncated: its header places the end of the samples (the event "
+                f"table) at byte {table} but it has {size} bytes: re-download it",
+            )
+        fh.seek(table)
+        kind, length, _ = _TEEG.unpack(fh.read(_TEEG.size))
+    _check_events(path, table, kind, length, size)
+    n_samples = int.from_bytes(head[864:868], "little", signed=True)
+    block = int.from_bytes(head[894:898], "little", signed=True)
+    _check_blocks(path, n_samples, block, (table - data_start, n_channels))
+
+
+def _check_calibrations(path: str, channels: bytes, n_channels: int) -> None:
+    """Each channel's sensitivity x calibration, MNE's scale: finite and non-zero."""
+    for i in range(min(n_channels, len(channels) // _ELECTLOC)):
+        base = _ELECTLOC * i
+        sensitivity = struct.unpack_from("<f", channels, base + 59)[0]
+        calibration = struct.unpack_from("<f", channels, base + 71)[0]
+        scale = sensitivity * calibration
+        if not (math.isfinite(scale) and scale != 0):
+            label = channels[base : base + 10].split(b"\0")[0].decode("latin-1").strip()
+            raise SourceError(
+                path,
+                f"channel {label!r} has sensitivity {sensitivity:g} and calibration "
+                f"{calibration:g} in its header: their product, the value of one stored unit, "
+                f"must be finite and non-zero; {_DAMAGED}",
+            )
+
+
+def _check_events(path: str, table: int, kind: int, length: int, size: int) -> None:
+    """The event table's type and size: whole events of a type MNE reads, within the file."""
+    where = f"the event table at byte {table}"
+    if kind not in _EVENT_BYTES:
+        raise SourceError(path, f"{where} is of type {kind}, not 1, 2 or 3: {_DAMAGED}")
+    if length < 0 or length % _EVENT_BYTES[kind]:
+        raise SourceError(
+            path,
+            f"{where} holds {length} bytes, not whole events of {_EVENT_BYTES[kind]} bytes "
+            f"(type {kind}): {_DAMAGED}",
+        )
+    if size < table + _TEEG.size + length:
+        raise SourceError(
+            path,
+            f"file is truncated: its event table holds {length} bytes from byte "
+            f"{table + _TEEG.size}, but the file has {size} bytes: re-download it",
+        )
+
+
+def _check_blocks(path: str, n_samples: int, block: int, data: tuple[int, int]) -> None:
+    """A block size (``ChannelOffset``, bytes) that must divide each channel's samples, where
+    the sample width follows from the data's bytes, channels and samples (as MNE infers it)."""
+    n_bytes, n_channels = data
+    if block <= 1 or n_samples < 1 or n_channels < 1:
+        return
+    width, rest = divmod(n_bytes, n_channels * n_samples)
+    if rest or width not in (2, 4):
+        return  # MNE names the sample width it cannot infer
+    per_block = block // width
+    if per_block and n_samples % per_block:
+        raise SourceError(
+            path,
+            f"the header's block size (ChannelOffset, byte 894) is {block} bytes, "
+            f"{per_block} samples per channel, which does not divide its {n_samples} "
+            f"samples: {_DAMAGED}",
+        )
