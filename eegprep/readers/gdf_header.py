@@ -80,7 +80,7 @@ def check_gdf(path: str) -> str | None:
                 f"but the file has {size} bytes: {_DAMAGED}",
             )
         _check_fixed(path, fixed)
-        labels = [fh.read(16).decode("latin-1").strip() for _ in range(ns)]
+        labels = [fh.read(16).decode("latin-1").strip("\x00 ") for _ in range(ns)]
         fh.seek(256 + 216 * ns)
         fields = np.frombuffer(fh.read(8 * ns), dtype="<i4").astype(np.int64)
     n_samps, types = fields[:ns], fields[ns:]
