@@ -1,7 +1,8 @@
 """A Neuroscan CNT file's binary header checked before MNE opens it: what MNE would fail on, or
 say only in its own terms, is refused in one line naming the field and its value.
 
-MNE fails on a cut file with ``unpack requires a buffer of 9 bytes``, on a rate of 0 with
+MNE fails on a cut file with ``unpack requires a buffer of 9 bytes``, on a channel count of 0
+with ``integer division or modulo by zero``, on a rate of 0 with
 ``float division by zero``, on a channel whose sensitivity or calibration is 0 or NaN with
 ``Bad cals for channels {np.int64(2): 'CZ'}``, on an event table whose size field is negative
 or not whole events with ``read length must be non-negative`` or ``iterative unpacking
@@ -43,6 +44,8 @@ def check_cnt(path: str) -> None:
                 "header: re-download it",
             )
         n_channels = int.from_bytes(head[370:372], "little")
+        if n_channels == 0:  # MNE: "integer division or modulo by zero"
+            raise SourceError(path, f"the header's channel count (byte 370) is 0: {_DAMAGED}")
         if int.from_bytes(head[376:378], "little") == 0:
             raise SourceError(path, f"the header's sampling rate (byte 376) is 0 Hz: {_DAMAGED}")
         channels = fh.read(_ELECTLOC * n_channels)

@@ -485,6 +485,7 @@ _CNT_TABLE = 900 + 75 * 4 + 4 * 2000 * 4  # the seed's event table: 4 channels, 
     ("fields", "expected"),
     [
         (((376, "<H", 0),), r"sampling rate \(byte 376\) is 0 Hz"),
+        (((370, "<H", 0),), r"channel count \(byte 370\) is 0"),
         (((900 + 75 * 2 + 59, "<f", 0.0),), r"channel 'CZ' has sensitivity 0 and calibration 1"),
         (((900 + 71, "<f", float("nan")),), r"channel 'FP1' has sensitivity 20\.48 and .*nan"),
         (((_CNT_TABLE, "<B", 255),), r"event table at byte 33200 is of type 255, not 1, 2 or 3"),
