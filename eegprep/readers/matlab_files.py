@@ -38,6 +38,15 @@ _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _NUMERIC = frozenset(
     ["double", "single", "logical"] + [f"{s}int{n}" for s in ("", "u") for n in (8, 16, 32, 64)]
 )
+_NOT_NUMERIC = {
+    "struct": 'name its field in the manifest\'s [reader.options], e.g. data = "{v}.data"',
+    "sparse": "save it as a full matrix in MATLAB (full(x))",
+    "cell": "save the samples as one numeric matrix, not a cell array",
+    "complex128": "EEG samples are real numbers; save the real signal",
+    "complex64": "EEG samples are real numbers; save the real signal",
+}
+"""What to do about a data variable of a MATLAB class that is no numeric array (a struct's
+field can be named; the others must be saved otherwise)."""
 _DATA_CACHE_SIZE = 2
 
 
@@ -123,7 +132,9 @@ def data_info(path: str, version: str, variable: str) -> tuple[tuple[int, int], 
             cls = cls if arr.dtype.kind in "biuf" else str(arr.dtype)
     if cls not in _NUMERIC:
         raise SourceError(
-            path, f"variable {variable!r} is a MATLAB {cls}, not a numeric array: name its field"
+            path,
+            f"variable {variable!r} is a MATLAB {cls}, not a numeric array: "
+            + _NOT_NUMERIC.get(cls, "save the samples as a numeric matrix").format(v=variable),
         )
     if len(shape) != 2 or min(shape) == 0:
         raise SourceError(

@@ -297,3 +297,36 @@ def test_a_v73_reference_loop_is_one_clear_error(tmp_path: Path) -> None:
     assert mat_version(str(path)) == "7.3"
     with pytest.raises(SourceError, match=f"'nfo' nests more than {MAX_MAT_DEPTH} levels"):
         small_variable(str(path), "7.3", "nfo")
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("sparse", r"MATLAB sparse, not a numeric array: save it as a full matrix"),
+        ("complex", r"MATLAB complex128, not a numeric array: EEG samples are real"),
+        ("cell", r"MATLAB cell, not a numeric array: save the samples as one numeric matrix"),
+        ("struct", r"MATLAB struct, not a numeric array: name its field .* data = \"eeg\.data\""),
+    ],
+)
+def test_a_data_variable_of_another_class_says_what_to_do(
+    kind: str, expected: str, tmp_path: Path
+) -> None:
+    """Every non-numeric class said 'name its field', which only a struct can act on."""
+    import scipy.sparse
+
+    from eegprep.base.errors import SourceError
+
+    x = np.random.default_rng(0).normal(0, 20, (4, 500))
+    cell = np.empty((1, 2), dtype=object)
+    cell[0, 0], cell[0, 1] = x, x
+    value = {
+        "sparse": scipy.sparse.csc_matrix(x),
+        "complex": x + 1j * x,
+        "cell": cell,
+        "struct": {f"f{i}": 1.0 for i in range(100)},
+    }[kind]
+    path = tmp_path / f"{kind}.mat"
+    scipy.io.savemat(path, {"eeg": value, "fs": 250.0})
+    clear_cache()
+    with pytest.raises(SourceError, match=expected):
+        MatReader.read_header(str(path), data="eeg", sfreq_variable="fs")
