@@ -475,7 +475,8 @@ def _ingest_running(loc: Location) -> bool:
     process is gone, or a damaged one, does not). Its recording groups are not listed until it
     commits them: on an object store it writes them in place under ``recordings/``, and a
     local one renames each there just before listing it."""
-    from eegprep.store.writer import LOCK, lock_holder, lock_is_stale
+    from eegprep.store.lock_file import lock_holder, lock_is_stale
+    from eegprep.store.writer import LOCK
 
     try:
         holder = lock_holder(loc.read_bytes(*LOCK))

@@ -44,6 +44,7 @@ from eegprep.pipeline.channels import VOCABULARY
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.fs import Location
 from eegprep.store.index import INDEX_DIR, append, compact, read_index_checked
+from eegprep.store.lock_file import describe_holder, lock_holder, lock_is_stale
 from eegprep.store.reader import FORMAT, FORMAT_VERSION, read_root_attrs
 from eegprep.store.record import RecordingRecord
 from eegprep.store.shards import Layout, ShardWriter, put, write_group, zarr_compressors
@@ -323,7 +324,7 @@ class StoreWriter:
                 )
             elif not lock_is_stale(other, flocked=self._flock_fd is not None):
                 raise StoreLockedError(
-                    f"{self.loc.display}: another ingest ({_describe_holder(other)}) is "
+                    f"{self.loc.display}: another ingest ({describe_holder(other)}) is "
                     f"writing this store; wait for it, or delete "
                     f"{self.loc.shown(self.loc.path(*LOCK))} if that process is gone"
                 )
@@ -332,7 +333,7 @@ class StoreWriter:
                     "%s: took over the lock of an ingest that no longer runs (%s): its "
                     "unlisted work is removed, and this ingest redoes it",
                     self.loc.display,
-                    _describe_holder(other),
+                    describe_holder(other),
                 )
         if self.loc.local:
             path = self.loc.path(*LOCK)
@@ -374,7 +375,7 @@ class StoreWriter:
                 holder = lock_holder(self.loc.read_bytes(*LOCK))
             who = "another ingest"
             if holder is not None and not lock_is_stale(holder):
-                who += f" ({_describe_holder(holder)})"
+                who += f" ({describe_holder(holder)})"
             raise StoreLockedError(
                 f"{self.loc.display}: {who} is writing this store (it holds {path}); wait "
                 "for it to finish"
@@ -635,82 +636,6 @@ class StoreWriter:
 def _describe(recipe: dict[str, Any]) -> str:
     keys = ("l_freq", "h_freq", "sfreq", "mode", "encoding")
     return ", ".join(f"{k}={recipe.get(k)}" for k in keys)
-
-
-def lock_holder(data: bytes) -> dict[str, Any] | None:
-    """Who holds the lock, as its file says: ``{"host": str, "pid": int, "since": float}``;
-    None when the file is empty or damaged (cut short by a kill, a flipped bit): a ``host``
-    that is not text, a ``pid`` that is not a positive process id. A ``since`` that is not a
-    plausible time is left out (it only decorates the message)."""
-    try:
-        other = strict_json.loads(data)
-    except ValueError:
-        return None
-    if not isinstance(other, dict):
-        return None
-    host, pid, since = other.get("host"), other.get("pid"), other.get("since")
-    if not isinstance(host, str) or type(pid) is not int or not 0 < pid < 2**31:
-        return None
-    holder: dict[str, Any] = {"host": host, "pid": pid}
-    if isinstance(since, int | float) and not isinstance(since, bool) and 0 <= since < 2**31:
-        holder["since"] = float(since)
-    return holder
-
-
-def _describe_holder(holder: dict[str, Any]) -> str:
-    """``pid 123 on host, since 2026-12-02 14:57:56`` (the time when the lock states one)."""
-    text = f"pid {holder['pid']} on {holder['host']}"
-    if "since" in holder:
-        text += ", since " + time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(holder["since"]))
-    return text
-
-
-def lock_is_stale(lock: dict[str, Any], *, flocked: bool = False) -> bool:
-    """A lock held by a process on this host that no longer runs (``lock`` from
-    :func:`lock_holder`).
-
-    A process id is reused once its process is gone (soon, in a container restarted with the
-    same host name), so a live process with the lock's pid is not proof: with ``flocked``
-    (this process holds the store's ``flock``, which every writer on this host holds for its
-    life) no writer on this host runs; otherwise a process that started after the lock was
-    taken is not its writer (Linux, from ``/proc``)."""
-    if lock.get("host") != socket.gethostname():
-        return False
-    pid = lock.get("pid", 0)
-    if type(pid) is not int or not 0 < pid < 2**31:
-        return True
-    if flocked:
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        pass
-    started = _process_start(pid)
-    since = lock.get("since")
-    return started is not None and since is not None and started > since + PID_REUSE_SLACK
-
-
-PID_REUSE_SLACK = 60.0
-"""Seconds by which a process must have started after a lock's ``since`` to count as another
-process that reuses the writer's pid (generous: the start time is computed from the boot time
-in whole seconds, and the wall clock may have been set since)."""
-
-
-def _process_start(pid: int) -> float | None:
-    """When process ``pid`` started, seconds since the epoch (Linux); None where unknown."""
-    try:
-        with open("/proc/stat", "rb") as fh:
-            btime = next(int(line.split()[1]) for line in fh if line.startswith(b"btime "))
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat_line = fh.read()
-        # the fields after the command name (in parentheses, which may hold anything)
-        fields = stat_line[stat_line.rindex(b")") + 2 :].split()
-        ticks = int(fields[19])  # field 22 of proc(5): starttime, in clock ticks since boot
-        return btime + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration, AttributeError):
-        return None
 
 
 def write_recording(
