@@ -226,7 +226,7 @@ def _refuse_out_in_store(out: Path, stores: list[str]) -> None:
     (an eegprep store not given, an embeddings store: a folder at or above it holds a
     ``zarr.json``)."""
     from eegprep.base.errors import UsageError
-    from labram.checkpoints.files import enclosing_zarr
+    from eegprep.base.files import enclosing_zarr
 
     where = out.expanduser().resolve()
     for store in stores:

@@ -110,14 +110,24 @@ def check_outside_stores(path: str | os.PathLike[str], what: str) -> None:
             f"{what} would overwrite or clutter the store's own objects there: pick a path "
             "outside every store"
         )
-    here = Path(os.path.realpath(os.path.abspath(os.fspath(path))))
-    for folder in reversed((here, *here.parents)):  # the outermost first: the hierarchy's root
-        if (folder / "zarr.json").is_file() or (folder / ".zgroup").is_file():
-            raise OutputError(
-                f"{as_text(os.fspath(path))}: inside the Zarr store {as_text(str(folder))} (an "
-                f"embeddings store or another Zarr hierarchy); {what} would clutter its "
-                "objects there: pick a path outside every store"
-            )
+    folder = enclosing_zarr(Path(os.path.abspath(os.fspath(path))) / "_")  # path itself too
+    if folder is not None:
+        raise OutputError(
+            f"{as_text(os.fspath(path))}: inside the Zarr store {as_text(str(folder))} (an "
+            f"embeddings store or another Zarr hierarchy); {what} would clutter its "
+            "objects there: pick a path outside every store"
+        )
+
+
+def enclosing_zarr(path: Path) -> Path | None:
+    """The outermost folder above ``path`` that holds a Zarr group (``zarr.json``, or v2's
+    ``.zgroup``): the store's root, if ``path`` is inside one."""
+    folder = Path(os.path.realpath(path.parent))
+    found = None
+    for parent in (folder, *folder.parents):
+        if (parent / "zarr.json").is_file() or (parent / ".zgroup").is_file():
+            found = parent
+    return found
 
 
 def write_output(path: str | os.PathLike[str], data: bytes) -> None:

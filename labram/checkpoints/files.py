@@ -27,7 +27,7 @@ from torch import Tensor
 
 from eegprep.base import strict_json
 from eegprep.base.errors import OutputError, UsageError
-from eegprep.base.files import replaced_atomically
+from eegprep.base.files import enclosing_zarr, replaced_atomically
 
 CKPT_FORMAT = "labram-train"
 """The ``format`` of a training checkpoint (``last.pt``: :mod:`labram.train.checkpoint`)."""
@@ -205,17 +205,6 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False, what: str
             f"{what} {path} exists: pass --force to replace it (whole, once the new file is "
             "complete), or give another name"
         )
-
-
-def enclosing_zarr(path: Path) -> Path | None:
-    """The outermost folder above ``path`` that holds a Zarr group (``zarr.json``, or v2's
-    ``.zgroup``): the store's root, if ``path`` is inside one."""
-    folder = Path(os.path.realpath(path.parent))
-    found = None
-    for parent in (folder, *folder.parents):
-        if (parent / "zarr.json").is_file() or (parent / ".zgroup").is_file():
-            found = parent
-    return found
 
 
 @contextlib.contextmanager

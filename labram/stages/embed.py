@@ -303,7 +303,7 @@ def output_folder(out: str | os.PathLike[str]) -> Path:
     symbolic link stands for its target (the folder written, checked as ``--out`` itself is):
     Zarr neither writes through a link to a folder nor creates one's target.
     """
-    from labram.checkpoints.files import enclosing_zarr
+    from eegprep.base.files import enclosing_zarr
 
     path = Path(out)
     if path.is_symlink():
