@@ -17,9 +17,10 @@ Damaged files: an EDF/BDF is checked against its header's record count before MN
 (MNE would infer the count from the file size and read a truncated file silently), as the EDF
 reader does: shorter is refused, longer is read as the header counts it, with a warning. The
 data file of a BrainVision (``.eeg``) or EEGLAB (``.fdt``) recording is checked against the
-channels and samples of its header; a GDF file's header against its size and MNE's reader
-(:mod:`eegprep.readers.gdf_header`); a Neuroscan CNT file's header likewise
-(:mod:`eegprep.readers.cnt_header`); a FIF file MNE finds truncated is refused. An EEGLAB
+channels and samples of its header (a BrainVision ``MULTIPLEXED`` one against ``DataPoints``
+too: shorter is refused, longer read as counted, with a warning); a GDF file's header against
+its size and MNE's reader (:mod:`eegprep.readers.gdf_header`); a Neuroscan CNT file's header
+likewise (:mod:`eegprep.readers.cnt_header`); a FIF file MNE finds truncated is refused. An EEGLAB
 ``.set`` is a MATLAB file, checked against the memory budget before MNE loads it. A samples
 file found nowhere (:func:`~eegprep.readers.companions.missing_data`) is named with the field
 that names it; BrainVision headers are checked and made openable by :mod:`eegprep.readers.vhdr`.
@@ -401,7 +402,8 @@ def _checked_length(path: str, raw: BaseRaw) -> tuple[int, str | None]:
     if suffix == ".gdf":  # checked before MNE opened it; a longer file's warning again
         return n_samples, check_gdf(path)
     if suffix not in (".edf", ".bdf"):
-        return n_samples, _check_data_file(path, raw)
+        n_samples, points_warning = _multiplexed_points(path, raw)
+        return n_samples, _check_data_file(path, raw) or points_warning
     layout = _edf_layout(path)
     if layout is None:
         return n_samples, None
@@ -410,6 +412,31 @@ def _checked_length(path: str, raw: BaseRaw) -> tuple[int, str | None]:
     if warning and held > layout.n_records:
         n_samples = n_samples // held * layout.n_records
     return n_samples, warning
+
+
+def _multiplexed_points(path: str, raw: BaseRaw) -> tuple[int, str | None]:
+    """Samples per channel of a BrainVision ``DataOrientation=MULTIPLEXED`` file (MNE counts
+    them from the data file's size and ignores ``DataPoints``) checked against the header's
+    ``DataPoints``, as EDF's record count is: fewer in the file is refused (a cut download),
+    more is read as the header counts them, with a warning. Other files: MNE's count."""
+    held = int(raw.n_times)
+    extras = raw._raw_extras[0] if raw._raw_extras else {}
+    if PurePath(path).suffix.lower() != ".vhdr" or extras.get("order") != "F":
+        return held, None
+    stated = data_points(path)
+    if stated is None or stated == held:
+        return held, None
+    name = os.path.basename(str(raw.filenames[0])) if raw.filenames else path
+    if stated > held:
+        raise SourceError(
+            path,
+            f"data file {name} is truncated: it holds {held} samples per channel, but the "
+            f"header says DataPoints={stated}: re-download it (or correct DataPoints)",
+        )
+    return stated, (
+        f"data file {name} is longer than its header says: it holds {held} samples per "
+        f"channel, the header says DataPoints={stated}; only the first {stated} were read"
+    )
 
 
 def _check_data_file(path: str, raw: BaseRaw) -> str | None:

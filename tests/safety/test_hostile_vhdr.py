@@ -132,3 +132,52 @@ def test_vectorized_data_file_other_than_its_data_points_is_refused(tmp_path: Pa
     (tmp_path / "v.eeg").write_bytes(x.astype("<f4").tobytes()[:-16])
     with pytest.raises(SourceError, match=r"999 samples per channel .* DataPoints=1000: .*VECTOR"):
         MneReader.read_header(str(path))
+
+
+def _multiplexed(folder: Path, points: int | None, x: np.ndarray) -> Path:
+    """A MULTIPLEXED float32 BrainVision recording of ``x`` (channels, samples) in uV (one
+    sample of every channel after another); ``DataPoints`` as given."""
+    path = _vectorized(folder, points, x)
+    path.write_text(path.read_text(encoding="utf-8").replace("VECTORIZED", "MULTIPLEXED"))
+    (folder / "v.eeg").write_bytes(x.T.astype("<f4").tobytes())
+    return path
+
+
+def test_multiplexed_data_file_other_than_its_data_points_is_refused_or_read_as_counted(
+    tmp_path: Path,
+) -> None:
+    """MNE counts a MULTIPLEXED file's samples from the data file's size and ignores
+    DataPoints: a download cut by 200 samples was read as a shorter recording without a word.
+    Now a file shorter than DataPoints is refused naming both counts (as a cut EDF is), and a
+    longer one is read as DataPoints counts it, with a warning (as a longer EDF is)."""
+    from eegprep.base.errors import SourceError
+    from eegprep.readers.mne_formats import MneReader, clear_cache
+
+    x = np.random.default_rng(0).normal(0, 20, (4, 1000)).astype(np.float32)
+    for points in (1001, 1200, 10**9):
+        clear_cache()
+        path = _multiplexed(tmp_path, points, x)
+        with pytest.raises(
+            SourceError, match=rf"v.eeg is truncated: it holds 1000 .* DataPoints={points}: "
+        ):
+            MneReader.read_header(str(path))
+    clear_cache()
+    header = MneReader.read_header(str(_multiplexed(tmp_path, 800, x)))
+    assert header.signals[0].n_samples == 800 and header.duration == 800 / 250
+    (warning,) = header.warnings
+    assert "holds 1000 samples per channel, the header says DataPoints=800" in warning
+    got = MneReader.read_segment(header, range(4), 0, 800)
+    np.testing.assert_allclose(got, x[:, :800], atol=1e-4)
+    for points in (1000, None):  # as the header says, or not said: read whole
+        clear_cache()
+        header = MneReader.read_header(str(_multiplexed(tmp_path, points, x)))
+        assert header.signals[0].n_samples == 1000 and header.warnings == ()
+
+
+def test_a_cut_multiplexed_file_is_one_line_in_the_report(tmp_path: Path) -> None:
+    header = _vhdr().replace("SamplingInterval=4000", "SamplingInterval=4000\nDataPoints=7500")
+    (line,) = _ingest(tmp_path, header, _int16()[: -2 * len(CHANNELS) * 250])
+    assert line == (
+        "sub1/r.vhdr: data file r.eeg is truncated: it holds 7250 samples per channel, but the "
+        "header says DataPoints=7500: re-download it (or correct DataPoints)"
+    )
