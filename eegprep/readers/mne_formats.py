@@ -175,7 +175,16 @@ class MneReader(Reader):
             meta=_meta(path, raw),
             options=frozen_options(options),
             layout=(("mne_names", tuple(raw.ch_names)), ("mne_n_times", int(raw.n_times))),
-            warnings=tuple(w for w in (size_warning, _markers_note(path), *_moved(path)) if w),
+            warnings=tuple(
+                w
+                for w in (
+                    size_warning,
+                    _markers_note(path),
+                    _cropped_events(notes, n_samples / sfreq),
+                    *_moved(path),
+                )
+                if w
+            ),
         )
 
     @classmethod
@@ -663,6 +672,33 @@ def _moved(path: str) -> list[str]:
     if PurePath(path).suffix.lower() not in (".vhdr", ".ahdr"):
         return []
     return [c.note for c in vhdr_companions(path) if c.note]
+
+
+_CROPPED = re.compile(r"^(Omitted|Limited) (\d+) annotation\(s\) that were")
+"""How MNE says it dropped (``Omitted``) or cut (``Limited``) events outside the samples."""
+
+
+def _cropped_events(notes: Sequence[str], seconds: float) -> str | None:
+    """A warning for the events MNE dropped or cut while opening the file because they lie
+    outside its samples (``seconds`` long), which it says only on the terminal: a marker after
+    the last sample is what a samples file cut short looks like."""
+    counts = {"Omitted": 0, "Limited": 0}
+    for note in notes:
+        hit = _CROPPED.match(note)
+        if hit:
+            counts[hit.group(1)] += int(hit.group(2))
+    said = [
+        f"{counts['Omitted']} event(s) of the file lie outside them and were dropped"
+        if counts["Omitted"]
+        else "",
+        f"{counts['Limited']} event(s) reach past them and were cut" if counts["Limited"] else "",
+    ]
+    if not any(said):
+        return None
+    return (
+        f"the file's samples span 0-{seconds:g} s; {', '.join(s for s in said if s)}: if they "
+        "mark later parts of the recording, its samples are cut short (re-download it)"
+    )
 
 
 def _markers_note(path: str) -> str | None:

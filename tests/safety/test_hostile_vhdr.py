@@ -181,3 +181,42 @@ def test_a_cut_multiplexed_file_is_one_line_in_the_report(tmp_path: Path) -> Non
         "sub1/r.vhdr: data file r.eeg is truncated: it holds 7250 samples per channel, but the "
         "header says DataPoints=7500: re-download it (or correct DataPoints)"
     )
+
+
+def _eeglab_with_late_event(folder: Path, x: np.ndarray) -> Path:
+    """An EEGLAB .set (eeglabio) of ``x`` (channels, samples at 250 Hz, uV) with an event at
+    1 s and one after the last sample."""
+    from eeglabio.raw import export_set
+
+    path = folder / "e.set"
+    n = x.shape[1]
+    events = [np.array(["a", "late"]), np.array([1.0, n / 250 + 2.0]), np.array([0.0, 0.0])]
+    export_set(str(path), x * 1e-6, 250.0, CHANNELS[: x.shape[0]], annotations=events)
+    return path
+
+
+def test_events_past_the_last_sample_are_named_for_every_format_mne_reads(
+    tmp_path: Path,
+) -> None:
+    """MNE drops the events of a file that lie after its last sample and says so only on the
+    terminal; a marker past the end is what a samples file cut short looks like. Now the
+    header's warnings say it (the ingest report lists them), for every format MNE opens."""
+    from eegprep.readers.mne_formats import MneReader
+
+    x = np.random.default_rng(0).normal(0, 20, (4, 1000)).astype(np.float32)
+    vhdr = _multiplexed(tmp_path, None, x)
+    text = vhdr.read_text(encoding="utf-8").replace(
+        "DataFile=v.eeg", "DataFile=v.eeg\nMarkerFile=v.vmrk"
+    )
+    vhdr.write_text(text, encoding="utf-8")
+    marks = (
+        MARKERS.replace("r.eeg", "v.eeg")
+        + "Mk2=Stimulus,S  1,200,1,0\nMk3=Stimulus,S  2,1400,1,0\n"
+    )
+    (tmp_path / "v.vmrk").write_text(marks, encoding="utf-8")
+    for path in (vhdr, _eeglab_with_late_event(tmp_path, x)):
+        header = MneReader.read_header(str(path))
+        (warning,) = header.warnings
+        assert warning.startswith("the file's samples span 0-4 s; 1 event(s) of the file lie ")
+        assert "its samples are cut short" in warning
+        assert len(header.annotations) == 1  # the one inside
