@@ -90,6 +90,11 @@ def variable_names(path: str, version: str) -> list[str]:
     return [name for name, _, _ in _listing(path, version, file_version(path))]
 
 
+def variable_listing(path: str, version: str) -> tuple[tuple[str, tuple, str], ...]:
+    """(name, MATLAB shape, MATLAB class) of every top-level variable, without loading any."""
+    return _listing(path, version, file_version(path))
+
+
 @functools.lru_cache(maxsize=16)
 def _listing(path: str, version: str, stamp: FileVersion) -> tuple[tuple[str, tuple, str], ...]:
     """(name, MATLAB shape, MATLAB class) of every top-level variable."""

@@ -72,6 +72,7 @@ from eegprep.readers.companions import (
 from eegprep.readers.edf import EdfReader, read_raw_header
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
 from eegprep.readers.gdf_header import check_gdf
+from eegprep.readers.set_header import check_set
 from eegprep.readers.vhdr import check_vhdr, data_points, openable_vhdr, written_units
 
 if TYPE_CHECKING:
@@ -384,6 +385,7 @@ def _check_before_mne(path: str) -> None:
                 "this EEGLAB .set is a MAT 7.3 (HDF5) file, as EEGLAB saves large datasets; MNE "
                 "reads those only with the pymatreader package: pip install pymatreader",
             )
+        check_set(path)
     elif suffix in (".vhdr", ".ahdr"):
         check_vhdr(path)
     elif suffix == ".gdf":

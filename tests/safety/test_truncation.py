@@ -237,7 +237,7 @@ def test_mat73_data_never_written_is_refused_not_read_as_zeros(tmp_path: Path, l
 
 def test_eeglab_data_of_another_shape_than_its_fields_is_named(tmp_path: Path) -> None:
     """An embedded .set whose pnts says 3000 samples over 2500 stored: MNE asserts, and the
-    line said only "AssertionError: (3000, 2500)"."""
+    line said only "AssertionError: (3000, 2500)". Now named from the fields, before MNE."""
     import scipy.io
     from eeglabio.raw import export_set
 
@@ -248,6 +248,8 @@ def test_eeglab_data_of_another_shape_than_its_fields_is_named(tmp_path: Path) -
     fields["pnts"] = np.array([[3000.0]])
     scipy.io.savemat(path, fields, appendmat=False)
     clear_cache()
-    with pytest.raises(SourceError, match=r"not the shape the \.set's nbchan and pnts give"):
+    with pytest.raises(
+        SourceError, match=r"EEG.data holds 3 x 2500 values but EEG.nbchan x EEG.pnts is 3 x 3000"
+    ):
         header = MneReader.read_header(str(path))
         MneReader.read_segment(header, [0, 1, 2], 0, header.signals[0].n_samples)
