@@ -6,7 +6,9 @@ with ``integer division or modulo by zero``, on a rate of 0 with
 ``float division by zero``, on a channel whose sensitivity or calibration is 0 or NaN with
 ``Bad cals for channels {np.int64(2): 'CZ'}``, on an event table whose size field is negative
 or not whole events with ``read length must be non-negative`` or ``iterative unpacking
-requires a buffer of a multiple of 19 bytes``, and on a block size (``ChannelOffset``) that
+requires a buffer of a multiple of 19 bytes``, on a rejected span that no accept marker
+closes with ``IndexError: list index out of range`` (and gives wrong spans to markers out of
+turn), and on a block size (``ChannelOffset``) that
 does not divide the samples with ``cannot reshape array`` when the samples are read.
 
 Positions (the SETUP header, http://paulbourke.net/dataformats/eeg/, as MNE reads it): the
@@ -22,6 +24,9 @@ from __future__ import annotations
 import math
 import os
 import struct
+from typing import BinaryIO
+
+import numpy as np
 
 from eegprep.base.errors import SourceError
 
@@ -62,7 +67,8 @@ def check_cnt(path: str) -> None:
             )
         fh.seek(table)
         kind, length, _ = _TEEG.unpack(fh.read(_TEEG.size))
-    _check_events(path, table, kind, length, size)
+        _check_events(path, table, kind, length, size)
+        _check_rejected_spans(path, _accept_codes(fh, kind, length))
     n_samples = int.from_bytes(head[864:868], "little", signed=True)
     block = int.from_bytes(head[894:898], "little", signed=True)
     _check_blocks(path, n_samples, block, (table - data_start, n_channels))
@@ -101,6 +107,54 @@ def _check_events(path: str, table: int, kind: int, length: int, size: int) -> N
             path,
             f"file is truncated: its event table holds {length} bytes from byte "
             f"{table + _TEEG.size}, but the file has {size} bytes: re-download it",
+        )
+
+
+_REJECT, _ACCEPT = 0xC0, 0xD0  # KeyPad_Accept as MNE matches it: a span's start and end
+_EVENT_CHUNK = 1 << 16  # events read at a time
+
+
+def _accept_codes(fh: BinaryIO, kind: int, length: int) -> list[tuple[int, int]]:
+    """``(event number, KeyPad_Accept byte)`` of each event that opens (0xC0) or closes (0xD0)
+    a rejected span, in table order; the table starts at the file's position."""
+    width = _EVENT_BYTES[kind]
+    out: list[tuple[int, int]] = []
+    for first in range(0, length // width, _EVENT_CHUNK):
+        chunk = fh.read(min(_EVENT_CHUNK, length // width - first) * width)
+        codes = np.frombuffer(chunk, dtype=np.uint8)[3::width]  # byte 3 of each event
+        hits = np.flatnonzero((codes == _REJECT) | (codes == _ACCEPT))
+        out += [(first + int(i), int(codes[i])) for i in hits]
+    return out
+
+
+def _check_rejected_spans(path: str, codes: list[tuple[int, int]]) -> None:
+    """Rejected spans as MNE pairs them: from the first reject marker on, each reject (0xC0)
+    must be closed by the accept (0xD0) that follows it, before the next reject. MNE fails on
+    an unclosed span with ``IndexError: list index out of range`` and gives wrong spans
+    (negative, or ending at another reject) to markers out of turn."""
+    start = next((i for i, (_, code) in enumerate(codes) if code == _REJECT), len(codes))
+    fix = "MNE cannot pair its rejected spans: fix the event table in Neuroscan's software"
+    previous = 0
+    for turn, (number, code) in enumerate(codes[start:]):
+        if code == _REJECT and turn % 2:
+            raise SourceError(
+                path,
+                f"event {number + 1} of the event table opens a rejected span (KeyPad_Accept "
+                f"0xC0) while the one event {previous + 1} opened is not closed (no accept "
+                f"marker, 0xD0, between them); {fix}",
+            )
+        if code == _ACCEPT and not turn % 2:
+            raise SourceError(
+                path,
+                f"event {number + 1} of the event table closes a rejected span (KeyPad_Accept "
+                f"0xD0) that none opened: event {previous + 1} closed the last one; {fix}",
+            )
+        previous = number
+    if (len(codes) - start) % 2:
+        raise SourceError(
+            path,
+            f"event {codes[-1][0] + 1} of the event table opens a rejected span (KeyPad_Accept "
+            f"0xC0) that no accept marker (0xD0) closes; {fix}",
         )
 
 

@@ -505,3 +505,35 @@ def test_cnt_header_fields_mne_fails_on_are_named(
     with pytest.raises(SourceError, match=expected) as err:
         MneReader.read_header(str(path))
     assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("keypad", "expected"),
+    [
+        ((0xC0,), r"event 1 of the event table opens a rejected span .* that no accept marker"),
+        ((0xC0, 0xD0, 0xC0), r"event 3 of the event table opens a rejected span .* no accept"),
+        ((0xC0, 0xC0, 0xD0, 0xD0), r"event 2 .* opens a rejected span .* while the one event 1"),
+        ((0xC0, 0xD0, 0xD0), r"event 3 .* closes a rejected span \(KeyPad_Accept 0xD0\) that none"),
+    ],
+)
+def test_cnt_rejected_spans_mne_cannot_pair_are_named(
+    keypad: tuple[int, ...], expected: str, tmp_path: Path
+) -> None:
+    """A rejected span (KeyPad_Accept 0xC0) that no accept marker (0xD0) closes was an internal
+    error (MNE: `IndexError: list index out of range`); two opened in a row got wrong spans
+    without a word. Now one line naming the event; paired spans read as MNE pairs them."""
+    from eegprep.testing.fixtures.cnt_writer import write_cnt
+
+    data = np.random.default_rng(0).normal(0, 20, (3, 1000))
+    events = [(100 * (i + 1), 1) for i in range(len(keypad))]
+    path = write_cnt(tmp_path / "r.cnt", data, ["FP1", "FP2", "CZ"], 250, events=events,
+                     keypad=keypad)  # fmt: skip
+    with pytest.raises(SourceError, match=expected) as err:
+        MneReader.read_header(str(path))
+    assert str(err.value).startswith(f"{path}: ") and "\n" not in str(err.value)
+    events = [(100, 1), (200, 1), (300, 1)]
+    path = write_cnt(tmp_path / "ok.cnt", data, ["FP1", "FP2", "CZ"], 250, events=events,
+                     keypad=(0xD0, 0xC0, 0xD0))  # fmt: skip
+    (span,) = MneReader.read_header(str(path)).annotations
+    assert span.description == "BAD_1"  # the span events 2 and 3 mark, samples 200-300
+    assert (span.onset, span.duration) == pytest.approx((0.8, 0.4))
