@@ -179,11 +179,28 @@ def _note(named: str, found: str) -> str:
     return f"the header names {named!r}, which is not there: read {found!r} beside the header"
 
 
+_CODEPAGE = re.compile(rb"^\s*Codepage\s*=\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+
+
+def vhdr_text(raw: bytes) -> str:
+    """A BrainVision header's (or marker file's) bytes as text, decoded as MNE decodes them:
+    in the ``Codepage=`` it names (``ANSI`` is Windows-1252), UTF-8 when it names none, and
+    Latin-1 when that fails (older recordings), so that a file name or label with ``µ`` or
+    ``é`` reads as the writer meant it."""
+    named = _CODEPAGE.search(raw)
+    codepage = named.group(1).decode("ascii", "replace") if named else "utf-8"
+    codepage = "cp1252" if codepage.upper() == "ANSI" else codepage
+    try:
+        return raw.decode(codepage)
+    except (LookupError, UnicodeDecodeError):
+        return raw.decode("latin-1")
+
+
 def _vhdr_entries(path: str) -> list[tuple[str, str]]:
     """``(key, name as written)`` of each ``DataFile=`` / ``MarkerFile=`` line (key lower-case)."""
     try:
         with open(path, "rb") as fh:
-            text = fh.read(1 << 16).decode("latin-1")
+            text = vhdr_text(fh.read(1 << 16))
     except OSError:
         return []
     return [

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import PurePath
 
 from eegprep.base.errors import SourceError
-from eegprep.readers.companions import vhdr_companions
+from eegprep.readers.companions import vhdr_companions, vhdr_text
 
 _VHDR_CHANNEL = re.compile(r"^(Ch\d+=)([^,]*)(.*)$")
 
@@ -91,7 +91,7 @@ def check_vhdr(path: str) -> None:
     refusal, from the header's text alone.
     """
     with open(path, "rb") as fh:
-        text = fh.read(VHDR_MAX_BYTES).decode("latin-1")
+        text = vhdr_text(fh.read(VHDR_MAX_BYTES))
     claimed = _VHDR_COUNT.search(text)
     if claimed is None:
         return  # MNE names what is missing
@@ -167,7 +167,7 @@ def written_units(path: str, units: list[str]) -> list[str]:
     if PurePath(path).suffix.lower() != ".vhdr" or "n/a" not in units:
         return units
     with open(path, "rb") as fh:
-        text = fh.read(VHDR_MAX_BYTES).decode("latin-1")
+        text = vhdr_text(fh.read(VHDR_MAX_BYTES))
     written = {int(n): f[3].strip() for n, f in _channel_infos(text) if len(f) > 3}
     return [(written.get(i + 1) or unit) if unit == "n/a" else unit for i, unit in enumerate(units)]
 
@@ -176,6 +176,6 @@ def data_points(path: str) -> int | None:
     """The header's ``DataPoints`` (samples per channel), ``None`` when it gives none (or one
     that is not a whole number: MNE names that)."""
     with open(path, "rb") as fh:
-        text = fh.read(VHDR_MAX_BYTES).decode("latin-1")
+        text = vhdr_text(fh.read(VHDR_MAX_BYTES))
     hit = _VHDR_POINTS.search(text)
     return int(hit.group(1)) if hit else None

@@ -98,6 +98,31 @@ def test_brainvision_files_named_otherwise_are_found_beside_the_header(
     assert sorted(Path(p).name for p in data_files(str(vhdr))) == ["rec.eeg", "rec.vmrk"]
 
 
+@pytest.mark.parametrize("codepage", ["UTF-8", "ANSI", None])
+def test_a_brainvision_data_file_named_in_accented_letters_is_found(
+    tmp_path: Path, codepage: str | None
+) -> None:
+    """The header's DataFile= and MarkerFile= were read as Latin-1 whatever its Codepage= said:
+    a UTF-8 header naming `données.eeg` (as pybv and Recorder write them) was refused as
+    naming a missing `donnÃ©es.eeg`, though MNE reads it. Now decoded as MNE decodes it."""
+    from eegprep.readers.companions import data_files
+    from eegprep.readers.mne_formats import MneReader
+
+    vhdr, truth = _brainvision(tmp_path, "données")
+    other = tmp_path / "session 2.vhdr"  # a header of another stem: found by its entries only
+    lines = [ln for ln in vhdr.read_text(encoding="utf-8").splitlines() if "Codepage" not in ln]
+    if codepage is not None:
+        lines.insert(lines.index("[Common Infos]") + 1, f"Codepage={codepage}")
+    other.write_bytes("\n".join(lines).encode("cp1252" if codepage == "ANSI" else "utf-8"))
+    vhdr.unlink()
+    header = MneReader.read_header(str(other))
+    np.testing.assert_allclose(
+        MneReader.read_segment(header, range(5), 0, 500), truth * 1e6, atol=1e-3
+    )
+    assert header.warnings == () and len(header.annotations) == 2
+    assert sorted(Path(p).name for p in data_files(str(other))) == ["données.eeg", "données.vmrk"]
+
+
 def test_a_brainvision_data_file_in_another_folder_is_fingerprinted(tmp_path: Path) -> None:
     from eegprep.readers.companions import data_files
     from eegprep.readers.mne_formats import MneReader
