@@ -25,6 +25,16 @@ def l2norm(x: Tensor) -> Tensor:
     return F.normalize(x, p=2.0, dim=-1)
 
 
+def full_precision(device: torch.device) -> torch.autocast:
+    """A region where autocast is off on ``device``'s type: what runs in it stays float32.
+
+    The quantizer input (``to_code``) and the quantizer itself are float32 in the recipe, also
+    under mixed precision; under bf16 autocast the code distances would tie in their last bits
+    and the EMA update would mix dtypes.
+    """
+    return torch.autocast(device.type, enabled=False)
+
+
 def _distributed() -> bool:
     return dist.is_available() and dist.is_initialized()
 
@@ -159,14 +169,16 @@ class NormEMAQuantizer(nn.Module):
         """Index of the nearest code of each unit vector ``z`` ``(M, D)`` -> ``(M,)`` int64.
 
         Squared distances are computed as ``|z|^2 + |e|^2 - 2 z.e``, in the original's order,
-        so that near-ties resolve as in the original.
+        so that near-ties resolve as in the original; in float32 (autocast is off inside).
         """
         w = self.codebook
-        d = (
-            z.pow(2).sum(dim=1, keepdim=True)
-            + w.pow(2).sum(dim=1)
-            - 2 * torch.einsum("bd,nd->bn", z, w)
-        )
+        with full_precision(z.device):
+            z = z.float()
+            d = (
+                z.pow(2).sum(dim=1, keepdim=True)
+                + w.pow(2).sum(dim=1)
+                - 2 * torch.einsum("bd,nd->bn", z, w)
+            )
         return d.argmin(dim=1)
 
     @torch.no_grad()
@@ -221,9 +233,13 @@ class NormEMAQuantizer(nn.Module):
         Parameters
         ----------
         z : Tensor, shape (M, code_dim)
-            Encoder outputs; L2-normalised here.
+            Encoder outputs; L2-normalised here, in float32 (autocast is off inside).
         """
-        z = l2norm(z)
+        with full_precision(z.device):
+            return self._forward(l2norm(z.float()))
+
+    def _forward(self, z: Tensor) -> QuantizerOutput:
+        """:meth:`forward` on float32 unit vectors ``z`` ``(M, code_dim)``."""
         if self.training:
             self.init_codebook(z.detach())
         codes = self.nearest(z.detach())

@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from labram.model.backbone import Backbone, ChannelsLike, init_weights
 from labram.model.config import PATCH_SIZE, TokenizerConfig
-from labram.model.quantizer import NormEMAQuantizer, l2norm
+from labram.model.quantizer import NormEMAQuantizer, full_precision, l2norm
 
 
 class TokenizerOutput(TypedDict):
@@ -110,10 +110,14 @@ class VQNSPTokenizer(nn.Module):
     def encode_features(self, x: Tensor, channels: ChannelsLike) -> Tensor:
         """Vectors to quantise (the quantiser L2-normalises them).
 
+        The encoder runs under the caller's autocast; ``to_code`` (Linear-Tanh-Linear) runs in
+        float32 with autocast off, as the recipe's quantizer input is float32.
+
         x : (B, N, A, 200) 0.1 mV -> Tensor, shape (B, N*A, code_dim), float32.
         """
-        tokens = self.encoder.forward_features(x, channels)[:, 1:]  # (B, N*A, D)
-        return self.to_code(self.encoder_norm(tokens).float())
+        tokens = self.encoder_norm(self.encoder.forward_features(x, channels)[:, 1:])  # (B, L, D)
+        with full_precision(tokens.device):
+            return self.to_code(tokens.float())
 
     @torch.no_grad()
     def encode(self, x: Tensor, channels: ChannelsLike) -> Tensor:

@@ -120,3 +120,28 @@ def test_single_process_gloo_group(tmp_path):
         torch.testing.assert_close(q.codebook.norm(dim=1), torch.ones(8))
     finally:
         dist.destroy_process_group()
+
+
+def test_quantizer_input_and_codes_stay_float32_under_autocast():
+    """The recipe's quantizer input (Linear-Tanh-Linear) and the quantizer are float32, also in
+    a mixed-precision step (bf16 autocast: a training step mixed dtypes in the EMA update)."""
+    from labram.model.config import tokenizer_config
+    from labram.model.tokenizer import VQNSPTokenizer
+
+    torch.manual_seed(0)
+    tok = VQNSPTokenizer(tokenizer_config("tiny")).train()
+    x, ch = torch.randn(2, 3, 2, 200), torch.tensor([0, 2, 19])
+    bf16 = torch.autocast("cpu", dtype=torch.bfloat16)
+    with bf16:
+        z = tok.encode_features(x, ch)
+        out = tok(x, ch)  # k-means init and an EMA update under autocast
+        tokens = tok.encoder_norm(tok.encoder.forward_features(x, ch)[:, 1:])
+    assert z.dtype == torch.float32
+    torch.testing.assert_close(z, tok.to_code(tokens.float()), rtol=0, atol=0)
+    assert bool(torch.isfinite(out["loss"]))
+    torch.testing.assert_close(tok.quantizer.codebook.norm(dim=1), torch.ones(256))
+    q = _quantizer()
+    w = _unit(64, 4, seed=5)
+    with bf16:
+        inside = q.nearest(w)
+    assert torch.equal(inside, q.nearest(w))
