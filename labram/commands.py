@@ -423,7 +423,8 @@ def labram_pretrain(
 @click.option(
     "--allow-seen-subjects",
     is_flag=True,
-    help="Go on when test subjects were seen in pre-training (their metrics are optimistic).",
+    help="Go on when test subjects were seen in pre-training, or the task's splits share a "
+    "subject, a recording or samples (a warning then; their metrics are optimistic).",
 )
 @click.option(
     "--protocol",
@@ -521,7 +522,8 @@ def labram_finetune(
 @click.option(
     "--allow-seen-subjects",
     is_flag=True,
-    help="Go on when test subjects were seen in pre-training (their metrics are optimistic).",
+    help="Go on when test subjects were seen in pre-training, or the task's splits share a "
+    "subject, a recording or samples (a warning then; their metrics are optimistic).",
 )
 def labram_evaluate(
     stores: tuple[str, ...],

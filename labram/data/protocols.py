@@ -46,7 +46,7 @@ from labram.data.tasks import (
     split_subjects,
     subject_of,
 )
-from labram.data.windows import WindowIndex, assign_blocks
+from labram.data.windows import RecordingPlan, WindowIndex, assign_blocks
 from labram.model.config import PATCH_SIZE
 
 log = logging.getLogger(__name__)
@@ -309,8 +309,138 @@ def fold_indexes(table: TaskWindows, fold: dict[str, Any]) -> dict[str, WindowIn
                 "windows are not test windows of these stores (another store or window settings?)"
             )
         train, test = train | is_cal, test & ~is_cal
+        near = test & _near(table.index, is_cal)
+        if near.any():
+            log.warning(
+                "few-shot: %d test windows share samples with a calibration window of their "
+                "recording (a training window): left out of the test set", int(near.sum()),
+            )  # fmt: skip
+            test &= ~near
     masks = {"train": train, "val": val, "test": test}
     return {k: select(table.index, m, k, table.block_samples) for k, m in masks.items()}
+
+
+def overlapping(a: np.ndarray, a_len: int, b: np.ndarray, b_len: int) -> np.ndarray:
+    """Whether each window starting at ``b`` (``b_len`` samples) shares a sample with one of the
+    windows starting at ``a`` (sorted, ``a_len`` samples), in one recording: bool, ``b``'s shape."""
+    i = np.searchsorted(a, b - a_len, side="right")  # the first window of a ending after b starts
+    hit = i < len(a)
+    hit[hit] = a[i[hit]] < b[hit] + b_len
+    return hit
+
+
+def _near(index: WindowIndex, marked: np.ndarray) -> np.ndarray:
+    """Bool per window of ``index``: it shares a sample with a ``marked`` window (bool mask) of
+    its own recording, itself excepted."""
+    out = np.zeros(len(index), dtype=bool)
+    for r in np.unique(index.rec[marked]):
+        mine = np.flatnonzero(index.rec == r)
+        length = int(index.n_patches[mine].max()) * PATCH_SIZE
+        starts = np.sort(index.start[mine[marked[mine]]])
+        out[mine] = overlapping(starts, length, index.start[mine], length)
+    return out & ~marked
+
+
+# ---- leakage between the splits ----------------------------------------------------------------
+
+Windows = dict[tuple[int, str], tuple[RecordingPlan, np.ndarray, int]]
+"""A split's windows by recording ``(store, id)``: its plan, sorted starts and window length
+(samples)."""
+
+
+def _by_recording(index: WindowIndex) -> Windows:
+    out: Windows = {}
+    order = np.argsort(index.rec, kind="stable")
+    for group in np.split(order, np.flatnonzero(np.diff(index.rec[order])) + 1):
+        if len(group):
+            plan = index.recordings[int(index.rec[group[0]])]
+            length = int(index.n_patches[group].max()) * PATCH_SIZE
+            out[(plan.store, plan.id)] = (plan, np.sort(index.start[group]), length)
+    return out
+
+
+def split_leaks(
+    splits: dict[str, WindowIndex], calibration: Sequence[Sequence[Any]] = ()
+) -> list[str]:
+    """What ties windows of two splits (train, val, test) together, one phrase each (empty:
+    nothing): a subject (``subject_key``, else ``subject``) with windows in both; the same
+    recording under two names (one source's content digest and part,
+    :func:`labram.data.tasks.source_identity`); windows of one recording in both that share
+    samples. ``calibration``: the few-shot ``[recording id, start]`` pairs in train, whose
+    subjects are the test subjects by design."""
+    cal = {(str(r), int(s)) for r, s in calibration}
+    windows = {name: _by_recording(index) for name, index in splits.items()}
+    problems: list[str] = []
+    names = [n for n in ("train", "val", "test") if n in windows]
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            problems += _shared_subjects(windows[a], a, windows[b], b, cal)
+            problems += _same_sources(windows[a], a, windows[b], b)
+            problems += _shared_samples(windows[a], a, windows[b], b)
+    return problems
+
+
+def _subjects(windows: Windows, cal: set[tuple[str, int]]) -> dict[str, str]:
+    """Subject -> a recording id of it, over the recordings not all calibration windows."""
+    out: dict[str, str] = {}
+    for (_, rid), (plan, starts, _) in windows.items():
+        if not cal or not all((rid, int(s)) in cal for s in starts):
+            out.setdefault(plan.subject or plan.subject_key, rid)
+    return out
+
+
+def _shared_subjects(
+    wa: Windows, a: str, wb: Windows, b: str, cal: set[tuple[str, int]]
+) -> list[str]:
+    sa, sb = _subjects(wa, cal), _subjects(wb, cal)
+    return [f"subject {k!r} has {a} windows ({sa[k]}) and {b} windows ({sb[k]})"
+            for k in sorted(set(sa) & set(sb)) if k]  # fmt: skip
+
+
+def _same_sources(wa: Windows, a: str, wb: Windows, b: str) -> list[str]:
+    by_source = {plan.source: key for key, (plan, _, _) in wa.items() if plan.source}
+    out = []
+    for key, (plan, _, _) in wb.items():
+        other = by_source.get(plan.source) if plan.source else None
+        if other is not None and other != key:
+            out.append(f"{a} recording {other[1]} and {b} recording {key[1]} are one recording "
+                       "under two names (the same source bytes)")  # fmt: skip
+    return out
+
+
+def _shared_samples(wa: Windows, a: str, wb: Windows, b: str) -> list[str]:
+    out = []
+    for key in sorted(set(wa) & set(wb)):
+        (_, sa, la), (_, sb, lb) = wa[key], wb[key]
+        n = int(overlapping(sa, la, sb, lb).sum())
+        if n:
+            out.append(f"{n} {b} windows of {key[1]} share samples with its {a} windows")
+    return out
+
+
+def check_split_leakage(
+    splits: dict[str, WindowIndex], *, allow: bool, calibration: Sequence[Sequence[Any]] = ()
+) -> str | None:
+    """Refuse splits that :func:`split_leaks` finds tied together, in one line; with
+    ``allow`` (``--allow-seen-subjects``) warn instead. Returns the line, or None.
+
+    Raises
+    ------
+    UsageError
+        Naming the first tie and how many more there are.
+    """
+    problems = split_leaks(splits, calibration)
+    if not problems:
+        return None
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    line = f"the task's splits leak: {problems[0]}{more}"
+    if not allow:
+        raise UsageError(
+            f"{line}: their metrics would be optimistic; put each subject's recordings, and "
+            "each recording, in one split of the stores, or pass --allow-seen-subjects"
+        )
+    log.warning("%s", line)
+    return line
 
 
 # ---- splits.json -----------------------------------------------------------------------------

@@ -137,6 +137,17 @@ def subject_of(rec: Recording) -> str:
     return rec.subject_key or rec.subject
 
 
+def source_identity(rec: Recording) -> str:
+    """What makes two recordings the same one whatever their ids: the source file's content
+    digest (BLAKE3, or SHA-256 in older records) and the part of it the recording is; ``""``
+    when the record states no digest."""
+    digest = rec.meta.get("source_blake3") or rec.meta.get("source_sha256")
+    if not isinstance(digest, str) or not digest:
+        return ""
+    part = rec.meta.get("part")
+    return f"{digest}#{part}" if part else digest
+
+
 def is_scalar_label(value: Any) -> bool:
     """Whether a recording label value can be a class: a string, number or boolean (not null,
     a list or a table, nor a number that is not finite)."""
@@ -395,7 +406,10 @@ def index_by(
             if not starts:
                 continue
             plans, recs, st, npatch, labs = per_split.setdefault(split, ([], [], [], [], []))
-            plan = RecordingPlan(s_i, rec.id, rec.corpus, rec.subject_key, *sel, subject_of(rec))
+            plan = RecordingPlan(
+                s_i, rec.id, rec.corpus, rec.subject_key, *sel, subject_of(rec),
+                source=source_identity(rec),
+            )  # fmt: skip
             plans.append(plan)
             recs += [len(plans) - 1] * len(starts)
             st += starts

@@ -132,6 +132,7 @@ class RecordingPlan:
     rows: np.ndarray  # int64 (N,): rows of the stored array, in model order
     channels: np.ndarray  # int64 (N,): vocabulary indices of those rows
     subject: str = ""  # what a task's splits group by: subject_key, else subject (tasks.subject_of)
+    source: str = ""  # the source's content digest and part (tasks.source_identity); "": unknown
 
 
 @dataclass

@@ -37,6 +37,7 @@ from labram.data.protocols import (
     SPLITS_FILE,
     Protocol,
     TaskWindows,
+    check_split_leakage,
     fold_indexes,
     make_folds,
     read_splits,
@@ -354,6 +355,9 @@ def _finetune(
     tested = set().union(*(test_subjects(s["test"]) for s in fold_splits))
     leakage = check_test_subjects(record, tested, allow=allow_seen_subjects, source=source)
     log.info("%s", leakage)
+    for fold, s in zip(folds, fold_splits, strict=True):
+        calibration = fold.get("calibration") or []
+        check_split_leakage(s, allow=allow_seen_subjects, calibration=calibration)
     for s in fold_splits:
         if len(s["train"]) == 0:
             raise M_error(task_name, stores)
@@ -543,6 +547,8 @@ def evaluate(
         allow=allow_seen_subjects,
         source=str(checkpoint),
     )
+    calibration = (fold.get("calibration") or []) if isinstance(fold, dict) else []
+    check_split_leakage(splits, allow=allow_seen_subjects, calibration=calibration)
     if is_ours(obj):
         model, untrained = ours_from(obj, source=str(checkpoint)), False
     else:  # a training last.pt, a released fine-tuned file: what load_model reads
