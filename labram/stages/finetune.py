@@ -58,6 +58,7 @@ from labram.stages.scoring import (
     selection_metric,
     task_loss,
     task_splits,
+    with_smoothing,
 )
 from labram.train import metrics as M
 from labram.train.checkpoint import save_model
@@ -188,7 +189,7 @@ def _one_seed(
     ds = WindowDataset(plan)
     extra = {"best": -math.inf, "best_epoch": -1}
     run = Run(cfg, ds, run_dir, dinfo, model.config.to_dict(), "classifier", extra=extra)
-    task = replace(task, label_smoothing=cfg.label_smoothing or task.label_smoothing)
+    task = with_smoothing(task, cfg)
     run.on_epoch_end = _KeepBest(task, splits["val"], run, pretrain_record(init)[0], split)
 
     def step_fn(

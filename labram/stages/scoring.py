@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,25 @@ from labram.train.config import TrainConfig, train_config
 log = logging.getLogger(__name__)
 
 
+def with_smoothing(task: Task, cfg: TrainConfig) -> Task:
+    """``task`` with the label smoothing ``cfg`` sets (``label_smoothing``), or its own (TUEV's
+    0.1, 0 for the others) when ``cfg`` leaves it unset (None)."""
+    if cfg.label_smoothing is None:
+        return task
+    return replace(task, label_smoothing=cfg.label_smoothing)
+
+
 def task_loss(task: Task, logits: Tensor, y: Tensor) -> Tensor:
+    """The training loss of a batch: BCE of one logit (targets smoothed towards 1/2 by
+    ``label_smoothing``, as two-class cross-entropy smooths them), cross-entropy with label
+    smoothing, or MSE for regression.
+
+    logits : (B, n_outputs); y : (B, 1) class index, or (B, n_targets) regression targets.
+    """
     if task.kind == "binary":
-        return F.binary_cross_entropy_with_logits(logits[:, 0].float(), y[:, 0])
+        eps = task.label_smoothing
+        target = y[:, 0] * (1 - eps) + eps / 2
+        return F.binary_cross_entropy_with_logits(logits[:, 0].float(), target)
     if task.kind == "multiclass":
         return F.cross_entropy(logits.float(), y[:, 0].long(), label_smoothing=task.label_smoothing)
     return F.mse_loss(logits.float(), y)

@@ -92,7 +92,7 @@ class TrainConfig(WindowSettings):
     grad_clip: float | None = 3.0
     layer_decay: float = 1.0  # fine-tuning: 0.65 (lr x 0.65^(L+1-i) for layer i)
     drop_path: float = 0.0  # fine-tuning: 0.1
-    label_smoothing: float = 0.0  # tuev: 0.1
+    label_smoothing: float | None = None  # None: the task's (tuev 0.1, others 0); 0 turns it off
     # data (and the window fields of WindowSettings)
     num_workers: int = 0  # dataloader workers per process
     corpus_weights: dict[str, float] = field(default_factory=dict)  # corpus -> weight

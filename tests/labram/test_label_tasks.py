@@ -202,3 +202,28 @@ def test_embed_numbers_labels_by_the_checkpoints_classes(
     index, task = window_index([other], EmbedConfig(task=f"label:{KEY}"), None, info, str(best))
     assert task.classes == ("x", "y", "z")
     assert sorted(set(index.labels[:, 0].tolist())) == [0.0, 2.0]  # x -> 0, z -> 2
+
+
+def test_label_smoothing_is_the_tasks_unless_set_and_zero_turns_it_off() -> None:
+    """The recipe: TUEV smooths its labels by 0.1, TUAB's BCE not at all; a value given in the
+    config wins, 0 included (it was read as 'unset', so TUEV could not be run without)."""
+    import torch.nn.functional as F
+
+    from labram.stages.scoring import task_loss, with_smoothing
+
+    tuev, tuab = get_task("tuev"), get_task("tuab")
+    preset = train_config("finetune", "base")
+    assert with_smoothing(tuev, preset).label_smoothing == 0.1
+    assert with_smoothing(tuab, preset).label_smoothing == 0.0
+    off = train_config("finetune", "base", label_smoothing=0.0)
+    assert with_smoothing(tuev, off).label_smoothing == 0.0
+    logits = torch.tensor([[2.0, -1.0, 0.5, 0.0, 1.0, -2.0]])
+    y = torch.tensor([[3.0]])
+    plain = F.cross_entropy(logits, torch.tensor([3]))
+    assert torch.allclose(task_loss(with_smoothing(tuev, off), logits, y), plain)
+    assert not torch.allclose(task_loss(with_smoothing(tuev, preset), logits, y), plain)
+    # binary: the targets move towards 1/2, as two-class cross-entropy smooths them
+    some = train_config("finetune", "base", label_smoothing=0.2)
+    z, one = torch.tensor([[1.5]]), torch.tensor([[1.0]])
+    two_class = F.cross_entropy(torch.tensor([[0.0, 1.5]]), torch.tensor([1]), label_smoothing=0.2)
+    assert torch.allclose(task_loss(with_smoothing(tuab, some), z, one), two_class)
