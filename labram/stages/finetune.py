@@ -159,6 +159,11 @@ def test_subjects(index: WindowIndex) -> set[str]:
     return {p.subject_key for p in index.recordings if p.subject_key}
 
 
+def test_sources(index: WindowIndex) -> set[str]:
+    """Source identities (content digest and part) of the recordings that give test windows."""
+    return {p.source for p in index.recordings if p.source}
+
+
 def _one_seed(
     task: Task,
     splits: dict[str, WindowIndex],
@@ -354,7 +359,10 @@ def _finetune(
         fold_splits = [fold_indexes(table, f) for f in folds]
     record, source = pretrain_record(init)
     tested = set().union(*(test_subjects(s["test"]) for s in fold_splits))
-    leakage = check_test_subjects(record, tested, allow=allow_seen_subjects, source=source)
+    files = set().union(*(test_sources(s["test"]) for s in fold_splits))
+    leakage = check_test_subjects(
+        record, tested, allow=allow_seen_subjects, source=source, test_sources=files
+    )
     log.info("%s", leakage)
     for fold, s in zip(folds, fold_splits, strict=True):
         calibration = fold.get("calibration") or []
@@ -547,6 +555,7 @@ def evaluate(
         test_subjects(splits["test"]),
         allow=allow_seen_subjects,
         source=str(checkpoint),
+        test_sources=test_sources(splits["test"]),
     )
     calibration = (fold.get("calibration") or []) if isinstance(fold, dict) else []
     check_split_leakage(splits, allow=allow_seen_subjects, calibration=calibration)

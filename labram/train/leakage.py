@@ -7,7 +7,11 @@ test subjects with it and refuse a test set that overlaps (``--allow-seen-subjec
 
 The record is plain data (it reads back with ``weights_only=True``): ``n`` and either ``keys``,
 the sorted keys, or, above :data:`MAX_LISTED` keys, ``sha256_64``, a sorted int64 tensor of the
-first 8 bytes of each key's SHA-256 (a false match needs a 64-bit collision). ``complete`` is
+first 8 bytes of each key's SHA-256 (a false match needs a 64-bit collision). ``sources_64``, the
+same hashes of each recording's source identity (its source file's content digest and part,
+:func:`labram.data.tasks.source_identity`), catches a test recording whose file was pre-trained
+on under another subject key (another corpus's manifest, a store with no subject keys); records
+written before it have none, and only their subject keys are checked. ``complete`` is
 False when part of the model came from elsewhere with no record (e.g. the released
 ``vqnsp.pth`` as the tokenizer), or when it trained on a recording without a ``subject_key``:
 the leakage check then says it cannot tell. The released LaBraM weights carry no record at all.
@@ -32,13 +36,29 @@ def _hash64(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little", signed=True)
 
 
-def make_record(keys: Iterable[str], *, complete: bool = True) -> dict[str, Any]:
-    """The record of the subject keys ``keys`` (plain types only)."""
+SOURCES = "sources_64"
+"""The record's entry of hashed source identities."""
+
+
+def _hashes(values: Iterable[str | int]) -> torch.Tensor:
+    """Sorted distinct 64-bit hashes (:func:`_hash64` of strings; ints are hashes already)."""
+    uniq = {v if isinstance(v, int) else _hash64(v) for v in values}
+    return torch.tensor(sorted(uniq), dtype=torch.int64)
+
+
+def make_record(
+    keys: Iterable[str], *, complete: bool = True, sources: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """The record of the subject keys ``keys`` (plain types only); with ``sources``, also of the
+    recordings' source identities (``""``: unknown, left out)."""
     uniq = sorted(set(keys))
     if len(uniq) <= MAX_LISTED:
-        return {"n": len(uniq), "keys": uniq, "complete": complete}
-    hashes = torch.tensor(sorted({_hash64(k) for k in uniq}), dtype=torch.int64)
-    return {"n": len(uniq), "sha256_64": hashes, "complete": complete}
+        rec: dict[str, Any] = {"n": len(uniq), "keys": uniq, "complete": complete}
+    else:
+        rec = {"n": len(uniq), "sha256_64": _hashes(uniq), "complete": complete}
+    if sources is not None:
+        rec[SOURCES] = _hashes(s for s in sources if s)
+    return rec
 
 
 def trained_record(index: Any) -> dict[str, Any]:
@@ -47,8 +67,37 @@ def trained_record(index: Any) -> dict[str, Any]:
     recordings has no ``subject_key``: whose it is cannot be told, so neither can leakage."""
     from labram.data.windows import recordings_used
 
-    keys = [plan.subject_key or "" for plan in recordings_used(index)]
-    return make_record({k for k in keys if k}, complete=all(keys))
+    used = recordings_used(index)
+    keys = [plan.subject_key or "" for plan in used]
+    return make_record({k for k in keys if k}, complete=all(keys), sources=_sources(index, used))
+
+
+def _sources(index: Any, used: list[Any]) -> list[str]:
+    """The source identity of each recording in ``used`` (plans of ``index``), read from its
+    store's record (the window index reads no record); ``""`` where a record states none or
+    cannot be read (that recording is then checked by its subject key alone)."""
+    from eegprep.store.reader import open_store
+    from labram.data.tasks import source_identity
+
+    by_store: dict[int, list[Any]] = {}
+    for plan in used:
+        by_store.setdefault(plan.store, []).append(plan)
+    found: list[str] = []
+    for i, plans in by_store.items():
+        known = [p.source for p in plans if p.source]
+        if len(known) == len(plans):
+            found.extend(known)
+            continue
+        try:
+            store = open_store(index.urls[i])
+        except Exception:  # (it was read for training: a store gone since then)
+            continue
+        for p in plans:
+            try:
+                found.append(p.source or source_identity(store.recording(p.id)))
+            except Exception:  # a record damaged since the index was built
+                found.append("")
+    return found
 
 
 def merge(*records: dict[str, Any] | None, extra: Iterable[str] = ()) -> dict[str, Any]:
@@ -56,6 +105,7 @@ def merge(*records: dict[str, Any] | None, extra: Iterable[str] = ()) -> dict[st
     subjects) makes the result incomplete."""
     keys = set(extra)
     hashes: set[int] = set()
+    sources: set[int] | None = None
     complete = True
     for rec in records:
         if rec is None:
@@ -66,11 +116,16 @@ def merge(*records: dict[str, Any] | None, extra: Iterable[str] = ()) -> dict[st
             keys.update(rec["keys"])
         else:
             hashes.update(int(h) for h in rec["sha256_64"].tolist())
+        if SOURCES in rec:
+            sources = (sources or set()) | {int(h) for h in rec[SOURCES].tolist()}
     if not hashes:
-        return make_record(keys, complete=complete)
-    hashes.update(_hash64(k) for k in keys)
-    tensor = torch.tensor(sorted(hashes), dtype=torch.int64)
-    return {"n": len(hashes), "sha256_64": tensor, "complete": complete}
+        out = make_record(keys, complete=complete)
+    else:
+        hashes.update(_hash64(k) for k in keys)
+        out = {"n": len(hashes), "sha256_64": _hashes(hashes), "complete": complete}
+    if sources is not None:
+        out[SOURCES] = _hashes(sources)
+    return out
 
 
 def seen(record: dict[str, Any], keys: Iterable[str]) -> set[str]:
@@ -80,6 +135,15 @@ def seen(record: dict[str, Any], keys: Iterable[str]) -> set[str]:
         return keys & set(record["keys"])
     known = set(record["sha256_64"].tolist())
     return {k for k in keys if _hash64(k) in known}
+
+
+def seen_sources(record: dict[str, Any], sources: Iterable[str]) -> set[str]:
+    """The source identities among ``sources`` that ``record`` holds (none when it records no
+    sources)."""
+    if SOURCES not in record:
+        return set()
+    known = set(record[SOURCES].tolist())
+    return {s for s in sources if s and _hash64(s) in known}
 
 
 def record_of(obj: Any, source: str = "the checkpoint") -> dict[str, Any] | None:
@@ -110,26 +174,40 @@ def _malformed(rec: Any) -> str | None:
         return f"is a {type(rec).__name__}, not a dict"
     if not isinstance(rec.get("complete", True), bool):
         return "has a 'complete' that is not true or false"
+    sources = rec.get(SOURCES)
+    if SOURCES in rec and not _int64_vector(sources):
+        return f"has a '{SOURCES}' that is not a 1-D int64 tensor"
     if "keys" in rec:
         keys = rec["keys"]
         if not isinstance(keys, list | tuple) or not all(isinstance(k, str) for k in keys):
             return "has 'keys' that are not a list of subject keys"
         return None
-    hashes = rec.get("sha256_64")
-    if not isinstance(hashes, torch.Tensor) or hashes.dtype != torch.int64 or hashes.ndim != 1:
+    if not _int64_vector(rec.get("sha256_64")):
         return "has neither a list of 'keys' nor a 1-D int64 tensor 'sha256_64'"
     return None
 
 
+def _int64_vector(value: Any) -> bool:
+    return isinstance(value, torch.Tensor) and value.dtype == torch.int64 and value.ndim == 1
+
+
 def check_test_subjects(
-    record: dict[str, Any] | None, test_keys: Iterable[str], *, allow: bool, source: str
+    record: dict[str, Any] | None,
+    test_keys: Iterable[str],
+    *,
+    allow: bool,
+    source: str,
+    test_sources: Iterable[str] = (),
 ) -> str:
-    """The line "k of N test subjects were seen in pre-training" for ``source``'s record.
+    """The line "k of N test subjects were seen in pre-training" for ``source``'s record, and
+    how many test recordings' source files were pre-trained on under another subject key
+    (``test_sources``: their source identities; a record without ``sources_64`` checks none).
 
     Raises
     ------
     UsageError
-        When k > 0 and not ``allow`` (one line; the CLI exits with status 2).
+        When k > 0 or such a file is found, and not ``allow`` (one line; the CLI exits with
+        status 2).
     """
     test = set(test_keys)
     if record is None:
@@ -139,6 +217,8 @@ def check_test_subjects(
             f"check the {len(test)} test subjects for leakage"
         )
     k = len(seen(record, test))
+    files = set(test_sources) - {""}
+    m = len(seen_sources(record, files))
     line = f"{k} of {len(test)} test subjects were seen in pre-training ({source})"
     if not record.get("complete", True):
         line = (
@@ -146,9 +226,18 @@ def check_test_subjects(
             f"record of {source} is incomplete (part of the model came without one, or trained "
             f"on recordings without a subject_key); {k} of them are in it"
         )
-    if k and not allow:
+    if m:
+        line += (
+            f"; {m} of the {len(files)} test recordings' source files were pre-trained on "
+            "(the same file's content, whatever its subject key)"
+        )
+    if (k or m) and not allow:
+        fix = (
+            "pre-train without them (--exclude-subjects-of)"
+            if k
+            else ("pre-train without those files")
+        )
         raise UsageError(
-            f"{line}: their test metrics would be optimistic; pre-train without them "
-            "(--exclude-subjects-of) or pass --allow-seen-subjects"
+            f"{line}: their test metrics would be optimistic; {fix} or pass --allow-seen-subjects"
         )
     return line

@@ -160,3 +160,49 @@ def test_windows_sharing_samples_across_splits_are_refused(tmp_path: Path) -> No
     both = {**splits, "test": table.index.subset(test & (np.arange(len(test)) != one))}
     with pytest.raises(UsageError, match=r"test windows of tuev/b share samples with its train"):
         check_split_leakage(both, allow=False, calibration=fold["calibration"])
+
+
+def test_a_test_file_pretrained_on_under_another_subject_key_is_refused(tmp_path: Path) -> None:
+    """Pre-training records its recordings' source digests: a test recording whose file it
+    trained on is caught though the pre-training store named its subject otherwise."""
+    import io
+
+    import torch
+
+    from labram.data.windows import WindowConfig, build_pretrain_index
+    from labram.stages.finetune import test_sources, test_subjects
+    from labram.train import leakage
+
+    test = _splits(_tuab(tmp_path / "a.zarr", _clean()))["test"]
+    rng = np.random.default_rng(1)
+    with StoreWriter(str(tmp_path / "p.zarr"), Recipe()) as w:  # eval file e001, another name
+        put(w, "lab/r1", eeg(rng, 23, 20, 0), list(TUAB_ORDER), subject="zzz",
+            subject_key="lab:zzz", source_blake3="eval" + f"{1:060d}")  # fmt: skip
+        put(w, "lab/r2", eeg(rng, 23, 20, 0), list(TUAB_ORDER), subject="yyy",
+            subject_key="lab:yyy", source_blake3="other" + "0" * 59)  # fmt: skip
+    index = build_pretrain_index([str(tmp_path / "p.zarr")], WindowConfig())
+    record = leakage.trained_record(index)
+    assert record["keys"] == ["lab:yyy", "lab:zzz"] and record["sources_64"].numel() == 2
+    buf = io.BytesIO()
+    torch.save(leakage.merge(record), buf)
+    buf.seek(0)
+    record = torch.load(buf, weights_only=True)  # kept by merge, read back weights-only
+    subjects, files = test_subjects(test), test_sources(test)
+    assert len(subjects) == 2 and len(files) == 2
+    with pytest.raises(
+        UsageError,
+        match=r"^0 of 2 test subjects .*1 of the 2 test recordings' .*without those files",
+    ):
+        leakage.check_test_subjects(record, subjects, allow=False, source="m.pt",
+                                    test_sources=files)  # fmt: skip
+    line = leakage.check_test_subjects(
+        record, subjects, allow=True, source="m.pt", test_sources=files
+    )
+    assert "source files were pre-trained on" in line
+    old = {k: v for k, v in record.items() if k != "sources_64"}  # a record from before
+    assert "source files" not in leakage.check_test_subjects(
+        old, subjects, allow=False, source="m.pt", test_sources=files
+    )
+    bad = {**record, "sources_64": [1, 2]}
+    with pytest.raises(UsageError, match="'sources_64' that is not a 1-D int64 tensor"):
+        leakage.record_of({leakage.KEY: bad}, "m.pt")
