@@ -180,3 +180,70 @@ def test_a_tensor_of_another_shape_is_one_line_naming_it():
     with pytest.raises(CheckpointError, match=r"size mismatch|copying a param with shape") as err:
         labram.load_official(sd, "classifier")
     assert "\n" not in str(err.value) and "blocks.0.attn.qkv.weight" in str(err.value)
+
+
+def _prefixed(sd: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {prefix + k: v for k, v in sd.items()}
+
+
+def _student(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k[len("student.") :]: v for k, v in sd.items() if k.startswith("student.")}
+
+
+WRAPPED = {  # how a user's real checkpoint may wrap a released layout
+    "model. prefix": lambda sd: {"model": _prefixed(sd, "model.")},
+    "module. prefix (DDP)": lambda sd: {"model": _prefixed(sd, "module.")},
+    "DDP around a wrapper": lambda sd: {"state_dict": _prefixed(sd, "module.model.")},
+    "torch.compile": lambda sd: _prefixed(sd, "_orig_mod."),
+    "Lightning": lambda sd: {"state_dict": _prefixed(sd, "model."), "epoch": 3},
+    "nested model": lambda sd: {"model": {"model": sd}},
+    "bare, prefixed": lambda sd: _prefixed(sd, "model."),
+    "the authors' save_model": lambda sd: {
+        "model": sd, "optimizer": {"state": {}, "param_groups": []}, "epoch": 9,
+        "scaler": {"scale": 65536.0}, "args": __import__("argparse").Namespace(lr=5e-4),
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kind", "wrap"),
+    [*(("classifier", w) for w in sorted(WRAPPED)), ("mem", "model. prefix"),
+     ("tokenizer", "DDP around a wrapper")],
+)  # fmt: skip
+def test_wrapped_and_prefixed_checkpoints_load_as_the_plain_one(kind, wrap, tmp_path):
+    sd = fabricate(LAYOUTS[kind](), seed=8)
+    path = tmp_path / "wrapped.pth"
+    torch.save(WRAPPED[wrap](sd), path)
+    model = labram.load_official(path, kind)
+    assert _same(to_official(model), sd)
+
+
+@pytest.mark.parametrize("nest", [lambda s: {"student": s}, lambda s: {"model": {"student": s}}])
+def test_a_student_saved_alone_loads_as_the_pretraining_model(nest):
+    sd = fabricate(LAYOUTS["mem"](), seed=9)
+    student = {k: v for k, v in sd.items() if k.startswith("student.")}
+    with pytest.warns(UserWarning, match="lm_head.weight.*freshly initialised"):
+        model = labram.load_official(nest(_student(sd)), "mem")
+    assert _same({k: v for k, v in to_official(model).items() if k.startswith("student.")},
+                 student)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("obj", "message"),
+    [
+        (lambda sd: {"model": sd, "state_dict": sd}, r"under each of 'model', 'state_dict'"),
+        (
+            lambda sd: {"model": {**_prefixed(sd, "model."), "x": torch.zeros(1)}},
+            r"of its \d+ keys start with 'model\.' and the others do not \('x'",
+        ),
+        (lambda sd: {"model": {**sd, "head.bias": None}}, r"'head\.bias' is a NoneType"),
+        (lambda sd: {"model": {**sd, "cls_token": [1.0, 2.0]}}, r"'cls_token' is a list"),
+    ],
+    ids=["two wrappers", "prefix on some keys", "None weight", "list weight"],
+)
+def test_ambiguous_or_non_tensor_state_dicts_are_one_line(obj, message, tmp_path):
+    path = tmp_path / "odd.pth"
+    torch.save(obj(fabricate(LAYOUTS["classifier"](), seed=10)), path)
+    with pytest.raises(CheckpointError, match=message) as info:
+        labram.load_official(path, "classifier")
+    assert "\n" not in str(info.value) and str(info.value).startswith(str(path))
