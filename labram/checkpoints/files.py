@@ -365,7 +365,34 @@ def _check_contents(path: Path, obj: Any) -> None:
         _check_tensor(path, where or "(the file)", t)
 
 
+STORED_DTYPES = frozenset((
+    torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.bool, torch.uint8,
+    torch.int8, torch.int16, torch.int32, torch.int64,
+))  # fmt: skip
+"""The element types a checkpoint's tensors may have: floating-point weights, and the integer
+and boolean entries of the records (subject hashes, counters, flags). Quantized, float8 and
+complex types are no LaBraM weight's, and most of torch's checks are not implemented for them."""
+
+
+def _check_layout(path: Path, where: str, t: Tensor) -> None:
+    """Refuse a tensor that is not dense (sparse, nested) or whose element type is not one of
+    :data:`STORED_DTYPES`, before anything reads its storage."""
+    if t.is_nested or t.layout != torch.strided:
+        layout = "nested" if t.is_nested else str(t.layout).removeprefix("torch.")
+        raise CorruptCheckpointError(
+            f"{path}: tensor {where} is {layout}: LaBraM weights are dense tensors (save "
+            "them with .to_dense())"
+        )
+    if t.dtype not in STORED_DTYPES:
+        kind = "complex" if t.is_complex() else str(t.dtype).removeprefix("torch.")
+        raise CorruptCheckpointError(
+            f"{path}: tensor {where} is {kind}: no LaBraM weight is (they are float32, "
+            "float16 or bfloat16)"
+        )
+
+
 def _check_tensor(path: Path, where: str, t: Tensor) -> None:
+    _check_layout(path, where, t)
     stored = t.untyped_storage().nbytes()
     size = t.element_size()
     if t.numel():
@@ -380,8 +407,6 @@ def _check_tensor(path: Path, where: str, t: Tensor) -> None:
             f"{path}: tensor {where} claims shape {tuple(t.shape)} ({t.numel() * size:,} bytes) "
             f"but the file stores {stored:,} bytes of it: a crafted file"
         )
-    if t.is_complex():
-        raise CorruptCheckpointError(f"{path}: tensor {where} is complex: no LaBraM weight is")
     if t.is_floating_point() and t.numel() and not bool(torch.isfinite(t).all()):
         raise CorruptCheckpointError(
             f"{path}: tensor {where} holds NaN or infinite values: the weights are damaged "

@@ -485,6 +485,25 @@ def test_non_finite_weights_are_refused_naming_the_tensor(tmp_path: Path, bad: f
         read_checkpoint(_saved(tmp_path, {"model": {"w": torch.ones(2, dtype=torch.cfloat)}}))
 
 
+ODD_TENSORS: dict[str, Callable[[], torch.Tensor]] = {
+    "sparse_coo": lambda: torch.eye(3).to_sparse(),
+    "sparse_csr": lambda: torch.eye(3).to_sparse_csr(),
+    "nested": lambda: torch.nested.nested_tensor([torch.zeros(3), torch.zeros(2)]),
+    "float8_e4m3fn": lambda: torch.zeros(3, dtype=torch.float8_e4m3fn),
+    "quint8": lambda: torch.quantize_per_tensor(torch.zeros(3), 0.1, 0, torch.quint8),
+}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # torch: nested / quantized are deprecated
+@pytest.mark.parametrize("kind", sorted(ODD_TENSORS))
+def test_tensors_no_weight_is_are_one_line(tmp_path: Path, kind: str) -> None:
+    """A sparse, nested, float8 or quantized tensor was an internal error (NotImplementedError
+    of the storage or NaN checks): refused, naming the tensor and what it is."""
+    path = _saved(tmp_path, {"model": {"cls_token": ODD_TENSORS[kind](), "ok": torch.ones(2)}})
+    with pytest.raises(CorruptCheckpointError, match=rf"tensor model\.cls_token is {kind}"):
+        read_checkpoint(path)
+
+
 def test_a_flipped_bit_in_a_zip_member_fails_its_crc(tmp_path: Path) -> None:
     """torch.load does not check the zip's CRC-32s: a flipped bit in a weight loads as another
     finite weight. read_checkpoint checks them first."""
