@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import os
 import pickle
 import pickletools
@@ -509,8 +510,55 @@ def read_safetensors(path: str | os.PathLike[str]) -> dict[str, Any]:
         ) from exc
     if not isinstance(info, dict):
         raise CorruptCheckpointError(f"{path}: its '{SAFETENSORS_KEY}' metadata is not an object")
+    if isinstance(info.get(EXPORT_ID), str):
+        check_cards(path, info[EXPORT_ID])
     info["model"] = tensors
     return info
+
+
+EXPORT_ID = "export_id"
+"""The entry of an export's metadata (and of its two cards) that ties the three files together:
+:func:`content_digest` of what the weights file holds."""
+_CARD_READ_LIMIT = 1 << 20  # a card is a few kB: more than this is not one
+
+
+def card_paths(weights: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """``NAME.card.md`` and ``NAME.card.json`` beside ``NAME.safetensors``."""
+    weights = Path(weights)
+    return weights.with_suffix(".card.md"), weights.with_suffix(".card.json")
+
+
+def content_digest(obj: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of a checkpoint dict as :func:`save_safetensors` writes it: every tensor of
+    ``obj["model"]`` (name, dtype, shape, bytes, in name order) and the other entries' strict
+    JSON. The same checkpoint gives the same digest; any other weights or metadata another."""
+    h = hashlib.sha256()
+    for key in sorted(obj["model"]):
+        t = obj["model"][key].detach().cpu().contiguous().reshape(-1)
+        h.update(f"{key}\0{t.dtype}\0{tuple(obj['model'][key].shape)}\0".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    rest = {k: v for k, v in obj.items() if k not in ("model", EXPORT_ID)}
+    h.update(strict_json.dumps(_to_json(rest), sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def check_cards(weights: Path, export_id: str) -> None:
+    """Warn, naming both, when a model card beside ``weights`` does not carry the weights'
+    ``export_id``: it describes another export (one killed between its renames left new cards
+    beside old weights or old cards beside new ones, or a card was copied from elsewhere)."""
+    for card in card_paths(weights):
+        try:
+            with card.open("rb") as fh:
+                text = fh.read(_CARD_READ_LIMIT).decode("utf-8", "replace")
+        except OSError:  # no card (weights shared alone) or unreadable: nothing to compare
+            continue
+        if export_id not in text:
+            warnings.warn(
+                f"{card} describes other weights than {weights} (its export id is not "
+                f"{export_id[:12]}...: an export killed before it finished, or a card from "
+                "elsewhere); run `labram export ... --force` again to rewrite the three files",
+                stacklevel=2,
+            )
 
 
 def save_safetensors(

@@ -19,7 +19,15 @@ from typing import Any
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import remove_stale_temporaries, replaced_atomically, temporary_name
-from labram.checkpoints.files import check_not_source, check_output, save_safetensors, writing
+from labram.checkpoints.files import (
+    EXPORT_ID,
+    card_paths,
+    check_not_source,
+    check_output,
+    content_digest,
+    save_safetensors,
+    writing,
+)
 from labram.checkpoints.layouts import count_parameters, ours_dict
 from labram.checkpoints.load import Loaded, load_model
 from labram.data.windows import TRAIN_CONFIG_KEY as TRAIN_CONFIG
@@ -83,11 +91,15 @@ def _task(loaded: Loaded) -> dict[str, Any] | None:
         return None
 
 
-def model_card(loaded: Loaded, weights: Path, *, name: Path | None = None) -> dict[str, Any]:
+def model_card(
+    loaded: Loaded, weights: Path, *, name: Path | None = None, export_id: str | None = None
+) -> dict[str, Any]:
     """The facts of a model card: what the model is, how it was trained, on what.
 
     ``weights``: the file whose bytes the card describes (size, SHA-256); ``name``: the name
-    it will have, when it is still under a temporary one (default ``weights``).
+    it will have, when it is still under a temporary one (default ``weights``); ``export_id``:
+    the weights' :func:`~labram.checkpoints.files.content_digest`, which the weights' metadata
+    carries too (a reader warns when a card beside them has another).
     """
     name = name or weights
     src = Path(loaded.source)
@@ -102,6 +114,7 @@ def model_card(loaded: Loaded, weights: Path, *, name: Path | None = None) -> di
         "name": name.stem,
         "file": name.name,
         "sha256": _sha256(weights),
+        EXPORT_ID: export_id,
         "size_bytes": weights.stat().st_size,
         "source": {"checkpoint": str(src), "layout": loaded.layout},
         "kind": loaded.kind,
@@ -142,6 +155,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "|---|---|",
         f"| file | `{card['file']}` ({card['size_bytes']:,} bytes) |",
         f"| sha256 | `{card['sha256']}` |",
+        f"| export id | `{card.get(EXPORT_ID) or '-'}` |",
         f"| parameters | {card['n_parameters']:,} |",
         f"| outputs | {card['n_outputs'] if card['n_outputs'] is not None else '-'} |",
         f"| task | {task_name or '-'} |",
@@ -188,11 +202,6 @@ def card_markdown(card: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def card_paths(weights: Path) -> tuple[Path, Path]:
-    """``NAME.card.md`` and ``NAME.card.json`` beside ``NAME.safetensors``."""
-    return weights.with_suffix(".card.md"), weights.with_suffix(".card.json")
-
-
 def export(
     src: str | os.PathLike[str],
     out: str | os.PathLike[str] | None = None,
@@ -203,8 +212,11 @@ def export(
     """Write ``src``'s model as safetensors with a model card beside it.
 
     The three files are written under temporary names first and renamed last, the weights
-    after their cards: a failure or a kill at any point leaves what was there before (and
-    never weights beside the cards of another export). Existing files are refused unless
+    after their cards: a failure leaves what was there before. A kill between two renames
+    can leave new cards beside old weights; the weights' metadata and both cards carry one
+    ``export_id`` (:func:`~labram.checkpoints.files.content_digest`), and every reader of the
+    weights warns when a card beside them has another
+    (:func:`~labram.checkpoints.files.check_cards`). Existing files are refused unless
     ``force`` (:func:`labram.checkpoints.files.check_output`).
 
     Parameters
@@ -242,11 +254,12 @@ def export(
     if task is not None:
         obj["task"] = task  # labram predict needs no --task
     _subjects(loaded)  # (a malformed record is refused before anything is written)
+    obj[EXPORT_ID] = content_digest(obj)
     md, js = card_paths(weights)
     tmp = temporary_name(weights)
     try:
         save_safetensors(obj, weights, at=tmp)
-        card = model_card(loaded, tmp, name=weights)
+        card = model_card(loaded, tmp, name=weights, export_id=obj[EXPORT_ID])
         text, doc = card_markdown(card).encode(), strict_json.dumps(card, indent=2).encode()
         with writing(md), replaced_atomically(md) as tmp_md:
             tmp_md.write_bytes(text)

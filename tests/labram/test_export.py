@@ -190,3 +190,55 @@ def test_the_export_is_readable_as_any_file_and_never_written_without_its_card(
         export(classifier, out, force=True)
     assert not out.exists()  # and the cards of the export before are as they were
     assert {p: p.read_bytes() for p in out.parent.glob("tuab*")} == cards
+
+
+class _Killed(BaseException):
+    """What a kill -9 between two renames amounts to for the files (nothing after it runs)."""
+
+
+@pytest.mark.parametrize("renames_done", [0, 1, 2, 3, 4])  # 4: not killed
+def test_an_export_killed_between_its_renames_never_leaves_an_unnoticed_mismatch(
+    classifier: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, renames_done: int
+) -> None:
+    """`labram export --force` over an earlier export, killed after each of its renames (the
+    weights' temporary file, the two cards, the weights): the cards that end up beside the
+    weights either carry the weights' export id, or reading the weights says they do not."""
+    import os
+    import warnings
+
+    out = tmp_path / "tuab.safetensors"
+    export(classifier, out)
+    other = tmp_path / "other.pt"
+    torch.manual_seed(1)
+    save_ours(LaBraMClassifier(model_config("tiny"), 1), other)
+    real, calls = os.replace, []
+
+    def replace(src: object, dst: object) -> None:
+        if len(calls) == renames_done:
+            raise _Killed
+        calls.append(dst)
+        real(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", replace)
+    try:
+        export(other, out, force=True)
+    except _Killed:
+        assert renames_done < 4  # (4: every rename done, the export complete)
+    monkeypatch.undo()
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        weights_id = read_checkpoint(out)["export_id"]
+    cards = [p.read_text() for p in (out.with_suffix(".card.md"), out.with_suffix(".card.json"))]
+    consistent = all(weights_id in text for text in cards)
+    warned = [str(w.message) for w in seen if "describes other weights" in str(w.message)]
+    assert consistent != bool(warned), (renames_done, warned)
+    assert consistent == (renames_done in (0, 1, 4)), renames_done  # old three, or new three
+
+
+def test_the_weights_and_both_cards_carry_one_export_id(classifier: Path, tmp_path: Path) -> None:
+    res = export(classifier, tmp_path / "tuab.safetensors")
+    export_id = read_checkpoint(res["weights"])["export_id"]
+    assert res["export_id"] == export_id and len(export_id) == 64
+    assert f"| export id | `{export_id}` |" in Path(res["card"]).read_text()
+    again = export(classifier, tmp_path / "again.safetensors")
+    assert again["export_id"] == export_id  # a digest of the contents: the same for the same
