@@ -206,6 +206,20 @@ def shown_line(text: str) -> str:
     return shown(as_text(text)).replace("\n", "\\n")
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+"""ASCII punctuation that can start Markdown structure inside a line: emphasis, code spans,
+links and images, raw HTML and entities, table cells, strike-through. (``#``, ``-``, ``+`` and
+digits only do at the start of a line, where user text never stands.)"""
+
+
+def markdown_line(text: object) -> str:
+    """``text`` as literal Markdown inline text: one line (:func:`shown_line`: a newline is
+    shown as ``\\n``, so user text cannot start a heading, list or table row of its own),
+    with every character that could start Markdown or HTML structure backslash-escaped
+    (CommonMark renders ``\\|`` as ``|``), so a task, class or file name shows as written."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", shown_line(str(text)))
+
+
 def say(text: object = "", *, err: bool = False, info: bool = False) -> None:
     """Print ``text`` as ONE line (:func:`shown_line`: a newline in it is shown as ``\\n``):
     every command's output goes through here or :func:`say_lines`. ``info``: a summary, a

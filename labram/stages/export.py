@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shlex
 from pathlib import Path
 from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import remove_stale_temporaries, replaced_atomically, temporary_name
+from eegprep.cli_group import markdown_line, shown_line
 from labram.checkpoints.files import (
     EXPORT_ID,
     card_paths,
@@ -136,7 +138,10 @@ def model_card(
 
 
 def card_markdown(card: dict[str, Any]) -> str:
-    """The card as Markdown."""
+    """The card as Markdown. Every text from the user (file and task names, paths, stores,
+    recipe) is one escaped line (:func:`eegprep.cli_group.markdown_line`): a name holding a
+    newline, ``|`` or a backtick cannot add headings, rows or code to the card."""
+    md = markdown_line
     subjects = card["data"]["pretrain_subjects"]
     seen = (
         "not recorded (the released LaBraM weights carry no record)"
@@ -145,22 +150,23 @@ def card_markdown(card: dict[str, Any]) -> str:
     )
     task = card["task"]
     task_name = task.get("name") if isinstance(task, dict) else task
+    stores = ", ".join(md(s) for s in card["data"]["stores"] or [])
     lines = [
-        f"# {card['name']}",
+        f"# {md(card['name'])}",
         "",
-        f"LaBraM {card['kind']} model, exported by `labram export` from "
-        f"`{card['source']['checkpoint']}` ({card['source']['layout']} layout).",
+        f"LaBraM {md(card['kind'])} model, exported by labram export from "
+        f"{md(card['source']['checkpoint'])} ({md(card['source']['layout'])} layout).",
         "",
         "| | |",
         "|---|---|",
-        f"| file | `{card['file']}` ({card['size_bytes']:,} bytes) |",
-        f"| sha256 | `{card['sha256']}` |",
+        f"| file | {md(card['file'])} ({card['size_bytes']:,} bytes) |",
+        f"| sha256 | `{card['sha256']}` |",  # (hex digits: safe in a code span)
         f"| export id | `{card.get(EXPORT_ID) or '-'}` |",
         f"| parameters | {card['n_parameters']:,} |",
         f"| outputs | {card['n_outputs'] if card['n_outputs'] is not None else '-'} |",
-        f"| task | {task_name or '-'} |",
-        f"| training recipe | {card['recipe'] or '-'} |",
-        f"| training stores | {', '.join(card['data']['stores'] or []) or '-'} |",
+        f"| task | {md(task_name or '-')} |",
+        f"| training recipe | {md(card['recipe'] or '-')} |",
+        f"| training stores | {stores or '-'} |",
         f"| subjects seen in pre-training | {seen} |",
         "",
         "## Model config",
@@ -170,6 +176,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "```",
         "",
     ]
+    code = shown_line(card["file"]).replace("`", "\\x60")  # one line; cannot close the fence
     if card["test_metrics"]:
         lines += [
             "## Test metrics (of the run)",
@@ -183,15 +190,15 @@ def card_markdown(card: dict[str, Any]) -> str:
         "## Use",
         "",
         "```bash",
-        f"labram embed --store S.zarr --checkpoint {card['file']} --out emb.zarr",
-        f"labram predict FILE.edf --checkpoint {card['file']}"
+        f"labram embed --store S.zarr --checkpoint {shlex.quote(code)} --out emb.zarr",
+        f"labram predict FILE.edf --checkpoint {shlex.quote(code)}"
         if card["kind"] == "classifier"
-        else f"labram finetune --store S.zarr --task T --init {card['file']}",
+        else f"labram finetune --store S.zarr --task T --init {shlex.quote(code)}",
         "```",
         "",
         "```python",
         "from safetensors.torch import load_file",
-        f"state_dict = load_file({card['file']!r})  # our module's names; metadata 'labram'",
+        f"state_dict = load_file({code!r})  # our module's names; metadata 'labram'",
         "```",
         "",
         "## License",

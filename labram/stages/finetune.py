@@ -23,6 +23,7 @@ from eegprep.base import strict_json
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.files import write_atomically
 from eegprep.base.validation import check_choice
+from eegprep.cli_group import markdown_line
 from labram.checkpoints.files import CKPT_FORMAT, CheckpointError, read_checkpoint
 from labram.checkpoints.layouts import (
     built,
@@ -474,7 +475,8 @@ def _write_results(
     out.mkdir(parents=True, exist_ok=True)
     write_atomically(out / "results.json", strict_json.dumps(results, indent=2).encode())
     what = f"{len(folds)} fold(s) x {n_seeds} seed(s)" if len(folds) > 1 else f"{n_seeds} seed(s)"
-    text = f"# {task.name}: test metrics, protocol {protocol.name}, {what}\n\n{table}\n"
+    title = f"{markdown_line(task.name)}: test metrics, protocol {protocol.name}, {what}"
+    text = f"# {title}\n\n{table}\n"
     if len(folds) > 1:
         text += "\n" + fold_table(per_fold, task.report_metrics) + "\n"
     write_atomically(out / "results.md", text.encode())
