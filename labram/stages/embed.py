@@ -173,6 +173,16 @@ def window_index(
     return _concat([splits[s] for s in ("train", "val", "test")]), task
 
 
+def _why_no_window(task: str | None) -> str:
+    """What leaves a store without a window to embed, for the one-line error."""
+    if task is None:
+        return "every recording is shorter than one window or has no channel the model reads"
+    return (
+        f"no recording gives a window of task {task!r} (too short, lacking the task's "
+        "channels, or without its label: check the task and the stores' labels)"
+    )
+
+
 def skipped_recordings(stores: Sequence[str], index: WindowIndex) -> list[str]:
     """The recordings of ``stores`` that give ``index`` no window (shorter than one window, no
     channel the model reads, or, with a task, no labelled window), in store order."""
@@ -548,7 +558,7 @@ def embed(
         stores, cfg, saved_windows(loaded.info), loaded.info, str(checkpoint)
     )
     if len(index) == 0:
-        raise UsageError(f"no window to embed in {list(stores)} (recordings too short?)")
+        raise UsageError(f"no window to embed in {list(stores)}: {_why_no_window(cfg.task)}")
     if task is not None and isinstance(model, LaBraMClassifier) and not loaded.head_untrained:
         check_outputs(model.n_outputs, task, source=str(checkpoint))  # logits beside its labels
     used = np.unique(np.concatenate([r.channels for r in index.recordings]))

@@ -379,3 +379,16 @@ def test_finetune_refuses_an_init_of_another_size_than_size_asks(tuab: str, tmp_
     (line,) = res.stderr.strip().splitlines()
     assert str(init) in line and "holds a tiny model" in line and "--size base" in line, line
     assert not out.exists()
+
+
+def test_embed_of_a_task_no_recording_has_says_so_not_too_short(tmp_path: Path) -> None:
+    """Long recordings without the task's label: the error blamed their length."""
+    url = str(tmp_path / "s.zarr")
+    with StoreWriter(url, Recipe()) as w:
+        put(w, "tuh/a_r0", eeg(np.random.default_rng(0), 23, 30.0), list(TUAB_ORDER),
+            subject="a", split="eval")  # fmt: skip
+    save_ours(LaBraMForMEM(model_config("tiny")), tmp_path / "model.pt")
+    args = ["--checkpoint", tmp_path / "model.pt", "--task", "tuab", "--device", "cpu"]
+    code, output = _run("embed", "--store", url, *args, "--out", tmp_path / "e.zarr")
+    assert code == 2 and "no recording gives a window of task 'tuab'" in output, output
+    assert "too short?" not in output
