@@ -256,8 +256,9 @@ def _problem(path: str, exc: BaseException) -> str:
     if isinstance(exc, SourceError):
         where = "" if exc.path == path else f"{os.path.basename(exc.path)}: "
         return f"{path}: {where}{exc.problem}"
-    if isinstance(exc, EegprepError):
-        return f"{path}: {exc}"
+    if isinstance(exc, EegprepError):  # (a reader's message may name the file already)
+        text = str(exc)
+        return text if text.startswith(f"{path}: ") else f"{path}: {text}"
     if isinstance(exc, MemoryError):
         return f"{path}: out of memory while processing"
     if isinstance(exc, OSError):

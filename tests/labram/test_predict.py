@@ -321,3 +321,16 @@ def test_a_python_warning_is_one_warning_line(demo: dict, tmp_path: Path) -> Non
         else:
             assert lines and all(ln.startswith("warning: ") for ln in lines), lines
             assert "freshly initialised" in lines[0] and "warnings.warn" not in done.stderr
+
+
+def test_a_file_is_named_once_in_its_line(demo: dict, tmp_path: Path) -> None:
+    """A reader's message that names the file already was prefixed with it again ("x.eeg:
+    x.eeg: the mne reader reads ...")."""
+    from cli import labram_cli
+
+    odd = tmp_path / "rec.eeg"
+    odd.write_bytes(b"\0" * 64)
+    args = ["predict", str(odd), "--corpus", "folder", "--mains", "50"]
+    res = CliRunner().invoke(labram_cli, [*args, "--checkpoint", str(demo["ckpt"])])
+    skipped = [line for line in res.output.splitlines() if line.startswith("skipped:")]
+    assert len(skipped) == 1 and skipped[0].count("rec.eeg") == 1, skipped
