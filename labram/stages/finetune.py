@@ -79,9 +79,12 @@ log = logging.getLogger(__name__)
 
 
 def _from_state(
-    sd: dict[str, Tensor], cfg: ModelConfig, n_outputs: int, source: str = "initial weights"
+    sd: Any, cfg: ModelConfig, n_outputs: int, source: str = "initial weights"
 ) -> LaBraMClassifier:
-    backbone = {k: v for k, v in sd.items() if k.startswith("backbone.")}
+    if not isinstance(sd, dict) or not all(isinstance(v, Tensor) for v in sd.values()):
+        what = f"a {type(sd).__name__}" if not isinstance(sd, dict) else "a dict of non-tensors"
+        raise CheckpointError(f"{source} are {what}, not a state dict (name -> tensor)")
+    backbone = {k: v for k, v in sd.items() if isinstance(k, str) and k.startswith("backbone.")}
     model = built(lambda: LaBraMClassifier(cfg, n_outputs), backbone, source, cfg, n_outputs)
     try:
         missing, unexpected = model.load_state_dict(backbone, strict=False)
@@ -115,8 +118,8 @@ def init_classifier(
         return _from_state(obj["model"], cfg, task_outputs, f"{path}: its weights")
     if is_ours(obj):
         model = ours_from(obj, source=str(path))
-    else:
-        model = official_from(obj, "classifier", source=str(path), n_outputs=task_outputs)
+    else:  # (its own head, whatever its outputs: only the backbone is kept)
+        model = official_from(obj, "classifier", source=str(path))
     if not isinstance(model, LaBraMClassifier | LaBraMForMEM):
         raise CheckpointError(f"{path}: holds no LaBraM backbone")
     cfg = replace(model.config, drop_path=drop_path)

@@ -247,3 +247,31 @@ def test_ambiguous_or_non_tensor_state_dicts_are_one_line(obj, message, tmp_path
     with pytest.raises(CheckpointError, match=message) as info:
         labram.load_official(path, "classifier")
     assert "\n" not in str(info.value) and str(info.value).startswith(str(path))
+
+
+def test_finetune_init_from_a_released_classifier_with_another_head(tmp_path):
+    """A released fine-tuned classifier (2 outputs) as --init of a 1-output task: only its
+    backbone is kept, but it was built with the task's head and refused as not fitting."""
+    from labram.stages.finetune import init_classifier
+
+    sd = fabricate(LAYOUTS["classifier"](), seed=11)
+    torch.save({"model": sd}, tmp_path / "tuev-finetuned.pth")
+    model = init_classifier(tmp_path / "tuev-finetuned.pth", 1, "tiny", 0.0)
+    assert model.n_outputs == 1
+    torch.testing.assert_close(model.backbone.spatial_embed, sd["pos_embed"])
+
+
+def test_finetune_init_from_a_training_checkpoint_without_a_state_dict(tmp_path):
+    from labram.checkpoints.files import CKPT_FORMAT
+    from labram.stages.finetune import init_classifier
+
+    cfg = model_config("tiny").to_dict()
+    for weights, what in (
+        ([1, 2], "a list"),
+        ({"backbone.cls_token": 1.0}, "a dict of non-tensors"),
+    ):
+        path = tmp_path / "last.pt"
+        torch.save({"format": CKPT_FORMAT, "kind": "mem", "model_config": cfg, "model": weights},
+                   path)  # fmt: skip
+        with pytest.raises(CheckpointError, match=f"last.pt: its weights are {what}"):
+            init_classifier(path, 1, "tiny", 0.0)
