@@ -502,16 +502,54 @@ def build_official(
         return _build_official(sd, kind, size=size, n_outputs=n_outputs, source=source)
 
 
+_MODEL_SHAPE = ("dim", "depth", "n_heads")
+_TOKENIZER_SHAPE = ("dim", "encoder_depth", "decoder_depth", "n_codes", "code_dim")
+_C = TypeVar("_C", ModelConfig, TokenizerConfig)
+
+
+def _preset_of_file_size(
+    size: str,
+    preset: Callable[[str], _C],
+    inferred: Callable[[], _C],
+    fields: tuple[str, ...],
+    source: str,
+) -> _C:
+    """The ``size`` preset, refused in one line naming both shapes when the file's tensors are
+    of another size (``--size base`` with a tiny checkpoint listed 50 mismatched tensors)."""
+    want = preset(size)
+    try:
+        have = inferred()
+    except CheckpointError:  # shapes too odd to read a size from: the strict load reports them
+        return want
+    if all(getattr(have, f) == getattr(want, f) for f in fields):
+        return want
+    sizes = [n for n in (MODEL_PRESETS if isinstance(want, ModelConfig) else TOKENIZER_PRESETS)
+             if all(getattr(preset(n), f) == getattr(have, f) for f in fields)]  # fmt: skip
+    what = f"a {sizes[0]} model" if sizes else "a model of no preset"
+
+    def shape(c: _C) -> str:
+        return ", ".join(f"{f} {getattr(c, f)}" for f in fields)
+
+    raise CheckpointError(
+        f"{source}: holds {what} ({shape(have)}), not --size {size} ({shape(want)}): leave "
+        "--size out to take the file's own size"
+    )
+
+
 def _build_official(
     sd: Mapping[str, Tensor], kind: Kind, *, size: str | None, n_outputs: int | None, source: str
 ) -> nn.Module:
     model: nn.Module
     if kind == "tokenizer":
-        tcfg = tokenizer_config(size) if size else infer_tokenizer_config(sd)
+        tcfg = infer_tokenizer_config(sd) if not size else _preset_of_file_size(
+            size, tokenizer_config, lambda: infer_tokenizer_config(sd), _TOKENIZER_SHAPE, source
+        )  # fmt: skip
         model = built(lambda: VQNSPTokenizer(tcfg), sd, source, tcfg)
     else:
         prefix = "student." if detect_kind(sd) == "mem" else ""
-        cfg = model_config(size) if size else infer_model_config(sd, prefix)
+        cfg = infer_model_config(sd, prefix) if not size else _preset_of_file_size(
+            size, model_config, lambda: infer_model_config(sd, prefix), _MODEL_SHAPE, source
+        )  # fmt: skip
         if kind == "mem":
             if prefix != "student.":
                 raise CheckpointError(f"{source}: a MEM model needs a pre-training checkpoint")
@@ -655,6 +693,30 @@ def _ours_from(obj: Any, name: str) -> nn.Module:
     return model
 
 
+_BUILDS: dict[str, tuple[Kind, ...]] = {
+    "mem": ("mem", "classifier"),
+    "classifier": ("classifier",),
+    "tokenizer": ("tokenizer",),
+}
+"""What each released layout can be built into (a pre-training file: the MEM model, or a
+classifier on its student's backbone)."""
+
+
+def _kind_for(sd: Mapping[str, Tensor], kind: str | None) -> Kind:
+    """``kind`` (default: the file's own), refused in one line when the file's layout cannot
+    make it (``--kind tokenizer`` on a pre-training file)."""
+    have = detect_kind(sd)
+    if kind is None:
+        return have
+    k = _check_kind(kind)
+    if k not in _BUILDS[have]:
+        raise CheckpointError(
+            f"holds a {have} checkpoint, which makes no {k} model (it makes: "
+            f"{', '.join(_BUILDS[have])}): leave --kind out, or pass a {k} checkpoint"
+        )
+    return k
+
+
 def convert_file(
     src: str | os.PathLike[str],
     dst: str | os.PathLike[str],
@@ -681,7 +743,7 @@ def convert_file(
         return f"{name} (labram, {kind_of(model)}) -> {dst} (released layout)"
     with naming(name), content_errors(f"{name}: not a LaBraM checkpoint this labram can use"):
         sd = unwrap(obj)
-        k = _check_kind(kind) if kind else detect_kind(sd)
+        k = _kind_for(sd, kind)
     model = build_official(sd, k, size=size, n_outputs=n_outputs, source=name)
     save_ours(model, dst)
     remove_stale_temporaries(dst)

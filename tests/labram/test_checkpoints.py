@@ -275,3 +275,22 @@ def test_finetune_init_from_a_training_checkpoint_without_a_state_dict(tmp_path)
                    path)  # fmt: skip
         with pytest.raises(CheckpointError, match=f"last.pt: its weights are {what}"):
             init_classifier(path, 1, "tiny", 0.0)
+
+
+@pytest.mark.parametrize(("kind", "size"), [("classifier", "base"), ("tokenizer", "base")])
+def test_a_size_other_than_the_files_names_both(kind, size):
+    """`convert --size base` of a tiny file listed the first of ~50 mismatched tensors."""
+    sd = fabricate(LAYOUTS[kind](), seed=12)
+    with pytest.raises(CheckpointError, match=rf"holds a tiny model \(dim 100.*not --size {size} "
+                       r"\(dim 200.*leave --size out"):  # fmt: skip
+        labram.load_official(sd, kind, size=size)
+    assert labram.load_official(sd, kind, size="tiny") is not None  # the file's own: as before
+
+
+@pytest.mark.parametrize(("have", "kind"), [("mem", "tokenizer"), ("classifier", "mem"),
+                                            ("tokenizer", "classifier")])  # fmt: skip
+def test_convert_to_a_kind_the_layout_cannot_make_is_one_line(have, kind, tmp_path):
+    torch.save({"model": fabricate(LAYOUTS[have](), seed=13)}, tmp_path / "in.pth")
+    with pytest.raises(CheckpointError, match=f"holds a {have} checkpoint, which makes no {kind}"):
+        convert_file(tmp_path / "in.pth", tmp_path / "out.pt", kind=kind)
+    assert not (tmp_path / "out.pt").exists()
