@@ -138,9 +138,62 @@ def _predictions(path: Path) -> dict[str, Any] | None:
         raise _unreadable(path, exc) from None
 
 
+SHAPES: dict[str, dict[str, type]] = {
+    "results.json": {"task": str, "stores": list, "seeds": list, "test": dict, "windows": dict,
+                     "protocol": dict, "folds": list},
+    "metrics.json": {"test": dict, "val": dict, "seed": int, "checkpoint": str},
+    "summary.json": {},
+    "config.json": {},
+}  # fmt: skip
+"""The entries of a run's JSON files the report reads, and their types (``null`` is taken as
+absent): a file edited or written by something else is one line naming the entry. A
+``config.json`` is only required to be an object."""
+_ITEMS: dict[str, type] = {"stores": str, "seeds": dict, "folds": dict}
+"""Lists whose items must be of one type."""
+
+
+def _run_json(path: Path) -> dict[str, Any]:
+    """A run's JSON file (:data:`SHAPES` names it), refused in one line unless it is an object
+    whose entries the report reads have their types."""
+    obj = _json(path)
+    if not isinstance(obj, dict):
+        raise _not_a_run_file(path, "it", obj, "an object")
+    obj = _checked(path, obj, SHAPES.get(path.name, {}), "its")
+    if path.name == "results.json":  # each seed's entry joins that seed's metrics.json
+        obj["seeds"] = [_checked(path, s, SHAPES["metrics.json"], "a seed's") for s in
+                        obj.get("seeds", [])]  # fmt: skip
+        for m, v in (obj.get("test") or {}).items():
+            if not isinstance(v, dict):
+                raise _not_a_run_file(path, f"its test metric {m!r}", v, "{mean, std, values}")
+    return obj
+
+
+def _checked(path: Path, obj: dict[str, Any], shapes: dict[str, type], whose: str) -> dict:
+    """``obj`` without the ``null`` entries of ``shapes`` (absent, as older runs have them),
+    once each such entry it has is of its type (a list's items too, where :data:`_ITEMS`
+    names theirs)."""
+    obj = {k: v for k, v in obj.items() if v is not None or k not in shapes}
+    for key, want in shapes.items():
+        value = obj.get(key)
+        if value is not None and (not isinstance(value, want) or isinstance(value, bool)):
+            raise _not_a_run_file(path, f"{whose} {key!r}", value, f"a {want.__name__}")
+        item = _ITEMS.get(key, object)
+        for v in value if isinstance(value, list) else []:
+            if not isinstance(v, item):
+                raise _not_a_run_file(path, f"an item of {whose} {key!r}", v, f"a {item.__name__}")
+    return obj
+
+
+def _not_a_run_file(path: Path, what: str, value: Any, want: str) -> UsageError:
+    return UsageError(
+        f"{path}: {what} is a JSON {type(value).__name__}, not {want}: not a labram run file "
+        "(edited, or written by something else)"
+    )
+
+
 def _part(name: str, path: Path, metrics_file: str) -> Part:
-    cfg = _json(path / "config.json") if (path / "config.json").is_file() else None
-    metrics = _json(path / metrics_file) if (path / metrics_file).is_file() else {}
+    cfg = _run_json(path / "config.json") if (path / "config.json").is_file() else None
+    metrics = _run_json(path / metrics_file) if (path / metrics_file).is_file() else {}
     return Part(name, path, _log(path / "log.csv"), cfg, metrics, _predictions(path / PREDICTIONS))
 
 
@@ -159,7 +212,7 @@ def load_run(path: str | Path) -> RunFolder:
     if not path.is_dir():
         raise UsageError(f"{path}: no such run folder")
     if (path / "results.json").is_file():
-        results = _json(path / "results.json")
+        results = _run_json(path / "results.json")
         parts = []
         for s in results.get("seeds", []):
             folder = path / f"seed{s.get('seed')}"
@@ -171,7 +224,7 @@ def load_run(path: str | Path) -> RunFolder:
         run = RunFolder(path, "finetune", results, parts)
     elif (path / "metrics.json").is_file():
         parent = path.parent / "results.json"
-        results = _json(parent) if parent.is_file() else {}
+        results = _run_json(parent) if parent.is_file() else {}
         results = {k: v for k, v in results.items() if k not in ("seeds", "test")}
         run = RunFolder(path, "finetune", results, [_part(path.name, path, "metrics.json")])
     else:

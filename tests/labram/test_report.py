@@ -269,3 +269,36 @@ def test_a_failed_html_write_keeps_the_previous_page(
     assert f"error: {out}: cannot write it (File too large)" in res.output
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.html"]
+
+
+ODD_ENTRIES = [  # (file, entry, value): JSON of the right syntax and the wrong shape
+    ("results.json", None, [1, 2]),
+    ("results.json", "seeds", 7),
+    ("results.json", "seeds", [1]),
+    ("results.json", "test", {"auroc": [1]}),
+    ("results.json", "stores", "tuab.zarr"),
+    ("seed0/metrics.json", "test", [1]),
+    ("seed0/metrics.json", "val", "x"),
+]
+
+
+@pytest.mark.parametrize(("name", "entry", "value"), ODD_ENTRIES)
+def test_a_run_file_of_another_shape_is_one_line(
+    runs: dict[str, Path], tmp_path: Path, name: str, entry: str | None, value: object
+) -> None:
+    """An edited results.json or metrics.json (a list, an int where a list or table is read)
+    stopped `labram report` with an internal error (AttributeError, TypeError)."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(runs["ft"], run)
+    obj = strict_json_load(run / name)
+    (run / name).write_text(strict_json.dumps(value if entry is None else {**obj, entry: value}))
+    res = CliRunner().invoke(labram_cli, ["report", str(run), "--html", str(tmp_path / "p.html")])
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert (
+        len(lines) == 1
+        and lines[0].startswith(f"error: {run / name}: ")
+        and "not a labram run file" in lines[0]
+    )
