@@ -60,6 +60,10 @@ class CorruptCheckpointError(CheckpointError):
 # types. It is turned into a dict right after loading.
 SAFE_GLOBALS: tuple[type, ...] = (argparse.Namespace,)
 _NOT_RUN = "checkpoints are loaded without running code: none from this file was run"
+_KEEP_WEIGHTS = (
+    "If you trust where it came from, keep only its weights: torch.save({'model': "
+    "torch.load(FILE, weights_only=False)['model']}, NEW_FILE)"
+)  # (what a training script adds beside the weights: numpy scalars, paths, its own classes)
 
 
 @contextlib.contextmanager
@@ -262,7 +266,7 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
             ) from exc
         raise UnsafeCheckpointError(
             f"{path}: not a checkpoint this version can read safely: {_why_refused(path, exc)}; "
-            f"{_NOT_RUN}"
+            f"{_NOT_RUN}. {_KEEP_WEIGHTS}"
         ) from exc
     except Exception as exc:  # torch raises many types for unreadable files
         raise CorruptCheckpointError(f"{path}: {_damage(path, exc)}") from exc

@@ -554,3 +554,22 @@ def test_every_refusal_of_a_wrong_checkpoint_names_the_file(
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
     assert str(where) in lines[0], lines[0]
+
+
+def test_a_training_scripts_extra_objects_are_refused_with_how_to_keep_the_weights(
+    tmp_path: Path,
+) -> None:
+    """A numpy scalar or a path beside the weights (what training scripts add) is refused, and
+    the line says how to keep only the weights of a file one trusts."""
+    sd = fabricate(mem_layout("tiny"), seed=0)
+    for extra in (np.float64(0.8), Path("/runs/x")):
+        path = tmp_path / "trained.pth"
+        torch.save({"model": sd, "max_accuracy": extra}, path)
+        with pytest.raises(UnsafeCheckpointError) as info:
+            read_checkpoint(path)
+        msg = str(info.value)
+        assert "\n" not in msg and "asks to import `" in msg
+        assert (
+            "keep only its weights: torch.save({'model': torch.load(FILE, weights_only=False)"
+            in msg
+        )
