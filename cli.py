@@ -16,6 +16,7 @@ import click
 
 from eegprep.base import strict_json
 from eegprep.cli_group import (
+    LocalPath,
     OneLineErrors,
     one_line,
     say,
@@ -47,7 +48,7 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 @eegprep_cli.command()
 @click.argument("corpus")
-@click.option("--src", type=click.Path(file_okay=False), help="Corpus folder (else from config).")
+@click.option("--src", type=LocalPath(file_okay=False), help="Corpus folder (else from config).")
 @click.option("--out", required=True, help="Store: a local path or an fsspec URL.")
 @click.option("--workers", type=click.IntRange(min=0), default=None,
               help="Most worker processes (0: in this process; a pool starts only when "
@@ -67,7 +68,7 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
                    "changed.")  # fmt: skip
 @click.option("--commit-every", type=click.IntRange(min=1), default=16, show_default=True,
               help="Finished recordings per index commit (also every 2 s).")  # fmt: skip
-@click.option("--manifest", type=click.Path(dir_okay=False, exists=True),
+@click.option("--manifest", type=LocalPath(dir_okay=False, exists=True),
               help="Use this manifest file instead of the shipped one.")  # fmt: skip
 @click.option(
     "--mains",
@@ -172,8 +173,8 @@ def _print_report(report: Any) -> None:
 @eegprep_cli.command()
 @click.argument("store")
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
-@click.option("--plots", type=click.Path(file_okay=False), help="Write PNG plots to this folder.")
-@click.option("--html", "html_out", type=click.Path(dir_okay=False),
+@click.option("--plots", type=LocalPath(file_okay=False), help="Write PNG plots to this folder.")
+@click.option("--html", "html_out", type=LocalPath(dir_okay=False),
               help="Write a self-contained HTML report to this file.")  # fmt: skip
 def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) -> None:
     """Per-corpus statistics of a STORE: recordings, subjects, hours, channels, rates, QC, labels.
@@ -239,7 +240,7 @@ def validate(store: str, as_json: bool) -> None:
 
 
 @eegprep_cli.command()
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--out", required=True, type=LocalPath(file_okay=False), help="Output folder.")
 @click.option("--corpus", default="tuh", show_default=True,
               help="Which demo corpus to write: tuh, tuab or tuev.")  # fmt: skip
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
@@ -271,7 +272,7 @@ def config() -> None:
 
 @config.command("set")
 @click.argument("corpus")
-@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.argument("folder", type=LocalPath(exists=True, file_okay=False))
 @click.option("--custom", is_flag=True,
               help="CORPUS is named in a manifest of your own, not shipped.")  # fmt: skip
 def config_set(corpus: str, folder: str, custom: bool) -> None:

@@ -42,6 +42,23 @@ class CitingCommand(click.Command):
             formatter.write_text(f"The docs/ pages cited above are in {shipped_dir('docs')}.")
 
 
+class LocalPath(click.Path):
+    """:class:`click.Path` that also takes a ``file:`` URL (``file:///data/my%20corpus``),
+    decoded as RFC 8089 says, or refused as a usage error naming the option
+    (:mod:`eegprep.base.file_urls`): every path option of both command lines is one of these."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The path ``value`` names, checked as :class:`click.Path` checks it."""
+        from eegprep.base.file_urls import file_url_path, is_file_url
+
+        if isinstance(value, str) and is_file_url(value):
+            try:
+                value = file_url_path(value)
+            except EegprepError as exc:
+                self.fail(str(exc), param, ctx)
+        return super().convert(value, param, ctx)
+
+
 class OneLineErrors(click.Group):
     """A click group that turns every error into one line starting ``error:``, with every
     credential hidden (:func:`eegprep.base.redact.redact`).

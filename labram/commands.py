@@ -18,6 +18,7 @@ import click
 from eegprep.base import strict_json
 from eegprep.base.errors import EegprepError
 from eegprep.cli_group import (
+    LocalPath,
     OneLineErrors,
     one_line,
     say,
@@ -37,8 +38,8 @@ def labram_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 @labram_cli.command("convert")
-@click.argument("src", type=click.Path(dir_okay=False))
-@click.argument("dst", type=click.Path(dir_okay=False))
+@click.argument("src", type=LocalPath(dir_okay=False))
+@click.argument("dst", type=LocalPath(dir_okay=False))
 @click.option(
     "--kind",
     type=click.Choice(["mem", "classifier", "tokenizer"]),
@@ -104,7 +105,7 @@ def _train_options(fn: Any) -> Any:
         ),
         click.option(
             "--out",
-            type=click.Path(file_okay=False),
+            type=LocalPath(file_okay=False),
             default=None,
             help="Run folder (default: runs/<command>).",
         ),
@@ -145,7 +146,7 @@ def _train_options(fn: Any) -> Any:
         click.option(
             "--config",
             "config_file",
-            type=click.Path(dir_okay=False),
+            type=LocalPath(dir_okay=False),
             default=None,
             help="TOML file of config overrides (flags win).",
         ),
@@ -226,13 +227,14 @@ def _refuse_out_in_store(out: Path, stores: list[str]) -> None:
     (an eegprep store not given, an embeddings store: a folder at or above it holds a
     ``zarr.json``)."""
     from eegprep.base.errors import UsageError
+    from eegprep.base.file_urls import is_remote_url, local_path
     from eegprep.base.files import enclosing_zarr
 
     where = out.expanduser().resolve()
     for store in stores:
-        if "://" in store:  # a URL: never a local run folder's parent
+        if is_remote_url(store):  # never a local run folder's parent
             continue
-        root = Path(store).expanduser().resolve()
+        root = Path(local_path(store)).expanduser().resolve()
         if where == root or root in where.parents:
             raise UsageError(
                 f"--out {out}: inside the store {store} (--store); a run folder must not be "
@@ -323,7 +325,7 @@ def labram_tokenizer(
 @_store_option("A store (repeatable).")
 @click.option(
     "--tokenizer",
-    type=click.Path(dir_okay=False, exists=True),
+    type=LocalPath(dir_okay=False, exists=True),
     default=None,
     help="A trained tokenizer (ours or vqnsp.pth); trained first when not given.",
 )
@@ -407,7 +409,7 @@ def labram_pretrain(
 @click.option("--task", required=True, help="tuab, tuev, seed_v, mobi, or label:KEY.")
 @click.option(
     "--init",
-    type=click.Path(dir_okay=False, exists=True),
+    type=LocalPath(dir_okay=False, exists=True),
     default=None,
     help="Pre-trained weights: our model.pt / last.pt, or labram-base.pth (weights only: "
     "a file that asks to run code is refused).",
@@ -439,7 +441,7 @@ def labram_pretrain(
 @click.option(
     "--splits",
     "splits_file",
-    type=click.Path(dir_okay=False, exists=True),
+    type=LocalPath(dir_okay=False, exists=True),
     default=None,
     help="Re-run the folds of a run's splits.json exactly (its protocol and split seed).",
 )
@@ -508,7 +510,7 @@ def labram_finetune(
 @click.option(
     "--checkpoint",
     required=True,
-    type=click.Path(dir_okay=False),
+    type=LocalPath(dir_okay=False),
     help="A fine-tuned classifier (best.pt of a finetune run).",
 )
 @click.option(
@@ -569,10 +571,10 @@ def labram_evaluate(
 @click.option(
     "--checkpoint",
     required=True,
-    type=click.Path(dir_okay=False),
+    type=LocalPath(dir_okay=False),
     help="model.pt, a fine-tuned best.pt, labram-base.pth or a .safetensors export.",
 )
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Output Zarr.")
+@click.option("--out", required=True, type=LocalPath(file_okay=False), help="Output Zarr.")
 @click.option("--per-patch", is_flag=True, help="Also every patch token (large).")
 @click.option("--task", default=None, help="A task's windows and target (default: every "
               "recording in token-budget windows).")  # fmt: skip
@@ -616,11 +618,11 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
 
 
 @labram_cli.command("predict")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=LocalPath(dir_okay=False))
 @click.option(
     "--checkpoint",
     required=True,
-    type=click.Path(dir_okay=False),
+    type=LocalPath(dir_okay=False),
     help="A fine-tuned classifier (best.pt of labram finetune, or its .safetensors export).",
 )
 @click.option("--task", default=None,
@@ -672,8 +674,8 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
 
 
 @labram_cli.command("export")
-@click.argument("checkpoint", type=click.Path(dir_okay=False))
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.argument("checkpoint", type=LocalPath(dir_okay=False))
+@click.option("--out", type=LocalPath(dir_okay=False), default=None,
               help="NAME.safetensors (default: the checkpoint's, that suffix).")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(["safetensors"]), default="safetensors",
               show_default=True)  # fmt: skip
@@ -696,8 +698,8 @@ def labram_export(checkpoint: str, out: str | None, fmt: str, force: bool) -> No
 
 
 @labram_cli.command("report")
-@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
-@click.option("--html", "html_out", type=click.Path(dir_okay=False), default=None,
+@click.argument("run_dirs", nargs=-1, required=True, type=LocalPath(file_okay=False))
+@click.option("--html", "html_out", type=LocalPath(dir_okay=False), default=None,
               help="Write one self-contained HTML page to this file.")  # fmt: skip
 @click.option("--predict", is_flag=True, help="Seeds without predictions.csv: run best.pt "
               "again on the test windows and save them (for confusion matrices).")  # fmt: skip

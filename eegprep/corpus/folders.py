@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base.errors import ConfigError
+from eegprep.base.file_urls import local_path
 from eegprep.base.files import write_atomically
 from eegprep.base.toml_files import load_toml
 
@@ -80,7 +81,7 @@ def corpus_dir(
     and its file), so that the user knows what to fix.
     """
     if src is not None:
-        return Path(src).expanduser()
+        return Path(local_path(os.fspath(src))).expanduser()
     return _corpus_dir(corpus, read_config(), check=check)
 
 

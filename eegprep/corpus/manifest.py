@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base.errors import ManifestError, UsageError
+from eegprep.base.file_urls import local_path
 from eegprep.base.resources import shipped_dir
 from eegprep.base.toml_files import load_toml
 from eegprep.corpus.patterns import parse_patterns, path_fields
@@ -438,7 +439,7 @@ def available() -> list[str]:
 
 def load_manifest(name_or_path: str | os.PathLike[str]) -> Manifest:
     """A shipped manifest by name (``"tuh"``) or a user's TOML file by path."""
-    text = os.fspath(name_or_path)
+    text = local_path(os.fspath(name_or_path))  # a file: URL decoded (or refused)
     path = Path(text)
     if not (path.suffix == ".toml" or os.sep in text):
         path = MANIFEST_DIR / f"{text}.toml"

@@ -14,6 +14,7 @@ import stat
 from dataclasses import dataclass, field
 from typing import Any
 
+from eegprep.base.file_urls import is_remote_url, local_path
 from eegprep.base.files import write_atomically
 from eegprep.base.redact import redact
 
@@ -31,9 +32,11 @@ class Location:
 
     @classmethod
     def parse(cls, url: str | os.PathLike[str]) -> Location:
+        """The location ``url`` names: a local path, a ``file:`` URL (decoded as RFC 8089 says,
+        or refused in one line: :mod:`eegprep.base.file_urls`) or another fsspec URL."""
         text = os.fspath(url)
-        if "://" not in text or text.startswith("file://"):
-            path = os.path.abspath(text.removeprefix("file://"))
+        if not is_remote_url(text):
+            path = os.path.abspath(local_path(text))
             return cls(path, path, True)
         import fsspec
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from eegprep.base.allocator import reuse_freed_memory, small_pages
 from eegprep.base.errors import ConfigError
+from eegprep.base.file_urls import is_remote_url, local_path
 from eegprep.base.gc_pause import gc_paused
 from eegprep.base.redact import redact
 from eegprep.base.validation import check_min, invalid_value
@@ -234,8 +235,8 @@ def unique_stores(urls: Sequence[str | Store]) -> list[str | Store]:
 
 def _store_key(url: str) -> str:
     """What tells two store URLs apart: a local folder's resolved path, else the URL."""
-    if "://" not in url or url.startswith("file://"):
-        return os.path.realpath(url.removeprefix("file://"))
+    if not is_remote_url(url):
+        return os.path.realpath(local_path(url))
     return url.rstrip("/")
 
 
