@@ -307,6 +307,9 @@ def config_show() -> None:
     shipped = set(available())
     folders = corpus_dirs(sorted(set(in_file) | from_env))  # the file read once
     for name, folder in folders.items():
+        if isinstance(folder, Exception):  # a setting that can name no folder: say why
+            say(f"{name} = ?   # {one_line(str(folder))}")
+            continue
         notes = [f"from {env_var(name)}"] if name in from_env else []
         if name not in shipped:
             notes.append("not a shipped corpus: a manifest of your own, or a misspelling?")

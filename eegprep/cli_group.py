@@ -45,17 +45,23 @@ class CitingCommand(click.Command):
 class LocalPath(click.Path):
     """:class:`click.Path` that also takes a ``file:`` URL (``file:///data/my%20corpus``),
     decoded as RFC 8089 says, or refused as a usage error naming the option
-    (:mod:`eegprep.base.file_urls`): every path option of both command lines is one of these."""
+    (:mod:`eegprep.base.file_urls`), and refuses a path that can name no file here (a NUL, a
+    name or path past the file system's limits: :mod:`eegprep.base.path_limits`): every path
+    option of both command lines is one of these."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """The path ``value`` names, checked as :class:`click.Path` checks it."""
         from eegprep.base.file_urls import file_url_path, is_file_url
+        from eegprep.base.path_limits import path_problem, shown_path
 
         if isinstance(value, str) and is_file_url(value):
             try:
                 value = file_url_path(value)
             except EegprepError as exc:
                 self.fail(str(exc), param, ctx)
+        problem = path_problem(value)
+        if problem is not None:
+            self.fail(f"{shown_path(os.fspath(value))}: {problem}", param, ctx)
         return super().convert(value, param, ctx)
 
 

@@ -193,6 +193,45 @@ def test_absurd_ingest_values(option: str, value: str, says: str) -> None:
     assert_one_error(run(path, [*_base(path), option, value]), says=says)
 
 
+LONG_NAME = "n" * 300  # one name past every common file system's 255 bytes
+
+
+def _path_option_cases() -> Iterator[tuple[tuple[str, ...], str]]:
+    """(command, option) for every option that takes a local path."""
+    for path, cmd in sorted(COMMANDS.items()):
+        for opt in _options(cmd):
+            if isinstance(opt.type, click.Path):
+                yield path, _long(opt)
+
+
+@pytest.mark.parametrize(("path", "option"), list(_path_option_cases()),
+                         ids=lambda v: " ".join(v) if isinstance(v, tuple) else v)  # fmt: skip
+@pytest.mark.parametrize("value", [LONG_NAME, "a/" * 2100, "a\x00b"], ids=["name", "path", "nul"])
+def test_a_path_no_file_system_takes(path: tuple[str, ...], option: str, value: str) -> None:
+    """A name or path past the file system's limits, or a NUL: one line naming the option, not
+    the operating system's 'File name too long' as an internal error."""
+    line = assert_one_error(run(path, [*_base(path), option, value]))
+    assert option in line and ("bytes" in line or "NUL" in line), line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["eegprep", "config", "set", "tuh", LONG_NAME],
+        ["eegprep", "stats", LONG_NAME],
+        ["eegprep", "validate", LONG_NAME],
+        ["labram", "convert", LONG_NAME, "out.pt"],
+        ["labram", "convert", "in.pt", LONG_NAME],
+        ["labram", "export", LONG_NAME],
+        ["labram", "predict", LONG_NAME, "--checkpoint", "c.pt"],
+        ["labram", "report", LONG_NAME],
+    ],
+    ids=lambda a: " ".join(x if x != LONG_NAME else "LONG" for x in a),
+)
+def test_a_path_argument_no_file_system_takes(args: list[str]) -> None:
+    assert_one_error(CliRunner().invoke(ROOTS[args[0]], args[1:]), says="300 bytes")
+
+
 def _typo_cases() -> Iterator[tuple[tuple[str, ...], str, str]]:
     """Every long option with its last letter dropped (unless that is another option)."""
     for path, cmd in sorted(COMMANDS.items()):

@@ -22,9 +22,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from eegprep.base.errors import ConfigError
+from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.file_urls import local_path
 from eegprep.base.files import write_atomically
+from eegprep.base.path_limits import check_path
 from eegprep.base.toml_files import load_toml
 
 
@@ -81,15 +82,23 @@ def corpus_dir(
     and its file), so that the user knows what to fix.
     """
     if src is not None:
-        return Path(local_path(os.fspath(src))).expanduser()
+        return _usable(os.fspath(src), "--src")
     return _corpus_dir(corpus, read_config(), check=check)
 
 
-def corpus_dirs(corpora: Iterable[str]) -> dict[str, Path]:
+def corpus_dirs(corpora: Iterable[str]) -> dict[str, Path | ConfigError]:
     """:func:`corpus_dir` of each of ``corpora`` (without ``src`` or ``check``), the config
-    file read once: ``eegprep config show`` of a file of n entries reads it once, not n times."""
+    file read once: ``eegprep config show`` of a file of n entries reads it once, not n times.
+    A setting that can name no folder (:func:`_usable`) gives its error in place of the folder,
+    so that one bad entry does not hide the others."""
     configured = read_config()
-    return {name: _corpus_dir(name, configured, check=False) for name in corpora}
+    out: dict[str, Path | ConfigError] = {}
+    for name in corpora:
+        try:
+            out[name] = _corpus_dir(name, configured, check=False)
+        except ConfigError as exc:
+            out[name] = exc
+    return out
 
 
 def _corpus_dir(corpus: str, configured: dict[str, str], *, check: bool) -> Path:
@@ -97,11 +106,12 @@ def _corpus_dir(corpus: str, configured: dict[str, str], *, check: bool) -> Path
     file's entries, :func:`read_config`); a :class:`ConfigError` when neither names one."""
     env = os.environ.get(env_var(corpus))
     if env:
-        return _checked(Path(env).expanduser(), env_var(corpus), check)
+        return _checked(_usable(env, env_var(corpus)), env_var(corpus), check)
     folder_text = configured.get(corpus)
     if folder_text:
-        folder = config_path().parent / Path(folder_text).expanduser()
-        return _checked(folder, f"corpora.{corpus} in {config_path()}", check)
+        setting = f"corpora.{corpus} in {config_path()}"
+        folder = config_path().parent / _usable(folder_text, setting)
+        return _checked(folder, setting, check)
     raise ConfigError(
         f"no folder for corpus {corpus!r}: pass --src DIR, set {env_var(corpus)}=DIR, "
         f"or run `eegprep config set {corpus} DIR` (writes {config_path()})" + _near_miss(corpus)
@@ -117,13 +127,33 @@ def _near_miss(corpus: str) -> str:
     return f"; {config_path()} names {close[0]!r}: a misspelling of {corpus!r}?" if close else ""
 
 
+def _usable(text: str, setting: str) -> Path:
+    """The folder ``text`` names, a ``file:`` URL decoded and ``~`` expanded; a
+    :class:`ConfigError` naming ``setting`` (``--src``, a variable, a config entry) when it can
+    name no folder (a bad file URL, a NUL, a name or path past the system's limits)."""
+    given = setting if setting == "--src" else f"{setting} names"
+    try:
+        path = Path(local_path(text)).expanduser()
+        check_path(path, given)
+    except UsageError as exc:
+        fix = "" if setting == "--src" else ": correct that setting, or pass --src DIR"
+        raise ConfigError(f"{exc}{fix}" if str(exc).startswith(given) else
+                          f"{given} {exc}{fix}") from None  # fmt: skip
+    return path
+
+
 def _checked(folder: Path, setting: str, check: bool) -> Path:
     if not check or folder.is_dir():
         return folder
     problem = "is not a folder" if folder.exists() else "does not exist"
+    hint = (
+        " (environment variables such as $HOME are not expanded there)"
+        if "$" in str(folder) and setting.startswith("corpora.")
+        else ""
+    )
     raise ConfigError(
-        f"{folder}: the corpus folder that {setting} names {problem}: correct that setting, "
-        "or pass --src DIR"
+        f"{folder}: the corpus folder that {setting} names {problem}{hint}: correct that "
+        "setting, or pass --src DIR"
     )
 
 

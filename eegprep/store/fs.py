@@ -16,6 +16,7 @@ from typing import Any
 
 from eegprep.base.file_urls import is_remote_url, local_path
 from eegprep.base.files import write_atomically
+from eegprep.base.path_limits import check_path
 from eegprep.base.redact import redact
 
 
@@ -36,7 +37,9 @@ class Location:
         or refused in one line: :mod:`eegprep.base.file_urls`) or another fsspec URL."""
         text = os.fspath(url)
         if not is_remote_url(text):
-            path = os.path.abspath(local_path(text))
+            path = local_path(text)
+            check_path(path, "the store")
+            path = os.path.abspath(path)
             return cls(path, path, True)
         import fsspec
 

@@ -53,6 +53,38 @@ def test_a_bad_config_file_is_one_line_naming_it(
         assert "internal error" not in res.output
 
 
+@pytest.mark.parametrize(
+    ("folder", "problem"),
+    [
+        ("/data/a\\u0000b", "it holds a NUL character"),
+        ("/data/" + "a" * 300, "is 300 bytes long"),
+        ("/data/" + "a/" * 3000, "a path of 600"),
+        ("file:///data%2F..%2Fetc", "not a usable file URL"),
+        ("file://server/data", "not a usable file URL"),
+    ],
+)
+def test_a_config_entry_that_can_name_no_folder_is_one_line_naming_it(
+    config_file: Path, tmp_path: Path, folder: str, problem: str
+) -> None:
+    """Refused by an ingest of that corpus in one line naming the entry (not the operating
+    system's 'File name too long' as an internal error); shown by `config show` beside the
+    other entries."""
+    config_file.parent.mkdir()
+    config_file.write_text(f'[corpora]\ntuh = "{folder}"\ntuab = "/data/tuab"\n')
+    out = tmp_path / "s.zarr"
+    res = CliRunner().invoke(eegprep_cli, ["ingest", "tuh", "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert res.output.count("\n") == 1 and problem in res.output, res.output
+    assert f"corpora.tuh in {config_file}" in res.output and "correct that setting" in res.output
+    assert not out.exists()
+    res = CliRunner().invoke(eegprep_cli, ["config", "show"])
+    assert res.exit_code == 0, res.output
+    assert "tuab = /data/tuab" in res.output
+    assert any(
+        line.startswith("tuh = ?   # ") and problem in line for line in res.output.splitlines()
+    ), res.output
+
+
 def test_a_folder_or_unreadable_file_named_as_the_config(
     config_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -189,3 +221,42 @@ def test_config_show_reads_the_file_once_whatever_its_length(
     res = CliRunner().invoke(eegprep_cli, ["config", "show"])
     assert res.exit_code == 0 and res.output.count("# not a shipped corpus") == 200
     assert len(reads) <= 2
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("/data/" + "a" * 300, "is 300 bytes long"),
+        ("/data/" + "a/" * 3000, "a path of 600"),
+        ("file:///data/a%2F..%2F..%2Fetc", "an escaped '/' (%2F)"),
+    ],
+)
+def test_a_corpus_folder_that_can_be_no_path_names_its_setting(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch, value: str, problem: str
+) -> None:
+    """--src, the variable and the config entry: one line naming the setting, never the
+    operating system's 'File name too long' as an internal error."""
+    cases = [("--src", ["--src", value]), ("EEGPREP_TUH_DIR", [])]
+    for setting, extra in cases:
+        if not extra:
+            monkeypatch.setenv("EEGPREP_TUH_DIR", value)
+        res = CliRunner().invoke(eegprep_cli, ["ingest", "tuh", "--out", "s.zarr", *extra])
+        assert res.exit_code == 2, res.output
+        assert res.output.count("\n") == 1 and problem in res.output, res.output
+        assert setting in res.output and "internal error" not in res.output
+
+
+def test_a_file_url_as_a_corpus_folder_is_decoded(config_file: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "my corpus"
+    folder.mkdir()
+    config_file.parent.mkdir()
+    config_file.write_text('[corpora]\ntuh = "file://' + str(tmp_path) + '/my%20corpus"\n')
+    assert corpus_dir("tuh", check=True) == folder
+    assert corpus_dir("tuh", "file://" + str(tmp_path) + "/my%20corpus") == folder
+
+
+def test_an_unexpanded_variable_in_the_config_file_is_pointed_out(config_file: Path) -> None:
+    config_file.parent.mkdir()
+    config_file.write_text('[corpora]\ntuh = "$HOME/no-such-corpus"\n')
+    with pytest.raises(ConfigError, match=r"environment variables such as \$HOME are not"):
+        corpus_dir("tuh", check=True)

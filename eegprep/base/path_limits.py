@@ -1,0 +1,85 @@
+"""Whether a path a user gives can name a file at all on this system, checked before it is used.
+
+The operating system refuses a path holding a NUL character, one whose name (one component)
+is longer than the file system allows (255 bytes on most), and one longer than the path limit
+(4096 bytes on Linux); Python then raises ``ValueError`` or ``OSError`` from deep inside the
+command. :func:`check_path` says so in one line naming the setting instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+from eegprep.base.errors import UsageError
+
+NAME_MAX_DEFAULT = 255
+"""Bytes of one name when the file system does not say (POSIX's usual limit)."""
+
+PATH_MAX_DEFAULT = 4096
+"""Bytes of a whole path when the file system does not say (Linux's limit, NUL included)."""
+
+SHOWN_CHARS = 80
+"""Characters of an over-long path that a message shows (the rest is counted, not printed)."""
+
+
+def path_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` can name no file here (a NUL character, a name or a whole path longer than
+    the file system allows), or ``None`` when it can. The limits are those of the nearest
+    folder above ``path`` that exists."""
+    text = os.fspath(path)
+    if "\x00" in text:
+        return "it holds a NUL character, which no path can hold"
+    absolute = os.fsencode(os.path.abspath(text))
+    name_max, path_max = _limits(os.path.abspath(text))
+    longest = max(absolute.split(b"/"), key=len)
+    if len(longest) > name_max:
+        return (
+            f"one of its names is {len(longest)} bytes long; this file system allows "
+            f"{name_max}: shorten it"
+        )
+    if len(absolute) >= path_max:
+        return (
+            f"a path of {len(absolute)} bytes; this file system allows {path_max - 1}: give a "
+            "shorter one"
+        )
+    return None
+
+
+def check_path(
+    path: str | os.PathLike[str], setting: str, error: type[UsageError] = UsageError
+) -> None:
+    """Raise ``error`` when ``path`` can name no file here (:func:`path_problem`), its line
+    starting with ``setting`` (``--src``, ``EEGPREP_TUH_DIR names``) and the path."""
+    problem = path_problem(path)
+    if problem is not None:
+        raise error(f"{setting} {shown_path(os.fspath(path))}: {problem}")
+
+
+def shown_path(text: str) -> str:
+    """``text`` as a message shows it: at most :data:`SHOWN_CHARS` characters, the rest
+    counted; control characters (a NUL) as escapes."""
+    from eegprep.base.files import shown_name
+
+    if len(text) <= SHOWN_CHARS:
+        return shown_name(text)
+    return f"{shown_name(text[:SHOWN_CHARS])}... ({len(text) - SHOWN_CHARS} more characters)"
+
+
+def _limits(absolute: str) -> tuple[int, int]:
+    """(name, path) byte limits of the file system holding ``absolute``'s nearest existing
+    folder."""
+    folder = absolute
+    while True:
+        try:
+            if os.path.isdir(folder):
+                break
+        except (OSError, ValueError):
+            pass
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX"), os.pathconf(folder, "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):  # (no pathconf on Windows)
+        return NAME_MAX_DEFAULT, PATH_MAX_DEFAULT
