@@ -232,6 +232,27 @@ def test_a_path_argument_no_file_system_takes(args: list[str]) -> None:
     assert_one_error(CliRunner().invoke(ROOTS[args[0]], args[1:]), says="300 bytes")
 
 
+def _float_options(path: tuple[str, ...]) -> list[str]:
+    return [
+        _long(o) for o in _options(COMMANDS[path]) if isinstance(o.type, click.types.FloatParamType)
+    ]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_no_float_option_of_ingest_takes_a_non_finite_value(
+    tuh_corpus: Path, tmp_path: Path, value: str
+) -> None:
+    """With a real corpus (so nothing else stops the ingest first): refused in one line before
+    the store is made; --file-time-limit nan was refused only after it had been created."""
+    path = ("eegprep", "ingest")
+    assert _float_options(path)
+    for option in _float_options(path):
+        args = ["tuh", "--src", str(tuh_corpus), "--out", "o.zarr", "--workers", "0"]
+        line = assert_one_error(run(path, [*args, option, value]))
+        assert option in line or option.lstrip("-").replace("-", "_") in line, line
+        assert not (tmp_path / "o.zarr").exists(), option
+
+
 def _typo_cases() -> Iterator[tuple[tuple[str, ...], str, str]]:
     """Every long option with its last letter dropped (unless that is another option)."""
     for path, cmd in sorted(COMMANDS.items()):

@@ -16,7 +16,7 @@ from typing import Any
 
 from eegprep.base.errors import EegprepError, StoreError, StoreExistsError, UsageError
 from eegprep.base.files import as_text, enclosing_store
-from eegprep.base.limits import DEFAULT_MEMORY_BYTES
+from eegprep.base.limits import DEFAULT_MEMORY_BYTES, Limits
 from eegprep.base.redact import redact
 from eegprep.base.validation import invalid_value
 from eegprep.corpus.manifest import Manifest, too_many_patterns
@@ -114,7 +114,8 @@ def n_cores() -> int:
 def check_config(cfg: IngestConfig) -> None:
     """Refuse option values that cannot work (:class:`UsageError`, one line each).
 
-    ``workers`` and ``limit`` must be counts, every ``include`` glob relative to the corpus
+    ``workers`` and ``limit`` must be counts, the per-file limits positive and finite
+    (:class:`~eegprep.base.limits.Limits`), every ``include`` glob relative to the corpus
     root, and ``scheduler`` the address of a dask scheduler that answers within
     :data:`SCHEDULER_TIMEOUT` seconds.
     """
@@ -141,6 +142,7 @@ def check_config(cfg: IngestConfig) -> None:
         )  # fmt: skip
     if not (isinstance(cfg.prune_max, int | float) and 0.0 <= cfg.prune_max <= 1.0):
         raise invalid_value("prune_max", cfg.prune_max, expected="a share from 0 to 1")
+    Limits(memory_bytes=cfg.file_memory_limit, seconds=cfg.file_time_limit)  # refuses NaN, inf
     if cfg.include is not None:
         check_globs(cfg.include, "--include")
     if cfg.scheduler is not None:
