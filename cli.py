@@ -18,6 +18,7 @@ from eegprep.base import strict_json
 from eegprep.cli_group import (
     LocalPath,
     OneLineErrors,
+    StoreLocation,
     one_line,
     say,
     say_lines,
@@ -49,7 +50,8 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @eegprep_cli.command()
 @click.argument("corpus")
 @click.option("--src", type=LocalPath(file_okay=False), help="Corpus folder (else from config).")
-@click.option("--out", required=True, help="Store: a local path or an fsspec URL.")
+@click.option("--out", required=True, type=StoreLocation(),
+              help="Store: a local path or an fsspec URL.")  # fmt: skip
 @click.option("--workers", type=click.IntRange(min=0), default=None,
               help="Most worker processes (0: in this process; a pool starts only when "
                    "the plan is large enough to gain from one; docs/cli.md).")  # fmt: skip
@@ -171,7 +173,7 @@ def _print_report(report: Any) -> None:
 
 
 @eegprep_cli.command()
-@click.argument("store")
+@click.argument("store", type=StoreLocation())
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 @click.option("--plots", type=LocalPath(file_okay=False), help="Write PNG plots to this folder.")
 @click.option("--html", "html_out", type=LocalPath(dir_okay=False),
@@ -208,7 +210,7 @@ def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) ->
 
 
 @eegprep_cli.command()
-@click.argument("store")
+@click.argument("store", type=StoreLocation())
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def validate(store: str, as_json: bool) -> None:
     """Read every byte of the STORE and check it against its index.
@@ -333,10 +335,10 @@ def corpora(name: str | None, as_json: bool) -> None:
     from eegprep.corpus.catalogue import as_dict, describe, summary_line
     from eegprep.corpus.manifest import available, load_manifest
 
-    manifests = [load_manifest(n) for n in ([name] if name else available())]
+    manifests = [load_manifest(n) for n in ([name] if name is not None else available())]
     if as_json:
         out = [as_dict(m) for m in manifests]
-        say_lines(strict_json.dumps(out[0] if name else out, indent=2).split("\n"))
+        say_lines(strict_json.dumps(out[0] if name is not None else out, indent=2).split("\n"))
     elif name is None:
         for m in manifests:
             say(summary_line(m))

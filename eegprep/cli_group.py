@@ -54,6 +54,8 @@ class LocalPath(click.Path):
         from eegprep.base.file_urls import file_url_path, is_file_url
         from eegprep.base.path_limits import path_problem, shown_path
 
+        if isinstance(value, str) and not value:  # click.Path would take it for "."
+            self.fail("an empty path: give a file or folder", param, ctx)
         if isinstance(value, str) and is_file_url(value):
             try:
                 value = file_url_path(value)
@@ -63,6 +65,34 @@ class LocalPath(click.Path):
         if problem is not None:
             self.fail(f"{shown_path(os.fspath(value))}: {problem}", param, ctx)
         return super().convert(value, param, ctx)
+
+
+class StoreLocation(click.ParamType):
+    """A store: a local path or an fsspec URL (``s3://...``). Refused as a usage error naming
+    the option: an empty value (it would be the current folder), a ``file:`` URL that names no
+    usable path, and a local path no file system takes (as :class:`LocalPath`). A ``file:`` URL
+    is given on as the path it names; other URLs as they are."""
+
+    name = "text"  # the help's metavar stays TEXT
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The store ``value`` names, as a path or a URL."""
+        from eegprep.base.file_urls import is_remote_url, local_path
+        from eegprep.base.path_limits import path_problem, shown_path
+
+        text = os.fspath(value)
+        if not text.strip():
+            self.fail("an empty store path: give a store folder or URL", param, ctx)
+        if is_remote_url(text):
+            return text
+        try:
+            path = local_path(text)
+        except EegprepError as exc:
+            self.fail(str(exc), param, ctx)
+        problem = path_problem(path)
+        if problem is not None:
+            self.fail(f"{shown_path(path)}: {problem}", param, ctx)
+        return path
 
 
 class OneLineErrors(click.Group):

@@ -20,6 +20,7 @@ from eegprep.base.errors import EegprepError
 from eegprep.cli_group import (
     LocalPath,
     OneLineErrors,
+    StoreLocation,
     one_line,
     say,
     say_lines,
@@ -89,8 +90,9 @@ def _store_option(text: str, *, required: bool = True) -> Any:
     """The repeatable ``--store`` option of every command that reads stores, each store once
     (:func:`_unique`)."""
     return click.option(
-        "--store", "stores", multiple=True, required=required, callback=_unique, help=text
-    )
+        "--store", "stores", type=StoreLocation(), multiple=True, required=required,
+        callback=_unique, help=text,
+    )  # fmt: skip
 
 
 def _train_options(fn: Any) -> Any:
@@ -281,7 +283,12 @@ def _print_run(result: dict[str, Any], what: str) -> None:
 
 @labram_cli.command("tokenizer")
 @_store_option("A store (repeatable).")
-@click.option("--exclude-subjects-of", multiple=True, help="Keep these stores' subjects out.")
+@click.option(
+    "--exclude-subjects-of",
+    type=StoreLocation(),
+    multiple=True,
+    help="Keep these stores' subjects out.",
+)
 @_train_options
 def labram_tokenizer(
     stores: tuple[str, ...], exclude_subjects_of: tuple[str, ...], **kw: Any
@@ -331,6 +338,7 @@ def labram_tokenizer(
 )
 @click.option(
     "--exclude-subjects-of",
+    type=StoreLocation(),
     multiple=True,
     help="An evaluation store whose subjects are kept out (repeatable).",
 )

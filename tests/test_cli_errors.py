@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli import eegprep_cli, labram_cli
+from eegprep.cli_group import StoreLocation
 
 ROOTS = {"eegprep": eegprep_cli, "labram": labram_cli}
 MISSING = "no/such/thing"  # relative: every run has its own temporary working folder
@@ -197,27 +198,54 @@ LONG_NAME = "n" * 300  # one name past every common file system's 255 bytes
 
 
 def _path_option_cases() -> Iterator[tuple[tuple[str, ...], str]]:
-    """(command, option) for every option that takes a local path."""
+    """(command, option) for every option that takes a local path or a store."""
     for path, cmd in sorted(COMMANDS.items()):
         for opt in _options(cmd):
-            if isinstance(opt.type, click.Path):
+            if isinstance(opt.type, click.Path | StoreLocation):
                 yield path, _long(opt)
 
 
 @pytest.mark.parametrize(("path", "option"), list(_path_option_cases()),
                          ids=lambda v: " ".join(v) if isinstance(v, tuple) else v)  # fmt: skip
-@pytest.mark.parametrize("value", [LONG_NAME, "a/" * 2100, "a\x00b"], ids=["name", "path", "nul"])
-def test_a_path_no_file_system_takes(path: tuple[str, ...], option: str, value: str) -> None:
-    """A name or path past the file system's limits, or a NUL: one line naming the option, not
-    the operating system's 'File name too long' as an internal error."""
+@pytest.mark.parametrize(
+    "value", [LONG_NAME, "a/" * 2100, "a\x00b", ""], ids=["name", "path", "nul", "empty"]
+)
+def test_a_path_no_file_system_takes(
+    tmp_path: Path, path: tuple[str, ...], option: str, value: str
+) -> None:
+    """A name or path past the file system's limits, a NUL, or nothing (which click.Path took
+    for the current folder: `demo --out ''` wrote into it, `--store ''` was the folder holding
+    the run folder): one line naming the option, nothing written."""
     line = assert_one_error(run(path, [*_base(path), option, value]))
-    assert option in line and ("bytes" in line or "NUL" in line), line
+    assert option in line and ("bytes" in line or "NUL" in line or "empty" in line), line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_corpus_name_is_not_every_corpus() -> None:
+    assert_one_error(run(("eegprep", "corpora"), [""]), says="unknown corpus ''")
+
+
+def test_every_store_parameter_is_a_store_location() -> None:
+    """Every option or argument naming a store decodes file URLs and refuses empty values."""
+    names = {"store", "stores", "exclude_subjects_of"}
+    for path, cmd in COMMANDS.items():
+        for param in cmd.params:
+            if param.name in names or (path == ("eegprep", "ingest") and param.name == "out"):
+                assert isinstance(param.type, StoreLocation), (path, param.name)
 
 
 @pytest.mark.parametrize(
     "args",
     [
         ["eegprep", "config", "set", "tuh", LONG_NAME],
+        ["eegprep", "config", "set", "tuh", ""],
+        ["eegprep", "stats", ""],
+        ["eegprep", "validate", ""],
+        ["labram", "convert", "", "out.pt"],
+        ["labram", "convert", "in.pt", ""],
+        ["labram", "export", ""],
+        ["labram", "predict", "", "--checkpoint", "c.pt"],
+        ["labram", "report", ""],
         ["eegprep", "stats", LONG_NAME],
         ["eegprep", "validate", LONG_NAME],
         ["labram", "convert", LONG_NAME, "out.pt"],
@@ -228,8 +256,10 @@ def test_a_path_no_file_system_takes(path: tuple[str, ...], option: str, value: 
     ],
     ids=lambda a: " ".join(x if x != LONG_NAME else "LONG" for x in a),
 )
-def test_a_path_argument_no_file_system_takes(args: list[str]) -> None:
-    assert_one_error(CliRunner().invoke(ROOTS[args[0]], args[1:]), says="300 bytes")
+def test_a_path_argument_no_file_system_takes(tmp_path: Path, args: list[str]) -> None:
+    line = assert_one_error(CliRunner().invoke(ROOTS[args[0]], args[1:]))
+    assert ("300 bytes" if LONG_NAME in args else "empty") in line, line
+    assert list(tmp_path.iterdir()) == []
 
 
 def _float_options(path: tuple[str, ...]) -> list[str]:

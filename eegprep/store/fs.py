@@ -14,6 +14,7 @@ import stat
 from dataclasses import dataclass, field
 from typing import Any
 
+from eegprep.base.errors import UsageError
 from eegprep.base.file_urls import is_remote_url, local_path
 from eegprep.base.files import write_atomically
 from eegprep.base.path_limits import check_path
@@ -36,6 +37,8 @@ class Location:
         """The location ``url`` names: a local path, a ``file:`` URL (decoded as RFC 8089 says,
         or refused in one line: :mod:`eegprep.base.file_urls`) or another fsspec URL."""
         text = os.fspath(url)
+        if not text.strip():  # abspath would make it the current folder
+            raise UsageError("an empty store path: give a store folder or URL")
         if not is_remote_url(text):
             path = local_path(text)
             check_path(path, "the store")
