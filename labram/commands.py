@@ -29,6 +29,20 @@ from eegprep.cli_group import (
 )
 
 
+class Device(click.ParamType):
+    """``--device``: ``cpu``, ``cuda`` or ``cuda:N``, refused in one line naming the option when
+    this machine cannot use it (:func:`labram.train.distributed.check_device`), before any
+    command writes anything."""
+
+    name = "text"  # the help's metavar stays TEXT
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """``value`` if this process can use that device."""
+        from labram.train.distributed import check_device
+
+        return check_device(str(value))  # a UsageError: one line (OneLineErrors), exit 2
+
+
 @click.group(cls=OneLineErrors)
 @click.version_option(package_name="labram", prog_name="labram")
 @verbosity_options
@@ -160,7 +174,12 @@ def _train_options(fn: Any) -> Any:
             help="Override any config field, e.g. --set warmup_epochs=2 (pretrain: "
             "--set tokenizer.lr=1e-4 or --set mem.lr=1e-3 for one stage).",
         ),
-        click.option("--device", default=None, help="cpu or cuda (default: cuda if available)."),
+        click.option(
+            "--device",
+            type=Device(),
+            default=None,
+            help="cpu, cuda or cuda:N (default: cuda if available).",
+        ),
         click.option("--resume", is_flag=True, help="Continue from the run folder's last.pt."),
         click.option(
             "--recipe",
@@ -527,7 +546,8 @@ def labram_finetune(
 @click.option(
     "--split-seed", type=int, default=None, help="Default: the one the checkpoint was tuned with."
 )
-@click.option("--device", default=None)
+@click.option("--device", type=Device(), default=None,
+              help="cpu, cuda or cuda:N (default: cuda if available).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @click.option(
     "--allow-seen-subjects",
@@ -589,7 +609,8 @@ def labram_evaluate(
 @click.option("--chunk-windows", type=click.IntRange(min=1), default=512, show_default=True,
               help="Windows per resumable chunk.")  # fmt: skip
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--device", default=None, help="cpu or cuda (default: cuda if available).")
+@click.option("--device", type=Device(), default=None,
+              help="cpu, cuda or cuda:N (default: cuda if available).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: bool,
                  task: str | None, chunk_windows: int, batch_size: int, device: str | None,
@@ -643,7 +664,8 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (recordings and windows).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (per window with --windows).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--device", default=None, help="cpu or cuda (default: cuda if available).")
+@click.option("--device", type=Device(), default=None,
+              help="cpu, cuda or cuda:N (default: cuda if available).")  # fmt: skip
 def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, corpus: str | None,
                    mains: str | None, per_window: bool, as_json: bool, as_csv: bool,
                    batch_size: int, device: str | None) -> None:  # fmt: skip
@@ -713,7 +735,7 @@ def labram_export(checkpoint: str, out: str | None, fmt: str, force: bool) -> No
               "again on the test windows and save them (for confusion matrices).")  # fmt: skip
 @_store_option("With --predict: the stores (default: those results.json names).",
                required=False)  # fmt: skip
-@click.option("--device", default=None, help="With --predict: cpu or cuda.")
+@click.option("--device", type=Device(), default=None, help="With --predict: cpu, cuda or cuda:N.")
 def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool,
                   stores: tuple[str, ...], device: str | None) -> None:  # fmt: skip
     """Results of RUN_DIRS (finetune, seed or pretrain folders) side by side: test metrics

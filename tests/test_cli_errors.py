@@ -283,6 +283,39 @@ def test_no_float_option_of_ingest_takes_a_non_finite_value(
         assert not (tmp_path / "o.zarr").exists(), option
 
 
+DEVICE_COMMANDS = sorted(
+    p for p, c in COMMANDS.items() if any(o.name == "device" for o in c.params)
+)
+
+
+@pytest.mark.parametrize("path", DEVICE_COMMANDS, ids=" ".join)
+def test_a_device_this_machine_cannot_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: tuple[str, ...]
+) -> None:
+    """--device was taken as CPU when not 'cuda...' (a typo trained on the CPU for hours) and
+    'cuda' without a GPU was an internal error after the run folder was made; now one line
+    naming the option, before anything is written."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    cases = [
+        ("bogus", "allowed 'cpu', 'cuda'"),
+        ("CPU", "Did you mean 'cpu'?"),
+        ("cuda:x", "cuda:N"),
+        ("", "--device"),
+        ("cuda", "CUDA is not available here"),
+    ]
+    for value, says in cases:
+        line = assert_one_error(run(path, [*_base(path), "--device", value]), says=says)
+        assert "--device" in line, line
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert_one_error(run(path, [*_base(path), "--device", "cuda:1"]), says="cuda:0 to cuda:0")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert_one_error(run(path, [*_base(path), "--device", "cuda:0"]), says="LOCAL_RANK")
+    assert list(tmp_path.iterdir()) == []
+
+
 def _typo_cases() -> Iterator[tuple[tuple[str, ...], str, str]]:
     """Every long option with its last letter dropped (unless that is another option)."""
     for path, cmd in sorted(COMMANDS.items()):

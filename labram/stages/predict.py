@@ -36,6 +36,7 @@ from labram.data.tasks import Task, check_outputs, get_task, task_from_record
 from labram.data.windows import WindowSettings, saved_windows, select_channels, window_seconds
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import PATCH_SIZE
+from labram.train.distributed import check_device
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +293,7 @@ def predict_files(
     manifest = resolve_manifest(the_task, corpus, mains)
     model = loaded.model
     assert isinstance(model, LaBraMClassifier)
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    dev = torch.device(check_device(device) or ("cuda" if torch.cuda.is_available() else "cpu"))
     model.to(dev).eval()
     recordings, failed = [], []
     settings = saved_windows(loaded.info)  # the windows it was fine-tuned on

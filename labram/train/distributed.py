@@ -25,16 +25,56 @@ class DistInfo:
         return self.rank == 0
 
 
+DEVICES = ("cpu", "cuda")
+"""What ``--device`` takes (``cuda:N`` too): the backends labram trains and predicts on."""
+
+
+def check_device(device: str | None) -> str | None:
+    """``device`` (``--device``) if this process can use it, else a :class:`UsageError` that
+    says what to pass: ``cpu``, ``cuda`` or ``cuda:N`` (N an index below the CUDA device count;
+    not under torchrun, where each process takes the GPU of its ``LOCAL_RANK``). ``None``:
+    CUDA when available."""
+    from eegprep.base.errors import UsageError
+    from eegprep.base.validation import invalid_value
+
+    if device is None:
+        return None
+    kind, colon, index = device.partition(":")
+    if kind not in DEVICES or (colon and (kind != "cuda" or not index.isdigit())):
+        raise invalid_value("--device", device, DEVICES, hint="(cuda:N: the GPU of index N)")
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise UsageError(
+            f"--device {device}: CUDA is not available here (torch {torch.__version__}, "
+            f"{'built without CUDA' if torch.version.cuda is None else 'no GPU visible'}): "
+            "pass --device cpu, or leave --device out"
+        )
+    if colon and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise UsageError(
+            f"--device {device}: under torchrun each process uses the GPU of its LOCAL_RANK; "
+            "pass --device cuda"
+        )
+    if colon and int(index) >= torch.cuda.device_count():
+        n = torch.cuda.device_count()
+        raise UsageError(
+            f"--device {device}: this machine has {n} CUDA device(s), cuda:0 to cuda:{n - 1}"
+        )
+    return device
+
+
 def setup(device: str | None = None) -> DistInfo:
     """Read the environment, init the process group when ``WORLD_SIZE > 1``, pick the device.
 
-    ``device``: 'cpu', 'cuda' or None (CUDA when available).
+    ``device``: 'cpu', 'cuda', 'cuda:N' (one process only) or None (CUDA when available);
+    anything else is refused (:func:`check_device`).
     """
+    check_device(device)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local = int(os.environ.get("LOCAL_RANK", "0"))
     use_cuda = torch.cuda.is_available() if device is None else device.startswith("cuda")
-    dev = torch.device(f"cuda:{local}") if use_cuda else torch.device("cpu")
+    explicit = device is not None and ":" in device  # one process: the GPU asked for
+    gpu = int(device.partition(":")[2]) if explicit and device else local
+    dev = torch.device(f"cuda:{gpu}") if use_cuda else torch.device("cpu")
     if use_cuda:
         torch.cuda.set_device(dev)
     if world > 1 and not dist.is_initialized():
