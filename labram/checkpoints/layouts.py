@@ -738,6 +738,7 @@ def convert_file(
     obj, name = _read(src)
     if is_ours(obj):
         model = ours_from(obj, source=name)
+        _warn_unused(name, kind=kind, size=size, n_outputs=n_outputs)
         save_official(model, dst)
         remove_stale_temporaries(dst)  # what a convert killed before its rename left
         return f"{name} (labram, {kind_of(model)}) -> {dst} (released layout)"
@@ -748,6 +749,18 @@ def convert_file(
     save_ours(model, dst)
     remove_stale_temporaries(dst)
     return f"{name} (released layout) -> {dst} (labram, {k})"
+
+
+def _warn_unused(name: str, **options: Any) -> None:
+    """Warn that ``options`` given (not None) have no effect: a labram checkpoint states its
+    own kind, size and outputs, so converting it to the released layout uses none of them."""
+    given = [f"--{k.replace('_', '-')}" for k, v in options.items() if v is not None]
+    if given:
+        warnings.warn(
+            f"{name}: {', '.join(given)} ignored: a labram checkpoint states its own kind, size "
+            "and outputs (those options shape a released-layout SRC)",
+            stacklevel=3,
+        )
 
 
 def count_parameters(model: nn.Module, *, trainable_only: bool = True) -> int:

@@ -144,6 +144,21 @@ def test_cli_convert(tmp_path):
     assert "Traceback" not in res.output
 
 
+def test_convert_of_our_checkpoint_says_which_options_it_ignores(tmp_path):
+    """Our checkpoint states its kind, size and outputs: --size/--kind/--n-outputs given with
+    it had no effect without a word (the house rule: warn when an option does nothing)."""
+    from cli import labram_cli
+
+    save_ours(LaBraMClassifier(model_config("tiny"), 3), tmp_path / "clf.pt")
+    args = ["convert", str(tmp_path / "clf.pt"), str(tmp_path / "out.pth")]
+    res = CliRunner().invoke(labram_cli, [*args, "--size", "huge", "--n-outputs", "5"])
+    assert res.exit_code == 0, res.output
+    warning = [line for line in res.output.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1 and "--size, --n-outputs ignored" in warning[0], res.output
+    res = CliRunner().invoke(labram_cli, [*args, "--force"])
+    assert res.exit_code == 0 and "warning" not in res.output, res.output
+
+
 def test_variants_are_inferred_from_the_keys():
     """Fine-tuned with the original's qkv_bias=True and init_values=0: still loads strictly."""
     layout = classifier_layout("tiny")
