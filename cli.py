@@ -343,8 +343,12 @@ def corpora(name: str | None, as_json: bool) -> None:
         for m in manifests:
             say(summary_line(m))
     else:
-        for line in describe(manifests[0]):
-            say(line)
+        lines = describe(manifests[0])
+        say_lines(lines)
+        if any("docs/" in line for line in lines):  # as --help says it (CitingCommand)
+            from eegprep.base.resources import shipped_dir
+
+            say(f"The docs/ pages cited above are in {shipped_dir('docs')}.")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -140,6 +140,19 @@ def test_every_corpus_has_its_section_in_the_docs(name: str) -> None:
     assert all(src for _, src in load_manifest(name).quirks)  # every quirk names its source
 
 
+@pytest.mark.parametrize("name", MANIFESTS)
+def test_docs_a_corpus_cites_are_found_where_it_says(name: str) -> None:
+    """A quirk's source cites docs/NAME.md by its repository path; the description ends, as a
+    --help that cites docs does, with the folder those pages are in on this installation (a
+    wheel has no docs/ beside the folder the user runs in)."""
+    text = CliRunner().invoke(eegprep_cli, ["corpora", name]).output
+    cited = set(re.findall(r"docs/([\w-]+\.md)", text))
+    where = re.search(r"^The docs/ pages cited above are in (\S+)\.$", text, re.MULTILINE)
+    assert bool(cited) == bool(where), text[-300:]
+    for page in cited:
+        assert where and (Path(where.group(1)) / page).is_file(), (name, page)
+
+
 def test_shipped_files_are_found_in_a_checkout() -> None:
     from eegprep.base.resources import doc_path, shipped_dir
 
@@ -235,6 +248,7 @@ def test_wheel_works_outside_the_repository(tmp_path: Path) -> None:
     notes = next(line for line in shown.splitlines() if line.startswith("notes: "))
     doc = Path(notes.removeprefix("notes: ").partition("#")[0])
     assert doc == site / "eegprep" / "docs" / "corpora.md" and doc.is_file()
+    assert f"The docs/ pages cited above are in {site / 'eegprep' / 'docs'}." in shown
     probe = (
         "import importlib.util as u, eegprep, eegprep._console as c, eegprep.corpus.manifest as m;"
         "print(eegprep.__file__); print(c._cli_module().__file__); print(m.MANIFEST_DIR);"
