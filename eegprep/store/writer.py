@@ -279,22 +279,26 @@ class StoreWriter:
         """True when the store folder holds only what a killed :meth:`_create` leaves.
 
         The root ``zarr.json`` is written last: without it, a folder that holds nothing but the
-        skeleton's other objects (and temporary files of an interrupted write) is an
-        unfinished store of ours, which the next run completes.
+        skeleton's other objects (and temporary files of an interrupted write), or only the
+        skeleton's empty folders (a kill right after the first ``mkdir``), is an unfinished
+        store of ours, which the next run completes.
         """
         if not self.loc.local or not os.path.isdir(self.loc.root):
             return False
         if os.path.exists(os.path.join(self.loc.root, "zarr.json")):
             return False
-        found = []
+        found, folders = [], []
         for folder, _dirs, files in os.walk(self.loc.root):
             rel = os.path.relpath(folder, self.loc.root)
             if rel != "." and rel.split(os.sep)[0] not in ("recordings", "_eegprep"):
                 return False
+            folders += [rel] if rel != "." else []
             found += [os.path.normpath(os.path.join(rel, f)).replace(os.sep, "/") for f in files]
             if len(found) > 16:
                 return False
-        return bool(found) and all(f in _SKELETON or TMP_MARK in f for f in found)
+        if not found:  # empty folders only: ours when they are the skeleton's
+            return bool(folders) and set(folders) <= {"recordings", "_eegprep"}
+        return all(f in _SKELETON or TMP_MARK in f for f in found)
 
     def _create(self) -> None:
         """Write a new store's skeleton; the root ``zarr.json`` last (it makes it a store)."""
