@@ -308,7 +308,8 @@ def compact(loc: Location) -> None:
     names = _segments(loc)
     records, problems = read_index_checked(loc)
     rows = list(records.values())
-    if len(names) == 1 and not problems:
+    if names == [BASE_NAME] and not problems:  # (a base left under another name by a kill
+        # between compaction's renames is rewritten: the canonical name is part of the bytes)
         blob = loc.read_bytes(*INDEX_DIR, names[0])
         if blob.startswith(_BASE_LINE) and _fields_current(loc, names[0], blob, rows):
             return

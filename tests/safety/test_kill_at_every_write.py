@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.safety.corpus import ingest_folder, write_edf
 from tests.safety.killing import KILLED, run, run_killed
 
@@ -55,4 +57,16 @@ def test_a_kill_right_after_the_first_folder_of_a_new_store(tmp_path: Path) -> N
     assert run_killed(_args(src, out), out, ("os.open", r"lock\.flock$")).returncode == KILLED
     assert [p.relative_to(out).as_posix() for p in out.rglob("*")] == ["_eegprep"]
     _rerun(src, out)
+    assert _store_bytes(out) == _store_bytes(ref)
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "fields"])
+def test_a_kill_between_the_renames_of_the_final_compaction(tmp_path: Path, kind: str) -> None:
+    """The new base and its fields file take the canonical name by two renames; a kill before
+    either once left the index under another name for good."""
+    src, out, ref = _corpus(tmp_path), tmp_path / "s.zarr", tmp_path / "ref.zarr"
+    ingest_folder(src, ref)
+    final = rf"^_eegprep/index/\d{{10}}\.{kind} -> _eegprep/index/0000000001\.{kind}$"
+    assert run_killed(_args(src, out), out, ("replace", final)).returncode == KILLED
+    assert _rerun(src, out)["n_current"] == 3
     assert _store_bytes(out) == _store_bytes(ref)
