@@ -167,7 +167,8 @@ def _plan(
         report.warnings.setdefault("(store index)", []).append(problem)
     for rid in writer.relisted:
         report.warnings.setdefault("(store index)", []).append(
-            f"{rid}: listed again from its complete group (the index had lost it)"
+            f"{rid}: listed again from its complete group (the index had lost it, or an "
+            "ingest was stopped before listing it)"
         )
     mine = _corpus_records(writer, manifest)
     root = str(found.root)

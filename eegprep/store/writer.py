@@ -548,16 +548,17 @@ class StoreWriter:
         """Retire orphaned groups (on disk, listed nowhere) and delete expired retired ones.
 
         Orphans are what a kill between a commit's rename and its index segment leaves, or what
-        a lost index no longer lists; they are kept ``keep_replaced`` seconds like any
-        replaced version, since a reader may still hold an index that lists them.
+        a lost index no longer lists; the complete ones newer than the listed version are listed
+        again (:meth:`_relist`), the others kept ``keep_replaced`` seconds like any replaced
+        version, since a reader may still hold an index that lists them.
         """
         listed = self._groups
         retired = dict(self._retired())
         orphans = [g for g in self._groups_on_disk() if g not in listed and g not in retired]
-        orphans = self._relist(orphans)
+        orphans = self._relist(orphans)  # (which retires the versions it supersedes)
         if orphans:
             self._retire(orphans)
-            retired = dict(self._retired())
+        retired = dict(self._retired())
         limit = time.time() - self.keep_replaced
         expired = [g for g, t in retired.items() if t <= limit or g in listed]
         for g in expired:
@@ -569,29 +570,39 @@ class StoreWriter:
             self._retired_damaged = False
 
     def _relist(self, orphans: list[str]) -> list[str]:
-        """List again the complete orphans whose recording no index lists; the rest, returned.
+        """List again the complete orphans newer than what the index lists; the rest, returned.
 
         A group's attributes are its full index record, written only once its samples are in,
         so an orphan holding a record for this recipe, whose id no index lists (a lost or
-        damaged index, or a kill between a commit's rename and its index segment), is a
-        complete recording: it is listed again (the newest version of each id) rather than
-        retired, and :attr:`relisted` names it for the report.
+        damaged index) or whose version is newer than the listed one (a kill between the rename
+        of a re-ingested recording's new version and its index segment), is a complete
+        recording: it is listed again (the newest version of each id) rather than retired,
+        the listed version it supersedes is retired as a commit retires it, and
+        :attr:`relisted` names it for the report.
         """
         best: dict[str, tuple[int, RecordingRecord]] = {}
         for group in orphans:
             record = self._group_record(group)
-            if record is None or record.id in self._listed:
-                continue
             version = group_version(group)
+            if record is None or version <= self._listed_version(record.id):
+                continue
             if record.id not in best or version > best[record.id][0]:
                 best[record.id] = (version, record)
         records = [rec for _, rec in sorted(best.values(), key=lambda vr: vr[1].id)]
         if records:
+            replaced = [self._listed[r.id] for r in records if r.id in self._listed]
+            if replaced:  # before the index switches, as in a commit
+                self._retire(replaced)
             append(self.loc, records)
             self._note_listed(r.to_dict() for r in records)
             self.relisted += [r.id for r in records]
         back = {r.group for r in records}
         return [g for g in orphans if g not in back]
+
+    def _listed_version(self, rid: str) -> int:
+        """The version of the group the index lists for ``rid`` (0 when it lists none)."""
+        listed = self._listed.get(rid)
+        return 0 if listed is None else group_version(listed)
 
     def _group_record(self, group: str) -> RecordingRecord | None:
         """The index record a complete group carries in its attributes, else ``None`` (also

@@ -10,10 +10,13 @@ finished differently; the slow one kills at every write of a first ingest and of
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
+from eegprep import open_store
+from eegprep.store.validate import validate
 from tests.safety.corpus import ingest_folder, write_edf
 from tests.safety.killing import KILLED, run, run_killed
 
@@ -70,3 +73,23 @@ def test_a_kill_between_the_renames_of_the_final_compaction(tmp_path: Path, kind
     assert run_killed(_args(src, out), out, ("replace", final)).returncode == KILLED
     assert _rerun(src, out)["n_current"] == 3
     assert _store_bytes(out) == _store_bytes(ref)
+
+
+def test_a_kill_between_a_new_versions_rename_and_its_index_segment(tmp_path: Path) -> None:
+    """A re-ingested recording's new version moved into place, not yet listed: the re-run
+    lists it (it is complete) instead of retiring it and ingesting the source again."""
+    src, out, ref = _corpus(tmp_path), tmp_path / "s.zarr", tmp_path / "ref.zarr"
+    ingest_folder(src, out)
+    write_edf(src, "b.edf", seed=9)  # the source changed: its recording is re-ingested
+    shutil.copytree(out, ref)
+    ingest_folder(src, ref)
+    killed = run_killed(_args(src, out), out, ("open", r"^_eegprep/retired\.json\.tmp-"))
+    assert killed.returncode == KILLED
+    assert (out / "recordings" / "folder" / "b@2" / "zarr.json").is_file()
+    assert open_store(out).recording("folder/b").group == "recordings/folder/b"  # still the old
+    report = _rerun(src, out)
+    assert (report["n_ingested"], report["n_current"]) == (0, 3)
+    assert any("folder/b: listed again" in w for w in report["warnings"]["(store index)"])
+    assert _store_bytes(out) == _store_bytes(ref)
+    assert "recordings/folder/b" in (out / "_eegprep" / "retired.json").read_text()
+    assert validate(str(out)) == (3, [])
