@@ -39,6 +39,7 @@ from eegprep.base.errors import (
 from eegprep.base.gc_pause import gc_paused
 from eegprep.base.sealed import seal_problem
 from eegprep.store.fs import Location
+from eegprep.store.group_attrs import group_record_problem
 from eegprep.store.index import read_entries
 from eegprep.store.index_fields import BaseLine, Entry, IndexFields, line_text
 from eegprep.store.record import RecordingRecord
@@ -190,6 +191,7 @@ class Store:
         self._recordings: dict[str, Recording] = {}  # built on first use
         self._arrays: dict[str, Any] = {}
         self._readers: dict[str, Any] = {}
+        self._checked: set[str] = set()  # recordings whose group holds their record
         self._root: Any = None
         self.report_problems: list[str] = []  # damaged ingest reports, set by reports()
 
@@ -270,17 +272,51 @@ class Store:
             rec = self._recordings[rid] = _recording(self._loc, self._record(rid))
         return rec
 
+    def _checked_recording(self, rid: str) -> Recording:
+        """The recording, once its group's attributes were found equal to its index record
+        (:mod:`eegprep.store.group_attrs`; once per recording): a flipped bit in either copy
+        that JSON still parses (a length, a label, a channel's position, the group's path) is
+        refused in one line before any sample is read, never read as other samples."""
+        rec = self.recording(rid)
+        if rid not in self._checked:
+            problem = group_record_problem(self._loc, rec.group, self._record(rid))
+            if problem:
+                raise StoreFormatError(f"{rid}: {problem}; run `eegprep validate`")
+            self._checked.add(rid)
+        return rec
+
+    def _shape_problem(self, rid: str, shape: tuple[int, ...]) -> str | None:
+        """What is wrong with a ``data`` array of ``shape`` for recording ``rid``'s record."""
+        rec = self.recording(rid)
+        if tuple(shape) == (rec.n_channels, rec.n_samples):
+            return None
+        where = self._loc.shown(self._loc.path(rec.group, "data", "zarr.json"))
+        return (
+            f"{rid}: {where}: shape {list(shape)}, but the record says {rec.n_channels} channels "
+            f"x {rec.n_samples} samples: the metadata is damaged; run `eegprep validate`"
+        )
+
     def array(self, rid: str) -> Any:
         """The recording's zarr ``data`` array (``channel`` x ``time``)."""
         arr = self._arrays.get(rid)
         if arr is None:
             import zarr
 
-            if self._root is None:
-                self._root = zarr.open_group(self._loc.zarr_store(read_only=True), mode="r")
-            with warnings.catch_warnings():  # numcodecs' zarr3 codecs (quantized encoding)
-                warnings.simplefilter("ignore")
-                arr = self._root[f"{self.recording(rid).group}/data"]
+            group = self._checked_recording(rid).group
+            try:
+                if self._root is None:
+                    self._root = zarr.open_group(self._loc.zarr_store(read_only=True), mode="r")
+                with warnings.catch_warnings():  # numcodecs' zarr3 codecs (quantized encoding)
+                    warnings.simplefilter("ignore")
+                    arr = self._root[f"{group}/data"]
+            except Exception as exc:  # zarr: missing or damaged metadata (it raises any type)
+                raise StoreFormatError(
+                    f"{self.display}: {rid}: the metadata of {group}/data is unreadable "
+                    f"({type(exc).__name__}: {exc}); run `eegprep validate`"
+                ) from exc
+            problem = self._shape_problem(rid, arr.shape)
+            if problem:
+                raise StoreFormatError(problem)
             self._arrays[rid] = arr
         return arr
 
@@ -352,13 +388,16 @@ class Store:
         if rid not in self._readers:
             from eegprep.store.shard_reader import ShardReader
 
-            rec = self.recording(rid)
+            rec = self._checked_recording(rid)
             reader = ShardReader.open(self._loc, f"{rec.group}/data")
             if reader is not None:
                 meta = rec.meta
                 problem = reader.decoding_problem(meta.get("encoding"), meta.get("quantum_uv"))
                 if problem:
                     raise StoreFormatError(f"{rid}: {problem}; run `eegprep validate`")
+                problem = self._shape_problem(rid, (reader.n_channels, reader.n_samples))
+                if problem:
+                    raise StoreFormatError(problem)
             self._readers[rid] = reader
         return self._readers[rid]
 
@@ -366,12 +405,13 @@ class Store:
         """A time series stored beside the EEG (MoBI joint angles, say), at the store rate."""
         import zarr
 
+        group = self._checked_recording(rid).group
         try:
             if self._root is None:
                 self._root = zarr.open_group(self._loc.zarr_store(read_only=True), mode="r")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return np.asarray(self._root[f"{self.recording(rid).group}/{name}"][:])
+                return np.asarray(self._root[f"{group}/{name}"][:])
         except Exception as exc:  # a checksum, a missing object, damaged metadata (any type)
             raise StoreFormatError(
                 f"{self.display}: {rid}: target {name!r} unreadable "

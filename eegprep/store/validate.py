@@ -28,6 +28,7 @@ from eegprep.base.errors import StoreFormatError, StoreNotFoundError
 from eegprep.base.files import TMP_MARK
 from eegprep.base.sealed import KEY, seal_problem
 from eegprep.store.fs import Location
+from eegprep.store.group_attrs import differing_keys, shown_keys
 from eegprep.store.index import INDEX_DIR, fields_file_problem, read_index_checked
 from eegprep.store.reader import FORMAT, FORMAT_VERSION
 from eegprep.store.shard_reader import ShardReader
@@ -136,9 +137,9 @@ def _group_metadata(
         out.append(f"{rid}: {group}/zarr.json damaged (its attributes are not an object)")
         return True
     # the attributes are the whole record, written with it: any difference is damage to one
-    differ = sorted(k for k in set(attrs) | set(record) if attrs.get(k) != record.get(k))
+    differ = differing_keys(attrs, record)
     if differ:
-        shown = ", ".join(differ[:8]) + (f" and {len(differ) - 8} more" if len(differ) > 8 else "")
+        shown = shown_keys(differ)
         out.append(
             f"{rid}: {group}/zarr.json attributes and the index record differ in {shown}: one "
             "of them is damaged (`eegprep ingest --repair` writes the recording again)"

@@ -16,7 +16,7 @@ from eegprep.pipeline.recipe import Recipe
 from eegprep.store.fs import Location
 from eegprep.store.index import INDEX_DIR, append
 from eegprep.store.record import RecordingRecord
-from eegprep.store.writer import StoreWriter, write_recording
+from eegprep.store.writer import StoreWriter, group_json, write_recording
 from eegprep.testing.records import hand_record
 
 INGESTED_KEYS = {
@@ -177,6 +177,8 @@ def test_a_record_of_an_older_store_loads(tmp_path: Path) -> None:
         x = np.ones((2, 400), dtype=np.float32)
         write_recording(url, "recordings/tuh/old", record=None, channels=["FP1", "CZ"],
                         n_samples=400, blocks=iter([x]), sfreq=200.0)  # fmt: skip
+        # a complete group holds its record as its attributes (reads check that the copies agree)
+        Location.parse(url).write_bytes(group_json(OLD_RECORD), "recordings/tuh/old", "zarr.json")
         append(Location.parse(url), [OLD_RECORD])
     store = open_store(url)
     got = store.recording("tuh/old")

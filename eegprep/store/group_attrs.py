@@ -1,0 +1,53 @@
+"""A recording group's attributes: the copy of its index record that reads check the record by.
+
+The writer puts a recording's whole index record in its group's ``zarr.json`` and in an index
+line, and no checksum covers either: a flipped bit that leaves the JSON valid changes a value
+(``n_samples`` 13600 -> 13601, a label 1 -> 0, a ``group`` path to another recording's, a
+``channel_index`` to another site's). The two copies disagree then, which is how
+:meth:`eegprep.store.reader.Store.read` (before a recording's first samples) and ``eegprep
+validate`` find it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from eegprep.base import strict_json
+from eegprep.store.fs import Location
+
+
+def differing_keys(attrs: Mapping[str, Any], record: Mapping[str, Any]) -> list[str]:
+    """The keys, sorted, whose values differ between a group's attributes and its record
+    (a key present in one only differs)."""
+    return sorted(k for k in set(attrs) | set(record) if attrs.get(k) != record.get(k))
+
+
+def shown_keys(keys: list[str], most: int = 8) -> str:
+    """``a, b, c`` (the first ``most`` of ``keys``, then ``and N more``)."""
+    more = f" and {len(keys) - most} more" if len(keys) > most else ""
+    return ", ".join(keys[:most]) + more
+
+
+def group_record_problem(loc: Location, group: str, record: Mapping[str, Any]) -> str | None:
+    """What keeps recording group ``group`` from holding ``record`` (its index record) as its
+    attributes, in one line naming the group's ``zarr.json``; ``None`` when they are equal."""
+    where = loc.shown(loc.path(group, "zarr.json"))
+    try:
+        attrs = strict_json.loads(loc.read_bytes(group, "zarr.json"))["attributes"]
+    except FileNotFoundError:
+        return (
+            f"{where}: missing (the recording's group is gone: a replaced version deleted after "
+            "--keep-replaced, or damage; reopen the store)"
+        )
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        return f"{where}: damaged ({type(exc).__name__}: {exc})"
+    if not isinstance(attrs, dict):
+        return f"{where}: damaged (its attributes are not an object)"
+    differ = differing_keys(attrs, record)
+    if not differ:
+        return None
+    return (
+        f"{where}: its attributes and the index record differ in {shown_keys(differ)}: one of "
+        "them is damaged (`eegprep ingest --repair` writes the recording again)"
+    )
