@@ -245,6 +245,11 @@ def _read_once(
     ordered = True  # a base alone is written sorted: no need to sort it again
     for name in names[start:]:
         blob = blobs.get(name) or loc.read_bytes(*INDEX_DIR, name)
+        if not blob:  # eegprep writes no segment without a line: cut short (a crash, a copy)
+            problems.append(
+                f"{'/'.join(INDEX_DIR)}/{name}: empty (cut short: what it listed is lost)"
+            )
+            continue
         is_base = blob.startswith(_BASE_LINE)
         rows = base(blob, name) if base is not None and is_base else None
         if rows is None:

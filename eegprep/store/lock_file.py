@@ -14,6 +14,10 @@ import time
 from typing import Any
 
 from eegprep.base import strict_json
+from eegprep.store.fs import Location
+
+LOCK = ("_eegprep", "lock")
+"""The lock file, from the store's root."""
 
 
 def lock_holder(data: bytes) -> dict[str, Any] | None:
@@ -90,3 +94,15 @@ def _process_start(pid: int) -> float | None:
         return btime + ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError, StopIteration, AttributeError):
         return None
+
+
+def ingest_running(loc: Location) -> bool:
+    """Whether an ingest holds the store's lock now (a lock on another host counts; one whose
+    process is gone, or a damaged one, does not). Its recording groups are not listed until it
+    commits them: on an object store it writes them in place under ``recordings/``, and a
+    local one renames each there just before listing it."""
+    try:
+        holder = lock_holder(loc.read_bytes(*LOCK))
+    except (OSError, ValueError):
+        return False
+    return holder is not None and not lock_is_stale(holder)

@@ -36,12 +36,14 @@ from eegprep.base.errors import (
     StoreNotFoundError,
     UsageError,
 )
+from eegprep.base.files import TMP_MARK
 from eegprep.base.gc_pause import gc_paused
 from eegprep.base.sealed import seal_problem
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import group_record_problem
-from eegprep.store.index import read_entries
+from eegprep.store.index import INDEX_DIR, read_entries
 from eegprep.store.index_fields import BaseLine, Entry, IndexFields, line_text
+from eegprep.store.lock_file import ingest_running
 from eegprep.store.record import RecordingRecord
 
 FORMAT = "eegprep-store"
@@ -564,4 +566,29 @@ def open_store(url: str | os.PathLike[str]) -> Store:
             f"{loc.display}`"
         )
     with gc_paused():  # ~10^6 small containers for a large index
-        return Store(loc, attrs, read_entries(loc))
+        entries = read_entries(loc)
+    if not entries:
+        _refuse_lost_index(loc)
+    return Store(loc, attrs, entries)
+
+
+def _refuse_lost_index(loc: Location) -> None:
+    """Refuse a store whose index is gone while recording groups are on disk (its segments
+    deleted): it would read as empty. Not while an ingest runs: it may be moving its first
+    recording into place, which it lists next."""
+    if any(n.endswith(".jsonl") for n in loc.list(*INDEX_DIR)) or ingest_running(loc):
+        return
+    n_groups = sum(
+        1
+        for corpus in loc.list("recordings")
+        if corpus != "zarr.json" and TMP_MARK not in corpus
+        for name in loc.list("recordings", corpus)
+        if name != "zarr.json" and TMP_MARK not in name
+    )
+    if n_groups:
+        raise StoreFormatError(
+            f"{loc.display}: index missing ({'/'.join(INDEX_DIR)} holds no segment), but "
+            f"{n_groups} recording groups are under recordings/: the next `eegprep ingest "
+            f"CORPUS --out {loc.display}` lists them again from their groups (`eegprep validate` "
+            "checks the store)"
+        )

@@ -30,6 +30,7 @@ from eegprep.base.sealed import KEY, seal_problem
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import differing_keys, shown_keys
 from eegprep.store.index import INDEX_DIR, fields_file_problem, read_index_checked
+from eegprep.store.lock_file import ingest_running
 from eegprep.store.reader import FORMAT, FORMAT_VERSION
 from eegprep.store.shard_reader import ShardReader
 
@@ -453,7 +454,7 @@ def _unlisted_groups(
     except Exception as exc:
         problems.append(f"recordings: cannot be listed ({type(exc).__name__}: {exc})")
         return
-    if not unlisted or _ingest_running(loc):
+    if not unlisted or ingest_running(loc):
         return  # (a running ingest's groups: on object stores it writes them in place)
     if not records:
         what = "index lists none of them" if has_index else "index missing"
@@ -469,21 +470,6 @@ def _unlisted_groups(
         )
     if len(unlisted) > MAX_LINES:
         problems.append(f"recordings: {len(unlisted) - MAX_LINES} more unlisted groups")
-
-
-def _ingest_running(loc: Location) -> bool:
-    """Whether an ingest holds the store's lock now (a lock on another host counts; one whose
-    process is gone, or a damaged one, does not). Its recording groups are not listed until it
-    commits them: on an object store it writes them in place under ``recordings/``, and a
-    local one renames each there just before listing it."""
-    from eegprep.store.lock_file import lock_holder, lock_is_stale
-    from eegprep.store.writer import LOCK
-
-    try:
-        holder = lock_holder(loc.read_bytes(*LOCK))
-    except (OSError, ValueError):
-        return False
-    return holder is not None and not lock_is_stale(holder)
 
 
 def _groups_on_disk(loc: Location, problems: list[str]) -> list[str]:

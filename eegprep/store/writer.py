@@ -44,7 +44,7 @@ from eegprep.pipeline.channels import VOCABULARY
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.fs import Location
 from eegprep.store.index import INDEX_DIR, append, compact, read_index_checked
-from eegprep.store.lock_file import describe_holder, lock_holder, lock_is_stale
+from eegprep.store.lock_file import LOCK, describe_holder, lock_holder, lock_is_stale
 from eegprep.store.reader import FORMAT, FORMAT_VERSION, read_root_attrs
 from eegprep.store.record import RecordingRecord
 from eegprep.store.shards import Layout, ShardWriter, put, write_group, zarr_compressors
@@ -52,7 +52,6 @@ from eegprep.store.shards import Layout, ShardWriter, put, write_group, zarr_com
 CHUNK_SECONDS = 60  # one chunk = all channels x 60 s: one read call serves many windows
 SHARD_CHUNKS = 30  # one shard object = 30 chunks (30 min): few files per recording
 STAGING = ("_eegprep", "staging")
-LOCK = ("_eegprep", "lock")
 FLOCK = ("_eegprep", "lock.flock")  # held with flock while a local store is written
 RETIRED = ("_eegprep", "retired.json")
 REMOVED = "removed.json"  # in a recording group: removed by --prune, never relisted

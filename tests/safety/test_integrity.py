@@ -8,6 +8,7 @@ is read line by line, so a damaged line is reported and skipped, never a crash.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -205,6 +206,40 @@ def test_a_deleted_index_is_reported(tuh_corpus: Path, tmp_path: Path) -> None:
         0,
         ["index missing: 3 recording groups under recordings/ are not listed"],
     )
+
+
+@pytest.mark.parametrize("loss", ["segments deleted", "folder deleted", "base emptied"])
+def test_a_lost_index_is_refused_by_readers_not_read_as_empty(
+    tuh_corpus: Path, tmp_path: Path, loss: str
+) -> None:
+    """Opening a store whose index was deleted or cut to nothing listed no recording, without
+    a word: `eegprep stats` counted 0, training found nothing to read. It is refused in one
+    line now; the next ingest lists the recordings again from their groups."""
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out)
+    segment = _index_segment(out)
+    if loss == "segments deleted":
+        segment.unlink()
+    elif loss == "folder deleted":
+        shutil.rmtree(segment.parent)
+    else:
+        segment.write_bytes(b"")  # what a crash can leave of a file whose writes were not flushed
+    what = "empty (cut short" if loss == "base emptied" else "index missing"
+    with pytest.raises(StoreFormatError, match=re.escape(what)) as refused:
+        open_store(out)
+    assert "\n" not in str(refused.value)
+    assert any(what in p for p in validate(str(out))[1])
+    rerun = ingest("tuh", src=tuh_corpus, out=out, config=IngestConfig(workers=0, progress=False))
+    assert (rerun.n_ingested, rerun.n_current) == (0, 3)
+    assert len(open_store(out)) == 3 and validate(str(out)) == (3, [])
+
+
+def test_an_empty_store_still_opens_empty(tmp_path: Path) -> None:
+    from eegprep.store.writer import StoreWriter
+
+    with StoreWriter(str(tmp_path / "s.zarr"), Recipe()):
+        pass
+    assert len(open_store(tmp_path / "s.zarr")) == 0
 
 
 @pytest.mark.parametrize(
