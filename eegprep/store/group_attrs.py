@@ -29,12 +29,26 @@ def shown_keys(keys: list[str], most: int = 8) -> str:
     return ", ".join(keys[:most]) + more
 
 
+def not_a_group(doc: Mapping[str, Any]) -> str | None:
+    """What makes a recording group's ``zarr.json`` (``doc``) other than the Zarr v3 group
+    eegprep writes (``zarr_format`` 3, ``node_type`` group, its attributes); None when it is
+    one. zarr and xarray cannot open the group otherwise."""
+    rest = {k: v for k, v in doc.items() if k != "attributes"}
+    if rest.get("consolidated_metadata", 0) is None:  # what zarr-python writes for a group
+        del rest["consolidated_metadata"]
+    if rest == {"zarr_format": 3, "node_type": "group"}:
+        return None
+    return f"not a Zarr v3 group: {rest}"
+
+
 def group_record_problem(loc: Location, group: str, record: Mapping[str, Any]) -> str | None:
     """What keeps recording group ``group`` from holding ``record`` (its index record) as its
-    attributes, in one line naming the group's ``zarr.json``; ``None`` when they are equal."""
+    attributes, or from being a Zarr v3 group, in one line naming the group's ``zarr.json``;
+    ``None`` when it holds it."""
     where = loc.shown(loc.path(group, "zarr.json"))
     try:
-        attrs = strict_json.loads(loc.read_bytes(group, "zarr.json"))["attributes"]
+        doc = strict_json.loads(loc.read_bytes(group, "zarr.json"))
+        attrs = doc["attributes"]
     except FileNotFoundError:
         return (
             f"{where}: missing (the recording's group is gone: a replaced version deleted after "
@@ -44,6 +58,9 @@ def group_record_problem(loc: Location, group: str, record: Mapping[str, Any]) -
         return f"{where}: damaged ({type(exc).__name__}: {exc})"
     if not isinstance(attrs, dict):
         return f"{where}: damaged (its attributes are not an object)"
+    node = not_a_group(doc)
+    if node:
+        return f"{where}: damaged ({node})"
     differ = differing_keys(attrs, record)
     if not differ:
         return None

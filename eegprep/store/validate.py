@@ -28,7 +28,7 @@ from eegprep.base.errors import StoreFormatError, StoreNotFoundError
 from eegprep.base.files import TMP_MARK
 from eegprep.base.sealed import KEY, seal_problem
 from eegprep.store.fs import Location
-from eegprep.store.group_attrs import differing_keys, shown_keys
+from eegprep.store.group_attrs import differing_keys, not_a_group, shown_keys
 from eegprep.store.index import INDEX_DIR, fields_file_problem, read_index_checked
 from eegprep.store.lock_file import ingest_running
 from eegprep.store.reader import FORMAT, FORMAT_VERSION
@@ -130,13 +130,17 @@ def _group_metadata(
         out.append(f"{rid}: recording group {group} missing (no {group}/zarr.json)")
         return False
     try:
-        attrs = strict_json.loads(blob)["attributes"]
+        doc = strict_json.loads(blob)
+        attrs = doc["attributes"]
     except (ValueError, KeyError, TypeError) as exc:
         out.append(f"{rid}: {group}/zarr.json damaged ({type(exc).__name__}: {exc})")
         return True
     if not isinstance(attrs, dict):
         out.append(f"{rid}: {group}/zarr.json damaged (its attributes are not an object)")
         return True
+    node = not_a_group(doc)
+    if node:
+        out.append(f"{rid}: {group}/zarr.json damaged ({node})")
     # the attributes are the whole record, written with it: any difference is damage to one
     differ = differing_keys(attrs, record)
     if differ:

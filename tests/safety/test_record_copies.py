@@ -95,3 +95,28 @@ def test_a_data_shape_that_is_not_the_records_is_refused(store: Path, tmp_path: 
     meta.write_text(json.dumps(doc))
     with pytest.raises(StoreFormatError, match=r"data/zarr\.json: shape \[.*\], but the record"):
         open_store(out).read(REC)
+
+
+@pytest.mark.parametrize(
+    ("good", "bad"),
+    [
+        (b'"node_type": "group"', b'"node_type": "grmup"'),
+        (b'"zarr_format": 3', b'"zarr_format": 2'),
+    ],
+)
+def test_a_recording_group_that_is_no_zarr_group_is_reported_and_refused(
+    store: Path, tmp_path: Path, good: bytes, bad: bytes
+) -> None:
+    """A flipped bit outside the attributes of a recording group's ``zarr.json`` passed
+    ``validate`` (only the attributes were compared), and zarr and xarray cannot open the
+    group then."""
+    from eegprep.store.validate import validate
+
+    out = _copy(store, tmp_path)
+    meta = out / open_store(out).recording(REC).group / "zarr.json"
+    assert good in meta.read_bytes()
+    meta.write_bytes(meta.read_bytes().replace(good, bad))
+    problems = validate(str(out))[1]
+    assert len(problems) == 1 and "zarr.json damaged (not a Zarr v3 group" in problems[0]
+    with pytest.raises(StoreFormatError, match=r"zarr\.json: damaged \(not a Zarr v3 group"):
+        open_store(out).read(REC)
