@@ -565,11 +565,31 @@ def open_store(url: str | os.PathLike[str]) -> Store:
             f"{loc.display}: no eegprep store here; create one with `eegprep ingest CORPUS --out "
             f"{loc.display}`"
         )
+    _refuse_damaged_root(loc, attrs)
     with gc_paused():  # ~10^6 small containers for a large index
         entries = read_entries(loc)
     if not entries:
         _refuse_lost_index(loc)
     return Store(loc, attrs, entries)
+
+
+_ROOT_TYPES = (("sfreq", (int, float)), ("recipe", dict), ("recipe_hash", str))
+"""Root attributes a reader uses, and their JSON types."""
+
+
+def _refuse_damaged_root(loc: Location, attrs: dict[str, Any]) -> None:
+    """Refuse a root whose attributes fail their checksum (a flipped bit that the JSON kept:
+    ``sfreq`` 200 -> 600, a vocabulary name) or lack what a reader uses, in one line naming
+    the file (stores written before the checksum have none: their keys are checked)."""
+    problem = seal_problem(attrs)
+    if problem is None:
+        bad = [k for k, kind in _ROOT_TYPES if not isinstance(attrs.get(k), kind)]
+        problem = f"{', '.join(bad)} missing or not of its type" if bad else None
+    if problem:
+        raise StoreFormatError(
+            f"{loc.shown(loc.path('zarr.json'))}: the root's attributes are damaged ({problem}); "
+            f"`eegprep validate {loc.display}` names what is wrong"
+        )
 
 
 def _refuse_lost_index(loc: Location) -> None:

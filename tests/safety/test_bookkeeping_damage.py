@@ -127,6 +127,36 @@ def test_every_flipped_bit_in_the_root_document_is_reported(store: Path) -> None
     path.write_bytes(good)
 
 
+def test_a_flipped_bit_in_the_root_attributes_is_refused_by_readers(store: Path) -> None:
+    """A flipped letter of the root's ``sfreq`` key made `eegprep stats` a ``KeyError``
+    traceback, and a flipped digit or name (``sfreq`` 200.0 -> 600.0, a vocabulary channel)
+    reached readers as the store's value: validate saw them, reads did not check. A read now
+    refuses a root whose attributes fail their CRC-32C (or lack what it uses), in one line."""
+    path = store / "zarr.json"
+    good = path.read_bytes()
+    attrs = open_store(store).attrs
+    key = good.rindex(b'"sfreq": ') + 5  # the root's own (the recipe's comes first): q -> p
+    path.write_bytes(good[:key] + bytes([good[key] ^ 1]) + good[key + 1 :])
+    with pytest.raises(StoreFormatError, match=r"zarr\.json: the root's attributes are damaged"):
+        open_store(store)
+    result = CliRunner().invoke(eegprep_cli, ["stats", str(store)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.count("\n") == 1 and "root's attributes are damaged" in result.output
+    for blob in _flips(path, 60, seed=11):
+        path.write_bytes(blob)
+        try:
+            opened = open_store(store)
+        except StoreFormatError:
+            continue
+        assert opened.attrs == attrs  # a flip outside the attributes (not read)
+    doc = json.loads(good)
+    del doc["attributes"]["sfreq"], doc["attributes"]["crc32c"]  # an earlier store, no sfreq
+    path.write_text(json.dumps(doc))
+    with pytest.raises(StoreFormatError, match="sfreq missing or not of its type"):
+        open_store(store)
+    path.write_bytes(good)
+
+
 def test_every_flipped_bit_in_the_retired_list_is_reported(store: Path) -> None:
     """A flipped digit in a retired group's time (when a later ingest deletes it) passed
     ``validate``: the file is now sealed; the bare list earlier versions wrote is still read."""
