@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from eegprep.base import strict_json
+from eegprep.base.errors import StoreLockedError
 from eegprep.store.fs import Location
 
 LOCK = ("_eegprep", "lock")
@@ -106,3 +107,40 @@ def ingest_running(loc: Location) -> bool:
     except (OSError, ValueError):
         return False
     return holder is not None and not lock_is_stale(holder)
+
+
+EXCLUSIVE_PUT = {"s3", "s3a", "memory"}
+"""fsspec protocols whose ``pipe_file(..., mode="create")`` fails when the object exists,
+in one request (S3's ``If-None-Match: *``; the memory file system, in one process). fsspec
+does it for the others by a check, then a write: two writers can both pass the check."""
+
+
+def create_remote_lock(loc: Location, data: bytes) -> None:
+    """Create the lock object of a store on an fsspec backend (not a local folder) holding
+    ``data``, failing with :class:`StoreLockedError` when it exists: an exclusive put where the
+    backend has one (:data:`EXCLUSIVE_PUT`), else fsspec's check then write. Either way the
+    object is read back: a second writer that wrote its own in between (a backend without an
+    exclusive put, an S3-compatible server that ignores ``If-None-Match``) is found, and this
+    one gives way."""
+    path = loc.path(*LOCK)
+    taken = StoreLockedError(
+        f"{loc.display}: another ingest took the lock just now ({loc.shown(path)}); wait for "
+        "it, or run one ingest at a time"
+    )
+    try:
+        loc.fs.pipe_file(path, data, mode="create")
+    except FileExistsError:
+        raise taken from None
+    try:
+        ours = loc.read_bytes(*LOCK) == data
+    except FileNotFoundError:
+        ours = False
+    if not ours:
+        raise taken
+
+
+def exclusive_put(loc: Location) -> bool:
+    """Whether ``loc``'s backend creates an object exclusively in one request."""
+    protocol = loc.fs.protocol
+    names = {protocol} if isinstance(protocol, str) else set(protocol)
+    return bool(names & EXCLUSIVE_PUT)

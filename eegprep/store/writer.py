@@ -44,7 +44,14 @@ from eegprep.pipeline.channels import VOCABULARY
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.fs import Location
 from eegprep.store.index import INDEX_DIR, append, compact, read_index_checked
-from eegprep.store.lock_file import LOCK, describe_holder, lock_holder, lock_is_stale
+from eegprep.store.lock_file import (
+    LOCK,
+    create_remote_lock,
+    describe_holder,
+    exclusive_put,
+    lock_holder,
+    lock_is_stale,
+)
 from eegprep.store.reader import FORMAT, FORMAT_VERSION, read_root_attrs
 from eegprep.store.record import RecordingRecord
 from eegprep.store.shards import Layout, ShardWriter, put, write_group, zarr_compressors
@@ -310,7 +317,8 @@ class StoreWriter:
         me = {"host": socket.gethostname(), "pid": os.getpid(), "since": time.time()}
         if self.loc.local:
             self._hold_flock()
-        if self.loc.exists(*LOCK):
+        taken_over = self.loc.exists(*LOCK)  # (a live holder is refused below)
+        if taken_over:
             other = lock_holder(self.loc.read_bytes(*LOCK))
             if other is None:
                 # cut short by a kill (stale), unless it is being written this very moment
@@ -352,7 +360,15 @@ class StoreWriter:
             with os.fdopen(fd, "w") as fh:
                 json.dump(me, fh)
         else:
-            self.loc.write_bytes(json.dumps(me).encode(), *LOCK)
+            if not exclusive_put(self.loc):
+                log.warning(
+                    "%s: this file system cannot create the lock exclusively; two ingests "
+                    "started at the same moment could both write the store: run one at a time",
+                    self.loc.display,
+                )
+            if taken_over:
+                self.loc.remove(*LOCK)
+            create_remote_lock(self.loc, json.dumps(me).encode())
         self._locked = True
 
     def _hold_flock(self) -> None:

@@ -106,3 +106,42 @@ def test_reingest_on_s3_writes_a_new_version_and_a_failed_one_changes_nothing(
     assert after.recording(rid).group == "recordings/tuh/aaaaaaab_s002_t001@2"
     np.testing.assert_array_equal(before.read(rid), old)  # the old snapshot still reads
     assert validate(url) == (3, [])
+
+
+def _race_for_the_lock(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two writers of one object store whose lock checks both ran before either wrote: the
+    second's check is made to miss the first's lock (what a check-then-write lock allows)."""
+    from eegprep.base.errors import StoreLockedError
+    from eegprep.pipeline.recipe import Recipe
+    from eegprep.store.fs import Location
+    from eegprep.store.writer import StoreWriter
+
+    first = StoreWriter(url, Recipe())
+    first.open()
+    real = Location.exists
+
+    def missed(self: Location, *parts: str) -> bool:
+        return False if parts == ("_eegprep", "lock") else real(self, *parts)
+
+    monkeypatch.setattr(Location, "exists", missed)
+    try:
+        with pytest.raises(StoreLockedError, match="another ingest took the lock just now"):
+            StoreWriter(url, Recipe()).open()
+    finally:
+        monkeypatch.setattr(Location, "exists", real)
+        first.close()
+    with StoreWriter(url, Recipe()):  # the lock was given back: the next writer takes it
+        pass
+
+
+def test_two_writers_never_both_take_an_object_stores_lock(
+    s3: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lock on an object store was written by a check, then a put: two ingests starting at
+    once could both pass the check and both write the store. It is an exclusive put now (S3's
+    If-None-Match), read back after."""
+    _race_for_the_lock(f"{s3}/race.zarr", monkeypatch)
+
+
+def test_two_writers_never_both_take_a_memory_stores_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    _race_for_the_lock("memory://race.zarr", monkeypatch)
