@@ -255,6 +255,8 @@ def _read_once(
         if rows is None:
             _, rows, bad = parse(blob, name)
             problems += bad
+            if is_base and name == names[start]:
+                problems += _cut_base(loc, name, blob)
         ordered = ordered and name == names[start] and is_base
         for row in rows:
             rid, deleted = key(row)
@@ -265,6 +267,20 @@ def _read_once(
     if ordered and all(a < b for a, b in zip(records, list(records)[1:])):
         return records, problems
     return dict(sorted(records.items())), problems
+
+
+def _cut_base(loc: Location, name: str, blob: bytes) -> list[str]:
+    """A line for base segment ``name`` (bytes ``blob``) when its fields file shows it was cut
+    at a line's end (:func:`~eegprep.store.index_fields.records_cut_off`); none otherwise."""
+    fields = _fields_blob(loc, name)
+    cut = None if fields is None else index_fields.records_cut_off(fields, blob)
+    if cut is None:
+        return []
+    k, n = cut
+    return [
+        f"{'/'.join(INDEX_DIR)}/{name}: cut short: it holds {k} of the {n} records its fields "
+        f"file lists (the {n - k} after line {k + 1} are lost)"
+    ]
 
 
 def _newest_base(loc: Location, names: list[str]) -> tuple[int, dict[str, bytes]]:

@@ -236,3 +236,32 @@ def decode(blob: bytes, base: bytes) -> list[Entry] | None:
         ]
     except IndexError:  # a corpus or channel-list number beyond its table
         return None
+
+
+def records_cut_off(blob: bytes, base: bytes) -> tuple[int, int] | None:
+    """``(k, n)`` when the base segment ``base`` is the first ``k`` of the ``n`` record lines
+    that its intact fields file ``blob`` describes, cut at a line's end (a file truncated there
+    parses as a shorter, valid index: the records after the cut would vanish without a word);
+    ``None`` otherwise (no such cut, or a fields file that is damaged or of another format)."""
+    payload, crc = blob[:-4], blob[-4:]
+    if len(blob) < 4 or google_crc32c.value(payload).to_bytes(4, "little") != crc:
+        return None
+    try:
+        c = _DECODER.decode(payload)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    n = len(c.ids)
+    if c.format != FORMAT or len(c.line_starts) != n or not len(base) < c.base_size:
+        return None
+    try:
+        k = c.line_starts.index(len(base))
+    except ValueError:
+        return None
+    for rid, start, end in zip(c.ids[:k], c.line_starts[:k], c.line_starts[1 : k + 1], strict=True):
+        try:
+            line = msgspec.json.decode(base[start : end - 1])
+        except msgspec.DecodeError:
+            return None
+        if not isinstance(line, dict) or line.get("id") != rid:
+            return None  # other bytes than those the fields file describes: not a cut
+    return k, n

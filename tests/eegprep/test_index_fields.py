@@ -190,3 +190,28 @@ def test_a_store_opened_from_the_fields_file_pickles_its_base_once(tmp_path: Pat
     assert len(blob) < 2 * size
     again = pickle.loads(blob)
     assert [r.__dict__ for r in again.recordings] == [r.__dict__ for r in store.recordings]
+
+
+def test_a_base_cut_at_a_lines_end_is_damage_not_a_shorter_index(tmp_path: Path) -> None:
+    """Truncated right after a newline, the base parses as a valid index of fewer records: its
+    fields file tells the cut, which readers refuse and validate reports."""
+    from eegprep.base.errors import StoreFormatError
+
+    loc = _store(tmp_path)
+    base = Path(loc.path(*INDEX_DIR, BASE))
+    lines = base.read_bytes().splitlines(keepends=True)
+    base.write_bytes(b"".join(lines[:11]))  # the base mark and 10 of the 40 records
+    with pytest.raises(StoreFormatError, match=r"cut short: it holds 10 of the 40 records"):
+        read_entries(loc)
+    with pytest.raises(StoreFormatError, match=r"damaged index: .*cut short"):
+        open_store(loc.url)
+    (problem,) = [p for p in _index_problems(loc) if "cut short" in p]
+    assert BASE in problem and "the 30 after line 11 are lost" in problem
+    compact(loc)  # the next ingest lists what is left (and ingests the lost sources again)
+    assert _index_problems(loc) == [] and len(read_entries(loc)) == 10
+    # a base of other bytes is no cut, whatever its length: reported as before, not refused
+    loc2 = _store(tmp_path / "b")
+    base2 = Path(loc2.path(*INDEX_DIR, BASE))
+    lines2 = base2.read_bytes().splitlines(keepends=True)
+    base2.write_bytes(b"".join([lines2[0], *lines2[2:12]]))  # another set of records
+    assert len(read_entries(loc2)) == 10
