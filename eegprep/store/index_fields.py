@@ -173,16 +173,24 @@ def encode(records: Sequence[dict[str, Any]], base: bytes) -> bytes | None:
     return payload + google_crc32c.value(payload).to_bytes(4, "little")
 
 
-def decode(blob: bytes, base: bytes) -> list[Entry] | None:
-    """The entries of the base segment ``base`` from its fields file ``blob``, in base order,
-    each line a :class:`BaseLine` of ``base``; ``None`` when the file does not hold them
-    (damaged, another format, or written for other base bytes)."""
+def _columns(blob: bytes) -> _Columns | None:
+    """The columns of the fields file ``blob``; ``None`` when its CRC-32C fails or it does not
+    decode (the format version is the caller's to check)."""
     payload, crc = blob[:-4], blob[-4:]
     if len(blob) < 4 or google_crc32c.value(payload).to_bytes(4, "little") != crc:
         return None
     try:
-        c = _DECODER.decode(payload)
+        return _DECODER.decode(payload)
     except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+
+
+def decode(blob: bytes, base: bytes) -> list[Entry] | None:
+    """The entries of the base segment ``base`` from its fields file ``blob``, in base order,
+    each line a :class:`BaseLine` of ``base``; ``None`` when the file does not hold them
+    (damaged, another format, or written for other base bytes)."""
+    c = _columns(blob)
+    if c is None:
         return None
     n = len(c.ids)
     sizes = {len(x) for x in (c.line_starts, c.groups, c.corpus, c.channel_list, c.n_samples)}
@@ -243,12 +251,8 @@ def records_cut_off(blob: bytes, base: bytes) -> tuple[int, int] | None:
     that its intact fields file ``blob`` describes, cut at a line's end (a file truncated there
     parses as a shorter, valid index: the records after the cut would vanish without a word);
     ``None`` otherwise (no such cut, or a fields file that is damaged or of another format)."""
-    payload, crc = blob[:-4], blob[-4:]
-    if len(blob) < 4 or google_crc32c.value(payload).to_bytes(4, "little") != crc:
-        return None
-    try:
-        c = _DECODER.decode(payload)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    c = _columns(blob)
+    if c is None:
         return None
     n = len(c.ids)
     if c.format != FORMAT or len(c.line_starts) != n or not len(base) < c.base_size:
