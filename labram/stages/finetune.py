@@ -163,6 +163,11 @@ def test_subjects(index: WindowIndex) -> set[str]:
     return {p.subject_key for p in index.recordings if p.subject_key}
 
 
+def unkeyed_tests(*indexes: WindowIndex) -> int:
+    """How many distinct recordings of ``indexes`` (test splits) have no ``subject_key``."""
+    return len({p.id for index in indexes for p in index.recordings if not p.subject_key})
+
+
 def test_sources(index: WindowIndex) -> set[str]:
     """Source identities (content digest and part) of the recordings that give test windows."""
     return {p.source for p in index.recordings if p.source}
@@ -365,7 +370,12 @@ def _finetune(
     tested = set().union(*(test_subjects(s["test"]) for s in fold_splits))
     files = set().union(*(test_sources(s["test"]) for s in fold_splits))
     leakage = check_test_subjects(
-        record, tested, allow=allow_seen_subjects, source=source, test_sources=files
+        record,
+        tested,
+        allow=allow_seen_subjects,
+        source=source,
+        test_sources=files,
+        unkeyed=unkeyed_tests(*(s["test"] for s in fold_splits)),
     )
     log.info("%s", leakage)
     for fold, s in zip(folds, fold_splits, strict=True):
@@ -561,6 +571,7 @@ def evaluate(
         allow=allow_seen_subjects,
         source=str(checkpoint),
         test_sources=test_sources(splits["test"]),
+        unkeyed=unkeyed_tests(splits["test"]),
     )
     calibration = (fold.get("calibration") or []) if isinstance(fold, dict) else []
     check_split_leakage(splits, allow=allow_seen_subjects, calibration=calibration)

@@ -17,7 +17,7 @@ import os
 import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
 import numpy as np
@@ -352,7 +352,21 @@ def _each(
                 source=source,
             )
         except Exception as exc:  # one line per bad file; the others go on
-            yield _problem(path, exc)
+            yield _problem(path, exc) + _other_format_hint(path, manifest)
+
+
+def _other_format_hint(path: str, manifest: Manifest) -> str:
+    """A hint for a file that ``manifest``'s corpus does not list by its suffix (a BrainVision
+    file under TUAB's manifest, which reads EDF only), to append to its problem; ``""`` when
+    the suffix is one the manifest's include globs name, or they name none."""
+    wanted = {PurePosixPath(g).suffix.lower() for g in manifest.include} - {"", ".*"}
+    suffix = Path(path).suffix.lower()
+    if not wanted or suffix in wanted or manifest.name == "folder":
+        return ""
+    return (
+        f" (the {manifest.name} corpus reads {', '.join(sorted(wanted))} files: give --corpus "
+        "folder to read this one by its suffix)"
+    )
 
 
 def _values(item: dict[str, Any]) -> dict[str, float]:

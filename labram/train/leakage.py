@@ -198,10 +198,13 @@ def check_test_subjects(
     allow: bool,
     source: str,
     test_sources: Iterable[str] = (),
+    unkeyed: int = 0,
 ) -> str:
     """The line "k of N test subjects were seen in pre-training" for ``source``'s record, and
     how many test recordings' source files were pre-trained on under another subject key
-    (``test_sources``: their source identities; a record without ``sources_64`` checks none).
+    (``test_sources``: their source identities; a record without ``sources_64`` checks none);
+    ``unkeyed``: test recordings without a ``subject_key``, which the count of subjects leaves
+    out (the line says how many).
 
     Raises
     ------
@@ -225,6 +228,11 @@ def check_test_subjects(
             f"cannot tell whether the {len(test)} test subjects were seen in pre-training: the "
             f"record of {source} is incomplete (part of the model came without one, or trained "
             f"on recordings without a subject_key); {k} of them are in it"
+        )
+    if unkeyed:
+        line += (
+            f"; {unkeyed} test recording(s) have no subject_key and are not in that count "
+            "(the check of source files, where the record has one, covers them)"
         )
     if m:
         line += (

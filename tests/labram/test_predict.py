@@ -88,12 +88,16 @@ def test_bad_files_are_one_line_each_and_the_rest_is_predicted(demo: dict, tmp_p
     garbage = tmp_path / "garbage.edf"
     garbage.write_bytes(b"0       not an EDF at all")
     good = [str(f) for f in demo["files"][:2]]
-    args = ["predict", good[0], str(garbage), str(tmp_path / "missing.edf"), good[1]]
+    vhdr = tmp_path / "rec.vhdr"  # a format the task's corpus (TUAB: EDF) does not list
+    vhdr.write_text("Brain Vision Data Exchange Header File Version 1.0\n")
+    args = ["predict", good[0], str(garbage), str(tmp_path / "missing.edf"), str(vhdr), good[1]]
     res = CliRunner().invoke(labram_cli, [*args, "--checkpoint", str(demo["ckpt"])])
     assert res.exit_code == 3, res.output
     skipped = [line for line in res.output.splitlines() if line.startswith("skipped:")]
-    assert len(skipped) == 2 and "garbage.edf: EDF header" in skipped[0]
-    assert "missing.edf: no such file" in skipped[1]
+    assert len(skipped) == 3 and "garbage.edf: EDF header" in skipped[0]
+    assert "missing.edf: no such file" in skipped[1] and "--corpus" not in skipped[0]
+    assert skipped[2].endswith("(the tuab corpus reads .edf files: give --corpus folder to read "
+                               "this one by its suffix)")  # fmt: skip
     table = [line for line in res.output.splitlines() if "abnormal: " in line]
     assert len(table) == 2 and "windows)" in table[0]  # "FILE  abnormal: 0.93  -> ..."
 

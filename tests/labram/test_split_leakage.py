@@ -206,3 +206,25 @@ def test_a_test_file_pretrained_on_under_another_subject_key_is_refused(tmp_path
     bad = {**record, "sources_64": [1, 2]}
     with pytest.raises(UsageError, match="'sources_64' that is not a 1-D int64 tensor"):
         leakage.record_of({leakage.KEY: bad}, "m.pt")
+
+
+def test_test_recordings_without_subject_key_are_counted_apart(tmp_path: Path) -> None:
+    """They cannot be in "k of N test subjects": the line says how many were left out."""
+    from labram.stages.finetune import test_subjects, unkeyed_tests
+    from labram.train import leakage
+
+    rng = np.random.default_rng(2)
+    url = str(tmp_path / "a.zarr")
+    with StoreWriter(url, Recipe()) as w:
+        for k, (split, key) in enumerate([("train", "tuh:a"), ("train", "tuh:b"), ("eval", ""),
+                                          ("eval", ""), ("eval", "tuh:c")]):  # fmt: skip
+            put(w, f"tuab/r{k}", eeg(rng, 23, 20, k % 2), list(TUAB_ORDER), subject=f"s{k}",
+                subject_key=key, labels={"abnormal": k % 2}, split=split)  # fmt: skip
+    test = _splits(url)["test"]
+    assert test_subjects(test) == {"tuh:c"} and unkeyed_tests(test, test) == 2
+    line = leakage.check_test_subjects(
+        leakage.make_record(["tuh:a"]), test_subjects(test), allow=False, source="m.pt",
+        unkeyed=unkeyed_tests(test),
+    )  # fmt: skip
+    assert line.startswith("0 of 1 test subjects were seen in pre-training (m.pt); 2 test ")
+    assert "have no subject_key and are not in that count" in line
