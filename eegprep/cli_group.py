@@ -52,7 +52,6 @@ class LocalPath(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """The path ``value`` names, checked as :class:`click.Path` checks it."""
         from eegprep.base.file_urls import file_url_path, is_file_url
-        from eegprep.base.path_limits import path_problem, shown_path
 
         if isinstance(value, str) and not value:  # click.Path would take it for "."
             self.fail("an empty path: give a file or folder", param, ctx)
@@ -61,10 +60,20 @@ class LocalPath(click.Path):
                 value = file_url_path(value)
             except EegprepError as exc:
                 self.fail(str(exc), param, ctx)
-        problem = path_problem(value)
-        if problem is not None:
-            self.fail(f"{shown_path(os.fspath(value))}: {problem}", param, ctx)
+        _refuse_unusable_path(self, value, param, ctx)
         return super().convert(value, param, ctx)
+
+
+def _refuse_unusable_path(
+    kind: click.ParamType, path: Any, param: click.Parameter | None, ctx: click.Context | None
+) -> None:
+    """Fail ``kind``'s conversion, naming the option, when no file system takes ``path``
+    (too long a name or path, a NUL: :func:`eegprep.base.path_limits.path_problem`)."""
+    from eegprep.base.path_limits import path_problem, shown_path
+
+    problem = path_problem(path)
+    if problem is not None:
+        kind.fail(f"{shown_path(os.fspath(path))}: {problem}", param, ctx)
 
 
 class StoreLocation(click.ParamType):
@@ -78,7 +87,6 @@ class StoreLocation(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """The store ``value`` names, as a path or a URL."""
         from eegprep.base.file_urls import is_remote_url, local_path
-        from eegprep.base.path_limits import path_problem, shown_path
 
         text = os.fspath(value)
         if not text.strip():
@@ -89,9 +97,7 @@ class StoreLocation(click.ParamType):
             path = local_path(text)
         except EegprepError as exc:
             self.fail(str(exc), param, ctx)
-        problem = path_problem(path)
-        if problem is not None:
-            self.fail(f"{shown_path(path)}: {problem}", param, ctx)
+        _refuse_unusable_path(self, path, param, ctx)
         return path
 
 

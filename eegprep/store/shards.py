@@ -50,14 +50,15 @@ BLOSC: dict[str, tuple[Literal["lz4", "lz4hc", "zstd"], int]] = {
     "float32": ("lz4", 5),
     "float16": ("lz4", 5),
 }
-"""Blosc compressor and level per encoding, with bit-shuffling. The quantized integers: lz4hc
-level 1, 0.232 of float64 (TUH-like 23-channel EEG, 1/8 of the ADC step) and decoded as fast as
-float32 with lz4 (0.19 vs 0.34 ms per 60 s chunk for zstd level 3, which gave 0.208; lz4 0.241;
-lz4hc level 3 0.226 but 7x slower to encode; a delta filter gained <0.01 and cost decoding:
-docs/benchmarks.md, section 3). Floats: lz4, whose noisy mantissas compress little whatever the
-codec (0.88 of float32 with lz4 vs 0.86 with zstd level 5) while lz4 is ~6x faster to encode and
-~3x to decode (numcodecs, one thread, EEG-like float32). Stores written with another compressor
-(zstd for quantized, before) are read as they are: Blosc's header names its compressor."""
+"""Blosc compressor and level per encoding, with bit-shuffling. The quantized integers: lz4
+level 5, 0.241 of float64 (TUH-like 23-channel EEG, 1/8 of the ADC step), decoded as fast as
+float32 (0.20 ms per 60 s chunk against 0.34 for zstd level 3, which gave 0.208; lz4hc level 1
+gave 0.232 but took twice the time to encode, level 3 0.226 at 14x; a delta filter gained <0.01
+and cost decoding: docs/benchmarks.md, section 8). Floats: lz4, whose noisy mantissas compress
+little whatever the codec (0.88 of float32 with lz4 vs 0.86 with zstd level 5) while lz4 is ~6x
+faster to encode and ~3x to decode (numcodecs, one thread, EEG-like float32). Stores written with
+another compressor (zstd for quantized, before) are read as they are: Blosc's header names its
+compressor."""
 
 CHANNEL_CODECS: list[dict[str, Any]] = [
     {"name": "vlen-utf8", "configuration": {}},
