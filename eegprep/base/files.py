@@ -21,24 +21,36 @@ TMP_MARK = ".tmp-"
 """What every temporary name carries: ``model.pt.tmp-1f0c9a2e``."""
 
 
-def temporary_name(path: str | os.PathLike[str]) -> Path:
-    """A fresh temporary name beside ``path``."""
+def temporary_name(
+    path: str | os.PathLike[str], folder: str | os.PathLike[str] | None = None
+) -> Path:
+    """A fresh temporary name for ``path``: beside it, or in ``folder`` when given."""
     path = Path(path)
-    return path.with_name(f"{path.name}{TMP_MARK}{uuid.uuid4().hex[:8]}")
+    name = f"{path.name}{TMP_MARK}{uuid.uuid4().hex[:8]}"
+    return Path(folder) / name if folder is not None else path.with_name(name)
 
 
 @contextlib.contextmanager
-def replaced_atomically(path: str | os.PathLike[str], *, durable: bool = False) -> Iterator[Path]:
+def replaced_atomically(
+    path: str | os.PathLike[str],
+    *,
+    durable: bool = False,
+    scratch: str | os.PathLike[str] | None = None,
+) -> Iterator[Path]:
     """A temporary path beside ``path`` to write; renamed over ``path`` when the block ends.
 
     The folder is created if needed. If the block raises (or the process is interrupted), the
     temporary file is removed and ``path`` is left as it was. ``durable``: the bytes are
     flushed to the disk (``fsync``) before the rename, so that a power cut cannot leave an
-    empty file under the final name.
+    empty file under the final name. ``scratch``: a folder on the same file system to hold
+    the temporary file instead of ``path``'s own (one that the writer empties after a kill,
+    so that a kill before the rename leaves nothing beside ``path``).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_name(path)
+    if scratch is not None:
+        Path(scratch).mkdir(parents=True, exist_ok=True)
+    tmp = temporary_name(path, scratch)
     try:
         yield tmp
         if durable:
@@ -77,9 +89,16 @@ def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
     return removed
 
 
-def write_atomically(path: str | os.PathLike[str], data: bytes, *, durable: bool = False) -> None:
-    """``path`` holds ``data`` afterwards, or what it held before; never a part of either."""
-    with replaced_atomically(path, durable=durable) as tmp:
+def write_atomically(
+    path: str | os.PathLike[str],
+    data: bytes,
+    *,
+    durable: bool = False,
+    scratch: str | os.PathLike[str] | None = None,
+) -> None:
+    """``path`` holds ``data`` afterwards, or what it held before; never a part of either
+    (``scratch``: :func:`replaced_atomically`)."""
+    with replaced_atomically(path, durable=durable, scratch=scratch) as tmp:
         tmp.write_bytes(data)
 
 

@@ -99,11 +99,15 @@ class Location:
                 return fh.read()
         return bytes(self.fs.cat_file(self.path(*parts)))
 
-    def write_bytes(self, data: bytes, *parts: str) -> None:
-        """Write a whole object; on a local disk via a temporary name and a rename (atomic)."""
+    def write_bytes(self, data: bytes, *parts: str, scratch: tuple[str, ...] | None = None) -> None:
+        """Write a whole object; on a local disk via a temporary name and a rename (atomic).
+
+        ``scratch``: the store folder (parts) that holds the temporary file on a local disk,
+        instead of the object's own folder (a folder the writer empties after a kill)."""
         target = self.path(*parts)
         if self.local:
-            write_atomically(target, data, durable=True)
+            folder = self.path(*scratch) if scratch is not None else None
+            write_atomically(target, data, durable=True, scratch=folder)
         else:
             self.fs.pipe_file(target, data)
 

@@ -36,7 +36,7 @@ import numpy as np
 
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError, StoreLockedError
-from eegprep.base.files import TMP_MARK
+from eegprep.base.files import TMP_MARK, remove_stale_temporaries
 from eegprep.base.sealed import KEY, seal, seal_problem
 from eegprep.base.strict_json import find_unsafe
 from eegprep.base.version import __version__
@@ -502,19 +502,30 @@ class StoreWriter:
         which later ingests delete like any replaced version (``keep_replaced``). Each group
         first gets a :data:`REMOVED` object, so that it is never listed again as an orphan
         (the index's deletion marks do not outlive a compaction, nor ``retired.json`` damage).
+        Its temporary file is written in the staging folder, which the next writer empties,
+        so that a kill before its rename leaves nothing in the group (:meth:`_mark_removed`).
         Returns the ids removed (those listed)."""
         rids = [rid for rid in rids if rid in self._listed]
         if not rids:
             return []
         for rid in rids:  # a new object in each group, never relisted from then on
-            marker = json.dumps({"id": rid, "removed_at": time.time()}, allow_nan=False)
-            self.loc.write_bytes(marker.encode(), self._listed[rid], REMOVED)
+            self._mark_removed(rid, self._listed[rid])
         self._retire([self._listed[rid] for rid in rids])  # before the index switches
         append(self.loc, [{"id": rid, "deleted": True} for rid in rids])
         for rid in rids:
             self._groups.discard(self._listed.pop(rid))
             self._records.pop(rid, None)
         return rids
+
+    def _mark_removed(self, rid: str, group: str) -> None:
+        """Write ``group``'s :data:`REMOVED` object. Its temporary file lies under
+        :data:`STAGING` (emptied when a writer opens the store), not in the group, which no
+        sweep lists: in earlier versions a kill before the rename left that temporary in the
+        group for good; such leftovers are removed here, as the group is pruned again."""
+        marker = json.dumps({"id": rid, "removed_at": time.time()}, allow_nan=False)
+        if self.loc.local:
+            remove_stale_temporaries(self.loc.path(group, REMOVED))
+        self.loc.write_bytes(marker.encode(), group, REMOVED, scratch=STAGING)
 
     def _move_into_place(self, staged: str, record: RecordingRecord) -> str | None:
         """Rename one staged group to its version path; the listed group it replaces, if any."""
