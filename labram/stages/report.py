@@ -345,8 +345,12 @@ def _toml_value(v: Any) -> str:
 
 
 def _rebuilt_finetune(run: RunFolder, cfg: dict[str, Any]) -> str:
-    from labram.train.config import train_config
+    from labram.train.config import FORMAT_KEY, current_form, train_config
 
+    try:  # an older version's form of a setting as this one writes it (label_smoothing 0)
+        cfg = current_form(cfg)
+    except ValueError:
+        pass  # (a form this version does not know: compared as it stands)
     r = run.results
     size, recipe = cfg.get("size", "base"), cfg.get("recipe", "default")
     args = ["labram", "finetune"]
@@ -370,7 +374,7 @@ def _rebuilt_finetune(run: RunFolder, cfg: dict[str, Any]) -> str:
         preset = train_config("finetune", size, recipe=recipe).to_dict()
     except (ValueError, TypeError):
         preset = {}
-    skip = {"stage", "size", "recipe", "seed"}
+    skip = {"stage", "size", "recipe", "seed", FORMAT_KEY}
     for k, v in cfg.items():
         if k in skip or k not in preset or _toml_value(preset[k]) == _toml_value(v):
             continue

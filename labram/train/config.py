@@ -152,24 +152,70 @@ class TrainConfig(WindowSettings):
         return self.lr * self.batch_size * world_size / self.lr_batch
 
     def to_dict(self) -> dict[str, Any]:
+        """The stored form (``config.json``, checkpoints): every field, plus
+        :data:`FORMAT_KEY` (which tells this form from older ones: :func:`current_form`)."""
         d = asdict(self)
         d["betas"] = list(self.betas)
+        d[FORMAT_KEY] = FORMAT
         return d
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        """A config as :meth:`to_dict` wrote it, each value checked against its field's type
-        (a ``config.json`` or checkpoint entry may be damaged: ``split_seed: NaN``).
+        """A config as :meth:`to_dict` wrote it, in this version or an older one
+        (:func:`current_form`), each value checked against its field's type (a ``config.json``
+        or checkpoint entry may be damaged: ``split_seed: NaN``).
 
         Raises
         ------
         UsageError
             An unknown field, or a value not of its field's type, naming the field.
         """
-        values = {k: parse_field(cls, k, v) for k, v in dict(data).items()}
-        if values.get("grad_clip") == 0:  # older versions read 0 as "no clipping"
-            values["grad_clip"] = None
-        return cls(**values)
+        current = current_form(data)
+        current.pop(FORMAT_KEY, None)
+        return cls(**{k: parse_field(cls, k, v) for k, v in current.items()})
+
+
+FORMAT_KEY = "config_format"
+"""The entry of a stored config that names its form (:data:`FORMAT`); configs written before
+it have none (form 1)."""
+FORMAT = 2
+"""The stored form of :meth:`TrainConfig.to_dict`. 2: ``label_smoothing`` unset is ``null``
+and a number, 0 included, replaces the task's. 1 (no :data:`FORMAT_KEY`): ``label_smoothing``
+``0`` meant the task's own (TUEV's 0.1) and ``grad_clip`` ``0`` meant no clipping."""
+
+_OLD_ZERO_IS_UNSET = ("label_smoothing", "grad_clip")
+"""Fields whose 0 in form 1 meant what ``None`` means now: the old code read them as
+``cfg.label_smoothing or task.label_smoothing`` and ``if cfg.grad_clip:``."""
+
+
+def current_form(data: dict[str, Any]) -> dict[str, Any]:
+    """A stored config as this version stores the same setting (a new dict).
+
+    Form 1 (no :data:`FORMAT_KEY`: written before it): each field of
+    :data:`_OLD_ZERO_IS_UNSET` stored as 0 becomes ``None``, what the old code made of it
+    (the task's label smoothing; no gradient clipping). ``grad_clip: 0`` reads so in any form
+    (no version since writes it: the field's range refuses it). The result carries
+    :data:`FORMAT_KEY`; other entries are kept as they are (checked by :meth:`from_dict`).
+
+    Raises
+    ------
+    ConfigError
+        A form this version does not know (a newer labram's), naming it.
+    """
+    out = dict(data)
+    form = out.get(FORMAT_KEY, 1)
+    if isinstance(form, bool) or form not in (1, FORMAT):
+        raise ConfigError(
+            f"`{FORMAT_KEY}` {form!r}: a config stored in a form this labram does not read "
+            f"(it reads 1 and {FORMAT}); use the labram version that wrote it"
+        )
+    for name in _OLD_ZERO_IS_UNSET:
+        value = out.get(name)
+        zero = isinstance(value, int | float) and not isinstance(value, bool) and value == 0
+        if zero and (form == 1 or name == "grad_clip"):
+            out[name] = None
+    out[FORMAT_KEY] = FORMAT
+    return out
 
 
 _TOKENIZER = TrainConfig(

@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from eegprep.base.errors import EegprepError, UsageError
 from labram.data.loader import WindowDataset
-from labram.train.config import TrainConfig
+from labram.train.config import TrainConfig, current_form
 from labram.train.distributed import DistInfo
 
 StepFn = Callable[[nn.Module, dict[str, Tensor], torch.Generator], tuple[Tensor, dict[str, Any]]]
@@ -123,12 +123,17 @@ def write_run_config(run_dir: Path, record: dict[str, Any], *, resume: bool) -> 
 
     On ``resume``, a ``config.json`` already there must hold the same config (but for
     :data:`RESUME_FREE` fields): a resumed run continues the run it finds, and refusing here,
-    before anything is written, keeps the folder's record of that run as it was.
+    before anything is written, keeps the folder's record of that run as it was. Each config
+    in it is compared in this version's form of the same settings
+    (:func:`~labram.train.config.current_form`: an older version's ``label_smoothing: 0``
+    is the task's own, as ``null`` is now), so that a folder an older labram wrote resumes
+    with the options it was made with; the file is then rewritten in this version's form.
 
     Raises
     ------
     UsageError
-        ``resume`` and the folder's config differs, naming the fields and both values.
+        ``resume`` and the folder's config differs, naming the fields and both values; or
+        the folder's config is of a form this version does not read.
     """
     from eegprep.base import strict_json
     from eegprep.base.files import write_atomically
@@ -138,6 +143,10 @@ def write_run_config(run_dir: Path, record: dict[str, Any], *, resume: bool) -> 
     if resume and path.is_file():
         old = _read_json(path)
         if isinstance(old, dict):  # compared as the file states it: JSON's types and values
+            try:
+                old = _in_current_form(old)
+            except UsageError as exc:
+                raise UsageError(f"cannot resume {run_dir}: {path}: {exc}") from None
             changed = _differences(old, strict_json.loads(text))
             if changed:
                 shown = "; ".join(changed[:4]) + ("; ..." if len(changed) > 4 else "")
@@ -146,6 +155,17 @@ def write_run_config(run_dir: Path, record: dict[str, Any], *, resume: bool) -> 
                     "resume with the run's own options, or pass another --out for a new run"
                 )
     write_atomically(path, text.encode())
+
+
+def _in_current_form(record: dict[str, Any]) -> dict[str, Any]:
+    """A run's ``config.json`` with each stage config in it (the record itself, or the
+    ``mem`` and ``tokenizer`` entries of ``labram pretrain``'s) in this version's form
+    (:func:`~labram.train.config.current_form`); a stage config is a dict with ``stage``."""
+    if "stage" in record:
+        return current_form(record)
+    return {
+        k: current_form(v) if isinstance(v, dict) and "stage" in v else v for k, v in record.items()
+    }
 
 
 def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:

@@ -183,6 +183,24 @@ def test_rebuilt_command_gives_the_saved_config(runs: dict[str, Path]) -> None:
     assert saved is not None and rebuilt == saved
 
 
+def test_rebuilt_command_of_an_older_version_s_folder_gives_its_settings(tmp_path: Path) -> None:
+    """An older version stored `label_smoothing: 0.0` for the task's own and `grad_clip: 0`
+    for no clipping: the rebuilt command said `--set label_smoothing=0.0` (now: smoothing
+    off) and `--set grad_clip=0` (now refused)."""
+    from labram.train.config import current_form
+
+    out = _finetune_run(tmp_path / "old", with_predictions=False)
+    for path in out.glob("seed*/config.json"):
+        record = strict_json.loads(path.read_text())
+        record.pop("config_format", None)
+        path.write_text(strict_json.dumps({**record, "label_smoothing": 0.0, "grad_clip": 0}))
+    run = load_run(out)
+    assert run.command and "label_smoothing" not in run.command and "grad_clip" not in run.command
+    ctx = labram_finetune.make_context("finetune", run.command.split()[2:])
+    saved = run.parts[0].config
+    assert saved is not None and _config("finetune", ctx.params).to_dict() == current_form(saved)
+
+
 def test_text_summary_and_seed_and_pretrain_folders(runs: dict[str, Path]) -> None:
     res = CliRunner().invoke(labram_cli, ["report", str(runs["ft"] / "seed1"), str(runs["pt"])])
     assert res.exit_code == 0, res.output

@@ -242,3 +242,72 @@ def test_a_kill_between_the_tokenizer_s_last_files_keeps_its_summary(
     assert code == 0, output
     assert (out / "tokenizer" / "tokenizer.pt").is_file()
     assert (out / "tokenizer" / "summary.json").is_file()
+
+
+def _as_an_older_version_wrote_it(config: Path, **old: object) -> None:
+    """Rewrite a run's ``config.json`` as labram wrote it before stored configs named their
+    form: no ``config_format``, and ``old`` values (``label_smoothing: 0.0`` for the task's)."""
+    record = json.loads(config.read_text())
+    record.pop("config_format", None)
+    config.write_text(json.dumps({**record, **old}, indent=2))
+
+
+def test_a_folder_an_older_version_wrote_resumes_with_the_same_options(
+    store: str, tok_run: Path, tmp_path: Path
+) -> None:
+    """Older versions stored `label_smoothing: 0.0` for the task's own (now `null`) and
+    `grad_clip: 0` for no clipping (now `null`): a resume with the run's own options was
+    refused as 'label_smoothing was 0.0, now None'."""
+    import shutil
+
+    out = tmp_path / "tok"
+    shutil.copytree(tok_run, out)
+    _as_an_older_version_wrote_it(out / "config.json", label_smoothing=0.0, grad_clip=0)
+    code, output = _run("tokenizer", "--store", store, *TINY, "--out", out, "--resume")
+    assert code == 0, output
+    record = json.loads((out / "config.json").read_text())  # rewritten in this version's form
+    assert record["config_format"] == 2
+    assert record["label_smoothing"] is None and record["grad_clip"] is None
+    # a setting that does differ is still named
+    _as_an_older_version_wrote_it(out / "config.json", label_smoothing=0.2)
+    _one_error(*_run("tokenizer", "--store", store, *TINY, "--out", out, "--resume"),
+               "label_smoothing was 0.2, now None")  # fmt: skip
+
+
+def test_an_older_pretrain_folder_resumes_and_a_new_explicit_zero_stays_zero(
+    tmp_path: Path,
+) -> None:
+    """Both stage configs of `labram pretrain`'s config.json are read in this version's form;
+    `label_smoothing: 0.0` written by this version (smoothing turned off) is not the task's."""
+    from eegprep.base.errors import UsageError
+    from labram.train.config import train_config
+    from labram.train.run import write_run_config
+
+    mem, tok = (train_config(s, "tiny").to_dict() for s in ("pretrain", "tokenizer"))
+    old = {k: v for k, v in mem.items() if k != "config_format"} | {"label_smoothing": 0.0}
+    folder = tmp_path / "pre"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"mem": old, "tokenizer": tok}))
+    write_run_config(folder, {"mem": mem, "tokenizer": tok}, resume=True)
+    off = train_config("finetune", "tiny", label_smoothing=0.0).to_dict()
+    write_run_config(tmp_path, off, resume=False)
+    with pytest.raises(UsageError, match=r"label_smoothing was 0\.0, now None"):
+        write_run_config(tmp_path, train_config("finetune", "tiny").to_dict(), resume=True)
+    newer = {**off, "config_format": 3}
+    (tmp_path / "config.json").write_text(json.dumps(newer))
+    with pytest.raises(UsageError, match=r"config.json: `config_format` 3: a config stored in a"):
+        write_run_config(tmp_path, off, resume=True)
+
+
+def test_an_older_label_smoothing_of_0_trains_with_the_task_s_own() -> None:
+    """What the older code did with `label_smoothing: 0` (`cfg.label_smoothing or the task's`)
+    is what a config it stored means now: TUEV's 0.1; this version's explicit 0 turns it off."""
+    from labram.data.tasks import get_task
+    from labram.stages.scoring import with_smoothing
+    from labram.train.config import TrainConfig, train_config
+
+    tuev = get_task("tuev")
+    new = train_config("finetune", "tiny", label_smoothing=0.0).to_dict()
+    old = {k: v for k, v in new.items() if k != "config_format"}
+    assert with_smoothing(tuev, TrainConfig.from_dict(old)).label_smoothing == 0.1
+    assert with_smoothing(tuev, TrainConfig.from_dict(new)).label_smoothing == 0.0
