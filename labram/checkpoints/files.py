@@ -29,6 +29,7 @@ from torch import Tensor
 from eegprep.base import strict_json
 from eegprep.base.errors import OutputError, UsageError
 from eegprep.base.files import enclosing_zarr, replaced_atomically
+from labram.checkpoints.export_journal import finish_or_warn
 
 CKPT_FORMAT = "labram-train"
 """The ``format`` of a training checkpoint (``last.pt``: :mod:`labram.train.checkpoint`)."""
@@ -236,7 +237,9 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
     allow-listed (the released LaBraM files keep their arguments under ``args``; returned as a
     dict). Everything else a pickle can ask for (an import, a call) is refused before it
     happens. A ``.safetensors`` file (recognised by its header, whatever its name) holds no
-    pickle at all: :func:`read_safetensors` returns the same structure.
+    pickle at all: :func:`read_safetensors` returns the same structure. An export of ``path``
+    that a kill interrupted between its renames is completed first
+    (:func:`labram.checkpoints.export_journal.finish_or_warn`).
 
     Raises
     ------
@@ -248,6 +251,7 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
         Truncated, empty, or not a PyTorch checkpoint.
     """
     path = Path(path)
+    finish_or_warn(path, [p.name for p in (path, *card_paths(path))])  # a killed export's
     if not path.is_file():
         raise CheckpointError(_not_a_file(path, what))
     if is_safetensors(path):
@@ -548,8 +552,8 @@ def content_digest(obj: Mapping[str, Any]) -> str:
 
 def check_cards(weights: Path, export_id: str) -> None:
     """Warn, naming both, when a model card beside ``weights`` does not carry the weights'
-    ``export_id``: it describes another export (one killed between its renames left new cards
-    beside old weights or old cards beside new ones, or a card was copied from elsewhere)."""
+    ``export_id``: it describes another export (a card copied from elsewhere, or left by a
+    version whose exports a kill between two renames could split)."""
     for card in card_paths(weights):
         try:
             with card.open("rb") as fh:
@@ -559,8 +563,8 @@ def check_cards(weights: Path, export_id: str) -> None:
         if export_id not in text:
             warnings.warn(
                 f"{card} describes other weights than {weights} (its export id is not "
-                f"{export_id[:12]}...: an export killed before it finished, or a card from "
-                "elsewhere); run `labram export ... --force` again to rewrite the three files",
+                f"{export_id[:12]}...: a card from elsewhere, or an export an older labram "
+                "left half done); run `labram export ... --force` again to rewrite the three files",
                 stacklevel=2,
             )
 
@@ -576,8 +580,10 @@ def save_safetensors(
     ``obj["model"]`` (name -> tensor) becomes the file's tensors; every other entry goes, as
     strict JSON, under the metadata key ``labram`` (plus ``format: pt``, the convention of the
     Hugging Face tools). Tensors that share memory are written as copies (safetensors refuses
-    aliases). ``at``: write the file there instead, a temporary name the caller renames to
-    ``path`` itself (a failure still names ``path``).
+    aliases). ``at``: write the file there instead, directly: a temporary name of ``path``
+    (:func:`~eegprep.base.files.temporary_name`) that the caller renames to ``path`` itself,
+    and removes on failure (a failure still names ``path``; a temporary of that temporary, left
+    by a kill, would match no cleanup's pattern).
     """
     from safetensors.torch import save_file
 
@@ -591,9 +597,17 @@ def save_safetensors(
         seen.add(ref)
     rest = {k: v for k, v in obj.items() if k != "model"}
     meta = {"format": "pt", SAFETENSORS_KEY: strict_json.dumps(_to_json(rest))}
-    with writing(path), replaced_atomically(at or path) as tmp:
+    with writing(path), replaced_atomically(path) if at is None else _given(at) as tmp:
         save_file(tensors, str(tmp), metadata=meta)
         os.chmod(tmp, 0o666 & ~_umask())  # safetensors creates its file 0600: as any other
+
+
+@contextlib.contextmanager
+def _given(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """``path`` itself, its folder made (the ``at`` of :func:`save_safetensors`)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    yield path
 
 
 def _umask() -> int:

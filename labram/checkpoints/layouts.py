@@ -30,8 +30,10 @@ from torch import Tensor, nn
 
 from eegprep.base.files import remove_stale_temporaries
 from eegprep.base.validation import check_choice
+from labram.checkpoints.export_journal import finish_or_warn
 from labram.checkpoints.files import (
     CheckpointError,
+    card_paths,
     check_not_source,
     check_output,
     read_checkpoint,
@@ -731,9 +733,12 @@ def convert_file(
     A file in a released layout becomes our checkpoint (:func:`save_ours`); our checkpoint
     becomes the released layout (:func:`save_official`). ``kind`` defaults to what the file
     holds (a pre-training file -> 'mem'). ``dst`` may not be ``src`` (:func:`check_not_source`)
-    nor an existing file unless ``force`` (:func:`check_output`).
+    nor an existing file unless ``force`` (:func:`check_output`). An export of ``dst`` that a
+    kill interrupted is completed first, so that its journal never renames older files over
+    this one later (:mod:`labram.checkpoints.export_journal`).
     """
     check_not_source(src, dst)
+    finish_or_warn(dst, [p.name for p in (Path(dst), *card_paths(dst))])
     check_output(dst, force=force, what="DST")
     obj, name = _read(src)
     if is_ours(obj):

@@ -11,6 +11,7 @@ task) as JSON metadata. Every command that reads a checkpoint reads it back
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shlex
@@ -19,8 +20,9 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
-from eegprep.base.files import remove_stale_temporaries, replaced_atomically, temporary_name
+from eegprep.base.files import remove_stale_temporaries, temporary_name
 from eegprep.cli_group import markdown_line, shown_line
+from labram.checkpoints.export_journal import finish, journal_path, switch
 from labram.checkpoints.files import (
     EXPORT_ID,
     card_paths,
@@ -218,12 +220,14 @@ def export(
 ) -> dict[str, Any]:
     """Write ``src``'s model as safetensors with a model card beside it.
 
-    The three files are written under temporary names first and renamed last, the weights
-    after their cards: a failure leaves what was there before. A kill between two renames
-    can leave new cards beside old weights; the weights' metadata and both cards carry one
-    ``export_id`` (:func:`~labram.checkpoints.files.content_digest`), and every reader of the
-    weights warns when a card beside them has another
-    (:func:`~labram.checkpoints.files.check_cards`). Existing files are refused unless
+    The three files are written under temporary names first and renamed last, as one
+    (:func:`labram.checkpoints.export_journal.switch`: a journal written before the renames,
+    which the next command that reads or writes the export completes after a kill): a
+    failure leaves what was there before, a kill the old three files or the new three. The
+    weights' metadata and both cards carry one ``export_id``
+    (:func:`~labram.checkpoints.files.content_digest`), and every reader of the weights warns
+    when a card beside them has another (a card copied from elsewhere:
+    :func:`~labram.checkpoints.files.check_cards`). Existing files are refused unless
     ``force`` (:func:`labram.checkpoints.files.check_output`).
 
     Parameters
@@ -249,7 +253,10 @@ def export(
         raise UsageError(f"Invalid --out {weights}: expected a file name ending in .safetensors")
     for path in (weights, *card_paths(weights)):  # none of them may replace the checkpoint
         check_not_source(src, path, what="--out" if path == weights else "model card")
-    for path in (weights, *card_paths(weights)):
+    md, js = card_paths(weights)
+    with contextlib.suppress(OSError):  # an export a kill interrupted (else: switch() says why)
+        finish(weights, [weights.name, md.name, js.name])
+    for path in (weights, md, js):
         check_output(path, force=force, what="--out" if path == weights else "model card")
     obj = ours_dict(loaded.model)
     subjects = record_of(loaded.info, loaded.source)
@@ -262,21 +269,23 @@ def export(
         obj["task"] = task  # labram predict needs no --task
     _subjects(loaded)  # (a malformed record is refused before anything is written)
     obj[EXPORT_ID] = content_digest(obj)
-    md, js = card_paths(weights)
-    tmp = temporary_name(weights)
+    tmp, tmp_md, tmp_js = (temporary_name(p) for p in (weights, md, js))
+    handed = False  # to switch(), which then owns the temporaries
     try:
         save_safetensors(obj, weights, at=tmp)
         card = model_card(loaded, tmp, name=weights, export_id=obj[EXPORT_ID])
         text, doc = card_markdown(card).encode(), strict_json.dumps(card, indent=2).encode()
-        with writing(md), replaced_atomically(md) as tmp_md:
+        with writing(md):
             tmp_md.write_bytes(text)
-            with writing(js), replaced_atomically(js) as tmp_js:
-                tmp_js.write_bytes(doc)
-        with writing(weights):
-            os.replace(tmp, weights)  # last: no new weights beside old cards
+        with writing(js):
+            tmp_js.write_bytes(doc)
+        handed = True
+        switch(weights, [(tmp_md, md), (tmp_js, js), (tmp, weights)])
     finally:
-        tmp.unlink(missing_ok=True)
-    for path in (weights, md, js):  # what an export killed before its renames left
+        if not handed:
+            for t in (tmp, tmp_md, tmp_js):
+                t.unlink(missing_ok=True)
+    for path in (weights, md, js, journal_path(weights)):  # what killed exports left
         remove_stale_temporaries(path)
     return {"weights": str(weights), "card": str(md), "card_json": str(js), **card}
 

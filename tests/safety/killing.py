@@ -1,8 +1,10 @@
-"""Run an ``eegprep`` command in a child process that SIGKILLs itself at one chosen write.
+"""Run an ``eegprep`` (or ``labram``) command in a child process that SIGKILLs itself at one
+chosen write.
 
 The child counts every call of the operating system's write primitives on a path inside the
-store (``mkdir``, ``open`` for writing, ``os.open`` that may create or write, ``fsync``,
-``replace``/``rename``, ``unlink``/``remove``/``rmdir``, ``shutil.rmtree``), and kills itself
+store, or any folder given as ``store`` (``labram export``'s output folder): ``mkdir``,
+``open`` for writing, ``os.open`` that may create or write, ``fsync``,
+``replace``/``rename``, ``unlink``/``remove``/``rmdir``, ``shutil.rmtree``; and kills itself
 with SIGKILL just before the chosen one runs: the kill lands between two writes exactly as a
 real one can, with nothing of Python's clean-up (``finally``, ``__exit__``) running after it.
 
@@ -105,35 +107,43 @@ def rmtree(p, *a, **kw):
 
 rmtree.avoids_symlink_attacks = real_rmtree.avoids_symlink_attacks
 os.fsync, os.open, builtins.open, io.open, shutil.rmtree = fsync, osopen, open_, open_, rmtree
-from cli import eegprep_cli
-sys.exit(eegprep_cli())
+import cli
+sys.exit(getattr(cli, os.environ.get("KILL_CLI", "eegprep_cli"))())
 """
 
 
 def run_killed(
-    args: list[str], store: Path, at: int | tuple[str, str], log: Path | None = None
+    args: list[str],
+    store: Path,
+    at: int | tuple[str, str],
+    log: Path | None = None,
+    *,
+    command: str = "eegprep",
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``eegprep ARGS`` in a child that SIGKILLs itself at write ``at`` inside ``store``
-    (module docstring). Returns the finished child (``returncode`` ``-SIGKILL`` when killed)."""
+    """Run ``eegprep ARGS`` (``command``: or ``labram``) in a child that SIGKILLs itself at
+    write ``at`` inside ``store`` (module docstring). Returns the finished child
+    (``returncode`` ``-SIGKILL`` when killed)."""
     where = str(at) if isinstance(at, int) else f"{at[0]}:{at[1]}"
-    env = {**os.environ, "PYTHONPATH": str(REPO), "KILL_STORE": str(store), "KILL_AT": where}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "KILL_STORE": str(store), "KILL_AT": where,
+           "KILL_CLI": f"{command}_cli"}  # fmt: skip
     if log is not None:
         env["KILL_LOG"] = str(log)
     cmd = [sys.executable, "-c", _CHILD, *args]
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
 
 
-def run(args: list[str]) -> subprocess.CompletedProcess[str]:
-    """Run ``eegprep ARGS`` in a child process, as a user runs it."""
-    code = "import sys; from cli import eegprep_cli; sys.exit(eegprep_cli())"
+def run(args: list[str], *, command: str = "eegprep") -> subprocess.CompletedProcess[str]:
+    """Run ``eegprep ARGS`` (``command``: or ``labram``) in a child process, as a user runs it."""
+    code = f"import sys; from cli import {command}_cli; sys.exit({command}_cli())"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     cmd = [sys.executable, "-c", code, *args]
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
 
 
-def write_calls(args: list[str], store: Path, log: Path) -> list[str]:
-    """Every counted write of ``eegprep ARGS`` (run to its end), as ``primitive path`` lines."""
-    done = run_killed(args, store, 0, log)
+def write_calls(args: list[str], store: Path, log: Path, *, command: str = "eegprep") -> list[str]:
+    """Every counted write of ``eegprep ARGS`` (``command``: or ``labram``; run to its end), as
+    ``primitive path`` lines."""
+    done = run_killed(args, store, 0, log, command=command)
     assert done.returncode in (0, 3), done.stderr
     return log.read_text().splitlines()
 

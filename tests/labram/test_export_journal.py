@@ -1,0 +1,136 @@
+"""The journal of an export (labram.checkpoints.export_journal): what the next command does with
+one a kill left, a damaged one, one naming other files, one it cannot complete here.
+
+The kills themselves (a real SIGKILL at every write of `labram export`) are in
+tests/safety/test_kill_during_export.py."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+
+from labram.checkpoints import export_journal
+from labram.checkpoints.export_journal import journal_path
+from labram.checkpoints.files import read_checkpoint
+from labram.checkpoints.layouts import convert_file, save_ours
+from labram.model.classifier import LaBraMClassifier
+from labram.model.config import model_config
+from labram.stages.export import export
+
+
+class _Killed(BaseException):
+    """A kill -9 at the first rename of the three files (nothing after it runs)."""
+
+
+def _checkpoint(path: Path, seed: int) -> Path:
+    torch.manual_seed(seed)
+    save_ours(LaBraMClassifier(model_config("tiny"), 1), path)
+    return path
+
+
+def _killed_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str, str]:
+    """An export over an earlier one, killed right after its journal is in place: (weights,
+    old id, new id)."""
+    out = tmp_path / "out" / "m.safetensors"
+    old_id = export(_checkpoint(tmp_path / "a.pt", 0), out)["export_id"]
+    new = _checkpoint(tmp_path / "b.pt", 1)
+    real = os.replace
+
+    def replace(src: object, dst: object) -> None:
+        if str(dst).endswith(".card.md"):
+            raise _Killed
+        real(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(_Killed):
+        export(new, out, force=True)
+    monkeypatch.undo()
+    assert journal_path(out).exists()
+    return out, old_id, export(new, tmp_path / "ref" / out.name)["export_id"]
+
+
+def _ids(out: Path) -> set[str]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        weights = read_checkpoint(out)["export_id"]
+    return {weights, json.loads(out.with_suffix(".card.json").read_text())["export_id"]}
+
+
+def test_a_reader_completes_the_export_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, _, new_id = _killed_export(tmp_path, monkeypatch)
+    with pytest.warns(UserWarning, match=r"m\.safetensors: completed an export that was"):
+        assert read_checkpoint(out)["export_id"] == new_id
+    assert not journal_path(out).exists() and _ids(out) == {new_id}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"{not json",
+        b'{"files": [["m.safetensors", "../elsewhere.tmp-0123abcd"]]}',  # outside the folder
+        b'{"files": [["other.pt", "other.pt.tmp-0123abcd"]]}',  # not a file of this export
+        b'{"files": [["m.safetensors", "m.card.md.tmp-0123abcd"]]}',  # another file's temporary
+    ],
+)
+def test_a_damaged_journal_renames_nothing_and_export_force_replaces_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: bytes
+) -> None:
+    out, old_id, new_id = _killed_export(tmp_path, monkeypatch)
+    journal_path(out).write_bytes(damage)
+    before = {p.name: p.read_bytes() for p in out.parent.iterdir()}
+    with pytest.warns(UserWarning, match=r"m\.safetensors\.journal: damaged"):
+        read_checkpoint(out)
+    assert {p.name: p.read_bytes() for p in out.parent.iterdir()} == before
+    assert _ids(out) == {old_id}
+    export(tmp_path / "b.pt", out, force=True)
+    assert _ids(out) == {new_id}
+    assert sorted(p.name for p in out.parent.iterdir()) == [
+        "m.card.json",
+        "m.card.md",
+        "m.safetensors",
+    ]
+
+
+def test_a_journal_that_cannot_be_completed_here_is_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder held by another export for longer than the wait (or a read-only one): the
+    reader says the export is unfinished and reads the files as they are."""
+    out, _, new_id = _killed_export(tmp_path, monkeypatch)
+    monkeypatch.setattr(export_journal, "LOCK_WAIT_S", 0.05)
+    fd = os.open(out.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with pytest.warns(UserWarning, match="was interrupted and cannot be completed here"):
+            read_checkpoint(out)
+        assert journal_path(out).exists()
+    finally:
+        os.close(fd)
+    with pytest.warns(UserWarning, match="completed an export"):
+        read_checkpoint(out)
+    assert _ids(out) == {new_id} and not journal_path(out).exists()
+
+
+def test_convert_completes_an_interrupted_export_before_writing_its_dst(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Else the journal would later rename the export's files over what convert wrote."""
+    from labram.checkpoints.layouts import load_ours, save_official
+
+    out, _, _ = _killed_export(tmp_path, monkeypatch)
+    released = tmp_path / "released.pt"
+    save_official(load_ours(tmp_path / "a.pt"), released)
+    with pytest.warns(UserWarning, match="completed an export"):
+        convert_file(released, out, force=True)
+    assert not journal_path(out).exists()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (nothing left to complete)
+        assert "export_id" not in read_checkpoint(out)  # convert's file, not an export's
