@@ -2,24 +2,36 @@
 
 MNE cannot open a header whose channel labels repeat, reads a header whose data or marker file is
 named otherwise (a Windows path, another letter case, renamed files) as missing, builds a huge
-message for a header claiming 10^8 channels, and keeps units it does not know as ``n/a``. This
-module reads the header's own text for each: :func:`openable_vhdr` gives MNE a copy it can
-open, :func:`check_vhdr` refuses impossible numbers by name, :func:`written_units` gives the
+message for a header claiming 10^8 channels, fails in its own words on a malformed line
+(``not enough values to unpack``, ``DuplicateOptionError``, ``KeyError: 'ch4'``), reads some
+damage wrongly without a word (a decimal comma in a resolution, big-endian samples, ``Ch0``),
+and keeps units it does not know as ``n/a``. This module reads the header as MNE does:
+:func:`openable_vhdr` gives MNE a copy it can open, :func:`read_vhdr` (:func:`check_vhdr`)
+refuses every field MNE would fail on or misread by name, :func:`written_units` gives the
 units as the header writes them.
+
+Defaults, as the BrainVision Core Data Format specifies and MNE reads them: a channel's fields
+are ``<name>,<reference>,<resolution>,<unit>``, any of the last three may be empty, an empty
+resolution is 1 (:data:`DEFAULT_RESOLUTION`) and an empty or absent unit microvolts
+(:data:`DEFAULT_UNIT`); fewer than three fields (``Ch1=Fp1``) is refused, as MNE cannot read
+it and the spec has every field delimited by commas.
 """
 
 from __future__ import annotations
 
+import configparser
 import contextlib
 import math
 import os
 import re
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from eegprep.base.errors import SourceError
-from eegprep.readers.companions import vhdr_companions, vhdr_text
+from eegprep.readers.base import unit_to_uv
+from eegprep.readers.companions import vhdr_companions
 
 _VHDR_CHANNEL = re.compile(r"^(Ch\d+=)([^,]*)(.*)$")
 
@@ -75,89 +87,419 @@ def _suffixed_repeats(lines: list[str]) -> tuple[list[str], set[str]]:
     return lines, repeats
 
 
-_VHDR_COUNT = re.compile(r"^\s*NumberOfChannels\s*=\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
-_VHDR_CH = re.compile(r"^\s*Ch(\d+)\s*=", re.MULTILINE)
-_VHDR_INTERVAL = re.compile(r"^\s*SamplingInterval\s*=\s*(.*?)\s*$", re.IGNORECASE | re.MULTILINE)
-_VHDR_POINTS = re.compile(r"^\s*DataPoints\s*=\s*(\d+)\s*$", re.IGNORECASE | re.MULTILINE)
-_VHDR_CH_INFO = re.compile(r"^\s*Ch(\d+)\s*=([^\r\n]*)$", re.MULTILINE)
 VHDR_MAX_BYTES = 16 * 2**20  # a header is text of a few kB; more is not a BrainVision header
+DEFAULT_RESOLUTION = 1.0
+"""A channel's resolution when its field is empty (``Ch1=Fp1,,,µV``): 1, as the BrainVision
+Core Data Format specifies and MNE reads it."""
+DEFAULT_UNIT = "µV"
+"""A channel's unit when its field is empty or absent (``Ch1=Fp1,,0.1``): microvolts."""
+_MNE_CODEPAGE = re.compile("Codepage=(.+)")  # as MNE finds it: case-sensitive, first match
+_CHANNEL_KEY = re.compile(r"ch(\d+)")  # a [Channel Infos] key, lower-cased as configparser keeps it
+_WHOLE = re.compile(r"[+-]?\d+")
+# BrainVision's binary formats MNE reads, and each one's largest stored magnitude
+_BINARY_MAX = {"INT_16": 2.0**15, "INT_32": 2.0**31, "IEEE_FLOAT_32": 3.4028234663852886e38}
+_FLOAT32_MAX = 3.4028234663852886e38  # a stored sample beyond it is infinite
+_ORIENTATIONS = ("MULTIPLEXED", "VECTORIZED")
+
+
+@dataclass(frozen=True)
+class VhdrChannel:
+    """One ``ChN=`` line of ``[Channel Infos]``, as MNE reads it.
+
+    Attributes
+    ----------
+    key : str
+        The key as configparser keeps it, lower case (``'ch3'``; MNE looks coordinates up by it).
+    number : int
+        The channel's number (1 for ``Ch1``).
+    name : str
+        The label (``\1`` read as a comma).
+    resolution : float
+        The value of one stored unit; :data:`DEFAULT_RESOLUTION` for an empty field.
+    unit : str
+        The unit as written (:data:`DEFAULT_UNIT` for an empty or absent field).
+    """
+
+    key: str
+    number: int
+    name: str
+    resolution: float
+    unit: str
+
+
+@dataclass(frozen=True)
+class VhdrFields:
+    """What :func:`read_vhdr` found in a BrainVision header, every field checked.
+
+    Attributes
+    ----------
+    n_channels : int
+        ``NumberOfChannels``.
+    channels : tuple of VhdrChannel
+        ``Ch1`` to ``ChN`` of ``[Channel Infos]``, in number order.
+    data_points : int or None
+        ``DataPoints`` (samples per channel), ``None`` when the header gives none.
+    """
+
+    n_channels: int
+    channels: tuple[VhdrChannel, ...]
+    data_points: int | None
 
 
 def check_vhdr(path: str) -> None:
-    """A BrainVision header's ``NumberOfChannels`` against the ``ChN=`` entries it lists.
+    """Refuse, in one line naming the field, a BrainVision header MNE would fail on (in its own
+    words: ``not enough values to unpack``, ``DuplicateOptionError``, ``KeyError: 'ch4'``) or
+    read wrongly without a word; see :func:`read_vhdr`."""
+    read_vhdr(path)
 
-    MNE refuses a header that lists fewer, but only after building a message naming every
-    missing index: for a claimed 10^8 channels that is 1 GB of text and ~10 s. The same
-    refusal, from the header's text alone.
-    """
-    with open(path, "rb") as fh:
-        text = vhdr_text(fh.read(VHDR_MAX_BYTES))
-    claimed = _VHDR_COUNT.search(text)
-    if claimed is None:
-        return  # MNE names what is missing
-    try:
-        n = int(claimed.group(1))
-    except ValueError:
-        raise SourceError(
-            path, f"NumberOfChannels={claimed.group(1)!r} is not a whole number"
-        ) from None
-    listed = {int(m) for m in _VHDR_CH.findall(text)}
-    if n < 1 or len(listed) < n:
+
+def read_vhdr(path: str) -> VhdrFields:
+    """A BrainVision header's fields, parsed as MNE parses them (its first line skipped, the
+    text decoded in its ``Codepage=``, the sections up to ``[Comment]`` read by configparser)
+    and checked: the sections and keys MNE needs, numbers it can read and that make sense
+    (a ``NumberOfChannels`` of 10^8 is refused from the text alone: MNE would first build a
+    1 GB message naming every missing index), each ``ChN=`` of ``[Channel Infos]`` once and
+    in ``<name>,<reference>,<resolution>[,<unit>,...]`` form, and ``[Coordinates]`` naming
+    those channels with three numbers. Raises :class:`SourceError` for the first problem."""
+    cfg = _config(path)
+    common = next((s for s in ("Common Infos", "Common infos") if cfg.has_section(s)), None)
+    if common is None:
+        raise SourceError(path, "the header has no [Common Infos] section: it is damaged")
+    n_channels = _check_count(path, cfg, common)
+    _check_interval(path, cfg, common)
+    fmt = _check_layout(path, cfg, common)
+    points = _value(path, cfg, common, "DataPoints")
+    if points is not None and not (_WHOLE.fullmatch(points) and int(points) >= 0):
         raise SourceError(
             path,
-            f"the header claims NumberOfChannels={n} but lists {len(listed)} channel(s) "
-            "(Ch1= ...) in [Channel Infos]: the header is damaged; re-export or re-download it",
+            f"DataPoints={points!r} in the header: it must be a whole number of samples per "
+            "channel; the header is damaged",
         )
-    beyond = sorted({int(number) for number, _ in _channel_infos(text)} - set(range(1, n + 1)))
-    if beyond:  # MNE drops them and reads the samples as n channels: every value misplaced
+    channels = _channel_infos(path, cfg, n_channels, fmt)
+    _check_coordinates(path, cfg, {c.key for c in channels})
+    return VhdrFields(n_channels, channels, None if points is None else int(points))
+
+
+def _config(path: str) -> configparser.ConfigParser:
+    """The header's sections as MNE reads them; a syntax it cannot read named by line."""
+    size = os.path.getsize(path)
+    if size > VHDR_MAX_BYTES:
         raise SourceError(
             path,
-            f"the header claims NumberOfChannels={n} but [Channel Infos] also lists "
+            f"the header is {size:,} bytes; a BrainVision header is text of a few kB (at most "
+            f"{VHDR_MAX_BYTES:,} bytes are read): this is not one",
+        )
+    with open(path, "rb") as fh:
+        fh.readline()  # the title line, as MNE skips it
+        raw = fh.read()
+    named = _MNE_CODEPAGE.search(raw.decode("ascii", "ignore"))
+    codepage = named.group(1).strip() if named else "utf-8"
+    codepage = "cp1252" if codepage == "ANSI" else codepage
+    try:
+        text = raw.decode(codepage)
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")  # as MNE falls back
+    except Exception:  # LookupError, and codecs that are no text encoding
+        raise SourceError(
+            path,
+            f"Codepage={codepage!r} in the header names no text encoding (BrainVision writes "
+            "UTF-8 or ANSI): the header is damaged",
+        ) from None
+    comments = text.count("[Comment]")
+    if comments > 1:
+        raise SourceError(
+            path, f"the header has {comments} [Comment] sections, which MNE cannot read: keep one"
+        )
+    params = text.split("[Comment]")[0]
+    cfg = configparser.ConfigParser(interpolation=None)
+    try:
+        cfg.read_string(params)
+    except configparser.Error as exc:
+        raise SourceError(path, _syntax_problem(exc, params.splitlines())) from None
+    if cfg.defaults():
+        raise SourceError(
+            path,
+            "the header has a [DEFAULT] section, which is no BrainVision section (its entries "
+            "would be read into every other section): remove it",
+        )
+    return cfg
+
+
+def _syntax_problem(exc: configparser.Error, lines: list[str]) -> str:
+    """The one line for a header configparser cannot read; line numbers count the file's
+    title line."""
+
+    def line(number: int) -> str:
+        text = lines[number - 1] if 0 < number <= len(lines) else ""
+        return f"line {number + 1} ({text.strip()[:60]!r})"
+
+    if isinstance(exc, configparser.DuplicateOptionError):
+        key = lines[exc.lineno - 1].split("=")[0].split(":")[0].strip() if exc.lineno else ""
+        return (
+            f"{key or exc.option}= appears twice in [{exc.section}] (again on "
+            f"{line(exc.lineno or 0)}): each key may be given once; the header is damaged"
+        )
+    if isinstance(exc, configparser.DuplicateSectionError):
+        return (
+            f"the section [{exc.section}] appears twice (again on {line(exc.lineno or 0)}): "
+            "the header is damaged"
+        )
+    if isinstance(exc, configparser.MissingSectionHeaderError):
+        return (
+            f"{line(exc.lineno)} comes before any [section] (the header's first line is its "
+            "title, then [Common Infos]): the header is damaged"
+        )
+    if isinstance(exc, configparser.ParsingError) and exc.errors:
+        return f"{line(exc.errors[0][0])} is not a key=value line: the header is damaged"
+    return f"the header is not text of [sections] and key=value lines ({type(exc).__name__})"
+
+
+def _value(path: str, cfg: configparser.ConfigParser, section: str, key: str) -> str | None:
+    """A key's value, ``None`` when absent; one that runs over several lines (an indented line
+    after it, which configparser reads as its continuation) is refused."""
+    if not cfg.has_option(section, key):
+        return None
+    value = cfg.get(section, key)
+    if "\n" in value:
+        shown = f"Ch{key[2:]}" if _CHANNEL_KEY.fullmatch(key) else key
+        raise SourceError(
+            path,
+            f"{shown}= in [{section}] runs over several lines (a line after it starts with a "
+            "space or tab, which continues it): the header is damaged",
+        )
+    return value
+
+
+def _required(path: str, cfg: configparser.ConfigParser, section: str, key: str) -> str:
+    value = _value(path, cfg, section, key)
+    if value is None or not value.strip():
+        said = "gives no" if value is None else "gives an empty"
+        raise SourceError(path, f"the header {said} {key}= in [{section}]: it is damaged")
+    return value
+
+
+def _check_count(path: str, cfg: configparser.ConfigParser, common: str) -> int:
+    """``NumberOfChannels``: a whole number (its check against ``[Channel Infos]`` follows)."""
+    claimed = _required(path, cfg, common, "NumberOfChannels")
+    if not _WHOLE.fullmatch(claimed.strip()):
+        raise SourceError(path, f"NumberOfChannels={claimed!r} is not a whole number")
+    return int(claimed)
+
+
+def _check_interval(path: str, cfg: configparser.ConfigParser, common: str) -> None:
+    """``SamplingInterval`` (microseconds): a zero, a negative interval, ``nan`` or ``inf`` made
+    MNE fail with ``float division by zero``, or read every sample as NaN."""
+    interval = _required(path, cfg, common, "SamplingInterval")
+    try:
+        value = float(interval)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise SourceError(
+            path,
+            f"SamplingInterval={interval!r} in the header: it must be a positive "
+            "number of microseconds; the header is damaged",
+        )
+
+
+def _check_layout(path: str, cfg: configparser.ConfigParser, common: str) -> str:
+    """The data file's name, format and orientation as MNE reads them; the binary format
+    (``'ASCII'`` for text). Big-endian samples are refused: MNE reads every binary format as
+    little-endian, so they would be stored byte-swapped, without a word."""
+    _required(path, cfg, common, "DataFile")
+    order = _required(path, cfg, common, "DataOrientation")
+    if order not in _ORIENTATIONS:
+        raise SourceError(
+            path,
+            f"DataOrientation={order!r} in the header: MNE reads MULTIPLEXED or VECTORIZED; "
+            "the header is damaged",
+        )
+    data_format = _required(path, cfg, common, "DataFormat")
+    if data_format == "ASCII":
+        return _check_ascii(path, cfg, order)
+    if data_format != "BINARY":
+        raise SourceError(
+            path,
+            f"DataFormat={data_format!r} in the header: BrainVision data are BINARY or ASCII; "
+            "the header is damaged",
+        )
+    if not cfg.has_section("Binary Infos"):
+        raise SourceError(path, "the header has no [Binary Infos] section for its BINARY data")
+    fmt = _required(path, cfg, "Binary Infos", "BinaryFormat")
+    if fmt not in _BINARY_MAX:
+        raise SourceError(
+            path,
+            f"BinaryFormat={fmt!r} in [Binary Infos]: MNE reads {', '.join(_BINARY_MAX)}; "
+            "export the recording in one of them",
+        )
+    endian = _value(path, cfg, "Binary Infos", "UseBigEndianOrder")
+    if endian is not None and endian.strip().upper() not in ("", "NO"):
+        raise SourceError(
+            path,
+            f"UseBigEndianOrder={endian!r} in [Binary Infos]: MNE reads little-endian samples "
+            "only, and would read every sample byte-swapped; export it little-endian",
+        )
+    return fmt
+
+
+def _check_ascii(path: str, cfg: configparser.ConfigParser, order: str) -> str:
+    """Text data: MNE reads them channels in columns (MULTIPLEXED), after ``SkipLines``, and
+    skips no columns."""
+    if order != "MULTIPLEXED":
+        raise SourceError(
+            path, f"ASCII data in {order} order, which MNE does not read: export it MULTIPLEXED"
+        )
+    if not cfg.has_section("ASCII Infos"):
+        raise SourceError(path, "the header has no [ASCII Infos] section for its ASCII data")
+    skip = _required(path, cfg, "ASCII Infos", "SkipLines")
+    if not (_WHOLE.fullmatch(skip.strip()) and int(skip) >= 0):
+        raise SourceError(path, f"SkipLines={skip!r} in [ASCII Infos] is not a whole number")
+    columns = _value(path, cfg, "ASCII Infos", "SkipColumns")
+    if columns is not None and columns.strip() not in ("", "0"):
+        raise SourceError(
+            path,
+            f"SkipColumns={columns!r} in [ASCII Infos]: MNE skips no columns of an ASCII data "
+            "file, and would read them as channels; export it without them",
+        )
+    return "ASCII"
+
+
+def _channel_infos(
+    path: str, cfg: configparser.ConfigParser, n: int, fmt: str
+) -> tuple[VhdrChannel, ...]:
+    """Each ``ChN=`` of ``[Channel Infos]``, checked: ``Ch1`` to ``ChN`` each once (MNE drops
+    a number beyond ``NumberOfChannels`` and reads the samples as that many channels, every
+    value misplaced; ``Ch0`` overwrote the last channel), and each line's fields."""
+    section = "Channel Infos"
+    if not cfg.has_section(section):
+        raise SourceError(path, f"the header has no [{section}] section: it is damaged")
+    by_number: dict[int, VhdrChannel] = {}
+    for key in cfg.options(section):
+        hit = _CHANNEL_KEY.fullmatch(key)
+        if hit is None:
+            raise SourceError(
+                path,
+                f"[{section}] has a key {key!r}, not Ch<number>=: the header is damaged",
+            )
+        number = int(hit.group(1))
+        if number == 0:
+            raise SourceError(
+                path, f"[{section}] lists Ch{hit.group(1)}=: channels are numbered from Ch1"
+            )
+        if number in by_number:
+            raise SourceError(
+                path,
+                f"[{section}] lists channel {number} twice (Ch{by_number[number].key[2:]}= and "
+                f"Ch{hit.group(1)}=): the header is damaged",
+            )
+        value = _value(path, cfg, section, key)
+        by_number[number] = _channel(path, key, number, value or "", fmt)
+    listed = len(by_number)
+    if n < 1 or listed < n:
+        raise SourceError(
+            path,
+            f"the header claims NumberOfChannels={n} but lists {listed} channel(s) "
+            f"(Ch1= ...) in [{section}]: the header is damaged; re-export or re-download it",
+        )
+    beyond = sorted(set(by_number) - set(range(1, n + 1)))
+    if beyond:
+        raise SourceError(
+            path,
+            f"the header claims NumberOfChannels={n} but [{section}] also lists "
             f"Ch{beyond[0]}= ({len(beyond)} more): the data file's channel count is unknown, "
             f"and reading it as {n} would misplace every sample; fix NumberOfChannels",
         )
-    _check_vhdr_numbers(path, text)
+    return tuple(by_number[i] for i in range(1, n + 1))
 
 
-def _check_vhdr_numbers(path: str, text: str) -> None:
-    """The header's sampling interval (microseconds) and each channel's resolution: a zero, a
-    negative interval, ``nan`` or ``inf`` made MNE fail with ``float division by zero``, or
-    read every sample as NaN (``invalid value encountered in multiply`` on the terminal and
-    "non-finite samples" for a file whose samples are finite). Named here, field and value."""
-    interval = _VHDR_INTERVAL.search(text)
-    if interval is not None:
-        try:
-            value = float(interval.group(1))
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and value > 0):
+def _channel(path: str, key: str, number: int, value: str, fmt: str) -> VhdrChannel:
+    """One ``ChN=<name>,<reference>,<resolution>[,<unit>,...]``, as MNE reads it: fewer than
+    three fields is not read (MNE: ``not enough values to unpack``); an empty resolution is
+    :data:`DEFAULT_RESOLUTION`, an empty or absent unit :data:`DEFAULT_UNIT`."""
+    ch = f"Ch{key[2:]}"
+    fields = value.split(",")
+    if len(fields) < 3:
+        spaced = len(value.split()) > 1
+        raise SourceError(
+            path,
+            f"channel {ch} is written {value!r} in [Channel Infos]: "
+            + ("its fields are separated by spaces, " if spaced else "")
+            + "BrainVision needs <name>,<reference>,<resolution>[,<unit>] separated by commas "
+            f"(an empty field takes its default: resolution {DEFAULT_RESOLUTION:g}, unit "
+            f"{DEFAULT_UNIT}); the header is damaged",
+        )
+    name = fields[0].replace(r"\1", ",")
+    if not name.strip():
+        raise SourceError(path, f"channel {ch} has no name in [Channel Infos] ({value!r})")
+    written, unit = fields[2], fields[3] if len(fields) > 3 else ""
+    shown = f"channel {ch} ({name.strip()!r})"
+    if _WHOLE.fullmatch(written.strip()) and unit.strip().isdigit():
+        raise SourceError(
+            path,
+            f"{shown} has a resolution written with a decimal comma ({written},{unit}): "
+            f"BrainVision separates fields by commas; write {written.strip()}.{unit.strip()}",
+        )
+    if unit.strip() and _number(unit) is not None:
+        raise SourceError(
+            path,
+            f"{shown} has the unit {unit!r} in [Channel Infos], a number: a field is missing "
+            "or misplaced (<name>,<reference>,<resolution>,<unit>); the header is damaged",
+        )
+    unit = unit or DEFAULT_UNIT
+    resolution = DEFAULT_RESOLUTION if written == "" else _number(written)
+    if resolution is None:
+        raise SourceError(
+            path,
+            f"{shown} has a resolution of {written!r} in the header, not a number (leave the "
+            f"field empty for the default, {DEFAULT_RESOLUTION:g}); the header is damaged",
+        )
+    if not (math.isfinite(resolution) and resolution != 0):
+        raise SourceError(
+            path,
+            f"{shown} has a resolution of {written.strip()!r} in the header: it must be a "
+            "finite, non-zero number (the value of one stored unit); the header is damaged",
+        )
+    largest = abs(resolution) * (unit_to_uv(unit) or 1.0) * _BINARY_MAX.get(fmt, _FLOAT32_MAX)
+    if not largest <= _FLOAT32_MAX:
+        raise SourceError(
+            path,
+            f"{shown} has a resolution of {written.strip()!r} {unit.strip()}: its stored "
+            f"values would overflow ({largest:.3g} uV for the largest, beyond "
+            f"{_FLOAT32_MAX:.3g}); the header is damaged",
+        )
+    return VhdrChannel(key, number, name, resolution, unit)
+
+
+def _number(text: str) -> float | None:
+    """``text`` as MNE's ``float()`` reads it; ``None`` when it is no number."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _check_coordinates(path: str, cfg: configparser.ConfigParser, keys: set[str]) -> None:
+    """``[Coordinates]``: each line names a channel of ``[Channel Infos]`` (MNE: ``KeyError:
+    'ch99'``) with ``<radius>,<theta>,<phi>``, three numbers (MNE: ``not enough values to
+    unpack``, ``could not convert string to float``)."""
+    section = "Coordinates"
+    if not cfg.has_section(section):
+        return
+    for key in cfg.options(section):
+        ch = f"Ch{key[2:]}" if key.startswith("ch") else key
+        if key not in keys:
             raise SourceError(
                 path,
-                f"SamplingInterval={interval.group(1)!r} in the header: it must be a positive "
-                "number of microseconds; the header is damaged",
+                f"[{section}] lists {ch}=, which [Channel Infos] does not: the header is damaged",
             )
-    for number, fields in _channel_infos(text):
-        if len(fields) < 3 or not fields[2].strip():
-            continue  # MNE's default resolution, 1
-        try:
-            res = float(fields[2])
-        except ValueError:
-            continue  # MNE names it
-        if not (math.isfinite(res) and res != 0):
+        value = _value(path, cfg, section, key) or ""
+        parts = value.split(",")
+        if len(parts) != 3 or any(_number(p) is None for p in parts):
             raise SourceError(
                 path,
-                f"channel Ch{number} ({fields[0].strip()!r}) has a resolution of "
-                f"{fields[2].strip()!r} in the header: it must be a finite, non-zero number "
-                "(the value of one stored unit); the header is damaged",
+                f"[{section}] gives {ch}={value!r}, not <radius>,<theta>,<phi> (three numbers): "
+                "the header is damaged",
             )
-
-
-def _channel_infos(text: str) -> list[tuple[str, list[str]]]:
-    """``(channel number, fields)`` of each ``ChN=`` line of a BrainVision header's
-    ``[Channel Infos]`` (name, reference, resolution, unit, ...)."""
-    section = re.search(r"^\s*\[Channel Infos\][^\n]*\n(.*?)(?=^\s*\[|\Z)", text, re.M | re.S)
-    found = _VHDR_CH_INFO.findall(section.group(1) if section else "")
-    return [(number, info.split(",")) for number, info in found]
 
 
 def written_units(path: str, units: list[str]) -> list[str]:
@@ -166,16 +508,13 @@ def written_units(path: str, units: list[str]) -> list[str]:
     header's own text there, so that :func:`_signal` can scale a voltage spelt otherwise."""
     if PurePath(path).suffix.lower() != ".vhdr" or "n/a" not in units:
         return units
-    with open(path, "rb") as fh:
-        text = vhdr_text(fh.read(VHDR_MAX_BYTES))
-    written = {int(n): f[3].strip() for n, f in _channel_infos(text) if len(f) > 3}
-    return [(written.get(i + 1) or unit) if unit == "n/a" else unit for i, unit in enumerate(units)]
+    written = [c.unit.strip() for c in read_vhdr(path).channels]
+    return [
+        (written[i] if i < len(written) and written[i] else unit) if unit == "n/a" else unit
+        for i, unit in enumerate(units)
+    ]
 
 
 def data_points(path: str) -> int | None:
-    """The header's ``DataPoints`` (samples per channel), ``None`` when it gives none (or one
-    that is not a whole number: MNE names that)."""
-    with open(path, "rb") as fh:
-        text = vhdr_text(fh.read(VHDR_MAX_BYTES))
-    hit = _VHDR_POINTS.search(text)
-    return int(hit.group(1)) if hit else None
+    """The header's ``DataPoints`` (samples per channel), ``None`` when it gives none."""
+    return read_vhdr(path).data_points

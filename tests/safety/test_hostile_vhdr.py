@@ -220,3 +220,101 @@ def test_events_past_the_last_sample_are_named_for_every_format_mne_reads(
         assert warning.startswith("the file's samples span 0-4 s; 1 event(s) of the file lie ")
         assert "its samples are cut short" in warning
         assert len(header.annotations) == 1  # the one inside
+
+
+def _with_line(old: str, new: str) -> str:
+    """The sound header with its line ``old`` written ``new`` (``""``: left out)."""
+    header = _vhdr()
+    assert old in header
+    return header.replace(old + "\n", new + "\n" if new else "")
+
+
+CH3 = "Ch3=F3,,0.1,µV"
+COORD1 = "[Coordinates]\nCh1=1,0,0"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        (CH3, "Ch3=F3", r"channel Ch3 is written 'F3' in \[Channel Infos\]: BrainVision needs"),
+        (CH3, "Ch3=F3 ref 0.1 uV", r"'F3 ref 0.1 uV' .*: its fields are separated by spaces"),
+        (CH3, "Ch3=F3,", r"channel Ch3 is written 'F3,' .*<name>,<reference>,<resolution>"),
+        (CH3, "Ch3=,,0.1,µV", r"channel Ch3 has no name in \[Channel Infos\]"),
+        (CH3, "Ch3=F3,,0,1,µV", r"'F3'\) has a resolution written with a decimal comma \(0,1\)"),
+        (CH3, "Ch3=F3,,1,5,µV", r"decimal comma \(1,5\): .*write 1\.5"),
+        (CH3, "Ch3=F3,,0.1,5", r"has the unit '5' in \[Channel Infos\], a number"),
+        (CH3, "Ch3=F3,,abc,µV", r"has a resolution of 'abc' in the header, not a number"),
+        (CH3, "Ch3=F3,,1e308,µV", r"resolution of '1e308' µV: its stored values would overflow"),
+        (CH3, f"{CH3}\nCh3=F3b,,0.1,µV", r"Ch3= appears twice in \[Channel Infos\] \(again on"),
+        ("Ch4=F4,,0.1,µV", "Ch0=F4,,0.1,µV", r"lists Ch0=: channels are numbered from Ch1"),
+        ("Ch4=F4,,0.1,µV", "Ch04=F4,,0.1,µV\nCh4=F4,,0.1,µV", r"lists channel 4 twice"),
+        ("Ch4=F4,,0.1,µV", "", r"claims NumberOfChannels=19 but lists 18 channel"),
+        ("Ch4=F4,,0.1,µV", "Ch4=F4,,0.1,µV\n  junk", r"Ch4= in \[Channel Infos\] runs over"),
+        ("[Channel Infos]", "[Channel Infos]\nthis is junk", r"line 13 \('this is junk'\) is not"),
+        ("Ch2=Fp2,,0.1,µV", "Ch2=Fp2,,0.1,µV\nFoo=1", r"has a key 'foo', not Ch<number>="),
+        (COORD1, "[Coordinates]\nCh1=1,0", r"gives Ch1='1,0', not <radius>,<theta>,<phi>"),
+        (COORD1, "[Coordinates]\nCh1=a,b,c", r"gives Ch1='a,b,c', not <radius>,<theta>,<phi>"),
+        (COORD1, f"{COORD1}\nCh99=1,0,0", r"\[Coordinates\] lists Ch99=, which \[Channel Infos"),
+        (COORD1, f"{COORD1}\nCh1=1,0,0", r"Ch1= appears twice in \[Coordinates\]"),
+        ("DataOrientation=MULTIPLEXED", "", r"gives no DataOrientation= in \[Common Infos\]"),
+        ("DataOrientation=MULTIPLEXED", "DataOrientation=ROWS", r"DataOrientation='ROWS'"),
+        ("DataFormat=BINARY", "DataFormat=XML", r"DataFormat='XML' in the header: .*BINARY or"),
+        ("DataFormat=BINARY", "DataFormat=ASCII", r"no \[ASCII Infos\] section"),
+        ("BinaryFormat=INT_16", "BinaryFormat=INT_8", r"BinaryFormat='INT_8' in \[Binary"),
+        ("BinaryFormat=INT_16", "BinaryFormat=INT_16\nUseBigEndianOrder=YES", r"byte-swapped"),
+        ("SamplingInterval=4000", "", r"gives no SamplingInterval= in \[Common Infos\]"),
+        ("SamplingInterval=4000", "SamplingInterval=4000\nSamplingInterval=2000", r"twice"),
+        ("SamplingInterval=4000", "SamplingInterval=4000\nDataPoints=-5", r"DataPoints='-5'"),
+        ("DataFile=r.eeg", "DataFile=", r"gives an empty DataFile= in \[Common Infos\]"),
+        ("Codepage=UTF-8", "Codepage=XYZ", r"Codepage='XYZ' in the header names no text"),
+        ("[Common Infos]", "", r"line 2 \('Codepage=UTF-8'\) comes before any \[section\]"),
+        ("[Channel Infos]", "", r"line 12 \('Ch1=Fp1,,0.1,µV'\) is not|no \[Channel Infos\]"),
+    ],
+)
+def test_a_malformed_header_line_is_named_not_passed_from_mne(
+    tmp_path: Path, old: str, new: str, said: str
+) -> None:
+    """Forms of [Common Infos], [Channel Infos] and [Coordinates] MNE failed on in its own
+    words (`ValueError: not enough values to unpack (expected 4, got 2)`, `DuplicateOptionError`,
+    `KeyError: 'ch99'`, `could not convert string to float`, `NoOptionError`, `LookupError`), or
+    read wrongly without a word (a decimal comma read as resolution 1 and unit '5', big-endian
+    samples read byte-swapped, Ch0 written over the last channel): one line naming the field."""
+    import re
+
+    (line,) = _ingest(tmp_path, _with_line(old, new), _int16())
+    assert line.startswith("sub1/r.vhdr: ") and "\n" not in line, line
+    assert "MNE cannot" not in line and "Error" not in line, line
+    assert re.search(said, line), line
+
+
+@pytest.mark.parametrize(
+    ("field", "step_uv"),
+    [
+        ("Ch3=F3,,,µV", 1.0),  # an empty resolution is 1 (the spec, as MNE reads it)
+        ("Ch3=F3,,,", 1.0),  # and an empty unit microvolts
+        ("Ch3=F3,,0.1", 0.1),  # no unit field at all: microvolts
+        ("Ch3=F3,,0.1,uV", 0.1),
+        ("Ch3=F3,,0.1,\u03bcV", 0.1),  # Greek mu (U+03BC), not the micro sign (U+00B5)
+        ("Ch3=F3,,0.1,mV", 100.0),
+        ("Ch3=F3,,100,nV", 0.1),
+        ("Ch3=F3,,0.1,microvolts", 0.1),
+        ("Ch3=F3,,-0.1,µV", -0.1),  # a negative resolution: the polarity as the header gives it
+    ],
+)
+def test_empty_and_spelt_resolutions_and_units_read_as_the_spec_says(
+    tmp_path: Path, field: str, step_uv: float
+) -> None:
+    """Each spelling of a channel's resolution and unit gives one ADC step in microvolts."""
+    from eegprep.readers.mne_formats import MneReader, clear_cache
+
+    folder = tmp_path / "r"
+    folder.mkdir()
+    (folder / "r.vhdr").write_text(_with_line(CH3, field), encoding="utf-8")
+    (folder / "r.eeg").write_bytes(_int16())
+    (folder / "r.vmrk").write_text(MARKERS)
+    clear_cache()
+    header = MneReader.read_header(str(folder / "r.vhdr"))
+    assert header.signals[2].label == "F3"
+    got = MneReader.read_segment(header, [2], 0, 100)[0]
+    codes = np.frombuffer(_int16(), "<i2").reshape(-1, len(CHANNELS))[:100, 2]
+    np.testing.assert_allclose(got, codes * step_uv, rtol=1e-5, atol=1e-6)
