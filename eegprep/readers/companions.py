@@ -44,30 +44,26 @@ def data_files(path: str) -> list[str]:
     return [p for p in dict.fromkeys(out) if p != path and os.path.isfile(p)]
 
 
-SET_STRUCT_MB = 64
-"""The largest ``.set`` whose ``EEG`` struct is loaded to find its data file's name: one that
-keeps its samples in a ``.fdt`` holds only metadata (a few MB at most); a larger one holds its
-samples itself."""
-
-
 def _set_data_name(path: str) -> str | None:
     """The file name an EEGLAB ``.set`` gives in ``EEG.data`` when its samples are in a file of
     their own (a name of any stem: EEGLAB lets a user rename either), else None.
 
-    Reads the top-level ``data`` variable (the layout EEGLAB writes today), else the ``EEG``
-    struct of a ``.set`` of at most :data:`SET_STRUCT_MB`; MAT 7.3 files through h5py. A file
-    this cannot parse gives None (the reader reports what is wrong with it)."""
+    Reads the top-level ``data`` variable (the layout EEGLAB writes today), else the field
+    ``data`` of the ``EEG`` struct alone (:func:`~eegprep.readers.mat_fields.struct_fields`:
+    a struct holding the samples is stepped over, whatever its size); MAT 7.3 files through
+    h5py. A file this cannot parse gives None (the reader reports what is wrong with it)."""
     try:
         import scipy.io
 
-        kinds = {name: kind for name, _, kind in scipy.io.whosmat(path)}
+        from eegprep.readers.mat_fields import struct_fields, v5_listing
+
+        listed = v5_listing(path) or scipy.io.whosmat(path)  # whosmat inflates all to list
+        kinds = {name: kind for name, _, kind in listed}
         if kinds.get("data") == "char":
             value = scipy.io.loadmat(path, variable_names=["data"], squeeze_me=True)["data"]
-        elif "EEG" in kinds and os.path.getsize(path) <= SET_STRUCT_MB * 1e6:
-            eeg = scipy.io.loadmat(
-                path, variable_names=["EEG"], squeeze_me=True, struct_as_record=False
-            )["EEG"]
-            value = getattr(eeg, "data", None)
+        elif "EEG" in kinds:
+            found = (struct_fields(path, "EEG", frozenset({"data"})) or {}).get("data")
+            value = found.value if found is not None and found.cls == "char" else None
         else:
             return None
     except NotImplementedError:  # MAT 7.3: HDF5

@@ -33,6 +33,7 @@ from eegprep.base.errors import SourceError
 from eegprep.base.files import FileVersion, file_version
 from eegprep.base.limits import check_allocation, check_time
 from eegprep.readers.base import exception_summary
+from eegprep.readers.mat_fields import FIELD_VALUE_BYTES, NUMERIC_CLASSES, MatField, v5_listing
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _NUMERIC = frozenset(
@@ -107,6 +108,9 @@ def _listing(path: str, version: str, stamp: FileVersion) -> tuple[tuple[str, tu
             )
     from scipy.io import whosmat
 
+    listed = v5_listing(path) if version == "5" else None
+    if listed is not None:  # whosmat inflates a compressed variable whole just to list it
+        return listed
     try:
         return tuple((n, tuple(s), c) for n, s, c in whosmat(path))
     except Exception as exc:
@@ -455,6 +459,41 @@ def _h5_value(f: Any, obj: Any, depth: int = 0) -> Any:
         rows = ["".join(map(chr, row)).rstrip("\x00 ") for row in np.atleast_2d(arr)]
         return rows[0] if len(rows) == 1 else rows
     return np.squeeze(arr)
+
+
+def h5_struct_fields(path: str, variable: str, names: frozenset[str]) -> dict[str, MatField] | None:
+    """The fields ``names`` of the MAT v7.3 struct ``variable`` (those it has), as
+    :func:`~eegprep.readers.mat_fields.struct_fields` gives a v5 struct's: datasets' class and
+    shape from their metadata, values read only for small ones; ``None`` when ``variable`` is
+    no struct."""
+    import h5py
+
+    with h5_open(path) as f:
+        group = f.get(variable)
+        if not isinstance(group, h5py.Group):
+            return None
+        out: dict[str, MatField] = {}
+        for name in names & set(group):
+            obj = group[name]
+            if isinstance(obj, h5py.Group):  # a struct (array): its fields' entry counts
+                sizes = [
+                    int(ds.size) for ds in obj.values()
+                    if isinstance(ds, h5py.Dataset) and _h5_class(ds) != "char"
+                ]  # fmt: skip
+                out[name] = MatField("struct", (1, max(sizes, default=1)))
+                continue
+            cls = _h5_class(obj) or "unknown"
+            empty = bool(obj.attrs.get("MATLAB_empty", 0))
+            shape = (0, 0) if empty else tuple(int(n) for n in obj.shape[::-1])
+            small = obj.size * obj.dtype.itemsize <= FIELD_VALUE_BYTES
+            value = None
+            if empty:
+                value = np.zeros((0, 0))
+            elif small and (cls in NUMERIC_CLASSES or cls == "char"):
+                value = _h5_value(f, obj)
+                value = value if cls == "char" else np.asarray(value, dtype=np.float64)
+            out[name] = MatField(cls, shape, value)
+        return out
 
 
 def h5_block(

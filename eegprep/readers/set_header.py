@@ -10,26 +10,32 @@ out by ``nbchan``, so that a count that differs would misplace every sample.
 
 Fields are named as EEGLAB users know them (``EEG.srate``). EEGLAB today writes them as
 top-level variables (``srate``, ``nbchan``, ``pnts``, ``trials``, ``data``, ``chanlocs``), older
-versions as fields of one ``EEG`` struct; both are read, the struct only when the file is small
-enough to hold no samples of its own (:data:`~eegprep.readers.companions.SET_STRUCT_MB`:
-larger, MNE's own checks apply).
+versions as fields of one ``EEG`` struct; both are read. Of the struct only the fields
+checked are read (:func:`~eegprep.readers.mat_fields.struct_fields`,
+:func:`~eegprep.readers.matlab_files.h5_struct_fields`: the samples' class and shape, never
+the samples), so a struct of any size is checked in a few MiB of memory.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from eegprep.base.errors import SourceError
-from eegprep.readers.companions import SET_STRUCT_MB
-from eegprep.readers.matlab_files import mat_version, small_variable, variable_listing
+from eegprep.readers.mat_fields import MatField, struct_fields
+from eegprep.readers.matlab_files import (
+    h5_struct_fields,
+    mat_version,
+    small_variable,
+    variable_listing,
+)
 
 _COUNTS = ("nbchan", "pnts", "trials")
 _FIELDS = ("srate", *_COUNTS)
+_STRUCT_FIELDS = frozenset((*_FIELDS, "data", "chanlocs"))
 _RESAVE = "save the dataset again in EEGLAB"
 
 
@@ -64,15 +70,17 @@ def check_set(path: str) -> None:
 
 
 def read_set_fields(path: str) -> SetFields | None:
-    """The fields of a ``.set`` (see :class:`SetFields`); ``None`` for an ``EEG`` struct too
-    large to load twice, or a file that is no MATLAB file (MNE names what is wrong)."""
+    """The fields of a ``.set`` (see :class:`SetFields`); ``None`` for a file whose ``EEG``
+    is no 1x1 struct or cannot be walked, or that is no MATLAB file (MNE names what is
+    wrong)."""
     version = mat_version(path)
     listing = {name: (shape, cls) for name, shape, cls in variable_listing(path, version)}
     if "EEG" in listing and "srate" not in listing:
-        if version != "7.3" and os.path.getsize(path) > SET_STRUCT_MB * 1e6:
-            return None
-        eeg = small_variable(path, version, "EEG")
-        return _struct_fields(eeg) if isinstance(eeg, dict) else None
+        if version == "7.3":
+            fields = h5_struct_fields(path, "EEG", _STRUCT_FIELDS)
+        else:
+            fields = struct_fields(path, "EEG", _STRUCT_FIELDS)
+        return None if fields is None else _struct_fields(fields)
     values = {name: small_variable(path, version, name) for name in _FIELDS if name in listing}
     shape, cls = listing.get("data", ((), "char"))
     n_chanlocs = math.prod(listing["chanlocs"][0]) if "chanlocs" in listing else 0
@@ -80,31 +88,25 @@ def read_set_fields(path: str) -> SetFields | None:
     return SetFields(values, data_shape, n_chanlocs)
 
 
-def _struct_fields(eeg: dict[str, Any]) -> SetFields:
-    """:class:`SetFields` of a loaded ``EEG`` struct."""
-    values = {name: eeg[name] for name in _FIELDS if name in eeg}
-    data = eeg.get("data")
-    data_shape = None if data is None or isinstance(data, str) else np.shape(data)
-    n_chanlocs = _n_entries(eeg.get("chanlocs"))
-    return SetFields(values, tuple(int(n) for n in data_shape or ()) or None, n_chanlocs)
-
-
-def _n_entries(chanlocs: Any) -> int:
-    """Channels a loaded ``chanlocs`` lists: a list of structs; one struct (one channel, or a
-    struct of columns as MATLAB 7.3 stores a struct array); 0 when absent or empty."""
-    if chanlocs is None:
-        return 0
-    if isinstance(chanlocs, list):
-        return len(chanlocs)
-    if isinstance(chanlocs, dict):
-        sizes = [int(np.size(v)) for v in chanlocs.values() if not isinstance(v, str)]
-        return max(sizes, default=1)
-    return int(np.size(chanlocs) > 0)
+def _struct_fields(fields: dict[str, MatField]) -> SetFields:
+    """:class:`SetFields` of an ``EEG`` struct's fields: a value not read (too large, or no
+    number or text) stays a :class:`MatField`, which no check takes for a number."""
+    values = {
+        name: field if field.value is None else field.value
+        for name, field in fields.items()
+        if name in _FIELDS
+    }
+    data = fields.get("data")
+    data_shape = None if data is None or data.cls == "char" else data.shape
+    chanlocs = fields.get("chanlocs")
+    n_chanlocs = 0 if chanlocs is None else chanlocs.n_entries
+    return SetFields(values, data_shape or None, n_chanlocs)
 
 
 def _scalar(value: Any) -> float | None:
-    """A MATLAB value as one number; ``None`` for text, an empty array or several values."""
-    if isinstance(value, str | bytes):
+    """A MATLAB value as one number; ``None`` for text, an empty array, several values, or a
+    value not read (:class:`MatField`)."""
+    if isinstance(value, str | bytes | MatField):
         return None
     arr = np.asarray(value)
     if arr.size != 1 or arr.dtype.kind not in "biuf":
@@ -172,6 +174,8 @@ def _check_shape(path: str, fields: SetFields, counts: dict[str, int | None]) ->
 
 def _shown(value: Any) -> str:
     """A MATLAB value for a message: a number as it is, text quoted, an array by its shape."""
+    if isinstance(value, MatField):
+        return f"a MATLAB {value.cls} of shape {' x '.join(map(str, value.shape))}"
     if isinstance(value, str | bytes):
         return repr(value)
     arr = np.asarray(value)

@@ -115,3 +115,68 @@ def test_a_bad_set_is_one_line_and_the_good_one_beside_it_ingests(tmp_path: Path
         "dataset is damaged; save the dataset again in EEGLAB"
     ]
     assert report.n_ingested == 1
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["v6", "v7-compressed"])
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("srate", 0.0, "EEG.srate is 0: it must be the sampling rate"),
+        ("nbchan", 14.0, "EEG.chanlocs lists 13 channels but EEG.nbchan is 14"),
+        ("pnts", 400.0, "EEG.data holds 13 x 1300000 values but EEG.nbchan x EEG.pnts is 13 x 400"),
+    ],
+)
+def test_an_eeg_struct_over_64_mb_is_checked_in_bounded_memory(
+    tmp_path: Path, compressed: bool, field: str, value: float, said: str
+) -> None:
+    """An EEG struct holding its samples (68 MB of them) skipped every field check when the
+    file was over 64 MB (MNE's `sfreq must be positive` reached the report, or a wrong pnts
+    was read as given), and a compressed one was loaded whole to check it (its samples' size
+    in memory, twice: scipy's listing inflated it too). Now only the fields checked are read,
+    the samples stepped over, in a few MB whatever the size."""
+    import tracemalloc
+
+    import scipy.io
+
+    fields = _fields()
+    n = 1_300_000  # 13 x 1.3e6 float32: 67.6 MB
+    fields["data"] = np.zeros((len(CHANNELS), n), np.float32)
+    fields["pnts"], fields[field] = float(n), value
+    path = tmp_path / "big.set"
+    scipy.io.savemat(path, {"EEG": fields}, do_compression=compressed)
+    assert compressed or path.stat().st_size > 64e6
+    clear_cache()
+    tracemalloc.start()
+    try:
+        with pytest.raises(SourceError) as caught:
+            MneReader.read_header(str(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert said in str(caught.value) and "MNE" not in str(caught.value)
+    assert peak < 16e6, f"{peak / 1e6:.0f} MB to check the fields"
+
+
+def test_a_mat73_eeg_struct_is_read_field_by_field(tmp_path: Path) -> None:
+    """A MAT 7.3 (HDF5) EEG struct was loaded whole, samples included, to read its rate and
+    counts; now each field is read alone and the samples only described (class, shape)."""
+    import tracemalloc
+
+    from eegprep.readers.set_header import read_set_fields
+    from tests.eegprep.test_reader_matlab import write_mat73
+
+    n = 200_000  # 13 x 2e5 doubles: 20.8 MB
+    eeg = {"srate": 250.0, "nbchan": 13.0, "pnts": float(n), "trials": 1.0}
+    eeg |= {"data": np.zeros((len(CHANNELS), n)), "chanlocs": {"X": np.zeros((1, 13))}}
+    path = tmp_path / "r73.set"
+    write_mat73(path, {"EEG": eeg})
+    tracemalloc.start()
+    try:
+        fields = read_set_fields(str(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert fields is not None and fields.data_shape == (13, n) and fields.n_chanlocs == 13
+    got = {k: float(np.asarray(v).squeeze()) for k, v in fields.values.items()}
+    assert got == {"srate": 250.0, "nbchan": 13.0, "pnts": float(n), "trials": 1.0}
+    assert peak < 4e6, f"{peak / 1e6:.0f} MB to read the fields"
