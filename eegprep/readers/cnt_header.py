@@ -37,8 +37,9 @@ _EVENT_BYTES = {1: 8, 2: 19, 3: 19}
 _DAMAGED = "the header is damaged; re-export or re-download it"
 
 
-def check_cnt(path: str) -> None:
-    """Refuse a CNT file whose header MNE would fail on (see the module)."""
+def check_cnt(path: str, data_format: str = "auto") -> None:
+    """Refuse a CNT file whose header MNE would fail on (see the module); ``data_format`` is
+    the reader option of that name (``"auto"``: the sample width inferred, as MNE does)."""
     size = os.path.getsize(path)
     with open(path, "rb") as fh:
         head = fh.read(_SETUP)
@@ -54,11 +55,14 @@ def check_cnt(path: str) -> None:
         if int.from_bytes(head[376:378], "little") == 0:
             raise SourceError(path, f"the header's sampling rate (byte 376) is 0 Hz: {_DAMAGED}")
         channels = fh.read(_ELECTLOC * n_channels)
+        _check_text(path, head, channels, n_channels)
         _check_calibrations(path, channels, n_channels)
         table = int.from_bytes(head[886:890], "little", signed=True)
         data_start = _SETUP + _ELECTLOC * n_channels
+        if data_format == "auto" and size < 2e9:
+            _check_width(path, head, (data_start, table, n_channels))
         if table < data_start:
-            return  # MNE names it (or recomputes it from the sample count)
+            return  # MNE recomputes it from the sample count (data_format given)
         if size < table + _TEEG.size:
             raise SourceError(
                 path,
@@ -72,6 +76,49 @@ def check_cnt(path: str) -> None:
     n_samples = int.from_bytes(head[864:868], "little", signed=True)
     block = int.from_bytes(head[894:898], "little", signed=True)
     _check_blocks(path, n_samples, block, (table - data_start, n_channels))
+
+
+# the SETUP's text fields MNE reads as ASCII (up to the first NUL): (name, offset, length)
+_TEXT_FIELDS = [("patient id", 21, 20), ("patient name", 121, 20), ("sex", 143, 1),
+                ("handedness", 144, 1), ("session label", 205, 20), ("session date", 225, 10),
+                ("session time", 235, 12)]  # fmt: skip
+
+
+def _check_text(path: str, head: bytes, channels: bytes, n_channels: int) -> None:
+    """The text fields MNE decodes as ASCII (``'ascii' codec can't decode byte 0xc1``): the
+    SETUP's patient and session fields and each channel's label."""
+    fields = [(f"{name} (byte {at})", head[at : at + n]) for name, at, n in _TEXT_FIELDS]
+    for i in range(min(n_channels, len(channels) // _ELECTLOC)):
+        label = channels[_ELECTLOC * i : _ELECTLOC * i + 10]
+        fields.append((f"label of channel {i + 1} (byte {_SETUP + _ELECTLOC * i})", label))
+    for name, raw in fields:
+        text = raw.split(b"\0")[0]
+        if not text.isascii():
+            raise SourceError(
+                path,
+                f"the header's {name} is {text.decode('latin-1')!r}, not ASCII text, which is "
+                f"all MNE reads there: {_DAMAGED} (or blank the field)",
+            )
+
+
+def _check_width(path: str, head: bytes, layout: tuple[int, int, int]) -> None:
+    """The sample width MNE infers (``data_format="auto"``): the bytes from the channel table
+    to the event table, per channel, over the header's sample count, must be 2 or 4 (MNE:
+    ``Could not automatically compute number of bytes per sample``)."""
+    data_start, table, n_channels = layout
+    n_samples = int.from_bytes(head[864:868], "little", signed=True)
+    n_data = table - data_start
+    per_channel, rest = divmod(n_data, n_channels)
+    width = per_channel / n_samples if n_samples else 0
+    if n_data > 0 and not rest and width in (2, 4):
+        return
+    raise SourceError(
+        path,
+        f"the header's sample count (byte 864) is {n_samples} and its event table (byte 886) "
+        f"at byte {table}, so its {n_channels} channels' samples take {n_data} bytes from "
+        f"byte {data_start}: not 2 or 4 bytes per sample, so their width is unknown; "
+        f'{_DAMAGED} (or give data_format = "int16" or "int32" in [reader.options])',
+    )
 
 
 def _check_calibrations(path: str, channels: bytes, n_channels: int) -> None:

@@ -55,8 +55,10 @@ def _set_data_name(path: str) -> str | None:
     try:
         import scipy.io
 
-        from eegprep.readers.mat_fields import struct_fields, v5_listing
+        from eegprep.readers.mat_fields import check_v5_structure, struct_fields, v5_listing
 
+        if path_is_mat5(path):
+            check_v5_structure(path)  # scipy's compiled parser crashes on a damaged element
         listed = v5_listing(path) or scipy.io.whosmat(path)  # whosmat inflates all to list
         kinds = {name: kind for name, _, kind in listed}
         if kinds.get("data") == "char":
@@ -71,6 +73,13 @@ def _set_data_name(path: str) -> str | None:
     except Exception:  # a damaged file: the reader says what is wrong
         return None
     return os.path.basename(value) if isinstance(value, str) and value else None
+
+
+def path_is_mat5(path: str) -> bool:
+    """Whether ``path`` opens as a MAT v5 file (MATLAB's text header, no HDF5 after it)."""
+    with open(path, "rb") as fh:
+        head = fh.read(128)
+    return head.startswith(b"MATLAB") and head[124:126] not in (b"\x00\x02", b"\x02\x00")
 
 
 def _h5_set_data_name(path: str) -> str | None:

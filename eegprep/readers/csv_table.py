@@ -345,6 +345,10 @@ def _select(
 
 
 def _is_number(text: str) -> bool:
+    """Whether numpy's parser reads ``text`` as a number (Python's ``float`` also takes
+    ``1_000`` and digits of other scripts, which numpy refuses)."""
+    if not text.isascii() or "_" in text:
+        return False
     try:
         float(text)
     except ValueError:

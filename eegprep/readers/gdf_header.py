@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -46,7 +47,7 @@ class _Fixed:
 
 
 def _fixed(head: bytes) -> _Fixed | None:
-    """The numbers of a 256-byte fixed header; ``None`` when it is not GDF (MNE says so)."""
+    """The numbers of a 256-byte fixed header; ``None`` when it is not GDF."""
     if len(head) < 256 or not head.startswith(b"GDF "):
         return None
     try:
@@ -69,9 +70,15 @@ def check_gdf(path: str) -> str | None:
     warning when the file is longer than its records and event table."""
     size = os.path.getsize(path)
     with open(path, "rb") as fh:
-        fixed = _fixed(fh.read(256))
+        head = fh.read(256)
+        fixed = _fixed(head)
         if fixed is None:
-            return None
+            raise SourceError(
+                path,
+                f"not a GDF file: it starts with {head[:8]!r}, not a version such as "
+                "b'GDF 1.25' or b'GDF 2.20' (or is shorter than its 256-byte header)",
+            )
+        _check_text(path, head, fixed)
         ns = fixed.n_channels
         if 256 * (ns + 1) > size:  # MNE would first build lists of ns entries
             raise SourceError(
@@ -94,6 +101,43 @@ def check_gdf(path: str) -> str | None:
             f"bytes) but it has {size} bytes ({whole} whole records): re-download it",
         )
     return _check_events(path, fixed, data_end, size)
+
+
+def _check_text(path: str, head: bytes, fixed: _Fixed) -> None:
+    """The fixed header's text MNE decodes as UTF-8 (``'utf-8' codec can't decode byte
+    0xdd``): the version, and GDF 2's patient field (bytes 8-74)."""
+    fields = [("version (bytes 0-8)", 0, head[:8])]
+    if fixed.version >= 1.9:
+        fields.append(("patient field (bytes 8-74)", 8, head[8:74]))
+        _check_dates(path, head)
+    for name, at, raw in fields:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SourceError(
+                path,
+                f"the header's {name} holds byte {raw[exc.start]:#04x} at byte {at + exc.start}, "
+                f"not UTF-8 text, which MNE requires there: {_DAMAGED}",
+            ) from None
+
+
+def _check_dates(path: str, head: bytes) -> None:
+    """GDF 2's recording start and birthday (uint64 at 168 and 176: days since year 0 in
+    units of 2^-32, as MNE reads them): a value no date can be (MNE: ``OverflowError: date
+    value out of range``)."""
+    for name, at in (("recording start", 168), ("patient's birthday", 176)):
+        value = int.from_bytes(head[at : at + 8], "little")
+        if not value:
+            continue  # not given
+        days = value * 2.0**-32 - 367
+        try:
+            datetime(1, 1, 1, tzinfo=UTC) + timedelta(days)
+        except (OverflowError, ValueError):
+            raise SourceError(
+                path,
+                f"the header's {name} (bytes {at}-{at + 8}) is {value}, {days:.4g} days after "
+                f"year 1: no date; {_DAMAGED}",
+            ) from None
 
 
 def _check_fixed(path: str, fixed: _Fixed) -> None:

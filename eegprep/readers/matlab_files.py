@@ -4,10 +4,11 @@ data blocks, for MAT v4/v5 (scipy.io) and v7.3 (HDF5 through h5py).
 :mod:`eegprep.readers.matlab` turns these into the reader contract; this module knows nothing of
 channels, rates or manifests.
 
-Memory: before scipy loads a v4/v5 variable, :func:`check_mat_budget` walks the file's
-elements and refuses (one line) a variable whose declared size is over the per-file memory
-budget (:mod:`eegprep.base.limits`), an element that runs past the end of the file (truncated), and
-a
+Memory and safety: before scipy loads a v4/v5 variable, :func:`check_mat_budget` walks the
+file's elements and refuses (one line) a variable whose declared size is over the per-file
+memory budget (:mod:`eegprep.base.limits`), an element that runs past the end of the file
+(truncated), an element scipy's compiled parser would crash the process on
+(:func:`~eegprep.readers.mat_fields.check_v5_structure`), and a
 zlib stream (``miCOMPRESSED``) that inflates past its declared size or the budget: the stream is
 inflated in 1 MiB pieces and thrown away, so the check itself holds little. v7.3 datasets are
 checked by shape before they are read.
@@ -22,6 +23,7 @@ import difflib
 import functools
 import math
 import os
+import re
 import struct
 import zlib
 from collections.abc import Sequence
@@ -33,7 +35,13 @@ from eegprep.base.errors import SourceError
 from eegprep.base.files import FileVersion, file_version
 from eegprep.base.limits import check_allocation, check_time
 from eegprep.readers.base import exception_summary
-from eegprep.readers.mat_fields import FIELD_VALUE_BYTES, NUMERIC_CLASSES, MatField, v5_listing
+from eegprep.readers.mat_fields import (
+    FIELD_VALUE_BYTES,
+    NUMERIC_CLASSES,
+    MatField,
+    check_v5_structure,
+    v5_listing,
+)
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _NUMERIC = frozenset(
@@ -49,6 +57,11 @@ _NOT_NUMERIC = {
 """What to do about a data variable of a MATLAB class that is no numeric array (a struct's
 field can be named; the others must be saved otherwise)."""
 _DATA_CACHE_SIZE = 2
+_NOT_INFLATING = "{what} does not inflate (its zlib stream is damaged): re-download the file"
+_NOT_PARSING = "does not parse as MATLAB data (the file is damaged or cut): re-download it"
+_H5_TRUNCATED = re.compile(
+    r"truncated file: eof = (\d+), sblock->base_addr = (\d+), stored_eof = (\d+)"
+)
 
 
 def not_found(path: str, name: str, names: Sequence[str]) -> SourceError:
@@ -111,11 +124,16 @@ def _listing(path: str, version: str, stamp: FileVersion) -> tuple[tuple[str, tu
     listed = v5_listing(path) if version == "5" else None
     if listed is not None:  # whosmat inflates a compressed variable whole just to list it
         return listed
+    if version == "5":
+        check_v5_structure(path)  # before scipy's compiled parser reads it
     try:
         return tuple((n, tuple(s), c) for n, s, c in whosmat(path))
-    except Exception as exc:
+    except zlib.error as exc:
+        raise SourceError(path, _NOT_INFLATING.format(what="a compressed variable")) from exc
+    except Exception as exc:  # scipy's parser: "Expecting miMATRIX type here, got 3", ...
         raise SourceError(
-            path, f"cannot read this MAT v{version} file ({exception_summary(exc)}): re-download it"
+            path,
+            f"cannot read this MAT v{version} file: its list of variables {_NOT_PARSING}",
         ) from exc
 
 
@@ -192,10 +210,11 @@ def _loadmat(path: str, top: str, *, simplify: bool) -> Any:
     check_mat_budget(path, top)
     try:
         content = loadmat(path, variable_names=[top], simplify_cells=simplify, mat_dtype=False)
-    except Exception as exc:
-        why = exception_summary(exc)
+    except zlib.error as exc:
+        raise SourceError(path, _NOT_INFLATING.format(what=f"variable {top!r}")) from exc
+    except Exception as exc:  # scipy's parser: "Expecting miINT32 as data type", ...
         raise SourceError(
-            path, f"cannot read this MAT file ({why}): it may be truncated, re-download it"
+            path, f"cannot read this MAT file: its variable {top!r} {_NOT_PARSING}"
         ) from exc
     if top not in content:
         raise not_found(path, top, variable_names(path, mat_version(path)))
@@ -238,6 +257,7 @@ def check_mat_budget(path: str, variable: str | None = None) -> None:
     version = mat_version(path)
     if version == "5":
         _check_v5(path, variable)
+        check_v5_structure(path, variable)  # what scipy's compiled parser would crash on
     elif version == "4":
         _check_v4(path, variable)
     else:
@@ -274,6 +294,7 @@ def _check_compressed(
 ) -> None:
     """Inflate one ``miCOMPRESSED`` element piece by piece: its header first (name, declared
     size), then, for a variable that will be loaded, the whole stream, counting bytes."""
+    start = fh.tell() - 8  # the element's tag
     inflater = zlib.decompressobj()
     left = n_bytes
     head, total, parsed = b"", 0, False
@@ -288,7 +309,8 @@ def _check_compressed(
                 left = left - len(chunk) if chunk else 0
                 piece = inflater.decompress(chunk, _INFLATE_PIECE)
         except zlib.error as exc:
-            raise SourceError(path, f"damaged zlib stream in the MAT file ({exc})") from exc
+            what = f"the compressed variable at byte {start}"
+            raise SourceError(path, _NOT_INFLATING.format(what=what)) from exc
         total += len(piece)
         if not parsed:
             head += piece[: 4096 - len(head)]
@@ -389,9 +411,16 @@ def h5_open(path: str) -> Any:
     try:
         return h5py.File(path, "r")
     except OSError as exc:
-        why = exception_summary(exc)
+        cut = _H5_TRUNCATED.search(str(exc))
+        if cut:  # HDF5 counts from its superblock, after MATLAB's 512-byte user block
+            have, base, said = (int(n) for n in cut.groups())
+            raise SourceError(
+                path,
+                f"file is truncated: it has {have + base:,} bytes, its HDF5 superblock says "
+                f"{said + base:,}: re-download it",
+            ) from exc
         raise SourceError(
-            path, f"cannot open this MAT v7.3 (HDF5) file ({why}): truncated? re-download it"
+            path, "this MAT v7.3 file does not open as HDF5 (damaged or cut): re-download it"
         ) from exc
 
 
@@ -480,7 +509,8 @@ def h5_struct_fields(path: str, variable: str, names: frozenset[str]) -> dict[st
                     int(ds.size) for ds in obj.values()
                     if isinstance(ds, h5py.Dataset) and _h5_class(ds) != "char"
                 ]  # fmt: skip
-                out[name] = MatField("struct", (1, max(sizes, default=1)))
+                keys = tuple(k for k in obj if not k.startswith("#"))
+                out[name] = MatField("struct", (1, max(sizes, default=1)), fields=keys)
                 continue
             cls = _h5_class(obj) or "unknown"
             empty = bool(obj.attrs.get("MATLAB_empty", 0))

@@ -294,7 +294,7 @@ def _open_raw(
     import mne
 
     func, fmt = _format(path)
-    _check_before_mne(path)
+    _check_before_mne(path, dict(options))
     with openable_vhdr(path) as (opened, repeats):
         try:  # the format's own function: mne.io.read_raw guesses wrongly for "..edf"
             with warnings.catch_warnings(record=True) as caught:
@@ -328,6 +328,11 @@ def _open_problem(fmt: str, exc: Exception) -> str:
             f"MNE cannot read this BrainVision file's markers (the .vmrk its header names): "
             f"{exception_summary(exc)}; fix the damaged line there"
         )
+    if fmt == "EEGLAB" and _raised_under(exc, _MAT_PARSERS):
+        return (
+            "its MATLAB data does not parse (the file is damaged or cut; the MAT parser "
+            "failed inside it): re-download it, or save the dataset again in EEGLAB"
+        )
     odd = _FDT_CASE.search(str(exc)) if fmt == "EEGLAB" else None
     if odd:
         return (
@@ -353,6 +358,19 @@ _BV_MARKER_READERS = frozenset({"_read_mrk", "_read_annotations_brainvision"})
 """MNE's functions that parse a BrainVision marker file."""
 
 
+_MAT_PARSERS = ("scipy/io/matlab/", "pymatreader/", "h5py/")
+"""Where the libraries that parse a ``.set`` for MNE live (path parts of their files)."""
+
+
+def _raised_under(exc: BaseException, parts: tuple[str, ...]) -> bool:
+    """Whether ``exc`` was raised in a file whose path holds one of ``parts`` (the innermost
+    frame of its traceback; a compiled module's error shows its caller)."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and any(p in frames[-1].filename.replace(os.sep, "/") for p in parts)
+
+
 def _raised_in(exc: BaseException, functions: frozenset[str]) -> bool:
     """Whether one of ``functions`` is on ``exc``'s traceback."""
     import traceback
@@ -360,7 +378,7 @@ def _raised_in(exc: BaseException, functions: frozenset[str]) -> bool:
     return any(frame.name in functions for frame in traceback.extract_tb(exc.__traceback__))
 
 
-def _check_before_mne(path: str) -> None:
+def _check_before_mne(path: str, options: Mapping[str, Any]) -> None:
     """What MNE would not catch, or would pay for in memory, checked on the raw bytes first."""
     suffix = PurePath(path).suffix.lower()
     gone = missing_data(path)
@@ -391,7 +409,7 @@ def _check_before_mne(path: str) -> None:
     elif suffix == ".gdf":
         check_gdf(path)
     elif suffix == ".cnt":
-        check_cnt(path)
+        check_cnt(path, str(options.get("data_format", "auto")))
 
 
 def _edf_layout(path: str) -> RecordLayout | None:

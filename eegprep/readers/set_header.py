@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import SourceError
-from eegprep.readers.mat_fields import MatField, struct_fields
+from eegprep.readers.mat_fields import MatField, struct_fields, variable_field
 from eegprep.readers.matlab_files import (
     h5_struct_fields,
     mat_version,
@@ -37,6 +37,8 @@ _COUNTS = ("nbchan", "pnts", "trials")
 _FIELDS = ("srate", *_COUNTS)
 _STRUCT_FIELDS = frozenset((*_FIELDS, "data", "chanlocs"))
 _RESAVE = "save the dataset again in EEGLAB"
+_MAX_COUNT = 2**53  # the largest whole number a MATLAB double holds exactly (MNE overflowed past
+# a C long: 1e308 samples)
 
 
 @dataclass(frozen=True)
@@ -52,11 +54,17 @@ class SetFields:
         ``None`` when they are in a file of their own (``EEG.data`` names it) or unknown.
     n_chanlocs : int
         Entries of ``chanlocs`` (0 when absent or empty: MNE then names the channels itself).
+    data_name : str or None
+        The name ``EEG.data`` gives when it is text (the samples' ``.fdt``), else ``None``.
+    chanlocs : MatField or None
+        ``chanlocs``'s class and field names, where known.
     """
 
     values: dict[str, Any]
     data_shape: tuple[int, ...] | None
     n_chanlocs: int
+    data_name: str | None = None
+    chanlocs: MatField | None = None
 
 
 def check_set(path: str) -> None:
@@ -66,6 +74,7 @@ def check_set(path: str) -> None:
         return
     _check_srate(path, fields)
     counts = {name: _count(path, fields, name) for name in _COUNTS}
+    _check_chanlocs(path, fields)
     _check_shape(path, fields, counts)
 
 
@@ -85,7 +94,17 @@ def read_set_fields(path: str) -> SetFields | None:
     shape, cls = listing.get("data", ((), "char"))
     n_chanlocs = math.prod(listing["chanlocs"][0]) if "chanlocs" in listing else 0
     data_shape = tuple(int(n) for n in shape) if cls != "char" else None
-    return SetFields(values, data_shape, n_chanlocs)
+    data_name = None
+    if "data" in listing and cls == "char":
+        name = small_variable(path, version, "data")
+        data_name = name if isinstance(name, str) else ""
+    chanlocs = None
+    if "chanlocs" in listing:
+        if version == "7.3":
+            chanlocs = (h5_struct_fields(path, "/", frozenset({"chanlocs"})) or {}).get("chanlocs")
+        elif version == "5":
+            chanlocs = variable_field(path, "chanlocs")
+    return SetFields(values, data_shape, n_chanlocs, data_name, chanlocs)
 
 
 def _struct_fields(fields: dict[str, MatField]) -> SetFields:
@@ -98,9 +117,10 @@ def _struct_fields(fields: dict[str, MatField]) -> SetFields:
     }
     data = fields.get("data")
     data_shape = None if data is None or data.cls == "char" else data.shape
+    data_name = None if data is None or data.cls != "char" else str(data.value or "")
     chanlocs = fields.get("chanlocs")
     n_chanlocs = 0 if chanlocs is None else chanlocs.n_entries
-    return SetFields(values, data_shape or None, n_chanlocs)
+    return SetFields(values, data_shape or None, n_chanlocs, data_name, chanlocs)
 
 
 def _scalar(value: Any) -> float | None:
@@ -138,13 +158,36 @@ def _count(path: str, fields: SetFields, field: str) -> int | None:
             return None
         raise SourceError(path, f"{name} is missing: {_RESAVE}")
     value = _scalar(fields.values[field])
-    if value is None or not (math.isfinite(value) and value >= 1 and value == int(value)):
+    if value is None or not (
+        math.isfinite(value) and 1 <= value <= _MAX_COUNT and value == int(value)
+    ):
         raise SourceError(
             path,
-            f"{name} is {_shown(fields.values[field])}: it must be a whole number of at least 1; "
-            f"the dataset is damaged; {_RESAVE}",
+            f"{name} is {_shown(fields.values[field])}: it must be a whole number of at least 1 "
+            f"(and at most 2^53); the dataset is damaged; {_RESAVE}",
         )
     return int(value)
+
+
+def _check_chanlocs(path: str, fields: SetFields) -> None:
+    """``chanlocs``, when it lists channels: a struct array with a ``labels`` field (MNE names
+    the channels from it: ``KeyError: 'labels'``, or ``TypeError`` for text)."""
+    chanlocs = fields.chanlocs
+    if chanlocs is None or not math.prod(chanlocs.shape):
+        return
+    if chanlocs.cls != "struct":
+        raise SourceError(
+            path,
+            f"EEG.chanlocs is a MATLAB {chanlocs.cls}, not a struct array of channel "
+            f"locations: the dataset is damaged; {_RESAVE}",
+        )
+    if "labels" not in chanlocs.fields:
+        listed = ", ".join(repr(f) for f in chanlocs.fields[:8]) or "none"
+        raise SourceError(
+            path,
+            f"EEG.chanlocs has no field 'labels' (the channel names; its fields: {listed}): "
+            f"the dataset is damaged; {_RESAVE}",
+        )
 
 
 def _check_shape(path: str, fields: SetFields, counts: dict[str, int | None]) -> None:
@@ -157,6 +200,12 @@ def _check_shape(path: str, fields: SetFields, counts: dict[str, int | None]) ->
             path,
             f"{p}chanlocs lists {fields.n_chanlocs} channels but {p}nbchan is {n_channels}: "
             f"the samples' layout is unknown; {_RESAVE}",
+        )
+    if fields.data_name is not None and not fields.data_name.strip():
+        raise SourceError(
+            path,
+            f"{p}data is empty text: it must hold the samples, or name the .fdt file that "
+            f"holds them; the dataset is damaged; {_RESAVE}",
         )
     shape = fields.data_shape
     if shape is None or (counts["trials"] or 1) > 1:

@@ -100,6 +100,9 @@ _WHOLE = re.compile(r"[+-]?\d+")
 _BINARY_MAX = {"INT_16": 2.0**15, "INT_32": 2.0**31, "IEEE_FLOAT_32": 3.4028234663852886e38}
 _FLOAT32_MAX = 3.4028234663852886e38  # a stored sample beyond it is infinite
 _ORIENTATIONS = ("MULTIPLEXED", "VECTORIZED")
+MAX_INTERVAL_US = 1e9
+"""The longest ``SamplingInterval`` (microseconds) read: one sample every 1000 s, a rate of
+0.001 Hz, far below any EEG; longer is a damaged field."""
 
 
 @dataclass(frozen=True)
@@ -299,6 +302,13 @@ def _check_interval(path: str, cfg: configparser.ConfigParser, common: str) -> N
             path,
             f"SamplingInterval={interval!r} in the header: it must be a positive "
             "number of microseconds; the header is damaged",
+        )
+    if value > MAX_INTERVAL_US:  # MNE overflowed: "Python int too large to convert to C int"
+        raise SourceError(
+            path,
+            f"SamplingInterval={interval!r} in the header: a rate of {1e6 / value:.3g} Hz, one "
+            f"sample every {value / 1e6:.3g} s (at most {MAX_INTERVAL_US:g} microseconds); the "
+            "header is damaged",
         )
 
 

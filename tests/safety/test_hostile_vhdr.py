@@ -263,6 +263,7 @@ COORD1 = "[Coordinates]\nCh1=1,0,0"
         ("BinaryFormat=INT_16", "BinaryFormat=INT_8", r"BinaryFormat='INT_8' in \[Binary"),
         ("BinaryFormat=INT_16", "BinaryFormat=INT_16\nUseBigEndianOrder=YES", r"byte-swapped"),
         ("SamplingInterval=4000", "", r"gives no SamplingInterval= in \[Common Infos\]"),
+        ("SamplingInterval=4000", "SamplingInterval=1e308", r"a rate of 1e-302 Hz, one sample"),
         ("SamplingInterval=4000", "SamplingInterval=4000\nSamplingInterval=2000", r"twice"),
         ("SamplingInterval=4000", "SamplingInterval=4000\nDataPoints=-5", r"DataPoints='-5'"),
         ("DataFile=r.eeg", "DataFile=", r"gives an empty DataFile= in \[Common Infos\]"),

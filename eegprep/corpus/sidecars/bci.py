@@ -23,6 +23,9 @@ from eegprep.readers.base import Header
 def _loadmat(path: str, names: list[str]) -> dict[str, Any]:
     from scipy.io import loadmat
 
+    from eegprep.readers.matlab_files import check_mat_budget
+
+    check_mat_budget(path)  # scipy's compiled parser crashes on some damaged files
     try:
         return dict(loadmat(path, variable_names=names, simplify_cells=True))
     except Exception as exc:

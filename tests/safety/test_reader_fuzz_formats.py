@@ -1,0 +1,377 @@
+"""Seeded mutations of every format the project writes fixtures for, as a class: each gives an
+ingested recording of finite samples or one line naming the file.
+
+``test_reader_fuzz.py`` sets one header field of EDF, BDF, GDF and CNT files to a nasty value
+and a BrainVision key's value to one. This file covers what it does not: random byte flips
+inside the binary headers (EDF, BDF, GDF, CNT), BrainVision headers cut at any byte, with bytes
+flipped, lines dropped, repeated or swapped and absurd numbers in ``[Common Infos]``,
+``[Channel Infos]`` and ``[Coordinates]``; EEGLAB ``.set`` files of both layouts (top-level
+variables, one ``EEG`` struct, compressed or not, samples in a ``.fdt``) with a field set to
+an absurd value or another shape, cut, or bytes flipped; CSV tables and MATLAB v5 and v7.3
+files likewise. Each mutated file is ingested alone (workers=0) under a time limit and a
+512 MiB per-file memory budget; the process's peak memory may not grow by more than 1 GiB.
+The default run takes one seed of each kind; ``-m slow`` runs all of them.
+"""
+
+from __future__ import annotations
+
+import random
+import resource
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from eegprep import open_store
+from eegprep.corpus.manifest import load_manifest
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.testing.edf_writer import write_edf
+from tests.safety.test_reader_fuzz import (
+    LIMIT_S,
+    _check_store,
+    _cnt_seed,
+    _gdf_seed,
+    _time_limit,
+    _vhdr_seed,
+)
+
+N_ALL = 1000
+MiB = 1024**2
+CONFIG = IngestConfig(workers=0, progress=False, mains=50.0, file_memory_limit=512 * MiB)
+LABELS = ["Fp1", "Fp2", "Cz", "Oz"]
+_NUMBERS = ["0", "-1", "1", "1e308", "-1e308", "1e-320", "nan", "inf", "-inf",
+            "99999999999999999999", "2147483648", "-2147483649", "1e12", "0.0", "", " ", "abc",
+            "0,1", "1.5.2", "0x10", "1_000", "+1", "--1", "\x00"]  # fmt: skip
+_UNITS = ["µV", "\u03bcV", "uV", "mV", "V", "nV", "microvolts", "n/a", "C", "", "µ", "%"]
+_VALUES: list[Any] = [0.0, -1.0, 1.0, 1e308, -1e308, float("nan"), float("inf"), 2.0**53,
+                      1e12, 1.5, "abc", "", np.zeros((0, 0)), np.array([[250.0, 500.0]]),
+                      np.array([[1.0 + 2.0j]]), np.array([[True]]), np.int16(-5),
+                      np.array([["a", "b"]], dtype=object)]  # fmt: skip
+
+
+# -- byte-level mutations, for every format -------------------------------------------------
+
+
+def _flip(blob: bytes, rng: random.Random, lo: int, hi: int) -> tuple[bytes, str]:
+    """1-8 bytes of ``blob[lo:hi]`` replaced (a random byte, one bit flipped, or a digit)."""
+    out = bytearray(blob)
+    hi = min(hi, len(out))
+    done = []
+    for _ in range(rng.randint(1, 8)):
+        at = rng.randrange(lo, hi)
+        kind = rng.random()
+        if kind < 0.4:
+            out[at] = rng.randrange(256)
+        elif kind < 0.7:
+            out[at] ^= 1 << rng.randrange(8)
+        else:
+            out[at] = ord(rng.choice("0123456789-.e "))
+        done.append(at)
+    return bytes(out), f"bytes {sorted(done)} changed"
+
+
+def _cut(blob: bytes, rng: random.Random) -> tuple[bytes, str]:
+    at = rng.randrange(0, len(blob))
+    return blob[:at], f"cut at {at} of {len(blob)}"
+
+
+def _binary(seed: bytes, header_bytes: int, rng: random.Random) -> tuple[bytes, str]:
+    """Bytes flipped in the header (80%) or anywhere, or the file cut."""
+    kind = rng.random()
+    if kind < 0.6:
+        return _flip(seed, rng, 0, header_bytes)
+    if kind < 0.8:
+        return _flip(seed, rng, 0, len(seed))
+    return _cut(seed, rng)
+
+
+def _edf_seed(tmp: Path, bdf: bool) -> bytes:
+    """An EDF+ (or BDF) file of LABELS at 250 Hz, 10 s, one annotation: it ingests as it is."""
+    x = np.random.default_rng(0).normal(0, 20, (len(LABELS), 2500))
+    path = tmp / ("seed.bdf" if bdf else "seed.edf")
+    write_edf(path, list(x), labels=[f"EEG {c}" for c in LABELS], sfreqs=250.0, bdf=bdf,
+              edf_plus=not bdf, annotations=[(1.0, None, "a")] if not bdf else ())  # fmt: skip
+    return path.read_bytes()
+
+
+def _edf_header_bytes(blob: bytes) -> int:
+    return int(blob[184:192].decode("ascii").strip())
+
+
+# -- BrainVision text -------------------------------------------------------------------------
+
+
+def mutate_vhdr_text(text: str, rng: random.Random) -> tuple[bytes, str]:
+    """A header cut, with bytes flipped, a line dropped, repeated, swapped or junk added, or
+    one field of a ``key=value`` line set to an absurd number or unit."""
+    lines = text.splitlines()
+    kind = rng.randrange(7)
+    if kind == 0:
+        return _cut(text.encode("utf-8"), rng)
+    if kind == 1:
+        return _flip(text.encode("utf-8"), rng, 0, len(text.encode("utf-8")))
+    i = rng.randrange(len(lines))
+    if kind == 2:
+        what = f"line {i + 1} dropped ({lines[i]!r})"
+        del lines[i]
+    elif kind == 3:
+        what = f"line {i + 1} repeated ({lines[i]!r})"
+        lines.insert(i, lines[i])
+    elif kind == 4:
+        j = rng.randrange(len(lines))
+        lines[i], lines[j] = lines[j], lines[i]
+        what = f"lines {i + 1} and {j + 1} swapped"
+    elif kind == 5:
+        junk = rng.choice(["junk", "  indented", "[Weird]", "=x", "Ch0=X,,1,µV", "Ch99=X,,1,µV",
+                           "[Comment]", "[DEFAULT]", "Codepage=XYZ", "; comment"])  # fmt: skip
+        lines.insert(i, junk)
+        what = f"{junk!r} inserted at line {i + 1}"
+    else:
+        keyed = [k for k, line in enumerate(lines) if "=" in line and not line.startswith(";")]
+        i = rng.choice(keyed)
+        key, _, value = lines[i].partition("=")
+        parts = value.split(",")
+        j = rng.randrange(len(parts) + 1)
+        new = rng.choice(_UNITS if j == 3 else _NUMBERS)
+        parts[j:j + 1] = [new]  # fmt: skip
+        lines[i] = f"{key}={','.join(parts)}"
+        what = f"{key}[{j}]={new!r}"
+    return ("\n".join(lines) + "\n").encode("utf-8"), what
+
+
+# -- EEGLAB .set ----------------------------------------------------------------------------
+
+
+def _set_variables(n_times: int = 2500) -> dict[str, Any]:
+    """The variables eeglabio writes for a 250 Hz recording of LABELS."""
+    import tempfile
+    import warnings
+
+    import scipy.io
+    from eeglabio.raw import export_set
+
+    data = np.random.default_rng(0).normal(0, 20e-6, (len(LABELS), n_times))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with tempfile.TemporaryDirectory() as tmp:
+            export_set(f"{tmp}/x.set", data, 250.0, LABELS)
+            return {k: v for k, v in scipy.io.loadmat(f"{tmp}/x.set").items() if k[0] != "_"}
+
+
+def mutate_set(folder: Path, rng: random.Random) -> tuple[str, str]:
+    """An EEGLAB dataset in one of its layouts with one field absurd or reshaped, the .set
+    (or .fdt) cut, or bytes of the .set flipped. Returns the .set's name and what was done."""
+    import scipy.io
+
+    fields = _set_variables()
+    layout = rng.choice(["variables", "struct", "struct-compressed", "fdt"])
+    if layout == "fdt":
+        np.asarray(fields["data"], "<f4").T.tofile(folder / "r.fdt")
+        fields["data"] = "r.fdt"
+    kind = rng.random()
+    what = layout
+    if kind < 0.55:
+        name = rng.choice(["srate", "nbchan", "pnts", "trials", "xmin", "data", "chanlocs"])
+        if name == "data" and layout != "fdt":
+            value: Any = rng.choice([
+                fields["data"].T, fields["data"][:-1], fields["data"][:, :10], "nofile.fdt",
+                fields["data"].astype(np.int16), fields["data"][..., None].repeat(2, 2),
+                fields["data"] * np.inf, np.zeros((0, 0)), fields["data"] * 1e300,
+            ])  # fmt: skip
+        elif name == "chanlocs":
+            value = rng.choice([fields["chanlocs"][:, :2], np.zeros((0, 0)), "abc", 1.0])
+        else:
+            value = rng.choice(_VALUES)
+        fields[name] = value
+        what += f" {name}={value if np.size(value) < 4 else np.shape(value)!r}"
+    content = {"EEG": fields} if layout.startswith("struct") else fields
+    path = folder / "r.set"
+    scipy.io.savemat(path, content, do_compression=layout == "struct-compressed")
+    if kind >= 0.55:
+        target = folder / ("r.fdt" if layout == "fdt" and rng.random() < 0.3 else "r.set")
+        blob = target.read_bytes()
+        if kind < 0.75:
+            blob, did = _cut(blob, rng)
+        else:
+            blob, did = _flip(blob, rng, 0, min(len(blob), 4096))
+        target.write_bytes(blob)
+        what += f" {target.name} {did}"
+    return path.name, what
+
+
+# -- CSV --------------------------------------------------------------------------------------
+
+
+def mutate_csv(rng: random.Random) -> tuple[bytes, str]:
+    """A table of a time column and LABELS, cut, with bytes flipped, a cell set to an absurd
+    value, a row's cell dropped or added, or the header row changed."""
+    x = np.random.default_rng(0).normal(0, 20, (2500, len(LABELS)))
+    rows = [["Time", *LABELS]] + [[f"{i / 250:.4f}", *(f"{v:.3f}" for v in row)]
+                                  for i, row in enumerate(x)]  # fmt: skip
+    kind = rng.randrange(6)
+    if kind == 3:
+        r, c = rng.randrange(len(rows)), rng.randrange(len(LABELS) + 1)
+        rows[r][c] = rng.choice([*_NUMBERS, "1e999", "-0", "Fp1"])
+        what = f"cell ({r}, {c}) = {rows[r][c]!r}"
+    elif kind == 4:
+        r = rng.randrange(1, len(rows))
+        rows[r] = rows[r][:-1] if rng.random() < 0.5 else [*rows[r], "1"]
+        what = f"row {r} has {len(rows[r])} cells"
+    elif kind == 5:
+        heads = [["Time", "Fp1", "Fp1", "Cz", "Oz"], ["", *LABELS], ["Time", *LABELS[:3]],
+                 ["1", "2", "3", "4", "5"], ["Time"]]  # fmt: skip
+        rows[0] = rng.choice(heads)
+        what = f"header row {rows[0]}"
+    text = ("\n".join(",".join(row) for row in rows) + "\n").encode("utf-8")
+    if kind == 0:
+        return _cut(text, rng)
+    if kind in (1, 2):
+        return _flip(text, rng, 0, 200 if kind == 1 else len(text))
+    return text, what
+
+
+# -- MATLAB -----------------------------------------------------------------------------------
+
+
+def mutate_mat(folder: Path, rng: random.Random) -> tuple[str, str]:
+    """``eeg`` (4 x 2500 uV) and ``fs`` in a MAT v5 file (compressed or not) or a v7.3 one: a
+    variable set to an absurd value or shape, the file cut, or bytes flipped."""
+    import scipy.io
+
+    from tests.eegprep.test_reader_matlab import write_mat73
+
+    eeg = np.random.default_rng(0).normal(0, 20, (len(LABELS), 2500))
+    variables: dict[str, Any] = {"eeg": eeg, "fs": 250.0, "labels": list(LABELS)}
+    version = rng.choice(["5", "5-compressed", "7.3"])
+    kind = rng.random()
+    what = f"MAT {version}"
+    if kind < 0.5:
+        name = rng.choice(["eeg", "fs", "labels"])
+        if name == "labels":
+            value = rng.choice([LABELS[:3], [*LABELS, "X"], ["Fp1"] * 4, 1.0, "Fp1", []])
+        elif name == "fs":
+            value: Any = rng.choice([v for v in _VALUES if not isinstance(v, np.ndarray)
+                                     or v.dtype.kind != "O"])  # fmt: skip
+        else:
+            value = rng.choice([eeg.T, eeg[:, :3], eeg[None], eeg * np.nan, eeg * 1e300,
+                                np.zeros((0, 0)), eeg.astype(np.int8), "abc", 1.0])  # fmt: skip
+        variables[name] = value
+        what += f" {name}={value if np.size(value) < 4 else np.shape(value)!r}"
+    path = folder / "r.mat"
+    if version == "7.3":
+        write_mat73(path, variables)
+    else:
+        scipy.io.savemat(path, variables, do_compression=version == "5-compressed")
+    if kind >= 0.5:
+        blob = path.read_bytes()
+        if kind < 0.75 or version == "7.3":  # HDF5's C library is not fuzzed here: cut only
+            blob, did = _cut(blob, rng)
+        else:
+            blob, did = _flip(blob, rng, 0, min(len(blob), 1024))
+        path.write_bytes(blob)
+        what += f" {did}"
+    return path.name, what
+
+
+# -- running one ----------------------------------------------------------------------------
+
+
+_KINDS = ["edf", "bdf", "gdf", "cnt", "vhdr", "set", "csv", "mat"]
+_OPTIONS = {
+    "csv": '[reader]\nname = "csv"\n\n[reader.options]\ntime_column = "Time"\n',
+    "mat": '[reader]\nname = "mat"\n\n[reader.options]\ndata = "eeg"\nsfreq_variable = "fs"\n'
+    'channels_variable = "labels"\n',
+}
+
+
+def _manifest(tmp: Path, kind: str) -> Path:
+    """The folder manifest, reading ``kind``'s files with the reader that takes them."""
+    text = Path(load_manifest("folder").file).read_text()
+    text = text.replace('name = "folder"', f'name = "fuzz_{kind}"')
+    reader = {"edf": "edf", "bdf": "edf"}.get(kind, "mne")
+    text = text.replace(
+        '[reader]\nname = "mne"\n', _OPTIONS.get(kind, f'[reader]\nname = "{reader}"\n')
+    )
+    text = text.replace("edf|bdf|vhdr|set|fif|gdf|cnt", "edf|bdf|vhdr|set|fif|gdf|cnt|csv|mat")
+    text = text.replace('"**/*.cnt"]', '"**/*.cnt", "**/*.csv", "**/*.mat"]')
+    path = tmp / f"fuzz_{kind}.toml"
+    path.write_text(text)
+    return path
+
+
+def _mutated(kind: str, src: Path, tmp: Path, rng: random.Random) -> tuple[str, str]:
+    """Write the mutated recording of ``kind`` into ``src``: its file name, what was done."""
+    writers: dict[str, Callable[[], tuple[bytes, str]]] = {
+        "edf": lambda: _binary(edf := _edf_seed(tmp, False), _edf_header_bytes(edf), rng),
+        "bdf": lambda: _binary(bdf := _edf_seed(tmp, True), _edf_header_bytes(bdf), rng),
+        "gdf": lambda: _binary(_gdf_seed(tmp, rng.choice(["1.25", "2.20"])), 256 * 5, rng),
+        "cnt": lambda: _binary(_cnt_seed(tmp), 900 + 75 * 4, rng),
+        "csv": lambda: mutate_csv(rng),
+    }
+    if kind in writers:
+        blob, what = writers[kind]()
+        name = f"r.{kind}"
+        (src / name).write_bytes(blob)
+        return name, what
+    if kind == "vhdr":
+        vhdr = _vhdr_seed(src)
+        blob, what = mutate_vhdr_text(vhdr.read_text(encoding="utf-8"), rng)
+        vhdr.write_bytes(blob)
+        return vhdr.name, what
+    return mutate_set(src, rng) if kind == "set" else mutate_mat(src, rng)
+
+
+def _check_outcome(rep: Any, name: str, what: str) -> None:
+    """One recording ingested, or one line naming the file: a failure, or (a MATLAB file,
+    whose recordings are listed before any is read) a file whose recordings cannot be
+    listed."""
+    lines = [*rep.failed, *rep.unmatched]
+    assert rep.n_ingested + len(lines) == 1, (what, lines)
+    for line in lines:
+        assert "\n" not in line and line.startswith(f"{name}: "), (what, line)
+        assert "internal error" not in line and "Traceback" not in line, (what, line)
+
+
+def _check_finite(store: Path) -> None:
+    s = open_store(store)
+    for rec in s.recordings:
+        x = s.read(rec.id)
+        assert np.isfinite(x).all(), (rec.id, "non-finite samples stored")
+
+
+def _run(seed: int, tmp_path: Path) -> None:
+    rng = random.Random(seed)
+    kind = _KINDS[seed % len(_KINDS)]
+    src = tmp_path / "src"
+    src.mkdir()
+    name, what = _mutated(kind, src, tmp_path, rng)
+    store = tmp_path / "s.zarr"
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with _time_limit(LIMIT_S, f"seed {seed} ({kind}: {what})"):
+        rep = ingest(_manifest(tmp_path, kind), src=src, out=store, config=CONFIG)
+    grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
+    assert grew < 1024 * MiB, f"seed {seed} ({kind}: {what}): peak memory grew {grew / MiB:.0f} MiB"
+    _check_outcome(rep, name, f"seed {seed}: {kind} {what}")
+    _check_store(store)
+    _check_finite(store)
+
+
+@pytest.mark.parametrize("seed", range(len(_KINDS)))
+def test_each_format_mutated_gives_finite_samples_or_one_line(seed: int, tmp_path: Path) -> None:
+    _run(seed, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(len(_KINDS), N_ALL))
+def test_each_format_mutated_gives_finite_samples_or_one_line_all(
+    seed: int, tmp_path: Path
+) -> None:
+    _run(seed, tmp_path)
+
+
+def test_the_mutations_are_seeded(tmp_path: Path) -> None:
+    text = _vhdr_seed(tmp_path).read_text(encoding="utf-8")
+    assert mutate_vhdr_text(text, random.Random(3)) == mutate_vhdr_text(text, random.Random(3))
+    assert mutate_csv(random.Random(5)) == mutate_csv(random.Random(5))
