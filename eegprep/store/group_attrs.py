@@ -20,7 +20,10 @@ from eegprep.store.fs import Location
 def differing_keys(attrs: Mapping[str, Any], record: Mapping[str, Any]) -> list[str]:
     """The keys, sorted, whose values differ between a group's attributes and its record
     (a key present in one only differs)."""
-    return sorted(k for k in set(attrs) | set(record) if attrs.get(k) != record.get(k))
+    missing = object()  # (a key of value null present in one only differs too)
+    return sorted(
+        k for k in set(attrs) | set(record) if attrs.get(k, missing) != record.get(k, missing)
+    )
 
 
 def shown_keys(keys: list[str], most: int = 8) -> str:

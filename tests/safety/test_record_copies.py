@@ -33,6 +33,7 @@ DAMAGE: dict[str, Callable[[dict], None]] = {
     "channel_index": lambda r: r["channel_index"].__setitem__(0, r["channel_index"][0] + 1),
     "labels": lambda r: r.update(labels={"abnormal": 1}),
     "group": lambda r: r.update(group=r["group"].replace("/a", "/b")),
+    "a null key renamed": lambda r: r.__setitem__("past", r.pop("part")),  # one flipped bit
 }
 
 
@@ -120,3 +121,20 @@ def test_a_recording_group_that_is_no_zarr_group_is_reported_and_refused(
     assert len(problems) == 1 and "zarr.json damaged (not a Zarr v3 group" in problems[0]
     with pytest.raises(StoreFormatError, match=r"zarr\.json: damaged \(not a Zarr v3 group"):
         open_store(out).read(REC)
+
+
+@pytest.mark.parametrize("where", ["index line", "group attributes"])
+def test_a_renamed_key_of_a_null_value_is_reported(store: Path, tmp_path: Path, where: str) -> None:
+    """One flipped bit renamed ``"part": null`` to ``"past": null`` in one copy of a record:
+    the copies were compared value by value, ``None`` against ``None``, and nothing was
+    reported (a key present in one copy only differs)."""
+    from eegprep.store.validate import validate
+
+    out = _copy(store, tmp_path)
+    assert (
+        b'"part": null' in (out / open_store(out).recording(REC).group / "zarr.json").read_bytes()
+    )
+    edit = _damage_index_line if where == "index line" else _damage_group_attrs
+    edit(out, REC, DAMAGE["a null key renamed"])
+    problems = validate(str(out))[1]
+    assert any(f"{REC}: " in p and "differ in part, past" in p for p in problems), problems
