@@ -606,23 +606,23 @@ class StoreWriter:
         the listed version it supersedes is retired as a commit retires it, and
         :attr:`relisted` names it for the report.
         """
-        best: dict[str, tuple[int, RecordingRecord]] = {}
+        best: dict[str, tuple[int, dict[str, Any]]] = {}
         for group in orphans:
             record = self._group_record(group)
             version = group_version(group)
-            if record is None or version <= self._listed_version(record.id):
+            if record is None or version <= self._listed_version(record["id"]):
                 continue
-            if record.id not in best or version > best[record.id][0]:
-                best[record.id] = (version, record)
-        records = [rec for _, rec in sorted(best.values(), key=lambda vr: vr[1].id)]
+            if record["id"] not in best or version > best[record["id"]][0]:
+                best[record["id"]] = (version, record)
+        records = [rec for _, rec in sorted(best.values(), key=lambda vr: vr[1]["id"])]
         if records:
-            replaced = [self._listed[r.id] for r in records if r.id in self._listed]
+            replaced = [self._listed[r["id"]] for r in records if r["id"] in self._listed]
             if replaced:  # before the index switches, as in a commit
                 self._retire(replaced)
-            append(self.loc, records)
-            self._note_listed(r.to_dict() for r in records)
-            self.relisted += [r.id for r in records]
-        back = {r.group for r in records}
+            append(self.loc, records)  # as the group holds it: the two copies stay equal
+            self._note_listed(records)
+            self.relisted += [r["id"] for r in records]
+        back = {r["group"] for r in records}
         return [g for g in orphans if g not in back]
 
     def _listed_version(self, rid: str) -> int:
@@ -630,9 +630,9 @@ class StoreWriter:
         listed = self._listed.get(rid)
         return 0 if listed is None else group_version(listed)
 
-    def _group_record(self, group: str) -> RecordingRecord | None:
-        """The index record a complete group carries in its attributes, else ``None`` (also
-        for a group a prune removed)."""
+    def _group_record(self, group: str) -> dict[str, Any] | None:
+        """The index record a complete group carries in its attributes (as it holds it, a
+        valid :class:`RecordingRecord`), else ``None`` (also for a group a prune removed)."""
         if self.loc.exists(group, REMOVED):
             return None
         try:
@@ -652,9 +652,10 @@ class StoreWriter:
         ):
             return None
         try:
-            return RecordingRecord.from_dict(record)
+            RecordingRecord.from_dict(record)
         except (KeyError, TypeError, ValueError, IndexError):  # a field of the wrong shape
             return None
+        return record
 
     def _groups_on_disk(self) -> list[str]:
         out = []

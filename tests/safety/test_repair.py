@@ -106,3 +106,22 @@ def test_a_damaged_index_line_is_skipped_reported_and_its_recording_relisted(
     assert any(seg.name in w for w in notes) and any("folder/r2: listed again" in w for w in notes)
     assert validate(str(out)) == (4, [])
     np.testing.assert_array_equal(open_store(out).read("folder/r2"), original["folder/r2"])
+
+
+def test_a_group_relisted_as_it_holds_its_record(tmp_path: Path) -> None:
+    """A group's attributes were relisted through a typed record, which leaves out a
+    provenance field stated as null (as a record may be by an earlier version): the index line
+    then lacked a key the group holds, and every read of the relisted recording was refused
+    as damaged. The index now lists the attributes as the group holds them."""
+    import json
+
+    src, out, original = _corpus(tmp_path)
+    meta = out / "recordings" / "folder" / "r0" / "zarr.json"
+    doc = json.loads(meta.read_text())
+    doc["attributes"]["mains_hz"] = None  # not stated
+    meta.write_text(json.dumps(doc, sort_keys=True))
+    shutil.rmtree(out / "_eegprep" / "index")
+    rep = ingest_folder(src, out)
+    assert rep.n_ingested == 0 and "folder/r0: listed again" in str(rep.warnings)
+    np.testing.assert_array_equal(open_store(out).read("folder/r0"), original["folder/r0"])
+    assert validate(str(out)) == (4, [])
