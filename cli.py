@@ -218,26 +218,41 @@ def validate(store: str, as_json: bool) -> None:
     Reports, one line each: chunks that fail their checksum or do not decode, missing or
     truncated shards, damaged shard indexes, recordings whose group, shape, channels or time
     differ from the index, non-finite samples, a missing or damaged root or index, and groups
-    on disk that the index does not list. Exits 1 when any problem is found (`eegprep ingest
-    CORPUS --out STORE --repair` re-ingests the recordings named), 2 when STORE holds no
-    eegprep store.
+    on disk that the index does not list. Retired groups (replaced versions kept for readers
+    of an older index) are read too, their problems starting `retired group`. Exits 1 when any
+    problem is found (`eegprep ingest CORPUS --out STORE --repair` re-ingests the listed
+    recordings named), 2 when STORE holds no eegprep store.
 
     \b
     Example:
       eegprep validate demo.zarr
     """
     from eegprep.base.redact import redact, redact_all
-    from eegprep.store.validate import validate as run_validate
+    from eegprep.store.validate import check_store
 
-    n, problems = run_validate(store)
-    problems = redact_all(problems)
+    result = check_store(store)
+    problems = redact_all(result.problems)
     if as_json:
-        doc = {"store": redact(store), "checked": n, "problems": problems}
+        doc = {
+            "store": redact(store),
+            "checked": result.checked,
+            "retired_checked": result.retired,
+            "problems": problems,
+        }
         say_lines(strict_json.dumps(doc, indent=2).split("\n"))
     else:
         for p in problems:
             say(f"problem: {one_line(p)}", err=True)
-        say(f"{n} recordings checked, {len(problems)} problems", info=True)
+        retired = f", {result.retired} retired groups checked" if result.retired else ""
+        say(f"{result.checked} recordings checked{retired}, {len(problems)} problems", info=True)
+        in_retired = len(result.retired_problems)
+        if in_retired:
+            say(
+                f"{in_retired} of the problems are in retired groups (replaced versions kept for "
+                "readers of an older index, which fail on them; the listed recordings do not use "
+                "them, and --repair cannot write them again: they go after --keep-replaced)",
+                info=True,
+            )
     sys.exit(1 if problems else 0)
 
 

@@ -189,6 +189,8 @@ def _plan(
                 report.n_checked += current == "content"
                 continue
             report.warnings.setdefault(item.relpath, []).extend(f"repaired: {d}" for d in damage)
+            if record is not None:  # (damage is found in a record only)
+                writer.note_damaged(str(record.get("group")), damage)  # its retired copy says so
         group = writer.next_group(manifest.name, item.name)
         staging = writer.staging_path() if writer.loc.local else group
         main = stamps[0]

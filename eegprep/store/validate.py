@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -39,26 +40,189 @@ MAX_LINES = 20  # problems listed per recording (and unlisted groups per store),
 RETIRED = ("_eegprep", "retired.json")  # replaced versions kept for readers of an older index
 
 
+@dataclass(frozen=True)
+class Validation:
+    """What :func:`check_store` found: ``checked`` listed recordings, ``retired`` retired
+    groups checked, ``problems`` one line each (those of retired groups start with
+    :data:`RETIRED_PREFIX`)."""
+
+    checked: int
+    retired: int
+    problems: list[str]
+
+    @property
+    def retired_problems(self) -> list[str]:
+        return [p for p in self.problems if p.startswith(RETIRED_PREFIX)]
+
+
+RETIRED_PREFIX = "retired group "
+
+
 def validate(url: str) -> tuple[int, list[str]]:
-    """Check a whole store. Returns (recordings checked, problems: one line each).
+    """Check a whole store. Returns (recordings checked, problems: one line each), the
+    problems of retired groups included (:func:`check_store`).
 
     Raises :class:`StoreNotFoundError` or :class:`StoreFormatError` only when ``url`` holds
     no eegprep store at all, or one of a format newer than this eegprep understands.
     """
+    result = check_store(url)
+    return result.checked, result.problems
+
+
+def check_store(url: str) -> Validation:
+    """Check a whole store: its listed recordings, its bookkeeping, and its retired groups
+    (replaced versions kept for readers of an older index: :func:`retired_group_problems`),
+    whose problems are lines of their own, each starting ``retired group {group}``."""
     loc = Location.parse(url)
     problems: list[str] = []
     attrs = _root_attrs(loc, problems)
     records = _index(loc, problems)
-    _unlisted_groups(loc, records, problems)
+    retired = _retired(loc, problems)
+    _unlisted_groups(loc, records, retired, problems)
     _bookkeeping(loc, records, problems)
     recipe_hash = attrs.get("recipe_hash") if attrs else None
     for record in records.values():
         problems += recording_problems(loc, record, recipe_hash=recipe_hash)
-    return len(records), problems
+    listed = {r.get("group") for r in records.values()}
+    n_retired = 0
+    for group in sorted(retired - listed):  # (a listed one is checked above)
+        found = retired_group_problems(loc, group)
+        if found is not None:
+            n_retired += 1
+            problems += found
+    return Validation(len(records), n_retired, problems)
+
+
+def retired_group_problems(loc: Location, group: str) -> list[str] | None:
+    """Everything wrong with the retired group ``group`` (a replaced or removed version that
+    the index no longer lists, kept for readers of an older index), reading every byte of it
+    as :func:`recording_problems` reads a listed recording. Each line starts ``retired group
+    {group}``.
+
+    Its record is the sealed copy the writer put in ``{group}/record.json`` when it retired it
+    (the index record it was listed with), which its attributes must equal; without one (a
+    group retired by an earlier version, or never listed: an orphan) its attributes are taken
+    for its record, and only what the arrays repeat of them is checked.
+
+    None when it holds nothing of a recording to check: the group is gone or being deleted (an
+    ingest deletes its ``record.json``, then its ``zarr.json``, first), holds no record (what a
+    stopped ingest leaves of a group it never listed: no ``zarr.json``, or empty attributes),
+    holds the record of neither its own id nor its own path (a group copied there: no version
+    of anything), or was replaced because it was damaged (``--repair``: its ``record.json``
+    says so). A record that names this path and another id, or this id and another path, is
+    damage (a flipped bit in ``id`` or ``group``)."""
+    name = f"{RETIRED_PREFIX}{group}"
+    lines: list[str] = []
+    kept = _retired_record(loc, group, name, lines)
+    if kept is not None and kept.get("reason") == "repaired":
+        return None  # its damage is known: --repair replaced it
+    had_record = kept is not None or bool(lines)
+    try:
+        blob: bytes | None = loc.read_bytes(group, "zarr.json")
+    except FileNotFoundError:
+        blob = None
+    except OSError as exc:
+        return [*lines, f"{name}: {group}/zarr.json unreadable ({type(exc).__name__}: {exc})"]
+    if kept is not None:
+        if blob is None:
+            lines.append(f"{name}: {group}/zarr.json missing (the group's metadata; "
+                         f"{group}/{RECORD_FILE} holds the record it was listed with)")  # fmt: skip
+        else:
+            lines += recording_problems(loc, kept["record"], name=name)
+    elif blob is not None:
+        found = _attributes_as_record(loc, group, name, blob)
+        if found is None and not lines:
+            return None
+        lines += found or []
+    elif not lines:
+        return None
+    if not lines:
+        return []
+    if (had_record and not loc.exists(group, RECORD_FILE)) or (
+        blob is not None and not loc.exists(group, "zarr.json")
+    ):
+        return None  # deleted while it was read: its time was up
+    listed_with = f"and {group}/{RECORD_FILE} (the record it was listed with) differ"
+    return [
+        line.replace(REPAIR, NOT_REWRITTEN).replace("and the index record differ", listed_with)
+        for line in lines
+    ]
+
+
+REPAIR = "`eegprep ingest --repair` writes the recording again"
+NOT_REWRITTEN = "a retired version is not written again"
+RECORD_FILE = "record.json"  # eegprep.store.writer.RECORD
+
+
+def _retired_record(
+    loc: Location, group: str, name: str, lines: list[str]
+) -> dict[str, Any] | None:
+    """The sealed copy of a retired group's record (``{group}/record.json``), or None: absent,
+    or damaged (a line in ``lines``)."""
+    from eegprep.store.writer import RETIRED_REASONS
+
+    where = f"{group}/{RECORD_FILE}"
+    try:
+        doc = strict_json.loads(loc.read_bytes(group, RECORD_FILE))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
+        lines.append(f"{name}: {where} damaged ({type(exc).__name__}: {exc})")
+        return None
+    if not isinstance(doc, dict):
+        lines.append(f"{name}: {where} damaged (not an object)")
+        return None
+    keys = {"record", "reason", KEY} | ({"damage"} if doc.get("reason") == "repaired" else set())
+    problem = seal_problem(doc)
+    if problem is None and KEY not in doc:
+        problem = "it has no checksum"
+    if problem is None and (set(doc) != keys or doc["reason"] not in RETIRED_REASONS):
+        problem = f"keys {sorted(doc)}, reason {doc.get('reason')!r}"
+    record = doc.get("record")
+    if problem is None and not (isinstance(record, dict) and record.get("group") == group):
+        problem = f"its record is not this group's (group {_group_of(record)!r})"
+    if problem is not None:
+        lines.append(f"{name}: {where} damaged ({problem})")
+        return None
+    return doc
+
+
+def _group_of(record: Any) -> Any:
+    return record.get("group") if isinstance(record, dict) else None
+
+
+def _attributes_as_record(loc: Location, group: str, name: str, blob: bytes) -> list[str] | None:
+    """A retired group without its ``record.json``: its attributes taken for its record; None
+    for a group that holds none to check (:func:`retired_group_problems`)."""
+    attrs: Any = None
+    try:
+        doc = strict_json.loads(blob)
+        attrs = doc.get("attributes") if isinstance(doc, dict) else None
+        what = "its attributes are not an object"
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        what = f"{type(exc).__name__}: {exc}"
+    if not isinstance(attrs, dict):
+        return [f"{name}: {group}/zarr.json damaged ({what})"]
+    if not attrs:
+        return None  # what a stopped ingest leaves: no record
+    corpus, version = group.split("/")[1:3]
+    own_id = attrs.get("id") == f"{corpus}/{version.split('@')[0]}"
+    own_group = attrs.get("group") == group
+    if not (own_id or own_group):
+        return None  # copied there: no version of anything
+    if not (own_id and own_group):
+        wrong = "group" if own_id else "id"
+        return [f"{name}: {group}/zarr.json damaged (its record's {wrong} is "
+                f"{attrs.get(wrong)!r}, not this group's)"]  # fmt: skip
+    return recording_problems(loc, attrs, name=name)
 
 
 def recording_problems(
-    loc: Location, record: dict[str, Any], *, recipe_hash: str | None = None
+    loc: Location,
+    record: dict[str, Any],
+    *,
+    recipe_hash: str | None = None,
+    name: str | None = None,
 ) -> list[str]:
     """Everything wrong with one listed recording, reading every byte of it (no Store needed).
 
@@ -70,13 +234,15 @@ def recording_problems(
         The recording's index record.
     recipe_hash : str, optional
         The store's recipe hash; the record's must equal it when given.
+    name : str, optional
+        What each line starts with; the record's id when not given.
 
     Returns
     -------
     list of str
-        One line per problem, each starting with the recording's id; empty when it is sound.
+        One line per problem, each starting with ``name``; empty when it is sound.
     """
-    rid = str(record.get("id", "?"))
+    rid = name if name is not None else str(record.get("id", "?"))
     out: list[str] = []
     with warnings.catch_warnings():  # numcodecs' zarr3 codecs (quantized encoding)
         warnings.simplefilter("ignore")
@@ -147,7 +313,7 @@ def _group_metadata(
         shown = shown_keys(differ)
         out.append(
             f"{rid}: {group}/zarr.json attributes and the index record differ in {shown}: one "
-            "of them is damaged (`eegprep ingest --repair` writes the recording again)"
+            f"of them is damaged ({REPAIR})"
         )
     problem = channel_index_problem(record)
     if problem:
@@ -222,7 +388,7 @@ def _array_documents(
         if not named and doc not in _variants(want):
             out.append(
                 f"{rid}: {group}/{name}/zarr.json is not the metadata eegprep writes for this "
-                "record (damaged; `eegprep ingest --repair` writes the recording again)"
+                f"record (damaged; {REPAIR})"
             )
 
 
@@ -447,12 +613,12 @@ def _index(loc: Location, problems: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def _unlisted_groups(
-    loc: Location, records: dict[str, dict[str, Any]], problems: list[str]
+    loc: Location, records: dict[str, dict[str, Any]], retired: set[str], problems: list[str]
 ) -> None:
     """Recording groups on disk that the index does not list (nor lists as retired)."""
     try:
         on_disk = _groups_on_disk(loc, problems)
-        listed = {r.get("group") for r in records.values()} | _retired(loc, problems)
+        listed = {r.get("group") for r in records.values()} | retired
         unlisted = [g for g in on_disk if g not in listed]
         has_index = any(n.endswith(".jsonl") for n in loc.list(*INDEX_DIR))
     except Exception as exc:

@@ -62,6 +62,7 @@ STAGING = ("_eegprep", "staging")
 FLOCK = ("_eegprep", "lock.flock")  # held with flock while a local store is written
 RETIRED = ("_eegprep", "retired.json")
 REMOVED = "removed.json"  # in a recording group: removed by --prune, never relisted
+RECORD = "record.json"  # in a retired group: the record it was listed with (retired_record)
 REPORTS = ("_eegprep", "reports")
 SEEN = ("_eegprep", "seen.json")  # the ingest's seen-files cache (eegprep.ingestion.seen_files)
 _STORE_WIDE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
@@ -146,6 +147,20 @@ def _retired_row(row: Any) -> tuple[str, float] | None:
     return group, float(when)
 
 
+RETIRED_REASONS = ("replaced", "removed", "repaired")
+
+
+def retired_record(record: dict[str, Any], reason: str, damage: list[str] | None = None) -> bytes:
+    """A retired group's :data:`RECORD`: ``{"record": the index record it was listed with,
+    "reason": "replaced" | "removed" (--prune) | "repaired" (replaced by --repair, ``damage``
+    the problems found), "crc32c"}``. Its attributes are the only other copy of the record once
+    the index lists another version: a flipped label or hash in them is found by this one."""
+    doc: dict[str, Any] = {"record": record, "reason": reason}
+    if reason == "repaired":
+        doc["damage"] = [str(line) for line in (damage or [])[:20]]
+    return json.dumps(seal(doc), sort_keys=True, allow_nan=False).encode()
+
+
 def group_json(attrs: dict[str, Any]) -> bytes:
     """A group's ``zarr.json``, compact (json's C encoder; an indent needs the Python one)."""
     meta = {"zarr_format": 3, "node_type": "group", "attributes": attrs}
@@ -216,6 +231,7 @@ class StoreWriter:
         self._listed: dict[str, str] = {}  # id -> group
         self._groups: set[str] = set()  # every listed group
         self._retired_damaged = False  # retired.json had entries to drop (rewritten once)
+        self._damaged: dict[str, list[str]] = {}  # group -> its damage, found by --repair
         self._flock_fd: int | None = None  # the flock of a local store's writer
 
     def __enter__(self) -> StoreWriter:
@@ -497,6 +513,11 @@ class StoreWriter:
         self._note_listed(r.to_dict() for r in done)
         return failed
 
+    def note_damaged(self, group: str, damage: list[str]) -> None:
+        """``group`` (listed) is damaged, and is being written again (``--repair``): when it is
+        retired, its :data:`RECORD` says so (``validate`` does not report it again)."""
+        self._damaged[group] = list(damage)
+
     def remove(self, rids: list[str]) -> list[str]:
         """Unlist recordings (one index segment of deletion marks) and retire their groups,
         which later ingests delete like any replaced version (``keep_replaced``). Each group
@@ -510,7 +531,7 @@ class StoreWriter:
             return []
         for rid in rids:  # a new object in each group, never relisted from then on
             self._mark_removed(rid, self._listed[rid])
-        self._retire([self._listed[rid] for rid in rids])  # before the index switches
+        self._retire([self._listed[rid] for rid in rids], reason="removed")  # before the switch
         append(self.loc, [{"id": rid, "deleted": True} for rid in rids])
         for rid in rids:
             self._groups.discard(self._listed.pop(rid))
@@ -563,8 +584,22 @@ class StoreWriter:
             self._retired_damaged = True
         return good
 
-    def _retire(self, groups: list[str], when: float | None = None) -> None:
+    def _retire(
+        self, groups: list[str], when: float | None = None, *, reason: str = "replaced"
+    ) -> None:
+        """List ``groups`` in ``retired.json``; each listed one first gets its :data:`RECORD`,
+        the index record it was listed with (a second copy of its attributes, sealed, which
+        ``validate`` checks them by)."""
         now = time.time() if when is None else when
+        by_group = {g: rid for rid, g in self._listed.items()}
+        for g in groups:
+            rid = by_group.get(g)
+            if rid in self._records and self.loc.exists(check_group(g), "zarr.json"):
+                why = "repaired" if g in self._damaged else reason
+                doc = retired_record(self._records[rid], why, self._damaged.get(g))
+                # no temporary name: a kill cuts it short in a group still listed (retired.json
+                # comes next), whose record.json nothing reads; retiring it writes it again
+                put(self.loc, f"{g}/{RECORD}", [doc])
         rows = dict(self._retired())
         for g in groups:
             rows.setdefault(check_group(g), now)
@@ -588,8 +623,10 @@ class StoreWriter:
         limit = time.time() - self.keep_replaced
         expired = [g for g, t in retired.items() if t <= limit or g in listed]
         for g in expired:
-            if g not in listed:
-                self.loc.remove(check_group(g))
+            if g not in listed:  # its records first: a deletion cut short leaves none to check
+                self.loc.remove(check_group(g), RECORD)
+                self.loc.remove(g, "zarr.json")
+                self.loc.remove(g)
         if expired or self._retired_damaged:  # damaged entries are dropped from the file
             keep = [(g, t) for g, t in retired.items() if g not in expired]
             self.loc.write_bytes(retired_document(keep), *RETIRED)
