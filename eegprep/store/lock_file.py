@@ -3,18 +3,24 @@ gone.
 
 The writer (:class:`eegprep.store.writer.StoreWriter`) takes the lock for an ingest and, when
 another's is there, asks this module whether it may take it over; ``validate`` asks whether a
-live ingest is writing the store beside it. The file holds ``{"host", "pid", "since"}``.
+live ingest is writing the store beside it. The file holds ``{"host", "pid", "since", "token"}``
+(the token, random, is its writer's own: threads share a pid; earlier versions wrote none).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+import secrets
 import socket
+import threading
 import time
 from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreLockedError
+from eegprep.base.files import TMP_MARK
 from eegprep.store.fs import Location
 
 LOCK = ("_eegprep", "lock")
@@ -109,38 +115,147 @@ def ingest_running(loc: Location) -> bool:
     return holder is not None and not lock_is_stale(holder)
 
 
-EXCLUSIVE_PUT = {"s3", "s3a", "memory"}
-"""fsspec protocols whose ``pipe_file(..., mode="create")`` fails when the object exists,
-in one request (S3's ``If-None-Match: *``; the memory file system, in one process). fsspec
-does it for the others by a check, then a write: two writers can both pass the check."""
+EXCLUSIVE_PUT = {"s3", "s3a", "memory", "file", "local"}
+"""fsspec protocols on which :func:`put_new` creates an object only where none exists, in one
+step: S3's ``If-None-Match: *`` (``pipe_file(..., mode="create")``, one request), the memory
+file system (its check and write, made one step in this process) and fsspec's local file
+system (a complete temporary file hard-linked to the name: ``link`` fails when the name
+exists). fsspec does it for the others by a check, then a write: two writers can both pass
+the check."""
+
+_MEMORY_PUTS = threading.Lock()  # makes the memory file system's check-then-write one step
+
+TAKEOVER = "lock.takeover-"
+"""``_eegprep/lock.takeover-{16 hex digits}``: the claim to take over the lock object whose
+bytes hash (SHA-256) to those digits, created by :func:`put_new` and holding its claimer, as
+the lock does. One writer creates it; the others find it and give way (or, when its claimer is
+gone, claim the claim: :func:`take_over_remote_lock`)."""
+
+
+def put_new(loc: Location, parts: tuple[str, ...], data: bytes) -> bool:
+    """Create the object ``parts`` of a store on an fsspec backend holding ``data``; False
+    when it exists. In one step on the backends of :data:`EXCLUSIVE_PUT`, else fsspec's check
+    then write. Either way the object is read back: a second writer that wrote its own in
+    between (a backend without an exclusive put, an S3-compatible server that ignores
+    ``If-None-Match``) is found, and this one gives way (False)."""
+    path = loc.path(*parts)
+    names = _protocols(loc)
+    try:
+        if names & {"file", "local"}:
+            _link_new(path, data)
+        elif "memory" in names:
+            with _MEMORY_PUTS:
+                loc.fs.pipe_file(path, data, mode="create")
+        else:
+            loc.fs.pipe_file(path, data, mode="create")
+    except FileExistsError:
+        return False
+    try:
+        return loc.read_bytes(*parts) == data
+    except FileNotFoundError:
+        return False
+
+
+def _link_new(path: str, data: bytes) -> None:
+    """Create the local file ``path`` holding ``data`` whole, or raise ``FileExistsError``: a
+    temporary file, written and flushed, hard-linked to ``path`` (never seen part-written)."""
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    tmp = f"{path}{TMP_MARK}{secrets.token_hex(4)}"
+    try:
+        with open(tmp, "xb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
 
 
 def create_remote_lock(loc: Location, data: bytes) -> None:
     """Create the lock object of a store on an fsspec backend (not a local folder) holding
-    ``data``, failing with :class:`StoreLockedError` when it exists: an exclusive put where the
-    backend has one (:data:`EXCLUSIVE_PUT`), else fsspec's check then write. Either way the
-    object is read back: a second writer that wrote its own in between (a backend without an
-    exclusive put, an S3-compatible server that ignores ``If-None-Match``) is found, and this
-    one gives way."""
-    path = loc.path(*LOCK)
-    taken = StoreLockedError(
-        f"{loc.display}: another ingest took the lock just now ({loc.shown(path)}); wait for "
-        "it, or run one ingest at a time"
+    ``data`` (:func:`put_new`), failing with :class:`StoreLockedError` when it exists."""
+    if not put_new(loc, LOCK, data):
+        raise _taken(loc)
+
+
+def _taken(loc: Location) -> StoreLockedError:
+    return StoreLockedError(
+        f"{loc.display}: another ingest took the lock just now ({loc.shown(loc.path(*LOCK))}); "
+        "wait for it, or run one ingest at a time"
     )
+
+
+def take_over_remote_lock(loc: Location, seen: bytes, data: bytes) -> None:
+    """Replace the lock object of a store on an fsspec backend, which held ``seen`` when it was
+    judged stale (its process gone) or damaged, by one holding ``data``; or fail with
+    :class:`StoreLockedError`, when another writer takes it over first or took the lock since.
+
+    Judging, deleting and creating are three requests: two writers that judge the same stale
+    lock at once would both delete it and create their own, the second deleting the first's.
+    So a takeover is claimed first, by :func:`put_new` of ``lock.takeover-{digest of seen}``
+    (:data:`TAKEOVER`), which one writer alone creates; it then checks that the lock still
+    holds ``seen`` (or is gone) before it replaces it. A claim whose claimer is gone (a kill in
+    the middle of a takeover) is claimed in turn, named after the claim's bytes, so that it
+    blocks no one for good. The claims are deleted once the lock is taken: a writer that comes
+    to one later finds the lock no longer holding what it judged, and gives way."""
+    claims: list[tuple[str, ...]] = []  # passed on the way: gone claimers' (then ours)
+    mine: tuple[str, ...] | None = None
     try:
-        loc.fs.pipe_file(path, data, mode="create")
-    except FileExistsError:
-        raise taken from None
-    try:
-        ours = loc.read_bytes(*LOCK) == data
-    except FileNotFoundError:
-        ours = False
-    if not ours:
-        raise taken
+        target = seen
+        for _ in range(8):  # (each step past a claimer that is gone)
+            claim: tuple[str, ...] = (
+                "_eegprep",
+                TAKEOVER + hashlib.sha256(target).hexdigest()[:16],
+            )
+            if put_new(loc, claim, data):
+                mine = claim
+                break
+            try:
+                other = loc.read_bytes(*claim)
+            except FileNotFoundError:  # claimed and given back just now: the lock moved on
+                raise _taken(loc) from None
+            holder = lock_holder(other)
+            if holder is not None and not lock_is_stale(holder):
+                raise StoreLockedError(
+                    f"{loc.display}: another ingest ({describe_holder(holder)}) is taking over "
+                    f"the lock just now ({loc.shown(loc.path(*claim))}); wait for it"
+                )
+            claims.append(claim)
+            target = other
+        if mine is None:
+            raise _taken(loc)
+        try:
+            now: bytes | None = loc.read_bytes(*LOCK)
+        except FileNotFoundError:
+            now = None
+        if now is not None:
+            if now != seen:  # another writer took it since it was judged
+                raise _taken(loc)
+            loc.remove(*LOCK)
+        create_remote_lock(loc, data)
+    finally:
+        if mine is not None:
+            loc.remove(*mine)
+    for claim in claims:  # a gone claimer's; the lock is ours now (above)
+        loc.remove(*claim)
+
+
+def sweep_claims(loc: Location) -> None:
+    """Delete the takeover claims that writers killed in the middle of one left in a store on
+    an fsspec backend. Only the lock's holder calls it: a writer still taking over an older
+    lock finds, once its claim is gone, a lock other than the one it judged, and gives way."""
+    for name in loc.list("_eegprep"):
+        if name.startswith(TAKEOVER) and TMP_MARK not in name:
+            loc.remove("_eegprep", name)
+
+
+def _protocols(loc: Location) -> set[str]:
+    protocol = loc.fs.protocol
+    return {protocol} if isinstance(protocol, str) else set(protocol)
 
 
 def exclusive_put(loc: Location) -> bool:
-    """Whether ``loc``'s backend creates an object exclusively in one request."""
-    protocol = loc.fs.protocol
-    names = {protocol} if isinstance(protocol, str) else set(protocol)
-    return bool(names & EXCLUSIVE_PUT)
+    """Whether ``loc``'s backend creates an object exclusively in one step (:func:`put_new`)."""
+    return bool(_protocols(loc) & EXCLUSIVE_PUT)

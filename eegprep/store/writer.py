@@ -51,6 +51,8 @@ from eegprep.store.lock_file import (
     exclusive_put,
     lock_holder,
     lock_is_stale,
+    sweep_claims,
+    take_over_remote_lock,
 )
 from eegprep.store.reader import FORMAT, FORMAT_VERSION, read_root_attrs
 from eegprep.store.record import RecordingRecord
@@ -330,12 +332,21 @@ class StoreWriter:
         loc.write_bytes(group_json(root_attrs(self.recipe)), "zarr.json")
 
     def _lock(self) -> None:
-        me = {"host": socket.gethostname(), "pid": os.getpid(), "since": time.time()}
+        me = {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "since": time.time(),
+            "token": uuid.uuid4().hex,  # this writer's own bytes, whoever shares its pid
+        }
         if self.loc.local:
             self._hold_flock()
-        taken_over = self.loc.exists(*LOCK)  # (a live holder is refused below)
-        if taken_over:
-            other = lock_holder(self.loc.read_bytes(*LOCK))
+        seen: bytes | None = None
+        if self.loc.exists(*LOCK):
+            with contextlib.suppress(FileNotFoundError):  # (given back just now)
+                seen = self.loc.read_bytes(*LOCK)
+        took_over: tuple[Any, ...] | None = None  # the warning, once the lock is ours
+        if seen is not None:  # (a live holder is refused here)
+            other = lock_holder(seen)
             if other is None:
                 # cut short by a kill (stale), unless it is being written this very moment
                 fresh = self.loc.local and time.time() - os.path.getmtime(self.loc.path(*LOCK)) < 5
@@ -344,7 +355,7 @@ class StoreWriter:
                         f"{self.loc.display}: another ingest is taking the lock just now "
                         f"({self.loc.shown(self.loc.path(*LOCK))}); wait for it"
                     )
-                log.warning(
+                took_over = (
                     "%s: took over a damaged lock file (%s) left by an ingest that was killed",
                     self.loc.display,
                     self.loc.shown(self.loc.path(*LOCK)),
@@ -356,7 +367,7 @@ class StoreWriter:
                     f"{self.loc.shown(self.loc.path(*LOCK))} if that process is gone"
                 )
             else:
-                log.warning(
+                took_over = (
                     "%s: took over the lock of an ingest that no longer runs (%s): its "
                     "unlisted work is removed, and this ingest redoes it",
                     self.loc.display,
@@ -382,10 +393,15 @@ class StoreWriter:
                     "started at the same moment could both write the store: run one at a time",
                     self.loc.display,
                 )
-            if taken_over:
-                self.loc.remove(*LOCK)
-            create_remote_lock(self.loc, json.dumps(me).encode())
+            if seen is not None:  # claimed first: one writer alone replaces it
+                take_over_remote_lock(self.loc, seen, json.dumps(me).encode())
+            else:
+                create_remote_lock(self.loc, json.dumps(me).encode())
+            self._locked = True
+            sweep_claims(self.loc)  # what writers killed mid-takeover left
         self._locked = True
+        if took_over is not None:
+            log.warning(*took_over)
 
     def _hold_flock(self) -> None:
         """Hold an exclusive ``flock`` on ``_eegprep/lock.flock`` while writing (a local store).
