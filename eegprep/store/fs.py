@@ -132,14 +132,20 @@ class Location:
             self.fs.mv(self.path(*src), self.path(*dst))
 
     def remove(self, *parts: str) -> None:
+        """Delete an object or a folder; nothing when it is gone, also when another process
+        removed it between the check and the delete (writers racing for a stale lock sweep the
+        same takeover claims)."""
         target = self.path(*parts)
-        if self.local:
-            if os.path.isdir(target):
-                shutil.rmtree(target, ignore_errors=True)
-            elif os.path.exists(target):
-                os.unlink(target)
-        elif self.fs.exists(target):
-            self.fs.rm(target, recursive=True)
+        try:
+            if self.local:
+                if os.path.isdir(target):
+                    shutil.rmtree(target, ignore_errors=True)
+                elif os.path.exists(target):
+                    os.unlink(target)
+            elif self.fs.exists(target):
+                self.fs.rm(target, recursive=True)
+        except FileNotFoundError:
+            pass
 
     def zarr_store(self, *parts: str, read_only: bool = False) -> Any:
         """A zarr Store rooted at a sub-path of this location."""

@@ -218,3 +218,38 @@ def test_claims_left_by_killed_ingests_are_swept_by_the_next_holder() -> None:
         assert [n for n in loc.list("_eegprep") if n.startswith("lock")] == ["lock"]
     finally:
         loc.fs.rm(loc.root, recursive=True)
+
+
+@pytest.mark.parametrize("backend", ["local", "fsspec"])
+def test_removing_what_another_process_just_removed_is_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    """Two writers sweeping the same takeover claims: the second one's delete finds the object
+    gone after its check said it was there. That is the end ``remove`` wants, not an error (it
+    was a ``FileNotFoundError`` out of the ingest, found by the racing test above)."""
+    import os
+
+    url = str(tmp_path / "s.zarr") if backend == "local" else f"local://{tmp_path / 's.zarr'}"
+    loc = Location.parse(url)
+    (tmp_path / "s.zarr" / "_eegprep").mkdir(parents=True)
+    loc.write_bytes(b"claim", "_eegprep", "lock.takeover-x")
+    target = loc.path("_eegprep", "lock.takeover-x")
+    if loc.local:
+        real_unlink = os.unlink
+
+        def unlink_gone(path: Any, *a: Any, **k: Any) -> None:
+            real_unlink(path)  # the other process was first
+            real_unlink(path)
+
+        monkeypatch.setattr(os, "unlink", unlink_gone)
+    else:
+        real_rm = loc.fs.rm
+
+        def rm_gone(path: Any, *a: Any, **k: Any) -> None:
+            real_rm(path, *a, **k)
+            real_rm(path, *a, **k)
+
+        monkeypatch.setattr(loc.fs, "rm", rm_gone)
+    loc.remove("_eegprep", "lock.takeover-x")
+    monkeypatch.undo()
+    assert not os.path.exists(target)
