@@ -241,7 +241,7 @@ def _read_once(
     names = _segments(loc)
     start, blobs = _newest_base(loc, names)  # everything before it is superseded
     records: dict[str, Any] = {}
-    problems: list[str] = []
+    problems: list[str] = _lost_start(names, blobs)
     ordered = True  # a base alone is written sorted: no need to sort it again
     for name in names[start:]:
         blob = blobs.get(name) or loc.read_bytes(*INDEX_DIR, name)
@@ -280,6 +280,21 @@ def _cut_base(loc: Location, name: str, blob: bytes) -> list[str]:
     return [
         f"{'/'.join(INDEX_DIR)}/{name}: cut short: it holds {k} of the {n} records its fields "
         f"file lists (the {n - k} after line {k + 1} are lost)"
+    ]
+
+
+def _lost_start(names: list[str], blobs: dict[str, bytes]) -> list[str]:
+    """A line when the index has no base segment and does not start at the first segment
+    (``0000000001.jsonl``): what the segments before it listed (its base, deleted) is lost, and
+    the rest would read as a shorter index. Every index eegprep writes starts with either."""
+    if not names or blobs.get(names[0], b"").startswith(_BASE_LINE):
+        return []
+    first = names[0].split(".")[0]
+    if not first.isdigit() or int(first) <= 1:
+        return []
+    return [
+        f"{'/'.join(INDEX_DIR)}/{BASE_NAME} missing: the index starts at {names[0]}, which is no "
+        "base segment (what the segments before it listed is lost)"
     ]
 
 

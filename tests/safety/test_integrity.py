@@ -234,6 +234,34 @@ def test_a_lost_index_is_refused_by_readers_not_read_as_empty(
     assert len(open_store(out)) == 3 and validate(str(out)) == (3, [])
 
 
+def test_a_lost_base_segment_is_refused_not_read_as_a_shorter_index(
+    tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With its base segment deleted, an index whose later segments remain read as those
+    segments alone: a store of one recording where three were listed, without a word (and
+    `eegprep validate` named only the groups as left by a stopped ingest). The index starts at
+    0000000001.jsonl or at a base: anything else is refused in one line and reported."""
+    from eegprep.pipeline.recipe import Recipe
+    from eegprep.store.writer import StoreWriter
+
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out)
+    records = read_index(Location.parse(out))
+    monkeypatch.setattr("eegprep.store.writer.compact", lambda loc: None)
+    with StoreWriter(out, Recipe(encoding="float32")):  # one later segment, not compacted
+        append(Location.parse(out), [records[REC]])
+    (out / "_eegprep" / "index" / "0000000001.jsonl").unlink()
+    lost = "_eegprep/index/0000000001.jsonl missing: the index starts at 0000000002.jsonl"
+    with pytest.raises(StoreFormatError, match=re.escape(lost)) as refused:
+        open_store(out)
+    assert "\n" not in str(refused.value)
+    assert any(p.startswith(lost) for p in validate(str(out))[1])
+    monkeypatch.undo()
+    rerun = ingest("tuh", src=tuh_corpus, out=out, config=IngestConfig(workers=0, progress=False))
+    assert (rerun.n_ingested, rerun.n_current) == (0, 3)  # listed again from their groups
+    assert validate(str(out)) == (3, [])
+
+
 def test_an_empty_store_still_opens_empty(tmp_path: Path) -> None:
     from eegprep.store.writer import StoreWriter
 
