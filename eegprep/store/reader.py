@@ -527,6 +527,12 @@ def read_root_attrs(loc: Location) -> dict[str, Any] | None:
     Raises :class:`StoreFormatError` when something else is there.
     """
     if not loc.exists("zarr.json"):
+        if root_lost(loc):
+            raise StoreFormatError(
+                f"{loc.display}: its root zarr.json is missing, but it holds an eegprep store's "
+                "index or recordings (the root holds its recipe and format): restore zarr.json "
+                "from a backup, or ingest into a new --out; `eegprep validate` lists the rest"
+            )
         if loc.local and os.path.isdir(loc.root) and os.listdir(loc.root):
             raise StoreFormatError(
                 f"{loc.display}: not an eegprep store (no zarr.json in a non-empty folder)"
@@ -548,6 +554,16 @@ def read_root_attrs(loc: Location) -> dict[str, Any] | None:
             f"eegprep understands ({FORMAT_VERSION}); upgrade eegprep"
         )
     return dict(attrs)
+
+
+def root_lost(loc: Location) -> bool:
+    """Whether ``loc``, which has no root ``zarr.json``, holds what only an eegprep store that
+    had one holds: an index segment, or a corpus folder under ``recordings/`` (an interrupted
+    creation leaves neither). Opening it, or ingesting into it as a new store (another recipe),
+    would take a lost object for an empty store."""
+    if any(n.endswith(".jsonl") for n in loc.list(*INDEX_DIR)):
+        return True
+    return any(n != "zarr.json" and TMP_MARK not in n for n in loc.list("recordings"))
 
 
 def open_store(url: str | os.PathLike[str]) -> Store:

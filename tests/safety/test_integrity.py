@@ -416,6 +416,34 @@ def test_damaged_or_missing_root_is_reported(tuh_corpus: Path, tmp_path: Path) -
         assert n == 3 and len(problems) == 1 and problems[0].startswith(problem), problems
 
 
+@pytest.mark.parametrize("where", ["local", "memory"])
+def test_a_lost_root_is_refused_not_taken_for_no_store(
+    tuh_corpus: Path, tmp_path: Path, where: str
+) -> None:
+    """On an object store a store whose root ``zarr.json`` was lost read as no store at all
+    (`no eegprep store here; create one with eegprep ingest ...`), and an ingest, of another
+    recipe too, created a new root over its recordings. It is refused in one line, as a local
+    store's is (which said only `not an eegprep store`)."""
+    out = str(tmp_path / "s.zarr") if where == "local" else "memory://lost-root/s.zarr"
+    loc = Location.parse(out)
+    try:
+        _ingest(tuh_corpus, out)
+        loc.remove("zarr.json")
+        lost = "its root zarr.json is missing, but it holds an eegprep store's index"
+        with pytest.raises(StoreFormatError, match=lost) as refused:
+            open_store(out)
+        assert "\n" not in str(refused.value)
+        with pytest.raises(StoreFormatError, match=lost):
+            _ingest(tuh_corpus, out, encoding="float16")
+        assert not loc.exists("zarr.json") and not loc.exists("_eegprep", "lock")
+        assert validate(out)[1] == [
+            "zarr.json: missing (the store's root group: format, recipe, rate)"
+        ]
+    finally:
+        if where == "memory":
+            loc.fs.rm(loc.root, recursive=True)
+
+
 def test_cli_exit_status_and_misuse(tuh_corpus: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(eegprep_cli, ["validate", str(tmp_path / "nothing")])
