@@ -298,6 +298,25 @@ def _lost_start(names: list[str], blobs: dict[str, bytes]) -> list[str]:
     ]
 
 
+def record_segment(loc: Location, rid: str) -> str | None:
+    """The name of the segment whose line the index's record of ``rid`` is read from (the
+    last one listing it, from the newest base on); None when none does. For messages: it
+    parses the segments again."""
+    names = _segments(loc)
+    start, blobs = _newest_base(loc, names)
+    found = None
+    for name in names[start:]:
+        blob = blobs.get(name) or loc.read_bytes(*INDEX_DIR, name)
+        for line in blob.split(b"\n"):
+            try:
+                row = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(row, dict) and row.get("id") == rid:
+                found = name
+    return found
+
+
 def _newest_base(loc: Location, names: list[str]) -> tuple[int, dict[str, bytes]]:
     """The position in ``names`` of the newest base segment (0 when there is none) and the
     bytes of the segments read from the newest back to it."""

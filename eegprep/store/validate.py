@@ -17,6 +17,8 @@ committing at that moment may be reported as not listed.
 
 from __future__ import annotations
 
+import functools
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,7 +84,9 @@ def check_store(url: str) -> Validation:
     _bookkeeping(loc, records, problems)
     recipe_hash = attrs.get("recipe_hash") if attrs else None
     for record in records.values():
-        problems += recording_problems(loc, record, recipe_hash=recipe_hash)
+        rid = record.get("id")
+        source = functools.partial(_index_line, loc, rid)
+        problems += recording_problems(loc, record, recipe_hash=recipe_hash, source=source)
     listed = {r.get("group") for r in records.values()}
     n_retired = 0
     for group in sorted(retired - listed):  # (a listed one is checked above)
@@ -91,6 +95,17 @@ def check_store(url: str) -> Validation:
             n_retired += 1
             problems += found
     return Validation(len(records), n_retired, problems)
+
+
+def _index_line(loc: Location, rid: Any) -> str:
+    """``the index record (in _eegprep/index/{segment})``: the segment of ``rid``'s line."""
+    from eegprep.store.index import record_segment
+
+    try:
+        segment = record_segment(loc, str(rid))
+    except (OSError, ValueError):
+        segment = None
+    return "the index record" + (f" (in {'/'.join(INDEX_DIR)}/{segment})" if segment else "")
 
 
 def retired_group_problems(loc: Location, group: str) -> list[str] | None:
@@ -128,7 +143,8 @@ def retired_group_problems(loc: Location, group: str) -> list[str] | None:
             lines.append(f"{name}: {group}/zarr.json missing (the group's metadata; "
                          f"{group}/{RECORD_FILE} holds the record it was listed with)")  # fmt: skip
         else:
-            lines += recording_problems(loc, kept["record"], name=name)
+            listed_with = f"{group}/{RECORD_FILE} (the record it was listed with)"
+            lines += recording_problems(loc, kept["record"], name=name, source=listed_with)
     elif blob is not None:
         found = _attributes_as_record(loc, group, name, blob)
         if found is None and not lines:
@@ -136,17 +152,14 @@ def retired_group_problems(loc: Location, group: str) -> list[str] | None:
         lines += found or []
     elif not lines:
         return None
+    _removed_marker(loc, group, name, kept, lines)
     if not lines:
         return []
     if (had_record and not loc.exists(group, RECORD_FILE)) or (
         blob is not None and not loc.exists(group, "zarr.json")
     ):
         return None  # deleted while it was read: its time was up
-    listed_with = f"and {group}/{RECORD_FILE} (the record it was listed with) differ"
-    return [
-        line.replace(REPAIR, NOT_REWRITTEN).replace("and the index record differ", listed_with)
-        for line in lines
-    ]
+    return [line.replace(REPAIR, NOT_REWRITTEN) for line in lines]
 
 
 REPAIR = "`eegprep ingest --repair` writes the recording again"
@@ -187,6 +200,39 @@ def _retired_record(
     return doc
 
 
+def _removed_marker(
+    loc: Location, group: str, name: str, kept: dict[str, Any] | None, lines: list[str]
+) -> None:
+    """A pruned group's ``removed.json`` (``{"id", "removed_at", "crc32c"}``; earlier versions
+    wrote no checksum), which keeps it from being listed again: there when its ``record.json``
+    says ``removed``, naming the group's id, its checksum passing."""
+    from eegprep.store.writer import REMOVED
+
+    where = f"{group}/{REMOVED}"
+    try:
+        doc = strict_json.loads(loc.read_bytes(group, REMOVED))
+    except FileNotFoundError:
+        if kept is not None and kept.get("reason") == "removed":
+            lines.append(f"{name}: {where} missing (--prune wrote it, as {group}/{RECORD_FILE} "
+                         "says: without it a later ingest may list the group again)")  # fmt: skip
+        return
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
+        lines.append(f"{name}: {where} damaged ({type(exc).__name__}: {exc})")
+        return
+    corpus, version = group.split("/")[1:3]
+    problem = seal_problem(doc) if isinstance(doc, dict) else "not an object"
+    when = doc.get("removed_at") if isinstance(doc, dict) else None
+    if problem is None and not (
+        set(doc) - {KEY} == {"id", "removed_at"}
+        and doc["id"] == f"{corpus}/{version.split('@')[0]}"
+        and isinstance(when, int | float)
+        and not isinstance(when, bool)
+    ):
+        problem = f"not the removal mark of this group: {doc}"
+    if problem is not None:
+        lines.append(f"{name}: {where} damaged ({problem})")
+
+
 def _group_of(record: Any) -> Any:
     return record.get("group") if isinstance(record, dict) else None
 
@@ -223,6 +269,7 @@ def recording_problems(
     *,
     recipe_hash: str | None = None,
     name: str | None = None,
+    source: str | Callable[[], str] = "the index record",
 ) -> list[str]:
     """Everything wrong with one listed recording, reading every byte of it (no Store needed).
 
@@ -236,6 +283,9 @@ def recording_problems(
         The store's recipe hash; the record's must equal it when given.
     name : str, optional
         What each line starts with; the record's id when not given.
+    source : str or callable, optional
+        Where ``record`` comes from, as a line naming it says (or a function giving it, asked
+        only then).
 
     Returns
     -------
@@ -247,7 +297,7 @@ def recording_problems(
     with warnings.catch_warnings():  # numcodecs' zarr3 codecs (quantized encoding)
         warnings.simplefilter("ignore")
         try:
-            _check_recording(loc, record, rid, recipe_hash, out)
+            _check_recording(loc, record, rid, recipe_hash, out, source)
         except Exception as exc:  # a check must never crash validate: report and go on
             out.append(f"{rid}: cannot be checked: {type(exc).__name__}: {exc}")
     if len(out) > MAX_LINES:
@@ -256,21 +306,37 @@ def recording_problems(
 
 
 def _check_recording(
-    loc: Location, record: dict[str, Any], rid: str, recipe_hash: str | None, out: list[str]
+    loc: Location,
+    record: dict[str, Any],
+    rid: str,
+    recipe_hash: str | None,
+    out: list[str],
+    source: str | Callable[[], str],
 ) -> None:
     group, channels, n_samples = (
         record.get("group"),
         record.get("channels"),
         record.get("n_samples"),
     )
+
+    def src() -> str:
+        return source() if callable(source) else source
+
     if not (isinstance(group, str) and isinstance(channels, list) and isinstance(n_samples, int)):
-        out.append(f"{rid}: index record lacks a valid 'group', 'channels' or 'n_samples'")
+        out.append(f"{rid}: {src()} lacks a valid 'group', 'channels' or 'n_samples'")
         return
+    if not _GROUP_OF.fullmatch(group) or group.split("/", 1)[1].split("@")[0] != record.get("id"):
+        out.append(
+            f"{rid}: {src()} names the group {group!r}, which is not a version of "
+            f"recordings/{record.get('id')} (damaged)"
+        )
+        return  # (not read: it may be another recording's)
     if recipe_hash is not None and record.get("recipe_hash") != recipe_hash:
         out.append(
-            f"{rid}: recipe hash {record.get('recipe_hash')} differs from the store's {recipe_hash}"
+            f"{rid}: recipe hash {record.get('recipe_hash')} in {src()} differs from the store's "
+            f"{recipe_hash}"
         )
-    if not _group_metadata(loc, rid, group, record, out):
+    if not _group_metadata(loc, rid, group, record, out, src):
         return
     checks: list[tuple[str, Callable[..., None]]] = [
         ("data", _data),
@@ -282,18 +348,31 @@ def _check_recording(
     for name, check in checks:
         try:
             check(loc, rid, group, record, out)
+        except StoreFormatError as exc:  # (names the file)
+            out.append(f"{rid}: {exc}")
         except Exception as exc:
             out.append(f"{rid}: {group}/{name} unreadable: {type(exc).__name__}: {exc}")
 
 
+_GROUP_OF = re.compile(r"recordings/[^/@]+/[^/@]+(@[1-9][0-9]*)?")
+"""A recording group's path: ``recordings/{id}`` or ``recordings/{id}@{k}``."""
+
+
 def _group_metadata(
-    loc: Location, rid: str, group: str, record: dict[str, Any], out: list[str]
+    loc: Location,
+    rid: str,
+    group: str,
+    record: dict[str, Any],
+    out: list[str],
+    source: str | Callable[[], str],
 ) -> bool:
     """The group's ``zarr.json`` parses and agrees with the record; False when it is missing."""
     try:
         blob = loc.read_bytes(group, "zarr.json")
     except FileNotFoundError:
-        out.append(f"{rid}: recording group {group} missing (no {group}/zarr.json)")
+        other = source() if callable(source) else source
+        out.append(f"{rid}: recording group {group} missing (no {group}/zarr.json), as "
+                   f"{other} names it")  # fmt: skip
         return False
     try:
         doc = strict_json.loads(blob)
@@ -310,10 +389,10 @@ def _group_metadata(
     # the attributes are the whole record, written with it: any difference is damage to one
     differ = differing_keys(attrs, record)
     if differ:
-        shown = shown_keys(differ)
+        shown, other = shown_keys(differ), source() if callable(source) else source
         out.append(
-            f"{rid}: {group}/zarr.json attributes and the index record differ in {shown}: one "
-            f"of them is damaged ({REPAIR})"
+            f"{rid}: {group}/zarr.json attributes and {other} differ in {shown}: one of them is "
+            f"damaged ({REPAIR})"
         )
     problem = channel_index_problem(record)
     if problem:
@@ -461,7 +540,7 @@ def _channel(loc: Location, rid: str, group: str, record: dict[str, Any], out: l
     if record["channels"] and _chunk_missing(loc, f"{group}/channel"):
         out.append(f"{rid}: {group}/channel/c.0 missing (the channel names)")
         return
-    names = [str(c) for c in _zarr_array(loc, f"{group}/channel")[:]]
+    names = [str(c) for c in _small_array(loc, f"{group}/channel")]
     if names != list(record["channels"]):
         out.append(f"{rid}: channel coordinate {names} differs from the index {record['channels']}")
 
@@ -471,18 +550,44 @@ def _time(loc: Location, rid: str, group: str, record: dict[str, Any], out: list
     if n and _chunk_missing(loc, f"{group}/time"):
         out.append(f"{rid}: {group}/time/c.0 missing (the sample numbers)")
         return
-    time = _zarr_array(loc, f"{group}/time")
+    time = _small_array(loc, f"{group}/time")
     if time.shape != (n,):
         out.append(f"{rid}: time coordinate shape {time.shape}, index says ({n},)")
-    elif not np.array_equal(time[:], np.arange(n)):
+    elif not np.array_equal(time, np.arange(n)):
         out.append(f"{rid}: time coordinate is not the sample numbers 0 .. {n - 1}")
 
 
 def _targets(loc: Location, rid: str, group: str, record: dict[str, Any], out: list[str]) -> None:
     for name in record.get("targets") or []:
-        values = _zarr_array(loc, f"{group}/{name}")[...]
+        values = _small_array(loc, f"{group}/{name}")
         if values.shape[-1:] != (record["n_samples"],):
             out.append(f"{rid}: target {name!r} shape {values.shape}, not n_samples long")
+
+
+def _small_array(loc: Location, path: str) -> Any:
+    """All of an array that is not ``data`` (``channel``, ``time``, a target: small), read by
+    zarr; a :class:`StoreFormatError` naming the file when it cannot be: its ``zarr.json``
+    (missing, not JSON, not an array zarr opens) or its chunk (failing its CRC-32C, cut)."""
+    meta = f"{path}/zarr.json"
+    try:
+        strict_json.loads(loc.read_bytes(*meta.split("/")))
+    except FileNotFoundError:
+        raise StoreFormatError(f"{meta}: missing (the array's metadata)") from None
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise StoreFormatError(f"{meta}: damaged ({type(exc).__name__}: {exc})") from None
+    try:
+        array = _zarr_array(loc, path)
+    except Exception as exc:
+        raise StoreFormatError(f"{meta}: damaged ({type(exc).__name__}: {exc})") from None
+    try:
+        return np.asarray(array[...])
+    except Exception as exc:
+        chunks = [n for n in loc.list(*path.split("/")) if n != "zarr.json"]
+        where = f"{path}/{chunks[0]}" if len(chunks) == 1 else f"{path} (its chunks)"
+        what = "fails its CRC-32C check" if "checksum" in str(exc) else "cannot be decoded"
+        raise StoreFormatError(
+            f"{where}: {what}, corrupt or cut short ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def _zarr_array(loc: Location, path: str) -> Any:
@@ -633,6 +738,12 @@ def _unlisted_groups(
         )
         return
     for group in unlisted[:MAX_LINES]:
+        if loc.exists(group, RECORD_FILE):  # only a retired group holds one
+            problems.append(
+                f"{group}: a retired group (it holds {RECORD_FILE}) that {'/'.join(RETIRED)} "
+                "does not list (that list lost or damaged): the next ingest retires it again"
+            )
+            continue
         problems.append(
             f"{group}: recording group on disk that the index does not list (an ingest stopped "
             "mid-commit, or its index line damaged: the next ingest lists it again from the "

@@ -559,7 +559,7 @@ class StoreWriter:
         :data:`STAGING` (emptied when a writer opens the store), not in the group, which no
         sweep lists: in earlier versions a kill before the rename left that temporary in the
         group for good; such leftovers are removed here, as the group is pruned again."""
-        marker = json.dumps({"id": rid, "removed_at": time.time()}, allow_nan=False)
+        marker = json.dumps(seal({"id": rid, "removed_at": time.time()}), allow_nan=False)
         if self.loc.local:
             remove_stale_temporaries(self.loc.path(group, REMOVED))
         self.loc.write_bytes(marker.encode(), group, REMOVED, scratch=STAGING)

@@ -232,3 +232,32 @@ def test_a_pruned_recordings_group_is_checked(store: Path) -> None:
     assert len(problems) == 1 and problems[0].startswith(
         f"{RETIRED_PREFIX}recordings/folder/r1: recordings/folder/r1/time/c.0 missing"
     )
+
+
+def test_a_pruned_groups_removal_mark_is_checked(store: Path) -> None:
+    """``removed.json`` keeps a pruned group from being listed again; a flipped digit of its
+    time, or its loss, went unreported. It is sealed now, and must be there when the group's
+    ``record.json`` says it was removed."""
+    src = store.parent / "src"
+    (src / "r1.edf").unlink()
+    ingest_folder(src, store, prune=True)
+    mark = store / "recordings" / "folder" / "r1" / "removed.json"
+    doc = json.loads(mark.read_text())
+    assert set(doc) == {"id", "removed_at", "crc32c"} and doc["id"] == "folder/r1"
+    good = mark.read_bytes()
+    at = good.index(b'"removed_at": ') + len(b'"removed_at": ')
+    mark.write_bytes(good[:at] + bytes([good[at] ^ 1]) + good[at + 1 :])
+    problems = check_store(str(store)).problems
+    assert len(problems) == 1 and "recordings/folder/r1/removed.json damaged" in problems[0]
+    mark.unlink()
+    problems = check_store(str(store)).problems
+    assert len(problems) == 1 and "recordings/folder/r1/removed.json missing" in problems[0]
+
+
+def test_a_lost_retired_list_names_the_groups_it_listed(store: Path) -> None:
+    (store / "_eegprep" / "retired.json").unlink()
+    problems = validate(str(store))[1]
+    assert problems == [
+        f"{OLD}: a retired group (it holds record.json) that _eegprep/retired.json does not list "
+        "(that list lost or damaged): the next ingest retires it again"
+    ]
