@@ -5,14 +5,17 @@ file, groups on disk that the index does not list) and every listed recording wi
 :func:`recording_problems`, which reads every byte of the recording: the group and its
 metadata, every shard (present, whole, its index's CRC-32C), every chunk (its CRC-32C where the
 store has them, decoded to a whole chunk, finite samples), the ``channel`` and ``time``
-coordinates and any target series.
+coordinates and any target series. Retired groups (versions a re-ingest or ``--prune``
+replaced, kept for readers of an older index) are read the same way
+(:func:`retired_group_problems`), their lines apart (:func:`check_store`).
 
 Each problem is one line naming the recording id or the object; nothing raised while checking
 escapes (it becomes a line too): a damaged store is reported, never a traceback. Only misuse
 raises: a location that holds no eegprep store at all, or one of a newer format.
 
 Concurrency contract: read-only; safe while an ingest writes, except that groups it is
-committing at that moment may be reported as not listed.
+committing at that moment may be reported as not listed (a retired group it deletes meanwhile
+is not reported).
 """
 
 from __future__ import annotations
