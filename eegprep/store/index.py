@@ -284,10 +284,12 @@ def _cut_base(loc: Location, name: str, blob: bytes) -> list[str]:
 
 
 def _lost_start(names: list[str], blobs: dict[str, bytes]) -> list[str]:
-    """A line when the index has no base segment and does not start at the first segment
+    """A line when the index holds no base segment and does not start at the first segment
     (``0000000001.jsonl``): what the segments before it listed (its base, deleted) is lost, and
-    the rest would read as a shorter index. Every index eegprep writes starts with either."""
-    if not names or blobs.get(names[0], b"").startswith(_BASE_LINE):
+    the rest would read as a shorter index. Every index eegprep writes holds a base or starts
+    there (a compaction cut short has deleted some segments before its new base: that base is
+    read). ``blobs``: the segments :func:`_newest_base` read, all of them when it found none."""
+    if not names or any(blob.startswith(_BASE_LINE) for blob in blobs.values()):
         return []
     first = names[0].split(".")[0]
     if not first.isdigit() or int(first) <= 1:

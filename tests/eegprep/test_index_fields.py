@@ -60,7 +60,7 @@ def _parsed(loc: Location) -> dict:
 
 def _index_problems(loc: Location) -> list[str]:
     """``eegprep validate``'s lines about the index (the stores here have no groups on disk)."""
-    return [p for p in validate(loc.url)[1] if "_eegprep/index" in p]
+    return [p for p in validate(loc.url)[1] if p.startswith("_eegprep/index")]
 
 
 def _same(a: dict, b: dict) -> bool:

@@ -262,6 +262,33 @@ def test_a_lost_base_segment_is_refused_not_read_as_a_shorter_index(
     assert validate(str(out)) == (3, [])
 
 
+def test_a_compaction_cut_short_after_deleting_the_first_segments_reads_its_base(
+    tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A compaction writes its base, then deletes the older segments: killed between two
+    deletions, the index starts past 0000000001.jsonl and holds a base, which is read."""
+    from eegprep.pipeline.recipe import Recipe
+    from eegprep.store.index import compact
+    from eegprep.store.writer import StoreWriter
+
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out)
+    loc = Location.parse(out)
+    records = read_index(loc)
+    monkeypatch.setattr("eegprep.store.writer.compact", lambda loc: None)
+    with StoreWriter(out, Recipe(encoding="float32")):
+        append(loc, [records[REC]])
+        append(loc, [records[REC]])
+    removed: list[str] = []
+    monkeypatch.setattr(Location, "remove", lambda self, *parts: removed.append(parts[-1]))
+    monkeypatch.setattr(Location, "rename", lambda self, src, dst: None)
+    compact(loc)  # writes base 0000000004.jsonl; its deletions and renames not done
+    monkeypatch.undo()
+    assert removed[0] == "0000000001.jsonl"
+    loc.remove(*INDEX_DIR, removed[0])  # killed before the second deletion
+    assert read_index(loc) == records and validate(str(out)) == (3, [])
+
+
 def test_an_empty_store_still_opens_empty(tmp_path: Path) -> None:
     from eegprep.store.writer import StoreWriter
 
