@@ -47,6 +47,12 @@ class Location:
         import fsspec
 
         fs, root = fsspec.core.url_to_fs(text)
+        from fsspec.implementations.local import LocalFileSystem
+
+        if isinstance(fs, LocalFileSystem) and not fs.auto_mkdir:
+            # a folder tree, not an object store: writing ``a/b/c`` needs ``a/b`` first, which
+            # fsspec makes only when asked (a ``local://`` store failed at its first object)
+            fs = LocalFileSystem(auto_mkdir=True)
         return cls(text, root.rstrip("/"), False, fs)
 
     @property

@@ -65,6 +65,25 @@ def test_ingest_to_s3_and_read_back(tuh_corpus: Path, tmp_path: Path, s3: str) -
     assert ingest("tuh", src=tuh_corpus, out=url, config=SERIAL).n_current == 3
 
 
+def test_ingest_to_a_local_fsspec_url_makes_its_folders(tuh_corpus: Path, tmp_path: Path) -> None:
+    """``local://`` is fsspec's own folder tree: an object under ``a/b`` needs ``a/b``, which
+    fsspec makes only when asked; the store's first object failed (``No such file or
+    directory``) before its folders were made as they are needed."""
+    from eegprep.store.validate import validate
+
+    url = f"local://{tmp_path / 'nested' / 'tuh.zarr'}"
+    rep = ingest("tuh", src=tuh_corpus, out=url, config=SERIAL)
+    assert rep.n_ingested == 3 and not rep.failed
+    ref_path = tmp_path / "plain.zarr"
+    ingest("tuh", src=tuh_corpus, out=ref_path, config=SERIAL)
+    store, ref = open_store(url), open_store(ref_path)
+    assert [r.id for r in store.recordings] == [r.id for r in ref.recordings]
+    for rec in ref.recordings:
+        np.testing.assert_array_equal(store.read(rec.id), ref.read(rec.id))
+    assert validate(url) == (3, [])
+    assert validate(str(tmp_path / "nested" / "tuh.zarr")) == (3, [])  # the same folders
+
+
 def test_reingest_on_s3_writes_a_new_version_and_a_failed_one_changes_nothing(
     tuh_corpus: Path, s3: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
