@@ -74,6 +74,7 @@ from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_lay
 from eegprep.readers.gdf_header import check_gdf
 from eegprep.readers.set_header import check_set
 from eegprep.readers.vhdr import check_vhdr, data_points, openable_vhdr, written_units
+from eegprep.readers.vmrk import check_vmrk
 
 if TYPE_CHECKING:
     from mne.io import BaseRaw
@@ -406,6 +407,7 @@ def _check_before_mne(path: str, options: Mapping[str, Any]) -> None:
         check_set(path)
     elif suffix in (".vhdr", ".ahdr"):
         check_vhdr(path)
+        check_vmrk(path)
     elif suffix == ".gdf":
         check_gdf(path)
     elif suffix == ".cnt":
@@ -722,7 +724,9 @@ def _cropped_events(notes: Sequence[str], seconds: float) -> str | None:
 
 
 def _markers_note(path: str) -> str | None:
+    """A warning for a BrainVision header whose marker file is missing, or has no markers
+    section (:func:`~eegprep.readers.vmrk.check_vmrk`): no events were read."""
     missing = missing_markers(path)
     if missing is None:
-        return None
+        return check_vmrk(path)
     return f"its marker file {missing} (named in the header) is missing: no events were read"

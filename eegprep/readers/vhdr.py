@@ -32,6 +32,7 @@ from pathlib import PurePath
 from eegprep.base.errors import SourceError
 from eegprep.readers.base import unit_to_uv
 from eegprep.readers.companions import vhdr_companions
+from eegprep.readers.vmrk import mne_copy
 
 _VHDR_CHANNEL = re.compile(r"^(Ch\d+=)([^,]*)(.*)$")
 
@@ -42,7 +43,9 @@ def openable_vhdr(path: str) -> Iterator[tuple[str, set[str]]]:
     repeat (which MNE cannot open) gets MNE's own ``-N`` suffixes on the repeats, and one whose
     data or marker file is not where it says (:func:`~eegprep.readers.companions.
     vhdr_companions`: a Windows path, another letter case, renamed files) names the file found
-    instead; the copy names both files by absolute path. The repeated labels come back with it,
+    instead, and one whose marker file MNE cannot open itself names a copy it can
+    (:func:`~eegprep.readers.vmrk.mne_copy`: an ANSI file, a ``.VMRK``); the copy names both
+    files by absolute path. The repeated labels come back with it,
     so that :func:`_file_labels` gives the file's labels, and the first of each is kept as every
     reader keeps it.
     """
@@ -52,16 +55,21 @@ def openable_vhdr(path: str) -> Iterator[tuple[str, set[str]]]:
     with open(path, "rb") as fh:
         text = fh.read().decode("utf-8", errors="surrogateescape")
     lines, repeats = _suffixed_repeats(text.splitlines())
-    found = {c.key: c.path for c in vhdr_companions(path) if c.path is not None}
-    moved = any(c.note for c in vhdr_companions(path))
-    if not repeats and not moved:
-        yield path, set()
-        return
-    for i, line in enumerate(lines):
-        key, eq, _ = line.partition("=")
-        if eq and key.strip().lower() in found:
-            lines[i] = f"{key}={found[key.strip().lower()]}"
+    companions = vhdr_companions(path)
+    found = {c.key: c.path for c in companions if c.path is not None}
+    moved = any(c.note for c in companions)
     with tempfile.TemporaryDirectory(prefix="eegprep-vhdr-") as tmp:
+        markers = found.get("markerfile")
+        copied = mne_copy(markers, tmp) if markers else None
+        if copied:
+            found["markerfile"] = copied
+        if not repeats and not moved and not copied:
+            yield path, set()
+            return
+        for i, line in enumerate(lines):
+            key, eq, _ = line.partition("=")
+            if eq and key.strip().lower() in found:
+                lines[i] = f"{key}={found[key.strip().lower()]}"
         copy = os.path.join(tmp, os.path.basename(path))
         with open(copy, "wb") as fh:
             fh.write("\n".join(lines).encode("utf-8", errors="surrogateescape"))

@@ -240,8 +240,8 @@ def test_a_field_mne_parses_but_cannot_interpret_is_one_source_error(
 
 
 def test_a_damaged_brainvision_marker_is_named_as_such(tmp_path) -> None:
-    """A marker whose position is not a number: the line says the markers (the .vmrk) are
-    what MNE cannot read, not the recording."""
+    """A marker whose position is not a number: the line names the marker file, its line and
+    the field, in eegprep's words (:mod:`eegprep.readers.vmrk`), not the recording."""
     from pybv import write_brainvision
 
     data = np.random.default_rng(1).normal(scale=20e-6, size=(3, 500))
@@ -257,5 +257,5 @@ def test_a_damaged_brainvision_marker_is_named_as_such(tmp_path) -> None:
     vmrk.write_text("\n".join(lines) + "\n", encoding="utf-8")
     clear_cache()
     check_source_error(MneReader, str(tmp_path / "bv.vhdr"),
-                       r"MNE cannot read this BrainVision file's markers \(the \.vmrk .*"
-                       r"ValueError: invalid literal for int\(\).*'abc'")  # fmt: skip
+                       r"its marker file bv\.vmrk, line \d+ \('Mk2=Stimulus,S  2,abc,1,0'\): "
+                       r"its position 'abc' is not a sample")  # fmt: skip

@@ -5,12 +5,16 @@ ingested recording of finite samples or one line naming the file.
 and a BrainVision key's value to one. This file covers what it does not: random byte flips
 inside the binary headers (EDF, BDF, GDF, CNT), BrainVision headers cut at any byte, with bytes
 flipped, lines dropped, repeated or swapped and absurd numbers in ``[Common Infos]``,
-``[Channel Infos]`` and ``[Coordinates]``; EEGLAB ``.set`` files of both layouts (top-level
-variables, one ``EEG`` struct, compressed or not, samples in a ``.fdt``) with a field set to
-an absurd value or another shape, cut, or bytes flipped; CSV tables and MATLAB v5 and v7.3
-files likewise. Each mutated file is ingested alone (workers=0) under a time limit and a
-512 MiB per-file memory budget; the process's peak memory may not grow by more than 1 GiB.
-The default run takes one seed of each kind; ``-m slow`` runs all of them.
+``[Channel Infos]`` and ``[Coordinates]``; BrainVision marker files (``.vmrk``) cut, with bytes
+flipped, lines dropped, repeated or swapped, junk inserted (NUL bytes, codepages, absurd
+positions, sizes and dates, decimal commas), re-encoded or grown to thousands of markers,
+whose failure lines must name the marker file in eegprep's words; EEGLAB ``.set`` files of
+both layouts (top-level variables, one ``EEG`` struct, compressed or not, samples in a
+``.fdt``) with a field set to an absurd value or another shape, cut, or bytes flipped; CSV
+tables and MATLAB v5 and v7.3 files likewise. Each mutated file is ingested alone
+(workers=0) under a time limit and a 512 MiB per-file memory budget; the process's peak
+memory may not grow by more than 1 GiB. The default run takes one seed of each kind (and one
+of each mutation of a marker file); ``-m slow`` runs all of them.
 """
 
 from __future__ import annotations
@@ -138,6 +142,77 @@ def mutate_vhdr_text(text: str, rng: random.Random) -> tuple[bytes, str]:
         parts[j:j + 1] = [new]  # fmt: skip
         lines[i] = f"{key}={','.join(parts)}"
         what = f"{key}[{j}]={new!r}"
+    return ("\n".join(lines) + "\n").encode("utf-8"), what
+
+
+# -- BrainVision markers (.vmrk) --------------------------------------------------------------
+
+_VMRK_JUNK = ["\x00", "\x00\x00 \x00", "[Marker Infos]", "[Comment]", "Codepage=XYZ",
+              "Codepage=ANSI", "Codepage=utf-16", "Codepage=idna", "Mk9=Comment,a",
+              "Mk9=Stimulus,S  1,101,5,1,0", "Mk9=Stimulus,S\x00 1,101,1,0",
+              "Mk9=New Segment,,1,1,0,20241399000000000000", "Mk9=Stimulus,S µ1,5,1,0",
+              "Mk0=New Segment,,1,1,0,20240230000000000000", "Mk9=Stimulus,x,5,\u00b2,0",
+              "Mk9=Stimulus,x," + "9" * 400 + ",1,0", "Mk9=Stimulus,x,-50,1,0",
+              "Mk9=Stimulus,x,0,1,0", "Mk9=Stimulus,x,1_0,1,0", "Mk9=Stimulus,x,10,1,1,0,1",
+              "Mk9=Stimulus,x,10,99999999999999999999,0", "Mk9=Stimulus,x,10.5,1,0",
+              "Mk9=Stimulus," + "x" * 5000 + ",10,1,0"]  # fmt: skip
+
+
+def _vmrk_seed(folder: Path) -> Path:
+    """The BrainVision recording of :func:`_vhdr_seed`, its marker file opened by a dated
+    ``New Segment`` marker as BrainVision Recorder writes it."""
+    vmrk = _vhdr_seed(folder).with_suffix(".vmrk")
+    text = vmrk.read_text(encoding="utf-8").replace("Mk2=", "Mk3=").replace("Mk1=", "Mk2=")
+    text = text.replace("Mk2=", "Mk1=New Segment,,1,1,0,20240102030405000000\nMk2=")
+    vmrk.write_text(text, encoding="utf-8")
+    return vmrk
+
+
+def mutate_vmrk_text(text: str, rng: random.Random) -> tuple[bytes, str]:
+    """A marker file cut, with bytes flipped, a line dropped, repeated or swapped, junk
+    inserted (NUL bytes, codepages, absurd positions, dates and fields), a field of a marker
+    set to an absurd number, re-encoded, or grown to many markers."""
+    lines = text.splitlines()
+    kind = rng.randrange(8)
+    if kind == 0:
+        return _cut(text.encode("utf-8"), rng)
+    if kind == 1:
+        return _flip(text.encode("utf-8"), rng, 0, len(text.encode("utf-8")))
+    i = rng.randrange(len(lines))
+    marks = [k for k, line in enumerate(lines) if line.startswith("Mk")]
+    if kind == 2:
+        j = rng.randrange(len(lines))
+        what = rng.choice(["dropped", "repeated", "swapped"])
+        if what == "dropped":
+            del lines[i]
+        elif what == "repeated":
+            lines.insert(i, lines[i])
+        else:
+            lines[i], lines[j] = lines[j], lines[i]
+        what = f"line {i + 1} {what}"
+    elif kind == 3:
+        junk = rng.choice(_VMRK_JUNK)
+        lines.insert(i, junk)
+        what = f"{junk[:40]!r} inserted at line {i + 1}"
+    elif kind in (4, 5):
+        i = rng.choice(marks)
+        key, _, value = lines[i].partition("=")
+        parts = value.split(",")
+        j = rng.randrange(len(parts) + 1)
+        new = rng.choice([*_NUMBERS, "²", "٣", "20241301000000000000", "-0", "9" * 30])
+        parts[j:j + 1] = [new]  # fmt: skip
+        lines[i] = f"{key}={','.join(parts)}"
+        what = f"{key}[{j}]={new!r}"
+    elif kind == 6:
+        encoding = rng.choice(["utf-16", "latin-1", "cp1252", "utf-8-sig"])
+        body = "\n".join(lines).replace("S  1", "S µ1") + "\n"
+        if rng.random() < 0.5:
+            body = body.replace("Codepage=UTF-8", "Codepage=ANSI")
+        return body.encode(encoding), f"written in {encoding}"
+    else:
+        n = rng.choice([500, 5000])
+        lines += [f"Mk{k}=Stimulus,S{k % 7},{k % 2400 + 1},1,0" for k in range(4, n)]
+        what = f"{n} markers"
     return ("\n".join(lines) + "\n").encode("utf-8"), what
 
 
@@ -278,7 +353,7 @@ def mutate_mat(folder: Path, rng: random.Random) -> tuple[str, str]:
 # -- running one ----------------------------------------------------------------------------
 
 
-_KINDS = ["edf", "bdf", "gdf", "cnt", "vhdr", "set", "csv", "mat"]
+_KINDS = ["edf", "bdf", "gdf", "cnt", "vhdr", "set", "csv", "mat", "vmrk"]
 _OPTIONS = {
     "csv": '[reader]\nname = "csv"\n\n[reader.options]\ntime_column = "Time"\n',
     "mat": '[reader]\nname = "mat"\n\n[reader.options]\ndata = "eeg"\nsfreq_variable = "fs"\n'
@@ -320,6 +395,11 @@ def _mutated(kind: str, src: Path, tmp: Path, rng: random.Random) -> tuple[str, 
         blob, what = mutate_vhdr_text(vhdr.read_text(encoding="utf-8"), rng)
         vhdr.write_bytes(blob)
         return vhdr.name, what
+    if kind == "vmrk":
+        vmrk = _vmrk_seed(src)
+        blob, what = mutate_vmrk_text(vmrk.read_text(encoding="utf-8"), rng)
+        vmrk.write_bytes(blob)
+        return vmrk.with_suffix(".vhdr").name, f"{vmrk.name} {what}"
     return mutate_set(src, rng) if kind == "set" else mutate_mat(src, rng)
 
 
@@ -332,6 +412,8 @@ def _check_outcome(rep: Any, name: str, what: str) -> None:
     for line in lines:
         assert "\n" not in line and line.startswith(f"{name}: "), (what, line)
         assert "internal error" not in line and "Traceback" not in line, (what, line)
+        if ".vmrk " in what:  # the marker file named, in eegprep's words, never MNE's
+            assert "its marker file seed.vmrk" in line and "MNE" not in line, (what, line)
 
 
 def _check_finite(store: Path) -> None:
@@ -341,9 +423,9 @@ def _check_finite(store: Path) -> None:
         assert np.isfinite(x).all(), (rec.id, "non-finite samples stored")
 
 
-def _run(seed: int, tmp_path: Path) -> None:
+def _run(seed: int, tmp_path: Path, kind: str | None = None) -> None:
     rng = random.Random(seed)
-    kind = _KINDS[seed % len(_KINDS)]
+    kind = kind or _KINDS[seed % len(_KINDS)]
     src = tmp_path / "src"
     src.mkdir()
     name, what = _mutated(kind, src, tmp_path, rng)
@@ -371,7 +453,16 @@ def test_each_format_mutated_gives_finite_samples_or_one_line_all(
     _run(seed, tmp_path)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 5, 6, 7, 9])  # one of each mutation
+def test_a_mutated_marker_file_gives_events_or_one_line_naming_it(
+    seed: int, tmp_path: Path
+) -> None:
+    _run(seed, tmp_path, "vmrk")
+
+
 def test_the_mutations_are_seeded(tmp_path: Path) -> None:
     text = _vhdr_seed(tmp_path).read_text(encoding="utf-8")
     assert mutate_vhdr_text(text, random.Random(3)) == mutate_vhdr_text(text, random.Random(3))
     assert mutate_csv(random.Random(5)) == mutate_csv(random.Random(5))
+    text = _vmrk_seed(tmp_path).read_text(encoding="utf-8")
+    assert mutate_vmrk_text(text, random.Random(3)) == mutate_vmrk_text(text, random.Random(3))

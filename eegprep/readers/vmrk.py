@@ -1,0 +1,375 @@
+"""BrainVision marker files (``.vmrk``) checked, and made readable, before MNE reads them.
+
+MNE reads the marker file a BrainVision header names twice: once as text in the system's
+encoding (it looks for the recording date on a ``New Segment`` line), once as bytes decoded in
+the file's ``Codepage=`` with a Latin-1 fallback (the markers). On damage it failed in its own
+or Python's words (``'utf-8' codec can't decode byte``, ``not enough values to unpack``,
+``invalid literal for int()``, ``unconverted data remains``, ``day is out of range for
+month``, ``int too large to convert to float``), could not read a valid ANSI (Windows-1252)
+file with a non-ASCII description, nor one named ``.VMRK``, and read some damage silently (a
+size that is not a number as 0). This module reads the markers as MNE does and refuses, in
+one line naming the marker file and its line, every one MNE would fail on or misread:
+:func:`check_vmrk`; :func:`mne_copy` writes the copy MNE is given where it could not open the
+file itself.
+
+A marker line is ``Mk<n>=<type>,<description>,<position>,<size>[,<channel>[,<date>]]``
+(BrainVision Core Data Format 1.0; a comma inside a type or description is written ``\\1``):
+the position and size are whole numbers of samples (positions count from 1), the channel a
+channel number of the header (0: every channel), the date ``YYYYMMDDhhmmssuuuuuu``. MNE reads
+every ``Mk`` line after ``[Marker Infos]`` to the end of the file, and a file without that
+section as no markers: that gives a warning here, as a missing marker file does.
+"""
+
+from __future__ import annotations
+
+import functools
+import locale
+import os
+import re
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import PurePath
+
+from eegprep.base.errors import SourceError
+from eegprep.base.files import FileVersion, file_version
+from eegprep.base.limits import check_allocation
+
+MARKER_LINE = "Mk<n>=<type>,<description>,<position>,<size>[,<channel>[,<date>]]"
+MAX_POSITION = 2**31
+"""The largest position or size (samples) read: a store holds no longer recording, so a larger
+one is a damaged field (and one of 400 digits made MNE overflow converting it to seconds)."""
+_MNE_SUFFIXES = (".vmrk", ".amrk")  # what mne.read_annotations reads as BrainVision markers
+_MNE_CODEPAGE = re.compile("Codepage=(.+)")  # as MNE finds it: case-sensitive, first match
+_SECTION = re.compile(r"\[Marker Infos\]", re.IGNORECASE)
+_MARKER = re.compile(r"^Mk(\d+)=(.*)", re.MULTILINE)  # as MNE finds marker lines
+# how MNE finds the recording date, on every line of the file read as text
+_DATE_LINE = re.compile(r"^Mk\d+=New Segment,.*,\d+,\d+,-?\d+,(\d{20})$")
+_DATE_FORMAT = "%Y%m%d%H%M%S%f"
+_NO_DATE = ("", "0", "0" * 20)  # what MNE reads as "no date"
+_DIGITS = re.compile(r"[0-9]+")
+_BYTES_PER_FILE_BYTE = 10  # the file's bytes, its text (up to 4 bytes a character), MNE's copies
+_BYTES_PER_MARKER = 600  # a marker's strings, lists and Annotation objects, MNE's and ours
+
+
+@dataclass(frozen=True)
+class VmrkMarker:
+    """One ``Mk`` line of a marker file, as MNE reads it.
+
+    Attributes
+    ----------
+    number : int
+        ``n`` of ``Mk<n>=``.
+    line : int
+        Its line in the file (from 1).
+    kind : str
+        The marker type (``'Stimulus'``), ``\\1`` left as written.
+    description : str
+        The description (``'S  1'``), ``\\1`` left as written.
+    position : int
+        The first sample it marks, counted from 1, as the file writes it.
+    size : int
+        Samples it spans (0 where the field is empty).
+    """
+
+    number: int
+    line: int
+    kind: str
+    description: str
+    position: int
+    size: int
+
+
+@dataclass(frozen=True)
+class VmrkFile:
+    """A marker file's text and markers, every field checked.
+
+    Attributes
+    ----------
+    name : str
+        The file's name (for messages).
+    text : str
+        The file decoded as MNE decodes it.
+    markers : tuple of VmrkMarker
+        Its ``Mk`` lines after ``[Marker Infos]``, in file order.
+    note : str or None
+        A warning for the ingest report (no ``[Marker Infos]`` section: no events read).
+    """
+
+    name: str
+    text: str
+    markers: tuple[VmrkMarker, ...]
+    note: str | None
+
+
+def marker_file(path: str) -> str | None:
+    """The marker file the BrainVision header ``path`` names, as the readers find it
+    (:func:`~eegprep.readers.companions.vhdr_companions`); None for none, or none found."""
+    from eegprep.readers.companions import vhdr_companions
+
+    if PurePath(path).suffix.lower() not in (".vhdr", ".ahdr"):
+        return None
+    return next((c.path for c in vhdr_companions(path) if c.key == "markerfile"), None)
+
+
+def check_vmrk(path: str) -> str | None:
+    """Refuse, in one line naming the marker file and its line, a BrainVision header's marker
+    file that MNE would fail on or misread (:func:`read_vmrk`); a warning for the header when
+    the file has no markers section, else None. Headers without a marker file pass."""
+    vmrk = marker_file(path)
+    if vmrk is None:
+        return None
+    from eegprep.readers.vhdr import read_vhdr
+
+    return _checked(path, vmrk, file_version(vmrk), read_vhdr(path).n_channels)
+
+
+@functools.lru_cache(maxsize=64)
+def _checked(path: str, vmrk: str, version: FileVersion, n_channels: int) -> str | None:
+    """:func:`check_vmrk` once per version of the marker file (it runs on every header read)."""
+    return read_vmrk(path, vmrk, n_channels=n_channels).note
+
+
+def read_vmrk(path: str, vmrk: str, *, n_channels: int) -> VmrkFile:
+    """The marker file ``vmrk`` of the BrainVision header ``path`` (whose ``NumberOfChannels``
+    is ``n_channels``), read as MNE reads it and checked; :class:`SourceError` (naming
+    ``path``, then the marker file) for the first problem."""
+    name = os.path.basename(vmrk)
+    raw = _read_bytes(path, vmrk, name)
+    text = _decoded(path, name, raw)
+    _check_dates(path, name, raw, text)
+    hit = _SECTION.search(text)
+    if hit is None:
+        return VmrkFile(name, text, (), _no_section_note(name, text))
+    first_line = text.count("\n", 0, hit.end()) + 1
+    markers = _markers(path, name, text[hit.end() :], first_line, n_channels)
+    widest = max((len(m.kind) + len(m.description) + 1 for m in markers), default=0)
+    check_allocation(  # MNE keeps descriptions in one array, each as wide as the widest
+        path,
+        _BYTES_PER_FILE_BYTE * len(raw) + len(markers) * (_BYTES_PER_MARKER + 8 * widest),
+        f"reading the {len(markers):,} markers of its marker file {name}",
+    )
+    return VmrkFile(name, text, markers, None)
+
+
+def _read_bytes(path: str, vmrk: str, name: str) -> bytes:
+    """The marker file's bytes, once its size fits the memory budget."""
+    try:
+        size = os.path.getsize(vmrk)
+        check_allocation(path, _BYTES_PER_FILE_BYTE * size, f"reading its marker file {name}")
+        with open(vmrk, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise SourceError(
+            path,
+            f"its marker file {name} cannot be read ({exc.strerror or type(exc).__name__}): "
+            "check that it is a file you may read",
+        ) from None
+
+
+def _codepage(raw: bytes) -> str:
+    """The codec MNE decodes the marker file in: its first ``Codepage=`` (``ANSI`` is
+    Windows-1252), UTF-8 when it names none."""
+    named = _MNE_CODEPAGE.search(raw.decode("ascii", "ignore"))
+    codepage = named.group(1).strip() if named else "utf-8"
+    return "cp1252" if codepage == "ANSI" else codepage
+
+
+def _decoded(path: str, name: str, raw: bytes) -> str:
+    """The text MNE reads the markers from: decoded in the codepage, else Latin-1 when the
+    bytes are not of it (as MNE falls back); a codepage that names no text codec is refused
+    (MNE: ``unknown encoding``, or its codec's own error)."""
+    codepage = _codepage(raw)
+    try:
+        return raw.decode(codepage)
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+    except Exception:  # LookupError, a codec that is no text encoding, idna's UnicodeError
+        raise SourceError(
+            path,
+            f"its marker file {name} gives Codepage={codepage[:40]!r}, which names no text "
+            "encoding (BrainVision writes UTF-8 or ANSI): the marker file is damaged; correct "
+            "that line",
+        ) from None
+
+
+def _system_text(raw: bytes) -> str | None:
+    """The marker file as MNE first reads it, as text in the system's encoding (where it
+    looks for the recording date); None when the bytes are not of that encoding (MNE is
+    given a copy that is: :func:`mne_copy`)."""
+    try:
+        return raw.decode(system_encoding())
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def system_encoding() -> str:
+    """The encoding ``open()`` reads text in when given none, as MNE opens the marker file."""
+    return "utf-8" if sys.flags.utf8_mode else locale.getpreferredencoding(False)
+
+
+def _check_dates(path: str, name: str, raw: bytes, text: str) -> None:
+    """Every date MNE takes the recording's start from (a ``New Segment`` line ending in 20
+    digits, anywhere in the file) must be a date: MNE failed in Python's words (``unconverted
+    data remains``, ``day is out of range for month``)."""
+    for source in (_system_text(raw), text):
+        if source is None:
+            continue
+        for number, line in enumerate(re.split(r"\r\n|\r|\n", source), start=1):
+            hit = _DATE_LINE.search(line.strip())
+            if hit and hit.group(1) not in _NO_DATE and _date(hit.group(1)) is None:
+                raise _damaged(
+                    path, name, number, line,
+                    f"the recording date {hit.group(1)!r} is no date (YYYYMMDDhhmmssuuuuuu)",
+                )  # fmt: skip
+
+
+def _date(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, _DATE_FORMAT)
+    except ValueError:
+        return None
+
+
+def _markers(
+    path: str, name: str, section: str, first_line: int, n_channels: int
+) -> tuple[VmrkMarker, ...]:
+    """Each ``Mk`` line of ``section`` (the text after ``[Marker Infos]``, which starts on
+    line ``first_line``), checked; a marker number given twice is refused."""
+    out: list[VmrkMarker] = []
+    seen: dict[int, int] = {}
+    line, last = first_line, 0
+    for hit in _MARKER.finditer(section):
+        line += section.count("\n", last, hit.start())
+        last = hit.start()
+        marker = _marker(
+            path, name, line, hit.group(0), int(hit.group(1)), hit.group(2), first=not out
+        )
+        if marker.number in seen:
+            raise _damaged(
+                path, name, line, hit.group(0),
+                f"marker Mk{marker.number} is given again (first on line "
+                f"{seen[marker.number]}): each marker number is given once",
+            )  # fmt: skip
+        seen[marker.number] = line
+        _check_channel(path, name, line, hit.group(0), hit.group(2), n_channels)
+        out.append(marker)
+    return tuple(out)
+
+
+def _marker(
+    path: str, name: str, line: int, text: str, number: int, value: str, first: bool
+) -> VmrkMarker:
+    """One marker line's type, description, position and size. Position 0, before the first
+    sample, is read only on the ``New Segment`` marker that opens the file (MNE drops it: it
+    holds the date alone)."""
+    fields = value.split(",")
+    if not 4 <= len(fields) <= 6:
+        why = (
+            "a line cut short, or fields left out"
+            if len(fields) < 4
+            else "a comma inside a type or description not written as \\1, or a decimal comma"
+        )
+        raise _damaged(
+            path, name, line, text,
+            f"it has {len(fields)} field(s), not {MARKER_LINE} ({why})",
+        )  # fmt: skip
+    kind, description, position, size = fields[:4]
+    at = _whole(position)
+    if at is None or (at == 0 and not (first and kind == "New Segment")):
+        raise _damaged(
+            path, name, line, text,
+            f"its position {position.strip()[:30]!r} is not a sample of the recording (1 to "
+            f"{MAX_POSITION:,}: BrainVision counts samples from 1)",
+        )  # fmt: skip
+    span = 0 if not size.strip() else _whole(size)
+    if span is None:
+        raise _damaged(
+            path, name, line, text,
+            f"its size {size.strip()[:30]!r} is not a whole number of samples "
+            f"(0 to {MAX_POSITION:,}; empty for 0)",
+        )  # fmt: skip
+    date = fields[5].strip() if len(fields) == 6 else ""
+    if date not in ("", _NO_DATE[2]) and _date(date) is None:  # "0": a decimal comma before
+        raise _damaged(
+            path, name, line, text,
+            f"its date {date[:30]!r} is no date (YYYYMMDDhhmmssuuuuuu, or empty): a decimal "
+            "comma in its position or size, or a damaged date",
+        )  # fmt: skip
+    return VmrkMarker(number, line, kind, description, at, span)
+
+
+def _check_channel(path: str, name: str, line: int, text: str, value: str, n_channels: int) -> None:
+    """The channel field (the fifth), where given: 0 (every channel) to ``n_channels``."""
+    fields = value.split(",")
+    if len(fields) < 5 or not fields[4].strip():
+        return
+    channel = _whole(fields[4])
+    if channel is None or channel > n_channels:
+        raise _damaged(
+            path, name, line, text,
+            f"its channel {fields[4].strip()[:30]!r} is not a channel of the header (0 for "
+            f"every channel, or 1 to {n_channels})",
+        )  # fmt: skip
+
+
+def _whole(text: str) -> int | None:
+    """``text`` (spaces around it allowed) as a whole number from 0 to :data:`MAX_POSITION`,
+    written in ASCII digits, else None (``int()`` also reads ``1_000``, ``+5`` and other
+    scripts' digits: not what BrainVision writes)."""
+    text = text.strip()
+    if not _DIGITS.fullmatch(text) or len(text) > 12:
+        return None
+    value = int(text)
+    return value if value <= MAX_POSITION else None
+
+
+def _damaged(path: str, name: str, line: int, text: str, problem: str) -> SourceError:
+    shown = text.strip()
+    shown = shown if len(shown) <= 60 else f"{shown[:60]}..."
+    return SourceError(
+        path,
+        f"its marker file {name}, line {line} ({shown!r}): {problem}; the marker file is "
+        "damaged: correct or remove that line",
+    )
+
+
+def _no_section_note(name: str, text: str) -> str:
+    lines = len(_MARKER.findall(text))
+    unread = f": its {lines} marker line(s) were not read" if lines else ""
+    return (
+        f"its marker file {name} has no [Marker Infos] section{unread}: no events were read "
+        "(the file is damaged, or not a marker file)"
+    )
+
+
+def mne_copy(vmrk: str, folder: str) -> str | None:
+    """A copy of the marker file ``vmrk`` in ``folder`` that MNE can open, where it cannot
+    open the file itself (its bytes are not text in the system's encoding, in which MNE first
+    reads it; or its name does not end in ``.vmrk``, the only name MNE reads markers from):
+    the text as MNE decodes it (:func:`_decoded`) in the system's encoding, with its
+    ``Codepage=`` naming that encoding. None when MNE can open the file as it is. Call it
+    after :func:`check_vmrk` passed."""
+    with open(vmrk, "rb") as fh:
+        raw = fh.read()
+    suffix = os.path.splitext(vmrk)[1]
+    if suffix in _MNE_SUFFIXES and _system_text(raw) is not None:
+        return None
+    encoding = system_encoding()
+    text = raw.decode(_codepage(raw)) if _decodes(raw) else raw.decode("latin-1")
+    named = _MNE_CODEPAGE.search(text)
+    if named:
+        text = f"{text[: named.start(1)]}{encoding}{text[named.end(1) :]}"
+    stem = os.path.splitext(os.path.basename(vmrk))[0]
+    copy = os.path.join(folder, stem + (suffix if suffix in _MNE_SUFFIXES else ".vmrk"))
+    with open(copy, "wb") as fh:
+        fh.write(text.encode(encoding, errors="replace"))
+    return copy
+
+
+def _decodes(raw: bytes) -> bool:
+    try:
+        raw.decode(_codepage(raw))
+    except UnicodeDecodeError:
+        return False
+    return True
