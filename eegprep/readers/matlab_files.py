@@ -11,7 +11,9 @@ memory budget (:mod:`eegprep.base.limits`), an element that runs past the end of
 (:func:`~eegprep.readers.mat_fields.check_v5_structure`), and a
 zlib stream (``miCOMPRESSED``) that inflates past its declared size or the budget: the stream is
 inflated in 1 MiB pieces and thrown away, so the check itself holds little. v7.3 datasets are
-checked by shape before they are read.
+checked by shape before they are read: against the budget, and against the bytes the file
+stores for them (:func:`check_h5_stored`: a flipped HDF5 header can claim any shape); whatever
+h5py raises on a damaged file is one line of ours (:func:`h5_open`).
 
 Concurrency contract: read-only; v5 data variables are cached per process (a small LRU keyed by
 path, variable and the file's size and mtime), v7.3 files are opened for each read.
@@ -19,22 +21,23 @@ path, variable and the file's size and mtime), v7.3 files are opened for each re
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import math
 import os
 import re
 import struct
+import traceback
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO
 
 import numpy as np
 
-from eegprep.base.errors import SourceError
+from eegprep.base.errors import EegprepError, SourceError
 from eegprep.base.files import FileVersion, file_version
 from eegprep.base.limits import check_allocation, check_time
-from eegprep.readers.base import exception_summary
 from eegprep.readers.mat_fields import (
     FIELD_VALUE_BYTES,
     NUMERIC_CLASSES,
@@ -116,8 +119,7 @@ def _listing(path: str, version: str, stamp: FileVersion) -> tuple[tuple[str, tu
         with h5_open(path) as f:
             return tuple(
                 (k, tuple(f[k].shape[::-1]) if hasattr(f[k], "shape") else (), _h5_class(f[k]))
-                for k in f
-                if not k.startswith("#")
+                for k in h5_names(path, f)
             )
     from scipy.io import whosmat
 
@@ -149,7 +151,7 @@ def data_info(path: str, version: str, variable: str) -> tuple[tuple[int, int], 
                 n_chunk = math.prod(ds.chunks) * dtype.itemsize
                 check_allocation(path, n_chunk, f"one HDF5 chunk of {variable!r}")
             if hasattr(ds, "id"):
-                _check_h5_written(path, variable, ds)
+                check_h5_stored(path, variable, ds)
     else:
         listed = {name: c for name, _, c in _listing(path, version, file_version(path))}
         cls = listed.get(variable, "double")  # a struct field: judged by its loaded dtype
@@ -405,7 +407,35 @@ def _check_h5(path: str, variable: str | None) -> None:
     check_allocation(path, total, "loading MATLAB (HDF5) variables")
 
 
-def h5_open(path: str) -> Any:
+@contextlib.contextmanager
+def h5_open(path: str) -> Iterator[Any]:
+    """The MAT v7.3 file ``path`` opened with h5py, for a ``with`` block; whatever h5py raises
+    in the block on a damaged file (``KeyError: 'Unable to synchronously open object (invalid
+    dataset size, likely file corruption)'``, ``RuntimeError: Unable to get group info (addr
+    overflow ...)``, ``OSError: Can't read data``) becomes one line of ours naming the file."""
+    f = _h5_file(path)
+    try:
+        with f:
+            yield f
+    except EegprepError:
+        raise
+    except Exception as exc:
+        if not _raised_in_h5py(exc):
+            raise
+        raise SourceError(
+            path,
+            "this MAT v7.3 file's HDF5 structure is damaged (an object header, index or data "
+            "block HDF5 cannot read): re-download it, or save it again in MATLAB",
+        ) from exc
+
+
+def _raised_in_h5py(exc: BaseException) -> bool:
+    """Whether ``exc`` came out of h5py (a frame of its package on the traceback)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return any(f"{os.sep}h5py{os.sep}" in frame.filename for frame in frames)
+
+
+def _h5_file(path: str) -> Any:
     import h5py
 
     try:
@@ -424,13 +454,28 @@ def h5_open(path: str) -> Any:
         ) from exc
 
 
+def h5_names(path: str, group: Any) -> list[str]:
+    """The members of an HDF5 group of a MAT v7.3 file (a struct's fields, the file's
+    variables), MATLAB's own (``#refs#``, ``#subsystem#``) left out. h5py gives a name that is
+    not UTF-8 as bytes: a damaged link, refused in one line."""
+    names = list(group)
+    odd = next((n for n in names if not isinstance(n, str)), None)
+    if odd is not None:
+        raise SourceError(
+            path,
+            f"this MAT v7.3 file names a variable or field {odd!r}, not text: its HDF5 "
+            "structure is damaged; re-download it, or save it again in MATLAB",
+        )
+    return [n for n in names if not n.startswith("#")]
+
+
 def _h5_class(obj: Any) -> str:
     """The MATLAB class of an HDF5 object: its ``MATLAB_class`` attribute, else, for a dataset
     written by other HDF5 software (h5py: no such attribute), the class of its dtype
     (``'double'`` for float64, ``'int16'``, ...; the dtype's name when it is not numeric); ``''``
     for a group without the attribute."""
     cls = obj.attrs.get("MATLAB_class", b"")
-    cls = cls.decode() if isinstance(cls, bytes) else str(cls)
+    cls = cls.decode("utf-8", "replace") if isinstance(cls, bytes) else str(cls)
     dtype = getattr(obj, "dtype", None)
     if cls or dtype is None:
         return cls
@@ -449,13 +494,36 @@ def _h5_get(path: str, f: Any, dotted: str) -> Any:
     for i, name in enumerate(dotted.split(".")):
         if not isinstance(obj, h5py.Group) or name not in obj:
             if i == 0:
-                raise not_found(path, dotted, [k for k in f if not k.startswith("#")])
-            known = ", ".join(obj) if isinstance(obj, h5py.Group) else "none (not a struct)"
+                raise not_found(path, dotted, h5_names(path, f))
+            known = (
+                ", ".join(h5_names(path, obj))
+                if isinstance(obj, h5py.Group)
+                else "none (not a struct)"
+            )
             raise SourceError(
-                path, f"variable {dotted!r} not found; fields of {obj.name[1:]!r}: {known}"
+                path, f"variable {dotted!r} not found; fields of {_h5_label(obj)!r}: {known}"
             )
         obj = obj[name]
+    return _h5_variable(path, obj)
+
+
+def _h5_variable(path: str, obj: Any) -> Any:
+    """``obj``, a group (struct) or dataset; anything else (a named datatype a flipped link
+    points to) is refused."""
+    import h5py
+
+    if not isinstance(obj, (h5py.Group, h5py.Dataset)):
+        raise SourceError(
+            path,
+            f"MATLAB variable {_h5_label(obj)!r} is an HDF5 {type(obj).__name__}, neither a "
+            "struct nor an array: the file's HDF5 structure is damaged; re-download it",
+        )
     return obj
+
+
+def _h5_label(obj: Any) -> str:
+    """An HDF5 object's path for messages (an object reached by reference has none)."""
+    return obj.name[1:] if obj.name else "(unnamed: reached by a reference)"
 
 
 MAX_MAT_DEPTH = 64
@@ -470,24 +538,54 @@ def _h5_value(f: Any, obj: Any, depth: int = 0) -> Any:
     if depth > MAX_MAT_DEPTH:
         raise SourceError(
             f.filename,
-            f"MATLAB variable {obj.name[1:]!r} nests more than {MAX_MAT_DEPTH} levels of "
+            f"MATLAB variable {_h5_label(obj)!r} nests more than {MAX_MAT_DEPTH} levels of "
             "structs and cells (a reference loop, or a damaged or crafted file)",
         )
     if isinstance(obj, h5py.Group):
-        return {k: _h5_value(f, obj[k], depth + 1) for k in obj if not k.startswith("#")}
+        return {k: _h5_value(f, obj[k], depth + 1) for k in h5_names(f.filename, obj)}
     if obj.attrs.get("MATLAB_empty", 0):
         return np.array([])
-    check_allocation(
-        f.filename, obj.size * obj.dtype.itemsize, f"loading MATLAB variable {obj.name[1:]!r}"
-    )
-    arr = obj[()]
+    arr = h5_read(f.filename, obj)
     if h5py.check_ref_dtype(obj.dtype) is not None:
-        return [_h5_value(f, f[ref], depth + 1) for ref in np.asarray(arr).T.ravel()]
+        refs = np.asarray(arr).T.ravel()
+        return [_h5_value(f, _h5_variable(f.filename, f[ref]), depth + 1) for ref in refs]
     arr = np.asarray(arr).T
     if _h5_class(obj) == "char":
         rows = ["".join(map(chr, row)).rstrip("\x00 ") for row in np.atleast_2d(arr)]
         return rows[0] if len(rows) == 1 else rows
     return np.squeeze(arr)
+
+
+H5_MAX_INFLATION = 1100
+"""Most bytes a compressed HDF5 dataset may give per byte it stores (deflate inflates 1032-fold
+at most); a shape that claims more than its stored bytes can give is a damaged header."""
+
+
+def h5_read(path: str, ds: Any) -> np.ndarray:
+    """A whole HDF5 dataset of a MAT v7.3 file, once its shape is checked: within the memory
+    budget, and held by the file (:func:`check_h5_stored`); a flipped header can claim any
+    shape, and HDF5 reads what was never written as fill values."""
+    name = _h5_label(ds)
+    check_allocation(path, ds.size * ds.dtype.itemsize, f"loading MATLAB variable {name!r}")
+    check_h5_stored(path, name, ds)
+    return ds[()]
+
+
+def check_h5_stored(path: str, variable: str, ds: Any) -> None:
+    """Refuse a dataset whose shape claims more bytes than the file stores for it (uncompressed:
+    every byte; compressed: :data:`H5_MAX_INFLATION` per stored byte), and a data variable
+    whose chunks were not all written (:func:`_check_h5_written`)."""
+    need = ds.size * ds.dtype.itemsize
+    stored = ds.id.get_storage_size()
+    most = stored * (H5_MAX_INFLATION if ds.compression else 1)
+    if need > most:
+        raise SourceError(
+            path,
+            f"variable {variable!r} declares shape {tuple(ds.shape[::-1])} ({need:,} bytes) but "
+            f"the file stores {stored:,} bytes of it (file size {os.path.getsize(path):,}): its "
+            "HDF5 header is damaged or the file is cut; re-download it",
+        )
+    _check_h5_written(path, variable, ds)
 
 
 def h5_struct_fields(path: str, variable: str, names: frozenset[str]) -> dict[str, MatField] | None:
@@ -502,14 +600,14 @@ def h5_struct_fields(path: str, variable: str, names: frozenset[str]) -> dict[st
         if not isinstance(group, h5py.Group):
             return None
         out: dict[str, MatField] = {}
-        for name in names & set(group):
+        for name in names & set(h5_names(path, group)):
             obj = group[name]
             if isinstance(obj, h5py.Group):  # a struct (array): its fields' entry counts
                 sizes = [
                     int(ds.size) for ds in obj.values()
                     if isinstance(ds, h5py.Dataset) and _h5_class(ds) != "char"
                 ]  # fmt: skip
-                keys = tuple(k for k in obj if not k.startswith("#"))
+                keys = tuple(h5_names(path, obj))
                 out[name] = MatField("struct", (1, max(sizes, default=1)), fields=keys)
                 continue
             cls = _h5_class(obj) or "unknown"
@@ -540,7 +638,10 @@ def h5_block(
             block = ds[start:stop, lo:hi].T if channels_first else ds[lo:hi, start:stop]
         except (OSError, ValueError) as exc:
             raise SourceError(
-                path, f"cannot read samples of {variable!r} ({exception_summary(exc)})"
+                path,
+                f"cannot read samples of {variable!r}: its HDF5 data blocks are damaged (a "
+                "chunk that does not inflate, or an index that points outside the file); "
+                "re-download it",
             ) from exc
     return block[rows - lo]
 

@@ -20,6 +20,7 @@ of each mutation of a marker file); ``-m slow`` runs all of them.
 from __future__ import annotations
 
 import random
+import re
 import resource
 from collections.abc import Callable
 from pathlib import Path
@@ -341,13 +342,34 @@ def mutate_mat(folder: Path, rng: random.Random) -> tuple[str, str]:
         scipy.io.savemat(path, variables, do_compression=version == "5-compressed")
     if kind >= 0.5:
         blob = path.read_bytes()
-        if kind < 0.75 or version == "7.3":  # HDF5's C library is not fuzzed here: cut only
+        if kind < 0.75:
             blob, did = _cut(blob, rng)
-        else:
+        elif version != "7.3":
             blob, did = _flip(blob, rng, 0, min(len(blob), 1024))
+        else:  # HDF5's metadata (superblock, object headers, B-trees, heaps) or anywhere
+            blob, did = _flip(blob, rng, 0, len(blob) if rng.random() < 0.3 else 512 + 8192)
         path.write_bytes(blob)
         what += f" {did}"
     return path.name, what
+
+
+def mutate_mat73(folder: Path, rng: random.Random) -> tuple[str, str]:
+    """The MAT v7.3 file of :func:`mutate_mat` with 1-8 bytes flipped in its HDF5 metadata
+    (superblock, object headers, B-trees, heaps: the first 8 kB) or anywhere."""
+    from tests.eegprep.test_reader_matlab import write_mat73
+
+    eeg = np.random.default_rng(0).normal(0, 20, (len(LABELS), 2500))
+    path = folder / "r.mat"
+    write_mat73(path, {"eeg": eeg, "fs": 250.0, "labels": list(LABELS)})
+    blob = path.read_bytes()
+    blob, did = _flip(blob, rng, 0, len(blob) if rng.random() < 0.3 else 512 + 8192)
+    path.write_bytes(blob)
+    return path.name, f"MAT 7.3 {did}"
+
+
+_LIBRARY_WORDS = re.compile(r"\b[A-Z]\w*Error\b|Unable to|codec can't")
+"""What a library's or Python's own message looks like (``KeyError: 'Unable to synchronously
+open object ...'``): never in a line about a marker file or a MAT v7.3 file."""
 
 
 # -- running one ----------------------------------------------------------------------------
@@ -359,6 +381,7 @@ _OPTIONS = {
     "mat": '[reader]\nname = "mat"\n\n[reader.options]\ndata = "eeg"\nsfreq_variable = "fs"\n'
     'channels_variable = "labels"\n',
 }
+_OPTIONS["mat73"] = _OPTIONS["mat"]
 
 
 def _manifest(tmp: Path, kind: str) -> Path:
@@ -400,6 +423,8 @@ def _mutated(kind: str, src: Path, tmp: Path, rng: random.Random) -> tuple[str, 
         blob, what = mutate_vmrk_text(vmrk.read_text(encoding="utf-8"), rng)
         vmrk.write_bytes(blob)
         return vmrk.with_suffix(".vhdr").name, f"{vmrk.name} {what}"
+    if kind == "mat73":
+        return mutate_mat73(src, rng)
     return mutate_set(src, rng) if kind == "set" else mutate_mat(src, rng)
 
 
@@ -414,6 +439,8 @@ def _check_outcome(rep: Any, name: str, what: str) -> None:
         assert "internal error" not in line and "Traceback" not in line, (what, line)
         if ".vmrk " in what:  # the marker file named, in eegprep's words, never MNE's
             assert "its marker file seed.vmrk" in line and "MNE" not in line, (what, line)
+        if ".vmrk " in what or "MAT 7.3 bytes" in what:
+            assert not _LIBRARY_WORDS.search(line), (what, line)
 
 
 def _check_finite(store: Path) -> None:
@@ -458,6 +485,21 @@ def test_a_mutated_marker_file_gives_events_or_one_line_naming_it(
     seed: int, tmp_path: Path
 ) -> None:
     _run(seed, tmp_path, "vmrk")
+
+
+@pytest.mark.parametrize("seed", [26, 81, 113, 256, 383, 392])  # h5py's errors, before
+def test_a_mat73_file_with_bytes_flipped_gives_samples_or_one_line(
+    seed: int, tmp_path: Path
+) -> None:
+    _run(seed, tmp_path, "mat73")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(400))
+def test_a_mat73_file_with_bytes_flipped_gives_samples_or_one_line_all(
+    seed: int, tmp_path: Path
+) -> None:
+    _run(seed, tmp_path, "mat73")
 
 
 def test_the_mutations_are_seeded(tmp_path: Path) -> None:

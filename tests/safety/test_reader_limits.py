@@ -111,6 +111,31 @@ def test_mat_v73_dataset_over_the_budget_is_refused(tmp_path: Path) -> None:
         MatReader.read_header(str(path), data="x", sfreq=250)
 
 
+def test_mat_v73_shape_claiming_more_than_the_file_stores_is_refused(tmp_path: Path) -> None:
+    """A small variable whose (flipped) shape claims 400 MB that the 100 kB file does not
+    hold: h5py read it whole, as fill values, under the budget (only the data variable was
+    checked against the chunks written); now every variable read is checked against the bytes
+    the file stores for it."""
+    import h5py
+
+    path = tmp_path / "claims.mat"
+    with h5py.File(path, "w", userblock_size=512) as f:
+        x = f.create_dataset("x", data=np.zeros((2500, 4)))
+        x.attrs["MATLAB_class"] = b"double"
+        fs = f.create_dataset("fs", shape=(50_000_000, 1), dtype="f8", chunks=(1000, 1))
+        fs[0] = 250.0  # one chunk of 50,000 written
+        fs.attrs["MATLAB_class"] = b"double"
+    with open(path, "r+b") as fh:
+        fh.write(b"MATLAB 7.3 MAT-file".ljust(116) + bytes(8) + b"\x00\x02IM")
+    said = (
+        r"claims.mat: variable 'fs' declares shape \(1, 50000000\) \(400,000,000 bytes\) but "
+        r"the file stores 8,000 bytes of it \(file size [\d,]+\): its HDF5 header is damaged"
+    )
+    clear_cache()
+    with limits.activated(Limits(memory_bytes=512 * MiB)), pytest.raises(SourceError, match=said):
+        MatReader.read_header(str(path), data="x", sfreq_variable="fs")
+
+
 def test_edf_claiming_99999999_records_is_refused_at_once(tmp_path: Path) -> None:
     root = tmp_path / "tuh"
     path = _tuh_edf(root, "aaaaaaaa")

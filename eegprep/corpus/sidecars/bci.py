@@ -152,13 +152,13 @@ def mat_flag_columns(sidecars: list[str], header: Header, options: dict[str, Any
 
 def _matrix(path: str, variable: str) -> np.ndarray:
     """A 2-D variable of a MAT v5 or v7.3 file, in MATLAB orientation."""
-    from eegprep.readers.matlab_files import h5_open, mat_version
+    from eegprep.readers.matlab_files import h5_open, h5_read, mat_version
 
     if mat_version(path) == "7.3":
         with h5_open(path) as f:
             if variable not in f:
                 raise SourceError(path, f"variable {variable!r} not found")
-            return np.asarray(f[variable][()]).T
+            return np.asarray(h5_read(path, f[variable])).T
     arr = _loadmat(path, [variable]).get(variable)
     if arr is None:
         raise SourceError(path, f"variable {variable!r} not found")
