@@ -69,14 +69,17 @@ def labram_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     default=None,
     help="Classifier outputs (default: the head's).",
 )
-@click.option("--force", is_flag=True, help="Replace DST if it exists (whole, once written).")
+@click.option("--force", is_flag=True, help="Replace DST if it exists (whole, once written; "
+              "the model cards of a labram export there are deleted).")  # fmt: skip
 def labram_convert(
     src: str, dst: str, kind: str | None, size: str | None, n_outputs: int | None, force: bool
 ) -> None:
     """Convert a checkpoint: released LaBraM layout <-> labram checkpoint (either direction).
 
     The file is read without running code from it (weights only); a file that asks for more is
-    refused with one line naming it (exit status 2). An existing DST is kept unless --force.
+    refused with one line naming it (exit status 2). An existing DST is kept unless --force;
+    over a `labram export` (DST.safetensors and its cards DST.card.md, DST.card.json), --force
+    deletes the cards with the old weights, as they would describe other weights.
     """
     from labram.checkpoints.files import CheckpointError
     from labram.checkpoints.layouts import convert_file

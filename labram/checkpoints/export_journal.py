@@ -1,15 +1,20 @@
 """The files of one export switched as one: a journal that the next reader or writer completes.
 
 ``labram export`` writes ``NAME.safetensors`` and its two cards (``NAME.card.md``,
-``NAME.card.json``) under temporary names, then renames each over its final name. A kill between
-two renames would leave new cards beside old weights. So once the three temporaries are
-complete (and flushed to disk), :func:`switch` first writes a journal,
+``NAME.card.json``: :func:`card_paths`) under temporary names, then renames each over its final
+name. A kill between two renames would leave new cards beside old weights. So once the three
+temporaries are complete (and flushed to disk), :func:`switch` first writes a journal,
 ``NAME.safetensors.journal`` (strict JSON: each final name with its temporary name), then does
 the renames, then deletes the journal. The journal is written atomically (temporary name, then
 rename): it is whole, or absent. Whatever next reads the weights
 (:func:`labram.checkpoints.files.read_checkpoint`) or writes ``NAME`` (``labram export``,
 ``labram convert``) first calls :func:`finish`, which renames every temporary the journal names
 that is still there, then deletes the journal.
+
+Any other writer of ``NAME.safetensors`` (``labram convert``, ``save_ours``) replaces the export
+as a unit too: its journal renames the new weights in and also lists the cards to delete
+(``remove``), since they describe the weights it replaces. A kill leaves the old export (weights
+and cards) or, once a command looks, the new weights alone.
 
 So after a kill at any moment the three files are the old ones (the kill came before the
 journal was in place; the temporaries it leaves are removed by the next export of ``NAME``) or,
@@ -31,13 +36,28 @@ from pathlib import Path
 
 from eegprep.base import strict_json
 from eegprep.base.errors import OutputError
-from eegprep.base.files import TMP_MARK, write_atomically
+from eegprep.base.files import (
+    TMP_MARK,
+    remove_stale_temporaries,
+    replaced_atomically,
+    temporary_name,
+    write_atomically,
+)
 
+WEIGHTS_SUFFIX = ".safetensors"
+"""The one suffix ``labram export`` writes: only a file of that name has cards of its own."""
 SUFFIX = ".journal"
 """``NAME.safetensors`` -> ``NAME.safetensors.journal``."""
 LOCK_WAIT_S = 30.0
 """Seconds to wait for the folder's lock (held by another export for its renames: ms)."""
 _MAX_BYTES = 1 << 16  # a journal is a few hundred bytes
+_Entries = tuple[list[tuple[str, str]], list[str]]  # (final, temporary) renames; names to delete
+
+
+def card_paths(weights: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """``NAME.card.md`` and ``NAME.card.json`` beside ``NAME.safetensors``."""
+    weights = Path(weights)
+    return weights.with_suffix(".card.md"), weights.with_suffix(".card.json")
 
 
 def journal_path(weights: str | os.PathLike[str]) -> Path:
@@ -83,17 +103,19 @@ def _folder_locked(folder: Path) -> Iterator[None]:
         os.close(fd)  # (closing releases the lock)
 
 
-def _entries(journal: Path, finals: Sequence[str]) -> list[tuple[str, str]] | None:
-    """The (final, temporary) names the journal lists, or None when it is not a journal of
-    ours for these files: each final name one of ``finals``, each temporary name that final
-    name's (:func:`~eegprep.base.files.temporary_name`), all in the journal's folder."""
+def _entries(journal: Path, finals: Sequence[str]) -> _Entries | None:
+    """The (final, temporary) names the journal lists and the names it deletes, or None when
+    it is not a journal of ours for these files: each final name one of ``finals``, each
+    temporary name that final name's (:func:`~eegprep.base.files.temporary_name`), each name
+    to delete one of ``finals`` that nothing is renamed to, all in the journal's folder."""
     try:
         with journal.open("rb") as fh:
             doc = strict_json.loads(fh.read(_MAX_BYTES + 1))
     except (OSError, ValueError):
         return None
     files = doc.get("files") if isinstance(doc, dict) else None
-    if not isinstance(files, list) or not files:
+    remove = doc.get("remove", []) if isinstance(doc, dict) else None
+    if not isinstance(files, list) or not files or not isinstance(remove, list):
         return None
     out = []
     for item in files:
@@ -106,7 +128,10 @@ def _entries(journal: Path, finals: Sequence[str]) -> list[tuple[str, str]] | No
         if final not in finals or not re.fullmatch(own, tmp):
             return None
         out.append((final, tmp))
-    return out
+    renamed = {final for final, _ in out}
+    if not all(isinstance(n, str) and n in finals and n not in renamed for n in remove):
+        return None
+    return out, list(remove)
 
 
 def _complete(weights: Path, finals: Sequence[str], *, discard_damaged: bool) -> str:
@@ -119,7 +144,10 @@ def _complete(weights: Path, finals: Sequence[str], *, discard_damaged: bool) ->
         if discard_damaged:  # (the export that calls this replaces all the files it names)
             journal.unlink()
         return "damaged"
-    for final, tmp in entries:
+    renames, remove = entries
+    for name in remove:  # (the cards of the weights being replaced; gone if deleted before)
+        (weights.parent / name).unlink(missing_ok=True)
+    for final, tmp in renames:
         with contextlib.suppress(FileNotFoundError):  # (renamed before the kill)
             os.replace(weights.parent / tmp, weights.parent / final)
     journal.unlink()
@@ -186,22 +214,32 @@ def _flush(path: Path) -> None:
         os.close(fd)
 
 
-def switch(weights: Path, files: Sequence[tuple[Path, Path]]) -> None:
-    """Rename each complete temporary over its final name, as one (module docstring).
+def switch(
+    weights: Path, files: Sequence[tuple[Path, Path]], *, remove: Sequence[Path] = ()
+) -> None:
+    """Rename each complete temporary over its final name, and delete each of ``remove``, as
+    one (module docstring).
 
-    ``files``: (temporary, final) pairs in ``weights``' folder, the weights among them. Any
-    earlier export's journal is completed first. Before the journal is in place a failure
-    removes the temporaries and leaves every final file as it was; after, the journal stays
-    and the next command that reads or writes the export completes it.
+    ``files``: (temporary, final) pairs in ``weights``' folder, the weights among them;
+    ``remove``: cards of ``weights`` (:func:`card_paths`) to delete, as a writer of the weights
+    alone does (they would describe other weights), before the renames. Any earlier export's
+    journal is completed first. Before the journal is in place a failure removes the
+    temporaries and leaves every final file as it was; after, the journal stays and the next
+    command that reads or writes the export completes it.
 
     Raises
     ------
     OutputError
-        A file could not be written or renamed, naming it.
+        A file could not be written, renamed or deleted, naming it.
     """
-    finals = [final.name for _, final in files]
+    finals = [p.name for p in (weights, *card_paths(weights))]
+    assert all(f.name in finals for _, f in files) and all(p.name in finals for p in remove)
     journal = journal_path(weights)
-    doc = {"export": weights.name, "files": [[final.name, tmp.name] for tmp, final in files]}
+    doc = {
+        "export": weights.name,
+        "files": [[final.name, tmp.name] for tmp, final in files],
+        "remove": [p.name for p in remove],
+    }
     placed = False
     try:
         for tmp, _ in files:
@@ -210,6 +248,8 @@ def switch(weights: Path, files: Sequence[tuple[Path, Path]]) -> None:
             _complete(weights, finals, discard_damaged=True)
             write_atomically(journal, strict_json.dumps(doc).encode(), durable=True)
             placed = True
+            for path in remove:
+                path.unlink(missing_ok=True)
             for tmp, final in files:
                 os.replace(tmp, final)
             journal.unlink()
@@ -232,4 +272,61 @@ def switch(weights: Path, files: Sequence[tuple[Path, Path]]) -> None:
         raise
 
 
-__all__ = ["finish", "finish_or_warn", "journal_path", "switch"]
+def export_cards(weights: str | os.PathLike[str]) -> list[Path]:
+    """The cards of an export at ``weights`` that are there (:func:`card_paths`; a file or a
+    link): none unless ``weights`` ends in ``.safetensors``, the one name an export writes
+    (``NAME.card.md`` beside ``NAME.pt`` is ``NAME.safetensors``' card, not ``NAME.pt``'s)."""
+    if Path(weights).suffix != WEIGHTS_SUFFIX:
+        return []
+    return [p for p in card_paths(weights) if os.path.lexists(p)]
+
+
+@contextlib.contextmanager
+def weights_replaced(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write a weights file at; put in place as ``path``
+    when the block ends (on failure removed, ``path`` left as it was).
+
+    A ``NAME.safetensors`` may be an export (weights and cards, one unit): it is replaced
+    through :func:`switch`, which completes an export a kill interrupted there first and deletes
+    the export's cards with the same journal as it renames the weights in (they would describe
+    other weights), with a warning naming them. Any other name is an atomic replace. This is
+    how every writer of a weights file other than ``labram export`` puts it in place
+    (:func:`labram.checkpoints.files.save_checkpoint`, ``save_safetensors``: ``labram
+    convert``, ``save_ours``, ``save_official``).
+    """
+    path = Path(path)
+    if path.suffix != WEIGHTS_SUFFIX:
+        with replaced_atomically(path) as tmp:
+            yield tmp
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_name(path)
+    handed = False  # to switch(), which then owns the temporary
+    try:
+        yield tmp
+        cards = export_cards(path)
+        handed = True
+        switch(path, [(tmp, path)], remove=cards)
+    finally:
+        if not handed:
+            tmp.unlink(missing_ok=True)
+    for p in (*card_paths(path), journal_path(path)):  # what killed exports or writes left
+        remove_stale_temporaries(p)
+    if cards:
+        warnings.warn(
+            f"{path}: replaced the weights of an export; deleted its model cards "
+            f"({', '.join(p.name for p in cards)}), which described the weights replaced "
+            "(`labram export` writes cards)",
+            stacklevel=3,
+        )
+
+
+__all__ = [
+    "card_paths",
+    "export_cards",
+    "finish",
+    "finish_or_warn",
+    "journal_path",
+    "switch",
+    "weights_replaced",
+]

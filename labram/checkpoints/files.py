@@ -28,8 +28,13 @@ from torch import Tensor
 
 from eegprep.base import strict_json
 from eegprep.base.errors import OutputError, UsageError
-from eegprep.base.files import enclosing_zarr, replaced_atomically
-from labram.checkpoints.export_journal import finish_or_warn
+from eegprep.base.files import enclosing_zarr
+from labram.checkpoints.export_journal import (
+    card_paths,
+    export_cards,
+    finish_or_warn,
+    weights_replaced,
+)
 
 CKPT_FORMAT = "labram-train"
 """The ``format`` of a training checkpoint (``last.pt``: :mod:`labram.train.checkpoint`)."""
@@ -213,6 +218,35 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False, what: str
         )
 
 
+def check_weights_output(
+    path: str | os.PathLike[str], *, force: bool = False, what: str = "DST"
+) -> None:
+    """:func:`check_output` for a writer of the weights alone (``labram convert``): writing
+    ``NAME.safetensors`` replaces an export there as a unit, so its cards (``NAME.card.md``,
+    ``NAME.card.json``), which would describe other weights, are deleted with it
+    (:func:`~labram.checkpoints.export_journal.weights_replaced`); without ``force`` a card
+    there is refused as the weights are, even when the weights themselves are gone.
+
+    Raises
+    ------
+    UsageError
+        One line naming ``path``, the card, and what to do.
+    """
+    check_output(path, force=force, what=what)
+    for card in export_cards(path):
+        if card.is_dir():
+            raise UsageError(
+                f"{what} {os.fspath(path)}: its model card {card} is a folder: move it away, or "
+                "give another name"
+            )
+        if not force:
+            raise UsageError(
+                f"{what} {os.fspath(path)}: the model card {card} of an export of that name is "
+                "there: pass --force to replace the export (its cards are deleted: they would "
+                "describe other weights), or give another name"
+            )
+
+
 @contextlib.contextmanager
 def writing(path: str | os.PathLike[str]) -> Iterator[None]:
     """Turn a failed write of ``path`` (no permission, a full disk, a file size limit) into one
@@ -255,14 +289,19 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
     if not path.is_file():
         raise CheckpointError(_not_a_file(path, what))
     if is_safetensors(path):
-        return read_safetensors(path)
+        info = read_safetensors(path)
+        export_id = info.get(EXPORT_ID)
+        check_cards(path, export_id if isinstance(export_id, str) else None)
+        return info
     _check_archive(path)
     try:
-        with _allow_listed(), warnings.catch_warnings():
+        with _allow_listed(), warnings.catch_warnings(), path.open("rb") as fh:
             # torch warns about pickle protocols above 2 before refusing them: the one line
             # below says what matters
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
-            obj = torch.load(path, map_location="cpu", weights_only=True)
+            # (a file object: given a path ending in .safetensors, torch.load reads it as
+            # safetensors, whatever it holds)
+            obj = torch.load(fh, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         if "Weights only load failed" not in str(exc):  # a damaged pickle, not a refusal
             raise CorruptCheckpointError(
@@ -276,11 +315,13 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
         raise CorruptCheckpointError(f"{path}: {_damage(path, exc)}") from exc
     try:
         _check_contents(path, obj)
-        return _plain(obj)
+        obj = _plain(obj)
     except RecursionError:  # (a crafted pickle nests as deep as it likes: it builds iteratively)
         raise CorruptCheckpointError(
             f"{path}: not a checkpoint: its objects nest deeper than any checkpoint does"
         ) from None
+    check_cards(path, None)  # (a torch.save file named NAME.safetensors, an export's cards)
+    return obj
 
 
 def _not_a_file(path: Path, what: str) -> str:
@@ -447,13 +488,11 @@ SAFETENSORS_KEY = "labram"
 
 
 def is_safetensors(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` starts like a safetensors file (an 8-byte header length, then ``{``)."""
-    path = Path(path)
-    with path.open("rb") as fh:
+    """Whether ``path`` starts like a safetensors file (an 8-byte header length, then ``{``).
+    A file cut inside its header is one too (read as one, it is refused as truncated)."""
+    with Path(path).open("rb") as fh:
         head = fh.read(9)
-    if len(head) < 9 or head[8:9] != b"{":
-        return False
-    return 8 + int.from_bytes(head[:8], "little") <= path.stat().st_size
+    return len(head) == 9 and head[8:9] == b"{"
 
 
 def _to_json(obj: Any) -> Any:
@@ -518,8 +557,6 @@ def read_safetensors(path: str | os.PathLike[str]) -> dict[str, Any]:
         ) from exc
     if not isinstance(info, dict):
         raise CorruptCheckpointError(f"{path}: its '{SAFETENSORS_KEY}' metadata is not an object")
-    if isinstance(info.get(EXPORT_ID), str):
-        check_cards(path, info[EXPORT_ID])
     info["model"] = tensors
     return info
 
@@ -528,12 +565,6 @@ EXPORT_ID = "export_id"
 """The entry of an export's metadata (and of its two cards) that ties the three files together:
 :func:`content_digest` of what the weights file holds."""
 _CARD_READ_LIMIT = 1 << 20  # a card is a few kB: more than this is not one
-
-
-def card_paths(weights: str | os.PathLike[str]) -> tuple[Path, Path]:
-    """``NAME.card.md`` and ``NAME.card.json`` beside ``NAME.safetensors``."""
-    weights = Path(weights)
-    return weights.with_suffix(".card.md"), weights.with_suffix(".card.json")
 
 
 def content_digest(obj: Mapping[str, Any]) -> str:
@@ -550,23 +581,53 @@ def content_digest(obj: Mapping[str, Any]) -> str:
     return h.hexdigest()
 
 
-def check_cards(weights: Path, export_id: str) -> None:
-    """Warn, naming both, when a model card beside ``weights`` does not carry the weights'
-    ``export_id``: it describes another export (a card copied from elsewhere, or left by a
-    version whose exports a kill between two renames could split)."""
-    for card in card_paths(weights):
+def check_cards(weights: Path, export_id: str | None) -> None:
+    """Warn, naming both, when a model card beside ``weights`` does not describe them.
+
+    ``export_id``: the weights' own (an export's), which each of its cards carries; a card
+    without it describes another export (copied from elsewhere, or left by a version whose
+    exports a kill between two renames could split). None: weights that are no export of this
+    labram (``labram convert``'s, another tool's, an older labram's export), whose cards, if
+    any are there (:func:`~labram.checkpoints.export_journal.export_cards`), must carry the
+    weights' SHA-256 (an older export's do); else they are an export's whose weights were
+    replaced. A card that is missing or unreadable is not compared: weights may be shared alone.
+    """
+    cards = card_paths(weights) if export_id is not None else export_cards(weights)
+    digest = export_id
+    for card in cards:
         try:
             with card.open("rb") as fh:
                 text = fh.read(_CARD_READ_LIMIT).decode("utf-8", "replace")
         except OSError:  # no card (weights shared alone) or unreadable: nothing to compare
             continue
-        if export_id not in text:
+        if export_id is not None:
+            if export_id not in text:
+                warnings.warn(
+                    f"{card} describes other weights than {weights} (its export id is not "
+                    f"{export_id[:12]}...: a card from elsewhere, or an export an older labram "
+                    "left half done); run `labram export ... --force` again to rewrite the "
+                    "three files",
+                    stacklevel=3,
+                )
+            continue
+        digest = digest or file_sha256(weights)
+        if digest not in text:
             warnings.warn(
-                f"{card} describes other weights than {weights} (its export id is not "
-                f"{export_id[:12]}...: a card from elsewhere, or an export an older labram "
-                "left half done); run `labram export ... --force` again to rewrite the three files",
-                stacklevel=2,
+                f"{card} describes other weights than {weights} (its SHA-256 is not "
+                f"{digest[:12]}...: the card of an export whose weights were replaced, e.g. by "
+                "`labram convert`); delete the cards, or run `labram export ... --force` to "
+                "write weights and cards again",
+                stacklevel=3,
             )
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 (hex) of a file's bytes, read in 4 MiB blocks."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def save_safetensors(
@@ -575,12 +636,15 @@ def save_safetensors(
     *,
     at: str | os.PathLike[str] | None = None,
 ) -> None:
-    """Write a checkpoint dict as safetensors, atomically (temporary name, then rename).
+    """Write a checkpoint dict as safetensors, atomically (temporary name, then rename; an
+    export at ``path`` is replaced with its cards as a unit:
+    :func:`~labram.checkpoints.export_journal.weights_replaced`).
 
     ``obj["model"]`` (name -> tensor) becomes the file's tensors; every other entry goes, as
     strict JSON, under the metadata key ``labram`` (plus ``format: pt``, the convention of the
-    Hugging Face tools). Tensors that share memory are written as copies (safetensors refuses
-    aliases). ``at``: write the file there instead, directly: a temporary name of ``path``
+    Hugging Face tools; a state dict alone, ``{"model": sd}``, has no ``labram`` key). Tensors
+    that share memory are written as copies (safetensors refuses aliases). ``at``: write the
+    file there instead, directly: a temporary name of ``path``
     (:func:`~eegprep.base.files.temporary_name`) that the caller renames to ``path`` itself,
     and removes on failure (a failure still names ``path``; a temporary of that temporary, left
     by a kill, would match no cleanup's pattern).
@@ -596,8 +660,10 @@ def save_safetensors(
         tensors[key] = t.clone() if ref in seen and t.numel() else t
         seen.add(ref)
     rest = {k: v for k, v in obj.items() if k != "model"}
-    meta = {"format": "pt", SAFETENSORS_KEY: strict_json.dumps(_to_json(rest))}
-    with writing(path), replaced_atomically(path) if at is None else _given(at) as tmp:
+    meta = {"format": "pt"}
+    if rest:  # (a state dict alone, a released layout: no metadata of ours)
+        meta[SAFETENSORS_KEY] = strict_json.dumps(_to_json(rest))
+    with writing(path), weights_replaced(path) if at is None else _given(at) as tmp:
         save_file(tensors, str(tmp), metadata=meta)
         os.chmod(tmp, 0o666 & ~_umask())  # safetensors creates its file 0600: as any other
 
@@ -645,7 +711,9 @@ def check_loadable(obj: Any, where: str = "checkpoint") -> None:
 
 def save_checkpoint(obj: Any, path: str | os.PathLike[str]) -> None:
     """``torch.save`` atomically, after checking that :func:`read_checkpoint` can read it back
-    (:func:`check_loadable`): what labram writes it can always read without unpickling code."""
+    (:func:`check_loadable`): what labram writes it can always read without unpickling code.
+    An export at ``path`` is replaced with its cards as a unit
+    (:func:`~labram.checkpoints.export_journal.weights_replaced`)."""
     check_loadable(obj, Path(path).name)
-    with writing(path), replaced_atomically(path) as tmp:
+    with writing(path), weights_replaced(path) as tmp:
         torch.save(obj, tmp)

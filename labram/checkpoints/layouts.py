@@ -35,7 +35,7 @@ from labram.checkpoints.files import (
     CheckpointError,
     card_paths,
     check_not_source,
-    check_output,
+    check_weights_output,
     read_checkpoint,
     save_checkpoint,
     save_safetensors,
@@ -637,8 +637,13 @@ def to_official(model: nn.Module) -> StateDict:
 
 
 def save_official(model: nn.Module, path: str | os.PathLike[str]) -> None:
-    """Write ``model`` as the original code saves it: ``{'model': state_dict}``."""
-    save_checkpoint({"model": to_official(model)}, path)
+    """Write ``model`` as the original code saves it: ``{'model': state_dict}``; a
+    ``.safetensors`` path gets that state dict as safetensors (its tensors, no pickle:
+    :func:`save_safetensors`), which every reader takes as it takes ``{'model': ...}``."""
+    if Path(path).suffix == ".safetensors":
+        save_safetensors({"model": to_official(model)}, path)
+    else:
+        save_checkpoint({"model": to_official(model)}, path)
 
 
 def ours_dict(model: nn.Module) -> dict[str, Any]:
@@ -733,13 +738,15 @@ def convert_file(
     A file in a released layout becomes our checkpoint (:func:`save_ours`); our checkpoint
     becomes the released layout (:func:`save_official`). ``kind`` defaults to what the file
     holds (a pre-training file -> 'mem'). ``dst`` may not be ``src`` (:func:`check_not_source`)
-    nor an existing file unless ``force`` (:func:`check_output`). An export of ``dst`` that a
-    kill interrupted is completed first, so that its journal never renames older files over
-    this one later (:mod:`labram.checkpoints.export_journal`).
+    nor an existing file unless ``force`` (:func:`check_weights_output`). An export of ``dst``
+    that a kill interrupted is completed first, so that its journal never renames older files
+    over this one later; an export there (``NAME.safetensors`` and its cards) is replaced as a
+    unit: the cards, which would describe other weights, are deleted as the new weights are
+    put in place (:func:`labram.checkpoints.export_journal.weights_replaced`).
     """
     check_not_source(src, dst)
     finish_or_warn(dst, [p.name for p in (Path(dst), *card_paths(dst))])
-    check_output(dst, force=force, what="DST")
+    check_weights_output(dst, force=force, what="DST")
     obj, name = _read(src)
     if is_ours(obj):
         model = ours_from(obj, source=name)

@@ -12,7 +12,6 @@ task) as JSON metadata. Every command that reads a checkpoint reads it back
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shlex
 from pathlib import Path
@@ -29,6 +28,7 @@ from labram.checkpoints.files import (
     check_not_source,
     check_output,
     content_digest,
+    file_sha256,
     save_safetensors,
     writing,
 )
@@ -45,14 +45,6 @@ LICENSE_NOTE = (
     "of the data) and, when initialised from the released LaBraM weights, the terms of those "
     "weights. Check both before you share this file."
 )
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _json_beside(path: Path, *names: str) -> dict[str, Any]:
@@ -117,7 +109,7 @@ def model_card(
     return {
         "name": name.stem,
         "file": name.name,
-        "sha256": _sha256(weights),
+        "sha256": file_sha256(weights),
         EXPORT_ID: export_id,
         "size_bytes": weights.stat().st_size,
         "source": {"checkpoint": str(src), "layout": loaded.layout},
