@@ -219,9 +219,11 @@ def validate(store: str, as_json: bool) -> None:
     truncated shards, damaged shard indexes, recordings whose group, shape, channels or time
     differ from the index, non-finite samples, a missing or damaged root or index, and groups
     on disk that the index does not list. Retired groups (replaced versions kept for readers
-    of an older index) are read too, their problems starting `retired group`. Exits 1 when any
-    problem is found (`eegprep ingest CORPUS --out STORE --repair` re-ingests the listed
-    recordings named), 2 when STORE holds no eegprep store.
+    of an older index) are read too, their problems starting `retired group`. Groups that hold
+    no record (what a stopped ingest leaves; the next ingest retires them) are named on `note:`
+    lines, which are no problem. Exits 1 when any problem is found (`eegprep ingest CORPUS
+    --out STORE --repair` re-ingests the listed recordings named), 2 when STORE holds no
+    eegprep store.
 
     \b
     Example:
@@ -231,18 +233,21 @@ def validate(store: str, as_json: bool) -> None:
     from eegprep.store.validate import check_store
 
     result = check_store(store)
-    problems = redact_all(result.problems)
+    problems, notes = redact_all(result.problems), redact_all(result.notes)
     if as_json:
         doc = {
             "store": redact(store),
             "checked": result.checked,
             "retired_checked": result.retired,
             "problems": problems,
+            "notes": notes,
         }
         say_lines(strict_json.dumps(doc, indent=2).split("\n"))
     else:
         for p in problems:
             say(f"problem: {one_line(p)}", err=True)
+        for n in notes:
+            say(f"note: {one_line(n)}", err=True)
         retired = f", {result.retired} retired groups checked" if result.retired else ""
         say(f"{result.checked} recordings checked{retired}, {len(problems)} problems", info=True)
         in_retired = len(result.retired_problems)

@@ -15,6 +15,7 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.store.fs import Location
+from eegprep.store.retired_list import RECORD
 
 
 def differing_keys(attrs: Mapping[str, Any], record: Mapping[str, Any]) -> list[str]:
@@ -71,3 +72,21 @@ def group_record_problem(loc: Location, group: str, record: Mapping[str, Any]) -
         f"{where}: its attributes and the index record differ in {shown_keys(differ)}: one of "
         "them is damaged (`eegprep ingest --repair` writes the recording again)"
     )
+
+
+def holds_no_record(loc: Location, group: str) -> bool:
+    """Whether recording group ``group`` (a path from the store root) is there and holds
+    nothing of a record: no ``zarr.json``, or one whose attributes are empty (what a stopped
+    ingest leaves of a group it never listed: a worker writes the attributes last), and no
+    ``record.json`` (a retired group's sealed copy of its record). False for a group that is not
+    there, and for one whose ``zarr.json`` cannot be read or parsed: it may hold a damaged
+    record."""
+    if loc.exists(group, RECORD) or not loc.exists(group):
+        return False
+    try:
+        doc = strict_json.loads(loc.read_bytes(group, "zarr.json"))
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    return isinstance(doc, dict) and doc.get("attributes") == {} and not_a_group(doc) is None

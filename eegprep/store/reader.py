@@ -40,7 +40,7 @@ from eegprep.base.files import TMP_MARK
 from eegprep.base.gc_pause import gc_paused
 from eegprep.base.sealed import seal_problem
 from eegprep.store.fs import Location
-from eegprep.store.group_attrs import group_record_problem
+from eegprep.store.group_attrs import group_record_problem, holds_no_record
 from eegprep.store.index import INDEX_DIR, read_entries
 from eegprep.store.index_fields import BaseLine, Entry, IndexFields, line_text
 from eegprep.store.lock_file import ingest_running
@@ -611,20 +611,22 @@ def _refuse_damaged_root(loc: Location, attrs: dict[str, Any]) -> None:
 def _refuse_lost_index(loc: Location) -> None:
     """Refuse a store whose index is gone while recording groups are on disk (its segments
     deleted): it would read as empty. Not while an ingest runs: it may be moving its first
-    recording into place, which it lists next."""
+    recording into place, which it lists next; nor when no group holds a record (what an
+    ingest stopped before its first commit leaves on an object store, where workers write
+    their groups in place): no recording was ever complete, and the store is empty."""
     if any(n.endswith(".jsonl") for n in loc.list(*INDEX_DIR)) or ingest_running(loc):
         return
-    n_groups = sum(
-        1
+    groups = [
+        f"recordings/{corpus}/{name}"
         for corpus in loc.list("recordings")
         if corpus != "zarr.json" and TMP_MARK not in corpus
         for name in loc.list("recordings", corpus)
         if name != "zarr.json" and TMP_MARK not in name
-    )
-    if n_groups:
+    ]
+    if any(not holds_no_record(loc, g) for g in groups):  # (stops at the first with a record)
         raise StoreFormatError(
             f"{loc.display}: index missing ({'/'.join(INDEX_DIR)} holds no segment), but "
-            f"{n_groups} recording groups are under recordings/: the next `eegprep ingest "
+            f"{len(groups)} recording groups are under recordings/: the next `eegprep ingest "
             f"CORPUS --out {loc.display}` lists them again from their groups (`eegprep validate` "
             "checks the store)"
         )

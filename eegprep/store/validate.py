@@ -10,7 +10,9 @@ replaced, kept for readers of an older index) are read the same way
 (:func:`retired_group_problems`), their lines apart (:func:`check_store`).
 
 Each problem is one line naming the recording id or the object; nothing raised while checking
-escapes (it becomes a line too): a damaged store is reported, never a traceback. Only misuse
+escapes (it becomes a line too): a damaged store is reported, never a traceback. What is no
+damage, a group that holds no record (what a stopped ingest leaves), is a note, apart
+(:attr:`Validation.notes`). Only misuse
 raises: a location that holds no eegprep store at all, or one of a newer format.
 
 Concurrency contract: read-only; safe while an ingest writes, except that groups it is
@@ -24,7 +26,7 @@ import functools
 import re
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,26 +36,35 @@ from eegprep.base.errors import StoreFormatError, StoreNotFoundError
 from eegprep.base.files import TMP_MARK
 from eegprep.base.sealed import KEY, seal_problem
 from eegprep.store.fs import Location
-from eegprep.store.group_attrs import differing_keys, not_a_group, shown_keys
+from eegprep.store.group_attrs import differing_keys, holds_no_record, not_a_group, shown_keys
 from eegprep.store.index import INDEX_DIR, fields_file_problem, read_index_checked
 from eegprep.store.lock_file import ingest_running
 from eegprep.store.reader import FORMAT, FORMAT_VERSION
+from eegprep.store.retired_list import (
+    RECORD,
+    RETIRED,
+    RETIRED_REASONS,
+    RetiredEntry,
+    retired_entries,
+)
 from eegprep.store.shard_reader import ShardReader
 
 BLOCK = 360_000  # samples per read of an array not in eegprep's own layout (one shard)
 MAX_LINES = 20  # problems listed per recording (and unlisted groups per store), then a count
-RETIRED = ("_eegprep", "retired.json")  # replaced versions kept for readers of an older index
 
 
 @dataclass(frozen=True)
 class Validation:
     """What :func:`check_store` found: ``checked`` listed recordings, ``retired`` retired
     groups checked, ``problems`` one line each (those of retired groups start with
-    :data:`RETIRED_PREFIX`)."""
+    :data:`RETIRED_PREFIX`), and ``notes``, one line each about what is no damage: groups
+    that hold no record (what a stopped ingest leaves), which the next ingest retires and
+    later deletes."""
 
     checked: int
     retired: int
     problems: list[str]
+    notes: list[str] = field(default_factory=list)
 
     @property
     def retired_problems(self) -> list[str]:
@@ -77,13 +88,15 @@ def validate(url: str) -> tuple[int, list[str]]:
 def check_store(url: str) -> Validation:
     """Check a whole store: its listed recordings, its bookkeeping, and its retired groups
     (replaced versions kept for readers of an older index: :func:`retired_group_problems`),
-    whose problems are lines of their own, each starting ``retired group {group}``."""
+    whose problems are lines of their own, each starting ``retired group {group}``. Groups
+    that hold no record are no damage: each is a line of :attr:`Validation.notes`."""
     loc = Location.parse(url)
     problems: list[str] = []
+    notes: list[str] = []
     attrs = _root_attrs(loc, problems)
     records = _index(loc, problems)
     retired = _retired(loc, problems)
-    _unlisted_groups(loc, records, retired, problems)
+    _unlisted_groups(loc, records, set(retired), problems, notes)
     _bookkeeping(loc, records, problems)
     recipe_hash = attrs.get("recipe_hash") if attrs else None
     for record in records.values():
@@ -91,13 +104,32 @@ def check_store(url: str) -> Validation:
         source = functools.partial(_index_line, loc, rid)
         problems += recording_problems(loc, record, recipe_hash=recipe_hash, source=source)
     listed = {r.get("group") for r in records.values()}
-    n_retired = 0
-    for group in sorted(retired - listed):  # (a listed one is checked above)
-        found = retired_group_problems(loc, group)
+    n_retired, empty = 0, []
+    for group in sorted(set(retired) - listed):  # (a listed one is checked above)
+        found = retired_group_problems(loc, group, record=retired[group].record)
         if found is not None:
             n_retired += 1
             problems += found
-    return Validation(len(records), n_retired, problems)
+        elif holds_no_record(loc, group):
+            empty.append(group)
+    notes += _no_record_notes(empty, retired=True)
+    return Validation(len(records), n_retired, problems, notes)
+
+
+def _no_record_notes(groups: list[str], *, retired: bool) -> list[str]:
+    """A ``note`` line for each group that holds no record (at most :data:`MAX_LINES`)."""
+    what = "no zarr.json, or empty attributes: what a stopped ingest leaves of a group it never "
+    if retired:
+        prefix = RETIRED_PREFIX
+        what += "listed, or a deletion cut short); nothing to check: an ingest deletes it after "
+    else:
+        prefix = ""
+        what += "listed); not damage: the next ingest retires it, and deletes it after "
+    lines = [f"{prefix}{g}: holds no record ({what}--keep-replaced" for g in groups]
+    if len(lines) > MAX_LINES:
+        more = len(lines) - MAX_LINES
+        lines = [*lines[:MAX_LINES], f"recordings: {more} more groups that hold no record"]
+    return lines
 
 
 def _index_line(loc: Location, rid: Any) -> str:
@@ -111,7 +143,9 @@ def _index_line(loc: Location, rid: Any) -> str:
     return "the index record" + (f" (in {'/'.join(INDEX_DIR)}/{segment})" if segment else "")
 
 
-def retired_group_problems(loc: Location, group: str) -> list[str] | None:
+def retired_group_problems(
+    loc: Location, group: str, *, record: str | None = None
+) -> list[str] | None:
     """Everything wrong with the retired group ``group`` (a replaced or removed version that
     the index no longer lists, kept for readers of an older index), reading every byte of it
     as :func:`recording_problems` reads a listed recording. Each line starts ``retired group
@@ -120,21 +154,34 @@ def retired_group_problems(loc: Location, group: str) -> list[str] | None:
     Its record is the sealed copy the writer put in ``{group}/record.json`` when it retired it
     (the index record it was listed with), which its attributes must equal; without one (a
     group retired by an earlier version, or never listed: an orphan) its attributes are taken
-    for its record, and only what the arrays repeat of them is checked.
+    for its record, and only what the arrays repeat of them is checked. ``record``: the
+    ``crc32c`` of that ``record.json`` as ``_eegprep/retired.json`` states it (its entry's
+    third field; None when the entry says none was written, or is of an earlier version): a
+    ``record.json`` that is missing then, or is another one, is damage.
 
     None when it holds nothing of a recording to check: the group is gone or being deleted (an
-    ingest deletes its ``record.json``, then its ``zarr.json``, first), holds no record (what a
-    stopped ingest leaves of a group it never listed: no ``zarr.json``, or empty attributes),
-    holds the record of neither its own id nor its own path (a group copied there: no version
-    of anything), or was replaced because it was damaged (``--repair``: its ``record.json``
-    says so). A record that names this path and another id, or this id and another path, is
-    damage (a flipped bit in ``id`` or ``group``)."""
+    ingest clears its entry's checksum, then deletes its ``record.json``, then its
+    ``zarr.json``), holds no record (what a stopped ingest leaves of a group it never listed:
+    no ``zarr.json``, or empty attributes), holds the record of neither its own id nor its own
+    path (a group copied there: no version of anything), or was replaced because it was damaged
+    (``--repair``: its ``record.json`` says so). A record that names this path and another id,
+    or this id and another path, is damage (a flipped bit in ``id`` or ``group``)."""
     name = f"{RETIRED_PREFIX}{group}"
     lines: list[str] = []
-    kept = _retired_record(loc, group, name, lines)
+    kept = _retired_record(loc, group, name, lines, record)
     if kept is not None and kept.get("reason") == "repaired":
         return None  # its damage is known: --repair replaced it
     had_record = kept is not None or bool(lines)
+    if record is not None and not had_record:  # the record.json it was retired with is gone
+        if not _still_sealed(loc, group):
+            return None  # its deletion began meanwhile: an ingest clears the checksum first
+        if not loc.exists(group):
+            return [f"{name}: missing, all of it ({'/'.join(RETIRED)} lists it with the "
+                    f"checksum of the {RECORD} written when it was retired; a reader of an older "
+                    "index fails on it)"]  # fmt: skip
+        lines.append(f"{name}: {group}/{RECORD} missing ({'/'.join(RETIRED)} says it was "
+                     "written when the group was retired: the sealed copy of the record it was "
+                     "listed with, which its attributes are checked against)")  # fmt: skip
     try:
         blob: bytes | None = loc.read_bytes(group, "zarr.json")
     except FileNotFoundError:
@@ -144,9 +191,9 @@ def retired_group_problems(loc: Location, group: str) -> list[str] | None:
     if kept is not None:
         if blob is None:
             lines.append(f"{name}: {group}/zarr.json missing (the group's metadata; "
-                         f"{group}/{RECORD_FILE} holds the record it was listed with)")  # fmt: skip
+                         f"{group}/{RECORD} holds the record it was listed with)")  # fmt: skip
         else:
-            listed_with = f"{group}/{RECORD_FILE} (the record it was listed with)"
+            listed_with = f"{group}/{RECORD} (the record it was listed with)"
             lines += recording_problems(loc, kept["record"], name=name, source=listed_with)
     elif blob is not None:
         found = _attributes_as_record(loc, group, name, blob)
@@ -158,7 +205,7 @@ def retired_group_problems(loc: Location, group: str) -> list[str] | None:
     _removed_marker(loc, group, name, kept, lines)
     if not lines:
         return []
-    if (had_record and not loc.exists(group, RECORD_FILE)) or (
+    if (had_record and not loc.exists(group, RECORD)) or (
         blob is not None and not loc.exists(group, "zarr.json")
     ):
         return None  # deleted while it was read: its time was up
@@ -167,19 +214,29 @@ def retired_group_problems(loc: Location, group: str) -> list[str] | None:
 
 REPAIR = "`eegprep ingest --repair` writes the recording again"
 NOT_REWRITTEN = "a retired version is not written again"
-RECORD_FILE = "record.json"  # eegprep.store.writer.RECORD
+
+
+def _still_sealed(loc: Location, group: str) -> bool:
+    """Whether ``_eegprep/retired.json``, read again, still lists ``group`` with the checksum
+    of its ``record.json``: an ingest deleting the group clears it first, so a group whose
+    deletion began after validate read the list is not taken for damage."""
+    try:
+        good, _bad = retired_entries(strict_json.loads(loc.read_bytes(*RETIRED)))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    return any(e.group == group and e.record is not None for e in good)
 
 
 def _retired_record(
-    loc: Location, group: str, name: str, lines: list[str]
+    loc: Location, group: str, name: str, lines: list[str], sealed: str | None = None
 ) -> dict[str, Any] | None:
     """The sealed copy of a retired group's record (``{group}/record.json``), or None: absent,
-    or damaged (a line in ``lines``)."""
-    from eegprep.store.writer import RETIRED_REASONS
-
-    where = f"{group}/{RECORD_FILE}"
+    or damaged (a line in ``lines``): failing its own checksum, or (``sealed``, the checksum
+    ``_eegprep/retired.json`` states for it) another record than the one written when the group
+    was retired."""
+    where = f"{group}/{RECORD}"
     try:
-        doc = strict_json.loads(loc.read_bytes(group, RECORD_FILE))
+        doc = strict_json.loads(loc.read_bytes(group, RECORD))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -197,6 +254,9 @@ def _retired_record(
     record = doc.get("record")
     if problem is None and not (isinstance(record, dict) and record.get("group") == group):
         problem = f"its record is not this group's (group {_group_of(record)!r})"
+    if problem is None and sealed is not None and doc[KEY] != sealed:
+        problem = (f"not the one written when the group was retired: its {KEY} is "
+                   f"{doc[KEY]}, {'/'.join(RETIRED)} says {sealed}")  # fmt: skip
     if problem is not None:
         lines.append(f"{name}: {where} damaged ({problem})")
         return None
@@ -216,7 +276,7 @@ def _removed_marker(
         doc = strict_json.loads(loc.read_bytes(group, REMOVED))
     except FileNotFoundError:
         if kept is not None and kept.get("reason") == "removed":
-            lines.append(f"{name}: {where} missing (--prune wrote it, as {group}/{RECORD_FILE} "
+            lines.append(f"{name}: {where} missing (--prune wrote it, as {group}/{RECORD} "
                          "says: without it a later ingest may list the group again)")  # fmt: skip
         return
     except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -721,9 +781,14 @@ def _index(loc: Location, problems: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def _unlisted_groups(
-    loc: Location, records: dict[str, dict[str, Any]], retired: set[str], problems: list[str]
+    loc: Location,
+    records: dict[str, dict[str, Any]],
+    retired: set[str],
+    problems: list[str],
+    notes: list[str],
 ) -> None:
-    """Recording groups on disk that the index does not list (nor lists as retired)."""
+    """Recording groups on disk that the index does not list (nor lists as retired): a
+    problem each, but for those that hold no record (what a stopped ingest leaves), a note."""
     try:
         on_disk = _groups_on_disk(loc, problems)
         listed = {r.get("group") for r in records.values()} | retired
@@ -734,6 +799,11 @@ def _unlisted_groups(
         return
     if not unlisted or ingest_running(loc):
         return  # (a running ingest's groups: on object stores it writes them in place)
+    empty = [g for g in unlisted if holds_no_record(loc, g)]
+    notes += _no_record_notes(empty, retired=False)
+    unlisted = [g for g in unlisted if g not in set(empty)]
+    if not unlisted:
+        return
     if not records:
         what = "index lists none of them" if has_index else "index missing"
         problems.append(
@@ -741,9 +811,9 @@ def _unlisted_groups(
         )
         return
     for group in unlisted[:MAX_LINES]:
-        if loc.exists(group, RECORD_FILE):  # only a retired group holds one
+        if loc.exists(group, RECORD):  # only a retired group holds one
             problems.append(
-                f"{group}: a retired group (it holds {RECORD_FILE}) that {'/'.join(RETIRED)} "
+                f"{group}: a retired group (it holds {RECORD}) that {'/'.join(RETIRED)} "
                 "does not list (that list lost or damaged): the next ingest retires it again"
             )
             continue
@@ -873,17 +943,16 @@ def _seen_problems(loc: Location, records: dict[str, dict[str, Any]], problems: 
         )
 
 
-def _retired(loc: Location, problems: list[str]) -> set[str]:
-    """Groups of replaced versions, kept a while for readers holding an older index."""
+def _retired(loc: Location, problems: list[str]) -> dict[str, RetiredEntry]:
+    """Groups of replaced versions, kept a while for readers holding an older index, each with
+    its entry in ``_eegprep/retired.json``."""
     if not loc.exists(*RETIRED):
-        return set()
-    from eegprep.store.writer import retired_entries
-
+        return {}
     try:
         good, bad = retired_entries(strict_json.loads(loc.read_bytes(*RETIRED)))
     except ValueError as exc:
         problems.append(f"{'/'.join(RETIRED)}: damaged ({type(exc).__name__}: {exc})")
-        return set()
+        return {}
     problems += [f"{'/'.join(RETIRED)}: damaged ({line}; the next ingest ignores it)"
                  for line in bad[:MAX_LINES]]  # fmt: skip
-    return {group for group, _when in good}
+    return {e.group: e for e in good}

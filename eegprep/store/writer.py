@@ -23,13 +23,12 @@ import contextlib
 import errno
 import json
 import logging
-import math
 import os
-import re
 import socket
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -37,12 +36,13 @@ import numpy as np
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError, StoreLockedError
 from eegprep.base.files import TMP_MARK, remove_stale_temporaries
-from eegprep.base.sealed import KEY, seal, seal_problem
+from eegprep.base.sealed import seal
 from eegprep.base.strict_json import find_unsafe
 from eegprep.base.version import __version__
 from eegprep.pipeline.channels import VOCABULARY
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.fs import Location
+from eegprep.store.group_path import GROUP_PATH, check_group, group_version, version_group
 from eegprep.store.index import INDEX_DIR, append, compact, read_index_checked
 from eegprep.store.lock_file import (
     LOCK,
@@ -56,111 +56,30 @@ from eegprep.store.lock_file import (
 )
 from eegprep.store.reader import FORMAT, FORMAT_VERSION, read_root_attrs
 from eegprep.store.record import RecordingRecord
+from eegprep.store.retired_list import (
+    RECORD,
+    RETIRED,
+    RetiredEntry,
+    record_seal,
+    retired_document,
+    retired_entries,
+    retired_record,
+)
 from eegprep.store.shards import Layout, ShardWriter, put, write_group, zarr_compressors
 
 CHUNK_SECONDS = 60  # one chunk = all channels x 60 s: one read call serves many windows
 SHARD_CHUNKS = 30  # one shard object = 30 chunks (30 min): few files per recording
 STAGING = ("_eegprep", "staging")
 FLOCK = ("_eegprep", "lock.flock")  # held with flock while a local store is written
-RETIRED = ("_eegprep", "retired.json")
 REMOVED = "removed.json"  # in a recording group: removed by --prune, never relisted
-RECORD = "record.json"  # in a retired group: the record it was listed with (retired_record)
 REPORTS = ("_eegprep", "reports")
 SEEN = ("_eegprep", "seen.json")  # the ingest's seen-files cache (eegprep.ingestion.seen_files)
 _STORE_WIDE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 """Errors that concern the whole store, not one recording: a commit stops on them."""
 KEEP_REPLACED_SECONDS = 86_400.0  # how long a replaced version stays for readers of old indexes
 _SKELETON = {"recordings/zarr.json", "_eegprep/zarr.json", "_eegprep/lock", "_eegprep/lock.flock"}
-_GROUP = re.compile(r"recordings/[a-z0-9][a-z0-9_-]*/[A-Za-z0-9+-][A-Za-z0-9._+~-]*(@[0-9]+)?")
 
 log = logging.getLogger(__name__)
-
-
-def version_group(corpus: str, name: str, version: int) -> str:
-    """The group of a recording's ``version`` (1: ``recordings/c/n``; k: ``recordings/c/n@k``)."""
-    base = f"recordings/{corpus}/{name}"
-    return check_group(base if version <= 1 else f"{base}@{version}")
-
-
-def group_version(group: str) -> int:
-    """The version number of a recording group path (1 when it has no ``@k``)."""
-    head, _, tail = group.rpartition("@")
-    return int(tail) if head and tail.isdigit() else 1
-
-
-def check_group(group: str) -> str:
-    """``group`` when it is a recording group path; :class:`StoreFormatError` otherwise.
-
-    Every path the writer creates, replaces or deletes under ``recordings/`` passes here: no
-    name can make it touch anything but one recording's own folder.
-    """
-    parts = group.split("/")
-    if not _GROUP.fullmatch(group) or any(
-        p in (".", "..") or p.lower() == "zarr.json" for p in parts
-    ):
-        raise StoreFormatError(f"unsafe recording group path {group!r}: refusing to touch it")
-    return group
-
-
-def retired_document(rows: Iterable[tuple[str, float]]) -> bytes:
-    """``_eegprep/retired.json``: ``{"retired": [[group, time], ...], "crc32c": ...}``, rows
-    sorted, times in seconds since the epoch; the checksum (:mod:`eegprep.base.sealed`) lets
-    ``validate`` find a flipped digit of a time or a letter of a group."""
-    doc = seal({"retired": sorted([check_group(g), t] for g, t in rows)})
-    return json.dumps(doc, allow_nan=False).encode()
-
-
-def retired_entries(doc: Any) -> tuple[list[tuple[str, float]], list[str]]:
-    """The valid ``[group, time]`` rows of ``_eegprep/retired.json`` (:func:`retired_document`,
-    or the bare list of rows that earlier versions wrote), and a line for each other row (not
-    a recording group path of this store, or no finite time). When the file's checksum fails
-    no row is trusted: the groups they stood for are found again as unlisted groups."""
-    if isinstance(doc, dict):
-        problem = seal_problem(doc)
-        if problem is None and set(doc) != {"retired", KEY}:
-            problem = f"keys {sorted(doc)} are not 'retired' and {KEY!r}"
-        if problem is not None:
-            return [], [problem]
-        doc = doc["retired"]
-    rows = doc
-    if not isinstance(rows, list):
-        return [], [f"not a list of [group, time] ({type(rows).__name__})"]
-    good, bad = [], []
-    for row in rows:
-        entry = _retired_row(row)
-        if entry is None:
-            bad.append(f"entry {row!r} is not a recording group and a time")
-        else:
-            good.append(entry)
-    return good, bad
-
-
-def _retired_row(row: Any) -> tuple[str, float] | None:
-    if not (isinstance(row, list) and len(row) == 2):
-        return None
-    group, when = row
-    number = isinstance(when, int | float) and not isinstance(when, bool)
-    if not (isinstance(group, str) and number and math.isfinite(when)):
-        return None
-    try:
-        check_group(group)
-    except StoreFormatError:
-        return None
-    return group, float(when)
-
-
-RETIRED_REASONS = ("replaced", "removed", "repaired")
-
-
-def retired_record(record: dict[str, Any], reason: str, damage: list[str] | None = None) -> bytes:
-    """A retired group's :data:`RECORD`: ``{"record": the index record it was listed with,
-    "reason": "replaced" | "removed" (--prune) | "repaired" (replaced by --repair, ``damage``
-    the problems found), "crc32c"}``. Its attributes are the only other copy of the record once
-    the index lists another version: a flipped label or hash in them is found by this one."""
-    doc: dict[str, Any] = {"record": record, "reason": reason}
-    if reason == "repaired":
-        doc["damage"] = [str(line) for line in (damage or [])[:20]]
-    return json.dumps(seal(doc), sort_keys=True, allow_nan=False).encode()
 
 
 def group_json(attrs: dict[str, Any]) -> bytes:
@@ -492,7 +411,7 @@ class StoreWriter:
         """
         listed = self._listed.get(f"{corpus}/{name}")
         version = group_version(listed) + 1 if listed else 1
-        retired = {g for g, _ in self._retired()}
+        retired = self._retired()
         while version_group(corpus, name, version) in retired:
             version += 1
         return version_group(corpus, name, version)
@@ -585,12 +504,13 @@ class StoreWriter:
         old = self._listed.get(record.id)
         return old if old is not None and old != final else None
 
-    def _retired(self) -> list[tuple[str, float]]:
-        """The retired groups and when each was retired; entries that are not a recording
-        group path and a time (a damaged file) are left out, so that they block nothing: the
-        groups they stood for are found again as orphans."""
+    def _retired(self) -> dict[str, RetiredEntry]:
+        """The retired groups, each with when it was retired and its ``record.json``'s
+        checksum; entries that are not a recording group path and a time (a damaged file) are
+        left out, so that they block nothing: the groups they stood for are found again as
+        orphans."""
         if not self.loc.exists(*RETIRED):
-            return []
+            return {}
         try:
             good, bad = retired_entries(strict_json.loads(self.loc.read_bytes(*RETIRED)))
         except ValueError:  # damaged: forget it; orphans are found again
@@ -598,16 +518,18 @@ class StoreWriter:
         if bad:
             log.warning("%s: %d damaged entries ignored", "/".join(RETIRED), len(bad))
             self._retired_damaged = True
-        return good
+        return {e.group: e for e in good}
 
     def _retire(
         self, groups: list[str], when: float | None = None, *, reason: str = "replaced"
     ) -> None:
         """List ``groups`` in ``retired.json``; each listed one first gets its :data:`RECORD`,
         the index record it was listed with (a second copy of its attributes, sealed, which
-        ``validate`` checks them by)."""
+        ``validate`` checks them by), and its entry that file's ``crc32c``: a ``record.json``
+        lost later is damage, not a group retired by an earlier version."""
         now = time.time() if when is None else when
         by_group = {g: rid for rid, g in self._listed.items()}
+        sealed: dict[str, str | None] = {}
         for g in groups:
             rid = by_group.get(g)
             if rid in self._records and self.loc.exists(check_group(g), "zarr.json"):
@@ -616,10 +538,22 @@ class StoreWriter:
                 # no temporary name: a kill cuts it short in a group still listed (retired.json
                 # comes next), whose record.json nothing reads; retiring it writes it again
                 put(self.loc, f"{g}/{RECORD}", [doc])
-        rows = dict(self._retired())
+                sealed[g] = record_seal(doc)
+        rows = self._retired()
         for g in groups:
-            rows.setdefault(check_group(g), now)
-        self.loc.write_bytes(retired_document(rows.items()), *RETIRED)
+            old = rows.get(check_group(g))
+            record = sealed.get(g) or (old.record if old else None) or self._found_record(g)
+            rows[g] = RetiredEntry(g, old.when if old else now, record)
+        self.loc.write_bytes(retired_document(rows.values()), *RETIRED)
+
+    def _found_record(self, group: str) -> str | None:
+        """The checksum of the :data:`RECORD` an orphan already holds (retired before, its
+        entry lost with a damaged ``retired.json``), or None when it holds none (or one too
+        damaged to state it: validate reports that one while it is there)."""
+        try:
+            return record_seal(self.loc.read_bytes(group, RECORD))
+        except FileNotFoundError:
+            return None
 
     def _collect(self) -> None:
         """Retire orphaned groups (on disk, listed nowhere) and delete expired retired ones.
@@ -630,21 +564,26 @@ class StoreWriter:
         version, since a reader may still hold an index that lists them.
         """
         listed = self._groups
-        retired = dict(self._retired())
+        retired = self._retired()
         orphans = [g for g in self._groups_on_disk() if g not in listed and g not in retired]
         orphans = self._relist(orphans)  # (which retires the versions it supersedes)
         if orphans:
             self._retire(orphans)
-        retired = dict(self._retired())
+        retired = self._retired()
         limit = time.time() - self.keep_replaced
-        expired = [g for g, t in retired.items() if t <= limit or g in listed]
-        for g in expired:
-            if g not in listed:  # its records first: a deletion cut short leaves none to check
-                self.loc.remove(check_group(g), RECORD)
-                self.loc.remove(g, "zarr.json")
-                self.loc.remove(g)
+        expired = [g for g, e in retired.items() if e.when <= limit or g in listed]
+        doomed = [g for g in expired if g not in listed]
+        if any(retired[g].record for g in doomed):
+            # first their entries stop saying that a record.json is there: a deletion cut short
+            # by a kill leaves a group that validate takes for one being deleted, not damage
+            rows = [replace(e, record=None) if e.group in doomed else e for e in retired.values()]
+            self.loc.write_bytes(retired_document(rows), *RETIRED)
+        for g in doomed:  # its records first: a deletion cut short leaves none to check
+            self.loc.remove(check_group(g), RECORD)
+            self.loc.remove(g, "zarr.json")
+            self.loc.remove(g)
         if expired or self._retired_damaged:  # damaged entries are dropped from the file
-            keep = [(g, t) for g, t in retired.items() if g not in expired]
+            keep = [e for g, e in retired.items() if g not in expired]
             self.loc.write_bytes(retired_document(keep), *RETIRED)
             self._retired_damaged = False
 
@@ -717,7 +656,7 @@ class StoreWriter:
                 continue
             for name in self.loc.list("recordings", corpus):
                 group = f"recordings/{corpus}/{name}"
-                if name != "zarr.json" and _GROUP.fullmatch(group):
+                if name != "zarr.json" and GROUP_PATH.fullmatch(group):
                     out.append(group)
         return out
 

@@ -160,6 +160,7 @@ def test_a_flipped_bit_in_the_root_attributes_is_refused_by_readers(store: Path)
 def test_every_flipped_bit_in_the_retired_list_is_reported(store: Path) -> None:
     """A flipped digit in a retired group's time (when a later ingest deletes it) passed
     ``validate``: the file is now sealed; the bare list earlier versions wrote is still read."""
+    from eegprep.store.retired_list import RetiredEntry
     from eegprep.store.writer import StoreWriter, retired_document
 
     with StoreWriter(store, Recipe(encoding="quantized")) as writer:  # retire a stray copy
@@ -168,7 +169,7 @@ def test_every_flipped_bit_in_the_retired_list_is_reported(store: Path) -> None:
         writer._retire(["recordings/tuh/stray"], when=1_000_000_000.0)
     path = store / "_eegprep" / "retired.json"
     good = path.read_bytes()
-    assert good == retired_document([("recordings/tuh/stray", 1_000_000_000.0)])
+    assert good == retired_document([RetiredEntry("recordings/tuh/stray", 1_000_000_000.0)])
     assert validate(str(store))[1] == []
     when = good.index(b"1000000000")
     flipped = good[:when] + b"3" + good[when + 1 :]  # a time 2 * 10^9 s later: never deleted

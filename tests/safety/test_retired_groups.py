@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import random
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -24,6 +26,7 @@ from click.testing import CliRunner
 from cli import eegprep_cli
 from eegprep import open_store
 from eegprep.store.validate import RETIRED_PREFIX, check_store, validate
+from tests.safety.backends import Backend
 from tests.safety.corpus import ingest_folder, write_edf
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # numcodecs' zarr3 codecs
@@ -61,6 +64,17 @@ def _flips(blob: bytes, n: int, seed: int, span: tuple[int, int] | None = None) 
         b[bit // 8] ^= 1 << (bit % 8)
         out.append(bytes(b))
     return out
+
+
+def _retired_by_an_earlier_version(store: Path) -> None:
+    """Make the retired group what an earlier version left: no ``record.json``, and its entry
+    in the retired list of two fields, ``[group, time]``, which says nothing of one."""
+    from eegprep.base.sealed import seal
+
+    (store / OLD / "record.json").unlink()
+    path = store / "_eegprep" / "retired.json"
+    rows = [row[:2] for row in json.loads(path.read_text())["retired"]]
+    path.write_text(json.dumps(seal({"retired": rows})))
 
 
 def _only_retired(store: Path) -> list[str]:
@@ -128,7 +142,7 @@ def test_damage_to_what_a_retired_group_names_is_reported(store: Path) -> None:
     meta.write_text(good.replace(f'"group": "{OLD}"', f'"group": "{OLD}@5"'))
     assert any("record.json (the record it was listed with) differ in group" in p
                for p in _only_retired(store))  # fmt: skip
-    (store / OLD / "record.json").unlink()  # as an earlier version retired it: attributes alone
+    _retired_by_an_earlier_version(store)  # its attributes alone
     assert any("its record's group is 'recordings/folder/r0@5'" in p for p in _only_retired(store))
     meta.write_text(good.replace('"id": "folder/r0"', '"id": "folder/r9"'))
     assert any("its record's id is 'folder/r9'" in p for p in _only_retired(store))
@@ -139,7 +153,7 @@ def test_damage_to_what_a_retired_group_names_is_reported(store: Path) -> None:
 def test_a_retired_group_of_an_earlier_version_is_checked_by_its_attributes(
     store: Path,
 ) -> None:
-    (store / OLD / "record.json").unlink()
+    _retired_by_an_earlier_version(store)
     assert check_store(str(store)).problems == []
     shard = store / OLD / "data" / "c.0.0"
     shard.write_bytes(_flips(shard.read_bytes(), 1, seed=3, span=(100, 200))[0])
@@ -160,9 +174,7 @@ def test_what_a_stopped_ingest_leaves_is_not_reported(store: Path) -> None:
             (store / "recordings" / "folder" / name / "zarr.json").write_bytes(meta)
     shutil.copy(store / f"{OLD}@2" / "zarr.json", store / "recordings" / "folder" / "copy")
     with StoreWriter(store, folder_config().recipe) as writer:  # retires the three orphans
-        assert {"recordings/folder/x@2", "recordings/folder/copy"} <= {
-            g for g, _ in writer._retired()
-        }
+        assert {"recordings/folder/x@2", "recordings/folder/copy"} <= set(writer._retired())
     result = check_store(str(store))
     assert (result.retired, result.problems) == (1, [])
 
@@ -261,3 +273,148 @@ def test_a_lost_retired_list_names_the_groups_it_listed(store: Path) -> None:
         f"{OLD}: a retired group (it holds record.json) that _eegprep/retired.json does not list "
         "(that list lost or damaged): the next ingest retires it again"
     ]
+
+
+@pytest.fixture(params=["local", "memory"])
+def backend(store: Path, request: pytest.FixtureRequest) -> Iterator[Backend]:
+    b = Backend(store, request.param, "retired")
+    yield b
+    b.close()
+
+
+def test_retired_list_entries_carry_their_record_json_checksum(store: Path) -> None:
+    """Each entry is ``[group, time, record]``: ``record`` the ``crc32c`` of the group's
+    ``record.json``, which no entry of an earlier version states."""
+    rows = json.loads((store / "_eegprep" / "retired.json").read_text())["retired"]
+    doc = json.loads((store / OLD / "record.json").read_text())
+    assert [row[0] for row in rows] == [OLD] and len(rows[0]) == 3
+    assert rows[0][2] == doc["crc32c"]
+
+
+def test_a_lone_deleted_record_json_of_a_retired_group_is_reported(backend: Backend) -> None:
+    """It was taken for a group an earlier version retired (no ``record.json``), and nothing
+    was reported: the retired list now says that one was written, under its checksum."""
+    rel = f"{OLD}/record.json"
+    good = backend.read(rel)
+    backend.delete(rel)
+    result = check_store(backend.url)
+    assert (result.checked, result.retired) == (2, 1)
+    assert result.problems == [
+        f"{PREFIX}{rel} missing (_eegprep/retired.json says it was written when the group was "
+        "retired: the sealed copy of the record it was listed with, which its attributes are "
+        "checked against)"
+    ]
+    res = CliRunner().invoke(eegprep_cli, ["validate", backend.url])
+    assert res.exit_code == 1 and f"problem: {PREFIX}{rel} missing" in res.output
+    backend.write(rel, good)
+    assert check_store(backend.url).problems == []
+
+
+def test_a_retired_groups_record_json_replaced_by_another_is_reported(backend: Backend) -> None:
+    """A sound, sealed ``record.json`` that is not the one written when the group was retired
+    (here one saying ``--repair`` replaced the group, which validate takes as known damage and
+    does not check) fails the checksum its entry states."""
+    from eegprep.store.retired_list import retired_record
+
+    rel = f"{OLD}/record.json"
+    doc = json.loads(backend.read(rel))
+    backend.write(rel, retired_record(doc["record"], "repaired", ["a flipped bit"]))
+    problems = check_store(backend.url).problems
+    assert len(problems) == 1 and problems[0].startswith(f"{PREFIX}{rel} damaged (not the one")
+    assert doc["crc32c"] in problems[0]
+
+
+def test_a_retired_group_deleted_whole_is_reported(backend: Backend) -> None:
+    backend.delete(OLD)
+    problems = check_store(backend.url).problems
+    assert len(problems) == 1 and problems[0].startswith(f"{PREFIX}missing, all of it")
+
+
+def test_a_retired_group_whose_deletion_began_while_it_was_read_is_not_reported(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ingest deleting a retired group first writes its entry without the checksum, then
+    deletes its ``record.json``: validate, having read the list before, reads it again before
+    calling the missing ``record.json`` damage."""
+    from eegprep.base.sealed import seal
+    from eegprep.store import validate as module
+
+    real = module._retired
+
+    def deleting(*args: Any) -> Any:
+        found = real(*args)  # what validate read; then an ingest begins deleting the group
+        path = store / "_eegprep" / "retired.json"
+        rows = [[g, t, None] for g, t, _ in json.loads(path.read_text())["retired"]]
+        path.write_text(json.dumps(seal({"retired": rows})))
+        (store / OLD / "record.json").unlink()
+        return found
+
+    monkeypatch.setattr(module, "_retired", deleting)
+    result = check_store(str(store))
+    assert (result.problems, result.retired) == ([], 0)  # being deleted: not checked
+
+
+def test_every_writer_of_the_retired_list_states_the_record_json(store: Path) -> None:
+    """``--prune`` and ``--repair`` retire groups too; their entries state the checksum, and a
+    lone deletion of their ``record.json`` is reported."""
+    src = store.parent / "src"
+    shard = store / f"{OLD}@2" / "data" / "c.0.0"
+    shard.write_bytes(_flips(shard.read_bytes(), 1, seed=5, span=(100, 200))[0])
+    ingest_folder(src, store, repair=True)  # @2 retired as repaired, @3 listed
+    (src / "r1.edf").unlink()
+    ingest_folder(src, store, prune=True)  # recordings/folder/r1 retired as removed
+    rows = {g: r for g, _, r in json.loads((store / "_eegprep" / "retired.json").read_text())[
+        "retired"]}  # fmt: skip
+    pruned = "recordings/folder/r1"
+    assert set(rows) == {OLD, f"{OLD}@2", pruned}
+    for group, record in rows.items():
+        assert record == json.loads((store / group / "record.json").read_text())["crc32c"]
+    assert check_store(str(store)).problems == []
+    for group in (f"{OLD}@2", pruned):
+        (store / group / "record.json").unlink()
+    problems = check_store(str(store)).problems  # (@2's known damage is no longer known)
+    missing = [p.split(": ")[0] for p in problems if "record.json missing" in p]
+    assert missing == [f"{RETIRED_PREFIX}{OLD}@2", f"{RETIRED_PREFIX}{pruned}"], problems
+
+
+def test_an_orphan_that_holds_a_record_json_is_retired_with_its_checksum(store: Path) -> None:
+    """A lost retired list: the next ingest retires the group again, its entry stating the
+    ``record.json`` it still holds."""
+    (store / "_eegprep" / "retired.json").unlink()
+    ingest_folder(store.parent / "src", store)
+    rows = json.loads((store / "_eegprep" / "retired.json").read_text())["retired"]
+    assert [(g, r) for g, _, r in rows] == [
+        (OLD, json.loads((store / OLD / "record.json").read_text())["crc32c"])
+    ]
+    assert check_store(str(store)).problems == []
+
+
+def test_a_deletion_of_a_retired_group_cut_short_is_not_reported(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ingest that deletes an expired retired group is stopped after its ``record.json``
+    is gone (on a local store a kill does the same: tests/safety/test_kill_during_deletion.py):
+    its entry no longer states one, so nothing is reported; the next ingest ends the
+    deletion."""
+    from eegprep.store.fs import Location
+
+    real = Location.remove
+
+    def stopped(self: Location, *parts: str) -> None:
+        if parts == (OLD, "zarr.json"):
+            raise KeyboardInterrupt
+        real(self, *parts)
+
+    src = backend.local.parent / "src"
+    with monkeypatch.context() as mp:
+        mp.setattr(Location, "remove", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            ingest_folder(src, backend.url, keep_replaced=0.0)  # type: ignore[arg-type]
+    loc = Location.parse(backend.url)
+    loc.remove("_eegprep", "lock")  # (what a kill leaves: a stale lock)
+    assert not loc.exists(OLD, "record.json") and loc.exists(OLD, "zarr.json")
+    assert check_store(backend.url).problems == []
+    ingest_folder(src, backend.url, keep_replaced=0.0)  # type: ignore[arg-type]
+    assert not loc.exists(OLD, "zarr.json")
+    result = check_store(backend.url)
+    assert (result.problems, result.retired) == ([], 0)
