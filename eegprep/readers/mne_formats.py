@@ -73,7 +73,13 @@ from eegprep.readers.edf import EdfReader, read_raw_header
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
 from eegprep.readers.gdf_header import check_gdf
 from eegprep.readers.set_header import check_set
-from eegprep.readers.vhdr import check_vhdr, data_points, openable_vhdr, written_units
+from eegprep.readers.vhdr import (
+    check_vhdr,
+    data_points,
+    openable_vhdr,
+    read_vhdr,
+    written_units,
+)
 from eegprep.readers.vmrk import check_vmrk
 
 if TYPE_CHECKING:
@@ -407,7 +413,7 @@ def _check_before_mne(path: str, options: Mapping[str, Any]) -> None:
         check_set(path)
     elif suffix in (".vhdr", ".ahdr"):
         check_vhdr(path)
-        check_vmrk(path)
+        check_vmrk(path, read_vhdr(path).n_channels)
     elif suffix == ".gdf":
         check_gdf(path)
     elif suffix == ".cnt":
@@ -728,5 +734,7 @@ def _markers_note(path: str) -> str | None:
     section (:func:`~eegprep.readers.vmrk.check_vmrk`): no events were read."""
     missing = missing_markers(path)
     if missing is None:
-        return check_vmrk(path)
+        if PurePath(path).suffix.lower() not in (".vhdr", ".ahdr"):
+            return None
+        return check_vmrk(path, read_vhdr(path).n_channels)
     return f"its marker file {missing} (named in the header) is missing: no events were read"

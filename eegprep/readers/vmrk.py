@@ -112,16 +112,16 @@ def marker_file(path: str) -> str | None:
     return next((c.path for c in vhdr_companions(path) if c.key == "markerfile"), None)
 
 
-def check_vmrk(path: str) -> str | None:
+def check_vmrk(path: str, n_channels: int) -> str | None:
     """Refuse, in one line naming the marker file and its line, a BrainVision header's marker
     file that MNE would fail on or misread (:func:`read_vmrk`); a warning for the header when
-    the file has no markers section, else None. Headers without a marker file pass."""
+    the file has no markers section, else None. Headers without a marker file pass.
+    ``n_channels``: the header's ``NumberOfChannels`` (the caller reads the header, which
+    imports this module: :mod:`eegprep.readers.vhdr`)."""
     vmrk = marker_file(path)
     if vmrk is None:
         return None
-    from eegprep.readers.vhdr import read_vhdr
-
-    return _checked(path, vmrk, file_version(vmrk), read_vhdr(path).n_channels)
+    return _checked(path, vmrk, file_version(vmrk), n_channels)
 
 
 @functools.lru_cache(maxsize=64)
