@@ -8,17 +8,19 @@ over the rest, by walking the MAT v5 file's elements (a compressed variable is i
 stream, 1 MiB at a time, and what is not asked for thrown away); memory stays a few MiB
 whatever the file's size. :func:`v5_listing` lists a file's variables the same way. MAT v7.3
 files are HDF5, whose datasets h5py reads only when asked
-(:func:`~eegprep.readers.matlab_files.h5_struct_fields`).
+(:func:`~eegprep.readers.mat73.h5_struct_fields`). :func:`not_found` is the one message of
+both versions for a variable or field a file does not hold.
 
 Concurrency contract: read-only; nothing is cached.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -45,6 +47,15 @@ _CLASSES = {1: "cell", 2: "struct", 3: "object", 4: "char", 5: "sparse", 6: "dou
 NUMERIC_CLASSES = frozenset(
     ["double", "single", "logical"] + [f"{s}int{n}" for s in ("", "u") for n in (8, 16, 32, 64)]
 )
+
+
+def not_found(path: str, name: str, names: Sequence[str]) -> SourceError:
+    """The error for a variable ``name`` a MAT file (v4, v5 or v7.3) does not hold, listing
+    ``names`` and the closest one."""
+    close = difflib.get_close_matches(name, list(names), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    listed = ", ".join(names) or "none"
+    return SourceError(path, f"variable {name!r} not found; variables in the file: {listed}.{hint}")
 
 
 @dataclass(frozen=True)
@@ -85,8 +96,7 @@ class _Cut(Exception):
 def struct_fields(path: str, variable: str, names: frozenset[str]) -> dict[str, MatField] | None:
     """The fields ``names`` of the 1x1 struct ``variable`` of a MAT v5 file (those it has);
     ``None`` when the file holds no such struct, or its bytes cannot be walked (damaged: the
-    loader names what is wrong). MAT v7.3: :func:`~eegprep.readers.matlab_files.
-    h5_struct_fields`."""
+    loader names what is wrong). MAT v7.3: :func:`~eegprep.readers.mat73.h5_struct_fields`."""
     try:
         return _v5_fields(path, variable, names)
     except (_Cut, struct.error, zlib.error, ValueError, OverflowError, OSError):

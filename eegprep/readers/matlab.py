@@ -41,9 +41,9 @@ from eegprep.readers.base import (
     frozen_options,
     unit_to_uv,
 )
+from eegprep.readers.mat73 import h5_block
 from eegprep.readers.matlab_files import (
     data_info,
-    h5_block,
     mat_version,
     not_found,
     small_variable,

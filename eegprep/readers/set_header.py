@@ -12,7 +12,7 @@ Fields are named as EEGLAB users know them (``EEG.srate``). EEGLAB today writes 
 top-level variables (``srate``, ``nbchan``, ``pnts``, ``trials``, ``data``, ``chanlocs``), older
 versions as fields of one ``EEG`` struct; both are read. Of the struct only the fields
 checked are read (:func:`~eegprep.readers.mat_fields.struct_fields`,
-:func:`~eegprep.readers.matlab_files.h5_struct_fields`: the samples' class and shape, never
+:func:`~eegprep.readers.mat73.h5_struct_fields`: the samples' class and shape, never
 the samples), so a struct of any size is checked in a few MiB of memory.
 """
 
@@ -25,13 +25,9 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import SourceError
+from eegprep.readers.mat73 import h5_struct_fields
 from eegprep.readers.mat_fields import MatField, struct_fields, variable_field
-from eegprep.readers.matlab_files import (
-    h5_struct_fields,
-    mat_version,
-    small_variable,
-    variable_listing,
-)
+from eegprep.readers.matlab_files import mat_version, small_variable, variable_listing
 
 _COUNTS = ("nbchan", "pnts", "trials")
 _FIELDS = ("srate", *_COUNTS)

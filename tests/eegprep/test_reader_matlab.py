@@ -287,7 +287,8 @@ def test_a_v73_reference_loop_is_one_clear_error(tmp_path: Path) -> None:
     """A MAT v7.3 cell that refers to itself (a crafted file) nests without end: refused by
     name, not a RecursionError."""
     from eegprep.base.errors import SourceError
-    from eegprep.readers.matlab_files import MAX_MAT_DEPTH, mat_version, small_variable
+    from eegprep.readers.mat73 import MAX_MAT_DEPTH
+    from eegprep.readers.matlab_files import mat_version, small_variable
 
     path = tmp_path / "loop.mat"
     with h5py.File(path, "w", userblock_size=512) as f:

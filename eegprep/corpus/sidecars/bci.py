@@ -152,7 +152,8 @@ def mat_flag_columns(sidecars: list[str], header: Header, options: dict[str, Any
 
 def _matrix(path: str, variable: str) -> np.ndarray:
     """A 2-D variable of a MAT v5 or v7.3 file, in MATLAB orientation."""
-    from eegprep.readers.matlab_files import h5_open, h5_read, mat_version
+    from eegprep.readers.mat73 import h5_open, h5_read
+    from eegprep.readers.matlab_files import mat_version
 
     if mat_version(path) == "7.3":
         with h5_open(path) as f:

@@ -1,0 +1,349 @@
+"""MAT v7.3 files (HDF5 behind MATLAB's 512-byte user block) through h5py: the file opened, its
+variables listed and described, small variables read as Python values, data blocks sliced.
+
+:mod:`eegprep.readers.matlab_files` dispatches here for a v7.3 file, as it reads v4/v5 ones
+through scipy; this module knows nothing of channels, rates or manifests.
+
+Memory and safety: a dataset is checked by shape before it is read: against the per-file memory
+budget (:mod:`eegprep.base.limits`), and against the bytes the file stores for it
+(:func:`check_h5_stored`: a flipped HDF5 header can claim any shape, and HDF5 reads what was
+never written as fill values). Whatever h5py raises on a damaged file is one line of ours
+(:func:`h5_open`); odd objects (a name that is bytes, a named datatype, an object reached by a
+reference) are refused in one line.
+
+Concurrency contract: read-only; nothing is cached, the file is opened for each read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import traceback
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from eegprep.base.errors import EegprepError, SourceError
+from eegprep.base.limits import check_allocation
+from eegprep.readers.mat_fields import FIELD_VALUE_BYTES, NUMERIC_CLASSES, MatField, not_found
+
+_H5_TRUNCATED = re.compile(
+    r"truncated file: eof = (\d+), sblock->base_addr = (\d+), stored_eof = (\d+)"
+)
+
+
+def h5_listing(path: str) -> tuple[tuple[str, tuple, str], ...]:
+    """(name, MATLAB shape, MATLAB class) of every top-level variable, without reading any."""
+    with h5_open(path) as f:
+        return tuple(
+            (k, tuple(f[k].shape[::-1]) if hasattr(f[k], "shape") else (), h5_class(f[k]))
+            for k in h5_names(path, f)
+        )
+
+
+def h5_data_info(path: str, variable: str) -> tuple[str, tuple[int, ...], np.dtype]:
+    """MATLAB class (``'struct'`` for a group without one), MATLAB shape and dtype of the data
+    variable ``variable``; a chunk it would inflate is checked against the budget, its shape
+    against the bytes the file stores (:func:`check_h5_stored`)."""
+    with h5_open(path) as f:
+        ds = h5_get(path, f, variable)
+        cls = h5_class(ds) or "struct"
+        shape = tuple(ds.shape[::-1]) if hasattr(ds, "shape") else ()
+        dtype = getattr(ds, "dtype", np.dtype(object))
+        if getattr(ds, "chunks", None):  # a read inflates whole chunks
+            n_chunk = math.prod(ds.chunks) * dtype.itemsize
+            check_allocation(path, n_chunk, f"one HDF5 chunk of {variable!r}")
+        if hasattr(ds, "id"):
+            check_h5_stored(path, variable, ds)
+    return cls, shape, dtype
+
+
+def h5_small_variable(path: str, dotted: str) -> Any:
+    """A small variable or struct field (``'nfo.fs'``) as Python values (see :func:`h5_value`)."""
+    with h5_open(path) as f:
+        return h5_value(f, h5_get(path, f, dotted))
+
+
+def _check_written(path: str, variable: str, ds: Any) -> None:
+    """Refuse an HDF5 dataset whose file does not hold all the samples its shape declares: HDF5
+    reads what was never written as zeros (a cut or hand-made file would stream days of them).
+    Chunked: every chunk the shape needs is allocated; contiguous: its bytes are all stored."""
+    need = ds.size * ds.dtype.itemsize
+    if ds.chunks:
+        expected = math.prod(-(-n // c) for n, c in zip(ds.shape, ds.chunks, strict=True))
+        have = ds.id.get_num_chunks()
+        if have < expected:
+            raise SourceError(
+                path,
+                f"variable {variable!r} declares shape {tuple(ds.shape[::-1])} ({need:,} bytes) "
+                f"but only {have:,} of its {expected:,} HDF5 chunks were ever written: the file "
+                "is truncated or was not closed; re-export it",
+            )
+    elif ds.compression is None and ds.id.get_storage_size() < need:
+        raise SourceError(
+            path,
+            f"variable {variable!r} declares shape {tuple(ds.shape[::-1])} ({need:,} bytes) but "
+            f"the file stores {ds.id.get_storage_size():,} bytes of it: it is truncated; "
+            "re-export it",
+        )
+
+
+def check_h5_budget(path: str, variable: str | None) -> None:
+    """Refuse a file whose datasets (under ``variable`` when given) would take more memory than
+    the per-file budget, each counted as its shape times its item size."""
+    import h5py
+
+    with h5_open(path) as f:
+        total = 0
+
+        def visit(name: str, obj: Any) -> None:
+            nonlocal total
+            if isinstance(obj, h5py.Dataset) and (
+                variable is None or name.split("/")[0] == variable.split(".")[0]
+            ):
+                total += obj.size * obj.dtype.itemsize
+
+        f.visititems(visit)
+    check_allocation(path, total, "loading MATLAB (HDF5) variables")
+
+
+@contextlib.contextmanager
+def h5_open(path: str) -> Iterator[Any]:
+    """The MAT v7.3 file ``path`` opened with h5py, for a ``with`` block; whatever h5py raises
+    in the block on a damaged file (``KeyError: 'Unable to synchronously open object (invalid
+    dataset size, likely file corruption)'``, ``RuntimeError: Unable to get group info (addr
+    overflow ...)``, ``OSError: Can't read data``) becomes one line of ours naming the file."""
+    f = _h5_file(path)
+    try:
+        with f:
+            yield f
+    except EegprepError:
+        raise
+    except Exception as exc:
+        if not _raised_in_h5py(exc):
+            raise
+        raise SourceError(
+            path,
+            "this MAT v7.3 file's HDF5 structure is damaged (an object header, index or data "
+            "block HDF5 cannot read): re-download it, or save it again in MATLAB",
+        ) from exc
+
+
+def _raised_in_h5py(exc: BaseException) -> bool:
+    """Whether ``exc`` came out of h5py (a frame of its package on the traceback)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return any(f"{os.sep}h5py{os.sep}" in frame.filename for frame in frames)
+
+
+def _h5_file(path: str) -> Any:
+    import h5py
+
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        cut = _H5_TRUNCATED.search(str(exc))
+        if cut:  # HDF5 counts from its superblock, after MATLAB's 512-byte user block
+            have, base, said = (int(n) for n in cut.groups())
+            raise SourceError(
+                path,
+                f"file is truncated: it has {have + base:,} bytes, its HDF5 superblock says "
+                f"{said + base:,}: re-download it",
+            ) from exc
+        raise SourceError(
+            path, "this MAT v7.3 file does not open as HDF5 (damaged or cut): re-download it"
+        ) from exc
+
+
+def h5_names(path: str, group: Any) -> list[str]:
+    """The members of an HDF5 group of a MAT v7.3 file (a struct's fields, the file's
+    variables), MATLAB's own (``#refs#``, ``#subsystem#``) left out. h5py gives a name that is
+    not UTF-8 as bytes: a damaged link, refused in one line."""
+    names = list(group)
+    odd = next((n for n in names if not isinstance(n, str)), None)
+    if odd is not None:
+        raise SourceError(
+            path,
+            f"this MAT v7.3 file names a variable or field {odd!r}, not text: its HDF5 "
+            "structure is damaged; re-download it, or save it again in MATLAB",
+        )
+    return [n for n in names if not n.startswith("#")]
+
+
+def h5_class(obj: Any) -> str:
+    """The MATLAB class of an HDF5 object: its ``MATLAB_class`` attribute, else, for a dataset
+    written by other HDF5 software (h5py: no such attribute), the class of its dtype
+    (``'double'`` for float64, ``'int16'``, ...; the dtype's name when it is not numeric); ``''``
+    for a group without the attribute."""
+    cls = obj.attrs.get("MATLAB_class", b"")
+    cls = cls.decode("utf-8", "replace") if isinstance(cls, bytes) else str(cls)
+    dtype = getattr(obj, "dtype", None)
+    if cls or dtype is None:
+        return cls
+    if dtype.kind == "f" and dtype.itemsize in (4, 8):
+        return "single" if dtype.itemsize == 4 else "double"
+    if dtype.kind in "iu":
+        return f"{'u' if dtype.kind == 'u' else ''}int{8 * dtype.itemsize}"
+    return "logical" if dtype.kind == "b" else str(dtype)
+
+
+def h5_get(path: str, f: Any, dotted: str) -> Any:
+    """The dataset or group at a dotted path (struct fields are HDF5 members)."""
+    import h5py
+
+    obj = f
+    for i, name in enumerate(dotted.split(".")):
+        if not isinstance(obj, h5py.Group) or name not in obj:
+            if i == 0:
+                raise not_found(path, dotted, h5_names(path, f))
+            known = (
+                ", ".join(h5_names(path, obj))
+                if isinstance(obj, h5py.Group)
+                else "none (not a struct)"
+            )
+            raise SourceError(
+                path, f"variable {dotted!r} not found; fields of {_h5_label(obj)!r}: {known}"
+            )
+        obj = obj[name]
+    return _h5_variable(path, obj)
+
+
+def _h5_variable(path: str, obj: Any) -> Any:
+    """``obj``, a group (struct) or dataset; anything else (a named datatype a flipped link
+    points to) is refused."""
+    import h5py
+
+    if not isinstance(obj, (h5py.Group, h5py.Dataset)):
+        raise SourceError(
+            path,
+            f"MATLAB variable {_h5_label(obj)!r} is an HDF5 {type(obj).__name__}, neither a "
+            "struct nor an array: the file's HDF5 structure is damaged; re-download it",
+        )
+    return obj
+
+
+def _h5_label(obj: Any) -> str:
+    """An HDF5 object's path for messages (an object reached by reference has none)."""
+    return obj.name[1:] if obj.name else "(unnamed: reached by a reference)"
+
+
+MAX_MAT_DEPTH = 64
+"""Most levels of structs and cells a MAT v7.3 value may nest (an EEG file's: a few). A
+reference loop (a cell that refers to itself) or a crafted file nests without end."""
+
+
+def h5_value(f: Any, obj: Any, depth: int = 0) -> Any:
+    """A v7.3 variable as Python values: arrays transposed back, cells as lists, chars as str."""
+    import h5py
+
+    if depth > MAX_MAT_DEPTH:
+        raise SourceError(
+            f.filename,
+            f"MATLAB variable {_h5_label(obj)!r} nests more than {MAX_MAT_DEPTH} levels of "
+            "structs and cells (a reference loop, or a damaged or crafted file)",
+        )
+    if isinstance(obj, h5py.Group):
+        return {k: h5_value(f, obj[k], depth + 1) for k in h5_names(f.filename, obj)}
+    if obj.attrs.get("MATLAB_empty", 0):
+        return np.array([])
+    arr = h5_read(f.filename, obj)
+    if h5py.check_ref_dtype(obj.dtype) is not None:
+        refs = np.asarray(arr).T.ravel()
+        return [h5_value(f, _h5_variable(f.filename, f[ref]), depth + 1) for ref in refs]
+    arr = np.asarray(arr).T
+    if h5_class(obj) == "char":
+        rows = ["".join(map(chr, row)).rstrip("\x00 ") for row in np.atleast_2d(arr)]
+        return rows[0] if len(rows) == 1 else rows
+    return np.squeeze(arr)
+
+
+H5_MAX_INFLATION = 1100
+"""Most bytes a compressed HDF5 dataset may give per byte it stores (deflate inflates 1032-fold
+at most); a shape that claims more than its stored bytes can give is a damaged header."""
+
+
+def h5_read(path: str, ds: Any) -> np.ndarray:
+    """A whole HDF5 dataset of a MAT v7.3 file, once its shape is checked: within the memory
+    budget, and held by the file (:func:`check_h5_stored`); a flipped header can claim any
+    shape, and HDF5 reads what was never written as fill values."""
+    name = _h5_label(ds)
+    check_allocation(path, ds.size * ds.dtype.itemsize, f"loading MATLAB variable {name!r}")
+    check_h5_stored(path, name, ds)
+    return ds[()]
+
+
+def check_h5_stored(path: str, variable: str, ds: Any) -> None:
+    """Refuse a dataset whose shape claims more bytes than the file stores for it (uncompressed:
+    every byte; compressed: :data:`H5_MAX_INFLATION` per stored byte), and a data variable
+    whose chunks were not all written (:func:`_check_written`)."""
+    need = ds.size * ds.dtype.itemsize
+    stored = ds.id.get_storage_size()
+    most = stored * (H5_MAX_INFLATION if ds.compression else 1)
+    if need > most:
+        raise SourceError(
+            path,
+            f"variable {variable!r} declares shape {tuple(ds.shape[::-1])} ({need:,} bytes) but "
+            f"the file stores {stored:,} bytes of it (file size {os.path.getsize(path):,}): its "
+            "HDF5 header is damaged or the file is cut; re-download it",
+        )
+    _check_written(path, variable, ds)
+
+
+def h5_struct_fields(path: str, variable: str, names: frozenset[str]) -> dict[str, MatField] | None:
+    """The fields ``names`` of the MAT v7.3 struct ``variable`` (those it has), as
+    :func:`~eegprep.readers.mat_fields.struct_fields` gives a v5 struct's: datasets' class and
+    shape from their metadata, values read only for small ones; ``None`` when ``variable`` is
+    no struct."""
+    import h5py
+
+    with h5_open(path) as f:
+        group = f.get(variable)
+        if not isinstance(group, h5py.Group):
+            return None
+        out: dict[str, MatField] = {}
+        for name in names & set(h5_names(path, group)):
+            obj = group[name]
+            if isinstance(obj, h5py.Group):  # a struct (array): its fields' entry counts
+                sizes = [
+                    int(ds.size) for ds in obj.values()
+                    if isinstance(ds, h5py.Dataset) and h5_class(ds) != "char"
+                ]  # fmt: skip
+                keys = tuple(h5_names(path, obj))
+                out[name] = MatField("struct", (1, max(sizes, default=1)), fields=keys)
+                continue
+            cls = h5_class(obj) or "unknown"
+            empty = bool(obj.attrs.get("MATLAB_empty", 0))
+            shape = (0, 0) if empty else tuple(int(n) for n in obj.shape[::-1])
+            small = obj.size * obj.dtype.itemsize <= FIELD_VALUE_BYTES
+            value = None
+            if empty:
+                value = np.zeros((0, 0))
+            elif small and (cls in NUMERIC_CLASSES or cls == "char"):
+                value = h5_value(f, obj)
+                value = value if cls == "char" else np.asarray(value, dtype=np.float64)
+            out[name] = MatField(cls, shape, value)
+        return out
+
+
+def h5_block(
+    path: str, variable: str, rows: np.ndarray, start: int, stop: int, channels_first: bool
+) -> np.ndarray:
+    """Raw values (rows, stop - start) sliced from HDF5 (stored transposed: time x channels)."""
+    lo, hi = int(rows.min()), int(rows.max()) + 1
+    with h5_open(path) as f:
+        ds = h5_get(path, f, variable)
+        n_bytes = (hi - lo) * (stop - start) * ds.dtype.itemsize
+        check_allocation(path, n_bytes, f"reading samples of {variable!r}")
+        try:
+            # MATLAB (C, T) is HDF5 (T, C) and the other way round
+            block = ds[start:stop, lo:hi].T if channels_first else ds[lo:hi, start:stop]
+        except (OSError, ValueError) as exc:
+            raise SourceError(
+                path,
+                f"cannot read samples of {variable!r}: its HDF5 data blocks are damaged (a "
+                "chunk that does not inflate, or an index that points outside the file); "
+                "re-download it",
+            ) from exc
+    return block[rows - lo]
