@@ -48,17 +48,27 @@ def h5_data_info(path: str, variable: str) -> tuple[str, tuple[int, ...], np.dty
     """MATLAB class (``'struct'`` for a group without one), MATLAB shape and dtype of the data
     variable ``variable``; a chunk it would inflate is checked against the budget, its shape
     against the bytes the file stores (:func:`check_h5_stored`)."""
+    import h5py
+
     with h5_open(path) as f:
         ds = h5_get(path, f, variable)
         cls = h5_class(ds) or "struct"
+        if _is_complex(getattr(ds, "dtype", None)):
+            cls = "complex128"  # a data variable's samples must be real, whatever their values
         shape = tuple(ds.shape[::-1]) if hasattr(ds, "shape") else ()
         dtype = getattr(ds, "dtype", np.dtype(object))
         if getattr(ds, "chunks", None):  # a read inflates whole chunks
             n_chunk = math.prod(ds.chunks) * dtype.itemsize
             check_allocation(path, n_chunk, f"one HDF5 chunk of {variable!r}")
-        if hasattr(ds, "id"):
+        if isinstance(ds, h5py.Dataset):  # a group (struct) has an id too, but no size
             check_h5_stored(path, variable, ds)
     return cls, shape, dtype
+
+
+def h5_variable_class(path: str, dotted: str) -> str:
+    """The MATLAB class of a variable or struct field (:func:`h5_class`)."""
+    with h5_open(path) as f:
+        return h5_class(h5_get(path, f, dotted))
 
 
 def h5_small_variable(path: str, dotted: str) -> Any:
@@ -252,11 +262,24 @@ def h5_value(f: Any, obj: Any, depth: int = 0) -> Any:
     if h5py.check_ref_dtype(obj.dtype) is not None:
         refs = np.asarray(arr).T.ravel()
         return [h5_value(f, _h5_variable(f.filename, f[ref]), depth + 1) for ref in refs]
-    arr = np.asarray(arr).T
+    arr = _complex(np.asarray(arr)).T
     if h5_class(obj) == "char":
         rows = ["".join(map(chr, row)).rstrip("\x00 ") for row in np.atleast_2d(arr)]
         return rows[0] if len(rows) == 1 else rows
     return np.squeeze(arr)
+
+
+def _is_complex(dtype: np.dtype | None) -> bool:
+    """Whether ``dtype`` is MATLAB's complex layout: a compound of ``real`` and ``imag``."""
+    return dtype is not None and dtype.names is not None and {"real", "imag"} <= set(dtype.names)
+
+
+def _complex(arr: np.ndarray) -> np.ndarray:
+    """A dataset's values, MATLAB's complex compound as a complex array (h5py gives a record
+    array of ``real`` and ``imag``)."""
+    if not _is_complex(arr.dtype):
+        return arr
+    return arr["real"].astype(np.float64) + 1j * arr["imag"].astype(np.float64)
 
 
 H5_MAX_INFLATION = 1100
@@ -322,7 +345,10 @@ def h5_struct_fields(path: str, variable: str, names: frozenset[str]) -> dict[st
                 value = np.zeros((0, 0))
             elif small and (cls in NUMERIC_CLASSES or cls == "char"):
                 value = h5_value(f, obj)
-                value = value if cls == "char" else np.asarray(value, dtype=np.float64)
+                if cls != "char" and np.iscomplexobj(value):  # as a v5 field: complex double
+                    value, cls = np.asarray(value, dtype=np.complex128), f"complex {cls}"
+                elif cls != "char":
+                    value = np.asarray(value, dtype=np.float64)
             out[name] = MatField(cls, shape, value)
         return out
 

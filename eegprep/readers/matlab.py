@@ -42,12 +42,15 @@ from eegprep.readers.base import (
     unit_to_uv,
 )
 from eegprep.readers.mat73 import h5_block
+from eegprep.readers.mat_values import mat_number, mat_numbers
 from eegprep.readers.matlab_files import (
     data_info,
     mat_version,
     not_found,
+    number_variable,
     small_variable,
     v5_array,
+    variable_class,
     variable_names,
 )
 
@@ -351,10 +354,11 @@ def _sfreq(path: str, version: str, opts: _Options) -> float:
     if opts.sfreq is not None:
         return opts.sfreq
     assert opts.sfreq_variable is not None
-    value = np.asarray(small_variable(path, version, opts.sfreq_variable))
-    if value.size != 1 or not np.issubdtype(value.dtype, np.number):
-        raise SourceError(path, f"variable {opts.sfreq_variable!r} is no single sampling rate")
-    sfreq = float(value.ravel()[0])
+    name = opts.sfreq_variable
+    value = small_variable(path, version, name)
+    cls = variable_class(path, version, name)
+    what = "one sampling rate in Hz, above 0"
+    sfreq = mat_number(path, name, value, what=what, cls=cls, low=0.0, above=True)
     check_sfreq(path, sfreq)
     return sfreq
 
@@ -362,22 +366,18 @@ def _sfreq(path: str, version: str, opts: _Options) -> float:
 def _events(path: str, version: str, spec: dict[str, Any], sfreq: float) -> tuple[Annotation, ...]:
     if not spec:
         return ()
-    onsets = np.atleast_1d(
-        np.asarray(small_variable(path, version, spec["onsets"]), dtype=float)
-    ).ravel()
-    columns: dict[str, np.ndarray | None] = {"labels": None, "durations": None}
-    for key in columns:
-        if key in spec:
-            arr = np.atleast_1d(
-                np.asarray(small_variable(path, version, spec[key]), dtype=object)
-            ).ravel()
-            if arr.size != onsets.size:
-                raise SourceError(
-                    path, f"{spec[key]!r} has {arr.size} values for {onsets.size} event onsets"
-                )
-            columns[key] = arr
+    what = "event positions: sample indices, finite numbers"
+    onsets = number_variable(path, version, spec["onsets"], what=what, empty=True).ravel()
+    durations: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    if "durations" in spec:
+        what = "event durations: numbers of samples, 0 or more"
+        found = number_variable(path, version, spec["durations"], what=what, low=0.0, empty=True)
+        durations = _same_count(path, spec["durations"], found.ravel(), spec["onsets"], onsets.size)
+    if "labels" in spec:
+        labels = _event_labels(path, version, spec["labels"])
+        labels = _same_count(path, spec["labels"], labels, spec["onsets"], onsets.size)
     base = spec.get("index_base", 1)
-    labels, durations = columns["labels"], columns["durations"]
     return tuple(
         Annotation(
             onset=(float(onsets[i]) - base) / sfreq,
@@ -388,11 +388,36 @@ def _events(path: str, version: str, spec: dict[str, Any], sfreq: float) -> tupl
     )
 
 
-def _label_text(value: Any) -> str:
+def _same_count(path: str, name: str, values: np.ndarray, onsets: str, n: int) -> np.ndarray:
+    """``values`` of the variable ``name``, one per event onset (``n`` in ``onsets``)."""
+    if values.size != n:
+        raise SourceError(
+            path, f"{name!r} has {values.size} values for {n} event onsets in {onsets!r}"
+        )
+    return values
+
+
+def _event_labels(path: str, version: str, name: str) -> np.ndarray:
+    """An event label variable as an object array of str and float: text (a cell array of
+    strings) as it is, numbers (class codes) checked as :func:`mat_numbers` checks them."""
+    value = small_variable(path, version, name)
     if isinstance(value, str):
-        return value
-    number = float(value)
-    return f"{number:g}"
+        return np.array([value], dtype=object)
+    if isinstance(value, list | tuple):  # a cell array: each cell text or one number
+        out = [v if isinstance(v, str) else _label_number(path, name, v) for v in value]
+        return np.array(out, dtype=object)
+    what = "event labels: text, or finite numbers"
+    cls = variable_class(path, version, name)
+    numbers = mat_numbers(path, name, value, what=what, cls=cls, empty=True)
+    return np.array(list(numbers.ravel()), dtype=object)
+
+
+def _label_number(path: str, name: str, value: Any) -> float:
+    return mat_number(path, name, value, what="event labels: text, or finite numbers")
+
+
+def _label_text(value: Any) -> str:
+    return value if isinstance(value, str) else f"{float(value):g}"
 
 
 # -- the file: version, names, shapes, values -------------------------------------------------

@@ -44,14 +44,18 @@ from eegprep.readers.mat73 import (  # noqa: F401  (h5_open...: re-exported, the
     h5_read,
     h5_small_variable,
     h5_struct_fields,
+    h5_variable_class,
 )
-from eegprep.readers.mat_fields import check_v5_structure, not_found, v5_listing
+from eegprep.readers.mat_fields import check_v5_structure, not_found, struct_fields, v5_listing
+from eegprep.readers.mat_values import mat_numbers
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _NUMERIC = frozenset(
     ["double", "single", "logical"] + [f"{s}int{n}" for s in ("", "u") for n in (8, 16, 32, 64)]
 )
+_SAMPLE_CLASSES = _NUMERIC - {"logical"}
 _NOT_NUMERIC = {
+    "logical": "EEG samples are numbers, not true/false; save them as a numeric matrix",
     "struct": 'name its field in the manifest\'s [reader.options], e.g. data = "{v}.data"',
     "sparse": "save it as a full matrix in MATLAB (full(x))",
     "cell": "save the samples as one numeric matrix, not a cell array",
@@ -137,7 +141,7 @@ def data_info(path: str, version: str, variable: str) -> tuple[tuple[int, int], 
             arr = v5_array(path, file_version(path), variable)
             shape, dtype = arr.shape, arr.dtype
             cls = cls if arr.dtype.kind in "biuf" else str(arr.dtype)
-    if cls not in _NUMERIC:
+    if cls not in _SAMPLE_CLASSES:
         raise SourceError(
             path,
             f"variable {variable!r} is a MATLAB {cls}, not a numeric array: "
@@ -190,6 +194,30 @@ def small_variable(path: str, version: str, dotted: str) -> Any:
             raise SourceError(path, f"variable {dotted!r} not found; fields of {where!r}: {known}")
         value = value[name]
     return value
+
+
+def variable_class(path: str, version: str, dotted: str) -> str:
+    """The MATLAB class of a variable or a field of a 1x1 struct (``'nfo.fs'``): ``'logical'``
+    is known only here, scipy loads it as uint8; ``'complex double'`` for a complex v5 field.
+    ``''`` where unknown (deeper fields of a v5 file)."""
+    if version == "7.3":
+        return h5_variable_class(path, dotted)
+    top, *fields = dotted.split(".")
+    if not fields:
+        listed = {name: c for name, _, c in _listing(path, version, file_version(path))}
+        return listed.get(top, "")
+    if version == "5" and len(fields) == 1:
+        found = (struct_fields(path, top, frozenset(fields)) or {}).get(fields[0])
+        return "" if found is None else found.cls
+    return ""
+
+
+def number_variable(path: str, version: str, dotted: str, *, what: str, **checks: Any) -> Any:
+    """A small variable or struct field meant as numbers, as a float64 array, checked by
+    :func:`~eegprep.readers.mat_values.mat_numbers` (``checks``: its keywords)."""
+    value = small_variable(path, version, dotted)
+    cls = variable_class(path, version, dotted)
+    return mat_numbers(path, dotted, value, what=what, cls=cls, **checks)
 
 
 # -- memory budget: declared sizes and zlib streams, before anything is loaded ----------------

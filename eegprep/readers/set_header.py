@@ -19,14 +19,13 @@ the samples), so a struct of any size is checked in a few MiB of memory.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
 
 from eegprep.base.errors import SourceError
 from eegprep.readers.mat73 import h5_struct_fields
 from eegprep.readers.mat_fields import MatField, struct_fields, variable_field
+from eegprep.readers.mat_values import describe, number_or_none
 from eegprep.readers.matlab_files import mat_version, small_variable, variable_listing
 
 _COUNTS = ("nbchan", "pnts", "trials")
@@ -54,6 +53,8 @@ class SetFields:
         The name ``EEG.data`` gives when it is text (the samples' ``.fdt``), else ``None``.
     chanlocs : MatField or None
         ``chanlocs``'s class and field names, where known.
+    classes : dict of str to str
+        MATLAB class of each of ``values`` where known (``'logical'``: scipy loads it as uint8).
     """
 
     values: dict[str, Any]
@@ -61,6 +62,7 @@ class SetFields:
     n_chanlocs: int
     data_name: str | None = None
     chanlocs: MatField | None = None
+    classes: dict[str, str] = field(default_factory=dict)
 
 
 def check_set(path: str) -> None:
@@ -100,34 +102,32 @@ def read_set_fields(path: str) -> SetFields | None:
             chanlocs = (h5_struct_fields(path, "/", frozenset({"chanlocs"})) or {}).get("chanlocs")
         elif version == "5":
             chanlocs = variable_field(path, "chanlocs")
-    return SetFields(values, data_shape, n_chanlocs, data_name, chanlocs)
+    classes = {name: listing[name][1] for name in values}
+    return SetFields(values, data_shape, n_chanlocs, data_name, chanlocs, classes)
 
 
 def _struct_fields(fields: dict[str, MatField]) -> SetFields:
     """:class:`SetFields` of an ``EEG`` struct's fields: a value not read (too large, or no
     number or text) stays a :class:`MatField`, which no check takes for a number."""
     values = {
-        name: field if field.value is None else field.value
-        for name, field in fields.items()
+        name: found if found.value is None else found.value
+        for name, found in fields.items()
         if name in _FIELDS
     }
+    classes = {name: found.cls for name, found in fields.items() if name in _FIELDS}
     data = fields.get("data")
     data_shape = None if data is None or data.cls == "char" else data.shape
     data_name = None if data is None or data.cls != "char" else str(data.value or "")
     chanlocs = fields.get("chanlocs")
     n_chanlocs = 0 if chanlocs is None else chanlocs.n_entries
-    return SetFields(values, data_shape or None, n_chanlocs, data_name, chanlocs)
+    return SetFields(values, data_shape or None, n_chanlocs, data_name, chanlocs, classes)
 
 
-def _scalar(value: Any) -> float | None:
-    """A MATLAB value as one number; ``None`` for text, an empty array, several values, or a
-    value not read (:class:`MatField`)."""
-    if isinstance(value, str | bytes | MatField):
-        return None
-    arr = np.asarray(value)
-    if arr.size != 1 or arr.dtype.kind not in "biuf":
-        return None
-    return float(arr.reshape(()))
+def _scalar(fields: SetFields, name: str) -> float | None:
+    """A field as one real number; ``None`` for text, an empty array, several values, a logical
+    or complex value (one whose imaginary part is all zeros is its real part), or a value not
+    read (:class:`MatField`)."""
+    return number_or_none(fields.values[name], fields.classes.get(name, ""))
 
 
 def _check_srate(path: str, fields: SetFields) -> None:
@@ -135,11 +135,11 @@ def _check_srate(path: str, fields: SetFields) -> None:
     name = "EEG.srate"
     if "srate" not in fields.values:
         raise SourceError(path, f"{name} (the sampling rate) is missing: {_RESAVE}")
-    rate = _scalar(fields.values["srate"])
+    rate = _scalar(fields, "srate")
     if rate is None or not (math.isfinite(rate) and rate > 0):
         raise SourceError(
             path,
-            f"{name} is {_shown(fields.values['srate'])}: it must be the sampling rate, one "
+            f"{name} is {_shown(fields, 'srate')}: it must be the sampling rate, one "
             f"positive number of Hz; the dataset is damaged; {_RESAVE}",
         )
 
@@ -153,13 +153,13 @@ def _count(path: str, fields: SetFields, field: str) -> int | None:
         if field == "trials":
             return None
         raise SourceError(path, f"{name} is missing: {_RESAVE}")
-    value = _scalar(fields.values[field])
+    value = _scalar(fields, field)
     if value is None or not (
         math.isfinite(value) and 1 <= value <= _MAX_COUNT and value == int(value)
     ):
         raise SourceError(
             path,
-            f"{name} is {_shown(fields.values[field])}: it must be a whole number of at least 1 "
+            f"{name} is {_shown(fields, field)}: it must be a whole number of at least 1 "
             f"(and at most 2^53); the dataset is damaged; {_RESAVE}",
         )
     return int(value)
@@ -217,15 +217,10 @@ def _check_shape(path: str, fields: SetFields, counts: dict[str, int | None]) ->
         )
 
 
-def _shown(value: Any) -> str:
-    """A MATLAB value for a message: a number as it is, text quoted, an array by its shape."""
-    if isinstance(value, MatField):
-        return f"a MATLAB {value.cls} of shape {' x '.join(map(str, value.shape))}"
+def _shown(fields: SetFields, name: str) -> str:
+    """A field's value for a message: a number as it is, text quoted, a logical or complex
+    value named, an array by its shape."""
+    value = fields.values[name]
     if isinstance(value, str | bytes):
         return repr(value)
-    arr = np.asarray(value)
-    if arr.size == 1 and arr.dtype.kind in "biuf":
-        return f"{float(arr.reshape(())):g}"
-    if arr.size == 0:
-        return "empty"
-    return f"an array of shape {arr.shape}"
+    return describe(value, fields.classes.get(name, ""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,8 @@ _MAT73_TEXT = (
 def write_mat73(path: Path, variables: dict[str, Any]) -> None:
     """Write ``variables`` as MATLAB 7.3 does: 512-byte user block, arrays transposed.
 
-    Numbers become MATLAB double/intN arrays (at least 2-D), str a char row (uint16), a list of
+    Numbers become MATLAB double/intN arrays (at least 2-D), bools a logical array (uint8),
+    complex numbers a compound of ``real`` and ``imag``, str a char row (uint16), a list of
     str a cell row (object references into ``#refs#``), a dict a struct group.
     """
     with h5py.File(path, "w", userblock_size=512) as f:
@@ -93,8 +95,13 @@ def _h5_put(f: h5py.File, group: h5py.Group, name: str, value: Any) -> None:
         ds.attrs["MATLAB_class"] = np.bytes_("cell")
     else:
         arr = np.atleast_2d(np.asarray(value))
-        ds = group.create_dataset(name, data=arr.T)
         cls = {"float64": "double", "float32": "single"}.get(arr.dtype.name, arr.dtype.name)
+        if arr.dtype.kind == "b":
+            arr, cls = arr.astype(np.uint8), "logical"
+        elif arr.dtype.kind == "c":
+            pair = np.dtype([("real", "<f8"), ("imag", "<f8")])
+            arr, cls = np.rec.fromarrays([arr.real, arr.imag], dtype=pair), "double"
+        ds = group.create_dataset(name, data=arr.T)
         ds.attrs["MATLAB_class"] = np.bytes_(cls)
 
 
@@ -334,3 +341,92 @@ def test_a_data_variable_of_another_class_says_what_to_do(
     clear_cache()
     with pytest.raises(SourceError, match=expected):
         MatReader.read_header(str(path), data="eeg", sfreq_variable="fs")
+
+
+# -- numbers that are no numbers -------------------------------------------------------------
+
+_EIGHT_SECONDS = np.random.default_rng(0).normal(0, 20, (4, 2000))
+_BAD_NUMBERS = [
+    ("complex", 250.0 + 2.0j, r"is complex \(250\+2j\), not real"),
+    ("zero imaginary", np.complex128(250.0 + 0.0j), r"is complex \(250\+0j\), not real"),
+    ("logical", True, r"is logical true \(true/false\), not a number"),
+    ("struct", {"a": 1.0}, r"is a MATLAB struct"),
+    ("empty", np.zeros((0, 0)), r"is empty"),
+    ("nan", np.nan, r"is nan, not a finite number"),
+    ("inf", np.inf, r"is inf, not a finite number"),
+    ("zero", 0.0, r"is 0, out of range"),
+    ("two", np.array([[250.0, 500.0]]), r"holds 2 values of shape \(2,\)"),
+]
+
+
+def _write(path: Path, version: str, variables: dict[str, Any]) -> str:
+    if version == "7.3":
+        write_mat73(path, variables)
+    else:
+        scipy.io.savemat(path, variables)
+    clear_cache()
+    return str(path)
+
+
+@pytest.mark.parametrize("version", ["5", "7.3"])
+@pytest.mark.parametrize(("kind", "value", "said"), _BAD_NUMBERS, ids=[b[0] for b in _BAD_NUMBERS])
+@pytest.mark.filterwarnings("error")  # numpy's ComplexWarning never reaches the terminal
+def test_a_rate_that_is_no_number_is_one_line_naming_it(
+    kind: str, value: Any, said: str, version: str, tmp_path: Path
+) -> None:
+    """A complex ``fs`` was read as its real part (numpy printed ``ComplexWarning``), a logical
+    one as 1 Hz, a struct as "no single sampling rate"."""
+    from eegprep.base.errors import SourceError
+
+    path = _write(tmp_path / "r.mat", version, {"eeg": _EIGHT_SECONDS, "nfo": {"fs": value}})
+    with pytest.raises(SourceError) as caught:
+        MatReader.read_header(path, data="eeg", sfreq_variable="nfo.fs")
+    line = str(caught.value)
+    assert line.startswith(f"{path}: variable 'nfo.fs' ") and "\n" not in line
+    assert re.search(said + r": expected one sampling rate in Hz", line), line
+
+
+_BAD_EVENTS = [
+    ("onsets", np.array([[1.0, 2.0 + 1.0j]]), r"'pos' is complex \(2\+1j\), not real"),
+    ("onsets", np.array([[1.0, np.nan]]), r"'pos' holds nan, not a finite number"),
+    ("onsets", np.array([[True, False]]), r"'pos' is logical \(true/false\)"),
+    ("durations", np.array([[1.0, -3.0]]), r"'dur' holds -3, out of range"),
+    ("durations", np.array([[1.0 + 1.0j, 0.0]]), r"'dur' is complex \(1\+1j\), not real"),
+    ("labels", np.array([[1.0, 1.0j]]), r"'y' is complex \(1j\), not real"),
+    ("labels", np.array([[True, False]]), r"'y' is logical \(true/false\)"),
+    ("labels", np.array([[1.0, np.inf]]), r"'y' holds inf, not a finite number"),
+]
+
+
+@pytest.mark.parametrize("version", ["5", "7.3"])
+@pytest.mark.parametrize(("key", "value", "said"), _BAD_EVENTS, ids=[str(i) for i in range(8)])
+@pytest.mark.filterwarnings("error")
+def test_event_variables_that_are_no_numbers_are_one_line_naming_them(
+    key: str, value: Any, said: str, version: str, tmp_path: Path
+) -> None:
+    """Event positions, durations and numeric labels went through ``float()``: a complex one
+    lost its imaginary part with a ``ComplexWarning``, a NaN position became an event at NaN."""
+    from eegprep.base.errors import SourceError
+
+    names = {"onsets": "pos", "durations": "dur", "labels": "y"}
+    variables = {"eeg": _EIGHT_SECONDS, "pos": np.array([[1.0, 2.0]]), "dur": np.zeros((1, 2))}
+    variables |= {"y": np.array([[1.0, 2.0]]), names[key]: value}
+    path = _write(tmp_path / "r.mat", version, variables)
+    with pytest.raises(SourceError, match="^" + re.escape(path) + ": variable " + said):
+        MatReader.read_header(path, data="eeg", sfreq=250.0, events=names)
+
+
+@pytest.mark.parametrize("version", ["5", "7.3"])
+@pytest.mark.filterwarnings("error")
+def test_logical_or_complex_samples_are_refused_by_class(version: str, tmp_path: Path) -> None:
+    """Logical samples were read as 0/1 microvolts; complex v7.3 samples (MATLAB's compound of
+    ``real`` and ``imag``) passed the header as 'double'."""
+    from eegprep.base.errors import SourceError
+
+    for value, said in [
+        (_EIGHT_SECONDS > 0, r"MATLAB logical, not a numeric array: EEG samples are numbers"),
+        (_EIGHT_SECONDS + 0j, r"MATLAB complex128, not a numeric array: EEG samples are real"),
+    ]:
+        path = _write(tmp_path / "r.mat", version, {"eeg": value})
+        with pytest.raises(SourceError, match=said):
+            MatReader.read_header(path, data="eeg", sfreq=250.0)

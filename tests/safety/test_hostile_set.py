@@ -66,8 +66,15 @@ def _write(path: Path, fields: dict[str, Any], *, struct: bool) -> Path:
         ("pnts", 1e12, "EEG.nbchan x EEG.pnts is 13 x 1000000000000"),
         ("pnts", MISSING, "EEG.pnts is missing: save the dataset again in EEGLAB"),
         ("trials", 0, "EEG.trials is 0: it must be a whole number of at least 1"),
+        ("srate", 250.0 + 3.0j, "EEG.srate is complex (250+3j), not real: it must be the"),
+        ("srate", True, "EEG.srate is logical true (true/false), not a number: it must be"),
+        ("nbchan", np.array([[True]]), "EEG.nbchan is logical true (true/false), not a number"),
+        ("pnts", 500.0 + 1.0j, "EEG.pnts is complex (500+1j), not real: it must be a whole"),
+        # MNE cannot read complex(250, 0) ("float() argument must be ... not 'complex'")
+        ("srate", 250.0 + 0.0j, "EEG.srate is complex (250+0j), not real: it must be the"),
     ],
 )
+@pytest.mark.filterwarnings("error")  # numpy's ComplexWarning never reaches the terminal
 def test_an_impossible_field_is_named(
     tmp_path: Path, struct: bool, field: str, value: Any, said: str
 ) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import random
 import re
 import resource
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -367,6 +368,53 @@ def mutate_mat73(folder: Path, rng: random.Random) -> tuple[str, str]:
     return path.name, f"MAT 7.3 {did}"
 
 
+def _retyped(value: Any, kind: str, version: str) -> Any:
+    """``value`` as another MATLAB type: complex (with an imaginary part, or all zeros),
+    logical, int16, a cell array or a struct holding it, or an empty array of its type."""
+    arr = np.asarray(value)
+    if kind == "cell" and version == "7.3":
+        return [value]  # write_mat73's cell
+    if kind == "cell":
+        cell = np.empty((1, 1), dtype=object)
+        cell[0, 0] = value
+        return cell
+    if kind == "struct":
+        return {"value": value}
+    if arr.dtype.kind not in "biufc":
+        return value  # text: the other kinds say nothing new about it
+    return {
+        "complex": arr + 1j,
+        "complex0": arr.astype(np.complex128),
+        "logical": arr != 0,
+        "int16": np.clip(arr, -3e4, 3e4).astype(np.int16),
+        "empty": np.zeros((0, 0), dtype=arr.dtype),
+    }[kind]
+
+
+_TYPES = ["complex", "complex0", "logical", "int16", "cell", "struct", "empty"]
+
+
+def mutate_mat_types(folder: Path, rng: random.Random) -> tuple[str, str]:
+    """The MAT file of :func:`mutate_mat`, with event positions ``pos`` and labels ``y``, one
+    variable of it saved as another type (:func:`_retyped`) by scipy or as MATLAB 7.3 does."""
+    import scipy.io
+
+    from tests.eegprep.test_reader_matlab import write_mat73
+
+    eeg = np.random.default_rng(0).normal(0, 20, (len(LABELS), 2500))
+    variables: dict[str, Any] = {"eeg": eeg, "fs": 250.0, "labels": list(LABELS)}
+    variables |= {"pos": np.array([[1.0, 500.0, 900.0]]), "y": np.array([[1.0, 2.0, 1.0]])}
+    version = rng.choice(["5", "5-compressed", "7.3"])
+    name, kind = rng.choice(list(variables)), rng.choice(_TYPES)
+    variables[name] = _retyped(variables[name], kind, version)
+    path = folder / "r.mat"
+    if version == "7.3":
+        write_mat73(path, variables)
+    else:
+        scipy.io.savemat(path, variables, do_compression=version == "5-compressed")
+    return path.name, f"MAT {version} type {name}={kind}"
+
+
 _LIBRARY_WORDS = re.compile(r"\b[A-Z]\w*Error\b|Unable to|codec can't")
 """What a library's or Python's own message looks like (``KeyError: 'Unable to synchronously
 open object ...'``): never in a line about a marker file or a MAT v7.3 file."""
@@ -382,6 +430,7 @@ _OPTIONS = {
     'channels_variable = "labels"\n',
 }
 _OPTIONS["mat73"] = _OPTIONS["mat"]
+_OPTIONS["mattypes"] = _OPTIONS["mat"] + 'events = { onsets = "pos", labels = "y" }\n'
 
 
 def _manifest(tmp: Path, kind: str) -> Path:
@@ -425,6 +474,8 @@ def _mutated(kind: str, src: Path, tmp: Path, rng: random.Random) -> tuple[str, 
         return vmrk.with_suffix(".vhdr").name, f"{vmrk.name} {what}"
     if kind == "mat73":
         return mutate_mat73(src, rng)
+    if kind == "mattypes":
+        return mutate_mat_types(src, rng)
     return mutate_set(src, rng) if kind == "set" else mutate_mat(src, rng)
 
 
@@ -439,8 +490,11 @@ def _check_outcome(rep: Any, name: str, what: str) -> None:
         assert "internal error" not in line and "Traceback" not in line, (what, line)
         if ".vmrk " in what:  # the marker file named, in eegprep's words, never MNE's
             assert "its marker file seed.vmrk" in line and "MNE" not in line, (what, line)
-        if ".vmrk " in what or "MAT 7.3 bytes" in what:
+        if ".vmrk " in what or "MAT 7.3 bytes" in what or " type " in what:
             assert not _LIBRARY_WORDS.search(line), (what, line)
+        if " type " in what:  # the variable named, or (text left as it was) none retyped
+            retyped = what.split(" type ")[1].split("=")[0]
+            assert f"'{retyped}'" in line, (what, line)
 
 
 def _check_finite(store: Path) -> None:
@@ -458,8 +512,15 @@ def _run(seed: int, tmp_path: Path, kind: str | None = None) -> None:
     name, what = _mutated(kind, src, tmp_path, rng)
     store = tmp_path / "s.zarr"
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    with _time_limit(LIMIT_S, f"seed {seed} ({kind}: {what})"):
+    with (
+        _time_limit(LIMIT_S, f"seed {seed} ({kind}: {what})"),
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.simplefilter("always")
         rep = ingest(_manifest(tmp_path, kind), src=src, out=store, config=CONFIG)
+    if kind.startswith("mat"):  # numpy's own words (ComplexWarning) never reach the terminal
+        said = [f"{w.category.__name__}: {w.message}" for w in caught]
+        assert not [w for w in said if "Complex" in w or "cast" in w], (what, said)
     grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
     assert grew < 1024 * MiB, f"seed {seed} ({kind}: {what}): peak memory grew {grew / MiB:.0f} MiB"
     _check_outcome(rep, name, f"seed {seed}: {kind} {what}")
@@ -485,6 +546,24 @@ def test_a_mutated_marker_file_gives_events_or_one_line_naming_it(
     seed: int, tmp_path: Path
 ) -> None:
     _run(seed, tmp_path, "vmrk")
+
+
+# fs: complex, all-zero imaginary (7.3), logical (7.3), cell; pos complex, y logical; samples:
+# struct, logical (7.3), complex (7.3)
+@pytest.mark.parametrize("seed", [22, 58, 20, 28, 0, 9, 18, 29, 42])
+@pytest.mark.filterwarnings("error::numpy.exceptions.ComplexWarning")
+def test_a_mat_variable_of_another_type_gives_samples_or_one_line_naming_it(
+    seed: int, tmp_path: Path
+) -> None:
+    _run(seed, tmp_path, "mattypes")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(300))
+def test_a_mat_variable_of_another_type_gives_samples_or_one_line_naming_it_all(
+    seed: int, tmp_path: Path
+) -> None:
+    _run(seed, tmp_path, "mattypes")
 
 
 @pytest.mark.parametrize("seed", [26, 81, 113, 256, 383, 392])  # h5py's errors, before

@@ -18,6 +18,16 @@ from eegprep.base.errors import SourceError
 from eegprep.base.text import text_encoding
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.readers.base import Header
+from eegprep.readers.mat_values import mat_number, mat_numbers
+
+
+def _numbers(path: str, name: str, value: Any, *, what: str, **checks: Any) -> np.ndarray:
+    """A marker field as numbers, checked as the MAT reader checks its own
+    (:func:`~eegprep.readers.mat_values.mat_numbers`), its MATLAB class read for ``logical``."""
+    from eegprep.readers.matlab_files import mat_version, variable_class
+
+    cls = variable_class(path, mat_version(path), name)
+    return mat_numbers(path, name, value, what=what, cls=cls, **checks)
 
 
 def _loadmat(path: str, names: list[str]) -> dict[str, Any]:
@@ -45,12 +55,20 @@ def bci_markers(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     mrk, nfo = content.get("mrk"), content.get("nfo") or {}
     if not isinstance(mrk, dict) or "pos" not in mrk:
         return SidecarResult()
-    pos = np.atleast_1d(np.asarray(mrk["pos"], dtype=float)).ravel()
-    y = np.atleast_1d(np.asarray(mrk.get("y", np.zeros_like(pos)), dtype=float)).ravel()
+    what = "cue positions: sample indices from 1"
+    pos = _numbers(path, "mrk.pos", mrk["pos"], what=what, low=1.0, empty=True).ravel()
+    y = np.zeros_like(pos)
+    if "y" in mrk:
+        what = "cue classes: -1 or 1 (another number: a cue of no named class)"
+        y = _numbers(path, "mrk.y", mrk["y"], what=what, empty=True).ravel()
     if y.size != pos.size:
         raise SourceError(path, f"mrk.y has {y.size} values for {pos.size} cues in mrk.pos")
     classes = [str(c) for c in np.atleast_1d(nfo.get("classes", []))]
-    sfreq = header.signals[0].sfreq if header.signals else float(nfo.get("fs", 1.0))
+    if header.signals:
+        sfreq = header.signals[0].sfreq
+    else:
+        what = "one sampling rate in Hz, above 0"
+        sfreq = mat_number(path, "nfo.fs", nfo.get("fs", 1.0), what=what, low=0.0, above=True)
     duration = float(options.get("duration", 4.0))
     out = SidecarResult()
     for p, cls in zip(pos, y):
@@ -144,23 +162,40 @@ def mat_flag_columns(sidecars: list[str], header: Header, options: dict[str, Any
     duration = float(options.get("duration", 0.0))
     out = SidecarResult()
     for label, col in dict(options.get("columns", {})).items():
-        flag = arr[:, int(col)] != 0
+        flag = _flag_column(path, variable, arr, int(col))
         for i in np.flatnonzero(np.diff(np.concatenate([[False], flag]).astype(np.int8)) == 1):
             out.events.append([i / sfreq, duration, str(label), ""])
     return out
 
 
-def _matrix(path: str, variable: str) -> np.ndarray:
-    """A 2-D variable of a MAT v5 or v7.3 file, in MATLAB orientation."""
-    from eegprep.readers.mat73 import h5_open, h5_read
-    from eegprep.readers.matlab_files import mat_version
+def _flag_column(path: str, variable: str, arr: np.ndarray, col: int) -> np.ndarray:
+    """Column ``col`` (negative: from the end) of the time x columns matrix, as flags (True
+    where not 0); one that is not there or holds a non-finite value is refused."""
+    if not -arr.shape[1] <= col < arr.shape[1]:
+        raise SourceError(
+            path,
+            f"variable {variable!r} has {arr.shape[1]} columns, no column {col}: fix the "
+            "sidecar's `columns` option",
+        )
+    values = arr[:, col]
+    bad = values[~np.isfinite(values)]
+    if bad.size:
+        raise SourceError(
+            path,
+            f"column {col} of variable {variable!r} holds {bad[0]:g}: expected flags, finite "
+            "numbers (0: none); fix the file",
+        )
+    return values != 0
 
-    if mat_version(path) == "7.3":
-        with h5_open(path) as f:
-            if variable not in f:
-                raise SourceError(path, f"variable {variable!r} not found")
-            return np.asarray(h5_read(path, f[variable])).T
-    arr = _loadmat(path, [variable]).get(variable)
-    if arr is None:
-        raise SourceError(path, f"variable {variable!r} not found")
-    return np.atleast_2d(np.asarray(arr, dtype=float))
+
+def _matrix(path: str, variable: str) -> np.ndarray:
+    """A 2-D variable of a MAT v5 or v7.3 file, in MATLAB orientation, as float64; logical
+    values are taken (flags are true/false), complex ones, text, cells and structs refused."""
+    from eegprep.readers.matlab_files import mat_version, small_variable
+
+    arr = small_variable(path, mat_version(path), variable)  # v7.3: complex values as complex
+    what = "a numeric matrix of time x columns"
+    out = mat_numbers(path, variable, arr, what=what, finite=False, flags=True)
+    if out.ndim > 2:
+        raise SourceError(path, f"variable {variable!r} has shape {out.shape}: expected {what}")
+    return np.atleast_2d(out)

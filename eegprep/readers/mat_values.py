@@ -1,0 +1,194 @@
+"""Numbers taken from MATLAB files, checked as one class: a value of a MAT v4/v5/v7.3 file that is
+meant as numbers (a sampling rate, event positions, labels, counts, flag columns) is refused in
+one line naming the file, the variable and the problem when it is not one.
+
+Refused: text; a struct or a cell array; a logical (true/false) value, unless the caller takes
+flags; a complex value; an empty value, unless the caller takes an empty list; a non-finite
+value (``nan``, ``inf``) where a finite one is needed; a value out of the caller's range;
+several values where one is meant. A complex value is refused even when its imaginary part is
+all zeros (MATLAB's ``complex(250, 0)``): MATLAB keeps a value complex only when told to, MNE
+cannot read such a field of an EEGLAB ``.set`` (``float() argument must be ... not
+'complex'``), and one rule for every MATLAB value is simpler to keep true; the fix is
+``real(x)`` in MATLAB. numpy's own words never reach the terminal: no cast here drops an
+imaginary part, so no ``ComplexWarning`` is raised.
+
+The readers (:mod:`eegprep.readers.matlab`, :mod:`eegprep.readers.set_header`) and the corpus
+sidecar parsers (:mod:`eegprep.corpus.sidecars.bci`) take every such value through
+:func:`mat_numbers` or :func:`mat_number`; a data variable's samples are checked by class
+instead (:func:`~eegprep.readers.matlab_files.data_info`).
+
+Concurrency contract: pure functions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from eegprep.base.errors import SourceError
+from eegprep.readers.mat_fields import MatField
+
+_NOT_A_NUMBER = {"struct", "cell", "object", "sparse", "function", "opaque", "char"}
+
+
+def mat_numbers(
+    path: str,
+    name: str,
+    value: Any,
+    *,
+    what: str,
+    cls: str = "",
+    finite: bool = True,
+    low: float | None = None,
+    high: float | None = None,
+    above: bool = False,
+    whole: bool = False,
+    flags: bool = False,
+    empty: bool = False,
+) -> np.ndarray:
+    """``value`` of the variable ``name`` of ``path`` as a float64 array of its shape.
+
+    Parameters
+    ----------
+    what : str
+        What the variable should hold, for the message (``'one sampling rate in Hz'``).
+    cls : str
+        The variable's MATLAB class where known (``'logical'``: scipy loads those as uint8).
+    finite, low, high, above, whole : optional
+        Every value finite; at least ``low`` (above it when ``above``) and at most ``high``;
+        a whole number.
+    flags, empty : bool
+        Accept logical values; accept an empty value (an empty list of events).
+
+    Raises
+    ------
+    SourceError
+        One line: ``variable 'nfo.fs' is complex (1+2j): expected one sampling rate in Hz``.
+    """
+    problem = _not_numbers(value, cls, flags)
+    if problem is None:
+        arr = _real(np.asarray(value.value if isinstance(value, MatField) else value))
+        if arr is None:
+            problem = f"is complex ({_first_complex(np.asarray(_unwrap(value)))}), not real"
+        else:
+            problem = _out_of_range(arr, finite, low, high, above, whole, empty)
+            if problem is None:
+                return arr.astype(np.float64)
+    raise SourceError(
+        path, f"variable {name!r} {problem}: expected {what}; fix the file or name another one"
+    )
+
+
+def mat_number(path: str, name: str, value: Any, *, what: str, **checks: Any) -> float:
+    """One number (:func:`mat_numbers`'s checks, keywords ``checks``); several values are
+    refused."""
+    arr = mat_numbers(path, name, value, what=what, **checks)
+    if arr.size != 1:
+        raise SourceError(
+            path,
+            f"variable {name!r} holds {arr.size} values of shape {arr.shape}: expected {what}; "
+            "fix the file or name another one",
+        )
+    return float(arr.reshape(()))
+
+
+def number_or_none(value: Any, cls: str = "") -> float | None:
+    """``value`` as one real number (possibly non-finite), else None: text, a struct or cell,
+    a logical value, a complex one, empty, or several values."""
+    if _not_numbers(value, cls, flags=False) is not None:
+        return None
+    arr = _real(np.asarray(_unwrap(value)))
+    return None if arr is None or arr.size != 1 else float(arr.reshape(()))
+
+
+def describe(value: Any, cls: str = "") -> str:
+    """A MATLAB value for a message: a number as it is, text quoted, logical and complex values
+    named, an array by its shape (``'complex (1+2j), not real'``, ``'empty'``)."""
+    problem = _not_numbers(value, cls, flags=False)
+    if problem is not None:
+        return problem.removeprefix("is ")
+    arr = np.asarray(_unwrap(value))
+    if arr.size == 0:
+        return "empty"
+    if arr.size != 1:
+        return f"an array of shape {arr.shape}"
+    real = _real(arr)
+    if real is None:
+        return f"complex ({_first_complex(arr)}), not real"
+    return f"{float(real.reshape(())):g}"
+
+
+def _unwrap(value: Any) -> Any:
+    return value.value if isinstance(value, MatField) else value
+
+
+def _not_numbers(value: Any, cls: str, flags: bool) -> str | None:
+    """What ``value`` is when it is no numbers at all (text, struct, cell, logical...)."""
+    if isinstance(value, MatField):
+        cls = cls or value.cls
+        if value.value is None or value.cls in _NOT_A_NUMBER:
+            shape = " x ".join(map(str, value.shape))
+            return f"is a MATLAB {value.cls} of shape {shape}"
+    if isinstance(value, str | bytes):
+        return f"is text ({str(value)[:40]!r})"
+    if isinstance(value, dict):
+        return "is a MATLAB struct"
+    if isinstance(value, list | tuple):
+        return "is a MATLAB cell array"
+    arr = np.asarray(_unwrap(value))
+    if arr.dtype.names:  # scipy's struct (array) when not simplified
+        return "is a MATLAB struct"
+    if arr.dtype.kind == "O":
+        return "is a MATLAB cell array"
+    if arr.dtype.kind in "US":
+        return f"is text ({str(arr.ravel()[0])[:40]!r})" if arr.size else "is empty text"
+    if (cls == "logical" or arr.dtype.kind == "b") and not flags:
+        shown = "" if arr.size != 1 else f" {str(bool(arr.reshape(()))).lower()}"
+        return f"is logical{shown} (true/false), not a number"
+    if arr.dtype.kind not in "biufc":
+        return f"is of type {arr.dtype}, not a number"
+    return None
+
+
+def _real(arr: np.ndarray) -> np.ndarray | None:
+    """``arr`` as it is; None when it is complex (see the module docstring)."""
+    return None if arr.dtype.kind == "c" else arr
+
+
+def _first_complex(arr: np.ndarray) -> str:
+    """The first value of a complex array with an imaginary part (else its first), as text."""
+    flat = arr.ravel()
+    if flat.size == 0:
+        return "empty"
+    hit = np.flatnonzero(flat.imag != 0)
+    return f"{complex(flat[hit[0] if hit.size else 0])}".strip("()")
+
+
+def _out_of_range(
+    arr: np.ndarray,
+    finite: bool,
+    low: float | None,
+    high: float | None,
+    above: bool,
+    whole: bool,
+    empty: bool,
+) -> str | None:
+    """What is wrong with a real numeric array's values, if anything."""
+    if arr.size == 0:
+        return None if empty else "is empty"
+    values = arr.astype(np.float64).ravel()
+    verb = "is" if values.size == 1 else "holds"
+    bad = values[~np.isfinite(values)]
+    if finite and bad.size:
+        return f"{verb} {bad[0]:g}, not a finite number"
+    checks = (
+        (low is not None, lambda v: v <= low if above else v < low),
+        (high is not None, lambda v: v > high),
+        (whole, lambda v: np.isfinite(v) & (v != np.round(v))),
+    )
+    for active, fails in checks:
+        hit = np.flatnonzero(fails(values)) if active else ()
+        if len(hit):
+            return f"{verb} {values[hit[0]]:g}, out of range"
+    return None
