@@ -29,6 +29,7 @@ SUFFIXES: dict[str, str] = {
     ".bdf": "edf",
     ".rec": "edf",
     ".vhdr": "mne",
+    ".ahdr": "mne",
     ".set": "mne",
     ".cnt": "mne",
     ".gdf": "mne",

@@ -73,13 +73,7 @@ from eegprep.readers.edf import EdfReader, read_raw_header
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
 from eegprep.readers.gdf_header import check_gdf
 from eegprep.readers.set_header import check_set
-from eegprep.readers.vhdr import (
-    check_vhdr,
-    data_points,
-    openable_vhdr,
-    read_vhdr,
-    written_units,
-)
+from eegprep.readers.vhdr import data_points, openable_vhdr, read_vhdr, written_units
 from eegprep.readers.vmrk import check_vmrk
 
 if TYPE_CHECKING:
@@ -88,6 +82,7 @@ if TYPE_CHECKING:
 # suffix -> (MNE reader function, format name for messages)
 _FORMATS: dict[str, tuple[str, str]] = {
     ".vhdr": ("read_raw_brainvision", "BrainVision"),
+    ".ahdr": ("read_raw_brainvision", "BrainVision"),  # Analyzer's export: one more channel
     ".set": ("read_raw_eeglab", "EEGLAB"),
     ".cnt": ("read_raw_cnt", "Neuroscan CNT"),
     ".gdf": ("read_raw_gdf", "GDF"),
@@ -412,8 +407,7 @@ def _check_before_mne(path: str, options: Mapping[str, Any]) -> None:
             )
         check_set(path)
     elif suffix in (".vhdr", ".ahdr"):
-        check_vhdr(path)
-        check_vmrk(path, read_vhdr(path).n_channels)
+        check_vmrk(path, read_vhdr(path).n_channels)  # read_vhdr: check_vhdr's checks
     elif suffix == ".gdf":
         check_gdf(path)
     elif suffix == ".cnt":

@@ -47,9 +47,13 @@ def openable_vhdr(path: str) -> Iterator[tuple[str, set[str]]]:
     (:func:`~eegprep.readers.vmrk.mne_copy`: an ANSI file, a ``.VMRK``); the copy names both
     files by absolute path. The repeated labels come back with it,
     so that :func:`_file_labels` gives the file's labels, and the first of each is kept as every
-    reader keeps it.
+    reader keeps it. An ``.ahdr`` header (BrainVision Analyzer's export, whose data hold one
+    channel more than it lists, which MNE reads and drops) is treated as a ``.vhdr``; a header
+    whose suffix is not lower case (``.VHDR``, ``.AHDR``: MNE reads neither) is given as a copy
+    with the suffix in lower case.
     """
-    if PurePath(path).suffix.lower() != ".vhdr":
+    suffix = PurePath(path).suffix
+    if suffix.lower() not in (".vhdr", ".ahdr"):
         yield path, set()
         return
     with open(path, "rb") as fh:
@@ -63,14 +67,14 @@ def openable_vhdr(path: str) -> Iterator[tuple[str, set[str]]]:
         copied = mne_copy(markers, tmp) if markers else None
         if copied:
             found["markerfile"] = copied
-        if not repeats and not moved and not copied:
+        if not repeats and not moved and not copied and suffix == suffix.lower():
             yield path, set()
             return
         for i, line in enumerate(lines):
             key, eq, _ = line.partition("=")
             if eq and key.strip().lower() in found:
                 lines[i] = f"{key}={found[key.strip().lower()]}"
-        copy = os.path.join(tmp, os.path.basename(path))
+        copy = os.path.join(tmp, PurePath(path).stem + suffix.lower())
         with open(copy, "wb") as fh:
             fh.write("\n".join(lines).encode("utf-8", errors="surrogateescape"))
         yield copy, repeats

@@ -114,10 +114,9 @@ def marker_file(path: str) -> str | None:
 
 def check_vmrk(path: str, n_channels: int) -> str | None:
     """Refuse, in one line naming the marker file and its line, a BrainVision header's marker
-    file that MNE would fail on or misread (:func:`read_vmrk`); a warning for the header when
-    the file has no markers section, else None. Headers without a marker file pass.
-    ``n_channels``: the header's ``NumberOfChannels`` (the caller reads the header, which
-    imports this module: :mod:`eegprep.readers.vhdr`)."""
+    file that MNE would fail on or misread (:func:`read_vmrk`; ``n_channels``: the header's
+    ``NumberOfChannels``, which a marker's channel may not pass); a warning for the header
+    when the file has no markers section, else None. Headers without a marker file pass."""
     vmrk = marker_file(path)
     if vmrk is None:
         return None

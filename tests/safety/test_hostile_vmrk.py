@@ -150,3 +150,52 @@ def test_many_wide_markers_are_refused_before_mne_reads_them(tmp_path: Path) -> 
         line = _refused(vhdr)
     assert "reading the 2,003 markers of its marker file r.vmrk needs" in line, line
     assert line.endswith("if the file is genuine, raise --file-memory-limit"), line
+
+
+def _ahdr(folder: Path, suffix: str) -> Path:
+    """The recording of :func:`_recording` as BrainVision Analyzer exports it: an ``.ahdr``
+    header listing 4 channels over data that hold a fifth (which MNE reads and drops)."""
+    from pybv import write_brainvision
+
+    x = np.random.default_rng(0).normal(0, 20e-6, (5, 2500))
+    names = ["Fp1", "Fp2", "Cz", "Oz", "X"]
+    write_brainvision(data=x, sfreq=250.0, ch_names=names, fname_base="r",
+                      folder_out=str(folder), unit="µV", overwrite=True)  # fmt: skip
+    vhdr = folder / "r.vhdr"
+    lines = vhdr.read_text(encoding="utf-8").replace("NumberOfChannels=5", "NumberOfChannels=4")
+    ahdr = folder / f"r{suffix}"
+    ahdr.write_text("\n".join(v for v in lines.splitlines() if not v.startswith("Ch5=")) + "\n")
+    vhdr.unlink()
+    clear_cache()
+    return ahdr
+
+
+@pytest.mark.parametrize("marker", ["ansi", "capitals"])
+@pytest.mark.parametrize("suffix", [".ahdr", ".AHDR", ".VHDR"])
+def test_an_ahdr_or_capital_header_with_an_ansi_or_capital_marker_file_is_read(
+    tmp_path: Path, marker: str, suffix: str
+) -> None:
+    """An ``.ahdr`` header (MNE reads it) was no suffix of the mne reader; a header named in
+    capitals (``.AHDR``, ``.VHDR``) MNE refuses by its suffix; their ANSI or ``.VMRK`` marker
+    files get the copy a ``.vhdr``'s get."""
+    header_path = _ahdr(tmp_path, ".ahdr")
+    if suffix == ".VHDR":  # a plain BrainVision header, 4 channels of its own
+        header_path = _recording(tmp_path, SOUND)
+    header_path = header_path.rename(header_path.with_suffix(suffix))
+    vmrk = tmp_path / "r.vmrk"
+    text = "\n".join([*HEAD, *SOUND, "Mk4=Stimulus,S µ1,201,1,0"]) + "\n"
+    if marker == "ansi":
+        vmrk.write_bytes(text.replace("Codepage=UTF-8", "Codepage=ANSI").encode("cp1252"))
+    else:
+        vmrk.write_text(text, encoding="utf-8")
+        vmrk.rename(tmp_path / "R.VMRK")
+        head = header_path.read_text(encoding="utf-8")
+        header_path.write_text(head.replace("r.vmrk", "R.VMRK"), encoding="utf-8")
+    clear_cache()
+    header = MneReader.read_header(str(header_path))
+    assert header.labels == ["Fp1", "Fp2", "Cz", "Oz"] and header.signals[0].n_samples == 2500
+    assert [a.description for a in header.annotations] == [
+        "Stimulus/S  1", "Stimulus/S µ1", "Stimulus/S  2",
+    ]  # fmt: skip
+    x = MneReader.read_segment(header, range(4), 0, 2500)
+    assert x.shape == (4, 2500) and np.isfinite(x).all()
