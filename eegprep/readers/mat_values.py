@@ -182,13 +182,13 @@ def _out_of_range(
     bad = values[~np.isfinite(values)]
     if finite and bad.size:
         return f"{verb} {bad[0]:g}, not a finite number"
-    checks = (
-        (low is not None, lambda v: v <= low if above else v < low),
-        (high is not None, lambda v: v > high),
-        (whole, lambda v: np.isfinite(v) & (v != np.round(v))),
-    )
-    for active, fails in checks:
-        hit = np.flatnonzero(fails(values)) if active else ()
-        if len(hit):
-            return f"{verb} {values[hit[0]]:g}, out of range"
+    out = np.zeros(values.shape, dtype=bool)
+    if low is not None:
+        out |= values <= low if above else values < low
+    if high is not None:
+        out |= values > high
+    if whole:
+        out |= np.isfinite(values) & (values != np.round(values))
+    for hit in np.flatnonzero(out)[:1]:
+        return f"{verb} {values[hit]:g}, out of range"
     return None
