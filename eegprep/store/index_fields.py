@@ -29,6 +29,8 @@ import google_crc32c
 import msgspec
 import numpy as np
 
+from eegprep.store.record import source_identity
+
 FIELDS_SUFFIX = ".fields"
 FORMAT = 1  # the fields file's layout version; another is ignored (the base is parsed)
 
@@ -75,6 +77,29 @@ def line_text(entry: Entry) -> bytes | memoryview:
     """An entry's JSON line."""
     line = entry[1]
     return line.text() if type(line) is BaseLine else cast(bytes, line)
+
+
+class _Source(msgspec.Struct):
+    """The fields of an index record that say which source it was made from; decoding a line
+    into it skips the rest (~1 us for a TUH record's ~1.3 kB, a fifth of a whole parse)."""
+
+    source_blake3: Any = None
+    source_sha256: Any = None
+    part: Any = None
+
+
+_SOURCE_DECODER = msgspec.json.Decoder(_Source)
+
+
+def line_source_identity(line: bytes | memoryview) -> str:
+    """The :func:`~eegprep.store.record.source_identity` of the record on the JSON ``line``
+    (an entry's :func:`line_text`), without parsing the rest of it; ``""`` for a line that
+    states no digest or does not decode (the record's own reader names that problem)."""
+    try:
+        src = _SOURCE_DECODER.decode(line)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return ""
+    return source_identity(src.source_blake3 or src.source_sha256, src.part)
 
 
 Count = Annotated[int, msgspec.Meta(ge=0)]

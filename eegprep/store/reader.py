@@ -20,7 +20,7 @@ import functools
 import operator
 import os
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, cast
@@ -42,7 +42,13 @@ from eegprep.base.sealed import seal_problem
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import group_record_problem, holds_no_record
 from eegprep.store.index import INDEX_DIR, read_entries
-from eegprep.store.index_fields import BaseLine, Entry, IndexFields, line_text
+from eegprep.store.index_fields import (
+    BaseLine,
+    Entry,
+    IndexFields,
+    line_source_identity,
+    line_text,
+)
 from eegprep.store.lock_file import ingest_running
 from eegprep.store.record import RecordingRecord
 
@@ -190,6 +196,7 @@ class Store:
         self._entries = entries  # id -> (the fields opening reads, the record's JSON line)
         self._records: dict[str, dict[str, Any]] = {}  # whole records, parsed on first use
         self._fields: Mapping[str, IndexFields] | None = None
+        self._sources: Mapping[str, str] | None = None
         self._recordings: dict[str, Recording] = {}  # built on first use
         self._arrays: dict[str, Any] = {}
         self._readers: dict[str, Any] = {}
@@ -254,6 +261,27 @@ class Store:
         if self._fields is None:
             self._fields = MappingProxyType({rid: e[0] for rid, e in self._entries.items()})
         return self._fields
+
+    def source_identities(self) -> Mapping[str, str]:
+        """Every recording's source identity (:func:`eegprep.store.record.source_identity`:
+        its source file's content digest and part; ``""`` where the record states none), by
+        id, in id order: what tells that two stores hold the same recording. Read from the
+        index lines in memory, without parsing whole records or opening any group (~0.1 s
+        for 10^5 recordings; once per store)."""
+        if self._sources is None:
+            self._sources = MappingProxyType(
+                {rid: line_source_identity(line_text(e)) for rid, e in self._entries.items()}
+            )
+        return self._sources
+
+    def without(self, ids: Iterable[str]) -> Store:
+        """This store as if the recordings ``ids`` were not listed (a view: nothing is
+        written); ids it does not list are ignored."""
+        drop = set(ids)
+        if not drop:
+            return self
+        kept = {rid: e for rid, e in self._entries.items() if rid not in drop}
+        return Store(self._loc, self.attrs, kept)
 
     def _record(self, rid: str) -> dict[str, Any]:
         """Recording ``rid``'s whole index record, parsed from its line once."""

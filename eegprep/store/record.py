@@ -28,6 +28,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def source_identity(digest: Any, part: Any) -> str:
+    """What makes two records the same recording whatever their ids and stores: the source
+    file's content digest (``source_blake3``, or ``source_sha256`` in records of earlier
+    versions) and the ``part`` of it the recording is (``digest#part``); ``""`` when the record
+    states no digest (such a record is the same as no other)."""
+    if not isinstance(digest, str) or not digest:
+        return ""
+    return f"{digest}#{part}" if part else digest
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecordingRecord:
     """One recording version as the index lists it (and its group's attributes repeat it)."""

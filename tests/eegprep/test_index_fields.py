@@ -215,3 +215,18 @@ def test_a_base_cut_at_a_lines_end_is_damage_not_a_shorter_index(tmp_path: Path)
     lines2 = base2.read_bytes().splitlines(keepends=True)
     base2.write_bytes(b"".join([lines2[0], *lines2[2:12]]))  # another set of records
     assert len(read_entries(loc2)) == 10
+
+
+def test_source_identities_come_from_the_lines_compacted_or_appended(tmp_path: Path) -> None:
+    loc = _store(tmp_path, n=3)  # compacted: read from the base's fields file
+    digests = {"source_blake3": "b3" * 32, "part": "2"}
+    append(loc, [hand_record("tuh/new", ["CZ"], 400, **digests),  # appended after compaction
+                 hand_record("tuh/old", ["CZ"], 400, source_sha256="5a" * 32)])  # fmt: skip
+    store = open_store(loc.url)
+    ids = store.source_identities()
+    assert ids["tuh/new"] == "b3" * 32 + "#2" and ids["tuh/old"] == "5a" * 32
+    assert [ids[r] for r in ("seed/r000", "tuh/r001", "seed/r002")] == ["", "", ""]
+    assert list(ids) == list(store.index_fields())
+    kept = store.without(["tuh/new", "tuh/absent"])
+    assert sorted(kept.index_fields()) == ["seed/r000", "seed/r002", "tuh/old", "tuh/r001"]
+    assert len(store) == 5  # a view: the store itself keeps every recording
