@@ -96,9 +96,10 @@ def labram_convert(
 def _unique(
     _ctx: click.Context, _param: click.Parameter, stores: tuple[str, ...]
 ) -> tuple[str, ...]:
-    """--store values without a store given twice (one warning each; its windows would be
-    drawn twice): :func:`labram.data.windows.unique_stores`."""
-    from labram.data.windows import unique_stores
+    """--store (or --exclude-subjects-of) values without a store given twice (one warning
+    each, naming both: its windows would be drawn twice):
+    :func:`labram.data.store_set.unique_stores`."""
+    from labram.data.store_set import unique_stores
 
     return tuple(str(u) for u in unique_stores(stores))
 
@@ -222,13 +223,27 @@ def _config(stage: str, kw: dict[str, Any], *, stage_flags: dict[str, Any] | Non
     )
 
 
-def _open_stores(*stores: tuple[str, ...]) -> None:
-    """Open every store a training command names (one ``error:`` line for the first that is
-    missing or damaged) before the command writes anything."""
+def _open_stores(stores: tuple[str, ...], excluded: tuple[str, ...] = ()) -> None:
+    """Open every store a command names (one ``error:`` line for the first that is missing,
+    damaged, or of another rate or channel vocabulary than the others) before the command
+    writes anything, and say once what its ``stores`` share and how their recipes differ
+    (:mod:`labram.data.store_set`). A store given both as --store and --exclude-subjects-of
+    is refused: every recording of it would be left out."""
+    from eegprep.base.errors import UsageError
+    from eegprep.store.reader import open_store
+    from labram.data.store_set import store_key
     from labram.data.windows import open_stores
 
-    for group in stores:  # a store may be in two groups (--store, --exclude-subjects-of)
-        open_stores(group)
+    open_stores(stores, warn=True)
+    given = {store_key(s): s for s in stores}
+    for url in excluded:
+        if store_key(url) in given:
+            raise UsageError(
+                f"--exclude-subjects-of {url}: the same store as --store {given[store_key(url)]}; "
+                "every recording of it would be excluded from pre-training: give it to one of the "
+                "two options"
+            )
+        open_store(url)
 
 
 def _run_folder(kw: dict[str, Any], default: str, *stores: tuple[str, ...], stage: str) -> Path:
@@ -309,6 +324,7 @@ def _print_run(result: dict[str, Any], what: str) -> None:
     "--exclude-subjects-of",
     type=StoreLocation(),
     multiple=True,
+    callback=_unique,
     help="Keep these stores' subjects out.",
 )
 @_train_options
@@ -362,6 +378,7 @@ def labram_tokenizer(
     "--exclude-subjects-of",
     type=StoreLocation(),
     multiple=True,
+    callback=_unique,
     help="An evaluation store whose subjects are kept out (repeatable).",
 )
 @click.option("--tokenizer-max-steps", type=click.IntRange(min=1), default=None,
@@ -577,6 +594,7 @@ def labram_evaluate(
     """
     from labram.stages.finetune import evaluate
 
+    _open_stores(stores)
     res = evaluate(
         list(stores),
         task,
@@ -632,6 +650,7 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
 
     cfg = EmbedConfig(per_patch=per_patch, task=task, chunk_windows=chunk_windows,
                       batch_size=batch_size)  # fmt: skip
+    _open_stores(stores)
     res = embed(list(stores), checkpoint, out, cfg=cfg, device=device)
     if not is_main_process():
         return

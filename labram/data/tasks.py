@@ -34,6 +34,7 @@ from eegprep.base.errors import UsageError
 from eegprep.base.validation import check_choice
 from eegprep.corpus.sidecars.tuh import TUEV_CLASSES as TUEV_CODES
 from eegprep.store.reader import Recording, Store
+from eegprep.store.record import source_identity as record_source_identity
 from labram.data.windows import (
     RecordingPlan,
     WindowIndex,
@@ -141,11 +142,10 @@ def source_identity(rec: Recording) -> str:
     """What makes two recordings the same one whatever their ids: the source file's content
     digest (BLAKE3, or SHA-256 in older records) and the part of it the recording is; ``""``
     when the record states no digest."""
-    digest = rec.meta.get("source_blake3") or rec.meta.get("source_sha256")
-    if not isinstance(digest, str) or not digest:
-        return ""
-    part = rec.meta.get("part")
-    return f"{digest}#{part}" if part else digest
+    meta = rec.meta
+    return record_source_identity(
+        meta.get("source_blake3") or meta.get("source_sha256"), meta.get("part")
+    )
 
 
 def is_scalar_label(value: Any) -> bool:

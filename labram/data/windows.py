@@ -23,12 +23,11 @@ import numpy as np
 
 from eegprep.base.allocator import reuse_freed_memory, small_pages
 from eegprep.base.errors import ConfigError
-from eegprep.base.file_urls import is_remote_url, local_path
 from eegprep.base.gc_pause import gc_paused
-from eegprep.base.redact import redact
 from eegprep.base.validation import check_min, invalid_value
 from eegprep.pipeline.channels import N_ADDRESSABLE
 from eegprep.store.reader import Recording, Store, open_store
+from labram.data.store_set import reconcile, shown, unique_stores
 from labram.model.config import BLOCK_SECONDS, PATCH_SIZE
 
 log = logging.getLogger(__name__)
@@ -210,34 +209,15 @@ class WindowIndex:
         )
 
 
-def open_stores(urls: Sequence[str | Store]) -> list[Store]:
-    """Open each store once (a :class:`Store` passes through); one given twice is opened once
-    (:func:`unique_stores`)."""
-    return [u if isinstance(u, Store) else open_store(u) for u in unique_stores(urls)]
-
-
-def unique_stores(urls: Sequence[str | Store]) -> list[str | Store]:
-    """``urls`` without a store given again (by the same path, another spelling of it or a
-    symlink to it), with a warning for each: its windows would be drawn twice."""
-    seen: dict[str, str | Store] = {}
-    for u in urls:
-        key = _store_key(u.url if isinstance(u, Store) else os.fspath(u))
-        if key in seen:
-            first = seen[key]
-            shown = [
-                x.display if isinstance(x, Store) else redact(os.fspath(x)) for x in (u, first)
-            ]
-            log.warning("%s: the same store as %s, given twice; it is read once", *shown)
-            continue
-        seen[key] = u
-    return list(seen.values())
-
-
-def _store_key(url: str) -> str:
-    """What tells two store URLs apart: a local folder's resolved path, else the URL."""
-    if not is_remote_url(url):
-        return os.path.realpath(local_path(url))
-    return url.rstrip("/")
+def open_stores(urls: Sequence[str | Store], *, warn: bool = False) -> list[Store]:
+    """Open each store once (a :class:`Store` passes through; one given twice is opened once,
+    :func:`~labram.data.store_set.unique_stores`) and read them together
+    (:func:`~labram.data.store_set.reconcile`): stores of another rate or channel vocabulary
+    are refused, a recording two stores hold is kept in the first only. ``warn``: say what
+    they share and how their recipes differ (a command does once, when it first opens them)."""
+    given = unique_stores(urls)
+    opened = [u if isinstance(u, Store) else open_store(u) for u in given]
+    return reconcile(opened, names=[shown(u) for u in given], warn=warn)
 
 
 def select_channels(rec: Recording, max_channels: int) -> tuple[np.ndarray, np.ndarray]:
@@ -443,9 +423,11 @@ def recordings_used(index: WindowIndex) -> list[RecordingPlan]:
 
 
 def subjects_of(stores: Sequence[str | Store]) -> set[str]:
-    """Every ``subject_key`` of ``stores`` (for ``--exclude-subjects-of``)."""
+    """Every ``subject_key`` of ``stores`` (for ``--exclude-subjects-of``; each store read on
+    its own: their rates, recipes and shared recordings do not matter here)."""
     keys = set()
-    for store in open_stores(stores):
+    for u in unique_stores(stores):
+        store = u if isinstance(u, Store) else open_store(u)
         for rid, row in store.index_fields().items():  # as the window index reads them
             key = row.subject_key or ""
             if key:
