@@ -246,6 +246,14 @@ def _open_stores(stores: tuple[str, ...], excluded: tuple[str, ...] = ()) -> Non
         open_store(url)
 
 
+def _several_stores(stores: tuple[str, ...]) -> None:
+    """For a command that reads stores without training (evaluate, embed): when it names more
+    than one, open them first and say once what they share (:func:`_open_stores`); one store is
+    left to the stage to open, which names any problem with it the same way."""
+    if len(stores) > 1:
+        _open_stores(stores)
+
+
 def _run_folder(kw: dict[str, Any], default: str, *stores: tuple[str, ...], stage: str) -> Path:
     """The command's run folder (``--out``, else ``default``), refused when it holds a run
     already and ``--resume`` is not given (:func:`labram.train.run.check_run_folder`), or when
@@ -594,7 +602,7 @@ def labram_evaluate(
     """
     from labram.stages.finetune import evaluate
 
-    _open_stores(stores)
+    _several_stores(stores)
     res = evaluate(
         list(stores),
         task,
@@ -650,7 +658,7 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
 
     cfg = EmbedConfig(per_patch=per_patch, task=task, chunk_windows=chunk_windows,
                       batch_size=batch_size)  # fmt: skip
-    _open_stores(stores)
+    _several_stores(stores)
     res = embed(list(stores), checkpoint, out, cfg=cfg, device=device)
     if not is_main_process():
         return
