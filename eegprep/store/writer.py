@@ -117,7 +117,7 @@ def root_attrs(recipe: Recipe) -> dict[str, Any]:
                 "index": "_eegprep/index/*.jsonl",
                 "chunk_seconds": CHUNK_SECONDS,
                 "shard_chunks": SHARD_CHUNKS,
-            },  # eegprep.store.validate.LAYOUT checks it
+            },  # eegprep.store.validate_root.LAYOUT checks it
         }
     )
 

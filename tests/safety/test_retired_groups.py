@@ -182,7 +182,7 @@ def test_what_a_stopped_ingest_leaves_is_not_reported(store: Path) -> None:
 def test_a_retired_group_deleted_while_it_is_read_is_not_reported(
     store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from eegprep.store import validate as module
+    from eegprep.store import validate_retired as module  # (where the retired check calls it)
 
     shard = store / OLD / "data" / "c.0.0"
     shard.write_bytes(shard.read_bytes()[:100])
@@ -339,7 +339,7 @@ def test_a_retired_group_whose_deletion_began_while_it_was_read_is_not_reported(
     from eegprep.base.sealed import seal
     from eegprep.store import validate as module
 
-    real = module._retired
+    real = module.retired_groups
 
     def deleting(*args: Any) -> Any:
         found = real(*args)  # what validate read; then an ingest begins deleting the group
@@ -349,7 +349,7 @@ def test_a_retired_group_whose_deletion_began_while_it_was_read_is_not_reported(
         (store / OLD / "record.json").unlink()
         return found
 
-    monkeypatch.setattr(module, "_retired", deleting)
+    monkeypatch.setattr(module, "retired_groups", deleting)
     result = check_store(str(store))
     assert (result.problems, result.retired) == ([], 0)  # being deleted: not checked
 

@@ -1,0 +1,224 @@
+"""Check what a store holds beside its recordings; report every problem on one line.
+
+The index and its fields file (:func:`index_records`), the recording groups on disk that the
+index does not list (:func:`unlisted_groups`), the two top groups' metadata, the ingest reports
+and the seen-files cache (:func:`bookkeeping_problems`). A group that holds no record (what a
+stopped ingest leaves) is no damage: a note line (:func:`no_record_notes`).
+
+Concurrency contract: read-only; safe while an ingest writes, except that groups it is
+committing at that moment may be reported as not listed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eegprep.base import strict_json
+from eegprep.base.files import TMP_MARK
+from eegprep.base.sealed import KEY, seal_problem
+from eegprep.store.fs import Location
+from eegprep.store.group_attrs import holds_no_record
+from eegprep.store.index import INDEX_DIR, fields_file_problem, read_index_checked
+from eegprep.store.lock_file import ingest_running
+from eegprep.store.retired_list import RECORD, RETIRED
+from eegprep.store.validate_recording import MAX_LINES
+from eegprep.store.validate_retired import RETIRED_PREFIX
+
+
+def no_record_notes(groups: list[str], *, retired: bool) -> list[str]:
+    """A ``note`` line for each group that holds no record (at most :data:`MAX_LINES`)."""
+    what = "no zarr.json, or empty attributes: what a stopped ingest leaves of a group it never "
+    if retired:
+        prefix = RETIRED_PREFIX
+        what += "listed, or a deletion cut short); nothing to check: an ingest deletes it after "
+    else:
+        prefix = ""
+        what += "listed); not damage: the next ingest retires it, and deletes it after "
+    lines = [f"{prefix}{g}: holds no record ({what}--keep-replaced" for g in groups]
+    if len(lines) > MAX_LINES:
+        more = len(lines) - MAX_LINES
+        lines = [*lines[:MAX_LINES], f"recordings: {more} more groups that hold no record"]
+    return lines
+
+
+def index_records(loc: Location, problems: list[str]) -> dict[str, dict[str, Any]]:
+    """The index's records by id: each damaged line, and a stale or damaged fields file, a
+    line in ``problems``; none when the index cannot be read (a line too)."""
+    try:
+        records, damaged = read_index_checked(loc)
+    except Exception as exc:
+        problems.append(f"{'/'.join(INDEX_DIR)}: unreadable ({type(exc).__name__}: {exc})")
+        return {}
+    problems += damaged
+    try:
+        stale = fields_file_problem(loc)
+    except Exception as exc:
+        stale = f"{'/'.join(INDEX_DIR)}: fields file unreadable ({type(exc).__name__}: {exc})"
+    if stale:
+        problems.append(stale)
+    return records
+
+
+def unlisted_groups(
+    loc: Location,
+    records: dict[str, dict[str, Any]],
+    retired: set[str],
+    problems: list[str],
+    notes: list[str],
+) -> None:
+    """Recording groups on disk that the index does not list (nor lists as retired): a
+    problem each, but for those that hold no record (what a stopped ingest leaves), a note."""
+    try:
+        on_disk = _groups_on_disk(loc, problems)
+        listed = {r.get("group") for r in records.values()} | retired
+        unlisted = [g for g in on_disk if g not in listed]
+        has_index = any(n.endswith(".jsonl") for n in loc.list(*INDEX_DIR))
+    except Exception as exc:
+        problems.append(f"recordings: cannot be listed ({type(exc).__name__}: {exc})")
+        return
+    if not unlisted or ingest_running(loc):
+        return  # (a running ingest's groups: on object stores it writes them in place)
+    empty = [g for g in unlisted if holds_no_record(loc, g)]
+    notes += no_record_notes(empty, retired=False)
+    unlisted = [g for g in unlisted if g not in set(empty)]
+    if not unlisted:
+        return
+    if not records:
+        what = "index lists none of them" if has_index else "index missing"
+        problems.append(
+            f"{what}: {len(unlisted)} recording groups under recordings/ are not listed"
+        )
+        return
+    for group in unlisted[:MAX_LINES]:
+        if loc.exists(group, RECORD):  # only a retired group holds one
+            problems.append(
+                f"{group}: a retired group (it holds {RECORD}) that {'/'.join(RETIRED)} "
+                "does not list (that list lost or damaged): the next ingest retires it again"
+            )
+            continue
+        problems.append(
+            f"{group}: recording group on disk that the index does not list (an ingest stopped "
+            "mid-commit, or its index line damaged: the next ingest lists it again from the "
+            "group, or retires it)"
+        )
+    if len(unlisted) > MAX_LINES:
+        problems.append(f"recordings: {len(unlisted) - MAX_LINES} more unlisted groups")
+
+
+def _groups_on_disk(loc: Location, problems: list[str]) -> list[str]:
+    """``recordings/{corpus}/{name}`` folders; a corpus group whose ``zarr.json`` is missing or
+    damaged is a problem."""
+    groups = []
+    for corpus in loc.list("recordings"):
+        if corpus == "zarr.json" or TMP_MARK in corpus:
+            continue
+        _group_doc(loc, ("recordings", corpus), {}, problems)
+        for name in loc.list("recordings", corpus):
+            if name != "zarr.json" and TMP_MARK not in name:
+                groups.append(f"recordings/{corpus}/{name}")
+    return groups
+
+
+# The attributes of the groups that hold no recording: each group's whole ``zarr.json`` is known,
+# so a flipped bit anywhere in it is a difference (no single-bit flip of JSON's whitespace is
+# whitespace).
+_GROUP_ATTRS: dict[tuple[str, ...], dict[str, Any]] = {
+    ("recordings",): {},
+    ("_eegprep",): {"description": "eegprep bookkeeping"},
+}
+
+
+def _group_doc(
+    loc: Location, parts: tuple[str, ...], attrs: dict[str, Any], problems: list[str]
+) -> None:
+    """A group's ``zarr.json`` must be exactly the group eegprep writes there."""
+    where = "/".join((*parts, "zarr.json"))
+    try:
+        doc = strict_json.loads(loc.read_bytes(*parts, "zarr.json"))
+    except FileNotFoundError:
+        problems.append(f"{where}: missing (a group of the store)")
+        return
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        problems.append(f"{where}: damaged ({type(exc).__name__}: {exc})")
+        return
+    want = {"zarr_format": 3, "node_type": "group", "attributes": attrs}
+    if doc != want:
+        problems.append(f"{where}: damaged (not the group document eegprep writes: {want})")
+
+
+def bookkeeping_problems(
+    loc: Location, records: dict[str, dict[str, Any]], problems: list[str]
+) -> None:
+    """The objects beside the recordings: the two top groups' metadata, the ingest reports and
+    the seen-files cache (which the next ingest ignores when damaged, but which is named here)."""
+    from eegprep.store.reader import read_reports
+
+    try:
+        for parts, attrs in _GROUP_ATTRS.items():
+            if parts == ("_eegprep",) and not loc.exists("_eegprep"):
+                continue
+            _group_doc(loc, parts, attrs, problems)
+        problems += read_reports(loc)[1]
+        _seen_problems(loc, records, problems)
+    except Exception as exc:  # never a traceback: a line
+        problems.append(f"_eegprep: cannot be checked ({type(exc).__name__}: {exc})")
+
+
+def _seen_problems(loc: Location, records: dict[str, dict[str, Any]], problems: list[str]) -> None:
+    """``_eegprep/seen.json``: strict JSON of its layout, each entry for the current version of
+    a listed recording stating that record's content hashes and files (paths, sizes, mtimes).
+    An entry for another group or id is stale (a killed ingest writes none: the next one drops
+    it), never trusted; any other flipped bit fails the file's ``crc32c`` (earlier versions
+    wrote none)."""
+    from eegprep.corpus.sources import listed_files, listed_hashes
+    from eegprep.store.writer import SEEN
+
+    where = "/".join(SEEN)
+    if not loc.exists(*SEEN):
+        return
+    try:
+        doc = strict_json.loads(loc.read_bytes(*SEEN))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        problems.append(f"{where}: damaged ({type(exc).__name__}: {exc}); a cache, ignored")
+        return
+    entries = doc.get("recordings") if isinstance(doc, dict) else None
+    if (
+        not isinstance(doc, dict)
+        or not {"version", "recordings"} <= set(doc) <= {"version", "recordings", KEY}
+        or doc.get("version") != 1
+        or not isinstance(entries, dict)
+    ):
+        problems.append(f"{where}: damaged (not a seen-files document); a cache, ignored")
+        return
+    damaged = seal_problem(doc)
+    if damaged:
+        problems.append(f"{where}: damaged ({damaged}); a cache, ignored")
+        return
+    bad = []
+    for rid, entry in entries.items():
+        record = records.get(rid)
+        if not isinstance(entry, dict) or set(entry) != {"group", "hashes", "files"}:
+            bad.append(rid)
+            continue
+        if record is None or entry["group"] != record.get("group"):
+            continue  # stale: vouches for nothing
+        files = entry["files"]
+        listed = [[f.get("path"), f.get("size"), f.get("mtime_ns")] for f in listed_files(record)]
+        ok = (
+            entry["hashes"] == listed_hashes(record)
+            and isinstance(files, list)
+            and all(
+                isinstance(row, list)
+                and len(row) == 5
+                and all(isinstance(x, int) and not isinstance(x, bool) for x in row[1:])
+                for row in files
+            )
+            and [row[:3] for row in files] == listed
+        )
+        if not ok:
+            bad.append(rid)
+    if bad:
+        problems.append(
+            f"{where}: damaged ({len(bad)} entries do not match the index, first {bad[0]!r}); "
+            "a cache, ignored for them"
+        )

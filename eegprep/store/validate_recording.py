@@ -1,0 +1,367 @@
+"""Check one recording byte by byte against its index record; report every problem on one line.
+
+:func:`recording_problems` reads every byte of a recording, without a Store: the group and its
+metadata (its attributes equal to the record), every shard (present, whole, its index's
+CRC-32C), every chunk (its CRC-32C where the store has them, decoded to a whole chunk, finite
+samples), the ``channel`` and ``time`` coordinates and any target series. ``eegprep validate``
+(:mod:`eegprep.store.validate`) runs it on each listed recording and, through
+:mod:`eegprep.store.validate_retired`, on each retired group; ``eegprep ingest --repair`` runs
+it on the records it is given.
+
+Each problem is one line starting with the recording's id (or the name it is given); nothing
+raised while checking escapes (it becomes a line too).
+
+Concurrency contract: read-only; safe while an ingest writes.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from eegprep.base import strict_json
+from eegprep.base.errors import StoreFormatError
+from eegprep.store.fs import Location
+from eegprep.store.group_attrs import differing_keys, not_a_group, shown_keys
+from eegprep.store.shard_reader import ShardReader
+
+BLOCK = 360_000  # samples per read of an array not in eegprep's own layout (one shard)
+MAX_LINES = 20  # problems listed per recording (and unlisted groups per store), then a count
+REPAIR = "`eegprep ingest --repair` writes the recording again"
+
+
+def recording_problems(
+    loc: Location,
+    record: dict[str, Any],
+    *,
+    recipe_hash: str | None = None,
+    name: str | None = None,
+    source: str | Callable[[], str] = "the index record",
+) -> list[str]:
+    """Everything wrong with one listed recording, reading every byte of it (no Store needed).
+
+    Parameters
+    ----------
+    loc : Location
+        The store.
+    record : dict
+        The recording's index record.
+    recipe_hash : str, optional
+        The store's recipe hash; the record's must equal it when given.
+    name : str, optional
+        What each line starts with; the record's id when not given.
+    source : str or callable, optional
+        Where ``record`` comes from, as a line naming it says (or a function giving it, asked
+        only then).
+
+    Returns
+    -------
+    list of str
+        One line per problem, each starting with ``name``; empty when it is sound.
+    """
+    rid = name if name is not None else str(record.get("id", "?"))
+    out: list[str] = []
+    with warnings.catch_warnings():  # numcodecs' zarr3 codecs (quantized encoding)
+        warnings.simplefilter("ignore")
+        try:
+            _check_recording(loc, record, rid, recipe_hash, out, source)
+        except Exception as exc:  # a check must never crash validate: report and go on
+            out.append(f"{rid}: cannot be checked: {type(exc).__name__}: {exc}")
+    if len(out) > MAX_LINES:
+        out = [*out[:MAX_LINES], f"{rid}: {len(out) - MAX_LINES} more problems"]
+    return out
+
+
+def _check_recording(
+    loc: Location,
+    record: dict[str, Any],
+    rid: str,
+    recipe_hash: str | None,
+    out: list[str],
+    source: str | Callable[[], str],
+) -> None:
+    group, channels, n_samples = (
+        record.get("group"),
+        record.get("channels"),
+        record.get("n_samples"),
+    )
+
+    def src() -> str:
+        return source() if callable(source) else source
+
+    if not (isinstance(group, str) and isinstance(channels, list) and isinstance(n_samples, int)):
+        out.append(f"{rid}: {src()} lacks a valid 'group', 'channels' or 'n_samples'")
+        return
+    if not _GROUP_OF.fullmatch(group) or group.split("/", 1)[1].split("@")[0] != record.get("id"):
+        out.append(
+            f"{rid}: {src()} names the group {group!r}, which is not a version of "
+            f"recordings/{record.get('id')} (damaged)"
+        )
+        return  # (not read: it may be another recording's)
+    if recipe_hash is not None and record.get("recipe_hash") != recipe_hash:
+        out.append(
+            f"{rid}: recipe hash {record.get('recipe_hash')} in {src()} differs from the store's "
+            f"{recipe_hash}"
+        )
+    if not _group_metadata(loc, rid, group, record, out, src):
+        return
+    checks: list[tuple[str, Callable[..., None]]] = [
+        ("data", _data),
+        ("channel", _channel),
+        ("time", _time),
+        ("targets", _targets),
+        ("metadata", _array_documents),
+    ]
+    for name, check in checks:
+        try:
+            check(loc, rid, group, record, out)
+        except StoreFormatError as exc:  # (names the file)
+            out.append(f"{rid}: {exc}")
+        except Exception as exc:
+            out.append(f"{rid}: {group}/{name} unreadable: {type(exc).__name__}: {exc}")
+
+
+_GROUP_OF = re.compile(r"recordings/[^/@]+/[^/@]+(@[1-9][0-9]*)?")
+"""A recording group's path: ``recordings/{id}`` or ``recordings/{id}@{k}``."""
+
+
+def _group_metadata(
+    loc: Location,
+    rid: str,
+    group: str,
+    record: dict[str, Any],
+    out: list[str],
+    source: str | Callable[[], str],
+) -> bool:
+    """The group's ``zarr.json`` parses and agrees with the record; False when it is missing."""
+    try:
+        blob = loc.read_bytes(group, "zarr.json")
+    except FileNotFoundError:
+        other = source() if callable(source) else source
+        out.append(f"{rid}: recording group {group} missing (no {group}/zarr.json), as "
+                   f"{other} names it")  # fmt: skip
+        return False
+    try:
+        doc = strict_json.loads(blob)
+        attrs = doc["attributes"]
+    except (ValueError, KeyError, TypeError) as exc:
+        out.append(f"{rid}: {group}/zarr.json damaged ({type(exc).__name__}: {exc})")
+        return True
+    if not isinstance(attrs, dict):
+        out.append(f"{rid}: {group}/zarr.json damaged (its attributes are not an object)")
+        return True
+    node = not_a_group(doc)
+    if node:
+        out.append(f"{rid}: {group}/zarr.json damaged ({node})")
+    # the attributes are the whole record, written with it: any difference is damage to one
+    differ = differing_keys(attrs, record)
+    if differ:
+        shown, other = shown_keys(differ), source() if callable(source) else source
+        out.append(
+            f"{rid}: {group}/zarr.json attributes and {other} differ in {shown}: one of them is "
+            f"damaged ({REPAIR})"
+        )
+    problem = channel_index_problem(record)
+    if problem:
+        out.append(f"{rid}: index record: {problem}")
+    return True
+
+
+def channel_index_problem(record: dict[str, Any]) -> str | None:
+    """Whether the record's ``channel_index`` (each channel's row of the model's position
+    table) is the vocabulary's index of each of its ``channels``; a flipped index would give a
+    channel another site's position, silently."""
+    channels, index = record.get("channels") or [], record.get("channel_index")
+    if index is None:
+        return None  # records of versions before the field
+    expected = [_position(str(c)) for c in channels]
+    if list(index) != expected:
+        bad = [str(c) for c, i, e in zip(channels, index, expected, strict=False) if i != e]
+        return (
+            f"channel_index {list(index)[:8]} does not give the vocabulary's positions of its "
+            f"channels (first wrong: {', '.join(bad[:3]) or 'the count'})"
+        )
+    return None
+
+
+def _data(loc: Location, rid: str, group: str, record: dict[str, Any], out: list[str]) -> None:
+    expected = (len(record["channels"]), record["n_samples"])
+    reader = ShardReader.open(loc, f"{group}/data")
+    if reader is None:  # not in eegprep's own layout: zarr reads it
+        _data_with_zarr(loc, rid, group, expected, out)
+        return
+    if (reader.n_channels, reader.n_samples) != expected:
+        shape = (reader.n_channels, reader.n_samples)
+        out.append(f"{rid}: data shape {shape}, index says {expected}")
+        return
+    problem = reader.decoding_problem(record.get("encoding"), record.get("quantum_uv"))
+    if problem:
+        out.append(f"{rid}: {problem}")
+    nonfinite = None
+    for start, stop, samples in reader.scan():
+        if isinstance(samples, StoreFormatError):
+            out.append(f"{rid}: {samples}")
+        elif nonfinite is None and not np.isfinite(samples).all():
+            nonfinite = (start, stop)
+    if nonfinite is not None:
+        out.append(f"{rid}: non-finite samples in [{nonfinite[0]}, {nonfinite[1]})")
+
+
+def _array_documents(
+    loc: Location, rid: str, group: str, record: dict[str, Any], out: list[str]
+) -> None:
+    """``data``, ``channel`` and ``time``'s ``zarr.json`` must be the documents eegprep writes
+    for the record (no checksum covers them; a flipped bit in a codec's settings can change how
+    zarr and xarray decode every sample). Records of versions that state no ``encoding`` are
+    not compared; the earlier variants of the documents (no CRC-32C codecs, Blosc zstd level 3
+    for the quantized encoding) are accepted."""
+    from eegprep.store.shards import Layout, metadata_documents
+    from eegprep.store.writer import CHUNK_SECONDS, SHARD_CHUNKS
+
+    encoding = record.get("encoding")
+    if encoding not in ("float32", "float16", "quantized"):
+        return
+    sfreq = float(record["sfreq"])
+    chunk = int(CHUNK_SECONDS * sfreq)
+    quantum = record.get("quantum_uv") if encoding == "quantized" else None
+    layout = Layout(len(record["channels"]), sfreq, encoding, quantum, chunk, chunk * SHARD_CHUNKS)
+    for name, want in metadata_documents(layout, int(record["n_samples"])).items():
+        try:
+            doc = strict_json.loads(loc.read_bytes(group, name, "zarr.json"))
+        except (OSError, ValueError, UnicodeDecodeError):
+            continue  # the check of that array reports it
+        named = any(f"{group}/{name}/zarr.json" in p for p in out)  # already, more precisely
+        if not named and doc not in _variants(want):
+            out.append(
+                f"{rid}: {group}/{name}/zarr.json is not the metadata eegprep writes for this "
+                f"record (damaged; {REPAIR})"
+            )
+
+
+def _variants(doc: dict[str, Any]) -> list[Any]:
+    """``doc`` and the forms earlier eegprep versions wrote of it."""
+
+    def edit(node: Any, crc: bool, zstd: bool) -> Any:
+        if isinstance(node, dict):
+            if zstd and node.get("name") == "blosc":
+                return {**node, "configuration": {**node["configuration"], "cname": "zstd",
+                                                  "clevel": 3}}  # fmt: skip
+            return {k: edit(v, crc, zstd) for k, v in node.items()}
+        if isinstance(node, list):
+            return [edit(x, crc, zstd) for x in node if crc or x != {"name": "crc32c"}]
+        return node
+
+    forms = [edit(doc, crc, zstd) for crc in (True, False) for zstd in (False, True)]
+    return forms + [_names_zstd(form) for form in forms if _names_zstd(form) != form]
+
+
+_VLEN = {"name": "vlen-utf8", "configuration": {}}
+_NAMES_ZSTD = {"name": "zstd", "configuration": {"level": 0, "checksum": False}}
+
+
+def _names_zstd(doc: dict[str, Any]) -> dict[str, Any]:
+    """The ``channel`` array's document as earlier versions wrote it: its names compressed with
+    zstd after ``vlen-utf8`` (the other arrays' documents are returned unchanged)."""
+    codecs = doc.get("codecs")
+    if not isinstance(codecs, list) or codecs[:1] != [_VLEN]:
+        return doc
+    return {**doc, "codecs": [_VLEN, _NAMES_ZSTD, *codecs[1:]]}
+
+
+def _data_with_zarr(
+    loc: Location, rid: str, group: str, expected: tuple[int, int], out: list[str]
+) -> None:
+    data = _zarr_array(loc, f"{group}/data")
+    if data.shape != expected:
+        out.append(f"{rid}: data shape {data.shape}, index says {expected}")
+        return
+    for start in range(0, expected[1], BLOCK):
+        try:
+            block = np.asarray(data[:, start : start + BLOCK])
+        except Exception as exc:
+            out.append(f"{rid}: samples from {start} unreadable: {type(exc).__name__}: {exc}")
+            continue
+        if not np.isfinite(block).all():
+            out.append(f"{rid}: non-finite samples in [{start}, {start + block.shape[1]})")
+            return
+
+
+def _position(name: str) -> int:
+    """``name``'s row of the vocabulary, -1 for a name not in it."""
+    from eegprep.base.errors import UsageError
+    from eegprep.pipeline.channels import vocabulary_index
+
+    try:
+        return vocabulary_index(name)
+    except UsageError:
+        return -1
+
+
+def _chunk_missing(loc: Location, array: str) -> bool:
+    """Whether a one-chunk coordinate array's chunk file is gone (zarr would read its fill
+    value in its place: empty names, zeros)."""
+    return not (loc.exists(array, "c.0") or loc.exists(array, "c", "0"))
+
+
+def _channel(loc: Location, rid: str, group: str, record: dict[str, Any], out: list[str]) -> None:
+    if record["channels"] and _chunk_missing(loc, f"{group}/channel"):
+        out.append(f"{rid}: {group}/channel/c.0 missing (the channel names)")
+        return
+    names = [str(c) for c in _small_array(loc, f"{group}/channel")]
+    if names != list(record["channels"]):
+        out.append(f"{rid}: channel coordinate {names} differs from the index {record['channels']}")
+
+
+def _time(loc: Location, rid: str, group: str, record: dict[str, Any], out: list[str]) -> None:
+    n = record["n_samples"]
+    if n and _chunk_missing(loc, f"{group}/time"):
+        out.append(f"{rid}: {group}/time/c.0 missing (the sample numbers)")
+        return
+    time = _small_array(loc, f"{group}/time")
+    if time.shape != (n,):
+        out.append(f"{rid}: time coordinate shape {time.shape}, index says ({n},)")
+    elif not np.array_equal(time, np.arange(n)):
+        out.append(f"{rid}: time coordinate is not the sample numbers 0 .. {n - 1}")
+
+
+def _targets(loc: Location, rid: str, group: str, record: dict[str, Any], out: list[str]) -> None:
+    for name in record.get("targets") or []:
+        values = _small_array(loc, f"{group}/{name}")
+        if values.shape[-1:] != (record["n_samples"],):
+            out.append(f"{rid}: target {name!r} shape {values.shape}, not n_samples long")
+
+
+def _small_array(loc: Location, path: str) -> Any:
+    """All of an array that is not ``data`` (``channel``, ``time``, a target: small), read by
+    zarr; a :class:`StoreFormatError` naming the file when it cannot be: its ``zarr.json``
+    (missing, not JSON, not an array zarr opens) or its chunk (failing its CRC-32C, cut)."""
+    meta = f"{path}/zarr.json"
+    try:
+        strict_json.loads(loc.read_bytes(*meta.split("/")))
+    except FileNotFoundError:
+        raise StoreFormatError(f"{meta}: missing (the array's metadata)") from None
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise StoreFormatError(f"{meta}: damaged ({type(exc).__name__}: {exc})") from None
+    try:
+        array = _zarr_array(loc, path)
+    except Exception as exc:
+        raise StoreFormatError(f"{meta}: damaged ({type(exc).__name__}: {exc})") from None
+    try:
+        return np.asarray(array[...])
+    except Exception as exc:
+        chunks = [n for n in loc.list(*path.split("/")) if n != "zarr.json"]
+        where = f"{path}/{chunks[0]}" if len(chunks) == 1 else f"{path} (its chunks)"
+        what = "fails its CRC-32C check" if "checksum" in str(exc) else "cannot be decoded"
+        raise StoreFormatError(
+            f"{where}: {what}, corrupt or cut short ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _zarr_array(loc: Location, path: str) -> Any:
+    import zarr
+
+    return zarr.open_array(loc.zarr_store(path, read_only=True), mode="r")
