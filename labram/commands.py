@@ -79,7 +79,8 @@ def labram_convert(
     The file is read without running code from it (weights only); a file that asks for more is
     refused with one line naming it (exit status 2). An existing DST is kept unless --force;
     over a `labram export` (DST.safetensors and its cards DST.card.md, DST.card.json), --force
-    deletes the cards with the old weights, as they would describe other weights.
+    deletes the cards with the old weights, as they would describe other weights. A card's
+    own name (NAME.card.md, NAME.card.json) is refused as DST, even with --force.
     """
     from labram.checkpoints.files import CheckpointError
     from labram.checkpoints.layouts import convert_file

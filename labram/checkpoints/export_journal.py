@@ -35,7 +35,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from eegprep.base import strict_json
-from eegprep.base.errors import OutputError
+from eegprep.base.errors import OutputError, UsageError
 from eegprep.base.files import (
     TMP_MARK,
     remove_stale_temporaries,
@@ -46,6 +46,8 @@ from eegprep.base.files import (
 
 WEIGHTS_SUFFIX = ".safetensors"
 """The one suffix ``labram export`` writes: only a file of that name has cards of its own."""
+CARD_SUFFIXES = (".card.md", ".card.json")
+"""What :func:`card_paths` puts after ``NAME`` in the names of an export's two cards."""
 SUFFIX = ".journal"
 """``NAME.safetensors`` -> ``NAME.safetensors.journal``."""
 LOCK_WAIT_S = 30.0
@@ -58,6 +60,36 @@ def card_paths(weights: str | os.PathLike[str]) -> tuple[Path, Path]:
     """``NAME.card.md`` and ``NAME.card.json`` beside ``NAME.safetensors``."""
     weights = Path(weights)
     return weights.with_suffix(".card.md"), weights.with_suffix(".card.json")
+
+
+def card_owner(path: str | os.PathLike[str]) -> Path | None:
+    """The export whose card ``path`` is named as: ``NAME.safetensors`` for ``NAME.card.md`` or
+    ``NAME.card.json`` (suffixes compared in any case: some file systems ignore it), else None."""
+    path = Path(path)
+    for suffix in CARD_SUFFIXES:
+        if path.name.lower().endswith(suffix) and len(path.name) > len(suffix):
+            return path.with_name(path.name[: -len(suffix)] + WEIGHTS_SUFFIX)
+    return None
+
+
+def check_not_card_name(path: str | os.PathLike[str], *, what: str = "") -> None:
+    """Refuse to write a weights file under the name of an export's card (:func:`card_owner`):
+    it would replace that card, or pass for one beside ``NAME.safetensors`` (``labram convert
+    SRC m.card.json --force`` once did). Every writer of weights calls it before anything else.
+
+    Raises
+    ------
+    UsageError
+        One line naming ``path`` (as ``what``, e.g. ``DST``), the export and what to do.
+    """
+    export = card_owner(path)
+    if export is not None:
+        raise UsageError(
+            f"{what + ' ' if what else ''}{os.fspath(path)}: the name of a model card of the "
+            f"export {export.name} (`labram export` writes NAME.card.md and NAME.card.json beside "
+            "NAME.safetensors), not of a weights file; give the weights another name, e.g. "
+            f"{export.name} or {export.with_suffix('.pt').name}"
+        )
 
 
 def journal_path(weights: str | os.PathLike[str]) -> Path:
@@ -292,8 +324,10 @@ def weights_replaced(path: str | os.PathLike[str]) -> Iterator[Path]:
     other weights), with a warning naming them. Any other name is an atomic replace. This is
     how every writer of a weights file other than ``labram export`` puts it in place
     (:func:`labram.checkpoints.files.save_checkpoint`, ``save_safetensors``: ``labram
-    convert``, ``save_ours``, ``save_official``).
+    convert``, ``save_ours``, ``save_official``). A card's name is refused before anything is
+    written (:func:`check_not_card_name`).
     """
+    check_not_card_name(path)
     path = Path(path)
     if path.suffix != WEIGHTS_SUFFIX:
         with replaced_atomically(path) as tmp:
@@ -322,7 +356,10 @@ def weights_replaced(path: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 __all__ = [
+    "CARD_SUFFIXES",
+    "card_owner",
     "card_paths",
+    "check_not_card_name",
     "export_cards",
     "finish",
     "finish_or_warn",

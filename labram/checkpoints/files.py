@@ -31,6 +31,7 @@ from eegprep.base.errors import OutputError, UsageError
 from eegprep.base.files import enclosing_zarr
 from labram.checkpoints.export_journal import (
     card_paths,
+    check_not_card_name,
     export_cards,
     finish_or_warn,
     weights_replaced,
@@ -225,13 +226,16 @@ def check_weights_output(
     ``NAME.safetensors`` replaces an export there as a unit, so its cards (``NAME.card.md``,
     ``NAME.card.json``), which would describe other weights, are deleted with it
     (:func:`~labram.checkpoints.export_journal.weights_replaced`); without ``force`` a card
-    there is refused as the weights are, even when the weights themselves are gone.
+    there is refused as the weights are, even when the weights themselves are gone. A card's
+    own name is refused, even with ``force``
+    (:func:`~labram.checkpoints.export_journal.check_not_card_name`).
 
     Raises
     ------
     UsageError
         One line naming ``path``, the card, and what to do.
     """
+    check_not_card_name(path, what=what)
     check_output(path, force=force, what=what)
     for card in export_cards(path):
         if card.is_dir():
@@ -647,10 +651,12 @@ def save_safetensors(
     file there instead, directly: a temporary name of ``path``
     (:func:`~eegprep.base.files.temporary_name`) that the caller renames to ``path`` itself,
     and removes on failure (a failure still names ``path``; a temporary of that temporary, left
-    by a kill, would match no cleanup's pattern).
+    by a kill, would match no cleanup's pattern). The name of an export's card is refused
+    (:func:`~labram.checkpoints.export_journal.check_not_card_name`).
     """
     from safetensors.torch import save_file
 
+    check_not_card_name(path)
     path = Path(path)
     seen: set[tuple[int, int]] = set()
     tensors: dict[str, Tensor] = {}
@@ -712,8 +718,8 @@ def check_loadable(obj: Any, where: str = "checkpoint") -> None:
 def save_checkpoint(obj: Any, path: str | os.PathLike[str]) -> None:
     """``torch.save`` atomically, after checking that :func:`read_checkpoint` can read it back
     (:func:`check_loadable`): what labram writes it can always read without unpickling code.
-    An export at ``path`` is replaced with its cards as a unit
-    (:func:`~labram.checkpoints.export_journal.weights_replaced`)."""
+    An export at ``path`` is replaced with its cards as a unit, and the name of an export's
+    card refused (:func:`~labram.checkpoints.export_journal.weights_replaced`)."""
     check_loadable(obj, Path(path).name)
     with writing(path), weights_replaced(path) as tmp:
         torch.save(obj, tmp)

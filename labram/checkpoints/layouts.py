@@ -30,7 +30,7 @@ from torch import Tensor, nn
 
 from eegprep.base.files import remove_stale_temporaries
 from eegprep.base.validation import check_choice
-from labram.checkpoints.export_journal import finish_or_warn
+from labram.checkpoints.export_journal import check_not_card_name, finish_or_warn
 from labram.checkpoints.files import (
     CheckpointError,
     card_paths,
@@ -742,8 +742,11 @@ def convert_file(
     that a kill interrupted is completed first, so that its journal never renames older files
     over this one later; an export there (``NAME.safetensors`` and its cards) is replaced as a
     unit: the cards, which would describe other weights, are deleted as the new weights are
-    put in place (:func:`labram.checkpoints.export_journal.weights_replaced`).
+    put in place (:func:`labram.checkpoints.export_journal.weights_replaced`). A ``dst`` named
+    as an export's card (``NAME.card.md``, ``NAME.card.json``) is refused first, even with
+    ``force``.
     """
+    check_not_card_name(dst, what="DST")
     check_not_source(src, dst)
     finish_or_warn(dst, [p.name for p in (Path(dst), *card_paths(dst))])
     check_weights_output(dst, force=force, what="DST")

@@ -21,7 +21,7 @@ from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import remove_stale_temporaries, temporary_name
 from eegprep.cli_group import markdown_line, shown_line
-from labram.checkpoints.export_journal import finish, journal_path, switch
+from labram.checkpoints.export_journal import check_not_card_name, finish, journal_path, switch
 from labram.checkpoints.files import (
     EXPORT_ID,
     card_paths,
@@ -239,6 +239,8 @@ def export(
     """
     if fmt not in FORMATS:
         raise UsageError(f"Invalid value for `format`: allowed {', '.join(FORMATS)}; got {fmt!r}")
+    if out is not None:
+        check_not_card_name(out, what="--out")  # (before the checkpoint is read)
     loaded = load_model(src, what="export")
     weights = Path(out) if out is not None else Path(src).with_suffix(".safetensors")
     if weights.suffix != ".safetensors":

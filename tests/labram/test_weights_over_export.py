@@ -19,7 +19,7 @@ import torch
 from click.testing import CliRunner
 from safetensors.torch import save_file
 
-from eegprep.base.errors import OutputError
+from eegprep.base.errors import OutputError, UsageError
 from labram.checkpoints import export_journal
 from labram.checkpoints.export_journal import journal_path
 from labram.checkpoints.files import (
@@ -159,6 +159,42 @@ def test_cards_without_their_weights_are_refused_unless_force(
     card.mkdir()
     code, output = _cli("convert", str(released), str(out), "--force")
     assert code == 2 and "m.card.json is a folder" in output and output.count("\n") == 1
+
+
+@pytest.mark.parametrize("card", ["m.card.json", "m.card.md", "M.CARD.JSON"])
+def test_no_writer_puts_weights_under_the_name_of_a_card(
+    sources: tuple[Path, Path], tmp_path: Path, card: str
+) -> None:
+    """`labram convert SRC m.card.json --force` replaced an export's card with a weights file
+    (which readers of m.safetensors then took for its card). Every writer of weights refuses a
+    card's name up front, even with --force, in one line, and writes nothing."""
+    ours, released = sources
+    out = _exported(tmp_path, ours)
+    dst, owner = out.with_name(card), card.split(".")[0] + ".safetensors"
+    before = {p.name: p.read_bytes() for p in out.parent.iterdir()}
+    for src in (released, tmp_path / "missing.pt"):  # (refused before SRC is read)
+        code, output = _cli("convert", str(src), str(dst), "--force")
+        assert code == 2 and output.count("\n") == 1, output
+        assert output.startswith(f"error: DST {dst}: the name of a model card"), output
+        assert f"of the export {owner} " in output and "give the weights another name" in output
+    code, output = _cli("export", str(ours), "--out", str(dst), "--force")
+    assert code == 2 and output.count("\n") == 1, output
+    assert output.startswith(f"error: --out {dst}: the name of a model card"), output
+    writers = [
+        lambda p: save_ours(_model(2), p),
+        lambda p: save_official(_model(2), p),
+        lambda p: save_safetensors(ours_dict(_model(2)), p),
+        lambda p: save_checkpoint(ours_dict(_model(2)), p),
+        lambda p: convert_file(released, p, force=True),
+    ]
+    for write in writers:
+        with pytest.raises(UsageError, match=f"the name of a model card of the export {owner} "):
+            write(dst)
+    assert {p.name: p.read_bytes() for p in out.parent.iterdir()} == before
+    _read_quietly(out)
+    lone = tmp_path / "elsewhere" / card  # no export there: the name is a card's all the same
+    code, output = _cli("convert", str(released), str(lone))
+    assert code == 2 and "the name of a model card" in output and not lone.parent.exists()
 
 
 def test_convert_completes_or_refuses_an_interrupted_export_before_writing(
