@@ -29,6 +29,7 @@ from torch import Tensor
 from eegprep.base import strict_json
 from eegprep.base.errors import OutputError, UsageError
 from eegprep.base.files import enclosing_zarr
+from labram.checkpoints.cards import EXPORT_ID, CardDamaged, read_card
 from labram.checkpoints.export_journal import (
     card_paths,
     check_not_card_name,
@@ -565,10 +566,8 @@ def read_safetensors(path: str | os.PathLike[str]) -> dict[str, Any]:
     return info
 
 
-EXPORT_ID = "export_id"
-"""The entry of an export's metadata (and of its two cards) that ties the three files together:
-:func:`content_digest` of what the weights file holds."""
-_CARD_READ_LIMIT = 1 << 20  # a card is a few kB: more than this is not one
+# EXPORT_ID (imported): the entry of an export's metadata (and of its two cards) that ties the
+# three files together: :func:`content_digest` of what the weights file holds.
 
 
 def content_digest(obj: Mapping[str, Any]) -> str:
@@ -586,26 +585,36 @@ def content_digest(obj: Mapping[str, Any]) -> str:
 
 
 def check_cards(weights: Path, export_id: str | None) -> None:
-    """Warn, naming both, when a model card beside ``weights`` does not describe them.
+    """Warn, naming both, when a model card beside ``weights`` does not describe them; warn,
+    naming it, when a card is damaged (:func:`~labram.checkpoints.cards.read_card`: not strict
+    JSON with a card's fields, a Markdown card without the rows every card states).
 
-    ``export_id``: the weights' own (an export's), which each of its cards carries; a card
-    without it describes another export (copied from elsewhere, or left by a version whose
-    exports a kill between two renames could split). None: weights that are no export of this
-    labram (``labram convert``'s, another tool's, an older labram's export), whose cards, if
-    any are there (:func:`~labram.checkpoints.export_journal.export_cards`), must carry the
-    weights' SHA-256 (an older export's do); else they are an export's whose weights were
-    replaced. A card that is missing or unreadable is not compared: weights may be shared alone.
+    ``export_id``: the weights' own (an export's), which each of its cards states; a card
+    stating another (or none) describes another export (copied from elsewhere, or left by a
+    version whose exports a kill between two renames could split). None: weights that are no
+    export of this labram (``labram convert``'s, another tool's, an older labram's export),
+    whose cards, if any are there (:func:`~labram.checkpoints.export_journal.export_cards`),
+    must state the weights' SHA-256 (an older export's do); else they are an export's whose
+    weights were replaced. A card that is missing or unreadable is not compared: weights may be
+    shared alone. Each card is one warning line at most.
     """
     cards = card_paths(weights) if export_id is not None else export_cards(weights)
     digest = export_id
     for card in cards:
         try:
-            with card.open("rb") as fh:
-                text = fh.read(_CARD_READ_LIMIT).decode("utf-8", "replace")
+            ids = read_card(card)
         except OSError:  # no card (weights shared alone) or unreadable: nothing to compare
             continue
+        except CardDamaged as exc:
+            warnings.warn(
+                f"{card}: damaged ({exc}): it cannot say which weights it describes; run "
+                f"`labram export ... --force` to write {weights.name} and its cards again, or "
+                "delete the card",
+                stacklevel=3,
+            )
+            continue
         if export_id is not None:
-            if export_id not in text:
+            if ids.export_id != export_id:
                 warnings.warn(
                     f"{card} describes other weights than {weights} (its export id is not "
                     f"{export_id[:12]}...: a card from elsewhere, or an export an older labram "
@@ -615,7 +624,7 @@ def check_cards(weights: Path, export_id: str | None) -> None:
                 )
             continue
         digest = digest or file_sha256(weights)
-        if digest not in text:
+        if ids.sha256 != digest:
             warnings.warn(
                 f"{card} describes other weights than {weights} (its SHA-256 is not "
                 f"{digest[:12]}...: the card of an export whose weights were replaced, e.g. by "

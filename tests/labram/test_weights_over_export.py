@@ -319,13 +319,81 @@ def test_an_export_with_cards_deleted_or_edited_by_hand(
     md, js = card_paths(out)
     md.write_text(md.read_text() + "\n## Notes\n\nFine-tuned on our site's data.\n")
     _read_quietly(out)
+    doc = json.loads(js.read_text())
+    js.write_text(json.dumps({**doc, "notes": "fine-tuned on our site's data"}, indent=1))
+    _read_quietly(out)
     md.unlink()
     _read_quietly(out)
-    js.write_text(json.dumps({"name": "m", "note": "rewritten"}))
+    js.write_text(json.dumps({**doc, "export_id": "0" * 64}))
     with pytest.warns(UserWarning, match=r"m\.card\.json describes other weights"):
         read_checkpoint(out)
     js.unlink()
     _read_quietly(out)
+
+
+def _damaged_json(text: str) -> dict[str, str]:
+    """A ``.card.json`` damaged or edited out of shape, several ways, each still holding every
+    id it held (what a text search found)."""
+    doc = json.loads(text)
+    return {
+        "not JSON (a trailing comma)": text.rstrip()[:-1] + ",}",
+        "not strict JSON (NaN)": text.replace('"size_bytes": ', '"x": NaN, "size_bytes": ', 1),
+        "cut short": text[: text.index('"license"')],
+        "no longer an object": json.dumps([doc]),
+        "its fields rewritten": json.dumps({"name": "m", "ids": [doc["sha256"], doc["export_id"]]}),
+        "sha256 malformed": json.dumps({**doc, "sha256": doc["sha256"] + "0"}),
+        "export id malformed": json.dumps({**doc, "export_id": [doc["export_id"]]}),
+    }
+
+
+def _damaged_markdown(text: str) -> dict[str, str]:
+    """A ``.card.md`` edited out of shape, each still holding every id it held."""
+    lines = text.split("\n")
+    sha = next(line for line in lines if line.startswith("| sha256 |"))
+    export_row = next(line for line in lines if line.startswith("| export id |"))
+    return {
+        "sha256 row gone, its hash in a note": text.replace(sha, "") + f"\nwas {sha[11:]}\n",
+        "sha256 row broken": text.replace(sha, sha.replace(" | `", " | ``")),
+        "export id row broken": text.replace(export_row, export_row.replace("`", "")),
+        "export id row twice": text.replace(export_row, f"{export_row}\n| export id | `-` |"),
+        "no title": text.split("\n", 1)[1],
+        "not UTF-8": text + "\n\udcff",
+    }
+
+
+@pytest.mark.parametrize("export_ids", [True, False], ids=["export", "older export"])
+def test_a_damaged_card_holding_the_right_id_is_named(
+    sources: tuple[Path, Path], tmp_path: Path, export_ids: bool
+) -> None:
+    """Readers compared a card with the weights by a text search for the export id (or, for
+    weights without one, their SHA-256): a card damaged or edited by hand out of shape passed
+    as long as the id was still somewhere in it. Each card is now read by its structure, and a
+    damaged one is named in one warning line (the other card says nothing)."""
+    from labram.checkpoints.load import load_model
+
+    ours, _ = sources
+    out = _exported(tmp_path, ours)
+    if not export_ids:  # an export of a labram before export ids: its cards hold the SHA-256
+        with pytest.warns(UserWarning, match="deleted its model cards"):
+            save_safetensors(ours_dict(load_ours(ours)), out)
+        card = model_card(load_model(ours, what="export"), out, export_id=None)
+        card_paths(out)[0].write_text(card_markdown(card))
+        card_paths(out)[1].write_text(json.dumps(card))
+    _read_quietly(out)
+    for path, damages in zip(card_paths(out), (_damaged_markdown, _damaged_json), strict=True):
+        good = path.read_text()
+        for how, text in damages(good).items():
+            if not export_ids and "export id" in how:
+                continue  # (an older card states none)
+            path.write_bytes(text.encode("utf-8", "surrogateescape"))
+            with pytest.warns(UserWarning) as seen:
+                read_checkpoint(out)
+            said = [str(w.message) for w in seen]
+            assert len(said) == 1 and "\n" not in said[0], (how, said)
+            assert said[0].startswith(f"{path}: damaged ("), (how, said)
+            assert "labram export ... --force" in said[0], (how, said)
+        path.write_text(good)
+        _read_quietly(out)
 
 
 def test_export_force_over_what_convert_wrote(sources: tuple[Path, Path], tmp_path: Path) -> None:

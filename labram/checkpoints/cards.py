@@ -1,0 +1,155 @@
+"""An export's model cards read back: which weights each says it describes.
+
+``labram export`` writes ``NAME.card.json`` (strict JSON, the facts of
+:func:`labram.stages.export.model_card`) and ``NAME.card.md`` (the same facts for people:
+:func:`labram.stages.export.card_markdown`) beside ``NAME.safetensors``. Each states the
+weights' SHA-256 and, since export ids, the export's id: :func:`read_card` returns those two,
+read from the card's structure (the JSON's fields, the Markdown's table rows), never found by a
+text search, so that a card damaged or edited out of shape is named as such
+(:class:`CardDamaged`) instead of passing because the id is still somewhere in its text.
+
+A card edited by hand stays readable as long as it keeps that shape: extra JSON fields, or
+notes added to the Markdown below its table, change nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eegprep.base import strict_json
+
+MAX_CARD_BYTES = 1 << 20
+"""A card is a few kB: a file larger than this (1 MiB) is not one."""
+
+EXPORT_ID = "export_id"
+"""The field of a card (and of the export's metadata) that ties the three files together."""
+
+CARD_FIELDS = frozenset({
+    "name",
+    "file",
+    "sha256",
+    "size_bytes",
+    "source",
+    "kind",
+    "n_parameters",
+    "n_outputs",
+    "model_config",
+    "task",
+    "training_config",
+    "training_config_file",
+    "recipe",
+    "data",
+    "test_metrics",
+    "license",
+})  # fmt: skip
+"""The fields every labram's ``NAME.card.json`` holds (``export_id`` too since export ids)."""
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_MD_SHA256 = re.compile(r"\| sha256 \| `([0-9a-f]{64})` \|")
+_MD_EXPORT_ID = re.compile(r"\| export id \| `([0-9a-f]{64}|-)` \|")
+_MD_FILE = re.compile(r"\| file \| .+ \|")
+
+
+class CardDamaged(ValueError):
+    """A card that cannot be read as one: its message says why, in a few words."""
+
+
+@dataclass(frozen=True)
+class CardIds:
+    """What a card states of the weights it describes.
+
+    ``sha256``: hex SHA-256 (64 digits) of the weights file's bytes when it was exported;
+    ``export_id``: the export's id (64 hex digits:
+    :func:`labram.checkpoints.files.content_digest`), None for an export of a labram before
+    export ids (or a Markdown card that states ``-``).
+    """
+
+    sha256: str
+    export_id: str | None
+
+
+def read_card(path: str | os.PathLike[str]) -> CardIds:
+    """The ids that the card ``path`` states: a ``.card.json`` parsed as strict JSON with every
+    field of :data:`CARD_FIELDS`, anything else read as a ``.card.md`` (its title, and one
+    ``file``, one ``sha256`` and at most one ``export id`` row of its table).
+
+    Raises
+    ------
+    OSError
+        The card is missing or cannot be read.
+    CardDamaged
+        It is not a card: larger than :data:`MAX_CARD_BYTES`, not UTF-8, not strict JSON, or
+        lacking (or holding a malformed) field or row that every card states.
+    """
+    path = Path(path)
+    with path.open("rb") as fh:
+        data = fh.read(MAX_CARD_BYTES + 1)
+    if len(data) > MAX_CARD_BYTES:
+        raise CardDamaged(f"larger than {MAX_CARD_BYTES} bytes: no model card is")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CardDamaged(f"not UTF-8 text: byte {exc.start}") from None
+    if path.name.lower().endswith(".json"):
+        return _json_ids(text)
+    return _markdown_ids(text)
+
+
+def _json_ids(text: str) -> CardIds:
+    """The ids of a ``.card.json``: strict JSON, an object with every field of a card."""
+    try:
+        doc: Any = strict_json.loads(text)
+    except ValueError as exc:
+        raise CardDamaged(f"not strict JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise CardDamaged(f"a JSON {type(doc).__name__}, not an object")
+    missing = sorted(CARD_FIELDS - set(doc))
+    if missing:
+        shown = ", ".join(missing[:4]) + (
+            f" and {len(missing) - 4} more" if len(missing) > 4 else ""
+        )
+        raise CardDamaged(f"no {shown} field{'s' if len(missing) > 1 else ''}")
+    sha256, export_id = doc["sha256"], doc.get(EXPORT_ID)
+    if not (isinstance(sha256, str) and _HEX64.fullmatch(sha256)):
+        raise CardDamaged(f"its sha256 {_short(sha256)} is not 64 hex digits")
+    if export_id is not None and not (isinstance(export_id, str) and _HEX64.fullmatch(export_id)):
+        raise CardDamaged(f"its {EXPORT_ID} {_short(export_id)} is neither null nor 64 hex digits")
+    return CardIds(sha256, export_id)
+
+
+def _markdown_ids(text: str) -> CardIds:
+    """The ids of a ``.card.md``: a ``# NAME`` title first, then a table stating the weights'
+    file, SHA-256 and (since export ids) export id, one row each."""
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    if not lines[0].startswith("# "):
+        raise CardDamaged("its first line is not the card's title (# NAME)")
+    _row(lines, "file", _MD_FILE)
+    sha256 = _row(lines, "sha256", _MD_SHA256)
+    has_id = any(line.startswith("| export id |") for line in lines)
+    export_id = _row(lines, "export id", _MD_EXPORT_ID) if has_id else "-"
+    return CardIds(sha256, None if export_id == "-" else export_id)
+
+
+def _row(lines: list[str], name: str, pattern: re.Pattern[str]) -> str:
+    """The one row ``| name | ... |`` of the card's table, matched by ``pattern``: its first
+    group (the whole row when it has none)."""
+    rows = [line for line in lines if line.startswith(f"| {name} |")]
+    if len(rows) != 1:
+        raise CardDamaged(f"{len(rows)} '{name}' rows in its table, not one")
+    hit = pattern.fullmatch(rows[0])
+    if hit is None:
+        raise CardDamaged(f"its '{name}' row is malformed: {_short(rows[0])}")
+    return hit.group(1) if pattern.groups else hit.group(0)
+
+
+def _short(value: Any) -> str:
+    """``value``'s repr, cut to 40 characters (a card's line names it, not all of it)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+__all__ = ["CARD_FIELDS", "MAX_CARD_BYTES", "CardDamaged", "CardIds", "read_card"]
