@@ -23,9 +23,7 @@ from torch import nn
 
 from labram.checkpoints.files import CKPT_FORMAT, CheckpointError, read_checkpoint
 from labram.checkpoints.layouts import (
-    Kind,
     content_errors,
-    detect_kind,
     is_ours,
     kind_of,
     load_strict,
@@ -33,8 +31,8 @@ from labram.checkpoints.layouts import (
     naming,
     official_from,
     ours_from,
-    unwrap,
 )
+from labram.checkpoints.official_keys import Kind, detect_kind, unwrap
 from labram.model.classifier import LaBraMClassifier
 from labram.model.mem import LaBraMForMEM
 

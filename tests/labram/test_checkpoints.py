@@ -12,13 +12,12 @@ from labram.checkpoints.files import CheckpointError
 from labram.checkpoints.layouts import (
     build_official,
     convert_file,
-    detect_kind,
     load_ours,
     save_official,
     save_ours,
     to_official,
-    unwrap,
 )
+from labram.checkpoints.official_keys import detect_kind, unwrap
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import model_config, tokenizer_config
 from labram.model.mem import LaBraMForMEM

@@ -1,0 +1,310 @@
+"""The released LaBraM layouts' parameter names against ours (pure functions on state dicts).
+
+Three layouts of the original code (names in tests/labram/data/labram-checkpoint-layout.txt):
+
+- pre-training (``labram-base.pth``): ``student.*`` + top-level ``lm_head`` + ``projection_head``;
+- fine-tuning: the student's names without the prefix, ``fc_norm`` and ``head``;
+- tokenizer (``vqnsp.pth``): ``encoder.*``, ``decoder.*``, ``quantize.*``, task layers.
+
+A loaded checkpoint's state dict is found inside its wrappers (:func:`unwrap`), its layout told
+by sentinel keys (:func:`detect_kind`), its model's size read from tensor shapes
+(:func:`infer_model_config`, :func:`infer_tokenizer_config`), and its names converted
+(:func:`official_to_ours`, :func:`ours_to_official`): rename by a list of (old prefix, new
+prefix) pairs, reshape where our layer differs (the decoder's 1x1 convolution is a Linear
+here), and fill the few tensors a layout lacks from the model, saying so. Reading files and
+building models is :mod:`labram.checkpoints.layouts`'.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from torch import Tensor, nn
+
+from labram.checkpoints.files import CheckpointError
+from labram.model.config import TOKENIZER_PRESETS, ModelConfig, TokenizerConfig
+
+Kind = Literal["mem", "classifier", "tokenizer"]
+KINDS: tuple[str, ...] = ("mem", "classifier", "tokenizer")
+StateDict = dict[str, Tensor]
+
+# (official prefix, our prefix); first match wins, so specific entries come first.
+_BACKBONE = [
+    ("pos_embed", "spatial_embed"),
+    ("cls_token", "cls_token"),
+    ("time_embed", "time_embed"),
+    ("patch_embed.", "patch_embed."),
+    ("blocks.", "blocks."),
+]
+MEM_RENAMES: list[tuple[str, str]] = [
+    ("student.mask_token", "mask_token"),
+    ("student.norm.", "norm."),
+    ("student.lm_head.weight", "legacy_student_lm_head_weight"),
+    ("student.lm_head.bias", "legacy_student_lm_head_bias"),
+    ("projection_head.0.weight", "legacy_projection_head_weight"),
+    ("projection_head.0.bias", "legacy_projection_head_bias"),
+    ("lm_head.", "lm_head."),
+    *((f"student.{a}", f"backbone.{b}") for a, b in _BACKBONE),
+]
+CLASSIFIER_RENAMES: list[tuple[str, str]] = [
+    ("fc_norm.", "fc_norm."),
+    ("head.", "head."),
+    *((a, f"backbone.{b}") for a, b in _BACKBONE),
+]
+TOKENIZER_RENAMES: list[tuple[str, str]] = [
+    ("encoder.fc_norm.", "encoder_norm."),
+    ("decoder.fc_norm.", "decoder_norm."),
+    ("decoder.patch_embed.proj.", "decoder_in."),
+    ("quantize.embedding.weight", "quantizer.codebook"),
+    ("quantize.embedding.cluster_size", "quantizer.legacy_cluster_size"),
+    ("quantize.embedding.embed_avg", "quantizer.legacy_embed_avg"),
+    ("quantize.embedding.initted", "quantizer.initted"),
+    ("quantize.cluster_size", "quantizer.cluster_size"),
+    ("encode_task_layer.", "to_code."),
+    ("decode_task_layer_angle.", "phase_head."),
+    ("decode_task_layer.", "amplitude_head."),
+    *((f"encoder.{a}", f"encoder.{b}") for a, b in _BACKBONE),
+    *((f"decoder.{a}", f"decoder.{b}") for a, b in _BACKBONE),
+]
+RENAMES: dict[str, list[tuple[str, str]]] = {
+    "mem": MEM_RENAMES,
+    "classifier": CLASSIFIER_RENAMES,
+    "tokenizer": TOKENIZER_RENAMES,
+}
+# Official keys a file may lack: filled from the model (freshly initialised), with a warning.
+_OPTIONAL_OFFICIAL: dict[str, tuple[str, ...]] = {
+    "mem": ("lm_head.", "student.lm_head.", "projection_head."),
+    "classifier": ("fc_norm.", "head."),
+    "tokenizer": (),
+}
+
+
+def _rename(key: str, pairs: list[tuple[str, str]]) -> str | None:
+    for old, new in pairs:
+        if key.startswith(old):
+            return new + key[len(old) :]
+    return None
+
+
+WRAPPER_KEYS: tuple[str, ...] = ("model", "module", "state_dict", "student")
+"""Entries a checkpoint keeps its state dict under: ``model`` (the original code's
+``utils.save_model``, next to ``optimizer``, ``epoch``, ``scaler``, ``args``), ``module``
+(older releases), ``state_dict`` (PyTorch Lightning and many scripts), ``student`` (the
+pre-training student saved alone: its keys get the ``student.`` prefix back)."""
+KEY_PREFIXES: tuple[str, ...] = ("module.", "model.", "_orig_mod.")
+"""Prefixes a wrapper puts before every key of the model it wraps: DDP (``module.``), a
+Lightning module or a user's holding the model as ``self.model`` (``model.``), and
+``torch.compile`` (``_orig_mod.``). None begins a name of a released layout."""
+_MAX_WRAPPERS = 4
+
+
+def unwrap(obj: Any) -> StateDict:
+    """The state dict inside a loaded checkpoint (pure).
+
+    Descends through the :data:`WRAPPER_KEYS` entries of a dict that holds no tensor itself
+    (``{'model': {...}, 'optimizer': ..., 'args': ...}``, ``{'state_dict': {...}}``,
+    ``{'student': {...}}``), then removes the :data:`KEY_PREFIXES` that every key carries
+    (``module.model.cls_token`` -> ``cls_token``).
+
+    Raises
+    ------
+    CheckpointError
+        Where the mapping is not unambiguous: two wrapper entries holding dicts, a value that
+        is not a tensor, keys that are not strings, or a wrapper prefix on some keys only.
+    """
+    student = False
+    for _ in range(_MAX_WRAPPERS):
+        if not isinstance(obj, Mapping) or any(isinstance(v, Tensor) for v in obj.values()):
+            break
+        key = _wrapper_key(obj)
+        if key is None:
+            break
+        student = student or key == "student"
+        obj = obj[key]
+    if not isinstance(obj, Mapping):
+        raise CheckpointError(f"expected a state dict (name -> tensor); got {type(obj).__name__}")
+    _check_state_values(obj)
+    sd = _strip_prefixes(dict(obj))
+    if student and not all(k.startswith("student.") for k in sd):
+        sd = {f"student.{k}": v for k, v in sd.items()}
+    return sd
+
+
+def _wrapper_key(obj: Mapping[Any, Any]) -> str | None:
+    """The one :data:`WRAPPER_KEYS` entry of ``obj`` that holds a dict; refused when several
+    do (which of them is the model is not for us to guess)."""
+    held = [k for k in WRAPPER_KEYS if isinstance(obj.get(k), Mapping)]
+    if len(held) > 1:
+        raise CheckpointError(
+            f"it holds a dict under each of {', '.join(repr(k) for k in held)}: which one is the "
+            "model's state dict is ambiguous; save that one alone (torch.save({'model': sd}))"
+        )
+    return held[0] if held else None
+
+
+def _check_state_values(sd: Mapping[Any, Any]) -> None:
+    """Refuse a state dict with keys that are not names or values that are not tensors."""
+    named = [k for k in sd if not isinstance(k, str)]
+    if named:
+        raise CheckpointError(
+            f"its weights are keyed by {type(named[0]).__name__} ({named[0]!r}), not by "
+            "parameter names: not a state dict"
+        )
+    other = [k for k, v in sd.items() if not isinstance(v, Tensor)]
+    if other:
+        raise CheckpointError(
+            f"{len(other)} of its state dict's {len(sd)} entries are not tensors "
+            f"({other[0]!r} is a {type(sd[other[0]]).__name__}): every weight must be a tensor"
+        )
+
+
+def _strip_prefixes(sd: StateDict) -> StateDict:
+    """``sd`` without the :data:`KEY_PREFIXES` that all of its keys carry (repeatedly: DDP
+    around a wrapper gives ``module.model.``); refused when only some keys carry one."""
+    for _ in range(_MAX_WRAPPERS):
+        prefix = next((p for p in KEY_PREFIXES if sd and all(k.startswith(p) for k in sd)), None)
+        if prefix is None:
+            break
+        sd = {k[len(prefix) :]: v for k, v in sd.items()}
+    for p in KEY_PREFIXES:
+        some = [k for k in sd if k.startswith(p)]
+        if some:
+            rest = sorted(k for k in sd if not k.startswith(p))
+            raise CheckpointError(
+                f"{len(some)} of its {len(sd)} keys start with {p!r} and the others do not "
+                f"({rest[0]!r}, ...): which names are the model's is ambiguous; save the "
+                "model's own state dict"
+            )
+    return sd
+
+
+def detect_kind(sd: Mapping[str, Tensor]) -> Kind:
+    """Which official layout a state dict is in, from sentinel keys."""
+    if "student.cls_token" in sd:
+        return "mem"
+    if "encoder.cls_token" in sd and "quantize.embedding.weight" in sd:
+        return "tokenizer"
+    if "cls_token" in sd and "blocks.0.norm1.weight" in sd:
+        return "classifier"
+    raise CheckpointError(
+        "not a LaBraM checkpoint in a released layout: none of the sentinel keys "
+        "'student.cls_token' (pre-training), 'encoder.cls_token' + 'quantize.embedding.weight' "
+        f"(tokenizer), 'cls_token' (fine-tuning) found; first keys: {sorted(sd)[:5]}"
+    )
+
+
+def _depth(sd: Mapping[str, Tensor], prefix: str) -> int:
+    pattern = re.compile(re.escape(prefix) + r"blocks\.(\d+)\.")
+    ids = [int(m.group(1)) for k in sd if (m := pattern.match(k))]
+    return max(ids) + 1 if ids else 0
+
+
+def infer_model_config(sd: Mapping[str, Tensor], prefix: str = "") -> ModelConfig:
+    """A :class:`ModelConfig` from the shapes of an official pre-training / fine-tuning dict."""
+    try:
+        dim = sd[f"{prefix}cls_token"].shape[-1]
+        head_dim = sd[f"{prefix}blocks.0.attn.q_norm.weight"].shape[0]
+        return ModelConfig(
+            dim=dim,
+            depth=_depth(sd, prefix),
+            n_heads=dim // head_dim,
+            mlp_ratio=sd[f"{prefix}blocks.0.mlp.fc1.weight"].shape[0] / dim,
+            conv_channels=sd[f"{prefix}patch_embed.conv1.weight"].shape[0],
+            n_spatial=sd[f"{prefix}pos_embed"].shape[1],
+            n_time=sd[f"{prefix}time_embed"].shape[1],
+            n_codes=sd["lm_head.weight"].shape[0] if "lm_head.weight" in sd else 8192,
+            layer_scale_init=0.1 if f"{prefix}blocks.0.gamma_1" in sd else 0.0,
+            qv_bias=f"{prefix}blocks.0.attn.q_bias" in sd,  # the original's qkv_bias option
+        )
+    except (KeyError, ValueError) as exc:
+        raise CheckpointError(f"cannot infer the model size from the checkpoint: {exc}") from exc
+
+
+def infer_tokenizer_config(sd: Mapping[str, Tensor]) -> TokenizerConfig:
+    """A :class:`TokenizerConfig` from the shapes of an official tokenizer dict.
+
+    Head counts are not visible in the tokenizer's tensors (no QK-norm): they are taken from the
+    preset of the same width (10 heads at width 200, 4 at 100).
+    """
+    try:
+        dim = sd["encoder.cls_token"].shape[-1]
+        heads = {p.dim: p.n_heads for p in TOKENIZER_PRESETS.values()}
+        if dim not in heads:
+            raise CheckpointError(
+                f"tokenizer width {dim} has no preset: pass a TokenizerConfig (n_heads)"
+            )
+        n_codes, code_dim = sd["quantize.embedding.weight"].shape
+        return TokenizerConfig(
+            dim=dim,
+            encoder_depth=_depth(sd, "encoder."),
+            decoder_depth=_depth(sd, "decoder."),
+            n_heads=heads[dim],
+            mlp_ratio=sd["encoder.blocks.0.mlp.fc1.weight"].shape[0] / dim,
+            conv_channels=sd["encoder.patch_embed.conv1.weight"].shape[0],
+            n_spatial=sd["encoder.pos_embed"].shape[1],
+            n_time=sd["encoder.time_embed"].shape[1],
+            n_codes=n_codes,
+            code_dim=code_dim,
+        )
+    except KeyError as exc:
+        raise CheckpointError(
+            f"cannot infer the tokenizer size from the checkpoint: {exc}"
+        ) from exc
+
+
+def official_to_ours(sd: Mapping[str, Tensor], model: nn.Module, kind: Kind) -> StateDict:
+    """Convert an official state dict to ``model``'s names (pure: returns a new dict).
+
+    Tensors our model has and the official layout lacks (our persistent state the original does
+    not keep, or an absent optional head) are taken from ``model``; an absent optional head is
+    reported with a warning. Unknown official keys are kept under their own names so that the
+    strict load reports them.
+    """
+    pairs = RENAMES[kind]
+    ours = model.state_dict()
+    out: StateDict = {}
+    for key, value in sd.items():
+        new = _rename(key, pairs)
+        if new is None:
+            out[key] = value
+            continue
+        if new in ours and value.ndim != ours[new].ndim and value.numel() == ours[new].numel():
+            value = value.reshape(ours[new].shape)  # 1x1 conv <-> linear
+        out[new] = value
+    official_names = set(ours_to_official(ours, kind))
+    filled: list[str] = []
+    for key in sorted(official_names - set(sd)):
+        if not key.startswith(_OPTIONAL_OFFICIAL[kind]):
+            continue  # reported as missing by the strict load
+        new = _rename(key, pairs)
+        assert new is not None
+        out[new] = ours[new]
+        if not new.startswith("legacy_"):
+            filled.append(key)
+    if filled:
+        warnings.warn(
+            f"checkpoint has no {', '.join(filled)}: freshly initialised here (train before use)",
+            stacklevel=3,
+        )
+    return out
+
+
+def official_name(key: str, kind: Kind) -> str | None:
+    """The official name of our parameter ``key`` in layout ``kind``; None when it has none."""
+    return _rename(key, [(new, old) for old, new in RENAMES[kind]])
+
+
+def ours_to_official(sd: Mapping[str, Tensor], kind: Kind) -> StateDict:
+    """Convert our state dict to the official names and shapes (pure)."""
+    out: StateDict = {}
+    for key, value in sd.items():
+        old = official_name(key, kind)
+        if old is None:
+            raise CheckpointError(f"no official name for '{key}' ({kind})")
+        if old == "decoder.patch_embed.proj.weight" and value.ndim == 2:
+            value = value.reshape(*value.shape, 1, 1)  # our Linear -> their 1x1 Conv2d
+        out[old] = value
+    return out
