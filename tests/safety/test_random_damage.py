@@ -31,6 +31,7 @@ from click.testing import CliRunner
 from cli import eegprep_cli
 from eegprep import open_store
 from eegprep.base.errors import RecordingNotFoundError, StoreFormatError
+from tests.safety.backends import Backend
 from tests.safety.corpus import ingest_folder, write_edf
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # numcodecs' zarr3 codecs
@@ -126,6 +127,24 @@ def _one_line_or_same(read: Callable[[], np.ndarray], want: np.ndarray, what: st
     assert np.array_equal(got, want), what
 
 
+def _reported_and_never_read(
+    runner: CliRunner, url: str, rel: str, deleted: bool, want: dict[str, np.ndarray], case: str
+) -> None:
+    """``validate`` names the damaged object ``rel`` (exit status 1), and the store either
+    refuses to open in one line or gives each recording of ``want`` whole or not at all."""
+    res = runner.invoke(eegprep_cli, ["validate", url, "--json"])
+    problems = json.loads(res.output)["problems"] if res.exit_code != 2 else []
+    named = _named(rel, problems, deleted)
+    assert res.exit_code == 1 and named, (case, res.output[-600:])
+    try:
+        store = open_store(url)
+    except StoreFormatError as exc:
+        assert "\n" not in str(exc), case
+    else:
+        for rid, x in want.items():
+            _one_line_or_same(lambda r=rid, s=store: s.read(r), x, f"{case} ({rid})")
+
+
 def _sweep(root: Path, flips: int, seed: int) -> int:
     out, old_index = root / "s.zarr", root / "old-index"
     index = out / "_eegprep" / "index"
@@ -155,17 +174,7 @@ def _sweep(root: Path, flips: int, seed: int) -> int:
                 path.unlink()
             else:
                 path.write_bytes(blob)
-            res = runner.invoke(eegprep_cli, ["validate", str(out), "--json"])
-            problems = json.loads(res.output)["problems"] if res.exit_code != 2 else []
-            named = _named(rel, problems, blob is None)
-            assert res.exit_code == 1 and named, (case, res.output[-600:])
-            try:
-                store = open_store(out)
-            except StoreFormatError as exc:
-                assert "\n" not in str(exc), case
-            else:
-                for rid, x in want.items():
-                    _one_line_or_same(lambda r=rid, s=store: s.read(r), x, f"{case} ({rid})")
+            _reported_and_never_read(runner, str(out), rel, blob is None, want, case)
             stats = runner.invoke(eegprep_cli, ["stats", str(out)])
             assert stats.exit_code in (0, 2) and "Traceback" not in stats.output, (
                 case,
@@ -212,38 +221,21 @@ def test_random_damage_in_an_object_store_is_reported_and_never_read(built: Path
     """The same on ``memory://``, whose reads and listings go through fsspec: a lost root
     ``zarr.json`` was taken there for no store at all (`no eegprep store here; create one`,
     and an ingest of another recipe re-created it over the recordings)."""
-    import fsspec
-
-    fs = fsspec.filesystem("memory")
-    url, base = "memory://damage/s.zarr", "/damage/s.zarr"
-    src = built / "s.zarr"
-    for p in sorted(src.rglob("*")):
-        if p.is_file() and p.name != "lock.flock":
-            fs.pipe_file(f"{base}/{p.relative_to(src).as_posix()}", p.read_bytes())
+    store = Backend(built / "s.zarr", "memory", "damage")
     runner = CliRunner()
     rng = random.Random(4)
     try:
-        want = _samples(url)  # type: ignore[arg-type]
-        for key in sorted(fs.find(base)):
-            rel = key.split(f"{base}/", 1)[1]
-            good = fs.cat_file(key)
+        want = _samples(store.url)  # type: ignore[arg-type]
+        for key in sorted(store.fs.find(store.base)):
+            rel = key.split(f"{store.base}/", 1)[1]
+            good = store.read(rel)
             for what, blob in _damages(good, rel, 1, rng):
-                case = f"{rel}: {what}"
                 if blob is None:
-                    fs.rm(key)
+                    store.delete(rel)
                 else:
-                    fs.pipe_file(key, blob)
-                res = runner.invoke(eegprep_cli, ["validate", url, "--json"])
-                problems = json.loads(res.output)["problems"] if res.exit_code != 2 else []
-                named = _named(rel, problems, blob is None)
-                assert res.exit_code == 1 and named, (case, res.output[-600:])
-                try:
-                    store = open_store(url)
-                except StoreFormatError as exc:
-                    assert "\n" not in str(exc), case
-                else:
-                    for rid, x in want.items():
-                        _one_line_or_same(lambda r=rid, s=store: s.read(r), x, f"{case} ({rid})")
-                fs.pipe_file(key, good)
+                    store.write(rel, blob)
+                case = f"{rel}: {what}"
+                _reported_and_never_read(runner, store.url, rel, blob is None, want, case)
+                store.write(rel, good)
     finally:
-        fs.rm(base, recursive=True)
+        store.close()
