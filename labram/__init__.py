@@ -26,13 +26,13 @@ _EXPORTS = {
     "VQNSPTokenizer": "labram.model.tokenizer",
     "fourier_targets": "labram.model.tokenizer",
     "NormEMAQuantizer": "labram.model.quantizer",
-    "CheckpointError": "labram.checkpoints.files",
+    "CheckpointError": "labram.checkpoints.errors",
     "load_official": "labram.checkpoints.layouts",
     "save_official": "labram.checkpoints.layouts",
     "load_ours": "labram.checkpoints.layouts",
     "save_ours": "labram.checkpoints.layouts",
     "convert_file": "labram.checkpoints.layouts",
-    "read_checkpoint": "labram.checkpoints.files",
+    "read_checkpoint": "labram.checkpoints.safe_read",
 }
 
 __all__ = ["__version__", *_EXPORTS]

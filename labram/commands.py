@@ -82,7 +82,7 @@ def labram_convert(
     deletes the cards with the old weights, as they would describe other weights. A card's
     own name (NAME.card.md, NAME.card.json) is refused as DST, even with --force.
     """
-    from labram.checkpoints.files import CheckpointError
+    from labram.checkpoints.errors import CheckpointError
     from labram.checkpoints.layouts import convert_file
 
     try:

@@ -9,18 +9,22 @@ text search, so that a card damaged or edited out of shape is named as such
 (:class:`CardDamaged`) instead of passing because the id is still somewhere in its text.
 
 A card edited by hand stays readable as long as it keeps that shape: extra JSON fields, or
-notes added to the Markdown below its table, change nothing.
+notes added to the Markdown below its table, change nothing. Every reader of weights calls
+:func:`check_cards`, which warns when a card beside them is damaged or describes other weights.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from eegprep.base import strict_json
+from labram.checkpoints.export_journal import card_paths, export_cards
 
 MAX_CARD_BYTES = 1 << 20
 """A card is a few kB: a file larger than this (1 MiB) is not one."""
@@ -64,8 +68,8 @@ class CardIds:
 
     ``sha256``: hex SHA-256 (64 digits) of the weights file's bytes when it was exported;
     ``export_id``: the export's id (64 hex digits:
-    :func:`labram.checkpoints.files.content_digest`), None for an export of a labram before
-    export ids (or a Markdown card that states ``-``).
+    :func:`labram.checkpoints.safetensors_files.content_digest`), None for an export of a
+    labram before export ids (or a Markdown card that states ``-``).
     """
 
     sha256: str
@@ -153,3 +157,62 @@ def _short(value: Any) -> str:
 
 
 __all__ = ["CARD_FIELDS", "MAX_CARD_BYTES", "CardDamaged", "CardIds", "read_card"]
+
+
+def check_cards(weights: Path, export_id: str | None) -> None:
+    """Warn, naming both, when a model card beside ``weights`` does not describe them; warn,
+    naming it, when a card is damaged (:func:`~labram.checkpoints.cards.read_card`: not strict
+    JSON with a card's fields, a Markdown card without the rows every card states).
+
+    ``export_id``: the weights' own (an export's), which each of its cards states; a card
+    stating another (or none) describes another export (copied from elsewhere, or left by a
+    version whose exports a kill between two renames could split). None: weights that are no
+    export of this labram (``labram convert``'s, another tool's, an older labram's export),
+    whose cards, if any are there (:func:`~labram.checkpoints.export_journal.export_cards`),
+    must state the weights' SHA-256 (an older export's do); else they are an export's whose
+    weights were replaced. A card that is missing or unreadable is not compared: weights may be
+    shared alone. Each card is one warning line at most.
+    """
+    cards = card_paths(weights) if export_id is not None else export_cards(weights)
+    digest = export_id
+    for card in cards:
+        try:
+            ids = read_card(card)
+        except OSError:  # no card (weights shared alone) or unreadable: nothing to compare
+            continue
+        except CardDamaged as exc:
+            warnings.warn(
+                f"{card}: damaged ({exc}): it cannot say which weights it describes; run "
+                f"`labram export ... --force` to write {weights.name} and its cards again, or "
+                "delete the card",
+                stacklevel=3,
+            )
+            continue
+        if export_id is not None:
+            if ids.export_id != export_id:
+                warnings.warn(
+                    f"{card} describes other weights than {weights} (its export id is not "
+                    f"{export_id[:12]}...: a card from elsewhere, or an export an older labram "
+                    "left half done); run `labram export ... --force` again to rewrite the "
+                    "three files",
+                    stacklevel=3,
+                )
+            continue
+        digest = digest or file_sha256(weights)
+        if ids.sha256 != digest:
+            warnings.warn(
+                f"{card} describes other weights than {weights} (its SHA-256 is not "
+                f"{digest[:12]}...: the card of an export whose weights were replaced, e.g. by "
+                "`labram convert`); delete the cards, or run `labram export ... --force` to "
+                "write weights and cards again",
+                stacklevel=3,
+            )
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 (hex) of a file's bytes, read in 4 MiB blocks."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()

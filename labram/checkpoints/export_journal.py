@@ -7,7 +7,7 @@ temporaries are complete (and flushed to disk), :func:`switch` first writes a jo
 ``NAME.safetensors.journal`` (strict JSON: each final name with its temporary name), then does
 the renames, then deletes the journal. The journal is written atomically (temporary name, then
 rename): it is whole, or absent. Whatever next reads the weights
-(:func:`labram.checkpoints.files.read_checkpoint`) or writes ``NAME`` (``labram export``,
+(:func:`labram.checkpoints.safe_read.read_checkpoint`) or writes ``NAME`` (``labram export``,
 ``labram convert``) first calls :func:`finish`, which renames every temporary the journal names
 that is still there, then deletes the journal.
 
@@ -323,7 +323,7 @@ def weights_replaced(path: str | os.PathLike[str]) -> Iterator[Path]:
     the export's cards with the same journal as it renames the weights in (they would describe
     other weights), with a warning naming them. Any other name is an atomic replace. This is
     how every writer of a weights file other than ``labram export`` puts it in place
-    (:func:`labram.checkpoints.files.save_checkpoint`, ``save_safetensors``: ``labram
+    (:func:`labram.checkpoints.contents.save_checkpoint`, ``save_safetensors``: ``labram
     convert``, ``save_ours``, ``save_official``). A card's name is refused before anything is
     written (:func:`check_not_card_name`).
     """

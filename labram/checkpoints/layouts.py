@@ -1,7 +1,8 @@
 """Released LaBraM checkpoints in and out: strict loading, models built from files, our own
 format, file conversion.
 
-Files are read and written through :mod:`labram.checkpoints.files` (no code from a file runs);
+Files are read through :mod:`labram.checkpoints.safe_read` (no code from a file runs) and
+written through :mod:`labram.checkpoints.contents` and :mod:`~labram.checkpoints.safetensors_files`;
 the released layouts' names are converted by the pure functions of
 :mod:`labram.checkpoints.official_keys`. Loading is strict: any missing or unexpected key is an
 error that lists them.
@@ -23,16 +24,9 @@ from torch import Tensor, nn
 
 from eegprep.base.files import remove_stale_temporaries
 from eegprep.base.validation import check_choice
-from labram.checkpoints.export_journal import check_not_card_name, finish_or_warn
-from labram.checkpoints.files import (
-    CheckpointError,
-    card_paths,
-    check_not_source,
-    check_weights_output,
-    read_checkpoint,
-    save_checkpoint,
-    save_safetensors,
-)
+from labram.checkpoints.contents import save_checkpoint
+from labram.checkpoints.errors import CheckpointError
+from labram.checkpoints.export_journal import card_paths, check_not_card_name, finish_or_warn
 from labram.checkpoints.official_keys import (
     KINDS,
     Kind,
@@ -45,6 +39,9 @@ from labram.checkpoints.official_keys import (
     ours_to_official,
     unwrap,
 )
+from labram.checkpoints.output_paths import check_not_source, check_weights_output
+from labram.checkpoints.safe_read import read_checkpoint
+from labram.checkpoints.safetensors_files import save_safetensors
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import (
     CONV_WIDTH,

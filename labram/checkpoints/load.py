@@ -1,6 +1,6 @@
 """Any LaBraM checkpoint -> a model ready to use (``labram embed``, ``predict``, ``export``).
 
-The kinds a user hands us, all read through :func:`labram.checkpoints.files.read_checkpoint`
+The kinds a user hands us, all read through :func:`labram.checkpoints.safe_read.read_checkpoint`
 (weights
 only, never unpickled code; ``.safetensors`` too):
 
@@ -21,7 +21,8 @@ from typing import Any
 
 from torch import nn
 
-from labram.checkpoints.files import CKPT_FORMAT, CheckpointError, read_checkpoint
+from labram.checkpoints.contents import CKPT_FORMAT
+from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import (
     content_errors,
     is_ours,
@@ -33,6 +34,7 @@ from labram.checkpoints.layouts import (
     ours_from,
 )
 from labram.checkpoints.official_keys import Kind, detect_kind, unwrap
+from labram.checkpoints.safe_read import read_checkpoint
 from labram.model.classifier import LaBraMClassifier
 from labram.model.mem import LaBraMForMEM
 

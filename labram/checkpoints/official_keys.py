@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from torch import Tensor, nn
 
-from labram.checkpoints.files import CheckpointError
+from labram.checkpoints.errors import CheckpointError
 from labram.model.config import TOKENIZER_PRESETS, ModelConfig, TokenizerConfig
 
 Kind = Literal["mem", "classifier", "tokenizer"]

@@ -5,7 +5,7 @@ Any checkpoint labram reads (ours, a training ``last.pt``, the released layouts)
 ``safetensors.torch.load_file`` gives what ``model.load_state_dict`` takes), and the entries that
 rebuild the model (kind, config, outputs) plus what the checkpoint records (pre-training subjects,
 task) as JSON metadata. Every command that reads a checkpoint reads it back
-(:func:`labram.checkpoints.files.read_checkpoint`). Beside it: ``NAME.card.md`` (for people) and
+(:func:`labram.checkpoints.safe_read.read_checkpoint`). Beside it: ``NAME.card.md`` (for people) and
 ``NAME.card.json`` (the same facts, strict JSON).
 """
 
@@ -21,19 +21,18 @@ from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import remove_stale_temporaries, temporary_name
 from eegprep.cli_group import markdown_line, shown_line
-from labram.checkpoints.export_journal import check_not_card_name, finish, journal_path, switch
-from labram.checkpoints.files import (
-    EXPORT_ID,
+from labram.checkpoints.cards import EXPORT_ID, file_sha256
+from labram.checkpoints.export_journal import (
     card_paths,
-    check_not_source,
-    check_output,
-    content_digest,
-    file_sha256,
-    save_safetensors,
-    writing,
+    check_not_card_name,
+    finish,
+    journal_path,
+    switch,
 )
 from labram.checkpoints.layouts import count_parameters, ours_dict
 from labram.checkpoints.load import Loaded, load_model
+from labram.checkpoints.output_paths import check_not_source, check_output, writing
+from labram.checkpoints.safetensors_files import content_digest, save_safetensors
 from labram.data.windows import TRAIN_CONFIG_KEY as TRAIN_CONFIG
 from labram.train.leakage import KEY as SUBJECTS_KEY
 from labram.train.leakage import record_of
@@ -94,8 +93,8 @@ def model_card(
 
     ``weights``: the file whose bytes the card describes (size, SHA-256); ``name``: the name
     it will have, when it is still under a temporary one (default ``weights``); ``export_id``:
-    the weights' :func:`~labram.checkpoints.files.content_digest`, which the weights' metadata
-    carries too (a reader warns when a card beside them has another).
+    the weights' :func:`~labram.checkpoints.safetensors_files.content_digest`, which the
+    weights' metadata carries too (a reader warns when a card beside them has another).
     """
     name = name or weights
     src = Path(loaded.source)
@@ -217,10 +216,10 @@ def export(
     which the next command that reads or writes the export completes after a kill): a
     failure leaves what was there before, a kill the old three files or the new three. The
     weights' metadata and both cards carry one ``export_id``
-    (:func:`~labram.checkpoints.files.content_digest`), and every reader of the weights warns
-    when a card beside them has another (a card copied from elsewhere:
-    :func:`~labram.checkpoints.files.check_cards`). Existing files are refused unless
-    ``force`` (:func:`labram.checkpoints.files.check_output`).
+    (:func:`~labram.checkpoints.safetensors_files.content_digest`), and every reader of the
+    weights warns when a card beside them has another (a card copied from elsewhere:
+    :func:`~labram.checkpoints.cards.check_cards`). Existing files are refused unless
+    ``force`` (:func:`labram.checkpoints.output_paths.check_output`).
 
     Parameters
     ----------

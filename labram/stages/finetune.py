@@ -24,7 +24,8 @@ from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.files import write_atomically
 from eegprep.base.validation import check_choice
 from eegprep.cli_group import markdown_line
-from labram.checkpoints.files import CKPT_FORMAT, CheckpointError, read_checkpoint
+from labram.checkpoints.contents import CKPT_FORMAT
+from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import (
     built,
     first_mismatch,
@@ -33,6 +34,7 @@ from labram.checkpoints.layouts import (
     official_from,
     ours_from,
 )
+from labram.checkpoints.safe_read import read_checkpoint
 from labram.data.loader import WindowDataset
 from labram.data.protocols import (
     SPLITS_FILE,

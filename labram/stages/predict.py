@@ -29,7 +29,7 @@ from eegprep.base.redact import redact
 from eegprep.corpus.manifest import Manifest, available, load_manifest
 from eegprep.ingestion.inmemory import Preprocessed, read_preprocessed
 from eegprep.pipeline.recipe import Recipe
-from labram.checkpoints.files import CheckpointError
+from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.load import Loaded, check_windows_fit, load_model
 from labram.data.block_reader import to_model_units
 from labram.data.tasks import Task, check_outputs, get_task, task_from_record

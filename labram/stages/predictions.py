@@ -173,8 +173,9 @@ def predict_checkpoint(
 
     For a run whose ``finetune`` did not save predictions; costs one pass over the split.
     """
-    from labram.checkpoints.files import CheckpointError, read_checkpoint
+    from labram.checkpoints.errors import CheckpointError
     from labram.checkpoints.layouts import is_ours, ours_from
+    from labram.checkpoints.safe_read import read_checkpoint
     from labram.data.tasks import check_outputs, checkpoint_task
     from labram.data.windows import open_stores
     from labram.model.classifier import LaBraMClassifier

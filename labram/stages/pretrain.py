@@ -26,8 +26,9 @@ from torch import Tensor, nn
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
-from labram.checkpoints.files import CheckpointError, read_checkpoint
+from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import is_ours, official_from, ours_from
+from labram.checkpoints.safe_read import read_checkpoint
 from labram.data.windows import open_stores, subjects_of
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM, mem_loss
@@ -52,7 +53,7 @@ log = logging.getLogger(__name__)
 
 def load_tokenizer(path: str | Path) -> VQNSPTokenizer:
     """A trained tokenizer: our checkpoint, or the released ``vqnsp.pth`` (read without
-    running code from the file: :func:`labram.checkpoints.files.read_checkpoint`)."""
+    running code from the file: :func:`labram.checkpoints.safe_read.read_checkpoint`)."""
     return _load_tokenizer(path)[0]
 
 

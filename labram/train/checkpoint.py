@@ -4,7 +4,7 @@ A training checkpoint (``last.pt``) is a plain dict (:func:`checkpoint_dict`): f
 version, the unwrapped model's state, optimiser, step, epoch, the data-loader state, every RNG
 state (:mod:`labram.train.rng`), the resolved config. It holds only tensors and plain Python
 values, so that it reads back with ``torch.load(weights_only=True)``
-(:func:`labram.checkpoints.files.read_checkpoint`). It is written under a temporary name and
+(:func:`labram.checkpoints.safe_read.read_checkpoint`). It is written under a temporary name and
 renamed; the previous one is kept as ``previous.pt``.
 """
 
@@ -18,15 +18,10 @@ import torch
 from torch import nn
 
 from eegprep.base.files import replaced_atomically, temporary_name
-from labram.checkpoints.files import (
-    CKPT_FORMAT,
-    CKPT_VERSION,
-    CheckpointError,
-    CorruptCheckpointError,
-    check_loadable,
-    read_checkpoint,
-)
+from labram.checkpoints.contents import CKPT_FORMAT, CKPT_VERSION, check_loadable
+from labram.checkpoints.errors import CheckpointError, CorruptCheckpointError
 from labram.checkpoints.layouts import ours_dict
+from labram.checkpoints.safe_read import read_checkpoint
 from labram.data.sampler import ResumeError
 from labram.data.windows import TRAIN_CONFIG_KEY
 from labram.train.config import TrainConfig

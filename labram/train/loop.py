@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from eegprep.base.errors import EegprepError
-from labram.checkpoints.files import CheckpointError
+from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import load_strict
 from labram.data.loader import make_loader
 from labram.data.sampler import LoaderState

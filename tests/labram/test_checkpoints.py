@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from labram_layouts import classifier_layout, fabricate, mem_layout, tokenizer_layout
 
 import labram
-from labram.checkpoints.files import CheckpointError
+from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import (
     build_official,
     convert_file,
@@ -276,7 +276,7 @@ def test_finetune_init_from_a_released_classifier_with_another_head(tmp_path):
 
 
 def test_finetune_init_from_a_training_checkpoint_without_a_state_dict(tmp_path):
-    from labram.checkpoints.files import CKPT_FORMAT
+    from labram.checkpoints.contents import CKPT_FORMAT
     from labram.stages.finetune import init_classifier
 
     cfg = model_config("tiny").to_dict()

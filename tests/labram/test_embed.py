@@ -153,7 +153,7 @@ def test_a_released_classifier_without_head_gives_no_logits(
 ) -> None:
     """Its head is freshly initialised on load: logits from random weights are not written;
     a spatial table too small for the store's channels is one line naming the file."""
-    from labram.checkpoints.files import CheckpointError
+    from labram.checkpoints.errors import CheckpointError
 
     torch.manual_seed(0)
     sd = dict(torch.load(_released_classifier(tmp_path), weights_only=True)["model"])

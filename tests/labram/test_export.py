@@ -10,9 +10,10 @@ import torch
 from click.testing import CliRunner
 from safetensors.torch import load_file, save_file
 
-from labram.checkpoints.files import CorruptCheckpointError, read_checkpoint
+from labram.checkpoints.errors import CorruptCheckpointError
 from labram.checkpoints.layouts import is_ours, load_official, save_official, save_ours, to_official
 from labram.checkpoints.load import load_model
+from labram.checkpoints.safe_read import read_checkpoint
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM

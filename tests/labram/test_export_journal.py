@@ -17,8 +17,8 @@ import torch
 
 from labram.checkpoints import export_journal
 from labram.checkpoints.export_journal import journal_path
-from labram.checkpoints.files import read_checkpoint
 from labram.checkpoints.layouts import convert_file, save_ours
+from labram.checkpoints.safe_read import read_checkpoint
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import model_config
 from labram.stages.export import export

@@ -119,7 +119,7 @@ def test_a_failed_write_is_one_line_naming_the_file(
     SafetensorError; both were internal errors (exit 1) that named no file."""
     import safetensors.torch
 
-    from labram.checkpoints import files
+    from labram.checkpoints import contents
 
     def full(*args: object, **kwargs: object) -> None:
         raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 704")
@@ -127,7 +127,7 @@ def test_a_failed_write_is_one_line_naming_the_file(
     def full_st(*args: object, **kwargs: object) -> None:
         raise safetensors.SafetensorError("Error while serializing: I/O error: No space left")
 
-    monkeypatch.setattr(files.torch, "save", full)
+    monkeypatch.setattr(contents.torch, "save", full)
     monkeypatch.setattr(safetensors.torch, "save_file", full_st)
     args, name = COMMANDS[command]
     out = tmp_path / name

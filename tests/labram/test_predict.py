@@ -147,7 +147,7 @@ def test_task_comes_from_the_checkpoint_or_the_flag(demo: dict, tmp_path: Path) 
     with pytest.raises(UsageError, match=r"its head has 1 output\(s\), but task 'tuev' needs 6"):
         predict_files(demo["files"][:1], lone, task="tuev")
     # a checkpoint that records its task (what `labram finetune` can attach)
-    from labram.checkpoints.files import read_checkpoint
+    from labram.checkpoints.safe_read import read_checkpoint
     from labram.train.checkpoint import atomic_save
 
     obj = read_checkpoint(lone)
@@ -213,7 +213,7 @@ def _released_without(demo: dict, tmp_path: Path, edit: str) -> Path:
 
 def test_a_released_classifier_without_its_head_is_refused(demo: dict, tmp_path: Path) -> None:
     """Its head would be freshly initialised: predictions from random weights, exit 0."""
-    from labram.checkpoints.files import CheckpointError
+    from labram.checkpoints.errors import CheckpointError
 
     ckpt = _released_without(demo, tmp_path, "head")
     with pytest.warns(UserWarning), pytest.raises(CheckpointError, match="no classifier head"):
@@ -226,7 +226,7 @@ def test_tables_too_small_for_the_windows_are_one_line(
 ) -> None:
     """A checkpoint whose spatial (time) table lacks rows for the task's channels (seconds):
     one line naming the checkpoint, not an 'internal error' per file."""
-    from labram.checkpoints.files import CheckpointError
+    from labram.checkpoints.errors import CheckpointError
 
     ckpt = _released_without(demo, tmp_path, edit)
     words = "no position embedding" if edit == "spatial" else "at most 5 s, not 10 s"
@@ -259,7 +259,7 @@ def test_evaluate_reads_a_released_classifier_and_refuses_a_headless_one(
 ) -> None:
     """`labram evaluate` said 'not a fine-tuned classifier (use labram finetune)' of a released
     fine-tuned file (and of finetune's own last.pt); one without a head is refused."""
-    from labram.checkpoints.files import CheckpointError
+    from labram.checkpoints.errors import CheckpointError
     from labram.checkpoints.layouts import convert_file
     from labram.stages.finetune import evaluate
 

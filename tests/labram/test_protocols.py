@@ -202,7 +202,7 @@ def test_splits_file_is_checked(store: str, tmp_path: Path) -> None:
 
 
 def test_linear_probe_run_keeps_the_backbone(store: str, tmp_path: Path) -> None:
-    from labram.checkpoints.files import read_checkpoint
+    from labram.checkpoints.safe_read import read_checkpoint
     from labram.stages.finetune import init_classifier
 
     res = _finetune(store, tmp_path / "lp", "--protocol", "linear-probe")

@@ -16,8 +16,8 @@ import torch
 from click.testing import CliRunner
 
 from eegprep.base.errors import ConfigError, UsageError
-from labram.checkpoints.files import read_checkpoint
 from labram.checkpoints.layouts import save_ours
+from labram.checkpoints.safe_read import read_checkpoint
 from labram.commands import _config, labram_cli
 from labram.data.tasks import build_task_indexes, get_task, split_subjects
 from labram.data.windows import WindowConfig, build_pretrain_index

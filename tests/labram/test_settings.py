@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from eegprep.base.errors import ConfigError, UsageError
-from labram.checkpoints.files import read_checkpoint
+from labram.checkpoints.safe_read import read_checkpoint
 from labram.data.windows import WindowConfig, WindowSettings, saved_windows
 from labram.model.config import ModelConfigError, model_config, tokenizer_config
 from labram.train.config import TrainConfig, train_config

@@ -21,14 +21,8 @@ from safetensors.torch import save_file
 
 from eegprep.base.errors import OutputError, UsageError
 from labram.checkpoints import export_journal
-from labram.checkpoints.export_journal import journal_path
-from labram.checkpoints.files import (
-    card_paths,
-    is_safetensors,
-    read_checkpoint,
-    save_checkpoint,
-    save_safetensors,
-)
+from labram.checkpoints.contents import save_checkpoint
+from labram.checkpoints.export_journal import card_paths, journal_path
 from labram.checkpoints.layouts import (
     convert_file,
     load_ours,
@@ -37,6 +31,8 @@ from labram.checkpoints.layouts import (
     save_ours,
     to_official,
 )
+from labram.checkpoints.safe_read import read_checkpoint
+from labram.checkpoints.safetensors_files import is_safetensors, save_safetensors
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import model_config
 from labram.stages.export import card_markdown, export, model_card

@@ -3,9 +3,9 @@
 Every command and function that reads a checkpoint is given a crafted file whose unpickling
 would create a marker file (a ``torch.save`` zip and raw pickles named ``.pt``): the marker
 must never appear, the CLI must exit 2 with one line ``error: <file>: ...``, and the Python API
-must raise :class:`labram.checkpoints.files.UnsafeCheckpointError`. The checkpoints our own trainers
-write, and a released-layout ``.pth`` holding the original code's ``argparse.Namespace``, still
-load (with ``weights_only=True``).
+must raise :class:`labram.checkpoints.errors.UnsafeCheckpointError`. The checkpoints our own
+trainers write, and a released-layout ``.pth`` holding the original code's
+``argparse.Namespace``, still load (with ``weights_only=True``).
 """
 
 from __future__ import annotations
@@ -27,14 +27,10 @@ from click.testing import CliRunner
 
 import labram
 from cli import labram_cli
-from labram.checkpoints.files import (
-    CKPT_FORMAT,
-    CheckpointError,
-    CorruptCheckpointError,
-    UnsafeCheckpointError,
-    read_checkpoint,
-)
+from labram.checkpoints.contents import CKPT_FORMAT
+from labram.checkpoints.errors import CheckpointError, CorruptCheckpointError, UnsafeCheckpointError
 from labram.checkpoints.layouts import convert_file, load_official, load_ours, save_ours
+from labram.checkpoints.safe_read import read_checkpoint
 from labram.data.sampler import ResumeError
 from labram.model.config import model_config, tokenizer_config
 from labram.model.tokenizer import VQNSPTokenizer
@@ -436,7 +432,7 @@ def test_read_checkpoint_is_the_only_unpickling_call() -> None:
         tree = ast.parse(path.read_text(), str(path))
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef) and node.name == "read_checkpoint":
-                assert path.relative_to(REPO).as_posix() == "labram/checkpoints/files.py"
+                assert path.relative_to(REPO).as_posix() == "labram/checkpoints/safe_read.py"
                 reader = range(node.lineno, (node.end_lineno or node.lineno) + 1)
             if (
                 isinstance(node, ast.Call)
@@ -445,7 +441,7 @@ def test_read_checkpoint_is_the_only_unpickling_call() -> None:
                 and (node.func.value.id, node.func.attr) in _LOADERS
             ):
                 found.append((path.name, node.lineno, f"{node.func.value.id}.{node.func.attr}"))
-    assert len(found) == 1 and found[0][0] == "files.py", found
+    assert len(found) == 1 and found[0][0] == "safe_read.py", found
     assert found[0][1] in reader and found[0][2] == "torch.load", found
 
 

@@ -26,8 +26,9 @@ import pytest
 import torch
 
 from eegprep.base.files import TMP_MARK
-from labram.checkpoints.files import CheckpointError, read_checkpoint
+from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import save_ours
+from labram.checkpoints.safe_read import read_checkpoint
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import model_config
 from labram.stages.export import export

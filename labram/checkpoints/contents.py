@@ -1,0 +1,155 @@
+"""What a checkpoint may hold, checked both ways: on what a reader loaded, and before writing.
+
+:func:`check_contents` refuses what no checkpoint holds (more objects than any has, a tensor
+that claims more bytes than it stores, a sparse, complex or non-finite one) in what
+:func:`~labram.checkpoints.safe_read.read_checkpoint` or
+:func:`~labram.checkpoints.safetensors_files.read_safetensors` loaded. :func:`check_loadable` is
+what every writer checks before saving (:func:`save_checkpoint`), so that what labram writes
+it can read back without running code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from labram.checkpoints.errors import CorruptCheckpointError
+from labram.checkpoints.export_journal import weights_replaced
+from labram.checkpoints.output_paths import writing
+
+CKPT_FORMAT = "labram-train"
+"""The ``format`` of a training checkpoint (``last.pt``: :mod:`labram.train.checkpoint`)."""
+CKPT_VERSION = 2  # 2: numpy's RNG state as a tensor and plain values (was an ndarray)
+
+
+MAX_OBJECTS = 1_000_000
+"""The most objects (containers, values, tensors) a checkpoint's contents may expand to, counting
+an object as often as it is referred to: a released LaBraM file has a few thousand. A pickle
+stores a shared object once, so a crafted file of a few kB can refer to one list 2^40 times."""
+
+
+def check_contents(path: Path, obj: Any) -> None:
+    """Refuse contents no checkpoint has: more than :data:`MAX_OBJECTS` objects once shared
+    references are counted as often as they occur; a tensor whose shape claims more bytes than
+    its storage holds (a zero stride: one stored float standing for a GB), or reaches past it;
+    a complex tensor; a floating-point tensor with NaN or infinite values."""
+    sizes: dict[int, int] = {}
+    tensors: dict[int, tuple[str, Tensor]] = {}
+
+    def count(o: Any, where: str) -> int:
+        key = id(o)
+        if key in sizes:
+            return sizes[key]
+        sizes[key] = 1  # (a cycle counts once)
+        if isinstance(o, Tensor):
+            tensors[key] = (where, o)
+            n = 1
+        elif isinstance(o, argparse.Namespace | dict):
+            items = vars(o).items() if isinstance(o, argparse.Namespace) else o.items()
+            n = 1 + sum(count(v, f"{where}.{k}" if where else str(k)) for k, v in items)
+        elif isinstance(o, list | tuple):
+            n = 1 + sum(count(v, f"{where}[{i}]") for i, v in enumerate(o))
+        else:
+            n = 1
+        sizes[key] = n
+        return n
+
+    if count(obj, "") > MAX_OBJECTS:
+        raise CorruptCheckpointError(
+            f"{path}: not a checkpoint: its contents expand to more than {MAX_OBJECTS:,} "
+            "objects (one object referred to over and over: a crafted file)"
+        )
+    for where, t in tensors.values():
+        _check_tensor(path, where or "(the file)", t)
+
+
+STORED_DTYPES = frozenset((
+    torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.bool, torch.uint8,
+    torch.int8, torch.int16, torch.int32, torch.int64,
+))  # fmt: skip
+"""The element types a checkpoint's tensors may have: floating-point weights, and the integer
+and boolean entries of the records (subject hashes, counters, flags). Quantized, float8 and
+complex types are no LaBraM weight's, and most of torch's checks are not implemented for them."""
+
+
+def _check_layout(path: Path, where: str, t: Tensor) -> None:
+    """Refuse a tensor that is not dense (sparse, nested) or whose element type is not one of
+    :data:`STORED_DTYPES`, before anything reads its storage."""
+    if t.is_nested or t.layout != torch.strided:
+        layout = "nested" if t.is_nested else str(t.layout).removeprefix("torch.")
+        raise CorruptCheckpointError(
+            f"{path}: tensor {where} is {layout}: LaBraM weights are dense tensors (save "
+            "them with .to_dense())"
+        )
+    if t.dtype not in STORED_DTYPES:
+        kind = "complex" if t.is_complex() else str(t.dtype).removeprefix("torch.")
+        raise CorruptCheckpointError(
+            f"{path}: tensor {where} is {kind}: no LaBraM weight is (they are float32, "
+            "float16 or bfloat16)"
+        )
+
+
+def _check_tensor(path: Path, where: str, t: Tensor) -> None:
+    _check_layout(path, where, t)
+    stored = t.untyped_storage().nbytes()
+    size = t.element_size()
+    if t.numel():
+        last = t.storage_offset() + sum((n - 1) * st for n, st in zip(t.shape, t.stride()))
+        if min(t.stride(), default=1) < 0 or (last + 1) * size > stored:
+            raise CorruptCheckpointError(
+                f"{path}: tensor {where} reaches past its storage ({stored:,} bytes): a crafted "
+                "or damaged file"
+            )
+    if t.numel() * size > stored:
+        raise CorruptCheckpointError(
+            f"{path}: tensor {where} claims shape {tuple(t.shape)} ({t.numel() * size:,} bytes) "
+            f"but the file stores {stored:,} bytes of it: a crafted file"
+        )
+    if t.is_floating_point() and t.numel() and not bool(torch.isfinite(t).all()):
+        raise CorruptCheckpointError(
+            f"{path}: tensor {where} holds NaN or infinite values: the weights are damaged "
+            "(or come from a run that diverged)"
+        )
+
+
+_SCALARS = (str, int, float, bool, type(None))  # exact types: numpy scalars subclass float
+
+
+def check_loadable(obj: Any, where: str = "checkpoint") -> None:
+    """Raise ``TypeError`` if ``obj`` holds anything :func:`read_checkpoint` would refuse.
+
+    Our writers call it before saving, so that a checkpoint they write can always be read back:
+    tensors, dict / OrderedDict with str or int keys, list, tuple, str, int, float, bool, None.
+    """
+    if type(obj) in _SCALARS or isinstance(obj, Tensor | torch.dtype | torch.device):
+        return
+    if type(obj) in (dict, OrderedDict):
+        for k, v in obj.items():
+            if type(k) not in (str, int):
+                raise TypeError(f"{where}: key {k!r} is a {type(k).__name__} (str or int only)")
+            check_loadable(v, f"{where}.{k}")
+        return
+    if type(obj) in (list, tuple, torch.Size):
+        for i, v in enumerate(obj):
+            check_loadable(v, f"{where}[{i}]")
+        return
+    raise TypeError(
+        f"{where} is a {type(obj).__module__}.{type(obj).__qualname__}: a checkpoint holds only "
+        "tensors, dicts, lists, tuples, str, int, float, bool and None (convert it on save)"
+    )
+
+
+def save_checkpoint(obj: Any, path: str | os.PathLike[str]) -> None:
+    """``torch.save`` atomically, after checking that :func:`read_checkpoint` can read it back
+    (:func:`check_loadable`): what labram writes it can always read without unpickling code.
+    An export at ``path`` is replaced with its cards as a unit, and the name of an export's
+    card refused (:func:`~labram.checkpoints.export_journal.weights_replaced`)."""
+    check_loadable(obj, Path(path).name)
+    with writing(path), weights_replaced(path) as tmp:
+        torch.save(obj, tmp)

@@ -1,0 +1,28 @@
+"""The errors of reading a checkpoint, and the one-line reason every message quotes.
+
+:class:`CheckpointError` is a :class:`~eegprep.base.errors.UsageError`: the command line turns
+it into one line naming the file. Its two kinds say why a file was refused: it asks for code
+(:class:`UnsafeCheckpointError`) or it is damaged (:class:`CorruptCheckpointError`).
+"""
+
+from __future__ import annotations
+
+from eegprep.base.errors import UsageError
+
+
+class CheckpointError(UsageError):
+    """A checkpoint cannot be read or does not fit the model (names the file and the keys)."""
+
+
+class UnsafeCheckpointError(CheckpointError):
+    """The file asks for something a checkpoint never needs (an import, a call): refused
+    before any of it ran."""
+
+
+class CorruptCheckpointError(CheckpointError):
+    """The file is truncated, empty, or not a PyTorch checkpoint at all."""
+
+
+def first_sentence(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return (text.split(". ")[0].rstrip(".") or type(exc).__name__)[:200]

@@ -1,0 +1,266 @@
+"""Checkpoint files read without running code from them: the one reader of labram.
+
+:func:`read_checkpoint` is the only way labram reads a checkpoint: ``torch.load`` with
+``weights_only=True`` (nothing in the file can run), or a safetensors file, which holds no
+code at all (:mod:`labram.checkpoints.safetensors_files`). What a file it loaded may hold is
+checked by :mod:`labram.checkpoints.contents`; what the files mean (layouts, conversion,
+models) is :mod:`labram.checkpoints.layouts`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import pickle
+import pickletools
+import re
+import warnings
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from labram.checkpoints.cards import EXPORT_ID, check_cards
+from labram.checkpoints.contents import check_contents
+from labram.checkpoints.errors import (
+    CheckpointError,
+    CorruptCheckpointError,
+    UnsafeCheckpointError,
+    first_sentence,
+)
+from labram.checkpoints.export_journal import card_paths, finish_or_warn
+from labram.checkpoints.safetensors_files import is_safetensors, read_safetensors
+
+# Reading checkpoints: never runs code from the file.
+#
+# Every checkpoint labram reads goes through :func:`read_checkpoint`, which is
+# ``torch.load(weights_only=True)``: the unpickler only rebuilds tensors and plain containers
+# (dict, OrderedDict, list, tuple, str, int, float, bool, None) and refuses any other import or
+# call *before* making it. One class is allow-listed: ``argparse.Namespace``, because the
+# original LaBraM code saves its command-line arguments under ``args`` in every checkpoint it
+# writes (``utils.save_model``). A Namespace is a bare attribute bag: creating one and setting
+# its attributes runs no code of the file's choosing, and its values must themselves be allowed
+# types. It is turned into a dict right after loading.
+SAFE_GLOBALS: tuple[type, ...] = (argparse.Namespace,)
+_NOT_RUN = "checkpoints are loaded without running code: none from this file was run"
+_KEEP_WEIGHTS = (
+    "If you trust where it came from, keep only its weights: torch.save({'model': "
+    "torch.load(FILE, weights_only=False)['model']}, NEW_FILE)"
+)  # (what a training script adds beside the weights: numpy scalars, paths, its own classes)
+
+
+@contextlib.contextmanager
+def _allow_listed() -> Iterator[None]:
+    ctx = getattr(torch.serialization, "safe_globals", None)  # torch >= 2.5
+    if ctx is None:  # older torch: no allow-list, a file with a Namespace is refused
+        yield
+        return
+    with ctx(list(SAFE_GLOBALS)):
+        yield
+
+
+def _plain(obj: Any) -> Any:
+    """``obj`` with every ``argparse.Namespace`` replaced by a dict (containers walked)."""
+    if isinstance(obj, argparse.Namespace):
+        return {k: _plain(v) for k, v in vars(obj).items()}
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(v, argparse.Namespace | dict | list | tuple):
+                obj[k] = _plain(v)
+        return obj
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
+    if type(obj) is tuple:
+        return tuple(_plain(v) for v in obj)
+    return obj
+
+
+_STRING_OPS = frozenset(
+    ("SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "STRING", "BINSTRING",
+     "SHORT_BINSTRING")
+)  # fmt: skip
+
+
+def _pickle_imports(path: Path) -> list[str]:
+    """The globals the file's pickle names, read with :mod:`pickletools` (a disassembler: it
+    decodes opcodes and executes nothing). Best effort, for the error message only."""
+    names: list[str] = []
+    strings: list[str] = []
+    try:
+        with contextlib.ExitStack() as stack:
+            if zipfile.is_zipfile(path):
+                archive = stack.enter_context(zipfile.ZipFile(path))
+                member = next(n for n in archive.namelist() if n.endswith("data.pkl"))
+                fh = stack.enter_context(archive.open(member))
+            else:
+                fh = stack.enter_context(path.open("rb"))
+            for op, arg, _ in pickletools.genops(fh):
+                if op.name in ("GLOBAL", "INST") and isinstance(arg, str):
+                    names.append(arg.replace(" ", "."))
+                elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                    names.append(f"{strings[-2]}.{strings[-1]}")
+                elif op.name in _STRING_OPS and isinstance(arg, str | bytes):
+                    strings.append(arg if isinstance(arg, str) else arg.decode("latin-1"))
+    except Exception:  # a damaged pickle: report what was decoded before the damage
+        pass
+    return names
+
+
+def _foreign_import(path: Path) -> str | None:
+    """The first global in the file that a weights-only load does not allow, if any is seen."""
+    try:
+        from torch._weights_only_unpickler import _get_allowed_globals
+
+        allowed: set[str] | None = set(_get_allowed_globals())
+    except Exception:  # private in torch: fall back to "anything outside torch"
+        allowed = None
+    ours = {f"{c.__module__}.{c.__qualname__}" for c in SAFE_GLOBALS}
+    for name in _pickle_imports(path):
+        known = name in allowed if allowed is not None else name.startswith("torch.")
+        if not known and name not in ours:
+            return name
+    return None
+
+
+def _why_refused(path: Path, exc: pickle.UnpicklingError) -> str:
+    """One line: what the weights-only unpickler refused, in the file's terms."""
+    text = str(exc)
+    found = re.search(r"GLOBAL ([\w.]+)", text)
+    name = found.group(1) if found else _foreign_import(path)
+    if name:
+        return f"it asks to import `{name}`"
+    detail = re.search(
+        r"(Unsupported operand \d+|Can only [^.\n]+|Trying to call reduce[^\n]*)", text
+    )
+    return "it holds pickle instructions outside tensors and plain containers" + (
+        f" ({detail.group(1).strip()})" if detail else ""
+    )
+
+
+def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -> Any:
+    """Read a checkpoint file without running code from it (the one reader of labram).
+
+    ``torch.load(path, map_location="cpu", weights_only=True)``, with ``argparse.Namespace``
+    allow-listed (the released LaBraM files keep their arguments under ``args``; returned as a
+    dict). Everything else a pickle can ask for (an import, a call) is refused before it
+    happens. A ``.safetensors`` file (recognised by its header, whatever its name) holds no
+    pickle at all: :func:`read_safetensors` returns the same structure. An export of ``path``
+    that a kill interrupted between its renames is completed first
+    (:func:`labram.checkpoints.export_journal.finish_or_warn`).
+
+    Raises
+    ------
+    CheckpointError
+        Not found (``what`` names the role, e.g. ``--init checkpoint``).
+    UnsafeCheckpointError
+        The file asks for an import or call a checkpoint never needs; names it.
+    CorruptCheckpointError
+        Truncated, empty, or not a PyTorch checkpoint.
+    """
+    path = Path(path)
+    finish_or_warn(path, [p.name for p in (path, *card_paths(path))])  # a killed export's
+    if not path.is_file():
+        raise CheckpointError(_not_a_file(path, what))
+    if is_safetensors(path):
+        info = read_safetensors(path)
+        export_id = info.get(EXPORT_ID)
+        check_cards(path, export_id if isinstance(export_id, str) else None)
+        return info
+    _check_archive(path)
+    try:
+        with _allow_listed(), warnings.catch_warnings(), path.open("rb") as fh:
+            # torch warns about pickle protocols above 2 before refusing them: the one line
+            # below says what matters
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            # (a file object: given a path ending in .safetensors, torch.load reads it as
+            # safetensors, whatever it holds)
+            obj = torch.load(fh, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "Weights only load failed" not in str(exc):  # a damaged pickle, not a refusal
+            raise CorruptCheckpointError(
+                f"{path}: truncated or corrupt ({first_sentence(exc)})"
+            ) from exc
+        raise UnsafeCheckpointError(
+            f"{path}: not a checkpoint this version can read safely: {_why_refused(path, exc)}; "
+            f"{_NOT_RUN}. {_KEEP_WEIGHTS}"
+        ) from exc
+    except Exception as exc:  # torch raises many types for unreadable files
+        raise CorruptCheckpointError(f"{path}: {_damage(path, exc)}") from exc
+    try:
+        check_contents(path, obj)
+        obj = _plain(obj)
+    except RecursionError:  # (a crafted pickle nests as deep as it likes: it builds iteratively)
+        raise CorruptCheckpointError(
+            f"{path}: not a checkpoint: its objects nest deeper than any checkpoint does"
+        ) from None
+    check_cards(path, None)  # (a torch.save file named NAME.safetensors, an export's cards)
+    return obj
+
+
+def _not_a_file(path: Path, what: str) -> str:
+    """Why ``path`` (which :meth:`Path.is_file` refused) cannot be read as a checkpoint: one line
+    that tells a folder, a link that leads nowhere and a FIFO or device from a missing file."""
+    if path.is_dir():
+        return f"{what} {path} is a folder, not a checkpoint file: give the file inside it"
+    if path.is_symlink() and not path.exists():
+        return (
+            f"{what} {path} is a link that leads to no file (dangling, or looping back to "
+            "itself): give the checkpoint file itself"
+        )
+    if path.exists():
+        return (
+            f"{what} {path} is not a regular file (a FIFO, socket or device): copy the "
+            "checkpoint to a file first"
+        )
+    return f"{what} not found: {path}"
+
+
+ZIP_INFLATION_LIMIT = (100, 64 * 2**20)
+"""A zip member that inflates more than 100-fold to more than 64 MiB is refused: ``torch.save``
+stores its members uncompressed, and a deflated one of that ratio is a zip bomb."""
+
+
+def _check_archive(path: Path) -> None:
+    """A zip checkpoint's members against their CRC-32 (``torch.load`` does not check them, so
+    a flipped bit would load as a changed weight) and against zip bombs."""
+    if not zipfile.is_zipfile(path):
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            ratio, floor = ZIP_INFLATION_LIMIT
+            for info in archive.infolist():
+                if info.file_size > floor and info.file_size > ratio * max(info.compress_size, 1):
+                    raise CorruptCheckpointError(
+                        f"{path}: not written by torch.save: its member {info.filename} "
+                        f"inflates from {info.compress_size:,} to {info.file_size:,} bytes"
+                    )
+            bad = archive.testzip()
+    except CorruptCheckpointError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise CorruptCheckpointError(
+            f"{path}: truncated or corrupt ({first_sentence(exc)})"
+        ) from exc
+    if bad is not None:
+        raise CorruptCheckpointError(
+            f"{path}: damaged: its member {bad} fails its CRC-32 check (bit rot, or an "
+            "incomplete copy): copy the file again"
+        )
+
+
+def _damage(path: Path, exc: Exception) -> str:
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if not head:
+        return "truncated or corrupt (an empty file)"
+    if head == b"PK\x03\x04":
+        if not zipfile.is_zipfile(path):
+            return "truncated or corrupt (an incomplete zip archive: no central directory)"
+        return f"truncated or corrupt, or not written by torch.save ({first_sentence(exc)})"
+    return (
+        "truncated or corrupt: neither a zip archive written by torch.save nor a legacy "
+        f"PyTorch file ({type(exc).__name__}: {first_sentence(exc)})"
+    )

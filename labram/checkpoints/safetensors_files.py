@@ -1,0 +1,179 @@
+"""safetensors checkpoints: read, written, and the digest that ties an export's files together.
+
+A safetensors file holds tensors and a string header, no code at all: what
+:func:`~labram.checkpoints.safe_read.read_checkpoint` returns for one is
+:func:`read_safetensors`'s. :func:`save_safetensors` writes a checkpoint dict so (``labram
+export``, ``labram convert``), and :func:`content_digest` is the export id of what it writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from eegprep.base import strict_json
+from labram.checkpoints.cards import EXPORT_ID
+from labram.checkpoints.contents import check_contents
+from labram.checkpoints.errors import CorruptCheckpointError, first_sentence
+from labram.checkpoints.export_journal import check_not_card_name, weights_replaced
+from labram.checkpoints.output_paths import writing
+
+# safetensors: tensors and a string -> string header, no code at all. Our files keep the state
+# dict as the tensors (under the model's own names, so ``safetensors.torch.load_file`` gives a
+# dict that ``model.load_state_dict`` takes) and every other entry of the checkpoint as strict
+# JSON under the metadata key ``labram``; a tensor inside those entries (the leakage record's
+# hashes) is written as ``{"__tensor__": dtype, "shape": [...], "data": [...]}``.
+SAFETENSORS_KEY = "labram"
+
+
+def is_safetensors(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` starts like a safetensors file (an 8-byte header length, then ``{``).
+    A file cut inside its header is one too (read as one, it is refused as truncated)."""
+    with Path(path).open("rb") as fh:
+        head = fh.read(9)
+    return len(head) == 9 and head[8:9] == b"{"
+
+
+def _to_json(obj: Any) -> Any:
+    if isinstance(obj, Tensor):
+        return {
+            "__tensor__": str(obj.dtype).removeprefix("torch."),
+            "shape": list(obj.shape),
+            "data": obj.detach().cpu().reshape(-1).tolist(),
+        }
+    if isinstance(obj, Mapping):
+        return {str(k): _to_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_to_json(v) for v in obj]
+    return obj
+
+
+def _from_json(obj: Any) -> Any:
+    if isinstance(obj, dict) and "__tensor__" in obj:
+        dtype = getattr(torch, str(obj["__tensor__"]), None)
+        if not isinstance(dtype, torch.dtype):
+            raise ValueError(f"unknown tensor dtype {obj['__tensor__']!r}")
+        return torch.tensor(obj["data"], dtype=dtype).reshape(obj["shape"])
+    if isinstance(obj, dict):
+        return {k: _from_json(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_from_json(v) for v in obj]
+    return obj
+
+
+def read_safetensors(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A ``.safetensors`` checkpoint as :func:`read_checkpoint` returns a ``.pt`` one.
+
+    Ours (metadata ``labram``): the checkpoint dict, with the tensors under ``model``. Any other
+    (a released layout someone converted): ``{"model": tensors, "metadata": header metadata}``,
+    which the released-layout loaders take as they take ``{"model": ...}``.
+
+    Raises
+    ------
+    CorruptCheckpointError
+        Truncated, or a header that is not what it claims.
+    """
+    from safetensors import safe_open
+
+    path = Path(path)
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            meta = dict(fh.metadata() or {})
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - not a dict
+    except Exception as exc:  # safetensors raises its own error type from Rust
+        raise CorruptCheckpointError(
+            f"{path}: truncated or corrupt safetensors file ({first_sentence(exc)})"
+        ) from exc
+    check_contents(path, tensors)
+    text = meta.get(SAFETENSORS_KEY)
+    if text is None:
+        return {"model": tensors, "metadata": meta}
+    try:
+        info = _from_json(strict_json.loads(text))
+    except (ValueError, TypeError, RecursionError, RuntimeError) as exc:
+        raise CorruptCheckpointError(
+            f"{path}: its '{SAFETENSORS_KEY}' metadata is not valid ({first_sentence(exc)})"
+        ) from exc
+    if not isinstance(info, dict):
+        raise CorruptCheckpointError(f"{path}: its '{SAFETENSORS_KEY}' metadata is not an object")
+    info["model"] = tensors
+    return info
+
+
+# EXPORT_ID (imported): the entry of an export's metadata (and of its two cards) that ties the
+# three files together: :func:`content_digest` of what the weights file holds.
+
+
+def content_digest(obj: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of a checkpoint dict as :func:`save_safetensors` writes it: every tensor of
+    ``obj["model"]`` (name, dtype, shape, bytes, in name order) and the other entries' strict
+    JSON. The same checkpoint gives the same digest; any other weights or metadata another."""
+    h = hashlib.sha256()
+    for key in sorted(obj["model"]):
+        t = obj["model"][key].detach().cpu().contiguous().reshape(-1)
+        h.update(f"{key}\0{t.dtype}\0{tuple(obj['model'][key].shape)}\0".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    rest = {k: v for k, v in obj.items() if k not in ("model", EXPORT_ID)}
+    h.update(strict_json.dumps(_to_json(rest), sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def save_safetensors(
+    obj: Mapping[str, Any],
+    path: str | os.PathLike[str],
+    *,
+    at: str | os.PathLike[str] | None = None,
+) -> None:
+    """Write a checkpoint dict as safetensors, atomically (temporary name, then rename; an
+    export at ``path`` is replaced with its cards as a unit:
+    :func:`~labram.checkpoints.export_journal.weights_replaced`).
+
+    ``obj["model"]`` (name -> tensor) becomes the file's tensors; every other entry goes, as
+    strict JSON, under the metadata key ``labram`` (plus ``format: pt``, the convention of the
+    Hugging Face tools; a state dict alone, ``{"model": sd}``, has no ``labram`` key). Tensors
+    that share memory are written as copies (safetensors refuses aliases). ``at``: write the
+    file there instead, directly: a temporary name of ``path``
+    (:func:`~eegprep.base.files.temporary_name`) that the caller renames to ``path`` itself,
+    and removes on failure (a failure still names ``path``; a temporary of that temporary, left
+    by a kill, would match no cleanup's pattern). The name of an export's card is refused
+    (:func:`~labram.checkpoints.export_journal.check_not_card_name`).
+    """
+    from safetensors.torch import save_file
+
+    check_not_card_name(path)
+    path = Path(path)
+    seen: set[tuple[int, int]] = set()
+    tensors: dict[str, Tensor] = {}
+    for key, value in obj["model"].items():
+        t = value.detach().cpu().contiguous()
+        ref = (t.untyped_storage().data_ptr(), t.untyped_storage().nbytes())
+        tensors[key] = t.clone() if ref in seen and t.numel() else t
+        seen.add(ref)
+    rest = {k: v for k, v in obj.items() if k != "model"}
+    meta = {"format": "pt"}
+    if rest:  # (a state dict alone, a released layout: no metadata of ours)
+        meta[SAFETENSORS_KEY] = strict_json.dumps(_to_json(rest))
+    with writing(path), weights_replaced(path) if at is None else _given(at) as tmp:
+        save_file(tensors, str(tmp), metadata=meta)
+        os.chmod(tmp, 0o666 & ~_umask())  # safetensors creates its file 0600: as any other
+
+
+@contextlib.contextmanager
+def _given(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """``path`` itself, its folder made (the ``at`` of :func:`save_safetensors`)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    yield path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
