@@ -55,7 +55,8 @@ def _set_data_name(path: str) -> str | None:
     try:
         import scipy.io
 
-        from eegprep.readers.mat_fields import check_v5_structure, struct_fields, v5_listing
+        from eegprep.readers.mat_fields import struct_fields, v5_listing
+        from eegprep.readers.mat_v5_structure import check_v5_structure
 
         if path_is_mat5(path):
             check_v5_structure(path)  # scipy's compiled parser crashes on a damaged element

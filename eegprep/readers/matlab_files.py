@@ -8,7 +8,7 @@ Memory and safety: before scipy loads a v4/v5 variable, :func:`check_mat_budget`
 file's elements and refuses (one line) a variable whose declared size is over the per-file
 memory budget (:mod:`eegprep.base.limits`), an element that runs past the end of the file
 (truncated), an element scipy's compiled parser would crash the process on
-(:func:`~eegprep.readers.mat_fields.check_v5_structure`), and a
+(:func:`~eegprep.readers.mat_v5_structure.check_v5_structure`), and a
 zlib stream (``miCOMPRESSED``) that inflates past its declared size or the budget: the stream is
 inflated in 1 MiB pieces and thrown away, so the check itself holds little. v7.3 datasets are
 checked by shape before they are read (:mod:`eegprep.readers.mat73`).
@@ -46,7 +46,8 @@ from eegprep.readers.mat73 import (  # noqa: F401  (h5_open...: re-exported, the
     h5_struct_fields,
     h5_variable_class,
 )
-from eegprep.readers.mat_fields import check_v5_structure, not_found, struct_fields, v5_listing
+from eegprep.readers.mat_fields import not_found, struct_fields, v5_listing
+from eegprep.readers.mat_v5_structure import check_v5_structure
 from eegprep.readers.mat_values import mat_numbers
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
