@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -313,6 +313,58 @@ def test_folder_needs_mains_and_takes_include_from_the_cli(tmp_path: Path) -> No
     assert res.exit_code == 0, res.output
     (r,) = open_store(out).recordings
     assert r.id == "folder/alice_rest" and r.meta["mains_hz"] == 60.0
+
+
+def _corpora_folder_section() -> str:
+    text = (Path(__file__).parents[2] / "docs" / "corpora.md").read_text(encoding="utf-8")
+    return text.split("### folder\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_folder_lists_every_suffix_its_reader_reads_and_says_why_it_leaves_others_out(
+    tmp_path: Path,
+) -> None:
+    """The ``folder`` manifest lists a file of every suffix its reader (``mne``) reads, in any
+    letter case; ``.ahdr`` (BrainVision Analyzer's export, read as ``.vhdr``) was left out.
+    Every other suffix of the reader table is named in docs/corpora.md's ``folder`` section,
+    which says why it is not listed."""
+    from eegprep.corpus.discover import discover
+    from eegprep.readers import SUFFIXES, get_reader
+    from eegprep.readers.mne_formats import _FORMATS
+
+    manifest = load_manifest("folder")
+    assert get_reader(manifest.reader).__name__ == "MneReader"
+    for suffix in {*SUFFIXES, *_FORMATS}:
+        for spelled in (suffix, suffix.upper()):
+            (tmp_path / "s" / f"r{spelled[1:]}{spelled}").parent.mkdir(exist_ok=True)
+            (tmp_path / "s" / f"r{spelled[1:]}{spelled}").write_bytes(b"")
+    found = discover(manifest, tmp_path)
+    assert not found.unmatched
+    listed = {PurePosixPath(i.relpath).suffix for i in found.items}
+    assert listed == {*_FORMATS, *(s.upper() for s in _FORMATS)}
+    section = _corpora_folder_section()
+    for suffix in sorted(set(SUFFIXES) - set(_FORMATS)):
+        assert f"`{suffix}`" in section, f"docs/corpora.md#folder: {suffix} not named"
+
+
+def test_folder_ingests_a_brainvision_analyzer_export(tmp_path: Path) -> None:
+    """An ``.ahdr`` header (its data hold one channel more than it lists) in a folder corpus
+    is ingested as its ``.vhdr`` twin would be: it was not listed at all."""
+    from pybv import write_brainvision
+
+    x = np.random.default_rng(0).normal(0, 20e-6, (5, 2500))
+    folder = tmp_path / "src" / "carol"
+    write_brainvision(data=x, sfreq=250.0, ch_names=["Fp1", "Fp2", "Cz", "Oz", "X"],
+                      fname_base="rest", folder_out=str(folder), unit="µV")  # fmt: skip
+    vhdr = (folder / "rest.vhdr").read_text(encoding="utf-8")
+    lines = vhdr.replace("NumberOfChannels=5", "NumberOfChannels=4").splitlines()
+    (folder / "rest.ahdr").write_text("\n".join(v for v in lines if not v.startswith("Ch5=")))
+    (folder / "rest.vhdr").unlink()
+    cfg = IngestConfig(workers=0, progress=False, mains=50.0)
+    rep = ingest("folder", src=tmp_path / "src", out=tmp_path / "s.zarr", config=cfg)
+    assert rep.n_ingested == 1 and not rep.failed and not rep.unmatched, rep
+    (r,) = open_store(tmp_path / "s.zarr").recordings
+    assert r.id == "folder/carol_rest" and r.subject == "carol"
+    assert sorted(r.channels) == ["CZ", "FP1", "FP2", "OZ"], r.channels
 
 
 def test_corpora_lists_every_corpus_and_shows_one() -> None:
