@@ -18,6 +18,11 @@ import os
 import re
 from dataclasses import dataclass
 
+BRAINVISION_HEADERS = (".vhdr", ".ahdr")
+"""The suffixes (lower case) of a BrainVision header: ``.vhdr``, and ``.ahdr``, BrainVision
+Analyzer's export, whose data hold one channel more than it lists (MNE reads it and drops it).
+Every check of a header, and of its data and marker files, is made for both."""
+
 _VHDR_KEY = re.compile(r"^\s*(DataFile|MarkerFile)\s*=\s*(.+?)\s*$", re.IGNORECASE)
 
 
@@ -32,7 +37,7 @@ def data_files(path: str) -> list[str]:
     stem, ext = os.path.splitext(path)
     ext = ext.lower()
     out: list[str] = []
-    if ext in (".vhdr", ".ahdr"):
+    if ext in BRAINVISION_HEADERS:
         out = [c.path for c in vhdr_companions(path) if c.path is not None]
     elif ext == ".set":
         named = _set_data_name(path)
@@ -102,7 +107,7 @@ def missing_markers(path: str) -> str | None:
     """The marker file a BrainVision header names that is found nowhere
     (:func:`vhdr_companions`; MNE then reads the recording without events, silently), else
     None."""
-    if os.path.splitext(path)[1].lower() not in (".vhdr", ".ahdr"):
+    if os.path.splitext(path)[1].lower() not in BRAINVISION_HEADERS:
         return None
     for c in vhdr_companions(path):
         if c.key == "markerfile" and c.path is None:
@@ -116,7 +121,7 @@ def missing_data(path: str) -> str | None:
     neither the named file nor the ``.fdt`` of its own stem, as MNE falls back to), else None.
     """
     ext = os.path.splitext(path)[1].lower()
-    if ext in (".vhdr", ".ahdr"):
+    if ext in BRAINVISION_HEADERS:
         return next(
             (c.named for c in vhdr_companions(path) if c.key == "datafile" and c.path is None), None
         )

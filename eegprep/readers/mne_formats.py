@@ -64,6 +64,7 @@ from eegprep.readers.base import (
 )
 from eegprep.readers.cnt_header import check_cnt
 from eegprep.readers.companions import (
+    BRAINVISION_HEADERS,
     data_files,
     missing_data,
     missing_markers,
@@ -406,7 +407,7 @@ def _check_before_mne(path: str, options: Mapping[str, Any]) -> None:
                 "reads those only with the pymatreader package: pip install pymatreader",
             )
         check_set(path)
-    elif suffix in (".vhdr", ".ahdr"):
+    elif suffix in BRAINVISION_HEADERS:
         check_vmrk(path, read_vhdr(path).n_channels)  # read_vhdr: check_vhdr's checks
     elif suffix == ".gdf":
         check_gdf(path)
@@ -452,7 +453,7 @@ def _multiplexed_points(path: str, raw: BaseRaw) -> tuple[int, str | None]:
     more is read as the header counts them, with a warning. Other files: MNE's count."""
     held = int(raw.n_times)
     extras = raw._raw_extras[0] if raw._raw_extras else {}
-    if PurePath(path).suffix.lower() != ".vhdr" or extras.get("order") != "F":
+    if PurePath(path).suffix.lower() not in BRAINVISION_HEADERS or extras.get("order") != "F":
         return held, None
     stated = data_points(path)
     if stated is None or stated == held:
@@ -481,7 +482,7 @@ def _check_data_file(path: str, raw: BaseRaw) -> str | None:
     suffix = PurePath(path).suffix.lower()
     fmt = extras.get("fmt")  # a dict of [ASCII Infos] for a text data file: not checked here
     width = _BV_BYTES.get(fmt, 0) if isinstance(fmt, str) else 0
-    if suffix == ".vhdr" and width and extras.get("offsets") is None:
+    if suffix in BRAINVISION_HEADERS and width and extras.get("offsets") is None:
         sample = n_channels * width
     elif suffix == ".set" and not extras.get("is_embedded", True):
         sample = n_channels * 4  # EEGLAB's .fdt: float32
@@ -497,7 +498,9 @@ def _check_data_file(path: str, raw: BaseRaw) -> str | None:
             f"each; {size // sample} whole, {size % sample} bytes over): it is cut, or its "
             "header gives the wrong channel count or binary format",
         )
-    stated = data_points(path) if suffix == ".vhdr" and extras.get("order") == "C" else None
+    stated = (
+        data_points(path) if suffix in BRAINVISION_HEADERS and extras.get("order") == "C" else None
+    )
     if stated is not None and stated != raw.n_times:  # MNE places channels by the file's size
         raise SourceError(
             path,
@@ -691,7 +694,7 @@ def clear_cache() -> None:
 
 def _moved(path: str) -> list[str]:
     """A note for each BrainVision data or marker file found elsewhere than its header says."""
-    if PurePath(path).suffix.lower() not in (".vhdr", ".ahdr"):
+    if PurePath(path).suffix.lower() not in BRAINVISION_HEADERS:
         return []
     return [c.note for c in vhdr_companions(path) if c.note]
 
@@ -728,7 +731,7 @@ def _markers_note(path: str) -> str | None:
     section (:func:`~eegprep.readers.vmrk.check_vmrk`): no events were read."""
     missing = missing_markers(path)
     if missing is None:
-        if PurePath(path).suffix.lower() not in (".vhdr", ".ahdr"):
+        if PurePath(path).suffix.lower() not in BRAINVISION_HEADERS:
             return None
         return check_vmrk(path, read_vhdr(path).n_channels)
     return f"its marker file {missing} (named in the header) is missing: no events were read"

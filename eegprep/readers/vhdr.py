@@ -31,7 +31,7 @@ from pathlib import PurePath
 
 from eegprep.base.errors import SourceError
 from eegprep.readers.base import unit_to_uv
-from eegprep.readers.companions import vhdr_companions
+from eegprep.readers.companions import BRAINVISION_HEADERS, vhdr_companions
 from eegprep.readers.vmrk import mne_copy
 
 _VHDR_CHANNEL = re.compile(r"^(Ch\d+=)([^,]*)(.*)$")
@@ -53,7 +53,7 @@ def openable_vhdr(path: str) -> Iterator[tuple[str, set[str]]]:
     with the suffix in lower case.
     """
     suffix = PurePath(path).suffix
-    if suffix.lower() not in (".vhdr", ".ahdr"):
+    if suffix.lower() not in BRAINVISION_HEADERS:
         yield path, set()
         return
     with open(path, "rb") as fh:
@@ -528,7 +528,7 @@ def written_units(path: str, units: list[str]) -> list[str]:
     """Each channel's unit: MNE's (``raw._orig_units``, in channel order), except where MNE
     gives ``n/a`` for a BrainVision unit it does not know (``millivolts``, ``microvolt``): the
     header's own text there, so that :func:`_signal` can scale a voltage spelt otherwise."""
-    if PurePath(path).suffix.lower() != ".vhdr" or "n/a" not in units:
+    if PurePath(path).suffix.lower() not in BRAINVISION_HEADERS or "n/a" not in units:
         return units
     written = [c.unit.strip() for c in read_vhdr(path).channels]
     return [

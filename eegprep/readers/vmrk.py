@@ -105,9 +105,9 @@ class VmrkFile:
 def marker_file(path: str) -> str | None:
     """The marker file the BrainVision header ``path`` names, as the readers find it
     (:func:`~eegprep.readers.companions.vhdr_companions`); None for none, or none found."""
-    from eegprep.readers.companions import vhdr_companions
+    from eegprep.readers.companions import BRAINVISION_HEADERS, vhdr_companions
 
-    if PurePath(path).suffix.lower() not in (".vhdr", ".ahdr"):
+    if PurePath(path).suffix.lower() not in BRAINVISION_HEADERS:
         return None
     return next((c.path for c in vhdr_companions(path) if c.key == "markerfile"), None)
 

@@ -183,6 +183,56 @@ def test_a_cut_multiplexed_file_is_one_line_in_the_report(tmp_path: Path) -> Non
     )
 
 
+def _as_ahdr(vhdr: Path, suffix: str) -> Path:
+    """``vhdr`` as BrainVision Analyzer exports it: a header named ``suffix`` (``.ahdr``) that
+    lists one channel fewer than its data file holds (MNE reads that one and drops it)."""
+    lines = vhdr.read_text(encoding="utf-8").splitlines()
+    n = next(int(v.split("=")[1]) for v in lines if v.startswith("NumberOfChannels="))
+    lines = [f"NumberOfChannels={n - 1}" if v.startswith("NumberOfChannels=") else v
+             for v in lines if not v.startswith(f"Ch{n}=")]  # fmt: skip
+    vhdr.unlink()
+    path = vhdr.with_suffix(suffix)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".ahdr", ".AHDR"])
+def test_an_analyzer_export_gets_every_check_of_its_data_file_a_vhdr_gets(
+    tmp_path: Path, suffix: str
+) -> None:
+    """An ``.ahdr`` header is read as a ``.vhdr`` is, but the checks of the data file against
+    the header were made for ``.vhdr`` alone: an export cut inside a sample, cut short of its
+    DataPoints, or VECTORIZED with another DataPoints was read without a word (channels
+    shifted), and a unit MNE does not know (``millivolts``) was left unscaled."""
+    from eegprep.base.errors import SourceError
+    from eegprep.readers.mne_formats import MneReader, clear_cache
+
+    x = np.random.default_rng(0).normal(0, 20, (5, 1000)).astype(np.float32)
+    cases = [
+        (lambda: _multiplexed(tmp_path, 1200, x), 0, r"v.eeg is truncated: .* DataPoints=1200"),
+        (lambda: _vectorized(tmp_path, 999, x), 0, r"1000 samples per channel .* DataPoints=999"),
+        (lambda: _multiplexed(tmp_path, None, x), 6, r"v.eeg ends inside a sample: its 19994 "),
+    ]
+    for write, cut, message in cases:
+        clear_cache()
+        path = _as_ahdr(write(), suffix)
+        eeg = tmp_path / "v.eeg"
+        eeg.write_bytes(eeg.read_bytes()[: eeg.stat().st_size - cut])
+        with pytest.raises(SourceError, match=message):
+            MneReader.read_header(str(path))
+    clear_cache()
+    header = MneReader.read_header(str(_as_ahdr(_multiplexed(tmp_path, 800, x), suffix)))
+    assert header.signals[0].n_samples == 800 and "DataPoints=800" in header.warnings[0]
+    clear_cache()
+    path = _as_ahdr(_multiplexed(tmp_path, None, x), suffix)
+    path.write_text(path.read_text(encoding="utf-8").replace(",,1,µV", ",,0.001,millivolts", 1))
+    header = MneReader.read_header(str(path))
+    assert header.labels == CHANNELS[:4]
+    got = MneReader.read_segment(header, range(4), 0, 1000)
+    np.testing.assert_allclose(got[0], x[0], rtol=1e-5)  # 0.001 mV a step
+    np.testing.assert_allclose(got[1:], x[1:4], atol=1e-4)
+
+
 def _eeglab_with_late_event(folder: Path, x: np.ndarray) -> Path:
     """An EEGLAB .set (eeglabio) of ``x`` (channels, samples at 250 Hz, uV) with an event at
     1 s and one after the last sample."""
