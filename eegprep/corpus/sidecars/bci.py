@@ -18,7 +18,7 @@ from eegprep.base.errors import SourceError
 from eegprep.base.text import text_encoding
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.readers.base import Header
-from eegprep.readers.mat_values import mat_number, mat_numbers
+from eegprep.readers.mat_values import describe, mat_number, mat_numbers
 
 
 def _numbers(path: str, name: str, value: Any, *, what: str, **checks: Any) -> np.ndarray:
@@ -30,16 +30,30 @@ def _numbers(path: str, name: str, value: Any, *, what: str, **checks: Any) -> n
     return mat_numbers(path, name, value, what=what, cls=cls, **checks)
 
 
-def _loadmat(path: str, names: list[str]) -> dict[str, Any]:
-    from scipy.io import loadmat
+def _variables(path: str, names: list[str]) -> dict[str, Any]:
+    """The variables ``names`` a MAT v5 or v7.3 file holds (those it has; v7.3 is what
+    MATLAB's ``save -v7.3`` writes), as the same Python values whatever the version: a struct a
+    dict, a cell a list or object array, text a str, numbers an array in MATLAB orientation
+    with its single dimensions dropped. Each is checked as the MAT reader checks its own (the
+    memory budget, a truncated or damaged file: one line naming the file)."""
+    from eegprep.readers.matlab_files import mat_version, small_variable, variable_names
 
-    from eegprep.readers.matlab_files import check_mat_budget
+    version = mat_version(path)
+    held = set(variable_names(path, version))
+    return {name: small_variable(path, version, name) for name in names if name in held}
 
-    check_mat_budget(path)  # scipy's compiled parser crashes on some damaged files
-    try:
-        return dict(loadmat(path, variable_names=names, simplify_cells=True))
-    except Exception as exc:
-        raise SourceError(path, f"cannot read its markers ({type(exc).__name__}: {exc})") from exc
+
+def _struct(path: str, name: str, value: Any, what: str) -> dict[str, Any]:
+    """``value``, the variable ``name``, as one struct's fields; a struct array, or a value of
+    another class, is refused in one line."""
+    if isinstance(value, dict):
+        return value
+    arr = np.asarray(value, dtype=object) if isinstance(value, list) else np.asarray(value)
+    if arr.dtype.kind == "O" and arr.size and all(isinstance(v, dict) for v in arr.ravel()):
+        problem = f"is a MATLAB struct array of {arr.size} structs"
+    else:
+        problem = f"is not a MATLAB struct ({describe(value)})"
+    raise SourceError(path, f"variable {name!r} {problem}: expected one struct of {what}")
 
 
 @register("bci_markers")
@@ -51,19 +65,23 @@ def bci_markers(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     events, no problem. Options: ``duration`` (s, default 4.0: the cue display time).
     """
     path = sidecars[0]
-    content = _loadmat(path, ["mrk", "nfo"])
-    mrk, nfo = content.get("mrk"), content.get("nfo") or {}
-    if not isinstance(mrk, dict) or "pos" not in mrk:
+    content = _variables(path, ["mrk", "nfo"])
+    nfo = _struct(path, "nfo", content["nfo"], "fs, clab, classes") if "nfo" in content else {}
+    if "mrk" not in content:
         return SidecarResult()
+    mrk = _struct(path, "mrk", content["mrk"], "cues (pos, y)")
+    if "pos" not in mrk:
+        return SidecarResult()
+    # MATLAB's linear order (column-major), as mrk.pos(k) pairs with mrk.y(k)
     what = "cue positions: sample indices from 1"
-    pos = _numbers(path, "mrk.pos", mrk["pos"], what=what, low=1.0, empty=True).ravel()
+    pos = _numbers(path, "mrk.pos", mrk["pos"], what=what, low=1.0, empty=True).ravel("F")
     y = np.zeros_like(pos)
     if "y" in mrk:
         what = "cue classes: -1 or 1 (another number: a cue of no named class)"
-        y = _numbers(path, "mrk.y", mrk["y"], what=what, empty=True).ravel()
+        y = _numbers(path, "mrk.y", mrk["y"], what=what, empty=True).ravel("F")
     if y.size != pos.size:
         raise SourceError(path, f"mrk.y has {y.size} values for {pos.size} cues in mrk.pos")
-    classes = [str(c) for c in np.atleast_1d(nfo.get("classes", []))]
+    classes = _class_names(path, nfo.get("classes", []))
     if header.signals:
         sfreq = header.signals[0].sfreq
     else:
@@ -78,6 +96,38 @@ def bci_markers(sidecars: list[str], header: Header, options: dict[str, Any]) ->
             label = f"cue/{cls:g}"
         out.events.append([(p - 1) / sfreq, duration, label, ""])
     return out
+
+
+def _class_names(path: str, value: Any) -> list[str]:
+    """``nfo.classes`` as text: a cell of names (a char matrix: one per row); a name that is
+    a struct or a cell is refused in one line. v5 and v7.3 give the same names."""
+    if isinstance(value, str):
+        items: list[Any] = [value]
+    elif isinstance(value, list):
+        items = value
+    else:
+        items = list(np.atleast_1d(np.asarray(value)).ravel("F"))
+    names = []
+    for item in items:
+        arr = np.asarray(item) if isinstance(item, np.ndarray | np.generic) else None
+        if arr is not None and arr.size == 0:
+            item = ""  # an empty char in a cell (v7.3: MATLAB_empty)
+        elif arr is not None and arr.size == 1 and arr.dtype.kind in "biufUS":
+            item = arr.reshape(()).item()
+        if not isinstance(item, str | int | float) or isinstance(item, bool):
+            kind = (
+                "a MATLAB struct"
+                if isinstance(item, dict) or hasattr(item, "_fieldnames")
+                else "a MATLAB cell array"
+            )
+            kind = kind if arr is None else describe(item)
+            raise SourceError(
+                path,
+                f"variable 'nfo.classes' holds {kind} where a class name belongs: expected a "
+                "cell of text; fix the file",
+            )
+        names.append(str(item).strip())
+    return names
 
 
 @register("event_columns_csv")

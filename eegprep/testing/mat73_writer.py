@@ -1,0 +1,128 @@
+"""MAT v7.3 files as MATLAB's ``save -v7.3`` writes them, for tests and fixtures.
+
+A MAT v7.3 file is HDF5 behind a 512-byte MATLAB header (the HDF5 user block). MATLAB keeps its
+column-major arrays as they lie in memory, so HDF5 (row-major) sees every array transposed: a
+MATLAB ``n x m`` matrix is an HDF5 dataset of shape ``(m, n)``. Each dataset and group names its
+MATLAB class in a ``MATLAB_class`` attribute; a struct is a group of its fields; a cell is a
+dataset of object references into the ``#refs#`` group; ``char`` is uint16 code units; logical
+is uint8; complex values a compound of ``real`` and ``imag``; an empty array a dataset of its
+dimensions with ``MATLAB_empty = 1``.
+
+:func:`write_mat73` writes Python values; :func:`resave_mat73` reads a MAT v5 file (scipy) and
+writes it again as v7.3 with the same variables, classes and MATLAB shapes: what a researcher
+gets by loading a competition's file in MATLAB and saving it with ``-v7.3``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MAT73_HEADER = (
+    (
+        b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Mon Jan  1 00:00:00 2024 "
+        b"HDF5 schema 1.00 ."
+    ).ljust(116)
+    + b" " * 8
+    + b"\x00\x02"
+    + b"IM"
+)
+"""MATLAB's 128-byte header of a v7.3 file (text, subsystem offset, version 0x0200, 'IM')."""
+
+_CLASS_OF = {"float64": "double", "float32": "single"}
+
+
+def write_mat73(path: str | Path, variables: dict[str, Any]) -> None:
+    """Write ``variables`` to ``path`` as MATLAB 7.3 does.
+
+    Values: a dict is a struct; a str a char row; a list a cell row; a numpy array of MATLAB's
+    kinds (numbers, bools as logical, complex numbers, unicode as char rows, objects as a cell,
+    a record array of shape ``(1, 1)`` as a struct) keeps its (at least 2-D) shape.
+    """
+    import h5py
+
+    with h5py.File(path, "w", userblock_size=512) as f:
+        for name, value in variables.items():
+            _put(f, f, name, value)
+    with open(path, "r+b") as fh:
+        fh.write(MAT73_HEADER)
+
+
+def resave_mat73(src: str | Path, dst: str | Path) -> None:
+    """The MAT v5 file ``src`` saved again as MAT v7.3 at ``dst``: same variables, values,
+    classes and MATLAB shapes."""
+    from scipy.io import loadmat
+
+    content = loadmat(src, squeeze_me=False, struct_as_record=True, chars_as_strings=False)
+    write_mat73(dst, {k: v for k, v in content.items() if not k.startswith("__")})
+
+
+def _put(f: Any, group: Any, name: str, value: Any) -> None:
+    import h5py
+
+    if isinstance(value, dict) or (
+        isinstance(value, np.ndarray) and value.dtype.names and value.size == 1
+    ):
+        sub = group.create_group(name)
+        sub.attrs["MATLAB_class"] = np.bytes_("struct")
+        items = value.items() if isinstance(value, dict) else _record_fields(value)
+        for key, item in items:
+            _put(f, sub, key, item)
+        return
+    if isinstance(value, str):
+        value = np.array([list(value)], dtype="<U1") if value else np.zeros((0, 0), "<U1")
+    if isinstance(value, list):
+        cell = np.empty((1 if value else 0, len(value)), dtype=object)
+        for i, item in enumerate(value):
+            cell[0, i] = item
+        value = cell
+    arr = np.asarray(value)
+    if arr.dtype.names:
+        raise ValueError(f"{name}: a struct array of {arr.size} is not written by this kit")
+    arr = arr if arr.ndim >= 2 else np.atleast_2d(arr)
+    if arr.size == 0:
+        cls = "char" if arr.dtype.kind == "U" else _CLASS_OF.get(arr.dtype.name, arr.dtype.name)
+        ds = group.create_dataset(name, data=np.array(arr.shape[::-1], dtype=np.uint64))
+        ds.attrs["MATLAB_class"] = np.bytes_("cell" if arr.dtype.kind == "O" else cls)
+        ds.attrs["MATLAB_empty"] = np.uint8(1)
+        return
+    if arr.dtype.kind == "O":
+        refs_group = f.require_group("#refs#")
+        refs = np.empty(arr.shape, dtype=h5py.ref_dtype)
+        for index in np.ndindex(arr.shape):
+            where = "_".join(map(str, index))  # unique however deep cells nest
+            key = f"{group.name.strip('/').replace('/', '_')}_{name}_{where}".lstrip("#")
+            _put(f, refs_group, key, arr[index])
+            refs[index] = refs_group[key].ref
+        ds = group.create_dataset(name, data=refs.T)
+        ds.attrs["MATLAB_class"] = np.bytes_("cell")
+        return
+    if arr.dtype.kind == "U":
+        arr, cls = _char_codes(arr), "char"
+    elif arr.dtype.kind == "b":
+        arr, cls = arr.astype(np.uint8), "logical"
+    elif arr.dtype.kind == "c":
+        pair = np.dtype([("real", "<f8"), ("imag", "<f8")])
+        arr, cls = np.rec.fromarrays([arr.real, arr.imag], dtype=pair), "double"
+    else:
+        cls = _CLASS_OF.get(arr.dtype.name, arr.dtype.name)
+    ds = group.create_dataset(name, data=np.ascontiguousarray(arr.T))
+    ds.attrs["MATLAB_class"] = np.bytes_(cls)
+
+
+def _record_fields(value: np.ndarray) -> list[tuple[str, Any]]:
+    """The fields of scipy's 1x1 struct (a record array) as (name, value)."""
+    record = value.reshape(-1)[0]
+    return [(key, record[key]) for key in value.dtype.names or ()]
+
+
+def _char_codes(arr: np.ndarray) -> np.ndarray:
+    """A MATLAB char array (numpy unicode: one character per element, or one row per string)
+    as uint16 code units of its MATLAB shape."""
+    if arr.dtype.itemsize // 4 > 1:  # rows as strings: pad to one width, a character each
+        rows = [str(s) for s in arr.ravel()]
+        width = max(map(len, rows), default=0)
+        arr = np.array([list(r.ljust(width)) for r in rows], dtype="<U1")
+    return np.vectorize(ord, otypes=[np.uint16])(arr)
