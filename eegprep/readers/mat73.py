@@ -145,7 +145,10 @@ def h5_open(path: str) -> Iterator[Any]:
 def _raised_in_h5py(exc: BaseException) -> bool:
     """Whether ``exc`` came out of h5py (a frame of its package on the traceback)."""
     frames = traceback.extract_tb(exc.__traceback__)
-    return any(f"{os.sep}h5py{os.sep}" in frame.filename for frame in frames)
+    # h5py's compiled modules name their frames relative ("h5py/h5d.pyx"): a call from our
+    # code straight into one (ds.id.get_storage_size()) has no other h5py frame
+    names = ["/" + frame.filename.replace(os.sep, "/") for frame in frames]
+    return any("/h5py/" in name for name in names)
 
 
 def _h5_file(path: str) -> Any:
@@ -235,8 +238,14 @@ def _h5_variable(path: str, obj: Any) -> Any:
 
 
 def _h5_label(obj: Any) -> str:
-    """An HDF5 object's path for messages (an object reached by reference has none)."""
-    return obj.name[1:] if obj.name else "(unnamed: reached by a reference)"
+    """An HDF5 object's path for messages, as MATLAB names it (``'mrk.pos'``; an object reached
+    by reference has none)."""
+    name = obj.name
+    if not name:
+        return "(unnamed: reached by a reference)"
+    if isinstance(name, bytes):  # h5py gives a name that is not UTF-8 (damaged) as bytes
+        name = name.decode("utf-8", "backslashreplace")
+    return name[1:].replace("/", ".")
 
 
 MAX_MAT_DEPTH = 64
@@ -292,8 +301,8 @@ def h5_read(path: str, ds: Any) -> np.ndarray:
     budget, and held by the file (:func:`check_h5_stored`); a flipped header can claim any
     shape, and HDF5 reads what was never written as fill values."""
     name = _h5_label(ds)
+    check_h5_stored(path, name, ds)  # first: a flipped shape is damage, not a large variable
     check_allocation(path, ds.size * ds.dtype.itemsize, f"loading MATLAB variable {name!r}")
-    check_h5_stored(path, name, ds)
     return ds[()]
 
 

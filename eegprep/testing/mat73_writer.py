@@ -34,8 +34,9 @@ MAT73_HEADER = (
 _CLASS_OF = {"float64": "double", "float32": "single"}
 
 
-def write_mat73(path: str | Path, variables: dict[str, Any]) -> None:
-    """Write ``variables`` to ``path`` as MATLAB 7.3 does.
+def write_mat73(path: str | Path, variables: dict[str, Any], *, compress: bool = False) -> None:
+    """Write ``variables`` to ``path`` as MATLAB 7.3 does; ``compress``: numeric and char
+    arrays chunked and deflated, as MATLAB saves them by default.
 
     Values: a dict is a struct; a str a char row; a list a cell row; a numpy array of MATLAB's
     kinds (numbers, bools as logical, complex numbers, unicode as char rows, objects as a cell,
@@ -45,21 +46,22 @@ def write_mat73(path: str | Path, variables: dict[str, Any]) -> None:
 
     with h5py.File(path, "w", userblock_size=512) as f:
         for name, value in variables.items():
-            _put(f, f, name, value)
+            _put(f, f, name, value, compress)
     with open(path, "r+b") as fh:
         fh.write(MAT73_HEADER)
 
 
-def resave_mat73(src: str | Path, dst: str | Path) -> None:
+def resave_mat73(src: str | Path, dst: str | Path, *, compress: bool = False) -> None:
     """The MAT v5 file ``src`` saved again as MAT v7.3 at ``dst``: same variables, values,
     classes and MATLAB shapes."""
     from scipy.io import loadmat
 
     content = loadmat(src, squeeze_me=False, struct_as_record=True, chars_as_strings=False)
-    write_mat73(dst, {k: v for k, v in content.items() if not k.startswith("__")})
+    variables = {k: v for k, v in content.items() if not k.startswith("__")}
+    write_mat73(dst, variables, compress=compress)
 
 
-def _put(f: Any, group: Any, name: str, value: Any) -> None:
+def _put(f: Any, group: Any, name: str, value: Any, compress: bool) -> None:
     import h5py
 
     if isinstance(value, dict) or (
@@ -69,7 +71,7 @@ def _put(f: Any, group: Any, name: str, value: Any) -> None:
         sub.attrs["MATLAB_class"] = np.bytes_("struct")
         items = value.items() if isinstance(value, dict) else _record_fields(value)
         for key, item in items:
-            _put(f, sub, key, item)
+            _put(f, sub, key, item, compress)
         return
     if isinstance(value, str):
         value = np.array([list(value)], dtype="<U1") if value else np.zeros((0, 0), "<U1")
@@ -94,7 +96,7 @@ def _put(f: Any, group: Any, name: str, value: Any) -> None:
         for index in np.ndindex(arr.shape):
             where = "_".join(map(str, index))  # unique however deep cells nest
             key = f"{group.name.strip('/').replace('/', '_')}_{name}_{where}".lstrip("#")
-            _put(f, refs_group, key, arr[index])
+            _put(f, refs_group, key, arr[index], compress)
             refs[index] = refs_group[key].ref
         ds = group.create_dataset(name, data=refs.T)
         ds.attrs["MATLAB_class"] = np.bytes_("cell")
@@ -108,7 +110,8 @@ def _put(f: Any, group: Any, name: str, value: Any) -> None:
         arr, cls = np.rec.fromarrays([arr.real, arr.imag], dtype=pair), "double"
     else:
         cls = _CLASS_OF.get(arr.dtype.name, arr.dtype.name)
-    ds = group.create_dataset(name, data=np.ascontiguousarray(arr.T))
+    deflate = {"compression": "gzip", "compression_opts": 3} if compress else {}
+    ds = group.create_dataset(name, data=np.ascontiguousarray(arr.T), **deflate)
     ds.attrs["MATLAB_class"] = np.bytes_(cls)
 
 

@@ -29,7 +29,7 @@ from eegprep.readers.base import Header, Signal
 from eegprep.readers.matlab_files import clear_cache, mat_version
 from eegprep.store.reader import Store
 from eegprep.testing.fixtures import write_fixture
-from eegprep.testing.mat73_writer import resave_mat73, write_mat73
+from eegprep.testing.mat73_writer import MAT73_HEADER, resave_mat73, write_mat73
 
 MAT_SIDECAR_PARSERS = {"bci_markers", "mat_flag_columns"}
 
@@ -61,17 +61,19 @@ def _ingest(name: str, root: Path, out: Path) -> Store:
     return open_store(out)
 
 
-@pytest.mark.slow
 @pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "deflated"])
 @pytest.mark.parametrize("name", ["bciciv1", "target_nontarget"])
-def test_v73_copy_of_each_mat_sidecar_fixture_ingests_the_same(name: str, tmp_path: Path) -> None:
+def test_v73_copy_of_each_mat_sidecar_fixture_ingests_the_same(
+    name: str, compress: bool, tmp_path: Path
+) -> None:
     root5 = write_fixture(name, tmp_path / "v5")
     root73 = tmp_path / "v73" / root5.name
     shutil.copytree(root5, root73)
     mats = sorted(root73.rglob("*.mat"))
     assert mats
     for path in mats:
-        resave_mat73(root5 / path.relative_to(root73), path)
+        resave_mat73(root5 / path.relative_to(root73), path, compress=compress)
         assert mat_version(str(path)) == "7.3"
     clear_cache()
     s5 = _ingest(name, root5, tmp_path / "v5.zarr")
@@ -97,9 +99,9 @@ def _header(path: Path, sfreq: float = 100.0, n: int = 1000) -> Header:
     return Header(path=str(path), reader="mat", signals=(signal,), duration=n / sfreq)
 
 
-def _write(path: Path, variables: dict[str, Any], version: str) -> Path:
+def _write(path: Path, variables: dict[str, Any], version: str, compress: bool = False) -> Path:
     if version == "7.3":
-        write_mat73(path, variables)
+        write_mat73(path, variables, compress=compress)
     else:
         scipy.io.savemat(path, variables)
     clear_cache()
@@ -202,6 +204,36 @@ def test_v5_struct_array_of_cues_is_one_line(tmp_path: Path) -> None:
     _one_line(path, said, lambda: bci_markers([str(path)], _header(path), {}))
 
 
+def _v73_struct_array(path: Path, fields: dict[str, list[float]]) -> Path:
+    """``mrk`` as MATLAB saves a 1 x n struct array in v7.3: a struct group whose fields are
+    object references (n x 1 in HDF5), one per struct, with no MATLAB class of their own."""
+    import h5py
+
+    with h5py.File(path, "w", userblock_size=512) as f:
+        group = f.create_group("mrk")
+        group.attrs["MATLAB_class"] = np.bytes_("struct")
+        refs_group = f.create_group("#refs#")
+        for key, values in fields.items():
+            refs = np.empty((len(values), 1), dtype=h5py.ref_dtype)
+            for i, v in enumerate(values):
+                ds = refs_group.create_dataset(f"{key}{i}", data=np.array([[v]]))
+                ds.attrs["MATLAB_class"] = np.bytes_("double")
+                refs[i, 0] = ds.ref
+            group.create_dataset(key, data=refs)
+    with open(path, "r+b") as fh:
+        fh.write(MAT73_HEADER)
+    clear_cache()
+    return path
+
+
+@pytest.mark.filterwarnings("error")
+def test_v73_struct_array_of_cues_is_one_line(tmp_path: Path) -> None:
+    """Read before as a struct of cells ("mrk.pos is a MATLAB cell array"), which it is not."""
+    path = _v73_struct_array(tmp_path / "a.mat", {"pos": [101.0, 351.0], "y": [-1.0, 1.0]})
+    said = r"variable 'mrk' is a MATLAB struct array of 2 structs: expected one struct"
+    _one_line(path, said, lambda: bci_markers([str(path)], _header(path), {}))
+
+
 @pytest.mark.filterwarnings("error")
 @pytest.mark.parametrize("version", ["5", "7.3"])
 def test_class_names_that_are_no_text_are_one_line(version: str, tmp_path: Path) -> None:
@@ -221,22 +253,56 @@ def _hdf5_shape_offsets(raw: bytes, dims: tuple[int, ...]) -> list[int]:
     return [m.start() for m in re.finditer(re.escape(needle), raw)]
 
 
-@pytest.mark.filterwarnings("error")
-def test_v73_cues_claiming_a_huge_shape_are_one_line(tmp_path: Path) -> None:
-    """A flipped dataspace claims 2^40 cues: refused by the bytes the file stores (or the
-    memory budget), never read as fill values."""
-    pos = np.arange(101.0, 101.0 + 7 * 11).reshape(7, 11)
-    path = _write(tmp_path / "a.mat", _mrk(pos=pos, y=np.zeros((7, 11))), "7.3")
+def _claiming(path: Path, variables: dict[str, Any], dims: tuple[int, int], claim: int,
+              compress: bool) -> Path:  # fmt: skip
+    """``variables`` written as v7.3, the dataspace of the one ``dims`` (MATLAB order) dataset
+    flipped to claim ``claim`` rows instead."""
+    _write(path, variables, "7.3", compress)
     raw = bytearray(path.read_bytes())
-    hits = _hdf5_shape_offsets(bytes(raw), (11, 7))  # HDF5 holds the 7 x 11 transposed
+    hits = _hdf5_shape_offsets(bytes(raw), dims[::-1])  # HDF5 holds MATLAB's shape reversed
     assert hits
     for at in hits:
-        raw[at : at + 8] = (1 << 40).to_bytes(8, "little")
+        raw[at : at + 8] = claim.to_bytes(8, "little")
     path.write_bytes(bytes(raw))
     clear_cache()
-    _one_line(path, r".*", lambda: bci_markers([str(path)], _header(path), {}))
+    return path
 
 
+_CLAIMS = [1 << 40, 1 << 20, 1000, 12]
+_HUGE = r"(variable '[a-z.]+' declares shape|this MAT v7\.3 file's HDF5 structure is damaged)"
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "deflated"])
+@pytest.mark.parametrize("claim", _CLAIMS)
+def test_v73_cues_claiming_another_shape_are_one_line(
+    claim: int, compress: bool, tmp_path: Path
+) -> None:
+    """A flipped dataspace claims more cues than stored: refused as damage (HDF5's own checks,
+    or the bytes the file stores), never read as fill values nor taken for a variable too large
+    for memory. Deflated: h5py's ``RuntimeError: Unable to get storage size (bad coordinate
+    offset)`` came out as a traceback (raised in h5py's compiled code, it was not recognised
+    as h5py's), the 2^40 claim as "raise --file-memory-limit"."""
+    pos = np.arange(101.0, 101.0 + 7 * 11).reshape(7, 11)
+    content = _mrk(pos=pos, y=np.zeros((7, 11)))
+    path = _claiming(tmp_path / "a.mat", content, (7, 11), claim, compress)
+    _one_line(path, _HUGE, lambda: bci_markers([str(path)], _header(path), {}))
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("claim", _CLAIMS)
+def test_v73_rate_claiming_another_shape_is_one_line(claim: int, tmp_path: Path) -> None:
+    """The same damage in a value the signal reader reads (``sfreq_variable``)."""
+    from eegprep.readers.matlab import MatReader
+
+    data = np.zeros((2, 300))
+    content = {"data": data, "fs": np.arange(1.0, 78.0).reshape(7, 11)}
+    path = _claiming(tmp_path / "s.mat", content, (7, 11), claim, True)
+    call = lambda: MatReader.read_header(str(path), data="data", sfreq_variable="fs")  # noqa: E731
+    _one_line(path, _HUGE.replace("[a-z.]+", "fs"), call)
+
+
+@pytest.mark.slow
 @pytest.mark.filterwarnings("error")
 def test_v73_sidecar_byte_flips_are_one_line_or_read(tmp_path: Path) -> None:
     """Every byte of a small v7.3 sidecar flipped in turn (a stride): each file is read
