@@ -219,8 +219,32 @@ def h5_get(path: str, f: Any, dotted: str) -> Any:
             raise SourceError(
                 path, f"variable {dotted!r} not found; fields of {_h5_label(obj)!r}: {known}"
             )
-        obj = obj[name]
+        parent, obj = obj, obj[name]
+        if i and h5_struct_array_field(obj):
+            raise struct_array_error(path, _h5_label(parent), int(obj.size), dotted)
     return _h5_variable(path, obj)
+
+
+def h5_struct_array_field(obj: Any) -> bool:
+    """Whether ``obj``, a struct's member, is a field of a struct array: MATLAB keeps a 1 x n
+    struct array as one group whose fields hold n object references each, with no MATLAB class
+    of their own (a cell field says ``cell``)."""
+    import h5py
+
+    return (
+        isinstance(obj, h5py.Dataset)
+        and h5py.check_ref_dtype(obj.dtype) is not None
+        and not obj.attrs.get("MATLAB_class", b"")
+    )
+
+
+def struct_array_error(path: str, name: str, n: int, dotted: str) -> SourceError:
+    """The error for ``dotted``, a field of ``name``, which is a struct array of ``n``."""
+    return SourceError(
+        path,
+        f"variable {name!r} is a MATLAB struct array of {n} structs, not one struct: "
+        f"{dotted!r} names no single value; save one struct in MATLAB (e.g. {name}(1))",
+    )
 
 
 def _h5_variable(path: str, obj: Any) -> Any:
@@ -269,7 +293,7 @@ def h5_value(f: Any, obj: Any, depth: int = 0) -> Any:
         return np.array([])
     arr = h5_read(f.filename, obj)
     if h5py.check_ref_dtype(obj.dtype) is not None:
-        refs = np.asarray(arr).T.ravel()
+        refs = np.asarray(arr).ravel()  # HDF5's row-major order is MATLAB's column-major
         return [h5_value(f, _h5_variable(f.filename, f[ref]), depth + 1) for ref in refs]
     arr = _complex(np.asarray(arr)).T
     if h5_class(obj) == "char":

@@ -2,12 +2,13 @@
 meant as numbers (a sampling rate, event positions, labels, counts, flag columns) is refused in
 one line naming the file, the variable and the problem when it is not one.
 
-Refused: text; a struct or a cell array; a logical (true/false) value, unless the caller takes
-flags; a complex value; an empty value, unless the caller takes an empty list; a non-finite
-value (``nan``, ``inf``) where a finite one is needed; a value out of the caller's range;
-several values where one is meant. A complex value is refused even when its imaginary part is
-all zeros (MATLAB's ``complex(250, 0)``): MATLAB keeps a value complex only when told to, MNE
-cannot read such a field of an EEGLAB ``.set`` (``float() argument must be ... not
+Refused: text; a struct or a cell array; a sparse matrix; a logical (true/false) value, unless
+the caller takes flags; a complex value; an int64/uint64 value beyond 2^53 (float64 would round
+it: sample ``2^53 + 1`` became ``2^53``); an empty value, unless the caller takes an empty
+list; a non-finite value (``nan``, ``inf``) where a finite one is needed; a value out of the
+caller's range; several values where one is meant. A complex value is refused even when its
+imaginary part is all zeros (MATLAB's ``complex(250, 0)``): MATLAB keeps a value complex only
+when told to, MNE cannot read such a field of an EEGLAB ``.set`` (``float() argument must be ... not
 'complex'``), and one rule for every MATLAB value is simpler to keep true; the fix is
 ``real(x)`` in MATLAB. numpy's own words never reach the terminal: no cast here drops an
 imaginary part, so no ``ComplexWarning`` is raised.
@@ -132,6 +133,9 @@ def _not_numbers(value: Any, cls: str, flags: bool) -> str | None:
             return f"is a MATLAB {value.cls} of shape {shape}"
     if isinstance(value, str | bytes):
         return f"is text ({str(value)[:40]!r})"
+    if type(value).__module__.startswith("scipy.sparse"):  # scipy loads MATLAB sparse so
+        shape = " x ".join(map(str, value.shape))
+        return f"is a MATLAB sparse matrix of shape {shape} (save it full in MATLAB: full(x))"
     if isinstance(value, dict):
         return "is a MATLAB struct"
     if isinstance(value, list | tuple):
@@ -165,6 +169,20 @@ def _first_complex(arr: np.ndarray) -> str:
     return f"{complex(flat[hit[0] if hit.size else 0])}".strip("()")
 
 
+_EXACT = 2**53
+
+
+def _beyond_float64(arr: np.ndarray) -> int | None:
+    """The first integer of an int64/uint64 array that float64 cannot hold exactly (beyond
+    2^53: ``2^53 + 1`` becomes ``2^53``), else None. Smaller integer types always fit."""
+    if arr.dtype.kind not in "iu" or arr.dtype.itemsize < 8:
+        return None
+    flat = arr.ravel()
+    big = flat > _EXACT if arr.dtype.kind == "u" else (flat > _EXACT) | (flat < -_EXACT)
+    hits = np.flatnonzero(big)
+    return int(flat[hits[0]]) if hits.size else None
+
+
 def _out_of_range(
     arr: np.ndarray,
     finite: bool,
@@ -177,8 +195,11 @@ def _out_of_range(
     """What is wrong with a real numeric array's values, if anything."""
     if arr.size == 0:
         return None if empty else "is empty"
+    verb = "is" if arr.size == 1 else "holds"
+    inexact = _beyond_float64(arr)
+    if inexact is not None:
+        return f"{verb} {inexact}, beyond 2^53: not exact as a number (float64)"
     values = arr.astype(np.float64).ravel()
-    verb = "is" if values.size == 1 else "holds"
     bad = values[~np.isfinite(values)]
     if finite and bad.size:
         return f"{verb} {bad[0]:g}, not a finite number"

@@ -342,7 +342,7 @@ def _labels(path: str, version: str, opts: _Options) -> list[str] | None:
     value = small_variable(path, version, opts.channels_variable)
     if isinstance(value, str):
         return [value]
-    arr = np.asarray(value, dtype=object).ravel()
+    arr = np.asarray(value, dtype=object).ravel("F")  # MATLAB's (column-major) order
     if not all(isinstance(v, str) for v in arr):
         raise SourceError(
             path, f"variable {opts.channels_variable!r} holds no channel labels (expected strings)"
@@ -367,13 +367,15 @@ def _events(path: str, version: str, spec: dict[str, Any], sfreq: float) -> tupl
     if not spec:
         return ()
     what = "event positions: sample indices, finite numbers"
-    onsets = number_variable(path, version, spec["onsets"], what=what, empty=True).ravel()
+    # MATLAB's linear (column-major) order, as MATLAB pairs onsets(k) with labels(k)
+    onsets = number_variable(path, version, spec["onsets"], what=what, empty=True).ravel("F")
     durations: np.ndarray | None = None
     labels: np.ndarray | None = None
     if "durations" in spec:
         what = "event durations: numbers of samples, 0 or more"
         found = number_variable(path, version, spec["durations"], what=what, low=0.0, empty=True)
-        durations = _same_count(path, spec["durations"], found.ravel(), spec["onsets"], onsets.size)
+        found = found.ravel("F")
+        durations = _same_count(path, spec["durations"], found, spec["onsets"], onsets.size)
     if "labels" in spec:
         labels = _event_labels(path, version, spec["labels"])
         labels = _same_count(path, spec["labels"], labels, spec["onsets"], onsets.size)
@@ -403,13 +405,15 @@ def _event_labels(path: str, version: str, name: str) -> np.ndarray:
     value = small_variable(path, version, name)
     if isinstance(value, str):
         return np.array([value], dtype=object)
+    if isinstance(value, np.ndarray) and value.dtype.kind == "O":  # a v5 cell (scipy)
+        value = list(value.ravel("F"))
     if isinstance(value, list | tuple):  # a cell array: each cell text or one number
         out = [v if isinstance(v, str) else _label_number(path, name, v) for v in value]
         return np.array(out, dtype=object)
     what = "event labels: text, or finite numbers"
     cls = variable_class(path, version, name)
     numbers = mat_numbers(path, name, value, what=what, cls=cls, empty=True)
-    return np.array(list(numbers.ravel()), dtype=object)
+    return np.array(list(numbers.ravel("F")), dtype=object)
 
 
 def _label_number(path: str, name: str, value: Any) -> float:

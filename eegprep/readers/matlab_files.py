@@ -45,6 +45,7 @@ from eegprep.readers.mat73 import (  # noqa: F401  (h5_open...: re-exported, the
     h5_small_variable,
     h5_struct_fields,
     h5_variable_class,
+    struct_array_error,
 )
 from eegprep.readers.mat_fields import not_found, struct_fields, v5_listing
 from eegprep.readers.mat_v5_structure import check_v5_structure
@@ -114,6 +115,10 @@ def _listing(path: str, version: str, stamp: FileVersion) -> tuple[tuple[str, tu
     if version == "7.3":
         return h5_listing(path)
     from scipy.io import whosmat
+
+    # a cut file lists the variables before the cut and stops: SEED's later trials were left
+    # out without a word; every top-level element must lie whole within the file
+    (_check_v5 if version == "5" else _check_v4)(path, "")
 
     listed = v5_listing(path) if version == "5" else None
     if listed is not None:  # whosmat inflates a compressed variable whole just to list it
@@ -189,12 +194,28 @@ def small_variable(path: str, version: str, dotted: str) -> Any:
         return h5_small_variable(path, dotted)
     value = _loadmat(path, top, simplify=True)
     for i, name in enumerate(fields):
+        where = ".".join([top, *fields[:i]])
+        n_structs = _struct_array_size(value)
+        if n_structs:
+            raise struct_array_error(path, where, n_structs, dotted)
         if not isinstance(value, dict) or name not in value:
             known = ", ".join(value) if isinstance(value, dict) else "none (not a struct)"
-            where = ".".join([top, *fields[:i]])
             raise SourceError(path, f"variable {dotted!r} not found; fields of {where!r}: {known}")
         value = value[name]
     return value
+
+
+def _struct_array_size(value: Any) -> int:
+    """How many structs ``value`` holds when scipy loaded a struct array (simplified: a list,
+    or an object array, of dicts or ``mat_struct``); 0 otherwise."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "O":
+        items = list(value.ravel())
+    elif isinstance(value, list):
+        items = value
+    else:
+        return 0
+    structs = [v for v in items if isinstance(v, dict) or hasattr(v, "_fieldnames")]
+    return len(items) if items and len(structs) == len(items) else 0
 
 
 def variable_class(path: str, version: str, dotted: str) -> str:
@@ -268,6 +289,8 @@ def _check_v5(path: str, variable: str | None) -> None:
                 if variable in (None, name):
                     check_allocation(path, need, f"loading MATLAB variable {name!r}")
             pos += 8 + n_bytes
+        fh.seek(pos)
+        _check_tail(path, fh.read(8), "a variable's 8-byte tag")
 
 
 def _check_compressed(
@@ -366,6 +389,18 @@ def _check_v4(path: str, variable: str | None) -> None:
             if variable in (None, name):
                 check_allocation(path, 2 * n_data, f"loading MATLAB variable {name!r}")
             pos += 20 + namlen + n_data
+        fh.seek(pos)
+        _check_tail(path, fh.read(20), "a variable's 20-byte header")
+
+
+def _check_tail(path: str, tail: bytes, what: str) -> None:
+    """Refuse bytes after the last whole element that are too few for the next one's header
+    and not padding (zeros): the file was cut inside that header."""
+    if tail.strip(b"\x00"):
+        raise SourceError(
+            path,
+            f"MAT file truncated: it ends {len(tail)} bytes into {what}: re-download it",
+        )
 
 
 def clear_cache() -> None:

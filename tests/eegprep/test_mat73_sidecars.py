@@ -230,7 +230,7 @@ def _v73_struct_array(path: Path, fields: dict[str, list[float]]) -> Path:
 def test_v73_struct_array_of_cues_is_one_line(tmp_path: Path) -> None:
     """Read before as a struct of cells ("mrk.pos is a MATLAB cell array"), which it is not."""
     path = _v73_struct_array(tmp_path / "a.mat", {"pos": [101.0, 351.0], "y": [-1.0, 1.0]})
-    said = r"variable 'mrk' is a MATLAB struct array of 2 structs: expected one struct"
+    said = r"variable 'mrk' is a MATLAB struct array of 2 structs, not one struct"
     _one_line(path, said, lambda: bci_markers([str(path)], _header(path), {}))
 
 

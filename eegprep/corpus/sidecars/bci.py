@@ -47,14 +47,8 @@ def _struct(path: str, name: str, value: Any, what: str) -> dict[str, Any]:
     """``value``, the variable ``name``, as one struct's fields; a struct array, or a value of
     another class, is refused in one line."""
     if isinstance(value, dict):
-        n = _v73_struct_array(path, name, value)
-        if not n:
-            return value
-        raise SourceError(
-            path,
-            f"variable {name!r} is a MATLAB struct array of {n} structs: expected one "
-            f"struct of {what}",
-        )
+        _v73_struct_array(path, name, value)
+        return value
     arr = np.asarray(value, dtype=object) if isinstance(value, list) else np.asarray(value)
     if arr.dtype.kind == "O" and arr.size and all(isinstance(v, dict) for v in arr.ravel()):
         problem = f"is a MATLAB struct array of {arr.size} structs"
@@ -63,18 +57,15 @@ def _struct(path: str, name: str, value: Any, what: str) -> dict[str, Any]:
     raise SourceError(path, f"variable {name!r} {problem}: expected one struct of {what}")
 
 
-def _v73_struct_array(path: str, name: str, value: dict[str, Any]) -> int:
-    """How many structs the v7.3 struct ``name`` holds when it is a struct array (its fields
-    are object references with no MATLAB class of their own, one per struct; a cell field
-    says ``cell``); 0 for one struct, and for a v5 file (scipy gives a struct array as a list)."""
+def _v73_struct_array(path: str, name: str, value: dict[str, Any]) -> None:
+    """Refuse the v7.3 struct ``name`` when it is a struct array (h5py shows it as one struct
+    whose fields are lists): the MAT reader names it, from any of its fields. A v5 struct
+    array is a list (scipy), refused by :func:`_struct` itself."""
     from eegprep.readers.matlab_files import mat_version, variable_class
 
-    if mat_version(path) != "7.3":
-        return 0
-    for key, field in value.items():
-        if variable_class(path, "7.3", f"{name}.{key}") == "object":
-            return len(field) if isinstance(field, list) else 1
-    return 0
+    if mat_version(path) == "7.3":
+        for key in value:
+            variable_class(path, "7.3", f"{name}.{key}")
 
 
 @register("bci_markers")
