@@ -38,10 +38,15 @@ _H5_TRUNCATED = re.compile(
 def h5_listing(path: str) -> tuple[tuple[str, tuple, str], ...]:
     """(name, MATLAB shape, MATLAB class) of every top-level variable, without reading any."""
     with h5_open(path) as f:
-        return tuple(
-            (k, tuple(f[k].shape[::-1]) if hasattr(f[k], "shape") else (), h5_class(f[k]))
-            for k in h5_names(path, f)
-        )
+        return tuple((k, _h5_shape(f[k]), h5_class(f[k])) for k in h5_names(path, f))
+
+
+def _h5_shape(obj: Any) -> tuple[int, ...]:
+    """The MATLAB shape of a variable: a dataset's reversed, a sparse group's from its
+    metadata, ``()`` for a struct."""
+    if h5_class(obj) == "sparse":
+        return _sparse_shape(obj)
+    return tuple(obj.shape[::-1]) if hasattr(obj, "shape") else ()
 
 
 def h5_data_info(path: str, variable: str) -> tuple[str, tuple[int, ...], np.dtype]:
@@ -190,6 +195,8 @@ def h5_class(obj: Any) -> str:
     written by other HDF5 software (h5py: no such attribute), the class of its dtype
     (``'double'`` for float64, ``'int16'``, ...; the dtype's name when it is not numeric); ``''``
     for a group without the attribute."""
+    if "MATLAB_sparse" in obj.attrs:  # a sparse matrix: a group of data, ir, jc
+        return "sparse"
     cls = obj.attrs.get("MATLAB_class", b"")
     cls = cls.decode("utf-8", "replace") if isinstance(cls, bytes) else str(cls)
     dtype = getattr(obj, "dtype", None)
@@ -287,6 +294,8 @@ def h5_value(f: Any, obj: Any, depth: int = 0) -> Any:
             f"MATLAB variable {_h5_label(obj)!r} nests more than {MAX_MAT_DEPTH} levels of "
             "structs and cells (a reference loop, or a damaged or crafted file)",
         )
+    if isinstance(obj, h5py.Group) and h5_class(obj) == "sparse":
+        return MatField("sparse", _sparse_shape(obj))  # described, never read: no numbers
     if isinstance(obj, h5py.Group):
         return {k: h5_value(f, obj[k], depth + 1) for k in h5_names(f.filename, obj)}
     if obj.attrs.get("MATLAB_empty", 0):
@@ -300,6 +309,16 @@ def h5_value(f: Any, obj: Any, depth: int = 0) -> Any:
         rows = ["".join(map(chr, row)).rstrip("\x00 ") for row in np.atleast_2d(arr)]
         return rows[0] if len(rows) == 1 else rows
     return np.squeeze(arr)
+
+
+def _sparse_shape(group: Any) -> tuple[int, ...]:
+    """A v7.3 sparse matrix's MATLAB shape from its metadata: rows in ``MATLAB_sparse``,
+    columns one fewer than ``jc``'s entries (``(rows,)`` when ``jc`` is missing)."""
+    import h5py
+
+    rows = int(np.asarray(group.attrs["MATLAB_sparse"]).reshape(-1)[0])
+    jc = group.get("jc")
+    return (rows, max(int(jc.size) - 1, 0)) if isinstance(jc, h5py.Dataset) else (rows,)
 
 
 def _is_complex(dtype: np.dtype | None) -> bool:
@@ -361,6 +380,9 @@ def h5_struct_fields(path: str, variable: str, names: frozenset[str]) -> dict[st
         out: dict[str, MatField] = {}
         for name in names & set(h5_names(path, group)):
             obj = group[name]
+            if isinstance(obj, h5py.Group) and h5_class(obj) == "sparse":
+                out[name] = MatField("sparse", _sparse_shape(obj))
+                continue
             if isinstance(obj, h5py.Group):  # a struct (array): its fields' entry counts
                 sizes = [
                     int(ds.size) for ds in obj.values()

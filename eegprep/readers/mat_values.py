@@ -31,6 +31,7 @@ from eegprep.base.errors import SourceError
 from eegprep.readers.mat_fields import MatField
 
 _NOT_A_NUMBER = {"struct", "cell", "object", "sparse", "function", "opaque", "char"}
+_HINTS = {"sparse": " (save it full in MATLAB: full(x))"}
 
 
 def mat_numbers(
@@ -130,12 +131,12 @@ def _not_numbers(value: Any, cls: str, flags: bool) -> str | None:
         cls = cls or value.cls
         if value.value is None or value.cls in _NOT_A_NUMBER:
             shape = " x ".join(map(str, value.shape))
-            return f"is a MATLAB {value.cls} of shape {shape}"
+            return f"is a MATLAB {value.cls} of shape {shape}" + _HINTS.get(value.cls, "")
     if isinstance(value, str | bytes):
         return f"is text ({str(value)[:40]!r})"
     if type(value).__module__.startswith("scipy.sparse"):  # scipy loads MATLAB sparse so
         shape = " x ".join(map(str, value.shape))
-        return f"is a MATLAB sparse matrix of shape {shape} (save it full in MATLAB: full(x))"
+        return f"is a MATLAB sparse of shape {shape}" + _HINTS["sparse"]
     if isinstance(value, dict):
         return "is a MATLAB struct"
     if isinstance(value, list | tuple):

@@ -40,7 +40,8 @@ def write_mat73(path: str | Path, variables: dict[str, Any], *, compress: bool =
 
     Values: a dict is a struct; a str a char row; a list a cell row; a numpy array of MATLAB's
     kinds (numbers, bools as logical, complex numbers, unicode as char rows, objects as a cell,
-    a record array of shape ``(1, 1)`` as a struct) keeps its (at least 2-D) shape.
+    a record array of shape ``(1, 1)`` as a struct) keeps its (at least 2-D) shape; a scipy sparse
+    matrix is a MATLAB sparse one.
     """
     import h5py
 
@@ -72,6 +73,9 @@ def _put(f: Any, group: Any, name: str, value: Any, compress: bool) -> None:
         items = value.items() if isinstance(value, dict) else _record_fields(value)
         for key, item in items:
             _put(f, sub, key, item, compress)
+        return
+    if type(value).__module__.startswith("scipy.sparse"):
+        _put_sparse(group, name, value)
         return
     if isinstance(value, str):
         value = np.array([list(value)], dtype="<U1") if value else np.zeros((0, 0), "<U1")
@@ -113,6 +117,18 @@ def _put(f: Any, group: Any, name: str, value: Any, compress: bool) -> None:
     deflate = {"compression": "gzip", "compression_opts": 3} if compress else {}
     ds = group.create_dataset(name, data=np.ascontiguousarray(arr.T), **deflate)
     ds.attrs["MATLAB_class"] = np.bytes_(cls)
+
+
+def _put_sparse(group: Any, name: str, value: Any) -> None:
+    """A scipy sparse matrix as MATLAB keeps a sparse one: a group of ``data``, ``ir`` (row of
+    each value) and ``jc`` (column starts), its rows in ``MATLAB_sparse``."""
+    csc = value.tocsc()
+    sub = group.create_group(name)
+    sub.attrs["MATLAB_class"] = np.bytes_("double")
+    sub.attrs["MATLAB_sparse"] = np.uint64(csc.shape[0])
+    sub.create_dataset("data", data=csc.data.astype(np.float64))
+    sub.create_dataset("ir", data=csc.indices.astype(np.uint64))
+    sub.create_dataset("jc", data=csc.indptr.astype(np.uint64))
 
 
 def _record_fields(value: np.ndarray) -> list[tuple[str, Any]]:

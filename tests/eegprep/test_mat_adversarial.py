@@ -113,18 +113,27 @@ def test_file_cut_inside_a_tag_is_refused(tmp_path: Path) -> None:
 # -- sparse matrices -----------------------------------------------------------------------------
 
 
-def test_sparse_values_are_named_sparse(tmp_path: Path) -> None:
-    """scipy loads MATLAB sparse as a scipy matrix: it was called "a MATLAB cell array"."""
+@pytest.mark.parametrize("version", ["5", "7.3"])
+def test_sparse_values_are_named_sparse(version: str, tmp_path: Path) -> None:
+    """v5: scipy loads MATLAB sparse as a scipy matrix, called "a MATLAB cell array"; v7.3
+    keeps it as a group (data, ir, jc), called "a MATLAB struct" or "shape ()"."""
     pos = scipy.sparse.csc_matrix([[101.0, 351.0]])
-    content = {"DATA": scipy.sparse.csc_matrix(X), "mrk": {"pos": pos, "y": [[-1.0, 1.0]]}}
-    path = _save(tmp_path / "a.mat", content)
-    _one_line(path, r"variable 'mrk\.pos' is a MATLAB sparse matrix of shape 1 x 2", _cues(path))
+    content = {
+        "DATA": scipy.sparse.csc_matrix(X),
+        "fs": scipy.sparse.csc_matrix([[100.0]]),
+        "full": X,
+        "mrk": {"pos": pos, "y": np.array([[-1.0, 1.0]])},
+    }
+    path = _save(tmp_path / "a.mat", content, version)
+    sparse = r"is a MATLAB sparse of shape "
+    _one_line(path, r"variable 'mrk\.pos' " + sparse + "1 x 2", _cues(path))
     opts = {"variable": "DATA", "columns": {"t": -1}}
-    _one_line(
-        path,
-        r"variable 'DATA' is a MATLAB sparse matrix of shape 2 x 300 \(save it full",
-        lambda: mat_flag_columns([str(path)], _header(path), opts),
-    )
+    flags = lambda: mat_flag_columns([str(path)], _header(path), opts)  # noqa: E731
+    _one_line(path, r"variable 'DATA' " + sparse + "2 x 300", flags)
+    said = r"variable 'fs' " + sparse + r"1 x 1 \(save it full in MATLAB: full\(x\)\): expected"
+    _one_line(path, said, _signal(path, data="full", sfreq_variable="fs"))
+    said = r"variable 'DATA' is a MATLAB sparse, not a numeric array: save it as a full matrix"
+    _one_line(path, said, _signal(path, data="DATA", sfreq=100.0))
 
 
 # -- 64-bit integers beyond 2^53 ----------------------------------------------------------------
