@@ -191,6 +191,12 @@ def test_markers_that_are_no_struct_are_one_line(version: str, tmp_path: Path) -
     path = _write(tmp_path / "b.mat", {**_mrk(), "nfo": np.array([[100.0, 1.0]])}, version)
     said = r"variable 'nfo' is not a MATLAB struct"
     _one_line(path, said, lambda: bci_markers([str(path)], _header(path), {}))
+    cell = np.empty((1, 2), dtype=object)  # cells of different shapes: no numpy array
+    cell[0, 0], cell[0, 1] = np.zeros((2, 2)), np.zeros((2, 3))
+    value = cell if version == "5" else list(cell[0])
+    path = _write(tmp_path / "c.mat", {**_mrk(), "mrk": value}, version)
+    said = r"variable 'mrk' is not a MATLAB struct \(a MATLAB cell array\)"
+    _one_line(path, said, lambda: bci_markers([str(path)], _header(path), {}))
 
 
 @pytest.mark.filterwarnings("error")

@@ -49,9 +49,12 @@ def _struct(path: str, name: str, value: Any, what: str) -> dict[str, Any]:
     if isinstance(value, dict):
         _v73_struct_array(path, name, value)
         return value
-    arr = np.asarray(value, dtype=object) if isinstance(value, list) else np.asarray(value)
-    if arr.dtype.kind == "O" and arr.size and all(isinstance(v, dict) for v in arr.ravel()):
-        problem = f"is a MATLAB struct array of {arr.size} structs"
+    if isinstance(value, np.ndarray) and value.dtype.kind == "O":
+        items = list(value.ravel())
+    else:
+        items = value if isinstance(value, list) else []
+    if items and all(isinstance(v, dict) for v in items):
+        problem = f"is a MATLAB struct array of {len(items)} structs"
     else:
         problem = f"is not a MATLAB struct ({describe(value)})"
     raise SourceError(path, f"variable {name!r} {problem}: expected one struct of {what}")
