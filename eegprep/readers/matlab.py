@@ -342,7 +342,9 @@ def _labels(path: str, version: str, opts: _Options) -> list[str] | None:
     value = small_variable(path, version, opts.channels_variable)
     if isinstance(value, str):
         return [value]
-    arr = np.asarray(value, dtype=object).ravel("F")  # MATLAB's (column-major) order
+    # MATLAB's (column-major) order; a v7.3 cell is a list in that order already, whose
+    # cells numpy may not fit in one array (2 x 2 and 2 x 3: a ValueError)
+    arr = value if isinstance(value, list) else np.asarray(value, dtype=object).ravel("F")
     if not all(isinstance(v, str) for v in arr):
         raise SourceError(
             path, f"variable {opts.channels_variable!r} holds no channel labels (expected strings)"

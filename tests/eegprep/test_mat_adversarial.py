@@ -233,6 +233,18 @@ def test_cell_of_text_where_numbers_belong_is_one_line(version: str, tmp_path: P
     _one_line(path, r"variable 'mrk\.y' is a MATLAB cell array: expected cue classes", _cues(path))
 
 
+@pytest.mark.parametrize("version", ["5", "7.3"])
+def test_cell_of_arrays_as_channel_labels_is_one_line(version: str, tmp_path: Path) -> None:
+    """Cells of shapes 2 x 2 and 2 x 3 as ``channels_variable``: v7.3 gave numpy's
+    ``ValueError: could not broadcast input array``."""
+    cell = np.empty((1, 2), dtype=object)
+    cell[0, 0], cell[0, 1] = np.zeros((2, 2)), np.zeros((2, 3))
+    content = {"x": X, "lab": cell if version == "5" else list(cell[0])}
+    path = _save(tmp_path / "a.mat", content, version)
+    said = r"variable 'lab' holds no channel labels \(expected strings\)"
+    _one_line(path, said, _signal(path, data="x", sfreq=100.0, channels_variable="lab"))
+
+
 # -- names that are not ASCII -----------------------------------------------------------------
 
 
