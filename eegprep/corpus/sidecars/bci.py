@@ -3,7 +3,8 @@
 Each parser turns the markers a corpus keeps beside (or inside) its data into events in the
 source's time base (seconds from the first sample): cue positions in a MATLAB struct, 0/1 event
 columns in a second CSV, feedback labels in one table for the whole corpus, flag columns of a
-data matrix.
+data matrix. MATLAB files are read as MAT v4, v5 or v7.3 (``save -v7.3``, HDF5) alike, through
+the MAT reader's own variable access and checks (:mod:`eegprep.readers.matlab_files`).
 """
 
 from __future__ import annotations
@@ -130,12 +131,12 @@ def _class_names(path: str, value: Any) -> list[str]:
         elif arr is not None and arr.size == 1 and arr.dtype.kind in "biufUS":
             item = arr.reshape(()).item()
         if not isinstance(item, str | int | float) or isinstance(item, bool):
-            kind = (
-                "a MATLAB struct"
-                if isinstance(item, dict) or hasattr(item, "_fieldnames")
-                else "a MATLAB cell array"
-            )
-            kind = kind if arr is None else describe(item)
+            if isinstance(item, dict) or hasattr(item, "_fieldnames"):  # scipy's mat_struct
+                kind = "a MATLAB struct"
+            elif isinstance(item, list | tuple) or (arr is not None and arr.dtype.kind == "O"):
+                kind = "a MATLAB cell array"
+            else:
+                kind = describe(item)  # logical, complex, sparse, an array of numbers
             raise SourceError(
                 path,
                 f"variable 'nfo.classes' holds {kind} where a class name belongs: expected a "
