@@ -306,9 +306,41 @@ def h5_value(f: Any, obj: Any, depth: int = 0) -> Any:
         return [h5_value(f, _h5_variable(f.filename, f[ref]), depth + 1) for ref in refs]
     arr = _complex(np.asarray(arr)).T
     if h5_class(obj) == "char":
-        rows = ["".join(map(chr, row)).rstrip("\x00 ") for row in np.atleast_2d(arr)]
+        label = _h5_label(obj)
+        rows = [_char_row(f.filename, label, row).rstrip("\x00 ") for row in np.atleast_2d(arr)]
         return rows[0] if len(rows) == 1 else rows
     return np.squeeze(arr)
+
+
+def _char_row(path: str, name: str, row: np.ndarray) -> str:
+    """One row of a v7.3 ``char`` array as text. MATLAB keeps text as UTF-16 code units, so a
+    character beyond U+FFFF (an emoji) is two of them, a surrogate pair: each taken as a
+    character on its own gave a str no UTF-8 file can hold. Wider integers (another writer)
+    are code points. A lone surrogate, a negative or too large code, or values that are no
+    integers (``chr`` of a float was a ``TypeError``) are refused in one line."""
+    values = np.asarray(row)
+    bad = f"{values.dtype} values"
+    if values.dtype.kind in "iu":
+        low, high = (int(values.min()), int(values.max())) if values.size else (0, 0)
+        bad = f"code {low if low < 0 else high}"
+        if low >= 0 and high <= 0xFFFF:
+            units = values.astype("<u2").tobytes()
+            text = units.decode("utf-16-le", "surrogatepass")
+        elif low >= 0 and high <= 0x10FFFF:
+            text = "".join(map(chr, values.tolist()))
+        else:
+            text = None
+        if text is not None:
+            try:
+                text.encode("utf-8")
+                return text
+            except UnicodeEncodeError as exc:
+                bad = f"U+{ord(text[exc.start]):04X} (half of a surrogate pair)"
+    raise SourceError(
+        path,
+        f"variable {name!r} is MATLAB text (char) but holds {bad}, which is no text: the file "
+        "is damaged or was not written by MATLAB",
+    )
 
 
 def _sparse_shape(group: Any) -> tuple[int, ...]:

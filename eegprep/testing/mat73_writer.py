@@ -139,9 +139,15 @@ def _record_fields(value: np.ndarray) -> list[tuple[str, Any]]:
 
 def _char_codes(arr: np.ndarray) -> np.ndarray:
     """A MATLAB char array (numpy unicode: one character per element, or one row per string)
-    as uint16 code units of its MATLAB shape."""
-    if arr.dtype.itemsize // 4 > 1:  # rows as strings: pad to one width, a character each
+    as the UTF-16 code units MATLAB keeps, one row per MATLAB row (a character beyond U+FFFF
+    is two units, a surrogate pair), rows padded with spaces to one width."""
+    if arr.dtype.itemsize // 4 > 1 or arr.ndim < 2:  # rows as strings
         rows = [str(s) for s in arr.ravel()]
-        width = max(map(len, rows), default=0)
-        arr = np.array([list(r.ljust(width)) for r in rows], dtype="<U1")
-    return np.vectorize(ord, otypes=[np.uint16])(arr)
+    else:  # a character each: MATLAB's rows
+        rows = ["".join(str(c) for c in row) for row in arr.reshape(arr.shape[0], -1)]
+    units = [np.frombuffer(r.encode("utf-16-le"), dtype="<u2") for r in rows]
+    width = max((u.size for u in units), default=0)
+    out = np.full((len(units), width), ord(" "), dtype=np.uint16)
+    for i, u in enumerate(units):
+        out[i, : u.size] = u
+    return out

@@ -245,6 +245,46 @@ def test_cell_of_arrays_as_channel_labels_is_one_line(version: str, tmp_path: Pa
     _one_line(path, said, _signal(path, data="x", sfreq=100.0, channels_variable="lab"))
 
 
+# -- text beyond U+FFFF, and char data that is no text -----------------------------------------
+
+
+def test_v73_text_beyond_u_ffff_reads_as_in_v5(tmp_path: Path) -> None:
+    """MATLAB keeps text as UTF-16: an emoji is a surrogate pair, which v7.3 gave as two lone
+    surrogates (a str no UTF-8 file or terminal can take); v5 read it right."""
+    labels = np.array(["Fp1 \U0001f600", "Cz"], dtype=object)
+    got = []
+    for version in ("5", "7.3"):
+        path = _save(tmp_path / f"{version}.mat", {"x": X, "lab": labels}, version)
+        header = MatReader.read_header(str(path), data="x", sfreq=100.0, channels_variable="lab")
+        got.append([s.label for s in header.signals])
+    assert got[0] == got[1] == ["Fp1 \U0001f600", "Cz"]
+    "".join(got[1]).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("units", "said"),
+    [
+        (np.array([[0x61, 0xD800]], dtype=np.uint16), r"U\+D800 \(half of a surrogate pair\)"),
+        (np.array([[97.0, 98.5]]), r"float64 values"),  # chr() of a float: a TypeError
+        (np.array([[97, -3]], dtype=np.int16), r"code -3"),  # chr() of -3: a ValueError
+    ],
+    ids=["lone-surrogate", "float", "negative"],
+)
+def test_v73_char_that_is_no_text_is_one_line(units: Any, said: str, tmp_path: Path) -> None:
+    import h5py
+
+    path = tmp_path / "a.mat"
+    with h5py.File(path, "w", userblock_size=512) as f:
+        ds = f.create_dataset("x", data=X.T)
+        ds.attrs["MATLAB_class"] = np.bytes_("double")
+        ds = f.create_dataset("lab", data=units.T)
+        ds.attrs["MATLAB_class"] = np.bytes_("char")
+    with open(path, "r+b") as fh:
+        fh.write(MAT73_HEADER)
+    said = r"variable 'lab' is MATLAB text \(char\) but holds " + said + ", which is no text"
+    _one_line(path, said, _signal(path, data="x", sfreq=100.0, channels_variable="lab"))
+
+
 # -- names that are not ASCII -----------------------------------------------------------------
 
 
