@@ -107,17 +107,19 @@ def _check_written(path: str, variable: str, ds: Any) -> None:
 
 
 def check_h5_budget(path: str, variable: str | None) -> None:
-    """Refuse a file whose datasets (under ``variable`` when given) would take more memory than
-    the per-file budget, each counted as its shape times its item size."""
+    """Refuse a file whose datasets (under ``variable`` when given, a struct field as
+    ``'nfo.fs'``) would take more memory than the per-file budget, each counted as its shape
+    times its item size."""
     import h5py
 
+    under = (variable or "").replace(".", "/")  # a struct field: its datasets alone
     with h5_open(path) as f:
         total = 0
 
         def visit(name: str, obj: Any) -> None:
             nonlocal total
             if isinstance(obj, h5py.Dataset) and (
-                variable is None or name.split("/")[0] == variable.split(".")[0]
+                variable is None or name == under or name.startswith(under + "/")
             ):
                 total += obj.size * obj.dtype.itemsize
 

@@ -191,6 +191,7 @@ def small_variable(path: str, version: str, dotted: str) -> Any:
     """A small variable or struct field (``'nfo.fs'``) as numbers, a string or a list."""
     top, *fields = dotted.split(".")
     if version == "7.3":
+        check_h5_budget(path, dotted)  # what is read, all of it (a struct: every field)
         return h5_small_variable(path, dotted)
     value = _loadmat(path, top, simplify=True)
     for i, name in enumerate(fields):

@@ -336,3 +336,32 @@ def test_cut_v73_sidecar_is_one_line(keep: float, tmp_path: Path) -> None:
     path.write_bytes(raw[: int(len(raw) * keep)])
     clear_cache()
     _one_line(path, r".*", lambda: bci_markers([str(path)], _header(path), {}))
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("version", ["5", "7.3"])
+def test_sidecar_struct_over_the_memory_budget_is_one_line(version: str, tmp_path: Path) -> None:
+    """Three 600 kB fields of ``nfo``, each within a 1 MiB budget, 1.8 MB together: v5 counted
+    the struct whole and refused it, v7.3 checked field by field and loaded it all."""
+    from eegprep.base.limits import Limits, activated
+
+    fields = {f"f{i}": np.zeros((1, 75_000)) for i in range(3)}
+    path = _write(tmp_path / "a.mat", {**_mrk(), "nfo": {"fs": 100.0, **fields}}, version)
+    with activated(Limits(memory_bytes=1 << 20)):
+        _one_line(path, r".*over the per-file memory limit of 1 MiB", _call_cues(path))
+        one = _write(
+            tmp_path / "b.mat", {**_mrk(), "nfo": {"fs": 100.0, "f0": fields["f0"]}}, version
+        )
+        assert len(bci_markers([str(one)], _header(one), {}).events) == 2
+    if version == "7.3":  # v7.3 reads one field alone: the struct's other fields do not count
+        from eegprep.readers.matlab import MatReader
+
+        data = {"x": np.zeros((2, 300)), "fs": 100.0, "f0": fields["f0"], "f1": fields["f1"]}
+        both = _write(tmp_path / "c.mat", {"EEG": data}, version)
+        with activated(Limits(memory_bytes=1 << 20)):
+            header = MatReader.read_header(str(both), data="EEG.x", sfreq_variable="EEG.fs")
+        assert header.signals[0].sfreq == 100.0
+
+
+def _call_cues(path: Path) -> Any:
+    return lambda: bci_markers([str(path)], _header(path), {})
