@@ -320,10 +320,10 @@ def config_show() -> None:
     """Print the configured corpus folders and where they come from."""
     import os
 
-    from eegprep.corpus.folders import config_path, corpus_dirs, env_var, read_config
+    from eegprep.corpus.folders import config_path, configured_names, corpus_dirs, env_var
     from eegprep.corpus.manifest import available
 
-    in_file = read_config()
+    in_file = configured_names()
     say(f"# {config_path()}")
     from_env = {n for n in available() if os.environ.get(env_var(n))}
     shipped = set(available())

@@ -559,3 +559,87 @@ def test_sigterm_to_an_ingest_keeps_what_finished(tuh_corpus: Path, tmp_path: Pa
     assert err.strip().splitlines()[-1].startswith("error: stopped (SIGTERM): the recordings"), err
     assert len(open_store(out).recordings) == 1
     assert not (out / "_eegprep" / "lock").exists()
+
+
+# Every settings file a user names, by the command line that reads it: the config file
+# (EEGPREP_CONFIG: "SETTINGS" as the first item), a manifest (by path or --manifest), a
+# training --config. (A --splits file: tests/labram/test_protocols.py.)
+SETTINGS_FILES: list[tuple[str, list[str]]] = [
+    ("config file", ["SETTINGS", "eegprep", "config", "show"]),
+    ("config file", ["SETTINGS", "eegprep", "ingest", "tuh", "--out", "o.zarr"]),
+    ("config file", ["SETTINGS", "eegprep", "config", "set", "tuh", "."]),
+    ("manifest file", ["eegprep", "ingest", "SETTINGS", "--src", ".", "--out", "o.zarr"]),
+    (
+        "manifest file",
+        ["eegprep", "ingest", "tuh", "--manifest", "SETTINGS", "--src", ".", "--out", "o.zarr"],
+    ),
+    *[("config file", [*p, *(BASE[p] or []), "--config", "SETTINGS"]) for p in TRAINING],
+]
+
+
+def _settings_case(tmp_path: Path, argv: list[str]) -> tuple[str, list[str]]:
+    """``EEGPREP_CONFIG`` and ``argv`` for a case of :data:`SETTINGS_FILES`, the settings file
+    at ``tmp_path / "settings.toml"``."""
+    settings = str(tmp_path / "settings.toml")
+    if argv[0] == "SETTINGS":
+        return settings, argv[1:]
+    return str(tmp_path / "eegprep-config.toml"), [settings if a == "SETTINGS" else a for a in argv]
+
+
+@pytest.mark.parametrize(("what", "argv"), SETTINGS_FILES,
+                         ids=[" ".join(argv[:5]) for _, argv in SETTINGS_FILES])  # fmt: skip
+def test_a_settings_file_too_large_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str, argv: list[str]
+) -> None:
+    """A file of gigabytes named as a settings file is one line, not minutes of parsing."""
+    with open(tmp_path / "settings.toml", "wb") as f:
+        f.truncate(16 * 2**20 + 1)  # sparse: no disk used
+    config, argv = _settings_case(tmp_path, argv)
+    monkeypatch.setenv("EEGPREP_CONFIG", config)
+    assert_one_error(run((argv[0],), argv[1:]), says="larger than 16 MiB, too large for a " + what)
+
+
+def test_a_settings_file_that_is_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
+    """A FIFO (or a device) named as a settings file is refused before it is opened for a
+    blocking read: otherwise the command waits for a writer forever. Run in a child process,
+    so that a hang fails the test by its timeout instead of stopping the suite."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    os.mkfifo(tmp_path / "settings.toml")
+    code = (
+        "import json, os, sys\n"
+        "from click.testing import CliRunner\n"
+        "from cli import eegprep_cli, labram_cli\n"
+        "out = []\n"
+        "for config, argv in json.loads(sys.argv[1]):\n"
+        "    os.environ['EEGPREP_CONFIG'] = config\n"
+        "    root = {'eegprep': eegprep_cli, 'labram': labram_cli}[argv[0]]\n"
+        "    res = CliRunner().invoke(root, argv[1:])\n"
+        "    out.append([res.exit_code, res.output])\n"
+        "print(json.dumps(out))\n"
+    )
+    cases = [_settings_case(tmp_path, argv) for _, argv in SETTINGS_FILES]
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(cases)],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    fifo = tmp_path / "settings.toml"
+    for (what, _), (status, output) in zip(SETTINGS_FILES, json.loads(done.stdout)):
+        expected = f"error: {fifo}: a FIFO, not a {what}: give the file itself"
+        assert (status, output.splitlines()) == (2, [expected]), output
+
+
+def test_the_null_device_as_the_config_file_is_no_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``EEGPREP_CONFIG=/dev/null`` (a device, but the usual way to say 'no config file')."""
+    monkeypatch.setenv("EEGPREP_CONFIG", "/dev/null")
+    res = run(("eegprep",), ["config", "show"])
+    assert res.exit_code == 0 and res.output == "# /dev/null\n", res.output
+    assert_one_error(run(("eegprep",), ["ingest", "tuh", "--out", "o.zarr"]),
+                     says="no folder for corpus 'tuh'")  # fmt: skip

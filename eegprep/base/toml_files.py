@@ -1,5 +1,6 @@
 """Reading a user's TOML file (a manifest, the corpus folders, a training config) with one
-line of error for every way it can fail: missing, a folder, unreadable, not UTF-8, not TOML."""
+line of error for every way it can fail: missing, a folder, a pipe or device, too large,
+unreadable (:mod:`eegprep.base.user_files`), not UTF-8, not TOML."""
 
 from __future__ import annotations
 
@@ -8,20 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base.errors import ConfigError, UsageError
+from eegprep.base.user_files import read_user_file
 
 
 def load_toml(path: str | Path, what: str, error: type[UsageError] = ConfigError) -> dict[str, Any]:
     """The TOML document at ``path``, or ``error`` with one line naming the file and the
     problem. ``what`` names the file's role in that line (``"config file"``)."""
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise error(f"{p}: {what} not found") from None
-    except IsADirectoryError:
-        raise error(f"{p}: a folder, not a {what}") from None
-    except OSError as exc:
-        raise error(f"{p}: cannot read the {what}: {exc.strerror or exc}") from None
+    raw = read_user_file(p, what, error)
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:

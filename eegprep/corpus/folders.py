@@ -45,9 +45,10 @@ def env_var(corpus: str) -> str:
 
 
 def _document() -> dict[str, Any]:
-    """The whole config file (empty when there is none)."""
+    """The whole config file (empty when there is none; a link to nothing is an error, not
+    an empty file: the user meant a file to be there)."""
     path = config_path()
-    return load_toml(path, "config file") if os.path.exists(path) else {}
+    return load_toml(path, "config file") if os.path.lexists(path) else {}
 
 
 def _corpora_table(data: dict[str, Any]) -> dict[str, Any]:
@@ -59,15 +60,33 @@ def _corpora_table(data: dict[str, Any]) -> dict[str, Any]:
 
 def read_config() -> dict[str, str]:
     """Each configured corpus's folder as the file gives it (a relative folder is relative to
-    the file's own folder: :func:`corpus_dir`)."""
+    the file's own folder: :func:`corpus_dir`); an entry that is not a folder in quotes is a
+    :class:`ConfigError` naming it."""
     out = {}
+    for name, folder in _entries().items():
+        if isinstance(folder, ConfigError):
+            raise folder
+        out[name] = folder
+    return out
+
+
+def configured_names() -> list[str]:
+    """The names the config file's ``[corpora]`` table holds, good entries and bad."""
+    return list(_entries())
+
+
+def _entries() -> dict[str, str | ConfigError]:
+    """Each ``[corpora]`` entry's folder text, or the error saying why it is none (a number, a
+    list, a table, an empty string): one bad entry spoils only its own corpus."""
+    out: dict[str, str | ConfigError] = {}
     for name, folder in _corpora_table(_document()).items():
-        if not isinstance(folder, str) or not folder:
-            raise ConfigError(
+        if isinstance(folder, str) and folder:
+            out[name] = folder
+        else:
+            out[name] = ConfigError(
                 f"{config_path()}: corpora.{name} must be a folder in quotes ({name} = "
                 f'"/data/{name}"), not {folder!r}'
             )
-        out[name] = folder
     return out
 
 
@@ -83,7 +102,7 @@ def corpus_dir(
     """
     if src is not None:
         return _usable(os.fspath(src), "--src")
-    return _corpus_dir(corpus, read_config(), check=check)
+    return _corpus_dir(corpus, _entries(), check=check)
 
 
 def corpus_dirs(corpora: Iterable[str]) -> dict[str, Path | ConfigError]:
@@ -91,7 +110,7 @@ def corpus_dirs(corpora: Iterable[str]) -> dict[str, Path | ConfigError]:
     file read once: ``eegprep config show`` of a file of n entries reads it once, not n times.
     A setting that can name no folder (:func:`_usable`) gives its error in place of the folder,
     so that one bad entry does not hide the others."""
-    configured = read_config()
+    configured = _entries()
     out: dict[str, Path | ConfigError] = {}
     for name in corpora:
         try:
@@ -101,13 +120,15 @@ def corpus_dirs(corpora: Iterable[str]) -> dict[str, Path | ConfigError]:
     return out
 
 
-def _corpus_dir(corpus: str, configured: dict[str, str], *, check: bool) -> Path:
+def _corpus_dir(corpus: str, configured: dict[str, str | ConfigError], *, check: bool) -> Path:
     """The folder of ``corpus`` from the environment, else from ``configured`` (the config
-    file's entries, :func:`read_config`); a :class:`ConfigError` when neither names one."""
+    file's entries, :func:`_entries`); a :class:`ConfigError` when neither names one."""
     env = os.environ.get(env_var(corpus))
     if env:
         return _checked(_usable(env, env_var(corpus)), env_var(corpus), check)
     folder_text = configured.get(corpus)
+    if isinstance(folder_text, ConfigError):
+        raise folder_text
     if folder_text:
         setting = f"corpora.{corpus} in {config_path()}"
         folder = config_path().parent / _usable(folder_text, setting)
@@ -123,7 +144,7 @@ def _near_miss(corpus: str) -> str:
     (``tuhh = ...`` for ``tuh``); empty when none does."""
     import difflib
 
-    close = difflib.get_close_matches(corpus, list(read_config()), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(corpus, list(_entries()), n=1, cutoff=0.6)
     return f"; {config_path()} names {close[0]!r}: a misspelling of {corpus!r}?" if close else ""
 
 
@@ -175,5 +196,25 @@ def set_corpus_dir(corpus: str, folder: str | os.PathLike[str]) -> Path:
             f"{os.fsencode(resolved)!r}: a folder whose name is not UTF-8 cannot be written to "
             f"the config file; set {env_var(corpus)} instead, or rename the folder"
         ) from None
-    write_atomically(path, encoded)
+    # Through a link (a config file kept with the user's other dotfiles): its target is the
+    # file; the link stays.
+    target = Path(os.path.realpath(path))
+    try:
+        write_atomically(target, encoded)
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot write the config file ({_write_problem(target, exc)}); what it held "
+            "before is unchanged: set EEGPREP_CONFIG to a file you can write, or fix this one"
+        ) from None
     return path
+
+
+def _write_problem(path: Path, exc: OSError) -> str:
+    """Why ``path`` could not be written, in words: a file where a folder of its path should be
+    (which ``mkdir`` reports as the baffling 'File exists'), or the system's reason."""
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"{parent} is a file, not a folder"
+            break
+    return exc.strerror or str(exc) or type(exc).__name__

@@ -36,6 +36,7 @@ import numpy as np
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
+from eegprep.base.user_files import read_user_file
 from eegprep.base.validation import check_choice, check_min, invalid_value
 from eegprep.store.reader import Recording, Store
 from labram.data.tasks import (
@@ -471,9 +472,10 @@ def write_splits(path: Path, record: dict[str, Any]) -> Path:
 def read_splits(path: str | Path, task: Task, table: TaskWindows) -> dict[str, Any]:
     """A ``splits.json`` checked against the task and the stores' subjects."""
     path = Path(path)
+    raw = read_user_file(path, "splits file", UsageError)
     try:
-        rec = strict_json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        rec = strict_json.loads(raw.decode("utf-8"))
+    except ValueError as exc:  # (UnicodeDecodeError too)
         raise UsageError(f"{path}: unreadable splits file ({exc})") from exc
     if not isinstance(rec, dict) or rec.get("format") != SPLITS_FORMAT:
         raise UsageError(

@@ -43,14 +43,33 @@ def test_a_bad_config_file_is_one_line_naming_it(
     with pytest.raises(ConfigError) as err:
         corpus_dir("tuh")
     assert str(config_file) in str(err.value) and problem in str(err.value)
-    for args in (
-        ["ingest", "tuh", "--out", str(config_file.parent / "s.zarr")],
-        ["config", "show"],
-    ):
-        res = CliRunner().invoke(eegprep_cli, args)
-        assert res.exit_code == 2, res.output
-        assert res.output.count("\n") == 1 and problem in res.output
-        assert "internal error" not in res.output
+    res = CliRunner().invoke(eegprep_cli, ["ingest", "tuh", "--out", str(config_file.parent / "s")])
+    assert res.exit_code == 2, res.output
+    assert res.output.count("\n") == 1 and problem in res.output
+    res = CliRunner().invoke(eegprep_cli, ["config", "show"])
+    if problem.startswith("corpora.tuh"):  # one entry: shown in its place, beside the others
+        assert f"tuh = ?   # {config_file}: {problem}" in res.output and res.exit_code == 0
+    else:  # the whole file
+        assert res.exit_code == 2 and res.output.count("\n") == 1 and problem in res.output
+    assert "internal error" not in res.output
+
+
+@pytest.mark.parametrize("value", ["5", '""', '["/a"]', "{path = '/a'}", "true", "1979-05-27"])
+def test_a_wrong_typed_entry_spoils_only_its_own_corpus(
+    config_file: Path, tmp_path: Path, value: str
+) -> None:
+    """As an entry that can name no folder (a NUL) does: the other corpora's folders are still
+    found, and `config show` lists them beside the bad one."""
+    (tmp_path / "tuh").mkdir()
+    config_file.parent.mkdir()
+    config_file.write_text(f'[corpora]\ntuh = "{tmp_path / "tuh"}"\nsiena = {value}\n')
+    assert corpus_dir("tuh", check=True) == tmp_path / "tuh"
+    with pytest.raises(ConfigError, match=r"corpora\.siena must be a folder in quotes"):
+        corpus_dir("siena")
+    res = CliRunner().invoke(eegprep_cli, ["config", "show"])
+    assert res.exit_code == 0, res.output
+    assert f"tuh = {tmp_path / 'tuh'}" in res.output
+    assert "siena = ?   # " in res.output and "must be a folder in quotes" in res.output
 
 
 @pytest.mark.parametrize(
@@ -94,10 +113,10 @@ def test_a_folder_or_unreadable_file_named_as_the_config(
     config_file.rmdir()
     config_file.write_text('[corpora]\ntuh = "/data"\n')
 
-    def refused(self: Path) -> bytes:
+    def refused(*args: object) -> int:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_bytes", refused)
+    monkeypatch.setattr("eegprep.base.user_files.os.open", refused)
     with pytest.raises(ConfigError, match="cannot read the config file: Permission denied"):
         read_config()
 
@@ -260,3 +279,46 @@ def test_an_unexpanded_variable_in_the_config_file_is_pointed_out(config_file: P
     config_file.write_text('[corpora]\ntuh = "$HOME/no-such-corpus"\n')
     with pytest.raises(ConfigError, match=r"environment variables such as \$HOME are not"):
         corpus_dir("tuh", check=True)
+
+
+def test_config_set_that_cannot_write_the_file_is_one_line(
+    config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file where the config file's folder should be (mkdir's baffling 'File exists'), or a
+    write the system refuses: one line naming the file, exit 2, not an internal error."""
+    config_file.parent.write_text("a file, not a folder\n")
+    res = CliRunner().invoke(eegprep_cli, ["config", "set", "tuh", str(tmp_path)])
+    assert res.exit_code == 2, res.output
+    assert res.output == (
+        f"error: {config_file}: cannot write the config file ({config_file.parent} is a file, "
+        "not a folder); what it held before is unchanged: set EEGPREP_CONFIG to a file you can "
+        "write, or fix this one\n"
+    )
+    config_file.parent.unlink()
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("eegprep.corpus.folders.write_atomically", full)
+    res = CliRunner().invoke(eegprep_cli, ["config", "set", "tuh", str(tmp_path)])
+    assert res.exit_code == 2 and "(No space left on device)" in res.output, res.output
+    assert res.output.count("\n") == 1
+
+
+def test_a_config_file_that_is_a_link(config_file: Path, tmp_path: Path) -> None:
+    """A link to nothing is named as such (not taken for 'no config file'), and `config set`
+    writes through a link (a config file kept with the user's dotfiles) and keeps the link."""
+    config_file.parent.mkdir()
+    kept = tmp_path / "dotfiles" / "eegprep.toml"
+    config_file.symlink_to(kept)
+    res = CliRunner().invoke(eegprep_cli, ["ingest", "tuh", "--out", str(tmp_path / "s.zarr")])
+    assert res.exit_code == 2, res.output
+    assert res.output == (
+        f"error: {config_file}: the config file is a link to {kept}, which does not exist\n"
+    )
+    kept.parent.mkdir()
+    kept.write_text('[corpora]\ntuab = "/data/tuab"\n')
+    res = CliRunner().invoke(eegprep_cli, ["config", "set", "tuh", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert config_file.is_symlink() and config_file.resolve() == kept
+    assert read_config() == {"tuab": "/data/tuab", "tuh": str(tmp_path.resolve())}

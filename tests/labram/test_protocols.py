@@ -201,6 +201,44 @@ def test_splits_file_is_checked(store: str, tmp_path: Path) -> None:
     assert res.exit_code == 2 and "--shots" in res.output and len(res.output.splitlines()) == 1
 
 
+def test_a_splits_file_that_is_a_fifo_or_too_large_is_refused_unread(
+    store: str, tmp_path: Path
+) -> None:
+    """A FIFO would block the read for ever (hence a thread with a timeout here), and a file of
+    gigabytes would be read whole: each is one line naming the file."""
+    import os
+    import threading
+
+    from eegprep.base.errors import UsageError
+    from labram.data.protocols import read_splits
+
+    table, t = _table(store)
+    os.mkfifo(tmp_path / "fifo.json")
+    with open(tmp_path / "huge.json", "wb") as f:
+        f.truncate(16 * 2**20 + 1)
+    cases = [
+        ("fifo.json", "a FIFO, not a splits file"),
+        ("huge.json", "larger than 16 MiB, too large for a splits file"),
+    ]
+    for name, says in cases:
+        raised: list[BaseException] = []
+
+        def read(path: Path = tmp_path / name, got: list[BaseException] = raised) -> None:
+            try:
+                read_splits(path, t, table)  # type: ignore[arg-type]
+            except BaseException as exc:
+                got.append(exc)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(timeout=30)
+        assert not reader.is_alive(), f"read_splits({name}) still reading after 30 s"
+        assert len(raised) == 1 and isinstance(raised[0], UsageError), raised
+        assert str(raised[0]) == f"{tmp_path / name}: {says}" + (
+            ": give the file itself" if name == "fifo.json" else ": is it the right file?"
+        )
+
+
 def test_linear_probe_run_keeps_the_backbone(store: str, tmp_path: Path) -> None:
     from labram.checkpoints.safe_read import read_checkpoint
     from labram.stages.finetune import init_classifier

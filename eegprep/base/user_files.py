@@ -1,0 +1,79 @@
+"""Reading a small file a user names (the config file, a manifest, a ``--config`` or
+``--splits`` file): a regular file of at most :data:`USER_FILE_LIMIT` bytes, or one line of
+error naming it.
+
+A FIFO (``mkfifo``) or a device (``/dev/zero``) would block the command forever or fill
+its memory, and a file of gigabytes is not a settings file: each is refused before a byte is
+read. The file is opened without blocking and checked through its open descriptor, so a path
+swapped for a pipe between a check and the read cannot hang the command either.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from eegprep.base.errors import ConfigError, UsageError
+
+USER_FILE_LIMIT = 16 * 2**20
+"""The largest settings file read, bytes (the largest shipped manifest is under 10 KiB)."""
+
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def read_user_file(
+    path: str | os.PathLike[str],
+    what: str,
+    error: type[UsageError] = ConfigError,
+    *,
+    limit: int = USER_FILE_LIMIT,
+) -> bytes:
+    """The bytes of the ``what`` (``"config file"``) at ``path``; ``error`` with one line
+    naming the file when it is missing (or a link to nothing), a folder, not a regular file,
+    unreadable or larger than ``limit`` bytes. The null device reads as an empty file
+    (``EEGPREP_CONFIG=/dev/null``: no settings)."""
+    p = Path(path)
+    try:
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        if os.path.islink(p):
+            raise error(
+                f"{p}: the {what} is a link to {os.readlink(p)}, which does not exist"
+            ) from None
+        raise error(f"{p}: {what} not found") from None
+    except IsADirectoryError:
+        raise error(f"{p}: a folder, not a {what}") from None
+    except OSError as exc:
+        raise error(f"{p}: cannot read the {what}: {exc.strerror or exc}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISCHR(mode) and _is_null_device(p):
+            return b""
+        if stat.S_ISDIR(mode):
+            raise error(f"{p}: a folder, not a {what}")
+        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        raise error(f"{p}: {kind}, not a {what}: give the file itself")
+    with os.fdopen(fd, "rb") as f:
+        try:
+            raw = f.read(limit + 1)
+        except OSError as exc:
+            raise error(f"{p}: cannot read the {what}: {exc.strerror or exc}") from None
+    if len(raw) > limit:
+        raise error(
+            f"{p}: larger than {limit // 2**20} MiB, too large for a {what}: is it the right file?"
+        )
+    return raw
+
+
+def _is_null_device(path: Path) -> bool:
+    try:
+        return os.path.samefile(path, os.devnull)
+    except OSError:
+        return False
