@@ -182,6 +182,14 @@ def test_one_version() -> None:
     assert importlib.metadata.version("labram") == eegprep.__version__
 
 
+def test_the_licence_text_is_shipped() -> None:
+    """pyproject.toml declares MIT, whose text asks that it travel with every copy: the
+    LICENSE file is in the repository and named as the distribution's licence file."""
+    meta = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert meta["license"] == "MIT" and meta["license-files"] == ["LICENSE"]
+    assert (REPO / "LICENSE").read_text().startswith("MIT License\n")
+
+
 def test_console_scripts_need_no_generic_module() -> None:
     """The console scripts target eegprep._console, which runs the checkout's root cli.py here
     (a wheel installs it as eegprep._cli.cli)."""
@@ -228,6 +236,11 @@ def test_wheel_works_outside_the_repository(tmp_path: Path) -> None:
     with tarfile.open(sdist) as tf:
         members = {m.split("/", 1)[-1] for m in tf.getnames()}
     assert {"pyproject.toml", "README.md", "cli.py", "docs/corpora.md"} <= members
+    # the release, not the repository: no part of the test suite (setuptools' default took
+    # five of its files, without the helpers they import), no benchmarks, no CI script
+    assert not [m for m in members if m.split("/")[0] in {"tests", "benchmarks", ".ci"}]
+    assert {"LICENSE", "CHANGELOG.md"} <= members
+    assert f"labram-{eegprep.__version__}.dist-info/licenses/LICENSE" in names
     assert {f"manifests/{name}.toml" for name in MANIFESTS} <= members
     if importlib.util.find_spec("twine"):
         _run([sys.executable, "-m", "twine", "check", "--strict", str(wheel), str(sdist)],
