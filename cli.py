@@ -273,8 +273,8 @@ def demo(out: str, corpus: str, seed: int) -> None:
     Example:
       eegprep demo --out demo && eegprep ingest tuh --src demo/tuh --out demo.zarr
     """
-    from eegprep.base.errors import UsageError
-    from eegprep.base.files import enclosing_store
+    from eegprep.base.errors import OutputError, UsageError
+    from eegprep.base.files import enclosing_store, write_problem
     from eegprep.testing.demo import write_demo_corpus
 
     store = enclosing_store(out)  # never into an eegprep store
@@ -283,7 +283,13 @@ def demo(out: str, corpus: str, seed: int) -> None:
             f"--out {out}: inside the eegprep store {store}; a demo corpus goes to a "
             "folder of its own: pick another --out"
         )
-    root = write_demo_corpus(out, corpus=corpus, seed=seed)
+    try:
+        root = write_demo_corpus(out, corpus=corpus, seed=seed)
+    except OSError as exc:  # a read-only or missing place, a file in the path, a full disk
+        raise OutputError(
+            f"--out {out}: cannot write the demo corpus ({write_problem(out, exc)}): pick a folder "
+            "you can write"
+        ) from None
     say(str(root))
 
 

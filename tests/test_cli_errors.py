@@ -643,3 +643,37 @@ def test_the_null_device_as_the_config_file_is_no_settings(
     assert res.exit_code == 0 and res.output == "# /dev/null\n", res.output
     assert_one_error(run(("eegprep",), ["ingest", "tuh", "--out", "o.zarr"]),
                      says="no folder for corpus 'tuh'")  # fmt: skip
+
+
+# Every output path of both command lines, under a file ("afile/out..."): a place no folder can
+# be made. STORE and CKPT stand for a pre-training store and a classifier checkpoint.
+OUTPUTS: list[list[str]] = [
+    ["eegprep", "demo", "--out", "OUT"],
+    ["eegprep", "ingest", "tuh", "--src", "corpus", "--out", "OUT.zarr"],
+    ["eegprep", "stats", "STORE", "--plots", "OUT"],
+    ["eegprep", "stats", "STORE", "--html", "OUT.html"],
+    ["labram", "embed", "--store", "STORE", "--checkpoint", "CKPT", "--out", "OUT.zarr"],
+    ["labram", "export", "CKPT", "--out", "OUT.safetensors"],
+    ["labram", "convert", "CKPT", "OUT.pth"],
+    *[[*p, "--store", "STORE", "--size", "tiny", "--out", "OUT"] for p in TRAINING[:2]],
+]
+
+
+@pytest.mark.parametrize("argv", OUTPUTS, ids=lambda a: " ".join(a[:3]))
+def test_an_output_no_folder_can_hold_is_one_line(
+    tmp_path: Path, store: str, classifier: str, argv: list[str]
+) -> None:
+    """A file where a folder of the output's path should be: one line naming the output and
+    the file, exit 2 (`demo --out` and `embed --out` were internal errors)."""
+    (tmp_path / "afile").write_text("a file, not a folder\n")
+    (tmp_path / "corpus").mkdir()
+    given = {"STORE": store, "CKPT": classifier}
+    argv = [given.get(a, a.replace("OUT", "afile/out")) for a in argv]
+    res = run((argv[0],), argv[1:])
+    lines = res.output.splitlines()
+    if argv[1] == "stats":  # the statistics are printed before their plots are written
+        lines = lines[-1:]
+    assert res.exit_code == 2 and len(lines) == 1, (res.output, res.exception)
+    assert lines[0].startswith("error: ") and "Traceback" not in res.output, res.output
+    assert f"{tmp_path / 'afile'} is a file" in lines[0], lines[0]  # not 'File exists'
+    assert (tmp_path / "afile").read_text() == "a file, not a folder\n"

@@ -61,8 +61,16 @@ def replaced_atomically(
                 os.close(fd)
         os.replace(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        discard(tmp)
         raise
+
+
+def discard(path: str | os.PathLike[str]) -> None:
+    """Remove the temporary ``path`` if it is there, on the way out of a failed write: a
+    failure to remove it (its folder never made, a file where a folder should be) must not
+    hide the error that ended the write, which is the one to report."""
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
@@ -161,10 +169,27 @@ def write_output(path: str | os.PathLike[str], data: bytes) -> None:
     try:
         write_atomically(path, data)
     except OSError as exc:
-        why = exc.strerror or str(exc) or type(exc).__name__
         raise OutputError(
-            f"{os.fspath(path)}: cannot write it ({why}); what it held before is unchanged"
+            f"{os.fspath(path)}: cannot write it ({write_problem(path, exc)}); what it held "
+            "before is unchanged"
         ) from exc
+
+
+def write_problem(path: str | os.PathLike[str], exc: BaseException) -> str:
+    """Why ``path`` (a file or folder to create) could not be written, in words:
+    :func:`file_in_the_way`, else the system's reason ('No such file or directory', 'Permission
+    denied')."""
+    return file_in_the_way(path) or getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def file_in_the_way(path: str | os.PathLike[str]) -> str | None:
+    """``'{folder} is a file, not a folder'`` when a file stands where a folder of ``path``'s
+    should be (which ``mkdir`` and ``open`` report as the baffling 'File exists' or 'Not a
+    directory'); ``None`` otherwise."""
+    for parent in Path(os.path.abspath(path)).parents:
+        if parent.exists():
+            return None if parent.is_dir() else f"{parent} is a file, not a folder"
+    return None
 
 
 FileVersion = tuple[int, int, int, int]

@@ -24,7 +24,7 @@ from typing import Any
 
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.file_urls import local_path
-from eegprep.base.files import write_atomically
+from eegprep.base.files import write_atomically, write_problem
 from eegprep.base.path_limits import check_path
 from eegprep.base.toml_files import load_toml
 
@@ -203,18 +203,7 @@ def set_corpus_dir(corpus: str, folder: str | os.PathLike[str]) -> Path:
         write_atomically(target, encoded)
     except OSError as exc:
         raise ConfigError(
-            f"{path}: cannot write the config file ({_write_problem(target, exc)}); what it held "
+            f"{path}: cannot write the config file ({write_problem(target, exc)}); what it held "
             "before is unchanged: set EEGPREP_CONFIG to a file you can write, or fix this one"
         ) from None
     return path
-
-
-def _write_problem(path: Path, exc: OSError) -> str:
-    """Why ``path`` could not be written, in words: a file where a folder of its path should be
-    (which ``mkdir`` reports as the baffling 'File exists'), or the system's reason."""
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                return f"{parent} is a file, not a folder"
-            break
-    return exc.strerror or str(exc) or type(exc).__name__

@@ -93,8 +93,9 @@ def _histograms(store: Store) -> str:
     for r in store.recordings:
         orig = r.meta.get("orig_sfreq")
         for v in orig if isinstance(orig, list) else [orig]:
-            rates[f"{v:g}"] += 1
-    keys = sorted(rates, key=float)
+            # a record written without it (not by an ingest), as `stats` counts it
+            rates["unknown" if v is None else f"{v:g}"] += 1
+    keys = sorted(rates, key=lambda k: (k == "unknown", float(k) if k != "unknown" else 0.0))
     a.bar(keys, [rates[k] for k in keys], color="tab:orange")
     a.set_title("Original sampling rates")
     a.set_xlabel("Hz")

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import OutputError
-from eegprep.base.files import check_outside_stores, write_output
+from eegprep.base.files import check_outside_stores, write_output, write_problem
 from eegprep.store.reader import Recording, Store
 
 
@@ -152,7 +152,9 @@ def plot_stats(store: Store, stats: dict[str, Any], out_dir: str | Path) -> list
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{out}: cannot make the plots folder ({exc.strerror or exc})") from exc
+        raise OutputError(
+            f"{out}: cannot make the plots folder ({write_problem(out, exc)})"
+        ) from exc
     paths = []
     corpora = list(stats["corpora"])
     fig, ax = plt.subplots(figsize=(max(4, 1 + 0.6 * len(corpora)), 3.5))

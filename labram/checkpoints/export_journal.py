@@ -38,10 +38,12 @@ from eegprep.base import strict_json
 from eegprep.base.errors import OutputError, UsageError
 from eegprep.base.files import (
     TMP_MARK,
+    discard,
     remove_stale_temporaries,
     replaced_atomically,
     temporary_name,
     write_atomically,
+    write_problem,
 )
 
 WEIGHTS_SUFFIX = ".safetensors"
@@ -289,9 +291,10 @@ def switch(
         why = exc.strerror or type(exc).__name__
         if not placed:
             for tmp, _ in files:
-                tmp.unlink(missing_ok=True)
+                discard(tmp)
             raise OutputError(
-                f"{weights}: cannot write the export ({why}); what it held before is unchanged"
+                f"{weights}: cannot write the export ({write_problem(weights, exc)}); what it "
+                "held before is unchanged"
             ) from exc
         raise OutputError(
             f"{weights}: cannot rename the export's files into place ({why}); {journal.name} "
@@ -300,7 +303,7 @@ def switch(
     except BaseException:
         if not placed:
             for tmp, _ in files:
-                tmp.unlink(missing_ok=True)
+                discard(tmp)
         raise
 
 
@@ -343,7 +346,7 @@ def weights_replaced(path: str | os.PathLike[str]) -> Iterator[Path]:
         switch(path, [(tmp, path)], remove=cards)
     finally:
         if not handed:
-            tmp.unlink(missing_ok=True)
+            discard(tmp)
     for p in (*card_paths(path), journal_path(path)):  # what killed exports or writes left
         remove_stale_temporaries(p)
     if cards:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from eegprep.base.errors import OutputError, UsageError
-from eegprep.base.files import enclosing_zarr
+from eegprep.base.files import enclosing_zarr, file_in_the_way
 from labram.checkpoints.errors import first_sentence
 from labram.checkpoints.export_journal import check_not_card_name, export_cards
 
@@ -114,7 +114,7 @@ def writing(path: str | os.PathLike[str]) -> Iterator[None]:
     try:
         yield
     except (OSError, RuntimeError, SafetensorError) as exc:
-        why = getattr(exc, "strerror", None) or first_sentence(exc)
+        why = file_in_the_way(path) or getattr(exc, "strerror", None) or first_sentence(exc)
         raise OutputError(
             f"{os.fspath(path)}: cannot write it ({why}); what it held before is unchanged"
         ) from exc

@@ -51,7 +51,7 @@ from torch import Tensor
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
-from eegprep.base.files import replaced_atomically
+from eegprep.base.files import replaced_atomically, write_problem
 from labram.checkpoints.load import Loaded, backbone_model, check_windows_fit, load_model
 from labram.data.block_reader import BlockReader
 from labram.data.tasks import check_outputs
@@ -578,10 +578,16 @@ def embed(
             n_out = None
         keys: dict[str, str] = {}
         coords = coordinates(index, stores, keys)
-        create_store(
-            out, index, coords, dim=model.config.dim, n_outputs=n_out, task=task, params=params,
-            label_keys=keys,
-        )  # fmt: skip
+        try:
+            create_store(
+                out, index, coords, dim=model.config.dim, n_outputs=n_out, task=task,
+                params=params, label_keys=keys,
+            )  # fmt: skip
+        except OSError as exc:  # a read-only or missing place, a file in the path, a full disk
+            raise UsageError(
+                f"--out {given}: cannot write the embedding store ({write_problem(out, exc)}): "
+                "pick a folder you can write"
+            ) from None
     barrier()
     if not dinfo.is_main:
         _open_existing(out, params)  # the same check on every rank

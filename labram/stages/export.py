@@ -19,7 +19,7 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
-from eegprep.base.files import remove_stale_temporaries, temporary_name
+from eegprep.base.files import discard, remove_stale_temporaries, temporary_name
 from eegprep.cli_group import markdown_line, shown_line
 from labram.checkpoints.cards import EXPORT_ID, file_sha256
 from labram.checkpoints.export_journal import (
@@ -277,7 +277,7 @@ def export(
     finally:
         if not handed:
             for t in (tmp, tmp_md, tmp_js):
-                t.unlink(missing_ok=True)
+                discard(t)
     for path in (weights, md, js, journal_path(weights)):  # what killed exports left
         remove_stale_temporaries(path)
     return {"weights": str(weights), "card": str(md), "card_json": str(js), **card}

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from eegprep.base.files import replaced_atomically, temporary_name
+from eegprep.base.files import discard, replaced_atomically, temporary_name
 from labram.checkpoints.contents import CKPT_FORMAT, CKPT_VERSION, check_loadable
 from labram.checkpoints.errors import CheckpointError, CorruptCheckpointError
 from labram.checkpoints.layouts import ours_dict
@@ -54,7 +54,7 @@ def _keep_previous(path: Path) -> None:
     try:
         os.replace(tmp, prev)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        discard(tmp)
         raise
 
 

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from eegprep.base.errors import EegprepError, UsageError
+from eegprep.base.files import write_problem
 from labram.data.loader import WindowDataset
 from labram.train.config import TrainConfig, current_form
 from labram.train.distributed import DistInfo
@@ -209,7 +210,7 @@ def run_lock(out: Path) -> Iterator[None]:
         out.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
     except OSError as exc:  # a read-only folder or file system: refused before any work
-        why = exc.strerror or type(exc).__name__
+        why = write_problem(out, exc)
         raise UsageError(
             f"{out}: cannot write into the run folder ({why}); make it writable, or pass "
             "another --out"

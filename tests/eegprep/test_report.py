@@ -62,3 +62,15 @@ def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> No
     rgb = img[..., :3]
     assert (rgb.mean(axis=2) < 0.9).mean() > 0.05
     assert (np.ptp(rgb, axis=2) > 0.2).mean() > 0.01
+
+
+def test_report_of_records_without_their_original_rate(tmp_path: Path) -> None:
+    """A record written without ``orig_sfreq`` (not by an ingest): `stats` counts it as
+    'unknown', and the page's histogram did not (a TypeError, an internal error)."""
+    from tests.labram.training_stores import write_pretrain_store
+
+    store = write_pretrain_store(tmp_path / "s.zarr", n_subjects=1, seconds=20)
+    page = tmp_path / "report.html"
+    res = CliRunner().invoke(eegprep_cli, ["stats", store, "--html", str(page)])
+    assert res.exit_code == 0, res.output
+    assert "unknownx1" in res.output and page.read_text().startswith("<!doctype html>")
