@@ -311,13 +311,17 @@ def config_set(corpus: str, folder: str, custom: bool) -> None:
       eegprep config set tuh /data/tuh_eeg
       eegprep config set my_lab /data/lab --custom     # the name in my_lab.toml
     """
-    from eegprep.base.validation import check_choice
+    from eegprep.base.validation import check_choice, invalid_value
     from eegprep.corpus.folders import set_corpus_dir
-    from eegprep.corpus.manifest import available
+    from eegprep.corpus.manifest import CORPUS_NAME, available
 
     if not custom:
         check_choice("corpus", corpus, available(),
                      hint="(a corpus of your own manifest: add --custom)")  # fmt: skip
+    elif not CORPUS_NAME.fullmatch(corpus):  # no manifest can have it: the entry would be dead
+        raise invalid_value("corpus", corpus, expected="a corpus name as a manifest's name key "
+                            "has it: a lower-case letter or digit, then lower-case letters, "
+                            "digits, '_' and '-' (at most 64 characters)")  # fmt: skip
     say(f"wrote {set_corpus_dir(corpus, folder)}", info=True)
 
 

@@ -140,12 +140,22 @@ def _corpus_dir(corpus: str, configured: dict[str, str | ConfigError], *, check:
 
 
 def _near_miss(corpus: str) -> str:
-    """A hint naming the config file's entry that looks like a misspelling of ``corpus``
-    (``tuhh = ...`` for ``tuh``); empty when none does."""
+    """A hint naming what in the config file looks like a misplaced entry for ``corpus``: a
+    misspelt entry (``tuhh = ...`` for ``tuh``), the entry outside the ``[corpora]`` table
+    (above it, or in a misspelt table such as ``[corpus]``); empty when nothing does."""
     import difflib
 
     close = difflib.get_close_matches(corpus, list(_entries()), n=1, cutoff=0.6)
-    return f"; {config_path()} names {close[0]!r}: a misspelling of {corpus!r}?" if close else ""
+    if close:
+        return f"; {config_path()} names {close[0]!r}: a misspelling of {corpus!r}?"
+    document = _document()
+    if corpus in document:
+        return f"; {config_path()} names {corpus!r} outside the [corpora] table: move it there"
+    for table, entries in document.items():
+        if table != "corpora" and isinstance(entries, dict) and corpus in entries:
+            return (f"; {config_path()} names {corpus!r} in a table [{table}]: the folders go in "
+                    "[corpora]")  # fmt: skip
+    return ""
 
 
 def _usable(text: str, setting: str) -> Path:

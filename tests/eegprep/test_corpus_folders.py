@@ -322,3 +322,37 @@ def test_a_config_file_that_is_a_link(config_file: Path, tmp_path: Path) -> None
     assert res.exit_code == 0, res.output
     assert config_file.is_symlink() and config_file.resolve() == kept
     assert read_config() == {"tuab": "/data/tuab", "tuh": str(tmp_path.resolve())}
+
+
+@pytest.mark.parametrize("name", ["a b", "../x", "TUH", "_x", "", "a" * 65, "x/y", "é"])
+def test_config_set_custom_refuses_a_name_no_manifest_can_have(
+    config_file: Path, tmp_path: Path, name: str
+) -> None:
+    """`--custom` takes a corpus of your own manifest, whose name key is a CORPUS_NAME: any
+    other name would write an entry that no ingest can ever use."""
+    res = CliRunner().invoke(eegprep_cli, ["config", "set", name, str(tmp_path), "--custom"])
+    assert res.exit_code == 2, res.output
+    assert res.output.startswith("error: Invalid value for `corpus`: expected a corpus name")
+    assert res.output.count("\n") == 1 and not config_file.exists()
+    res = CliRunner().invoke(eegprep_cli, ["config", "set", "my_lab-2", str(tmp_path), "--custom"])
+    assert res.exit_code == 0 and read_config() == {"my_lab-2": str(tmp_path.resolve())}
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ('tuh = "/data/tuh"\n', "names 'tuh' outside the [corpora] table: move it there"),
+        ('[corpus]\ntuh = "/data/tuh"\n', "names 'tuh' in a table [corpus]: the folders go in"),
+        ('[Corpora]\ntuh = "/data/tuh"\n', "names 'tuh' in a table [Corpora]: the folders go in"),
+    ],
+)
+def test_an_entry_outside_the_corpora_table_is_pointed_out(
+    config_file: Path, tmp_path: Path, text: str, hint: str
+) -> None:
+    """An entry the file holds but not where eegprep reads it was ignored without a word: the
+    'no folder' line said to run `config set` as if the file named nothing."""
+    config_file.parent.mkdir()
+    config_file.write_text(text)
+    res = CliRunner().invoke(eegprep_cli, ["ingest", "tuh", "--out", str(tmp_path / "s.zarr")])
+    assert res.exit_code == 2 and res.output.count("\n") == 1, res.output
+    assert "no folder for corpus 'tuh'" in res.output and f"{config_file} {hint}" in res.output
