@@ -356,3 +356,28 @@ def test_an_entry_outside_the_corpora_table_is_pointed_out(
     res = CliRunner().invoke(eegprep_cli, ["ingest", "tuh", "--out", str(tmp_path / "s.zarr")])
     assert res.exit_code == 2 and res.output.count("\n") == 1, res.output
     assert "no folder for corpus 'tuh'" in res.output and f"{config_file} {hint}" in res.output
+
+
+def test_precedence_src_then_variable_then_file(
+    config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--src wins over EEGPREP_NAME_DIR, which wins over the file; a variable set to the empty
+    string counts as unset, for the corpus folder and for EEGPREP_CONFIG alike (docs/cli.md)."""
+    for name in ("src", "env", "file"):
+        (tmp_path / name).mkdir()
+    config_file.parent.mkdir()
+    config_file.write_text(f'[corpora]\ntuh = "{tmp_path / "file"}"\n')
+    monkeypatch.setenv("EEGPREP_TUH_DIR", str(tmp_path / "env"))
+    assert corpus_dir("tuh", tmp_path / "src", check=True) == tmp_path / "src"
+    assert corpus_dir("tuh", check=True) == tmp_path / "env"
+    monkeypatch.setenv("EEGPREP_TUH_DIR", "")
+    assert corpus_dir("tuh", check=True) == tmp_path / "file"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.setenv("EEGPREP_CONFIG", "")
+    from eegprep.corpus.folders import config_path
+
+    assert config_path() == tmp_path / "home" / ".config" / "eegprep" / "config.toml"
+    monkeypatch.chdir(config_file.parent)  # a relative EEGPREP_CONFIG: from where eegprep runs
+    monkeypatch.setenv("EEGPREP_CONFIG", config_file.name)
+    assert corpus_dir("tuh", check=True).resolve() == tmp_path / "file"
