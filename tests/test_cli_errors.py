@@ -677,3 +677,29 @@ def test_an_output_no_folder_can_hold_is_one_line(
     assert lines[0].startswith("error: ") and "Traceback" not in res.output, res.output
     assert f"{tmp_path / 'afile'} is a file" in lines[0], lines[0]  # not 'File exists'
     assert (tmp_path / "afile").read_text() == "a file, not a folder\n"
+
+
+def test_a_settings_file_with_a_byte_order_mark_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows editors start UTF-8 files with a byte-order mark; the config file, a manifest
+    and a --config file (one reader, eegprep/base/toml_files.py) read past it instead of
+    calling line 1 an 'Invalid statement'."""
+    from eegprep.base.toml_files import load_toml
+    from eegprep.corpus.manifest import MANIFEST_DIR
+
+    bom = b"\xef\xbb\xbf"
+    (tmp_path / "tuh").mkdir()
+    (tmp_path / "c.toml").write_bytes(bom + f'[corpora]\ntuh = "{tmp_path / "tuh"}"\n'.encode())
+    monkeypatch.setenv("EEGPREP_CONFIG", str(tmp_path / "c.toml"))
+    res = run(("eegprep",), ["config", "show"])
+    assert res.exit_code == 0 and f"tuh = {tmp_path / 'tuh'}\n" in res.output, res.output
+    manifest = (MANIFEST_DIR / "tuh.toml").read_bytes()
+    (tmp_path / "m.toml").write_bytes(bom + manifest)
+    assert load_toml(tmp_path / "m.toml", "manifest file") == load_toml(
+        MANIFEST_DIR / "tuh.toml", "manifest file"
+    )
+    (tmp_path / "typed.toml").write_bytes(bom + b'epochs = "ten"\n')
+    path = ("labram", "tokenizer")
+    assert_one_error(run(path, [*_base(path), "--config", str(tmp_path / "typed.toml")]),
+                     says="Invalid value for `epochs`: expected an integer; got 'ten'")  # fmt: skip

@@ -1,6 +1,7 @@
 """Reading a user's TOML file (a manifest, the corpus folders, a training config) with one
 line of error for every way it can fail: missing, a folder, a pipe or device, too large,
-unreadable (:mod:`eegprep.base.user_files`), not UTF-8, not TOML."""
+unreadable (:mod:`eegprep.base.user_files`), not UTF-8, not TOML. A UTF-8 byte-order mark at
+the start is skipped."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ def load_toml(path: str | Path, what: str, error: type[UsageError] = ConfigError
     p = Path(path)
     raw = read_user_file(p, what, error)
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        # A byte-order mark, which Windows editors write at the start of UTF-8 files, is no part
+        # of the document; tomllib would call it an 'Invalid statement (at line 1, column 1)'.
+        return tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError as exc:
         bad = exc.object[exc.start : exc.start + 1].hex()
         raise error(
