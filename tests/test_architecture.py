@@ -90,8 +90,8 @@ def imports(name: str, path: Path, known: dict[str, Path]) -> Iterator[tuple[str
 
 
 FACES = {
-    "eegprep": ("eegprep", "eegprep._console", "eegprep.cli_group"),
-    "labram": ("labram", "labram.commands"),
+    "eegprep": ("eegprep", "eegprep.__main__", "eegprep._console", "eegprep.cli_group"),
+    "labram": ("labram", "labram.__main__", "labram.commands"),
     "cli": ("cli",),
 }
 """The face layers hold these modules only; a new subpackage must be placed in a layer."""

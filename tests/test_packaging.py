@@ -182,6 +182,17 @@ def test_one_version() -> None:
     assert importlib.metadata.version("labram") == eegprep.__version__
 
 
+@pytest.mark.parametrize("package", ["eegprep", "labram"])
+def test_python_m_runs_the_command(package: str, tmp_path: Path) -> None:
+    """``python -m eegprep`` / ``python -m labram`` (a virtual environment used without
+    activating it, Windows, ``torchrun -m labram``) are the console scripts."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    res = subprocess.run([sys.executable, "-m", package, "--version"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == f"{package}, version {eegprep.__version__}\n"
+
+
 def test_the_licence_text_is_shipped() -> None:
     """pyproject.toml declares MIT, whose text asks that it travel with every copy: the
     LICENSE file is in the repository and named as the distribution's licence file."""
@@ -255,6 +266,9 @@ def test_wheel_works_outside_the_repository(tmp_path: Path) -> None:
     bin_ = site / "bin"
     assert eegprep.__version__ in _run([str(bin_ / "eegprep"), "--version"], work, env)
     assert eegprep.__version__ in _run([str(bin_ / "labram"), "--version"], work, env)
+    for package in ("eegprep", "labram"):
+        shown = _run([sys.executable, "-m", package, "--version"], work, env)
+        assert shown == f"{package}, version {eegprep.__version__}\n"
     listed = _run([str(bin_ / "eegprep"), "corpora"], work, env)
     assert [line.split()[0] for line in listed.splitlines()] == MANIFESTS
     shown = _run([str(bin_ / "eegprep"), "corpora", "tusz"], work, env)
