@@ -311,8 +311,11 @@ def config_set(corpus: str, folder: str, custom: bool) -> None:
       eegprep config set tuh /data/tuh_eeg
       eegprep config set my_lab /data/lab --custom     # the name in my_lab.toml
     """
+    import os
+    import warnings
+
     from eegprep.base.validation import check_choice, invalid_value
-    from eegprep.corpus.folders import set_corpus_dir
+    from eegprep.corpus.folders import env_var, set_corpus_dir
     from eegprep.corpus.manifest import CORPUS_NAME, available
 
     if not custom:
@@ -323,6 +326,14 @@ def config_set(corpus: str, folder: str, custom: bool) -> None:
                             "has it: a lower-case letter or digit, then lower-case letters, "
                             "digits, '_' and '-' (at most 64 characters)")  # fmt: skip
     say(f"wrote {set_corpus_dir(corpus, folder)}", info=True)
+    variable = env_var(corpus)
+    if os.environ.get(variable):  # the entry has no effect while the variable is set
+        warnings.warn(
+            f"{variable} is set ({os.environ[variable]}) and wins over the config file: unset it "
+            f"for this entry to take effect",
+            UserWarning,
+            stacklevel=1,
+        )
 
 
 @config.command("show")

@@ -381,3 +381,23 @@ def test_precedence_src_then_variable_then_file(
     monkeypatch.chdir(config_file.parent)  # a relative EEGPREP_CONFIG: from where eegprep runs
     monkeypatch.setenv("EEGPREP_CONFIG", config_file.name)
     assert corpus_dir("tuh", check=True).resolve() == tmp_path / "file"
+
+
+def test_config_set_says_when_the_variable_hides_the_entry(
+    config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry that has no effect while EEGPREP_NAME_DIR is set is written, with one warning
+    line saying so (none with -q)."""
+    monkeypatch.setenv("EEGPREP_TUH_DIR", "/elsewhere")
+    res = CliRunner().invoke(eegprep_cli, ["config", "set", "tuh", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert res.stderr == (
+        "warning: EEGPREP_TUH_DIR is set (/elsewhere) and wins over the config file: unset it "
+        "for this entry to take effect\n"
+    )
+    assert read_config() == {"tuh": str(tmp_path.resolve())}
+    res = CliRunner().invoke(eegprep_cli, ["-q", "config", "set", "tuh", str(tmp_path)])
+    assert res.exit_code == 0 and res.output == "", res.output
+    monkeypatch.delenv("EEGPREP_TUH_DIR")
+    res = CliRunner().invoke(eegprep_cli, ["config", "set", "tuh", str(tmp_path)])
+    assert res.stderr == "", res.stderr
