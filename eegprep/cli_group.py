@@ -138,7 +138,10 @@ class OneLineErrors(click.Group):
         except click.exceptions.NoArgsIsHelpError:
             raise  # `eegprep config`: click prints the help
         except click.ClickException as exc:
-            click_error(exc)
+            # an option's missing value (`ingest tuh --out`) is raised by click's parser with
+            # no context: the subcommand being parsed is the one whose help to name
+            sub = ctx.invoked_subcommand
+            click_error(exc, f"{ctx.command_path} {sub}" if sub else ctx.command_path)
         except EegprepError as exc:
             if ctx.meta.get("verbose"):
                 say_lines(redact(traceback.format_exc()).rstrip().splitlines(), err=True)
@@ -312,11 +315,13 @@ class _ShownFormatter(logging.Formatter):
         return shown(super().format(one))
 
 
-def click_error(exc: click.ClickException) -> NoReturn:
+def click_error(exc: click.ClickException, command_path: str | None = None) -> NoReturn:
     """click's own errors (bad option values, missing arguments, unknown commands) as one
-    ``error:`` line naming the command's help, with click's exit status (2 for usage)."""
+    ``error:`` line naming the command's help (the error's own command, else
+    ``command_path``), with click's exit status (2 for usage)."""
     ctx = getattr(exc, "ctx", None)
-    hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    path = ctx.command_path if ctx is not None else command_path
+    hint = f" (see `{path} --help`)" if path else ""
     say(f"error: {one_line(exc.format_message())}{hint}", err=True)
     sys.exit(exc.exit_code)
 

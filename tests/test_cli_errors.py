@@ -181,6 +181,26 @@ def test_bad_typed_value(path: tuple[str, ...], option: str, value: str) -> None
     assert option in line, line
 
 
+def _valued_options() -> Iterator[tuple[tuple[str, ...], str]]:
+    """(command, option) for every option of every command that takes a value."""
+    for path, cmd in sorted(COMMANDS.items()):
+        for opt in _options(cmd):
+            if not (opt.is_flag or opt.count):
+                yield path, _long(opt)
+
+
+@pytest.mark.parametrize(("path", "option"), list(_valued_options()),
+                         ids=lambda v: " ".join(v) if isinstance(v, tuple) else v)  # fmt: skip
+def test_an_option_without_its_value_names_the_commands_help(
+    path: tuple[str, ...], option: str
+) -> None:
+    """`eegprep ingest tuh --out` (the value left off): click's parser raises it without the
+    command, and the line named no help to see, unlike every other usage error."""
+    line = assert_one_error(run(path, [*_base(path), option]))
+    assert f"Option '{option}' requires an argument" in line, line
+    assert line.endswith(f" {' '.join(path[1:])} --help`)"), line
+
+
 @pytest.mark.parametrize(
     ("option", "value", "says"),
     [
