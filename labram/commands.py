@@ -678,7 +678,7 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
 
 
 @labram_cli.command("predict")
-@click.argument("files", nargs=-1, required=True, type=LocalPath(dir_okay=False))
+@click.argument("files", nargs=-1, required=True)  # each checked on its own: one line apiece
 @click.option(
     "--checkpoint",
     required=True,
@@ -771,7 +771,8 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
                   stores: tuple[str, ...], device: str | None) -> None:  # fmt: skip
     """Results of RUN_DIRS (finetune, seed or pretrain folders) side by side: test metrics
     (mean +- std over seeds), confusion matrices, per-subject scores, training curves, the
-    command and the config; a short summary, or one page with --html.
+    command and the config; a short summary, or one page with --html. A folder that cannot
+    be read gets one line and the others are reported (exit 3).
 
     \b
     Examples:
@@ -782,7 +783,19 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
     from labram.stages.report import add_predictions, load_run, summary_lines
     from labram.stages.report_html import write_html
 
-    runs = [load_run(d) for d in run_dirs]
+    runs: list[Any] = []
+    bad: list[EegprepError] = []
+    for d in run_dirs:  # a damaged folder is one line; the others are still reported
+        try:
+            runs.append(load_run(d))
+        except EegprepError as exc:
+            bad.append(exc)
+    if not runs:  # nothing to report: each is an error
+        for problem in bad[:-1]:
+            say(f"error: {one_line(str(problem))}", err=True)
+        raise bad[-1]
+    for problem in bad:
+        say(f"skipped: {one_line(str(problem))}", err=True)
     if predict:
         for run in runs:
             for path in add_predictions(run, stores=list(stores) or None, device=device):
@@ -790,3 +803,5 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
     say_lines(summary_lines(runs))
     if html_out:
         say(f"report: {write_html(runs, html_out)}", info=True)
+    if bad:
+        sys.exit(3)

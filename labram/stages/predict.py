@@ -337,10 +337,12 @@ def _each(
     source: str = "the checkpoint",
 ) -> Iterator[dict[str, Any] | str]:
     for f in files:
-        path = str(f)
         try:
-            if not Path(path).is_file():
-                raise SourceError(path, "no such file")
+            path = source_path(str(f))
+        except SourceError as exc:  # named as given: no reader's hint applies
+            yield f"{exc.path}: {exc.problem}"
+            continue
+        try:
             rec = read_preprocessed(path, manifest, recipe=recipe)
             yield predict_recording(
                 model,
@@ -353,6 +355,35 @@ def _each(
             )
         except Exception as exc:  # one line per bad file; the others go on
             yield _problem(path, exc) + _other_format_hint(path, manifest)
+
+
+def source_path(given: str) -> str:
+    """The file a FILE argument names (a ``file:`` URL decoded), or a :class:`SourceError`
+    naming it: an empty path, one no file system takes, a folder, a broken link, something
+    that is not a regular file (a FIFO or a device would be read forever), a missing file.
+    Each is that file's one line, as a bad file's own content is: the others are predicted."""
+    from eegprep.base.file_urls import file_url_path, is_file_url
+    from eegprep.base.path_limits import path_problem, shown_path
+
+    if not given:
+        raise SourceError("''", "an empty path: give a file")
+    path = given
+    if is_file_url(given):
+        try:
+            path = file_url_path(given)
+        except EegprepError as exc:
+            raise SourceError(shown_path(given), str(exc).split(": ", 1)[-1]) from None
+    problem = path_problem(path)
+    if problem is not None:
+        raise SourceError(shown_path(path), problem)
+    if os.path.isdir(path):
+        raise SourceError(path, "a folder, not a file: give the recordings in it (DIR/*.edf)")
+    if not os.path.exists(path):
+        broken = os.path.islink(path)
+        raise SourceError(path, "a symbolic link to nothing" if broken else "no such file")
+    if not os.path.isfile(path):
+        raise SourceError(path, "not a regular file (a device, FIFO or socket): give a file")
+    return path
 
 
 def _other_format_hint(path: str, manifest: Manifest) -> str:
@@ -419,6 +450,7 @@ __all__ = [
     "predict_files",
     "predict_recording",
     "resolve_task",
+    "source_path",
     "table_lines",
     "to_probabilities",
     "write_csv",

@@ -338,3 +338,41 @@ def test_a_file_is_named_once_in_its_line(demo: dict, tmp_path: Path) -> None:
     res = CliRunner().invoke(labram_cli, [*args, "--checkpoint", str(demo["ckpt"])])
     skipped = [line for line in res.output.splitlines() if line.startswith("skipped:")]
     assert len(skipped) == 1 and skipped[0].count("rec.eeg") == 1, skipped
+
+
+def test_every_unusable_file_argument_is_its_own_line(demo: dict, tmp_path: Path) -> None:
+    """FILE arguments that name no readable file (a folder, an empty path, a NUL, a name no
+    file system takes, a link to nothing, a FIFO, a file URL naming another host) each give
+    their own ``skipped:`` line and the other files are still predicted; a folder or an empty
+    path used to stop the whole command before any file was read."""
+    import os
+
+    from cli import labram_cli
+
+    folder = tmp_path / "recs.edf"
+    folder.mkdir()
+    broken = tmp_path / "gone.edf"
+    broken.symlink_to(tmp_path / "nothing.edf")
+    fifo = tmp_path / "pipe.edf"
+    os.mkfifo(fifo)
+    good = [str(f) for f in demo["files"][:2]]
+    url = "file:///" + good[1].lstrip("/").replace(" ", "%20")  # a usable URL: predicted
+    bad = {
+        str(folder): "a folder, not a file",
+        "": "an empty path",
+        "a\x00b.edf": "NUL",
+        "x" * 300 + ".edf": "304 bytes long",
+        str(broken): "a symbolic link to nothing",
+        str(fifo): "not a regular file",
+        "file://elsewhere/r.edf": "names the host",
+    }
+    args = ["predict", good[0], *bad, url, "--checkpoint", str(demo["ckpt"])]
+    res = CliRunner().invoke(labram_cli, args)
+    assert res.exit_code == 3, res.output
+    skipped = [line for line in res.output.splitlines() if line.startswith("skipped:")]
+    assert len(skipped) == len(bad), skipped
+    for line, why in zip(skipped, bad.values(), strict=True):
+        assert why in line and "internal error" not in line, line
+    assert str(folder) in skipped[0] and str(broken) in skipped[4]
+    table = [line for line in res.output.splitlines() if "abnormal: " in line]
+    assert [t.split("  ")[0] for t in table] == good

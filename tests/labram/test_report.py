@@ -320,3 +320,37 @@ def test_a_run_file_of_another_shape_is_one_line(
         and lines[0].startswith(f"error: {run / name}: ")
         and "not a labram run file" in lines[0]
     )
+
+
+def test_damaged_run_folders_are_one_line_each_and_the_rest_is_reported(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    """A damaged or missing results.json, a metrics file holding NaN, a folder that is no run:
+    one ``skipped:`` line each, and the page holds the other runs (exit 3). One bad folder
+    among several used to stop the whole report with nothing written."""
+    damaged = shutil.copytree(runs["ft"], tmp_path / "damaged")
+    (damaged / "results.json").write_text('{"task": ')
+    unfinished = shutil.copytree(runs["ft"], tmp_path / "unfinished")
+    (unfinished / "results.json").unlink()
+    nan = shutil.copytree(runs["ft"], tmp_path / "nan")
+    metrics = nan / "seed1" / "metrics.json"
+    metrics.write_text(metrics.read_text().replace('"auroc": ', '"auroc": NaN, "was": ', 1))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    bad = [damaged, unfinished, nan, empty]
+    page = tmp_path / "p.html"
+    args = ["report", str(bad[0]), str(runs["ft"]), *map(str, bad[1:]), str(runs["pt"])]
+    res = CliRunner().invoke(labram_cli, [*args, "--html", str(page)])
+    assert res.exit_code == 3, res.output
+    skipped = [line for line in res.output.splitlines() if line.startswith("skipped: ")]
+    assert len(skipped) == len(bad)
+    for line, folder in zip(skipped, bad, strict=True):
+        assert line.startswith(f"skipped: {folder}"), (line, folder)
+    assert "error:" not in res.output and "Traceback" not in res.output
+    text = page.read_text()
+    assert str(runs["ft"]) in text and str(runs["pt"]) in text
+    assert all(f">{b}<" not in text for b in bad)
+    # nothing left to report: each is an error line, exit 2, no page
+    res = CliRunner().invoke(labram_cli, ["report", *map(str, bad), "--html", str(tmp_path / "q")])
+    assert res.exit_code == 2 and res.output.count("error: ") == 4, res.output
+    assert not (tmp_path / "q").exists()
