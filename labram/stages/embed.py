@@ -77,6 +77,7 @@ log = logging.getLogger(__name__)
 FORMAT = "labram-embeddings"
 FORMAT_VERSION = 1
 META_DIR = "_labram"
+CREATING = "creating.json"  # in META_DIR from the first write of a creation to its last
 PATCH_CHUNK_BYTES = 16_000_000  # a per-patch Zarr chunk stays under this
 
 
@@ -367,9 +368,12 @@ def _open_existing(out: Path, params: dict[str, Any]) -> bool:
                 f"{out}: an embedding store written with other arguments: {'; '.join(diff)}; "
                 "pass the same arguments to resume it, or another --out"
             )
+        (out / META_DIR / CREATING).unlink(missing_ok=True)  # killed just before its removal
         return True
     root = out / "zarr.json"
     if out.exists() and any(out.iterdir()):
+        if _creation_started(out):
+            return False  # a creation of ours cut short anywhere: made again
         attrs = _json_file(root).get("attributes", {}) if root.is_file() else {}
         if attrs.get("format") != FORMAT:  # not a creation of ours that was cut short
             raise UsageError(
@@ -418,15 +422,21 @@ def create_store(
     params: dict[str, Any],
     label_keys: dict[str, str] | None = None,
 ) -> None:
-    """Create the output group, its coordinates and empty (NaN) data arrays; the parameters
-    file is written last, so a creation cut short is started again. ``label_keys``: the
+    """Create the output group, its coordinates and empty (NaN) data arrays. A marker
+    (``_labram/creating.json``) is written first and removed after the parameters file, which
+    is written last: a creation cut short at any write (before the root ``zarr.json`` names
+    the format, or while clearing) is known as ours and started again. ``label_keys``: the
     recording label key of each ``label_*`` coordinate (:func:`coordinates`), kept as its
     array's attribute ``label_key``."""
     import zarr
 
     n, cw = len(index), params["chunk_windows"]
-    group = zarr.open_group(str(out), mode="w", zarr_format=3)
-    group.attrs.update({"format": FORMAT, "format_version": FORMAT_VERSION})
+    marker = out / META_DIR / CREATING
+    _atomic_write(marker, strict_json.dumps({"format": FORMAT}))  # first: known as ours
+    _clear_except(out, marker)  # what a creation cut short left
+    group = zarr.create_group(
+        str(out), zarr_format=3, attributes={"format": FORMAT, "format_version": FORMAT_VERSION}
+    )
     names = list(coords)
     for name, values in coords.items():
         arr = _array(group, name, values, ("window",), (max(n, 1),))
@@ -476,6 +486,34 @@ def create_store(
         warnings.simplefilter("ignore")
         zarr.consolidate_metadata(str(out))  # the metadata is final: only chunks come later
     _atomic_write(out / META_DIR / "embed.json", strict_json.dumps(params, indent=2))
+    marker.unlink()
+
+
+def _creation_started(out: Path) -> bool:
+    """Whether ``out`` holds a creation of ours cut short: the marker, or (killed while
+    writing it) nothing but the marker's folder and its temporary file."""
+    meta = out / META_DIR
+    if (meta / CREATING).is_file():
+        return True
+    if [e.name for e in out.iterdir()] != [META_DIR] or not meta.is_dir() or meta.is_symlink():
+        return False
+    return all(e.name.startswith(f"{CREATING}.tmp-") and e.is_file() for e in meta.iterdir())
+
+
+def _clear_except(out: Path, keep: Path) -> None:
+    """Delete everything in ``out`` (an embedding store being created) but ``keep`` and the
+    folders above it: zarr's ``mode="w"`` would delete the marker with the rest, and a kill
+    after it would leave a folder no later run could call ours."""
+    import shutil
+
+    for entry in out.iterdir():
+        if entry in keep.parents:
+            _clear_except(entry, keep)
+        elif entry != keep:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
 
 
 def completed(out: Path) -> set[int]:

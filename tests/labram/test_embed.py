@@ -178,3 +178,42 @@ def test_a_released_classifier_without_head_gives_no_logits(
 def _released_classifier(tmp_path: Path) -> Path:
     save_official(LaBraMClassifier(model_config("tiny"), 1), tmp_path / "rel.pth")
     return tmp_path / "rel.pth"
+
+
+@pytest.mark.slow
+def test_a_kill_while_creating_the_output_then_the_same_command_finishes_it(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    """SIGKILL at each write that makes the output's root, its bookkeeping or clears it (and at
+    the first chunk), then the same command: it finishes, equal to an uninterrupted run. A kill
+    after the root ``zarr.json`` was written without its ``format`` attribute (zarr wrote it,
+    then the attributes) left a folder every later run refused as "not a labram embedding
+    store"."""
+    import shutil
+
+    from tests.safety.killing import KILLED, run, run_killed, write_calls
+
+    def args(out: Path) -> list[str]:
+        return ["embed", "--store", str(files["tuab"]), "--checkpoint",
+                str(files["root"] / "model.pt"), "--out", str(out), "--chunk-windows", "16",
+                "--device", "cpu"]  # fmt: skip
+
+    whole = tmp_path / "whole.zarr"
+    assert run(args(whole), command="labram").returncode == 0
+    out = tmp_path / "e.zarr"
+    calls = write_calls(args(out), out, tmp_path / "calls.txt", command="labram")
+    shutil.rmtree(out)
+    points = [k for k, c in enumerate(calls, 1)
+              if c.endswith(" zarr.json") or "_labram" in c or c.startswith("rmtree")]  # fmt: skip
+    points.append(next(k for k, c in enumerate(calls, 1) if "embedding/c" in c))
+    points = sorted(p for p in set(points) if p <= points[-1])  # creation and the first chunk
+    assert len(points) >= 6, calls
+    for k in points:
+        killed = run_killed(args(out), out, k, command="labram")
+        assert killed.returncode == KILLED, (k, calls[k - 1], killed.stderr)
+        again = run(args(out), command="labram")
+        assert again.returncode == 0, (k, calls[k - 1], again.stderr)
+        a, b = _open(out), _open(whole)
+        assert np.array_equal(a.embedding.values, b.embedding.values), (k, calls[k - 1])
+        assert not list((out / E.META_DIR).glob("creating*")), k  # no marker left behind
+        shutil.rmtree(out)
