@@ -497,7 +497,9 @@ def _creation_started(out: Path) -> bool:
         return True
     if [e.name for e in out.iterdir()] != [META_DIR] or not meta.is_dir() or meta.is_symlink():
         return False
-    return all(e.name.startswith(f"{CREATING}.tmp-") and e.is_file() for e in meta.iterdir())
+    from eegprep.base.files import TMP_MARK
+
+    return all(e.name.startswith(CREATING + TMP_MARK) and e.is_file() for e in meta.iterdir())
 
 
 def _clear_except(out: Path, keep: Path) -> None:
