@@ -166,6 +166,7 @@ def write_output(path: str | os.PathLike[str], data: bytes) -> None:
     from eegprep.base.errors import OutputError
 
     check_outside_stores(path, "an output file")
+    _check_same_kind(path, data)
     try:
         write_atomically(path, data)
     except OSError as exc:
@@ -190,6 +191,31 @@ def file_in_the_way(path: str | os.PathLike[str]) -> str | None:
         if parent.exists():
             return None if parent.is_dir() else f"{parent} is a file, not a folder"
     return None
+
+
+OUTPUT_KINDS = {b"<!doctype html": "an HTML page", b"\x89PNG\r\n\x1a\n": "a PNG image"}
+"""The outputs :func:`write_output` writes, by their first bytes (HTML: any letter case)."""
+
+
+def _check_same_kind(path: str | os.PathLike[str], data: bytes) -> None:
+    """Refuse to replace an existing file that is not of ``data``'s kind
+    (:data:`OUTPUT_KINDS`): ``--html runs/tuab/results.json`` wrote the page over the run's
+    results. An empty file, or data of no listed kind, is not checked."""
+    from eegprep.base.errors import OutputError
+
+    kind = next((k for k in OUTPUT_KINDS if data[: len(k)].lower() == k.lower()), None)
+    if kind is None or not os.path.isfile(path):
+        return
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(kind))
+    except OSError:
+        return  # the write itself says what is wrong
+    if head and head.lower() != kind.lower():
+        raise OutputError(
+            f"{os.fspath(path)}: exists and is not {OUTPUT_KINDS[kind]} (it starts "
+            f"{head[:8]!r}): it is kept; give another path for the output, or delete it first"
+        )
 
 
 FileVersion = tuple[int, int, int, int]

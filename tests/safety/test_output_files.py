@@ -96,3 +96,49 @@ def test_no_output_lands_inside_a_store(tmp_path: Path) -> None:
         assert f"inside the eegprep store {store}" in res.output
         assert res.output.count("\n") == 1, res.output
     assert _hashes(store) == before
+
+
+def test_an_output_never_replaces_a_file_of_another_kind(tmp_path: Path) -> None:
+    """``labram report RUN --html RUN/results.json`` wrote the page over the run's results (and
+    ``eegprep stats --html``/``--plots`` over any file named): an existing file is replaced only
+    by one of its kind (an earlier page, an earlier plot). Anything else is one ``error:``
+    line naming it, exit 2, its bytes unchanged; an earlier page is still replaced."""
+    from click.testing import CliRunner
+
+    from cli import eegprep_cli, labram_cli
+    from tests.labram.test_report import _finetune_run
+    from tests.safety.corpus import ingest_folder, write_edf
+
+    src, store = tmp_path / "src", tmp_path / "s.zarr"
+    write_edf(src, "a.edf")
+    ingest_folder(src, store)
+    run = _finetune_run(tmp_path / "run", with_predictions=True)
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    runner = CliRunner()
+    first = runner.invoke(eegprep_cli, ["stats", str(store), "--plots", str(plots)])
+    assert first.exit_code == 0, first.output
+    png = sorted(plots.glob("*.png"))[0]
+    png.write_bytes(b"%PDF-1.4 a document the user keeps here\n")
+    cases = [
+        (labram_cli, ["report", str(run), "--html", str(run / "results.json")]),
+        (labram_cli, ["report", str(run), "--html", str(run / "seed0" / "predictions.csv")]),
+        (labram_cli, ["report", str(run), "--html", str(notes)]),
+        (eegprep_cli, ["stats", str(store), "--html", str(notes)]),
+        (eegprep_cli, ["stats", str(store), "--plots", str(plots)]),
+    ]
+    for cli, args in cases:
+        before = _hashes(tmp_path)
+        res = runner.invoke(cli, args)
+        assert res.exit_code == 2, (args, res.output)
+        errors = [line for line in res.output.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and "exists and is not a" in errors[0], (args, res.output)
+        assert _hashes(tmp_path) == before, args
+    page = tmp_path / "page.html"
+    for _ in range(2):  # an earlier page is replaced
+        res = runner.invoke(labram_cli, ["report", str(run), "--html", str(page)])
+        assert res.exit_code == 0, res.output
+        res = runner.invoke(eegprep_cli, ["stats", str(store), "--html", str(page)])
+        assert res.exit_code == 0, res.output
