@@ -360,7 +360,8 @@ def _each(
 def source_path(given: str) -> str:
     """The file a FILE argument names (a ``file:`` URL decoded), or a :class:`SourceError`
     naming it: an empty path, one no file system takes, a folder, a broken link, something
-    that is not a regular file (a FIFO or a device would be read forever), a missing file.
+    that is not a regular file (a FIFO or a device would be read forever), a missing file, a
+    name that is not UTF-8 (the EDF reader failed on it with an encoder's message).
     Each is that file's one line, as a bad file's own content is: the others are predicted."""
     from eegprep.base.file_urls import file_url_path, is_file_url
     from eegprep.base.path_limits import path_problem, shown_path
@@ -383,6 +384,14 @@ def source_path(given: str) -> str:
         raise SourceError(path, "a symbolic link to nothing" if broken else "no such file")
     if not os.path.isfile(path):
         raise SourceError(path, "not a regular file (a device, FIFO or socket): give a file")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # a byte that is not UTF-8, as os.fsdecode gives it
+        raise SourceError(
+            path,
+            "its name is not UTF-8 (bytes shown as \\xNN), which the readers cannot "
+            "open: rename it (e.g. `convmv -f latin1 -t utf8`)",
+        ) from None
     return path
 
 

@@ -355,6 +355,8 @@ def test_every_unusable_file_argument_is_its_own_line(demo: dict, tmp_path: Path
     broken.symlink_to(tmp_path / "nothing.edf")
     fifo = tmp_path / "pipe.edf"
     os.mkfifo(fifo)
+    latin1 = os.fsdecode(bytes(tmp_path) + b"/caf\xe9.edf")
+    Path(latin1).write_bytes(Path(demo["files"][0]).read_bytes())
     good = [str(f) for f in demo["files"][:2]]
     url = "file:///" + good[1].lstrip("/").replace(" ", "%20")  # a usable URL: predicted
     bad = {
@@ -365,6 +367,7 @@ def test_every_unusable_file_argument_is_its_own_line(demo: dict, tmp_path: Path
         str(broken): "a symbolic link to nothing",
         str(fifo): "not a regular file",
         "file://elsewhere/r.edf": "names the host",
+        latin1: "its name is not UTF-8",
     }
     args = ["predict", good[0], *bad, url, "--checkpoint", str(demo["ckpt"])]
     res = CliRunner().invoke(labram_cli, args)
