@@ -14,8 +14,11 @@ own stem; each file found another way carries a note for the ingest report.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 
 BRAINVISION_HEADERS = (".vhdr", ".ahdr")
@@ -219,3 +222,21 @@ def _vhdr_entries(path: str) -> list[tuple[str, str]]:
         for hit in map(_VHDR_KEY.match, text.splitlines())
         if hit
     ]
+
+
+def lower_case_set(path: str) -> str:
+    """``path`` itself, or, for an EEGLAB file whose suffix is ``.set`` in another letter case
+    (``.SET``, ``.Set``: MNE refuses every one but ``.set``), a link ``STEM.set`` to it, with
+    links to the files it reads (:func:`data_files`: its ``.fdt``) under their own names
+    beside it, where MNE looks for them. The links' folder lasts as long as the process: MNE
+    reads a separate ``.fdt`` long after opening the file."""
+    stem, suffix = os.path.splitext(path)
+    if suffix.lower() != ".set" or suffix == ".set":
+        return path
+    folder = tempfile.mkdtemp(prefix="eegprep-set-")
+    atexit.register(shutil.rmtree, folder, True)
+    link = os.path.join(folder, os.path.basename(stem) + ".set")
+    os.symlink(os.path.abspath(path), link)
+    for other in data_files(path):
+        os.symlink(os.path.abspath(other), os.path.join(folder, os.path.basename(other)))
+    return link

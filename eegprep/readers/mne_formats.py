@@ -66,6 +66,7 @@ from eegprep.readers.cnt_header import check_cnt
 from eegprep.readers.companions import (
     BRAINVISION_HEADERS,
     data_files,
+    lower_case_set,
     missing_data,
     missing_markers,
     vhdr_companions,
@@ -299,6 +300,7 @@ def _open_raw(
     func, fmt = _format(path)
     _check_before_mne(path, dict(options))
     with openable_vhdr(path) as (opened, repeats):
+        opened = lower_case_set(opened)  # a `.SET`: through a `.set` link
         try:  # the format's own function: mne.io.read_raw guesses wrongly for "..edf"
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")

@@ -519,3 +519,43 @@ def test_an_eeglab_samples_file_in_upper_case_is_named(tmp_path: Path) -> None:
     np.zeros((500, 2), dtype="<f4").tofile(tmp_path / "REC.FDT")
     with pytest.raises(SourceError, match=r"EEG\.data names a samples file ending in '\.FDT'"):
         MneReader.read_header(str(tmp_path / "rec.set"))
+
+
+@pytest.mark.parametrize("suffix", [".SET", ".Set"])
+def test_an_eeglab_file_with_an_upper_case_suffix_is_read(tmp_path: Path, suffix: str) -> None:
+    """MNE refuses an EEGLAB file named anything but ``.set`` ("Allowed values are '.set' and
+    '.fdt', but got '.SET'"), and our line blamed EEG.data; it is read through a ``.set``
+    link now, samples embedded or in a ``.fdt``, as the same file named ``.set``."""
+    import os
+    import shutil
+
+    import scipy.io
+
+    pytest.importorskip("eeglabio")
+    from eeglabio.raw import export_set
+
+    from eegprep.readers.mne_formats import MneReader, clear_cache
+
+    rng = np.random.default_rng(0)
+    export_set(str(tmp_path / "s.set"), rng.standard_normal((2, 500)) * 1e-5, 250.0,
+               ["Fp1", "Cz"])  # fmt: skip
+    fields = scipy.io.loadmat(tmp_path / "s.set", appendmat=False)
+    fields = {k: v for k, v in fields.items() if not k.startswith("__")}
+    scipy.io.savemat(tmp_path / "split.set", {**fields, "data": "split.fdt"})
+    (rng.standard_normal((500, 2)) * 10).astype("<f4").tofile(tmp_path / "split.fdt")
+    for stem in ("s", "split"):
+        lower = str(tmp_path / f"{stem}.set")
+        other = tmp_path / "other" / f"{stem}{suffix}"
+        other.parent.mkdir(exist_ok=True)
+        shutil.copy(lower, other)
+        if stem == "split":
+            shutil.copy(tmp_path / "split.fdt", other.parent / "split.fdt")
+        want = MneReader.read_header(lower)
+        got = MneReader.read_header(str(other))
+        assert got.signals == want.signals and got.duration == want.duration
+        n = round(want.duration * want.signals[0].sfreq)
+        clear_cache()  # the samples read later, after the header's links were made
+        a = MneReader.read_segment(want, [0, 1], 0, n)
+        b = MneReader.read_segment(got, [0, 1], 0, n)
+        assert np.array_equal(a, b) and np.abs(a).max() > 0, stem
+        assert os.path.exists(other)
