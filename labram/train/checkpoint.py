@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from eegprep.base.errors import EegprepError
 from eegprep.base.files import discard, replaced_atomically, temporary_name
 from labram.checkpoints.contents import CKPT_FORMAT, CKPT_VERSION, check_loadable
 from labram.checkpoints.errors import CheckpointError, CorruptCheckpointError
@@ -30,13 +31,41 @@ from labram.train.rng import rng_state
 from labram.train.run import Run
 
 
+class DivergedError(EegprepError, FloatingPointError):
+    """A training step's loss or gradients were not finite (NaN or infinite), or a model's
+    weights are not: the run stops there, and no checkpoint of such weights is written."""
+
+
 def atomic_save(obj: Any, path: Path, *, keep_previous: bool = True) -> None:
-    """torch.save under a temporary name, then rename (the old file becomes previous.pt)."""
+    """torch.save under a temporary name, then rename (the old file becomes previous.pt).
+
+    Raises
+    ------
+    DivergedError
+        ``obj["model"]`` holds a NaN or infinite value: nothing is written, so the file
+        already at ``path`` (a good checkpoint) stays, and so does ``previous.pt``.
+    """
     check_loadable(obj, path.name)  # what we write, we can read back without unpickling code
+    _check_finite(obj, path)
     with replaced_atomically(path) as tmp:
         torch.save(obj, tmp)
         if keep_previous and path.exists():
             _keep_previous(path)
+
+
+def _check_finite(obj: Any, path: Path) -> None:
+    """Refuse to write weights that hold NaN or infinity (:func:`read_checkpoint` refuses to
+    read them back): a checkpoint saved over a good one would lose the run."""
+    state = obj.get("model") if isinstance(obj, dict) else None
+    if not isinstance(state, dict):
+        return
+    for name, t in state.items():
+        floating = isinstance(t, torch.Tensor) and t.is_floating_point() and t.numel()
+        if floating and not bool(torch.isfinite(t).all()):
+            raise DivergedError(
+                f"{path}: not written: weight {name} holds NaN or infinite values (the run "
+                "diverged); the file already there, if any, is kept"
+            )
 
 
 def _keep_previous(path: Path) -> None:

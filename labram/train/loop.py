@@ -15,6 +15,7 @@ one is refused). The optimiser and schedule are :mod:`labram.train.optim`, the g
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,21 +27,28 @@ from torch import Tensor, nn
 from eegprep.base.errors import EegprepError
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import load_strict
+from labram.data.block_reader import UV_PER_UNIT
 from labram.data.loader import make_loader
 from labram.data.sampler import LoaderState
-from labram.train.checkpoint import atomic_save, checkpoint_dict, load_checkpoint
+from labram.model.config import PATCH_SIZE as SFREQ  # samples per 1-s patch: 200 Hz
+from labram.train.checkpoint import (
+    DivergedError,
+    atomic_save,
+    checkpoint_dict,
+    load_checkpoint,
+)
 from labram.train.distributed import all_reduce_mean, barrier
 from labram.train.optim import lr_at, make_optimizer, schedule_steps
 from labram.train.rng import seed_everything, set_determinism, set_rng_state
 from labram.train.run import Run, StepFn
 from labram.train.runlog import RunLog
 
-
-class DivergedError(EegprepError, FloatingPointError):
-    """A training step's loss was not finite (NaN or infinite): the run stops there."""
-
-
 log = logging.getLogger(__name__)
+
+LOUD_UNITS = 1e6
+"""A window sample above this many model units (1e8 uV, 100 V: no EEG, by six orders of
+magnitude) is named when the loss or gradients stop being finite: the data, not the learning
+rate, is then the cause (``docs/training.md``, "Non-finite losses")."""
 
 
 def reduce_metrics(metrics: dict[str, Any], device: torch.device | None = None) -> dict[str, float]:
@@ -188,8 +196,9 @@ class _Stepper:
         self, batch: dict[str, Tensor], lr: float, step: int
     ) -> tuple[Tensor, dict[str, Any]]:
         """Step ``step`` at learning rate ``lr`` (each group scaled by its ``lr_scale``): the
-        stage's loss under autocast, backward, gradient clipping, the update. A loss that is
-        not finite stops the run. Returns the loss and the stage's metrics (plus
+        stage's loss under autocast, backward, gradient clipping, the update. A loss or a
+        gradient norm that is not finite stops the run before the update (so the weights stay
+        finite), every rank together under DDP. Returns the loss and the stage's metrics (plus
         ``grad_norm`` when clipping)."""
         cfg, device = self.run.cfg, self.run.dist.device
         for g in self.opt.param_groups:
@@ -197,20 +206,56 @@ class _Stepper:
         batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
         with self.autocast:
             loss, metrics = self.step_fn(self.wrapped, batch, self.gen)
-        if not torch.isfinite(loss):
-            raise DivergedError(
-                f"{cfg.stage}: the loss is {loss.item()} at step {step}, so the run stopped "
-                "before that update: lower the learning rate (--lr, or --set lr=...) and "
-                f"continue from {self.run.run_dir / 'last.pt'} with --resume, if a checkpoint "
-                "was saved (every ckpt_every steps), or start again"
-            )
         self.opt.zero_grad(set_to_none=True)
+        # backward before the checks: under DDP every rank then meets the all-reduced NaN
+        # gradients of a rank whose loss was not finite, and all stop together (a rank that
+        # stopped before its backward left the others waiting in theirs)
         loss.backward()
+        if not torch.isfinite(loss):
+            raise DivergedError(self._stopped(f"the loss is {loss.item()}", batch, step))
+        norm = nn.utils.get_total_norm(
+            [p.grad for p in self.model.parameters() if p.grad is not None]
+        )
+        if not torch.isfinite(norm):  # a finite loss, but the update would make NaN weights
+            raise DivergedError(self._stopped(f"the gradients are {norm.item()}", batch, step))
         if cfg.grad_clip:
-            norm = nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+            nn.utils.clip_grads_with_norm_(self.model.parameters(), cfg.grad_clip, norm)
             metrics["grad_norm"] = float(norm)
         self.opt.step()
         return loss, metrics
+
+    def _stopped(self, what: str, batch: dict[str, Tensor], step: int) -> str:
+        """The one line of a run stopped at ``step`` before its update: the batch's samples
+        when they are not finite or past :data:`LOUD_UNITS` (the store's data, which no
+        learning rate fixes), else the learning rate."""
+        cfg, run_dir = self.run.cfg, self.run.run_dir
+        x = batch["x"].float()
+        peaks = x.abs().flatten(1).amax(1)  # (B,) each window's largest |sample|
+        bad = ~torch.isfinite(peaks) | (peaks > LOUD_UNITS)
+        resume = (
+            f"continue from {run_dir / 'last.pt'} with --resume, if a checkpoint was saved "
+            "(every ckpt_every steps), or start again"
+        )
+        if not bool(bad.any()):
+            return (
+                f"{cfg.stage}: {what} at step {step}, so the run stopped before that update: "
+                f"lower the learning rate (--lr, or --set lr=...) and {resume}"
+            )
+        index = self.run.dataset.plan.index
+        ids = batch["ids"][bad].tolist()
+        names = sorted({index.recordings[int(index.rec[i])].id for i in ids})
+        first = int(ids[0])
+        peak = float(peaks[bad][0]) * UV_PER_UNIT
+        value = f"{peak:.3g} uV" if math.isfinite(peak) else "NaN or infinite samples"
+        verb = "holds" if len(ids) == 1 else "hold"
+        return (
+            f"{cfg.stage}: {what} at step {step}, so the run stopped before that update: "
+            f"{len(ids)} of its windows {verb} samples no EEG has ({value} in "
+            f"{index.recordings[int(index.rec[first])].id} at "
+            f"{int(index.start[first]) / SFREQ:g} s; recordings: {', '.join(names[:5])}"
+            f"{', ...' if len(names) > 5 else ''}): check the store (eegprep validate) and "
+            f"ingest those recordings again or leave them out, then {resume}"
+        )
 
 
 def _log_step(
