@@ -216,7 +216,7 @@ def _one_seed(
     if dinfo.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         write_run_config(run_dir, cfg.to_dict(), resume=resume)
-    result = train(run, model, step_fn, resume=resume and (run_dir / "last.pt").exists())
+    result = train(run, model, step_fn, resume=resume)
     best = load_ours(run_dir / "best.pt") if (run_dir / "best.pt").exists() else model
     out = {
         "seed": cfg.seed,

@@ -14,7 +14,6 @@ whose split is eval/test are left out unless ``pretrain_test_splits``.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -96,12 +95,18 @@ def exclusions(
             "subject_keys": sorted(keys),
         }
         path = out / "excluded_subjects.json"
-        if resume and path.is_file():
+        if resume and (path.exists() or path.is_symlink()):
             try:
-                before = json.loads(path.read_text(encoding="utf-8"))
+                before = strict_json.loads(path.read_bytes())
             except (OSError, ValueError):
                 before = None
-            if isinstance(before, dict) and (
+            if not isinstance(before, dict):  # rewriting it would lose what it should check
+                raise UsageError(
+                    f"cannot resume {out}: {path} is damaged (not a strict JSON object), so "
+                    "the stores the run pre-trained on cannot be compared with this command's; "
+                    "restore it, or delete it to resume with this command's stores"
+                )
+            if (
                 before.get("pretraining_stores"),
                 before.get("evaluation_stores"),
             ) != (record["pretraining_stores"], record["evaluation_stores"]):
@@ -233,9 +238,7 @@ def _pretrain(
     # what the model saw: its own windows and, through the targets, the tokenizer's
     subjects = merge(tok_subjects, trained_record(ds.plan.index))
     run = Run(mem_cfg, ds, mem_dir, dinfo, mcfg.to_dict(), "mem", extra={KEY: subjects})
-    mem = train(
-        run, model, make_mem_step(tok_model), resume=resume and (mem_dir / "last.pt").exists()
-    )
+    mem = train(run, model, make_mem_step(tok_model), resume=resume)
     final = mem_dir / "model.pt"
     if dinfo.is_main:
         save_model(model.cpu(), final, mem_cfg, subjects)

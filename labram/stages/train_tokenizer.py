@@ -169,7 +169,7 @@ def _train_tokenizer(
         original_init(model)
     subjects = trained_record(ds.plan.index)
     run = Run(cfg, ds, run_dir, dinfo, tcfg.to_dict(), "tokenizer", extra={KEY: subjects})
-    result = train(run, model, tokenizer_step, resume=resume and (run_dir / "last.pt").exists())
+    result = train(run, model, tokenizer_step, resume=resume)
     report = codebook_report(model, ds, dinfo.device)
     final = run_dir / "tokenizer.pt"
     if dinfo.is_main:

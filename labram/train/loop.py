@@ -29,7 +29,7 @@ from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import load_strict
 from labram.data.block_reader import UV_PER_UNIT
 from labram.data.loader import make_loader
-from labram.data.sampler import LoaderState
+from labram.data.sampler import LoaderState, ResumeError
 from labram.model.config import PATCH_SIZE as SFREQ  # samples per 1-s patch: 200 Hz
 from labram.train.checkpoint import (
     DivergedError,
@@ -40,7 +40,7 @@ from labram.train.checkpoint import (
 from labram.train.distributed import all_reduce_mean, barrier
 from labram.train.optim import lr_at, make_optimizer, schedule_steps
 from labram.train.rng import seed_everything, set_determinism, set_rng_state
-from labram.train.run import Run, StepFn
+from labram.train.run import Run, StepFn, check_resumed_config
 from labram.train.runlog import RunLog
 
 log = logging.getLogger(__name__)
@@ -66,12 +66,43 @@ LogInterval = dict[str, list[float]]
 """The current logging interval's values, by metric."""
 
 
+FINISHED = ("previous.pt", "tokenizer.pt", "model.pt", "summary.json", "metrics.json",
+            "predictions.csv")  # fmt: skip
+"""Files of a stage folder written after its first checkpoint (a second ``last.pt`` moves the
+first to ``previous.pt``) or when the stage ended: a folder holding one had a ``last.pt``."""
+
+
+def _resumable(run_dir: Path, ckpt: Path) -> bool:
+    """Whether ``--resume`` continues from ``ckpt``: yes when it is there (anything under that
+    name: :func:`load_checkpoint` says what is wrong with it); no, starting at step 0, in a
+    stage folder that never had one (killed before its first checkpoint, or not begun).
+
+    Raises
+    ------
+    ResumeError
+        ``ckpt`` is gone from a folder that had one (:data:`FINISHED`): starting again would
+        replace what the run made (its ``tokenizer.pt``, ``model.pt``, results).
+    """
+    if ckpt.exists() or ckpt.is_symlink():
+        return True
+    made = [name for name in FINISHED if (run_dir / name).exists()]
+    if made:
+        raise ResumeError(
+            f"cannot resume {run_dir}: it holds {made[0]} but no {ckpt.name} (deleted or "
+            f"moved), and starting again would replace what the run made; put {ckpt.name} back "
+            f"(previous.pt, if there, is the checkpoint before it: rename it to {ckpt.name}), "
+            "or pass another --out for a new run"
+        )
+    return False
+
+
 def _restore(
     run: Run, model: nn.Module, opt: Any, gen: torch.Generator, path: Path
 ) -> tuple[int, int, int, LogInterval]:
     """Load ``path`` into the model, optimizer and RNGs; returns step, epoch, batch in epoch and
     the logging interval's values saved with it (so logged means after a resume are exact)."""
     ck = load_checkpoint(path)
+    check_resumed_config(path, ck.get("config"), run.cfg.to_dict())
     try:
         state = LoaderState.from_dict(ck["loader"])
         run.dataset.plan.check_resume(state)
@@ -121,6 +152,7 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
     peak = cfg.peak_lr(dinfo.world_size)
     opt = make_optimizer(model, cfg, peak)
     ckpt = run.run_dir / "last.pt"
+    resume = resume and _resumable(run.run_dir, ckpt)
     at = _Progress(*_restore(run, model, opt, gen, ckpt)) if resume else _Progress(0, 0, 0, {})
     wrapped = _distributed(model, run)
     runlog = RunLog(

@@ -141,8 +141,14 @@ def write_run_config(run_dir: Path, record: dict[str, Any], *, resume: bool) -> 
 
     path = run_dir / "config.json"
     text = strict_json.dumps(record, indent=2)
-    if resume and path.is_file():
+    if resume and (path.exists() or path.is_symlink()):
         old = _read_json(path)
+        if not isinstance(old, dict):  # rewriting it would erase the record it should check
+            raise UsageError(
+                f"cannot resume {run_dir}: {path} is damaged (not a strict JSON object: NaN, "
+                "cut short, or not a file), so the options cannot be compared with the run's; "
+                "restore it, or delete it to resume with the options each last.pt records"
+            )
         if isinstance(old, dict):  # compared as the file states it: JSON's types and values
             try:
                 old = _in_current_form(old)
@@ -156,6 +162,34 @@ def write_run_config(run_dir: Path, record: dict[str, Any], *, resume: bool) -> 
                     "resume with the run's own options, or pass another --out for a new run"
                 )
     write_atomically(path, text.encode())
+
+
+def check_resumed_config(path: Path, stored: Any, cfg: dict[str, Any]) -> None:
+    """Refuse to resume checkpoint ``path`` under another config than it was saved with.
+
+    ``stored`` is the checkpoint's own ``config`` entry, ``cfg`` this command's (both as
+    :meth:`~labram.train.config.TrainConfig.to_dict` writes them). Compared like the run
+    folder's ``config.json`` (:func:`write_run_config`: :data:`RESUME_FREE` fields may change),
+    so a run whose ``config.json`` was lost or damaged still cannot continue with other options.
+
+    Raises
+    ------
+    UsageError
+        The configs differ, naming the fields, or ``stored`` is not a config.
+    """
+    try:
+        old = current_form(stored) if isinstance(stored, dict) else None
+    except UsageError:
+        old = None
+    if old is None:
+        raise UsageError(f"cannot resume from {path}: it holds no config this labram reads")
+    changed = _differences(old, current_form(cfg))
+    if changed:
+        shown = "; ".join(changed[:4]) + ("; ..." if len(changed) > 4 else "")
+        raise UsageError(
+            f"cannot resume from {path}: options differ from those it was saved with: {shown}; "
+            "resume with the run's own options, or pass another --out for a new run"
+        )
 
 
 def _in_current_form(record: dict[str, Any]) -> dict[str, Any]:

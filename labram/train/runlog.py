@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from eegprep.base.errors import UsageError
 from eegprep.base.files import write_output
 
 
@@ -39,8 +40,7 @@ class RunLog:
         if not enabled:
             return
         if resume_step and self.path.exists():
-            with self.path.open(newline="") as fh:
-                self.rows = [r for r in csv.DictReader(fh) if _kept(r, resume_step)]
+            self.rows = _read_rows(self.path, resume_step)
         if self.rows:
             self.columns = list(self.rows[0])
         self._rewrite()
@@ -92,6 +92,26 @@ class RunLog:
         if not self.enabled or plot_path is None or not self.rows:
             return None
         return plot_curves(self.rows, plot_path)
+
+
+def _read_rows(path: Path, resume_step: int) -> list[dict[str, Any]]:
+    """The rows of ``path`` a resumed run keeps (:func:`_kept`).
+
+    Raises
+    ------
+    UsageError
+        ``path`` is not UTF-8 CSV text (damaged, or another file under its name): one line
+        naming it, before it is rewritten, so that the rows it holds are not lost.
+    """
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            return [r for r in csv.DictReader(fh) if _kept(r, resume_step)]
+    except (UnicodeDecodeError, csv.Error, OSError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else " ".join(str(exc).split())[:120]
+        raise UsageError(
+            f"cannot resume: {path}: not a run log that can be read ({why}); move it away to "
+            "resume with a new log, or pass another --out for a new run"
+        ) from None
 
 
 def _kept(row: dict[str, Any], resume_step: int) -> bool:
