@@ -27,7 +27,7 @@ import numpy as np
 
 from eegprep.base.errors import UsageError
 from eegprep.base.validation import check_min
-from labram.data.windows import WindowIndex
+from labram.data.windows import WindowIndex, check_batch_size
 
 STATE_VERSION = 1
 
@@ -104,6 +104,7 @@ class BatchPlan:
                 f"Invalid corpus weights: {sorted(unknown)} not among the stores' corpora "
                 f"{index.corpora}"
             )
+        check_batch_size(index, batch_size, max((weights or {}).values(), default=1.0))
         self.index = index
         self.batch_size = batch_size
         self.seed, self.rank, self.world_size = seed, rank, world_size

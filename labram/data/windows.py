@@ -300,6 +300,36 @@ def check_index_size(n_windows: int, stride_seconds: float | None) -> None:
     )
 
 
+def check_batch_size(index: WindowIndex, batch_size: int, repeat: float = 1.0) -> None:
+    """Refuse, in one line, a ``batch_size`` whose largest batch's samples alone would take more
+    than half of this machine's memory (``--batch-size 10000000`` on a large store), before a
+    batch is allocated. A batch holds windows of one shape, at most as many as the store has
+    of it (each repeated up to ``repeat`` times: the largest corpus weight)."""
+    have = _physical_memory()
+    if have is None or not len(index.n_patches):
+        return
+    nch = index.n_channels
+    span = int(index.n_patches.max()) + 1
+    largest = int(nch.max()) * (span - 1) * PATCH_SIZE * 4  # no window is larger
+    if largest * min(batch_size, len(nch) * max(repeat, 1.0)) <= have // 2:
+        return  # (a bound from two maxima: no sort of 10^7 windows by shape)
+    nch = nch.astype(np.int64)
+    key = nch * span + index.n_patches  # one batch shape each
+    shapes, counts = np.unique(key, return_counts=True)
+    tokens = (shapes // span) * (shapes % span)  # patches of PATCH_SIZE float32 samples
+    windows = np.minimum(batch_size, np.ceil(counts * max(repeat, 1.0)))
+    need = int((tokens * windows).max()) * PATCH_SIZE * 4
+    if need <= have // 2:
+        return
+    from eegprep.base.limits import format_bytes
+
+    raise ConfigError(
+        f"batch_size={batch_size}: a batch's samples alone would take {format_bytes(need)}, "
+        f"more than half of this machine's memory ({format_bytes(have)}); lower --batch-size "
+        "(--set batch_size=...)"
+    )
+
+
 def _physical_memory() -> int | None:
     """This machine's memory in bytes (``None`` where the system does not say)."""
     try:

@@ -430,6 +430,10 @@ def config_from_options(
     overrides: dict[str, Any] = {}
     if config_file:
         overrides.update(read_toml(config_file, stage))
+        try:  # the file's values on their own first, so that a refusal names the file
+            train_config(stage, size, recipe=recipe, **overrides)
+        except ConfigError as exc:
+            raise ConfigError(f"{config_file}: {exc}") from None
     overrides.update(stage_overrides(parse_sets(sets), stage))
     overrides.update({k: v for k, v in (flags or {}).items() if v is not None})
     refuse_preset_fields(overrides)

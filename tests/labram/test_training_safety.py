@@ -217,3 +217,38 @@ def test_resume_with_a_log_that_is_not_text_is_one_line_and_keeps_it(
     code, output = _run("tokenizer", "--store", store, *TINY, "--out", out, "--resume")
     _one_error(code, output, str(out / "log.csv"), "not a run log")
     assert (out / "log.csv").read_bytes() == damage
+
+
+# --- hostile sizes and config files ---------------------------------------------------------
+
+
+def test_a_batch_larger_than_memory_is_refused_before_it_is_allocated(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import labram.data.windows as windows
+
+    # 8 channels x 5 s windows: 32 kB each, and a machine of 128 kB: batches of 2 at most
+    monkeypatch.setattr(windows, "_physical_memory", lambda: 4 * 32_000)
+    code, output = _run("tokenizer", "--store", store, *TINY, "--batch-size", "2",
+                        "--out", tmp_path / "run")  # fmt: skip
+    assert code == 0, output
+    code, output = _run("tokenizer", "--store", store, *TINY, "--out", tmp_path / "big")
+    _one_error(code, output, "batch_size=4", "take 125 KiB", "half of this machine's memory")
+    assert not (tmp_path / "big").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [("lr = nan", "`lr`"), ("[tokenizer]\nbatch_size = 1e400", "`batch_size`"),
+     ("[tokenizer]\nepochs = -1", "`epochs`"), ("[tokenizer.x]\na = 1", "'x'"),
+     ("size = 'base'", "`size`")],
+)  # fmt: skip
+def test_a_config_file_s_bad_value_names_the_file_and_the_field(
+    store: str, tmp_path: Path, text: str, says: str
+) -> None:
+    config = tmp_path / "my config.toml"
+    config.write_text(text + "\n")
+    code, output = _run("tokenizer", "--store", store, *TINY, "--config", config,
+                        "--out", tmp_path / "run")  # fmt: skip
+    _one_error(code, output, f"error: {config}: ", says)
+    assert not (tmp_path / "run").exists()
