@@ -109,8 +109,24 @@ def check_resume_stage(out: Path, stage: str) -> None:
     ------
     UsageError
         ``out`` holds a run of another stage (``labram tokenizer --resume`` given a
-        ``labram pretrain`` or ``finetune`` folder), naming both.
+        ``labram pretrain`` or ``finetune`` folder), naming both; or ``out`` is a stage folder
+        of a ``labram pretrain`` run (``OUT/tokenizer``: resuming it alone would change the
+        tokenizer its masked-modelling stage was trained with).
     """
+    parent = out.absolute().parent
+    inside = os.path.abspath(parent / LOCK_FILE) in _HELD  # (the pretrain run itself resumes)
+    rank0 = int(os.environ.get("RANK", "0")) == 0  # (rank 0 alone looks: its error ends the job)
+    if (
+        out.name in ("tokenizer", "mem")
+        and rank0
+        and not inside
+        and folder_stage(parent) == "pretrain"
+    ):
+        raise UsageError(
+            f"cannot resume {out}: it is the {out.name} stage of the `labram pretrain` run in "
+            f"{out.parent}, which its other stage depends on; resume that run (labram pretrain "
+            f"--resume --out {out.parent}), or pass another --out for a new run"
+        )
     found = folder_stage(out) if out.is_dir() else None
     if found is not None and found != stage:
         raise UsageError(

@@ -252,3 +252,24 @@ def test_a_config_file_s_bad_value_names_the_file_and_the_field(
                         "--out", tmp_path / "run")  # fmt: skip
     _one_error(code, output, f"error: {config}: ", says)
     assert not (tmp_path / "run").exists()
+
+
+def test_a_pretrain_run_s_stage_folder_is_resumed_only_by_its_run(
+    store: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "pt"
+    stage = [*TINY, "--tokenizer-max-steps", "3", "--tokenizer-batch-size", "4"]
+    code, output = _run("pretrain", "--store", store, *stage, "--out", out)
+    assert code == 0, output
+    before = _files(out)
+    code, output = _run("tokenizer", "--store", store, *TINY, "--max-steps", "6",
+                        "--out", out / "tokenizer", "--resume")  # fmt: skip
+    _one_error(code, output, f"cannot resume {out / 'tokenizer'}", "labram pretrain --resume")
+    assert _files(out) == before  # the tokenizer the masked model was trained with is kept
+    # the run itself, killed in its tokenizer stage, resumes it
+    for name in ("tokenizer/tokenizer.pt", "tokenizer/summary.json"):
+        (out / name).unlink()
+    shutil.rmtree(out / "mem")
+    code, output = _run("pretrain", "--store", store, *stage, "--out", out, "--resume")
+    assert code == 0, output
+    assert (out / "mem" / "model.pt").is_file()
