@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from eegprep.base.errors import EegprepError, UsageError
 from eegprep.base.files import write_problem
 from labram.data.loader import WindowDataset
+from labram.data.sampler import ResumeError
 from labram.train.config import TrainConfig, current_form
 from labram.train.distributed import DistInfo
 
@@ -190,7 +191,7 @@ def check_resumed_config(path: Path, stored: Any, cfg: dict[str, Any]) -> None:
 
     Raises
     ------
-    UsageError
+    ResumeError
         The configs differ, naming the fields, or ``stored`` is not a config.
     """
     try:
@@ -198,11 +199,11 @@ def check_resumed_config(path: Path, stored: Any, cfg: dict[str, Any]) -> None:
     except UsageError:
         old = None
     if old is None:
-        raise UsageError(f"cannot resume from {path}: it holds no config this labram reads")
+        raise ResumeError(f"cannot resume from {path}: it holds no config this labram reads")
     changed = _differences(old, current_form(cfg))
     if changed:
         shown = "; ".join(changed[:4]) + ("; ..." if len(changed) > 4 else "")
-        raise UsageError(
+        raise ResumeError(
             f"cannot resume from {path}: options differ from those it was saved with: {shown}; "
             "resume with the run's own options, or pass another --out for a new run"
         )
