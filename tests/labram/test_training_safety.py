@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from cli import labram_cli
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.writer import StoreWriter
-from labram.checkpoints.files import read_checkpoint
+from labram.checkpoints.safe_read import read_checkpoint
 from labram.model.config import tokenizer_config
 from labram.model.tokenizer import VQNSPTokenizer
 from labram.stages.train_tokenizer import pretrain_dataset, tokenizer_step
