@@ -3,7 +3,8 @@
 ``labram export`` writes ``NAME.card.json`` (strict JSON, the facts of
 :func:`labram.stages.export.model_card`) and ``NAME.card.md`` (the same facts for people:
 :func:`labram.stages.export.card_markdown`) beside ``NAME.safetensors``. Each states the
-weights' SHA-256 and, since export ids, the export's id: :func:`read_card` returns those two,
+weights' SHA-256, the weights file's name and, since export ids, the export's id:
+:func:`read_card` returns those,
 read from the card's structure (the JSON's fields, the Markdown's table rows), never found by a
 text search, so that a card damaged or edited out of shape is named as such
 (:class:`CardDamaged`) instead of passing because the id is still somewhere in its text.
@@ -55,7 +56,7 @@ CARD_FIELDS = frozenset({
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _MD_SHA256 = re.compile(r"\| sha256 \| `([0-9a-f]{64})` \|")
 _MD_EXPORT_ID = re.compile(r"\| export id \| `([0-9a-f]{64}|-)` \|")
-_MD_FILE = re.compile(r"\| file \| .+ \|")
+_MD_FILE = re.compile(r"\| file \| (.+?)(?: \([0-9,]+ bytes\))? \|")
 
 
 class CardDamaged(ValueError):
@@ -69,11 +70,29 @@ class CardIds:
     ``sha256``: hex SHA-256 (64 digits) of the weights file's bytes when it was exported;
     ``export_id``: the export's id (64 hex digits:
     :func:`labram.checkpoints.safetensors_files.content_digest`), None for an export of a
-    labram before export ids (or a Markdown card that states ``-``).
+    labram before export ids (or a Markdown card that states ``-``); ``file``: the weights
+    file's name when it was exported, as the card writes it (a Markdown card escapes it:
+    ``markdown``).
     """
 
     sha256: str
     export_id: str | None
+    file: str = ""
+    markdown: bool = False
+
+    def names_file(self, weights: str | os.PathLike[str]) -> bool:
+        """Whether the card names the file ``weights`` (by the name it is given as, or, for a
+        link, its target's; a name differing in case only where the file system ignores it)."""
+        weights = Path(weights)
+        for name in (weights.name, Path(os.path.realpath(weights)).name):
+            if self.file == _as_written(name, markdown=self.markdown):
+                return True
+        if self.file.casefold() != _as_written(weights.name, markdown=self.markdown).casefold():
+            return False
+        try:  # differing in case only: the same file where the file system ignores case
+            return os.path.samefile(weights, weights.with_name(weights.name.swapcase()))
+        except OSError:
+            return False
 
 
 def read_card(path: str | os.PathLike[str]) -> CardIds:
@@ -117,12 +136,14 @@ def _json_ids(text: str) -> CardIds:
             f" and {len(missing) - 4} more" if len(missing) > 4 else ""
         )
         raise CardDamaged(f"no {shown} field{'s' if len(missing) > 1 else ''}")
-    sha256, export_id = doc["sha256"], doc.get(EXPORT_ID)
+    sha256, export_id, file = doc["sha256"], doc.get(EXPORT_ID), doc["file"]
     if not (isinstance(sha256, str) and _HEX64.fullmatch(sha256)):
         raise CardDamaged(f"its sha256 {_short(sha256)} is not 64 hex digits")
     if export_id is not None and not (isinstance(export_id, str) and _HEX64.fullmatch(export_id)):
         raise CardDamaged(f"its {EXPORT_ID} {_short(export_id)} is neither null nor 64 hex digits")
-    return CardIds(sha256, export_id)
+    if not isinstance(file, str):
+        raise CardDamaged(f"its file {_short(file)} is not a file name")
+    return CardIds(sha256, export_id, file)
 
 
 def _markdown_ids(text: str) -> CardIds:
@@ -131,11 +152,21 @@ def _markdown_ids(text: str) -> CardIds:
     lines = [line.rstrip("\r") for line in text.split("\n")]
     if not lines[0].startswith("# "):
         raise CardDamaged("its first line is not the card's title (# NAME)")
-    _row(lines, "file", _MD_FILE)
+    file = _row(lines, "file", _MD_FILE)
     sha256 = _row(lines, "sha256", _MD_SHA256)
     has_id = any(line.startswith("| export id |") for line in lines)
     export_id = _row(lines, "export id", _MD_EXPORT_ID) if has_id else "-"
-    return CardIds(sha256, None if export_id == "-" else export_id)
+    return CardIds(sha256, None if export_id == "-" else export_id, file, markdown=True)
+
+
+def _as_written(name: str, *, markdown: bool) -> str:
+    """A file name as a card writes it: itself in JSON, escaped in Markdown (as
+    :func:`labram.stages.export.card_markdown` writes it)."""
+    if not markdown:
+        return name
+    from eegprep.cli_group import markdown_line
+
+    return markdown_line(name)
 
 
 def _row(lines: list[str], name: str, pattern: re.Pattern[str]) -> str:
@@ -170,8 +201,10 @@ def check_cards(weights: Path, export_id: str | None) -> None:
     export of this labram (``labram convert``'s, another tool's, an older labram's export),
     whose cards, if any are there (:func:`~labram.checkpoints.export_journal.export_cards`),
     must state the weights' SHA-256 (an older export's do); else they are an export's whose
-    weights were replaced. A card that is missing or unreadable is not compared: weights may be
-    shared alone. Each card is one warning line at most.
+    weights were replaced. A card that describes these weights but names another file (``file``:
+    the weights renamed, with their cards, since the export) is warned of too: the weights are
+    read. A card that is missing or unreadable is not compared: weights may be shared alone.
+    Each card is one warning line at most.
     """
     cards = card_paths(weights) if export_id is not None else export_cards(weights)
     digest = export_id
@@ -197,14 +230,23 @@ def check_cards(weights: Path, export_id: str | None) -> None:
                     "three files",
                     stacklevel=3,
                 )
-            continue
-        digest = digest or file_sha256(weights)
-        if ids.sha256 != digest:
+                continue
+        else:
+            digest = digest or file_sha256(weights)
+            if ids.sha256 != digest:
+                warnings.warn(
+                    f"{card} describes other weights than {weights} (its SHA-256 is not "
+                    f"{digest[:12]}...: the card of an export whose weights were replaced, e.g. "
+                    "by `labram convert`); delete the cards, or run `labram export ... --force` "
+                    "to write weights and cards again",
+                    stacklevel=3,
+                )
+                continue
+        if not ids.names_file(weights):  # these weights, under another name: renamed since
             warnings.warn(
-                f"{card} describes other weights than {weights} (its SHA-256 is not "
-                f"{digest[:12]}...: the card of an export whose weights were replaced, e.g. by "
-                "`labram convert`); delete the cards, or run `labram export ... --force` to "
-                "write weights and cards again",
+                f"{card} names the weights file {ids.file!r}, not {weights.name!r}: it "
+                "describes these weights (the same export), renamed since they were exported; "
+                "rename the weights and both cards back, or edit the card's file field",
                 stacklevel=3,
             )
 

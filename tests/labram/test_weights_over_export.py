@@ -414,3 +414,52 @@ def test_a_torch_file_named_safetensors_is_read(tmp_path: Path) -> None:
     torch.save({"model": to_official(_model(4))}, path)
     assert zipfile.is_zipfile(path)
     assert read_checkpoint(path)["model"].keys() == to_official(_model(4)).keys()
+
+
+@pytest.mark.parametrize("export_ids", [True, False], ids=["export", "older export"])
+def test_a_card_naming_another_weights_file_is_named(
+    sources: tuple[Path, Path], tmp_path: Path, export_ids: bool
+) -> None:
+    """A card's ``file`` was never compared with the weights' name: an export renamed with its
+    cards, or a card copied from another export keeping the right id, passed without a word.
+    Each such card is now one warning line naming both names; the weights are read (they are
+    the card's), and a link's target name, or a name with Markdown's special characters, is
+    the card's own."""
+    from labram.checkpoints.load import load_model
+
+    ours, _ = sources
+    out = tmp_path / "out" / "my_model [v2] *.safetensors"
+    export(ours, out)
+    if not export_ids:  # an export of a labram before export ids: its cards hold the SHA-256
+        with pytest.warns(UserWarning, match="deleted its model cards"):
+            save_safetensors(ours_dict(load_ours(ours)), out)
+        card = model_card(load_model(ours, what="export"), out, export_id=None)
+        card_paths(out)[0].write_text(card_markdown(card))
+        card_paths(out)[1].write_text(json.dumps(card))
+    _read_quietly(out)  # (the Markdown card escapes the name it states)
+    link = out.with_name("latest.safetensors")
+    link.symlink_to(out.name)
+    for card, linked in zip(card_paths(out), card_paths(link), strict=True):
+        linked.symlink_to(card.name)
+    _read_quietly(link)  # a link's cards name its target
+    renamed = out.with_name("renamed.safetensors")
+    for src, dst in zip((out, *card_paths(out)), (renamed, *card_paths(renamed)), strict=True):
+        src.rename(dst)
+    with pytest.warns(UserWarning) as seen:
+        assert read_checkpoint(renamed)
+    said = sorted(str(w.message) for w in seen)
+    assert len(said) == 2 and all("\n" not in s for s in said), said
+    for card, line in zip(sorted(str(p) for p in card_paths(renamed)), said, strict=True):
+        assert line.startswith(f"{card} names the weights file "), line
+        assert "not 'renamed.safetensors': it describes these weights" in line, line
+    md, js = card_paths(renamed)
+    md.unlink()
+    doc = json.loads(js.read_text())
+    js.write_text(json.dumps({**doc, "file": "renamed.safetensors"}))
+    _read_quietly(renamed)
+    js.write_text(json.dumps({**doc, "file": "other.safetensors"}))  # copied from elsewhere
+    with pytest.warns(UserWarning, match=r"names the weights file 'other\.safetensors', not "):
+        read_checkpoint(renamed)
+    js.write_text(json.dumps({**doc, "file": None}))
+    with pytest.warns(UserWarning, match=r"damaged \(its file None is not a file name\)"):
+        read_checkpoint(renamed)
