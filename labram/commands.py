@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -27,6 +27,9 @@ from eegprep.cli_group import (
     set_verbosity,
     verbosity_options,
 )
+
+if TYPE_CHECKING:
+    from eegprep.store.reader import Store
 
 
 class Device(click.ParamType):
@@ -224,18 +227,24 @@ def _config(stage: str, kw: dict[str, Any], *, stage_flags: dict[str, Any] | Non
     )
 
 
-def _open_stores(stores: tuple[str, ...], excluded: tuple[str, ...] = ()) -> None:
-    """Open every store a command names (one ``error:`` line for the first that is missing,
-    damaged, or of another rate or channel vocabulary than the others) before the command
-    writes anything, and say once what its ``stores`` share and how their recipes differ
-    (:mod:`labram.data.store_set`). A store given both as --store and --exclude-subjects-of
-    is refused: every recording of it would be left out."""
-    from eegprep.base.errors import UsageError
-    from eegprep.store.reader import open_store
-    from labram.data.store_set import store_key
-    from labram.data.windows import open_stores
+def _open_stores(
+    stores: tuple[str, ...], excluded: tuple[str, ...] = ()
+) -> tuple[list[Store], list[Store]]:
+    """Open every store a command names, once (one ``error:`` line for the first that is
+    missing, damaged, or of another rate or channel vocabulary than the others) before the
+    command writes anything, and say once what its ``stores`` share and how their recipes
+    differ (:mod:`labram.data.store_set`). A store given both as --store and
+    --exclude-subjects-of is refused: every recording of it would be left out.
 
-    open_stores(stores, warn=True)
+    Returns the ``stores`` opened and reconciled, and the ``excluded`` opened each on its own:
+    the command hands these to its stages, which open nothing again (a stage reading them
+    again by URL repeated the opening and the check of shared recordings, ~1 s for two stores
+    of 10^5 recordings, at each stage)."""
+    from eegprep.base.errors import UsageError
+    from labram.data.store_set import store_key
+    from labram.data.windows import open_each, open_stores
+
+    opened = open_stores(stores, warn=True)
     given = {store_key(s): s for s in stores}
     for url in excluded:
         if store_key(url) in given:
@@ -244,15 +253,18 @@ def _open_stores(stores: tuple[str, ...], excluded: tuple[str, ...] = ()) -> Non
                 "every recording of it would be excluded from pre-training: give it to one of the "
                 "two options"
             )
-        open_store(url)
+    return opened, open_each(excluded)
 
 
-def _several_stores(stores: tuple[str, ...]) -> None:
-    """For a command that reads stores without training (evaluate, embed): when it names more
-    than one, open them first and say once what they share (:func:`_open_stores`); one store is
-    left to the stage to open, which names any problem with it the same way."""
+def _command_stores(stores: tuple[str, ...]) -> list[str] | list[Store]:
+    """For a command that reads stores without training (evaluate, embed):
+    when it names more than one, open them first, say once what they share
+    (:func:`_open_stores`) and hand them to the stage; one store is left to the stage to open
+    (once), which names any problem with it the same way, after its own checks (the
+    checkpoint's)."""
     if len(stores) > 1:
-        _open_stores(stores)
+        return _open_stores(stores)[0]
+    return list(stores)
 
 
 def _run_folder(kw: dict[str, Any], default: str, *stores: tuple[str, ...], stage: str) -> Path:
@@ -352,18 +364,15 @@ def labram_tokenizer(
 
     cfg = _config("tokenizer", kw)
     out = _run_folder(kw, "runs/tokenizer", stores, exclude_subjects_of, stage="tokenizer")
-    _open_stores(stores, exclude_subjects_of)
+    opened, of = _open_stores(stores, exclude_subjects_of)
     from labram.train.run import run_lock
 
-    exclusions(list(stores), out, list(exclude_subjects_of), False)  # before the folder is made
+    exclusions(opened, out, of, False)  # before the folder is made
     with run_lock(out):  # taken before excluded_subjects.json is written
-        excluded = exclusions(
-            list(stores), out, list(exclude_subjects_of), True, resume=kw["resume"]
-        )
+        excluded = exclusions(opened, out, of, True, resume=kw["resume"])
         res = train_tokenizer(
-            list(stores), cfg, out, resume=kw["resume"], exclude_subjects=excluded,
-            device=kw["device"],
-        )  # fmt: skip
+            opened, cfg, out, resume=kw["resume"], exclude_subjects=excluded, device=kw["device"]
+        )
     from labram.train.distributed import is_main_process
 
     cb = res["codebook"]  # summed over ranks
@@ -433,14 +442,14 @@ def labram_pretrain(
     }
     tok_cfg = _config("tokenizer", kw, stage_flags=tok_flags)
     out = _run_folder(kw, "runs/pretrain", stores, exclude_subjects_of, stage="pretrain")
-    _open_stores(stores, exclude_subjects_of)
+    opened, of = _open_stores(stores, exclude_subjects_of)
     res = pretrain(
-        list(stores),
+        opened,
         mem_cfg,
         out,
         tokenizer_cfg=tok_cfg,
         tokenizer=tokenizer,
-        exclude_subjects_of=list(exclude_subjects_of),
+        exclude_subjects_of=of,
         resume=kw["resume"],
         device=kw["device"],
     )
@@ -533,9 +542,9 @@ def labram_finetune(
     if splits_file is None or protocol is not None:
         proto = parse_protocol(protocol, folds=folds, shots=shots)
     out = _run_folder(kw, f"runs/finetune-{task}", stores, stage="finetune")
-    _open_stores(stores)
+    opened, _ = _open_stores(stores)
     res = finetune(
-        list(stores),
+        opened,
         task,
         cfg,
         out,
@@ -603,9 +612,8 @@ def labram_evaluate(
     """
     from labram.stages.finetune import evaluate
 
-    _several_stores(stores)
     res = evaluate(
-        list(stores),
+        _command_stores(stores),
         task,
         checkpoint,
         split=split,
@@ -659,8 +667,7 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
 
     cfg = EmbedConfig(per_patch=per_patch, task=task, chunk_windows=chunk_windows,
                       batch_size=batch_size)  # fmt: skip
-    _several_stores(stores)
-    res = embed(list(stores), checkpoint, out, cfg=cfg, device=device)
+    res = embed(_command_stores(stores), checkpoint, out, cfg=cfg, device=device)
     if not is_main_process():
         return
     if as_json:
@@ -797,8 +804,12 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
     for problem in bad:
         say(f"skipped: {one_line(str(problem))}", err=True)
     if predict:
+        from labram.data.windows import open_stores
+
+        # opened once for every run; not warned of: the run predicted again said it
+        given = open_stores(stores) if stores else None
         for run in runs:
-            for path in add_predictions(run, stores=list(stores) or None, device=device):
+            for path in add_predictions(run, stores=given, device=device):
                 say(f"predictions: {path}", err=True, info=True)
     say_lines(summary_lines(runs))
     if html_out:

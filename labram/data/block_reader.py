@@ -8,7 +8,9 @@ helper thread, or sharing a group's work items with other processes
 (:meth:`BlockReader.fill_items`). The loader that feeds training is :mod:`labram.data.loader`.
 
 Concurrency contract: a reader is safe to copy into another process; each process opens its
-own store handles on first use (zarr's async machinery does not survive a fork).
+own store handles on first use (zarr's async machinery does not survive a fork); the process
+that built the index reads through the stores it opened (``WindowIndex.opened``), which are
+never pickled nor used in another process.
 """
 
 from __future__ import annotations
@@ -110,6 +112,7 @@ class BlockReader:
         self.cache_bytes = int(cache_mb * 1e6)
         self._cached_bytes = 0
         self._pid = -1
+        self._home = os.getpid()  # the process whose stores index.opened holds
         self._stores: dict[int, Any] = {}
         self._cache: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()  # (rec, chunk)
         # rec -> (its store, samples, samples per chunk, whether the plan reads every stored
@@ -146,9 +149,13 @@ class BlockReader:
     def _store(self, i: int) -> Any:
         self._this_process()
         if i not in self._stores:
-            from eegprep.store.reader import open_store
+            opened = self.index.opened
+            if opened is not None and self._home == os.getpid():  # the command's own stores
+                self._stores[i] = opened[i]
+            else:  # a worker (forked or spawned), or an index built without them
+                from eegprep.store.reader import open_store
 
-            self._stores[i] = open_store(self.index.urls[i])
+                self._stores[i] = open_store(self.index.urls[i])
         return self._stores[i]
 
     def _recording(self, r: int) -> tuple[Any, int, int, bool]:

@@ -173,6 +173,7 @@ def select(index: WindowIndex, keep: np.ndarray, split: str, block_samples: int)
         assign_blocks(rec, start, block_samples),
         index.labels[keep],
         {"split": split, "n_skipped": index.meta.get("n_skipped", 0)},
+        index.opened,
     )
 
 

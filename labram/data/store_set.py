@@ -20,6 +20,11 @@ which applies these rules (docs/training.md, "Several stores"):
   per store naming the recipe fields that differ from the first store's, since the model then
   sees samples of two recipes mixed.
 
+A command opens and reconciles its stores once (:func:`labram.data.windows.open_stores`) and
+hands the :class:`Store` objects to its stages: a set this module reconciled is recognised
+when it comes back (:func:`is_reconciled`, by identity) and passes through as it is, and each
+store keeps the name it was given as (:func:`given_name`), which runs record.
+
 Cost: the root attributes, and with two stores or more each recording's source identity,
 decoded from the index lines already in memory (:meth:`eegprep.store.reader.Store.
 source_identities`); no record is parsed and no group opened.
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,6 +48,49 @@ log = logging.getLogger(__name__)
 IGNORED_RECIPE_FIELDS = ("block_seconds", "filter_design")
 """Recipe fields not compared: ``block_seconds`` changes no sample (it is outside the recipe's
 hash); ``filter_design`` is prose that follows ``mode`` and ``version``, which are compared."""
+
+
+_GIVEN: weakref.WeakKeyDictionary[Store, str] = weakref.WeakKeyDictionary()
+"""The name each store opened here was given as (a local path as typed, not made absolute)."""
+
+_SETS: weakref.WeakKeyDictionary[Store, tuple[weakref.ref[Store], ...]] = (
+    weakref.WeakKeyDictionary()
+)
+"""The reconciled set each store was returned in (weak references: no store is kept alive)."""
+
+
+def remember(stores: Sequence[Store], names: Sequence[str], *, reconciled: bool) -> None:
+    """Note ``names``, the arguments ``stores`` were opened from, and, when ``reconciled``,
+    that ``stores`` are one set :func:`reconcile` returned (:func:`is_reconciled`)."""
+    members = tuple(weakref.ref(s) for s in stores)
+    for store, name in zip(stores, names, strict=True):
+        _GIVEN[store] = name
+        if reconciled:
+            _SETS[store] = members
+
+
+def is_reconciled(stores: Sequence[str | Store]) -> bool:
+    """Whether ``stores`` are, in order, the very objects of one set :func:`reconcile` returned
+    (opening and reconciling them again would give them back unchanged)."""
+    if not stores or not all(isinstance(s, Store) for s in stores):
+        return False
+    members = _SETS.get(stores[0])  # type: ignore[arg-type]
+    if members is None or len(members) != len(stores):
+        return False
+    return all(ref() is s for ref, s in zip(members, stores, strict=True))
+
+
+def given_name(store: str | Store) -> str:
+    """A store argument as runs record it: a URL or path as given; a :class:`Store` by the
+    argument it was opened from here (its URL when it was opened elsewhere)."""
+    if isinstance(store, Store):
+        return _GIVEN.get(store, store.url)
+    return os.fspath(store)
+
+
+def given_names(stores: Sequence[str | Store]) -> list[str]:
+    """:func:`given_name` of each of ``stores``."""
+    return [given_name(s) for s in stores]
 
 
 def unique_stores(urls: Sequence[str | Store]) -> list[str | Store]:
@@ -71,7 +120,7 @@ def store_key(url: str) -> str:
 
 def shown(store: str | Store) -> str:
     """A store argument as messages show it: as given, credentials hidden."""
-    return store.display if isinstance(store, Store) else redact(os.fspath(store))
+    return redact(given_name(store))
 
 
 def reconcile(

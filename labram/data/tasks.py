@@ -432,6 +432,7 @@ def index_by(
             if recs
             else np.zeros((0, 1), np.float32),
             {"split": split, "n_skipped": skipped},
+            list(opened),
         )
     return out
 

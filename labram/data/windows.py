@@ -27,7 +27,14 @@ from eegprep.base.gc_pause import gc_paused
 from eegprep.base.validation import check_min, invalid_value
 from eegprep.pipeline.channels import N_ADDRESSABLE
 from eegprep.store.reader import Recording, Store, open_store
-from labram.data.store_set import reconcile, shown, unique_stores
+from labram.data.store_set import (
+    given_names,
+    is_reconciled,
+    reconcile,
+    remember,
+    shown,
+    unique_stores,
+)
 from labram.model.config import BLOCK_SECONDS, PATCH_SIZE
 
 log = logging.getLogger(__name__)
@@ -149,6 +156,10 @@ class WindowIndex:
         ``start`` int64, the others int32 in a pre-training index, where they fit).
     labels : ndarray of float32, shape (n_windows, n_targets)
         Class index (as float) or regression targets; zeros for pre-training.
+    opened : list of Store, optional
+        The stores of ``urls``, as opened (and reconciled) by the process that built the index,
+        for that process to read and look up records without opening them again. Not pickled:
+        a dataloader worker opens its own (:mod:`labram.data.block_reader`).
     """
 
     urls: list[str]
@@ -159,6 +170,11 @@ class WindowIndex:
     block: np.ndarray
     labels: np.ndarray
     meta: dict[str, Any] = field(default_factory=dict)
+    opened: list[Store] | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """For another process: the stores stay in this one (a worker opens its own)."""
+        return {**self.__dict__, "opened": None}
 
     def __len__(self) -> int:
         return int(self.rec.shape[0])
@@ -206,6 +222,7 @@ class WindowIndex:
             self.block[keep],
             self.labels[keep],
             dict(self.meta),
+            self.opened,
         )
 
 
@@ -214,10 +231,27 @@ def open_stores(urls: Sequence[str | Store], *, warn: bool = False) -> list[Stor
     :func:`~labram.data.store_set.unique_stores`) and read them together
     (:func:`~labram.data.store_set.reconcile`): stores of another rate or channel vocabulary
     are refused, a recording two stores hold is kept in the first only. ``warn``: say what
-    they share and how their recipes differ (a command does once, when it first opens them)."""
+    they share and how their recipes differ (a command does once, when it first opens them).
+
+    A list this function returned, given back (a command hands its stages the stores it
+    opened), is returned as it is: nothing is opened, checked or said again."""
+    if not warn and is_reconciled(urls):
+        return [s for s in urls if isinstance(s, Store)]  # (every one is)
     given = unique_stores(urls)
     opened = [u if isinstance(u, Store) else open_store(u) for u in given]
-    return reconcile(opened, names=[shown(u) for u in given], warn=warn)
+    together = reconcile(opened, names=[shown(u) for u in given], warn=warn)
+    remember(together, given_names(given), reconciled=True)
+    return together
+
+
+def open_each(urls: Sequence[str | Store]) -> list[Store]:
+    """Each of ``urls`` opened on its own (a :class:`Store` passes through; one given twice is
+    opened once), not reconciled with the others: for stores whose subjects alone are read
+    (``--exclude-subjects-of``)."""
+    given = unique_stores(urls)
+    opened = [u if isinstance(u, Store) else open_store(u) for u in given]
+    remember(opened, given_names(given), reconciled=False)
+    return opened
 
 
 def select_channels(rec: Recording, max_channels: int) -> tuple[np.ndarray, np.ndarray]:
@@ -441,6 +475,7 @@ def _build_pretrain_index(
         block,
         np.zeros((len(rec_i), 1), np.float32),
         {"n_recordings_excluded": n_excluded},
+        opened,
     )
     log.info("%d windows from %d recordings (%d excluded)", len(index), len(plans), n_excluded)
     return index
@@ -456,8 +491,7 @@ def subjects_of(stores: Sequence[str | Store]) -> set[str]:
     """Every ``subject_key`` of ``stores`` (for ``--exclude-subjects-of``; each store read on
     its own: their rates, recipes and shared recordings do not matter here)."""
     keys = set()
-    for u in unique_stores(stores):
-        store = u if isinstance(u, Store) else open_store(u)
+    for store in open_each(stores):
         for rid, row in store.index_fields().items():  # as the window index reads them
             key = row.subject_key or ""
             if key:

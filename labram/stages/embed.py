@@ -52,8 +52,10 @@ from torch import Tensor
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import replaced_atomically, write_problem
+from eegprep.store.reader import Store
 from labram.checkpoints.load import Loaded, backbone_model, check_windows_fit, load_model
 from labram.data.block_reader import BlockReader
+from labram.data.store_set import given_names
 from labram.data.tasks import check_outputs
 from labram.data.windows import (
     MAX_COUNT,
@@ -134,11 +136,13 @@ def _concat(parts: Sequence[WindowIndex]) -> WindowIndex:
         np.concatenate([p.n_patches for p in parts]),
         assign_blocks(rec_a, start, BLOCK_SECONDS * PATCH_SIZE),
         np.concatenate([p.labels for p in parts]),
+        {},
+        parts[0].opened,
     )
 
 
 def window_index(
-    stores: Sequence[str],
+    stores: Sequence[str | Store],
     cfg: EmbedConfig,
     settings: WindowSettings | None = None,
     info: dict[str, Any] | None = None,
@@ -184,7 +188,7 @@ def _why_no_window(task: str | None) -> str:
     )
 
 
-def skipped_recordings(stores: Sequence[str], index: WindowIndex) -> list[str]:
+def skipped_recordings(stores: Sequence[str | Store], index: WindowIndex) -> list[str]:
     """The recordings of ``stores`` that give ``index`` no window (shorter than one window, no
     channel the model reads, or, with a task, no labelled window), in store order."""
     kept = {(plan.store, plan.id) for plan in recordings_used(index)}
@@ -276,7 +280,7 @@ def label_array_name(key: str) -> str:
 
 
 def coordinates(
-    index: WindowIndex, stores: Sequence[str], label_keys: dict[str, str] | None = None
+    index: WindowIndex, stores: Sequence[str | Store], label_keys: dict[str, str] | None = None
 ) -> dict[str, np.ndarray]:
     """The per-window coordinates (recording, subject, ..., ``label_<key>``:
     :func:`label_array_name`); ``label_keys``, when given, gets each label array's key by
@@ -331,7 +335,11 @@ def output_folder(out: str | os.PathLike[str]) -> Path:
 
 
 def _params(
-    loaded: Loaded, checkpoint: str, stores: Sequence[str], index: WindowIndex, cfg: EmbedConfig
+    loaded: Loaded,
+    checkpoint: str,
+    stores: Sequence[str | Store],
+    index: WindowIndex,
+    cfg: EmbedConfig,
 ) -> dict[str, Any]:
     """What the output depends on: a re-run must match it to resume."""
     spec = asdict(cfg)
@@ -342,7 +350,7 @@ def _params(
         "checkpoint": str(checkpoint),
         "checkpoint_sha256": _sha256(checkpoint),
         "checkpoint_kind": loaded.kind,
-        "stores": [str(s) for s in stores],
+        "stores": given_names(stores),
         "windows": index.fingerprint(),
         "n_windows": len(index),
         **spec,
@@ -569,7 +577,7 @@ def _embed_chunk(
 
 
 def embed(
-    stores: Sequence[str],
+    stores: Sequence[str | Store],
     checkpoint: str | Path,
     out: str | Path,
     *,
@@ -594,11 +602,12 @@ def embed(
     dinfo = setup(device)
     loaded = load_model(checkpoint)
     model = backbone_model(loaded).to(dinfo.device).eval()
+    stores = open_stores(stores)  # once: the windows, the skipped and the coordinates read them
     index, task = window_index(
         stores, cfg, saved_windows(loaded.info), loaded.info, str(checkpoint)
     )
     if len(index) == 0:
-        raise UsageError(f"no window to embed in {list(stores)}: {_why_no_window(cfg.task)}")
+        raise UsageError(f"no window to embed in {given_names(stores)}: {_why_no_window(cfg.task)}")
     if task is not None and isinstance(model, LaBraMClassifier) and not loaded.head_untrained:
         check_outputs(model.n_outputs, task, source=str(checkpoint))  # logits beside its labels
     used = np.unique(np.concatenate([r.channels for r in index.recordings]))

@@ -24,6 +24,7 @@ from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.files import write_atomically
 from eegprep.base.validation import check_choice
 from eegprep.cli_group import markdown_line
+from eegprep.store.reader import Store
 from labram.checkpoints.contents import CKPT_FORMAT
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import (
@@ -48,6 +49,7 @@ from labram.data.protocols import (
     write_splits,
 )
 from labram.data.sampler import BatchPlan
+from labram.data.store_set import given_names
 from labram.data.tasks import Task, check_outputs, checkpoint_task, get_task, task_record
 from labram.data.windows import MAX_COUNT, WindowIndex, open_stores
 from labram.model.classifier import LaBraMClassifier
@@ -281,7 +283,7 @@ def _test(best: nn.Module, task: Task, splits: dict[str, WindowIndex], run: Run)
 
 
 def finetune(
-    stores: Sequence[str],
+    stores: Sequence[str | Store],
     task_name: str,
     cfg: TrainConfig,
     out: str | Path,
@@ -331,7 +333,7 @@ def finetune(
 
 
 def _finetune(
-    stores: Sequence[str],
+    stores: Sequence[str | Store],
     task_name: str,
     cfg: TrainConfig,
     out: Path,
@@ -345,7 +347,8 @@ def _finetune(
     splits_file: str | Path | None,
 ) -> dict[str, Any]:
     asked, protocol = protocol, protocol or Protocol()
-    opened = open_stores(stores)
+    opened = open_stores(stores)  # once: every fold and seed reads these
+    stores = given_names(opened)  # as the command was given them, for the run's records
     task = get_task(task_name, opened)
     table = TaskWindows.build(opened, task, cfg)
     if splits_file is not None:
@@ -534,7 +537,7 @@ def M_error(task_name: str, stores: Sequence[str]) -> Exception:
 
 
 def evaluate(
-    stores: Sequence[str],
+    stores: Sequence[str | Store],
     task_name: str,
     checkpoint: str | Path,
     *,
@@ -556,6 +559,7 @@ def evaluate(
     check_choice("split", split, ("train", "val", "test"))
     obj = read_checkpoint(Path(checkpoint), what="checkpoint")
     opened = open_stores(stores)
+    stores = given_names(opened)
     record = obj.get("task") if isinstance(obj, dict) else None
     task = checkpoint_task(task_name, opened, record, source=str(checkpoint))
     if cfg is None:

@@ -21,12 +21,15 @@ import io
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
 from eegprep.base.errors import UsageError
 from eegprep.base.files import replaced_atomically
+
+if TYPE_CHECKING:
+    from eegprep.store.reader import Store
 
 FILENAME = "predictions.csv"
 BASE_COLUMNS = ("split", "recording", "subject", "start_s", "duration_s")
@@ -161,7 +164,7 @@ def _number(text: str | None) -> float:
 
 def predict_checkpoint(
     checkpoint: str | Path,
-    stores: Sequence[str],
+    stores: Sequence[str | Store],
     task_name: str,
     *,
     split: str = "test",

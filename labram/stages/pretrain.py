@@ -25,10 +25,12 @@ from torch import Tensor, nn
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
+from eegprep.store.reader import Store
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import is_ours, official_from, ours_from
 from labram.checkpoints.safe_read import read_checkpoint
-from labram.data.windows import open_stores, subjects_of
+from labram.data.store_set import given_names
+from labram.data.windows import open_each, open_stores, subjects_of
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM, mem_loss
 from labram.model.original_init import original_init
@@ -69,9 +71,16 @@ def _load_tokenizer(path: str | Path) -> tuple[VQNSPTokenizer, dict[str, Any] | 
 
 
 def exclusions(
-    stores: Sequence[str], out: Path, of: Sequence[str], write: bool, *, resume: bool = False
+    stores: Sequence[str | Store],
+    out: Path,
+    of: Sequence[str | Store],
+    write: bool,
+    *,
+    resume: bool = False,
 ) -> set[str]:
-    """Subject keys of the evaluation stores ``of``; recorded in ``excluded_subjects.json``.
+    """Subject keys of the evaluation stores ``of``; recorded in ``excluded_subjects.json``
+    (both lists of stores by the names they were given as:
+    :func:`~labram.data.store_set.given_name`).
 
     Raises
     ------
@@ -80,17 +89,18 @@ def exclusions(
         ``resume`` and the folder's ``excluded_subjects.json`` records other stores.
     """
     keys = subjects_of(of) if of else set()
+    names, of_names = given_names(stores), given_names(of)
     if keys and not _any_left(stores, keys):
         raise UsageError(
-            f"--exclude-subjects-of {' '.join(of)}: every recording of {' '.join(stores)} is "
+            f"--exclude-subjects-of {' '.join(of_names)}: every recording of {' '.join(names)} is "
             f"excluded (its subject is among the {len(keys)} of the evaluation stores), so no "
             "window is left to pre-train on; check the --store and --exclude-subjects-of stores"
         )
     if write:
         out.mkdir(parents=True, exist_ok=True)
         record = {
-            "pretraining_stores": list(stores),
-            "evaluation_stores": list(of),
+            "pretraining_stores": names,
+            "evaluation_stores": of_names,
             "n_subjects": len(keys),
             "subject_keys": sorted(keys),
         }
@@ -121,7 +131,7 @@ def exclusions(
     return keys
 
 
-def _any_left(stores: Sequence[str], excluded: set[str]) -> bool:
+def _any_left(stores: Sequence[str | Store], excluded: set[str]) -> bool:
     """Whether a recording of ``stores`` is not excluded (read from the index alone)."""
     for store in open_stores(stores):
         for row in store.index_fields().values():
@@ -145,13 +155,13 @@ def make_mem_step(tokenizer: VQNSPTokenizer) -> Any:
 
 
 def pretrain(
-    stores: Sequence[str],
+    stores: Sequence[str | Store],
     mem_cfg: TrainConfig,
     out: str | Path,
     *,
     tokenizer_cfg: TrainConfig | None = None,
     tokenizer: str | Path | None = None,
-    exclude_subjects_of: Sequence[str] = (),
+    exclude_subjects_of: Sequence[str | Store] = (),
     resume: bool = False,
     device: str | None = None,
 ) -> dict[str, Any]:
@@ -159,13 +169,15 @@ def pretrain(
 
     Parameters
     ----------
-    stores : sequence of str
-        Store URLs (corpora are interleaved within each epoch, by ``corpus_weights``).
+    stores : sequence of str or Store
+        Store URLs, or the stores as :func:`~labram.data.windows.open_stores` returned them
+        (corpora are interleaved within each epoch, by ``corpus_weights``); each is opened
+        once for both stages.
     mem_cfg, tokenizer_cfg : TrainConfig
         The two stages' configs (``tokenizer_cfg`` only used when ``tokenizer`` is None).
     tokenizer : path, optional
         A trained tokenizer (ours or ``vqnsp.pth``); trained first when not given.
-    exclude_subjects_of : sequence of str
+    exclude_subjects_of : sequence of str or Store
         Evaluation stores whose subjects (by ``subject_key``) are kept out of both stages.
     resume : bool
         Continue from ``OUT/*/last.pt`` exactly where the run stopped; without it, an ``out``
@@ -175,20 +187,19 @@ def pretrain(
     check_run_folder(out, resume=resume)
     if resume:
         check_resume_stage(out, "pretrain")
-    exclusions(stores, out, exclude_subjects_of, False)  # refused before the folder is made
+    stores, of = open_stores(stores), open_each(exclude_subjects_of)  # once for both stages
+    exclusions(stores, out, of, False)  # refused before the folder is made
     with run_lock(out):
-        return _pretrain(
-            stores, mem_cfg, out, tokenizer_cfg, tokenizer, exclude_subjects_of, resume, device
-        )
+        return _pretrain(stores, mem_cfg, out, tokenizer_cfg, tokenizer, of, resume, device)
 
 
 def _pretrain(
-    stores: Sequence[str],
+    stores: Sequence[Store],
     mem_cfg: TrainConfig,
     out: Path,
     tokenizer_cfg: TrainConfig | None,
     tokenizer: str | Path | None,
-    exclude_subjects_of: Sequence[str],
+    exclude_subjects_of: Sequence[Store],
     resume: bool,
     device: str | None,
 ) -> dict[str, Any]:

@@ -19,9 +19,10 @@ import csv
 import json
 import math
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +30,9 @@ from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from labram.stages.predictions import FILENAME as PREDICTIONS
 from labram.stages.predictions import read_predictions
+
+if TYPE_CHECKING:
+    from eegprep.store.reader import Store
 
 METRICS = ("balanced_accuracy", "auroc", "auc_pr", "cohen_kappa", "weighted_f1", "accuracy",
            "pearson_r", "r2", "rmse")  # fmt: skip
@@ -275,16 +279,17 @@ def _refuse_unfinished_finetune(path: Path) -> None:
 
 
 def add_predictions(
-    run: RunFolder, *, stores: list[str] | None = None, device: str | None = None
+    run: RunFolder, *, stores: Sequence[str | Store] | None = None, device: str | None = None
 ) -> list[Path]:
     """For each seed of a fine-tuning run without ``predictions.csv``: run its ``best.pt`` again
     on the test windows of ``stores`` (default: those ``results.json`` names) and save them
     (:func:`labram.stages.predictions.predict_checkpoint`). Returns the files written."""
+    from labram.data.windows import open_stores
     from labram.stages.predictions import predict_checkpoint
 
     if run.kind != "finetune":
         return []
-    stores = stores or list(run.results.get("stores") or [])
+    stores = list(stores or run.results.get("stores") or [])
     task = run.results.get("task")
     if not stores or not task:
         raise UsageError(
@@ -296,6 +301,7 @@ def add_predictions(
         best = part.path / "best.pt"
         if part.predictions is not None or not best.is_file():
             continue
+        stores = open_stores(stores)  # once for every seed (a list it returned passes through)
         path = predict_checkpoint(best, stores, str(task), device=device)
         part.predictions = read_predictions(path)
         written.append(path)

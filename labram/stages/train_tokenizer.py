@@ -20,6 +20,7 @@ from eegprep.base.files import write_atomically
 from eegprep.store.reader import Store
 from labram.data.loader import WindowDataset, make_loader
 from labram.data.sampler import BatchPlan
+from labram.data.store_set import given_names
 from labram.data.windows import WindowConfig, WindowIndex, build_pretrain_index
 from labram.model.config import tokenizer_config
 from labram.model.original_init import original_init
@@ -74,7 +75,7 @@ def pretrain_dataset(
 def _no_windows(stores: Sequence[str | Store], index: WindowIndex, cfg: TrainConfig) -> str:
     """Why a pre-training stage has no window at all, and what to do, in one line (it read
     "no complete batch ... lower --batch-size" for a store with no recording)."""
-    names = ", ".join(s if isinstance(s, str) else s.url for s in stores)
+    names = ", ".join(given_names(stores))
     held = int(index.meta.get("n_recordings_excluded", 0))
     if index.recordings:
         why = (f"each of its {len(index.recordings)} recording(s) is shorter than a window; "

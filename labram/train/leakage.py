@@ -74,10 +74,10 @@ def trained_record(index: Any) -> dict[str, Any]:
 
 def _sources(index: Any, used: list[Any]) -> list[str]:
     """The source identity of each recording in ``used`` (plans of ``index``), read from its
-    store's record (the window index reads no record); ``""`` where a record states none or
-    cannot be read (that recording is then checked by its subject key alone)."""
+    store's index lines (:meth:`~eegprep.store.reader.Store.source_identities`: no record is
+    parsed; the window index keeps none); ``""`` where a record states none or cannot be read
+    (that recording is then checked by its subject key alone)."""
     from eegprep.store.reader import open_store
-    from labram.data.tasks import source_identity
 
     by_store: dict[int, list[Any]] = {}
     for plan in used:
@@ -88,15 +88,12 @@ def _sources(index: Any, used: list[Any]) -> list[str]:
         if len(known) == len(plans):
             found.extend(known)
             continue
-        try:
-            store = open_store(index.urls[i])
+        try:  # the stores the index was built from, else opened again
+            store = index.opened[i] if index.opened is not None else open_store(index.urls[i])
+            ids = store.source_identities()
         except Exception:  # (it was read for training: a store gone since then)
             continue
-        for p in plans:
-            try:
-                found.append(p.source or source_identity(store.recording(p.id)))
-            except Exception:  # a record damaged since the index was built
-                found.append("")
+        found.extend(p.source or ids.get(p.id, "") for p in plans)
     return found
 
 

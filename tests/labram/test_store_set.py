@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -238,3 +239,95 @@ def test_stores_of_another_channel_vocabulary_are_refused(
     with pytest.raises(UsageError, match=rf"^{c}: its channel vocabulary differs from {a}'s "
                        rf"\(channel 3: '{other[3]}', not '{other[4]}'\)"):  # fmt: skip
         open_stores([a, c])
+
+
+# --- 4. each store opened once per command ---------------------------------------------------
+
+
+def _count_opens(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every ``open_store`` call from now on (by whichever module imported it), by the name of
+    the store's folder."""
+    import sys
+
+    import eegprep.store.reader as reader
+
+    original = reader.open_store
+    calls: list[str] = []
+
+    def counted(url: str) -> Any:
+        calls.append(Path(str(url).rstrip("/")).name)
+        return original(url)
+
+    for module in list(sys.modules.values()):
+        if getattr(module, "open_store", None) is original:
+            monkeypatch.setattr(module, "open_store", counted)
+    return calls
+
+
+@pytest.mark.slow
+def test_each_command_opens_each_store_once(
+    pair: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command opened and reconciled its stores, then each stage (tokenizer, masked
+    modelling, the window index, the leakage record, the batch reader, every seed) opened
+    them again by URL: 7 opens of each store for `labram pretrain`, and the check of the
+    recordings two stores share (~1 s for 10^5 recordings) at each. Now once per command."""
+    a, b = pair
+    held = _write(tmp_path / "held.zarr", [("tuab/h1", "tuh:h1", "train", _digest("h1"))])
+    calls = _count_opens(monkeypatch)
+    runs = tmp_path / "runs"
+    both = ["--store", a, "--store", b]
+    commands = {
+        "tokenizer": ["tokenizer", *both, "--exclude-subjects-of", held, *TINY,
+                      "--out", runs / "tok"],
+        "pretrain": ["pretrain", *both, "--exclude-subjects-of", held, *TINY,
+                     "--tokenizer-max-steps", "1", "--out", runs / "pt"],
+        "finetune": ["finetune", *both, "--task", "tuab", *TINY, "--epochs", "1",
+                     "--out", runs / "ft"],
+        "evaluate": ["evaluate", *both, "--task", "tuab", "--checkpoint", runs / "ft/seed0/best.pt",
+                     "--device", "cpu"],
+        "evaluate one store": ["evaluate", "--store", a, "--task", "tuab", "--checkpoint",
+                               runs / "ft/seed0/best.pt", "--device", "cpu"],
+        "embed": ["embed", *both, "--checkpoint", runs / "pt/mem/model.pt", "--out",
+                  tmp_path / "emb.zarr", "--device", "cpu"],
+        "embed one store": ["embed", "--store", b, "--checkpoint", runs / "pt/mem/model.pt",
+                            "--out", tmp_path / "emb1.zarr", "--device", "cpu"],
+        "report --predict": ["report", runs / "ft", "--predict", *both, "--device", "cpu"],
+    }  # fmt: skip
+    for what, args in commands.items():
+        if what == "report --predict":
+            (runs / "ft/seed0/predictions.csv").unlink()  # so that it runs best.pt again
+        calls.clear()
+        code, output = _run(*args)
+        assert code == 0, (what, output)
+        given = [Path(args[i + 1]).name for i, x in enumerate(args) if str(x).startswith("--")
+                 and str(x) in ("--store", "--exclude-subjects-of")]  # fmt: skip
+        assert sorted(calls) == sorted(given), what
+
+
+def test_stores_a_command_opened_pass_through_its_stages_unchecked_again(
+    pair: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stages got URLs and reconciled the stores again (the shared recordings found anew:
+    ~1 s for 10^5 recordings each time); the set a command opened now passes through, with
+    the names the stores were given as, and no worker process gets the stores."""
+    from labram.data import store_set
+
+    a, b = pair
+    opened = open_stores([a + "/", b])
+    monkeypatch.setattr(store_set, "shared_recordings", _fail)
+    again = open_stores(opened)
+    assert all(x is y for x, y in zip(again, opened, strict=True)) and len(again) == 2
+    assert store_set.given_names(again) == [a + "/", b]  # as given, for the run's records
+    index = build_pretrain_index(opened, CFG)
+    assert index.opened is not None and all(
+        x is y for x, y in zip(index.opened, opened, strict=True)
+    )
+    assert index.__getstate__()["opened"] is None  # a dataloader worker opens its own
+    assert index.subset(index.rec == 0).opened is index.opened
+    with pytest.raises(AssertionError):  # another list of stores is reconciled as before
+        open_stores([opened[1], opened[0]])
+
+
+def _fail(*_args: object) -> None:
+    raise AssertionError("reconciled again")
