@@ -125,9 +125,11 @@ class BlockReader:
         self._helper: ThreadPoolExecutor | None = None  # this process's second thread
 
     def __getstate__(self) -> dict[str, Any]:
-        """For a dataloader worker: no thread crosses to another process."""
+        """For a dataloader worker: no thread, no open store and nothing read crosses to
+        another process (which opens its own: :meth:`_this_process`)."""
         state = dict(self.__dict__)
-        state.update(_helper=None)
+        state.update(_helper=None, _pid=-1, _stores={}, _info={}, _divisor={})
+        state.update(_cache=OrderedDict(), _cached_bytes=0)
         return state
 
     def _this_process(self) -> None:

@@ -18,6 +18,7 @@ from eegprep.pipeline.channels import VOCABULARY
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.reader import open_store
 from eegprep.store.writer import StoreWriter
+from labram.data.block_reader import BlockReader
 from labram.data.tasks import build_task_indexes, get_task, source_identity
 from labram.data.windows import WindowConfig, build_pretrain_index, open_stores, subjects_of
 from labram.train.leakage import seen_sources, trained_record
@@ -324,6 +325,9 @@ def test_stores_a_command_opened_pass_through_its_stages_unchecked_again(
         x is y for x, y in zip(index.opened, opened, strict=True)
     )
     assert index.__getstate__()["opened"] is None  # a dataloader worker opens its own
+    reader = BlockReader(index)
+    assert reader._store(0) is opened[0]  # this process reads through the command's stores
+    assert reader.__getstate__()["_stores"] == {}  # a worker (spawned: pickled) its own
     assert index.subset(index.rec == 0).opened is index.opened
     with pytest.raises(AssertionError):  # another list of stores is reconciled as before
         open_stores([opened[1], opened[0]])
