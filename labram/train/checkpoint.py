@@ -37,7 +37,10 @@ class DivergedError(EegprepError, FloatingPointError):
 
 
 def atomic_save(obj: Any, path: Path, *, keep_previous: bool = True) -> None:
-    """torch.save under a temporary name, then rename (the old file becomes previous.pt).
+    """torch.save under a temporary name, flushed to the disk (``fsync``), then rename (the
+    old file becomes previous.pt): a power cut or a host crash after the rename leaves the new
+    checkpoint whole, never an empty ``last.pt`` (file systems may write a renamed file's bytes
+    after its name).
 
     Raises
     ------
@@ -47,7 +50,7 @@ def atomic_save(obj: Any, path: Path, *, keep_previous: bool = True) -> None:
     """
     check_loadable(obj, path.name)  # what we write, we can read back without unpickling code
     _check_finite(obj, path)
-    with replaced_atomically(path) as tmp:
+    with replaced_atomically(path, durable=True) as tmp:
         torch.save(obj, tmp)
         if keep_previous and path.exists():
             _keep_previous(path)

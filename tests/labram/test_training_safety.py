@@ -121,6 +121,38 @@ def test_weights_holding_nan_are_never_saved_over_a_checkpoint(tmp_path: Path) -
     assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pt", "tokenizer.pt"]
 
 
+def test_checkpoints_reach_the_disk_before_their_name_replaces_the_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every training file (``last.pt``, ``tokenizer.pt``/``model.pt``/``best.pt``) is flushed
+    before the rename: after a power cut, a renamed file whose bytes were never written would
+    be an empty ``last.pt`` in place of a good one."""
+    import os
+
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))))
+        real_fsync(fd)
+
+    def replace(src: Any, dst: Any) -> None:
+        events.append(("replace", os.path.basename(src)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    last = tmp_path / "last.pt"
+    atomic_save({"model": {"w": torch.ones(2)}}, last)
+    save_model(VQNSPTokenizer(tokenizer_config("tiny")), tmp_path / "tokenizer.pt",
+               train_config("tokenizer", "tiny"))  # fmt: skip
+    renamed = [name for kind, name in events if kind == "replace" and ".tmp-" in name]
+    assert len(renamed) == 2
+    for name in renamed:  # each temporary file flushed, then renamed
+        assert events.index(("fsync", name)) < events.index(("replace", name))
+    assert read_checkpoint(last)["model"]["w"].tolist() == [1, 1]
+
+
 @pytest.mark.parametrize(("value", "says"), [(3e38, "3e+38 uV"), (np.inf, "NaN or infinite")])
 def test_a_store_whose_samples_break_the_loss_is_named_not_the_learning_rate(
     tmp_path: Path, value: float, says: str
