@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -27,23 +26,22 @@ from eegprep.cli_group import (
     set_verbosity,
     verbosity_options,
 )
+from labram.command_options import (
+    Device,
+    command_stores,
+    open_command_stores,
+    option_given,
+    print_run,
+    record_command,
+    run_folder,
+    stage_config,
+    store_option,
+    train_options,
+    unique_stores_given,
+)
 
 if TYPE_CHECKING:
-    from eegprep.store.reader import Store
-
-
-class Device(click.ParamType):
-    """``--device``: ``cpu``, ``cuda`` or ``cuda:N``, refused in one line naming the option when
-    this machine cannot use it (:func:`labram.train.distributed.check_device`), before any
-    command writes anything."""
-
-    name = "text"  # the help's metavar stays TEXT
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        """``value`` if this process can use that device."""
-        from labram.train.distributed import check_device
-
-        return check_device(str(value))  # a UsageError: one line (OneLineErrors), exit 2
+    pass
 
 
 @click.group(cls=OneLineErrors)
@@ -97,258 +95,16 @@ def labram_convert(
     say(done)  # one line: a path's newline is shown as \n, never a line of its own
 
 
-def _unique(
-    _ctx: click.Context, _param: click.Parameter, stores: tuple[str, ...]
-) -> tuple[str, ...]:
-    """--store (or --exclude-subjects-of) values without a store given twice (one warning
-    each, naming both: its windows would be drawn twice):
-    :func:`labram.data.store_set.unique_stores`."""
-    from labram.data.store_set import unique_stores
-
-    return tuple(str(u) for u in unique_stores(stores))
-
-
-def _store_option(text: str, *, required: bool = True) -> Any:
-    """The repeatable ``--store`` option of every command that reads stores, each store once
-    (:func:`_unique`)."""
-    return click.option(
-        "--store", "stores", type=StoreLocation(), multiple=True, required=required,
-        callback=_unique, help=text,
-    )  # fmt: skip
-
-
-def _train_options(fn: Any) -> Any:
-    """Flags every training command takes (each overrides the preset; see docs/training.md)."""
-    opts = [
-        click.option(
-            "--size",
-            type=click.Choice(["tiny", "base", "large", "huge"]),
-            default="base",
-            show_default=True,
-            help="Model preset (tiny: CPU demo).",
-        ),
-        click.option(
-            "--out",
-            type=LocalPath(file_okay=False),
-            default=None,
-            help="Run folder (default: runs/<command>).",
-        ),
-        click.option("--seed", type=int, default=None, help="Seed (default 0)."),
-        click.option(
-            "--max-steps",
-            type=click.IntRange(min=1),
-            default=None,
-            help="At most N steps: the run ends at N or after its epochs, whichever is first.",
-        ),
-        click.option(
-            "--epochs", type=click.IntRange(min=1), default=None, help="Epochs (else the preset's)."
-        ),
-        click.option(
-            "--batch-size",
-            type=click.IntRange(min=1),
-            default=None,
-            help="Windows per step per process.",
-        ),
-        click.option(
-            "--lr", type=click.FloatRange(min=0), default=None, help="Peak learning rate."
-        ),
-        click.option(
-            "--workers",
-            "num_workers",
-            type=click.IntRange(min=0),
-            default=None,
-            help="Dataloader workers per process (default 0: this process reads with two "
-            "threads; workers fill each batch group together and leave the training process "
-            "free, worth it with cores to spare; docs/training.md).",
-        ),
-        click.option(
-            "--ckpt-every",
-            type=click.IntRange(min=1),
-            default=None,
-            help="Steps between checkpoints.",
-        ),
-        click.option(
-            "--config",
-            "config_file",
-            type=LocalPath(dir_okay=False),
-            default=None,
-            help="TOML file of config overrides (flags win).",
-        ),
-        click.option(
-            "--set",
-            "sets",
-            multiple=True,
-            metavar="FIELD=VALUE",
-            help="Override any config field, e.g. --set warmup_epochs=2 (pretrain: "
-            "--set tokenizer.lr=1e-4 or --set mem.lr=1e-3 for one stage).",
-        ),
-        click.option(
-            "--device",
-            type=Device(),
-            default=None,
-            help="cpu, cuda or cuda:N (default: cuda if available).",
-        ),
-        click.option("--resume", is_flag=True, help="Continue from the run folder's last.pt."),
-        click.option(
-            "--recipe",
-            type=click.Choice(["default", "original"]),
-            default="default",
-            show_default=True,
-            help="original: every choice of the authors' code (docs/model.md, Recipes).",
-        ),
-        click.option(
-            "--deterministic",
-            is_flag=True,
-            default=None,
-            help="Same seed, same losses bit for bit (pins threads; docs/training.md).",
-        ),
-    ]
-    for opt in reversed(opts):
-        fn = opt(fn)
-    return fn
-
-
-def _config(stage: str, kw: dict[str, Any], *, stage_flags: dict[str, Any] | None = None) -> Any:
-    """The stage's TrainConfig from a training command's options (``stage_flags``: the stage's
-    own --lr/--batch-size/--epochs/--max-steps, when they are not the command's)."""
-    from labram.train.config import STAGE_FLAGS, config_from_options
-
-    flags = {k: kw.get(k) for k in STAGE_FLAGS} if stage_flags is None else dict(stage_flags)
-    for name in ("seed", "num_workers", "ckpt_every"):
-        flags[name] = kw.get(name)
-    flags["deterministic"] = kw.get("deterministic") or None  # absent: the config's
-    return config_from_options(
-        stage,
-        kw["size"],
-        recipe=kw.get("recipe") or "default",
-        config_file=kw.get("config_file"),
-        sets=kw.get("sets", ()),
-        flags=flags,
-    )
-
-
-def _open_stores(
-    stores: tuple[str, ...], excluded: tuple[str, ...] = ()
-) -> tuple[list[Store], list[Store]]:
-    """Open every store a command names, once (one ``error:`` line for the first that is
-    missing, damaged, or of another rate or channel vocabulary than the others) before the
-    command writes anything, and say once what its ``stores`` share and how their recipes
-    differ (:mod:`labram.data.store_set`). A store given both as --store and
-    --exclude-subjects-of is refused: every recording of it would be left out.
-
-    Returns the ``stores`` opened and reconciled, and the ``excluded`` opened each on its own:
-    the command hands these to its stages, which open nothing again (a stage reading them
-    again by URL repeated the opening and the check of shared recordings, ~1 s for two stores
-    of 10^5 recordings, at each stage)."""
-    from eegprep.base.errors import UsageError
-    from labram.data.store_set import store_key
-    from labram.data.windows import open_each, open_stores
-
-    opened = open_stores(stores, warn=True)
-    given = {store_key(s): s for s in stores}
-    for url in excluded:
-        if store_key(url) in given:
-            raise UsageError(
-                f"--exclude-subjects-of {url}: the same store as --store {given[store_key(url)]}; "
-                "every recording of it would be excluded from pre-training: give it to one of the "
-                "two options"
-            )
-    return opened, open_each(excluded)
-
-
-def _command_stores(stores: tuple[str, ...]) -> list[str] | list[Store]:
-    """For a command that reads stores without training (evaluate, embed):
-    when it names more than one, open them first, say once what they share
-    (:func:`_open_stores`) and hand them to the stage; one store is left to the stage to open
-    (once), which names any problem with it the same way, after its own checks (the
-    checkpoint's)."""
-    if len(stores) > 1:
-        return _open_stores(stores)[0]
-    return list(stores)
-
-
-def _run_folder(kw: dict[str, Any], default: str, *stores: tuple[str, ...], stage: str) -> Path:
-    """The command's run folder (``--out``, else ``default``), refused when it holds a run
-    already and ``--resume`` is not given (:func:`labram.train.run.check_run_folder`), or when
-    it is one of the command's ``stores`` or lies inside one (the run's checkpoints and logs
-    would be written among the store's own objects)."""
-    from labram.train.run import check_resume_stage, check_run_folder
-
-    out = Path(kw["out"] or default)
-    _refuse_out_in_store(out, [s for group in stores for s in group])
-    check_run_folder(out, resume=kw["resume"])
-    if kw["resume"]:  # a folder of another command's run is not this one to continue
-        check_resume_stage(out, stage)
-    return out
-
-
-def _refuse_out_in_store(out: Path, stores: list[str]) -> None:
-    """Refuse a run folder that is or lies in one of ``stores``, or in any other Zarr hierarchy
-    (an eegprep store not given, an embeddings store: a folder at or above it holds a
-    ``zarr.json``)."""
-    from eegprep.base.errors import UsageError
-    from eegprep.base.file_urls import is_remote_url, local_path
-    from eegprep.base.files import enclosing_zarr
-
-    where = out.expanduser().resolve()
-    for store in stores:
-        if is_remote_url(store):  # never a local run folder's parent
-            continue
-        root = Path(local_path(store)).expanduser().resolve()
-        if where == root or root in where.parents:
-            raise UsageError(
-                f"--out {out}: inside the store {store} (--store); a run folder must not be "
-                "written into a store: pick another --out"
-            )
-    zarr_root = enclosing_zarr(out.expanduser() / "_")  # out itself and every folder above it
-    if zarr_root is not None:
-        raise UsageError(
-            f"--out {out}: inside the Zarr store {zarr_root}; a run folder must not be written "
-            "among a store's objects: pick another --out"
-        )
-
-
-def _given(name: str) -> bool:
-    """Whether the option ``name`` of the running command was given on the command line (not
-    its default)."""
-    ctx = click.get_current_context()
-    return ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
-
-
-def _record_command(run_dir: Any) -> None:
-    """Write the command line that made a run into its folder (``command.txt``), for the
-    record and for ``labram report``."""
-    import shlex
-
-    argv = click.get_current_context().meta.get("argv") or ["labram", *sys.argv[1:]]
-    path = Path(run_dir) / "command.txt"
-    from eegprep.base.files import write_atomically
-
-    write_atomically(path, (shlex.join(["labram", *argv[1:]]) + "\n").encode())
-
-
-def _print_run(result: dict[str, Any], what: str) -> None:
-    from labram.train.distributed import is_main_process
-
-    if is_main_process():
-        _record_command(result["run_dir"])
-        say(f"run folder: {result['run_dir']}", info=True)
-        say(f"{what}: {result['checkpoint']}", info=True)
-        say(f"log: {result['log']}", info=True)
-        if result.get("plot"):
-            say(f"plot: {result['plot']}", info=True)
-
-
 @labram_cli.command("tokenizer")
-@_store_option("A store (repeatable).")
+@store_option("A store (repeatable).")
 @click.option(
     "--exclude-subjects-of",
     type=StoreLocation(),
     multiple=True,
-    callback=_unique,
+    callback=unique_stores_given,
     help="Keep these stores' subjects out.",
 )
-@_train_options
+@train_options
 def labram_tokenizer(
     stores: tuple[str, ...], exclude_subjects_of: tuple[str, ...], **kw: Any
 ) -> None:
@@ -362,9 +118,9 @@ def labram_tokenizer(
     from labram.stages.pretrain import exclusions
     from labram.stages.train_tokenizer import train_tokenizer
 
-    cfg = _config("tokenizer", kw)
-    out = _run_folder(kw, "runs/tokenizer", stores, exclude_subjects_of, stage="tokenizer")
-    opened, of = _open_stores(stores, exclude_subjects_of)
+    cfg = stage_config("tokenizer", kw)
+    out = run_folder(kw, "runs/tokenizer", stores, exclude_subjects_of, stage="tokenizer")
+    opened, of = open_command_stores(stores, exclude_subjects_of)
     from labram.train.run import run_lock
 
     exclusions(opened, out, of, False)  # before the folder is made
@@ -381,11 +137,11 @@ def labram_tokenizer(
             f"codebook: {cb['codes_used']} of {cb['n_codes']} codes used, perplexity "
             f"{cb['perplexity']:.1f}"
         )
-    _print_run({**res, "checkpoint": res["tokenizer"]}, "tokenizer")
+    print_run({**res, "checkpoint": res["tokenizer"]}, "tokenizer")
 
 
 @labram_cli.command("pretrain")
-@_store_option("A store (repeatable).")
+@store_option("A store (repeatable).")
 @click.option(
     "--tokenizer",
     type=LocalPath(dir_okay=False, exists=True),
@@ -396,7 +152,7 @@ def labram_tokenizer(
     "--exclude-subjects-of",
     type=StoreLocation(),
     multiple=True,
-    callback=_unique,
+    callback=unique_stores_given,
     help="An evaluation store whose subjects are kept out (repeatable).",
 )
 @click.option("--tokenizer-max-steps", type=click.IntRange(min=1), default=None,
@@ -407,7 +163,7 @@ def labram_tokenizer(
               help="Tokenizer stage: windows per step.")  # fmt: skip
 @click.option("--tokenizer-lr", type=click.FloatRange(min=0), default=None,
               help="Tokenizer stage: peak lr.")  # fmt: skip
-@_train_options
+@train_options
 def labram_pretrain(
     stores: tuple[str, ...],
     tokenizer: str | None,
@@ -433,16 +189,16 @@ def labram_pretrain(
     from labram.stages.pretrain import pretrain
     from labram.train.distributed import is_main_process
 
-    mem_cfg = _config("pretrain", kw)
+    mem_cfg = stage_config("pretrain", kw)
     tok_flags = {
         "max_steps": tokenizer_max_steps,
         "epochs": tokenizer_epochs,
         "batch_size": tokenizer_batch_size,
         "lr": tokenizer_lr,
     }
-    tok_cfg = _config("tokenizer", kw, stage_flags=tok_flags)
-    out = _run_folder(kw, "runs/pretrain", stores, exclude_subjects_of, stage="pretrain")
-    opened, of = _open_stores(stores, exclude_subjects_of)
+    tok_cfg = stage_config("tokenizer", kw, stage_flags=tok_flags)
+    out = run_folder(kw, "runs/pretrain", stores, exclude_subjects_of, stage="pretrain")
+    opened, of = open_command_stores(stores, exclude_subjects_of)
     res = pretrain(
         opened,
         mem_cfg,
@@ -466,11 +222,11 @@ def labram_pretrain(
         f"masked modelling: loss {m.get('loss', float('nan')):.4f}, masked-code accuracy "
         f"{m.get('accuracy', float('nan')):.4f} after {res['mem_stage']['step']} steps"
     )
-    _print_run(res, "checkpoint")
+    print_run(res, "checkpoint")
 
 
 @labram_cli.command("finetune")
-@_store_option("A labelled store.")
+@store_option("A labelled store.")
 @click.option("--task", required=True, help="tuab, tuev, seed_v, mobi, or label:KEY.")
 @click.option(
     "--init",
@@ -510,7 +266,7 @@ def labram_pretrain(
     default=None,
     help="Re-run the folds of a run's splits.json exactly (its protocol and split seed).",
 )
-@_train_options
+@train_options
 def labram_finetune(
     stores: tuple[str, ...],
     task: str,
@@ -537,12 +293,12 @@ def labram_finetune(
     from labram.data.protocols import parse_protocol
     from labram.stages.finetune import finetune
 
-    cfg = _config("finetune", kw)
+    cfg = stage_config("finetune", kw)
     proto = None
     if splits_file is None or protocol is not None:
         proto = parse_protocol(protocol, folds=folds, shots=shots)
-    out = _run_folder(kw, f"runs/finetune-{task}", stores, stage="finetune")
-    opened, _ = _open_stores(stores)
+    out = run_folder(kw, f"runs/finetune-{task}", stores, stage="finetune")
+    opened, _ = open_command_stores(stores)
     res = finetune(
         opened,
         task,
@@ -556,13 +312,13 @@ def labram_finetune(
         allow_seen_subjects=allow_seen_subjects,
         protocol=proto,
         splits_file=splits_file,
-        size_given=_given("size"),
+        size_given=option_given("size"),
     )
     from labram.train.distributed import is_main_process
 
     if not is_main_process():
         return
-    _record_command(res["run_dir"])
+    record_command(res["run_dir"])
     say(res["leakage"])  # one line (it names the --init file: a newline in it stays shown)
     say(f"windows: {res['windows']}")
     say_lines(str(res["table"]).split("\n"))
@@ -570,7 +326,7 @@ def labram_finetune(
 
 
 @labram_cli.command("evaluate")
-@_store_option("A labelled store.")
+@store_option("A labelled store.")
 @click.option("--task", required=True, help="tuab, tuev, seed_v, mobi, or label:KEY.")
 @click.option(
     "--checkpoint",
@@ -613,7 +369,7 @@ def labram_evaluate(
     from labram.stages.finetune import evaluate
 
     res = evaluate(
-        _command_stores(stores),
+        command_stores(stores),
         task,
         checkpoint,
         split=split,
@@ -633,7 +389,7 @@ def labram_evaluate(
 
 
 @labram_cli.command("embed")
-@_store_option("A store (repeatable).")
+@store_option("A store (repeatable).")
 @click.option(
     "--checkpoint",
     required=True,
@@ -667,7 +423,7 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
 
     cfg = EmbedConfig(per_patch=per_patch, task=task, chunk_windows=chunk_windows,
                       batch_size=batch_size)  # fmt: skip
-    res = embed(_command_stores(stores), checkpoint, out, cfg=cfg, device=device)
+    res = embed(command_stores(stores), checkpoint, out, cfg=cfg, device=device)
     if not is_main_process():
         return
     if as_json:
@@ -771,7 +527,7 @@ def labram_export(checkpoint: str, out: str | None, fmt: str, force: bool) -> No
               help="Write one self-contained HTML page to this file.")  # fmt: skip
 @click.option("--predict", is_flag=True, help="Seeds without predictions.csv: run best.pt "
               "again on the test windows and save them (for confusion matrices).")  # fmt: skip
-@_store_option("With --predict: the stores (default: those results.json names).",
+@store_option("With --predict: the stores (default: those results.json names).",
                required=False)  # fmt: skip
 @click.option("--device", type=Device(), default=None, help="With --predict: cpu, cuda or cuda:N.")
 def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool,

@@ -91,7 +91,7 @@ def imports(name: str, path: Path, known: dict[str, Path]) -> Iterator[tuple[str
 
 FACES = {
     "eegprep": ("eegprep", "eegprep.__main__", "eegprep._console", "eegprep.cli_group"),
-    "labram": ("labram", "labram.__main__", "labram.commands"),
+    "labram": ("labram", "labram.__main__", "labram.command_options", "labram.commands"),
     "cli": ("cli",),
 }
 """The face layers hold these modules only; a new subpackage must be placed in a layer."""

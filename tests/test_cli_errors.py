@@ -475,7 +475,7 @@ def test_a_closed_output_pipe_is_not_an_internal_error(monkeypatch: pytest.Monke
         ("eegprep.store.reader.open_store", ["eegprep", "stats", "x.zarr"], ""),
         ("eegprep.ingestion.driver.ingest", ["eegprep", "ingest", "tuh", "--src", ".", "--out",
                                              "s.zarr"], "run the same command again to finish"),
-        ("labram.commands._run_folder", ["labram", "pretrain", "--store", "s.zarr"], "--resume"),
+        ("labram.commands.run_folder", ["labram", "pretrain", "--store", "s.zarr"], "--resume"),
     ],
 )  # fmt: skip
 def test_ctrl_c_is_one_line_with_the_shells_status(

@@ -18,7 +18,8 @@ from click.testing import CliRunner
 from eegprep.base.errors import ConfigError, UsageError
 from labram.checkpoints.layouts import save_ours
 from labram.checkpoints.safe_read import read_checkpoint
-from labram.commands import _config, labram_cli
+from labram.command_options import stage_config
+from labram.commands import labram_cli
 from labram.data.tasks import build_task_indexes, get_task, split_subjects
 from labram.data.windows import WindowConfig, build_pretrain_index
 from labram.model.classifier import LaBraMClassifier
@@ -77,8 +78,8 @@ def test_pretrain_flags_set_one_stage_each() -> None:
     kw = {"size": "tiny", "lr": 1e-3, "epochs": 3, "max_steps": 7, "batch_size": 4, "seed": 5}
     kw["sets"] = ("tokenizer.warmup_epochs=0.25", "log_every=2", "mem.min_lr=2e-6")
     tok_flags = {"lr": 2e-4, "epochs": None, "max_steps": 9, "batch_size": None}
-    mem = _config("pretrain", kw)
-    tok = _config("tokenizer", kw, stage_flags=tok_flags)
+    mem = stage_config("pretrain", kw)
+    tok = stage_config("tokenizer", kw, stage_flags=tok_flags)
     assert (mem.lr, mem.epochs, mem.max_steps, mem.batch_size) == (1e-3, 3, 7, 4)
     base = train_config("tokenizer", "tiny")
     assert (tok.lr, tok.epochs, tok.max_steps, tok.batch_size) == (2e-4, base.epochs, 9, 16)
@@ -86,7 +87,7 @@ def test_pretrain_flags_set_one_stage_each() -> None:
     assert tok.warmup_epochs == 0.25 and mem.warmup_epochs == 0.5
     assert mem.min_lr == 2e-6 and tok.min_lr == base.min_lr
     with pytest.raises(ConfigError, match="stage prefix"):
-        _config("pretrain", {**kw, "sets": ("decoder.lr=1",)})
+        stage_config("pretrain", {**kw, "sets": ("decoder.lr=1",)})
 
 
 def _outside(t: torch.Tensor, bound: float) -> bool:

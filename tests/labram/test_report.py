@@ -19,7 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from eegprep.base import strict_json
-from labram.commands import _config, labram_cli, labram_finetune
+from labram.command_options import stage_config
+from labram.commands import labram_cli, labram_finetune
 from labram.data.tasks import TASKS
 from labram.data.windows import RecordingPlan, WindowIndex
 from labram.stages.predictions import read_predictions, write_predictions
@@ -178,7 +179,7 @@ def test_rebuilt_command_gives_the_saved_config(runs: dict[str, Path]) -> None:
     args = run.command.split()
     assert args[:2] == ["labram", "finetune"] and "--seeds" in args
     ctx = labram_finetune.make_context("finetune", args[2:])
-    rebuilt = _config("finetune", ctx.params).to_dict()
+    rebuilt = stage_config("finetune", ctx.params).to_dict()
     saved = run.parts[0].config
     assert saved is not None and rebuilt == saved
 
@@ -198,7 +199,8 @@ def test_rebuilt_command_of_an_older_version_s_folder_gives_its_settings(tmp_pat
     assert run.command and "label_smoothing" not in run.command and "grad_clip" not in run.command
     ctx = labram_finetune.make_context("finetune", run.command.split()[2:])
     saved = run.parts[0].config
-    assert saved is not None and _config("finetune", ctx.params).to_dict() == current_form(saved)
+    assert saved is not None
+    assert stage_config("finetune", ctx.params).to_dict() == current_form(saved)
 
 
 def test_text_summary_and_seed_and_pretrain_folders(runs: dict[str, Path]) -> None:
