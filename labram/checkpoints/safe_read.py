@@ -84,7 +84,7 @@ _STRING_OPS = frozenset(
 )  # fmt: skip
 
 
-def _pickle_imports(path: Path) -> list[str]:
+def pickle_imports(path: Path) -> list[str]:
     """The globals the file's pickle names, read with :mod:`pickletools` (a disassembler: it
     decodes opcodes and executes nothing). Best effort, for the error message only."""
     names: list[str] = []
@@ -118,7 +118,7 @@ def _foreign_import(path: Path) -> str | None:
     except Exception:  # private in torch: fall back to "anything outside torch"
         allowed = None
     ours = {f"{c.__module__}.{c.__qualname__}" for c in SAFE_GLOBALS}
-    for name in _pickle_imports(path):
+    for name in pickle_imports(path):
         known = name in allowed if allowed is not None else name.startswith("torch.")
         if not known and name not in ours:
             return name
