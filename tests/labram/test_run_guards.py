@@ -23,23 +23,12 @@ from labram.data.windows import WindowConfig, build_pretrain_index
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM
 from labram.train.config import train_config
+from tests.labram.cli_runs import one_error, run_labram
 from tests.labram.training_stores import TUAB_ORDER, eeg, put
 
 TINY = ["--size", "tiny", "--max-steps", "2", "--batch-size", "4", "--device", "cpu",
         "--set", "token_budget=40", "--set", "max_channels=8"]  # fmt: skip
 """A few steps on small windows (8 channels x 5 s): seconds per run."""
-
-
-def _run(*args: str) -> tuple[int, str]:
-    res = CliRunner().invoke(labram_cli, [str(a) for a in args])
-    return res.exit_code, res.output
-
-
-def _one_error(code: int, output: str, *says: str) -> None:
-    assert code == 2 and output.startswith("error:"), output
-    assert len(output.strip().splitlines()) == 1, output
-    for text in says:
-        assert text in output, output
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -53,13 +42,13 @@ def test_tokenizer_twice_into_one_folder_is_refused_unless_resumed(
     store: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "tok"
-    code, output = _run("tokenizer", "--store", store, *TINY, "--out", out)
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--out", out)
     assert code == 0, output
     before = _files(out)
-    code, output = _run("tokenizer", "--store", store, *TINY, "--out", out)
-    _one_error(code, output, str(out), "--resume", "another --out")
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--out", out)
+    one_error(code, output, str(out), "--resume", "another --out")
     assert _files(out) == before  # tokenizer.pt, last.pt, log.csv, config.json untouched
-    code, output = _run("tokenizer", "--store", store, *TINY, "--out", out, "--resume")
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--out", out, "--resume")
     assert code == 0, output
 
 
@@ -73,26 +62,28 @@ def test_every_training_command_refuses_a_folder_holding_a_run(
     (out / marker).write_text("the finished run")
     before = _files(out)
     task = ["--task", "label:abnormal"] if command == "finetune" else []
-    code, output = _run(command, "--store", store, *task, *TINY, "--out", out)
-    _one_error(code, output, f"{out}: holds a run already", "--resume")
+    code, output = run_labram(command, "--store", store, *task, *TINY, "--out", out)
+    one_error(code, output, f"{out}: holds a run already", "--resume")
     assert _files(out) == before
 
 
 def test_a_failing_finetune_leaves_the_finished_run_alone(tuab: str, tmp_path: Path) -> None:
     out = tmp_path / "ft"
     args = ["finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", out]
-    code, output = _run(*args)
+    code, output = run_labram(*args)
     assert code == 0, output
     before = _files(out)
-    _one_error(*_run(*args, "--set", "drop_path=1.5"), "drop_path", "1.5")
-    _one_error(*_run(*args), "holds a run already")
+    one_error(*run_labram(*args, "--set", "drop_path=1.5"), "drop_path", "1.5")
+    one_error(*run_labram(*args), "holds a run already")
     assert _files(out) == before  # best.pt, log.csv, config.json, results.json as they were
 
 
 def test_a_new_or_empty_folder_is_used(tuab: str, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     for out in (tmp_path / "empty", tmp_path / "new"):
-        code, output = _run("finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", out)
+        code, output = run_labram(
+            "finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", out
+        )
         assert code == 0, output
 
 
@@ -106,15 +97,15 @@ def test_convert_and_export_refuse_to_write_over_their_source(tmp_path: Path) ->
     os.link(src, tmp_path / "hard.pt")
     before = src.read_bytes()
     for dst in (src, tmp_path / "." / "model.pt", tmp_path / "link.pt", tmp_path / "hard.pt"):
-        _one_error(*_run("convert", src, dst), str(src), "itself")
+        one_error(*run_labram("convert", src, dst), str(src), "itself")
     assert src.read_bytes() == before
     st = tmp_path / "m.safetensors"
-    code, output = _run("export", src, "--out", st)
+    code, output = run_labram("export", src, "--out", st)
     assert code == 0, output
     (tmp_path / "st-link.safetensors").symlink_to(st)
     saved = st.read_bytes()
-    _one_error(*_run("export", st), "itself")  # the default --out is the file itself
-    _one_error(*_run("export", st, "--out", tmp_path / "st-link.safetensors"), "itself")
+    one_error(*run_labram("export", st), "itself")  # the default --out is the file itself
+    one_error(*run_labram("export", st, "--out", tmp_path / "st-link.safetensors"), "itself")
     assert st.read_bytes() == saved
 
 
@@ -179,8 +170,8 @@ def test_out_of_range_set_is_one_line_before_the_folder(store: str, tmp_path: Pa
     out = tmp_path / "run"
     for item, says in [("betas=[2,-1]", "betas[0]"), ("drop_path=1.5", "drop_path"),
                        ("label_smoothing=1.5", "label_smoothing")]:  # fmt: skip
-        code, output = _run("pretrain", "--store", store, *TINY, "--set", item, "--out", out)
-        _one_error(code, output, says)
+        code, output = run_labram("pretrain", "--store", store, *TINY, "--set", item, "--out", out)
+        one_error(code, output, says)
     assert not out.exists()
 
 
@@ -194,12 +185,12 @@ def test_an_index_larger_than_memory_is_refused_before_anything_is_made(
 
     monkeypatch.setattr(windows, "_physical_memory", lambda: 2_000_000)  # 2 MB "machine"
     out = tmp_path / "run"
-    code, output = _run("pretrain", "--store", store, *TINY, "--set", "stride_seconds=0.005",
+    code, output = run_labram("pretrain", "--store", store, *TINY, "--set", "stride_seconds=0.005",
                         "--out", out)  # fmt: skip
-    _one_error(code, output, "stride_seconds=0.005 gives", "windows, whose index would take",
+    one_error(code, output, "stride_seconds=0.005 gives", "windows, whose index would take",
                "raise stride_seconds")  # fmt: skip
     assert not out.exists()
-    code, output = _run("pretrain", "--store", store, *TINY, "--out", out)  # 1 s stride: fits
+    code, output = run_labram("pretrain", "--store", store, *TINY, "--out", out)  # 1 s stride: fits
     assert code == 0, output
 
 
@@ -210,13 +201,13 @@ def test_a_refusal_after_set_up_leaves_no_run_behind(store: str, tmp_path: Path)
     out = tmp_path / "run"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    code, output = _run(
+    code, output = run_labram(
         "pretrain", "--store", store, *TINY, "--set", "batch_size=100000000", "--out", out
     )  # fmt: skip (both stages: the tokenizer's refuses)
-    _one_error(code, output, "no complete batch of 100000000 windows")
+    one_error(code, output, "no complete batch of 100000000 windows")
     left = {k: v for k, v in _files(out).items() if k != ".labram.lock"}  # (marks no run)
     assert left == {"notes.txt": b"mine"} and set(os.listdir(out)) <= {"notes.txt", ".labram.lock"}
-    code, output = _run("pretrain", "--store", store, *TINY, "--out", out)
+    code, output = run_labram("pretrain", "--store", store, *TINY, "--out", out)
     assert code == 0, output
 
 
@@ -236,16 +227,16 @@ def test_a_store_without_windows_says_why(tmp_path: Path) -> None:
         (short, "each of its 2 recording(s) is shorter than a window"),
     ]:
         out = tmp_path / "run"
-        code, output = _run("pretrain", "--store", store, *TINY, "--out", out)
-        _one_error(code, output, f"{store}: no pre-training windows: {says}")
+        code, output = run_labram("pretrain", "--store", store, *TINY, "--out", out)
+        one_error(code, output, f"{store}: no pre-training windows: {says}")
         assert not out.exists()
 
 
 def test_seeds_past_the_largest_are_refused_before_the_folder(tuab: str, tmp_path: Path) -> None:
     out = tmp_path / "ft"
-    code, output = _run("finetune", "--store", tuab, "--task", "tuab", *TINY, "--seed",
+    code, output = run_labram("finetune", "--store", tuab, "--task", "tuab", *TINY, "--seed",
                         "2147483646", "--seeds", "3", "--out", out)  # fmt: skip
-    _one_error(code, output, "--seeds 3 from seed 2147483646 reaches seed 2147483648")
+    one_error(code, output, "--seeds 3 from seed 2147483646 reaches seed 2147483648")
     assert not out.exists()
 
 
@@ -261,8 +252,8 @@ def test_report_names_a_file_that_is_not_utf8(tmp_path: Path, name: str) -> None
     (run / "seed0" / "metrics.json").write_text('{"test": {"accuracy": 0.5}}')
     (run / "seed0" / "log.csv").write_text("step,loss\n1,0.5\n")
     (run / name).write_bytes(b"garbage\x00\xff\n")
-    code, output = _run("report", run / "seed0")
-    _one_error(code, output, str(run / name), "not UTF-8")
+    code, output = run_labram("report", run / "seed0")
+    one_error(code, output, str(run / name), "not UTF-8")
 
 
 # --- 5. an exclusion that leaves no window ---------------------------------------------------
@@ -275,9 +266,9 @@ def test_excluding_every_subject_is_said_before_the_folder(
     out = tmp_path / "run"
     copy = tmp_path / "copy.zarr"  # its subjects, not the store itself (refused on its own)
     shutil.copytree(store, copy)
-    code, output = _run(command, "--store", store, "--exclude-subjects-of", copy, *TINY,
+    code, output = run_labram(command, "--store", store, "--exclude-subjects-of", copy, *TINY,
                         "--out", out)  # fmt: skip
-    _one_error(code, output, "--exclude-subjects-of", "every recording", "excluded")
+    one_error(code, output, "--exclude-subjects-of", "every recording", "excluded")
     assert "batch" not in output
     assert not out.exists()
 
@@ -298,7 +289,9 @@ def test_a_store_given_twice_is_read_once(
     assert len(twice) == len(once) and twice.urls == once.urls
     assert sum("given twice" in r.getMessage() for r in caplog.records) == 2
     out = tmp_path / "run"
-    code, output = _run("tokenizer", "--store", store, "--store", str(link), *TINY, "--out", out)
+    code, output = run_labram(
+        "tokenizer", "--store", store, "--store", str(link), *TINY, "--out", out
+    )
     assert code == 0, output
     assert (out / "config.json").is_file()
 
@@ -319,11 +312,11 @@ def test_embed_counts_and_names_recordings_too_short_for_a_window(
     save_ours(LaBraMForMEM(model_config("tiny")), tmp_path / "model.pt")
     args = ["embed", "--store", url, "--checkpoint", tmp_path / "model.pt", "--device", "cpu"]
     with caplog.at_level(logging.WARNING):
-        code, output = _run(*args, "--out", tmp_path / "e.zarr")
+        code, output = run_labram(*args, "--out", tmp_path / "e.zarr")
     assert code == 0, output
     assert "skipped: 1 recording(s)" in output
     assert any("tuh/short_r0" in r.getMessage() for r in caplog.records)
-    code, output = _run(*args, "--out", tmp_path / "e.zarr", "--json")
+    code, output = run_labram(*args, "--out", tmp_path / "e.zarr", "--json")
     assert '"recordings_skipped": 1' in output and "tuh/short_r0" in output
 
 
@@ -364,8 +357,8 @@ def test_a_run_folder_in_a_store_is_refused(
     before = _files(mine)
     out = mine / inside if inside else mine
     task = ["--task", "tuab"] if command == "finetune" else []
-    code, output = _run(command, "--store", mine, *task, "--out", out, *TINY)
-    _one_error(code, output, f"--out {out}", "inside the store", "pick another --out")
+    code, output = run_labram(command, "--store", mine, *task, "--out", out, *TINY)
+    one_error(code, output, f"--out {out}", "inside the store", "pick another --out")
     assert _files(mine) == before
 
 
@@ -392,6 +385,6 @@ def test_embed_of_a_task_no_recording_has_says_so_not_too_short(tmp_path: Path) 
             subject="a", split="eval")  # fmt: skip
     save_ours(LaBraMForMEM(model_config("tiny")), tmp_path / "model.pt")
     args = ["--checkpoint", tmp_path / "model.pt", "--task", "tuab", "--device", "cpu"]
-    code, output = _run("embed", "--store", url, *args, "--out", tmp_path / "e.zarr")
+    code, output = run_labram("embed", "--store", url, *args, "--out", tmp_path / "e.zarr")
     assert code == 2 and "no recording gives a window of task 'tuab'" in output, output
     assert "too short?" not in output

@@ -9,10 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 import eegprep.store.writer as store_writer
-from cli import labram_cli
 from eegprep.base.errors import UsageError
 from eegprep.pipeline.channels import VOCABULARY
 from eegprep.pipeline.recipe import Recipe
@@ -22,6 +20,7 @@ from labram.data.block_reader import BlockReader
 from labram.data.tasks import build_task_indexes, get_task, source_identity
 from labram.data.windows import WindowConfig, build_pretrain_index, open_stores, subjects_of
 from labram.train.leakage import seen_sources, trained_record
+from tests.labram.cli_runs import run_labram
 from tests.labram.training_stores import TUAB_ORDER, eeg, put
 
 TINY = ["--size", "tiny", "--max-steps", "1", "--batch-size", "4", "--device", "cpu",
@@ -71,11 +70,6 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     return _write(root / "a.zarr", A_RECS), _write(root / "b.zarr", B_RECS)
 
 
-def _run(*args: object) -> tuple[int, str]:
-    res = CliRunner().invoke(labram_cli, [str(a) for a in args])
-    return res.exit_code, res.output
-
-
 def _warnings(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
     return [r.getMessage() for r in caplog.records if text in r.getMessage()]
 
@@ -104,7 +98,7 @@ def test_exclude_subjects_of_given_twice_is_read_once(
 ) -> None:
     a, b = pair
     out = tmp_path / "run"
-    code, output = _run("tokenizer", "--store", a, "--exclude-subjects-of", b,
+    code, output = run_labram("tokenizer", "--store", a, "--exclude-subjects-of", b,
                         "--exclude-subjects-of", b + "/", *TINY, "--out", out)  # fmt: skip
     assert code == 0, output
     assert _warnings(caplog, "given twice") == [
@@ -119,7 +113,7 @@ def test_a_store_both_trained_on_and_excluded_is_refused(
 ) -> None:
     a, b = pair
     out = tmp_path / "run"
-    code, output = _run("tokenizer", "--store", a, "--store", b, "--exclude-subjects-of",
+    code, output = run_labram("tokenizer", "--store", a, "--store", b, "--exclude-subjects-of",
                         b + "/", *TINY, "--out", out)  # fmt: skip
     assert code == 2 and output.startswith("error:") and len(output.splitlines()) == 1, output
     assert f"--exclude-subjects-of {b}/: the same store as --store {b}" in output
@@ -186,7 +180,7 @@ def test_a_training_command_says_each_overlap_once(
 ) -> None:
     a, b = pair
     with caplog.at_level(logging.WARNING):
-        code, output = _run("tokenizer", "--store", a, "--store", b, *TINY, "--out",
+        code, output = run_labram("tokenizer", "--store", a, "--store", b, *TINY, "--out",
                             tmp_path / "r")  # fmt: skip
     assert code == 0, output
     assert len(_warnings(caplog, "are also in")) == 1
@@ -219,7 +213,9 @@ def test_stores_of_another_rate_are_refused(pair: tuple[str, str], tmp_path: Pat
     c = _write(tmp_path / "c.zarr", [], recipe=Recipe(sfreq=250.0))
     with pytest.raises(UsageError, match=rf"^{c}: sampled at 250 Hz, {a} at 200 Hz; "):
         open_stores([a, c])
-    code, output = _run("tokenizer", "--store", a, "--store", c, *TINY, "--out", tmp_path / "r")
+    code, output = run_labram(
+        "tokenizer", "--store", a, "--store", c, *TINY, "--out", tmp_path / "r"
+    )
     assert code == 2 and output.startswith(f"error: {c}: sampled at 250 Hz"), output
 
 
@@ -299,7 +295,7 @@ def test_each_command_opens_each_store_once(
         if what == "report --predict":
             (runs / "ft/seed0/predictions.csv").unlink()  # so that it runs best.pt again
         calls.clear()
-        code, output = _run(*args)
+        code, output = run_labram(*args)
         assert code == 0, (what, output)
         given = [Path(args[i + 1]).name for i, x in enumerate(args) if str(x).startswith("--")
                  and str(x) in ("--store", "--exclude-subjects-of")]  # fmt: skip

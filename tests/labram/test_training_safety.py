@@ -13,9 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from click.testing import CliRunner
 
-from cli import labram_cli
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.writer import StoreWriter
 from labram.checkpoints.safe_read import read_checkpoint
@@ -27,22 +25,11 @@ from labram.train.config import train_config
 from labram.train.distributed import setup
 from labram.train.loop import train
 from labram.train.run import Run
+from tests.labram.cli_runs import one_error, run_labram
 from tests.labram.training_stores import TUAB_ORDER, eeg, put
 
 TINY = ["--size", "tiny", "--max-steps", "3", "--batch-size", "4", "--device", "cpu",
         "--set", "token_budget=40", "--set", "max_channels=8", "--ckpt-every", "1"]  # fmt: skip
-
-
-def _run(*args: Any) -> tuple[int, str]:
-    res = CliRunner().invoke(labram_cli, [str(a) for a in args])
-    return res.exit_code, res.output
-
-
-def _one_error(code: int, output: str, *says: str) -> None:
-    assert code == 2 and output.startswith("error:"), output
-    assert len(output.strip().splitlines()) == 1, output
-    for text in says:
-        assert text in output, output
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -158,9 +145,9 @@ def test_a_store_whose_samples_break_the_loss_is_named_not_the_learning_rate(
     tmp_path: Path, value: float, says: str
 ) -> None:
     store = _loud_store(tmp_path / "loud.zarr", value)
-    code, output = _run("tokenizer", "--store", store, *TINY, "--set", "token_budget=200",
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--set", "token_budget=200",
                         "--set", "max_channels=19", "--out", tmp_path / "run")  # fmt: skip
-    _one_error(code, output, "the loss is nan at step 0", says, "tuh/s001", "eegprep validate")
+    one_error(code, output, "the loss is nan at step 0", says, "tuh/s001", "eegprep validate")
     assert "--lr" not in output
     assert not (tmp_path / "run" / "last.pt").exists()
 
@@ -172,7 +159,7 @@ def test_a_store_whose_samples_break_the_loss_is_named_not_the_learning_rate(
 def finished(store: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A finished tokenizer run (3 steps, a checkpoint each: last.pt and previous.pt)."""
     out = tmp_path_factory.mktemp("fin") / "tok"
-    code, output = _run("tokenizer", "--store", store, *TINY, "--out", out)
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--out", out)
     assert code == 0, output
     return out
 
@@ -195,9 +182,9 @@ def test_resume_refuses_a_damaged_record_of_the_run_and_keeps_it(
     out = _copy(finished, tmp_path)
     (out / name).write_bytes(damage)
     before = _files(out)
-    code, output = _run("tokenizer", "--store", store, *TINY, "--out", out, "--resume",
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--out", out, "--resume",
                         "--lr", "0.1")  # fmt: skip
-    _one_error(code, output, f"cannot resume {out}", name, "damaged")
+    one_error(code, output, f"cannot resume {out}", name, "damaged")
     assert _files(out) == before
 
 
@@ -207,11 +194,11 @@ def test_resume_compares_last_pt_s_own_options_when_config_json_is_gone(
     out = _copy(finished, tmp_path)
     (out / "config.json").unlink()
     before = _files(out)
-    code, output = _run("tokenizer", "--store", store, *TINY, "--out", out, "--resume",
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--out", out, "--resume",
                         "--lr", "0.1")  # fmt: skip
-    _one_error(code, output, str(out / "last.pt"), "lr was 0.0005, now 0.1")
+    one_error(code, output, str(out / "last.pt"), "lr was 0.0005, now 0.1")
     assert _files(out) == before
-    code, output = _run("tokenizer", "--store", store, *TINY, "--out", out, "--resume")
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--out", out, "--resume")
     assert code == 0, output  # the run's own options: it continues (here: it was complete)
 
 
@@ -224,8 +211,8 @@ def test_resume_without_last_pt_never_retrains_over_a_finished_stage(
     for name in {"tokenizer.pt", "previous.pt", "summary.json"} - {kept}:
         (out / name).unlink()
     before = _files(out)
-    code, output = _run("tokenizer", "--store", store, *TINY, "--out", out, "--resume")
-    _one_error(code, output, f"cannot resume {out}", kept, "no last.pt")
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--out", out, "--resume")
+    one_error(code, output, f"cannot resume {out}", kept, "no last.pt")
     assert _files(out) == before
 
 
@@ -235,7 +222,7 @@ def test_resume_before_the_first_checkpoint_starts_at_step_0(
     out = _copy(finished, tmp_path)  # as a kill before the first checkpoint leaves it
     for name in ("last.pt", "previous.pt", "tokenizer.pt", "summary.json", "curves.png"):
         (out / name).unlink()
-    code, output = _run("tokenizer", "--store", store, *TINY, "--out", out, "--resume")
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--out", out, "--resume")
     assert code == 0, output
     assert load_checkpoint(out / "last.pt")["step"] == 3
 
@@ -246,8 +233,8 @@ def test_resume_with_a_log_that_is_not_text_is_one_line_and_keeps_it(
 ) -> None:
     out = _copy(finished, tmp_path)
     (out / "log.csv").write_bytes(damage)
-    code, output = _run("tokenizer", "--store", store, *TINY, "--out", out, "--resume")
-    _one_error(code, output, str(out / "log.csv"), "not a run log")
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--out", out, "--resume")
+    one_error(code, output, str(out / "log.csv"), "not a run log")
     assert (out / "log.csv").read_bytes() == damage
 
 
@@ -261,11 +248,11 @@ def test_a_batch_larger_than_memory_is_refused_before_it_is_allocated(
 
     # 8 channels x 5 s windows: 32 kB each, and a machine of 128 kB: batches of 2 at most
     monkeypatch.setattr(windows, "_physical_memory", lambda: 4 * 32_000)
-    code, output = _run("tokenizer", "--store", store, *TINY, "--batch-size", "2",
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--batch-size", "2",
                         "--out", tmp_path / "run")  # fmt: skip
     assert code == 0, output
-    code, output = _run("tokenizer", "--store", store, *TINY, "--out", tmp_path / "big")
-    _one_error(code, output, "batch_size=4", "take 125 KiB", "half of this machine's memory")
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--out", tmp_path / "big")
+    one_error(code, output, "batch_size=4", "take 125 KiB", "half of this machine's memory")
     assert not (tmp_path / "big").exists()
 
 
@@ -280,9 +267,9 @@ def test_a_config_file_s_bad_value_names_the_file_and_the_field(
 ) -> None:
     config = tmp_path / "my config.toml"
     config.write_text(text + "\n")
-    code, output = _run("tokenizer", "--store", store, *TINY, "--config", config,
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--config", config,
                         "--out", tmp_path / "run")  # fmt: skip
-    _one_error(code, output, f"error: {config}: ", says)
+    one_error(code, output, f"error: {config}: ", says)
     assert not (tmp_path / "run").exists()
 
 
@@ -291,17 +278,17 @@ def test_a_pretrain_run_s_stage_folder_is_resumed_only_by_its_run(
 ) -> None:
     out = tmp_path / "pt"
     stage = [*TINY, "--tokenizer-max-steps", "3", "--tokenizer-batch-size", "4"]
-    code, output = _run("pretrain", "--store", store, *stage, "--out", out)
+    code, output = run_labram("pretrain", "--store", store, *stage, "--out", out)
     assert code == 0, output
     before = _files(out)
-    code, output = _run("tokenizer", "--store", store, *TINY, "--max-steps", "6",
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--max-steps", "6",
                         "--out", out / "tokenizer", "--resume")  # fmt: skip
-    _one_error(code, output, f"cannot resume {out / 'tokenizer'}", "labram pretrain --resume")
+    one_error(code, output, f"cannot resume {out / 'tokenizer'}", "labram pretrain --resume")
     assert _files(out) == before  # the tokenizer the masked model was trained with is kept
     # the run itself, killed in its tokenizer stage, resumes it
     for name in ("tokenizer/tokenizer.pt", "tokenizer/summary.json"):
         (out / name).unlink()
     shutil.rmtree(out / "mem")
-    code, output = _run("pretrain", "--store", store, *stage, "--out", out, "--resume")
+    code, output = run_labram("pretrain", "--store", store, *stage, "--out", out, "--resume")
     assert code == 0, output
     assert (out / "mem" / "model.pt").is_file()

@@ -365,16 +365,11 @@ def test_a_damaged_card_holding_the_right_id_is_named(
     weights without one, their SHA-256): a card damaged or edited by hand out of shape passed
     as long as the id was still somewhere in it. Each card is now read by its structure, and a
     damaged one is named in one warning line (the other card says nothing)."""
-    from labram.checkpoints.load import load_model
 
     ours, _ = sources
     out = _exported(tmp_path, ours)
-    if not export_ids:  # an export of a labram before export ids: its cards hold the SHA-256
-        with pytest.warns(UserWarning, match="deleted its model cards"):
-            save_safetensors(ours_dict(load_ours(ours)), out)
-        card = model_card(load_model(ours, what="export"), out, export_id=None)
-        card_paths(out)[0].write_text(card_markdown(card))
-        card_paths(out)[1].write_text(json.dumps(card))
+    if not export_ids:
+        _as_an_older_export(ours, out)
     _read_quietly(out)
     for path, damages in zip(card_paths(out), (_damaged_markdown, _damaged_json), strict=True):
         good = path.read_text()
@@ -425,17 +420,12 @@ def test_a_card_naming_another_weights_file_is_named(
     Each such card is now one warning line naming both names; the weights are read (they are
     the card's), and a link's target name, or a name with Markdown's special characters, is
     the card's own."""
-    from labram.checkpoints.load import load_model
 
     ours, _ = sources
     out = tmp_path / "out" / "my_model [v2] *.safetensors"
     export(ours, out)
-    if not export_ids:  # an export of a labram before export ids: its cards hold the SHA-256
-        with pytest.warns(UserWarning, match="deleted its model cards"):
-            save_safetensors(ours_dict(load_ours(ours)), out)
-        card = model_card(load_model(ours, what="export"), out, export_id=None)
-        card_paths(out)[0].write_text(card_markdown(card))
-        card_paths(out)[1].write_text(json.dumps(card))
+    if not export_ids:
+        _as_an_older_export(ours, out)
     _read_quietly(out)  # (the Markdown card escapes the name it states)
     link = out.with_name("latest.safetensors")
     link.symlink_to(out.name)
@@ -463,3 +453,15 @@ def test_a_card_naming_another_weights_file_is_named(
     js.write_text(json.dumps({**doc, "file": None}))
     with pytest.warns(UserWarning, match=r"damaged \(its file None is not a file name\)"):
         read_checkpoint(renamed)
+
+
+def _as_an_older_export(ours: Path, out: Path) -> None:
+    """Make ``out`` an export of a labram before export ids: the weights written again without
+    one, and cards that state their SHA-256 instead."""
+    from labram.checkpoints.load import load_model
+
+    with pytest.warns(UserWarning, match="deleted its model cards"):
+        save_safetensors(ours_dict(load_ours(ours)), out)
+    card = model_card(load_model(ours, what="export"), out, export_id=None)
+    card_paths(out)[0].write_text(card_markdown(card))
+    card_paths(out)[1].write_text(json.dumps(card))

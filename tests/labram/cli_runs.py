@@ -1,0 +1,21 @@
+"""Running a ``labram`` command in this process, and the one-line refusal its tests expect."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from cli import labram_cli
+
+
+def run_labram(*args: object) -> tuple[int, str]:
+    """``labram ARGS...`` (each made text): its exit status and output."""
+    res = CliRunner().invoke(labram_cli, [str(a) for a in args])
+    return res.exit_code, res.output
+
+
+def one_error(code: int, output: str, *says: str) -> None:
+    """Exit status 2 and one ``error:`` line holding each of ``says``."""
+    assert code == 2 and output.startswith("error:"), output
+    assert len(output.strip().splitlines()) == 1, output
+    for text in says:
+        assert text in output, output
