@@ -27,6 +27,12 @@ _KINDS = (
 )
 
 
+def special_kind(mode: int) -> str:
+    """What a file of ``st_mode`` ``mode`` that is no regular file is, in words: ``"a FIFO"``,
+    ``"a device"``, ``"a socket"``, else ``"not a regular file"``."""
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
 def read_user_file(
     path: str | os.PathLike[str],
     what: str,
@@ -58,8 +64,7 @@ def read_user_file(
             return b""
         if stat.S_ISDIR(mode):
             raise error(f"{p}: a folder, not a {what}")
-        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
-        raise error(f"{p}: {kind}, not a {what}: give the file itself")
+        raise error(f"{p}: {special_kind(mode)}, not a {what}: give the file itself")
     with os.fdopen(fd, "rb") as f:
         try:
             raw = f.read(limit + 1)

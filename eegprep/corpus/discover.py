@@ -170,7 +170,7 @@ def _is_utf8(rel: str) -> bool:
 def _not_a_file(path: Path) -> str:
     """Why ``path``, which a glob matched, is no file to read: a link to nothing or a link
     loop, a FIFO, a socket or a device (reading a FIFO would wait for a writer forever)."""
-    import stat
+    from eegprep.base.user_files import special_kind
 
     try:
         mode = os.stat(path).st_mode
@@ -178,10 +178,7 @@ def _not_a_file(path: Path) -> str:
         if os.path.islink(path):
             return f"a link that leads to no file ({exc.strerror}): fix or remove the link"
         return f"cannot be read ({exc.strerror})"
-    kinds = {stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket", stat.S_ISCHR: "a device",
-             stat.S_ISBLK: "a device"}  # fmt: skip
-    kind = next((name for test, name in kinds.items() if test(mode)), "not a regular file")
-    return f"{kind}, not a file: nothing to read (only regular files are ingested)"
+    return f"{special_kind(mode)}, not a file: nothing to read (only regular files are ingested)"
 
 
 def _unlistable_folders(root: Path) -> list[tuple[str, str]]:
