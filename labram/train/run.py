@@ -166,18 +166,17 @@ def write_run_config(run_dir: Path, record: dict[str, Any], *, resume: bool) -> 
                 "cut short, or not a file), so the options cannot be compared with the run's; "
                 "restore it, or delete it to resume with the options each last.pt records"
             )
-        if isinstance(old, dict):  # compared as the file states it: JSON's types and values
-            try:
-                old = _in_current_form(old)
-            except UsageError as exc:
-                raise UsageError(f"cannot resume {run_dir}: {path}: {exc}") from None
-            changed = _differences(old, strict_json.loads(text))
-            if changed:
-                shown = "; ".join(changed[:4]) + ("; ..." if len(changed) > 4 else "")
-                raise UsageError(
-                    f"cannot resume {run_dir}: options differ from the run's ({path}): {shown}; "
-                    "resume with the run's own options, or pass another --out for a new run"
-                )
+        try:  # compared as the file states it: JSON's types and values
+            old = _in_current_form(old)
+        except UsageError as exc:
+            raise UsageError(f"cannot resume {run_dir}: {path}: {exc}") from None
+        changed = _differences(old, strict_json.loads(text))
+        if changed:
+            raise UsageError(
+                f"cannot resume {run_dir}: options differ from the run's ({path}): "
+                f"{_first_four(changed)}; resume with the run's own options, or pass another "
+                "--out for a new run"
+            )
     write_atomically(path, text.encode())
 
 
@@ -202,11 +201,16 @@ def check_resumed_config(path: Path, stored: Any, cfg: dict[str, Any]) -> None:
         raise ResumeError(f"cannot resume from {path}: it holds no config this labram reads")
     changed = _differences(old, current_form(cfg))
     if changed:
-        shown = "; ".join(changed[:4]) + ("; ..." if len(changed) > 4 else "")
         raise ResumeError(
-            f"cannot resume from {path}: options differ from those it was saved with: {shown}; "
-            "resume with the run's own options, or pass another --out for a new run"
+            f"cannot resume from {path}: options differ from those it was saved with: "
+            f"{_first_four(changed)}; resume with the run's own options, or pass another --out "
+            "for a new run"
         )
+
+
+def _first_four(changed: list[str]) -> str:
+    """The first four differences :func:`_differences` found, and ``...`` for more."""
+    return "; ".join(changed[:4]) + ("; ..." if len(changed) > 4 else "")
 
 
 def _in_current_form(record: dict[str, Any]) -> dict[str, Any]:
