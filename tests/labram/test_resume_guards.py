@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.labram.test_run_guards import TINY, _files, _one_error, _run
+from tests.labram.cli_runs import one_error, run_labram
+from tests.labram.test_run_guards import TINY, _files
 
 
 @pytest.fixture(scope="module")
 def tok_run(store: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("r") / "tok"
-    code, output = _run("tokenizer", "--store", store, *TINY, "--out", out)
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--out", out)
     assert code == 0, output
     return out
 
@@ -32,14 +33,14 @@ def test_resume_with_changed_options_is_refused_and_keeps_the_config(
     store: str, tok_run: Path, change: list[str], named: str
 ) -> None:
     before = _files(tok_run)
-    code, output = _run("tokenizer", "--store", store, *TINY, *change, "--out", tok_run,
+    code, output = run_labram("tokenizer", "--store", store, *TINY, *change, "--out", tok_run,
                         "--resume")  # fmt: skip
-    _one_error(code, output, f"cannot resume {tok_run}", named, "another --out")
+    one_error(code, output, f"cannot resume {tok_run}", named, "another --out")
     assert _files(tok_run) == before  # config.json still says what the run was made with
 
 
 def test_resume_with_the_same_options_or_more_workers_continues(store: str, tok_run: Path) -> None:
-    code, output = _run("tokenizer", "--store", store, *TINY, "--ckpt-every", "7", "--out",
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--ckpt-every", "7", "--out",
                         tok_run, "--resume")  # fmt: skip
     assert code == 0, output
 
@@ -51,13 +52,13 @@ def test_resume_into_another_stage_s_folder_is_refused(
     pre.mkdir()
     (pre / "config.json").write_text(json.dumps({"mem": {"stage": "pretrain"}, "tokenizer": {}}))
     before = _files(pre)
-    _one_error(*_run("tokenizer", "--store", store, *TINY, "--out", pre, "--resume"),
+    one_error(*run_labram("tokenizer", "--store", store, *TINY, "--out", pre, "--resume"),
                "holds a `labram pretrain` run, not a `labram tokenizer` one")  # fmt: skip
     assert _files(pre) == before
     before = _files(tok_run)
-    _one_error(*_run("finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", tok_run,
+    one_error(*run_labram("finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", tok_run,
                      "--resume"), "holds a `labram tokenizer` run")  # fmt: skip
-    _one_error(*_run("pretrain", "--store", store, *TINY, "--out", tok_run, "--resume"),
+    one_error(*run_labram("pretrain", "--store", store, *TINY, "--out", tok_run, "--resume"),
                "holds a `labram tokenizer` run")  # fmt: skip
     assert _files(tok_run) == before  # no splits.json, mem/ or config.json written into it
 
@@ -67,10 +68,10 @@ def test_finetune_resume_with_another_split_seed_keeps_splits_json(
 ) -> None:
     out = tmp_path / "ft"
     args = ["finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", out]
-    code, output = _run(*args)
+    code, output = run_labram(*args)
     assert code == 0, output
     before = _files(out)
-    _one_error(*_run(*args, "--split-seed", "5", "--resume"), "cannot resume", "split_seed")
+    one_error(*run_labram(*args, "--split-seed", "5", "--resume"), "cannot resume", "split_seed")
     assert _files(out) == before
 
 
@@ -83,7 +84,7 @@ def test_a_folder_another_run_is_writing_is_refused(
     with (out / ".labram.lock").open("w") as held:  # what a running command holds
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         flag = ["--resume"] if resume else []
-        _one_error(*_run("tokenizer", "--store", store, *TINY, "--out", out, *flag),
+        one_error(*run_labram("tokenizer", "--store", store, *TINY, "--out", out, *flag),
                    f"{out}: another labram run is writing this folder")  # fmt: skip
     assert sorted(p.name for p in out.iterdir()) == [".labram.lock"]
 
@@ -98,7 +99,7 @@ def test_report_says_what_a_killed_pretraining_run_lacks(tmp_path: Path) -> None
     tok.mkdir()
     (tok / "config.json").write_text(json.dumps({"stage": "tokenizer"}))
     (tok / "log.csv").write_text(LOG)
-    code, output = _run("report", tok)
+    code, output = run_labram("report", tok)
     assert code == 0, output
     assert "unfinished: no tokenizer.pt" in output and "--resume" in output
     pre = tmp_path / "pre"  # labram pretrain, killed after the tokenizer stage
@@ -106,7 +107,7 @@ def test_report_says_what_a_killed_pretraining_run_lacks(tmp_path: Path) -> None
     (pre / "config.json").write_text(json.dumps({"mem": {}, "tokenizer": {}}))
     (pre / "tokenizer" / "log.csv").write_text(LOG)
     (pre / "tokenizer" / "tokenizer.pt").write_bytes(b"")
-    code, output = _run("report", pre)
+    code, output = run_labram("report", pre)
     assert code == 0, output
     assert "mem: no log (unfinished: not started)" in output
     assert "tokenizer: 1 log rows" in output and "no tokenizer.pt" not in output
@@ -117,7 +118,7 @@ def test_report_names_a_killed_finetune_run_s_unfinished_seeds(tmp_path: Path) -
     (ft / "seed0").mkdir(parents=True)
     (ft / "splits.json").write_text("{}")
     (ft / "seed0" / "log.csv").write_text(LOG)
-    _one_error(*_run("report", ft), "unfinished labram finetune run", "seed0", "--resume")
+    one_error(*run_labram("report", ft), "unfinished labram finetune run", "seed0", "--resume")
 
 
 # --- log.csv read back on resume ----------------------------------------------------------------
@@ -214,7 +215,7 @@ def test_a_kill_between_the_renames_of_a_checkpoint_leaves_last_pt(
 def test_a_run_folder_that_cannot_be_written_is_one_line(tuab: str, tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")  # as a read-only folder (root passes chmod): EPERM-like
     out = tmp_path / "file" / "run"
-    _one_error(*_run("finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", out),
+    one_error(*run_labram("finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", out),
                f"{out}: cannot write into the run folder")  # fmt: skip
 
 
@@ -233,12 +234,12 @@ def test_a_kill_between_the_tokenizer_s_last_files_keeps_its_summary(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(tt, "save_model", killed)
-    code, _ = _run("pretrain", "--store", store, *TINY, "--out", out)
+    code, _ = run_labram("pretrain", "--store", store, *TINY, "--out", out)
     assert code == 130
     assert (out / "tokenizer" / "summary.json").is_file()
     assert not (out / "tokenizer" / "tokenizer.pt").exists()
     monkeypatch.setattr(tt, "save_model", real)
-    code, output = _run("pretrain", "--store", store, *TINY, "--out", out, "--resume")
+    code, output = run_labram("pretrain", "--store", store, *TINY, "--out", out, "--resume")
     assert code == 0, output
     assert (out / "tokenizer" / "tokenizer.pt").is_file()
     assert (out / "tokenizer" / "summary.json").is_file()
@@ -263,14 +264,14 @@ def test_a_folder_an_older_version_wrote_resumes_with_the_same_options(
     out = tmp_path / "tok"
     shutil.copytree(tok_run, out)
     _as_an_older_version_wrote_it(out / "config.json", label_smoothing=0.0, grad_clip=0)
-    code, output = _run("tokenizer", "--store", store, *TINY, "--out", out, "--resume")
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--out", out, "--resume")
     assert code == 0, output
     record = json.loads((out / "config.json").read_text())  # rewritten in this version's form
     assert record["config_format"] == 2
     assert record["label_smoothing"] is None and record["grad_clip"] is None
     # a setting that does differ is still named
     _as_an_older_version_wrote_it(out / "config.json", label_smoothing=0.2)
-    _one_error(*_run("tokenizer", "--store", store, *TINY, "--out", out, "--resume"),
+    one_error(*run_labram("tokenizer", "--store", store, *TINY, "--out", out, "--resume"),
                "label_smoothing was 0.2, now None")  # fmt: skip
 
 
