@@ -366,7 +366,7 @@ def labram_evaluate(
     Example:
       labram evaluate --store tuab.zarr --task tuab --checkpoint runs/finetune-tuab/seed0/best.pt
     """
-    from labram.stages.finetune import evaluate
+    from labram.stages.evaluate import evaluate
 
     res = evaluate(
         command_stores(stores),

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-import labram.stages.finetune as F
+import labram.stages.evaluate as E
 from labram.data.tasks import get_task
 from labram.stages.scoring import score
 
@@ -17,7 +17,7 @@ def _notes(task_name: str, labels: list[int], outputs: np.ndarray) -> tuple[dict
     task = get_task(task_name)
     y = np.array(labels, np.float32)[:, None]
     metrics = score(task, outputs, y)
-    return metrics, F.metric_notes(task, "test", y, metrics)
+    return metrics, E.metric_notes(task, "test", y, metrics)
 
 
 def test_one_class_only_is_named() -> None:
@@ -53,7 +53,7 @@ def test_the_command_prints_undefined_and_the_note(monkeypatch: pytest.MonkeyPat
         "leakage": "0 of 1 test subjects were seen in pre-training",
         "notes": ["the test windows hold one class only (normal): auroc, auc_pr undefined"],
     }
-    monkeypatch.setattr(F, "evaluate", lambda *a, **k: res)
+    monkeypatch.setattr(E, "evaluate", lambda *a, **k: res)
     args = ["evaluate", "--store", "s.zarr", "--task", "tuab", "--checkpoint", "best.pt"]
     out = CliRunner().invoke(labram_cli, args)
     assert out.exit_code == 0, out.output
@@ -75,4 +75,4 @@ def test_a_classifier_with_another_number_of_outputs_is_refused(tuab: str, tmp_p
     ckpt = tmp_path / "best.pt"
     save_ours(LaBraMClassifier(model_config("tiny"), 6), ckpt)
     with pytest.raises(UsageError, match=r"best\.pt: its head has 6 output\(s\), but task 'tuab'"):
-        F.evaluate([tuab], "tuab", str(ckpt), device="cpu")
+        E.evaluate([tuab], "tuab", str(ckpt), device="cpu")

@@ -71,7 +71,8 @@ def test_model_card(classifier: Path, tmp_path: Path) -> None:
 def test_every_reader_takes_the_export(classifier: Path, tmp_path: Path) -> None:
     """finetune --init, evaluate --checkpoint (with its leakage check), the released-layout
     loader on someone else's safetensors."""
-    from labram.stages.finetune import evaluate, init_classifier
+    from labram.stages.evaluate import evaluate
+    from labram.stages.finetune import init_classifier
 
     weights = Path(export(classifier, tmp_path / "c.safetensors")["weights"])
     model = init_classifier(weights, 3, "tiny", 0.0)

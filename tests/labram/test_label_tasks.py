@@ -65,7 +65,7 @@ def test_evaluate_uses_the_checkpoints_classes_by_name(
     """A classifier of x, y, z scored on a store of w, x, z was scored against the store's sorted
     values (x became class 1, y's output); windows are now numbered by the checkpoint's classes
     and a value it does not know (w, and 1, a digit that is no class name) is left out, said."""
-    from labram.stages.finetune import evaluate
+    from labram.stages.evaluate import evaluate
     from labram.stages.predictions import predict_checkpoint, read_predictions
 
     _, best = xyz
@@ -88,7 +88,7 @@ def test_evaluate_uses_the_checkpoints_classes_by_name(
 def test_evaluate_refuses_a_store_whose_values_the_checkpoint_does_not_know(
     xyz: tuple[str, Path], tmp_path: Path
 ) -> None:
-    from labram.stages.finetune import evaluate
+    from labram.stages.evaluate import evaluate
 
     _, best = xyz
     other = write_labelled(tmp_path / "uv.zarr", list("uvuv"), list("uv"))
@@ -102,7 +102,7 @@ def test_two_classes_other_than_0_1_finetune_and_evaluate(tmp_path: Path) -> Non
     """Two values such as closed/open make a 2-output softmax task: fine-tuning crashed in
     roc_auc_score (y should be a 1d array); AUROC and AUC-PR are of the second class's
     probability now."""
-    from labram.stages.finetune import evaluate
+    from labram.stages.evaluate import evaluate
     from labram.train import metrics as M
 
     url = write_labelled(tmp_path / "co.zarr", ["closed", "open"] * 3, ["closed", "open"] * 2)

@@ -261,7 +261,7 @@ def test_evaluate_reads_a_released_classifier_and_refuses_a_headless_one(
     fine-tuned file (and of finetune's own last.pt); one without a head is refused."""
     from labram.checkpoints.errors import CheckpointError
     from labram.checkpoints.layouts import convert_file
-    from labram.stages.finetune import evaluate
+    from labram.stages.evaluate import evaluate
 
     rel = tmp_path / "rel.pth"
     convert_file(demo["ckpt"], rel)

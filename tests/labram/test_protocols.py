@@ -136,7 +136,7 @@ def _finetune(store: str, out: Path, *extra: str) -> dict:
 
 
 def test_cross_subject_run_writes_folds_splits_and_results(store: str, tmp_path: Path) -> None:
-    from labram.stages.finetune import evaluate
+    from labram.stages.evaluate import evaluate
     from labram.stages.report import load_run, text_summary
 
     res = _finetune(store, tmp_path / "cv", "--protocol", "cross-subject", "--folds", "2")

@@ -108,7 +108,8 @@ def test_model_config_errors_name_the_field() -> None:
 def test_evaluate_uses_the_windows_saved_in_the_checkpoint(tmp_path: Path) -> None:
     """A label:KEY task fine-tuned with its own token budget and channel cap is evaluated on
     the same windows, from best.pt alone (copied away from its run folder)."""
-    from labram.stages.finetune import evaluate, finetune
+    from labram.stages.evaluate import evaluate
+    from labram.stages.finetune import finetune
 
     url = write_tuab_like(tmp_path / "tuab.zarr", n_train=4, n_eval=2, seconds=30)
     cfg = train_config("finetune", "tiny", token_budget=40, max_channels=8, batch_size=4,

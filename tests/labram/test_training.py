@@ -178,7 +178,8 @@ def test_pretrain_learns_and_excludes_evaluation_subjects(tmp_path: Path) -> Non
 
 @pytest.mark.slow
 def test_finetune_beats_chance_on_planted_signal(tmp_path: Path) -> None:
-    from labram.stages.finetune import evaluate, finetune
+    from labram.stages.evaluate import evaluate
+    from labram.stages.finetune import finetune
 
     url = write_tuab_like(tmp_path / "tuab.zarr")
     cfg = train_config("finetune", "tiny")

@@ -1,0 +1,143 @@
+"""``labram evaluate``: a fine-tuned classifier's metrics on one split of its task's windows.
+
+The checkpoint says how it was trained (its task, its settings, the fold of a protocol); the
+windows are cut and split as they were then, the test subjects are checked against the
+pre-training record as :func:`labram.stages.finetune.finetune` checks them, and the metrics
+come with notes on any that are undefined on these windows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eegprep.base.validation import check_choice
+from eegprep.store.reader import Store
+from labram.checkpoints.errors import CheckpointError
+from labram.checkpoints.layouts import is_ours, ours_from
+from labram.checkpoints.safe_read import read_checkpoint
+from labram.data.protocols import TaskWindows, check_split_leakage, fold_indexes
+from labram.data.store_set import given_names
+from labram.data.tasks import Task, check_outputs, checkpoint_task
+from labram.data.windows import open_stores
+from labram.model.classifier import LaBraMClassifier
+from labram.stages.finetune import no_window_error, test_sources, test_subjects, unkeyed_tests
+from labram.stages.scoring import predict, run_config, score, task_splits
+from labram.train.config import TrainConfig
+from labram.train.distributed import setup
+from labram.train.leakage import check_test_subjects, record_of
+
+
+def evaluate(
+    stores: Sequence[str | Store],
+    task_name: str,
+    checkpoint: str | Path,
+    *,
+    split: str = "test",
+    split_seed: int | None = None,
+    batch_size: int = 64,
+    device: str | None = None,
+    cfg: TrainConfig | None = None,
+    allow_seen_subjects: bool = False,
+) -> dict[str, Any]:
+    """Metrics of a fine-tuned classifier on one split of the task's windows.
+
+    The windows and splits follow ``cfg``; by default the settings the model was fine-tuned
+    with (the checkpoint's own ``train_config``; for a ``best.pt`` of an older labram, the
+    run's ``config.json`` beside it), and the checkpoint's fold (``split``) where a protocol
+    other than ``full`` / ``linear-probe`` trained it. The test subjects are checked against
+    the checkpoint's pre-training subjects as in :func:`finetune`.
+    """
+    check_choice("split", split, ("train", "val", "test"))
+    obj = read_checkpoint(Path(checkpoint), what="checkpoint")
+    opened = open_stores(stores)
+    stores = given_names(opened)
+    record = obj.get("task") if isinstance(obj, dict) else None
+    task = checkpoint_task(task_name, opened, record, source=str(checkpoint))
+    if cfg is None:
+        cfg = run_config(checkpoint, obj)
+    if split_seed is not None:
+        cfg = replace(cfg, split_seed=split_seed)
+    fold = obj.get("split") if isinstance(obj, dict) else None
+    if isinstance(fold, dict):  # a fold of a protocol (labram.data.protocols): its own windows
+        splits = fold_indexes(TaskWindows.build(opened, task, cfg), fold)
+    else:
+        splits = task_splits(opened, task, cfg)
+    leakage = check_test_subjects(
+        record_of(obj, str(checkpoint)),
+        test_subjects(splits["test"]),
+        allow=allow_seen_subjects,
+        source=str(checkpoint),
+        test_sources=test_sources(splits["test"]),
+        unkeyed=unkeyed_tests(splits["test"]),
+    )
+    calibration = (fold.get("calibration") or []) if isinstance(fold, dict) else []
+    check_split_leakage(splits, allow=allow_seen_subjects, calibration=calibration)
+    if is_ours(obj):
+        model, untrained = ours_from(obj, source=str(checkpoint)), False
+    else:  # a training last.pt, a released fine-tuned file: what load_model reads
+        from labram.checkpoints.load import load_model
+
+        loaded = load_model(checkpoint)
+        model, untrained = loaded.model, loaded.head_untrained
+    if not isinstance(model, LaBraMClassifier):
+        raise CheckpointError(f"{checkpoint}: not a fine-tuned classifier (use labram finetune)")
+    check_outputs(model.n_outputs, task, source=str(checkpoint))
+    if untrained:
+        raise CheckpointError(
+            f"{checkpoint}: the file has no classifier head (head.weight, head.bias): its "
+            "outputs would come from random weights; fine-tune it first"
+        )
+    if len(splits[split]) == 0:
+        raise no_window_error(task.name, split, stores)
+    dev = setup(device).device
+    model.to(dev)
+    outputs, labels = predict(model, splits[split], batch_size=batch_size, device=dev)
+    metrics = score(task, outputs, labels)
+    return {
+        "task": task.name,
+        "split": split,
+        "n_windows": len(splits[split]),
+        "metrics": metrics,
+        "leakage": leakage,
+        "notes": metric_notes(task, split, labels, metrics),
+    }
+
+
+def metric_notes(
+    task: Task, split: str, labels: np.ndarray, metrics: dict[str, float]
+) -> list[str]:
+    """Why a metric is undefined (NaN, null in JSON) or left out on these windows: one class
+    only, classes missing, constant targets; empty when every metric is defined."""
+    notes: list[str] = []
+    undefined = [k for k, v in metrics.items() if isinstance(v, float) and math.isnan(v)]
+    if task.kind == "regression":
+        if undefined:
+            notes.append(
+                f"{', '.join(undefined)} undefined (null): the {split} targets or the "
+                "predictions are constant"
+            )
+        return notes
+    present = sorted({int(v) for v in labels[:, 0]}) if len(labels) else []
+    names = [task.classes[i] if i < len(task.classes) else str(i) for i in present]
+    if len(present) == 1:
+        notes.append(
+            f"the {split} windows hold one class only ({names[0]}): "
+            + (f"{', '.join(undefined)} undefined (null); " if undefined else "")
+            + f"balanced accuracy is the recall of {names[0]} alone"
+        )
+    elif undefined:
+        notes.append(f"{', '.join(undefined)} undefined (null) on the {split} windows")
+    n_classes = len(task.classes)
+    if task.kind == "multiclass" and n_classes > 2 and 1 < len(present) < n_classes:
+        absent = [c for i, c in enumerate(task.classes) if i not in present]
+        notes.append(
+            f"no {split} window of class {', '.join(absent)}: AUROC (one-vs-rest) needs every "
+            "class and is left out"
+        )
+    return notes
