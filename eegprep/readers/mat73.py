@@ -436,8 +436,10 @@ def h5_struct_fields(path: str, variable: str, names: frozenset[str]) -> dict[st
                 value = h5_value(f, obj)
                 if cls != "char" and np.iscomplexobj(value):  # as a v5 field: complex double
                     value, cls = np.asarray(value, dtype=np.complex128), f"complex {cls}"
-                elif cls != "char":
+                elif cls != "char" and np.asarray(value).dtype.kind not in "iu":
                     value = np.asarray(value, dtype=np.float64)
+                elif cls != "char":  # integers kept exact: 2^53 + 1 is no float64
+                    value = np.asarray(value)
             out[name] = MatField(cls, shape, value)
         return out
 

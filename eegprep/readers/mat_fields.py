@@ -66,7 +66,8 @@ class MatField:
     shape : tuple of int
         MATLAB dimensions; ``(0, 0)`` for an empty field.
     value : Any
-        A numeric field as a float64 array of its shape, a ``char`` one as a str (rows joined
+        A numeric field as a float64 array of its shape (int64/uint64 when stored as 64-bit
+        integers: exact), a ``char`` one as a str (rows joined
         by newlines); ``None`` when larger than :data:`FIELD_VALUE_BYTES` or of another class.
     fields : tuple of str
         A struct's field names (``chanlocs``: ``labels``, ``X``, ...); empty for other classes.
@@ -253,10 +254,14 @@ def _ints(stream: VariableStream, order: str, kind: str = "i") -> list[int]:
 
 
 def _numbers(mdtype: int, raw: bytes, order: str) -> np.ndarray:
+    """A numeric element's values: float64, except 64-bit integers, kept as int64/uint64
+    (float64 would round ``2^53 + 1`` to ``2^53`` without a word; the checks of
+    :mod:`eegprep.readers.mat_values` refuse what float64 cannot hold)."""
     dtype = MI_DTYPES.get(mdtype)
     if dtype is None or len(raw) % np.dtype(dtype).itemsize:
         raise Cut(f"a numeric element of type {mdtype}")
-    return np.frombuffer(raw, np.dtype(order + dtype)).astype(np.float64)
+    values = np.frombuffer(raw, np.dtype(order + dtype))
+    return values.astype(values.dtype.newbyteorder("=") if dtype in ("i8", "u8") else np.float64)
 
 
 def _text(mdtype: int, raw: bytes, order: str) -> str:

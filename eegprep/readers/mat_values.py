@@ -97,11 +97,14 @@ def mat_number(path: str, name: str, value: Any, *, what: str, **checks: Any) ->
 
 def number_or_none(value: Any, cls: str = "") -> float | None:
     """``value`` as one real number (possibly non-finite), else None: text, a struct or cell,
-    a logical value, a complex one, empty, or several values."""
+    a logical value, a complex one, empty, several values, or a 64-bit integer beyond 2^53
+    (float64 would round it)."""
     if _not_numbers(value, cls, flags=False) is not None:
         return None
     arr = _real(np.asarray(_unwrap(value)))
-    return None if arr is None or arr.size != 1 else float(arr.reshape(()))
+    if arr is None or arr.size != 1 or _beyond_float64(arr) is not None:
+        return None  # a 64-bit integer float64 would round: not taken as that number
+    return float(arr.reshape(()))
 
 
 def describe(value: Any, cls: str = "") -> str:
@@ -118,6 +121,9 @@ def describe(value: Any, cls: str = "") -> str:
     real = _real(arr)
     if real is None:
         return f"complex ({_first_complex(arr)}), not real"
+    inexact = _beyond_float64(real)
+    if inexact is not None:  # shown exactly, never as the float64 it would round to
+        return f"{inexact}, beyond 2^53: not exact as a number (float64)"
     return f"{float(real.reshape(())):g}"
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from eegprep.base.errors import SourceError
 from eegprep.readers.mat73 import h5_struct_fields
+from eegprep.readers.mat_exact import first_inexact
 from eegprep.readers.mat_fields import MatField, struct_fields, variable_field
 from eegprep.readers.mat_values import describe, number_or_none
 from eegprep.readers.matlab_files import mat_version, small_variable, variable_listing
@@ -74,6 +75,21 @@ def check_set(path: str) -> None:
     counts = {name: _count(path, fields, name) for name in _COUNTS}
     _check_chanlocs(path, fields)
     _check_shape(path, fields, counts)
+    _check_exact(path)
+
+
+def _check_exact(path: str) -> None:
+    """Refuse a 64-bit integer anywhere in the file beyond 2^53 (an event's latency, say):
+    MNE reads every field it uses through float64, which would round it without a word."""
+    found = first_inexact(path, mat_version(path))
+    if found is not None:
+        where, value = found
+        where = "EEG." + where.removeprefix("EEG.") if where != "EEG" else where
+        raise SourceError(
+            path,
+            f"{where} is {value}, beyond 2^53: MNE reads it as a float64, which cannot hold it "
+            f"exactly (it would be rounded); the dataset is damaged; {_RESAVE}",
+        )
 
 
 def read_set_fields(path: str) -> SetFields | None:
