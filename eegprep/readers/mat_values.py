@@ -220,3 +220,49 @@ def _out_of_range(
     for hit in np.flatnonzero(out)[:1]:
         return f"{verb} {values[hit]:g}, out of range"
     return None
+
+
+def one_hot_classes(
+    path: str, name: str, value: Any, n: int, cls: str = ""
+) -> list[int | None] | None:
+    """The class of each of ``n`` trials when ``value`` is a one-hot classes x trials matrix
+    (MATLAB's BBCI layout of ``mrk.y``: a 0/1 or logical matrix, one column per trial), else
+    None: a value of ``n`` entries is a vector of class codes, whatever its shape (MATLAB pairs
+    entry k with trial k). Each class is a row index (0 = the first class); a column of zeros
+    is a trial of no class (``None``: an unlabelled, test-set trial). Accepted as stored
+    (classes x trials), as its transpose (trials x classes, when that is not also square),
+    and as the k-vector MATLAB's k x 1 becomes once its single dimension is dropped (one
+    trial). A column with several 1s, or a value other than 0 or 1, is refused in one line.
+    """
+    if _not_numbers(value, cls, flags=True) is not None:
+        return None
+    arr = np.asarray(_unwrap(value))
+    if arr.dtype.kind not in "biuf" or arr.size == n or n == 0:
+        return None
+    if arr.ndim == 1 and n == 1 and arr.size >= 2:
+        arr = arr[:, None]
+    elif arr.ndim == 2 and arr.shape[1] != n and arr.shape[0] == n:
+        arr = arr.T  # trials x classes
+    if arr.ndim != 2 or arr.shape[1] != n or arr.shape[0] < 2:
+        return None
+    values = arr.astype(np.float64) if arr.dtype.kind != "b" else arr.astype(np.uint8)
+    bad = np.flatnonzero(~np.isin(values.ravel("F"), (0, 1)))
+    if bad.size:
+        k = int(bad[0])
+        raise SourceError(
+            path,
+            f"variable {name!r} is a one-hot classes x trials matrix ({arr.shape[0]} x {n}) but "
+            f"holds {values.ravel('F')[k]:g} (trial {k // arr.shape[0] + 1}): expected 0 or 1; "
+            "fix the file",
+        )
+    ones = values.sum(axis=0)
+    several = np.flatnonzero(ones > 1)
+    if several.size:
+        k = int(several[0])
+        raise SourceError(
+            path,
+            f"variable {name!r} is a one-hot classes x trials matrix ({arr.shape[0]} x {n}) but "
+            f"trial {k + 1} has {int(ones[k])} classes (1s in its column): expected one 1, or "
+            "none for an unlabelled trial; fix the file",
+        )
+    return [int(np.argmax(values[:, k])) if ones[k] else None for k in range(n)]

@@ -42,7 +42,7 @@ from eegprep.readers.base import (
     unit_to_uv,
 )
 from eegprep.readers.mat73 import h5_block
-from eegprep.readers.mat_values import mat_number, mat_numbers
+from eegprep.readers.mat_values import mat_number, mat_numbers, one_hot_classes
 from eegprep.readers.matlab_files import (
     data_info,
     mat_version,
@@ -379,14 +379,14 @@ def _events(path: str, version: str, spec: dict[str, Any], sfreq: float) -> tupl
         found = found.ravel("F")
         durations = _same_count(path, spec["durations"], found, spec["onsets"], onsets.size)
     if "labels" in spec:
-        labels = _event_labels(path, version, spec["labels"])
+        labels = _event_labels(path, version, spec["labels"], onsets.size)
         labels = _same_count(path, spec["labels"], labels, spec["onsets"], onsets.size)
     base = spec.get("index_base", 1)
     return tuple(
         Annotation(
             onset=(float(onsets[i]) - base) / sfreq,
             duration=0.0 if durations is None else float(durations[i]) / sfreq,
-            description="event" if labels is None else _label_text(labels[i]),
+            description="event" if labels is None or labels[i] is None else _label_text(labels[i]),
         )
         for i in range(onsets.size)
     )
@@ -401,10 +401,16 @@ def _same_count(path: str, name: str, values: np.ndarray, onsets: str, n: int) -
     return values
 
 
-def _event_labels(path: str, version: str, name: str) -> np.ndarray:
+def _event_labels(path: str, version: str, name: str, n: int) -> np.ndarray:
     """An event label variable as an object array of str and float: text (a cell array of
-    strings) as it is, numbers (class codes) checked as :func:`mat_numbers` checks them."""
+    strings) as it is, numbers (class codes) checked as :func:`mat_numbers` checks them; a
+    one-hot classes x events matrix (:func:`one_hot_classes`) as each event's class number
+    (1 the first row), ``None`` for an event of no class (named ``event``, as when no labels
+    are given)."""
     value = small_variable(path, version, name)
+    rows = one_hot_classes(path, name, value, n, variable_class(path, version, name))
+    if rows is not None:
+        return np.array([None if k is None else float(k + 1) for k in rows], dtype=object)
     if isinstance(value, str):
         return np.array([value], dtype=object)
     if isinstance(value, np.ndarray) and value.dtype.kind == "O":  # a v5 cell (scipy)

@@ -19,7 +19,7 @@ from eegprep.base.errors import SourceError
 from eegprep.base.text import text_encoding
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.readers.base import Header
-from eegprep.readers.mat_values import describe, mat_number, mat_numbers
+from eegprep.readers.mat_values import describe, mat_number, mat_numbers, one_hot_classes
 
 
 def _numbers(path: str, name: str, value: Any, *, what: str, **checks: Any) -> np.ndarray:
@@ -91,13 +91,8 @@ def bci_markers(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     # MATLAB's linear order (column-major), as mrk.pos(k) pairs with mrk.y(k)
     what = "cue positions: sample indices from 1"
     pos = _numbers(path, "mrk.pos", mrk["pos"], what=what, low=1.0, empty=True).ravel("F")
-    y = np.zeros_like(pos)
-    if "y" in mrk:
-        what = "cue classes: -1 or 1 (another number: a cue of no named class)"
-        y = _numbers(path, "mrk.y", mrk["y"], what=what, empty=True).ravel("F")
-    if y.size != pos.size:
-        raise SourceError(path, f"mrk.y has {y.size} values for {pos.size} cues in mrk.pos")
     classes = _class_names(path, nfo.get("classes", []))
+    labels = _cue_labels(path, mrk, pos.size, classes)
     if header.signals:
         sfreq = header.signals[0].sfreq
     else:
@@ -105,13 +100,34 @@ def bci_markers(sidecars: list[str], header: Header, options: dict[str, Any]) ->
         sfreq = mat_number(path, "nfo.fs", nfo.get("fs", 1.0), what=what, low=0.0, above=True)
     duration = float(options.get("duration", 4.0))
     out = SidecarResult()
-    for p, cls in zip(pos, y):
-        if len(classes) == 2 and cls in (-1, 1):
-            label = classes[0] if cls < 0 else classes[1]
-        else:
-            label = f"cue/{cls:g}"
-        out.events.append([(p - 1) / sfreq, duration, label, ""])
+    for p, label in zip(pos, labels):
+        if label is not None:  # a cue of no class: a test-set trial, unlabelled
+            out.events.append([(p - 1) / sfreq, duration, label, ""])
     return out
+
+
+def _cue_labels(path: str, mrk: dict[str, Any], n: int, classes: list[str]) -> list[str | None]:
+    """Each cue's event name from ``mrk.y``: a vector of codes (-1 the first class of
+    ``nfo.classes``, 1 the second; another number ``cue/<y>``), or a one-hot classes x trials
+    matrix (:func:`~eegprep.readers.mat_values.one_hot_classes`: row k the k-th class, named
+    from ``nfo.classes`` where it names that many, else ``cue/<k+1>``; a column of zeros an
+    unlabelled cue, which gets no event, as an evaluation file's cues get none)."""
+    if "y" not in mrk:
+        return [f"cue/{0:g}"] * n
+    from eegprep.readers.matlab_files import mat_version, variable_class
+
+    cls = variable_class(path, mat_version(path), "mrk.y")
+    rows = one_hot_classes(path, "mrk.y", mrk["y"], n, cls)
+    if rows is not None:
+        return [None if k is None else classes[k] if k < len(classes) else f"cue/{k + 1}"
+                for k in rows]  # fmt: skip
+    what = "cue classes: -1 or 1 (another number: a cue of no named class)"
+    y = _numbers(path, "mrk.y", mrk["y"], what=what, empty=True).ravel("F")
+    if y.size != n:
+        raise SourceError(path, f"mrk.y has {y.size} values for {n} cues in mrk.pos")
+    if len(classes) == 2:
+        return [classes[0] if c == -1 else classes[1] if c == 1 else f"cue/{c:g}" for c in y]
+    return [f"cue/{c:g}" for c in y]
 
 
 def _class_names(path: str, value: Any) -> list[str]:
