@@ -14,11 +14,8 @@ own stem; each file found another way carries a note for the ingest report.
 
 from __future__ import annotations
 
-import atexit
 import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 
 BRAINVISION_HEADERS = (".vhdr", ".ahdr")
@@ -37,22 +34,77 @@ def data_files(path: str) -> list[str]:
     same stem, as MNE falls back to); other formats are one file. Files named but missing are
     left out (the reader reports them).
     """
-    stem, ext = os.path.splitext(path)
-    ext = ext.lower()
+    ext = os.path.splitext(path)[1].lower()
     out: list[str] = []
     if ext in BRAINVISION_HEADERS:
         out = [c.path for c in vhdr_companions(path) if c.path is not None]
     elif ext == ".set":
-        named = _set_data_name(path)
-        folder = os.path.dirname(path)
-        if named and os.path.isfile(os.path.join(folder, named)):
-            out = [os.path.join(folder, named)]  # the file EEG.data names, as MNE reads it
-        else:
-            out = [stem + e for e in (".fdt", ".FDT", ".dat")]  # MNE's fallback: the stem's
+        out = set_data_files(path)
     return [p for p in dict.fromkeys(out) if p != path and os.path.isfile(p)]
 
 
-def _set_data_name(path: str) -> str | None:
+def set_data_files(path: str) -> list[str]:
+    """The files that may hold an EEGLAB ``.set``'s samples, found in the ``.set``'s own folder
+    alone (no name may leave it: ``EEG.data`` is taken by its base name, a Windows path's
+    too): the file ``EEG.data`` names, else the one whose name differs from it in letter case
+    only (as EEGLAB finds it on a case-insensitive system), else the ``.fdt`` of the set's own
+    stem (MNE's fallback: files renamed after saving), in any letter case. Several files
+    matching in letter case alone are all given (:func:`ambiguous_companion` refuses them)."""
+    folder = os.path.dirname(path)
+    named = set_data_name(path)
+    stem = os.path.splitext(os.path.basename(path))[0]
+    for wanted in ([named] if named else []) + [stem + ".fdt"]:
+        hits = _case_matches(folder, wanted)
+        if hits:
+            return hits
+    dat = os.path.splitext(path)[0] + ".dat"  # EEGLAB's old format: MNE names it
+    return [dat] if os.path.isfile(dat) else []
+
+
+def _case_matches(folder: str, name: str) -> list[str]:
+    """``name`` in ``folder``: the file of that exact name, else every file whose name differs
+    from it in letter case alone (sorted); a name with a folder in it matches nothing."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name:
+        return []
+    exact = os.path.join(folder, name)
+    if os.path.isfile(exact):
+        return [exact]
+    try:
+        listing = os.listdir(folder or ".")
+    except OSError:
+        return []
+    hits = sorted(n for n in listing if n.lower() == name.lower())
+    return [os.path.join(folder, n) for n in hits if os.path.isfile(os.path.join(folder, n))]
+
+
+def ambiguous_companion(path: str) -> str | None:
+    """The problem, in words, when a file ``path`` names (a BrainVision header's
+    ``DataFile=`` / ``MarkerFile=``, an EEGLAB ``.set``'s ``EEG.data``) is not there under its
+    own name and several files beside it match it in letter case alone: which one is meant
+    cannot be known. None otherwise."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext in BRAINVISION_HEADERS:
+        for c in vhdr_companions(path):
+            if len(c.candidates) > 1:
+                field = "DataFile=" if c.key == "datafile" else "MarkerFile="
+                return _ambiguous(f"{field} names {c.named!r}", c.candidates)
+    elif ext == ".set":
+        found = set_data_files(path)
+        if len(found) > 1:
+            return _ambiguous(f"EEG.data names {set_data_name(path)!r}", found)
+    return None
+
+
+def _ambiguous(what: str, candidates: tuple[str, ...] | list[str]) -> str:
+    listed = ", ".join(repr(os.path.basename(c)) for c in candidates)
+    return (
+        f"{what}, which is not there, and {len(candidates)} files beside it differ from it in "
+        f"letter case alone ({listed}): which holds the recording is unknown; keep one, or "
+        "name it exactly"
+    )
+
+
+def set_data_name(path: str) -> str | None:
     """The file name an EEGLAB ``.set`` gives in ``EEG.data`` when its samples are in a file of
     their own (a name of any stem: EEGLAB lets a user rename either), else None.
 
@@ -78,10 +130,12 @@ def _set_data_name(path: str) -> str | None:
         else:
             return None
     except NotImplementedError:  # MAT 7.3: HDF5
-        value = _h5_set_data_name(path)
+        value = _h5set_data_name(path)
     except Exception:  # a damaged file: the reader says what is wrong
         return None
-    return os.path.basename(value) if isinstance(value, str) and value else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return os.path.basename(value.strip().replace("\\", "/")) or None  # a Windows path too
 
 
 def path_is_mat5(path: str) -> bool:
@@ -91,7 +145,7 @@ def path_is_mat5(path: str) -> bool:
     return head.startswith(b"MATLAB") and head[124:126] not in (b"\x00\x02", b"\x02\x00")
 
 
-def _h5_set_data_name(path: str) -> str | None:
+def _h5set_data_name(path: str) -> str | None:
     try:
         import h5py
 
@@ -130,8 +184,8 @@ def missing_data(path: str) -> str | None:
         )
     if ext != ".set":
         return None
-    named = _set_data_name(path)
-    if named is None or named.lower().endswith(".set") or data_files(path):
+    named = set_data_name(path)
+    if named is None or named.lower().endswith(".set") or set_data_files(path):
         return None  # the samples are in the .set itself, or their file is there
     return named
 
@@ -150,12 +204,16 @@ class Companion:
         The file to read (absolute), None when it is found nowhere.
     note : str or None
         How it was found, when not where the header says (for the ingest report).
+    candidates : tuple of str
+        The files beside the header that match the name in letter case alone, when there are
+        several (``path`` is then None: which one is meant is unknown).
     """
 
     key: str
     named: str
     path: str | None
     note: str | None = None
+    candidates: tuple[str, ...] = ()
 
 
 def vhdr_companions(path: str) -> list[Companion]:
@@ -183,9 +241,15 @@ def _find_companion(folder: str, stem: str, key: str, named: str) -> Companion:
     except OSError:
         return Companion(key, named, None)
     for wanted in (base, stem + os.path.splitext(base)[1]):
-        hits = [n for n in listing if n.lower() == wanted.lower()]
-        if len(hits) == 1 and os.path.isfile(os.path.join(folder, hits[0])):
-            return Companion(key, named, os.path.join(folder, hits[0]), _note(named, hits[0]))
+        hits = [
+            os.path.join(folder, n)
+            for n in sorted(listing)
+            if n.lower() == wanted.lower() and os.path.isfile(os.path.join(folder, n))
+        ]
+        if len(hits) == 1:
+            return Companion(key, named, hits[0], _note(named, os.path.basename(hits[0])))
+        if hits:
+            return Companion(key, named, None, candidates=tuple(hits))
     return Companion(key, named, None)
 
 
@@ -222,21 +286,3 @@ def _vhdr_entries(path: str) -> list[tuple[str, str]]:
         for hit in map(_VHDR_KEY.match, text.splitlines())
         if hit
     ]
-
-
-def lower_case_set(path: str) -> str:
-    """``path`` itself, or, for an EEGLAB file whose suffix is ``.set`` in another letter case
-    (``.SET``, ``.Set``: MNE refuses every one but ``.set``), a link ``STEM.set`` to it, with
-    links to the files it reads (:func:`data_files`: its ``.fdt``) under their own names
-    beside it, where MNE looks for them. The links' folder lasts as long as the process: MNE
-    reads a separate ``.fdt`` long after opening the file."""
-    stem, suffix = os.path.splitext(path)
-    if suffix.lower() != ".set" or suffix == ".set":
-        return path
-    folder = tempfile.mkdtemp(prefix="eegprep-set-")
-    atexit.register(shutil.rmtree, folder, True)
-    link = os.path.join(folder, os.path.basename(stem) + ".set")
-    os.symlink(os.path.abspath(path), link)
-    for other in data_files(path):
-        os.symlink(os.path.abspath(other), os.path.join(folder, os.path.basename(other)))
-    return link

@@ -23,7 +23,11 @@ its size and MNE's reader (:mod:`eegprep.readers.gdf_header`); a Neuroscan CNT f
 likewise (:mod:`eegprep.readers.cnt_header`); a FIF file MNE finds truncated is refused. An EEGLAB
 ``.set`` is a MATLAB file, checked against the memory budget before MNE loads it. A samples
 file found nowhere (:func:`~eegprep.readers.companions.missing_data`) is named with the field
-that names it; BrainVision headers are checked and made openable by :mod:`eegprep.readers.vhdr`.
+that names it, and several files that match its name in letter case alone
+(:func:`~eegprep.readers.companions.ambiguous_companion`) are named; an EEGLAB ``.set`` reaches
+MNE through :func:`~eegprep.readers.set_files.openable_set`, so that MNE reads the samples file
+eegprep found (another letter case, never outside the set's folder); BrainVision headers are
+checked and made openable by :mod:`eegprep.readers.vhdr`.
 
 Repeated labels: MNE renames a repeated label ``T8-P8`` to ``T8-P8-0``, ``T8-P8-1``; the
 header gives the labels back as the file has them, so that channel mapping keeps the first
@@ -65,8 +69,8 @@ from eegprep.readers.base import (
 from eegprep.readers.cnt_header import check_cnt
 from eegprep.readers.companions import (
     BRAINVISION_HEADERS,
+    ambiguous_companion,
     data_files,
-    lower_case_set,
     missing_data,
     missing_markers,
     vhdr_companions,
@@ -74,6 +78,7 @@ from eegprep.readers.companions import (
 from eegprep.readers.edf import EdfReader, read_raw_header
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
 from eegprep.readers.gdf_header import check_gdf
+from eegprep.readers.set_files import openable_set
 from eegprep.readers.set_header import check_set
 from eegprep.readers.vhdr import data_points, openable_vhdr, read_vhdr, written_units
 from eegprep.readers.vmrk import check_vmrk
@@ -300,7 +305,7 @@ def _open_raw(
     func, fmt = _format(path)
     _check_before_mne(path, dict(options))
     with openable_vhdr(path) as (opened, repeats):
-        opened = lower_case_set(opened)  # a `.SET`: through a `.set` link
+        opened = openable_set(opened)  # a `.SET`, an `.FDT`: through links MNE follows
         try:  # the format's own function: mne.io.read_raw guesses wrongly for "..edf"
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -386,6 +391,9 @@ def _raised_in(exc: BaseException, functions: frozenset[str]) -> bool:
 def _check_before_mne(path: str, options: Mapping[str, Any]) -> None:
     """What MNE would not catch, or would pay for in memory, checked on the raw bytes first."""
     suffix = PurePath(path).suffix.lower()
+    several = ambiguous_companion(path)
+    if several is not None:
+        raise SourceError(path, several)
     gone = missing_data(path)
     if gone is not None:  # MNE's FileNotFoundError names an absolute path and not the field
         field = "EEG.data" if suffix == ".set" else "DataFile="

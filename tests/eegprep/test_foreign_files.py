@@ -501,9 +501,11 @@ def test_a_missing_samples_file_is_named_by_its_field(tmp_path: Path) -> None:
         MneReader.read_header(str(tmp_path / "split.set"))
 
 
-def test_an_eeglab_samples_file_in_upper_case_is_named(tmp_path: Path) -> None:
+def test_an_eeglab_samples_file_in_upper_case_is_read(tmp_path: Path) -> None:
     """EEG.data = 'REC.FDT' (saved on Windows): MNE refuses any extension but '.fdt' with a
-    message about its own parameter; the line now says what to rename."""
+    message about its own parameter, and eegprep refused it too; it is read now, as EEGLAB
+    reads it (tests/eegprep/test_companion_case.py has every case). Another extension is
+    still one line saying what to rename."""
     import scipy.io
 
     pytest.importorskip("eeglabio")
@@ -516,9 +518,13 @@ def test_an_eeglab_samples_file_in_upper_case_is_named(tmp_path: Path) -> None:
     fields = scipy.io.loadmat(tmp_path / "s.set", appendmat=False)
     fields = {k: v for k, v in fields.items() if not k.startswith("__")}
     scipy.io.savemat(tmp_path / "rec.set", {**fields, "data": "REC.FDT"})
-    np.zeros((500, 2), dtype="<f4").tofile(tmp_path / "REC.FDT")
-    with pytest.raises(SourceError, match=r"EEG\.data names a samples file ending in '\.FDT'"):
-        MneReader.read_header(str(tmp_path / "rec.set"))
+    np.ones((500, 2), dtype="<f4").tofile(tmp_path / "REC.FDT")
+    header = MneReader.read_header(str(tmp_path / "rec.set"))
+    np.testing.assert_array_equal(MneReader.read_segment(header, [0, 1], 0, 500), 1.0)
+    scipy.io.savemat(tmp_path / "bin.set", {**fields, "data": "REC.BIN"})
+    np.ones((500, 2), dtype="<f4").tofile(tmp_path / "REC.BIN")
+    with pytest.raises(SourceError, match=r"EEG\.data names a samples file ending in '\.BIN'"):
+        MneReader.read_header(str(tmp_path / "bin.set"))
 
 
 @pytest.mark.parametrize("suffix", [".SET", ".Set"])
