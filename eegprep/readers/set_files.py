@@ -41,10 +41,12 @@ def openable_set(path: str) -> str:
     plain = "/" not in named and not os.path.isabs(named)
     ext = os.path.splitext(named)[1]
     fixed = named
-    if named and ext.lower() == ".fdt" and (ext != ".fdt" or not plain):
-        # MNE refuses '.FDT', and joins a path to the set's folder (it may leave it): the
-        # copy names a plain file of the same length, linked to the samples found
-        fixed = named[:-4] + ".fdt" if plain else "_" * (len(named) - 4) + ".fdt"
+    if named and ext.strip().lower() == ".fdt" and (ext != ".fdt" or not plain):
+        # MNE refuses '.FDT' (and 'rec.fdt ': a char matrix's padding), and joins a path to
+        # the set's folder (it may leave it): the copy names a plain file of the same length,
+        # linked to the samples found
+        odd_case = plain and ext.strip() == ext
+        fixed = named[:-4] + ".fdt" if odd_case else "_" * (len(named) - 4) + ".fdt"
     elif suffix == ".set" and _mne_finds(path, named, found):
         return path
     folder = tempfile.mkdtemp(prefix="eegprep-set-")

@@ -26,6 +26,8 @@ SET_CASES = [  # (the .set's name, EEG.data, the samples file on disk)
     ("REC.SET", "rec.fdt", "REC.FDT"),
     ("rec.SET", "Rec.Fdt", "other.fdt"),  # renamed: the set's own stem, in no case of it
     ("rec.set", "C:\\data\\Sub01.FDT", "sub01.fdt"),
+    ("rec.set", "rec.fdt  ", "rec.fdt"),  # a char matrix's padding: MNE refused '.fdt  '
+    ("rec.set", " Sub01.FDT", "sub01.fdt"),
 ]
 
 

@@ -184,6 +184,7 @@ def event_columns_csv(
         )
     except ValueError as exc:
         raise SourceError(path, f"cannot parse the event columns: {exc}") from exc
+    _check_flags(path, values, [names[i] for i in cols])
     sfreq = header.signals[0].sfreq
     out = SidecarResult()
     n_data = header.signals[0].n_samples
@@ -195,6 +196,19 @@ def event_columns_csv(
         for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
             out.events.append([a / sfreq, (b - a) / sfreq, names[i], ""])
     return out
+
+
+def _check_flags(path: str, values: np.ndarray, names: list[str]) -> None:
+    """Refuse an event column holding anything but 0 and 1 (``nan`` was taken as an event, as
+    was ``2``): one line naming the file, the column and the line."""
+    bad = np.argwhere(~np.isin(values, (0.0, 1.0)))
+    if bad.size:
+        row, col = (int(v) for v in bad[0])
+        raise SourceError(
+            path,
+            f"event column {names[col]!r} holds {values[row, col]:g} on line {row + 2}: "
+            "expected 0 or 1 (1 while the event lasts); fix the file",
+        )
 
 
 @register("inria_feedback")

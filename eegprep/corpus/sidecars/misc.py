@@ -43,6 +43,12 @@ def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) ->
             if not tokens or not _NUMBER.fullmatch(tokens[0]):
                 continue
             pos = float(tokens[0])
+            if tokens[0].lstrip("+-").isdigit() and abs(int(tokens[0])) > 2**53:
+                raise SourceError(
+                    path,
+                    f"trigger position {tokens[0]} is beyond 2^53: not exact as a number "
+                    "(float64 would round it); fix the file",
+                )
             onset = pos if unit == "seconds" else pos / sfreq
             code = tokens[1] if len(tokens) > 1 else ""
             out.events.append([onset, 0.0, f"{prefix}/{code}" if code else prefix, ""])
