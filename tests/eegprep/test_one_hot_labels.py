@@ -103,3 +103,13 @@ def test_the_mat_reader_reads_one_hot_event_labels(tmp_path: Path, version: str)
         MatReader.read_header(
             str(bad), data="x", sfreq=100.0, events={"onsets": "pos", "labels": "y"}
         )
+
+
+@pytest.mark.parametrize("version", ["5", "7.3"])
+def test_class_names_from_the_bbci_class_name_field(tmp_path: Path, version: str) -> None:
+    """The BBCI toolbox names a one-hot ``mrk.y``'s rows in ``mrk.className``; they were
+    ignored (``cue/1``) when the file had no ``nfo.classes``."""
+    content = {"mrk": {"pos": POS, "y": ONE_HOT, "className": ["left", "foot"]}}
+    path = _write(tmp_path / "a.mat", content | {"nfo": {"fs": 100.0}}, version)
+    out = bci_markers([str(path)], _header(path), {})
+    assert out.events == [[1.0, 4.0, "left", ""], [6.0, 4.0, "foot", ""]]

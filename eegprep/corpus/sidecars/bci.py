@@ -77,8 +77,10 @@ def bci_markers(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     """BCI Competition IV-1 cues: ``mrk.pos`` (1-based samples), ``mrk.y`` (-1/1) -> events.
 
     The class of a cue is named from ``nfo.classes`` (``y = -1`` the first class, ``1`` the
-    second, as the competition's description says). Evaluation files carry no ``mrk``: no
-    events, no problem. Options: ``duration`` (s, default 4.0: the cue display time).
+    second, as the competition's description says; ``mrk.className``, the BBCI toolbox's,
+    when there is no ``nfo.classes``); a one-hot ``mrk.y`` is read too (:func:`_cue_labels`).
+    Evaluation files carry no ``mrk``: no events, no problem. Options: ``duration`` (s,
+    default 4.0: the cue display time).
     """
     path = sidecars[0]
     content = _variables(path, ["mrk", "nfo"])
@@ -91,7 +93,8 @@ def bci_markers(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     # MATLAB's linear order (column-major), as mrk.pos(k) pairs with mrk.y(k)
     what = "cue positions: sample indices from 1"
     pos = _numbers(path, "mrk.pos", mrk["pos"], what=what, low=1.0, empty=True).ravel("F")
-    classes = _class_names(path, nfo.get("classes", []))
+    # the BBCI toolbox keeps the names of a one-hot mrk.y's rows in mrk.className
+    classes = _class_names(path, nfo.get("classes", mrk.get("className", [])))
     labels = _cue_labels(path, mrk, pos.size, classes)
     if header.signals:
         sfreq = header.signals[0].sfreq
