@@ -89,9 +89,10 @@ def ambiguous_companion(path: str) -> str | None:
                 field = "DataFile=" if c.key == "datafile" else "MarkerFile="
                 return _ambiguous(f"{field} names {c.named!r}", c.candidates)
     elif ext == ".set":
-        found = set_data_files(path)
+        named = set_data_name(path)  # None: samples in the .set itself (a stray .fdt is no
+        found = set_data_files(path) if named else []  # question)
         if len(found) > 1:
-            return _ambiguous(f"EEG.data names {set_data_name(path)!r}", found)
+            return _ambiguous(f"EEG.data names {named!r}", found)
     return None
 
 

@@ -101,3 +101,16 @@ def test_several_brainvision_files_matching_in_case_alone_are_one_line(
     named = "REC.EEG" if key == "DataFile=" else "REC.VMRK"
     assert f"{key} names {named!r}" in line
     assert f"{other.capitalize()!r}, {other!r}" in line and "\n" not in line
+
+
+def test_stray_fdt_files_beside_a_set_holding_its_samples_are_no_question(tmp_path: Path) -> None:
+    from tests.safety.test_hostile_set import _write
+
+    fields = _fields()
+    path = _write(tmp_path / "rec.set", fields, struct=False)
+    for name in ("Rec.fdt", "REC.FDT"):
+        (tmp_path / name).write_bytes(b"\0" * 64)
+    header = MneReader.read_header(str(path))
+    np.testing.assert_allclose(
+        MneReader.read_segment(header, range(13), 0, 500), fields["data"], rtol=1e-6
+    )
