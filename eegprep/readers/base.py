@@ -276,3 +276,13 @@ def check_sfreq(path: str, sfreq: float) -> None:
             f"a sampling rate of {sfreq:g} Hz, above {MAX_SFREQ_HZ:g} Hz (beyond any EEG "
             "amplifier): the file's rate or timing fields are damaged",
         )
+
+
+def code_label(value: float) -> str:
+    """A numeric event code or class as label text: a whole number exactly (``1234567``; the
+    ``:g`` format gave ``1.23457e+06``, the same text as ``1234568``), another number as
+    ``:g`` writes it (``0.5``)."""
+    number = float(value)
+    if math.isfinite(number) and number == int(number) and abs(number) <= 2**53:
+        return str(int(number))
+    return f"{number:g}"

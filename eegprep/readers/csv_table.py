@@ -37,6 +37,7 @@ from eegprep.readers.base import (
     check_readable,
     check_segment,
     check_sfreq,
+    code_label,
     frozen_options,
     unit_to_uv,
 )
@@ -471,7 +472,7 @@ def _annotations(
         codes = column[marker]
         previous = np.concatenate([[0.0], codes[:-1]])
         for i in np.flatnonzero((codes != 0) & (codes != previous)):
-            out.append(Annotation(i / sfreq, 0.0, f"{marker}/{codes[i]:g}"))
+            out.append(Annotation(i / sfreq, 0.0, f"{marker}/{code_label(codes[i])}"))
     return tuple(sorted(out, key=lambda a: (a.onset, a.description)))
 
 

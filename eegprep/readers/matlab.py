@@ -38,6 +38,7 @@ from eegprep.readers.base import (
     check_readable,
     check_segment,
     check_sfreq,
+    code_label,
     frozen_options,
     unit_to_uv,
 )
@@ -429,7 +430,7 @@ def _label_number(path: str, name: str, value: Any) -> float:
 
 
 def _label_text(value: Any) -> str:
-    return value if isinstance(value, str) else f"{float(value):g}"
+    return value if isinstance(value, str) else code_label(value)
 
 
 # -- the file: version, names, shapes, values -------------------------------------------------

@@ -47,3 +47,33 @@ def test_a_trigger_position_beyond_2_53_is_one_line(tmp_path: Path) -> None:
         marker_file([str(path)], _header(path, 100.0, 1000), {})
     path.write_text(f"100 7\n{2**53} 8\n")
     assert len(marker_file([str(path)], _header(path, 100.0, 1000), {}).events) == 2
+
+
+def test_large_event_codes_keep_every_digit(tmp_path: Path) -> None:
+    """A code of 1234567 was labelled ``1.23457e+06``, as was 1234568: two classes became one
+    (the csv reader's marker column, the mat reader's event labels, BCI cue codes)."""
+    import numpy as np
+    import scipy.io
+
+    from eegprep.readers.csv_table import CsvReader
+    from eegprep.readers.matlab import MatReader
+
+    codes = [1234567, 1234568, 0.5]
+    rows = ["Fp1,code"] + [f"0,{codes[i // 10] if i % 10 == 0 else 0}" for i in range(30)]
+    (tmp_path / "r.csv").write_text("\n".join(rows) + "\n")
+    header = CsvReader.read_header(str(tmp_path / "r.csv"), sfreq=10, marker_column="code")
+    assert [a.description for a in header.annotations] == [
+        "code/1234567", "code/1234568", "code/0.5"
+    ]  # fmt: skip
+    content = {"x": np.zeros((1, 100)), "pos": np.array([[1.0, 2.0, 3.0]]), "y": [codes]}
+    scipy.io.savemat(tmp_path / "r.mat", content)
+    header = MatReader.read_header(
+        str(tmp_path / "r.mat"), data="x", sfreq=10.0, events={"onsets": "pos", "labels": "y"}
+    )
+    assert [a.description for a in header.annotations] == ["1234567", "1234568", "0.5"]
+    mrk = {"pos": np.array([[1.0, 2.0]]), "y": np.array([[1234567.0, 1234568.0]])}
+    scipy.io.savemat(tmp_path / "c.mat", {"mrk": mrk, "nfo": {"fs": 10.0}})
+    from eegprep.corpus.sidecars.bci import bci_markers
+
+    labels = [e[2] for e in bci_markers([str(tmp_path / "c.mat")], _header(tmp_path), {}).events]
+    assert labels == ["cue/1234567", "cue/1234568"]

@@ -18,7 +18,7 @@ import numpy as np
 from eegprep.base.errors import SourceError
 from eegprep.base.text import text_encoding
 from eegprep.corpus.sidecars import SidecarResult, register
-from eegprep.readers.base import Header
+from eegprep.readers.base import Header, code_label
 from eegprep.readers.mat_values import describe, mat_number, mat_numbers, one_hot_classes
 
 
@@ -129,8 +129,9 @@ def _cue_labels(path: str, mrk: dict[str, Any], n: int, classes: list[str]) -> l
     if y.size != n:
         raise SourceError(path, f"mrk.y has {y.size} values for {n} cues in mrk.pos")
     if len(classes) == 2:
-        return [classes[0] if c == -1 else classes[1] if c == 1 else f"cue/{c:g}" for c in y]
-    return [f"cue/{c:g}" for c in y]
+        return [classes[0] if c == -1 else classes[1] if c == 1 else f"cue/{code_label(c)}"
+                for c in y]  # fmt: skip
+    return [f"cue/{code_label(c)}" for c in y]
 
 
 def _class_names(path: str, value: Any) -> list[str]:
