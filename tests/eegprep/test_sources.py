@@ -76,10 +76,19 @@ def test_a_changed_companion_file_is_reingested(tmp_path: Path, ext: str, compan
     assert ingest_folder(src, out).n_ingested == 1
 
 
-@pytest.mark.parametrize("fdt", ["another_name.fdt", "REC.fdt"])
-def test_the_fdt_a_set_file_names_is_the_one_tracked(tmp_path: Path, fdt: str) -> None:
-    """EEGLAB's ``EEG.data`` may name a ``.fdt`` of any stem (a user renamed either file): MNE
-    reads that file, so it is the one fingerprinted, and a change to it is re-ingested."""
+@pytest.mark.parametrize(
+    ("named", "fdt"),
+    [
+        ("another_name.fdt", "another_name.fdt"),
+        ("REC.fdt", "REC.fdt"),
+        ("Sub01.fdt", "sub01.fdt"),  # named in another letter case (saved on Windows)
+        ("rec.FDT", "rec.fdt"),
+    ],
+)
+def test_the_fdt_a_set_file_names_is_the_one_tracked(tmp_path: Path, named: str, fdt: str) -> None:
+    """EEGLAB's ``EEG.data`` may name a ``.fdt`` of any stem (a user renamed either file), in
+    another letter case too: the file read is the one fingerprinted, and a change to it is
+    re-ingested."""
     import scipy.io
 
     pytest.importorskip("eeglabio")
@@ -89,7 +98,7 @@ def test_the_fdt_a_set_file_names_is_the_one_tracked(tmp_path: Path, fdt: str) -
     mne.export.export_raw(str(tmp_path / "t.set"), raw, fmt="eeglab", verbose="error")
     fields = scipy.io.loadmat(str(tmp_path / "t.set"), appendmat=False)
     fields = {k: v for k, v in fields.items() if not k.startswith("__")}
-    scipy.io.savemat(str(src / "rec.set"), {**fields, "data": fdt}, appendmat=False)
+    scipy.io.savemat(str(src / "rec.set"), {**fields, "data": named}, appendmat=False)
     x = raw.get_data() * 1e6
     x.astype("<f4").T.tofile(src / fdt)
     assert data_files(str(src / "rec.set")) == [str(src / fdt)]
