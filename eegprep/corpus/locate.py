@@ -14,6 +14,7 @@ import os
 
 from eegprep.base.errors import SourceError, UsageError
 from eegprep.corpus.manifest import Manifest
+from eegprep.readers.companions import fold
 
 
 def wanted_sidecars(manifest: Manifest, root: str, path: str, fields: dict[str, str]) -> list[str]:
@@ -42,6 +43,16 @@ def find_sidecars(manifest: Manifest, root: str, path: str, fields: dict[str, st
         the corpus root).
     """
     wanted = wanted_sidecars(manifest, root, path, fields)
+    for p in wanted:
+        several = [] if glob.has_magic(p) or os.path.isfile(p) else _any_case(p)
+        if len(several) > 1:
+            listed = ", ".join(repr(os.path.basename(h)) for h in several)
+            raise SourceError(
+                path,
+                f"sidecar {os.path.relpath(p, root)!r} is not there, and {len(several)} files "
+                f"beside it differ from it in letter case alone ({listed}): which holds the "
+                "labels is unknown; keep one",
+            )
     found = existing_sidecars(wanted)
     if not found and manifest.sidecar_required:
         names = " or ".join(os.path.relpath(p, root) for p in wanted)
@@ -60,19 +71,20 @@ def existing_sidecars(wanted: list[str]) -> list[str]:
     for pattern in wanted:
         hits = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
         for p in hits:
-            hit = p if os.path.isfile(p) else _any_case(p)
-            if hit is not None and hit not in found:
-                found.append(hit)
+            for hit in [p] if os.path.isfile(p) else _any_case(p):
+                if hit not in found:
+                    found.append(hit)
     return found
 
 
-def _any_case(path: str) -> str | None:
+def _any_case(path: str) -> list[str]:
+    """The files beside ``path`` whose names differ from its name in letter case (or Unicode
+    form) alone, sorted: several are all given (their bytes all enter the fingerprint;
+    :func:`find_sidecars` refuses them), never the first taken silently."""
     folder, name = os.path.split(path)
     try:
         entries = os.listdir(folder or ".")
     except OSError:
-        return None
-    lower = name.lower()
-    matches = sorted(e for e in entries if e.lower() == lower)
-    hit = os.path.join(folder, matches[0]) if matches else None
-    return hit if hit is not None and os.path.isfile(hit) else None
+        return []
+    matches = sorted(e for e in entries if fold(e) == fold(name))
+    return [os.path.join(folder, m) for m in matches if os.path.isfile(os.path.join(folder, m))]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 
 BRAINVISION_HEADERS = (".vhdr", ".ahdr")
@@ -73,8 +74,15 @@ def _case_matches(folder: str, name: str) -> list[str]:
         listing = os.listdir(folder or ".")
     except OSError:
         return []
-    hits = sorted(n for n in listing if n.lower() == name.lower())
+    hits = sorted(n for n in listing if fold(n) == fold(name))
     return [os.path.join(folder, n) for n in hits if os.path.isfile(os.path.join(folder, n))]
+
+
+def fold(name: str) -> str:
+    """A file name as a case-insensitive system compares it: in lower case, and in Unicode's
+    composed form (macOS writes ``é`` as ``e`` + a combining accent, Windows and Linux as one
+    character: a header written on one names a file copied from the other)."""
+    return unicodedata.normalize("NFC", name).lower()
 
 
 def ambiguous_companion(path: str) -> str | None:
@@ -245,7 +253,7 @@ def _find_companion(folder: str, stem: str, key: str, named: str) -> Companion:
         hits = [
             os.path.join(folder, n)
             for n in sorted(listing)
-            if n.lower() == wanted.lower() and os.path.isfile(os.path.join(folder, n))
+            if fold(n) == fold(wanted) and os.path.isfile(os.path.join(folder, n))
         ]
         if len(hits) == 1:
             return Companion(key, named, hits[0], _note(named, os.path.basename(hits[0])))

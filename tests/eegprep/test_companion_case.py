@@ -114,3 +114,23 @@ def test_stray_fdt_files_beside_a_set_holding_its_samples_are_no_question(tmp_pa
     np.testing.assert_allclose(
         MneReader.read_segment(header, range(13), 0, 500), fields["data"], rtol=1e-6
     )
+
+
+def test_files_named_in_another_unicode_form_are_found(tmp_path: Path) -> None:
+    """macOS writes 'é' decomposed (e + U+0301): a header naming 'données' in the composed form
+    (Windows, Linux) did not find its files copied from a Mac."""
+    import unicodedata
+
+    vhdr, truth = _brainvision(tmp_path, "rec")
+    decomposed = unicodedata.normalize("NFD", "données")
+    for ext in (".eeg", ".vmrk"):
+        (tmp_path / f"rec{ext}").rename(tmp_path / f"{decomposed}{ext}")
+    _rename_header_entries(vhdr, "données.eeg", "données.vmrk")
+    header = MneReader.read_header(str(vhdr))
+    np.testing.assert_allclose(MneReader.read_segment(header, range(5), 0, 500), truth * 1e6,
+                               atol=1e-3)  # fmt: skip
+    assert len(header.annotations) == 2
+    data = _set(tmp_path, "s.set", "Données.fdt", struct=False, compressed=False)
+    data.astype("<f4").T.tofile(tmp_path / f"{decomposed}.fdt")
+    header = MneReader.read_header(str(tmp_path / "s.set"))
+    np.testing.assert_allclose(MneReader.read_segment(header, range(13), 0, 500), data, rtol=1e-5)

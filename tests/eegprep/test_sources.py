@@ -4,6 +4,7 @@ them (data file, marker file, sidecar) makes the next run re-ingest the recordin
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import mne
@@ -158,6 +159,23 @@ def test_sidecars_are_found_in_any_letter_case(tmp_path: Path) -> None:
         ".CSV_BI",
     ]
     assert "seiz" in {e.label for e in rec.events}
+
+
+def test_sidecars_matching_in_letter_case_alone_are_one_line_not_the_first(
+    tmp_path: Path,
+) -> None:
+    """Two sidecars differing in letter case alone (``X.CSV_BI`` and ``x.Csv_Bi``, neither the
+    name the manifest asks for) were resolved to the first in sorted order without a word; the
+    recording now fails in one line naming both, and the others ingest."""
+    src = write_tusz(tmp_path)
+    bi = next(src.rglob("aaaaaaae_s001_t000.csv_bi"))
+    shutil.copy(bi, bi.with_name("aaaaaaae_s001_t000.Csv_Bi"))
+    bi.rename(bi.with_name("aaaaaaae_s001_t000.CSV_BI"))
+    rep = ingest("tusz", src=src, out=tmp_path / "s.zarr", config=SERIAL)
+    assert rep.n_ingested == 2 and len(rep.failed) == 1
+    [line] = rep.failed
+    assert "2 files beside it differ from it in letter case alone" in line and "\n" not in line
+    assert "'aaaaaaae_s001_t000.CSV_BI', 'aaaaaaae_s001_t000.Csv_Bi'" in line
 
 
 def test_file_digest_is_blake3_and_sha256_for_earlier_records(tmp_path: Path) -> None:
