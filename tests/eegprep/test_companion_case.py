@@ -134,3 +134,21 @@ def test_files_named_in_another_unicode_form_are_found(tmp_path: Path) -> None:
     data.astype("<f4").T.tofile(tmp_path / f"{decomposed}.fdt")
     header = MneReader.read_header(str(tmp_path / "s.set"))
     np.testing.assert_allclose(MneReader.read_segment(header, range(13), 0, 500), data, rtol=1e-5)
+
+
+def test_a_mat73_set_naming_an_fdt_in_capitals_is_given_to_mne_renamed(tmp_path: Path) -> None:
+    """MNE reads a v7.3 .set only with pymatreader; the copy it is given names the .fdt found."""
+    import h5py
+
+    from eegprep.readers.set_files import openable_set
+    from tests.eegprep.test_reader_matlab import write_mat73
+
+    write_mat73(tmp_path / "rec.set", {"srate": 250.0, "nbchan": 2.0, "data": "REC.FDT"})
+    (tmp_path / "rec.fdt").write_bytes(b"\0" * 16)
+    opened = Path(openable_set(str(tmp_path / "rec.set")))
+    assert opened != tmp_path / "rec.set" and opened.name == "rec.set"
+    with h5py.File(opened, "r") as f:
+        assert "".join(map(chr, f["data"][()].ravel())) == "REC.fdt"
+    assert (opened.parent / "REC.fdt").resolve() == (tmp_path / "rec.fdt").resolve()
+    with h5py.File(tmp_path / "rec.set", "r") as f:  # the source is untouched
+        assert "".join(map(chr, f["data"][()].ravel())) == "REC.FDT"
