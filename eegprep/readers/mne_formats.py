@@ -79,7 +79,7 @@ from eegprep.readers.edf import EdfReader, read_raw_header
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
 from eegprep.readers.gdf_header import check_gdf
 from eegprep.readers.set_files import openable_set
-from eegprep.readers.set_header import check_set
+from eegprep.readers.set_header import check_set, epoched
 from eegprep.readers.vhdr import data_points, openable_vhdr, read_vhdr, written_units
 from eegprep.readers.vmrk import check_vmrk
 
@@ -351,10 +351,7 @@ def _open_problem(fmt: str, exc: Exception) -> str:
         )
     trials = _EPOCHED.search(str(exc)) if fmt == "EEGLAB" else None
     if trials:
-        return (
-            f"an epoched EEGLAB dataset ({trials.group(1)} trials), not a continuous recording: "
-            "eegprep ingests continuous data; save the dataset before epoching in EEGLAB"
-        )
+        return epoched(trials.group(1))
     return f"MNE cannot read this {fmt} file: {exception_summary(exc)}; check it is complete"
 
 
@@ -391,6 +388,12 @@ def _raised_in(exc: BaseException, functions: frozenset[str]) -> bool:
 def _check_before_mne(path: str, options: Mapping[str, Any]) -> None:
     """What MNE would not catch, or would pay for in memory, checked on the raw bytes first."""
     suffix = PurePath(path).suffix.lower()
+    if suffix == ".set":  # its own fields first: an epoched or damaged .set is refused as that,
+        # not sent for a .fdt or a package it would still be refused without
+        from eegprep.readers.matlab_files import check_mat_budget
+
+        check_mat_budget(path)
+        check_set(path)
     several = ambiguous_companion(path)
     if several is not None:
         raise SourceError(path, several)
@@ -407,16 +410,14 @@ def _check_before_mne(path: str, options: Mapping[str, Any]) -> None:
         if layout is not None:
             check_file_size(path, layout)  # refuses a shorter file; longer: _checked_length
     elif suffix == ".set":
-        from eegprep.readers.matlab_files import check_mat_budget, mat_version
+        from eegprep.readers.matlab_files import mat_version
 
-        check_mat_budget(path)
         if mat_version(path) == "7.3" and importlib.util.find_spec("pymatreader") is None:
             raise SourceError(
                 path,
                 "this EEGLAB .set is a MAT 7.3 (HDF5) file, as EEGLAB saves large datasets; MNE "
                 "reads those only with the pymatreader package: pip install pymatreader",
             )
-        check_set(path)
     elif suffix in BRAINVISION_HEADERS:
         check_vmrk(path, read_vhdr(path).n_channels)  # read_vhdr: check_vhdr's checks
     elif suffix == ".gdf":

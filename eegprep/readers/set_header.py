@@ -67,12 +67,16 @@ class SetFields:
 
 
 def check_set(path: str) -> None:
-    """Refuse a ``.set`` whose rate, counts or samples' shape MNE would fail on or misread."""
+    """Refuse a ``.set`` whose rate, counts or samples' shape MNE would fail on or misread,
+    and one whose samples are epochs (``EEG.trials`` above 1: MNE's raw reader refuses those
+    only once it has the samples, so a MAT 7.3 file was sent for pymatreader first)."""
     fields = read_set_fields(path)
     if fields is None:
         return
     _check_srate(path, fields)
     counts = {name: _count(path, fields, name) for name in _COUNTS}
+    if (counts["trials"] or 1) > 1:
+        raise SourceError(path, epoched(counts["trials"]))
     _check_chanlocs(path, fields)
     _check_shape(path, fields, counts)
     _check_exact(path)
@@ -92,6 +96,14 @@ def _check_exact(path: str) -> None:
         )
 
 
+def epoched(trials: object) -> str:
+    """The line for a ``.set`` whose samples are epochs (``EEG.trials`` above 1)."""
+    return (
+        f"an epoched EEGLAB dataset ({trials} trials), not a continuous recording: "
+        "eegprep ingests continuous data; save the dataset before epoching in EEGLAB"
+    )
+
+
 def read_set_fields(path: str) -> SetFields | None:
     """The fields of a ``.set`` (see :class:`SetFields`); ``None`` for a file whose ``EEG``
     is no 1x1 struct or cannot be walked, or that is no MATLAB file (MNE names what is
@@ -106,7 +118,6 @@ def read_set_fields(path: str) -> SetFields | None:
         return None if fields is None else _struct_fields(fields)
     values = {name: small_variable(path, version, name) for name in _FIELDS if name in listing}
     shape, cls = listing.get("data", ((), "char"))
-    n_chanlocs = math.prod(listing["chanlocs"][0]) if "chanlocs" in listing else 0
     data_shape = tuple(int(n) for n in shape) if cls != "char" else None
     data_name = None
     if "data" in listing and cls == "char":
@@ -118,6 +129,13 @@ def read_set_fields(path: str) -> SetFields | None:
             chanlocs = (h5_struct_fields(path, "/", frozenset({"chanlocs"})) or {}).get("chanlocs")
         elif version == "5":
             chanlocs = variable_field(path, "chanlocs")
+    # a struct array's entries from its own fields: MAT 7.3 lists a struct (an HDF5 group) with
+    # no shape, which counted as 1 channel and refused every 7.3 dataset of 2 or more
+    n_chanlocs = 0
+    if chanlocs is not None:
+        n_chanlocs = chanlocs.n_entries
+    elif "chanlocs" in listing:
+        n_chanlocs = math.prod(listing["chanlocs"][0])
     classes = {name: listing[name][1] for name in values}
     return SetFields(values, data_shape, n_chanlocs, data_name, chanlocs, classes)
 
@@ -220,8 +238,8 @@ def _check_shape(path: str, fields: SetFields, counts: dict[str, int | None]) ->
             f"holds them; the dataset is damaged; {_RESAVE}",
         )
     shape = fields.data_shape
-    if shape is None or (counts["trials"] or 1) > 1:
-        return  # in a file of their own (checked by size), or epochs (refused by MNE's count)
+    if shape is None:
+        return  # in a file of their own (checked by size)
     if len(shape) == 1 or (n_channels == 1 and 1 in shape):
         shape = (1, max(shape))
     if tuple(shape[:2]) != (n_channels, n_times) or any(n != 1 for n in shape[2:]):

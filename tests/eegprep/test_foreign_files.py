@@ -455,6 +455,60 @@ def test_an_epoched_eeglab_set_is_named_as_such(tmp_path: Path) -> None:
         MneReader.read_header(str(path))
 
 
+@pytest.mark.parametrize("fmt", ["v5", "v7.3"])
+def test_an_eeglab_set_counts_its_channel_locations_in_every_mat_version(
+    tmp_path: Path, fmt: str
+) -> None:
+    """A MAT 7.3 ``chanlocs`` (an HDF5 group, listed with no shape) counted as 1 entry, so
+    the ``.set`` checks refused every 7.3 dataset of 2 or more channels ('EEG.chanlocs lists 1
+    channels but EEG.nbchan is 4') whenever pymatreader was there for MNE to read it."""
+    pytest.importorskip("eeglabio")
+    from eeglabio.raw import export_set
+
+    from eegprep.readers.set_header import check_set, read_set_fields
+
+    path = tmp_path / "rec.set"
+    data = np.random.default_rng(0).normal(0, 2e-5, (4, 1000))
+    export_set(str(path), data, 250.0, ["Fp1", "Fp2", "C3", "Cz"], fmt=fmt)
+    fields = read_set_fields(str(path))
+    assert fields is not None and fields.n_chanlocs == 4
+    check_set(str(path))
+
+
+@pytest.mark.parametrize("variant", ["v7.3 without pymatreader", "EEG struct, .fdt missing"])
+def test_an_epoched_eeglab_set_is_named_as_such_before_anything_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variant: str
+) -> None:
+    """Epochs were refused only when MNE read the samples: pymatreader's
+    ``test_epochs_onefile_h5.set`` (MAT 7.3, 4 trials) was sent to install pymatreader, and an
+    epoched ``EEG`` struct whose ``.fdt`` is not there to copy it; either way the user fixed
+    that and was refused again. ``EEG.trials`` is read first, in every MAT version and layout."""
+    import importlib.util
+
+    import scipy.io
+
+    from eegprep.base.errors import SourceError
+    from eegprep.readers.mne_formats import MneReader, clear_cache
+
+    path = tmp_path / "epochs.set"
+    counts = {"srate": 250.0, "nbchan": 4.0, "pnts": 250.0, "trials": 3.0}
+    if variant.startswith("v7.3"):  # eeglabio's own 7.3 epochs export fails in h5py
+        from eegprep.testing.mat73_writer import write_mat73
+
+        write_mat73(path, {**counts, "data": np.zeros((4, 250, 3), np.float32)})
+        real = importlib.util.find_spec
+        monkeypatch.setattr(
+            importlib.util,
+            "find_spec",
+            lambda name, *a: None if name == "pymatreader" else real(name, *a),
+        )
+    else:
+        scipy.io.savemat(path, {"EEG": {**counts, "data": "epochs.fdt"}})
+    clear_cache()
+    with pytest.raises(SourceError, match=r": an epoched EEGLAB dataset \(3 trials\), not a"):
+        MneReader.read_header(str(path))
+
+
 def test_a_brainvision_header_listing_more_channels_than_it_counts_is_refused(
     tmp_path: Path,
 ) -> None:
