@@ -18,6 +18,15 @@ What the files are (see docs/real-recordings.md):
 - ``test_generator.edf`` (pyedflib): an EDFbrowser test-generator EDF+ (11 signals, 200 Hz,
   600 s), and ``test_generator*.bdf``: BDF+ with interleaved rates (1000/800/500/975/999 Hz and
   the same at 2x and 0.5x data-record lengths). Written by other software, not recorded.
+- ``test_legacy.edf`` (pyedflib): the generator's signals as a plain EDF (no ``EDF+`` in the
+  reserved field) that still carries an ``EDF Annotations`` signal, as old exporters wrote.
+- ``sub-01_ses-interictalsleep_run-01_ieeg.vhdr`` / ``.vmrk`` / ``.eeg`` (mne-hfo 0.2 sdist): a
+  BIDS iEEG BrainVision recording written by pybv 0.4.0 (50 channels, 2000 Hz, 5 s,
+  ``IEEE_FLOAT_32`` with a resolution of 0.1 uV, UTF-8 ``µV``, 68 markers).
+- ``test_raw.set``, ``test_raw_h5.set``, ``test_epochs_onefile.set``,
+  ``test_epochs_onefile_h5.set`` (pymatreader 1.3.2 sdist): datasets EEGLAB saved (MAT v7 and
+  MAT 7.3): the continuous two without the ``.fdt`` they name, the other two epoched; each is
+  refused in one line.
 """
 
 from __future__ import annotations
@@ -49,6 +58,10 @@ class Member:
 
 
 _PYEDFLIB = "pyedflib==0.1.42"
+_MNE_HFO = "mne-hfo==0.2"
+_HFO_DIR = "mne-hfo-0.2/data/sub-01/ses-interictalsleep/ieeg/sub-01_ses-interictalsleep_run-01_ieeg"
+_PYMATREADER = "pymatreader==1.3.2"
+_PMR_DIR = "pymatreader-1.3.2/tests/test_data"
 FILES: tuple[Member, ...] = (
     Member(
         "eeglabio==0.1.4",
@@ -91,6 +104,54 @@ FILES: tuple[Member, ...] = (
         "wheel",
         "pyedflib/tests/data/test_generator_datarec_generator_0_5.bdf",
         "aaa1eb806813191407ea0a4e32ca98f673dc226f90406736a8deaca5dce61042",
+    ),
+    Member(
+        _PYEDFLIB,
+        "wheel",
+        "pyedflib/tests/data/test_legacy.edf",
+        "c8b31fb3b6c1f0cd0d9ef8e36218fbdd25431d7b25cea5b2a6d5efcf9ce84dd3",
+    ),
+    Member(
+        _MNE_HFO,
+        "sdist",
+        f"{_HFO_DIR}.vhdr",
+        "98833d07bde9a7df3bfe7b684d74b1d4c506dc4237fd46ed6b8ed55c8bceaf0c",
+    ),
+    Member(
+        _MNE_HFO,
+        "sdist",
+        f"{_HFO_DIR}.vmrk",
+        "2ae29495beb6335dd67a8223b12681c09ca8a5fce4ea902d6a4d378a66a160af",
+    ),
+    Member(
+        _MNE_HFO,
+        "sdist",
+        f"{_HFO_DIR}.eeg",
+        "8304922b8f53810a5a74e5e0690119aa3f5d401bc90b1290e8c7fbe591fbdaee",
+    ),
+    Member(
+        _PYMATREADER,
+        "sdist",
+        f"{_PMR_DIR}/test_raw.set",
+        "51e39963af4df2f9607f5c3d440301201848402315cfc711eec8c6d34c903cac",
+    ),
+    Member(
+        _PYMATREADER,
+        "sdist",
+        f"{_PMR_DIR}/test_raw_h5.set",
+        "44a8b5da4b182c02ee99d569ac147e7b199c4289b48edb1790e7359232cbf717",
+    ),
+    Member(
+        _PYMATREADER,
+        "sdist",
+        f"{_PMR_DIR}/test_epochs_onefile.set",
+        "92ae9f4ef43af4da8ca583cd9d412ff9f8e1180e3d0675859cb47fd4d3a0c827",
+    ),
+    Member(
+        _PYMATREADER,
+        "sdist",
+        f"{_PMR_DIR}/test_epochs_onefile_h5.set",
+        "9e33b5bdaee2c1c433ad95897d3c3dd1b73461333e69a56dd9f4fd41fdaccfb7",
     ),
 )
 

@@ -94,27 +94,27 @@ def _rel(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sqrt(np.mean((a - b) ** 2) / np.mean(b**2)))
 
 
+_GENERATOR = [
+    "squarewave",
+    "ramp",
+    "pulse",
+    "noise",
+    "sine 1 Hz",
+    "sine 8 Hz",
+    "sine 8.1777 Hz",
+    "sine 8.5 Hz",
+    "sine 15 Hz",
+    "sine 17 Hz",
+    "sine 50 Hz",
+]
+_BV = "sub-01_ses-interictalsleep_run-01_ieeg.vhdr"
+_BV_SHAFTS = (("IAR", 6), ("IPR", 4), ("AHR", 8), ("AL", 8), ("AR", 8), ("HL", 8), ("PHR", 8))
+
 # file, reader, its EEG channels to rename onto the vocabulary (all of them), h_freq
 CASES = {
     "test_subsecond.edf": ("edf", ["Fp1"], 45.0),
     "test_utf8.edf": ("edf", ["Fp1"], 45.0),
-    "test_generator.edf": (
-        "edf",
-        [
-            "squarewave",
-            "ramp",
-            "pulse",
-            "noise",
-            "sine 1 Hz",
-            "sine 8 Hz",
-            "sine 8.1777 Hz",
-            "sine 8.5 Hz",
-            "sine 15 Hz",
-            "sine 17 Hz",
-            "sine 50 Hz",
-        ],
-        None,
-    ),
+    "test_generator.edf": ("edf", _GENERATOR, None),
     "test_generator.bdf": (
         "edf",
         ["sine 5Hz", "square 13Hz", "ramp 7Hz", "pink noise", "white noise"],
@@ -131,7 +131,13 @@ CASES = {
         None,
     ),
     "test_raw.fif": ("mne", [f"EEG {i:03d}" for i in range(1, 61)], None),
+    # the generator's 11 signals again, as a plain EDF with an 'EDF Annotations' signal
+    "test_legacy.edf": ("edf", _GENERATOR, None),
+    # pybv's BrainVision (BIDS iEEG): 50 contacts, IEEE_FLOAT_32 at a resolution of 0.1 uV
+    _BV: ("mne", [f"{s}{i}" for s, n in _BV_SHAFTS for i in range(1, n + 1)], None),
 }
+# files a recording is made of besides the one named (ingested together, from one folder)
+COMPANIONS = {_BV: [_BV.replace(".vhdr", ".vmrk"), _BV.replace(".vhdr", ".eeg")]}
 # No time-exact MNE reference exists for a 24 s file at 600.614990234375 Hz: 200/fs has the
 # denominator 2460119, the nearest whole length leaves no span 20 s clear of the cut, and MNE's
 # npad=0 stretches the full length by 0.09 output samples. Its samples are checked for units
@@ -153,7 +159,8 @@ def test_real_file(name: str, tmp_path: Path) -> None:
     rename = dict(zip(labels, sites))
     src = tmp_path / "src"
     src.mkdir()
-    (src / name).symlink_to(path)
+    for part in [name, *COMPANIONS.get(name, [])]:
+        (src / part).symlink_to(_file(part))
     cfg = IngestConfig(workers=0, progress=False, mains=MAINS)
     manifest = _manifest(tmp_path, reader, rename, h_freq)
     rep = ingest(manifest, src=src, out=tmp_path / "s.zarr", config=cfg)
@@ -190,12 +197,17 @@ def test_real_file(name: str, tmp_path: Path) -> None:
     assert all(e < TOLERANCE for e in errors), errors
 
 
+_READ_BY_MNE = (".fif", ".vhdr")
+"""Suffixes whose reference samples come from MNE (EDF/BDF's from pyedflib)."""
+
+
 def _rates(path: Path, labels: list[str]) -> list[float]:
     """Each channel's own rate (MNE's reader upsamples mixed-rate EDF; pyedflib does not)."""
-    if path.suffix == ".fif":
+    if path.suffix in _READ_BY_MNE:
         import mne
 
-        return [float(mne.io.read_info(path, verbose="error")["sfreq"])] * len(labels)
+        info = mne.io.read_raw(path, verbose="error").info
+        return [float(info["sfreq"])] * len(labels)
     import pyedflib
 
     with pyedflib.EdfReader(str(path)) as f:
@@ -205,10 +217,10 @@ def _rates(path: Path, labels: list[str]) -> list[float]:
 
 def _source_uv(path: Path, picks: list[int], rate: float) -> np.ndarray:
     """The picked channels at their own rate, microvolts, float64."""
-    if path.suffix == ".fif":
+    if path.suffix in _READ_BY_MNE:
         import mne
 
-        raw = mne.io.read_raw_fif(path, verbose="error")
+        raw = mne.io.read_raw(path, verbose="error")
         out: np.ndarray = raw.get_data(picks=picks, units="uV")
         return out
     import pyedflib
@@ -259,3 +271,53 @@ def test_the_neuromag_fif_reports_its_short_codes(tmp_path: Path) -> None:
     assert steps.min() > 0.05 and steps.max() < 0.07  # uV per code, as MNE calibrates it
     x = raw.get_data(picks=eeg[:4], start=0, stop=3000) * 1e6 / steps[:4, None]
     assert np.abs(x - np.round(x)).max() < 1e-6
+
+
+def test_pybv_float_brainvision_is_read_at_its_resolution() -> None:
+    """pybv 0.4's IEEE_FLOAT_32 file gives each channel a resolution of 0.1 uV: the value is the
+    float times 0.1 (MNE's reading), checked here on the bytes themselves, not through MNE."""
+    from eegprep.readers.mne_formats import MneReader
+
+    for part in COMPANIONS[_BV]:
+        _file(part)
+    path = _file(_BV)
+    header = MneReader.read_header(str(path))
+    labels = CASES[_BV][1]
+    assert header.labels == labels and header.duration == 5.0
+    # floats on disk: no quantisation step (Signal.resolution is 0.0 for float formats)
+    assert {(s.sfreq, s.n_samples, s.resolution) for s in header.signals} == {(2000.0, 10_000, 0.0)}
+    on_disk = np.fromfile(path.with_suffix(".eeg"), "<f4").reshape(-1, len(labels)).T
+    got = MneReader.read_segment(header, list(range(len(labels))), 4000, 6000)
+    np.testing.assert_allclose(got, on_disk[:, 4000:6000] * 0.1, rtol=1e-6, atol=1e-6)
+    assert 213.3 < got[0, 1000] < 213.4  # IAR1 at 2.5 s: 2133.303 in the file
+
+
+REFUSED = {
+    # EEGLAB's own saves (2015, MAT v7 and 7.3) whose samples file was left out of the sdist
+    "test_raw.set": r"its samples file 'test_raw\.fdt' \(EEG\.data in it\) is not beside it",
+    "test_raw_h5.set": r"its samples file 'test_raw\.fdt' \(EEG\.data in it\) is not beside it",
+    # epoched datasets, the samples in the .set; the 7.3 one asked for pymatreader first
+    "test_epochs_onefile.set": r"an epoched EEGLAB dataset \(4 trials\), not a continuous",
+    "test_epochs_onefile_h5.set": r"an epoched EEGLAB dataset \(4 trials\), not a continuous",
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_eeglab_files_we_cannot_use_are_refused_in_one_line(name: str, tmp_path: Path) -> None:
+    """Each is one line naming the file and the cause; the store stays empty, and the other
+    file of the run (a good EDF) is ingested."""
+    import re
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / name).symlink_to(_file(name))
+    (src / "test_subsecond.edf").symlink_to(_file("test_subsecond.edf"))
+    cfg = IngestConfig(workers=0, progress=False, mains=MAINS)
+    manifest = _manifest(tmp_path, "mne", {"Fp1": "FP1"}, 45.0)
+    rep = ingest(manifest, src=src, out=tmp_path / "s.zarr", config=cfg)
+    assert rep.n_ingested == 1
+    (line,) = rep.failed
+    assert line.startswith(f"{name}: ") and "\n" not in line and str(tmp_path) not in line
+    assert re.search(REFUSED[name], line), line
+    (rec,) = open_store(tmp_path / "s.zarr").recordings
+    assert rec.channels == ("FP1",)
