@@ -349,6 +349,12 @@ def _open_problem(fmt: str, exc: Exception) -> str:
             f"EEG.data names a samples file ending in {odd.group(1)!r}, which MNE does not read "
             "(only '.fdt'): rename the file to end in '.fdt' and save the dataset again in EEGLAB"
         )
+    if fmt == "FIF" and _NOT_RAW_FIF.search(str(exc)):
+        return (
+            "this FIF file holds no continuous recording (no raw data block: MNE epochs, an "
+            "evoked average, events or another MNE object); eegprep ingests continuous "
+            "recordings: ingest the raw FIF they were made from"
+        )
     trials = _EPOCHED.search(str(exc)) if fmt == "EEGLAB" else None
     if trials:
         return epoched(trials.group(1))
@@ -357,6 +363,8 @@ def _open_problem(fmt: str, exc: Exception) -> str:
 
 _FDT_CASE = re.compile(r"'EEGLAB file extension'.* but got '([^']*)'")
 """How MNE's EEGLAB reader refuses a samples file named with another extension (``.FDT``)."""
+_NOT_RAW_FIF = re.compile(r"^No raw data in |^Could not find measurement (data|info)")
+"""How MNE's FIF reader refuses a FIF without raw data (-epo, -ave, -eve, -fwd ...)."""
 _EPOCHED = re.compile(r"number of trials is (\d+)")
 """How MNE's EEGLAB reader refuses a .set whose data are epochs (trials > 1)."""
 

@@ -183,6 +183,7 @@ def read_vhdr(path: str) -> VhdrFields:
     n_channels = _check_count(path, cfg, common)
     _check_interval(path, cfg, common)
     fmt = _check_layout(path, cfg, common)
+    _check_continuous(path, cfg, common)
     points = _value(path, cfg, common, "DataPoints")
     if points is not None and not (_WHOLE.fullmatch(points) and int(points) >= 0):
         raise SourceError(
@@ -362,6 +363,35 @@ def _check_layout(path: str, cfg: configparser.ConfigParser, common: str) -> str
             "only, and would read every sample byte-swapped; export it little-endian",
         )
     return fmt
+
+
+_CONTINUOUS = {"DataType": "TIMEDOMAIN", "SegmentationType": "NOTSEGMENTED", "Averaged": "NO"}
+"""[Common Infos] keys of BrainVision Analyzer's exports and the value of a continuous recording
+(each key's default, as the BrainVision Core Data Format gives it)."""
+
+
+def _check_continuous(path: str, cfg: configparser.ConfigParser, common: str) -> None:
+    """Refuse an export that is no continuous recording over time: a spectrum
+    (``DataType=FREQUENCYDOMAIN``), segments cut around markers or at fixed times
+    (``SegmentationType=MARKERBASED``, ``FIXTIME``), an average (``Averaged=YES``). MNE reads
+    none of these keys and would give the segments, or the spectrum's bins, as one continuous
+    recording, without a word (an epoched EEGLAB dataset is refused the same way)."""
+    for key, continuous in _CONTINUOUS.items():
+        value = _value(path, cfg, common, key)
+        if value is None or value.strip().upper() in ("", continuous):
+            continue
+        what = {
+            "DataType": "the file holds values over another domain (a spectrum or a "
+            "time-frequency transform), not samples over time",
+            "SegmentationType": "the file holds segments (epochs cut by BrainVision Analyzer), "
+            "not a continuous recording",
+            "Averaged": "the file holds an average of segments, not a continuous recording",
+        }[key]
+        raise SourceError(
+            path,
+            f"{key}={value!r} in the header: {what}; eegprep ingests continuous recordings: "
+            f"export the raw data ({key}={continuous})",
+        )
 
 
 def _check_ascii(path: str, cfg: configparser.ConfigParser, order: str) -> str:

@@ -619,3 +619,35 @@ def test_an_eeglab_file_with_an_upper_case_suffix_is_read(tmp_path: Path, suffix
         b = MneReader.read_segment(got, [0, 1], 0, n)
         assert np.array_equal(a, b) and np.abs(a).max() > 0, stem
         assert os.path.exists(other)
+
+
+@pytest.mark.parametrize("kind", ["epo", "ave", "eve"])
+def test_a_fif_that_is_no_raw_recording_is_named_as_such(tmp_path: Path, kind: str) -> None:
+    """A folder of MNE results beside the raw FIF (eeglabio ships ``test-eve.fif``): epochs,
+    an average and events were each 'MNE cannot read this FIF file: ValueError: No raw data in
+    /abs/path...; check it is complete', advice for a damaged file, with the path spelt twice.
+    The raw FIF beside them is ingested."""
+    import mne
+
+    from eegprep import open_store
+    from tests.safety.corpus import ingest_folder
+
+    src = tmp_path / "src"
+    src.mkdir()
+    info = mne.create_info(["Fp1", "Fp2", "Cz"], 250.0, "eeg")
+    x = np.random.default_rng(0).normal(0, 2e-5, (3, 250 * 20))
+    mne.io.RawArray(x, info, verbose="error").save(src / "rec_raw.fif", verbose="error")
+    name = f"rec-{kind}.fif"
+    if kind == "epo":
+        epochs = mne.EpochsArray(x[:, :750].reshape(3, 3, 250).swapaxes(0, 1), info)
+        epochs.save(src / name, verbose="error")
+    elif kind == "ave":
+        mne.EvokedArray(x[:, :250], info).save(src / name, verbose="error")
+    else:
+        mne.write_events(src / name, np.array([[250, 0, 1], [500, 0, 2]]), verbose="error")
+    report = ingest_folder(src, tmp_path / "s.zarr")
+    (line,) = report.failed
+    assert line.startswith(f"{name}: this FIF file holds no continuous recording"), line
+    assert "\n" not in line and str(tmp_path) not in line and "complete" not in line
+    (rec,) = open_store(tmp_path / "s.zarr").recordings
+    assert rec.channels == ("FP1", "FP2", "CZ")

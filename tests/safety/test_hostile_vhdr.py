@@ -369,3 +369,33 @@ def test_empty_and_spelt_resolutions_and_units_read_as_the_spec_says(
     got = MneReader.read_segment(header, [2], 0, 100)[0]
     codes = np.frombuffer(_int16(), "<i2").reshape(-1, len(CHANNELS))[:100, 2]
     np.testing.assert_allclose(got, codes * step_uv, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("DataType=FREQUENCYDOMAIN", r"DataType='FREQUENCYDOMAIN' in the header: .*a spectrum"),
+        ("DataType=TIMEFREQUENCYDOMAIN", r"DataType='TIMEFREQUENCYDOMAIN' in the header"),
+        ("SegmentationType=MARKERBASED\nSegmentDataPoints=250", r"MARKERBASED' .*segments"),
+        ("SegmentationType=FIXTIME", r"SegmentationType='FIXTIME' in the header: .*segments"),
+        ("Averaged=YES\nAveragedSegments=40", r"Averaged='YES' in the header: .*an average"),
+        ("DataType=TIMEDOMAIN\nSegmentationType=NOTSEGMENTED\nAveraged=NO", None),
+        ("datatype=timedomain\nsegmentationtype=notsegmented", None),
+    ],
+)
+def test_an_analyzer_export_that_is_no_continuous_recording_is_refused(
+    tmp_path: Path, line: str, said: str | None
+) -> None:
+    """BrainVision Analyzer exports segments (epochs), averages and spectra in the same format;
+    MNE reads none of the [Common Infos] keys that say so, and the file was stored as one
+    continuous recording (segments joined end to end, or frequency bins read as samples)."""
+    import re
+
+    header = _with_line("SamplingInterval=4000", f"SamplingInterval=4000\n{line}")
+    failed = _ingest(tmp_path, header, _int16())
+    if said is None:
+        assert failed == []
+        return
+    (got,) = failed
+    assert got.startswith("sub1/r.vhdr: ") and "\n" not in got, got
+    assert re.search(said, got) and "eegprep ingests continuous recordings" in got, got
