@@ -12,6 +12,8 @@ What the files are (see docs/real-recordings.md):
 
 - ``test_raw.fif`` (eeglabio 0.1.4 sdist): MNE's Neuromag recording (306 MEG, 60 EEG, EOG,
   stim) at 600.615 Hz, 24 s, whose first sample is 25800 (a time base that does not start at 0).
+- ``test-eve.fif`` (eeglabio 0.1.4 sdist): MNE's events of that recording, a FIF with no raw
+  data (refused in one line).
 - ``test_subsecond.edf``, ``test_utf8.edf`` (pyedflib 0.1.42 wheel): a clinical EDF+ export
   (Natus XLTEK annotations ``XLSpike``, ``XLEvent``) of one 128 Hz channel, 698 s, with its
   physical range stored upside down (minimum 8711, maximum -8711).
@@ -68,6 +70,12 @@ FILES: tuple[Member, ...] = (
         "sdist",
         "eeglabio-0.1.4/eeglabio/tests/data/test_raw.fif",
         "b1dbe0150bd036cc2446f352265cdaf7deb7fa8eafb16eec6c64e403f4176e52",
+    ),
+    Member(
+        "eeglabio==0.1.4",
+        "sdist",
+        "eeglabio-0.1.4/eeglabio/tests/data/test-eve.fif",
+        "64925d0e981990132b48ab1274651d80085524b67d76eca177f4faa70f13e3e5",
     ),
     Member(
         _PYEDFLIB,

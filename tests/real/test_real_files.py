@@ -170,6 +170,9 @@ def test_real_file(name: str, tmp_path: Path) -> None:
     # channels: every EEG channel, in the file's order, under its renamed site
     assert list(rec.channels) == sites
     assert [VOCABULARY[i] for i in rec.channel_index] == sites
+    # provenance: every file whose bytes reached the store (a BrainVision's .eeg and .vmrk)
+    parts = rec.record.source_files or []
+    assert sorted(f["path"] for f in parts) == sorted([name, *COMPANIONS.get(name, [])])
     x = store.read(rec.id)
     raw = mne.io.read_raw(path, preload=False, verbose="error")
     picks = [raw.ch_names.index(lab) for lab in labels]
@@ -299,11 +302,13 @@ REFUSED = {
     # epoched datasets, the samples in the .set; the 7.3 one asked for pymatreader first
     "test_epochs_onefile.set": r"an epoched EEGLAB dataset \(4 trials\), not a continuous",
     "test_epochs_onefile_h5.set": r"an epoched EEGLAB dataset \(4 trials\), not a continuous",
+    # MNE's events of test_raw.fif: it was 'No raw data in /abs/path...; check it is complete'
+    "test-eve.fif": r"this FIF file holds no continuous recording \(no raw data block",
 }
 
 
 @pytest.mark.parametrize("name", list(REFUSED))
-def test_eeglab_files_we_cannot_use_are_refused_in_one_line(name: str, tmp_path: Path) -> None:
+def test_files_we_cannot_use_are_refused_in_one_line(name: str, tmp_path: Path) -> None:
     """Each is one line naming the file and the cause; the store stays empty, and the other
     file of the run (a good EDF) is ingested."""
     import re
