@@ -381,8 +381,8 @@ def _check_continuous(path: str, cfg: configparser.ConfigParser, common: str) ->
         if value is None or value.strip().upper() in ("", continuous):
             continue
         what = {
-            "DataType": "the file holds values over another domain (a spectrum or a "
-            "time-frequency transform), not samples over time",
+            "DataType": "the file holds no real samples over time (a spectrum, a "
+            "time-frequency transform or complex values)",
             "SegmentationType": "the file holds segments (epochs cut by BrainVision Analyzer), "
             "not a continuous recording",
             "Averaged": "the file holds an average of segments, not a continuous recording",

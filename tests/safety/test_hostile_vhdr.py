@@ -376,6 +376,7 @@ def test_empty_and_spelt_resolutions_and_units_read_as_the_spec_says(
     [
         ("DataType=FREQUENCYDOMAIN", r"DataType='FREQUENCYDOMAIN' in the header: .*a spectrum"),
         ("DataType=TIMEFREQUENCYDOMAIN", r"DataType='TIMEFREQUENCYDOMAIN' in the header"),
+        ("DataType=TIMEDOMAIN_COMPLEX", r"TIMEDOMAIN_COMPLEX' .*complex values"),
         ("SegmentationType=MARKERBASED\nSegmentDataPoints=250", r"MARKERBASED' .*segments"),
         ("SegmentationType=FIXTIME", r"SegmentationType='FIXTIME' in the header: .*segments"),
         ("Averaged=YES\nAveragedSegments=40", r"Averaged='YES' in the header: .*an average"),
