@@ -191,6 +191,7 @@ class MneReader(Reader):
                     size_warning,
                     _markers_note(path),
                     _cropped_events(notes, n_samples / sfreq),
+                    _joins(raw),
                     *_moved(path),
                 )
                 if w
@@ -686,6 +687,36 @@ def _annotations(raw: BaseRaw) -> tuple[Annotation, ...]:
             )
         )
     return tuple(out)
+
+
+_JOINS = {
+    "New Segment/": "BrainVision 'New Segment'",  # the recording paused and resumed
+    "boundary": "EEGLAB 'boundary'",  # samples removed in EEGLAB
+    "BAD_ACQ_SKIP": "MNE 'BAD_ACQ_SKIP'",  # an acquisition skip (FIF, EDF+D): filled with zeros
+}
+"""Annotations MNE keeps where a file's samples do not follow on in time, and their names."""
+
+
+def _joins(raw: BaseRaw) -> str | None:
+    """A warning naming where the samples do not follow on in time, after the first sample (a
+    BrainVision recording paused and resumed, an EEGLAB dataset with stretches cut out), or
+    ``None``: the samples either side are stored end to end, as MNE reads them, and an EDF+D
+    with gaps is refused (:mod:`eegprep.readers.edf`)."""
+    first = float(raw.first_time)
+    at = [
+        (float(onset) - first, _JOINS[str(desc)])
+        for onset, desc in zip(raw.annotations.onset, raw.annotations.description, strict=True)
+        if str(desc) in _JOINS and float(onset) - first > 0
+    ]
+    if not at:
+        return None
+    kinds = ", ".join(sorted({kind for _, kind in at}))
+    shown = ", ".join(f"{t:g} s" for t, _ in at[:5]) + (", ..." if len(at) > 5 else "")
+    return (
+        f"discontinuous: {len(at)} {kinds} marker(s) where the samples do not follow on in "
+        f"time (at {shown}); the stretches either side are stored end to end, so a window "
+        "across one joins two of them: split the recording there, or leave those spans out"
+    )
 
 
 def _meta(path: str, raw: BaseRaw) -> tuple[tuple[str, str], ...]:

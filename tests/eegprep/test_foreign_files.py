@@ -651,3 +651,42 @@ def test_a_fif_that_is_no_raw_recording_is_named_as_such(tmp_path: Path, kind: s
     assert "\n" not in line and str(tmp_path) not in line and "complete" not in line
     (rec,) = open_store(tmp_path / "s.zarr").recordings
     assert rec.channels == ("FP1", "FP2", "CZ")
+
+
+@pytest.mark.parametrize("fmt", ["BrainVision", "EEGLAB"])
+def test_a_recording_whose_samples_do_not_follow_on_in_time_is_named(
+    tmp_path: Path, fmt: str
+) -> None:
+    """A BrainVision recording paused and resumed (a second 'New Segment' marker) and an EEGLAB
+    dataset with stretches cut out ('boundary' events) were stored as one continuous
+    recording without a word, where an EDF+D with gaps is refused; each now gets a warning
+    naming where its samples join (the events themselves are kept)."""
+    from eegprep import open_store
+    from tests.safety.corpus import ingest_folder
+
+    src = tmp_path / "src"
+    src.mkdir()
+    if fmt == "BrainVision":
+        vhdr, _ = _brainvision(src, "rec")
+        vmrk = vhdr.with_suffix(".vmrk")
+        lines = vmrk.read_text(encoding="utf-8").rstrip("\n")
+        vmrk.write_text(lines + "\nMk3=New Segment,,251,1,0,20200101120000000000\n", "utf-8")
+        name, kind = "rec.vhdr", "BrainVision 'New Segment'"
+    else:
+        pytest.importorskip("eeglabio")
+        from eeglabio.raw import export_set
+
+        data = np.random.default_rng(0).normal(0, 2e-5, (4, 2500))
+        cut = (np.array(["boundary"]), np.array([1.0]), np.array([0.0]))
+        export_set(str(src / "rec.set"), data, 250.0, ["Fp1", "Fp2", "C3", "Cz"], annotations=cut)
+        name, kind = "rec.set", "EEGLAB 'boundary'"
+    report = ingest_folder(src, tmp_path / "s.zarr")
+    assert report.failed == []
+    joins = [w for w in report.warnings[name] if w.startswith("discontinuous: ")]
+    assert joins == [
+        f"discontinuous: 1 {kind} marker(s) where the samples do not follow on in time (at 1 s); "
+        "the stretches either side are stored end to end, so a window across one joins two of "
+        "them: split the recording there, or leave those spans out"
+    ]
+    (rec,) = open_store(tmp_path / "s.zarr").recordings
+    assert rec.n_samples > 0
