@@ -342,12 +342,14 @@ def config_show() -> None:
     import os
 
     from eegprep.corpus.folders import config_path, configured_names, corpus_dirs, env_var
-    from eegprep.corpus.manifest import available
+    from eegprep.corpus.manifest import CORPUS_NAME, available
 
     in_file = configured_names()
     say(f"# {config_path()}")
-    from_env = {n for n in available() if os.environ.get(env_var(n))}
     shipped = set(available())
+    # a corpus of one's own manifest too (every name its own variable: env_var)
+    named = shipped | {n for n in in_file if CORPUS_NAME.fullmatch(n)}
+    from_env = {n for n in named if os.environ.get(env_var(n))}
     folders = corpus_dirs(sorted(set(in_file) | from_env))  # the file read once
     for name, folder in folders.items():
         if isinstance(folder, Exception):  # a setting that can name no folder: say why

@@ -3,7 +3,9 @@
 Looked up in order:
 
 1. ``--src DIR`` on the command line;
-2. the environment variable ``EEGPREP_{NAME}_DIR`` (``EEGPREP_TUH_DIR=/data/tuh_eeg``);
+2. the environment variable ``EEGPREP_{NAME}_DIR``, the name upper-cased and nothing else
+   changed (``EEGPREP_TUH_DIR=/data/tuh_eeg``; ``my-lab``: ``EEGPREP_MY-LAB_DIR``), so that
+   no two corpora share one (:func:`env_var`);
 3. the config file (``$EEGPREP_CONFIG``, else ``$XDG_CONFIG_HOME/eegprep/config.toml``, else
    ``~/.config/eegprep/config.toml``; a relative ``XDG_CONFIG_HOME`` is ignored, as the XDG
    base directory specification says)::
@@ -18,6 +20,7 @@ Looked up in order:
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,7 @@ from eegprep.base.file_urls import local_path
 from eegprep.base.files import write_atomically, write_problem
 from eegprep.base.path_limits import check_path
 from eegprep.base.toml_files import load_toml
+from eegprep.corpus.manifest import CORPUS_NAME, available
 
 
 def config_path() -> Path:
@@ -41,7 +45,34 @@ def config_path() -> Path:
 
 
 def env_var(corpus: str) -> str:
-    return f"EEGPREP_{corpus.upper().replace('-', '_')}_DIR"
+    """The variable naming ``corpus``'s folder: ``EEGPREP_{NAME}_DIR``, the name upper-cased.
+
+    One corpus per variable: a corpus name is lower case
+    (:data:`~eegprep.corpus.manifest.CORPUS_NAME`), so upper-casing keeps every two names
+    apart, and a ``-`` stays a ``-`` (``my-lab``: ``EEGPREP_MY-LAB_DIR``, which ``env`` sets; a
+    shell's ``export`` takes no ``-``). Writing it ``_`` gave ``my-lab`` the variable of
+    ``my_lab``, and one corpus silently the other's folder (:func:`_other_corpus_variable`).
+    """
+    return f"EEGPREP_{corpus.upper()}_DIR"
+
+
+def _other_corpus_variable(corpus: str) -> str | None:
+    """The variable of another corpus that is set and that an older eegprep read for
+    ``corpus`` (``EEGPREP_MY_LAB_DIR``, ``my_lab``'s, for ``my-lab``); None when none is."""
+    if "-" not in corpus:
+        return None
+    other = env_var(corpus.replace("-", "_"))
+    return other if os.environ.get(other) else None
+
+
+def _not_ours(corpus: str, variable: str) -> str:
+    """Why ``variable`` (:func:`_other_corpus_variable`) does not name ``corpus``'s folder."""
+    owner = corpus.replace("-", "_")
+    return (
+        f"{variable} is set, but it is the variable of corpus {owner!r}, not of {corpus!r} "
+        f"('-' and '_' name two corpora; the variable of {corpus!r} is {env_var(corpus)}, "
+        "which `env` sets)"
+    )
 
 
 def _document() -> dict[str, Any]:
@@ -77,10 +108,18 @@ def configured_names() -> list[str]:
 
 def _entries() -> dict[str, str | ConfigError]:
     """Each ``[corpora]`` entry's folder text, or the error saying why it is none (a number, a
-    list, a table, an empty string): one bad entry spoils only its own corpus."""
+    list, a table, an empty string, a key that is no corpus name: ``TUH``, whose variable
+    would be ``tuh``'s): one bad entry spoils only its own corpus."""
     out: dict[str, str | ConfigError] = {}
     for name, folder in _corpora_table(_document()).items():
-        if isinstance(folder, str) and folder:
+        if not CORPUS_NAME.fullmatch(name):
+            near = name.lower()
+            fix = f"write {near!r}" if CORPUS_NAME.fullmatch(near) else "correct the key"
+            out[name] = ConfigError(
+                f"{config_path()}: corpora.{name} is not a corpus name (lower-case letters, "
+                f"digits, '_' and '-', as a manifest's name key has it): {fix}"
+            )
+        elif isinstance(folder, str) and folder:
             out[name] = folder
         else:
             out[name] = ConfigError(
@@ -123,20 +162,34 @@ def corpus_dirs(corpora: Iterable[str]) -> dict[str, Path | ConfigError]:
 def _corpus_dir(corpus: str, configured: dict[str, str | ConfigError], *, check: bool) -> Path:
     """The folder of ``corpus`` from the environment, else from ``configured`` (the config
     file's entries, :func:`_entries`); a :class:`ConfigError` when neither names one."""
+    entry = configured.get(corpus)
+    if isinstance(entry, ConfigError) and not CORPUS_NAME.fullmatch(corpus):
+        raise entry  # a key no corpus has (`TUH`): no variable of its own either
     env = os.environ.get(env_var(corpus))
     if env:
         return _checked(_usable(env, env_var(corpus)), env_var(corpus), check)
-    folder_text = configured.get(corpus)
+    other = _other_corpus_variable(corpus)
+    folder_text = entry
     if isinstance(folder_text, ConfigError):
         raise folder_text
     if folder_text:
         setting = f"corpora.{corpus} in {config_path()}"
         folder = config_path().parent / _usable(folder_text, setting)
+        if other:
+            warnings.warn(f"{_not_ours(corpus, other)}: the folder comes from {setting}",
+                          UserWarning, stacklevel=2)  # fmt: skip
         return _checked(folder, setting, check)
+    what = f"{_not_ours(corpus, other)}: " if other else ""
     raise ConfigError(
-        f"no folder for corpus {corpus!r}: pass --src DIR, set {env_var(corpus)}=DIR, "
-        f"or run `eegprep config set {corpus} DIR` (writes {config_path()})" + _near_miss(corpus)
+        f"no folder for corpus {corpus!r}: {what}pass --src DIR, set {env_var(corpus)}=DIR, "
+        f"or run `eegprep config set {corpus} DIR{_custom(corpus)}` (writes {config_path()})"
+        + _near_miss(corpus)
     )
+
+
+def _custom(corpus: str) -> str:
+    """`` --custom`` for a corpus no shipped manifest has (`config set` asks for it)."""
+    return "" if corpus in available() else " --custom"
 
 
 def _near_miss(corpus: str) -> str:
@@ -145,6 +198,13 @@ def _near_miss(corpus: str) -> str:
     (above it, or in a misspelt table such as ``[corpus]``); empty when nothing does."""
     import difflib
 
+    def folded(name: str) -> str:
+        return name.lower().replace("-", "_")
+
+    alike = [k for k in _entries() if k != corpus and folded(k) == folded(corpus)]
+    if alike:  # `TUH`, or `my_lab` for `my-lab`: another corpus's entry, not this one's
+        return (f"; {config_path()} names {alike[0]!r}, not {corpus!r} (a corpus name is exact: "
+                "lower case, and '-' and '_' name two corpora)")  # fmt: skip
     close = difflib.get_close_matches(corpus, list(_entries()), n=1, cutoff=0.6)
     if close:
         return f"; {config_path()} names {close[0]!r}: a misspelling of {corpus!r}?"

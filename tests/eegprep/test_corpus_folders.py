@@ -401,3 +401,66 @@ def test_config_set_says_when_the_variable_hides_the_entry(
     monkeypatch.delenv("EEGPREP_TUH_DIR")
     res = CliRunner().invoke(eegprep_cli, ["config", "set", "tuh", str(tmp_path)])
     assert res.stderr == "", res.stderr
+
+
+def test_names_that_differ_in_dash_or_underscore_have_variables_of_their_own(
+    config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`my-lab` and `my_lab` (and a user's `seed-iv` beside the shipped `seed_iv`) were both
+    EEGPREP_MY_LAB_DIR: one corpus silently took the other's folder. Every corpus name has a
+    variable of its own now; the other corpus's variable, set, is never read for it: with no
+    other setting it is one line naming both corpora and what to do, beside a config entry
+    one warning."""
+    from eegprep.corpus.folders import env_var
+    from eegprep.corpus.manifest import CORPUS_NAME, available
+
+    names = [*available(), "my-lab", "my_lab", "seed-iv", "a-b_c", "a_b-c", "a-b-c", "a_b_c"]
+    assert all(CORPUS_NAME.fullmatch(n) for n in names)
+    assert len({env_var(n) for n in names}) == len(set(names))  # one variable per corpus
+    for n in ("lab", "my_lab", "my-lab", "seed-iv", "seed_iv"):
+        (tmp_path / n).mkdir()
+    monkeypatch.setenv("EEGPREP_MY_LAB_DIR", str(tmp_path / "my_lab"))
+    monkeypatch.setenv("EEGPREP_SEED_IV_DIR", str(tmp_path / "seed_iv"))
+    assert corpus_dir("my_lab", check=True) == tmp_path / "my_lab"
+    assert corpus_dir("seed_iv", check=True) == tmp_path / "seed_iv"
+    for name in ("my-lab", "seed-iv"):
+        with pytest.raises(ConfigError) as err:
+            corpus_dir(name, check=True)
+        line = str(err.value)
+        owner = name.replace("-", "_")
+        assert "\n" not in line and f"no folder for corpus {name!r}" in line
+        assert f"it is the variable of corpus {owner!r}, not of {name!r}" in line
+        assert f"set EEGPREP_{name.upper()}_DIR=DIR" in line and "pass --src DIR" in line
+    monkeypatch.setenv("EEGPREP_MY-LAB_DIR", str(tmp_path / "my-lab"))  # its own variable
+    assert corpus_dir("my-lab", check=True) == tmp_path / "my-lab"
+    monkeypatch.delenv("EEGPREP_MY-LAB_DIR")
+    set_corpus_dir("my-lab", tmp_path / "lab")  # its own entry: used, the other variable named
+    with pytest.warns(UserWarning) as caught:
+        assert corpus_dir("my-lab", check=True) == (tmp_path / "lab").resolve()
+    (warning,) = [str(w.message) for w in caught]
+    assert "EEGPREP_MY_LAB_DIR is set, but it is the variable of corpus 'my_lab'" in warning
+    assert "the folder comes from corpora.my-lab" in warning
+
+
+@pytest.mark.parametrize(("key", "fix"), [("TUH", "write 'tuh'"), ("My-Lab", "write 'my-lab'"),
+                                          ("a b", "correct the key")])  # fmt: skip
+def test_a_config_key_that_is_no_corpus_name_is_one_line(
+    config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str, fix: str
+) -> None:
+    """`TUH = ...` named no corpus (names are lower case) yet shared tuh's variable: `config
+    show` printed EEGPREP_TUH_DIR's folder for it, and `ingest tuh` said nothing of it. It is
+    an entry error of its own, and `ingest tuh` points at it."""
+    config_file.parent.mkdir()
+    config_file.write_text(f'[corpora]\n"{key}" = "{tmp_path}"\n')
+    monkeypatch.setenv("EEGPREP_TUH_DIR", "")
+    with pytest.raises(ConfigError, match=rf"corpora\.{key} is not a corpus name.*{fix}"):
+        corpus_dir(key)
+    monkeypatch.setenv(f"EEGPREP_{key.upper()}_DIR", str(tmp_path))  # not read for the key
+    res = CliRunner().invoke(eegprep_cli, ["config", "show"])
+    assert res.exit_code == 0, res.output
+    assert f"{key} = ?   # {config_file}: corpora.{key} is not a corpus name" in res.output
+    if key != "a b":
+        name = key.lower()
+        monkeypatch.delenv(f"EEGPREP_{key.upper()}_DIR")
+        with pytest.raises(ConfigError, match=rf"names '{key}', not '{name}' \(a corpus name"):
+            corpus_dir(name)
