@@ -34,6 +34,7 @@ from labram.checkpoints.load import Loaded, load_model
 from labram.checkpoints.output_paths import check_not_source, check_output, writing
 from labram.checkpoints.safetensors_files import content_digest, save_safetensors
 from labram.data.windows import TRAIN_CONFIG_KEY as TRAIN_CONFIG
+from labram.stages import tokenizer_used
 from labram.train.leakage import KEY as SUBJECTS_KEY
 from labram.train.leakage import record_of
 
@@ -69,6 +70,17 @@ def _subjects(loaded: Loaded) -> dict[str, Any] | None:
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         n = len(rec["keys"]) if "keys" in rec else int(rec["sha256_64"].numel())
     return {"n": n, "complete": bool(rec.get("complete", True))}
+
+
+def _tokenizer(loaded: Loaded) -> dict[str, Any] | None:
+    """The tokenizer whose codes a masked-modelling model was trained to predict
+    (:mod:`labram.stages.tokenizer_used`): a ``model.pt``'s or an export's own record, a
+    ``last.pt``'s in its ``extra``; None when the file holds none (another kind, an older run)."""
+    extra = loaded.info.get("extra")
+    found = loaded.info.get(tokenizer_used.KEY)
+    if found is None and isinstance(extra, dict):
+        found = extra.get(tokenizer_used.KEY)
+    return dict(found) if isinstance(found, dict) else None
 
 
 def _task(loaded: Loaded) -> dict[str, Any] | None:
@@ -126,6 +138,7 @@ def model_card(
             "pretrain_subjects": _subjects(loaded),
         },
         "test_metrics": results.get("test"),
+        tokenizer_used.KEY: _tokenizer(loaded),
         "license": LICENSE_NOTE,
     }
 
@@ -161,6 +174,11 @@ def card_markdown(card: dict[str, Any]) -> str:
         f"| training recipe | {md(card['recipe'] or '-')} |",
         f"| training stores | {stores or '-'} |",
         f"| subjects seen in pre-training | {seen} |",
+    ]
+    if card["kind"] == "mem" or card.get(tokenizer_used.KEY) is not None:
+        tok = card.get(tokenizer_used.KEY)
+        lines.append(f"| tokenizer (targets) | {md(tokenizer_used.describe(tok))} |")
+    lines += [
         "",
         "## Model config",
         "",
@@ -257,6 +275,9 @@ def export(
         obj[SUBJECTS_KEY] = subjects  # so that finetune / evaluate still check for leakage
     if isinstance(loaded.info.get(TRAIN_CONFIG), dict):
         obj[TRAIN_CONFIG] = loaded.info[TRAIN_CONFIG]
+    tokenizer = _tokenizer(loaded)
+    if tokenizer is not None:
+        obj[tokenizer_used.KEY] = tokenizer  # which tokenizer's codes it predicts
     task = _task(loaded)
     if task is not None:
         obj["task"] = task  # labram predict needs no --task

@@ -3,7 +3,8 @@
 Reads top to bottom: config, leakage control, distributed setup, tokenizer stage, data, model,
 loop. The run folder::
 
-    OUT/config.json              both stages' resolved configs
+    OUT/config.json              both stages' resolved configs, and the tokenizer that gives
+                                 the targets (path, SHA-256, config: tokenizer_used)
     OUT/excluded_subjects.json   what --exclude-subjects-of kept out
     OUT/tokenizer/               stage 1: last.pt, tokenizer.pt, log.csv, curves.png
     OUT/mem/                     stage 2: last.pt, model.pt, log.csv, curves.png
@@ -35,6 +36,7 @@ from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM, mem_loss
 from labram.model.original_init import original_init
 from labram.model.tokenizer import VQNSPTokenizer
+from labram.stages import tokenizer_used
 from labram.stages.train_tokenizer import pretrain_dataset, train_tokenizer
 from labram.train.checkpoint import save_model
 from labram.train.config import TrainConfig
@@ -204,13 +206,24 @@ def _pretrain(
     device: str | None,
 ) -> dict[str, Any]:
     dinfo = setup(device)
+    # the tokenizer that gives the targets (tokenizer_used): read first when given, so that a
+    # resume with another one is refused before any work
+    loaded, used = None, None
+    if tokenizer is not None:
+        loaded = _load_tokenizer(tokenizer)
+        used = tokenizer_used.record(tokenizer, loaded[0].config.to_dict(), trained=False)
+    before = tokenizer_used.read_run_record(out) if resume else None
+    recorded = before.get(tokenizer_used.KEY) if isinstance(before, dict) else None
+    recorded = recorded if isinstance(recorded, dict) else None
+    cfgs = {
+        "mem": mem_cfg.to_dict(),
+        "tokenizer": tokenizer_cfg and tokenizer_cfg.to_dict(),
+        "tokenizer_checkpoint": str(tokenizer) if tokenizer else None,
+        tokenizer_used.KEY: recorded or used,  # the run's own record, once checked below
+    }
     if dinfo.is_main:
-        cfgs = {
-            "mem": mem_cfg.to_dict(),
-            "tokenizer": tokenizer_cfg and tokenizer_cfg.to_dict(),
-            "tokenizer_checkpoint": str(tokenizer) if tokenizer else None,
-        }
-        write_run_config(out, cfgs, resume=resume)
+        cfgs["tokenizer_checkpoint"] = tokenizer_used.check_resume(out, before, tokenizer, used)
+        write_run_config(out, cfgs, resume=resume, apart=(tokenizer_used.KEY,))
     excluded = exclusions(stores, out, exclude_subjects_of, dinfo.is_main, resume=resume)
     result: dict[str, Any] = {"run_dir": out}
     # stage 1: the tokenizer
@@ -232,7 +245,16 @@ def _pretrain(
             )
             tokenizer = tok["tokenizer"]
             result["tokenizer_stage"] = tok
-    tok_model, tok_subjects = _load_tokenizer(tokenizer)
+    if loaded is None:  # the tokenizer this run trained (now, or before a resume)
+        loaded = _load_tokenizer(tokenizer)
+        used = tokenizer_used.record(tokenizer, loaded[0].config.to_dict(), trained=True)
+        if dinfo.is_main:
+            tokenizer_used.check_unchanged(out, recorded, used)
+            if recorded is None:  # known now: recorded for the resumes to come
+                cfgs[tokenizer_used.KEY] = used
+                write_run_config(out, cfgs, resume=False)
+    used = recorded or used
+    tok_model, tok_subjects = loaded
     tok_model = tok_model.to(dinfo.device).eval().requires_grad_(False)
     result["tokenizer"] = Path(tokenizer)
     # stage 2: masked EEG modelling
@@ -248,10 +270,11 @@ def _pretrain(
         original_init(model)
     # what the model saw: its own windows and, through the targets, the tokenizer's
     subjects = merge(tok_subjects, trained_record(ds.plan.index))
-    run = Run(mem_cfg, ds, mem_dir, dinfo, mcfg.to_dict(), "mem", extra={KEY: subjects})
+    extra = {KEY: subjects, tokenizer_used.KEY: used}  # in every last.pt
+    run = Run(mem_cfg, ds, mem_dir, dinfo, mcfg.to_dict(), "mem", extra=extra)
     mem = train(run, model, make_mem_step(tok_model), resume=resume)
     final = mem_dir / "model.pt"
     if dinfo.is_main:
-        save_model(model.cpu(), final, mem_cfg, subjects)
+        save_model(model.cpu(), final, mem_cfg, subjects, extra={tokenizer_used.KEY: used})
     result.update(mem_stage=mem, checkpoint=final, log=mem["log"], plot=mem["plot"])
     return result

@@ -30,6 +30,8 @@ from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from labram.stages.predictions import FILENAME as PREDICTIONS
 from labram.stages.predictions import read_predictions
+from labram.stages.tokenizer_used import KEY as TOKENIZER_KEY
+from labram.stages.tokenizer_used import describe as describe_tokenizer
 
 if TYPE_CHECKING:
     from eegprep.store.reader import Store
@@ -67,6 +69,8 @@ class RunFolder:
     parts: list[Part] = field(default_factory=list)
     command: str | None = None
     command_recorded: bool = False
+    pretrain_root: bool = False  # a `labram pretrain` folder (both stages), not one stage's
+    tokenizer: Any = None  # its tokenizer record (tokenizer_used), when it has one
 
     @property
     def summary(self) -> dict[str, dict[str, Any]]:
@@ -250,6 +254,9 @@ def load_run(path: str | Path) -> RunFolder:
                 part.unfinished = f"no {final}"
         if [p.name for p in run.parts] == ["tokenizer"] and _is_pretrain_root(path):
             run.parts.append(Part("mem", path / "mem", unfinished="not started"))
+        run.pretrain_root = _is_pretrain_root(path)
+        if run.pretrain_root:  # which tokenizer's codes the masked model predicts
+            run.tokenizer = _run_json(path / "config.json").get(TOKENIZER_KEY)
     run.command, run.command_recorded = command_line(run)
     return run
 
@@ -441,6 +448,8 @@ def summary_lines(runs: list[RunFolder]) -> list[str]:
                 for p in run.parts
             )  # fmt: skip
             lines.append(f"{run.path} (pre-training; {stages})")
+            if run.pretrain_root:
+                lines.append(f"  tokenizer (targets): {describe_tokenizer(run.tokenizer)}")
             if any(p.unfinished for p in run.parts):
                 lines.append("  unfinished: run the same command with --resume to finish it")
             continue

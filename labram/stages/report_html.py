@@ -26,6 +26,7 @@ from labram.stages.report import (
     protocol_text,
     subject_scores,
 )
+from labram.stages.tokenizer_used import describe as describe_tokenizer
 
 
 def _e(x: Any) -> str:
@@ -228,6 +229,9 @@ def _run_html(k: int, run: RunFolder) -> str:
                   "<h3>Confusion matrix</h3>", _confusion_html(run),
                   "<h3>Per-subject scores</h3>", _subjects_html(run)]  # fmt: skip
     else:
+        if run.pretrain_root:  # the tokenizer whose codes are the masked model's targets
+            parts.append("<p>Tokenizer (targets): "
+                         f"<code>{_e(describe_tokenizer(run.tokenizer))}</code></p>")  # fmt: skip
         for p in run.parts:
             if p.metrics:
                 rows = [[k2, strict_json.dumps(v)] for k2, v in p.metrics.items()]

@@ -136,7 +136,9 @@ def check_resume_stage(out: Path, stage: str) -> None:
         )
 
 
-def write_run_config(run_dir: Path, record: dict[str, Any], *, resume: bool) -> None:
+def write_run_config(
+    run_dir: Path, record: dict[str, Any], *, resume: bool, apart: tuple[str, ...] = ()
+) -> None:
     """Write a run's resolved config to ``run_dir/config.json`` (whole or not at all).
 
     On ``resume``, a ``config.json`` already there must hold the same config (but for
@@ -146,6 +148,9 @@ def write_run_config(run_dir: Path, record: dict[str, Any], *, resume: bool) -> 
     (:func:`~labram.train.config.current_form`: an older version's ``label_smoothing: 0``
     is the task's own, as ``null`` is now), so that a folder an older labram wrote resumes
     with the options it was made with; the file is then rewritten in this version's form.
+
+    ``apart``: top-level entries the caller compares itself (``labram pretrain``'s tokenizer
+    record, :mod:`labram.stages.tokenizer_used`, known only once its stage 1 has ended).
 
     Raises
     ------
@@ -170,7 +175,8 @@ def write_run_config(run_dir: Path, record: dict[str, Any], *, resume: bool) -> 
             old = _in_current_form(old)
         except UsageError as exc:
             raise UsageError(f"cannot resume {run_dir}: {path}: {exc}") from None
-        changed = _differences(old, strict_json.loads(text))
+        new = {k: v for k, v in strict_json.loads(text).items() if k not in apart}
+        changed = _differences({k: v for k, v in old.items() if k not in apart}, new)
         if changed:
             raise UsageError(
                 f"cannot resume {run_dir}: options differ from the run's ({path}): "
