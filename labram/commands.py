@@ -474,6 +474,7 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
       labram predict *.edf --checkpoint best.safetensors --windows --csv > windows.csv
     """
     from eegprep.base.errors import UsageError
+    from eegprep.base.same_files import repeats_line
     from labram.stages.predict import predict_files, table_lines, write_csv
 
     if as_json and as_csv:
@@ -483,6 +484,9 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
                         device=device)  # fmt: skip
     for line in res["failed"]:
         say(f"skipped: {one_line(line)}", err=True)
+    if res["duplicates"]:  # one line for them all: each recording is predicted once
+        pairs = [(d["file"], d["same_as"]) for d in res["duplicates"]]
+        say(f"note: {repeats_line(pairs, 'recording')}", err=True, info=True)
     if not as_json:  # --json holds them per recording
         for rec in res["recordings"]:  # what an ingest would report: flat channels, ...
             for warning in rec.get("warnings", []):
@@ -543,12 +547,16 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
       labram report runs/tuab runs/tuab-linear --html results.html
       labram report runs/tuab --predict --html results.html
     """
+    from eegprep.base.same_files import repeats_line, without_repeats
     from labram.stages.report import add_predictions, load_run, summary_lines
     from labram.stages.report_html import write_html
 
     runs: list[Any] = []
     bad: list[EegprepError] = []
-    for d in run_dirs:  # a damaged folder is one line; the others are still reported
+    folders, repeats = without_repeats(run_dirs)  # (a folder given twice: reported once)
+    if repeats:
+        say(f"note: {repeats_line(repeats, 'run folder')}", err=True, info=True)
+    for d in folders:  # a damaged folder is one line; the others are still reported
         try:
             runs.append(load_run(d))
         except EegprepError as exc:

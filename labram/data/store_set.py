@@ -5,7 +5,8 @@ Every command that reads stores opens them through :func:`labram.data.windows.op
 which applies these rules (docs/training.md, "Several stores"):
 
 - **The same store given twice** (the same path, another spelling of it, a ``file:`` URL of
-  it, a symlink to it): read once, one warning naming both arguments (:func:`unique_stores`).
+  it, a symlink to it, another mount of it: by device and inode): read once, one warning naming
+  both arguments (:func:`unique_stores`).
 - **The same recording in two stores** (two stores ingested from the same source files, say
   with two recipes, or TUAB's files inside a TUEG store): two records are the same recording
   when their :func:`~eegprep.store.record.source_identity` (the source file's content digest
@@ -41,6 +42,7 @@ from dataclasses import dataclass
 from eegprep.base.errors import UsageError
 from eegprep.base.file_urls import is_remote_url, local_path
 from eegprep.base.redact import redact
+from eegprep.base.same_files import identity
 from eegprep.store.reader import Store
 
 log = logging.getLogger(__name__)
@@ -111,10 +113,13 @@ def unique_stores(urls: Sequence[str | Store]) -> list[str | Store]:
 
 
 def store_key(url: str) -> str:
-    """What tells two store URLs apart: a local folder's resolved path, else the URL without
-    a trailing ``/``."""
+    """What tells two store URLs apart: a local folder's device and inode (another mount of
+    it too: :func:`eegprep.base.same_files.identity`), else its resolved path; a remote URL
+    without a trailing ``/``."""
     if not is_remote_url(url):
-        return os.path.realpath(local_path(url))
+        path = local_path(url)
+        found = identity(path)
+        return f"inode {found[0]} {found[1]}" if found else os.path.realpath(path)
     return url.rstrip("/")
 
 

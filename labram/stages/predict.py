@@ -26,6 +26,7 @@ import torch
 from eegprep.base import strict_json
 from eegprep.base.errors import EegprepError, SourceError, UsageError
 from eegprep.base.redact import redact
+from eegprep.base.same_files import without_repeats
 from eegprep.corpus.manifest import Manifest, available, load_manifest
 from eegprep.ingestion.inmemory import Preprocessed, read_preprocessed
 from eegprep.pipeline.recipe import Recipe
@@ -286,7 +287,9 @@ def predict_files(
     dict
         ``checkpoint``, ``task``, ``classes``, ``corpus`` (the manifest used), ``recordings``
         (one dict per file predicted: ``probabilities`` and ``label``, or ``outputs`` for
-        regression, ``n_windows``, ``windows``), ``failed`` (one line per file).
+        regression, ``n_windows``, ``windows``), ``failed`` (one line per file),
+        ``duplicates`` (each ``file`` left out as the same file as an earlier one, ``same_as``:
+        a path, ``./x`` for ``x``, a symbolic or hard link; by device and inode).
     """
     loaded = load_model(checkpoint)
     the_task = resolve_task(loaded, task)
@@ -296,6 +299,7 @@ def predict_files(
     dev = torch.device(check_device(device) or ("cuda" if torch.cuda.is_available() else "cpu"))
     model.to(dev).eval()
     recordings, failed = [], []
+    files, repeats = without_repeats(list(files), path_of=_local_file)  # each recording once
     settings = saved_windows(loaded.info)  # the windows it was fine-tuned on
     if the_task.channels is not None and the_task.window_seconds is not None:
         from eegprep.pipeline.channels import VOCABULARY
@@ -322,7 +326,17 @@ def predict_files(
         "corpus": manifest.name,
         "recordings": recordings,
         "failed": failed,
+        "duplicates": [{"file": os.fspath(d), "same_as": os.fspath(k)} for d, k in repeats],
     }
+
+
+def _local_file(given: str | os.PathLike[str]) -> str | None:
+    """The file a FILE argument names (:func:`source_path`), to tell a recording given twice;
+    None for one that names no file (it gets its own line where it is predicted)."""
+    try:
+        return source_path(os.fspath(given))
+    except SourceError:
+        return None
 
 
 def _each(

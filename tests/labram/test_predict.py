@@ -379,3 +379,55 @@ def test_every_unusable_file_argument_is_its_own_line(demo: dict, tmp_path: Path
     assert str(folder) in skipped[0] and str(broken) in skipped[4]
     table = [line for line in res.output.splitlines() if "abnormal: " in line]
     assert [t.split("  ")[0] for t in table] == good
+
+
+def test_a_recording_given_twice_is_predicted_once(
+    demo: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same file by the same path, `./x` for `x`, a symbolic link, a hard link, a
+    `file:` URL, a trailing slash and `..` on its folder: predicted once, the others named on
+    one `note:` line (by device and inode, not by spelling); a file that cannot be looked up
+    keeps its own `skipped:` line."""
+    from cli import labram_cli
+
+    first = Path(demo["files"][0])
+    folder = tmp_path / "recs"
+    folder.mkdir()
+    rec = folder / "rec.edf"
+    rec.write_bytes(first.read_bytes())
+    (folder / "link.edf").symlink_to(rec)
+    (folder / "hard.edf").hardlink_to(rec)
+    other = str(demo["files"][1])
+    monkeypatch.chdir(folder)
+    repeats = ["rec.edf", "./rec.edf", "link.edf", "hard.edf", rec.as_uri(),
+               f"{folder}/../recs/rec.edf", f"{folder}//rec.edf"]  # fmt: skip
+    args = ["predict", *repeats[:1], other, *repeats[1:], "missing.edf"]
+    res = CliRunner().invoke(labram_cli, [*args, "--checkpoint", str(demo["ckpt"])])
+    assert res.exit_code == 3, res.output
+    notes = [line for line in res.output.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "dropped 6 duplicate recordings" in notes[0]
+    for spelling in repeats[1:]:
+        assert f"{spelling} = rec.edf" in notes[0]
+    assert next(line for line in res.output.splitlines() if "abnormal: " in line).startswith(
+        "rec.edf"
+    )
+    assert sum("abnormal: " in line for line in res.output.splitlines()) == 2
+    assert sum(line.startswith("skipped:") for line in res.output.splitlines()) == 1
+    out = predict_files([other, *repeats], demo["ckpt"])  # the Python function alike
+    assert [r["file"] for r in out["recordings"]] == [other, "rec.edf"]
+    assert out["duplicates"][0] == {"file": "./rec.edf", "same_as": "rec.edf"}
+    assert len(out["duplicates"]) == 6
+
+
+def test_a_run_folder_given_twice_is_reported_once(tmp_path: Path) -> None:
+    """`labram report A A/ ./A LINK`: one report, one note naming the others."""
+    from cli import labram_cli
+
+    run = tmp_path / "pre"
+    (run / "mem").mkdir(parents=True)
+    (run / "mem" / "log.csv").write_text("step,loss\n1,2.0\n")
+    (tmp_path / "link").symlink_to(run)
+    res = CliRunner().invoke(labram_cli, ["report", str(run), f"{run}/", str(tmp_path / "link")])
+    assert res.exit_code == 0, res.output
+    assert res.output.count("(pre-training;") == 1
+    assert "note: dropped 2 duplicate run folders" in res.output
