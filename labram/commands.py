@@ -555,7 +555,7 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
     bad: list[EegprepError] = []
     folders, repeats = without_repeats(run_dirs)  # (a folder given twice: reported once)
     if repeats:
-        say(f"note: {repeats_line(repeats, 'run folder')}", err=True, info=True)
+        say(f"note: {repeats_line(repeats, 'run folder', thing='folder')}", err=True, info=True)
     for d in folders:  # a damaged folder is one line; the others are still reported
         try:
             runs.append(load_run(d))

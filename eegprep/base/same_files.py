@@ -48,14 +48,16 @@ def without_repeats(
     return kept, dropped
 
 
-def repeats_line(dropped: Sequence[tuple[object, object]], what: str) -> str:
+def repeats_line(
+    dropped: Sequence[tuple[object, object]], what: str, *, thing: str = "file"
+) -> str:
     """One line naming each argument left out and the one it repeats:
     ``dropped 2 duplicate recordings (each the same file as an earlier argument, done once):
-    b.edf = a.edf, ./a.edf = a.edf``."""
+    b.edf = a.edf, ./a.edf = a.edf`` (``thing``: ``folder`` for folders)."""
     pairs = ", ".join(f"{d} = {k}" for d, k in dropped)
     n = len(dropped)
     return (
-        f"dropped {n} duplicate {what}{'s' if n != 1 else ''} (each the same file as an earlier "
+        f"dropped {n} duplicate {what}{'s' if n != 1 else ''} (each the same {thing} as an earlier "
         f"argument, done once): {pairs}"
     )
 

@@ -271,7 +271,12 @@ def _pretrain(
     # what the model saw: its own windows and, through the targets, the tokenizer's
     subjects = merge(tok_subjects, trained_record(ds.plan.index))
     extra = {KEY: subjects, tokenizer_used.KEY: used}  # in every last.pt
-    run = Run(mem_cfg, ds, mem_dir, dinfo, mcfg.to_dict(), "mem", extra=extra)
+
+    def same_tokenizer(saved: dict[str, Any]) -> None:  # last.pt's record (config.json lost)
+        tokenizer_used.check_unchanged(out, saved.get(tokenizer_used.KEY), used)
+
+    run = Run(mem_cfg, ds, mem_dir, dinfo, mcfg.to_dict(), "mem", extra=extra,
+              check_extra=same_tokenizer)  # fmt: skip
     mem = train(run, model, make_mem_step(tok_model), resume=resume)
     final = mem_dir / "model.pt"
     if dinfo.is_main:

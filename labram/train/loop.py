@@ -111,6 +111,8 @@ def _restore(
             model.quantizer.steps_unused.copy_(ck["model_extra"]["steps_unused"])  # type: ignore[union-attr,operator]
         opt.load_state_dict(ck["optimizer"])
         set_rng_state(ck["rng"], gen)
+        if run.check_extra is not None:
+            run.check_extra(ck.get("extra", {}))
         run.extra.update(ck.get("extra", {}))
         step, epoch = int(ck["step"]), int(ck["epoch"])
         window = {k: [float(x) for x in v] for k, v in ck.get("log_window", {}).items()}

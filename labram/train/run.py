@@ -35,6 +35,9 @@ class Run:
     kind: str  # tokenizer | mem | classifier
     extra: dict[str, Any] = field(default_factory=dict)  # saved in every checkpoint
     on_epoch_end: Callable[[nn.Module, int, int], dict[str, Any]] | None = None
+    # called with a resumed checkpoint's ``extra`` before it replaces this run's: raises when
+    # the checkpoint was trained with something this run would change (pretrain's tokenizer)
+    check_extra: Callable[[dict[str, Any]], None] | None = None
 
 
 RUN_FILES = (

@@ -122,3 +122,20 @@ def test_a_tokenizer_the_run_trained_is_recorded_and_checked_on_resume(
     shutil.copy(tokenizers[1], made)  # replaced after the run recorded it
     one_error(*run_labram("pretrain", "--store", store, *TINY, "--out", out, "--resume"),
               f"the tokenizer {made} changed since the run began")  # fmt: skip
+
+
+def test_a_changed_tokenizer_is_refused_by_last_pt_when_config_json_is_lost(
+    store: str, tokenizers: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Every mem/last.pt holds the record too: a run whose config.json was deleted still
+    cannot resume with other targets."""
+    tok = tmp_path / "tok.pt"
+    shutil.copy(tokenizers[0], tok)
+    out = tmp_path / "pt"
+    code, output = run_labram("pretrain", "--store", store, *TINY, "--tokenizer", tok, "--out", out)
+    assert code == 0, output
+    (out / "config.json").unlink()
+    shutil.copy(tokenizers[1], tok)
+    one_error(*run_labram("pretrain", "--store", store, *TINY, "--tokenizer", tok, "--out", out,
+                          "--resume", "--max-steps", "3"),
+              f"the tokenizer {tok} changed since the run began")  # fmt: skip
