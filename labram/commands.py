@@ -519,9 +519,12 @@ def labram_export(checkpoint: str, out: str | None, fmt: str, force: bool) -> No
       labram export runs/tuab/seed0/best.pt --out tuab-tiny.safetensors
     """
     from labram.stages.export import export
+    from labram.stages.tokenizer_used import KEY, MODEL_WITHOUT, describe
 
     res = export(checkpoint, out, fmt=fmt, force=force)
     say(f"{res['kind']}, {res['n_parameters']:,} parameters -> {res['weights']}")
+    if res["kind"] == "mem":  # the tokenizer whose codes it predicts
+        say(f"tokenizer (targets): {describe(res.get(KEY), MODEL_WITHOUT)}", info=True)
     say(f"model card: {res['card']} ({res['card_json']})", info=True)
 
 

@@ -177,7 +177,8 @@ def card_markdown(card: dict[str, Any]) -> str:
     ]
     if card["kind"] == "mem" or card.get(tokenizer_used.KEY) is not None:
         tok = card.get(tokenizer_used.KEY)
-        lines.append(f"| tokenizer (targets) | {md(tokenizer_used.describe(tok))} |")
+        said = tokenizer_used.describe(tok, tokenizer_used.MODEL_WITHOUT)
+        lines.append(f"| tokenizer (targets) | {md(said)} |")
     lines += [
         "",
         "## Model config",

@@ -116,11 +116,19 @@ def check_unchanged(out: Path, before: Any, now: dict[str, Any] | None) -> None:
         )
 
 
-def describe(rec: Any) -> str:
+MODEL_WITHOUT = "not recorded (the released weights, or a model of an older labram)"
+"""What :func:`describe` says of a masked model's file that holds no record."""
+
+
+def describe(
+    rec: Any,
+    missing: str = "not recorded (a run of an older labram, or its tokenizer stage has not ended)",
+) -> str:
     """``rec`` (:func:`record`) as one line of text: the path, the SHA-256's first 16 hex
-    digits, the codebook size; what is missing said so."""
+    digits, the codebook size; ``missing`` when there is none (a run folder's words by
+    default; a model file's: :data:`MODEL_WITHOUT`)."""
     if not isinstance(rec, dict):
-        return "not recorded (a run of an older labram, or the tokenizer stage has not ended)"
+        return missing
     cfg: dict[str, Any] = rec["config"] if isinstance(rec.get("config"), dict) else {}
     sha = rec.get("sha256")
     how = "trained by this run" if rec.get("trained_by_run") else "--tokenizer"
@@ -144,4 +152,12 @@ def read_run_record(out: Path) -> Any:
         return None
 
 
-__all__ = ["KEY", "check_resume", "check_unchanged", "describe", "read_run_record", "record"]
+__all__ = [
+    "KEY",
+    "MODEL_WITHOUT",
+    "check_resume",
+    "check_unchanged",
+    "describe",
+    "read_run_record",
+    "record",
+]

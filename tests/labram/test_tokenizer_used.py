@@ -59,6 +59,7 @@ def test_a_given_tokenizer_is_recorded_everywhere_the_model_is_described(
         "export", out / "mem" / "model.pt", "--out", tmp_path / "m.safetensors"
     )
     assert code == 0, output
+    assert f"tokenizer (targets): tok.pt (--tokenizer), SHA-256 {rec['sha256'][:16]}" in output
     assert json.loads((tmp_path / "m.card.json").read_text())[KEY] == rec
     card = (tmp_path / "m.card.md").read_text()
     assert f"| tokenizer (targets) | tok.pt (--tokenizer), SHA-256 {rec['sha256'][:16]}" in card
