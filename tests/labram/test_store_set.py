@@ -93,6 +93,29 @@ def test_a_store_spelled_four_ways_is_read_once(
     assert [s.split(": the same")[0] for s in said] == spellings[1:]  # each named as given
 
 
+def test_a_store_reached_through_another_mount_is_read_once(
+    pair: tuple[str, str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bind mount (`mount --bind /data /mnt/data`) gives a store a second real path: told
+    apart by real path, it was read twice; by device and inode it is read once. The mount is
+    stood for by a real path that differs for the second spelling (mounting needs root)."""
+    import labram.data.store_set as store_set
+
+    a = pair[0]
+    other = f"{Path(a).parent}/./a.zarr"  # the same folder ...
+    real = store_set.os.path.realpath
+
+    def mounted(path: str) -> str:  # ... whose real path names another mount point
+        return "/mnt" + real(path) if path == other else real(path)
+
+    monkeypatch.setattr(store_set.os.path, "realpath", mounted)
+    with caplog.at_level(logging.WARNING):
+        assert len(store_set.unique_stores([a, other])) == 1
+    assert _warnings(caplog, "given twice") == [
+        f"{other}: the same store as {a}, given twice; it is read once"
+    ]
+
+
 def test_exclude_subjects_of_given_twice_is_read_once(
     pair: tuple[str, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
