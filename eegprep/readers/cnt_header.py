@@ -86,18 +86,31 @@ _TEXT_FIELDS = [("patient id", 21, 20), ("patient name", 121, 20), ("sex", 143, 
 
 def _check_text(path: str, head: bytes, channels: bytes, n_channels: int) -> None:
     """The text fields MNE decodes as ASCII (``'ascii' codec can't decode byte 0xc1``): the
-    SETUP's patient and session fields and each channel's label."""
-    fields = [(f"{name} (byte {at})", head[at : at + n]) for name, at, n in _TEXT_FIELDS]
+    SETUP's patient and session fields and each channel's label.
+
+    A SETUP field's text is never shown (the patient's name or id would reach the report and
+    the terminal): the message names the field and the byte that is not ASCII. A channel
+    label is quoted."""
+    for name, at, n in _TEXT_FIELDS:
+        text = head[at : at + n].split(b"\0")[0]
+        if not text.isascii():
+            k = next(i for i, b in enumerate(text) if b > 0x7F)
+            raise SourceError(
+                path,
+                f"the header's {name} (bytes {at}-{at + n}) holds byte {text[k]:#04x} at byte "
+                f"{at + k}, not ASCII text, which is all MNE reads there (its text is not "
+                "shown: it may identify the patient): blank the field, or re-export the file "
+                "with ASCII text there",
+            )
     for i in range(min(n_channels, len(channels) // _ELECTLOC)):
-        label = channels[_ELECTLOC * i : _ELECTLOC * i + 10]
-        fields.append((f"label of channel {i + 1} (byte {_SETUP + _ELECTLOC * i})", label))
-    for name, raw in fields:
-        text = raw.split(b"\0")[0]
+        at = _SETUP + _ELECTLOC * i
+        text = channels[_ELECTLOC * i : _ELECTLOC * i + 10].split(b"\0")[0]
         if not text.isascii():
             raise SourceError(
                 path,
-                f"the header's {name} is {text.decode('latin-1')!r}, not ASCII text, which is "
-                f"all MNE reads there: {_DAMAGED} (or blank the field)",
+                f"the header's label of channel {i + 1} (byte {at}) is "
+                f"{text.decode('latin-1')!r}, not ASCII text, which is all MNE reads there: "
+                f"{_DAMAGED} (or blank the field)",
             )
 
 

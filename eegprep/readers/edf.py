@@ -39,6 +39,7 @@ from eegprep.readers.base import (
     frozen_options,
     unit_to_uv,
 )
+from eegprep.readers.edf_dates import edf_meta
 from eegprep.readers.edf_header import EdfFields, EdfSignalFields, parse_edf_fields
 from eegprep.readers.edf_records import (
     ANNOTATION_LABELS,
@@ -111,7 +112,7 @@ class EdfReader(Reader):
             )
             duration = float(f.file_duration)
             annotations = _annotations(f, path, layout, plain=len(kept) < f.signals_in_file)
-            meta = _meta(f)
+            meta = _meta(fields)
             calibration = tuple(_calibration(s) for s in read)
         return Header(
             path=path,
@@ -349,17 +350,13 @@ def _own_header(
     tals = read_annotation_records(path, layout)
     if fields.continuity == "D":
         _check_contiguous(path, tals.record_onsets, fields.record_seconds)
-    start = fields.start()
-    meta: tuple[tuple[str, str], ...] = (("start", start.isoformat()),) if start else ()
-    meta += tuple((k, v) for k, v in (("patient", fields.patient),
-                                     ("recording_additional", fields.recording)) if v)  # fmt: skip
     return Header(
         path=path,
         reader=EdfReader.name,
         signals=signals,
         duration=fields.n_records * fields.record_seconds,
         annotations=tuple(Annotation(o, d, t) for o, d, t in tals.annotations),
-        meta=meta,
+        meta=_meta(fields),
         layout=(("records", layout), ("calibration", tuple(_calibration(s) for s in data))),
     )
 
@@ -398,26 +395,10 @@ def _annotations(f: Any, path: str, layout: RecordLayout, *, plain: bool) -> tup
     return tuple(out)
 
 
-def _meta(f: Any) -> tuple[tuple[str, str], ...]:
-    pairs: list[tuple[str, str]] = []
-    try:
-        pairs.append(("start", f.getStartdatetime().isoformat()))
-    except Exception:
-        pass
-    for key, getter in (
-        ("patient", "getPatientCode"),
-        ("patient_name", "getPatientName"),
-        ("patient_additional", "getPatientAdditional"),
-        ("equipment", "getEquipment"),
-        ("recording_additional", "getRecordingAdditional"),
-    ):
-        try:
-            value = str(getattr(f, getter)()).strip()
-        except Exception:
-            continue
-        if value:
-            pairs.append((key, value))
-    return tuple(pairs)
+def _meta(fields: EdfFields) -> tuple[tuple[str, str], ...]:
+    """The start, sex and equipment the header states, from our own parse for every file
+    (pyedflib's or not): :func:`~eegprep.readers.edf_dates.edf_meta`. Nothing identifying."""
+    return edf_meta(fields.startdate, fields.starttime, fields.patient, fields.recording)
 
 
 # pyedflib refuses to open a file that is already open in this process, and a refused open can

@@ -13,9 +13,7 @@ Text fields are decoded as UTF-8 where they are valid UTF-8, else as Latin-1; nu
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
-from datetime import datetime
 
 from eegprep.base.errors import SourceError
 from eegprep.readers.edf_records import ANNOTATION_LABELS
@@ -66,21 +64,6 @@ class EdfFields:
     def continuity(self) -> str:
         """``"C"``, ``"D"`` (EDF+ continuous or discontinuous) or ``""`` (plain EDF)."""
         return self.reserved[4:5] if self.reserved.startswith("EDF+") else ""
-
-    def start(self) -> datetime | None:
-        """The start date and time (``dd.mm.yy`` and ``hh.mm.ss``, any separator; years 85-99
-        are 1985-1999, 00-84 are 2000-2084, as EDF says), or None when unreadable."""
-        d = re.findall(r"\d+", self.startdate)
-        t = re.findall(r"\d+", self.starttime)
-        if len(d) != 3 or len(t) != 3:
-            return None
-        day, month, yy = map(int, d)
-        hour, minute, second = map(int, t)
-        year = yy + (1900 if yy >= 85 else 2000) if yy < 100 else yy
-        try:
-            return datetime(year, month, day, hour, minute, second)
-        except ValueError:
-            return None
 
 
 def _fields(

@@ -151,7 +151,7 @@ def test_gdf_text_and_dates_mne_fails_on_are_named(
 @pytest.mark.parametrize(
     ("at", "value", "said"),
     [
-        (121, b"M\xfcller", r"the header's patient name \(byte 121\) is 'Müller', not ASCII"),
+        (121, b"M\xfcller", r"patient name \(bytes 121-141\) holds byte 0xfc at byte 122, not ASC"),
         (900 + 75 * 2, b"C\xe9", r"label of channel 3 \(byte 1050\) is 'Cé', not ASCII"),
         (864, struct.pack("<i", 7145424), r"sample count \(byte 864\) is 7145424 and .* not 2"),
         (864, struct.pack("<i", 0), r"sample count \(byte 864\) is 0 and its event table"),

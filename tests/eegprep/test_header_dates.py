@@ -1,0 +1,104 @@
+"""EDF/BDF start dates and identification fields as other systems write them: each is read into
+the documented value or kept as unknown, never a wrong date, and nothing identifying is kept
+(``eegprep/readers/edf_dates.py``, docs/store-format.md "What a header gives")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eegprep.readers.edf import EdfReader
+from eegprep.readers.edf_dates import edf_start
+from eegprep.testing.edf_writer import field_span, write_edf
+
+LABELS = ["Fp1", "Cz"]
+PATIENT = "MCH-0234567 F 02-MAY-1951 Haagse_Harry"
+RECORDING = "Startdate 02-MAR-2002 PSG-1234/2002 NN Telemetry03"
+IDENTIFYING = ("MCH-0234567", "1951", "Haagse", "Harry", "PSG-1234", "NN")
+
+
+def _edf(path: Path, fields: dict[str, bytes], *, bdf: bool = False) -> Path:
+    signals = [10 * np.random.default_rng(0).standard_normal(500) for _ in LABELS]
+    out = write_edf(path, signals, labels=LABELS, sfreqs=250, edf_plus=True, bdf=bdf)
+    data = bytearray(out.read_bytes())
+    for name, value in fields.items():
+        span = field_span(name, n_signals=len(LABELS) + 1)
+        data[span] = value.ljust(span.stop - span.start, b" ")
+    out.write_bytes(bytes(data))
+    return out
+
+
+# (startdate, starttime, recording field) -> the start kept ("" for unknown)
+CASES = {
+    "plain": ("02.03.02", "10.20.30", "Startdate 02-MAR-2002 X X X", "2002-03-02T10:20:30"),
+    "clip_85_is_1985": ("01.01.85", "00.00.00", "Startdate X X X X", "1985-01-01T00:00:00"),
+    "clip_84_is_2084": ("01.01.84", "00.00.00", "Startdate X X X X", "2084-01-01T00:00:00"),
+    "plus_full_year": (
+        "01.01.85",
+        "00.00.00",
+        "Startdate 01-JAN-2085 X X X",
+        "2085-01-01T00:00:00",
+    ),
+    "yy_after_2084": ("01.01.yy", "00.00.00", "Startdate 01-JAN-2090 X X X", "2090-01-01T00:00:00"),
+    "month_lower_case": (
+        "02.03.02",
+        "10.20.30",
+        "startdate 02-mar-2002 X X X",
+        "2002-03-02T10:20:30",
+    ),
+    "colons": ("02.03.02", "12:30:00", "Startdate X X X X", "2002-03-02T12:30:00"),
+    "spaces": ("2 .3 .02", " 1. 2. 3", "Startdate X X X X", "2002-03-02T01:02:03"),
+    "zeros": ("00.00.00", "00.00.00", "Startdate X X X X", ""),
+    "feb_31": ("31.02.20", "00.00.00", "Startdate X X X X", ""),
+    "letter_in_day": ("1a.02.20", "00.00.00", "Startdate X X X X", ""),
+    "minus_day": ("-1.02.20", "00.00.00", "Startdate X X X X", ""),
+    "time_25_61_61": ("02.03.02", "25.61.61", "Startdate X X X X", ""),
+    "two_dates": ("01.01.00", "00.00.00", "Startdate 02-MAR-2002 X X X", ""),
+    "yy_without_plus": ("01.01.yy", "00.00.00", "Startdate X X X X", ""),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_start_is_the_documented_date_or_unknown(tmp_path: Path, case: str) -> None:
+    """Through pyedflib (compliant headers) and our own parser (the others) alike."""
+    date, time, recording, kept = CASES[case]
+    fields = {
+        "startdate": date.encode(),
+        "starttime": time.encode(),
+        "recording": recording.encode(),
+    }
+    header = EdfReader.read_header(str(_edf(tmp_path / f"{case}.edf", fields)))
+    assert header.meta_dict().get("start", "") == kept
+    assert (edf_start(date, time, recording) or "") == (kept and edf_start(date, time, recording))
+
+
+@pytest.mark.parametrize("bdf", [False, True])
+@pytest.mark.parametrize("compliant", [True, False])
+def test_no_identifying_field_is_kept(tmp_path: Path, bdf: bool, compliant: bool) -> None:
+    """The patient's code, birthdate and name, the admin code and the technician are kept
+    nowhere in the header; the sex subfield (any letter case) and the equipment are. A start
+    time with colons and a sex in lower case send the file to our own parser (pyedflib refuses
+    it)."""
+    fields = {
+        "patient": (PATIENT if compliant else PATIENT.replace(" F ", " f ")).encode(),
+        "recording": RECORDING.encode(),
+    }
+    fields["startdate"], fields["starttime"] = (
+        b"02.03.02",
+        b"10.20.30" if compliant else b"10:20:30",
+    )
+    path = _edf(tmp_path / ("r.bdf" if bdf else "r.edf"), fields, bdf=bdf)
+    header = EdfReader.read_header(str(path))
+    assert any("not EDF-compliant" in w for w in header.warnings) is not compliant
+    meta = header.meta_dict()
+    assert meta == {"start": "2002-03-02T10:20:30", "sex": "F", "equipment": "Telemetry03"}
+    shown = repr(header)
+    assert not [word for word in IDENTIFYING if word in shown]
+
+
+@pytest.mark.parametrize("patient", ["X X X X", "X U 01-JAN-1950 X", "Jane Female Doe", "2 X"])
+def test_a_sex_the_field_does_not_state_is_unknown(tmp_path: Path, patient: str) -> None:
+    path = _edf(tmp_path / "s.edf", {"patient": patient.encode()})
+    assert "sex" not in EdfReader.read_header(str(path)).meta_dict()
