@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from eegprep.base.errors import SourceError
+
 _SEP = r"\s*[.:/\- ]\s*"
 _DATE = re.compile(rf"\s*(\d{{1,2}}){_SEP}(\d{{1,2}}){_SEP}(\d{{2}}|\d{{4}}|yy)\s*", re.I)
 _TIME = re.compile(rf"\s*(\d{{1,2}}){_SEP}(\d{{1,2}}){_SEP}(\d{{1,2}})\s*")
@@ -86,3 +88,20 @@ def edf_meta(
     if len(rec) >= 5 and rec[0].lower() == "startdate" and rec[4].upper() != "X":
         out.append(("equipment", rec[4].replace("_", " ")))  # EDF+ writes spaces as "_"
     return tuple(out)
+
+
+def check_mne_patient_field(path: str, patient: str) -> None:
+    """Refuse an EDF+ patient field MNE's EDF reader fails on: a subfield after the fourth with
+    more than one ``=`` (MNE splits each at ``=`` into one key and one value and stops with
+    ``too many values to unpack``). Its text is not shown: it may identify the patient."""
+    words = patient.split(" ")
+    if len(words) < 4:
+        return
+    for k, word in enumerate(words[4:], start=5):
+        if word.count("=") > 1:
+            raise SourceError(
+                path,
+                f"the EDF+ patient field's subfield {k} holds {word.count('=')} '=' signs, one "
+                "at most in MNE's reading of it (its text is not shown: it may identify the "
+                "patient): blank the field, or read the file without MNE options",
+            )

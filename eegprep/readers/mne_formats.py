@@ -76,6 +76,8 @@ from eegprep.readers.companions import (
     vhdr_companions,
 )
 from eegprep.readers.edf import EdfReader, read_raw_header
+from eegprep.readers.edf_dates import check_mne_patient_field, edf_start
+from eegprep.readers.edf_header import parse_edf_fields
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
 from eegprep.readers.gdf_header import check_gdf
 from eegprep.readers.mne_problems import joins, open_problem
@@ -348,6 +350,7 @@ def _check_before_mne(path: str, options: Mapping[str, Any]) -> None:
             "its own stem: copy it there, or re-download the recording",
         )
     if suffix in (".edf", ".bdf"):
+        check_mne_patient_field(path, read_raw_header(path)[8:88].decode("latin-1").strip())
         layout = _edf_layout(path)
         if layout is not None:
             check_file_size(path, layout)  # refuses a shorter file; longer: _checked_length
@@ -627,9 +630,12 @@ def _meta(path: str, raw: BaseRaw) -> tuple[tuple[str, str], ...]:
 
     info = raw.info
     date = info["meas_date"]
+    when = date.isoformat() if date is not None else ""
+    if PurePath(path).suffix.lower() in (".edf", ".bdf"):
+        when = _edf_start(path)
     return (
         ("format", _format(path)[1]),
-        ("meas_date", date.isoformat() if date is not None else ""),
+        ("meas_date", when),
         ("ch_types", ",".join(raw.get_channel_types())),
         ("bads", ",".join(info["bads"])),
         ("highpass", f"{info['highpass']:g}"),
@@ -637,6 +643,18 @@ def _meta(path: str, raw: BaseRaw) -> tuple[tuple[str, str], ...]:
         ("first_samp", str(raw.first_samp)),
         ("mne_version", mne.__version__),
     )
+
+
+def _edf_start(path: str) -> str:
+    """An EDF/BDF file's start as eegprep's own EDF reader reads it (``""``: unknown), not
+    MNE's: MNE takes the EDF+ recording field's date over a main header that says another
+    date or none at all, and calls a time that EDF states in no time zone UTC."""
+    try:
+        f = parse_edf_fields(path, read_raw_header(path))
+    except (SourceError, UnicodeDecodeError, ValueError):
+        return ""
+    start = edf_start(f.startdate, f.starttime, f.recording)
+    return start.isoformat() if start is not None else ""
 
 
 def clear_cache() -> None:

@@ -102,3 +102,38 @@ def test_no_identifying_field_is_kept(tmp_path: Path, bdf: bool, compliant: bool
 def test_a_sex_the_field_does_not_state_is_unknown(tmp_path: Path, patient: str) -> None:
     path = _edf(tmp_path / "s.edf", {"patient": patient.encode()})
     assert "sex" not in EdfReader.read_header(str(path)).meta_dict()
+
+
+@pytest.mark.parametrize("case", ["plain", "letter_in_day", "two_dates", "yy_after_2084"])
+def test_mne_s_reading_of_an_edf_states_the_same_start(tmp_path: Path, case: str) -> None:
+    """With MNE options an EDF is opened by MNE, which took the EDF+ recording field's date
+    over a main header stating another or none, and called the time UTC: ``meas_date`` is
+    eegprep's start (no time zone: EDF states none), ``""`` when unknown."""
+    from eegprep.readers.mne_formats import MneReader, clear_cache
+
+    date, time, recording, kept = CASES[case]
+    fields = {
+        "startdate": date.encode(),
+        "starttime": time.encode(),
+        "recording": recording.encode(),
+    }
+    path = _edf(tmp_path / f"{case}.edf", fields)
+    clear_cache()
+    assert MneReader.read_header(str(path), infer_types=False).meta_dict()["meas_date"] == kept
+
+
+def test_a_patient_subfield_mne_cannot_split_is_one_line_without_its_text(tmp_path: Path) -> None:
+    """MNE splits each patient subfield after the fourth at ``=``: two of them stopped it with
+    ``too many values to unpack``. Refused in one line naming the field, not its text; read
+    without MNE options (eegprep's EDF reader), the file is read."""
+    from eegprep.base.errors import SourceError
+    from eegprep.readers.mne_formats import MneReader, clear_cache
+
+    path = _edf(tmp_path / "p.edf", {"patient": f"{PATIENT} diagnosis=a=b".encode()})
+    clear_cache()
+    with pytest.raises(SourceError) as err:
+        MneReader.read_header(str(path), infer_types=False)
+    said = str(err.value)
+    assert said.startswith(f"{path}: ") and "patient field's subfield 5" in said, said
+    assert "\n" not in said and not [word for word in (*IDENTIFYING, "diagnosis") if word in said]
+    assert MneReader.read_header(str(path)).meta_dict()["sex"] == "F"
