@@ -336,3 +336,18 @@ def test_a_tuev_rec_row_no_event_can_be_is_refused(
     header = Header(path=str(path), reader="edf", signals=(sig,), duration=10.0)
     with pytest.raises(SourceError, match=problem):
         tuev_rec([str(path)], header, {})
+
+
+@pytest.mark.parametrize("bad", ["25.10.00", "19.61.00", "19.58.61", "99.99.99"])
+def test_a_siena_time_that_is_no_time_of_day_is_one_line(tmp_path: Path, bad: str) -> None:
+    """``25.61.61`` was read as 26:02:01 and placed the seizure at a wrong onset, silently:
+    refused in one line naming the list, its line and the field."""
+    from eegprep.base.errors import SourceError
+
+    listing = tmp_path / "Seizures-list-PN00.txt"
+    listing.write_text(REAL_SIENA.replace("19.58.36", bad))
+    with pytest.raises(SourceError) as err:
+        read_seizure_list(str(listing))
+    said = str(err.value)
+    assert said.startswith(f"{listing}: line ") and "no time of day" in said, said
+    assert "\n" not in said and ("start time " + bad.replace(".", ":")) in said

@@ -83,6 +83,12 @@ def read_seizure_list(path: str) -> list[SeizureBlock]:
             cur.file = m.group(1)
         elif key != "block":
             h, mi, s = (int(g) for g in m.groups())
+            if h > 23 or mi > 59 or s > 59:  # 25.61.61 would be 26:02:01, a time of another day
+                raise SourceError(
+                    path,
+                    f"line {n}: {key.replace('_', ' ')} time {':'.join(m.groups())} is no time "
+                    "of day (hh.mm.ss: hours 0-23, minutes and seconds 0-59)",
+                )
             setattr(cur, key, float(h * 3600 + mi * 60 + s))
     if cur.start is not None:
         blocks.append(cur)
