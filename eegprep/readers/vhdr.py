@@ -59,6 +59,7 @@ def openable_vhdr(path: str) -> Iterator[tuple[str, set[str]]]:
     with open(path, "rb") as fh:
         text = fh.read().decode("utf-8", errors="surrogateescape")
     lines, repeats = _suffixed_repeats(text.splitlines())
+    retimed = _unread_impedance_times(lines)
     companions = vhdr_companions(path)
     found = {c.key: c.path for c in companions if c.path is not None}
     moved = any(c.note for c in companions)
@@ -67,7 +68,7 @@ def openable_vhdr(path: str) -> Iterator[tuple[str, set[str]]]:
         copied = mne_copy(markers, tmp) if markers else None
         if copied:
             found["markerfile"] = copied
-        if not repeats and not moved and not copied and suffix == suffix.lower():
+        if not repeats and not retimed and not moved and not copied and suffix == suffix.lower():
             yield path, set()
             return
         for i, line in enumerate(lines):
@@ -78,6 +79,24 @@ def openable_vhdr(path: str) -> Iterator[tuple[str, set[str]]]:
         with open(copy, "wb") as fh:
             fh.write("\n".join(lines).encode("utf-8", errors="surrogateescape"))
         yield copy, repeats
+
+
+_IMPEDANCE_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]?\d):([0-5]?\d)")
+
+
+def _unread_impedance_times(lines: list[str]) -> bool:
+    """Whether an impedance heading (``Impedance [kOhm] at 12:30:00 :``, in the comment) has a
+    time MNE cannot read (``25:61:61``, ``12:30``, ``12.30.00``): MNE sets it on the recording
+    date and stopped the whole file (``hour must be in 0..23``, ``list index out of range``).
+    Such a heading is given to MNE without its closing `` :``, so MNE reads no impedances
+    (eegprep keeps none); ``lines`` are changed in place."""
+    changed = False
+    for i, line in enumerate(lines):
+        if line.startswith("Impedance [") and line.endswith(" :"):
+            words = line.split()
+            if len(words) < 5 or _IMPEDANCE_TIME.fullmatch(words[3]) is None:
+                lines[i], changed = line[:-2], True
+    return changed
 
 
 def _suffixed_repeats(lines: list[str]) -> tuple[list[str], set[str]]:

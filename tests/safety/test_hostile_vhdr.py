@@ -400,3 +400,28 @@ def test_an_analyzer_export_that_is_no_continuous_recording_is_refused(
     (got,) = failed
     assert got.startswith("sub1/r.vhdr: ") and "\n" not in got, got
     assert re.search(said, got) and "eegprep ingests continuous recordings" in got, got
+
+
+@pytest.mark.parametrize("time", ["25:61:61", "12:30", "noon", "12.30.00", ""])
+def test_an_impedance_time_mne_cannot_read_does_not_refuse_the_file(
+    tmp_path: Path, time: str
+) -> None:
+    """MNE sets the time of an impedance heading in the comment on the recording date (the
+    marker file's ``New Segment`` date) and stopped the whole file on one it cannot read
+    (``hour must be in 0..23``, ``list index out of range``), in its own words. Impedances are
+    not kept: the file ingests, with the recording date as the marker file states it."""
+    from eegprep.readers.mne_formats import MneReader, clear_cache
+
+    folder = tmp_path / "src" / "sub1"
+    folder.mkdir(parents=True)
+    comment = f"[Comment]\nImpedance [kOhm] at {time} :\nFp1:          5\nFp2:          7\n"
+    (folder / "r.vhdr").write_text(_vhdr() + comment, encoding="utf-8")
+    (folder / "r.eeg").write_bytes(_int16())
+    dated = MARKERS.replace("Mk1=New Segment,,1,1,0", "Mk1=New Segment,,1,1,0,20200102030405000000")
+    (folder / "r.vmrk").write_text(dated)
+    clear_cache()
+    header = MneReader.read_header(str(folder / "r.vhdr"))
+    assert header.meta_dict()["meas_date"] == "2020-01-02T03:04:05+00:00"
+    cfg = IngestConfig(workers=0, progress=False, mains=50)
+    report = ingest("folder", src=tmp_path / "src", out=tmp_path / "s.zarr", config=cfg)
+    assert report.failed == [] and report.n_ingested == 1
