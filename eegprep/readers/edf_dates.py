@@ -22,11 +22,12 @@ from datetime import datetime
 from eegprep.base.errors import SourceError
 
 _SEP = r"\s*[.:/\- ]\s*"
-_DATE = re.compile(rf"\s*(\d{{1,2}}){_SEP}(\d{{1,2}}){_SEP}(\d{{2}}|\d{{4}}|yy)\s*", re.I)
-_TIME = re.compile(rf"\s*(\d{{1,2}}){_SEP}(\d{{1,2}}){_SEP}(\d{{1,2}})\s*")
+# re.ASCII: digits 0-9 alone (str's \d also takes other scripts' digits, "١.١.20")
+_DATE = re.compile(rf"\s*(\d{{1,2}}){_SEP}(\d{{1,2}}){_SEP}(\d{{2}}|\d{{4}}|yy)\s*", re.I | re.A)
+_TIME = re.compile(rf"\s*(\d{{1,2}}){_SEP}(\d{{1,2}}){_SEP}(\d{{1,2}})\s*", re.A)
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-_PLUS_DATE = re.compile(r"(\d{1,2})-([A-Za-z]{3})-(\d{4})")
-_BIRTH = re.compile(r"X|\d{1,2}-[A-Za-z]{3}-\d{4}", re.I)
+_PLUS_DATE = re.compile(r"(\d{1,2})-([A-Za-z]{3})-(\d{4})", re.A)
+_BIRTH = re.compile(r"X|\d{1,2}-[A-Za-z]{3}-\d{4}", re.I | re.A)
 
 
 def edf_start(startdate: str, starttime: str, recording: str) -> datetime | None:

@@ -56,6 +56,13 @@ CASES = {
     "minus_day": ("-1.02.20", "00.00.00", "Startdate X X X X", ""),
     "time_25_61_61": ("02.03.02", "25.61.61", "Startdate X X X X", ""),
     "two_dates": ("01.01.00", "00.00.00", "Startdate 02-MAR-2002 X X X", ""),
+    "other_script_digits": ("\u0661.\u0661.20", "00.00.00", "Startdate X X X X", ""),
+    "plus_other_script_digits": (  # read, it would be a second date: unknown
+        "02.01.00",
+        "00.00.00",
+        "Startdate \u0660\u0661-JAN-2000 X X X",
+        "2000-01-02T00:00:00",
+    ),
     "yy_without_plus": ("01.01.yy", "00.00.00", "Startdate X X X X", ""),
 }
 
