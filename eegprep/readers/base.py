@@ -115,7 +115,9 @@ class Header:
     part : str or None
         Which recording inside a multi-recording file (a MATLAB variable, say).
     meta : tuple of (str, str)
-        Other header fields worth keeping (patient, start time, equipment).
+        Other header facts the sidecar parsers may use (EDF's start, sex, equipment; MNE's
+        ``meas_date``): never a patient's name, code or birthdate (docs/store-format.md, "What a
+        header gives"). Not written to the store.
     options : tuple of (str, Any)
         Reader options the header was read with; :meth:`Reader.read_segment` uses them.
     layout : tuple of (str, Any)
