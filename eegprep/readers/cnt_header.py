@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import os
 import struct
+from datetime import datetime
 from typing import BinaryIO
 
 import numpy as np
@@ -235,3 +236,24 @@ def _check_blocks(path: str, n_samples: int, block: int, data: tuple[int, int]) 
             f"{per_block} samples per channel, which does not divide its {n_samples} "
             f"samples: {_DAMAGED}",
         )
+
+
+def cnt_start(path: str, date_format: str = "mm/dd/yy") -> str:
+    """The session's start as the SETUP states it (``session date``, byte 225, in
+    ``date_format``, MNE's option of that name; ``session time``, byte 235, ``hh:mm:ss``), ISO
+    8601 without a time zone (CNT states none); ``""`` when it is no date and time.
+
+    MNE reads the same text as a time of the zone of the machine that reads it (the same file
+    gave 10:00 UTC in London and 15:00 UTC in New York)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(247)
+    except OSError:
+        return ""
+    date = head[225:235].split(b"\0")[0].decode("ascii", "replace")
+    time = head[235:247].split(b"\0")[0].decode("ascii", "replace")
+    fmt = "%d/%m/%y %H:%M:%S" if date_format == "dd/mm/yy" else "%m/%d/%y %H:%M:%S"
+    try:
+        return datetime.strptime(f"{date} {time}", fmt).isoformat()
+    except ValueError:
+        return ""

@@ -66,7 +66,7 @@ from eegprep.readers.base import (
     frozen_options,
     unit_to_uv,
 )
-from eegprep.readers.cnt_header import check_cnt
+from eegprep.readers.cnt_header import check_cnt, cnt_start
 from eegprep.readers.companions import (
     BRAINVISION_HEADERS,
     ambiguous_companion,
@@ -185,7 +185,7 @@ class MneReader(Reader):
             duration=n_samples / sfreq,
             annotations=_annotations(raw),
             part=part,
-            meta=_meta(path, raw),
+            meta=_meta(path, raw, options),
             options=frozen_options(options),
             layout=(("mne_names", tuple(raw.ch_names)), ("mne_n_times", int(raw.n_times))),
             warnings=tuple(
@@ -625,14 +625,19 @@ def _annotations(raw: BaseRaw) -> tuple[Annotation, ...]:
     return tuple(out)
 
 
-def _meta(path: str, raw: BaseRaw) -> tuple[tuple[str, str], ...]:
+def _meta(path: str, raw: BaseRaw, options: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     import mne
 
     info = raw.info
     date = info["meas_date"]
     when = date.isoformat() if date is not None else ""
-    if PurePath(path).suffix.lower() in (".edf", ".bdf"):
+    suffix = PurePath(path).suffix.lower()
+    if suffix in (".edf", ".bdf"):
         when = _edf_start(path)
+    elif suffix == ".cnt":  # MNE's: the text read in the reading machine's time zone
+        when = cnt_start(path, str(options.get("date_format", "mm/dd/yy")))
+    elif suffix in BRAINVISION_HEADERS and date is not None:  # no zone stated; MNE says UTC
+        when = date.replace(tzinfo=None).isoformat()
     return (
         ("format", _format(path)[1]),
         ("meas_date", when),

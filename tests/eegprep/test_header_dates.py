@@ -144,3 +144,46 @@ def test_a_patient_subfield_mne_cannot_split_is_one_line_without_its_text(tmp_pa
     assert said.startswith(f"{path}: ") and "patient field's subfield 5" in said, said
     assert "\n" not in said and not [word for word in (*IDENTIFYING, "diagnosis") if word in said]
     assert MneReader.read_header(str(path)).meta_dict()["sex"] == "F"
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Tokyo"])
+def test_a_cnt_or_brainvision_start_is_the_time_the_file_states_in_any_time_zone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zone: str
+) -> None:
+    """A CNT states its session's date and time as text, a BrainVision marker file its
+    ``New Segment`` date, neither with a time zone. MNE read the CNT's text in the zone of the
+    machine reading it (10:00 became 15:00 UTC in New York) and calls the BrainVision time UTC:
+    ``meas_date`` is the time as the file states it, with no zone, wherever it is read."""
+    import time
+
+    from eegprep.readers.mne_formats import MneReader, clear_cache
+    from eegprep.testing.fixtures.cnt_writer import write_cnt
+
+    eeg = np.random.default_rng(0).normal(0, 20, (2, 2000))
+    cnt = write_cnt(tmp_path / "r.cnt", eeg, LABELS, 200, date="03/02/18", time="10:20:30")
+    day = write_cnt(tmp_path / "d.cnt", eeg, LABELS, 200, date="03/02/18", time="10:20:30")
+    vhdr = tmp_path / "v.vhdr"
+    vhdr.write_text(
+        "Brain Vision Data Exchange Header File Version 1.0\n[Common Infos]\nCodepage=UTF-8\n"
+        "DataFile=v.eeg\nMarkerFile=v.vmrk\nDataFormat=BINARY\nDataOrientation=MULTIPLEXED\n"
+        "NumberOfChannels=2\nSamplingInterval=5000\n[Binary Infos]\nBinaryFormat=IEEE_FLOAT_32\n"
+        "[Channel Infos]\nCh1=Fp1,,1,µV\nCh2=Cz,,1,µV\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "v.eeg").write_bytes(eeg.T.astype("<f4").tobytes())
+    (tmp_path / "v.vmrk").write_text(
+        "Brain Vision Data Exchange Marker File, Version 1.0\n[Common Infos]\nCodepage=UTF-8\n"
+        "DataFile=v.eeg\n[Marker Infos]\nMk1=New Segment,,1,1,0,20180302102030000000\n"
+    )
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        clear_cache()
+        read = {p.name: MneReader.read_header(str(p)).meta_dict()["meas_date"] for p in (cnt, vhdr)}
+        clear_cache()
+        day_first = MneReader.read_header(str(day), date_format="dd/mm/yy").meta_dict()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert read == {"r.cnt": "2018-03-02T10:20:30", "v.vhdr": "2018-03-02T10:20:30"}
+    assert day_first["meas_date"] == "2018-02-03T10:20:30"
