@@ -23,7 +23,6 @@ from eegprep.cli_group import (
     say,
     say_lines,
     set_verbosity,
-    stop_on_sigterm,
     verbosity_options,
 )
 from labram.commands import labram_cli
@@ -141,8 +140,7 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
         file_memory_limit=parse_size(file_memory_limit),
         file_time_limit=file_time_limit,
     )
-    with stop_on_sigterm():  # `kill`, `timeout`, a scheduler: wind down as on Ctrl-C
-        report = run_ingest(manifest or corpus, src=src, out=out, config=cfg)
+    report = run_ingest(manifest or corpus, src=src, out=out, config=cfg)  # (signals: the group)
     if as_json:
         say_lines(strict_json.dumps(report.to_dict(), indent=2).split("\n"))
     else:

@@ -16,6 +16,7 @@ import os
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 _INSTALLED = "eegprep._cli.cli"
 
@@ -50,17 +51,53 @@ def _quick_exit() -> None:
     atexit.register(gc.freeze)
 
 
+def _stop_during_start_up() -> None:
+    """Until the command's group takes the signals over (``eegprep.cli_group.stop_on_signals``),
+    Ctrl-C, SIGTERM or SIGHUP ends the process with its one line and status: the imports
+    before it have nothing to wind down (a KeyboardInterrupt there was a traceback, SIGTERM or
+    SIGHUP a silent death)."""
+    import signal
+
+    said = {signal.SIGINT: "interrupted (Ctrl-C)", signal.SIGTERM: "stopped (SIGTERM)"}
+    if hasattr(signal, "SIGHUP"):  # not on Windows
+        said[signal.SIGHUP] = "stopped (SIGHUP)"
+
+    def stop(signum: int, frame: object) -> None:
+        os.write(2, f"error: {said[signal.Signals(signum)]}\n".encode())
+        os._exit(128 + signum)
+
+    for sig in said:
+        signal.signal(sig, stop)
+
+
+def _run(group: Any) -> None:
+    """Run a click group; once it has decided its exit status (its work done, or wound down
+    after a signal), the signals are ignored: the interpreter's exit (loader workers ended,
+    files closed) finishes, and a late Ctrl-C neither prints a traceback nor changes the
+    status."""
+    import signal
+
+    try:
+        group()
+    finally:
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), signal.SIG_IGN)
+
+
 def eegprep_main() -> None:
     """``eegprep ...``"""
+    _stop_during_start_up()
     _quick_exit()
     # eegprep does no linear algebra: OpenBLAS's threads, started when numpy is imported, only
     # spin (~0.1 CPU s in every process: this one, the forkserver, each worker). A user's own
     # setting is kept.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    _cli_module().eegprep_cli()
+    _run(_cli_module().eegprep_cli)
 
 
 def labram_main() -> None:
     """``labram ...``"""
+    _stop_during_start_up()
     _quick_exit()
-    _cli_module().labram_cli()
+    _run(_cli_module().labram_cli)

@@ -131,6 +131,17 @@ class OneLineErrors(click.Group):
             click_error(exc)
 
     def invoke(self, ctx: click.Context) -> Any:
+        with stop_on_signals():  # Ctrl-C, `kill`, a closed terminal: one line, work kept
+            try:
+                result = self._invoke(ctx)
+            except SystemExit as exc:
+                if exc.code in (0, None):
+                    _exit_if_stopped(ctx)
+                raise
+            _exit_if_stopped(ctx)  # a library swallowed the KeyboardInterrupt: still stopped
+            return result
+
+    def _invoke(self, ctx: click.Context) -> Any:
         from eegprep.base.redact import redact
 
         try:
@@ -143,6 +154,7 @@ class OneLineErrors(click.Group):
             sub = ctx.invoked_subcommand
             click_error(exc, f"{ctx.command_path} {sub}" if sub else ctx.command_path)
         except EegprepError as exc:
+            _exit_if_stopped(ctx)
             if ctx.meta.get("verbose"):
                 say_lines(redact(traceback.format_exc()).rstrip().splitlines(), err=True)
             say(f"error: {one_line(str(exc))}", err=True)
@@ -150,16 +162,12 @@ class OneLineErrors(click.Group):
         except (click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt as exc:  # Ctrl-C: not click's "Aborted!" with a bug's status 1
-            hint = INTERRUPTED_HINTS.get(ctx.invoked_subcommand or "", "")
-            if isinstance(exc, Terminated):
-                say(f"error: stopped (SIGTERM){hint}", err=True)
-                sys.exit(EXIT_TERMINATED)
-            say(f"error: interrupted (Ctrl-C){hint}", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+            _stopped(ctx, exc.name if isinstance(exc, Terminated) else "SIGINT")
         except BrokenPipeError:  # `eegprep ingest ... | head -1`: the reader left, not a bug
             _quiet_stdout()
             sys.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:  # a bug: one line; -v: the traceback too, credentials hidden
+            _exit_if_stopped(ctx)  # what a signal became on its way up (a library wrapped it)
             if ctx.meta.get("verbose"):
                 say_lines(redact(traceback.format_exc()).rstrip().splitlines(), err=True)
             where = "" if ctx.meta.get("verbose") else "run it again with -v for the traceback, "
@@ -171,6 +179,25 @@ class OneLineErrors(click.Group):
             sys.exit(EXIT_INTERNAL)
 
 
+def _exit_if_stopped(ctx: click.Context) -> None:
+    """Exit as :func:`_stopped` does when a signal stopped the command, whatever the error it
+    became on its way up (a KeyboardInterrupt raised inside a class's creation is a
+    RuntimeError, a loader worker's end the DataLoader's) or when a library swallowed it."""
+    if _STOPPING and _STOPPING[-1]:
+        _stopped(ctx, _STOPPING[-1])
+
+
+def _stopped(ctx: click.Context, name: str) -> NoReturn:
+    """The one line of a command a signal stopped, saying what was kept and what to run, and
+    its status: 128 + the signal's number, as a shell shows it."""
+    hint = INTERRUPTED_HINTS.get(ctx.invoked_subcommand or "", "")
+    if name == "SIGINT":
+        say(f"error: interrupted (Ctrl-C){hint}", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    say(f"error: stopped ({name}){hint}", err=True)
+    sys.exit(EXIT_HANGUP if name == "SIGHUP" else EXIT_TERMINATED)
+
+
 EXIT_INTERRUPTED = 130
 """The exit status of a command stopped by Ctrl-C (128 + SIGINT, as a shell reports it)."""
 
@@ -179,30 +206,71 @@ EXIT_TERMINATED = 143
 job scheduler or a container stopping."""
 
 
+EXIT_HANGUP = 129
+"""The exit status of a command stopped by SIGHUP (128 + SIGHUP): its terminal was closed."""
+
+
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the process is (:func:`stop_on_sigterm`): the command winds down
-    as on Ctrl-C (an ingest commits what finished) instead of dying mid-way."""
+    """SIGTERM or SIGHUP, raised where the process is (:func:`stop_on_signals`): the command
+    winds down as on Ctrl-C (an ingest commits what finished, a training run keeps its last
+    checkpoint) instead of dying mid-way. ``name`` is the signal's, ``status`` 128 + its
+    number."""
+
+    def __init__(self, name: str = "SIGTERM", status: int = EXIT_TERMINATED) -> None:
+        super().__init__(name)
+        self.name = name
+        self.status = status
+
+
+_STOPPING: list[str] = []
+"""The signal that began the wind-down in progress (empty when none): a second Ctrl-C, or a
+SIGTERM after it, while the first one's ``finally`` blocks run is ignored rather than cutting
+them short (a lock left, a temporary file not removed, a traceback)."""
 
 
 @contextlib.contextmanager
-def stop_on_sigterm() -> Iterator[None]:
-    """While in this block, SIGTERM raises :class:`Terminated` in the main thread (the previous
-    handler is restored after). For commands whose work Ctrl-C already winds down cleanly;
-    processes forked inside reset SIGTERM themselves (``eegprep.ingestion.workers``)."""
+def stop_on_signals() -> Iterator[None]:
+    """While in this block, the first SIGINT raises :class:`KeyboardInterrupt` and the first
+    SIGTERM or SIGHUP :class:`Terminated` in the main thread; the second, during the wind-down,
+    is ignored (a third raises again: the user insists). The previous handlers are restored
+    after. Processes forked inside reset the signals themselves (``eegprep.ingestion.workers``,
+    ``labram.data.loader``). Nested blocks (a subgroup's inside its group's) leave the outer
+    one in charge."""
     import signal
 
-    def terminated(signum: int, frame: Any) -> None:
-        raise Terminated()
-
-    try:
-        previous = signal.signal(signal.SIGTERM, terminated)
-    except ValueError:  # not the main thread: leave SIGTERM as it is
+    if _STOPPING:  # an outer block is in charge
         yield
         return
+
+    seen = [0]
+
+    def stop(signum: int, frame: Any) -> None:
+        seen[0] += 1
+        if seen[0] == 2:
+            return  # winding down already: let it finish (a third signal insists)
+        name = signal.Signals(signum).name
+        _STOPPING[-1] = _STOPPING[-1] or name
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise Terminated(name, EXIT_HANGUP if signum == signal.SIGHUP else EXIT_TERMINATED)
+
+    wanted = [signal.SIGINT, signal.SIGTERM]
+    if hasattr(signal, "SIGHUP"):  # not on Windows
+        wanted.append(signal.SIGHUP)
+    previous: dict[signal.Signals, Any] = {}
+    try:
+        for sig in wanted:
+            previous[sig] = signal.signal(sig, stop)
+    except ValueError:  # not the main thread: leave the signals as they are
+        yield
+        return
+    _STOPPING.append("")
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _STOPPING.pop()
 
 
 INTERRUPTED_HINTS = {
@@ -211,6 +279,11 @@ INTERRUPTED_HINTS = {
     "pretrain": ": run the same command with --resume to continue from its last checkpoint",
     "finetune": ": run the same command with --resume to continue from its last checkpoint",
     "embed": ": the chunks written so far are kept; run the same command again to finish",
+    "evaluate": ": nothing was written; run the same command again",
+    "predict": ": nothing was written; run the same command again",
+    "export": ": no file was left half-written; run the same command again",
+    "convert": ": no file was left half-written; run the same command again",
+    "report": ": no file was left half-written; run the same command again",
 }
 """What a Ctrl-C leaves, for the commands that keep their work (docs/cli.md)."""
 

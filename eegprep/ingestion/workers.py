@@ -369,13 +369,15 @@ def _shut_down(pool: Any, *, terminate: bool) -> None:
 
 
 def _worker_init(lifeline: Any, keep_alive: Any = None) -> None:
-    """In each worker: leave Ctrl-C to the driver, and exit when the driver is gone
+    """In each worker: leave Ctrl-C and SIGHUP to the driver, and exit when the driver is gone
     (``keep_alive``: the driver's end of the pipe, when a fork copied it here)."""
     import signal
     import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (a forked worker inherits the driver's)
+    if hasattr(signal, "SIGHUP"):  # a closed terminal reaches the whole group: the driver acts
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if keep_alive is not None:
         keep_alive.close()
     threading.Thread(target=_watch, args=(lifeline,), daemon=True).start()

@@ -418,5 +418,19 @@ def make_loader(
         pin_memory=pin_memory and _pins(),
         prefetch_factor=(slots.prefetch if slots else PLAIN_PREFETCH) if num_workers else None,
         persistent_workers=num_workers > 0,
+        worker_init_fn=_leave_signals_to_the_main_process,
     )
     return BatchLoader(dataset, loader, slots)
+
+
+def _leave_signals_to_the_main_process(worker_id: int) -> None:
+    """In each loader worker: Ctrl-C and a closed terminal reach the whole process group, but
+    only the main process acts on them (it winds down and ends its workers); SIGTERM keeps its
+    default, which the DataLoader uses to end a worker that does not exit (a forked worker
+    inherits the main process's handlers: ``eegprep.cli_group.stop_on_signals``)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)

@@ -1,0 +1,232 @@
+"""Ctrl-C (SIGINT), SIGTERM (`kill`, `timeout`, a scheduler) and SIGHUP (a closed terminal)
+during any command: one ``error:`` line, exit status 128 + the signal, the wind-down finished
+even when a second signal comes during it, no loader worker left and none killed by a signal
+the whole process group receives. The sweep over real runs at random moments is slow."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from labram.data.loader import WindowDataset, make_loader
+from labram.data.sampler import BatchPlan
+from labram.data.windows import build_pretrain_index
+
+REPO = Path(__file__).resolve().parents[2]
+STATUS = {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129}
+SAYS = {
+    "SIGINT": "interrupted (Ctrl-C)",
+    "SIGTERM": "stopped (SIGTERM)",
+    "SIGHUP": "stopped (SIGHUP)",
+}
+
+# In one process: every command of both groups, its work replaced by a signal to itself (a
+# real signal through the handler the group installed), then its exit status and stderr.
+EVERY_COMMAND = """
+import io, json, os, signal, sys, time, contextlib, click
+from cli import eegprep_cli, labram_cli
+def walk(cmd, path):
+    if isinstance(cmd, click.Group):
+        for name, sub in sorted(cmd.commands.items()):
+            yield from walk(sub, (*path, name))
+    else:
+        yield path, cmd
+for root, group in (("eegprep", eegprep_cli), ("labram", labram_cli)):
+    for path, cmd in walk(group, ()):
+        for sig in ("SIGINT", "SIGTERM", "SIGHUP"):
+            def work(*a, _sig=sig, **k):
+                os.kill(os.getpid(), getattr(signal, _sig))
+                time.sleep(30)
+            params, cmd.params = cmd.params, []
+            cmd.callback, real = work, cmd.callback
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                try:
+                    group.main(list(path), standalone_mode=True)
+                    code = 0
+                except SystemExit as exc:
+                    code = exc.code
+            cmd.callback, cmd.params = real, params
+            print(json.dumps([root, " ".join(path), sig, code, err.getvalue()]), flush=True)
+"""
+
+
+def _python(code: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+        timeout=timeout,
+    )  # fmt: skip
+
+
+def test_every_command_stops_on_every_signal_with_one_line() -> None:
+    """SIGTERM and SIGHUP killed every labram command (and every eegprep command but ingest) at
+    once: no line, no wind-down (a training run's loader workers, its lock, a half-made folder
+    left to the kernel), a status the shell shows as a crash."""
+    res = _python(EVERY_COMMAND)
+    lines = res.stdout.splitlines()
+    assert res.returncode == 0, (res.stdout[-1500:], res.stderr[-1500:])
+    assert len(lines) >= 3 * 15, res.stdout  # every command of both groups, three signals each
+    for line in lines:
+        _, _, sig, code, text = json.loads(line)
+        assert code == STATUS[sig], line
+        assert text.count("\n") == 1 and text.startswith(f"error: {SAYS[sig]}"), line
+
+
+SECOND_SIGNAL = """
+import os, signal, sys, time
+from pathlib import Path
+import labram.commands as c
+marker = Path(sys.argv[1])
+def slow_cleanup(*a, **k):
+    try:
+        os.kill(os.getpid(), signal.{first})
+        time.sleep(30)
+    finally:  # the wind-down: a second signal comes in the middle of it
+        os.kill(os.getpid(), signal.{second})
+        time.sleep(0.2)
+        marker.write_text("wound down")
+c.run_folder = slow_cleanup
+from cli import labram_cli
+labram_cli(["pretrain", "--store", "s.zarr"])
+"""
+
+
+@pytest.mark.parametrize(("first", "second"), [("SIGINT", "SIGINT"), ("SIGTERM", "SIGINT"),
+                                               ("SIGHUP", "SIGTERM")])  # fmt: skip
+def test_a_second_signal_during_the_wind_down_does_not_cut_it_short(
+    tmp_path: Path, first: str, second: str
+) -> None:
+    """A second Ctrl-C while the first one's ``finally`` blocks run (a loader's workers ended,
+    a lock released, a checkpoint's temporary file removed) raised a new KeyboardInterrupt in
+    the middle of them: the rest of the wind-down never ran."""
+    marker = tmp_path / "marker"
+    code = SECOND_SIGNAL.format(first=first, second=second).replace(
+        "sys.argv[1]", repr(str(marker))
+    )
+    res = _python(code)
+    assert res.returncode == STATUS[first], res.stderr
+    assert res.stderr.strip().splitlines() == [res.stderr.strip()], res.stderr
+    assert res.stderr.startswith(f"error: {SAYS[first]}"), res.stderr
+    assert marker.read_text() == "wound down"
+
+
+def _children() -> set[int]:
+    me, out = os.getpid(), set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if int(fields[1]) == me and fields[0] != "Z":
+                out.add(int(entry))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGHUP"])
+def test_loader_workers_leave_group_signals_to_the_main_process(
+    stores: list[str], sig: str
+) -> None:
+    """Ctrl-C and a closed terminal reach every process of the group. A loader worker died of
+    SIGHUP (the main process then failed with the DataLoader's 'worker killed' error, a bug's
+    status 1 instead of the wind-down) and raised KeyboardInterrupt at SIGINT; the main
+    process alone decides, and its workers keep serving until it ends them."""
+    plan = BatchPlan(build_pretrain_index(stores), batch_size=4, seed=2, drop_last=False)
+    ds = WindowDataset(plan)
+    ds.set_epoch(0)
+    expected = [b["ids"].tolist() for b in make_loader(ds)]
+    before = _children()
+    loader = make_loader(ds, num_workers=2)
+    it = iter(loader)
+    got = [next(it)["ids"].tolist()]
+    workers = _children() - before
+    assert len(workers) >= 2
+    for pid in workers:
+        os.kill(pid, getattr(signal, sig))
+    got += [b["ids"].tolist() for b in it]
+    assert got == expected
+    assert all(Path(f"/proc/{pid}").exists() for pid in workers)  # still serving
+
+
+WRAPPED = """
+import os, signal, sys, time
+import labram.commands as c
+def work(*a, **k):
+    try:
+        os.kill(os.getpid(), signal.{sig})
+        time.sleep(30)
+    except KeyboardInterrupt as exc:
+        {then}
+c.run_folder = work
+from cli import labram_cli
+labram_cli(["pretrain", "--store", "s.zarr"])
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize(
+    "then",
+    [
+        "raise RuntimeError('class creation wrapped it') from exc",  # (Python's __set_name__)
+        "return None",  # a library swallowed it
+    ],
+)
+def test_a_signal_a_library_wrapped_or_swallowed_still_stops(sig: str, then: str) -> None:
+    """A Ctrl-C inside a class's creation reaches the command as a RuntimeError: it was
+    reported as a bug (status 1); one a library swallowed let the command end with status 0
+    as if never stopped."""
+    res = _python(WRAPPED.format(sig=sig, then=then))
+    assert res.returncode == STATUS[sig], res.stderr
+    assert res.stderr.strip().splitlines() == [res.stderr.strip()], res.stderr
+    assert res.stderr.startswith(f"error: {SAYS[sig]}: run the same command with --resume")
+
+
+CONSOLE = """
+import atexit, os, signal, sys, time
+from pathlib import Path
+import eegprep._console as console
+marker = Path({marker!r})
+def late():  # the interpreter's exit: a loader's workers joined, files closed
+    os.kill(os.getpid(), signal.{sig})
+    time.sleep(0.2)
+    marker.write_text("exited")
+class During:
+    @property
+    def labram_cli(self):
+        if {at_start}:  # while the command's modules are imported
+            os.kill(os.getpid(), signal.{sig})
+            time.sleep(30)
+        def group():
+            atexit.register(late)
+            sys.exit(0)
+        return group
+console._cli_module = During
+console.labram_main()
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("at_start", [True, False], ids=["start-up", "exit"])
+def test_the_console_script_before_and_after_the_command(
+    tmp_path: Path, sig: str, at_start: bool
+) -> None:
+    """Before the group takes the signals (the imports: ~1 s) Ctrl-C was a traceback and
+    SIGTERM or SIGHUP a silent death; after the command (the interpreter's exit) Ctrl-C was a
+    traceback from an exit handler, which it cut short."""
+    marker = tmp_path / "marker"
+    res = _python(CONSOLE.format(marker=str(marker), sig=sig, at_start=at_start))
+    if at_start:
+        assert res.returncode == STATUS[sig], res.stderr
+        assert res.stderr == f"error: {SAYS[sig]}\n"
+    else:
+        assert (res.returncode, res.stderr) == (0, "")
+        assert marker.read_text() == "exited"
