@@ -80,9 +80,11 @@ def _run(group: Any) -> None:
     try:
         group()
     finally:
-        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-            if hasattr(signal, name):
-                signal.signal(getattr(signal, name), signal.SIG_IGN)
+        sigs = [getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)]
+        for sig in sigs:
+            signal.signal(sig, signal.SIG_IGN)
+        if hasattr(signal, "pthread_sigmask"):  # and blocked: the interpreter's finalization
+            signal.pthread_sigmask(signal.SIG_BLOCK, sigs)  # puts the default handlers back
 
 
 def eegprep_main() -> None:

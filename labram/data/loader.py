@@ -14,7 +14,9 @@ fork).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import warnings
 import weakref
 from collections.abc import Iterator
@@ -219,6 +221,19 @@ class BatchLoader:
     @property
     def num_workers(self) -> int:
         return int(self.loader.num_workers)
+
+    def close(self) -> None:
+        """End the workers now, a signal meanwhile deferred to the end (idempotent; the loader
+        starts new ones if iterated again). Left to the garbage collector, a signal during
+        their shutdown cut it short: the workers lived until the interpreter's exit, where
+        multiprocessing terminated them and the DataLoader's SIGCHLD handler printed a
+        traceback."""
+        iterator = getattr(self.loader, "_iterator", None)
+        shutdown = getattr(iterator, "_shutdown_workers", None)
+        if shutdown is not None:
+            with _signals_deferred():  # a Ctrl-C in the middle left the workers running
+                shutdown()
+        self.loader._iterator = None
 
     @property
     def persistent_workers(self) -> bool:
@@ -434,3 +449,26 @@ def _leave_signals_to_the_main_process(worker_id: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Ctrl-C, SIGTERM or SIGHUP arriving in this block acts when it ends (the handler the
+    command installed runs then), not in the middle of it. In the main thread only (elsewhere
+    Python runs no handler)."""
+    import signal
+
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    sigs = [getattr(signal, n) for n in names if hasattr(signal, n)]
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    came: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: came.append(signum)) for sig in sigs}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for signum in dict.fromkeys(came):
+            signal.raise_signal(signum)

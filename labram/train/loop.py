@@ -171,23 +171,28 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
         ds, num_workers=cfg.num_workers, generator=loader_gen,
         pin_memory=dinfo.device.type == "cuda",
     )  # fmt: skip
-    while at.step < total:
-        ds.set_epoch(at.epoch, at.batch_in_epoch)
-        for batch in loader:
-            lr = lr_at(at.step, total=total, warmup=warmup, peak=peak, floor=cfg.min_lr)
-            loss, metrics = stepper(batch, lr, at.step)
-            at.step, at.batch_in_epoch = at.step + 1, at.batch_in_epoch + 1
-            _log_step(run, at, batch, loss, metrics, runlog, lr, total)
-            if at.step % cfg.ckpt_every == 0 and at.step < total and dinfo.is_main:
-                state = checkpoint_dict(run, model, opt, at.step, at.epoch, at.batch_in_epoch, gen)
-                atomic_save({**state, "log_window": at.interval}, ckpt)
-            if at.step >= total:
-                break
-        if at.batch_in_epoch >= len(ds.plan.batches(at.epoch)):  # the epoch is complete
-            if run.on_epoch_end is not None:
-                at.last.update(run.on_epoch_end(model, at.epoch, at.step) or {})
-                wrapped.train()
-            at.epoch, at.batch_in_epoch = at.epoch + 1, 0
+    try:
+        while at.step < total:
+            ds.set_epoch(at.epoch, at.batch_in_epoch)
+            for batch in loader:
+                lr = lr_at(at.step, total=total, warmup=warmup, peak=peak, floor=cfg.min_lr)
+                loss, metrics = stepper(batch, lr, at.step)
+                at.step, at.batch_in_epoch = at.step + 1, at.batch_in_epoch + 1
+                _log_step(run, at, batch, loss, metrics, runlog, lr, total)
+                if at.step % cfg.ckpt_every == 0 and at.step < total and dinfo.is_main:
+                    state = checkpoint_dict(
+                        run, model, opt, at.step, at.epoch, at.batch_in_epoch, gen
+                    )
+                    atomic_save({**state, "log_window": at.interval}, ckpt)
+                if at.step >= total:
+                    break
+            if at.batch_in_epoch >= len(ds.plan.batches(at.epoch)):  # the epoch is complete
+                if run.on_epoch_end is not None:
+                    at.last.update(run.on_epoch_end(model, at.epoch, at.step) or {})
+                    wrapped.train()
+                at.epoch, at.batch_in_epoch = at.epoch + 1, 0
+    finally:  # the workers end here, whatever stopped the loop (a signal: docs/cli.md)
+        loader.close()
     if at.batch_in_epoch > 0 and run.on_epoch_end is not None:  # max_steps ended the run
         at.last.update(run.on_epoch_end(model, at.epoch, at.step) or {})  # inside an epoch
     if dinfo.is_main:

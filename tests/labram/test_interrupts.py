@@ -98,8 +98,7 @@ labram_cli(["pretrain", "--store", "s.zarr"])
 """
 
 
-@pytest.mark.parametrize(("first", "second"), [("SIGINT", "SIGINT"), ("SIGTERM", "SIGINT"),
-                                               ("SIGHUP", "SIGTERM")])  # fmt: skip
+@pytest.mark.parametrize(("first", "second"), [("SIGINT", "SIGINT"), ("SIGHUP", "SIGTERM")])
 def test_a_second_signal_during_the_wind_down_does_not_cut_it_short(
     tmp_path: Path, first: str, second: str
 ) -> None:
@@ -172,12 +171,11 @@ labram_cli(["pretrain", "--store", "s.zarr"])
 """
 
 
-@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize(
-    "then",
+    ("sig", "then"),
     [
-        "raise RuntimeError('class creation wrapped it') from exc",  # (Python's __set_name__)
-        "return None",  # a library swallowed it
+        ("SIGINT", "raise RuntimeError('class creation wrapped it') from exc"),  # __set_name__
+        ("SIGTERM", "return None"),  # a library swallowed it
     ],
 )
 def test_a_signal_a_library_wrapped_or_swallowed_still_stops(sig: str, then: str) -> None:
@@ -214,8 +212,11 @@ console.labram_main()
 """
 
 
-@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGHUP"])
-@pytest.mark.parametrize("at_start", [True, False], ids=["start-up", "exit"])
+@pytest.mark.parametrize(
+    ("sig", "at_start"),
+    [("SIGINT", True), ("SIGHUP", True), ("SIGTERM", False)],
+    ids=["start-up-SIGINT", "start-up-SIGHUP", "exit-SIGTERM"],
+)
 def test_the_console_script_before_and_after_the_command(
     tmp_path: Path, sig: str, at_start: bool
 ) -> None:
@@ -230,3 +231,33 @@ def test_the_console_script_before_and_after_the_command(
     else:
         assert (res.returncode, res.stderr) == (0, "")
         assert marker.read_text() == "exited"
+
+
+SIGNAL_IN_THE_SHUTDOWN = """
+import os, signal
+from torch.utils.data import dataloader
+real, calls = dataloader._MultiProcessingDataLoaderIter._shutdown_workers, []
+def shutdown(self):  # the run's end: `kill` just as the loader's workers are being ended
+    if not calls:
+        calls.append(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+    real(self)
+dataloader._MultiProcessingDataLoaderIter._shutdown_workers = shutdown
+from cli import labram_cli
+labram_cli({argv!r})
+"""
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
+def test_a_signal_while_the_loader_workers_end_lets_them_end(store: str, tmp_path: Path) -> None:
+    """SIGTERM while the loader's workers were being ended (the end of a run, left to the
+    garbage collector) cut their shutdown short: the run's status was 0 and, at the exit,
+    multiprocessing terminated the workers and the DataLoader's SIGCHLD handler printed a
+    traceback. Now they end, then the run stops with its one line."""
+    argv = ["-q", "tokenizer", "--store", store, "--size", "tiny", "--max-steps", "2",
+            "--batch-size", "4", "--workers", "2", "--device", "cpu",
+            "--out", str(tmp_path / "run")]  # fmt: skip
+    res = _python(SIGNAL_IN_THE_SHUTDOWN.format(argv=argv))
+    assert res.returncode == 143, res.stderr[-2000:]
+    assert res.stderr.startswith("error: stopped (SIGTERM)"), res.stderr[-2000:]
+    assert res.stderr.count("\n") == 1, res.stderr[-2000:]
