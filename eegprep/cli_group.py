@@ -10,6 +10,7 @@ docs/cli.md.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import re
@@ -166,17 +167,60 @@ class OneLineErrors(click.Group):
         except BrokenPipeError:  # `eegprep ingest ... | head -1`: the reader left, not a bug
             _quiet_stdout()
             sys.exit(EXIT_BROKEN_PIPE)
-        except Exception as exc:  # a bug: one line; -v: the traceback too, credentials hidden
+        except OSError as exc:
             _exit_if_stopped(ctx)  # what a signal became on its way up (a library wrapped it)
+            line = place_problem(exc)
+            if line is None:
+                raise_bug(ctx, exc)
             if ctx.meta.get("verbose"):
                 say_lines(redact(traceback.format_exc()).rstrip().splitlines(), err=True)
-            where = "" if ctx.meta.get("verbose") else "run it again with -v for the traceback, "
-            say(
-                f"error: internal error (a bug): {type(exc).__name__}: {one_line(str(exc))} "
-                f"({where}and report it)",
-                err=True,
-            )
-            sys.exit(EXIT_INTERNAL)
+            say(f"error: {one_line(line)}", err=True)
+            sys.exit(EXIT_USAGE)
+        except Exception as exc:  # a bug: one line; -v: the traceback too, credentials hidden
+            _exit_if_stopped(ctx)  # what a signal became on its way up (a library wrapped it)
+            raise_bug(ctx, exc)
+
+
+def raise_bug(ctx: click.Context, exc: BaseException) -> NoReturn:
+    """An unexpected exception (a bug): one line, exit status 1; ``-v``: the traceback too,
+    credentials hidden."""
+    from eegprep.base.redact import redact
+
+    if ctx.meta.get("verbose"):
+        say_lines(redact(traceback.format_exc()).rstrip().splitlines(), err=True)
+    where = "" if ctx.meta.get("verbose") else "run it again with -v for the traceback, "
+    say(
+        f"error: internal error (a bug): {type(exc).__name__}: {one_line(str(exc))} "
+        f"({where}and report it)",
+        err=True,
+    )
+    sys.exit(EXIT_INTERNAL)
+
+
+PLACE_ERRORS = {
+    errno.ENOSPC: "free some space",
+    errno.EDQUOT: "free some space (the disk quota is used up)",
+    errno.EROFS: "make it writable or pick another place",
+    errno.EFBIG: "raise the file size limit or pick another place",
+    errno.EACCES: "make it writable or pick another place",
+    errno.EPERM: "make it writable or pick another place",
+}
+"""What a place a command writes to (its disk, quota or permissions) can refuse, never a bug
+of ours, each with what to do before running the command again."""
+
+
+def place_problem(exc: OSError) -> str | None:
+    """One line for ``exc`` when the place being written refused it (:data:`PLACE_ERRORS`):
+    the file, what happened, what to do; ``None`` for any other ``OSError`` (a bug).
+    Every whole-file write names its file (:func:`eegprep.base.files.named_error`)."""
+    from eegprep.base.files import as_text
+
+    todo = PLACE_ERRORS.get(exc.errno or 0)
+    if todo is None:
+        return None
+    why = exc.strerror or os.strerror(exc.errno or 0)
+    where = f"{as_text(os.fspath(exc.filename))}: " if exc.filename is not None else ""
+    return f"{where}cannot write it ({why}); {todo} and run the same command again"
 
 
 def _exit_if_stopped(ctx: click.Context) -> None:

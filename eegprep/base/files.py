@@ -15,7 +15,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 TMP_MARK = ".tmp-"
 """What every temporary name carries: ``model.pt.tmp-1f0c9a2e``."""
@@ -60,9 +60,67 @@ def replaced_atomically(
             finally:
                 os.close(fd)
         os.replace(tmp, path)
+    except OSError as exc:
+        discard(tmp)
+        raise named_error(exc, path) from exc
     except BaseException:
         discard(tmp)
         raise
+
+
+def named_error(exc: OSError, path: str | os.PathLike[str]) -> OSError:
+    """``exc`` naming ``path``, the file being written, instead of its temporary name (or of
+    nothing: a write to a full disk names no file): the error the user is shown must say which
+    file could not be written. The same ``errno``, so the same subclass (``OSError(13, ...)``
+    is a ``PermissionError``); an error that names ``path`` already is returned as it is."""
+    if exc.filename is not None and os.fspath(exc.filename) == os.fspath(path):
+        return exc
+    if exc.errno is None:
+        return exc
+    return OSError(exc.errno, exc.strerror or os.strerror(exc.errno), os.fspath(path))
+
+
+class WriteErrorKept:
+    """A raw binary file for a library that writes through a file object and hides the
+    operating system's error behind its own (``torch.save``'s zip writer says "unexpected pos
+    704 vs 598" when the disk is full): each ``write`` writes all its bytes or raises, and the
+    first error is kept in :attr:`error` for :func:`written_through` to raise instead."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.error: OSError | None = None
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        done = 0
+        try:
+            while done < len(view):
+                done += os.write(self.fd, view[done:])
+        except OSError as exc:
+            self.error = self.error or exc
+            raise
+        return len(view)
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+
+@contextlib.contextmanager
+def written_through(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """``path`` (a temporary file of :func:`replaced_atomically`) opened for a library to write
+    through (:class:`WriteErrorKept`); when the block fails after a write did, the write's
+    ``OSError`` (a full disk, a file size limit) is raised, naming ``path``, instead of the
+    library's own words for it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    out = WriteErrorKept(fd)
+    try:
+        yield cast(BinaryIO, out)  # what a library takes: it calls write (and flush) only
+    except BaseException as exc:
+        if out.error is not None and exc is not out.error:
+            raise named_error(out.error, path) from exc
+        raise
+    finally:
+        os.close(fd)
 
 
 def discard(path: str | os.PathLike[str]) -> None:

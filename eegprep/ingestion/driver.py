@@ -130,8 +130,10 @@ def ingest(
                 gone = _sources_gone(manifest, str(found.root), writer, cfg, report)
                 listed = _run(tasks, writer, cfg, report, seen)
                 _note_renamed(gone, listed, writer, report)
-            finally:
-                _save_seen(seen, writer)
+            except BaseException:
+                _save_seen(seen, writer, quiet=True)  # the error that stopped it is the line
+                raise
+            _save_seen(seen, writer)
             report.seconds = round(time.perf_counter() - t0, 3)
             report.report_path = writer.loc.shown(writer.save_report(report.to_dict()))
     except EegprepError:
@@ -346,13 +348,15 @@ def _is_current(
     return "content"
 
 
-def _save_seen(seen: SeenFiles, writer: StoreWriter) -> None:
-    """Keep what this run verified (a failure only costs a content check next time)."""
+def _save_seen(seen: SeenFiles, writer: StoreWriter, *, quiet: bool = False) -> None:
+    """Keep what this run verified (a failure only costs a content check next time; a warning
+    line unless ``quiet``: the ingest is stopping with the error line that says why)."""
     listed = [(rid, r.get("group")) for rid, r in writer.existing().items()]
     try:
         seen.save(writer.loc, listed)
     except OSError as exc:
-        log.warning("%s: cannot save the source files' stamps: %s", writer.loc.display, exc)
+        if not quiet:
+            log.warning("%s: cannot save the source files' stamps: %s", writer.loc.display, exc)
 
 
 def _run(
@@ -386,6 +390,8 @@ def _run(
                 if res.detail:
                     report.details[res.relpath] = res.detail
                 writer.loc.remove(res.staging)  # a staging name or an unlisted new version
+                if res.store_errno is not None:  # a full or read-only store: stop, one line
+                    raise OSError(res.store_errno, os.strerror(res.store_errno))
                 continue
             pending.append((res.staging, res.record))
             report.n_ingested += 1

@@ -259,11 +259,25 @@ def writable_location(out: str | os.PathLike[str]) -> Location:
         )
     for folder in (existing, os.path.join(existing, "_eegprep")):
         if os.path.isdir(folder) and not os.access(folder, os.W_OK | os.X_OK):
+            if _read_only_mount(folder):  # root too: access() says so for a read-only mount
+                raise StoreError(
+                    f"{loc.display}: cannot write the store: {folder} is on a read-only file "
+                    "system (Read-only file system); choose another --out or mount it writable"
+                )
             raise StoreError(
                 f"{loc.display}: cannot write the store: {folder} is read-only for this user "
                 "(permission denied); choose another --out or fix its permissions"
             )
     return loc
+
+
+def _read_only_mount(folder: str) -> bool:
+    """Whether ``folder`` lies on a file system mounted read-only (not a permission: no
+    ``chmod`` helps)."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs (Windows)
+        return False
 
 
 STORE_PATH_ROOM = 320

@@ -90,6 +90,7 @@ class IngestResult:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     detail: str = ""
+    store_errno: int | None = None  # the store's disk is full or read-only: the ingest stops
 
     @property
     def ok(self) -> bool:
@@ -117,6 +118,8 @@ def run_task(task: IngestTask) -> IngestResult:
         res.error = f"{name}: out of memory while processing"
     except OSError as exc:  # the disk or the store's service: say which, and what happened
         res.error = f"{name}: {_os_problem(exc, task)}"
+        if exc.errno in STORE_STOPS:  # every recording after it would fail the same way
+            res.store_errno = exc.errno
         res.detail = _traceback(exc)
     except Exception as exc:  # a bug or an unforeseen file: report it, keep the corpus going
         codec = _failed_codec(exc)
@@ -135,6 +138,11 @@ def _traceback(exc: BaseException) -> str:
     stack = "".join(traceback.format_tb(exc.__traceback__))
     return redact(f"Traceback (most recent call last):\n{stack}{type(exc).__name__}: "
                   f"{clip_message(str(exc))}")  # fmt: skip
+
+
+STORE_STOPS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
+"""A task's errors that are the store's, not its recording's: no later recording could be
+written either, so the ingest stops (commits what finished) with one line."""
 
 
 def _os_problem(exc: OSError, task: IngestTask) -> str:

@@ -25,6 +25,7 @@ that finds a segment deleted under it (compaction) lists again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Sequence
 from typing import Any, cast
@@ -354,7 +355,10 @@ def append(loc: Location, rows: Sequence[Row]) -> None:
     names = _segments(loc)
     loc.write_bytes(_dump(rows, base=False), *INDEX_DIR, f"{_next_seq(names):010d}.jsonl")
     if len(names) + 1 > COMPACT_AFTER:
-        compact(loc)
+        # the rows are listed now: a compaction that fails (a full disk) leaves the segments,
+        # all readable, and must not read as the segment unwritten (the commit would undo it)
+        with contextlib.suppress(OSError):
+            compact(loc)
 
 
 def compact(loc: Location) -> None:

@@ -429,24 +429,39 @@ class StoreWriter:
         """
         if not items:
             return []
-        replaced, done, failed = [], [], []
-        for staged, record in items:
-            try:
-                old = self._move_into_place(staged, record)
-            except OSError as exc:
-                if exc.errno in _STORE_WIDE:
-                    raise
-                failed.append((record.id, f"cannot be moved into place: {exc.strerror}"))
-                self.loc.remove(staged)
-                continue
-            done.append(record)
-            if old is not None:
-                replaced.append(old)
-        if replaced:  # before the index switches: a kill in between retires nothing listed
-            self._retire(replaced)
-        append(self.loc, done)
+        replaced: list[str] = []
+        done: list[RecordingRecord] = []
+        failed: list[tuple[str, str]] = []
+        try:
+            for staged, record in items:
+                try:
+                    old = self._move_into_place(staged, record)
+                except OSError as exc:
+                    if exc.errno in _STORE_WIDE:
+                        raise
+                    failed.append((record.id, f"cannot be moved into place: {exc.strerror}"))
+                    self.loc.remove(staged)
+                    continue
+                done.append(record)
+                if old is not None:
+                    replaced.append(old)
+            if replaced:  # before the index switches: a kill in between retires nothing listed
+                self._retire(replaced)
+            append(self.loc, done)  # one file written whole, or not at all
+        except OSError:
+            self._unplace(done)
+            raise
         self._note_listed(r.to_dict() for r in done)
         return failed
+
+    def _unplace(self, records: list[RecordingRecord]) -> None:
+        """Remove the groups a commit moved into place and could not list (its index segment
+        not written: a full or read-only disk): the store is left as the last commit left it,
+        which ``validate`` finds sound, and the next ingest writes them again. (A kill there
+        leaves them for the next ingest to list again, :meth:`_relist`.)"""
+        for record in records:
+            with contextlib.suppress(OSError):
+                self.loc.remove(check_group(record.group))
 
     def note_damaged(self, group: str, damage: list[str]) -> None:
         """``group`` (listed) is damaged, and is being written again (``--repair``): when it is

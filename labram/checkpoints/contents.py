@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from eegprep.base.files import written_through
 from labram.checkpoints.errors import CorruptCheckpointError
 from labram.checkpoints.export_journal import weights_replaced
 from labram.checkpoints.output_paths import writing
@@ -151,5 +152,5 @@ def save_checkpoint(obj: Any, path: str | os.PathLike[str]) -> None:
     An export at ``path`` is replaced with its cards as a unit, and the name of an export's
     card refused (:func:`~labram.checkpoints.export_journal.weights_replaced`)."""
     check_loadable(obj, Path(path).name)
-    with writing(path), weights_replaced(path) as tmp:
-        torch.save(obj, tmp)
+    with writing(path), weights_replaced(path) as tmp, written_through(tmp) as fh:
+        torch.save(obj, fh)  # a full disk: the OSError, not the zip writer's RuntimeError

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from eegprep.base.errors import EegprepError
-from eegprep.base.files import discard, replaced_atomically, temporary_name
+from eegprep.base.files import discard, replaced_atomically, temporary_name, written_through
 from labram.checkpoints.contents import CKPT_FORMAT, CKPT_VERSION, check_loadable
 from labram.checkpoints.errors import CheckpointError, CorruptCheckpointError
 from labram.checkpoints.layouts import ours_dict
@@ -50,8 +50,8 @@ def atomic_save(obj: Any, path: Path, *, keep_previous: bool = True) -> None:
     """
     check_loadable(obj, path.name)  # what we write, we can read back without unpickling code
     _check_finite(obj, path)
-    with replaced_atomically(path, durable=True) as tmp:
-        torch.save(obj, tmp)
+    with replaced_atomically(path, durable=True) as tmp, written_through(tmp) as fh:
+        torch.save(obj, fh)  # a full disk: the OSError, not the zip writer's RuntimeError
         if keep_previous and path.exists():
             _keep_previous(path)
 

@@ -309,20 +309,28 @@ def _enospc(*args: Any, **kwargs: Any) -> Any:
     raise OSError(errno.ENOSPC, "No space left on device", "/store/recordings/x/data/c.0.0")
 
 
-def test_disk_full_in_a_task_names_file_and_store(
+def test_disk_full_in_a_task_stops_the_ingest_in_one_line(
     tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A full disk while a recording is written is the store's, not the recording's: every
+    later recording would fail the same way (a line each, every file read and filtered for
+    nothing), so the ingest stops at the first with one line, exit status 2."""
     import eegprep.ingestion.task
 
-    monkeypatch.setattr(eegprep.ingestion.task, "write_recording", _enospc)
+    calls = []
+
+    def enospc(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        _enospc()
+
+    monkeypatch.setattr(eegprep.ingestion.task, "write_recording", enospc)
     store = tmp_path / "s.zarr"
-    result = cli(*ingest_args(tuh_corpus, store))
-    assert result.exit_code == 3, result.output
-    skipped = [x for x in result.output.splitlines() if x.startswith("skipped: ")]
-    assert len(skipped) == 3
-    for line in skipped:
-        assert line.endswith(f"no space left on device while writing the store ({store})")
-        assert ".edf:" in line and "internal error" not in line
+    line = assert_one_error(cli(*ingest_args(tuh_corpus, store)))
+    assert line == (
+        f"error: {store}: no space left on device while writing the store; free some space "
+        "and run the same command again (what was committed is kept)"
+    )
+    assert len(calls) == 1  # no later recording was read
     assert not (store / "_eegprep" / "lock").exists()
 
 

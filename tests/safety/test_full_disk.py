@@ -1,0 +1,253 @@
+"""A full disk and a read-only place, for every command that writes (tests/full_disk.py: a real
+tmpfs as root, else an emulation).
+
+Each run that cannot write must end with ONE line naming the file (or the store) and the
+problem, exit status 2, no traceback; leave no temporary file; leave what was there before
+byte for byte (a store that validates, a checkpoint that loads); and a re-run after space is
+freed must end as a run that never failed. Found on a real tmpfs: labram's run files and
+checkpoints were "internal error" (an ``OSError`` naming nothing, or torch's zip writer's
+``RuntimeError: unexpected pos``); an ingest whose disk filled went on reading every later
+file to skip it with the same line; a full disk at a commit's index segment left recordings
+moved into place and unlisted, which ``validate`` called damage.
+"""
+
+from __future__ import annotations
+
+import errno
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from click.testing import CliRunner, Result
+
+from cli import eegprep_cli
+from eegprep.base.files import write_atomically
+from tests.full_disk import Disk, small_disk, snapshot, temporaries
+from tests.labram.cli_runs import run_labram
+
+MIB = 1 << 20
+
+
+def run_eegprep(*args: object) -> Result:
+    return CliRunner().invoke(eegprep_cli, [str(a) for a in args])
+
+
+def one_line(code: int, output: str, *says: str) -> str:
+    """Exit 2, one ``error:`` line and nothing else (no traceback), holding each of ``says``."""
+    lines = output.strip().splitlines()
+    assert code == 2, output
+    assert len(lines) == 1 and lines[0].startswith("error: "), output
+    assert "internal error" not in output and "Traceback" not in output
+    for text in says:
+        assert text in lines[0], output
+    return lines[0]
+
+
+def store_bytes(store: Path) -> dict[str, bytes]:
+    """A store's objects but its reports and seen-files cache (times and paths of the run)."""
+    return {
+        k: v
+        for k, v in snapshot(store).items()
+        if not k.startswith("_eegprep/reports/") and k != "_eegprep/seen.json"
+    }
+
+
+# --- the lowest write layer --------------------------------------------------------------
+
+
+def test_a_whole_file_write_on_a_full_disk_names_the_file(tmp_path: Path) -> None:
+    """The error of a whole-file write names the file written (not its temporary name, nor
+    nothing: the kernel's ENOSPC names no file), and the old bytes stay."""
+    with small_disk(tmp_path, 64 * 1024) as disk:
+        target = disk.path / "results.json"
+        write_atomically(target, b"old")
+        with pytest.raises(OSError) as info:
+            write_atomically(target, b"x" * MIB)
+        assert info.value.errno == errno.ENOSPC and info.value.filename == str(target)
+        assert target.read_bytes() == b"old" and not temporaries(disk.path)
+        disk.set_read_only()
+        with pytest.raises(OSError) as info:
+            write_atomically(target, b"new")
+        assert info.value.errno == errno.EROFS and info.value.filename == str(target)
+        assert target.read_bytes() == b"old"
+
+
+def test_a_checkpoint_on_a_full_disk_is_the_os_error_and_the_old_one_stays(
+    tmp_path: Path,
+) -> None:
+    """torch.save's zip writer reports a full disk as ``RuntimeError: unexpected pos``: the
+    checkpoint writer raises the write's own ``OSError``, naming ``last.pt``."""
+    from labram.checkpoints.safe_read import read_checkpoint
+    from labram.train.checkpoint import atomic_save
+
+    with small_disk(tmp_path, 256 * 1024) as disk:
+        last = disk.path / "last.pt"
+        atomic_save({"model": {"w": torch.ones(100)}, "step": 1}, last, keep_previous=False)
+        before = last.read_bytes()
+        with pytest.raises(OSError) as info:
+            atomic_save({"model": {"w": torch.ones(200_000)}, "step": 2}, last)
+        assert info.value.errno == errno.ENOSPC and info.value.filename == str(last)
+        assert last.read_bytes() == before and not temporaries(disk.path)
+        assert int(read_checkpoint(last)["step"]) == 1
+
+
+# --- eegprep ingest ------------------------------------------------------------------------
+
+
+def ingest(src: Path, out: Path, *more: str) -> Result:
+    return run_eegprep("ingest", "tuh", "--src", src, "--out", out, "--workers", "0", *more)
+
+
+@pytest.fixture
+def clean_store(tuh_corpus: Path, tmp_path: Path) -> tuple[Path, int]:
+    """A store of ``tuh_corpus`` ingested where space never ran out, and its size on a tmpfs."""
+    out = tmp_path / "clean.zarr"
+    assert ingest(tuh_corpus, out).exit_code == 0
+    need = sum(-(-p.stat().st_size // 4096) * 4096 for p in out.rglob("*") if p.is_file())
+    return out, need
+
+
+def check_stopped_then_finished(
+    disk: Disk, src: Path, store: Path, clean: Path, res: Result, *more: str
+) -> None:
+    """One line naming the store; a store that validates (if any); the re-run after space
+    is freed ends with the clean store's bytes."""
+    one_line(res.exit_code, res.output, str(store))
+    assert not temporaries(disk.path)
+    if (store / "zarr.json").exists():
+        check = run_eegprep("validate", store)
+        assert check.exit_code == 0, check.output
+    disk.set_read_only(False)
+    disk.resize(64 * MIB)
+    res = ingest(src, store, *more)
+    assert res.exit_code == 0, res.output
+    assert store_bytes(store) == store_bytes(clean)
+
+
+@pytest.mark.parametrize("share", [0.02, 0.6])
+def test_ingest_into_a_new_store_on_a_full_disk(
+    tuh_corpus: Path, tmp_path: Path, clean_store: tuple[Path, int], share: float
+) -> None:
+    clean, need = clean_store
+    with small_disk(tmp_path, int(need * share) // 4096 * 4096 + 4096) as disk:
+        store = disk.path / "s.zarr"
+        res = ingest(tuh_corpus, store)
+        check_stopped_then_finished(disk, tuh_corpus, store, clean, res)
+
+
+def test_ingest_into_a_read_only_store_leaves_it_as_it_was(
+    tuh_corpus: Path, tmp_path: Path, clean_store: tuple[Path, int]
+) -> None:
+    clean, need = clean_store
+    with small_disk(tmp_path, 4 * need) as disk:
+        store = disk.path / "s.zarr"
+        assert ingest(tuh_corpus, store, "--limit", "1").exit_code == 0
+        before = snapshot(store)
+        disk.set_read_only()
+        res = ingest(tuh_corpus, store)
+        one_line(res.exit_code, res.output, str(store), "Read-only file system")
+        assert snapshot(store) == before
+        check_stopped_then_finished(disk, tuh_corpus, store, clean, res)
+
+
+def test_a_commit_whose_index_segment_fails_leaves_a_store_that_validates(
+    tuh_corpus: Path, tmp_path: Path, clean_store: tuple[Path, int], monkeypatch: Any
+) -> None:
+    """The groups a commit moved into place are removed again when its index segment cannot
+    be written: ``validate`` called them damage (a group the index does not list)."""
+    import eegprep.store.writer
+
+    clean, _ = clean_store
+    store = tmp_path / "s.zarr"
+    assert ingest(tuh_corpus, store, "--limit", "1").exit_code == 0
+    before = snapshot(store / "recordings")
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(eegprep.store.writer, "append", full)
+        res = ingest(tuh_corpus, store)
+    one_line(res.exit_code, res.output, str(store), "no space left on device")
+    check = run_eegprep("validate", store)
+    assert check.exit_code == 0, check.output
+    assert snapshot(store / "recordings") == before  # nothing moved in is left unlisted
+    assert ingest(tuh_corpus, store).exit_code == 0
+    assert store_bytes(store) == store_bytes(clean)
+
+
+# --- labram: a run folder ------------------------------------------------------------------
+
+
+def tokenizer(store: str, out: Path, *more: object) -> tuple[int, str]:
+    return run_labram("tokenizer", "--store", store, "--size", "tiny", "--out", out,
+                      "--max-steps", 2, "--device", "cpu", "--deterministic", *more)  # fmt: skip
+
+
+def losses(log: Path) -> list[list[str]]:
+    """A training log's rows without ``tokens_per_s`` (a clock's)."""
+    rows = [line.split(",") for line in log.read_text().splitlines()]
+    drop = rows[0].index("tokens_per_s")
+    return [row[:drop] + row[drop + 1 :] for row in rows]
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    from tests.labram.training_stores import write_pretrain_store
+
+    root = tmp_path_factory.mktemp("full-disk-run")
+    store = write_pretrain_store(root / "a.zarr", n_subjects=3, seconds=40)
+    code, out = tokenizer(store, root / "run")
+    assert code == 0, out
+    return store, root / "run"
+
+
+@pytest.mark.parametrize("size", [8 * 1024, 64 * 1024])
+def test_a_training_run_on_a_full_disk_names_the_file_and_resumes(
+    clean_run: tuple[str, Path], tmp_path: Path, size: int
+) -> None:
+    store, clean = clean_run
+    with small_disk(tmp_path, size) as disk:
+        run = disk.path / "run"
+        code, out = tokenizer(store, run)
+        line = one_line(code, out, str(disk.path), "No space left on device")
+        assert line.split(": ")[1].startswith(str(run)), line  # the file, under the run
+        assert not temporaries(disk.path)
+        disk.resize(64 * MIB)
+        code, out = tokenizer(store, run, "--resume")
+        assert code == 0, out
+        assert losses(run / "log.csv") == losses(clean / "log.csv")  # --deterministic: bit-exact
+
+
+def test_a_training_run_in_a_read_only_folder_is_one_line(
+    clean_run: tuple[str, Path], tmp_path: Path
+) -> None:
+    store, _ = clean_run
+    with small_disk(tmp_path, 4 * MIB, read_only=True) as disk:
+        code, out = tokenizer(store, disk.path / "run")
+        one_line(code, out, str(disk.path), "Read-only file system")
+
+
+def test_a_resume_that_fills_the_disk_keeps_last_pt(
+    clean_run: tuple[str, Path], tmp_path: Path
+) -> None:
+    """``last.pt`` of the run being resumed is kept, byte for byte and loadable, when the disk
+    fills while its successor is written; the resume after space is freed completes."""
+    from labram.checkpoints.safe_read import read_checkpoint
+
+    store, clean = clean_run
+    with small_disk(tmp_path, 64 * MIB) as disk:
+        run = disk.path / "run"
+        shutil.copytree(clean, run)
+        before = {k: v for k, v in snapshot(run).items() if k.endswith(".pt")}
+        disk.resize(disk.used() + 8 * 1024)
+        code, out = tokenizer(store, run, "--resume", "--max-steps", 4)
+        one_line(code, out, str(run), "No space left on device")
+        after = {k: v for k, v in snapshot(run).items() if k.endswith(".pt")}
+        assert after == before and not temporaries(disk.path)
+        assert read_checkpoint(run / "last.pt")["step"] == 2
+        disk.resize(64 * MIB)
+        code, out = tokenizer(store, run, "--resume", "--max-steps", 4)
+        assert code == 0, out
