@@ -211,5 +211,26 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def temporaries(folder: Path) -> list[str]:
-    """The temporary files (``NAME.tmp-XXXXXXXX``) left anywhere under ``folder``."""
-    return [str(p) for p in Path(folder).rglob("*") if ".tmp-" in p.name]
+    """The temporary files left anywhere under ``folder``: ours (``NAME.tmp-XXXXXXXX``),
+    zarr's (``NAME.HEX.partial``) and safetensors' (``.tmpXXXXXX``)."""
+    return [
+        str(p)
+        for p in Path(folder).rglob("*")
+        if ".tmp-" in p.name or p.name.endswith(".partial") or p.name.startswith(".tmp")
+    ]
+
+
+def sizes(need: int, n: int = 20) -> list[int]:
+    """About ``n`` file-system sizes from one page up to just under ``need`` bytes (what the job
+    takes), closer together near the top, where the last and largest writes fail."""
+    top = max(PAGE, need - PAGE)
+    out = {PAGE * k for k in (1, 2, 3)}  # the first writes: a lock, a folder, a config
+    out |= {need // PAGE * PAGE - PAGE * k for k in (1, 2, 3)}  # the last: a chunk, progress
+    for i in range(n):
+        out.add(max(PAGE, int(top * (i + 1) / n) // PAGE * PAGE))
+    return sorted(s for s in out if PAGE <= s < need)
+
+
+def used_by(folder: Path) -> int:
+    """The bytes ``folder``'s files take on a tmpfs (each rounded up to a page)."""
+    return sum(-(-p.stat().st_size // PAGE) * PAGE for p in Path(folder).rglob("*") if p.is_file())

@@ -51,7 +51,7 @@ from torch import Tensor
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
-from eegprep.base.files import replaced_atomically, write_problem
+from eegprep.base.files import named_error, replaced_atomically, write_problem
 from eegprep.store.reader import Store
 from labram.checkpoints.load import Loaded, backbone_model, check_windows_fit, load_model
 from labram.data.block_reader import BlockReader
@@ -653,7 +653,10 @@ def embed(
     buckets = index.buckets()
     for c in todo:
         ids = np.arange(c * cfg.chunk_windows, min(len(index), (c + 1) * cfg.chunk_windows))
-        _embed_chunk(model, reader, ids, buckets, cfg, dinfo.device, arrays)
+        try:
+            _embed_chunk(model, reader, ids, buckets, cfg, dinfo.device, arrays)
+        except OSError as exc:  # zarr's chunk writes name no file: the store is the place
+            raise named_error(exc, out) from exc  # the chunks recorded before are kept
         own.add(c)
         _atomic_write(progress, strict_json.dumps({"chunks": sorted(own)}))
     barrier()

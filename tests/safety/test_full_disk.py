@@ -24,7 +24,7 @@ from click.testing import CliRunner, Result
 
 from cli import eegprep_cli
 from eegprep.base.files import write_atomically
-from tests.full_disk import Disk, small_disk, snapshot, temporaries
+from tests.full_disk import Disk, sizes, small_disk, snapshot, temporaries, used_by
 from tests.labram.cli_runs import run_labram
 
 MIB = 1 << 20
@@ -251,3 +251,145 @@ def test_a_resume_that_fills_the_disk_keeps_last_pt(
         disk.resize(64 * MIB)
         code, out = tokenizer(store, run, "--resume", "--max-steps", 4)
         assert code == 0, out
+
+
+# --- labram embed: zarr's chunk writes name no file ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from labram.checkpoints.layouts import save_ours
+    from labram.model.classifier import LaBraMClassifier
+    from labram.model.config import model_config
+
+    path = tmp_path_factory.mktemp("model") / "best.pt"
+    torch.manual_seed(0)
+    save_ours(LaBraMClassifier(model_config("tiny"), 2), path)
+    return path
+
+
+def embed(store: str, model: Path, out: Path) -> tuple[int, str]:
+    return run_labram("embed", "--store", store, "--checkpoint", model, "--out", out,
+                      "--device", "cpu")  # fmt: skip
+
+
+def test_embed_on_a_full_disk_names_its_store_at_every_size(
+    clean_run: tuple[str, Path], tiny_model: Path, tmp_path: Path
+) -> None:
+    """Creating the embedding store named it; a chunk write (zarr's, naming no file) was
+    "cannot write it" with no path: every size from a page up names ``--out``, and the run
+    again after space is freed ends with the bytes of one that never failed."""
+    store, _ = clean_run
+    clean = tmp_path / "clean.zarr"
+    code, out = embed(store, tiny_model, clean)
+    assert code == 0, out
+    need = used_by(clean)
+    for size in sizes(need, n=6):
+        with small_disk(tmp_path, size) as disk:
+            out_dir = disk.path / "e.zarr"
+            code, out = embed(store, tiny_model, out_dir)
+            if code == 0:
+                continue  # (page rounding: it fitted)
+            one_line(code, out, str(out_dir))
+            assert not temporaries(disk.path)
+            disk.resize(64 * MIB)
+            code, out = embed(store, tiny_model, out_dir)
+            assert code == 0, out
+            assert snapshot(out_dir) == snapshot(clean)
+
+
+# --- wide sweeps: ~20 sizes from a page up to just under what each job needs ---------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_ingest_sweep_of_disk_sizes(
+    tuh_corpus: Path, tmp_path: Path, clean_store: tuple[Path, int], workers: str
+) -> None:
+    clean, need = clean_store
+    for size in sizes(need):
+        with small_disk(tmp_path, size) as disk:
+            if not disk.real and workers != "0":
+                pytest.skip("worker processes write outside this process: a real tmpfs needs root")
+            store = disk.path / "s.zarr"
+            res = ingest(tuh_corpus, store, "--workers", workers)
+            if res.exit_code == 0:
+                continue
+            check_stopped_then_finished(disk, tuh_corpus, store, clean, res, "--workers", workers)
+
+
+@pytest.mark.slow
+def test_ingest_adding_to_a_store_sweep_keeps_earlier_recordings(
+    tuh_corpus: Path, tmp_path: Path, clean_store: tuple[Path, int]
+) -> None:
+    clean, need = clean_store
+    first = tmp_path / "first.zarr"
+    assert ingest(tuh_corpus, first, "--limit", "1").exit_code == 0
+    base = used_by(first) + 64 * 1024
+    for extra in sizes(need - used_by(first)):
+        with small_disk(tmp_path, base + extra) as disk:
+            store = disk.path / "s.zarr"
+            shutil.copytree(first, store)
+            before = snapshot(store / "recordings")
+            res = ingest(tuh_corpus, store)
+            if res.exit_code == 0:
+                continue
+            after = snapshot(store / "recordings")
+            assert {k: after.get(k) for k in before} == before
+            check_stopped_then_finished(disk, tuh_corpus, store, clean, res)
+
+
+@pytest.mark.slow
+def test_training_run_sweep_of_disk_sizes(clean_run: tuple[str, Path], tmp_path: Path) -> None:
+    store, clean = clean_run
+    for size in sizes(used_by(clean)):
+        with small_disk(tmp_path, size) as disk:
+            run = disk.path / "run"
+            code, out = tokenizer(store, run)
+            if code == 0:
+                continue
+            one_line(code, out, str(run), "No space left on device")
+            assert not temporaries(disk.path)
+            disk.resize(64 * MIB)
+            code, out = tokenizer(store, run, "--resume")
+            assert code == 0, out
+            assert losses(run / "log.csv") == losses(clean / "log.csv")
+
+
+@pytest.mark.slow
+def test_export_sweep_keeps_the_old_export(tiny_model: Path, tmp_path: Path) -> None:
+    """An export replacing another (``--force``) on a disk that fills keeps the old one whole."""
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    code, out = run_labram("export", tiny_model, "--out", clean / "m.safetensors")
+    assert code == 0, out
+    need = used_by(clean)
+    for extra in sizes(need, n=10):
+        with small_disk(tmp_path, need + extra) as disk:
+            for f in clean.iterdir():
+                shutil.copy(f, disk.path / f.name)
+            before = snapshot(disk.path)
+            code, out = run_labram("export", tiny_model, "--out", disk.path / "m.safetensors",
+                                   "--force")  # fmt: skip
+            if code == 0:
+                continue
+            one_line(code, out, str(disk.path))
+            assert snapshot(disk.path) == before and not temporaries(disk.path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("what", ["--plots", "--html"])
+def test_stats_outputs_sweep(clean_store: tuple[Path, int], tmp_path: Path, what: str) -> None:
+    store, _ = clean_store
+    target = tmp_path / "clean-out"
+    res = run_eegprep("stats", store, what, target)
+    assert res.exit_code == 0, res.output
+    need = used_by(target) if target.is_dir() else -(-target.stat().st_size // 4096) * 4096
+    for size in [*sizes(need, n=6), "read-only"]:
+        ro = size == "read-only"
+        with small_disk(tmp_path, 4 * MIB if ro else int(size), read_only=ro) as disk:
+            res = run_eegprep("stats", store, what, disk.path / "out")
+            if res.exit_code == 0:
+                continue
+            one_line(res.exit_code, res.output, str(disk.path / "out"))
+            assert not temporaries(disk.path)
