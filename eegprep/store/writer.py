@@ -449,19 +449,24 @@ class StoreWriter:
                 self._retire(replaced)
             append(self.loc, done)  # one file written whole, or not at all
         except OSError:
-            self._unplace(done)
+            self._unplace(done, [check_group(r.group) for _, r in items])
             raise
         self._note_listed(r.to_dict() for r in done)
         return failed
 
-    def _unplace(self, records: list[RecordingRecord]) -> None:
+    def _unplace(self, records: list[RecordingRecord], groups: list[str]) -> None:
         """Remove the groups a commit moved into place and could not list (its index segment
-        not written: a full or read-only disk): the store is left as the last commit left it,
-        which ``validate`` finds sound, and the next ingest writes them again. (A kill there
-        leaves them for the next ingest to list again, :meth:`_relist`.)"""
+        not written: a full or read-only disk), and a corpus folder it made whose ``zarr.json``
+        it could not write (``groups``: every group of the commit): the store is left as the
+        last commit left it, which ``validate`` finds sound, and the next ingest writes them
+        again. (A kill there leaves them for the next ingest to list again, :meth:`_relist`.)"""
         for record in records:
             with contextlib.suppress(OSError):
                 self.loc.remove(check_group(record.group))
+        for corpus_group in sorted({g.rsplit("/", 1)[0] for g in groups}):
+            if self.loc.local and not self.loc.exists(corpus_group, "zarr.json"):
+                with contextlib.suppress(OSError):  # only an empty one: never a listed group
+                    os.rmdir(self.loc.path(corpus_group))
 
     def note_damaged(self, group: str, damage: list[str]) -> None:
         """``group`` (listed) is damaged, and is being written again (``--repair``): when it is

@@ -152,28 +152,48 @@ def test_ingest_into_a_read_only_store_leaves_it_as_it_was(
         check_stopped_then_finished(disk, tuh_corpus, store, clean, res)
 
 
-def test_a_commit_whose_index_segment_fails_leaves_a_store_that_validates(
-    tuh_corpus: Path, tmp_path: Path, clean_store: tuple[Path, int], monkeypatch: Any
+@pytest.mark.parametrize("fails", ["index segment", "corpus group"])
+def test_a_commit_that_cannot_write_leaves_a_store_that_validates(
+    tuh_corpus: Path, tmp_path: Path, clean_store: tuple[Path, int], monkeypatch: Any, fails: str
 ) -> None:
     """The groups a commit moved into place are removed again when its index segment cannot
-    be written: ``validate`` called them damage (a group the index does not list)."""
+    be written: ``validate`` called them damage (a group the index does not list); and the
+    corpus folder a first commit made, whose ``zarr.json`` could not be written, is removed
+    (``validate``: "recordings/tuh/zarr.json: missing")."""
+    import eegprep.store.fs
     import eegprep.store.writer
 
     clean, _ = clean_store
     store = tmp_path / "s.zarr"
-    assert ingest(tuh_corpus, store, "--limit", "1").exit_code == 0
-    before = snapshot(store / "recordings")
+    # the corpus group is written by a store's first commit; the index segment by every one
+    if fails == "index segment":
+        assert ingest(tuh_corpus, store, "--limit", "1").exit_code == 0
+    before = snapshot(store / "recordings") if store.exists() else {}
 
     def full(*args: Any, **kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
+    real_write = eegprep.store.fs.write_atomically
+
+    def corpus_group_full(path: Any, data: bytes, **kwargs: Any) -> None:
+        if Path(path).parts[-3:] == ("recordings", "tuh", "zarr.json"):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)  # as the real write does
+            full()
+        real_write(path, data, **kwargs)
+
     with monkeypatch.context() as patched:
-        patched.setattr(eegprep.store.writer, "append", full)
+        if fails == "index segment":
+            patched.setattr(eegprep.store.writer, "append", full)
+        else:
+            patched.setattr(eegprep.store.fs, "write_atomically", corpus_group_full)
         res = ingest(tuh_corpus, store)
     one_line(res.exit_code, res.output, str(store), "no space left on device")
     check = run_eegprep("validate", store)
     assert check.exit_code == 0, check.output
-    assert snapshot(store / "recordings") == before  # nothing moved in is left unlisted
+    after = snapshot(store / "recordings")
+    before.setdefault("zarr.json", after.get("zarr.json", b""))  # the store's own, made now
+    assert after == before  # nothing moved in is left unlisted
+    assert not (store / "recordings" / "tuh").exists() or before
     assert ingest(tuh_corpus, store).exit_code == 0
     assert store_bytes(store) == store_bytes(clean)
 
