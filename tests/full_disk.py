@@ -49,8 +49,9 @@ def can_mount() -> bool:
             probe.rmdir()
 
 
-def _mount(path: Path, size: int) -> bool:
-    cmd = ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)]
+def _mount(path: Path, size: int, inodes: int | None = None) -> bool:
+    options = f"size={size}" + (f",nr_inodes={inodes}" if inodes else "")
+    cmd = ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)]
     return subprocess.run(cmd, capture_output=True).returncode == 0
 
 
@@ -65,9 +66,10 @@ def _remount(path: Path, options: str) -> None:
 class Disk:
     """A folder on a small file system (:func:`small_disk`)."""
 
-    def __init__(self, path: Path, size: int, real: bool) -> None:
+    def __init__(self, path: Path, size: int, real: bool, inodes: int | None = None) -> None:
         self.path = path
         self.size = size
+        self.inodes = inodes  # the most files and folders it holds (its root counts one)
         self.real = real
         self.read_only = False
 
@@ -83,6 +85,10 @@ class Disk:
         if self.real:
             _remount(self.path, "ro" if read_only else "rw")
 
+    def n_entries(self) -> int:
+        """Files and folders on it, its root included (what ``inodes`` bounds)."""
+        return 1 + sum(len(dirs) + len(files) for _, dirs, files in os.walk(self.path))
+
     def used(self) -> int:
         """The bytes of every file under the folder, each rounded up to a page as tmpfs counts."""
         total = 0
@@ -95,12 +101,15 @@ class Disk:
 
 
 @contextlib.contextmanager
-def small_disk(tmp_path: Path, size: int, *, read_only: bool = False) -> Iterator[Disk]:
-    """A folder on a file system of ``size`` bytes (read-only when asked) under ``tmp_path``."""
+def small_disk(
+    tmp_path: Path, size: int, *, read_only: bool = False, inodes: int | None = None
+) -> Iterator[Disk]:
+    """A folder on a file system of ``size`` bytes (read-only when asked; ``inodes``: holding
+    at most that many files and folders, its own root included) under ``tmp_path``."""
     path = Path(tmp_path) / f"disk-{uuid.uuid4().hex[:8]}"
     path.mkdir()
-    real = can_mount() and _mount(path, size)
-    disk = Disk(path, size, real)
+    real = can_mount() and _mount(path, size, inodes)
+    disk = Disk(path, size, real, inodes)
     if real:
         unmount = atexit.register(_umount, path)  # an interrupted test leaves no mount behind
         try:
@@ -141,9 +150,15 @@ def _emulated(disk: Disk) -> Iterator[None]:
         if disk.read_only and _inside(disk, path):
             raise _refuse(errno.EROFS, path)
 
+    def check_inode(path: Any) -> None:
+        new = _inside(disk, path) and not os.path.lexists(os.fsdecode(path))
+        if new and disk.inodes is not None and disk.n_entries() >= disk.inodes:
+            raise _refuse(errno.ENOSPC, path)
+
     def fake_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
         if any(c in mode for c in "wax+"):
             check_ro(file)
+            check_inode(file)
             if _inside(disk, file) and disk.used() >= disk.size:
                 raise _refuse(errno.ENOSPC, file)
         return real_open(file, mode, *args, **kwargs)
@@ -151,6 +166,7 @@ def _emulated(disk: Disk) -> Iterator[None]:
     def fake_os_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
         if flags & writing:
             check_ro(path)
+            check_inode(path)
         fd = real_os_open(path, flags, *args, **kwargs)
         if flags & writing and _inside(disk, path):
             tracked.add(fd)
@@ -176,6 +192,7 @@ def _emulated(disk: Disk) -> Iterator[None]:
 
     def fake_mkdir(path: Any, *args: Any, **kwargs: Any) -> None:
         check_ro(path)
+        check_inode(path)
         real_mkdir(path, *args, **kwargs)
 
     def fake_unlink(path: Any, *args: Any, **kwargs: Any) -> None:

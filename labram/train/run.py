@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -275,9 +276,10 @@ def run_lock(out: Path) -> Iterator[None]:
         fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
     except OSError as exc:  # a read-only folder or file system: refused before any work
         why = write_problem(out, exc)
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)  # no block, or no inode, left
+        todo = "free some space" if full else "make it writable"
         raise UsageError(
-            f"{out}: cannot write into the run folder ({why}); make it writable, or pass "
-            "another --out"
+            f"{out}: cannot write into the run folder ({why}); {todo}, or pass another --out"
         ) from None
     try:
         try:

@@ -45,6 +45,16 @@ def one_line(code: int, output: str, *says: str) -> str:
     return lines[0]
 
 
+def ends_in_one_error(code: int, output: str, *says: str) -> str:
+    """Exit 2, and the output ends with its only ``error:`` line (a command may have printed
+    its results before the write that failed: ``stats`` its table before its plots, a training
+    run its summary before ``command.txt``); no traceback."""
+    lines = output.strip().splitlines()
+    assert code == 2, output
+    assert [x for x in lines if x.startswith("error:")] == lines[-1:], output
+    return one_line(code, lines[-1], *says)
+
+
 def store_bytes(store: Path) -> dict[str, bytes]:
     """A store's objects but its reports and seen-files cache (times and paths of the run)."""
     return {
@@ -250,6 +260,19 @@ def test_a_training_run_in_a_read_only_folder_is_one_line(
         one_line(code, out, str(disk.path), "Read-only file system")
 
 
+@pytest.mark.parametrize("inodes", [2, 4])
+def test_a_training_run_on_a_disk_without_inodes_left_says_so(
+    clean_run: tuple[str, Path], tmp_path: Path, inodes: int
+) -> None:
+    """No inode left is a full disk too (ENOSPC): the run folder's first file said "make it
+    writable"; every line says to free some space."""
+    store, _ = clean_run
+    with small_disk(tmp_path, 64 * MIB, inodes=inodes) as disk:
+        code, out = tokenizer(store, disk.path / "run")
+        line = one_line(code, out, str(disk.path / "run"), "No space left on device")
+        assert "free some space" in line and "make it writable" not in line
+
+
 def test_a_resume_that_fills_the_disk_keeps_last_pt(
     clean_run: tuple[str, Path], tmp_path: Path
 ) -> None:
@@ -368,7 +391,7 @@ def test_training_run_sweep_of_disk_sizes(clean_run: tuple[str, Path], tmp_path:
             code, out = tokenizer(store, run)
             if code == 0:
                 continue
-            one_line(code, out, str(run), "No space left on device")
+            ends_in_one_error(code, out, str(run), "No space left on device")
             assert not temporaries(disk.path)
             disk.resize(64 * MIB)
             code, out = tokenizer(store, run, "--resume")
@@ -411,5 +434,5 @@ def test_stats_outputs_sweep(clean_store: tuple[Path, int], tmp_path: Path, what
             res = run_eegprep("stats", store, what, disk.path / "out")
             if res.exit_code == 0:
                 continue
-            one_line(res.exit_code, res.output, str(disk.path / "out"))
+            ends_in_one_error(res.exit_code, res.output, str(disk.path / "out"))
             assert not temporaries(disk.path)
