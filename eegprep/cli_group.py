@@ -202,8 +202,8 @@ PLACE_ERRORS = {
     errno.EDQUOT: "free some space (the disk quota is used up)",
     errno.EROFS: "make it writable or pick another place",
     errno.EFBIG: "raise the file size limit or pick another place",
-    errno.EACCES: "make it writable or pick another place",
-    errno.EPERM: "make it writable or pick another place",
+    errno.EACCES: "fix its permissions or pick another place",
+    errno.EPERM: "fix its permissions or pick another place",
 }
 """What a place a command writes to (its disk, quota or permissions) can refuse, never a bug
 of ours, each with what to do before running the command again."""
@@ -220,7 +220,9 @@ def place_problem(exc: OSError) -> str | None:
         return None
     why = exc.strerror or os.strerror(exc.errno or 0)
     where = f"{as_text(os.fspath(exc.filename))}: " if exc.filename is not None else ""
-    return f"{where}cannot write it ({why}); {todo} and run the same command again"
+    # a permission may refuse a read as well as a write: only the others are surely writes
+    what = "cannot use it" if exc.errno in (errno.EACCES, errno.EPERM) else "cannot write it"
+    return f"{where}{what} ({why}); {todo} and run the same command again"
 
 
 def _exit_if_stopped(ctx: click.Context) -> None:

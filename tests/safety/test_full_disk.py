@@ -14,6 +14,7 @@ moved into place and unlisted, which ``validate`` called damage.
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -436,3 +437,43 @@ def test_stats_outputs_sweep(clean_store: tuple[Path, int], tmp_path: Path, what
                 continue
             ends_in_one_error(res.exit_code, res.output, str(disk.path / "out"))
             assert not temporaries(disk.path)
+
+
+# --- the one-line handler of both command groups -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "says", "status"),
+    [
+        (errno.ENOSPC, "cannot write it (No space left on device); free some space", 2),
+        (errno.EROFS, "cannot write it (Read-only file system)", 2),
+        (errno.EDQUOT, "free some space (the disk quota is used up)", 2),
+        (errno.EFBIG, "raise the file size limit", 2),
+        (errno.EACCES, "cannot use it (Permission denied); fix its permissions", 2),
+        (errno.EBADF, "internal error (a bug)", 1),  # not the place's: ours
+    ],
+)
+def test_a_place_refusing_a_write_is_one_line_naming_the_file(
+    code: int, says: str, status: int
+) -> None:
+    """Any command an OSError of the place it writes to reaches (none named it before: it was
+    "internal error (a bug)") prints one line naming the file, exit 2; any other OSError is
+    still a bug's line."""
+    import click
+
+    from eegprep.cli_group import OneLineErrors
+
+    @click.group(cls=OneLineErrors)
+    def group() -> None:
+        pass
+
+    @group.command()
+    def write() -> None:
+        raise OSError(code, os.strerror(code), "/x/y.pt")
+
+    res = CliRunner().invoke(group, ["write"])
+    assert res.exit_code == status, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], res.output
+    if status == 2:
+        assert lines[0].startswith("error: /x/y.pt: "), res.output
