@@ -477,3 +477,43 @@ def test_a_place_refusing_a_write_is_one_line_naming_the_file(
     assert len(lines) == 1 and says in lines[0], res.output
     if status == 2:
         assert lines[0].startswith("error: /x/y.pt: "), res.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("job", ["--repair", "--prune"])
+def test_repair_and_prune_sweep(
+    tuh_corpus: Path, tmp_path: Path, clean_store: tuple[Path, int], job: str
+) -> None:
+    """``--repair`` of a flipped chunk and ``--prune`` of a source gone, on a disk that fills:
+    one line; the store as it was (only the planted damage reported); the re-run finishes."""
+    clean, _ = clean_store
+    src = tmp_path / "src"
+    shutil.copytree(tuh_corpus, src)
+    if job == "--prune":
+        next(iter(sorted(src.rglob("*.edf")))).unlink()
+    failed = 0
+    for extra in sizes(used_by(clean) // 2, n=8):
+        with small_disk(tmp_path, 64 * MIB) as disk:
+            store = disk.path / "s.zarr"
+            shutil.copytree(clean, store)
+            if job == "--repair":
+                chunk = sorted(store.glob("recordings/tuh/*/data/c.0.0"))[0]
+                data = bytearray(chunk.read_bytes())
+                data[len(data) // 2] ^= 1
+                chunk.write_bytes(bytes(data))
+            before = run_eegprep("validate", store)
+            disk.resize(used_by(disk.path) + extra)
+            res = ingest(src, store, job)
+            if res.exit_code in (0, 3):  # it fitted (3: --prune names the file gone)
+                continue
+            failed += 1
+            ends_in_one_error(res.exit_code, res.output, str(store))
+            assert not temporaries(disk.path)
+            after = run_eegprep("validate", store)
+            assert (after.exit_code, after.output) == (before.exit_code, before.output)
+            disk.resize(64 * MIB)
+            res = ingest(src, store, job)
+            assert res.exit_code in (0, 3), res.output  # 3: --prune names the file gone
+            check = run_eegprep("validate", store)
+            assert check.exit_code == 0, check.output
+    assert failed  # the sweep reached the job's writes
