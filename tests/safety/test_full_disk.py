@@ -517,3 +517,40 @@ def test_repair_and_prune_sweep(
             check = run_eegprep("validate", store)
             assert check.exit_code == 0, check.output
     assert failed  # the sweep reached the job's writes
+
+
+@pytest.mark.slow
+def test_demo_sweep_then_the_same_corpus(tmp_path: Path) -> None:
+    clean = tmp_path / "clean"
+    assert run_eegprep("demo", "--out", clean).exit_code == 0
+    for size in [*sizes(used_by(clean), n=6), "read-only"]:
+        ro = size == "read-only"
+        with small_disk(tmp_path, 4 * MIB if ro else int(size), read_only=ro) as disk:
+            res = run_eegprep("demo", "--out", disk.path / "demo")
+            assert res.exit_code != 0
+            one_line(res.exit_code, res.output, str(disk.path / "demo"))
+            assert not temporaries(disk.path)
+            disk.set_read_only(False)
+            disk.resize(64 * MIB)
+            assert run_eegprep("demo", "--out", disk.path / "demo").exit_code == 0
+            assert snapshot(disk.path / "demo") == snapshot(clean)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [4096, "read-only"])
+def test_config_set_on_a_full_or_read_only_disk_keeps_the_file(
+    tmp_path: Path, tuh_corpus: Path, monkeypatch: Any, size: Any
+) -> None:
+    ro = size == "read-only"
+    with small_disk(tmp_path, 4096 * 4) as disk:
+        cfg = disk.path / "config.toml"
+        monkeypatch.setenv("EEGPREP_CONFIG", str(cfg))
+        assert run_eegprep("config", "set", "tuh", tuh_corpus).exit_code == 0
+        before = cfg.read_bytes()
+        if ro:
+            disk.set_read_only()
+        else:
+            (disk.path / "fill").write_bytes(b"x" * (disk.size - used_by(disk.path)))
+        res = run_eegprep("config", "set", "tuab", tuh_corpus)
+        one_line(res.exit_code, res.output, str(cfg))
+        assert cfg.read_bytes() == before and not temporaries(disk.path)
