@@ -410,7 +410,24 @@ def say(text: object = "", *, err: bool = False, info: bool = False) -> None:
         ctx = click.get_current_context(silent=True)
         if ctx is not None and ctx.meta.get("quiet"):
             return
-    click.echo(shown_line(str(text)), err=err)
+    try:
+        click.echo(shown_line(str(text)), err=err)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # output redirected to a full disk: name where it went
+        if exc.filename is not None or exc.errno is None:
+            raise
+        raise OSError(exc.errno, exc.strerror, _output_name(err)) from exc
+
+
+def _output_name(err: bool) -> str:
+    """What the standard output (or error) is, to name it in a line: its file where the system
+    says (``/proc/self/fd``), else the stream's name."""
+    stream = "standard error" if err else "standard output"
+    try:
+        return f"{os.readlink(f'/proc/self/fd/{2 if err else 1}')} ({stream})"
+    except OSError:
+        return f"the {stream}"
 
 
 def say_lines(lines: Iterable[object], *, err: bool = False, info: bool = False) -> None:

@@ -554,3 +554,23 @@ def test_config_set_on_a_full_or_read_only_disk_keeps_the_file(
         res = run_eegprep("config", "set", "tuab", tuh_corpus)
         one_line(res.exit_code, res.output, str(cfg))
         assert cfg.read_bytes() == before and not temporaries(disk.path)
+
+
+def test_output_redirected_to_a_full_disk_names_where_it_went(
+    clean_store: tuple[Path, int], tmp_path: Path
+) -> None:
+    """``eegprep stats --json > FILE`` on a full disk said "error: cannot write it (No space
+    left on device)", naming nothing: the line names the standard output's file."""
+    import subprocess
+    import sys
+
+    store, _ = clean_store
+    with small_disk(tmp_path, 4 * 4096) as disk:
+        if not disk.real:
+            pytest.skip("the command's own process writes the output: it needs a real tmpfs")
+        (disk.path / "fill").write_bytes(b"x" * (disk.size - used_by(disk.path)))
+        target = disk.path / "stats.json"
+        with open(target, "w") as out:
+            cmd = [sys.executable, "-m", "eegprep", "stats", str(store), "--json"]
+            res = subprocess.run(cmd, stdout=out, stderr=subprocess.PIPE, text=True)
+    one_line(res.returncode, res.stderr, f"{target} (standard output)", "No space left on device")
