@@ -72,6 +72,7 @@ from labram.data.windows import (
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import BLOCK_SECONDS, PATCH_SIZE
 from labram.model.mem import LaBraMForMEM
+from labram.stages.zarr_partials import remove_partials, settle
 from labram.train.distributed import barrier, setup
 
 log = logging.getLogger(__name__)
@@ -616,7 +617,10 @@ def embed(
     if dinfo.is_main:
         _warn_skipped(skipped, f"{int(index.n_patches.min())}-{int(index.n_patches.max())} s")
     params = _params(loaded, str(checkpoint), stores, index, cfg)
-    if dinfo.is_main and not _open_existing(out, params):
+    resumed = dinfo.is_main and _open_existing(out, params)
+    if resumed:  # ours: what a kill or a failed write left (the other ranks wait below)
+        remove_partials(out)
+    if dinfo.is_main and not resumed:
         n_out = model.n_outputs if isinstance(model, LaBraMClassifier) else None
         if loaded.head_untrained:  # a released backbone without its head: no logits to keep
             log.warning(
@@ -633,6 +637,7 @@ def embed(
                 params=params, label_keys=keys,
             )  # fmt: skip
         except OSError as exc:  # a read-only or missing place, a file in the path, a full disk
+            _left_behind(out)
             raise UsageError(
                 f"--out {given}: cannot write the embedding store ({write_problem(out, exc)}): "
                 "pick a folder you can write"
@@ -656,6 +661,8 @@ def embed(
         try:
             _embed_chunk(model, reader, ids, buckets, cfg, dinfo.device, arrays)
         except OSError as exc:  # zarr's chunk writes name no file: the store is the place
+            if dinfo.world_size == 1:  # (other ranks' writes in flight: their resume sweeps)
+                _left_behind(out)
             raise named_error(exc, out) from exc  # the chunks recorded before are kept
         own.add(c)
         _atomic_write(progress, strict_json.dumps({"chunks": sorted(own)}))
@@ -681,6 +688,14 @@ def embed(
 
 
 __all__ = ["EmbedConfig", "chunks_of_rank", "completed", "embed", "features", "window_index"]
+
+
+def _left_behind(out: Path) -> None:
+    """After a failed write: wait for zarr's other writes of the same call, still in flight,
+    then remove the temporary files the failed ones left in ``out``."""
+    settle()
+    if out.is_dir():
+        remove_partials(out)
 
 
 def _json_file(path: Path) -> dict[str, Any]:

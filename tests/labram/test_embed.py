@@ -217,3 +217,71 @@ def test_a_kill_while_creating_the_output_then_the_same_command_finishes_it(
         assert np.array_equal(a.embedding.values, b.embedding.values), (k, calls[k - 1])
         assert not list((out / E.META_DIR).glob("creating*")), k  # no marker left behind
         shutil.rmtree(out)
+
+
+def test_a_resume_removes_what_killed_or_failed_zarr_writes_left(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    """zarr writes each object through ``NAME.<hex>.partial``: a kill (or a write still in
+    flight when another failed and the process exited) leaves it for good. The next run on the
+    same embedding store removes them and nothing else; a folder that is not ours keeps its
+    own, the run refused."""
+    stores, ckpt = [str(files["store"])], files["root"] / "model.pt"
+    cfg = E.EmbedConfig(chunk_windows=3)
+    out = tmp_path / "e.zarr"
+    E.embed(stores, ckpt, out, cfg=cfg, device="cpu")
+    left = [out / "zarr.0123456789abcdef0123456789abcdef.partial",
+            out / "embedding" / "c" / "1.fedcba9876543210fedcba9876543210.partial"]  # fmt: skip
+    for p in left:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"half a chunk")
+    kept = out / "notes.partial"  # not zarr's name: not ours to remove
+    kept.write_bytes(b"x")
+    assert E.embed(stores, ckpt, out, cfg=cfg, device="cpu")["computed"] == 0
+    assert not any(p.exists() for p in left) and kept.exists()
+    assert _open(out).embedding.shape[0] > 0
+    foreign = tmp_path / "other"
+    theirs = foreign / "a.0123456789abcdef0123456789abcdef.partial"
+    foreign.mkdir()
+    theirs.write_bytes(b"y")
+    with pytest.raises(UsageError, match="not a labram embedding store"):
+        E.embed(stores, ckpt, foreign, cfg=cfg, device="cpu")
+    assert theirs.exists()
+
+
+def test_a_failed_zarr_write_waits_for_the_others_and_leaves_no_partial(
+    files: dict[str, Path], tmp_path: Path, monkeypatch
+) -> None:
+    """When one of zarr's writes fails, the others of the call may still be running when the
+    error returns; they are waited for and their temporary files removed before the one line."""
+    import asyncio
+
+    from zarr.storage import LocalStore
+
+    stores, ckpt = [str(files["store"])], files["root"] / "model.pt"
+    out = tmp_path / "e.zarr"
+    real = LocalStore._set
+    state = {"in_flight": 0, "failed": 0, "concurrent": 0}
+
+    async def slow_or_full(self, key, value, exclusive=False):  # type: ignore[no-untyped-def]
+        state["in_flight"] += 1
+        try:
+            if state["in_flight"] > 1:
+                state["concurrent"] += 1
+                if not state["failed"]:
+                    state["failed"] = 1
+                    raise OSError(28, "No space left on device")
+            part = Path(self.root) / f"{key}.0123456789abcdef0123456789abcdef.partial"
+            part.parent.mkdir(parents=True, exist_ok=True)
+            part.write_bytes(b"")  # zarr's temporary file, there while the write runs
+            await asyncio.sleep(0.3)
+            await real(self, key, value, exclusive)
+            part.unlink()
+        finally:
+            state["in_flight"] -= 1
+
+    monkeypatch.setattr(LocalStore, "_set", slow_or_full)
+    with pytest.raises((OSError, UsageError), match="No space left"):  # creating or filling
+        E.embed(stores, ckpt, out, cfg=E.EmbedConfig(chunk_windows=3), device="cpu")
+    assert state["failed"] and state["concurrent"] >= 1  # writes ran together, one failed
+    assert not list(out.rglob("*.partial"))
