@@ -258,12 +258,14 @@ def writable_location(out: str | os.PathLike[str]) -> Location:
             f"{loc.display}: a file, not a store{what}; a store is a folder: choose another --out"
         )
     for folder in (existing, os.path.join(existing, "_eegprep")):
-        if os.path.isdir(folder) and not os.access(folder, os.W_OK | os.X_OK):
-            if _read_only_mount(folder):  # root too: access() says so for a read-only mount
-                raise StoreError(
-                    f"{loc.display}: cannot write the store: {folder} is on a read-only file "
-                    "system (Read-only file system); choose another --out or mount it writable"
-                )
+        if not os.path.isdir(folder):
+            continue
+        if _read_only_mount(folder):  # the mount's own flag, whatever access() makes of it
+            raise StoreError(
+                f"{loc.display}: cannot write the store: {folder} is on a read-only file "
+                "system (Read-only file system); choose another --out or mount it writable"
+            )
+        if not os.access(folder, os.W_OK | os.X_OK):
             raise StoreError(
                 f"{loc.display}: cannot write the store: {folder} is read-only for this user "
                 "(permission denied); choose another --out or fix its permissions"

@@ -163,6 +163,41 @@ def test_ingest_into_a_read_only_store_leaves_it_as_it_was(
         check_stopped_then_finished(disk, tuh_corpus, store, clean, res)
 
 
+@pytest.mark.parametrize("flags", [(), ("--repair",), ("--prune",)])
+def test_a_read_only_mount_is_refused_by_its_flag_before_anything_is_written(
+    tuh_corpus: Path, tmp_path: Path, monkeypatch: Any, flags: tuple[str, ...]
+) -> None:
+    """``--out`` on a file system mounted read-only is refused up front in one line, by the
+    mount's own flag (``statvfs``'s ``ST_RDONLY``), whatever ``access()`` answers of the
+    permission bits; before, the flag was asked only once ``access()`` had refused.
+
+    Emulated, not mounted: ``os.statvfs`` reports ``ST_RDONLY`` for the store's folder, which
+    stays writable. A real read-only tmpfs (root only), where ``access()`` refuses too, is
+    ``test_ingest_into_a_read_only_store_leaves_it_as_it_was``."""
+    store = tmp_path / "s.zarr"
+    assert ingest(tuh_corpus, store, "--limit", "1").exit_code == 0
+    before = snapshot(store)
+    real_statvfs = os.statvfs
+
+    class ReadOnly:
+        def __init__(self, real: Any) -> None:
+            self.real = real
+            self.f_flag = real.f_flag | os.ST_RDONLY
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.real, name)
+
+    def statvfs(path: Any) -> Any:
+        got = real_statvfs(path)
+        inside = os.path.abspath(os.fsdecode(path)).startswith(str(tmp_path))
+        return ReadOnly(got) if inside else got
+
+    monkeypatch.setattr(os, "statvfs", statvfs)
+    res = ingest(tuh_corpus, store, *flags)
+    one_line(res.exit_code, res.output, str(store), "read-only file system (Read-only file system)")
+    assert snapshot(store) == before
+
+
 @pytest.mark.parametrize("fails", ["index segment", "corpus group"])
 def test_a_commit_that_cannot_write_leaves_a_store_that_validates(
     tuh_corpus: Path, tmp_path: Path, clean_store: tuple[Path, int], monkeypatch: Any, fails: str
