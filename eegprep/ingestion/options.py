@@ -228,6 +228,11 @@ def writable_location(out: str | os.PathLike[str]) -> Location:
     if not os.fspath(out).strip():
         raise invalid_value("--out", "", expected="a store path or URL")
     loc = Location.parse(out)
+    if loc.zipped:
+        raise StoreError(
+            f"{loc.display}: a zip file, which eegprep reads but never writes: unzip it to a "
+            "folder and ingest into that, or choose another --out"
+        )
     if not loc.local:
         try:
             info = loc.fs.info(loc.root)

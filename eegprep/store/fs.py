@@ -43,6 +43,11 @@ class Location:
             path = local_path(text)
             check_path(path, "the store")
             path = os.path.abspath(path)
+            if _is_zip_file(path):
+                from eegprep.store.zip_files import open_zip, store_root
+
+                fs = open_zip(text, path)
+                return cls(text, store_root(fs, ""), False, fs)
             return cls(path, path, True)
         import fsspec
 
@@ -53,7 +58,22 @@ class Location:
             # a folder tree, not an object store: writing ``a/b/c`` needs ``a/b`` first, which
             # fsspec makes only when asked (a ``local://`` store failed at its first object)
             fs = LocalFileSystem(auto_mkdir=True)
+        from eegprep.store.zip_files import is_zip_fs, open_zip, store_root
+
+        if not is_zip_fs(fs) and _holds_zip(fs, root):  # a zip file behind a URL
+            fs, root = open_zip(text, fs.unstrip_protocol(root), fs.storage_options), ""
+        if is_zip_fs(fs):
+            root = store_root(fs, root)
         return cls(text, root.rstrip("/"), False, fs)
+
+    @property
+    def zipped(self) -> bool:
+        """Whether the store is read from a zip file (which eegprep never writes)."""
+        if self._fs is None:
+            return False
+        from eegprep.store.zip_files import is_zip_fs
+
+        return is_zip_fs(self._fs)
 
     @property
     def fs(self) -> Any:
@@ -75,9 +95,13 @@ class Location:
         :attr:`display`, with no credential that fsspec kept in ``root``."""
         if self.local or not path.startswith(self.root):
             return redact(path)
+        if not self.root:  # the top of a zip file (its paths have no leading "/")
+            return f"{self.display.rstrip('/')}/{path}" if path else self.display
         return self.display.rstrip("/") + path[len(self.root) :]
 
     def path(self, *parts: str) -> str:
+        if not self.root:  # the top of a file system whose paths have no leading "/" (zip)
+            return "/".join(parts)
         return "/".join([self.root, *parts]) if parts else self.root
 
     def leaves_store(self, *parts: str) -> str | None:
@@ -159,6 +183,38 @@ class Location:
 
         if self.local:
             return LocalStore(self.path(*parts), read_only=read_only)
+        if self.zipped:  # a URL of the path would lose the zip file the file system reads
+            from fsspec.implementations.asyn_wrapper import AsyncFileSystemWrapper
+
+            wrapped = AsyncFileSystemWrapper(self.fs, asynchronous=True)
+            return FsspecStore(wrapped, path=self.path(*parts), read_only=True)
         return FsspecStore.from_url(
             self.fs.unstrip_protocol(self.path(*parts)), read_only=read_only
         )
+
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+"""The first four bytes of a zip file: a member's local header, or (an empty archive) the end
+of the central directory."""
+
+
+def _is_zip_file(path: str) -> bool:
+    """Whether the local ``path`` is a regular file that starts as a zip file does."""
+    if not os.path.isfile(path):  # (a FIFO would block the open)
+        return False
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) in ZIP_MAGIC
+    except OSError:
+        return False
+
+
+def _holds_zip(fs: Any, path: str) -> bool:
+    """Whether ``path`` on the fsspec file system ``fs`` is a file that starts as a zip file
+    does; asked only of a name ending in ``.zip`` (one more request to an object store)."""
+    if not path.lower().endswith(".zip"):
+        return False
+    try:
+        return bool(fs.isfile(path)) and bytes(fs.cat_file(path, start=0, end=4)) in ZIP_MAGIC
+    except Exception:  # any refusal of the service: not a zip file that can be read
+        return False

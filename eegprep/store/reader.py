@@ -574,6 +574,11 @@ def read_root_attrs(loc: Location) -> dict[str, Any] | None:
             f"{loc.display}: the root zarr.json is damaged (not a JSON object); run "
             "`eegprep validate` on it"
         ) from None
+    except OSError as exc:  # (a zip file's member that fails its CRC-32: EIO)
+        raise StoreFormatError(
+            f"{loc.shown(loc.path('zarr.json'))}: the root zarr.json cannot be read "
+            f"({exc.strerror or exc}); run `eegprep validate` on the store"
+        ) from None
     if not isinstance(attrs, dict) or attrs.get("format") != FORMAT:
         raise StoreFormatError(f"{loc.display}: a Zarr hierarchy, but not an eegprep store")
     if int(attrs.get("format_version", 0)) > FORMAT_VERSION:

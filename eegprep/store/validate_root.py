@@ -37,7 +37,7 @@ def root_attributes(loc: Location, problems: list[str]) -> dict[str, Any] | None
         attrs = doc["attributes"]
         if not isinstance(attrs, dict):
             raise TypeError(f"attributes are a {type(attrs).__name__}")
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, OSError) as exc:  # (OSError: a zip's bad member)
         if not ours:
             raise StoreFormatError(f"{loc.display}: not an eegprep store (no attributes)") from None
         problems.append(f"zarr.json: damaged ({type(exc).__name__}: {exc})")
