@@ -35,9 +35,15 @@ def seal(doc: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in doc.items() if k != KEY}, KEY: _checksum(doc)}
 
 
+def one_bit_apart(a: str, b: str) -> bool:
+    """Whether key ``a`` is key ``b`` with one bit of its UTF-8 flipped (a key renamed by
+    damage, not one another program chose)."""
+    x, y = a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass")
+    return len(x) == len(y) and sum(bin(i ^ j).count("1") for i, j in zip(x, y)) == 1
+
+
 def _one_bit_from_key(name: str) -> bool:
-    a, b = name.encode("utf-8", "surrogatepass"), KEY.encode()
-    return len(a) == len(b) and sum(bin(x ^ y).count("1") for x, y in zip(a, b)) == 1
+    return one_bit_apart(name, KEY)
 
 
 def seal_problem(doc: dict[str, Any]) -> str | None:

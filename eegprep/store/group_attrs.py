@@ -14,16 +14,35 @@ from collections.abc import Mapping
 from typing import Any
 
 from eegprep.base import strict_json
+from eegprep.base.sealed import one_bit_apart
 from eegprep.store.fs import Location
+from eegprep.store.record import RECORD_KEYS
 from eegprep.store.retired_list import RECORD
+
+
+def added_keys(attrs: Mapping[str, Any], record: Mapping[str, Any]) -> list[str]:
+    """The attributes, sorted, that another program added to a recording group (zarr-python's
+    ``group.attrs[...] = ...``): keys its record lacks that are no record field's name, nor
+    one bit from the name of a key of the record that the attributes lack (``past`` for a
+    missing ``part``: a key renamed by damage, which differs)."""
+    lost = [k for k in record if k not in attrs]
+    return sorted(
+        k
+        for k in attrs
+        if k not in record and k not in RECORD_KEYS and not any(one_bit_apart(k, m) for m in lost)
+    )
 
 
 def differing_keys(attrs: Mapping[str, Any], record: Mapping[str, Any]) -> list[str]:
     """The keys, sorted, whose values differ between a group's attributes and its record
-    (a key present in one only differs)."""
+    (a key present in one only differs; not an attribute another program added:
+    :func:`added_keys`)."""
     missing = object()  # (a key of value null present in one only differs too)
+    added = set(added_keys(attrs, record))
     return sorted(
-        k for k in set(attrs) | set(record) if attrs.get(k, missing) != record.get(k, missing)
+        k
+        for k in (set(attrs) - added) | set(record)
+        if attrs.get(k, missing) != record.get(k, missing)
     )
 
 

@@ -38,7 +38,8 @@ from eegprep.base.errors import (
 )
 from eegprep.base.files import TMP_MARK
 from eegprep.base.gc_pause import gc_paused
-from eegprep.base.sealed import seal_problem
+from eegprep.base.sealed import KEY as SEAL_KEY
+from eegprep.base.sealed import one_bit_apart, seal_problem
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import group_record_problem, holds_no_record
 from eegprep.store.index import INDEX_DIR, read_entries
@@ -626,11 +627,39 @@ _ROOT_TYPES = (("sfreq", (int, float)), ("recipe", dict), ("recipe_hash", str))
 """Root attributes a reader uses, and their JSON types."""
 
 
+ROOT_KEYS = frozenset(
+    ("format", "format_version", "sfreq", "unit", "recipe", "recipe_hash", "vocabulary",
+     "eegprep_version", "layout")
+)  # fmt: skip
+"""The root's attributes (:func:`eegprep.store.writer.root_attrs`): the same keys in every
+store of format version 1, and its checksum (``crc32c``) covers them."""
+
+
+def added_root_keys(attrs: Mapping[str, Any]) -> list[str]:
+    """The root attributes, sorted, that another program added (zarr-python's
+    ``root.attrs["note"] = ...``): neither eegprep's nor its checksum, nor one bit from the name
+    of one of them that is missing (a key renamed by damage). They are read past, not taken for
+    damage, and the checksum does not cover them."""
+    lost = [k for k in (*ROOT_KEYS, SEAL_KEY) if k not in attrs]
+    return sorted(
+        k
+        for k in attrs
+        if k not in ROOT_KEYS and k != SEAL_KEY and not any(one_bit_apart(k, m) for m in lost)
+    )
+
+
+def root_seal_problem(attrs: Mapping[str, Any]) -> str | None:
+    """Why the root's checksum does not vouch for eegprep's attributes (None: it does, or a
+    store of an earlier version has none); attributes another program added are not covered."""
+    added = set(added_root_keys(attrs))
+    return seal_problem({k: v for k, v in attrs.items() if k not in added})
+
+
 def _refuse_damaged_root(loc: Location, attrs: dict[str, Any]) -> None:
     """Refuse a root whose attributes fail their checksum (a flipped bit that the JSON kept:
     ``sfreq`` 200 -> 600, a vocabulary name) or lack what a reader uses, in one line naming
     the file (stores written before the checksum have none: their keys are checked)."""
-    problem = seal_problem(attrs)
+    problem = root_seal_problem(attrs)
     if problem is None:
         bad = [k for k, kind in _ROOT_TYPES if not isinstance(attrs.get(k), kind)]
         problem = f"{', '.join(bad)} missing or not of its type" if bad else None

@@ -221,6 +221,9 @@ class RecordingRecord:
 _KEYS = frozenset(f.name for f in dataclasses.fields(RecordingRecord)) - {"extra"}
 """The keys a record's JSON object may hold for its fields."""
 
+RECORD_KEYS = _KEYS
+"""The names of a record's fields, as its JSON object and its group's attributes spell them."""
+
 
 def _setter(name: str) -> Any:
     """The slot's own setter of field ``name`` (``__setattr__`` refuses: the class is frozen)."""

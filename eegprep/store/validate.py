@@ -34,9 +34,11 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
+from eegprep.base import strict_json
 from eegprep.store.fs import Location
-from eegprep.store.group_attrs import holds_no_record
+from eegprep.store.group_attrs import added_keys, differing_keys, holds_no_record, shown_keys
 from eegprep.store.index import INDEX_DIR, record_segment
+from eegprep.store.reader import added_root_keys
 from eegprep.store.validate_bookkeeping import (
     bookkeeping_problems,
     index_records,
@@ -113,6 +115,8 @@ def check_store(url: str) -> Validation:
     problems: list[str] = []
     notes: list[str] = []
     attrs = root_attributes(loc, problems)
+    if attrs and not problems:  # (a damaged root's keys may be eegprep's, renamed)
+        notes += added_notes("zarr.json", added_root_keys(attrs))
     records = index_records(loc, problems)
     retired = retired_groups(loc, problems)
     unlisted_groups(loc, records, set(retired), problems, notes)
@@ -122,6 +126,7 @@ def check_store(url: str) -> Validation:
         rid = record.get("id")
         source = functools.partial(_index_line, loc, rid)
         problems += recording_problems(loc, record, recipe_hash=recipe_hash, source=source)
+        notes += added_attribute_notes(loc, record)
     listed = {r.get("group") for r in records.values()}
     n_retired, empty = 0, []
     for group in sorted(set(retired) - listed):  # (a listed one is checked above)
@@ -133,6 +138,31 @@ def check_store(url: str) -> Validation:
             empty.append(group)
     notes += no_record_notes(empty, retired=True)
     return Validation(len(records), n_retired, problems, notes)
+
+
+def added_notes(where: str, keys: list[str]) -> list[str]:
+    """A ``note:`` line (none when ``keys`` is empty) about attributes another program added
+    to ``where``: eegprep reads past them, and they are no damage."""
+    if not keys:
+        return []
+    return [f"{where}: attribute{'s' if len(keys) > 1 else ''} {shown_keys(keys)} added by "
+            "another program (not eegprep's): ignored, not damage"]  # fmt: skip
+
+
+def added_attribute_notes(loc: Location, record: dict[str, Any]) -> list[str]:
+    """The note about attributes another program added to ``record``'s group; none when the
+    group's ``zarr.json`` cannot be read or its attributes and ``record`` differ (a key that
+    looks added may be one of the record's, renamed: :func:`recording_problems` says so)."""
+    group = record.get("group")
+    if not isinstance(group, str):
+        return []
+    try:
+        attrs = strict_json.loads(loc.read_bytes(group, "zarr.json"))["attributes"]
+        if differing_keys(attrs, record):
+            return []
+        return added_notes(f"{group}/zarr.json", added_keys(attrs, record))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return []
 
 
 def _index_line(loc: Location, rid: Any) -> str:

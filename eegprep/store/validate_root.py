@@ -15,9 +15,15 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError, StoreNotFoundError
-from eegprep.base.sealed import KEY, seal_problem
+from eegprep.base.sealed import KEY
 from eegprep.store.fs import Location
-from eegprep.store.reader import FORMAT, FORMAT_VERSION
+from eegprep.store.reader import (
+    FORMAT,
+    FORMAT_VERSION,
+    ROOT_KEYS,
+    added_root_keys,
+    root_seal_problem,
+)
 
 
 def root_attributes(loc: Location, problems: list[str]) -> dict[str, Any] | None:
@@ -73,7 +79,7 @@ def _root_problems(attrs: dict[str, Any]) -> list[str]:
     from eegprep.pipeline.recipe import recipe_hash
 
     out = []
-    sealed = seal_problem(attrs)  # stores written since the root was sealed: every attribute
+    sealed = root_seal_problem(attrs)  # stores written since the root was sealed
     if sealed is not None:
         out.append(f"its attributes: {sealed}")
     recipe = attrs.get("recipe")
@@ -89,7 +95,7 @@ def _root_problems(attrs: dict[str, Any]) -> list[str]:
         not isinstance(vocabulary, list) or vocabulary != list(VOCABULARY)[: len(vocabulary)]
     ):
         out.append("its channel vocabulary is not eegprep's (channel positions would be wrong)")
-    keys = set(attrs) - {KEY} if KEY in attrs else set(attrs)
+    keys = set(attrs) - {KEY} - set(added_root_keys(attrs))
     if keys != ROOT_KEYS:
         odd = sorted(ROOT_KEYS - keys) + sorted(keys - ROOT_KEYS)
         out.append(f"attribute{'s' if len(odd) > 1 else ''} {', '.join(map(repr, odd))} missing "
@@ -104,20 +110,6 @@ def _root_problems(attrs: dict[str, Any]) -> list[str]:
         out.append(f"layout {layout!r} is not the store format's {LAYOUT!r}")
     return out
 
-
-# The root's attributes (eegprep.store.writer.root_attrs): the same keys in every store of
-# format version 1.
-ROOT_KEYS = {
-    "format",
-    "format_version",
-    "sfreq",
-    "unit",
-    "recipe",
-    "recipe_hash",
-    "vocabulary",
-    "eegprep_version",
-    "layout",
-}
 
 # The root's ``layout`` attribute: the same in every store of format version 1.
 LAYOUT = {
