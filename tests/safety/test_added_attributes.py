@@ -120,3 +120,44 @@ def test_a_flipped_bit_in_eegprep_attributes_is_damage_beside_added_ones(
         assert result.notes == [ROOT_NOTE]
         with pytest.raises(StoreFormatError, match=says):
             open_store(backend.url).read("folder/a")
+
+
+def renamed(name: str) -> Iterator[str]:
+    """Every name one flipped bit makes of ``name`` (UTF-8 that still decodes)."""
+    raw = name.encode()
+    for i in range(len(raw)):
+        for bit in range(8):
+            try:
+                yield (raw[:i] + bytes([raw[i] ^ (1 << bit)]) + raw[i + 1 :]).decode()
+            except UnicodeDecodeError:
+                continue
+
+
+def test_every_renamed_key_fails_beside_added_ones(store: Path) -> None:
+    """Each single-bit rename of each key of the sealed root (its checksum's too) and of each
+    key of a recording group's attributes is damage, with keys another program added beside
+    it; the added keys alone are none (the seal checks what it checked before them)."""
+    from eegprep.store.group_attrs import differing_keys
+    from eegprep.store.reader import root_seal_problem
+
+    root = json.loads((store / "zarr.json").read_bytes())["attributes"]
+    group = json.loads((store / GROUP / "zarr.json").read_bytes())["attributes"]
+    added = {"note": "x", "zz": [1, 2], "sfreq_hz": 200}
+    assert root_seal_problem({**root, **added}) is None
+    assert differing_keys({**group, **added}, group) == []
+    n = 0
+    for key in root:
+        for new in renamed(key):
+            if new in root:
+                continue
+            attrs = {(new if k == key else k): v for k, v in root.items()}
+            assert root_seal_problem({**attrs, **added}) is not None, (key, new)
+            n += 1
+    for key in group:
+        for new in renamed(key):
+            if new in group:
+                continue
+            attrs = {(new if k == key else k): v for k, v in group.items()}
+            assert key in differing_keys({**attrs, **added}, group), (key, new)
+            n += 1
+    assert n > 1000
