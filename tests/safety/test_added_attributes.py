@@ -161,3 +161,14 @@ def test_every_renamed_key_fails_beside_added_ones(store: Path) -> None:
             assert key in differing_keys({**attrs, **added}, group), (key, new)
             n += 1
     assert n > 1000
+
+
+def test_the_keys_eegprep_knows_are_the_keys_it_writes() -> None:
+    """A root key the writer adds but :data:`ROOT_KEYS` lacks would be taken for another
+    program's, left out of the checksum: the two lists must be one."""
+    from eegprep.base.sealed import KEY
+    from eegprep.pipeline.recipe import Recipe
+    from eegprep.store.reader import ROOT_KEYS
+    from eegprep.store.writer import root_attrs
+
+    assert set(root_attrs(Recipe())) - {KEY} == ROOT_KEYS
