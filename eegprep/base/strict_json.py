@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from eegprep.base.errors import SourceError
@@ -27,6 +28,66 @@ def loads(data: str | bytes) -> Any:
         return json.loads(data, parse_constant=_refused, parse_float=_finite, parse_int=_int64)
     except RecursionError:
         raise json.JSONDecodeError("nested too deep", "", 0) from None
+
+
+def loads_zarr_json(
+    data: str | bytes, foreign: Callable[[Mapping[str, Any]], Iterable[str]]
+) -> Any:
+    """:func:`loads` of a Zarr ``zarr.json`` document, except inside the attributes that
+    ``foreign(attributes)`` names: those another program added (eegprep reads past them), where
+    a value strict JSON refuses (zarr-python writes ``NaN`` and ``Infinity`` as Python's json
+    does; a number beyond a float or int64) is read as ``None``, so that one such value does
+    not make the whole document unreadable. Anywhere else (eegprep's own attributes, the
+    document's other keys) it is refused as :func:`loads` refuses it."""
+    try:
+        return loads(data)
+    except StrictJSONError as exc:
+        refusal = exc
+    try:
+        doc = json.loads(
+            data, parse_constant=_Loose, parse_float=_loose_float, parse_int=_loose_int
+        )
+        attrs = doc["attributes"] if isinstance(doc, dict) else None
+        if not isinstance(attrs, dict) or any(
+            _holds_loose(v) for k, v in doc.items() if k != "attributes"
+        ):
+            raise refusal
+        theirs = set(foreign(attrs))
+        for key, value in attrs.items():
+            if _holds_loose(value):
+                if key not in theirs:
+                    raise refusal
+                attrs[key] = None
+        return doc
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deep", "", 0) from None
+
+
+class _Loose:
+    """A value strict JSON refuses, as the lenient parse of :func:`loads_zarr_json` reads it."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+
+def _loose_float(text: str) -> Any:
+    value = float(text)
+    return value if math.isfinite(value) else _Loose(text)
+
+
+def _loose_int(text: str) -> Any:
+    value = int(text)
+    return value if INT_RANGE[0] <= value <= INT_RANGE[1] else _Loose(text)
+
+
+def _holds_loose(value: Any) -> bool:
+    if isinstance(value, _Loose):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_loose(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_loose(v) for v in value)
+    return False
 
 
 class StrictJSONError(json.JSONDecodeError):

@@ -33,6 +33,12 @@ def added_keys(attrs: Mapping[str, Any], record: Mapping[str, Any]) -> list[str]
     )
 
 
+def not_record_keys(attrs: Mapping[str, Any]) -> list[str]:
+    """The attributes of a recording group that are no record field's name (another program's,
+    when the group's record is not at hand to compare: :func:`added_keys`)."""
+    return [k for k in attrs if k not in RECORD_KEYS]
+
+
 def differing_keys(attrs: Mapping[str, Any], record: Mapping[str, Any]) -> list[str]:
     """The keys, sorted, whose values differ between a group's attributes and its record
     (a key present in one only differs; not an attribute another program added:
@@ -70,7 +76,9 @@ def group_record_problem(loc: Location, group: str, record: Mapping[str, Any]) -
     ``None`` when it holds it."""
     where = loc.shown(loc.path(group, "zarr.json"))
     try:
-        doc = strict_json.loads(loc.read_bytes(group, "zarr.json"))
+        doc = strict_json.loads_zarr_json(
+            loc.read_bytes(group, "zarr.json"), lambda a: added_keys(a, record)
+        )
         attrs = doc["attributes"]
     except FileNotFoundError:
         return (

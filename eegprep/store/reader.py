@@ -568,7 +568,7 @@ def read_root_attrs(loc: Location) -> dict[str, Any] | None:
             )
         return None
     try:
-        meta = strict_json.loads(loc.read_bytes("zarr.json"))
+        meta = strict_json.loads_zarr_json(loc.read_bytes("zarr.json"), added_root_keys)
         attrs = meta.get("attributes", {})
     except (ValueError, AttributeError):
         raise StoreFormatError(

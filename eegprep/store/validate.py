@@ -157,7 +157,10 @@ def added_attribute_notes(loc: Location, record: dict[str, Any]) -> list[str]:
     if not isinstance(group, str):
         return []
     try:
-        attrs = strict_json.loads(loc.read_bytes(group, "zarr.json"))["attributes"]
+        doc = strict_json.loads_zarr_json(
+            loc.read_bytes(group, "zarr.json"), lambda a: added_keys(a, record)
+        )
+        attrs = doc["attributes"]
         if differing_keys(attrs, record):
             return []
         return added_notes(f"{group}/zarr.json", added_keys(attrs, record))

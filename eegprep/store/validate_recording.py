@@ -26,7 +26,7 @@ import numpy as np
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError
 from eegprep.store.fs import Location
-from eegprep.store.group_attrs import differing_keys, not_a_group, shown_keys
+from eegprep.store.group_attrs import added_keys, differing_keys, not_a_group, shown_keys
 from eegprep.store.shard_reader import ShardReader
 
 BLOCK = 360_000  # samples per read of an array not in eegprep's own layout (one shard)
@@ -146,7 +146,7 @@ def _group_metadata(
                    f"{other} names it")  # fmt: skip
         return False
     try:
-        doc = strict_json.loads(blob)
+        doc = strict_json.loads_zarr_json(blob, lambda a: added_keys(a, record))
         attrs = doc["attributes"]
     except (ValueError, KeyError, TypeError) as exc:
         out.append(f"{rid}: {group}/zarr.json damaged ({type(exc).__name__}: {exc})")

@@ -39,7 +39,7 @@ def root_attributes(loc: Location, problems: list[str]) -> dict[str, Any] | None
         problems.append("zarr.json: missing (the store's root group: format, recipe, rate)")
         return None
     try:
-        doc = strict_json.loads(loc.read_bytes("zarr.json"))
+        doc = strict_json.loads_zarr_json(loc.read_bytes("zarr.json"), added_root_keys)
         attrs = doc["attributes"]
         if not isinstance(attrs, dict):
             raise TypeError(f"attributes are a {type(attrs).__name__}")

@@ -42,6 +42,7 @@ from eegprep.base.version import __version__
 from eegprep.pipeline.channels import VOCABULARY
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.fs import Location
+from eegprep.store.group_attrs import not_record_keys
 from eegprep.store.group_path import GROUP_PATH, check_group, group_version, version_group
 from eegprep.store.index import INDEX_DIR, append, compact, read_index_checked
 from eegprep.store.lock_file import (
@@ -648,7 +649,9 @@ class StoreWriter:
         if self.loc.exists(group, REMOVED):
             return None
         try:
-            meta = strict_json.loads(self.loc.read_bytes(group, "zarr.json"))
+            meta = strict_json.loads_zarr_json(
+                self.loc.read_bytes(group, "zarr.json"), not_record_keys
+            )
             record = meta["attributes"]
         except (OSError, ValueError, KeyError, TypeError):
             return None

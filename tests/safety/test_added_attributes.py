@@ -172,3 +172,33 @@ def test_the_keys_eegprep_knows_are_the_keys_it_writes() -> None:
     from eegprep.store.writer import root_attrs
 
     assert set(root_attrs(Recipe())) - {KEY} == ROOT_KEYS
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e400", "9" * 30])
+def test_a_value_strict_json_refuses_in_an_added_attribute_is_read_past(
+    backend: Backend, value: str
+) -> None:
+    """zarr-python writes ``attrs["x"] = float("nan")`` as ``NaN`` (Python's json): before, that
+    one value made the root unreadable to every command ("the root zarr.json is damaged") and
+    a group's ``zarr.json`` damage to ``validate``. It is read past, as the attribute is; the
+    same value in one of eegprep's own attributes is still damage."""
+    want = open_store(backend.url).read("folder/a")
+    for rel, key in (("zarr.json", "note"), (f"{GROUP}/zarr.json", "qc_by")):
+        doc = json.loads(backend.read(rel))
+        doc["attributes"][key] = "@@"
+        backend.write(rel, json.dumps(doc).replace('"@@"', value).encode())
+    result = check_store(backend.url)
+    assert result.problems == [], result.problems
+    assert result.notes == [ROOT_NOTE, GROUP_NOTE.replace("qc_by, reviewed", "qc_by").replace(
+        "attributes", "attribute", 1)]  # fmt: skip
+    np.testing.assert_array_equal(open_store(backend.url).read("folder/a"), want)
+    res = CliRunner().invoke(eegprep_cli, ["stats", backend.url])
+    assert res.exit_code == 0 and "error" not in res.output, res.output
+    for rel, key in (("zarr.json", "sfreq"), (f"{GROUP}/zarr.json", "n_samples")):
+        blob = backend.read(rel)
+        doc = json.loads(blob)  # (Python's json reads the added value)
+        doc["attributes"][key] = "@@"  # one of eegprep's own: damage
+        backend.write(rel, json.dumps(doc).replace('"@@"', value).encode())
+        problems = check_store(backend.url).problems
+        assert any(rel in p and ("JSON" in p or "64-bit" in p) for p in problems), problems
+        backend.write(rel, blob)
