@@ -117,3 +117,12 @@ def holds_no_record(loc: Location, group: str) -> bool:
     except (OSError, ValueError, UnicodeDecodeError, RecursionError):
         return False
     return isinstance(doc, dict) and doc.get("attributes") == {} and not_a_group(doc) is None
+
+
+def added_notes(where: str, keys: list[str]) -> list[str]:
+    """A ``note:`` line (none when ``keys`` is empty) about attributes another program added
+    to ``where``: eegprep reads past them, and they are no damage."""
+    if not keys:
+        return []
+    return [f"{where}: attribute{'s' if len(keys) > 1 else ''} {shown_keys(keys)} added by "
+            "another program (not eegprep's): ignored, not damage"]  # fmt: skip

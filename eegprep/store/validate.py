@@ -36,7 +36,12 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.store.fs import Location
-from eegprep.store.group_attrs import added_keys, differing_keys, holds_no_record, shown_keys
+from eegprep.store.group_attrs import (
+    added_keys,
+    added_notes,
+    differing_keys,
+    holds_no_record,
+)
 from eegprep.store.index import INDEX_DIR, record_segment
 from eegprep.store.reader import added_root_keys
 from eegprep.store.validate_bookkeeping import (
@@ -120,7 +125,7 @@ def check_store(url: str) -> Validation:
     records = index_records(loc, problems)
     retired = retired_groups(loc, problems)
     unlisted_groups(loc, records, set(retired), problems, notes)
-    bookkeeping_problems(loc, records, problems)
+    bookkeeping_problems(loc, records, problems, notes)
     recipe_hash = attrs.get("recipe_hash") if attrs else None
     for record in records.values():
         rid = record.get("id")
@@ -138,15 +143,6 @@ def check_store(url: str) -> Validation:
             empty.append(group)
     notes += no_record_notes(empty, retired=True)
     return Validation(len(records), n_retired, problems, notes)
-
-
-def added_notes(where: str, keys: list[str]) -> list[str]:
-    """A ``note:`` line (none when ``keys`` is empty) about attributes another program added
-    to ``where``: eegprep reads past them, and they are no damage."""
-    if not keys:
-        return []
-    return [f"{where}: attribute{'s' if len(keys) > 1 else ''} {shown_keys(keys)} added by "
-            "another program (not eegprep's): ignored, not damage"]  # fmt: skip
 
 
 def added_attribute_notes(loc: Location, record: dict[str, Any]) -> list[str]:

@@ -11,13 +11,14 @@ committing at that moment may be reported as not listed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.files import TMP_MARK
-from eegprep.base.sealed import KEY, seal_problem
+from eegprep.base.sealed import KEY, one_bit_apart, seal_problem
 from eegprep.store.fs import Location
-from eegprep.store.group_attrs import holds_no_record
+from eegprep.store.group_attrs import added_notes, holds_no_record
 from eegprep.store.index import INDEX_DIR, fields_file_problem, read_index_checked
 from eegprep.store.lock_file import ingest_running
 from eegprep.store.retired_list import RECORD, RETIRED
@@ -69,7 +70,7 @@ def unlisted_groups(
     """Recording groups on disk that the index does not list (nor lists as retired): a
     problem each, but for those that hold no record (what a stopped ingest leaves), a note."""
     try:
-        on_disk = _groups_on_disk(loc, problems)
+        on_disk = _groups_on_disk(loc, problems, notes)
         listed = {r.get("group") for r in records.values()} | retired
         unlisted = [g for g in on_disk if g not in listed]
         has_index = any(n.endswith(".jsonl") for n in loc.list(*INDEX_DIR))
@@ -105,14 +106,14 @@ def unlisted_groups(
         problems.append(f"recordings: {len(unlisted) - MAX_LINES} more unlisted groups")
 
 
-def _groups_on_disk(loc: Location, problems: list[str]) -> list[str]:
+def _groups_on_disk(loc: Location, problems: list[str], notes: list[str]) -> list[str]:
     """``recordings/{corpus}/{name}`` folders; a corpus group whose ``zarr.json`` is missing or
     damaged is a problem."""
     groups = []
     for corpus in loc.list("recordings"):
         if corpus == "zarr.json" or TMP_MARK in corpus:
             continue
-        _group_doc(loc, ("recordings", corpus), {}, problems)
+        _group_doc(loc, ("recordings", corpus), {}, problems, notes)
         for name in loc.list("recordings", corpus):
             if name != "zarr.json" and TMP_MARK not in name:
                 groups.append(f"recordings/{corpus}/{name}")
@@ -129,12 +130,20 @@ _GROUP_ATTRS: dict[tuple[str, ...], dict[str, Any]] = {
 
 
 def _group_doc(
-    loc: Location, parts: tuple[str, ...], attrs: dict[str, Any], problems: list[str]
+    loc: Location,
+    parts: tuple[str, ...],
+    attrs: dict[str, Any],
+    problems: list[str],
+    notes: list[str],
 ) -> None:
-    """A group's ``zarr.json`` must be exactly the group eegprep writes there."""
+    """A group's ``zarr.json`` must be exactly the group eegprep writes there, but for
+    attributes another program added (zarr-python's ``group.attrs["x"] = 1``): a ``note:``
+    line, unless a key one bit from one of eegprep's that is missing (damage)."""
     where = "/".join((*parts, "zarr.json"))
     try:
-        doc = strict_json.loads(loc.read_bytes(*parts, "zarr.json"))
+        doc = strict_json.loads_zarr_json(
+            loc.read_bytes(*parts, "zarr.json"), lambda a: _added(a, attrs)
+        )
     except FileNotFoundError:
         problems.append(f"{where}: missing (a group of the store)")
         return
@@ -142,12 +151,27 @@ def _group_doc(
         problems.append(f"{where}: damaged ({type(exc).__name__}: {exc})")
         return
     want = {"zarr_format": 3, "node_type": "group", "attributes": attrs}
+    added = _added(doc["attributes"], attrs) if isinstance(doc, dict) and isinstance(
+        doc.get("attributes"), dict) else []  # fmt: skip
+    if added:
+        doc = {**doc, "attributes": {k: v for k, v in doc["attributes"].items() if k not in added}}
     if doc != want:
         problems.append(f"{where}: damaged (not the group document eegprep writes: {want})")
+    else:
+        notes += added_notes(where, added)
+
+
+def _added(found: Mapping[str, Any], ours: Mapping[str, Any]) -> list[str]:
+    """The keys of ``found`` another program added beside eegprep's ``ours``, sorted."""
+    lost = [k for k in ours if k not in found]
+    return sorted(k for k in found if k not in ours and not any(one_bit_apart(k, m) for m in lost))
 
 
 def bookkeeping_problems(
-    loc: Location, records: dict[str, dict[str, Any]], problems: list[str]
+    loc: Location,
+    records: dict[str, dict[str, Any]],
+    problems: list[str],
+    notes: list[str] | None = None,
 ) -> None:
     """The objects beside the recordings: the two top groups' metadata, the ingest reports and
     the seen-files cache (which the next ingest ignores when damaged, but which is named here)."""
@@ -157,7 +181,7 @@ def bookkeeping_problems(
         for parts, attrs in _GROUP_ATTRS.items():
             if parts == ("_eegprep",) and not loc.exists("_eegprep"):
                 continue
-            _group_doc(loc, parts, attrs, problems)
+            _group_doc(loc, parts, attrs, problems, [] if notes is None else notes)
         problems += read_reports(loc)[1]
         _seen_problems(loc, records, problems)
     except Exception as exc:  # never a traceback: a line

@@ -202,3 +202,23 @@ def test_a_value_strict_json_refuses_in_an_added_attribute_is_read_past(
         problems = check_store(backend.url).problems
         assert any(rel in p and ("JSON" in p or "64-bit" in p) for p in problems), problems
         backend.write(rel, blob)
+
+
+def test_attributes_added_to_the_groups_above_the_recordings_are_notes(backend: Backend) -> None:
+    """``recordings/``, a corpus group and ``_eegprep/`` hold documents eegprep knows whole:
+    an attribute another program added there (one a NaN) was "damaged (not the group document
+    eegprep writes)"; it is a note, and a renamed key of eegprep's beside it is still damage."""
+    for rel, value in (("recordings", "1"), ("recordings/folder", "NaN"), ("_eegprep", '"x"')):
+        doc = json.loads(backend.read(f"{rel}/zarr.json"))
+        doc["attributes"]["mine"] = "@@"
+        backend.write(f"{rel}/zarr.json", json.dumps(doc).replace('"@@"', value).encode())
+    result = check_store(backend.url)
+    assert result.problems == [], result.problems
+    assert sorted(result.notes) == sorted(
+        f"{rel}/zarr.json: attribute mine added by another program (not eegprep's): ignored, "
+        "not damage"
+        for rel in ("recordings", "recordings/folder", "_eegprep")
+    )
+    flip(backend, "_eegprep/zarr.json", b'"description"', b'"descriptioo"')
+    problems = check_store(backend.url).problems
+    assert any(p.startswith("_eegprep/zarr.json: damaged") for p in problems), problems
