@@ -136,10 +136,11 @@ def read_vmrk(path: str, vmrk: str, *, n_channels: int) -> VmrkFile:
     name = os.path.basename(vmrk)
     raw = _read_bytes(path, vmrk, name)
     text = _decoded(path, name, raw)
-    _check_dates(path, name, raw, text)
+    dated = _check_dates(name, raw, text)
     hit = _SECTION.search(text)
     if hit is None:
-        return VmrkFile(name, text, (), _no_section_note(name, text))
+        note = _no_section_note(name, text)
+        return VmrkFile(name, text, (), f"{dated}; {note}" if dated else note)
     first_line = text.count("\n", 0, hit.end()) + 1
     markers = _markers(path, name, text[hit.end() :], first_line, n_channels)
     widest = max((len(m.kind) + len(m.description) + 1 for m in markers), default=0)
@@ -148,7 +149,7 @@ def read_vmrk(path: str, vmrk: str, *, n_channels: int) -> VmrkFile:
         _BYTES_PER_FILE_BYTE * len(raw) + len(markers) * (_BYTES_PER_MARKER + 8 * widest),
         f"reading the {len(markers):,} markers of its marker file {name}",
     )
-    return VmrkFile(name, text, markers, None)
+    return VmrkFile(name, text, markers, dated)
 
 
 def _read_bytes(path: str, vmrk: str, name: str) -> bytes:
@@ -207,20 +208,31 @@ def system_encoding() -> str:
     return "utf-8" if sys.flags.utf8_mode else locale.getpreferredencoding(False)
 
 
-def _check_dates(path: str, name: str, raw: bytes, text: str) -> None:
-    """Every date MNE takes the recording's start from (a ``New Segment`` line ending in 20
-    digits, anywhere in the file) must be a date: MNE failed in Python's words (``unconverted
-    data remains``, ``day is out of range for month``)."""
+def _check_dates(name: str, raw: bytes, text: str) -> str | None:
+    """A warning when a date MNE takes the recording's start from (a ``New Segment`` line
+    ending in 20 digits, anywhere in the file) is no date: MNE failed on it in Python's words
+    (``unconverted data remains``, ``day is out of range for month``); it is given a copy
+    without it (:func:`mne_copy`), and the start is unknown."""
     for source in (_system_text(raw), text):
         if source is None:
             continue
         for number, line in enumerate(re.split(r"\r\n|\r|\n", source), start=1):
-            hit = _DATE_LINE.search(line.strip())
-            if hit and hit.group(1) not in _NO_DATE and _date(hit.group(1)) is None:
-                raise _damaged(
-                    path, name, number, line,
-                    f"the recording date {hit.group(1)!r} is no date (YYYYMMDDhhmmssuuuuuu)",
-                )  # fmt: skip
+            if _no_date(line):
+                date = _DATE_LINE.search(line.strip())
+                assert date is not None
+                return (
+                    f"its marker file {name}, line {number}: the recording date "
+                    f"{date.group(1)!r} is no date (YYYYMMDDhhmmssuuuuuu): the recording's "
+                    "start is unknown"
+                )
+    return None
+
+
+def _no_date(line: str) -> bool:
+    """Whether ``line`` is a ``New Segment`` marker whose 20-digit date MNE reads and is no
+    date (``20240230000000000000``)."""
+    hit = _DATE_LINE.search(line.strip())
+    return hit is not None and hit.group(1) not in _NO_DATE and _date(hit.group(1)) is None
 
 
 def _date(text: str) -> datetime | None:
@@ -289,7 +301,8 @@ def _marker(
             f"(0 to {MAX_POSITION:,}; empty for 0)",
         )  # fmt: skip
     date = fields[5].strip() if len(fields) == 6 else ""
-    if date not in ("", _NO_DATE[2]) and _date(date) is None:  # "0": a decimal comma before
+    unread = kind == "New Segment" and len(date) == 20 and date.isdigit()  # _check_dates'
+    if date not in ("", _NO_DATE[2]) and _date(date) is None and not unread:  # "0": a comma
         raise _damaged(
             path, name, line, text,
             f"its date {date[:30]!r} is no date (YYYYMMDDhhmmssuuuuuu, or empty): a decimal "
@@ -352,13 +365,22 @@ def mne_copy(vmrk: str, folder: str) -> str | None:
     with open(vmrk, "rb") as fh:
         raw = fh.read()
     suffix = os.path.splitext(vmrk)[1]
-    if suffix in _MNE_SUFFIXES and _system_text(raw) is not None:
+    system = _system_text(raw)
+    undated = system is None or any(_no_date(line) for line in system.splitlines())
+    if suffix in _MNE_SUFFIXES and not undated:
         return None
     encoding = system_encoding()
     text = raw.decode(_codepage(raw)) if _decodes(raw) else raw.decode("latin-1")
     named = _MNE_CODEPAGE.search(text)
     if named:
         text = f"{text[: named.start(1)]}{encoding}{text[named.end(1) :]}"
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if _no_date(line):  # MNE reads twenty zeros as no date
+            date = _DATE_LINE.search(line.strip())
+            assert date is not None
+            lines[i] = line.replace(date.group(1), "0" * 20)
+    text = "".join(lines)
     stem = os.path.splitext(os.path.basename(vmrk))[0]
     copy = os.path.join(folder, stem + (suffix if suffix in _MNE_SUFFIXES else ".vmrk"))
     with open(copy, "wb") as fh:

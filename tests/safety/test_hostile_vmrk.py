@@ -74,8 +74,6 @@ def _refused(vhdr: Path) -> str:
         ("Mk2=Comment,a", r"it has 2 field\(s\).*a line cut short"),
         ("Mk2=Stimulus,S  1,101,1,9", r"its channel '9' is not a channel of the header .*1 to 4"),
         ("Mk3=Stimulus,S  1,101,1,0", r"line 8 .*marker Mk3 is given again \(first on line 7\)"),
-        ("Mk2=New Segment,,1,1,0,20240230000000000000", r"recording date '20240230000000000000'"),
-        ("Mk2=New Segment,,1,1,0,20241399000000000000", r"recording date '20241399000000000000'"),
     ],
 )
 def test_a_damaged_marker_line_is_named(tmp_path: Path, mark: str, said: str) -> None:
@@ -199,3 +197,22 @@ def test_an_ahdr_or_capital_header_with_an_ansi_or_capital_marker_file_is_read(
     ]  # fmt: skip
     x = MneReader.read_segment(header, range(4), 0, 2500)
     assert x.shape == (4, 2500) and np.isfinite(x).all()
+
+
+@pytest.mark.parametrize("date", ["20240230000000000000", "20241399000000000000"])
+def test_a_recording_date_that_is_no_date_is_unknown_with_a_warning(
+    tmp_path: Path, date: str
+) -> None:
+    """MNE stopped on a ``New Segment`` date that is no date (``day is out of range for
+    month``) and eegprep refused the whole recording for it, while an EDF's impossible date
+    reads as unknown. The samples and markers are read; the start is unknown (``meas_date``
+    empty) and a warning names the marker file, its line and the date."""
+    sound = MneReader.read_header(str(_recording(tmp_path / "a", SOUND)))
+    vhdr = _recording(tmp_path / "b", [f"Mk1=New Segment,,1,1,0,{date}", *SOUND[1:]])
+    header = MneReader.read_header(str(vhdr))
+    assert dict(header.meta)["meas_date"] == "" != dict(sound.meta)["meas_date"]
+    assert header.annotations == sound.annotations
+    assert header.warnings == (
+        f"its marker file r.vmrk, line 6: the recording date '{date}' is no date "
+        "(YYYYMMDDhhmmssuuuuuu): the recording's start is unknown",
+    )
