@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
+import struct
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -162,7 +164,28 @@ def save_safetensors(
         meta[SAFETENSORS_KEY] = strict_json.dumps(_to_json(rest))
     with writing(path), weights_replaced(path) if at is None else _given(at) as tmp:
         save_file(tensors, str(tmp), metadata=meta)
+        _sort_header(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # safetensors creates its file 0600: as any other
+
+
+def _sort_header(path: str | os.PathLike[str]) -> None:
+    """Write the header of the safetensors file ``path`` again with its keys sorted, in place.
+
+    safetensors keeps the metadata in a hash map whose order changes from one process to the
+    next, so the same model gave files that differed in their header's bytes; sorted, one model
+    gives one file. The header is the same JSON in another order (same length: compact, non-ASCII
+    kept, as safetensors writes it), the tensors' offsets unchanged."""
+    with open(path, "r+b") as fh:
+        (n,) = struct.unpack("<Q", fh.read(8))
+        raw = fh.read(n)
+        text = raw.rstrip(b" ")
+        again = json.dumps(
+            json.loads(text), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+        if len(again) != len(text):  # (an escape written otherwise: keep safetensors' own)
+            return
+        fh.seek(8)
+        fh.write(again + raw[len(text) :])
 
 
 @contextlib.contextmanager

@@ -246,3 +246,35 @@ def test_the_weights_and_both_cards_carry_one_export_id(classifier: Path, tmp_pa
     assert f"| export id | `{export_id}` |" in Path(res["card"]).read_text()
     again = export(classifier, tmp_path / "again.safetensors")
     assert again["export_id"] == export_id  # a digest of the contents: the same for the same
+
+
+def test_the_same_checkpoint_gives_the_same_safetensors_bytes_in_every_process(
+    tmp_path: Path,
+) -> None:
+    """safetensors keeps a file's metadata in a hash map seeded anew in each process, so one
+    model exported twice gave headers whose keys (``format``, ``labram``) came in either order;
+    the header is now written sorted. Eight processes (a chance of 1/128 that they agree
+    without it), a header that still loads, the tensors where they were."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    script = (
+        "import sys, torch\n"
+        "from labram.checkpoints.safetensors_files import save_safetensors\n"
+        "torch.manual_seed(0)\n"
+        "obj = {'model': {'b': torch.randn(3, 2), 'a': torch.arange(5)}, 'kind': 'x', 'n': 2}\n"
+        "save_safetensors(obj, sys.argv[1])\n"
+    )
+    files = [tmp_path / f"{k}.safetensors" for k in range(8)]
+    for f in files:
+        subprocess.run([sys.executable, "-c", script, str(f)], check=True, cwd=repo)
+    blobs = {f.read_bytes() for f in files}
+    assert len(blobs) == 1
+    blob = files[0].read_bytes()
+    header = json.loads(blob[8 : 8 + int.from_bytes(blob[:8], "little")])
+    assert list(header) == sorted(header)
+    assert list(header["__metadata__"]) == ["format", "labram"]
+    got = load_file(str(files[0]))
+    torch.manual_seed(0)
+    assert torch.equal(got["b"], torch.randn(3, 2)) and torch.equal(got["a"], torch.arange(5))
