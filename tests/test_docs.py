@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import click
 import pytest
 
 from eegprep.ingestion.driver import IngestConfig, ingest
@@ -73,3 +74,83 @@ def test_every_dotted_name_in_the_docs_exists() -> None:
         }
     )
     assert missing == []
+
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
+
+
+def _command_lines(text: str) -> list[str]:
+    """Every ``eegprep ...`` / ``labram ...`` command of a page: the lines of its bash blocks
+    (cut at ``&&``, ``|``, ``;`` and a trailing ``# comment``) and its inline code spans."""
+    found: list[str] = []
+    for block in re.findall(r"```(?:bash|sh|shell)\n(.*?)```", text, flags=re.S):
+        for line in block.splitlines():
+            found += re.split(r"&&|\|\|?|;", re.sub(r"\s#.*$", "", line))
+    prose = re.sub(r"```.*?```|``.*?``", "", text, flags=re.S).replace("\n", " ")
+    for span in re.findall(r"`([^`]+)`", prose):
+        found += re.split(r"&&|\|\|?|;", span)
+    words = (part.split() for part in found)
+    return [" ".join(w) for w in words if w and w[0] in ("eegprep", "labram")]
+
+
+def _option_names(cmd: click.Command) -> set[str]:
+    return {name for p in cmd.params for name in (*p.opts, *p.secondary_opts) if name[0] == "-"}
+
+
+def _command_problem(line: str) -> str | None:
+    """What is wrong with one documented command line (None: its command and options exist)."""
+    from cli import eegprep_cli, labram_cli
+
+    words = line.split()
+    cmd: click.Command = {"eegprep": eegprep_cli, "labram": labram_cli}[words[0]]
+    rest = [w for w in words[1:] if w not in _option_names(cmd) | {"--help"}]
+    while isinstance(cmd, click.Group) and rest and re.fullmatch(r"[a-z][a-z-]*", rest[0]):
+        sub = cmd.commands.get(rest[0])
+        if sub is None:
+            return f"no command {rest[0]!r}"
+        cmd, rest = sub, rest[1:]
+    known = _option_names(cmd) | {"--help"}
+    unknown = [o for o in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", " ".join(rest))]
+    return ", ".join(f"no option {o}" for o in unknown if o not in known) or None
+
+
+def test_every_documented_command_and_option_exists() -> None:
+    """A command the README or a docs page shows (`eegprep ingest tuh --prune`, a bash block)
+    is one of the command lines' commands, with options it has: a renamed option cannot
+    leave the docs behind."""
+    wrong = sorted(
+        f"{page.name}: {line}: {problem}"
+        for page in PAGES
+        for line in _command_lines(page.read_text())
+        if (problem := _command_problem(line))
+    )
+    assert wrong == []
+
+
+def test_the_command_check_sees_a_wrong_command() -> None:
+    assert _command_problem("eegprep ingest tuh --out s.zarr") is None
+    assert _command_problem("eegprep -v config set tuh /data") is None
+    assert _command_problem("labram pretrain --store s --tokenizer-epochs 2") is None
+    assert _command_problem("eegprep ingest tuh --purge") == "no option --purge"
+    assert _command_problem("eegprep config sett tuh /d") == "no command 'sett'"
+    assert _command_lines("run `eegprep stats S --json` and\n```bash\nlabram x && ls # y\n```") == [
+        "labram x",
+        "eegprep stats S --json",
+    ]
+
+
+def test_install_page_names_every_extra_and_the_torch_range() -> None:
+    """docs/install.md lists the extras pyproject.toml declares, and quotes its torch range."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    page = (DOCS / "install.md").read_text()
+    listed = re.search(r"^Extras: (.*?)\.$", page, flags=re.M | re.S)
+    assert listed, "docs/install.md: no 'Extras: ...' line"
+    assert set(re.findall(r"`([a-z0-9-]+)`", listed.group(1))) == set(
+        project["optional-dependencies"]
+    )
+    torch = next(d for d in project["dependencies"] if d.startswith("torch"))
+    quoted = set(re.findall(r"`(torch[<>=!~][^`]*)`", page))
+    assert quoted == {torch}
