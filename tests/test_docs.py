@@ -154,3 +154,19 @@ def test_install_page_names_every_extra_and_the_torch_range() -> None:
     torch = next(d for d in project["dependencies"] if d.startswith("torch"))
     quoted = set(re.findall(r"`(torch[<>=!~][^`]*)`", page))
     assert quoted == {torch}
+
+
+def test_readme_lists_every_docs_page_once() -> None:
+    """README.md's Documentation section names each docs/*.md page exactly once."""
+    section = (ROOT / "README.md").read_text().split("## Documentation", 1)[1]
+    listed = re.findall(r"^- `docs/([\w-]+\.md)`", section, flags=re.M)
+    assert sorted(listed) == sorted(p.name for p in DOCS.glob("*.md"))
+
+
+def test_readme_snippet_runs(demo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """README.md's Python snippet runs as written, on the demo store in place of tuh.zarr."""
+    monkeypatch.chdir(demo_dir)
+    snippets = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    assert snippets
+    for code in snippets:
+        exec(compile(code.replace("tuh.zarr", "demo.zarr"), "README.md snippet", "exec"), {})
