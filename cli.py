@@ -264,7 +264,8 @@ def validate(store: str, as_json: bool) -> None:
 @click.option("--out", required=True, type=LocalPath(file_okay=False), help="Output folder.")
 @click.option("--corpus", default="tuh", show_default=True,
               help="Which demo corpus to write: tuh, tuab or tuev.")  # fmt: skip
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of every random choice (same seed, same bytes).")  # fmt: skip
 def demo(out: str, corpus: str, seed: int) -> None:
     """Write a small demo corpus in a real corpus layout (synthetic EEG-like signals).
 
@@ -294,7 +295,13 @@ def demo(out: str, corpus: str, seed: int) -> None:
 
 @eegprep_cli.group(cls=OneLineErrors)
 def config() -> None:
-    """Where each corpus lives on this machine (so `--src` can be left out)."""
+    """Where each corpus lives on this machine (so `--src` can be left out).
+
+    \b
+    Examples:
+      eegprep config set tuh /data/tuh_eeg
+      eegprep config show
+    """
 
 
 @config.command("set")
@@ -337,7 +344,12 @@ def config_set(corpus: str, folder: str, custom: bool) -> None:
 
 @config.command("show")
 def config_show() -> None:
-    """Print the configured corpus folders and where they come from."""
+    """Print the configured corpus folders and where they come from.
+
+    \b
+    Example:
+      eegprep config show      # tuh = /data/tuh_eeg   # from EEGPREP_TUH_DIR
+    """
     import os
 
     from eegprep.corpus.folders import config_path, configured_names, corpus_dirs, env_var

@@ -65,7 +65,7 @@ def train_options(fn: Any) -> Any:
             "--out",
             type=LocalPath(file_okay=False),
             default=None,
-            help="Run folder (default: runs/<command>).",
+            help="Run folder (default: runs/<command>; finetune: runs/finetune-<task>).",
         ),
         click.option("--seed", type=int, default=None, help="Seed (default 0)."),
         click.option(

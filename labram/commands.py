@@ -49,7 +49,14 @@ if TYPE_CHECKING:
 @verbosity_options
 @click.pass_context
 def labram_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
-    """labram: LaBraM tokenizer, pre-training and fine-tuning on eegprep stores."""
+    """labram: LaBraM tokenizer, pre-training and fine-tuning on eegprep stores.
+
+    \b
+    Examples:
+      labram pretrain --store demo.zarr --size tiny --out runs/demo
+      labram finetune --store tuab.zarr --task tuab --init runs/demo/mem/model.pt --size tiny
+      labram evaluate --store tuab.zarr --task tuab --checkpoint runs/finetune-tuab/seed0/best.pt
+    """
     set_verbosity(ctx, verbose, quiet)
 
 
@@ -82,6 +89,12 @@ def labram_convert(
     over a `labram export` (DST.safetensors and its cards DST.card.md, DST.card.json), --force
     deletes the cards with the old weights, as they would describe other weights. A card's
     own name (NAME.card.md, NAME.card.json) is refused as DST, even with --force.
+
+    \b
+    Examples:
+      labram convert labram-base.pth labram-base.pt        # released -> ours
+      labram convert labram-base.pth clf.pt --kind classifier --n-outputs 6
+      labram convert labram-base.pt labram-base-again.pth  # ours -> released layout
     """
     from labram.checkpoints.errors import CheckpointError
     from labram.checkpoints.layouts import convert_file
@@ -334,9 +347,8 @@ def labram_finetune(
     type=LocalPath(dir_okay=False),
     help="A fine-tuned classifier (best.pt of a finetune run).",
 )
-@click.option(
-    "--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True
-)
+@click.option("--split", type=click.Choice(["train", "val", "test"]), default="test",
+              show_default=True, help="Which of the task's splits to score.")  # fmt: skip
 @click.option(
     "--split-seed", type=int, default=None, help="Default: the one the checkpoint was tuned with."
 )
@@ -402,7 +414,8 @@ def labram_evaluate(
               "recording in token-budget windows).")  # fmt: skip
 @click.option("--chunk-windows", type=click.IntRange(min=1), default=512, show_default=True,
               help="Windows per resumable chunk.")  # fmt: skip
-@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Windows per forward pass.")  # fmt: skip
 @click.option("--device", type=Device(), default=None,
               help="cpu, cuda or cuda:N (default: cuda if available).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -457,7 +470,8 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
 @click.option("--windows", "per_window", is_flag=True, help="Also one line per window.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (recordings and windows).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (per window with --windows).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Windows per forward pass.")  # fmt: skip
 @click.option("--device", type=Device(), default=None,
               help="cpu, cuda or cuda:N (default: cuda if available).")  # fmt: skip
 def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, corpus: str | None,
@@ -506,7 +520,7 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
 @click.option("--out", type=LocalPath(dir_okay=False), default=None,
               help="NAME.safetensors (default: the checkpoint's, that suffix).")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(["safetensors"]), default="safetensors",
-              show_default=True)  # fmt: skip
+              show_default=True, help="The weights' file format (only safetensors).")  # fmt: skip
 @click.option("--force", is_flag=True,
               help="Replace NAME.safetensors and its cards if they exist.")  # fmt: skip
 def labram_export(checkpoint: str, out: str | None, fmt: str, force: bool) -> None:

@@ -170,3 +170,50 @@ def test_readme_snippet_runs(demo_dir: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert snippets
     for code in snippets:
         exec(compile(code.replace("tuh.zarr", "demo.zarr"), "README.md snippet", "exec"), {})
+
+
+def _commands() -> list[tuple[str, click.Command]]:
+    from cli import eegprep_cli, labram_cli
+
+    found: list[tuple[str, click.Command]] = []
+    todo: list[tuple[str, click.Command]] = [("eegprep", eegprep_cli), ("labram", labram_cli)]
+    while todo:
+        name, cmd = todo.pop()
+        found.append((name, cmd))
+        if isinstance(cmd, click.Group):
+            todo += [(f"{name} {sub}", c) for sub, c in cmd.commands.items()]
+    return sorted(found, key=lambda nc: nc[0])
+
+
+@pytest.mark.parametrize("name", [name for name, _ in _commands()])
+def test_every_help_has_an_example(name: str) -> None:
+    """docs/cli.md: `--help` on every command (groups too), with examples that it runs."""
+    from click.testing import CliRunner
+
+    root = dict(_commands())[name.split()[0]]
+    res = CliRunner().invoke(root, [*name.split()[1:], "--help"], terminal_width=100)
+    assert res.exit_code == 0, res.output
+    examples = res.output.split("Example", 1)
+    assert len(examples) == 2, f"`{name} --help` shows no example"
+    shown = examples[1].split("Options:")[0]
+    runs = [ln for ln in _command_lines(f"```bash\n{shown}```") if ln.startswith(name)]
+    assert runs, f"`{name} --help`: its examples do not run `{name}`"
+    assert {ln: _command_problem(ln) for ln in runs} == dict.fromkeys(runs)
+
+
+def test_the_run_folder_help_names_finetunes_default() -> None:
+    """`labram finetune` writes to runs/finetune-<task> when --out is left out."""
+    from click.testing import CliRunner
+
+    from cli import labram_cli
+
+    res = CliRunner().invoke(labram_cli, ["finetune", "--help"], terminal_width=200)
+    assert "runs/finetune-<task>" in res.output
+
+
+@pytest.mark.parametrize("name", [name for name, _ in _commands()])
+def test_every_option_says_what_it_does(name: str) -> None:
+    """Each option of each command has a help text (`--help` is the first page users read)."""
+    cmd = dict(_commands())[name]
+    bare = [p.opts[0] for p in cmd.params if isinstance(p, click.Option) and not p.help]
+    assert bare == []
