@@ -90,7 +90,9 @@ def _command_lines(text: str) -> list[str]:
     prose = re.sub(r"```.*?```|``.*?``", "", text, flags=re.S).replace("\n", " ")
     for span in re.findall(r"`([^`]+)`", prose):
         found += re.split(r"&&|\|\|?|;", span)
-    words = (part.split() for part in found)
+    # torchrun ... $(which labram) pretrain ...: the labram command it runs
+    runs = (re.sub(r"^.*\$\(which (eegprep|labram)\)", r"\1", part) for part in found)
+    words = (part.split() for part in runs)
     return [" ".join(w) for w in words if w and w[0] in ("eegprep", "labram")]
 
 
@@ -134,8 +136,10 @@ def test_the_command_check_sees_a_wrong_command() -> None:
     assert _command_problem("labram pretrain --store s --tokenizer-epochs 2") is None
     assert _command_problem("eegprep ingest tuh --purge") == "no option --purge"
     assert _command_problem("eegprep config sett tuh /d") == "no command 'sett'"
-    assert _command_lines("run `eegprep stats S --json` and\n```bash\nlabram x && ls # y\n```") == [
+    block = "```bash\nlabram x && ls # y\ntorchrun -n 2 $(which labram) embed --out E\n```"
+    assert _command_lines(f"run `eegprep stats S --json` and\n{block}") == [
         "labram x",
+        "labram embed --out E",
         "eegprep stats S --json",
     ]
 

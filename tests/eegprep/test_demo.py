@@ -187,3 +187,16 @@ def test_the_demo_never_overwrites_a_folder_that_is_not_a_demo(tmp_path: Path) -
     for _ in range(2):  # a demo folder of its own: made, then written again
         res = CliRunner().invoke(eegprep_cli, ["demo", "--out", str(tmp_path / "demo")])
         assert res.exit_code == 0, res.output
+
+
+def test_quiet_demo_prints_the_folder_the_next_command_takes(tmp_path: Path) -> None:
+    """docs/cli.md: ``eegprep -q demo`` prints its result, the corpus folder, and nothing else,
+    so that ``src=$(eegprep -q demo --out d)`` gives the ingest's ``--src``."""
+    from click.testing import CliRunner
+
+    from cli import eegprep_cli
+
+    out = tmp_path / "d"
+    res = CliRunner().invoke(eegprep_cli, ["-q", "demo", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines() == [str(out / "tuh")]
