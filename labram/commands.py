@@ -300,7 +300,7 @@ def labram_finetune(
       labram finetune --store tuab.zarr --task tuab --init runs/pretrain/mem/model.pt --seeds 5
       labram finetune --store tuev.zarr --task tuev --init labram-base.pth
       labram finetune --store mine.zarr --task label:condition --size tiny --max-steps 200
-      labram finetune --store tuab.zarr --task tuab --protocol cross-subject --folds 5 --seeds 3
+      labram finetune --store tuab.zarr --task tuab --protocol cross-subject --folds 5 --out runs/cv
       labram finetune --store tuab.zarr --task tuab --splits runs/cv/splits.json --out runs/cv2
     """
     from labram.data.protocols import parse_protocol
@@ -428,7 +428,7 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
     \b
     Examples:
       labram embed --store tuab.zarr --checkpoint runs/demo/mem/model.pt --out emb.zarr
-      labram embed --store tuab.zarr --task tuab --checkpoint labram-base.pth --out emb.zarr
+      labram embed --store tuab.zarr --task tuab --checkpoint labram-base.pth --out emb-tuab.zarr
       torchrun --nproc-per-node 8 $(which labram) embed --store tuh.zarr --checkpoint C --out E
     """
     from labram.stages.embed import EmbedConfig, embed

@@ -221,3 +221,37 @@ def test_every_option_says_what_it_does(name: str) -> None:
     cmd = dict(_commands())[name]
     bare = [p.opts[0] for p in cmd.params if isinstance(p, click.Option) and not p.help]
     assert bare == []
+
+
+def _shared_outputs(lines: list[str]) -> list[str]:
+    """Lines of one example that write the output an earlier, different line wrote (``--out``,
+    else the command's default run folder): a training run folder or an embeddings store,
+    which the second command refuses (the folder holds a run; the store was written with other
+    arguments)."""
+    refusing = ("labram embed", "labram tokenizer", "labram pretrain", "labram finetune")
+    seen: dict[str, str] = {}
+    clash = []
+    for line in lines:
+        if not line.startswith(refusing) or "[" in line or "--resume" in line:
+            continue
+        out = re.search(r"--out (\S+)", line)
+        task = re.search(r"--task (\S+)", line)
+        default = f"runs/{line.split()[1]}" + (f"-{task.group(1)}" if task else "")
+        if seen.setdefault(out.group(1) if out else default, line) != line:
+            clash.append(line)
+    return clash
+
+
+def test_no_example_writes_over_the_output_of_the_one_before() -> None:
+    """Following a page's examples in order works: `labram embed ... --out emb.zarr` twice with
+    other arguments stopped at the second (docs/training.md did)."""
+    blocks = [
+        b for page in PAGES for b in re.findall(r"```bash\n(.*?)```", page.read_text(), flags=re.S)
+    ]
+    clashes = [c for b in blocks for c in _shared_outputs(_command_lines(f"```bash\n{b}```"))]
+    assert clashes == []
+    assert _shared_outputs(["labram embed --out e --task t", "labram embed --out e"]) == [
+        "labram embed --out e"
+    ]
+    assert _shared_outputs(["labram finetune --task a", "labram finetune --task a --seeds 2"])
+    assert not _shared_outputs(["labram finetune --task a", "labram finetune --task b"])
