@@ -36,7 +36,29 @@ def test_doc_snippets_run(name: str, demo_dir: Path, monkeypatch: pytest.MonkeyP
     snippets = _snippets(name)
     assert snippets
     for code in snippets:
-        exec(compile(code, f"{name} snippet", "exec"), {})
+        shown = _run_printing(code, f"{name} snippet")
+        for lineno, line in enumerate(code.splitlines(), start=1):
+            said = re.match(r"\s*print\(.*\)  # (.*)$", line)
+            if said:  # `print(x)  # OUTPUT` or `# OUTPUT: prose`, `...` for any text
+                pattern = re.escape(said.group(1)).replace(r"\.\.\.", ".*")
+                assert any(
+                    re.fullmatch(f"{pattern}", out) or said.group(1).startswith(f"{out}: ")
+                    for out in shown.get(lineno, [])
+                ), f"{name}: {line.strip()} printed {shown.get(lineno)}"
+
+
+def _run_printing(code: str, filename: str) -> dict[int, list[str]]:
+    """Run ``code``; what each of its lines printed (line number -> printed lines)."""
+    import sys
+
+    shown: dict[int, list[str]] = {}
+
+    def record(*args: object, **kwargs: object) -> None:
+        lineno = sys._getframe(1).f_lineno
+        shown.setdefault(lineno, []).append(" ".join(str(a) for a in args))
+
+    exec(compile(code, filename, "exec"), {"print": record})
+    return shown
 
 
 def _resolves(dotted: str) -> bool:
