@@ -185,10 +185,12 @@ def is_unchanged(
 ) -> bool:
     """Whether the files listed now are exactly the record's, with the same bytes.
 
-    The same paths, sizes and mtimes, and then the same content: each file's hash is compared
-    with the one its entry states (BLAKE3, or an earlier version's SHA-256), unless ``vouched``
-    (every file's ctime and inode are still those of when its bytes were last hashed:
-    :class:`~eegprep.ingestion.seen_files.SeenFiles`). With ``checksums`` the mtimes are not
+    The same paths and sizes and, unless ``vouched``, the same mtimes, and then the same
+    content: each file's hash is compared with the one its entry states (BLAKE3, or an earlier
+    version's SHA-256), unless ``vouched`` (every file's size, mtime, ctime and inode are still
+    those of when its bytes were last hashed and found to be the record's:
+    :class:`~eegprep.ingestion.seen_files.SeenFiles`; after ``--verify-checksums`` found a
+    touched file's bytes unchanged, its new mtime too). With ``checksums`` the mtimes are not
     compared and every file is hashed. An entry stating no hash (a record of an early version)
     is judged by size and mtime, except with ``checksums``, where it is changed. A record
     written before ``source_files`` existed knows only its source: it is current only when no
@@ -200,10 +202,10 @@ def is_unchanged(
     if any(old.get("size") != now.size for old, now in zip(listed, stamps)):
         return False
     if not checksums:
+        if vouched:  # these very stamps, new mtimes too, were hashed to the record's bytes
+            return True
         if any(old.get("mtime_ns") != now.mtime_ns for old, now in zip(listed, stamps)):
             return False
-        if vouched:
-            return True
     for old, now in zip(listed, stamps):
         algorithm = next((name for name in HASHES if old.get(name)), None)
         if algorithm is None:

@@ -236,3 +236,23 @@ def test_a_noise_free_signal_shows_no_line_noise() -> None:
     assert check_mains(db, 60.0) is None
     noisy = x + 5.0 * np.sin(2 * np.pi * 50 * t)  # real 50 Hz interference is still seen
     assert line_noise_db(noisy, 400.0)["50"] >= LINE_PEAK_DB
+
+
+def test_a_touched_corpus_verified_once_stays_current(tuh_corpus: Path, tmp_path: Path) -> None:
+    """Files rewritten with the same bytes and new mtimes (a second `eegprep demo`, `touch`)
+    are re-ingested by a plain run, but once `--verify-checksums` has found their bytes
+    unchanged, the next plain run takes them as current: it re-ingested every one of them,
+    right after being told they were all current."""
+    out = tmp_path / "s.zarr"
+    ingest("tuh", src=tuh_corpus, out=out, config=SERIAL)
+    for f in tuh_corpus.rglob("*.edf"):
+        os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    verified = IngestConfig(workers=0, progress=False, verify_checksums=True)
+    rep = ingest("tuh", src=tuh_corpus, out=out, config=verified)
+    assert (rep.n_ingested, rep.n_current) == (0, 3)
+    rep = ingest("tuh", src=tuh_corpus, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.n_current) == (0, 3), rep.failed
+    f = next(tuh_corpus.rglob("aaaaaaab_s002_t001.edf"))  # touched again: not verified
+    os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    rep = ingest("tuh", src=tuh_corpus, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.n_current) == (1, 2), rep.failed
