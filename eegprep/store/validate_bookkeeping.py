@@ -190,10 +190,11 @@ def bookkeeping_problems(
 
 def _seen_problems(loc: Location, records: dict[str, dict[str, Any]], problems: list[str]) -> None:
     """``_eegprep/seen.json``: strict JSON of its layout, each entry for the current version of
-    a listed recording stating that record's content hashes and files (paths, sizes, mtimes).
-    An entry for another group or id is stale (a killed ingest writes none: the next one drops
-    it), never trusted; any other flipped bit fails the file's ``crc32c`` (earlier versions
-    wrote none)."""
+    a listed recording stating that record's content hashes and files (paths and sizes; the
+    mtimes may be later ones, of files that ``--verify-checksums`` found to hold the record's
+    bytes after they were touched). An entry for another group or id is stale (a killed
+    ingest writes none: the next one drops it), never trusted; any other flipped bit fails the
+    file's ``crc32c`` (earlier versions wrote none)."""
     from eegprep.corpus.sources import listed_files, listed_hashes
     from eegprep.store.writer import SEEN
 
@@ -227,7 +228,7 @@ def _seen_problems(loc: Location, records: dict[str, dict[str, Any]], problems: 
         if record is None or entry["group"] != record.get("group"):
             continue  # stale: vouches for nothing
         files = entry["files"]
-        listed = [[f.get("path"), f.get("size"), f.get("mtime_ns")] for f in listed_files(record)]
+        listed = [[f.get("path"), f.get("size")] for f in listed_files(record)]
         ok = (
             entry["hashes"] == listed_hashes(record)
             and isinstance(files, list)
@@ -237,7 +238,7 @@ def _seen_problems(loc: Location, records: dict[str, dict[str, Any]], problems: 
                 and all(isinstance(x, int) and not isinstance(x, bool) for x in row[1:])
                 for row in files
             )
-            and [row[:3] for row in files] == listed
+            and [row[:2] for row in files] == listed
         )
         if not ok:
             bad.append(rid)

@@ -13,6 +13,7 @@ from eegprep import open_store
 from eegprep.base.errors import ConfigError
 from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.pipeline.channels import VOCABULARY
+from eegprep.store.validate import validate
 
 SERIAL = IngestConfig(workers=0, progress=False)
 
@@ -252,6 +253,7 @@ def test_a_touched_corpus_verified_once_stays_current(tuh_corpus: Path, tmp_path
     assert (rep.n_ingested, rep.n_current) == (0, 3)
     rep = ingest("tuh", src=tuh_corpus, out=out, config=SERIAL)
     assert (rep.n_ingested, rep.n_current) == (0, 3), rep.failed
+    assert validate(str(out)) == (3, [])  # the noted stamps are no damage of the cache
     f = next(tuh_corpus.rglob("aaaaaaab_s002_t001.edf"))  # touched again: not verified
     os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
     rep = ingest("tuh", src=tuh_corpus, out=out, config=SERIAL)
