@@ -277,3 +277,25 @@ def test_no_example_writes_over_the_output_of_the_one_before() -> None:
     ]
     assert _shared_outputs(["labram finetune --task a", "labram finetune --task a --seeds 2"])
     assert not _shared_outputs(["labram finetune --task a", "labram finetune --task b"])
+
+
+def test_cli_page_numbers_are_the_codes() -> None:
+    """The ingest defaults and worker-pool constants docs/cli.md quotes are the code's."""
+    from cli import eegprep_cli
+    from eegprep.ingestion import options, workers
+
+    page = " ".join((DOCS / "cli.md").read_text().split())
+    ingest_cmd = eegprep_cli.commands["ingest"]
+    default = {p.name: p.default for p in ingest_cmd.params}
+    quoted = [
+        f"`--file-memory-limit SIZE`** (default `{default['file_memory_limit']}`;",
+        f"`--keep-replaced SECONDS` (default {default['keep_replaced']:g}, a day)",
+        f"`--prune-max` (default {default['prune_max']:g})",
+        f"at most {options.WORKERS_PER_CORE} per core",
+        f"{workers.SOURCE_BYTES_PER_SECOND / 1e6:g} MB per CPU second",
+        f"plus {workers.SECONDS_PER_RECORDING:g} s per recording",
+        f"about {workers.FORK_START_SECONDS:g} s later when they are forked",
+        f"or {workers.POOL_START_SECONDS:g} s later from a forkserver",
+        f"~{workers.CONTENTION * 100:g}% slower",
+    ]
+    assert [q for q in quoted if q not in page] == []
