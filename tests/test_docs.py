@@ -299,3 +299,32 @@ def test_cli_page_numbers_are_the_codes() -> None:
         f"~{workers.CONTENTION * 100:g}% slower",
     ]
     assert [q for q in quoted if q not in page] == []
+
+
+def test_training_page_numbers_are_the_codes() -> None:
+    """The data pipeline's and embed's defaults docs/training.md quotes are the code's."""
+    import inspect
+
+    from labram.data import loader
+    from labram.data.sampler import BatchPlan
+    from labram.data.windows import WindowSettings
+    from labram.stages import embed
+    from labram.train.config import TrainConfig
+
+    page = " ".join((DOCS / "training.md").read_text().split())
+    windows = WindowSettings()
+    plan = inspect.signature(BatchPlan.__init__).parameters
+    dataset = inspect.signature(loader.WindowDataset.__init__).parameters
+    most = f"{embed.MAX_CHUNK_WINDOWS:,}"
+    chunk = embed.EmbedConfig().chunk_windows
+    min_lr = TrainConfig.__dataclass_fields__["min_lr"].default
+    quoted = [
+        f"above `max_channels` ({windows.max_channels})",
+        f"`block_seconds` = {windows.block_seconds} s",
+        f"within pools of {plan['pool_batches'].default} batches",
+        f"up to {dataset['group_mb'].default:g} MB of samples (`group_mb`)",
+        f"An LRU cache of {dataset['cache_mb'].default:g} MB of chunks per process (`cache_mb`)",
+        f"`--chunk-windows` ({chunk}, at most {most}:",
+        f"cosine to `min_lr` ({min_lr:.0e})".replace("e-0", "e-"),
+    ]
+    assert [q for q in quoted if q not in page] == []
