@@ -11,7 +11,9 @@ import pytest
 from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.testing.demo import write_demo_corpus
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
 RUNNABLE = ["interop.md"]
 
 
@@ -98,10 +100,6 @@ def test_every_dotted_name_in_the_docs_exists() -> None:
     assert missing == []
 
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
-
-
 def _command_lines(text: str) -> list[str]:
     """Every ``eegprep ...`` / ``labram ...`` command of a page: the lines of its bash blocks
     (cut at ``&&``, ``|``, ``;`` and a trailing ``# comment``) and its inline code spans."""
@@ -135,7 +133,7 @@ def _command_problem(line: str) -> str | None:
             return f"no command {rest[0]!r}"
         cmd, rest = sub, rest[1:]
     known = _option_names(cmd) | {"--help"}
-    unknown = [o for o in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", " ".join(rest))]
+    unknown = re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", " ".join(rest))
     return ", ".join(f"no option {o}" for o in unknown if o not in known) or None
 
 
