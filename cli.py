@@ -351,6 +351,7 @@ def config_show() -> None:
       eegprep config show      # tuh = /data/tuh_eeg   # from EEGPREP_TUH_DIR
     """
     import os
+    import re
 
     from eegprep.corpus.folders import config_path, configured_names, corpus_dirs, env_var
     from eegprep.corpus.manifest import CORPUS_NAME, available
@@ -358,8 +359,13 @@ def config_show() -> None:
     in_file = configured_names()
     say(f"# {config_path()}")
     shipped = set(available())
-    # a corpus of one's own manifest too (every name its own variable: env_var)
-    named = shipped | {n for n in in_file if CORPUS_NAME.fullmatch(n)}
+    # a corpus of one's own manifest too, named in the file or by its own variable (env_var)
+    by_env = {
+        m.group(1).lower()
+        for var in os.environ
+        if (m := re.fullmatch(r"EEGPREP_(.+)_DIR", var)) and env_var(m.group(1).lower()) == var
+    }
+    named = shipped | {n for n in (*in_file, *by_env) if CORPUS_NAME.fullmatch(n)}
     from_env = {n for n in named if os.environ.get(env_var(n))}
     folders = corpus_dirs(sorted(set(in_file) | from_env))  # the file read once
     for name, folder in folders.items():

@@ -464,3 +464,17 @@ def test_a_config_key_that_is_no_corpus_name_is_one_line(
         monkeypatch.delenv(f"EEGPREP_{key.upper()}_DIR")
         with pytest.raises(ConfigError, match=rf"names '{key}', not '{name}' \(a corpus name"):
             corpus_dir(name)
+
+
+def test_config_show_lists_a_corpus_of_ones_own_set_by_its_variable(
+    config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/cli.md: `config show` prints each corpus's folder as an ingest would use it. A
+    corpus of one's own manifest whose folder only `EEGPREP_MY-LAB_DIR` names (no entry in the
+    file) was left out, though `ingest my-lab.toml` uses that folder."""
+    monkeypatch.setenv("EEGPREP_MY-LAB_DIR", str(tmp_path))
+    monkeypatch.setenv("EEGPREP_NOT A NAME_DIR", str(tmp_path))  # no corpus can have it
+    res = CliRunner().invoke(eegprep_cli, ["config", "show"])
+    assert res.exit_code == 0, res.output
+    assert f"my-lab = {tmp_path}   # from EEGPREP_MY-LAB_DIR; not a shipped corpus" in res.output
+    assert not [line for line in res.output.splitlines() if line.lower().startswith("not a name")]
