@@ -180,7 +180,11 @@ def _sort_header(path: str | os.PathLike[str]) -> None:
         raw = fh.read(n)
         text = raw.rstrip(b" ")
         again = json.dumps(
-            json.loads(text), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            strict_json.loads(text),
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            allow_nan=False,
         ).encode()
         if len(again) != len(text):  # (an escape written otherwise: keep safetensors' own)
             return
