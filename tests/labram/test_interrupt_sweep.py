@@ -1,8 +1,9 @@
 """Every labram command, run as the ``labram`` console script, stopped by SIGINT (to its
 process group, as a terminal's Ctrl-C), SIGTERM (to the process, as ``kill`` or ``timeout``)
 or SIGHUP (to the group, as a closed terminal) after ~15 delays spread over an uninterrupted
-run's length: start-up, data loading, training steps, checkpoint saves, the final writes. A
-third of the stops get a second Ctrl-C during the wind-down. Each must end with status 128 +
+run's length (counted from the end of CPython's own start-up, see CONSOLE): start-up, data
+loading, training steps, checkpoint saves, the final writes. A third of the stops get a second
+Ctrl-C during the wind-down. Each must end with status 128 +
 the signal (or 0 where the run had finished), at most one line and no traceback, no process
 of its group left, no temporary file in its output; then ``--resume`` (training) or the same
 command again completes, and training logs the losses of a run never stopped, bit for bit
@@ -26,7 +27,15 @@ from tests.labram.training_stores import write_pretrain_store, write_tuab_like
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
-CONSOLE = "from eegprep._console import labram_main; labram_main()"
+# The console script, after telling a sweep (through the pipe SWEEP_READY_FD names) that the
+# interpreter's own start-up (site, the .pth files of an editable install) is over: a signal
+# before that meets CPython's start-up, which no program can handle, and on a loaded machine
+# that takes longer than the first delay (0.11-0.15 s, against 0.05 s).
+CONSOLE = (
+    "import os\nready = os.environ.pop('SWEEP_READY_FD', '')\n"
+    "if ready:\n    os.write(int(ready), b'.')\n    os.close(int(ready))\n"
+    "from eegprep._console import labram_main; labram_main()"
+)
 DETERMINISTIC = ("step", "epoch", "lr", "loss", "amplitude", "phase", "commitment", "val_")
 SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 TRAINING = ("tokenizer", "pretrain", "finetune", "folds")
@@ -117,10 +126,17 @@ def _temporary(out: Path) -> list[str]:
 
 
 def _stop(argv: list[str], sig: str, delay: float, twice: bool) -> tuple[int, str, list[int]]:
+    """Run ``argv``, send ``sig`` ``delay`` seconds after the interpreter's start-up is over
+    (see CONSOLE), a second SIGINT 0.05 s later if ``twice``; the exit status, the standard
+    error and the processes of its group still alive after 10 s (killed)."""
+    ready, ready_w = os.pipe()
     proc = subprocess.Popen(
-        argv, env=_env(), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        text=True, start_new_session=True,
+        argv, env={**_env(), "SWEEP_READY_FD": str(ready_w)}, cwd=REPO, pass_fds=(ready_w,),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
+    os.close(ready_w)
+    os.read(ready, 1)  # b"" when the process ended before saying so
+    os.close(ready)
     time.sleep(delay)
     try:
         if sig == "SIGTERM":
