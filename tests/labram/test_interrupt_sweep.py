@@ -24,7 +24,7 @@ import pytest
 
 from tests.labram.training_stores import write_pretrain_store, write_tuab_like
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sweep]
 
 REPO = Path(__file__).resolve().parents[2]
 # The console script, after telling a sweep (through the pipe SWEEP_READY_FD names) that the

@@ -381,6 +381,7 @@ def test_embed_on_a_full_disk_names_its_store_at_every_size(
 
 
 @pytest.mark.slow
+@pytest.mark.sweep
 @pytest.mark.parametrize("workers", ["0", "2"])
 def test_ingest_sweep_of_disk_sizes(
     tuh_corpus: Path, tmp_path: Path, clean_store: tuple[Path, int], workers: str
@@ -398,6 +399,7 @@ def test_ingest_sweep_of_disk_sizes(
 
 
 @pytest.mark.slow
+@pytest.mark.sweep
 def test_ingest_adding_to_a_store_sweep_keeps_earlier_recordings(
     tuh_corpus: Path, tmp_path: Path, clean_store: tuple[Path, int]
 ) -> None:
@@ -419,6 +421,7 @@ def test_ingest_adding_to_a_store_sweep_keeps_earlier_recordings(
 
 
 @pytest.mark.slow
+@pytest.mark.sweep
 def test_training_run_sweep_of_disk_sizes(clean_run: tuple[str, Path], tmp_path: Path) -> None:
     store, clean = clean_run
     for size in sizes(used_by(clean)):
@@ -436,6 +439,7 @@ def test_training_run_sweep_of_disk_sizes(clean_run: tuple[str, Path], tmp_path:
 
 
 @pytest.mark.slow
+@pytest.mark.sweep
 def test_export_sweep_keeps_the_old_export(tiny_model: Path, tmp_path: Path) -> None:
     """An export replacing another (``--force``) on a disk that fills keeps the old one whole."""
     clean = tmp_path / "clean"
@@ -457,6 +461,7 @@ def test_export_sweep_keeps_the_old_export(tiny_model: Path, tmp_path: Path) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.sweep
 @pytest.mark.parametrize("what", ["--plots", "--html"])
 def test_stats_outputs_sweep(clean_store: tuple[Path, int], tmp_path: Path, what: str) -> None:
     store, _ = clean_store
@@ -515,6 +520,7 @@ def test_a_place_refusing_a_write_is_one_line_naming_the_file(
 
 
 @pytest.mark.slow
+@pytest.mark.sweep
 @pytest.mark.parametrize("job", ["--repair", "--prune"])
 def test_repair_and_prune_sweep(
     tuh_corpus: Path, tmp_path: Path, clean_store: tuple[Path, int], job: str
@@ -555,6 +561,7 @@ def test_repair_and_prune_sweep(
 
 
 @pytest.mark.slow
+@pytest.mark.sweep
 def test_demo_sweep_then_the_same_corpus(tmp_path: Path) -> None:
     clean = tmp_path / "clean"
     assert run_eegprep("demo", "--out", clean).exit_code == 0
@@ -572,6 +579,7 @@ def test_demo_sweep_then_the_same_corpus(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.sweep
 @pytest.mark.parametrize("size", [4096, "read-only"])
 def test_config_set_on_a_full_or_read_only_disk_keeps_the_file(
     tmp_path: Path, tuh_corpus: Path, monkeypatch: Any, size: Any
