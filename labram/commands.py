@@ -532,6 +532,7 @@ def labram_export(checkpoint: str, out: str | None, fmt: str, force: bool) -> No
     Example:
       labram export runs/tuab/seed0/best.pt --out tuab-tiny.safetensors
     """
+    from labram.stages import backbone_used
     from labram.stages.export import export
     from labram.stages.tokenizer_used import KEY, MODEL_WITHOUT, describe
 
@@ -539,6 +540,9 @@ def labram_export(checkpoint: str, out: str | None, fmt: str, force: bool) -> No
     say(f"{res['kind']}, {res['n_parameters']:,} parameters -> {res['weights']}")
     if res["kind"] == "mem":  # the tokenizer whose codes it predicts
         say(f"tokenizer (targets): {describe(res.get(KEY), MODEL_WITHOUT)}", info=True)
+    if res["kind"] == "classifier":  # the model it was fine-tuned from
+        said = backbone_used.describe(res.get(backbone_used.KEY))
+        say(f"initial weights (fine-tuned from): {said}", info=True)
     say(f"model card: {res['card']} ({res['card_json']})", info=True)
 
 

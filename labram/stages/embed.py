@@ -19,6 +19,9 @@ model"):
   ``split``, ``start_s``, ``duration_s``, ``n_channels``, one ``label_<key>`` per recording
   label of the stores (:func:`label_array_name`), and ``label`` (the task's target) with
   ``--task``.
+- the root group's attributes: the checkpoint, its kind, the stores, the task, and where the
+  model came from as its file records it (:func:`provenance`: ``tokenizer_used``,
+  ``backbone_used``), also in ``_labram/embed.json`` beside the checkpoint's SHA-256.
 
 Resumable: windows are written in chunks of ``chunk_windows`` (whole Zarr chunks); each rank
 records the chunks it finished in ``_labram/progress/rank<r>.json``; a re-run with the same
@@ -72,6 +75,7 @@ from labram.data.windows import (
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import BLOCK_SECONDS, PATCH_SIZE
 from labram.model.mem import LaBraMForMEM
+from labram.stages import backbone_used, tokenizer_used
 from labram.stages.zarr_partials import remove_partials, settle
 from labram.train.distributed import barrier, setup
 
@@ -351,6 +355,7 @@ def _params(
         "checkpoint": str(checkpoint),
         "checkpoint_sha256": _sha256(checkpoint),
         "checkpoint_kind": loaded.kind,
+        **provenance(loaded),
         "stores": given_names(stores),
         "windows": index.fingerprint(),
         "n_windows": len(index),
@@ -358,10 +363,23 @@ def _params(
     }
 
 
+def provenance(loaded: Loaded) -> dict[str, Any]:
+    """Where the model came from, as its file records it: the tokenizer whose codes a masked
+    model predicts (:mod:`labram.stages.tokenizer_used`) and the initial weights a fine-tuned
+    one started from (:mod:`labram.stages.backbone_used`); None for what it records not."""
+    return {
+        tokenizer_used.KEY: tokenizer_used.found_in(loaded.info),
+        backbone_used.KEY: backbone_used.found_in(loaded.info),
+    }
+
+
+UNCOMPARED = ("checkpoint", "stores", "n_windows", tokenizer_used.KEY, backbone_used.KEY)
+"""Parameters a resumed run may state otherwise: names, and what ``checkpoint_sha256`` fixes
+already (the records the checkpoint holds; an older labram's store states none)."""
+
+
 def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
-    keys = [
-        k for k in now if k not in ("checkpoint", "stores", "n_windows") and saved.get(k) != now[k]
-    ]
+    keys = [k for k in now if k not in UNCOMPARED and saved.get(k) != now[k]]
     return [f"{k} ({saved.get(k)!r} then, {now[k]!r} now)" for k in keys]
 
 
@@ -484,6 +502,8 @@ def create_store(
         {
             "checkpoint": params["checkpoint"],
             "checkpoint_kind": params["checkpoint_kind"],
+            tokenizer_used.KEY: params[tokenizer_used.KEY],
+            backbone_used.KEY: params[backbone_used.KEY],
             "stores": params["stores"],
             "task": task.name if task is not None else None,
             "classes": list(task.classes) if task is not None else [],

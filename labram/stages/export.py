@@ -34,7 +34,7 @@ from labram.checkpoints.load import Loaded, load_model
 from labram.checkpoints.output_paths import check_not_source, check_output, writing
 from labram.checkpoints.safetensors_files import content_digest, save_safetensors
 from labram.data.windows import TRAIN_CONFIG_KEY as TRAIN_CONFIG
-from labram.stages import tokenizer_used
+from labram.stages import backbone_used, tokenizer_used
 from labram.train.leakage import KEY as SUBJECTS_KEY
 from labram.train.leakage import record_of
 
@@ -74,13 +74,8 @@ def _subjects(loaded: Loaded) -> dict[str, Any] | None:
 
 def _tokenizer(loaded: Loaded) -> dict[str, Any] | None:
     """The tokenizer whose codes a masked-modelling model was trained to predict
-    (:mod:`labram.stages.tokenizer_used`): a ``model.pt``'s or an export's own record, a
-    ``last.pt``'s in its ``extra``; None when the file holds none (another kind, an older run)."""
-    extra = loaded.info.get("extra")
-    found = loaded.info.get(tokenizer_used.KEY)
-    if found is None and isinstance(extra, dict):
-        found = extra.get(tokenizer_used.KEY)
-    return dict(found) if isinstance(found, dict) else None
+    (:func:`labram.stages.tokenizer_used.found_in`); None when the file holds none."""
+    return tokenizer_used.found_in(loaded.info)
 
 
 def _task(loaded: Loaded) -> dict[str, Any] | None:
@@ -139,6 +134,7 @@ def model_card(
         },
         "test_metrics": results.get("test"),
         tokenizer_used.KEY: _tokenizer(loaded),
+        backbone_used.KEY: backbone_used.found_in(loaded.info),
         "license": LICENSE_NOTE,
     }
 
@@ -179,6 +175,9 @@ def card_markdown(card: dict[str, Any]) -> str:
         tok = card.get(tokenizer_used.KEY)
         said = tokenizer_used.describe(tok, tokenizer_used.MODEL_WITHOUT)
         lines.append(f"| tokenizer (targets) | {md(said)} |")
+    if card["kind"] == "classifier" or card.get(backbone_used.KEY) is not None:
+        said = backbone_used.describe(card.get(backbone_used.KEY))
+        lines.append(f"| initial weights (fine-tuned from) | {md(said)} |")
     lines += [
         "",
         "## Model config",
@@ -279,6 +278,9 @@ def export(
     tokenizer = _tokenizer(loaded)
     if tokenizer is not None:
         obj[tokenizer_used.KEY] = tokenizer  # which tokenizer's codes it predicts
+    backbone = backbone_used.found_in(loaded.info)
+    if backbone is not None:
+        obj[backbone_used.KEY] = backbone  # what it was fine-tuned from
     task = _task(loaded)
     if task is not None:
         obj["task"] = task  # labram predict needs no --task

@@ -55,6 +55,7 @@ from labram.data.windows import MAX_COUNT, WindowIndex, open_stores
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import MODEL_PRESETS, ModelConfig, model_config
 from labram.model.mem import LaBraMForMEM
+from labram.stages import backbone_used
 from labram.stages.predictions import write_predictions
 from labram.stages.scoring import (
     predict,
@@ -64,6 +65,7 @@ from labram.stages.scoring import (
     task_splits,
     with_smoothing,
 )
+from labram.stages.tokenizer_used import read_run_record
 from labram.train import metrics as M
 from labram.train.checkpoint import save_model
 from labram.train.config import TrainConfig
@@ -187,9 +189,12 @@ def _one_seed(
     *,
     probe: bool = False,
     split: dict[str, Any] | None = None,
+    backbone: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One seed of one fold. ``probe``: train the head alone (linear probe); ``split``: the
-    fold, saved in ``best.pt`` so that ``labram evaluate`` cuts the same windows."""
+    fold, saved in ``best.pt`` so that ``labram evaluate`` cuts the same windows;
+    ``backbone``: the record of ``init`` (:func:`labram.stages.backbone_used.record`), kept in
+    the seed's ``config.json``, ``last.pt`` and ``best.pt``."""
     dinfo = setup(device)
     n_out = splits["train"].labels.shape[1] if task.kind == "regression" else task.n_outputs
     torch.manual_seed(cfg.seed)
@@ -204,8 +209,17 @@ def _one_seed(
         world_size=dinfo.world_size,
     )
     ds = WindowDataset(plan)
-    extra = {"best": -math.inf, "best_epoch": -1}
-    run = Run(cfg, ds, run_dir, dinfo, model.config.to_dict(), "classifier", extra=extra)
+    backbone = backbone or backbone_used.read(init)
+    if resume:  # the run's own record, once checked (:func:`_check_backbone`)
+        saved = read_run_record(run_dir)
+        backbone = (saved or {}).get(backbone_used.KEY) or backbone
+    extra = {"best": -math.inf, "best_epoch": -1, backbone_used.KEY: backbone}
+
+    def same_backbone(saved: dict[str, Any]) -> None:  # last.pt's record (config.json lost)
+        backbone_used.check_resume(run_dir, saved, backbone)
+
+    run = Run(cfg, ds, run_dir, dinfo, model.config.to_dict(), "classifier", extra=extra,
+              check_extra=same_backbone)  # fmt: skip
     task = with_smoothing(task, cfg)
     run.on_epoch_end = _KeepBest(task, splits["val"], run, pretrain_record(init)[0], split)
 
@@ -216,7 +230,8 @@ def _one_seed(
 
     if dinfo.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        write_run_config(run_dir, cfg.to_dict(), resume=resume)
+        record = {**cfg.to_dict(), backbone_used.KEY: backbone}
+        write_run_config(run_dir, record, resume=resume, apart=(backbone_used.KEY,))
     result = train(run, model, step_fn, resume=resume)
     best = load_ours(run_dir / "best.pt") if (run_dir / "best.pt").exists() else model
     out = {
@@ -259,6 +274,7 @@ class _KeepBest:
             saved = {
                 "task": task_record(self.task),
                 **({"split": self.split} if self.split else {}),
+                backbone_used.KEY: extra.get(backbone_used.KEY),  # where the backbone came from
             }
             save_model(m, self.run.run_dir / "best.pt", cfg, self.record, extra=saved)
         log.info("epoch %d: validation %s = %.4f", epoch, metric, value)
@@ -371,6 +387,7 @@ def _finetune(
     else:
         fold_splits = [fold_indexes(table, f) for f in folds]
     record, source = pretrain_record(init)
+    backbone = backbone_used.read(init)  # the file, its SHA-256, the tokenizer it records
     tested = set().union(*(test_subjects(s["test"]) for s in fold_splits))
     files = set().union(*(test_sources(s["test"]) for s in fold_splits))
     leakage = check_test_subjects(
@@ -396,6 +413,7 @@ def _finetune(
         record = splits_record(protocol, task, stores, cfg, folds)
         if resume:
             _check_resumed_splits(out / SPLITS_FILE, record)
+            _check_backbone(out, backbone)
         write_splits(out / SPLITS_FILE, record)
     one_fold = len(folds) == 1
     runs = []
@@ -412,11 +430,13 @@ def _finetune(
                 device,
                 probe=protocol.name == "linear-probe",
                 split=None if protocol.name in ("full", "linear-probe") else fold,
+                backbone=backbone,
             )
             runs.append({"fold": fold["fold"], **run})
     return _write_results(
-        out, task, stores, init, cfg, protocol, leakage, folds, fold_splits, runs, n_seeds
-    )
+        out, task, stores, init, cfg, protocol, leakage, folds, fold_splits, runs, n_seeds,
+        backbone,
+    )  # fmt: skip
 
 
 def _check_resumed_splits(path: Path, record: dict[str, Any]) -> None:
@@ -440,6 +460,13 @@ def _check_resumed_splits(path: Path, record: dict[str, Any]) -> None:
         )
 
 
+def _check_backbone(out: Path, backbone: dict[str, Any]) -> None:
+    """On ``--resume``, refuse (nothing written) other initial weights than those every seed
+    folder's ``config.json`` records (:func:`labram.stages.backbone_used.check_resume`)."""
+    for path in sorted([*out.glob("seed*/config.json"), *out.glob("fold*/seed*/config.json")]):
+        backbone_used.check_resume(path.parent, read_run_record(path.parent), backbone)
+
+
 def _protocol_args(saved: dict[str, Any]) -> dict[str, Any]:
     p = saved.get("protocol")
     p = p if isinstance(p, dict) else {}
@@ -458,8 +485,10 @@ def _write_results(
     fold_splits: list[dict[str, WindowIndex]],
     runs: list[dict[str, Any]],
     n_seeds: int,
+    backbone: dict[str, Any],
 ) -> dict[str, Any]:
-    """``results.json`` (the keys ``labram report`` reads, plus ``protocol`` and ``folds``) and
+    """``results.json`` (the keys ``labram report`` reads, plus ``protocol``, ``folds`` and
+    the initial weights' record, :mod:`labram.stages.backbone_used`) and
     ``results.md`` (mean +- std over folds x seeds, then one row per fold)."""
     sizes = {k: sum(len(s[k]) for s in fold_splits) for k in ("train", "val", "test")}
     per_fold = []
@@ -478,6 +507,7 @@ def _write_results(
         "task": task.name,
         "stores": list(stores),
         "init": str(init) if init else None,
+        backbone_used.KEY: backbone,
         "protocol": protocol.to_dict(),
         "windows": sizes,
         "split_seed": cfg.split_seed,

@@ -37,6 +37,7 @@ from labram.data.tasks import Task, check_outputs, get_task, task_from_record
 from labram.data.windows import WindowSettings, saved_windows, select_channels, window_seconds
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import PATCH_SIZE
+from labram.stages import backbone_used
 from labram.train.distributed import check_device
 
 log = logging.getLogger(__name__)
@@ -285,7 +286,9 @@ def predict_files(
     Returns
     -------
     dict
-        ``checkpoint``, ``task``, ``classes``, ``corpus`` (the manifest used), ``recordings``
+        ``checkpoint``, ``backbone_used`` (the initial weights it was fine-tuned from, as it
+        records them: :mod:`labram.stages.backbone_used`; None when it records none),
+        ``task``, ``classes``, ``corpus`` (the manifest used), ``recordings``
         (one dict per file predicted: ``probabilities`` and ``label``, or ``outputs`` for
         regression, ``n_windows``, ``windows``), ``failed`` (one line per file),
         ``duplicates`` (each ``file`` left out as the same file as an earlier one, ``same_as``:
@@ -320,6 +323,7 @@ def predict_files(
             recordings.append(result)
     return {
         "checkpoint": str(checkpoint),
+        backbone_used.KEY: backbone_used.found_in(loaded.info),  # what it was fine-tuned from
         "task": the_task.name,
         "kind": the_task.kind,
         "classes": class_names(the_task, model.n_outputs),

@@ -25,6 +25,7 @@ from labram.data.loader import WindowDataset, make_loader
 from labram.data.sampler import BatchPlan
 from labram.data.tasks import Task, build_task_indexes
 from labram.data.windows import TRAIN_CONFIG_KEY, WindowIndex
+from labram.stages.backbone_used import KEY as BACKBONE_KEY
 from labram.train import metrics as M
 from labram.train.config import TrainConfig, train_config
 
@@ -94,6 +95,8 @@ def run_config(checkpoint: str | Path, obj: Any = None) -> TrainConfig:
             saved = strict_json.loads(path.read_text(encoding="utf-8"))
         except ValueError as exc:
             raise UsageError(f"{path}: unreadable run config ({exc})") from None
+        if isinstance(saved, dict):  # beside the config: the initial weights' record
+            saved = {k: v for k, v in saved.items() if k != BACKBONE_KEY}
     if saved is not None:
         try:
             if not isinstance(saved, dict):

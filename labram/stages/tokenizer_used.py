@@ -102,18 +102,45 @@ def check_resume(
     return old
 
 
-def check_unchanged(out: Path, before: Any, now: dict[str, Any] | None) -> None:
-    """Refuse to resume ``out`` when the tokenizer file's SHA-256 (``now``, :func:`record`)
-    differs from the one the run recorded (``before``; nothing to compare: no refusal)."""
+def check_unchanged(
+    out: Path,
+    before: Any,
+    now: dict[str, Any] | None,
+    *,
+    what: str = "the tokenizer",
+    changes: str = "its masked-modelling targets would change mid-run",
+) -> None:
+    """Refuse to resume ``out`` when a file's SHA-256 (``now``, :func:`record` or any record
+    with ``path``, ``resolved`` and ``sha256``) differs from the one the run recorded
+    (``before``; nothing to compare: no refusal). ``what`` names the file in the message
+    (the tokenizer; a fine-tuning run's initial weights: :mod:`labram.stages.backbone_used`),
+    ``changes`` says what resuming with it would change."""
     if not isinstance(before, dict) or now is None or not isinstance(before.get("sha256"), str):
         return
-    if before["sha256"] != now["sha256"]:
-        raise UsageError(
-            f"cannot resume {out}: the tokenizer {now['path']} changed since the run began "
-            f"(SHA-256 {before['sha256'][:16]}... recorded, {now['sha256'][:16]}... now), so its "
-            "masked-modelling targets would change mid-run: restore that file, or pass another "
-            "--out for a new run"
-        )
+    if before["sha256"] == now["sha256"]:
+        return
+    then = before.get("path")
+    same = not isinstance(then, str) or _same_file(now["path"], then, before.get("resolved"))
+    how = "changed since the run began" if same else f"is not the file the run began with ({then})"
+    todo = "restore that file" if same else f"pass {then} again (put back if it moved)"
+    raise UsageError(
+        f"cannot resume {out}: {what} {now['path']} {how} (SHA-256 {before['sha256'][:16]}... "
+        f"recorded, {str(now['sha256'])[:16]}... now), so {changes}: {todo}, or pass another "
+        "--out for a new run"
+    )
+
+
+def found_in(info: Any) -> dict[str, Any] | None:
+    """The tokenizer record (:func:`record`) a checkpoint's entries hold: a ``model.pt``'s or an
+    export's own, a ``last.pt``'s in its ``extra``; None when it holds none (another kind, the
+    released weights, an older labram's file)."""
+    if not isinstance(info, dict):
+        return None
+    found = info.get(KEY)
+    extra = info.get("extra")
+    if found is None and isinstance(extra, dict):
+        found = extra.get(KEY)
+    return dict(found) if isinstance(found, dict) else None
 
 
 MODEL_WITHOUT = "not recorded (the released weights, or a model of an older labram)"
@@ -131,7 +158,7 @@ def describe(
         return missing
     cfg: dict[str, Any] = rec["config"] if isinstance(rec.get("config"), dict) else {}
     sha = rec.get("sha256")
-    how = "trained by this run" if rec.get("trained_by_run") else "--tokenizer"
+    how = "trained by its pre-training run" if rec.get("trained_by_run") else "--tokenizer"
     parts = [
         f"{rec.get('path')} ({how})",
         f"SHA-256 {sha[:16]}..." if isinstance(sha, str) else "SHA-256 not recorded",
@@ -158,6 +185,7 @@ __all__ = [
     "check_resume",
     "check_unchanged",
     "describe",
+    "found_in",
     "read_run_record",
     "record",
 ]
