@@ -28,6 +28,8 @@ import numpy as np
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
+from labram.stages.backbone_used import KEY as BACKBONE_KEY
+from labram.stages.backbone_used import describe as describe_backbone
 from labram.stages.predictions import FILENAME as PREDICTIONS
 from labram.stages.predictions import read_predictions
 from labram.stages.tokenizer_used import KEY as TOKENIZER_KEY
@@ -460,6 +462,9 @@ def summary_lines(runs: list[RunFolder]) -> list[str]:
             f"{run.path} (finetune {r.get('task', '?')}{protocol_text(r)}, {len(run.parts)} "
             "seed(s)" + (f"; windows {wtext}" if wtext else "") + ")"
         )  # fmt: skip
+        if BACKBONE_KEY in r:  # (a run of an older labram records none: nothing said)
+            said = describe_backbone(r[BACKBONE_KEY])
+            lines.append(f"  initial weights (fine-tuned from): {said}")
         summary = run.summary
         for m in headline([run]):
             lines.append(f"  {m:<18} {mean_std(summary.get(m))}")

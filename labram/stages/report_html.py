@@ -15,6 +15,8 @@ import numpy as np
 from eegprep.base import strict_json
 from eegprep.base.files import write_output
 from eegprep.tools.report import CSS, png_data_uri
+from labram.stages.backbone_used import KEY as BACKBONE_KEY
+from labram.stages.backbone_used import describe as describe_backbone
 from labram.stages.predictions import FILENAME as PREDICTIONS
 from labram.stages.report import (
     RunFolder,
@@ -222,6 +224,9 @@ def _run_html(k: int, run: RunFolder) -> str:
         if r.get("stores"):
             facts.append("stores " + ", ".join(f"<code>{_e(s)}</code>" for s in r["stores"]))
     parts = [f"<h2 id='run{k}'>{_e(run.path)}</h2><p>{_e(run.kind)}: {'; '.join(facts)}</p>"]
+    if run.kind == "finetune" and BACKBONE_KEY in r:  # where the backbone came from
+        parts.append("<p>Initial weights (fine-tuned from): "
+                     f"<code>{_e(describe_backbone(r[BACKBONE_KEY]))}</code></p>")  # fmt: skip
     if r.get("leakage"):
         parts.append(f"<p>Leakage check: {_e(r['leakage'])}</p>")
     if run.kind == "finetune":

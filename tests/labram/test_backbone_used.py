@@ -67,10 +67,14 @@ def test_the_record_survives_finetune_export_and_reading_back(
     assert json.loads((out / "seed0" / "config.json").read_text())[KEY] == rec
     assert read_checkpoint(out / "seed0" / "best.pt")[KEY] == rec
     assert read_checkpoint(out / "seed0" / "last.pt")["extra"][KEY] == rec
+    said = f"{init} (labram layout), SHA-256 {rec['sha256'][:16]}...; tokenizer: "
+    code, output = run_labram("report", out, "--html", tmp_path / "r.html")
+    assert code == 0, output
+    assert f"  initial weights (fine-tuned from): {said}" in output
+    assert f"SHA-256 {rec['sha256'][:16]}" in (tmp_path / "r.html").read_text()
     weights = tmp_path / "clf.safetensors"
     code, output = run_labram("export", out / "seed0" / "best.pt", "--out", weights)
     assert code == 0, output
-    said = f"{init} (labram layout), SHA-256 {rec['sha256'][:16]}...; tokenizer: "
     assert f"initial weights (fine-tuned from): {said}" in output
     assert f"SHA-256 {tokenizer['sha256'][:16]}..." in output  # the tokenizer's, through it
     assert read_checkpoint(weights)[KEY] == rec  # the export's metadata, read back
