@@ -88,13 +88,7 @@ def found_in(info: Any) -> dict[str, Any] | None:
     """The record (:func:`record`) a checkpoint's entries hold: a ``best.pt``'s or an export's
     own, a ``last.pt``'s in its ``extra``; None when it holds none (no fine-tuned model, or one
     of an older labram)."""
-    if not isinstance(info, dict):
-        return None
-    found = info.get(KEY)
-    extra = info.get("extra")
-    if found is None and isinstance(extra, dict):
-        found = extra.get(KEY)
-    return dict(found) if isinstance(found, dict) else None
+    return tokenizer_used.found_in(info, KEY)
 
 
 def check_resume(out: Path, saved: Any, now: dict[str, Any]) -> None:

@@ -189,7 +189,7 @@ def _one_seed(
     *,
     probe: bool = False,
     split: dict[str, Any] | None = None,
-    backbone: dict[str, Any] | None = None,
+    backbone: dict[str, Any],
 ) -> dict[str, Any]:
     """One seed of one fold. ``probe``: train the head alone (linear probe); ``split``: the
     fold, saved in ``best.pt`` so that ``labram evaluate`` cuts the same windows;
@@ -209,10 +209,9 @@ def _one_seed(
         world_size=dinfo.world_size,
     )
     ds = WindowDataset(plan)
-    backbone = backbone or backbone_used.read(init)
-    if resume:  # the run's own record, once checked (:func:`_check_backbone`)
-        saved = read_run_record(run_dir)
-        backbone = (saved or {}).get(backbone_used.KEY) or backbone
+    saved = read_run_record(run_dir) if resume else None
+    if isinstance(saved, dict) and isinstance(saved.get(backbone_used.KEY), dict):
+        backbone = saved[backbone_used.KEY]  # the run's own record, checked (_check_backbone)
     extra = {"best": -math.inf, "best_epoch": -1, backbone_used.KEY: backbone}
 
     def same_backbone(saved: dict[str, Any]) -> None:  # last.pt's record (config.json lost)

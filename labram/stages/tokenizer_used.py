@@ -130,16 +130,17 @@ def check_unchanged(
     )
 
 
-def found_in(info: Any) -> dict[str, Any] | None:
-    """The tokenizer record (:func:`record`) a checkpoint's entries hold: a ``model.pt``'s or an
-    export's own, a ``last.pt``'s in its ``extra``; None when it holds none (another kind, the
-    released weights, an older labram's file)."""
+def found_in(info: Any, key: str = KEY) -> dict[str, Any] | None:
+    """The record under ``key`` that a checkpoint's entries ``info`` hold (by default the
+    tokenizer's, :func:`record`): a model file's or an export's own entry, a ``last.pt``'s in
+    its ``extra``; None when it holds none (another kind, the released weights, an older
+    labram's file). :mod:`labram.stages.backbone_used` finds its record so too."""
     if not isinstance(info, dict):
         return None
-    found = info.get(KEY)
+    found = info.get(key)
     extra = info.get("extra")
     if found is None and isinstance(extra, dict):
-        found = extra.get(KEY)
+        found = extra.get(key)
     return dict(found) if isinstance(found, dict) else None
 
 
