@@ -154,3 +154,24 @@ def test_weights_that_record_no_tokenizer_say_unknown(tmp_path: Path) -> None:
     assert "tokenizer: unknown (the file records none" in said
     assert backbone_used.describe(backbone_used.read(None)) == "none (random initial weights)"
     assert backbone_used.describe(None).startswith("not recorded")
+
+
+def test_every_fold_records_the_init_and_refuses_another_on_resume(
+    demo: dict[str, Path], tmp_path: Path
+) -> None:
+    """A protocol with folds keeps its seeds in fold*/seed*/: each is checked on --resume (the
+    folds test subjects the demo model was pre-trained on: allowed here)."""
+    init = tmp_path / "init.pt"
+    shutil.copy(demo["pt"] / "mem" / "model.pt", init)
+    out = tmp_path / "cv"
+    folds = ("--protocol", "cross-subject", "--folds", "2", "--allow-seen-subjects")
+    code, output = _finetune(demo["store"], out, "--init", init, *folds)
+    assert code == 0, output
+    made = sorted(out.glob("fold*/seed0/config.json"))
+    assert len(made) == 2
+    for path in made:
+        assert json.loads(path.read_text())[KEY]["sha256"] == _sha256(init)
+    shutil.copy(demo["pt"] / "mem" / "last.pt", init)  # the same path, other bytes
+    one_error(*_finetune(demo["store"], out, "--init", init, *folds, resume=True),
+              f"cannot resume {made[0].parent}",
+              f"the initial weights --init {init} changed since the run began")  # fmt: skip
