@@ -156,6 +156,7 @@ def test_weights_that_record_no_tokenizer_say_unknown(tmp_path: Path) -> None:
     assert backbone_used.describe(None).startswith("not recorded")
 
 
+@pytest.mark.slow
 def test_every_fold_records_the_init_and_refuses_another_on_resume(
     demo: dict[str, Path], tmp_path: Path
 ) -> None:
