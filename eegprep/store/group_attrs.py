@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from eegprep.base import strict_json
-from eegprep.base.sealed import one_bit_apart
+from eegprep.store.added_attrs import foreign_keys, shown_keys
 from eegprep.store.fs import Location
 from eegprep.store.record import RECORD_KEYS
 from eegprep.store.retired_list import RECORD
@@ -25,12 +25,7 @@ def added_keys(attrs: Mapping[str, Any], record: Mapping[str, Any]) -> list[str]
     ``group.attrs[...] = ...``): keys its record lacks that are no record field's name, nor
     one bit from the name of a key of the record that the attributes lack (``past`` for a
     missing ``part``: a key renamed by damage, which differs)."""
-    lost = [k for k in record if k not in attrs]
-    return sorted(
-        k
-        for k in attrs
-        if k not in record and k not in RECORD_KEYS and not any(one_bit_apart(k, m) for m in lost)
-    )
+    return [k for k in foreign_keys(attrs, record) if k not in RECORD_KEYS]
 
 
 def not_record_keys(attrs: Mapping[str, Any]) -> list[str]:
@@ -50,12 +45,6 @@ def differing_keys(attrs: Mapping[str, Any], record: Mapping[str, Any]) -> list[
         for k in (set(attrs) - added) | set(record)
         if attrs.get(k, missing) != record.get(k, missing)
     )
-
-
-def shown_keys(keys: list[str], most: int = 8) -> str:
-    """``a, b, c`` (the first ``most`` of ``keys``, then ``and N more``)."""
-    more = f" and {len(keys) - most} more" if len(keys) > most else ""
-    return ", ".join(keys[:most]) + more
 
 
 def not_a_group(doc: Mapping[str, Any]) -> str | None:
@@ -117,12 +106,3 @@ def holds_no_record(loc: Location, group: str) -> bool:
     except (OSError, ValueError, UnicodeDecodeError, RecursionError):
         return False
     return isinstance(doc, dict) and doc.get("attributes") == {} and not_a_group(doc) is None
-
-
-def added_notes(where: str, keys: list[str]) -> list[str]:
-    """A ``note:`` line (none when ``keys`` is empty) about attributes another program added
-    to ``where``: eegprep reads past them, and they are no damage."""
-    if not keys:
-        return []
-    return [f"{where}: attribute{'s' if len(keys) > 1 else ''} {shown_keys(keys)} added by "
-            "another program (not eegprep's): ignored, not damage"]  # fmt: skip

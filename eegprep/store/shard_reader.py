@@ -15,9 +15,9 @@ from typing import Any
 import google_crc32c
 import numpy as np
 
-from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError
 from eegprep.store import blosc_codec
+from eegprep.store.added_attrs import array_keys, without_added
 from eegprep.store.fs import Location
 from eegprep.store.shards import MISSING, chunk_key
 
@@ -104,8 +104,8 @@ class ShardReader:
         Raises :class:`StoreFormatError` when the array's ``zarr.json`` is missing or damaged.
         """
         where = loc.shown(loc.path(array_path, "zarr.json"))
-        try:
-            doc = strict_json.loads(loc.read_bytes(array_path, "zarr.json"))
+        try:  # (attributes another program added are read past: a NaN among them too)
+            doc, _ = without_added(loc.read_bytes(array_path, "zarr.json"), array_keys("data"))
         except FileNotFoundError:
             raise StoreFormatError(f"{where}: missing (the array's metadata)") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:

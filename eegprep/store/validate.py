@@ -19,8 +19,8 @@ that callers use is importable from here.
 
 Each problem is one line naming the recording id or the object; nothing raised while checking
 escapes (it becomes a line too): a damaged store is reported, never a traceback. What is no
-damage, a group that holds no record (what a stopped ingest leaves), is a note, apart
-(:attr:`Validation.notes`). Only misuse
+damage, a group that holds no record (what a stopped ingest leaves) or an attribute another
+program added to a ``zarr.json``, is a note, apart (:attr:`Validation.notes`). Only misuse
 raises: a location that holds no eegprep store at all, or one of a newer format.
 
 Concurrency contract: read-only; safe while an ingest writes, except that groups it is
@@ -34,14 +34,9 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from eegprep.base import strict_json
+from eegprep.store.added_attrs import added_notes
 from eegprep.store.fs import Location
-from eegprep.store.group_attrs import (
-    added_keys,
-    added_notes,
-    differing_keys,
-    holds_no_record,
-)
+from eegprep.store.group_attrs import holds_no_record
 from eegprep.store.index import INDEX_DIR, record_segment
 from eegprep.store.reader import added_root_keys
 from eegprep.store.validate_bookkeeping import (
@@ -88,7 +83,9 @@ class Validation:
     groups checked, ``problems`` one line each (those of retired groups start with
     :data:`RETIRED_PREFIX`), and ``notes``, one line each about what is no damage: groups
     that hold no record (what a stopped ingest leaves), which the next ingest retires and
-    later deletes."""
+    later deletes, and attributes another program added to a group's or an array's
+    ``zarr.json`` (:mod:`eegprep.store.added_attrs`), listed recordings' and retired groups'
+    alike."""
 
     checked: int
     retired: int
@@ -130,12 +127,13 @@ def check_store(url: str) -> Validation:
     for record in records.values():
         rid = record.get("id")
         source = functools.partial(_index_line, loc, rid)
-        problems += recording_problems(loc, record, recipe_hash=recipe_hash, source=source)
-        notes += added_attribute_notes(loc, record)
+        problems += recording_problems(
+            loc, record, recipe_hash=recipe_hash, source=source, notes=notes
+        )
     listed = {r.get("group") for r in records.values()}
     n_retired, empty = 0, []
     for group in sorted(set(retired) - listed):  # (a listed one is checked above)
-        found = retired_group_problems(loc, group, record=retired[group].record)
+        found = retired_group_problems(loc, group, record=retired[group].record, notes=notes)
         if found is not None:
             n_retired += 1
             problems += found
@@ -143,25 +141,6 @@ def check_store(url: str) -> Validation:
             empty.append(group)
     notes += no_record_notes(empty, retired=True)
     return Validation(len(records), n_retired, problems, notes)
-
-
-def added_attribute_notes(loc: Location, record: dict[str, Any]) -> list[str]:
-    """The note about attributes another program added to ``record``'s group; none when the
-    group's ``zarr.json`` cannot be read or its attributes and ``record`` differ (a key that
-    looks added may be one of the record's, renamed: :func:`recording_problems` says so)."""
-    group = record.get("group")
-    if not isinstance(group, str):
-        return []
-    try:
-        doc = strict_json.loads_zarr_json(
-            loc.read_bytes(group, "zarr.json"), lambda a: added_keys(a, record)
-        )
-        attrs = doc["attributes"]
-        if differing_keys(attrs, record):
-            return []
-        return added_notes(f"{group}/zarr.json", added_keys(attrs, record))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
-        return []
 
 
 def _index_line(loc: Location, rid: Any) -> str:

@@ -11,14 +11,14 @@ committing at that moment may be reported as not listed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.files import TMP_MARK
-from eegprep.base.sealed import KEY, one_bit_apart, seal_problem
+from eegprep.base.sealed import KEY, seal_problem
+from eegprep.store.added_attrs import added_notes, without_added
 from eegprep.store.fs import Location
-from eegprep.store.group_attrs import added_notes, holds_no_record
+from eegprep.store.group_attrs import holds_no_record
 from eegprep.store.index import INDEX_DIR, fields_file_problem, read_index_checked
 from eegprep.store.lock_file import ingest_running
 from eegprep.store.retired_list import RECORD, RETIRED
@@ -141,9 +141,7 @@ def _group_doc(
     line, unless a key one bit from one of eegprep's that is missing (damage)."""
     where = "/".join((*parts, "zarr.json"))
     try:
-        doc = strict_json.loads_zarr_json(
-            loc.read_bytes(*parts, "zarr.json"), lambda a: _added(a, attrs)
-        )
+        doc, added = without_added(loc.read_bytes(*parts, "zarr.json"), attrs)
     except FileNotFoundError:
         problems.append(f"{where}: missing (a group of the store)")
         return
@@ -151,20 +149,10 @@ def _group_doc(
         problems.append(f"{where}: damaged ({type(exc).__name__}: {exc})")
         return
     want = {"zarr_format": 3, "node_type": "group", "attributes": attrs}
-    added = _added(doc["attributes"], attrs) if isinstance(doc, dict) and isinstance(
-        doc.get("attributes"), dict) else []  # fmt: skip
-    if added:
-        doc = {**doc, "attributes": {k: v for k, v in doc["attributes"].items() if k not in added}}
     if doc != want:
         problems.append(f"{where}: damaged (not the group document eegprep writes: {want})")
     else:
         notes += added_notes(where, added)
-
-
-def _added(found: Mapping[str, Any], ours: Mapping[str, Any]) -> list[str]:
-    """The keys of ``found`` another program added beside eegprep's ``ours``, sorted."""
-    lost = [k for k in ours if k not in found]
-    return sorted(k for k in found if k not in ours and not any(one_bit_apart(k, m) for m in lost))
 
 
 def bookkeeping_problems(

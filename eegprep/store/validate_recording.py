@@ -16,6 +16,7 @@ Concurrency contract: read-only; safe while an ingest writes.
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from collections.abc import Callable
@@ -25,8 +26,9 @@ import numpy as np
 
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError
+from eegprep.store.added_attrs import added_notes, array_keys, shown_keys, without_added
 from eegprep.store.fs import Location
-from eegprep.store.group_attrs import added_keys, differing_keys, not_a_group, shown_keys
+from eegprep.store.group_attrs import added_keys, differing_keys, not_a_group
 from eegprep.store.shard_reader import ShardReader
 
 BLOCK = 360_000  # samples per read of an array not in eegprep's own layout (one shard)
@@ -41,6 +43,7 @@ def recording_problems(
     recipe_hash: str | None = None,
     name: str | None = None,
     source: str | Callable[[], str] = "the index record",
+    notes: list[str] | None = None,
 ) -> list[str]:
     """Everything wrong with one listed recording, reading every byte of it (no Store needed).
 
@@ -57,6 +60,10 @@ def recording_problems(
     source : str or callable, optional
         Where ``record`` comes from, as a line naming it says (or a function giving it, asked
         only then).
+    notes : list of str, optional
+        Where to add a ``note:`` line for each ``zarr.json`` of the recording (its group's,
+        its arrays') that holds attributes another program added (:mod:`.added_attrs`):
+        no damage. None of a document that is damaged.
 
     Returns
     -------
@@ -68,7 +75,7 @@ def recording_problems(
     with warnings.catch_warnings():  # numcodecs' zarr3 codecs (quantized encoding)
         warnings.simplefilter("ignore")
         try:
-            _check_recording(loc, record, rid, recipe_hash, out, source)
+            _check_recording(loc, record, rid, recipe_hash, out, source, notes)
         except Exception as exc:  # a check must never crash validate: report and go on
             out.append(f"{rid}: cannot be checked: {type(exc).__name__}: {exc}")
     if len(out) > MAX_LINES:
@@ -83,6 +90,7 @@ def _check_recording(
     recipe_hash: str | None,
     out: list[str],
     source: str | Callable[[], str],
+    notes: list[str] | None,
 ) -> None:
     group, channels, n_samples = (
         record.get("group"),
@@ -107,14 +115,15 @@ def _check_recording(
             f"{rid}: recipe hash {record.get('recipe_hash')} in {src()} differs from the store's "
             f"{recipe_hash}"
         )
-    if not _group_metadata(loc, rid, group, record, out, src):
+    noted: list[str] = []  # (the notes of this recording, added to ``notes`` at the end)
+    if not _group_metadata(loc, rid, group, record, out, src, noted):
         return
     checks: list[tuple[str, Callable[..., None]]] = [
         ("data", _data),
         ("channel", _channel),
         ("time", _time),
         ("targets", _targets),
-        ("metadata", _array_documents),
+        ("metadata", functools.partial(_array_documents, notes=noted)),
     ]
     for name, check in checks:
         try:
@@ -123,6 +132,8 @@ def _check_recording(
             out.append(f"{rid}: {exc}")
         except Exception as exc:
             out.append(f"{rid}: {group}/{name} unreadable: {type(exc).__name__}: {exc}")
+    if notes is not None:
+        notes += noted
 
 
 _GROUP_OF = re.compile(r"recordings/[^/@]+/[^/@]+(@[1-9][0-9]*)?")
@@ -136,8 +147,10 @@ def _group_metadata(
     record: dict[str, Any],
     out: list[str],
     source: str | Callable[[], str],
+    notes: list[str],
 ) -> bool:
-    """The group's ``zarr.json`` parses and agrees with the record; False when it is missing."""
+    """The group's ``zarr.json`` parses and agrees with the record (a note in ``notes`` of the
+    attributes another program added to it); False when it is missing."""
     try:
         blob = loc.read_bytes(group, "zarr.json")
     except FileNotFoundError:
@@ -165,6 +178,8 @@ def _group_metadata(
             f"{rid}: {group}/zarr.json attributes and {other} differ in {shown}: one of them is "
             f"damaged ({REPAIR})"
         )
+    elif not node:  # (a key that looks added to a damaged document may be a record's, renamed)
+        notes += added_notes(f"{group}/zarr.json", added_keys(attrs, record))
     problem = channel_index_problem(record)
     if problem:
         out.append(f"{rid}: index record: {problem}")
@@ -212,34 +227,53 @@ def _data(loc: Location, rid: str, group: str, record: dict[str, Any], out: list
 
 
 def _array_documents(
-    loc: Location, rid: str, group: str, record: dict[str, Any], out: list[str]
+    loc: Location,
+    rid: str,
+    group: str,
+    record: dict[str, Any],
+    out: list[str],
+    *,
+    notes: list[str],
 ) -> None:
-    """``data``, ``channel`` and ``time``'s ``zarr.json`` must be the documents eegprep writes
-    for the record (no checksum covers them; a flipped bit in a codec's settings can change how
-    zarr and xarray decode every sample). Records of versions that state no ``encoding`` are
-    not compared; the earlier variants of the documents (no CRC-32C codecs, Blosc zstd level 3
-    for the quantized encoding) are accepted."""
+    """Each array's ``zarr.json`` less the attributes another program added (a note in
+    ``notes``, none of a document found damaged). ``data``, ``channel`` and ``time``'s must then
+    be the documents eegprep writes for the record (no checksum covers them; a flipped bit in a
+    codec's settings can change how zarr and xarray decode every sample). Records of versions
+    that state no ``encoding`` are not compared, nor are the target series' documents (zarr's:
+    :func:`_targets` checks their shape); the earlier variants of the documents (no CRC-32C
+    codecs, Blosc zstd level 3 for the quantized encoding) are accepted."""
+    wanted = _documents(record)
+    for name in ["data", "channel", "time", *(str(t) for t in record.get("targets") or [])]:
+        where = f"{group}/{name}/zarr.json"
+        if any(where in p or f"target {name!r}" in p for p in out):
+            continue  # named already, more precisely
+        try:
+            doc, added = without_added(loc.read_bytes(group, name, "zarr.json"), array_keys(name))
+        except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+            continue  # the check of that array reports it
+        want = wanted.get(name)
+        if want is not None and doc not in _variants(want):
+            out.append(f"{rid}: {where} is not the metadata eegprep writes for this record "
+                       f"(damaged; {REPAIR})")  # fmt: skip
+        else:
+            notes += added_notes(where, added)
+
+
+def _documents(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The ``zarr.json`` documents eegprep writes for ``record``'s ``data``, ``channel`` and
+    ``time`` (:func:`~eegprep.store.shards.metadata_documents`); none for a record of a version
+    that states no ``encoding``."""
     from eegprep.store.shards import Layout, metadata_documents
     from eegprep.store.writer import CHUNK_SECONDS, SHARD_CHUNKS
 
     encoding = record.get("encoding")
     if encoding not in ("float32", "float16", "quantized"):
-        return
+        return {}
     sfreq = float(record["sfreq"])
     chunk = int(CHUNK_SECONDS * sfreq)
     quantum = record.get("quantum_uv") if encoding == "quantized" else None
     layout = Layout(len(record["channels"]), sfreq, encoding, quantum, chunk, chunk * SHARD_CHUNKS)
-    for name, want in metadata_documents(layout, int(record["n_samples"])).items():
-        try:
-            doc = strict_json.loads(loc.read_bytes(group, name, "zarr.json"))
-        except (OSError, ValueError, UnicodeDecodeError):
-            continue  # the check of that array reports it
-        named = any(f"{group}/{name}/zarr.json" in p for p in out)  # already, more precisely
-        if not named and doc not in _variants(want):
-            out.append(
-                f"{rid}: {group}/{name}/zarr.json is not the metadata eegprep writes for this "
-                f"record (damaged; {REPAIR})"
-            )
+    return metadata_documents(layout, int(record["n_samples"]))
 
 
 def _variants(doc: dict[str, Any]) -> list[Any]:
@@ -341,7 +375,7 @@ def _small_array(loc: Location, path: str) -> Any:
     (missing, not JSON, not an array zarr opens) or its chunk (failing its CRC-32C, cut)."""
     meta = f"{path}/zarr.json"
     try:
-        strict_json.loads(loc.read_bytes(*meta.split("/")))
+        without_added(loc.read_bytes(*meta.split("/")), array_keys(path.rsplit("/", 1)[-1]))
     except FileNotFoundError:
         raise StoreFormatError(f"{meta}: missing (the array's metadata)") from None
     except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:

@@ -33,7 +33,7 @@ NOT_REWRITTEN = "a retired version is not written again"
 
 
 def retired_group_problems(
-    loc: Location, group: str, *, record: str | None = None
+    loc: Location, group: str, *, record: str | None = None, notes: list[str] | None = None
 ) -> list[str] | None:
     """Everything wrong with the retired group ``group`` (a replaced or removed version that
     the index no longer lists, kept for readers of an older index), reading every byte of it
@@ -54,7 +54,23 @@ def retired_group_problems(
     no ``zarr.json``, or empty attributes), holds the record of neither its own id nor its own
     path (a group copied there: no version of anything), or was replaced because it was damaged
     (``--repair``: its ``record.json`` says so). A record that names this path and another id,
-    or this id and another path, is damage (a flipped bit in ``id`` or ``group``)."""
+    or this id and another path, is damage (a flipped bit in ``id`` or ``group``).
+
+    ``notes``: where to add the ``note:`` lines of attributes another program added to the
+    group's ``zarr.json`` and its arrays', as a listed recording's are noted (none when the
+    group is not checked). Without a ``record.json`` the group's attributes are its record:
+    eegprep cannot tell one that another program added from a field of the version that wrote
+    it, and says nothing of them (its arrays' are noted)."""
+    found: list[str] = []
+    lines = _retired_group_problems(loc, group, record, found)
+    if lines is not None and notes is not None:
+        notes += found
+    return lines
+
+
+def _retired_group_problems(
+    loc: Location, group: str, record: str | None, notes: list[str]
+) -> list[str] | None:
     name = f"{RETIRED_PREFIX}{group}"
     lines: list[str] = []
     kept = _retired_record(loc, group, name, lines, record)
@@ -83,9 +99,11 @@ def retired_group_problems(
                          f"{group}/{RECORD} holds the record it was listed with)")  # fmt: skip
         else:
             listed_with = f"{group}/{RECORD} (the record it was listed with)"
-            lines += recording_problems(loc, kept["record"], name=name, source=listed_with)
+            lines += recording_problems(
+                loc, kept["record"], name=name, source=listed_with, notes=notes
+            )
     elif blob is not None:
-        found = _attributes_as_record(loc, group, name, blob)
+        found = _attributes_as_record(loc, group, name, blob, notes)
         if found is None and not lines:
             return None
         lines += found or []
@@ -185,7 +203,9 @@ def _group_of(record: Any) -> Any:
     return record.get("group") if isinstance(record, dict) else None
 
 
-def _attributes_as_record(loc: Location, group: str, name: str, blob: bytes) -> list[str] | None:
+def _attributes_as_record(
+    loc: Location, group: str, name: str, blob: bytes, notes: list[str]
+) -> list[str] | None:
     """A retired group without its ``record.json``: its attributes taken for its record; None
     for a group that holds none to check (:func:`retired_group_problems`)."""
     attrs: Any = None
@@ -208,7 +228,7 @@ def _attributes_as_record(loc: Location, group: str, name: str, blob: bytes) -> 
         wrong = "group" if own_id else "id"
         return [f"{name}: {group}/zarr.json damaged (its record's {wrong} is "
                 f"{attrs.get(wrong)!r}, not this group's)"]  # fmt: skip
-    return recording_problems(loc, attrs, name=name)
+    return recording_problems(loc, attrs, name=name, notes=notes)
 
 
 def retired_groups(loc: Location, problems: list[str]) -> dict[str, RetiredEntry]:

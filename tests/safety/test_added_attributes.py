@@ -13,7 +13,9 @@ too. Local stores and fsspec's ``memory://``.
 from __future__ import annotations
 
 import json
+import random
 import shutil
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +27,11 @@ from click.testing import CliRunner
 from cli import eegprep_cli
 from eegprep import open_store
 from eegprep.base.errors import StoreFormatError
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.store.fs import Location
 from eegprep.store.validate import check_store
+from eegprep.store.validate_recording import recording_problems
+from eegprep.testing.fixtures import write_fixture
 from tests.safety.backends import Backend
 from tests.safety.corpus import ingest_folder, write_edf
 
@@ -41,12 +47,28 @@ GROUP_NOTE = (
 )
 
 
+RETIRED = "recordings/folder/b"  # b's first version, retired when a changed b.edf is ingested
+ARRAYS = ("data", "channel", "time")  # every recording's arrays; a target series beside them
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("added")
     for seed, name in enumerate(["a.edf", "b.edf"], start=1):
         write_edf(root / "src", name, seed=seed)
     ingest_folder(root / "src", root / "s.zarr")
+    write_edf(root / "src", "b.edf", seed=9)
+    ingest_folder(root / "src", root / "s.zarr")
+    assert open_store(root / "s.zarr").recording("folder/b").group == f"{RETIRED}@2"
+    return root / "s.zarr"
+
+
+@pytest.fixture(scope="module")
+def targets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store whose two recordings hold a target series (``joints``) beside their arrays."""
+    root = tmp_path_factory.mktemp("added-targets")
+    src = write_fixture("mobi", root / "src")
+    ingest("mobi", src=src, out=root / "s.zarr", config=IngestConfig(workers=0, progress=False))
     return root / "s.zarr"
 
 
@@ -222,3 +244,173 @@ def test_attributes_added_to_the_groups_above_the_recordings_are_notes(backend: 
     flip(backend, "_eegprep/zarr.json", b'"description"', b'"descriptioo"')
     problems = check_store(backend.url).problems
     assert any(p.startswith("_eegprep/zarr.json: damaged") for p in problems), problems
+
+
+def note(path: str, keys: str) -> str:
+    """The note ``validate`` writes of attributes ``keys`` (``a, b``) added to ``path``."""
+    many = "s" if "," in keys else ""
+    return (f"{path}: attribute{many} {keys} added by another program (not eegprep's): "
+            "ignored, not damage")  # fmt: skip
+
+
+def add_to_arrays(b: Backend, group: str, names: tuple[str, ...], odd: str = '"x"') -> None:
+    """What xarray and a user of zarr-python do to arrays: ``_ARRAY_DIMENSIONS`` and a note,
+    through zarr-python; then one more attribute whose value is ``odd`` as written (``NaN``,
+    ``1e400``: what Python's json writes, or a number beyond a float)."""
+    for name in names:
+        array = zarr.open_array(f"{b.url}/{group}/{name}", mode="r+")
+        dims = list(array.metadata.dimension_names or ())
+        array.attrs.update({"_ARRAY_DIMENSIONS": dims, "note": "checked by hand", "odd": "@@"})
+        rel = f"{group}/{name}/zarr.json"
+        b.write(rel, b.read(rel).replace(b'"@@"', odd.encode()))
+
+
+def zipped(folder: Path, to: Path) -> str:
+    """``zip -r to folder``: the store folder zipped whole."""
+    with zipfile.ZipFile(to, "w") as zf:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file():
+                zf.write(p, p.relative_to(folder.parent).as_posix())
+    return str(to)
+
+
+ODD = ("NaN", "Infinity", "1e400", "-Infinity")
+
+
+@pytest.mark.parametrize("kind", ["local", "memory", "zip"])
+def test_attributes_added_to_every_array_are_notes(
+    targets: Path, tmp_path: Path, kind: str
+) -> None:
+    """Before: each of ``data``, ``channel`` and ``time`` with an attribute another program
+    added was "not the metadata eegprep writes" (damage; ``--repair`` rewrote the recording);
+    a NaN among them made ``data`` "not valid JSON" to every reader and a target series'
+    ``zarr.json`` damaged. Each is a note now; the store reads as before."""
+    copy = tmp_path / "s.zarr"
+    shutil.copytree(targets, copy)
+    b = Backend(copy, "local" if kind == "zip" else kind, "added-arrays")
+    try:
+        before = open_store(b.url)
+        want = {r.id: (before.read(r.id), before.read_target(r.id, "joints")) for r in before}
+        groups = sorted(r.group for r in before)
+        names = (*ARRAYS, "joints")
+        for group in groups:
+            for name, odd in zip(names, ODD, strict=True):
+                add_to_arrays(b, group, (name,), odd)
+        url = zipped(copy, tmp_path / "s.zip") if kind == "zip" else b.url
+        result = check_store(url)
+        assert result.problems == []
+        assert sorted(result.notes) == sorted(
+            note(f"{g}/{n}/zarr.json", "_ARRAY_DIMENSIONS, note, odd")
+            for g in groups
+            for n in names
+        )
+        res = CliRunner().invoke(eegprep_cli, ["validate", url])
+        assert res.exit_code == 0, res.output
+        assert res.output.count("note: ") == len(groups) * len(names), res.output
+        after = open_store(url)
+        for rid, (data, joints) in want.items():
+            np.testing.assert_array_equal(after.read(rid), data)
+            np.testing.assert_array_equal(after.read_target(rid, "joints"), joints)
+    finally:
+        b.close()
+
+
+def test_attributes_added_to_a_retired_group_are_notes_as_a_listed_ones(backend: Backend) -> None:
+    """A retired group (a replaced version kept for readers of an older index) is read as a
+    listed one: before, the attributes added to its group went unsaid and those added to its
+    arrays were damage. Each is a note, as a listed group's; without the ``record.json`` an
+    earlier version did not write, its attributes are its record and eegprep cannot tell
+    another program's from the record's fields: nothing is said of them, its arrays' are
+    noted."""
+    zarr.open_group(f"{backend.url}/{RETIRED}", mode="r+").attrs["qc_by"] = "me"
+    add_to_arrays(backend, RETIRED, ARRAYS)
+    result = check_store(backend.url)
+    assert result.problems == []
+    arrays = [note(f"{RETIRED}/{n}/zarr.json", "_ARRAY_DIMENSIONS, note, odd") for n in ARRAYS]
+    assert result.notes == [note(f"{RETIRED}/zarr.json", "qc_by"), *arrays]
+    backend.delete(f"{RETIRED}/record.json")  # what an earlier version left
+    doc = json.loads(backend.read("_eegprep/retired.json"))
+    rows = [row[:2] for row in doc["retired"]]
+    from eegprep.base.sealed import seal
+
+    backend.write("_eegprep/retired.json", json.dumps(seal({"retired": rows})).encode())
+    result = check_store(backend.url)
+    assert result.problems == [] and result.retired == 1
+    assert result.notes == arrays
+
+
+def test_the_array_keys_eegprep_knows_are_the_keys_it_writes() -> None:
+    """A key the writer puts on an array but :data:`ARRAY_KEYS` lacks would be taken for
+    another program's (a NaN in it read past): the two must agree, for every encoding."""
+    from eegprep.store.added_attrs import ARRAY_KEYS
+    from eegprep.store.shards import Layout, metadata_documents
+
+    written: dict[str, set[str]] = {name: set() for name in ARRAYS}
+    for encoding, quantum in (("float32", None), ("float16", None), ("quantized", 0.1)):
+        layout = Layout(3, 200.0, encoding, quantum, 200, 400)
+        for name, doc in metadata_documents(layout, 10).items():
+            written[name] |= set(doc["attributes"])
+    assert written == {name: set(keys) for name, keys in ARRAY_KEYS.items()}
+
+
+def test_no_renamed_array_key_is_taken_for_an_added_one() -> None:
+    """Each single-bit rename of each attribute key eegprep writes on an array is not taken
+    for another program's key: the key it was is missing beside it (damage)."""
+    from eegprep.store.added_attrs import ARRAY_KEYS, foreign_keys
+
+    n = 0
+    for keys in ARRAY_KEYS.values():
+        for key in keys:
+            for new in renamed(key):
+                if new not in keys:
+                    attrs = {k: 1 for k in keys if k != key} | {new: 1, "note": "x"}
+                    assert foreign_keys(attrs, keys) == ["note"], (key, new)
+                    n += 1
+    assert n > 300
+
+
+ADDED = b'"_ARRAY_DIMENSIONS": ["channel", "time"], "note": "x", "odd": NaN'
+
+
+def with_added(blob: bytes) -> tuple[bytes, int, int]:
+    """``blob`` (an array's ``zarr.json`` as eegprep writes it) with :data:`ADDED` first in its
+    attributes, and where the added text starts and ends."""
+    at = blob.index(b'"attributes": {') + len(b'"attributes": {')
+    text = ADDED + (b"" if blob[at : at + 1] == b"}" else b", ")
+    return blob[:at] + text + blob[at:], at, at + len(text)
+
+
+def test_a_flipped_bit_in_what_eegprep_wrote_of_an_array_is_damage_beside_added_ones(
+    store: Path, tmp_path: Path
+) -> None:
+    """100 single bits, drawn at random (seeded) from what eegprep wrote in the ``zarr.json``
+    of ``data``, ``channel`` or ``time`` (keys, values, shape, data type, codecs, chunking:
+    all but the attributes another program added beside them), each flipped alone: every one
+    is damage to the recording, and no note is made of the damaged document's keys."""
+    copy = tmp_path / "s.zarr"
+    shutil.copytree(store, copy)
+    loc = Location.parse(str(copy))
+    record = dict(open_store(copy).index_rows()["folder/a"])
+    docs = {}
+    for name in ARRAYS:
+        docs[name] = with_added((copy / GROUP / name / "zarr.json").read_bytes())
+        (copy / GROUP / name / "zarr.json").write_bytes(docs[name][0])
+    notes: list[str] = []
+    assert recording_problems(loc, record, notes=notes) == []
+    assert len(notes) == 3
+    rng = random.Random(73)
+    for _ in range(100):
+        name = rng.choice(ARRAYS)
+        blob, lo, hi = docs[name]
+        at = rng.randrange(len(blob) - (hi - lo))
+        at += (hi - lo) if at >= lo else 0  # (outside the added text)
+        flipped = bytearray(blob)
+        flipped[at] ^= 1 << rng.randrange(8)
+        path = copy / GROUP / name / "zarr.json"
+        path.write_bytes(bytes(flipped))
+        notes = []
+        problems = recording_problems(loc, record, notes=notes)
+        case = (name, at, bytes(flipped[max(at - 20, 0) : at + 20]))
+        assert problems and all(p.startswith("folder/a: ") for p in problems), case
+        assert not any(f"{GROUP}/{name}/" in n for n in notes), (case, notes)
+        path.write_bytes(blob)
