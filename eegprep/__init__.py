@@ -7,13 +7,17 @@ matplotlib) are imported lazily, so ``import eegprep`` stays fast.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from eegprep.base.version import __version__
+
+# (typing is not imported: the console scripts take Ctrl-C over once this package is imported,
+# eegprep/_console.py; each millisecond before is a window for a traceback)
+TYPE_CHECKING = False
 
 __all__ = ["__version__", "ingest", "open_store", "to_mne"]
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from eegprep.ingestion.driver import ingest
     from eegprep.store.reader import open_store
     from eegprep.tools.interop import to_mne

@@ -204,8 +204,16 @@ def test_the_licence_text_is_shipped() -> None:
 def test_console_scripts_need_no_generic_module() -> None:
     """The console scripts target eegprep._console, which runs the checkout's root cli.py here
     (a wheel installs it as eegprep._cli.cli)."""
+    import signal
+
     import cli
-    from eegprep import _console
+
+    kept = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        from eegprep import _console
+    finally:  # (importing it takes the signals over, for the console scripts: not pytest's)
+        for sig, handler in kept.items():
+            signal.signal(sig, handler)
 
     scripts = PYPROJECT["project"]["scripts"]
     assert scripts == {

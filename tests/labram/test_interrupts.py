@@ -233,6 +233,41 @@ def test_the_console_script_before_and_after_the_command(
         assert marker.read_text() == "exited"
 
 
+# The console script, Ctrl-C'd at the k-th module imported after it began to import
+# eegprep._console (an audit hook sends it, at a point no machine's load moves): the modules of
+# the console script's own start-up, then those of the command. Imported before: ``signal``
+# (the interpreter's, which whatever takes the signals over needs first) and the ``eegprep``
+# package (``__init__`` and the version, ~2.5 ms: what Python imports before any module in it).
+EARLY = """
+import os, signal, sys
+import eegprep
+seen = []
+def hook(event, args):
+    if event == "import" and (seen or args[0] == "eegprep._console"):
+        seen.append(args[0])
+        if len(seen) == {k} + 2:
+            os.kill(os.getpid(), signal.SIGINT)
+sys.addaudithook(hook)
+sys.argv[1:] = [{arg!r}]
+from eegprep._console import {main}
+{main}()
+"""
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 4, 16])
+@pytest.mark.parametrize(
+    ("main", "arg"), [("eegprep_main", "--version"), ("labram_main", "--help")]
+)  # fmt: skip
+def test_ctrl_c_while_the_console_script_starts_is_one_line(main: str, arg: str, k: int) -> None:
+    """``eegprep._console`` took Ctrl-C over only once its own imports were done (typing,
+    atexit, gc, types: ~7 ms from the console script's first line, median of 30, against
+    ~3.3 ms now, the ``eegprep`` package's ``__init__`` most of it): a Ctrl-C then was a
+    KeyboardInterrupt traceback. It takes it over at its first lines now, and imports the rest
+    after."""
+    res = _python(EARLY.format(k=k, main=main, arg=arg))
+    assert (res.returncode, res.stderr) == (130, "error: interrupted (Ctrl-C)\n"), res.stderr
+
+
 SIGNAL_IN_THE_SHUTDOWN = """
 import os, signal
 from torch.utils.data import dataloader
