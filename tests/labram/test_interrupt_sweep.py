@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.labram.procs import GROUP, processes
 from tests.labram.training_stores import write_pretrain_store, write_tuab_like
 
 pytestmark = [pytest.mark.slow, pytest.mark.sweep]
@@ -92,21 +93,6 @@ def _args(name: str, got: dict[str, str], out: str, workers: str) -> list[str]:
     }[name]  # fmt: skip
 
 
-def _group(pgid: int) -> list[int]:
-    """The live processes of a process group (/proc)."""
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2 :].split()
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                out.append(int(entry))
-    return out
-
-
 def _losses(out: Path) -> dict[str, list[dict[str, str]]]:
     got = {}
     for log in sorted(out.rglob("log.csv")):
@@ -150,9 +136,9 @@ def _stop(argv: list[str], sig: str, delay: float, twice: bool) -> tuple[int, st
         pass
     _, err = proc.communicate(timeout=300)
     deadline = time.monotonic() + 10  # the kernel's bookkeeping of the group's exits
-    while _group(proc.pid) and time.monotonic() < deadline:
+    while processes(GROUP, proc.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    left = _group(proc.pid)
+    left = sorted(processes(GROUP, proc.pid))
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     return proc.returncode, err, left

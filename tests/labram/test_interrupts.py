@@ -17,6 +17,7 @@ import pytest
 from labram.data.loader import WindowDataset, make_loader
 from labram.data.sampler import BatchPlan
 from labram.data.windows import build_pretrain_index
+from tests.labram.procs import PARENT, processes
 
 REPO = Path(__file__).resolve().parents[2]
 STATUS = {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129}
@@ -116,20 +117,6 @@ def test_a_second_signal_during_the_wind_down_does_not_cut_it_short(
     assert marker.read_text() == "wound down"
 
 
-def _children() -> set[int]:
-    me, out = os.getpid(), set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2 :].split()
-            if int(fields[1]) == me and fields[0] != "Z":
-                out.add(int(entry))
-    return out
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGHUP"])
 def test_loader_workers_leave_group_signals_to_the_main_process(
@@ -143,11 +130,11 @@ def test_loader_workers_leave_group_signals_to_the_main_process(
     ds = WindowDataset(plan)
     ds.set_epoch(0)
     expected = [b["ids"].tolist() for b in make_loader(ds)]
-    before = _children()
+    before = processes(PARENT, os.getpid())
     loader = make_loader(ds, num_workers=2)
     it = iter(loader)
     got = [next(it)["ids"].tolist()]
-    workers = _children() - before
+    workers = processes(PARENT, os.getpid()) - before
     assert len(workers) >= 2
     for pid in workers:
         os.kill(pid, getattr(signal, sig))
