@@ -7,7 +7,10 @@ every attribute) and ``validate`` called both damage. Now a key that is none of 
 left out of the root's checksum and of the comparison of a group's attributes with its index
 record, and ``validate`` names it on a ``note:`` line. A key of eegprep's whose name a flipped
 bit changed is still missing where eegprep looks for it: damage, with an added key beside it
-too. Local stores and fsspec's ``memory://``.
+too. A recording's arrays (``data``, ``channel``, ``time``, a target series: xarray's
+``_ARRAY_DIMENSIONS``, ``array.attrs["note"]``) and a retired group's take added keys the same
+way, and a flipped bit anywhere in what eegprep wrote of an array is still damage. Local
+stores and fsspec's ``memory://`` (and a zipped store, for the arrays).
 """
 
 from __future__ import annotations
