@@ -39,7 +39,8 @@ from eegprep.base.errors import (
 from eegprep.base.files import TMP_MARK
 from eegprep.base.gc_pause import gc_paused
 from eegprep.base.sealed import KEY as SEAL_KEY
-from eegprep.base.sealed import one_bit_apart, seal_problem
+from eegprep.base.sealed import seal_problem
+from eegprep.store.added_attrs import foreign_keys
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import group_record_problem, holds_no_record
 from eegprep.store.index import INDEX_DIR, read_entries
@@ -640,12 +641,7 @@ def added_root_keys(attrs: Mapping[str, Any]) -> list[str]:
     ``root.attrs["note"] = ...``): neither eegprep's nor its checksum, nor one bit from the name
     of one of them that is missing (a key renamed by damage). They are read past, not taken for
     damage, and the checksum does not cover them."""
-    lost = [k for k in (*ROOT_KEYS, SEAL_KEY) if k not in attrs]
-    return sorted(
-        k
-        for k in attrs
-        if k not in ROOT_KEYS and k != SEAL_KEY and not any(one_bit_apart(k, m) for m in lost)
-    )
+    return foreign_keys(attrs, {*ROOT_KEYS, SEAL_KEY})
 
 
 def root_seal_problem(attrs: Mapping[str, Any]) -> str | None:
