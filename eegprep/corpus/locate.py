@@ -13,6 +13,7 @@ import glob
 import os
 
 from eegprep.base.errors import SourceError, UsageError
+from eegprep.base.regular_files import special_file
 from eegprep.corpus.manifest import Manifest
 from eegprep.readers.companions import fold
 
@@ -39,11 +40,19 @@ def find_sidecars(manifest: Manifest, root: str, path: str, fields: dict[str, st
     Raises
     ------
     SourceError
-        When the sidecar is required and none exists (naming the files looked for, relative to
+        When a sidecar's name holds something that is no file (a FIFO, a device, a folder),
+        and when the sidecar is required and none exists (naming the files looked for, relative to
         the corpus root).
     """
     wanted = wanted_sidecars(manifest, root, path, fields)
     for p in wanted:
+        kind = None if glob.has_magic(p) else special_file(p)
+        if kind is not None:  # a FIFO would be waited on, a device read without end
+            raise SourceError(
+                path,
+                f"sidecar {os.path.relpath(p, root)!r} is {kind}, not a file: its labels and "
+                "events cannot be read; put the file itself there",
+            )
         several = [] if glob.has_magic(p) or os.path.isfile(p) else _any_case(p)
         if len(several) > 1:
             listed = ", ".join(repr(os.path.basename(h)) for h in several)

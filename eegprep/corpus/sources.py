@@ -29,6 +29,7 @@ from typing import Any
 import blake3
 
 from eegprep.base.files import file_version
+from eegprep.base.regular_files import open_regular
 from eegprep.corpus.discover import SourceItem
 from eegprep.corpus.locate import existing_sidecars, wanted_sidecars
 from eegprep.corpus.manifest import Manifest
@@ -120,7 +121,7 @@ class StreamDigest:
         """Hash the file's bytes from where hashing stopped to ``stop`` (``None``: the end)."""
         buf = bytearray(_READ)
         view = memoryview(buf)
-        with open(self.path, "rb", buffering=0) as fh:
+        with open_regular(self.path) as fh:  # a file swapped for a FIFO: refused, not waited on
             fh.seek(self._done)
             while stop is None or self._done < stop:
                 want = _READ if stop is None else min(_READ, stop - self._done)

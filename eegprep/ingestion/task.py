@@ -716,6 +716,7 @@ def _fingerprinted(
     source's digest from ``digest`` (the bytes its reader decoded, and what no read covered),
     the other files' read now."""
     source = digest.hexdigest()
+    _check_unchanged_since_planned(task)  # a file replaced (by a FIFO too) is named as changed
     files = fingerprint(task.root, task.sources, {task.item.relpath: source})
     _check_unchanged_since_planned(task)
     return record.replace(source_files=files if task.sources else [], source_blake3=source)

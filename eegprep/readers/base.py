@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from eegprep.base.errors import MAX_MESSAGE_CHARS, SourceError, UsageError, clip_message
+from eegprep.base.regular_files import NOTHING_TO_READ, special_file
 
 # Factors that turn a physical dimension, as files spell it, into microvolts.
 _PREFIX_TO_UV = {
@@ -205,11 +206,15 @@ def check_segment(header: Header, picks: Sequence[int], start: int, stop: int) -
 
 
 def check_readable(path: str) -> None:
-    """Raise a :class:`SourceError` for a missing, unreadable or empty file."""
+    """Raise a :class:`SourceError` for a missing, unreadable or empty file, and for one that
+    is no regular file (a FIFO, a device, a socket: named as such, never read)."""
     if not os.path.exists(path):
         raise SourceError(path, "file not found")
     if os.path.isdir(path):
         raise SourceError(path, "is a directory, expected a file")
+    kind = special_file(path)
+    if kind is not None:  # a FIFO read would wait forever, a device read without end
+        raise SourceError(path, f"{kind}, not a file: {NOTHING_TO_READ}")
     if not os.access(path, os.R_OK):
         raise SourceError(path, "permission denied: the file is not readable by this user")
     if os.path.getsize(path) == 0:

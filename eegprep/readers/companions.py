@@ -19,6 +19,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from eegprep.base.regular_files import special_file
+
 BRAINVISION_HEADERS = (".vhdr", ".ahdr")
 """The suffixes (lower case) of a BrainVision header: ``.vhdr``, and ``.ahdr``, BrainVision
 Analyzer's export, whose data hold one channel more than it lists (MNE reads it and drops it).
@@ -166,6 +168,22 @@ def _h5set_data_name(path: str) -> str | None:
                 return "".join(map(chr, node[()].ravel()))
     except Exception:  # a damaged file: the reader says what is wrong
         return None
+    return None
+
+
+def special_companion(path: str, named: str) -> str | None:
+    """What is there, in words (``"a FIFO"``, ``"a folder"``), when the file the header at
+    ``path`` names as ``named`` is not found because the name holds no regular file (where
+    the header says, or beside it by base name); None when nothing is there."""
+    folder = os.path.dirname(os.path.abspath(path))
+    rel = named.replace("\\", "/")
+    for where in (
+        os.path.normpath(os.path.join(folder, rel)),
+        os.path.join(folder, os.path.basename(rel)),
+    ):
+        kind = special_file(where)
+        if kind is not None:
+            return kind
     return None
 
 

@@ -52,6 +52,7 @@ import numpy as np
 from eegprep.base.errors import EegprepError, SourceError, UsageError
 from eegprep.base.files import FileVersion, file_version
 from eegprep.base.limits import check_allocation
+from eegprep.base.regular_files import NOTHING_TO_READ
 from eegprep.base.validation import invalid_value
 from eegprep.readers.base import (
     Annotation,
@@ -73,6 +74,7 @@ from eegprep.readers.companions import (
     data_files,
     missing_data,
     missing_markers,
+    special_companion,
     vhdr_companions,
 )
 from eegprep.readers.edf import EdfReader, read_raw_header
@@ -344,6 +346,13 @@ def _check_before_mne(path: str, options: Mapping[str, Any]) -> None:
     gone = missing_data(path)
     if gone is not None:  # MNE's FileNotFoundError names an absolute path and not the field
         field = "EEG.data" if suffix == ".set" else "DataFile="
+        kind = special_companion(path, gone)
+        if kind is not None:  # a FIFO or a device there is no missing file: say what it is
+            raise SourceError(
+                path,
+                f"its samples file {gone!r} ({field} in it) is {kind}, not a file: "
+                f"{NOTHING_TO_READ}; put the recording's samples file there",
+            )
         raise SourceError(
             path,
             f"its samples file {gone!r} ({field} in it) is not beside it, under that name or "
@@ -710,4 +719,10 @@ def _markers_note(path: str) -> str | None:
         if PurePath(path).suffix.lower() not in BRAINVISION_HEADERS:
             return None
         return check_vmrk(path, read_vhdr(path).n_channels)
+    kind = special_companion(path, missing)
+    if kind is not None:
+        return (
+            f"its marker file {missing} (named in the header) is {kind}, not a file: no events "
+            "were read"
+        )
     return f"its marker file {missing} (named in the header) is missing: no events were read"

@@ -1,0 +1,153 @@
+"""Promise: what a corpus folder holds in place of a file (a FIFO, a device, a folder) is named
+for what it is, by every reader and for every file a recording is made of, and never waited on.
+
+A FIFO or a device where a BrainVision header's samples or marker file should be was "not
+beside it" / "missing" (the fix it gave, "copy it there, or re-download", was wrong: it is
+there); a FIFO swapped in for a recording after listing was "empty (0 bytes): re-download it";
+a sidecar that is a FIFO was left out silently (its labels missing); and a companion swapped
+for a FIFO while the recording was ingested hung the ingest, its hash waiting for a writer.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import eegprep.ingestion.driver as driver
+import eegprep.ingestion.task as task_module
+from eegprep.base.errors import SourceError
+from eegprep.corpus.sources import file_digest
+from eegprep.ingestion.driver import IngestConfig, ingest
+from tests.safety.corpus import ingest_folder, write_edf
+from tests.safety.test_hostile_vhdr import MARKERS, _int16, _vhdr
+
+
+@pytest.fixture
+def no_hang() -> Iterator[None]:
+    """Fail, rather than hang, a test whose code under test waits on a FIFO for ever (the
+    alarm interrupts the blocked ``open``); no duration is asserted."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise TimeoutError("waited on a FIFO")
+
+    old = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(60)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _brainvision(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "r.vhdr").write_text(_vhdr(), encoding="utf-8")
+    (folder / "r.eeg").write_bytes(_int16())
+    (folder / "r.vmrk").write_text(MARKERS)
+    return folder
+
+
+def _replace(path: Path, kind: str) -> None:
+    """``path`` replaced by a FIFO, a folder or a link to ``/dev/zero``."""
+    path.unlink()
+    if kind == "a FIFO":
+        os.mkfifo(path)
+    elif kind == "a folder":
+        path.mkdir()
+    else:
+        path.symlink_to("/dev/zero")
+
+
+@pytest.mark.parametrize("kind", ["a FIFO", "a folder", "a device"])
+def test_a_samples_file_that_is_no_file_is_named_for_what_it_is(
+    tmp_path: Path, kind: str, no_hang: None
+) -> None:
+    src = tmp_path / "src"
+    write_edf(src, "good.edf")
+    _replace(_brainvision(src / "v") / "r.eeg", kind)
+    rep = ingest_folder(src, tmp_path / "s.zarr")
+    assert rep.n_ingested == 1
+    assert rep.failed == [
+        f"v/r.vhdr: its samples file 'r.eeg' (DataFile= in it) is {kind}, not a file: nothing "
+        "to read (only regular files are ingested); put the recording's samples file there"
+    ]
+
+
+def test_a_marker_file_that_is_a_fifo_is_named_as_one(tmp_path: Path, no_hang: None) -> None:
+    src = _brainvision(tmp_path / "src")
+    _replace(src / "r.vmrk", "a FIFO")
+    rep = ingest_folder(src, tmp_path / "s.zarr")
+    assert rep.n_ingested == 1
+    assert rep.warnings["r.vhdr"] == [
+        "its marker file r.vmrk (named in the header) is a FIFO, not a file: no events were read"
+    ]
+
+
+@pytest.mark.parametrize("kind", ["a FIFO", "a device", "a folder"])
+def test_a_recording_swapped_after_listing_is_named_not_called_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, no_hang: None
+) -> None:
+    src = tmp_path / "src"
+    write_edf(src, "a.edf")
+    write_edf(src, "b.edf", seed=1)
+    listed = driver.discover
+
+    def swap(*args: Any, **kwargs: Any) -> Any:
+        found = listed(*args, **kwargs)
+        _replace(src / "a.edf", kind)
+        return found
+
+    monkeypatch.setattr(driver, "discover", swap)
+    rep = ingest_folder(src, tmp_path / "s.zarr")
+    assert rep.n_ingested == 1 and len(rep.failed) == 1
+    expected = "is a directory, expected a file" if kind == "a folder" else f"{kind}, not a file"
+    assert rep.failed[0].startswith(f"a.edf: {expected}"), rep.failed
+
+
+def test_a_companion_swapped_for_a_fifo_while_ingested_is_not_waited_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_hang: None
+) -> None:
+    """The marker file is replaced by a FIFO after the samples were read, before the
+    recording's files are hashed: the recording fails as changed, the ingest goes on."""
+    src = _brainvision(tmp_path / "src")
+    write_edf(src, "good.edf")
+    real = task_module.write_recording
+
+    def then_swap(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        if (src / "r.vmrk").is_file():
+            _replace(src / "r.vmrk", "a FIFO")
+        return out
+
+    monkeypatch.setattr(task_module, "write_recording", then_swap)
+    rep = ingest_folder(src, tmp_path / "s.zarr")
+    assert rep.n_ingested == 1 and len(rep.failed) == 1
+    assert rep.failed[0].startswith("r.vhdr: r.vmrk changed while it was being ingested")
+
+
+def test_hashing_refuses_what_is_no_regular_file(tmp_path: Path, no_hang: None) -> None:
+    os.mkfifo(tmp_path / "f.edf")
+    with pytest.raises(SourceError, match="a FIFO, not a file"):
+        file_digest(str(tmp_path / "f.edf"))
+    (tmp_path / "z.edf").symlink_to("/dev/zero")
+    with pytest.raises(SourceError, match="a device, not a file"):
+        file_digest(str(tmp_path / "z.edf"))
+
+
+def test_a_sidecar_that_is_a_fifo_is_named_not_skipped(tmp_path: Path, no_hang: None) -> None:
+    from eegprep.testing.fixtures import write_fixture
+
+    src = write_fixture("tuev", tmp_path / "c")
+    rec = sorted(src.rglob("*.rec"))[0]
+    _replace(rec, "a FIFO")
+    cfg = IngestConfig(workers=0, progress=False)
+    rep = ingest("tuev", src=src, out=tmp_path / "s.zarr", config=cfg)
+    assert len(rep.failed) == 1, rep.failed
+    rel = rec.relative_to(src).as_posix()
+    assert rep.failed[0].startswith(rel.replace(".rec", ".edf"))
+    assert f"sidecar {rel!r} is a FIFO, not a file" in rep.failed[0]
