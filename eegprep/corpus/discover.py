@@ -20,6 +20,7 @@ from typing import Any
 from eegprep.base.errors import EegprepError, SourceError, StoreFormatError, UsageError
 from eegprep.base.files import as_text
 from eegprep.corpus.manifest import Manifest
+from eegprep.corpus.walk import walk_corpus
 from eegprep.readers import get_reader
 from eegprep.readers.base import Reader, exception_summary
 
@@ -97,10 +98,11 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
     root = resolve_root(manifest, root)
     files: set[str] = set()
     odd: dict[str, str] = {}  # matched, but no file to read: why
-    cut = len(os.path.join(str(root), ""))  # a found path's text past the root and its slash
-    for pattern in manifest.include:
-        for p in root.glob(_any_case_name(pattern)):
-            rel = str(p)[cut:].replace(os.sep, "/")
+    tree = walk_corpus(root)  # links to folders followed once, as `*` and `**` alike
+    included = _inclusion(manifest.include)
+    for rel in tree.entries:
+        if included(rel):
+            p = root / rel
             if p.is_file():
                 files.add(rel)
             elif not p.is_dir():
@@ -109,7 +111,7 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
         raise UsageError(_nothing_found(manifest, root))
     excluded = _exclusion(manifest.exclude)
     rels = sorted(f for f in files if not excluded(f))
-    unmatched: list[tuple[str, str]] = _unlistable_folders(root)
+    unmatched: list[tuple[str, str]] = list(tree.problems)
     unmatched += [(as_text(rel), why) for rel, why in sorted(odd.items()) if not excluded(rel)]
     if limit is not None:
         rels = rels[:limit]
@@ -181,23 +183,6 @@ def _not_a_file(path: Path) -> str:
     return f"{special_kind(mode)}, not a file: nothing to read (only regular files are ingested)"
 
 
-def _unlistable_folders(root: Path) -> list[tuple[str, str]]:
-    """``(folder/, why)`` for each folder under ``root`` that cannot be listed (no permission,
-    a stale mount, an I/O error): the globs pass over those silently, and the files in them
-    would be missing from the plan without a word (and their recordings look gone)."""
-    problems: list[tuple[str, str]] = []
-
-    def note(exc: OSError) -> None:
-        where = (
-            os.path.relpath(str(exc.filename), root).replace(os.sep, "/") if exc.filename else "."
-        )
-        problems.append((f"{as_text(where)}/", f"cannot list this folder: {exc.strerror or exc}"))
-
-    for _ in os.walk(root, onerror=note):
-        pass
-    return sorted(problems)
-
-
 def _any_case_name(pattern: str) -> str:
     """The glob with its last component (the file name) matching in any letter case.
 
@@ -219,6 +204,44 @@ def _any_case_name(pattern: str) -> str:
         out.append(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c)
         i += 1
     return f"{head}{slash}{''.join(out)}"
+
+
+def _inclusion(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether a relative path matches one of the ``include`` globs, as :meth:`Path.glob`
+    matches: ``**`` is any number of folders, ``*``, ``?`` and ``[...]`` stay within one
+    name, the last name (the file's) in any letter case (:func:`_any_case_name`). One
+    expression for all the globs, matched once per file of the walk."""
+    exprs = []
+    for pattern in patterns:
+        parts = [p for p in _any_case_name(pattern).split("/") if p not in ("", ".")]
+        body = "".join("(?:[^/]+/)*" if p == "**" else _glob_part(p) + "/" for p in parts)
+        exprs.append(body[:-1] if body.endswith("/") else body)
+    expr = re.compile("|".join(f"(?:{e})" for e in exprs), re.DOTALL)
+    return lambda rel: bool(expr.fullmatch(rel))
+
+
+def _glob_part(part: str) -> str:
+    """One name of a glob as a regular expression that never crosses a ``/`` (``fnmatch``'s
+    rules: ``[!...]`` negates, a ``]`` first in a class is one of its characters, a ``[``
+    without its ``]`` is itself)."""
+    out: list[str] = []
+    i = 0
+    while i < len(part):
+        c = part[i]
+        if c == "[":
+            j = i + 1 + (part[i + 1 : i + 2] == "!")
+            j += part[j : j + 1] == "]"
+            end = part.find("]", j)
+            if end != -1:
+                neg = part[i + 1 : i + 2] == "!"
+                body = part[i + 1 + neg : end].replace("\\", "\\\\").replace("[", "\\[")
+                body = body.replace("^", "\\^")
+                out.append(f"(?!/)[{'^' if neg else ''}{body}]")
+                i = end + 1
+                continue
+        out.append("[^/]*" if c == "*" else "[^/]" if c == "?" else re.escape(c))
+        i += 1
+    return "".join(out)
 
 
 def _exclusion(patterns: tuple[str, ...]) -> Callable[[str], bool]:

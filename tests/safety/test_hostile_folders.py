@@ -20,6 +20,7 @@ import pytest
 
 import eegprep.ingestion.driver as driver
 import eegprep.ingestion.task as task_module
+from eegprep import open_store
 from eegprep.base.errors import SourceError
 from eegprep.corpus.sources import file_digest
 from eegprep.ingestion.driver import IngestConfig, ingest
@@ -151,3 +152,55 @@ def test_a_sidecar_that_is_a_fifo_is_named_not_skipped(tmp_path: Path, no_hang: 
     rel = rec.relative_to(src).as_posix()
     assert rep.failed[0].startswith(rel.replace(".rec", ".edf"))
     assert f"sidecar {rel!r} is a FIFO, not a file" in rep.failed[0]
+
+
+def test_a_linked_folder_is_followed_by_every_glob_and_keeps_the_link_s_path(
+    tmp_path: Path,
+) -> None:
+    """``**/*.edf`` did not follow a link to a folder (``*/*/*.edf`` did): a corpus assembled
+    with links (``train -> /mnt/disk2/train``) lost those files without a word. Both follow
+    it now, and the store names the files by the link's path, never the folder outside."""
+    src, elsewhere = tmp_path / "src", tmp_path / "elsewhere"
+    write_edf(src, "real/s1/a.edf")
+    write_edf(elsewhere, "s2/b.edf", seed=1)
+    (src / "linked").symlink_to(elsewhere, target_is_directory=True)
+    for include in ("**/*.edf", "*/*/*.edf"):
+        out = tmp_path / f"s{len(include)}.zarr"
+        rep = ingest_folder(src, out, include=(include,))
+        assert (rep.failed, rep.unmatched) == ([], []), include
+        sources = sorted(r.source for r in open_store(out))
+        assert sources == ["linked/s2/b.edf", "real/s1/a.edf"], include
+        for path in out.rglob("*"):
+            if path.is_file() and "reports" not in path.parts:  # a report names --src
+                assert b"elsewhere" not in path.read_bytes(), path
+
+
+def test_folder_link_loops_and_second_names_are_named_and_not_followed(tmp_path: Path) -> None:
+    """A link to its own folder or one above it (``sub -> ..``, ``self -> .``,
+    ``a/b -> ../a``) and a second name of a listed folder (``alias -> real``, and a second
+    link to an outside folder): one line each, the walk ends, every file listed once under
+    its own folder's name."""
+    src, elsewhere = tmp_path / "src", tmp_path / "elsewhere"
+    write_edf(src, "real/x.edf")
+    write_edf(elsewhere, "y.edf", seed=1)
+    (src / "sub").symlink_to("..")
+    (src / "self").symlink_to(".")
+    (src / "real" / "back").symlink_to("../real")
+    (src / "alias").symlink_to("real")
+    (src / "out1").symlink_to(elsewhere)
+    (src / "out2").symlink_to(elsewhere)
+    for include in ("**/*.edf", "*/*.edf"):
+        out = tmp_path / f"s{len(include)}.zarr"
+        rep = ingest_folder(src, out, include=(include,))
+        assert sorted(r.source for r in open_store(out)) == ["out1/y.edf", "real/x.edf"]
+        why = dict(line.split(": ", 1) for line in rep.unmatched)
+        loop = "a link to its own folder or to one above it (a loop): not followed"
+        assert why == {
+            "real/back/": loop,
+            "self/": loop,
+            "sub/": loop,
+            "alias/": "a link to real/, whose files are listed under that name: not followed "
+            "(each file once)",
+            "out2/": "a link to out1/, whose files are listed under that name: not followed "
+            "(each file once)",
+        }, include
