@@ -20,7 +20,7 @@ from typing import Any
 from eegprep.base.errors import EegprepError, SourceError, StoreFormatError, UsageError
 from eegprep.base.files import as_text
 from eegprep.corpus.manifest import Manifest
-from eegprep.corpus.walk import walk_corpus
+from eegprep.corpus.walk import one_name_each, walk_corpus
 from eegprep.readers import get_reader
 from eegprep.readers.base import Reader, exception_summary
 
@@ -110,9 +110,10 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
     if not files and not odd:
         raise UsageError(_nothing_found(manifest, root))
     excluded = _exclusion(manifest.exclude)
-    rels = sorted(f for f in files if not excluded(f))
+    rels, twins = one_name_each(root, sorted(f for f in files if not excluded(f)))
     unmatched: list[tuple[str, str]] = list(tree.problems)
     unmatched += [(as_text(rel), why) for rel, why in sorted(odd.items()) if not excluded(rel)]
+    unmatched += [(as_text(rel), _twin(kept)) for rel, kept in twins]
     if limit is not None:
         rels = rels[:limit]
     reader = get_reader(manifest.reader)
@@ -137,8 +138,16 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
             items.append(
                 SourceItem(rel, part, _name(manifest, fields, part, rel), tuple(fields.items()))
             )
-    n_files = len(rels) + sum(1 for rel in odd if not excluded(rel))  # odd ones are skipped
+    n_files = len(rels) + len(twins) + sum(1 for rel in odd if not excluded(rel))  # skipped
     return Discovery(root, resolve_names(items), unmatched, n_files)
+
+
+def _twin(kept: str) -> str:
+    """Why a second name of a file is skipped (:func:`one_name_each`)."""
+    return (
+        f"the same file as {as_text(kept)} (a hard link, or a link to it): ingested once, "
+        "under that name"
+    )
 
 
 def _listing_problem(exc: Exception) -> str:

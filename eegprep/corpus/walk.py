@@ -125,3 +125,33 @@ def _walk(
                 links.append((sub, entry.path))
             else:
                 tree.entries.append(sub)
+
+
+def one_name_each(root: Path, rels: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """``rels`` (files under ``root``) with each file kept under one name, and the
+    ``(dropped, kept)`` pairs of its other names: hard links, and links to a file listed
+    under its own name. Ingested under both, one recording was two (twice the hours, and the
+    same samples on both sides of a subject split when its folders name two subjects).
+
+    The name kept is the first, in sorted order, among those with no hidden folder in them
+    (not a DataLad dataset's ``.git/annex/objects/...``), then among those that are no link."""
+    by_file: dict[tuple[int, int], list[str]] = {}
+    for rel in rels:
+        try:
+            st = os.stat(root / rel)
+        except OSError:  # gone since the walk: the task says so
+            by_file[(-1, len(by_file))] = [rel]
+            continue
+        by_file.setdefault((st.st_dev, st.st_ino), []).append(rel)
+    kept: list[str] = []
+    dropped: list[tuple[str, str]] = []
+    for names in by_file.values():
+        names.sort(key=lambda r: (_hidden(r), os.path.islink(root / r), r))
+        kept.append(names[0])
+        dropped += [(other, names[0]) for other in names[1:]]
+    return sorted(kept), sorted(dropped)
+
+
+def _hidden(rel: str) -> bool:
+    """Whether a folder on the path ``rel`` is hidden (its name starts with ``.``)."""
+    return any(part.startswith(".") for part in rel.split("/")[:-1])

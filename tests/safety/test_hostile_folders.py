@@ -204,3 +204,32 @@ def test_folder_link_loops_and_second_names_are_named_and_not_followed(tmp_path:
             "out2/": "a link to out1/, whose files are listed under that name: not followed "
             "(each file once)",
         }, include
+
+
+def test_one_file_under_two_names_is_ingested_once(tmp_path: Path) -> None:
+    """A hard link (``s2/same.edf``), a link to a listed file, and a DataLad-like layout (a
+    recording's name a link into ``.git/annex/objects``) were each ingested twice: twice the
+    hours, the same samples under two subjects. Each file is ingested once, under its name
+    outside hidden folders, and every other name is one line naming the kept one."""
+    src = tmp_path / "src"
+    write_edf(src, "s1/rec.edf")
+    (src / "s2").mkdir()
+    os.link(src / "s1" / "rec.edf", src / "s2" / "same.edf")
+    (src / "s3").mkdir()
+    (src / "s3" / "alias.edf").symlink_to("../s1/rec.edf")
+    annexed = write_edf(src, ".git/annex/objects/Xx/Yy/MD5E-s1--0a.edf/MD5E-s1--0a.edf", seed=1)
+    (src / "sub-01").mkdir()
+    (src / "sub-01" / "x.edf").symlink_to(os.path.relpath(annexed, src / "sub-01"))
+    rep = ingest_folder(src, tmp_path / "s.zarr")
+    assert sorted(r.source for r in open_store(tmp_path / "s.zarr")) == [
+        "s1/rec.edf",
+        "sub-01/x.edf",
+    ]
+    twice = "(a hard link, or a link to it): ingested once, under that name"
+    assert sorted(rep.unmatched) == [
+        f".git/annex/objects/Xx/Yy/MD5E-s1--0a.edf/MD5E-s1--0a.edf: the same file as "
+        f"sub-01/x.edf {twice}",
+        f"s2/same.edf: the same file as s1/rec.edf {twice}",
+        f"s3/alias.edf: the same file as s1/rec.edf {twice}",
+    ]
+    assert rep.n_files == 5 and rep.n_ingested == 2
