@@ -148,12 +148,26 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
     sys.exit(report.exit_code)
 
 
+SKIPPED_SHOWN = 100
+"""The most ``skipped:`` lines an ingest prints without ``-v``; one line counts the rest."""
+
+
 def _print_report(report: Any) -> None:
     from eegprep.base.redact import redact
     from eegprep.ingestion.driver import GONE
 
-    for line in report.failed + report.unmatched:
+    skipped = report.failed + report.unmatched
+    ctx = click.get_current_context(silent=True)
+    everything = ctx is not None and ctx.meta.get("verbose")
+    shown = skipped if everything else skipped[:SKIPPED_SHOWN]
+    for line in shown:
         say(f"skipped: {one_line(line)}", err=True)
+    if len(shown) < len(skipped):  # 50,000 bad files: the summary stays on the screen
+        say(
+            f"skipped: {len(skipped) - len(shown)} more files not shown: each is named in the "
+            f"report {redact(report.report_path) or '(not written)'}; -v shows them all",
+            err=True,
+        )
     n_warn = sum(len(w) for w in report.warnings.values())
     for line in report.warnings.get(GONE, []):
         say(f"note: {one_line(line)}", err=True, info=True)

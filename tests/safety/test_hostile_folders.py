@@ -233,3 +233,32 @@ def test_one_file_under_two_names_is_ingested_once(tmp_path: Path) -> None:
         f"s3/alias.edf: the same file as s1/rec.edf {twice}",
     ]
     assert rep.n_files == 5 and rep.n_ingested == 2
+
+
+def test_a_folder_of_many_bad_files_keeps_its_summary_on_the_screen(tmp_path: Path) -> None:
+    """50,000 empty ``.edf`` files printed 50,000 ``skipped:`` lines, the summary lost above
+    them; at most 100 are printed now and one line counts the rest and names the report,
+    which lists every one (``-v`` prints them all)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from cli import SKIPPED_SHOWN, eegprep_cli
+
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    write_edf(src, "good.edf")
+    n_bad = SKIPPED_SHOWN + 30
+    for i in range(n_bad):
+        (src / f"e{i:03d}.edf").write_bytes(b"")
+    args = ["ingest", "folder", "--src", str(src), "--out", str(out), "--mains", "60"]
+    res = CliRunner().invoke(eegprep_cli, [*args, "--workers", "0"])
+    assert res.exit_code == 3, res.output
+    skipped = [line for line in res.output.splitlines() if line.startswith("skipped: ")]
+    assert len(skipped) == SKIPPED_SHOWN + 1
+    report = next((out / "_eegprep" / "reports").iterdir())
+    assert skipped[-1] == (
+        f"skipped: 30 more files not shown: each is named in the report {report}; -v shows them all"
+    )
+    assert len(json.loads(report.read_text())["failed"]) == n_bad
+    res = CliRunner().invoke(eegprep_cli, ["-v", *args, "--workers", "0"])
+    assert sum(line.startswith("skipped: ") for line in res.output.splitlines()) == n_bad
