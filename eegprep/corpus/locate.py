@@ -46,13 +46,14 @@ def find_sidecars(manifest: Manifest, root: str, path: str, fields: dict[str, st
     """
     wanted = wanted_sidecars(manifest, root, path, fields)
     for p in wanted:
-        kind = None if glob.has_magic(p) else special_file(p)
-        if kind is not None:  # a FIFO would be waited on, a device read without end
-            raise SourceError(
-                path,
-                f"sidecar {os.path.relpath(p, root)!r} is {kind}, not a file: its labels and "
-                "events cannot be read; put the file itself there",
-            )
+        for hit in sorted(glob.glob(p)) if glob.has_magic(p) else [p]:
+            kind = special_file(hit)
+            if kind is not None:  # a FIFO would be waited on, a device read without end
+                raise SourceError(
+                    path,
+                    f"sidecar {os.path.relpath(hit, root)!r} is {kind}, not a file: its labels "
+                    "and events cannot be read; put the file itself there",
+                )
         several = [] if glob.has_magic(p) or os.path.isfile(p) else _any_case(p)
         if len(several) > 1:
             listed = ", ".join(repr(os.path.basename(h)) for h in several)

@@ -262,3 +262,37 @@ def test_a_folder_of_many_bad_files_keeps_its_summary_on_the_screen(tmp_path: Pa
     assert len(json.loads(report.read_text())["failed"]) == n_bad
     res = CliRunner().invoke(eegprep_cli, ["-v", *args, "--workers", "0"])
     assert sum(line.startswith("skipped: ") for line in res.output.splitlines()) == n_bad
+
+
+def test_an_eeglab_samples_file_that_is_a_fifo_is_named_as_one(
+    tmp_path: Path, no_hang: None
+) -> None:
+    from tests.safety.test_hostile_set import _fields, _write
+
+    src = tmp_path / "src"
+    src.mkdir()
+    fields = _fields(250 * 20)
+    fields["data"] = "r.fdt"
+    _write(src / "r.set", fields, struct=False)
+    os.mkfifo(src / "r.fdt")
+    rep = ingest_folder(src, tmp_path / "s.zarr")
+    assert rep.failed == [
+        "r.set: its samples file 'r.fdt' (EEG.data in it) is a FIFO, not a file: nothing to "
+        "read (only regular files are ingested); put the recording's samples file there"
+    ]
+
+
+def test_a_sidecar_a_glob_finds_that_is_a_fifo_is_named_not_skipped(
+    tmp_path: Path, no_hang: None
+) -> None:
+    """Siena's seizure lists are also found by a glob of ``[sidecar] files``
+    (``{dir}/*eizure*ist*.txt``): a FIFO it found was passed over in silence."""
+    from eegprep.testing.fixtures import write_fixture
+
+    src = write_fixture("siena", tmp_path / "c")
+    listing = sorted(src.rglob("Seizures-list-*.txt"))[0].with_name("old_seizure_list.txt")
+    os.mkfifo(listing)
+    cfg = IngestConfig(workers=0, progress=False)
+    rep = ingest("siena", src=src, out=tmp_path / "s.zarr", config=cfg)
+    rel = listing.relative_to(src).as_posix()
+    assert rep.failed and all(f"sidecar {rel!r} is a FIFO, not a file" in f for f in rep.failed)
