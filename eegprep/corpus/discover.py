@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base.errors import EegprepError, SourceError, StoreFormatError, UsageError
-from eegprep.base.files import as_text
+from eegprep.base.files import as_text, enclosing_store
+from eegprep.base.regular_files import special_file
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.walk import one_name_each, walk_corpus
 from eegprep.readers import get_reader
@@ -70,7 +71,14 @@ def resolve_root(manifest: Manifest, root: Path) -> Path:
     if not root.exists():
         raise UsageError(f"{root}: corpus folder not found")
     if not root.is_dir():
-        raise UsageError(f"{root}: expected the corpus folder, got a file")
+        kind = special_file(root) or "a file"
+        raise UsageError(f"{root}: expected the corpus folder, got {kind}")
+    store = enclosing_store(root)
+    if store is not None:  # `--src` and `--out` swapped: its objects are no recordings
+        raise UsageError(
+            f"{root}: the corpus folder is {'' if store == root else 'inside '}the eegprep store "
+            f"{as_text(str(store))}, not a folder of recordings: did you swap --src and --out?"
+        )
     anchors = [a for a in (_anchor(p) for p in manifest.include) if a]
     if not anchors:
         return root
@@ -111,7 +119,7 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
         raise UsageError(_nothing_found(manifest, root))
     excluded = _exclusion(manifest.exclude)
     rels, twins = one_name_each(root, sorted(f for f in files if not excluded(f)))
-    unmatched: list[tuple[str, str]] = list(tree.problems)
+    unmatched = [(rel, why) for rel, why in tree.problems if not excluded(rel.rstrip("/"))]
     unmatched += [(as_text(rel), why) for rel, why in sorted(odd.items()) if not excluded(rel)]
     unmatched += [(as_text(rel), _twin(kept)) for rel, kept in twins]
     if limit is not None:

@@ -8,7 +8,8 @@ files twice or for ever: a link to a folder above it (``sub -> ..``, a loop) and
 of a folder already listed (a link to a folder of the corpus, or two links to one folder).
 The files behind a followed link keep the link's path (``train/a.edf``): no path outside the
 corpus folder reaches the store. A folder that cannot be listed (no permission, a stale
-mount) is named too: its files would be missing from the plan without a word.
+mount) is named too: its files would be missing from the plan without a word; so is an
+eegprep store met on the way (its objects are never sources).
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ from eegprep.base.files import as_text
 
 LOOP = "a link to its own folder or to one above it (a loop): not followed"
 """Why a link to a folder that holds the link (``sub -> ..``, ``a/b -> ../a``) is passed."""
+
+STORE = "an eegprep store (the output of an ingest): its files are no sources, not searched"
+"""Why a folder (or a link to one) holding an eegprep store's marks is not walked: its chunk
+files are never recordings, and a store holds many (a link to a store beside a corpus)."""
+STORE_MARKS = frozenset({"zarr.json", "_eegprep"})
+"""The names an eegprep store's root holds (:func:`~eegprep.base.files.enclosing_store`)."""
 
 
 @dataclass
@@ -111,6 +118,9 @@ def _walk(
             tree.problems.append(
                 (f"{as_text(rel) or '.'}/", f"cannot list this folder: {exc.strerror or exc}")
             )
+            continue
+        if rel and {entry.name for entry in found} >= STORE_MARKS:
+            tree.problems.append((f"{as_text(rel)}/", STORE))
             continue
         for entry in found:
             sub = f"{rel}/{entry.name}" if rel else entry.name

@@ -296,3 +296,30 @@ def test_a_sidecar_a_glob_finds_that_is_a_fifo_is_named_not_skipped(
     rep = ingest("siena", src=src, out=tmp_path / "s.zarr", config=cfg)
     rel = listing.relative_to(src).as_posix()
     assert rep.failed and all(f"sidecar {rel!r} is a FIFO, not a file" in f for f in rep.failed)
+
+
+def test_a_store_met_in_the_corpus_is_not_searched_and_a_store_given_as_corpus_is_refused(
+    tmp_path: Path,
+) -> None:
+    """A link to a store beside the corpus had its chunk files walked by every glob that
+    follows links; ``--src`` naming a store (``--src`` and ``--out`` swapped) or a folder in
+    it was "no file matches ...; found only 38 .json", and a FIFO "got a file"."""
+    from eegprep.base.errors import UsageError
+
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    write_edf(src, "a.edf")
+    ingest_folder(src, out)
+    (src / "store").symlink_to(out)
+    rep = ingest_folder(src, tmp_path / "other.zarr", include=("**/*.edf", "*/*/*.json"))
+    assert rep.unmatched == [
+        "store/: an eegprep store (the output of an ingest): its files are no sources, not searched"
+    ]
+    assert rep.n_files == 1 and rep.n_ingested == 1
+    for given, inside in ((out, ""), (out / "recordings", "inside ")):
+        with pytest.raises(UsageError, match="did you swap --src and --out") as caught:
+            ingest_folder(given, tmp_path / "third.zarr")
+        assert f"the corpus folder is {inside}the eegprep store {out}," in str(caught.value)
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(UsageError, match="expected the corpus folder, got a FIFO"):
+        ingest_folder(tmp_path / "fifo", tmp_path / "third.zarr")
+    assert not (tmp_path / "third.zarr").exists()
