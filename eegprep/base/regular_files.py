@@ -6,7 +6,8 @@ FIFO for reading waits for a writer forever, and a device reads without end, so 
 reads a corpus file it did not just check opens it through :func:`open_regular` (without
 blocking, checked through the open descriptor: a file swapped for a FIFO after a check cannot
 hang the ingest either), and every message about such a path says what is there
-(:func:`special_file`), never "missing" or "empty".
+(:func:`special_file`), never "missing" or "empty"; a store path that is no folder too
+(:func:`not_a_folder`), never "no store here: create one there".
 """
 
 from __future__ import annotations
@@ -62,3 +63,14 @@ def open_regular(path: str) -> io.FileIO:
         os.close(fd)
         raise SourceError(path, f"{kind}, not a file: {NOTHING_TO_READ}")
     return os.fdopen(fd, "rb", buffering=0)
+
+
+def not_a_folder(path: str | os.PathLike[str]) -> str | None:
+    """What is at ``path`` in words when something is there that is no folder (``"a file"``,
+    ``"a FIFO"``, ``"a device"``, ``"a link to nothing or a link loop"``); None for a folder,
+    or for nothing at all (a store not made yet)."""
+    if os.path.isdir(path):
+        return None
+    if os.path.lexists(path) and not os.path.exists(path):
+        return "a link to nothing or a link loop"
+    return (special_file(path) or "a file") if os.path.exists(path) else None

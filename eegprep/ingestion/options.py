@@ -18,6 +18,7 @@ from eegprep.base.errors import EegprepError, StoreError, StoreExistsError, Usag
 from eegprep.base.files import as_text, enclosing_store
 from eegprep.base.limits import DEFAULT_MEMORY_BYTES, Limits
 from eegprep.base.redact import redact
+from eegprep.base.regular_files import not_a_folder
 from eegprep.base.validation import invalid_value
 from eegprep.corpus.manifest import Manifest, too_many_patterns
 from eegprep.pipeline.recipe import Recipe
@@ -253,14 +254,20 @@ def writable_location(out: str | os.PathLike[str]) -> Location:
             "ingests would take it for damage or overwrite it; a store goes to a folder of its "
             "own, outside every other store: pick another --out"
         )
+    broken = not_a_folder(loc.root)
+    if broken is not None and not os.path.exists(loc.root):  # mkdir would say "File exists"
+        raise StoreExistsError(f"{loc.display}: {broken}, not a store: fix the link or choose "
+                               "another --out")  # fmt: skip
     existing = loc.root
     while not os.path.exists(existing):
         existing = os.path.dirname(existing)
     _check_path_room(loc, existing)
-    if not os.path.isdir(existing):
-        what = "" if existing == loc.root else f" ({existing} is a file)"
+    kind = not_a_folder(existing)
+    if kind is not None:
+        what = "" if existing == loc.root else f" ({existing} is {kind})"
+        head = kind if existing == loc.root else "a file"
         raise StoreExistsError(
-            f"{loc.display}: a file, not a store{what}; a store is a folder: choose another --out"
+            f"{loc.display}: {head}, not a store{what}; a store is a folder: choose another --out"
         )
     for folder in (existing, os.path.join(existing, "_eegprep")):
         if not os.path.isdir(folder):

@@ -38,6 +38,7 @@ from eegprep.base.errors import (
 )
 from eegprep.base.files import TMP_MARK
 from eegprep.base.gc_pause import gc_paused
+from eegprep.base.regular_files import not_a_folder
 from eegprep.base.sealed import KEY as SEAL_KEY
 from eegprep.base.sealed import seal_problem
 from eegprep.store.added_attrs import foreign_keys
@@ -612,6 +613,9 @@ def open_store(url: str | os.PathLike[str]) -> Store:
     loc = Location.parse(url)
     attrs = read_root_attrs(loc)
     if attrs is None:
+        kind = not_a_folder(loc.root) if loc.local and not loc.zipped else None
+        if kind is not None:  # a FIFO, a device, a link loop: no store can be made there
+            raise StoreNotFoundError(f"{loc.display}: {kind}, not a store (a store is a folder)")
         raise StoreNotFoundError(
             f"{loc.display}: no eegprep store here; create one with `eegprep ingest CORPUS --out "
             f"{loc.display}`"

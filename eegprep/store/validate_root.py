@@ -15,6 +15,7 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError, StoreNotFoundError
+from eegprep.base.regular_files import not_a_folder
 from eegprep.base.sealed import KEY
 from eegprep.store.fs import Location
 from eegprep.store.reader import (
@@ -35,7 +36,9 @@ def root_attributes(loc: Location, problems: list[str]) -> dict[str, Any] | None
     ours = loc.exists("_eegprep") or loc.exists("recordings")
     if not loc.exists("zarr.json"):
         if not ours:
-            raise StoreNotFoundError(f"{loc.display}: no eegprep store here")
+            kind = not_a_folder(loc.root) if loc.local and not loc.zipped else None
+            what = f"{kind}, not a store (a store is a folder)" if kind else "no eegprep store here"
+            raise StoreNotFoundError(f"{loc.display}: {what}")
         problems.append("zarr.json: missing (the store's root group: format, recipe, rate)")
         return None
     try:

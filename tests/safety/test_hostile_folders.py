@@ -323,3 +323,37 @@ def test_a_store_met_in_the_corpus_is_not_searched_and_a_store_given_as_corpus_i
     with pytest.raises(UsageError, match="expected the corpus folder, got a FIFO"):
         ingest_folder(tmp_path / "fifo", tmp_path / "third.zarr")
     assert not (tmp_path / "third.zarr").exists()
+
+
+@pytest.mark.parametrize("kind", ["a FIFO", "a device", "a loop", "a file"])
+def test_a_store_path_that_is_no_folder_is_named_for_what_it_is(
+    tmp_path: Path, kind: str, no_hang: None
+) -> None:
+    """``stats``/``validate`` of a FIFO or ``/dev/zero`` said "no eegprep store here; create one
+    with `eegprep ingest CORPUS --out /dev/zero`", a fix that cannot work; ``ingest --out`` a
+    FIFO said "a file", a link loop "cannot write the store: File exists"."""
+    from click.testing import CliRunner
+
+    from cli import eegprep_cli
+
+    store = tmp_path / "s"
+    words = {"a loop": "a link to nothing or a link loop"}.get(kind, kind)
+    if kind == "a FIFO":
+        os.mkfifo(store)
+    elif kind == "a device":
+        store.symlink_to("/dev/zero")
+    elif kind == "a loop":
+        store.symlink_to(tmp_path / "t")
+        (tmp_path / "t").symlink_to(store)
+    else:
+        store.write_bytes(b"not a zip")
+    src = tmp_path / "src"
+    write_edf(src, "a.edf")
+    runner = CliRunner()
+    for args in (["stats", str(store)], ["validate", str(store)]):
+        res = runner.invoke(eegprep_cli, args)
+        assert res.exit_code == 2
+        assert res.output == f"error: {store}: {words}, not a store (a store is a folder)\n"
+    args = ["ingest", "folder", "--src", str(src), "--out", str(store), "--mains", "60"]
+    res = runner.invoke(eegprep_cli, [*args, "--workers", "0"])
+    assert res.exit_code == 2 and res.output.startswith(f"error: {store}: {words}, not a store")
