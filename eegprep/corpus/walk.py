@@ -68,15 +68,20 @@ def walk_corpus(root: Path) -> Tree:
         if key in above or os.path.realpath(path) in _parents(path):
             tree.problems.append((f"{as_text(rel)}/", LOOP))
         elif key in listed:
-            why = (
-                f"a link to {as_text(listed[key]) or '.'}/, whose files are listed under that name"
-            )
-            tree.problems.append((f"{as_text(rel)}/", f"{why}: not followed (each file once)"))
+            tree.problems.append((f"{as_text(rel)}/", _second_name(listed[key])))
         else:
             _walk(path, rel, tree, listed, links)
     tree.entries.sort()
     tree.problems.sort()
     return tree
+
+
+def _second_name(first: str) -> str:
+    """Why a folder reached again under another name is not listed again."""
+    return (
+        f"a second name of {as_text(first) or '.'}/, whose files are listed under that name: not "
+        "followed (each file once)"
+    )
 
 
 def _ancestors(root: Path) -> set[tuple[int, int]]:
@@ -111,7 +116,12 @@ def _walk(
         path, rel = stack.pop()
         try:
             st = os.stat(path)
-            listed[(st.st_dev, st.st_ino)] = rel
+            key = (st.st_dev, st.st_ino)
+            if key in listed:  # reached again: a bind mount of a folder above, or inside a
+                # folder that a link listed first
+                tree.problems.append((f"{as_text(rel)}/", _second_name(listed[key])))
+                continue
+            listed[key] = rel
             with os.scandir(path) as it:
                 found = list(it)
         except OSError as exc:

@@ -189,6 +189,8 @@ def test_folder_link_loops_and_second_names_are_named_and_not_followed(tmp_path:
     (src / "alias").symlink_to("real")
     (src / "out1").symlink_to(elsewhere)
     (src / "out2").symlink_to(elsewhere)
+    (elsewhere / "deeper").mkdir()
+    (src / "in").symlink_to(elsewhere / "deeper")  # walked first: out1/deeper is its 2nd name
     for include in ("**/*.edf", "*/*.edf"):
         out = tmp_path / f"s{len(include)}.zarr"
         rep = ingest_folder(src, out, include=(include,))
@@ -199,10 +201,12 @@ def test_folder_link_loops_and_second_names_are_named_and_not_followed(tmp_path:
             "real/back/": loop,
             "self/": loop,
             "sub/": loop,
-            "alias/": "a link to real/, whose files are listed under that name: not followed "
-            "(each file once)",
-            "out2/": "a link to out1/, whose files are listed under that name: not followed "
-            "(each file once)",
+            "alias/": "a second name of real/, whose files are listed under that name: not "
+            "followed (each file once)",
+            "out2/": "a second name of out1/, whose files are listed under that name: not "
+            "followed (each file once)",
+            "out1/deeper/": "a second name of in/, whose files are listed under that name: not "
+            "followed (each file once)",
         }, include
 
 
