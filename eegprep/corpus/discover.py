@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base.errors import EegprepError, SourceError, StoreFormatError, UsageError
-from eegprep.base.files import as_text, enclosing_store
+from eegprep.base.files import as_text, enclosing_store, shown_name
 from eegprep.base.regular_files import special_file
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.walk import one_name_each, walk_corpus
@@ -153,7 +153,7 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
 def _twin(kept: str) -> str:
     """Why a second name of a file is skipped (:func:`one_name_each`)."""
     return (
-        f"the same file as {as_text(kept)} (a hard link, or a link to it): ingested once, "
+        f"the same file as {shown_name(kept)} (a hard link, or a link to it): ingested once, "
         "under that name"
     )
 

@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eegprep.base.files import as_text
+from eegprep.base.files import as_text, shown_name
 
 LOOP = "a link to its own folder or to one above it (a loop): not followed"
 """Why a link to a folder that holds the link (``sub -> ..``, ``a/b -> ../a``) is passed."""
@@ -79,8 +79,8 @@ def walk_corpus(root: Path) -> Tree:
 def _second_name(first: str) -> str:
     """Why a folder reached again under another name is not listed again."""
     return (
-        f"a second name of {as_text(first) or '.'}/, whose files are listed under that name: not "
-        "followed (each file once)"
+        f"a second name of {shown_name(first) or '.'}/, whose files are listed under that name: "
+        "not followed (each file once)"
     )
 
 

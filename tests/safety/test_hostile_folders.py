@@ -361,3 +361,23 @@ def test_a_store_path_that_is_no_folder_is_named_for_what_it_is(
     args = ["ingest", "folder", "--src", str(src), "--out", str(store), "--mains", "60"]
     res = runner.invoke(eegprep_cli, [*args, "--workers", "0"])
     assert res.exit_code == 2 and res.output.startswith(f"error: {store}: {words}, not a store")
+
+
+def test_names_inside_the_walk_s_lines_are_shown_escaped(tmp_path: Path) -> None:
+    """The kept name a second name's line gives (a file's, a folder's) reached the report and
+    the JSON output raw (a terminal escape, a newline): it is escaped as the line's own."""
+    import json
+
+    src = tmp_path / "src"
+    write_edf(src, "a\x1b[31m\nred/x.edf")
+    os.link(src / "a\x1b[31m\nred" / "x.edf", src / "z.edf")
+    (src / "zz").symlink_to("a\x1b[31m\nred")
+    rep = ingest_folder(src, tmp_path / "s.zarr")
+    text = json.dumps(rep.unmatched, ensure_ascii=False)
+    assert "\x1b" not in text and "\\n" not in text.replace("\\\\n", ""), text
+    assert sorted(rep.unmatched) == [
+        "z.edf: the same file as a\\x1b[31m\\nred/x.edf (a hard link, or a link to it): "
+        "ingested once, under that name",
+        "zz/: a second name of a\\x1b[31m\\nred/, whose files are listed under that name: not "
+        "followed (each file once)",
+    ]
