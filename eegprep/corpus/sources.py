@@ -55,6 +55,14 @@ def recording_files(manifest: Manifest, root: str, item: SourceItem) -> list[str
     return [rels[0], *sorted(set(rels[1:]) - {rels[0]})]
 
 
+def outside_root(rels: list[str]) -> list[str]:
+    """The files among ``rels`` (:func:`recording_files`) that lie outside the corpus root: a
+    BrainVision header's ``DataFile=/elsewhere/x.eeg`` or ``../../x.vmrk``. The ingest reads
+    none of them (a header from elsewhere would pull any file on the machine into the store,
+    and its path and hash into the record); a link inside the root is the user's, followed."""
+    return [r for r in rels if r == ".." or r.startswith("../") or os.path.isabs(r)]
+
+
 @dataclass(frozen=True)
 class FileStamp:
     """One file's identity: ``path`` relative to the corpus root, size in bytes, mtime and

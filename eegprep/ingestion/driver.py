@@ -25,7 +25,13 @@ from eegprep.base.redact import redact, redact_all
 from eegprep.corpus.discover import Discovery, discover, resolve_names
 from eegprep.corpus.folders import corpus_dir
 from eegprep.corpus.manifest import Manifest, load_manifest
-from eegprep.corpus.sources import FileStamp, is_unchanged, recording_files, stamp_files
+from eegprep.corpus.sources import (
+    FileStamp,
+    is_unchanged,
+    outside_root,
+    recording_files,
+    stamp_files,
+)
 from eegprep.ingestion import options
 from eegprep.ingestion.options import IngestConfig
 from eegprep.ingestion.seen_files import SeenFiles
@@ -177,7 +183,16 @@ def _plan(
     tasks = []
     for item in resolve_names(found.items, mine):
         try:
-            stamps = stamp_files(root, recording_files(manifest, root, item))
+            rels = recording_files(manifest, root, item)
+            outside = outside_root(rels)
+            if outside:  # never read: the store holds the corpus, and nothing else
+                report.failed.append(
+                    f"{shown_name(item.relpath)}: {shown_name(', '.join(outside))} "
+                    f"{'lie' if len(outside) > 1 else 'lies'} outside the corpus folder, "
+                    "where eegprep reads nothing: copy it into the corpus folder"
+                )
+                continue
+            stamps = stamp_files(root, rels)
         except OSError as exc:
             report.failed.append(f"{shown_name(item.relpath)}: cannot stat: {exc.strerror}")
             continue

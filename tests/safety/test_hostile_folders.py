@@ -11,6 +11,7 @@ for a FIFO while the recording was ingested hung the ingest, its hash waiting fo
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,7 +85,7 @@ def test_a_marker_file_that_is_a_fifo_is_named_as_one(tmp_path: Path, no_hang: N
     _replace(src / "r.vmrk", "a FIFO")
     rep = ingest_folder(src, tmp_path / "s.zarr")
     assert rep.n_ingested == 1
-    assert rep.warnings["r.vhdr"] == [
+    assert sorted(rep.warnings["r.vhdr"]) == [
         "its marker file r.vmrk (named in the header) is a FIFO, not a file: no events were read"
     ]
 
@@ -381,3 +382,37 @@ def test_names_inside_the_walk_s_lines_are_shown_escaped(tmp_path: Path) -> None
         "zz/: a second name of a\\x1b[31m\\nred/, whose files are listed under that name: not "
         "followed (each file once)",
     ]
+
+
+@pytest.mark.parametrize("where", ["absolute", "relative"])
+@pytest.mark.parametrize("key", ["DataFile", "MarkerFile"])
+def test_a_brainvision_header_pulls_no_file_from_outside_the_corpus(
+    tmp_path: Path, where: str, key: str
+) -> None:
+    """``DataFile=/elsewhere/x.eeg`` or ``../elsewhere/x.eeg`` read that file, wherever it
+    was on the machine, into the store, and its path and hash into the record, without a word;
+    a ``MarkerFile=`` there gave the events. The recording is one line now, nothing read; a
+    file in another folder of the corpus (``../raw/rec.eeg``) is still read."""
+    src, elsewhere = tmp_path / "src", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "x.eeg").write_bytes(_int16(seed=9))
+    (elsewhere / "x.vmrk").write_text(MARKERS + "Mk2=Stimulus,SECRET42,500,1,0\n")
+    _brainvision(src / "h")
+    named = {"absolute": str(elsewhere), "relative": "../../elsewhere"}[where]
+    suffix = {"DataFile": "eeg", "MarkerFile": "vmrk"}[key]
+    header = (src / "h" / "r.vhdr").read_text(encoding="utf-8")
+    header = header.replace(f"{key}=r.{suffix}", f"{key}={named}/x.{suffix}")
+    (src / "h" / "r.vhdr").write_text(header, encoding="utf-8")
+    rep = ingest_folder(src, tmp_path / "s.zarr")
+    assert rep.n_ingested == 0 and rep.failed == [
+        f"h/r.vhdr: ../elsewhere/x.{suffix} lies outside the corpus folder, where eegprep "
+        "reads nothing: copy it into the corpus folder"
+    ]
+    for path in (tmp_path / "s.zarr").rglob("*"):
+        if path.is_file() and "reports" not in path.parts:  # a report quotes the line
+            assert b"SECRET42" not in path.read_bytes() and b"elsewhere" not in path.read_bytes()
+    (src / "raw").mkdir()
+    shutil.copy(elsewhere / f"x.{suffix}", src / "raw" / f"x.{suffix}")
+    (src / "h" / "r.vhdr").write_text(header.replace(named, "../raw"), encoding="utf-8")
+    rep = ingest_folder(src, tmp_path / "s.zarr")
+    assert rep.n_ingested == 1, rep.failed
