@@ -43,7 +43,9 @@ def openable_vhdr(path: str) -> Iterator[tuple[str, set[str]]]:
     repeat (which MNE cannot open) gets MNE's own ``-N`` suffixes on the repeats, and one whose
     data or marker file is not where it says (:func:`~eegprep.readers.companions.
     vhdr_companions`: a Windows path, another letter case, renamed files) names the file found
-    instead, and one whose marker file MNE cannot open itself names a copy it can
+    instead (and one naming a file through ``..``, which the file system would resolve
+    through a linked folder to another file than the one found), and one whose marker file MNE
+    cannot open itself names a copy it can
     (:func:`~eegprep.readers.vmrk.mne_copy`: an ANSI file, a ``.VMRK``); the copy names both
     files by absolute path. The repeated labels come back with it,
     so that :func:`_file_labels` gives the file's labels, and the first of each is kept as every
@@ -62,7 +64,9 @@ def openable_vhdr(path: str) -> Iterator[tuple[str, set[str]]]:
     retimed = _unread_impedance_times(lines)
     companions = vhdr_companions(path)
     found = {c.key: c.path for c in companions if c.path is not None}
-    moved = any(c.note for c in companions)
+    # a `..` in a name is resolved by the file system through a linked folder (to the link
+    # target's parent) but by the look-up as text: MNE is given the file the look-up found
+    moved = any(c.note or ".." in c.named.replace("\\", "/").split("/") for c in companions)
     with tempfile.TemporaryDirectory(prefix="eegprep-vhdr-") as tmp:
         markers = found.get("markerfile")
         copied = mne_copy(markers, tmp) if markers else None

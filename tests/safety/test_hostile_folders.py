@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import eegprep.ingestion.driver as driver
@@ -416,3 +417,34 @@ def test_a_brainvision_header_pulls_no_file_from_outside_the_corpus(
     (src / "h" / "r.vhdr").write_text(header.replace(named, "../raw"), encoding="utf-8")
     rep = ingest_folder(src, tmp_path / "s.zarr")
     assert rep.n_ingested == 1, rep.failed
+
+
+def test_a_header_behind_a_linked_folder_reads_the_file_its_fingerprint_covers(
+    tmp_path: Path,
+) -> None:
+    """``link/r.vhdr`` (``link -> /elsewhere/dir``) naming ``../r.eeg``: the look-up took it
+    as text (the corpus's ``r.eeg``, fingerprinted) while MNE opened it through the link
+    (``/elsewhere/r.eeg``): samples of a file outside the corpus under another file's hash,
+    and a change to them never noticed. MNE is given the file the look-up found."""
+    src, elsewhere = tmp_path / "src", tmp_path / "elsewhere"
+    _brainvision(elsewhere / "dir")
+    header = (elsewhere / "dir" / "r.vhdr").read_text(encoding="utf-8")
+    header = header.replace("=r.eeg", "=../r.eeg").replace("=r.vmrk", "=../r.vmrk")
+    (elsewhere / "dir" / "r.vhdr").write_text(header, encoding="utf-8")
+    (elsewhere / "r.eeg").write_bytes(_int16(seed=5))  # what the link's `..` leads to
+    (elsewhere / "r.vmrk").write_text(MARKERS)
+    _brainvision(tmp_path / "plain")  # seed 0's samples: the corpus's r.eeg holds them too
+    src.mkdir()
+    shutil.copy(tmp_path / "plain" / "r.eeg", src / "r.eeg")
+    shutil.copy(tmp_path / "plain" / "r.vmrk", src / "r.vmrk")
+    (src / "link").symlink_to(elsewhere / "dir")
+    rep = ingest_folder(src, tmp_path / "s.zarr")
+    assert rep.n_ingested == 1, rep.failed
+    (rec,) = open_store(tmp_path / "s.zarr")
+    assert [f["path"] for f in rec.record.source_files] == ["link/r.vhdr", "r.eeg", "r.vmrk"]
+    assert ingest_folder(tmp_path / "plain", tmp_path / "plain.zarr").n_ingested == 1
+    (plain,) = open_store(tmp_path / "plain.zarr")
+    np.testing.assert_array_equal(
+        open_store(tmp_path / "s.zarr").read(rec.id),
+        open_store(tmp_path / "plain.zarr").read(plain.id),
+    )
