@@ -19,7 +19,7 @@ from typing import Any
 
 from eegprep.base.errors import EegprepError, SourceError, StoreFormatError, UsageError
 from eegprep.base.files import as_text, enclosing_store, shown_name
-from eegprep.base.regular_files import special_file
+from eegprep.base.regular_files import open_regular, special_file
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.walk import one_name_each, walk_corpus
 from eegprep.readers import get_reader
@@ -131,6 +131,9 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
         if not _is_utf8(rel):  # no index line, report or output line can hold its name
             unmatched.append((as_text(rel), NOT_UTF8))
             continue
+        if is_apple_double(root / rel):
+            unmatched.append((rel, APPLE_DOUBLE))
+            continue
         fields = _fields(manifest, rel)
         if fields is None:
             unmatched.append((rel, f"path matches no rule of {manifest.name}'s path.pattern"))
@@ -148,6 +151,30 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
             )
     n_files = len(rels) + len(twins) + sum(1 for rel in odd if not excluded(rel))  # skipped
     return Discovery(root, resolve_names(items), unmatched, n_files)
+
+
+APPLE_DOUBLE = (
+    "a macOS metadata file (AppleDouble, written beside each file copied from a Mac), not a "
+    "recording: nothing to read; remove them (`dot_clean DIR` on a Mac, or "
+    "`find DIR -name '._*' -delete`)"
+)
+"""Why a ``._x.edf`` file holding AppleDouble bytes is skipped: every reader called it a
+damaged file of its format ("version field is b'\\x00\\x05\\x16\\x07...'"), which sent users
+to re-download a corpus that was whole."""
+
+_APPLE_DOUBLE_MAGIC = b"\x00\x05\x16\x07"
+
+
+def is_apple_double(path: Path) -> bool:
+    """Whether ``path`` is a macOS AppleDouble file: a name starting ``._`` and its first four
+    bytes AppleDouble's magic number (a file that cannot be read is left to its reader)."""
+    if not path.name.startswith("._"):
+        return False
+    try:
+        with open_regular(str(path)) as fh:
+            return fh.read(4) == _APPLE_DOUBLE_MAGIC
+    except (OSError, EegprepError):
+        return False
 
 
 def _twin(kept: str) -> str:

@@ -448,3 +448,29 @@ def test_a_header_behind_a_linked_folder_reads_the_file_its_fingerprint_covers(
         open_store(tmp_path / "s.zarr").read(rec.id),
         open_store(tmp_path / "plain.zarr").read(plain.id),
     )
+
+
+def test_macos_metadata_files_are_named_as_such_not_as_damaged_recordings(
+    tmp_path: Path,
+) -> None:
+    """A corpus copied from a Mac holds a ``._x.edf`` (AppleDouble) beside each file: every
+    reader called it a damaged file of its format ("not an EDF/BDF file: version field is
+    b'\\x00\\x05\\x16\\x07...'"), sending users to re-download a whole corpus. It is one line
+    saying what it is; a real recording whose name starts ``._`` still ingests."""
+    import struct
+
+    src = tmp_path / "src"
+    write_edf(src, "rec.edf")
+    write_edf(src, "._real.edf", seed=1)
+    header = struct.pack(">IIH", 0x00051607, 0x00020000, 0) + b"Mac OS X        "
+    for name in ("._rec.edf", "._r.vhdr"):
+        (src / name).write_bytes(header.ljust(4096, b"\0"))
+    rep = ingest_folder(src, tmp_path / "s.zarr")
+    assert rep.n_ingested == 2 and rep.failed == []
+    why = "a macOS metadata file (AppleDouble, written beside each file copied from a Mac)"
+    assert sorted(rep.unmatched) == [
+        f"._r.vhdr: {why}, not a recording: nothing to read; remove them (`dot_clean DIR` on a "
+        "Mac, or `find DIR -name '._*' -delete`)",
+        f"._rec.edf: {why}, not a recording: nothing to read; remove them (`dot_clean DIR` on "
+        "a Mac, or `find DIR -name '._*' -delete`)",
+    ]
