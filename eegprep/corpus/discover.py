@@ -320,13 +320,23 @@ def _nothing_found(manifest: Manifest, root: Path) -> str:
     msg = f"{root}: no file matches {manifest.name}'s files.include ({globs})"
     wanted = {_glob_suffix(p) for p in manifest.include} - {""}
     seen: dict[str, int] = {}
+    packed: dict[str, int] = {}  # `.edf.gz`: a wanted suffix, compressed
     for i, p in enumerate(root.rglob("*")):
         if i >= 100_000:  # a huge wrong folder: the hint is not worth the walk
             break
         if p.is_file() and p.suffix:
             seen[p.suffix] = seen.get(p.suffix, 0) + 1
+            inner = Path(p.stem).suffix
+            if p.suffix.lower() in PACKED and inner.lower() in wanted:
+                packed[inner + p.suffix] = packed.get(inner + p.suffix, 0) + 1
     if not seen:
         return f"{msg}; the folder holds no file with an extension: is --src the right folder?"
+    if packed:
+        hint = ", ".join(f"{n} {s}" for s, n in sorted(packed.items()))
+        return (
+            f"{msg}; found {hint} file(s), compressed, which eegprep does not read: decompress "
+            "them (`gunzip -rk DIR`, `unzip`, `xz -dk`) and run again"
+        )
     near = [s for s in seen if s.lower() in wanted]
     top = sorted(seen, key=lambda s: (-seen[s], s))[:5]
     if near:
@@ -334,6 +344,10 @@ def _nothing_found(manifest: Manifest, root: Path) -> str:
         return f"{msg}; found {hint} file(s) in folders the globs do not reach: check --include"
     found = ", ".join(f"{seen[s]} {s}" for s in top)
     return f"{msg}; found only {found} file(s): pass --include 'GLOB' or another corpus"
+
+
+PACKED = frozenset({".gz", ".bz2", ".xz", ".zst", ".zip", ".7z"})
+"""Suffixes of a compressed file (``x.edf.gz``): named as such when nothing else matched."""
 
 
 def _glob_suffix(pattern: str) -> str:

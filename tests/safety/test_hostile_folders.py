@@ -474,3 +474,19 @@ def test_macos_metadata_files_are_named_as_such_not_as_damaged_recordings(
         f"._rec.edf: {why}, not a recording: nothing to read; remove them (`dot_clean DIR` on "
         "a Mac, or `find DIR -name '._*' -delete`)",
     ]
+
+
+def test_a_corpus_of_compressed_recordings_is_named_so(tmp_path: Path) -> None:
+    """A folder of ``.edf.gz`` files said "found only 2 .gz file(s): pass --include 'GLOB'",
+    and a glob for them would have read gzip bytes as EDF: it says they are compressed."""
+    import gzip
+
+    from eegprep.base.errors import UsageError
+
+    src = tmp_path / "src"
+    for name in ("a", "b"):
+        raw = write_edf(tmp_path / "raw", f"{name}.edf").read_bytes()
+        (src / "sub").mkdir(parents=True, exist_ok=True)
+        (src / "sub" / f"{name}.edf.gz").write_bytes(gzip.compress(raw))
+    with pytest.raises(UsageError, match=r"found 2 \.edf\.gz file\(s\), compressed, which "):
+        ingest_folder(src, tmp_path / "s.zarr")
