@@ -53,7 +53,7 @@ def walk_corpus(root: Path) -> Tree:
     ``problems``), so that a folder keeps its own name over a link's."""
     tree = Tree()
     above = _ancestors(root)
-    listed: dict[tuple[int, int], str] = {}  # (device, inode) of each folder walked -> its path
+    listed: dict[tuple[object, object], str] = {}  # _identity of each folder walked -> its path
     links: list[tuple[str, str]] = []  # (relative path, absolute path) of links to folders
     _walk(str(root), "", tree, listed, links)
     while links:
@@ -64,7 +64,7 @@ def walk_corpus(root: Path) -> Tree:
         except OSError as exc:
             tree.problems.append((f"{as_text(rel)}/", f"cannot list this folder: {exc.strerror}"))
             continue
-        key = (st.st_dev, st.st_ino)
+        key = _identity(path, st)
         if key in above or os.path.realpath(path) in _parents(path):
             tree.problems.append((f"{as_text(rel)}/", LOOP))
         elif key in listed:
@@ -84,7 +84,16 @@ def _second_name(first: str) -> str:
     )
 
 
-def _ancestors(root: Path) -> set[tuple[int, int]]:
+def _identity(path: str, st: os.stat_result) -> tuple[object, object]:
+    """What tells a file or folder apart: its device and inode, or, where the file system
+    gives every file inode 0 (some network and FUSE mounts, FAT on Windows), its real path
+    (then two hard links are two files: every file one "same file" would drop the corpus)."""
+    if st.st_ino:
+        return st.st_dev, st.st_ino
+    return "path", os.path.realpath(path)
+
+
+def _ancestors(root: Path) -> set[tuple[object, object]]:
     """(device, inode) of ``root`` and of every folder above it."""
     out = set()
     for folder in (root, *root.parents):
@@ -92,7 +101,7 @@ def _ancestors(root: Path) -> set[tuple[int, int]]:
             st = os.stat(folder)
         except OSError:
             continue
-        out.add((st.st_dev, st.st_ino))
+        out.add(_identity(str(folder), st))
     return out
 
 
@@ -106,7 +115,7 @@ def _walk(
     top: str,
     rel_top: str,
     tree: Tree,
-    listed: dict[tuple[int, int], str],
+    listed: dict[tuple[object, object], str],
     links: list[tuple[str, str]],
 ) -> None:
     """List the real folders under ``top`` (relative path ``rel_top``), without following
@@ -115,8 +124,7 @@ def _walk(
     while stack:
         path, rel = stack.pop()
         try:
-            st = os.stat(path)
-            key = (st.st_dev, st.st_ino)
+            key = _identity(path, os.stat(path))
             if key in listed:  # reached again: a bind mount of a folder above, or inside a
                 # folder that a link listed first
                 tree.problems.append((f"{as_text(rel)}/", _second_name(listed[key])))
@@ -155,14 +163,14 @@ def one_name_each(root: Path, rels: list[str]) -> tuple[list[str], list[tuple[st
 
     The name kept is the first, in sorted order, among those with no hidden folder in them
     (not a DataLad dataset's ``.git/annex/objects/...``), then among those that are no link."""
-    by_file: dict[tuple[int, int], list[str]] = {}
+    by_file: dict[tuple[object, object], list[str]] = {}
     for rel in rels:
         try:
             st = os.stat(root / rel)
         except OSError:  # gone since the walk: the task says so
             by_file[(-1, len(by_file))] = [rel]
             continue
-        by_file.setdefault((st.st_dev, st.st_ino), []).append(rel)
+        by_file.setdefault(_identity(str(root / rel), st), []).append(rel)
     kept: list[str] = []
     dropped: list[tuple[str, str]] = []
     for names in by_file.values():

@@ -490,3 +490,29 @@ def test_a_corpus_of_compressed_recordings_is_named_so(tmp_path: Path) -> None:
         (src / "sub" / f"{name}.edf.gz").write_bytes(gzip.compress(raw))
     with pytest.raises(UsageError, match=r"found 2 \.edf\.gz file\(s\), compressed, which "):
         ingest_folder(src, tmp_path / "s.zarr")
+
+
+def test_a_file_system_giving_every_file_inode_0_loses_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some network and FUSE mounts give every file inode 0: by device and inode alone every
+    folder was "a second name" of the first and every file "the same file" as the first. The
+    real path tells them apart there; a link to a listed file is still one file."""
+    src = tmp_path / "src"
+    write_edf(src, "a/x.edf")
+    write_edf(src, "b/y.edf", seed=1)
+    (src / "c").mkdir()
+    (src / "c" / "alias.edf").symlink_to("../a/x.edf")
+    real_stat = os.stat
+
+    def no_inodes(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        st = real_stat(path, *args, **kwargs)
+        return os.stat_result((st.st_mode, 0, *tuple(st)[2:]))
+
+    monkeypatch.setattr(os, "stat", no_inodes)
+    rep = ingest_folder(src, tmp_path / "s.zarr")
+    assert rep.n_ingested == 2, rep.failed
+    assert rep.unmatched == [
+        "c/alias.edf: the same file as a/x.edf (a hard link, or a link to it): ingested once, "
+        "under that name"
+    ]
