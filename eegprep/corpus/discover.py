@@ -119,7 +119,9 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
         raise UsageError(_nothing_found(manifest, root))
     excluded = _exclusion(manifest.exclude)
     rels, twins = one_name_each(root, sorted(f for f in files if not excluded(f)))
-    unmatched = [(rel, why) for rel, why in tree.problems if not excluded(rel.rstrip("/"))]
+    unmatched = [  # `sourcedata/**` takes `sourcedata/`, `latest` takes `latest/`
+        (rel, why) for rel, why in tree.problems if not (excluded(rel) or excluded(rel[:-1]))
+    ]
     unmatched += [(as_text(rel), why) for rel, why in sorted(odd.items()) if not excluded(rel)]
     unmatched += [(as_text(rel), _twin(kept)) for rel, kept in twins]
     if limit is not None:

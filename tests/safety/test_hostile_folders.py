@@ -516,3 +516,25 @@ def test_a_file_system_giving_every_file_inode_0_loses_no_file(
         "c/alias.edf: the same file as a/x.edf (a hard link, or a link to it): ingested once, "
         "under that name"
     ]
+
+
+def test_the_walk_s_lines_obey_the_manifest_s_exclude(tmp_path: Path) -> None:
+    """A loop the manifest excludes (``latest``, or under ``derivatives/**``) is no line."""
+    manifest = tmp_path / "m.toml"
+    text = (Path(__file__).parents[2] / "manifests" / "folder.toml").read_text()
+    manifest.write_text(
+        text.replace('name = "folder"', 'name = "mine"', 1).replace(
+            "[reader]", 'exclude = ["latest", "derivatives/**"]\n\n[reader]', 1
+        )
+    )
+    src = tmp_path / "src"
+    write_edf(src, "a.edf")
+    (src / "latest").symlink_to(".")
+    (src / "derivatives").symlink_to(".")  # its line is `derivatives/`
+    (src / "other").symlink_to(".")
+    cfg = IngestConfig(workers=0, progress=False, mains=60.0)
+    rep = ingest(str(manifest), src=src, out=tmp_path / "s.zarr", config=cfg)
+    assert rep.n_ingested == 1
+    assert rep.unmatched == [
+        "other/: a link to its own folder or to one above it (a loop): not followed"
+    ]
