@@ -538,3 +538,19 @@ def test_the_walk_s_lines_obey_the_manifest_s_exclude(tmp_path: Path) -> None:
     assert rep.unmatched == [
         "other/: a link to its own folder or to one above it (a loop): not followed"
     ]
+
+
+def test_a_file_whose_other_name_is_not_utf8_is_ingested_under_its_utf8_name(
+    tmp_path: Path,
+) -> None:
+    """Kept under the name sorted first, a file was dropped whole when that name was not
+    UTF-8 (skipped as such) and its UTF-8 name was "the same file" as it."""
+    src = tmp_path / "src"
+    write_edf(src, "z.edf")
+    os.link(src / "z.edf", src / os.fsdecode(b"a\xff.edf"))
+    rep = ingest_folder(src, tmp_path / "s.zarr")
+    assert [r.source for r in open_store(tmp_path / "s.zarr")] == ["z.edf"]
+    assert rep.unmatched == [
+        "a\\xff.edf: the same file as z.edf (a hard link, or a link to it): ingested once, "
+        "under that name"
+    ]
