@@ -118,28 +118,21 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
     if not files and not odd:
         raise UsageError(_nothing_found(manifest, root))
     excluded = _exclusion(manifest.exclude)
-    rels, twins = one_name_each(root, sorted(f for f in files if not excluded(f)))
+    rels = sorted(f for f in files if not excluded(f))
     unmatched = [  # `sourcedata/**` takes `sourcedata/`, `latest` takes `latest/`
         (rel, why) for rel, why in tree.problems if not (excluded(rel) or excluded(rel[:-1]))
     ]
     unmatched += [(as_text(rel), why) for rel, why in sorted(odd.items()) if not excluded(rel)]
-    unmatched += [(as_text(rel), _twin(kept)) for rel, kept in twins]
     if limit is not None:
         rels = rels[:limit]
+    listable = _listable(manifest, root, rels, unmatched)
+    kept, twins = one_name_each(root, list(listable))  # among names that can be listed
+    unmatched += [(as_text(rel), _twin(first)) for rel, first in twins]
     reader = get_reader(manifest.reader)
     multi = reader.parts.__func__ is not Reader.parts.__func__  # type: ignore[attr-defined]
     items: list[SourceItem] = []
-    for rel in rels:
-        if not _is_utf8(rel):  # no index line, report or output line can hold its name
-            unmatched.append((as_text(rel), NOT_UTF8))
-            continue
-        if is_apple_double(root / rel):
-            unmatched.append((rel, APPLE_DOUBLE))
-            continue
-        fields = _fields(manifest, rel)
-        if fields is None:
-            unmatched.append((rel, f"path matches no rule of {manifest.name}'s path.pattern"))
-            continue
+    for rel in kept:
+        fields = listable[rel]
         parts: list[str | None] = [None]
         if multi:
             try:
@@ -151,8 +144,26 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
             items.append(
                 SourceItem(rel, part, _name(manifest, fields, part, rel), tuple(fields.items()))
             )
-    n_files = len(rels) + len(twins) + sum(1 for rel in odd if not excluded(rel))  # skipped
+    n_files = len(rels) + sum(1 for rel in odd if not excluded(rel))  # odd ones are skipped
     return Discovery(root, resolve_names(items), unmatched, n_files)
+
+
+def _listable(
+    manifest: Manifest, root: Path, rels: list[str], unmatched: list[tuple[str, str]]
+) -> dict[str, dict[str, str]]:
+    """The path fields of each of ``rels`` that can be listed; ``(rel, why)`` in ``unmatched``
+    for each that cannot (a name not UTF-8, a macOS metadata file, a path no rule matches)."""
+    out: dict[str, dict[str, str]] = {}
+    for rel in rels:
+        if not _is_utf8(rel):  # no index line, report or output line can hold its name
+            unmatched.append((as_text(rel), NOT_UTF8))
+        elif is_apple_double(root / rel):
+            unmatched.append((rel, APPLE_DOUBLE))
+        elif (fields := _fields(manifest, rel)) is None:
+            unmatched.append((rel, f"path matches no rule of {manifest.name}'s path.pattern"))
+        else:
+            out[rel] = fields
+    return out
 
 
 APPLE_DOUBLE = (

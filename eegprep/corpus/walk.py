@@ -162,8 +162,9 @@ def one_name_each(root: Path, rels: list[str]) -> tuple[list[str], list[tuple[st
     same samples on both sides of a subject split when its folders name two subjects).
 
     The name kept is the first, in sorted order, among those with no hidden folder in them
-    (not a DataLad dataset's ``.git/annex/objects/...``), then among those in UTF-8 (one that
-    is not is never ingested), then among those that are no link."""
+    (not a DataLad dataset's ``.git/annex/objects/...``), then among those that are no link.
+    Give only names that can be listed (in UTF-8, matching the path pattern): a name kept
+    that is not would leave the file out under every name."""
     by_file: dict[tuple[object, object], list[str]] = {}
     for rel in rels:
         try:
@@ -175,7 +176,7 @@ def one_name_each(root: Path, rels: list[str]) -> tuple[list[str], list[tuple[st
     kept: list[str] = []
     dropped: list[tuple[str, str]] = []
     for names in by_file.values():
-        names.sort(key=lambda r: (_hidden(r), as_text(r) != r, os.path.islink(root / r), r))
+        names.sort(key=lambda r: (_hidden(r), os.path.islink(root / r), r))
         kept.append(names[0])
         dropped += [(other, names[0]) for other in names[1:]]
     return sorted(kept), sorted(dropped)

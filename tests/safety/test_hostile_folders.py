@@ -540,17 +540,26 @@ def test_the_walk_s_lines_obey_the_manifest_s_exclude(tmp_path: Path) -> None:
     ]
 
 
-def test_a_file_whose_other_name_is_not_utf8_is_ingested_under_its_utf8_name(
-    tmp_path: Path,
-) -> None:
-    """Kept under the name sorted first, a file was dropped whole when that name was not
-    UTF-8 (skipped as such) and its UTF-8 name was "the same file" as it."""
+def test_a_file_is_ingested_under_the_name_that_can_be_listed(tmp_path: Path) -> None:
+    """Kept under the name sorted first, a file was lost under both names when that one could
+    not be listed (not UTF-8; matching no rule of the path pattern) and the other was "the
+    same file" as it. Only names that can be listed are weighed."""
+    from eegprep.corpus.discover import NOT_UTF8
+
+    manifest = tmp_path / "m.toml"
+    text = (Path(__file__).parents[2] / "manifests" / "folder.toml").read_text()
+    pattern = r"^(?P<path>.+)\.(?i:edf|bdf|vhdr|set|fif|gdf|cnt|ahdr)$"
+    assert pattern in text
+    text = text.replace(pattern, r"^(?P<path>sub-[0-9]+/.+)\.edf$")
+    manifest.write_text(text.replace('name = "folder"', 'name = "subs"', 1))
     src = tmp_path / "src"
-    write_edf(src, "z.edf")
-    os.link(src / "z.edf", src / os.fsdecode(b"a\xff.edf"))
-    rep = ingest_folder(src, tmp_path / "s.zarr")
-    assert [r.source for r in open_store(tmp_path / "s.zarr")] == ["z.edf"]
+    write_edf(src, "sub-01/z.edf")
+    os.link(src / "sub-01" / "z.edf", src / "a.edf")  # sorts first, matches no rule
+    os.link(src / "sub-01" / "z.edf", src / os.fsdecode(b"a\xff.edf"))  # not UTF-8
+    cfg = IngestConfig(workers=0, progress=False, mains=60.0)
+    rep = ingest(str(manifest), src=src, out=tmp_path / "s.zarr", config=cfg)
+    assert [r.source for r in open_store(tmp_path / "s.zarr")] == ["sub-01/z.edf"]
     assert rep.unmatched == [
-        "a\\xff.edf: the same file as z.edf (a hard link, or a link to it): ingested once, "
-        "under that name"
+        "a.edf: path matches no rule of subs's path.pattern",
+        f"a\\xff.edf: {NOT_UTF8}",
     ]
