@@ -108,13 +108,14 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
     odd: dict[str, str] = {}  # matched, but no file to read: why
     tree = walk_corpus(root)  # links to folders followed once, as `*` and `**` alike
     included = _inclusion(manifest.include)
+    top = str(root)
     for rel in tree.entries:
         if included(rel):
-            p = root / rel
-            if p.is_file():
+            path = os.path.join(top, rel)  # (not pathlib: 5x the time on 50,000 files)
+            if os.path.isfile(path):
                 files.add(rel)
-            elif not p.is_dir():
-                odd[rel] = _not_a_file(p)
+            elif not os.path.isdir(path):
+                odd[rel] = _not_a_file(Path(path))
     if not files and not odd:
         raise UsageError(_nothing_found(manifest, root))
     excluded = _exclusion(manifest.exclude)
@@ -157,7 +158,7 @@ def _listable(
     for rel in rels:
         if not _is_utf8(rel):  # no index line, report or output line can hold its name
             unmatched.append((as_text(rel), NOT_UTF8))
-        elif is_apple_double(root / rel):
+        elif rel.rpartition("/")[2].startswith("._") and is_apple_double(root / rel):
             unmatched.append((rel, APPLE_DOUBLE))
         elif (fields := _fields(manifest, rel)) is None:
             unmatched.append((rel, f"path matches no rule of {manifest.name}'s path.pattern"))

@@ -166,17 +166,20 @@ def one_name_each(root: Path, rels: list[str]) -> tuple[list[str], list[tuple[st
     Give only names that can be listed (in UTF-8, matching the path pattern): a name kept
     that is not would leave the file out under every name."""
     by_file: dict[tuple[object, object], list[str]] = {}
+    top = str(root)
     for rel in rels:
+        path = os.path.join(top, rel)
         try:
-            st = os.stat(root / rel)
+            st = os.stat(path)
         except OSError:  # gone since the walk: the task says so
             by_file[(-1, len(by_file))] = [rel]
             continue
-        by_file.setdefault(_identity(str(root / rel), st), []).append(rel)
+        by_file.setdefault(_identity(path, st), []).append(rel)
     kept: list[str] = []
     dropped: list[tuple[str, str]] = []
     for names in by_file.values():
-        names.sort(key=lambda r: (_hidden(r), os.path.islink(root / r), r))
+        if len(names) > 1:
+            names.sort(key=lambda r: (_hidden(r), os.path.islink(os.path.join(top, r)), r))
         kept.append(names[0])
         dropped += [(other, names[0]) for other in names[1:]]
     return sorted(kept), sorted(dropped)
