@@ -3,7 +3,9 @@
 The corpus root is tolerant of being given one level up or down (``/data/tuh_eeg/edf`` or
 ``/data`` for a root ``/data/tuh_eeg``): the include globs' fixed leading folders decide.
 Every file is listed in a stable (sorted) order; files the globs find but the path pattern does
-not match are reported, never silently skipped.
+not match are reported, never silently skipped. The folder is walked once
+(:mod:`eegprep.corpus.walk`: links to folders followed, loops and second names of a folder
+named), and a file found under several names is listed under one, the others named.
 """
 
 from __future__ import annotations
