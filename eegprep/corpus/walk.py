@@ -14,6 +14,7 @@ eegprep store met on the way (its objects are never sources).
 
 from __future__ import annotations
 
+import heapq
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,9 +57,8 @@ def walk_corpus(root: Path) -> Tree:
     listed: dict[tuple[object, object], str] = {}  # _identity of each folder walked -> its path
     links: list[tuple[str, str]] = []  # (relative path, absolute path) of links to folders
     _walk(str(root), "", tree, listed, links)
-    while links:
-        links.sort()
-        rel, path = links.pop(0)
+    while links:  # a heap: in sorted order, each taken in log time (50,000 links to folders)
+        rel, path = heapq.heappop(links)
         try:
             st = os.stat(path)
         except OSError as exc:
@@ -150,7 +150,7 @@ def _walk(
             if is_dir:
                 stack.append((entry.path, sub))
             elif is_link_to_dir:
-                links.append((sub, entry.path))
+                heapq.heappush(links, (sub, entry.path))
             else:
                 tree.entries.append(sub)
 
