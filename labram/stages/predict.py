@@ -383,6 +383,7 @@ def source_path(given: str) -> str:
     Each is that file's one line, as a bad file's own content is: the others are predicted."""
     from eegprep.base.file_urls import file_url_path, is_file_url
     from eegprep.base.path_limits import path_problem, shown_path
+    from eegprep.base.regular_files import special_file
 
     if not given:
         raise SourceError("''", "an empty path: give a file")
@@ -400,8 +401,9 @@ def source_path(given: str) -> str:
     if not os.path.exists(path):
         broken = os.path.islink(path)
         raise SourceError(path, "a symbolic link to nothing" if broken else "no such file")
-    if not os.path.isfile(path):
-        raise SourceError(path, "not a regular file (a device, FIFO or socket): give a file")
+    kind = special_file(path)
+    if kind is not None:  # as the ingest says it: a FIFO would be read forever
+        raise SourceError(path, f"{kind}, not a file: nothing to read; give a file")
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:  # a byte that is not UTF-8, as os.fsdecode gives it

@@ -365,7 +365,7 @@ def test_every_unusable_file_argument_is_its_own_line(demo: dict, tmp_path: Path
         "a\x00b.edf": "NUL",
         "x" * 300 + ".edf": "304 bytes long",
         str(broken): "a symbolic link to nothing",
-        str(fifo): "not a regular file",
+        str(fifo): "a FIFO, not a file: nothing to read",
         "file://elsewhere/r.edf": "names the host",
         latin1: "its name is not UTF-8",
     }
