@@ -13,6 +13,7 @@ import pytest
 from eegprep.cli_group import markdown_line
 from labram.data.protocols import Protocol
 from labram.data.tasks import get_task
+from labram.stages import backbone_used
 from labram.stages.export import card_markdown
 from labram.stages.finetune import _write_results
 from labram.train.config import train_config
@@ -38,6 +39,7 @@ def test_results_md_heading_from_a_task_name_cannot_forge_structure(tmp_path: Pa
     _write_results(
         tmp_path, task, ["s.zarr"], None, train_config("finetune", "tiny"), Protocol(),
         "0 of 1", [fold], [{"train": [], "val": [], "test": []}], [run], 1,
+        backbone_used.record(None),
     )  # fmt: skip
     text = (tmp_path / "results.md").read_text()
     headings = [ln for ln in text.splitlines() if ln.startswith("#")]
