@@ -1,6 +1,6 @@
 """Reading a small file a user names (the config file, a manifest, a ``--config`` or
-``--splits`` file): a regular file of at most :data:`USER_FILE_LIMIT` bytes, or one line of
-error naming it.
+``--splits`` file, the files of a run folder or beside a checkpoint): a regular file of at most
+:data:`USER_FILE_LIMIT` bytes (or the caller's limit), or one line of error naming it.
 
 A FIFO (``mkfifo``) or a device (``/dev/zero``) would block the command forever or fill
 its memory, and a file of gigabytes is not a settings file: each is refused before a byte is
@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from eegprep.base.errors import ConfigError, UsageError
 
@@ -44,6 +45,30 @@ def read_user_file(
     naming the file when it is missing (or a link to nothing), a folder, not a regular file,
     unreadable or larger than ``limit`` bytes. The null device reads as an empty file
     (``EEGPREP_CONFIG=/dev/null``: no settings)."""
+    f = open_user_file(path, what, error, limit=limit)
+    if f is None:
+        return b""
+    with f:
+        try:
+            raw = f.read(limit + 1)
+        except OSError as exc:
+            raise error(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
+    if len(raw) > limit:  # (grown since it was opened)
+        raise _too_large(path, what, limit, error)
+    return raw
+
+
+def open_user_file(
+    path: str | os.PathLike[str],
+    what: str,
+    error: type[UsageError] = ConfigError,
+    *,
+    limit: int = USER_FILE_LIMIT,
+) -> BinaryIO | None:
+    """The file ``path`` open for reading in binary, once it is a regular file of at most
+    ``limit`` bytes (checked on the open descriptor, before a byte is read), for a reader that
+    streams it (a CSV table); ``error`` as :func:`read_user_file` raises it otherwise. None for
+    the null device (an empty file). The caller closes it."""
     p = Path(path)
     try:
         fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
@@ -57,24 +82,26 @@ def read_user_file(
         raise error(f"{p}: a folder, not a {what}") from None
     except OSError as exc:
         raise error(f"{p}: cannot read the {what}: {exc.strerror or exc}") from None
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
         os.close(fd)
-        if stat.S_ISCHR(mode) and _is_null_device(p):
-            return b""
-        if stat.S_ISDIR(mode):
+        if stat.S_ISCHR(st.st_mode) and _is_null_device(p):
+            return None
+        if stat.S_ISDIR(st.st_mode):
             raise error(f"{p}: a folder, not a {what}")
-        raise error(f"{p}: {special_kind(mode)}, not a {what}: give the file itself")
-    with os.fdopen(fd, "rb") as f:
-        try:
-            raw = f.read(limit + 1)
-        except OSError as exc:
-            raise error(f"{p}: cannot read the {what}: {exc.strerror or exc}") from None
-    if len(raw) > limit:
-        raise error(
-            f"{p}: larger than {limit // 2**20} MiB, too large for a {what}: is it the right file?"
-        )
-    return raw
+        raise error(f"{p}: {special_kind(st.st_mode)}, not a {what}: give the file itself")
+    if st.st_size > limit:
+        os.close(fd)
+        raise _too_large(p, what, limit, error)
+    return os.fdopen(fd, "rb")
+
+
+def _too_large(
+    path: str | os.PathLike[str], what: str, limit: int, error: type[UsageError]
+) -> UsageError:
+    return error(
+        f"{path}: larger than {limit // 2**20} MiB, too large for a {what}: is it the right file?"
+    )
 
 
 def _is_null_device(path: Path) -> bool:

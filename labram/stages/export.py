@@ -20,6 +20,7 @@ from typing import Any
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import discard, remove_stale_temporaries, temporary_name
+from eegprep.base.user_files import read_user_file
 from eegprep.cli_group import markdown_line, shown_line
 from labram.checkpoints.cards import EXPORT_ID, file_sha256
 from labram.checkpoints.export_journal import (
@@ -53,9 +54,9 @@ def _json_beside(path: Path, *names: str) -> dict[str, Any]:
         for name in names:
             f = folder / name
             if f.is_file():
-                try:
-                    data = strict_json.loads(f.read_text())
-                except ValueError:
+                try:  # (bounded: a file of gigabytes is not read whole)
+                    data = strict_json.loads(read_user_file(f, "run file", UsageError))
+                except (UsageError, ValueError):
                     continue
                 if isinstance(data, dict):
                     return {"file": str(f), **data}

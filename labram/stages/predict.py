@@ -27,6 +27,7 @@ from eegprep.base import strict_json
 from eegprep.base.errors import EegprepError, SourceError, UsageError
 from eegprep.base.redact import redact
 from eegprep.base.same_files import without_repeats
+from eegprep.base.user_files import read_user_file
 from eegprep.corpus.manifest import Manifest, available, load_manifest
 from eegprep.ingestion.inmemory import Preprocessed, read_preprocessed
 from eegprep.pipeline.recipe import Recipe
@@ -61,10 +62,11 @@ def _run_folder_task(checkpoint: Path) -> str | None:
     for folder in (checkpoint.parent, checkpoint.parent.parent):
         f = folder / "results.json"
         if f.is_file():
-            try:
-                name = strict_json.loads(f.read_text()).get("task")
-            except ValueError:
+            try:  # (bounded: a file of gigabytes is not read whole)
+                doc = strict_json.loads(read_user_file(f, "run file", UsageError))
+            except (UsageError, ValueError):
                 continue
+            name = doc.get("task") if isinstance(doc, dict) else None
             if isinstance(name, str):
                 return name
     return None

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from eegprep.store.reader import Store
 
 FILENAME = "predictions.csv"
+TABLE_LIMIT = 64 * 2**20
+"""The largest CSV table of a run read (``predictions.csv``, ``log.csv``), bytes: 64 MiB holds
+over 500,000 windows' predictions or log rows; one of gigabytes is refused in one line naming
+it, before a byte is read (its rows are held in memory)."""
 BASE_COLUMNS = ("split", "recording", "subject", "start_s", "duration_s")
 TEXT_COLUMNS = ("split", "recording", "subject", "label")
 
@@ -111,7 +115,7 @@ def write_predictions(
     rows = prediction_rows(task, index, outputs, split)
     path = Path(path)
     columns = list(rows[0]) if rows else [*BASE_COLUMNS, "label"]
-    with replaced_atomically(path) as tmp, tmp.open("w", newline="") as fh:
+    with replaced_atomically(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
         w = CsvRows(fh)
         w.writerow(columns)
         w.writerows([row.get(c, "") for c in columns] for row in rows)
@@ -123,7 +127,7 @@ def read_predictions(path: str | Path) -> dict[str, Any]:
     "rows": list of dicts}`` with numbers parsed; a file without the expected columns is a
     UsageError naming it."""
     path = Path(path)
-    with path.open(newline="") as fh:
+    with open_table(path, "predictions file") as fh:
         reader = csv.DictReader(fh)
         columns = list(reader.fieldnames or [])
         raw = []
@@ -153,6 +157,16 @@ def read_predictions(path: str | Path) -> dict[str, Any]:
         rows.append(row)
     kind = "regression" if regression and not classes else "classification"
     return {"kind": kind, "classes": classes, "rows": rows, "path": str(path)}
+
+
+def open_table(path: Path, what: str) -> TextIO:
+    """A run's CSV table open as UTF-8 text for :mod:`csv`, once it is a regular file of at
+    most :data:`TABLE_LIMIT` bytes; otherwise one line naming it (a UsageError)."""
+    from eegprep.base.user_files import open_user_file
+
+    fh = open_user_file(path, what, UsageError, limit=TABLE_LIMIT)
+    raw = fh if fh is not None else io.BytesIO()
+    return io.TextIOWrapper(raw, encoding="utf-8", newline="")
 
 
 def _number(text: str | None) -> float:

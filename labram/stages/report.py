@@ -16,7 +16,6 @@ written to them.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import shlex
 from collections.abc import Sequence
@@ -28,10 +27,11 @@ import numpy as np
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
+from eegprep.base.user_files import USER_FILE_LIMIT, read_user_file
 from labram.stages.backbone_used import KEY as BACKBONE_KEY
 from labram.stages.backbone_used import describe as describe_backbone
 from labram.stages.predictions import FILENAME as PREDICTIONS
-from labram.stages.predictions import read_predictions
+from labram.stages.predictions import open_table, read_predictions
 from labram.stages.tokenizer_used import KEY as TOKENIZER_KEY
 from labram.stages.tokenizer_used import describe as describe_tokenizer
 
@@ -90,6 +90,10 @@ def is_finite(v: Any) -> bool:
     return isinstance(v, int | float) and math.isfinite(v)
 
 
+RUN_FILE_LIMIT = USER_FILE_LIMIT
+"""The largest JSON or command file of a run read, bytes (16 MiB; a ``results.json`` of 5 seeds
+and 10 folds is a few kB): one of gigabytes is refused in one line, never read whole."""
+
 UNREADABLE = (OSError, ValueError, csv.Error)
 """What reading a run's file can raise (a ``UnicodeDecodeError`` is a ``ValueError``): each
 becomes one line naming the file (:func:`_unreadable`)."""
@@ -104,8 +108,9 @@ def _unreadable(path: Path, exc: BaseException) -> UsageError:
 
 
 def _text(path: Path) -> str:
+    raw = read_user_file(path, "run file", UsageError, limit=RUN_FILE_LIMIT)
     try:
-        return path.read_text(encoding="utf-8")
+        return raw.decode("utf-8")
     except UNREADABLE as exc:
         raise _unreadable(path, exc) from None
 
@@ -123,7 +128,7 @@ def _log(path: Path) -> list[dict[str, float]]:
         return []
     rows = []
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
+        with open_table(path, "training log") as fh:
             for r in csv.DictReader(fh):
                 row = {}
                 for k, v in r.items():
@@ -132,6 +137,8 @@ def _log(path: Path) -> list[dict[str, float]]:
                     except (TypeError, ValueError):
                         row[k] = math.nan
                 rows.append(row)
+    except UsageError:  # (too large: its own line)
+        raise
     except UNREADABLE as exc:
         raise _unreadable(path, exc) from None
     return rows
@@ -266,8 +273,8 @@ def load_run(path: str | Path) -> RunFolder:
 def _is_pretrain_root(path: Path) -> bool:
     """Whether ``path`` is a ``labram pretrain`` folder (its config.json holds both stages)."""
     try:
-        record = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        record = _json(path / "config.json")
+    except UsageError:
         return False
     return isinstance(record, dict) and "mem" in record
 

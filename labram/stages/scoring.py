@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
+from eegprep.base.user_files import read_user_file
 from labram.data.loader import WindowDataset, make_loader
 from labram.data.sampler import BatchPlan
 from labram.data.tasks import Task, build_task_indexes
@@ -91,8 +92,9 @@ def run_config(checkpoint: str | Path, obj: Any = None) -> TrainConfig:
     where = f"{checkpoint} ({TRAIN_CONFIG_KEY})"
     if saved is None and path.is_file():
         where = str(path)
+        raw = read_user_file(path, "run config", UsageError)  # (bounded: not read whole)
         try:
-            saved = strict_json.loads(path.read_text(encoding="utf-8"))
+            saved = strict_json.loads(raw)
         except ValueError as exc:
             raise UsageError(f"{path}: unreadable run config ({exc})") from None
         if isinstance(saved, dict):  # beside the config: the initial weights' record

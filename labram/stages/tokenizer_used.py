@@ -173,10 +173,12 @@ def read_run_record(out: Path) -> Any:
     """The folder's ``config.json`` as strict JSON (None when missing or damaged: the resume
     checks of :func:`~labram.train.run.write_run_config` say why)."""
     from eegprep.base import strict_json
+    from eegprep.base.errors import UsageError
+    from eegprep.base.user_files import read_user_file
 
-    try:
-        return strict_json.loads((out / "config.json").read_bytes())
-    except (OSError, ValueError):
+    try:  # (bounded: a file of gigabytes is not read whole; it is damaged)
+        return strict_json.loads(read_user_file(out / "config.json", "run file", UsageError))
+    except (UsageError, ValueError):
         return None
 
 

@@ -100,10 +100,12 @@ def folder_stage(out: Path) -> str | None:
 def _read_json(path: Path) -> Any:
     """The strict JSON in ``path``; None when it is missing or damaged."""
     from eegprep.base import strict_json
+    from eegprep.base.errors import UsageError
+    from eegprep.base.user_files import read_user_file
 
-    try:
-        return strict_json.loads(path.read_bytes())
-    except (OSError, ValueError):
+    try:  # (bounded: a file of gigabytes is not read whole; it is damaged)
+        return strict_json.loads(read_user_file(path, "run file", UsageError))
+    except (UsageError, ValueError):
         return None
 
 
