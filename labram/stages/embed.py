@@ -37,6 +37,7 @@ barrier.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
@@ -76,6 +77,7 @@ from labram.model.classifier import LaBraMClassifier
 from labram.model.config import BLOCK_SECONDS, PATCH_SIZE
 from labram.model.mem import LaBraMForMEM
 from labram.stages import backbone_used, tokenizer_used
+from labram.stages.out_lock import writing_alone
 from labram.stages.zarr_partials import remove_partials, settle
 from labram.train.distributed import barrier, setup
 
@@ -637,74 +639,84 @@ def embed(
     if dinfo.is_main:
         _warn_skipped(skipped, f"{int(index.n_patches.min())}-{int(index.n_patches.max())} s")
     params = _params(loaded, str(checkpoint), stores, index, cfg)
-    resumed = dinfo.is_main and _open_existing(out, params)
-    if resumed:  # ours: what a kill or a failed write left (the other ranks wait below)
-        remove_partials(out)
-    if dinfo.is_main and not resumed:
-        n_out = model.n_outputs if isinstance(model, LaBraMClassifier) else None
-        if loaded.head_untrained:  # a released backbone without its head: no logits to keep
-            log.warning(
-                "%s has no classifier head (%s): features only, no logits",
-                checkpoint,
-                ", ".join(loaded.untrained),
-            )
-            n_out = None
-        keys: dict[str, str] = {}
-        coords = coordinates(index, stores, keys)
-        try:
-            create_store(
-                out, index, coords, dim=model.config.dim, n_outputs=n_out, task=task,
-                params=params, label_keys=keys,
-            )  # fmt: skip
-        except OSError as exc:  # a read-only or missing place, a file in the path, a full disk
-            _left_behind(out)
-            raise UsageError(
-                f"--out {given}: cannot write the embedding store ({write_problem(out, exc)}): "
-                "pick a folder you can write"
-            ) from None
-    barrier()
-    if not dinfo.is_main:
-        _open_existing(out, params)  # the same check on every rank
-    group = zarr.open_group(str(out), mode="r+")
-    names = ("embedding", "logits", "patch_embedding", "patch_channel", "patch_second")
-    arrays = {k: group[k] for k in names if k in group}
-    n_chunks = -(-len(index) // cfg.chunk_windows)
-    mine = chunks_of_rank(n_chunks, dinfo.rank, dinfo.world_size)
-    progress = out / META_DIR / "progress" / f"rank{dinfo.rank}.json"
-    done = completed(out)
-    own = set(_json_file(progress).get("chunks", [])) if progress.is_file() else set()
-    todo = [c for c in mine if c not in done]
-    reader = BlockReader(index)
-    buckets = index.buckets()
-    for c in todo:
-        ids = np.arange(c * cfg.chunk_windows, min(len(index), (c + 1) * cfg.chunk_windows))
-        try:
-            _embed_chunk(model, reader, ids, buckets, cfg, dinfo.device, arrays)
-        except OSError as exc:  # zarr's chunk writes name no file: the store is the place
-            if dinfo.world_size == 1:  # (other ranks' writes in flight: their resume sweeps)
+    with contextlib.ExitStack() as alone:  # one embed at a time into one --out
+        if dinfo.is_main:
+            try:
+                alone.enter_context(writing_alone(out, command="labram embed", given=given))
+            except OSError as exc:  # a read-only or missing place, a file in the path
+                raise UsageError(
+                    f"--out {given}: cannot write the embedding store ({write_problem(out, exc)})"
+                    ": pick a folder you can write"
+                ) from None
+        resumed = dinfo.is_main and _open_existing(out, params)
+        if resumed:  # ours: what a kill or a failed write left (the other ranks wait below)
+            remove_partials(out)
+        if dinfo.is_main and not resumed:
+            n_out = model.n_outputs if isinstance(model, LaBraMClassifier) else None
+            if loaded.head_untrained:  # a released backbone without its head: no logits to keep
+                log.warning(
+                    "%s has no classifier head (%s): features only, no logits",
+                    checkpoint,
+                    ", ".join(loaded.untrained),
+                )
+                n_out = None
+            keys: dict[str, str] = {}
+            coords = coordinates(index, stores, keys)
+            try:
+                create_store(
+                    out, index, coords, dim=model.config.dim, n_outputs=n_out, task=task,
+                    params=params, label_keys=keys,
+                )  # fmt: skip
+            except OSError as exc:  # a read-only or missing place, a file in the path, a full disk
                 _left_behind(out)
-            raise named_error(exc, out) from exc  # the chunks recorded before are kept
-        own.add(c)
-        _atomic_write(progress, strict_json.dumps({"chunks": sorted(own)}))
-    barrier()
-    complete = len(completed(out)) == n_chunks
-    seconds = time.perf_counter() - t0
-    n_now = sum(min(len(index), (c + 1) * cfg.chunk_windows) - c * cfg.chunk_windows for c in todo)
-    return {
-        "out": given,
-        "n_windows": len(index),
-        "n_chunks": n_chunks,
-        "computed": len(todo),
-        "skipped": len(mine) - len(todo),
-        "recordings_skipped": len(skipped),  # recordings that give no window
-        "recordings_skipped_ids": skipped,
-        "windows_computed": n_now,
-        "seconds": seconds,
-        "windows_per_s": n_now / seconds if seconds > 0 else 0.0,
-        "complete": complete,
-        "rank": dinfo.rank,
-        "world_size": dinfo.world_size,
-    }
+                raise UsageError(
+                    f"--out {given}: cannot write the embedding store ({write_problem(out, exc)}): "
+                    "pick a folder you can write"
+                ) from None
+        barrier()
+        if not dinfo.is_main:
+            _open_existing(out, params)  # the same check on every rank
+        group = zarr.open_group(str(out), mode="r+")
+        names = ("embedding", "logits", "patch_embedding", "patch_channel", "patch_second")
+        arrays = {k: group[k] for k in names if k in group}
+        n_chunks = -(-len(index) // cfg.chunk_windows)
+        mine = chunks_of_rank(n_chunks, dinfo.rank, dinfo.world_size)
+        progress = out / META_DIR / "progress" / f"rank{dinfo.rank}.json"
+        done = completed(out)
+        own = set(_json_file(progress).get("chunks", [])) if progress.is_file() else set()
+        todo = [c for c in mine if c not in done]
+        reader = BlockReader(index)
+        buckets = index.buckets()
+        for c in todo:
+            ids = np.arange(c * cfg.chunk_windows, min(len(index), (c + 1) * cfg.chunk_windows))
+            try:
+                _embed_chunk(model, reader, ids, buckets, cfg, dinfo.device, arrays)
+            except OSError as exc:  # zarr's chunk writes name no file: the store is the place
+                if dinfo.world_size == 1:  # (other ranks' writes in flight: their resume sweeps)
+                    _left_behind(out)
+                raise named_error(exc, out) from exc  # the chunks recorded before are kept
+            own.add(c)
+            _atomic_write(progress, strict_json.dumps({"chunks": sorted(own)}))
+        barrier()
+        complete = len(completed(out)) == n_chunks
+        seconds = time.perf_counter() - t0
+        cw = cfg.chunk_windows
+        n_now = sum(min(len(index), (c + 1) * cw) - c * cw for c in todo)
+        return {
+            "out": given,
+            "n_windows": len(index),
+            "n_chunks": n_chunks,
+            "computed": len(todo),
+            "skipped": len(mine) - len(todo),
+            "recordings_skipped": len(skipped),  # recordings that give no window
+            "recordings_skipped_ids": skipped,
+            "windows_computed": n_now,
+            "seconds": seconds,
+            "windows_per_s": n_now / seconds if seconds > 0 else 0.0,
+            "complete": complete,
+            "rank": dinfo.rank,
+            "world_size": dinfo.world_size,
+        }
 
 
 __all__ = ["EmbedConfig", "chunks_of_rank", "completed", "embed", "features", "window_index"]

@@ -285,3 +285,44 @@ def test_a_failed_zarr_write_waits_for_the_others_and_leaves_no_partial(
         E.embed(stores, ckpt, out, cfg=E.EmbedConfig(chunk_windows=3), device="cpu")
     assert state["failed"] and state["concurrent"] >= 1  # writes ran together, one failed
     assert not list(out.rglob("*.partial"))
+
+
+def test_a_second_embed_into_an_out_being_written_is_refused_and_touches_nothing(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    """Two embeds into one --out at once: the second cleared the first's creation under way
+    (its marker reads as "a creation cut short") and swept the temporary files of the first's
+    writes in flight. Now the first holds an flock on the folder for its whole run (another
+    process, as flock sees it: its own open descriptor) and the second is one line, before it
+    reads or writes anything there; once the first is done, the same command runs."""
+    import fcntl
+    import os
+
+    from cli import labram_cli
+
+    out = tmp_path / "e.zarr"
+    (out / E.META_DIR).mkdir(parents=True)
+    marker = out / E.META_DIR / E.CREATING  # the first's creation, under way
+    marker.write_text('{"format": "labram-embeddings"}')
+    inflight = out / "embedding.0123456789abcdef0123456789abcdef.partial"
+    inflight.write_bytes(b"a write in flight")
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    fd = os.open(out, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    args = ["embed", "--store", str(files["tuab"]), "--checkpoint",
+            str(files["root"] / "model.pt"), "--out", str(out), "--device", "cpu"]  # fmt: skip
+    try:
+        res = CliRunner().invoke(labram_cli, args)
+    finally:
+        os.close(fd)
+    assert res.exit_code == 2, res.output
+    assert res.output.strip().splitlines() == [
+        f"error: --out {out}: another labram embed is writing it now: wait for that one to end "
+        "(run the same command again then: it resumes), or give another --out"
+    ]
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    assert inflight.read_bytes() == b"a write in flight"
+    res = CliRunner().invoke(labram_cli, args)  # the first is gone: this one runs
+    assert res.exit_code == 0, res.output
+    assert not marker.exists() and not inflight.exists()
+    assert np.isfinite(_open(out).embedding.values).all()
