@@ -19,13 +19,23 @@ from eegprep.base.errors import SourceError
 INT_RANGE = (-(2**63), 2**63 - 1)  # what orjson (and int64 everywhere) reads back
 
 
-def loads(data: str | bytes) -> Any:
+def loads(data: str | bytes, *, unique_keys: bool = False) -> Any:
     """:func:`json.loads` of strict JSON: ``NaN``, ``Infinity``, a number that overflows a
     float (``1e400``), an integer beyond int64, and input nested deeper than Python recurses (a
     crafted or corrupt file) are each a :class:`json.JSONDecodeError` like any other bad JSON.
-    Python's parser takes the first four, which no other JSON reader does."""
+    Python's parser takes the first four, which no other JSON reader does. ``unique_keys``: an
+    object that names one key twice is one too (:class:`DuplicateKeyError`): readers differ on
+    which of the two counts (Python's and Rust's take the last, others the first or refuse), so
+    a file read for what it claims (a checkpoint's header, a model card) must not hold one."""
+    hook = _unique if unique_keys else None
     try:
-        return json.loads(data, parse_constant=_refused, parse_float=_finite, parse_int=_int64)
+        return json.loads(
+            data,
+            parse_constant=_refused,
+            parse_float=_finite,
+            parse_int=_int64,
+            object_pairs_hook=hook,
+        )
     except RecursionError:
         raise json.JSONDecodeError("nested too deep", "", 0) from None
 
@@ -99,6 +109,19 @@ class StrictJSONError(json.JSONDecodeError):
 
     def __str__(self) -> str:
         return self.msg
+
+
+class DuplicateKeyError(StrictJSONError):
+    """An object of the document names one key twice (:func:`loads` with ``unique_keys``)."""
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise DuplicateKeyError(f"the key {key[:80]!r} appears twice in one object")
+        obj[key] = value
+    return obj
 
 
 def _refused(token: str) -> Any:

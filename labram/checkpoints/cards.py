@@ -125,7 +125,7 @@ def read_card(path: str | os.PathLike[str]) -> CardIds:
 def _json_ids(text: str) -> CardIds:
     """The ids of a ``.card.json``: strict JSON, an object with every field of a card."""
     try:
-        doc: Any = strict_json.loads(text)
+        doc: Any = strict_json.loads(text, unique_keys=True)
     except ValueError as exc:
         raise CardDamaged(f"not strict JSON: {exc}") from None
     if not isinstance(doc, dict):

@@ -85,6 +85,7 @@ def read_safetensors(path: str | os.PathLike[str]) -> dict[str, Any]:
     from safetensors import safe_open
 
     path = Path(path)
+    _check_unique_keys(path)
     try:
         with safe_open(str(path), framework="pt") as fh:
             meta = dict(fh.metadata() or {})
@@ -98,7 +99,7 @@ def read_safetensors(path: str | os.PathLike[str]) -> dict[str, Any]:
     if text is None:
         return {"model": tensors, "metadata": meta}
     try:
-        info = _from_json(strict_json.loads(text))
+        info = _from_json(strict_json.loads(text, unique_keys=True))
     except (ValueError, TypeError, RecursionError, RuntimeError) as exc:
         raise CorruptCheckpointError(
             f"{path}: its '{SAFETENSORS_KEY}' metadata is not valid ({first_sentence(exc)})"
@@ -107,6 +108,34 @@ def read_safetensors(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise CorruptCheckpointError(f"{path}: its '{SAFETENSORS_KEY}' metadata is not an object")
     info["model"] = tensors
     return info
+
+
+MAX_HEADER_BYTES = 100_000_000
+"""The longest header safetensors reads (its ``MAX_HEADER_SIZE``): a longer one it refuses."""
+
+
+def _check_unique_keys(path: Path) -> None:
+    """Refuse a header that names one tensor (or ``__metadata__``, or a metadata key) twice:
+    safetensors keeps the last of two entries without a word, while another reader of the same
+    file may take the first, so the file holds two models. Any other damage is left to
+    safetensors, which names it."""
+    with path.open("rb") as fh:
+        head = fh.read(8)
+        if len(head) < 8:
+            return
+        (n,) = struct.unpack("<Q", head)
+        if n > MAX_HEADER_BYTES:
+            return
+        raw = fh.read(n)
+    try:
+        strict_json.loads(raw, unique_keys=True)
+    except strict_json.DuplicateKeyError as exc:
+        raise CorruptCheckpointError(
+            f"{path}: a crafted or damaged safetensors header: {exc}, so readers differ on "
+            "what the file holds"
+        ) from None
+    except ValueError:  # (safetensors says what else is wrong)
+        return
 
 
 # EXPORT_ID (imported): the entry of an export's metadata (and of its two cards) that ties the

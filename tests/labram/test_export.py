@@ -278,3 +278,70 @@ def test_the_same_checkpoint_gives_the_same_safetensors_bytes_in_every_process(
     got = load_file(str(files[0]))
     torch.manual_seed(0)
     assert torch.equal(got["b"], torch.randn(3, 2)) and torch.equal(got["a"], torch.arange(5))
+
+
+def _with_header(path: Path, edit: object) -> Path:
+    """``path`` (a safetensors file) with its header text replaced by ``edit(text)``; the
+    tensors' bytes as they were."""
+    import struct
+
+    raw = path.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    text = edit(raw[8 : 8 + n].decode())  # type: ignore[operator]
+    out = path.with_name("crafted.safetensors")
+    out.write_bytes(struct.pack("<Q", len(text.encode())) + text.encode() + raw[8 + n :])
+    return out
+
+
+def _first_twice(text: str) -> str:
+    """The header's first entry named twice: ``{"a": X, "a": X, ...}``."""
+    doc = json.loads(text)
+    first = next(iter(doc))
+    return "{" + json.dumps({first: doc[first]})[1:-1] + "," + text[1:]
+
+
+def _inner_twice(text: str) -> str:
+    """The ``labram`` metadata naming its ``kind`` twice, the first a tokenizer's."""
+    doc = json.loads(text)
+    inner = doc["__metadata__"]["labram"]
+    doc["__metadata__"]["labram"] = '{"kind": "tokenizer", ' + inner[1:]
+    return json.dumps(doc)
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [(_first_twice, "appears twice"), (_inner_twice, "'kind' appears twice")],
+    ids=["a tensor or the metadata named twice", "a metadata entry named twice"],
+)
+def test_a_header_naming_one_key_twice_is_one_line_in_every_reader(
+    classifier: Path, tmp_path: Path, edit: object, named: str
+) -> None:
+    """safetensors keeps the last of two entries of one name without a word (so does Python's
+    json), while other readers take the first: such a file holds two models, and each reader
+    of it loaded whichever its parser picked. Now every command refuses it in one line."""
+    from cli import labram_cli
+
+    weights = Path(export(classifier, tmp_path / "c.safetensors")["weights"])
+    crafted = _with_header(weights, edit)
+    with pytest.raises(CorruptCheckpointError, match=rf"crafted\.safetensors: .*{named}"):
+        read_checkpoint(crafted)
+    for args in (
+        ["export", str(crafted), "--out", str(tmp_path / "x.safetensors")],
+        ["predict", str(tmp_path / "rec.edf"), "--checkpoint", str(crafted), "--device", "cpu"],
+    ):
+        res = CliRunner().invoke(labram_cli, args)
+        assert res.exit_code == 2, res.output
+        lines = res.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: {crafted}: "), lines
+        assert named in lines[0]
+
+
+def test_a_card_naming_one_field_twice_is_damaged(classifier: Path, tmp_path: Path) -> None:
+    """A card.json stating two sha256 values (the weights' and another's) was read for the
+    last one, whichever a reader sees: now it is named as damaged."""
+    res = export(classifier, tmp_path / "c.safetensors")
+    card = Path(res["card_json"])
+    text = card.read_text()
+    card.write_text('{"sha256": "' + "0" * 64 + '", ' + text.lstrip()[1:])
+    with pytest.warns(UserWarning, match=r"c\.card\.json: damaged .*'sha256' appears twice"):
+        read_checkpoint(res["weights"])

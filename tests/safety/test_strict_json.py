@@ -155,3 +155,19 @@ def test_strict_loads_refuses_what_only_python_reads(text: str) -> None:
     assert strict_json.loads('{"a": [1.5, -2, 1e300, 9223372036854775807]}') == {
         "a": [1.5, -2, 1e300, 9223372036854775807]
     }
+
+
+@pytest.mark.parametrize(
+    "text", ['{"a": 1, "a": 2}', '{"x": [{"b": 1, "c": 2, "b": 3}]}', '{"a": {"a": 1}, "a": 2}']
+)
+def test_unique_keys_refuses_an_object_naming_a_key_twice(text: str) -> None:
+    """Readers differ on which of two entries of one name counts (Python's json and Rust's
+    serde keep the last, others the first or refuse): a file read for what it claims names
+    each key once."""
+    from eegprep.base import strict_json
+
+    assert strict_json.loads(text) is not None  # (what Python alone reads: the last wins)
+    with pytest.raises(strict_json.DuplicateKeyError, match="appears twice in one object"):
+        strict_json.loads(text, unique_keys=True)
+    nested = '{"a": {"a": 1}, "b": [{"a": 2}, {"a": 3}]}'  # one name in several objects: fine
+    assert strict_json.loads(nested, unique_keys=True) == json.loads(nested)
