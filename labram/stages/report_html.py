@@ -30,6 +30,14 @@ from labram.stages.report import (
 )
 from labram.stages.tokenizer_used import describe as describe_tokenizer
 
+MAX_PANELS = 24
+"""The most ``log.csv`` columns drawn as curves (a training run logs about a dozen): a file with
+thousands took minutes and gigabytes to draw (300 columns: 37 s, 560 MB), so the rest are
+named under the figure instead."""
+MAX_MATRIX_CLASSES = 200
+"""The most classes a confusion matrix is drawn for (40,000 cells): a ``predictions.csv`` of
+260 kB with 3,000 ``p_`` columns made a 500 MB page; above it the page says so instead."""
+
 
 def _e(x: Any) -> str:
     """``x`` as page text: HTML-escaped, and one line as a terminal shows it
@@ -99,6 +107,11 @@ def _confusion_html(run: RunFolder) -> str:
     if first["kind"] != "classification":
         return "<p>A regression task: no confusion matrix (per-subject scores below).</p>"
     classes = first["classes"]
+    if len(classes) > MAX_MATRIX_CLASSES:
+        return (
+            f"<p>{len(classes):,} classes: too many for a confusion matrix (at most "
+            f"{MAX_MATRIX_CLASSES}); per-subject scores below.</p>"
+        )
     m = sum(confusion(p.predictions or first) for p in with_preds)
     m = np.asarray(m)
     share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
@@ -161,6 +174,7 @@ def _curves(run: RunFolder) -> str | None:
         return None
     names = [k for k in dict.fromkeys(k for p in parts for k in p.log[0]) if k not in
              ("step", "epoch")]  # fmt: skip
+    names = names[:MAX_PANELS]  # (the rest: named under the figure, _undrawn)
     cols = min(3, max(len(names), 1))
     nrows = (len(names) + cols - 1) // cols
     fig, axes = plt.subplots(nrows, cols, figsize=(4 * cols, 2.8 * nrows), squeeze=False)
@@ -181,6 +195,20 @@ def _curves(run: RunFolder) -> str | None:
         ax.axis("off")
     fig.tight_layout()
     return png_data_uri(fig)
+
+
+def _undrawn(run: RunFolder) -> str:
+    """The ``log.csv`` columns past :data:`MAX_PANELS`, named (the first few) and counted."""
+    names = [k for k in dict.fromkeys(k for p in run.parts if p.log for k in p.log[0])
+             if k not in ("step", "epoch")]  # fmt: skip
+    rest = names[MAX_PANELS:]
+    if not rest:
+        return ""
+    shown = ", ".join(rest[:5]) + (", ..." if len(rest) > 5 else "")
+    return (
+        f"<p>{len(rest):,} more columns of log.csv not drawn (at most {MAX_PANELS} "
+        f"panels): {_e(shown)}</p>"
+    )
 
 
 def _command_html(run: RunFolder) -> str:
@@ -244,6 +272,7 @@ def _run_html(k: int, run: RunFolder) -> str:
     curves = _curves(run)
     parts.append("<h3>Training curves</h3>")
     parts.append(f'<img alt="curves" src="{curves}">' if curves else "<p>No log.csv.</p>")
+    parts.append(_undrawn(run))
     parts += ["<h3>Command</h3>", _command_html(run), "<h3>Config</h3>", _config_html(run)]
     return "".join(parts)
 

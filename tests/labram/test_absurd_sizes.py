@@ -136,3 +136,48 @@ def test_evaluate_refuses_an_absurd_config_json_beside_the_checkpoint(
     _padded(config, {"stage": "finetune"}, JSON_LIMIT + 1)
     with pytest.raises(UsageError, match=r"config\.json: larger than 16 MiB"):
         run_config(tmp_path / "best.pt", {})
+
+
+def _png_height(page: str) -> int:
+    """The height in pixels of the first PNG embedded in ``page`` (its IHDR chunk)."""
+    import base64
+    import re
+    import struct
+
+    data = re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page)
+    assert data is not None
+    png = base64.b64decode(data.group(1))
+    return int(struct.unpack(">I", png[20:24])[0])
+
+
+def test_a_log_of_many_columns_draws_a_bounded_figure(tmp_path: Path) -> None:
+    """One panel per log.csv column: 300 columns took 37 s and 560 MB to draw, and a 64 MiB
+    file holds tens of thousands. At most 24 panels are drawn (8 rows of 3); the page names
+    the rest."""
+    run = _run(tmp_path)
+    names = ["step", *(f"c{i}" for i in range(60))]
+    rows = [",".join(names), *(",".join(str(j + i / 100) for i in range(61)) for j in range(3))]
+    (run / "seed0" / "log.csv").write_text("\n".join(rows) + "\n")
+    page = tmp_path / "page.html"
+    res = CliRunner().invoke(labram_cli, ["report", str(run), "--html", str(page)])
+    assert res.exit_code == 0, res.output
+    text = page.read_text()
+    assert "36 more columns of log.csv not drawn (at most 24 panels): c24, c25, c26" in text
+    assert _png_height(text) <= 8 * 280  # 8 rows of 2.8 in at 100 dpi (60 columns: 20 rows)
+
+
+def test_a_confusion_matrix_of_absurdly_many_classes_is_not_drawn(tmp_path: Path) -> None:
+    """A 260 kB predictions.csv of 3,000 classes made a 500 MB page (every cell of the
+    matrix); above 200 classes the page says so instead."""
+    run = _run(tmp_path)
+    n = 300
+    head = ["split", "recording", "subject", "start_s", "duration_s", "label"]
+    rows = [",".join([*head, *(f"p_{i}" for i in range(n))])]
+    rows += [",".join(["test", "r", f"s{j}", "0", "10", str(j), *["0.1"] * n]) for j in range(3)]
+    (run / "seed0" / "predictions.csv").write_text("\n".join(rows) + "\n")
+    page = tmp_path / "page.html"
+    res = CliRunner().invoke(labram_cli, ["report", str(run), "--html", str(page)])
+    assert res.exit_code == 0, res.output
+    text = page.read_text()
+    assert "300 classes: too many for a confusion matrix (at most 200)" in text
+    assert "class='cm'" not in text and "s2" in text  # per-subject scores still there
