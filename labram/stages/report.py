@@ -87,7 +87,8 @@ class RunFolder:
 
 
 def is_finite(v: Any) -> bool:
-    return isinstance(v, int | float) and math.isfinite(v)
+    """Whether ``v`` is a finite number (``true`` in a JSON file is not one)."""
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
 RUN_FILE_LIMIT = USER_FILE_LIMIT
@@ -413,14 +414,23 @@ def _rebuilt_finetune(run: RunFolder, cfg: dict[str, Any]) -> str:
 
 
 def fmt_value(v: Any) -> str:
-    return f"{v:.4f}" if is_finite(v) else "-"
+    """A metric as shown: 4 decimals, in exponent form from 1e9 on (a number read from a run
+    file may have 300 digits), ``-`` when it is no finite number."""
+    if not is_finite(v):
+        return "-"
+    return f"{v:.4f}" if abs(v) < 1e9 else f"{v:.4e}"
 
 
 def mean_std(s: dict[str, Any] | None) -> str:
-    if not s or not is_finite(s.get("mean")):
+    """``mean +- std (n)`` of a metric's table over seeds; what a table does not state as a
+    number (a std missing, null or text in a run file edited by hand) is left out, never an
+    error."""
+    if not isinstance(s, dict) or not is_finite(s.get("mean")):
         return "-"
-    n = len(s.get("values", []))
-    return f"{s['mean']:.4f} +- {s['std']:.4f}" + (f" ({n})" if n > 1 else "")
+    values = s.get("values")
+    n = len(values) if isinstance(values, list) else 0
+    std = f" +- {fmt_value(s['std'])}" if is_finite(s.get("std")) else ""
+    return fmt_value(s["mean"]) + std + (f" ({n})" if n > 1 else "")
 
 
 def protocol_text(results: dict[str, Any]) -> str:
@@ -485,12 +495,13 @@ def summary_lines(runs: list[RunFolder]) -> list[str]:
 
 def confusion(preds: dict[str, Any]) -> np.ndarray:
     """Counts, shape (n_classes, n_classes): rows the true class, columns the predicted (the
-    most probable) class, in ``preds["classes"]`` order; test windows only."""
+    most probable) class, in ``preds["classes"]`` order; test windows only, those whose
+    probabilities are no numbers at all (empty cells of an edited file) left out."""
     classes = preds["classes"]
     m = np.zeros((len(classes), len(classes)), np.int64)
     for row in _test_rows(preds):
-        if row.get("label") in classes:
-            p = [row.get(f"p_{c}", math.nan) for c in classes]
+        p = np.array([row.get(f"p_{c}", math.nan) for c in classes], np.float64)
+        if row.get("label") in classes and not np.isnan(p).all():  # (no number: no prediction)
             m[classes.index(row["label"]), int(np.nanargmax(p))] += 1
     return m
 
@@ -512,8 +523,8 @@ def subject_scores(preds: dict[str, Any]) -> dict[str, dict[str, Any]]:
             probs = np.array([[r.get(f"p_{c}", math.nan) for c in classes] for r in rows])
             true = np.array([classes.index(r["label"]) if r["label"] in classes else -1
                              for r in rows])  # fmt: skip
-            ok = true >= 0
-            hit = probs[ok].argmax(axis=1) == true[ok] if ok.any() else np.zeros(0, bool)
+            ok = (true >= 0) & ~np.isnan(probs).all(axis=1)  # a window with no probability: none
+            hit = np.nanargmax(probs[ok], axis=1) == true[ok] if ok.any() else np.zeros(0, bool)
             out[subject] = {
                 "windows": len(rows),
                 "labels": sorted({r["label"] for r in rows}),

@@ -324,6 +324,56 @@ def test_a_run_file_of_another_shape_is_one_line(
     )
 
 
+ODD_TABLES = [  # (a test metric's table, what the summary line shows for it)
+    ({"mean": 0.5, "std": "x"}, "0.5000"),
+    ({"mean": 0.5, "std": 0.1, "values": 5}, "0.5000 +- 0.1000"),
+    ({"mean": 0.5}, "0.5000"),
+    ({"mean": 0.5, "std": None}, "0.5000"),
+    ({"mean": True, "std": 0}, "-"),
+    ({"mean": 1e300, "std": 1e300, "values": [1e300, 1e300]}, "1.0000e+300 +- 1.0000e+300 (2)"),
+]
+
+
+@pytest.mark.parametrize(("table", "shown"), ODD_TABLES)
+def test_a_metric_table_holding_odd_entries_is_shown_as_far_as_it_is_numbers(
+    tmp_path: Path, table: dict, shown: str
+) -> None:
+    """A test metric's {mean, std} table without its std, with a std that is text or null,
+    ``values`` that is no list: `labram report` stopped with an internal error (a format of a
+    str or None, len() of an int); a number of 300 digits filled 300 columns; ``true`` read as
+    1.0. Each entry is shown when it is a finite number, left out otherwise."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "results.json").write_text(strict_json.dumps({"task": "tuab", "test": {"auroc": table}}))
+    page = tmp_path / "p.html"
+    res = CliRunner().invoke(labram_cli, ["report", str(run), "--html", str(page)])
+    assert res.exit_code == 0, res.output
+    assert f"  auroc              {shown}\n" in res.output
+    assert f"<td>{shown}</td>" in page.read_text()
+
+
+def test_windows_without_probabilities_are_left_out_of_the_scores(tmp_path: Path) -> None:
+    """predictions.csv rows whose p_ cells are empty or not numbers (an edited file): the
+    confusion matrix stopped the report with an internal error (numpy's All-NaN slice)."""
+    seed = tmp_path / "run" / "seed0"
+    seed.mkdir(parents=True)
+    (seed.parent / "results.json").write_text('{"task": "tuab", "seeds": [{"seed": 0}]}')
+    (seed / "metrics.json").write_text('{"seed": 0, "test": {"auroc": 0.5}}')
+    (seed / "predictions.csv").write_text(
+        "split,recording,subject,start_s,duration_s,label,p_normal,p_abnormal\n"
+        "test,r,s1,0,10,normal,,\ntest,r,s1,10,10,abnormal,x,nan\n"
+        "test,r,s2,0,10,normal,0.2,0.8\ntest,r,s2,10,10,normal,0.9,\n"
+    )
+    run = load_run(seed.parent)
+    preds = run.parts[0].predictions
+    assert confusion(preds).tolist() == [[1, 1], [0, 0]]
+    scores = subject_scores(preds)
+    assert scores["s2"]["accuracy"] == 0.5 and np.isnan(scores["s1"]["accuracy"])
+    res = CliRunner().invoke(labram_cli, ["report", str(seed.parent), "--html",
+                                          str(tmp_path / "p.html")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+
+
 def test_damaged_run_folders_are_one_line_each_and_the_rest_is_reported(
     runs: dict[str, Path], tmp_path: Path
 ) -> None:
