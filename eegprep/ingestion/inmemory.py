@@ -8,13 +8,15 @@ constant or flat channels, wrong units), with the same one-line messages. What a
 is left out: sidecars (labels, events, a BIDS ``channels.tsv``'s bad channels), the QC record,
 the store.
 
-The result holds the whole recording (2 h of 64 channels: 370 MB); the per-file limits of
+The result holds the whole recording (2 h of 64 channels: 370 MB), gathered block by block
+into one array and checked and rounded without a copy of it; the per-file limits of
 :mod:`eegprep.base.limits` apply as in an ingest.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,7 +125,7 @@ def _read(path: str, m: Manifest, recipe: Recipe, part: str | None) -> Preproces
     blocks = preprocessed_blocks(
         reader, header, mapping, groups, n_out, task, lambda h: heads.append(check_head(h))
     )
-    data = np.concatenate(list(blocks), 1)
+    data = _gathered(blocks, len(mapping.names), n_out)
     names = list(mapping.names)
     head = heads[0] if heads else None
     ranged = [header.signals[i].range_uv is not None for i in mapping.source_indices]
@@ -131,11 +133,24 @@ def _read(path: str, m: Manifest, recipe: Recipe, part: str | None) -> Preproces
     # the report's QC warnings of an ingest: flat and clipped channels, mains vs line noise
     warnings += qc.summarize([float(r) for r in rms], names, head, m.mains)[1]
     resolutions = [header.signals[i].resolution for i in mapping.source_indices]
-    try:  # the store's values
-        data = as_stored(data, choose_encoding(recipe.encoding, resolutions))
+    try:  # the store's values (over the samples: the recording is held once)
+        data = as_stored(data, choose_encoding(recipe.encoding, resolutions), in_place=True)
     except EncodingRangeError as exc:  # as an ingest: refused, or float32 (as computed)
         warnings.append(float32_instead(path, recipe, exc))
     return Preprocessed(path, data, names, list(mapping.indices), recipe.sfreq, warnings)
+
+
+def _gathered(blocks: Iterator[np.ndarray], n_channels: int, n_out: int) -> np.ndarray:
+    """The output blocks (each ``(n_channels, n)`` float32) side by side, shape ``(n_channels,
+    n_out)``, written into one array as they come (a list of them, then their concatenation,
+    held the recording twice)."""
+    data = np.empty((n_channels, n_out), np.float32)
+    pos = 0
+    for block in blocks:
+        data[:, pos : pos + block.shape[1]] = block
+        pos += block.shape[1]
+    assert pos == n_out, (pos, n_out)  # preprocessed_blocks cuts them to n_out
+    return data
 
 
 def _constant(x: np.ndarray) -> bool:
@@ -150,13 +165,13 @@ def _check(
     source's head is constant in every channel; ``None``: judge the output instead;
     ``ranged``: whether each channel's source states its physical range); returns each
     channel's RMS (microvolts)."""
-    finite = np.isfinite(data)
-    if not finite.all():
-        bad = [n for n, ok in zip(names, finite.all(axis=1), strict=True) if not ok]
+    finite = [bool(np.isfinite(row).all()) for row in data]  # (row by row: no copy of the
+    if not all(finite):  # whole recording, whose float64 squares took twice its size)
+        bad = [n for n, ok in zip(names, finite, strict=True) if not ok]
         raise SourceError(path, f"non-finite samples (NaN/inf) in channels {', '.join(bad)}")
     if _constant(data) if head_constant is None else head_constant:
         raise SourceError(path, "every EEG channel is constant: nothing to learn from")
-    rms = np.sqrt(np.mean(np.square(data, dtype=np.float64), axis=1))
+    rms = np.sqrt([np.mean(np.square(row, dtype=np.float64)) for row in data])
     problem = qc.unit_problem(round(float(np.median(rms)), 3))
     problem = problem or qc.loud_problem([round(float(v), 4) for v in rms], names, ranged)
     if problem:

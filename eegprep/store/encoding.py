@@ -50,20 +50,37 @@ def choose_encoding(encoding: str, resolutions: list[float]) -> dict[str, Any]:
     return {"encoding": encoding, "quantum_uv": quantum, "max_error_uv": quantum / 2}
 
 
-def as_stored(x: np.ndarray, encoding: dict[str, Any]) -> np.ndarray:
+AS_STORED_BLOCK = 1 << 18
+"""Samples :func:`as_stored` converts at once (its temporaries: 12 bytes a sample, 3 MiB)."""
+
+
+def as_stored(x: np.ndarray, encoding: dict[str, Any], *, in_place: bool = False) -> np.ndarray:
     """float32 samples ``x`` as a store returns them once written with ``encoding`` (the
     fields :func:`choose_encoding` gives): what ``labram predict`` computes in memory equals,
     to the bit, what training reads from the store. Raises :class:`EncodingRangeError` where
-    the store would refuse a sample (:func:`check_range`)."""
-    if encoding["encoding"] == "quantized":
-        scale = 1.0 / encoding["quantum_uv"]  # as the quantizer's metadata holds it
-        check_range(x, "quantized", scale)
-        ints = np.rint(np.multiply(x, np.float32(scale), dtype=np.float32)).astype("<i4")
-        return np.divide(ints, scale, dtype=np.float64).astype(np.float32)
-    if encoding["encoding"] == "float16":
-        check_range(x, "float16")
-        return x.astype(np.float16).astype(np.float32)
-    return x
+    the store would refuse a sample (:func:`check_range`).
+
+    Converted :data:`AS_STORED_BLOCK` samples at a time (each sample on its own, so the result
+    is the same), so that the temporaries stay small whatever the recording's length (the
+    whole-array steps took 4 times its size, a float64 copy among them); ``in_place``: written
+    over ``x`` (C-contiguous), which is returned."""
+    kind = encoding["encoding"]
+    if kind not in ("quantized", "float16"):
+        return x
+    scale = 1.0 / encoding["quantum_uv"] if kind == "quantized" else None  # as its metadata
+    check_range(x, kind, scale)
+    assert not in_place or (x.dtype == np.float32 and x.flags.c_contiguous)
+    src = x if in_place else np.ascontiguousarray(x)
+    out = x if in_place else np.empty(src.shape, np.float32)
+    flat_in, flat_out = src.reshape(-1), out.reshape(-1)  # (views: contiguous)
+    for a in range(0, flat_in.size, AS_STORED_BLOCK):
+        part = flat_in[a : a + AS_STORED_BLOCK]
+        if scale is not None:
+            ints = np.rint(np.multiply(part, np.float32(scale), dtype=np.float32)).astype("<i4")
+            flat_out[a : a + AS_STORED_BLOCK] = np.divide(ints, scale, dtype=np.float64)
+        else:
+            flat_out[a : a + AS_STORED_BLOCK] = part.astype(np.float16)
+    return out
 
 
 INT32_CODES = 2**31 - 256

@@ -32,9 +32,10 @@ UV_PER_UNIT = 100.0
 """The model's input unit is 0.1 mV: microvolts / 100 (LaBraM's signal contract)."""
 
 
-def to_model_units(x_uv: np.ndarray) -> np.ndarray:
-    """Microvolts -> model input units (0.1 mV). The one place where input scaling lives."""
-    return x_uv / np.float32(UV_PER_UNIT)
+def to_model_units(x_uv: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
+    """Microvolts -> model input units (0.1 mV). The one place where input scaling lives.
+    ``out``: where to write the result (``x_uv`` itself: in place)."""
+    return np.divide(x_uv, np.float32(UV_PER_UNIT), out=out)
 
 
 _Piece = tuple[int, int, int, int, "np.ndarray | None"]

@@ -119,7 +119,8 @@ def resolve_manifest(task: Task, corpus: str | None, mains: float | None) -> Man
 
 @dataclass
 class Windows:
-    """The windows of one recording: ``x (n, N, A, 200)`` in 0.1 mV and the channels."""
+    """The windows of one recording: ``x (n, N, A, 200)`` in 0.1 mV (a read-only view of the
+    recording's samples: windows that overlap share them) and the channels."""
 
     x: np.ndarray
     channels: np.ndarray  # (N,) vocabulary indices
@@ -156,10 +157,15 @@ def cut_windows(rec: Preprocessed, task: Task, settings: WindowSettings | None =
             rec.path,
             f"{rec.n_samples / PATCH_SIZE:.1f} s long, shorter than one {seconds} s window",
         )
-    data = to_model_units(rec.data[rows])  # (N, T)
-    x = np.stack([data[:, s : s + n] for s in starts]).reshape(
-        len(starts), len(rows), seconds, PATCH_SIZE
-    )
+    data = rec.data[rows]  # (N, T), the one copy: scaled in place, the windows are views of it
+    to_model_units(data, out=data)
+    s0, s1 = data.strides
+    x = np.lib.stride_tricks.as_strided(
+        data,
+        shape=(len(starts), len(rows), seconds, PATCH_SIZE),
+        strides=(stride * s1, s0, PATCH_SIZE * s1, s1),
+        writeable=False,
+    )  # (n, N, A, 200): window w starts at sample w * stride
     return Windows(x, index, [rec.channels[i] for i in rows], starts)
 
 
