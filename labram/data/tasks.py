@@ -180,10 +180,20 @@ def label_values(key: str, stores: Sequence[Store], task_name: str) -> list[str]
     return sorted(values)
 
 
+def label_key(name: str) -> str:
+    """The KEY of a task name ``label:KEY``; one line when it names none (``label:``)."""
+    key = name.split(":", 1)[1]
+    if not key:
+        raise UsageError(
+            f"task {name!r} names no label: give label:KEY, KEY a recording label of the stores"
+        )
+    return key
+
+
 def get_task(name: str, stores: Sequence[Store] = ()) -> Task:
     """A task by name (``tuab``, ``tuev``, ``seed_v``, ``mobi``, ``label:KEY``)."""
     if name.startswith("label:"):
-        key = name.split(":", 1)[1]
+        key = label_key(name)
         values = label_values(key, stores, name)
         if len(values) < 2:
             raise UsageError(
@@ -531,7 +541,7 @@ def checkpoint_task(name: str, stores: Sequence[Store], record: Any, *, source: 
         )
     if not name.startswith("label:"):
         return get_task(name)
-    key = name.split(":", 1)[1]
+    key = label_key(name)
     task = Task(
         name=name, kind=saved.kind, classes=saved.classes, window_seconds=None, label_key=key
     )

@@ -34,7 +34,7 @@ from eegprep.pipeline.recipe import Recipe
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.load import Loaded, check_windows_fit, load_model
 from labram.data.block_reader import to_model_units
-from labram.data.tasks import Task, check_outputs, get_task, task_from_record
+from labram.data.tasks import Task, check_outputs, get_task, label_key, task_from_record
 from labram.data.windows import WindowSettings, saved_windows, select_channels, window_seconds
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import PATCH_SIZE
@@ -54,7 +54,8 @@ def _task_by_name(name: str, n_outputs: int) -> Task:
         return get_task(name)
     kind = "binary" if n_outputs == 1 else "multiclass"
     classes = ("0", "1") if n_outputs == 1 else tuple(str(i) for i in range(n_outputs))
-    return Task(name=name, kind=kind, classes=classes, window_seconds=None, label_key=name[6:])
+    key = label_key(name)
+    return Task(name=name, kind=kind, classes=classes, window_seconds=None, label_key=key)
 
 
 def _run_folder_task(checkpoint: Path) -> str | None:

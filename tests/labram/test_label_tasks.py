@@ -227,3 +227,25 @@ def test_label_smoothing_is_the_tasks_unless_set_and_zero_turns_it_off() -> None
     z, one = torch.tensor([[1.5]]), torch.tensor([[1.0]])
     two_class = F.cross_entropy(torch.tensor([[0.0, 1.5]]), torch.tensor([1]), label_smoothing=0.2)
     assert torch.allclose(task_loss(with_smoothing(tuab, some), z, one), two_class)
+
+
+def test_a_label_task_naming_no_label_is_one_line_in_every_command(tmp_path: Path) -> None:
+    """``--task label:`` (no KEY): `labram predict` took it for a task on the label '' and
+    stopped on the mains of the 'folder' corpus; finetune and evaluate said the stores hold 0
+    values of label ''. Each now says the task names no label."""
+    from click.testing import CliRunner
+
+    from labram.checkpoints.layouts import save_ours
+    from labram.commands import labram_cli
+    from labram.model.classifier import LaBraMClassifier
+    from labram.model.config import model_config
+
+    want = "task 'label:' names no label: give label:KEY, KEY a recording label of the stores"
+    with pytest.raises(UsageError) as exc:
+        get_task("label:")
+    assert str(exc.value) == want
+    ckpt = tmp_path / "best.pt"
+    save_ours(LaBraMClassifier(model_config("tiny"), 1), ckpt)
+    args = ["predict", str(tmp_path / "x.edf"), "--checkpoint", str(ckpt), "--task", "label:"]
+    res = CliRunner().invoke(labram_cli, args)
+    assert res.exit_code == 2 and res.output.strip() == f"error: {want}", res.output
