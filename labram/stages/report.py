@@ -20,7 +20,7 @@ import math
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -233,9 +233,7 @@ def load_run(path: str | Path) -> RunFolder:
         results = _run_json(path / "results.json")
         parts = []
         for s in results.get("seeds", []):
-            folder = path / f"seed{s.get('seed')}"
-            if not folder.is_dir() and s.get("checkpoint"):
-                folder = Path(s["checkpoint"]).parent
+            folder = _seed_folder(path, s.get("seed"), s.get("checkpoint"))
             part = _part(_part_name(path, folder), folder, "metrics.json")
             part.metrics = {**s, **part.metrics}
             parts.append(part)
@@ -269,6 +267,26 @@ def load_run(path: str | Path) -> RunFolder:
             run.tokenizer = _run_json(path / "config.json").get(TOKENIZER_KEY)
     run.command, run.command_recorded = command_line(run)
     return run
+
+
+def _seed_folder(run: Path, seed: Any, checkpoint: Any) -> Path:
+    """The folder of one seed of the fine-tuning run folder ``run``: ``seed<N>``, else the
+    folder of the seed's ``checkpoint`` as it lies in ``run`` (``fold<k>/seed<N>``: its last
+    components, wherever the run was written or moved to). Never a folder outside ``run``: a
+    ``results.json`` from elsewhere named any path (``/home/you/other-run/seed0/best.pt``), and
+    the files there were read into the page."""
+    plain = run / f"seed{seed}"
+    if plain.is_dir() or not isinstance(checkpoint, str):
+        return plain
+    parts = PurePath(checkpoint).parent.parts
+    for k in (2, 1):  # fold<k>/seed<N>, then seed<N>
+        tail = parts[-k:] if len(parts) >= k else ()
+        if tail and all(p not in ("", ".", "..") and "/" not in p and "\\" not in p
+                        for p in tail):  # fmt: skip
+            folder = run.joinpath(*tail)
+            if folder.is_dir():
+                return folder
+    return plain
 
 
 def _is_pretrain_root(path: Path) -> bool:

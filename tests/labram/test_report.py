@@ -406,3 +406,35 @@ def test_damaged_run_folders_are_one_line_each_and_the_rest_is_reported(
     res = CliRunner().invoke(labram_cli, ["report", *map(str, bad), "--html", str(tmp_path / "q")])
     assert res.exit_code == 2 and res.output.count("error: ") == 4, res.output
     assert not (tmp_path / "q").exists()
+
+
+def test_a_seed_s_checkpoint_path_never_leads_the_report_out_of_its_run_folder(
+    tmp_path: Path,
+) -> None:
+    """A results.json from elsewhere whose seed has no seed<N>/ folder: the report read that
+    seed's files (metrics, config, command, log) from the folder of whatever path its
+    ``checkpoint`` named, into the page. Now a seed folder is looked for inside the run only,
+    by the checkpoint's last components: a fold's ``fold1/seed0`` is found there even after
+    the run was moved (it was looked for where the run had been)."""
+    other = tmp_path / "someone-elses" / "seed7"
+    other.mkdir(parents=True)
+    (other / "metrics.json").write_text('{"seed": 7, "test": {"auroc": 0.123456}}')
+    (other / "command.txt").write_text("labram finetune --secret-flag\n")
+    run = tmp_path / "run"
+    (run / "fold1" / "seed0").mkdir(parents=True)
+    (run / "fold1" / "seed0" / "metrics.json").write_text('{"seed": 0, "test": {"auroc": 0.75}}')
+    seeds = [
+        {"seed": 7, "checkpoint": str(other / "best.pt")},
+        {"seed": 0, "checkpoint": "/where/it/was/trained/fold1/seed0/best.pt"},
+        {"seed": 9, "checkpoint": "../../someone-elses/seed7/best.pt"},
+    ]
+    (run / "results.json").write_text(strict_json.dumps({"task": "tuab", "seeds": seeds}))
+    loaded = load_run(run)
+    folders = [p.path for p in loaded.parts]
+    assert folders == [run / "seed7", run / "fold1" / "seed0", run / "seed9"]
+    page = tmp_path / "p.html"
+    res = CliRunner().invoke(labram_cli, ["report", str(run), "--html", str(page)])
+    assert res.exit_code == 0, res.output
+    text = page.read_text()
+    assert "0.1235" not in text and "secret-flag" not in text
+    assert "0.7500" in text
