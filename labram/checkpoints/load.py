@@ -157,4 +157,30 @@ def check_windows_fit(
         )
 
 
-__all__ = ["Loaded", "backbone_model", "check_windows_fit", "load_model"]
+def check_finite_outputs(model: nn.Module, outputs: Any, *, source: str, where: str = "") -> None:
+    """Refuse, with one line naming the checkpoint, outputs of ``model`` (an array or tensor,
+    shape (n_windows, ...)) that are not all finite: weights that are finite but huge (a
+    crafted or damaged file: ``3e38``) overflow float32 in the forward pass, and NaN
+    probabilities were shown as a label (the first class, numpy's argmax of NaN), failed the
+    metrics with an internal error, or were written as embeddings (NaN, which also reads as
+    "not computed yet"). ``where``: what the windows are (`` of FILE``), for the message."""
+    import numpy as np
+
+    values = np.asarray(outputs.detach().cpu() if hasattr(outputs, "detach") else outputs)
+    finite = np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+    if finite.all():
+        return
+    largest, name = 0.0, "?"
+    for key, t in model.state_dict().items():
+        top = float(t.detach().abs().max()) if t.numel() and t.is_floating_point() else 0.0
+        if top > largest:
+            largest, name = top, key
+    raise CheckpointError(
+        f"{source}: the model's outputs are not finite (NaN or infinite) on {int((~finite).sum())}"
+        f" of {len(finite)} windows{where}: its weights overflow float32 (the largest, "
+        f"{largest:.3g}, in {name}); no output of it is shown or kept: use a checkpoint whose "
+        "weights are sound"
+    )
+
+
+__all__ = ["Loaded", "backbone_model", "check_finite_outputs", "check_windows_fit", "load_model"]

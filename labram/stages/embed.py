@@ -57,7 +57,13 @@ from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import named_error, replaced_atomically, write_problem
 from eegprep.store.reader import Store
-from labram.checkpoints.load import Loaded, backbone_model, check_windows_fit, load_model
+from labram.checkpoints.load import (
+    Loaded,
+    backbone_model,
+    check_finite_outputs,
+    check_windows_fit,
+    load_model,
+)
 from labram.data.block_reader import BlockReader
 from labram.data.store_set import given_names
 from labram.data.tasks import check_outputs
@@ -571,8 +577,10 @@ def _embed_chunk(
     cfg: EmbedConfig,
     device: torch.device,
     arrays: dict[str, Any],
+    source: str = "the checkpoint",
 ) -> None:
-    """Compute and write the windows ``ids`` (one chunk, consecutive)."""
+    """Compute and write the windows ``ids`` (one chunk, consecutive); ``source``: the
+    checkpoint, named when its outputs are not finite (nothing of the chunk is written)."""
     c0, n = int(ids[0]), len(ids)
     bufs: dict[str, np.ndarray] = {
         name: np.full((n, *arr.shape[1:]), arr.fill_value, arr.dtype)
@@ -584,6 +592,9 @@ def _embed_chunk(
             part = same[k : k + cfg.batch_size]
             batch = reader.batch(part)
             out = features(model, batch["x"].to(device), batch["channels"].to(device))
+            for name in ("pooled", "logits"):  # (NaN would also read as "not computed yet")
+                if name in out:
+                    check_finite_outputs(model, out[name], source=source)
             rows = part - c0
             bufs["embedding"][rows] = out["pooled"].float().cpu().numpy()
             if "logits" in bufs:
@@ -690,7 +701,9 @@ def embed(
         for c in todo:
             ids = np.arange(c * cfg.chunk_windows, min(len(index), (c + 1) * cfg.chunk_windows))
             try:
-                _embed_chunk(model, reader, ids, buckets, cfg, dinfo.device, arrays)
+                _embed_chunk(
+                    model, reader, ids, buckets, cfg, dinfo.device, arrays, str(checkpoint)
+                )
             except OSError as exc:  # zarr's chunk writes name no file: the store is the place
                 if dinfo.world_size == 1:  # (other ranks' writes in flight: their resume sweeps)
                     _left_behind(out)

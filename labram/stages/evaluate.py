@@ -20,6 +20,7 @@ from eegprep.base.validation import check_choice
 from eegprep.store.reader import Store
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import is_ours, ours_from
+from labram.checkpoints.load import check_finite_outputs
 from labram.checkpoints.safe_read import read_checkpoint
 from labram.data.protocols import TaskWindows, check_split_leakage, fold_indexes
 from labram.data.store_set import given_names
@@ -98,6 +99,7 @@ def evaluate(
     dev = setup(device).device
     model.to(dev)
     outputs, labels = predict(model, splits[split], batch_size=batch_size, device=dev)
+    check_finite_outputs(model, outputs, source=str(checkpoint), where=f" of the {split} split")
     metrics = score(task, outputs, labels)
     return {
         "task": task.name,

@@ -32,7 +32,7 @@ from eegprep.corpus.manifest import Manifest, available, load_manifest
 from eegprep.ingestion.inmemory import Preprocessed, read_preprocessed
 from eegprep.pipeline.recipe import Recipe
 from labram.checkpoints.errors import CheckpointError
-from labram.checkpoints.load import Loaded, check_windows_fit, load_model
+from labram.checkpoints.load import Loaded, check_finite_outputs, check_windows_fit, load_model
 from labram.data.block_reader import to_model_units
 from labram.data.tasks import Task, check_outputs, get_task, label_key, task_from_record
 from labram.data.windows import WindowSettings, saved_windows, select_channels, window_seconds
@@ -240,9 +240,9 @@ def predict_recording(
     the checkpoint, named when its model cannot embed the windows)."""
     w = cut_windows(rec, task, settings)
     check_windows_fit(model, w.channels, w.x.shape[2], source=source, names=w.names)
-    probs = to_probabilities(
-        task, run_model(model, w, batch_size=batch_size, device=device or torch.device("cpu"))
-    )
+    logits = run_model(model, w, batch_size=batch_size, device=device or torch.device("cpu"))
+    check_finite_outputs(model, logits, source=source)  # (the file's line names the file)
+    probs = to_probabilities(task, logits)
     names = class_names(task, probs.shape[1])
     seconds = w.x.shape[2]
     windows = [

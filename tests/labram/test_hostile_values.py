@@ -258,3 +258,53 @@ def test_no_run_folder_nor_page_inside_an_embeddings_store(
         f"error: --out {out}: inside the Zarr store {emb}; a run folder must not be written "
         "among a store's objects: pick another --out"
     )
+
+
+# ---- outputs that are not finite ---------------------------------------------------------
+
+
+def test_a_model_whose_outputs_overflow_is_one_line_in_every_command(
+    tuab: str, tmp_path: Path
+) -> None:
+    """Weights that are finite (the checkpoint checks pass) but huge (3e38) overflow float32 in
+    the forward pass: `predict` showed NaN probabilities labelled with the first class (exit
+    0), `evaluate` and `report --predict` stopped with an internal error (sklearn's "Input
+    contains NaN"), `embed` wrote NaN logits (which also read as "not computed yet"). Each is
+    now one line naming the checkpoint and the largest weight; nothing of it is kept."""
+    import torch
+
+    from eegprep.ingestion.inmemory import Preprocessed
+    from eegprep.pipeline.channels import VOCABULARY
+    from labram.checkpoints.errors import CheckpointError
+    from labram.checkpoints.layouts import save_ours
+    from labram.data.tasks import get_task
+    from labram.model.classifier import LaBraMClassifier
+    from labram.model.config import model_config
+    from labram.stages.predict import predict_recording
+    from labram.stages.predictions import FILENAME, predict_checkpoint
+
+    torch.manual_seed(0)
+    clf = LaBraMClassifier(model_config("tiny"), 1)
+    with torch.no_grad():
+        clf.head.weight.fill_(3e38)
+    ckpt = tmp_path / "seed0" / "best.pt"
+    save_ours(clf, ckpt)
+    want = rf"{ckpt}: the model's outputs are not finite .*largest, 3e\+38, in head\.weight"
+    task = get_task("tuab")
+    names = list(task.channels or ())
+    x = np.random.default_rng(0).standard_normal((len(names), 200 * 20)).astype(np.float32)
+    rec = Preprocessed("r.edf", x * 30, names, [VOCABULARY.index(n) for n in names], 200.0)
+    with pytest.raises(CheckpointError, match=want):
+        predict_recording(clf, task, rec, source=str(ckpt))
+    with pytest.raises(CheckpointError, match=want):
+        predict_checkpoint(ckpt, [tuab], "tuab", device="cpu")
+    assert not (ckpt.parent / FILENAME).exists()
+    common = ["--store", tuab, "--task", "tuab", "--checkpoint", str(ckpt), "--device", "cpu"]
+    for args in (["evaluate", *common], ["embed", *common, "--out", str(tmp_path / "e.zarr")]):
+        res = CliRunner().invoke(labram_cli, ["-q", *args])
+        assert res.exit_code == 2, (args[0], res.output)
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: {ckpt}: the model's outputs"), (
+            args[0],
+            lines,
+        )
