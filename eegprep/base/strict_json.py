@@ -57,7 +57,7 @@ def loads_zarr_json(
         doc = json.loads(
             data, parse_constant=_Loose, parse_float=_loose_float, parse_int=_loose_int
         )
-        attrs = doc["attributes"] if isinstance(doc, dict) else None
+        attrs = doc.get("attributes") if isinstance(doc, dict) else None  # (a key renamed)
         if not isinstance(attrs, dict) or any(
             _holds_loose(v) for k, v in doc.items() if k != "attributes"
         ):

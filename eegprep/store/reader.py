@@ -41,7 +41,7 @@ from eegprep.base.gc_pause import gc_paused
 from eegprep.base.regular_files import not_a_folder
 from eegprep.base.sealed import KEY as SEAL_KEY
 from eegprep.base.sealed import seal_problem
-from eegprep.store.added_attrs import foreign_keys
+from eegprep.store.added_attrs import array_keys, foreign_keys, without_added
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import group_record_problem, holds_no_record
 from eegprep.store.index import INDEX_DIR, read_entries
@@ -435,10 +435,24 @@ class Store:
         return self._readers[rid]
 
     def read_target(self, rid: str, name: str) -> np.ndarray:
-        """A time series stored beside the EEG (MoBI joint angles, say), at the store rate."""
+        """A time series stored beside the EEG (MoBI joint angles, say), at the store rate:
+        float32, shape ``(n_rows, n_samples)``.
+
+        Raises :class:`UsageError` when the record names no target ``name``, and
+        :class:`StoreFormatError` (one line) when the target cannot be read or its
+        ``zarr.json`` is not what eegprep writes for the record (a flipped bit in its data type
+        or a codec would give other values; :mod:`eegprep.store.array_docs`)."""
         import zarr
 
         group = self._checked_recording(rid).group
+        record = self._record(rid)
+        targets = [str(t) for t in record.get("targets") or []]
+        if name not in targets:
+            raise UsageError(
+                f"{self.display}: {rid}: no target {name!r}; its record names "
+                f"{', '.join(map(repr, targets)) or 'none'}"
+            )
+        self._check_target_document(rid, group, name, record)
         try:
             if self._root is None:
                 self._root = zarr.open_group(self._loc.zarr_store(read_only=True), mode="r")
@@ -450,6 +464,26 @@ class Store:
                 f"{self.display}: {rid}: target {name!r} unreadable "
                 f"({type(exc).__name__}: {exc}); run `eegprep validate`"
             ) from exc
+
+    def _check_target_document(
+        self, rid: str, group: str, name: str, record: dict[str, Any]
+    ) -> None:
+        """Refuse, in one line, a target whose ``zarr.json`` (less attributes another program
+        added) differs from what eegprep writes for ``record``; a missing or unparsable one is
+        left to zarr's read (the same error)."""
+        from eegprep.store.array_docs import document_problem
+
+        try:
+            doc, _ = without_added(self._loc.read_bytes(group, name, "zarr.json"), array_keys(name))
+        except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+            return
+        differs = document_problem(record, name, doc)
+        if differs is not None:
+            where = self._loc.shown(self._loc.path(group, name, "zarr.json"))
+            raise StoreFormatError(
+                f"{self.display}: {rid}: {where}: not the metadata eegprep writes for this "
+                f"recording ({differs}): damaged; run `eegprep validate`"
+            )
 
     def reports(self) -> list[dict[str, Any]]:
         """Ingest reports saved in the store, oldest first. A damaged one (cut short, a flipped

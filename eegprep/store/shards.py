@@ -44,6 +44,8 @@ from eegprep.store.encoding import check_range, limit_uv
 from eegprep.store.fs import Location
 
 MISSING = np.uint64(2**64 - 1)  # the index's offset and length of a chunk that is not stored
+CHUNK_SECONDS = 60  # one chunk = all channels x 60 s: one read call serves many windows
+SHARD_CHUNKS = 30  # one shard object = 30 chunks (30 min): few files per recording
 
 BLOSC: dict[str, tuple[Literal["lz4", "lz4hc", "zstd"], int]] = {
     "quantized": ("lz4", 5),
@@ -236,12 +238,13 @@ def _array_doc(
     codecs: list[dict[str, Any]],
     attributes: dict[str, Any],
     dimension_names: list[str],
+    separator: str = CHUNK_SEPARATOR,
 ) -> dict[str, Any]:
     return {
         "shape": shape,
         "data_type": data_type,
         "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": chunk_shape}},
-        "chunk_key_encoding": {"name": "default", "configuration": {"separator": CHUNK_SEPARATOR}},
+        "chunk_key_encoding": {"name": "default", "configuration": {"separator": separator}},
         "fill_value": fill_value,
         "codecs": codecs,
         "attributes": attributes,
@@ -303,6 +306,24 @@ def metadata_documents(layout: Layout, n_samples: int) -> dict[str, dict[str, An
             dimension_names=["time"],
         ),
     }
+
+
+def target_document(name: str, n_rows: int, n_samples: int, chunk: int) -> dict[str, Any]:
+    """The ``zarr.json`` zarr writes for the target series ``name`` that
+    :func:`~eegprep.store.writer.write_recording` creates: float32, shape ``(n_rows,
+    n_samples)``, chunks of ``(n_rows, chunk)`` samples (``chunk``: samples, a ``data``
+    chunk's), Blosc as float32 ``data`` then a CRC-32C, zarr's default ``/`` separator, no
+    attributes (``tests/eegprep/test_shards.py`` checks it against the writer's)."""
+    return _array_doc(
+        shape=[n_rows, n_samples],
+        data_type="float32",
+        chunk_shape=[n_rows, chunk],
+        fill_value=0.0,
+        codecs=[_BYTES, _blosc_doc("float32", 4), _CRC],
+        attributes={},
+        dimension_names=[f"{name}_channel", "time"],
+        separator="/",
+    )
 
 
 def write_group(

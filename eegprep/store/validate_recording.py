@@ -27,6 +27,7 @@ import numpy as np
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError
 from eegprep.store.added_attrs import added_notes, array_keys, shown_keys, without_added
+from eegprep.store.array_docs import document_problem
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import added_keys, differing_keys, not_a_group
 from eegprep.store.shard_reader import ShardReader
@@ -236,13 +237,11 @@ def _array_documents(
     notes: list[str],
 ) -> None:
     """Each array's ``zarr.json`` less the attributes another program added (a note in
-    ``notes``, none of a document found damaged). ``data``, ``channel`` and ``time``'s must then
-    be the documents eegprep writes for the record (no checksum covers them; a flipped bit in a
-    codec's settings can change how zarr and xarray decode every sample). Records of versions
-    that state no ``encoding`` are not compared, nor are the target series' documents (zarr's:
-    :func:`_targets` checks their shape); the earlier variants of the documents (no CRC-32C
-    codecs, Blosc zstd level 3 for the quantized encoding) are accepted."""
-    wanted = _documents(record)
+    ``notes``, none of a document found damaged) must be the document eegprep writes for the
+    record (:mod:`eegprep.store.array_docs`: ``data``, ``channel``, ``time`` and each target
+    series; no checksum covers them, and a flipped bit in a codec's settings can change how
+    zarr and xarray decode every sample). Records of versions that state no ``encoding`` are
+    not compared (:func:`_targets` checks their targets' shape)."""
     for name in ["data", "channel", "time", *(str(t) for t in record.get("targets") or [])]:
         where = f"{group}/{name}/zarr.json"
         if any(where in p or f"target {name!r}" in p for p in out):
@@ -251,59 +250,12 @@ def _array_documents(
             doc, added = without_added(loc.read_bytes(group, name, "zarr.json"), array_keys(name))
         except (OSError, ValueError, UnicodeDecodeError, RecursionError):
             continue  # the check of that array reports it
-        want = wanted.get(name)
-        if want is not None and doc not in _variants(want):
-            out.append(f"{rid}: {where} is not the metadata eegprep writes for this record "
-                       f"(damaged; {REPAIR})")  # fmt: skip
+        differs = document_problem(record, name, doc)
+        if differs is not None:
+            out.append(f"{rid}: {where} is not the metadata eegprep writes for this record: "
+                       f"{differs} (damaged; {REPAIR})")  # fmt: skip
         else:
             notes += added_notes(where, added)
-
-
-def _documents(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The ``zarr.json`` documents eegprep writes for ``record``'s ``data``, ``channel`` and
-    ``time`` (:func:`~eegprep.store.shards.metadata_documents`); none for a record of a version
-    that states no ``encoding``."""
-    from eegprep.store.shards import Layout, metadata_documents
-    from eegprep.store.writer import CHUNK_SECONDS, SHARD_CHUNKS
-
-    encoding = record.get("encoding")
-    if encoding not in ("float32", "float16", "quantized"):
-        return {}
-    sfreq = float(record["sfreq"])
-    chunk = int(CHUNK_SECONDS * sfreq)
-    quantum = record.get("quantum_uv") if encoding == "quantized" else None
-    layout = Layout(len(record["channels"]), sfreq, encoding, quantum, chunk, chunk * SHARD_CHUNKS)
-    return metadata_documents(layout, int(record["n_samples"]))
-
-
-def _variants(doc: dict[str, Any]) -> list[Any]:
-    """``doc`` and the forms earlier eegprep versions wrote of it."""
-
-    def edit(node: Any, crc: bool, zstd: bool) -> Any:
-        if isinstance(node, dict):
-            if zstd and node.get("name") == "blosc":
-                return {**node, "configuration": {**node["configuration"], "cname": "zstd",
-                                                  "clevel": 3}}  # fmt: skip
-            return {k: edit(v, crc, zstd) for k, v in node.items()}
-        if isinstance(node, list):
-            return [edit(x, crc, zstd) for x in node if crc or x != {"name": "crc32c"}]
-        return node
-
-    forms = [edit(doc, crc, zstd) for crc in (True, False) for zstd in (False, True)]
-    return forms + [_names_zstd(form) for form in forms if _names_zstd(form) != form]
-
-
-_VLEN = {"name": "vlen-utf8", "configuration": {}}
-_NAMES_ZSTD = {"name": "zstd", "configuration": {"level": 0, "checksum": False}}
-
-
-def _names_zstd(doc: dict[str, Any]) -> dict[str, Any]:
-    """The ``channel`` array's document as earlier versions wrote it: its names compressed with
-    zstd after ``vlen-utf8`` (the other arrays' documents are returned unchanged)."""
-    codecs = doc.get("codecs")
-    if not isinstance(codecs, list) or codecs[:1] != [_VLEN]:
-        return doc
-    return {**doc, "codecs": [_VLEN, _NAMES_ZSTD, *codecs[1:]]}
 
 
 def _data_with_zarr(

@@ -66,10 +66,16 @@ from eegprep.store.retired_list import (
     retired_entries,
     retired_record,
 )
-from eegprep.store.shards import Layout, ShardWriter, put, write_group, zarr_compressors
+from eegprep.store.shards import (
+    CHUNK_SECONDS,
+    SHARD_CHUNKS,
+    Layout,
+    ShardWriter,
+    put,
+    write_group,
+    zarr_compressors,
+)
 
-CHUNK_SECONDS = 60  # one chunk = all channels x 60 s: one read call serves many windows
-SHARD_CHUNKS = 30  # one shard object = 30 chunks (30 min): few files per recording
 STAGING = ("_eegprep", "staging")
 FLOCK = ("_eegprep", "lock.flock")  # held with flock while a local store is written
 REMOVED = "removed.json"  # in a recording group: removed by --prune, never relisted

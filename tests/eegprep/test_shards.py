@@ -344,3 +344,20 @@ def test_metadata_documents_are_zarrs_own(seed: int) -> None:
         )
         assert ours[name] == theirs, name
         assert json.loads(json.dumps(ours[name])) == theirs  # what is written reads back the same
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize(("rows", "n_samples", "sfreq"), [(1, 0, 200.0), (12, 2000, 200.0),
+                                                          (3, 30_001, 173.61)])  # fmt: skip
+def test_target_document_is_what_the_writer_writes(tmp_path, rows, n_samples, sfreq):
+    """A target series' ``zarr.json`` as :func:`target_document` builds it (what validate and
+    ``read_target`` compare with) is the one ``write_recording`` has zarr write."""
+    from eegprep.store.shards import CHUNK_SECONDS, target_document
+    from eegprep.store.writer import write_recording
+
+    values = np.ones((rows, n_samples), dtype=np.float32)
+    blocks = iter([np.zeros((2, n_samples), dtype=np.float32)])
+    write_recording(str(tmp_path), "g", record=None, channels=["C3", "C4"], n_samples=n_samples,
+                    blocks=blocks, sfreq=sfreq, targets={"joints": values})  # fmt: skip
+    found = json.loads((tmp_path / "g" / "joints" / "zarr.json").read_text())
+    assert found == target_document("joints", rows, n_samples, int(CHUNK_SECONDS * sfreq))

@@ -417,3 +417,116 @@ def test_a_flipped_bit_in_what_eegprep_wrote_of_an_array_is_damage_beside_added_
         assert problems and all(p.startswith("folder/a: ") for p in problems), case
         assert not any(f"{GROUP}/{name}/" in n for n in notes), (case, notes)
         path.write_bytes(blob)
+
+
+TARGET = "joints"  # the mobi fixture's target series
+
+
+def test_a_flipped_bit_in_what_eegprep_wrote_of_a_target_is_damage_beside_added_ones(
+    targets: Path, tmp_path: Path
+) -> None:
+    """100 single bits, drawn at random (seeded) from what eegprep wrote in a target series'
+    ``zarr.json`` (its data type, codecs, chunk grid, chunk key separator, fill value, shape,
+    dimension names: all but the attributes another program added beside them), each flipped
+    alone: every one is damage to the recording, and ``read_target`` refuses it in one line.
+    Before, only the shape's last number was compared: a flipped separator or row count read
+    zeros in place of the samples, unsaid."""
+    copy = tmp_path / "s.zarr"
+    shutil.copytree(targets, copy)
+    loc = Location.parse(str(copy))
+    store = open_store(copy)
+    rid = sorted(r.id for r in store)[0]
+    record, group = dict(store.index_rows()[rid]), store.recording(rid).group
+    path = copy / group / TARGET / "zarr.json"
+    blob, lo, hi = with_added(path.read_bytes())
+    path.write_bytes(blob)
+    notes: list[str] = []
+    assert recording_problems(loc, record, notes=notes) == []
+    assert notes == [note(f"{group}/{TARGET}/zarr.json", "_ARRAY_DIMENSIONS, note, odd")]
+    rng = random.Random(77)
+    for _ in range(100):
+        at = rng.randrange(len(blob) - (hi - lo))
+        at += (hi - lo) if at >= lo else 0  # (outside the added text)
+        flipped = bytearray(blob)
+        flipped[at] ^= 1 << rng.randrange(8)
+        path.write_bytes(bytes(flipped))
+        notes = []
+        problems = recording_problems(loc, record, notes=notes)
+        case = (at, bytes(flipped[max(at - 20, 0) : at + 20]))
+        assert problems and all(p.startswith(f"{rid}: ") for p in problems), case
+        assert not any(f"{group}/{TARGET}/" in n for n in notes), (case, notes)
+        with pytest.raises(StoreFormatError) as caught:
+            open_store(copy).read_target(rid, TARGET)
+        assert "\n" not in str(caught.value) and TARGET in str(caught.value), case
+    path.write_bytes(blob)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        (
+            b'"data_type": "float32"',
+            b'"data_type": "int32"',
+            "data_type 'int32', eegprep writes 'float32'",
+        ),
+        (b'"endian": "little"', b'"endian": "big"', "endian 'big', eegprep writes 'little'"),
+    ],
+)
+def test_a_target_of_another_data_type_or_codec_is_damage_and_never_read(
+    targets: Path, tmp_path: Path, old: bytes, new: bytes, says: str
+) -> None:
+    """A target whose ``zarr.json`` states another data type or byte order: zarr decodes its
+    (intact, checksummed) chunk as that and ``read_target`` returned other numbers; ``validate``
+    said nothing. Now ``validate`` names the array and what differs, and exits 1, and
+    ``read_target`` raises one line."""
+    copy = tmp_path / "s.zarr"
+    shutil.copytree(targets, copy)
+    store = open_store(copy)
+    rid = sorted(r.id for r in store)[0]
+    group = store.recording(rid).group
+    rel = copy / group / TARGET / "zarr.json"
+    rel.write_bytes(rel.read_bytes().replace(old, new))
+    res = CliRunner().invoke(eegprep_cli, ["validate", str(copy)])
+    assert res.exit_code == 1, res.output
+    lines = [ln for ln in res.output.splitlines() if f"{group}/{TARGET}/zarr.json" in ln]
+    assert len(lines) == 1 and says in lines[0], res.output
+    with pytest.raises(StoreFormatError, match=f"{TARGET}/zarr.json: not the metadata") as caught:
+        open_store(copy).read_target(rid, TARGET)
+    assert "\n" not in str(caught.value) and says in str(caught.value)
+
+
+def test_read_target_refuses_a_name_the_record_does_not_name(targets: Path) -> None:
+    """``read_target(rid, "data")`` read the EEG through zarr as if it were a target; a name
+    that is no target is a usage error naming the record's targets."""
+    from eegprep.base.errors import UsageError
+
+    store = open_store(targets)
+    rid = sorted(r.id for r in store)[0]
+    for name in ("data", "time", "nope"):
+        with pytest.raises(UsageError, match=f"no target '{name}'; its record names 'joints'"):
+            store.read_target(rid, name)
+
+
+def test_a_target_as_earlier_versions_wrote_it_is_no_damage(targets: Path, tmp_path: Path) -> None:
+    """Versions before the chunk checksums wrote a target with Blosc alone (no ``crc32c``
+    codec): that form of the document validates clean and reads, as ``data``'s does."""
+    from zarr.codecs import BloscCodec
+
+    copy = tmp_path / "s.zarr"
+    shutil.copytree(targets, copy)
+    store = open_store(copy)
+    rid = sorted(r.id for r in store)[0]
+    group, want = store.recording(rid).group, store.read_target(rid, TARGET)
+    shutil.rmtree(copy / group / TARGET)
+    array = zarr.open_group(str(copy / group), mode="r+").create_array(
+        TARGET,
+        shape=want.shape,
+        chunks=(want.shape[0], 12000),
+        dtype=np.float32,
+        compressors=[BloscCodec(cname="lz4", clevel=5, shuffle="bitshuffle")],
+        dimension_names=(f"{TARGET}_channel", "time"),
+    )
+    array[...] = want
+    assert "crc32c" not in (copy / group / TARGET / "zarr.json").read_text()
+    assert check_store(str(copy)).problems == []
+    np.testing.assert_array_equal(open_store(copy).read_target(rid, TARGET), want)

@@ -125,3 +125,28 @@ def test_a_group_relisted_as_it_holds_its_record(tmp_path: Path) -> None:
     assert rep.n_ingested == 0 and "folder/r0: listed again" in str(rep.warnings)
     np.testing.assert_array_equal(open_store(out).read("folder/r0"), original["folder/r0"])
     assert validate(str(out)) == (4, [])
+
+
+def test_repair_reingests_a_recording_whose_target_metadata_is_damaged(tmp_path: Path) -> None:
+    """A target series' ``zarr.json`` stating another byte order (its chunk intact) is damage
+    that ``validate`` flags; ``--repair`` writes that recording again, and its target reads as
+    it was ingested."""
+    from eegprep.ingestion.driver import IngestConfig, ingest
+    from eegprep.testing.fixtures import write_fixture
+
+    src, out = write_fixture("mobi", tmp_path / "src"), tmp_path / "s.zarr"
+    ingest("mobi", src=src, out=out, config=IngestConfig(workers=0, progress=False))
+    store = open_store(out)
+    original = {r.id: store.read_target(r.id, "joints") for r in store}
+    rid = sorted(original)[0]
+    meta = out / store.recording(rid).group / "joints" / "zarr.json"
+    meta.write_bytes(meta.read_bytes().replace(b'"little"', b'"big"'))
+    n, problems = validate(str(out))
+    assert n == 2 and [p.split(":", 1)[0] for p in problems] == [rid], problems
+    config = IngestConfig(workers=0, progress=False, repair=True)
+    rep = ingest("mobi", src=src, out=out, config=config)
+    assert (rep.n_ingested, rep.n_current, rep.failed) == (1, 1, [])
+    assert validate(str(out)) == (2, [])
+    store = open_store(out)
+    for rid, joints in original.items():
+        np.testing.assert_array_equal(store.read_target(rid, "joints"), joints)
