@@ -30,7 +30,7 @@ def expected_documents(record: dict[str, Any], name: str, found: Any) -> list[An
 
     ``found`` (the document in the store, less added attributes) gives a target's row count.
     """
-    if record.get("encoding") not in ENCODINGS:
+    if record.get("encoding") not in ENCODINGS or not _usable(record):
         return None
     if name in ("data", "channel", "time"):
         return _variants(_documents(record)[name])
@@ -42,6 +42,25 @@ def expected_documents(record: dict[str, Any], name: str, found: Any) -> list[An
     rows = shape[0] if isinstance(shape, list) and shape and isinstance(shape[0], int) else -1
     chunk = int(CHUNK_SECONDS * float(record["sfreq"]))
     return _variants(target_document(name, rows, int(record["n_samples"]), chunk))
+
+
+def _usable(record: dict[str, Any]) -> bool:
+    """Whether the record's fields the documents are built from have their types (a record
+    whose own fields are damaged is reported by the checks that read them)."""
+    sfreq, n_samples, channels = (
+        record.get("sfreq"),
+        record.get("n_samples"),
+        record.get("channels"),
+    )
+    return (
+        isinstance(sfreq, (int, float))
+        and not isinstance(sfreq, bool)
+        and sfreq > 0
+        and isinstance(n_samples, int)
+        and not isinstance(n_samples, bool)
+        and n_samples >= 0
+        and isinstance(channels, list)
+    )
 
 
 def document_problem(record: dict[str, Any], name: str, found: Any) -> str | None:
@@ -103,9 +122,10 @@ def _difference(found: Any, want: Any, path: str) -> str | None:
         if len(found) != len(want):
             return f"{path} of {len(found)} items, eegprep writes {len(want)}"
         return None
+    differs = f"{path or 'the document'} {_shown(found)}, eegprep writes {_shown(want)}"
     if type(found) is not type(want) and not {type(found), type(want)} <= {int, float}:
-        return f"{path} {_shown(found)}, eegprep writes {_shown(want)}"
-    return None if found == want else f"{path} {_shown(found)}, eegprep writes {_shown(want)}"
+        return differs
+    return None if found == want else differs
 
 
 def _documents(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
