@@ -279,14 +279,24 @@ def _check_same_kind(path: str | os.PathLike[str], data: bytes) -> None:
 FileVersion = tuple[int, int, int, int]
 """``(mtime ns, size bytes, ctime ns, inode)``: what tells one version of a file from another
 without reading it. The ctime (set by every write and ``utime``, settable by no program) and
-inode keep a file rewritten with its size and mtime restored from passing for the old one."""
+inode keep a file rewritten with its size and mtime restored from passing for the old one.
+Each is a signed 64-bit integer (:func:`as_int64`), so that strict JSON holds it."""
+
+
+def as_int64(n: int) -> int:
+    """``n`` as the signed 64-bit integer of its low 64 bits (two's complement): a time in ns
+    after 2262 or before 1677 (ext4 dates files up to 2446, btrfs further) and an inode above
+    2^63 (some network file systems) fit a store's strict JSON, and two values stay apart
+    unless they differ by a multiple of 2^64 (584 years of ns)."""
+    return ((n + 2**63) % 2**64) - 2**63
 
 
 def file_version(path: str | os.PathLike[str]) -> FileVersion:
     """:data:`FileVersion` of ``path`` (``OSError`` when it cannot be stat-ed): the key of every
-    in-process cache of a parsed file."""
+    in-process cache of a parsed file, and the stamps an ingest keeps of a source file. A file
+    dated past 2262 was refused as a record field 'which the store cannot hold'."""
     st = os.stat(path)
-    return (st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino)
+    return (as_int64(st.st_mtime_ns), st.st_size, as_int64(st.st_ctime_ns), as_int64(st.st_ino))
 
 
 def as_text(text: str) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 
 import blake3
 
-from eegprep.base.files import file_version
+from eegprep.base.files import as_int64, file_version
 from eegprep.base.regular_files import open_regular
 from eegprep.corpus.discover import SourceItem
 from eegprep.corpus.locate import existing_sidecars, wanted_sidecars
@@ -76,10 +76,13 @@ class FileStamp:
 
     def row(self) -> list[Any]:
         """``[path, size, mtime_ns, ctime_ns, inode]``: what :mod:`~eegprep.ingestion.seen_files`
-        keeps; an inode beyond int64 (some network file systems) as its two's complement, so
-        that strict JSON holds it."""
-        inode = self.inode - (1 << 64) if self.inode >= 1 << 63 else self.inode
-        return [self.path, self.size, self.mtime_ns, self.ctime_ns, inode]
+        keeps; each number within int64 (:func:`~eegprep.base.files.as_int64`), so that
+        strict JSON holds it."""
+        return [
+            self.path,
+            self.size,
+            *(as_int64(n) for n in (self.mtime_ns, self.ctime_ns, self.inode)),
+        ]
 
 
 def stamp_files(root: str, rels: list[str]) -> tuple[FileStamp, ...]:

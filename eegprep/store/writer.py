@@ -55,7 +55,7 @@ from eegprep.store.lock_file import (
     sweep_claims,
     take_over_remote_lock,
 )
-from eegprep.store.reader import FORMAT, FORMAT_VERSION, read_root_attrs
+from eegprep.store.reader import FORMAT, FORMAT_VERSION, next_report_name, read_root_attrs
 from eegprep.store.record import RecordingRecord
 from eegprep.store.retired_list import (
     RECORD,
@@ -690,7 +690,7 @@ class StoreWriter:
         return out
 
     def save_report(self, report: dict[str, Any]) -> str:
-        name = time.strftime("ingest-%Y%m%dT%H%M%S", time.gmtime()) + f"-{os.getpid()}.json"
+        name = next_report_name(self.loc)
         data = json.dumps(seal(report), indent=2, allow_nan=False).encode()  # validate checks it
         self.loc.write_bytes(data, *REPORTS, name)
         return self.loc.path(*REPORTS, name)
