@@ -28,10 +28,37 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 1
 
 
+@contextlib.contextmanager
+def click_output_named() -> Iterator[None]:
+    """While click parses a command line it writes ``--help`` and ``--version`` to the standard
+    output itself, past :func:`say`: an ``OSError`` of such a write (a full device) is raised
+    again naming the standard output's file, as :func:`say` names it (a reader gone, a
+    ``BrokenPipeError``, is left as it is)."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        if exc.filename is not None or exc.errno is None:
+            raise
+        raise OSError(exc.errno, exc.strerror, _output_name(False)) from exc
+
+
 class CitingCommand(click.Command):
     """A command whose help, where it cites a page under ``docs/``, ends with where those pages are
     on this installation: a wheel carries them inside the package (``eegprep/docs/``), not in a
-    ``docs/`` folder beside where the user runs."""
+    ``docs/`` folder beside where the user runs; its ``--help`` written to a full device names
+    the standard output (:func:`click_output_named`)."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        with click_output_named():
+            return super().make_context(info_name, args, parent=parent, **extra)
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_epilog(ctx, formatter)
@@ -122,7 +149,8 @@ class OneLineErrors(click.Group):
     ) -> click.Context:
         argv = [info_name or "", *args]  # as given, before click consumes them
         try:
-            ctx = super().make_context(info_name, args, parent=parent, **extra)
+            with click_output_named():
+                ctx = super().make_context(info_name, args, parent=parent, **extra)
             if parent is None:
                 ctx.meta["argv"] = argv  # what a run folder records (command.txt)
             return ctx
@@ -130,6 +158,10 @@ class OneLineErrors(click.Group):
             raise
         except click.ClickException as exc:  # the group's own options: `eegprep --bogus`
             click_error(exc)
+        except OSError as exc:  # `eegprep --help` or `--version` written where it cannot be
+            if parent is not None:
+                raise  # (a subgroup's: the group above says it)
+            output_failed(exc)
 
     def invoke(self, ctx: click.Context) -> Any:
         with stop_on_signals():  # Ctrl-C, `kill`, a closed terminal: one line, work kept
@@ -165,8 +197,7 @@ class OneLineErrors(click.Group):
         except KeyboardInterrupt as exc:  # Ctrl-C: not click's "Aborted!" with a bug's status 1
             _stopped(ctx, exc.name if isinstance(exc, Terminated) else "SIGINT")
         except BrokenPipeError:  # `eegprep ingest ... | head -1`: the reader left, not a bug
-            _quiet_stdout()
-            sys.exit(EXIT_BROKEN_PIPE)
+            output_failed(BrokenPipeError())
         except OSError as exc:
             _exit_if_stopped(ctx)  # what a signal became on its way up (a library wrapped it)
             line = place_problem(exc)
@@ -338,6 +369,21 @@ EXIT_BROKEN_PIPE = 141
 reports a process killed by it)."""
 
 
+def output_failed(exc: OSError) -> NoReturn:
+    """End a command whose standard output failed before its group could say so (click's own
+    ``--help`` or ``--version``): a reader gone is a quiet exit with status 141; a write the
+    place refused (a full device) one ``error:`` line naming it, status 2; anything else a bug.
+    """
+    if isinstance(exc, BrokenPipeError):
+        _quiet_stdout()
+        sys.exit(EXIT_BROKEN_PIPE)
+    line = place_problem(exc)
+    if line is None:
+        raise exc
+    say(f"error: {one_line(line)}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
 def _quiet_stdout() -> None:
     """Point stdout at the null device, so that the interpreter's final flush of what is left
     for the closed pipe raises nothing more."""
@@ -412,12 +458,27 @@ def say(text: object = "", *, err: bool = False, info: bool = False) -> None:
             return
     try:
         click.echo(shown_line(str(text)), err=err)
-    except BrokenPipeError:
-        raise
-    except OSError as exc:  # output redirected to a full disk: name where it went
+    except OSError as exc:
+        if err:  # a standard error that cannot be written (a full device, a reader gone):
+            _quiet_stderr()  # nothing can be said; the exit status still tells
+            return
+        if isinstance(exc, BrokenPipeError):
+            raise
         if exc.filename is not None or exc.errno is None:
             raise
-        raise OSError(exc.errno, exc.strerror, _output_name(err)) from exc
+        raise OSError(exc.errno, exc.strerror, _output_name(err)) from exc  # (a full disk)
+
+
+def _quiet_stderr() -> None:
+    """Point the standard error at the null device: what is left of a line that could not be
+    written is dropped, and neither a later line nor the interpreter's final flush fails
+    (Python would end with status 120, or print a traceback of the failure there)."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stderr.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _output_name(err: bool) -> str:
