@@ -8,7 +8,8 @@ Looked up in order:
    no two corpora share one (:func:`env_var`);
 3. the config file (``$EEGPREP_CONFIG``, else ``$XDG_CONFIG_HOME/eegprep/config.toml``, else
    ``~/.config/eegprep/config.toml``; a relative ``XDG_CONFIG_HOME`` is ignored, as the XDG
-   base directory specification says)::
+   base directory specification says, and a relative ``HOME``, or none, is one line naming it:
+   :mod:`eegprep.base.home`)::
 
        [corpora]
        tuh = "/data/tuh_eeg"
@@ -28,20 +29,40 @@ from typing import Any
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.file_urls import local_path
 from eegprep.base.files import write_atomically, write_problem
+from eegprep.base.home import expand_home, home_folder
 from eegprep.base.path_limits import check_path
 from eegprep.base.toml_files import load_toml
 from eegprep.corpus.manifest import CORPUS_NAME, available
 
 
 def config_path() -> Path:
-    env = os.environ.get("EEGPREP_CONFIG")
+    """The config file's path (module docstring); a :class:`ConfigError` naming the variable
+    when none can be found: ``EEGPREP_CONFIG`` set to whitespace alone, no usable home
+    folder (:func:`~eegprep.base.home.home_folder`)."""
+    env = _variable("EEGPREP_CONFIG", "the config file's path")
+    fix = "set EEGPREP_CONFIG to the config file"
     if env:
-        return Path(env).expanduser()
+        return Path(expand_home(env, f"the home folder of EEGPREP_CONFIG ({env!r})", fix))
     # The XDG base directory specification: a relative XDG_CONFIG_HOME is invalid and ignored
     # (otherwise the config file would move with the folder eegprep runs in).
     xdg = os.environ.get("XDG_CONFIG_HOME")
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".config"
-    return base / "eegprep" / "config.toml"
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "eegprep" / "config.toml"
+    home = home_folder("the config file ~/.config/eegprep/config.toml", fix)
+    return home / ".config" / "eegprep" / "config.toml"
+
+
+def _variable(name: str, what: str) -> str | None:
+    """The value of the environment variable ``name`` (``what`` it names), None when it is
+    unset or empty; a :class:`ConfigError` when it is whitespace alone (``EEGPREP_CONFIG=' '``
+    named a file ``' '`` in the folder eegprep runs in, and its lines showed no path)."""
+    value = os.environ.get(name)
+    if value and not value.strip():
+        raise ConfigError(
+            f"{name} is set to {value!r}, whitespace alone, not {what}: unset it, or set it "
+            "to what it should name"
+        )
+    return value or None
 
 
 def env_var(corpus: str) -> str:
@@ -165,7 +186,7 @@ def _corpus_dir(corpus: str, configured: dict[str, str | ConfigError], *, check:
     entry = configured.get(corpus)
     if isinstance(entry, ConfigError) and not CORPUS_NAME.fullmatch(corpus):
         raise entry  # a key no corpus has (`TUH`): no variable of its own either
-    env = os.environ.get(env_var(corpus))
+    env = _variable(env_var(corpus), f"the folder of corpus {corpus!r}")
     if env:
         return _checked(_usable(env, env_var(corpus)), env_var(corpus), check)
     other = _other_corpus_variable(corpus)
@@ -224,24 +245,35 @@ def _usable(text: str, setting: str) -> Path:
     name no folder (a bad file URL, a NUL, a name or path past the system's limits)."""
     given = setting if setting == "--src" else f"{setting} names"
     try:
-        path = Path(local_path(text)).expanduser()
+        local = local_path(text)
+    except UsageError as exc:
+        raise _unusable(exc, given, setting) from None
+    # (no home folder for a `~`: a line of its own, naming HOME)
+    path = Path(expand_home(local, f"the home folder of {text!r} ({setting})", _FULL))
+    try:
         check_path(path, given)
     except UsageError as exc:
-        fix = "" if setting == "--src" else ": correct that setting, or pass --src DIR"
-        raise ConfigError(f"{exc}{fix}" if str(exc).startswith(given) else
-                          f"{given} {exc}{fix}") from None  # fmt: skip
+        raise _unusable(exc, given, setting) from None
     return path
+
+
+def _unusable(exc: UsageError, given: str, setting: str) -> ConfigError:
+    """``exc`` (a bad file URL, a path no file system takes) as the line naming ``setting``."""
+    fix = "" if setting == "--src" else ": correct that setting, or pass --src DIR"
+    return ConfigError(f"{exc}{fix}" if str(exc).startswith(given) else f"{given} {exc}{fix}")
+
+
+_FULL = "write the folder out in full"
 
 
 def _checked(folder: Path, setting: str, check: bool) -> Path:
     if not check or folder.is_dir():
         return folder
     problem = "is not a folder" if folder.exists() else "does not exist"
-    hint = (
-        " (environment variables such as $HOME are not expanded there)"
-        if "$" in str(folder) and setting.startswith("corpora.")
-        else ""
-    )
+    text = str(folder)
+    hint = " (environment variables such as $HOME are not expanded there)" if "$" in text else ""
+    if text != text.strip():  # (a line shows no space at its start or end)
+        hint += f" (it starts or ends with whitespace: {text!r})"
     raise ConfigError(
         f"{folder}: the corpus folder that {setting} names {problem}{hint}: correct that "
         "setting, or pass --src DIR"
@@ -257,7 +289,8 @@ def set_corpus_dir(corpus: str, folder: str | os.PathLike[str]) -> Path:
     path = config_path()
     data = _document()
     _corpora_table(data)
-    resolved = Path(folder).expanduser().resolve()
+    given = os.fspath(folder)
+    resolved = Path(expand_home(given, f"the home folder of {given!r}", _FULL)).resolve()
     data.setdefault("corpora", {})[corpus] = str(resolved)
     try:
         encoded = tomli_w.dumps(data).encode("utf-8")

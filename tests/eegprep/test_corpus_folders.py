@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from cli import eegprep_cli
 from eegprep.base.errors import ConfigError
-from eegprep.corpus.folders import corpus_dir, read_config, set_corpus_dir
+from eegprep.corpus.folders import config_path, corpus_dir, read_config, set_corpus_dir
 
 
 @pytest.fixture
@@ -478,3 +480,102 @@ def test_config_show_lists_a_corpus_of_ones_own_set_by_its_variable(
     assert res.exit_code == 0, res.output
     assert f"my-lab = {tmp_path}   # from EEGPREP_MY-LAB_DIR; not a shipped corpus" in res.output
     assert not [line for line in res.output.splitlines() if line.lower().startswith("not a name")]
+
+
+@pytest.fixture
+def no_config_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("EEGPREP_CONFIG", "XDG_CONFIG_HOME", "EEGPREP_TUH_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _one_error_line(args: list[str], *says: str) -> None:
+    res = CliRunner().invoke(eegprep_cli, args)
+    assert res.exit_code == 2, res.output
+    assert res.output.count("\n") == 1 and res.output.startswith("error: "), res.output
+    assert all(s in res.output for s in says), res.output
+
+
+@pytest.mark.parametrize("home", ["me", "./me", " "])
+def test_a_relative_home_is_one_line_naming_it_and_nothing_is_written_beside(
+    no_config_variables: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: str
+) -> None:
+    """`HOME=me` put the config file at `me/.config/...` in whatever folder eegprep ran in (and
+    `config set` wrote one there), as a relative `XDG_CONFIG_HOME` would have, which is ignored."""
+    monkeypatch.setenv("HOME", home)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tuh").mkdir()
+    for args in (["ingest", "tuh", "--out", "s.zarr"], ["config", "show"],
+                 ["config", "set", "tuh", str(tmp_path / "tuh")]):  # fmt: skip
+        _one_error_line(args, f"HOME is {home!r}, not an absolute path", "EEGPREP_CONFIG")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tuh"]
+
+
+def test_no_home_at_all_is_one_line_not_an_internal_error(
+    no_config_variables: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A container's user with no password entry and no HOME: Python's `Path.home()` raised
+    RuntimeError, an internal error (a bug)."""
+    import pwd
+
+    def no_entry(uid: int) -> Any:
+        raise KeyError(uid)
+
+    monkeypatch.delenv("HOME")
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    _one_error_line(["config", "show"], "HOME is not set", "no home folder", "EEGPREP_CONFIG")
+    monkeypatch.setenv("HOME", "")
+    _one_error_line(["ingest", "tuh", "--out", "s.zarr"], "HOME is empty")
+
+
+def test_an_empty_home_is_the_password_databases(
+    no_config_variables: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`HOME=` gave `/.config/eegprep/config.toml` (and `~/x` in a setting `/x`)."""
+    import pwd
+
+    monkeypatch.setenv("HOME", "")
+    monkeypatch.setattr(pwd, "getpwuid", lambda uid: SimpleNamespace(pw_dir=str(tmp_path)))
+    assert config_path() == tmp_path / ".config" / "eegprep" / "config.toml"
+    monkeypatch.setenv("EEGPREP_TUH_DIR", "~/tuh")
+    assert corpus_dir("tuh") == tmp_path / "tuh"
+
+
+def test_a_tilde_in_a_setting_under_a_relative_home_is_one_line(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_file.parent.mkdir()
+    config_file.write_text('[corpora]\ntuh = "~/tuh"\n')
+    monkeypatch.setenv("HOME", "me")
+    with pytest.raises(
+        ConfigError,
+        match=r"HOME is 'me', not an absolute path: the home folder of '~/tuh' \(corpora\.tuh in ",
+    ):
+        corpus_dir("tuh")
+
+
+@pytest.mark.parametrize("value", [" ", "\t", "  \n"])
+def test_a_variable_of_whitespace_alone_is_one_line_naming_it(
+    no_config_variables: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """`EEGPREP_CONFIG=' '` named a file ' ' in the folder eegprep ran in (`config set` wrote
+    it; the line said `writes ` and nothing), `EEGPREP_TUH_DIR=' '` a folder ' ' that its line
+    showed as `error: : the corpus folder ...`."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EEGPREP_CONFIG", value)
+    (tmp_path / "tuh").mkdir()
+    for args in (["ingest", "tuh", "--out", "s.zarr"], ["config", "show"],
+                 ["config", "set", "tuh", str(tmp_path / "tuh")]):  # fmt: skip
+        _one_error_line(args, "EEGPREP_CONFIG is set to", "whitespace alone")
+    monkeypatch.delenv("EEGPREP_CONFIG")
+    monkeypatch.setenv("EEGPREP_TUH_DIR", value)
+    _one_error_line(["ingest", "tuh", "--out", "s.zarr"], "EEGPREP_TUH_DIR is set to")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tuh"]
+
+
+def test_a_folder_ending_in_a_space_says_so(
+    no_config_variables: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "tuh").mkdir()
+    monkeypatch.setenv("EEGPREP_TUH_DIR", f"{tmp_path / 'tuh'} ")
+    with pytest.raises(ConfigError, match="starts or ends with whitespace"):
+        corpus_dir("tuh", check=True)
