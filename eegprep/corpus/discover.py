@@ -108,7 +108,8 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
     root = resolve_root(manifest, root)
     files: set[str] = set()
     odd: dict[str, str] = {}  # matched, but no file to read: why
-    tree = walk_corpus(root)  # links to folders followed once, as `*` and `**` alike
+    # links to folders followed once, as `*` and `**` alike; hidden and excluded folders unlisted
+    tree = walk_corpus(root, _folders_left_out(manifest.include, manifest.exclude))
     included = _inclusion(manifest.include)
     top = str(root)
     for rel in tree.entries:
@@ -316,6 +317,28 @@ def _exclusion(patterns: tuple[str, ...]) -> Callable[[str], bool]:
     exact = re.compile("|".join(fnmatch.translate(p) for p in patterns))
     folded = re.compile("|".join(fnmatch.translate(p.lower()) for p in patterns))
     return lambda rel: bool(exact.match(rel) or folded.match(rel.lower()))
+
+
+def _folders_left_out(include: tuple[str, ...], exclude: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether the walk passes a folder (its relative path) without listing it: a hidden one
+    (``.git``, ``.Trash-1000``), unless an include glob names it (``.data/*.edf``), and one
+    whose every file the ``exclude`` patterns leave out (``derivatives/*``, ``sourcedata/**``:
+    a pattern ending in ``*`` that matches the folder's path and a ``/``, as written or in
+    lower case as :func:`_exclusion` matches, matches every path under it)."""
+    named = [p for g in include for p in g.split("/") if p.startswith(".") and p.strip(".")]
+    shown = re.compile("|".join(fnmatch.translate(p) for p in named)) if named else None
+    wild = [p for p in exclude if p.endswith("*")]
+    exact = re.compile("|".join(fnmatch.translate(p) for p in wild)) if wild else None
+    folded = re.compile("|".join(fnmatch.translate(p.lower()) for p in wild)) if wild else None
+
+    def left_out(rel: str) -> bool:
+        name = rel.rpartition("/")[2]
+        if name.startswith(".") and not (shown and shown.match(name)):
+            return True
+        folder = f"{rel}/"
+        return bool(exact and folded and (exact.match(folder) or folded.match(folder.lower())))
+
+    return left_out
 
 
 def _fields(manifest: Manifest, rel: str) -> dict[str, str] | None:

@@ -10,12 +10,19 @@ The files behind a followed link keep the link's path (``train/a.edf``): no path
 corpus folder reaches the store. A folder that cannot be listed (no permission, a stale
 mount) is named too: its files would be missing from the plan without a word; so is an
 eegprep store met on the way (its objects are never sources).
+
+A folder the caller leaves out (:func:`is_hidden` by default: ``.git``, ``.datalad``,
+``.Trash-1000``, ``.snapshot``; the manifest's ``exclude`` in :mod:`eegprep.corpus.discover`) is
+never listed: a DataLad dataset's ``.git/annex`` of a million objects or an excluded
+``derivatives/`` costs one ``scandir`` entry each. A link to a file inside one
+(``x.edf -> .git/annex/objects/...``) is listed under its own name and still read.
 """
 
 from __future__ import annotations
 
 import heapq
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,15 +55,24 @@ class Tree:
     problems: list[tuple[str, str]] = field(default_factory=list)
 
 
-def walk_corpus(root: Path) -> Tree:
+def is_hidden(rel: str) -> bool:
+    """Whether the folder ``rel`` (relative to the corpus root, ``/`` between names) is hidden:
+    its name starts with ``.``."""
+    return rel.rpartition("/")[2].startswith(".")
+
+
+def walk_corpus(root: Path, left_out: Callable[[str], bool] = is_hidden) -> Tree:
     """Walk ``root`` (a folder, links already resolved): real folders first, then each link
     to a folder that leads somewhere not yet listed (:data:`LOOP` and second names are
-    ``problems``), so that a folder keeps its own name over a link's."""
+    ``problems``), so that a folder keeps its own name over a link's.
+
+    A folder or link to one below ``root`` for whose relative path ``left_out`` is true is
+    neither listed nor named: nothing under it is an entry, whatever it holds."""
     tree = Tree()
     above = _ancestors(root)
     listed: dict[tuple[object, object], str] = {}  # _identity of each folder walked -> its path
     links: list[tuple[str, str]] = []  # (relative path, absolute path) of links to folders
-    _walk(str(root), "", tree, listed, links)
+    _walk(str(root), "", tree, listed, links, left_out)
     while links:  # a heap: in sorted order, each taken in log time (50,000 links to folders)
         rel, path = heapq.heappop(links)
         try:
@@ -70,7 +86,7 @@ def walk_corpus(root: Path) -> Tree:
         elif key in listed:
             tree.problems.append((f"{as_text(rel)}/", _second_name(listed[key])))
         else:
-            _walk(path, rel, tree, listed, links)
+            _walk(path, rel, tree, listed, links, left_out)
     tree.entries.sort()
     tree.problems.sort()
     return tree
@@ -117,9 +133,11 @@ def _walk(
     tree: Tree,
     listed: dict[tuple[object, object], str],
     links: list[tuple[str, str]],
+    left_out: Callable[[str], bool],
 ) -> None:
     """List the real folders under ``top`` (relative path ``rel_top``), without following
-    links: their entries into ``tree``, each link to a folder into ``links``."""
+    links: their entries into ``tree``, each link to a folder into ``links``; a folder or link
+    to one that is ``left_out`` is passed unlisted."""
     stack = [(top, rel_top)]
     while stack:
         path, rel = stack.pop()
@@ -147,6 +165,8 @@ def _walk(
                 is_link_to_dir = not is_dir and entry.is_symlink() and entry.is_dir()
             except OSError:
                 is_dir = is_link_to_dir = False
+            if (is_dir or is_link_to_dir) and left_out(sub):
+                continue
             if is_dir:
                 stack.append((entry.path, sub))
             elif is_link_to_dir:

@@ -232,13 +232,56 @@ def test_one_file_under_two_names_is_ingested_once(tmp_path: Path) -> None:
         "sub-01/x.edf",
     ]
     twice = "(a hard link, or a link to it): ingested once, under that name"
-    assert sorted(rep.unmatched) == [
-        f".git/annex/objects/Xx/Yy/MD5E-s1--0a.edf/MD5E-s1--0a.edf: the same file as "
-        f"sub-01/x.edf {twice}",
+    assert sorted(rep.unmatched) == [  # (.git is not walked: the annex object is not listed)
         f"s2/same.edf: the same file as s1/rec.edf {twice}",
         f"s3/alias.edf: the same file as s1/rec.edf {twice}",
     ]
-    assert rep.n_files == 5 and rep.n_ingested == 2
+    assert rep.n_files == 4 and rep.n_ingested == 2
+
+
+def test_hidden_and_excluded_folders_are_never_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hidden folders (``.git``, ``.Trash-1000``) and folders ``exclude`` leaves out were
+    walked whole, their files dropped afterwards: a DataLad ``.git/annex`` of 10^6 objects or
+    a ``derivatives/`` folder cost the walk of every one. They are not listed now (no
+    ``scandir`` of them, counted here), while a link into ``.git/annex`` (DataLad's
+    ``x.edf -> .git/annex/objects/...``) is read, and a hidden folder an include glob names
+    is walked."""
+    from eegprep.corpus.discover import discover
+    from eegprep.corpus.manifest import load_manifest
+    from tests.eegprep.test_manifest_patterns import _with_excludes
+
+    src = tmp_path / "src"
+    write_edf(src, "keep/a.edf", seconds=1)
+    annexed = write_edf(src, ".git/annex/objects/Xx/MD5E-s1--0a.edf/MD5E-s1--0a.edf", seconds=1)
+    (src / "sub-01").mkdir()
+    (src / "sub-01" / "x.edf").symlink_to(os.path.relpath(annexed, src / "sub-01"))
+    for rel in (".Trash-1000/old/a.edf", "derivatives/deep/b.edf", "Derivatives/c.edf"):
+        write_edf(src, rel, seconds=1)
+    (src / "keep" / ".snap").symlink_to("../derivatives")  # a hidden link to a folder
+    (src / "keep" / "deriv").symlink_to("../derivatives")  # a link excluded by its own path
+    listed: list[str] = []
+    scandir = os.scandir
+
+    def counted(path: Any) -> Any:
+        listed.append(os.path.relpath(path, src))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", counted)
+    manifest = load_manifest(str(_with_excludes(tmp_path, ["derivatives/*", "keep/deriv*"])))
+    found = discover(manifest, src)
+    assert sorted(listed) == [".", "keep", "sub-01"]
+    assert [it.relpath for it in found.items] == ["keep/a.edf", "sub-01/x.edf"]
+    assert found.unmatched == [] and found.n_files == 2
+    listed.clear()
+    data = write_edf(src, ".data/d.edf", seconds=1)
+    (src / ".data" / ".inner").mkdir()
+    dotted = _with_excludes(tmp_path, ["derivatives/*"]).read_text()
+    (tmp_path / "m.toml").write_text(dotted.replace('"**/*.edf"', '".data/*.edf", "**/*.edf"'))
+    found = discover(load_manifest(str(tmp_path / "m.toml")), src)
+    assert ".data" in listed and ".data/.inner" not in listed and ".git" not in listed
+    assert data.relative_to(src).as_posix() in [it.relpath for it in found.items]
 
 
 def test_a_folder_of_many_bad_files_keeps_its_summary_on_the_screen(tmp_path: Path) -> None:
