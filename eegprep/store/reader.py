@@ -206,6 +206,7 @@ class Store:
         self._arrays: dict[str, Any] = {}
         self._readers: dict[str, Any] = {}
         self._checked: set[str] = set()  # recordings whose group holds their record
+        self._data_checked: set[str] = set()  # groups whose data/zarr.json is eegprep's
         self._root: Any = None
         self.report_problems: list[str] = []  # damaged ingest reports, set by reports()
 
@@ -337,7 +338,7 @@ class Store:
         if arr is None:
             import zarr
 
-            group = self._checked_recording(rid).group
+            group = self._checked_data(rid).group
             try:
                 if self._root is None:
                     self._root = zarr.open_group(self._loc.zarr_store(read_only=True), mode="r")
@@ -418,12 +419,26 @@ class Store:
                 f"({type(exc).__name__}: {exc}); run `eegprep validate`"
             ) from exc
 
+    def _checked_data(self, rid: str) -> Recording:
+        """The recording, once its group holds its record (:meth:`_checked_recording`) and its
+        ``data`` array's ``zarr.json`` was found to be what eegprep writes for that record
+        (:mod:`eegprep.store.array_docs`; once per group and open store, ~0.1 ms): a flipped
+        bit that still parses (a fill value, a codec's level, a data type, a chunk shape)
+        would have every read decode other samples, and fails no checksum. Every reader of
+        samples (:meth:`read`, :meth:`iter_chunks`, :meth:`chunk_samples`, :meth:`array`)
+        passes here."""
+        rec = self._checked_recording(rid)
+        if rec.group not in self._data_checked:
+            self._check_document(rid, rec.group, "data", self._record(rid))
+            self._data_checked.add(rec.group)
+        return rec
+
     def _reader(self, rid: str) -> Any:
         """The direct shard reader of the recording's ``data`` (``None``: read with zarr)."""
         if rid not in self._readers:
             from eegprep.store.shard_reader import ShardReader
 
-            rec = self._checked_recording(rid)
+            rec = self._checked_data(rid)
             reader = ShardReader.open(self._loc, f"{rec.group}/data")
             if reader is not None:
                 meta = rec.meta
@@ -454,7 +469,7 @@ class Store:
                 f"{self.display}: {rid}: no target {name!r}; its record names "
                 f"{', '.join(map(repr, targets)) or 'none'}"
             )
-        self._check_target_document(rid, group, name, record)
+        self._check_document(rid, group, name, record)
         try:
             if self._root is None:
                 self._root = zarr.open_group(self._loc.zarr_store(read_only=True), mode="r")
@@ -467,12 +482,11 @@ class Store:
                 f"({type(exc).__name__}: {exc}); run `eegprep validate`"
             ) from exc
 
-    def _check_target_document(
-        self, rid: str, group: str, name: str, record: dict[str, Any]
-    ) -> None:
-        """Refuse, in one line, a target whose ``zarr.json`` (less attributes another program
-        added) differs from what eegprep writes for ``record``; a missing or unparsable one is
-        left to zarr's read (the same error)."""
+    def _check_document(self, rid: str, group: str, name: str, record: dict[str, Any]) -> None:
+        """Refuse, in one line naming the file and the first field that differs, an array
+        (``data`` or a target) whose ``zarr.json`` (less attributes another program added)
+        differs from what eegprep writes for ``record``; a missing or unparsable one is left
+        to the read (which names it)."""
         from eegprep.store.array_docs import document_problem
 
         try:

@@ -1,0 +1,147 @@
+"""Promise: a flipped bit in a recording's ``data/zarr.json`` that JSON still parses is one line
+naming the group and the field on every path that reads samples, never other samples.
+
+No checksum covers an array's ``zarr.json``. ``validate`` and ``read_target`` compared it whole
+with what eegprep writes for the group's record (:mod:`eegprep.store.array_docs`), but
+``Store.read`` and every reader built on it (the labram loader, ``to_mne``, ``eegprep stats``)
+checked only the shape and the quantizer: a changed fill value, a codec's level, a chunk shape
+or a data type read on (a data type sent the read through zarr, decoding the checksummed bytes
+as another type). Local stores, fsspec's ``memory://`` and a zipped store.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from eegprep import open_store, to_mne
+from eegprep.base.errors import StoreFormatError
+from eegprep.store.reader import Store
+from eegprep.tools.stats import mean_spectrum
+from labram.data.loader import WindowDataset
+from labram.data.sampler import BatchPlan
+from labram.data.windows import build_pretrain_index
+from tests.labram.training_stores import write_pretrain_store
+from tests.safety.backends import Backend
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # numcodecs' zarr3 codecs
+
+RID = "tuh/s000_r0"
+GROUP = f"recordings/{RID}"
+DOC = f"{GROUP}/data/zarr.json"
+
+FLIPS = [  # (what is in the document, what a flipped bit or a changed field makes of it, says)
+    (b'"fill_value": 0.0', b'"fill_value": 1.0', "fill_value 1.0, eegprep writes 0.0"),
+    (b'"clevel": 5', b'"clevel": 4', "clevel 4, eegprep writes 5"),
+    (b'"data_type": "float32"', b'"data_type": "int32"', "data_type 'int32'"),
+    (b'"chunk_shape": [19, 12000]', b'"chunk_shape": [19, 12001]', "chunk_shape[1] 12001"),
+    (b'"cname": "lz4"', b'"cname": "lz5"', "cname 'lz5', eegprep writes 'lz4'"),
+]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small pre-training store: three recordings of 40 s, quantized (their records state
+    their encoding, as every ingest's since the quantized encoding)."""
+    root = tmp_path_factory.mktemp("data-docs")
+    write_pretrain_store(root / "s.zarr", n_subjects=3, seconds=40, adc_step_uv=0.1)
+    return root / "s.zarr"
+
+
+@pytest.fixture(params=["local", "memory", "zip"])
+def damaged(
+    request: pytest.FixtureRequest, store: Path, tmp_path: Path
+) -> Iterator[Callable[[bytes, bytes], str]]:
+    """``damage(old, new)``: a copy of the store with ``old`` replaced by ``new`` in
+    ``data/zarr.json`` of recording :data:`RID`, on the backend; its url."""
+    copy = tmp_path / "s.zarr"
+    shutil.copytree(store, copy)
+    backends: list[Backend] = []
+
+    def damage(old: bytes, new: bytes) -> str:
+        blob = (copy / DOC).read_bytes()
+        assert blob.count(old) == 1, old
+        (copy / DOC).write_bytes(blob.replace(old, new))
+        if request.param == "zip":
+            return shutil.make_archive(
+                str(tmp_path / "s"), "zip", root_dir=tmp_path, base_dir="s.zarr"
+            )
+        backends.append(Backend(copy, request.param, "data-docs"))
+        return backends[-1].url
+
+    yield damage
+    for b in backends:
+        b.close()
+
+
+def _readers(store: Store) -> dict[str, Callable[[], Any]]:
+    """Every way a program reads recording :data:`RID`'s samples."""
+    return {
+        "read": lambda: store.read(RID, 0, 100),
+        "iter_chunks": lambda: list(store.iter_chunks(RID, 0, 1)[0]),
+        "chunk_samples": lambda: store.chunk_samples(RID),
+        "array": lambda: store.array(RID),
+        "to_mne": lambda: to_mne(store, RID),
+        "stats": lambda: mean_spectrum(store, [store.recording(RID)]),
+    }
+
+
+@pytest.mark.parametrize(("old", "new", "says"), FLIPS)
+def test_a_changed_data_document_is_one_line_on_every_read_path(
+    damaged: Callable[[bytes, bytes], str], old: bytes, new: bytes, says: str
+) -> None:
+    url = damaged(old, new)
+    for name, read in _readers(open_store(url)).items():
+        with pytest.raises(StoreFormatError) as caught:
+            read()
+        text = str(caught.value)
+        assert "\n" not in text and DOC in text and says in text, (name, text)
+        assert "not the metadata eegprep writes" in text, (name, text)
+    others = open_store(url)  # the other recordings read on
+    assert others.read("tuh/s001_r0", 0, 10).shape[1] == 10
+
+
+@pytest.mark.parametrize(("old", "new", "says"), FLIPS[:2])
+def test_the_loader_refuses_a_changed_data_document(
+    store: Path, tmp_path: Path, old: bytes, new: bytes, says: str
+) -> None:
+    """The labram loader's batches (``WindowDataset``, through ``Store.iter_chunks``)."""
+    copy = tmp_path / "s.zarr"
+    shutil.copytree(store, copy)
+    (copy / DOC).write_bytes((copy / DOC).read_bytes().replace(old, new))
+    dataset = WindowDataset(BatchPlan(build_pretrain_index([str(copy)]), batch_size=3, seed=3))
+    dataset.set_epoch(0)
+    with pytest.raises(StoreFormatError, match=f"{DOC}: not the metadata") as caught:
+        for _ in dataset:
+            pass
+    assert says in str(caught.value)
+
+
+def test_the_document_is_read_once_per_group_and_open_store(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check costs one read of ``data/zarr.json`` per recording for the open store (the
+    direct shard reader reads it once more, as before), not one per read."""
+    from eegprep.store import array_docs
+
+    opened = open_store(store)
+    calls: list[str] = []
+    problem = array_docs.document_problem
+
+    def counted(record: dict[str, Any], name: str, found: Any) -> str | None:
+        calls.append(name)
+        return problem(record, name, found)
+
+    monkeypatch.setattr(array_docs, "document_problem", counted)
+    want = opened.read(RID)
+    for start in range(0, 4000, 100):
+        np.testing.assert_array_equal(
+            opened.read(RID, start, start + 100), want[:, start : start + 100]
+        )
+    list(opened.iter_chunks(RID, 0, 1)[0])
+    assert calls == ["data"]
