@@ -13,10 +13,22 @@ A target series' row count is not in the record: it is taken from the found docu
 ``shape``, and its chunk grid (eegprep writes one chunk row of all the rows) must agree, so one
 flipped bit in either is a difference. Records of versions that state no ``encoding`` are not
 compared (their writers' documents are not known here).
+
+The documents earlier versions wrote are accepted exactly as they wrote them, no other:
+:data:`PAST_FORMS` lists each, with the commits that wrote it. No release was tagged and the
+version never left 0.1.0, so every commit that wrote a store counts; records state their
+``encoding`` from 829cebd (2026-12-01) on, and the forms are those every commit since writes,
+found by ingesting one corpus (the ``mobi`` fixture: ``data``, ``channel``, ``time`` and a
+target, in each encoding) under each commit that changed the store's writer. Blosc zstd
+(level 5 for every array until 4b16c42, level 3 for the quantized encoding until a53d00a) and
+arrays without the ``crc32c`` codec (until e613381) were written only beside records that state
+no ``encoding``: under a record that states one, they are damage.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 ENCODINGS = ("float32", "float16", "quantized")
@@ -25,15 +37,26 @@ ENCODINGS = ("float32", "float16", "quantized")
 
 def expected_documents(record: dict[str, Any], name: str, found: Any) -> list[Any] | None:
     """The documents eegprep writes for the array ``name`` of ``record``'s group: the current
-    one first, then the forms earlier versions wrote (:func:`_variants`); None when eegprep
-    cannot say (a record that states no ``encoding``, a name that is none of its arrays).
+    one first, then the forms earlier versions wrote of it (:data:`PAST_FORMS`); None when
+    eegprep cannot say (a record that states no ``encoding``, a name that is none of its
+    arrays).
 
     ``found`` (the document in the store, less added attributes) gives a target's row count.
     """
+    current = _current(record, name, found)
+    if current is None:
+        return None
+    kind = name if name in ("data", "channel", "time") else "target"
+    return [current, *(form.edit(current) for form in PAST_FORMS if kind in form.arrays)]
+
+
+def _current(record: dict[str, Any], name: str, found: Any) -> dict[str, Any] | None:
+    """The document eegprep writes now for the array ``name`` of ``record``'s group (None:
+    eegprep cannot say, :func:`expected_documents`)."""
     if record.get("encoding") not in ENCODINGS or not _usable(record):
         return None
     if name in ("data", "channel", "time"):
-        return _variants(_documents(record)[name])
+        return _documents(record)[name]
     if name not in (record.get("targets") or []):
         return None
     from eegprep.store.shards import CHUNK_SECONDS, target_document
@@ -41,7 +64,7 @@ def expected_documents(record: dict[str, Any], name: str, found: Any) -> list[An
     shape = found.get("shape") if isinstance(found, dict) else None
     rows = shape[0] if isinstance(shape, list) and shape and isinstance(shape[0], int) else -1
     chunk = int(CHUNK_SECONDS * float(record["sfreq"]))
-    return _variants(target_document(name, rows, int(record["n_samples"]), chunk))
+    return target_document(name, rows, int(record["n_samples"]), chunk)
 
 
 def _usable(record: dict[str, Any]) -> bool:
@@ -67,8 +90,11 @@ def document_problem(record: dict[str, Any], name: str, found: Any) -> str | Non
     """What in ``found`` (array ``name``'s ``zarr.json``, less added attributes) differs from
     what eegprep writes for ``record`` (``data_type 'int32', eegprep writes 'float32'``), from
     the nearest of its forms; None when it is one of them, or eegprep cannot say."""
-    wanted = expected_documents(record, name, found)
-    if wanted is None or found in wanted:
+    current = _current(record, name, found)
+    if current is None or found == current:  # (what every read of a sound store meets)
+        return None
+    wanted = expected_documents(record, name, found) or [current]
+    if found in wanted:
         return None
     shape, chunk = _at(found, "shape"), _at(found, "chunk_grid", "configuration", "chunk_shape")
     rows = [shape[0] if isinstance(shape, list) and shape else None]
@@ -141,22 +167,10 @@ def _documents(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return metadata_documents(layout, int(record["n_samples"]))
 
 
-def _variants(doc: dict[str, Any]) -> list[Any]:
-    """``doc`` and the forms earlier eegprep versions wrote of it: no CRC-32C codecs, Blosc
-    zstd level 3 (the quantized encoding, before lz4), the channel names compressed."""
-
-    def edit(node: Any, crc: bool, zstd: bool) -> Any:
-        if isinstance(node, dict):
-            if zstd and node.get("name") == "blosc":
-                return {**node, "configuration": {**node["configuration"], "cname": "zstd",
-                                                  "clevel": 3}}  # fmt: skip
-            return {k: edit(v, crc, zstd) for k, v in node.items()}
-        if isinstance(node, list):
-            return [edit(x, crc, zstd) for x in node if crc or x != {"name": "crc32c"}]
-        return node
-
-    forms = [edit(doc, crc, zstd) for crc in (True, False) for zstd in (False, True)]
-    return forms + [_names_zstd(form) for form in forms if _names_zstd(form) != form]
+def _slash_keys(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` with zarr's default chunk key separator, ``/`` (``c/0/3``), for ``.``."""
+    keys = doc["chunk_key_encoding"]
+    return {**doc, "chunk_key_encoding": {**keys, "configuration": {"separator": "/"}}}
 
 
 _VLEN = {"name": "vlen-utf8", "configuration": {}}
@@ -164,9 +178,40 @@ _NAMES_ZSTD = {"name": "zstd", "configuration": {"level": 0, "checksum": False}}
 
 
 def _names_zstd(doc: dict[str, Any]) -> dict[str, Any]:
-    """The ``channel`` array's document as earlier versions wrote it: its names compressed with
-    zstd after ``vlen-utf8`` (the other arrays' documents are returned unchanged)."""
-    codecs = doc.get("codecs")
-    if not isinstance(codecs, list) or codecs[:1] != [_VLEN]:
-        return doc
+    """The ``channel`` array's document with its names compressed by zstd after
+    ``vlen-utf8`` (zarr's default for strings)."""
+    codecs = doc["codecs"]
     return {**doc, "codecs": [_VLEN, _NAMES_ZSTD, *codecs[1:]]}
+
+
+@dataclass(frozen=True)
+class PastForm:
+    """A form of an array's ``zarr.json`` that earlier commits of eegprep 0.1.0 wrote.
+
+    Attributes
+    ----------
+    first, last : str
+        The first and the last commit that wrote it.
+    arrays : tuple of str
+        The arrays it applies to: ``data``, ``channel``, ``time``, ``target`` (every target
+        series).
+    edit : callable
+        The current document -> this form of it (a new dict).
+    """
+
+    first: str
+    last: str
+    arrays: tuple[str, ...]
+    edit: Callable[[dict[str, Any]], dict[str, Any]]
+
+
+PAST_FORMS: tuple[PastForm, ...] = (
+    # chunk keys with zarr's default "/" until 364340a, for the arrays eegprep writes itself
+    PastForm("829cebd", "a2ec6fd", ("data", "time"), _slash_keys),
+    PastForm("829cebd", "a2ec6fd", ("channel",), lambda d: _names_zstd(_slash_keys(d))),
+    # the channel names compressed with zstd until 63d470f
+    PastForm("364340a", "fcca6d2", ("channel",), _names_zstd),
+)
+"""Every form of an array's document that an earlier commit wrote beside a record stating its
+``encoding`` (829cebd, 2026-12-01, onwards), and the commits that wrote it; a target series'
+document has not changed since."""

@@ -71,8 +71,12 @@ class ShardReader:
         """What in this array's ``zarr.json`` disagrees with how its recording's record says
         it is stored, else None. The CRCs cover the compressed bytes, not the settings that
         decode them: a flipped digit in the quantizer's ``scale`` or ``offset`` changes every
-        sample and fails no checksum, so the settings are checked against the record."""
+        sample and fails no checksum, so the settings are checked against the record. A record
+        of a version before 829cebd states no ``encoding``: its ``quantum_uv`` says quantized,
+        and either float type is taken (its store's recipe names which)."""
         where = self.loc.shown(self.loc.path(self.array_path, "zarr.json"))
+        if encoding is None and quantum_uv is not None:  # an earlier version's record (before
+            encoding = "quantized"  # 829cebd) states the quantized step alone
         if encoding == "quantized":
             if not self.filters or quantum_uv is None or self.divisor is None:
                 return f"{where}: no quantizer, but the record says quantized"
@@ -91,6 +95,8 @@ class ShardReader:
         elif self.filters:
             return f"{where}: a quantizer, but the record says {encoding or 'float32'}"
         wanted = np.float16 if encoding == "float16" else np.float32
+        if encoding is None and self.dtype == np.float16:  # an earlier version's record does
+            return None  # not say which float: its store's recipe does
         if self.dtype != wanted:
             return f"{where}: data type {self.dtype}, but the record says {encoding or 'float32'}"
         return None

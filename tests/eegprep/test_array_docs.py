@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from eegprep.store.array_docs import document_problem, expected_documents
+from eegprep.store.array_docs import PAST_FORMS, document_problem, expected_documents
 
 RECORD: dict[str, Any] = {
     "encoding": "float32",
@@ -26,12 +26,77 @@ def _target(rows: int = 3) -> dict[str, Any]:
     return copy.deepcopy(docs[0])
 
 
-@pytest.mark.parametrize("name", ["data", "channel", "time", "joints"])
-def test_what_eegprep_writes_and_its_earlier_forms_are_no_problem(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "n_forms"), [("data", 2), ("channel", 3), ("time", 2), ("joints", 1)]
+)
+def test_what_eegprep_writes_and_its_earlier_forms_are_no_problem(name: str, n_forms: int) -> None:
+    """The current document, then each form earlier commits wrote (:data:`PAST_FORMS`)."""
     docs = expected_documents(RECORD, name, {"shape": [3, 2000]})
-    assert docs and len(docs) >= 2  # (the current form, then those without crc32c ...)
+    assert docs and len(docs) == n_forms
     for doc in docs:
         assert document_problem(RECORD, name, doc) is None
+
+
+def test_the_past_forms_are_those_earlier_commits_wrote() -> None:
+    """Commits 829cebd..a2ec6fd wrote chunk keys with ``/``, and until fcca6d2 the channel
+    names compressed with zstd; nothing else changed beside a record stating its encoding."""
+    docs = {
+        n: expected_documents(RECORD, n, {"shape": [3, 2000]}) or [] for n in ("data", "channel")
+    }
+    assert docs["data"][1]["chunk_key_encoding"]["configuration"] == {"separator": "/"}
+    slash_zstd, zstd = docs["channel"][1:]
+    assert slash_zstd["chunk_key_encoding"]["configuration"] == {"separator": "/"}
+    assert [c["name"] for c in zstd["codecs"]] == ["vlen-utf8", "zstd", "crc32c"]
+    assert [(f.first, f.last) for f in PAST_FORMS] == [
+        ("829cebd", "a2ec6fd"),
+        ("829cebd", "a2ec6fd"),
+        ("364340a", "fcca6d2"),
+    ]
+
+
+def _blosc(doc: dict[str, Any]) -> dict[str, Any]:
+    """The Blosc codec's configuration in ``doc`` (a target's, or inside ``data``'s shard)."""
+    codecs = doc["codecs"]
+    if codecs[0]["name"] == "sharding_indexed":
+        codecs = codecs[0]["configuration"]["codecs"]
+    return next(c for c in codecs if c["name"] == "blosc")["configuration"]
+
+
+def _no_crc(doc: dict[str, Any]) -> None:
+    codecs = doc["codecs"]
+    if codecs[0]["name"] == "sharding_indexed":
+        codecs = codecs[0]["configuration"]["codecs"]
+    codecs.remove({"name": "crc32c"})
+
+
+@pytest.mark.parametrize(
+    ("name", "record", "edit", "says"),
+    [  # what commits before 829cebd wrote, beside records that state no encoding
+        ("joints", RECORD, lambda d: _blosc(d).update(cname="zstd"), "cname 'zstd'"),
+        ("joints", RECORD, lambda d: _blosc(d).update(clevel=3), "clevel 3, eegprep writes 5"),
+        ("joints", RECORD, _no_crc, "of 2 items, eegprep writes 3"),
+        ("data", RECORD, _no_crc, "of 2 items, eegprep writes 3"),
+        (
+            "data",
+            {**RECORD, "encoding": "quantized", "quantum_uv": 0.1},
+            lambda d: _blosc(d).update(cname="zstd", clevel=3),
+            "cname 'zstd', eegprep writes 'lz4'",
+        ),
+    ],
+)
+def test_a_form_no_commit_wrote_beside_an_encoding_is_a_difference(
+    name: str, record: dict[str, Any], edit: Any, says: str
+) -> None:
+    """Blosc zstd (level 5 for every array until 4b16c42, level 3 for quantized samples until
+    a53d00a) and arrays without a CRC-32C (until e613381) were written only beside records
+    that state no encoding (not compared): beside one that states it, they are damage. They
+    were accepted before, as if any commit might have written them."""
+    docs = expected_documents(record, name, {"shape": [3, 2000]})
+    assert docs is not None
+    doc = copy.deepcopy(docs[0])
+    edit(doc)
+    problem = document_problem(record, name, doc)
+    assert problem is not None and says in problem
 
 
 @pytest.mark.parametrize(

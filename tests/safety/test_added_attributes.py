@@ -507,9 +507,14 @@ def test_read_target_refuses_a_name_the_record_does_not_name(targets: Path) -> N
             store.read_target(rid, name)
 
 
-def test_a_target_as_earlier_versions_wrote_it_is_no_damage(targets: Path, tmp_path: Path) -> None:
-    """Versions before the chunk checksums wrote a target with Blosc alone (no ``crc32c``
-    codec): that form of the document validates clean and reads, as ``data``'s does."""
+def test_a_target_in_a_form_no_version_wrote_beside_its_record_is_damage(
+    targets: Path, tmp_path: Path
+) -> None:
+    """Commits 969b895..5046c7b wrote targets with Blosc zstd level 5 and no ``crc32c`` codec,
+    but beside records that state no ``encoding`` (which are not compared); every commit whose
+    records state it wrote the current form (:data:`eegprep.store.array_docs.PAST_FORMS`).
+    Such a document beside this record was accepted as an earlier form (any codec without a
+    CRC was); it is damage now: ``validate`` names it, ``read_target`` refuses it."""
     from zarr.codecs import BloscCodec
 
     copy = tmp_path / "s.zarr"
@@ -523,10 +528,12 @@ def test_a_target_as_earlier_versions_wrote_it_is_no_damage(targets: Path, tmp_p
         shape=want.shape,
         chunks=(want.shape[0], 12000),
         dtype=np.float32,
-        compressors=[BloscCodec(cname="lz4", clevel=5, shuffle="bitshuffle")],
+        compressors=[BloscCodec(cname="zstd", clevel=5, shuffle="bitshuffle")],
         dimension_names=(f"{TARGET}_channel", "time"),
     )
     array[...] = want
     assert "crc32c" not in (copy / group / TARGET / "zarr.json").read_text()
-    assert check_store(str(copy)).problems == []
-    np.testing.assert_array_equal(open_store(copy).read_target(rid, TARGET), want)
+    problems = check_store(str(copy)).problems
+    assert len(problems) == 1 and f"{group}/{TARGET}/zarr.json" in problems[0], problems
+    with pytest.raises(StoreFormatError, match="cname 'zstd', eegprep writes 'lz4'"):
+        open_store(copy).read_target(rid, TARGET)

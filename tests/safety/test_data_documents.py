@@ -145,3 +145,35 @@ def test_the_document_is_read_once_per_group_and_open_store(
         )
     list(opened.iter_chunks(RID, 0, 1)[0])
     assert calls == ["data"]
+
+
+def test_a_store_as_earlier_commits_wrote_it_validates_and_reads(
+    store: Path, tmp_path: Path
+) -> None:
+    """Commits 829cebd..a2ec6fd wrote ``data`` and ``time`` with zarr's default chunk keys
+    (``c/0/0``: a ``/`` separator), beside records that state their encoding; ``validate``
+    called each such array damage (and so would every read, now that reads compare
+    ``data``'s document). They validate clean and read the same samples."""
+    import json
+
+    from eegprep.store.validate import check_store
+
+    copy = tmp_path / "s.zarr"
+    shutil.copytree(store, copy)
+    want = open_store(copy).read(RID)
+    before = check_store(str(copy)).problems  # (a hand-written store: no recipe hash)
+    assert not any("zarr.json" in p for p in before)
+    for name in ("data", "time"):
+        folder = copy / GROUP / name
+        doc = json.loads((folder / "zarr.json").read_text())
+        doc["chunk_key_encoding"]["configuration"]["separator"] = "/"
+        (folder / "zarr.json").write_text(json.dumps(doc))
+        for chunk in folder.glob("c.*"):
+            to = folder.joinpath(*chunk.name.split("."))
+            to.parent.mkdir(parents=True, exist_ok=True)
+            chunk.rename(to)
+    assert (copy / GROUP / "data" / "c" / "0" / "0").is_file()
+    assert check_store(str(copy)).problems == before
+    reopened = open_store(copy)
+    np.testing.assert_array_equal(reopened.read(RID), want)
+    assert reopened.chunk_samples(RID) == 12000
