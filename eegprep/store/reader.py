@@ -422,7 +422,7 @@ class Store:
     def _checked_data(self, rid: str) -> Recording:
         """The recording, once its group holds its record (:meth:`_checked_recording`) and its
         ``data`` array's ``zarr.json`` was found to be what eegprep writes for that record
-        (:mod:`eegprep.store.array_docs`; once per group and open store, ~0.1 ms): a flipped
+        (:mod:`eegprep.store.array_docs`; once per group and open store, ~50 us): a flipped
         bit that still parses (a fill value, a codec's level, a data type, a chunk shape)
         would have every read decode other samples, and fails no checksum. Every reader of
         samples (:meth:`read`, :meth:`iter_chunks`, :meth:`chunk_samples`, :meth:`array`)
