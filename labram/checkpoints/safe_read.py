@@ -47,8 +47,8 @@ from labram.checkpoints.safetensors_files import is_safetensors, read_safetensor
 SAFE_GLOBALS: tuple[type, ...] = (argparse.Namespace,)
 _NOT_RUN = "checkpoints are loaded without running code: none from this file was run"
 _KEEP_WEIGHTS = (
-    "If you trust where it came from, keep only its weights: torch.save({'model': "
-    "torch.load(FILE, weights_only=False)['model']}, NEW_FILE)"
+    "If you trust where it came from, keep only its weights: load it with torch.load with "
+    "weights_only turned off, then torch.save({'model': its 'model' entry}, NEW_FILE)"
 )  # (what a training script adds beside the weights: numpy scalars, paths, its own classes)
 
 
