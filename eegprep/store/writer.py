@@ -36,6 +36,7 @@ import numpy as np
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError, StoreLockedError
 from eegprep.base.files import TMP_MARK, remove_stale_temporaries
+from eegprep.base.flocks import try_exclusive
 from eegprep.base.sealed import seal
 from eegprep.base.strict_json import find_unsafe
 from eegprep.base.version import __version__
@@ -338,14 +339,11 @@ class StoreWriter:
         released when its process dies, so one ingest alone passes here, and the stale-lock
         judgement below runs in one process at a time. The file stays (deleting it would let
         a second lock start on a new file)."""
-        import fcntl
-
         path = self.loc.path(*FLOCK)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        taken = try_exclusive(fd)
+        if taken.state == "busy":
             os.close(fd)
             holder = None
             with contextlib.suppress(OSError):
@@ -356,10 +354,10 @@ class StoreWriter:
             raise StoreLockedError(
                 f"{self.loc.display}: {who} is writing this store (it holds {path}); wait "
                 "for it to finish"
-            ) from None
-        except OSError as exc:  # a file system without flock (some network mounts): the lock
-            os.close(fd)  # file alone guards, as on object stores
-            log.warning("%s: no flock on this file system (%s)", path, exc.strerror or exc)
+            )
+        if taken.state == "unsupported":  # a file system without flock (some network mounts):
+            os.close(fd)  # the lock file alone guards, as on object stores
+            log.warning("%s: no flock on this file system (%s)", path, taken.reason)
             return
         self._flock_fd = fd
 

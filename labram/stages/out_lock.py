@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from eegprep.base.errors import UsageError
+from eegprep.base.flocks import try_exclusive
 
 
 @contextlib.contextmanager
@@ -44,23 +45,18 @@ def writing_alone(folder: Path, *, command: str, given: str) -> Iterator[None]:
     OSError
         The folder cannot be made or opened (the caller names the place).
     """
-    try:
-        import fcntl
-    except ImportError:  # (Windows)
+    if os.name != "posix":  # (Windows: a folder cannot be opened to lock; none is held)
         yield
         return
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        # (no flock on this file system: nothing to guard with, the run goes on)
+        if try_exclusive(fd).state == "busy":
             raise UsageError(
                 f"--out {given}: another {command} is writing it now: wait for that one to end "
                 "(run the same command again then: it resumes), or give another --out"
-            ) from None
-        except OSError:  # no flock on this file system: nothing to guard with
-            pass
+            )
         yield
     finally:
         os.close(fd)  # (releases the lock)

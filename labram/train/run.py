@@ -15,6 +15,7 @@ from torch import Tensor, nn
 
 from eegprep.base.errors import EegprepError, UsageError
 from eegprep.base.files import write_problem
+from eegprep.base.flocks import try_exclusive
 from labram.data.loader import WindowDataset
 from labram.data.sampler import ResumeError
 from labram.train.config import TrainConfig, current_form
@@ -268,10 +269,6 @@ def run_lock(out: Path) -> Iterator[None]:
     if int(os.environ.get("RANK", "0")) != 0 or key in _HELD:  # (this process holds it)
         yield
         return
-    try:
-        import fcntl
-    except ImportError:  # (Windows: no flock; the folder is not guarded)
-        fcntl = None  # type: ignore[assignment]
     made = [d for d in (out, *out.parents) if not d.exists()]  # folders this call creates
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -284,16 +281,12 @@ def run_lock(out: Path) -> Iterator[None]:
             f"{out}: cannot write into the run folder ({why}); {todo}, or pass another --out"
         ) from None
     try:
-        try:
-            if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        # (no flock on this system or file system: the folder is not guarded)
+        if try_exclusive(fd).state == "busy":
             raise UsageError(
                 f"{out}: another labram run is writing this folder now (it holds {path}); wait "
                 "for it to end, or pass another --out"
-            ) from None
-        except OSError:  # a file system without flock: no guard
-            pass
+            )
         _HELD.add(key)
         before = _tree(out)
         try:
