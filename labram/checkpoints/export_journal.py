@@ -45,6 +45,7 @@ from eegprep.base.files import (
     write_atomically,
     write_problem,
 )
+from eegprep.base.flocks import try_exclusive
 
 WEIGHTS_SUFFIX = ".safetensors"
 """The one suffix ``labram export`` writes: only a file of that name has cards of its own."""
@@ -110,9 +111,7 @@ def _folder_locked(folder: Path) -> Iterator[None]:
     TimeoutError
         Another process held it all that time.
     """
-    try:
-        import fcntl
-    except ImportError:  # (Windows)
+    if os.name != "posix":  # (Windows: a folder cannot be opened to lock; none is held)
         yield
         return
     try:
@@ -122,16 +121,10 @@ def _folder_locked(folder: Path) -> Iterator[None]:
         return
     try:
         deadline = time.monotonic() + LOCK_WAIT_S
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(errno.ETIMEDOUT, "another export holds its folder") from None
-                time.sleep(0.01)
-            except OSError:  # no flock on this file system
-                break
+        while try_exclusive(fd).state == "busy":  # (unsupported: no flock, none held)
+            if time.monotonic() > deadline:
+                raise TimeoutError(errno.ETIMEDOUT, "another export holds its folder")
+            time.sleep(0.01)
         yield
     finally:
         os.close(fd)  # (closing releases the lock)
