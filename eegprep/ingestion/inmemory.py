@@ -39,6 +39,7 @@ from eegprep.ingestion.task import (
 from eegprep.pipeline import qc
 from eegprep.pipeline.recipe import Recipe
 from eegprep.readers import get_reader
+from eegprep.readers.companions import outside_own_folder
 from eegprep.store.encoding import EncodingRangeError, as_stored, choose_encoding
 
 
@@ -105,12 +106,39 @@ def read_preprocessed(
     Raises
     ------
     SourceError
-        The file cannot give a recording; ``problem`` is the one line an ingest reports.
+        The file cannot give a recording; ``problem`` is the one line an ingest reports. A
+        file it would read that lies outside ``path``'s folder (:func:`check_companions`) is
+        one too, before anything is read.
     """
     path = str(path)
+    check_companions(path)
     recipe = recipe or Recipe()
     with limits.activated(file_limits or limits.Limits()), np.errstate(all="ignore"):
         return _read(path, manifest, recipe, part)  # non-finite results: refused, one line
+
+
+def check_companions(path: str, *, command: str = "eegprep") -> None:
+    """Refuse, before anything is read, a recording whose header names a file outside its own
+    folder (``DataFile=/etc/x``, ``MarkerFile=../../x.vmrk``,
+    :func:`~eegprep.readers.companions.outside_own_folder`): a header from elsewhere would
+    read any file on the machine as its samples or events. An ingest holds a corpus's files to
+    its folder so; a recording given alone is held to its header's folder.
+
+    Raises
+    ------
+    SourceError
+        One line naming the header, the files and what to do; ``command`` is what reads
+        nothing (``labram predict``).
+    """
+    outside = outside_own_folder(path)
+    if outside:
+        verb = "lie" if len(outside) > 1 else "lies"
+        raise SourceError(
+            path,
+            f"it names {', '.join(outside)}, which {verb} outside the header's folder, where "
+            f"{command} reads nothing: copy {'them' if len(outside) > 1 else 'it'} beside the "
+            "header",
+        )
 
 
 def _read(path: str, m: Manifest, recipe: Recipe, part: str | None) -> Preprocessed:
@@ -181,4 +209,4 @@ def _check(
     return rms
 
 
-__all__ = ["Preprocessed", "read_preprocessed"]
+__all__ = ["Preprocessed", "check_companions", "read_preprocessed"]

@@ -46,6 +46,26 @@ def data_files(path: str) -> list[str]:
     return [p for p in dict.fromkeys(out) if p != path and os.path.isfile(p)]
 
 
+def outside_own_folder(path: str) -> list[str]:
+    """The files :func:`data_files` would read with ``path`` that lie outside ``path``'s own
+    folder (absolute, normalised): a BrainVision header's ``DataFile=/etc/x`` or
+    ``MarkerFile=../../x.vmrk``. Judged on the paths as text, as the look-up finds them, so a
+    ``../`` behind a linked folder leaves it too; a link inside the folder is the user's.
+
+    For a recording given alone (``labram predict FILE``), the header's folder is the boundary
+    an ingest's corpus folder is (:func:`eegprep.corpus.sources.outside_root`)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    found = [os.path.abspath(p) for p in data_files(path)]
+    return [p for p in found if _leaves(p, folder)]
+
+
+def _leaves(path: str, folder: str) -> bool:
+    """Whether the absolute, normalised ``path`` is outside ``folder`` (one of its own
+    subfolders is inside)."""
+    rel = os.path.relpath(path, folder)
+    return rel == os.pardir or rel.startswith(os.pardir + os.sep) or os.path.isabs(rel)
+
+
 def set_data_files(path: str) -> list[str]:
     """The files that may hold an EEGLAB ``.set``'s samples, found in the ``.set``'s own folder
     alone (no name may leave it: ``EEG.data`` is taken by its base name, a Windows path's

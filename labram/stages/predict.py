@@ -29,7 +29,7 @@ from eegprep.base.redact import redact
 from eegprep.base.same_files import without_repeats
 from eegprep.base.user_files import read_user_file
 from eegprep.corpus.manifest import Manifest, available, load_manifest
-from eegprep.ingestion.inmemory import Preprocessed, read_preprocessed
+from eegprep.ingestion.inmemory import Preprocessed, check_companions, read_preprocessed
 from eegprep.pipeline.recipe import Recipe
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.load import Loaded, check_finite_outputs, check_windows_fit, load_model
@@ -292,6 +292,10 @@ def predict_files(
 ) -> dict[str, Any]:
     """Predict every file; a file that fails gives one line under ``failed``.
 
+    A file whose header names a file outside its own folder (``DataFile=/etc/x``) is no
+    bad file but a crafted one: the whole call is refused before anything is read
+    (:func:`~eegprep.ingestion.inmemory.check_companions`, a :class:`SourceError`).
+
     Returns
     -------
     dict
@@ -303,6 +307,10 @@ def predict_files(
         ``duplicates`` (each ``file`` left out as the same file as an earlier one, ``same_as``:
         a path, ``./x`` for ``x``, a symbolic or hard link; by device and inode).
     """
+    for f in files:  # a header reaching outside its folder: refused before anything is read
+        path = _local_file(f)
+        if path is not None:
+            check_companions(path, command="labram predict")
     loaded = load_model(checkpoint)
     the_task = resolve_task(loaded, task)
     manifest = resolve_manifest(the_task, corpus, mains)
