@@ -107,12 +107,32 @@ def ingest_running(loc: Location) -> bool:
     """Whether an ingest holds the store's lock now (a lock on another host counts; one whose
     process is gone, or a damaged one, does not). Its recording groups are not listed until it
     commits them: on an object store it writes them in place under ``recordings/``, and a
-    local one renames each there just before listing it."""
+    local one renames each there just before listing it; the first of a corpus's is preceded by
+    that corpus's folder, made a moment before its ``zarr.json`` is written in."""
+    return live_holder(loc) is not None
+
+
+def live_holder(loc: Location) -> dict[str, Any] | None:
+    """Who holds the store's lock now (:func:`lock_holder`), when that ingest still runs
+    (:func:`ingest_running`); None otherwise."""
     try:
         holder = lock_holder(loc.read_bytes(*LOCK))
     except (OSError, ValueError):
-        return False
-    return holder is not None and not lock_is_stale(holder)
+        return None
+    return holder if holder is not None and not lock_is_stale(holder) else None
+
+
+def creating(loc: Location) -> str | None:
+    """The line for a store that a running ingest is creating now (it holds the lock, and has
+    not yet written the root ``zarr.json``, which it writes last): readers and ``validate`` say
+    that, not 'no eegprep store here' nor a missing root; None when no ingest holds it."""
+    holder = live_holder(loc)
+    if holder is None:
+        return None
+    return (
+        f"{loc.display}: an ingest ({describe_holder(holder)}) is creating this store now; run "
+        "the command again once it has finished"
+    )
 
 
 EXCLUSIVE_PUT = {"s3", "s3a", "memory", "file", "local"}

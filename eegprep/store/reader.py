@@ -54,7 +54,7 @@ from eegprep.store.index_fields import (
     line_source_identity,
     line_text,
 )
-from eegprep.store.lock_file import ingest_running
+from eegprep.store.lock_file import creating, ingest_running
 from eegprep.store.record import RecordingRecord
 
 FORMAT = "eegprep-store"
@@ -628,6 +628,9 @@ def read_root_attrs(loc: Location) -> dict[str, Any] | None:
     Raises :class:`StoreFormatError` when something else is there.
     """
     if not loc.exists("zarr.json"):
+        begun = begun_store(loc)
+        if begun:
+            raise StoreNotFoundError(begun)
         if root_lost(loc):
             raise StoreFormatError(
                 f"{loc.display}: its root zarr.json is missing, but it holds an eegprep store's "
@@ -660,6 +663,54 @@ def read_root_attrs(loc: Location) -> dict[str, Any] | None:
             f"eegprep understands ({FORMAT_VERSION}); upgrade eegprep"
         )
     return dict(attrs)
+
+
+_SKELETON = {"recordings/zarr.json", "_eegprep/zarr.json", "_eegprep/lock", "_eegprep/lock.flock"}
+"""What an ingest creating a store writes before the root ``zarr.json``, which comes last."""
+
+
+def unfinished_creation(loc: Location) -> bool:
+    """True when the local store folder ``loc`` holds only what an ingest creating it writes
+    before its root ``zarr.json`` (:data:`_SKELETON`).
+
+    The root ``zarr.json`` is written last: without it, a folder that holds nothing but the
+    skeleton's other objects (and temporary files of an interrupted write), or only the
+    skeleton's empty folders (a kill right after the first ``mkdir``), is an unfinished
+    store of ours, which the next ingest completes, or one an ingest is creating now.
+    """
+    if not loc.local or not os.path.isdir(loc.root):
+        return False
+    if os.path.exists(os.path.join(loc.root, "zarr.json")):
+        return False
+    found, folders = [], []
+    for folder, _dirs, files in os.walk(loc.root):
+        rel = os.path.relpath(folder, loc.root)
+        if rel != "." and rel.split(os.sep)[0] not in ("recordings", "_eegprep"):
+            return False
+        folders += [rel] if rel != "." else []
+        found += [os.path.normpath(os.path.join(rel, f)).replace(os.sep, "/") for f in files]
+        if len(found) > 16:
+            return False
+    if not found:  # empty folders only: ours when they are the skeleton's
+        return bool(folders) and set(folders) <= {"recordings", "_eegprep"}
+    return all(f in _SKELETON or TMP_MARK in f for f in found)
+
+
+def begun_store(loc: Location) -> str | None:
+    """The line for a store ``loc`` that is begun and no more (no root ``zarr.json``): one a
+    running ingest is creating now (:func:`~eegprep.store.lock_file.creating`), or what an
+    ingest killed while creating it left (:func:`unfinished_creation`); None for anything else.
+    Readers and ``validate`` say so, instead of 'not an eegprep store' or a missing root and
+    groups as damage, while an ingest creates it."""
+    live = creating(loc)
+    if live is not None:
+        return live
+    if unfinished_creation(loc):
+        return (
+            f"{loc.display}: the beginning of a store and no more (what an ingest killed while "
+            "creating it leaves): an ingest into it completes it"
+        )
+    return None
 
 
 def root_lost(loc: Location) -> bool:

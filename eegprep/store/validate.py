@@ -23,9 +23,10 @@ damage, a group that holds no record (what a stopped ingest leaves) or an attrib
 program added to a ``zarr.json``, is a note, apart (:attr:`Validation.notes`). Only misuse
 raises: a location that holds no eegprep store at all, or one of a newer format.
 
-Concurrency contract: read-only; safe while an ingest writes, except that groups it is
-committing at that moment may be reported as not listed (a retired group it deletes meanwhile
-is not reported).
+Concurrency contract: read-only; safe while an ingest writes: groups it is committing and the
+folder of a corpus it is starting are not reported while it holds the lock, a store it is
+creating is a :class:`StoreNotFoundError` saying so, and a retired group it deletes meanwhile
+is not reported.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ index does not list (:func:`unlisted_groups`), the two top groups' metadata, the
 and the seen-files cache (:func:`bookkeeping_problems`). A group that holds no record (what a
 stopped ingest leaves) is no damage: a note line (:func:`no_record_notes`).
 
-Concurrency contract: read-only; safe while an ingest writes, except that groups it is
-committing at that moment may be reported as not listed.
+Concurrency contract: read-only; safe while an ingest writes: the groups it is committing,
+not listed yet, and the folder of a corpus it is starting (its ``zarr.json`` not yet written)
+are not reported while it holds the lock.
 """
 
 from __future__ import annotations
@@ -113,7 +114,9 @@ def _groups_on_disk(loc: Location, problems: list[str], notes: list[str]) -> lis
     for corpus in loc.list("recordings"):
         if corpus == "zarr.json" or TMP_MARK in corpus:
             continue
-        _group_doc(loc, ("recordings", corpus), {}, problems, notes)
+        if loc.exists("recordings", corpus, "zarr.json") or not ingest_running(loc):
+            _group_doc(loc, ("recordings", corpus), {}, problems, notes)
+        # (else a running ingest made the folder a moment ago and writes its zarr.json next)
         for name in loc.list("recordings", corpus):
             if name != "zarr.json" and TMP_MARK not in name:
                 groups.append(f"recordings/{corpus}/{name}")

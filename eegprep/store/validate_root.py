@@ -23,6 +23,7 @@ from eegprep.store.reader import (
     FORMAT_VERSION,
     ROOT_KEYS,
     added_root_keys,
+    begun_store,
     root_seal_problem,
 )
 
@@ -39,6 +40,9 @@ def root_attributes(loc: Location, problems: list[str]) -> dict[str, Any] | None
             kind = not_a_folder(loc.root) if loc.local and not loc.zipped else None
             what = f"{kind}, not a store (a store is a folder)" if kind else "no eegprep store here"
             raise StoreNotFoundError(f"{loc.display}: {what}")
+        begun = begun_store(loc)  # (the skeleton, before the root that comes last)
+        if begun:
+            raise StoreNotFoundError(begun)
         problems.append("zarr.json: missing (the store's root group: format, recipe, rate)")
         return None
     try:

@@ -56,7 +56,13 @@ from eegprep.store.lock_file import (
     sweep_claims,
     take_over_remote_lock,
 )
-from eegprep.store.reader import FORMAT, FORMAT_VERSION, next_report_name, read_root_attrs
+from eegprep.store.reader import (
+    FORMAT,
+    FORMAT_VERSION,
+    next_report_name,
+    read_root_attrs,
+    unfinished_creation,
+)
 from eegprep.store.record import RecordingRecord
 from eegprep.store.retired_list import (
     RECORD,
@@ -85,7 +91,6 @@ SEEN = ("_eegprep", "seen.json")  # the ingest's seen-files cache (eegprep.inges
 _STORE_WIDE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 """Errors that concern the whole store, not one recording: a commit stops on them."""
 KEEP_REPLACED_SECONDS = 86_400.0  # how long a replaced version stays for readers of old indexes
-_SKELETON = {"recordings/zarr.json", "_eegprep/zarr.json", "_eegprep/lock", "_eegprep/lock.flock"}
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +190,7 @@ class StoreWriter:
     def _open(self) -> None:
         for parts in (("_eegprep",), STAGING, INDEX_DIR, ("recordings",)):
             self._check_inside("/".join(parts))
-        attrs = None if self._unfinished_creation() else read_root_attrs(self.loc)
+        attrs = None if unfinished_creation(self.loc) else read_root_attrs(self.loc)
         if attrs is None:
             if self.loc.local:
                 os.makedirs(self.loc.root, exist_ok=True)
@@ -225,31 +230,6 @@ class StoreWriter:
             for name in self.loc.list(*parts):
                 if TMP_MARK in name and os.path.isfile(self.loc.path(*parts, name)):
                     self.loc.remove(*parts, name)
-
-    def _unfinished_creation(self) -> bool:
-        """True when the store folder holds only what a killed :meth:`_create` leaves.
-
-        The root ``zarr.json`` is written last: without it, a folder that holds nothing but the
-        skeleton's other objects (and temporary files of an interrupted write), or only the
-        skeleton's empty folders (a kill right after the first ``mkdir``), is an unfinished
-        store of ours, which the next run completes.
-        """
-        if not self.loc.local or not os.path.isdir(self.loc.root):
-            return False
-        if os.path.exists(os.path.join(self.loc.root, "zarr.json")):
-            return False
-        found, folders = [], []
-        for folder, _dirs, files in os.walk(self.loc.root):
-            rel = os.path.relpath(folder, self.loc.root)
-            if rel != "." and rel.split(os.sep)[0] not in ("recordings", "_eegprep"):
-                return False
-            folders += [rel] if rel != "." else []
-            found += [os.path.normpath(os.path.join(rel, f)).replace(os.sep, "/") for f in files]
-            if len(found) > 16:
-                return False
-        if not found:  # empty folders only: ours when they are the skeleton's
-            return bool(folders) and set(folders) <= {"recordings", "_eegprep"}
-        return all(f in _SKELETON or TMP_MARK in f for f in found)
 
     def _create(self) -> None:
         """Write a new store's skeleton; the root ``zarr.json`` last (it makes it a store)."""
