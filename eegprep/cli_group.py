@@ -457,7 +457,7 @@ def say(text: object = "", *, err: bool = False, info: bool = False) -> None:
         if ctx is not None and ctx.meta.get("quiet"):
             return
     try:
-        click.echo(shown_line(str(text)), err=err)
+        click.echo(_encodable(shown_line(str(text)), err), err=err)
     except OSError as exc:
         if err:  # a standard error that cannot be written (a full device, a reader gone):
             _quiet_stderr()  # nothing can be said; the exit status still tells
@@ -467,6 +467,22 @@ def say(text: object = "", *, err: bool = False, info: bool = False) -> None:
         if exc.filename is not None or exc.errno is None:
             raise
         raise OSError(exc.errno, exc.strerror, _output_name(err)) from exc  # (a full disk)
+
+
+def _encodable(text: str, err: bool) -> str:
+    """``text`` with each character its stream's encoding cannot write as its escape
+    (``\xe9``, ``\u65e5``), as Python writes them on the standard error: under
+    ``PYTHONIOENCODING=latin-1`` or an ASCII locale a name such as ``caf\u00e9_\u65e5\u672c``
+    was a ``UnicodeEncodeError``, an internal error."""
+    stream = sys.stderr if err else sys.stdout
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return text.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:
+        pass
+    return text
 
 
 def _quiet_stderr() -> None:

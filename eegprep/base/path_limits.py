@@ -2,13 +2,16 @@
 
 The operating system refuses a path holding a NUL character, one whose name (one component)
 is longer than the file system allows (255 bytes on most), and one longer than the path limit
-(4096 bytes on Linux); Python then raises ``ValueError`` or ``OSError`` from deep inside the
-command. :func:`check_path` says so in one line naming the setting instead.
+(4096 bytes on Linux), and Python one holding a character its file system encoding cannot
+write (outside UTF-8 mode under an ASCII locale); Python then raises ``ValueError``,
+``OSError`` or ``UnicodeEncodeError`` from deep inside the command. :func:`check_path` says
+so in one line naming the setting instead.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 from eegprep.base.errors import UsageError
 
@@ -29,7 +32,14 @@ def path_problem(path: str | os.PathLike[str]) -> str | None:
     text = os.fspath(path)
     if "\x00" in text:
         return "it holds a NUL character, which no path can hold"
-    absolute = os.fsencode(os.path.abspath(text))
+    try:
+        absolute = os.fsencode(os.path.abspath(text))
+    except UnicodeEncodeError as exc:  # (Python not in UTF-8 mode, under an ASCII locale)
+        return (
+            f"it holds {exc.object[exc.start : exc.end]!r}, which file names cannot hold in "
+            f"this process's file system encoding ({sys.getfilesystemencoding()}): run eegprep "
+            "under a UTF-8 locale (LANG=C.UTF-8, or PYTHONUTF8=1), or rename it"
+        )
     name_max, path_max = _limits(os.path.abspath(text))
     longest = max(absolute.split(b"/"), key=len)
     if len(longest) > name_max:

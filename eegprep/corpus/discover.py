@@ -10,10 +10,12 @@ named), and a file found under several names is listed under one, the others nam
 
 from __future__ import annotations
 
+import codecs
 import fnmatch
 import hashlib
 import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +65,14 @@ def _anchor(pattern: str) -> str:
 
 def resolve_root(manifest: Manifest, root: Path) -> Path:
     """The corpus root, allowing the user's folder to be one level above or below it."""
+    encoding = codecs.lookup(sys.getfilesystemencoding()).name
+    if encoding != "utf-8":  # names would be mojibake (latin-1) or all 'not UTF-8' (ascii)
+        raise UsageError(
+            f"{as_text(str(root))}: this Python reads file names as {encoding}, not UTF-8 (Python "
+            "outside UTF-8 mode under a locale that is not UTF-8), and a store records every "
+            "source by its UTF-8 name: run eegprep with PYTHONUTF8=1, or under a UTF-8 locale "
+            "(LANG=C.UTF-8)"
+        )
     root = root.expanduser().resolve()
     if as_text(str(root)) != str(root):
         raise UsageError(
