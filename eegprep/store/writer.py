@@ -574,7 +574,7 @@ class StoreWriter:
         orphans = self._relist(orphans)  # (which retires the versions it supersedes)
         if orphans:
             self._retire(orphans)
-        retired = self._retired()
+        retired = self._restarted(self._retired())
         limit = time.time() - self.keep_replaced
         expired = [g for g, e in retired.items() if e.when <= limit or g in listed]
         doomed = [g for g in expired if g not in listed]
@@ -591,6 +591,20 @@ class StoreWriter:
             keep = [e for g, e in retired.items() if g not in expired]
             self.loc.write_bytes(retired_document(keep), *RETIRED)
             self._retired_damaged = False
+
+    def _restarted(self, retired: dict[str, RetiredEntry]) -> dict[str, RetiredEntry]:
+        """``retired`` with each entry dated after now (retired while the clock ran ahead, and
+        set back since) dated now, and the list written so when there are any: its keep
+        period restarts now, never shorter than any other's, instead of lasting until the
+        clock reaches that date (years, for a clock a year ahead), whatever ``keep_replaced``
+        says."""
+        now = time.time()
+        ahead = [g for g, e in retired.items() if e.when > now]
+        if not ahead:
+            return retired
+        restarted = {g: replace(e, when=now) if g in ahead else e for g, e in retired.items()}
+        self.loc.write_bytes(retired_document(restarted.values()), *RETIRED)
+        return restarted
 
     def _relist(self, orphans: list[str]) -> list[str]:
         """List again the complete orphans newer than what the index lists; the rest, returned.

@@ -61,3 +61,31 @@ def test_reports_keep_the_order_of_the_ingests_when_the_clock_goes_back(
     reports = open_store(out).reports()
     assert [r["n_ingested"] for r in reports] == [1, 1, 1]
     assert [r["n_current"] for r in reports] == [0, 1, 2]
+
+
+def test_a_group_retired_under_a_clock_since_set_back_is_kept_from_now_not_until_then(
+    tmp_path: Path,
+) -> None:
+    """A version retired while the clock ran 10 years ahead (then corrected) was kept until
+    the clock reached that date, whatever `--keep-replaced` said: its keep period restarts now
+    (never shorter: readers of the old index keep it as long as any other)."""
+    import json
+
+    from eegprep.store.retired_list import RETIRED, RetiredEntry, retired_document, retired_entries
+
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    write_edf(src, "a.edf")
+    ingest_folder(src, out)
+    write_edf(src, "a.edf", seed=1)  # changed: re-ingested, the first version retired
+    ingest_folder(src, out)
+    path = out.joinpath(*RETIRED)
+    rows, _ = retired_entries(json.loads(path.read_bytes()))
+    (old,) = rows
+    ahead = time.time() + 10 * 365 * 86400
+    path.write_bytes(retired_document([RetiredEntry(old.group, ahead, old.record)]))
+    ingest_folder(src, out, keep_replaced=3600.0)  # a later run, the clock set right
+    (kept,) = retired_entries(json.loads(path.read_bytes()))[0]
+    assert kept.group == old.group and time.time() - 60 < kept.when <= time.time()
+    assert (out / old.group).is_dir()
+    ingest_folder(src, out, keep_replaced=0.0)
+    assert not (out / old.group).exists() and validate(str(out)) == (1, [])
