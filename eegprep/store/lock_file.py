@@ -4,7 +4,9 @@ gone.
 The writer (:class:`eegprep.store.writer.StoreWriter`) takes the lock for an ingest and, when
 another's is there, asks this module whether it may take it over; ``validate`` asks whether a
 live ingest is writing the store beside it. The file holds ``{"host", "pid", "since", "token"}``
-(the token, random, is its writer's own: threads share a pid; earlier versions wrote none).
+(the token, random, is its writer's own: threads share a pid; earlier versions wrote none) and,
+on Linux, ``"start_ticks"`` and ``"boot_id"`` (:func:`own_start`), which tell the writer from a
+reuse of its pid whatever the wall clock does.
 """
 
 from __future__ import annotations
@@ -44,7 +46,18 @@ def lock_holder(data: bytes) -> dict[str, Any] | None:
     holder: dict[str, Any] = {"host": host, "pid": pid}
     if isinstance(since, int | float) and not isinstance(since, bool) and 0 <= since < 2**31:
         holder["since"] = float(since)
+    ticks, boot = other.get("start_ticks"), other.get("boot_id")
+    if type(ticks) is int and ticks >= 0 and isinstance(boot, str):
+        holder["start_ticks"], holder["boot_id"] = ticks, boot
     return holder
+
+
+def own_start() -> dict[str, Any]:
+    """What tells this process from any other with its pid, whatever the wall clock does:
+    ``{"start_ticks": its start in clock ticks since boot, "boot_id": the kernel's boot id}``
+    (Linux, ``/proc``; empty elsewhere). A lock states it beside ``since``."""
+    ticks, boot = _start_ticks(os.getpid()), _boot_id()
+    return {} if ticks is None or boot is None else {"start_ticks": ticks, "boot_id": boot}
 
 
 def describe_holder(holder: dict[str, Any]) -> str:
@@ -77,6 +90,8 @@ def lock_is_stale(lock: dict[str, Any], *, flocked: bool = False) -> bool:
         return True
     except PermissionError:
         pass
+    if _same_process(lock, pid):
+        return False  # the writer itself, however the clock was set since (own_start)
     started = _process_start(pid)
     since = lock.get("since")
     return started is not None and since is not None and started > since + PID_REUSE_SLACK
@@ -89,18 +104,45 @@ in whole seconds, and the wall clock may have been set since)."""
 
 
 def _process_start(pid: int) -> float | None:
-    """When process ``pid`` started, seconds since the epoch (Linux); None where unknown."""
+    """When process ``pid`` started, seconds since the epoch (Linux); None where unknown. The
+    boot time it is counted from moves with the wall clock: a clock set forward makes every
+    process look younger (:func:`_same_process` is immune)."""
+    ticks = _start_ticks(pid)
     try:
         with open("/proc/stat", "rb") as fh:
             btime = next(int(line.split()[1]) for line in fh if line.startswith(b"btime "))
+        return None if ticks is None else btime + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration, AttributeError):
+        return None
+
+
+def _start_ticks(pid: int) -> int | None:
+    """Process ``pid``'s start, in clock ticks since boot (field 22 of ``/proc/PID/stat``);
+    None where unknown."""
+    try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             stat_line = fh.read()
         # the fields after the command name (in parentheses, which may hold anything)
-        fields = stat_line[stat_line.rindex(b")") + 2 :].split()
-        ticks = int(fields[19])  # field 22 of proc(5): starttime, in clock ticks since boot
-        return btime + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration, AttributeError):
+        return int(stat_line[stat_line.rindex(b")") + 2 :].split()[19])
+    except (OSError, ValueError, IndexError):
         return None
+
+
+def _boot_id() -> str | None:
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as fh:
+            return fh.read().strip() or None
+    except (OSError, ValueError):
+        return None
+
+
+def _same_process(lock: dict[str, Any], pid: int) -> bool:
+    """Whether the live process ``pid`` is the one that wrote ``lock``: it states this boot and
+    the process's start in ticks since boot (:func:`own_start`), which no clock change alters.
+    False when it cannot be told (a lock of an earlier version, another system): the caller
+    judges by ``since`` then."""
+    ticks = lock.get("start_ticks")
+    return ticks is not None and lock.get("boot_id") == _boot_id() and _start_ticks(pid) == ticks
 
 
 def ingest_running(loc: Location) -> bool:

@@ -53,6 +53,7 @@ from eegprep.store.lock_file import (
     exclusive_put,
     lock_holder,
     lock_is_stale,
+    own_start,
     sweep_claims,
     take_over_remote_lock,
 )
@@ -244,6 +245,7 @@ class StoreWriter:
             "pid": os.getpid(),
             "since": time.time(),
             "token": uuid.uuid4().hex,  # this writer's own bytes, whoever shares its pid
+            **own_start(),  # (tells this process from a pid's reuse, whatever the clock does)
         }
         if self.loc.local:
             self._hold_flock()

@@ -89,3 +89,30 @@ def test_a_group_retired_under_a_clock_since_set_back_is_kept_from_now_not_until
     assert (out / old.group).is_dir()
     ingest_folder(src, out, keep_replaced=0.0)
     assert not (out / old.group).exists() and validate(str(out)) == (1, [])
+
+
+def test_a_clock_set_forward_never_makes_a_live_writers_lock_stale() -> None:
+    """A process's start time is computed from the boot time, which moves with the wall clock:
+    set forward by more than a minute (NTP stepping, a VM resumed) while an ingest into an
+    object store ran, the writer itself looked started after its lock was taken, and a second
+    ingest on the host took its lock over (two writers). Here the clock's step is made by
+    dating the lock's `since` an hour back."""
+    import json
+
+    from eegprep.base.errors import StoreLockedError
+    from eegprep.pipeline.recipe import Recipe
+    from eegprep.store.fs import Location
+    from eegprep.store.lock_file import LOCK
+    from eegprep.store.writer import StoreWriter
+
+    url = "memory://clock-steps/s.zarr"
+    loc = Location.parse(url)
+    try:
+        first = StoreWriter(url, Recipe())
+        first._lock()
+        held = json.loads(loc.read_bytes(*LOCK))
+        loc.write_bytes(json.dumps({**held, "since": held["since"] - 3600}).encode(), *LOCK)
+        with pytest.raises(StoreLockedError, match="another ingest"):
+            StoreWriter(url, Recipe())._lock()
+    finally:
+        loc.fs.rm(loc.root, recursive=True)
