@@ -460,7 +460,8 @@ def say(text: object = "", *, err: bool = False, info: bool = False) -> None:
         click.echo(_encodable(shown_line(str(text)), err), err=err)
     except OSError as exc:
         if err:  # a standard error that cannot be written (a full device, a reader gone):
-            _quiet_stderr()  # nothing can be said; the exit status still tells
+            if not isinstance(exc, BlockingIOError):  # (a full non-blocking pipe: this line)
+                _quiet_stderr()  # nothing can be said; the exit status still tells
             return
         if isinstance(exc, BrokenPipeError):
             raise
@@ -471,9 +472,9 @@ def say(text: object = "", *, err: bool = False, info: bool = False) -> None:
 
 def _encodable(text: str, err: bool) -> str:
     """``text`` with each character its stream's encoding cannot write as its escape
-    (``\xe9``, ``\u65e5``), as Python writes them on the standard error: under
-    ``PYTHONIOENCODING=latin-1`` or an ASCII locale a name such as ``caf\u00e9_\u65e5\u672c``
-    was a ``UnicodeEncodeError``, an internal error."""
+    (``\\xe9``, ``\\u65e5``), as Python writes them on the standard error: under
+    ``PYTHONIOENCODING=latin-1`` or an ASCII locale a folder name holding Japanese was a
+    ``UnicodeEncodeError``, an internal error."""
     stream = sys.stderr if err else sys.stdout
     encoding = getattr(stream, "encoding", None) or "utf-8"
     try:
