@@ -10,7 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.safety.corpus import write_edf
+import pytest
+
+from tests.safety.corpus import ingest_folder, write_edf
 
 REPO = Path(__file__).resolve().parents[2]
 NAME = "caf\u00e9_\u65e5\u672c"
@@ -56,3 +58,18 @@ def test_a_corpus_is_not_read_while_file_names_decode_as_other_than_utf8(tmp_pat
     assert res.returncode == 2 and res.stderr.count(b"\n") == 1, res.stderr
     assert b"reads file names as ascii, not UTF-8" in res.stderr and b"PYTHONUTF8=1" in res.stderr
     assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_json_output_stays_json_whatever_the_output_encoding(tmp_path: Path, encoding: str) -> None:
+    """`--json` output is ASCII (JSON's own escapes), so that read in any encoding it is the same
+    document: a Python escape of a character the encoding cannot write (`\\xe9`) would make
+    it no JSON at all."""
+    import json
+
+    src, store = tmp_path / "src", tmp_path / f"{NAME}\U0001f600.zarr"
+    write_edf(src, "a.edf")
+    ingest_folder(src, store)
+    res = _eegprep(tmp_path, {"PYTHONIOENCODING": encoding}, "stats", str(store), "--json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout.decode(encoding))["store"] == str(store)
