@@ -26,6 +26,8 @@ from labram.checkpoints.output_paths import writing
 
 CKPT_FORMAT = "labram-train"
 """The ``format`` of a training checkpoint (``last.pt``: :mod:`labram.train.checkpoint`)."""
+OURS_FORMAT = "labram-checkpoint"
+"""The ``format`` of our own model files (:func:`labram.checkpoints.layouts.save_ours`)."""
 CKPT_VERSION = 2  # 2: numpy's RNG state as a tensor and plain values (was an ndarray)
 
 
@@ -112,6 +114,8 @@ def _check_tensor(path: Path, where: str, t: Tensor) -> None:
             f"{path}: tensor {where} claims shape {tuple(t.shape)} ({t.numel() * size:,} bytes) "
             f"but the file stores {stored:,} bytes of it: a crafted file"
         )
+    if t.is_meta:  # (a header's claims, judged before the bytes are read: no values yet)
+        return
     if t.is_floating_point() and t.numel() and not bool(torch.isfinite(t).all()):
         raise CorruptCheckpointError(
             f"{path}: tensor {where} holds NaN or infinite values: the weights are damaged "

@@ -24,7 +24,8 @@ from torch import Tensor, nn
 
 from eegprep.base.files import remove_stale_temporaries
 from eegprep.base.validation import check_choice
-from labram.checkpoints.contents import save_checkpoint
+from labram.checkpoints.claims import MAX_EXTRA_PARAMETERS
+from labram.checkpoints.contents import OURS_FORMAT, save_checkpoint
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.export_journal import card_paths, check_not_card_name, finish_or_warn
 from labram.checkpoints.official_keys import (
@@ -60,7 +61,7 @@ _M = TypeVar("_M", bound=nn.Module)
 
 log = logging.getLogger(__name__)
 
-FORMAT = "labram-checkpoint"
+FORMAT = OURS_FORMAT
 FORMAT_VERSION = 1
 
 
@@ -111,11 +112,6 @@ def first_mismatch(exc: RuntimeError) -> str:
     name, what = found[0]
     more = f" (and {len(found) - 1} more tensors)" if len(found) > 1 else ""
     return f"{name}: {what.strip().rstrip('.')}{more}"
-
-
-MAX_EXTRA_PARAMETERS = 10_000_000
-"""The most parameters a model built from a checkpoint may have beyond the weights the file
-holds (a fresh classifier head on a pre-trained backbone: a few thousand)."""
 
 
 def built(

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from labram.checkpoints.cards import EXPORT_ID, check_cards
+from labram.checkpoints.claims import check_claims, check_unjudged
 from labram.checkpoints.contents import check_contents
 from labram.checkpoints.errors import (
     CheckpointError,
@@ -169,7 +170,23 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
         export_id = info.get(EXPORT_ID)
         check_cards(path, export_id if isinstance(export_id, str) else None)
         return info
-    _check_archive(path)
+    if zipfile.is_zipfile(path):  # the pickle's claims before any tensor byte is read
+        _check_inflation(path)
+        _check_crcs(path, tensors=False)
+        try:
+            check_claims(path, _checked(path, _unpickled(path, "meta")))
+        except _NotOnMeta:  # (nested, quantized: judged by what the archive stores instead)
+            check_unjudged(path, _stored_bytes(path))
+        _check_crcs(path, tensors=True)
+    obj = _checked(path, _unpickled(path, "cpu"))  # (each storage read once, into its tensor)
+    check_cards(path, None)  # (a torch.save file named NAME.safetensors, an export's cards)
+    return obj
+
+
+def _unpickled(path: Path, device: str) -> Any:
+    """``torch.load`` with weights only onto ``device`` (``meta``: every tensor's dtype and
+    shape as the pickle claims them, and no byte of them read); a refusal, damage or anything
+    torch raises for an unreadable file is one line naming the file."""
     try:
         with _allow_listed(), warnings.catch_warnings(), path.open("rb") as fh:
             # torch warns about pickle protocols above 2 before refusing them: the one line
@@ -177,7 +194,7 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
             # (a file object: given a path ending in .safetensors, torch.load reads it as
             # safetensors, whatever it holds)
-            obj = torch.load(fh, map_location="cpu", weights_only=True)
+            return torch.load(fh, map_location=device, weights_only=True)
     except pickle.UnpicklingError as exc:
         if "Weights only load failed" not in str(exc):  # a damaged pickle, not a refusal
             raise CorruptCheckpointError(
@@ -188,16 +205,31 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
             f"{_NOT_RUN}. {_KEEP_WEIGHTS}"
         ) from exc
     except Exception as exc:  # torch raises many types for unreadable files
+        if device == "meta":
+            raise _NotOnMeta from exc
         raise CorruptCheckpointError(f"{path}: {_damage(path, exc)}") from exc
+
+
+class _NotOnMeta(Exception):
+    """torch cannot rebuild the file's tensors on the ``meta`` device (a nested or quantized
+    one, a damaged archive): the full read says what it is."""
+
+
+def _stored_bytes(path: Path) -> int:
+    """Bytes the zip checkpoint ``path`` stores for tensors (its ``*/data/*`` members)."""
+    with _zip(path) as archive:
+        return sum(i.file_size for i in archive.infolist() if "/data/" in i.filename)
+
+
+def _checked(path: Path, obj: Any) -> Any:
+    """``obj`` once :func:`check_contents` passes it, its Namespaces made dicts."""
     try:
         check_contents(path, obj)
-        obj = _plain(obj)
+        return _plain(obj)
     except RecursionError:  # (a crafted pickle nests as deep as it likes: it builds iteratively)
         raise CorruptCheckpointError(
             f"{path}: not a checkpoint: its objects nest deeper than any checkpoint does"
         ) from None
-    check_cards(path, None)  # (a torch.save file named NAME.safetensors, an export's cards)
-    return obj
 
 
 def _not_a_file(path: Path, what: str) -> str:
@@ -223,27 +255,49 @@ ZIP_INFLATION_LIMIT = (100, 64 * 2**20)
 stores its members uncompressed, and a deflated one of that ratio is a zip bomb."""
 
 
-def _check_archive(path: Path) -> None:
-    """A zip checkpoint's members against their CRC-32 (``torch.load`` does not check them, so
-    a flipped bit would load as a changed weight) and against zip bombs."""
-    if not zipfile.is_zipfile(path):
-        return
+@contextlib.contextmanager
+def _zip(path: Path) -> Iterator[zipfile.ZipFile]:
+    """The zip checkpoint ``path`` open; what the zip module raises for a damaged one is one
+    line naming the file."""
     try:
         with zipfile.ZipFile(path) as archive:
-            ratio, floor = ZIP_INFLATION_LIMIT
-            for info in archive.infolist():
-                if info.file_size > floor and info.file_size > ratio * max(info.compress_size, 1):
-                    raise CorruptCheckpointError(
-                        f"{path}: not written by torch.save: its member {info.filename} "
-                        f"inflates from {info.compress_size:,} to {info.file_size:,} bytes"
-                    )
-            bad = archive.testzip()
+            yield archive
     except CorruptCheckpointError:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise CorruptCheckpointError(
             f"{path}: truncated or corrupt ({first_sentence(exc)})"
         ) from exc
+
+
+def _check_inflation(path: Path) -> None:
+    """A zip checkpoint's members against zip bombs (from its central directory alone)."""
+    with _zip(path) as archive:
+        ratio, floor = ZIP_INFLATION_LIMIT
+        for info in archive.infolist():
+            if info.file_size > floor and info.file_size > ratio * max(info.compress_size, 1):
+                raise CorruptCheckpointError(
+                    f"{path}: not written by torch.save: its member {info.filename} "
+                    f"inflates from {info.compress_size:,} to {info.file_size:,} bytes"
+                )
+
+
+def _check_crcs(path: Path, *, tensors: bool) -> None:
+    """A zip checkpoint's members against their CRC-32 (``torch.load`` does not check them, so
+    a flipped bit would load as a changed weight), read in chunks of 1 MiB, nothing kept:
+    those that hold tensor bytes (``*/data/*``), or the others (the pickle, its records)."""
+    bad = None
+    with _zip(path) as archive:
+        for info in archive.infolist():
+            if ("/data/" in info.filename) != tensors:
+                continue
+            try:
+                with archive.open(info) as fh:
+                    while fh.read(2**20):
+                        pass
+            except zipfile.BadZipFile:  # (the zip module's word for a CRC that differs)
+                bad = info.filename
+                break
     if bad is not None:
         raise CorruptCheckpointError(
             f"{path}: damaged: its member {bad} fails its CRC-32 check (bit rot, or an "

@@ -22,6 +22,7 @@ from torch import Tensor
 
 from eegprep.base import strict_json
 from labram.checkpoints.cards import EXPORT_ID
+from labram.checkpoints.claims import check_claims
 from labram.checkpoints.contents import check_contents
 from labram.checkpoints.errors import CorruptCheckpointError, first_sentence
 from labram.checkpoints.export_journal import check_not_card_name, weights_replaced
@@ -77,27 +78,68 @@ def read_safetensors(path: str | os.PathLike[str]) -> dict[str, Any]:
     (a released layout someone converted): ``{"model": tensors, "metadata": header metadata}``,
     which the released-layout loaders take as they take ``{"model": ...}``.
 
+    The header's claims (names, element types, shapes, the ``labram`` config) are judged first
+    (:func:`~labram.checkpoints.claims.check_claims`: no more bytes than the model the file
+    describes), before any tensor byte is read; then each tensor's bytes are read once, straight
+    into the tensor returned (no mapping of the file, no second copy).
+
     Raises
     ------
     CorruptCheckpointError
-        Truncated, or a header that is not what it claims.
+        Truncated, a header that is not what it claims, or claims no model of its own holds.
     """
     from safetensors import safe_open
 
     path = Path(path)
-    _check_unique_keys(path)
-    try:
+    header = _check_unique_keys(path)
+    try:  # (safetensors checks the header: offsets in order, inside the file; reads no tensor)
         with safe_open(str(path), framework="pt") as fh:
             meta = dict(fh.metadata() or {})
-            tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - not a dict
+            specs = {}
+            for k in fh.keys():  # noqa: SIM118 - not a dict
+                part = fh.get_slice(k)  # (its dtype and shape: no byte read)
+                specs[k] = (part.get_dtype(), part.get_shape())
     except Exception as exc:  # safetensors raises its own error type from Rust
         raise CorruptCheckpointError(
             f"{path}: truncated or corrupt safetensors file ({first_sentence(exc)})"
         ) from exc
+    claimed = {k: _meta_tensor(path, k, dtype, shape) for k, (dtype, shape) in specs.items()}
+    check_contents(path, claimed)
+    info = _labram_entries(path, meta)
+    check_claims(path, {**info, "model": claimed})
+    tensors = _read_tensors(path, header, claimed)
     check_contents(path, tensors)
+    info["model"] = tensors
+    return info
+
+
+_DTYPES = {
+    "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+    "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8,
+    "U8": torch.uint8, "BOOL": torch.bool, "U16": torch.uint16, "U32": torch.uint32,
+    "U64": torch.uint64, "F8_E4M3": torch.float8_e4m3fn, "F8_E5M2": torch.float8_e5m2,
+    "C64": torch.complex64,
+}  # fmt: skip
+"""safetensors' element types as torch's (those no weight has are refused by name by
+:func:`~labram.checkpoints.contents.check_contents`)."""
+
+
+def _meta_tensor(path: Path, name: str, dtype: str, shape: list[int]) -> Tensor:
+    """What the header claims for tensor ``name``, on the ``meta`` device (nothing read)."""
+    if dtype not in _DTYPES:
+        raise CorruptCheckpointError(
+            f"{path}: tensor {name} is {dtype}: no LaBraM weight is (they are float32, "
+            "float16 or bfloat16)"
+        )
+    return torch.empty(shape, dtype=_DTYPES[dtype], device="meta")
+
+
+def _labram_entries(path: Path, meta: dict[str, str]) -> dict[str, Any]:
+    """The checkpoint's entries besides its tensors: our ``labram`` metadata decoded, else
+    ``{"metadata": meta}`` (a released layout someone converted)."""
     text = meta.get(SAFETENSORS_KEY)
     if text is None:
-        return {"model": tensors, "metadata": meta}
+        return {"metadata": meta}
     try:
         info = _from_json(strict_json.loads(text, unique_keys=True))
     except (ValueError, TypeError, RecursionError, RuntimeError) as exc:
@@ -106,36 +148,62 @@ def read_safetensors(path: str | os.PathLike[str]) -> dict[str, Any]:
         ) from exc
     if not isinstance(info, dict):
         raise CorruptCheckpointError(f"{path}: its '{SAFETENSORS_KEY}' metadata is not an object")
-    info["model"] = tensors
     return info
+
+
+def _read_tensors(
+    path: Path, header: dict[str, Any], claimed: dict[str, Tensor]
+) -> dict[str, Tensor]:
+    """Each tensor's bytes read once from the file, into the tensor returned (little-endian,
+    as safetensors stores them), in the order they lie in it."""
+    order = sorted(claimed, key=lambda k: header[k]["data_offsets"][0])
+    out: dict[str, Tensor] = {}
+    with path.open("rb") as fh:
+        start = 8 + struct.unpack("<Q", fh.read(8))[0]  # (the tensors follow the header)
+        for name in order:
+            begin, end = header[name]["data_offsets"]
+            raw = torch.empty(end - begin, dtype=torch.uint8)
+            fh.seek(start + begin)
+            view, got = raw.numpy().data, 0
+            while got < len(view):
+                n = fh.readinto(view[got:])
+                if not n:
+                    raise CorruptCheckpointError(
+                        f"{path}: truncated while it was read (tensor {name}): copy it again"
+                    )
+                got += n
+            want = claimed[name]
+            out[name] = raw.view(want.dtype).reshape(want.shape)
+    return {k: out[k] for k in claimed}  # (the header's order)
 
 
 MAX_HEADER_BYTES = 100_000_000
 """The longest header safetensors reads (its ``MAX_HEADER_SIZE``): a longer one it refuses."""
 
 
-def _check_unique_keys(path: Path) -> None:
-    """Refuse a header that names one tensor (or ``__metadata__``, or a metadata key) twice:
-    safetensors keeps the last of two entries without a word, while another reader of the same
-    file may take the first, so the file holds two models. Any other damage is left to
-    safetensors, which names it."""
+def _check_unique_keys(path: Path) -> dict[str, Any]:
+    """The header, refused when it names one tensor (or ``__metadata__``, or a metadata key)
+    twice: safetensors keeps the last of two entries without a word, while another reader of
+    the same file may take the first, so the file holds two models. Any other damage is left to
+    safetensors, which names it (an empty dict is returned then)."""
     with path.open("rb") as fh:
         head = fh.read(8)
         if len(head) < 8:
-            return
+            return {}
         (n,) = struct.unpack("<Q", head)
         if n > MAX_HEADER_BYTES:
-            return
+            return {}
         raw = fh.read(n)
     try:
-        strict_json.loads(raw, unique_keys=True)
+        doc = strict_json.loads(raw, unique_keys=True)
     except strict_json.DuplicateKeyError as exc:
         raise CorruptCheckpointError(
             f"{path}: a crafted or damaged safetensors header: {exc}, so readers differ on "
             "what the file holds"
         ) from None
     except ValueError:  # (safetensors says what else is wrong)
-        return
+        return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 # EXPORT_ID (imported): the entry of an export's metadata (and of its two cards) that ties the

@@ -1,0 +1,259 @@
+"""What a checkpoint's header claims, checked before any of its tensor bytes are read.
+
+A safetensors header and a ``torch.save`` archive's pickle state every tensor's shape and
+element type before its bytes; a crafted file (a sparse 1.5 GB file of 1 MB on disk) can claim
+any number of bytes. :func:`check_claims` judges those claims against the model the file
+itself describes (its config, or for the released layouts its keys and shapes), built on
+PyTorch's ``meta`` device (no memory), and refuses a file that claims more than that model
+holds, before a byte is read; the readers then read each tensor once, into the tensor that is
+returned (:mod:`labram.checkpoints.safe_read`, :mod:`labram.checkpoints.safetensors_files`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from labram.checkpoints.contents import CKPT_FORMAT, OURS_FORMAT
+from labram.checkpoints.errors import CheckpointError, CorruptCheckpointError
+from labram.checkpoints.official_keys import (
+    detect_kind,
+    infer_model_config,
+    infer_tokenizer_config,
+    ours_to_official,
+    unwrap,
+)
+from labram.model.config import ModelConfig, TokenizerConfig, parameter_floor
+
+SLACK_BYTES = 64 * 2**20
+"""Bytes a checkpoint may hold beside its model's weights and two copies of them (an
+optimiser's moments): RNG states, subject hashes, counters. A file that describes no model may
+hold this much in all (the layout code then says what it lacks, one line)."""
+
+MODEL_COPIES = 2
+"""How many times its model's float32 size a checkpoint may hold beside the weights: the two
+moments of AdamW in a training checkpoint (``last.pt``), or the authors' ``optimizer`` entry."""
+
+MAX_EXTRA_PARAMETERS = 10_000_000
+"""The most parameters a model built from a checkpoint may have beyond the weights the file
+holds (a fresh classifier head on a pre-trained backbone: a few thousand); here, beyond what it
+claims, for the model it describes to be built on ``meta`` at all."""
+
+
+@dataclass(frozen=True)
+class Described:
+    """The model a checkpoint describes: its state dict under the file's own names (shapes on
+    the ``meta`` device), where those names sit in the file, and what it is, for messages."""
+
+    expected: dict[str, Tensor]
+    weights: Mapping[str, Any]
+    what: str  # ("mem model its config describes")
+
+
+def check_claims(path: Path, skeleton: Any) -> None:
+    """Refuse a checkpoint whose tensors claim more bytes than the model it describes holds.
+
+    Parameters
+    ----------
+    path : Path
+        The file, for messages.
+    skeleton : object
+        What the file holds, with every tensor on the ``meta`` device (its dtype and shape as
+        claimed, no bytes read).
+
+    Raises
+    ------
+    CorruptCheckpointError
+        One line naming the file: a weight larger than the described model's (its shape and
+        the model's), or more bytes in all than the model, :data:`MODEL_COPIES` copies of it
+        and :data:`SLACK_BYTES` (a file that describes no model: :data:`SLACK_BYTES`).
+    """
+    described = _described(skeleton)
+    claimed = _claimed_bytes(skeleton)
+    if described is None:
+        if claimed > SLACK_BYTES:
+            raise CorruptCheckpointError(
+                f"{path}: its tensors claim {claimed:,} bytes, but it describes no LaBraM model "
+                "(no config, no layout its keys and shapes make, or tables larger than any "
+                f"LaBraM model's), so at most "
+                f"{SLACK_BYTES:,} bytes: a crafted or damaged file; none of it was read"
+            )
+        return
+    model_bytes = 0
+    for name, want in described.expected.items():
+        model_bytes += want.numel() * want.element_size()
+        have = described.weights.get(name)
+        if isinstance(have, Tensor) and have.numel() > want.numel():
+            raise CorruptCheckpointError(
+                f"{path}: tensor {name} claims shape {tuple(have.shape)} where the "
+                f"{described.what} has {tuple(want.shape)}: a crafted or damaged file; none of "
+                "it was read"
+            )
+    allowed = (1 + MODEL_COPIES) * model_bytes + SLACK_BYTES
+    if claimed > allowed:
+        raise CorruptCheckpointError(
+            f"{path}: its tensors claim {claimed:,} bytes, more than the {described.what} "
+            f"({model_bytes:,} bytes of weights) and a training state can hold ({allowed:,}): "
+            "a crafted or damaged file; none of it was read"
+        )
+
+
+def check_unjudged(path: Path, stored: int) -> None:
+    """Refuse a checkpoint whose tensors cannot be rebuilt on the ``meta`` device (nested,
+    quantized: no weight's kind) when it stores more than :data:`SLACK_BYTES` of them: what it
+    is, the full read of a smaller one says (one line), and a larger one is not read at all.
+
+    Raises
+    ------
+    CorruptCheckpointError
+        ``stored`` (bytes of tensors in the file) over :data:`SLACK_BYTES`.
+    """
+    if stored > SLACK_BYTES:
+        raise CorruptCheckpointError(
+            f"{path}: its tensors ({stored:,} bytes) cannot be judged before they are read "
+            f"(they are no dense weights), and are more than {SLACK_BYTES:,} bytes: a crafted "
+            "or damaged file; none of it was read"
+        )
+
+
+def _claimed_bytes(obj: Any) -> int:
+    """Bytes the tensors in ``obj`` claim: each storage once (views share one), as a reader
+    would allocate them. The storages' sizes are as claimed (``meta``: nothing read)."""
+    seen: set[int] = set()
+    total = 0
+    for t in _tensors(obj):
+        storage = t.untyped_storage()
+        key = storage._cdata if t.is_meta else storage.data_ptr() or id(t)
+        if key not in seen:
+            seen.add(key)
+            total += storage.nbytes()
+    return total
+
+
+def _tensors(obj: Any) -> Iterator[Tensor]:
+    """Every tensor in ``obj`` (dicts, lists, tuples walked; each container once)."""
+    stack, seen = [obj], set()
+    while stack:
+        o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen.add(id(o))
+        if isinstance(o, Tensor):
+            yield o
+        elif isinstance(o, Mapping):
+            stack.extend(o.values())
+        elif isinstance(o, list | tuple):
+            stack.extend(o)
+        elif hasattr(o, "__dict__") and not isinstance(o, type):  # (argparse.Namespace)
+            stack.extend(vars(o).values())
+
+
+_NO_MODEL = (KeyError, TypeError, ValueError, IndexError, ArithmeticError, AttributeError,
+             RuntimeError, AssertionError)  # fmt: skip
+"""What building a model from keys, shapes and a config that make none raises."""
+
+
+def _described(obj: Any) -> Described | None:
+    """The model ``obj`` describes, built on ``meta``; None when it describes none that can be
+    built (no config or layout, a config larger than its weights: the layout code says so)."""
+    with contextlib.suppress(CheckpointError, *_NO_MODEL):
+        if isinstance(obj, Mapping) and obj.get("format") in (OURS_FORMAT, CKPT_FORMAT):
+            return _ours(obj)
+        return _released(obj)
+    return None
+
+
+def _ours(obj: Mapping[str, Any]) -> Described | None:
+    """Our checkpoint (``save_ours``) or a training one (``last.pt``): its config and kind."""
+    training = obj.get("format") == CKPT_FORMAT
+    sd = obj["model"]
+    kind = obj.get("kind")
+    config = obj["model_config" if training else "config"]
+    if kind == "tokenizer":
+        model = _on_meta(TokenizerConfig.from_dict(config), "tokenizer", sd)
+    else:
+        n_outputs = obj.get("n_outputs")
+        if training and kind == "classifier":
+            n_outputs = int(sd["head.weight"].shape[0])
+        model = _on_meta(ModelConfig.from_dict(config), kind, sd, n_outputs)
+    if model is None:
+        return None
+    return Described(dict(model.state_dict()), sd, f"{kind} model its config describes")
+
+
+def _released(obj: Any) -> Described | None:
+    """A released layout: the model its keys and shapes make, under the released names."""
+    sd = unwrap(obj)
+    kind = detect_kind(sd)
+    if kind == "tokenizer":
+        model = _on_meta(infer_tokenizer_config(sd), "tokenizer", sd)
+    else:
+        prefix = "student." if kind == "mem" else ""
+        n_outputs = int(sd["head.weight"].shape[0]) if "head.weight" in sd else 1
+        model = _on_meta(infer_model_config(sd, prefix), kind, sd, n_outputs)
+    if model is None:
+        return None
+    return Described(
+        dict(ours_to_official(model.state_dict(), kind)),
+        sd,
+        f"{kind} model its keys and shapes describe",
+    )
+
+
+MAX_TABLE_ROWS = 4096
+"""The most rows a described model's spatial or time table may have for its claims to be judged
+as a model's (LaBraM's: 129 and 16): a larger one, inferred from a crafted file's shapes,
+describes no LaBraM model but the file."""
+MAX_CODES = 65536
+"""The most codes (a codebook's rows, an ``lm_head``'s) or classifier outputs (LaBraM's: 8192
+codes, a few outputs)."""
+MAX_MLP_RATIO = 16.0
+"""The widest MLP (hidden width over width) a described model may have (LaBraM's: 4)."""
+
+
+def _plausible(config: ModelConfig | TokenizerConfig, n_outputs: int) -> None:
+    """Raise :class:`CheckpointError` for a config no LaBraM model has (its tables, codebook,
+    head or MLP far beyond any preset's): the file's own shapes claim them, at any size."""
+    beyond = [name for name, n, most in (
+        ("spatial table", config.n_spatial, MAX_TABLE_ROWS),
+        ("time table", config.n_time, MAX_TABLE_ROWS),
+        ("codebook", config.n_codes, MAX_CODES),
+        ("classifier head", n_outputs, MAX_CODES),
+        ("MLP", config.mlp_ratio, MAX_MLP_RATIO),
+    ) if n > most]  # fmt: skip
+    if beyond:
+        raise CheckpointError(f"no LaBraM model has such a {beyond[0]}")
+
+
+def _on_meta(
+    config: ModelConfig | TokenizerConfig, kind: Any, sd: Mapping[str, Any], n_outputs: Any = None
+) -> nn.Module | None:
+    """Our model of ``kind`` for ``config``, on the ``meta`` device; None when even its
+    :func:`parameter_floor` exceeds the weights the file claims (plus
+    :data:`MAX_EXTRA_PARAMETERS`): a depth of 10^7 takes minutes to build, even on ``meta``."""
+    from labram.model.classifier import LaBraMClassifier
+    from labram.model.mem import LaBraMForMEM
+    from labram.model.tokenizer import VQNSPTokenizer
+
+    have = sum(t.numel() for t in sd.values() if isinstance(t, Tensor))
+    outputs = int(n_outputs) if kind == "classifier" and n_outputs is not None else 0
+    _plausible(config, outputs)
+    if parameter_floor(config, outputs) > have + MAX_EXTRA_PARAMETERS:
+        return None
+    with torch.device("meta"):
+        if isinstance(config, TokenizerConfig):
+            return VQNSPTokenizer(config)
+        if kind == "mem":
+            return LaBraMForMEM(config)
+        if kind == "classifier":
+            return LaBraMClassifier(config, outputs)
+    return None
+
+
+__all__ = ["MAX_EXTRA_PARAMETERS", "MODEL_COPIES", "SLACK_BYTES", "check_claims", "check_unjudged"]

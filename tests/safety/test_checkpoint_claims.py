@@ -1,0 +1,181 @@
+"""A checkpoint's header claims are judged before its tensor bytes are read.
+
+A sparse file of 1 MB on disk whose header claims 1.5 GB of tensors took 4.2 GB of memory
+(safetensors, a ``torch.save`` archive, the released ``.pth`` layout alike) before it was
+refused for its keys. Each reader now compares the claims with the model the file describes
+(:mod:`labram.checkpoints.claims`) and refuses such a file in one line, having read none of
+it: measured in a fresh process (``ru_maxrss``), against what its imports alone take.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+import sys
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+import torch
+
+from labram.checkpoints.errors import CorruptCheckpointError
+from labram.checkpoints.layouts import ours_dict, save_ours
+from labram.checkpoints.safe_read import read_checkpoint
+from labram.model.classifier import LaBraMClassifier
+from labram.model.config import model_config
+from tests.labram.labram_layouts import fabricate, mem_layout
+
+REPO = Path(__file__).resolve().parents[2]
+CLAIMED = 600_000_000
+"""Bytes each crafted file claims (150 M float32): what reading it would cost, at least."""
+BUDGET_MB = 100
+"""The most a refusal may add to the peak memory of a process that has imported labram."""
+
+_PEAK = """
+import json, resource, sys
+import labram.checkpoints.load
+from labram.checkpoints.errors import CheckpointError
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    labram.checkpoints.load.load_model(sys.argv[1])
+    said = None
+except CheckpointError as exc:
+    said = str(exc)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"said": said, "added_mb": (after - before) / 1024}))
+"""
+
+
+def _load_in_a_process(path: Path) -> dict:
+    """``load_model(path)`` in a fresh process: what it said, and the peak memory it added."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(path)], capture_output=True, text=True, env=env,
+        check=True, cwd=REPO,
+    )  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _sparse_safetensors(path: Path, tensors: dict[str, list[int]], meta: dict | None) -> Path:
+    """A safetensors file whose header claims float32 ``tensors`` (name -> shape) one after
+    another; only the header is written, the rest is a hole (zeros when read)."""
+    header: dict = {"__metadata__": meta} if meta else {}
+    at = 0
+    for name, shape in tensors.items():
+        n = 4 * int(torch.Size(shape).numel())
+        header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [at, at + n]}
+        at += n
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    with path.open("wb") as fh:
+        fh.write(struct.pack("<Q", len(raw)) + raw)
+        fh.truncate(8 + len(raw) + at)
+    return path
+
+
+def _sparse_archive(path: Path, obj: dict) -> Path:
+    """``torch.save(obj)`` without writing its tensors' bytes (a sparse file of zeros), each
+    member's CRC-32 then set to that of its zeros: a file that is whole by every check."""
+    with torch.serialization.skip_data():
+        torch.save(obj, path)
+    with zipfile.ZipFile(path) as archive:
+        infos, start = archive.infolist(), archive.start_dir
+    zeros = bytes(1 << 24)
+    with path.open("r+b") as fh:
+        fh.seek(start)
+        central = fh.read()
+        for info in infos:
+            if "/data/" not in info.filename:
+                continue
+            crc, left = 0, info.file_size
+            while left > 0:
+                step = min(left, len(zeros))
+                crc, left = zlib.crc32(zeros[:step], crc), left - step
+            fh.seek(info.header_offset + 14)
+            fh.write(struct.pack("<I", crc))
+            entry = central.find(b"PK\x01\x02")  # (each central directory entry in turn)
+            while entry >= 0:
+                n = struct.unpack("<H", central[entry + 28 : entry + 30])[0]
+                if central[entry + 46 : entry + 46 + n].decode() == info.filename:
+                    fh.seek(start + entry + 16)
+                    fh.write(struct.pack("<I", crc))
+                    break
+                entry = central.find(b"PK\x01\x02", entry + 4)
+    with zipfile.ZipFile(path) as archive:
+        assert archive.testzip() is None  # (the crafted file passes every CRC-32)
+    return path
+
+
+def _crafted(kind: str, tmp_path: Path) -> Path:
+    n = CLAIMED // 4
+    if kind == "safetensors, no layout":
+        return _sparse_safetensors(tmp_path / "x.safetensors", {"cls_token": [n]}, None)
+    if kind == "safetensors, a config":  # our export: a tiny model, one tensor of 150 M
+        info = ours_dict(LaBraMClassifier(model_config("tiny"), 2))
+        meta = {"labram": json.dumps({k: v for k, v in info.items() if k != "model"})}
+        shapes = {k: list(v.shape) for k, v in info["model"].items()}
+        shapes["head.weight"] = [n // 100, 100]
+        return _sparse_safetensors(tmp_path / "x.safetensors", shapes, meta)
+    if kind == "torch.save, no layout":
+        return _sparse_archive(tmp_path / "x.pt", {"model": {"cls_token": torch.empty(n)}})
+    sd = fabricate(mem_layout("tiny", n_codes=64))  # the released layout
+    if kind == "released .pth, a table beside":
+        sd["student.extra_table"] = torch.empty(n)
+    else:  # its spatial table as large as the file: the model its shapes make is that large
+        sd["student.pos_embed"] = torch.empty(1, n // 100, 100)
+    return _sparse_archive(tmp_path / "labram-base.pth", {"model": sd, "epoch": 3})
+
+
+KINDS = ["safetensors, no layout", "safetensors, a config", "torch.save, no layout",
+         "released .pth, a table beside", "released .pth, its own table"]  # fmt: skip
+SAID = {
+    "safetensors, no layout": "describes no LaBraM model",
+    "safetensors, a config": r"tensor head\.weight claims shape \(1500000, 100\) where the "
+    r"classifier model its config describes has \(2, 100\)",
+    "torch.save, no layout": "describes no LaBraM model",
+    "released .pth, a table beside": "more than the mem model its keys and shapes describe",
+    "released .pth, its own table": "describes no LaBraM model",
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_file_claiming_more_than_its_model_is_refused_before_it_is_read(
+    kind: str, tmp_path: Path
+) -> None:
+    path = _crafted(kind, tmp_path)
+    assert path.stat().st_size > CLAIMED and path.stat().st_blocks * 512 < 8 * 2**20  # sparse
+    with pytest.raises(CorruptCheckpointError, match=SAID[kind]) as info:
+        read_checkpoint(path)
+    assert str(info.value).startswith(f"{path}: ") and "\n" not in str(info.value)
+    assert str(info.value).endswith("none of it was read")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_refusing_it_takes_no_memory_of_what_it_claims(kind: str, tmp_path: Path) -> None:
+    """Measured in a fresh process: before, each took 2.5-7x the bytes it claimed."""
+    got = _load_in_a_process(_crafted(kind, tmp_path))
+    assert got["added_mb"] < BUDGET_MB, got
+    assert got["said"] is not None and "none of it was read" in got["said"], got
+
+
+@pytest.mark.parametrize("suffix", [".pt", ".safetensors"])
+def test_genuine_files_load_as_before(suffix: str, tmp_path: Path) -> None:
+    """Our files (a training state beside the weights too) pass their claims and load the same
+    weights, each tensor read into the one returned."""
+    torch.manual_seed(0)
+    clf = LaBraMClassifier(model_config("tiny"), 2)
+    save_ours(clf, tmp_path / f"m{suffix}")
+    got = read_checkpoint(tmp_path / f"m{suffix}")["model"]
+    assert sorted(got) == sorted(clf.state_dict())
+    for key, value in clf.state_dict().items():
+        assert torch.equal(got[key], value), key
+    moments = {k: torch.zeros_like(v) for k, v in clf.state_dict().items()}
+    state = {**ours_dict(clf), "optimizer": {"exp_avg": moments, "exp_avg_sq": dict(moments)}}
+    torch.save(state, tmp_path / "with_state.pt")
+    assert set(read_checkpoint(tmp_path / "with_state.pt")["optimizer"]) == {
+        "exp_avg",
+        "exp_avg_sq",
+    }
