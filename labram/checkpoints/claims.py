@@ -104,21 +104,28 @@ def check_claims(path: Path, skeleton: Any) -> None:
         )
 
 
-def check_unjudged(path: Path, stored: int) -> None:
-    """Refuse a checkpoint whose tensors cannot be rebuilt on the ``meta`` device (nested,
-    quantized: no weight's kind) when it stores more than :data:`SLACK_BYTES` of them: what it
-    is, the full read of a smaller one says (one line), and a larger one is not read at all.
+def check_unjudged(path: Path, stored: int, why: str) -> None:
+    """Refuse a checkpoint whose claims cannot be judged before its bytes are read (its tensors
+    cannot be rebuilt on the ``meta`` device: nested, quantized; or a legacy ``torch.save``
+    file, read as it is unpickled) when it stores more than :data:`SLACK_BYTES` of them: what
+    it is, the full read of a smaller one says (one line), and a larger one is not read.
+
+    Parameters
+    ----------
+    stored : int
+        Bytes of tensors the file stores (of the file, for a legacy one).
+    why : str
+        Why they cannot be judged, for the message.
 
     Raises
     ------
     CorruptCheckpointError
-        ``stored`` (bytes of tensors in the file) over :data:`SLACK_BYTES`.
+        ``stored`` over :data:`SLACK_BYTES`.
     """
     if stored > SLACK_BYTES:
         raise CorruptCheckpointError(
-            f"{path}: its tensors ({stored:,} bytes) cannot be judged before they are read "
-            f"(they are no dense weights), and are more than {SLACK_BYTES:,} bytes: a crafted "
-            "or damaged file; none of it was read"
+            f"{path}: its tensors ({stored:,} bytes, more than {SLACK_BYTES:,}) cannot be "
+            f"judged before they are read ({why}): none of it was read"
         )
 
 

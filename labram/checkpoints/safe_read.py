@@ -176,11 +176,19 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
         try:
             check_claims(path, _checked(path, _unpickled(path, "meta")))
         except _NotOnMeta:  # (nested, quantized: judged by what the archive stores instead)
-            check_unjudged(path, _stored_bytes(path))
+            check_unjudged(path, _stored_bytes(path), "they are no dense weights")
         _check_crcs(path, tensors=True)
+    else:  # a legacy torch.save file (PyTorch before 1.6) or a bare pickle: read as it goes
+        check_unjudged(path, path.stat().st_size, _LEGACY)
     obj = _checked(path, _unpickled(path, "cpu"))  # (each storage read once, into its tensor)
     check_cards(path, None)  # (a torch.save file named NAME.safetensors, an export's cards)
     return obj
+
+
+_LEGACY = (
+    "a file of the format PyTorch wrote before 1.6 is read as it is unpickled: save it again "
+    "with a current PyTorch"
+)
 
 
 def _unpickled(path: Path, device: str) -> Any:

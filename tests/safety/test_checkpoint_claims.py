@@ -179,3 +179,18 @@ def test_genuine_files_load_as_before(suffix: str, tmp_path: Path) -> None:
         "exp_avg",
         "exp_avg_sq",
     }
+
+
+def test_a_legacy_file_larger_than_any_state_beside_weights_is_not_read(tmp_path: Path) -> None:
+    """A ``torch.save`` file of PyTorch before 1.6 (no zip) is read as it is unpickled: its
+    claims cannot be judged first. One larger than 64 MiB is refused unread (a sparse one of
+    100 MB here); a small one still loads."""
+    small = tmp_path / "old.pt"
+    torch.save({"model": {"w": torch.ones(3)}}, small, _use_new_zipfile_serialization=False)
+    assert not zipfile.is_zipfile(small)
+    assert torch.equal(read_checkpoint(small)["model"]["w"], torch.ones(3))
+    big = tmp_path / "big.pt"
+    big.write_bytes(small.read_bytes())
+    os.truncate(big, 100_000_000)  # (what follows the pickle is never looked at)
+    with pytest.raises(CorruptCheckpointError, match=r"before 1\.6.*none of it was read"):
+        read_checkpoint(big)
