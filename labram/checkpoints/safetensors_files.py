@@ -177,8 +177,13 @@ def _read_tensors(
     return {k: out[k] for k in claimed}  # (the header's order)
 
 
-MAX_HEADER_BYTES = 100_000_000
-"""The longest header safetensors reads (its ``MAX_HEADER_SIZE``): a longer one it refuses."""
+MAX_HEADER_BYTES = 8 * 2**20
+"""The longest safetensors header labram reads (safetensors' own limit: 100 MB). A LaBraM-Huge
+model's lists its ~1,000 tensors in ~100 kB, and the subject record of a corpus of 100,000
+subjects adds ~2 MB; a crafted header of 60 MB of empty tensors took 2.4 GB to parse (8 MiB of
+them: under 100 MB)."""
+MAX_TENSORS = 20_000
+"""The most tensors a safetensors header may list (a LaBraM-Huge model: ~1,000)."""
 
 
 def _check_unique_keys(path: Path) -> dict[str, Any]:
@@ -191,8 +196,14 @@ def _check_unique_keys(path: Path) -> dict[str, Any]:
         if len(head) < 8:
             return {}
         (n,) = struct.unpack("<Q", head)
-        if n > MAX_HEADER_BYTES:
+        if n > os.fstat(fh.fileno()).st_size - 8:  # (safetensors says it is cut short)
             return {}
+        if n > MAX_HEADER_BYTES:
+            raise CorruptCheckpointError(
+                f"{path}: its safetensors header is {n:,} bytes long, more than any "
+                f"checkpoint's ({MAX_HEADER_BYTES:,}): a crafted or damaged file; none of it "
+                "was read"
+            )
         raw = fh.read(n)
     try:
         doc = strict_json.loads(raw, unique_keys=True)
@@ -203,6 +214,13 @@ def _check_unique_keys(path: Path) -> dict[str, Any]:
         ) from None
     except ValueError:  # (safetensors says what else is wrong)
         return {}
+    listed = len(doc) - ("__metadata__" in doc) if isinstance(doc, dict) else 0
+    if listed > MAX_TENSORS:
+        raise CorruptCheckpointError(
+            f"{path}: its safetensors header lists {listed:,} tensors, where a "
+            f"LaBraM checkpoint has about 1,000 (at most {MAX_TENSORS:,}): a crafted or "
+            "damaged file; none of it was read"
+        )
     return doc if isinstance(doc, dict) else {}
 
 

@@ -194,3 +194,18 @@ def test_a_legacy_file_larger_than_any_state_beside_weights_is_not_read(tmp_path
     os.truncate(big, 100_000_000)  # (what follows the pickle is never looked at)
     with pytest.raises(CorruptCheckpointError, match=r"before 1\.6.*none of it was read"):
         read_checkpoint(big)
+
+
+def test_a_safetensors_header_longer_or_listing_more_than_any_checkpoint_s_is_refused(
+    tmp_path: Path,
+) -> None:
+    """A 60 MB header of empty tensors took 2.4 GB and minutes to parse: a header over 8 MiB
+    is refused unread, and one listing more than 20,000 tensors once parsed (a LaBraM-Huge
+    model lists about 1,000)."""
+    many = {f"t{i}": [0] for i in range(20_001)}
+    path = _sparse_safetensors(tmp_path / "many.safetensors", many, None)
+    with pytest.raises(CorruptCheckpointError, match="lists 20,001 tensors, where a LaBraM"):
+        read_checkpoint(path)
+    long = _sparse_safetensors(tmp_path / "long.safetensors", {}, {"x": " " * 9 * 2**20})
+    with pytest.raises(CorruptCheckpointError, match=r"header is 9,437,\d+ bytes long"):
+        read_checkpoint(long)
