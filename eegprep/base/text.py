@@ -11,6 +11,8 @@ from __future__ import annotations
 import codecs
 import os
 
+from eegprep.base.regular_files import open_regular
+
 _CHUNK_BYTES = 1 << 20
 
 
@@ -21,7 +23,7 @@ def text_encoding(path: str | os.PathLike[str]) -> str:
     The file is read once, 1 MiB at a time (memory does not grow with it).
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
-    with open(path, "rb") as fh:
+    with open_regular(os.fspath(path), buffering=-1) as fh:
         try:
             while chunk := fh.read(_CHUNK_BYTES):
                 decoder.decode(chunk)

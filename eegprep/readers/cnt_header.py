@@ -30,6 +30,7 @@ from typing import BinaryIO
 import numpy as np
 
 from eegprep.base.errors import SourceError
+from eegprep.base.regular_files import open_regular
 
 _SETUP = 900  # bytes of the SETUP header, then 75 per channel
 _ELECTLOC = 75
@@ -42,7 +43,7 @@ def check_cnt(path: str, data_format: str = "auto") -> None:
     """Refuse a CNT file whose header MNE would fail on (see the module); ``data_format`` is
     the reader option of that name (``"auto"``: the sample width inferred, as MNE does)."""
     size = os.path.getsize(path)
-    with open(path, "rb") as fh:
+    with open_regular(path, buffering=-1) as fh:
         head = fh.read(_SETUP)
         if len(head) < _SETUP:
             raise SourceError(
@@ -246,7 +247,7 @@ def cnt_start(path: str, date_format: str = "mm/dd/yy") -> str:
     MNE reads the same text as a time of the zone of the machine that reads it (the same file
     gave 10:00 UTC in London and 15:00 UTC in New York)."""
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path, buffering=-1) as fh:
             head = fh.read(247)
     except OSError:
         return ""

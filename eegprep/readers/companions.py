@@ -19,7 +19,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from eegprep.base.regular_files import special_file
+from eegprep.base.regular_files import open_regular, regular_path, special_file
 
 BRAINVISION_HEADERS = (".vhdr", ".ahdr")
 """The suffixes (lower case) of a BrainVision header: ``.vhdr``, and ``.ahdr``, BrainVision
@@ -151,15 +151,17 @@ def set_data_name(path: str) -> str | None:
 
         if path_is_mat5(path):
             check_v5_structure(path)  # scipy's compiled parser crashes on a damaged element
-        listed = v5_listing(path) or scipy.io.whosmat(path)  # whosmat inflates all to list
-        kinds = {name: kind for name, _, kind in listed}
-        if kinds.get("data") == "char":
-            value = scipy.io.loadmat(path, variable_names=["data"], squeeze_me=True)["data"]
-        elif "EEG" in kinds:
-            found = (struct_fields(path, "EEG", frozenset({"data"})) or {}).get("data")
-            value = found.value if found is not None and found.cls == "char" else None
-        else:
-            return None
+        with open_regular(path, buffering=-1) as fh:  # (scipy reads from the file object)
+            listed = v5_listing(path) or scipy.io.whosmat(fh)  # whosmat inflates all to list
+            kinds = {name: kind for name, _, kind in listed}
+            fh.seek(0)
+            if kinds.get("data") == "char":
+                value = scipy.io.loadmat(fh, variable_names=["data"], squeeze_me=True)["data"]
+            elif "EEG" in kinds:
+                found = (struct_fields(path, "EEG", frozenset({"data"})) or {}).get("data")
+                value = found.value if found is not None and found.cls == "char" else None
+            else:
+                return None
     except NotImplementedError:  # MAT 7.3: HDF5
         value = _h5set_data_name(path)
     except Exception:  # a damaged file: the reader says what is wrong
@@ -171,7 +173,7 @@ def set_data_name(path: str) -> str | None:
 
 def path_is_mat5(path: str) -> bool:
     """Whether ``path`` opens as a MAT v5 file (MATLAB's text header, no HDF5 after it)."""
-    with open(path, "rb") as fh:
+    with open_regular(path, buffering=-1) as fh:
         head = fh.read(128)
     return head.startswith(b"MATLAB") and head[124:126] not in (b"\x00\x02", b"\x02\x00")
 
@@ -180,7 +182,7 @@ def _h5set_data_name(path: str) -> str | None:
     try:
         import h5py
 
-        with h5py.File(path, "r") as f:
+        with regular_path(path) as name, h5py.File(name, "r") as f:
             node = f.get("data")
             if node is None and isinstance(f.get("EEG"), h5py.Group):
                 node = f["EEG"].get("data")
@@ -324,7 +326,7 @@ def vhdr_text(raw: bytes) -> str:
 def _vhdr_entries(path: str) -> list[tuple[str, str]]:
     """``(key, name as written)`` of each ``DataFile=`` / ``MarkerFile=`` line (key lower-case)."""
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path, buffering=-1) as fh:
             text = vhdr_text(fh.read(1 << 16))
     except OSError:
         return []

@@ -26,6 +26,7 @@ import numpy as np
 from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.files import FileVersion, file_version
 from eegprep.base.limits import check_allocation
+from eegprep.base.regular_files import open_regular
 from eegprep.base.text import text_encoding
 from eegprep.base.validation import check_choice, invalid_value
 from eegprep.readers.base import (
@@ -247,7 +248,7 @@ def _check_line_lengths(path: str) -> None:
     Python's universal newlines end them), found in one pass of 1 MiB reads (memory does not
     grow with the file), before any line is read whole."""
     start, offset = 0, 0  # the current line's first byte, the chunk's
-    with open(path, "rb") as f:
+    with open_regular(path, buffering=-1) as f:
         while chunk := f.read(_SCAN_BYTES):
             codes = np.frombuffer(chunk, dtype=np.uint8)
             ends = np.flatnonzero((codes == 10) | (codes == 13)) + offset
@@ -274,7 +275,7 @@ def _check_budget(path: str, n_used: int, n_signals: int) -> None:
     """Refuse a table whose parsed values would not fit the per-file memory budget, from the
     file's size and the length of its first lines (before anything is parsed)."""
     size = os.path.getsize(path)
-    with open(path, "rb") as f:
+    with open_regular(path, buffering=-1) as f:
         sample = f.read(1 << 16)
     n_lines = max(1, sample.count(b"\n"))
     n_rows = size / (len(sample) / n_lines)
@@ -289,7 +290,7 @@ def _layout(
     """Column names, delimiter (None: whitespace) and the fields of the first data row, the
     file read as ``encoding`` (:func:`~eegprep.base.text.text_encoding`)."""
     skip = opts["header_lines"] + (0 if opts["channel_names"] else 1)
-    with open(path, encoding=encoding, errors="replace") as f:
+    with open_regular(path, "r", encoding=encoding, errors="replace") as f:
         head = [line.rstrip("\r\n") for _, line in zip(range(skip + 1), f, strict=False)]
     if len(head) <= skip or not head[skip].strip():
         raise SourceError(path, f"no data rows after {skip} header line(s)")
@@ -414,13 +415,13 @@ def _numbers_text(path: str, dialect: _Dialect) -> Iterator[str | Iterator[str]]
     if not dialect.decimal_comma:
         yield path
         return
-    with open(path, encoding=dialect.encoding) as f:
+    with open_regular(path, "r", encoding=dialect.encoding) as f:
         yield (line.replace(",", ".") for line in f)
 
 
 def _bad_row(path: str, skip: int, dialect: _Dialect, names: list[str], usecols: list[int]) -> str:
     """Say which line of the file numpy could not parse, and why (run on failure only)."""
-    with open(path, encoding=dialect.encoding, errors="replace") as f:
+    with open_regular(path, "r", encoding=dialect.encoding, errors="replace") as f:
         for number, line in enumerate(f, start=1):
             if number <= skip or not line.strip():
                 continue

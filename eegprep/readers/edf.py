@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from eegprep.base.errors import SourceError
+from eegprep.base.errors import EegprepError, SourceError
+from eegprep.base.regular_files import open_regular, regular_path, shown_as
 from eegprep.readers.base import (
     MAX_SFREQ_HZ,
     Annotation,
@@ -161,7 +162,7 @@ def read_raw_header(path: str) -> bytes:
     """Fail early, with a clear message, on files that are not EDF/BDF at all.
 
     Returns the raw header (main and signal headers)."""
-    with open(path, "rb") as fh:
+    with open_regular(path, buffering=-1) as fh:
         head = fh.read(256)
     if len(head) < 256:
         raise SourceError(path, f"EDF header truncated: {len(head)} of 256 bytes")
@@ -181,7 +182,7 @@ def read_raw_header(path: str) -> bytes:
             f"EDF header size field says {header_bytes} bytes, "
             f"{n_signals} signals need {256 * (n_signals + 1)}",
         )
-    with open(path, "rb") as fh:
+    with open_regular(path, buffering=-1) as fh:
         full = fh.read(header_bytes)
     if len(full) < header_bytes:
         raise SourceError(path, f"EDF header truncated: {len(full)} of {header_bytes} bytes")
@@ -230,11 +231,18 @@ def _open(path: str) -> Any:
 
     _LOCK.acquire()
     try:
-        with _c_stdout_silenced():
-            return pyedflib.EdfReader(path)
+        # pyedflib opens by name: give it the descriptor checked to be a regular file
+        with regular_path(path) as name, _c_stdout_silenced():
+            try:
+                return pyedflib.EdfReader(name)
+            except Exception as exc:  # (its messages name the file as it was given)
+                raise type(exc)(shown_as(str(exc), name, path)) from exc
     except OSError as exc:
         _LOCK.release()
         raise _Refused(path, f"pyedflib cannot open it: {_edf_message(exc, path)}") from exc
+    except EegprepError:
+        _LOCK.release()
+        raise
     except Exception as exc:
         _LOCK.release()
         raise SourceError(path, f"cannot read EDF header: {exc}") from exc

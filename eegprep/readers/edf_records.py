@@ -19,6 +19,7 @@ import numpy as np
 
 from eegprep.base.errors import SourceError
 from eegprep.base.limits import check_allocation, check_time
+from eegprep.base.regular_files import open_regular
 from eegprep.readers import byte_taps
 
 ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")
@@ -166,7 +167,7 @@ def read_annotation_records(path: str, layout: RecordLayout) -> RecordAnnotation
     check_allocation(path, step * record, "reading EDF annotation records")
     out: list[tuple[float, float, str]] = []
     onsets: list[float | None] = []
-    with open(path, "rb") as fh:
+    with open_regular(path, buffering=-1) as fh:
         fh.seek(layout.header_bytes)
         for first in range(0, layout.n_records, step):
             check_time(path)
@@ -231,7 +232,7 @@ def read_records(path: str, layout: RecordLayout, first: int, last: int) -> np.n
     offset = layout.header_bytes + first * layout.record_bytes
     # the bytes, then float32 samples (EDF); BDF's 24-bit unpacking takes ~8 bytes per byte read
     check_allocation(path, count * (3 if layout.sample_bytes == 2 else 8), "reading data records")
-    with open(path, "rb") as fh:
+    with open_regular(path, buffering=-1) as fh:
         fh.seek(offset)
         raw = fh.read(count)
     feed = byte_taps.watcher(path)

@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from eegprep.base.errors import SourceError
+from eegprep.base.regular_files import open_regular
 
 GDF_TYPE_BYTES = {1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 8, 8: 8, 16: 4, 17: 8}
 """GDF sample type code -> bytes per sample: the codes MNE reads (int8 ... uint64, float32,
@@ -69,7 +70,7 @@ def check_gdf(path: str) -> str | None:
     """Refuse a GDF file whose header MNE would fail on or misread (see the module); a
     warning when the file is longer than its records and event table."""
     size = os.path.getsize(path)
-    with open(path, "rb") as fh:
+    with open_regular(path, buffering=-1) as fh:
         head = fh.read(256)
         fixed = _fixed(head)
         if fixed is None:
@@ -191,7 +192,7 @@ def _check_events(path: str, fixed: _Fixed, data_end: int, size: int) -> str | N
     arrays of unequal lengths otherwise); bytes after it, or bytes that are no table of a GDF
     1.x file (MNE skips a mode other than 1 and 3), get a warning: the file is longer than its
     header says, and is read as the header describes it."""
-    with open(path, "rb") as fh:
+    with open_regular(path, buffering=-1) as fh:
         fh.seek(data_end)
         table = fh.read(8)
     if not table:

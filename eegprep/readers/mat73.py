@@ -28,6 +28,7 @@ import numpy as np
 
 from eegprep.base.errors import EegprepError, SourceError
 from eegprep.base.limits import check_allocation
+from eegprep.base.regular_files import regular_path
 from eegprep.readers.mat_fields import FIELD_VALUE_BYTES, NUMERIC_CLASSES, MatField, not_found
 
 _H5_TRUNCATED = re.compile(
@@ -159,10 +160,17 @@ def _raised_in_h5py(exc: BaseException) -> bool:
 
 
 def _h5_file(path: str) -> Any:
+    """``path`` opened by h5py through the descriptor checked to be a regular file
+    (:func:`~eegprep.base.regular_files.regular_path`; HDF5 keeps its own descriptor of it),
+    its ``filename`` still ``path`` (messages and size checks name the file)."""
     import h5py
 
+    class _Checked(h5py.File):  # type: ignore[misc]
+        filename = path  # (h5py's own: the name it was opened by, /proc/self/fd/N)
+
     try:
-        return h5py.File(path, "r")
+        with regular_path(path) as name:
+            return _Checked(name, "r")
     except OSError as exc:
         cut = _H5_TRUNCATED.search(str(exc))
         if cut:  # HDF5 counts from its superblock, after MATLAB's 512-byte user block

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from eegprep.base.regular_files import open_regular
 from eegprep.readers.mat_v5_stream import MI_DTYPES, MI_MATRIX, Cut, VariableStream, variables
 
 EXACT = 2**53
@@ -57,7 +58,7 @@ def _inexact(values: np.ndarray) -> int | None:
 
 
 def _v5(path: str) -> tuple[str, int] | None:
-    with open(path, "rb") as fh:
+    with open_regular(path, buffering=-1) as fh:
         for stream, order, n_bytes in variables(path, fh, _LIMIT):
             found = _array(stream, order, n_bytes, None, 0)
             if found is not None:

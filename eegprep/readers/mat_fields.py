@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import SourceError
+from eegprep.base.regular_files import open_regular
 from eegprep.readers.mat_v5_stream import MI_DTYPES, MI_MATRIX, Cut, VariableStream, variables
 
 FIELD_VALUE_BYTES = 1 << 20
@@ -104,7 +105,7 @@ def variable_field(path: str, variable: str) -> MatField | None:
     struct's field names included), read from its first bytes; ``None`` when the file has no
     such variable or cannot be walked."""
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path, buffering=-1) as fh:
             for stream, order, n_bytes in variables(path, fh, _ELEMENT_LIMIT):
                 if n_bytes == 0:
                     continue
@@ -124,7 +125,7 @@ def v5_listing(path: str) -> tuple[tuple[str, tuple[int, ...], str], ...] | None
     the file cannot be walked (``whosmat`` then says what is wrong)."""
     out = []
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path, buffering=-1) as fh:
             for stream, order, n_bytes in variables(path, fh, _ELEMENT_LIMIT):
                 if n_bytes == 0:
                     return None
@@ -139,7 +140,7 @@ def v5_listing(path: str) -> tuple[tuple[str, tuple[int, ...], str], ...] | None
 
 def _v5_fields(path: str, variable: str, names: frozenset[str]) -> dict[str, MatField] | None:
     """Walk the file's top-level variables to ``variable``, then its struct's fields."""
-    with open(path, "rb") as fh:
+    with open_regular(path, buffering=-1) as fh:
         for stream, order, n_bytes in variables(path, fh, _ELEMENT_LIMIT):
             found = _top_struct(stream, order, n_bytes, variable, names)
             if found is not None:

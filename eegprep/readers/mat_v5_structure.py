@@ -15,6 +15,7 @@ import struct
 import zlib
 
 from eegprep.base.errors import SourceError
+from eegprep.base.regular_files import open_regular
 from eegprep.readers.mat_v5_stream import (
     MI_DTYPES,
     MI_MATRIX,
@@ -33,7 +34,7 @@ def check_v5_structure(path: str, variable: str | None = None) -> None:
     on a data element of type 124 a flipped byte made. Only the elements' tags are read; data
     are stepped over. A file whose top-level elements cannot be walked is left to the
     checks that name that (truncation)."""
-    with open(path, "rb") as fh:
+    with open_regular(path, buffering=-1) as fh:
         walk = variables(path, fh, _STRUCTURE_BYTES)
         while True:
             try:

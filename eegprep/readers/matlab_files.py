@@ -31,6 +31,7 @@ import numpy as np
 from eegprep.base.errors import SourceError
 from eegprep.base.files import FileVersion, file_version
 from eegprep.base.limits import check_allocation, check_time
+from eegprep.base.regular_files import open_regular
 from eegprep.readers.mat73 import (  # noqa: F401  (h5_open...: re-exported, their home before mat73)
     H5_MAX_INFLATION,
     MAX_MAT_DEPTH,
@@ -73,7 +74,7 @@ _NOT_PARSING = "does not parse as MATLAB data (the file is damaged or cut): re-d
 
 def mat_version(path: str) -> str:
     """``'4'``, ``'5'`` or ``'7.3'``, from the file's first bytes."""
-    with open(path, "rb") as f:
+    with open_regular(path, buffering=-1) as f:
         head = f.read(520)
     if head[512:520] == _HDF5_SIGNATURE or head[:8] == _HDF5_SIGNATURE:
         return "7.3"
@@ -175,7 +176,8 @@ def _loadmat(path: str, top: str, *, simplify: bool) -> Any:
 
     check_mat_budget(path, top)
     try:
-        content = loadmat(path, variable_names=[top], simplify_cells=simplify, mat_dtype=False)
+        with open_regular(path, buffering=-1) as fh:  # (scipy reads from the file object)
+            content = loadmat(fh, variable_names=[top], simplify_cells=simplify, mat_dtype=False)
     except zlib.error as exc:
         raise SourceError(path, _NOT_INFLATING.format(what=f"variable {top!r}")) from exc
     except Exception as exc:  # scipy's parser: "Expecting miINT32 as data type", ...
@@ -268,7 +270,7 @@ def check_mat_budget(path: str, variable: str | None = None) -> None:
 
 
 def _check_v5(path: str, variable: str | None) -> None:
-    with open(path, "rb") as fh:
+    with open_regular(path, buffering=-1) as fh:
         order = "<" if fh.read(128)[126:128] == b"IM" else ">"
         size = os.fstat(fh.fileno()).st_size
         pos = 128
@@ -368,7 +370,7 @@ def _matrix_need(buf: bytes, order: str, n_bytes: int | None) -> tuple[str, int]
 
 
 def _check_v4(path: str, variable: str | None) -> None:
-    with open(path, "rb") as fh:
+    with open_regular(path, buffering=-1) as fh:
         size = os.fstat(fh.fileno()).st_size
         pos = 0
         while pos + 20 <= size:

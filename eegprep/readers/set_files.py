@@ -24,6 +24,7 @@ import tempfile
 import zlib
 
 from eegprep.base.errors import SourceError
+from eegprep.base.regular_files import open_regular
 from eegprep.readers.companions import path_is_mat5, set_data_files, set_data_name
 
 _MI_MATRIX, _MI_COMPRESSED = 14, 15
@@ -120,7 +121,7 @@ def _copy_renamed(path: str, dest: str, old: str, new: str) -> bool:
 
 
 def _copy_v5(path: str, dest: str, old: str, new: str) -> bool:
-    with open(path, "rb") as fh:
+    with open_regular(path, buffering=-1) as fh:
         raw = fh.read()
     order = "<" if raw[126:128] == b"IM" else ">"
     out, pos, changed = [raw[:128]], 128, False

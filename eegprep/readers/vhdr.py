@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from eegprep.base.errors import SourceError
+from eegprep.base.regular_files import open_regular
 from eegprep.readers.base import unit_to_uv
 from eegprep.readers.companions import BRAINVISION_HEADERS, vhdr_companions
 from eegprep.readers.vmrk import mne_copy
@@ -58,7 +59,7 @@ def openable_vhdr(path: str) -> Iterator[tuple[str, set[str]]]:
     if suffix.lower() not in BRAINVISION_HEADERS:
         yield path, set()
         return
-    with open(path, "rb") as fh:
+    with open_regular(path, buffering=-1) as fh:
         text = fh.read().decode("utf-8", errors="surrogateescape")
     lines, repeats = _suffixed_repeats(text.splitlines())
     retimed = _unread_impedance_times(lines)
@@ -228,7 +229,7 @@ def _config(path: str) -> configparser.ConfigParser:
             f"the header is {size:,} bytes; a BrainVision header is text of a few kB (at most "
             f"{VHDR_MAX_BYTES:,} bytes are read): this is not one",
         )
-    with open(path, "rb") as fh:
+    with open_regular(path, buffering=-1) as fh:
         fh.readline()  # the title line, as MNE skips it
         raw = fh.read()
     named = _MNE_CODEPAGE.search(raw.decode("ascii", "ignore"))

@@ -34,6 +34,7 @@ from pathlib import PurePath
 from eegprep.base.errors import SourceError
 from eegprep.base.files import FileVersion, file_version
 from eegprep.base.limits import check_allocation
+from eegprep.base.regular_files import open_regular
 
 MARKER_LINE = "Mk<n>=<type>,<description>,<position>,<size>[,<channel>[,<date>]]"
 MAX_POSITION = 2**31
@@ -157,7 +158,7 @@ def _read_bytes(path: str, vmrk: str, name: str) -> bytes:
     try:
         size = os.path.getsize(vmrk)
         check_allocation(path, _BYTES_PER_FILE_BYTE * size, f"reading its marker file {name}")
-        with open(vmrk, "rb") as fh:
+        with open_regular(vmrk, buffering=-1) as fh:
             return fh.read()
     except OSError as exc:
         raise SourceError(
@@ -362,7 +363,7 @@ def mne_copy(vmrk: str, folder: str) -> str | None:
     the text as MNE decodes it (:func:`_decoded`) in the system's encoding, with its
     ``Codepage=`` naming that encoding. None when MNE can open the file as it is. Call it
     after :func:`check_vmrk` passed."""
-    with open(vmrk, "rb") as fh:
+    with open_regular(vmrk, buffering=-1) as fh:
         raw = fh.read()
     suffix = os.path.splitext(vmrk)[1]
     system = _system_text(raw)

@@ -607,3 +607,79 @@ def test_a_file_is_ingested_under_the_name_that_can_be_listed(tmp_path: Path) ->
         "a.edf: path matches no rule of subs's path.pattern",
         f"a\\xff.edf: {NOT_UTF8}",
     ]
+
+
+_SWAPPED_KINDS = ["edf", "vhdr", "csv", "mat", "mat73"]
+
+
+def _recording(kind: str, src: Path, stem: str) -> str:
+    """A sound recording of ``kind`` named ``stem`` in ``src`` (four channels, 10 s at 250
+    Hz, as the fuzz tests' manifests read them): its file name."""
+    import scipy.io
+
+    from tests.eegprep.test_reader_matlab import write_mat73
+    from tests.safety.test_reader_fuzz_formats import LABELS
+
+    x = np.random.default_rng(0).normal(0, 20, (len(LABELS), 2500))
+    if kind == "edf":
+        write_edf(src, f"{stem}.edf")
+    elif kind == "vhdr":
+        folder = _brainvision(src / stem)
+        return f"{folder.name}/r.vhdr"
+    elif kind == "csv":
+        rows = [",".join(["Time", *LABELS])]
+        rows += [
+            ",".join([f"{i / 250:.4f}", *(f"{v:.3f}" for v in row)]) for i, row in enumerate(x.T)
+        ]
+        (src / f"{stem}.csv").write_text("\n".join(rows) + "\n")
+    else:
+        variables = {"eeg": x, "fs": 250.0, "labels": list(LABELS)}
+        if kind == "mat73":
+            write_mat73(src / f"{stem}.mat", variables)
+        else:
+            scipy.io.savemat(src / f"{stem}.mat", variables)
+    return f"{stem}.{'mat' if kind == 'mat73' else kind}"
+
+
+@pytest.mark.parametrize("kind", _SWAPPED_KINDS)
+def test_a_file_swapped_for_a_fifo_after_its_check_is_not_waited_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """A recording replaced by a FIFO between the reader's check of it and its open: every
+    reader opened the file blocking (its own ``open``, pyedflib, h5py, scipy and MNE by
+    name), and waited for a writer for ever. Now every open is of a descriptor checked to be
+    a regular file (``open_regular``; a library that opens by name gets ``/proc/self/fd/N``):
+    that recording fails in one line, the other is ingested, within seconds."""
+    import eegprep.readers.base as base
+    from tests.safety.test_reader_fuzz_formats import CONFIG, _manifest
+
+    src = tmp_path / "src"
+    src.mkdir()
+    target, other = _recording(kind, src, "a"), _recording(kind, src, "b")
+    real = base.check_readable
+    swapped: list[str] = []
+
+    def check_then_swap(path: str) -> None:
+        real(path)
+        if not swapped and path.endswith(target):
+            swapped.append(path)
+            _replace(Path(path), "a FIFO")
+
+    for module in ("edf", "mne_formats", "csv_table", "matlab"):
+        monkeypatch.setattr(f"eegprep.readers.{module}.check_readable", check_then_swap)
+
+    def stop(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"waited on the FIFO that replaced {target}")
+
+    old = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(20)
+    try:
+        rep = ingest(_manifest(tmp_path, kind), src=src, out=tmp_path / "s.zarr", config=CONFIG)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert swapped, "the reader did not check the file"
+    lines = [*rep.failed, *rep.unmatched]
+    assert len(lines) == 1 and lines[0].startswith(f"{target}: "), lines
+    assert "\n" not in lines[0] and "a FIFO, not a file" in lines[0], lines
+    assert [r.source for r in open_store(tmp_path / "s.zarr")] == [other]

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import SourceError
+from eegprep.base.regular_files import open_regular
 from eegprep.base.text import text_encoding
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.readers.base import Header, code_label
@@ -177,7 +178,7 @@ def event_columns_csv(
     """
     path = sidecars[0]
     drop = set(options.get("drop", ["id"]))
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
+    with open_regular(path, "r", encoding="utf-8-sig", errors="replace") as f:
         names = [n.strip() for n in f.readline().strip().split(",")]
     cols = [i for i, n in enumerate(names) if n not in drop]
     if not cols:
@@ -227,7 +228,7 @@ def inria_feedback(sidecars: list[str], header: Header, options: dict[str, Any])
     """
     path = sidecars[0]
     prefix = f"{options['session']}_FB"
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+    with open_regular(path, "r", encoding="utf-8-sig", errors="replace", newline="") as f:
         rows = [r for r in csv.reader(f) if r and r[0].startswith(prefix)]
     rows.sort(key=lambda r: r[0])
     marker = str(options.get("marker", "FeedBackEvent"))

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import SourceError, UsageError
+from eegprep.base.regular_files import open_regular
 from eegprep.base.text import text_encoding
 from eegprep.base.validation import check_choice
 from eegprep.corpus.sidecars import SidecarResult, register
@@ -37,7 +38,7 @@ def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     sfreq = header.signals[0].sfreq
     prefix = str(options.get("prefix", "trigger"))
     out = SidecarResult()
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
+    with open_regular(path, "r", encoding="utf-8-sig", errors="replace") as f:
         for line in f:
             tokens = line.replace(",", " ").split()
             if not tokens or not _NUMBER.fullmatch(tokens[0]):
@@ -100,7 +101,7 @@ def _read_table(path: str, skip: int) -> np.ndarray:
 
 
 def _first_time(path: str, skip: int) -> float | None:
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
+    with open_regular(path, "r", encoding="utf-8-sig", errors="replace") as f:
         for i, line in enumerate(f):
             if i >= skip and line.strip():
                 token = line.split()[0]
@@ -167,7 +168,7 @@ def _bids_event_rows(path: str) -> list[list[Any]]:
     """
     import csv
 
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+    with open_regular(path, "r", encoding="utf-8-sig", errors="replace", newline="") as f:
         reader = csv.DictReader(f, delimiter="\t")
         if reader.fieldnames is None:
             return []
@@ -208,7 +209,7 @@ def bids_channels(path: str) -> dict[str, tuple[str, str, str]]:
     """
     import csv
 
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+    with open_regular(path, "r", encoding="utf-8-sig", errors="replace", newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     if rows and "name" not in rows[0]:
         raise SourceError(path, "channels.tsv has no 'name' column (BIDS requires one)")
