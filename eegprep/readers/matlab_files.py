@@ -127,7 +127,8 @@ def _listing(path: str, version: str, stamp: FileVersion) -> tuple[tuple[str, tu
     if version == "5":
         check_v5_structure(path)  # before scipy's compiled parser reads it
     try:
-        return tuple((n, tuple(s), c) for n, s, c in whosmat(path))
+        with open_regular(path, buffering=-1) as fh:  # (scipy reads from the file object)
+            return tuple((n, tuple(s), c) for n, s, c in whosmat(fh))
     except zlib.error as exc:
         raise SourceError(path, _NOT_INFLATING.format(what="a compressed variable")) from exc
     except Exception as exc:  # scipy's parser: "Expecting miMATRIX type here, got 3", ...
