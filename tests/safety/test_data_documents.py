@@ -11,6 +11,7 @@ as another type). Local stores, fsspec's ``memory://`` and a zipped store.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -154,7 +155,6 @@ def test_a_store_as_earlier_commits_wrote_it_validates_and_reads(
     (``c/0/0``: a ``/`` separator), beside records that state their encoding; ``validate``
     called each such array damage (and so would every read, now that reads compare
     ``data``'s document). They validate clean and read the same samples."""
-    import json
 
     from eegprep.store.validate import check_store
 
@@ -177,3 +177,32 @@ def test_a_store_as_earlier_commits_wrote_it_validates_and_reads(
     reopened = open_store(copy)
     np.testing.assert_array_equal(reopened.read(RID), want)
     assert reopened.chunk_samples(RID) == 12000
+
+
+def test_a_record_stating_no_encoding_reads_its_float16_or_quantized_data(
+    store: Path, tmp_path: Path
+) -> None:
+    """Records written before 829cebd state no ``encoding`` (their store's recipe does), a
+    quantized one its ``quantum_uv``: every read refused their float16 and quantized arrays
+    ("a quantizer, but the record says float32"). A quantizer of the record's step, or either
+    float type, is taken; a quantizer of another step is still refused."""
+    from eegprep.store.fs import Location
+    from eegprep.store.shard_reader import ShardReader
+
+    loc = Location.parse(str(store))
+    record = dict(open_store(store).index_rows()[RID])
+    reader = ShardReader.open(loc, f"{GROUP}/data")
+    assert reader is not None and reader.filters  # (quantized)
+    assert reader.decoding_problem(None, record["quantum_uv"]) is None
+    wrong = reader.decoding_problem(None, 2 * record["quantum_uv"])
+    assert wrong is not None and "is not the record's step" in wrong
+    assert reader.decoding_problem("float32", None) is not None  # (a record that says so)
+    copy = tmp_path / "f16.zarr"
+    write_pretrain_store(copy, n_subjects=1, seconds=40)
+    doc = json.loads((copy / DOC).read_text())
+    assert doc["data_type"] == "float32"
+    doc["data_type"] = "float16"  # (the reader's check of the layout reads no sample)
+    (copy / DOC).write_text(json.dumps(doc))
+    f16 = ShardReader.open(Location.parse(str(copy)), f"{GROUP}/data")
+    assert f16 is not None and f16.decoding_problem(None, None) is None
+    assert f16.decoding_problem("float32", None) is not None
