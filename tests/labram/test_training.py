@@ -57,7 +57,9 @@ def _tokenizer_run(store: str, out: Path, *, kill_at: int | None = None, resume:
             raise Killed
         return tokenizer_step(m, batch, g)
 
-    return train(Run(cfg, ds, out, dinfo, {}, "tokenizer"), model, step, resume=resume)
+    return train(
+        Run(cfg, ds, out, dinfo, model.config.to_dict(), "tokenizer"), model, step, resume=resume
+    )
 
 
 def test_same_seed_same_losses_and_resume_is_exact(store: str, tmp_path: Path) -> None:
@@ -92,7 +94,7 @@ def test_a_non_finite_loss_stops_the_run_with_one_line_saying_what_to_do(
 
     model = VQNSPTokenizer(tokenizer_config("tiny"))
     with pytest.raises(DivergedError) as err:
-        train(Run(cfg, ds, tmp_path / "r", dinfo, {}, "tokenizer"), model, step)
+        train(Run(cfg, ds, tmp_path / "r", dinfo, model.config.to_dict(), "tokenizer"), model, step)
     assert isinstance(err.value, EegprepError)  # the CLI's one line, not "internal error"
     message = str(err.value)
     assert "loss is nan at step 2" in message and "--lr" in message and "--resume" in message
@@ -120,7 +122,7 @@ def test_mem_resume_is_exact(store: str, tmp_path: Path) -> None:
                 raise Killed
             return inner(m, b, g)
 
-        train(Run(cfg, ds, out, dinfo, {}, "mem"), model, step, resume=resume)
+        train(Run(cfg, ds, out, dinfo, model.config.to_dict(), "mem"), model, step, resume=resume)
 
     run(tmp_path / "a")
     with pytest.raises(Killed):

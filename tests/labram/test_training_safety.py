@@ -84,7 +84,7 @@ def test_nan_gradients_stop_before_the_update_and_last_pt_stays_readable(
 
     model = VQNSPTokenizer(tokenizer_config("tiny"))
     with pytest.raises(DivergedError, match="the gradients are nan at step 2"):
-        train(Run(cfg, ds, tmp_path / "r", dinfo, {}, "tokenizer"), model, step)
+        train(Run(cfg, ds, tmp_path / "r", dinfo, model.config.to_dict(), "tokenizer"), model, step)
     assert all(bool(torch.isfinite(p).all()) for p in model.parameters())  # no update made
     ck = load_checkpoint(tmp_path / "r" / "last.pt")  # readable: its weights are finite
     assert ck["step"] == 2
