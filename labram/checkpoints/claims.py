@@ -81,8 +81,8 @@ def check_claims(path: Path, skeleton: Any) -> None:
             raise CorruptCheckpointError(
                 f"{path}: its tensors claim {claimed:,} bytes, but it describes no LaBraM model "
                 "(no config, no layout its keys and shapes make, or tables larger than any "
-                f"LaBraM model's), so at most "
-                f"{SLACK_BYTES:,} bytes: a crafted or damaged file; none of it was read"
+                f"LaBraM model's), so at most {SLACK_BYTES:,} bytes: a crafted or damaged "
+                "file; none of it was read"
             )
         return
     model_bytes = 0

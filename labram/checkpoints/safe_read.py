@@ -152,6 +152,10 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
     that a kill interrupted between its renames is completed first
     (:func:`labram.checkpoints.export_journal.finish_or_warn`).
 
+    What the file claims is judged before any tensor byte is read
+    (:func:`~labram.checkpoints.claims.check_claims`: an archive's pickle is unpickled onto the
+    ``meta`` device first), then each storage is read once, into the tensor returned.
+
     Raises
     ------
     CheckpointError
@@ -159,7 +163,8 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
     UnsafeCheckpointError
         The file asks for an import or call a checkpoint never needs; names it.
     CorruptCheckpointError
-        Truncated, empty, or not a PyTorch checkpoint.
+        Truncated, empty, not a PyTorch checkpoint, or claiming more bytes than the model it
+        describes holds.
     """
     path = Path(path)
     finish_or_warn(path, [p.name for p in (path, *card_paths(path))])  # a killed export's
