@@ -292,9 +292,10 @@ def predict_files(
 ) -> dict[str, Any]:
     """Predict every file; a file that fails gives one line under ``failed``.
 
-    A file whose header names a file outside its own folder (``DataFile=/etc/x``) is no
-    bad file but a crafted one: the whole call is refused before anything is read
-    (:func:`~eegprep.ingestion.inmemory.check_companions`, a :class:`SourceError`).
+    A file whose header names a file outside its own folder (``DataFile=/etc/x``) is one
+    such line, before any of its files is read
+    (:func:`~eegprep.ingestion.inmemory.check_companions`); the other files are predicted, as
+    an ingest skips such a recording and goes on.
 
     Returns
     -------
@@ -307,10 +308,6 @@ def predict_files(
         ``duplicates`` (each ``file`` left out as the same file as an earlier one, ``same_as``:
         a path, ``./x`` for ``x``, a symbolic or hard link; by device and inode).
     """
-    for f in files:  # a header reaching outside its folder: refused before anything is read
-        path = _local_file(f)
-        if path is not None:
-            check_companions(path, command="labram predict")
     loaded = load_model(checkpoint)
     the_task = resolve_task(loaded, task)
     manifest = resolve_manifest(the_task, corpus, mains)
@@ -375,6 +372,11 @@ def _each(
         try:
             path = source_path(str(f))
         except SourceError as exc:  # named as given: no reader's hint applies
+            yield f"{exc.path}: {exc.problem}"
+            continue
+        try:  # a header reaching outside its folder: its line, before anything is read
+            check_companions(path, command="labram predict")
+        except SourceError as exc:
             yield f"{exc.path}: {exc.problem}"
             continue
         try:

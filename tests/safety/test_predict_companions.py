@@ -3,8 +3,9 @@
 An ingest refuses a header that names a samples or marker file outside its corpus
 (``tests/safety/test_hostile_folders.py``); ``labram predict`` read them: ``DataFile=/etc/x``
 or ``MarkerFile=../../x.vmrk`` in a header someone sent gave that file's bytes as samples or
-events. A recording given alone is held to its header's folder now: one line, exit status 2,
-nothing read and nothing printed.
+events. A recording given alone is held to its header's folder now: one ``skipped:`` line,
+none of its files read, the other recordings predicted (exit status 3, as for any file that
+gives no prediction).
 """
 
 from __future__ import annotations
@@ -55,9 +56,10 @@ def _naming(header: Path, key: str, named: str) -> None:
 
 
 def _predict(
-    header: Path, checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+    header: Path, checkpoint: Path, monkeypatch: pytest.MonkeyPatch, *others: Path
 ) -> tuple[Result, list[str]]:
-    """``labram predict HEADER``, noting every recording the in-memory reader was given."""
+    """``labram predict HEADER OTHERS...``, noting every recording the in-memory reader was
+    given."""
     read: list[str] = []
 
     def noted(path: Any, *args: Any, **kwargs: Any) -> Any:
@@ -66,20 +68,23 @@ def _predict(
 
     monkeypatch.setattr(predict_module, "read_preprocessed", noted)
     res = CliRunner().invoke(
-        labram_cli, ["predict", str(header), "--checkpoint", str(checkpoint), *OPTIONS]
+        labram_cli,
+        ["predict", str(header), *map(str, others), "--checkpoint", str(checkpoint), *OPTIONS],
     )
     return res, read
 
 
-def _refused(res: Result, header: Path, outside: Path) -> None:
-    assert res.exit_code == 2, (res.exit_code, res.output)
-    assert res.stdout == "", res.stdout  # no prediction printed
+def _refused(res: Result, header: Path, outside: Path, others: tuple[Path, ...] = ()) -> None:
+    """``header`` skipped in one line, each of ``others`` predicted."""
+    assert res.exit_code == 3, (res.exit_code, res.output)
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1, lines
     assert lines[0] == (
-        f"error: {header}: it names {outside}, which lies outside the header's folder, where "
+        f"skipped: {header}: it names {outside}, which lies outside the header's folder, where "
         "labram predict reads nothing: copy it beside the header"
     )
+    printed = res.stdout.splitlines()
+    assert [line.split("  ")[0] for line in printed] == [str(o) for o in others], printed
 
 
 @pytest.mark.parametrize("where", ["absolute", "relative"])
@@ -95,9 +100,10 @@ def test_a_header_naming_a_file_outside_its_folder_is_refused(
     suffix = {"DataFile": "eeg", "MarkerFile": "vmrk"}[key]
     named = {"absolute": str(elsewhere), "relative": "../../elsewhere"}[where] + f"/x.{suffix}"
     _naming(header, key, named)
-    res, read = _predict(header, checkpoint, monkeypatch)
-    _refused(res, header, elsewhere / f"x.{suffix}")
-    assert read == []  # refused before the reader saw it
+    good = _recording(tmp_path / "in" / "g")
+    res, read = _predict(header, checkpoint, monkeypatch, good)
+    _refused(res, header, elsewhere / f"x.{suffix}", (good,))
+    assert read == [str(good)]  # refused before the reader saw it; the other one predicted
     with pytest.raises(SourceError, match="outside the header's folder, where eegprep reads"):
         read_preprocessed(header, load_manifest("folder"))  # the reader itself refuses it too
 
