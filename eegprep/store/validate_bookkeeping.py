@@ -174,18 +174,22 @@ def bookkeeping_problems(
                 continue
             _group_doc(loc, parts, attrs, problems, [] if notes is None else notes)
         problems += read_reports(loc)[1]
-        _seen_problems(loc, records, problems)
+        _seen_problems(loc, records, problems, [] if notes is None else notes)
     except Exception as exc:  # never a traceback: a line
         problems.append(f"_eegprep: cannot be checked ({type(exc).__name__}: {exc})")
 
 
-def _seen_problems(loc: Location, records: dict[str, dict[str, Any]], problems: list[str]) -> None:
+def _seen_problems(
+    loc: Location, records: dict[str, dict[str, Any]], problems: list[str], notes: list[str]
+) -> None:
     """``_eegprep/seen.json``: strict JSON of its layout, each entry for the current version of
     a listed recording stating that record's content hashes and files (paths and sizes; the
     mtimes may be later ones, of files that ``--verify-checksums`` found to hold the record's
     bytes after they were touched). An entry for another group or id is stale (a killed
     ingest writes none: the next one drops it), never trusted; any other flipped bit fails the
-    file's ``crc32c`` (earlier versions wrote none)."""
+    file's ``crc32c`` (earlier versions wrote none). Entries as versions before fcca6d2 wrote
+    them (``group`` and ``files``, no ``hashes``) vouch for nothing (the next ingest checks
+    those files by content and writes them anew): a ``note:`` line, no damage."""
     from eegprep.corpus.sources import listed_files, listed_hashes
     from eegprep.store.writer import SEEN
 
@@ -210,9 +214,12 @@ def _seen_problems(loc: Location, records: dict[str, dict[str, Any]], problems: 
     if damaged:
         problems.append(f"{where}: damaged ({damaged}); a cache, ignored")
         return
-    bad = []
+    bad, earlier = [], 0
     for rid, entry in entries.items():
         record = records.get(rid)
+        if isinstance(entry, dict) and set(entry) == {"group", "files"} and KEY not in doc:
+            earlier += 1  # (the form before fcca6d2: trusted for nothing)
+            continue
         if not isinstance(entry, dict) or set(entry) != {"group", "hashes", "files"}:
             bad.append(rid)
             continue
@@ -237,4 +244,9 @@ def _seen_problems(loc: Location, records: dict[str, dict[str, Any]], problems: 
         problems.append(
             f"{where}: damaged ({len(bad)} entries do not match the index, first {bad[0]!r}); "
             "a cache, ignored for them"
+        )
+    if earlier:
+        notes.append(
+            f"{where}: {earlier} entries in an earlier version's form (no content hashes): "
+            "they vouch for nothing; the next ingest checks those files by content once"
         )

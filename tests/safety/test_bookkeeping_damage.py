@@ -248,6 +248,35 @@ def test_reports_and_caches_of_earlier_versions_have_no_checksum_and_pass(store:
     assert len(open_store(store).reports()) == 1
 
 
+def test_a_seen_files_cache_in_an_earlier_version_s_form_is_a_note(
+    store: Path, tuh_corpus: Path
+) -> None:
+    """Versions before fcca6d2 wrote entries of ``group`` and ``files`` without the content
+    hashes, and no checksum: ``validate`` called a store they wrote damaged (exit status 1).
+    Such entries vouch for nothing; the next ingest reads those files once and writes them in
+    today's form."""
+    from eegprep.store.validate import check_store
+
+    path = store / "_eegprep" / "seen.json"
+    doc = json.loads(path.read_text())
+    del doc["crc32c"]
+    for entry in doc["recordings"].values():
+        del entry["hashes"]
+    path.write_text(json.dumps(doc))
+    found = check_store(str(store))
+    assert found.problems == []
+    assert [n for n in found.notes if n.startswith("_eegprep/seen.json: 3 entries in an earlier")]
+    cfg = IngestConfig(workers=0, progress=False, recipe=Recipe(encoding="quantized"))  # type: ignore[arg-type]
+    report = ingest("tuh", src=tuh_corpus, out=store, config=cfg)
+    assert (report.n_ingested, report.n_checked) == (0, 3)  # read once, not trusted
+    found = check_store(str(store))
+    assert found.problems == [] and not [n for n in found.notes if "seen.json" in n]
+    doc = json.loads(path.read_text())
+    doc["recordings"][REC]["hashes"] = 7  # today's form with a wrong field: still damage
+    path.write_text(json.dumps(seal(doc)))
+    assert any("seen.json: damaged" in p for p in validate(str(store))[1])
+
+
 def test_a_damaged_seen_files_cache_is_not_trusted(store: Path, tuh_corpus: Path) -> None:
     path = store / "_eegprep" / "seen.json"
     doc = json.loads(path.read_text())
