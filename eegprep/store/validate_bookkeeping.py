@@ -166,7 +166,7 @@ def bookkeeping_problems(
 ) -> None:
     """The objects beside the recordings: the two top groups' metadata, the ingest reports and
     the seen-files cache (which the next ingest ignores when damaged, but which is named here)."""
-    from eegprep.store.reader import read_reports
+    from eegprep.store.reports import read_reports
 
     try:
         for parts, attrs in _GROUP_ATTRS.items():

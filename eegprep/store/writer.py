@@ -60,11 +60,11 @@ from eegprep.store.lock_file import (
 from eegprep.store.reader import (
     FORMAT,
     FORMAT_VERSION,
-    next_report_name,
     read_root_attrs,
     unfinished_creation,
 )
 from eegprep.store.record import RecordingRecord
+from eegprep.store.reports import REPORTS, next_report_name
 from eegprep.store.retired_list import (
     RECORD,
     RETIRED,
@@ -87,7 +87,6 @@ from eegprep.store.shards import (
 STAGING = ("_eegprep", "staging")
 FLOCK = ("_eegprep", "lock.flock")  # held with flock while a local store is written
 REMOVED = "removed.json"  # in a recording group: removed by --prune, never relisted
-REPORTS = ("_eegprep", "reports")
 SEEN = ("_eegprep", "seen.json")  # the ingest's seen-files cache (eegprep.ingestion.seen_files)
 _STORE_WIDE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 """Errors that concern the whole store, not one recording: a commit stops on them."""
