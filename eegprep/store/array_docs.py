@@ -44,8 +44,11 @@ def expected_documents(record: dict[str, Any], name: str, found: Any) -> list[An
     ``found`` (the document in the store, less added attributes) gives a target's row count.
     """
     current = _current(record, name, found)
-    if current is None:
-        return None
+    return None if current is None else _with_past_forms(current, name)
+
+
+def _with_past_forms(current: dict[str, Any], name: str) -> list[Any]:
+    """``current`` (array ``name``'s document now) and the :data:`PAST_FORMS` of it."""
     kind = name if name in ("data", "channel", "time") else "target"
     return [current, *(form.edit(current) for form in PAST_FORMS if kind in form.arrays)]
 
@@ -93,7 +96,7 @@ def document_problem(record: dict[str, Any], name: str, found: Any) -> str | Non
     current = _current(record, name, found)
     if current is None or found == current:  # (what every read of a sound store meets)
         return None
-    wanted = expected_documents(record, name, found) or [current]
+    wanted = _with_past_forms(current, name)
     if found in wanted:
         return None
     shape, chunk = _at(found, "shape"), _at(found, "chunk_grid", "configuration", "chunk_shape")
