@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,17 @@ TUH_AR = [
     "CZ",
     "PZ",
 ]
+
+
+@pytest.fixture(autouse=True)
+def ingests_come_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ingest of a test runs as if an hour after the test wrote its files. A file
+    stamped within seconds of an ingest is racy (eegprep/ingestion/seen_files.py): its stamps
+    are not noted and the next run reads it again, so a test's counts would depend on how long
+    it took to write its corpus. Tests of that rule put their own clock."""
+    from eegprep.ingestion import seen_files
+
+    monkeypatch.setattr(seen_files, "clock", lambda: time.time_ns() + 3600 * 10**9)
 
 
 def write_tuh_edf(

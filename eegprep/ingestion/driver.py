@@ -347,7 +347,8 @@ def _is_current(
     """Whether a recording is listed with the same recipe and manifest, from exactly the same
     files: ``"stamps"`` when ``seen`` vouches for every file's size, mtime, ctime and inode,
     ``"content"`` when the same sizes and mtimes hold the bytes the record's hashes state (every
-    file hashed with ``verify_checksums``; noted in ``seen``), ``""`` when not current."""
+    file hashed with ``verify_checksums``; noted in ``seen`` unless racy), ``""`` when not
+    current."""
     if record is None:
         return ""
     if record.get("recipe_hash") != cfg.recipe.hash():

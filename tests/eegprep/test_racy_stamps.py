@@ -1,0 +1,165 @@
+"""A file rewritten with the same size within one timestamp tick of the moment its bytes were
+hashed keeps the stamps the ingest noted (size, mtime, ctime, inode). Before, the seen-files
+cache noted them all the same, and the next run took the changed file as current by its stamps
+alone: "a changed data file was reported current". Now stamps that lie within
+``RACY_NS`` of the ingest's start are not noted, so the next run compares the file by content.
+
+No test sleeps: the file system's tick is played by a stat function that rounds the real
+stamps down to it (a whole second, a 10 ms jiffy), the moment of the ingest by the
+seen-files clock."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eegprep import open_store
+from eegprep.corpus import sources
+from eegprep.corpus.sources import FileStamp
+from eegprep.ingestion import seen_files
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.ingestion.seen_files import RACY_NS, SeenFiles, racy
+from eegprep.testing.fixtures.tuh import write_tusz
+
+SERIAL = IngestConfig(workers=0, progress=False)
+RID = "tusz/aaaaaaae_s001_t000"
+T0 = 1_700_000_000_400_000_000  # ns: every file's mtime, set with os.utime
+HOUR = 3600 * 10**9
+
+
+def _coarse_stat(tick_ns: int) -> Callable[[str], tuple[int, int, int, int]]:
+    """A file system whose times tick every ``tick_ns``: mtime rounded down to it, and the
+    ctime of the same write (which a rewrite in the same tick would repeat)."""
+
+    def file_version(path: str) -> tuple[int, int, int, int]:
+        st = os.stat(path)
+        t = st.st_mtime_ns // tick_ns * tick_ns
+        return t, st.st_size, t, st.st_ino
+
+    return file_version
+
+
+def _date_all(root: Path, mtime_ns: int) -> None:
+    for path in root.rglob("*"):
+        if path.is_file():
+            os.utime(path, ns=(mtime_ns, mtime_ns))
+
+
+def _rewrite_same_size(path: Path, mtime_ns: int) -> None:
+    """Flip bytes in the middle of ``path``, as a write at ``mtime_ns`` would leave it."""
+    data = bytearray(path.read_bytes())
+    for i in range(len(data) // 2, len(data) // 2 + 64):
+        data[i] ^= 0x40
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+
+
+def _at(monkeypatch: pytest.MonkeyPatch, now_ns: int) -> None:
+    monkeypatch.setattr(seen_files, "clock", lambda: now_ns)
+
+
+@pytest.mark.parametrize(
+    ("tick_ns", "hashed", "rewritten"),
+    [
+        (10**9, 300_000_000, 500_000_000),  # a whole-second file system (ext3, HFS+, NFS)
+        (2 * 10**9, 1_000_000_000, 1_500_000_000),  # FAT's 2 s
+        (10_000_000, 4_000_000, 6_000_000),  # an older kernel's 10 ms jiffy
+    ],
+)
+def test_a_file_rewritten_in_the_tick_it_was_hashed_in_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tick_ns: int, hashed: int, rewritten: int
+) -> None:
+    """The ingest hashes the files ``hashed`` ns after their last write; a same-size rewrite
+    ``rewritten`` ns after it lands in the same tick, so every stamp is what was noted. The
+    next run must read the file, not vouch for its old bytes by stamps."""
+    src = write_tusz(tmp_path)
+    out = tmp_path / "s.zarr"
+    _date_all(src, T0)
+    monkeypatch.setattr(sources, "file_version", _coarse_stat(tick_ns))
+    target = next(src.rglob("aaaaaaae_s001_t000.edf"))
+    _at(monkeypatch, T0 + hashed)
+    first = ingest("tusz", src=src, out=out, config=SERIAL)
+    assert (first.n_ingested, first.failed) == (3, [])
+    before = open_store(out).read(RID)
+    stamps_before = sources.stamp_files(str(src), [str(target.relative_to(src))])
+    _rewrite_same_size(target, T0 + rewritten)
+    assert sources.stamp_files(str(src), [str(target.relative_to(src))]) == stamps_before
+
+    _at(monkeypatch, T0 + HOUR)  # the rewrite is noticed later
+    rep = ingest("tusz", src=src, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.n_current, rep.n_checked, rep.failed) == (1, 2, 2, [])
+    assert not np.array_equal(open_store(out).read(RID), before)
+    assert open_store(out).index_rows()[RID]["source_blake3"] == sources.file_digest(str(target))
+
+    again = ingest("tusz", src=src, out=out, config=SERIAL)  # stamps now old enough: noted
+    assert (again.n_ingested, again.n_current, again.n_checked) == (0, 3, 0)
+
+
+def test_a_re_run_right_after_an_ingest_reads_the_new_files_but_ingests_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files written seconds before an ingest are hashed once more by the next run (their
+    stamps are racy), which finds them current; their stamps are noted once the files are
+    older than a run's start by ``RACY_NS``, and later runs read nothing."""
+    src = write_tusz(tmp_path)
+    out = tmp_path / "s.zarr"
+    newest = max(
+        max(st.st_mtime_ns, st.st_ctime_ns)
+        for st in (p.stat() for p in src.rglob("*") if p.is_file())
+    )
+    seen = out / "_eegprep" / "seen.json"
+    _at(monkeypatch, newest + 10**8)  # a tenth of a second after the corpus was written
+    assert ingest("tusz", src=src, out=out, config=SERIAL).n_ingested == 3
+    assert not seen.exists()  # nothing vouched for: every stamp racy
+
+    rep = ingest("tusz", src=src, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.n_current, rep.n_checked) == (0, 3, 3)
+    assert not seen.exists()
+
+    _at(monkeypatch, newest + RACY_NS + 1)
+    rep = ingest("tusz", src=src, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.n_current, rep.n_checked) == (0, 3, 3)
+    assert sorted(json.loads(seen.read_text())["recordings"]) == sorted(
+        open_store(out).index_rows()
+    )
+
+    def no_reads(*args: object) -> str:
+        raise AssertionError("a vouched file was read")
+
+    monkeypatch.setattr(sources, "file_digest", no_reads)
+    rep = ingest("tusz", src=src, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.n_current, rep.n_checked) == (0, 3, 0)
+
+
+def _stamp(mtime_ns: int, ctime_ns: int) -> FileStamp:
+    return FileStamp("a.edf", 10, mtime_ns, ctime_ns, 7)
+
+
+def test_racy_stamps_are_those_within_the_bound_of_the_start_or_after_it() -> None:
+    since = T0
+    old = since - RACY_NS
+    assert not racy([_stamp(old, old)], since)
+    assert racy([_stamp(old + 1, old)], since)  # mtime or ctime alike
+    assert racy([_stamp(old, old + 1)], since)
+    assert racy([_stamp(since + HOUR, old)], since)  # dated in the future
+    whole = since // 10**9 * 10**9  # a whole-second stamp of the second the run began in
+    assert whole % 10**9 == 0 and racy([_stamp(whole, whole)], since)
+    assert racy([_stamp(old, old), _stamp(since, since)], since)  # any file of the recording
+
+
+def test_racy_stamps_are_not_noted_and_drop_an_earlier_entry() -> None:
+    record = {"id": "c/r", "group": "recordings/c/r", "source_files": [{"blake3": "ab" * 32}]}
+    settled = (_stamp(T0 - RACY_NS, T0 - RACY_NS),)
+    fresh = (_stamp(T0 - RACY_NS, T0 - 1),)
+    seen = SeenFiles(since_ns=T0)
+    seen.note(record, settled)
+    assert seen.vouches(record, settled)
+    seen.changed = False
+    seen.note(record, fresh)
+    assert seen.changed
+    assert not seen.vouches(record, fresh) and not seen.vouches(record, settled)
