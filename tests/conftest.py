@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -33,15 +34,19 @@ TUH_AR = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def ingests_come_later(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True, scope="session")
+def ingests_come_later() -> Iterator[None]:
     """Every ingest of a test runs as if an hour after the test wrote its files. A file
-    stamped within seconds of an ingest is racy (eegprep/ingestion/seen_files.py): its stamps
-    are not noted and the next run reads it again, so a test's counts would depend on how long
-    it took to write its corpus. Tests of that rule put their own clock."""
-    from eegprep.ingestion import seen_files
+    stamped within seconds of an ingest is racy (eegprep/ingestion/racy_stamps.py): its stamps
+    are not noted and the next run reads it again, and the task hashes it once more before
+    reading it, so a test's counts would depend on how long it took to write its corpus. For
+    the session, so that module-scoped fixtures' ingests run so too; tests of that rule put
+    their own clock."""
+    from eegprep.ingestion import racy_stamps
 
-    monkeypatch.setattr(seen_files, "clock", lambda: time.time_ns() + 3600 * 10**9)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(racy_stamps, "clock", lambda: time.time_ns() + 3600 * 10**9)
+        yield
 
 
 def write_tuh_edf(

@@ -17,9 +17,9 @@ every run.
 Stamps taken within a timestamp tick of the moment their bytes were hashed are "racily clean"
 (git's word for the same problem): a file rewritten with the same size later in that tick gets
 the same mtime and ctime, so its stamps could vouch for bytes it no longer holds. Such stamps
-are not noted (:func:`racy`): the next run hashes the file again and compares it, finds it
-current (nothing is ingested) when its bytes are the record's, and notes its stamps once they
-are older than that run's start by :data:`RACY_NS`.
+are not noted (:mod:`eegprep.ingestion.racy_stamps`): the next run hashes the file again and
+compares it, finds it current (nothing is ingested) when its bytes are the record's, and notes
+its stamps once they are older than that run's start by ``RACY_NS`` (3 s).
 
 It lives in the store as ``_eegprep/seen.json``, written whole and atomically by the writer
 (under the store's lock) at the end of an ingest. It is a cache: a missing, damaged or foreign
@@ -32,44 +32,18 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Iterable
 from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.sealed import seal, seal_problem
 from eegprep.corpus.sources import FileStamp, listed_hashes
+from eegprep.ingestion import racy_stamps
 from eegprep.store.fs import Location
 from eegprep.store.writer import SEEN
 
 _VERSION = 1
 log = logging.getLogger(__name__)
-
-RACY_NS = 3_000_000_000
-"""How close (ns) to the moment a file's bytes were hashed its stamps may lie and still be
-racy: 2 s, the coarsest timestamp tick in use (FAT's mtime; ext3, HFS+, ISO 9660 and many
-NFS/SMB servers keep whole seconds, older kernels stamp to a jiffy, up to 10 ms), plus 1 s for
-a file server's clock running behind this machine's. A fixed bound rather than a measured
-tick: a whole-second mtime (``mtime_ns % 10**9 == 0``) cannot tell a whole-second file system
-from a file whose date a tool set (``tar``, ``cp -p``), and the bound costs one more hash of
-the files changed in the last seconds before an ingest."""
-
-clock = time.time_ns
-"""The wall clock, ns since the epoch: the clock file stamps are taken from. Tests put their
-own, so that no test depends on how long it ran."""
-
-
-def racy(stamps: Iterable[FileStamp], since_ns: int) -> bool:
-    """Whether a write after ``since_ns`` (ns since the epoch, read before the stamps were
-    taken and the bytes hashed) could have left any of ``stamps`` as it was.
-
-    A write stamps the file with its own moment, on the file system's clock and rounded down
-    to its tick, so it can repeat a stamp only where that stamp is no older than the tick the
-    write lands in. A stamp more than :data:`RACY_NS` before ``since_ns`` is safe; a later
-    one, or one in the future (a clock ahead, a date set by a tool), is racy, mtime or ctime
-    alike (some systems' ctime is not a change time)."""
-    cutoff = since_ns - RACY_NS
-    return any(max(s.mtime_ns, s.ctime_ns) > cutoff for s in stamps)
 
 
 class SeenFiles:
@@ -81,7 +55,7 @@ class SeenFiles:
         self._entries = entries or {}
         self.changed = False
         # ns since the epoch, read before any file this run notes was stat-ed or hashed
-        self.since_ns = clock() if since_ns is None else since_ns
+        self.since_ns = racy_stamps.clock() if since_ns is None else since_ns
 
     @classmethod
     def load(cls, loc: Location) -> SeenFiles:
@@ -116,10 +90,10 @@ class SeenFiles:
     def note(self, record: dict[str, Any], stamps: tuple[FileStamp, ...]) -> None:
         """The files of ``record``'s recording, stamped as ``stamps`` (taken after
         :attr:`since_ns`, and still so after the bytes were hashed), hold the bytes its hashes
-        state. Racy stamps (:func:`racy`) are not noted, and drop the recording's entry: the
-        next run compares those files by content."""
+        state. Racy stamps (:func:`~eegprep.ingestion.racy_stamps.racy`) are not noted, and
+        drop the recording's entry: the next run compares those files by content."""
         rid = str(record.get("id"))
-        if racy(stamps, self.since_ns):
+        if racy_stamps.racy(stamps, self.since_ns):
             self.changed |= self._entries.pop(rid, None) is not None
             return
         self._entries[rid] = {

@@ -30,7 +30,7 @@ from eegprep.corpus.discover import SourceItem
 from eegprep.corpus.locate import find_sidecars
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.sidecars import SidecarResult, load_parsers
-from eegprep.corpus.sources import FileStamp, StreamDigest, fingerprint, stamp_files
+from eegprep.corpus.sources import HASH, FileStamp, StreamDigest, fingerprint, stamp_files
 from eegprep.ingestion.labels import (
     clip_events,
     fill_template,
@@ -39,6 +39,7 @@ from eegprep.ingestion.labels import (
     sidecar_options,
     stored_targets,
 )
+from eegprep.ingestion.racy_stamps import changed_in_tick, digests_if_racy
 from eegprep.pipeline import preprocess, qc
 from eegprep.pipeline.channels import ChannelMapping, map_channels, unknown_message
 from eegprep.pipeline.fir import auto_h_trans
@@ -215,6 +216,7 @@ def _unit_warnings(header: Header, mapping: ChannelMapping, m: Manifest) -> list
 
 
 def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
+    before = digests_if_racy(task.root, task.sources)  # before any of its files is parsed
     m = task.manifest
     reader = get_reader(m.reader)
     header, mapping, warnings = open_source(path, m, task.item.part)
@@ -264,7 +266,7 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
         # this recording as float32 instead (its record says so), written again
         record = record.replace(**choose_encoding("float32", []))
         stats, digest = write(record)
-    record = _fingerprinted(task, record, digest)
+    record = _fingerprinted(task, record, digest, before)
     head = heads[0] if heads else check_head(_read_head(reader, header, mapping, groups[0]))
     ranged = [header.signals[i].range_uv is not None for i in mapping.source_indices]
     quality, more = _quality(task, path, mapping, stats, head, ranged)
@@ -710,13 +712,22 @@ def _check_unchanged_since_planned(task: IngestTask) -> None:
 
 
 def _fingerprinted(
-    task: IngestTask, record: RecordingRecord, digest: StreamDigest
+    task: IngestTask, record: RecordingRecord, digest: StreamDigest, before: dict[str, str]
 ) -> RecordingRecord:
     """``record`` with its files' fingerprint (``source_files``, ``source_blake3``): the
     source's digest from ``digest`` (the bytes its reader decoded, and what no read covered),
-    the other files' read now."""
+    the other files' read now. ``before``: the digests of files whose stamps were racy when
+    the task began (:func:`~eegprep.ingestion.racy_stamps.digests_if_racy`), which must be
+    those: a rewrite in the tick they were read in leaves every stamp as it was."""
     source = digest.hexdigest()
     _check_unchanged_since_planned(task)  # a file replaced (by a FIFO too) is named as changed
     files = fingerprint(task.root, task.sources, {task.item.relpath: source})
     _check_unchanged_since_planned(task)
+    moved = changed_in_tick(before, {f["path"]: f[HASH] for f in files})
+    if moved:
+        raise SourceError(
+            os.path.join(task.root, task.item.relpath),
+            f"{', '.join(moved)} changed while it was being ingested (its bytes, within one "
+            "tick of its file times); run the ingest again",
+        )
     return record.replace(source_files=files if task.sources else [], source_blake3=source)

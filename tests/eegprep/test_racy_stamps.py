@@ -21,9 +21,10 @@ import pytest
 from eegprep import open_store
 from eegprep.corpus import sources
 from eegprep.corpus.sources import FileStamp
-from eegprep.ingestion import seen_files
+from eegprep.ingestion import racy_stamps
 from eegprep.ingestion.driver import IngestConfig, ingest
-from eegprep.ingestion.seen_files import RACY_NS, SeenFiles, racy
+from eegprep.ingestion.racy_stamps import RACY_NS, racy
+from eegprep.ingestion.seen_files import SeenFiles
 from eegprep.testing.fixtures.tuh import write_tusz
 
 SERIAL = IngestConfig(workers=0, progress=False)
@@ -60,7 +61,7 @@ def _rewrite_same_size(path: Path, mtime_ns: int) -> None:
 
 
 def _at(monkeypatch: pytest.MonkeyPatch, now_ns: int) -> None:
-    monkeypatch.setattr(seen_files, "clock", lambda: now_ns)
+    monkeypatch.setattr(racy_stamps, "clock", lambda: now_ns)
 
 
 @pytest.mark.parametrize(
@@ -134,6 +135,44 @@ def test_a_re_run_right_after_an_ingest_reads_the_new_files_but_ingests_nothing(
     monkeypatch.setattr(sources, "file_digest", no_reads)
     rep = ingest("tusz", src=src, out=out, config=SERIAL)
     assert (rep.n_ingested, rep.n_current, rep.n_checked) == (0, 3, 0)
+
+
+def test_a_sidecar_rewritten_in_its_tick_while_it_is_ingested_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The task parsed the labels, then the sidecar was rewritten (same size) in the tick it
+    was read in, before it was hashed: its stamps after reading are those of the plan, so the
+    record held the old labels and the new bytes' hash, and every later run found it current.
+    A file racy when the task begins is hashed before it is parsed; a digest that moved by the
+    end refuses the recording, and the next run ingests the file as it is."""
+    import eegprep.ingestion.task as task_module
+
+    src = write_tusz(tmp_path)
+    out = tmp_path / "s.zarr"
+    _date_all(src, T0)
+    monkeypatch.setattr(sources, "file_version", _coarse_stat(10**9))
+    target = next(src.rglob("aaaaaaae_s001_t000.csv_bi"))
+    real = task_module.fingerprint
+
+    def rewrite_then_hash(root, stamps, known=None):  # type: ignore[no-untyped-def]
+        if any(s.path.endswith(target.name) for s in stamps) and "seiz" in target.read_text():
+            target.write_text(target.read_text().replace("seiz", "bckg", 1))
+            os.utime(target, ns=(T0 + 500_000_000, T0 + 500_000_000))  # the same second
+        return real(root, stamps, known)
+
+    monkeypatch.setattr(task_module, "fingerprint", rewrite_then_hash)
+    _at(monkeypatch, T0 + 300_000_000)
+    rep = ingest("tusz", src=src, out=out, config=SERIAL)
+    assert rep.n_ingested == 2
+    (line,) = rep.failed
+    assert "changed while it was being ingested" in line and target.name in line
+
+    _at(monkeypatch, T0 + HOUR)
+    rep = ingest("tusz", src=src, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.n_current, rep.failed) == (1, 2, [])
+    fresh = tmp_path / "fresh.zarr"
+    assert ingest("tusz", src=src, out=fresh, config=SERIAL).n_ingested == 3
+    assert open_store(out).recording(RID).labels == open_store(fresh).recording(RID).labels
 
 
 def _stamp(mtime_ns: int, ctime_ns: int) -> FileStamp:
