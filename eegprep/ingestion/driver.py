@@ -36,6 +36,7 @@ from eegprep.ingestion import options
 from eegprep.ingestion.options import IngestConfig
 from eegprep.ingestion.seen_files import SeenFiles
 from eegprep.ingestion.task import IngestResult, IngestTask, run_task
+from eegprep.readers import clear_caches
 from eegprep.store.fs import Location
 from eegprep.store.record import RecordingRecord
 from eegprep.store.writer import StoreWriter
@@ -114,9 +115,7 @@ def ingest(
     """
     cfg = config or IngestConfig()
     t0 = time.perf_counter()
-    from eegprep.readers.mne_formats import clear_cache
-
-    clear_cache()  # files may have changed in place since an earlier ingest in this process
+    clear_caches()  # files may have changed in place since an earlier ingest in this process
     options.check_config(cfg)  # every misuse is refused here, before the store is created or locked
     manifest = options.apply_overrides(load_manifest(corpus), mains=cfg.mains, include=cfg.include)
     options.check_globs(manifest.include, f"{manifest.file}: files.include")

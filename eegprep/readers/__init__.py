@@ -7,13 +7,23 @@ file suffix. Reader modules are imported on first use so that importing eegprep 
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import PurePath
 
 from eegprep.base.errors import UsageError
 from eegprep.base.validation import invalid_value
 from eegprep.readers.base import Annotation, Header, Reader, Signal
 
-__all__ = ["READERS", "Annotation", "Header", "Reader", "Signal", "get_reader", "reader_for"]
+__all__ = [
+    "READERS",
+    "Annotation",
+    "Header",
+    "Reader",
+    "Signal",
+    "clear_caches",
+    "get_reader",
+    "reader_for",
+]
 
 # registry name -> "module:Class"
 READERS: dict[str, str] = {
@@ -59,3 +69,19 @@ def reader_for(path: str) -> type[Reader]:
         known = ", ".join(sorted(SUFFIXES))
         raise UsageError(f"{path}: no reader for suffix {suffix!r}; known suffixes: {known}")
     return get_reader(SUFFIXES[suffix])
+
+
+CACHING = ("mne_formats", "csv_table", "matlab_files")
+"""The reader modules that keep parsed files in this process, keyed by the file's stamps
+(:func:`eegprep.base.files.file_version`)."""
+
+
+def clear_caches() -> None:
+    """Forget every file the readers of this process parsed. Their caches are keyed by a file's
+    size, mtime, ctime and inode, which a same-size rewrite in the timestamp tick the file was
+    parsed in keeps (:mod:`eegprep.ingestion.racy_stamps`): an ingest starts from none. Modules
+    not imported yet hold nothing, and are not imported for this."""
+    for name in CACHING:
+        module = sys.modules.get(f"{__name__}.{name}")
+        if module is not None:
+            module.clear_cache()

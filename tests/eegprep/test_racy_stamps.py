@@ -175,6 +175,38 @@ def test_a_sidecar_rewritten_in_its_tick_while_it_is_ingested_is_refused(
     assert open_store(out).recording(RID).labels == open_store(fresh).recording(RID).labels
 
 
+def test_a_second_ingest_in_one_process_parses_a_file_rewritten_in_its_tick_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CSV reader keeps parsed tables in the process, keyed by the file's stamps, which a
+    same-size rewrite in the tick it was parsed in keeps. A notebook's second ingest found the
+    file changed (by its hash), ingested it again, and stored the table parsed the first time
+    under the new bytes' hash: the new samples never reached the store. Every ingest now
+    starts with the readers' caches empty."""
+    from eegprep.readers import csv_table
+    from eegprep.testing.fixtures.bci import write_grasp_lift
+
+    src = write_grasp_lift(tmp_path)
+    out, fresh = tmp_path / "s.zarr", tmp_path / "fresh.zarr"
+    _date_all(src, T0)
+    for module in (sources, csv_table):  # the stamps of the plan, and the tables' cache key
+        monkeypatch.setattr(module, "file_version", _coarse_stat(10**9))
+    target = next(src.rglob("subj1_series2_data.csv"))
+    _at(monkeypatch, T0 + 300_000_000)
+    assert ingest("grasp_lift", src=src, out=out, config=SERIAL).n_ingested == 3
+    head, rows = target.read_text().split("\n", 1)
+    target.write_text(head + "\n" + rows.replace("1", "2"))  # same size, other samples
+    os.utime(target, ns=(T0 + 500_000_000, T0 + 500_000_000))  # in the same second
+
+    _at(monkeypatch, T0 + HOUR)
+    rep = ingest("grasp_lift", src=src, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.failed) == (1, [])
+    csv_table.clear_cache()
+    assert ingest("grasp_lift", src=src, out=fresh, config=SERIAL).n_ingested == 3
+    (rid,) = [r for r in open_store(out).index_rows() if "series2" in r]
+    assert np.array_equal(open_store(out).read(rid), open_store(fresh).read(rid))
+
+
 def _stamp(mtime_ns: int, ctime_ns: int) -> FileStamp:
     return FileStamp("a.edf", 10, mtime_ns, ctime_ns, 7)
 
