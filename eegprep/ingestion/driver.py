@@ -222,6 +222,7 @@ def _plan(
                 group_path=group,
                 sources=stamps,
                 limits=Limits(memory_bytes=cfg.file_memory_limit, seconds=cfg.file_time_limit),
+                since_ns=seen.since_ns,
             )
         )
     return tasks

@@ -49,11 +49,16 @@ def racy(stamps: Iterable[FileStamp], since_ns: int) -> bool:
     return any(max(s.mtime_ns, s.ctime_ns) > cutoff for s in stamps)
 
 
-def digests_if_racy(root: str, stamps: tuple[FileStamp, ...]) -> dict[str, str]:
+def digests_if_racy(
+    root: str, stamps: tuple[FileStamp, ...], since_ns: int | None = None
+) -> dict[str, str]:
     """The BLAKE3 digest (hex) of each of ``stamps``' files under ``root``, by relative path,
-    read now, before any of them is parsed, when their stamps are racy now; else nothing
-    (``OSError`` when a file cannot be read)."""
-    if not racy(stamps, clock()):
+    read now, before any of them is parsed, when their stamps are racy at ``since_ns`` (ns
+    since the epoch: the ingest's start, before which no file of it was parsed; ``None``: now);
+    else nothing (``OSError`` when a file cannot be read). Judged from the ingest's start, not
+    the task's: a reader's cache may hold a parse of the file from earlier in the ingest, under
+    stamps that were racy then."""
+    if not racy(stamps, clock() if since_ns is None else since_ns):
         return {}
     return {s.path: file_digest(os.path.join(root, s.path)) for s in stamps}
 

@@ -44,7 +44,7 @@ from eegprep.pipeline import preprocess, qc
 from eegprep.pipeline.channels import ChannelMapping, map_channels, unknown_message
 from eegprep.pipeline.fir import auto_h_trans
 from eegprep.pipeline.recipe import Recipe
-from eegprep.readers import byte_taps, get_reader
+from eegprep.readers import byte_taps, clear_caches, get_reader
 from eegprep.readers.base import Header, Reader, unit_to_uv
 from eegprep.store.encoding import EncodingRangeError, choose_encoding
 from eegprep.store.record import RecordingRecord
@@ -71,6 +71,7 @@ class IngestTask:
     group_path: str = ""  # the version group the commit moves this recording into
     sources: tuple[FileStamp, ...] = ()  # every file whose bytes reach the store
     limits: Limits = field(default_factory=Limits)  # per-file memory and time (eegprep.base.limits)
+    since_ns: int | None = None  # the ingest's start, ns since the epoch (None: the task's)
 
     @property
     def rid(self) -> str:
@@ -216,7 +217,9 @@ def _unit_warnings(header: Header, mapping: ChannelMapping, m: Manifest) -> list
 
 
 def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
-    before = digests_if_racy(task.root, task.sources)  # before any of its files is parsed
+    before = digests_if_racy(task.root, task.sources, task.since_ns)  # before any is parsed
+    if before:  # a parse this process keeps under these stamps may be of other bytes
+        clear_caches()
     m = task.manifest
     reader = get_reader(m.reader)
     header, mapping, warnings = open_source(path, m, task.item.part)

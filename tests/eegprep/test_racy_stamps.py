@@ -207,6 +207,50 @@ def test_a_second_ingest_in_one_process_parses_a_file_rewritten_in_its_tick_agai
     assert np.array_equal(open_store(out).read(rid), open_store(fresh).read(rid))
 
 
+def test_a_task_parses_again_a_file_this_ingest_parsed_under_racy_stamps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within one ingest a reader's cache may hold a file's parse from an earlier task (a
+    file read by two tasks, a task run again), under stamps that were racy then: a same-size
+    rewrite in that tick keeps them, and a task that began later (its stamps no longer racy)
+    took the old parse with the new bytes' hash. Racy stamps are judged from the ingest's
+    start, and a task with racy stamps begins with the readers' caches empty."""
+    import dataclasses
+
+    from eegprep.corpus.discover import discover
+    from eegprep.corpus.manifest import load_manifest
+    from eegprep.ingestion.driver import IngestReport, _plan
+    from eegprep.ingestion.task import run_task
+    from eegprep.readers import csv_table
+    from eegprep.store.writer import StoreWriter
+    from eegprep.testing.fixtures.bci import write_grasp_lift
+
+    src = write_grasp_lift(tmp_path)
+    _date_all(src, T0)
+    for module in (sources, csv_table):
+        monkeypatch.setattr(module, "file_version", _coarse_stat(10**9))
+    manifest = load_manifest("grasp_lift")
+    with StoreWriter(str(tmp_path / "s.zarr"), SERIAL.recipe) as writer:
+        seen = SeenFiles(since_ns=T0 + 300_000_000)  # the ingest began then
+        tasks = _plan(
+            manifest, discover(manifest, src), writer, SERIAL, IngestReport("", "", ""), seen
+        )
+        (task,) = [t for t in tasks if "series2" in t.rid]
+        staged = [dataclasses.replace(task, staging=writer.staging_path()) for _ in range(3)]
+    first = run_task(staged[0])
+    target = next(src.rglob("subj1_series2_data.csv"))
+    head, rows = target.read_text().split("\n", 1)
+    target.write_text(head + "\n" + rows.replace("1", "2"))  # same size, other samples
+    os.utime(target, ns=(T0 + 500_000_000, T0 + 500_000_000))  # in the same second
+    _at(monkeypatch, T0 + HOUR)  # the task runs later in the ingest
+    again = run_task(staged[1])
+    csv_table.clear_cache()
+    fresh = run_task(staged[2])
+    assert first.record and again.record and fresh.record
+    assert first.record.qc != fresh.record.qc  # the rewrite moved the samples
+    assert again.record.to_dict() == {**fresh.record.to_dict(), "group": again.record.group}
+
+
 def _stamp(mtime_ns: int, ctime_ns: int) -> FileStamp:
     return FileStamp("a.edf", 10, mtime_ns, ctime_ns, 7)
 
