@@ -10,9 +10,10 @@ ISO 9660 and many NFS/SMB mounts, 2 s on FAT, and a 10 ms jiffy on older kernels
 
 Two users: the seen-files cache (:mod:`eegprep.ingestion.seen_files`) does not note racy
 stamps, so the next run compares those files by content; and an ingest task hashes each racy
-file before it parses any of them (:func:`digests_if_racy`) and refuses the recording when a
-file's bytes at the end are not those (:func:`changed_in_tick`), since the check of its stamps
-after reading cannot see such a rewrite.
+file before it parses any of them (:func:`digests_if_racy`), with the readers' in-process
+caches emptied (they are keyed by stamps), and refuses the recording when a file's bytes at the
+end are not those (:func:`changed_in_tick`), since the check of its stamps after reading cannot
+see such a rewrite.
 """
 
 from __future__ import annotations
