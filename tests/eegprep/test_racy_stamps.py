@@ -1,12 +1,15 @@
 """A file rewritten with the same size within one timestamp tick of the moment its bytes were
-hashed keeps the stamps the ingest noted (size, mtime, ctime, inode). Before, the seen-files
-cache noted them all the same, and the next run took the changed file as current by its stamps
-alone: "a changed data file was reported current". Now stamps that lie within
-``RACY_NS`` of the ingest's start are not noted, so the next run compares the file by content.
+read keeps every stamp (size, mtime, ctime, inode). Before, the seen-files cache noted those
+stamps all the same, and the next run took the changed file as current by them alone: "a
+changed data file was reported current"; and a rewrite in that tick while the file was being
+ingested, or between two parses of it in one process, left a record of one version's samples
+or labels with another's hash. Now stamps within ``RACY_NS`` of the ingest's start are not
+noted (the next run compares the file by content), a task hashes such files before parsing
+them and refuses a digest that moved, and the readers' caches start empty.
 
 No test sleeps: the file system's tick is played by a stat function that rounds the real
-stamps down to it (a whole second, a 10 ms jiffy), the moment of the ingest by the
-seen-files clock."""
+stamps down to it (2 s, a whole second, a 10 ms jiffy), the moment of the ingest by the
+racy-stamps clock."""
 
 from __future__ import annotations
 
