@@ -28,6 +28,7 @@ from eegprep.ingestion import racy_stamps
 from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.ingestion.racy_stamps import RACY_NS, racy
 from eegprep.ingestion.seen_files import SeenFiles
+from eegprep.store.validate import validate
 from eegprep.testing.fixtures.tuh import write_tusz
 
 SERIAL = IngestConfig(workers=0, progress=False)
@@ -124,6 +125,7 @@ def test_a_re_run_right_after_an_ingest_reads_the_new_files_but_ingests_nothing(
     rep = ingest("tusz", src=src, out=out, config=SERIAL)
     assert (rep.n_ingested, rep.n_current, rep.n_checked) == (0, 3, 3)
     assert not seen.exists()
+    assert validate(str(out)) == (3, [])  # a cache without those entries is sound
 
     _at(monkeypatch, newest + RACY_NS + 1)
     rep = ingest("tusz", src=src, out=out, config=SERIAL)
