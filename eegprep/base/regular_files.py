@@ -46,12 +46,13 @@ NOTHING_TO_READ = "nothing to read (only regular files are ingested)"
 """What follows ``"{kind}, not a file: "`` in every line about such a path."""
 
 
-def _regular_fd(path: str) -> int:
+def regular_fd(path: str) -> int:
     """A descriptor of ``path`` opened for reading without waiting (``O_NONBLOCK``, which a
     regular file ignores and a FIFO obeys), checked through itself to be a regular file, then
     made blocking again (``fcntl``) for the reads that follow.
 
-    Raises :class:`SourceError` (naming what is there) or ``OSError`` (:func:`open_regular`).
+    The caller closes it. Raises :class:`SourceError` (naming what is there) or ``OSError``
+    (:func:`open_regular`).
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
@@ -95,7 +96,7 @@ def open_regular(path: str, mode: str = "rb", buffering: int = 0, **text: Any) -
     """
     if mode not in ("rb", "r"):
         raise ValueError(f"open_regular reads: mode 'rb' or 'r', got {mode!r}")
-    fd = _regular_fd(path)
+    fd = regular_fd(path)
     if mode == "rb":
         return os.fdopen(fd, "rb", buffering=buffering)
     return os.fdopen(fd, "r", **text)
@@ -111,7 +112,7 @@ def regular_path(path: str) -> Iterator[str]:
 
     Raises :class:`SourceError` or ``OSError`` as :func:`open_regular` does.
     """
-    fd = _regular_fd(path)
+    fd = regular_fd(path)
     try:
         proc = f"/proc/self/fd/{fd}"
         yield proc if os.path.exists(proc) else path

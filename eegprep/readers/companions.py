@@ -19,7 +19,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from eegprep.base.regular_files import open_regular, regular_path, special_file
+from eegprep.base.regular_files import NOTHING_TO_READ, open_regular, regular_path, special_file
 
 BRAINVISION_HEADERS = (".vhdr", ".ahdr")
 """The suffixes (lower case) of a BrainVision header: ``.vhdr``, and ``.ahdr``, BrainVision
@@ -237,6 +237,26 @@ def missing_data(path: str) -> str | None:
     if named is None or named.lower().endswith(".set") or set_data_files(path):
         return None  # the samples are in the .set itself, or their file is there
     return named
+
+
+def missing_data_problem(path: str) -> str | None:
+    """The problem, in words, when the samples file of ``path`` is found nowhere
+    (:func:`missing_data`): what is there instead (a FIFO, a device), else that it is not
+    beside it; None when it is found, or needed."""
+    gone = missing_data(path)
+    if gone is None:
+        return None
+    field = "EEG.data" if os.path.splitext(path)[1].lower() == ".set" else "DataFile="
+    kind = special_companion(path, gone)
+    if kind is not None:  # a FIFO or a device there is no missing file: say what it is
+        return (
+            f"its samples file {gone!r} ({field} in it) is {kind}, not a file: "
+            f"{NOTHING_TO_READ}; put the recording's samples file there"
+        )
+    return (
+        f"its samples file {gone!r} ({field} in it) is not beside it, under that name or "
+        "its own stem: copy it there, or re-download the recording"
+    )
 
 
 @dataclass(frozen=True)

@@ -51,8 +51,8 @@ import numpy as np
 
 from eegprep.base.errors import EegprepError, SourceError, UsageError
 from eegprep.base.files import FileVersion, file_version
+from eegprep.base.held_files import shown_name
 from eegprep.base.limits import check_allocation
-from eegprep.base.regular_files import NOTHING_TO_READ
 from eegprep.base.validation import invalid_value
 from eegprep.readers.base import (
     Annotation,
@@ -72,7 +72,7 @@ from eegprep.readers.companions import (
     BRAINVISION_HEADERS,
     ambiguous_companion,
     data_files,
-    missing_data,
+    missing_data_problem,
     missing_markers,
     special_companion,
     vhdr_companions,
@@ -82,10 +82,10 @@ from eegprep.readers.edf_dates import check_mne_patient_field, edf_start
 from eegprep.readers.edf_header import parse_edf_fields
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
 from eegprep.readers.gdf_header import check_gdf
+from eegprep.readers.mne_held import names_for_mne, read_through
 from eegprep.readers.mne_problems import joins, open_problem
-from eegprep.readers.set_files import openable_set
 from eegprep.readers.set_header import check_set
-from eegprep.readers.vhdr import data_points, openable_vhdr, read_vhdr, written_units
+from eegprep.readers.vhdr import data_points, read_vhdr, written_units
 from eegprep.readers.vmrk import check_vmrk
 
 if TYPE_CHECKING:
@@ -310,8 +310,8 @@ def _open_raw(
 
     func, fmt = _format(path)
     _check_before_mne(path, dict(options))
-    with openable_vhdr(path) as (opened, repeats):
-        opened = openable_set(opened)  # a `.SET`, an `.FDT`: through links MNE follows
+    # every file MNE opens, as a descriptor opened without waiting and checked (mne_held.py)
+    with names_for_mne(path) as (opened, repeats, held):
         try:  # the format's own function: mne.io.read_raw guesses wrongly for "..edf"
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -319,8 +319,11 @@ def _open_raw(
                     opened, preload=False, verbose="warning", **dict(options)
                 )
         except Exception as exc:
-            raise SourceError(path, open_problem(fmt, exc)) from exc
-    notes = tuple(str(w.message) for w in caught)
+            problem = open_problem(fmt, exc)
+            raise SourceError(path, held.shown(problem) if held else problem) from exc
+        if held is not None:
+            read_through(raw, held)
+    notes = tuple(held.shown(str(w.message)) if held else str(w.message) for w in caught)
     if repeats:  # as MNE says it of the formats it reads with repeated labels
         listed = ", ".join(repr(label) for label in sorted(repeats))
         notes += (f"Channel names are not unique, found duplicates for: {{{listed}}}",)
@@ -343,21 +346,9 @@ def _check_before_mne(path: str, options: Mapping[str, Any]) -> None:
     several = ambiguous_companion(path)
     if several is not None:
         raise SourceError(path, several)
-    gone = missing_data(path)
+    gone = missing_data_problem(path)
     if gone is not None:  # MNE's FileNotFoundError names an absolute path and not the field
-        field = "EEG.data" if suffix == ".set" else "DataFile="
-        kind = special_companion(path, gone)
-        if kind is not None:  # a FIFO or a device there is no missing file: say what it is
-            raise SourceError(
-                path,
-                f"its samples file {gone!r} ({field} in it) is {kind}, not a file: "
-                f"{NOTHING_TO_READ}; put the recording's samples file there",
-            )
-        raise SourceError(
-            path,
-            f"its samples file {gone!r} ({field} in it) is not beside it, under that name or "
-            "its own stem: copy it there, or re-download the recording",
-        )
+        raise SourceError(path, gone)
     if suffix in (".edf", ".bdf"):
         check_mne_patient_field(path, read_raw_header(path)[8:88].decode("latin-1").strip())
         layout = _edf_layout(path)
@@ -423,7 +414,7 @@ def _multiplexed_points(path: str, raw: BaseRaw) -> tuple[int, str | None]:
     stated = data_points(path)
     if stated is None or stated == held:
         return held, None
-    name = os.path.basename(str(raw.filenames[0])) if raw.filenames else path
+    name = os.path.basename(shown_name(str(raw.filenames[0]))) if raw.filenames else path
     if stated > held:
         raise SourceError(
             path,
@@ -454,7 +445,7 @@ def _check_data_file(path: str, raw: BaseRaw) -> str | None:
     else:
         return None
     size, expected = os.path.getsize(data_file), int(raw.n_times) * sample
-    name = os.path.basename(data_file)
+    name = os.path.basename(shown_name(data_file))
     if size % sample:
         raise SourceError(
             path,

@@ -24,16 +24,25 @@ import tempfile
 import zlib
 
 from eegprep.base.errors import SourceError
+from eegprep.base.held_files import HeldFiles
 from eegprep.base.regular_files import open_regular
-from eegprep.readers.companions import path_is_mat5, set_data_files, set_data_name
+from eegprep.readers.companions import (
+    missing_data_problem,
+    path_is_mat5,
+    set_data_files,
+    set_data_name,
+)
 
 _MI_MATRIX, _MI_COMPRESSED = 14, 15
 _MAX_COPY = 256 * 2**20  # a .set whose samples are in a .fdt holds a few MB at most
 
 
-def openable_set(path: str) -> str:
+def openable_set(path: str, held: HeldFiles | None = None) -> str:
     """``path`` itself when MNE reads it and finds its samples file as eegprep does, else a
-    ``STEM.set`` in a folder of this process's (see the module docstring)."""
+    ``STEM.set`` in a folder of this process's (see the module docstring). Given ``held``
+    (:class:`~eegprep.base.held_files.HeldFiles`), always a ``STEM.set`` in its folder, the set
+    and its samples file there as links to their checked descriptors (or the set's renamed
+    copy), so that MNE opens no file of the corpus by name."""
     stem, suffix = os.path.splitext(path)
     if suffix.lower() != ".set":
         return path
@@ -48,13 +57,17 @@ def openable_set(path: str) -> str:
         # linked to the samples found
         odd_case = plain and ext.strip() == ext
         fixed = named[:-4] + ".fdt" if odd_case else "_" * (len(named) - 4) + ".fdt"
-    elif suffix == ".set" and _mne_finds(path, named, found):
+    elif suffix == ".set" and held is None and _mne_finds(path, named, found):
         return path
-    folder = tempfile.mkdtemp(prefix="eegprep-set-")
-    atexit.register(shutil.rmtree, folder, True)
+    if held is not None and not found:  # there when checked, gone or no file since?
+        problem = missing_data_problem(path)
+        if problem is not None:
+            raise SourceError(path, problem)
+    folder = held.folder if held is not None else _own_folder()
     link = os.path.join(folder, os.path.basename(stem) + ".set")
     if fixed == named or not _copy_renamed(path, link, named, fixed):
-        if not plain and os.path.exists(os.path.join(os.path.dirname(path), named)):
+        outside = os.path.exists(os.path.join(os.path.dirname(path), named))
+        if not plain and (outside or held is not None):  # MNE would join it to `folder`
             raise SourceError(
                 path,
                 f"EEG.data names {named!r}, a file outside the .set's folder, and the name "
@@ -62,14 +75,27 @@ def openable_set(path: str) -> str:
                 "file there and save the dataset again in EEGLAB",
             )
         fixed = named
-        os.symlink(os.path.abspath(path), link)
+        if held is not None:
+            held.link(path, os.path.basename(link))
+        else:
+            os.symlink(os.path.abspath(path), link)
     if len(found) == 1:
         names = {os.path.basename(stem) + ".fdt", os.path.basename(found[0])}
         if fixed and "/" not in fixed:
             names.add(fixed)
         for name in names:
-            os.symlink(os.path.abspath(found[0]), os.path.join(folder, name))
+            if held is not None:
+                held.link(found[0], name)
+            else:
+                os.symlink(os.path.abspath(found[0]), os.path.join(folder, name))
     return link
+
+
+def _own_folder() -> str:
+    """A temporary folder of this process's, removed at exit."""
+    folder = tempfile.mkdtemp(prefix="eegprep-set-")
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def _raw_data_name(path: str) -> str:
@@ -158,7 +184,8 @@ def _copy_v73(path: str, dest: str, old: str, new: str) -> bool:
     import h5py
     import numpy as np
 
-    shutil.copyfile(path, dest)
+    with open_regular(path) as src, open(dest, "wb") as out:  # a FIFO: refused, not waited on
+        shutil.copyfileobj(src, out)
     changed = False
     with h5py.File(dest, "r+") as f:
         for node in (f.get("data"), f["EEG"].get("data") if "EEG" in f else None):

@@ -30,16 +30,17 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from eegprep.base.errors import SourceError
+from eegprep.base.held_files import HeldFiles
 from eegprep.base.regular_files import open_regular
 from eegprep.readers.base import unit_to_uv
-from eegprep.readers.companions import BRAINVISION_HEADERS, vhdr_companions
+from eegprep.readers.companions import BRAINVISION_HEADERS, missing_data_problem, vhdr_companions
 from eegprep.readers.vmrk import mne_copy
 
 _VHDR_CHANNEL = re.compile(r"^(Ch\d+=)([^,]*)(.*)$")
 
 
 @contextlib.contextmanager
-def openable_vhdr(path: str) -> Iterator[tuple[str, set[str]]]:
+def openable_vhdr(path: str, held: HeldFiles | None = None) -> Iterator[tuple[str, set[str]]]:
     """``path`` itself, or a copy MNE can open: a BrainVision header whose channel labels
     repeat (which MNE cannot open) gets MNE's own ``-N`` suffixes on the repeats, and one whose
     data or marker file is not where it says (:func:`~eegprep.readers.companions.
@@ -54,6 +55,11 @@ def openable_vhdr(path: str) -> Iterator[tuple[str, set[str]]]:
     channel more than it lists, which MNE reads and drops) is treated as a ``.vhdr``; a header
     whose suffix is not lower case (``.VHDR``, ``.AHDR``: MNE reads neither) is given as a copy
     with the suffix in lower case.
+
+    Given ``held`` (:class:`~eegprep.base.held_files.HeldFiles`), the copy is always made, in
+    its folder, and names the data and marker files by links to their checked descriptors (a
+    marker file named but found nowhere is left out: MNE then looks for none), so that MNE
+    opens no file of the corpus by name.
     """
     suffix = PurePath(path).suffix
     if suffix.lower() not in BRAINVISION_HEADERS:
@@ -68,22 +74,58 @@ def openable_vhdr(path: str) -> Iterator[tuple[str, set[str]]]:
     # a `..` in a name is resolved by the file system through a linked folder (to the link
     # target's parent) but by the look-up as text: MNE is given the file the look-up found
     moved = any(c.note or ".." in c.named.replace("\\", "/").split("/") for c in companions)
-    with tempfile.TemporaryDirectory(prefix="eegprep-vhdr-") as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = (
+            held.folder
+            if held
+            else stack.enter_context(tempfile.TemporaryDirectory(prefix="eegprep-vhdr-"))
+        )
         markers = found.get("markerfile")
         copied = mne_copy(markers, tmp) if markers else None
         if copied:
             found["markerfile"] = copied
-        if not repeats and not retimed and not moved and not copied and suffix == suffix.lower():
-            yield path, set()
-            return
+        if held is None:
+            if (
+                not repeats
+                and not retimed
+                and not moved
+                and not copied
+                and suffix.lower() == suffix
+            ):
+                yield path, set()
+                return
+        else:
+            gone = "datafile" not in found and any(c.key == "datafile" for c in companions)
+            if gone:  # there when checked, gone or no file since
+                raise SourceError(path, missing_data_problem(path) or "its samples file is gone")
+            found = {
+                key: f if key == "markerfile" and copied else held.link(f, _link_name(key, f))
+                for key, f in found.items()
+            }
+        named = {c.key for c in companions}
         for i, line in enumerate(lines):
             key, eq, _ = line.partition("=")
             if eq and key.strip().lower() in found:
                 lines[i] = f"{key}={found[key.strip().lower()]}"
-        copy = os.path.join(tmp, PurePath(path).stem + suffix.lower())
+            elif eq and held is not None and key.strip().lower() in named:  # found nowhere:
+                lines[i] = ""  # looked for nowhere
+        data = "\n".join(lines).encode("utf-8", errors="surrogateescape")
+        name = PurePath(path).stem + suffix.lower()
+        if held is not None:
+            yield held.write(name, data, path), repeats
+            return
+        copy = os.path.join(tmp, name)
         with open(copy, "wb") as fh:
-            fh.write("\n".join(lines).encode("utf-8", errors="surrogateescape"))
+            fh.write(data)
         yield copy, repeats
+
+
+def _link_name(key: str, path: str) -> str:
+    """The name in a held folder for the data or marker file ``path``: ASCII alone (MNE reads
+    the header in its ``Codepage=``), with the file's extension (MNE reads markers only from a
+    ``.vmrk``)."""
+    ext = os.path.splitext(path)[1]
+    return f"{key}/{key}{ext if ext.isascii() and ext.isprintable() else ''}"
 
 
 _IMPEDANCE_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]?\d):([0-5]?\d)")

@@ -1,0 +1,148 @@
+"""Files a library opens by name, given to it as names of descriptors already checked.
+
+A library that opens a recording's files itself (MNE: a BrainVision header, then the samples
+and marker files it names; an EEGLAB ``.set`` and its ``.fdt``) would open whatever the corpus
+holds under those names when it opens them, microseconds after eegprep checked them: a FIFO
+swapped in then waits for a writer for ever, a link to ``/dev/zero`` reads without end, another
+file is read in place of the one checked. A :class:`HeldFiles` closes that gap: each file is
+opened first, without waiting, and checked to be a regular file
+(:func:`~eegprep.base.regular_files.regular_fd`); the library is given a private folder (mode
+0700) holding, under each name it will look for, a link to ``/proc/self/fd/N`` of that
+descriptor (opening it opens the very file checked, whatever its corpus name holds by then),
+or a file written there from bytes read so (a rewritten header).
+
+Lifetime: the folder and the descriptors live inside the ``with`` block, while the library
+opens; a library that reads lazily by those names later (MNE's ``Raw``) keeps them:
+:meth:`HeldFiles.keep_with` ties them to that object, and they are closed and removed when it
+is garbage collected, or when the process exits (a pool's worker too:
+``multiprocessing.util.Finalize``). A process killed (SIGKILL, a pool's workers terminated
+by SIGTERM) closes its descriptors with it and leaves the folders it still held: links to
+``/proc/self/fd/N``, which name nothing once it is gone.
+
+Where ``/proc/self/fd`` does not exist (macOS, Windows), :func:`supported` is False and callers
+give the library the paths checked just before, as eegprep did before (a file swapped in those
+microseconds can still be opened).
+
+Concurrency contract: a :class:`HeldFiles` belongs to the thread that made it; the names in
+``/proc/self/fd`` mean this process's descriptors (a forked child holds copies of them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from types import TracebackType
+
+from eegprep.base.regular_files import regular_fd
+
+_PROC_FD = "/proc/self/fd"
+_PREFIX = "eegprep-held-"
+
+
+def supported() -> bool:
+    """Whether this system names a process's open descriptors (``/proc/self/fd``: Linux)."""
+    return os.path.isdir(_PROC_FD)
+
+
+def fd_path(fd: int) -> str:
+    """The name that opens descriptor ``fd`` of the process that opens it."""
+    return f"{_PROC_FD}/{fd}"
+
+
+def shown_name(name: str) -> str:
+    """The file a name in a held folder (:class:`HeldFiles`) opens, as the system names it
+    now (for messages); any other ``name`` as it is."""
+    if os.sep + _PREFIX not in name:
+        return name
+    return os.path.realpath(name)  # through the link, and through /proc/self/fd/N
+
+
+class HeldFiles:
+    """A private folder of names for files checked to be regular files (module docstring).
+
+    Use as a context manager; :attr:`folder` is removed when the block ends.
+    """
+
+    def __init__(self) -> None:
+        self.folder = os.path.abspath(tempfile.mkdtemp(prefix=_PREFIX))  # mode 0700
+        self._fds: list[int] = []
+        self._links: dict[str, tuple[str, int]] = {}  # name in the folder -> (source, fd)
+        self._opened: dict[str, int] = {}  # source -> its descriptor
+        self._written: dict[str, str] = {}  # name in the folder -> the file it was made from
+        self._kept = False
+
+    def link(self, path: str, name: str) -> str:
+        """``path`` opened without waiting and checked, under ``name`` (relative, may hold
+        one subfolder) in the folder: the absolute name to give the library.
+
+        Raises :class:`~eegprep.base.errors.SourceError` naming what is there when it is no
+        regular file, ``OSError`` when it cannot be opened.
+        """
+        fd = self._opened.get(path)
+        if fd is None:  # each file opened once: every name of it is the one file checked
+            fd = self._opened[path] = regular_fd(path)
+            self._fds.append(fd)
+        dest = self._place(name)
+        os.symlink(fd_path(fd), dest)
+        self._links[dest] = (path, fd)
+        return dest
+
+    def write(self, name: str, data: bytes, source: str) -> str:
+        """A file ``name`` in the folder holding ``data`` (bytes of ``source`` read from a
+        checked descriptor, rewritten): its absolute name."""
+        dest = self._place(name)
+        self._written[dest] = source
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        return dest
+
+    def _place(self, name: str) -> str:
+        dest = os.path.normpath(os.path.join(self.folder, name))
+        assert dest.startswith(self.folder + os.sep), f"{name!r} leaves {self.folder}"
+        if os.path.dirname(os.path.normpath(dest)) != self.folder:
+            os.makedirs(os.path.dirname(dest), mode=0o700, exist_ok=True)
+        return dest
+
+    def shown(self, text: str) -> str:
+        """``text`` (a library's message) with each name of the folder shown as the file it
+        stands for."""
+        for dest, (path, fd) in self._links.items():
+            text = text.replace(dest, path).replace(fd_path(fd), path)
+        for dest, path in self._written.items():
+            text = text.replace(dest, path)
+        return text
+
+    def keep_with(self, owner: object) -> None:
+        """Keep the folder and the descriptors after the block ends, until ``owner`` is
+        garbage collected or the process exits."""
+        from multiprocessing.util import Finalize
+
+        self._kept = True
+        Finalize(owner, _release, (self.folder, self._fds, os.getpid()), exitpriority=0)
+
+    def __enter__(self) -> HeldFiles:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if kind is not None or not self._kept:
+            _release(self.folder, self._fds, os.getpid())
+
+
+def _release(folder: str, fds: list[int], owner: int) -> None:
+    """Close each of ``fds`` once (the list is emptied: a second call closes none), and remove
+    ``folder`` in the process that made it (a forked child holds copies of the descriptors,
+    not the folder)."""
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
+    while fds:
+        try:
+            os.close(fds.pop())
+        except OSError:
+            pass
