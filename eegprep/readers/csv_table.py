@@ -410,13 +410,11 @@ def _load(
 
 @contextlib.contextmanager
 def _numbers_text(path: str, dialect: _Dialect) -> Iterator[str | Iterator[str]]:
-    """What :func:`numpy.loadtxt` parses: the path itself, or, for a decimal comma, the file's
-    lines with each comma made a point, one line at a time."""
-    if not dialect.decimal_comma:
-        yield path
-        return
-    with open_regular(path, "r", encoding=dialect.encoding) as f:
-        yield (line.replace(",", ".") for line in f)
+    """What :func:`numpy.loadtxt` parses: the file opened without waiting and checked
+    (:func:`~eegprep.base.regular_files.open_regular`), or, for a decimal comma, its lines with
+    each comma made a point, one line at a time."""
+    with open_regular(path, "r", encoding=dialect.encoding) as f:  # never by name: a FIFO
+        yield f if not dialect.decimal_comma else (line.replace(",", ".") for line in f)
 
 
 def _bad_row(path: str, skip: int, dialect: _Dialect, names: list[str], usecols: list[int]) -> str:

@@ -683,3 +683,60 @@ def test_a_file_swapped_for_a_fifo_after_its_check_is_not_waited_on(
     assert len(lines) == 1 and lines[0].startswith(f"{target}: "), lines
     assert "\n" not in lines[0] and "a FIFO, not a file" in lines[0], lines
     assert [r.source for r in open_store(tmp_path / "s.zarr")] == [other]
+
+
+def test_a_table_swapped_for_a_fifo_before_numpy_parses_it_is_not_waited_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_hang: None
+) -> None:
+    """A CSV recording replaced by a FIFO after the reader read its header, before numpy
+    parsed its rows: ``numpy.loadtxt`` was given the path and opened it by name, waiting for
+    a writer for ever. Now it is given the file opened without waiting and checked: that
+    recording fails in one line, the other is ingested."""
+    import eegprep.readers.csv_table as csv_table
+    from tests.safety.test_reader_fuzz_formats import CONFIG, _manifest
+
+    src = tmp_path / "src"
+    src.mkdir()
+    target, other = _recording("csv", src, "a"), _recording("csv", src, "b")
+    real = csv_table._numbers_text
+    swapped: list[str] = []
+
+    def swap_then_open(path: str, dialect: Any) -> Any:
+        if not swapped and path.endswith(target):
+            swapped.append(path)
+            _replace(Path(path), "a FIFO")
+        return real(path, dialect)
+
+    monkeypatch.setattr(csv_table, "_numbers_text", swap_then_open)
+    rep = ingest(_manifest(tmp_path, "csv"), src=src, out=tmp_path / "s.zarr", config=CONFIG)
+    assert swapped, "numpy never parsed the table"
+    assert len(rep.failed) == 1 and rep.failed[0].startswith(f"{target}: "), rep.failed
+    assert "a FIFO, not a file" in rep.failed[0], rep.failed
+    assert [r.source for r in open_store(tmp_path / "s.zarr")] == [other]
+
+
+@pytest.mark.parametrize("module", ["misc", "bci"])
+def test_a_sidecar_table_swapped_for_a_fifo_before_numpy_parses_it_is_not_waited_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str, no_hang: None
+) -> None:
+    """A sidecar table (``misc``'s whitespace table, ``bci``'s event columns) replaced by a
+    FIFO after its encoding was read, before numpy parsed it: numpy opened it by name and
+    waited for ever. Now the sidecar is one line naming the FIFO."""
+    import importlib
+
+    mod = importlib.import_module(f"eegprep.corpus.sidecars.{module}")
+    path = tmp_path / "t.csv"
+    path.write_text("id,a,b\n1,0,1\n2,1,0\n" if module == "bci" else "h\nh\n1 2\n3 4\n5 6\n")
+    real = mod.text_encoding
+
+    def then_swap(name: Any) -> str:
+        encoding = str(real(name))
+        _replace(path, "a FIFO")
+        return encoding
+
+    monkeypatch.setattr(mod, "text_encoding", then_swap)
+    with pytest.raises(SourceError, match="a FIFO, not a file"):
+        if module == "bci":
+            mod.event_columns_csv([str(path)], None, {})
+        else:
+            mod._read_table(str(path), 2)

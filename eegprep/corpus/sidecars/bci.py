@@ -184,9 +184,8 @@ def event_columns_csv(
     if not cols:
         raise SourceError(path, f"no event columns among {', '.join(names)}")
     try:
-        values = np.loadtxt(
-            path, delimiter=",", skiprows=1, usecols=cols, ndmin=2, encoding=text_encoding(path)
-        )
+        with open_regular(path, "r", encoding=text_encoding(path)) as fh:  # never by name
+            values = np.loadtxt(fh, delimiter=",", skiprows=1, usecols=cols, ndmin=2)
     except ValueError as exc:
         raise SourceError(path, f"cannot parse the event columns: {exc}") from exc
     _check_flags(path, values, [names[i] for i in cols])

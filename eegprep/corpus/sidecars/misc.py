@@ -88,9 +88,9 @@ def _read_table(path: str, skip: int) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # numpy: "input contained no data"
-            table = np.loadtxt(
-                path, skiprows=skip, ndmin=2, delimiter=None, encoding=text_encoding(path)
-            )
+            encoding = text_encoding(path)
+            with open_regular(path, "r", encoding=encoding) as fh:  # never by name: a FIFO
+                table = np.loadtxt(fh, skiprows=skip, ndmin=2, delimiter=None)
     except ValueError as exc:
         raise SourceError(
             path, f"cannot parse its numbers after {skip} header lines: {exc}"
