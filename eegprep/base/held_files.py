@@ -55,7 +55,8 @@ def shown_name(name: str) -> str:
     now (for messages); any other ``name`` as it is."""
     if os.sep + _PREFIX not in name:
         return name
-    return os.path.realpath(name)  # through the link, and through /proc/self/fd/N
+    real = os.path.realpath(name)  # through the link, and through /proc/self/fd/N
+    return real.removesuffix(" (deleted)")  # as Linux names a file removed since it was opened
 
 
 class HeldFiles:
