@@ -65,7 +65,8 @@ class HeldFiles:
     Use as a context manager; :attr:`folder` is removed when the block ends.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, home: str = "") -> None:
+        self.home = home  # the folder any other name in the folder is shown in (messages)
         self.folder = os.path.abspath(tempfile.mkdtemp(prefix=_PREFIX))  # mode 0700
         self._fds: list[int] = []
         self._links: dict[str, tuple[str, int]] = {}  # name in the folder -> (source, fd)
@@ -113,7 +114,7 @@ class HeldFiles:
             text = text.replace(dest, path).replace(fd_path(fd), path)
         for dest, path in self._written.items():
             text = text.replace(dest, path)
-        return text
+        return text.replace(self.folder, self.home) if self.home else text
 
     def keep_with(self, owner: object) -> None:
         """Keep the folder and the descriptors after the block ends, until ``owner`` is

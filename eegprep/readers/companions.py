@@ -34,7 +34,8 @@ def data_files(path: str) -> list[str]:
 
     BrainVision headers (``.vhdr``/``.ahdr``) name their data and marker files; an EEGLAB
     ``.set`` names the ``.fdt`` that holds its samples (``EEG.data``; else a ``.fdt`` of the
-    same stem, as MNE falls back to); other formats are one file. Files named but missing are
+    same stem, as MNE falls back to); a FIF over MNE's split size continues in parts
+    (:func:`fif_parts`); other formats are one file. Files named but missing are
     left out (the reader reports them).
     """
     ext = os.path.splitext(path)[1].lower()
@@ -43,6 +44,8 @@ def data_files(path: str) -> list[str]:
         out = [c.path for c in vhdr_companions(path) if c.path is not None]
     elif ext == ".set":
         out = set_data_files(path)
+    elif ext == ".fif":
+        out = fif_parts(path)
     return [p for p in dict.fromkeys(out) if p != path and os.path.isfile(p)]
 
 
@@ -354,4 +357,35 @@ def _vhdr_entries(path: str) -> list[tuple[str, str]]:
         (hit.group(1).lower(), hit.group(2))
         for hit in map(_VHDR_KEY.match, text.splitlines())
         if hit
+    ]
+
+
+_SPLIT = re.compile(r"_split-\d+_")
+"""Where a BIDS name numbers the parts of a split FIF (``sub-01_split-01_eeg.fif``)."""
+
+
+def fif_parts(path: str) -> list[str]:
+    """The files beside the FIF ``path`` that may continue it (MNE writes a recording over
+    2 GB as parts, each naming the next, which MNE opens by name from the one before): those
+    named as MNE numbers them (``r_raw.fif``, ``r_raw-1.fif``, ``r_raw-2.fif``) or as BIDS
+    does (``_split-01_``, ``_split-02_``), sorted; regular files only (a FIFO there is not
+    linked: MNE then finds the part missing)."""
+    folder, base = os.path.split(path)
+    head, dot, tail = base.partition(".")
+    hit = _SPLIT.search(base)
+    patterns = [re.escape(head.rsplit("-", 1)[0] if head.rsplit("-", 1)[-1].isdigit() else head)]
+    patterns[0] += r"-\d+" + re.escape(dot + tail)
+    if hit:
+        patterns.append(
+            re.escape(base[: hit.start()]) + r"_split-\d+_" + re.escape(base[hit.end() :])
+        )
+    wanted = re.compile("|".join(f"(?:{p})" for p in patterns))
+    try:
+        names = sorted(os.listdir(folder or "."))
+    except OSError:
+        return []
+    return [
+        os.path.join(folder, n)
+        for n in names
+        if n != base and wanted.fullmatch(n) and os.path.isfile(os.path.join(folder, n))
     ]

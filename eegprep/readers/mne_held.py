@@ -28,7 +28,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from eegprep.base.held_files import HeldFiles, supported
-from eegprep.readers.companions import BRAINVISION_HEADERS
+from eegprep.readers.companions import BRAINVISION_HEADERS, fif_parts
 from eegprep.readers.set_files import openable_set
 from eegprep.readers.vhdr import openable_vhdr
 
@@ -50,7 +50,7 @@ def names_for_mne(path: str) -> Iterator[tuple[str, set[str], HeldFiles | None]]
             yield openable_set(opened), repeats, None
         return
     suffix = PurePath(path).suffix.lower()
-    with HeldFiles() as held:
+    with HeldFiles(os.path.dirname(path)) as held:
         if suffix in BRAINVISION_HEADERS:
             with openable_vhdr(path, held) as (opened, repeats):
                 yield opened, repeats, held
@@ -59,6 +59,9 @@ def names_for_mne(path: str) -> Iterator[tuple[str, set[str], HeldFiles | None]]
             opened = openable_set(path, held)
         else:
             opened = held.link(path, os.path.basename(path))
+        if suffix == ".fif":
+            for part in fif_parts(path):
+                held.link(part, os.path.basename(part))
         yield opened, set(), held
 
 

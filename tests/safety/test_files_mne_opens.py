@@ -213,3 +213,50 @@ def test_a_file_swapped_for_another_while_mne_opens_it_is_not_read_in_its_place(
     swapped_in = mne.io.read_raw(path, preload=True, verbose="error").get_data()
     assert not np.array_equal(checked, swapped_in)  # the swap changed the samples
     np.testing.assert_array_equal(raw.get_data(), checked)
+
+
+def test_a_split_fif_is_read_from_parts_held_before_mne_opens_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_hang: None
+) -> None:
+    """A FIF over MNE's split size is written as parts, each naming the next, which MNE opens
+    by name: every part is held before MNE opens the first, so a part swapped for a FIFO
+    meanwhile is not waited on, and the recording is read whole, across its parts."""
+    info = mne.create_info([f"E{i}" for i in range(64)], 250.0, "eeg")
+    x = np.random.default_rng(0).normal(0, 20e-6, (64, 250 * 200))
+    mne.io.RawArray(x, info, verbose="error").save(
+        tmp_path / "r_raw.fif", split_size="10MB", fmt="single", verbose="error"
+    )
+    assert (tmp_path / "r_raw-1.fif").is_file()
+    path = str(tmp_path / "r_raw.fif")
+    checked = mne.io.read_raw_fif(path, preload=True, verbose="error").get_data(picks=[0, 63])
+    read = mne.io.read_raw_fif
+
+    def swap_then_read(fname: Any, **kwargs: Any) -> Any:
+        _fifo(tmp_path / "r_raw-1.fif")
+        return read(fname, **kwargs)
+
+    monkeypatch.setattr(mne.io, "read_raw_fif", swap_then_read)
+    mne_formats.clear_cache()
+    raw = mne_formats._raw(path, ())
+    assert raw.n_times == 250 * 200
+    np.testing.assert_array_equal(raw.get_data(picks=[0, 63]), checked)
+
+
+def test_a_split_fifs_parts_are_files_of_its_recording(tmp_path: Path) -> None:
+    """The parts are in the recording's fingerprint (a changed part is a changed recording)
+    and are what MNE is given: those numbered as MNE and BIDS number them, nothing else."""
+    from eegprep.readers.companions import data_files
+
+    for name in [
+        "r_raw.fif", "r_raw-1.fif", "r_raw-2.fif", "r_raw-x.fif", "rr_raw-1.fif",
+        "sub-01_split-01_eeg.fif", "sub-01_split-02_eeg.fif", "sub-02_split-02_eeg.fif",
+    ]:  # fmt: skip
+        (tmp_path / name).write_bytes(b"x")
+    os.mkfifo(tmp_path / "r_raw-3.fif")
+    assert data_files(str(tmp_path / "r_raw.fif")) == [
+        str(tmp_path / "r_raw-1.fif"),
+        str(tmp_path / "r_raw-2.fif"),
+    ]
+    assert data_files(str(tmp_path / "sub-01_split-01_eeg.fif")) == [
+        str(tmp_path / "sub-01_split-02_eeg.fif")
+    ]
