@@ -260,3 +260,27 @@ def test_a_split_fifs_parts_are_files_of_its_recording(tmp_path: Path) -> None:
     assert data_files(str(tmp_path / "sub-01_split-01_eeg.fif")) == [
         str(tmp_path / "sub-01_split-02_eeg.fif")
     ]
+
+
+@pytest.mark.parametrize("fmt", sorted(_READERS))
+def test_without_proc_self_fd_mne_is_given_the_checked_paths_and_reads_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """Where the system names no descriptors (not Linux), MNE is given the paths checked
+    just before, as eegprep did before: the same header and samples."""
+    import eegprep.readers.mne_held as mne_held
+    from eegprep.readers.mne_formats import MneReader
+
+    path = str(tmp_path / "a" / _write(fmt, tmp_path / "a"))
+
+    def read() -> tuple[Any, np.ndarray]:
+        mne_formats.clear_cache()
+        header = MneReader.read_header(path)
+        n = header.signals[0].n_samples
+        return header, MneReader.read_segment(header, range(len(header.signals)), 0, n)
+
+    held_header, held_samples = read()
+    monkeypatch.setattr(mne_held, "supported", lambda: False)
+    header, samples = read()
+    assert header == held_header
+    np.testing.assert_array_equal(samples, held_samples)
