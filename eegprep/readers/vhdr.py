@@ -110,22 +110,23 @@ def openable_vhdr(path: str, held: HeldFiles | None = None) -> Iterator[tuple[st
             elif eq and held is not None and key.strip().lower() in named:  # found nowhere:
                 lines[i] = ""  # looked for nowhere
         data = "\n".join(lines).encode("utf-8", errors="surrogateescape")
-        name = PurePath(path).stem + suffix.lower()
-        if held is not None:
-            yield held.write(name, data, path), repeats
+        if held is not None:  # (MNE reads no name from the header's own)
+            yield held.write("header" + suffix.lower(), data, path), repeats
             return
-        copy = os.path.join(tmp, name)
+        copy = os.path.join(tmp, PurePath(path).stem + suffix.lower())
         with open(copy, "wb") as fh:
             fh.write(data)
         yield copy, repeats
 
 
 def _link_name(key: str, path: str) -> str:
-    """The name in a held folder for the data or marker file ``path``: ASCII alone (MNE reads
-    the header in its ``Codepage=``), with the file's extension (MNE reads markers only from a
-    ``.vmrk``)."""
-    ext = os.path.splitext(path)[1]
-    return f"{key}/{key}{ext if ext.isascii() and ext.isprintable() else ''}"
+    """The name in a held folder for the data or marker file ``path`` (the folder's root:
+    one folder to remove): ASCII alone (MNE reads the header in its ``Codepage=``), the marker
+    file's with its extension (MNE reads markers by it), which :func:`~eegprep.readers.vmrk.
+    mne_copy` makes ``.vmrk`` where it is not; never the header's ``header.*`` nor a marker
+    copy's ``STEM.vmrk`` (the data file's has no extension)."""
+    ext = os.path.splitext(path)[1] if key == "markerfile" else ""
+    return f"~{key}{ext if ext.isascii() and ext.isprintable() else ''}"
 
 
 _IMPEDANCE_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]?\d):([0-5]?\d)")
