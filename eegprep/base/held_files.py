@@ -11,6 +11,9 @@ opened first, without waiting, and checked to be a regular file
 descriptor (opening it opens the very file checked, whatever its corpus name holds by then),
 or a file written there from bytes read so (a rewritten header).
 
+The folders are made in ``/dev/shm`` where it can be written (:func:`_root`), else in the
+system's temporary folder.
+
 Lifetime: the folder and the descriptors live inside the ``with`` block, while the library
 opens; a library that reads lazily by those names later (MNE's ``Raw``) keeps them:
 :meth:`HeldFiles.keep_with` ties them to that object, and they are closed and removed when it
@@ -29,6 +32,7 @@ Concurrency contract: a :class:`HeldFiles` belongs to the thread that made it; t
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -43,6 +47,16 @@ _PREFIX = "eegprep-held-"
 def supported() -> bool:
     """Whether this system names a process's open descriptors (``/proc/self/fd``: Linux)."""
     return os.path.isdir(_PROC_FD)
+
+
+@functools.cache
+def _root() -> str | None:
+    """Where held folders are made: ``/dev/shm`` (memory) where this process may write there,
+    else the system's temporary folder (None). A held folder is links and a header or two, made
+    and removed once per recording opened: on a disk that journals its folders (``/tmp`` on
+    ext4) making and removing one took ~1.6 ms, in ``/dev/shm`` ~0.03 ms."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
 def fd_path(fd: int) -> str:
@@ -67,7 +81,7 @@ class HeldFiles:
 
     def __init__(self, home: str = "") -> None:
         self.home = home  # the folder any other name in the folder is shown in (messages)
-        self.folder = os.path.abspath(tempfile.mkdtemp(prefix=_PREFIX))  # mode 0700
+        self.folder = os.path.abspath(tempfile.mkdtemp(prefix=_PREFIX, dir=_root()))  # 0700
         self._fds: list[int] = []
         self._links: dict[str, tuple[str, int]] = {}  # name in the folder -> (source, fd)
         self._opened: dict[str, int] = {}  # source -> its descriptor
