@@ -76,7 +76,8 @@ def shown_name(name: str) -> str:
 class HeldFiles:
     """A private folder of names for files checked to be regular files (module docstring).
 
-    Use as a context manager; :attr:`folder` is removed when the block ends.
+    Use as a context manager: :attr:`folder` is removed, and the descriptors closed, when the
+    block ends, or after it with the object :meth:`keep_with` names.
     """
 
     def __init__(self, home: str = "") -> None:

@@ -10,6 +10,10 @@ its own holding a link ``STEM.set`` to the set (or, when ``EEG.data``'s extensio
 lower case, a copy whose ``EEG.data`` says ``.fdt``: only that text is changed) and a link to
 the samples under each name MNE looks for.
 
+Given a :class:`~eegprep.base.held_files.HeldFiles` (Linux: :mod:`eegprep.readers.mne_held`),
+the folder is always made, its own, and the set and its samples are links to descriptors
+opened without waiting and checked, so that MNE opens no file of the corpus by name.
+
 Concurrency contract: the folder is this process's (a temporary folder removed at exit); the
 source files are only read.
 """
@@ -59,7 +63,7 @@ def openable_set(path: str, held: HeldFiles | None = None) -> str:
         fixed = named[:-4] + ".fdt" if odd_case else "_" * (len(named) - 4) + ".fdt"
     elif suffix == ".set" and held is None and _mne_finds(path, named, found):
         return path
-    if held is not None and not found:  # there when checked, gone or no file since?
+    if held is not None and named and not found:  # there when checked, gone or no file since?
         problem = missing_data_problem(path)
         if problem is not None:
             raise SourceError(path, problem)
