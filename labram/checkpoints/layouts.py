@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from eegprep.base.files import remove_stale_temporaries
 from eegprep.base.validation import check_choice
+from labram.checkpoints.assign import assign_weights, on_meta
 from labram.checkpoints.claims import MAX_EXTRA_PARAMETERS
 from labram.checkpoints.contents import OURS_FORMAT, save_checkpoint
 from labram.checkpoints.errors import CheckpointError
@@ -71,10 +72,16 @@ def load_strict(
     *,
     source: str = "state dict",
     kind: Kind | None = None,
+    fresh: Callable[[], nn.Module] | None = None,
+    take: bool = False,
 ) -> None:
     """``model.load_state_dict(sd, strict=True)``, with missing/unexpected keys in the error.
 
-    With ``kind``, keys are reported under their names in the released layout.
+    With ``kind``, keys are reported under their names in the released layout. A ``model``
+    built on the ``meta`` device (:func:`built` with ``on_meta``) takes the tensors of ``sd``
+    (copies of them, unless ``take``: read from a file for it) as its own, with no second copy
+    (:func:`~labram.checkpoints.assign.assign_weights`; ``fresh`` builds it on the CPU, for
+    initial values of what ``sd`` lacks).
     """
     expected = dict(model.state_dict())
     for key, value in sd.items():
@@ -86,7 +93,11 @@ def load_strict(
                 f"{type(model).__name__} has {str(want.dtype).removeprefix('torch.')} weights"
             )
     try:
-        result = model.load_state_dict(dict(sd), strict=False)
+        if on_meta(model):
+            assert fresh is not None, "a model built on meta needs `fresh` for what sd lacks"
+            result = assign_weights(model, sd, fresh, take=take)
+        else:
+            result = model.load_state_dict(dict(sd), strict=False)
     except RuntimeError as exc:  # a tensor of another shape (load_state_dict lists them all)
         raise CheckpointError(
             f"{source} does not fit {type(model).__name__}: {first_mismatch(exc)}"
@@ -120,6 +131,8 @@ def built(
     source: str,
     config: ModelConfig | TokenizerConfig,
     n_outputs: int = 0,
+    *,
+    on_meta: bool = False,
 ) -> _M:
     """``make()``, once the model it makes is known to fit what the state dict ``sd`` holds.
 
@@ -128,7 +141,8 @@ def built(
     ``blocks.99999.*``, a head of 10^9 outputs) in a few bytes. The model is built on PyTorch's
     ``meta`` device first (no memory), and refused when it needs more parameters than the file
     holds, plus :data:`MAX_EXTRA_PARAMETERS`; a ``config`` whose :func:`parameter_floor`
-    already exceeds that is refused before even that.
+    already exceeds that is refused before even that. ``on_meta``: return the model built on
+    ``meta`` (no memory), for :func:`load_strict` to give it the file's tensors as its own.
     """
     if not isinstance(sd, Mapping):
         raise CheckpointError(f"{source}: its weights are a {type(sd).__name__}, not a dict")
@@ -149,7 +163,7 @@ def built(
     need = sum(p.numel() for p in probe.parameters())
     if need > limit:
         raise refuse(type(probe).__name__, need)
-    return make()
+    return probe if on_meta else make()
 
 
 def _read(source: str | os.PathLike[str] | Mapping[str, Any]) -> tuple[Any, str]:
@@ -197,16 +211,22 @@ def naming(source: str) -> Iterator[None]:
 
 def model_for(
     kind: Kind, config: Any, sd: Mapping[str, Any], source: str, n_outputs: Any = None
-) -> nn.Module:
+) -> tuple[nn.Module, Callable[[], nn.Module]]:
     """Our model of ``kind`` for a config as :meth:`ModelConfig.to_dict` (or the tokenizer's)
-    wrote it, once it is known to fit the weights ``sd`` (:func:`built`); not yet loaded."""
+    wrote it, once it is known to fit the weights ``sd`` (:func:`built`): built on ``meta``,
+    not yet loaded (:func:`load_strict` gives it the weights), and how to build it on the CPU
+    (for ``load_strict``'s ``fresh``)."""
+    make: Callable[[], nn.Module]
     if kind == "tokenizer":
         tcfg = TokenizerConfig.from_dict(config)
-        return built(lambda: VQNSPTokenizer(tcfg), sd, source, tcfg)
+        make = lambda: VQNSPTokenizer(tcfg)  # noqa: E731
+        return built(make, sd, source, tcfg, on_meta=True), make
     mcfg = ModelConfig.from_dict(config)
     if kind == "mem":
-        return built(lambda: LaBraMForMEM(mcfg), sd, source, mcfg)
-    return built(lambda: LaBraMClassifier(mcfg, n_outputs), sd, source, mcfg, n_outputs)
+        make = lambda: LaBraMForMEM(mcfg)  # noqa: E731
+        return built(make, sd, source, mcfg, on_meta=True), make
+    make = lambda: LaBraMClassifier(mcfg, n_outputs)  # noqa: E731
+    return built(make, sd, source, mcfg, n_outputs, on_meta=True), make
 
 
 def build_official(
@@ -216,11 +236,13 @@ def build_official(
     size: str | None = None,
     n_outputs: int | None = None,
     source: str = "state dict",
+    take: bool = False,
 ) -> nn.Module:
     """Build our model for an official state dict (size from ``size`` or the shapes) and load
-    it strictly."""
+    it strictly (``take``: the tensors of ``sd`` become the model's, uncopied: they were read
+    from a file for it, :func:`load_strict`)."""
     with naming(source), content_errors(f"{source}: its weights make no LaBraM {kind} model"):
-        return _build_official(sd, kind, size=size, n_outputs=n_outputs, source=source)
+        return _build_official(sd, kind, size=size, n_outputs=n_outputs, source=source, take=take)
 
 
 _MODEL_SHAPE = ("dim", "depth", "n_heads")
@@ -258,14 +280,22 @@ def _preset_of_file_size(
 
 
 def _build_official(
-    sd: Mapping[str, Tensor], kind: Kind, *, size: str | None, n_outputs: int | None, source: str
+    sd: Mapping[str, Tensor],
+    kind: Kind,
+    *,
+    size: str | None,
+    n_outputs: int | None,
+    source: str,
+    take: bool,
 ) -> nn.Module:
     model: nn.Module
+    make: Callable[[], nn.Module]
     if kind == "tokenizer":
         tcfg = infer_tokenizer_config(sd) if not size else _preset_of_file_size(
             size, tokenizer_config, lambda: infer_tokenizer_config(sd), _TOKENIZER_SHAPE, source
         )  # fmt: skip
-        model = built(lambda: VQNSPTokenizer(tcfg), sd, source, tcfg)
+        make = lambda: VQNSPTokenizer(tcfg)  # noqa: E731
+        model = built(make, sd, source, tcfg, on_meta=True)
     else:
         prefix = "student." if detect_kind(sd) == "mem" else ""
         cfg = infer_model_config(sd, prefix) if not size else _preset_of_file_size(
@@ -274,12 +304,14 @@ def _build_official(
         if kind == "mem":
             if prefix != "student.":
                 raise CheckpointError(f"{source}: a MEM model needs a pre-training checkpoint")
-            model = built(lambda: LaBraMForMEM(cfg), sd, source, cfg)
+            make = lambda: LaBraMForMEM(cfg)  # noqa: E731
+            model = built(make, sd, source, cfg, on_meta=True)
         else:
             if n_outputs is None:
                 n_outputs = sd["head.weight"].shape[0] if "head.weight" in sd else 1
             outputs = n_outputs
-            model = built(lambda: LaBraMClassifier(cfg, outputs), sd, source, cfg, outputs)
+            make = lambda: LaBraMClassifier(cfg, outputs)  # noqa: E731
+            model = built(make, sd, source, cfg, outputs, on_meta=True)
             if prefix:  # pre-training dict -> fine-tuning: keep the student's backbone only
                 keep = ("student.norm.", "student.mask_token", "student.lm_head.")
                 sd = {k[len(prefix) :]: v for k, v in sd.items() if k.startswith(prefix)}
@@ -288,7 +320,8 @@ def _build_official(
                     "%s: classifier from the pre-training student (norm and lm_head dropped)",
                     source,
                 )
-    load_strict(model, official_to_ours(sd, model, kind), source=source, kind=kind)
+    converted = official_to_ours(sd, model, kind)
+    load_strict(model, converted, source=source, kind=kind, fresh=make, take=take)
     return model
 
 
@@ -320,7 +353,9 @@ def load_official(
         In eval mode.
     """
     obj, name = _read(source)
-    return official_from(obj, kind, source=name, size=size, n_outputs=n_outputs)
+    return official_from(
+        obj, kind, source=name, size=size, n_outputs=n_outputs, take=not isinstance(source, Mapping)
+    )
 
 
 def official_from(
@@ -330,14 +365,17 @@ def official_from(
     source: str = "state dict",
     size: str | None = None,
     n_outputs: int | None = None,
+    take: bool = False,
 ) -> nn.Module:
-    """:func:`load_official` on a checkpoint already read (``source`` names it in errors)."""
+    """:func:`load_official` on a checkpoint already read (``source`` names it in errors;
+    ``take``: its tensors become the model's, uncopied, :func:`load_strict`)."""
     with naming(source):
         k = _check_kind(kind)
         sd = unwrap(obj)
         if k == "tokenizer" and detect_kind(sd) != "tokenizer":
             raise CheckpointError(f"{source}: not a tokenizer checkpoint (no 'quantize.*' keys)")
-        return build_official(sd, k, size=size, n_outputs=n_outputs, source=source).eval()
+        model = build_official(sd, k, size=size, n_outputs=n_outputs, source=source, take=take)
+        return model.eval()
 
 
 def kind_of(model: nn.Module) -> Kind:
@@ -390,7 +428,7 @@ def save_ours(model: nn.Module, path: str | os.PathLike[str]) -> None:
 def load_ours(source: str | os.PathLike[str] | Mapping[str, Any]) -> nn.Module:
     """Rebuild a model saved by :func:`save_ours` (strict load)."""
     obj, name = _read(source)
-    return ours_from(obj, source=name)
+    return ours_from(obj, source=name, take=not isinstance(source, Mapping))
 
 
 def is_ours(obj: Any) -> bool:
@@ -398,13 +436,14 @@ def is_ours(obj: Any) -> bool:
     return isinstance(obj, Mapping) and obj.get("format") == FORMAT
 
 
-def ours_from(obj: Any, *, source: str = "state dict") -> nn.Module:
-    """:func:`load_ours` on a checkpoint already read (``source`` names it in errors)."""
+def ours_from(obj: Any, *, source: str = "state dict", take: bool = False) -> nn.Module:
+    """:func:`load_ours` on a checkpoint already read (``source`` names it in errors;
+    ``take``: its tensors become the model's, uncopied, :func:`load_strict`)."""
     with naming(source):
-        return _ours_from(obj, source)
+        return _ours_from(obj, source, take)
 
 
-def _ours_from(obj: Any, name: str) -> nn.Module:
+def _ours_from(obj: Any, name: str, take: bool) -> nn.Module:
     if not is_ours(obj):
         raise CheckpointError(f"{name}: not a {FORMAT} file (no 'format' entry)")
     if obj.get("format_version") != FORMAT_VERSION:
@@ -414,8 +453,8 @@ def _ours_from(obj: Any, name: str) -> nn.Module:
         )
     kind = _check_kind(obj.get("kind", ""))
     with content_errors(f"{name}: invalid {kind} config"):
-        model = model_for(kind, obj["config"], obj["model"], name, obj.get("n_outputs"))
-    load_strict(model, obj["model"], source=name)
+        model, make = model_for(kind, obj["config"], obj["model"], name, obj.get("n_outputs"))
+    load_strict(model, obj["model"], source=name, fresh=make, take=take)
     return model
 
 
@@ -471,7 +510,7 @@ def convert_file(
     check_weights_output(dst, force=force, what="DST")
     obj, name = _read(src)
     if is_ours(obj):
-        model = ours_from(obj, source=name)
+        model = ours_from(obj, source=name, take=True)
         _warn_unused(name, kind=kind, size=size, n_outputs=n_outputs)
         save_official(model, dst)
         remove_stale_temporaries(dst)  # what a convert killed before its rename left
@@ -479,7 +518,7 @@ def convert_file(
     with naming(name), content_errors(f"{name}: not a LaBraM checkpoint this labram can use"):
         sd = unwrap(obj)
         k = _kind_for(sd, kind)
-    model = build_official(sd, k, size=size, n_outputs=n_outputs, source=name)
+    model = build_official(sd, k, size=size, n_outputs=n_outputs, source=name, take=True)
     save_ours(model, dst)
     remove_stale_temporaries(dst)
     return f"{name} (released layout) -> {dst} (labram, {k})"

@@ -90,11 +90,11 @@ def load_model(path: str | os.PathLike[str], *, what: str = "--checkpoint") -> L
                 _from_training(obj, source), obj.get("kind", ""), "training", source, info
             )
         if is_ours(obj):
-            model = ours_from(obj, source=source)
+            model = ours_from(obj, source=source, take=True)
             return Loaded(model.eval(), kind_of(model), "labram", source, info)
         sd = unwrap(obj)
         kind = detect_kind(sd)
-        model = official_from(obj, kind, source=source)
+        model = official_from(obj, kind, source=source, take=True)
     untrained = (
         [k for k in ("head.weight", "head.bias") if k not in sd] if kind == "classifier" else []
     )
@@ -107,8 +107,8 @@ def _from_training(obj: dict[str, Any], source: str) -> nn.Module:
         raise CheckpointError(f"{source}: a training checkpoint of unknown kind {kind!r}")
     sd = obj["model"]
     n_outputs = int(sd["head.weight"].shape[0]) if kind == "classifier" else None
-    model = model_for(kind, obj["model_config"], sd, source, n_outputs)
-    load_strict(model, sd, source=source)
+    model, make = model_for(kind, obj["model_config"], sd, source, n_outputs)
+    load_strict(model, sd, source=source, fresh=make, take=True)
     return model.eval()
 
 
