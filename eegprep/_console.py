@@ -37,6 +37,12 @@ def _stop_during_start_up() -> None:
 # nothing but the version: ~0.5 ms). Everything else this module needs is imported where used.
 _stop_during_start_up()
 
+# Then, before any file is opened: a standard stream closed at start gets the null device, so that
+# no file the command keeps (a store's lock) becomes its standard output (eegprep/_std_streams.py).
+from eegprep._std_streams import lost_output_status, reopen_closed  # noqa: E402
+
+reopen_closed()
+
 TYPE_CHECKING = False  # (typing is not imported at run time: ~3 ms before a command's own)
 if TYPE_CHECKING:
     from types import ModuleType
@@ -82,13 +88,23 @@ def _quick_exit() -> None:
     atexit.register(gc.freeze)
 
 
-def _run(group: Any) -> None:
+def _run(group: Any, prog: str) -> None:
     """Run a click group; once it has decided its exit status (its work done, or wound down
     after a signal), the signals are ignored: the interpreter's exit (loader workers ended,
     files closed) finishes, and a late Ctrl-C neither prints a traceback nor changes the
-    status."""
+    status. A success whose output went to a standard output closed at start is status 2
+    (:func:`~eegprep._std_streams.lost_output_status`)."""
     try:
-        group()
+        try:
+            group()
+        except SystemExit as exc:
+            status = lost_output_status(exc.code, prog)
+            if status != exc.code:
+                raise SystemExit(status) from None
+            raise
+        status = lost_output_status(0, prog)
+        if status:
+            raise SystemExit(status)
     finally:
         sigs = [getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)]
         for sig in sigs:
@@ -104,10 +120,10 @@ def eegprep_main() -> None:
     # spin (~0.1 CPU s in every process: this one, the forkserver, each worker). A user's own
     # setting is kept.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    _run(_cli_module().eegprep_cli)
+    _run(_cli_module().eegprep_cli, "eegprep")
 
 
 def labram_main() -> None:
     """``labram ...``"""
     _quick_exit()
-    _run(_cli_module().labram_cli)
+    _run(_cli_module().labram_cli, "labram")

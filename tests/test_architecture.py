@@ -90,7 +90,13 @@ def imports(name: str, path: Path, known: dict[str, Path]) -> Iterator[tuple[str
 
 
 FACES = {
-    "eegprep": ("eegprep", "eegprep.__main__", "eegprep._console", "eegprep.cli_group"),
+    "eegprep": (
+        "eegprep",
+        "eegprep.__main__",
+        "eegprep._console",
+        "eegprep._std_streams",
+        "eegprep.cli_group",
+    ),
     "labram": ("labram", "labram.__main__", "labram.command_options", "labram.commands"),
     "cli": ("cli",),
 }

@@ -62,3 +62,74 @@ def test_an_error_that_cannot_be_written_keeps_its_status(args: tuple[str, ...])
     with open("/dev/full", "wb") as full:
         res = _run(args, stdout=subprocess.PIPE, stderr=full)
     assert (res.returncode, res.stdout) == (2, b"")
+
+
+def _closed(shell: str, args: tuple[str, ...]) -> subprocess.CompletedProcess[bytes]:
+    """``python -m ARGS`` started with the redirections ``shell`` (``>&-``: its standard output
+    closed), as a shell starts it; standard output and error captured where left open."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = ["sh", "-c", f'exec "$@" {shell}', "sh", sys.executable, *args]
+    return subprocess.run(cmd, cwd=REPO, env=env, timeout=300, capture_output=True)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("-m", "eegprep", "--help"), ("-m", "eegprep", "corpora"), ("-m", "labram", "--version")],
+)
+def test_output_to_a_standard_output_closed_at_start_is_status_2(args: tuple[str, ...]) -> None:
+    """As coreutils' ``ls >&-``: the output is lost, so the command failed (it exited 0)."""
+    res = _closed(">&-", args)
+    err = res.stderr.decode()
+    assert res.returncode == 2, err
+    assert err.count("\n") == 1 and err.startswith("error: write error: the standard output was")
+    assert _closed(">&- 2>&-", args).returncode == 2
+
+
+_STRAY = """
+import os, sys
+from eegprep import _console  # (what the console script imports first)
+import eegprep.ingestion.task as task
+
+real = task.run_task
+
+def run_task(t):  # a library's C code writing to descriptors 1 and 2 by number
+    for fd in (1, 2):
+        try:
+            os.write(fd, b"STRAY-BYTES\\n")
+        except OSError:
+            pass
+    return real(t)
+
+task.run_task = run_task
+sys.argv = ["eegprep", *sys.argv[1:]]
+_console.eegprep_main()
+"""
+
+
+@pytest.mark.parametrize("shell", [">&-", "<&- >&- 2>&-", "2>&-"])
+def test_no_file_of_an_ingest_becomes_a_closed_standard_stream(
+    shell: str, tuh_corpus: Path, tmp_path: Path
+) -> None:
+    """A closed descriptor is the lowest free one: the store's lock file took descriptor 1 and
+    what was written there by number went into the store. Now each closed one is the null
+    device; the ingest is done, and its status says whether its output was lost (a closed
+    standard error alone: lines dropped, status kept; it was an internal error)."""
+    out = tmp_path / "s.zarr"
+    args = ("-c", _STRAY, "ingest", "tuh", "--src", str(tuh_corpus), "--out", str(out))
+    res = _closed(shell, (*args, "--workers", "0"))
+    assert res.returncode == (0 if shell == "2>&-" else 2), res.stderr.decode()
+    written = [p for p in out.rglob("*") if p.is_file() and b"STRAY-BYTES" in p.read_bytes()]
+    assert written == []
+    check = _run(("eegprep", "validate", str(out)), capture_output=True)
+    assert check.returncode == 0, check.stdout.decode()
+
+
+def test_a_command_that_writes_nothing_to_a_closed_standard_output_keeps_its_status(
+    tuh_corpus: Path, tmp_path: Path
+) -> None:
+    """``-q``: nothing to print, nothing lost (coreutils' ``true >&-``)."""
+    out = tmp_path / "s.zarr"
+    args = ("-m", "eegprep", "-q", "ingest", "tuh", "--src", str(tuh_corpus), "--out", str(out))
+    res = _closed("<&- >&- 2>&-", (*args, "--workers", "0"))
+    assert res.returncode == 0
+    assert _run(("eegprep", "validate", str(out)), capture_output=True).returncode == 0
