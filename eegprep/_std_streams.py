@@ -54,7 +54,8 @@ def reopen_closed() -> set[int]:
             if null != fd:  # (the lowest free descriptor: it is fd, unless one below was too)
                 os.dup2(null, fd)
                 os.close(null)
-            _closed.add(fd)
+            os.set_inheritable(fd, True)  # (a child process, a worker, gets it as its own: else
+            _closed.add(fd)  # the first file a worker keeps would become its standard stream)
     if 0 in _closed and sys.stdin is None:
         sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115 - for the process
     if 1 in _closed and sys.stdout is None:

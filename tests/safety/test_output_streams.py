@@ -133,3 +133,21 @@ def test_a_command_that_writes_nothing_to_a_closed_standard_output_keeps_its_sta
     res = _closed("<&- >&- 2>&-", (*args, "--workers", "0"))
     assert res.returncode == 0
     assert _run(("eegprep", "validate", str(out)), capture_output=True).returncode == 0
+
+
+def test_a_child_process_inherits_the_null_device_not_a_closed_stream(tmp_path: Path) -> None:
+    """The null device put on a closed descriptor is inheritable, as the standard streams are:
+    a worker started by exec gets it too (not a closed descriptor, which the first file it
+    keeps would take)."""
+    seen = tmp_path / "seen"
+    code = (
+        "import subprocess, sys\n"
+        "from eegprep import _console\n"
+        "probe = 'import os; print([os.readlink(f\"/proc/self/fd/{n}\") for n in (0, 1, 2)])'\n"
+        f"with open({str(seen)!r}, 'w') as fh:\n"
+        "    subprocess.run([sys.executable, '-c', probe], stdout=fh, check=True)\n"
+    )
+    res = _closed("<&- >&- 2>&-", ("-c", code))
+    assert res.returncode == 0
+    lines = seen.read_text().splitlines()
+    assert lines[0].startswith("['/dev/null', '/") and lines[0].endswith("'/dev/null']"), lines
