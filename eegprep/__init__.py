@@ -7,10 +7,9 @@ matplotlib) are imported lazily, so ``import eegprep`` stays fast.
 
 from __future__ import annotations
 
-from eegprep.base.version import __version__
-
-# (typing is not imported: the console scripts take Ctrl-C over once this package is imported,
-# eegprep/_console.py; each millisecond before is a window for a traceback)
+# Nothing is imported here, not even the version (read when first asked for): the console
+# scripts take Ctrl-C over in eegprep/_console.py, imported right after this package, and each
+# import before it is a window for Python's traceback (tests/test_startup.py).
 TYPE_CHECKING = False
 
 __all__ = ["__version__", "ingest", "open_store", "to_mne"]
@@ -18,12 +17,17 @@ __all__ = ["__version__", "ingest", "open_store", "to_mne"]
 if TYPE_CHECKING:
     from typing import Any
 
+    from eegprep.base.version import __version__
     from eegprep.ingestion.driver import ingest
     from eegprep.store.reader import open_store
     from eegprep.tools.interop import to_mne
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from eegprep.base.version import __version__
+
+        return __version__
     if name == "open_store":
         from eegprep.store.reader import open_store
 

@@ -9,32 +9,35 @@ beside the ``eegprep`` folder. docs/install.md says more.
 
 from __future__ import annotations
 
+import _signal  # (the interpreter's own, loaded at its start: `signal` would be an import)
 import os
-import signal
 
 
 def _stop_during_start_up() -> None:
     """Until the command's group takes the signals over (``eegprep.cli_group.stop_on_signals``),
     Ctrl-C, SIGTERM or SIGHUP ends the process with its one line and status: the imports
     before it have nothing to wind down (a KeyboardInterrupt there was a traceback, SIGTERM or
-    SIGHUP a silent death)."""
-    said = {signal.SIGINT: "interrupted (Ctrl-C)", signal.SIGTERM: "stopped (SIGTERM)"}
-    if hasattr(signal, "SIGHUP"):  # not on Windows
-        said[signal.SIGHUP] = "stopped (SIGHUP)"
+    SIGHUP a silent death). Through ``_signal``, so that no module is imported before."""
+    said = {_signal.SIGINT: "interrupted (Ctrl-C)", _signal.SIGTERM: "stopped (SIGTERM)"}
+    if hasattr(_signal, "SIGHUP"):  # not on Windows
+        said[_signal.SIGHUP] = "stopped (SIGHUP)"
 
     def stop(signum: int, frame: object) -> None:
-        os.write(2, f"error: {said[signal.Signals(signum)]}\n".encode())
+        os.write(2, f"error: {said[signum]}\n".encode())
         os._exit(128 + signum)
 
     for sig in said:
-        signal.signal(sig, stop)
+        _signal.signal(sig, stop)
 
 
 # At import, before anything else of this module: only the console scripts (and ``python -m``)
 # import it, and a Ctrl-C while the rest of it and the command's modules are imported is then
 # one line too (a library module must not take the signals; this one is no library's). What is
-# left before it is the interpreter's own start-up and ``eegprep/__init__.py`` (which imports
-# nothing but the version: ~0.5 ms). Everything else this module needs is imported where used.
+# left before it is the interpreter's own start-up (its `site` module: a Ctrl-C there is
+# CPython's "Fatal Python error: init_import_site", before any file of ours runs), finding and
+# reading this package and this module, and ``eegprep/__init__.py``, which imports nothing: no
+# module is imported between the interpreter's start-up and this line (tests/test_startup.py).
+# Everything else this module needs is imported where used.
 _stop_during_start_up()
 
 # Then, before any file is opened: a standard stream closed at start gets the null device, so that
@@ -94,6 +97,8 @@ def _run(group: Any, prog: str) -> None:
     files closed) finishes, and a late Ctrl-C neither prints a traceback nor changes the
     status. A success whose output went to a standard output closed at start is status 2
     (:func:`~eegprep._std_streams.lost_output_status`)."""
+    import signal
+
     try:
         try:
             group()

@@ -6,11 +6,14 @@ model or loader is used.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+# Nothing is imported here (``python -m labram`` imports this package before the console
+# wrapper takes Ctrl-C over, eegprep/_console.py: each import before it is a window for Python's
+# traceback). One distribution, one version: eegprep/base/version.py, read when first asked for.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-# One distribution, one version: eegprep/base/version.py (pyproject.toml reads it there).
-from eegprep.base.version import __version__
+    from eegprep.base.version import __version__
 
 _EXPORTS = {
     "ModelConfig": "labram.model.config",
@@ -39,6 +42,10 @@ __all__ = ["__version__", *_EXPORTS]
 
 
 def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name == "__version__":
+        return importlib.import_module("eegprep.base.version").__version__
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'labram' has no attribute {name!r}")

@@ -6,9 +6,12 @@ Each check runs in a fresh interpreter and looks at ``sys.modules``: a behaviour
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -172,3 +175,82 @@ def test_console_scripts_freeze_the_heap_after_every_exit_handler() -> None:
         lines = done.stdout.strip().splitlines()
         assert lines[0].startswith(("eegprep", "Usage")), lines
         assert lines[-1].startswith("frozen ") and int(lines[-1].split()[1]) > 10_000, lines
+
+
+_HOOK = """
+import os, sys, time
+
+class StopAtFirstImport:
+    '''From the moment the eegprep or labram package is looked for, sleep at the first import
+    of any other module (but the wrapper's own: the console script's target and __main__),
+    having said so on the standard output: a Ctrl-C sent then arrives inside it.'''
+    armed = False
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name in ("eegprep", "labram"):
+            cls.armed = True
+        elif cls.armed and name not in ("eegprep._console", "eegprep.__main__", "labram.__main__"):
+            os.write(1, b"importing " + name.encode() + b"\\n")
+            time.sleep(60)
+        return None
+
+sys.meta_path.insert(0, StopAtFirstImport)
+"""
+STARTS = {  # how each command starts: the console scripts (as pip writes them), and python -m
+    "eegprep": ["-c", "import sys; from eegprep._console import eegprep_main; eegprep_main()"],
+    "labram": ["-c", "import sys; from eegprep._console import labram_main; labram_main()"],
+    "python -m eegprep": ["-m", "eegprep"],
+    "python -m labram": ["-m", "labram"],
+}
+
+
+@pytest.mark.parametrize("start", sorted(STARTS))
+def test_ctrl_c_during_the_first_import_after_the_package_is_one_line(
+    start: str, tmp_path: Path
+) -> None:
+    """The console scripts take Ctrl-C over before any module is imported after the interpreter's
+    start-up: ``eegprep/__init__.py`` imported the version and ``signal``, ``labram/__init__.py``
+    ``typing``, before, and a Ctrl-C there was a KeyboardInterrupt traceback. A hook stops the
+    start-up at its first such import (sitecustomize: every start-up runs it)."""
+    import signal
+
+    (tmp_path / "sitecustomize.py").write_text(_HOOK)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(tmp_path), str(ROOT)))}
+    proc = subprocess.Popen(
+        [sys.executable, *STARTS[start], "--version"], cwd=tmp_path, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("importing "), line
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err) == (130, "error: interrupted (Ctrl-C)\n"), (line, err)
+
+
+@pytest.mark.parametrize("delay_ms", [0, 1, 3, 10])
+def test_ctrl_c_at_any_moment_of_start_up_is_no_traceback_of_ours(delay_ms: int) -> None:
+    """A Ctrl-C a few milliseconds after the command starts: a quiet end, 130 (or the signal's
+    own death, before the interpreter takes SIGINT: the shell shows 130), or the command's
+    result if it came first; never a traceback through a file of ours. (During the interpreter's
+    own ``site`` start-up, before any file of ours runs, CPython itself prints "Fatal Python
+    error: init_import_site" and a traceback: no package can act before then.)"""
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for start in ("eegprep", "python -m labram"):
+        proc = subprocess.Popen(
+            [sys.executable, *STARTS[start], "--version"], cwd=ROOT, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(delay_ms / 1000)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        ours = [str(ROOT / "eegprep"), str(ROOT / "labram"), str(ROOT / "cli.py")]
+        if "init_import_site" in err:  # (CPython's own start-up, see above)
+            assert not any(f'File "{path}' in err for path in ours), err
+            continue
+        assert "Traceback" not in err, err
+        assert proc.returncode in (0, 130, -signal.SIGINT), err
