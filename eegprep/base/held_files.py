@@ -38,6 +38,7 @@ import shutil
 import tempfile
 from types import TracebackType
 
+from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import regular_fd
 
 _PROC_FD = "/proc/self/fd"
@@ -82,7 +83,10 @@ class HeldFiles:
 
     def __init__(self, home: str = "") -> None:
         self.home = home  # the folder any other name in the folder is shown in (messages)
-        self.folder = os.path.abspath(tempfile.mkdtemp(prefix=_PREFIX, dir=_root()))  # 0700
+        try:  # 0700
+            self.folder = os.path.abspath(tempfile.mkdtemp(prefix=_PREFIX, dir=_root()))
+        except OSError:  # /dev/shm full (or out of inodes): the system's temporary folder
+            self.folder = os.path.abspath(tempfile.mkdtemp(prefix=_PREFIX))
         self._fds: list[int] = []
         self._links: dict[str, tuple[str, int]] = {}  # name in the folder -> (source, fd)
         self._opened: dict[str, int] = {}  # source -> its descriptor
@@ -110,14 +114,23 @@ class HeldFiles:
         checked descriptor, rewritten): its absolute name."""
         dest = self._place(name)
         self._written[dest] = source
-        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        try:
+            fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+        except OSError as exc:  # the recording's problem, not the store's (no ENOSPC raised)
+            why = exc.strerror or type(exc).__name__
+            raise SourceError(
+                source,
+                f"cannot write a checked copy of it in {self.folder}: {why}; free space "
+                "there (or in the system's temporary folder)",
+            ) from None
         return dest
 
     def _place(self, name: str) -> str:
         dest = os.path.normpath(os.path.join(self.folder, name))
-        assert dest.startswith(self.folder + os.sep), f"{name!r} leaves {self.folder}"
+        if not dest.startswith(self.folder + os.sep):  # names are a corpus file's own: never
+            raise ValueError(f"{name!r} leaves the held folder {self.folder}")
         if os.path.dirname(os.path.normpath(dest)) != self.folder:
             os.makedirs(os.path.dirname(dest), mode=0o700, exist_ok=True)
         return dest

@@ -81,6 +81,7 @@ from eegprep.readers.edf import EdfReader, read_raw_header
 from eegprep.readers.edf_dates import check_mne_patient_field, edf_start
 from eegprep.readers.edf_header import parse_edf_fields
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
+from eegprep.readers.fif_refs import check_next_parts
 from eegprep.readers.gdf_header import check_gdf
 from eegprep.readers.mne_held import names_for_mne, read_through
 from eegprep.readers.mne_problems import joins, open_problem
@@ -312,6 +313,8 @@ def _open_raw(
     _check_before_mne(path, dict(options))
     # every file MNE opens, as a descriptor opened without waiting and checked (mne_held.py)
     with names_for_mne(path) as (opened, repeats, held):
+        if fmt == "FIF":  # MNE opens the parts it names as written: none outside (fif_refs.py)
+            check_next_parts(opened, path)
         try:  # the format's own function: mne.io.read_raw guesses wrongly for "..edf"
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")

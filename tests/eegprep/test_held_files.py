@@ -117,3 +117,44 @@ def test_a_process_stopped_by_sigterm_leaves_no_folder(tmp_path: Path) -> None:
     proc.send_signal(signal.SIGTERM)
     proc.wait(60)
     assert not os.path.exists(folder)
+
+
+def test_a_full_held_folder_is_the_recordings_problem_not_a_full_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rewritten header that cannot be written in the held folder (``/dev/shm`` full) is
+    the recording's one line, with no ``ENOSPC`` the ingest would take for its store's disk
+    (which stops the whole ingest)."""
+    import errno
+
+    import eegprep.base.held_files as held_files
+
+    real_open = os.open
+
+    def full(path: str, flags: int, *args: object) -> int:
+        if flags & os.O_CREAT:
+            raise OSError(errno.ENOSPC, "No space left on device", path)
+        return real_open(path, flags, *args)
+
+    with HeldFiles() as held:
+        monkeypatch.setattr(held_files.os, "open", full)
+        with pytest.raises(SourceError, match="No space left on device") as caught:
+            held.write("r.vhdr", b"header", str(tmp_path / "r.vhdr"))
+    assert str(tmp_path / "r.vhdr") in str(caught.value)
+    assert not isinstance(caught.value, OSError)
+
+
+def test_a_held_folder_falls_back_to_the_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the memory folder cannot hold a new folder, the system's temporary folder does."""
+    import tempfile
+
+    import eegprep.base.held_files as held_files
+
+    monkeypatch.setattr(held_files, "_root", lambda: str(tmp_path / "gone"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    with HeldFiles() as held:
+        assert os.path.dirname(held.folder) == str(tmp_path / "tmp")
+    assert not os.listdir(tmp_path / "tmp")

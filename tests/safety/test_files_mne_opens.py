@@ -284,3 +284,48 @@ def test_without_proc_self_fd_mne_is_given_the_checked_paths_and_reads_the_same(
     header, samples = read()
     assert header == held_header
     np.testing.assert_array_equal(samples, held_samples)
+
+
+def _split_naming(tmp_path: Path, target: str) -> Path:
+    """A FIF written in two parts whose first names ``target`` (padded with ``./`` to the
+    length of the name MNE wrote) as its continuation: the first part's path."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    base = "r" * 150 + "_raw.fif"
+    info = mne.create_info([f"E{i}" for i in range(64)], 250.0, "eeg")
+    x = np.random.default_rng(0).normal(0, 20e-6, (64, 250 * 200))
+    mne.io.RawArray(x, info, verbose="error").save(
+        folder / base, split_size="10MB", fmt="single", verbose="error"
+    )
+    written = ("r" * 150 + "_raw-1.fif").encode()
+    head, name = os.path.split(target)
+    pad = len(written) - len(target)
+    assert pad >= 2, "the test's target name is too long"
+    if pad % 2:
+        name, pad = "x" + name, pad - 1
+    forged = os.path.join(head, *(["."] * (pad // 2)), name).encode()
+    assert len(forged) == len(written)
+    data = (folder / base).read_bytes()
+    assert data.count(written) == 1
+    (folder / base).write_bytes(data.replace(written, forged))
+    return folder / base
+
+
+@pytest.mark.parametrize("where", ["absolute", "parent"])
+def test_a_fif_naming_a_next_part_outside_its_folder_is_refused_unread(
+    tmp_path: Path, where: str, no_hang: None
+) -> None:
+    """MNE opens the continuation a FIF names as written, relative to its folder: a crafted
+    name outside it (absolute, or ``../``) is one line naming the file, and the outside file,
+    here a FIFO that would block, is never opened."""
+    from eegprep.base.errors import SourceError
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    os.mkfifo(outside / "p.fif")
+    target = str(outside / "p.fif") if where == "absolute" else "../outside/p.fif"
+    path = _split_naming(tmp_path, target)
+    mne_formats.clear_cache()
+    with pytest.raises(SourceError, match="outside its folder") as caught:
+        mne_formats._raw(str(path), ())
+    assert str(path) in str(caught.value)
