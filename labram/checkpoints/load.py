@@ -14,11 +14,12 @@ only, never unpickled code; ``.safetensors`` too):
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from torch import nn
 
 from labram.checkpoints.contents import CKPT_FORMAT
@@ -157,29 +158,45 @@ def check_windows_fit(
         )
 
 
-def check_finite_outputs(model: nn.Module, outputs: Any, *, source: str, where: str = "") -> None:
-    """Refuse, with one line naming the checkpoint, outputs of ``model`` (an array or tensor,
-    shape (n_windows, ...)) that are not all finite: weights that are finite but huge (a
-    crafted or damaged file: ``3e38``) overflow float32 in the forward pass, and NaN
-    probabilities were shown as a label (the first class, numpy's argmax of NaN), failed the
-    metrics with an internal error, or were written as embeddings (NaN, which also reads as
-    "not computed yet"). ``where``: what the windows are (`` of FILE``), for the message."""
-    import numpy as np
+def check_finite_outputs(
+    model: nn.Module,
+    outputs: Any,
+    *,
+    source: str,
+    where: str = "",
+    samples: Callable[[np.ndarray, str], None] | None = None,
+) -> None:
+    """Refuse, with one line, outputs of ``model`` (an array or tensor, shape (n_windows, ...))
+    that are not all finite: NaN probabilities were shown as a label (the first class, numpy's
+    argmax of NaN), failed the metrics with an internal error, or were written as embeddings
+    (NaN, which also reads as "not computed yet"). ``where``: what the windows are
+    (`` of FILE``), for the message.
 
+    The line names the cause: first ``samples`` is asked (called with the windows whose
+    outputs are not finite, bool shape (n_windows,), and the line's start): it raises when
+    their samples are no EEG's (:func:`labram.data.sample_peaks.blame_samples`: NaN, infinite
+    or huge values in a store or file); else the checkpoint ``source`` is named, whose weights
+    are finite but huge (a crafted or damaged file: ``3e38``) and overflow float32 in the
+    forward pass.
+    """
     values = np.asarray(outputs.detach().cpu() if hasattr(outputs, "detach") else outputs)
     finite = np.isfinite(values.reshape(len(values), -1)).all(axis=1)
     if finite.all():
         return
+    head = (
+        f"{source}: the model's outputs are not finite (NaN or infinite) on "
+        f"{int((~finite).sum())} of {len(finite)} windows{where}"
+    )
+    if samples is not None:
+        samples(~finite, head)
     largest, name = 0.0, "?"
     for key, t in model.state_dict().items():
         top = float(t.detach().abs().max()) if t.numel() and t.is_floating_point() else 0.0
         if top > largest:
             largest, name = top, key
     raise CheckpointError(
-        f"{source}: the model's outputs are not finite (NaN or infinite) on {int((~finite).sum())}"
-        f" of {len(finite)} windows{where}: its weights overflow float32 (the largest, "
-        f"{largest:.3g}, in {name}); no output of it is shown or kept: use a checkpoint whose "
-        "weights are sound"
+        f"{head}: its weights overflow float32 (the largest, {largest:.3g}, in "
+        f"{name}); no output of it is shown or kept: use a checkpoint whose weights are sound"
     )
 
 

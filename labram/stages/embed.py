@@ -44,7 +44,7 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,7 @@ from labram.checkpoints.load import (
     load_model,
 )
 from labram.data.block_reader import BlockReader
+from labram.data.sample_peaks import blame_samples, index_place, window_peaks
 from labram.data.store_set import given_names
 from labram.data.tasks import check_outputs
 from labram.data.windows import (
@@ -569,6 +570,13 @@ def completed(out: Path) -> set[int]:
 # --- the run -----------------------------------------------------------------------------
 
 
+def _place_in(index: WindowIndex, part: np.ndarray) -> Callable[[int], tuple[str, float]]:
+    """Where the ``i``-th window of ``part`` (window numbers of ``index``) is: its recording
+    and start, in seconds."""
+    in_index = index_place(index)
+    return lambda i: in_index(int(part[i]))
+
+
 def _embed_chunk(
     model: LaBraMClassifier | LaBraMForMEM,
     reader: BlockReader,
@@ -592,9 +600,10 @@ def _embed_chunk(
             part = same[k : k + cfg.batch_size]
             batch = reader.batch(part)
             out = features(model, batch["x"].to(device), batch["channels"].to(device))
+            samples = blame_samples(window_peaks(batch["x"]), _place_in(reader.index, part))
             for name in ("pooled", "logits"):  # (NaN would also read as "not computed yet")
                 if name in out:
-                    check_finite_outputs(model, out[name], source=source)
+                    check_finite_outputs(model, out[name], source=source, samples=samples)
             rows = part - c0
             bufs["embedding"][rows] = out["pooled"].float().cpu().numpy()
             if "logits" in bufs:

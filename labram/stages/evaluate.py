@@ -20,7 +20,6 @@ from eegprep.base.validation import check_choice
 from eegprep.store.reader import Store
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import is_ours, ours_from
-from labram.checkpoints.load import check_finite_outputs
 from labram.checkpoints.safe_read import read_checkpoint
 from labram.data.protocols import TaskWindows, check_split_leakage, fold_indexes
 from labram.data.store_set import given_names
@@ -98,8 +97,10 @@ def evaluate(
         raise no_window_error(task.name, split, stores)
     dev = setup(device).device
     model.to(dev)
-    outputs, labels = predict(model, splits[split], batch_size=batch_size, device=dev)
-    check_finite_outputs(model, outputs, source=str(checkpoint), where=f" of the {split} split")
+    outputs, labels = predict(
+        model, splits[split], batch_size=batch_size, device=dev, source=str(checkpoint),
+        where=f" of the {split} split",
+    )  # fmt: skip
     metrics = score(task, outputs, labels)
     return {
         "task": task.name,

@@ -262,7 +262,10 @@ class _KeepBest:
     def __call__(self, m: nn.Module, epoch: int, step: int) -> dict[str, Any]:
         cfg, dinfo, extra = self.run.cfg, self.run.dist, self.run.extra
         metric = selection_metric(self.task, cfg)
-        outputs = predict(m, self.val, batch_size=cfg.batch_size, device=dinfo.device)
+        outputs = predict(
+            m, self.val, batch_size=cfg.batch_size, device=dinfo.device,
+            source=f"{self.run.run_dir}: epoch {epoch}'s model", where=" of the val split",
+        )  # fmt: skip
         value = score(self.task, *outputs).get(metric, math.nan)
         better = value >= extra["best"] if cfg.selection_ties == "later" else value > extra["best"]
         last = len(self.val) == 0  # nothing selects: every epoch replaces best.pt, the last stays
@@ -286,11 +289,17 @@ def _test(best: nn.Module, task: Task, splits: dict[str, WindowIndex], run: Run)
     ``labram report``)."""
     cfg, dinfo = run.cfg, run.dist
     best.to(dinfo.device)
+    source = str(run.run_dir / "best.pt")
     test_outputs, test_labels = predict(
-        best, splits["test"], batch_size=cfg.batch_size, device=dinfo.device
-    )
+        best, splits["test"], batch_size=cfg.batch_size, device=dinfo.device, source=source,
+        where=" of the test split",
+    )  # fmt: skip
     test = score(task, test_outputs, test_labels)
-    val = score(task, *predict(best, splits["val"], batch_size=cfg.batch_size, device=dinfo.device))
+    val_outputs = predict(
+        best, splits["val"], batch_size=cfg.batch_size, device=dinfo.device, source=source,
+        where=" of the val split",
+    )  # fmt: skip
+    val = score(task, *val_outputs)
     if dinfo.is_main:
         write_predictions(run.run_dir / "predictions.csv", task, splits["test"], test_outputs)
     return {"test": test, "val": val, "checkpoint": str(run.run_dir / "best.pt")}

@@ -34,6 +34,7 @@ from eegprep.pipeline.recipe import Recipe
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.load import Loaded, check_finite_outputs, check_windows_fit, load_model
 from labram.data.block_reader import to_model_units
+from labram.data.sample_peaks import blame_samples, window_peaks
 from labram.data.tasks import Task, check_outputs, get_task, label_key, task_from_record
 from labram.data.windows import WindowSettings, saved_windows, select_channels, window_seconds
 from labram.model.classifier import LaBraMClassifier
@@ -209,14 +210,17 @@ def class_names(task: Task, n: int) -> list[str]:
 @torch.no_grad()
 def run_model(
     model: LaBraMClassifier, w: Windows, *, batch_size: int, device: torch.device
-) -> np.ndarray:
-    """Logits ``(n, n_outputs)`` of every window."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Logits ``(n, n_outputs)`` of every window, and each window's largest magnitude
+    ``(n,)``, model units (:func:`~labram.data.sample_peaks.window_peaks`)."""
     chans = torch.from_numpy(w.channels).to(device)
-    outs = []
+    outs, peaks = [], []
     for k in range(0, len(w.x), batch_size):
-        x = torch.from_numpy(np.ascontiguousarray(w.x[k : k + batch_size])).to(device)
+        batch = np.ascontiguousarray(w.x[k : k + batch_size])  # (B, N, A, 200)
+        peaks.append(window_peaks(batch))
+        x = torch.from_numpy(batch).to(device)
         outs.append(model(x, chans).float().cpu().numpy())
-    return np.concatenate(outs)
+    return np.concatenate(outs), np.concatenate(peaks)
 
 
 def _summary(task: Task, names: list[str], probs: np.ndarray) -> dict[str, Any]:
@@ -240,8 +244,12 @@ def predict_recording(
     the checkpoint, named when its model cannot embed the windows)."""
     w = cut_windows(rec, task, settings)
     check_windows_fit(model, w.channels, w.x.shape[2], source=source, names=w.names)
-    logits = run_model(model, w, batch_size=batch_size, device=device or torch.device("cpu"))
-    check_finite_outputs(model, logits, source=source)  # (the file's line names the file)
+    dev = device or torch.device("cpu")
+    logits, peaks = run_model(model, w, batch_size=batch_size, device=dev)
+    samples = blame_samples(  # (the file's line names the file)
+        peaks, lambda i: (str(rec.path), float(w.starts[i]) / PATCH_SIZE)
+    )
+    check_finite_outputs(model, logits, source=source, samples=samples)
     probs = to_probabilities(task, logits)
     names = class_names(task, probs.shape[1])
     seconds = w.x.shape[2]

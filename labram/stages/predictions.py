@@ -192,7 +192,6 @@ def predict_checkpoint(
     """
     from labram.checkpoints.errors import CheckpointError
     from labram.checkpoints.layouts import is_ours, ours_from
-    from labram.checkpoints.load import check_finite_outputs
     from labram.checkpoints.safe_read import read_checkpoint
     from labram.data.tasks import check_outputs, checkpoint_task
     from labram.data.windows import open_stores
@@ -211,6 +210,8 @@ def predict_checkpoint(
     index = task_splits(opened, task, run_config(checkpoint, obj))[split]
     dev = setup(device).device
     model.to(dev)
-    outputs, _ = predict(model, index, batch_size=batch_size, device=dev)
-    check_finite_outputs(model, outputs, source=str(checkpoint), where=f" of the {split} split")
+    outputs, _ = predict(
+        model, index, batch_size=batch_size, device=dev, source=str(checkpoint),
+        where=f" of the {split} split",
+    )  # fmt: skip
     return write_predictions(Path(checkpoint).with_name(FILENAME), task, index, outputs, split)

@@ -22,7 +22,9 @@ from torch import Tensor, nn
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.user_files import read_user_file
+from labram.checkpoints.load import check_finite_outputs
 from labram.data.loader import WindowDataset, make_loader
+from labram.data.sample_peaks import blame_samples, index_place, window_peaks
 from labram.data.sampler import BatchPlan
 from labram.data.tasks import Task, build_task_indexes
 from labram.data.windows import TRAIN_CONFIG_KEY, WindowIndex
@@ -59,15 +61,28 @@ def task_loss(task: Task, logits: Tensor, y: Tensor) -> Tensor:
 
 @torch.no_grad()
 def predict(
-    model: nn.Module, index: WindowIndex, *, batch_size: int, device: torch.device
+    model: nn.Module,
+    index: WindowIndex,
+    *,
+    batch_size: int,
+    device: torch.device,
+    source: str = "the model",
+    where: str = "",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Outputs and labels of every window of ``index`` (in index order)."""
+    """Outputs, shape (n_windows, n_outputs), and labels of every window of ``index`` (in
+    index order), all finite: else one line (:func:`check_finite_outputs`) naming the
+    recordings when the windows' samples are no EEG's, the model ``source`` otherwise
+    (``where``: what the windows are, `` of the test split``)."""
     model.eval()
     plan = BatchPlan(index, batch_size=batch_size, shuffle=False, drop_last=False)
     outs = np.zeros((len(index), getattr(model, "n_outputs", 1)), np.float32)
+    peaks = np.zeros(len(index))
     for batch in make_loader(WindowDataset(plan)):
         logits = model(batch["x"].to(device), batch["channels"].to(device))
         outs[batch["ids"].numpy()] = logits.float().cpu().numpy()
+        peaks[batch["ids"].numpy()] = window_peaks(batch["x"])
+    samples = blame_samples(peaks, index_place(index))
+    check_finite_outputs(model, outs, source=source, where=where, samples=samples)
     return outs, index.labels
 
 

@@ -15,7 +15,6 @@ one is refused). The optimiser and schedule are :mod:`labram.train.optim`, the g
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +26,9 @@ from torch import Tensor, nn
 from eegprep.base.errors import EegprepError
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import load_strict
-from labram.data.block_reader import UV_PER_UNIT
 from labram.data.loader import make_loader
+from labram.data.sample_peaks import FIX, describe_loud, index_place, window_peaks
 from labram.data.sampler import LoaderState, ResumeError
-from labram.model.config import PATCH_SIZE as SFREQ  # samples per 1-s patch: 200 Hz
 from labram.train.checkpoint import (
     DivergedError,
     atomic_save,
@@ -44,11 +42,6 @@ from labram.train.run import Run, StepFn, check_resumed_config
 from labram.train.runlog import RunLog
 
 log = logging.getLogger(__name__)
-
-LOUD_UNITS = 1e6
-"""A window sample above this many model units (1e8 uV, 100 V: no EEG, by six orders of
-magnitude) is named when the loss or gradients stop being finite: the data, not the learning
-rate, is then the cause (``docs/training.md``, "Non-finite losses")."""
 
 
 def reduce_metrics(metrics: dict[str, Any], device: torch.device | None = None) -> dict[str, float]:
@@ -265,35 +258,24 @@ class _Stepper:
 
     def _stopped(self, what: str, batch: dict[str, Tensor], step: int) -> str:
         """The one line of a run stopped at ``step`` before its update: the batch's samples
-        when they are not finite or past :data:`LOUD_UNITS` (the store's data, which no
-        learning rate fixes), else the learning rate."""
+        when they are not finite or past :data:`~labram.data.sample_peaks.LOUD_UNITS` (the
+        store's data, which no learning rate fixes), else the learning rate."""
         cfg, run_dir = self.run.cfg, self.run.run_dir
-        x = batch["x"].float()
-        peaks = x.abs().flatten(1).amax(1)  # (B,) each window's largest |sample|
-        bad = ~torch.isfinite(peaks) | (peaks > LOUD_UNITS)
+        peaks = window_peaks(batch["x"])
         resume = (
             f"continue from {run_dir / 'last.pt'} with --resume, if a checkpoint was saved "
             "(every ckpt_every steps), or start again"
         )
-        if not bool(bad.any()):
+        ids, in_index = batch["ids"].tolist(), index_place(self.run.dataset.plan.index)
+        said = describe_loud(peaks, lambda i: in_index(int(ids[i])))
+        if said is None:
             return (
                 f"{cfg.stage}: {what} at step {step}, so the run stopped before that update: "
                 f"lower the learning rate (--lr, or --set lr=...) and {resume}"
             )
-        index = self.run.dataset.plan.index
-        ids = batch["ids"][bad].tolist()
-        names = sorted({index.recordings[int(index.rec[i])].id for i in ids})
-        first = int(ids[0])
-        peak = float(peaks[bad][0]) * UV_PER_UNIT
-        value = f"{peak:.3g} uV" if math.isfinite(peak) else "NaN or infinite samples"
-        verb = "holds" if len(ids) == 1 else "hold"
         return (
             f"{cfg.stage}: {what} at step {step}, so the run stopped before that update: "
-            f"{len(ids)} of its windows {verb} samples no EEG has ({value} in "
-            f"{index.recordings[int(index.rec[first])].id} at "
-            f"{int(index.start[first]) / SFREQ:g} s; recordings: {', '.join(names[:5])}"
-            f"{', ...' if len(names) > 5 else ''}): check the store (eegprep validate) and "
-            f"ingest those recordings again or leave them out, then {resume}"
+            f"{said}: {FIX}, then {resume}"
         )
 
 
