@@ -417,6 +417,7 @@ def _finetune(
             raise no_window_error(task_name, "test", stores)
     _warn_no_validation(fold_splits)
     _warn_single_class(task, fold_splits)
+    _warn_untrained_classes(task, fold_splits)
     if is_main_process():
         record = splits_record(protocol, task, stores, cfg, folds)
         if resume:
@@ -610,4 +611,31 @@ def _warn_single_class(task: Task, fold_splits: list[dict[str, WindowIndex]]) ->
         log.warning(
             "the %s windows hold one class only (%s)%s: %s; check the task's labels and splits",
             name, label, where, consequence,
+        )  # fmt: skip
+
+
+def _warn_untrained_classes(task: Task, fold_splits: list[dict[str, WindowIndex]]) -> None:
+    """A warning for each of the validation and test splits that holds a class no training
+    window of its fold holds: the model never learns it, so each such window is scored wrong
+    and the metrics say less than they seem to."""
+    if task.kind == "regression":
+        return
+    for name in ("val", "test"):
+        unseen: set[int] = set()
+        folds = 0
+        for s in fold_splits:
+            missing = set(np.unique(s[name].labels[:, 0]).tolist()) - set(
+                np.unique(s["train"].labels[:, 0]).tolist()
+            )
+            unseen |= {int(c) for c in missing}
+            folds += bool(missing)
+        if not unseen:
+            continue
+        shown = [task.classes[c] if 0 <= c < len(task.classes) else str(c) for c in sorted(unseen)]
+        where = f" in {folds} of {len(fold_splits)} folds" if len(fold_splits) > 1 else ""
+        one = len(shown) == 1
+        log.warning(
+            "the %s windows hold %s %s, which no training window holds%s: the model never "
+            "learns %s and scores each such window wrong; check the task's labels and splits",
+            name, "class" if one else "classes", ", ".join(shown), where, "it" if one else "them",
         )  # fmt: skip

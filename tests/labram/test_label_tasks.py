@@ -129,6 +129,28 @@ def test_no_validation_window_keeps_the_last_epoch_and_says_so(
     assert res["seeds"][0]["best_epoch"] == 2 and res["seeds"][0]["val"] == {}
 
 
+def test_a_test_class_no_training_window_holds_is_warned_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Classes c and a name of odd Unicode only in the test split: the model (of 4 outputs)
+    never saw them, and its test scores of 0 came without a word. One warning names them now;
+    a store whose classes are all trained on gives none."""
+    odd = "\u202eevil\nx"
+    url = write_labelled(tmp_path / "new.zarr", ["a", "b"] * 3, ["a", "c", odd])
+    with caplog.at_level("WARNING", logger="labram.stages.finetune"):
+        _finetune(url, tmp_path / "ft")
+    said = [r.getMessage() for r in caplog.records if "no training window holds" in r.getMessage()]
+    assert said == [
+        f"the test windows hold classes c, {odd}, which no training window holds: the model "
+        "never learns them and scores each such window wrong; check the task's labels and splits"
+    ]
+    caplog.clear()
+    url = write_labelled(tmp_path / "same.zarr", ["a", "b"] * 3, ["a", "b"])
+    with caplog.at_level("WARNING", logger="labram.stages.finetune"):
+        _finetune(url, tmp_path / "ft2")
+    assert not [r for r in caplog.records if "no training window holds" in r.getMessage()]
+
+
 def test_non_scalar_label_values_are_not_classes(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
