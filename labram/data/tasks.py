@@ -36,12 +36,14 @@ from eegprep.corpus.sidecars.tuh import TUEV_CLASSES as TUEV_CODES
 from eegprep.store.reader import Recording, Store
 from eegprep.store.record import source_identity as record_source_identity
 from labram.data.windows import (
+    STRIDE_RANGE,
     RecordingPlan,
     WindowIndex,
     WindowSettings,
     assign_blocks,
     open_stores,
     select_channels,
+    stride_fits,
     window_seconds,
 )
 from labram.model.config import PATCH_SIZE
@@ -581,4 +583,6 @@ def _bad_task_record(rec: Any) -> str | None:
             return f"{key} {value!r} is not a positive number"
         if key == "window_seconds" and (value != int(value) or (upper and value > upper)):
             return f"{key} {value!r} is not a whole number of seconds up to {upper}"
+        if key == "stride_seconds" and not stride_fits(value):  # (0 or int64's overflow)
+            return f"{key} {value!r} is not a number of {STRIDE_RANGE}"
     return None

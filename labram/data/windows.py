@@ -66,11 +66,11 @@ class WindowSettings:
                 expected=f"1 to {MAX_SECONDS} (the time table's rows)",
                 error=ConfigError,
             )
-        if self.stride_seconds is not None and not self.stride_seconds >= 1 / PATCH_SIZE:
-            raise invalid_value(  # (a shorter stride was taken as one sample without a word)
-                "stride_seconds",
+        if self.stride_seconds is not None and not stride_fits(self.stride_seconds):
+            raise invalid_value(  # (a shorter stride was taken as one sample without a word,
+                "stride_seconds",  # a longer one overflowed int64: an internal error)
                 self.stride_seconds,
-                expected=f"seconds >= {1 / PATCH_SIZE:g} (one sample at {PATCH_SIZE} Hz), or none",
+                expected=f"a number of {STRIDE_RANGE}, or none",
                 error=ConfigError,
             )
 
@@ -83,6 +83,22 @@ MAX_COUNT = 2**31 - 1
 """The largest value of any integer setting (steps, epochs, batch size, ...): larger ones
 overflowed numpy's and torch's integers deep in a run (an internal error after the run folder
 was made)."""
+
+
+MAX_STRIDE_SECONDS = MAX_COUNT // PATCH_SIZE
+"""The longest stride between windows, in seconds (:data:`MAX_COUNT` samples at 200 Hz, 124
+days: one window per recording); ``1e300`` overflowed int64 in the window index."""
+
+STRIDE_RANGE = (
+    f"seconds from {1 / PATCH_SIZE:g} (one sample at {PATCH_SIZE} Hz) to {MAX_STRIDE_SECONDS:,}"
+)
+"""The stride range, in words, for messages."""
+
+
+def stride_fits(seconds: float) -> bool:
+    """Whether a stride between windows, in seconds, is in range (``False`` for NaN): at least
+    one sample, at most :data:`MAX_STRIDE_SECONDS`."""
+    return bool(1 / PATCH_SIZE <= seconds <= MAX_STRIDE_SECONDS)
 
 
 def check_count(name: str, value: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -161,6 +162,26 @@ def test_task_comes_from_the_checkpoint_or_the_flag(demo: dict, tmp_path: Path) 
     )
     assert res.exit_code == 2 and "not a fine-tuned classifier" in res.output
     assert res.output.count("\n") == 1
+
+
+@pytest.mark.parametrize("stride", [1e-9, 1e300])
+def test_a_task_record_of_an_absurd_stride_is_one_line(
+    demo: dict, tmp_path: Path, stride: float
+) -> None:
+    """A crafted checkpoint's task record whose stride is below one sample (0 samples: a
+    ZeroDivisionError) or past int64 (an OverflowError) gave each file an "internal error"
+    line; the record is refused in one line, naming the field and its range."""
+    from labram.checkpoints.safe_read import read_checkpoint
+    from labram.train.checkpoint import atomic_save
+
+    crafted = tmp_path / "best.pt"
+    obj = read_checkpoint(demo["ckpt"])
+    obj["task"] = {"name": "label:k", "kind": "binary", "classes": ["a", "b"], "channels": None,
+                   "window_seconds": None, "stride_seconds": stride}  # fmt: skip
+    atomic_save(obj, crafted, keep_previous=False)
+    said = f"stride_seconds {stride!r} is not a number of seconds from 0.005 (one sample at 200 Hz)"
+    with pytest.raises(UsageError, match=re.escape(f"{said} to 10,737,418")):
+        predict_files(demo["files"][:1], crafted, device="cpu")
 
 
 def test_predict_reads_an_exported_classifier(demo: dict, tmp_path: Path) -> None:

@@ -146,6 +146,8 @@ OUT_OF_RANGE = [
     ("batch_size", 2**31, "at most 2,147,483,647"),
     ("token_budget", 10**11, "at most 2,147,483,647"),
     ("stride_seconds", 1e-9, "one sample at 200 Hz"),  # was taken as one sample silently
+    ("stride_seconds", 1e300, "to 10,737,418"),  # overflowed int64: an internal error, after
+    ("stride_seconds", 1e18, "to 10,737,418"),  # the run folder was made
 ]
 
 
