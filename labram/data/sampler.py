@@ -104,11 +104,17 @@ class BatchPlan:
                 f"Invalid corpus weights: {sorted(unknown)} not among the stores' corpora "
                 f"{index.corpora}"
             )
+        given = {c: float((weights or {}).get(c, 1.0)) for c in index.corpora}
+        if given and not any(given.values()):  # (read "the stores are too small" before)
+            raise UsageError(
+                f"Invalid corpus weights: every corpus of the stores ({', '.join(given)}) has "
+                "weight 0, so no window is left to train on: give one a weight above 0"
+            )
         check_batch_size(index, batch_size, max((weights or {}).values(), default=1.0))
         self.index = index
         self.batch_size = batch_size
         self.seed, self.rank, self.world_size = seed, rank, world_size
-        self.weights = {c: float((weights or {}).get(c, 1.0)) for c in index.corpora}
+        self.weights = given
         self.shuffle, self.drop_last, self.pool_batches = shuffle, drop_last, pool_batches
         self._buckets = index.buckets()
         self._corpus = index.corpus

@@ -177,6 +177,16 @@ def test_out_of_range_set_is_one_line_before_the_folder(store: str, tmp_path: Pa
     assert not out.exists()
 
 
+def test_corpus_weights_of_0_for_every_corpus_name_the_weights(store: str, tmp_path: Path) -> None:
+    """Every corpus weighted 0 leaves no window: the line blamed the batch size ("the stores
+    are too small for this batch size (lower --batch-size)")."""
+    out = tmp_path / "run"
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--set",
+                              "corpus_weights={tuh=0}", "--out", out)  # fmt: skip
+    one_error(code, output, "every corpus of the stores (tuh) has weight 0", "above 0")
+    assert "--batch-size" not in output and not out.exists()
+
+
 def test_an_index_larger_than_memory_is_refused_before_anything_is_made(
     store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
