@@ -180,6 +180,8 @@ def check_finite_outputs(
     forward pass.
     """
     values = np.asarray(outputs.detach().cpu() if hasattr(outputs, "detach") else outputs)
+    if not len(values):  # (no window: a fold without validation windows)
+        return
     finite = np.isfinite(values.reshape(len(values), -1)).all(axis=1)
     if finite.all():
         return

@@ -48,6 +48,8 @@ def window_peaks(x: Any) -> np.ndarray:
         infinity.
     """
     values = x.detach().float().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
+    if not len(values):
+        return np.zeros(0)
     flat = np.abs(values.reshape(len(values), -1).astype(np.float32, copy=False))
     peaks = flat.max(axis=1).astype(np.float64) if flat.shape[1] else np.zeros(len(values))
     peaks[~np.isfinite(flat).all(axis=1)] = np.inf
