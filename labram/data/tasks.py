@@ -158,6 +158,15 @@ def is_scalar_label(value: Any) -> bool:
     return isinstance(value, str | int | bool)
 
 
+def class_name(value: Any) -> str:
+    """The class a scalar label value names (:func:`is_scalar_label`), as text: a whole float
+    is its integer's (``1.0`` -> ``"1"``: two ingests, or two corpora's sidecars, that wrote 1
+    and 1.0 made two classes of one value, and ``0, 1, 1.0`` a three-class task)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def label_values(key: str, stores: Sequence[Store], task_name: str) -> list[str]:
     """The sorted distinct values of recording label ``key`` (as text) over ``stores``; a value
     that is not a single value (:func:`is_scalar_label`) is left out with one warning that names
@@ -169,7 +178,7 @@ def label_values(key: str, stores: Sequence[Store], task_name: str) -> list[str]
             if key not in rec.labels:
                 continue
             if is_scalar_label(rec.labels[key]):
-                values.add(str(rec.labels[key]))
+                values.add(class_name(rec.labels[key]))
             else:
                 odd.append((rec.id, rec.labels[key]))
     if odd:
@@ -223,10 +232,13 @@ def _class_of(task: Task, value: Any) -> int | None:
     (exactly, so a digit that is not a class name is no class); for the built-in tasks a name,
     a 1-based TUEV number, or a 0-based integer (TUAB's ``abnormal`` 0/1)."""
     if task.name.startswith("label:"):
-        if not is_scalar_label(value) or str(value) not in task.classes:
+        if not is_scalar_label(value):
             return None
-        return task.classes.index(str(value))
-    text = str(value).strip().upper()
+        for name in (class_name(value), str(value)):  # (a model's classes may read "1.0")
+            if name in task.classes:
+                return task.classes.index(name)
+        return None
+    text = class_name(value).strip().upper()  # (TUAB's abnormal 1.0 was no class)
     classes = [c.upper() for c in task.classes]
     if text in classes:
         return classes.index(text)

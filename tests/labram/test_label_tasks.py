@@ -151,6 +151,25 @@ def test_a_test_class_no_training_window_holds_is_warned_once(
     assert not [r for r in caplog.records if "no training window holds" in r.getMessage()]
 
 
+def test_a_whole_float_label_is_its_integer_s_class(tmp_path: Path) -> None:
+    """Label values 1 and 1.0 (two ingests, two corpora's sidecars) made two classes of one
+    value, so 0 / 1 / 1.0 a three-class task; TUAB's abnormal 1.0 was no class at all (its
+    recording gave no window). Both read as the class 1 now."""
+    url = write_labelled(tmp_path / "mix.zarr", [0, 1, 1.0, 0, 1, 1.0], [0, 1.0])
+    task = get_task(f"label:{KEY}", open_stores([url]))
+    assert task.classes == ("0", "1") and task.kind == "binary"
+    test = build_task_indexes([url], task)["test"]
+    assert sorted(test.labels[:, 0].tolist()) == [0.0, 1.0]
+    tuab = tmp_path / "tuab.zarr"
+    with StoreWriter(str(tuab), Recipe()) as w:
+        for k, value in enumerate([0, 1.0]):
+            put(w, f"tuab/e{k}", eeg(np.random.default_rng(k), 23, 20), list(TUAB_ORDER),
+                subject=f"e{k}", subject_key=f"tuh:e{k}", split="eval",
+                labels={"abnormal": value})  # fmt: skip
+    test = build_task_indexes([str(tuab)], get_task("tuab"))["test"]
+    assert sorted(set(test.labels[:, 0].tolist())) == [0.0, 1.0]
+
+
 def test_non_scalar_label_values_are_not_classes(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
