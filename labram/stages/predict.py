@@ -41,6 +41,7 @@ from labram.model.classifier import LaBraMClassifier
 from labram.model.config import PATCH_SIZE
 from labram.stages import backbone_used
 from labram.train.distributed import check_device
+from labram.train.metrics import probabilities
 
 log = logging.getLogger(__name__)
 
@@ -192,12 +193,8 @@ def _renamed_hint(missing: list[str], present: list[str]) -> str:
 
 def to_probabilities(task: Task, logits: np.ndarray) -> np.ndarray:
     """Per-window outputs -> probabilities ``(n, n_classes)`` (regression: the outputs)."""
-    if task.kind == "binary":
-        p = 1 / (1 + np.exp(-logits[:, 0].astype(np.float64)))
-        return np.stack([1 - p, p], axis=1)
-    if task.kind == "multiclass":
-        z = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
-        return np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    if task.kind in ("binary", "multiclass"):
+        return probabilities(task.kind, logits)
     return logits.astype(np.float64)
 
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from eegprep.base.errors import UsageError
 from eegprep.base.files import replaced_atomically
+from labram.train.metrics import probabilities
 
 if TYPE_CHECKING:
     from eegprep.store.reader import Store
@@ -38,19 +39,6 @@ over 500,000 windows' predictions or log rows; one of gigabytes is refused in on
 it, before a byte is read (its rows are held in memory)."""
 BASE_COLUMNS = ("split", "recording", "subject", "start_s", "duration_s")
 TEXT_COLUMNS = ("split", "recording", "subject", "label")
-
-
-def probabilities(kind: str, outputs: np.ndarray) -> np.ndarray:
-    """Class probabilities from a classifier's outputs, shape (n, n_classes).
-
-    kind : 'binary' (one logit: sigmoid, columns [1 - p, p]) or 'multiclass' (softmax).
-    """
-    out = np.asarray(outputs, dtype=np.float64)
-    if kind == "binary":
-        p = 1 / (1 + np.exp(-out[:, 0]))
-        return np.stack([1 - p, p], axis=1)
-    z = out - out.max(axis=1, keepdims=True)
-    return np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
 
 
 def prediction_rows(task: Any, index: Any, outputs: np.ndarray, split: str = "test") -> list[dict]:

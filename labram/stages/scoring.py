@@ -90,10 +90,10 @@ def score(task: Task, outputs: np.ndarray, labels: np.ndarray) -> dict[str, floa
     if len(labels) == 0:
         return {}
     if task.kind == "binary":
-        return M.classification(labels[:, 0], 1 / (1 + np.exp(-outputs[:, 0])))
+        p = M.probabilities("binary", outputs, outputs.dtype)[:, 1]
+        return M.classification(labels[:, 0], p)
     if task.kind == "multiclass":
-        z = outputs - outputs.max(axis=1, keepdims=True)
-        return M.classification(labels[:, 0], np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))
+        return M.classification(labels[:, 0], M.probabilities(task.kind, outputs, outputs.dtype))
     return M.regression(labels, outputs)
 
 

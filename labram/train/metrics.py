@@ -15,6 +15,24 @@ from typing import Any
 import numpy as np
 
 
+def probabilities(kind: str, outputs: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+    """Class probabilities from a classifier's outputs, shape (n, n_classes), of ``dtype``
+    (scoring keeps the outputs' float32, as it always has).
+
+    kind : 'binary' (one logit: sigmoid, columns [1 - p, p]) or 'multiclass' (softmax).
+    Finite outputs of any size give no warning: a logit below -709 overflows ``exp(-x)`` to
+    infinity, whose sigmoid is 0 as it should be (numpy printed "overflow encountered in exp",
+    naming nothing, in every command that showed or scored probabilities).
+    """
+    out = np.asarray(outputs, dtype=dtype)
+    if kind == "binary":
+        with np.errstate(over="ignore"):
+            p = 1 / (1 + np.exp(-out[:, 0]))
+        return np.stack([1 - p, p], axis=1)
+    z = np.exp(out - out.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
 def classification(y_true: np.ndarray, scores: np.ndarray) -> dict[str, float]:
     """Metrics of class predictions.
 

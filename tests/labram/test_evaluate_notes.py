@@ -76,3 +76,23 @@ def test_a_classifier_with_another_number_of_outputs_is_refused(tuab: str, tmp_p
     save_ours(LaBraMClassifier(model_config("tiny"), 6), ckpt)
     with pytest.raises(UsageError, match=r"best\.pt: its head has 6 output\(s\), but task 'tuab'"):
         E.evaluate([tuab], "tuab", str(ckpt), device="cpu")
+
+
+def test_huge_finite_logits_give_probabilities_without_a_warning() -> None:
+    """A logit below -709 overflowed exp(-x): numpy's "overflow encountered in exp" reached the
+    terminal as a warning line naming nothing (predict), or was raised under strict warnings;
+    the probabilities were right (0 and 1) and still are, from every command's one function."""
+    import warnings
+
+    from labram.stages.predict import to_probabilities
+    from labram.stages.predictions import probabilities
+
+    tuab = get_task("tuab")
+    logits = np.array([[-1e30], [1e30], [-800.0], [0.0]], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = to_probabilities(tuab, logits)
+        assert p[:, 1].tolist() == [0.0, 1.0, 0.0, 0.5]
+        assert probabilities("binary", logits)[:, 1].tolist() == [0.0, 1.0, 0.0, 0.5]
+        metrics = score(tuab, logits, np.array([[0.0], [1.0], [0.0], [1.0]]))
+    assert metrics["auroc"] == 1.0
