@@ -280,6 +280,16 @@ def _windows(
     return (starts, [[float(cls)]] * len(starts)) if cls is not None else ([], [])
 
 
+def _no_class(task: Task, rec: Recording) -> bool:
+    """Whether ``rec`` holds the recording label of a task labelled by one (not by events, not
+    a regression), as a single value that names none of its classes."""
+    key = task.label_key
+    if key is None or task.events or task.event_prefix is not None or task.kind == "regression":
+        return False
+    value = rec.labels.get(key)
+    return value is not None and is_scalar_label(value) and _class_of(task, value) is None
+
+
 def _windows_in_events(
     rec: Recording, task: Task, n: int, stride: int
 ) -> tuple[list[int], list[list[float]]]:
@@ -416,6 +426,7 @@ def index_by(
         str, tuple[list[RecordingPlan], list[int], list[int], list[int], list[list[float]]]
     ] = {}
     skipped = 0
+    unknown: list[tuple[str, Any]] = []  # (recording, its label value that is no class)
     for s_i, store in enumerate(opened):
         for rec in store:
             split = split_of(rec)
@@ -428,6 +439,8 @@ def index_by(
             seconds = task.window_seconds or window_seconds(len(sel[0]), windows)
             starts, labels = _windows(store, rec, task, seconds, edge_events)
             if not starts:
+                if _no_class(task, rec):
+                    unknown.append((rec.id, rec.labels[task.label_key or ""]))
                 continue
             plans, recs, st, npatch, labs = per_split.setdefault(split, ([], [], [], [], []))
             plan = RecordingPlan(
@@ -441,6 +454,13 @@ def index_by(
             labs += labels
     if skipped:
         log.warning("%s: %d recordings lack a protocol channel; skipped", task.name, skipped)
+    if unknown:  # ("yes" as TUAB's abnormal: half a store left out without a word)
+        rid, value = unknown[0]
+        log.warning(
+            "%s: %d recordings hold a value of label %r that is no class of the task (e.g. "
+            "%s: %r; classes: %s): they give no window; check the stores' labels",
+            task.name, len(unknown), task.label_key, rid, value, ", ".join(task.classes),
+        )  # fmt: skip
     out = {}
     for split in splits:
         plans, recs, st, npatch, labs = per_split.get(split, ([], [], [], [], []))

@@ -170,6 +170,28 @@ def test_a_whole_float_label_is_its_integer_s_class(tmp_path: Path) -> None:
     assert sorted(set(test.labels[:, 0].tolist())) == [0.0, 1.0]
 
 
+def test_a_label_value_no_class_of_a_task_names_is_warned_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """TUAB's abnormal of "yes": the recording gave no window, and half a store could be left
+    out of training and testing without a word. One warning counts and names them now."""
+    url = tmp_path / "yes.zarr"
+    with StoreWriter(str(url), Recipe()) as w:
+        for k, value in enumerate([0, 1, "yes", "no", 1]):
+            put(w, f"tuab/t{k}", eeg(np.random.default_rng(k), 23, 20), list(TUAB_ORDER),
+                subject=f"t{k}", subject_key=f"tuh:t{k}", split="train",
+                labels={"abnormal": value})  # fmt: skip
+    with caplog.at_level("WARNING", logger="labram.data.tasks"):
+        split = build_task_indexes([str(url)], get_task("tuab"))
+    seen = {p.id for name in ("train", "val") for p in split[name].recordings}
+    assert seen == {"tuab/t0", "tuab/t1", "tuab/t4"}
+    said = [r.getMessage() for r in caplog.records if "no class of the task" in r.getMessage()]
+    assert said == [
+        "tuab: 2 recordings hold a value of label 'abnormal' that is no class of the task (e.g. "
+        "tuab/t2: 'yes'; classes: normal, abnormal): they give no window; check the stores' labels"
+    ]
+
+
 def test_non_scalar_label_values_are_not_classes(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
