@@ -470,6 +470,34 @@ def write_splits(path: Path, record: dict[str, Any]) -> Path:
     return path
 
 
+def _fold_problem(fold: Any) -> str | None:
+    """What makes ``fold`` (an entry of a ``splits.json``'s ``folds``) other than what
+    :func:`splits_record` writes, in words, or ``None``: ``train``, ``val`` and ``test`` lists
+    of subject keys, no subject in two of them (a subject listed in train and test was read as
+    one of them, silently), ``calibration`` a list of (recording, start sample) pairs."""
+    if not isinstance(fold, dict):
+        return f"a {type(fold).__name__}, not a table"
+    seen: dict[str, str] = {}
+    for part in ("train", "val", "test"):
+        keys = fold.get(part, [])
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            return f"{part} is not a list of subject keys"
+        for k in keys:
+            if seen.setdefault(k, part) != part:
+                return f"subject {k!r} is in both {seen[k]} and {part}"
+    calibration = fold.get("calibration") or []
+    if not isinstance(calibration, list) or not all(_is_pair(c) for c in calibration):
+        return "calibration is not a list of [recording, start sample] pairs"
+    return None
+
+
+def _is_pair(entry: Any) -> bool:
+    """Whether a calibration entry is ``[recording id, start sample]``."""
+    if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
+        return False
+    return isinstance(entry[1], int) and not isinstance(entry[1], bool)
+
+
 def read_splits(path: str | Path, task: Task, table: TaskWindows) -> dict[str, Any]:
     """A ``splits.json`` checked against the task and the stores' subjects."""
     path = Path(path)
@@ -491,7 +519,10 @@ def read_splits(path: str | Path, task: Task, table: TaskWindows) -> dict[str, A
     if not isinstance(folds, list) or not folds:
         raise UsageError(f"{path}: no folds")
     known = set(table.subjects())
-    for f in folds:
+    for n, f in enumerate(folds):
+        problem = _fold_problem(f)
+        if problem:  # (a list of lists, a bare calibration entry: internal errors before)
+            raise UsageError(f"{path}: fold {n}: {problem}; give a splits.json labram wrote")
         keys = [k for part in ("train", "val", "test") for k in f.get(part, [])]
         missing = sorted(set(keys) - known)
         if missing:

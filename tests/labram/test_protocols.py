@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -199,6 +200,41 @@ def test_splits_file_is_checked(store: str, tmp_path: Path) -> None:
     res = CliRunner().invoke(labram_cli, ["finetune", "--store", store, "--task", "tuab",
                                           "--protocol", "few-shot", "--size", "tiny"])  # fmt: skip
     assert res.exit_code == 2 and "--shots" in res.output and len(res.output.splitlines()) == 1
+
+
+def _in_two(fold: dict) -> None:
+    fold["train"].append(fold["test"][0])
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        (_in_two, "is in both train and test"),  # was read as test alone, silently
+        (lambda f: f.__setitem__("train", [["x"]]), "train is not a list of subject keys"),
+        (lambda f: f.__setitem__("calibration", ["x"]), "calibration is not a list of"),
+        (lambda f: f.__setitem__("calibration", [["r", True]]), "calibration is not a list of"),
+    ],
+    ids=["subject-in-two", "nested", "bare-calibration", "bool-start"],
+)  # fmt: skip
+def test_a_splits_file_s_damaged_fold_is_one_line(
+    store: str, tmp_path: Path, damage: Any, says: str
+) -> None:
+    """A hand-edited splits.json: lists of lists and bare calibration entries were internal
+    errors (unhashable list, unpacking), a subject in train and test was read as one split."""
+    from labram.data.protocols import splits_record
+
+    table, t = _table(store, "label:abnormal")
+    folds = make_folds(Protocol(name="loso"), table, t, CFG)
+    rec = splits_record(Protocol(name="loso"), t, [store], CFG, folds)  # type: ignore[arg-type]
+    damage(rec["folds"][0])
+    path = tmp_path / "splits.json"
+    path.write_text(json.dumps(rec))
+    args = ["finetune", "--store", store, "--task", "label:abnormal", "--size", "tiny",
+            "--splits", str(path), "--out", str(tmp_path / "r")]  # fmt: skip
+    res = CliRunner().invoke(labram_cli, args)
+    assert res.exit_code == 2 and res.output.startswith(f"error: {path}: fold 0: "), res.output
+    assert says in res.output and len(res.output.splitlines()) == 1, res.output
+    assert not (tmp_path / "r").exists()
 
 
 def test_a_splits_file_that_is_a_fifo_or_too_large_is_refused_unread(
