@@ -4,7 +4,9 @@ A sparse file of 1 MB on disk whose header claims 1.5 GB of tensors took 4.2 GB 
 (safetensors, a ``torch.save`` archive, the released ``.pth`` layout alike) before it was
 refused for its keys. Each reader now compares the claims with the model the file describes
 (:mod:`labram.checkpoints.claims`) and refuses such a file in one line, having read none of
-it: measured in a fresh process (``ru_maxrss``), against what its imports alone take.
+it: measured in a fresh
+process (``tests/peak_memory.py``: its ``ru_maxrss`` starts at the test process's own peak),
+against what its imports alone take.
 """
 
 from __future__ import annotations
@@ -35,17 +37,18 @@ BUDGET_MB = 100
 """The most a refusal may add to the peak memory of a process that has imported labram."""
 
 _PEAK = """
-import json, resource, sys
+import json, sys
 import labram.checkpoints.load
 from labram.checkpoints.errors import CheckpointError
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+from tests import peak_memory
+before = peak_memory.start()
 try:
     labram.checkpoints.load.load_model(sys.argv[1])
     said = None
 except CheckpointError as exc:
     said = str(exc)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"said": said, "added_mb": (after - before) / 1024}))
+after = peak_memory.peak()
+print(json.dumps({"said": said, "added_mb": (after - before) / 1024**2}))
 """
 
 

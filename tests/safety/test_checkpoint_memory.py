@@ -3,8 +3,9 @@
 A LaBraM-Base-sized file (36.7 MB) added 2.6-3.0 times its size to a process's peak memory: the
 model was built on the CPU (its initial values drawn), then the file's tensors were copied over
 them. The model is now built on PyTorch's ``meta`` device and takes the tensors read as its own
-(:mod:`labram.checkpoints.assign`): measured in a fresh process, after a tiny file's load (what
-the first load imports, ~50 MB, is not the file's), against what was resident before.
+(:mod:`labram.checkpoints.assign`): measured in a fresh process (``tests/peak_memory.py``),
+after a tiny file's load (what the first load imports, ~50 MB, is not the file's), against
+what was resident before.
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ from tests.labram.labram_layouts import fabricate, mem_layout
 REPO = Path(__file__).resolve().parents[2]
 
 _PEAK = """
-import json, os, resource, sys
+import json, sys
 from labram.checkpoints.load import load_model
+from tests import peak_memory
 load_model(sys.argv[1])  # (a tiny file first: what the first load imports is not the file's)
-with open("/proc/self/statm") as fh:  # (resident now: memory freed since is not headroom)
-    before = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+before = peak_memory.start()  # (resident now: memory freed since is not headroom)
 load_model(sys.argv[2])
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+after = peak_memory.peak()
 print(json.dumps({"added": after - before}))
 """
 MOST_COPIES = 2.0
@@ -39,7 +40,7 @@ its weights once, and the readers' passing buffers: 1.3 times here, where buildi
 on the CPU (initialised) and copying the file's tensors over its values added 2.6-3.0 times."""
 
 
-@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux's /proc")
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
 @pytest.mark.parametrize("suffix", [".pth", ".safetensors"])
 def test_a_base_sized_checkpoint_loads_in_one_copy_of_its_weights(suffix, tmp_path):
     sd = fabricate(mem_layout("base"))

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import random
 import re
-import resource
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +33,7 @@ from eegprep import open_store
 from eegprep.corpus.manifest import load_manifest
 from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.testing.edf_writer import write_edf
+from tests import peak_memory
 from tests.safety.test_reader_fuzz import (
     LIMIT_S,
     _check_store,
@@ -511,7 +511,7 @@ def _run(seed: int, tmp_path: Path, kind: str | None = None) -> None:
     src.mkdir()
     name, what = _mutated(kind, src, tmp_path, rng)
     store = tmp_path / "s.zarr"
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_memory.start()  # (ru_maxrss: this process's peak so far, hiding growth)
     with (
         _time_limit(LIMIT_S, f"seed {seed} ({kind}: {what})"),
         warnings.catch_warnings(record=True) as caught,
@@ -521,7 +521,7 @@ def _run(seed: int, tmp_path: Path, kind: str | None = None) -> None:
     if kind.startswith("mat"):  # numpy's own words (ComplexWarning) never reach the terminal
         said = [f"{w.category.__name__}: {w.message}" for w in caught]
         assert not [w for w in said if "Complex" in w or "cast" in w], (what, said)
-    grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
+    grew = peak_memory.peak() - before
     assert grew < 1024 * MiB, f"seed {seed} ({kind}: {what}): peak memory grew {grew / MiB:.0f} MiB"
     _check_outcome(rep, name, f"seed {seed}: {kind} {what}")
     _check_store(store)

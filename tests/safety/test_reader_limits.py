@@ -4,6 +4,7 @@ longer than ``--file-time-limit`` is refused; a genuine file is not."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -64,19 +65,23 @@ def test_mat_zlib_bomb_leaves_memory_flat(tmp_path: Path) -> None:
     path = tmp_path / "bomb.mat"
     _bomb(path)
     code = f"""
-import resource, sys
+import sys
 from eegprep.base import limits
+from tests import peak_memory
 from eegprep.base.errors import SourceError
 from eegprep.readers.matlab import MatReader
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_memory.start()
 with limits.activated(limits.Limits(memory_bytes=64 * 1024**2)):
     try:
         MatReader.read_header({str(path)!r}, data="x", sfreq=250)
     except SourceError as exc:
         print(exc)
-print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+print((peak_memory.peak() - before) // 1024**2)
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
     message, grown_mib = out.stdout.strip().splitlines()
     assert "over the per-file memory limit of 64 MiB" in message
     assert int(grown_mib) < 32, out.stdout
