@@ -32,7 +32,7 @@ from eegprep.corpus.sources import (
     recording_files,
     stamp_files,
 )
-from eegprep.ingestion import options
+from eegprep.ingestion import options, racy_stamps
 from eegprep.ingestion.options import IngestConfig
 from eegprep.ingestion.seen_files import SeenFiles
 from eegprep.ingestion.task import IngestResult, IngestTask, run_task
@@ -117,6 +117,7 @@ def ingest(
     t0 = time.perf_counter()
     clear_caches()  # files may have changed in place since an earlier ingest in this process
     options.check_config(cfg)  # every misuse is refused here, before the store is created or locked
+    racy_stamps.window_ns()  # (a value of EEGPREP_RACY_SECONDS that is no window: refused)
     manifest = options.apply_overrides(load_manifest(corpus), mains=cfg.mains, include=cfg.include)
     options.check_globs(manifest.include, f"{manifest.file}: files.include")
     loc = options.writable_location(out)

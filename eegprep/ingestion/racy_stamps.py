@@ -18,10 +18,12 @@ see such a rewrite.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Iterable
 
+from eegprep.base.errors import ConfigError
 from eegprep.corpus.sources import FileStamp, file_digest
 
 RACY_NS = 3_000_000_000
@@ -33,6 +35,32 @@ mtime (``mtime_ns % 10**9 == 0``) cannot tell a whole-second file system from a 
 date a tool set (``tar``, ``cp -p``), and the bound costs only one more hash of the files
 changed in the last seconds before an ingest."""
 
+WINDOW_VARIABLE = "EEGPREP_RACY_SECONDS"
+"""The environment variable that sets the racy window in seconds (0 to 86400) in place of
+:data:`RACY_NS`: more for a file server whose clock runs further behind this machine's, 0 where
+files are known to be stamped finely from this machine's clock (the test suite's children)."""
+
+
+def window_ns() -> int:
+    """The racy window (ns): :data:`RACY_NS`, or what :data:`WINDOW_VARIABLE` says.
+
+    Raises :class:`~eegprep.base.errors.ConfigError` for a value that is not a number of
+    seconds from 0 to 86400."""
+    text = os.environ.get(WINDOW_VARIABLE, "").strip()
+    if not text:
+        return RACY_NS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds <= 86400:  # (nan too)
+        raise ConfigError(
+            f"{WINDOW_VARIABLE}={text!r}: not a number of seconds from 0 to 86400; unset it "
+            f"for {RACY_NS // 10**9} s"
+        )
+    return round(seconds * 10**9)
+
+
 clock = time.time_ns
 """The wall clock, ns since the epoch: the clock file stamps are taken from. Tests put their
 own, so that no test depends on how long it ran."""
@@ -43,10 +71,10 @@ def racy(stamps: Iterable[FileStamp], since_ns: int) -> bool:
     taken and the bytes read) could have left any of ``stamps`` as it was.
 
     A write can repeat a stamp only where that stamp is no older than the tick the write lands
-    in. A stamp more than :data:`RACY_NS` before ``since_ns`` is safe; a later one, or one in
-    the future (a clock ahead, a date set by a tool), is racy, mtime or ctime alike (some
-    systems' ctime is not a change time)."""
-    cutoff = since_ns - RACY_NS
+    in. A stamp more than :data:`RACY_NS` (:func:`window_ns`) before ``since_ns`` is safe; a
+    later one, or one in the future (a clock ahead, a date set by a tool), is racy, mtime or
+    ctime alike (some systems' ctime is not a change time)."""
+    cutoff = since_ns - window_ns()
     return any(max(s.mtime_ns, s.ctime_ns) > cutoff for s in stamps)
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from eegprep import open_store
+from eegprep.base.errors import ConfigError
 from eegprep.corpus import sources
 from eegprep.corpus.sources import FileStamp
 from eegprep.ingestion import racy_stamps
@@ -32,6 +33,14 @@ from eegprep.store.validate import validate
 from eegprep.testing.fixtures.tuh import write_tusz
 
 SERIAL = IngestConfig(workers=0, progress=False)
+
+
+@pytest.fixture(autouse=True)
+def default_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window a user gets (tests/conftest.py sets none for the suite's child processes)."""
+    monkeypatch.delenv(racy_stamps.WINDOW_VARIABLE, raising=False)
+
+
 RID = "tusz/aaaaaaae_s001_t000"
 T0 = 1_700_000_000_400_000_000  # ns: every file's mtime, set with os.utime
 HOUR = 3600 * 10**9
@@ -283,3 +292,23 @@ def test_racy_stamps_are_not_noted_and_drop_an_earlier_entry() -> None:
     seen.note(record, fresh)
     assert seen.changed
     assert not seen.vouches(record, fresh) and not seen.vouches(record, settled)
+
+
+def test_the_window_is_the_users_to_widen_or_refused_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``EEGPREP_RACY_SECONDS`` widens the window (a file server's clock further behind) or
+    sets it to 0; a value that is no window is refused before the store is created."""
+    stamp = (FileStamp("x", 1, 10 * HOUR - 5 * 10**9, 10 * HOUR - 5 * 10**9, 1),)
+    assert not racy(stamp, 10 * HOUR)  # 5 s old: outside the 3 s window
+    monkeypatch.setenv(racy_stamps.WINDOW_VARIABLE, "10")
+    assert racy(stamp, 10 * HOUR)
+    monkeypatch.setenv(racy_stamps.WINDOW_VARIABLE, "0")
+    assert not racy(stamp, 10 * HOUR)
+    src = write_tusz(tmp_path / "c")
+    for bad in ("-1", "nan", "inf", "3s", "1e9"):
+        monkeypatch.setenv(racy_stamps.WINDOW_VARIABLE, bad)
+        with pytest.raises(ConfigError, match="EEGPREP_RACY_SECONDS") as caught:
+            ingest("tusz", src=src, out=tmp_path / "s.zarr", config=SERIAL)
+        assert "\n" not in str(caught.value)
+        assert not (tmp_path / "s.zarr").exists()

@@ -24,14 +24,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-# The child's ingests run as if an hour after the test wrote its files, as the tests' own do
-# (tests/conftest.py, ``ingests_come_later``): otherwise which files the seen-files cache notes
-# would depend on how soon after writing its corpus a test ran the child (racy stamps), and a
-# store the child made could differ from one made in the test's process.
-_LATER = (
-    "from eegprep.ingestion import racy_stamps as _racy; import time as _time; "
-    "_racy.clock = lambda: _time.time_ns() + 3600 * 10**9\n"
-)
 
 _CHILD = r"""
 import builtins, io, os, re, shutil, signal, sys
@@ -137,13 +129,13 @@ def run_killed(
            "KILL_CLI": f"{command}_cli"}  # fmt: skip
     if log is not None:
         env["KILL_LOG"] = str(log)
-    cmd = [sys.executable, "-c", _LATER + _CHILD, *args]
+    cmd = [sys.executable, "-c", _CHILD, *args]
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
 
 
 def run(args: list[str], *, command: str = "eegprep") -> subprocess.CompletedProcess[str]:
     """Run ``eegprep ARGS`` (``command``: or ``labram``) in a child process, as a user runs it."""
-    code = _LATER + f"import sys; from cli import {command}_cli; sys.exit({command}_cli())"
+    code = f"import sys; from cli import {command}_cli; sys.exit({command}_cli())"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     cmd = [sys.executable, "-c", code, *args]
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
