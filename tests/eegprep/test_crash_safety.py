@@ -102,7 +102,7 @@ def test_sigkill_then_rerun_equals_uninterrupted(
                 break
         alive = proc.poll() is None
         proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        proc.communicate()  # (reaped, its pipes closed: left open, they warn when collected)
         listed = _check_complete(out)
         mid_run += alive
         partial += alive and 0 < listed < N_RECORDINGS
@@ -121,6 +121,7 @@ def test_concurrent_reader_sees_only_complete_recordings(corpus: Path, tmp_path:
     counts = []
     while proc.poll() is None:
         counts.append(_check_complete(out))
+    proc.communicate()
     assert proc.returncode == 0
     assert counts == sorted(counts) and _check_complete(out) == N_RECORDINGS
 
@@ -146,7 +147,7 @@ def test_second_ingest_is_refused_while_one_runs(corpus: Path, tmp_path: Path) -
         _, err = second.communicate(timeout=120)
     finally:
         holder.kill()
-        holder.wait()
+        holder.communicate()
     assert second.returncode == 2
     assert b"another ingest" in err and err.count(b"\n") == 1
     # once the holder is gone its lock is stale, and an ingest goes ahead
