@@ -7,7 +7,8 @@ patient field, a start time written with colons, an ``EDF+C`` without an annotat
 EdfReader` reads such a file with this parser instead; a field that is truly unusable (a
 calibration that is not a number) is refused in one line naming the field and the signal.
 
-Text fields are decoded as UTF-8 where they are valid UTF-8, else as Latin-1; numbers as ASCII.
+Text fields end at their first NUL byte and are decoded as UTF-8 where they are valid UTF-8, else
+as Latin-1; numbers as ASCII.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import math
 from dataclasses import dataclass
 
 from eegprep.base.errors import SourceError
-from eegprep.readers.edf_records import ANNOTATION_LABELS
+from eegprep.readers.edf_records import ANNOTATION_LABELS, header_text
 
 _MAIN = (("version", 8), ("patient", 80), ("recording", 80), ("startdate", 8),
          ("starttime", 8), ("header_bytes", 8), ("reserved", 44), ("n_records", 8),
@@ -70,22 +71,12 @@ def _fields(
     head: bytes, at: int, spec: tuple[tuple[str, int], ...], n: int
 ) -> dict[str, list[str]]:
     """Each field of ``spec`` for ``n`` items (signal headers store each field for every signal
-    in turn), as text stripped of spaces and NULs."""
+    in turn), as text (:func:`~eegprep.readers.edf_records.header_text`)."""
     out: dict[str, list[str]] = {}
     for name, width in spec:
-        out[name] = [_text(head[at + width * i : at + width * (i + 1)]) for i in range(n)]
+        out[name] = [header_text(head[at + width * i : at + width * (i + 1)]) for i in range(n)]
         at += width * n
     return out
-
-
-def _text(raw: bytes) -> str:
-    """A text field: UTF-8 where it is (a micro sign written by a UTF-8 system), else Latin-1
-    (every byte a character: the older writers' code page)."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    return text.strip(" \x00")
 
 
 def parse_edf_fields(path: str, head: bytes) -> EdfFields:

@@ -26,6 +26,21 @@ ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")
 _TAL_CHUNK_BYTES = 1 << 22  # annotation records are read 4 MiB of records at a time
 
 
+def header_text(raw: bytes) -> str:
+    """A text field of an EDF/BDF header: up to its first NUL byte, UTF-8 where it is valid
+    UTF-8 (a micro sign written by a UTF-8 system), else Latin-1 (every byte a character: the
+    older writers' code page), stripped of spaces.
+
+    A C writer ends a string with a NUL and may leave its buffer's old bytes after it
+    (``mV\\0\\xcc\\xcc``: uninitialised memory): those bytes are no part of the text."""
+    raw = raw.split(b"\x00", 1)[0]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    return text.strip(" ")
+
+
 @dataclass(frozen=True)
 class RecordLayout:
     """Where each signal's samples live in the data records.
@@ -67,9 +82,7 @@ def parse_layout(head: bytes) -> RecordLayout:
     n_records = int(head[236:244].decode("ascii").strip())
     sample_bytes = 3 if head[:8] == b"\xffBIOSEMI" else 2
     base = 256
-    labels = [
-        head[base + 16 * i : base + 16 * (i + 1)].decode("latin-1").strip() for i in range(ns)
-    ]
+    labels = [header_text(head[base + 16 * i : base + 16 * (i + 1)]) for i in range(ns)]
     spr_at = base + ns * (16 + 80 + 8 + 8 + 8 + 8 + 8 + 80)
     spr = [
         int(head[spr_at + 8 * i : spr_at + 8 * (i + 1)].decode("ascii").strip()) for i in range(ns)

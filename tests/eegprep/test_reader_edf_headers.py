@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from eegprep.readers.edf import EdfReader
-from eegprep.testing.edf_writer import field_span, write_edf
+from eegprep.testing.edf_writer import SIGNAL_FIELDS, field_span, write_edf
 from tests.eegprep.reader_checks import check_reader, check_source_error
 
 LABELS = ["Fp1", "Cz", "O1"]
@@ -143,3 +143,54 @@ def test_an_absurd_physical_range_is_named_not_overflowed(tmp_path: Path) -> Non
     _patch(path, "physical_min", b"-1e300", channel=1)
     _patch(path, "physical_max", b"1e300", channel=1)
     check_source_error(EdfReader, str(path), r"signal 'Cz': a physical range of -1e\+300")
+
+
+def _annotations_first(path: Path) -> None:
+    """Move the annotation signal of an :func:`_edf` file (3 data signals, then annotations)
+    to the front, header fields and data records alike: EDF+ lets it stand anywhere."""
+    data = bytearray(path.read_bytes())
+    n = len(LABELS) + 1
+    order = [n - 1, *range(n - 1)]
+    spans = [field_span("samples_per_record", n_signals=n, channel=i) for i in range(n)]
+    spr = [int(data[s].decode()) for s in spans]
+    head = bytearray(data[: 256 * (n + 1)])
+    for name, _ in SIGNAL_FIELDS:
+        cells = [bytes(data[field_span(name, n_signals=n, channel=i)]) for i in range(n)]
+        for i, j in enumerate(order):
+            head[field_span(name, n_signals=n, channel=i)] = cells[j]
+    starts = np.cumsum([0, *spr]) * 2
+    record = int(starts[-1])
+    body = bytearray()
+    for r in range(256 * (n + 1), len(data), record):
+        body += b"".join(data[r + starts[j] : r + starts[j + 1]] for j in order)
+    path.write_bytes(bytes(head + body))
+
+
+@pytest.mark.parametrize("padding", [b" ", b"\x00"])
+@pytest.mark.parametrize("first", [False, True])
+def test_an_annotation_signal_anywhere_with_its_label_padded_either_way(
+    tmp_path: Path, padding: bytes, first: bool
+) -> None:
+    """``EDF Annotations`` padded with a NUL (a C writer's 16th byte) was a data signal to the
+    record layout though not to the header: its events were lost, and where it came first
+    every EEG signal was read from the bytes of the signal before it (its TAL text as EEG)."""
+    path, signals = _edf(tmp_path / "annotations.edf")
+    _patch(path, "label", b"EDF Annotations" + padding, channel=len(LABELS))
+    if first:
+        _annotations_first(path)
+    header, full = check_reader(EdfReader, str(path), expected_labels=LABELS)
+    np.testing.assert_allclose(full, signals, atol=0.01)
+    assert _events(header) == [(1.5, 0.5, "blink"), (3.25, 0.0, "cue")]
+
+
+def test_a_text_field_ends_at_its_first_nul(tmp_path: Path) -> None:
+    """A C writer's string ends at its NUL; the bytes after it are its buffer's old contents
+    (0xCC, 0xCD: uninitialised memory). ``mV\\0\\xcc..`` was an unknown unit, taken as uV (1000x
+    too small), and ``Cz\\0\\xcd..`` a label no 10-20 name matched (the channel left out)."""
+    path, signals = _edf(tmp_path / "cstrings.edf", physical_dims=["uV", "mV", "uV"])
+    _patch(path, "physical_dim", b"mV\x00" + b"\xcc" * 5, channel=1)
+    _patch(path, "label", b"Cz\x00" + b"\xcd" * 13, channel=1)
+    header, full = check_reader(EdfReader, str(path), expected_labels=LABELS)
+    assert [s.unit for s in header.signals] == ["uV", "mV", "uV"]
+    assert [s.to_uv for s in header.signals] == [1.0, 1000.0, 1.0]
+    np.testing.assert_allclose(full / np.array([[1.0], [1000.0], [1.0]]), signals, atol=0.01)
