@@ -112,7 +112,8 @@ class EdfReader(Reader):
                 for i, s, rate in zip(kept, read, rates, strict=True)
             )
             duration = float(f.file_duration)
-            annotations = _annotations(f, path, layout, plain=len(kept) < f.signals_in_file)
+            plain = len(kept) < f.signals_in_file
+            annotations = _annotations(f, path, layout, fields.record_seconds, plain=plain)
             meta = _meta(fields)
             calibration = tuple(_calibration(s) for s in read)
         return Header(
@@ -342,7 +343,8 @@ def _own_header(
 ) -> Header:
     """The header of a file pyedflib refused (``refusal``), from :func:`parse_edf_fields`: data
     signals, annotations from every ``EDF Annotations`` signal, and an ``EDF+D`` read as
-    continuous when its records are (else refused)."""
+    continuous when its records are (else refused, as is an ``EDF+C`` whose time-keeping
+    annotations give gaps: :func:`_check_contiguous`)."""
     try:
         layout = parse_layout(head)
     except (UnicodeDecodeError, ValueError):
@@ -356,8 +358,7 @@ def _own_header(
         for s in data
     )  # fmt: skip
     tals = read_annotation_records(path, layout)
-    if fields.continuity == "D":
-        _check_contiguous(path, tals.record_onsets, fields.record_seconds)
+    _check_contiguous(path, tals.record_onsets, fields.record_seconds, fields.continuity)
     return Header(
         path=path,
         reader=EdfReader.name,
@@ -369,27 +370,49 @@ def _own_header(
     )
 
 
-def _check_contiguous(path: str, onsets: list[float | None], seconds: float) -> None:
-    """Refuse an ``EDF+D`` whose records leave gaps (each record's onset must follow the one
-    before by one record duration); one whose records are contiguous is read as continuous."""
-    if not onsets or onsets[0] is None:
+def _check_contiguous(
+    path: str, onsets: list[float | None], seconds: float, continuity: str
+) -> None:
+    """Refuse a file whose records' time-keeping annotations leave gaps: each record's onset
+    must follow the one before by one record duration (``seconds``).
+
+    ``continuity`` is the header's (:attr:`~eegprep.readers.edf_header.EdfFields.continuity`):
+    an ``EDF+D`` must stamp every record; an ``EDF+C`` or a plain EDF that carries an
+    annotation signal is checked where its records are stamped (an ``EDF+C`` says it is
+    continuous, but its stamps are what its writer knew: a paused recording's records, glued
+    end to end, would put every later event and sample at the wrong time)."""
+    if continuity == "D" and (not onsets or onsets[0] is None):
         raise SourceError(path, "EDF+D file without time-keeping annotations: its gaps are unknown")
-    t0 = onsets[0]
-    for k, onset in enumerate(onsets):
+    stamped = [(k, o) for k, o in enumerate(onsets) if o is not None or continuity == "D"]
+    if not stamped:
+        return
+    k0, first = stamped[0]
+    t0 = (first or 0.0) - k0 * seconds
+    for k, onset in stamped:
         if onset is None or abs(onset - (t0 + k * seconds)) > 1e-6 + 1e-9 * abs(onset):
             at = "no onset" if onset is None else f"starts at {onset - t0:g} s"
-            raise SourceError(
-                path,
-                f"discontinuous EDF+D: data record {k} {at}, not at {k * seconds:g} s (a gap); "
-                "recordings with gaps are not supported: export the continuous parts as EDF+C",
-            )
+            raise SourceError(path, f"{_gap_kind(continuity)}: data record {k} {at}, not at "
+                              f"{k * seconds:g} s (a gap); recordings with gaps are not "
+                              "supported: export the continuous parts as EDF+C")  # fmt: skip
 
 
-def _annotations(f: Any, path: str, layout: RecordLayout, *, plain: bool) -> tuple[Annotation, ...]:
-    """The file's annotations: pyedflib's for EDF+, our own TAL parser's for a plain EDF that
-    carries an annotation signal (``plain``)."""
+def _gap_kind(continuity: str) -> str:
+    """How a file with gaps is named: by what its header says it is."""
+    if continuity == "D":
+        return "discontinuous EDF+D"
+    said = "EDF+C, continuous by its header" if continuity == "C" else "plain EDF"
+    return f"{said}, with gaps in its time-keeping annotations"
+
+
+def _annotations(
+    f: Any, path: str, layout: RecordLayout, seconds: float, *, plain: bool
+) -> tuple[Annotation, ...]:
+    """The file's annotations: pyedflib's for EDF+ (which checks that its records follow on),
+    our own TAL parser's for a plain EDF that carries an annotation signal (``plain``), whose
+    time-keeping annotations must leave no gap between its records (``seconds`` long)."""
     if plain:
         tals = read_annotation_records(path, layout)
+        _check_contiguous(path, tals.record_onsets, seconds, "")
         return tuple(Annotation(o, d, t) for o, d, t in tals.annotations)
     try:
         with _c_stdout_silenced():

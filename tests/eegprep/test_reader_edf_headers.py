@@ -4,6 +4,7 @@ first record's time offset; an unusable field is one line naming it."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -143,6 +144,22 @@ def test_an_absurd_physical_range_is_named_not_overflowed(tmp_path: Path) -> Non
     _patch(path, "physical_min", b"-1e300", channel=1)
     _patch(path, "physical_max", b"1e300", channel=1)
     check_source_error(EdfReader, str(path), r"signal 'Cz': a physical range of -1e\+300")
+
+
+@pytest.mark.parametrize("reserved", ["EDF+C", ""])
+def test_time_keeping_gaps_are_refused_whatever_the_header_says(
+    tmp_path: Path, reserved: str
+) -> None:
+    """An EDF+C (or a plain EDF with an annotation signal) whose records are stamped 0, 1, 2,
+    7, 8 s was read as 5 s of continuous samples: every sample and event after the gap 5 s
+    early, and the join filtered as if it were signal. It is refused as an EDF+D with gaps is."""
+    path, _ = _edf(tmp_path / "gap.edf", reserved="EDF+D", record_onsets=[0, 1, 2, 7, 8])
+    _patch(path, "reserved", reserved.encode())
+    said = re.escape("EDF+C, continuous by its header" if reserved else "plain EDF")
+    check_source_error(
+        EdfReader, str(path), rf"{said}, with gaps in its time-keeping annotations: data "
+        r"record 3 starts at 7 s, not at 3 s \(a gap\)"
+    )  # fmt: skip
 
 
 def _annotations_first(path: Path) -> None:
