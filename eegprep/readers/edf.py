@@ -78,7 +78,7 @@ class EdfReader(Reader):
             return cls._through_pyedflib(path, head, fields, default_unit, warning, part, options)
         except _Refused as exc:  # a header pyedflib finds non-compliant or reads otherwise
             own = _own_header(path, head, fields, default_unit, exc.problem)
-            notes = tuple(w for w in (warning, _own_note(exc.problem)) if w)
+            notes = tuple(w for w in (warning, _own_note(exc.problem), *own.warnings) if w)
             return replace(own, part=part, options=frozen_options(options), warnings=notes)
 
     @classmethod
@@ -126,7 +126,7 @@ class EdfReader(Reader):
             meta=meta,
             options=frozen_options(options),
             layout=(("records", layout), ("calibration", calibration)),
-            warnings=(warning,) if warning else (),
+            warnings=(*([warning] if warning else []), *_uncalibrated_notes(read)),
         )
 
     @classmethod
@@ -149,6 +149,10 @@ class EdfReader(Reader):
         layout = dict(header.layout)
         records: RecordLayout = layout["records"]
         cal = [layout["calibration"][p] for p in picks]
+        for c in cal:
+            if isinstance(c, str):
+                raise SourceError(header.path, f"{c}: no calibration, so no physical values; "
+                                  "leave the channel out (`[channels] exclude`)")  # fmt: skip
         to_uv = np.array([header.signals[p].to_uv for p in picks])
         gains = np.array([g for g, _ in cal]) * to_uv
         offsets = np.array([o for _, o in cal]) * to_uv
@@ -298,17 +302,13 @@ def _signal(
     if factor is None:
         factor = unit_to_uv(default_unit) or 1.0
     pmin, pmax, dmin, dmax = s.physical_min, s.physical_max, s.digital_min, s.digital_max
-    if dmax == dmin:
-        raise SourceError(path, f"signal {s.label!r}: digital minimum equals maximum ({dmin})")
-    if pmax == pmin:
-        raise SourceError(
-            path, f"signal {s.label!r}: physical minimum equals maximum ({pmin}): no calibration"
-        )
     if max(abs(pmin), abs(pmax)) * factor > MAX_ABS_UV:
         raise SourceError(
             path, f"signal {s.label!r}: a physical range of {pmin:g} to {pmax:g} {s.unit or 'uV'} "
             f"(beyond +-{MAX_ABS_UV:g} uV): the header's calibration is damaged"
         )  # fmt: skip
+    if _no_calibration(s):  # read_into refuses its samples; the other signals are read
+        return Signal(s.label, sfreq, n_samples, unit=s.unit, to_uv=float(factor))
     resolution = abs((pmax - pmin) / (dmax - dmin)) * factor
     return Signal(
         label=s.label,
@@ -326,9 +326,38 @@ MAX_ABS_UV = 1e15
 3.4e38): above it the calibration is damaged, and its samples would overflow to infinity."""
 
 
-def _calibration(s: EdfSignalFields) -> tuple[float, float]:
+def _calibration(s: EdfSignalFields) -> tuple[float, float] | str:
+    """``(gain, offset)``: physical = gain * digital + offset, in the signal's unit; or, for a
+    signal without calibration, what is wrong (:func:`_no_calibration`)."""
+    problem = _no_calibration(s)
+    if problem:
+        return problem
     gain = (s.physical_max - s.physical_min) / (s.digital_max - s.digital_min)
     return gain, s.physical_max - gain * s.digital_max
+
+
+def _no_calibration(s: EdfSignalFields) -> str | None:
+    """What keeps a signal's digital values from giving physical ones, or None.
+
+    EDF+ requires both ranges to differ, but writers leave a channel they did not record at
+    ``0 0`` (pyedflib issue 256): such a channel refuses only a read of its own samples, not
+    the recording, whose other channels may be EEG as sound as any."""
+    if s.digital_max == s.digital_min:
+        return f"signal {s.label!r}: digital minimum equals maximum ({s.digital_min:g})"
+    if s.physical_max == s.physical_min:
+        return f"signal {s.label!r}: physical minimum equals maximum ({s.physical_min})"
+    return None
+
+
+def _uncalibrated_notes(signals: Sequence[EdfSignalFields]) -> list[str]:
+    """One warning naming the signals without calibration (their samples are never read)."""
+    names = [repr(s.label) for s in signals if _no_calibration(s)]
+    if not names:
+        return []
+    return [
+        f"signals without calibration (digital or physical minimum equals maximum), no samples "
+        f"read: {', '.join(names)}"
+    ]
 
 
 def _own_note(problem: str) -> str:
@@ -367,6 +396,7 @@ def _own_header(
         annotations=tuple(Annotation(o, d, t) for o, d, t in tals.annotations),
         meta=_meta(fields),
         layout=(("records", layout), ("calibration", tuple(_calibration(s) for s in data))),
+        warnings=tuple(_uncalibrated_notes(data)),
     )
 
 

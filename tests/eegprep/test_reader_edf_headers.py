@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from eegprep.base.errors import SourceError
 from eegprep.readers.edf import EdfReader
 from eegprep.testing.edf_writer import SIGNAL_FIELDS, field_span, write_edf
 from tests.eegprep.reader_checks import check_reader, check_source_error
@@ -211,3 +212,34 @@ def test_a_text_field_ends_at_its_first_nul(tmp_path: Path) -> None:
     assert [s.unit for s in header.signals] == ["uV", "mV", "uV"]
     assert [s.to_uv for s in header.signals] == [1.0, 1000.0, 1.0]
     np.testing.assert_allclose(full / np.array([[1.0], [1000.0], [1.0]]), signals, atol=0.01)
+
+
+@pytest.mark.parametrize("field", ["physical", "digital"])
+def test_a_channel_without_calibration_refuses_only_its_own_samples(
+    tmp_path: Path, field: str
+) -> None:
+    """Writers leave a channel they did not record at ``0 0`` (physical or digital minimum and
+    maximum equal: no calibration). One such auxiliary channel refused the whole recording; now
+    its samples alone are refused, the EEG beside it read and preprocessed, with a warning."""
+    from eegprep.corpus.manifest import load_manifest
+    from eegprep.ingestion.inmemory import read_preprocessed
+
+    rng = np.random.default_rng(2)
+    signals = [20 * rng.standard_normal(250 * 20) for _ in range(4)]
+    labels = [*LABELS, "Photic"]
+    path = write_edf(tmp_path / "aux.edf", signals, labels=labels, sfreqs=250)
+    data = bytearray(path.read_bytes())
+    for end in ("min", "max"):
+        span = field_span(f"{field}_{end}", n_signals=len(labels), channel=3)
+        data[span] = b"0".ljust(span.stop - span.start)
+    path.write_bytes(bytes(data))
+    header = EdfReader.read_header(str(path))
+    assert header.labels == labels
+    assert any("without calibration" in w and "'Photic'" in w for w in header.warnings)
+    eeg = EdfReader.read_segment(header, [0, 1, 2], 0, 250 * 20)
+    np.testing.assert_allclose(eeg, signals[:3], atol=0.01)
+    equal = f"signal 'Photic': {field} minimum equals maximum (0"
+    with pytest.raises(SourceError, match=re.escape(equal)):
+        EdfReader.read_segment(header, [3], 0, 10)
+    pre = read_preprocessed(path, load_manifest("tuab"))
+    assert pre.channels == ["FP1", "CZ", "O1"] and np.isfinite(pre.data).all()
