@@ -387,7 +387,7 @@ def _own_header(
         for s in data
     )  # fmt: skip
     tals = read_annotation_records(path, layout)
-    _check_contiguous(path, tals.record_onsets, fields.record_seconds, fields.continuity)
+    _check_contiguous(path, tals.record_onsets, layout, fields.record_seconds, fields.continuity)
     return Header(
         path=path,
         reader=EdfReader.name,
@@ -401,10 +401,13 @@ def _own_header(
 
 
 def _check_contiguous(
-    path: str, onsets: list[float | None], seconds: float, continuity: str
+    path: str, onsets: list[float | None], layout: RecordLayout, seconds: float, continuity: str
 ) -> None:
     """Refuse a file whose records' time-keeping annotations leave gaps: each record's onset
-    must follow the one before by one record duration (``seconds``).
+    must follow the one stamped before it by whole record durations (``seconds``), within half
+    a sample period of its fastest signal (``layout``): a header's duration is rounded to its 8
+    characters (``0.333333`` for a third of a second) and a TAL's onset to its writer's digits,
+    and a smaller difference is no gap on the samples' grid.
 
     ``continuity`` is the header's (:attr:`~eegprep.readers.edf_header.EdfFields.continuity`):
     an ``EDF+D`` must stamp every record; an ``EDF+C`` or a plain EDF that carries an
@@ -413,17 +416,20 @@ def _check_contiguous(
     end to end, would put every later event and sample at the wrong time)."""
     if continuity == "D" and (not onsets or onsets[0] is None):
         raise SourceError(path, "EDF+D file without time-keeping annotations: its gaps are unknown")
-    stamped = [(k, o) for k, o in enumerate(onsets) if o is not None or continuity == "D"]
-    if not stamped:
-        return
-    k0, first = stamped[0]
-    t0 = (first or 0.0) - k0 * seconds
-    for k, onset in stamped:
-        if onset is None or abs(onset - (t0 + k * seconds)) > 1e-6 + 1e-9 * abs(onset):
+    half = seconds / max(layout.samples_per_record, default=1) / 2
+    last: tuple[int, float] | None = None  # the last stamped record and its onset
+    t0 = onsets[0] if onsets and onsets[0] is not None else 0.0
+    for k, onset in enumerate(onsets):
+        if onset is None and continuity != "D":
+            continue
+        expected = None if last is None else last[1] + (k - last[0]) * seconds
+        if onset is None or (expected is not None and abs(onset - expected) > half):
             at = "no onset" if onset is None else f"starts at {onset - t0:g} s"
+            should = (expected if expected is not None else t0 + k * seconds) - t0
             raise SourceError(path, f"{_gap_kind(continuity)}: data record {k} {at}, not at "
-                              f"{k * seconds:g} s (a gap); recordings with gaps are not "
+                              f"{should:g} s (a gap); recordings with gaps are not "
                               "supported: export the continuous parts as EDF+C")  # fmt: skip
+        last = (k, onset)
 
 
 def _gap_kind(continuity: str) -> str:
@@ -442,7 +448,7 @@ def _annotations(
     time-keeping annotations must leave no gap between its records (``seconds`` long)."""
     if plain:
         tals = read_annotation_records(path, layout)
-        _check_contiguous(path, tals.record_onsets, seconds, "")
+        _check_contiguous(path, tals.record_onsets, layout, seconds, "")
         return tuple(Annotation(o, d, t) for o, d, t in tals.annotations)
     try:
         with _c_stdout_silenced():

@@ -243,3 +243,28 @@ def test_a_channel_without_calibration_refuses_only_its_own_samples(
         EdfReader.read_segment(header, [3], 0, 10)
     pre = read_preprocessed(path, load_manifest("tuab"))
     assert pre.channels == ["FP1", "CZ", "O1"] and np.isfinite(pre.data).all()
+
+
+@pytest.mark.parametrize("reserved", ["EDF+D", "EDF+C", ""])
+def test_records_a_rounded_duration_apart_follow_on_and_a_sample_long_gap_does_not(
+    tmp_path: Path, reserved: str
+) -> None:
+    """Records of a third of a second: the header's 8 characters hold ``0.333333``, the TALs
+    ``k/3``, so record 5 starts 1.7 us after 5 x 0.333333 s, and an EDF+D so was refused for
+    a gap (``starts at 1.66667 s, not at 1.66667 s``). Within half a sample of the fastest
+    signal records follow on; 20 ms (5 samples at 255 Hz) is a gap."""
+    rng = np.random.default_rng(3)
+    signals = [20 * rng.standard_normal(85 * 30) for _ in range(2)]
+    args = {"labels": ["Fp1", "Cz"], "sfreqs": 255, "record_duration": 1 / 3, "edf_plus": True}
+    path = write_edf(tmp_path / "third.edf", signals, reserved=reserved, **args)  # type: ignore[arg-type]
+    _, full = check_reader(EdfReader, str(path), expected_labels=["Fp1", "Cz"])
+    np.testing.assert_allclose(full, signals, atol=0.01)
+    onsets = [k / 3 + (0.02 if k >= 12 else 0.0) for k in range(30)]
+    gap = write_edf(
+        tmp_path / "gap.edf",
+        signals,
+        reserved=reserved,
+        record_onsets=onsets,
+        **args,  # type: ignore[arg-type]
+    )
+    check_source_error(EdfReader, str(gap), r"data record 12 starts at 4.02 s, not at 4 s")
