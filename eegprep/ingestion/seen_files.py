@@ -21,6 +21,12 @@ are not noted (:mod:`eegprep.ingestion.racy_stamps`): the next run hashes the fi
 compares it, finds it current (nothing is ingested) when its bytes are the record's, and notes
 its stamps once they are older than that run's start by ``RACY_NS`` (3 s).
 
+Each entry states that start (``since_ns``, ns since the epoch), and vouches only while its
+stamps are outside the racy window before it (:func:`vouching_entry`). Entries of versions that
+noted racy stamps as any other (``group``, ``hashes``, ``files`` and no ``since_ns``: which of
+their stamps were racy cannot be told) vouch for nothing: the next run hashes those files once
+and notes them in this form.
+
 It lives in the store as ``_eegprep/seen.json``, written whole and atomically by the writer
 (under the store's lock) at the end of an ingest. It is a cache: a missing, damaged or foreign
 file, or an entry for another group or other hashes, only means that those files are hashed
@@ -33,7 +39,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 from eegprep.base import strict_json
 from eegprep.base.sealed import seal, seal_problem
@@ -80,7 +86,7 @@ class SeenFiles:
         to hold the bytes its hashes state, for its group."""
         entry = self._entries.get(str(record.get("id")))
         return (
-            isinstance(entry, dict)
+            vouching_entry(entry, stamps)
             and entry.get("group") == record.get("group")
             and entry.get("hashes") == listed_hashes(record)
             and all(entry.get("hashes") or [""])
@@ -100,6 +106,7 @@ class SeenFiles:
             "group": record.get("group"),
             "hashes": listed_hashes(record),
             "files": [s.row() for s in stamps],
+            "since_ns": self.since_ns,
         }
         self.changed = True
 
@@ -116,3 +123,16 @@ class SeenFiles:
         doc = seal({"version": _VERSION, "recordings": dict(sorted(keep.items()))})
         loc.write_bytes(json.dumps(doc, allow_nan=False, separators=(",", ":")).encode(), *SEEN)
         self._entries, self.changed = keep, False
+
+
+def vouching_entry(entry: Any, stamps: tuple[FileStamp, ...]) -> TypeGuard[dict[str, Any]]:
+    """Whether ``entry`` is of this version's form (it states ``since_ns``, the start of the
+    run that hashed its files) and ``stamps`` are not racy at that start under the window in
+    force now (a window widened since re-judges it). An entry without ``since_ns`` was written
+    by a version that noted racy stamps too: it vouches for nothing."""
+    if not isinstance(entry, dict):
+        return False
+    since = entry.get("since_ns")
+    if not isinstance(since, int) or isinstance(since, bool):
+        return False
+    return not racy_stamps.racy(stamps, since)

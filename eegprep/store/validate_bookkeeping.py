@@ -189,7 +189,9 @@ def _seen_problems(
     ingest writes none: the next one drops it), never trusted; any other flipped bit fails the
     file's ``crc32c`` (earlier versions wrote none). Entries as versions before fcca6d2 wrote
     them (``group`` and ``files``, no ``hashes``) vouch for nothing (the next ingest checks
-    those files by content and writes them anew): a ``note:`` line, no damage."""
+    those files by content and writes them anew): a ``note:`` line, no damage; so do entries
+    without ``since_ns`` (the start of the run that hashed them), which versions before it
+    wrote for racy stamps too (:mod:`eegprep.ingestion.seen_files`)."""
     from eegprep.corpus.sources import listed_files, listed_hashes
     from eegprep.store.writer import SEEN
 
@@ -214,13 +216,21 @@ def _seen_problems(
     if damaged:
         problems.append(f"{where}: damaged ({damaged}); a cache, ignored")
         return
-    bad, earlier = [], 0
+    bad, earlier, unracy = [], 0, 0
     for rid, entry in entries.items():
         record = records.get(rid)
         if isinstance(entry, dict) and set(entry) == {"group", "files"} and KEY not in doc:
             earlier += 1  # (the form before fcca6d2: trusted for nothing)
             continue
-        if not isinstance(entry, dict) or set(entry) != {"group", "hashes", "files"}:
+        if isinstance(entry, dict) and set(entry) == {"group", "hashes", "files"}:
+            unracy += 1  # (the form before since_ns: racy stamps noted too, trusted for nothing)
+            continue
+        if (
+            not isinstance(entry, dict)
+            or set(entry) != {"group", "hashes", "files", "since_ns"}
+            or not isinstance(entry["since_ns"], int)
+            or isinstance(entry["since_ns"], bool)
+        ):
             bad.append(rid)
             continue
         if record is None or entry["group"] != record.get("group"):
@@ -249,4 +259,10 @@ def _seen_problems(
         notes.append(
             f"{where}: {earlier} entries in an earlier version's form (no content hashes): "
             "they vouch for nothing; the next ingest checks those files by content once"
+        )
+    if unracy:
+        notes.append(
+            f"{where}: {unracy} entries in an earlier version's form (no since_ns: racy stamps "
+            "noted too): they vouch for nothing; the next ingest checks those files by content "
+            "once"
         )

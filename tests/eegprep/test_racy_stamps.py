@@ -312,3 +312,70 @@ def test_the_window_is_the_users_to_widen_or_refused_in_one_line(
             ingest("tusz", src=src, out=tmp_path / "s.zarr", config=SERIAL)
         assert "\n" not in str(caught.value)
         assert not (tmp_path / "s.zarr").exists()
+
+
+def _older_versions_seen_file(out: Path, src: Path) -> None:
+    """``seen.json`` as versions before ``since_ns`` wrote it: each listed recording's files
+    noted as stamped now (racy or not), entries of ``group``, ``hashes`` and ``files``."""
+    from eegprep.base.sealed import seal
+
+    recordings = {}
+    for rid, record in open_store(out).index_rows().items():
+        rels = [f["path"] for f in sources.listed_files(record)]
+        recordings[rid] = {
+            "group": record["group"],
+            "hashes": sources.listed_hashes(record),
+            "files": [s.row() for s in sources.stamp_files(str(src), rels)],
+        }
+    doc = seal({"version": 1, "recordings": recordings})
+    (out / "_eegprep" / "seen.json").write_text(json.dumps(doc))
+
+
+def test_an_older_versions_entry_does_not_vouch_for_a_file_rewritten_in_its_tick(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Versions before ``since_ns`` noted racy stamps as any other: their entry for a file
+    rewritten with the same size in the tick it was hashed in vouched for the old bytes, and
+    every later run reported the changed file current unread. Such entries vouch for nothing:
+    the next run hashes their files once, ingests the changed one, and notes the rest anew."""
+    src = write_tusz(tmp_path)
+    out = tmp_path / "s.zarr"
+    _date_all(src, T0)
+    monkeypatch.setattr(sources, "file_version", _coarse_stat(10**9))
+    _at(monkeypatch, T0 + 300_000_000)
+    assert ingest("tusz", src=src, out=out, config=SERIAL).n_ingested == 3
+    _older_versions_seen_file(out, src)  # as an older eegprep's ingest left it
+    target = next(src.rglob("aaaaaaae_s001_t000.edf"))
+    before = open_store(out).read(RID)
+    _rewrite_same_size(target, T0 + 500_000_000)  # in the tick: every stamp as noted
+
+    _at(monkeypatch, T0 + HOUR)
+    rep = ingest("tusz", src=src, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.n_current, rep.n_checked, rep.failed) == (1, 2, 2, [])
+    assert not np.array_equal(open_store(out).read(RID), before)
+    entries = json.loads((out / "_eegprep" / "seen.json").read_text())["recordings"]
+    assert sorted(entries) == sorted(open_store(out).index_rows())
+    assert {e["since_ns"] for e in entries.values()} == {T0 + HOUR}  # all in today's form
+    assert validate(str(out)) == (3, [])
+    again = ingest("tusz", src=src, out=out, config=SERIAL)
+    assert (again.n_ingested, again.n_current, again.n_checked) == (0, 3, 0)
+
+
+def test_an_entry_vouches_only_outside_the_window_before_the_start_it_states(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An entry is judged against the start of the run that hashed its files, under the window
+    in force now: one an older version wrote (no ``since_ns``) vouches for nothing, and a
+    window widened since makes an entry's stamps racy again."""
+    record = {"id": "c/r", "group": "recordings/c/r", "source_files": [{"blake3": "ab" * 32}]}
+    settled = (_stamp(T0 - 5 * 10**9, T0 - 5 * 10**9),)
+    seen = SeenFiles(since_ns=T0)
+    seen.note(record, settled)
+    assert seen.vouches(record, settled)
+    entry = seen._entries["c/r"]
+    assert entry["since_ns"] == T0
+    monkeypatch.setenv(racy_stamps.WINDOW_VARIABLE, "10")
+    assert not seen.vouches(record, settled)
+    monkeypatch.delenv(racy_stamps.WINDOW_VARIABLE)
+    for older in ({k: v for k, v in entry.items() if k != "since_ns"}, {**entry, "since_ns": True}):
+        assert not SeenFiles({"c/r": older}, since_ns=T0).vouches(record, settled)

@@ -261,7 +261,7 @@ def test_a_seen_files_cache_in_an_earlier_version_s_form_is_a_note(
     doc = json.loads(path.read_text())
     del doc["crc32c"]
     for entry in doc["recordings"].values():
-        del entry["hashes"]
+        del entry["hashes"], entry["since_ns"]
     path.write_text(json.dumps(doc))
     found = check_store(str(store))
     assert found.problems == []
@@ -273,6 +273,36 @@ def test_a_seen_files_cache_in_an_earlier_version_s_form_is_a_note(
     assert found.problems == [] and not [n for n in found.notes if "seen.json" in n]
     doc = json.loads(path.read_text())
     doc["recordings"][REC]["hashes"] = 7  # today's form with a wrong field: still damage
+    path.write_text(json.dumps(seal(doc)))
+    assert any("seen.json: damaged" in p for p in validate(str(store))[1])
+
+
+def test_seen_entries_without_since_ns_are_a_note_and_read_once(
+    store: Path, tuh_corpus: Path
+) -> None:
+    """Versions before ``since_ns`` wrote entries of ``group``, ``hashes`` and ``files``,
+    sealed, noting racy stamps too: they vouch for nothing (a note, not damage), and the next
+    ingest reads those files once and writes them in today's form; a ``since_ns`` that is no
+    integer is damage."""
+    from eegprep.store.validate import check_store
+
+    path = store / "_eegprep" / "seen.json"
+    doc = json.loads(path.read_text())
+    for entry in doc["recordings"].values():
+        del entry["since_ns"]
+    path.write_text(json.dumps(seal(doc)))
+    found = check_store(str(store))
+    assert found.problems == []
+    assert [
+        n for n in found.notes if n.startswith("_eegprep/seen.json: 3 entries") and "since_ns" in n
+    ]
+    cfg = IngestConfig(workers=0, progress=False, recipe=Recipe(encoding="quantized"))  # type: ignore[arg-type]
+    report = ingest("tuh", src=tuh_corpus, out=store, config=cfg)
+    assert (report.n_ingested, report.n_checked) == (0, 3)  # read once, not trusted
+    found = check_store(str(store))
+    assert found.problems == [] and not [n for n in found.notes if "seen.json" in n]
+    doc = json.loads(path.read_text())
+    doc["recordings"][REC]["since_ns"] = "1700000000"
     path.write_text(json.dumps(seal(doc)))
     assert any("seen.json: damaged" in p for p in validate(str(store))[1])
 
