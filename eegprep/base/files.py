@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -155,6 +156,15 @@ def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
     return removed
 
 
+_TEMPORARY = re.compile(".+" + re.escape(TMP_MARK) + "[0-9a-f]{8}")
+
+
+def is_temporary_name(name: str) -> bool:
+    """Whether ``name`` (a file name, no folder) is of a temporary file of
+    :func:`temporary_name`: ``{name}.tmp-{8 hex digits}``."""
+    return _TEMPORARY.fullmatch(name) is not None
+
+
 def write_atomically(
     path: str | os.PathLike[str],
     data: bytes,
@@ -217,21 +227,47 @@ def enclosing_zarr(path: Path) -> Path | None:
 
 def write_output(path: str | os.PathLike[str], data: bytes) -> None:
     """Write a file a command makes outside the store (a plot, an HTML report) whole or not at
-    all: a kill, a full disk or a file size limit leaves what ``path`` held before. An
-    operating-system error, or a ``path`` inside an eegprep store
+    all: a kill, a full disk or a file size limit leaves what ``path`` held before, and its
+    bytes are on the disk (``fsync``) before they take its name, so that a power cut cannot
+    leave it empty. A link at ``path`` is replaced, never written through; the temporary files
+    a killed write of ``path`` left beside it are removed once it is written. An
+    operating-system error, something at ``path`` that is no file (a folder, a FIFO, a device:
+    the rename would replace a device node), or a ``path`` inside an eegprep store
     (:func:`check_outside_stores`), is an :class:`~eegprep.base.errors.OutputError` naming
     the file."""
     from eegprep.base.errors import OutputError
 
     check_outside_stores(path, "an output file")
+    _check_a_file(path)
     _check_same_kind(path, data)
     try:
-        write_atomically(path, data)
+        write_atomically(path, data, durable=True)
     except OSError as exc:
         raise OutputError(
             f"{os.fspath(path)}: cannot write it ({write_problem(path, exc)}); what it held "
             "before is unchanged"
         ) from exc
+    remove_stale_temporaries(path)
+
+
+def _check_a_file(path: str | os.PathLike[str]) -> None:
+    """Refuse an output ``path`` where something stands that is neither a file nor a link (a
+    folder, a FIFO, a device, a socket): a rename over a FIFO or a device replaced it with the
+    output without a word (``--html /dev/null`` as root, the system's null device)."""
+    from eegprep.base.errors import OutputError
+    from eegprep.base.user_files import special_kind
+
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return  # nothing there (or the write itself says what is wrong)
+    if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+        return
+    kind = "a folder" if stat.S_ISDIR(mode) else special_kind(mode)
+    raise OutputError(
+        f"{os.fspath(path)}: exists and is {kind}, not a file: it is kept; give another path "
+        "for the output"
+    )
 
 
 def write_problem(path: str | os.PathLike[str], exc: BaseException) -> str:

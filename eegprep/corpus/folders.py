@@ -28,7 +28,7 @@ from typing import Any
 
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.file_urls import local_path
-from eegprep.base.files import write_atomically, write_problem
+from eegprep.base.files import remove_stale_temporaries, write_atomically, write_problem
 from eegprep.base.home import expand_home, home_folder
 from eegprep.base.path_limits import check_path
 from eegprep.base.toml_files import load_toml
@@ -283,7 +283,8 @@ def _checked(folder: Path, setting: str, check: bool) -> Path:
 def set_corpus_dir(corpus: str, folder: str | os.PathLike[str]) -> Path:
     """Record ``corpus = folder`` (made absolute) in the config file, keeping the rest of the
     file's settings, and return the file's path. The file is replaced whole, never left half
-    written."""
+    written, its bytes on the disk before they take its name; the temporary files a killed
+    ``config set`` left beside it are removed once it is written."""
     import tomli_w
 
     path = config_path()
@@ -302,11 +303,12 @@ def set_corpus_dir(corpus: str, folder: str | os.PathLike[str]) -> Path:
     # Through a link (a config file kept with the user's other dotfiles): its target is the
     # file; the link stays.
     target = Path(os.path.realpath(path))
-    try:
-        write_atomically(target, encoded)
+    try:  # on the disk before it takes the name: a power cut leaves the old file, not an empty one
+        write_atomically(target, encoded, durable=True)
     except OSError as exc:
         raise ConfigError(
             f"{path}: cannot write the config file ({write_problem(target, exc)}); what it held "
             "before is unchanged: set EEGPREP_CONFIG to a file you can write, or fix this one"
         ) from None
+    remove_stale_temporaries(target)  # what a `config set` killed before its rename left
     return path

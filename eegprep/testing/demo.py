@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from eegprep.base.errors import UsageError
+from eegprep.base.files import is_temporary_name, write_atomically
 from eegprep.base.validation import check_choice, check_min, invalid_value
 from eegprep.testing.demo_labelled import write_tuab_demo, write_tuev_demo
 from eegprep.testing.edf_writer import edf_date, write_edf
@@ -108,8 +109,10 @@ def write_demo_corpus(
         raise invalid_value("minutes", minutes, expected="> 0")
     root = Path(out) / corpus
     _check_ours(root)
+    _check_no_links(root)
     root.mkdir(parents=True, exist_ok=True)
-    (root / DEMO_MARK).write_text("written by `eegprep demo`: it may overwrite this folder\n")
+    mark = b"written by `eegprep demo`: it may overwrite this folder\n"
+    write_atomically(root / DEMO_MARK, mark)
     return CORPORA[corpus](root, n_subjects=n_subjects, seed=seed, minutes=minutes)
 
 
@@ -132,6 +135,26 @@ def _check_ours(root: Path) -> None:
         )
 
 
+def _check_no_links(root: Path) -> None:
+    """Refuse an earlier demo corpus at ``root`` that holds a symbolic link, and remove the
+    temporary files of the writes a kill cut short
+    (:func:`~eegprep.base.files.is_temporary_name`).
+
+    The demo makes no link: one in its folder is another's, and the demo would write through
+    it (a link named ``AAREADME.txt`` had its target overwritten, a folder link took the EDF
+    files out of the folder). ``root`` itself may be a link, as the user named it."""
+    for folder, dirs, files in os.walk(root):  # folder links are listed, never entered
+        for name in [*dirs, *files]:
+            path = os.path.join(folder, name)
+            if os.path.islink(path):
+                raise UsageError(
+                    f"{path}: a symbolic link in the demo corpus {root}; the demo makes none "
+                    "and would write through it: remove it, or pick another --out"
+                )
+            if name in files and is_temporary_name(name):
+                os.unlink(path)
+
+
 # ---------------------------------------------------------------------------------------------
 # TUEG (TUH EEG v2)
 
@@ -143,7 +166,7 @@ def _write_tueg(root: Path, *, n_subjects: int, seed: int, minutes: float) -> Pa
         path = root / rec.relpath
         path.parent.mkdir(parents=True, exist_ok=True)
         _write_tueg_file(path, rec, np.random.default_rng([seed, rec.index]))
-    (root / "AAREADME.txt").write_text(_tueg_readme(plan, seed), encoding="ascii")
+    write_atomically(root / "AAREADME.txt", _tueg_readme(plan, seed).encode("ascii"))
     return root
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from eegprep.base.files import write_atomically
 from eegprep.corpus.sidecars.tuh import TUEV_CLASSES as TUEV_CODES
 from eegprep.testing.synth import focal_slowing
 from eegprep.testing.tuh_edf import subject_id, tuh_labels, tuh_signals, write_tuh_signals
@@ -110,7 +111,7 @@ def write_tuev_demo(root: Path, *, n_subjects: int, seed: int, minutes: float) -
             rel = f"edf/eval/{subject}/{name}.edf"
         _write(root / rel, data, labels, 250.0, subject, f"{part + 1:08d}", _start(rng))
         rec = "".join(f"{ch},{a:.4f},{b:.4f},{code}\n" for ch, a, b, code in rows)
-        (root / rel).with_suffix(".rec").write_text(rec, encoding="ascii")
+        write_atomically((root / rel).with_suffix(".rec"), rec.encode("ascii"))
         lines.append(f"{rel} {len(rows)} event rows")
     _readme(root, "TUEV", seed, lines)
     return root
@@ -226,4 +227,4 @@ def _readme(root: Path, corpus: str, seed: int, lines: list[str]) -> None:
         f"Written by eegprep.testing.demo_labelled (seed {seed}); see its docstring for the "
         f"planted class signal.\n\nFiles:\n" + "".join(f" {line}\n" for line in lines)
     )
-    (root / "AAREADME.txt").write_text(text, encoding="ascii")
+    write_atomically(root / "AAREADME.txt", text.encode("ascii"))

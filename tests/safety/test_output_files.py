@@ -142,3 +142,166 @@ def test_an_output_never_replaces_a_file_of_another_kind(tmp_path: Path) -> None
         assert res.exit_code == 0, res.output
         res = runner.invoke(eegprep_cli, ["stats", str(store), "--html", str(page)])
         assert res.exit_code == 0, res.output
+
+
+_KILLED_AT_RENAME = """
+import os, signal, sys
+from cli import eegprep_cli
+
+target, args = sys.argv[1], sys.argv[2:]
+synced, real_fsync, real_replace = set(), os.fsync, os.replace
+
+def fsync(fd):
+    synced.add(os.fstat(fd).st_ino)
+    return real_fsync(fd)
+
+def replace(src, dst, *rest, **kw):
+    if os.fspath(dst) == target:  # the write is whole under its temporary name: killed here
+        print("synced" if os.stat(src).st_ino in synced else "not synced", flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace(src, dst, *rest, **kw)
+
+os.fsync, os.replace = fsync, replace
+if args[0] == "write_output":  # what `stats --html`/`--plots` and `labram report --html` call
+    from eegprep.base.files import write_output
+
+    write_output(target, args[1].encode())
+sys.exit(eegprep_cli(args))
+"""
+
+
+def _killed_at_rename(target: Path, *args: str | Path) -> str:
+    """``eegprep ARGS`` (or ``write_output`` of ``target`` and text) run in a child that is
+    killed (SIGKILL) when it renames its temporary file onto ``target``; whether that file had
+    been flushed to the disk (``fsync``) then."""
+    res = subprocess.run(
+        [sys.executable, "-c", _KILLED_AT_RENAME, str(target), *map(str, args)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), "MPLBACKEND": "Agg"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == -signal.SIGKILL, res.stderr
+    return res.stdout.splitlines()[-1]  # (after what the command printed)
+
+
+def _temporaries(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*.tmp-*"))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_kill_before_an_output_s_rename_keeps_it_and_the_next_write_clears_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kill while a page or plot (``write_output``) or the config file (``config set``) is
+    written keeps the file whole under its name, with its bytes flushed before the rename (they
+    were not: a power cut could leave the new name on an empty file); the temporary file the
+    kill left beside it stayed there for good, and is now removed by the next write of it."""
+    from click.testing import CliRunner
+
+    from cli import eegprep_cli
+    from eegprep.base.files import write_output
+
+    src = tmp_path / "src"
+    src.mkdir()
+    page, config = tmp_path / "out" / "report.html", tmp_path / "cfg" / "config.toml"
+    monkeypatch.setenv("EEGPREP_CONFIG", str(config))
+    runner = CliRunner()
+    write_output(page, b"<!doctype html>first")
+    assert runner.invoke(eegprep_cli, ["config", "set", "tuh", str(src)]).exit_code == 0
+    before = {page: page.read_bytes(), config: config.read_bytes()}
+    for target, args in {
+        page: ["write_output", "<!doctype html>second"],
+        config: ["config", "set", "tuab", str(src)],
+    }.items():
+        assert _killed_at_rename(target, *args) == "synced", target
+        assert target.read_bytes() == before[target]  # the old file, whole
+        assert len(_temporaries(target.parent)) == 1  # (what the kill left)
+        if target == page:
+            write_output(page, b"<!doctype html>second")
+        else:
+            assert runner.invoke(eegprep_cli, args).exit_code == 0
+        assert _temporaries(target.parent) == [], target
+    assert "tuab" in config.read_text() and page.read_bytes() == b"<!doctype html>second"
+
+
+def test_an_output_where_no_file_stands_is_one_line_and_kept(tmp_path: Path) -> None:
+    """``stats --html`` onto a FIFO (or a device: ``/dev/null`` as root) renamed the page over
+    it without a word, and ``--plots`` so over a FIFO named as a plot: now one ``error:``
+    line, exit status 2, and it stays what it was; a folder there is one line too. A link named
+    as the output is replaced by the file, never written through."""
+    from click.testing import CliRunner
+
+    from cli import eegprep_cli
+    from eegprep.base.errors import OutputError
+    from eegprep.base.files import write_output
+    from tests.safety.corpus import ingest_folder, write_edf
+
+    src, store, plots = tmp_path / "src", tmp_path / "s.zarr", tmp_path / "plots"
+    write_edf(src, "a.edf")
+    ingest_folder(src, store)
+    plots.mkdir()
+    os.mkfifo(plots / "hours_per_corpus.png")  # the first plot written
+    res = CliRunner().invoke(eegprep_cli, ["stats", str(store), "--plots", str(plots)])
+    assert res.exit_code == 2, res.output
+    (line,) = [line for line in res.output.splitlines() if line.startswith("error:")]
+    assert line == (
+        f"error: {plots / 'hours_per_corpus.png'}: exists and is a FIFO, not a file: it is "
+        "kept; give another path for the output"
+    )
+    assert (plots / "hours_per_corpus.png").is_fifo()
+    fifo, folder = tmp_path / "fifo.html", tmp_path / "folder.html"
+    os.mkfifo(fifo)
+    folder.mkdir()
+    for path, what in ((fifo, "a FIFO"), (folder, "a folder")):
+        with pytest.raises(OutputError, match=f"exists and is {what}, not a file"):
+            write_output(path, b"<!doctype html>page")
+    assert fifo.is_fifo() and folder.is_dir() and not any(folder.iterdir())
+    elsewhere = tmp_path / "elsewhere.html"
+    elsewhere.write_bytes(b"<!doctype html><p>the user's own page</p>")
+    link = tmp_path / "link.html"
+    link.symlink_to(elsewhere)
+    write_output(link, b"<!doctype html>page")
+    assert elsewhere.read_bytes() == b"<!doctype html><p>the user's own page</p>"
+    assert not link.is_symlink() and link.read_bytes() == b"<!doctype html>page"
+
+
+def test_demo_never_writes_through_a_link_and_clears_what_a_kill_left(tmp_path: Path) -> None:
+    """``eegprep demo --out D`` again over an earlier demo wrote its ``AAREADME.txt`` through a
+    link of that name (its target overwritten), and its EDF files through a linked folder
+    (out of the corpus): a link in the demo corpus is one line now, nothing written. The
+    temporary files a killed demo left (every file is written whole, then renamed) are removed
+    by the next demo."""
+    from click.testing import CliRunner
+
+    from cli import eegprep_cli
+
+    out, runner = tmp_path / "d", CliRunner()
+    assert runner.invoke(eegprep_cli, ["-q", "demo", "--out", str(out)]).exit_code == 0
+    root = out / "tuh"
+    clean = _hashes(root)
+    victim, outside = tmp_path / "victim.txt", tmp_path / "outside"
+    victim.write_text("the user's own file\n")
+    outside.mkdir()
+    readme = root / "AAREADME.txt"
+    readme.unlink()
+    readme.symlink_to(victim)
+    folder = next(p for p in (root / "edf").iterdir() if p.is_dir())
+    moved = tmp_path / "moved"
+    folder.rename(moved)
+    folder.symlink_to(outside)
+    for link in (readme, folder):
+        res = runner.invoke(eegprep_cli, ["-q", "demo", "--out", str(out)])
+        assert res.exit_code == 2, res.output
+        (line,) = res.output.splitlines()
+        assert line.startswith(f"error: {root / 'edf'}" if link == folder else f"error: {readme}")
+        assert "a symbolic link in the demo corpus" in line
+        assert victim.read_text() == "the user's own file\n" and not any(outside.iterdir())
+        link.unlink()
+    moved.rename(folder)
+    _killed_at_rename(readme, "-q", "demo", "--out", out)
+    (left,) = _temporaries(root)
+    assert left.startswith("AAREADME.txt.tmp-")
+    assert runner.invoke(eegprep_cli, ["-q", "demo", "--out", str(out)]).exit_code == 0
+    assert _temporaries(root) == [] and _hashes(root) == clean
