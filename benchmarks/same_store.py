@@ -10,8 +10,7 @@ it ingests every corpus (``--workers 0``; the mixed and the TUH demo corpus also
 float16) and runs ``eegprep validate`` on each store. Both sides read the same source files, so
 every object of the two stores must be the same bytes: chunk files, ``zarr.json`` documents,
 the index, the sources' stamps; only the ingest reports and the writer's lock, which hold times,
-are left out, and ``seen.json`` is compared without each entry's ``since_ns`` (when the ingest
-began) and its checksum over it.
+are left out.
 
 Prints one line per store and exits 1 when a store differs or fails validation. For a change
 that must not move one output byte (a faster ingest path); ~1 minute per side for 1 h.
@@ -20,7 +19,6 @@ that must not move one output byte (a faster ingest path); ~1 minute per side fo
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -28,7 +26,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SKIP = ("_eegprep/reports", "_eegprep/lock")  # times of day: not the ingest's output
-SEEN = "_eegprep/seen.json"  # compared without its times (_seen_without_times)
 # (store name, manifest, corpus folder under the corpora root, encoding)
 JOBS = [
     ("mixed", "tuh", "mixed", "auto"),
@@ -91,23 +88,8 @@ def compare_stores(old: Path, new: Path) -> list[str]:
         rel
         for rel in sorted(files)
         if not ((old / rel).is_file() and (new / rel).is_file())
-        or _comparable(rel, (old / rel).read_bytes()) != _comparable(rel, (new / rel).read_bytes())
+        or (old / rel).read_bytes() != (new / rel).read_bytes()
     ]
-
-
-def _comparable(rel: str, blob: bytes) -> object:
-    """An object's bytes, or ``seen.json``'s document without its times (each entry's
-    ``since_ns``, the moment its ingest began, and the ``crc32c`` over them)."""
-    if rel != SEEN:
-        return blob
-    try:
-        doc = json.loads(blob)
-        doc.pop("crc32c", None)
-        for entry in doc["recordings"].values():
-            entry.pop("since_ns", None)
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return blob
-    return doc
 
 
 def main() -> None:

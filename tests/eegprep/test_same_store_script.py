@@ -41,22 +41,3 @@ def test_compare_stores_same_bytes(tmp_path: Path) -> None:
     old = _store(tmp_path / "old", files)
     new = _store(tmp_path / "new", {**files, "_eegprep/lock": b"t2"})
     assert _script().compare_stores(old, new) == []
-
-
-def test_compare_stores_leaves_out_when_the_seen_files_were_hashed(tmp_path: Path) -> None:
-    """Each seen-files entry states when the ingest that hashed its files began (``since_ns``):
-    a time of day on each side, not the ingest's output; any other field still counts."""
-    import json
-
-    def seen(since: int, size: int) -> bytes:
-        entry = {"group": "g", "hashes": ["ab"], "files": [["a.edf", size, 1, 2, 3]]}
-        doc = {"version": 1, "recordings": {"tuh/a": {**entry, "since_ns": since}}}
-        return json.dumps({**doc, "crc32c": f"{since:08x}"}).encode()
-
-    old = _store(tmp_path / "old", {"_eegprep/seen.json": seen(1, 10)})
-    assert (
-        _script().compare_stores(old, _store(tmp_path / "a", {"_eegprep/seen.json": seen(2, 10)}))
-        == []
-    )
-    differs = _store(tmp_path / "b", {"_eegprep/seen.json": seen(2, 11)})
-    assert _script().compare_stores(old, differs) == ["_eegprep/seen.json"]
