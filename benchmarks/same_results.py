@@ -71,12 +71,12 @@ def _without_volatile(value: Any) -> Any:
 
 
 def _seen_without_stamps(blob: bytes | None) -> dict[str, Any]:
-    """``seen.json``'s entries with each file's path and size only, and no ``since_ns`` (none
-    for a missing file)."""
+    """``seen.json``'s entries with each file's path and size only, and no ``window_ns`` (an
+    older revision's entries have none; none for a missing file)."""
     doc = json.loads(blob) if blob is not None else {}
     for entry in doc.get("recordings", {}).values():
         entry["files"] = [f[:2] for f in entry.get("files", [])]
-        entry.pop("since_ns", None)  # when the run that hashed them began: a moment, as stamps
+        entry.pop("window_ns", None)  # (in the form since racy stamps were handled, no other)
     return {"version": doc.get("version", 1), **doc.get("recordings", {})}  # (ids hold a "/")
 
 

@@ -21,11 +21,14 @@ are not noted (:mod:`eegprep.ingestion.racy_stamps`): the next run hashes the fi
 compares it, finds it current (nothing is ingested) when its bytes are the record's, and notes
 its stamps once they are older than that run's start by ``RACY_NS`` (3 s).
 
-Each entry states that start (``since_ns``, ns since the epoch), and vouches only while its
-stamps are outside the racy window before it (:func:`vouching_entry`). Entries of versions that
-noted racy stamps as any other (``group``, ``hashes``, ``files`` and no ``since_ns``: which of
-their stamps were racy cannot be told) vouch for nothing: the next run hashes those files once
-and notes them in this form.
+Each entry states the racy window its stamps were judged under (``window_ns``,
+:func:`~eegprep.ingestion.racy_stamps.window_ns`), and vouches only while that window is no
+narrower than the one in force (:func:`vouching_entry`): an entry judged under a narrower one
+(``EEGPREP_RACY_SECONDS`` widened since), or of a version that noted racy stamps as any other
+(``group``, ``hashes``, ``files`` and no ``window_ns``: which of its stamps were racy cannot be
+told), vouches for nothing, and the next run hashes those files once and notes them anew. A
+window, not the moment the files were hashed: the cache stays the same bytes for the same
+stamps, run after run.
 
 It lives in the store as ``_eegprep/seen.json``, written whole and atomically by the writer
 (under the store's lock) at the end of an ingest. It is a cache: a missing, damaged or foreign
@@ -86,7 +89,7 @@ class SeenFiles:
         to hold the bytes its hashes state, for its group."""
         entry = self._entries.get(str(record.get("id")))
         return (
-            vouching_entry(entry, stamps)
+            vouching_entry(entry)
             and entry.get("group") == record.get("group")
             and entry.get("hashes") == listed_hashes(record)
             and all(entry.get("hashes") or [""])
@@ -106,7 +109,7 @@ class SeenFiles:
             "group": record.get("group"),
             "hashes": listed_hashes(record),
             "files": [s.row() for s in stamps],
-            "since_ns": self.since_ns,
+            "window_ns": racy_stamps.window_ns(),  # (the window it was judged under)
         }
         self.changed = True
 
@@ -125,14 +128,14 @@ class SeenFiles:
         self._entries, self.changed = keep, False
 
 
-def vouching_entry(entry: Any, stamps: tuple[FileStamp, ...]) -> TypeGuard[dict[str, Any]]:
-    """Whether ``entry`` is of this version's form (it states ``since_ns``, the start of the
-    run that hashed its files) and ``stamps`` are not racy at that start under the window in
-    force now (a window widened since re-judges it). An entry without ``since_ns`` was written
-    by a version that noted racy stamps too: it vouches for nothing."""
+def vouching_entry(entry: Any) -> TypeGuard[dict[str, Any]]:
+    """Whether ``entry`` is of this version's form and was noted under a racy window no
+    narrower than the one in force now (``window_ns``: its stamps were not racy under it
+    then). An entry without ``window_ns`` was written by a version that noted racy stamps
+    too: it vouches for nothing."""
     if not isinstance(entry, dict):
         return False
-    since = entry.get("since_ns")
-    if not isinstance(since, int) or isinstance(since, bool):
+    window = entry.get("window_ns")
+    if not isinstance(window, int) or isinstance(window, bool):
         return False
-    return not racy_stamps.racy(stamps, since)
+    return window >= racy_stamps.window_ns()

@@ -190,8 +190,8 @@ def _seen_problems(
     file's ``crc32c`` (earlier versions wrote none). Entries as versions before fcca6d2 wrote
     them (``group`` and ``files``, no ``hashes``) vouch for nothing (the next ingest checks
     those files by content and writes them anew): a ``note:`` line, no damage; so do entries
-    without ``since_ns`` (the start of the run that hashed them), which versions before it
-    wrote for racy stamps too (:mod:`eegprep.ingestion.seen_files`)."""
+    without ``window_ns`` (the racy window their stamps were judged under), which versions
+    before it wrote for racy stamps too (:mod:`eegprep.ingestion.seen_files`)."""
     from eegprep.corpus.sources import listed_files, listed_hashes
     from eegprep.store.writer import SEEN
 
@@ -223,13 +223,13 @@ def _seen_problems(
             earlier += 1  # (the form before fcca6d2: trusted for nothing)
             continue
         if isinstance(entry, dict) and set(entry) == {"group", "hashes", "files"}:
-            unracy += 1  # (the form before since_ns: racy stamps noted too, trusted for nothing)
+            unracy += 1  # (the form before window_ns: racy stamps noted too, trusted for nothing)
             continue
         if (
             not isinstance(entry, dict)
-            or set(entry) != {"group", "hashes", "files", "since_ns"}
-            or not isinstance(entry["since_ns"], int)
-            or isinstance(entry["since_ns"], bool)
+            or set(entry) != {"group", "hashes", "files", "window_ns"}
+            or not isinstance(entry["window_ns"], int)
+            or isinstance(entry["window_ns"], bool)
         ):
             bad.append(rid)
             continue
@@ -262,7 +262,7 @@ def _seen_problems(
         )
     if unracy:
         notes.append(
-            f"{where}: {unracy} entries in an earlier version's form (no since_ns: racy stamps "
+            f"{where}: {unracy} entries in an earlier version's form (no window_ns: racy stamps "
             "noted too): they vouch for nothing; the next ingest checks those files by content "
             "once"
         )

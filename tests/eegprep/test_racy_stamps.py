@@ -315,7 +315,7 @@ def test_the_window_is_the_users_to_widen_or_refused_in_one_line(
 
 
 def _older_versions_seen_file(out: Path, src: Path) -> None:
-    """``seen.json`` as versions before ``since_ns`` wrote it: each listed recording's files
+    """``seen.json`` as versions before ``window_ns`` wrote it: each listed recording's files
     noted as stamped now (racy or not), entries of ``group``, ``hashes`` and ``files``."""
     from eegprep.base.sealed import seal
 
@@ -334,7 +334,7 @@ def _older_versions_seen_file(out: Path, src: Path) -> None:
 def test_an_older_versions_entry_does_not_vouch_for_a_file_rewritten_in_its_tick(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Versions before ``since_ns`` noted racy stamps as any other: their entry for a file
+    """Versions before ``window_ns`` noted racy stamps as any other: their entry for a file
     rewritten with the same size in the tick it was hashed in vouched for the old bytes, and
     every later run reported the changed file current unread. Such entries vouch for nothing:
     the next run hashes their files once, ingests the changed one, and notes the rest anew."""
@@ -355,27 +355,30 @@ def test_an_older_versions_entry_does_not_vouch_for_a_file_rewritten_in_its_tick
     assert not np.array_equal(open_store(out).read(RID), before)
     entries = json.loads((out / "_eegprep" / "seen.json").read_text())["recordings"]
     assert sorted(entries) == sorted(open_store(out).index_rows())
-    assert {e["since_ns"] for e in entries.values()} == {T0 + HOUR}  # all in today's form
+    assert {e["window_ns"] for e in entries.values()} == {RACY_NS}  # all in today's form
     assert validate(str(out)) == (3, [])
     again = ingest("tusz", src=src, out=out, config=SERIAL)
     assert (again.n_ingested, again.n_current, again.n_checked) == (0, 3, 0)
 
 
-def test_an_entry_vouches_only_outside_the_window_before_the_start_it_states(
+def test_an_entry_vouches_only_under_a_window_as_wide_as_the_one_in_force(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """An entry is judged against the start of the run that hashed its files, under the window
-    in force now: one an older version wrote (no ``since_ns``) vouches for nothing, and a
-    window widened since makes an entry's stamps racy again."""
+    """An entry states the racy window its stamps were judged under: one an older version
+    wrote (no ``window_ns``) vouches for nothing, nor does one judged under a narrower window
+    than the one in force (``EEGPREP_RACY_SECONDS`` widened since)."""
     record = {"id": "c/r", "group": "recordings/c/r", "source_files": [{"blake3": "ab" * 32}]}
     settled = (_stamp(T0 - 5 * 10**9, T0 - 5 * 10**9),)
     seen = SeenFiles(since_ns=T0)
     seen.note(record, settled)
     assert seen.vouches(record, settled)
     entry = seen._entries["c/r"]
-    assert entry["since_ns"] == T0
+    assert entry["window_ns"] == RACY_NS
     monkeypatch.setenv(racy_stamps.WINDOW_VARIABLE, "10")
     assert not seen.vouches(record, settled)
+    monkeypatch.setenv(racy_stamps.WINDOW_VARIABLE, "1")
+    assert seen.vouches(record, settled)
     monkeypatch.delenv(racy_stamps.WINDOW_VARIABLE)
-    for older in ({k: v for k, v in entry.items() if k != "since_ns"}, {**entry, "since_ns": True}):
+    without = {k: v for k, v in entry.items() if k != "window_ns"}
+    for older in (without, {**entry, "window_ns": True}, {**entry, "window_ns": float(RACY_NS)}):
         assert not SeenFiles({"c/r": older}, since_ns=T0).vouches(record, settled)

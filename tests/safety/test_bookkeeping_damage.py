@@ -261,7 +261,7 @@ def test_a_seen_files_cache_in_an_earlier_version_s_form_is_a_note(
     doc = json.loads(path.read_text())
     del doc["crc32c"]
     for entry in doc["recordings"].values():
-        del entry["hashes"], entry["since_ns"]
+        del entry["hashes"], entry["window_ns"]
     path.write_text(json.dumps(doc))
     found = check_store(str(store))
     assert found.problems == []
@@ -277,24 +277,24 @@ def test_a_seen_files_cache_in_an_earlier_version_s_form_is_a_note(
     assert any("seen.json: damaged" in p for p in validate(str(store))[1])
 
 
-def test_seen_entries_without_since_ns_are_a_note_and_read_once(
+def test_seen_entries_without_window_ns_are_a_note_and_read_once(
     store: Path, tuh_corpus: Path
 ) -> None:
-    """Versions before ``since_ns`` wrote entries of ``group``, ``hashes`` and ``files``,
+    """Versions before ``window_ns`` wrote entries of ``group``, ``hashes`` and ``files``,
     sealed, noting racy stamps too: they vouch for nothing (a note, not damage), and the next
-    ingest reads those files once and writes them in today's form; a ``since_ns`` that is no
+    ingest reads those files once and writes them in today's form; a ``window_ns`` that is no
     integer is damage."""
     from eegprep.store.validate import check_store
 
     path = store / "_eegprep" / "seen.json"
     doc = json.loads(path.read_text())
     for entry in doc["recordings"].values():
-        del entry["since_ns"]
+        del entry["window_ns"]
     path.write_text(json.dumps(seal(doc)))
     found = check_store(str(store))
     assert found.problems == []
     assert [
-        n for n in found.notes if n.startswith("_eegprep/seen.json: 3 entries") and "since_ns" in n
+        n for n in found.notes if n.startswith("_eegprep/seen.json: 3 entries") and "window_ns" in n
     ]
     cfg = IngestConfig(workers=0, progress=False, recipe=Recipe(encoding="quantized"))  # type: ignore[arg-type]
     report = ingest("tuh", src=tuh_corpus, out=store, config=cfg)
@@ -302,7 +302,7 @@ def test_seen_entries_without_since_ns_are_a_note_and_read_once(
     found = check_store(str(store))
     assert found.problems == [] and not [n for n in found.notes if "seen.json" in n]
     doc = json.loads(path.read_text())
-    doc["recordings"][REC]["since_ns"] = "1700000000"
+    doc["recordings"][REC]["window_ns"] = "3000000000"
     path.write_text(json.dumps(seal(doc)))
     assert any("seen.json: damaged" in p for p in validate(str(store))[1])
 
