@@ -24,6 +24,7 @@ import numpy as np
 
 from eegprep.base.errors import UsageError
 from eegprep.base.files import is_temporary_name, write_atomically
+from eegprep.base.regular_files import not_a_folder
 from eegprep.base.validation import check_choice, check_min, invalid_value
 from eegprep.testing.demo_labelled import write_tuab_demo, write_tuev_demo
 from eegprep.testing.edf_writer import edf_date, write_edf
@@ -123,7 +124,14 @@ DEMO_MARK = ".eegprep-demo"
 def _check_ours(root: Path) -> None:
     """Refuse ``root`` when it holds anything and is not a demo corpus (no :data:`DEMO_MARK`):
     the demo's files carry real TUH names (``aaaaaaaa_s001_t000.edf``, ``AAREADME.txt``) and
-    would overwrite a real corpus's files of the same name."""
+    would overwrite a real corpus's files of the same name; and a ``root`` that is no folder
+    (a file, a FIFO, a link to nothing), named for what it is."""
+    kind = not_a_folder(root)
+    if kind is not None:
+        raise UsageError(
+            f"{root}: {kind}, not a folder; the demo corpus goes in a folder of that name: "
+            "pick another --out"
+        )
     try:
         taken = root.exists() and (not root.is_dir() or any(root.iterdir()))
     except OSError as exc:

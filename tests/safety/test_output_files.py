@@ -305,3 +305,22 @@ def test_demo_never_writes_through_a_link_and_clears_what_a_kill_left(tmp_path: 
     assert left.startswith("AAREADME.txt.tmp-")
     assert runner.invoke(eegprep_cli, ["-q", "demo", "--out", str(out)]).exit_code == 0
     assert _temporaries(root) == [] and _hashes(root) == clean
+
+
+def test_demo_where_its_corpus_folder_is_no_folder_names_what_is_there(tmp_path: Path) -> None:
+    """``demo --out D`` where ``D/tuh`` is a FIFO or a file said it "already holds files", and a
+    link to nothing "File exists": each is now named for what it is, in one line, and kept."""
+    from click.testing import CliRunner
+
+    from cli import eegprep_cli
+
+    cases = {"a FIFO": os.mkfifo, "a file": lambda p: p.write_text("x")}
+    cases["a link to nothing or a link loop"] = lambda p: p.symlink_to(tmp_path / "none")
+    for i, (kind, make) in enumerate(cases.items()):
+        out = tmp_path / str(i)
+        out.mkdir()
+        make(out / "tuh")
+        res = CliRunner().invoke(eegprep_cli, ["demo", "--out", str(out)])
+        assert res.exit_code == 2 and res.output.count("\n") == 1, res.output
+        assert res.output.startswith(f"error: {out / 'tuh'}: {kind}, not a folder;"), res.output
+        assert os.path.lexists(out / "tuh") and not (out / "tuh").is_dir()
