@@ -10,6 +10,7 @@ recovery after a kill recognise these leftovers), which is then renamed over it.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import stat
@@ -51,7 +52,7 @@ def replaced_atomically(
     path.parent.mkdir(parents=True, exist_ok=True)
     if scratch is not None:
         Path(scratch).mkdir(parents=True, exist_ok=True)
-    tmp = temporary_name(path, scratch)
+    tmp = _claim_temporary(path, scratch)
     try:
         yield tmp
         if durable:
@@ -67,6 +68,25 @@ def replaced_atomically(
     except BaseException:
         discard(tmp)
         raise
+
+
+def _claim_temporary(path: Path, scratch: str | os.PathLike[str] | None) -> Path:
+    """A fresh :func:`temporary_name` of ``path``, created empty by this process
+    (``O_CREAT | O_EXCL | O_NOFOLLOW``): what is written to it then lands in a file this
+    process made, never through a link or into a file someone placed under that name before
+    (a link planted there would have had the write land in its target). A name taken is
+    passed over for another; a failure to create it is the ``OSError`` naming ``path``."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    for _ in range(16):
+        tmp = temporary_name(path, scratch)
+        try:
+            os.close(os.open(tmp, flags, 0o666))
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise named_error(exc, path) from exc
+        return tmp
+    raise FileExistsError(errno.EEXIST, "no free temporary name beside it", os.fspath(path))
 
 
 def named_error(exc: OSError, path: str | os.PathLike[str]) -> OSError:

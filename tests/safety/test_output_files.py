@@ -324,3 +324,25 @@ def test_demo_where_its_corpus_folder_is_no_folder_names_what_is_there(tmp_path:
         assert res.exit_code == 2 and res.output.count("\n") == 1, res.output
         assert res.output.startswith(f"error: {out / 'tuh'}: {kind}, not a folder;"), res.output
         assert os.path.lexists(out / "tuh") and not (out / "tuh").is_dir()
+
+
+def test_a_link_planted_at_a_temporary_name_is_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every atomic write (pages, plots, checkpoints, predictions, the config file) goes through
+    a temporary name beside its file; one where a link stood was written through, into the
+    link's target, before being renamed. The name is now created by the write itself, and one
+    already taken is passed over for another."""
+    from eegprep.base import files
+
+    target = tmp_path / "elsewhere.txt"
+    target.write_bytes(b"not yours\n")
+    out = tmp_path / "report.html"
+    planted = out.with_name(out.name + files.TMP_MARK + "0badc0de")
+    planted.symlink_to(target)
+    names = iter([planted, out.with_name(out.name + files.TMP_MARK + "00000001")])
+    monkeypatch.setattr(files, "temporary_name", lambda path, folder=None: next(names))
+    files.write_atomically(out, b"<html></html>\n")
+    assert out.read_bytes() == b"<html></html>\n"
+    assert target.read_bytes() == b"not yours\n"
+    assert planted.is_symlink()  # not ours: left as it stood
