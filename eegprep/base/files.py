@@ -52,7 +52,7 @@ def replaced_atomically(
     path.parent.mkdir(parents=True, exist_ok=True)
     if scratch is not None:
         Path(scratch).mkdir(parents=True, exist_ok=True)
-    tmp = _claim_temporary(path, scratch)
+    tmp = claim_temporary(path, scratch)
     try:
         yield tmp
         if durable:
@@ -70,12 +70,19 @@ def replaced_atomically(
         raise
 
 
-def _claim_temporary(path: Path, scratch: str | os.PathLike[str] | None) -> Path:
+def claim_temporary(
+    path: str | os.PathLike[str], scratch: str | os.PathLike[str] | None = None
+) -> Path:
     """A fresh :func:`temporary_name` of ``path``, created empty by this process
     (``O_CREAT | O_EXCL | O_NOFOLLOW``): what is written to it then lands in a file this
     process made, never through a link or into a file someone placed under that name before
-    (a link planted there would have had the write land in its target). A name taken is
-    passed over for another; a failure to create it is the ``OSError`` naming ``path``."""
+    (a link planted there would have had the write land in its target). Its folder is made
+    if need be; a name taken is passed over for another; a failure to create it is the ``OSError`` naming ``path``."""
+    folder = Path(scratch) if scratch is not None else Path(path).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise named_error(exc, path) from exc
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     for _ in range(16):
         tmp = temporary_name(path, scratch)

@@ -38,10 +38,10 @@ from eegprep.base import strict_json
 from eegprep.base.errors import OutputError, UsageError
 from eegprep.base.files import (
     TMP_MARK,
+    claim_temporary,
     discard,
     remove_stale_temporaries,
     replaced_atomically,
-    temporary_name,
     write_atomically,
     write_problem,
 )
@@ -330,8 +330,8 @@ def weights_replaced(path: str | os.PathLike[str]) -> Iterator[Path]:
             yield tmp
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_name(path)
     handed = False  # to switch(), which then owns the temporary
+    tmp = claim_temporary(path)
     try:
         yield tmp
         cards = export_cards(path)

@@ -19,7 +19,7 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
-from eegprep.base.files import discard, remove_stale_temporaries, temporary_name
+from eegprep.base.files import claim_temporary, discard, remove_stale_temporaries
 from eegprep.base.user_files import read_user_file
 from eegprep.cli_group import markdown_line, shown_line
 from labram.checkpoints.cards import EXPORT_ID, file_sha256
@@ -287,9 +287,12 @@ def export(
         obj["task"] = task  # labram predict needs no --task
     _subjects(loaded)  # (a malformed record is refused before anything is written)
     obj[EXPORT_ID] = content_digest(obj)
-    tmp, tmp_md, tmp_js = (temporary_name(p) for p in (weights, md, js))
+    claimed: list[Path] = []
     handed = False  # to switch(), which then owns the temporaries
     try:
+        for final in (weights, md, js):
+            claimed.append(claim_temporary(final))
+        tmp, tmp_md, tmp_js = claimed
         save_safetensors(obj, weights, at=tmp)
         card = model_card(loaded, tmp, name=weights, export_id=obj[EXPORT_ID])
         text, doc = card_markdown(card).encode(), strict_json.dumps(card, indent=2).encode()
@@ -301,7 +304,7 @@ def export(
         switch(weights, [(tmp_md, md), (tmp_js, js), (tmp, weights)])
     finally:
         if not handed:
-            for t in (tmp, tmp_md, tmp_js):
+            for t in claimed:
                 discard(t)
     for path in (weights, md, js, journal_path(weights)):  # what killed exports left
         remove_stale_temporaries(path)

@@ -346,3 +346,24 @@ def test_a_link_planted_at_a_temporary_name_is_passed_over(
     assert out.read_bytes() == b"<html></html>\n"
     assert target.read_bytes() == b"not yours\n"
     assert planted.is_symlink()  # not ours: left as it stood
+
+
+def test_a_weights_file_s_temporary_name_is_never_a_planted_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same for a ``.safetensors`` put in place through the export journal (``labram
+    convert``, ``export``), which names its temporary files itself."""
+    from eegprep.base import files
+    from labram.checkpoints.export_journal import weights_replaced
+
+    target = tmp_path / "elsewhere.bin"
+    target.write_bytes(b"not yours\n")
+    out = tmp_path / "model.safetensors"
+    planted = out.with_name(out.name + files.TMP_MARK + "0badc0de")
+    planted.symlink_to(target)
+    names = iter([planted, out.with_name(out.name + files.TMP_MARK + "00000001")])
+    monkeypatch.setattr(files, "temporary_name", lambda path, folder=None: next(names))
+    with weights_replaced(out) as tmp:
+        tmp.write_bytes(b"weights")
+    assert out.read_bytes() == b"weights"
+    assert target.read_bytes() == b"not yours\n"
