@@ -77,7 +77,8 @@ def claim_temporary(
     (``O_CREAT | O_EXCL | O_NOFOLLOW``): what is written to it then lands in a file this
     process made, never through a link or into a file someone placed under that name before
     (a link planted there would have had the write land in its target). Its folder is made
-    if need be; a name taken is passed over for another; a failure to create it is the ``OSError`` naming ``path``."""
+    if need be; a name taken is passed over for another; a failure to create it is the
+    ``OSError`` naming ``path``."""
     folder = Path(scratch) if scratch is not None else Path(path).parent
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -354,16 +354,23 @@ def test_a_weights_file_s_temporary_name_is_never_a_planted_link(
     """The same for a ``.safetensors`` put in place through the export journal (``labram
     convert``, ``export``), which names its temporary files itself."""
     from eegprep.base import files
-    from labram.checkpoints.export_journal import weights_replaced
+    from labram.checkpoints import export_journal
 
     target = tmp_path / "elsewhere.bin"
     target.write_bytes(b"not yours\n")
     out = tmp_path / "model.safetensors"
     planted = out.with_name(out.name + files.TMP_MARK + "0badc0de")
     planted.symlink_to(target)
-    names = iter([planted, out.with_name(out.name + files.TMP_MARK + "00000001")])
-    monkeypatch.setattr(files, "temporary_name", lambda path, folder=None: next(names))
-    with weights_replaced(out) as tmp:
+    fresh = files.temporary_name
+    first = [planted]  # the weights' first temporary name is the link; every other is fresh
+
+    def named(path: Path, folder: Path | None = None) -> Path:
+        return first.pop() if first and path == out else fresh(path, folder)
+
+    monkeypatch.setattr(files, "temporary_name", named)
+    # wherever a module took the name for itself (the journal did, before it claimed its own)
+    monkeypatch.setattr(export_journal, "temporary_name", named, raising=False)
+    with export_journal.weights_replaced(out) as tmp:
         tmp.write_bytes(b"weights")
     assert out.read_bytes() == b"weights"
     assert target.read_bytes() == b"not yours\n"
