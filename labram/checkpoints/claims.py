@@ -17,19 +17,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import Tensor, nn
 
 from labram.checkpoints.contents import CKPT_FORMAT, OURS_FORMAT
 from labram.checkpoints.errors import CheckpointError, CorruptCheckpointError
+from labram.checkpoints.meta_models import MAX_EXTRA_PARAMETERS, model_for
 from labram.checkpoints.official_keys import (
+    KINDS,
     detect_kind,
     infer_model_config,
     infer_tokenizer_config,
     ours_to_official,
     unwrap,
 )
-from labram.model.config import ModelConfig, TokenizerConfig, parameter_floor
+from labram.model.config import ModelConfig, TokenizerConfig
 
 SLACK_BYTES = 64 * 2**20
 """Bytes a checkpoint may hold beside its model's weights and two copies of them (an
@@ -39,11 +40,6 @@ hold this much in all (the layout code then says what it lacks, one line)."""
 MODEL_COPIES = 2
 """How many times its model's float32 size a checkpoint may hold beside the weights: the two
 moments of AdamW in a training checkpoint (``last.pt``), or the authors' ``optimizer`` entry."""
-
-MAX_EXTRA_PARAMETERS = 10_000_000
-"""The most parameters a model built from a checkpoint may have beyond the weights the file
-holds (a fresh classifier head on a pre-trained backbone: a few thousand); here, beyond what it
-claims, for the model it describes to be built on ``meta`` at all."""
 
 
 @dataclass(frozen=True)
@@ -176,7 +172,7 @@ def _described(obj: Any) -> Described | None:
     return None
 
 
-def _ours(obj: Mapping[str, Any]) -> Described | None:
+def _ours(obj: Mapping[str, Any]) -> Described:
     """Our checkpoint (``save_ours``) or a training one (``last.pt``): its config and kind."""
     training = obj.get("format") == CKPT_FORMAT
     sd = obj["model"]
@@ -189,12 +185,10 @@ def _ours(obj: Mapping[str, Any]) -> Described | None:
         if training and kind == "classifier":
             n_outputs = int(sd["head.weight"].shape[0])
         model = _on_meta(ModelConfig.from_dict(config), kind, sd, n_outputs)
-    if model is None:
-        return None
     return Described(dict(model.state_dict()), sd, f"{kind} model its config describes")
 
 
-def _released(obj: Any) -> Described | None:
+def _released(obj: Any) -> Described:
     """A released layout: the model its keys and shapes make, under the released names."""
     sd = unwrap(obj)
     kind = detect_kind(sd)
@@ -204,8 +198,6 @@ def _released(obj: Any) -> Described | None:
         prefix = "student." if kind == "mem" else ""
         n_outputs = int(sd["head.weight"].shape[0]) if "head.weight" in sd else 1
         model = _on_meta(infer_model_config(sd, prefix), kind, sd, n_outputs)
-    if model is None:
-        return None
     return Described(
         dict(ours_to_official(model.state_dict(), kind)),
         sd,
@@ -240,27 +232,14 @@ def _plausible(config: ModelConfig | TokenizerConfig, n_outputs: int) -> None:
 
 def _on_meta(
     config: ModelConfig | TokenizerConfig, kind: Any, sd: Mapping[str, Any], n_outputs: Any = None
-) -> nn.Module | None:
-    """Our model of ``kind`` for ``config``, on the ``meta`` device; None when even its
-    :func:`parameter_floor` exceeds the weights the file claims (plus
-    :data:`MAX_EXTRA_PARAMETERS`): a depth of 10^7 takes minutes to build, even on ``meta``."""
-    from labram.model.classifier import LaBraMClassifier
-    from labram.model.mem import LaBraMForMEM
-    from labram.model.tokenizer import VQNSPTokenizer
-
-    have = sum(t.numel() for t in sd.values() if isinstance(t, Tensor))
+) -> nn.Module:
+    """Our model of ``kind`` for ``config`` on the ``meta`` device, as the loaders build it
+    (:func:`~labram.checkpoints.meta_models.model_for`), once it is :func:`_plausible`."""
+    if kind not in KINDS:
+        raise CheckpointError(f"no LaBraM model is of kind {kind!r}")
     outputs = int(n_outputs) if kind == "classifier" and n_outputs is not None else 0
     _plausible(config, outputs)
-    if parameter_floor(config, outputs) > have + MAX_EXTRA_PARAMETERS:
-        return None
-    with torch.device("meta"):
-        if isinstance(config, TokenizerConfig):
-            return VQNSPTokenizer(config)
-        if kind == "mem":
-            return LaBraMForMEM(config)
-        if kind == "classifier":
-            return LaBraMClassifier(config, outputs)
-    return None
+    return model_for(kind, config, sd, "checkpoint", outputs)[0]
 
 
 __all__ = ["MAX_EXTRA_PARAMETERS", "MODEL_COPIES", "SLACK_BYTES", "check_claims", "check_unjudged"]

@@ -19,16 +19,15 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-import torch
 from torch import Tensor, nn
 
 from eegprep.base.files import remove_stale_temporaries
 from eegprep.base.validation import check_choice
 from labram.checkpoints.assign import assign_weights, on_meta
-from labram.checkpoints.claims import MAX_EXTRA_PARAMETERS
 from labram.checkpoints.contents import OURS_FORMAT, save_checkpoint
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.export_journal import card_paths, check_not_card_name, finish_or_warn
+from labram.checkpoints.meta_models import built, model_for
 from labram.checkpoints.official_keys import (
     KINDS,
     Kind,
@@ -52,13 +51,10 @@ from labram.model.config import (
     ModelConfig,
     TokenizerConfig,
     model_config,
-    parameter_floor,
     tokenizer_config,
 )
 from labram.model.mem import LaBraMForMEM
 from labram.model.tokenizer import VQNSPTokenizer
-
-_M = TypeVar("_M", bound=nn.Module)
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +74,9 @@ def load_strict(
     """``model.load_state_dict(sd, strict=True)``, with missing/unexpected keys in the error.
 
     With ``kind``, keys are reported under their names in the released layout. A ``model``
-    built on the ``meta`` device (:func:`built` with ``on_meta``) takes the tensors of ``sd``
-    (copies of them, unless ``take``: read from a file for it) as its own, with no second copy
+    built on the ``meta`` device (:func:`~labram.checkpoints.meta_models.built` with
+    ``on_meta``) takes the tensors of ``sd`` (copies of them, unless ``take``: read from a
+    file for it) as its own, with no second copy
     (:func:`~labram.checkpoints.assign.assign_weights`; ``fresh`` builds it on the CPU, for
     initial values of what ``sd`` lacks).
     """
@@ -125,47 +122,6 @@ def first_mismatch(exc: RuntimeError) -> str:
     return f"{name}: {what.strip().rstrip('.')}{more}"
 
 
-def built(
-    make: Callable[[], _M],
-    sd: Mapping[str, Any],
-    source: str,
-    config: ModelConfig | TokenizerConfig,
-    n_outputs: int = 0,
-    *,
-    on_meta: bool = False,
-) -> _M:
-    """``make()``, once the model it makes is known to fit what the state dict ``sd`` holds.
-
-    A checkpoint's config (or, for the released files, its keys and shapes) says how large a
-    model to build; a crafted one can claim any size (a depth of 10^7, a key
-    ``blocks.99999.*``, a head of 10^9 outputs) in a few bytes. The model is built on PyTorch's
-    ``meta`` device first (no memory), and refused when it needs more parameters than the file
-    holds, plus :data:`MAX_EXTRA_PARAMETERS`; a ``config`` whose :func:`parameter_floor`
-    already exceeds that is refused before even that. ``on_meta``: return the model built on
-    ``meta`` (no memory), for :func:`load_strict` to give it the file's tensors as its own.
-    """
-    if not isinstance(sd, Mapping):
-        raise CheckpointError(f"{source}: its weights are a {type(sd).__name__}, not a dict")
-    have = sum(t.numel() for t in sd.values() if isinstance(t, Tensor))
-    limit = have + MAX_EXTRA_PARAMETERS
-
-    def refuse(name: str, need: int) -> CheckpointError:
-        return CheckpointError(
-            f"{source}: its config describes a {name} of {need:,} parameters or more, but the "
-            f"file holds {have:,} weights: the config or its keys are not this file's"
-        )
-
-    floor = parameter_floor(config, n_outputs)
-    if floor > limit:
-        raise refuse("model", floor)
-    with torch.device("meta"):
-        probe = make()
-    need = sum(p.numel() for p in probe.parameters())
-    if need > limit:
-        raise refuse(type(probe).__name__, need)
-    return probe if on_meta else make()
-
-
 def _read(source: str | os.PathLike[str] | Mapping[str, Any]) -> tuple[Any, str]:
     if isinstance(source, Mapping):
         return source, "state dict"
@@ -207,26 +163,6 @@ def naming(source: str) -> Iterator[None]:
         if str(exc).startswith(source):
             raise
         raise CheckpointError(f"{source}: {exc}") from exc
-
-
-def model_for(
-    kind: Kind, config: Any, sd: Mapping[str, Any], source: str, n_outputs: Any = None
-) -> tuple[nn.Module, Callable[[], nn.Module]]:
-    """Our model of ``kind`` for a config as :meth:`ModelConfig.to_dict` (or the tokenizer's)
-    wrote it, once it is known to fit the weights ``sd`` (:func:`built`): built on ``meta``,
-    not yet loaded (:func:`load_strict` gives it the weights), and how to build it on the CPU
-    (for ``load_strict``'s ``fresh``)."""
-    make: Callable[[], nn.Module]
-    if kind == "tokenizer":
-        tcfg = TokenizerConfig.from_dict(config)
-        make = lambda: VQNSPTokenizer(tcfg)  # noqa: E731
-        return built(make, sd, source, tcfg, on_meta=True), make
-    mcfg = ModelConfig.from_dict(config)
-    if kind == "mem":
-        make = lambda: LaBraMForMEM(mcfg)  # noqa: E731
-        return built(make, sd, source, mcfg, on_meta=True), make
-    make = lambda: LaBraMClassifier(mcfg, n_outputs)  # noqa: E731
-    return built(make, sd, source, mcfg, n_outputs, on_meta=True), make
 
 
 def build_official(

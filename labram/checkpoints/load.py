@@ -29,11 +29,11 @@ from labram.checkpoints.layouts import (
     is_ours,
     kind_of,
     load_strict,
-    model_for,
     naming,
     official_from,
     ours_from,
 )
+from labram.checkpoints.meta_models import model_for
 from labram.checkpoints.official_keys import Kind, detect_kind, unwrap
 from labram.checkpoints.safe_read import read_checkpoint
 from labram.model.classifier import LaBraMClassifier

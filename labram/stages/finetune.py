@@ -28,13 +28,13 @@ from eegprep.store.reader import Store
 from labram.checkpoints.contents import CKPT_FORMAT
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import (
-    built,
     first_mismatch,
     is_ours,
     load_ours,
     official_from,
     ours_from,
 )
+from labram.checkpoints.meta_models import built
 from labram.checkpoints.safe_read import read_checkpoint
 from labram.data.loader import WindowDataset
 from labram.data.protocols import (
