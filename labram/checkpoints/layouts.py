@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+import torch
 from torch import Tensor, nn
 
 from eegprep.base.files import remove_stale_temporaries
@@ -80,15 +81,7 @@ def load_strict(
     (:func:`~labram.checkpoints.assign.assign_weights`; ``fresh`` builds it on the CPU, for
     initial values of what ``sd`` lacks).
     """
-    expected = dict(model.state_dict())
-    for key, value in sd.items():
-        want = expected.get(key)
-        if (isinstance(value, Tensor) and want is not None and want.is_floating_point()
-                and not value.is_floating_point()):  # fmt: skip
-            raise CheckpointError(
-                f"{source}: tensor {key} is {str(value.dtype).removeprefix('torch.')}, where "
-                f"{type(model).__name__} has {str(want.dtype).removeprefix('torch.')} weights"
-            )
+    check_weight_types(model, sd, source=source, kind=kind)
     try:
         if on_meta(model):
             assert fresh is not None, "a model built on meta needs `fresh` for what sd lacks"
@@ -103,13 +96,56 @@ def load_strict(
         return
 
     def names(keys: list[str]) -> str:
-        shown = [((official_name(k, kind) if kind else None) or k) for k in keys[:10]]
+        shown = [_file_name(k, kind) for k in keys[:10]]
         return f"{shown}{'...' if len(keys) > 10 else ''}"
 
     raise CheckpointError(
         f"{source} does not fit {type(model).__name__}: missing {names(result.missing_keys)}, "
         f"unexpected {names(result.unexpected_keys)}"
     )
+
+
+def check_weight_types(
+    model: nn.Module, sd: Mapping[str, Any], *, source: str, kind: Kind | None = None
+) -> None:
+    """Refuse, in one line naming ``source`` and the tensor (under the file's name: the
+    released layout's, with ``kind``), a tensor of ``sd`` that ``model``'s floating-point
+    weight of that name cannot take as it is (:func:`_check_convertible`): loading would cast
+    it without a word."""
+    expected = dict(model.state_dict())
+    for key, value in sd.items():
+        want = expected.get(key)
+        if isinstance(value, Tensor) and want is not None and want.is_floating_point():
+            _check_convertible(value, want, f"{source}: tensor {_file_name(key, kind)}", model)
+
+
+def _file_name(key: str, kind: Kind | None) -> str:
+    """Our parameter ``key`` under the name the file gives it (the released layout's, with
+    ``kind``)."""
+    return (official_name(key, kind) if kind else None) or key
+
+
+def _check_convertible(value: Tensor, want: Tensor, what: str, model: nn.Module) -> None:
+    """Refuse a tensor that the model's weight ``want`` cannot take as it is: not floating
+    point (an integer or boolean tensor), or of a wider floating-point type (float64) with a
+    value beyond the range of ``want``'s, which the conversion would make infinite. ``what``
+    starts the line (the file and the tensor)."""
+    have, model_type = (str(t.dtype).removeprefix("torch.") for t in (value, want))
+    if not value.is_floating_point():
+        raise CheckpointError(
+            f"{what} is {have}, where {type(model).__name__} has {model_type} weights"
+        )
+    most = torch.finfo(want.dtype).max
+    if value.is_meta or not value.numel() or torch.finfo(value.dtype).max <= most:
+        return
+    flat = value.detach().flatten()
+    top = float(flat[flat.abs().argmax()])
+    if abs(top) > most:
+        raise CheckpointError(
+            f"{what} holds {top:.3g}: beyond {most:.3g}, the largest {model_type} value, so "
+            f"as {type(model).__name__}'s {model_type} weight it would be infinite: the weights "
+            "are damaged (or come from a run that diverged)"
+        )
 
 
 def first_mismatch(exc: RuntimeError) -> str:
@@ -499,6 +535,7 @@ __all__ = [
     "MODEL_PRESETS",
     "backbone_parameters",
     "build_official",
+    "check_weight_types",
     "convert_file",
     "count_parameters",
     "detect_kind",

@@ -28,6 +28,7 @@ from eegprep.store.reader import Store
 from labram.checkpoints.contents import CKPT_FORMAT
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import (
+    check_weight_types,
     first_mismatch,
     is_ours,
     load_ours,
@@ -91,6 +92,7 @@ def _from_state(
         raise CheckpointError(f"{source} are {what}, not a state dict (name -> tensor)")
     backbone = {k: v for k, v in sd.items() if isinstance(k, str) and k.startswith("backbone.")}
     model = built(lambda: LaBraMClassifier(cfg, n_outputs), backbone, source, cfg, n_outputs)
+    check_weight_types(model, backbone, source=source)
     try:
         missing, unexpected = model.load_state_dict(backbone, strict=False)
     except RuntimeError as exc:  # a tensor of another shape

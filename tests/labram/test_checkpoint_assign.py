@@ -8,6 +8,7 @@ import torch
 from labram_layouts import classifier_layout, fabricate, tokenizer_layout
 
 import labram
+from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import load_ours, save_ours, to_official
 from labram.checkpoints.load import load_model
 from labram.model.classifier import LaBraMClassifier
@@ -88,3 +89,71 @@ def test_a_released_tokenizer_file_loads_every_tensor(tmp_path):
     model = load_model(path).model
     assert not any(t.is_meta for t in model.state_dict().values())
     assert all(torch.equal(to_official(model)[k], v) for k, v in sd.items())
+
+
+def _odd_storage(sd: dict[str, torch.Tensor], how: str) -> dict[str, torch.Tensor]:
+    """``sd`` with its weights stored as files in the wild store them: in another floating-point
+    type, transposed (not contiguous), or as views into one storage at offsets."""
+    if how in ("bfloat16", "float64"):
+        return {k: v.to(getattr(torch, how)) for k, v in sd.items()}
+    if how == "transposed":
+        return {k: v.t().contiguous().t() if v.ndim == 2 else v for k, v in sd.items()}
+    pool = torch.cat([torch.zeros(7), *(v.flatten() for v in sd.values())])
+    out, at = {}, 7
+    for k, v in sd.items():
+        out[k] = pool[at : at + v.numel()].view(v.shape)
+        at += v.numel()
+    return out
+
+
+@pytest.mark.parametrize("how", ["bfloat16", "float64", "transposed", "views at offsets"])
+def test_weights_stored_oddly_load_value_for_value(how, tmp_path):
+    sd = fabricate(classifier_layout("tiny", n_outputs=2))
+    odd = _odd_storage(sd, how)
+    path = tmp_path / "odd.pth"
+    torch.save({"model": odd}, path)
+    model = load_model(path).model
+    assert {t.dtype for t in model.state_dict().values()} == {torch.float32}
+    assert not _aliases(model)
+    got = to_official(model)
+    assert all(torch.equal(v.float(), got[k]) for k, v in odd.items())
+
+
+@pytest.mark.parametrize("value", [1e39, -1e300])
+def test_a_float64_weight_beyond_float32_is_refused_naming_it(value, tmp_path):
+    """A float64 weight that is finite but beyond float32's range became an infinite weight
+    when the model (float32) took it: the file loaded, and every output was NaN. Refused, in
+    one line naming the file and the tensor under the file's own name."""
+    sd = {k: v.double() for k, v in fabricate(classifier_layout("tiny", n_outputs=2)).items()}
+    sd["blocks.1.mlp.fc1.weight"][3, 4] = value
+    path = tmp_path / "wide.pth"
+    torch.save({"model": sd}, path)
+    with pytest.raises(CheckpointError) as info:
+        load_model(path)
+    said = str(info.value)
+    assert said.startswith(f"{path}: tensor blocks.1.mlp.fc1.weight ") and "\n" not in said
+    assert "float32" in said and f"{value:.3g}" in said
+
+
+@pytest.mark.parametrize("bad", ["int64", "float64 beyond float32"])
+def test_finetune_init_from_a_training_checkpoint_refuses_weights_it_cannot_take(bad, tmp_path):
+    """``finetune --init last.pt`` loaded the backbone with ``load_state_dict``: an integer
+    tensor was cast to float and a float64 value beyond float32's range became infinite,
+    without a word. Both are one line naming the file and the tensor."""
+    from labram.checkpoints.contents import CKPT_FORMAT
+    from labram.stages.finetune import init_classifier
+
+    model = LaBraMForMEM(model_config("tiny"))
+    sd = dict(model.state_dict())
+    if bad == "int64":
+        sd["backbone.blocks.0.attn.proj.weight"] = torch.ones(100, 100, dtype=torch.int64)
+    else:
+        sd["backbone.blocks.0.attn.proj.weight"] = torch.full((100, 100), 1e39, dtype=torch.float64)
+    path = tmp_path / "last.pt"
+    state = {"format": CKPT_FORMAT, "kind": "mem", "model_config": model.config.to_dict()}
+    torch.save({**state, "model": sd}, path)
+    with pytest.raises(CheckpointError) as info:
+        init_classifier(path, 1, "tiny", 0.0)
+    said = str(info.value)
+    assert said.startswith(f"{path}: ") and "\n" not in said
+    assert "tensor backbone.blocks.0.attn.proj.weight " in said
