@@ -30,6 +30,13 @@ from labram.checkpoints.official_keys import (
     ours_to_official,
     unwrap,
 )
+from labram.checkpoints.released_sizes import (
+    RELEASED_ARCHITECTURES,
+    UNRELEASED_VARIABLE,
+    released_architecture,
+    shape_of,
+    unreleased_limit,
+)
 from labram.model.config import ModelConfig, TokenizerConfig
 
 SLACK_BYTES = 64 * 2**20
@@ -50,6 +57,9 @@ class Described:
     expected: dict[str, Tensor]
     weights: Mapping[str, Any]
     what: str  # ("mem model its config describes")
+    unreleased: str | None = None
+    """For a released layout of none of the released architectures: its size in words (it
+    may hold at most :func:`~labram.checkpoints.released_sizes.unreleased_limit` parameters)."""
 
 
 def check_claims(path: Path, skeleton: Any) -> None:
@@ -91,12 +101,32 @@ def check_claims(path: Path, skeleton: Any) -> None:
                 f"{described.what} has {tuple(want.shape)}: a crafted or damaged file; none of "
                 "it was read"
             )
+    if described.unreleased is not None:
+        _check_unreleased(path, described)
     allowed = (1 + MODEL_COPIES) * model_bytes + SLACK_BYTES
     if claimed > allowed:
         raise CorruptCheckpointError(
             f"{path}: its tensors claim {claimed:,} bytes, more than the {described.what} "
             f"({model_bytes:,} bytes of weights) and a training state can hold ({allowed:,}): "
             "a crafted or damaged file; none of it was read"
+        )
+
+
+def _check_unreleased(path: Path, described: Described) -> None:
+    """Refuse a released layout of no released architecture whose model holds more parameters
+    than :func:`~labram.checkpoints.released_sizes.unreleased_limit` (one line)."""
+    try:
+        limit = unreleased_limit()
+    except CheckpointError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+    n = sum(t.numel() for t in described.expected.values())
+    if n > limit:
+        raise CorruptCheckpointError(
+            f"{path}: the {described.what} ({described.unreleased}; {n:,} parameters) is none "
+            f"of the released architectures ({', '.join(RELEASED_ARCHITECTURES)}) and larger "
+            f"than {limit:,} parameters, the most another may have: a crafted or damaged file, "
+            f"or a model of your own (set {UNRELEASED_VARIABLE} to its parameters to read it); "
+            "none of it was read"
         )
 
 
@@ -192,16 +222,20 @@ def _released(obj: Any) -> Described:
     """A released layout: the model its keys and shapes make, under the released names."""
     sd = unwrap(obj)
     kind = detect_kind(sd)
+    config: ModelConfig | TokenizerConfig
     if kind == "tokenizer":
-        model = _on_meta(infer_tokenizer_config(sd), "tokenizer", sd)
+        config = infer_tokenizer_config(sd)
+        model = _on_meta(config, "tokenizer", sd)
     else:
         prefix = "student." if kind == "mem" else ""
         n_outputs = int(sd["head.weight"].shape[0]) if "head.weight" in sd else 1
-        model = _on_meta(infer_model_config(sd, prefix), kind, sd, n_outputs)
+        config = infer_model_config(sd, prefix)
+        model = _on_meta(config, kind, sd, n_outputs)
     return Described(
         dict(ours_to_official(model.state_dict(), kind)),
         sd,
         f"{kind} model its keys and shapes describe",
+        None if released_architecture(config) else shape_of(config),
     )
 
 

@@ -23,6 +23,7 @@ from labram.model.mem import LaBraMForMEM
 from labram.model.tokenizer import VQNSPTokenizer
 
 _M = TypeVar("_M", bound=nn.Module)
+_C = TypeVar("_C", ModelConfig, TokenizerConfig)
 
 MAX_EXTRA_PARAMETERS = 10_000_000
 """The most parameters a model built from a checkpoint may have beyond the weights the file
@@ -88,15 +89,20 @@ def model_for(
     the CPU (for initial values of what ``sd`` lacks)."""
     make: Callable[[], nn.Module]
     if kind == "tokenizer":
-        tcfg = config if isinstance(config, TokenizerConfig) else TokenizerConfig.from_dict(config)
+        tcfg = _as(TokenizerConfig, config)
         make = lambda: VQNSPTokenizer(tcfg)  # noqa: E731
         return built(make, sd, source, tcfg, on_meta=True), make
-    mcfg = config if isinstance(config, ModelConfig) else ModelConfig.from_dict(config)
+    mcfg = _as(ModelConfig, config)
     if kind == "mem":
         make = lambda: LaBraMForMEM(mcfg)  # noqa: E731
         return built(make, sd, source, mcfg, on_meta=True), make
     make = lambda: LaBraMClassifier(mcfg, n_outputs)  # noqa: E731
     return built(make, sd, source, mcfg, n_outputs, on_meta=True), make
+
+
+def _as(cls: type[_C], config: Any) -> _C:
+    """``config`` as a ``cls``: itself, or ``cls.from_dict`` of the dict it is."""
+    return config if isinstance(config, cls) else cls.from_dict(config)
 
 
 __all__ = ["MAX_EXTRA_PARAMETERS", "built", "model_for"]

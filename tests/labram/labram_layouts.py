@@ -56,8 +56,11 @@ def backbone_layout(prefix: str, dim: int, depth: int, conv: int, heads: int, *,
     return out
 
 
-def mem_layout(size: str, n_codes: int = 8192) -> dict[str, tuple[int, ...]]:
-    dim, depth, conv, heads = SIZES[size]
+def mem_layout(
+    size: str | tuple[int, int, int, int], n_codes: int = 8192
+) -> dict[str, tuple[int, ...]]:
+    """``size``: a name of :data:`SIZES`, or its (dim, depth, conv_channels, heads)."""
+    dim, depth, conv, heads = SIZES[size] if isinstance(size, str) else size
     out = backbone_layout("student.", dim, depth, conv, heads, tokenizer=False)
     out["student.mask_token"] = (1, 1, dim)
     out["student.norm.weight"] = (dim,)

@@ -23,12 +23,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from labram.checkpoints.errors import CorruptCheckpointError
+from labram.checkpoints.claims import check_claims
+from labram.checkpoints.errors import CheckpointError, CorruptCheckpointError
 from labram.checkpoints.layouts import ours_dict, save_ours
+from labram.checkpoints.load import load_model
+from labram.checkpoints.released_sizes import UNRELEASED_VARIABLE
 from labram.checkpoints.safe_read import read_checkpoint
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import model_config
-from tests.labram.labram_layouts import fabricate, mem_layout
+from labram.model.mem import LaBraMForMEM
+from tests.labram.labram_layouts import classifier_layout, fabricate, mem_layout, tokenizer_layout
 
 REPO = Path(__file__).resolve().parents[2]
 CLAIMED = 600_000_000
@@ -124,6 +128,13 @@ def _crafted(kind: str, tmp_path: Path) -> Path:
         return _sparse_safetensors(tmp_path / "x.safetensors", shapes, meta)
     if kind == "torch.save, no layout":
         return _sparse_archive(tmp_path / "x.pt", {"model": {"cls_token": torch.empty(n)}})
+    if kind.endswith("an unreleased size"):  # every tensor fits: a model of 640 MB of its own
+        shapes = mem_layout(UNRELEASED)
+        if kind.startswith("released safetensors"):
+            listed = {k: list(v) for k, v in shapes.items()}
+            return _sparse_safetensors(tmp_path / "labram-big.safetensors", listed, None)
+        sd = {k: torch.empty(v) for k, v in shapes.items()}  # (never written: no page touched)
+        return _sparse_archive(tmp_path / "labram-big.pth", {"model": sd, "epoch": 3})
     sd = fabricate(mem_layout("tiny", n_codes=64))  # the released layout
     if kind == "released .pth, a table beside":
         sd["student.extra_table"] = torch.empty(n)
@@ -132,8 +143,13 @@ def _crafted(kind: str, tmp_path: Path) -> Path:
     return _sparse_archive(tmp_path / "labram-base.pth", {"model": sd, "epoch": 3})
 
 
+UNRELEASED = (400, 80, 16, 16)
+"""(dim, depth, conv channels, heads) of no released architecture: LaBraM-Large's width at 80
+blocks, 160 M parameters in the released pre-training layout."""
 KINDS = ["safetensors, no layout", "safetensors, a config", "torch.save, no layout",
-         "released .pth, a table beside", "released .pth, its own table"]  # fmt: skip
+         "released .pth, a table beside", "released .pth, its own table",
+         "released .pth, an unreleased size",
+         "released safetensors, an unreleased size"]  # fmt: skip
 SAID = {
     "safetensors, no layout": "describes no LaBraM model",
     "safetensors, a config": r"tensor head\.weight claims shape \(1500000, 100\) where the "
@@ -141,6 +157,9 @@ SAID = {
     "torch.save, no layout": "describes no LaBraM model",
     "released .pth, a table beside": "more than the mem model its keys and shapes describe",
     "released .pth, its own table": "describes no LaBraM model",
+    "released .pth, an unreleased size": r"\(dim 400, depth 80, MLP 1600; 160,[\d,]+ parameters\) "
+    "is none of the released architectures",
+    "released safetensors, an unreleased size": "is none of the released architectures",
 }
 
 
@@ -156,7 +175,10 @@ def test_a_file_claiming_more_than_its_model_is_refused_before_it_is_read(
     assert str(info.value).endswith("none of it was read")
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    "kind",
+    [pytest.param(k, marks=pytest.mark.slow) if "unreleased" in k else k for k in KINDS],
+)  # (the unreleased sizes: 4-8 s each, a sparse file of 640 MB made and a process started)
 def test_refusing_it_takes_no_memory_of_what_it_claims(kind: str, tmp_path: Path) -> None:
     """Measured in a fresh process: before, each took 2.5-7x the bytes it claimed."""
     got = _load_in_a_process(_crafted(kind, tmp_path))
@@ -212,3 +234,44 @@ def test_a_safetensors_header_longer_or_listing_more_than_any_checkpoint_s_is_re
     long = _sparse_safetensors(tmp_path / "long.safetensors", {}, {"x": " " * 9 * 2**20})
     with pytest.raises(CorruptCheckpointError, match=r"header is 9,437,\d+ bytes long"):
         read_checkpoint(long)
+
+
+def _on_meta(shapes: dict[str, tuple[int, ...]]) -> dict:
+    """A released file's skeleton as the readers judge it: its tensors' shapes, no bytes."""
+    return {"model": {k: torch.empty(v, device="meta") for k, v in shapes.items()}, "epoch": 3}
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [lambda: mem_layout("base"), lambda: mem_layout("huge"), lambda: tokenizer_layout(),
+     lambda: classifier_layout("large", n_outputs=6)],
+    ids=["LaBraM-Base", "LaBraM-Huge", "VQ-NSP", "LaBraM-Large, 6 outputs"],
+)  # fmt: skip
+def test_every_released_architecture_passes_its_claims_at_its_size(layout, tmp_path) -> None:
+    """LaBraM-Huge's pre-training file holds 376 M parameters, 15 times the limit for another
+    architecture: its claims pass, as Base's, the tokenizer's and a fine-tuned Large's do."""
+    check_claims(tmp_path / "released.pth", _on_meta(layout()))
+
+
+def test_an_unreleased_size_within_the_limit_loads_and_the_variable_names_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small model of no released architecture (the tiny one) loads; the limit the user sets
+    in LABRAM_UNRELEASED_PARAMETERS holds instead of the default, and a value that is no
+    number is one line."""
+    path = tmp_path / "labram-tiny.pth"
+    torch.save({"model": fabricate(mem_layout("tiny", n_codes=64))}, path)
+    assert isinstance(load_model(path).model, LaBraMForMEM)
+    monkeypatch.setenv(UNRELEASED_VARIABLE, "100000")
+    with pytest.raises(CorruptCheckpointError, match=r"larger than 100,000 parameters.*none of"):
+        load_model(path)
+    big = _on_meta(mem_layout(UNRELEASED))
+    with pytest.raises(CorruptCheckpointError, match="none of the released architectures"):
+        check_claims(tmp_path / "big.pth", big)
+    monkeypatch.setenv(UNRELEASED_VARIABLE, "200_000_000")
+    check_claims(tmp_path / "big.pth", big)
+    monkeypatch.setenv(UNRELEASED_VARIABLE, "lots")
+    with pytest.raises(CheckpointError) as info:
+        load_model(path)
+    assert str(info.value).startswith(f"{path}: {UNRELEASED_VARIABLE}='lots' is not a number")
+    assert "\n" not in str(info.value)
