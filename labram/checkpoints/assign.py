@@ -9,7 +9,9 @@ model holds afterwards is what a copy gave, value for value:
 - a tensor of another floating-point type than the model's (a float16 file) is converted, as
   ``load_state_dict`` converts when it copies;
 - tensors that share memory in the file (two names for one storage, views of one) get a copy
-  each: a model's weights never alias one another because a file said so;
+  each: a model's weights never alias one another because a file said so; a view into a
+  larger storage (a flat buffer of all weights) is copied too, so that the model keeps no
+  more than its weights alive, and saves no more;
 - tensors the caller keeps (a state dict handed to ``load_official``) are copied: only those
   read from a file for this model (``take``) become its own, so that training the model never
   changes a dict the caller holds;
@@ -72,13 +74,19 @@ def assign_weights(
             t = t.to(want.dtype).contiguous()  # (a new tensor: the model's own)
         else:
             ref = (t.untyped_storage().data_ptr(), t.untyped_storage().nbytes())
-            if not take or (t.numel() and ref in storages):
-                t = t.clone()  # (the caller's, or another weight's memory already)
+            if not take or (t.numel() and ref in storages) or not _whole(t):
+                t = t.clone()  # (the caller's, another weight's memory already, or a part)
             storages.add(ref)
         taken[key] = t
     result = model.load_state_dict(taken, strict=False, assign=True)
     _fill_left(model, fresh)
     return result
+
+
+def _whole(t: Tensor) -> bool:
+    """Whether ``t`` (contiguous) is all of its storage: a view into a larger one (weights a
+    file keeps in one flat buffer) would keep that buffer alive, and be saved with it whole."""
+    return t.storage_offset() == 0 and t.untyped_storage().nbytes() == t.numel() * t.element_size()
 
 
 def _tensors(model: nn.Module) -> dict[str, Tensor]:

@@ -157,3 +157,21 @@ def test_finetune_init_from_a_training_checkpoint_refuses_weights_it_cannot_take
     said = str(info.value)
     assert said.startswith(f"{path}: ") and "\n" not in said
     assert "tensor backbone.blocks.0.attn.proj.weight " in said
+
+
+def test_weights_stored_as_views_of_one_storage_keep_only_their_own_values(tmp_path):
+    """A file whose weights are views into one storage (a flat buffer, as some optimisers keep
+    them): the first weight became the model's as it was, a view holding the whole buffer, so
+    the model kept it alive and ``labram convert`` wrote it whole, a file twice the weights'
+    size. Each weight now holds its own values only."""
+    sd = fabricate(classifier_layout("tiny", n_outputs=2))
+    path = tmp_path / "pooled.pth"
+    torch.save({"model": _odd_storage(sd, "views at offsets")}, path)
+    model = load_model(path).model
+    for name, t in model.state_dict().items():
+        assert t.untyped_storage().nbytes() == t.numel() * t.element_size(), name
+    plain = tmp_path / "plain.pth"
+    torch.save({"model": sd}, plain)
+    labram.convert_file(path, tmp_path / "pooled.pt")
+    labram.convert_file(plain, tmp_path / "plain.pt")
+    assert (tmp_path / "pooled.pt").stat().st_size == (tmp_path / "plain.pt").stat().st_size
