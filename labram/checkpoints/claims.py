@@ -5,8 +5,10 @@ element type before its bytes; a crafted file (a sparse 1.5 GB file of 1 MB on d
 any number of bytes. :func:`check_claims` judges those claims against the model the file
 itself describes (its config, or for the released layouts its keys and shapes), built on
 PyTorch's ``meta`` device (no memory), and refuses a file that claims more than that model
-holds, before a byte is read; the readers then read each tensor once, into the tensor that is
-returned (:mod:`labram.checkpoints.safe_read`, :mod:`labram.checkpoints.safetensors_files`).
+holds, before a byte is read (a released layout's model must also be one of the released
+architectures, or small: :mod:`labram.checkpoints.released_sizes`); the readers then read each
+tensor once, into the tensor that is returned (:mod:`labram.checkpoints.safe_read`,
+:mod:`labram.checkpoints.safetensors_files`).
 """
 
 from __future__ import annotations
