@@ -35,6 +35,7 @@ from eegprep.base.validation import check_choice
 from eegprep.corpus.sidecars.tuh import TUEV_CLASSES as TUEV_CODES
 from eegprep.store.reader import Recording, Store
 from eegprep.store.record import source_identity as record_source_identity
+from labram.data.label_forms import check_spellings, is_numeric, label_text
 from labram.data.windows import (
     STRIDE_RANGE,
     RecordingPlan,
@@ -158,29 +159,30 @@ def is_scalar_label(value: Any) -> bool:
     return isinstance(value, str | int | bool)
 
 
-def class_name(value: Any) -> str:
-    """The class a scalar label value names (:func:`is_scalar_label`), as text: a whole float
-    is its integer's (``1.0`` -> ``"1"``: two ingests, or two corpora's sidecars, that wrote 1
-    and 1.0 made two classes of one value, and ``0, 1, 1.0`` a three-class task)."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def label_values(
+    key: str, stores: Sequence[Store], task_name: str, *, numeric: bool | None = None
+) -> list[str]:
+    """The sorted distinct values of recording label ``key`` over ``stores``, each in its
+    canonical text (:func:`~labram.data.label_forms.label_text`: ``1``, ``1.0``, ``True`` and,
+    where the label is numeric, ``"1.0"`` are one value ``"1"``; names NFC and stripped).
 
+    ``numeric``: read the values as numbers or names (None: numbers when every value is one). A
+    value that is not a single value (:func:`is_scalar_label`) is left out with one warning that
+    names a recording holding it: such a recording is not labelled.
 
-def label_values(key: str, stores: Sequence[Store], task_name: str) -> list[str]:
-    """The sorted distinct values of recording label ``key`` (as text) over ``stores``; a value
-    that is not a single value (:func:`is_scalar_label`) is left out with one warning that names
-    a recording holding it: such a recording is not labelled."""
-    values: set[str] = set()
+    Raises
+    ------
+    UsageError
+        The values are names and two of them spell one number two ways (``"1"``, ``"1.0"``).
+    """
+    found: list[tuple[str, Any]] = []
     odd: list[tuple[str, Any]] = []
     for store in stores:
         for rec in store:
             if key not in rec.labels:
                 continue
-            if is_scalar_label(rec.labels[key]):
-                values.add(class_name(rec.labels[key]))
-            else:
-                odd.append((rec.id, rec.labels[key]))
+            pair = (rec.id, rec.labels[key])
+            (found if is_scalar_label(pair[1]) else odd).append(pair)
     if odd:
         rid, value = odd[0]
         log.warning(
@@ -188,7 +190,11 @@ def label_values(key: str, stores: Sequence[Store], task_name: str) -> list[str]
             "(e.g. %s: %r): they are not labelled and give no window",
             task_name, len(odd), key, rid, value,
         )  # fmt: skip
-    return sorted(values)
+    if numeric is None:
+        numeric = is_numeric(v for _, v in found)
+    if not numeric:
+        check_spellings(key, found, task_name=task_name)
+    return sorted({label_text(v, numeric=numeric) or "" for _, v in found})
 
 
 def label_key(name: str) -> str:
@@ -227,18 +233,27 @@ def _rows(rec: Recording, task: Task, max_channels: int) -> tuple[np.ndarray, np
     return rows, np.asarray(rec.channel_index, dtype=np.int64)[rows]
 
 
+def _numeric(task: Task) -> bool:
+    """Whether ``task``'s label values read as numbers (:mod:`~labram.data.label_forms`): a
+    built-in task's always (TUAB's abnormal 0/1, TUEV's codes 1..6; a name stays a name), a
+    ``label:KEY`` task's when every class is a number."""
+    return not task.name.startswith("label:") or is_numeric(task.classes)
+
+
 def _class_of(task: Task, value: Any) -> int | None:
-    """Class number of a label value: for ``label:KEY`` the value itself is the class name
-    (exactly, so a digit that is not a class name is no class); for the built-in tasks a name,
-    a 1-based TUEV number, or a 0-based integer (TUAB's ``abnormal`` 0/1)."""
-    if task.name.startswith("label:"):
-        if not is_scalar_label(value):
-            return None
-        for name in (class_name(value), str(value)):  # (a model's classes may read "1.0")
-            if name in task.classes:
-                return task.classes.index(name)
+    """Class number of a label value, by its canonical text
+    (:func:`~labram.data.label_forms.label_text`): for ``label:KEY`` the value names the class
+    (so a digit that is not a class name is no class; a checkpoint's class ``"1.0"`` or NFD
+    name is read in canonical form too); for the built-in tasks a name in any case, a 1-based
+    TUEV number, or a 0-based integer (TUAB's ``abnormal`` 0/1)."""
+    numeric = _numeric(task)
+    text = label_text(value, numeric=numeric) if is_scalar_label(value) else None
+    if text is None:
         return None
-    text = class_name(value).strip().upper()  # (TUAB's abnormal 1.0 was no class)
+    if task.name.startswith("label:"):
+        names = [label_text(c, numeric=numeric) for c in task.classes]
+        return names.index(text) if text in names else None
+    text = text.upper()  # (TUAB's abnormal 1.0 was no class)
     classes = [c.upper() for c in task.classes]
     if text in classes:
         return classes.index(text)
@@ -348,7 +363,8 @@ def _subject_strata(recs: Sequence[Recording], task: Task) -> dict[str, str]:
     values: dict[str, set[str]] = {}
     for r in recs:
         label = r.labels.get(task.label_key) if task.label_key else None
-        values.setdefault(subject_of(r), set()).add(str(label))
+        text = label_text(label, numeric=_numeric(task)) if is_scalar_label(label) else None
+        values.setdefault(subject_of(r), set()).add(str(label) if text is None else text)
     return {k: "|".join(sorted(v)) for k, v in values.items()}
 
 
@@ -579,8 +595,10 @@ def checkpoint_task(name: str, stores: Sequence[Store], record: Any, *, source: 
     task = Task(
         name=name, kind=saved.kind, classes=saved.classes, window_seconds=None, label_key=key
     )
-    values = label_values(key, stores, name)
-    unknown = [v for v in values if v not in task.classes]
+    numeric = is_numeric(task.classes)
+    known = {label_text(c, numeric=numeric) for c in task.classes}
+    values = label_values(key, stores, name, numeric=numeric)
+    unknown = [v for v in values if v not in known]
     if unknown and len(unknown) == len(values):
         raise UsageError(
             f"task {name!r}: no value of label {key!r} in the stores ({unknown}) is a class of "

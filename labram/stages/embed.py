@@ -65,6 +65,7 @@ from labram.checkpoints.load import (
     load_model,
 )
 from labram.data.block_reader import BlockReader
+from labram.data.label_forms import is_numeric, label_text
 from labram.data.sample_peaks import blame_samples, index_place, window_peaks
 from labram.data.store_set import given_names
 from labram.data.tasks import check_outputs
@@ -258,11 +259,15 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def _label_values(values: list[Any]) -> np.ndarray:
-    """One recording label over the windows: float64 (NaN where absent) when every value is a
-    number, else strings ('' where absent)."""
-    if all(v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in values):
-        return np.array([np.nan if v is None else float(v) for v in values], np.float64)
-    return np.array(["" if v is None else str(v) for v in values], dtype=object)
+    """One recording label over the windows, in the canonical form the tasks read
+    (:func:`~labram.data.label_forms.label_text`): float64 (NaN where absent or no single
+    value) when every value is a number (``True``, ``"1.0"`` and ``1`` all 1.0), else strings
+    NFC-normalised and stripped ('' where absent)."""
+    numeric = is_numeric(values)
+    texts = [label_text(v, numeric=numeric) for v in values]
+    if numeric:
+        return np.array([np.nan if t is None else float(t) for t in texts], np.float64)
+    return np.array(["" if t is None else t for t in texts], dtype=object)
 
 
 NAME_BYTES = 200

@@ -1,0 +1,117 @@
+"""One canonical form of a recording label value, so that spellings of one value are one class.
+
+Stores made from real corpora spell one label many ways: ``1`` and ``1.0`` (two ingests, two
+sidecars), ``"1.0"`` beside ``1`` (a CSV column read as text), ``"é"`` composed (NFC) beside
+``"e"`` and a combining accent (NFD, macOS file names), ``" left"`` beside ``"left"``. Every
+reader of labels (the classes of a ``label:KEY`` task, the class of each recording, the split's
+strata, the label coordinates of ``labram embed``) goes through :func:`label_text`:
+
+- a boolean is a number, ``True`` -> ``"1"`` and ``False`` -> ``"0"`` (JSON's ``true`` is the
+  ``1`` of another sidecar);
+- a number that is whole is its integer (``1.0`` -> ``"1"``, ``-0.0`` -> ``"0"``), any other
+  finite number its shortest repr (``0.5`` -> ``"0.5"``); NaN and inf are no label;
+- a string is NFC-normalised and stripped of surrounding white space; where the label's values
+  are all numbers (``numeric``), a string spelling a decimal number (``"1.0"``, ``" 2 "``,
+  ``"1e0"``) is that number's text;
+- anything else (null, a list, a table) is no label (None).
+
+Where a label's values are names, two strings that spell one number differently (``"1"`` and
+``"1.0"``) cannot be told apart as names and cannot be merged as numbers: :func:`check_spellings`
+refuses them in one line naming a recording of each.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+from eegprep.base.errors import UsageError
+
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+"""A decimal number as text (no ``nan``, ``inf``, ``0x`` or ``1_000``: those are names)."""
+
+
+def _number_text(value: float) -> str | None:
+    """Text of a finite number: its integer when whole, else its shortest repr; None if not
+    finite."""
+    if not math.isfinite(value):
+        return None
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _clean(text: str) -> str:
+    """``text`` NFC-normalised and stripped."""
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def number_of(value: Any) -> str | None:
+    """The number text of ``value`` (:func:`label_text` with ``numeric``) when it is a number,
+    a boolean or a string spelling a decimal number; None otherwise."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _number_text(value)
+    if isinstance(value, str):
+        text = _clean(value)
+        if _DECIMAL.fullmatch(text):
+            return _number_text(float(text))
+    return None
+
+
+def label_text(value: Any, *, numeric: bool) -> str | None:
+    """The canonical text of one label value (module docstring), None when it is no label.
+
+    ``numeric``: whether the label's values are all numbers (:func:`is_numeric`), so that a
+    string spelling a number is read as that number."""
+    if isinstance(value, str):
+        return (number_of(value) if numeric else None) or _clean(value)
+    if isinstance(value, bool | int | float):
+        return number_of(value)
+    return None
+
+
+def is_numeric(values: Iterable[Any]) -> bool:
+    """Whether every label value of ``values`` that is a label is a number (or spells one)."""
+    return all(number_of(v) is not None for v in values if _is_label(v))
+
+
+def _is_label(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str | int | bool)
+
+
+def check_spellings(key: str, found: Iterable[tuple[str, Any]], *, task_name: str) -> None:
+    """Refuse a label whose values are names yet hold two spellings of one number.
+
+    ``found``: ``(recording id, value)`` pairs of label ``key``. Only where the label is not
+    numeric (:func:`is_numeric`): there ``"1"`` and ``"1.0"`` stay two names.
+
+    Raises
+    ------
+    UsageError
+        One line naming both spellings, a recording holding each, and what to do.
+    """
+    pairs = list(found)
+    if is_numeric(v for _, v in pairs):
+        return
+    first: dict[str, dict[str, str]] = {}  # number -> {spelling: a recording}
+    for rid, value in pairs:
+        number = number_of(value)
+        spelling = label_text(value, numeric=False)
+        if number is not None and spelling is not None:
+            first.setdefault(number, {}).setdefault(spelling, rid)
+    for number, spellings in sorted(first.items()):
+        if len(spellings) > 1:
+            shown = ", ".join(f"{s!r} (e.g. {rid})" for s, rid in sorted(spellings.items()))
+            raise UsageError(
+                f"task {task_name!r}: label {key!r} holds names, and {shown} spell one number "
+                f"{number} two ways: as names they would be {len(spellings)} classes; write one "
+                "spelling in the stores (the manifest's label rule or sidecar), or make every "
+                "value a number"
+            )
