@@ -37,6 +37,7 @@ from labram.checkpoints.layouts import (
 )
 from labram.checkpoints.meta_models import built
 from labram.checkpoints.safe_read import read_checkpoint
+from labram.data.finite_windows import check_finite_splits
 from labram.data.loader import WindowDataset
 from labram.data.protocols import (
     SPLITS_FILE,
@@ -420,6 +421,9 @@ def _finetune(
     _warn_no_validation(fold_splits)
     _warn_single_class(task, fold_splits)
     _warn_untrained_classes(task, fold_splits)
+    for fold, s in zip(folds, fold_splits, strict=True):  # (before a step: not after the epochs)
+        head = "" if len(folds) == 1 else f"fold {fold['fold']} "
+        check_finite_splits({f"{head}{k}": v for k, v in s.items()}, what="labram finetune")
     if is_main_process():
         record = splits_record(protocol, task, stores, cfg, folds)
         if resume:

@@ -106,7 +106,8 @@ def test_a_checkpoints_old_spellings_still_match(tmp_path: Path) -> None:
     test = build_task_indexes([url], task)["test"]
     assert sorted(test.labels[:, 0].tolist()) == [0.0, 1.0]
     nums = _store(tmp_path / "d.zarr", [0, 1, "1", 0.0])
-    record = {**task_record(get_task("label:state", open_stores([nums]))), "classes": ["0.0", "1.0"]}
+    base = task_record(get_task("label:state", open_stores([nums])))
+    record = {**base, "classes": ["0.0", "1.0"]}
     task = checkpoint_task("label:state", open_stores([nums]), record, source="best.pt")
     assert len(build_task_indexes([nums], task)["train"]) == 2
 
