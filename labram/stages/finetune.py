@@ -75,6 +75,7 @@ from labram.train.distributed import is_main_process, setup
 from labram.train.leakage import check_test_subjects, make_record, record_of
 from labram.train.loop import train
 from labram.train.run import (
+    RUN_FILES,
     Run,
     check_resume_stage,
     check_run_folder,
@@ -428,6 +429,7 @@ def _finetune(
         record = splits_record(protocol, task, stores, cfg, folds)
         if resume:
             _check_resumed_splits(out / SPLITS_FILE, record)
+            _check_resumed_seeds(out, range(cfg.seed, cfg.seed + n_seeds))
             _check_backbone(out, backbone)
         write_splits(out / SPLITS_FILE, record)
     one_fold = len(folds) == 1
@@ -472,6 +474,27 @@ def _check_resumed_splits(path: Path, record: dict[str, Any]) -> None:
             f"cannot resume {path.parent}: its run was made with another {', '.join(changed)} "
             f"({path} has {k} {before.get(k)!r:.80}, this command {now.get(k)!r:.80}); resume "
             "with the run's own options, or pass another --out for a new run"
+        )
+
+
+def _check_resumed_seeds(out: Path, seeds: Sequence[int]) -> None:
+    """On ``--resume``, refuse (nothing written) seeds that leave out a seed the folder holds a
+    run of (``seed<N>/`` or ``fold<K>/seed<N>/`` with a :data:`~labram.train.run.RUN_FILES`
+    file): ``--seed 3`` over a run of seed 0 trained seed 3 beside it and wrote results.json of
+    seed 3 alone, the run's seed-0 results dropped from it. More seeds (``--seeds``) than the
+    run's continue it."""
+    held: set[int] = set()
+    for folder in [*out.glob("seed*"), *out.glob("fold*/seed*")]:
+        number = folder.name[4:]
+        if number.isdigit() and any((folder / f).exists() for f in RUN_FILES):
+            held.add(int(number))
+    dropped = sorted(held - set(seeds))
+    if dropped:
+        raise UsageError(
+            f"cannot resume {out}: it holds the run of seed(s) {', '.join(map(str, sorted(held)))}"
+            f", and this command runs seed(s) {', '.join(map(str, seeds))}, without "
+            f"{', '.join(map(str, dropped))}; resume with the run's own --seed and --seeds, or "
+            "pass another --out for a new run"
         )
 
 

@@ -75,6 +75,26 @@ def test_finetune_resume_with_another_split_seed_keeps_splits_json(
     assert _files(out) == before
 
 
+def test_finetune_resume_with_another_seed_keeps_the_run_s_results(
+    tuab: str, tmp_path: Path
+) -> None:
+    """``--resume --seed 3`` over a run of seed 0 trained seed 3 beside it and rewrote
+    results.json with seed 3 alone: the two runs mixed and seed 0's results dropped. More seeds
+    than the run's (``--seeds 2``: 0 and 1) still continue it."""
+    out = tmp_path / "ft"
+    (out / "seed0").mkdir(parents=True)
+    (out / "seed0" / "last.pt").write_bytes(b"a run of seed 0")
+    (out / "fold1" / "seed2").mkdir(parents=True)
+    (out / "fold1" / "seed2" / "notes.txt").write_text("no run file: not a run")
+    before = _files(out)
+    args = ["finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", out, "--resume"]
+    one_error(*run_labram(*args, "--seed", "3"),
+              f"cannot resume {out}: it holds the run of seed(s) 0, and this command runs "
+              "seed(s) 3, without 0", "--seed and --seeds")  # fmt: skip
+    one_error(*run_labram(*args, "--seed", "1", "--seeds", "2"), "seed(s) 1, 2, without 0")
+    assert {k: v for k, v in _files(out).items() if k != ".labram.lock"} == before
+
+
 @pytest.mark.parametrize("resume", [False, True])
 def test_a_folder_another_run_is_writing_is_refused(
     store: str, tmp_path: Path, resume: bool
