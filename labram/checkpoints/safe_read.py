@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import pickle
 import pickletools
@@ -213,6 +214,12 @@ def _unpickled(path: Path, device: str) -> Any:
             raise CorruptCheckpointError(
                 f"{path}: truncated or corrupt ({first_sentence(exc)})"
             ) from exc
+        garbage = None if zipfile.is_zipfile(path) else _not_a_pickle(path)
+        if garbage is not None:  # (bytes the unpickler took for an opcode it refuses)
+            raise CorruptCheckpointError(
+                f"{path}: truncated or corrupt: neither a zip archive written by torch.save nor "
+                f"a pickle ({garbage})"
+            ) from exc
         raise UnsafeCheckpointError(
             f"{path}: not a checkpoint this version can read safely: {_why_refused(path, exc)}; "
             f"{_NOT_RUN}. {_KEEP_WEIGHTS}"
@@ -221,6 +228,29 @@ def _unpickled(path: Path, device: str) -> Any:
         if device == "meta":
             raise _NotOnMeta from exc
         raise CorruptCheckpointError(f"{path}: {_damage(path, exc)}") from exc
+
+
+_HEAD_BYTES = 1 << 16
+"""How much of a file :func:`_not_a_pickle` disassembles."""
+
+
+def _not_a_pickle(path: Path) -> str | None:
+    """Why the start of ``path`` is no pickle at all (an opcode no pickle has, an argument
+    that does not parse), or None when it is one or cannot be told from its first
+    :data:`_HEAD_BYTES`. The weights-only unpickler refuses garbage (random bytes, a JSON or
+    gzip file named ``last.pt``) as "pickle instructions outside tensors", whose message tells
+    a user to load the file with ``weights_only`` off; :mod:`pickletools` decodes opcodes and
+    executes nothing."""
+    with path.open("rb") as fh:
+        head = fh.read(_HEAD_BYTES + 1)
+    whole = len(head) <= _HEAD_BYTES
+    try:
+        for _ in pickletools.genops(io.BytesIO(head[:_HEAD_BYTES])):
+            pass
+    except Exception as exc:  # pickletools: ValueError mostly; any type for odd arguments
+        cut = "remain" in str(exc) or "newline" in str(exc) or isinstance(exc, EOFError)
+        return None if cut and not whole else first_sentence(exc)
+    return None
 
 
 class _NotOnMeta(Exception):

@@ -253,13 +253,26 @@ def test_cli_refuses_in_a_real_process(
 # -- damaged files: one line, not mistaken for an attack --------------------------------------
 
 
-@pytest.mark.parametrize("content", ["empty", "text", "truncated"])
+GARBAGE = {
+    "zeros": b"\x00garbage" * 10,
+    "random": bytes(np.random.default_rng(3).integers(0, 256, 4096, dtype=np.uint8)),
+    "json": b'{"step": 12, "model": null}',
+    "gzip": b"\x1f\x8b\x08\x00" + bytes(range(200)),
+    "cut pickle": b"\x80\x02garbage",
+}
+"""Bytes that are no pickle: the weights-only unpickler took them for opcodes it refuses, and
+the line said "pickle instructions outside tensors", told to load the file unsafely."""
+
+
+@pytest.mark.parametrize("content", ["empty", "text", "truncated", *GARBAGE])
 def test_damaged_files_are_one_line_errors(content: str, tmp_path: Path) -> None:
     path = tmp_path / "bad.pt"
     if content == "empty":
         path.write_bytes(b"")
     elif content == "text":
         path.write_text("this is not a checkpoint\n")
+    elif content in GARBAGE:
+        path.write_bytes(GARBAGE[content])
     else:
         torch.save({"model": _state()}, path)
         path.write_bytes(path.read_bytes()[:300])
@@ -269,6 +282,20 @@ def test_damaged_files_are_one_line_errors(content: str, tmp_path: Path) -> None
     res = CliRunner().invoke(labram_cli, ["convert", str(path), str(tmp_path / "o.pt")])
     assert res.exit_code == 2 and res.stderr.startswith(f"error: {path}: truncated or corrupt")
     assert res.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize("content", sorted(GARBAGE))
+def test_a_garbage_last_pt_is_damage_when_resuming(content: str, tmp_path: Path) -> None:
+    """``--resume`` over a ``last.pt`` of garbage names the file as damaged and points at
+    previous.pt; it never says to load the file with weights_only off."""
+    path = tmp_path / "last.pt"
+    path.write_bytes(GARBAGE[content])
+    torch.save({"step": 1}, tmp_path / "previous.pt")
+    with pytest.raises(ResumeError) as info:
+        load_checkpoint(path)
+    line = str(info.value)
+    assert line.startswith(f"cannot resume: {path}: truncated or corrupt"), line
+    assert "previous.pt" in line and "weights_only" not in line and "\n" not in line
 
 
 def test_missing_file_is_named(tmp_path: Path) -> None:
