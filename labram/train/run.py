@@ -275,6 +275,8 @@ def run_lock(out: Path) -> Iterator[None]:
         fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
     except OSError as exc:  # a read-only folder or file system: refused before any work
         why = write_problem(out, exc)
+        if out.is_symlink() and not out.exists():  # (mkdir said only "File exists")
+            why = f"a symbolic link to {os.readlink(out)}, which does not exist"
         full = exc.errno in (errno.ENOSPC, errno.EDQUOT)  # no block, or no inode, left
         todo = "free some space" if full else "make it writable"
         raise UsageError(

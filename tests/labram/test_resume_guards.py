@@ -239,6 +239,17 @@ def test_a_run_folder_that_cannot_be_written_is_one_line(tuab: str, tmp_path: Pa
                f"{out}: cannot write into the run folder")  # fmt: skip
 
 
+def test_a_run_folder_that_is_a_dangling_link_is_named_so(tuab: str, tmp_path: Path) -> None:
+    """``--out`` a symbolic link to a folder that is gone said "cannot write into the run
+    folder (File exists)": a folder that does not exist, refused as if it did."""
+    out = tmp_path / "run"
+    out.symlink_to(tmp_path / "gone")
+    one_error(*run_labram("finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", out),
+              f"{out}: cannot write into the run folder (a symbolic link to {tmp_path / 'gone'}, "
+              "which does not exist)")  # fmt: skip
+    assert out.is_symlink() and not (tmp_path / "gone").exists()
+
+
 def test_a_kill_between_the_tokenizer_s_last_files_keeps_its_summary(
     store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
