@@ -18,7 +18,13 @@ import torch
 from torch import nn
 
 from eegprep.base.errors import EegprepError
-from eegprep.base.files import discard, replaced_atomically, temporary_name, written_through
+from eegprep.base.files import (
+    discard,
+    remove_stale_temporaries,
+    replaced_atomically,
+    temporary_name,
+    written_through,
+)
 from labram.checkpoints.contents import CKPT_FORMAT, CKPT_VERSION, check_loadable
 from labram.checkpoints.errors import CheckpointError, CorruptCheckpointError
 from labram.checkpoints.layouts import ours_dict
@@ -54,6 +60,9 @@ def atomic_save(obj: Any, path: Path, *, keep_previous: bool = True) -> None:
         torch.save(obj, fh)  # a full disk: the OSError, not the zip writer's RuntimeError
         if keep_previous and path.exists():
             _keep_previous(path)
+    # a kill -9 during an earlier save left its temporary file (a whole checkpoint) for good
+    remove_stale_temporaries(path)
+    remove_stale_temporaries(path.with_name("previous.pt"))
 
 
 def _check_finite(obj: Any, path: Path) -> None:
