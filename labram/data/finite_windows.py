@@ -21,7 +21,7 @@ import numpy as np
 
 from eegprep.store.reader import Recording, Store
 from labram.data.sample_peaks import SamplesError
-from labram.data.windows import WindowIndex, open_stores
+from labram.data.windows import RecordingPlan, WindowIndex, open_stores
 from labram.model.config import PATCH_SIZE
 
 EXCLUDE = (
@@ -36,16 +36,15 @@ def vouched(rec: Recording) -> bool:
     return rec.meta.get("encoding") == "quantized" or bool(rec.qc)
 
 
-def first_nonfinite(store: Store, index: WindowIndex, i: int) -> float | None:
+def first_nonfinite(
+    store: Store, plan: RecordingPlan, starts: np.ndarray, stops: np.ndarray
+) -> float | None:
     """The second (from the recording's start) of the first sample that is not finite among
-    those the windows of recording ``i`` of ``index`` read (its rows only), or None.
+    those the windows ``[starts, stops)`` (samples, int64, shape (n,)) of recording ``plan``
+    read (its rows only), or None.
 
     Reads the stored chunks that hold a window's sample, one at a time."""
-    plan = index.recordings[i]
     rec = store.recording(plan.id)
-    mine = index.rec == i
-    starts = index.start[mine].astype(np.int64)
-    stops = starts + index.n_patches[mine].astype(np.int64) * PATCH_SIZE
     used = np.zeros(rec.n_samples + 1, np.int64)  # +1 at a window's start, -1 past its end
     for lo, hi in zip(starts.tolist(), stops.tolist(), strict=True):
         for a, b in ((lo, hi),) if lo >= 0 else ((lo % rec.n_samples, rec.n_samples), (0, hi)):
@@ -62,9 +61,8 @@ def first_nonfinite(store: Store, index: WindowIndex, i: int) -> float | None:
         for block in chunks:
             if divisor is not None:  # stored integers: always finite
                 continue
-            bad = (
-                ~np.isfinite(block[plan.rows]).all(axis=0) & covered[c * chunk :][: block.shape[1]]
-            )
+            inside = covered[c * chunk : c * chunk + block.shape[1]]
+            bad = ~np.isfinite(block[plan.rows]).all(axis=0) & inside
             if bad.any():
                 return (c * chunk + int(np.argmax(bad))) / store.sfreq
     return None
@@ -74,12 +72,17 @@ def nonfinite_recordings(index: WindowIndex) -> list[tuple[str, float]]:
     """``(recording id, second)`` of each recording of ``index`` whose windows read a sample
     that is not finite (:func:`first_nonfinite`), the recordings :func:`vouched` for unread."""
     stores = index.opened or open_stores(index.urls)
+    order = np.argsort(index.rec, kind="stable")  # the windows grouped by recording, once
+    bounds = np.searchsorted(index.rec[order], np.arange(len(index.recordings) + 1))
+    starts = index.start.astype(np.int64)
+    stops = starts + index.n_patches.astype(np.int64) * PATCH_SIZE
     out = []
     for i, plan in enumerate(index.recordings):
         store = stores[plan.store]
         if vouched(store.recording(plan.id)):
             continue
-        second = first_nonfinite(store, index, i)
+        mine = order[bounds[i] : bounds[i + 1]]
+        second = first_nonfinite(store, plan, starts[mine], stops[mine])
         if second is not None:
             out.append((plan.id, second))
     return out
