@@ -22,6 +22,7 @@ with a fixed seed.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Callable, Sequence
@@ -237,7 +238,15 @@ def _numeric(task: Task) -> bool:
     """Whether ``task``'s label values read as numbers (:mod:`~labram.data.label_forms`): a
     built-in task's always (TUAB's abnormal 0/1, TUEV's codes 1..6; a name stays a name), a
     ``label:KEY`` task's when every class is a number."""
-    return not task.name.startswith("label:") or is_numeric(task.classes)
+    return not task.name.startswith("label:") or _canonical_classes(task.classes)[0]
+
+
+@functools.lru_cache(maxsize=64)
+def _canonical_classes(classes: tuple[str, ...]) -> tuple[bool, tuple[str | None, ...]]:
+    """Whether ``classes`` are all numbers, and each class in canonical form (once per task,
+    not once per recording or event)."""
+    numeric = is_numeric(classes)
+    return numeric, tuple(label_text(c, numeric=numeric) for c in classes)
 
 
 def _class_of(task: Task, value: Any) -> int | None:
@@ -251,7 +260,7 @@ def _class_of(task: Task, value: Any) -> int | None:
     if text is None:
         return None
     if task.name.startswith("label:"):
-        names = [label_text(c, numeric=numeric) for c in task.classes]
+        names = _canonical_classes(task.classes)[1]
         return names.index(text) if text in names else None
     text = text.upper()  # (TUAB's abnormal 1.0 was no class)
     classes = [c.upper() for c in task.classes]
