@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 from collections.abc import Callable, Iterator
@@ -14,7 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from eegprep.base.errors import EegprepError, UsageError
-from eegprep.base.files import write_problem
+from eegprep.base.files import write_atomically, write_problem
 from eegprep.base.flocks import try_exclusive
 from labram.data.loader import WindowDataset
 from labram.data.sampler import ResumeError
@@ -290,11 +291,12 @@ def run_lock(out: Path) -> Iterator[None]:
                 "for it to end, or pass another --out"
             )
         _HELD.add(key)
-        before = _tree(out)
+        before, records = _tree(out), _Records.take(out)
         try:
             yield
         except EegprepError:  # refused before it trained (the data, a setting): no trace
             _undo_setup(out, before)
+            records.restore_unless_trained(out)
             raise
         finally:
             _HELD.discard(key)
@@ -336,6 +338,49 @@ def _undo_setup(out: Path, before: set[str]) -> None:
                 path.unlink()
         except OSError:
             pass
+
+
+@dataclass(frozen=True)
+class _Records:
+    """The run's ``config.json`` files (the folder's and one or two levels below) as they were
+    before a command, and the stamps (ns, bytes) of what it trained (:data:`TRAINED`)."""
+
+    configs: dict[Path, bytes]
+    trained: dict[Path, tuple[int, int]]
+
+    @classmethod
+    def take(cls, out: Path) -> _Records:
+        configs = {}
+        for path in [*out.glob("config.json"), *out.glob("*/config.json"),
+                     *out.glob("*/*/config.json")]:  # fmt: skip
+            with contextlib.suppress(OSError):
+                configs[path] = path.read_bytes()
+        return cls(configs, _trained_stamps(out))
+
+    def restore_unless_trained(self, out: Path) -> None:
+        """Put back each ``config.json`` the refused command rewrote, when it trained
+        nothing: ``--resume --max-steps 9`` over a damaged ``last.pt`` was refused, and the
+        run's ``config.json`` said 9 steps all the same (a resume may change
+        :data:`RESUME_FREE` fields, and rewrites the file before it reads ``last.pt``)."""
+        if _trained_stamps(out) != self.trained:
+            return
+        for path, data in self.configs.items():
+            with contextlib.suppress(OSError):
+                if path.read_bytes() != data:
+                    write_atomically(path, data)
+
+
+def _trained_stamps(out: Path) -> dict[Path, tuple[int, int]]:
+    """Modification time (ns) and size of every file of ``out`` (to two levels below) that
+    means it trained (:data:`TRAINED`)."""
+    stamps = {}
+    for pattern in ("*", "*/*", "*/*/*"):
+        for path in out.glob(pattern):
+            if path.name.endswith(TRAINED):
+                with contextlib.suppress(OSError):
+                    st = path.stat()
+                    stamps[path] = (st.st_mtime_ns, st.st_size)
+    return stamps
 
 
 def _remove_if_unused(out: Path, made: list[Path]) -> None:

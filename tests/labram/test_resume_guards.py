@@ -239,6 +239,23 @@ def test_a_run_folder_that_cannot_be_written_is_one_line(tuab: str, tmp_path: Pa
                f"{out}: cannot write into the run folder")  # fmt: skip
 
 
+def test_a_refused_resume_leaves_the_run_s_config_json(
+    store: str, tok_run: Path, tmp_path: Path
+) -> None:
+    """``--resume --max-steps 9`` over a damaged ``last.pt`` was refused, yet the run's
+    config.json said 9 steps from then on (a resume may change max_steps, and rewrote the file
+    before it read last.pt)."""
+    import shutil
+
+    run = tmp_path / "tok"
+    shutil.copytree(tok_run, run)
+    (run / "last.pt").write_bytes(b"")
+    before = {k: v for k, v in _files(run).items() if k != ".labram.lock"}
+    one_error(*run_labram("tokenizer", "--store", store, *TINY, "--max-steps", "9", "--out", run,
+                          "--resume"), "last.pt: truncated or corrupt")  # fmt: skip
+    assert {k: v for k, v in _files(run).items() if k != ".labram.lock"} == before
+
+
 def test_a_run_folder_that_is_a_dangling_link_is_named_so(tuab: str, tmp_path: Path) -> None:
     """``--out`` a symbolic link to a folder that is gone said "cannot write into the run
     folder (File exists)": a folder that does not exist, refused as if it did."""
