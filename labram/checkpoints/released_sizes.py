@@ -23,7 +23,7 @@ RELEASED_ARCHITECTURES: dict[str, ModelConfig | TokenizerConfig] = {
     "LaBraM-Huge": MODEL_PRESETS["huge"],
     "VQ-NSP": TOKENIZER_PRESETS["base"],
 }
-"""The architectures of the paper and the released code (labram-facts.md): a file in a released
+"""The architectures of the paper and the released code (docs/model.md): a file in a released
 layout whose shapes make one of them is judged against that model, at any size up to Huge's."""
 
 _SHAPE = {

@@ -291,7 +291,8 @@ def export(
     handed = False  # to switch(), which then owns the temporaries
     try:
         for final in (weights, md, js):
-            claimed.append(claim_temporary(final))
+            with writing(final):  # its folder a file, say: one line naming it
+                claimed.append(claim_temporary(final))
         tmp, tmp_md, tmp_js = claimed
         save_safetensors(obj, weights, at=tmp)
         card = model_card(loaded, tmp, name=weights, export_id=obj[EXPORT_ID])
