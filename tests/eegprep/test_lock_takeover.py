@@ -113,6 +113,7 @@ def test_threads_racing_for_a_memory_stores_lock_never_both_hold_it(
     _thread_race("memory://lock-race/s.zarr", 120)
 
 
+@pytest.mark.slow  # over 5 s on two cores
 def test_threads_racing_for_an_s3_stores_lock_never_both_hold_it(
     request: pytest.FixtureRequest,
 ) -> None:

@@ -332,6 +332,7 @@ def test_a_damaged_chunk_names_its_shard(tmp_path, helper: bool, workers: int) -
     assert "data/c.0.0" in str(err.value)
 
 
+@pytest.mark.slow  # over 5 s on two cores
 def test_two_loaders_over_one_dataset_keep_their_buffers_apart(stores: list[str]) -> None:
     """Two worker loaders over the same dataset, read in turns and every batch kept: each
     loader's workers fill their own slots, so every batch is the one-process batch; a plain

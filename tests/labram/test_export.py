@@ -248,6 +248,7 @@ def test_the_weights_and_both_cards_carry_one_export_id(classifier: Path, tmp_pa
     assert again["export_id"] == export_id  # a digest of the contents: the same for the same
 
 
+@pytest.mark.slow  # over 5 s on two cores
 def test_the_same_checkpoint_gives_the_same_safetensors_bytes_in_every_process(
     tmp_path: Path,
 ) -> None:

@@ -122,6 +122,7 @@ def _check_killed(src: Path, folder: Path, ids: tuple[str | None, str], call: st
     assert _leftovers(folder) == [], call
 
 
+@pytest.mark.slow  # over 5 s on two cores
 @pytest.mark.parametrize("target", ["m.card.md", "m.card.json", NAME])
 def test_a_kill_before_each_rename_leaves_one_export(
     setup: tuple[Path, Path, str, str], tmp_path: Path, target: str
@@ -229,6 +230,7 @@ def converted(setup: tuple[Path, Path, str, str], tmp_path: Path) -> bytes:
     ],
     ids=["card.md", "card.json", "weights", "journal"],
 )
+@pytest.mark.slow  # over 5 s on two cores
 def test_a_kill_while_convert_replaces_an_export_leaves_one_or_the_other(
     setup: tuple[Path, Path, str, str], converted: bytes, tmp_path: Path, at: tuple[str, str]
 ) -> None:

@@ -43,6 +43,7 @@ def _stats(store: Path, out: Path, *, limited: bool) -> subprocess.CompletedProc
     )
 
 
+@pytest.mark.slow  # over 5 s on two cores
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_a_failed_write_keeps_the_previous_plots_and_page(tuh_corpus: Path, tmp_path: Path) -> None:
     store = tmp_path / "s.zarr"
@@ -98,6 +99,7 @@ def test_no_output_lands_inside_a_store(tmp_path: Path) -> None:
     assert _hashes(store) == before
 
 
+@pytest.mark.slow  # over 5 s on two cores
 def test_an_output_never_replaces_a_file_of_another_kind(tmp_path: Path) -> None:
     """``labram report RUN --html RUN/results.json`` wrote the page over the run's results (and
     ``eegprep stats --html``/``--plots`` over any file named): an existing file is replaced only

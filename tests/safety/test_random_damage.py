@@ -217,6 +217,7 @@ def test_much_random_damage_to_every_object_is_reported_and_never_read(
     assert _sweep(tmp_path / "d", flips=30, seed=seed) > 1500
 
 
+@pytest.mark.slow  # over 5 s on two cores
 def test_random_damage_in_an_object_store_is_reported_and_never_read(built: Path) -> None:
     """The same on ``memory://``, whose reads and listings go through fsspec: a lost root
     ``zarr.json`` was taken there for no store at all (`no eegprep store here; create one`,
