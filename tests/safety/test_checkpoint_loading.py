@@ -364,6 +364,7 @@ def _safe_load(path: Path) -> Any:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+@pytest.mark.slow  # over 10 s on two cores
 def test_our_trainers_checkpoints_load_with_weights_only(store: str, tmp_path: Path) -> None:
     """A tiny tokenizer -> pre-training -> fine-tuning run; every file it writes loads with
     ``weights_only=True`` (no allow-list), each --resume reads its last.pt, --init takes both
