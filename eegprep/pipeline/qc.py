@@ -22,6 +22,8 @@ MAX_CHANNEL_RMS_UV = 1e6  # one channel above (1 V): no scalp potential; a damag
 LINE_PEAK_DB = 6.0  # a peak this far above its neighbourhood counts as line noise
 LINE_SECONDS = 30.0  # source span for the line-noise spectrum (0.5 Hz bins, 29 averages)
 LINE_CHANNELS = 8  # channels, evenly spread, for the line-noise spectrum
+HARMONIC_LOWEST_HZ = 2.0  # lowest fundamental whose harmonic may sit at a mains frequency
+HARMONIC_STEP_DB = 3.0  # a harmonic at mains this much taller than the series' line below it
 
 
 def line_noise_db(x: np.ndarray, sfreq: float) -> dict[str, float]:
@@ -31,10 +33,18 @@ def line_noise_db(x: np.ndarray, sfreq: float) -> dict[str, float]:
     :data:`LINE_SECONDS` of up to :data:`LINE_CHANNELS` channels are used. Frequencies at or
     above the Nyquist rate are left out.
     """
-    out: dict[str, float] = {}
+    return line_noise(x, sfreq)[0]
+
+
+def line_noise(x: np.ndarray, sfreq: float) -> tuple[dict[str, float], tuple[str, ...]]:
+    """:func:`line_noise_db` of ``x``, and the mains frequencies (``"50"``, ``"60"``) whose
+    peak is a harmonic of a periodic signal rather than line noise: a line at ``mains / k``
+    (k >= 2, at least :data:`HARMONIC_LOWEST_HZ`) at least as tall as the one at the mains
+    frequency, with a further harmonic of it standing out too (a 10 Hz square wave from a
+    calibration run has lines at 10, 30 and 50 Hz; mains interference has no line below it)."""
     n = min(x.shape[1], int(LINE_SECONDS * sfreq))
     if n < int(4 * sfreq):
-        return out
+        return {}, ()
     spread = np.linspace(0, x.shape[0] - 1, min(x.shape[0], LINE_CHANNELS)).round()
     rows = sorted({int(r) for r in spread})  # (np.unique would import numpy.ma: ~12 ms)
     with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf samples: refused later, once
@@ -43,15 +53,58 @@ def line_noise_db(x: np.ndarray, sfreq: float) -> dict[str, float]:
     # rounding's floor, 120 dB below the spectrum's top: a noise-free signal's neighbourhood
     # is ~1e-25, and a peak of round-off over it read as hundreds of dB of line noise
     floor = float(np.max(p)) * 1e-12 if p.size and np.isfinite(p).all() else 0.0
+    out: dict[str, float] = {}
+    harmonics: list[str] = []
     for mains in (50.0, 60.0):
         if mains + 6 >= sfreq / 2:
             continue
-        peak = p[(f >= mains - 0.6) & (f <= mains + 0.6)].max()
-        ring = (np.abs(f - mains) >= 2) & (np.abs(f - mains) <= 5)
-        base = max(float(median(p[ring])), floor)
-        if base > 0 and peak > 0:
-            out[str(int(mains))] = round(float(10 * np.log10(peak / base)), 2)
-    return out
+        height = _line_height(f, p, mains, floor)
+        if height is None:
+            continue
+        out[str(int(mains))] = round(height, 2)
+        if height >= LINE_PEAK_DB and _is_harmonic(f, p, mains, height, floor, sfreq):
+            harmonics.append(str(int(mains)))
+    return out, tuple(harmonics)
+
+
+def _line_height(f: np.ndarray, p: np.ndarray, hz: float, floor: float) -> float | None:
+    """dB of the spectrum's peak within 0.6 Hz of ``hz`` above the median 2-5 Hz away from it;
+    None where either is zero or not finite."""
+    peak = p[(f >= hz - 0.6) & (f <= hz + 0.6)].max()
+    ring = (np.abs(f - hz) >= 2) & (np.abs(f - hz) <= 5)
+    base = max(float(median(p[ring])), floor)
+    if not (base > 0 and peak > 0):
+        return None
+    return float(10 * np.log10(peak / base))
+
+
+def _is_harmonic(
+    f: np.ndarray, p: np.ndarray, mains: float, height: float, floor: float, sfreq: float
+) -> bool:
+    """Whether the line at ``mains`` (``height`` dB) is the k-th harmonic of a periodic signal
+    (see :func:`line_noise`): a fundamental at ``mains / k`` at least as tall, another harmonic
+    of it standing out, and the series' nearest line below ``mains`` no more than
+    :data:`HARMONIC_STEP_DB` shorter (a periodic signal's lines shrink as they climb; mains
+    interference on top of the harmonic stands taller than the series around it)."""
+    top = sfreq / 2 - 6
+    for k in range(2, int(mains // HARMONIC_LOWEST_HZ) + 1):
+        g = mains / k
+        below = _line_height(f, p, g, floor)
+        if below is None or below < height:
+            continue
+        lines = {}
+        for j in range(1, int(top // g) + 1):
+            if j == k or any(abs(j * g - m) < 2 for m in (50.0, 60.0, 100.0, 120.0)):
+                continue
+            h = below if j == 1 else _line_height(f, p, j * g, floor)
+            if h is not None and h >= LINE_PEAK_DB:
+                lines[j] = h
+        if not [j for j in lines if j > 1]:
+            continue
+        nearest = max(j for j in [1, *lines] if j < k)
+        if lines.get(nearest, below) >= height - HARMONIC_STEP_DB:
+            return True
+    return False
 
 
 def median(a: np.ndarray, axis: int | None = None) -> Any:
@@ -92,12 +145,15 @@ def welch(x: np.ndarray, sfreq: float, nperseg: int) -> tuple[np.ndarray, np.nda
     return np.arange(nperseg // 2 + 1) * (sfreq / nperseg), power.mean(axis=-2)
 
 
-def check_mains(line_db: dict[str, float], mains: float) -> str | None:
-    """A warning when the spectrum shows the other mains frequency, not the manifest's."""
+def check_mains(
+    line_db: dict[str, float], mains: float, harmonics: tuple[str, ...] = ()
+) -> str | None:
+    """A warning when the spectrum shows the other mains frequency, not the manifest's; not
+    when that peak is a harmonic of a periodic signal (``harmonics``, see :func:`line_noise`)."""
     ours = line_db.get(str(int(mains)))
     other_f = "60" if int(mains) == 50 else "50"
     other = line_db.get(other_f)
-    if other is None or ours is None:
+    if other is None or ours is None or other_f in harmonics:
         return None
     if other >= LINE_PEAK_DB and other > ours + 3:
         return (
@@ -181,6 +237,8 @@ class HeadChecks:
     ----------
     line_noise_db : dict
         :func:`line_noise_db` of the head.
+    line_harmonics : tuple of str
+        The mains frequencies whose peak is a periodic signal's harmonic (:func:`line_noise`).
     clipped_channels : list of str
         :func:`clipped_channels` of the head.
     constant : bool
@@ -190,6 +248,7 @@ class HeadChecks:
     line_noise_db: dict[str, float]
     clipped_channels: list[str]
     constant: bool
+    line_harmonics: tuple[str, ...] = ()
 
 
 def check_head(
@@ -199,10 +258,12 @@ def check_head(
     ``sfreq_in`` (``n`` >= 1), each row's extremes found once for all of them. The ingest runs
     them on the first block's samples as they are decoded, so the head is never copied."""
     lows, highs = row_extremes(head)
+    line_db, harmonics = line_noise(head, sfreq_in)
     return HeadChecks(
-        line_noise_db(head, sfreq_in),
+        line_db,
         clipped_channels(head, labels, rails, (lows, highs)),
         bool(np.all(highs == lows)),
+        harmonics,
     )
 
 
@@ -223,7 +284,7 @@ def summarize(
     if head is not None:
         qc["line_noise_db"] = head.line_noise_db
         qc["clipped_channels"] = list(head.clipped_channels)
-        msg = check_mains(head.line_noise_db, mains)
+        msg = check_mains(head.line_noise_db, mains, head.line_harmonics)
         if msg:
             warnings.append(msg)
     if flat:

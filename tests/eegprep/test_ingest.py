@@ -239,6 +239,28 @@ def test_a_noise_free_signal_shows_no_line_noise() -> None:
     assert line_noise_db(noisy, 400.0)["50"] >= LINE_PEAK_DB
 
 
+def test_a_periodic_signal_s_harmonic_at_the_other_mains_is_not_line_noise() -> None:
+    """A calibration square wave of 10 Hz has lines at 10, 30 and 50 Hz: the 50 Hz one is its
+    fifth harmonic, and a corpus whose manifest says 60 Hz gets no "line noise peaks at 50 Hz"
+    warning for it; a mains line taller than anything below it still gets one."""
+    from eegprep.pipeline.qc import check_head, summarize
+
+    fs = 256.0
+    t = np.arange(int(40 * fs)) / fs
+    rng = np.random.default_rng(3)
+    square = 50.0 * np.sign(np.sin(2 * np.pi * 10 * t)) + rng.normal(0, 0.01, t.size)
+    labels = ["FP1", "FP2", "C3", "C4"]
+    head = check_head(np.tile(square, (4, 1)), labels, fs)
+    assert head.line_noise_db["50"] > 20 and head.line_harmonics == ("50",)
+    assert not [w for w in summarize([30.0] * 4, labels, head, 60.0)[1] if "line noise" in w]
+
+    hum = rng.normal(0, 10, (4, t.size)) + 40.0 * np.sin(2 * np.pi * 50 * t) + square
+    head = check_head(hum, labels, fs)
+    assert head.line_harmonics == ()
+    warnings = summarize([30.0] * 4, labels, head, 60.0)[1]
+    assert any("line noise peaks at 50 Hz" in w for w in warnings), warnings
+
+
 def test_a_touched_corpus_verified_once_stays_current(tuh_corpus: Path, tmp_path: Path) -> None:
     """Files rewritten with the same bytes and new mtimes (a second `eegprep demo`, `touch`)
     are re-ingested by a plain run, but once `--verify-checksums` has found their bytes
