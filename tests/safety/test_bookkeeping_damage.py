@@ -266,15 +266,23 @@ def test_a_seen_files_cache_in_an_earlier_version_s_form_is_a_note(
     found = check_store(str(store))
     assert found.problems == []
     assert [n for n in found.notes if n.startswith("_eegprep/seen.json: 3 entries in an earlier")]
+    _reingest_reads_each_file_once(store, tuh_corpus)
+    doc = json.loads(path.read_text())
+    doc["recordings"][REC]["hashes"] = 7  # today's form with a wrong field: still damage
+    path.write_text(json.dumps(seal(doc)))
+    assert any("seen.json: damaged" in p for p in validate(str(store))[1])
+
+
+def _reingest_reads_each_file_once(store: Path, tuh_corpus: Path) -> None:
+    """An ingest over ``store`` whose seen-files entries vouch for nothing: every file is read
+    once (checked, none re-ingested) and the store is left valid, its entries in today's form."""
+    from eegprep.store.validate import check_store
+
     cfg = IngestConfig(workers=0, progress=False, recipe=Recipe(encoding="quantized"))  # type: ignore[arg-type]
     report = ingest("tuh", src=tuh_corpus, out=store, config=cfg)
     assert (report.n_ingested, report.n_checked) == (0, 3)  # read once, not trusted
     found = check_store(str(store))
     assert found.problems == [] and not [n for n in found.notes if "seen.json" in n]
-    doc = json.loads(path.read_text())
-    doc["recordings"][REC]["hashes"] = 7  # today's form with a wrong field: still damage
-    path.write_text(json.dumps(seal(doc)))
-    assert any("seen.json: damaged" in p for p in validate(str(store))[1])
 
 
 def test_seen_entries_without_window_ns_are_a_note_and_read_once(
@@ -296,11 +304,7 @@ def test_seen_entries_without_window_ns_are_a_note_and_read_once(
     assert [
         n for n in found.notes if n.startswith("_eegprep/seen.json: 3 entries") and "window_ns" in n
     ]
-    cfg = IngestConfig(workers=0, progress=False, recipe=Recipe(encoding="quantized"))  # type: ignore[arg-type]
-    report = ingest("tuh", src=tuh_corpus, out=store, config=cfg)
-    assert (report.n_ingested, report.n_checked) == (0, 3)  # read once, not trusted
-    found = check_store(str(store))
-    assert found.problems == [] and not [n for n in found.notes if "seen.json" in n]
+    _reingest_reads_each_file_once(store, tuh_corpus)
     doc = json.loads(path.read_text())
     doc["recordings"][REC]["window_ns"] = "3000000000"
     path.write_text(json.dumps(seal(doc)))
