@@ -1,0 +1,162 @@
+"""GDF files written byte by byte as other writers lay them out (GDF 1.x with a text unit per
+channel, GDF 2.x with a PhysDimCode), and each sample's expected microvolts computed here from
+the format's own definition: ``phys = phys_min + (code - dig_min) * (phys_max - phys_min) /
+(dig_max - dig_min)`` in the channel's unit, the rate ``samples per record / (num / den) s``.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eegprep.readers.mne_formats import MneReader, clear_cache
+
+# GDF 2 PhysDimCode: volt is 4256, the low 5 bits a decimal prefix (18 milli, 19 micro, 20 nano)
+_VOLT_CODES = {"V": 4256, "mV": 4256 + 18, "uV": 4256 + 19, "nV": 4256 + 20}
+_TO_UV = {"V": 1e6, "mV": 1e3, "uV": 1.0, "nV": 1e-3}
+
+
+def _gdf(
+    path: Path,
+    version: str,
+    units: list[str],
+    codes: np.ndarray,
+    *,
+    duration: tuple[int, int] = (1, 1),
+    ranges: tuple[float, float, float, float] = (-3200.0, 3200.0, -32768.0, 32767.0),
+    events: bytes = b"\x01" + b"\0" * 7,
+) -> None:
+    """A GDF file of int16 samples; ``codes``: shape (n_records, n_channels, n_per_record);
+    ``events``: the event table after the records (default: mode 1, no events)."""
+    n_records, ns, n_per = codes.shape
+    gdf2 = version >= "GDF 1.9"
+    head = bytearray(256)
+    head[0:8] = version.encode()
+    if gdf2:
+        struct.pack_into("<H", head, 184, ns + 1)  # header length in 256-byte blocks
+        struct.pack_into("<H", head, 252, ns)
+    else:
+        struct.pack_into("<q", head, 184, 256 * (ns + 1))
+        struct.pack_into("<I", head, 252, ns)
+    struct.pack_into("<q", head, 236, n_records)
+    struct.pack_into("<II", head, 244, *duration)
+    pmin, pmax, dmin, dmax = ranges
+    chans = b"".join(f"ch{i}".encode().ljust(16, b"\0") for i in range(ns))
+    chans += b"\0" * 80 * ns  # transducer
+    if gdf2:
+        chans += b"\0" * 6 * ns + b"".join(struct.pack("<H", _VOLT_CODES[u]) for u in units)
+        chans += struct.pack(f"<{4 * ns}d", *[pmin] * ns, *[pmax] * ns, *[dmin] * ns, *[dmax] * ns)
+        chans += b"\0" * 68 * ns + b"\0" * 12 * ns  # prefiltering; low, high, notch
+    else:
+        chans += b"".join(u.encode("latin-1").ljust(8, b"\0") for u in units)
+        chans += struct.pack(f"<{2 * ns}d", *[pmin] * ns, *[pmax] * ns)
+        chans += struct.pack(f"<{2 * ns}q", *[int(dmin)] * ns, *[int(dmax)] * ns)
+        chans += b"\0" * 80 * ns
+    chans += struct.pack(f"<{ns}i", *[n_per] * ns) + struct.pack(f"<{ns}i", *[3] * ns)
+    chans += b"\0" * 32 * ns
+    assert len(chans) == 256 * ns
+    path.write_bytes(bytes(head) + chans + codes.astype("<i2").tobytes() + events)
+
+
+def _expected_uv(codes: np.ndarray, units: list[str], ranges: tuple[float, ...]) -> np.ndarray:
+    """Microvolts by the definition, shape (n_channels, n_samples)."""
+    pmin, pmax, dmin, dmax = ranges
+    per_channel = codes.transpose(1, 0, 2).reshape(codes.shape[1], -1).astype(np.float64)
+    phys = pmin + (per_channel - dmin) * (pmax - pmin) / (dmax - dmin)
+    return phys * np.array([_TO_UV[u] for u in units])[:, None]
+
+
+def _read(path: Path) -> tuple[object, np.ndarray]:
+    clear_cache()
+    header = MneReader.read_header(str(path))
+    n = header.signals[0].n_samples
+    return header, MneReader.read_segment(header, range(len(header.signals)), 0, n)
+
+
+@pytest.mark.parametrize("version", ["GDF 1.25", "GDF 2.20"])
+def test_gdf_channel_units_scale_each_channel(tmp_path: Path, version: str) -> None:
+    """A channel in mV, V or nV is read in its own unit (MNE knows only uV, and mV in GDF 2,
+    and takes any other for volts: mV read 1000x too large in GDF 1)."""
+    units = ["uV", "mV", "V", "nV"]
+    rng = np.random.default_rng(0)
+    codes = rng.integers(-30000, 30000, size=(3, len(units), 10))
+    ranges = (-3.2, 3.2, -32768.0, 32767.0)
+    path = tmp_path / "x.gdf"
+    _gdf(path, version, units, codes, ranges=ranges)
+    header, data = _read(path)
+    expected = _expected_uv(codes, units, ranges)
+    np.testing.assert_allclose(data, expected, rtol=1e-6, atol=1e-9)
+    assert [s.unit for s in header.signals] == units
+
+
+@pytest.mark.parametrize("version", ["GDF 1.25", "GDF 2.20"])
+def test_gdf_rational_record_duration_and_asymmetric_range(tmp_path: Path, version: str) -> None:
+    """Records of 1/3 s holding 85 samples: 255 Hz; a physical range with an offset."""
+    codes = np.arange(2 * 2 * 85).reshape(2, 2, 85) - 100
+    ranges = (-100.0, 500.0, -2048.0, 2047.0)
+    path = tmp_path / "x.gdf"
+    _gdf(path, version, ["uV", "uV"], codes, duration=(1, 3), ranges=ranges)
+    header, data = _read(path)
+    assert header.signals[0].sfreq == 255.0
+    np.testing.assert_allclose(data, _expected_uv(codes, ["uV", "uV"], ranges), rtol=1e-6)
+
+
+def _table(version: str, rate: float, positions: list[int], mode: int = 1) -> bytes:
+    """An event table: GDF 1 and GDF 2 before 1.94 write the rate in 3 bytes and the count in
+    4, later versions the count in 3 bytes and the rate as float32; positions count from 1."""
+    n = len(positions)
+    if version < "GDF 1.94":
+        head = bytes([mode]) + int(rate).to_bytes(3, "little") + struct.pack("<I", n)
+    else:
+        head = bytes([mode]) + n.to_bytes(3, "little") + struct.pack("<f", rate)
+    body = struct.pack(f"<{n}I", *positions) + struct.pack(f"<{n}H", *range(1, n + 1))
+    if mode == 3:
+        body += struct.pack(f"<{n}H", *[0] * n) + struct.pack(f"<{n}I", *[250] * n)
+    return head + body
+
+
+@pytest.mark.parametrize("version", ["GDF 1.25", "GDF 2.20"])
+def test_gdf_events_timed_at_their_table_rate(tmp_path: Path, version: str) -> None:
+    """Samples at 100 Hz, an event table at 1000 Hz (its positions are at that rate, from 1):
+    position 501 is 0.5 s, position 1501 is 1.5 s (MNE: 5 s and 15 s, past the 2-s end, both
+    dropped with a warning that the samples were cut)."""
+    path = tmp_path / "x.gdf"
+    events = _table(version, 1000.0, [501, 1501], mode=3)
+    _gdf(path, version, ["uV"], np.zeros((2, 1, 100), dtype=int), events=events)
+    header, _ = _read(path)
+    assert header.signals[0].sfreq == 100.0
+    assert [(a.onset, a.duration, a.description) for a in header.annotations] == [
+        (0.5, 0.25, "1"),
+        (1.5, 0.25, "2"),
+    ]
+    assert not header.warnings
+
+
+def test_gdf_events_past_the_end_at_their_rate_are_named(tmp_path: Path) -> None:
+    """An event at 2.5 s of a 2-s file (table at 1000 Hz) is dropped with a warning; one at
+    0.1 s is kept."""
+    path = tmp_path / "x.gdf"
+    events = _table("GDF 2.20", 1000.0, [101, 2501])
+    _gdf(path, "GDF 2.20", ["uV"], np.zeros((2, 1, 100), dtype=int), events=events)
+    header, _ = _read(path)
+    assert [a.onset for a in header.annotations] == [0.1]
+    assert "1 event(s)" in header.warnings[0] and "1000 Hz" in header.warnings[0]
+
+
+def test_gdf1_without_an_event_table_is_one_line(tmp_path: Path) -> None:
+    """A GDF 1 file that ends with its records (MNE: ``IndexError: index 0 is out of bounds``)
+    is refused naming what is missing and what to do; with an empty table it is read."""
+    from eegprep.base.errors import SourceError
+
+    path = tmp_path / "x.gdf"
+    codes = np.arange(20).reshape(2, 1, 10)
+    _gdf(path, "GDF 1.25", ["uV"], codes, events=b"")
+    clear_cache()
+    with pytest.raises(SourceError, match=r"x\.gdf.*without the event table.*empty table"):
+        MneReader.read_header(str(path))
+    _gdf(path, "GDF 1.25", ["uV"], codes)
+    _, data = _read(path)
+    np.testing.assert_allclose(data, _expected_uv(codes, ["uV"], (-3200, 3200, -32768, 32767)))
