@@ -27,7 +27,6 @@ import numpy as np
 
 from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
-from eegprep.readers.base import unit_to_uv
 
 GDF_TYPE_BYTES = {1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 8, 8: 8, 16: 4, 17: 8}
 """GDF sample type code -> bytes per sample: the codes MNE reads (int8 ... uint64, float32,
@@ -48,7 +47,7 @@ class _Fixed:
     duration: tuple[int, int]
 
 
-def _fixed(head: bytes) -> _Fixed | None:
+def fixed_header(head: bytes) -> _Fixed | None:
     """The numbers of a 256-byte fixed header; ``None`` when it is not GDF."""
     if len(head) < 256 or not head.startswith(b"GDF "):
         return None
@@ -73,7 +72,7 @@ def check_gdf(path: str) -> str | None:
     size = os.path.getsize(path)
     with open_regular(path, buffering=-1) as fh:
         head = fh.read(256)
-        fixed = _fixed(head)
+        fixed = fixed_header(head)
         if fixed is None:
             raise SourceError(
                 path,
@@ -235,116 +234,3 @@ def _check_events(path: str, fixed: _Fixed, data_end: int, size: int) -> str | N
     if extra > need:
         return f"{longer} where its event table takes {need}; the header's records were read"
     return None
-
-
-_VOLT = 4256  # GDF 2's PhysDimCode of volts; its low 5 bits are a decimal prefix
-_PREFIXES = {0: ("", 1.0), 1: ("da", 1e1), 2: ("h", 1e2), 3: ("k", 1e3), 4: ("M", 1e6),
-             5: ("G", 1e9), 6: ("T", 1e12), 16: ("d", 1e-1), 17: ("c", 1e-2), 18: ("m", 1e-3),
-             19: ("u", 1e-6), 20: ("n", 1e-9), 21: ("p", 1e-12)}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class GdfUnit:
-    """A channel's physical dimension as its GDF header states it.
-
-    ``text``: the unit as written (GDF 1's 8-byte field, or GDF 2's PhysDimCode spelled out,
-    ``"mV"``); ``volts``: volts per physical unit (1e-3 for mV), ``None`` where the unit is no
-    voltage or not understood."""
-
-    text: str
-    volts: float | None
-
-
-def gdf_units(path: str) -> list[GdfUnit]:
-    """Each channel's physical dimension, in file order: GDF 1.x's text field (8 bytes per
-    channel from byte ``256 + 96 * ns``), GDF 2.x's PhysDimCode (uint16 from ``256 + 102 * ns``,
-    volts 4256 plus a prefix code: 18 milli, 19 micro, 20 nano, ...).
-
-    MNE scales only ``uV`` (GDF 1) and codes 4275 and 4274 (uV, mV; GDF 2) and takes every other
-    unit for volts: a channel in mV (GDF 1) or nV was read 10^3 or 10^9 times too large."""
-    with open_regular(path, buffering=-1) as fh:
-        fixed = _fixed(fh.read(256))
-        if fixed is None:
-            return []
-        ns = fixed.n_channels
-        if fixed.version < 1.9:
-            fh.seek(256 + 96 * ns)
-            raw = fh.read(8 * ns)
-            return [_text_unit(raw[8 * i : 8 * i + 8]) for i in range(len(raw) // 8)]
-        fh.seek(256 + 102 * ns)
-        codes = np.frombuffer(fh.read(2 * ns), dtype="<u2").tolist()
-    return [_code_unit(code) for code in codes]
-
-
-def _text_unit(raw: bytes) -> GdfUnit:
-    """GDF 1's unit text (UTF-8, else Latin-1, where 0xB5 is the micro sign)."""
-    raw = raw.split(b"\0")[0]
-    try:
-        text = raw.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1").strip()
-    factor = unit_to_uv(text)
-    return GdfUnit(text, None if factor is None else factor * 1e-6)
-
-
-def _code_unit(code: int) -> GdfUnit:
-    """GDF 2's PhysDimCode: a voltage with a decimal prefix, or something else (``None``)."""
-    prefix = _PREFIXES.get(code & 0x1F)
-    if code & 0xFFE0 != _VOLT or prefix is None:
-        return GdfUnit("", None)
-    return GdfUnit(f"{prefix[0]}V", prefix[1])
-
-
-@dataclass(frozen=True)
-class GdfEvents:
-    """A GDF event table as written: positions and durations in samples of the table's own
-    rate.
-
-    Attributes
-    ----------
-    rate : float
-        The table's sampling rate in Hz (GDF 1 and GDF 2 before 1.94: 3 bytes, a whole number;
-        later: float32); 0 when the file does not state one.
-    onsets : np.ndarray, shape (n_events,), int64
-        Each event's first sample at ``rate``, 0-based (the file counts from 1).
-    codes : np.ndarray, shape (n_events,), int64
-        Each event's type code.
-    durations : np.ndarray, shape (n_events,), int64
-        Each event's length in samples at ``rate`` (mode 3), 1 for a table without
-        durations (mode 1), as MNE gives them.
-    """
-
-    rate: float
-    onsets: np.ndarray
-    codes: np.ndarray
-    durations: np.ndarray
-
-
-def gdf_events(path: str) -> GdfEvents | None:
-    """The event table after the records (a file :func:`check_gdf` passed); ``None`` when there
-    is none, or it is of a mode MNE does not read."""
-    with open_regular(path, buffering=-1) as fh:
-        fixed = _fixed(fh.read(256))
-        if fixed is None:
-            return None
-        ns = fixed.n_channels
-        fh.seek(256 + 216 * ns)
-        fields = np.frombuffer(fh.read(8 * ns), dtype="<i4").astype(np.int64)
-        widths = [GDF_TYPE_BYTES.get(int(code), 0) for code in fields[ns:]]
-        fh.seek(fixed.header_bytes + fixed.n_records * int(np.dot(fields[:ns], widths)))
-        table = fh.read(8)
-        if len(table) < 8 or table[0] not in (1, 3):
-            return None
-        if fixed.version < 1.94:
-            rate = float(int.from_bytes(table[1:4], "little"))
-            n = int.from_bytes(table[4:8], "little")
-        else:
-            n = int.from_bytes(table[1:4], "little")
-            rate = float(np.frombuffer(table[4:8], dtype="<f4")[0])
-        body = fh.read(n * (12 if table[0] == 3 else 6))
-    onsets = np.frombuffer(body, "<u4", n).astype(np.int64) - 1
-    codes = np.frombuffer(body, "<u2", n, 4 * n).astype(np.int64)
-    durations = np.ones(n, dtype=np.int64)
-    if table[0] == 3:
-        durations = np.maximum(np.frombuffer(body, "<u4", n, 8 * n).astype(np.int64), 1)
-    return GdfEvents(rate if np.isfinite(rate) and rate > 0 else 0.0, onsets, codes, durations)

@@ -37,7 +37,6 @@ and reports the others, as for every other reader.
 from __future__ import annotations
 
 import ast
-import dataclasses
 import functools
 import importlib.util
 import inspect
@@ -83,7 +82,8 @@ from eegprep.readers.edf_dates import check_mne_patient_field, edf_start
 from eegprep.readers.edf_header import parse_edf_fields
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
 from eegprep.readers.fif_refs import check_next_parts
-from eegprep.readers.gdf_header import check_gdf, gdf_events, gdf_units
+from eegprep.readers.gdf_header import check_gdf
+from eegprep.readers.gdf_values import gdf_annotations, gdf_scaled
 from eegprep.readers.mne_held import names_for_mne, read_through
 from eegprep.readers.mne_problems import joins, open_problem
 from eegprep.readers.set_header import check_set
@@ -184,8 +184,8 @@ class MneReader(Reader):
         )
         events, events_warning = _annotations(raw), _cropped_events(notes, n_samples / sfreq)
         if PurePath(path).suffix.lower() == ".gdf":
-            signals = _gdf_scaled(path, raw, signals)
-            timed = _gdf_annotations(path, sfreq, n_samples)
+            signals = gdf_scaled(path, raw, signals)
+            timed = gdf_annotations(path, sfreq, n_samples)
             if timed is not None:
                 events, events_warning = timed
         return Header(
@@ -613,68 +613,6 @@ def _signal(
         resolution=step * to_uv,
         kind=kind,
         range_uv=None if stated is None else (stated[0] * to_uv, stated[1] * to_uv),
-    )
-
-
-def _gdf_scaled(path: str, raw: BaseRaw, signals: tuple[Signal, ...]) -> tuple[Signal, ...]:
-    """GDF voltage channels scaled by the unit their header states
-    (:func:`~eegprep.readers.gdf_header.gdf_units`), where MNE scaled them by another (it
-    knows uV, and mV in GDF 2 only, and reads every other unit as volts): ``to_uv``, the ADC
-    step and the stated range follow, as MNE's values in "volts" carry MNE's factor."""
-    extras = raw._raw_extras[0] if raw._raw_extras else {}
-    mne_factors = np.asarray(extras.get("units", ()), dtype=float)
-    units = gdf_units(path)
-    if len(units) != len(signals) or mne_factors.shape != (len(signals),):
-        if any(u.volts not in (None, 1e-6) for u in units):  # MNE left channels out
-            raise SourceError(
-                path,
-                "its channels state units other than uV, which MNE misreads, and the reader's "
-                "options leave some channels out: read every channel (drop exclude/include)",
-            )
-        return signals
-    out = []
-    for signal, unit, mne_factor in zip(signals, units, mne_factors.tolist(), strict=True):
-        if unit.volts is None or signal.to_uv != 1e6 or not mne_factor:
-            out.append(signal)
-            continue
-        k = unit.volts / mne_factor  # MNE's "volts" times k are volts
-        out.append(
-            dataclasses.replace(
-                signal,
-                unit=unit.text,
-                to_uv=signal.to_uv * k,
-                resolution=signal.resolution * k,
-                range_uv=None
-                if signal.range_uv is None
-                else (signal.range_uv[0] * k, signal.range_uv[1] * k),
-            )
-        )
-    return tuple(out)
-
-
-def _gdf_annotations(
-    path: str, sfreq: float, n_samples: int
-) -> tuple[tuple[Annotation, ...], str | None] | None:
-    """A GDF file's events timed at its event table's own rate, where that differs from the
-    samples' (MNE divides their positions by the samples' rate: an event table at 1000 Hz
-    beside samples at 100 Hz put every event 10 times later, or dropped it past the end);
-    ``None`` (MNE's events stand) where the rates agree or the table states none. Events past
-    the last sample are dropped, with a warning saying so."""
-    table = gdf_events(path)
-    if table is None or not table.rate or table.rate == sfreq:
-        return None
-    seconds = n_samples / sfreq
-    onsets, durations = table.onsets / table.rate, table.durations / table.rate
-    kept = np.flatnonzero(onsets < seconds)
-    events = tuple(
-        Annotation(float(onsets[i]), float(durations[i]), str(int(table.codes[i]))) for i in kept
-    )
-    if len(kept) == len(onsets):
-        return events, None
-    return events, (
-        f"the file's samples span 0-{seconds:g} s; {len(onsets) - len(kept)} event(s) of its "
-        f"event table (at {table.rate:g} Hz) lie outside them and were dropped: if they mark "
-        "later parts of the recording, its samples are cut short (re-download it)"
     )
 
 

@@ -1,0 +1,202 @@
+"""What MNE's GDF reader misreads, read again from the header by the format's definition:
+each channel's physical unit and the event table's own rate.
+
+MNE scales a GDF channel only when its unit is ``uV`` (GDF 1's text) or PhysDimCode 4275 or
+4274 (uV, mV; GDF 2), and takes every other unit for volts: a GDF 1 channel in mV was read
+1000 times too large, one in nV 10^9 times. It divides the event table's positions by the
+samples' rate, though the table states its own (GDF 1 and GDF 2 before 1.94: 3 bytes, a whole
+number of Hz, after the mode byte; later: float32 after a 3-byte count): events at 1000 Hz
+beside samples at 100 Hz fell 10 times late, or past the end. :func:`gdf_scaled` and
+:func:`gdf_annotations` correct the header MNE gave (:mod:`eegprep.readers.mne_formats`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from eegprep.base.errors import SourceError
+from eegprep.base.regular_files import open_regular
+from eegprep.readers.base import Annotation, Signal, unit_to_uv
+from eegprep.readers.gdf_header import GDF_TYPE_BYTES, fixed_header
+
+if TYPE_CHECKING:
+    from mne.io import BaseRaw
+
+
+_VOLT = 4256  # GDF 2's PhysDimCode of volts; its low 5 bits are a decimal prefix
+_PREFIXES = {0: ("", 1.0), 1: ("da", 1e1), 2: ("h", 1e2), 3: ("k", 1e3), 4: ("M", 1e6),
+             5: ("G", 1e9), 6: ("T", 1e12), 16: ("d", 1e-1), 17: ("c", 1e-2), 18: ("m", 1e-3),
+             19: ("u", 1e-6), 20: ("n", 1e-9), 21: ("p", 1e-12)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GdfUnit:
+    """A channel's physical dimension as its GDF header states it.
+
+    ``text``: the unit as written (GDF 1's 8-byte field, or GDF 2's PhysDimCode spelled out,
+    ``"mV"``); ``volts``: volts per physical unit (1e-3 for mV), ``None`` where the unit is no
+    voltage or not understood."""
+
+    text: str
+    volts: float | None
+
+
+def gdf_units(path: str) -> list[GdfUnit]:
+    """Each channel's physical dimension, in file order: GDF 1.x's text field (8 bytes per
+    channel from byte ``256 + 96 * ns``), GDF 2.x's PhysDimCode (uint16 from ``256 + 102 * ns``,
+    volts 4256 plus a prefix code: 18 milli, 19 micro, 20 nano, ...).
+
+    MNE scales only ``uV`` (GDF 1) and codes 4275 and 4274 (uV, mV; GDF 2) and takes every other
+    unit for volts: a channel in mV (GDF 1) or nV was read 10^3 or 10^9 times too large."""
+    with open_regular(path, buffering=-1) as fh:
+        fixed = fixed_header(fh.read(256))
+        if fixed is None:
+            return []
+        ns = fixed.n_channels
+        if fixed.version < 1.9:
+            fh.seek(256 + 96 * ns)
+            raw = fh.read(8 * ns)
+            return [_text_unit(raw[8 * i : 8 * i + 8]) for i in range(len(raw) // 8)]
+        fh.seek(256 + 102 * ns)
+        codes = np.frombuffer(fh.read(2 * ns), dtype="<u2").tolist()
+    return [_code_unit(code) for code in codes]
+
+
+def _text_unit(raw: bytes) -> GdfUnit:
+    """GDF 1's unit text (UTF-8, else Latin-1, where 0xB5 is the micro sign)."""
+    raw = raw.split(b"\0")[0]
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1").strip()
+    factor = unit_to_uv(text)
+    return GdfUnit(text, None if factor is None else factor * 1e-6)
+
+
+def _code_unit(code: int) -> GdfUnit:
+    """GDF 2's PhysDimCode: a voltage with a decimal prefix, or something else (``None``)."""
+    prefix = _PREFIXES.get(code & 0x1F)
+    if code & 0xFFE0 != _VOLT or prefix is None:
+        return GdfUnit("", None)
+    return GdfUnit(f"{prefix[0]}V", prefix[1])
+
+
+@dataclass(frozen=True)
+class GdfEvents:
+    """A GDF event table as written: positions and durations in samples of the table's own
+    rate.
+
+    Attributes
+    ----------
+    rate : float
+        The table's sampling rate in Hz (GDF 1 and GDF 2 before 1.94: 3 bytes, a whole number;
+        later: float32); 0 when the file does not state one.
+    onsets : np.ndarray, shape (n_events,), int64
+        Each event's first sample at ``rate``, 0-based (the file counts from 1).
+    codes : np.ndarray, shape (n_events,), int64
+        Each event's type code.
+    durations : np.ndarray, shape (n_events,), int64
+        Each event's length in samples at ``rate`` (mode 3), 1 for a table without
+        durations (mode 1), as MNE gives them.
+    """
+
+    rate: float
+    onsets: np.ndarray
+    codes: np.ndarray
+    durations: np.ndarray
+
+
+def gdf_events(path: str) -> GdfEvents | None:
+    """The event table after the records (a file :func:`check_gdf` passed); ``None`` when there
+    is none, or it is of a mode MNE does not read."""
+    with open_regular(path, buffering=-1) as fh:
+        fixed = fixed_header(fh.read(256))
+        if fixed is None:
+            return None
+        ns = fixed.n_channels
+        fh.seek(256 + 216 * ns)
+        fields = np.frombuffer(fh.read(8 * ns), dtype="<i4").astype(np.int64)
+        widths = [GDF_TYPE_BYTES.get(int(code), 0) for code in fields[ns:]]
+        fh.seek(fixed.header_bytes + fixed.n_records * int(np.dot(fields[:ns], widths)))
+        table = fh.read(8)
+        if len(table) < 8 or table[0] not in (1, 3):
+            return None
+        if fixed.version < 1.94:
+            rate = float(int.from_bytes(table[1:4], "little"))
+            n = int.from_bytes(table[4:8], "little")
+        else:
+            n = int.from_bytes(table[1:4], "little")
+            rate = float(np.frombuffer(table[4:8], dtype="<f4")[0])
+        body = fh.read(n * (12 if table[0] == 3 else 6))
+    onsets = np.frombuffer(body, "<u4", n).astype(np.int64) - 1
+    codes = np.frombuffer(body, "<u2", n, 4 * n).astype(np.int64)
+    durations = np.ones(n, dtype=np.int64)
+    if table[0] == 3:
+        durations = np.maximum(np.frombuffer(body, "<u4", n, 8 * n).astype(np.int64), 1)
+    return GdfEvents(rate if np.isfinite(rate) and rate > 0 else 0.0, onsets, codes, durations)
+
+
+def gdf_scaled(path: str, raw: BaseRaw, signals: tuple[Signal, ...]) -> tuple[Signal, ...]:
+    """GDF voltage channels scaled by the unit their header states
+    (:func:`gdf_units`), where MNE scaled them by another (it
+    knows uV, and mV in GDF 2 only, and reads every other unit as volts): ``to_uv``, the ADC
+    step and the stated range follow, as MNE's values in "volts" carry MNE's factor."""
+    extras = raw._raw_extras[0] if raw._raw_extras else {}
+    mne_factors = np.asarray(extras.get("units", ()), dtype=float)
+    units = gdf_units(path)
+    if len(units) != len(signals) or mne_factors.shape != (len(signals),):
+        if any(u.volts not in (None, 1e-6) for u in units):  # MNE left channels out
+            raise SourceError(
+                path,
+                "its channels state units other than uV, which MNE misreads, and the reader's "
+                "options leave some channels out: read every channel (drop exclude/include)",
+            )
+        return signals
+    out = []
+    for signal, unit, mne_factor in zip(signals, units, mne_factors.tolist(), strict=True):
+        if unit.volts is None or signal.to_uv != 1e6 or not mne_factor:
+            out.append(signal)
+            continue
+        k = unit.volts / mne_factor  # MNE's "volts" times k are volts
+        out.append(
+            dataclasses.replace(
+                signal,
+                unit=unit.text,
+                to_uv=signal.to_uv * k,
+                resolution=signal.resolution * k,
+                range_uv=None
+                if signal.range_uv is None
+                else (signal.range_uv[0] * k, signal.range_uv[1] * k),
+            )
+        )
+    return tuple(out)
+
+
+def gdf_annotations(
+    path: str, sfreq: float, n_samples: int
+) -> tuple[tuple[Annotation, ...], str | None] | None:
+    """A GDF file's events timed at its event table's own rate, where that differs from the
+    samples' (MNE divides their positions by the samples' rate: an event table at 1000 Hz
+    beside samples at 100 Hz put every event 10 times later, or dropped it past the end);
+    ``None`` (MNE's events stand) where the rates agree or the table states none. Events past
+    the last sample are dropped, with a warning saying so."""
+    table = gdf_events(path)
+    if table is None or not table.rate or table.rate == sfreq:
+        return None
+    seconds = n_samples / sfreq
+    onsets, durations = table.onsets / table.rate, table.durations / table.rate
+    kept = np.flatnonzero(onsets < seconds)
+    events = tuple(
+        Annotation(float(onsets[i]), float(durations[i]), str(int(table.codes[i]))) for i in kept
+    )
+    if len(kept) == len(onsets):
+        return events, None
+    return events, (
+        f"the file's samples span 0-{seconds:g} s; {len(onsets) - len(kept)} event(s) of its "
+        f"event table (at {table.rate:g} Hz) lie outside them and were dropped: if they mark "
+        "later parts of the recording, its samples are cut short (re-download it)"
+    )
