@@ -13,10 +13,12 @@ read one file at once (each parses it once).
 from __future__ import annotations
 
 import contextlib
+import csv
 import difflib
 import functools
 import math
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -81,6 +83,8 @@ class _Table:
     """A parsed table: signals in microvolts, float32, shape (n_channels, n_samples)."""
 
     labels: tuple[str, ...]
+    units: tuple[str, ...]
+    to_uv: tuple[float, ...]
     sfreq: float
     signals: np.ndarray
     annotations: tuple[Annotation, ...]
@@ -98,7 +102,8 @@ class CsvReader(Reader):
         Column of sample times; the rate is derived from its median step when ``sfreq`` is
         absent, and checked against ``sfreq`` (1 %) when both are given. Never a signal.
     time_unit : {'s', 'ms', 'us'}
-        Unit of ``time_column`` (default ``'s'``).
+        Unit of ``time_column``. Default: the unit its name states in brackets
+        (``Time (ms)``, ``t [s]``), else ``'s'``; one that disagrees with the name's is refused.
     delimiter : str, optional
         Field separator; ``'whitespace'`` for runs of blanks. Default: sniffed from the
         column-name line (tab, comma, semicolon, else whitespace).
@@ -113,7 +118,9 @@ class CsvReader(Reader):
     scale : float
         Factor from stored values to ``unit`` (default 1).
     unit : str
-        Unit after ``scale``: ``'uV'`` (default), ``'mV'``, ``'V'``, ``'nV'``.
+        Unit after ``scale``: ``'uV'``, ``'mV'``, ``'V'``, ``'nV'``. Default: the voltage unit
+        each column's name states in brackets (``Fp1 (mV)``, ``Cz [µV]``), else ``'uV'``; a
+        unit given that disagrees with a column's name is refused.
     event_columns : list of str, optional
         0/1 columns (Grasp-and-Lift's ``HandStart``, ...): each run of non-zero values becomes
         an annotation named after the column, lasting as long as the run.
@@ -132,10 +139,9 @@ class CsvReader(Reader):
         frozen = frozen_options(opts)
         table = _table(path, file_version(path), frozen)
         n_samples = table.signals.shape[1]
-        to_uv = opts["scale"] * (unit_to_uv(opts["unit"]) or 1.0)
         signals = tuple(
-            Signal(label, table.sfreq, n_samples, str(opts["unit"]), to_uv)
-            for label in table.labels
+            Signal(label, table.sfreq, n_samples, unit, to_uv)
+            for label, unit, to_uv in zip(table.labels, table.units, table.to_uv, strict=True)
         )
         return Header(
             path=path,
@@ -167,7 +173,7 @@ class CsvReader(Reader):
 def _parse_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """Checked options with defaults filled in (names, types, combinations)."""
     check_option_names(list(options), _OPTIONS, "csv reader")
-    opts: dict[str, Any] = {"header_lines": 0, "scale": 1.0, "unit": "uV", "time_unit": "s"}
+    opts: dict[str, Any] = {"header_lines": 0, "scale": 1.0}  # unit, time_unit: see _units
     opts.update(options)
     if "sfreq" not in opts and "time_column" not in opts:
         raise UsageError("The csv reader needs `sfreq` (Hz) or a `time_column` to derive it.")
@@ -179,9 +185,10 @@ def _parse_options(options: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(value, str) or not all(isinstance(v, str) for v in value):
             raise invalid_value(name, value, expected="a list of names")
         opts[name] = tuple(value)
-    if unit_to_uv(str(opts["unit"])) is None:
+    if "unit" in opts and unit_to_uv(str(opts["unit"])) is None:
         raise invalid_value("unit", opts["unit"], ("uV", "mV", "V", "nV"))
-    check_choice("time_unit", opts["time_unit"], ("s", "ms", "us"))
+    if "time_unit" in opts:
+        check_choice("time_unit", opts["time_unit"], ("s", "ms", "us"))
     lines = opts["header_lines"]
     if not isinstance(lines, int) or isinstance(lines, bool) or lines < 0:
         raise invalid_value("header_lines", lines, expected="an integer >= 0")
@@ -210,21 +217,22 @@ def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -
     opts = dict(frozen)
     encoding = text_encoding(path)  # a Latin-1 export (0xB5 for µ) is not UTF-8
     _check_line_lengths(path)
-    names, delimiter, first = _layout(path, opts, encoding)
-    dialect = _Dialect(encoding, delimiter, _decimal_comma(delimiter, first))
+    names, delimiter, rows = _layout(path, opts, encoding)
+    dialect = _Dialect(encoding, delimiter, _decimal_comma(delimiter, rows))
     if dialect.decimal_comma:
-        first = [v.replace(",", ".") for v in first]
-    used, signal_names, dropped = _select(path, opts, names, first)
+        rows = [[v.replace(",", ".") for v in row] for row in rows]
+    used, signal_names, dropped = _select(path, opts, names, rows)
     _check_budget(path, len(used), len(signal_names))
     values = _load(path, opts, dialect, names, used)
     column: dict[str, np.ndarray] = {}
     for i, name in enumerate(used):
         column.setdefault(name, values[:, i])
     sfreq = _sfreq(path, opts, column.get(opts.get("time_column", "")))
-    to_uv = opts["scale"] * (unit_to_uv(opts["unit"]) or 1.0)
+    units = [_signal_unit(path, opts, name) for name in signal_names]
+    to_uv = [opts["scale"] * (unit_to_uv(unit) or 1.0) for unit in units]
     signals = np.empty((len(signal_names), values.shape[0]), dtype=np.float32)
     for i in range(len(signal_names)):  # signals are the first columns of `used`, in file order
-        signals[i] = values[:, i] * to_uv
+        signals[i] = values[:, i] * to_uv[i]
     annotations = _annotations(opts, column, sfreq)
     meta = (
         ("encoding", encoding),
@@ -233,7 +241,55 @@ def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -
         ("columns", ",".join(names)),
         ("dropped_columns", ",".join(dropped)),
     )
-    return _Table(tuple(signal_names), sfreq, signals, annotations, meta)
+    return _Table(
+        tuple(signal_names), tuple(units), tuple(to_uv), sfreq, signals, annotations, meta
+    )
+
+
+_BRACKETED = re.compile(r"[(\[]\s*([^()\[\]]*?)\s*[)\]]\s*$")
+"""A unit written after a column's name in brackets: ``Fp1 (mV)``, ``Cz [µV]``, ``Time (ms)``."""
+
+
+def _stated_unit(name: str) -> str | None:
+    """The unit a column's name states in brackets, ``None`` where it states none."""
+    hit = _BRACKETED.search(name)
+    return hit.group(1) if hit else None
+
+
+def _signal_unit(path: str, opts: dict[str, Any], name: str) -> str:
+    """A signal column's unit: the one its name states (``Fp1 (mV)``) when it is a voltage,
+    which ``unit``, when given, must agree with; else ``unit``, else ``'uV'``."""
+    stated = _stated_unit(name)
+    factor = None if stated is None else unit_to_uv(stated)
+    given = opts.get("unit")
+    if stated is None or factor is None:
+        return str(given or "uV")
+    if given is not None and unit_to_uv(str(given)) != factor:
+        raise SourceError(
+            path,
+            f"column {name!r} states its values in {stated}, but the reader's `unit` is "
+            f"{given!r}: remove `unit` to read each column in the unit its name states, or "
+            "correct it",
+        )
+    return stated
+
+
+def _time_unit(path: str, opts: dict[str, Any]) -> str:
+    """The time column's unit: ``time_unit``, the one its name states (``Time (ms)``), which
+    must agree, or ``'s'``."""
+    name = str(opts["time_column"])
+    stated = _stated_unit(name)
+    stated = {"µs": "us", "μs": "us"}.get(stated or "", stated)
+    given = opts.get("time_unit")
+    if stated not in _TIME_UNITS:
+        return str(given or "s")
+    if given is not None and given != stated:
+        raise SourceError(
+            path,
+            f"time column {name!r} states its times in {stated}, but the reader's `time_unit` "
+            f"is {given!r}: remove `time_unit`, or correct it",
+        )
+    return str(stated)
 
 
 MAX_LINE_BYTES = 4 * 2**20
@@ -284,14 +340,20 @@ def _check_budget(path: str, n_used: int, n_signals: int) -> None:
     check_allocation(path, need, f"parsing ~{n_rows:.3g} rows of {n_used} columns")
 
 
+_SAMPLE_ROWS = 200
+"""Data rows read to tell numeric columns from text ones (a value missing from the first)."""
+
+
 def _layout(
     path: str, opts: dict[str, Any], encoding: str
-) -> tuple[list[str], str | None, list[str]]:
-    """Column names, delimiter (None: whitespace) and the fields of the first data row, the
-    file read as ``encoding`` (:func:`~eegprep.base.text.text_encoding`)."""
+) -> tuple[list[str], str | None, list[list[str]]]:
+    """Column names, delimiter (None: whitespace) and the fields of the first data rows (up to
+    :data:`_SAMPLE_ROWS`, blank lines left out; fields quoted as CSV quotes them), the file
+    read as ``encoding`` (:func:`~eegprep.base.text.text_encoding`)."""
     skip = opts["header_lines"] + (0 if opts["channel_names"] else 1)
     with open_regular(path, "r", encoding=encoding, errors="replace") as f:
         head = [line.rstrip("\r\n") for _, line in zip(range(skip + 1), f, strict=False)]
+        more = [line.rstrip("\r\n") for _, line in zip(range(_SAMPLE_ROWS), f, strict=False)]
     if len(head) <= skip or not head[skip].strip():
         raise SourceError(path, f"no data rows after {skip} header line(s)")
     sample = head[skip - 1] if not opts["channel_names"] else head[skip]
@@ -299,7 +361,10 @@ def _layout(
     delimiter = None if delimiter == "whitespace" else delimiter
 
     def split(line: str) -> list[str]:
-        return [v.strip().strip('"').strip() for v in line.split(delimiter)]
+        fields = (
+            line.split() if delimiter is None else next(csv.reader([line], delimiter=delimiter))
+        )
+        return [v.strip().strip('"').strip() for v in fields]
 
     first = split(head[skip])
     names = list(opts["channel_names"]) if opts["channel_names"] else split(head[skip - 1])
@@ -310,13 +375,18 @@ def _layout(
             f"{where} has {len(names)} names but the first data row has {len(first)} fields: "
             "check `delimiter` and `header_lines`",
         )
-    return names, delimiter, first
+    rows = [first] + [r for r in map(split, filter(str.strip, more)) if len(r) == len(names)]
+    return names, delimiter, rows
 
 
 def _select(
-    path: str, opts: dict[str, Any], names: list[str], first: list[str]
+    path: str, opts: dict[str, Any], names: list[str], rows: list[list[str]]
 ) -> tuple[list[str], list[str], list[str]]:
-    """Columns to load (signals first), signal columns, text columns dropped unasked."""
+    """Columns to load (signals first), signal columns, text columns dropped unasked: a
+    column is numeric when its first value in ``rows`` (the first data rows) is a number; a
+    value missing from the first row does not make it text (the row is then refused, naming
+    the line and the column, as any row missing a sample is)."""
+    first = [next((row[i] for row in rows if row[i]), "") for i in range(len(names))]
     numeric = {n: _is_number(v) for n, v in zip(names, first, strict=True)}
     special = [opts.get("time_column"), *opts["event_columns"], opts.get("marker_column")]
     special = [n for n in special if n]
@@ -371,12 +441,16 @@ def _positions(names: list[str], used: list[str]) -> list[int]:
     return out
 
 
-def _decimal_comma(delimiter: str | None, first: list[str]) -> bool:
-    """Whether the first data row writes its numbers with a decimal comma (``-1,5``): fields
+def _decimal_comma(delimiter: str | None, rows: list[list[str]]) -> bool:
+    """Whether the first data rows write their numbers with a decimal comma (``-1,5``): fields
     not separated by commas, one of which is a number only once its comma is a point."""
     if delimiter == ",":
         return False
-    return any("," in v and not _is_number(v) and _is_number(v.replace(",", ".")) for v in first)
+    return any(
+        "," in v and not _is_number(v) and _is_number(v.replace(",", "."))
+        for row in rows
+        for v in row
+    )
 
 
 def _load(
@@ -438,7 +512,7 @@ def _sfreq(path: str, opts: dict[str, Any], times: np.ndarray | None) -> float:
     """``sfreq``, or the rate of the time column (6 significant digits), checked to agree."""
     if times is None:
         return float(opts["sfreq"])
-    steps = np.diff(times) * _TIME_UNITS[opts["time_unit"]]
+    steps = np.diff(times) * _TIME_UNITS[_time_unit(path, opts)]
     if steps.size == 0 or (steps <= 0).any():
         bad = int(np.flatnonzero(steps <= 0)[0]) + 2 if steps.size else 1
         raise SourceError(

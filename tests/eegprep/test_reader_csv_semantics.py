@@ -1,0 +1,98 @@
+"""Text tables written as other programs write them (a spreadsheet's units in the column
+names, quoted names holding the separator, a decimal comma first met on a later row, a value
+missing from the first row), each value's expected microvolts and each time base computed here
+from the text itself, not by the reader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eegprep.base.errors import SourceError
+from eegprep.readers.csv_table import CsvReader, clear_cache
+
+_UV_PER = {"V": 1e6, "mV": 1e3, "uV": 1.0, "µV": 1.0, "nV": 1e-3}
+
+
+def _read(path: Path, **options: object) -> tuple[object, np.ndarray]:
+    clear_cache()
+    header = CsvReader.read_header(str(path), **options)
+    n = header.signals[0].n_samples
+    return header, CsvReader.read_segment(header, range(len(header.signals)), 0, n)
+
+
+@pytest.mark.parametrize("brackets", ["()", "[]"])
+def test_units_in_column_names_scale_each_column(tmp_path: Path, brackets: str) -> None:
+    """``Fp1 (mV)``, ``Cz [V]``: each column in the unit its name states (before: every column
+    taken for microvolts, mV 1000 times too small), the unit reported per signal."""
+    units = ["mV", "uV", "V", "nV", "µV"]
+    names = [f"ch{i} {brackets[0]}{u}{brackets[1]}" for i, u in enumerate(units)]
+    rows = [[round(0.25 * (r + 1) * (c - 2), 4) for c in range(len(units))] for r in range(4)]
+    text = ",".join(names) + "\n" + "".join(",".join(map(str, row)) + "\n" for row in rows)
+    path = tmp_path / "t.csv"
+    path.write_text(text, encoding="utf-8")
+    header, data = _read(path, sfreq=250)
+    expected = np.array(rows, dtype=np.float64).T * np.array([_UV_PER[u] for u in units])[:, None]
+    np.testing.assert_allclose(data, expected, rtol=1e-6)
+    assert [s.unit for s in header.signals] == units
+
+
+def test_unit_option_that_disagrees_with_a_column_is_one_line(tmp_path: Path) -> None:
+    """``unit = 'uV'`` for a column named ``Fp1 (mV)``: refused naming both; a ``unit`` that
+    agrees is read, ``scale`` applied on top."""
+    path = tmp_path / "t.csv"
+    path.write_text("Fp1 (mV),Cz\n1.5,2\n-3,4\n", encoding="utf-8")
+    clear_cache()
+    with pytest.raises(SourceError, match=r"t\.csv.*'Fp1 \(mV\)'.*mV.*`unit` is 'uV'"):
+        CsvReader.read_header(str(path), sfreq=100, unit="uV")
+    _, data = _read(path, sfreq=100, unit="mV", scale=2)
+    np.testing.assert_allclose(data, [[3000.0, -6000.0], [4000.0, 8000.0]])
+
+
+def test_time_column_unit_from_its_name(tmp_path: Path) -> None:
+    """``Time (ms)`` stepping 4 ms is 250 Hz (before: 0.25 Hz, the steps taken for seconds);
+    a ``time_unit`` that disagrees is refused."""
+    path = tmp_path / "t.csv"
+    path.write_text("Time (ms),Fp1\n0,1\n4,2\n8,3\n12,4\n", encoding="utf-8")
+    header, _ = _read(path, time_column="Time (ms)")
+    assert header.signals[0].sfreq == 1000 / 4
+    clear_cache()
+    with pytest.raises(SourceError, match=r"t\.csv.*'Time \(ms\)'.*ms.*`time_unit` is 's'"):
+        CsvReader.read_header(str(path), time_column="Time (ms)", time_unit="s")
+
+
+def test_value_missing_from_the_first_row_is_no_text_column(tmp_path: Path) -> None:
+    """A channel whose first value is empty was taken for a text column and left out without
+    a word; it is now a signal, and the row missing its sample is refused naming line and
+    column. A column empty in every row read is still left out, and named."""
+    path = tmp_path / "t.csv"
+    path.write_text("Fp1,Fp2,Note\n1,,\n3,4,\n5,6,\n", encoding="utf-8")
+    clear_cache()
+    with pytest.raises(SourceError, match=r"t\.csv: line 2, column 'Fp2': '' is not a number"):
+        CsvReader.read_header(str(path), sfreq=100)
+    path.write_text("Fp1,Fp2,Note\n1,2,\n3,4,\n5,6,\n", encoding="utf-8")
+    header, data = _read(path, sfreq=100)
+    assert header.labels == ["Fp1", "Fp2"]
+    assert dict(header.meta)["dropped_columns"] == "Note"
+    np.testing.assert_array_equal(data, [[1, 3, 5], [2, 4, 6]])
+
+
+def test_quoted_name_holding_the_separator(tmp_path: Path) -> None:
+    """A quoted column name holding a comma (``"Fp1, left"``, RFC 4180) is one name (before: a
+    refused file, 3 names for 2 fields)."""
+    path = tmp_path / "t.csv"
+    path.write_text('"Fp1, left","Cz"\n"1.5","2"\n"3","-4"\n', encoding="utf-8")
+    header, data = _read(path, sfreq=100)
+    assert header.labels == ["Fp1, left", "Cz"]
+    np.testing.assert_array_equal(data, [[1.5, 3.0], [2.0, -4.0]])
+
+
+def test_decimal_comma_first_met_on_a_later_row(tmp_path: Path) -> None:
+    """A semicolon table whose first row is whole numbers (``0;0``) and later rows ``3,5``:
+    the decimal comma is seen in the rows read, not the first alone (before: refused)."""
+    path = tmp_path / "t.csv"
+    path.write_text("Fp1;Fp2\n0;0\n3,5;-4\n-0,25;1,125\n", encoding="utf-8")
+    _, data = _read(path, sfreq=100)
+    np.testing.assert_array_equal(data, [[0.0, 3.5, -0.25], [0.0, -4.0, 1.125]])
