@@ -39,9 +39,14 @@ _EVENT_BYTES = {1: 8, 2: 19, 3: 19}
 _DAMAGED = "the header is damaged; re-export or re-download it"
 
 
-def check_cnt(path: str, data_format: str = "auto") -> None:
-    """Refuse a CNT file whose header MNE would fail on (see the module); ``data_format`` is
-    the reader option of that name (``"auto"``: the sample width inferred, as MNE does)."""
+def check_cnt(
+    path: str, data_format: str = "auto", recompute_n_samples: bool | None = None
+) -> str | None:
+    """Refuse a CNT file whose header MNE would fail on (see the module), or read wrong;
+    ``data_format`` and ``recompute_n_samples`` are the reader options of those names
+    (``"auto"``: the sample width inferred, as MNE does). A warning when the samples before the
+    event table are more than the header counts (:func:`_check_given_width`)."""
+    warning = None
     size = os.path.getsize(path)
     with open_regular(path, buffering=-1) as fh:
         head = fh.read(_SETUP)
@@ -64,7 +69,9 @@ def check_cnt(path: str, data_format: str = "auto") -> None:
         if data_format == "auto" and size < 2e9:
             _check_width(path, head, (data_start, table, n_channels))
         if table < data_start:
-            return  # MNE recomputes it from the sample count (data_format given)
+            return None  # MNE recomputes it from the sample count (data_format given)
+        if data_format in _WIDTHS and size < 2e9 and not recompute_n_samples:
+            warning = _check_given_width(path, head, (data_start, table, n_channels), data_format)
         if size < table + _TEEG.size:
             raise SourceError(
                 path,
@@ -78,6 +85,54 @@ def check_cnt(path: str, data_format: str = "auto") -> None:
     n_samples = int.from_bytes(head[864:868], "little", signed=True)
     block = int.from_bytes(head[894:898], "little", signed=True)
     _check_blocks(path, n_samples, block, (table - data_start, n_channels))
+    return warning
+
+
+_WIDTHS = {"int16": 2, "int32": 4}
+
+
+def _check_given_width(
+    path: str, head: bytes, layout: tuple[int, int, int], data_format: str
+) -> str | None:
+    """A ``data_format`` given against the header's sample count (byte 864) and event table
+    position (byte 886), which MNE then both trusts: 32-bit samples read as 16-bit (each
+    value read as two) are refused, as is a count that runs past the event table (MNE read the
+    table as samples, or failed with ``cannot reshape array``); a warning when the bytes before
+    the table hold more samples than the header counts (MNE reads the header's count)."""
+    data_start, table, n_channels = layout
+    width = _WIDTHS[data_format]
+    n_samples = int.from_bytes(head[864:868], "little", signed=True)
+    n_data = table - data_start
+    if n_samples <= 0:
+        return None  # MNE counts the samples from the bytes
+    held = n_data // (n_channels * width)
+    other = 6 - width
+    if n_samples * n_channels * other == n_data != n_samples * n_channels * width:
+        name = "int32" if other == 4 else "int16"
+        raise SourceError(
+            path,
+            f'the reader\'s data_format is "{data_format}" ({width}-byte samples), but the '
+            f"header's sample count (byte 864: {n_samples}) and event table (byte 886: at byte "
+            f"{table}) give its {n_channels} channels {other}-byte samples ({n_data} bytes from "
+            f'byte {data_start}): every value would be read wrong; give data_format = "{name}" '
+            "in [reader.options], or leave it out (or, if the header's count is wrong, give "
+            "recompute_n_samples = true)",
+        )
+    if n_samples > held:
+        raise SourceError(
+            path,
+            f"the header's sample count (byte 864) is {n_samples}, but its samples end at the "
+            f"event table (byte 886: at byte {table}) after {held} of {n_channels} channels x "
+            f"{width} bytes: re-download it, or give recompute_n_samples = true in "
+            f"[reader.options] to read the {held} there",
+        )
+    if n_samples < held:
+        return (
+            f"the bytes before its event table (byte {table}) hold {held} samples per channel "
+            f"of {width} bytes, the header's sample count (byte 864) says {n_samples}: the "
+            f"header's {n_samples} were read (recompute_n_samples = true reads all {held})"
+        )
+    return None
 
 
 # the SETUP's text fields MNE reads as ASCII (up to the first NUL): (name, offset, length)

@@ -167,7 +167,7 @@ class MneReader(Reader):
         """The header of an opened ``raw`` (MNE's values as they are)."""
         sfreq = float(raw.info["sfreq"])
         check_sfreq(path, sfreq)
-        n_samples, size_warning = _checked_length(path, raw)
+        n_samples, size_warning = _checked_length(path, raw, options)
         orig_units: dict[str, str] = dict(getattr(raw, "_orig_units", None) or {})
         units = written_units(path, [orig_units.get(name, "") for name in raw.ch_names])
         labels = _file_labels(raw.ch_names, notes)
@@ -378,7 +378,7 @@ def _check_before_mne(path: str, options: Mapping[str, Any]) -> None:
     elif suffix == ".gdf":
         check_gdf(path)
     elif suffix == ".cnt":
-        check_cnt(path, str(options.get("data_format", "auto")))
+        check_cnt(path, *_cnt_options(options))
 
 
 def _edf_layout(path: str) -> RecordLayout | None:
@@ -391,7 +391,12 @@ def _edf_layout(path: str) -> RecordLayout | None:
         return None
 
 
-def _checked_length(path: str, raw: BaseRaw) -> tuple[int, str | None]:
+def _cnt_options(options: Mapping[str, Any]) -> tuple[str, bool | None]:
+    """The CNT reader options :func:`~eegprep.readers.cnt_header.check_cnt` weighs."""
+    return str(options.get("data_format", "auto")), options.get("recompute_n_samples")
+
+
+def _checked_length(path: str, raw: BaseRaw, options: Mapping[str, Any]) -> tuple[int, str | None]:
     """Samples per channel as the file's header counts them, and a warning when the file is
     longer (EDF/BDF: MNE counts the records the file holds, the header counts fewer); a data
     file shorter than its header is refused."""
@@ -399,6 +404,8 @@ def _checked_length(path: str, raw: BaseRaw) -> tuple[int, str | None]:
     suffix = PurePath(path).suffix.lower()
     if suffix == ".gdf":  # checked before MNE opened it; a longer file's warning again
         return n_samples, check_gdf(path)
+    if suffix == ".cnt":  # likewise: more samples before the event table than counted
+        return n_samples, check_cnt(path, *_cnt_options(options))
     if suffix not in (".edf", ".bdf"):
         n_samples, points_warning = _multiplexed_points(path, raw)
         return n_samples, _check_data_file(path, raw) or points_warning
