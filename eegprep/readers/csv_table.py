@@ -215,7 +215,7 @@ def _positive(value: Any, name: str) -> float:
 def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -> _Table:
     """Parse the table once per process: the cache key changes when the file does."""
     opts = dict(frozen)
-    encoding = text_encoding(path)  # a Latin-1 export (0xB5 for µ) is not UTF-8
+    encoding = _utf16(path) or text_encoding(path)  # Latin-1 exports (0xB5 for µ) too
     _check_line_lengths(path)
     names, delimiter, rows = _layout(path, opts, encoding)
     dialect = _Dialect(encoding, delimiter, _decimal_comma(delimiter, rows))
@@ -290,6 +290,13 @@ def _time_unit(path: str, opts: dict[str, Any]) -> str:
             f"is {given!r}: remove `time_unit`, or correct it",
         )
     return str(stated)
+
+
+def _utf16(path: str) -> str | None:
+    """``'utf-16'`` for a file starting with a UTF-16 byte-order mark (Excel's "Unicode
+    Text" export, tab-separated), else ``None``."""
+    with open_regular(path, buffering=-1) as f:
+        return "utf-16" if f.read(2) in (b"\xff\xfe", b"\xfe\xff") else None
 
 
 MAX_LINE_BYTES = 4 * 2**20

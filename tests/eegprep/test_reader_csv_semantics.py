@@ -96,3 +96,15 @@ def test_decimal_comma_first_met_on_a_later_row(tmp_path: Path) -> None:
     path.write_text("Fp1;Fp2\n0;0\n3,5;-4\n-0,25;1,125\n", encoding="utf-8")
     _, data = _read(path, sfreq=100)
     np.testing.assert_array_equal(data, [[0.0, 3.5, -0.25], [0.0, -4.0, 1.125]])
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_text_export(tmp_path: Path, codec: str) -> None:
+    """Excel's "Unicode Text" export: UTF-16 with a byte-order mark, tab-separated, CRLF
+    (before: refused as "no numeric signal columns among 'ÿþF\\x00p\\x001\\x00'")."""
+    path = tmp_path / "t.txt"
+    text = "\ufeffFp1 [µV]\tCz (mV)\r\n1,5\t-2\r\n3\t0,25\r\n"
+    path.write_bytes(text.encode(codec))
+    header, data = _read(path, sfreq=100)
+    assert header.labels == ["Fp1 [µV]", "Cz (mV)"]
+    np.testing.assert_allclose(data, [[1.5, 3.0], [-2000.0, 250.0]])
