@@ -22,6 +22,7 @@ from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
 from eegprep.readers.base import Annotation, Signal, unit_to_uv
 from eegprep.readers.gdf_header import GDF_TYPE_BYTES, fixed_header
+from eegprep.readers.gdf_records import gdf_records
 
 if TYPE_CHECKING:
     from mne.io import BaseRaw
@@ -200,3 +201,31 @@ def gdf_annotations(
         f"event table (at {table.rate:g} Hz) lie outside them and were dropped: if they mark "
         "later parts of the recording, its samples are cut short (re-download it)"
     )
+
+
+def gdf_own_rates(
+    path: str, raw: BaseRaw, signals: tuple[Signal, ...]
+) -> tuple[tuple[Signal, ...], tuple[int, ...]]:
+    """The signals of a GDF file with channels at several rates, each slower channel at its
+    own rate and length (read by :mod:`eegprep.readers.gdf_records`, where MNE resampled it to
+    the fastest rate with ringing at block edges), and the indices of those channels; the
+    signals as they are, and ``()``, when every channel has one rate.
+
+    The slower channels' values are the file's physical values, where MNE's carried its unit
+    factor: ``to_uv`` takes that factor over (their ADC step and range in uV stay)."""
+    records = gdf_records(path)
+    extras = raw._raw_extras[0] if raw._raw_extras else {}
+    factors = np.asarray(extras.get("units", ()), dtype=float)
+    if records is None or len(records.n_per_record) != len(signals) or factors.size != len(signals):
+        return signals, ()
+    fastest = max(records.n_per_record)
+    own = tuple(i for i, n in enumerate(records.n_per_record) if n < fastest)
+    out = list(signals)
+    for i in own:
+        out[i] = dataclasses.replace(
+            signals[i],
+            sfreq=records.sfreq(i),
+            n_samples=records.n_records * records.n_per_record[i],
+            to_uv=signals[i].to_uv * float(factors[i]),
+        )
+    return tuple(out), own

@@ -83,7 +83,8 @@ from eegprep.readers.edf_header import parse_edf_fields
 from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
 from eegprep.readers.fif_refs import check_next_parts
 from eegprep.readers.gdf_header import check_gdf
-from eegprep.readers.gdf_values import gdf_annotations, gdf_scaled
+from eegprep.readers.gdf_records import gdf_records, read_gdf_samples
+from eegprep.readers.gdf_values import gdf_annotations, gdf_own_rates, gdf_scaled
 from eegprep.readers.mne_held import names_for_mne, read_through
 from eegprep.readers.mne_problems import joins, open_problem
 from eegprep.readers.set_header import check_set
@@ -183,8 +184,9 @@ class MneReader(Reader):
             )
         )
         events, events_warning = _annotations(raw), _cropped_events(notes, n_samples / sfreq)
+        own: tuple[int, ...] = ()
         if PurePath(path).suffix.lower() == ".gdf":
-            signals = gdf_scaled(path, raw, signals)
+            signals, own = gdf_own_rates(path, raw, gdf_scaled(path, raw, signals))
             timed = gdf_annotations(path, sfreq, n_samples)
             if timed is not None:
                 events, events_warning = timed
@@ -197,7 +199,11 @@ class MneReader(Reader):
             part=part,
             meta=_meta(path, raw, options),
             options=frozen_options(options),
-            layout=(("mne_names", tuple(raw.ch_names)), ("mne_n_times", int(raw.n_times))),
+            layout=(
+                ("mne_names", tuple(raw.ch_names)),
+                ("mne_n_times", int(raw.n_times)),
+                ("gdf_own_rate", own),
+            ),
             warnings=tuple(
                 w
                 for w in (
@@ -231,8 +237,10 @@ class MneReader(Reader):
         if start == stop:  # MNE refuses empty ranges
             return np.empty((len(picks), 0), dtype=np.float32)
         check_readable(header.path)
-        raw = _raw(header.path, header.options)
         layout = dict(header.layout)
+        if picks[0] in layout.get("gdf_own_rate", ()):  # read at its own rate, not MNE's
+            return _gdf_own_segment(header, picks, start, stop)
+        raw = _raw(header.path, header.options)
         if raw.n_times != layout["mne_n_times"] or tuple(raw.ch_names) != layout["mne_names"]:
             raise SourceError(
                 header.path, "the file changed since its header was read: read the header again"
@@ -252,6 +260,20 @@ class MneReader(Reader):
         factors = np.array([header.signals[p].to_uv for p in picks], dtype=np.float64)
         np.multiply(data, factors[:, None], out=data)
         return data.astype(np.float32)
+
+
+def _gdf_own_segment(header: Header, picks: Sequence[int], start: int, stop: int) -> np.ndarray:
+    """Samples of GDF channels slower than the fastest, at their own rate, in microvolts,
+    float32, shape (n_picks, stop - start)."""
+    records = gdf_records(header.path)
+    n = header.signals[picks[0]].n_samples
+    if records is None or records.n_records * records.n_per_record[picks[0]] != n:
+        raise SourceError(
+            header.path, "the file changed since its header was read: read the header again"
+        )
+    data = read_gdf_samples(header.path, records, list(picks), start, stop)
+    factors = np.array([header.signals[p].to_uv for p in picks], dtype=np.float64)
+    return (data * factors[:, None]).astype(np.float32)
 
 
 def _format(path: str) -> tuple[str, str]:

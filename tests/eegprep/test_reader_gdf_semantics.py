@@ -17,21 +17,30 @@ from eegprep.readers.mne_formats import MneReader, clear_cache
 # GDF 2 PhysDimCode: volt is 4256, the low 5 bits a decimal prefix (18 milli, 19 micro, 20 nano)
 _VOLT_CODES = {"V": 4256, "mV": 4256 + 18, "uV": 4256 + 19, "nV": 4256 + 20}
 _TO_UV = {"V": 1e6, "mV": 1e3, "uV": 1.0, "nV": 1e-3}
+# GDF's sample type codes and the little-endian types they name (the GDF 2 specification)
+_SAMPLE_TYPES = {1: "<i1", 2: "<u1", 3: "<i2", 4: "<u2", 5: "<i4", 6: "<u4", 7: "<i8",
+                 8: "<u8", 16: "<f4", 17: "<f8"}  # fmt: skip
 
 
 def _gdf(
     path: Path,
     version: str,
     units: list[str],
-    codes: np.ndarray,
+    codes: np.ndarray | list[np.ndarray],
     *,
     duration: tuple[int, int] = (1, 1),
     ranges: tuple[float, float, float, float] = (-3200.0, 3200.0, -32768.0, 32767.0),
     events: bytes = b"\x01" + b"\0" * 7,
+    sample_type: int = 3,
 ) -> None:
-    """A GDF file of int16 samples; ``codes``: shape (n_records, n_channels, n_per_record);
-    ``events``: the event table after the records (default: mode 1, no events)."""
-    n_records, ns, n_per = codes.shape
+    """A GDF file of int16 samples; ``codes``: shape (n_records, n_channels, n_per_record), or
+    one array per channel, shape (n_records, its samples per record); ``events``: the event
+    table after the records (default: mode 1, no events); ``sample_type``: GDF's code of every
+    channel's sample type (3: int16)."""
+    channels = (
+        [codes[:, c] for c in range(codes.shape[1])] if isinstance(codes, np.ndarray) else codes
+    )
+    n_records, ns = len(channels[0]), len(channels)
     gdf2 = version >= "GDF 1.9"
     head = bytearray(256)
     head[0:8] = version.encode()
@@ -55,10 +64,13 @@ def _gdf(
         chans += struct.pack(f"<{2 * ns}d", *[pmin] * ns, *[pmax] * ns)
         chans += struct.pack(f"<{2 * ns}q", *[int(dmin)] * ns, *[int(dmax)] * ns)
         chans += b"\0" * 80 * ns
-    chans += struct.pack(f"<{ns}i", *[n_per] * ns) + struct.pack(f"<{ns}i", *[3] * ns)
+    chans += struct.pack(f"<{ns}i", *[c.shape[1] for c in channels])
+    chans += struct.pack(f"<{ns}i", *[sample_type] * ns)
     chans += b"\0" * 32 * ns
     assert len(chans) == 256 * ns
-    path.write_bytes(bytes(head) + chans + codes.astype("<i2").tobytes() + events)
+    dtype = _SAMPLE_TYPES[sample_type]
+    records = b"".join(c[r].astype(dtype).tobytes() for r in range(n_records) for c in channels)
+    path.write_bytes(bytes(head) + chans + records + events)
 
 
 def _expected_uv(codes: np.ndarray, units: list[str], ranges: tuple[float, ...]) -> np.ndarray:
@@ -160,3 +172,51 @@ def test_gdf1_without_an_event_table_is_one_line(tmp_path: Path) -> None:
     _gdf(path, "GDF 1.25", ["uV"], codes)
     _, data = _read(path)
     np.testing.assert_allclose(data, _expected_uv(codes, ["uV"], (-3200, 3200, -32768, 32767)))
+
+
+@pytest.mark.parametrize("version", ["GDF 1.25", "GDF 2.20"])
+def test_gdf_slower_channel_at_its_own_rate(tmp_path: Path, version: str) -> None:
+    """Records of 1/10 s: one channel of 10 samples (100 Hz), one of 5 (50 Hz) holding a
+    ramp. The slower channel is read at 50 Hz, each sample the definition's value (MNE
+    resampled it to 100 Hz by FFT: -220 uV for 50 at its second sample, 950 for 1950 at its
+    last); the faster one as before; a segment in the middle of a record alike."""
+    fast = np.arange(40).reshape(4, 10) * 3 - 50
+    slow = np.arange(20).reshape(4, 5) * 100 - 700
+    ranges = (-3200.0, 3200.0, -32768.0, 32767.0)
+    path = tmp_path / "x.gdf"
+    _gdf(path, version, ["uV", "mV"], [fast, slow], duration=(1, 10), ranges=ranges)
+    clear_cache()
+    header = MneReader.read_header(str(path))
+    assert [(s.sfreq, s.n_samples) for s in header.signals] == [(100.0, 40), (50.0, 20)]
+    pmin, pmax, dmin, dmax = ranges
+    phys = pmin + (slow.ravel() - dmin) * (pmax - pmin) / (dmax - dmin)
+    got = MneReader.read_segment(header, [1], 0, 20)[0]
+    np.testing.assert_allclose(got, phys * 1e3, rtol=1e-6)
+    np.testing.assert_allclose(MneReader.read_segment(header, [1], 3, 13)[0], got[3:13])
+    fast_phys = pmin + (fast.ravel() - dmin) * (pmax - pmin) / (dmax - dmin)
+    np.testing.assert_allclose(MneReader.read_segment(header, [0], 0, 40)[0], fast_phys, rtol=1e-6)
+
+
+@pytest.mark.parametrize("sample_type", sorted(_SAMPLE_TYPES))
+def test_gdf_sample_types_at_one_and_at_two_rates(tmp_path: Path, sample_type: int) -> None:
+    """Every sample type GDF defines (int8 ... uint64, float32, float64), each code scaled by
+    the channel's ranges: read through MNE when the channels share a rate, by eegprep for the
+    slower one when they do not (a float type is scaled as an integer one: GDF defines one
+    formula)."""
+    info = np.iinfo(_SAMPLE_TYPES[sample_type]) if sample_type < 16 else None
+    low, high = (-100, 100) if info is None else (max(info.min, -100), min(info.max, 100))
+    rng = np.random.default_rng(sample_type)
+    fast = rng.integers(low, high, size=(3, 8))
+    slow = rng.integers(low, high, size=(3, 4))
+    ranges = (-500.0, 1500.0, -1000.0, 1000.0)
+    pmin, pmax, dmin, dmax = ranges
+    path = tmp_path / "x.gdf"
+    for channels in ([fast, fast[:, ::-1]], [fast, slow]):
+        _gdf(path, "GDF 2.20", ["uV", "uV"], channels, ranges=ranges, sample_type=sample_type)
+        clear_cache()
+        header = MneReader.read_header(str(path))
+        for i, codes in enumerate(channels):
+            n = header.signals[i].n_samples
+            got = MneReader.read_segment(header, [i], 0, n)[0]
+            expected = pmin + (codes.ravel() - dmin) * (pmax - pmin) / (dmax - dmin)
+            np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-4)
