@@ -152,6 +152,7 @@ class CsvReader(Reader):
             part=part,
             meta=table.meta,
             options=frozen,
+            warnings=_last_line_warning(path),
         )
 
     @classmethod
@@ -304,6 +305,23 @@ MAX_LINE_BYTES = 4 * 2**20
 characters: 5 kB); Python's split and numpy's tokenizer take ~10-50x a line's bytes, so a
 500 MB line took over 4 GB whatever the per-file memory limit."""
 _SCAN_BYTES = 2**20
+
+
+def _last_line_warning(path: str) -> tuple[str, ...]:
+    """A warning when the file does not end with a line end, as every program that writes
+    tables ends its last row (Python's csv, pandas, numpy, MATLAB, spreadsheets): its last row
+    may be cut inside a value (``12.5`` cut to ``12`` still parses), as a download or an export
+    that stopped leaves it."""
+    with open_regular(path, buffering=-1) as f:
+        f.seek(max(os.fstat(f.fileno()).st_size - 2, 0))
+        tail = f.read(2)
+    if tail.endswith((b"\n", b"\r", b"\n\x00", b"\r\x00")):  # (UTF-16 LE ends \n\0)
+        return ()
+    return (
+        "the file does not end with a line end, as a table's writer ends its last row: the "
+        "last row may be cut inside a value (a download or export that stopped); it was read "
+        "as it is: re-download or re-export the file if the recording should be longer",
+    )
 
 
 def _check_line_lengths(path: str) -> None:

@@ -108,3 +108,17 @@ def test_utf16_text_export(tmp_path: Path, codec: str) -> None:
     header, data = _read(path, sfreq=100)
     assert header.labels == ["Fp1 [µV]", "Cz (mV)"]
     np.testing.assert_allclose(data, [[1.5, 3.0], [-2000.0, 250.0]])
+
+
+@pytest.mark.parametrize(
+    ("tail", "warned"), [("\n", False), ("\r\n", False), ("", True)], ids=["lf", "crlf", "none"]
+)
+def test_a_last_row_without_its_line_end_is_named(tmp_path: Path, tail: str, warned: bool) -> None:
+    """``...\\n5,6.2`` where the writer wrote ``5,6.25\\n``: the cut value still parses, so the
+    row is read, with a warning that the last row may be cut; a file ending its last row with
+    a line end has none."""
+    path = tmp_path / "t.csv"
+    path.write_text("Fp1,Fp2\n1,2\n3,4\n5,6.2" + tail, encoding="utf-8", newline="")
+    header, data = _read(path, sfreq=100)
+    np.testing.assert_allclose(data, [[1, 3, 5], [2, 4, 6.2]], rtol=1e-6)
+    assert any("does not end with a line end" in w for w in header.warnings) is warned
