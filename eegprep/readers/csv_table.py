@@ -550,7 +550,26 @@ def _sfreq(path: str, opts: dict[str, Any], times: np.ndarray | None) -> float:
         raise SourceError(
             path, f"`sfreq` is {sfreq:g} Hz but time column steps give {derived:g} Hz: check both"
         )
+    _check_steps(path, opts["time_column"], times, steps, float(sfreq))
     return float(sfreq)
+
+
+def _check_steps(path: str, name: str, times: np.ndarray, steps: np.ndarray, sfreq: float) -> None:
+    """Refuse a time column that skips samples or crowds them: a step off the sample period by
+    half a period or more (a gap of one sample or more, a row inserted). The rows are read as
+    continuous samples, so every one after a gap would be stored early, as an EDF+D's would
+    (``steps``: seconds between rows, ``times`` as written)."""
+    off = np.flatnonzero(np.abs(steps * sfreq - 1.0) >= 0.5)
+    if not off.size:
+        return
+    k = int(off[0])
+    raise SourceError(
+        path,
+        f"time column {name!r} steps from {times[k]:g} to {times[k + 1]:g} between data rows "
+        f"{k + 1} and {k + 2}: {steps[k] * sfreq:.3g} sample periods at {sfreq:g} Hz, where "
+        f"the rows are read as continuous samples ({off.size} such step(s)); export each "
+        "continuous part as its own file",
+    )
 
 
 def _annotations(

@@ -122,3 +122,19 @@ def test_a_last_row_without_its_line_end_is_named(tmp_path: Path, tail: str, war
     header, data = _read(path, sfreq=100)
     np.testing.assert_allclose(data, [[1, 3, 5], [2, 4, 6.2]], rtol=1e-6)
     assert any("does not end with a line end" in w for w in header.warnings) is warned
+
+
+def test_a_gap_in_the_time_column_is_one_line(tmp_path: Path) -> None:
+    """Time 0, 5, 10, 50, 55 ms at 200 Hz: 7 samples missing between 10 and 50 ms. The rows
+    were read as continuous (the rate from the median step), every later sample stored 35 ms
+    early; refused naming the rows and the step. Jitter below half a period is read."""
+    path = tmp_path / "t.csv"
+    path.write_text("Time,Fp1\n0,1\n0.005,2\n0.010,3\n0.050,4\n0.055,5\n", encoding="utf-8")
+    clear_cache()
+    with pytest.raises(SourceError, match=r"t\.csv: time column 'Time' steps from 0\.01 to 0\.05"):
+        CsvReader.read_header(str(path), time_column="Time", sfreq=200)
+    times = "0 0.007 0.010 0.015 0.020 0.023 0.030".split()  # steps 0.6 to 1.4 periods
+    path.write_text("Time,Fp1\n" + "".join(f"{t},{i}\n" for i, t in enumerate(times)))
+    header, data = _read(path, time_column="Time", sfreq=200)
+    assert header.signals[0].sfreq == 200
+    np.testing.assert_array_equal(data, [range(7)])
