@@ -382,7 +382,7 @@ def _layout(
     if len(head) <= skip or not head[skip].strip():
         raise SourceError(path, f"no data rows after {skip} header line(s)")
     sample = head[skip - 1] if not opts["channel_names"] else head[skip]
-    delimiter = opts.get("delimiter") or next((d for d in _SNIFF if d in sample), "whitespace")
+    delimiter = opts.get("delimiter") or _sniff(sample, head[skip])
     delimiter = None if delimiter == "whitespace" else delimiter
 
     def split(line: str) -> list[str]:
@@ -402,6 +402,21 @@ def _layout(
         )
     rows = [first] + [r for r in map(split, filter(str.strip, more)) if len(r) == len(names)]
     return names, delimiter, rows
+
+
+def _sniff(sample: str, row: str) -> str:
+    """The field separator of a table whose column-name line (or first row) is ``sample`` and
+    first data row ``row``: of tab, comma and semicolon, the one that splits both, as CSV
+    quotes fields, into the same number of fields, the most (``Time;Fp1,ref;Cz`` over
+    ``0;1,5;2`` is 3 fields by semicolons, 2 by commas), else the first found outside quotes
+    (``"Fp1, left";"Cz"``: semicolons), else ``'whitespace'``."""
+    bare = re.sub(r'"[^"]*"', "", sample)
+    found = [d for d in _SNIFF if d in bare]
+    fields = {d: len(next(csv.reader([sample], delimiter=d))) for d in found}
+    agree = [d for d in found if fields[d] == len(next(csv.reader([row], delimiter=d)))]
+    if agree:
+        return max(agree, key=lambda d: fields[d])  # (the first of equals: tab, comma)
+    return found[0] if found else "whitespace"
 
 
 def _select(

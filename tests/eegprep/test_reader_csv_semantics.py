@@ -138,3 +138,21 @@ def test_a_gap_in_the_time_column_is_one_line(tmp_path: Path) -> None:
     header, data = _read(path, time_column="Time", sfreq=200)
     assert header.signals[0].sfreq == 200
     np.testing.assert_array_equal(data, [range(7)])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"Fp1, left";"Cz"\n1,5;2\n-3;4\n',  # a comma inside a quoted name, decimal commas
+        "Time;Fp1,ref;Cz\n0;1,5;2\n0,005;-3;4\n",  # a comma in a bare name
+    ],
+    ids=["quoted", "bare"],
+)
+def test_separator_sniffed_past_commas_in_names(tmp_path: Path, text: str) -> None:
+    """A semicolon table whose names hold a comma was split at the comma (the first separator
+    found in the name line), and refused (names and fields did not match)."""
+    path = tmp_path / "t.csv"
+    path.write_text(text, encoding="utf-8")
+    header, data = _read(path, sfreq=200, drop=["Time"] if text.startswith("Time") else [])
+    assert dict(header.meta)["delimiter"] == ";"
+    np.testing.assert_array_equal(data, [[1.5, -3.0], [2.0, 4.0]])
