@@ -220,3 +220,19 @@ def test_gdf_sample_types_at_one_and_at_two_rates(tmp_path: Path, sample_type: i
             got = MneReader.read_segment(header, [i], 0, n)[0]
             expected = pmin + (codes.ravel() - dmin) * (pmax - pmin) / (dmax - dmin)
             np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-4)
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "utf-8"])
+def test_gdf1_micro_sign_unit(tmp_path: Path, encoding: str) -> None:
+    """GDF 1's unit field written ``µV`` (Latin-1 0xB5, or UTF-8 0xC2 0xB5): microvolts (MNE
+    knows only ``uV`` and read these as volts, 10^6 times too large)."""
+    codes = np.arange(-10, 10).reshape(2, 1, 10) * 1000
+    path = tmp_path / "x.gdf"
+    _gdf(path, "GDF 1.25", ["uV"], codes)
+    blob = bytearray(path.read_bytes())
+    blob[256 + 96 : 256 + 104] = "µV".encode(encoding).ljust(8, b"\0")  # 1 channel's unit
+    path.write_bytes(bytes(blob))
+    _, data = _read(path)
+    np.testing.assert_allclose(
+        data, _expected_uv(codes, ["uV"], (-3200, 3200, -32768, 32767)), rtol=1e-6
+    )
