@@ -236,3 +236,21 @@ def test_gdf1_micro_sign_unit(tmp_path: Path, encoding: str) -> None:
     np.testing.assert_allclose(
         data, _expected_uv(codes, ["uV"], (-3200, 3200, -32768, 32767)), rtol=1e-6
     )
+
+
+def test_gdf_units_with_channels_left_out_by_options_is_one_line(tmp_path: Path) -> None:
+    """MNE's ``exclude`` leaves channels out of what it reads, so its channels no longer pair
+    with the header's units: a file whose units MNE misreads is then refused in one line (a
+    file in uV alone is read)."""
+    from eegprep.base.errors import SourceError
+
+    codes = np.arange(40).reshape(2, 2, 10)
+    path = tmp_path / "x.gdf"
+    _gdf(path, "GDF 2.20", ["uV", "mV"], codes)
+    clear_cache()
+    with pytest.raises(SourceError, match=r"x\.gdf: .*units other than uV.*drop exclude"):
+        MneReader.read_header(str(path), exclude=["ch0"])
+    _gdf(path, "GDF 2.20", ["uV", "uV"], codes)
+    clear_cache()
+    header = MneReader.read_header(str(path), exclude=["ch0"])
+    assert header.labels == ["ch1"]
