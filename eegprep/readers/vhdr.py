@@ -178,6 +178,10 @@ _WHOLE = re.compile(r"[+-]?\d+")
 # BrainVision's binary formats MNE reads, and each one's largest stored magnitude
 _BINARY_MAX = {"INT_16": 2.0**15, "INT_32": 2.0**31, "IEEE_FLOAT_32": 3.4028234663852886e38}
 _FLOAT32_MAX = 3.4028234663852886e38  # a stored sample beyond it is infinite
+_FLOAT_FORMATS = ("IEEE_FLOAT_32", "ASCII")
+"""Formats that store values, not codes: any float32 is a value one could store, so only the
+value of one stored unit is checked (a sample that overflows in microvolts is not finite, and
+an ingest refuses it by name)."""
 _ORIENTATIONS = ("MULTIPLEXED", "VECTORIZED")
 MAX_INTERVAL_US = 1e9
 """The longest ``SamplingInterval`` (microseconds) read: one sample every 1000 s, a rate of
@@ -578,7 +582,8 @@ def _channel(path: str, key: str, number: int, value: str, fmt: str) -> VhdrChan
             f"{shown} has a resolution of {written.strip()!r} in the header: it must be a "
             "finite, non-zero number (the value of one stored unit); the header is damaged",
         )
-    largest = abs(resolution) * (unit_to_uv(unit) or 1.0) * _BINARY_MAX.get(fmt, _FLOAT32_MAX)
+    largest = abs(resolution) * (unit_to_uv(unit) or 1.0)
+    largest *= 1.0 if fmt in _FLOAT_FORMATS else _BINARY_MAX[fmt]  # (a float file in mV or V)
     if not largest <= _FLOAT32_MAX:
         raise SourceError(
             path,

@@ -1,0 +1,212 @@
+"""BrainVision files as other systems write them, byte by byte, read for what the BrainVision
+Core Data Format says they hold: each sample's microvolts computed here from the format's own
+definition (stored value x ``<resolution>`` x the unit's factor; ``MULTIPLEXED`` channels side
+by side, ``VECTORIZED`` one after another), never by calling the reader; where the recording
+paused (a ``New Segment`` marker), a warning naming the join; every marker's size in samples;
+each channel's name as the header writes it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eegprep.readers.mne_formats import MneReader, clear_cache
+from tests.eegprep.reader_checks import check_reader
+
+LABELS = ["Fp1", "Cz", "O1"]
+N_TIMES = 40
+SFREQ = 500.0
+UV_PER_UNIT = {"": 1.0, "µV": 1.0, "uV": 1.0, "μV": 1.0, "mV": 1e3, "V": 1e6, "nV": 1e-3}
+"""What one of each unit is in microvolts (the BrainVision default, empty, is microvolts)."""
+STORED = {"INT_16": "<i2", "INT_32": "<i4", "IEEE_FLOAT_32": "<f4"}
+TITLE = "Brain Vision Data Exchange Header File Version 1.0"
+MARKER_TITLE = "Brain Vision Data Exchange Marker File, Version 1.0"
+FIRST = "Mk1=New Segment,,1,1,0,20240102030405000000"
+
+
+def _values(fmt: str) -> np.ndarray:
+    """Stored values, shape (channels, samples): whole numbers for the integer formats."""
+    rng = np.random.default_rng(7)
+    values = rng.integers(-2000, 2000, size=(len(LABELS), N_TIMES))
+    return values.astype(STORED[fmt]) if fmt in STORED else values.astype(np.float64)
+
+
+def _write(
+    folder: Path,
+    channels: list[str],
+    stored: bytes | str,
+    *,
+    fmt: str = "INT_16",
+    orientation: str = "MULTIPLEXED",
+    markers: list[str] | None = None,
+    common: list[str] = (),  # type: ignore[assignment]
+    ascii_infos: list[str] = (),  # type: ignore[assignment]
+    encoding: str = "utf-8",
+    newline: str = "\r\n",
+    start: bytes = b"",
+    n_channels: int | None = None,
+) -> str:
+    """``rec.vhdr``, ``rec.vmrk`` and ``rec.eeg`` in ``folder`` as a recorder writes them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [TITLE, "; Data created by another recorder", "", "[Common Infos]"]
+    lines += ["DataFile=rec.eeg", "MarkerFile=rec.vmrk", *common]
+    lines += ["DataFormat=" + ("ASCII" if fmt == "ASCII" else "BINARY")]
+    lines += ["; Data orientation: MULTIPLEXED=ch1,pt1, ch2,pt1 ..."]
+    lines += [f"DataOrientation={orientation}", f"NumberOfChannels={n_channels or len(channels)}"]
+    lines += ["; Sampling interval in microseconds", f"SamplingInterval={1e6 / SFREQ:g}", ""]
+    if fmt == "ASCII":
+        lines += ["[ASCII Infos]", *ascii_infos, ""]
+    else:
+        lines += ["[Binary Infos]", f"BinaryFormat={fmt}", ""]
+    lines += [
+        "[Channel Infos]",
+        "; Each entry: Ch<Channel number>=<Name>,<Reference channel name>,",
+    ]
+    lines += [f"Ch{i}={c}" for i, c in enumerate(channels, start=1)]
+    text = newline.join(lines) + newline
+    (folder / "rec.vhdr").write_bytes(start + text.encode(encoding))
+    data = stored.encode() if isinstance(stored, str) else stored
+    (folder / "rec.eeg").write_bytes(data)
+    marks = [MARKER_TITLE, "", "[Common Infos]", "Codepage=UTF-8", "DataFile=rec.eeg", ""]
+    marks += ["[Marker Infos]", *(markers or [FIRST])]
+    (folder / "rec.vmrk").write_bytes((newline.join(marks) + newline).encode())
+    clear_cache()
+    return str(folder / "rec.vhdr")
+
+
+def _binary(values: np.ndarray, fmt: str, orientation: str) -> bytes:
+    """The data file: channels side by side (``MULTIPLEXED``) or one after another."""
+    laid = values.T if orientation == "MULTIPLEXED" else values
+    return np.ascontiguousarray(laid).astype(STORED[fmt]).tobytes()
+
+
+def _expected(values: np.ndarray, resolutions: list[float], units: list[str]) -> np.ndarray:
+    factors = [r * UV_PER_UNIT[u] for r, u in zip(resolutions, units, strict=True)]
+    return values.astype(np.float64) * np.array(factors)[:, None]
+
+
+# (binary format, orientation, resolutions, units): each channel's stored value x resolution
+# in its unit, every unit the format's writers use, in both orientations
+LAYOUTS = [
+    ("INT_16", "MULTIPLEXED", [0.1, 0.5, 1.0], ["µV", "uV", "mV"]),
+    ("INT_16", "VECTORIZED", [0.1, 0.5, 1.0], ["µV", "nV", "mV"]),
+    ("INT_32", "MULTIPLEXED", [0.0488281, 2.0, 1e-7], ["µV", "nV", "V"]),
+    ("INT_32", "VECTORIZED", [0.0488281, -0.5, 1e-7], ["μV", "uV", "V"]),
+    ("IEEE_FLOAT_32", "MULTIPLEXED", [0.1, 1.0, 1.0], ["µV", "mV", "V"]),
+    ("IEEE_FLOAT_32", "VECTORIZED", [1.0, 1.0, 1e-3], ["µV", "mV", "mV"]),
+]
+
+
+@pytest.mark.parametrize(("fmt", "orientation", "resolutions", "units"), LAYOUTS)
+def test_every_binary_layout_reads_the_values_the_format_defines(
+    tmp_path: Path, fmt: str, orientation: str, resolutions: list[float], units: list[str]
+) -> None:
+    """A float file in millivolts or volts (``Ch2=Cz,,1,mV`` over ``IEEE_FLOAT_32``) was refused
+    as a damaged header ("its stored values would overflow"), as if its values were codes up to
+    float32's largest; it holds values, read as any float file."""
+    values = _values(fmt)
+    channels = [f"{n},,{r:g},{u}" for n, r, u in zip(LABELS, resolutions, units, strict=True)]
+    common = [f"DataPoints={N_TIMES}"] if orientation == "VECTORIZED" else []
+    path = _write(
+        tmp_path, channels, _binary(values, fmt, orientation), fmt=fmt,
+        orientation=orientation, common=common,
+    )  # fmt: skip
+    expected = _expected(values, resolutions, units)
+    check_reader(
+        MneReader, path, expected_labels=LABELS, expected_sfreq=SFREQ,
+        expected_n_samples=N_TIMES, reference_uv=expected,
+        atol=max(1e-3, 1e-7 * float(np.abs(expected).max())),  # float32's 24 bits
+    )  # fmt: skip
+
+
+# (what, [Channel Infos] lines, bytes before the title, header encoding, the resolutions and
+# units they mean): the spec's defaults and the spellings other writers use
+HEADERS = {
+    "resolution and unit empty": (["Fp1,,,", "Cz,,", "O1,,,mV"], [1, 1, 1], ["", "", "mV"]),
+    "unit absent (older files)": (["Fp1,,0.5", "Cz,Fp1,2", "O1,,1"], [0.5, 2, 1], ["", "", ""]),
+    "escaped comma in a name": (
+        [r"Fp1\1a,,0.5,µV", "Cz,,1,uV", "O1,,1,µV"],
+        [0.5, 1, 1],
+        ["µV", "uV", "µV"],
+    ),
+    "extra fields after the unit": (
+        ["Fp1,,0.5,µV,x", "Cz,,1,uV,,y", "O1,,1,nV"],
+        [0.5, 1, 1],
+        ["µV", "uV", "nV"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HEADERS))
+def test_channel_fields_and_their_defaults(tmp_path: Path, case: str) -> None:
+    channels, resolutions, units = HEADERS[case]
+    values = _values("INT_16")
+    path = _write(tmp_path, channels, _binary(values, "INT_16", "MULTIPLEXED"))
+    labels = [c.split(",")[0].replace(r"\1", ",") for c in channels]
+    check_reader(
+        MneReader, path, expected_labels=labels,
+        reference_uv=_expected(values, resolutions, units), atol=1e-3,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("codepage", "encoding", "start", "newline"),
+    [
+        ("Codepage=UTF-8", "utf-8", b"\xef\xbb\xbf", "\r\n"),  # a byte order mark, Windows lines
+        ("Codepage=ANSI", "cp1252", b"", "\r\n"),  # µ as one byte, 0xB5
+        (None, "latin-1", b"", "\n"),  # older files name no codepage: Latin-1
+        ("Codepage=ANSI", "utf-8", b"", "\n"),  # UTF-8 bytes in a file saying ANSI
+    ],
+)
+def test_micro_sign_in_every_encoding_is_microvolts(
+    tmp_path: Path, codepage: str | None, encoding: str, start: bytes, newline: str
+) -> None:
+    values = _values("INT_16")
+    channels = ["Fp1,,0.1,µV", "Cz,,0.5,µV", "O1,,2,µV"]
+    path = _write(
+        tmp_path, channels, _binary(values, "INT_16", "MULTIPLEXED"),
+        common=[codepage] if codepage else [], encoding=encoding, start=start, newline=newline,
+    )  # fmt: skip
+    check_reader(
+        MneReader, path, expected_labels=LABELS,
+        reference_uv=_expected(values, [0.1, 0.5, 2], ["µV"] * 3), atol=1e-3,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("infos", "decimal", "separator", "skipped"),
+    [
+        (["DecimalSymbol=.", "SkipLines=0", "SkipColumns=0"], ".", " ", []),
+        (["DecimalSymbol=,", "SkipLines=1", "SkipColumns=0"], ",", " ", ["Fp1 Cz O1"]),
+    ],
+)
+def test_ascii_values_with_either_decimal_symbol(
+    tmp_path: Path, infos: list[str], decimal: str, separator: str, skipped: list[str]
+) -> None:
+    """Text data: a line a sample, its channels in columns, after ``SkipLines`` lines; values
+    times the resolution in the unit (here 0.5 uV and 1 mV)."""
+    values = np.round(np.random.default_rng(3).normal(0, 30, (len(LABELS), N_TIMES)), 3)
+    rows = [separator.join(f"{v:.3f}".replace(".", decimal) for v in row) for row in values.T]
+    channels = ["Fp1,,0.5,µV", "Cz,,1,mV", "O1,,1,µV"]
+    path = _write(
+        tmp_path, channels, "\r\n".join([*skipped, *rows]) + "\r\n", fmt="ASCII",
+        ascii_infos=infos,
+    )  # fmt: skip
+    check_reader(
+        MneReader, path, expected_labels=LABELS, expected_n_samples=N_TIMES,
+        reference_uv=_expected(values, [0.5, 1, 1], ["µV", "mV", "µV"]), atol=1e-3,
+    )  # fmt: skip
+
+
+def test_sampling_interval_in_fractions_of_a_microsecond(tmp_path: Path) -> None:
+    values = _values("INT_16")
+    path = _write(
+        tmp_path, ["Fp1,,1,µV", "Cz,,1,µV", "O1,,1,µV"], _binary(values, "INT_16", "MULTIPLEXED")
+    )
+    text = Path(path).read_text(encoding="utf-8")
+    Path(path).write_text(text.replace("SamplingInterval=2000", "SamplingInterval=3906.25"))
+    clear_cache()
+    header = MneReader.read_header(path)
+    assert header.signals[0].sfreq == 256.0
