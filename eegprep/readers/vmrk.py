@@ -368,20 +368,21 @@ def mne_copy(vmrk: str, folder: str) -> str | None:
     suffix = os.path.splitext(vmrk)[1]
     system = _system_text(raw)
     undated = system is None or any(_no_date(line) for line in system.splitlines())
-    if suffix in _MNE_SUFFIXES and not undated:
+    text = raw.decode(_codepage(raw)) if _decodes(raw) else raw.decode("latin-1")
+    if suffix in _MNE_SUFFIXES and not undated and not _sizes_misread(text):
         return None
     encoding = system_encoding()
-    text = raw.decode(_codepage(raw)) if _decodes(raw) else raw.decode("latin-1")
     named = _MNE_CODEPAGE.search(text)
     if named:
         text = f"{text[: named.start(1)]}{encoding}{text[named.end(1) :]}"
-    lines = text.splitlines(keepends=True)
+    lines = text.splitlines()
     for i, line in enumerate(lines):
         if _no_date(line):  # MNE reads twenty zeros as no date
             date = _DATE_LINE.search(line.strip())
             assert date is not None
             lines[i] = line.replace(date.group(1), "0" * 20)
-    text = "".join(lines)
+        lines[i] = _size_as_mne_reads_it(lines[i])
+    text = "".join(f"{line}\n" for line in lines)  # no "\r" for MNE to read into a field
     stem = os.path.splitext(os.path.basename(vmrk))[0]
     copy = os.path.join(folder, stem + (suffix if suffix in _MNE_SUFFIXES else ".vmrk"))
     with open(copy, "wb") as fh:
@@ -389,9 +390,42 @@ def mne_copy(vmrk: str, folder: str) -> str | None:
     return copy
 
 
+def _mne_size(field: str) -> int:
+    """A marker's size as MNE reads it: the field's digits when it is nothing else, else 0
+    (``' 5'``, ``'5\\r'`` of a Windows line ending after four fields, ``'5 '``)."""
+    return int(field) if field.isdigit() else 0
+
+
+def _sizes_misread(text: str) -> bool:
+    """Whether MNE would read a marker's size (the fourth field) as 0 where :func:`_marker`
+    reads a whole number of samples: a space around it, or a carriage return after it (a
+    Windows line ending on a line of four fields), which MNE takes as part of the field."""
+    hit = _SECTION.search(text)
+    if hit is None:
+        return False
+    for marker in _MARKER.finditer(text[hit.end() :]):
+        fields = marker.group(2).split(",")
+        if len(fields) >= 4 and _mne_size(fields[3]) != (_whole(fields[3]) or 0):
+            return True
+    return False
+
+
+def _size_as_mne_reads_it(line: str) -> str:
+    """``line`` with a marker's size written without the spaces around it, so that MNE reads
+    the samples :func:`_marker` reads (other lines as they are)."""
+    hit = _MARKER.match(line)
+    if hit is None:
+        return line
+    fields = hit.group(2).split(",")
+    if len(fields) < 4 or _whole(fields[3]) is None:
+        return line
+    fields[3] = fields[3].strip()
+    return f"Mk{hit.group(1)}={','.join(fields)}"
+
+
 def _decodes(raw: bytes) -> bool:
     try:
         raw.decode(_codepage(raw))
-    except UnicodeDecodeError:
+    except (UnicodeDecodeError, LookupError):  # (a codepage naming no codec: refused first)
         return False
     return True

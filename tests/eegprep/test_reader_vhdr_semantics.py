@@ -210,3 +210,30 @@ def test_sampling_interval_in_fractions_of_a_microsecond(tmp_path: Path) -> None
     clear_cache()
     header = MneReader.read_header(path)
     assert header.signals[0].sfreq == 256.0
+
+
+def _events(path: str, **options: object) -> list[tuple[float, float, str]]:
+    header = MneReader.read_header(path, **options)  # type: ignore[arg-type]
+    return [
+        (round(a.onset * SFREQ), round(a.duration * SFREQ), a.description)
+        for a in header.annotations
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "newline"),
+    [
+        ("Mk2=Stimulus,S  1,5,3", "\r\n"),  # four fields, a Windows line ending after the size
+        ("Mk2=Stimulus,S  1, 5, 3, 0", "\n"),  # spaces after the commas
+        ("Mk2=Stimulus,S  1,5,3 ,0", "\n"),
+    ],
+)
+def test_a_marker_keeps_its_size_in_samples(tmp_path: Path, line: str, newline: str) -> None:
+    """MNE read a size it does not find all digits (``'3\\r'``, ``' 3'``) as 0 samples: the
+    event lost its duration without a word."""
+    values = _values("INT_16")
+    path = _write(
+        tmp_path, ["Fp1,,1,µV", "Cz,,1,µV", "O1,,1,µV"], _binary(values, "INT_16", "MULTIPLEXED"),
+        markers=[FIRST, line], newline=newline,
+    )  # fmt: skip
+    assert _events(path) == [(4, 3, "Stimulus/S  1")]
