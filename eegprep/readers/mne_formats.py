@@ -89,7 +89,7 @@ from eegprep.readers.mne_held import names_for_mne, read_through
 from eegprep.readers.mne_problems import joins, open_problem
 from eegprep.readers.set_header import check_set
 from eegprep.readers.vhdr import data_points, read_vhdr, written_units
-from eegprep.readers.vmrk import check_vmrk
+from eegprep.readers.vmrk import check_vmrk, segment_starts
 
 if TYPE_CHECKING:
     from mne.io import BaseRaw
@@ -210,7 +210,7 @@ class MneReader(Reader):
                     size_warning,
                     _markers_note(path),
                     events_warning,
-                    joins(raw),
+                    joins(raw, _segment_onsets(path, sfreq, n_samples)),
                     *_moved(path),
                 )
                 if w
@@ -739,6 +739,16 @@ def _cropped_events(notes: Sequence[str], seconds: float) -> str | None:
         f"the file's samples span 0-{seconds:g} s; {', '.join(s for s in said if s)}: if they "
         "mark later parts of the recording, its samples are cut short (re-download it)"
     )
+
+
+def _segment_onsets(path: str, sfreq: float, n_samples: int) -> tuple[float, ...] | None:
+    """For a BrainVision header, the seconds from its first sample at which its marker file's
+    ``New Segment`` markers resume the recording within its ``n_samples`` samples
+    (:func:`~eegprep.readers.vmrk.segment_starts`); ``None`` for other formats."""
+    if PurePath(path).suffix.lower() not in BRAINVISION_HEADERS or missing_markers(path):
+        return None
+    starts = segment_starts(path, read_vhdr(path).n_channels)
+    return tuple(p / sfreq for p in starts if p < n_samples)
 
 
 def _markers_note(path: str) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from eegprep.readers.base import exception_summary
@@ -87,25 +88,32 @@ def _raised_in(exc: BaseException, functions: frozenset[str]) -> bool:
     return any(frame.name in functions for frame in traceback.extract_tb(exc.__traceback__))
 
 
+_SEGMENT = "New Segment/"  # MNE's description of a BrainVision "New Segment" marker
 _JOINS = {
-    "New Segment/": "BrainVision 'New Segment'",  # the recording paused and resumed
+    _SEGMENT: "BrainVision 'New Segment'",  # the recording paused and resumed
     "boundary": "EEGLAB 'boundary'",  # samples removed in EEGLAB
     "BAD_ACQ_SKIP": "MNE 'BAD_ACQ_SKIP'",  # an acquisition skip (FIF, EDF+D): filled with zeros
 }
 """Annotations MNE keeps where a file's samples do not follow on in time, and their names."""
 
 
-def joins(raw: BaseRaw) -> str | None:
+def joins(raw: BaseRaw, segments: Sequence[float] | None = None) -> str | None:
     """A warning naming where the samples do not follow on in time, after the first sample (a
     BrainVision recording paused and resumed, an EEGLAB dataset with stretches cut out), or
     ``None``: the samples either side are stored end to end, as MNE reads them, and an EDF+D
-    with gaps is refused (:mod:`eegprep.readers.edf`)."""
+    with gaps is refused (:mod:`eegprep.readers.edf`). ``segments``, for a BrainVision file:
+    the seconds from its first sample at which its ``New Segment`` markers resume the
+    recording, as eegprep reads the marker file (:func:`~eegprep.readers.vmrk.segment_starts`),
+    in place of MNE's annotations of them (MNE drops one listed first wherever it lies, and
+    names them otherwise with a description or under ``ignore_marker_types``)."""
     first = float(raw.first_time)
     at = [
         (float(onset) - first, _JOINS[str(desc)])
         for onset, desc in zip(raw.annotations.onset, raw.annotations.description, strict=True)
-        if str(desc) in _JOINS and float(onset) - first > 0
+        if str(desc) in _JOINS and (segments is None or str(desc) != _SEGMENT)
     ]
+    at += [(float(t), _JOINS[_SEGMENT]) for t in segments or ()]
+    at = sorted(j for j in at if j[0] > 0)
     if not at:
         return None
     kinds = ", ".join(sorted({kind for _, kind in at}))

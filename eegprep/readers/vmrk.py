@@ -36,6 +36,9 @@ from eegprep.base.files import FileVersion, file_version
 from eegprep.base.limits import check_allocation
 from eegprep.base.regular_files import open_regular
 
+SEGMENT = "New Segment"
+"""The marker type that opens a stretch of samples: the recording paused and resumed there (or
+began: position 1)."""
 MARKER_LINE = "Mk<n>=<type>,<description>,<position>,<size>[,<channel>[,<date>]]"
 MAX_POSITION = 2**31
 """The largest position or size (samples) read: a store holds no longer recording, so a larger
@@ -128,6 +131,27 @@ def check_vmrk(path: str, n_channels: int) -> str | None:
 def _checked(path: str, vmrk: str, version: FileVersion, n_channels: int) -> str | None:
     """:func:`check_vmrk` once per version of the marker file (it runs on every header read)."""
     return read_vmrk(path, vmrk, n_channels=n_channels).note
+
+
+def segment_starts(path: str, n_channels: int) -> tuple[int, ...]:
+    """Where the recording of the BrainVision header ``path`` resumes after a pause: the first
+    sample (counted from 0) of each stretch its marker file's ``New Segment`` markers open
+    after the first sample, in order, once each; ``()`` without a marker file. Read from the
+    file as :func:`read_vmrk` reads it, whatever MNE makes of the markers (it drops the first
+    marker of a file when it is a ``New Segment``, wherever it lies, and names the others
+    ``New Segment/<description>``, or by their description alone under
+    ``ignore_marker_types``)."""
+    vmrk = marker_file(path)
+    if vmrk is None:
+        return ()
+    return _segment_starts(path, vmrk, file_version(vmrk), n_channels)
+
+
+@functools.lru_cache(maxsize=64)
+def _segment_starts(path: str, vmrk: str, version: FileVersion, n_channels: int) -> tuple[int, ...]:
+    """:func:`segment_starts` once per version of the marker file."""
+    markers = read_vmrk(path, vmrk, n_channels=n_channels).markers
+    return tuple(sorted({m.position - 1 for m in markers if m.kind == SEGMENT and m.position > 1}))
 
 
 def read_vmrk(path: str, vmrk: str, *, n_channels: int) -> VmrkFile:

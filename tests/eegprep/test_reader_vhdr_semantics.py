@@ -237,3 +237,45 @@ def test_a_marker_keeps_its_size_in_samples(tmp_path: Path, line: str, newline: 
         markers=[FIRST, line], newline=newline,
     )  # fmt: skip
     assert _events(path) == [(4, 3, "Stimulus/S  1")]
+
+
+SEGMENT_CASES = {  # (marker lines, reader options): a pause and resumption at sample 20
+    "as recorders write it": ([FIRST, "Mk2=New Segment,,21,1,0,20240102030500000000"], {}),
+    "with a description": ([FIRST, "Mk2=New Segment,resumed,21,1,0"], {}),
+    "descriptions alone (ignore_marker_types)": (
+        [FIRST, "Mk2=Stimulus,S  1,5,1,0", "Mk3=New Segment,,21,1,0"],
+        {"ignore_marker_types": True},
+    ),
+    "listed before the first stretch's": (
+        ["Mk1=New Segment,,21,1,0,20240102030500000000", "Mk2=New Segment,,1,1,0"],
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SEGMENT_CASES))
+def test_every_new_segment_after_the_start_is_named_as_a_join(tmp_path: Path, case: str) -> None:
+    """Samples after a ``New Segment`` marker do not follow on from those before. The join
+    was found by MNE's annotation ``New Segment/`` alone: a description, ``ignore_marker_types``
+    or the marker listed first (which MNE drops wherever it lies) stored the stretches end
+    to end without a word."""
+    markers, options = SEGMENT_CASES[case]
+    values = _values("INT_16")
+    path = _write(
+        tmp_path, ["Fp1,,1,µV", "Cz,,1,µV", "O1,,1,µV"], _binary(values, "INT_16", "MULTIPLEXED"),
+        markers=markers,
+    )  # fmt: skip
+    header = MneReader.read_header(path, **options)  # type: ignore[arg-type]
+    joins = [w for w in header.warnings if w.startswith("discontinuous")]
+    assert len(joins) == 1, header.warnings
+    assert "1 BrainVision 'New Segment' marker(s)" in joins[0]
+    assert f"(at {20 / SFREQ:g} s)" in joins[0]
+
+
+def test_a_new_segment_at_the_first_sample_is_no_join(tmp_path: Path) -> None:
+    values = _values("INT_16")
+    path = _write(
+        tmp_path, ["Fp1,,1,µV", "Cz,,1,µV", "O1,,1,µV"], _binary(values, "INT_16", "MULTIPLEXED"),
+        markers=["Mk1=Stimulus,S  1,5,1,0", "Mk2=New Segment,,1,1,0,20240102030405000000"],
+    )  # fmt: skip
+    assert not [w for w in MneReader.read_header(path).warnings if "discontinuous" in w]
