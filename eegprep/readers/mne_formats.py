@@ -183,7 +183,8 @@ class MneReader(Reader):
                 strict=True,
             )
         )
-        events, events_warning = _annotations(raw), _cropped_events(notes, n_samples / sfreq)
+        events = _annotations(path, raw)
+        events_warning = _cropped_events(notes, n_samples / sfreq, _gaps_cut(path, raw))
         own: tuple[int, ...] = ()
         if PurePath(path).suffix.lower() == ".gdf":
             signals, own = gdf_own_rates(path, raw, gdf_scaled(path, raw, signals))
@@ -645,10 +646,19 @@ def _signal(
     )
 
 
-def _annotations(raw: BaseRaw) -> tuple[Annotation, ...]:
-    """MNE annotations with onsets in seconds from the first sample of the recording."""
+_GAP_LENGTHS = {".set": "boundary"}
+"""Events whose duration is the length of a stretch no longer in the file's samples, by suffix:
+EEGLAB's ``boundary`` (its ``EEG.event.duration`` counts the samples cut out there), which MNE
+gives as a span of the samples after it."""
+
+
+def _annotations(path: str, raw: BaseRaw) -> tuple[Annotation, ...]:
+    """MNE annotations with onsets in seconds from the first sample of the recording; an event
+    marking where samples were cut out (:data:`_GAP_LENGTHS`) lasts no time on the samples
+    kept."""
     ann = raw.annotations
     first = float(raw.first_time)
+    gap = _GAP_LENGTHS.get(PurePath(path).suffix.lower())
     out = []
     for onset, duration, desc, chans in zip(
         ann.onset, ann.duration, ann.description, ann.ch_names, strict=True
@@ -656,7 +666,7 @@ def _annotations(raw: BaseRaw) -> tuple[Annotation, ...]:
         out.append(
             Annotation(
                 onset=float(onset) - first,
-                duration=float(duration),
+                duration=0.0 if str(desc) == gap else float(duration),
                 description=str(desc),
                 channel=",".join(chans),
             )
@@ -718,11 +728,13 @@ _CROPPED = re.compile(r"^(Omitted|Limited) (\d+) annotation\(s\) that were")
 """How MNE says it dropped (``Omitted``) or cut (``Limited``) events outside the samples."""
 
 
-def _cropped_events(notes: Sequence[str], seconds: float) -> str | None:
+def _cropped_events(notes: Sequence[str], seconds: float, gaps: int = 0) -> str | None:
     """A warning for the events MNE dropped or cut while opening the file because they lie
     outside its samples (``seconds`` long), which it says only on the terminal: a marker after
-    the last sample is what a samples file cut short looks like."""
-    counts = {"Omitted": 0, "Limited": 0}
+    the last sample is what a samples file cut short looks like. ``gaps``: of those MNE cut,
+    the events whose duration is a stretch cut out of the samples (:func:`_gaps_cut`), which
+    say nothing of the file's length."""
+    counts = {"Omitted": 0, "Limited": -gaps}
     for note in notes:
         hit = _CROPPED.match(note)
         if hit:
@@ -738,6 +750,22 @@ def _cropped_events(notes: Sequence[str], seconds: float) -> str | None:
     return (
         f"the file's samples span 0-{seconds:g} s; {', '.join(s for s in said if s)}: if they "
         "mark later parts of the recording, its samples are cut short (re-download it)"
+    )
+
+
+def _gaps_cut(path: str, raw: BaseRaw) -> int:
+    """How many events of :data:`_GAP_LENGTHS` MNE cut at the end of the samples (a ``boundary``
+    near the end, whose duration counts the samples removed: MNE's "Limited" note counts it)."""
+    gap = _GAP_LENGTHS.get(PurePath(path).suffix.lower())
+    if gap is None:
+        return 0
+    sfreq = float(raw.info["sfreq"])
+    end = float(raw.first_time) + raw.n_times / sfreq  # where MNE cuts them
+    ann = raw.annotations
+    return sum(
+        1
+        for onset, duration, desc in zip(ann.onset, ann.duration, ann.description, strict=True)
+        if str(desc) == gap and duration > 0 and abs(onset + duration - end) < 0.5 / sfreq
     )
 
 

@@ -1,0 +1,149 @@
+"""EEGLAB datasets as EEGLAB lays them out, written here with scipy (MAT v5, the ``EEG`` struct
+of older versions and the top-level variables of newer ones), read for what EEGLAB defines:
+``EEG.data`` in microvolts, channels x samples, in the ``.set`` as double, single or int16 or in
+an ``.fdt`` of float32 in MATLAB's column order; ``EEG.srate`` in Hz, not always whole; each
+event at ``EEG.event.latency`` samples counted from 1. A ``boundary`` event marks where samples
+were cut out, and its ``duration`` counts the samples removed, which the samples kept do not
+hold: it lasts no time on them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import scipy.io
+
+from eegprep.readers.mne_formats import MneReader, clear_cache
+from tests.eegprep.reader_checks import check_reader, check_source_error
+
+LABELS = ["Fp1", "Cz", "O1"]
+N_TIMES = 200
+SRATE = 250.0
+
+
+def _chanlocs(labels: list[str]) -> np.ndarray:
+    """``EEG.chanlocs``: a 1 x n struct array, a label and a type each (no positions)."""
+    locs = np.zeros((1, len(labels)), dtype=[("labels", object), ("type", object)])
+    for i, label in enumerate(labels):
+        locs[0, i] = (label, "EEG")
+    return locs
+
+
+def _events(events: list[tuple[str, float, float]]) -> np.ndarray:
+    """``EEG.event``: type, latency (samples from 1) and duration (samples) of each."""
+    dt = [("type", object), ("latency", object), ("duration", object), ("urevent", object)]
+    out = np.zeros((1, len(events)), dtype=dt)
+    for i, (kind, latency, duration) in enumerate(events):
+        out[0, i] = (kind, float(latency), float(duration), float(i + 1))
+    return out
+
+
+def _write_set(
+    folder: Path,
+    data: np.ndarray,
+    *,
+    struct: bool,
+    fdt: bool = False,
+    srate: float = SRATE,
+    events: list[tuple[str, float, float]] = (),  # type: ignore[assignment]
+    **fields: Any,
+) -> str:
+    """``rec.set`` (and ``rec.fdt``) as EEGLAB saves ``data`` (channels x samples, uV)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    n_channels, n_times = data.shape[:2]
+    eeg: dict[str, Any] = {
+        "setname": "rec", "filename": "rec.set", "nbchan": float(n_channels),
+        "trials": 1.0, "pnts": float(n_times), "srate": srate, "xmin": 0.0,
+        "xmax": (n_times - 1) / srate, "times": np.zeros((0, 0)),
+        "chanlocs": _chanlocs(LABELS[:n_channels]), "urevent": np.zeros((0, 0)),
+        "event": _events(events) if events else np.zeros((0, 0)), "ref": "common",
+    }  # fmt: skip
+    if fdt:  # float32, channels x samples in MATLAB's column order: each sample's channels
+        np.asarray(data, dtype="<f4").flatten(order="F").tofile(folder / "rec.fdt")
+        eeg["data"] = "rec.fdt"
+    else:
+        eeg["data"] = data
+    eeg.update(fields)
+    scipy.io.savemat(folder / "rec.set", {"EEG": eeg} if struct else eeg, oned_as="row")
+    clear_cache()
+    return str(folder / "rec.set")
+
+
+def _microvolts(seed: int = 0) -> np.ndarray:
+    return np.round(np.random.default_rng(seed).normal(0, 25, (len(LABELS), N_TIMES)), 2)
+
+
+LAYOUTS = ["EEG-struct", "variables"]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize(
+    ("stored", "fdt"),
+    [("double", False), ("single", False), ("int16", False), ("float32 .fdt", True)],
+)
+def test_samples_in_every_class_and_file_are_microvolts(
+    tmp_path: Path, layout: str, stored: str, fdt: bool
+) -> None:
+    uv = _microvolts()
+    if stored == "int16":
+        uv = np.round(uv)
+    data = uv.astype(
+        {"double": np.float64, "single": np.float32, "int16": np.int16}.get(stored, np.float64)
+    )
+    path = _write_set(tmp_path, data, struct=layout == "EEG-struct", fdt=fdt)
+    check_reader(
+        MneReader, path, expected_labels=LABELS, expected_sfreq=SRATE,
+        expected_n_samples=N_TIMES, reference_uv=uv, atol=1e-4,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_rate_that_is_no_whole_number_is_kept(tmp_path: Path, layout: str) -> None:
+    srate = 1000 / 3
+    path = _write_set(tmp_path, _microvolts(), struct=layout == "EEG-struct", srate=srate)
+    header = MneReader.read_header(path)
+    assert header.signals[0].sfreq == srate
+    assert header.duration == pytest.approx(N_TIMES / srate)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("fdt", [False, True], ids=["in-set", "fdt"])
+def test_a_boundary_lasts_no_time_on_the_samples_kept(
+    tmp_path: Path, layout: str, fdt: bool
+) -> None:
+    """EEGLAB writes ``boundary`` where it removed samples, its duration the number removed
+    (here 150 samples cut at latency 180.5, between samples 180 and 181). MNE gave it that
+    duration on the samples kept: the event covered the last 20 samples, and the reader warned
+    that events reach past the samples, "its samples are cut short (re-download it)"."""
+    events = [("S  1", 11, 0), ("boundary", 180.5, 150), ("S  2", 191, 4)]
+    path = _write_set(
+        tmp_path, _microvolts(), struct=layout == "EEG-struct", fdt=fdt, events=events
+    )
+    header = MneReader.read_header(path)
+    got = [(a.onset * SRATE, a.duration * SRATE) for a in header.annotations]
+    assert [a.description for a in header.annotations] == ["S  1", "boundary", "S  2"]
+    np.testing.assert_allclose(got, [(10, 0), (179.5, 0), (190, 4)], atol=1e-9)
+    (warning,) = header.warnings  # the join, and nothing of a file cut short
+    assert warning.startswith("discontinuous: 1 EEGLAB 'boundary' marker(s)")
+    assert f"(at {179.5 / SRATE:g} s)" in warning
+
+
+def test_an_event_past_the_samples_is_still_named(tmp_path: Path) -> None:
+    events = [("boundary", 100.5, 40), ("S  9", 190, 30)]  # the second reaches past the end
+    path = _write_set(tmp_path, _microvolts(), struct=True, events=events)
+    header = MneReader.read_header(path)
+    assert any("1 event(s) reach past them and were cut" in w for w in header.warnings)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_epochs_and_a_channel_count_other_than_the_samples_are_refused(
+    tmp_path: Path, layout: str
+) -> None:
+    struct = layout == "EEG-struct"
+    epochs = np.stack([_microvolts(0), _microvolts(1)], axis=2)
+    path = _write_set(tmp_path / "epochs", epochs, struct=struct, trials=2.0)
+    check_source_error(MneReader, path, r"an epoched EEGLAB dataset \(2 trials\)")
+    path = _write_set(tmp_path / "count", _microvolts(), struct=struct, nbchan=4.0)
+    check_source_error(MneReader, path, r"chanlocs lists 3 channels but EEG\.nbchan is 4")
