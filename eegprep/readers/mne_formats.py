@@ -734,11 +734,12 @@ def _cropped_events(notes: Sequence[str], seconds: float, gaps: int = 0) -> str 
     the last sample is what a samples file cut short looks like. ``gaps``: of those MNE cut,
     the events whose duration is a stretch cut out of the samples (:func:`_gaps_cut`), which
     say nothing of the file's length."""
-    counts = {"Omitted": 0, "Limited": -gaps}
+    counts = {"Omitted": 0, "Limited": 0}
     for note in notes:
         hit = _CROPPED.match(note)
         if hit:
             counts[hit.group(1)] += int(hit.group(2))
+    counts["Limited"] = max(0, counts["Limited"] - gaps)
     said = [
         f"{counts['Omitted']} event(s) of the file lie outside them and were dropped"
         if counts["Omitted"]
@@ -754,18 +755,23 @@ def _cropped_events(notes: Sequence[str], seconds: float, gaps: int = 0) -> str 
 
 
 def _gaps_cut(path: str, raw: BaseRaw) -> int:
-    """How many events of :data:`_GAP_LENGTHS` MNE cut at the end of the samples (a ``boundary``
-    near the end, whose duration counts the samples removed: MNE's "Limited" note counts it)."""
+    """How many events of :data:`_GAP_LENGTHS` MNE cut at either end of the samples, as far
+    as their place tells (a ``boundary`` near the end, whose duration counts the samples
+    removed, or at EEGLAB's latency 0.5 before the first sample: MNE's "Limited" note counts
+    them)."""
     gap = _GAP_LENGTHS.get(PurePath(path).suffix.lower())
     if gap is None:
         return 0
     sfreq = float(raw.info["sfreq"])
-    end = float(raw.first_time) + raw.n_times / sfreq  # where MNE cuts them
+    start = float(raw.first_time)
+    end = start + raw.n_times / sfreq  # where MNE cuts them
     ann = raw.annotations
     return sum(
         1
         for onset, duration, desc in zip(ann.onset, ann.duration, ann.description, strict=True)
-        if str(desc) == gap and duration > 0 and abs(onset + duration - end) < 0.5 / sfreq
+        if str(desc) == gap
+        and duration > 0
+        and min(abs(onset - start), abs(onset + duration - end)) < 0.5 / sfreq
     )
 
 

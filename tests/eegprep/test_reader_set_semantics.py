@@ -130,6 +130,17 @@ def test_a_boundary_lasts_no_time_on_the_samples_kept(
     assert f"(at {179.5 / SRATE:g} s)" in warning
 
 
+def test_a_boundary_before_the_first_sample_says_nothing_of_a_cut_file(tmp_path: Path) -> None:
+    """Samples removed from the start: EEGLAB leaves a ``boundary`` at latency 0.5, before the
+    first sample, lasting the samples removed. MNE cut it to start at 0 and the reader warned
+    that the samples were cut short."""
+    events = [("boundary", 0.5, 30), ("S  1", 11, 0)]
+    path = _write_set(tmp_path, _microvolts(), struct=False, events=events)
+    header = MneReader.read_header(path)
+    assert header.warnings == ()
+    assert [(a.onset, a.duration) for a in header.annotations] == [(0, 0), (10 / SRATE, 0)]
+
+
 def test_an_event_past_the_samples_is_still_named(tmp_path: Path) -> None:
     events = [("boundary", 100.5, 40), ("S  9", 190, 30)]  # the second reaches past the end
     path = _write_set(tmp_path, _microvolts(), struct=True, events=events)
