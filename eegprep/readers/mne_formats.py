@@ -63,6 +63,7 @@ from eegprep.readers.base import (
     check_readable,
     check_segment,
     check_sfreq,
+    code_label,
     exception_summary,
     frozen_options,
     unit_to_uv,
@@ -652,13 +653,31 @@ EEGLAB's ``boundary`` (its ``EEG.event.duration`` counts the samples cut out the
 gives as a span of the samples after it."""
 
 
+_FLOAT_TEXT = re.compile(r"[+-]?\d+\.0|[+-]?\d(?:\.\d+)?e[+-]\d+")
+"""How Python writes a float that is a whole number (``7.0``, ``1e+16``): MNE's text of an
+EEGLAB event type stored as a number (a MATLAB double, as EEGLAB stores numeric types)."""
+
+
+def _event_text(suffix: str, description: str) -> str:
+    """An event's description as eegprep writes event codes: an EEGLAB numeric type
+    ``EEG.event.type`` = 7 is ``'7'`` (:func:`~eegprep.readers.base.code_label`), as EEGLAB
+    shows it and every other reader writes codes, not MNE's ``'7.0'``. (A type stored as the
+    text ``'7.0'``, which MNE gives alike, is ``'7'`` too.)"""
+    if suffix == ".set" and _FLOAT_TEXT.fullmatch(description):
+        value = float(description)
+        if value == int(value):
+            return code_label(value)
+    return description
+
+
 def _annotations(path: str, raw: BaseRaw) -> tuple[Annotation, ...]:
     """MNE annotations with onsets in seconds from the first sample of the recording; an event
     marking where samples were cut out (:data:`_GAP_LENGTHS`) lasts no time on the samples
-    kept."""
+    kept; an EEGLAB numeric type is written as a code (:func:`_event_text`)."""
     ann = raw.annotations
     first = float(raw.first_time)
-    gap = _GAP_LENGTHS.get(PurePath(path).suffix.lower())
+    suffix = PurePath(path).suffix.lower()
+    gap = _GAP_LENGTHS.get(suffix)
     out = []
     for onset, duration, desc, chans in zip(
         ann.onset, ann.duration, ann.description, ann.ch_names, strict=True
@@ -667,7 +686,7 @@ def _annotations(path: str, raw: BaseRaw) -> tuple[Annotation, ...]:
             Annotation(
                 onset=float(onset) - first,
                 duration=0.0 if str(desc) == gap else float(duration),
-                description=str(desc),
+                description=_event_text(suffix, str(desc)),
                 channel=",".join(chans),
             )
         )

@@ -31,7 +31,7 @@ def _chanlocs(labels: list[str]) -> np.ndarray:
     return locs
 
 
-def _events(events: list[tuple[str, float, float]]) -> np.ndarray:
+def _events(events: list[tuple[Any, float, float]]) -> np.ndarray:
     """``EEG.event``: type, latency (samples from 1) and duration (samples) of each."""
     dt = [("type", object), ("latency", object), ("duration", object), ("urevent", object)]
     out = np.zeros((1, len(events)), dtype=dt)
@@ -47,7 +47,7 @@ def _write_set(
     struct: bool,
     fdt: bool = False,
     srate: float = SRATE,
-    events: list[tuple[str, float, float]] = (),  # type: ignore[assignment]
+    events: list[tuple[Any, float, float]] = (),  # type: ignore[assignment]
     **fields: Any,
 ) -> str:
     """``rec.set`` (and ``rec.fdt``) as EEGLAB saves ``data`` (channels x samples, uV)."""
@@ -158,3 +158,21 @@ def test_epochs_and_a_channel_count_other_than_the_samples_are_refused(
     check_source_error(MneReader, path, r"an epoched EEGLAB dataset \(2 trials\)")
     path = _write_set(tmp_path / "count", _microvolts(), struct=struct, nbchan=4.0)
     check_source_error(MneReader, path, r"chanlocs lists 3 channels but EEG\.nbchan is 4")
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_numeric_event_type_is_its_code(tmp_path: Path, layout: str) -> None:
+    """EEGLAB stores a numeric ``EEG.event.type`` as a double and shows 7 as ``7``. MNE wrote it
+    ``'7.0'``, so a task's code 7 never matched; every other reader writes ``'7'``."""
+    types = [7.0, -99.0, 1234567.0, 7.5, "S  1", np.int16(3)]
+    events = [(kind, 10 + 10 * i, 0) for i, kind in enumerate(types)]
+    path = _write_set(tmp_path, _microvolts(), struct=layout == "EEG-struct", events=events)
+    header = MneReader.read_header(path)
+    assert [a.description for a in header.annotations] == [
+        "7",
+        "-99",
+        "1234567",
+        "7.5",
+        "S  1",
+        "3",
+    ]
