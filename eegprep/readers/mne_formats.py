@@ -90,6 +90,7 @@ from eegprep.readers.mne_held import names_for_mne, read_through
 from eegprep.readers.mne_problems import joins, open_problem
 from eegprep.readers.set_header import check_set
 from eegprep.readers.vhdr import data_points, read_vhdr, written_units
+from eegprep.readers.vhdr_text import check_text_data
 from eegprep.readers.vmrk import check_vmrk, segment_starts
 
 if TYPE_CHECKING:
@@ -398,7 +399,11 @@ def _check_before_mne(path: str, options: Mapping[str, Any]) -> None:
                 "reads those only with the pymatreader package: pip install pymatreader",
             )
     elif suffix in BRAINVISION_HEADERS:
-        check_vmrk(path, read_vhdr(path).n_channels)  # read_vhdr: check_vhdr's checks
+        fields = read_vhdr(path)  # check_vhdr's checks
+        check_vmrk(path, fields.n_channels)
+        data = next((c.path for c in vhdr_companions(path) if c.key == "datafile"), None)
+        if fields.text is not None and data is not None:
+            check_text_data(path, data, fields.n_channels, *fields.text)
     elif suffix == ".gdf":
         check_gdf(path)
     elif suffix == ".cnt":

@@ -225,11 +225,16 @@ class VhdrFields:
         ``Ch1`` to ``ChN`` of ``[Channel Infos]``, in number order.
     data_points : int or None
         ``DataPoints`` (samples per channel), ``None`` when the header gives none.
+    text : tuple of (int, str) or None
+        For text data (``DataFormat=ASCII``): ``SkipLines`` and whether MNE reads a comma as
+        the decimal symbol (``DecimalSymbol`` other than ``.``: ``','``, else ``'.'``);
+        ``None`` for binary data.
     """
 
     n_channels: int
     channels: tuple[VhdrChannel, ...]
     data_points: int | None
+    text: tuple[int, str] | None = None
 
 
 def check_vhdr(path: str) -> None:
@@ -264,7 +269,14 @@ def read_vhdr(path: str) -> VhdrFields:
         )
     channels = _channel_infos(path, cfg, n_channels, fmt)
     _check_coordinates(path, cfg, {c.key for c in channels})
-    return VhdrFields(n_channels, channels, None if points is None else int(points))
+    text = None
+    if fmt == "ASCII":  # as MNE reads [ASCII Infos] (checked by _check_ascii)
+        symbol = _value(path, cfg, "ASCII Infos", "DecimalSymbol")
+        text = (
+            int(_required(path, cfg, "ASCII Infos", "SkipLines")),
+            "." if symbol in (None, ".") else ",",
+        )
+    return VhdrFields(n_channels, channels, None if points is None else int(points), text)
 
 
 def _config(path: str) -> configparser.ConfigParser:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from eegprep.readers.mne_formats import MneReader, clear_cache
-from tests.eegprep.reader_checks import check_reader
+from tests.eegprep.reader_checks import check_reader, check_source_error
 
 LABELS = ["Fp1", "Cz", "O1"]
 N_TIMES = 40
@@ -279,3 +279,27 @@ def test_a_new_segment_at_the_first_sample_is_no_join(tmp_path: Path) -> None:
         markers=["Mk1=Stimulus,S  1,5,1,0", "Mk2=New Segment,,1,1,0,20240102030405000000"],
     )  # fmt: skip
     assert not [w for w in MneReader.read_header(path).warnings if "discontinuous" in w]
+
+
+TEXT_FAULTS = {  # (rows of samples as written, [ASCII Infos], the line's problem)
+    "tabs": (["1.5\t2.5\t3.5"] * 4, ["DecimalSymbol=."], r"not separated by spaces or commas"),
+    "semicolons, decimal commas": (
+        ["1,5;2,5;3,5"] * 4, ["DecimalSymbol=,"], r"with the header's DecimalSymbol=, every comma",
+    ),
+    "a column short": (["1.5 2.5"] * 4, ["DecimalSymbol=."], r"it holds 2 values, but the header lists 3 channels"),  # noqa: E501
+    "decimal commas, none said": (["1,5 2,5 3,5"] * 4, ["DecimalSymbol=."], r"'1,5' is not a number"),  # noqa: E501
+    "a blank line at the end": (["1.5 2.5 3.5"] * 4 + [""], ["DecimalSymbol=."], r"ends in 1 blank line\(s\), which MNE counts as samples"),  # noqa: E501
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("fault", sorted(TEXT_FAULTS))
+def test_text_data_mne_cannot_read_is_one_line_before_any_read(tmp_path: Path, fault: str) -> None:
+    """The header was read, and the first read of samples failed in MNE's words ("Unknown
+    BrainVision data format encountered. Please contact the MNE-Python developers", "could
+    not convert string to float")."""
+    rows, infos, problem = TEXT_FAULTS[fault]
+    path = _write(
+        tmp_path, ["Fp1,,1,µV", "Cz,,1,µV", "O1,,1,µV"], "\r\n".join(rows) + "\r\n", fmt="ASCII",
+        ascii_infos=["SkipLines=0", *infos],
+    )  # fmt: skip
+    check_source_error(MneReader, path, rf"its data file rec\.eeg.*{problem}")
