@@ -55,7 +55,6 @@ from eegprep.base.held_files import shown_name
 from eegprep.base.limits import check_allocation
 from eegprep.base.validation import invalid_value
 from eegprep.readers.base import (
-    Annotation,
     Header,
     Reader,
     Signal,
@@ -63,7 +62,6 @@ from eegprep.readers.base import (
     check_readable,
     check_segment,
     check_sfreq,
-    code_label,
     exception_summary,
     frozen_options,
     unit_to_uv,
@@ -86,12 +84,13 @@ from eegprep.readers.fif_refs import check_next_parts
 from eegprep.readers.gdf_header import check_gdf
 from eegprep.readers.gdf_records import gdf_records, read_gdf_samples
 from eegprep.readers.gdf_values import gdf_annotations, gdf_own_rates, gdf_scaled
+from eegprep.readers.mne_events import cropped_events, file_events, gaps_cut, segment_onsets
 from eegprep.readers.mne_held import names_for_mne, read_through
 from eegprep.readers.mne_problems import joins, open_problem
 from eegprep.readers.set_header import check_set
 from eegprep.readers.vhdr import data_points, read_vhdr, written_units
 from eegprep.readers.vhdr_text import check_text_data
-from eegprep.readers.vmrk import check_vmrk, segment_starts
+from eegprep.readers.vmrk import check_vmrk
 
 if TYPE_CHECKING:
     from mne.io import BaseRaw
@@ -185,8 +184,8 @@ class MneReader(Reader):
                 strict=True,
             )
         )
-        events = _annotations(path, raw)
-        events_warning = _cropped_events(notes, n_samples / sfreq, _gaps_cut(path, raw))
+        events = file_events(path, raw)
+        events_warning = cropped_events(notes, n_samples / sfreq, gaps_cut(path, raw))
         own: tuple[int, ...] = ()
         if PurePath(path).suffix.lower() == ".gdf":
             signals, own = gdf_own_rates(path, raw, gdf_scaled(path, raw, signals))
@@ -213,7 +212,7 @@ class MneReader(Reader):
                     size_warning,
                     _markers_note(path),
                     events_warning,
-                    joins(raw, _segment_onsets(path, sfreq, n_samples)),
+                    joins(raw, segment_onsets(path, sfreq, n_samples)),
                     *_moved(path),
                 )
                 if w
@@ -652,52 +651,6 @@ def _signal(
     )
 
 
-_GAP_LENGTHS = {".set": "boundary"}
-"""Events whose duration is the length of a stretch no longer in the file's samples, by suffix:
-EEGLAB's ``boundary`` (its ``EEG.event.duration`` counts the samples cut out there), which MNE
-gives as a span of the samples after it."""
-
-
-_FLOAT_TEXT = re.compile(r"[+-]?\d+\.0|[+-]?\d(?:\.\d+)?e[+-]\d+")
-"""How Python writes a float that is a whole number (``7.0``, ``1e+16``): MNE's text of an
-EEGLAB event type stored as a number (a MATLAB double, as EEGLAB stores numeric types)."""
-
-
-def _event_text(suffix: str, description: str) -> str:
-    """An event's description as eegprep writes event codes: an EEGLAB numeric type
-    ``EEG.event.type`` = 7 is ``'7'`` (:func:`~eegprep.readers.base.code_label`), as EEGLAB
-    shows it and every other reader writes codes, not MNE's ``'7.0'``. (A type stored as the
-    text ``'7.0'``, which MNE gives alike, is ``'7'`` too.)"""
-    if suffix == ".set" and _FLOAT_TEXT.fullmatch(description):
-        value = float(description)
-        if value == int(value):
-            return code_label(value)
-    return description
-
-
-def _annotations(path: str, raw: BaseRaw) -> tuple[Annotation, ...]:
-    """MNE annotations with onsets in seconds from the first sample of the recording; an event
-    marking where samples were cut out (:data:`_GAP_LENGTHS`) lasts no time on the samples
-    kept; an EEGLAB numeric type is written as a code (:func:`_event_text`)."""
-    ann = raw.annotations
-    first = float(raw.first_time)
-    suffix = PurePath(path).suffix.lower()
-    gap = _GAP_LENGTHS.get(suffix)
-    out = []
-    for onset, duration, desc, chans in zip(
-        ann.onset, ann.duration, ann.description, ann.ch_names, strict=True
-    ):
-        out.append(
-            Annotation(
-                onset=float(onset) - first,
-                duration=0.0 if str(desc) == gap else float(duration),
-                description=_event_text(suffix, str(desc)),
-                channel=",".join(chans),
-            )
-        )
-    return tuple(out)
-
-
 def _meta(path: str, raw: BaseRaw, options: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     import mne
 
@@ -746,67 +699,6 @@ def _moved(path: str) -> list[str]:
     if PurePath(path).suffix.lower() not in BRAINVISION_HEADERS:
         return []
     return [c.note for c in vhdr_companions(path) if c.note]
-
-
-_CROPPED = re.compile(r"^(Omitted|Limited) (\d+) annotation\(s\) that were")
-"""How MNE says it dropped (``Omitted``) or cut (``Limited``) events outside the samples."""
-
-
-def _cropped_events(notes: Sequence[str], seconds: float, gaps: int = 0) -> str | None:
-    """A warning for the events MNE dropped or cut while opening the file because they lie
-    outside its samples (``seconds`` long), which it says only on the terminal: a marker after
-    the last sample is what a samples file cut short looks like. ``gaps``: of those MNE cut,
-    the events whose duration is a stretch cut out of the samples (:func:`_gaps_cut`), which
-    say nothing of the file's length."""
-    counts = {"Omitted": 0, "Limited": 0}
-    for note in notes:
-        hit = _CROPPED.match(note)
-        if hit:
-            counts[hit.group(1)] += int(hit.group(2))
-    counts["Limited"] = max(0, counts["Limited"] - gaps)
-    said = [
-        f"{counts['Omitted']} event(s) of the file lie outside them and were dropped"
-        if counts["Omitted"]
-        else "",
-        f"{counts['Limited']} event(s) reach past them and were cut" if counts["Limited"] else "",
-    ]
-    if not any(said):
-        return None
-    return (
-        f"the file's samples span 0-{seconds:g} s; {', '.join(s for s in said if s)}: if they "
-        "mark later parts of the recording, its samples are cut short (re-download it)"
-    )
-
-
-def _gaps_cut(path: str, raw: BaseRaw) -> int:
-    """How many events of :data:`_GAP_LENGTHS` MNE cut at either end of the samples, as far
-    as their place tells (a ``boundary`` near the end, whose duration counts the samples
-    removed, or at EEGLAB's latency 0.5 before the first sample: MNE's "Limited" note counts
-    them)."""
-    gap = _GAP_LENGTHS.get(PurePath(path).suffix.lower())
-    if gap is None:
-        return 0
-    sfreq = float(raw.info["sfreq"])
-    start = float(raw.first_time)
-    end = start + raw.n_times / sfreq  # where MNE cuts them
-    ann = raw.annotations
-    return sum(
-        1
-        for onset, duration, desc in zip(ann.onset, ann.duration, ann.description, strict=True)
-        if str(desc) == gap
-        and duration > 0
-        and min(abs(onset - start), abs(onset + duration - end)) < 0.5 / sfreq
-    )
-
-
-def _segment_onsets(path: str, sfreq: float, n_samples: int) -> tuple[float, ...] | None:
-    """For a BrainVision header, the seconds from its first sample at which its marker file's
-    ``New Segment`` markers resume the recording within its ``n_samples`` samples
-    (:func:`~eegprep.readers.vmrk.segment_starts`); ``None`` for other formats."""
-    if PurePath(path).suffix.lower() not in BRAINVISION_HEADERS or missing_markers(path):
-        return None
-    starts = segment_starts(path, read_vhdr(path).n_channels)
-    return tuple(p / sfreq for p in starts if p < n_samples)
 
 
 def _markers_note(path: str) -> str | None:

@@ -1,0 +1,131 @@
+"""The events of a file MNE opened, on eegprep's terms: onsets from the first sample, and what
+MNE makes of a format's events set right where the format defines them otherwise.
+
+An EEGLAB ``boundary`` (samples cut out there) lasts no time on the samples kept, though its
+``EEG.event.duration`` counts the samples removed and MNE gives that as a span; an EEGLAB
+numeric event type is its code (``7``), not MNE's text of a float (``7.0``). A BrainVision
+recording's pauses (``New Segment`` markers after the first sample) are found in the marker
+file as eegprep reads it (:func:`segment_onsets`). :func:`cropped_events` says which events MNE
+dropped or cut at the samples' ends. Used by :mod:`eegprep.readers.mne_formats`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import PurePath
+from typing import TYPE_CHECKING
+
+from eegprep.readers.base import Annotation, code_label
+from eegprep.readers.companions import BRAINVISION_HEADERS, missing_markers
+from eegprep.readers.vhdr import read_vhdr
+from eegprep.readers.vmrk import segment_starts
+
+if TYPE_CHECKING:
+    from mne.io import BaseRaw
+
+_GAP_LENGTHS = {".set": "boundary"}
+"""Events whose duration is the length of a stretch no longer in the file's samples, by suffix:
+EEGLAB's ``boundary`` (its ``EEG.event.duration`` counts the samples cut out there), which MNE
+gives as a span of the samples after it."""
+
+
+_FLOAT_TEXT = re.compile(r"[+-]?\d+\.0|[+-]?\d(?:\.\d+)?e[+-]\d+")
+"""How Python writes a float that is a whole number (``7.0``, ``1e+16``): MNE's text of an
+EEGLAB event type stored as a number (a MATLAB double, as EEGLAB stores numeric types)."""
+
+
+def _event_text(suffix: str, description: str) -> str:
+    """An event's description as eegprep writes event codes: an EEGLAB numeric type
+    ``EEG.event.type`` = 7 is ``'7'`` (:func:`~eegprep.readers.base.code_label`), as EEGLAB
+    shows it and every other reader writes codes, not MNE's ``'7.0'``. (A type stored as the
+    text ``'7.0'``, which MNE gives alike, is ``'7'`` too.)"""
+    if suffix == ".set" and _FLOAT_TEXT.fullmatch(description):
+        value = float(description)
+        if value == int(value):
+            return code_label(value)
+    return description
+
+
+def file_events(path: str, raw: BaseRaw) -> tuple[Annotation, ...]:
+    """MNE annotations with onsets in seconds from the first sample of the recording; an event
+    marking where samples were cut out (:data:`_GAP_LENGTHS`) lasts no time on the samples
+    kept; an EEGLAB numeric type is written as a code (:func:`_event_text`)."""
+    ann = raw.annotations
+    first = float(raw.first_time)
+    suffix = PurePath(path).suffix.lower()
+    gap = _GAP_LENGTHS.get(suffix)
+    out = []
+    for onset, duration, desc, chans in zip(
+        ann.onset, ann.duration, ann.description, ann.ch_names, strict=True
+    ):
+        out.append(
+            Annotation(
+                onset=float(onset) - first,
+                duration=0.0 if str(desc) == gap else float(duration),
+                description=_event_text(suffix, str(desc)),
+                channel=",".join(chans),
+            )
+        )
+    return tuple(out)
+
+
+_CROPPED = re.compile(r"^(Omitted|Limited) (\d+) annotation\(s\) that were")
+"""How MNE says it dropped (``Omitted``) or cut (``Limited``) events outside the samples."""
+
+
+def cropped_events(notes: Sequence[str], seconds: float, gaps: int = 0) -> str | None:
+    """A warning for the events MNE dropped or cut while opening the file because they lie
+    outside its samples (``seconds`` long), which it says only on the terminal: a marker after
+    the last sample is what a samples file cut short looks like. ``gaps``: of those MNE cut,
+    the events whose duration is a stretch cut out of the samples (:func:`gaps_cut`), which
+    say nothing of the file's length."""
+    counts = {"Omitted": 0, "Limited": 0}
+    for note in notes:
+        hit = _CROPPED.match(note)
+        if hit:
+            counts[hit.group(1)] += int(hit.group(2))
+    counts["Limited"] = max(0, counts["Limited"] - gaps)
+    said = [
+        f"{counts['Omitted']} event(s) of the file lie outside them and were dropped"
+        if counts["Omitted"]
+        else "",
+        f"{counts['Limited']} event(s) reach past them and were cut" if counts["Limited"] else "",
+    ]
+    if not any(said):
+        return None
+    return (
+        f"the file's samples span 0-{seconds:g} s; {', '.join(s for s in said if s)}: if they "
+        "mark later parts of the recording, its samples are cut short (re-download it)"
+    )
+
+
+def gaps_cut(path: str, raw: BaseRaw) -> int:
+    """How many events of :data:`_GAP_LENGTHS` MNE cut at either end of the samples, as far
+    as their place tells (a ``boundary`` near the end, whose duration counts the samples
+    removed, or at EEGLAB's latency 0.5 before the first sample: MNE's "Limited" note counts
+    them)."""
+    gap = _GAP_LENGTHS.get(PurePath(path).suffix.lower())
+    if gap is None:
+        return 0
+    sfreq = float(raw.info["sfreq"])
+    start = float(raw.first_time)
+    end = start + raw.n_times / sfreq  # where MNE cuts them
+    ann = raw.annotations
+    return sum(
+        1
+        for onset, duration, desc in zip(ann.onset, ann.duration, ann.description, strict=True)
+        if str(desc) == gap
+        and duration > 0
+        and min(abs(onset - start), abs(onset + duration - end)) < 0.5 / sfreq
+    )
+
+
+def segment_onsets(path: str, sfreq: float, n_samples: int) -> tuple[float, ...] | None:
+    """For a BrainVision header, the seconds from its first sample at which its marker file's
+    ``New Segment`` markers resume the recording within its ``n_samples`` samples
+    (:func:`~eegprep.readers.vmrk.segment_starts`); ``None`` for other formats."""
+    if PurePath(path).suffix.lower() not in BRAINVISION_HEADERS or missing_markers(path):
+        return None
+    starts = segment_starts(path, read_vhdr(path).n_channels)
+    return tuple(p / sfreq for p in starts if p < n_samples)
