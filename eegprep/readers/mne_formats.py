@@ -466,9 +466,28 @@ def _multiplexed_points(path: str, raw: BaseRaw) -> tuple[int, str | None]:
             f"data file {name} is truncated: it holds {held} samples per channel, but the "
             f"header says DataPoints={stated}: re-download it (or correct DataPoints)",
         )
+    n_channels = int(extras.get("orig_nchan", len(raw.ch_names)))
+    other = _more_channels(held * n_channels, stated, n_channels)
     return stated, (
         f"data file {name} is longer than its header says: it holds {held} samples per "
         f"channel, the header says DataPoints={stated}; only the first {stated} were read"
+        + (f"{other[0]}DataPoints={stated}{other[1]}" if other else "")
+    )
+
+
+def _more_channels(n_values: int, n_times: int, n_channels: int) -> tuple[str, str] | None:
+    """The words of a warning for a samples file of ``n_values`` values, longer than its
+    header's ``n_channels`` x ``n_times``, that also holds exactly ``n_times`` samples of
+    more channels: the header may list too few, and then every value is misplaced (a longer
+    file of samples side by side reads the same either way, and is no sign of which); the
+    text around the samples' field (``DataPoints=800``, ``EEG.pnts=800``). ``None`` where the
+    file's values make no whole number of channels of ``n_times``."""
+    if n_times <= 0 or n_values % n_times or n_values // n_times <= n_channels:
+        return None
+    return (
+        "; it also holds exactly ",
+        f" samples of {n_values // n_times} channels: if the header lists too few, every "
+        "value read is in the wrong channel and time (check the channel count)",
     )
 
 
@@ -517,9 +536,12 @@ def _check_data_file(path: str, raw: BaseRaw) -> str | None:
             f"{raw.n_times} samples of {n_channels} channels the header describes: re-download it",
         )
     if size > expected:
+        other = _more_channels(size // (sample // n_channels), int(raw.n_times), n_channels)
+        field = "EEG.pnts" if suffix == ".set" else "DataPoints"
         return (
             f"data file {name} is longer than its header says: {size} bytes, {size // sample} "
             f"samples; the header's {raw.n_times} samples ({expected} bytes) were read"
+            + (f"{other[0]}{field}={raw.n_times}{other[1]}" if other else "")
         )
     return None
 

@@ -176,3 +176,18 @@ def test_a_numeric_event_type_is_its_code(tmp_path: Path, layout: str) -> None:
         "S  1",
         "3",
     ]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_an_fdt_of_more_channels_than_nbchan_is_named_so(tmp_path: Path, layout: str) -> None:
+    """Four channels in the .fdt, ``EEG.nbchan`` 3 and no ``chanlocs`` to check it by: read as
+    three channels of more samples, every value in another channel and time, with a warning
+    that said only that the file was longer."""
+    four = np.round(np.random.default_rng(5).normal(0, 25, (4, 150)), 2)
+    path = _write_set(
+        tmp_path, four, struct=layout == "EEG-struct", fdt=True, nbchan=3.0,
+        chanlocs=np.zeros((0, 0)),
+    )  # fmt: skip
+    (warning,) = MneReader.read_header(path).warnings
+    assert "data file rec.fdt is longer than its header says" in warning
+    assert "it also holds exactly EEG.pnts=150 samples of 4 channels" in warning

@@ -303,3 +303,22 @@ def test_text_data_mne_cannot_read_is_one_line_before_any_read(tmp_path: Path, f
         ascii_infos=["SkipLines=0", *infos],
     )  # fmt: skip
     check_source_error(MneReader, path, rf"its data file rec\.eeg.*{problem}")
+
+
+def test_a_data_file_of_more_channels_than_listed_is_named_so(tmp_path: Path) -> None:
+    """Six channels of ``DataPoints`` samples under a header listing three read, as MNE places
+    them, as three channels of twice the samples, and the first ``DataPoints`` are stored: every
+    value in another channel and time. The file's size cannot tell that from three channels
+    recorded longer; the warning said only that the file was longer, as if the values read were
+    right."""
+    values = np.arange(6 * N_TIMES, dtype="<i2").reshape(6, N_TIMES)
+    path = _write(
+        tmp_path, ["Fp1,,1,µV", "Cz,,1,µV", "O1,,1,µV"], _binary(values, "INT_16", "MULTIPLEXED"),
+        common=[f"DataPoints={N_TIMES}"],
+    )  # fmt: skip
+    (warning,) = MneReader.read_header(path).warnings
+    assert (
+        f"it holds {2 * N_TIMES} samples per channel, the header says DataPoints={N_TIMES}"
+        in warning
+    )
+    assert f"it also holds exactly DataPoints={N_TIMES} samples of 6 channels" in warning
