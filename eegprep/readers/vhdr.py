@@ -34,7 +34,7 @@ from eegprep.base.held_files import HeldFiles
 from eegprep.base.regular_files import open_regular
 from eegprep.readers.base import unit_to_uv
 from eegprep.readers.companions import BRAINVISION_HEADERS, missing_data_problem, vhdr_companions
-from eegprep.readers.vmrk import mne_copy
+from eegprep.readers.vmrk import OLD_MAC_LINES, mne_copy
 
 _VHDR_CHANNEL = re.compile(r"^(Ch\d+=)([^,]*)(.*)$")
 
@@ -289,8 +289,10 @@ def _config(path: str) -> configparser.ConfigParser:
             f"{VHDR_MAX_BYTES:,} bytes are read): this is not one",
         )
     with open_regular(path, buffering=-1) as fh:
-        fh.readline()  # the title line, as MNE skips it
+        title = fh.readline()  # the title line, as MNE skips it
         raw = fh.read()
+    if not raw and b"\r" in title.rstrip(b"\r"):
+        raise SourceError(path, f"the header's {OLD_MAC_LINES}")
     named = _MNE_CODEPAGE.search(raw.decode("ascii", "ignore"))
     codepage = named.group(1).strip() if named else "utf-8"
     codepage = "cp1252" if codepage == "ANSI" else codepage

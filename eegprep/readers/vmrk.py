@@ -39,6 +39,11 @@ from eegprep.base.regular_files import open_regular
 SEGMENT = "New Segment"
 """The marker type that opens a stretch of samples: the recording paused and resumed there (or
 began: position 1)."""
+OLD_MAC_LINES = (
+    "lines end in a carriage return alone (as classic Mac OS wrote text), which MNE reads as "
+    "one line: convert its line endings to CRLF or LF"
+)
+"""The problem of a BrainVision header or marker file whose lines end in ``\\r`` alone."""
 MARKER_LINE = "Mk<n>=<type>,<description>,<position>,<size>[,<channel>[,<date>]]"
 MAX_POSITION = 2**31
 """The largest position or size (samples) read: a store holds no longer recording, so a larger
@@ -160,6 +165,8 @@ def read_vmrk(path: str, vmrk: str, *, n_channels: int) -> VmrkFile:
     ``path``, then the marker file) for the first problem."""
     name = os.path.basename(vmrk)
     raw = _read_bytes(path, vmrk, name)
+    if b"\r" in raw.rstrip(b"\r") and b"\n" not in raw:
+        raise SourceError(path, f"its marker file {name}: its {OLD_MAC_LINES}")
     text = _decoded(path, name, raw)
     dated = _check_dates(name, raw, text)
     hit = _SECTION.search(text)
