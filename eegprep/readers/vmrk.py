@@ -406,14 +406,14 @@ def mne_copy(vmrk: str, folder: str) -> str | None:
     named = _MNE_CODEPAGE.search(text)
     if named:
         text = f"{text[: named.start(1)]}{encoding}{text[named.end(1) :]}"
-    lines = text.splitlines()
+    lines = [line.removesuffix("\r") for line in text.split("\n")]  # MNE's lines, no others
     for i, line in enumerate(lines):
         if _no_date(line):  # MNE reads twenty zeros as no date
             date = _DATE_LINE.search(line.strip())
             assert date is not None
             lines[i] = line.replace(date.group(1), "0" * 20)
         lines[i] = _size_as_mne_reads_it(lines[i])
-    text = "".join(f"{line}\n" for line in lines)  # no "\r" for MNE to read into a field
+    text = "\n".join(lines)  # no "\r" for MNE to read into a field
     stem = os.path.splitext(os.path.basename(vmrk))[0]
     copy = os.path.join(folder, stem + (suffix if suffix in _MNE_SUFFIXES else ".vmrk"))
     with open(copy, "wb") as fh:

@@ -337,3 +337,15 @@ def test_lines_ended_by_a_carriage_return_alone_are_named_so(tmp_path: Path, whi
     target = tmp_path / which
     target.write_bytes(target.read_bytes().replace(b"\r\n", b"\r"))
     check_source_error(MneReader, path, r"lines end in a carriage return alone .* CRLF or LF")
+
+
+def test_the_copy_mne_reads_keeps_each_marker_line_whole(tmp_path: Path) -> None:
+    """The copy written for MNE (here for a size MNE would misread) breaks lines where MNE does,
+    at ``\\n`` alone: a description holding U+2028 (a line separator to Python's
+    ``splitlines``, text to MNE) stays one marker."""
+    values = _values("INT_16")
+    path = _write(
+        tmp_path, ["Fp1,,1,µV", "Cz,,1,µV", "O1,,1,µV"], _binary(values, "INT_16", "MULTIPLEXED"),
+        markers=[FIRST, "Mk2=Comment,a\u2028b\x85c,5,3", "Mk3=Stimulus,S  2,9,2"],
+    )  # fmt: skip
+    assert _events(path) == [(4, 3, "Comment/a\u2028b\x85c"), (8, 2, "Stimulus/S  2")]
