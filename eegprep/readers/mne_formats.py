@@ -467,7 +467,8 @@ def _multiplexed_points(path: str, raw: BaseRaw) -> tuple[int, str | None]:
             f"header says DataPoints={stated}: re-download it (or correct DataPoints)",
         )
     n_channels = int(extras.get("orig_nchan", len(raw.ch_names)))
-    other = _more_channels(held * n_channels, stated, n_channels)
+    binary = isinstance(extras.get("fmt"), str)  # (text data: a line a sample, its channels)
+    other = _more_channels(held * n_channels, stated, n_channels) if binary else None
     return stated, (
         f"data file {name} is longer than its header says: it holds {held} samples per "
         f"channel, the header says DataPoints={stated}; only the first {stated} were read"

@@ -349,3 +349,15 @@ def test_the_copy_mne_reads_keeps_each_marker_line_whole(tmp_path: Path) -> None
         markers=[FIRST, "Mk2=Comment,a\u2028b\x85c,5,3", "Mk3=Stimulus,S  2,9,2"],
     )  # fmt: skip
     assert _events(path) == [(4, 3, "Comment/a\u2028b\x85c"), (8, 2, "Stimulus/S  2")]
+
+
+def test_longer_text_data_is_no_sign_of_more_channels(tmp_path: Path) -> None:
+    """A text line holds its sample's channels: twice the lines of ``DataPoints`` is a longer
+    recording, never six channels under a header listing three."""
+    rows = ["1.5 2.5 3.5"] * (2 * N_TIMES)
+    path = _write(
+        tmp_path, ["Fp1,,1,µV", "Cz,,1,µV", "O1,,1,µV"], "\r\n".join(rows) + "\r\n", fmt="ASCII",
+        ascii_infos=["SkipLines=0", "DecimalSymbol=."], common=[f"DataPoints={N_TIMES}"],
+    )  # fmt: skip
+    (warning,) = MneReader.read_header(path).warnings
+    assert "longer than its header says" in warning and "channels" not in warning
