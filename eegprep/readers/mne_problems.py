@@ -38,6 +38,12 @@ def open_problem(fmt: str, exc: Exception) -> str:
             "its MATLAB data does not parse (the file is damaged or cut; the MAT parser "
             "failed inside it): re-download it, or save the dataset again in EEGLAB"
         )
+    if fmt == "EEGLAB" and _raised_in(exc, _CHANLOCS_READERS):
+        return (
+            f"MNE cannot read EEG.chanlocs, the channels' labels, types and positions "
+            f"({exception_summary(exc)}): a label that is empty or a number, say; name each "
+            "channel in EEGLAB and save the dataset again"
+        )
     odd = _FDT_CASE.search(str(exc)) if fmt == "EEGLAB" else None
     if odd:
         return (
@@ -64,6 +70,8 @@ _EPOCHED = re.compile(r"number of trials is (\d+)")
 """How MNE's EEGLAB reader refuses a .set whose data are epochs (trials > 1)."""
 
 
+_CHANLOCS_READERS = frozenset({"_get_info", "_get_montage_information"})
+"""MNE's functions that name a .set's channels from ``EEG.chanlocs``."""
 _BV_MARKER_READERS = frozenset({"_read_mrk", "_read_annotations_brainvision"})
 """MNE's functions that parse a BrainVision marker file."""
 

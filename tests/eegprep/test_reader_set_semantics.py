@@ -23,7 +23,7 @@ N_TIMES = 200
 SRATE = 250.0
 
 
-def _chanlocs(labels: list[str]) -> np.ndarray:
+def _chanlocs(labels: list[Any]) -> np.ndarray:
     """``EEG.chanlocs``: a 1 x n struct array, a label and a type each (no positions)."""
     locs = np.zeros((1, len(labels)), dtype=[("labels", object), ("type", object)])
     for i, label in enumerate(labels):
@@ -191,3 +191,19 @@ def test_an_fdt_of_more_channels_than_nbchan_is_named_so(tmp_path: Path, layout:
     (warning,) = MneReader.read_header(path).warnings
     assert "data file rec.fdt is longer than its header says" in warning
     assert "it also holds exactly EEG.pnts=150 samples of 4 channels" in warning
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("label", [2.0, "", np.zeros((0, 0))], ids=["number", "empty", "[]"])
+def test_a_channel_label_that_is_no_text_is_one_line(
+    tmp_path: Path, layout: str, label: Any
+) -> None:
+    """MNE failed in its own words ("dig_ch_pos must be an instance of str", "unhashable type:
+    'numpy.ndarray'"), and the line said to check the file is complete."""
+    path = _write_set(
+        tmp_path, _microvolts(), struct=layout == "EEG-struct",
+        chanlocs=_chanlocs(["Fp1", label, "O1"]),
+    )  # fmt: skip
+    check_source_error(
+        MneReader, path, r"MNE cannot read EEG\.chanlocs, .* a label that is empty or a number"
+    )
