@@ -421,24 +421,19 @@ def mne_copy(vmrk: str, folder: str) -> str | None:
     return copy
 
 
-def _mne_size(field: str) -> int:
-    """A marker's size as MNE reads it: the field's digits when it is nothing else, else 0
-    (``' 5'``, ``'5\\r'`` of a Windows line ending after four fields, ``'5 '``)."""
-    return int(field) if field.isdigit() else 0
+_MISREAD_SIZE = re.compile(
+    r"^Mk\d+=(?:[^,\n]*,){3}(?:[ \t]+\d+[ \t\r]*|\d+[ \t\r]+)(?:,|$)", re.MULTILINE
+)
+"""A marker line whose size (the fourth field) is a whole number with a space or tab around
+it, or a carriage return after it (a Windows line ending on a line of four fields): MNE reads
+a size only when the field is all digits, and took these as 0."""
 
 
 def _sizes_misread(text: str) -> bool:
-    """Whether MNE would read a marker's size (the fourth field) as 0 where :func:`_marker`
-    reads a whole number of samples: a space around it, or a carriage return after it (a
-    Windows line ending on a line of four fields), which MNE takes as part of the field."""
+    """Whether MNE would read a marker's size as 0 where :func:`_marker` reads a whole number
+    of samples (:data:`_MISREAD_SIZE`), in the markers after ``[Marker Infos]``."""
     hit = _SECTION.search(text)
-    if hit is None:
-        return False
-    for marker in _MARKER.finditer(text[hit.end() :]):
-        fields = marker.group(2).split(",")
-        if len(fields) >= 4 and _mne_size(fields[3]) != (_whole(fields[3]) or 0):
-            return True
-    return False
+    return hit is not None and _MISREAD_SIZE.search(text, hit.end()) is not None
 
 
 def _size_as_mne_reads_it(line: str) -> str:
