@@ -361,3 +361,27 @@ def test_longer_text_data_is_no_sign_of_more_channels(tmp_path: Path) -> None:
     )  # fmt: skip
     (warning,) = MneReader.read_header(path).warnings
     assert "longer than its header says" in warning and "channels" not in warning
+
+
+def test_unsigned_samples_are_refused_in_one_line(tmp_path: Path) -> None:
+    """``UINT_16``, which MNE does not read: one line naming the field, nothing read."""
+    values = _values("INT_16").astype("<u2")
+    path = _write(
+        tmp_path, ["Fp1,,1,µV", "Cz,,1,µV", "O1,,1,µV"], values.T.tobytes(), fmt="UINT_16"
+    )
+    check_source_error(MneReader, path, r"BinaryFormat='UINT_16' in \[Binary Infos\]: MNE reads")
+
+
+@pytest.mark.parametrize("named", [r"C:\Recordings\REC.EEG", "REC.eeg", "sub/rec.eeg"])
+def test_a_data_file_named_otherwise_is_read_beside_the_header(tmp_path: Path, named: str) -> None:
+    values = _values("INT_16")
+    path = _write(
+        tmp_path, ["Fp1,,0.5,µV", "Cz,,1,µV", "O1,,2,µV"], _binary(values, "INT_16", "MULTIPLEXED")
+    )
+    text = Path(path).read_bytes().replace(b"DataFile=rec.eeg", f"DataFile={named}".encode())
+    Path(path).write_bytes(text)
+    clear_cache()
+    header, _ = check_reader(
+        MneReader, path, reference_uv=_expected(values, [0.5, 1, 2], ["µV"] * 3), atol=1e-3
+    )
+    assert any("which is not there: read 'rec.eeg' beside the header" in w for w in header.warnings)
