@@ -89,11 +89,10 @@ def predict(
 def score(task: Task, outputs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     if len(labels) == 0:
         return {}
-    if task.kind == "binary":
-        p = M.probabilities("binary", outputs, outputs.dtype)[:, 1]
-        return M.classification(labels[:, 0], p)
-    if task.kind == "multiclass":
-        return M.classification(labels[:, 0], M.probabilities(task.kind, outputs, outputs.dtype))
+    """The task's metrics of a model's ``outputs`` (n, n_outputs) against ``labels`` (n, 1)
+    class indices or (n, n_targets) targets; ``{}`` for no window."""
+    if task.kind in ("binary", "multiclass"):
+        return M.classification_of_outputs(task.kind, labels[:, 0], outputs)
     return M.regression(labels, outputs)
 
 

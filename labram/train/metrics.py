@@ -34,40 +34,67 @@ def probabilities(kind: str, outputs: np.ndarray, dtype: Any = np.float64) -> np
 
 
 def classification(y_true: np.ndarray, scores: np.ndarray) -> dict[str, float]:
-    """Metrics of class predictions.
+    """Metrics of class predictions from probabilities.
 
     Parameters
     ----------
     y_true : ndarray of int, shape (n,)
     scores : ndarray, shape (n,) (probability of class 1) or (n, n_classes) (probabilities)
     """
+    s = np.asarray(scores, dtype=np.float64)
+    if s.ndim == 1:
+        return _scored(y_true, (s >= 0.5).astype(int), s)
+    return _scored(y_true, s.argmax(axis=1), s[:, 1] if s.shape[1] == 2 else s)
+
+
+def classification_of_outputs(
+    kind: str, y_true: np.ndarray, outputs: np.ndarray
+) -> dict[str, float]:
+    """Metrics of a classifier's raw outputs, what ``labram finetune`` and ``evaluate`` report.
+
+    kind : 'binary' (outputs shape (n, 1), one logit) or 'multiclass' (shape (n, n_classes)).
+    The predicted class is the most probable one (a logit >= 0: probability >= 0.5). AUROC and
+    AUC-PR rank the windows by the logit (binary), the logit difference (two classes) or each
+    class's log-probability (one-vs-rest): as the probabilities rank them, without their
+    rounding. Probabilities of float32 (or float64) logits round to 1.0 from a logit of 17 (37)
+    up, and windows of logits 20 and 30 tied: a model that ranked every positive above every
+    negative was scored an AUROC below 1.
+    """
+    z = np.asarray(outputs, dtype=np.float64)
+    if kind == "binary":
+        return _scored(y_true, (z[:, 0] >= 0).astype(int), z[:, 0])
+    if z.shape[1] == 2:
+        return _scored(y_true, z.argmax(axis=1), z[:, 1] - z[:, 0])
+    top = z.max(axis=1, keepdims=True)
+    log_p = z - top - np.log(np.exp(z - top).sum(axis=1, keepdims=True))  # (n, n_classes)
+    return _scored(y_true, z.argmax(axis=1), log_p)
+
+
+def _scored(y_true: np.ndarray, pred: np.ndarray, rank: np.ndarray) -> dict[str, float]:
+    """The metrics of predicted classes ``pred`` (n,) and ranking scores ``rank``: (n,) of
+    class 1 for two classes (AUROC, AUC-PR), (n, n_classes) one column a class (AUROC
+    one-vs-rest, the mean over classes, when every class is present), any increasing function
+    of the probabilities."""
     import warnings
 
     from sklearn import metrics as skm
 
+    y = np.asarray(y_true).astype(int)
     with warnings.catch_warnings():  # one class only: the finetune stage says so once
         warnings.simplefilter("ignore")
-        return _classification(skm, y_true, scores)
-
-
-def _classification(skm: Any, y_true: np.ndarray, scores: np.ndarray) -> dict[str, float]:
-    y = np.asarray(y_true).astype(int)
-    s = np.asarray(scores, dtype=np.float64)
-    binary = s.ndim == 1
-    pred = (s >= 0.5).astype(int) if binary else s.argmax(axis=1)
-    out = {
-        "balanced_accuracy": float(skm.balanced_accuracy_score(y, pred)),
-        "cohen_kappa": float(skm.cohen_kappa_score(y, pred)),
-        "weighted_f1": float(skm.f1_score(y, pred, average="weighted", zero_division=0)),
-        "accuracy": float(skm.accuracy_score(y, pred)),
-    }
-    both = len(np.unique(y)) > 1
-    if binary or s.shape[1] == 2:  # (n, 2) probabilities: class 1's column is the score
-        p1 = s if binary else s[:, 1]
-        out["auroc"] = float(skm.roc_auc_score(y, p1)) if both else math.nan
-        out["auc_pr"] = float(skm.average_precision_score(y, p1)) if both else math.nan
-    elif len(np.unique(y)) == s.shape[1]:
-        out["auroc"] = float(skm.roc_auc_score(y, s, multi_class="ovr"))
+        out = {
+            "balanced_accuracy": float(skm.balanced_accuracy_score(y, pred)),
+            "cohen_kappa": float(skm.cohen_kappa_score(y, pred)),
+            "weighted_f1": float(skm.f1_score(y, pred, average="weighted", zero_division=0)),
+            "accuracy": float(skm.accuracy_score(y, pred)),
+        }
+        both = len(np.unique(y)) > 1
+        if rank.ndim == 1:
+            out["auroc"] = float(skm.roc_auc_score(y, rank)) if both else math.nan
+            out["auc_pr"] = float(skm.average_precision_score(y, rank)) if both else math.nan
+        elif len(np.unique(y)) == rank.shape[1]:  # (sklearn's "ovr" wants probabilities)
+            per_class = [skm.roc_auc_score(y == k, rank[:, k]) for k in range(rank.shape[1])]
+            out["auroc"] = float(np.mean(per_class))
     return out
 
 
