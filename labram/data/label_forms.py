@@ -86,6 +86,18 @@ def _is_label(value: Any) -> bool:
     return isinstance(value, str | int | bool)
 
 
+def class_order(texts: Iterable[str], *, numeric: bool) -> list[str]:
+    """The distinct canonical label texts ``texts`` in class order: by value where the label
+    is numeric (``"2"`` before ``"10"``, ``"-1"`` before ``"0.5"``), else by text. Text order
+    put class ``"10"`` before ``"2"``: the classes a store of labels 2, 3, 10 gave were numbered
+    10, 2, 3, unlike the label's own order (``eegprep stats``, a user's confusion matrix)."""
+    unique = set(texts)
+    if not numeric:
+        return sorted(unique)
+    # (a text that is no number cannot come from a numeric label; it sorts last, by text)
+    return sorted(unique, key=lambda t: (0, float(t), t) if number_of(t) else (1, 0.0, t))
+
+
 def check_spellings(key: str, found: Iterable[tuple[str, Any]], *, task_name: str) -> None:
     """Refuse a label whose values are names yet hold two spellings of one number.
 

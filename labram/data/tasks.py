@@ -12,8 +12,8 @@ Protocols (docs/training.md, docs/corpora.md#tuab and #tuev):
 - ``mobi``: every addressable channel, 2 s windows with a 1 s stride, regression of the mean
   of the stored ``joints`` series (12 joint angles, degrees) over the window, divided by 90 as
   LaBraM does.
-- ``label:KEY``: any labelled store: recording label ``KEY``, classes = its sorted distinct
-  values, windows at the token budget.
+- ``label:KEY``: any labelled store: recording label ``KEY``, classes = its distinct
+  values (numbers in order of value), windows at the token budget.
 
 Split: recordings whose ``split`` is ``eval``/``test`` are the test set (the official evaluation
 set); the other recordings' subjects (by ``subject_key``) are split 80/20 into train/validation
@@ -36,7 +36,7 @@ from eegprep.base.validation import check_choice
 from eegprep.corpus.sidecars.tuh import TUEV_CLASSES as TUEV_CODES
 from eegprep.store.reader import Recording, Store
 from eegprep.store.record import source_identity as record_source_identity
-from labram.data.label_forms import check_spellings, is_numeric, label_text
+from labram.data.label_forms import check_spellings, class_order, is_numeric, label_text
 from labram.data.windows import (
     STRIDE_RANGE,
     RecordingPlan,
@@ -163,7 +163,8 @@ def is_scalar_label(value: Any) -> bool:
 def label_values(
     key: str, stores: Sequence[Store], task_name: str, *, numeric: bool | None = None
 ) -> list[str]:
-    """The sorted distinct values of recording label ``key`` over ``stores``, each in its
+    """The distinct values of recording label ``key`` over ``stores`` in class order (by value
+    where they are numbers, :func:`~labram.data.label_forms.class_order`), each in its
     canonical text (:func:`~labram.data.label_forms.label_text`: ``1``, ``1.0``, ``True`` and,
     where the label is numeric, ``"1.0"`` are one value ``"1"``; names NFC and stripped).
 
@@ -195,7 +196,7 @@ def label_values(
         numeric = is_numeric(v for _, v in found)
     if not numeric:
         check_spellings(key, found, task_name=task_name)
-    return sorted({label_text(v, numeric=numeric) or "" for _, v in found})
+    return class_order((label_text(v, numeric=numeric) or "" for _, v in found), numeric=numeric)
 
 
 def label_key(name: str) -> str:
