@@ -76,8 +76,11 @@ def _run_folder_task(checkpoint: Path) -> str | None:
 
 
 def resolve_task(loaded: Loaded, name: str | None) -> Task:
-    """The classifier's task: ``name`` (``--task``), else the checkpoint's ``task`` record,
-    else the run folder's ``results.json``."""
+    """The classifier's task: the checkpoint's ``task`` record (its class names, windows and
+    channels; ``name``, ``--task``, must be its name), else ``name``, else the run folder's
+    ``results.json``. ``--task`` of the record's own name took the classes as numbers ``0``,
+    ``1``, ... (a ``label:KEY``'s names lost), and of another name cut that task's windows for
+    a head trained on others."""
     model = loaded.model
     if not isinstance(model, LaBraMClassifier):
         raise CheckpointError(
@@ -90,11 +93,16 @@ def resolve_task(loaded: Loaded, name: str | None) -> Task:
             f"{', '.join(loaded.untrained)}): its outputs would come from random weights; "
             "fine-tune it first (labram finetune --init), or use labram embed for its features"
         )
-    if name is None and isinstance(loaded.info.get("task"), dict):
+    if isinstance(loaded.info.get("task"), dict):
         try:
             task = task_from_record(loaded.info["task"])
         except UsageError as exc:
             raise CheckpointError(f"{loaded.source}: {exc}") from None
+        if name is not None and name != task.name:  # (as evaluate refuses it)
+            raise UsageError(
+                f"{loaded.source} was fine-tuned for task {task.name!r}, not {name!r}: pass "
+                f"--task {task.name}, or leave --task out"
+            )
     else:
         name = name or _run_folder_task(Path(loaded.source))
         if name is None:
