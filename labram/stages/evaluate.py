@@ -21,13 +21,13 @@ from eegprep.store.reader import Store
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import is_ours, ours_from
 from labram.checkpoints.safe_read import read_checkpoint
-from labram.data.protocols import TaskWindows, check_split_leakage, fold_indexes
+from labram.data.protocols import check_split_leakage
 from labram.data.store_set import given_names
 from labram.data.tasks import Task, check_outputs, checkpoint_task
 from labram.data.windows import open_stores
 from labram.model.classifier import LaBraMClassifier
 from labram.stages.finetune import no_window_error, test_sources, test_subjects, unkeyed_tests
-from labram.stages.scoring import predict, run_config, score, task_splits
+from labram.stages.scoring import checkpoint_splits, predict, run_config, score
 from labram.train.config import TrainConfig
 from labram.train.distributed import setup
 from labram.train.leakage import check_test_subjects, record_of
@@ -64,10 +64,7 @@ def evaluate(
     if split_seed is not None:
         cfg = replace(cfg, split_seed=split_seed)
     fold = obj.get("split") if isinstance(obj, dict) else None
-    if isinstance(fold, dict):  # a fold of a protocol (labram.data.protocols): its own windows
-        splits = fold_indexes(TaskWindows.build(opened, task, cfg), fold)
-    else:
-        splits = task_splits(opened, task, cfg)
+    splits = checkpoint_splits(opened, task, cfg, obj)  # a protocol's fold: its own windows
     leakage = check_test_subjects(
         record_of(obj, str(checkpoint)),
         test_subjects(splits["test"]),

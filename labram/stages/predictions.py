@@ -174,7 +174,8 @@ def predict_checkpoint(
     device: str | None = None,
 ) -> Path:
     """Run a fine-tuned ``best.pt`` again on the windows of ``split`` (cut as the run cut them:
-    its saved fine-tuning config) and write ``predictions.csv`` beside it; returns the path.
+    its saved fine-tuning config, and its fold where a protocol trained it, as ``evaluate``)
+    and write ``predictions.csv`` beside it; returns the path.
 
     For a run whose ``finetune`` did not save predictions; costs one pass over the split.
     """
@@ -184,7 +185,7 @@ def predict_checkpoint(
     from labram.data.tasks import check_outputs, checkpoint_task
     from labram.data.windows import open_stores
     from labram.model.classifier import LaBraMClassifier
-    from labram.stages.scoring import predict, run_config, task_splits
+    from labram.stages.scoring import checkpoint_splits, predict, run_config
     from labram.train.distributed import setup
 
     obj = read_checkpoint(Path(checkpoint), what="checkpoint")
@@ -195,7 +196,7 @@ def predict_checkpoint(
     record = obj.get("task") if isinstance(obj, dict) else None
     task = checkpoint_task(task_name, opened, record, source=str(checkpoint))  # its classes
     check_outputs(model.n_outputs, task, source=str(checkpoint))
-    index = task_splits(opened, task, run_config(checkpoint, obj))[split]
+    index = checkpoint_splits(opened, task, run_config(checkpoint, obj), obj)[split]
     dev = setup(device).device
     model.to(dev)
     outputs, _ = predict(

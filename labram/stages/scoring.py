@@ -142,6 +142,20 @@ def task_splits(opened: Sequence[Any], task: Task, cfg: TrainConfig) -> dict[str
     )
 
 
+def checkpoint_splits(
+    opened: Sequence[Any], task: Task, cfg: TrainConfig, obj: Any
+) -> dict[str, WindowIndex]:
+    """The train / val / test windows the fine-tuned checkpoint ``obj`` (already read) was
+    trained and tested on: its fold's where a protocol trained it (its ``split`` entry:
+    :func:`labram.data.protocols.fold_indexes`), else the task's own splits under ``cfg``."""
+    fold = obj.get("split") if isinstance(obj, dict) else None
+    if isinstance(fold, dict):
+        from labram.data.protocols import TaskWindows, fold_indexes
+
+        return fold_indexes(TaskWindows.build(opened, task, cfg), fold)
+    return task_splits(opened, task, cfg)
+
+
 def selection_metric(task: Task, cfg: TrainConfig) -> str:
     """The validation metric that picks ``best.pt``: the task's, or accuracy (the authors')."""
     if cfg.selection_metric == "accuracy" and task.kind != "regression":
