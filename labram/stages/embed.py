@@ -85,6 +85,7 @@ from labram.model.classifier import LaBraMClassifier
 from labram.model.config import BLOCK_SECONDS, PATCH_SIZE
 from labram.model.mem import LaBraMForMEM
 from labram.stages import backbone_used, tokenizer_used
+from labram.stages.embed_progress import META_DIR, completed, recorded, written
 from labram.stages.out_lock import writing_alone
 from labram.stages.zarr_partials import remove_partials, settle
 from labram.train.distributed import barrier, setup
@@ -93,7 +94,6 @@ log = logging.getLogger(__name__)
 
 FORMAT = "labram-embeddings"
 FORMAT_VERSION = 1
-META_DIR = "_labram"
 CREATING = "creating.json"  # in META_DIR from the first write of a creation to its last
 PATCH_CHUNK_BYTES = 16_000_000  # a per-patch Zarr chunk stays under this
 
@@ -561,17 +561,6 @@ def _clear_except(out: Path, keep: Path) -> None:
                 entry.unlink()
 
 
-def completed(out: Path) -> set[int]:
-    """Chunks every rank has recorded as written (any earlier world size)."""
-    done: set[int] = set()
-    for f in sorted((out / META_DIR / "progress").glob("rank*.json")):
-        try:
-            done |= set(strict_json.loads(f.read_text())["chunks"])
-        except (ValueError, KeyError, TypeError):
-            log.warning("%s: unreadable progress file; its chunks are computed again", f)
-    return done
-
-
 # --- the run -----------------------------------------------------------------------------
 
 
@@ -707,8 +696,8 @@ def embed(
         n_chunks = -(-len(index) // cfg.chunk_windows)
         mine = chunks_of_rank(n_chunks, dinfo.rank, dinfo.world_size)
         progress = out / META_DIR / "progress" / f"rank{dinfo.rank}.json"
-        done = completed(out)
-        own = set(_json_file(progress).get("chunks", [])) if progress.is_file() else set()
+        done = written(out, arrays["embedding"], completed(out, n_chunks))
+        own = recorded(progress, n_chunks, warn=False) & done if progress.is_file() else set()
         todo = [c for c in mine if c not in done]
         reader = BlockReader(index)
         buckets = index.buckets()
@@ -725,7 +714,7 @@ def embed(
             own.add(c)
             _atomic_write(progress, strict_json.dumps({"chunks": sorted(own)}))
         barrier()
-        complete = len(completed(out)) == n_chunks
+        complete = len(completed(out, n_chunks)) == n_chunks
         seconds = time.perf_counter() - t0
         cw = cfg.chunk_windows
         n_now = sum(min(len(index), (c + 1) * cw) - c * cw for c in todo)
