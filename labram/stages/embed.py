@@ -184,8 +184,8 @@ def window_index(
     from labram.data.tasks import build_task_indexes, checkpoint_task, get_task
 
     opened = open_stores(list(stores))
-    record = (info or {}).get("task")
-    if isinstance(record, dict) and record.get("name") == cfg.task:
+    record = tokenizer_used.found_in(info, "task")  # (a last.pt's in its extra)
+    if record is not None and record.get("name") == cfg.task:
         task = checkpoint_task(cfg.task, opened, record, source=source)
     else:
         task = get_task(cfg.task, opened)

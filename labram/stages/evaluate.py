@@ -28,6 +28,7 @@ from labram.data.windows import open_stores
 from labram.model.classifier import LaBraMClassifier
 from labram.stages.finetune import no_window_error, test_sources, test_subjects, unkeyed_tests
 from labram.stages.scoring import checkpoint_splits, predict, run_config, score
+from labram.stages.tokenizer_used import found_in
 from labram.train.config import TrainConfig
 from labram.train.distributed import setup
 from labram.train.leakage import check_test_subjects, record_of
@@ -57,13 +58,13 @@ def evaluate(
     obj = read_checkpoint(Path(checkpoint), what="checkpoint")
     opened = open_stores(stores)
     stores = given_names(opened)
-    record = obj.get("task") if isinstance(obj, dict) else None
+    record = found_in(obj, "task")  # (a last.pt's in its extra)
     task = checkpoint_task(task_name, opened, record, source=str(checkpoint))
     if cfg is None:
         cfg = run_config(checkpoint, obj)
     if split_seed is not None:
         cfg = replace(cfg, split_seed=split_seed)
-    fold = obj.get("split") if isinstance(obj, dict) else None
+    fold = found_in(obj, "split")
     splits = checkpoint_splits(opened, task, cfg, obj)  # a protocol's fold: its own windows
     leakage = check_test_subjects(
         record_of(obj, str(checkpoint)),

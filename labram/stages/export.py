@@ -81,8 +81,9 @@ def _tokenizer(loaded: Loaded) -> dict[str, Any] | None:
 
 def _task(loaded: Loaded) -> dict[str, Any] | None:
     """The task record of a classifier: its own, else the run folder's built-in task."""
-    if isinstance(loaded.info.get("task"), dict):
-        return dict(loaded.info["task"])
+    record = tokenizer_used.found_in(loaded.info, "task")  # (a last.pt's in its extra)
+    if record is not None:
+        return record
     name = _json_beside(Path(loaded.source), "results.json").get("task")
     if loaded.kind != "classifier" or not isinstance(name, str) or name.startswith("label:"):
         return None
@@ -111,7 +112,7 @@ def model_card(
         training = loaded.info[TRAIN_CONFIG]
     run = _json_beside(src, "config.json") if training is None else {}
     results = _json_beside(src, "results.json")
-    task = loaded.info.get("task") or results.get("task")
+    task = tokenizer_used.found_in(loaded.info, "task") or results.get("task")
     config = getattr(loaded.model, "config")  # noqa: B009 - every model of ours has one
     return {
         "name": name.stem,

@@ -72,6 +72,7 @@ from labram.train import metrics as M
 from labram.train.checkpoint import save_model
 from labram.train.config import TrainConfig
 from labram.train.distributed import is_main_process, setup
+from labram.train.leakage import KEY as SUBJECTS_KEY
 from labram.train.leakage import check_test_subjects, make_record, record_of
 from labram.train.loop import train
 from labram.train.run import (
@@ -216,7 +217,17 @@ def _one_seed(
     saved = read_run_record(run_dir) if resume else None
     if isinstance(saved, dict) and isinstance(saved.get(backbone_used.KEY), dict):
         backbone = saved[backbone_used.KEY]  # the run's own record, checked (_check_backbone)
-    extra = {"best": -math.inf, "best_epoch": -1, backbone_used.KEY: backbone}
+    subjects = pretrain_record(init)[0]
+    extra = {
+        "best": -math.inf,
+        "best_epoch": -1,
+        backbone_used.KEY: backbone,
+        # what evaluate, predict and embed read of a last.pt as of a best.pt: its classes and
+        # windows, its fold, the subjects its initial weights saw
+        "task": task_record(task),
+        **({"split": split} if split else {}),
+        **({SUBJECTS_KEY: subjects} if subjects is not None else {}),
+    }
 
     def same_backbone(saved: dict[str, Any]) -> None:  # last.pt's record (config.json lost)
         backbone_used.check_resume(run_dir, saved, backbone)
@@ -224,7 +235,7 @@ def _one_seed(
     run = Run(cfg, ds, run_dir, dinfo, model.config.to_dict(), "classifier", extra=extra,
               check_extra=same_backbone)  # fmt: skip
     task = with_smoothing(task, cfg)
-    run.on_epoch_end = _KeepBest(task, splits["val"], run, pretrain_record(init)[0], split)
+    run.on_epoch_end = _KeepBest(task, splits["val"], run, subjects, split)
 
     def step_fn(
         m: nn.Module, batch: dict[str, Tensor], _g: torch.Generator

@@ -39,7 +39,7 @@ from labram.data.tasks import Task, check_outputs, get_task, label_key, task_fro
 from labram.data.windows import WindowSettings, saved_windows, select_channels, window_seconds
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import PATCH_SIZE
-from labram.stages import backbone_used
+from labram.stages import backbone_used, tokenizer_used
 from labram.train.distributed import check_device
 from labram.train.metrics import probabilities
 
@@ -93,9 +93,10 @@ def resolve_task(loaded: Loaded, name: str | None) -> Task:
             f"{', '.join(loaded.untrained)}): its outputs would come from random weights; "
             "fine-tune it first (labram finetune --init), or use labram embed for its features"
         )
-    if isinstance(loaded.info.get("task"), dict):
+    record = tokenizer_used.found_in(loaded.info, "task")  # (a last.pt's in its extra)
+    if record is not None:
         try:
-            task = task_from_record(loaded.info["task"])
+            task = task_from_record(record)
         except UsageError as exc:
             raise CheckpointError(f"{loaded.source}: {exc}") from None
         if name is not None and name != task.name:  # (as evaluate refuses it)

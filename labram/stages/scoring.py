@@ -148,8 +148,10 @@ def checkpoint_splits(
     """The train / val / test windows the fine-tuned checkpoint ``obj`` (already read) was
     trained and tested on: its fold's where a protocol trained it (its ``split`` entry:
     :func:`labram.data.protocols.fold_indexes`), else the task's own splits under ``cfg``."""
-    fold = obj.get("split") if isinstance(obj, dict) else None
-    if isinstance(fold, dict):
+    from labram.stages.tokenizer_used import found_in
+
+    fold = found_in(obj, "split")  # (a last.pt's in its extra)
+    if fold is not None:
         from labram.data.protocols import TaskWindows, fold_indexes
 
         return fold_indexes(TaskWindows.build(opened, task, cfg), fold)

@@ -134,7 +134,8 @@ def found_in(info: Any, key: str = KEY) -> dict[str, Any] | None:
     """The record under ``key`` that a checkpoint's entries ``info`` hold (by default the
     tokenizer's, :func:`record`): a model file's or an export's own entry, a ``last.pt``'s in
     its ``extra``; None when it holds none (another kind, the released weights, an older
-    labram's file). :mod:`labram.stages.backbone_used` finds its record so too."""
+    labram's file). :mod:`labram.stages.backbone_used` finds its record so too, and
+    ``evaluate``, ``predict`` and ``embed`` a fine-tuned model's ``task`` and ``split``."""
     if not isinstance(info, dict):
         return None
     found = info.get(key)
