@@ -186,3 +186,28 @@ def test_a_logit_of_zero_is_the_positive_class_as_probability_one_half() -> None
     """The threshold: probability >= 0.5, i.e. a logit >= 0; the tie goes to the positive."""
     got = score(get_task("tuab"), np.array([[0.0], [-1e-30]], np.float32), np.array([[1.0], [0.0]]))
     assert got["accuracy"] == 1.0
+
+
+def test_regression_metrics_equal_their_definitions_per_target_averaged() -> None:
+    """Pearson r, R^2 and RMSE of each target column, averaged over the columns (mobi's 12
+    joint angles); a constant target column has no r nor R^2 (null in JSON), RMSE still."""
+    rng = np.random.default_rng(3)
+    t = rng.normal(size=(50, 3))
+    p = t + rng.normal(scale=0.5, size=(50, 3))
+    got = score(get_task("mobi"), p.astype(np.float32), t.astype(np.float32))
+    p32, t32 = p.astype(np.float32).astype(np.float64), t.astype(np.float32).astype(np.float64)
+    r, r2, rmse = [], [], []
+    for j in range(3):
+        a, b = t32[:, j] - t32[:, j].mean(), p32[:, j] - p32[:, j].mean()
+        r.append((a @ b) / math.sqrt((a @ a) * (b @ b)))
+        r2.append(1 - ((t32[:, j] - p32[:, j]) ** 2).sum() / (a @ a))
+        rmse.append(math.sqrt(((t32[:, j] - p32[:, j]) ** 2).mean()))
+    assert got["pearson_r"] == pytest.approx(np.mean(r))
+    assert got["r2"] == pytest.approx(np.mean(r2))
+    assert got["rmse"] == pytest.approx(np.mean(rmse))
+    flat = np.zeros((4, 1), np.float32)
+    got = score(get_task("mobi"), np.array([[1.0], [2.0], [3.0], [4.0]], np.float32), flat)
+    assert math.isnan(got["pearson_r"]) and math.isnan(got["r2"])
+    assert got["rmse"] == pytest.approx(math.sqrt(7.5))
+    doc = json.loads(strict_json.dumps(got))
+    assert doc["pearson_r"] is None and doc["r2"] is None
