@@ -7,6 +7,7 @@ to a minute from a sample of recordings per corpus for the mean spectrum.
 from __future__ import annotations
 
 import io
+import math
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,21 @@ from eegprep.base.files import check_outside_stores, write_output, write_problem
 from eegprep.store.reader import Recording, Store
 
 
+def natural_order(counts: dict[str, int]) -> dict[str, int]:
+    """``counts`` with its keys in natural order: those that spell a finite number by value
+    (``2``, ``10``, ``250``, ``1000``), then the others as text. Text order listed label 10
+    before 2 (unlike the classes labram numbers them by) and 1000 Hz before 250 Hz."""
+
+    def key(text: str) -> tuple[int, float, str]:
+        try:
+            value = float(text)
+        except ValueError:
+            return (1, 0.0, text)
+        return (0, value, text) if math.isfinite(value) else (1, 0.0, text)
+
+    return dict(sorted(counts.items(), key=lambda kv: key(kv[0])))
+
+
 def _label_counts(recs: list[Recording]) -> dict[str, dict[str, int]]:
     out: dict[str, Counter[str]] = {}
     for r in recs:
@@ -25,7 +41,7 @@ def _label_counts(recs: list[Recording]) -> dict[str, dict[str, int]]:
             out.setdefault(k, Counter())[str(v)] += 1
         for e in r.events:
             out.setdefault("events", Counter())[str(e.label)] += 1
-    return {k: dict(sorted(c.items())) for k, c in sorted(out.items())}
+    return {k: natural_order(c) for k, c in sorted(out.items())}
 
 
 def corpus_stats(recs: list[Recording]) -> dict[str, Any]:
@@ -47,8 +63,8 @@ def corpus_stats(recs: list[Recording]) -> dict[str, Any]:
         "recordings": len(recs),
         "subjects": len({r.subject_key or f"{r.corpus}:{r.subject}" for r in recs}),
         "hours": round(sum(r.duration for r in recs) / 3600.0, 4),
-        "channels_histogram": dict(sorted(Counter(str(r.n_channels) for r in recs).items())),
-        "orig_sfreq": dict(sorted(rates.items())),
+        "channels_histogram": natural_order(Counter(str(r.n_channels) for r in recs)),
+        "orig_sfreq": natural_order(rates),
         "splits": dict(sorted(Counter(r.split or "-" for r in recs).items())),
         "encodings": dict(sorted(stored.items())),
         "qc": {"with_flat_channels": qc_flat, "with_clipped_channels": qc_clip},

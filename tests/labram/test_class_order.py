@@ -79,3 +79,18 @@ def test_finetune_evaluate_predictions_and_predict_agree_on_the_order(tmp_path: 
     from labram.stages.predict import resolve_task
 
     assert resolve_task(load_model(best), None).classes == ("2", "3", "10")
+
+
+def test_eegprep_stats_lists_the_labels_in_the_classes_order(tmp_path: Path) -> None:
+    """`eegprep stats` listed label 10 before 2 (and 1000 Hz before 250 Hz): the store's label
+    counts are in the order labram numbers the classes now."""
+    import eegprep
+    from eegprep.tools.stats import natural_order, store_stats
+
+    url = write_labelled(tmp_path / "n.zarr", [10, 2, 3, 2], [3, 10])
+    counts = next(iter(store_stats(eegprep.open_store(url))["corpora"].values()))["labels"]
+    task = get_task(f"label:{KEY}", open_stores([url]))
+    assert list(counts[KEY]) == list(task.classes) == ["2", "3", "10"]
+    assert counts[KEY] == {"2": 2, "3": 2, "10": 2}
+    rates = {"1000": 1, "250": 2, "nan": 1, "256": 1, "x": 1}
+    assert list(natural_order(rates)) == ["250", "256", "1000", "nan", "x"]
