@@ -41,7 +41,7 @@ from labram.model.classifier import LaBraMClassifier
 from labram.model.config import PATCH_SIZE
 from labram.stages import backbone_used, tokenizer_used
 from labram.train.distributed import check_device
-from labram.train.metrics import probabilities
+from labram.train.metrics import predicted_class, probabilities
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ def _summary(task: Task, names: list[str], probs: np.ndarray) -> dict[str, Any]:
     values = {c: round(float(v), 6) for c, v in zip(names, probs, strict=True)}
     if task.kind == "regression":
         return {"outputs": values}
-    return {"probabilities": values, "label": names[int(np.argmax(probs))]}
+    return {"probabilities": values, "label": names[int(predicted_class(probs[None])[0])]}
 
 
 def predict_recording(

@@ -520,8 +520,19 @@ def confusion(preds: dict[str, Any]) -> np.ndarray:
     for row in _test_rows(preds):
         p = np.array([row.get(f"p_{c}", math.nan) for c in classes], np.float64)
         if row.get("label") in classes and not np.isnan(p).all():  # (no number: no prediction)
-            m[classes.index(row["label"]), int(np.nanargmax(p))] += 1
+            m[classes.index(row["label"]), _predicted(p)] += 1
     return m
+
+
+def _predicted(p: np.ndarray) -> int:
+    """The predicted class of one window's probabilities (n_classes,), some of them NaN
+    (empty cells): as the metrics call it (:func:`labram.train.metrics.predicted_class`: a
+    tie of two goes to the second) where every one is a number, else the most probable."""
+    if np.isnan(p).any():
+        return int(np.nanargmax(p))
+    from labram.train.metrics import predicted_class
+
+    return int(predicted_class(p[None])[0])
 
 
 def _test_rows(preds: dict[str, Any]) -> list[dict[str, Any]]:
@@ -542,7 +553,7 @@ def subject_scores(preds: dict[str, Any]) -> dict[str, dict[str, Any]]:
             true = np.array([classes.index(r["label"]) if r["label"] in classes else -1
                              for r in rows])  # fmt: skip
             ok = (true >= 0) & ~np.isnan(probs).all(axis=1)  # a window with no probability: none
-            hit = np.nanargmax(probs[ok], axis=1) == true[ok] if ok.any() else np.zeros(0, bool)
+            hit = np.array([_predicted(q) for q in probs[ok]]) == true[ok]
             out[subject] = {
                 "windows": len(rows),
                 "labels": sorted({r["label"] for r in rows}),

@@ -33,6 +33,18 @@ def probabilities(kind: str, outputs: np.ndarray, dtype: Any = np.float64) -> np
     return z / z.sum(axis=1, keepdims=True)
 
 
+def predicted_class(scores: np.ndarray) -> np.ndarray:
+    """The predicted class of each row of ``scores`` (n, n_classes): probabilities, logits or
+    anything increasing with them. The highest; a tie of two classes goes to the second (a
+    probability of 0.5 is the positive class, as a logit of 0 is for one logit), a tie of
+    more to the first. Shared by the metrics, ``labram predict`` and ``labram report`` so
+    that they call the same windows one class."""
+    s = np.asarray(scores)
+    if s.shape[1] == 2:
+        return (s[:, 1] >= s[:, 0]).astype(int)
+    return s.argmax(axis=1)
+
+
 def classification(y_true: np.ndarray, scores: np.ndarray) -> dict[str, float]:
     """Metrics of class predictions from probabilities.
 
@@ -44,7 +56,7 @@ def classification(y_true: np.ndarray, scores: np.ndarray) -> dict[str, float]:
     s = np.asarray(scores, dtype=np.float64)
     if s.ndim == 1:
         return _scored(y_true, (s >= 0.5).astype(int), s)
-    return _scored(y_true, s.argmax(axis=1), s[:, 1] if s.shape[1] == 2 else s)
+    return _scored(y_true, predicted_class(s), s[:, 1] if s.shape[1] == 2 else s)
 
 
 def classification_of_outputs(
@@ -53,7 +65,8 @@ def classification_of_outputs(
     """Metrics of a classifier's raw outputs, what ``labram finetune`` and ``evaluate`` report.
 
     kind : 'binary' (outputs shape (n, 1), one logit) or 'multiclass' (shape (n, n_classes)).
-    The predicted class is the most probable one (a logit >= 0: probability >= 0.5). AUROC and
+    The predicted class is the most probable one (:func:`predicted_class`; one logit: >= 0,
+    probability >= 0.5). AUROC and
     AUC-PR rank the windows by the logit (binary), the logit difference (two classes) or each
     class's log-probability (one-vs-rest): as the probabilities rank them, without their
     rounding. Probabilities of float32 (or float64) logits round to 1.0 from a logit of 17 (37)
@@ -64,7 +77,7 @@ def classification_of_outputs(
     if kind == "binary":
         return _scored(y_true, (z[:, 0] >= 0).astype(int), z[:, 0])
     if z.shape[1] == 2:
-        return _scored(y_true, z.argmax(axis=1), z[:, 1] - z[:, 0])
+        return _scored(y_true, predicted_class(z), z[:, 1] - z[:, 0])
     top = z.max(axis=1, keepdims=True)
     log_p = z - top - np.log(np.exp(z - top).sum(axis=1, keepdims=True))  # (n, n_classes)
     return _scored(y_true, z.argmax(axis=1), log_p)
