@@ -66,12 +66,11 @@ def classification_of_outputs(
 
     kind : 'binary' (outputs shape (n, 1), one logit) or 'multiclass' (shape (n, n_classes)).
     The predicted class is the most probable one (:func:`predicted_class`; one logit: >= 0,
-    probability >= 0.5). AUROC and
-    AUC-PR rank the windows by the logit (binary), the logit difference (two classes) or each
-    class's log-probability (one-vs-rest): as the probabilities rank them, without their
-    rounding. Probabilities of float32 (or float64) logits round to 1.0 from a logit of 17 (37)
-    up, and windows of logits 20 and 30 tied: a model that ranked every positive above every
-    negative was scored an AUROC below 1.
+    probability >= 0.5). AUROC and AUC-PR rank the windows by the logit (binary), the logit
+    difference (two classes) or each class's log-probability (one-vs-rest): as the
+    probabilities rank them, without their rounding. Probabilities of float32 (or float64)
+    logits round to 1.0 from a logit of 17 (37) up, and windows of logits 20 and 30 tied: a
+    model that ranked every positive above every negative was scored an AUROC below 1.
     """
     z = np.asarray(outputs, dtype=np.float64)
     if kind == "binary":
