@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.allocator import reuse_freed_memory, small_pages
-from eegprep.base.errors import ConfigError
+from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.gc_pause import gc_paused
 from eegprep.base.validation import check_min, invalid_value
 from eegprep.pipeline.channels import N_ADDRESSABLE
@@ -124,11 +124,19 @@ TRAIN_CONFIG_KEY = "train_config"
 resolved config of the stage that wrote it, window settings included."""
 
 
-def saved_windows(obj: Any) -> WindowSettings | None:
+def saved_windows(obj: Any, source: str = "the checkpoint") -> WindowSettings | None:
     """The window settings a checkpoint already read was trained with, or None when it records
     none (the released weights, files of older labram versions).
 
     Reads our model files (``train_config``) and training checkpoints (``config``).
+
+    Raises
+    ------
+    UsageError
+        The settings recorded are not valid (a damaged or crafted file: ``token_budget: -5``),
+        naming ``source``: the windows it was trained on are unknown. They were taken as
+        missing, so ``predict`` and ``embed`` cut the default windows without a word where
+        ``evaluate`` refused the file.
     """
     if not isinstance(obj, dict):
         return None
@@ -140,8 +148,11 @@ def saved_windows(obj: Any) -> WindowSettings | None:
     names = {f.name for f in fields(WindowSettings)}
     try:
         return WindowSettings(**{k: v for k, v in cfg.items() if k in names})
-    except (TypeError, ValueError):
-        return None
+    except (TypeError, ValueError) as exc:
+        raise UsageError(
+            f"{source}: the window settings it records are not valid ({exc}): the windows it "
+            "was trained on are unknown; pass a checkpoint whose config is sound"
+        ) from None
 
 
 @dataclass

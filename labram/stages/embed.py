@@ -641,7 +641,7 @@ def embed(
     model = backbone_model(loaded).to(dinfo.device).eval()
     stores = open_stores(stores)  # once: the windows, the skipped and the coordinates read them
     index, task = window_index(
-        stores, cfg, saved_windows(loaded.info), loaded.info, str(checkpoint)
+        stores, cfg, saved_windows(loaded.info, str(checkpoint)), loaded.info, str(checkpoint)
     )
     if len(index) == 0:
         raise UsageError(f"no window to embed in {given_names(stores)}: {_why_no_window(cfg.task)}")

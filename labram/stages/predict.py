@@ -331,7 +331,7 @@ def predict_files(
     model.to(dev).eval()
     recordings, failed = [], []
     files, repeats = without_repeats(list(files), path_of=_local_file)  # each recording once
-    settings = saved_windows(loaded.info)  # the windows it was fine-tuned on
+    settings = saved_windows(loaded.info, loaded.source)  # the windows it was fine-tuned on
     if the_task.channels is not None and the_task.window_seconds is not None:
         from eegprep.pipeline.channels import VOCABULARY
 
