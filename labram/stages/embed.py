@@ -645,8 +645,10 @@ def embed(
     )
     if len(index) == 0:
         raise UsageError(f"no window to embed in {given_names(stores)}: {_why_no_window(cfg.task)}")
-    if task is not None and isinstance(model, LaBraMClassifier) and not loaded.head_untrained:
-        check_outputs(model.n_outputs, task, source=str(checkpoint))  # logits beside its labels
+    other_task = _fine_tuned_for_another(loaded, task)  # (its head: no logits kept, below)
+    n_outputs = model.n_outputs if isinstance(model, LaBraMClassifier) else None
+    if task is not None and n_outputs and not loaded.head_untrained and other_task is None:
+        check_outputs(n_outputs, task, source=str(checkpoint))  # logits beside its labels
     used = np.unique(np.concatenate([r.channels for r in index.recordings]))
     check_windows_fit(model, used, int(index.n_patches.max()), source=str(checkpoint))
     skipped = skipped_recordings(stores, index)
@@ -673,6 +675,13 @@ def embed(
                     checkpoint,
                     ", ".join(loaded.untrained),
                 )
+                n_out = None
+            if other_task is not None and n_out is not None:
+                log.warning(
+                    "%s was fine-tuned for task %r, not %r: its logits do not score these "
+                    "windows' labels: features only, no logits",
+                    checkpoint, other_task, cfg.task,
+                )  # fmt: skip
                 n_out = None
             keys: dict[str, str] = {}
             coords = coordinates(index, stores, keys)
@@ -736,6 +745,17 @@ def embed(
 
 
 __all__ = ["EmbedConfig", "chunks_of_rank", "completed", "embed", "features", "window_index"]
+
+
+def _fine_tuned_for_another(loaded: Loaded, task: Any) -> str | None:
+    """The task a classifier records (its ``task`` entry) when ``task`` (``--task``) is
+    another one, else None. Such a head's logits sat beside the labels of ``--task`` as if
+    they scored them (a 3-class head beside 3 other classes passed the outputs check)."""
+    record = tokenizer_used.found_in(loaded.info, "task")
+    name = record.get("name") if record is not None else None
+    if task is None or not isinstance(name, str) or name == task.name:
+        return None
+    return name
 
 
 def _left_behind(out: Path) -> None:
