@@ -87,10 +87,10 @@ def predict(
 
 
 def score(task: Task, outputs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    if len(labels) == 0:
-        return {}
     """The task's metrics of a model's ``outputs`` (n, n_outputs) against ``labels`` (n, 1)
     class indices or (n, n_targets) targets; ``{}`` for no window."""
+    if len(labels) == 0:
+        return {}
     if task.kind in ("binary", "multiclass"):
         return M.classification_of_outputs(task.kind, labels[:, 0], outputs)
     return M.regression(labels, outputs)
