@@ -37,7 +37,7 @@ from labram.model.mem import LaBraMForMEM, mem_loss
 from labram.model.original_init import original_init
 from labram.model.tokenizer import VQNSPTokenizer
 from labram.stages import tokenizer_used
-from labram.stages.train_tokenizer import pretrain_dataset, train_tokenizer
+from labram.stages.train_tokenizer import pretrain_dataset, pretrain_windows, train_tokenizer
 from labram.train.checkpoint import save_model
 from labram.train.config import TrainConfig
 from labram.train.distributed import setup
@@ -225,6 +225,8 @@ def _pretrain(
         cfgs["tokenizer_checkpoint"] = tokenizer_used.check_resume(out, before, tokenizer, used)
         write_run_config(out, cfgs, resume=resume, apart=(tokenizer_used.KEY,))
     excluded = exclusions(stores, out, exclude_subjects_of, dinfo.is_main, resume=resume)
+    # the second stage's windows, checked (NaN, none at all) before the first stage's step
+    mem_windows = pretrain_windows(stores, mem_cfg, excluded, what="labram pretrain")
     result: dict[str, Any] = {"run_dir": out}
     # stage 1: the tokenizer
     if tokenizer is None:
@@ -242,6 +244,7 @@ def _pretrain(
                 resume=resume,
                 exclude_subjects=excluded,
                 device=device,
+                what="labram pretrain",
             )
             tokenizer = tok["tokenizer"]
             result["tokenizer_stage"] = tok
@@ -262,7 +265,7 @@ def _pretrain(
     if dinfo.is_main:
         mem_dir.mkdir(parents=True, exist_ok=True)
         write_run_config(mem_dir, mem_cfg.to_dict(), resume=resume)
-    ds = pretrain_dataset(stores, mem_cfg, dinfo, excluded)
+    ds = pretrain_dataset(stores, mem_cfg, dinfo, excluded, index=mem_windows)
     torch.manual_seed(mem_cfg.seed)
     mcfg = model_config(mem_cfg.size, n_codes=tok_model.config.n_codes, drop_path=mem_cfg.drop_path)
     model = LaBraMForMEM(mcfg)

@@ -18,6 +18,7 @@ from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
 from eegprep.store.reader import Store
+from labram.data.finite_windows import check_finite_splits
 from labram.data.loader import WindowDataset, make_loader
 from labram.data.sampler import BatchPlan
 from labram.data.store_set import given_names
@@ -54,13 +55,37 @@ def window_config(cfg: TrainConfig) -> WindowConfig:
     return WindowConfig(**asdict(cfg.window_settings()), exclude_splits=exclude)
 
 
-def pretrain_dataset(
-    stores: Sequence[str | Store], cfg: TrainConfig, dinfo: DistInfo, exclude: set[str]
-) -> WindowDataset:
-    """The stage's stream: windows at the token budget, bucketed, weighted, this rank's shard."""
+def pretrain_windows(
+    stores: Sequence[str | Store], cfg: TrainConfig, exclude: set[str], *, what: str
+) -> WindowIndex:
+    """The stage's windows, checked before its first step: a stage with no window, or whose
+    windows read a sample that is not finite (NaN, an infinity), is refused in one line naming
+    the recording and the second (:func:`~labram.data.finite_windows.check_finite_splits`;
+    ``what``: the command, for that line). Recordings whose record vouches for their samples
+    (an ingest's ``qc``, the quantized encoding) are not read; others are, chunk by chunk."""
     index = build_pretrain_index(stores, window_config(cfg), exclude_subjects=exclude)
     if not len(index):
         raise UsageError(_no_windows(stores, index, cfg))
+    check_finite_splits({"pre-training": index}, what=what)
+    return index
+
+
+def pretrain_dataset(
+    stores: Sequence[str | Store],
+    cfg: TrainConfig,
+    dinfo: DistInfo,
+    exclude: set[str],
+    *,
+    index: WindowIndex | None = None,
+    what: str = "labram tokenizer",
+) -> WindowDataset:
+    """The stage's stream: windows at the token budget, bucketed, weighted, this rank's shard.
+
+    ``index``: the stage's windows when :func:`pretrain_windows` gave them already (a
+    pre-training run checks its second stage's windows before its first stage); else they are
+    built and checked here, ``what`` naming the command."""
+    if index is None:
+        index = pretrain_windows(stores, cfg, exclude, what=what)
     plan = BatchPlan(
         index,
         batch_size=cfg.batch_size,
@@ -134,18 +159,21 @@ def train_tokenizer(
     resume: bool = False,
     exclude_subjects: set[str] | None = None,
     device: str | None = None,
+    what: str = "labram tokenizer",
 ) -> dict[str, Any]:
     """Train a tokenizer; writes ``tokenizer.pt`` (a labram checkpoint) into ``out``.
 
     Returns the run's summary (final metrics, codebook usage, file paths). An ``out`` that
     holds a run already is refused unless ``resume`` (:func:`labram.train.run.check_run_folder`).
+    Windows that read samples that are not finite are refused before the first step
+    (:func:`pretrain_windows`; ``what``: the command its line names).
     """
     run_dir = Path(out)
     check_run_folder(run_dir, resume=resume)
     if resume:
         check_resume_stage(run_dir, "tokenizer")
     with run_lock(run_dir):
-        return _train_tokenizer(stores, cfg, run_dir, resume, exclude_subjects, device)
+        return _train_tokenizer(stores, cfg, run_dir, resume, exclude_subjects, device, what)
 
 
 def _train_tokenizer(
@@ -155,11 +183,12 @@ def _train_tokenizer(
     resume: bool,
     exclude_subjects: set[str] | None,
     device: str | None,
+    what: str,
 ) -> dict[str, Any]:
     dinfo = setup(device)
     if dinfo.is_main:
         write_run_config(run_dir, cfg.to_dict(), resume=resume)
-    ds = pretrain_dataset(stores, cfg, dinfo, exclude_subjects or set())
+    ds = pretrain_dataset(stores, cfg, dinfo, exclude_subjects or set(), what=what)
     torch.manual_seed(cfg.seed)  # the same initial weights on every rank
     overrides: dict[str, Any] = {"revive_dead_codes": cfg.revive_dead_codes}
     if cfg.dead_after is not None:
