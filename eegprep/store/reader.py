@@ -54,6 +54,12 @@ from eegprep.store.index_fields import (
 )
 from eegprep.store.lock_file import creating, ingest_running
 from eegprep.store.record import RecordingRecord
+from eegprep.store.record_values import (
+    fields_problem,
+    record_problem,
+    root_value_problem,
+    samples_type_problem,
+)
 from eegprep.store.reports import read_reports
 
 FORMAT = "eegprep-store"
@@ -262,10 +268,38 @@ class Store:
         """Every recording's id, group, corpus, ``channel_index``, ``n_samples``, ``sfreq``,
         ``split`` and ``subject_key`` (:class:`~eegprep.store.index.IndexFields`), by id, in id
         order: for code that scans 10^5 recordings for a few fields (the window index), which
-        then parses no record and builds no :class:`Recording`."""
+        then parses no record and builds no :class:`Recording`.
+
+        Their values are checked first (:func:`~eegprep.store.record_values.fields_problem`):
+        a record whose ``n_samples``, ``sfreq`` (the store's) or ``channel_index`` (rows of the
+        store's vocabulary) no eegprep store holds raises :class:`StoreFormatError`, one line
+        naming it."""
         if self._fields is None:
+            rows = self._entries.items()
+            found = fields_problem(
+                ((rid, f.n_samples, f.sfreq, f.channel_index) for rid, (f, _) in rows),
+                self.sfreq,
+                self._vocabulary,
+            )
+            if found:
+                raise StoreFormatError(self._record_error(*found))
             self._fields = MappingProxyType({rid: e[0] for rid, e in self._entries.items()})
         return self._fields
+
+    @property
+    def _vocabulary(self) -> list[str] | None:
+        """The store's channel vocabulary (opening checked it is a list of names), or None:
+        eegprep's (stores of the first versions state none)."""
+        vocabulary = self.attrs.get("vocabulary")
+        return vocabulary if isinstance(vocabulary, list) else None
+
+    def _record_error(self, rid: str, problem: str) -> str:
+        """The line refusing recording ``rid`` whose record holds a value no eegprep store
+        holds (``problem``, :func:`~eegprep.store.record_values.record_problem`)."""
+        return (
+            f"{self.display}: {rid}: its index record is not one eegprep writes ({problem}); "
+            "run `eegprep validate`, then ingest the corpus again (`eegprep ingest ... --repair`)"
+        )
 
     def source_identities(self) -> Mapping[str, str]:
         """Every recording's source identity (:func:`eegprep.store.record.source_identity`:
@@ -302,9 +336,16 @@ class Store:
         return row
 
     def _built(self, rid: str) -> Recording:
+        """Recording ``rid``, built from its index record once its values were checked
+        (:func:`~eegprep.store.record_values.record_problem`: one line, else)."""
         rec = self._recordings.get(rid)
         if rec is None:
-            rec = self._recordings[rid] = _recording(self._loc, self._record(rid))
+            record = self._record(rid)
+            built = _recording(self._loc, record)  # (a missing key or a type: its own line)
+            problem = record_problem(record, self.sfreq, self._vocabulary)
+            if problem:
+                raise StoreFormatError(self._record_error(rid, problem))
+            rec = self._recordings[rid] = built
         return rec
 
     def _checked_recording(self, rid: str) -> Recording:
@@ -349,11 +390,29 @@ class Store:
                     f"{self.display}: {rid}: the metadata of {group}/data is unreadable "
                     f"({type(exc).__name__}: {exc}); run `eegprep validate`"
                 ) from exc
-            problem = self._shape_problem(rid, arr.shape)
+            problem = self._shape_problem(rid, arr.shape) or self._type_problem(rid, arr.dtype)
             if problem:
                 raise StoreFormatError(problem)
             self._arrays[rid] = arr
         return arr
+
+    def _type_problem(self, rid: str, dtype: np.dtype[Any]) -> str | None:
+        """What is wrong with samples of ``dtype`` in recording ``rid``'s ``data`` as zarr
+        reads it (:func:`~eegprep.store.record_values.samples_type_problem`), or None."""
+        problem = samples_type_problem(dtype)
+        if problem is None:
+            return None
+        where = self._loc.shown(self._loc.path(self.recording(rid).group, "data", "zarr.json"))
+        return (
+            f"{self.display}: {rid}: {where}: {problem}: not read; ingest the corpus into a new "
+            "store (`eegprep ingest`)"
+        )
+
+    def reads_own_layout(self, rid: str) -> bool:
+        """Whether recording ``rid``'s ``data`` is in eegprep's own layout, read by its shard
+        reader (each chunk's CRC-32C checked): not an array of another layout, which zarr reads
+        as it says (another program's, an earlier version's)."""
+        return self._reader(rid) is not None
 
     def read(self, rid: str, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Samples ``[start, stop)`` of every channel, float32 microvolts, ``(channels, n)``."""
@@ -526,7 +585,12 @@ def _check_required(loc: Location, entries: dict[str, Entry]) -> None:
             or type(fields.channel_index) is not list
         ):
             _recording(loc, orjson.loads(line))  # raises the record's own one-line error
-            raise StoreFormatError(f"{loc.display}: index record {rid!r} is malformed")
+            missing = [k for k, v in zip(REQUIRED, _required(fields), strict=True) if v is unset]
+            what = f"no {', '.join(missing)}" if missing else "channels or channel_index no list"
+            raise StoreFormatError(
+                f"{loc.display}: index record {rid!r} is malformed ({what}); run `eegprep "
+                "validate`, then `eegprep ingest ... --repair`"
+            )
 
 
 class _Records(Mapping[str, Mapping[str, Any]]):
@@ -567,6 +631,7 @@ def read_root_attrs(loc: Location) -> dict[str, Any] | None:
         begun = begun_store(loc)
         if begun:
             raise StoreNotFoundError(begun)
+        refuse_zarr_v2(loc)
         if root_lost(loc):
             raise StoreFormatError(
                 f"{loc.display}: its root zarr.json is missing, but it holds an eegprep store's "
@@ -599,6 +664,19 @@ def read_root_attrs(loc: Location) -> dict[str, Any] | None:
             f"eegprep understands ({FORMAT_VERSION}); upgrade eegprep"
         )
     return dict(attrs)
+
+
+def refuse_zarr_v2(loc: Location) -> None:
+    """Refuse, in one line, a Zarr v2 hierarchy (a root ``.zgroup``, no ``zarr.json``): one
+    copied from an eegprep store with zarr-python's ``zarr_format=2`` has its names, but none of
+    the Zarr v3 metadata eegprep's reads check (its lost root read as damage, each group as
+    missing)."""
+    if loc.exists(".zgroup") or loc.exists(".zattrs"):
+        raise StoreFormatError(
+            f"{loc.display}: a Zarr v2 hierarchy (.zgroup, no zarr.json), which eegprep does not "
+            "read: an eegprep store is Zarr v3; ingest the corpus into a new store (`eegprep "
+            "ingest CORPUS --out ...`)"
+        )
 
 
 _SKELETON = {"recordings/zarr.json", "_eegprep/zarr.json", "_eegprep/lock", "_eegprep/lock.flock"}
@@ -720,6 +798,7 @@ def _refuse_damaged_root(loc: Location, attrs: dict[str, Any]) -> None:
     if problem is None:
         bad = [k for k, kind in _ROOT_TYPES if not isinstance(attrs.get(k), kind)]
         problem = f"{', '.join(bad)} missing or not of its type" if bad else None
+    problem = problem or root_value_problem(attrs)
     if problem:
         raise StoreFormatError(
             f"{loc.shown(loc.path('zarr.json'))}: the root's attributes are damaged ({problem}); "

@@ -40,6 +40,7 @@ from eegprep.store.fs import Location
 from eegprep.store.group_attrs import holds_no_record
 from eegprep.store.index import INDEX_DIR, record_segment
 from eegprep.store.reader import added_root_keys
+from eegprep.store.record_values import rate_problem
 from eegprep.store.validate_bookkeeping import (
     bookkeeping_problems,
     index_records,
@@ -125,11 +126,13 @@ def check_store(url: str) -> Validation:
     unlisted_groups(loc, records, set(retired), problems, notes)
     bookkeeping_problems(loc, records, problems, notes)
     recipe_hash = attrs.get("recipe_hash") if attrs else None
+    rate = attrs.get("sfreq") if attrs else None
+    sfreq = float(rate) if rate is not None and rate_problem(rate, None) is None else None
     for record in records.values():
         rid = record.get("id")
         source = functools.partial(_index_line, loc, rid)
         problems += recording_problems(
-            loc, record, recipe_hash=recipe_hash, source=source, notes=notes
+            loc, record, recipe_hash=recipe_hash, source=source, notes=notes, sfreq=sfreq
         )
     listed = {r.get("group") for r in records.values()}
     n_retired, empty = 0, []

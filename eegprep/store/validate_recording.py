@@ -30,6 +30,7 @@ from eegprep.store.added_attrs import added_notes, array_keys, shown_keys, witho
 from eegprep.store.array_docs import document_problem
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import added_keys, differing_keys, not_a_group
+from eegprep.store.record_values import rate_problem, samples_problem, samples_type_problem
 from eegprep.store.shard_reader import ShardReader
 
 BLOCK = 360_000  # samples per read of an array not in eegprep's own layout (one shard)
@@ -45,6 +46,7 @@ def recording_problems(
     name: str | None = None,
     source: str | Callable[[], str] = "the index record",
     notes: list[str] | None = None,
+    sfreq: float | None = None,
 ) -> list[str]:
     """Everything wrong with one listed recording, reading every byte of it (no Store needed).
 
@@ -65,6 +67,8 @@ def recording_problems(
         Where to add a ``note:`` line for each ``zarr.json`` of the recording (its group's,
         its arrays') that holds attributes another program added (:mod:`.added_attrs`):
         no damage. None of a document that is damaged.
+    sfreq : float, optional
+        The store's rate (Hz); the record's must equal it when given (else: be above 0).
 
     Returns
     -------
@@ -76,7 +80,7 @@ def recording_problems(
     with warnings.catch_warnings():  # numcodecs' zarr3 codecs (quantized encoding)
         warnings.simplefilter("ignore")
         try:
-            _check_recording(loc, record, rid, recipe_hash, out, source, notes)
+            _check_recording(loc, record, rid, (recipe_hash, sfreq), out, source, notes)
         except Exception as exc:  # a check must never crash validate: report and go on
             out.append(f"{rid}: cannot be checked: {type(exc).__name__}: {exc}")
     if len(out) > MAX_LINES:
@@ -88,11 +92,12 @@ def _check_recording(
     loc: Location,
     record: dict[str, Any],
     rid: str,
-    recipe_hash: str | None,
+    store: tuple[str | None, float | None],
     out: list[str],
     source: str | Callable[[], str],
     notes: list[str] | None,
 ) -> None:
+    recipe_hash, sfreq = store  # (the store's, when known)
     group, channels, n_samples = (
         record.get("group"),
         record.get("channels"),
@@ -102,6 +107,12 @@ def _check_recording(
     def src() -> str:
         return source() if callable(source) else source
 
+    rate = record.get("sfreq")  # (each reader refuses a record with such a value)
+    value = (n_samples is not None and samples_problem(n_samples)) or (
+        rate is not None and rate_problem(rate, sfreq)
+    )
+    if value:  # (a missing one: the line below)
+        out.append(f"{rid}: {src()}: {value}")
     if not (isinstance(group, str) and isinstance(channels, list) and isinstance(n_samples, int)):
         out.append(f"{rid}: {src()} lacks a valid 'group', 'channels' or 'n_samples'")
         return
@@ -264,6 +275,10 @@ def _data_with_zarr(
     data = _zarr_array(loc, f"{group}/data")
     if data.shape != expected:
         out.append(f"{rid}: data shape {data.shape}, index says {expected}")
+        return
+    problem = samples_type_problem(data.dtype)  # (as Store refuses it)
+    if problem:
+        out.append(f"{rid}: {group}/data/zarr.json: {problem}")
         return
     for start in range(0, expected[1], BLOCK):
         try:

@@ -24,6 +24,7 @@ from eegprep.store.reader import (
     ROOT_KEYS,
     added_root_keys,
     begun_store,
+    refuse_zarr_v2,
     root_seal_problem,
 )
 
@@ -43,6 +44,7 @@ def root_attributes(loc: Location, problems: list[str]) -> dict[str, Any] | None
         begun = begun_store(loc)  # (the skeleton, before the root that comes last)
         if begun:
             raise StoreNotFoundError(begun)
+        refuse_zarr_v2(loc)
         problems.append("zarr.json: missing (the store's root group: format, recipe, rate)")
         return None
     try:

@@ -8,9 +8,10 @@ line.
 It reads as little as it can. A recording is taken as finite without reading it when its record
 vouches for it: the ``quantized`` encoding (stored integers; no NaN or infinity can be stored),
 or an ingest's ``qc`` entry (``eegprep ingest`` counts the non-finite samples of every channel
-as it writes them and refuses a recording holding one, before it writes ``qc``). Any other
-recording (a store written by another tool, or by hand) is read: the stored chunks that hold a
-sample of one of its windows, on the rows the task reads.
+as it writes them and refuses a recording holding one, before it writes ``qc``), as long as its
+``data`` is the array that ingest wrote (:func:`vouched`). Any other recording (a store written
+by another tool, or by hand) is read: the stored chunks that hold a sample of one of its
+windows, on the rows the task reads.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from eegprep.store.array_docs import ENCODINGS
 from eegprep.store.reader import Recording, Store
 from labram.data.sample_peaks import SamplesError
 from labram.data.windows import RecordingPlan, WindowIndex, open_stores
@@ -31,9 +33,16 @@ EXCLUDE = (
 """What to do about such recordings, the end of the line that names them."""
 
 
-def vouched(rec: Recording) -> bool:
-    """Whether ``rec``'s record says its samples are finite (module docstring)."""
-    return rec.meta.get("encoding") == "quantized" or bool(rec.qc)
+def vouched(store: Store, rec: Recording) -> bool:
+    """Whether ``rec``'s record says its samples are finite (module docstring), and its
+    ``data`` is what that record's ingest wrote: a record that states its ``encoding`` is read
+    only from the array eegprep writes for it (any other is refused when read); one of an
+    earlier version, which states none, vouches only for an array in eegprep's own layout (an
+    array another program wrote there, with a NaN fill value say, is read here)."""
+    encoding = rec.meta.get("encoding")
+    if not (encoding == "quantized" or rec.qc):
+        return False
+    return encoding in ENCODINGS or store.reads_own_layout(rec.id)
 
 
 def first_nonfinite(
@@ -79,7 +88,7 @@ def nonfinite_recordings(index: WindowIndex) -> list[tuple[str, float]]:
     out = []
     for i, plan in enumerate(index.recordings):
         store = stores[plan.store]
-        if vouched(store.recording(plan.id)):
+        if vouched(store, store.recording(plan.id)):
             continue
         mine = order[bounds[i] : bounds[i + 1]]
         second = first_nonfinite(store, plan, starts[mine], stops[mine])

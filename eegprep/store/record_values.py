@@ -1,0 +1,185 @@
+"""The values of a record that every reader computes with, checked before any is used.
+
+An index record and its group's attributes are JSON that no checksum covers, and a store
+written or edited by another program may hold any JSON there. Opening a store checks only that
+the keys a reader needs are present (:data:`eegprep.store.reader.REQUIRED`); the values below
+are what turn samples into windows and seconds, so one that no eegprep store holds would give
+silently wrong windows or an internal error far from its cause (``sfreq`` 0 divided by zero in
+``eegprep stats``; ``channel_index`` -1 reached the model's position table; ``n_samples`` -5 or
+``1000.5`` dropped the recording from training unsaid). :func:`record_problem` names the first
+such value in words for one line; :class:`RecordChecker` checks the fields of many records,
+each distinct channel list once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+MAX_SAMPLES = 2**31
+"""The most samples a recording can have: its ``time`` coordinate holds int32 sample numbers
+``0 .. n_samples - 1`` (docs/store-format.md, "One recording")."""
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))  # fmt: skip
+
+
+def _vocabulary(given: Sequence[str] | None) -> Sequence[str]:
+    """``given``, or eegprep's channel vocabulary when None."""
+    if given is not None:
+        return given
+    from eegprep.pipeline.channels import VOCABULARY
+
+    return VOCABULARY
+
+
+def samples_problem(n_samples: Any) -> str | None:
+    """What is wrong with ``n_samples`` (samples per channel), or None."""
+    if _is_int(n_samples) and 0 <= n_samples <= MAX_SAMPLES:
+        return None
+    return (
+        f"n_samples {n_samples!r} is not a number of samples (a whole number from 0 to "
+        f"{MAX_SAMPLES}, the int32 time coordinate's)"
+    )
+
+
+def rate_problem(sfreq: Any, store_sfreq: float | None) -> str | None:
+    """What is wrong with a record's ``sfreq`` (Hz) in a store of rate ``store_sfreq`` (Hz;
+    None: any positive rate), or None. Every recording of a store is at the store's rate."""
+    if _is_number(sfreq) and sfreq > 0 and (store_sfreq is None or sfreq == store_sfreq):
+        return None
+    wanted = f"the store's rate, {store_sfreq:g} Hz" if store_sfreq else "a rate in Hz above 0"
+    return f"sfreq {sfreq!r} is not {wanted}: its samples would be timed wrongly"
+
+
+def channels_problem(
+    channels: Any, channel_index: Any, vocabulary: Sequence[str] | None = None
+) -> str | None:
+    """What is wrong with ``channels`` (canonical names, in row order) and ``channel_index``
+    (each one's row of ``vocabulary``, the store's; eegprep's when None: the model's position
+    table), or None."""
+    vocabulary = _vocabulary(vocabulary)
+    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+        return "channels is not a list of channel names"
+    if not isinstance(channel_index, list) or not all(_is_int(i) for i in channel_index):
+        return "channel_index is not a list of whole numbers"
+    if len(channel_index) != len(channels):
+        return f"channel_index has {len(channel_index)} entries for its {len(channels)} channels"
+    for name, i in zip(channels, channel_index, strict=True):
+        if not 0 <= i < len(vocabulary) or vocabulary[i].upper() != name.upper():
+            where = [k for k, v in enumerate(vocabulary) if v.upper() == name.upper()]
+            at = f"has it at {where[0]}" if where else "does not hold it"
+            return (
+                f"channel_index gives {name} the position {i}, where the store's channel "
+                f"vocabulary {at}: its windows would be placed at other sites"
+            )
+    return None
+
+
+def record_problem(
+    record: Mapping[str, Any], store_sfreq: float | None, vocabulary: Sequence[str] | None = None
+) -> str | None:
+    """The first value of ``record`` (an index record or group's attributes, parsed) that no
+    eegprep store holds, in words (``sfreq 0.0 is not the store's rate, 200 Hz: ...``); None
+    when ``n_samples``, ``sfreq``, ``channels`` and ``channel_index`` are sound."""
+    return (
+        samples_problem(record.get("n_samples"))
+        or rate_problem(record.get("sfreq"), store_sfreq)
+        or channels_problem(record.get("channels"), record.get("channel_index"), vocabulary)
+    )
+
+
+def fields_problem(
+    rows: Iterable[tuple[str, Any, Any, Any]],
+    store_sfreq: float,
+    vocabulary: Sequence[str] | None = None,
+) -> tuple[str, str] | None:
+    """The first of ``rows`` (``(id, n_samples, sfreq, channel_index)`` of many records of one
+    store) holding a value no eegprep store holds, and that value in words; None: all sound.
+
+    The checks of :func:`record_problem` that need no channel names: ``n_samples``, ``sfreq``
+    (``store_sfreq``, Hz), and ``channel_index`` a list of rows of ``vocabulary`` (the store's;
+    eegprep's when None), each distinct list checked once (10^5 records share a few dozen;
+    ~1 us a record). That the rows are the positions of the record's ``channels`` is checked
+    when a recording is built from its whole record (:func:`record_problem`), before any of its
+    samples is read."""
+    n_rows, seen = len(_vocabulary(vocabulary)), set()
+    for rid, n_samples, sfreq, channel_index in rows:
+        if (
+            type(n_samples) is not int  # (not a bool either)
+            or not 0 <= n_samples <= MAX_SAMPLES
+            or sfreq != store_sfreq
+            or type(sfreq) is bool
+        ):
+            return rid, str(samples_problem(n_samples) or rate_problem(sfreq, store_sfreq))
+        if type(channel_index) is not list:
+            return rid, "channel_index is not a list of whole numbers"
+        key = tuple(channel_index)  # (True is 1 here, and the same row of the table: no harm)
+        if key not in seen:
+            problem = _rows_problem(channel_index, n_rows)
+            if problem:
+                return rid, problem
+            seen.add(key)
+    return None
+
+
+def _rows_problem(channel_index: list[Any], n_rows: int) -> str | None:
+    """What is wrong with ``channel_index`` as rows of a vocabulary of ``n_rows`` names."""
+    if not all(_is_int(i) for i in channel_index):
+        return "channel_index is not a list of whole numbers"
+    outside = [i for i in channel_index if not 0 <= i < n_rows]
+    if outside:
+        return (
+            f"channel_index holds {outside[0]}, not a row of the store's channel vocabulary "
+            f"(0 to {n_rows - 1})"
+        )
+    return None
+
+
+def root_value_problem(attrs: Mapping[str, Any]) -> str | None:
+    """What a root's attributes (``sfreq`` a number and ``recipe`` an object: checked before)
+    hold that no eegprep store does, in words: a rate that is not its recipe's, or no rate at
+    all (``0``, ``-200``); a channel vocabulary that is no list of names (one that is another
+    list is told apart where stores are read together). None: sound. For a root without its
+    checksum (a store of an earlier version, or one another program wrote or edited)."""
+    sfreq, recipe = attrs["sfreq"], attrs["recipe"]
+    if rate_problem(sfreq, None) is not None or recipe.get("sfreq", sfreq) != sfreq:
+        return f"sfreq {sfreq!r} is not its recipe's {recipe.get('sfreq')!r} Hz"
+    vocabulary = attrs.get("vocabulary")
+    if vocabulary is not None and (
+        not isinstance(vocabulary, list) or not all(isinstance(v, str) for v in vocabulary)
+    ):
+        return "its channel vocabulary is not a list of channel names"
+    return None
+
+
+def samples_type_problem(dtype: Any) -> str | None:
+    """What is wrong with a ``data`` array whose samples zarr reads as ``dtype`` (a numpy data
+    type), or None. eegprep stores hold float32 or float16 microvolts (the quantized integers
+    read as float32); an array another program wrote of another type (float64, whose values
+    float32 may not hold; integers, of unknown unit) is refused, never read as other numbers."""
+    if dtype.kind == "f" and dtype.itemsize in (2, 4):
+        return None
+    return (
+        f"samples of data type {dtype.name}, where an eegprep store holds float32 or float16 "
+        "microvolts"
+    )
+
+
+__all__ = [
+    "MAX_SAMPLES",
+    "channels_problem",
+    "fields_problem",
+    "rate_problem",
+    "record_problem",
+    "root_value_problem",
+    "samples_problem",
+    "samples_type_problem",
+]
