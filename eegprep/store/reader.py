@@ -55,6 +55,7 @@ from eegprep.store.index_fields import (
 from eegprep.store.lock_file import creating, ingest_running
 from eegprep.store.record import RecordingRecord
 from eegprep.store.record_values import (
+    chunk_problem,
     fields_problem,
     record_problem,
     root_value_problem,
@@ -343,8 +344,13 @@ class Store:
             record = self._record(rid)
             built = _recording(self._loc, record)  # (a missing key or a type: its own line)
             problem = record_problem(record, self.sfreq, self._vocabulary)
-            if problem:
-                raise StoreFormatError(self._record_error(rid, problem))
+            if problem:  # (when its group's copy differs, that says more: one was damaged)
+                differ = group_record_problem(self._loc, built.group, record)
+                raise StoreFormatError(
+                    f"{rid}: {differ}; run `eegprep validate`"
+                    if differ
+                    else self._record_error(rid, problem)
+                )
             rec = self._recordings[rid] = built
         return rec
 
@@ -390,16 +396,17 @@ class Store:
                     f"{self.display}: {rid}: the metadata of {group}/data is unreadable "
                     f"({type(exc).__name__}: {exc}); run `eegprep validate`"
                 ) from exc
-            problem = self._shape_problem(rid, arr.shape) or self._type_problem(rid, arr.dtype)
+            problem = self._shape_problem(rid, arr.shape) or self._zarr_problem(rid, arr)
             if problem:
                 raise StoreFormatError(problem)
             self._arrays[rid] = arr
         return arr
 
-    def _type_problem(self, rid: str, dtype: np.dtype[Any]) -> str | None:
-        """What is wrong with samples of ``dtype`` in recording ``rid``'s ``data`` as zarr
-        reads it (:func:`~eegprep.store.record_values.samples_type_problem`), or None."""
-        problem = samples_type_problem(dtype)
+    def _zarr_problem(self, rid: str, arr: Any) -> str | None:
+        """What is wrong with recording ``rid``'s ``data`` as zarr reads it (an array not in
+        eegprep's own layout): samples of a type no eegprep store holds, or chunks too large to
+        decode at once (:mod:`~eegprep.store.record_values`); None: it can be read."""
+        problem = samples_type_problem(arr.dtype) or chunk_problem(arr.chunks, arr.dtype.itemsize)
         if problem is None:
             return None
         where = self._loc.shown(self._loc.path(self.recording(rid).group, "data", "zarr.json"))
@@ -425,10 +432,11 @@ class Store:
         reader = self._reader(rid)
         if reader is not None:
             return reader.read(start, stop)
+        arr = self.array(rid)  # (refuses an array it cannot read, in its own line)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                data = self.array(rid)[:, start:stop]
+                data = arr[:, start:stop]
         except Exception as exc:  # zarr: a checksum, a missing object, damaged metadata (any type)
             raise StoreFormatError(
                 f"{self.display}: {rid}: samples [{start}, {stop}) unreadable "

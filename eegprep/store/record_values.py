@@ -173,9 +173,33 @@ def samples_type_problem(dtype: Any) -> str | None:
     )
 
 
+MAX_CHUNK_BYTES = 256 * 2**20
+"""The most bytes one chunk of a ``data`` array that zarr reads (one not in eegprep's own
+layout) may decode to: every read of a window decodes each chunk it touches whole. eegprep
+writes chunks of 60 s (6.5 MB at 136 channels); a chunk of a whole day of 23 channels in float32
+is 159 MiB. A larger one (a store another program wrote as one chunk, or a few bytes of
+compressed zeros claiming 2^31 samples) would take its size of memory in every loader worker."""
+
+
+def chunk_problem(chunks: Sequence[int], itemsize: int) -> str | None:
+    """What is wrong with a ``data`` array that zarr reads in chunks of shape ``chunks`` (the
+    inner chunks of a sharded array) of ``itemsize`` bytes a sample, or None."""
+    size = itemsize
+    for n in chunks:
+        size *= int(n)
+    if size <= MAX_CHUNK_BYTES:
+        return None
+    return (
+        f"chunks of {list(chunks)} samples, {size / 2**20:.0f} MiB each decoded, over the "
+        f"{MAX_CHUNK_BYTES // 2**20} MiB a read may decode at once"
+    )
+
+
 __all__ = [
+    "MAX_CHUNK_BYTES",
     "MAX_SAMPLES",
     "channels_problem",
+    "chunk_problem",
     "fields_problem",
     "rate_problem",
     "record_problem",

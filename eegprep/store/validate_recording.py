@@ -30,7 +30,12 @@ from eegprep.store.added_attrs import added_notes, array_keys, shown_keys, witho
 from eegprep.store.array_docs import document_problem
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import added_keys, differing_keys, not_a_group
-from eegprep.store.record_values import rate_problem, samples_problem, samples_type_problem
+from eegprep.store.record_values import (
+    chunk_problem,
+    rate_problem,
+    samples_problem,
+    samples_type_problem,
+)
 from eegprep.store.shard_reader import ShardReader
 
 BLOCK = 360_000  # samples per read of an array not in eegprep's own layout (one shard)
@@ -276,7 +281,7 @@ def _data_with_zarr(
     if data.shape != expected:
         out.append(f"{rid}: data shape {data.shape}, index says {expected}")
         return
-    problem = samples_type_problem(data.dtype)  # (as Store refuses it)
+    problem = samples_type_problem(data.dtype) or chunk_problem(data.chunks, data.dtype.itemsize)
     if problem:
         out.append(f"{rid}: {group}/data/zarr.json: {problem}")
         return

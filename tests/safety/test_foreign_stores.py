@@ -366,3 +366,19 @@ def test_a_zarr_v2_copy(base: Path, tmp_path: Path) -> None:
         code, out = _cli(command, str(url))
         assert code == 2 and len(out.strip().splitlines()) == 1, out
         assert str(url) in out and "Zarr v2" in out, out
+
+
+def test_old_records_array_of_chunks_too_large_to_decode(old: Path, tmp_path: Path) -> None:
+    """An array another program wrote as one chunk of 3,000,000 samples x 23 channels (263 MiB
+    decoded; on disk, a fill value and no chunk at all): every read of a window would decode
+    the whole chunk in each loader worker. Refused in one line naming its size (before, read)."""
+    url = _copy(old, tmp_path)
+    n = 3_000_000
+    _edit_record(url, n_samples=n)
+    _rewrite(lambda g, x: g.create_array("data", shape=(23, n), chunks=(23, n), dtype="f4"))(url)
+    with pytest.raises(EegprepError) as err:
+        _read_windows(str(url))
+    line = str(err.value)
+    assert "\n" not in line and RID in line and "263 MiB each decoded" in line, line
+    code, out = _cli("validate", str(url))
+    assert code == 1 and f"problem: {RID}: " in out and "263 MiB each decoded" in out, out
