@@ -278,7 +278,10 @@ class Store:
         if self._fields is None:
             rows = self._entries.items()
             found = fields_problem(
-                ((rid, f.n_samples, f.sfreq, f.channel_index) for rid, (f, _) in rows),
+                (
+                    (rid, f.n_samples, f.sfreq, f.channel_index, f.corpus, f.split, f.subject_key)
+                    for rid, (f, _) in rows
+                ),
                 self.sfreq,
                 self._vocabulary,
             )
@@ -342,16 +345,16 @@ class Store:
         rec = self._recordings.get(rid)
         if rec is None:
             record = self._record(rid)
-            built = _recording(self._loc, record)  # (a missing key or a type: its own line)
             problem = record_problem(record, self.sfreq, self._vocabulary)
             if problem:  # (when its group's copy differs, that says more: one was damaged)
-                differ = group_record_problem(self._loc, built.group, record)
+                group = record.get("group")
+                differ = isinstance(group, str) and group_record_problem(self._loc, group, record)
                 raise StoreFormatError(
                     f"{rid}: {differ}; run `eegprep validate`"
                     if differ
                     else self._record_error(rid, problem)
                 )
-            rec = self._recordings[rid] = built
+            rec = self._recordings[rid] = _recording(self._loc, record)
         return rec
 
     def _checked_recording(self, rid: str) -> Recording:

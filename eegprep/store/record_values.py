@@ -40,6 +40,62 @@ def _vocabulary(given: Sequence[str] | None) -> Sequence[str]:
     return VOCABULARY
 
 
+TEXT = ("id", "group", "corpus", "name", "subject", "session", "split", "subject_key", "source")
+"""Record fields that are text whenever a record holds them (:class:`~eegprep.store.record.
+RecordingRecord`): readers sort, hash and compare them as text."""
+
+OBJECTS = ("labels", "qc")
+"""Record fields that are JSON objects (``qc`` may be null)."""
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def kinds_problem(record: Mapping[str, Any]) -> str | None:
+    """The first field of ``record`` whose JSON type no eegprep record has, in words: a
+    ``split`` of ``5``, a ``subject_key`` that is an object, ``labels`` that are a list, a
+    ``qc`` that is text, ``targets`` that are no list of names (readers sorted, hashed and
+    looked into them: an internal error or a traceback far from the record), an event that is
+    not ``[onset_s, duration_s, label, channel]``; None: sound."""
+    for key in TEXT:
+        if key in record and not isinstance(record[key], str):
+            return f"{key} {_shown(record[key])} is not text"
+    for key in OBJECTS:
+        value = record.get(key)
+        if value is not None and not isinstance(value, dict):
+            return f"{key} {_shown(value)} is not an object"
+    events = record.get("events")
+    if events is not None:
+        bad = _event_problem(events)
+        if bad:
+            return bad
+    targets = record.get("targets")
+    if targets is not None and not (
+        isinstance(targets, list) and all(isinstance(t, str) for t in targets)
+    ):
+        return f"targets {_shown(targets)} is not a list of names"
+    return None
+
+
+def _event_problem(events: Any) -> str | None:
+    """What is wrong with a record's ``events`` (``[[onset_s, duration_s, label, channel],
+    ...]``, ``channel`` optional), or None."""
+    if not isinstance(events, list):
+        return f"events {_shown(events)} is not a list"
+    for i, event in enumerate(events):
+        if not (
+            isinstance(event, list)
+            and len(event) in (3, 4)
+            and _is_number(event[0])
+            and _is_number(event[1])
+            and all(isinstance(v, str) for v in event[2:])
+        ):
+            return f"events[{i}] {_shown(event)} is not [onset_s, duration_s, label, channel]"
+    return None
+
+
 def samples_problem(n_samples: Any) -> str | None:
     """What is wrong with ``n_samples`` (samples per channel), or None."""
     if _is_int(n_samples) and 0 <= n_samples <= MAX_SAMPLES:
@@ -88,37 +144,46 @@ def record_problem(
 ) -> str | None:
     """The first value of ``record`` (an index record or group's attributes, parsed) that no
     eegprep store holds, in words (``sfreq 0.0 is not the store's rate, 200 Hz: ...``); None
-    when ``n_samples``, ``sfreq``, ``channels`` and ``channel_index`` are sound."""
+    when ``n_samples``, ``sfreq``, the types of its fields (:func:`kinds_problem`), its
+    ``channels`` and ``channel_index`` are sound."""
     return (
         samples_problem(record.get("n_samples"))
         or rate_problem(record.get("sfreq"), store_sfreq)
+        or kinds_problem(record)
         or channels_problem(record.get("channels"), record.get("channel_index"), vocabulary)
     )
 
 
 def fields_problem(
-    rows: Iterable[tuple[str, Any, Any, Any]],
+    rows: Iterable[tuple[str, Any, Any, Any, Any, Any, Any]],
     store_sfreq: float,
     vocabulary: Sequence[str] | None = None,
 ) -> tuple[str, str] | None:
-    """The first of ``rows`` (``(id, n_samples, sfreq, channel_index)`` of many records of one
-    store) holding a value no eegprep store holds, and that value in words; None: all sound.
+    """The first of ``rows`` (``(id, n_samples, sfreq, channel_index, corpus, split,
+    subject_key)`` of many records of one store) holding a value no eegprep store holds, and
+    that value in words; None: all sound.
 
-    The checks of :func:`record_problem` that need no channel names: ``n_samples``, ``sfreq``
-    (``store_sfreq``, Hz), and ``channel_index`` a list of rows of ``vocabulary`` (the store's;
+    The checks of :func:`record_problem` of what opening a store reads: ``n_samples``,
+    ``sfreq`` (``store_sfreq``, Hz), ``corpus``, ``split`` and ``subject_key`` text, and
+    ``channel_index`` a list of rows of ``vocabulary`` (the store's;
     eegprep's when None), each distinct list checked once (10^5 records share a few dozen;
     ~1 us a record). That the rows are the positions of the record's ``channels`` is checked
     when a recording is built from its whole record (:func:`record_problem`), before any of its
     samples is read."""
     n_rows, seen = len(_vocabulary(vocabulary)), set()
-    for rid, n_samples, sfreq, channel_index in rows:
+    for rid, n_samples, sfreq, channel_index, corpus, split, subject_key in rows:
         if (
             type(n_samples) is not int  # (not a bool either)
             or not 0 <= n_samples <= MAX_SAMPLES
             or sfreq != store_sfreq
             or type(sfreq) is bool
+            or type(corpus) is not str
+            or type(split) is not str
+            or type(subject_key) is not str
         ):
-            return rid, str(samples_problem(n_samples) or rate_problem(sfreq, store_sfreq))
+            texts = {"corpus": corpus, "split": split, "subject_key": subject_key}
+            found = samples_problem(n_samples) or rate_problem(sfreq, store_sfreq)
+            return rid, str(found or kinds_problem(texts))
         if type(channel_index) is not list:
             return rid, "channel_index is not a list of whole numbers"
         key = tuple(channel_index)  # (True is 1 here, and the same row of the table: no harm)
@@ -198,9 +263,12 @@ def chunk_problem(chunks: Sequence[int], itemsize: int) -> str | None:
 __all__ = [
     "MAX_CHUNK_BYTES",
     "MAX_SAMPLES",
+    "OBJECTS",
+    "TEXT",
     "channels_problem",
     "chunk_problem",
     "fields_problem",
+    "kinds_problem",
     "rate_problem",
     "record_problem",
     "root_value_problem",

@@ -32,6 +32,7 @@ from eegprep.store.fs import Location
 from eegprep.store.group_attrs import added_keys, differing_keys, not_a_group
 from eegprep.store.record_values import (
     chunk_problem,
+    kinds_problem,
     rate_problem,
     samples_problem,
     samples_type_problem,
@@ -113,8 +114,10 @@ def _check_recording(
         return source() if callable(source) else source
 
     rate = record.get("sfreq")  # (each reader refuses a record with such a value)
-    value = (n_samples is not None and samples_problem(n_samples)) or (
-        rate is not None and rate_problem(rate, sfreq)
+    value = (
+        (n_samples is not None and samples_problem(n_samples))
+        or (rate is not None and rate_problem(rate, sfreq))
+        or kinds_problem(record)
     )
     if value:  # (a missing one: the line below)
         out.append(f"{rid}: {src()}: {value}")

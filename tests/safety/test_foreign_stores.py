@@ -249,6 +249,17 @@ RECORDS: dict[str, tuple[dict[str, Any], str]] = {
     "channel_index huge": ({"channel_index": [10**9] * 23}, "channel_index"),
     "channel_index text": ({"channel_index": "0,1"}, "channel_index"),
     "channels text": ({"channels": "FP1"}, "channels"),
+    "split a number": ({"split": 5}, "split 5 is not text"),
+    "split a list": ({"split": ["train"]}, "split ['train'] is not text"),
+    "subject_key an object": ({"subject_key": {"a": 1}}, "subject_key {'a': 1} is not text"),
+    "subject_key a number": ({"subject_key": 123}, "subject_key 123 is not text"),
+    "corpus a number": ({"corpus": 5}, "corpus 5 is not text"),
+    "subject a list": ({"subject": [1]}, "subject [1] is not text"),
+    "labels a list": ({"labels": [1]}, "labels [1] is not an object"),
+    "qc text": ({"qc": "yes"}, "qc 'yes' is not an object"),
+    "events text": ({"events": "x"}, "events 'x' is not a list"),
+    "events cut short": ({"events": [[1, 2]]}, "events[0] [1, 2] is not"),
+    "targets text": ({"targets": "joints"}, "targets 'joints' is not a list of names"),
 }
 
 
@@ -263,8 +274,9 @@ def test_record_values_no_eegprep_store_holds(base: Path, tmp_path: Path, case: 
     """One line from every consumer naming the store, the recording and the value: before,
     sfreq 0 was an internal error in stats, channel_index -1 a traceback in the loader, a
     negative or fractional length dropped the recording from training unsaid, a length of
-    10^12 an index of 27 GiB refused without naming the recording, and validate passed the
-    rates."""
+    10^12 an index of 27 GiB refused without naming the recording; a split, corpus, labels
+    or qc of another type an internal error in stats, a subject_key of another type a
+    traceback in the loader; and validate passed them all."""
     url = _copy(base, tmp_path)
     values, says = RECORDS[case]
     _edit_record(url, **values)
