@@ -57,6 +57,7 @@ from eegprep.store.record import RecordingRecord
 from eegprep.store.record_values import (
     chunk_problem,
     fields_problem,
+    kinds_problem,
     record_problem,
     root_value_problem,
     samples_type_problem,
@@ -345,6 +346,7 @@ class Store:
         rec = self._recordings.get(rid)
         if rec is None:
             record = self._record(rid)
+            built = _recording(self._loc, record)  # (a key missing, or no Recording: one line)
             problem = record_problem(record, self.sfreq, self._vocabulary)
             if problem:  # (when its group's copy differs, that says more: one was damaged)
                 group = record.get("group")
@@ -354,7 +356,7 @@ class Store:
                     if differ
                     else self._record_error(rid, problem)
                 )
-            rec = self._recordings[rid] = _recording(self._loc, record)
+            rec = self._recordings[rid] = built
         return rec
 
     def _checked_recording(self, rid: str) -> Recording:
@@ -627,9 +629,10 @@ def _recording(loc: Location, record: dict[str, Any]) -> Recording:
     try:
         return Recording.from_record(record)
     except (KeyError, TypeError, ValueError) as exc:
+        said = kinds_problem(record) or f"{exc!r} missing or malformed"  # (in words, when known)
         raise StoreFormatError(
-            f"{loc.display}: index record {record.get('id')!r} is incomplete ({exc!r} missing "
-            "or malformed); run `eegprep validate`, then `eegprep ingest ... --repair`"
+            f"{loc.display}: index record {record.get('id')!r} is incomplete ({said}); run "
+            "`eegprep validate`, then `eegprep ingest ... --repair`"
         ) from None
 
 

@@ -119,11 +119,12 @@ def _check_recording(
         or (rate is not None and rate_problem(rate, sfreq))
         or kinds_problem(record)
     )
-    if value:  # (a missing one: the line below)
-        out.append(f"{rid}: {src()}: {value}")
     if not (isinstance(group, str) and isinstance(channels, list) and isinstance(n_samples, int)):
         out.append(f"{rid}: {src()} lacks a valid 'group', 'channels' or 'n_samples'")
+        out += [f"{rid}: {src()}: {value}"] if value else []  # (what else is wrong, in words)
         return
+    if value:
+        out.append(f"{rid}: {src()}: {value}")
     if not _GROUP_OF.fullmatch(group) or group.split("/", 1)[1].split("@")[0] != record.get("id"):
         out.append(
             f"{rid}: {src()} names the group {group!r}, which is not a version of "
