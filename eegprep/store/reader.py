@@ -273,19 +273,14 @@ class Store:
         then parses no record and builds no :class:`Recording`.
 
         Their values are checked first (:func:`~eegprep.store.record_values.fields_problem`):
-        a record whose ``n_samples``, ``sfreq`` (the store's) or ``channel_index`` (rows of the
-        store's vocabulary) no eegprep store holds raises :class:`StoreFormatError`, one line
-        naming it."""
+        a record whose ``n_samples``, ``sfreq`` (the store's), ``channel_index`` (rows of the
+        store's vocabulary), ``corpus``, ``split`` or ``subject_key`` (text) no eegprep store
+        holds raises :class:`StoreFormatError`, one line naming it."""
         if self._fields is None:
-            rows = self._entries.items()
             found = fields_problem(
-                (
-                    (rid, f.n_samples, f.sfreq, f.channel_index, f.corpus, f.split, f.subject_key)
-                    for rid, (f, _) in rows
-                ),
-                self.sfreq,
+                list(self._entries), [e[0] for e in self._entries.values()], self.sfreq,
                 self._vocabulary,
-            )
+            )  # fmt: skip
             if found:
                 raise StoreFormatError(self._record_error(*found))
             self._fields = MappingProxyType({rid: e[0] for rid, e in self._entries.items()})

@@ -1,4 +1,4 @@
-"""The values of a record that every reader computes with, checked before any is used.
+"""The values of a store that every reader computes with, checked before any is used.
 
 An index record and its group's attributes are JSON that no checksum covers, and a store
 written or edited by another program may hold any JSON there. Opening a store checks only that
@@ -6,15 +6,19 @@ the keys a reader needs are present (:data:`eegprep.store.reader.REQUIRED`); the
 are what turn samples into windows and seconds, so one that no eegprep store holds would give
 silently wrong windows or an internal error far from its cause (``sfreq`` 0 divided by zero in
 ``eegprep stats``; ``channel_index`` -1 reached the model's position table; ``n_samples`` -5 or
-``1000.5`` dropped the recording from training unsaid). :func:`record_problem` names the first
-such value in words for one line; :class:`RecordChecker` checks the fields of many records,
-each distinct channel list once.
+``1000.5`` dropped the recording from training unsaid; a ``split`` of ``5`` failed a sort).
+:func:`record_problem` names the first such value of a record in words for one line;
+:func:`fields_problem` checks the fields opening reads of many records, each distinct
+``channel_index`` once; :func:`root_value_problem` a root's rate and vocabulary. For an array
+zarr reads (one not in eegprep's own layout), :func:`samples_type_problem` and
+:func:`chunk_problem` refuse samples of a type no eegprep store holds and chunks too large to
+decode at once.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 MAX_SAMPLES = 2**31
@@ -155,44 +159,75 @@ def record_problem(
 
 
 def fields_problem(
-    rows: Iterable[tuple[str, Any, Any, Any, Any, Any, Any]],
+    ids: Sequence[str],
+    fields: Sequence[Any],
     store_sfreq: float,
     vocabulary: Sequence[str] | None = None,
 ) -> tuple[str, str] | None:
-    """The first of ``rows`` (``(id, n_samples, sfreq, channel_index, corpus, split,
-    subject_key)`` of many records of one store) holding a value no eegprep store holds, and
-    that value in words; None: all sound.
+    """The first of records ``ids`` of one store holding a value no eegprep store holds in
+    ``fields`` (for each, what opening read of it: an object with the attributes
+    ``n_samples``, ``sfreq``, ``channel_index``, ``corpus``, ``split`` and ``subject_key``,
+    an :class:`~eegprep.store.index_fields.IndexFields`), and that value in words; None: all
+    sound.
 
-    The checks of :func:`record_problem` of what opening a store reads: ``n_samples``,
-    ``sfreq`` (``store_sfreq``, Hz), ``corpus``, ``split`` and ``subject_key`` text, and
-    ``channel_index`` a list of rows of ``vocabulary`` (the store's;
-    eegprep's when None), each distinct list checked once (10^5 records share a few dozen;
-    ~1 us a record). That the rows are the positions of the record's ``channels`` is checked
-    when a recording is built from its whole record (:func:`record_problem`), before any of its
-    samples is read."""
-    n_rows, seen = len(_vocabulary(vocabulary)), set()
-    for rid, n_samples, sfreq, channel_index, corpus, split, subject_key in rows:
-        if (
-            type(n_samples) is not int  # (not a bool either)
-            or not 0 <= n_samples <= MAX_SAMPLES
-            or sfreq != store_sfreq
-            or type(sfreq) is bool
-            or type(corpus) is not str
-            or type(split) is not str
-            or type(subject_key) is not str
-        ):
-            texts = {"corpus": corpus, "split": split, "subject_key": subject_key}
-            found = samples_problem(n_samples) or rate_problem(sfreq, store_sfreq)
-            return rid, str(found or kinds_problem(texts))
-        if type(channel_index) is not list:
-            return rid, "channel_index is not a list of whole numbers"
-        key = tuple(channel_index)  # (True is 1 here, and the same row of the table: no harm)
-        if key not in seen:
-            problem = _rows_problem(channel_index, n_rows)
-            if problem:
-                return rid, problem
-            seen.add(key)
-    return None
+    The checks of :func:`record_problem` of those fields: ``n_samples``, ``sfreq``
+    (``store_sfreq``, Hz), ``corpus``, ``split`` and ``subject_key`` text, and ``channel_index``
+    a list of rows of ``vocabulary`` (the store's; eegprep's when None). Checked column by
+    column (the types as sets, the lengths' range by ``min`` and ``max``, each distinct
+    ``channel_index`` once: 0.5-1 us a record;
+    the first record at fault is looked for only when a column is. That the rows are the
+    positions of the record's ``channels`` is checked when a recording is built from its
+    whole record (:func:`record_problem`), before any of its samples is read."""
+    if not fields:
+        return None
+    n_rows = len(_vocabulary(vocabulary))
+    n_samples = [f.n_samples for f in fields]
+    sound = (
+        set(map(type, n_samples)) == {int}  # (not a bool either)
+        and min(n_samples) >= 0
+        and max(n_samples) <= MAX_SAMPLES
+        and set(map(type, sfreqs := [f.sfreq for f in fields])) <= {float, int}
+        and set(sfreqs) == {store_sfreq}
+        and set(map(type, [f.corpus for f in fields])) == {str}
+        and set(map(type, [f.split for f in fields])) == {str}
+        and set(map(type, [f.subject_key for f in fields])) == {str}
+        and _distinct_rows_sound([f.channel_index for f in fields], n_rows)
+    )
+    return None if sound else _first_problem(ids, fields, store_sfreq, n_rows)
+
+
+def _distinct_rows_sound(indexes: list[Any], n_rows: int) -> bool:
+    """Whether every ``channel_index`` of ``indexes`` is a list of rows of a vocabulary of
+    ``n_rows`` names, each distinct one checked once: by object first (the index's fields
+    file shares them), then by value (records parsed from their lines do not; True is 1 in
+    the key, and the same row of the table: no harm)."""
+    objects = list({id(index): index for index in indexes}.values())
+    if any(type(index) is not list for index in objects):
+        return False
+    return all(_rows_problem(list(key), n_rows) is None for key in set(map(tuple, objects)))
+
+
+def _first_problem(
+    ids: Sequence[str], fields: Sequence[Any], store_sfreq: float, n_rows: int
+) -> tuple[str, str]:
+    """The first of records ``ids`` at fault in ``fields`` (:func:`fields_problem` found one),
+    and why."""
+    for rid, f in zip(ids, fields, strict=True):
+        texts = {"corpus": f.corpus, "split": f.split, "subject_key": f.subject_key}
+        index = f.channel_index
+        found = (
+            samples_problem(f.n_samples)
+            or rate_problem(f.sfreq, store_sfreq)
+            or kinds_problem(texts)
+            or (
+                _rows_problem(index, n_rows)
+                if type(index) is list
+                else "channel_index is not a list of whole numbers"
+            )
+        )
+        if found:
+            return rid, found
+    raise AssertionError("fields_problem found a problem that no record holds")
 
 
 def _rows_problem(channel_index: list[Any], n_rows: int) -> str | None:
