@@ -27,14 +27,15 @@ SITES = "FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 A1 A2 FZ CZ PZ T1 T2"
 
 
 def write_store(url: Path, n: int, seconds: float, *, qc: bool) -> str:
-    """``n`` float32 recordings of 20 uV noise, ``seconds`` long; with an ingest's ``qc`` or
-    without."""
+    """``n`` float32 recordings of 20 uV noise, ``seconds`` long; with an ingest's ``qc`` and
+    ``encoding`` or with neither."""
     from eegprep.pipeline.recipe import Recipe
     from eegprep.store.writer import StoreWriter, write_recording
     from eegprep.testing.records import hand_record
 
     rng = np.random.default_rng(0)
-    extra: dict[str, Any] = {"qc": {"median_rms_uv": 20.0}} if qc else {}
+    # with qc: as an ingest writes it (its encoding stated); without: as another tool might
+    extra: dict[str, Any] = {"qc": {"median_rms_uv": 20.0}, "encoding": "float32"} if qc else {}
     with StoreWriter(str(url), Recipe()) as w:
         for k in range(n):
             x = (20 * rng.standard_normal((len(SITES), int(seconds * 200)))).astype(np.float32)

@@ -210,6 +210,7 @@ class Store:
         self._fields: Mapping[str, IndexFields] | None = None
         self._sources: Mapping[str, str] | None = None
         self._recordings: dict[str, Recording] = {}  # built on first use
+        self._seen: dict[tuple[Any, ...], str | None] = {}  # channels and rows judged
         self._arrays: dict[str, Any] = {}
         self._readers: dict[str, Any] = {}
         self._checked: set[str] = set()  # recordings whose group holds their record
@@ -342,7 +343,7 @@ class Store:
         if rec is None:
             record = self._record(rid)
             built = _recording(self._loc, record)  # (a key missing, or no Recording: one line)
-            problem = record_problem(record, self.sfreq, self._vocabulary)
+            problem = record_problem(record, self.sfreq, self._vocabulary, seen=self._seen)
             if problem:  # (when its group's copy differs, that says more: one was damaged)
                 group = record.get("group")
                 differ = isinstance(group, str) and group_record_problem(self._loc, group, record)

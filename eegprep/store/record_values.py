@@ -144,18 +144,37 @@ def channels_problem(
 
 
 def record_problem(
-    record: Mapping[str, Any], store_sfreq: float | None, vocabulary: Sequence[str] | None = None
+    record: Mapping[str, Any],
+    store_sfreq: float | None,
+    vocabulary: Sequence[str] | None = None,
+    *,
+    seen: dict[tuple[Any, ...], str | None] | None = None,
 ) -> str | None:
     """The first value of ``record`` (an index record or group's attributes, parsed) that no
     eegprep store holds, in words (``sfreq 0.0 is not the store's rate, 200 Hz: ...``); None
     when ``n_samples``, ``sfreq``, the types of its fields (:func:`kinds_problem`), its
-    ``channels`` and ``channel_index`` are sound."""
-    return (
+    ``channels`` and ``channel_index`` are sound.
+
+    ``seen``: the answers of :func:`channels_problem` for the pairs of channel list and rows
+    met so far in one store (a store's records share a few dozen), filled here."""
+    found = (
         samples_problem(record.get("n_samples"))
         or rate_problem(record.get("sfreq"), store_sfreq)
         or kinds_problem(record)
-        or channels_problem(record.get("channels"), record.get("channel_index"), vocabulary)
     )
+    if found:
+        return found
+    channels, index = record.get("channels"), record.get("channel_index")
+    if seen is None or not (isinstance(channels, list) and isinstance(index, list)):
+        return channels_problem(channels, index, vocabulary)
+    try:
+        key = (tuple(channels), tuple(index))
+        hash(key)
+    except TypeError:  # (a list inside: no eegprep record's)
+        return channels_problem(channels, index, vocabulary)
+    if key not in seen:
+        seen[key] = channels_problem(channels, index, vocabulary)
+    return seen[key]
 
 
 def fields_problem(
