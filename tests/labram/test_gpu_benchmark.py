@@ -9,9 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # 12-13 s on two cores; CI runs the slow tests
 def test_gpu_benchmark_cpu_smoke(tmp_path: Path) -> None:
     out = tmp_path / "gpu.json"
     done = subprocess.run(

@@ -521,7 +521,10 @@ def test_the_index_is_written_as_strict_json(tmp_path: Path) -> None:
 # --- fsspec stores: the same checks through fsspec ----------------------------------------------
 
 
-@pytest.mark.parametrize("backend", ["memory", "s3"])
+@pytest.mark.parametrize(
+    "backend",
+    ["memory", pytest.param("s3", marks=pytest.mark.slow)],  # s3: moto, 8 s
+)
 def test_damage_in_an_fsspec_store_is_caught(
     tuh_corpus: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
