@@ -354,7 +354,7 @@ def store_encoding(cfg: IngestConfig, loc: Location) -> IngestConfig:
     """
     from dataclasses import replace
 
-    from eegprep.store.reader import read_root_attrs
+    from eegprep.store.root_attrs import read_root_attrs
 
     if cfg.recipe.encoding != "auto":
         return cfg

@@ -39,8 +39,8 @@ from eegprep.store.added_attrs import added_notes
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import holds_no_record
 from eegprep.store.index import INDEX_DIR, record_segment
-from eegprep.store.reader import added_root_keys
 from eegprep.store.record_values import rate_problem
+from eegprep.store.root_attrs import added_root_keys
 from eegprep.store.validate_bookkeeping import (
     bookkeeping_problems,
     index_records,

@@ -18,7 +18,7 @@ from eegprep.base.errors import StoreFormatError, StoreNotFoundError
 from eegprep.base.regular_files import not_a_folder
 from eegprep.base.sealed import KEY
 from eegprep.store.fs import Location
-from eegprep.store.reader import (
+from eegprep.store.root_attrs import (
     FORMAT,
     FORMAT_VERSION,
     ROOT_KEYS,

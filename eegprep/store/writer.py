@@ -57,12 +57,6 @@ from eegprep.store.lock_file import (
     sweep_claims,
     take_over_remote_lock,
 )
-from eegprep.store.reader import (
-    FORMAT,
-    FORMAT_VERSION,
-    read_root_attrs,
-    unfinished_creation,
-)
 from eegprep.store.record import RecordingRecord
 from eegprep.store.reports import REPORTS, next_report_name
 from eegprep.store.retired_list import (
@@ -73,6 +67,12 @@ from eegprep.store.retired_list import (
     retired_document,
     retired_entries,
     retired_record,
+)
+from eegprep.store.root_attrs import (
+    FORMAT,
+    FORMAT_VERSION,
+    read_root_attrs,
+    unfinished_creation,
 )
 from eegprep.store.shards import (
     CHUNK_SECONDS,

@@ -163,7 +163,7 @@ def test_every_renamed_key_fails_beside_added_ones(store: Path) -> None:
     key of a recording group's attributes is damage, with keys another program added beside
     it; the added keys alone are none (the seal checks what it checked before them)."""
     from eegprep.store.group_attrs import differing_keys
-    from eegprep.store.reader import root_seal_problem
+    from eegprep.store.root_attrs import root_seal_problem
 
     root = json.loads((store / "zarr.json").read_bytes())["attributes"]
     group = json.loads((store / GROUP / "zarr.json").read_bytes())["attributes"]
@@ -193,7 +193,7 @@ def test_the_keys_eegprep_knows_are_the_keys_it_writes() -> None:
     program's, left out of the checksum: the two lists must be one."""
     from eegprep.base.sealed import KEY
     from eegprep.pipeline.recipe import Recipe
-    from eegprep.store.reader import ROOT_KEYS
+    from eegprep.store.root_attrs import ROOT_KEYS
     from eegprep.store.writer import root_attrs
 
     assert set(root_attrs(Recipe())) - {KEY} == ROOT_KEYS
