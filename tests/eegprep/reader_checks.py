@@ -10,7 +10,8 @@ shape, out-of-range requests are refused, and, given a reference, amplitudes are
 from __future__ import annotations
 
 import pickle
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,17 @@ from eegprep.readers.base import Header, Reader
 # so 1e-3 uV is far below any EEG signal of interest and far above float32 rounding of
 # signals up to ~1000 uV (~6e-5 uV).
 REFERENCE_ATOL_UV = 1e-3
+
+
+def read_whole(
+    reader_cls: type[Reader], path: str | Path, clear_cache: Callable[[], None], **options: Any
+) -> tuple[Header, np.ndarray]:
+    """A fresh read of ``path`` (the reader's cache cleared first): its header and every
+    sample, ``(n_signals, n_samples)`` microvolts."""
+    clear_cache()
+    header = reader_cls.read_header(str(path), **options)
+    n = header.signals[0].n_samples
+    return header, reader_cls.read_segment(header, range(len(header.signals)), 0, n)
 
 
 def check_reader(

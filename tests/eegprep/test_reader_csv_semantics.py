@@ -12,15 +12,13 @@ import pytest
 
 from eegprep.base.errors import SourceError
 from eegprep.readers.csv_table import CsvReader, clear_cache
+from tests.eegprep.reader_checks import read_whole
 
 _UV_PER = {"V": 1e6, "mV": 1e3, "uV": 1.0, "µV": 1.0, "nV": 1e-3}
 
 
 def _read(path: Path, **options: object) -> tuple[object, np.ndarray]:
-    clear_cache()
-    header = CsvReader.read_header(str(path), **options)
-    n = header.signals[0].n_samples
-    return header, CsvReader.read_segment(header, range(len(header.signals)), 0, n)
+    return read_whole(CsvReader, path, clear_cache, **options)
 
 
 @pytest.mark.parametrize("brackets", ["()", "[]"])

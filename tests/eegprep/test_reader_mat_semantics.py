@@ -17,6 +17,7 @@ import pytest
 
 from eegprep.readers.matlab import MatReader
 from eegprep.readers.matlab_files import clear_cache
+from tests.eegprep.reader_checks import read_whole
 
 _MI = {"i2": 3, "u1": 2, "f8": 9}  # element types: miINT16, miUINT8, miDOUBLE
 _LABELS = ["Fp1", "Fp2", "Cz"]
@@ -63,10 +64,7 @@ def _v5(path: Path, order: str, compress: bool, x: np.ndarray, stored: str) -> N
 
 
 def _read(path: Path, **options: object) -> tuple[object, np.ndarray]:
-    clear_cache()
-    header = MatReader.read_header(str(path), **options)
-    n = header.signals[0].n_samples
-    return header, MatReader.read_segment(header, range(len(header.signals)), 0, n)
+    return read_whole(MatReader, path, clear_cache, **options)
 
 
 @pytest.mark.parametrize("order", ["<", ">"])

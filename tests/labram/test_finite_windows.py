@@ -13,36 +13,33 @@ from eegprep.store.writer import StoreWriter
 from labram.data.finite_windows import check_finite_splits, nonfinite_recordings
 from labram.data.sample_peaks import SamplesError
 from labram.data.tasks import build_task_indexes, get_task
-from tests.labram.training_stores import TUAB_ORDER, eeg, put
+from tests.labram.training_stores import TUAB_ORDER, chunk_reads, eeg, put, write_tuab_like
+
+T2, E0, E1 = (f"tuab/{s}_s001_t000" for s in ("t002", "e000", "e001"))
 
 
 def _store(path: Path, bad: dict[str, tuple[int, int]], **extra: object) -> str:
     """TUAB-like: 4 train, 2 eval subjects of 20 s; ``bad``: recording -> samples [a, b) set
     to NaN on channel 3."""
-    rng = np.random.default_rng(2)
-    with StoreWriter(str(path), Recipe()) as w:
-        for split, n in (("train", 4), ("eval", 2)):
-            for k in range(n):
-                rid = f"tuab/{split[0]}{k:03d}"
-                x = eeg(rng, 23, 20, k % 2)
-                if rid in bad:
-                    x[3, slice(*bad[rid])] = np.nan
-                put(w, rid, x, list(TUAB_ORDER), subject=rid[5:], subject_key=f"tuh:{rid[5:]}",
-                    split=split, labels={"abnormal": k % 2}, **extra)  # fmt: skip
-    return str(path)
+
+    def plant(rid: str, x: np.ndarray) -> None:
+        if rid in bad:
+            x[3, slice(*bad[rid])] = np.nan
+
+    return write_tuab_like(path, n_train=4, n_eval=2, seconds=20, seed=2, plant=plant, **extra)
 
 
 def test_every_split_is_checked_and_named(tmp_path: Path) -> None:
     """NaN in a train and a test recording: one line names both splits and recordings."""
-    url = _store(tmp_path / "s.zarr", {"tuab/t002": (600, 601), "tuab/e001": (2200, 2400)})
+    url = _store(tmp_path / "s.zarr", {T2: (600, 601), E1: (2200, 2400)})
     splits = build_task_indexes([url], get_task("tuab"))
     with pytest.raises(SamplesError) as err:
         check_finite_splits(splits, what="labram finetune")
     line = str(err.value)
     assert "\n" not in line
-    where = {n for n in ("train", "val") if "tuab/t002" in {p.id for p in splits[n].recordings}}
-    assert f"{where.pop()}: 1 recording(s), NaN or infinite samples in tuab/t002 at 3 s" in line
-    assert "test: 1 recording(s), NaN or infinite samples in tuab/e001 at 11 s" in line
+    where = {n for n in ("train", "val") if T2 in {p.id for p in splits[n].recordings}}
+    assert f"{where.pop()}: 1 recording(s), NaN or infinite samples in {T2} at 3 s" in line
+    assert f"test: 1 recording(s), NaN or infinite samples in {E1} at 11 s" in line
     assert "eegprep ingest" in line
 
 
@@ -65,21 +62,12 @@ def test_samples_no_window_reads_are_not_blamed(tmp_path: Path) -> None:
 def test_a_vouched_recording_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A record with an ingest's ``qc`` (the ingest refuses non-finite samples) is trusted: no
     chunk of it is read; one without is read."""
-    from eegprep.store.reader import Store
-
-    reads: list[str] = []
-    real = Store.iter_chunks
-
-    def counting(self: Store, rid: str, first: int, last: int):  # type: ignore[no-untyped-def]
-        reads.append(rid)
-        return real(self, rid, first, last)
-
-    monkeypatch.setattr(Store, "iter_chunks", counting)
+    reads = chunk_reads(monkeypatch)
     qc = {"median_rms_uv": 20.0, "flat_channels": [], "rms_uv": [20.0] * 23}
-    vouched = _store(tmp_path / "v.zarr", {"tuab/e001": (10, 20)}, qc=qc)
+    vouched = _store(tmp_path / "v.zarr", {E1: (10, 20)}, qc=qc)
     index = build_task_indexes([vouched], get_task("tuab"))["test"]
     assert nonfinite_recordings(index) == [] and reads == []
-    plain = _store(tmp_path / "p.zarr", {"tuab/e001": (10, 20)})
+    plain = _store(tmp_path / "p.zarr", {E1: (10, 20)})
     index = build_task_indexes([plain], get_task("tuab"))["test"]
-    assert nonfinite_recordings(index) == [("tuab/e001", 10 / 200)]
-    assert set(reads) == {"tuab/e000", "tuab/e001"}
+    assert nonfinite_recordings(index) == [(E1, 10 / 200)]
+    assert set(reads) == {E0, E1}

@@ -15,11 +15,9 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from eegprep.pipeline.recipe import Recipe
-from eegprep.store.writer import StoreWriter
 from labram.commands import labram_cli
 from labram.data.sample_peaks import SamplesError, window_peaks
-from tests.labram.training_stores import TUAB_ORDER, eeg, put
+from tests.labram.training_stores import write_tuab_like
 
 BAD = "tuab/e001_s001_t000"
 
@@ -27,17 +25,12 @@ BAD = "tuab/e001_s001_t000"
 def _store(path: Path, value: float) -> str:
     """A TUAB-like store (4 train, 2 eval subjects of 20 s) whose eval recording ``BAD`` holds
     ``value`` uV from 5 s to 7 s."""
-    rng = np.random.default_rng(1)
-    with StoreWriter(str(path), Recipe()) as w:
-        for split, n in (("train", 4), ("eval", 2)):
-            for k in range(n):
-                subj = f"{split[0]}{k:03d}"
-                x = eeg(rng, 23, 20, k % 2)
-                if f"tuab/{subj}_s001_t000" == BAD:
-                    x[:, 1000:1400] = value
-                put(w, f"tuab/{subj}_s001_t000", x, list(TUAB_ORDER), subject=subj,
-                    subject_key=f"tuh:{subj}", split=split, labels={"abnormal": k % 2})  # fmt: skip
-    return str(path)
+
+    def plant(rid: str, x: np.ndarray) -> None:
+        if rid == BAD:
+            x[:, 1000:1400] = value
+
+    return write_tuab_like(path, n_train=4, n_eval=2, seconds=20, plant=plant)
 
 
 @pytest.fixture(scope="module")

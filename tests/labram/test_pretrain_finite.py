@@ -10,13 +10,12 @@ import numpy as np
 import pytest
 
 from eegprep.pipeline.recipe import Recipe
-from eegprep.store.reader import Store
 from eegprep.store.writer import StoreWriter
 from labram.data.sample_peaks import SamplesError
 from labram.stages.train_tokenizer import pretrain_windows
 from labram.train.config import train_config
 from tests.labram.cli_runs import one_error, run_labram
-from tests.labram.training_stores import TUAB_ORDER, eeg, put
+from tests.labram.training_stores import TUAB_ORDER, chunk_reads, eeg, put
 
 TINY = ["--size", "tiny", "--max-steps", "2", "--batch-size", "4", "--device", "cpu",
         "--set", "token_budget=40", "--set", "max_channels=8"]  # fmt: skip
@@ -68,14 +67,7 @@ def test_vouched_recordings_are_not_read(tmp_path: Path, monkeypatch: pytest.Mon
     finite unread: the check costs no chunk read on an ingested store."""
     qc = {"median_rms_uv": 20.0, "flat_channels": [], "rms_uv": [20.0] * 23}
     url = _store(tmp_path / "v.zarr", qc=qc)
-    reads: list[str] = []
-    real = Store.iter_chunks
-
-    def counting(self: Store, rid: str, first: int, last: int):  # type: ignore[no-untyped-def]
-        reads.append(rid)
-        return real(self, rid, first, last)
-
-    monkeypatch.setattr(Store, "iter_chunks", counting)
+    reads = chunk_reads(monkeypatch)
     cfg = train_config("tokenizer", "tiny", batch_size=4, token_budget=40, max_channels=8)
     index = pretrain_windows([url], cfg, set(), what="labram tokenizer")
     assert len(index) > 0 and reads == []

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.encoding import choose_encoding
+from eegprep.store.reader import Store
 from eegprep.store.writer import StoreWriter, write_recording
 from eegprep.testing.records import hand_record
 
@@ -92,9 +95,18 @@ def write_pretrain_store(
 
 
 def write_tuab_like(
-    path: Path, *, n_train: int = 16, n_eval: int = 6, seconds: float = 60, seed: int = 1
+    path: Path,
+    *,
+    n_train: int = 16,
+    n_eval: int = 6,
+    seconds: float = 60,
+    seed: int = 1,
+    plant: Callable[[str, np.ndarray], None] | None = None,
+    **extra: Any,
 ) -> str:
-    """A TUAB-like store: 23 channels, label ``abnormal`` with a planted slowing signal."""
+    """A TUAB-like store: 23 channels, label ``abnormal`` with a planted slowing signal;
+    recordings ``tuab/{t|e}{k:03d}_s001_t000``. ``plant(rid, x)`` may change each recording's
+    samples ``x`` (23, n) uV before it is written; ``extra``: more record fields."""
     rng = np.random.default_rng(seed)
     url = str(path)
     with StoreWriter(url, Recipe()) as w:
@@ -102,14 +114,33 @@ def write_tuab_like(
             for k in range(n):
                 label = k % 2
                 subj = f"{split[0]}{k:03d}"
+                rid = f"tuab/{subj}_s001_t000"
+                x = eeg(rng, 23, seconds, label)
+                if plant is not None:
+                    plant(rid, x)
                 put(
                     w,
-                    f"tuab/{subj}_s001_t000",
-                    eeg(rng, 23, seconds, label),
+                    rid,
+                    x,
                     list(TUAB_ORDER),
                     subject=subj,
                     subject_key=f"tuh:{subj}",
                     split=split,
                     labels={"abnormal": label},
+                    **extra,
                 )
     return url
+
+
+def chunk_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The recordings whose chunks are read from now on (:meth:`Store.iter_chunks`), one entry
+    per call, in order: to check what a step reads and what it takes on trust."""
+    reads: list[str] = []
+    real = Store.iter_chunks
+
+    def counting(self: Store, rid: str, first: int, last: int):  # type: ignore[no-untyped-def]
+        reads.append(rid)
+        return real(self, rid, first, last)
+
+    monkeypatch.setattr(Store, "iter_chunks", counting)
+    return reads
