@@ -585,10 +585,7 @@ def fold_table(per_fold: list[dict[str, Any]], metrics: list[str]) -> str:
     lines = ["| fold | test subjects | test windows | " + " | ".join(have) + " |",
              "|---" * (3 + len(have)) + "|"]  # fmt: skip
     for f in per_fold:
-        cells = [
-            f"{f['test'][m]['mean']:.4f} +- {f['test'][m]['std']:.4f}" if m in f["test"] else "-"
-            for m in have
-        ]
+        cells = [M.mean_std_text(f["test"][m]) if m in f["test"] else "-" for m in have]
         lines.append(f"| {f['fold']} | {f['subjects']['test']} | {f['windows']['test']} | "
                      + " | ".join(cells) + " |")  # fmt: skip
     return "\n".join(lines)

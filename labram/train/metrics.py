@@ -147,11 +147,20 @@ def summarise(runs: list[dict[str, float]]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def mean_std_text(s: dict[str, Any]) -> str:
+    """``mean +- std`` of a :func:`summarise` entry, 4 decimals; ``undefined`` where a run's
+    value is (AUROC on windows of one class: NaN, ``null`` in ``results.json``), as
+    ``labram evaluate`` says it, not ``nan +- nan``."""
+    if not (math.isfinite(s["mean"]) and math.isfinite(s["std"])):
+        return "undefined"
+    return f"{s['mean']:.4f} +- {s['std']:.4f}"
+
+
 def format_table(summary: dict[str, dict[str, Any]], metrics: list[str]) -> str:
-    """A Markdown table ``metric | mean +- std``."""
+    """A Markdown table ``metric | mean +- std | n``."""
     lines = ["| metric | mean +- std | n |", "|---|---|---|"]
     for k in metrics:
         if k in summary:
             s = summary[k]
-            lines.append(f"| {k} | {s['mean']:.4f} +- {s['std']:.4f} | {len(s['values'])} |")
+            lines.append(f"| {k} | {mean_std_text(s)} | {len(s['values'])} |")
     return "\n".join(lines)

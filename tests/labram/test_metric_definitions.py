@@ -212,3 +212,20 @@ def test_regression_metrics_equal_their_definitions_per_target_averaged() -> Non
     assert got["rmse"] == pytest.approx(math.sqrt(7.5))
     doc = json.loads(strict_json.dumps(got))
     assert doc["pearson_r"] is None and doc["r2"] is None
+
+
+def test_an_undefined_metric_is_undefined_in_the_tables_not_nan() -> None:
+    """AUROC of a test split of one class is undefined in every seed: ``results.md`` said
+    ``nan +- nan`` where ``labram evaluate`` says undefined; defined metrics keep their text."""
+    from labram.stages.finetune import fold_table
+    from labram.train.metrics import format_table, summarise
+
+    runs = [{"auroc": math.nan, "balanced_accuracy": 0.5}, {"auroc": math.nan,
+            "balanced_accuracy": 0.7}]  # fmt: skip
+    summary = summarise(runs)
+    table = format_table(summary, ["balanced_accuracy", "auroc"])
+    assert "| balanced_accuracy | 0.6000 +- 0.1000 | 2 |" in table
+    assert "| auroc | undefined | 2 |" in table and "nan" not in table
+    folds = [{"fold": 0, "subjects": {"test": 3}, "windows": {"test": 9}, "test": summary}]
+    row = fold_table(folds, ["balanced_accuracy", "auroc"]).splitlines()[-1]
+    assert row == "| 0 | 3 | 9 | 0.6000 +- 0.1000 | undefined |"
