@@ -51,6 +51,7 @@ from eegprep.store.index_fields import (
 )
 from eegprep.store.lock_file import ingest_running
 from eegprep.store.record import RecordingRecord
+from eegprep.store.record_details import details_problem
 from eegprep.store.record_values import (
     chunk_problem,
     fields_problem,
@@ -332,12 +333,15 @@ class Store:
 
     def _built(self, rid: str) -> Recording:
         """Recording ``rid``, built from its index record once its values were checked
-        (:func:`~eegprep.store.record_values.record_problem`: one line, else)."""
+        (:func:`~eegprep.store.record_values.record_problem` and
+        :func:`~eegprep.store.record_details.details_problem`: one line, else)."""
         rec = self._recordings.get(rid)
         if rec is None:
             record = self._record(rid)
             built = _recording(self._loc, record)  # (a key missing, or no Recording: one line)
-            problem = record_problem(record, self.sfreq, self._vocabulary, seen=self._seen)
+            problem = record_problem(
+                record, self.sfreq, self._vocabulary, seen=self._seen
+            ) or details_problem(record, self.sfreq)
             if problem:  # (when its group's copy differs, that says more: one was damaged)
                 group = record.get("group")
                 differ = isinstance(group, str) and group_record_problem(self._loc, group, record)

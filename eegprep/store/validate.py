@@ -51,7 +51,6 @@ from eegprep.store.validate_recording import (
     BLOCK,
     MAX_LINES,
     REPAIR,
-    channel_index_problem,
     recording_problems,
 )
 from eegprep.store.validate_retired import (
@@ -71,7 +70,6 @@ __all__ = [
     "RETIRED_PREFIX",
     "ROOT_KEYS",
     "Validation",
-    "channel_index_problem",
     "check_store",
     "recording_problems",
     "retired_group_problems",
@@ -128,12 +126,16 @@ def check_store(url: str) -> Validation:
     recipe_hash = attrs.get("recipe_hash") if attrs else None
     rate = attrs.get("sfreq") if attrs else None
     sfreq = float(rate) if rate is not None and rate_problem(rate, None) is None else None
+    vocabulary = attrs.get("vocabulary") if attrs else None
+    if not (isinstance(vocabulary, list) and all(isinstance(v, str) for v in vocabulary)):
+        vocabulary = None  # (reported with the root; eegprep's)
     for record in records.values():
         rid = record.get("id")
         source = functools.partial(_index_line, loc, rid)
         problems += recording_problems(
-            loc, record, recipe_hash=recipe_hash, source=source, notes=notes, sfreq=sfreq
-        )
+            loc, record, recipe_hash=recipe_hash, source=source, notes=notes, sfreq=sfreq,
+            vocabulary=vocabulary,
+        )  # fmt: skip
     listed = {r.get("group") for r in records.values()}
     n_retired, empty = 0, []
     for group in sorted(set(retired) - listed):  # (a listed one is checked above)

@@ -19,7 +19,8 @@ from __future__ import annotations
 import functools
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,9 @@ from eegprep.store.added_attrs import added_notes, array_keys, shown_keys, witho
 from eegprep.store.array_docs import document_problem
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import added_keys, differing_keys, not_a_group
+from eegprep.store.record_details import details_problem
 from eegprep.store.record_values import (
+    channels_problem,
     chunk_problem,
     kinds_problem,
     rate_problem,
@@ -38,6 +41,17 @@ from eegprep.store.record_values import (
     samples_type_problem,
 )
 from eegprep.store.shard_reader import ShardReader
+
+
+@dataclass(frozen=True)
+class _StoreFacts:
+    """What a recording is checked against: its store's recipe hash, rate (Hz) and channel
+    vocabulary, each None when not known (eegprep's vocabulary then)."""
+
+    recipe_hash: str | None
+    sfreq: float | None
+    vocabulary: Sequence[str] | None
+
 
 BLOCK = 360_000  # samples per read of an array not in eegprep's own layout (one shard)
 MAX_LINES = 20  # problems listed per recording (and unlisted groups per store), then a count
@@ -53,6 +67,7 @@ def recording_problems(
     source: str | Callable[[], str] = "the index record",
     notes: list[str] | None = None,
     sfreq: float | None = None,
+    vocabulary: Sequence[str] | None = None,
 ) -> list[str]:
     """Everything wrong with one listed recording, reading every byte of it (no Store needed).
 
@@ -75,6 +90,9 @@ def recording_problems(
         no damage. None of a document that is damaged.
     sfreq : float, optional
         The store's rate (Hz); the record's must equal it when given (else: be above 0).
+    vocabulary : sequence of str, optional
+        The store's channel vocabulary, whose rows the record's ``channel_index`` gives
+        (eegprep's when not given).
 
     Returns
     -------
@@ -86,7 +104,8 @@ def recording_problems(
     with warnings.catch_warnings():  # numcodecs' zarr3 codecs (quantized encoding)
         warnings.simplefilter("ignore")
         try:
-            _check_recording(loc, record, rid, (recipe_hash, sfreq), out, source, notes)
+            store = _StoreFacts(recipe_hash, sfreq, vocabulary)
+            _check_recording(loc, record, rid, store, out, source, notes)
         except Exception as exc:  # a check must never crash validate: report and go on
             out.append(f"{rid}: cannot be checked: {type(exc).__name__}: {exc}")
     if len(out) > MAX_LINES:
@@ -98,12 +117,12 @@ def _check_recording(
     loc: Location,
     record: dict[str, Any],
     rid: str,
-    store: tuple[str | None, float | None],
+    store: _StoreFacts,
     out: list[str],
     source: str | Callable[[], str],
     notes: list[str] | None,
 ) -> None:
-    recipe_hash, sfreq = store  # (the store's, when known)
+    recipe_hash, sfreq = store.recipe_hash, store.sfreq
     group, channels, n_samples = (
         record.get("group"),
         record.get("channels"),
@@ -118,6 +137,11 @@ def _check_recording(
         (n_samples is not None and samples_problem(n_samples))
         or (rate is not None and rate_problem(rate, sfreq))
         or kinds_problem(record)
+        or details_problem(record, rate if rate_problem(rate, None) is None else None)
+        or (
+            isinstance(channels, list)
+            and channels_problem(channels, record.get("channel_index"), store.vocabulary)
+        )
     )
     if not (isinstance(group, str) and isinstance(channels, list) and isinstance(n_samples, int)):
         out.append(f"{rid}: {src()} lacks a valid 'group', 'channels' or 'n_samples'")
@@ -201,27 +225,7 @@ def _group_metadata(
         )
     elif not node:  # (a key that looks added to a damaged document may be a record's, renamed)
         notes += added_notes(f"{group}/zarr.json", added_keys(attrs, record))
-    problem = channel_index_problem(record)
-    if problem:
-        out.append(f"{rid}: index record: {problem}")
     return True
-
-
-def channel_index_problem(record: dict[str, Any]) -> str | None:
-    """Whether the record's ``channel_index`` (each channel's row of the model's position
-    table) is the vocabulary's index of each of its ``channels``; a flipped index would give a
-    channel another site's position, silently."""
-    channels, index = record.get("channels") or [], record.get("channel_index")
-    if index is None:
-        return None  # records of versions before the field
-    expected = [_position(str(c)) for c in channels]
-    if list(index) != expected:
-        bad = [str(c) for c, i, e in zip(channels, index, expected, strict=False) if i != e]
-        return (
-            f"channel_index {list(index)[:8]} does not give the vocabulary's positions of its "
-            f"channels (first wrong: {', '.join(bad[:3]) or 'the count'})"
-        )
-    return None
 
 
 def _data(loc: Location, rid: str, group: str, record: dict[str, Any], out: list[str]) -> None:
@@ -298,17 +302,6 @@ def _data_with_zarr(
         if not np.isfinite(block).all():
             out.append(f"{rid}: non-finite samples in [{start}, {start + block.shape[1]})")
             return
-
-
-def _position(name: str) -> int:
-    """``name``'s row of the vocabulary, -1 for a name not in it."""
-    from eegprep.base.errors import UsageError
-    from eegprep.pipeline.channels import vocabulary_index
-
-    try:
-        return vocabulary_index(name)
-    except UsageError:
-        return -1
 
 
 def _chunk_missing(loc: Location, array: str) -> bool:

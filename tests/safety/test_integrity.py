@@ -649,13 +649,15 @@ def test_metadata_no_checksum_covers_is_checked_against_the_record(
 
 
 def test_a_channel_index_that_is_not_the_vocabularys_is_reported() -> None:
-    from eegprep.store.validate import channel_index_problem
+    from eegprep.store.record_values import channels_problem
     from eegprep.testing.records import hand_record
 
     rec = hand_record("tuh/x", ["FP1", "FP2", "F3"], 400).to_dict()
-    assert channel_index_problem(rec) is None
+    assert channels_problem(rec["channels"], rec["channel_index"]) is None
     rec["channel_index"] = [rec["channel_index"][0], 3, rec["channel_index"][2]]
-    assert "first wrong: FP2" in str(channel_index_problem(rec))
+    assert "gives FP2 the position 3" in str(
+        channels_problem(rec["channels"], [*rec["channel_index"]])
+    )
 
 
 def test_a_damaged_retired_entry_blocks_no_ingest_and_is_reported(

@@ -1,0 +1,167 @@
+"""Record values that only some readers compute with, edited by hand to values no eegprep ingest
+writes: the stored encoding and its step, the source's rate, the QC, event times; and the
+channel rows, checked by one check with one message everywhere. Every consumer (the window
+indexes and the loader, ``eegprep stats``, ``eegprep validate``) refuses such a record in one
+line naming the store, the recording and the field; the values eegprep writes, this version's
+and earlier ones', are read as before."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eegprep.base.errors import EegprepError
+from eegprep.store.encoding import choose_encoding
+from eegprep.store.reader import open_store
+from eegprep.store.record_details import details_problem
+from eegprep.store.record_values import channels_problem
+from eegprep.testing.records import hand_record
+from labram.data.tasks import build_task_indexes, get_task
+from tests.eegprep.test_record import OLD_RECORD
+from tests.safety.test_foreign_stores import RID, _cli, _edit_record, _refused_everywhere, _write
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A TUAB-like store whose records state their encoding (float32), as ingested."""
+    return _write(tmp_path_factory.mktemp("details") / "base.zarr", encoding="float32")
+
+
+def _edited(base: Path, tmp_path: Path, **values: Any) -> Path:
+    url = tmp_path / "s.zarr"
+    shutil.copytree(base, url)
+    _edit_record(url, **values)
+    return url
+
+
+RECORDS: dict[str, tuple[dict[str, Any], str]] = {
+    "encoding unknown": ({"encoding": "zstd"}, "encoding 'zstd' is not one eegprep writes"),
+    "encoding a number": ({"encoding": 32}, "encoding 32 is not one eegprep writes"),
+    "quantized step 0": (
+        {"encoding": "quantized", "quantum_uv": 0, "max_error_uv": 0},
+        "quantum_uv 0 is not the quantized encoding's step",
+    ),
+    "quantized step as text": (
+        {"encoding": "quantized", "quantum_uv": "x", "max_error_uv": None},
+        "quantum_uv 'x' is not the quantized encoding's step",
+    ),
+    "float32 with a step": (
+        {"quantum_uv": 0.5, "max_error_uv": 0.25},
+        "quantum_uv 0.5 is stated for the float32 encoding",
+    ),
+    "orig_sfreq as text": ({"orig_sfreq": "250"}, "orig_sfreq '250' is not a rate"),
+    "orig_sfreq negative": ({"orig_sfreq": -250.0}, "orig_sfreq -250.0 is not a rate"),
+    "orig_sfreq true": ({"orig_sfreq": True}, "orig_sfreq True is not a rate"),
+    "orig_sfreq empty list": ({"orig_sfreq": []}, "orig_sfreq [] is not a rate"),
+    "qc of another program": ({"qc": {"ok": 1}}, "qc holds no median_rms_uv"),
+    "qc rms as text": ({"qc": {"median_rms_uv": "20"}}, "qc holds no median_rms_uv"),
+    "qc flat channels as text": (
+        {"qc": {"median_rms_uv": 20.0, "flat_channels": "FP1"}},
+        "qc.flat_channels 'FP1' is not a list of channel names",
+    ),
+    "qc line noise as text": (
+        {"qc": {"median_rms_uv": 20.0, "line_noise_db": {"60": "high"}}},
+        "qc.line_noise_db {'60': 'high'} is not an object of dB",
+    ),
+    "event beyond any time axis": (
+        {"events": [[1e300, 1.0, "SPSW", ""]]},
+        "events[0] at 1e+300 s for 1 s is beyond any recording's time axis",
+    ),
+    "event lasting beyond any time axis": (
+        {"events": [[1.0, -1e12, "SPSW", ""]]},
+        "events[0] at 1 s for -1e+12 s is beyond any recording's time axis",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(RECORDS))
+def test_record_details_no_ingest_writes(base: Path, tmp_path: Path, case: str) -> None:
+    """Before: an unknown encoding was read as float32 without a word, a quantized step of 0 or
+    text an internal error on the first read, a float32 record's step ignored; a rate as text
+    an internal error in ``eegprep stats``, a negative one or a boolean tabulated; a ``qc`` no
+    ingest writes vouched for finite samples (the NaN check read nothing); an event at 1e300 s
+    passed every reader and validate. Now one line from each, naming the field."""
+    values, says = RECORDS[case]
+    url = _edited(base, tmp_path, **values)
+    _refused_everywhere(url, RID, says)
+
+
+def test_an_event_beyond_any_time_axis_stops_no_task_with_a_traceback(
+    base: Path, tmp_path: Path
+) -> None:
+    """TUEV's windows are cut around each event: ``round((onset - 2) * 200)`` of an onset of
+    1e307 s was ``OverflowError: cannot convert float infinity to integer``."""
+    url = _edited(base, tmp_path, events=[[1e307, 1.0, "SPSW", ""]])
+    with pytest.raises(EegprepError) as err:
+        build_task_indexes([str(url)], get_task("tuev"))
+    assert str(url) in str(err.value) and f"{RID}: " in str(err.value)
+    assert "events[0] at 1e+307 s" in str(err.value)
+
+
+def test_the_channel_rows_are_one_check_with_one_message(base: Path, tmp_path: Path) -> None:
+    """validate said ``channel_index [..] does not give the vocabulary's positions of its
+    channels (first wrong: FP1, FP2)``, the readers ``channel_index gives FP1 the position ..``:
+    two checks of one field. Now validate says what the readers say, once."""
+    rows = list(open_store(base).recording(RID).channel_index)
+    url = _edited(base, tmp_path, channel_index=[rows[1], rows[0], *rows[2:]])
+    said = channels_problem(list(open_store(base).recording(RID).channels), [rows[1], rows[0],
+                            *rows[2:]])  # fmt: skip
+    assert said is not None and said.startswith("channel_index gives FP1 the position")
+    with pytest.raises(EegprepError) as err:
+        open_store(url).recording(RID)
+    assert said in str(err.value)
+    code, out = _cli("validate", str(url))
+    lines = [ln for ln in out.splitlines() if "channel_index" in ln]
+    assert code == 1 and len(lines) == 1 and said in lines[0], out
+
+
+def _written_records() -> list[dict[str, Any]]:
+    """Records as eegprep writes them: each encoding :func:`choose_encoding` gives (an integer
+    source's quantized step, float sources' float32 and float16), with the QC an ingest
+    states, a source of several rates, events at both ends; and a record of an earlier version
+    (no encoding, a ``null`` step, a QC of the median alone)."""
+    qc = {"flat_channels": ["O2"], "median_rms_uv": 0.0, "line_noise_db": {"60": 19.9},
+          "clipped_channels": [], "rms_uv": [0.0, 31.5]}  # fmt: skip
+    events = [[0.0, 0.0, "start", ""], [1.5, 0.5, "SPSW", "FP1"], [2.005, 0.0, "end", ""]]
+    out = [dict(OLD_RECORD)]
+    for encoding, steps in (("auto", [0.0305, 0.0610]), ("auto", [0.0]), ("float16", [0.1])):
+        record = hand_record("tuh/a", ["FP1", "FP2"], 400, orig_sfreq=(250.0, 500.0), qc=qc,
+                             events=events, **choose_encoding(encoding, steps))  # fmt: skip
+        out.append(record.to_dict())
+    return out
+
+
+def test_values_eegprep_writes_pass() -> None:
+    """Every value above as an ingest (this version's or an earlier one's) writes it passes."""
+    records = _written_records()
+    assert {r.get("encoding") for r in records} == {None, "quantized", "float32", "float16"}
+    for record in records:
+        assert details_problem(record, 200.0) is None, record
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"qc": {"median_rms_uv": 20.0, "flat_channels": None}},
+        {"qc": {"median_rms_uv": 20.0, "clipped_channels": {}}},
+        {"qc": {"median_rms_uv": 20.0, "line_noise_db": []}},
+        {"qc": {"median_rms_uv": float("nan")}},
+        {"qc": {"median_rms_uv": 20.0, "line_noise_db": {"60": float("inf")}}},
+        {"encoding": "quantized", "quantum_uv": 0.01, "max_error_uv": 0.01},
+        {"encoding": "float16", "quantum_uv": None, "max_error_uv": 0.05},
+        {"encoding": None, "quantum_uv": -0.1},
+        {"orig_sfreq": [250.0, float("inf")]},
+        {"orig_sfreq": [250.0, "500"]},
+    ],
+    ids=repr,
+)
+def test_every_value_is_checked_whatever_else_the_record_holds(edit: dict[str, Any]) -> None:
+    """Values no ingest writes, each in a record that is otherwise as an ingest writes it (the
+    checks take a shortcut for such records): each is named."""
+    for record in _written_records()[1:]:
+        edited = {**record, **edit}
+        said = details_problem(edited, 200.0)
+        assert said is not None and said.split(" ")[0].split(".")[0] in {*edit, "max_error_uv"}
