@@ -12,7 +12,10 @@ strata, the label coordinates of ``labram embed``) goes through :func:`label_tex
   finite number its shortest repr (``0.5`` -> ``"0.5"``); NaN and inf are no label;
 - a string is NFC-normalised and stripped of surrounding white space; where the label's values
   are all numbers (``numeric``), a string spelling a decimal number (``"1.0"``, ``" 2 "``,
-  ``"1e0"``) is that number's text;
+  ``"1e0"``) is that number's text; a string spelling NaN or an infinity (``"nan"``, ``"NaN"``,
+  ``"-inf"``, ``"Infinity"``: JSON holds no such number, and a CSV or table tool writes a
+  missing number so) is no label, as the numbers are: it made a label of numbers one of
+  names, ``"nan"`` a class trained on;
 - anything else (null, a list, a table) is no label (None).
 
 Where a label's values are names, two strings that spell one number differently (``"1"`` and
@@ -32,6 +35,8 @@ from eegprep.base.errors import UsageError
 
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 """A decimal number as text (no ``nan``, ``inf``, ``0x`` or ``1_000``: those are names)."""
+_NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+"""NaN or an infinity as text (what Python, pandas and JavaScript write for them)."""
 
 
 def _number_text(value: float) -> str | None:
@@ -69,7 +74,9 @@ def label_text(value: Any, *, numeric: bool) -> str | None:
     ``numeric``: whether the label's values are all numbers (:func:`is_numeric`), so that a
     string spelling a number is read as that number."""
     if isinstance(value, str):
-        return (number_of(value) if numeric else None) or _clean(value)
+        if _NOT_FINITE.fullmatch(text := _clean(value)):
+            return None
+        return (number_of(value) if numeric else None) or text
     if isinstance(value, bool | int | float):
         return number_of(value)
     return None
@@ -77,13 +84,17 @@ def label_text(value: Any, *, numeric: bool) -> str | None:
 
 def is_numeric(values: Iterable[Any]) -> bool:
     """Whether every label value of ``values`` that is a label is a number (or spells one)."""
-    return all(number_of(v) is not None for v in values if _is_label(v))
+    return all(number_of(v) is not None for v in values if is_label(v))
 
 
-def _is_label(value: Any) -> bool:
+def is_label(value: Any) -> bool:
+    """Whether ``value`` is a label value (module docstring): a string (not one spelling NaN or
+    an infinity), an integer, a boolean or a finite number; not null, a list or a table."""
     if isinstance(value, float):
         return math.isfinite(value)
-    return isinstance(value, str | int | bool)
+    if isinstance(value, str):
+        return _NOT_FINITE.fullmatch(_clean(value)) is None
+    return isinstance(value, int | bool)
 
 
 def class_order(texts: Iterable[str], *, numeric: bool) -> list[str]:

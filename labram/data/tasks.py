@@ -36,7 +36,13 @@ from eegprep.base.validation import check_choice
 from eegprep.corpus.sidecars.tuh import TUEV_CLASSES as TUEV_CODES
 from eegprep.store.reader import Recording, Store
 from eegprep.store.record import source_identity as record_source_identity
-from labram.data.label_forms import check_spellings, class_order, is_numeric, label_text
+from labram.data.label_forms import (
+    check_spellings,
+    class_order,
+    is_label,
+    is_numeric,
+    label_text,
+)
 from labram.data.windows import (
     STRIDE_RANGE,
     RecordingPlan,
@@ -154,10 +160,9 @@ def source_identity(rec: Recording) -> str:
 
 def is_scalar_label(value: Any) -> bool:
     """Whether a recording label value can be a class: a string, number or boolean (not null,
-    a list or a table, nor a number that is not finite)."""
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return isinstance(value, str | int | bool)
+    a list or a table, nor a number that is not finite, nor a string spelling one:
+    :func:`~labram.data.label_forms.is_label`)."""
+    return is_label(value)
 
 
 def label_values(
@@ -189,7 +194,7 @@ def label_values(
         rid, value = odd[0]
         log.warning(
             "task %r: %d recordings hold a value of label %r that is not a single value "
-            "(e.g. %s: %r): they are not labelled and give no window",
+            "(null, a list, a table, NaN; e.g. %s: %r): they are not labelled and give no window",
             task_name, len(odd), key, rid, value,
         )  # fmt: skip
     if numeric is None:
@@ -307,12 +312,17 @@ def _windows(
 
 def _no_class(task: Task, rec: Recording) -> bool:
     """Whether ``rec`` holds the recording label of a task labelled by one (not by events, not
-    a regression), as a single value that names none of its classes."""
+    a regression) as a value that names none of its classes: a single value that is none, or
+    null, a list or a table (TUAB's ``abnormal`` of ``[1]`` was left out without a word)."""
     key = task.label_key
     if key is None or task.events or task.event_prefix is not None or task.kind == "regression":
         return False
-    value = rec.labels.get(key)
-    return value is not None and is_scalar_label(value) and _class_of(task, value) is None
+    if key not in rec.labels:
+        return False
+    value = rec.labels[key]  # (a label:KEY task's values that are none: warned with its classes)
+    return _class_of(task, value) is None and (
+        is_label(value) or not task.name.startswith("label:")
+    )
 
 
 def _windows_in_events(

@@ -59,7 +59,9 @@ def _labels(url: str, task_name: str) -> dict[str, float]:
         (False, True, "0"),
         ("1.0", False, "1.0"),
         (NFD + "  ", False, NFC),
-        ("nan", True, "nan"),
+        ("nan", True, None),  # (NaN as text: no label, as NaN is; it was the name "nan")
+        (" -Inf", False, None),
+        ("nanny", False, "nanny"),
         (float("nan"), True, None),
         (None, True, None),
         (["x"], False, None),

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from eegprep.base.errors import EegprepError
@@ -20,7 +21,10 @@ from eegprep.store.record_details import details_problem
 from eegprep.store.record_values import channels_problem
 from eegprep.testing.records import hand_record
 from labram.data.tasks import build_task_indexes, get_task
+from labram.data.windows import open_stores
 from tests.eegprep.test_record import OLD_RECORD
+from tests.labram.test_label_tasks import KEY, write_labelled
+from tests.labram.training_stores import TUAB_ORDER, eeg, put
 from tests.safety.test_foreign_stores import RID, _cli, _edit_record, _refused_everywhere, _write
 
 
@@ -165,3 +169,46 @@ def test_every_value_is_checked_whatever_else_the_record_holds(edit: dict[str, A
         edited = {**record, **edit}
         said = details_problem(edited, 200.0)
         assert said is not None and said.split(" ")[0].split(".")[0] in {*edit, "max_error_uv"}
+
+
+def test_a_tuab_label_of_a_list_a_table_or_null_is_warned(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """TUAB's ``abnormal`` of ``[1]``, ``{"v": 1}`` or null: the recording gave no window
+    without a word (a value that is a class was warned of, these were not). Now the warning
+    counts them with the others."""
+    from eegprep.pipeline.recipe import Recipe
+    from eegprep.store.writer import StoreWriter
+
+    url = tmp_path / "odd.zarr"
+    with StoreWriter(str(url), Recipe()) as w:
+        for k, value in enumerate([0, 1, [1], {"v": 1}, None, "yes"]):
+            put(w, f"tuab/t{k}", eeg(np.random.default_rng(k), 23, 20), list(TUAB_ORDER),
+                subject=f"t{k}", subject_key=f"tuh:t{k}", split="train",
+                labels={"abnormal": value})  # fmt: skip
+    with caplog.at_level("WARNING", logger="labram.data.tasks"):
+        split = build_task_indexes([str(url)], get_task("tuab"))
+    assert {p.id for s in split.values() for p in s.recordings} == {"tuab/t0", "tuab/t1"}
+    said = [r.getMessage() for r in caplog.records if "no class of the task" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith(
+        "tuab: 4 recordings hold a value of label 'abnormal' that is no class of the task (e.g. "
+        "tuab/t2: [1];"
+    ), said
+
+
+@pytest.mark.parametrize("nan", ["nan", "NaN", " -inf", "Infinity"])
+def test_nan_spelled_as_text_is_no_class_of_a_numeric_label(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, nan: str
+) -> None:
+    """A label of numbers 2, 3, 10 with one recording's value ``"nan"`` (a CSV's missing
+    number): the label became one of names, ``"nan"`` a class trained on, the classes in text
+    order (10, 2, 3, nan). Now it is no label, as a NaN number is: classes 2, 3, 10, by value,
+    and the recording warned of and left out."""
+    url = write_labelled(tmp_path / "nan.zarr", [2, 3, 10, nan], [2, 3, 10])
+    with caplog.at_level("WARNING", logger="labram.data.tasks"):
+        task = get_task(f"label:{KEY}", open_stores([url]))
+    assert task.classes == ("2", "3", "10")
+    assert f"1 recordings hold a value of label '{KEY}' that is not a single value" in caplog.text
+    assert repr(nan) in caplog.text
+    split = build_task_indexes([url], task)
+    assert "lab/t003_r0" not in {p.id for s in split.values() for p in s.recordings}
