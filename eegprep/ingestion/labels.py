@@ -13,6 +13,7 @@ from eegprep.base.errors import UsageError
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.sidecars import SidecarResult
 from eegprep.readers.base import Header
+from eegprep.store.record_values import is_target_name
 
 _FIELD = re.compile(r"^\{([A-Za-z_]\w*)\}$")
 
@@ -30,13 +31,10 @@ def sidecar_options(m: Manifest, fields: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-_TARGET_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
-
-
 def stored_targets(sidecar: SidecarResult, n_out: int, sfreq: float) -> dict[str, np.ndarray]:
     out = {}
     for name, (values, rate) in sidecar.targets.items():
-        if not _TARGET_NAME.fullmatch(name) or name in ("data", "channel", "time"):
+        if not is_target_name(name):
             raise UsageError(
                 f"target name {name!r}: it names an array of the recording's group, so a letter "
                 "then letters, digits and '_', and not data, channel or time"

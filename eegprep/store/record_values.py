@@ -18,6 +18,7 @@ decode at once.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -77,10 +78,49 @@ def kinds_problem(record: Mapping[str, Any]) -> str | None:
             return bad
     targets = record.get("targets")
     if targets is not None and not (
-        isinstance(targets, list) and all(isinstance(t, str) for t in targets)
+        isinstance(targets, list) and all(map(is_target_name, targets))
     ):
-        return f"targets {_shown(targets)} is not a list of names"
+        return (
+            f"targets {_shown(targets)} is not a list of names of arrays beside data (a letter, "
+            "then letters, digits and '_')"
+        )
     return None
+
+
+TARGET_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+"""A target series' name, the name of its array in the recording's group."""
+
+
+def is_target_name(name: Any) -> bool:
+    """Whether ``name`` can name a target series: :data:`TARGET_NAME`, and not one of the
+    group's own arrays (``data``, ``channel``, ``time``). Another (``../t000/data``) would have
+    ``eegprep validate`` read another recording's array as this one's target."""
+    return (
+        isinstance(name, str)
+        and TARGET_NAME.fullmatch(name) is not None
+        and name not in ("data", "channel", "time")
+    )
+
+
+_GROUP_OF = re.compile(r"recordings/(([^/@]+)/[^/@]+)(?:@[1-9][0-9]*)?")
+"""A recording group's path: ``recordings/{id}`` or ``recordings/{id}@{k}`` (``{id}`` is
+``{corpus}/{name}``)."""
+
+
+def group_problem(record: Mapping[str, Any]) -> str | None:
+    """What is wrong with the record's ``group`` (the path of its samples' group), or None: it
+    must be a version of ``recordings/{id}``, ``id`` being ``{corpus}/{name}``. Another path
+    (``recordings/tuab/t000`` in ``tuab/t001``'s record, both copies edited) would have every
+    read take another recording's samples as this one's."""
+    group, rid = record.get("group"), record.get("id")
+    hit = _GROUP_OF.fullmatch(group) if type(group) is str else None
+    if hit is not None and hit[1] == rid:
+        corpus = record.get("corpus")
+        return None if hit[2] == corpus else f"corpus {_shown(corpus)} is not its id's {hit[2]!r}"
+    return (
+        f"group {_shown(group)} is not a version of recordings/{rid} (recordings/{{corpus}}/"
+        "{name}, @k after a re-ingest)"
+    )
 
 
 def _event_problem(events: Any) -> str | None:
@@ -161,6 +201,7 @@ def record_problem(
         samples_problem(record.get("n_samples"))
         or rate_problem(record.get("sfreq"), store_sfreq)
         or kinds_problem(record)
+        or group_problem(record)
     )
     if found:
         return found
@@ -318,10 +359,13 @@ __all__ = [
     "MAX_CHUNK_BYTES",
     "MAX_SAMPLES",
     "OBJECTS",
+    "TARGET_NAME",
     "TEXT",
     "channels_problem",
     "chunk_problem",
     "fields_problem",
+    "group_problem",
+    "is_target_name",
     "kinds_problem",
     "rate_problem",
     "record_problem",

@@ -17,7 +17,6 @@ Concurrency contract: read-only; safe while an ingest writes.
 from __future__ import annotations
 
 import functools
-import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,8 @@ from eegprep.store.record_details import details_problem
 from eegprep.store.record_values import (
     channels_problem,
     chunk_problem,
+    group_problem,
+    is_target_name,
     kinds_problem,
     rate_problem,
     samples_problem,
@@ -149,11 +150,9 @@ def _check_recording(
         return
     if value:
         out.append(f"{rid}: {src()}: {value}")
-    if not _GROUP_OF.fullmatch(group) or group.split("/", 1)[1].split("@")[0] != record.get("id"):
-        out.append(
-            f"{rid}: {src()} names the group {group!r}, which is not a version of "
-            f"recordings/{record.get('id')} (damaged)"
-        )
+    misplaced = group_problem(record)
+    if misplaced:
+        out.append(f"{rid}: {src()}: {misplaced} (damaged)")
         return  # (not read: it may be another recording's)
     if recipe_hash is not None and record.get("recipe_hash") != recipe_hash:
         out.append(
@@ -179,10 +178,6 @@ def _check_recording(
             out.append(f"{rid}: {group}/{name} unreadable: {type(exc).__name__}: {exc}")
     if notes is not None:
         notes += noted
-
-
-_GROUP_OF = re.compile(r"recordings/[^/@]+/[^/@]+(@[1-9][0-9]*)?")
-"""A recording group's path: ``recordings/{id}`` or ``recordings/{id}@{k}``."""
 
 
 def _group_metadata(
@@ -266,7 +261,7 @@ def _array_documents(
     series; no checksum covers them, and a flipped bit in a codec's settings can change how
     zarr and xarray decode every sample). Records of versions that state no ``encoding`` are
     not compared (:func:`_targets` checks their targets' shape)."""
-    for name in ["data", "channel", "time", *(str(t) for t in record.get("targets") or [])]:
+    for name in ["data", "channel", "time", *_target_names(record)]:
         where = f"{group}/{name}/zarr.json"
         if any(where in p or f"target {name!r}" in p for p in out):
             continue  # named already, more precisely
@@ -332,10 +327,17 @@ def _time(loc: Location, rid: str, group: str, record: dict[str, Any], out: list
 
 
 def _targets(loc: Location, rid: str, group: str, record: dict[str, Any], out: list[str]) -> None:
-    for name in record.get("targets") or []:
+    for name in _target_names(record):
         values = _small_array(loc, f"{group}/{name}")
         if values.shape[-1:] != (record["n_samples"],):
             out.append(f"{rid}: target {name!r} shape {values.shape}, not n_samples long")
+
+
+def _target_names(record: dict[str, Any]) -> list[str]:
+    """The record's target names that can name an array of its group (another, ``../x`` or
+    ``data``, is reported with the record's values, and no file is read for it)."""
+    targets = record.get("targets")
+    return [t for t in targets if is_target_name(t)] if isinstance(targets, list) else []
 
 
 def _small_array(loc: Location, path: str) -> Any:

@@ -74,6 +74,16 @@ RECORDS: dict[str, tuple[dict[str, Any], str]] = {
         {"events": [[1e300, 1.0, "SPSW", ""]]},
         "events[0] at 1e+300 s for 1 s is beyond any recording's time axis",
     ),
+    "target outside its group": (
+        {"targets": ["../t000/data"]},
+        "targets ['../t000/data'] is not a list of names of arrays",
+    ),
+    "target named data": ({"targets": ["data"]}, "targets ['data'] is not a list of names"),
+    "id not corpus/name": (
+        {"id": "t001"},
+        "group 'recordings/tuab/t001' is not a version of recordings/t001",
+    ),
+    "corpus not the id's": ({"corpus": "tuev"}, "corpus 'tuev' is not its id's 'tuab'"),
     "event lasting beyond any time axis": (
         {"events": [[1.0, -1e12, "SPSW", ""]]},
         "events[0] at 1 s for -1e+12 s is beyond any recording's time axis",
@@ -87,10 +97,13 @@ def test_record_details_no_ingest_writes(base: Path, tmp_path: Path, case: str) 
     text an internal error on the first read, a float32 record's step ignored; a rate as text
     an internal error in ``eegprep stats``, a negative one or a boolean tabulated; a ``qc`` no
     ingest writes vouched for finite samples (the NaN check read nothing); an event at 1e300 s
-    passed every reader and validate. Now one line from each, naming the field."""
+    passed every reader and validate; a target named ``../t000/data`` had validate read
+    another recording's array, ``data`` the samples as a target; an id that is not
+    ``corpus/name`` or a corpus other than its id's was read unsaid (``stats`` tabulated the
+    recording under the other corpus). Now one line from each, naming the field."""
     values, says = RECORDS[case]
     url = _edited(base, tmp_path, **values)
-    _refused_everywhere(url, RID, says)
+    _refused_everywhere(url, values.get("id", RID), says)
 
 
 def test_an_event_beyond_any_time_axis_stops_no_task_with_a_traceback(
