@@ -306,12 +306,16 @@ def _rows_problem(channel_index: list[Any], n_rows: int) -> str | None:
 def root_value_problem(attrs: Mapping[str, Any]) -> str | None:
     """What a root's attributes (``sfreq`` a number and ``recipe`` an object: checked before)
     hold that no eegprep store does, in words: a rate that is not its recipe's, or no rate at
-    all (``0``, ``-200``); a channel vocabulary that is no list of names (one that is another
+    all (``0``, ``-200``); a unit other than ``uV`` (``mV`` samples were read as microvolts,
+    a thousandth of their size); a channel vocabulary that is no list of names (one that is another
     list is told apart where stores are read together). None: sound. For a root without its
     checksum (a store of an earlier version, or one another program wrote or edited)."""
     sfreq, recipe = attrs["sfreq"], attrs["recipe"]
     if rate_problem(sfreq, None) is not None or recipe.get("sfreq", sfreq) != sfreq:
         return f"sfreq {sfreq!r} is not its recipe's {recipe.get('sfreq')!r} Hz"
+    unit = attrs.get("unit", "uV")
+    if unit != "uV":  # (every eegprep store's samples are microvolts, and read as such)
+        return f"unit {_shown(unit)} is not uV, the unit every reader takes the samples in"
     vocabulary = attrs.get("vocabulary")
     if vocabulary is not None and (
         not isinstance(vocabulary, list) or not all(isinstance(v, str) for v in vocabulary)

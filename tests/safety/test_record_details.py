@@ -25,7 +25,15 @@ from labram.data.windows import open_stores
 from tests.eegprep.test_record import OLD_RECORD
 from tests.labram.test_label_tasks import KEY, write_labelled
 from tests.labram.training_stores import TUAB_ORDER, eeg, put
-from tests.safety.test_foreign_stores import RID, _cli, _edit_record, _refused_everywhere, _write
+from tests.safety.test_foreign_stores import (
+    RID,
+    _cli,
+    _edit_record,
+    _edit_root,
+    _read_windows,
+    _refused_everywhere,
+    _write,
+)
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +233,24 @@ def test_nan_spelled_as_text_is_no_class_of_a_numeric_label(
     assert repr(nan) in caplog.text
     split = build_task_indexes([url], task)
     assert "lab/t003_r0" not in {p.id for s in split.values() for p in s.recordings}
+
+
+@pytest.mark.parametrize("unit", ["mV", "V", 1])
+def test_a_root_without_its_checksum_in_another_unit(
+    base: Path, tmp_path: Path, unit: object
+) -> None:
+    """A root (without its checksum: an earlier version's, or another program's) stating its
+    samples in mV: every reader took them as microvolts, a thousandth of their size, and only
+    validate said so. Now every reader refuses it in one line naming the root."""
+    url = tmp_path / "s.zarr"
+    shutil.copytree(base, url)
+    _edit_root(url, unit=unit)
+    with pytest.raises(
+        EegprepError,
+        match=f"zarr.json: the root's attributes are damaged \\(unit {unit!r} is not uV",
+    ):
+        _read_windows(str(url))
+    code, out = _cli("stats", str(url))
+    assert code == 2 and len(out.strip().splitlines()) == 1 and f"unit {unit!r}" in out, out
+    code, out = _cli("validate", str(url))
+    assert code == 1 and f"unit {unit!r}, not 'uV'" in out, out
