@@ -7,7 +7,9 @@ are what turn samples into windows and seconds, so one that no eegprep store hol
 silently wrong windows or an internal error far from its cause (``sfreq`` 0 divided by zero in
 ``eegprep stats``; ``channel_index`` -1 reached the model's position table; ``n_samples`` -5 or
 ``1000.5`` dropped the recording from training unsaid; a ``split`` of ``5`` failed a sort).
-:func:`record_problem` names the first such value of a record in words for one line;
+:func:`record_problem` names the first such value of a record in words for one line (with
+:func:`group_problem`, a ``group`` that is not a version of ``recordings/{id}``, and
+:func:`is_target_name`, the names an ingest gives target series);
 :func:`fields_problem` checks the fields opening reads of many records, each distinct
 ``channel_index`` once; :func:`root_value_problem` a root's rate and vocabulary. For an array
 zarr reads (one not in eegprep's own layout), :func:`samples_type_problem` and

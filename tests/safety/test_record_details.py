@@ -1,9 +1,11 @@
-"""Record values that only some readers compute with, edited by hand to values no eegprep ingest
-writes: the stored encoding and its step, the source's rate, the QC, event times; and the
-channel rows, checked by one check with one message everywhere. Every consumer (the window
-indexes and the loader, ``eegprep stats``, ``eegprep validate``) refuses such a record in one
-line naming the store, the recording and the field; the values eegprep writes, this version's
-and earlier ones', are read as before."""
+"""Record values edited by hand to values no eegprep ingest writes: those only some readers
+compute with (the stored encoding and its step, the source's rate, the QC, event times), target
+names, the group and id, a root's unit; and the channel rows, checked by one check with one
+message everywhere. Every consumer (the window indexes and the loader, ``eegprep stats``,
+``eegprep validate``) refuses such a record in one line naming the store, the recording and the
+field; the values eegprep writes, this version's and earlier ones', are read as before. Label
+values the tasks cannot read as a class (NaN as text, a list under TUAB's ``abnormal``) are
+named in the tasks' warning, never left out unsaid."""
 
 from __future__ import annotations
 
