@@ -39,8 +39,8 @@ from eegprep.base.files import write_atomically
 from eegprep.base.user_files import read_user_file
 from eegprep.base.validation import check_choice, check_min, invalid_value
 from eegprep.store.reader import Recording, Store
+from labram.data.splits import is_test_split
 from labram.data.tasks import (
-    TEST_SPLITS,
     Task,
     default_val_subjects,
     index_by,
@@ -132,7 +132,7 @@ class TaskWindows:
         plans = [recs[(p.store, p.id)] for p in index.recordings]
         subj = np.array([subject_of(r) for r in plans] or [""], dtype=object)
         rid = np.array([r.id for r in plans] or [""], dtype=object)
-        off = np.array([r.split in TEST_SPLITS for r in plans] or [False], dtype=bool)
+        off = np.array([is_test_split(r.split) for r in plans] or [False], dtype=bool)
         val = default_val_subjects(
             opened,
             task,

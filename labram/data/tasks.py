@@ -43,6 +43,7 @@ from labram.data.label_forms import (
     is_numeric,
     label_text,
 )
+from labram.data.splits import is_test_split
 from labram.data.windows import (
     STRIDE_RANGE,
     RecordingPlan,
@@ -63,7 +64,6 @@ PROTOCOL_23 = tuple(
 )
 TUEV_CLASSES = tuple(name.upper() for _, name in sorted(TUEV_CODES.items()))
 """TUEV's six classes in code order (1..6), upper case as the task reports them."""
-TEST_SPLITS = ("eval", "test")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -393,7 +393,7 @@ def default_val_subjects(
 ) -> set[str]:
     """The validation subjects of the default split: those of :func:`split_subjects` over the
     subjects (``subject_key``, else ``subject``) of the recordings outside the test set."""
-    trainval = [r for s in stores for r in s if r.split not in TEST_SPLITS]
+    trainval = [r for s in stores for r in s if not is_test_split(r.split)]
     strata = _subject_strata(trainval, task) if val_split == "stratified" else {}
     keys = sorted({subject_of(r) for r in trainval})
     return split_subjects(
@@ -430,7 +430,7 @@ def build_task_indexes(
     )
 
     def split_of(rec: Recording) -> str:
-        if rec.split in TEST_SPLITS:
+        if is_test_split(rec.split):
             return "test"
         return "val" if subject_of(rec) in val_subjects else "train"
 

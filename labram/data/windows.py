@@ -27,6 +27,7 @@ from eegprep.base.gc_pause import gc_paused
 from eegprep.base.validation import check_min, invalid_value
 from eegprep.pipeline.channels import N_ADDRESSABLE
 from eegprep.store.reader import Recording, Store, open_store
+from labram.data.splits import split_name, unknown_splits_warning
 from labram.data.store_set import (
     given_names,
     is_reconciled,
@@ -267,6 +268,13 @@ def open_stores(urls: Sequence[str | Store], *, warn: bool = False) -> list[Stor
     given = unique_stores(urls)
     opened = [u if isinstance(u, Store) else open_store(u) for u in given]
     together = reconcile(opened, names=[shown(u) for u in given], warn=warn)
+    if warn:
+        for store, name in zip(together, given, strict=True):
+            line = unknown_splits_warning(
+                (r.split for r in store.index_fields().values()), shown(name)
+            )
+            if line:
+                log.warning("%s", line)
     remember(together, given_names(given), reconciled=True)
     return together
 
@@ -451,15 +459,16 @@ def build_pretrain_index(
         ``subject_key`` values (corpus-independent) whose recordings are left out.
     """
     cfg = cfg or WindowConfig()
+    held_out = {split_name(s) for s in cfg.exclude_splits}
     opened = open_stores(stores)
     reuse_freed_memory()  # 10^7 windows: arrays of ~100 MB, reused instead of faulted in again
     # 10^5 plans: no cyclic-GC passes over them; ~300 MB of new arrays: small pages
     with gc_paused(), small_pages():
-        return _build_pretrain_index(opened, cfg, set(exclude_subjects))
+        return _build_pretrain_index(opened, cfg, set(exclude_subjects), held_out)
 
 
 def _build_pretrain_index(
-    opened: list[Store], cfg: WindowConfig, excluded: set[str]
+    opened: list[Store], cfg: WindowConfig, excluded: set[str], held_out: set[str]
 ) -> WindowIndex:
     plans: list[RecordingPlan] = []
     n_samples, seconds = [], []
@@ -468,7 +477,7 @@ def _build_pretrain_index(
     for s_i, store in enumerate(opened):
         for rid, row in store.index_fields().items():  # 10^5 of them: no record parsed
             subject_key = row.subject_key or ""
-            if (subject_key and subject_key in excluded) or row.split in cfg.exclude_splits:
+            if (subject_key and subject_key in excluded) or split_name(row.split) in held_out:
                 n_excluded += 1
                 continue
             channel_index = tuple(row.channel_index)

@@ -21,6 +21,7 @@ from eegprep.store.reader import Store
 from labram.data.finite_windows import check_finite_splits
 from labram.data.loader import WindowDataset, make_loader
 from labram.data.sampler import BatchPlan
+from labram.data.splits import TEST_SPLITS
 from labram.data.store_set import given_names
 from labram.data.windows import WindowConfig, WindowIndex, build_pretrain_index
 from labram.model.config import tokenizer_config
@@ -39,9 +40,6 @@ from labram.train.run import (
     run_lock,
     write_run_config,
 )
-
-TEST_SPLITS = ("eval", "test")
-"""Recordings with these splits are held out of pre-training (``pretrain_test_splits``)."""
 
 log = logging.getLogger(__name__)
 
