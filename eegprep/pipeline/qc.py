@@ -62,7 +62,7 @@ def line_noise(x: np.ndarray, sfreq: float) -> tuple[dict[str, float], tuple[str
         if height is None:
             continue
         out[str(int(mains))] = round(height, 2)
-        if height >= LINE_PEAK_DB and _is_harmonic(f, p, mains, height, floor, sfreq):
+        if height >= LINE_PEAK_DB and _is_harmonic(f, p, mains, floor, sfreq):
             harmonics.append(str(int(mains)))
     return out, tuple(harmonics)
 
@@ -78,33 +78,65 @@ def _line_height(f: np.ndarray, p: np.ndarray, hz: float, floor: float) -> float
     return float(10 * np.log10(peak / base))
 
 
-def _is_harmonic(
-    f: np.ndarray, p: np.ndarray, mains: float, height: float, floor: float, sfreq: float
-) -> bool:
-    """Whether the line at ``mains`` (``height`` dB) is the k-th harmonic of a periodic signal
-    (see :func:`line_noise`): a fundamental at ``mains / k`` at least as tall, another harmonic
-    of it standing out, and the series' nearest line below ``mains`` no more than
-    :data:`HARMONIC_STEP_DB` shorter (a periodic signal's lines shrink as they climb; mains
-    interference on top of the harmonic stands taller than the series around it)."""
+def _is_harmonic(f: np.ndarray, p: np.ndarray, mains: float, floor: float, sfreq: float) -> bool:
+    """Whether the line at ``mains`` is the k-th harmonic of a periodic signal (see
+    :func:`line_noise`): a fundamental at ``g = mains / k`` at least as tall, another harmonic
+    of it standing out, and the line at ``mains`` no more than :data:`HARMONIC_STEP_DB` taller
+    than the series' envelope there: the straight line (dB against harmonic number) through
+    the series' nearest lines below and above it, or the nearest below where none stands above
+    (a periodic signal's lines change smoothly as they climb; mains interference on top of the
+    harmonic stands out of that envelope: 15 uV of 50 Hz hum on a 50 uV 10 Hz square wave,
+    sampled at 160 Hz, whose 50 Hz line is taller than its 30 Hz one).
+
+    Each line's height is taken over the bins 2-5 Hz away that lie off the series (more than
+    0.6 Hz from every multiple of ``g``): a fundamental under 5 Hz (a 2 Hz pulse train) puts
+    its own lines in that neighbourhood, where they made every line of the series about 6 dB
+    tall, so that none stood out and the train's 50 Hz line passed for mains interference.
+
+    What no spectrum tells apart: hum phase-locked to the harmonic at its frequency (a
+    synthetic square wave and hum both from one clock) adds to it as one sinusoid, and hum that
+    raises that line by less than :data:`HARMONIC_STEP_DB` above the envelope (small, or out of
+    phase) is taken for the harmonic."""
     top = sfreq / 2 - 6
     for k in range(2, int(mains // HARMONIC_LOWEST_HZ) + 1):
         g = mains / k
-        below = _line_height(f, p, g, floor)
-        if below is None or below < height:
+        height = _series_height(f, p, mains, g, floor)
+        below = _series_height(f, p, g, g, floor)
+        if height is None or below is None or below < height:
             continue
         lines = {}
         for j in range(1, int(top // g) + 1):
             if j == k or any(abs(j * g - m) < 2 for m in (50.0, 60.0, 100.0, 120.0)):
                 continue
-            h = below if j == 1 else _line_height(f, p, j * g, floor)
+            h = below if j == 1 else _series_height(f, p, j * g, g, floor)
             if h is not None and h >= LINE_PEAK_DB:
                 lines[j] = h
         if not [j for j in lines if j > 1]:
             continue
-        nearest = max(j for j in [1, *lines] if j < k)
-        if lines.get(nearest, below) >= height - HARMONIC_STEP_DB:
+        lower = max(j for j in [1, *lines] if j < k)
+        low = lines.get(lower, below)
+        upper = min((j for j in lines if j > k), default=None)
+        envelope = low
+        if upper is not None:
+            envelope = low + (lines[upper] - low) * (k - lower) / (upper - lower)
+        if height <= envelope + HARMONIC_STEP_DB:
             return True
     return False
+
+
+def _series_height(f: np.ndarray, p: np.ndarray, hz: float, g: float, floor: float) -> float | None:
+    """dB of the spectrum's peak within 0.6 Hz of ``hz`` above the median of the bins 2-5 Hz
+    away from it and more than 0.6 Hz from every multiple of ``g`` (Hz: the lines of the series
+    whose member ``hz`` is); None where either is zero or not finite, or no such bin is left."""
+    peak = p[(f >= hz - 0.6) & (f <= hz + 0.6)].max()
+    off = np.abs(f - g * np.round(f / g)) > 0.6
+    ring = (np.abs(f - hz) >= 2) & (np.abs(f - hz) <= 5) & off
+    if not ring.any():
+        return None
+    base = max(float(median(p[ring])), floor)
+    if not (base > 0 and peak > 0):
+        return None
+    return float(10 * np.log10(peak / base))
 
 
 def median(a: np.ndarray, axis: int | None = None) -> Any:
