@@ -22,6 +22,7 @@ from eegprep.base.file_urls import local_path
 from eegprep.base.resources import shipped_dir
 from eegprep.base.toml_files import load_toml
 from eegprep.corpus.patterns import parse_patterns, path_fields
+from eegprep.readers.base import DEFAULT_UNIT, unit_to_uv
 
 MANIFEST_DIR = shipped_dir("manifests")
 """The shipped manifests: package data of the installed package, or the checkout's folder."""
@@ -196,6 +197,7 @@ def parse_manifest(data: dict[str, Any], file: str) -> Manifest:
     patterns = parse_patterns(file, path.get("pattern"))
     annotations = _sidecar_annotations(file, sidecar)
     _check_mains(file, data["mains"])
+    _check_unit(file, data.get("unit", DEFAULT_UNIT))
     _check_corpus_name(file, data["name"])
     on_unknown = _on_unknown(file, channels)
     _check_reader_name(file, reader["name"])
@@ -241,6 +243,15 @@ def _check_mains(file: str, mains: float) -> None:
     """``mains``: a frequency in Hz, or 0 when it is unknown."""
     if mains < 0 or isinstance(mains, bool):
         raise ManifestError(f"{file}: key mains must be 50, 60 or 0 (unknown), got {mains!r}")
+
+
+def _check_unit(file: str, unit: str) -> None:
+    """``unit``, what a channel whose file states no unit is in, must be a voltage."""
+    if unit_to_uv(unit) is None:
+        raise ManifestError(
+            f"{file}: key unit must be a voltage (uV, mV, V or nV: the unit of the samples "
+            f"of a file that states none), got {unit!r}"
+        )
 
 
 def _on_unknown(file: str, channels: dict[str, Any]) -> str:
@@ -370,7 +381,7 @@ def _corpus_fields(
         "name": data["name"],
         "title": data["title"],
         "mains": float(data["mains"]),
-        "unit": data.get("unit", "uV"),
+        "unit": data.get("unit", DEFAULT_UNIT),
         "description": data.get("description", ""),
         "version": data.get("version", ""),
         "homepage": data.get("homepage", ""),

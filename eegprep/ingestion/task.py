@@ -185,8 +185,7 @@ def open_source(
     mapping, same one-line refusal when no EEG channel maps).
     """
     options = dict(m.reader_options)
-    if m.reader == "edf":
-        options.setdefault("default_unit", m.unit)
+    options.setdefault("default_unit", m.unit)  # every reader: a unit the file does not state
     header = get_reader(m.reader).read_header(path, part=part, **options)
     mapping = map_channels(
         header.labels, rename=dict(m.rename), exclude=m.exclude_channels, on_unknown="ignore"
@@ -198,22 +197,35 @@ def open_source(
 
 
 def _unit_warnings(header: Header, mapping: ChannelMapping, m: Manifest) -> list[str]:
-    """A warning naming the EEG channels whose unit the file states and is no voltage (``degC``,
-    ``%``, a writer's mangled ``AuV``): their values are taken as the manifest's unit (EDF) or
-    as microvolts unscaled, which is right only if the unit is a typo. Empty and MNE's ``n/a``
-    (not stated) are not named."""
+    """What the one rule of units (:func:`~eegprep.readers.base.unit_or_default`) took on
+    trust for the EEG channels: a warning naming those whose unit the file states and is no
+    voltage (``degC``, ``%``, ``mA``, a writer's mangled ``AuV``), their values taken as the
+    manifest's unit, right only if the unit is a typo; and one naming those whose file states
+    no unit (empty, MNE's ``n/a``) when the manifest does not say what they are in either, so
+    that microvolts were assumed."""
+    signals = [header.signals[i] for i in mapping.source_indices]
     odd = [
         f"{s.label} ({s.unit!r})"
-        for s in (header.signals[i] for i in mapping.source_indices)
+        for s in signals
         if s.unit.strip() and s.unit.strip() != "n/a" and unit_to_uv(s.unit) is None
     ]
-    if not odd:
-        return []
-    taken = m.unit if m.reader == "edf" else "uV"
-    return [
-        f"EEG channels whose unit is not a voltage, values taken as {taken}: {', '.join(odd)}; "
-        "check the file, or leave them out (`[channels] exclude`)"
-    ]
+    out = []
+    if odd:
+        out.append(
+            f"EEG channels whose unit is not a voltage, values taken as {m.unit}: "
+            f"{', '.join(odd)}; check the file, or leave them out (`[channels] exclude`)"
+        )
+    unstated = [s.label for s in signals if s.unit.strip() in ("", "n/a")]
+    if unstated and "unit" not in m.raw and "default_unit" not in dict(m.reader_options):
+        shown = ", ".join(unstated[:5]) + (
+            f" and {len(unstated) - 5} more" if len(unstated) > 5 else ""
+        )
+        out.append(
+            f"EEG channels whose file states no unit, values taken as {m.unit} (the default; "
+            f"the manifest names no `unit`): {shown}; set `unit` in the manifest to the "
+            "corpus's unit"
+        )
+    return out
 
 
 def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:

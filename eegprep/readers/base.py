@@ -41,13 +41,32 @@ _UNIT_TO_UV: dict[str, float] = {
 ``nV``, ``V``), lower case without spaces."""
 
 
+DEFAULT_UNIT = "uV"
+"""The unit of a channel whose file states none, where the manifest names none either."""
+
+
 def unit_to_uv(unit: str) -> float | None:
     """Factor from a physical unit string (``'uV'``, ``'mV'``, ``'V'``, ``'µV'``) to microvolts.
 
-    Returns ``None`` for an empty or unrecognised unit: the caller decides (manifest default).
+    Case and spaces are ignored (``UV``, ``u V``, ``Microvolts``; so ``MV`` is millivolts, no
+    EEG being in megavolts), as is which micro sign (U+00B5, Latin-1's byte 0xB5, or the Greek
+    mu U+03BC) and a UTF-8 micro sign read as Latin-1 (``Âµ``). Returns ``None`` for an empty
+    unit and for any other (``a.u.``, ``%``, ``degC``, ``mA``, ``uS``): the caller takes the
+    manifest's unit (:func:`unit_or_default`).
     """
-    key = unit.strip().lower().replace(" ", "")
+    key = unit.strip().lower().replace(" ", "").replace("âµ", "µ")
     return _UNIT_TO_UV.get(key)
+
+
+def unit_or_default(unit: str, default_unit: str) -> float:
+    """Factor to microvolts of a channel in ``unit`` as its file states it, the one rule of
+    every reader: a voltage scales exactly; an empty unit, or one that is no voltage (warned
+    by the ingest), takes ``default_unit`` (the manifest's ``unit``; microvolts when that is no
+    voltage either)."""
+    factor = unit_to_uv(unit)
+    if factor is None:
+        factor = unit_to_uv(default_unit)
+    return 1.0 if factor is None else factor
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from eegprep.base.regular_files import open_regular
 from eegprep.base.text import text_encoding
 from eegprep.base.validation import check_choice, invalid_value
 from eegprep.readers.base import (
+    DEFAULT_UNIT,
     Annotation,
     Header,
     Reader,
@@ -42,6 +43,7 @@ from eegprep.readers.base import (
     check_sfreq,
     code_label,
     frozen_options,
+    unit_or_default,
     unit_to_uv,
 )
 
@@ -56,6 +58,7 @@ _OPTIONS = (
     "channel_names",
     "scale",
     "unit",
+    "default_unit",
     "event_columns",
     "marker_column",
 )
@@ -119,8 +122,12 @@ class CsvReader(Reader):
         Factor from stored values to ``unit`` (default 1).
     unit : str
         Unit after ``scale``: ``'uV'``, ``'mV'``, ``'V'``, ``'nV'``. Default: the voltage unit
-        each column's name states in brackets (``Fp1 (mV)``, ``Cz [µV]``), else ``'uV'``; a
-        unit given that disagrees with a column's name is refused.
+        each column's name states in brackets (``Fp1 (mV)``, ``Cz [µV]``), else
+        ``default_unit``; a unit given that disagrees with a column's name is refused. A
+        bracketed unit that is no voltage (``Fp1 (degC)``) is kept as the channel's unit (the
+        ingest warns of it) and its values taken as ``unit``, else ``default_unit``.
+    default_unit : str
+        The manifest's ``unit``, which the ingest passes to every reader (default ``'uV'``).
     event_columns : list of str, optional
         0/1 columns (Grasp-and-Lift's ``HandStart``, ...): each run of non-zero values becomes
         an annotation named after the column, lasting as long as the run.
@@ -186,8 +193,9 @@ def _parse_options(options: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(value, str) or not all(isinstance(v, str) for v in value):
             raise invalid_value(name, value, expected="a list of names")
         opts[name] = tuple(value)
-    if "unit" in opts and unit_to_uv(str(opts["unit"])) is None:
-        raise invalid_value("unit", opts["unit"], ("uV", "mV", "V", "nV"))
+    for name in ("unit", "default_unit"):
+        if name in opts and unit_to_uv(str(opts[name])) is None:
+            raise invalid_value(name, opts[name], ("uV", "mV", "V", "nV"))
     if "time_unit" in opts:
         check_choice("time_unit", opts["time_unit"], ("s", "ms", "us"))
     lines = opts["header_lines"]
@@ -230,7 +238,8 @@ def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -
         column.setdefault(name, values[:, i])
     sfreq = _sfreq(path, opts, column.get(opts.get("time_column", "")))
     units = [_signal_unit(path, opts, name) for name in signal_names]
-    to_uv = [opts["scale"] * (unit_to_uv(unit) or 1.0) for unit in units]
+    default = str(opts.get("unit") or opts.get("default_unit") or DEFAULT_UNIT)
+    to_uv = [opts["scale"] * unit_or_default(unit, default) for unit in units]
     signals = np.empty((len(signal_names), values.shape[0]), dtype=np.float32)
     for i in range(len(signal_names)):  # signals are the first columns of `used`, in file order
         signals[i] = values[:, i] * to_uv[i]
@@ -259,12 +268,14 @@ def _stated_unit(name: str) -> str | None:
 
 def _signal_unit(path: str, opts: dict[str, Any], name: str) -> str:
     """A signal column's unit: the one its name states (``Fp1 (mV)``) when it is a voltage,
-    which ``unit``, when given, must agree with; else ``unit``, else ``'uV'``."""
+    which ``unit``, when given, must agree with; else ``unit``; else the one its name states
+    that is no voltage (``Fp1 (degC)``, for the ingest's warning); else ``""`` (stated
+    nowhere: the manifest's unit, ``default_unit``)."""
     stated = _stated_unit(name)
     factor = None if stated is None else unit_to_uv(stated)
     given = opts.get("unit")
     if stated is None or factor is None:
-        return str(given or "uV")
+        return str(given or stated or "")
     if given is not None and unit_to_uv(str(given)) != factor:
         raise SourceError(
             path,

@@ -38,7 +38,7 @@ from eegprep.readers.base import (
     check_segment,
     check_sfreq,
     frozen_options,
-    unit_to_uv,
+    unit_or_default,
 )
 from eegprep.readers.edf_dates import edf_meta
 from eegprep.readers.edf_header import EdfFields, EdfSignalFields, parse_edf_fields
@@ -298,9 +298,7 @@ def _signal(
             f"{MAX_SFREQ_HZ:g}): the header's record duration or samples per record are wrong"
         )  # fmt: skip
     check_sfreq(path, sfreq)
-    factor = unit_to_uv(s.unit)
-    if factor is None:
-        factor = unit_to_uv(default_unit) or 1.0
+    factor = unit_or_default(s.unit, default_unit)
     pmin, pmax, dmin, dmax = s.physical_min, s.physical_max, s.digital_min, s.digital_max
     if max(abs(pmin), abs(pmax)) * factor > MAX_ABS_UV:
         raise SourceError(

@@ -20,7 +20,7 @@ import numpy as np
 
 from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
-from eegprep.readers.base import Annotation, Signal, unit_to_uv
+from eegprep.readers.base import DEFAULT_UNIT, Annotation, Signal, unit_or_default, unit_to_uv
 from eegprep.readers.gdf_header import GDF_TYPE_BYTES, fixed_header
 from eegprep.readers.gdf_records import gdf_records
 
@@ -79,10 +79,12 @@ def _text_unit(raw: bytes) -> GdfUnit:
 
 
 def _code_unit(code: int) -> GdfUnit:
-    """GDF 2's PhysDimCode: a voltage with a decimal prefix, or something else (``None``)."""
+    """GDF 2's PhysDimCode: a voltage with a decimal prefix, or something else (``None``),
+    named by its code (``"PhysDimCode 6048"``, degrees Celsius) so that the ingest's warning
+    can name it; code 0 states no unit (``""``)."""
     prefix = _PREFIXES.get(code & 0x1F)
     if code & 0xFFE0 != _VOLT or prefix is None:
-        return GdfUnit("", None)
+        return GdfUnit(f"PhysDimCode {code}" if code else "", None)
     return GdfUnit(f"{prefix[0]}V", prefix[1])
 
 
@@ -141,28 +143,35 @@ def gdf_events(path: str) -> GdfEvents | None:
     return GdfEvents(rate if np.isfinite(rate) and rate > 0 else 0.0, onsets, codes, durations)
 
 
-def gdf_scaled(path: str, raw: BaseRaw, signals: tuple[Signal, ...]) -> tuple[Signal, ...]:
+def gdf_scaled(
+    path: str, raw: BaseRaw, signals: tuple[Signal, ...], default_unit: str = DEFAULT_UNIT
+) -> tuple[Signal, ...]:
     """GDF voltage channels scaled by the unit their header states
     (:func:`gdf_units`), where MNE scaled them by another (it
     knows uV, and mV in GDF 2 only, and reads every other unit as volts): ``to_uv``, the ADC
-    step and the stated range follow, as MNE's values in "volts" carry MNE's factor."""
+    step and the stated range follow, as MNE's values in "volts" carry MNE's factor. A channel
+    whose header states no unit (code 0, an empty text) or one that is no voltage (``degC``,
+    ``a.u.``) is in ``default_unit`` (the manifest's), as every reader takes it
+    (:func:`~eegprep.readers.base.unit_or_default`): MNE read it as volts, 10^6 times too
+    large for a recording in microvolts."""
     extras = raw._raw_extras[0] if raw._raw_extras else {}
     mne_factors = np.asarray(extras.get("units", ()), dtype=float)
     units = gdf_units(path)
     if len(units) != len(signals) or mne_factors.shape != (len(signals),):
-        if any(u.volts not in (None, 1e-6) for u in units):  # MNE left channels out
+        if any(u.volts != 1e-6 for u in units):  # MNE left channels out: none to pair
             raise SourceError(
                 path,
-                "its channels state units other than uV, which MNE misreads, and the reader's "
-                "options leave some channels out: read every channel (drop exclude/include)",
+                "its channels state units other than uV, or none, which MNE misreads (as "
+                "volts), and the reader's options leave some channels out: read every channel "
+                "(drop exclude/include)",
             )
         return signals
     out = []
     for signal, unit, mne_factor in zip(signals, units, mne_factors.tolist(), strict=True):
-        if unit.volts is None or signal.to_uv != 1e6 or not mne_factor:
+        if signal.to_uv != 1e6 or not mne_factor:
             out.append(signal)
             continue
-        k = unit.volts / mne_factor  # MNE's "volts" times k are volts
+        k = _volts(unit, default_unit) / mne_factor  # MNE's "volts" times k are volts
         out.append(
             dataclasses.replace(
                 signal,
@@ -175,6 +184,13 @@ def gdf_scaled(path: str, raw: BaseRaw, signals: tuple[Signal, ...]) -> tuple[Si
             )
         )
     return tuple(out)
+
+
+def _volts(unit: GdfUnit, default_unit: str) -> float:
+    """Volts per physical unit of a channel: its stated voltage's, else ``default_unit``'s."""
+    if unit.volts is not None:
+        return unit.volts
+    return unit_or_default("", default_unit) * 1e-6
 
 
 def gdf_annotations(

@@ -30,6 +30,7 @@ from eegprep.base.files import file_version
 from eegprep.base.limits import check_allocation
 from eegprep.base.validation import check_choice, invalid_value
 from eegprep.readers.base import (
+    DEFAULT_UNIT,
     Annotation,
     Header,
     Reader,
@@ -40,6 +41,7 @@ from eegprep.readers.base import (
     check_sfreq,
     code_label,
     frozen_options,
+    unit_or_default,
     unit_to_uv,
 )
 from eegprep.readers.mat73 import h5_block
@@ -65,6 +67,7 @@ _OPTIONS = (
     "rows",
     "scale",
     "unit",
+    "default_unit",
     "events",
 )
 _LAYOUTS = ("auto", "channels_first", "time_first")
@@ -81,7 +84,8 @@ class _Options:
     channels_variable: str | None = None
     rows: Any = None
     scale: float = 1.0
-    unit: str = "uV"
+    unit: str = ""
+    default_unit: str = DEFAULT_UNIT
     events: tuple[tuple[str, Any], ...] = ()
 
 
@@ -108,7 +112,10 @@ class MatReader(Reader):
     scale : float
         Factor from stored values to ``unit`` (``0.1`` for BCI IV-1's int16 ``cnt``). Default 1.
     unit : str
-        Unit after ``scale``: ``'uV'`` (default), ``'mV'``, ``'V'``, ``'nV'``.
+        Unit after ``scale``: ``'uV'``, ``'mV'``, ``'V'``, ``'nV'``. Default: ``default_unit``
+        (a MATLAB file states no unit).
+    default_unit : str
+        The manifest's ``unit``, which the ingest passes to every reader (default ``'uV'``).
     events : dict, optional
         Marker variables as annotations: ``onsets`` (variable of sample indices, required),
         ``labels`` (variable, same length), ``durations`` (variable, samples), ``index_base``
@@ -147,7 +154,7 @@ class MatReader(Reader):
         rows = _rows(path, opts.rows, n_axis, variable)
         labels = _check_labels(path, labels, rows)
         sfreq = _sfreq(path, version, opts)
-        to_uv = opts.scale * (unit_to_uv(opts.unit) or 1.0)
+        to_uv = opts.scale * unit_or_default(opts.unit, opts.default_unit)
         resolution = abs(to_uv) if np.issubdtype(dtype, np.integer) else 0.0
         signals = tuple(Signal(lb, sfreq, n_samples, opts.unit, to_uv, resolution) for lb in labels)
         resolved = dict(options, layout="channels_first" if channels_first else "time_first")
@@ -213,8 +220,9 @@ def _parse_options(options: Mapping[str, Any]) -> _Options:
     if "sfreq" in opts:
         opts["sfreq"] = _positive(opts["sfreq"], "sfreq")
     opts["scale"] = _positive(opts.get("scale", 1.0), "scale")
-    if unit_to_uv(str(opts.get("unit", "uV"))) is None:
-        raise invalid_value("unit", opts["unit"], ("uV", "mV", "V", "nV"))
+    for name in ("unit", "default_unit"):
+        if name in opts and unit_to_uv(str(opts[name])) is None:
+            raise invalid_value(name, opts[name], ("uV", "mV", "V", "nV"))
     if "channels" in opts:
         opts["channels"] = tuple(str(c) for c in opts["channels"])
     events = dict(opts.get("events") or {})

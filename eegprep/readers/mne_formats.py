@@ -55,6 +55,7 @@ from eegprep.base.held_files import shown_name
 from eegprep.base.limits import check_allocation
 from eegprep.base.validation import invalid_value
 from eegprep.readers.base import (
+    DEFAULT_UNIT,
     Header,
     Reader,
     Signal,
@@ -64,6 +65,7 @@ from eegprep.readers.base import (
     check_sfreq,
     exception_summary,
     frozen_options,
+    unit_or_default,
     unit_to_uv,
 )
 from eegprep.readers.cnt_header import check_cnt, cnt_start
@@ -87,6 +89,7 @@ from eegprep.readers.gdf_values import gdf_annotations, gdf_own_rates, gdf_scale
 from eegprep.readers.mne_events import cropped_events, file_events, gaps_cut, segment_onsets
 from eegprep.readers.mne_held import names_for_mne, read_through
 from eegprep.readers.mne_problems import joins, open_problem
+from eegprep.readers.mne_units import edf_scaled, fif_unit, unstated_unit
 from eegprep.readers.set_header import check_set
 from eegprep.readers.vhdr import data_points, read_vhdr, written_units
 from eegprep.readers.vhdr_text import check_text_data
@@ -111,6 +114,7 @@ _RESERVED = frozenset({"input_fname", "fname", "preload", "verbose"})
 _FIFF_UNIT_V = 107  # mne.io.constants.FIFF.FIFF_UNIT_V: the channel's data are volts
 _VOLTAGE_TYPES = frozenset({"eeg", "eog", "ecg", "emg", "seeg", "ecog", "dbs", "bio"})
 _RAW_CACHE_SIZE = 8
+_OWN_OPTIONS = ("default_unit",)  # eegprep's options, never passed to MNE (see MneReader)
 _DUPLICATES = re.compile(r"found duplicates for: (\{.*?\})")
 _TRUNCATED = ("Invalid tag with only",)  # MNE's warnings that mean the file ends too early
 # bytes per sample of BrainVision's binary formats, by the name MNE keeps in _raw_extras["fmt"]
@@ -128,6 +132,10 @@ class MneReader(Reader):
         ``read_raw_cnt`` (SEED's Neuroscan files). Names are checked against that function's
         signature: an unknown one raises :class:`~eegprep.base.errors.UsageError`. ``preload`` is
         always ``False`` (passing ``preload=False`` is allowed, anything else is refused).
+    default_unit : str
+        eegprep's own, never passed to MNE: the unit of a channel whose file states none or
+        one that is no voltage (the manifest's ``unit``; default ``'uV'``), see
+        :func:`~eegprep.readers.base.unit_or_default`.
     """
 
     name = "mne"
@@ -142,12 +150,15 @@ class MneReader(Reader):
         not (it keeps each rate and time base exact), and crops annotations at the end.
         """
         check_readable(path)
+        options = dict(options)
+        own = {name: options.pop(name) for name in _OWN_OPTIONS if name in options}
         if PurePath(path).suffix.lower() in (".edf", ".bdf") and not options:
-            return EdfReader.read_header(path, part=part)
+            return EdfReader.read_header(path, part=part, **own)
+        default_unit = str(own.get("default_unit", DEFAULT_UNIT))
         options = _check_options(path, options)
         raw, notes = _raw_and_notes(path, frozen_options(options))
         try:
-            return cls._described(path, raw, notes, options, part)
+            return cls._described(path, raw, notes, options, part, default_unit)
         except EegprepError:
             raise
         except Exception as exc:  # a damaged field MNE parsed but cannot interpret
@@ -165,8 +176,11 @@ class MneReader(Reader):
         notes: tuple[str, ...],
         options: dict[str, Any],
         part: str | None,
+        default_unit: str = DEFAULT_UNIT,
     ) -> Header:
-        """The header of an opened ``raw`` (MNE's values as they are)."""
+        """The header of an opened ``raw``: MNE's values, scaled by the units the file states
+        where MNE reads them otherwise (:mod:`eegprep.readers.mne_units`), and by
+        ``default_unit`` where it states none."""
         sfreq = float(raw.info["sfreq"])
         check_sfreq(path, sfreq)
         n_samples, size_warning = _checked_length(path, raw, options)
@@ -174,7 +188,7 @@ class MneReader(Reader):
         units = written_units(path, [orig_units.get(name, "") for name in raw.ch_names])
         labels = _file_labels(raw.ch_names, notes)
         signals = tuple(
-            _signal(ch, kind, sfreq, n_samples, unit, label, *adc)
+            _signal(ch, kind, sfreq, n_samples, unit, label, *adc, default_unit=default_unit)
             for ch, kind, unit, label, adc in zip(
                 raw.info["chs"],
                 raw.get_channel_types(),
@@ -186,9 +200,10 @@ class MneReader(Reader):
         )
         events = file_events(path, raw)
         events_warning = cropped_events(notes, n_samples / sfreq, gaps_cut(path, raw))
+        signals = _units_put_right(path, raw, signals, units, default_unit)
         own: tuple[int, ...] = ()
         if PurePath(path).suffix.lower() == ".gdf":
-            signals, own = gdf_own_rates(path, raw, gdf_scaled(path, raw, signals))
+            signals, own = gdf_own_rates(path, raw, gdf_scaled(path, raw, signals, default_unit))
             timed = gdf_annotations(path, sfreq, n_samples)
             if timed is not None:
                 events, events_warning = timed
@@ -644,6 +659,8 @@ def _signal(
     label: str,
     step: float = 0.0,
     stated: tuple[float, float] | None = None,
+    *,
+    default_unit: str = DEFAULT_UNIT,
 ) -> Signal:
     """One channel: MNE's volts become microvolts; stim and other kinds stay as they are.
 
@@ -653,15 +670,19 @@ def _signal(
     (BrainVision ``mv``, ``µv``, ``microvolts``: MNE knows ``V mV µV uV nV`` only), holds its
     values in that unit, and is scaled from it. ``step`` is its ADC step in MNE's units
     (:func:`_code_steps`), 0.0 when unknown; ``stated`` its converter range in MNE's units
-    where the file states one (:func:`_stated_ranges`).
+    where the file states one (:func:`_stated_ranges`). A misc channel whose unit is no
+    voltage, or none, is in ``default_unit`` (the manifest's), as every reader takes it
+    (:func:`~eegprep.readers.base.unit_or_default`). A FIF channel's values carry its
+    ``unit_mul``, which MNE leaves out (:func:`~eegprep.readers.mne_units.fif_unit`).
     """
     in_volts = int(ch["unit"]) == _FIFF_UNIT_V
     volts = in_volts and (
         kind in _VOLTAGE_TYPES or (kind == "misc" and unit_to_uv(orig_unit) is not None)
     )
-    unit = orig_unit or ("V" if volts else "")
-    own = None if in_volts or kind != "misc" else unit_to_uv(orig_unit)
-    to_uv = 1e6 if volts else own or 1.0
+    k, spelled = fif_unit(ch) if volts and not orig_unit else (1.0, "V")
+    unit = orig_unit or (spelled if volts else "")
+    own = None if in_volts or kind != "misc" else unit_or_default(orig_unit, default_unit)
+    to_uv = 1e6 * k if volts else own or 1.0
     return Signal(
         label=label,
         sfreq=sfreq,
@@ -672,6 +693,24 @@ def _signal(
         kind=kind,
         range_uv=None if stated is None else (stated[0] * to_uv, stated[1] * to_uv),
     )
+
+
+def _units_put_right(
+    path: str,
+    raw: BaseRaw,
+    signals: tuple[Signal, ...],
+    units: Sequence[str],
+    default_unit: str,
+) -> tuple[Signal, ...]:
+    """The signals of a format whose units MNE reads otherwise than eegprep's rule
+    (:mod:`eegprep.readers.mne_units`): EDF/BDF units MNE does not know, EEGLAB's unstated
+    one; the others as they are."""
+    suffix = PurePath(path).suffix.lower()
+    if suffix in (".edf", ".bdf"):
+        return edf_scaled(raw, signals, units, default_unit)
+    if suffix == ".set":
+        return tuple(unstated_unit(s, default_unit) if s.to_uv == 1e6 else s for s in signals)
+    return signals
 
 
 def _meta(path: str, raw: BaseRaw, options: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:

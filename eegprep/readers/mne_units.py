@@ -1,0 +1,77 @@
+"""Channel units MNE reads otherwise than the one rule of every eegprep reader.
+
+The rule (:func:`~eegprep.readers.base.unit_or_default`): a voltage the file states scales
+exactly; an unstated unit, or one that is no voltage, is the manifest's ``unit``. MNE departs
+from it in three places, put right here from what the file states:
+
+- EDF/BDF read by MNE (an EDF given MNE reader options): MNE scales ``uV``, ``µV``, ``μV`` and
+  ``mV`` and takes every other unit, ``nV``, ``UV`` and an empty one included, for volts
+  (:func:`edf_scaled`). GDF: :func:`~eegprep.readers.gdf_values.gdf_scaled`.
+- FIF: a channel's ``unit_mul`` (the unit's power of ten, -6 for uV) is kept in its info and
+  left out of its values (:func:`fif_unit`).
+- EEGLAB: a ``.set`` states no unit; MNE takes microvolts (:func:`unstated_unit`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from eegprep.readers.base import Signal, unit_or_default
+
+if TYPE_CHECKING:
+    from mne.io import BaseRaw
+
+_PREFIXES = {0: "", -3: "m", -6: "u", -9: "n"}  # FIFF_UNITM_* of a voltage, as a prefix
+
+
+def rescaled(signal: Signal, k: float, unit: str) -> Signal:
+    """``signal`` whose values in microvolts are ``k`` times what its header said, in
+    ``unit``: ``to_uv``, the ADC step and the stated range follow."""
+    return dataclasses.replace(
+        signal,
+        unit=unit,
+        to_uv=signal.to_uv * k,
+        resolution=signal.resolution * k,
+        range_uv=None
+        if signal.range_uv is None
+        else (signal.range_uv[0] * k, signal.range_uv[1] * k),
+    )
+
+
+def edf_scaled(
+    raw: BaseRaw, signals: tuple[Signal, ...], units: Sequence[str], default_unit: str
+) -> tuple[Signal, ...]:
+    """EDF/BDF channels MNE read in volts scaled by the unit their header writes (``units``,
+    MNE's ``orig_units`` in channel order): MNE's factor (its extras' ``units``) is replaced by
+    :func:`~eegprep.readers.base.unit_or_default`'s; channels MNE keeps in other units (stim)
+    and files whose extras do not pair with the channels stay as they are."""
+    extras = raw._raw_extras[0] if raw._raw_extras else {}
+    factors = np.asarray(extras.get("units", ()), dtype=float)
+    if factors.shape != (len(signals),) or len(units) != len(signals):
+        return signals
+    out = []
+    for signal, unit, factor in zip(signals, units, factors.tolist(), strict=True):
+        if signal.to_uv != 1e6 or not factor:
+            out.append(signal)
+            continue
+        out.append(rescaled(signal, unit_or_default(unit, default_unit) * 1e-6 / factor, unit))
+    return tuple(out)
+
+
+def fif_unit(ch: Mapping[str, Any]) -> tuple[float, str]:
+    """``(k, unit)`` of a FIF channel MNE reads in volts: its values times ``k`` are volts
+    (``10 ** unit_mul``: MNE ignores the multiplier), ``unit`` the voltage spelled out
+    (``"uV"`` for -6, ``"V x 1e-5"`` for a multiplier with no prefix)."""
+    mul = int(ch.get("unit_mul", 0) or 0)
+    prefix = _PREFIXES.get(mul)
+    return 10.0**mul, f"{prefix}V" if prefix is not None else f"V x 1e{mul}"
+
+
+def unstated_unit(signal: Signal, default_unit: str) -> Signal:
+    """A channel of a format that states no unit (EEGLAB), which MNE reads as microvolts: in
+    ``default_unit`` (the manifest's), its unit empty (stated by nothing)."""
+    return rescaled(signal, unit_or_default("", default_unit), "")
