@@ -89,7 +89,7 @@ from eegprep.readers.gdf_values import gdf_annotations, gdf_own_rates, gdf_scale
 from eegprep.readers.mne_events import cropped_events, file_events, gaps_cut, segment_onsets
 from eegprep.readers.mne_held import names_for_mne, read_through
 from eegprep.readers.mne_problems import joins, open_problem
-from eegprep.readers.mne_units import edf_scaled, fif_unit, unstated_unit
+from eegprep.readers.mne_units import brainvision_scaled, edf_scaled, fif_unit, unstated_unit
 from eegprep.readers.set_header import check_set
 from eegprep.readers.vhdr import data_points, read_vhdr, written_units
 from eegprep.readers.vhdr_text import check_text_data
@@ -200,7 +200,7 @@ class MneReader(Reader):
         )
         events = file_events(path, raw)
         events_warning = cropped_events(notes, n_samples / sfreq, gaps_cut(path, raw))
-        signals = _units_put_right(path, raw, signals, units, default_unit)
+        signals = _units_put_right(path, raw, signals, units, default_unit, options)
         own: tuple[int, ...] = ()
         if PurePath(path).suffix.lower() == ".gdf":
             signals, own = gdf_own_rates(path, raw, gdf_scaled(path, raw, signals, default_unit))
@@ -670,8 +670,9 @@ def _signal(
     (BrainVision ``mv``, ``µv``, ``microvolts``: MNE knows ``V mV µV uV nV`` only), holds its
     values in that unit, and is scaled from it. ``step`` is its ADC step in MNE's units
     (:func:`_code_steps`), 0.0 when unknown; ``stated`` its converter range in MNE's units
-    where the file states one (:func:`_stated_ranges`). A misc channel whose unit is no
-    voltage, or none, is in ``default_unit`` (the manifest's), as every reader takes it
+    where the file states one (:func:`_stated_ranges`). A misc channel, or one of a voltage
+    type (a FIF EEG channel unitless), whose unit is no voltage, or none, is in
+    ``default_unit`` (the manifest's), as every reader takes it
     (:func:`~eegprep.readers.base.unit_or_default`). A FIF channel's values carry its
     ``unit_mul``, which MNE leaves out (:func:`~eegprep.readers.mne_units.fif_unit`).
     """
@@ -680,8 +681,9 @@ def _signal(
         kind in _VOLTAGE_TYPES or (kind == "misc" and unit_to_uv(orig_unit) is not None)
     )
     k, spelled = fif_unit(ch) if volts and not orig_unit else (1.0, "V")
-    unit = orig_unit or (spelled if volts else "")
-    own = None if in_volts or kind != "misc" else unit_or_default(orig_unit, default_unit)
+    unit = orig_unit or (spelled if volts else _fiff_unit_name(int(ch["unit"])))
+    measured = kind == "misc" or kind in _VOLTAGE_TYPES  # a stim channel's codes stay codes
+    own = unit_or_default(unit, default_unit) if measured and not in_volts else None
     to_uv = 1e6 * k if volts else own or 1.0
     return Signal(
         label=label,
@@ -701,16 +703,26 @@ def _units_put_right(
     signals: tuple[Signal, ...],
     units: Sequence[str],
     default_unit: str,
+    options: Mapping[str, Any],
 ) -> tuple[Signal, ...]:
     """The signals of a format whose units MNE reads otherwise than eegprep's rule
     (:mod:`eegprep.readers.mne_units`): EDF/BDF units MNE does not know, EEGLAB's unstated
-    one; the others as they are."""
+    one, BrainVision's misc channels; the others as they are."""
     suffix = PurePath(path).suffix.lower()
     if suffix in (".edf", ".bdf"):
         return edf_scaled(raw, signals, units, default_unit)
     if suffix == ".set":
         return tuple(unstated_unit(s, default_unit) if s.to_uv == 1e6 else s for s in signals)
+    if suffix in BRAINVISION_HEADERS:
+        scale = float(options.get("scale", 1.0))
+        return brainvision_scaled(signals, raw.info["chs"], units, scale, default_unit)
     return signals
+
+
+def _fiff_unit_name(code: int) -> str:
+    """A channel's FIFF unit that is no volts, as its unit text: ``""`` for none
+    (``FIFF_UNIT_NONE``, -1, and 0), else ``"FIFF unit <code>"`` (for the ingest's warning)."""
+    return "" if code in (-1, 0) else f"FIFF unit {code}"
 
 
 def _meta(path: str, raw: BaseRaw, options: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:

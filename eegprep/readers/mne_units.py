@@ -10,6 +10,10 @@ from it in three places, put right here from what the file states:
 - FIF: a channel's ``unit_mul`` (the unit's power of ten, -6 for uV) is kept in its info and
   left out of its values (:func:`fif_unit`).
 - EEGLAB: a ``.set`` states no unit; MNE takes microvolts (:func:`unstated_unit`).
+- BrainVision: MNE keeps a channel in a unit it does not count as a voltage (``µS``, ``C``,
+  and any channel of its ``misc`` option) as a unitless misc channel, its values multiplied by
+  its own table's factor (10^-6 for ``µS``, and for ``µV`` named in ``misc``)
+  (:func:`brainvision_scaled`).
 """
 
 from __future__ import annotations
@@ -75,3 +79,29 @@ def unstated_unit(signal: Signal, default_unit: str) -> Signal:
     """A channel of a format that states no unit (EEGLAB), which MNE reads as microvolts: in
     ``default_unit`` (the manifest's), its unit empty (stated by nothing)."""
     return rescaled(signal, unit_or_default("", default_unit), "")
+
+
+def brainvision_scaled(
+    signals: tuple[Signal, ...],
+    chs: Sequence[Mapping[str, Any]],
+    units: Sequence[str],
+    scale: float,
+    default_unit: str,
+) -> tuple[Signal, ...]:
+    """BrainVision channels in the unit their header writes (``units``), whatever MNE made of
+    them. MNE's values are ``code x resolution x ch["range"]``, the range its unit table's
+    factor (``µV`` 10^-6, ``µS`` 10^-6, a unit it does not know 1) times the reader's ``scale``
+    option; and whether a channel is a volts EEG channel or a unitless misc one depends on that
+    table and on the ``misc`` option (named there, a ``µV`` channel was read 10^6 times too
+    small; with it given, a ``µS`` or ``mv`` one became EEG in "volts"). The value the header
+    writes, times ``scale``, is MNE's times ``scale / range``: in microvolts, times
+    :func:`~eegprep.readers.base.unit_or_default` of its unit."""
+    out = []
+    for signal, ch, unit in zip(signals, chs, units, strict=True):
+        mne_factor = float(ch.get("range", 0.0) or 0.0)
+        if not (np.isfinite(mne_factor) and mne_factor > 0) or not signal.to_uv:
+            out.append(signal)
+            continue
+        to_uv = unit_or_default(unit, default_unit) * scale / mne_factor
+        out.append(rescaled(signal, to_uv / signal.to_uv, unit))
+    return tuple(out)

@@ -124,6 +124,24 @@ def test_fif_unit_multiplier_scales_its_values(tmp_path: Path) -> None:
     assert [s.unit for s in header.signals] == ["uV", "mV"]
 
 
+def test_a_unitless_fif_eeg_channel_takes_the_manifest_s_unit(tmp_path: Path) -> None:
+    """A FIF EEG channel whose unit is FIFF_UNIT_NONE (-1) states none: its values were taken
+    as microvolts whatever the manifest said."""
+    import mne
+
+    values = np.random.default_rng(9).normal(0, 0.03, (2, 500))  # mV
+    raw = mne.io.RawArray(values, mne.create_info(["Fp1", "Cz"], 250.0, "eeg"), verbose="error")
+    with raw.info._unlock():
+        raw.info["chs"][0]["unit"] = -1
+    path = tmp_path / "x_raw.fif"
+    raw.save(path, fmt="double", verbose="error")
+    clear_cache()
+    header = MneReader.read_header(str(path), default_unit="mV")
+    got = MneReader.read_segment(header, range(2), 0, 500)
+    np.testing.assert_allclose(got, values * np.array([[1e3], [1e6]]), rtol=1e-6)
+    assert [s.unit for s in header.signals] == ["", "V"]
+
+
 def test_eeglab_s_unstated_unit_is_the_manifest_s(tmp_path: Path) -> None:
     """An EEGLAB .set states no unit: MNE takes microvolts, the rule the manifest's unit."""
     values = np.round(np.random.default_rng(6).normal(0, 25, (3, 200)), 2)
@@ -224,3 +242,29 @@ def test_a_non_voltage_unit_is_taken_as_the_manifest_s_and_named(tmp_path: Path)
 def test_a_manifest_unit_that_is_no_voltage_is_refused() -> None:
     with pytest.raises(ManifestError, match=r"my\.toml: key unit must be a voltage .* got 'degC'"):
         _manifest("edf", "degC")
+
+
+# -- BrainVision: a misc channel keeps no factor of MNE's table ------------------------------
+
+
+@pytest.mark.parametrize("misc", [None, ["Cz"]])
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+def test_brainvision_channels_are_read_as_the_header_writes_them(
+    tmp_path: Path, scale: float, misc: list[str] | None
+) -> None:
+    """MNE multiplies a ``µS`` channel (no voltage) by 10^-6, its table's factor, as it does a
+    ``µV`` channel its ``misc`` option names (kept unitless): both were stored 10^6 times too
+    small. With ``misc`` given, ``µS`` and ``mv`` became EEG channels in "volts" (``mv``
+    10^3 times too large). Now each is the value the header writes, times ``scale``, in its
+    voltage unit, or else in the manifest's (mV here)."""
+    from tests.eegprep import test_reader_vhdr_semantics as bv
+
+    values = bv._values("INT_16")
+    channels = ["Fp1,,0.5,µS", "Cz,,1,µV", "O1,,2,mv"]
+    path = bv._write(tmp_path, channels, bv._binary(values, "INT_16", "MULTIPLEXED"))
+    options: dict[str, Any] = {} if misc is None else {"misc": misc}
+    header = MneReader.read_header(path, scale=scale, default_unit="mV", **options)
+    got = MneReader.read_segment(header, range(3), 0, values.shape[1])
+    uv_per_code = np.array([0.5 * 1e3, 1.0, 2.0 * 1e3]) * scale
+    np.testing.assert_allclose(got, values * uv_per_code[:, None], rtol=1e-6)
+    assert [s.unit for s in header.signals] == ["µS", "µV", "mv"]
