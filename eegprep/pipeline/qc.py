@@ -82,16 +82,22 @@ def _is_harmonic(f: np.ndarray, p: np.ndarray, mains: float, floor: float, sfreq
     """Whether the line at ``mains`` is the k-th harmonic of a periodic signal (see
     :func:`line_noise`): a fundamental at ``g = mains / k`` at least as tall, another harmonic
     of it standing out, and the line at ``mains`` no more than :data:`HARMONIC_STEP_DB` taller
-    than the series' envelope there: the straight line (dB against harmonic number) through
-    the series' nearest lines below and above it, or the nearest below where none stands above
-    (a periodic signal's lines change smoothly as they climb; mains interference on top of the
-    harmonic stands out of that envelope: 15 uV of 50 Hz hum on a 50 uV 10 Hz square wave,
-    sampled at 160 Hz, whose 50 Hz line is taller than its 30 Hz one).
+    than the series' envelope there: the mean height (dB) of a pair of the series' lines
+    standing out on either side of it, ``k - d`` and ``k + d`` (d up to 3; the tallest pair,
+    as near a null of a pulse train's envelope the nearest pair dips below the line between
+    them), or where no pair stands out, the nearest line below if no more than 3 harmonics
+    down (a series with no line near the mains one, as a fundamental near a train's true one
+    finds, is none). A periodic signal's lines change smoothly as they climb; mains
+    interference on top of the harmonic stands out of that envelope: 15 uV of 50 Hz hum on a
+    50 uV 10 Hz square wave sampled at 160 Hz, whose 50 Hz line stands under its 30 Hz one but
+    over the mean of its 30 and 70 Hz ones.
 
     Each line's height is taken over the bins 2-5 Hz away that lie off the series (more than
     0.6 Hz from every multiple of ``g``): a fundamental under 5 Hz (a 2 Hz pulse train) puts
     its own lines in that neighbourhood, where they made every line of the series about 6 dB
     tall, so that none stood out and the train's 50 Hz line passed for mains interference.
+    Fundamentals under :data:`HARMONIC_LOWEST_HZ` are not sought: the 0.5 Hz bins leave a 1 Hz
+    train no bin off its lines.
 
     What no spectrum tells apart: hum phase-locked to the harmonic at its frequency (a
     synthetic square wave and hum both from one clock) adds to it as one sinusoid, and hum that
@@ -100,9 +106,11 @@ def _is_harmonic(f: np.ndarray, p: np.ndarray, mains: float, floor: float, sfreq
     top = sfreq / 2 - 6
     for k in range(2, int(mains // HARMONIC_LOWEST_HZ) + 1):
         g = mains / k
-        height = _series_height(f, p, mains, g, floor)
         below = _series_height(f, p, g, g, floor)
-        if height is None or below is None or below < height:
+        if below is None or below < LINE_PEAK_DB:  # no fundamental: the common case, cheaply
+            continue
+        height = _series_height(f, p, mains, g, floor, member=False)
+        if height is None or below < height:
             continue
         lines = {}
         for j in range(1, int(top // g) + 1):
@@ -113,24 +121,41 @@ def _is_harmonic(f: np.ndarray, p: np.ndarray, mains: float, floor: float, sfreq
                 lines[j] = h
         if not [j for j in lines if j > 1]:
             continue
-        lower = max(j for j in [1, *lines] if j < k)
-        low = lines.get(lower, below)
-        upper = min((j for j in lines if j > k), default=None)
-        envelope = low
-        if upper is not None:
-            envelope = low + (lines[upper] - low) * (k - lower) / (upper - lower)
-        if height <= envelope + HARMONIC_STEP_DB:
+        lines.setdefault(1, below)
+        pairs = [
+            (lines[k - d] + lines[k + d]) / 2 for d in (1, 2, 3) if {k - d, k + d} <= set(lines)
+        ]
+        lower = max(j for j in lines if j < k)
+        if not pairs and k - lower > 3:  # no line of the series near it: no series here
+            continue
+        if height <= (max(pairs) if pairs else lines[lower]) + HARMONIC_STEP_DB:
             return True
     return False
 
 
-def _series_height(f: np.ndarray, p: np.ndarray, hz: float, g: float, floor: float) -> float | None:
-    """dB of the spectrum's peak within 0.6 Hz of ``hz`` above the median of the bins 2-5 Hz
-    away from it and more than 0.6 Hz from every multiple of ``g`` (Hz: the lines of the series
-    whose member ``hz`` is); None where either is zero or not finite, or no such bin is left."""
-    peak = p[(f >= hz - 0.6) & (f <= hz + 0.6)].max()
+def _series_height(
+    f: np.ndarray, p: np.ndarray, hz: float, g: float, floor: float, *, member: bool = True
+) -> float | None:
+    """dB of the spectrum's peak at ``hz`` above the median of the bins 2-5 Hz away from it and
+    more than 0.6 Hz from every multiple of ``g`` (Hz: the lines of the series whose member
+    ``hz`` is); None where either is zero or not finite, or no such bin is left.
+
+    ``member``: the peak is a line of the series, at ``hz`` exactly: a bin within 0.3 Hz of it
+    that stands over both its neighbours (a line a bin away leaks into the bins beside it, and
+    a fundamental near the true one, 4.55 Hz for a 4 Hz train, read their leaks as its lines);
+    None where there is none. Else (the mains line) the largest bin within 0.6 Hz."""
+    lo, hi = np.searchsorted(f, hz - 5), np.searchsorted(f, hz + 5, side="right")
+    f, p = f[lo:hi], p[lo:hi]  # (the ring's bins and the peak's; f ascending)
+    if member:
+        near = np.flatnonzero(np.abs(f - hz) <= 0.3)
+        tops = [p[i] for i in near if 0 < i < len(p) - 1 and p[i] >= max(p[i - 1], p[i + 1])]
+        if not tops:
+            return None
+        peak = max(tops)
+    else:
+        peak = p[(f >= hz - 0.6) & (f <= hz + 0.6)].max()
     off = np.abs(f - g * np.round(f / g)) > 0.6
-    ring = (np.abs(f - hz) >= 2) & (np.abs(f - hz) <= 5) & off
+    ring = (np.abs(f - hz) >= 2) & off
     if not ring.any():
         return None
     base = max(float(median(p[ring])), floor)

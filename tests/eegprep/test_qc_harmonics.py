@@ -41,6 +41,19 @@ def test_hum_on_a_pulse_train_is_still_seen(n_wide: int) -> None:
     assert len(warnings) == 1 and "line noise peaks at 50 Hz" in warnings[0]
 
 
+@pytest.mark.parametrize("n_wide", [4, 13, 25])
+def test_hum_between_a_4_hz_train_s_lines_is_seen(n_wide: int) -> None:
+    """A 4 Hz train (256 Hz) has lines at 48 and 52 Hz, none at 50: 10 uV of hum there is
+    mains, though a fundamental near the train's (4.17 Hz = 50 / 12) finds lines of the train
+    within a bin of some of its multiples, none near 50 Hz."""
+    sfreq = 256.0
+    n = np.arange(int(40 * sfreq))
+    train = np.where(n % 64 < n_wide, 100.0, 0.0) + 10.0 * np.sin(2 * np.pi * 50 * n / sfreq + 0.3)
+    x = train + np.random.default_rng(n_wide).normal(0, 0.5, (4, n.size))
+    warnings = _mains_warnings(x, sfreq, 60.0)
+    assert len(warnings) == 1 and "line noise peaks at 50 Hz" in warnings[0]
+
+
 def _square_and_hum(hum_hz: float, hum_uv: float, phase: float = 0.0) -> np.ndarray:
     """(4, n) uV at 160 Hz: a 50 uV 10 Hz square wave, 1 uV of noise, and hum."""
     t = np.arange(int(40 * 160)) / 160.0
