@@ -202,7 +202,8 @@ def _unit_warnings(header: Header, mapping: ChannelMapping, m: Manifest) -> list
     voltage (``degC``, ``%``, ``mA``, a writer's mangled ``AuV``), their values taken as the
     manifest's unit, right only if the unit is a typo; and one naming those whose file states
     no unit (empty, MNE's ``n/a``) when the manifest does not say what they are in either, so
-    that microvolts were assumed."""
+    that microvolts were assumed (not for an EEGLAB ``.set``, whose samples are microvolts by
+    EEGLAB's convention, as MNE reads them: the manifest's ``unit`` still overrides it)."""
     signals = [header.signals[i] for i in mapping.source_indices]
     odd = [
         f"{s.label} ({s.unit!r})"
@@ -216,7 +217,13 @@ def _unit_warnings(header: Header, mapping: ChannelMapping, m: Manifest) -> list
             f"{', '.join(odd)}; check the file, or leave them out (`[channels] exclude`)"
         )
     unstated = [s.label for s in signals if s.unit.strip() in ("", "n/a")]
-    if unstated and "unit" not in m.raw and "default_unit" not in dict(m.reader_options):
+    by_convention = header.path.lower().endswith(".set")  # EEGLAB keeps microvolts, unstated
+    if (
+        unstated
+        and not by_convention
+        and "unit" not in m.raw
+        and "default_unit" not in dict(m.reader_options)
+    ):
         shown = ", ".join(unstated[:5]) + (
             f" and {len(unstated) - 5} more" if len(unstated) > 5 else ""
         )

@@ -228,6 +228,18 @@ def test_every_reader_gets_the_manifest_s_unit(tmp_path: Path, reader: str) -> N
     assert warnings == []
 
 
+def test_an_eeglab_file_s_microvolts_by_convention_are_not_warned_of(tmp_path: Path) -> None:
+    """EEGLAB keeps microvolts without stating them (MNE reads them so): a manifest naming no
+    unit takes them as microvolts without a warning on every file, as an EDF's empty unit
+    would get."""
+    values = np.round(np.random.default_rng(9).normal(0, 25, (3, 256)), 2)
+    path = _write_set(tmp_path, values, struct=True)
+    header, _, warnings = open_source(path, _manifest("mne", None), None)
+    np.testing.assert_allclose(MneReader.read_segment(header, range(3), 0, 256), values,
+                               rtol=1e-5)  # fmt: skip
+    assert warnings == []
+
+
 def test_a_non_voltage_unit_is_taken_as_the_manifest_s_and_named(tmp_path: Path) -> None:
     header, _, warnings = open_source(
         _edf(tmp_path, ["uV", "degC", "%"]), _manifest("edf", "mV"), None
