@@ -10,7 +10,7 @@ docs/cli.md.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -26,6 +26,9 @@ from eegprep.cli_group import (
     verbosity_options,
 )
 from labram.commands import labram_cli
+
+if TYPE_CHECKING:
+    from eegprep.store.readable import Readable
 
 __all__ = ["eegprep_cli", "labram_cli"]
 
@@ -201,24 +204,53 @@ def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) ->
       eegprep stats demo.zarr --html report.html
     """
     from eegprep.base.files import check_outside_stores
+    from eegprep.store.readable import split_readable
     from eegprep.store.reader import open_store
     from eegprep.tools.stats import format_table, plot_stats, store_stats
 
     for path, what in ((plots, "a plots folder"), (html_out, "an HTML report")):
         if path:  # refused before anything is printed or written
             check_outside_stores(path, what)
-    s = open_store(store)
-    st = store_stats(s)
+    readable = split_readable(open_store(store))
+    s = readable.store  # one damaged record must not hide the summary of all the others
+    st = store_stats(s, readable.left_out)
     for problem in s.report_problems:  # a damaged report is left out of the statistics
         say(f"note: {one_line(problem)}; left out (run `eegprep validate`)", err=True)
     say_lines(strict_json.dumps(st, indent=2).split("\n") if as_json else format_table(st))
+    unread: list[str] = []  # recordings whose samples the spectra could not read
     if plots:
-        for p in plot_stats(s, st, plots):
+        for p in plot_stats(s, st, plots, unread=unread):
             say(f"plot: {p}", err=as_json, info=True)
     if html_out:
         from eegprep.tools.report import write_html_report
 
-        say(f"report: {write_html_report(s, html_out)}", err=as_json, info=True)
+        page = write_html_report(s, html_out, left_out=readable.left_out, unread=unread)
+        say(f"report: {page}", err=as_json, info=True)
+    _left_out_end(readable, list(dict.fromkeys(unread)), s.display)
+
+
+def _left_out_end(readable: Readable, unread: list[str], shown_store: str) -> None:
+    """Name each recording a summary left out (capped), close with their count and what to
+    run, and exit 3 (as an ingest that skipped files); nothing left out: return."""
+    from eegprep.store.readable import left_out_lines
+
+    if not readable.left_out and not unread:
+        return
+    for line in left_out_lines(readable.left_out):
+        say(f"left out: {one_line(line)}", err=True)
+    for line in unread[:SKIPPED_SHOWN]:
+        say(f"left out of the spectrum: {one_line(line)}", err=True)
+    n = len(readable.left_out)
+    parts = [f"{n} of {readable.n_listed} recordings left out (index record unreadable)"] * (n > 0)
+    if unread:
+        parts.append(f"{len(unread)} recordings left out of the spectrum (samples unreadable)")
+    said = "; ".join(parts)
+    say(
+        f"{said}: run `eegprep validate {shown_store}` to list every problem, then `eegprep "
+        f"ingest CORPUS --out {shown_store} --repair` to write those recordings again",
+        err=True,
+    )
+    sys.exit(3)
 
 
 @eegprep_cli.command()

@@ -12,6 +12,7 @@ import base64
 import html
 import io
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,13 +108,13 @@ def _histograms(store: Store) -> str:
     return png_data_uri(fig)
 
 
-def _spectra(store: Store, corpora: list[str]) -> str:
+def _spectra(store: Store, corpora: list[str], unread: list[str] | None) -> str:
     import matplotlib.pyplot as plt
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4))
     for c in corpora:
         recs = [r for r in store.recordings if r.corpus == c]
-        f, p = mean_spectrum(store, recs)
+        f, p = mean_spectrum(store, recs, unread=unread)
         if f.size:
             a.semilogy(f, p, label=c)
         peaks = [r.qc.get("line_noise_db", {}) for r in recs]
@@ -180,9 +181,30 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;font-
 th{background:#f3f3f3}img{max-width:100%}code{font-size:12px}h2{margin-top:1.6em}"""
 
 
-def write_html_report(store: Store, path: str | Path) -> Path:
-    """Write the report page; returns its path."""
-    stats = store_stats(store)
+def _left_out(left_out: Sequence[tuple[str, str]], unread: list[str]) -> str:
+    """The recordings the page leaves out, one item each (none: nothing)."""
+    lines = [problem for _, problem in left_out] + unread
+    if not lines:
+        return ""
+    items = "".join(f"<li><code>{html.escape(line)}</code></li>" for line in lines)
+    return (
+        f"<h2>Left out</h2><p>{len(lines)} recording(s) could not be read and are left out of "
+        f"the figures above (run <code>eegprep validate</code>):</p><ul>{items}</ul>"
+    )
+
+
+def write_html_report(
+    store: Store,
+    path: str | Path,
+    *,
+    left_out: Sequence[tuple[str, str]] = (),
+    unread: list[str] | None = None,
+) -> Path:
+    """Write the report page; returns its path. ``left_out``: the (id, problem) of each
+    recording left out of ``store`` (:func:`~eegprep.store.readable.split_readable`), named on
+    the page; ``unread``: as :func:`~eegprep.tools.stats.mean_spectrum`'s, and named too."""
+    stats = store_stats(store, left_out)
+    unread = [] if unread is None else unread
     corpora = list(stats["corpora"])
     t = stats["total"]
     body = [
@@ -198,10 +220,11 @@ def write_html_report(store: Store, path: str | Path) -> Path:
         "<h2>Sampling rates and durations</h2>",
         f'<img alt="hist" src="{_histograms(store)}">',
         "<h2>Spectra and line noise</h2>",
-        f'<img alt="spectra" src="{_spectra(store, corpora)}">',
+        f'<img alt="spectra" src="{_spectra(store, corpora, unread)}">',
         "<h2>Quality control: skipped files</h2>",
         _failures(store),
     ]
+    body.append(_left_out(left_out, unread))
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>eegprep report</title>"
         f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>"

@@ -9,12 +9,13 @@ from __future__ import annotations
 import io
 import math
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from eegprep.base.errors import OutputError
+from eegprep.base.errors import OutputError, StoreFormatError
 from eegprep.base.files import check_outside_stores, write_output, write_problem
 from eegprep.store.reader import Recording, Store
 
@@ -72,8 +73,11 @@ def corpus_stats(recs: list[Recording]) -> dict[str, Any]:
     }
 
 
-def store_stats(store: Store) -> dict[str, Any]:
-    """Per-corpus statistics and totals, from the index."""
+def store_stats(store: Store, left_out: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+    """Per-corpus statistics and totals, from the index, of ``store``'s recordings (every record
+    must build: :func:`~eegprep.store.readable.split_readable` gives a store of those that do);
+    ``left_out``: the (id, problem) of each recording left out of them, listed under
+    ``"left_out"`` and counted in ``total.left_out``."""
     by_corpus: dict[str, list[Recording]] = {}
     for r in store.recordings:
         by_corpus.setdefault(r.corpus, []).append(r)
@@ -87,7 +91,9 @@ def store_stats(store: Store) -> dict[str, Any]:
             "recordings": len(store),
             "hours": round(sum(r.duration for r in store.recordings) / 3600.0, 4),
             "failed_in_last_ingest": failed,
+            "left_out": len(left_out),
         },
+        "left_out": [{"id": rid, "problem": problem} for rid, problem in left_out],
     }
 
 
@@ -129,9 +135,16 @@ def format_table(stats: dict[str, Any]) -> list[str]:
 
 
 def mean_spectrum(
-    store: Store, recs: list[Recording], *, max_recordings: int = 20, seconds: float = 60.0
+    store: Store,
+    recs: list[Recording],
+    *,
+    max_recordings: int = 20,
+    seconds: float = 60.0,
+    unread: list[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Welch spectrum (uV^2/Hz) averaged over channels and a sample of recordings."""
+    """Welch spectrum (uV^2/Hz) averaged over channels and a sample of recordings. A recording
+    whose samples cannot be read raises :class:`StoreFormatError`; with ``unread`` given, it
+    is left out of the mean and its one-line problem appended there instead."""
     from scipy import signal as sps
 
     spectra = []
@@ -139,7 +152,13 @@ def mean_spectrum(
         n = min(r.n_samples, int(seconds * r.sfreq))
         if n < 2 * r.sfreq:
             continue
-        x = store.read(r.id, 0, n)
+        try:
+            x = store.read(r.id, 0, n)
+        except StoreFormatError as exc:
+            if unread is None:
+                raise
+            unread.append(str(exc))
+            continue
         f, p = sps.welch(x, fs=r.sfreq, nperseg=int(2 * r.sfreq), axis=-1)
         spectra.append(p.mean(axis=0))
     if not spectra:
@@ -154,8 +173,11 @@ def _save(fig: Any, path: Path) -> None:
     write_output(path, buf.getvalue())
 
 
-def plot_stats(store: Store, stats: dict[str, Any], out_dir: str | Path) -> list[Path]:
-    """Write PNG plots: hours per corpus, channel coverage, mean spectrum. Returns the paths."""
+def plot_stats(
+    store: Store, stats: dict[str, Any], out_dir: str | Path, *, unread: list[str] | None = None
+) -> list[Path]:
+    """Write PNG plots: hours per corpus, channel coverage, mean spectrum. Returns the paths.
+    ``unread``: as :func:`mean_spectrum`'s (recordings whose samples cannot be read)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -196,7 +218,8 @@ def plot_stats(store: Store, stats: dict[str, Any], out_dir: str | Path) -> list
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for c in corpora:
-        f, p = mean_spectrum(store, [r for r in store.recordings if r.corpus == c])
+        recs = [r for r in store.recordings if r.corpus == c]
+        f, p = mean_spectrum(store, recs, unread=unread)
         if f.size:
             ax.semilogy(f, p, label=c)
     ax.set_xlabel("frequency (Hz)")

@@ -1,0 +1,112 @@
+"""Promise: a command that summarises many recordings goes on past a bad one.
+
+``eegprep stats`` raised at the first recording whose index record was damaged: one bad record
+hid the summary of all the others. It now tabulates the readable records, names each
+unreadable one on a ``left out:`` line (capped), says so in its JSON, closes with their count
+and what to run, and exits 3 (as an ingest that skipped files). ``eegprep validate`` already
+went on and listed every problem.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import eegprep_cli
+from eegprep import open_store
+from eegprep.store.readable import left_out_lines, split_readable
+from tests.safety.corpus import ingest_folder, write_edf
+from tests.safety.test_integrity import _chunk_spans, _flip, _shard
+from tests.safety.test_record_copies import _damage_index_line
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # numcodecs' zarr3 codecs
+
+GOOD, BAD, WORSE = "folder/a", "folder/b", "folder/c"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("many")
+    for seed, name in enumerate(["a.edf", "b.edf", "c.edf"], start=1):
+        write_edf(root / "src", name, seed=seed)
+    ingest_folder(root / "src", root / "s.zarr")
+    return root / "s.zarr"
+
+
+@pytest.fixture
+def damaged(store: Path, tmp_path: Path) -> Path:
+    """The store with two of its three index records damaged: a ``split`` of 5 (no text)
+    and ``n_samples`` negative (no count of samples)."""
+    out = tmp_path / "s.zarr"
+    shutil.copytree(store, out)
+    _damage_index_line(out, BAD, lambda r: r.update(split=5))
+    _damage_index_line(out, WORSE, lambda r: r.update(n_samples=-1))
+    return out
+
+
+def test_stats_tabulates_the_readable_records_and_names_the_others(damaged: Path) -> None:
+    res = CliRunner().invoke(eegprep_cli, ["stats", str(damaged)])
+    assert res.exit_code == 3, res.output
+    table = res.stdout.splitlines()
+    assert table[-1].split()[:2] == ["total", "1"]  # the sound record, tabulated
+    left = [line for line in res.stderr.splitlines() if line.startswith("left out: ")]
+    assert len(left) == 2 and BAD in left[0] and WORSE in left[1]
+    closing = res.stderr.splitlines()[-1]
+    assert closing.startswith("2 of 3 recordings left out")
+    assert "eegprep validate" in closing and "--repair" in closing
+
+
+def test_stats_json_says_which_were_left_out(damaged: Path, tmp_path: Path) -> None:
+    page = tmp_path / "r.html"
+    res = CliRunner().invoke(eegprep_cli, ["stats", str(damaged), "--json", "--html", str(page)])
+    assert res.exit_code == 3, res.output
+    doc = json.loads(res.stdout)
+    assert doc["total"]["recordings"] == 1 and doc["total"]["left_out"] == 2
+    assert [x["id"] for x in doc["left_out"]] == [BAD, WORSE]
+    assert all("\n" not in x["problem"] for x in doc["left_out"])
+    text = page.read_text()
+    assert "Left out" in text and BAD in text and WORSE in text
+
+
+def test_a_sound_store_prints_no_left_out_line_and_exits_0(store: Path) -> None:
+    res = CliRunner().invoke(eegprep_cli, ["stats", str(store), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["left_out"] == [] and "left out" not in res.stderr
+
+
+def test_the_left_out_lines_are_capped_and_the_rest_counted(damaged: Path) -> None:
+    readable = split_readable(open_store(damaged))
+    assert list(readable.store.index_rows()) == [GOOD] and readable.n_listed == 3
+    lines = left_out_lines(readable.left_out, shown=1)
+    assert len(lines) == 2 and BAD in lines[0] and lines[1].startswith("1 more recordings")
+
+
+def test_the_spectra_leave_out_a_recording_whose_samples_cannot_be_read(
+    store: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "s.zarr"
+    shutil.copytree(store, out)
+    shard = _shard(out, BAD)
+    offset, _ = _chunk_spans(shard.read_bytes())[0]
+    shard.write_bytes(_flip(shard.read_bytes(), offset + 5, 3))
+    plots = tmp_path / "plots"
+    res = CliRunner().invoke(eegprep_cli, ["stats", str(out), "--plots", str(plots)])
+    assert res.exit_code == 3, res.output
+    total = [x.split()[:2] for x in res.stdout.splitlines() if x.startswith("total")]
+    assert total == [["total", "3"]]  # the index is sound: every record tabulated
+    unread = [x for x in res.stderr.splitlines() if x.startswith("left out of the spectrum: ")]
+    assert len(unread) == 1 and BAD in unread[0] and "CRC-32C" in unread[0]
+    assert (plots / "mean_spectrum.png").stat().st_size > 0
+    closing = res.stderr.splitlines()[-1]
+    assert closing.startswith("1 recordings left out of the spectrum (samples unreadable): run")
+
+
+def test_validate_goes_on_and_lists_every_damaged_record(damaged: Path) -> None:
+    res = CliRunner().invoke(eegprep_cli, ["validate", str(damaged)])
+    assert res.exit_code == 1
+    problems = [line for line in res.stderr.splitlines() if line.startswith("problem: ")]
+    assert any(BAD in p for p in problems) and any(WORSE in p for p in problems)
