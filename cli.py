@@ -211,7 +211,7 @@ def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) ->
     for path, what in ((plots, "a plots folder"), (html_out, "an HTML report")):
         if path:  # refused before anything is printed or written
             check_outside_stores(path, what)
-    readable = split_readable(open_store(store))
+    readable = split_readable(open_store(store, leave_out_malformed=True))
     s = readable.store  # one damaged record must not hide the summary of all the others
     st = store_stats(s, readable.left_out)
     for problem in s.report_problems:  # a damaged report is left out of the statistics

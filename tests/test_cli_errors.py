@@ -444,7 +444,7 @@ def test_internal_error_is_one_line_and_verbose_shows_the_traceback(
 ) -> None:
     import eegprep.store.reader
 
-    def boom(store: str) -> None:
+    def boom(store: str, **options: object) -> None:
         raise RuntimeError("unexpected")
 
     monkeypatch.setattr(eegprep.store.reader, "open_store", boom)
@@ -513,7 +513,7 @@ def test_sigint_to_a_running_command(tmp_path: Path) -> None:
 
     code = (
         "import time, eegprep.store.reader as r\n"
-        "r.open_store = lambda s: (print('ready', flush=True), time.sleep(60))\n"
+        "r.open_store = lambda s, **k: (print('ready', flush=True), time.sleep(60))\n"
         "from cli import eegprep_cli\n"
         "eegprep_cli(['stats', 'x.zarr'])\n"
     )

@@ -38,15 +38,17 @@ class Readable:
 def split_readable(store: Store) -> Readable:
     """``store``'s recordings whose records build into a :class:`Recording` (every value checked,
     and where one is wrong, its group's copy compared), and the rest with their one-line
-    problems. Parses every record once (what :attr:`Store.recordings` costs); reads no sample."""
-    left_out = []
+    problems, with those :attr:`Store.malformed` names (a store opened with
+    ``leave_out_malformed``). Parses every record once (what :attr:`Store.recordings` costs);
+    reads no sample."""
+    left_out = list(store.malformed)
     for rid in store.index_rows():
         try:
             store.recording(rid)
         except StoreFormatError as exc:
             left_out.append((rid, str(exc)))
     kept = store.without(rid for rid, _ in left_out)
-    return Readable(kept, tuple(left_out), len(store))
+    return Readable(kept, tuple(sorted(left_out)), len(store) + len(store.malformed))
 
 
 def left_out_lines(left_out: tuple[tuple[str, str], ...], *, shown: int = SHOWN) -> list[str]:

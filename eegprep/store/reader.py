@@ -196,10 +196,24 @@ class Recording:
 class Store:
     """A read-only view of an eegprep store. Use :func:`open_store`."""
 
-    def __init__(self, loc: Location, attrs: dict[str, Any], entries: dict[str, Entry]):
+    def __init__(
+        self,
+        loc: Location,
+        attrs: dict[str, Any],
+        entries: dict[str, Entry],
+        *,
+        leave_out_malformed: bool = False,
+    ):
         self._loc = loc
         self.attrs = attrs
-        _check_required(loc, entries)
+        malformed = _malformed(loc, entries)
+        if malformed and not leave_out_malformed:  # one line naming each (the first few)
+            many = f"{len(malformed)} index records are malformed: " * (len(malformed) > 1)
+            raise StoreFormatError(many + named_problems([m for _, m in malformed]))
+        #: (id, one line) of each record left out for a missing key or channels no list
+        self.malformed = tuple(malformed)
+        if malformed:
+            entries = {rid: e for rid, e in entries.items() if rid not in dict(malformed)}
         self._entries = entries  # id -> (the fields opening reads, the record's JSON line)
         self._records: dict[str, dict[str, Any]] = {}  # whole records, parsed on first use
         self._fields: Mapping[str, IndexFields] | None = None
@@ -236,14 +250,30 @@ class Store:
 
     @property
     def recordings(self) -> list[Recording]:
-        """Every complete recording, in id order."""
-        return [self._built(rid) for rid in self._entries]
+        """Every complete recording, in id order. A record that cannot be built raises
+        :class:`StoreFormatError` once all were tried, in one line naming each (the first
+        :data:`NAMED` of them) and counting them: a training run is refused before its first
+        step for every damaged record at once, not for one per run."""
+        built, refused = [], []
+        for rid in self._entries:
+            try:
+                built.append(self._built(rid))
+            except StoreFormatError as exc:
+                refused.append(str(exc))
+        if len(refused) == 1:
+            raise StoreFormatError(refused[0])
+        if refused:
+            raise StoreFormatError(
+                f"{self.display}: {len(refused)} of {len(self)} index records cannot be used "
+                f"({named_problems(refused)}); `eegprep stats` summarises the others"
+            )
+        return built
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def __iter__(self) -> Iterator[Recording]:
-        return (self._built(rid) for rid in self._entries)
+        return iter(self.recordings)  # (every record checked before the first is used)
 
     def __contains__(self, rid: object) -> bool:
         return rid in self._entries
@@ -273,14 +303,33 @@ class Store:
         store's vocabulary), ``corpus``, ``split`` or ``subject_key`` (text) no eegprep store
         holds raises :class:`StoreFormatError`, one line naming it."""
         if self._fields is None:
-            found = fields_problem(
-                list(self._entries), [e[0] for e in self._entries.values()], self.sfreq,
-                self._vocabulary,
-            )  # fmt: skip
+            found = self._fields_problems()
+            if len(found) == 1:
+                raise StoreFormatError(self._record_error(*found[0]))
             if found:
-                raise StoreFormatError(self._record_error(*found))
+                more = " and more" if len(found) > NAMED else ""
+                said = named_problems([f"{rid}: {problem}" for rid, problem in found]) + more
+                raise StoreFormatError(
+                    f"{self.display}: index records that are not ones eegprep writes ({said}); "
+                    "run `eegprep validate`, then ingest the corpus again (`eegprep ingest ... "
+                    "--repair`)"
+                )
             self._fields = MappingProxyType({rid: e[0] for rid, e in self._entries.items()})
         return self._fields
+
+    def _fields_problems(self) -> list[tuple[str, str]]:
+        """The (id, problem) of the records whose fields no eegprep store holds, in id order:
+        up to :data:`NAMED` + 1 of them (each search starts after the one before)."""
+        ids, fields = list(self._entries), [e[0] for e in self._entries.values()]
+        found: list[tuple[str, str]] = []
+        start = 0
+        while len(found) <= NAMED:
+            hit = fields_problem(ids[start:], fields[start:], self.sfreq, self._vocabulary)
+            if hit is None:
+                break
+            found.append(hit)
+            start = ids.index(hit[0], start) + 1
+        return found
 
     @property
     def _vocabulary(self) -> list[str] | None:
@@ -579,10 +628,22 @@ REQUIRED = ("id", "group", "corpus", "channels", "channel_index", "n_samples", "
 _required = operator.attrgetter(*REQUIRED)  # an index record's IndexFields -> their values
 
 
-def _check_required(loc: Location, entries: dict[str, Entry]) -> None:
-    """Refuse, when the store opens, an index record without a required key or with channels
-    that are not lists: one line naming the record (the rest is checked when it is used)."""
+NAMED = 5
+"""The most damaged records one refusal names; it counts the rest (`eegprep validate` lists all)."""
+
+
+def named_problems(problems: list[str]) -> str:
+    """The first :data:`NAMED` of ``problems`` (one line each) joined into one line, the rest
+    counted: what a refusal of many damaged records says."""
+    rest = len(problems) - NAMED
+    return " | ".join(problems[:NAMED]) + (f" | {rest} more not named here" if rest > 0 else "")
+
+
+def _malformed(loc: Location, entries: dict[str, Entry]) -> list[tuple[str, str]]:
+    """Each index record without a required key or with channels that are not lists, and
+    the one line naming it (the rest is checked when a record is used), in id order."""
     unset = msgspec.UNSET
+    found = []
     for rid, (fields, line) in entries.items():
         if isinstance(line, BaseLine):  # from the base's fields file: plain, checked there
             continue
@@ -591,13 +652,16 @@ def _check_required(loc: Location, entries: dict[str, Entry]) -> None:
             or bytes(cast(msgspec.Raw, fields.channels))[:1] != b"["  # (set: its JSON text)
             or type(fields.channel_index) is not list
         ):
-            _recording(loc, orjson.loads(line))  # raises the record's own one-line error
+            try:
+                _recording(loc, orjson.loads(line))  # the record's own one-line error
+            except StoreFormatError as exc:
+                found.append((rid, str(exc)))
+                continue
             missing = [k for k, v in zip(REQUIRED, _required(fields), strict=True) if v is unset]
             what = f"no {', '.join(missing)}" if missing else "channels or channel_index no list"
-            raise StoreFormatError(
-                f"{loc.display}: index record {rid!r} is malformed ({what}); run `eegprep "
-                "validate`, then `eegprep ingest ... --repair`"
-            )
+            found.append((rid, f"{loc.display}: index record {rid!r} is malformed ({what}); run "
+                          "`eegprep validate`, then `eegprep ingest ... --repair`"))  # fmt: skip
+    return found
 
 
 class _Records(Mapping[str, Mapping[str, Any]]):
@@ -630,13 +694,14 @@ def _recording(loc: Location, record: dict[str, Any]) -> Recording:
         ) from None
 
 
-def open_store(url: str | os.PathLike[str]) -> Store:
+def open_store(url: str | os.PathLike[str], *, leave_out_malformed: bool = False) -> Store:
     """Open an eegprep store (local path or fsspec URL) for reading.
 
     Reads the root metadata and the index (a handful of objects), not the recordings. Each
     :class:`Recording` is built from its index record when first asked for; a record without
     a required key (:data:`REQUIRED`) fails the open, one with other malformed fields fails,
-    in one line, where it is used.
+    in one line, where it is used. ``leave_out_malformed``: those records are left out of the
+    store instead, each with its line in :attr:`Store.malformed` (what a summary names).
     """
     loc = Location.parse(url)
     attrs = read_root_attrs(loc)
@@ -653,7 +718,7 @@ def open_store(url: str | os.PathLike[str]) -> Store:
         entries = read_entries(loc)
     if not entries:
         _refuse_lost_index(loc)
-    return Store(loc, attrs, entries)
+    return Store(loc, attrs, entries, leave_out_malformed=leave_out_malformed)
 
 
 def _refuse_lost_index(loc: Location) -> None:

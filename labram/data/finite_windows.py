@@ -20,8 +20,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from eegprep.base.errors import StoreFormatError
 from eegprep.store.array_docs import ENCODINGS
-from eegprep.store.reader import Recording, Store
+from eegprep.store.reader import Recording, Store, named_problems
 from labram.data.sample_peaks import SamplesError
 from labram.data.windows import RecordingPlan, WindowIndex, open_stores
 from labram.model.config import PATCH_SIZE
@@ -79,21 +80,34 @@ def first_nonfinite(
 
 def nonfinite_recordings(index: WindowIndex) -> list[tuple[str, float]]:
     """``(recording id, second)`` of each recording of ``index`` whose windows read a sample
-    that is not finite (:func:`first_nonfinite`), the recordings :func:`vouched` for unread."""
+    that is not finite (:func:`first_nonfinite`), the recordings :func:`vouched` for unread.
+    A record or chunk that cannot be read raises :class:`StoreFormatError` once every
+    recording was looked at, in one line naming each (capped, the rest counted)."""
     stores = index.opened or open_stores(index.urls)
     order = np.argsort(index.rec, kind="stable")  # the windows grouped by recording, once
     bounds = np.searchsorted(index.rec[order], np.arange(len(index.recordings) + 1))
     starts = index.start.astype(np.int64)
     stops = starts + index.n_patches.astype(np.int64) * PATCH_SIZE
-    out = []
+    out, refused = [], []
     for i, plan in enumerate(index.recordings):
         store = stores[plan.store]
-        if vouched(store, store.recording(plan.id)):
+        try:  # (a damaged record or chunk: every one is named, not the first alone)
+            if vouched(store, store.recording(plan.id)):
+                continue
+            mine = order[bounds[i] : bounds[i + 1]]
+            second = first_nonfinite(store, plan, starts[mine], stops[mine])
+        except StoreFormatError as exc:
+            refused.append(str(exc))
             continue
-        mine = order[bounds[i] : bounds[i + 1]]
-        second = first_nonfinite(store, plan, starts[mine], stops[mine])
         if second is not None:
             out.append((plan.id, second))
+    if len(refused) == 1:
+        raise StoreFormatError(refused[0])
+    if refused:
+        raise StoreFormatError(
+            f"{len(refused)} of the {len(index.recordings)} recordings the windows read cannot "
+            f"be read ({named_problems(refused)}); nothing was trained"
+        )
     return out
 
 

@@ -97,8 +97,9 @@ def _cli(*args: str) -> tuple[int, str]:
 
 def _refused_everywhere(url: Path, *says: str, stats_reads: bool = True) -> None:
     """The loader and the window indexes refuse ``url`` in one line naming it and ``says``;
-    ``eegprep validate`` names the problem; ``eegprep stats`` refuses it in one line too, or
-    (``stats_reads`` False: a problem of samples, which its table does not read) tabulates it."""
+    ``eegprep validate`` names the problem; ``eegprep stats`` tabulates the other recordings
+    and names that one on a ``left out:`` line (exit 3), or (``stats_reads`` False: a problem
+    of samples, which its table does not read) tabulates it."""
     with pytest.raises(EegprepError) as err:
         _read_windows(str(url))
     line = str(err.value)
@@ -111,8 +112,9 @@ def _refused_everywhere(url: Path, *says: str, stats_reads: bool = True) -> None
     code, out = _cli("stats", str(url))
     assert "Traceback" not in out, out
     if stats_reads:
-        assert code == 2 and out.startswith("error:") and len(out.strip().splitlines()) == 1, out
-        assert str(url) in out and all(t in out for t in says), out
+        left = [ln for ln in out.splitlines() if ln.startswith("left out: ")]
+        assert code == 3 and "tuab" in out and len(left) == 1, out
+        assert str(url) in left[0] and all(t in left[0] for t in says), out
     else:
         assert code == 0 and "tuab" in out, out
 

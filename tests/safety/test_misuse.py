@@ -472,7 +472,7 @@ def test_credentials_hidden_in_errors_tracebacks_and_scheduler(
 
     import eegprep.store.reader
 
-    def boom(store: str) -> None:
+    def boom(store: str, **options: object) -> None:
         raise RuntimeError(f"unexpected while opening {store}")
 
     monkeypatch.setattr(eegprep.store.reader, "open_store", boom)

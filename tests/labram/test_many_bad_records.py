@@ -1,0 +1,81 @@
+"""Promise: training refuses a store with damaged records before its first step, naming them all.
+
+Silently training on fewer recordings is worse than stopping, so the training commands keep
+refusing; but they named only the first damaged record, and a user repairing one found the next
+on the next run. Each refusal now names every damaged record it finds (the first
+``reader.NAMED``, the rest counted), in one line, and nothing is trained.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eegprep import open_store
+from eegprep.base.errors import StoreFormatError
+from eegprep.store.reader import NAMED, named_problems
+from tests.labram.cli_runs import one_error, run_labram
+from tests.labram.training_stores import write_tuab_like
+from tests.safety.test_record_copies import _damage_index_line
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # numcodecs' zarr3 codecs
+
+A, B, C = (f"tuab/t00{k}_s001_t000" for k in (1, 2, 3))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    path = tmp_path / "s.zarr"
+    write_tuab_like(path, n_train=4, n_eval=2, seconds=20)
+    return path
+
+
+def test_the_window_index_names_every_record_whose_fields_are_wrong(store: Path) -> None:
+    _damage_index_line(store, A, lambda r: r.update(split=5))
+    _damage_index_line(store, C, lambda r: r.update(n_samples=-1))
+    with pytest.raises(StoreFormatError) as refused:
+        open_store(store).index_fields()
+    said = str(refused.value)
+    assert A in said and "split 5" in said and C in said and "n_samples" in said
+    assert "\n" not in said and "eegprep validate" in said
+
+
+def test_every_recording_is_checked_before_the_first_is_used(store: Path) -> None:
+    """``for rec in store`` (what the label tasks read) raised at the first bad record."""
+    _damage_index_line(store, A, lambda r: r.update(labels=[1]))
+    _damage_index_line(store, C, lambda r: r.update(channels=["FP1"] * 23))
+    with pytest.raises(StoreFormatError, match=r"2 of 6 index records cannot be used") as no:
+        list(open_store(store))
+    assert A in str(no.value) and C in str(no.value) and "\n" not in str(no.value)
+
+
+def test_pretrain_names_every_damaged_record_and_trains_nothing(
+    store: Path, tmp_path: Path
+) -> None:
+    """Records whose values pass the index's checks but not their group's copy: found before
+    the first step (where the windows' samples are checked), all of them named."""
+    for rid in (A, B):
+        _damage_index_line(store, rid, lambda r: r.update(channels=["FP1"] * 23))
+    out = tmp_path / "run"
+    code, output = run_labram("pretrain", "--store", store, "--size", "tiny", "--out", out,
+                              "--max-steps", 1)  # fmt: skip
+    one_error(code, output, A, B, "2 of the", "nothing was trained")
+    assert not out.exists()
+
+
+def test_a_refusal_names_the_first_few_and_counts_the_rest() -> None:
+    said = named_problems([f"r{k}: bad" for k in range(NAMED + 3)])
+    assert said.count("bad") == NAMED and said.endswith("| 3 more not named here")
+
+
+def test_opening_names_every_malformed_record(store: Path) -> None:
+    """Records without channels as lists refuse the store when it opens (every reader): all
+    of them named, where the first alone was."""
+    _damage_index_line(store, A, lambda r: r.update(channels="FP1"))
+    _damage_index_line(store, C, lambda r: r.update(channel_index="x"))
+    with pytest.raises(StoreFormatError, match="2 index records are malformed: ") as refused:
+        open_store(store)
+    assert A in str(refused.value) and C in str(refused.value)
+    kept = open_store(store, leave_out_malformed=True)
+    assert len(kept) == 4 and [rid for rid, _ in kept.malformed] == [A, C]
