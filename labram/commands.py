@@ -441,7 +441,7 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
         return
     if as_json:
         say_lines(strict_json.dumps(res, indent=2).split("\n"))
-        return
+        sys.exit(3 if res["recordings_left_out"] else 0)
     say(
         f"{res['n_windows']} windows in {res['n_chunks']} chunks: {res['computed']} computed, "
         f"{res['skipped']} already done ({res['windows_per_s']:.0f} windows/s) -> {res['out']}",
@@ -449,8 +449,27 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
     )
     if res["recordings_skipped"]:
         say(f"skipped: {res['recordings_skipped']} recording(s) that give no window", info=True)
+    left = res["recordings_left_out"]
+    if left:
+        _embed_left_out(left, res["windows_left_out"])
     if not res["complete"]:
         say("incomplete: run the same command again to finish", err=True)
+
+
+def _embed_left_out(left: dict[str, str], n_windows: int) -> None:
+    """Name each recording whose windows ``labram embed`` left out (capped), close with their
+    count and what to run, and exit 3 (as an ingest that skipped files)."""
+    from eegprep.store.readable import left_out_lines
+
+    for line in left_out_lines(tuple(left.items())):
+        say(f"left out: {one_line(line)}", err=True)
+    say(
+        f"{n_windows} windows of {len(left)} recording(s) left out (samples unreadable; their "
+        "rows read NaN, not recorded as done): run `eegprep validate` on the store, `eegprep "
+        "ingest ... --repair`, then this command again to fill them",
+        err=True,
+    )
+    sys.exit(3)
 
 
 @labram_cli.command("predict")

@@ -85,6 +85,7 @@ from labram.model.classifier import LaBraMClassifier
 from labram.model.config import BLOCK_SECONDS, PATCH_SIZE
 from labram.model.mem import LaBraMForMEM
 from labram.stages import backbone_used, tokenizer_used
+from labram.stages.embed_left_out import LeftOut, readable_batches
 from labram.stages.embed_progress import META_DIR, completed, recorded, written
 from labram.stages.out_lock import writing_alone
 from labram.stages.zarr_partials import remove_partials, settle
@@ -580,10 +581,15 @@ def _embed_chunk(
     device: torch.device,
     arrays: dict[str, Any],
     source: str = "the checkpoint",
-) -> None:
+    left_out: LeftOut | None = None,
+) -> int:
     """Compute and write the windows ``ids`` (one chunk, consecutive); ``source``: the
-    checkpoint, named when its outputs are not finite (nothing of the chunk is written)."""
+    checkpoint, named when its outputs are not finite (nothing of the chunk is written).
+    A window whose samples cannot be read keeps the fill value and is counted in
+    ``left_out`` (:mod:`labram.stages.embed_left_out`). Returns how many were left out."""
     c0, n = int(ids[0]), len(ids)
+    left_out = LeftOut() if left_out is None else left_out
+    before = left_out.n_windows
     bufs: dict[str, np.ndarray] = {
         name: np.full((n, *arr.shape[1:]), arr.fill_value, arr.dtype)
         for name, arr in arrays.items()
@@ -591,26 +597,41 @@ def _embed_chunk(
     for b in np.unique(buckets[ids]):
         same = ids[buckets[ids] == b]
         for k in range(0, len(same), cfg.batch_size):
-            part = same[k : k + cfg.batch_size]
-            batch = reader.batch(part)
-            out = features(model, batch["x"].to(device), batch["channels"].to(device))
-            samples = blame_samples(window_peaks(batch["x"]), _place_in(reader.index, part))
-            for name in ("pooled", "logits"):  # (NaN would also read as "not computed yet")
-                if name in out:
-                    check_finite_outputs(model, out[name], source=source, samples=samples)
-            rows = part - c0
-            bufs["embedding"][rows] = out["pooled"].float().cpu().numpy()
-            if "logits" in bufs:
-                bufs["logits"][rows] = out["logits"].float().cpu().numpy()
-            if "patch_embedding" in bufs:
-                L = out["patches"].shape[1]  # N*A
-                A = batch["x"].shape[2]
-                bufs["patch_embedding"][rows, :L] = out["patches"].float().cpu().numpy()
-                chans = batch["channels"].numpy()  # (B, N) vocabulary indices
-                bufs["patch_channel"][rows, :L] = np.repeat(chans, A, axis=1)
-                bufs["patch_second"][rows, :L] = np.tile(np.arange(A), L // A)
+            for part, batch in readable_batches(reader, same[k : k + cfg.batch_size], left_out):
+                _embed_batch(model, reader, part, batch, c0, bufs, device, source)
     for name, arr in arrays.items():
         arr[c0 : c0 + n] = bufs[name]
+    return left_out.n_windows - before
+
+
+def _embed_batch(
+    model: LaBraMClassifier | LaBraMForMEM,
+    reader: BlockReader,
+    part: np.ndarray,
+    batch: dict[str, torch.Tensor],
+    c0: int,
+    bufs: dict[str, np.ndarray],
+    device: torch.device,
+    source: str,
+) -> None:
+    """Put the outputs of ``batch`` (windows ``part``) into the chunk's buffers ``bufs``
+    (their rows: window number - ``c0``)."""
+    out = features(model, batch["x"].to(device), batch["channels"].to(device))
+    samples = blame_samples(window_peaks(batch["x"]), _place_in(reader.index, part))
+    for name in ("pooled", "logits"):  # (NaN would also read as "not computed yet")
+        if name in out:
+            check_finite_outputs(model, out[name], source=source, samples=samples)
+    rows = part - c0
+    bufs["embedding"][rows] = out["pooled"].float().cpu().numpy()
+    if "logits" in bufs:
+        bufs["logits"][rows] = out["logits"].float().cpu().numpy()
+    if "patch_embedding" in bufs:
+        L = out["patches"].shape[1]  # N*A
+        A = batch["x"].shape[2]
+        bufs["patch_embedding"][rows, :L] = out["patches"].float().cpu().numpy()
+        chans = batch["channels"].numpy()  # (B, N) vocabulary indices
+        bufs["patch_channel"][rows, :L] = np.repeat(chans, A, axis=1)
+        bufs["patch_second"][rows, :L] = np.tile(np.arange(A), L // A)
 
 
 def embed(
@@ -629,7 +650,9 @@ def embed(
         ``out``, ``n_windows``, ``n_chunks``, ``computed`` (chunks this rank wrote now),
         ``skipped`` (this rank's chunks already done), ``recordings_skipped`` and
         ``recordings_skipped_ids`` (recordings that give no window: :func:`skipped_recordings`),
-        ``seconds``, ``windows_per_s``, ``complete`` (every chunk of every rank written).
+        ``seconds``, ``windows_per_s``, ``complete`` (every chunk of every rank written),
+        ``windows_left_out`` and ``recordings_left_out`` (id -> why: windows of this rank whose
+        samples cannot be read, :mod:`labram.stages.embed_left_out`).
     """
     import zarr
 
@@ -710,18 +733,22 @@ def embed(
         todo = [c for c in mine if c not in done]
         reader = BlockReader(index)
         buckets = index.buckets()
+        left_out = LeftOut()  # windows whose samples cannot be read: their chunks stay undone
         for c in todo:
             ids = np.arange(c * cfg.chunk_windows, min(len(index), (c + 1) * cfg.chunk_windows))
             try:
-                _embed_chunk(
-                    model, reader, ids, buckets, cfg, dinfo.device, arrays, str(checkpoint)
-                )
+                n_left = _embed_chunk(
+                    model, reader, ids, buckets, cfg, dinfo.device, arrays, str(checkpoint),
+                    left_out,
+                )  # fmt: skip
             except OSError as exc:  # zarr's chunk writes name no file: the store is the place
                 if dinfo.world_size == 1:  # (other ranks' writes in flight: their resume sweeps)
                     _left_behind(out)
                 raise named_error(exc, out) from exc  # the chunks recorded before are kept
-            own.add(c)
-            _atomic_write(progress, strict_json.dumps({"chunks": sorted(own)}))
+            if not n_left:
+                own.add(c)
+            doc = {"chunks": sorted(own), "left_out": left_out.recordings}
+            _atomic_write(progress, strict_json.dumps(doc))
         barrier()
         complete = len(completed(out, n_chunks)) == n_chunks
         seconds = time.perf_counter() - t0
@@ -739,6 +766,8 @@ def embed(
             "seconds": seconds,
             "windows_per_s": n_now / seconds if seconds > 0 else 0.0,
             "complete": complete,
+            "windows_left_out": left_out.n_windows,  # samples unreadable: rows NaN, not done
+            "recordings_left_out": left_out.recordings,
             "rank": dinfo.rank,
             "world_size": dinfo.world_size,
         }

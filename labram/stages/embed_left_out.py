@@ -1,0 +1,58 @@
+"""``labram embed``'s windows whose samples cannot be read: left out, the others embedded.
+
+A damaged chunk or shard of the input store (a failed CRC-32C, a record its group does not
+repeat) stopped the whole run at its first window, and a re-run never got past it. A batch
+that cannot be read is now read again window by window: each window that reads is embedded,
+each that does not is left out. Its rows keep the fill value (NaN, as windows not computed
+yet), its output chunk is not recorded as done (a re-run computes it again, after
+``eegprep ingest ... --repair`` with its samples), and its recording is named, with the one
+line saying why, in the rank's progress file (``"left_out"``) and by the command.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from eegprep.base.errors import StoreFormatError
+from labram.data.block_reader import BlockReader
+
+
+@dataclass
+class LeftOut:
+    """The windows one run left out.
+
+    Attributes
+    ----------
+    recordings : dict of str to str
+        Recording id -> the first line saying why its samples cannot be read.
+    n_windows : int
+        How many windows were left out.
+    """
+
+    recordings: dict[str, str] = field(default_factory=dict)
+    n_windows: int = 0
+
+
+def readable_batches(
+    reader: BlockReader, ids: np.ndarray, left_out: LeftOut
+) -> list[tuple[np.ndarray, dict[str, torch.Tensor]]]:
+    """Batch ``ids`` (window numbers of ``reader``'s index, one shape) as (ids, batch) pairs:
+    one pair when every sample reads (the usual case, no cost), else one per window that
+    reads, each window that does not counted in ``left_out`` and its recording named there."""
+    try:
+        return [(ids, reader.batch(ids))]
+    except StoreFormatError:
+        pass
+    out = []
+    for w in ids:
+        one = ids[ids == w]
+        try:
+            out.append((one, reader.batch(one)))
+        except StoreFormatError as exc:
+            rid = reader.index.recordings[int(reader.index.rec[w])].id
+            left_out.recordings.setdefault(rid, str(exc))
+            left_out.n_windows += 1
+    return out

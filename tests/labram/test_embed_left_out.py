@@ -1,0 +1,120 @@
+"""Promise: ``labram embed`` goes on past a window whose samples cannot be read.
+
+A flipped bit in one chunk of the input store stopped the run at its first window of that
+recording, and every re-run stopped there again. The other windows are now embedded; each
+window that cannot be read keeps NaN, its output chunk is not recorded as done, its recording
+is named (``left out:`` lines, the progress file, ``--json``), and the command exits 3; once the
+recording is repaired the same command fills the windows.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import xarray as xr
+
+import labram.stages.embed as E
+from labram.checkpoints.layouts import save_ours
+from labram.data.block_reader import BlockReader
+from labram.model.config import model_config
+from labram.model.mem import LaBraMForMEM
+from labram.stages.embed_left_out import LeftOut, readable_batches
+from tests.labram.cli_runs import run_labram
+from tests.labram.training_stores import write_pretrain_store
+from tests.safety.test_integrity import _chunk_spans, _flip, _shard
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # numcodecs' zarr3 codecs
+
+BAD = "tuh/s001_r0"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("embed-store")
+    return Path(write_pretrain_store(root / "pre.zarr", n_subjects=2, seconds=20))
+
+
+def _damaged(store: Path, tmp_path: Path) -> tuple[Path, Path, bytes]:
+    """A copy of ``store`` with a flipped bit in the first chunk of :data:`BAD`; its shard
+    and the shard's sound bytes."""
+    copy = tmp_path / "pre.zarr"
+    shutil.copytree(store, copy)
+    shard = _shard(copy, BAD)
+    good = shard.read_bytes()
+    offset, _ = _chunk_spans(good)[0]
+    shard.write_bytes(_flip(good, offset + 7, 2))
+    return copy, shard, good
+
+
+def test_a_batch_is_read_window_by_window_when_a_sample_cannot_be_read(
+    store: Path, tmp_path: Path
+) -> None:
+    copy, _, _ = _damaged(store, tmp_path)
+    index, _ = E.window_index([str(copy)], E.EmbedConfig())
+    buckets = index.buckets()
+    ids = np.flatnonzero(buckets == buckets[np.flatnonzero(
+        [index.recordings[r].id == BAD for r in index.rec])[0]])  # fmt: skip
+    left = LeftOut()
+    read = readable_batches(BlockReader(index), ids, left)
+    kept = np.concatenate([part for part, _ in read]) if read else np.zeros(0, int)
+    assert list(left.recordings) == [BAD] and "CRC-32C" in left.recordings[BAD]
+    assert left.n_windows == len(ids) - len(kept) >= 1
+    assert {index.recordings[r].id for r in index.rec[np.setdiff1d(ids, kept)]} == {BAD}
+
+
+@pytest.fixture(scope="module")
+def files(store: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("embed-left-out")
+    torch.manual_seed(0)
+    save_ours(LaBraMForMEM(model_config("tiny")), root / "model.pt")
+    clean = root / "clean.zarr"
+    code, output = _embed(store, root / "model.pt", clean)
+    assert code == 0, output
+    return {"root": root, "store": store, "clean": clean}
+
+
+def _embed(store: Path, model: Path, out: Path, *more: str) -> tuple[int, str]:
+    return run_labram("embed", "--store", store, "--checkpoint", model, "--out", out,
+                      "--chunk-windows", 4, "--device", "cpu", *more)  # fmt: skip
+
+
+def _embedding(out: Path) -> tuple[np.ndarray, np.ndarray]:
+    with xr.open_zarr(out) as ds:
+        return ds.embedding.values, ds.recording.values
+
+
+@pytest.mark.slow  # 7 s: four embed runs of a tiny model
+def test_the_other_windows_are_embedded_and_the_bad_ones_named(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    store, shard, good = _damaged(files["store"], tmp_path)
+    out = tmp_path / "emb.zarr"
+
+    code, output = _embed(store, files["root"] / "model.pt", out)
+    assert code == 3, output
+    left = [line for line in output.splitlines() if line.startswith("left out: ")]
+    assert len(left) == 1 and BAD in left[0] and "CRC-32C" in left[0], output
+    assert "windows of 1 recording(s) left out" in output and "--repair" in output
+    got, recording = _embedding(out)
+    want, _ = _embedding(files["clean"])
+    lost = np.isnan(got).all(axis=1)
+    assert lost.any() and set(recording[lost]) == {BAD}  # only windows of the damaged one
+    np.testing.assert_allclose(got[~lost], want[~lost], atol=1e-5)  # the others, as ever
+    progress = json.loads((out / "_labram" / "progress" / "rank0.json").read_text())
+    assert list(progress["left_out"]) == [BAD]
+
+    code, output = _embed(store, files["root"] / "model.pt", out, "--json")
+    res = json.loads(output)
+    assert code == 3 and res["computed"] >= 1 and not res["complete"]  # never taken as done
+    assert list(res["recordings_left_out"]) == [BAD] and res["windows_left_out"] == lost.sum()
+
+    shard.write_bytes(good)  # repaired: the same command fills the windows left out
+    code, output = _embed(store, files["root"] / "model.pt", out)
+    assert code == 0 and "left out" not in output, output
+    got, _ = _embedding(out)
+    np.testing.assert_allclose(got, want, atol=1e-5)
