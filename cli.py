@@ -16,6 +16,7 @@ import click
 
 from eegprep.base import strict_json
 from eegprep.cli_group import (
+    SKIPPED_SHOWN,
     LocalPath,
     OneLineErrors,
     StoreLocation,
@@ -149,10 +150,6 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
     else:
         _print_report(report)
     sys.exit(report.exit_code)
-
-
-SKIPPED_SHOWN = 100
-"""The most ``skipped:`` lines an ingest prints without ``-v``; one line counts the rest."""
 
 
 def _print_report(report: Any) -> None:

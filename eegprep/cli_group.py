@@ -470,6 +470,27 @@ def say(text: object = "", *, err: bool = False, info: bool = False) -> None:
         raise OSError(exc.errno, exc.strerror, _output_name(err)) from exc  # (a full disk)
 
 
+SKIPPED_SHOWN = 100
+"""The most ``skipped:`` lines a command over many items prints without ``-v``."""
+
+
+def say_skipped(lines: list[str], *, total: int, noun: str, then: str) -> None:
+    """One ``skipped: LINE`` on stderr for each of ``lines`` (the first :data:`SKIPPED_SHOWN`,
+    all with ``-v``, one more line counting the rest), then one closing line: how many of the
+    ``total`` ``noun`` (plural, ``"files"``) were skipped and ``then``, what to run. Nothing
+    when ``lines`` is empty. The other items are done: the caller exits 3."""
+    if not lines:
+        return
+    ctx = click.get_current_context(silent=True)
+    everything = ctx is not None and ctx.meta.get("verbose")
+    shown = lines if everything else lines[:SKIPPED_SHOWN]
+    for line in shown:
+        say(f"skipped: {one_line(line)}", err=True)
+    if len(shown) < len(lines):
+        say(f"skipped: {len(lines) - len(shown)} more not shown (-v shows them all)", err=True)
+    say(f"{len(lines)} of {total} {noun} skipped, the others done: {then}", err=True)
+
+
 def _encodable(text: str, err: bool) -> str:
     """``text`` with each character its stream's encoding cannot write as its escape
     (``\\xe9``, ``\\u65e5``), as Python writes them on the standard error: under

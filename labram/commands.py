@@ -23,6 +23,7 @@ from eegprep.cli_group import (
     one_line,
     say,
     say_lines,
+    say_skipped,
     set_verbosity,
     verbosity_options,
 )
@@ -515,8 +516,8 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
     res = predict_files(list(files), checkpoint, task=task, corpus=corpus,
                         mains=float(mains) if mains else None, batch_size=batch_size,
                         device=device)  # fmt: skip
-    for line in res["failed"]:
-        say(f"skipped: {one_line(line)}", err=True)
+    say_skipped(list(res["failed"]), total=len(files), noun="files", then="each `skipped:` "
+                "line names the file and why; predict them again once fixed")  # fmt: skip
     if res["duplicates"]:  # one line for them all: each recording is predicted once
         pairs = [(d["file"], d["same_as"]) for d in res["duplicates"]]
         say(f"note: {repeats_line(pairs, 'recording')}", err=True, info=True)
@@ -605,8 +606,9 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
         for problem in bad[:-1]:
             say(f"error: {one_line(str(problem))}", err=True)
         raise bad[-1]
-    for problem in bad:
-        say(f"skipped: {one_line(str(problem))}", err=True)
+    say_skipped([str(p) for p in bad], total=len(folders), noun="run folders", then="each "
+                "`skipped:` line names the folder and why (a run still training has no "
+                "results.json yet)")  # fmt: skip
     if predict:
         from labram.data.windows import open_stores
 

@@ -398,6 +398,7 @@ def test_damaged_run_folders_are_one_line_each_and_the_rest_is_reported(
     assert len(skipped) == len(bad)
     for line, folder in zip(skipped, bad, strict=True):
         assert line.startswith(f"skipped: {folder}"), (line, folder)
+    assert "4 of 6 run folders skipped, the others done: " in res.output  # and what to do
     assert "error:" not in res.output and "Traceback" not in res.output
     text = page.read_text()
     assert str(runs["ft"]) in text and str(runs["pt"]) in text

@@ -110,3 +110,25 @@ def test_validate_goes_on_and_lists_every_damaged_record(damaged: Path) -> None:
     assert res.exit_code == 1
     problems = [line for line in res.stderr.splitlines() if line.startswith("problem: ")]
     assert any(BAD in p for p in problems) and any(WORSE in p for p in problems)
+
+
+def test_skipped_lines_are_capped_and_closed_by_a_count() -> None:
+    """``labram predict`` over 50,000 bad files printed 50,000 lines and no count; ``report``
+    over many run folders no count either."""
+    import click
+
+    from eegprep.cli_group import SKIPPED_SHOWN, say_skipped
+
+    @click.command()
+    @click.option("-v", "verbose", is_flag=True)
+    @click.pass_context
+    def many(ctx: click.Context, verbose: bool) -> None:
+        ctx.meta["verbose"] = verbose  # (as the groups' -v sets it)
+        say_skipped([f"f{k}.edf: bad" for k in range(SKIPPED_SHOWN + 5)], total=200,
+                    noun="files", then="fix them")  # fmt: skip
+
+    lines = CliRunner().invoke(many, []).stderr.splitlines()
+    assert len(lines) == SKIPPED_SHOWN + 2
+    assert lines[-2] == "skipped: 5 more not shown (-v shows them all)"
+    assert lines[-1] == "105 of 200 files skipped, the others done: fix them"
+    assert len(CliRunner().invoke(many, ["-v"]).stderr.splitlines()) == SKIPPED_SHOWN + 6

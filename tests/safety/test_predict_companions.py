@@ -78,7 +78,7 @@ def _refused(res: Result, header: Path, outside: Path, others: tuple[Path, ...] 
     """``header`` skipped in one line, each of ``others`` predicted."""
     assert res.exit_code == 3, (res.exit_code, res.output)
     lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1, lines
+    assert len(lines) == 2 and lines[1].startswith(f"1 of {1 + len(others)} files skipped"), lines
     assert lines[0] == (
         f"skipped: {header}: it names {outside}, which lies outside the header's folder, where "
         "labram predict reads nothing: copy it beside the header"
