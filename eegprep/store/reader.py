@@ -700,8 +700,9 @@ def open_store(url: str | os.PathLike[str], *, leave_out_malformed: bool = False
     Reads the root metadata and the index (a handful of objects), not the recordings. Each
     :class:`Recording` is built from its index record when first asked for; a record without
     a required key (:data:`REQUIRED`) fails the open, one with other malformed fields fails,
-    in one line, where it is used. ``leave_out_malformed``: those records are left out of the
-    store instead, each with its line in :attr:`Store.malformed` (what a summary names).
+    in one line, where it is used. ``leave_out_malformed``: those records, and index lines
+    that cannot be read at all (named by their segment and line), are left out of the store
+    instead, each with its line in :attr:`Store.malformed` (what a summary names).
     """
     loc = Location.parse(url)
     attrs = read_root_attrs(loc)
@@ -714,11 +715,15 @@ def open_store(url: str | os.PathLike[str], *, leave_out_malformed: bool = False
             f"{loc.display}`"
         )
     refuse_damaged_root(loc, attrs)
+    damaged: list[str] | None = [] if leave_out_malformed else None
     with gc_paused():  # ~10^6 small containers for a large index
-        entries = read_entries(loc)
-    if not entries:
+        entries = read_entries(loc, damaged=damaged)
+    if not entries and not damaged:
         _refuse_lost_index(loc)
-    return Store(loc, attrs, entries, leave_out_malformed=leave_out_malformed)
+    store = Store(loc, attrs, entries, leave_out_malformed=leave_out_malformed)
+    if damaged:  # index lines that cannot be read: named by the line, their records unknown
+        store.malformed += tuple((p.split(": ", 1)[0], p) for p in damaged)
+    return store
 
 
 def _refuse_lost_index(loc: Location) -> None:

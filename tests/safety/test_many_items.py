@@ -105,6 +105,24 @@ def test_the_spectra_leave_out_a_recording_whose_samples_cannot_be_read(
     assert closing.startswith("1 recordings left out of the spectrum (samples unreadable): run")
 
 
+def test_an_index_line_that_is_no_json_is_left_out_by_stats(store: Path, tmp_path: Path) -> None:
+    """``open_store`` refuses a damaged index line (every reader does); ``stats`` opened the
+    store so too, and one broken line hid every record."""
+    out = tmp_path / "s.zarr"
+    shutil.copytree(store, out)
+    segment = next((out / "_eegprep" / "index").glob("*.jsonl"))
+    lines = segment.read_bytes().split(b"\n")
+    where = next(i for i, line in enumerate(lines) if f'"id":"{BAD}"'.encode() in line)
+    lines[where] = lines[where].replace(b'"id":', b'"id"', 1)  # no JSON
+    segment.write_bytes(b"\n".join(lines))
+    res = CliRunner().invoke(eegprep_cli, ["stats", str(out), "--json"])
+    assert res.exit_code == 3, res.output
+    doc = json.loads(res.stdout)
+    assert doc["total"]["recordings"] == 2 and doc["total"]["left_out"] == 1
+    assert doc["left_out"][0]["id"] == f"_eegprep/index/{segment.name} line {where + 1}"
+    assert "not valid JSON" in doc["left_out"][0]["problem"]
+
+
 def test_validate_goes_on_and_lists_every_damaged_record(damaged: Path) -> None:
     res = CliRunner().invoke(eegprep_cli, ["validate", str(damaged)])
     assert res.exit_code == 1
