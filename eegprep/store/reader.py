@@ -365,7 +365,11 @@ class Store:
         if not drop:
             return self
         kept = {rid: e for rid, e in self._entries.items() if rid not in drop}
-        return Store(self._loc, self.attrs, kept)
+        view = Store(self._loc, self.attrs, kept)
+        view._records = {rid: r for rid, r in self._records.items() if rid in kept}
+        view._recordings = {rid: r for rid, r in self._recordings.items() if rid in kept}
+        view._seen = self._seen  # (channels and rows judged: the same for either)
+        return view
 
     def _record(self, rid: str) -> dict[str, Any]:
         """Recording ``rid``'s whole index record, parsed from its line once."""
