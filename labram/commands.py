@@ -609,16 +609,25 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
     say_skipped([str(p) for p in bad], total=len(folders), noun="run folders", then="each "
                 "`skipped:` line names the folder and why (a run still training has no "
                 "results.json yet)")  # fmt: skip
+    unpredicted: list[str] = []  # runs reported without the predictions they lack
     if predict:
         from labram.data.windows import open_stores
 
         # opened once for every run; not warned of: the run predicted again said it
         given = open_stores(stores) if stores else None
         for run in runs:
-            for path in add_predictions(run, stores=given, device=device):
-                say(f"predictions: {path}", err=True, info=True)
+            try:
+                for path in add_predictions(run, stores=given, device=device):
+                    say(f"predictions: {path}", err=True, info=True)
+            except EegprepError as exc:  # (its store gone or damaged: the others go on)
+                unpredicted.append(str(exc))
+                say(f"no predictions: {one_line(str(exc))}", err=True)
     say_lines(summary_lines(runs))
     if html_out:
         say(f"report: {write_html(runs, html_out)}", info=True)
-    if bad:
+    if unpredicted:
+        say(f"{len(unpredicted)} of {len(runs)} run folders reported without the predictions "
+            "--predict could not compute (named above): fix each, then run the report "
+            "again", err=True)  # fmt: skip
+    if bad or unpredicted:
         sys.exit(3)

@@ -409,6 +409,23 @@ def test_damaged_run_folders_are_one_line_each_and_the_rest_is_reported(
     assert not (tmp_path / "q").exists()
 
 
+def test_a_run_predict_cannot_predict_is_reported_without_and_the_others_too(
+    runs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--predict`` over several runs stopped the whole report at the first run whose store
+    could not be opened; that run is now reported without predictions, named, exit 3."""
+    lost = shutil.copytree(runs["bare"], tmp_path / "lost")
+    seeds = sorted(p for p in lost.iterdir() if p.name.startswith("seed"))
+    (seeds[0] / "best.pt").write_bytes(b"")  # a seed to predict; its store, tuab.zarr, is gone
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(labram_cli, ["report", str(runs["ft"]), str(lost), "--predict"])
+    assert res.exit_code == 3, res.output
+    said = [line for line in res.output.splitlines() if line.startswith("no predictions: ")]
+    assert len(said) == 1 and "tuab.zarr" in said[0], res.output
+    assert "1 of 2 run folders reported without the predictions" in res.output
+    assert str(runs["ft"]) in res.stdout and str(lost) in res.stdout  # both summarised
+
+
 def test_a_seed_s_checkpoint_path_never_leads_the_report_out_of_its_run_folder(
     tmp_path: Path,
 ) -> None:
