@@ -25,7 +25,9 @@ model"):
 
 Resumable: windows are written in chunks of ``chunk_windows`` (whole Zarr chunks); each rank
 records the chunks it finished in ``_labram/progress/rank<r>.json``; a re-run with the same
-arguments skips them, one with other arguments is refused. Under torchrun each rank takes a
+arguments skips them, one with other arguments is refused. A window whose samples cannot be
+read is left out (NaN), its chunk not recorded as done and its recording named
+(:mod:`labram.stages.embed_left_out`). Under torchrun each rank takes a
 contiguous, disjoint slice of the chunks (:func:`chunks_of_rank`); no two ranks write one Zarr
 chunk. The metadata is written (and consolidated) before any chunk, so a reader can open the
 store while it fills: chunks not written yet read as NaN.
