@@ -150,7 +150,7 @@ def _embed(files: dict[str, Path], out: Path | str, *extra: str, store: str = "p
 def test_label_keys_become_one_coordinate_each(embed_files: dict[str, Path]) -> None:
     import xarray as xr
 
-    from labram.stages.embed import NAME_BYTES, label_array_name
+    from labram.stages.embed_coordinates import NAME_BYTES, label_array_name
 
     out = embed_files["root"] / "emb"
     res = _embed(embed_files, out, store="store")

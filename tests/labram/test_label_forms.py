@@ -16,7 +16,7 @@ from eegprep.store.writer import StoreWriter
 from labram.data.label_forms import is_numeric, label_text
 from labram.data.tasks import build_task_indexes, checkpoint_task, get_task, task_record
 from labram.data.windows import open_stores
-from labram.stages.embed import coordinates
+from labram.stages.embed_coordinates import coordinates
 from tests.labram.training_stores import TUAB_ORDER, eeg, put
 
 NFC = unicodedata.normalize("NFC", "état")
