@@ -87,7 +87,7 @@ from labram.model.config import BLOCK_SECONDS, PATCH_SIZE
 from labram.model.mem import LaBraMForMEM
 from labram.stages import backbone_used, tokenizer_used
 from labram.stages.embed_coordinates import coordinates
-from labram.stages.embed_left_out import LeftOut, readable_batches
+from labram.stages.embed_left_out import LeftOut, readable_batches, with_other_ranks
 from labram.stages.embed_progress import META_DIR, completed, recorded, written
 from labram.stages.out_lock import writing_alone
 from labram.stages.zarr_partials import remove_partials, settle
@@ -582,8 +582,9 @@ def embed(
         ``skipped`` (this rank's chunks already done), ``recordings_skipped`` and
         ``recordings_skipped_ids`` (recordings that give no window: :func:`skipped_recordings`),
         ``seconds``, ``windows_per_s``, ``complete`` (every chunk of every rank written),
-        ``windows_left_out`` and ``recordings_left_out`` (id -> why: windows of this rank whose
-        samples cannot be read, :mod:`labram.stages.embed_left_out`).
+        ``windows_left_out`` and ``recordings_left_out`` (id -> why: windows whose samples
+        cannot be read, :mod:`labram.stages.embed_left_out`; this rank's, and on the main rank
+        under torchrun every rank's).
     """
     import zarr
 
@@ -678,9 +679,12 @@ def embed(
                 raise named_error(exc, out) from exc  # the chunks recorded before are kept
             if not n_left:
                 own.add(c)
-            doc = {"chunks": sorted(own), "left_out": left_out.recordings}
+            doc = {"chunks": sorted(own), "left_out": left_out.recordings,
+                   "windows_left_out": left_out.n_windows}  # fmt: skip
             _atomic_write(progress, strict_json.dumps(doc))
         barrier()
+        if dinfo.is_main and dinfo.world_size > 1:  # the whole run's, named by this rank
+            left_out = with_other_ranks(progress.parent, dinfo.rank, dinfo.world_size, left_out)
         complete = len(completed(out, n_chunks)) == n_chunks
         seconds = time.perf_counter() - t0
         cw = cfg.chunk_windows

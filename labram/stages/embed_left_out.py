@@ -6,16 +6,21 @@ that cannot be read is now read again window by window: each window that reads i
 each that does not is left out. Its rows keep the fill value (NaN, as windows not computed
 yet), its output chunk is not recorded as done (a re-run computes it again, after
 ``eegprep ingest ... --repair`` with its samples), and its recording is named, with the one
-line saying why, in the rank's progress file (``"left_out"``) and by the command.
+line saying why, in the rank's progress file (``"left_out"``, ``"windows_left_out"``) and by
+the command. Under torchrun each rank writes its own progress file; after the last barrier the
+main rank reads the others' (:func:`with_other_ranks`), so that the command names every
+recording left out, not only those of its own chunks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError
 from labram.data.block_reader import BlockReader
 
@@ -55,4 +60,28 @@ def readable_batches(
             rid = reader.index.recordings[int(reader.index.rec[w])].id
             left_out.recordings.setdefault(rid, str(exc))
             left_out.n_windows += 1
+    return out
+
+
+def with_other_ranks(progress: Path, rank: int, world_size: int, own: LeftOut) -> LeftOut:
+    """``own`` (this rank's windows left out) with those of the other ranks, read from their
+    progress files ``progress / f"rank{r}.json"`` once every rank has written its own: the
+    whole run's, what the main rank reports. A file that is missing (a rank with nothing left
+    to do this run left out nothing: a chunk left out is never done) or that cannot be read
+    (:mod:`~labram.stages.embed_progress` says so when it resumes) adds nothing."""
+    out = LeftOut(dict(own.recordings), own.n_windows)
+    for r in range(world_size):
+        if r == rank:
+            continue
+        try:
+            doc = strict_json.loads((progress / f"rank{r}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        left = doc.get("left_out") if isinstance(doc, dict) else None
+        n = doc.get("windows_left_out") if isinstance(doc, dict) else None
+        if isinstance(left, dict):
+            for rid, why in left.items():
+                out.recordings.setdefault(str(rid), str(why))
+        if type(n) is int and n > 0:
+            out.n_windows += n
     return out

@@ -118,3 +118,37 @@ def test_the_other_windows_are_embedded_and_the_bad_ones_named(
     assert code == 0 and "left out" not in output, output
     got, _ = _embedding(out)
     np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_the_main_rank_names_what_every_rank_left_out(
+    files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under torchrun each rank wrote its own left-out windows to its progress file and rank 0
+    reported its own only: a damaged recording in rank 1's chunks was never named, and the run
+    merely read as incomplete. The ranks run one after another here (the barrier a no-op):
+    rank 0 creates the store, rank 1 meets the damaged chunk, rank 0 again reports it."""
+    from labram.train.distributed import DistInfo
+
+    store, _, _ = _damaged(files["store"], tmp_path)
+    out = tmp_path / "emb.zarr"
+    cfg = E.EmbedConfig(chunk_windows=4)
+    index, _ = E.window_index([str(store)], cfg)
+    n_chunks = -(-len(index) // cfg.chunk_windows)
+    first_bad = min(np.flatnonzero([index.recordings[r].id == BAD for r in index.rec]))
+    world = 2
+    bad_chunk = first_bad // cfg.chunk_windows
+    bad_rank = next(r for r in range(world) if bad_chunk in E.chunks_of_rank(n_chunks, r, world))
+    assert bad_rank == 1, "the fixture's damaged recording must fall in rank 1's chunks"
+    monkeypatch.setattr(E, "barrier", lambda: None)
+
+    def as_rank(rank: int) -> dict:  # type: ignore[type-arg]
+        monkeypatch.setattr(E, "setup", lambda device: DistInfo(rank, rank, world,
+                                                                torch.device("cpu")))  # fmt: skip
+        return E.embed([str(store)], files["root"] / "model.pt", out, cfg=cfg, device="cpu")
+
+    assert as_rank(0)["recordings_left_out"] == {}  # (rank 1 has not run yet)
+    mine = as_rank(1)
+    assert list(mine["recordings_left_out"]) == [BAD] and mine["windows_left_out"] >= 1
+    whole = as_rank(0)
+    assert list(whole["recordings_left_out"]) == [BAD]
+    assert whole["windows_left_out"] == mine["windows_left_out"] and not whole["complete"]
