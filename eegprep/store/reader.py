@@ -212,8 +212,9 @@ class Store:
             raise StoreFormatError(many + named_problems([m for _, m in malformed]))
         #: (id, one line) of each record left out for a missing key or channels no list
         self.malformed = tuple(malformed)
-        if malformed:
-            entries = {rid: e for rid, e in entries.items() if rid not in dict(malformed)}
+        if malformed:  # (the ids as one set: built per entry, 10^4 left out took 120 s)
+            left_out = {rid for rid, _ in malformed}
+            entries = {rid: e for rid, e in entries.items() if rid not in left_out}
         self._entries = entries  # id -> (the fields opening reads, the record's JSON line)
         self._records: dict[str, dict[str, Any]] = {}  # whole records, parsed on first use
         self._fields: Mapping[str, IndexFields] | None = None
