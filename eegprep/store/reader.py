@@ -55,6 +55,7 @@ from eegprep.store.record_details import details_problem
 from eegprep.store.record_values import (
     chunk_problem,
     fields_problem,
+    group_problem,
     kinds_problem,
     record_problem,
     samples_type_problem,
@@ -397,8 +398,9 @@ class Store:
                 record, self.sfreq, self._vocabulary, seen=self._seen
             ) or details_problem(record, self.sfreq)
             if problem:  # (when its group's copy differs, that says more: one was damaged)
-                group = record.get("group")
-                differ = isinstance(group, str) and group_record_problem(self._loc, group, record)
+                group = record.get("group")  # (compared only when it is the record's own: a
+                own = isinstance(group, str) and group_problem(record) is None  # path elsewhere
+                differ = own and group_record_problem(self._loc, group, record)  # is not read)
                 raise StoreFormatError(
                     f"{rid}: {differ}; run `eegprep validate`"
                     if differ

@@ -9,6 +9,7 @@ named in the tasks' warning, never left out unsaid."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from eegprep.base.errors import EegprepError
+from eegprep.base.errors import EegprepError, StoreFormatError
 from eegprep.store.encoding import choose_encoding
 from eegprep.store.reader import open_store
 from eegprep.store.record_details import details_problem
@@ -256,3 +257,30 @@ def test_a_root_without_its_checksum_in_another_unit(
     assert code == 2 and len(out.strip().splitlines()) == 1 and f"unit {unit!r}" in out, out
     code, out = _cli("validate", str(url))
     assert code == 1 and f"unit {unit!r}, not 'uV'" in out, out
+
+
+@pytest.mark.parametrize("group", ["../elsewhere.zarr/recordings/tuab/t001", "recordings/tuab/x"])
+def test_a_group_not_the_record_s_own_is_named_and_not_opened(
+    base: Path, tmp_path: Path, group: str
+) -> None:
+    """An index line whose ``group`` is no version of ``recordings/{id}`` (only that copy
+    edited) was compared with the ``zarr.json`` at the path it names, outside the store or
+    another recording's: the reader opened that file and said it was missing ("a replaced
+    version deleted after --keep-replaced"). Now the group is named, as by validate."""
+    url = tmp_path / "s.zarr"
+    shutil.copytree(base, url)
+    outside = tmp_path / "elsewhere.zarr" / "recordings" / "tuab" / "t001"
+    outside.mkdir(parents=True)  # (a group there, with the record's own attributes)
+    shutil.copy(url / "recordings" / RID / "zarr.json", outside / "zarr.json")
+    index = url / "_eegprep" / "index" / "0000000001.jsonl"
+    lines = [json.loads(line) for line in index.read_text().splitlines()]
+    for line in lines:
+        if line.get("id") == RID:
+            line["group"] = group
+    index.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    (url / "_eegprep" / "index" / "0000000001.fields").unlink(missing_ok=True)
+    with pytest.raises(StoreFormatError) as refused:
+        open_store(url).recording(RID)
+    said = str(refused.value)
+    assert f"group {group!r} is not a version of recordings/{RID}" in said, said
+    assert "zarr.json" not in said and "--keep-replaced" not in said  # (no file named)
