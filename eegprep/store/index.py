@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
@@ -185,15 +186,21 @@ def read_entries(loc: Location, *, damaged: list[str] | None = None) -> dict[str
     rest of only some (a 10^5-recording index of TUH records: ~0.2 s instead of ~1.4 s, and a
     fifth of the memory). Raises :class:`StoreFormatError` as :func:`read_index` does; with
     ``damaged`` given, a damaged line is skipped instead and its one line appended there (as
-    :func:`read_index_checked` does: what a summary of the other records names)."""
+    :func:`read_index_checked` does: what a summary of the other records names); a segment
+    emptied, cut short or lost is still refused (how many records it held is not known)."""
     entries, problems = _read(
         loc, _parse_entries, lambda e: (e[0].id, e[0].deleted), _base_entries(loc)
     )
-    if damaged is None:
-        _refuse_damage(loc, problems)
-    else:
-        damaged += problems
+    lost = problems  # a segment cut short or lost: its records are named by no line, and
+    if damaged is not None:  # never counted as one; a damaged line is what a summary names
+        lost = [p for p in problems if not _LINE_PROBLEM.match(p)]
+        damaged += [p for p in problems if _LINE_PROBLEM.match(p)]
+    _refuse_damage(loc, lost)
     return entries
+
+
+_LINE_PROBLEM = re.compile(re.escape("/".join(INDEX_DIR)) + r"/[^/ ]+ line [0-9]+: ")
+"""A damaged line's problem (:func:`_by_line`): the one record it held is what is lost."""
 
 
 def _base_entries(loc: Location) -> Callable[[bytes, str], list[Entry] | None]:

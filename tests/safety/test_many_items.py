@@ -123,6 +123,27 @@ def test_an_index_line_that_is_no_json_is_left_out_by_stats(store: Path, tmp_pat
     assert "not valid JSON" in doc["left_out"][0]["problem"]
 
 
+@pytest.mark.parametrize("cut", ["emptied", "cut at a line"])
+def test_an_index_segment_cut_short_is_refused_not_counted_as_one_record(
+    store: Path, tmp_path: Path, cut: str
+) -> None:
+    """A segment emptied or cut short loses every record it listed after the cut, and no line
+    names them: ``stats`` counted it as one recording left out ("1 of 1", ``total.left_out``
+    1) and tabulated a store of the rest as if that were all. It is refused, as every reader
+    refuses it, naming the segment (a line that is no JSON is still left out, above)."""
+    out = tmp_path / "s.zarr"
+    shutil.copytree(store, out)
+    segment = next((out / "_eegprep" / "index").glob("*.jsonl"))
+    if cut == "emptied":
+        segment.write_bytes(b"")
+    else:  # (the base and its first record kept; its fields file says 3 records)
+        segment.write_bytes(b"\n".join(segment.read_bytes().split(b"\n")[:2]) + b"\n")
+    res = CliRunner().invoke(eegprep_cli, ["stats", str(out), "--json"])
+    assert res.exit_code == 2 and not res.stdout, res.output
+    assert "damaged index" in res.stderr and segment.name in res.stderr
+    assert "left out" not in res.stderr
+
+
 def test_validate_goes_on_and_lists_every_damaged_record(damaged: Path) -> None:
     res = CliRunner().invoke(eegprep_cli, ["validate", str(damaged)])
     assert res.exit_code == 1
