@@ -399,8 +399,11 @@ class Store:
             ) or details_problem(record, self.sfreq)
             if problem:  # (when its group's copy differs, that says more: one was damaged)
                 group = record.get("group")  # (compared only when it is the record's own: a
-                own = isinstance(group, str) and group_problem(record) is None  # path elsewhere
-                differ = own and group_record_problem(self._loc, group, record)  # is not read)
+                differ = (  # path elsewhere, or another recording's group, is not read)
+                    isinstance(group, str)
+                    and group_problem(record) is None
+                    and group_record_problem(self._loc, group, record)
+                )
                 raise StoreFormatError(
                     f"{rid}: {differ}; run `eegprep validate`"
                     if differ
