@@ -223,7 +223,7 @@ def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) ->
 
         page = write_html_report(s, html_out, left_out=readable.left_out, unread=unread)
         say(f"report: {page}", err=as_json, info=True)
-    _left_out_end(readable, list(dict.fromkeys(unread)), s.display)
+    _left_out_end(readable, unread, s.display)  # (each once: mean_spectrum)
 
 
 def _left_out_end(readable: Readable, unread: list[str], shown_store: str) -> None:

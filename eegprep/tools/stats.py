@@ -144,7 +144,7 @@ def mean_spectrum(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Welch spectrum (uV^2/Hz) averaged over channels and a sample of recordings. A recording
     whose samples cannot be read raises :class:`StoreFormatError`; with ``unread`` given, it
-    is left out of the mean and its one-line problem appended there instead."""
+    is left out of the mean and its one-line problem appended there instead (once)."""
     from scipy import signal as sps
 
     spectra = []
@@ -157,7 +157,8 @@ def mean_spectrum(
         except StoreFormatError as exc:
             if unread is None:
                 raise
-            unread.append(str(exc))
+            if str(exc) not in unread:  # (once: --plots and --html each compute the spectra)
+                unread.append(str(exc))
             continue
         f, p = sps.welch(x, fs=r.sfreq, nperseg=int(2 * r.sfreq), axis=-1)
         spectra.append(p.mean(axis=0))

@@ -105,6 +105,27 @@ def test_the_spectra_leave_out_a_recording_whose_samples_cannot_be_read(
     assert closing.startswith("1 recordings left out of the spectrum (samples unreadable): run")
 
 
+def test_the_html_page_names_a_recording_left_out_of_the_spectra_once(
+    store: Path, tmp_path: Path
+) -> None:
+    """With ``--plots`` and ``--html`` the spectra are computed twice, both passes adding the
+    unreadable recording to one list: the page named it twice ("2 recording(s) could not be
+    read") where the closing line, deduplicated, counted 1."""
+    out = tmp_path / "s.zarr"
+    shutil.copytree(store, out)
+    shard = _shard(out, BAD)
+    offset, _ = _chunk_spans(shard.read_bytes())[0]
+    shard.write_bytes(_flip(shard.read_bytes(), offset + 5, 3))
+    page = tmp_path / "r.html"
+    args = ["stats", str(out), "--plots", str(tmp_path / "plots"), "--html", str(page)]
+    res = CliRunner().invoke(eegprep_cli, args)
+    assert res.exit_code == 3, res.output
+    text = page.read_text()
+    assert "<p>1 recording(s) could not be read" in text, text[text.find("Left out") :]
+    assert text.count(f"recordings/{BAD}/") == 1
+    assert res.stderr.splitlines()[-1].startswith("1 recordings left out of the spectrum")
+
+
 def test_an_index_line_that_is_no_json_is_left_out_by_stats(store: Path, tmp_path: Path) -> None:
     """``open_store`` refuses a damaged index line (every reader does); ``stats`` opened the
     store so too, and one broken line hid every record."""
