@@ -309,8 +309,9 @@ class Store:
             if len(found) == 1:
                 raise StoreFormatError(self._record_error(*found[0]))
             if found:
-                more = " and more" if len(found) > NAMED else ""
-                said = named_problems([f"{rid}: {problem}" for rid, problem in found]) + more
+                more = " | more not named here" if len(found) > NAMED else ""  # (not counted:
+                named = [f"{rid}: {problem}" for rid, problem in found[:NAMED]]  # the search
+                said = named_problems(named) + more  # stops at the first past the named ones)
                 raise StoreFormatError(
                     f"{self.display}: index records that are not ones eegprep writes ({said}); "
                     "run `eegprep validate`, then ingest the corpus again (`eegprep ingest ... "

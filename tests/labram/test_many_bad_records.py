@@ -45,6 +45,19 @@ def test_the_window_index_names_every_record_whose_fields_are_wrong(store: Path)
     assert "\n" not in said and "eegprep validate" in said
 
 
+def test_a_refusal_of_more_fields_than_it_names_gives_no_wrong_count(store: Path) -> None:
+    """Every record's fields wrong (6, one more than a refusal names): the search stops at
+    ``NAMED + 1`` records, and the refusal said ``| 1 more not named here and more``, a count
+    of the one record found past the named ones, not of the rest."""
+    for rid in list(open_store(store).index_rows()):
+        _damage_index_line(store, rid, lambda r: r.update(split=5))
+    with pytest.raises(StoreFormatError) as refused:
+        open_store(store).index_fields()
+    said = str(refused.value)
+    assert said.count("split 5 is not text") == NAMED, said
+    assert "1 more" not in said and "more not named here" in said
+
+
 def test_every_recording_is_checked_before_the_first_is_used(store: Path) -> None:
     """``for rec in store`` (what the label tasks read) raised at the first bad record."""
     _damage_index_line(store, A, lambda r: r.update(labels=[1]))
