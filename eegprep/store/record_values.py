@@ -9,7 +9,8 @@ silently wrong windows or an internal error far from its cause (``sfreq`` 0 divi
 ``1000.5`` dropped the recording from training unsaid; a ``split`` of ``5`` failed a sort).
 :func:`record_problem` names the first such value of a record in words for one line (with
 :func:`group_problem`, a ``group`` that is not a version of ``recordings/{id}``, and
-:func:`is_target_name`, the names an ingest gives target series);
+:func:`is_stored_target_name`, the names of target series a record may list, looser than
+:func:`is_target_name`, those an ingest gives them today);
 :func:`fields_problem` checks the fields opening reads of many records, each distinct
 ``channel_index`` once; :func:`root_value_problem` a root's rate and vocabulary. For an array
 zarr reads (one not in eegprep's own layout), :func:`samples_type_problem` and
@@ -80,11 +81,11 @@ def kinds_problem(record: Mapping[str, Any]) -> str | None:
             return bad
     targets = record.get("targets")
     if targets is not None and not (
-        isinstance(targets, list) and all(map(is_target_name, targets))
+        isinstance(targets, list) and all(map(is_stored_target_name, targets))
     ):
         return (
-            f"targets {_shown(targets)} is not a list of names of arrays beside data (a letter, "
-            "then letters, digits and '_')"
+            f"targets {_shown(targets)} is not a list of names of arrays beside data (one "
+            "name each, no '/', not data, channel or time)"
         )
     return None
 
@@ -101,6 +102,22 @@ def is_target_name(name: Any) -> bool:
         isinstance(name, str)
         and TARGET_NAME.fullmatch(name) is not None
         and name not in ("data", "channel", "time")
+    )
+
+
+def is_stored_target_name(name: Any) -> bool:
+    """Whether a record may list ``name`` as a target series: the name of one array beside
+    ``data`` in its group (text of 1-255 bytes, printable, no ``/`` or ``\\``, not ``.`` or
+    ``..``, not ``data``, ``channel`` or ``time``). Looser than :func:`is_target_name`, the rule
+    an ingest writes by since 2026-12-01: a store an earlier version wrote under another name
+    (``joint-angles``) stays readable, while a name that would reach another recording's array
+    (``../t000/data``) or the samples is refused."""
+    return (
+        isinstance(name, str)
+        and 0 < len(name.encode("utf-8", "surrogatepass")) <= 255
+        and name.isprintable()
+        and not any(c in name for c in "/\\")
+        and name not in (".", "..", "data", "channel", "time")
     )
 
 
@@ -371,6 +388,7 @@ __all__ = [
     "chunk_problem",
     "fields_problem",
     "group_problem",
+    "is_stored_target_name",
     "is_target_name",
     "kinds_problem",
     "rate_problem",

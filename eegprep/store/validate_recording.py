@@ -35,7 +35,7 @@ from eegprep.store.record_values import (
     channels_problem,
     chunk_problem,
     group_problem,
-    is_target_name,
+    is_stored_target_name,
     kinds_problem,
     rate_problem,
     samples_problem,
@@ -337,7 +337,7 @@ def _target_names(record: dict[str, Any]) -> list[str]:
     """The record's target names that can name an array of its group (another, ``../x`` or
     ``data``, is reported with the record's values, and no file is read for it)."""
     targets = record.get("targets")
-    return [t for t in targets if is_target_name(t)] if isinstance(targets, list) else []
+    return [t for t in targets if is_stored_target_name(t)] if isinstance(targets, list) else []
 
 
 def _small_array(loc: Location, path: str) -> Any:

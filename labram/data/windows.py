@@ -27,7 +27,7 @@ from eegprep.base.gc_pause import gc_paused
 from eegprep.base.validation import check_min, invalid_value
 from eegprep.pipeline.channels import N_ADDRESSABLE
 from eegprep.store.reader import Recording, Store, open_store
-from labram.data.splits import split_name, unknown_splits_warning
+from labram.data.splits import TEST_SPLITS, split_name, unknown_splits_warning
 from labram.data.store_set import (
     given_names,
     is_reconciled,
@@ -117,7 +117,7 @@ class WindowConfig(WindowSettings):
     """How pre-training windows are cut (LaBraM's recipe by default): the window settings and
     the splits held out."""
 
-    exclude_splits: tuple[str, ...] = ("eval", "test")  # recordings held out for evaluation
+    exclude_splits: tuple[str, ...] = TEST_SPLITS  # recordings held out for evaluation
 
 
 TRAIN_CONFIG_KEY = "train_config"

@@ -284,3 +284,20 @@ def test_a_group_not_the_record_s_own_is_named_and_not_opened(
     said = str(refused.value)
     assert f"group {group!r} is not a version of recordings/{RID}" in said, said
     assert "zarr.json" not in said and "--keep-replaced" not in said  # (no file named)
+
+
+@pytest.mark.parametrize("name", ["joint-angles", "Joints 2", "x" * 100, "émg"])
+def test_a_target_name_an_earlier_ingest_wrote_is_still_read(
+    base: Path, tmp_path: Path, name: str
+) -> None:
+    """Ingests since 2026-12-01 name target series by a stricter rule (a letter, then letters,
+    digits and '_'); a store written before under another name (``joint-angles``) was refused
+    by every reader once the records' target names were checked. A name that stays inside the
+    group is read; one that leaves it (above) is still refused."""
+    url = _edited(base, tmp_path, targets=[name])
+    assert list(open_store(url).recording(RID).record.targets) == [name]
+    for bad in ("a/b", "..", "", "tab\there", "data"):
+        with pytest.raises(StoreFormatError, match="is not a list of names of arrays"):
+            open_store(_edited(base, tmp_path / f"b{bad.encode().hex()}", targets=[bad])).recording(
+                RID
+            )
