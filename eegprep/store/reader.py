@@ -262,13 +262,11 @@ class Store:
                 built.append(self._built(rid))
             except StoreFormatError as exc:
                 refused.append(str(exc))
-        if len(refused) == 1:
-            raise StoreFormatError(refused[0])
-        if refused:
-            raise StoreFormatError(
-                f"{self.display}: {len(refused)} of {len(self)} index records cannot be used "
-                f"({named_problems(refused)}); `eegprep stats` summarises the others"
-            )
+        refuse_all(
+            refused,
+            f"{self.display}: {len(refused)} of {len(self)} index records cannot be used",
+            "; `eegprep stats` summarises the others",
+        )
         return built
 
     def __len__(self) -> int:
@@ -648,6 +646,16 @@ def named_problems(problems: list[str]) -> str:
     counted: what a refusal of many damaged records says."""
     rest = len(problems) - NAMED
     return " | ".join(problems[:NAMED]) + (f" | {rest} more not named here" if rest > 0 else "")
+
+
+def refuse_all(problems: list[str], head: str, tail: str) -> None:
+    """Raise :class:`StoreFormatError` for every one of ``problems`` (one line each) at once:
+    the problem's own line when there is one, else ``head``, the first :data:`NAMED` of them
+    in brackets (:func:`named_problems`) and ``tail``; nothing when there is none."""
+    if len(problems) == 1:
+        raise StoreFormatError(problems[0])
+    if problems:
+        raise StoreFormatError(f"{head} ({named_problems(problems)}){tail}")
 
 
 def _malformed(loc: Location, entries: dict[str, Entry]) -> list[tuple[str, str]]:

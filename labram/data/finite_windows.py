@@ -22,7 +22,7 @@ import numpy as np
 
 from eegprep.base.errors import StoreFormatError
 from eegprep.store.array_docs import ENCODINGS
-from eegprep.store.reader import Recording, Store, named_problems
+from eegprep.store.reader import Recording, Store, refuse_all
 from labram.data.sample_peaks import SamplesError
 from labram.data.windows import RecordingPlan, WindowIndex, open_stores
 from labram.model.config import PATCH_SIZE
@@ -101,13 +101,11 @@ def nonfinite_recordings(index: WindowIndex) -> list[tuple[str, float]]:
             continue
         if second is not None:
             out.append((plan.id, second))
-    if len(refused) == 1:
-        raise StoreFormatError(refused[0])
-    if refused:
-        raise StoreFormatError(
-            f"{len(refused)} of the {len(index.recordings)} recordings the windows read cannot "
-            f"be read ({named_problems(refused)}); nothing was trained"
-        )
+    refuse_all(
+        refused,
+        f"{len(refused)} of the {len(index.recordings)} recordings the windows read cannot be read",
+        "; nothing was trained",
+    )
     return out
 
 

@@ -85,14 +85,20 @@ def test_the_left_out_lines_are_capped_and_the_rest_counted(damaged: Path) -> No
     assert len(lines) == 2 and BAD in lines[0] and lines[1].startswith("1 more recordings")
 
 
-def test_the_spectra_leave_out_a_recording_whose_samples_cannot_be_read(
-    store: Path, tmp_path: Path
-) -> None:
+def _unreadable_copy(store: Path, tmp_path: Path) -> Path:
+    """A copy of ``store`` whose recording :data:`BAD` fails the CRC-32C of its first chunk."""
     out = tmp_path / "s.zarr"
     shutil.copytree(store, out)
     shard = _shard(out, BAD)
     offset, _ = _chunk_spans(shard.read_bytes())[0]
     shard.write_bytes(_flip(shard.read_bytes(), offset + 5, 3))
+    return out
+
+
+def test_the_spectra_leave_out_a_recording_whose_samples_cannot_be_read(
+    store: Path, tmp_path: Path
+) -> None:
+    out = _unreadable_copy(store, tmp_path)
     plots = tmp_path / "plots"
     res = CliRunner().invoke(eegprep_cli, ["stats", str(out), "--plots", str(plots)])
     assert res.exit_code == 3, res.output
@@ -111,11 +117,7 @@ def test_the_html_page_names_a_recording_left_out_of_the_spectra_once(
     """With ``--plots`` and ``--html`` the spectra are computed twice, both passes adding the
     unreadable recording to one list: the page named it twice ("2 recording(s) could not be
     read") where the closing line, deduplicated, counted 1."""
-    out = tmp_path / "s.zarr"
-    shutil.copytree(store, out)
-    shard = _shard(out, BAD)
-    offset, _ = _chunk_spans(shard.read_bytes())[0]
-    shard.write_bytes(_flip(shard.read_bytes(), offset + 5, 3))
+    out = _unreadable_copy(store, tmp_path)
     page = tmp_path / "r.html"
     args = ["stats", str(out), "--plots", str(tmp_path / "plots"), "--html", str(page)]
     res = CliRunner().invoke(eegprep_cli, args)
