@@ -23,6 +23,7 @@ from eegprep.base.regular_files import open_regular
 from eegprep.readers.base import DEFAULT_UNIT, Annotation, Signal, unit_or_default, unit_to_uv
 from eegprep.readers.gdf_header import GDF_TYPE_BYTES, fixed_header
 from eegprep.readers.gdf_records import gdf_records
+from eegprep.readers.mne_units import rescaled
 
 if TYPE_CHECKING:
     from mne.io import BaseRaw
@@ -172,17 +173,7 @@ def gdf_scaled(
             out.append(signal)
             continue
         k = _volts(unit, default_unit) / mne_factor  # MNE's "volts" times k are volts
-        out.append(
-            dataclasses.replace(
-                signal,
-                unit=unit.text,
-                to_uv=signal.to_uv * k,
-                resolution=signal.resolution * k,
-                range_uv=None
-                if signal.range_uv is None
-                else (signal.range_uv[0] * k, signal.range_uv[1] * k),
-            )
-        )
+        out.append(rescaled(signal, k, unit.text))
     return tuple(out)
 
 
