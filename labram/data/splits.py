@@ -30,10 +30,10 @@ def split_name(split: str | None) -> str:
     return (split or "").strip().casefold()
 
 
-def is_test_split(split: str | None, test_splits: Iterable[str] = TEST_SPLITS) -> bool:
-    """Whether a recording of ``split`` is held out for testing (one of ``test_splits``, by
-    :func:`split_name`)."""
-    return split_name(split) in {split_name(s) for s in test_splits}
+def is_test_split(split: str | None) -> bool:
+    """Whether a recording of ``split`` is held out for testing (one of :data:`TEST_SPLITS`,
+    by :func:`split_name`)."""
+    return split_name(split) in TEST_SPLITS
 
 
 def unknown_splits_warning(splits: Iterable[str | None], store: str) -> str | None:
