@@ -16,12 +16,12 @@ import click
 
 from eegprep.base import strict_json
 from eegprep.cli_group import (
-    SKIPPED_SHOWN,
     LocalPath,
     OneLineErrors,
     StoreLocation,
     one_line,
     say,
+    say_capped,
     say_lines,
     set_verbosity,
     verbosity_options,
@@ -157,17 +157,8 @@ def _print_report(report: Any) -> None:
     from eegprep.ingestion.driver import GONE
 
     skipped = report.failed + report.unmatched
-    ctx = click.get_current_context(silent=True)
-    everything = ctx is not None and ctx.meta.get("verbose")
-    shown = skipped if everything else skipped[:SKIPPED_SHOWN]
-    for line in shown:
-        say(f"skipped: {one_line(line)}", err=True)
-    if len(shown) < len(skipped):  # 50,000 bad files: the summary stays on the screen
-        say(
-            f"skipped: {len(skipped) - len(shown)} more files not shown: each is named in the "
-            f"report {redact(report.report_path) or '(not written)'}; -v shows them all",
-            err=True,
-        )
+    named = f"each is named in the report {redact(report.report_path) or '(not written)'}"
+    say_capped("skipped", skipped, where=named)
     n_warn = sum(len(w) for w in report.warnings.values())
     for line in report.warnings.get(GONE, []):
         say(f"note: {one_line(line)}", err=True, info=True)
@@ -203,7 +194,7 @@ def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) ->
     from eegprep.base.files import check_outside_stores
     from eegprep.store.readable import split_readable
     from eegprep.store.reader import open_store
-    from eegprep.tools.stats import format_table, plot_stats, store_stats
+    from eegprep.tools.stats import corpus_spectra, format_table, plot_stats, store_stats
 
     for path, what in ((plots, "a plots folder"), (html_out, "an HTML report")):
         if path:  # refused before anything is printed or written
@@ -215,28 +206,27 @@ def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) ->
         say(f"note: {one_line(problem)}; left out (run `eegprep validate`)", err=True)
     say_lines(strict_json.dumps(st, indent=2).split("\n") if as_json else format_table(st))
     unread: list[str] = []  # recordings whose samples the spectra could not read
+    spectra = corpus_spectra(s, list(st["corpora"]), unread=unread) if plots or html_out else None
     if plots:
-        for p in plot_stats(s, st, plots, unread=unread):
+        for p in plot_stats(s, st, plots, unread=unread, spectra=spectra):
             say(f"plot: {p}", err=as_json, info=True)
     if html_out:
         from eegprep.tools.report import write_html_report
 
-        page = write_html_report(s, html_out, left_out=readable.left_out, unread=unread)
+        page = write_html_report(
+            s, html_out, left_out=readable.left_out, unread=unread, spectra=spectra
+        )
         say(f"report: {page}", err=as_json, info=True)
-    _left_out_end(readable, unread, s.display)  # (each once: mean_spectrum)
+    _left_out_end(readable, unread, s.display)
 
 
 def _left_out_end(readable: Readable, unread: list[str], shown_store: str) -> None:
     """Name each recording a summary left out (capped), close with their count and what to
     run, and exit 3 (as an ingest that skipped files); nothing left out: return."""
-    from eegprep.store.readable import left_out_lines
-
     if not readable.left_out and not unread:
         return
-    for line in left_out_lines(readable.left_out):
-        say(f"left out: {one_line(line)}", err=True)
-    for line in unread[:SKIPPED_SHOWN]:
-        say(f"left out of the spectrum: {one_line(line)}", err=True)
+    say_capped("left out", [problem for _, problem in readable.left_out])
+    say_capped("left out of the spectrum", unread)
     n = len(readable.left_out)
     parts = [f"{n} of {readable.n_listed} recordings left out (index record unreadable)"] * (n > 0)
     if unread:

@@ -17,12 +17,13 @@ import re
 import sys
 import traceback
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NoReturn
 
 import click
 
 from eegprep.base.errors import EegprepError
+from eegprep.base.files import UNSHOWN
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
@@ -394,12 +395,11 @@ def _quiet_stdout() -> None:
         pass
 
 
-_UNSHOWN = "\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"
-_CONTROL = re.compile(f"[\\x00-\\x1f{_UNSHOWN}]")
+_CONTROL = re.compile(f"[\\x00-\\x1f{UNSHOWN}]")
 """Characters a terminal does not show as themselves: C0 and C1 controls (escape sequences,
 carriage returns, backspaces), and the invisible and direction-changing format characters
 (zero-width spaces, bidirectional overrides) that make text read other than it is."""
-_CONTROL_IN_LINES = re.compile(f"[\\x00-\\x08\\x0b-\\x1f{_UNSHOWN}]")  # newline and tab kept
+_CONTROL_IN_LINES = re.compile(f"[\\x00-\\x08\\x0b-\\x1f{UNSHOWN}]")  # newline and tab kept
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -470,24 +470,34 @@ def say(text: object = "", *, err: bool = False, info: bool = False) -> None:
         raise OSError(exc.errno, exc.strerror, _output_name(err)) from exc  # (a full disk)
 
 
-SKIPPED_SHOWN = 100
-"""The most ``skipped:`` lines a command over many items prints without ``-v``."""
+LINES_SHOWN = 100
+"""The most lines naming one item each (a file skipped, a recording left out) that a command over
+many items prints without ``-v``; one more line counts the rest. (A refusal that names several
+problems in its one line names :data:`eegprep.store.reader.NAMED`.)"""
+
+
+def say_capped(tag: str, lines: Sequence[str], *, where: str = "") -> None:
+    """``TAG: LINE`` on stderr for each of ``lines``, the first :data:`LINES_SHOWN` (all with
+    ``-v``), then one ``TAG: N more not shown (WHERE; -v shows them all)`` line counting the
+    rest; ``where``: where else they are all named (the ingest's report), or empty."""
+    ctx = click.get_current_context(silent=True)
+    everything = ctx is not None and ctx.meta.get("verbose")
+    shown = lines if everything else lines[:LINES_SHOWN]
+    for line in shown:
+        say(f"{tag}: {one_line(line)}", err=True)
+    if len(shown) < len(lines):  # 50,000 bad files: the summary stays on the screen
+        also = f"{where}; " if where else ""
+        say(f"{tag}: {len(lines) - len(shown)} more not shown ({also}-v shows them all)", err=True)
 
 
 def say_skipped(lines: list[str], *, total: int, noun: str, then: str) -> None:
-    """One ``skipped: LINE`` on stderr for each of ``lines`` (the first :data:`SKIPPED_SHOWN`,
-    all with ``-v``, one more line counting the rest), then one closing line: how many of the
-    ``total`` ``noun`` (plural, ``"files"``) were skipped and ``then``, what to run. Nothing
-    when ``lines`` is empty. The other items are done: the caller exits 3."""
+    """One ``skipped: LINE`` on stderr for each of ``lines`` (:func:`say_capped`), then one
+    closing line: how many of the ``total`` ``noun`` (plural, ``"files"``) were skipped and
+    ``then``, what to run. Nothing when ``lines`` is empty. The other items are done: the
+    caller exits 3."""
     if not lines:
         return
-    ctx = click.get_current_context(silent=True)
-    everything = ctx is not None and ctx.meta.get("verbose")
-    shown = lines if everything else lines[:SKIPPED_SHOWN]
-    for line in shown:
-        say(f"skipped: {one_line(line)}", err=True)
-    if len(shown) < len(lines):
-        say(f"skipped: {len(lines) - len(shown)} more not shown (-v shows them all)", err=True)
+    say_capped("skipped", lines)
     say(f"{len(lines)} of {total} {noun} skipped, the others done: {then}", err=True)
 
 

@@ -22,6 +22,7 @@ from eegprep.cli_group import (
     StoreLocation,
     one_line,
     say,
+    say_capped,
     say_lines,
     say_skipped,
     set_verbosity,
@@ -437,7 +438,9 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
 
     cfg = EmbedConfig(per_patch=per_patch, task=task, chunk_windows=chunk_windows,
                       batch_size=batch_size)  # fmt: skip
-    res = embed(command_stores(stores), checkpoint, out, cfg=cfg, device=device)
+    # the stores are opened by the stage, each leaving out the recordings whose index records
+    # cannot be read (named with the windows left out), after the checkpoint's checks
+    res = embed(list(stores), checkpoint, out, cfg=cfg, device=device)
     if not is_main_process():
         return
     if as_json:
@@ -452,22 +455,23 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
         say(f"skipped: {res['recordings_skipped']} recording(s) that give no window", info=True)
     left = res["recordings_left_out"]
     if left:
-        _embed_left_out(left, res["windows_left_out"])
+        _embed_left_out(left, res["windows_left_out"], res["records_left_out"])
     if not res["complete"]:
         say("incomplete: run the same command again to finish", err=True)
 
 
-def _embed_left_out(left: dict[str, str], n_windows: int) -> None:
+def _embed_left_out(left: dict[str, str], n_windows: int, n_records: int = 0) -> None:
     """Name each recording whose windows ``labram embed`` left out (capped), close with their
-    count and what to run, and exit 3 (as an ingest that skipped files)."""
-    from eegprep.store.readable import left_out_lines
-
-    for line in left_out_lines(tuple(left.items())):
-        say(f"left out: {one_line(line)}", err=True)
+    count and what to run, and exit 3 (as an ingest that skipped files). ``n_records``: how
+    many of them were left out whole, for their index records."""
+    say_capped("left out", [problem for _, problem in sorted(left.items())])
+    what = f"{n_windows} windows of {len(left) - n_records} recording(s)"
+    if n_records:
+        what = f"{n_records} recording(s) whose index records cannot be read and " + what
     say(
-        f"{n_windows} windows of {len(left)} recording(s) left out (samples unreadable; their "
-        "rows read NaN, not recorded as done): run `eegprep validate` on the store, `eegprep "
-        "ingest ... --repair`, then this command again to fill them",
+        f"{what} left out (samples unreadable; their rows read NaN, not recorded as done): run "
+        "`eegprep validate` on the store, `eegprep ingest ... --repair`, then this command "
+        "again to fill them",
         err=True,
     )
     sys.exit(3)

@@ -386,13 +386,22 @@ def as_text_all(value: Any) -> Any:
     return value
 
 
-_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-"""Characters that break or move a line (newline, carriage return, tab, the C0 and C1
-controls, the Unicode line and paragraph separators)."""
+UNSHOWN = "\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"
+"""Characters (a regular-expression class's ranges) that no terminal or page shows as
+themselves, past the C0 controls: DEL and the C1 controls, the Unicode line and paragraph
+separators, and the invisible and direction-changing format characters (zero-width spaces,
+bidirectional embeddings and overrides such as U+202E, isolates, the byte-order mark), which
+make text read other than it is. The one rule of the terminal's output
+(:mod:`eegprep.cli_group`) and of :func:`shown_name`."""
+
+_UNSHOWABLE = re.compile(f"[\\x00-\\x1f{UNSHOWN}]")
+"""Characters that break, move or reorder a line: the C0 controls and :data:`UNSHOWN`."""
 
 
 def shown_name(name: str) -> str:
     """A file name as an error line gives it: each of :data:`_UNSHOWABLE` as its Python escape
-    (``a\\nb.edf``), so that the line both stays one line and names the file exactly (a
-    newline shown as a space would name another file); bytes that are not UTF-8 as ``\\xNN``."""
+    (``a\\nb.edf``, ``\\u202e``), so that the line both stays one line and names the file
+    exactly (a newline shown as a space would name another file; a bidi override shown raw
+    would show the name reversed, in a report's HTML page as on a terminal); bytes that are
+    not UTF-8 as ``\\xNN``."""
     return _UNSHOWABLE.sub(lambda m: repr(m.group())[1:-1], as_text(name))

@@ -174,6 +174,48 @@ def find_unsafe(value: Any, where: str = "") -> tuple[str, Any] | None:
     return (where, value)
 
 
+def find_beyond_int64(value: Any, where: str = "") -> tuple[str, int] | None:
+    """The first integer outside int64 in ``value`` (nested dicts, lists and tuples), as
+    ``(field path, value)``; else ``None``. Unlike :func:`find_unsafe`, only integers: for
+    values (a manifest's options) whose other numbers are never stored as they are."""
+    return _find_number(value, where, _beyond_int64)
+
+
+def find_not_finite(value: Any, where: str = "") -> tuple[str, float] | None:
+    """The first float that is NaN or an infinity in ``value`` (nested dicts, lists and
+    tuples), as ``(field path, value)``; else ``None``. Only floats, as
+    :func:`find_beyond_int64` only integers."""
+    return _find_number(value, where, _not_finite)
+
+
+def _beyond_int64(value: Any) -> bool:
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and not INT_RANGE[0] <= value <= INT_RANGE[1]
+    )
+
+
+def _not_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def _find_number(value: Any, where: str, bad: Callable[[Any], bool]) -> tuple[str, Any] | None:
+    """The first value of ``value`` (nested dicts, lists and tuples) that ``bad`` picks, as
+    ``(field path, value)``; else ``None``."""
+    if isinstance(value, dict):
+        items: Any = ((f"{where}.{k}" if where else str(k), v) for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return (where, value) if bad(value) else None
+    for at, v in items:
+        found = _find_number(v, at, bad)
+        if found is not None:
+            return found
+    return None
+
+
 def check_values(value: Any, path: str, what: str) -> None:
     """Raise :class:`SourceError` naming ``path`` and the field when ``value`` is not strict JSON.
 

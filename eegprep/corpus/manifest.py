@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base.errors import ManifestError, UsageError
+from eegprep.base.field_text import clean_text
 from eegprep.base.file_urls import local_path
 from eegprep.base.resources import shipped_dir
+from eegprep.base.strict_json import find_beyond_int64, find_not_finite, find_unsafe
 from eegprep.base.toml_files import load_toml
 from eegprep.corpus.patterns import parse_patterns, path_fields
 from eegprep.readers.base import DEFAULT_UNIT, unit_to_uv
@@ -81,7 +83,10 @@ _QUIRK = {"text": (str, True), "source": (str, False)}
 
 @dataclass(frozen=True)
 class LabelRule:
-    """A recording-level label read from a path field: ``value = map[group]`` (or the raw text)."""
+    """A recording-level label read from a path field: ``value = map[group]`` (or the raw text).
+    The field and the map's keys are compared as the record text rule cleans them
+    (:func:`~eegprep.base.field_text.clean_text`: a folder ``"é"`` in NFD, as macOS names it,
+    or ``" left"`` finds the key ``"é"`` or ``"left"``)."""
 
     name: str
     group: str
@@ -93,10 +98,10 @@ class LabelRule:
             return None
         if not self.mapping:
             return raw
-        table = dict(self.mapping)
-        if raw not in table:
+        table = {clean_text(k): v for k, v in self.mapping}
+        if clean_text(raw) not in table:
             raise UsageError(f"label {self.name!r}: value {raw!r} not in {sorted(table)}")
-        return table[raw]
+        return table[clean_text(raw)]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -347,6 +352,29 @@ def _channels_fields(
     }
 
 
+def _sidecar_options(file: str, options: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """``sidecar.options``, sorted by name; an integer beyond int64 anywhere in them (a trial
+    label ``2**70``) or a float that is NaN or an infinity (TOML ``nan``, ``inf``: a trial
+    label, or a duration that made every event's end infinite) is refused here, once, naming
+    the option: no parser takes one, and one that reaches a label or an event is what a store
+    cannot hold, refused at every file."""
+    found = find_beyond_int64(options)
+    if found is not None:
+        raise ManifestError(
+            f"{file}: sidecar.options.{found[0]} is {str(found[1])[:40]}, an integer beyond int64 "
+            "(-2**63 to 2**63-1), which no sidecar option takes and a store cannot hold: fix "
+            "the manifest"
+        )
+    found_float = find_not_finite(options)
+    if found_float is not None:
+        raise ManifestError(
+            f"{file}: sidecar.options.{found_float[0]} is {found_float[1]}, not a finite number, "
+            "which no sidecar option takes (its times, durations and scales are finite) and a "
+            "store cannot hold: write a finite number, or leave the option out"
+        )
+    return tuple(sorted(options.items()))
+
+
 def _path_fields(path: dict[str, Any], patterns: tuple[str, ...]) -> dict[str, Any]:
     """The ``[path]`` table: the patterns and the path fields that name each recording."""
     return {
@@ -367,7 +395,7 @@ def _sidecar_fields(file: str, sidecar: dict[str, Any], annotations: str) -> dic
         "sidecar_suffixes": _strings(file, "sidecar.suffixes", sidecar.get("suffixes", [])),
         "sidecar_files": _strings(file, "sidecar.files", sidecar.get("files", [])),
         "sidecar_required": bool(sidecar.get("required", False)),
-        "sidecar_options": tuple(sorted(sidecar.get("options", {}).items())),
+        "sidecar_options": _sidecar_options(file, sidecar.get("options", {})),
         "sidecar_always": bool(sidecar.get("always", False)),
         "sidecar_annotations": annotations,
     }
@@ -412,6 +440,13 @@ def _label_rules(file: str, table: dict[str, Any]) -> tuple[LabelRule, ...]:
         mapping = spec.get("map", {})
         if not isinstance(mapping, dict):
             raise ManifestError(f"{file}: labels.{name}.map must be a table")
+        unsafe = find_unsafe(mapping)
+        if unsafe is not None:  # (2**70 would be refused at every file, naming the file)
+            raise ManifestError(
+                f"{file}: labels.{name}.map.{unsafe[0]} is {unsafe[1]!r:.40}, which a store "
+                "cannot hold (integers from -2**63 to 2**63-1, finite numbers, text): fix the "
+                "manifest"
+            )
         rules.append(LabelRule(name, spec["from"], tuple(sorted(mapping.items()))))
     return tuple(rules)
 

@@ -35,6 +35,7 @@ from eegprep.ingestion.task import (
     output_length,
     preprocessed_blocks,
     rate_groups,
+    stretch_plan,
 )
 from eegprep.pipeline import qc
 from eegprep.pipeline.recipe import Recipe
@@ -59,6 +60,9 @@ class Preprocessed:
     sfreq : float
     warnings : list of str
         What an ingest would report for the file (dropped channels, line noise, ...).
+    joins : tuple of int
+        The first sample of each continuous stretch after the first (as a store's record
+        lists them: each stretch filtered alone); ``()`` for a continuous recording.
     """
 
     path: str
@@ -67,6 +71,7 @@ class Preprocessed:
     channel_index: list[int]
     sfreq: float
     warnings: list[str] = field(default_factory=list)
+    joins: tuple[int, ...] = ()
 
     @property
     def n_samples(self) -> int:
@@ -165,7 +170,8 @@ def _read(path: str, m: Manifest, recipe: Recipe, part: str | None) -> Preproces
         data = as_stored(data, choose_encoding(recipe.encoding, resolutions), in_place=True)
     except EncodingRangeError as exc:  # as an ingest: refused, or float32 (as computed)
         warnings.append(float32_instead(path, recipe, exc))
-    return Preprocessed(path, data, names, list(mapping.indices), recipe.sfreq, warnings)
+    joins = stretch_plan(header, groups, recipe.sfreq).joins
+    return Preprocessed(path, data, names, list(mapping.indices), recipe.sfreq, warnings, joins)
 
 
 def _gathered(blocks: Iterator[np.ndarray], n_channels: int, n_out: int) -> np.ndarray:

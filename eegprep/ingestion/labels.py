@@ -1,18 +1,20 @@
-"""What a recording is labelled with: labels, events and time-series targets, from the
-manifest, the file's own annotations and the sidecar parser's result, in the stored time base.
+"""What a recording is labelled with: labels and time-series targets, from the manifest and
+the sidecar parser's result, in the stored time base (its events: :mod:`eegprep.ingestion.events`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from eegprep.base.errors import UsageError
+from eegprep.base.field_text import checked_labels, checked_text, clean_text
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.sidecars import SidecarResult
-from eegprep.readers.base import Header
 from eegprep.store.record_values import is_target_name
 
 _FIELD = re.compile(r"^\{([A-Za-z_]\w*)\}$")
@@ -31,7 +33,18 @@ def sidecar_options(m: Manifest, fields: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def stored_targets(sidecar: SidecarResult, n_out: int, sfreq: float) -> dict[str, np.ndarray]:
+def stored_targets(
+    sidecar: SidecarResult,
+    n_out: int,
+    sfreq: float,
+    gaps: Sequence[tuple[float, float]] = (),
+) -> dict[str, np.ndarray]:
+    """The sidecar's targets as stored beside the EEG: ``name -> (n, n_out)`` float32 at
+    ``sfreq`` (Hz), cut or padded with zeros to ``n_out`` samples. A target sampled on the
+    recording's clock loses its samples inside the ``gaps`` (the header's
+    :attr:`~eegprep.readers.base.Header.gaps`, s) first, as the EEG has none there, so that
+    its samples stay beside the EEG samples they were taken with (:func:`cut_at_gaps`); one
+    the parser took on the samples read (``sidecar.on_samples``) is not cut."""
     out = {}
     for name, (values, rate) in sidecar.targets.items():
         if not is_target_name(name):
@@ -39,12 +52,30 @@ def stored_targets(sidecar: SidecarResult, n_out: int, sfreq: float) -> dict[str
                 f"target name {name!r}: it names an array of the recording's group, so a letter "
                 "then letters, digits and '_', and not data, channel or time"
             )
+        if gaps and not sidecar.on_samples:
+            values = cut_at_gaps(values, rate, gaps)
         resampled = values if rate == sfreq else _resample_target(values, rate, sfreq)
         fixed = np.zeros((resampled.shape[0], n_out), dtype=np.float32)
         k = min(n_out, resampled.shape[1])
         fixed[:, :k] = resampled[:, :k]
         out[name] = fixed
     return out
+
+
+def cut_at_gaps(values: np.ndarray, rate: float, gaps: Sequence[tuple[float, float]]) -> np.ndarray:
+    """``values`` (shape (n, n_times), sampled at ``rate`` Hz on the recording's clock from
+    its first sample) without the samples inside ``gaps`` (spans ``[a, b)`` s, ascending,
+    disjoint): the stretches either side end to end, as the EEG is stored. Each sample is
+    placed by bisection over the gaps (a day's EDF+D has 86,400)."""
+    starts = np.array([a for a, _ in gaps], dtype=np.float64)
+    stops = np.array([b for _, b in gaps], dtype=np.float64)
+    times = np.arange(values.shape[1], dtype=np.float64) / float(rate)
+    tol = 1e-6 / float(rate)  # (a sample on a gap's edge, within round-off, is at it)
+    k = np.searchsorted(stops - tol, times, side="right")  # the first gap not ended by then
+    inside = np.zeros(times.shape, dtype=bool)
+    held = k < len(gaps)
+    inside[held] = times[held] >= starts[k[held]] - tol
+    return values[:, ~inside]
 
 
 def _resample_target(values: np.ndarray, rate: float, sfreq: float) -> np.ndarray:
@@ -60,64 +91,42 @@ def fill_template(template: str, fields: dict[str, str]) -> str:
     return template.format(**fields) if template else ""
 
 
-def recording_labels(m: Manifest, fields: dict[str, str], sidecar: SidecarResult) -> dict[str, Any]:
-    """Recording-level labels: the manifest's (those that have a value), then the sidecar's."""
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The record's text fields that the manifest's templates fill from path fields (``""``
+    where the manifest has no template)."""
+
+    subject: str
+    session: str
+    split: str
+    subject_key: str
+
+
+def identity_fields(m: Manifest, fields: dict[str, str], path: str) -> Identity:
+    """The recording's :class:`Identity`: the manifest's templates filled with the path fields
+    of source ``path``, each field and each result under the record text rule
+    (:func:`~eegprep.base.field_text.checked_text`: cleaned, or a one-line SourceError): a
+    folder ``" S01 "`` gives the key ``"lab:S01"``, not ``"lab: S01"``."""
+    clean = {k: clean_text(v) if isinstance(v, str) else v for k, v in fields.items()}
+
+    def filled(field: str, template: str) -> str:
+        return checked_text(path, field, fill_template(template, clean))
+
+    return Identity(
+        subject=filled("subject", m.subject),
+        session=filled("session", m.session),
+        split=filled("split", m.split),
+        subject_key=filled("subject_key", m.subject_key),
+    )
+
+
+def recording_labels(
+    m: Manifest, fields: dict[str, str], sidecar: SidecarResult, path: str
+) -> dict[str, Any]:
+    """Recording-level labels of source ``path``: the manifest's (those that have a value),
+    then the sidecar's; names and text values under the record text rule
+    (:func:`~eegprep.base.field_text.checked_labels`)."""
     labels = {r.name: r.value(fields) for r in m.labels}
     labels = {k: v for k, v in labels.items() if v is not None}
     labels.update(sidecar.labels)
-    return labels
-
-
-def recording_events(m: Manifest, header: Header, sidecar: SidecarResult) -> list[list[Any]]:
-    """The file's own annotations (unless the manifest drops them) and the sidecar's events,
-    exact repeats dropped, sorted by onset: ``[onset s, duration s, label, channel]``."""
-    own = header.annotations if m.sidecar_annotations == "keep" else ()
-    events = [[float(a.onset), float(a.duration), a.description, a.channel] for a in own]
-    events += [list(e) for e in sidecar.events]
-    events = _unique_events(events)
-    return sorted(events, key=lambda e: (e[0], e[1], str(e[2]), str(e[3])))
-
-
-def clip_events(
-    events: list[list[Any]], n_samples: int, sfreq: float
-) -> tuple[list[list[Any]], list[str]]:
-    """The events inside the stored span ``[0, n_samples / sfreq]`` seconds, and the report's
-    warnings about the others.
-
-    An event wholly outside the span (a marker after the last sample, an events.tsv row of a
-    longer run) is dropped; one that straddles an end is cut at it. Onsets within one output
-    sample past the end count as at the end (a zero-length "recording ends" marker). The
-    warnings: one line per kind of change, naming the first few events.
-    """
-    sfreq = float(sfreq)
-    end, tol = n_samples / sfreq, 1.0 / sfreq
-    kept, dropped, cut = [], [], []
-    for ev in events:
-        onset, duration = float(ev[0]), float(ev[1])
-        if onset >= end + tol or onset + duration < 0 or (onset < 0 and duration == 0):
-            dropped.append(ev)
-            continue
-        start, stop = max(onset, 0.0), min(onset + duration, end)
-        if (start, stop) != (onset, onset + duration) and duration > 0:
-            cut.append(ev)
-            ev = [start, max(stop - start, 0.0), *ev[2:]]
-        kept.append(ev)
-    out = []
-    for what, evs in (("dropped", dropped), ("cut at the recording's ends", cut)):
-        if evs:
-            names = ", ".join(f"{e[2]!r} at {float(e[0]):g} s" for e in evs[:3])
-            more = f" and {len(evs) - 3} more" if len(evs) > 3 else ""
-            out.append(f"{len(evs)} event(s) outside the stored 0-{end:g} s {what}: {names}{more}")
-    return kept, out
-
-
-def _unique_events(events: list[list[Any]]) -> list[list[Any]]:
-    """Drop exact repeats (a marker kept both in the file and in its sidecar, as BIDS does)."""
-    seen: set[tuple[float, float, str, str]] = set()
-    out = []
-    for e in events:
-        key = (round(float(e[0]), 6), round(float(e[1]), 6), str(e[2]), str(e[3]))
-        if key not in seen:
-            seen.add(key)
-            out.append(e)
-    return out
+    return checked_labels(path, labels)

@@ -31,26 +31,26 @@ from eegprep.corpus.locate import find_sidecars
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.sidecars import SidecarResult, load_parsers
 from eegprep.corpus.sources import HASH, FileStamp, StreamDigest, fingerprint, stamp_files
+from eegprep.ingestion.events import recording_events, settle_events
 from eegprep.ingestion.labels import (
-    clip_events,
-    fill_template,
-    recording_events,
+    identity_fields,
     recording_labels,
     sidecar_options,
     stored_targets,
 )
 from eegprep.ingestion.racy_stamps import changed_in_tick, digests_if_racy
-from eegprep.pipeline import preprocess, qc
+from eegprep.ingestion.sidecar_memory import sidecar_bytes
+from eegprep.pipeline import preprocess, qc, stretches
 from eegprep.pipeline.channels import ChannelMapping, map_channels, unknown_message
 from eegprep.pipeline.fir import auto_h_trans
 from eegprep.pipeline.recipe import Recipe
+from eegprep.pipeline.stretches import StretchPlan
 from eegprep.readers import byte_taps, clear_caches, get_reader
 from eegprep.readers.base import Header, Reader, unit_to_uv
 from eegprep.store.encoding import EncodingRangeError, choose_encoding
 from eegprep.store.record import RecordingRecord
 from eegprep.store.writer import write_group_attrs, write_recording
 
-SIDECAR_BYTES_PER_BYTE = 10  # memory a sidecar parser holds per byte of text (lines, cells)
 HEAD_SECONDS = 120.0  # source span used for line-noise and clipping checks
 
 RateGroup = tuple[float, list[int], int]
@@ -248,7 +248,7 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
     mapping, groups = _channel_status(path, header, mapping, groups, sidecar)
     warnings += sidecar.problems
     n_out = output_length(task, path, header, groups)
-    record, clipped = _record(task, header, n_out, sidecar, mapping)
+    record, clipped = _record(task, path, header, n_out, sidecar, mapping)
     warnings += clipped
     check_values(record.to_dict(), path, "record")  # header values, manifest labels: strict JSON
     check_head = head_checks(header, mapping, groups[0])
@@ -277,7 +277,7 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
                 sfreq=task.recipe.sfreq,
                 encoding=record.encoding or "float32",
                 quantum=record.quantum_uv,
-                targets=stored_targets(sidecar, n_out, task.recipe.sfreq),
+                targets=stored_targets(sidecar, n_out, task.recipe.sfreq, header.gaps),
             )
         return stats, digest
 
@@ -311,10 +311,10 @@ MAX_STORED_SAMPLES = 2**31 - 1
 
 
 def output_length(task: IngestTask, path: str, header: Header, groups: list[RateGroup]) -> int:
-    """Samples per channel at the store rate: the shortest rate group's; a recording under
-    1 s is refused."""
+    """Samples per channel at the store rate: the shortest rate group's, its stretches end
+    to end (:func:`stretch_plan`); a recording under 1 s is refused."""
     sfreq = task.recipe.sfreq
-    n_out = min(preprocess.output_length(g[2], g[0], sfreq) for g in groups)
+    n_out = stretch_plan(header, groups, sfreq).n_out
     if n_out < sfreq:
         raise SourceError(path, f"recording too short: {header.duration:.2f} s, need at least 1 s")
     if n_out > MAX_STORED_SAMPLES:
@@ -326,6 +326,12 @@ def output_length(task: IngestTask, path: str, header: Header, groups: list[Rate
             "split the file",
         )
     return n_out
+
+
+def stretch_plan(header: Header, groups: list[RateGroup], sfreq_out: float) -> StretchPlan:
+    """The continuous stretches of every rate group, split at the header's joins
+    (:mod:`eegprep.pipeline.stretches`; one stretch for a recording without any)."""
+    return stretches.plan(header.joins, [(g[0], g[2]) for g in groups], sfreq_out)
 
 
 def head_checks(
@@ -538,7 +544,8 @@ def preprocessed_blocks(
     on_head: Callable[[np.ndarray], None] | None = None,
 ) -> Iterator[np.ndarray]:
     """Output blocks of every rate group, rows in the source's channel order (mapping
-    positions), cut to ``n_out`` samples.
+    positions), cut to ``n_out`` samples; each continuous stretch (:func:`stretch_plan`)
+    filtered and resampled alone, no block spanning two.
 
     When ``on_head`` is given, the first group's first read that starts at sample 0 and covers
     the QC head (:func:`_head_stop`) hands it the head's samples (a view, valid during the
@@ -548,7 +555,8 @@ def preprocessed_blocks(
     headed: list[bool] = []  # the head was handed over
     head_stop = _head_stop(groups[0])
     recipe = _bounded_recipe(task, header.path, groups)  # before anything is read
-    for g, (sfreq, positions, n_samples) in enumerate(groups):
+    cut = stretch_plan(header, groups, recipe.sfreq)  # each stretch filtered alone
+    for g, (sfreq, positions, _) in enumerate(groups):
         picks = _picks(mapping, positions)
 
         def read(
@@ -560,7 +568,10 @@ def preprocessed_blocks(
                 on_head(out[:, :head_stop])
 
         mains = task.manifest.mains
-        streams.append(preprocess.stream(read, len(picks), n_samples, sfreq, mains, recipe))
+        bounds = cut.bounds[g]
+        streams.append(
+            stretches.stream_stretches(read, len(picks), bounds, cut.lengths, sfreq, mains, recipe)
+        )
     in_order = len(groups) == 1 and list(groups[0][1]) == list(range(mapping.n_channels))
     done = 0
     while done < n_out:
@@ -633,8 +644,8 @@ def _sidecar(task: IngestTask, path: str, header: Header) -> SidecarResult:
     declared = bool(m.sidecar_suffixes or m.sidecar_files)
     if not found and declared and not m.sidecar_always:
         return SidecarResult()
-    for f in found:  # parsers read a sidecar whole, as text: ~10 bytes of objects per byte
-        check_allocation(f, SIDECAR_BYTES_PER_BYTE * os.path.getsize(f), "reading this sidecar")
+    for f in found:  # parsers read a sidecar whole, as text: objects per byte and per line
+        check_allocation(f, sidecar_bytes(f), "reading this sidecar")
     parser = load_parsers()[m.sidecar_parser]
     names = ", ".join(os.path.basename(f) for f in found) or m.sidecar_parser
     what = f"sidecar ({names})"
@@ -661,18 +672,22 @@ def effective_recipe(task: IngestTask) -> Recipe:
 
 def _record(
     task: IngestTask,
+    path: str,
     header: Header,
     n_out: int,
     sidecar: SidecarResult,
     mapping: ChannelMapping,
 ) -> tuple[RecordingRecord, list[str]]:
-    """The recording's record, but its QC, and the report's lines on the events clipped to the
-    stored span."""
+    """The recording's record, but its QC, and the report's lines on its events (their one
+    rule: :mod:`eegprep.ingestion.events`)."""
     m = task.manifest
     fields = {**task.item.field_dict(), "part": task.item.part or ""}
     sfreq = task.recipe.sfreq
-    labels = recording_labels(m, fields, sidecar)
-    events, clipped = clip_events(recording_events(m, header, sidecar), n_out, sfreq)
+    source = os.path.join(task.root, task.item.relpath)
+    who = identity_fields(m, fields, source)
+    labels = recording_labels(m, fields, sidecar, source)
+    events, gap_warnings = recording_events(m, header, sidecar, path)
+    settled = settle_events(events, n_out, sfreq, path)
     rates = sorted({header.signals[i].sfreq for i in mapping.source_indices})
     resolutions = [header.signals[i].resolution for i in mapping.source_indices]
     # encoding, quantum_uv, max_error_uv: auto resolves per recording (store-format.md)
@@ -682,16 +697,17 @@ def _record(
         group=task.group,
         corpus=m.name,
         name=task.item.name,
-        subject=fill_template(m.subject, fields),
-        session=fill_template(m.session, fields),
-        split=fill_template(m.split, fields),
-        subject_key=fill_template(m.subject_key, fields),
+        subject=who.subject,
+        session=who.session,
+        split=who.split,
+        subject_key=who.subject_key,
         channels=tuple(mapping.names),  # source order (store-format.md)
         channel_index=tuple(mapping.indices),
         n_samples=n_out,
         sfreq=sfreq,
+        joins=stretch_plan(header, rate_groups(header, mapping), sfreq).joins,
         labels=labels,
-        events=events,
+        events=settled.events,
         source=task.item.relpath,
         part=task.item.part,
         source_size=task.source_stat[0],
@@ -708,7 +724,7 @@ def _record(
         targets=tuple(sorted(sidecar.targets)),
         manifest_hash=m.hash(),
     )
-    return record, clipped
+    return record, gap_warnings + settled.warnings
 
 
 def _check_unchanged_since_planned(task: IngestTask) -> None:

@@ -145,6 +145,23 @@ class Header:
     warnings : tuple of str
         What the reader found odd but could read (a file longer than its header says, repeated
         channel labels kept as the file has them); the ingest report lists them.
+    joins : tuple of float
+        Where the samples stop following on in time (an EDF+D's gap, a BrainVision ``New
+        Segment``, an EEGLAB ``boundary``): the start of each continuous stretch after the
+        first, seconds from the first sample on the samples as read (end to end), ascending,
+        each on a sample of every signal's rate; ``()`` for a continuous recording. The ingest
+        filters each stretch alone and records the joins (docs/store-format.md).
+    gaps : tuple of (float, float)
+        The spans ``[start, stop)`` of the recording's clock (s from its first sample as
+        acquired, ascending, disjoint) that no sample read covers: an EDF+D's gaps, MNE's
+        acquisition skips left out, a BrainVision recording's pauses its ``New Segment``
+        dates give, the samples an EEGLAB ``boundary``'s duration says were removed
+        (:mod:`eegprep.readers.mne_pauses`). The ingest moves a sidecar's events (timed on the
+        recording's clock) by these spans; :attr:`annotations` are on the samples read (an
+        EDF+D's and MNE's skips moved there by :func:`~eegprep.readers.kept_time.moved`; a
+        BrainVision position and an EEGLAB latency count the samples stored). ``()`` where
+        no time is missing or its length is unknown (a ``New Segment`` without a date, a
+        ``boundary`` of NaN duration).
     """
 
     path: str
@@ -157,10 +174,18 @@ class Header:
     options: tuple[tuple[str, Any], ...] = field(default=())
     layout: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
     warnings: tuple[str, ...] = ()
+    joins: tuple[float, ...] = ()
+    gaps: tuple[tuple[float, float], ...] = ()
 
     @property
     def labels(self) -> list[str]:
         return [s.label for s in self.signals]
+
+    @property
+    def clock_duration(self) -> float:
+        """Seconds of the recording's clock from its first sample to its end, :attr:`gaps`
+        included: the span a sidecar's times (a BIDS onset, a TUH label's stop) lie in."""
+        return self.duration + sum(b - a for a, b in self.gaps)
 
     def option(self, name: str, default: Any = None) -> Any:
         return dict(self.options).get(name, default)
@@ -274,15 +299,40 @@ def exception_summary(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {clip_message(first)}"
 
 
+class FrozenTable(tuple):  # type: ignore[type-arg]
+    """An option's table (a TOML inline table, ``units = {Fp1 = "mV"}``) as sorted ``(key,
+    value)`` pairs: hashable, so a header's options key the readers' caches."""
+
+
+def _frozen(value: Any) -> Any:
+    """``value`` with its lists as tuples and its tables as :class:`FrozenTable`, all the way
+    down."""
+    if isinstance(value, Mapping):
+        return FrozenTable((str(k), _frozen(value[k])) for k in sorted(value, key=str))
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def _thawed(value: Any) -> Any:
+    """:func:`_frozen`'s ``value`` as a library takes it: its tables as dicts again."""
+    if isinstance(value, FrozenTable):
+        return {k: _thawed(v) for k, v in value}
+    if isinstance(value, tuple):
+        return tuple(_thawed(v) for v in value)
+    return value
+
+
 def frozen_options(options: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
-    """Options as a sorted tuple of pairs, lists turned into tuples (hashable, picklable)."""
-    out = []
-    for key in sorted(options):
-        value = options[key]
-        if isinstance(value, list):
-            value = tuple(value)
-        out.append((key, value))
-    return tuple(out)
+    """Options as a sorted tuple of pairs, lists turned into tuples and tables (dicts) into
+    :class:`FrozenTable`, at any depth (hashable, picklable): a table an option was given
+    (MNE's ``units``) was a ``TypeError`` where the readers' caches hash the options."""
+    return tuple((key, _frozen(options[key])) for key in sorted(options))
+
+
+def thawed_options(options: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """:func:`frozen_options`' pairs as keyword arguments for a library, tables as dicts."""
+    return {key: _thawed(value) for key, value in options}
 
 
 MAX_SFREQ_HZ = 1e6

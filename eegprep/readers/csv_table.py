@@ -46,6 +46,7 @@ from eegprep.readers.base import (
     unit_or_default,
     unit_to_uv,
 )
+from eegprep.readers.event_count import check_event_count
 
 _OPTIONS = (
     "sfreq",
@@ -243,7 +244,7 @@ def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -
     signals = np.empty((len(signal_names), values.shape[0]), dtype=np.float32)
     for i in range(len(signal_names)):  # signals are the first columns of `used`, in file order
         signals[i] = values[:, i] * to_uv[i]
-    annotations = _annotations(opts, column, sfreq)
+    annotations = _annotations(path, opts, column, sfreq)
     meta = (
         ("encoding", encoding),
         ("delimiter", "whitespace" if delimiter is None else delimiter),
@@ -599,24 +600,47 @@ def _check_steps(path: str, name: str, times: np.ndarray, steps: np.ndarray, sfr
 
 
 def _annotations(
-    opts: dict[str, Any], column: dict[str, np.ndarray], sfreq: float
+    path: str, opts: dict[str, Any], column: dict[str, np.ndarray], sfreq: float
 ) -> tuple[Annotation, ...]:
-    """Runs of non-zero event columns and changes of the marker column, sorted by onset."""
-    out = []
-    for name in opts["event_columns"]:
-        on = column[name] != 0
-        edges = np.diff(np.concatenate([[False], on, [False]]).astype(np.int8))
-        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-        out += [
-            Annotation(s / sfreq, (e - s) / sfreq, name) for s, e in zip(starts, stops, strict=True)
-        ]
+    """Runs of non-zero event columns and changes of the marker column, sorted by onset.
+
+    Counted with numpy first (8 bytes a sample, as the column itself): more than
+    :data:`~eegprep.readers.event_count.MAX_EVENTS` events (a noisy marker column changes at
+    nearly every sample) refuse the file before one event (~200 bytes) is built."""
+    runs = {name: _runs(column[name]) for name in opts["event_columns"]}
     marker = opts.get("marker_column")
+    changes = _changes(column[marker]) if marker else np.empty(0, np.intp)
+    counts = [(f"event column {name!r}", len(starts)) for name, (starts, _) in runs.items()]
+    counts += [(f"marker column {marker!r}", len(changes))] if marker else []
+    check_event_count(
+        path,
+        sum(n for _, n in counts),
+        " and ".join(f"its {what} ({n:,})" for what, n in counts if n) or "its columns",
+        "is a column of noise or samples read as markers? check the reader's "
+        "`marker_column` / `event_columns`, or thin the file's markers",
+    )
+    out = [
+        Annotation(s / sfreq, (e - s) / sfreq, name)
+        for name, (starts, stops) in runs.items()
+        for s, e in zip(starts.tolist(), stops.tolist(), strict=True)
+    ]
     if marker:
         codes = column[marker]
-        previous = np.concatenate([[0.0], codes[:-1]])
-        for i in np.flatnonzero((codes != 0) & (codes != previous)):
-            out.append(Annotation(i / sfreq, 0.0, f"{marker}/{code_label(codes[i])}"))
+        out += [Annotation(i / sfreq, 0.0, f"{marker}/{code_label(codes[i])}") for i in changes]
     return tuple(sorted(out, key=lambda a: (a.onset, a.description)))
+
+
+def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sample indices where each run of non-zero ``values`` starts, and where it stops
+    (exclusive)."""
+    edges = np.diff(np.concatenate([[False], values != 0, [False]]).astype(np.int8))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+def _changes(codes: np.ndarray) -> np.ndarray:
+    """Sample indices where the marker column changes to a value other than 0."""
+    previous = np.concatenate([[0.0], codes[:-1]])
+    return np.flatnonzero((codes != 0) & (codes != previous))
 
 
 def clear_cache() -> None:

@@ -41,6 +41,7 @@ from eegprep.readers.base import (
     unit_or_default,
 )
 from eegprep.readers.edf_dates import edf_meta
+from eegprep.readers.edf_gaps import TimedEvents, timed_events
 from eegprep.readers.edf_header import EdfFields, EdfSignalFields, parse_edf_fields
 from eegprep.readers.edf_records import (
     ANNOTATION_LABELS,
@@ -78,7 +79,10 @@ class EdfReader(Reader):
             return cls._through_pyedflib(path, head, fields, default_unit, warning, part, options)
         except _Refused as exc:  # a header pyedflib finds non-compliant or reads otherwise
             own = _own_header(path, head, fields, default_unit, exc.problem)
-            notes = tuple(w for w in (warning, _own_note(exc.problem), *own.warnings) if w)
+            # pyedflib refuses every EDF+D (its gaps, if any, our parser reads): no fault of it
+            edf_d = fields.continuity == "D" and "discontinuous" in exc.problem
+            said = None if edf_d else _own_note(exc.problem)
+            notes = tuple(w for w in (warning, said, *own.warnings) if w)
             return replace(own, part=part, options=frozen_options(options), warnings=notes)
 
     @classmethod
@@ -113,7 +117,7 @@ class EdfReader(Reader):
             )
             duration = float(f.file_duration)
             plain = len(kept) < f.signals_in_file
-            annotations = _annotations(f, path, layout, fields.record_seconds, plain=plain)
+            timed = _annotations(f, path, layout, fields.record_seconds, plain=plain)
             meta = _meta(fields)
             calibration = tuple(_calibration(s) for s in read)
         return Header(
@@ -121,12 +125,14 @@ class EdfReader(Reader):
             reader=cls.name,
             signals=signals,
             duration=duration,
-            annotations=annotations,
+            annotations=timed.events,
             part=part,
             meta=meta,
             options=frozen_options(options),
             layout=(("records", layout), ("calibration", calibration)),
-            warnings=(*([warning] if warning else []), *_uncalibrated_notes(read)),
+            warnings=(*(w for w in (warning, timed.warning) if w), *_uncalibrated_notes(read)),
+            joins=timed.joins,
+            gaps=timed.gaps,
         )
 
     @classmethod
@@ -384,80 +390,50 @@ def _own_header(
                 s.samples_per_record * fields.n_records)
         for s in data
     )  # fmt: skip
-    tals = read_annotation_records(path, layout)
-    _check_contiguous(path, tals.record_onsets, layout, fields.record_seconds, fields.continuity)
+    timed = _timed_events(path, layout, fields.record_seconds, fields.continuity)
     return Header(
         path=path,
         reader=EdfReader.name,
         signals=signals,
         duration=fields.n_records * fields.record_seconds,
-        annotations=tuple(Annotation(o, d, t) for o, d, t in tals.annotations),
+        annotations=timed.events,
         meta=_meta(fields),
         layout=(("records", layout), ("calibration", tuple(_calibration(s) for s in data))),
-        warnings=tuple(_uncalibrated_notes(data)),
+        warnings=tuple(w for w in (timed.warning, *_uncalibrated_notes(data)) if w),
+        joins=timed.joins,
+        gaps=timed.gaps,
     )
 
 
-def _check_contiguous(
-    path: str, onsets: list[float | None], layout: RecordLayout, seconds: float, continuity: str
-) -> None:
-    """Refuse a file whose records' time-keeping annotations leave gaps: each record's onset
-    must follow the one stamped before it by whole record durations (``seconds``), within half
-    a sample period of its fastest signal (``layout``): a header's duration is rounded to its 8
-    characters (``0.333333`` for a third of a second) and a TAL's onset to its writer's digits,
-    and a smaller difference is no gap on the samples' grid.
-
-    ``continuity`` is the header's (:attr:`~eegprep.readers.edf_header.EdfFields.continuity`):
-    an ``EDF+D`` must stamp every record; an ``EDF+C`` or a plain EDF that carries an
-    annotation signal is checked where its records are stamped (an ``EDF+C`` says it is
-    continuous, but its stamps are what its writer knew: a paused recording's records, glued
-    end to end, would put every later event and sample at the wrong time)."""
-    if continuity == "D" and (not onsets or onsets[0] is None):
-        raise SourceError(path, "EDF+D file without time-keeping annotations: its gaps are unknown")
-    half = seconds / max(layout.samples_per_record, default=1) / 2
-    last: tuple[int, float] | None = None  # the last stamped record and its onset
-    t0 = onsets[0] if onsets and onsets[0] is not None else 0.0
-    for k, onset in enumerate(onsets):
-        if onset is None and continuity != "D":
-            continue
-        expected = None if last is None else last[1] + (k - last[0]) * seconds
-        if onset is None or (expected is not None and abs(onset - expected) > half):
-            at = "no onset" if onset is None else f"starts at {onset - t0:g} s"
-            should = (expected if expected is not None else t0 + k * seconds) - t0
-            raise SourceError(path, f"{_gap_kind(continuity)}: data record {k} {at}, not at "
-                              f"{should:g} s (a gap); recordings with gaps are not "
-                              "supported: export the continuous parts as EDF+C")  # fmt: skip
-        last = (k, onset)
-
-
-def _gap_kind(continuity: str) -> str:
-    """How a file with gaps is named: by what its header says it is."""
-    if continuity == "D":
-        return "discontinuous EDF+D"
-    said = "EDF+C, continuous by its header" if continuity == "C" else "plain EDF"
-    return f"{said}, with gaps in its time-keeping annotations"
+def _timed_events(path: str, layout: RecordLayout, seconds: float, continuity: str) -> TimedEvents:
+    """The events of the file's annotation signals on the samples as read, the joins its
+    records' time-keeping annotations give (:attr:`Header.joins`, s), the gaps' spans and the
+    warning on them (:mod:`eegprep.readers.edf_gaps`); ``seconds``: one record's duration;
+    ``continuity``: the header's ``D``, ``C`` or ``""``."""
+    tals = read_annotation_records(path, layout)
+    fastest = max(layout.samples_per_record, default=1)
+    return timed_events(path, tals.annotations, tals.record_onsets, seconds, fastest, continuity)
 
 
 def _annotations(
     f: Any, path: str, layout: RecordLayout, seconds: float, *, plain: bool
-) -> tuple[Annotation, ...]:
-    """The file's annotations: pyedflib's for EDF+ (which checks that its records follow on),
-    our own TAL parser's for a plain EDF that carries an annotation signal (``plain``), whose
-    time-keeping annotations must leave no gap between its records (``seconds`` long)."""
+) -> TimedEvents:
+    """The file's annotations, joins, gaps and the warning on them: pyedflib's for EDF+ (which
+    refuses a file whose records do not follow on: :func:`_own_header` reads it), our own TAL
+    parser's for a plain EDF that carries an annotation signal (``plain``), whose time-keeping
+    annotations may leave gaps between its records (``seconds`` long): :func:`_timed_events`."""
     if plain:
-        tals = read_annotation_records(path, layout)
-        _check_contiguous(path, tals.record_onsets, layout, seconds, "")
-        return tuple(Annotation(o, d, t) for o, d, t in tals.annotations)
+        return _timed_events(path, layout, seconds, "")
     try:
         with _c_stdout_silenced():
             onsets, durations, texts = f.readAnnotations()
     except Exception:  # a broken annotation channel does not stop the EEG
-        return ()
+        return TimedEvents()
     out = []
     for onset, duration, text in zip(onsets, durations, texts):
         dur = float(duration) if float(duration) > 0 else 0.0
         out.append(Annotation(float(onset), dur, str(text).strip()))
-    return tuple(out)
+    return TimedEvents(tuple(out))
 
 
 def _meta(fields: EdfFields) -> tuple[tuple[str, str], ...]:

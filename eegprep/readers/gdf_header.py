@@ -27,6 +27,7 @@ import numpy as np
 
 from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
+from eegprep.readers.event_count import check_event_count
 
 GDF_TYPE_BYTES = {1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 8, 8: 8, 16: 4, 17: 8}
 """GDF sample type code -> bytes per sample: the codes MNE reads (int8 ... uint64, float32,
@@ -231,6 +232,12 @@ def _check_events(path: str, fixed: _Fixed, data_end: int, size: int) -> str | N
             f"counts {n_events} events ({need} bytes), but only {extra} bytes follow: the file "
             "is cut, or its header's record count, samples per record or sample types are wrong",
         )
+    check_event_count(  # before MNE builds an annotation of each (up to 2^32)
+        path,
+        n_events,
+        f"its event table (byte {data_end})",
+        "split the recording into shorter files, or re-download it if the count is damaged",
+    )
     if extra > need:
         return f"{longer} where its event table takes {need}; the header's records were read"
     return None

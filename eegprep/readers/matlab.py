@@ -44,6 +44,7 @@ from eegprep.readers.base import (
     unit_or_default,
     unit_to_uv,
 )
+from eegprep.readers.event_count import check_event_count
 from eegprep.readers.mat73 import h5_block
 from eegprep.readers.mat_values import mat_number, mat_numbers, one_hot_classes
 from eegprep.readers.matlab_files import (
@@ -380,6 +381,12 @@ def _events(path: str, version: str, spec: dict[str, Any], sfreq: float) -> tupl
     what = "event positions: sample indices, finite numbers"
     # MATLAB's linear (column-major) order, as MATLAB pairs onsets(k) with labels(k)
     onsets = number_variable(path, version, spec["onsets"], what=what, empty=True).ravel("F")
+    check_event_count(  # before the labels' objects and one event each are built
+        path,
+        onsets.size,
+        f"its event onset variable {spec['onsets']!r}",
+        "check the reader's `events` option names the onsets, or split the recording",
+    )
     durations: np.ndarray | None = None
     labels: np.ndarray | None = None
     if "durations" in spec:

@@ -40,7 +40,6 @@ import ast
 import functools
 import importlib.util
 import inspect
-import os
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -51,7 +50,6 @@ import numpy as np
 
 from eegprep.base.errors import EegprepError, SourceError, UsageError
 from eegprep.base.files import FileVersion, file_version
-from eegprep.base.held_files import shown_name
 from eegprep.base.limits import check_allocation
 from eegprep.base.validation import invalid_value
 from eegprep.readers.base import (
@@ -65,6 +63,7 @@ from eegprep.readers.base import (
     check_sfreq,
     exception_summary,
     frozen_options,
+    thawed_options,
     unit_or_default,
     unit_to_uv,
 )
@@ -81,17 +80,21 @@ from eegprep.readers.companions import (
 from eegprep.readers.edf import EdfReader, read_raw_header
 from eegprep.readers.edf_dates import check_mne_patient_field, edf_start
 from eegprep.readers.edf_header import parse_edf_fields
-from eegprep.readers.edf_records import RecordLayout, check_file_size, parse_layout
+from eegprep.readers.edf_records import check_file_size
 from eegprep.readers.fif_refs import check_next_parts
 from eegprep.readers.gdf_header import check_gdf
 from eegprep.readers.gdf_records import gdf_records, read_gdf_samples
 from eegprep.readers.gdf_values import gdf_annotations, gdf_own_rates, gdf_scaled
+from eegprep.readers.kept_time import moved
 from eegprep.readers.mne_events import cropped_events, file_events, gaps_cut, segment_onsets
+from eegprep.readers.mne_gaps import Skips, edf_gaps, skip_spans, without_skips
 from eegprep.readers.mne_held import names_for_mne, read_through
+from eegprep.readers.mne_lengths import checked_length, cnt_options, edf_layout
+from eegprep.readers.mne_pauses import stated_gaps
 from eegprep.readers.mne_problems import joins, open_problem
 from eegprep.readers.mne_units import brainvision_scaled, edf_scaled, fif_unit, unstated_unit
 from eegprep.readers.set_header import check_set
-from eegprep.readers.vhdr import data_points, read_vhdr, written_units
+from eegprep.readers.vhdr import read_vhdr, written_units
 from eegprep.readers.vhdr_text import check_text_data
 from eegprep.readers.vmrk import check_vmrk
 
@@ -117,8 +120,6 @@ _RAW_CACHE_SIZE = 8
 _OWN_OPTIONS = ("default_unit",)  # eegprep's options, never passed to MNE (see MneReader)
 _DUPLICATES = re.compile(r"found duplicates for: (\{.*?\})")
 _TRUNCATED = ("Invalid tag with only",)  # MNE's warnings that mean the file ends too early
-# bytes per sample of BrainVision's binary formats, by the name MNE keeps in _raw_extras["fmt"]
-_BV_BYTES = {"short": 2, "int": 4, "single": 4, "double": 8}
 
 
 class MneReader(Reader):
@@ -183,7 +184,10 @@ class MneReader(Reader):
         ``default_unit`` where it states none."""
         sfreq = float(raw.info["sfreq"])
         check_sfreq(path, sfreq)
-        n_samples, size_warning = _checked_length(path, raw, options)
+        n_source, size_warning = checked_length(path, raw, options)
+        gdf = PurePath(path).suffix.lower() == ".gdf"  # (its events are its table's codes)
+        skips = Skips(() if gdf else skip_spans(raw, n_source), n_source)
+        n_samples = skips.n_kept
         orig_units: dict[str, str] = dict(getattr(raw, "_orig_units", None) or {})
         units = written_units(path, [orig_units.get(name, "") for name in raw.ch_names])
         labels = _file_labels(raw.ch_names, notes)
@@ -198,21 +202,32 @@ class MneReader(Reader):
                 strict=True,
             )
         )
-        events = file_events(path, raw)
-        events_warning = cropped_events(notes, n_samples / sfreq, gaps_cut(path, raw))
+        gaps = skips.removed_seconds(sfreq)
+        events, n_dropped = moved(without_skips(file_events(path, raw)), gaps)
+        segments = segment_onsets(path, sfreq, n_source)
+        joined, joins_warning = joins(raw, segments, skips, n_dropped)
+        if joined and not gaps and joins_warning:  # pauses a BrainVision or EEGLAB file states
+            gaps, said = stated_gaps(path, raw, joined)
+            joins_warning += said
+        events_warning = cropped_events(notes, n_source / sfreq, gaps_cut(path, raw))
+        gapped = edf_gaps(path)  # MNE reads an EDF's records end to end, gaps unsaid
+        if gapped is not None:
+            events, joined, joins_warning = list(gapped.events), gapped.joins, gapped.warning
+            gaps = gapped.gaps
+            events_warning = None  # (MNE dropped events past the end of its records unsaid)
         signals = _units_put_right(path, raw, signals, units, default_unit, options)
         own: tuple[int, ...] = ()
-        if PurePath(path).suffix.lower() == ".gdf":
+        if gdf:
             signals, own = gdf_own_rates(path, raw, gdf_scaled(path, raw, signals, default_unit))
             timed = gdf_annotations(path, sfreq, n_samples)
             if timed is not None:
-                events, events_warning = timed
+                events, events_warning = list(timed[0]), timed[1]
         return Header(
             path=path,
             reader=cls.name,
             signals=signals,
             duration=n_samples / sfreq,
-            annotations=events,
+            annotations=tuple(events),
             part=part,
             meta=_meta(path, raw, options),
             options=frozen_options(options),
@@ -220,6 +235,7 @@ class MneReader(Reader):
                 ("mne_names", tuple(raw.ch_names)),
                 ("mne_n_times", int(raw.n_times)),
                 ("gdf_own_rate", own),
+                ("mne_skips", skips.spans),
             ),
             warnings=tuple(
                 w
@@ -227,11 +243,13 @@ class MneReader(Reader):
                     size_warning,
                     _markers_note(path),
                     events_warning,
-                    joins(raw, segment_onsets(path, sfreq, n_samples)),
+                    joins_warning,
                     *_moved(path),
                 )
                 if w
             ),
+            joins=joined,
+            gaps=gaps,
         )
 
     @classmethod
@@ -264,8 +282,11 @@ class MneReader(Reader):
             )
         # MNE's float64 samples, then float32 microvolts
         check_allocation(header.path, len(picks) * (stop - start) * 12, "reading samples")
-        try:
-            data = raw.get_data(picks=list(picks), start=start, stop=stop)
+        skips = Skips(layout.get("mne_skips", ()), int(layout["mne_n_times"]))
+        try:  # the samples kept, around MNE's filled-in spans (one piece: no copy)
+            parts = [raw.get_data(picks=list(picks), start=a, stop=b)
+                     for a, b in skips.pieces(start, stop)]  # fmt: skip
+            data = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
         except Exception as exc:
             problem = f"MNE cannot read samples: {exception_summary(exc)}"
             if isinstance(exc, AssertionError) and header.path.lower().endswith(".set"):
@@ -301,6 +322,12 @@ def _format(path: str) -> tuple[str, str]:
     return _FORMATS[suffix]
 
 
+_GDF_PICKS = ("exclude", "include")
+"""MNE's GDF options that leave channels out: with either, MNE 1.13's ``read_raw_gdf`` returned
+the first channels' samples under the kept channels' names (``exclude=["ch0"]`` of three gave
+``ch1`` the samples of ``ch0``), so a GDF file is refused with them."""
+
+
 def _check_options(path: str, options: Mapping[str, Any]) -> dict[str, Any]:
     """Options for the format's MNE reader, checked against its signature; ``preload`` dropped."""
     import mne
@@ -314,6 +341,14 @@ def _check_options(path: str, options: Mapping[str, Any]) -> dict[str, Any]:
         )
     allowed = set(inspect.signature(getattr(mne.io, func)).parameters) - _RESERVED
     check_option_names(options, allowed, f"mne reader ({fmt}, mne.io.{func})")
+    picked = [name for name in _GDF_PICKS if options.get(name)]
+    if fmt == "GDF" and picked:
+        raise SourceError(
+            path,
+            f"the mne reader's option {picked[0]!r} on a GDF file: MNE's GDF reader gives the "
+            "channels it keeps other channels' samples; read every channel and leave channels "
+            "out with the manifest's [channels] exclude",
+        )
     return options
 
 
@@ -356,7 +391,7 @@ def _open_raw(
     import mne
 
     func, fmt = _format(path)
-    _check_before_mne(path, dict(options))
+    _check_before_mne(path, thawed_options(options))
     # every file MNE opens, as a descriptor opened without waiting and checked (mne_held.py)
     with names_for_mne(path) as (opened, repeats, held):
         if fmt == "FIF":  # MNE opens the parts it names as written: none outside (fif_refs.py)
@@ -365,7 +400,7 @@ def _open_raw(
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 raw = getattr(mne.io, func)(
-                    opened, preload=False, verbose="warning", **dict(options)
+                    opened, preload=False, verbose="warning", **thawed_options(options)
                 )
         except Exception as exc:
             problem = open_problem(fmt, exc)
@@ -400,9 +435,9 @@ def _check_before_mne(path: str, options: Mapping[str, Any]) -> None:
         raise SourceError(path, gone)
     if suffix in (".edf", ".bdf"):
         check_mne_patient_field(path, read_raw_header(path)[8:88].decode("latin-1").strip())
-        layout = _edf_layout(path)
+        layout = edf_layout(path)
         if layout is not None:
-            check_file_size(path, layout)  # refuses a shorter file; longer: _checked_length
+            check_file_size(path, layout)  # refuses a shorter file; longer: mne_lengths
     elif suffix == ".set":
         from eegprep.readers.matlab_files import mat_version
 
@@ -421,145 +456,7 @@ def _check_before_mne(path: str, options: Mapping[str, Any]) -> None:
     elif suffix == ".gdf":
         check_gdf(path)
     elif suffix == ".cnt":
-        check_cnt(path, *_cnt_options(options))
-
-
-def _edf_layout(path: str) -> RecordLayout | None:
-    """The record layout from an EDF/BDF header; ``None`` when a field is malformed (MNE's
-    own message names it)."""
-    head = read_raw_header(path)
-    try:
-        return parse_layout(head)
-    except (UnicodeDecodeError, ValueError):
-        return None
-
-
-def _cnt_options(options: Mapping[str, Any]) -> tuple[str, bool | None]:
-    """The CNT reader options :func:`~eegprep.readers.cnt_header.check_cnt` weighs."""
-    return str(options.get("data_format", "auto")), options.get("recompute_n_samples")
-
-
-def _checked_length(path: str, raw: BaseRaw, options: Mapping[str, Any]) -> tuple[int, str | None]:
-    """Samples per channel as the file's header counts them, and a warning when the file is
-    longer (EDF/BDF: MNE counts the records the file holds, the header counts fewer); a data
-    file shorter than its header is refused."""
-    n_samples = int(raw.n_times)
-    suffix = PurePath(path).suffix.lower()
-    if suffix == ".gdf":  # checked before MNE opened it; a longer file's warning again
-        return n_samples, check_gdf(path)
-    if suffix == ".cnt":  # likewise: more samples before the event table than counted
-        return n_samples, check_cnt(path, *_cnt_options(options))
-    if suffix not in (".edf", ".bdf"):
-        n_samples, points_warning = _multiplexed_points(path, raw)
-        return n_samples, _check_data_file(path, raw) or points_warning
-    layout = _edf_layout(path)
-    if layout is None:
-        return n_samples, None
-    warning = check_file_size(path, layout)
-    held = int(raw._raw_extras[0].get("n_records", layout.n_records))
-    if warning and held > layout.n_records:
-        n_samples = n_samples // held * layout.n_records
-    return n_samples, warning
-
-
-def _multiplexed_points(path: str, raw: BaseRaw) -> tuple[int, str | None]:
-    """Samples per channel of a BrainVision ``DataOrientation=MULTIPLEXED`` file (MNE counts
-    them from the data file's size and ignores ``DataPoints``) checked against the header's
-    ``DataPoints``, as EDF's record count is: fewer in the file is refused (a cut download),
-    more is read as the header counts them, with a warning. Other files: MNE's count."""
-    held = int(raw.n_times)
-    extras = raw._raw_extras[0] if raw._raw_extras else {}
-    if PurePath(path).suffix.lower() not in BRAINVISION_HEADERS or extras.get("order") != "F":
-        return held, None
-    stated = data_points(path)
-    if stated is None or stated == held:
-        return held, None
-    name = os.path.basename(shown_name(str(raw.filenames[0]))) if raw.filenames else path
-    if stated > held:
-        raise SourceError(
-            path,
-            f"data file {name} is truncated: it holds {held} samples per channel, but the "
-            f"header says DataPoints={stated}: re-download it (or correct DataPoints)",
-        )
-    n_channels = int(extras.get("orig_nchan", len(raw.ch_names)))
-    binary = isinstance(extras.get("fmt"), str)  # (text data: a line a sample, its channels)
-    other = _more_channels(held * n_channels, stated, n_channels) if binary else None
-    return stated, (
-        f"data file {name} is longer than its header says: it holds {held} samples per "
-        f"channel, the header says DataPoints={stated}; only the first {stated} were read"
-        + (f"{other[0]}DataPoints={stated}{other[1]}" if other else "")
-    )
-
-
-def _more_channels(n_values: int, n_times: int, n_channels: int) -> tuple[str, str] | None:
-    """The words of a warning for a samples file of ``n_values`` values, longer than its
-    header's ``n_channels`` x ``n_times``, that also holds exactly ``n_times`` samples of
-    more channels: the header may list too few, and then every value is misplaced (a longer
-    file of samples side by side reads the same either way, and is no sign of which); the
-    text around the samples' field (``DataPoints=800``, ``EEG.pnts=800``). ``None`` where the
-    file's values make no whole number of channels of ``n_times``."""
-    if n_times <= 0 or n_values % n_times or n_values // n_times <= n_channels:
-        return None
-    return (
-        "; it also holds exactly ",
-        f" samples of {n_values // n_times} channels: if the header lists too few, every "
-        "value read is in the wrong channel and time (check the channel count)",
-    )
-
-
-def _check_data_file(path: str, raw: BaseRaw) -> str | None:
-    """Refuse a BrainVision .eeg or EEGLAB .fdt shorter than the header's channels x samples;
-    a warning when it is longer."""
-    extras = raw._raw_extras[0] if raw._raw_extras else {}
-    data_file = str(raw.filenames[0]) if raw.filenames and raw.filenames[0] else path
-    if data_file == path:
-        return None
-    n_channels = int(extras.get("orig_nchan", len(raw.ch_names)))
-    suffix = PurePath(path).suffix.lower()
-    fmt = extras.get("fmt")  # a dict of [ASCII Infos] for a text data file: not checked here
-    width = _BV_BYTES.get(fmt, 0) if isinstance(fmt, str) else 0
-    if suffix in BRAINVISION_HEADERS and width and extras.get("offsets") is None:
-        sample = n_channels * width
-    elif suffix == ".set" and not extras.get("is_embedded", True):
-        sample = n_channels * 4  # EEGLAB's .fdt: float32
-    else:
-        return None
-    size, expected = os.path.getsize(data_file), int(raw.n_times) * sample
-    name = os.path.basename(shown_name(data_file))
-    if size % sample:
-        raise SourceError(
-            path,
-            f"data file {name} ends inside a sample: its {size} bytes are not a whole number of "
-            f"samples of {n_channels} channels x {sample // n_channels} bytes ({sample} bytes "
-            f"each; {size // sample} whole, {size % sample} bytes over): it is cut, or its "
-            "header gives the wrong channel count or binary format",
-        )
-    stated = (
-        data_points(path) if suffix in BRAINVISION_HEADERS and extras.get("order") == "C" else None
-    )
-    if stated is not None and stated != raw.n_times:  # MNE places channels by the file's size
-        raise SourceError(
-            path,
-            f"data file {name} holds {size // sample} samples per channel ({size} bytes), but "
-            f"the header says DataPoints={stated}: its channels are stored one after another "
-            "(DataOrientation=VECTORIZED), so every channel after the first would be read from "
-            "the wrong place; re-download it, or correct DataPoints",
-        )
-    if size < expected:
-        raise SourceError(
-            path,
-            f"data file {name} is truncated: {size} bytes, not the {expected} bytes of "
-            f"{raw.n_times} samples of {n_channels} channels the header describes: re-download it",
-        )
-    if size > expected:
-        other = _more_channels(size // (sample // n_channels), int(raw.n_times), n_channels)
-        field = "EEG.pnts" if suffix == ".set" else "DataPoints"
-        return (
-            f"data file {name} is longer than its header says: {size} bytes, {size // sample} "
-            f"samples; the header's {raw.n_times} samples ({expected} bytes) were read"
-            + (f"{other[0]}{field}={raw.n_times}{other[1]}" if other else "")
-        )
-    return None
+        check_cnt(path, *cnt_options(options))
 
 
 def _file_labels(names: Sequence[str], notes: Sequence[str]) -> list[str]:

@@ -8,16 +8,20 @@ place, so that a change in MNE's wording shows in one module's tests.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from eegprep.readers.base import exception_summary
+from eegprep.readers.kept_time import Removed
 from eegprep.readers.set_header import epoched
 
 if TYPE_CHECKING:
     from mne.io import BaseRaw
+
+    from eegprep.readers.mne_gaps import Skips
 
 
 def open_problem(fmt: str, exc: Exception) -> str:
@@ -97,37 +101,76 @@ def _raised_in(exc: BaseException, functions: frozenset[str]) -> bool:
 
 
 _SEGMENT = "New Segment/"  # MNE's description of a BrainVision "New Segment" marker
+_SKIP = "BAD_ACQ_SKIP"
 _JOINS = {
     _SEGMENT: "BrainVision 'New Segment'",  # the recording paused and resumed
     "boundary": "EEGLAB 'boundary'",  # samples removed in EEGLAB
-    "BAD_ACQ_SKIP": "MNE 'BAD_ACQ_SKIP'",  # an acquisition skip (FIF, EDF+D): filled with zeros
+    "EDGE boundary": "MNE 'EDGE boundary'",  # recordings concatenated by MNE (saved as FIF)
 }
-"""Annotations MNE keeps where a file's samples do not follow on in time, and their names."""
+"""Annotations MNE keeps where a file's samples do not follow on in time, and their names.
+(``BAD_ACQ_SKIP``, samples MNE filled in, is left out of the samples: ``skips``.)"""
 
 
-def joins(raw: BaseRaw, segments: Sequence[float] | None = None) -> str | None:
-    """A warning naming where the samples do not follow on in time, after the first sample (a
-    BrainVision recording paused and resumed, an EEGLAB dataset with stretches cut out), or
-    ``None``: the samples either side are stored end to end, as MNE reads them, and an EDF+D
-    with gaps is refused (:mod:`eegprep.readers.edf`). ``segments``, for a BrainVision file:
-    the seconds from its first sample at which its ``New Segment`` markers resume the
-    recording, as eegprep reads the marker file (:func:`~eegprep.readers.vmrk.segment_starts`),
-    in place of MNE's annotations of them (MNE drops one listed first wherever it lies, and
-    names them otherwise with a description or under ``ignore_marker_types``)."""
+def joins(
+    raw: BaseRaw,
+    segments: Sequence[float] | None = None,
+    skips: Skips | None = None,
+    n_dropped: int = 0,
+) -> tuple[tuple[float, ...], str | None]:
+    """Where the samples do not follow on in time, after the first sample (a BrainVision
+    recording paused and resumed, an EEGLAB dataset with stretches cut out, MNE's
+    concatenations, and where MNE's acquisition skips were left out), as
+    :attr:`~eegprep.readers.base.Header.joins` (seconds from the first sample on the samples
+    kept, each on a sample: an EEGLAB ``boundary`` at latency ``k + 0.5`` starts the stretch
+    at sample ``k``, counted from 0), and a warning naming them, or ``()`` and ``None``. The
+    stretches are kept separately: filtered each alone, stored end to end, no window across a
+    join. ``segments``, for a BrainVision file: the seconds from its first sample at which its
+    ``New Segment`` markers resume the recording, as eegprep reads the marker file
+    (:func:`~eegprep.readers.vmrk.segment_starts`), in place of MNE's annotations of them (MNE
+    drops one listed first wherever it lies, and names them otherwise with a description or
+    under ``ignore_marker_types``). ``skips``: MNE's ``BAD_ACQ_SKIP`` spans, left out of the
+    samples (:class:`~eegprep.readers.mne_gaps.Skips`); ``n_dropped``: the events wholly
+    inside them, dropped (named in the warning)."""
     first = float(raw.first_time)
-    at = [
-        (float(onset) - first, _JOINS[str(desc)])
-        for onset, desc in zip(raw.annotations.onset, raw.annotations.description, strict=True)
-        if str(desc) in _JOINS and (segments is None or str(desc) != _SEGMENT)
-    ]
-    at += [(float(t), _JOINS[_SEGMENT]) for t in segments or ()]
-    at = sorted(j for j in at if j[0] > 0)
-    if not at:
-        return None
-    kinds = ", ".join(sorted({kind for _, kind in at}))
-    shown = ", ".join(f"{t:g} s" for t, _ in at[:5]) + (", ..." if len(at) > 5 else "")
-    return (
-        f"discontinuous: {len(at)} {kinds} marker(s) where the samples do not follow on in "
-        f"time (at {shown}); the stretches either side are stored end to end, so a window "
-        "across one joins two of them: split the recording there, or leave those spans out"
+    sfreq = float(raw.info["sfreq"])
+    removed = Removed(skips.removed_seconds(sfreq) if skips else [])
+    end = (skips.n_kept if skips else raw.n_times) / sfreq
+    at: list[tuple[float, str]] = []
+    for onset, desc in zip(raw.annotations.onset, raw.annotations.description, strict=True):
+        if str(desc) not in _JOINS or (segments is not None and str(desc) == _SEGMENT):
+            continue
+        t = removed.seconds(_on_sample(float(onset) - first, sfreq))
+        at.append((_on_sample(t, sfreq), _JOINS[str(desc)]))
+    at += [(_on_sample(removed.seconds(t), sfreq), _JOINS[_SEGMENT]) for t in segments or ()]
+    at += [(j / sfreq, f"MNE {_SKIP!r}") for j in (skips.joins if skips else ())]
+    times = sorted({t for t, _ in at if 0 < t < end})
+    left_out = _left_out(skips, sfreq, n_dropped)
+    if not times and not left_out:
+        return (), None
+    if not times:
+        return (), f"{left_out[2:]} at the samples' start or end (no join)"
+    kinds = ", ".join(sorted({kind for t, kind in at if 0 < t < end}))
+    shown = ", ".join(f"{t:g} s" for t in times[:5]) + (", ..." if len(times) > 5 else "")
+    return tuple(times), (
+        f"discontinuous: {kinds} marker(s) where the samples do not follow on in time; its "
+        f"{len(times) + 1} stretches are kept separately (filtered each alone, no window across "
+        f"a join), stored end to end with joins at {shown}{left_out}"
     )
+
+
+def _left_out(skips: Skips | None, sfreq: float, n_dropped: int) -> str:
+    """The warning's words on the ``BAD_ACQ_SKIP`` samples left out, ``""`` without any."""
+    if not skips or not skips.spans:
+        return ""
+    seconds = (skips.n_source - skips.n_kept) / sfreq
+    lost = f", {n_dropped} event(s) inside them dropped" if n_dropped else ""
+    return (
+        f"; {len(skips.spans)} span(s) MNE filled in where none were acquired (BAD_ACQ_SKIP, "
+        f"{seconds:g} s) left out{lost}"
+    )
+
+
+def _on_sample(seconds: float, sfreq: float) -> float:
+    """``seconds`` moved to the next sample at ``sfreq`` (a join between two samples starts
+    the stretch at the later one), within a millionth of a sample of one: on it."""
+    return math.ceil(seconds * sfreq - 1e-6) / sfreq

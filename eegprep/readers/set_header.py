@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eegprep.base.errors import SourceError
+from eegprep.readers.event_count import check_event_count
 from eegprep.readers.mat73 import h5_struct_fields
 from eegprep.readers.mat_exact import first_inexact
 from eegprep.readers.mat_fields import MatField, struct_fields, variable_field
@@ -31,7 +32,7 @@ from eegprep.readers.matlab_files import mat_version, small_variable, variable_l
 
 _COUNTS = ("nbchan", "pnts", "trials")
 _FIELDS = ("srate", *_COUNTS)
-_STRUCT_FIELDS = frozenset((*_FIELDS, "data", "chanlocs"))
+_STRUCT_FIELDS = frozenset((*_FIELDS, "data", "chanlocs", "event"))
 _RESAVE = "save the dataset again in EEGLAB"
 _MAX_COUNT = 2**53  # the largest whole number a MATLAB double holds exactly (MNE overflowed past
 # a C long: 1e308 samples)
@@ -56,6 +57,9 @@ class SetFields:
         ``chanlocs``'s class and field names, where known.
     classes : dict of str to str
         MATLAB class of each of ``values`` where known (``'logical'``: scipy loads it as uint8).
+    n_events : int
+        Entries of ``EEG.event`` (0 when absent or empty), counted from its shape before MNE
+        builds one annotation each.
     """
 
     values: dict[str, Any]
@@ -64,6 +68,7 @@ class SetFields:
     data_name: str | None = None
     chanlocs: MatField | None = None
     classes: dict[str, str] = field(default_factory=dict)
+    n_events: int = 0
 
 
 def check_set(path: str) -> None:
@@ -79,6 +84,9 @@ def check_set(path: str) -> None:
         raise SourceError(path, epoched(counts["trials"]))
     _check_chanlocs(path, fields)
     _check_shape(path, fields, counts)
+    check_event_count(
+        path, fields.n_events, "its EEG.event", "split the recording into shorter datasets"
+    )
     _check_exact(path)
 
 
@@ -137,7 +145,21 @@ def read_set_fields(path: str) -> SetFields | None:
     elif "chanlocs" in listing:
         n_chanlocs = math.prod(listing["chanlocs"][0])
     classes = {name: listing[name][1] for name in values}
-    return SetFields(values, data_shape, n_chanlocs, data_name, chanlocs, classes)
+    n_events = _n_entries(path, version, listing, "event")
+    return SetFields(values, data_shape, n_chanlocs, data_name, chanlocs, classes, n_events)
+
+
+def _n_entries(path: str, version: str, listing: dict[str, tuple[Any, str]], name: str) -> int:
+    """Entries of the top-level struct array ``name`` (0 when absent): from its own fields,
+    as MAT 7.3 lists a struct (an HDF5 group) with no shape."""
+    if name not in listing:
+        return 0
+    found = None
+    if version == "7.3":
+        found = (h5_struct_fields(path, "/", frozenset({name})) or {}).get(name)
+    elif version == "5":
+        found = variable_field(path, name)
+    return found.n_entries if found is not None else math.prod(listing[name][0])
 
 
 def _struct_fields(fields: dict[str, MatField]) -> SetFields:
@@ -154,7 +176,9 @@ def _struct_fields(fields: dict[str, MatField]) -> SetFields:
     data_name = None if data is None or data.cls != "char" else str(data.value or "")
     chanlocs = fields.get("chanlocs")
     n_chanlocs = 0 if chanlocs is None else chanlocs.n_entries
-    return SetFields(values, data_shape or None, n_chanlocs, data_name, chanlocs, classes)
+    event = fields.get("event")
+    n_events = 0 if event is None else event.n_entries
+    return SetFields(values, data_shape or None, n_chanlocs, data_name, chanlocs, classes, n_events)
 
 
 def _scalar(fields: SetFields, name: str) -> float | None:

@@ -35,6 +35,7 @@ from eegprep.base.errors import SourceError
 from eegprep.base.files import FileVersion, file_version
 from eegprep.base.limits import check_allocation
 from eegprep.base.regular_files import open_regular
+from eegprep.readers.event_count import check_event_count
 
 SEGMENT = "New Segment"
 """The marker type that opens a stretch of samples: the recording paused and resumed there (or
@@ -79,6 +80,9 @@ class VmrkMarker:
         The first sample it marks, counted from 1, as the file writes it.
     size : int
         Samples it spans (0 where the field is empty).
+    date : str
+        The sixth field as written (``YYYYMMDDhhmmssuuuuuu``, the time its segment was
+        acquired, on a ``New Segment`` marker), stripped; ``""`` where there is none.
     """
 
     number: int
@@ -87,6 +91,7 @@ class VmrkMarker:
     description: str
     position: int
     size: int
+    date: str = ""
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,31 @@ def _segment_starts(path: str, vmrk: str, version: FileVersion, n_channels: int)
     return tuple(sorted({m.position - 1 for m in markers if m.kind == SEGMENT and m.position > 1}))
 
 
+def segment_dates(path: str, n_channels: int) -> tuple[tuple[int, datetime | None], ...]:
+    """Every ``New Segment`` marker of the BrainVision header ``path``'s marker file, as
+    ``(first sample counted from 0, acquisition time or None)``, ordered by sample (a marker
+    at position 0, before the first sample, at sample 0); ``()`` without a marker file. The
+    time is None where the marker gives no date, or one that is no date."""
+    vmrk = marker_file(path)
+    if vmrk is None:
+        return ()
+    return _segment_dates(path, vmrk, file_version(vmrk), n_channels)
+
+
+@functools.lru_cache(maxsize=64)
+def _segment_dates(
+    path: str, vmrk: str, version: FileVersion, n_channels: int
+) -> tuple[tuple[int, datetime | None], ...]:
+    """:func:`segment_dates` once per version of the marker file."""
+    markers = read_vmrk(path, vmrk, n_channels=n_channels).markers
+    found = [
+        (max(m.position - 1, 0), _date(m.date) if _DIGITS.fullmatch(m.date) else None)
+        for m in markers
+        if m.kind == SEGMENT
+    ]
+    return tuple(sorted(found, key=lambda pair: pair[0]))
+
+
 def read_vmrk(path: str, vmrk: str, *, n_channels: int) -> VmrkFile:
     """The marker file ``vmrk`` of the BrainVision header ``path`` (whose ``NumberOfChannels``
     is ``n_channels``), read as MNE reads it and checked; :class:`SourceError` (naming
@@ -174,7 +204,14 @@ def read_vmrk(path: str, vmrk: str, *, n_channels: int) -> VmrkFile:
         note = _no_section_note(name, text)
         return VmrkFile(name, text, (), f"{dated}; {note}" if dated else note)
     first_line = text.count("\n", 0, hit.end()) + 1
-    markers = _markers(path, name, text[hit.end() :], first_line, n_channels)
+    section = text[hit.end() :]
+    check_event_count(  # counted without keeping them, before one marker is built
+        path,
+        sum(1 for _ in _MARKER.finditer(section)),
+        f"its marker file {name}",
+        "split the recording into shorter files, or thin its markers",
+    )
+    markers = _markers(path, name, section, first_line, n_channels)
     widest = max((len(m.kind) + len(m.description) + 1 for m in markers), default=0)
     check_allocation(  # MNE keeps descriptions in one array, each as wide as the widest
         path,
@@ -268,6 +305,8 @@ def _no_date(line: str) -> bool:
 
 
 def _date(text: str) -> datetime | None:
+    if len(text) == 20 and text == _NO_DATE[2]:
+        return None
     try:
         return datetime.strptime(text, _DATE_FORMAT)
     except ValueError:
@@ -340,7 +379,7 @@ def _marker(
             f"its date {date[:30]!r} is no date (YYYYMMDDhhmmssuuuuuu, or empty): a decimal "
             "comma in its position or size, or a damaged date",
         )  # fmt: skip
-    return VmrkMarker(number, line, kind, description, at, span)
+    return VmrkMarker(number, line, kind, description, at, span, date)
 
 
 def _check_channel(path: str, name: str, line: int, text: str, value: str, n_channels: int) -> None:

@@ -35,6 +35,7 @@ import msgspec
 import orjson
 
 from eegprep.base.errors import StoreFormatError
+from eegprep.base.strict_json import loads as strict_loads
 from eegprep.store import index_fields
 from eegprep.store.fs import Location
 from eegprep.store.index_fields import Entry, IndexFields
@@ -57,6 +58,39 @@ def _segments(loc: Location) -> list[str]:
     return [n for n in loc.list(*INDEX_DIR) if n.endswith(".jsonl")]
 
 
+_INT64_MAX = 2**63 - 1
+
+
+def may_be_wide(labels: Any) -> bool:
+    """Whether a record's ``labels``, as orjson parsed them, hold a number orjson may have read
+    from an integer beyond int64: it reads ``1180591620717411303424`` (2**70) and
+    ``-18446744073709551616`` as floats, their last digits lost, and 2**63 .. 2**64-1 as
+    integers no int64 holds. A float of 2**63 or more in size, or such an integer: the line is
+    then judged by :func:`wide_int_problem` (a microsecond for the few labels of a record)."""
+    if isinstance(labels, float):
+        return abs(labels) >= 2.0**63
+    if isinstance(labels, int):
+        return labels > _INT64_MAX
+    if isinstance(labels, dict):
+        return any(may_be_wide(v) for v in labels.values())
+    if isinstance(labels, list):
+        return any(may_be_wide(v) for v in labels)
+    return False
+
+
+def wide_int_problem(line: bytes | memoryview) -> str | None:
+    """What is wrong with an index line holding an integer beyond int64 (a label written by
+    another program: eegprep writes none), else None (a float written as one, ``1e19``)."""
+    try:
+        strict_loads(bytes(line))
+    except ValueError as exc:  # (StrictJSONError: orjson parsed the line, so no other)
+        return (
+            f"holds an integer beyond 64 bits ({exc}), which a reader would take as a float "
+            "without its last digits"
+        )
+    return None
+
+
 def _parse(blob: bytes, name: str) -> tuple[bool, list[dict[str, Any]], list[str]]:
     """A segment's records and the problems of the lines that are not records.
 
@@ -69,7 +103,10 @@ def _parse(blob: bytes, name: str) -> tuple[bool, list[dict[str, Any]], list[str
     try:  # one parse of the whole segment as a JSON list, the common case (a blank or
         # damaged line fails it, and the lines are then read one by one)
         rows = orjson.loads(b"[" + body.replace(b"\n", b",") + b"]") if body else []
-        if all(isinstance(r, dict) and isinstance(r.get("id"), str) for r in rows):
+        if all(isinstance(r, dict) and isinstance(r.get("id"), str) for r in rows) and not any(
+            may_be_wide(r.get("labels"))
+            for r in rows  # (else each line is judged)
+        ):
             return is_base, rows, []
     except orjson.JSONDecodeError:
         pass
@@ -131,6 +168,7 @@ def _fields_of(row: dict[str, Any]) -> IndexFields:
         split=row.get("split", ""),
         subject_key=row.get("subject_key", ""),
         deleted=row.get("deleted", False),
+        joins=row.get("joins", unset),
     )
 
 
@@ -144,13 +182,30 @@ def _parse_line(line: bytes) -> tuple[dict[str, Any], str]:
         row = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
         try:
-            json.loads(text)  # Python's parser takes NaN and Infinity; JSON does not
+            loose = json.loads(text)  # Python's parser takes what JSON readers refuse
         except (ValueError, RecursionError):  # (nested deeper than Python recurses)
             return {}, f"not valid JSON ({exc})"
-        return {}, "holds NaN or Infinity, which JSON does not allow (older eegprep)"
+        return {}, _loose_problem(loose)
     if not isinstance(row, dict) or not isinstance(row.get("id"), str):
         return {}, "not an index record (a JSON object with a string 'id')"
-    return row, ""
+    problem = wide_int_problem(line) if may_be_wide(row.get("labels")) else None
+    return ({}, problem) if problem else (row, "")
+
+
+def _loose_problem(value: Any) -> str:
+    """What a line that Python's parser reads as ``value`` and orjson refuses holds: a lone
+    surrogate (``"\\udcff"``: no character, the escape of a byte that is not UTF-8, which
+    another program may write), or else NaN or Infinity (an older eegprep wrote them)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return (
+            "holds a lone surrogate (a \\udXXX escape that is no character), which JSON "
+            "readers refuse"
+        )
+    except (ValueError, RecursionError):
+        pass
+    return "holds NaN or Infinity, which JSON does not allow (older eegprep)"
 
 
 def read_index(loc: Location) -> dict[str, dict[str, Any]]:

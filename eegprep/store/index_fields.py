@@ -52,6 +52,7 @@ class IndexFields(msgspec.Struct, frozen=True):
     split: Any = ""
     subject_key: Any = ""
     deleted: Any = False
+    joins: Any = msgspec.UNSET
 
 
 class BaseLine(NamedTuple):
@@ -125,6 +126,10 @@ class _Columns(msgspec.Struct, array_like=True):
     sfreqs: list[int | float]
     splits: list[str]
     subject_keys: list[str]
+    joins: dict[Count, list[Count]] | None = None
+    """The ``joins`` of the records that state them, by position (few records have any; every
+    file this version writes has the column, ``{}`` for none). ``None``: a file written before
+    records had joins, taken only for a base that names no ``joins`` (:func:`decode`)."""
 
 
 _DECODER = msgspec.msgpack.Decoder(_Columns)
@@ -151,6 +156,9 @@ def is_plain(record: dict[str, Any]) -> bool:
         return False
     n_samples, sfreq = record.get("n_samples"), record.get("sfreq")
     if type(n_samples) is not int or not 0 <= n_samples < 2**63:
+        return False
+    joins = record.get("joins", [])
+    if type(joins) is not list or not all(type(j) is int and 0 <= j < 2**63 for j in joins):
         return False
     if not isinstance(sfreq, int | float) or type(sfreq) is bool:
         return False
@@ -193,6 +201,7 @@ def encode(records: Sequence[dict[str, Any]], base: bytes) -> bytes | None:
         sfreqs=[r["sfreq"] for r in records],
         splits=[r.get("split", "") for r in records],
         subject_keys=[r.get("subject_key", "") for r in records],
+        joins={i: r["joins"] for i, r in enumerate(records) if "joins" in r},
     )
     payload = msgspec.msgpack.encode(columns)
     return payload + google_crc32c.value(payload).to_bytes(4, "little")
@@ -235,10 +244,15 @@ def decode(blob: bytes, base: bytes) -> list[Entry] | None:
         return None
     if n and not (starts[0] == first and (np.diff(starts) > 1).all()):
         return None  # each line after the base mark, in order, none empty
+    if c.joins is None and b'"joins"' in base:  # (an earlier writer's file: joins not kept)
+        return None
+    joins = c.joins or {}
+    if any(i >= n for i in joins):
+        return None
     raws = [msgspec.Raw(text) for text in c.channel_lists]
     ends = [*c.line_starts[1:], len(base)] if n else []
     try:
-        return [
+        entries: list[Entry] = [
             (
                 IndexFields(
                     id=rid,
@@ -269,6 +283,9 @@ def decode(blob: bytes, base: bytes) -> list[Entry] | None:
         ]
     except IndexError:  # a corpus or channel-list number beyond its table
         return None
+    for i, at in joins.items():  # the few records with joins
+        entries[i] = (msgspec.structs.replace(entries[i][0], joins=at), entries[i][1])
+    return entries
 
 
 def records_cut_off(blob: bytes, base: bytes) -> tuple[int, int] | None:

@@ -11,9 +11,6 @@ from dataclasses import dataclass
 from eegprep.base.errors import StoreFormatError
 from eegprep.store.reader import Store
 
-SHOWN = 20
-"""The most left-out recordings a command names one line each; one more line counts the rest."""
-
 
 @dataclass(frozen=True)
 class Readable:
@@ -49,11 +46,3 @@ def split_readable(store: Store) -> Readable:
             left_out.append((rid, str(exc)))
     kept = store.without(rid for rid, _ in left_out)
     return Readable(kept, tuple(sorted(left_out)), len(store) + len(store.malformed))
-
-
-def left_out_lines(left_out: tuple[tuple[str, str], ...], *, shown: int = SHOWN) -> list[str]:
-    """One line per left-out recording, the first ``shown`` of them, and one counting the rest."""
-    lines = [problem for _, problem in left_out[:shown]]
-    if len(left_out) > shown:
-        lines.append(f"{len(left_out) - shown} more recordings left out, not named here")
-    return lines

@@ -41,7 +41,7 @@ from eegprep.base.regular_files import not_a_folder
 from eegprep.store.added_attrs import array_keys, without_added
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import group_record_problem, holds_no_record
-from eegprep.store.index import INDEX_DIR, read_entries
+from eegprep.store.index import INDEX_DIR, may_be_wide, read_entries, wide_int_problem
 from eegprep.store.index_fields import (
     BaseLine,
     Entry,
@@ -147,6 +147,12 @@ class Recording:
     def duration(self) -> float:
         """Length in seconds."""
         return self.n_samples / self.sfreq
+
+    @property
+    def joins(self) -> tuple[int, ...]:
+        """The first sample of each continuous stretch after the first (the source's samples
+        do not follow on in time there); ``()`` for a continuous recording."""
+        return tuple(self.meta.get("joins") or ())
 
     @functools.cached_property
     def record(self) -> RecordingRecord:
@@ -377,12 +383,17 @@ class Store:
         row = self._records.get(rid)
         if row is None:
             try:
-                row = self._records[rid] = orjson.loads(line_text(self._entries[rid]))
+                line = line_text(self._entries[rid])
+                row = orjson.loads(line)
             except orjson.JSONDecodeError as exc:  # (what opening's decoder took, nested
                 raise StoreFormatError(  # beyond orjson's depth, say)
                     f"{self.display}: index record {rid!r} cannot be read ({exc}); run "
                     "`eegprep validate`, then `eegprep ingest ... --repair`"
                 ) from None
+            wide = wide_int_problem(line) if may_be_wide(row.get("labels")) else None
+            if wide:  # (a label 2**70 another program wrote: never read as 1.18e21)
+                raise StoreFormatError(self._record_error(rid, wide))
+            self._records[rid] = row
         return row
 
     def _built(self, rid: str) -> Recording:

@@ -67,6 +67,11 @@ class RecordingRecord:
     """Samples per channel at ``sfreq`` (samples)."""
     sfreq: float
     """The store's sampling rate (Hz): 200.0."""
+    joins: tuple[int, ...] = ()
+    """Where the source's samples stop following on in time (a gap, a pause, a stretch cut
+    out): the first stored sample of each continuous stretch after the first, ascending, each
+    ``0 < j < n_samples``; ``()`` (and no key in the JSON) for a continuous recording. Each
+    stretch was filtered alone; no window is cut across a join."""
     labels: dict[str, Any] = field(default_factory=dict)
     """Recording-level labels (``{"abnormal": 1}``, ``{"montage": "01_tcp_ar"}``, ...)."""
     events: list[list[Any]] = field(default_factory=list)
@@ -140,6 +145,7 @@ class RecordingRecord:
             "channel_index": list(self.channel_index),
             "n_samples": self.n_samples,
             "sfreq": self.sfreq,
+            **({"joins": list(self.joins)} if self.joins else {}),
             "labels": self.labels,
             "events": self.events,
             "source": self.source,
@@ -207,7 +213,8 @@ class RecordingRecord:
             ("orig_sfreq", tuple(orig) if isinstance(orig, list) else orig),
             ("band_hz", None if band is None else (band[0], band[1])),
             ("dropped_channels", get("dropped_channels", [])),
-            ("targets", tuple(get("targets", ()))),
+            ("targets", tuple(get("targets") or ())),  # null: none, as the checks read it
+            ("joins", tuple(get("joins") or ())),  # null: none, as Recording.joins reads it
             ("extra", {} if d.keys() <= _KEYS else {k: v for k, v in d.items() if k not in _KEYS}),
         ):
             _SET[key](obj, value)
@@ -232,7 +239,7 @@ def _setter(name: str) -> Any:
 
 _SET = {f.name: _setter(f.name) for f in dataclasses.fields(RecordingRecord)}
 _CONVERTED = {"channels", "channel_index", "labels", "events", "orig_sfreq"}
-_CONVERTED |= {"band_hz", "dropped_channels", "targets", "extra"}
+_CONVERTED |= {"band_hz", "dropped_channels", "targets", "joins", "extra"}
 _REQUIRED = tuple(
     (f.name, _SET[f.name])
     for f in dataclasses.fields(RecordingRecord)

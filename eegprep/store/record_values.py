@@ -20,10 +20,13 @@ decode at once.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import msgspec
 
 MAX_SAMPLES = 2**31
 """The most samples a recording can have: its ``time`` coordinate holds int32 sample numbers
@@ -169,6 +172,27 @@ def samples_problem(n_samples: Any) -> str | None:
     )
 
 
+def joins_problem(joins: Any, n_samples: Any) -> str | None:
+    """What is wrong with a record's ``joins`` (the first stored sample of each continuous
+    stretch after the first) for its ``n_samples``, or None: absent (a continuous recording,
+    or a record of an earlier version) or a list of whole numbers, strictly ascending, each
+    ``0 < j < n_samples``. Another (unsorted, ``0``, past the end, ``1.5``, text) would have
+    the window index cut windows across a join or none where there is signal."""
+    if joins is None:
+        return None
+    if (
+        isinstance(joins, list)
+        and all(_is_int(j) for j in joins)
+        and all(a < b for a, b in itertools.pairwise(joins))
+        and (not joins or (joins[0] > 0 and _is_int(n_samples) and joins[-1] < n_samples))
+    ):
+        return None
+    return (
+        f"joins {_shown(joins)} is not a list of stored samples where stretches start "
+        f"(whole numbers, ascending, each above 0 and below n_samples {n_samples!r})"
+    )
+
+
 def rate_problem(sfreq: Any, store_sfreq: float | None) -> str | None:
     """What is wrong with a record's ``sfreq`` (Hz) in a store of rate ``store_sfreq`` (Hz;
     None: any positive rate), or None. Every recording of a store is at the store's rate."""
@@ -218,6 +242,7 @@ def record_problem(
     met so far in one store (a store's records share a few dozen), filled here."""
     found = (
         samples_problem(record.get("n_samples"))
+        or joins_problem(record.get("joins"), record.get("n_samples"))
         or rate_problem(record.get("sfreq"), store_sfreq)
         or kinds_problem(record)
         or group_problem(record)
@@ -271,8 +296,16 @@ def fields_problem(
         and set(map(type, [f.split for f in fields])) == {str}
         and set(map(type, [f.subject_key for f in fields])) == {str}
         and _distinct_rows_sound([f.channel_index for f in fields], n_rows)
+        and _joins_sound(fields)
     )
     return None if sound else _first_problem(ids, fields, store_sfreq, n_rows)
+
+
+def _joins_sound(fields: Sequence[Any]) -> bool:
+    """Whether the ``joins`` of every record of ``fields`` that states them is sound
+    (:func:`joins_problem`); a record without joins (most) costs one attribute read."""
+    unset = msgspec.UNSET
+    return all(joins_problem(f.joins, f.n_samples) is None for f in fields if f.joins is not unset)
 
 
 def _distinct_rows_sound(indexes: list[Any], n_rows: int) -> bool:
@@ -296,6 +329,7 @@ def _first_problem(
         index = f.channel_index
         found = (
             samples_problem(f.n_samples)
+            or (None if f.joins is msgspec.UNSET else joins_problem(f.joins, f.n_samples))
             or rate_problem(f.sfreq, store_sfreq)
             or kinds_problem(texts)
             or (
@@ -390,6 +424,7 @@ __all__ = [
     "group_problem",
     "is_stored_target_name",
     "is_target_name",
+    "joins_problem",
     "kinds_problem",
     "rate_problem",
     "record_problem",

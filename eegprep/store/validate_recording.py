@@ -36,6 +36,7 @@ from eegprep.store.record_values import (
     chunk_problem,
     group_problem,
     is_stored_target_name,
+    joins_problem,
     kinds_problem,
     rate_problem,
     samples_problem,
@@ -136,6 +137,7 @@ def _check_recording(
     rate = record.get("sfreq")  # (each reader refuses a record with such a value)
     value = (
         (n_samples is not None and samples_problem(n_samples))
+        or joins_problem(record.get("joins"), n_samples)
         or (rate is not None and rate_problem(rate, sfreq))
         or kinds_problem(record)
         or details_problem(record, rate if rate_problem(rate, None) is None else None)

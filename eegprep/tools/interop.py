@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from eegprep.store.event_span import events_inside
 from eegprep.store.reader import Store, open_store
 
 
@@ -40,14 +41,15 @@ def to_mne(store: Store | str | os.PathLike[str], recording_id: str) -> Any:
     info = mne.create_info(list(rec.channels), rec.sfreq, "eeg")
     raw = mne.io.RawArray(s.read(rec.id).astype("float64") * 1e-6, info, verbose="error")
     raw.set_montage(standard_montage(), match_case=False, on_missing="ignore", verbose="error")
-    if rec.events:
+    events = events_inside(rec)  # an earlier store's negative duration: MNE's AssertionError
+    if events:
         names = set(rec.channels)
         raw.set_annotations(
             mne.Annotations(
-                onset=[e.onset for e in rec.events],
-                duration=[e.duration for e in rec.events],
-                description=[str(e.label) for e in rec.events],
-                ch_names=[[e.channel] if e.channel in names else [] for e in rec.events],
+                onset=[e.onset for e in events],
+                duration=[e.duration for e in events],
+                description=[str(e.label) for e in events],
+                ch_names=[[e.channel] if e.channel in names else [] for e in events],
             )
         )
     raw.info["description"] = f"eegprep {s.display} {rec.id} (source {rec.source})"

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from eegprep.base.files import as_text, write_output
+from eegprep.base.files import as_text, shown_name, write_output
 from eegprep.store.reader import Store
-from eegprep.tools.stats import mean_spectrum, store_stats
+from eegprep.tools.stats import Spectra, corpus_spectra, joins_cell, store_stats
 
 
 def png_data_uri(fig: Any) -> str:
@@ -108,13 +108,13 @@ def _histograms(store: Store) -> str:
     return png_data_uri(fig)
 
 
-def _spectra(store: Store, corpora: list[str], unread: list[str] | None) -> str:
+def _spectra(store: Store, corpora: list[str], spectra: Spectra) -> str:
     import matplotlib.pyplot as plt
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4))
     for c in corpora:
         recs = [r for r in store.recordings if r.corpus == c]
-        f, p = mean_spectrum(store, recs, unread=unread)
+        f, p = spectra[c]
         if f.size:
             a.semilogy(f, p, label=c)
         peaks = [r.qc.get("line_noise_db", {}) for r in recs]
@@ -148,18 +148,23 @@ def _hours(stats: dict[str, Any]) -> str:
 
 def _table(stats: dict[str, Any]) -> str:
     rows = []
+    joined = any(c["joins"]["joins"] for c in stats["corpora"].values())  # a column only then
     for name, c in stats["corpora"].items():
         labels = "; ".join(
             f"{k}: {', '.join(f'{a} {b}' for a, b in v.items())}" for k, v in c["labels"].items()
         )
+        joins = f"<td>{html.escape(joins_cell(c['joins']))}</td>" if joined else ""
         rows.append(
             f"<tr><td>{html.escape(name)}</td><td>{c['recordings']}</td><td>{c['subjects']}</td>"
             f"<td>{c['hours']:.2f}</td><td>{c['qc']['with_flat_channels']}</td>"
-            f"<td>{c['qc']['with_clipped_channels']}</td><td>{html.escape(labels)}</td></tr>"
+            f"<td>{c['qc']['with_clipped_channels']}</td>{joins}<td>{html.escape(labels)}</td>"
+            "</tr>"
         )
     head = (
         "<tr><th>corpus</th><th>recordings</th><th>subjects</th><th>hours</th>"
-        "<th>with flat channels</th><th>with clipped channels</th><th>labels</th></tr>"
+        "<th>with flat channels</th><th>with clipped channels</th>"
+        + ("<th>joins (in recordings)</th>" if joined else "")
+        + "<th>labels</th></tr>"
     )
     return f"<table>{head}{''.join(rows)}</table>"
 
@@ -172,8 +177,15 @@ def _failures(store: Store) -> str:
     lines = list(last.get("failed", [])) + list(last.get("unmatched", []))
     if not lines:
         return "<p>The last ingest skipped no file.</p>"
-    items = "".join(f"<li><code>{html.escape(line)}</code></li>" for line in lines)
-    return f"<p>The last ingest skipped {len(lines)} file(s):</p><ul>{items}</ul>"
+    return f"<p>The last ingest skipped {len(lines)} file(s):</p><ul>{_items(lines)}</ul>"
+
+
+def _items(lines: Sequence[str]) -> str:
+    """``lines`` as HTML list items, each escaped for HTML and with the characters no page shows
+    as themselves escaped as the terminal shows them (:func:`~eegprep.base.files.shown_name`:
+    a bidi override U+202E would show a file name reversed; an earlier ingest's report holds
+    such names raw)."""
+    return "".join(f"<li><code>{html.escape(shown_name(str(line)))}</code></li>" for line in lines)
 
 
 CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}
@@ -186,10 +198,9 @@ def _left_out(left_out: Sequence[tuple[str, str]], unread: list[str]) -> str:
     lines = [problem for _, problem in left_out] + unread
     if not lines:
         return ""
-    items = "".join(f"<li><code>{html.escape(line)}</code></li>" for line in lines)
     return (
         f"<h2>Left out</h2><p>{len(lines)} recording(s) could not be read and are left out of "
-        f"the figures above (run <code>eegprep validate</code>):</p><ul>{items}</ul>"
+        f"the figures above (run <code>eegprep validate</code>):</p><ul>{_items(lines)}</ul>"
     )
 
 
@@ -199,13 +210,18 @@ def write_html_report(
     *,
     left_out: Sequence[tuple[str, str]] = (),
     unread: list[str] | None = None,
+    spectra: Spectra | None = None,
 ) -> Path:
     """Write the report page; returns its path. ``left_out``: the (id, problem) of each
     recording left out of ``store`` (:func:`~eegprep.store.readable.split_readable`), named on
-    the page; ``unread``: as :func:`~eegprep.tools.stats.mean_spectrum`'s, and named too."""
+    the page; ``unread``: as :func:`~eegprep.tools.stats.mean_spectrum`'s, and named too;
+    ``spectra``: :func:`~eegprep.tools.stats.corpus_spectra` of the store's corpora, computed
+    here when None."""
     stats = store_stats(store, left_out)
     unread = [] if unread is None else unread
     corpora = list(stats["corpora"])
+    if spectra is None:
+        spectra = corpus_spectra(store, corpora, unread=unread)
     t = stats["total"]
     body = [
         f"<h1>eegprep store report</h1><p><code>{html.escape(store.display)}</code>: "
@@ -220,7 +236,7 @@ def write_html_report(
         "<h2>Sampling rates and durations</h2>",
         f'<img alt="hist" src="{_histograms(store)}">',
         "<h2>Spectra and line noise</h2>",
-        f'<img alt="spectra" src="{_spectra(store, corpora, unread)}">',
+        f'<img alt="spectra" src="{_spectra(store, corpora, spectra)}">',
         "<h2>Quality control: skipped files</h2>",
         _failures(store),
     ]

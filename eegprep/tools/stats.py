@@ -1,4 +1,5 @@
-"""Summaries of a store: per corpus recordings, subjects, hours, channels, rates, QC and labels.
+"""Summaries of a store: per corpus recordings, subjects, hours, channels, rates, QC, joins and
+labels.
 
 Everything but the spectrum comes from the index alone (no sample is read). ``plots`` reads up
 to a minute from a sample of recordings per corpus for the mean spectrum.
@@ -17,6 +18,7 @@ import numpy as np
 
 from eegprep.base.errors import OutputError, StoreFormatError
 from eegprep.base.files import check_outside_stores, write_output, write_problem
+from eegprep.store.event_span import events_inside
 from eegprep.store.reader import Recording, Store
 
 
@@ -40,7 +42,7 @@ def _label_counts(recs: list[Recording]) -> dict[str, dict[str, int]]:
     for r in recs:
         for k, v in r.labels.items():
             out.setdefault(k, Counter())[str(v)] += 1
-        for e in r.events:
+        for e in events_inside(r):  # an earlier store's events outside it are not counted
             out.setdefault("events", Counter())[str(e.label)] += 1
     return {k: natural_order(c) for k, c in sorted(out.items())}
 
@@ -69,8 +71,26 @@ def corpus_stats(recs: list[Recording]) -> dict[str, Any]:
         "splits": dict(sorted(Counter(r.split or "-" for r in recs).items())),
         "encodings": dict(sorted(stored.items())),
         "qc": {"with_flat_channels": qc_flat, "with_clipped_channels": qc_clip},
+        "joins": join_counts(recs),
         "labels": _label_counts(recs),
     }
+
+
+def join_counts(recs: Sequence[Recording]) -> dict[str, int]:
+    """How many of ``recs`` have joins (samples that do not follow on in time: each stored
+    as its stretches end to end, docs/store-format.md ``joins``) and how many joins they have
+    in all."""
+    return {
+        "recordings_with_joins": sum(1 for r in recs if r.joins),
+        "joins": sum(len(r.joins) for r in recs),
+    }
+
+
+def joins_cell(counts: dict[str, int]) -> str:
+    """A table's words for :func:`join_counts`: ``"3 in 2 recs"``, ``"-"`` for none."""
+    if not counts["joins"]:
+        return "-"
+    return f"{counts['joins']} in {counts['recordings_with_joins']} recs"
 
 
 def store_stats(store: Store, left_out: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
@@ -92,6 +112,7 @@ def store_stats(store: Store, left_out: Sequence[tuple[str, str]] = ()) -> dict[
             "hours": round(sum(r.duration for r in store.recordings) / 3600.0, 4),
             "failed_in_last_ingest": failed,
             "left_out": len(left_out),
+            **join_counts(store.recordings),
         },
         "left_out": [{"id": rid, "problem": problem} for rid, problem in left_out],
     }
@@ -100,8 +121,9 @@ def store_stats(store: Store, left_out: Sequence[tuple[str, str]] = ()) -> dict[
 def format_table(stats: dict[str, Any]) -> list[str]:
     """A plain-text table of the per-corpus numbers (columns sized to their contents), as its
     lines: a label or store name holding a newline stays inside its line (printed escaped)."""
-    header = ("corpus", "recs", "subj", "hours", "channels", "orig Hz", "stored", "qc")
-    rows = []
+    header: tuple[str, ...] = ("corpus", "recs", "subj", "hours", "channels", "orig Hz",
+                               "stored", "qc")  # fmt: skip
+    rows: list[tuple[str, ...]] = []
     extra: dict[str, list[str]] = {}
     for name, c in stats["corpora"].items():
         rows.append((
@@ -117,6 +139,10 @@ def format_table(stats: dict[str, Any]) -> list[str]:
         ]
     t = stats["total"]
     rows.append(("total", str(t["recordings"]), "", f"{t['hours']:.3f}", "", "", "", ""))
+    if any(c["joins"]["joins"] for c in stats["corpora"].values()):  # a column only then
+        header += ("joins",)
+        cells = [joins_cell(c["joins"]) for c in stats["corpora"].values()]
+        rows = [(*r, cell) for r, cell in zip(rows, [*cells, joins_cell(t)], strict=True)]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     right = {1, 2, 3}
 
@@ -157,7 +183,7 @@ def mean_spectrum(
         except StoreFormatError as exc:
             if unread is None:
                 raise
-            if str(exc) not in unread:  # (once: --plots and --html each compute the spectra)
+            if str(exc) not in unread:  # (once, however many callers share ``unread``)
                 unread.append(str(exc))
             continue
         f, p = sps.welch(x, fs=r.sfreq, nperseg=int(2 * r.sfreq), axis=-1)
@@ -165,6 +191,21 @@ def mean_spectrum(
     if not spectra:
         return np.zeros(0), np.zeros(0)
     return f, np.mean(spectra, axis=0)
+
+
+Spectra = dict[str, tuple[np.ndarray, np.ndarray]]
+"""Each corpus's mean spectrum, ``(frequencies (Hz), PSD (uV^2/Hz))``, by corpus name."""
+
+
+def corpus_spectra(store: Store, corpora: list[str], *, unread: list[str] | None = None) -> Spectra:
+    """:func:`mean_spectrum` of each of ``corpora`` (its empty arrays for a corpus with no
+    recording long enough), computed once for every output that draws them: ``--plots`` and
+    ``--html`` each read the same samples before. ``unread``: as :func:`mean_spectrum`'s."""
+    by_corpus: dict[str, list[Recording]] = {c: [] for c in corpora}
+    for r in store.recordings:
+        if r.corpus in by_corpus:
+            by_corpus[r.corpus].append(r)
+    return {c: mean_spectrum(store, recs, unread=unread) for c, recs in by_corpus.items()}
 
 
 def _save(fig: Any, path: Path) -> None:
@@ -175,10 +216,16 @@ def _save(fig: Any, path: Path) -> None:
 
 
 def plot_stats(
-    store: Store, stats: dict[str, Any], out_dir: str | Path, *, unread: list[str] | None = None
+    store: Store,
+    stats: dict[str, Any],
+    out_dir: str | Path,
+    *,
+    unread: list[str] | None = None,
+    spectra: Spectra | None = None,
 ) -> list[Path]:
     """Write PNG plots: hours per corpus, channel coverage, mean spectrum. Returns the paths.
-    ``unread``: as :func:`mean_spectrum`'s (recordings whose samples cannot be read)."""
+    ``unread``: as :func:`mean_spectrum`'s (recordings whose samples cannot be read);
+    ``spectra``: :func:`corpus_spectra` of ``stats``' corpora, computed here when None."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -217,10 +264,11 @@ def plot_stats(
     _save(fig, paths[-1])
     plt.close(fig)
 
+    if spectra is None:
+        spectra = corpus_spectra(store, corpora, unread=unread)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for c in corpora:
-        recs = [r for r in store.recordings if r.corpus == c]
-        f, p = mean_spectrum(store, recs, unread=unread)
+        f, p = spectra[c]
         if f.size:
             ax.semilogy(f, p, label=c)
     ax.set_xlabel("frequency (Hz)")

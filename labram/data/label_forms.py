@@ -8,15 +8,21 @@ strata, the label coordinates of ``labram embed``) goes through :func:`label_tex
 
 - a boolean is a number, ``True`` -> ``"1"`` and ``False`` -> ``"0"`` (JSON's ``true`` is the
   ``1`` of another sidecar);
-- a number that is whole is its integer (``1.0`` -> ``"1"``, ``-0.0`` -> ``"0"``), any other
-  finite number its shortest repr (``0.5`` -> ``"0.5"``); NaN and inf are no label;
+- a number that is whole and within int64 is its integer (``1.0`` -> ``"1"``, ``-0.0`` ->
+  ``"0"``), any other finite number its float64's shortest repr (``0.5`` -> ``"0.5"``,
+  ``1e300`` -> ``"1e+300"``, not the 301 digits of ``int(1e300)``); NaN and inf are no label;
 - a string is NFC-normalised and stripped of surrounding white space; where the label's values
   are all numbers (``numeric``), a string spelling a decimal number (``"1.0"``, ``" 2 "``,
-  ``"1e0"``) is that number's text; a string spelling NaN or an infinity (``"nan"``, ``"NaN"``,
-  ``"-inf"``, ``"Infinity"``: JSON holds no such number, and a CSV or table tool writes a
-  missing number so) is no label, as the numbers are: it made a label of numbers one of
-  names, ``"nan"`` a class trained on;
+  ``"1e0"``) is that number's text (a whole one within int64 exactly, as an integer is: float64
+  rounded ``"9007199254740993"`` to the class of ``9007199254740992``); a string spelling NaN
+  or an infinity (``"nan"``, ``"NaN"``, ``"-inf"``, ``"Infinity"``: JSON holds no such number,
+  and a CSV or table tool writes a missing number so) is no label, as the numbers are: it
+  made a label of numbers one of names, ``"nan"`` a class trained on;
 - anything else (null, a list, a table) is no label (None).
+
+A string spelling a decimal number beyond float64's range (``"1e400"``: no JSON number holds
+it), or one not zero that float64 reads as 0 (``"1e-400"``: it was class ``0``), is refused by
+:func:`check_numbers` in one line naming a recording holding it.
 
 Where a label's values are names, two strings that spell one number differently (``"1"`` and
 ``"1.0"``) cannot be told apart as names and cannot be merged as numbers: :func:`check_spellings`
@@ -29,6 +35,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from eegprep.base.errors import UsageError
@@ -37,14 +44,41 @@ _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 """A decimal number as text (no ``nan``, ``inf``, ``0x`` or ``1_000``: those are names)."""
 _NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 """NaN or an infinity as text (what Python, pandas and JavaScript write for them)."""
+_INT64 = (-(2**63), 2**63 - 1)
+"""The integers a store's labels hold exactly (strict JSON's, and the targets' int64)."""
 
 
 def _number_text(value: float) -> str | None:
-    """Text of a finite number: its integer when whole, else its shortest repr; None if not
-    finite."""
+    """Text of a finite number: its integer when whole and within int64, else its shortest
+    repr (``1e300`` -> ``"1e+300"``: ``str(int(1e300))`` was a 301-digit class name, of digits
+    nobody wrote); None if not finite."""
     if not math.isfinite(value):
         return None
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+    if float(value).is_integer() and _INT64[0] <= int(value) <= _INT64[1]:
+        return str(int(value))
+    return repr(float(value))
+
+
+def _underflows(text: str) -> bool:
+    """Whether the decimal ``text`` (:data:`_DECIMAL`) spells a number that is not zero yet
+    float64 reads as 0 (``"1e-400"``: it became class ``0``, one with a real ``0``)."""
+    return float(text) == 0 and Decimal(text) != 0
+
+
+def _decimal_text(text: str) -> str | None:
+    """Text of the number the decimal ``text`` spells (:data:`_DECIMAL`): a whole one within
+    int64 exactly (``"9007199254740993"``, ``"9007199254740993.0"``: float64 rounded both to
+    ...992, one class with the label ``9007199254740992``), any other as :func:`_number_text`
+    of its float; None for one beyond float64 or one that underflows to 0 (:func:`_underflows`),
+    which :func:`check_numbers` refuses."""
+    if _underflows(text):
+        return None
+    number = Decimal(text)
+    if number == number.to_integral_value() and number.adjusted() < 19:  # (|n| < 10**19)
+        whole = int(number)
+        if _INT64[0] <= whole <= _INT64[1]:
+            return str(whole)
+    return _number_text(float(text))
 
 
 def _clean(text: str) -> str:
@@ -64,7 +98,7 @@ def number_of(value: Any) -> str | None:
     if isinstance(value, str):
         text = _clean(value)
         if _DECIMAL.fullmatch(text):
-            return _number_text(float(text))
+            return _decimal_text(text)
     return None
 
 
@@ -106,7 +140,41 @@ def class_order(texts: Iterable[str], *, numeric: bool) -> list[str]:
     if not numeric:
         return sorted(unique)
     # (a text that is no number cannot come from a numeric label; it sorts last, by text)
-    return sorted(unique, key=lambda t: (0, float(t), t) if number_of(t) else (1, 0.0, t))
+    # (exact: -9007199254740993 before -9007199254740992, which one float64 holds)
+    zero = Decimal(0)
+    return sorted(unique, key=lambda t: (0, Decimal(t), t) if number_of(t) else (1, zero, t))
+
+
+def check_numbers(key: str, found: Iterable[tuple[str, Any]], *, task_name: str) -> None:
+    """Refuse a label value that spells a decimal number beyond float64 (``"1e400"``): no JSON
+    number holds it (a JSON reader reads it as an infinity), so it is neither that number nor
+    a name; read as text it made a label of numbers one of names, with a class ``1e400``. So
+    is one that is not zero yet underflows float64 to 0 (``"1e-400"``): read as its float it
+    was class ``0``, merged with the recordings labelled 0.
+
+    ``found``: ``(recording id, value)`` pairs of label ``key``.
+
+    Raises
+    ------
+    UsageError
+        One line naming the value, a recording holding it, and what to do.
+    """
+    for rid, value in found:
+        if not isinstance(value, str) or not _DECIMAL.fullmatch(text := _clean(value)):
+            continue
+        if math.isinf(float(text)):
+            raise UsageError(
+                f"task {task_name!r}: label {key!r} of {rid} is {text[:40]!r}, a number beyond "
+                "float64's range (1.8e308) that no JSON number holds: write a number within "
+                "it in the stores (the manifest's label rule or sidecar)"
+            )
+        if _underflows(text):
+            raise UsageError(
+                f"task {task_name!r}: label {key!r} of {rid} is {text[:40]!r}, a number not zero "
+                "yet below float64's smallest (4.9e-324), which reads it as 0 (one class with "
+                "a label 0): write a number float64 holds, or 0, in the stores (the manifest's "
+                "label rule or sidecar)"
+            )
 
 
 def check_spellings(key: str, found: Iterable[tuple[str, Any]], *, task_name: str) -> None:

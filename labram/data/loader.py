@@ -27,9 +27,11 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
+from eegprep.base.errors import StoreFormatError
 from labram.data.block_reader import BlockReader, as_batch
 from labram.data.sampler import BatchPlan
 from labram.data.shared_fill import SLOT_WAIT_SECONDS, SharedFill
+from labram.data.unreadable import FOUND, fill_readable
 from labram.model.config import PATCH_SIZE
 
 GROUP_MB = 128.0
@@ -104,9 +106,12 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         helper = self.helper_thread and info is None  # workers are the threads of a pool
         for group in self._groups(mine, [int(pools[i]) for i in picked], most):
             outs = [self.reader.batch_buffer(ids) for ids in group]
-            self.reader.fill(group, [x.numpy() for x in outs], helper=helper)
-            for ids, x in zip(group, outs, strict=True):
-                yield self.reader.batch_dict(ids, x)
+            filled, found = fill_readable(
+                self.reader, group, [x.numpy() for x in outs], helper=helper
+            )
+            for ids, x, replaced in zip(filled, outs, found, strict=True):
+                batch = self.reader.batch_dict(ids, x)
+                yield {**batch, FOUND: replaced} if replaced else batch
 
     def _together(
         self, shared: SharedFill, batches: list[np.ndarray], pools: np.ndarray, k: int, K: int
@@ -144,10 +149,13 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
                     try:
                         take, done = partial(shared.take, slot), partial(shared.done, slot)
                         self.reader.fill_items(plan, outs, items, take, done)
+                    except StoreFormatError:  # a damaged chunk: each fills its own batches
+                        shared.fail(slot)  # alone, below, replacing what cannot be read
                     except BaseException:
                         shared.fail(slot)  # the others fill their batches alone
                         raise
-                    filled = shared.wait(slot)
+                    else:
+                        filled = shared.wait(slot)
                 finally:
                     shared.leave(slot)
             own = [group[i] for i in mine]
@@ -160,8 +168,8 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
                 continue
             # alone: this worker's batches of the group, each in fresh shared memory
             fresh = [self.reader.batch_buffer(ids) for ids in own]
-            self.reader.fill(own, [x.numpy() for x in fresh])
-            yield {"x": fresh, "ids": own}
+            own, found = fill_readable(self.reader, own, [x.numpy() for x in fresh])
+            yield {"x": fresh, "ids": own, FOUND: found}
 
     def _shape(self, ids: np.ndarray) -> tuple[int, int, int]:
         """(B, N, L) of the batch of windows ``ids``."""
@@ -309,7 +317,8 @@ class BatchLoader:
             batch = as_batch(x, arrays)
         if pin:
             batch = {k: v if v.is_pinned() else v.pin_memory() for k, v in batch.items()}
-        return batch
+        replaced = message[FOUND][j] if FOUND in message else None
+        return {**batch, FOUND: replaced} if replaced else batch  # (the loop takes it out)
 
 
 class _Lease:

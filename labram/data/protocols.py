@@ -40,12 +40,12 @@ from eegprep.base.user_files import read_user_file
 from eegprep.base.validation import check_choice, check_min, invalid_value
 from eegprep.store.reader import Recording, Store
 from labram.data.splits import is_test_split
+from labram.data.subjects import subject_key, subject_of
 from labram.data.tasks import (
     Task,
     default_val_subjects,
     index_by,
     split_subjects,
-    subject_of,
 )
 from labram.data.windows import RecordingPlan, WindowIndex, assign_blocks
 from labram.model.config import PATCH_SIZE
@@ -470,6 +470,10 @@ def write_splits(path: Path, record: dict[str, Any]) -> Path:
     return path
 
 
+PARTS = ("train", "val", "test")
+"""A fold's lists of subject keys."""
+
+
 def _fold_problem(fold: Any) -> str | None:
     """What makes ``fold`` (an entry of a ``splits.json``'s ``folds``) other than what
     :func:`splits_record` writes, in words, or ``None``: ``train``, ``val`` and ``test`` lists
@@ -499,7 +503,8 @@ def _is_pair(entry: Any) -> bool:
 
 
 def read_splits(path: str | Path, task: Task, table: TaskWindows) -> dict[str, Any]:
-    """A ``splits.json`` checked against the task and the stores' subjects."""
+    """A ``splits.json`` checked against the task and the stores' subjects, its subject keys
+    as labram compares them (:func:`~labram.data.subjects.subject_key`)."""
     path = Path(path)
     raw = read_user_file(path, "splits file", UsageError)
     try:
@@ -521,6 +526,9 @@ def read_splits(path: str | Path, task: Task, table: TaskWindows) -> dict[str, A
     known = set(table.subjects())
     for n, f in enumerate(folds):
         problem = _fold_problem(f)
+        if not problem:  # keys as the table's (an earlier version's file: "S01 ", NFD)
+            f = folds[n] = {**f, **{p: [subject_key(k) for k in f[p]] for p in PARTS if p in f}}
+            problem = _fold_problem(f)  # (one subject spelled two ways in two parts)
         if problem:  # (a list of lists, a bare calibration entry: internal errors before)
             raise UsageError(f"{path}: fold {n}: {problem}; give a splits.json labram wrote")
         keys = [k for part in ("train", "val", "test") for k in f.get(part, [])]

@@ -34,9 +34,12 @@ import numpy as np
 from eegprep.base.errors import UsageError
 from eegprep.base.validation import check_choice
 from eegprep.corpus.sidecars.tuh import TUEV_CLASSES as TUEV_CODES
+from eegprep.store.event_span import events_inside
 from eegprep.store.reader import Recording, Store
 from eegprep.store.record import source_identity as record_source_identity
+from labram.data.joins import crosses_join, stretches, tiled_starts
 from labram.data.label_forms import (
+    check_numbers,
     check_spellings,
     class_order,
     is_label,
@@ -44,6 +47,7 @@ from labram.data.label_forms import (
     label_text,
 )
 from labram.data.splits import is_test_split
+from labram.data.subjects import subject_key, subject_of
 from labram.data.windows import (
     STRIDE_RANGE,
     RecordingPlan,
@@ -143,11 +147,6 @@ TASKS: dict[str, Task] = {
 }
 
 
-def subject_of(rec: Recording) -> str:
-    """The key a recording's subject is split by: its ``subject_key``, else its ``subject``."""
-    return rec.subject_key or rec.subject
-
-
 def source_identity(rec: Recording) -> str:
     """What makes two recordings the same one whatever their ids: the source file's content
     digest (BLAKE3, or SHA-256 in older records) and the part of it the recording is; ``""``
@@ -180,7 +179,8 @@ def label_values(
     Raises
     ------
     UsageError
-        The values are names and two of them spell one number two ways (``"1"``, ``"1.0"``).
+        The values are names and two of them spell one number two ways (``"1"``, ``"1.0"``),
+        or a value spells a number beyond float64 (``"1e400"``).
     """
     found: list[tuple[str, Any]] = []
     odd: list[tuple[str, Any]] = []
@@ -197,6 +197,7 @@ def label_values(
             "(null, a list, a table, NaN; e.g. %s: %r): they are not labelled and give no window",
             task_name, len(odd), key, rid, value,
         )  # fmt: skip
+    check_numbers(key, found, task_name=task_name)
     if numeric is None:
         numeric = is_numeric(v for _, v in found)
     if not numeric:
@@ -283,15 +284,21 @@ def _windows(
     store: Store, rec: Recording, task: Task, seconds: int, edge_events: str = "drop"
 ) -> tuple[list[int], list[list[float]]]:
     """Starts and labels of one recording's windows (``edge_events``: an event window that
-    leaves the recording is dropped, or kept to be read wrapped around, as the authors did)."""
+    leaves the recording is dropped, or kept to be read wrapped around, as the authors did);
+    none across a join of the recording's stretches (:mod:`labram.data.joins`): tiled windows
+    start again at each stretch, an event window across one is dropped. Only events inside the
+    recording give windows (:func:`~eegprep.store.event_span.events_inside`: an earlier
+    version's record may hold events past its end or before 0)."""
     n = seconds * PATCH_SIZE
     if task.events:
         starts, labels = [], []
-        for ev in rec.events:
+        for ev in events_inside(rec):
             cls = _class_of(task, ev.label)
             start = round((ev.onset - 2.0) * PATCH_SIZE)
             inside = start >= 0 and start + n <= rec.n_samples
             fits = inside or (edge_events == "wrap" and -rec.n_samples < start < rec.n_samples)
+            if fits and crosses_join(start, n, rec.n_samples, rec.joins):
+                continue  # two stretches in one window: dropped as an edge event is
             if cls is not None and fits:
                 starts.append(start)
                 labels.append([float(cls)])
@@ -299,7 +306,7 @@ def _windows(
     stride = n if task.stride_seconds is None else round(task.stride_seconds * PATCH_SIZE)
     if task.event_prefix is not None:
         return _windows_in_events(rec, task, n, stride)
-    starts = list(range(0, rec.n_samples - n + 1, stride))
+    starts = tiled_starts(rec.n_samples, rec.joins, n, stride)  # never across a join
     if task.kind == "regression":
         target = store.read_target(rec.id, task.target_name or "")  # (n_targets, n_samples)
         scale = task.target_scale
@@ -328,11 +335,13 @@ def _no_class(task: Task, rec: Recording) -> bool:
 def _windows_in_events(
     rec: Recording, task: Task, n: int, stride: int
 ) -> tuple[list[int], list[list[float]]]:
-    """Windows tiled inside each event labelled ``<event_prefix><class>`` (trials)."""
+    """Windows tiled inside each event labelled ``<event_prefix><class>`` (trials), each event
+    cut at the recording's ends (:func:`~eegprep.store.event_span.events_inside`), each
+    continuous stretch of it alone (:mod:`labram.data.joins`)."""
     prefix = task.event_prefix or ""
     starts: list[int] = []
     labels: list[list[float]] = []
-    for ev in rec.events:
+    for ev in events_inside(rec):
         if not str(ev.label).startswith(prefix):
             continue
         cls = _class_of(task, str(ev.label)[len(prefix) :])
@@ -340,9 +349,10 @@ def _windows_in_events(
             continue
         lo = max(0, round(ev.onset * PATCH_SIZE))
         hi = min(rec.n_samples, round((ev.onset + ev.duration) * PATCH_SIZE))
-        for s in range(lo, hi - n + 1, stride):
-            starts.append(s)
-            labels.append([float(cls)])
+        for a, b in stretches(rec.n_samples, rec.joins):  # each stretch of the event alone
+            for s in range(max(lo, a), min(hi, b) - n + 1, stride):
+                starts.append(s)
+                labels.append([float(cls)])
     return starts, labels
 
 
@@ -480,7 +490,7 @@ def index_by(
                 continue
             plans, recs, st, npatch, labs = per_split.setdefault(split, ([], [], [], [], []))
             plan = RecordingPlan(
-                s_i, rec.id, rec.corpus, rec.subject_key, *sel, subject_of(rec),
+                s_i, rec.id, rec.corpus, subject_key(rec.subject_key), *sel, subject_of(rec),
                 source=source_identity(rec),
             )  # fmt: skip
             plans.append(plan)

@@ -27,6 +27,7 @@ from eegprep.base.gc_pause import gc_paused
 from eegprep.base.validation import check_min, invalid_value
 from eegprep.pipeline.channels import N_ADDRESSABLE
 from eegprep.store.reader import Recording, Store, open_store
+from labram.data.joins import split_at_joins
 from labram.data.splits import TEST_SPLITS, split_name, unknown_splits_warning
 from labram.data.store_set import (
     given_names,
@@ -36,6 +37,7 @@ from labram.data.store_set import (
     shown,
     unique_stores,
 )
+from labram.data.subjects import subject_key
 from labram.model.config import BLOCK_SECONDS, PATCH_SIZE
 
 log = logging.getLogger(__name__)
@@ -163,10 +165,10 @@ class RecordingPlan:
     store: int  # position in WindowIndex.urls
     id: str
     corpus: str
-    subject_key: str
+    subject_key: str  # as labram compares it (labram.data.subjects): NFC, stripped
     rows: np.ndarray  # int64 (N,): rows of the stored array, in model order
     channels: np.ndarray  # int64 (N,): vocabulary indices of those rows
-    subject: str = ""  # what a task's splits group by: subject_key, else subject (tasks.subject_of)
+    subject: str = ""  # what a task's splits group by (labram.data.subjects.subject_of)
     source: str = ""  # the source's content digest and part (tasks.source_identity); "": unknown
 
 
@@ -188,6 +190,10 @@ class WindowIndex:
         The stores of ``urls``, as opened (and reconciled) by the process that built the index,
         for that process to read and look up records without opening them again. Not pickled:
         a dataloader worker opens its own (:mod:`labram.data.block_reader`).
+    named_unreadable : set of str
+        Recordings of which windows cannot be read, named already by this process's check
+        before training (:func:`labram.data.finite_windows.nonfinite_recordings`): the
+        training loop counts their windows and does not name them again.
     """
 
     urls: list[str]
@@ -199,6 +205,7 @@ class WindowIndex:
     labels: np.ndarray
     meta: dict[str, Any] = field(default_factory=dict)
     opened: list[Store] | None = field(default=None, repr=False, compare=False)
+    named_unreadable: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         """For another process: the stores stay in this one (a worker opens its own)."""
@@ -464,7 +471,8 @@ def build_pretrain_index(
     reuse_freed_memory()  # 10^7 windows: arrays of ~100 MB, reused instead of faulted in again
     # 10^5 plans: no cyclic-GC passes over them; ~300 MB of new arrays: small pages
     with gc_paused(), small_pages():
-        return _build_pretrain_index(opened, cfg, set(exclude_subjects), held_out)
+        excluded = {subject_key(k) for k in exclude_subjects}
+        return _build_pretrain_index(opened, cfg, excluded, held_out)
 
 
 def _build_pretrain_index(
@@ -472,12 +480,13 @@ def _build_pretrain_index(
 ) -> WindowIndex:
     plans: list[RecordingPlan] = []
     n_samples, seconds = [], []
+    joins: dict[int, list[int]] = {}  # by plan: the few recordings whose stretches join
     n_excluded = 0
     chosen: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, int]] = {}  # per channel set
     for s_i, store in enumerate(opened):
         for rid, row in store.index_fields().items():  # 10^5 of them: no record parsed
-            subject_key = row.subject_key or ""
-            if (subject_key and subject_key in excluded) or split_name(row.split) in held_out:
+            key = subject_key(row.subject_key)  # (an earlier store's "S01 ": "S01")
+            if (key and key in excluded) or split_name(row.split) in held_out:
                 n_excluded += 1
                 continue
             channel_index = tuple(row.channel_index)
@@ -488,19 +497,18 @@ def _build_pretrain_index(
             rows, idx, secs = sel
             if len(rows) == 0:
                 continue
-            plans.append(RecordingPlan(s_i, rid, row.corpus, subject_key, rows, idx))
+            plans.append(RecordingPlan(s_i, rid, row.corpus, key, rows, idx))
             n_samples.append(row.n_samples)
             seconds.append(secs)
+            if row.joins:  # (UNSET, or [], is false)
+                joins[len(plans) - 1] = row.joins
     ns = np.asarray(n_samples, dtype=np.int64)
     length = np.asarray(seconds, dtype=np.int64) * PATCH_SIZE
     if cfg.stride_seconds is None:
         stride = length
     else:
         stride = np.full_like(length, max(1, round(cfg.stride_seconds * PATCH_SIZE)))
-    check_index_size(int(_window_counts(ns, length, stride).sum()), cfg.stride_seconds)
-    rec_i, start = _arange_windows(ns, length, stride)
-    patches = (length // PATCH_SIZE).astype(np.int32)
-    n_patches = patches[rec_i] if len(rec_i) else np.zeros(0, np.int32)
+    rec_i, start, n_patches = _tiled(ns, length, stride, joins, cfg.stride_seconds)
     block = assign_blocks(rec_i, start, cfg.block_seconds * PATCH_SIZE)
     index = WindowIndex(
         [s.url for s in opened],
@@ -517,6 +525,31 @@ def _build_pretrain_index(
     return index
 
 
+def _tiled(
+    ns: np.ndarray,
+    length: np.ndarray,
+    stride: np.ndarray,
+    joins: dict[int, list[int]],
+    stride_seconds: float | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(rec, start, n_patches)`` of the windows of recordings of ``ns`` samples, ``length``
+    and ``stride`` samples each (arrays per recording); a recording with ``joins`` (by
+    position) tiled stretch by stretch (:func:`~labram.data.joins.split_at_joins`), never
+    across a join. Without joins, the vectorised path alone."""
+    owner = offset = None
+    if joins:
+        ns, owner, offset = split_at_joins(ns, joins)
+        length, stride = length[owner], stride[owner]
+    check_index_size(int(_window_counts(ns, length, stride).sum()), stride_seconds)
+    rec_i, start = _arange_windows(ns, length, stride)
+    patches = (length // PATCH_SIZE).astype(np.int32)
+    n_patches = patches[rec_i] if len(rec_i) else np.zeros(0, np.int32)
+    if owner is not None and offset is not None:
+        start += offset[rec_i]
+        rec_i = owner[rec_i].astype(_index_type(int(owner[-1]) + 1 if len(owner) else 0))
+    return rec_i, start, n_patches
+
+
 def recordings_used(index: WindowIndex) -> list[RecordingPlan]:
     """The recordings an index draws at least one window from, in the index's order."""
     used = np.unique(index.rec) if len(index) else np.zeros(0, np.int64)
@@ -529,7 +562,7 @@ def subjects_of(stores: Sequence[str | Store]) -> set[str]:
     keys = set()
     for store in open_each(stores):
         for rid, row in store.index_fields().items():  # as the window index reads them
-            key = row.subject_key or ""
+            key = subject_key(row.subject_key)
             if key:
                 keys.add(key)
             else:

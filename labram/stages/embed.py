@@ -27,7 +27,9 @@ Resumable: windows are written in chunks of ``chunk_windows`` (whole Zarr chunks
 records the chunks it finished in ``_labram/progress/rank<r>.json``; a re-run with the same
 arguments skips them, one with other arguments is refused. A window whose samples cannot be
 read is left out (NaN), its chunk not recorded as done and its recording named
-(:mod:`labram.stages.embed_left_out`). Under torchrun each rank takes a
+(:mod:`labram.stages.embed_left_out`); so is a recording whose index record cannot be read,
+whose windows are then not in the store: it records those recordings, and a run after their
+repair makes it again (:mod:`labram.stages.embed_existing`). Under torchrun each rank takes a
 contiguous, disjoint slice of the chunks (:func:`chunks_of_rank`); no two ranks write one Zarr
 chunk. The metadata is written (and consolidated) before any chunk, so a reader can open the
 store while it fills: chunks not written yet read as NaN.
@@ -87,7 +89,13 @@ from labram.model.config import BLOCK_SECONDS, PATCH_SIZE
 from labram.model.mem import LaBraMForMEM
 from labram.stages import backbone_used, tokenizer_used
 from labram.stages.embed_coordinates import coordinates
-from labram.stages.embed_left_out import LeftOut, readable_batches, with_other_ranks
+from labram.stages.embed_existing import CREATING, RECORDS_LEFT_OUT, open_existing
+from labram.stages.embed_left_out import (
+    LeftOut,
+    readable_batches,
+    readable_stores,
+    with_other_ranks,
+)
 from labram.stages.embed_progress import META_DIR, completed, recorded, written
 from labram.stages.out_lock import writing_alone
 from labram.stages.zarr_partials import remove_partials, settle
@@ -97,7 +105,6 @@ log = logging.getLogger(__name__)
 
 FORMAT = "labram-embeddings"
 FORMAT_VERSION = 1
-CREATING = "creating.json"  # in META_DIR from the first write of a creation to its last
 PATCH_CHUNK_BYTES = 16_000_000  # a per-patch Zarr chunk stays under this
 
 
@@ -319,42 +326,6 @@ def provenance(loaded: Loaded) -> dict[str, Any]:
     }
 
 
-UNCOMPARED = ("checkpoint", "stores", "n_windows", tokenizer_used.KEY, backbone_used.KEY)
-"""Parameters a resumed run may state otherwise: names, and what ``checkpoint_sha256`` fixes
-already (the records the checkpoint holds; an older labram's store states none)."""
-
-
-def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
-    keys = [k for k in now if k not in UNCOMPARED and saved.get(k) != now[k]]
-    return [f"{k} ({saved.get(k)!r} then, {now[k]!r} now)" for k in keys]
-
-
-def _open_existing(out: Path, params: dict[str, Any]) -> bool:
-    """True when ``out`` holds an embedding store of these arguments (resume); raises when it
-    holds anything else; False when there is nothing (or an unfinished creation) to keep."""
-    meta = out / META_DIR / "embed.json"
-    if meta.is_file():
-        saved = _json_file(meta)
-        diff = _differences(saved, params)
-        if diff:
-            raise UsageError(
-                f"{out}: an embedding store written with other arguments: {'; '.join(diff)}; "
-                "pass the same arguments to resume it, or another --out"
-            )
-        (out / META_DIR / CREATING).unlink(missing_ok=True)  # killed just before its removal
-        return True
-    root = out / "zarr.json"
-    if out.exists() and any(out.iterdir()):
-        if _creation_started(out):
-            return False  # a creation of ours cut short anywhere: made again
-        attrs = _json_file(root).get("attributes", {}) if root.is_file() else {}
-        if attrs.get("format") != FORMAT:  # not a creation of ours that was cut short
-            raise UsageError(
-                f"{out} exists and is not a labram embedding store: pick another --out"
-            )
-    return False
-
-
 def _array(
     group: Any,
     name: str,
@@ -464,19 +435,6 @@ def create_store(
     marker.unlink()
 
 
-def _creation_started(out: Path) -> bool:
-    """Whether ``out`` holds a creation of ours cut short: the marker, or (killed while
-    writing it) nothing but the marker's folder and its temporary file."""
-    meta = out / META_DIR
-    if (meta / CREATING).is_file():
-        return True
-    if [e.name for e in out.iterdir()] != [META_DIR] or not meta.is_dir() or meta.is_symlink():
-        return False
-    from eegprep.base.files import TMP_MARK
-
-    return all(e.name.startswith(CREATING + TMP_MARK) and e.is_file() for e in meta.iterdir())
-
-
 def _clear_except(out: Path, keep: Path) -> None:
     """Delete everything in ``out`` (an embedding store being created) but ``keep`` and the
     folders above it: zarr's ``mode="w"`` would delete the marker with the rest, and a kill
@@ -584,7 +542,8 @@ def embed(
         ``seconds``, ``windows_per_s``, ``complete`` (every chunk of every rank written),
         ``windows_left_out`` and ``recordings_left_out`` (id -> why: windows whose samples
         cannot be read, :mod:`labram.stages.embed_left_out`; this rank's, and on the main rank
-        under torchrun every rank's).
+        under torchrun every rank's; with the recordings whose index records cannot be read,
+        ``records_left_out`` of them, none of whose windows is in ``out``).
     """
     import zarr
 
@@ -594,7 +553,10 @@ def embed(
     dinfo = setup(device)
     loaded = load_model(checkpoint)
     model = backbone_model(loaded).to(dinfo.device).eval()
-    stores = open_stores(stores)  # once: the windows, the skipped and the coordinates read them
+    # once: the windows, the skipped and the coordinates read them; a recording whose index
+    # record cannot be read is left out, named as the windows whose samples cannot be
+    readable, records_left = readable_stores(stores)
+    stores = open_stores(readable, warn=dinfo.is_main and len(readable) > 1)
     index, task = window_index(
         stores, cfg, saved_windows(loaded.info, str(checkpoint)), loaded.info, str(checkpoint)
     )
@@ -610,6 +572,7 @@ def embed(
     if dinfo.is_main:
         _warn_skipped(skipped, f"{int(index.n_patches.min())}-{int(index.n_patches.max())} s")
     params = _params(loaded, str(checkpoint), stores, index, cfg)
+    params[RECORDS_LEFT_OUT] = sorted(records_left)
     with contextlib.ExitStack() as alone:  # one embed at a time into one --out
         if dinfo.is_main:
             try:
@@ -619,7 +582,7 @@ def embed(
                     f"--out {given}: cannot write the embedding store ({write_problem(out, exc)})"
                     ": pick a folder you can write"
                 ) from None
-        resumed = dinfo.is_main and _open_existing(out, params)
+        resumed = dinfo.is_main and open_existing(out, params)
         if resumed:  # ours: what a kill or a failed write left (the other ranks wait below)
             remove_partials(out)
         if dinfo.is_main and not resumed:
@@ -653,7 +616,7 @@ def embed(
                 ) from None
         barrier()
         if not dinfo.is_main:
-            _open_existing(out, params)  # the same check on every rank
+            open_existing(out, params)  # the same check on every rank
         group = zarr.open_group(str(out), mode="r+")
         names = ("embedding", "logits", "patch_embedding", "patch_channel", "patch_second")
         arrays = {k: group[k] for k in names if k in group}
@@ -665,7 +628,10 @@ def embed(
         todo = [c for c in mine if c not in done]
         reader = BlockReader(index)
         buckets = index.buckets()
-        left_out = LeftOut()  # windows whose samples cannot be read: their chunks stay undone
+        # windows whose samples cannot be read (their chunks stay undone), and the recordings
+        # whose records cannot be (none of their windows in this store: a run after the
+        # repair makes it again, :func:`~labram.stages.embed_existing.open_existing`)
+        left_out = LeftOut(dict(records_left))
         for c in todo:
             ids = np.arange(c * cfg.chunk_windows, min(len(index), (c + 1) * cfg.chunk_windows))
             try:
@@ -703,6 +669,7 @@ def embed(
             "complete": complete,
             "windows_left_out": left_out.n_windows,  # samples unreadable: rows NaN, not done
             "recordings_left_out": left_out.recordings,
+            "records_left_out": len(records_left),  # of those: index records unreadable
             "rank": dinfo.rank,
             "world_size": dinfo.world_size,
         }
@@ -728,16 +695,3 @@ def _left_behind(out: Path) -> None:
     settle()
     if out.is_dir():
         remove_partials(out)
-
-
-def _json_file(path: Path) -> dict[str, Any]:
-    """A JSON object file of an embedding store, or one line naming it when damaged."""
-    try:
-        doc = strict_json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UsageError(
-            f"{path}: unreadable ({exc}): the embedding store is damaged; pick another --out"
-        ) from None
-    if not isinstance(doc, dict):
-        raise UsageError(f"{path}: not a JSON object: the embedding store is damaged")
-    return doc

@@ -14,6 +14,7 @@ recording left out, not only those of its own chunks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,8 @@ import torch
 
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError
+from eegprep.store.readable import split_readable
+from eegprep.store.reader import Store, open_store
 from labram.data.block_reader import BlockReader
 
 
@@ -61,6 +64,23 @@ def readable_batches(
             left_out.recordings.setdefault(rid, str(exc))
             left_out.n_windows += 1
     return out
+
+
+def readable_stores(stores: Sequence[str | Store]) -> tuple[list[Store], dict[str, str]]:
+    """``stores`` opened (a :class:`Store` passes through) without the recordings whose index
+    records cannot be read (malformed: :attr:`Store.malformed`; values wrong:
+    :func:`~eegprep.store.readable.split_readable`), as ``eegprep stats`` reads them, and
+    those recordings, id -> the one line saying why: embedded nothing, named as the windows
+    left out are. Parses every record once; reads no sample."""
+    out: list[Store] = []
+    left: dict[str, str] = {}
+    for given in stores:
+        store = given if isinstance(given, Store) else open_store(given, leave_out_malformed=True)
+        part = split_readable(store)
+        out.append(part.store)
+        for rid, why in part.left_out:
+            left.setdefault(rid, why)
+    return out, left
 
 
 def with_other_ranks(progress: Path, rank: int, world_size: int, own: LeftOut) -> LeftOut:

@@ -53,6 +53,7 @@ from labram.data.protocols import (
 from labram.data.sampler import BatchPlan
 from labram.data.store_set import given_names
 from labram.data.tasks import Task, get_task, task_record
+from labram.data.unreadable import KEY as UNREADABLE
 from labram.data.windows import MAX_COUNT, WindowIndex, open_stores
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import MODEL_PRESETS, ModelConfig, model_config
@@ -254,6 +255,8 @@ def _one_seed(
         **_test(best, task, splits, run),
     }
     out["log"] = str(result["log"])
+    if result[UNREADABLE]["windows"]:  # training windows replaced: their samples unreadable
+        out[UNREADABLE] = result[UNREADABLE]
     if dinfo.is_main:
         write_atomically(run_dir / "metrics.json", strict_json.dumps(out, indent=2).encode())
     return out

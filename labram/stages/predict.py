@@ -34,6 +34,7 @@ from eegprep.pipeline.recipe import Recipe
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.load import Loaded, check_finite_outputs, check_windows_fit, load_model
 from labram.data.block_reader import to_model_units
+from labram.data.joins import tiled_starts
 from labram.data.sample_peaks import blame_samples, window_peaks
 from labram.data.tasks import Task, check_outputs, get_task, label_key, task_from_record
 from labram.data.windows import WindowSettings, saved_windows, select_channels, window_seconds
@@ -145,7 +146,8 @@ def cut_windows(rec: Preprocessed, task: Task, settings: WindowSettings | None =
     order, or the addressable ones, an evenly spaced ``max_channels`` above that), its window
     length (or the token budget's), its stride (or none). ``settings``: what the model was
     fine-tuned with (:func:`labram.data.windows.saved_windows`); the defaults when it records
-    none."""
+    none. A recording whose stretches join (``rec.joins``) is tiled stretch by stretch, none
+    across a join (:func:`labram.data.joins.tiled_starts`)."""
     settings = settings or WindowSettings()
     if task.channels is not None:
         pos = {c: i for i, c in enumerate(rec.channels)}
@@ -163,7 +165,7 @@ def cut_windows(rec: Preprocessed, task: Task, settings: WindowSettings | None =
     seconds = task.window_seconds or window_seconds(len(rows), settings)
     n = seconds * PATCH_SIZE
     stride = n if task.stride_seconds is None else round(task.stride_seconds * PATCH_SIZE)
-    starts = np.arange(0, rec.n_samples - n + 1, stride, dtype=np.int64)
+    starts = np.asarray(tiled_starts(rec.n_samples, rec.joins, n, stride), dtype=np.int64)
     if len(starts) == 0:
         raise SourceError(
             rec.path,
@@ -171,6 +173,10 @@ def cut_windows(rec: Preprocessed, task: Task, settings: WindowSettings | None =
         )
     data = rec.data[rows]  # (N, T), the one copy: scaled in place, the windows are views of it
     to_model_units(data, out=data)
+    if rec.joins:  # stretches tiled alone: windows at irregular starts, copied
+        x = np.stack([data[:, s : s + n].reshape(len(rows), seconds, PATCH_SIZE) for s in starts])
+        x.setflags(write=False)
+        return Windows(x, index, [rec.channels[i] for i in rows], starts)
     s0, s1 = data.strides
     x = np.lib.stride_tricks.as_strided(
         data,

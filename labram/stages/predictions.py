@@ -54,7 +54,7 @@ def prediction_rows(task: Any, index: Any, outputs: np.ndarray, split: str = "te
         row: dict[str, Any] = {
             "split": split,
             "recording": plan.id,
-            "subject": plan.subject or plan.subject_key,  # as the splits: tasks.subject_of
+            "subject": plan.subject or plan.subject_key,  # as the splits: subjects.subject_of
             "start_s": round(float(index.start[i]) / PATCH_SIZE, 3),
             "duration_s": float(index.n_patches[i]),
         }

@@ -7,7 +7,7 @@ loop. The run folder::
                                  the targets (path, SHA-256, config: tokenizer_used)
     OUT/excluded_subjects.json   what --exclude-subjects-of kept out
     OUT/tokenizer/               stage 1: last.pt, tokenizer.pt, log.csv, curves.png
-    OUT/mem/                     stage 2: last.pt, model.pt, log.csv, curves.png
+    OUT/mem/                     stage 2: last.pt, model.pt, summary.json, log.csv, curves.png
 
 Every checkpoint records the subjects it was trained on (:mod:`labram.train.leakage`); recordings
 whose split is eval/test are left out unless ``pretrain_test_splits``.
@@ -31,6 +31,8 @@ from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import is_ours, official_from, ours_from
 from labram.checkpoints.safe_read import read_checkpoint
 from labram.data.store_set import given_names
+from labram.data.subjects import subject_key
+from labram.data.unreadable import KEY as UNREADABLE
 from labram.data.windows import open_each, open_stores, subjects_of
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM, mem_loss
@@ -137,7 +139,8 @@ def _any_left(stores: Sequence[str | Store], excluded: set[str]) -> bool:
     """Whether a recording of ``stores`` is not excluded (read from the index alone)."""
     for store in open_stores(stores):
         for row in store.index_fields().values():
-            if not row.subject_key or row.subject_key not in excluded:
+            key = subject_key(row.subject_key)
+            if not key or key not in excluded:
                 return True
     return False
 
@@ -283,6 +286,12 @@ def _pretrain(
     mem = train(run, model, make_mem_step(tok_model), resume=resume)
     final = mem_dir / "model.pt"
     if dinfo.is_main:
+        # the stage's summary, as the tokenizer stage writes one: its metrics, and the windows
+        # replaced because their samples cannot be read (only mem/last.pt held them)
+        summary = {"metrics": mem["metrics"], "steps": mem["step"]}
+        if mem[UNREADABLE]["windows"]:
+            summary[UNREADABLE] = mem[UNREADABLE]
+        write_atomically(mem_dir / "summary.json", strict_json.dumps(summary, indent=2).encode())
         save_model(model.cpu(), final, mem_cfg, subjects, extra={tokenizer_used.KEY: used})
     result.update(mem_stage=mem, checkpoint=final, log=mem["log"], plot=mem["plot"])
     return result

@@ -27,6 +27,7 @@ from labram.data.loader import WindowDataset, make_loader
 from labram.data.sample_peaks import blame_samples, index_place, window_peaks
 from labram.data.sampler import BatchPlan
 from labram.data.tasks import Task, build_task_indexes
+from labram.data.unreadable import FOUND, TO_DO, UnreadableError
 from labram.data.windows import TRAIN_CONFIG_KEY, WindowIndex
 from labram.stages.backbone_used import KEY as BACKBONE_KEY
 from labram.train import metrics as M
@@ -78,12 +79,32 @@ def predict(
     outs = np.zeros((len(index), getattr(model, "n_outputs", 1)), np.float32)
     peaks = np.zeros(len(index))
     for batch in make_loader(WindowDataset(plan)):
+        refuse_replaced(batch, where)
         logits = model(batch["x"].to(device), batch["channels"].to(device))
         outs[batch["ids"].numpy()] = logits.float().cpu().numpy()
         peaks[batch["ids"].numpy()] = window_peaks(batch["x"])
     samples = blame_samples(peaks, index_place(index))
     check_finite_outputs(model, outs, source=source, where=where, samples=samples)
     return outs, index.labels
+
+
+def refuse_replaced(batch: dict[str, Any], where: str) -> None:
+    """Stop where the loader replaced a window it could not read (:mod:`labram.data.unreadable`):
+    a window scored is scored for itself, never as another (its row would keep zeros), unlike
+    a training window, which another may stand in for.
+
+    Raises
+    ------
+    UnreadableError
+        One line naming the recording, why, and what to run.
+    """
+    replaced = batch.get(FOUND)
+    if replaced:
+        _, rid, why = replaced[0]
+        raise UnreadableError(
+            f"windows{where} of recording {rid} cannot be read ({why}), and nothing was "
+            f"scored: {TO_DO}"
+        )
 
 
 def score(task: Task, outputs: np.ndarray, labels: np.ndarray) -> dict[str, float]:

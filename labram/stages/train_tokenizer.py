@@ -11,6 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -23,6 +24,8 @@ from labram.data.loader import WindowDataset, make_loader
 from labram.data.sampler import BatchPlan
 from labram.data.splits import TEST_SPLITS
 from labram.data.store_set import given_names
+from labram.data.unreadable import FOUND, Found
+from labram.data.unreadable import KEY as UNREADABLE
 from labram.data.windows import WindowConfig, WindowIndex, build_pretrain_index
 from labram.model.config import tokenizer_config
 from labram.model.original_init import original_init
@@ -129,15 +132,24 @@ def codebook_report(
     model: VQNSPTokenizer, ds: WindowDataset, device: torch.device, *, max_batches: int = 50
 ) -> dict[str, Any]:
     """Codes used and perplexity over (up to ``max_batches`` of) each rank's windows, summed
-    over ranks (every rank returns the same report)."""
+    over ranks (every rank returns the same report). A window the loader replaced because its
+    samples cannot be read (:mod:`labram.data.unreadable`: a copy of another window of its
+    batch, or zeros where none of the batch reads) is left out: it counted its stand-in's
+    codes twice, or code usage of zeros."""
     model.eval()
     counts = torch.zeros(model.config.n_codes, device=device)
     ds.set_epoch(0)
+    planned = ds.plan.batches(0)  # (one process, from the first batch: the loader's order)
     for i, batch in enumerate(make_loader(ds)):
         if i >= max_batches:
             break
+        found: Any = batch.get(FOUND)  # (the loader's list, not a tensor)
+        keep = _readable_rows(planned[i], found)
+        if not keep.any():
+            continue
         codes = model.encode(batch["x"].to(device), batch["channels"].to(device))
-        counts += torch.bincount(codes.flatten(), minlength=model.config.n_codes)
+        kept = codes[torch.from_numpy(keep).to(codes.device)]
+        counts += torch.bincount(kept.flatten(), minlength=model.config.n_codes)
     counts = all_reduce_sum(counts)
     n_used, ppl = usage(counts)
     return {
@@ -147,6 +159,14 @@ def codebook_report(
         "perplexity": float(ppl),
         "n_tokens": int(counts.sum()),
     }
+
+
+def _readable_rows(planned: np.ndarray, found: Found | None) -> np.ndarray:
+    """Which rows of a batch of the windows ``planned`` read as themselves: not those
+    ``found`` unreadable (:data:`labram.data.unreadable.FOUND`), each replaced by another."""
+    if not found:
+        return np.ones(len(planned), dtype=bool)
+    return ~np.isin(planned, [w for w, _, _ in found])
 
 
 def train_tokenizer(
@@ -204,6 +224,8 @@ def _train_tokenizer(
         # the summary first: a resumed `labram pretrain` skips a stage whose tokenizer.pt
         # exists, so a kill between the two writes must not leave tokenizer.pt alone
         summary = {"metrics": result["metrics"], "codebook": report, "steps": result["step"]}
+        if result[UNREADABLE]["windows"]:  # windows replaced: their samples unreadable
+            summary[UNREADABLE] = result[UNREADABLE]
         write_atomically(run_dir / "summary.json", strict_json.dumps(summary, indent=2).encode())
         save_model(model.cpu(), final, cfg, subjects)
     barrier()  # the other ranks load tokenizer.pt next: wait until rank 0 has written it

@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from eegprep.base.errors import UsageError
+from labram.data.subjects import subject_key
 
 KEY = "pretrain_subjects"
 MAX_LISTED = 50_000
@@ -99,8 +100,11 @@ def _sources(index: Any, used: list[Any]) -> list[str]:
 
 def merge(*records: dict[str, Any] | None, extra: Iterable[str] = ()) -> dict[str, Any]:
     """One record of the subjects of every record and of ``extra``; a None record (unknown
-    subjects) makes the result incomplete."""
-    keys = set(extra)
+    subjects) makes the result incomplete. Listed keys are merged as the record text rule
+    cleans them (:func:`~labram.data.subjects.subject_key`: an earlier version's checkpoint may
+    list ``"tuh:s01 "``), so that one subject is counted once and, past :data:`MAX_LISTED`,
+    hashed as :func:`seen` compares it."""
+    keys = {k for k in map(subject_key, extra) if k}
     hashes: set[int] = set()
     sources: set[int] | None = None
     complete = True
@@ -110,7 +114,7 @@ def merge(*records: dict[str, Any] | None, extra: Iterable[str] = ()) -> dict[st
             continue
         complete = complete and bool(rec.get("complete", True))
         if "keys" in rec:
-            keys.update(rec["keys"])
+            keys.update(k for k in map(subject_key, rec["keys"]) if k)
         else:
             hashes.update(int(h) for h in rec["sha256_64"].tolist())
         if SOURCES in rec:
@@ -126,10 +130,12 @@ def merge(*records: dict[str, Any] | None, extra: Iterable[str] = ()) -> dict[st
 
 
 def seen(record: dict[str, Any], keys: Iterable[str]) -> set[str]:
-    """The keys among ``keys`` that ``record`` holds."""
+    """The keys among ``keys`` that ``record`` holds; a listed key as the record text rule
+    cleans it (:func:`~labram.data.subjects.subject_key`: a checkpoint an earlier version wrote
+    may list ``"tuh:s01 "``). Hashed keys are compared as recorded."""
     keys = set(keys)
     if "keys" in record:
-        return keys & set(record["keys"])
+        return keys & {subject_key(k) for k in record["keys"]}
     known = set(record["sha256_64"].tolist())
     return {k for k in keys if _hash64(k) in known}
 

@@ -29,6 +29,7 @@ from labram.checkpoints.layouts import load_strict
 from labram.data.loader import make_loader
 from labram.data.sample_peaks import FIX, describe_loud, index_place, window_peaks
 from labram.data.sampler import LoaderState, ResumeError
+from labram.data.unreadable import FOUND, KEY, Unreadable
 from labram.train.checkpoint import (
     DivergedError,
     atomic_save,
@@ -40,6 +41,7 @@ from labram.train.optim import lr_at, make_optimizer, schedule_steps
 from labram.train.rng import seed_everything, set_determinism, set_rng_state
 from labram.train.run import Run, StepFn, check_resumed_config
 from labram.train.runlog import RunLog
+from labram.train.unreadable_ranks import found_by_ranks
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +151,10 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
     ckpt = run.run_dir / "last.pt"
     resume = resume and _resumable(run.run_dir, ckpt)
     at = _Progress(*_restore(run, model, opt, gen, ckpt)) if resume else _Progress(0, 0, 0, {})
+    unreadable = Unreadable.restored(
+        len(ds.plan.index), f"labram {cfg.stage}", run.extra.get(KEY), speak=dinfo.is_main,
+        named=ds.plan.index.named_unreadable,
+    )  # fmt: skip
     wrapped = _distributed(model, run)
     runlog = RunLog(
         run.run_dir / "log.csv", total=total, enabled=dinfo.is_main, resume_step=at.step,
@@ -168,6 +174,11 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
         while at.step < total:
             ds.set_epoch(at.epoch, at.batch_in_epoch)
             for batch in loader:
+                replaced: Any = batch.pop(FOUND, None)  # windows that could not be read
+                every = found_by_ranks(replaced or [], dinfo.device)  # (all ranks alike)
+                unreadable.add_ranks(every, len(batch["ids"]))  # (raises when too many)
+                if unreadable.windows:  # in every checkpoint: a resume counts on from there
+                    run.extra[KEY] = unreadable.as_dict()
                 lr = lr_at(at.step, total=total, warmup=warmup, peak=peak, floor=cfg.min_lr)
                 loss, metrics = stepper(batch, lr, at.step)
                 at.step, at.batch_in_epoch = at.step + 1, at.batch_in_epoch + 1
@@ -200,6 +211,7 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
         "checkpoint": ckpt,
         "log": runlog.path,
         "plot": plot,
+        KEY: unreadable.as_dict(),  # windows replaced because their samples cannot be read
     }
 
 

@@ -654,14 +654,18 @@ def test_a_fif_that_is_no_raw_recording_is_named_as_such(tmp_path: Path, kind: s
 
 
 @pytest.mark.parametrize("fmt", ["BrainVision", "EEGLAB"])
-def test_a_recording_whose_samples_do_not_follow_on_in_time_is_named(
+def test_a_recording_whose_samples_do_not_follow_on_in_time_is_kept_stretch_by_stretch(
     tmp_path: Path, fmt: str
 ) -> None:
     """A BrainVision recording paused and resumed (a second 'New Segment' marker) and an EEGLAB
     dataset with stretches cut out ('boundary' events) were stored as one continuous
-    recording without a word, where an EDF+D with gaps is refused; each now gets a warning
-    naming where its samples join (the events themselves are kept)."""
+    recording, first without a word, then with a warning asking the user to split it; now
+    each stretch is filtered alone, the record lists the join at the store rate (1 s: sample
+    200), and the warning says so in one line (the events themselves are kept)."""
     from eegprep import open_store
+    from eegprep.pipeline import preprocess
+    from eegprep.pipeline.recipe import Recipe
+    from eegprep.readers.mne_formats import MneReader
     from tests.safety.corpus import ingest_folder
 
     src = tmp_path / "src"
@@ -677,16 +681,31 @@ def test_a_recording_whose_samples_do_not_follow_on_in_time_is_named(
         from eeglabio.raw import export_set
 
         data = np.random.default_rng(0).normal(0, 2e-5, (4, 2500))
+        data[:, 250:] += 4e-4  # a step of 400 uV where the stretch cut out was
         cut = (np.array(["boundary"]), np.array([1.0]), np.array([0.0]))
         export_set(str(src / "rec.set"), data, 250.0, ["Fp1", "Fp2", "C3", "Cz"], annotations=cut)
         name, kind = "rec.set", "EEGLAB 'boundary'"
     report = ingest_folder(src, tmp_path / "s.zarr")
     assert report.failed == []
     joins = [w for w in report.warnings[name] if w.startswith("discontinuous: ")]
+    # (the marker file gives no recording start, so how long it paused is unknown; the
+    # boundary states 0 samples removed)
+    unstated = (
+        "; how long it paused is not stated (no 'New Segment' marker at the first sample gives "
+        "the recording's start): a sidecar's times are not moved"
+    )
     assert joins == [
-        f"discontinuous: 1 {kind} marker(s) where the samples do not follow on in time (at 1 s); "
-        "the stretches either side are stored end to end, so a window across one joins two of "
-        "them: split the recording there, or leave those spans out"
+        f"discontinuous: {kind} marker(s) where the samples do not follow on in time; its 2 "
+        "stretches are kept separately (filtered each alone, no window across a join), stored "
+        "end to end with joins at 1 s" + (unstated if fmt == "BrainVision" else "")
     ]
-    (rec,) = open_store(tmp_path / "s.zarr").recordings
-    assert rec.n_samples > 0
+    store = open_store(tmp_path / "s.zarr")
+    (rec,) = store.recordings
+    assert rec.joins == (200,)
+    header = MneReader.read_header(str(src / name))
+    n = header.signals[0].n_samples
+    source = MneReader.read_segment(header, list(range(len(header.signals))), 0, n)
+    recipe = Recipe.from_dict(store.recipe)
+    alone = [preprocess.process(p, 250.0, 60.0, recipe) for p in np.split(source, [250], axis=1)]
+    step = float(rec.meta.get("max_error_uv") or 0.0)  # (every channel stored, in file order)
+    np.testing.assert_allclose(store.read(rec.id), np.hstack(alone), atol=step + 1e-3, rtol=0)

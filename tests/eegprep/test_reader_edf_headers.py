@@ -89,13 +89,51 @@ def test_edf_plus_c_without_an_annotation_signal(tmp_path: Path) -> None:
     assert header.annotations == ()
 
 
-def test_edf_plus_d_is_read_when_contiguous_and_refused_with_gaps(tmp_path: Path) -> None:
+def test_edf_plus_d_is_read_when_contiguous_and_with_gaps(tmp_path: Path) -> None:
+    """An EDF+D whose records leave a gap (stamped 0, 1, 2, 7, 8 s) was refused whole; its
+    stretches are read end to end, the join listed (3 s on the samples kept), an event after
+    the gap moved back by it (7.5 s -> 3.5 s) and one inside the gap (3.25 s) dropped and
+    counted."""
     path, signals = _edf(tmp_path / "contiguous.edf", reserved="EDF+D")
     header, full = check_reader(EdfReader, str(path), expected_labels=LABELS)
     np.testing.assert_allclose(full, signals, atol=0.01)
     assert _events(header) == [(1.5, 0.5, "blink"), (3.25, 0.0, "cue")]
-    gap, _ = _edf(tmp_path / "gap.edf", reserved="EDF+D", record_onsets=[0, 1, 2, 7, 8])
-    check_source_error(EdfReader, str(gap), r"discontinuous EDF\+D: data record 3 starts at 7 s")
+    assert header.joins == () and header.warnings == ()
+    events = [*EVENTS, (7.5, None, "late")]
+    gap, signals = _edf(
+        tmp_path / "gap.edf", reserved="EDF+D", record_onsets=[0, 1, 2, 7, 8], annotations=events
+    )
+    header, full = check_reader(EdfReader, str(gap), expected_labels=LABELS)
+    np.testing.assert_allclose(full, signals, atol=0.01)  # every record's samples, end to end
+    assert header.joins == (3.0,)
+    assert _events(header) == [(1.5, 0.5, "blink"), (3.5, 0.0, "late")]
+    (warning,) = header.warnings
+    assert warning == (
+        "discontinuous: 1 gap(s) (4 s) between data records; its 2 stretches are kept "
+        "separately (filtered each alone, no window across a join), stored end to end with "
+        "joins at 3 s; 1 event(s) inside a gap dropped"
+    )
+
+
+def test_edf_plus_d_with_two_gaps_places_each_event_after_its_own(tmp_path: Path) -> None:
+    """Records stamped 0, 1, 4, 5, 10 s: stretches of 2, 2 and 1 s with gaps of 2 and 4 s."""
+    events = [(0.5, None, "a"), (2.5, None, "in first gap"), (4.5, None, "b"), (10.25, 1, "c")]
+    path, _ = _edf(
+        tmp_path / "gaps.edf", reserved="EDF+D", record_onsets=[0, 1, 4, 5, 10], annotations=events
+    )
+    header = EdfReader.read_header(str(path))
+    assert header.joins == (2.0, 4.0)
+    assert _events(header) == [(0.5, 0.0, "a"), (2.5, 0.0, "b"), (4.25, 1.0, "c")]
+    assert header.warnings[-1].startswith("discontinuous: 2 gap(s) (2 s, 4 s)")
+
+
+def test_records_out_of_order_are_still_refused(tmp_path: Path) -> None:
+    """A record stamped before the one before it ends is damage, not a gap."""
+    path, _ = _edf(tmp_path / "overlap.edf", reserved="EDF+D", record_onsets=[0, 1, 2, 2.5, 3.5])
+    check_source_error(
+        EdfReader, str(path), r"discontinuous EDF\+D: data record 3 starts at 2.5 s, before the "
+        r"record stamped before it ends \(3 s\): records out of order or overlapping"
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -148,19 +186,21 @@ def test_an_absurd_physical_range_is_named_not_overflowed(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("reserved", ["EDF+C", ""])
-def test_time_keeping_gaps_are_refused_whatever_the_header_says(
+def test_time_keeping_gaps_are_joins_whatever_the_header_says(
     tmp_path: Path, reserved: str
 ) -> None:
     """An EDF+C (or a plain EDF with an annotation signal) whose records are stamped 0, 1, 2,
     7, 8 s was read as 5 s of continuous samples: every sample and event after the gap 5 s
-    early, and the join filtered as if it were signal. It is refused as an EDF+D with gaps is."""
+    early, and the join filtered as if it were signal; then it was refused whole. It is read
+    as an EDF+D with gaps is: the join listed, the events on the samples kept."""
     path, _ = _edf(tmp_path / "gap.edf", reserved="EDF+D", record_onsets=[0, 1, 2, 7, 8])
     _patch(path, "reserved", reserved.encode())
-    said = re.escape("EDF+C, continuous by its header" if reserved else "plain EDF")
-    check_source_error(
-        EdfReader, str(path), rf"{said}, with gaps in its time-keeping annotations: data "
-        r"record 3 starts at 7 s, not at 3 s \(a gap\)"
-    )  # fmt: skip
+    header = EdfReader.read_header(str(path))
+    assert header.joins == (3.0,)
+    assert _events(header) == [(1.5, 0.5, "blink")]  # the cue at 3.25 s lies in the gap
+    assert header.warnings[-1].startswith(
+        "discontinuous, by its time-keeping annotations: 1 gap(s) (4 s) between data records"
+    )
 
 
 def _annotations_first(path: Path) -> None:
@@ -252,7 +292,7 @@ def test_records_a_rounded_duration_apart_follow_on_and_a_sample_long_gap_does_n
     """Records of a third of a second: the header's 8 characters hold ``0.333333``, the TALs
     ``k/3``, so record 5 starts 1.7 us after 5 x 0.333333 s, and an EDF+D so was refused for
     a gap (``starts at 1.66667 s, not at 1.66667 s``). Within half a sample of the fastest
-    signal records follow on; 20 ms (5 samples at 255 Hz) is a gap."""
+    signal records follow on; 20 ms (5 samples at 255 Hz) is a gap (a join)."""
     rng = np.random.default_rng(3)
     signals = [20 * rng.standard_normal(85 * 30) for _ in range(2)]
     args = {"labels": ["Fp1", "Cz"], "sfreqs": 255, "record_duration": 1 / 3, "edf_plus": True}
@@ -267,4 +307,6 @@ def test_records_a_rounded_duration_apart_follow_on_and_a_sample_long_gap_does_n
         record_onsets=onsets,
         **args,  # type: ignore[arg-type]
     )
-    check_source_error(EdfReader, str(gap), r"data record 12 starts at 4.02 s, not at 4 s")
+    header = EdfReader.read_header(str(gap))
+    assert header.joins == pytest.approx((12 * 0.333333,))  # record 12, after a 20 ms gap
+    assert round(header.joins[0] * header.signals[0].sfreq) == 12 * 85  # on a sample

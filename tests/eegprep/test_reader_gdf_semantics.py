@@ -238,19 +238,27 @@ def test_gdf1_micro_sign_unit(tmp_path: Path, encoding: str) -> None:
     )
 
 
-def test_gdf_units_with_channels_left_out_by_options_is_one_line(tmp_path: Path) -> None:
-    """MNE's ``exclude`` leaves channels out of what it reads, so its channels no longer pair
-    with the header's units: a file whose units MNE misreads is then refused in one line (a
-    file in uV alone is read)."""
+@pytest.mark.parametrize("version", ["GDF 1.25", "GDF 2.20"])
+@pytest.mark.parametrize("option", [{"exclude": ["ch0"]}, {"include": ["ch1", "ch2"]},
+                                    {"exclude": "ch0"}])  # fmt: skip
+def test_gdf_channels_left_out_by_the_mne_options_are_refused_in_one_line(
+    tmp_path: Path, version: str, option: dict[str, object]
+) -> None:
+    """MNE's ``exclude``/``include`` on a GDF file gave the kept channels the first channels'
+    samples (``ch1`` read ``ch0``'s): a file in uV was ingested with every sample under the
+    wrong site, unsaid. Refused in one line naming the option and what to use instead; the
+    same file read whole is right, channel by channel."""
     from eegprep.base.errors import SourceError
 
-    codes = np.arange(40).reshape(2, 2, 10)
+    units = ["uV", "uV", "uV"]
+    codes = np.random.default_rng(1).integers(-30000, 30000, size=(2, 3, 10))
+    ranges = (-3.2, 3.2, -32768.0, 32767.0)
     path = tmp_path / "x.gdf"
-    _gdf(path, "GDF 2.20", ["uV", "mV"], codes)
+    _gdf(path, version, units, codes, ranges=ranges)
     clear_cache()
-    with pytest.raises(SourceError, match=r"x\.gdf: .*units other than uV.*drop exclude"):
-        MneReader.read_header(str(path), exclude=["ch0"])
-    _gdf(path, "GDF 2.20", ["uV", "uV"], codes)
-    clear_cache()
-    header = MneReader.read_header(str(path), exclude=["ch0"])
-    assert header.labels == ["ch1"]
+    said = r"x\.gdf: .*option '(ex|in)clude' on a GDF file.*\[channels\] exclude"
+    with pytest.raises(SourceError, match=said):
+        MneReader.read_header(str(path), **option)
+    header, data = _read(path)
+    assert header.labels == ["ch0", "ch1", "ch2"]
+    np.testing.assert_allclose(data, _expected_uv(codes, units, ranges), rtol=1e-5)

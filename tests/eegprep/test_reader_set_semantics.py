@@ -126,8 +126,28 @@ def test_a_boundary_lasts_no_time_on_the_samples_kept(
     assert [a.description for a in header.annotations] == ["S  1", "boundary", "S  2"]
     np.testing.assert_allclose(got, [(10, 0), (179.5, 0), (190, 4)], atol=1e-9)
     (warning,) = header.warnings  # the join, and nothing of a file cut short
-    assert warning.startswith("discontinuous: 1 EEGLAB 'boundary' marker(s)")
-    assert f"(at {179.5 / SRATE:g} s)" in warning
+    assert warning.startswith("discontinuous: EEGLAB 'boundary' marker(s)")
+    # the stretch after the cut starts at sample 180 (counted from 0): kept apart from it
+    assert header.joins == (180 / SRATE,)
+    assert "its 2 stretches are kept separately" in warning
+    # the 150 samples removed (0.6 s) are the gap on the recording's clock, read uncut though
+    # MNE cut the event at the samples' end (it outlasts the 20 samples after it)
+    assert f"joins at {180 / SRATE:g} s; 0.6 s of its clock lie between them" in warning
+    np.testing.assert_allclose(header.gaps, [(180 / SRATE, 330 / SRATE)], atol=1e-12)
+
+
+def test_a_boundary_of_unknown_length_is_no_gap(tmp_path: Path) -> None:
+    """A ``boundary`` whose duration is NaN (EEGLAB's "unknown") states no gap: the join is
+    kept, no gap length given, and the warning says so."""
+    events = [("boundary", 100.5, float("nan")), ("S  1", 150, 0)]
+    path = _write_set(tmp_path, _microvolts(), struct=False, events=events)
+    header = MneReader.read_header(path)
+    assert header.joins == (100 / SRATE,) and header.gaps == ()
+    (warning,) = header.warnings
+    assert warning.endswith(
+        "; how long it paused is not stated (the 'boundary' at 0.4 s has the duration nan): "
+        "a sidecar's times are not moved"
+    )
 
 
 def test_a_boundary_before_the_first_sample_says_nothing_of_a_cut_file(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import mne
 import numpy as np
 import pytest
 
+from eegprep.base.errors import SourceError
 from eegprep.readers.edf import EdfReader
 from eegprep.readers.mne_formats import MneReader, clear_cache
 from eegprep.testing.edf_writer import write_edf
@@ -175,8 +176,8 @@ def test_auto_encoding_quantizes_integer_brainvision_and_keeps_floats(tmp_path) 
 
 def test_channels_mne_excludes_leave_the_others_paired_or_unknown(tmp_path) -> None:
     """``exclude``: MNE's EDF arrays follow its channels (the steps stay eegprep's); GDF's do
-    not (every channel's calibration, then the kept ones' units): no step rather than a crash
-    or a step of another channel."""
+    not (every channel's calibration, then the kept ones' units, and its samples are another
+    channel's): the GDF file is refused with the option (test_reader_gdf_semantics.py)."""
     x = _data_v() * 1e6
     ranges = [500.0, 200.0, 800.0]  # a step per channel, to tell them apart
     write_edf(tmp_path / "rec.edf", list(x), labels=["FP1", "FP2", "CZ"], sfreqs=[250] * 3,
@@ -187,6 +188,5 @@ def test_channels_mne_excludes_leave_the_others_paired_or_unknown(tmp_path) -> N
     want = [ours.signals[0].resolution, ours.signals[2].resolution]
     assert [s.resolution for s in header.signals] == pytest.approx(want, rel=1e-9)
     gdf = write_gdf(tmp_path / "rec.gdf", x, ["FP1", "FP2", "CZ"], 250)
-    header = MneReader.read_header(str(gdf), exclude=["FP2"])
-    assert header.labels == ["FP1", "CZ"]
-    assert [s.resolution for s in header.signals] == [0.0, 0.0]
+    with pytest.raises(SourceError, match="option 'exclude' on a GDF file"):
+        MneReader.read_header(str(gdf), exclude=["FP2"])

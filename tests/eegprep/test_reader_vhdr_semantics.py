@@ -268,8 +268,39 @@ def test_every_new_segment_after_the_start_is_named_as_a_join(tmp_path: Path, ca
     header = MneReader.read_header(path, **options)  # type: ignore[arg-type]
     joins = [w for w in header.warnings if w.startswith("discontinuous")]
     assert len(joins) == 1, header.warnings
-    assert "1 BrainVision 'New Segment' marker(s)" in joins[0]
-    assert f"(at {20 / SFREQ:g} s)" in joins[0]
+    assert "BrainVision 'New Segment' marker(s)" in joins[0]
+    assert "its 2 stretches are kept separately" in joins[0]
+    assert f"joins at {20 / SFREQ:g} s; " in joins[0]
+    assert header.joins == (20 / SFREQ,)
+    if case == "as recorders write it":  # resumed 55 s after the start, 0.04 s of samples on
+        assert header.gaps == ((20 / SFREQ, 55.0),), header.gaps
+        assert joins[0].endswith("; 54.96 s of its clock lie between them, as the file states")
+    else:  # a segment without a date: how long it paused is unknown, as before
+        assert header.gaps == () and "how long it paused is not stated (" in joins[0]
+
+
+UNSTATED_PAUSES = {  # the second segment's date, and the reason the warning gives
+    "no date": ("", "the 'New Segment' at sample 20 or the one before has no date"),
+    "before the start": ("20240102030404000000", "the dates give a pause of -1.04 s"),
+    "two days later": ("20240104030405000000", "the dates give a pause of 172800 s"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNSTATED_PAUSES))
+def test_a_pause_the_dates_do_not_give_is_no_gap(tmp_path: Path, case: str) -> None:
+    """Where a ``New Segment``'s date gives no believable pause, the recording is kept with
+    its join and no gap length (a sidecar's times are not moved), and the warning says why."""
+    date, why = UNSTATED_PAUSES[case]
+    values = _values("INT_16")
+    path = _write(
+        tmp_path, ["Fp1,,1,µV", "Cz,,1,µV", "O1,,1,µV"], _binary(values, "INT_16", "MULTIPLEXED"),
+        markers=[FIRST, f"Mk2=New Segment,,21,1,0{',' + date if date else ''}"],
+    )  # fmt: skip
+    header = MneReader.read_header(path)
+    assert header.joins == (20 / SFREQ,) and header.gaps == ()
+    (line,) = [w for w in header.warnings if w.startswith("discontinuous")]
+    assert f"; how long it paused is not stated ({why}" in line
+    assert line.endswith("): a sidecar's times are not moved")
 
 
 def test_a_new_segment_at_the_first_sample_is_no_join(tmp_path: Path) -> None:
@@ -278,7 +309,8 @@ def test_a_new_segment_at_the_first_sample_is_no_join(tmp_path: Path) -> None:
         tmp_path, ["Fp1,,1,µV", "Cz,,1,µV", "O1,,1,µV"], _binary(values, "INT_16", "MULTIPLEXED"),
         markers=["Mk1=Stimulus,S  1,5,1,0", "Mk2=New Segment,,1,1,0,20240102030405000000"],
     )  # fmt: skip
-    assert not [w for w in MneReader.read_header(path).warnings if "discontinuous" in w]
+    header = MneReader.read_header(path)
+    assert not [w for w in header.warnings if "discontinuous" in w] and header.joins == ()
 
 
 TEXT_FAULTS = {  # (rows of samples as written, [ASCII Infos], the line's problem)

@@ -126,8 +126,9 @@ def test_to_dict_holds_exactly_the_keys_the_writer_stores(
         assert set(rec.to_dict()) == set(row) == set(attrs) == INGESTED_KEYS
         assert rec.to_dict() == row == attrs
     fields = {f.name for f in dataclasses.fields(RecordingRecord)}
-    # one field per key, and the SHA-256 that records of earlier versions state instead of BLAKE3
-    assert fields - {"extra"} == INGESTED_KEYS | {"source_sha256"}
+    # one field per key, the SHA-256 that records of earlier versions state instead of BLAKE3,
+    # and the joins that only a recording whose samples do not follow on in time states
+    assert fields - {"extra"} == INGESTED_KEYS | {"source_sha256", "joins"}
 
 
 def test_a_hand_written_record_reads_back(tmp_path: Path) -> None:

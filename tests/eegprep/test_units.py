@@ -280,3 +280,21 @@ def test_brainvision_channels_are_read_as_the_header_writes_them(
     uv_per_code = np.array([0.5 * 1e3, 1.0, 2.0 * 1e3]) * scale
     np.testing.assert_allclose(got, values * uv_per_code[:, None], rtol=1e-6)
     assert [s.unit for s in header.signals] == ["µS", "µV", "mv"]
+
+
+def test_a_table_given_as_a_reader_option_reaches_mne(tmp_path: Path) -> None:
+    """A manifest's ``[reader.options]`` may give a table (``units = {a = "mV"}``, MNE's
+    per-channel units of an EDF channel that states none): it was a ``TypeError`` where the
+    readers' caches hash the options, an internal error. It is frozen for the caches, given to
+    MNE as a table, and the channel is read in the unit it names."""
+    x = np.random.default_rng(0).normal(size=(2, 2560)) * 10
+    path = write_edf(tmp_path / "u.edf", list(x), labels=["a", "b"], sfreqs=256.0,
+                     physical_dims=["", "uV"])  # fmt: skip
+    clear_cache()
+    header = MneReader.read_header(str(path), units={"a": "mV"})
+    assert header.signals[0].unit == "mV"
+    hash(header.options)
+    data = MneReader.read_segment(header, range(2), 0, 2560)
+    resolution = [s.resolution for s in header.signals]
+    np.testing.assert_allclose(data[0], x[0] * 1e3, atol=resolution[0])
+    np.testing.assert_allclose(data[1], x[1], atol=resolution[1])

@@ -94,3 +94,20 @@ def test_eegprep_stats_lists_the_labels_in_the_classes_order(tmp_path: Path) -> 
     assert counts[KEY] == {"2": 2, "3": 2, "10": 2}
     rates = {"1000": 1, "250": 2, "nan": 1, "256": 1, "x": 1}
     assert list(natural_order(rates)) == ["250", "256", "1000", "nan", "x"]
+
+
+def test_a_label_spelling_a_number_beyond_float64_is_refused_in_one_line(tmp_path: Path) -> None:
+    """``"1e400"`` (a folder or CSV cell beside the numbers 1 and 2) is no number JSON holds: it
+    made the label one of names, classes ``1``, ``1e400``, ``2``. Now one line names it."""
+    from eegprep.base.errors import UsageError
+
+    url = write_labelled(tmp_path / "n.zarr", [1, 2, " 1e400"], [1, 2])
+    with pytest.raises(UsageError) as err:
+        get_task(f"label:{KEY}", open_stores([url]))
+    assert str(err.value) == (
+        f"task 'label:{KEY}': label '{KEY}' of lab/t002_r0 is '1e400', a number beyond "
+        "float64's range (1.8e308) that no JSON number holds: write a number within it in the "
+        "stores (the manifest's label rule or sidecar)"
+    )
+    fine = write_labelled(tmp_path / "f.zarr", [1, 2, "2.5e0"], [1, 2])  # text, a number
+    assert get_task(f"label:{KEY}", open_stores([fine])).classes == ("1", "2", "2.5")

@@ -315,9 +315,11 @@ def test_a_fills_work_items_cover_every_chunk_once() -> None:
 
 @pytest.mark.parametrize(("helper", "workers"), ((False, 0), (True, 0), (True, 2)))
 def test_a_damaged_chunk_names_its_shard(tmp_path, helper: bool, workers: int) -> None:
-    """The reader's error reaches the training loop, from a loader worker too (whose partner,
-    waiting for the failed work of their shared group, fills its own batches instead)."""
-    from eegprep.base.errors import StoreFormatError
+    """The reader's error reaches the training loop with the batch whose windows it replaced
+    (:mod:`labram.data.unreadable`), from a loader worker too (whose partner, waiting for the
+    failed work of their shared group, fills its own batches instead): every batch is still
+    yielded, each the same in one process and from the workers."""
+    from labram.data.unreadable import FOUND
 
     url = write_pretrain_store(tmp_path / "q.zarr", n_subjects=2, seconds=200, adc_step_uv=0.1)
     shard = next((tmp_path / "q.zarr").rglob("data/c.0.0"))
@@ -325,11 +327,18 @@ def test_a_damaged_chunk_names_its_shard(tmp_path, helper: bool, workers: int) -
     blob[100] ^= 0x01  # one flipped bit in the first chunk
     shard.write_bytes(bytes(blob))
     idx = build_pretrain_index([url])
-    ds = WindowDataset(BatchPlan(idx, batch_size=2, seed=0), helper_thread=helper)
+    plan = BatchPlan(idx, batch_size=8, seed=0)
+    ds = WindowDataset(plan, helper_thread=helper)
     ds.set_epoch(0)
-    with pytest.raises(StoreFormatError, match=r"CRC-32C.*corrupt") as err:
-        list(make_loader(ds, num_workers=workers))
-    assert "data/c.0.0" in str(err.value)
+    batches = list(make_loader(ds, num_workers=workers))
+    assert len(batches) == len(plan.batches(0))
+    found = [w for b in batches for w in b.get(FOUND, [])]
+    assert found and all("data/c.0.0" in why and "CRC-32C" in why for _, _, why in found)
+    ds.set_epoch(0)
+    alone = list(make_loader(ds))
+    for a, b in zip(alone, batches, strict=True):
+        assert torch.equal(a["x"], b["x"]) and torch.equal(a["ids"], b["ids"])
+        assert a.get(FOUND) == b.get(FOUND)
 
 
 @pytest.mark.slow  # over 5 s on two cores

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from labram.stages.embed_left_out import LeftOut, readable_batches
 from tests.labram.cli_runs import run_labram
 from tests.labram.training_stores import write_pretrain_store
 from tests.safety.test_integrity import _chunk_spans, _flip, _shard
+from tests.safety.test_record_copies import _damage_index_line
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # numcodecs' zarr3 codecs
 
@@ -152,3 +154,141 @@ def test_the_main_rank_names_what_every_rank_left_out(
     whole = as_rank(0)
     assert list(whole["recordings_left_out"]) == [BAD]
     assert whole["windows_left_out"] == mine["windows_left_out"] and not whole["complete"]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda r: r.update(channels="FP1"), id="malformed"),  # left out at opening
+        pytest.param(lambda r: r.update(n_samples=-1), id="a value wrong"),  # at its parsing
+    ],
+)
+def test_recordings_whose_records_cannot_be_read_are_left_out_then_filled(
+    files: dict[str, Path], tmp_path: Path, damage: Callable[[dict], None]
+) -> None:
+    """A store whose index holds a damaged record was refused whole, where ``eegprep stats``
+    tabulates the rest: the other recordings are now embedded, the damaged one named as the
+    windows left out are (``left out:``, the progress file, ``--json``, exit 3), a re-run
+    resumes, and once the record is repaired the store is made again with its windows."""
+    store = tmp_path / "pre.zarr"
+    shutil.copytree(files["store"], store)
+    segment = next((store / "_eegprep" / "index").glob("*.jsonl"))
+    sound = segment.read_bytes()
+    _damage_index_line(store, BAD, damage)
+    out = tmp_path / "emb.zarr"
+
+    code, output = _embed(store, files["root"] / "model.pt", out)
+    assert code == 3, output
+    left = [line for line in output.splitlines() if line.startswith("left out: ")]
+    assert len(left) == 1 and BAD in left[0], output
+    assert "1 recording(s) whose index records cannot be read" in output and "--repair" in output
+    got, recording = _embedding(out)
+    want, everyone = _embedding(files["clean"])
+    assert BAD not in set(recording) and set(recording) == set(everyone) - {BAD}
+    np.testing.assert_allclose(got, want[everyone != BAD], atol=1e-5)
+    progress = json.loads((out / "_labram" / "progress" / "rank0.json").read_text())
+    assert list(progress["left_out"]) == [BAD]
+
+    code, output = _embed(store, files["root"] / "model.pt", out, "--json")  # resumed
+    res = json.loads(output)
+    assert code == 3 and res["computed"] == 0 and res["records_left_out"] == 1
+    assert list(res["recordings_left_out"]) == [BAD] and res["windows_left_out"] == 0
+
+    segment.write_bytes(sound)  # repaired: the same command makes the store again, whole
+    code, output = _embed(store, files["root"] / "model.pt", out)
+    assert code == 0 and "left out" not in output, output
+    got, recording = _embedding(out)
+    assert list(recording) == list(everyone)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_a_record_damaged_after_its_windows_were_embedded_is_said_so(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    """A store embedded whole, then a record of its input damaged: the re-run was refused as
+    written with other arguments (``windows``), which the user never changed. It is refused
+    naming the recording and the repair, and nothing of the store is lost."""
+    store = tmp_path / "pre.zarr"
+    shutil.copytree(files["store"], store)
+    out = tmp_path / "emb.zarr"
+    code, output = _embed(store, files["root"] / "model.pt", out)
+    assert code == 0, output
+    before, _ = _embedding(out)
+    _damage_index_line(store, BAD, lambda r: r.update(channels="FP1"))
+    code, output = _embed(store, files["root"] / "model.pt", out)
+    assert code == 2 and output.startswith("error:"), output
+    assert BAD in output and "--repair" in output and "other arguments" not in output, output
+    after, _ = _embedding(out)
+    np.testing.assert_array_equal(after, before)
+
+
+@pytest.mark.slow  # 10-20 s: torchrun, two ranks, one embed run of a tiny model
+def test_under_torchrun_every_rank_leaves_out_the_same_and_rank_0_names_each_once(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    """A real two-rank run (gloo): a recording whose index record cannot be read is left out
+    by every rank alike (none of its windows in the store, on either rank's progress file), a
+    damaged chunk met by rank 1 alone is named by rank 0, and rank 0 names each recording
+    once, on one ``left out:`` line each; the other rank prints nothing."""
+    from tests.labram.test_torchrun import _torchrun
+
+    store = tmp_path / "pre.zarr"
+    write_pretrain_store(store, n_subjects=3, seconds=20)
+    gone = "tuh/s000_r0"
+    cfg = E.EmbedConfig(chunk_windows=1)  # (a window a chunk: each rank has chunks to do)
+    index, _ = E.window_index([str(store)], cfg)
+    index = index.subset(index.rec != [p.id for p in index.recordings].index(gone))
+    n_chunks = -(-len(index) // cfg.chunk_windows)
+    first = E.chunks_of_rank(n_chunks, 1, 2)[0] * cfg.chunk_windows
+    rank1 = [index.recordings[r].id for r in index.rec[first:]]
+    bad = rank1[-1]  # a recording whose windows rank 1 embeds, rank 0 not all of them
+    shard = _shard(store, bad)
+    blob = shard.read_bytes()
+    offset, _ = _chunk_spans(blob)[0]
+    shard.write_bytes(_flip(blob, offset + 7, 2))
+    _damage_index_line(store, gone, lambda r: r.update(channels="FP1"))
+    runner = tmp_path / "labram_main.py"
+    runner.write_text("from cli import labram_cli\nlabram_cli()\n")
+    out = tmp_path / "emb.zarr"
+    res = _torchrun(
+        [str(runner), "embed", "--store", str(store), "--checkpoint",
+         str(files["root"] / "model.pt"), "--out", str(out), "--chunk-windows", "1",
+         "--device", "cpu"], tmp_path,
+    )  # fmt: skip
+    assert res.returncode != 0, res.stderr[-3000:]  # rank 0 exits 3: something left out
+    left = [line for line in res.stderr.splitlines() if line.startswith("left out: ")]
+    assert len(left) == 2 and gone in left[0] + left[1] and bad in left[0] + left[1], res.stderr
+    assert res.stderr.count("1 recording(s) whose index records cannot be read") == 1
+    assert res.stderr.count(f"'{gone}'") == 1 and res.stderr.count(f"of recordings/{bad}") == 1
+    for r in range(2):
+        progress = json.loads((out / "_labram" / "progress" / f"rank{r}.json").read_text())
+        assert gone in progress["left_out"], progress  # every rank left it out
+        assert (bad in progress["left_out"]) == (r == 1), progress  # rank 1 met the chunk
+    _, recording = _embedding(out)
+    assert gone not in set(recording)
+
+
+def test_a_repair_does_not_hide_a_record_damaged_since(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    """Written with one recording left out for its record; that one repaired, another's record
+    damaged since: the store was made again, the second recording's embedded windows lost,
+    where a record damaged since alone is refused to keep them. It is refused the same way."""
+    other = "tuh/s000_r0"
+    store = tmp_path / "pre.zarr"
+    shutil.copytree(files["store"], store)
+    segment = next((store / "_eegprep" / "index").glob("*.jsonl"))
+    sound = segment.read_bytes()
+    _damage_index_line(store, BAD, lambda r: r.update(channels="FP1"))
+    out = tmp_path / "emb.zarr"
+    code, output = _embed(store, files["root"] / "model.pt", out)
+    assert code == 3, output
+    before, recording = _embedding(out)
+    assert other in set(recording) and BAD not in set(recording)
+    segment.write_bytes(sound)  # BAD repaired, then the other's record damaged
+    _damage_index_line(store, other, lambda r: r.update(channels="FP1"))
+    code, output = _embed(store, files["root"] / "model.pt", out)
+    assert code == 2 and output.startswith("error:"), output
+    assert other in output and "--repair" in output, output
+    after, _ = _embedding(out)
+    np.testing.assert_array_equal(after, before)  # nothing of the store lost

@@ -71,3 +71,18 @@ def test_a_vouched_recording_is_not_read(tmp_path: Path, monkeypatch: pytest.Mon
     index = build_task_indexes([plain], get_task("tuab"))["test"]
     assert nonfinite_recordings(index) == [(E1, 10 / 200)]
     assert set(reads) == {E0, E1}
+
+
+def test_a_window_wrapped_past_the_end_is_checked_where_it_reads_the_start(
+    tmp_path: Path,
+) -> None:
+    """A TUEV window read wrapped (``edge_events="wrap"``) from 3 s before a 20-s recording's
+    end reads its last 3 s and then its first 2 s; NaN at 0.5 s is in that window. The check
+    looked only up to the end, and the NaN reached the training unsaid."""
+    url = _store(tmp_path / "s.zarr", {E1: (100, 101)}, events=[[19.0, 1.0, "SPSW", ""]])
+    test = build_task_indexes([url], get_task("tuev"), edge_events="wrap")["test"]
+    rec = next(r for r, p in enumerate(test.recordings) if p.id == E1)
+    mine = test.rec == rec
+    assert test.start[mine].tolist() == [17 * 200]  # 17 s .. 22 s: 20-22 s is 0-2 s
+    assert nonfinite_recordings(test) == [(E1, 100 / 200)]
+    assert nonfinite_recordings(build_task_indexes([url], get_task("tuev"))["test"]) == []

@@ -81,6 +81,50 @@ def test_a_number_as_text_beside_the_number_is_one_class(tmp_path: Path) -> None
     assert got == {f"lab/s{k:02d}": float(v) for k, v in enumerate([1, 0, 1, 0, 1, 0, 1, 0])}
 
 
+def test_whole_numbers_past_float64_are_exact_classes(tmp_path: Path) -> None:
+    """``"9007199254740993"`` (a label read as text, from a file name or a CSV column) was
+    rounded through float64 to 9007199254740992: one class with that label, the integer
+    9007199254740993 of another recording a class of its own."""
+    big = 2**53 + 1
+    url = _store(tmp_path / "b.zarr", [str(big), big - 1, big, f"{big}.0", -big, str(1 - big)])
+    task = get_task("label:state", open_stores([url]))
+    assert task.classes == (str(-big), str(1 - big), str(big - 1), str(big))
+    got = _labels(url, "label:state")
+    assert [got[f"lab/s{k:02d}"] for k in range(6)] == [3, 2, 3, 3, 0, 1]
+
+
+def test_numbers_float64_cannot_hold_as_written_keep_its_shortest_repr(tmp_path: Path) -> None:
+    """``1e300`` (as a number or as text) was the class ``str(int(1e300))``: 301 digits nobody
+    wrote, ending ...0526. A whole number beyond int64 is its float's shortest repr now, one
+    class whichever way it is spelled; a whole one within int64 stays its integer."""
+    assert label_text(1e300, numeric=True) == label_text("1e300", numeric=True) == "1e+300"
+    assert label_text("1.0e300", numeric=True) == label_text(1e300 * 1.0, numeric=True)
+    assert label_text(9.3e18, numeric=True) == label_text("9.3e18", numeric=True) == "9.3e+18"
+    assert label_text(1e18, numeric=True) == label_text("1e18", numeric=True) == str(10**18)
+    url = _store(tmp_path / "h.zarr", ["1e300", 1e300, 2, 1e18])
+    task = get_task("label:state", open_stores([url]))
+    assert task.classes == ("2", str(10**18), "1e+300")
+    assert _labels(url, "label:state") == {"lab/s00": 2, "lab/s01": 2, "lab/s02": 0, "lab/s03": 1}
+
+
+def test_a_label_text_that_underflows_to_zero_is_refused_in_one_line(tmp_path: Path) -> None:
+    """``"1e-400"`` read through float64 is 0.0: it became class ``0``, one with the recordings
+    labelled 0 (while ``"1e400"`` was refused as beyond float64). Now one line names it; a
+    subnormal float64 holds (``"1e-320"``) stays a class of its own, and a zero spelled
+    ``"0e5"`` is 0."""
+    url = _store(tmp_path / "z.zarr", [0, 1, " 1e-400", 1])
+    with pytest.raises(UsageError) as err:
+        get_task("label:state", open_stores([url]))
+    assert str(err.value) == (
+        "task 'label:state': label 'state' of lab/s02 is '1e-400', a number not zero yet below "
+        "float64's smallest (4.9e-324), which reads it as 0 (one class with a label 0): write "
+        "a number float64 holds, or 0, in the stores (the manifest's label rule or sidecar)"
+    )
+    assert label_text("1e-400", numeric=True) != "0"
+    fine = _store(tmp_path / "f.zarr", [0, "1e-320", "0e5", 1])
+    assert get_task("label:state", open_stores([fine])).classes == ("0", "1e-320", "1")
+
+
 def test_nfc_nfd_and_white_space_are_one_class(tmp_path: Path) -> None:
     """``"état"`` composed, decomposed (macOS file names) and with a space after it were three
     classes."""

@@ -111,16 +111,21 @@ def test_a_changed_data_document_is_one_line_on_every_read_path(
 def test_the_loader_refuses_a_changed_data_document(
     store: Path, tmp_path: Path, old: bytes, new: bytes, says: str
 ) -> None:
-    """The labram loader's batches (``WindowDataset``, through ``Store.iter_chunks``)."""
+    """The labram loader's batches (``WindowDataset``, through ``Store.iter_chunks``): each
+    window of the recording whose document changed is listed as unreadable, with the
+    document's one line, for the training loop to replace, name and count
+    (:mod:`labram.data.unreadable`); no window of it is read as samples."""
+    from labram.data.unreadable import FOUND
+
     copy = tmp_path / "s.zarr"
     shutil.copytree(store, copy)
     (copy / DOC).write_bytes((copy / DOC).read_bytes().replace(old, new))
     dataset = WindowDataset(BatchPlan(build_pretrain_index([str(copy)]), batch_size=3, seed=3))
     dataset.set_epoch(0)
-    with pytest.raises(StoreFormatError, match=f"{DOC}: not the metadata") as caught:
-        for _ in dataset:
-            pass
-    assert says in str(caught.value)
+    found = [w for batch in dataset for w in batch.get(FOUND, [])]
+    assert found, "no window of the changed recording was listed"
+    assert {r for _, r, _ in found} == {RID}
+    assert all(f"{DOC}: not the metadata" in why and says in why for _, _, why in found)
 
 
 def test_the_document_is_read_once_per_group_and_open_store(

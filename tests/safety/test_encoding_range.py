@@ -141,7 +141,7 @@ def test_a_recording_longer_than_the_time_axis_counts_is_refused() -> None:
     from eegprep.ingestion.task import MAX_STORED_SAMPLES, output_length
 
     task = SimpleNamespace(recipe=Recipe())
-    header = SimpleNamespace(duration=0.0)
+    header = SimpleNamespace(duration=0.0, joins=())  # (one stretch)
     fits = [(250.0, [0], -(-MAX_STORED_SAMPLES * 5 // 4))]  # 250 Hz: 2^31 - 1 at 200 Hz
     assert output_length(task, "x.edf", header, fits) == MAX_STORED_SAMPLES  # type: ignore[arg-type]
     over = [(250.0, [0], (MAX_STORED_SAMPLES + 1) * 5 // 4)]

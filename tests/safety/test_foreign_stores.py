@@ -30,6 +30,7 @@ from labram.data.finite_windows import check_finite_splits
 from labram.data.loader import WindowDataset
 from labram.data.sampler import BatchPlan
 from labram.data.tasks import build_task_indexes, get_task
+from labram.data.unreadable import FOUND, Unreadable
 from labram.data.windows import build_pretrain_index
 from tests.labram.training_stores import TUAB_ORDER, eeg, put
 
@@ -74,11 +75,14 @@ def _copy(base: Path, tmp_path: Path) -> Path:
 def _read_windows(url: str) -> np.ndarray:
     """What the training commands read of ``url``, in this process: the pre-training windows
     (checked for NaN up front, as ``labram pretrain`` does, then every one read through the
-    loader) and every fine-tuning split (checked, as ``labram finetune`` does, then each of
-    its recordings read whole). Returns recording RID's samples as read, (23, 4000) uV."""
+    loader, a window it could not read refused as the training loop refuses it) and every
+    fine-tuning split (checked, as ``labram finetune`` does, then each of its recordings read
+    whole). Returns recording RID's samples as read, (23, 4000) uV."""
     index = build_pretrain_index([url])
     check_finite_splits({"pre-training": index}, what="pretrain")
+    counted = Unreadable(len(index), "pretrain")  # what the training loop refuses
     for batch in WindowDataset(BatchPlan(index, batch_size=1, seed=0)):
+        counted.add(batch.get(FOUND) or [], len(batch["ids"]))  # type: ignore[arg-type]
         assert np.isfinite(np.asarray(batch["x"])).all()
     splits = build_task_indexes([url], get_task("tuab"))
     check_finite_splits(splits, what="finetune")

@@ -292,21 +292,22 @@ def test_a_folder_of_many_bad_files_keeps_its_summary_on_the_screen(tmp_path: Pa
 
     from click.testing import CliRunner
 
-    from cli import SKIPPED_SHOWN, eegprep_cli
+    from cli import eegprep_cli
+    from eegprep.cli_group import LINES_SHOWN
 
     src, out = tmp_path / "src", tmp_path / "s.zarr"
     write_edf(src, "good.edf")
-    n_bad = SKIPPED_SHOWN + 30
+    n_bad = LINES_SHOWN + 30
     for i in range(n_bad):
         (src / f"e{i:03d}.edf").write_bytes(b"")
     args = ["ingest", "folder", "--src", str(src), "--out", str(out), "--mains", "60"]
     res = CliRunner().invoke(eegprep_cli, [*args, "--workers", "0"])
     assert res.exit_code == 3, res.output
     skipped = [line for line in res.output.splitlines() if line.startswith("skipped: ")]
-    assert len(skipped) == SKIPPED_SHOWN + 1
+    assert len(skipped) == LINES_SHOWN + 1
     report = next((out / "_eegprep" / "reports").iterdir())
     assert skipped[-1] == (
-        f"skipped: 30 more files not shown: each is named in the report {report}; -v shows them all"
+        f"skipped: 30 more not shown (each is named in the report {report}; -v shows them all)"
     )
     assert len(json.loads(report.read_text())["failed"]) == n_bad
     res = CliRunner().invoke(eegprep_cli, ["-v", *args, "--workers", "0"])

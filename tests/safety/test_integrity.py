@@ -305,6 +305,8 @@ def test_an_empty_store_still_opens_empty(tmp_path: Path) -> None:
         (b"[1, 2]", "not an index record"),
         (b'{"id": "tuh/x", "qc": ' + b"[" * 1100 + b"]" * 1100 + b"}", "not valid JSON"),
         (None, "holds NaN or Infinity"),  # a listed record, rewritten as an older eegprep did
+        # another program's: a byte that is not UTF-8 as its escape
+        (b'{"id": "tuh/x", "subject": "a\\udcffb"}', "holds a lone surrogate (a \\udXXX"),
     ],
 )
 def test_a_damaged_index_line_is_reported_and_skipped(
@@ -700,3 +702,28 @@ def test_a_fifo_in_place_of_an_index_segment_hangs_nothing(
     assert any("not a regular file" in p for p in problems), problems
     with pytest.raises(StoreFormatError, match="the index cannot be read"):
         open_store(out)
+
+
+@pytest.mark.parametrize("value", [2**70, -(2**64), 2**63])
+def test_a_label_beyond_int64_in_the_index_is_refused_never_read_as_a_float(
+    tuh_corpus: Path, tmp_path: Path, value: int
+) -> None:
+    """orjson reads 2**70 and -2**64 as floats (1.1805916207174113e+21: the last digits lost)
+    and 2**63 as an integer no int64 holds: a label another program wrote so was a class of
+    another number. Its line is one problem of validate, its recording one line when read."""
+    out = tmp_path / "s.zarr"
+    _ingest(tuh_corpus, out)
+    segment = _index_segment(out)
+    lines = segment.read_bytes().split(b"\n")
+    record = json.loads(lines[1])
+    record["labels"]["n"] = [1, value]
+    lines[1] = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
+    segment.write_bytes(b"\n".join(lines))
+    _, problems = validate(str(out))
+    assert problems[0].startswith(
+        f"_eegprep/index/{segment.name} line 2: holds an integer beyond 64 bits ({value} is "
+    ), problems
+    store = open_store(out)
+    why = rf"{record['id']}: its index record is not one eegprep writes \(holds an integer"
+    with pytest.raises(StoreFormatError, match=rf"{why} beyond 64 bits \({value} is"):
+        store.recording(record["id"])

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from cli import eegprep_cli
 from eegprep import open_store
-from eegprep.store.readable import left_out_lines, split_readable
+from eegprep.store.readable import split_readable
 from tests.safety.corpus import ingest_folder, write_edf
 from tests.safety.test_integrity import _chunk_spans, _flip, _shard
 from tests.safety.test_record_copies import _damage_index_line
@@ -78,11 +78,24 @@ def test_a_sound_store_prints_no_left_out_line_and_exits_0(store: Path) -> None:
     assert json.loads(res.stdout)["left_out"] == [] and "left out" not in res.stderr
 
 
-def test_the_left_out_lines_are_capped_and_the_rest_counted(damaged: Path) -> None:
+def test_the_left_out_lines_are_capped_and_the_rest_counted(
+    damaged: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command names left-out or skipped items under one cap, with one line counting the
+    rest and ``-v`` naming them all (``stats`` named 20 and offered no ``-v``; ``skipped:``
+    lines 100)."""
+    import eegprep.cli_group
+
     readable = split_readable(open_store(damaged))
     assert list(readable.store.index_rows()) == [GOOD] and readable.n_listed == 3
-    lines = left_out_lines(readable.left_out, shown=1)
-    assert len(lines) == 2 and BAD in lines[0] and lines[1].startswith("1 more recordings")
+    monkeypatch.setattr(eegprep.cli_group, "LINES_SHOWN", 1)
+    res = CliRunner().invoke(eegprep_cli, ["stats", str(damaged)])
+    left = [line for line in res.stderr.splitlines() if line.startswith("left out: ")]
+    assert len(left) == 2 and BAD in left[0]
+    assert left[1] == "left out: 1 more not shown (-v shows them all)"
+    res = CliRunner().invoke(eegprep_cli, ["-v", "stats", str(damaged)])
+    left = [line for line in res.stderr.splitlines() if line.startswith("left out: ")]
+    assert len(left) == 2 and BAD in left[0] and WORSE in left[1]
 
 
 def _unreadable_copy(store: Path, tmp_path: Path) -> Path:
@@ -126,6 +139,29 @@ def test_the_html_page_names_a_recording_left_out_of_the_spectra_once(
     assert "<p>1 recording(s) could not be read" in text, text[text.find("Left out") :]
     assert text.count(f"recordings/{BAD}/") == 1
     assert res.stderr.splitlines()[-1].startswith("1 recordings left out of the spectrum")
+
+
+def test_plots_and_html_read_each_recordings_samples_once(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--plots`` and ``--html`` each computed the mean spectra, reading every sampled
+    recording's first minute twice (a store on object storage paid for each read twice)."""
+    from eegprep.store.reader import Store
+
+    reads: list[str] = []
+    real = Store.read
+
+    def counted(self: Store, rid: str, *args: object, **kwargs: object) -> object:
+        reads.append(rid)
+        return real(self, rid, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "read", counted)
+    args = ["stats", str(store), "--plots", str(tmp_path / "p"), "--html", str(tmp_path / "r.html")]
+    res = CliRunner().invoke(eegprep_cli, args)
+    assert res.exit_code == 0, res.output
+    assert sorted(reads) == [GOOD, BAD, WORSE]  # each once, and every one drawn
+    assert "spectra" in (tmp_path / "r.html").read_text()
+    assert (tmp_path / "p" / "mean_spectrum.png").stat().st_size > 0
 
 
 def test_an_index_line_that_is_no_json_is_left_out_by_stats(store: Path, tmp_path: Path) -> None:
@@ -179,18 +215,18 @@ def test_skipped_lines_are_capped_and_closed_by_a_count() -> None:
     over many run folders no count either."""
     import click
 
-    from eegprep.cli_group import SKIPPED_SHOWN, say_skipped
+    from eegprep.cli_group import LINES_SHOWN, say_skipped
 
     @click.command()
     @click.option("-v", "verbose", is_flag=True)
     @click.pass_context
     def many(ctx: click.Context, verbose: bool) -> None:
         ctx.meta["verbose"] = verbose  # (as the groups' -v sets it)
-        say_skipped([f"f{k}.edf: bad" for k in range(SKIPPED_SHOWN + 5)], total=200,
+        say_skipped([f"f{k}.edf: bad" for k in range(LINES_SHOWN + 5)], total=200,
                     noun="files", then="fix them")  # fmt: skip
 
     lines = CliRunner().invoke(many, []).stderr.splitlines()
-    assert len(lines) == SKIPPED_SHOWN + 2
+    assert len(lines) == LINES_SHOWN + 2
     assert lines[-2] == "skipped: 5 more not shown (-v shows them all)"
     assert lines[-1] == "105 of 200 files skipped, the others done: fix them"
-    assert len(CliRunner().invoke(many, ["-v"]).stderr.splitlines()) == SKIPPED_SHOWN + 6
+    assert len(CliRunner().invoke(many, ["-v"]).stderr.splitlines()) == LINES_SHOWN + 6

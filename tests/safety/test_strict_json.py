@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from eegprep import open_store
-from eegprep.base.errors import SourceError
+from eegprep.base.errors import ManifestError, SourceError
 from eegprep.base.strict_json import check_values, find_unsafe
 from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.store.validate import validate
@@ -80,9 +80,9 @@ def test_a_non_finite_manifest_label_is_refused_naming_the_field(tmp_path: Path)
         text.replace('name = "folder"', 'name = "labelled"', 1)
         + '\n[labels.score]\nfrom = "parent"\nmap = { good = nan }\n'
     )
-    rep = ingest(str(manifest), src=src, out=tmp_path / "s.zarr", config=FOLDER)
-    assert rep.n_ingested == 0 and len(rep.failed) == 1
-    assert "labels.score" in rep.failed[0] and "nan" in rep.failed[0]
+    with pytest.raises(ManifestError, match=r"m\.toml: labels\.score\.map\.good is nan"):
+        ingest(str(manifest), src=src, out=tmp_path / "s.zarr", config=FOLDER)
+    assert not (tmp_path / "s.zarr").exists()  # refused when loaded, before any file
 
 
 @pytest.mark.parametrize(

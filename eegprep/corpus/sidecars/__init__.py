@@ -31,9 +31,14 @@ class SidecarResult:
     labels : dict
         Recording-level labels.
     events : list of [onset s, duration s, label, channel]
-        Events in the source's time base (seconds from the recording's start).
+        Events in the source's time base: seconds from the recording's first sample on its
+        clock, gaps included (a BIDS onset), which the ingest moves onto the samples kept
+        (:attr:`~eegprep.readers.base.Header.gaps`); unless ``on_samples``.
     targets : dict of str to (ndarray, float)
-        Time series to store beside the EEG: ``name -> (values (n, n_samples), sfreq Hz)``.
+        Time series to store beside the EEG: ``name -> (values (n, n_times), sfreq Hz)``,
+        sampled on the recording's clock from its first sample, gaps included, which the
+        ingest cuts out as the EEG has none there (:attr:`~eegprep.readers.base.Header.gaps`);
+        unless ``on_samples``.
     problems : list of str
         Non-fatal findings for the report (a duration that disagrees with the EDF, say).
     channels : dict of str to (str, str, str)
@@ -41,6 +46,10 @@ class SidecarResult:
         status description)`` as in a BIDS ``channels.tsv`` (``"EEG"``, ``"bad"``, ...; ``""``
         where it says nothing). The ingest leaves out a channel typed other than EEG, or marked
         bad, and lists it in ``dropped_channels`` with the reason.
+    on_samples : bool
+        The events are timed on the samples the reader gives, as the header's annotations they
+        were taken from are, and the targets sampled there (on the header's samples, not its
+        clock): not moved or cut again by the recording's gaps.
     """
 
     labels: dict[str, Any] = field(default_factory=dict)
@@ -48,6 +57,7 @@ class SidecarResult:
     targets: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     channels: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    on_samples: bool = False
 
 
 SidecarParser = Callable[[list[str], Header, dict[str, Any]], SidecarResult]

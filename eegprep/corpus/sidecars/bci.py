@@ -20,6 +20,7 @@ from eegprep.base.regular_files import open_regular
 from eegprep.base.text import text_encoding
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.readers.base import Header, code_label
+from eegprep.readers.event_count import check_event_count
 from eegprep.readers.mat_values import describe, mat_number, mat_numbers, one_hot_classes
 
 
@@ -94,6 +95,7 @@ def bci_markers(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     # MATLAB's linear order (column-major), as mrk.pos(k) pairs with mrk.y(k)
     what = "cue positions: sample indices from 1"
     pos = _numbers(path, "mrk.pos", mrk["pos"], what=what, low=1.0, empty=True).ravel("F")
+    check_event_count(path, pos.size, "its cue positions mrk.pos", "thin the cues")
     # the BBCI toolbox keeps the names of a one-hot mrk.y's rows in mrk.className
     classes = _class_names(path, nfo.get("classes", mrk.get("className", [])))
     labels = _cue_labels(path, mrk, pos.size, classes)
@@ -232,7 +234,7 @@ def inria_feedback(sidecars: list[str], header: Header, options: dict[str, Any])
     rows.sort(key=lambda r: r[0])
     marker = str(options.get("marker", "FeedBackEvent"))
     onsets = sorted(a.onset for a in header.annotations if a.description.startswith(marker))
-    out = SidecarResult()
+    out = SidecarResult(on_samples=True)  # (at the header's annotations)
     if not rows:
         return out
     if len(rows) != len(onsets):
@@ -260,12 +262,25 @@ def mat_flag_columns(sidecars: list[str], header: Header, options: dict[str, Any
         arr = arr.T  # time along the first axis
     sfreq = header.signals[0].sfreq
     duration = float(options.get("duration", 0.0))
+    rises = {
+        str(label): _rises(_flag_column(path, variable, arr, int(col)))
+        for label, col in dict(options.get("columns", {})).items()
+    }
+    check_event_count(  # counted with numpy before one event is built (a noisy column)
+        path,
+        sum(len(r) for r in rises.values()),
+        f"the flag columns of variable {variable!r}",
+        "check the sidecar's `columns` option names flag columns, or thin the flags",
+    )
     out = SidecarResult()
-    for label, col in dict(options.get("columns", {})).items():
-        flag = _flag_column(path, variable, arr, int(col))
-        for i in np.flatnonzero(np.diff(np.concatenate([[False], flag]).astype(np.int8)) == 1):
-            out.events.append([i / sfreq, duration, str(label), ""])
+    for label, starts in rises.items():
+        out.events += [[i / sfreq, duration, label, ""] for i in starts.tolist()]
     return out
+
+
+def _rises(flag: np.ndarray) -> np.ndarray:
+    """Sample indices where ``flag`` (bool, shape (n_times,)) turns true."""
+    return np.flatnonzero(np.diff(np.concatenate([[False], flag]).astype(np.int8)) == 1)
 
 
 def _flag_column(path: str, variable: str, arr: np.ndarray, col: int) -> np.ndarray:

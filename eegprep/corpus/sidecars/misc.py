@@ -31,6 +31,13 @@ def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) ->
 
     Options: ``unit`` (``'samples'``, the default, counted from 0 at the source rate, or
     ``'seconds'``), ``prefix`` (event label prefix, default ``'trigger'``).
+
+    Seconds are on the recording's clock, moved by its gaps (:attr:`Header.gaps`). A sample
+    number counts the file's samples: where those are all acquired (an EDF+D's data records
+    lie end to end, the gaps between them unstored; a BrainVision or EEGLAB data file holds
+    only what was kept) it is on the samples read and is not moved; where the reader filled
+    in samples not acquired (MNE's ``BAD_ACQ_SKIP`` in a FIF) it counts the clock and is
+    moved (:func:`_samples_count_the_clock`).
     """
     path = sidecars[0]
     unit = options.get("unit", "samples")
@@ -55,15 +62,23 @@ def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) ->
             out.events.append([onset, 0.0, f"{prefix}/{code}" if code else prefix, ""])
     if not out.events:
         out.problems.append(f"{os.path.basename(path)}: no trigger positions found")
+    out.on_samples = unit == "samples" and not _samples_count_the_clock(header)
     return out
+
+
+def _samples_count_the_clock(header: Header) -> bool:
+    """Whether the file's sample numbers count its clock, gaps included: a FIF, whose
+    acquisition skips MNE fills with samples that the reader leaves out (every other format's
+    samples are those stored, the gaps between them never written)."""
+    return os.path.splitext(header.path)[1].lower() == ".fif"
 
 
 @register("fixed_events")
 def fixed_events(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
     """Events the manifest lists: ``events = [[onset s, duration s, "label"], ...]``.
 
-    Events that start after the recording's end are dropped, one that runs past it is clipped
-    (both reported).
+    One that starts after the recording's end is dropped, one that runs past it is cut there,
+    each reported once, by the one rule of events (:mod:`eegprep.ingestion.events`).
     """
     out = SidecarResult()
     for item in options.get("events", []):
@@ -71,14 +86,7 @@ def fixed_events(sidecars: list[str], header: Header, options: dict[str, Any]) -
             raise UsageError(
                 f"sidecar option `events`: expected [onset, duration, label], {item!r}"
             )
-        onset, duration, label = float(item[0]), float(item[1]), str(item[2])
-        if onset >= header.duration:
-            out.problems.append(f"event {label!r} at {onset:g} s is after the end: dropped")
-            continue
-        if onset + duration > header.duration:
-            out.problems.append(f"event {label!r} runs past the end ({header.duration:.1f} s)")
-            duration = header.duration - onset
-        out.events.append([onset, duration, label, ""])
+        out.events.append([float(item[0]), float(item[1]), str(item[2]), ""])
     return out
 
 
@@ -139,6 +147,7 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
         out.problems.append(f"{os.path.basename(path)} covers only part of the EEG: edges held")
     targets = np.stack([np.interp(grid, t, row) for row in values]).astype(np.float32)
     out.targets[str(options.get("name", "joints"))] = (targets, sfreq)
+    out.on_samples = True  # (taken at the samples read, not on the clock: no gap to cut)
     return out
 
 
@@ -164,7 +173,7 @@ def _bids_event_rows(path: str) -> list[list[Any]]:
     The label is ``trial_type``, else (missing, empty or ``n/a``) ``value``, else ``"n/a"``:
     no row is dropped for its label (mne-bids drops a ``trial_type`` of ``n/a`` even when the
     row has a ``value``). An ``n/a`` or missing duration is 0; an onset that is not a finite
-    number is an error naming the file and line.
+    number, or a duration that is no number, is an error naming the file and line.
     """
     import csv
 
@@ -179,9 +188,9 @@ def _bids_event_rows(path: str) -> list[list[Any]]:
             onset = _seconds(row.get("onset"))
             if onset is None:
                 raise SourceError(path, f"line {line}: onset {row.get('onset')!r} is not seconds")
-            duration = _seconds(row.get("duration")) or 0.0
+            duration = _duration(path, line, row.get("duration"))
             label = next((v for v in (_cell(row, "trial_type"), _cell(row, "value")) if v), "n/a")
-            rows.append([onset, max(duration, 0.0), label, ""])
+            rows.append([onset, duration, label, ""])
     return rows
 
 
@@ -189,6 +198,19 @@ def _cell(row: dict[str, Any], key: str) -> str:
     """A BIDS table cell, stripped; ``""`` when missing or ``n/a``."""
     value = str(row.get(key) or "").strip()
     return "" if value == "n/a" else value
+
+
+def _duration(path: str, line: int, text: Any) -> float:
+    """A row's ``duration`` (s): 0 when ``n/a``, empty or missing (BIDS), else its number as
+    written; a negative or non-finite one is refused by the one rule of events
+    (:mod:`eegprep.ingestion.events`), not made 0 here unsaid."""
+    cell = str(text if text is not None else "").strip()
+    if cell in ("", "n/a"):
+        return 0.0
+    try:
+        return float(cell)
+    except ValueError:
+        raise SourceError(path, f"line {line}: duration {cell!r} is not seconds") from None
 
 
 def _seconds(text: Any) -> float | None:

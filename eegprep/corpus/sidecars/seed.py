@@ -8,6 +8,7 @@ public loaders (SEED-V's trial-bound tables). Those lists are data, so they live
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -59,7 +60,9 @@ def trial_labels(sidecars: list[str], header: Header, options: dict[str, Any]) -
     starts, ends : list, or table of lists, optional
         Trial bounds in seconds from the recording's start. Gives one event per trial,
         ``'<name>/<value>'``, instead of a recording label (one recording, many trials).
-        Trials past the recording's end are dropped, one cut short is clipped (reported).
+        Trials past the recording's end are dropped, one cut short is cut there (reported
+        once, by the one rule of events); an end before its start refuses the recording in
+        a line naming the manifest's table and the trial to fix.
     mode : {'trial', 'events', 'list'}
         Default: ``events`` when ``starts`` is given, else ``trial`` when the recording is a
         part, else ``list`` (the whole list as one label: clips whose bounds are unknown).
@@ -95,19 +98,46 @@ def _trial_events(
             f"(got {len(starts or [])}, {len(ends or [])}, {len(labels)})"
         )
     out = SidecarResult()
-    late = []
     for k, (a, b, value) in enumerate(zip(starts, ends, labels), start=1):
-        a, b = float(a), float(b)
-        if a >= header.duration:
-            late.append(str(k))
-            continue
-        if b > header.duration:
-            out.problems.append(f"trial {k} ends at {b:g} s, after the recording's end: clipped")
-            b = header.duration
+        a, b = _bound(header, options, "starts", k, a), _bound(header, options, "ends", k, b)
+        if b < a:
+            raise SourceError(header.path, _reversed_trial(options, k, a, b))
+        # a trial past the recording's end is dropped, one cut short is cut, each reported
+        # once, by the one rule of events (ingestion.events)
         out.events.append([a, b - a, f"{name}/{value}", ""])
-    if late:
-        out.problems.append(
-            f"trials {', '.join(late)} start after the recording's end "
-            f"({header.duration:.1f} s): dropped"
+    return out
+
+
+def _bound(header: Header, options: dict[str, Any], key: str, k: int, value: Any) -> float:
+    """Trial ``k``'s bound (s) in the manifest's option ``key``: a finite number, else the
+    recording is refused in a line naming the table (the file is not at fault)."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        out = math.nan
+    if not math.isfinite(out):
+        raise SourceError(
+            header.path,
+            f"trial {k}'s bound {value!r} in the manifest's {_where(options, key)} is not a "
+            f"finite number of seconds: fix value {k} of that list in [sidecar.options]",
         )
     return out
+
+
+def _where(options: dict[str, Any], key: str) -> str:
+    """The trial table a bound came from: option ``key``, and the list of it that
+    ``table_key`` chose (``ends."2"``)."""
+    if isinstance(options.get(key), dict):
+        return f'table {key}."{options.get("table_key", "")}"'
+    return f"list `{key}`"
+
+
+def _reversed_trial(options: dict[str, Any], k: int, start: float, end: float) -> str:
+    """The refusal of trial ``k`` ending (s) before it starts: the times came from the
+    manifest's trial tables, not from the file, so that is where the fix is."""
+    return (
+        f"trial {k} ends at {end:g} s before it starts at {start:g} s, as the manifest's "
+        f"{_where(options, 'ends')} and {_where(options, 'starts')} give it (value {k} of "
+        f"each): fix trial {k}'s end or start in the manifest's [sidecar.options]; the "
+        "recording itself is not at fault"
+    )

@@ -108,10 +108,10 @@ def _checks(path: str, meta: dict[str, str], header: Header, tolerance: float) -
     found = _NUMBER.search(meta.get("duration", ""))
     if found is not None:
         duration = float(found.group())
-        if abs(duration - header.duration) > tolerance:
+        if abs(duration - header.clock_duration) > tolerance:
             problems.append(
                 f"{name}: sidecar duration {duration:.2f} s disagrees with the recording's "
-                f"{header.duration:.2f} s"
+                f"{header.clock_duration:.2f} s"
             )
     bname = meta.get("bname", "")
     recording = os.path.splitext(os.path.basename(header.path))[0]
@@ -141,19 +141,13 @@ def tuh_csv(sidecars: list[str], header: Header, options: dict[str, Any]) -> Sid
     for path in sidecars:
         meta, rows = read_tuh_csv(path)
         result.problems += _checks(path, meta, header, tolerance)
-        late = 0
         for start, stop, label, channel in rows:
             label = label.lower()  # TUH's vocabulary is lower case (seiz, bckg, fnsz, ...)
             if label in skip:
                 continue
-            late += stop > header.duration + tolerance
-            onset, duration = start, max(stop - start, 0.0)
-            result.events.append([onset, duration, label, "" if channel == term else channel])
-        if late:
-            result.problems.append(
-                f"{os.path.basename(path)}: {late} event(s) end after the recording's "
-                f"{header.duration:.2f} s"
-            )
+            # a stop before its start, or after the recording's end, is the one rule of
+            # events' to refuse or cut and to report (ingestion.events), once
+            result.events.append([start, stop - start, label, "" if channel == term else channel])
     return result
 
 
@@ -193,17 +187,11 @@ def tuev_rec(sidecars: list[str], header: Header, options: dict[str, Any]) -> Si
     """Events of TUEV ``.rec`` files: label = class name, channel number kept as given."""
     result = SidecarResult(labels={"event_codes": {v: k for k, v in TUEV_CLASSES.items()}})
     for path in sidecars:
-        late = 0
         bound = max(TUEV_MONTAGE_CHANNELS, len(header.signals))
         for channel, start, stop, code in read_tuev_rec(path):
             if int(channel) >= bound:
                 raise SourceError(path, f"channel {channel} is not one of the montage's "
                                   f"0..{bound - 1}")  # fmt: skip
-            late += stop > header.duration + 1.0
-            result.events.append([start, max(stop - start, 0.0), TUEV_CLASSES[code], channel])
-        if late:
-            result.problems.append(
-                f"{os.path.basename(path)}: {late} event(s) end after the recording's "
-                f"{header.duration:.2f} s"
-            )
+            # one past the recording's end is cut and reported by the one rule of events
+            result.events.append([start, stop - start, TUEV_CLASSES[code], channel])
     return result

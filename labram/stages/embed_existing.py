@@ -1,0 +1,131 @@
+"""What an existing ``--out`` of ``labram embed`` holds, and what the run does with it.
+
+An embedding store written with this run's parameters is resumed; one whose only difference is
+its window axis, because a recording it left out for its index record reads now (repaired, or
+ingested again), is made again with those windows; a creation of ours cut short is made again;
+anything else (other arguments, a folder that is no embedding store, a damaged parameter file)
+is refused in one line naming ``--out``. :func:`open_existing` decides; :mod:`labram.stages.
+embed` writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from eegprep.base import strict_json
+from eegprep.base.errors import UsageError
+from labram.stages import backbone_used, tokenizer_used
+from labram.stages.embed_progress import META_DIR
+
+log = logging.getLogger(__name__)
+
+CREATING = "creating.json"
+"""The marker in ``META_DIR`` from the first write of a creation to its last."""
+
+RECORDS_LEFT_OUT = "records_left_out"
+"""The parameter listing the recordings left out for their index records (ids, sorted)."""
+
+UNCOMPARED = (
+    "checkpoint", "stores", "n_windows", tokenizer_used.KEY, backbone_used.KEY, RECORDS_LEFT_OUT
+)  # fmt: skip
+"""Parameters a resumed run may state otherwise: names, and what ``checkpoint_sha256`` fixes
+already (the records the checkpoint holds; an older labram's store states none), and the
+recordings left out for their records (compared by :func:`readable_changed`)."""
+
+
+def readable_changed(
+    out: Path, saved: dict[str, Any], now: dict[str, Any], diff: list[str]
+) -> bool:
+    """Whether the store ``out`` (its parameters ``saved``; ``diff``: how they differ from this
+    run's, ``now``) differs from this run only by its windows because a recording it left
+    out for its index record reads now (repaired, or ingested again): its window axis is not
+    this run's, so it is made again, those windows included.
+
+    Raises
+    ------
+    UsageError
+        The store differs only by its windows because recordings it embedded cannot be read
+        now (their index records damaged since): made again, it would lose their windows.
+    """
+    if [d.split(" ", 1)[0] for d in diff] != ["windows"]:
+        return False
+    then = saved.get(RECORDS_LEFT_OUT)
+    then = set(then) if isinstance(then, list) else set()
+    lost = sorted(set(now[RECORDS_LEFT_OUT]) - then)
+    if lost:  # (first: another recording repaired meanwhile would not keep these windows)
+        more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""
+        raise UsageError(
+            f"{out}: its windows include those of {', '.join(lost[:5])}{more}, whose index "
+            "records cannot be read now: run `eegprep validate` on the store, then `eegprep "
+            "ingest ... --repair`, to resume it, or pass another --out"
+        )
+    return bool(then - set(now[RECORDS_LEFT_OUT]))
+
+
+def differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    keys = [k for k in now if k not in UNCOMPARED and saved.get(k) != now[k]]
+    return [f"{k} ({saved.get(k)!r} then, {now[k]!r} now)" for k in keys]
+
+
+def open_existing(out: Path, params: dict[str, Any]) -> bool:
+    """True when ``out`` holds an embedding store of these arguments (resume); raises when it
+    holds anything else; False when there is nothing (or an unfinished creation) to keep."""
+    meta = out / META_DIR / "embed.json"
+    if meta.is_file():
+        saved = json_file(meta)
+        diff = differences(saved, params)
+        if diff and readable_changed(out, saved, params, diff):
+            log.warning(
+                "%s: written with %d recording(s) left out for their index records, now %d: "
+                "its windows are not this run's, and it is made again",
+                out, len(saved[RECORDS_LEFT_OUT]), len(params[RECORDS_LEFT_OUT]),
+            )  # fmt: skip
+            return False
+        if diff:
+            raise UsageError(
+                f"{out}: an embedding store written with other arguments: {'; '.join(diff)}; "
+                "pass the same arguments to resume it, or another --out"
+            )
+        (out / META_DIR / CREATING).unlink(missing_ok=True)  # killed just before its removal
+        return True
+    root = out / "zarr.json"
+    if out.exists() and any(out.iterdir()):
+        if creation_started(out):
+            return False  # a creation of ours cut short anywhere: made again
+        attrs = json_file(root).get("attributes", {}) if root.is_file() else {}
+        if attrs.get("format") != params["format"]:  # not a creation of ours that was cut short
+            raise UsageError(
+                f"{out} exists and is not a labram embedding store: pick another --out"
+            )
+    return False
+
+
+def creation_started(out: Path) -> bool:
+    """Whether ``out`` holds a creation of ours cut short: the marker, or (killed while
+    writing it) nothing but the marker's folder and its temporary file."""
+    meta = out / META_DIR
+    if (meta / CREATING).is_file():
+        return True
+    if [e.name for e in out.iterdir()] != [META_DIR] or not meta.is_dir() or meta.is_symlink():
+        return False
+    from eegprep.base.files import TMP_MARK
+
+    return all(e.name.startswith(CREATING + TMP_MARK) and e.is_file() for e in meta.iterdir())
+
+
+def json_file(path: Path) -> dict[str, Any]:
+    """A JSON object file of an embedding store, or one line naming it when damaged."""
+    try:
+        doc = strict_json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(
+            f"{path}: unreadable ({exc}): the embedding store is damaged; pick another --out"
+        ) from None
+    if not isinstance(doc, dict):
+        raise UsageError(f"{path}: not a JSON object: the embedding store is damaged")
+    return doc
+
+
+__all__ = ["CREATING", "RECORDS_LEFT_OUT", "UNCOMPARED", "creation_started", "open_existing"]
