@@ -189,6 +189,8 @@ class OneLineErrors(click.Group):
             click_error(exc, f"{ctx.command_path} {sub}" if sub else ctx.command_path)
         except EegprepError as exc:
             _exit_if_stopped(ctx)
+            if exc.every_rank and not main_rank():  # the main rank prints the same line
+                sys.exit(EXIT_USAGE)
             if ctx.meta.get("verbose"):
                 say_lines(redact(traceback.format_exc()).rstrip().splitlines(), err=True)
             say(f"error: {one_line(str(exc))}", err=True)
@@ -211,6 +213,12 @@ class OneLineErrors(click.Group):
         except Exception as exc:  # a bug: one line; -v: the traceback too, credentials hidden
             _exit_if_stopped(ctx)  # what a signal became on its way up (a library wrapped it)
             raise_bug(ctx, exc)
+
+
+def main_rank() -> bool:
+    """Whether this process is the main one of its run: the only one, or rank 0 of those
+    torchrun started (its ``RANK``, which stays set after the process group is gone)."""
+    return os.environ.get("RANK", "0").strip() in ("", "0")
 
 
 def raise_bug(ctx: click.Context, exc: BaseException) -> NoReturn:

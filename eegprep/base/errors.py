@@ -21,7 +21,19 @@ def clip_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
 
 
 class EegprepError(Exception):
-    """Base class of every error eegprep raises on purpose."""
+    """Base class of every error eegprep raises on purpose.
+
+    Attributes
+    ----------
+    every_rank : bool
+        Whether every process of a torchrun run raises this error alike, with the same line
+        (a decision the ranks took together, such as a training run stopped for too many
+        unreadable windows): the command line prints it on the main rank alone
+        (:class:`eegprep.cli_group.OneLineErrors`), the others exit with the same status in
+        silence. False: each process that raises it prints it (it may be its own).
+    """
+
+    every_rank: bool = False
 
 
 class UsageError(EegprepError, ValueError):

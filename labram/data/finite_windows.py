@@ -21,7 +21,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch.distributed as dist
 
-from eegprep.base.errors import StoreFormatError
+from eegprep.base.errors import EegprepError, StoreFormatError
 from eegprep.store.array_docs import ENCODINGS
 from eegprep.store.reader import Recording, Store, refuse_all
 from labram.data.sample_peaks import SamplesError
@@ -205,6 +205,15 @@ def check_finite_splits(splits: Mapping[str, WindowIndex], *, what: str) -> None
         A stored chunk cannot be read: in a split of :data:`SCORED`, any; else more than the
         loader replaces (:func:`nonfinite_recordings`).
     """
+    try:
+        _check_finite_splits(splits, what=what)
+    except EegprepError as exc:  # every rank checks every window: the same line on each
+        exc.every_rank = True  # (printed by the main rank alone)
+        raise
+
+
+def _check_finite_splits(splits: Mapping[str, WindowIndex], *, what: str) -> None:
+    """:func:`check_finite_splits`, its errors as they are raised."""
     said = []
     for name, index in splits.items():
         scored = name.split(" ")[-1] in SCORED

@@ -12,7 +12,8 @@ run's ``extra``: :data:`KEY`) and in its result, and stops (:class:`UnreadableEr
 more than :data:`MOST_SHARE` of the windows are found unreadable, or a whole batch: a store
 that damaged is not trained on silently. Under torchrun every rank counts every rank's windows
 (:func:`labram.train.unreadable_ranks.found_by_ranks`), so that all stop at the same step with
-the same line, the main rank alone naming the recordings.
+the same line, the main rank alone naming the recordings and printing that line (the
+others exit with the same status in silence).
 """
 
 from __future__ import annotations
@@ -48,7 +49,16 @@ TO_DO = (
 
 
 class UnreadableError(StoreError, ValueError):
-    """Too many of a run's windows cannot be read (or a whole batch cannot): the run stops."""
+    """Too many of a run's windows cannot be read (or a whole batch cannot): the run stops.
+
+    ``every_rank``: raised by every rank of a torchrun run alike, with the same line
+    (:meth:`Unreadable.add_ranks`), so that the command line prints it once, on the main rank
+    (:attr:`~eegprep.base.errors.EegprepError.every_rank`); False where one rank may raise it
+    alone (a window of its own shard scored, :func:`labram.stages.scoring.refuse_replaced`)."""
+
+    def __init__(self, message: str, *, every_rank: bool = False) -> None:
+        super().__init__(message)
+        self.every_rank = every_rank
 
 
 Found = list[tuple[int, str, str]]
@@ -187,7 +197,8 @@ class Unreadable:
             raise UnreadableError(
                 f"{self.what}: no window of a batch can be read ({batch_size} windows, the "
                 f"first of {whole[0][0][1]}: {whole[0][0][2]}): the store is too damaged to "
-                f"train on, and the run stops: {TO_DO}"
+                f"train on, and the run stops: {TO_DO}",
+                every_rank=True,
             )
         if len(self.windows) > MOST_SHARE * self.n_windows:
             names = sorted(self.recordings)
@@ -197,7 +208,8 @@ class Unreadable:
                 f"({len(self.windows) / max(1, self.n_windows):.1%}, more than "
                 f"{MOST_SHARE:.0%}) cannot be read, in {len(names)} recording(s) "
                 f"({', '.join(names[:5])}{more}; the first: {self.recordings[names[0]]}): the "
-                f"store is too damaged to train on, and the run stops: {TO_DO}"
+                f"store is too damaged to train on, and the run stops: {TO_DO}",
+                every_rank=True,
             )
 
 
