@@ -4,6 +4,7 @@ the sidecar parser's result, in the stored time base (its events: :mod:`eegprep.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,13 +39,20 @@ def stored_targets(
     n_out: int,
     sfreq: float,
     gaps: Sequence[tuple[float, float]] = (),
+    *,
+    stretches: Sequence[tuple[float, int]] | None = None,
 ) -> dict[str, np.ndarray]:
     """The sidecar's targets as stored beside the EEG: ``name -> (n, n_out)`` float32 at
-    ``sfreq`` (Hz), cut or padded with zeros to ``n_out`` samples. A target sampled on the
+    ``sfreq`` (Hz), each continuous stretch of the recording resampled alone as its EEG is
+    (:func:`on_stretches`), zeros where the target ends early. A target sampled on the
     recording's clock loses its samples inside the ``gaps`` (the header's
     :attr:`~eegprep.readers.base.Header.gaps`, s) first, as the EEG has none there, so that
     its samples stay beside the EEG samples they were taken with (:func:`cut_at_gaps`); one
-    the parser took on the samples read (``sidecar.on_samples``) is not cut."""
+    the parser took on the samples read (``sidecar.on_samples``) is not cut. ``stretches``:
+    ``(start s on the samples read, output samples)`` of each stretch, as the EEG's are cut
+    (:class:`~eegprep.pipeline.stretches.StretchPlan`), ``n_out`` in all; None: one stretch."""
+    spans = list(stretches) if stretches is not None else [(0.0, n_out)]
+    assert sum(n for _, n in spans) == n_out, (spans, n_out)
     out = {}
     for name, (values, rate) in sidecar.targets.items():
         if not is_target_name(name):
@@ -54,11 +62,42 @@ def stored_targets(
             )
         if gaps and not sidecar.on_samples:
             values = cut_at_gaps(values, rate, gaps)
-        resampled = values if rate == sfreq else _resample_target(values, rate, sfreq)
-        fixed = np.zeros((resampled.shape[0], n_out), dtype=np.float32)
-        k = min(n_out, resampled.shape[1])
-        fixed[:, :k] = resampled[:, :k]
-        out[name] = fixed
+        out[name] = on_stretches(values, float(rate), float(sfreq), spans)
+    return out
+
+
+def on_stretches(
+    values: np.ndarray, rate: float, sfreq: float, stretches: Sequence[tuple[float, int]]
+) -> np.ndarray:
+    """``values`` (shape (n, n_times), at ``rate`` Hz on the samples read, end to end) at
+    ``sfreq`` Hz, each of the ``stretches`` (``(start s, output samples)``, ascending) alone:
+    its output sample ``i`` is the value at ``start + i / sfreq``, interpolated between the
+    target's samples of that stretch only (none across a join; its edges held), so that it
+    lies beside the EEG sample of its time, which the stretch's own resampling placed there
+    (as many samples as the EEG's: the same rounding, ``round(n * sfreq / rate)``). Past the
+    target's end (``n_times / rate``, counted so from each stretch's start) the values are
+    zeros. Returns float32, shape (n, sum of the output samples)."""
+    n_rows, n = values.shape
+    out = np.zeros((n_rows, sum(length for _, length in stretches)), dtype=np.float32)
+    at = 0
+    for k, (start, length) in enumerate(stretches):
+        stop = stretches[k + 1][0] if k + 1 < len(stretches) else n / rate
+        first = min(n, max(0, math.ceil(start * rate - 1e-6)))
+        last = min(n, max(first, math.ceil(stop * rate - 1e-6)))
+        m = min(length, max(0, int(round((n / rate - start) * sfreq))))
+        if m and last > first:
+            offset = start * rate - first  # (s * rate: where the stretch starts among them)
+            offset = 0.0 if abs(offset) < 1e-6 else offset
+            if rate == sfreq and offset == 0.0:
+                piece = values[:, first : min(last, first + m)]
+                out[:, at : at + piece.shape[1]] = piece
+                out[:, at + piece.shape[1] : at + m] = piece[:, -1:]  # (its last value held)
+            else:
+                t_src = (np.arange(last - first, dtype=np.float64) - offset) / rate
+                t_out = np.arange(m, dtype=np.float64) / sfreq
+                for r in range(n_rows):
+                    out[r, at : at + m] = np.interp(t_out, t_src, values[r, first:last])
+        at += length
     return out
 
 
@@ -76,13 +115,6 @@ def cut_at_gaps(values: np.ndarray, rate: float, gaps: Sequence[tuple[float, flo
     held = k < len(gaps)
     inside[held] = times[held] >= starts[k[held]] - tol
     return values[:, ~inside]
-
-
-def _resample_target(values: np.ndarray, rate: float, sfreq: float) -> np.ndarray:
-    n = values.shape[1]
-    t_src = np.arange(n) / rate
-    t_out = np.arange(int(round(n * sfreq / rate))) / sfreq
-    return np.stack([np.interp(t_out, t_src, row) for row in values]).astype(np.float32)
 
 
 def fill_template(template: str, fields: dict[str, str]) -> str:

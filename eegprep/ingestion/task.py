@@ -277,7 +277,13 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
                 sfreq=task.recipe.sfreq,
                 encoding=record.encoding or "float32",
                 quantum=record.quantum_uv,
-                targets=stored_targets(sidecar, n_out, task.recipe.sfreq, header.gaps),
+                targets=stored_targets(
+                    sidecar,
+                    n_out,
+                    task.recipe.sfreq,
+                    header.gaps,
+                    stretches=target_stretches(header, groups, task.recipe.sfreq),
+                ),
             )
         return stats, digest
 
@@ -332,6 +338,17 @@ def stretch_plan(header: Header, groups: list[RateGroup], sfreq_out: float) -> S
     """The continuous stretches of every rate group, split at the header's joins
     (:mod:`eegprep.pipeline.stretches`; one stretch for a recording without any)."""
     return stretches.plan(header.joins, [(g[0], g[2]) for g in groups], sfreq_out)
+
+
+def target_stretches(
+    header: Header, groups: list[RateGroup], sfreq_out: float
+) -> list[tuple[float, int]]:
+    """``(start s on the samples read, output samples)`` of each stretch the EEG is cut into
+    (:func:`stretch_plan`), so that a target is resampled stretch by stretch as the EEG is
+    (:func:`~eegprep.ingestion.labels.stored_targets`)."""
+    cut = stretch_plan(header, groups, sfreq_out)
+    sfreq = groups[0][0]
+    return [(a / sfreq, n) for (a, _), n in zip(cut.bounds[0], cut.lengths, strict=True)]
 
 
 def head_checks(
