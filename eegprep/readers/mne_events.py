@@ -74,18 +74,25 @@ _CROPPED = re.compile(r"^(Omitted|Limited) (\d+) annotation\(s\) that were")
 """How MNE says it dropped (``Omitted``) or cut (``Limited``) events outside the samples."""
 
 
-def cropped_events(notes: Sequence[str], seconds: float, gaps: int = 0) -> str | None:
+def cropped_events(
+    notes: Sequence[str], seconds: float, gaps: int = 0, lead: int = 0
+) -> str | None:
     """A warning for the events MNE dropped or cut while opening the file because they lie
     outside its samples (``seconds`` long), which it says only on the terminal: a marker after
     the last sample is what a samples file cut short looks like. ``gaps``: of those MNE cut,
-    the events whose duration is a stretch cut out of the samples (:func:`gaps_cut`), which
-    say nothing of the file's length."""
+    the events whose duration is a stretch cut out of the samples at their end
+    (:func:`gaps_cut`); ``lead``: of those MNE dropped or cut, the markers before the first
+    sample of samples removed there (:attr:`~eegprep.readers.mne_lead.Lead.cut`): neither says
+    anything of the file's length."""
     counts = {"Omitted": 0, "Limited": 0}
     for note in notes:
         hit = _CROPPED.match(note)
         if hit:
             counts[hit.group(1)] += int(hit.group(2))
     counts["Limited"] = max(0, counts["Limited"] - gaps)
+    omitted = min(lead, counts["Omitted"])  # (MNE drops or cuts one before the first sample)
+    counts["Omitted"] -= omitted
+    counts["Limited"] = max(0, counts["Limited"] - (lead - omitted))
     said = [
         f"{counts['Omitted']} event(s) of the file lie outside them and were dropped"
         if counts["Omitted"]
@@ -101,10 +108,10 @@ def cropped_events(notes: Sequence[str], seconds: float, gaps: int = 0) -> str |
 
 
 def gaps_cut(path: str, raw: BaseRaw) -> int:
-    """How many events of :data:`_GAP_LENGTHS` MNE cut at either end of the samples, as far
-    as their place tells (a ``boundary`` near the end, whose duration counts the samples
-    removed, or at EEGLAB's latency 0.5 before the first sample: MNE's "Limited" note counts
-    them)."""
+    """How many events of :data:`_GAP_LENGTHS` MNE cut at the end of the samples, as far as
+    their place tells (a ``boundary`` near the end, whose duration counts the samples
+    removed: MNE's "Limited" note counts them). Those before the first sample (EEGLAB's
+    latency 0.5) are :func:`~eegprep.readers.mne_lead.eeglab_lead`'s."""
     gap = _GAP_LENGTHS.get(PurePath(path).suffix.lower())
     if gap is None:
         return 0
@@ -117,7 +124,8 @@ def gaps_cut(path: str, raw: BaseRaw) -> int:
         for onset, duration, desc in zip(ann.onset, ann.duration, ann.description, strict=True)
         if str(desc) == gap
         and duration > 0
-        and min(abs(onset - start), abs(onset + duration - end)) < 0.5 / sfreq
+        and abs(onset + duration - end) < 0.5 / sfreq
+        and abs(onset - start) >= 0.5 / sfreq
     )
 
 

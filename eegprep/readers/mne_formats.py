@@ -89,6 +89,13 @@ from eegprep.readers.kept_time import moved
 from eegprep.readers.mne_events import cropped_events, file_events, gaps_cut, segment_onsets
 from eegprep.readers.mne_gaps import Skips, edf_gaps, skip_spans, without_skips
 from eegprep.readers.mne_held import names_for_mne, read_through
+from eegprep.readers.mne_lead import (
+    Lead,
+    eeglab_lead,
+    moved_start,
+    segment_events,
+    segment_start,
+)
 from eegprep.readers.mne_lengths import checked_length, cnt_options, edf_layout
 from eegprep.readers.mne_pauses import stated_gaps
 from eegprep.readers.mne_problems import joins, open_problem
@@ -209,7 +216,11 @@ class MneReader(Reader):
         if joined and not gaps and joins_warning:  # pauses a BrainVision or EEGLAB file states
             gaps, said = stated_gaps(path, raw, joined)
             joins_warning += said
-        events_warning = cropped_events(notes, n_source / sfreq, gaps_cut(path, raw))
+        lead = eeglab_lead(path, raw)  # markers at or before the first sample: no join
+        bv_types = bool(options.get("ignore_marker_types", False))
+        events = segment_events(path, events, sfreq, n_source, ignore_marker_types=bv_types)
+        events = lead.events(events)
+        events_warning = cropped_events(notes, n_source / sfreq, gaps_cut(path, raw), lead.cut)
         gapped = edf_gaps(path)  # MNE reads an EDF's records end to end, gaps unsaid
         if gapped is not None:
             events, joined, joins_warning = list(gapped.events), gapped.joins, gapped.warning
@@ -229,7 +240,7 @@ class MneReader(Reader):
             duration=n_samples / sfreq,
             annotations=tuple(events),
             part=part,
-            meta=_meta(path, raw, options),
+            meta=_meta(path, raw, options, lead),
             options=frozen_options(options),
             layout=(
                 ("mne_names", tuple(raw.ch_names)),
@@ -244,6 +255,7 @@ class MneReader(Reader):
                     _markers_note(path),
                     events_warning,
                     joins_warning,
+                    lead.warning(),
                     *_moved(path),
                 )
                 if w
@@ -622,7 +634,12 @@ def _fiff_unit_name(code: int) -> str:
     return "" if code in (-1, 0) else f"FIFF unit {code}"
 
 
-def _meta(path: str, raw: BaseRaw, options: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+def _meta(
+    path: str, raw: BaseRaw, options: Mapping[str, Any], lead: Lead | None = None
+) -> tuple[tuple[str, str], ...]:
+    """The header facts the sidecar parsers may use; ``meas_date`` the recording's start at
+    its first sample kept (:func:`~eegprep.readers.mne_lead.moved_start` by ``lead``, the
+    time removed before it)."""
     import mne
 
     info = raw.info
@@ -633,8 +650,10 @@ def _meta(path: str, raw: BaseRaw, options: Mapping[str, Any]) -> tuple[tuple[st
         when = _edf_start(path)
     elif suffix == ".cnt":  # MNE's: the text read in the reading machine's time zone
         when = cnt_start(path, str(options.get("date_format", "mm/dd/yy")))
-    elif suffix in BRAINVISION_HEADERS and date is not None:  # no zone stated; MNE says UTC
-        when = date.replace(tzinfo=None).isoformat()
+    elif suffix in BRAINVISION_HEADERS:  # the New Segment at the first sample's, as written
+        start = segment_start(path)  # (no zone stated: not MNE's UTC)
+        when = start.isoformat() if start is not None else ""
+    when = moved_start(when, lead or Lead())
     return (
         ("format", _format(path)[1]),
         ("meas_date", when),

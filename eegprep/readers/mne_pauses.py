@@ -96,7 +96,7 @@ def _boundary_pauses(
     samples, from ``EEG.event.duration``; None and the reason where one states no length.
     MNE's Raw cuts an event at the samples' end and gives a NaN duration as 0, so where a
     ``boundary`` reaches the end (its removed samples outlast the stretch after it) or lasts
-    0, the events are read again from the file, uncut (:func:`_uncut`)."""
+    0, the events are read again from the file, uncut (:func:`uncut_boundaries`)."""
     first = float(raw.first_time)
     end = raw.n_times / sfreq
     ann = raw.annotations
@@ -106,7 +106,7 @@ def _boundary_pauses(
         if str(desc) == "boundary"
     ]
     if any(d == 0 or abs(t + d - end) < 0.5 / sfreq for t, d in found):
-        uncut = _uncut(path)  # (MNE's Raw gives a NaN duration as 0, cuts one at the end)
+        uncut = uncut_boundaries(path)  # (MNE's Raw gives a NaN duration as 0, cuts one at the end)
         if uncut is None:
             return None, "a boundary's duration is 0, NaN, or cut by MNE at the samples' end"
         found = uncut
@@ -121,9 +121,10 @@ def _boundary_pauses(
     return out, ""
 
 
-def _uncut(path: str) -> list[tuple[float, float]] | None:
+def uncut_boundaries(path: str) -> list[tuple[float, float]] | None:
     """The ``boundary`` events of the ``.set`` ``path`` as ``(onset s, duration s)``, uncut
-    (MNE's own reading of ``EEG.event``, before a Raw crops it); None where it fails."""
+    (MNE's own reading of ``EEG.event``, before a Raw crops it: one before the first sample
+    keeps its negative onset, a NaN duration stays NaN); None where it fails."""
     import warnings
 
     import mne

@@ -153,11 +153,15 @@ def test_a_boundary_of_unknown_length_is_no_gap(tmp_path: Path) -> None:
 def test_a_boundary_before_the_first_sample_says_nothing_of_a_cut_file(tmp_path: Path) -> None:
     """Samples removed from the start: EEGLAB leaves a ``boundary`` at latency 0.5, before the
     first sample, lasting the samples removed. MNE cut it to start at 0 and the reader warned
-    that the samples were cut short."""
+    that the samples were cut short. It joins nothing; its line says the time removed before
+    the first sample (tests/eegprep/test_leading_markers.py)."""
     events = [("boundary", 0.5, 30), ("S  1", 11, 0)]
     path = _write_set(tmp_path, _microvolts(), struct=False, events=events)
     header = MneReader.read_header(path)
-    assert header.warnings == ()
+    assert header.joins == () and header.gaps == ()
+    assert [w.split(":")[0] for w in header.warnings] == [
+        "1 EEGLAB 'boundary' marker(s) at or before the first sample"
+    ]
     assert [(a.onset, a.duration) for a in header.annotations] == [(0, 0), (10 / SRATE, 0)]
 
 
