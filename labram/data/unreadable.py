@@ -53,8 +53,9 @@ class UnreadableError(StoreError, ValueError):
 
     ``every_rank``: raised by every rank of a torchrun run alike, with the same line
     (:meth:`Unreadable.add_ranks`), so that the command line prints it once, on the main rank
-    (:attr:`~eegprep.base.errors.EegprepError.every_rank`); False where one rank may raise it
-    alone (a window of its own shard scored, :func:`labram.stages.scoring.refuse_replaced`)."""
+    (:attr:`~eegprep.base.errors.EegprepError.every_rank`; the check before training and the
+    scoring of a split, which every rank runs over every window, mark theirs so too); False
+    where one rank may raise it alone."""
 
     def __init__(self, message: str, *, every_rank: bool = False) -> None:
         super().__init__(message)

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from eegprep.base import strict_json
-from eegprep.base.errors import UsageError
+from eegprep.base.errors import EegprepError, UsageError
 from eegprep.base.user_files import read_user_file
 from labram.checkpoints.load import check_finite_outputs
 from labram.data.loader import WindowDataset, make_loader
@@ -74,6 +74,20 @@ def predict(
     index order), all finite: else one line (:func:`check_finite_outputs`) naming the
     recordings when the windows' samples are no EEG's, the model ``source`` otherwise
     (``where``: what the windows are, `` of the test split``)."""
+    try:
+        outs, peaks = _outputs(model, index, batch_size=batch_size, device=device, where=where)
+        samples = blame_samples(peaks, index_place(index))
+        check_finite_outputs(model, outs, source=source, where=where, samples=samples)
+    except EegprepError as exc:  # every rank predicts every window: the same line on each
+        exc.every_rank = True  # (printed by the main rank alone)
+        raise
+    return outs, index.labels
+
+
+def _outputs(
+    model: nn.Module, index: WindowIndex, *, batch_size: int, device: torch.device, where: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`predict`'s outputs and each window's peak (uV), its errors as they are raised."""
     model.eval()
     plan = BatchPlan(index, batch_size=batch_size, shuffle=False, drop_last=False)
     outs = np.zeros((len(index), getattr(model, "n_outputs", 1)), np.float32)
@@ -83,9 +97,7 @@ def predict(
         logits = model(batch["x"].to(device), batch["channels"].to(device))
         outs[batch["ids"].numpy()] = logits.float().cpu().numpy()
         peaks[batch["ids"].numpy()] = window_peaks(batch["x"])
-    samples = blame_samples(peaks, index_place(index))
-    check_finite_outputs(model, outs, source=source, where=where, samples=samples)
-    return outs, index.labels
+    return outs, peaks
 
 
 def refuse_replaced(batch: dict[str, Any], where: str) -> None:

@@ -60,6 +60,20 @@ def test_the_check_before_training_is_every_rank_s_alike(tmp_path: Path) -> None
     assert caught.value.every_rank
 
 
+def test_the_scoring_of_a_split_is_every_rank_s_alike(damaged: Path) -> None:
+    """Fine-tuning scores the validation and test splits on every rank over every window:
+    where it stops, it stops on every rank with one line, printed by the main rank."""
+    import torch
+
+    from labram.stages.scoring import predict
+
+    index = build_pretrain_index([str(damaged)], WindowConfig(token_budget=40, max_channels=8))
+    with pytest.raises(UnreadableError, match=BAD) as caught:
+        predict(torch.nn.Identity(), index, batch_size=len(index), device=torch.device("cpu"),
+                where=" of the test split")  # fmt: skip
+    assert caught.value.every_rank
+
+
 def _group(exc: Exception) -> click.Group:
     @click.group(cls=OneLineErrors)
     def group() -> None:
