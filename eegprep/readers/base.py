@@ -150,7 +150,8 @@ class Header:
         Segment``, an EEGLAB ``boundary``): the start of each continuous stretch after the
         first, seconds from the first sample on the samples as read (end to end), ascending,
         each on a sample of every signal's rate; ``()`` for a continuous recording. The ingest
-        filters each stretch alone and records the joins (docs/store-format.md).
+        filters each stretch alone and records the joins (docs/store-format.md). A marker at
+        or before the first sample joins nothing (:mod:`eegprep.readers.mne_lead`).
     gaps : tuple of (float, float)
         The spans ``[start, stop)`` of the recording's clock (s from its first sample as
         acquired, ascending, disjoint) that no sample read covers: an EDF+D's gaps, MNE's
@@ -161,7 +162,9 @@ class Header:
         EDF+D's and MNE's skips moved there by :func:`~eegprep.readers.kept_time.moved`; a
         BrainVision position and an EEGLAB latency count the samples stored). ``()`` where
         no time is missing or its length is unknown (a ``New Segment`` without a date, a
-        ``boundary`` of NaN duration).
+        ``boundary`` of NaN duration). Time removed before the first sample (an EEGLAB
+        ``boundary`` at latency 0.5) is on no clock: it moves the start in :attr:`meta`
+        instead (:mod:`eegprep.readers.mne_lead`).
     """
 
     path: str
