@@ -21,9 +21,11 @@ INT_RANGE = (-(2**63), 2**63 - 1)  # what orjson (and int64 everywhere) reads ba
 
 def loads(data: str | bytes, *, unique_keys: bool = False) -> Any:
     """:func:`json.loads` of strict JSON: ``NaN``, ``Infinity``, a number that overflows a
-    float (``1e400``), an integer beyond int64, and input nested deeper than Python recurses (a
-    crafted or corrupt file) are each a :class:`json.JSONDecodeError` like any other bad JSON.
-    Python's parser takes the first four, which no other JSON reader does. ``unique_keys``: an
+    float (``1e400``), a number not zero that a float reads as 0 (``1e-400``, which would be
+    taken as a ``0`` nobody wrote; a subnormal such as ``5e-324`` is a float and is read), an
+    integer beyond int64, and input nested deeper than Python recurses (a crafted or corrupt
+    file) are each a :class:`json.JSONDecodeError` like any other bad JSON. Python's parser
+    takes all but the last, which no other JSON reader does. ``unique_keys``: an
     object that names one key twice is one too (:class:`DuplicateKeyError`): readers differ on
     which of the two counts (Python's and Rust's take the last, others the first or refuse), so
     a file read for what it claims (a checkpoint's header, a model card) must not hold one."""
@@ -46,7 +48,8 @@ def loads_zarr_json(
     """:func:`loads` of a Zarr ``zarr.json`` document, except inside the attributes that
     ``foreign(attributes)`` names: those another program added (eegprep reads past them), where
     a value strict JSON refuses (zarr-python writes ``NaN`` and ``Infinity`` as Python's json
-    does; a number beyond a float or int64) is read as ``None``, so that one such value does
+    does; a number beyond a float or int64, or one a float reads as 0 though it is not) is read
+    as ``None``, so that one such value does
     not make the whole document unreadable. Anywhere else (eegprep's own attributes, the
     document's other keys) it is refused as :func:`loads` refuses it."""
     try:
@@ -82,7 +85,7 @@ class _Loose:
 
 def _loose_float(text: str) -> Any:
     value = float(text)
-    return value if math.isfinite(value) else _Loose(text)
+    return value if math.isfinite(value) and not underflows(text, value) else _Loose(text)
 
 
 def _loose_int(text: str) -> Any:
@@ -131,8 +134,30 @@ def _refused(token: str) -> Any:
 def _finite(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise StrictJSONError(f"{text} overflows a 64-bit float")
+        raise StrictJSONError(f"{_cut(text)} overflows a 64-bit float")
+    if underflows(text, value):
+        raise StrictJSONError(f"{_cut(text)} {UNDERFLOW}")
     return value
+
+
+UNDERFLOW = "is not zero, yet a 64-bit float reads it as 0 (it underflows)"
+"""The words of every refusal of such a number (JSON, TOML, a sidecar's cell)."""
+
+
+def underflows(text: str, value: float) -> bool:
+    """Whether the number ``text`` (JSON's, TOML's or a table cell's spelling, digits and
+    ``_`` before an exponent), which a float reads as ``value``, is not zero yet ``value`` is 0
+    (``1e-400``, ``-1e-999``, ``0.`` then 400 zeros and a ``1``): the float took it as a ``0``
+    nobody wrote. A subnormal (``5e-324``, ``2.5e-320``) is a float: not this."""
+    if value != 0.0:
+        return False
+    digits = text.split("e")[0].split("E")[0]
+    return any(c in "123456789" for c in digits)
+
+
+def _cut(text: str) -> str:
+    """A number's text for a message: its first 30 characters (one of 400 zeros is a line)."""
+    return text if len(text) <= 30 else text[:27] + "..."
 
 
 def _int64(text: str) -> int:

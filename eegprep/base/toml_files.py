@@ -1,7 +1,9 @@
 """Reading a user's TOML file (a manifest, the corpus folders, a training config) with one
 line of error for every way it can fail: missing, a folder, a pipe or device, too large,
-unreadable (:mod:`eegprep.base.user_files`), not UTF-8, not TOML. A UTF-8 byte-order mark at
-the start is skipped."""
+unreadable (:mod:`eegprep.base.user_files`), not UTF-8, not TOML, or holding a number that is
+not zero yet a float reads as 0 (``1e-400``: tomllib takes it as ``0.0``, a value nobody
+wrote; :func:`eegprep.base.strict_json.underflows`). A UTF-8 byte-order mark at the start is
+skipped."""
 
 from __future__ import annotations
 
@@ -10,7 +12,63 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base.errors import ConfigError, UsageError
+from eegprep.base.strict_json import UNDERFLOW, underflows
 from eegprep.base.user_files import read_user_file
+
+
+class TomlUnderflowError(ValueError):
+    """A TOML document holds a float that underflows to 0 (:func:`loads_toml`); ``key`` is its
+    path in the document (``reader.options.scale``, ``labels[2]``), ``text`` its spelling."""
+
+    def __init__(self, key: str, text: str) -> None:
+        shown = text if len(text) <= 30 else text[:27] + "..."
+        super().__init__(f"`{key}` is {shown}, a number that {UNDERFLOW}")
+        self.key, self.text = key, text
+
+
+class _Underflow:
+    """A float of the document that underflows, as the parse marks it (then refused)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _parse_float(text: str) -> Any:
+    value = float(text)
+    return _Underflow(text) if underflows(text, value) else value
+
+
+def loads_toml(text: str) -> dict[str, Any]:
+    """:func:`tomllib.loads`, refusing a float that is not zero yet reads as 0.
+
+    Raises
+    ------
+    tomllib.TOMLDecodeError
+        Not TOML.
+    TomlUnderflowError
+        The first such float, naming its key path.
+    """
+    doc = tomllib.loads(text, parse_float=_parse_float)
+    found = _first_underflow(doc, "")
+    if found is not None:
+        raise TomlUnderflowError(*found)
+    return doc
+
+
+def _first_underflow(value: Any, where: str) -> tuple[str, str] | None:
+    if isinstance(value, _Underflow):
+        return where, value.text
+    if isinstance(value, dict):
+        items: Any = ((f"{where}.{k}" if where else str(k), v) for k, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for at, v in items:
+        found = _first_underflow(v, at)
+        if found is not None:
+            return found
+    return None
 
 
 def load_toml(path: str | Path, what: str, error: type[UsageError] = ConfigError) -> dict[str, Any]:
@@ -21,12 +79,14 @@ def load_toml(path: str | Path, what: str, error: type[UsageError] = ConfigError
     try:
         # A byte-order mark, which Windows editors write at the start of UTF-8 files, is no part
         # of the document; tomllib would call it an 'Invalid statement (at line 1, column 1)'.
-        return tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff"))
+        return loads_toml(raw.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError as exc:
         bad = exc.object[exc.start : exc.start + 1].hex()
         raise error(
             f"{p}: not UTF-8 text (byte 0x{bad} at byte offset {exc.start}): save the {what} "
             "as UTF-8"
         ) from None
+    except TomlUnderflowError as exc:
+        raise error(f"{p}: {exc}: write 0, or a number a float holds") from None
     except (tomllib.TOMLDecodeError, RecursionError) as exc:  # (nested deeper than it recurses)
         raise error(f"{p}: not valid TOML: {exc}") from None

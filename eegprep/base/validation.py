@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from eegprep.base.errors import UsageError
+from eegprep.base.strict_json import underflows
 
 NONE_WORDS = ("none", "null")
 """Text that sets an optional field to None (``--set max_steps=none``)."""
@@ -247,11 +248,13 @@ def _convert_scalar(value: Any, tp: Any) -> tuple[bool, Any]:
             f = float(value)
             return (True, f) if math.isfinite(f) else (False, None)
         if isinstance(value, str):
+            text = value.strip().replace("_", "")
             try:
-                f = float(value.strip().replace("_", ""))
+                f = float(text)
             except ValueError:
                 return False, None
-            return (True, f) if math.isfinite(f) else (False, None)
+            # (``1e-400`` is no 0: refused as ``1e400`` is, never read as the 0 a float makes)
+            return (True, f) if math.isfinite(f) and not underflows(text, f) else (False, None)
         return False, None
     if tp is str:
         return (True, value) if isinstance(value, str) else (False, None)

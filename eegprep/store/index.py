@@ -61,29 +61,33 @@ def _segments(loc: Location) -> list[str]:
 _INT64_MAX = 2**63 - 1
 
 
-def may_be_wide(labels: Any) -> bool:
+def may_be_misread(labels: Any) -> bool:
     """Whether a record's ``labels``, as orjson parsed them, hold a number orjson may have read
-    from an integer beyond int64: it reads ``1180591620717411303424`` (2**70) and
-    ``-18446744073709551616`` as floats, their last digits lost, and 2**63 .. 2**64-1 as
-    integers no int64 holds. A float of 2**63 or more in size, or such an integer: the line is
-    then judged by :func:`wide_int_problem` (a microsecond for the few labels of a record)."""
+    wrong: it reads ``1180591620717411303424`` (2**70) and ``-18446744073709551616`` as floats,
+    their last digits lost, 2**63 .. 2**64-1 as integers no int64 holds, and ``1e-400`` (not
+    zero, beyond a float's smallest) as ``0.0``. A float of 2**63 or more in size, a float 0,
+    or such an integer: the line is then judged by :func:`misread_problem` (a microsecond for
+    the few labels of a record)."""
     if isinstance(labels, float):
-        return abs(labels) >= 2.0**63
+        return abs(labels) >= 2.0**63 or labels == 0.0
     if isinstance(labels, int):
         return labels > _INT64_MAX
     if isinstance(labels, dict):
-        return any(may_be_wide(v) for v in labels.values())
+        return any(may_be_misread(v) for v in labels.values())
     if isinstance(labels, list):
-        return any(may_be_wide(v) for v in labels)
+        return any(may_be_misread(v) for v in labels)
     return False
 
 
-def wide_int_problem(line: bytes | memoryview) -> str | None:
-    """What is wrong with an index line holding an integer beyond int64 (a label written by
-    another program: eegprep writes none), else None (a float written as one, ``1e19``)."""
+def misread_problem(line: bytes | memoryview) -> str | None:
+    """What is wrong with an index line holding an integer beyond int64 or a number that
+    underflows a float to 0 (a label written by another program: eegprep writes neither),
+    else None (a float written as one, ``1e19`` or ``0.0``)."""
     try:
         strict_loads(bytes(line))
     except ValueError as exc:  # (StrictJSONError: orjson parsed the line, so no other)
+        if "underflows" in str(exc):
+            return f"holds a number that underflows ({exc}): a reader takes it as a 0 never written"
         return (
             f"holds an integer beyond 64 bits ({exc}), which a reader would take as a float "
             "without its last digits"
@@ -104,7 +108,7 @@ def _parse(blob: bytes, name: str) -> tuple[bool, list[dict[str, Any]], list[str
         # damaged line fails it, and the lines are then read one by one)
         rows = orjson.loads(b"[" + body.replace(b"\n", b",") + b"]") if body else []
         if all(isinstance(r, dict) and isinstance(r.get("id"), str) for r in rows) and not any(
-            may_be_wide(r.get("labels"))
+            may_be_misread(r.get("labels"))
             for r in rows  # (else each line is judged)
         ):
             return is_base, rows, []
@@ -188,7 +192,7 @@ def _parse_line(line: bytes) -> tuple[dict[str, Any], str]:
         return {}, _loose_problem(loose)
     if not isinstance(row, dict) or not isinstance(row.get("id"), str):
         return {}, "not an index record (a JSON object with a string 'id')"
-    problem = wide_int_problem(line) if may_be_wide(row.get("labels")) else None
+    problem = misread_problem(line) if may_be_misread(row.get("labels")) else None
     return ({}, problem) if problem else (row, "")
 
 

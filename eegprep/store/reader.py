@@ -41,7 +41,7 @@ from eegprep.base.regular_files import not_a_folder
 from eegprep.store.added_attrs import array_keys, without_added
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import group_record_problem, holds_no_record
-from eegprep.store.index import INDEX_DIR, may_be_wide, read_entries, wide_int_problem
+from eegprep.store.index import INDEX_DIR, may_be_misread, misread_problem, read_entries
 from eegprep.store.index_fields import (
     BaseLine,
     Entry,
@@ -390,8 +390,9 @@ class Store:
                     f"{self.display}: index record {rid!r} cannot be read ({exc}); run "
                     "`eegprep validate`, then `eegprep ingest ... --repair`"
                 ) from None
-            wide = wide_int_problem(line) if may_be_wide(row.get("labels")) else None
-            if wide:  # (a label 2**70 another program wrote: never read as 1.18e21)
+            wide = misread_problem(line) if may_be_misread(row.get("labels")) else None
+            if wide:  # (a label 2**70 or 1e-400 another program wrote: never
+                # read as 1.18e21 or 0)
                 raise StoreFormatError(self._record_error(rid, wide))
             self._records[rid] = row
         return row

@@ -16,7 +16,8 @@ from typing import Any
 
 from eegprep.base.errors import ConfigError
 from eegprep.base.resources import doc_path
-from eegprep.base.toml_files import load_toml
+from eegprep.base.strict_json import UNDERFLOW
+from eegprep.base.toml_files import TomlUnderflowError, load_toml, loads_toml
 from eegprep.base.validation import (
     check_choice,
     check_min,
@@ -404,7 +405,12 @@ def parse_sets(sets: Sequence[str]) -> dict[str, Any]:
         if not eq or not key.strip():
             raise invalid_value("--set", item, expected="FIELD=VALUE", error=ConfigError)
         try:
-            out[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+            out[key.strip()] = loads_toml(f"v = {value}")["v"]
+        except TomlUnderflowError as exc:  # (1e-400: tomllib read it as 0.0)
+            raise invalid_value(
+                f"--set {key.strip()}", value.strip(), expected=f"a number a float holds "
+                f"({exc.text[:30]} {UNDERFLOW})", error=ConfigError,
+            ) from None  # fmt: skip
         except (tomllib.TOMLDecodeError, RecursionError):
             out[key.strip()] = value.strip()
     return out
