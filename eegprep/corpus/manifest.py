@@ -11,6 +11,7 @@ documented in docs/manifest-format.md; the shipped manifests live in the reposit
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -211,7 +212,7 @@ def parse_manifest(data: dict[str, Any], file: str) -> Manifest:
     return Manifest(
         file=file,
         **_files_fields(file, files),
-        **_reader_fields(reader),
+        **_reader_fields(file, reader),
         **_channels_fields(file, channels, on_unknown, rename),
         **_path_fields(path, patterns),
         labels=_label_rules(file, data.get("labels", {})),
@@ -244,9 +245,17 @@ def _sidecar_annotations(file: str, sidecar: dict[str, Any]) -> str:
     return annotations
 
 
+def _finite(value: float) -> bool:
+    """Whether a TOML number is finite and within what a float holds (``nan``, ``inf`` and an
+    integer of 400 digits, which ``float()`` raised on, are not)."""
+    if isinstance(value, int):
+        return find_beyond_int64(value) is None
+    return math.isfinite(value)
+
+
 def _check_mains(file: str, mains: float) -> None:
     """``mains``: a frequency in Hz, or 0 when it is unknown."""
-    if mains < 0 or isinstance(mains, bool):
+    if not _finite(mains) or mains < 0 or isinstance(mains, bool):
         raise ManifestError(f"{file}: key mains must be 50, 60 or 0 (unknown), got {mains!r}")
 
 
@@ -330,8 +339,11 @@ def _files_fields(file: str, files: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _reader_fields(reader: dict[str, Any]) -> dict[str, Any]:
-    """The ``[reader]`` table: the reader's name and its options."""
+def _reader_fields(file: str, reader: dict[str, Any]) -> dict[str, Any]:
+    """The ``[reader]`` table: the reader's name and its options, their numbers checked as
+    ``sidecar.options``' are (:func:`_check_options`)."""
+    options = reader.get("options", {})
+    _check_options(file, "reader.options", options, "reader option", "rates, scales and counts")
     return {
         "reader": reader["name"],
         "reader_options": tuple(sorted(reader.get("options", {}).items())),
@@ -353,26 +365,41 @@ def _channels_fields(
 
 
 def _sidecar_options(file: str, options: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
-    """``sidecar.options``, sorted by name; an integer beyond int64 anywhere in them (a trial
-    label ``2**70``) or a float that is NaN or an infinity (TOML ``nan``, ``inf``: a trial
-    label, or a duration that made every event's end infinite) is refused here, once, naming
-    the option: no parser takes one, and one that reaches a label or an event is what a store
-    cannot hold, refused at every file."""
+    """``sidecar.options``, sorted by name, its numbers checked (:func:`_check_options`)."""
+    _check_options(
+        file, "sidecar.options", options, "sidecar option", "times, durations and scales"
+    )
+    return tuple(sorted(options.items()))
+
+
+def _check_options(file: str, where: str, options: dict[str, Any], what: str, kinds: str) -> None:
+    """Refuse, once at load and naming the key path, an integer beyond int64 anywhere in the
+    free-form table ``where`` (a trial label ``2**70``) or a float that is NaN or an infinity
+    (TOML ``nan``, ``inf``: a trial label, a duration that made every event's end infinite, a
+    reader's rate or scale): no option takes one, and one that reaches a label, an event or a
+    sample is what a store cannot hold, refused at every file (or not at all). ``what`` names
+    one entry of the table in the message (``"reader option"``), ``kinds`` its numbers."""
     found = find_beyond_int64(options)
     if found is not None:
         raise ManifestError(
-            f"{file}: sidecar.options.{found[0]} is {str(found[1])[:40]}, an integer beyond int64 "
-            "(-2**63 to 2**63-1), which no sidecar option takes and a store cannot hold: fix "
+            f"{file}: {where}.{found[0]} is {str(found[1])[:40]}, an integer beyond int64 "
+            f"(-2**63 to 2**63-1), which no {what} takes and a store cannot hold: fix "
             "the manifest"
         )
     found_float = find_not_finite(options)
     if found_float is not None:
         raise ManifestError(
-            f"{file}: sidecar.options.{found_float[0]} is {found_float[1]}, not a finite number, "
-            "which no sidecar option takes (its times, durations and scales are finite) and a "
-            "store cannot hold: write a finite number, or leave the option out"
+            f"{file}: {where}.{found_float[0]} is {found_float[1]}, not a finite number, "
+            f"which no {what} takes (its {kinds} are finite) and a store cannot hold: write a "
+            "finite number, or leave the option out"
         )
-    return tuple(sorted(options.items()))
+    other = find_unsafe(options)  # (what is left: a TOML date or time, which JSON has not)
+    if other is not None:
+        raise ManifestError(
+            f"{file}: {where}.{other[0]} is {str(other[1])[:40]}, a TOML "
+            f"{type(other[1]).__name__}, which no {what} takes and a store cannot hold: write "
+            "it as text or a number"
+        )
 
 
 def _path_fields(path: dict[str, Any], patterns: tuple[str, ...]) -> dict[str, Any]:
@@ -413,7 +440,7 @@ def _corpus_fields(
         "description": data.get("description", ""),
         "version": data.get("version", ""),
         "homepage": data.get("homepage", ""),
-        "hours": data.get("hours"),
+        "hours": _hours(file, data.get("hours")),
         "h_freq": _h_freq(file, data.get("h_freq")),
         "labels_summary": data.get("labels_summary", ""),
         "formats": _strings(file, "formats", data.get("formats", [])),
@@ -423,9 +450,16 @@ def _corpus_fields(
 
 def _h_freq(file: str, value: float | None) -> float | None:
     """``h_freq``: a lower low-pass (Hz) for this corpus, positive, or ``None`` when not given."""
-    if value is not None and not value > 0:
+    if value is not None and not (_finite(value) and value > 0):
         raise ManifestError(f"{file}: key h_freq must be a positive number of Hz, got {value!r}")
     return None if value is None else float(value)
+
+
+def _hours(file: str, value: float | None) -> float | None:
+    """``hours``: how long the corpus is, a finite number >= 0 (the catalogue shows it)."""
+    if value is not None and not (_finite(value) and value >= 0):
+        raise ManifestError(f"{file}: key hours must be a number of hours >= 0, got {value!r}")
+    return value
 
 
 def _label_rules(file: str, table: dict[str, Any]) -> tuple[LabelRule, ...]:
