@@ -40,7 +40,7 @@ from eegprep.base.user_files import read_user_file
 from eegprep.base.validation import check_choice, check_min, invalid_value
 from eegprep.store.reader import Recording, Store
 from labram.data.splits import is_test_split
-from labram.data.subjects import subject_key, subject_of
+from labram.data.subjects import clean_fold, subject_of
 from labram.data.tasks import (
     Task,
     default_val_subjects,
@@ -295,7 +295,10 @@ def _test_mask(table: TaskWindows, fold: dict[str, Any]) -> np.ndarray:
 
 
 def fold_indexes(table: TaskWindows, fold: dict[str, Any]) -> dict[str, WindowIndex]:
-    """A fold's train / val / test windows (calibration windows train, not test)."""
+    """A fold's train / val / test windows (calibration windows train, not test); its subject
+    keys as labram compares them (:func:`~labram.data.subjects.clean_fold`: a checkpoint an
+    earlier version saved lists ``"S01 "``, which no window's subject is)."""
+    fold = clean_fold(fold)
     test = _test_mask(table, fold)
     val = ~test & np.isin(table.subject, np.array(fold["val"], dtype=object))
     train = ~test & ~val & np.isin(table.subject, np.array(fold["train"], dtype=object))
@@ -470,10 +473,6 @@ def write_splits(path: Path, record: dict[str, Any]) -> Path:
     return path
 
 
-PARTS = ("train", "val", "test")
-"""A fold's lists of subject keys."""
-
-
 def _fold_problem(fold: Any) -> str | None:
     """What makes ``fold`` (an entry of a ``splits.json``'s ``folds``) other than what
     :func:`splits_record` writes, in words, or ``None``: ``train``, ``val`` and ``test`` lists
@@ -527,7 +526,7 @@ def read_splits(path: str | Path, task: Task, table: TaskWindows) -> dict[str, A
     for n, f in enumerate(folds):
         problem = _fold_problem(f)
         if not problem:  # keys as the table's (an earlier version's file: "S01 ", NFD)
-            f = folds[n] = {**f, **{p: [subject_key(k) for k in f[p]] for p in PARTS if p in f}}
+            f = folds[n] = clean_fold(f)
             problem = _fold_problem(f)  # (one subject spelled two ways in two parts)
         if problem:  # (a list of lists, a bare calibration entry: internal errors before)
             raise UsageError(f"{path}: fold {n}: {problem}; give a splits.json labram wrote")

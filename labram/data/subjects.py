@@ -31,4 +31,25 @@ def subject_of(rec: Any) -> str:
     return subject_key(rec.subject_key) or subject_key(rec.subject)
 
 
-__all__ = ["subject_key", "subject_of"]
+FOLD_PARTS = ("train", "val", "test")
+"""The lists of subject keys a fold holds (a ``splits.json`` entry, a checkpoint's ``split``)."""
+
+
+def clean_fold(fold: Any) -> Any:
+    """``fold`` (a saved fold: a ``splits.json`` entry or a checkpoint's ``split``) with the
+    keys of its :data:`FOLD_PARTS` lists as :func:`subject_key` cleans them; anything else
+    (its calibration pairs, a value of another shape) as it is. A fold an earlier version
+    saved lists its keys as the store held them (``"S01 "``, an NFD ``é``): compared raw with
+    the keys labram now splits by, it named subjects no window has, and a resumed run was
+    refused as one of other folds."""
+    if not isinstance(fold, dict):
+        return fold
+    out = dict(fold)
+    for part in FOLD_PARTS:
+        keys = fold.get(part)
+        if isinstance(keys, list) and all(isinstance(k, str) for k in keys):
+            out[part] = [subject_key(k) for k in keys]
+    return out
+
+
+__all__ = ["FOLD_PARTS", "clean_fold", "subject_key", "subject_of"]

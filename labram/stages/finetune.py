@@ -52,6 +52,7 @@ from labram.data.protocols import (
 )
 from labram.data.sampler import BatchPlan
 from labram.data.store_set import given_names
+from labram.data.subjects import clean_fold
 from labram.data.tasks import Task, get_task, task_record
 from labram.data.unreadable import KEY as UNREADABLE
 from labram.data.windows import MAX_COUNT, WindowIndex, open_stores
@@ -472,13 +473,18 @@ def _finetune(
 
 def _check_resumed_splits(path: Path, record: dict[str, Any]) -> None:
     """On ``--resume``, the run's ``splits.json`` must describe the same task, stores and folds
-    as this command: refused (nothing written) when it does not."""
+    as this command: refused (nothing written) when it does not. Its folds' subject keys are
+    compared as labram now cleans them (:func:`~labram.data.subjects.clean_fold`): a run an
+    earlier version started lists them as its stores held them (``"S01 "``, an NFD ``é``), and
+    was refused as one of other folds."""
     try:
         before = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return  # none yet (killed before it was written), or unreadable: written anew
     if not isinstance(before, dict):
         return
+    if isinstance(before.get("folds"), list):  # an earlier version's keys: "S01 ", NFD
+        before["folds"] = [clean_fold(f) for f in before["folds"]]
     now = json.loads(strict_json.dumps(record))
     changed = [k for k in ("task", "stores", "protocol", "split_seed", "val_split",
                            "val_rounding", "folds") if before.get(k) != now.get(k)]  # fmt: skip

@@ -133,3 +133,83 @@ def test_a_splits_file_listing_keys_as_an_earlier_store_held_them_is_read(
                                 "folds": [fold]}))  # fmt: skip
     with pytest.raises(UsageError, match="in both train and test"):
         read_splits(path, task, table)
+
+
+def test_a_run_an_earlier_version_started_resumes_and_another_run_is_still_refused(
+    tmp_path: Path,
+) -> None:
+    """An earlier version wrote ``splits.json`` (and a checkpoint's ``split``) with the subject
+    keys as its store held them (``"x:s0 "``, NFD); ``--resume`` compared them raw with the
+    cleaned keys this version splits by, and refused the run as one of other folds. Now the
+    saved keys are compared after the same cleaning; a fold with another subject is refused."""
+    import json
+
+    from labram.data.protocols import TaskWindows, fold_indexes
+    from labram.train.config import train_config
+    from tests.labram.cli_runs import one_error, run_labram
+    from tests.labram.test_run_guards import TINY
+
+    spelled = {"x:s0": "x:s0 ", f"x:{NFC}": f"x:{NFD}", "x:s2": " x:s2", "x:s3": "x:s3\t"}
+    keys = [*spelled.values(), "x:s4", "x:s5"]
+    rows = [(f"r{k}", key, "train", "ab"[k % 2]) for k, key in enumerate(keys)]
+    url = _old_store(tmp_path / "s.zarr", rows)
+    out = tmp_path / "run"
+    args = ["finetune", "--store", url, "--task", "label:state", *TINY, "--protocol",
+            "cross-subject", "--folds", "2", "--out", out]  # fmt: skip
+    code, output = run_labram(*args)
+    assert code == 0, output
+    splits = json.loads((out / "splits.json").read_text())
+    now = [dict(f) for f in splits["folds"]]
+    for fold in splits["folds"]:  # as the earlier version wrote them: the store's spelling
+        for part in ("train", "val", "test"):
+            fold[part] = [spelled.get(k, k) for k in fold[part]]
+    assert splits["folds"] != now  # (some key is spelled the old way)
+    (out / "splits.json").write_text(json.dumps(splits, indent=2))
+    code, output = run_labram(*args, "--resume")
+    assert code == 0, output  # was: "cannot resume ...: its run was made with another folds"
+    assert json.loads((out / "splits.json").read_text())["folds"] == now
+    # a checkpoint's fold of raw keys cuts the windows of its cleaned one
+    opened = open_stores([url])
+    table = TaskWindows.build(
+        opened, get_task("label:state", opened), train_config("finetune", "tiny")
+    )
+    raw = splits["folds"][0]
+    for part, index in fold_indexes(table, raw).items():
+        assert index.fingerprint() == fold_indexes(table, now[0])[part].fingerprint(), part
+        assert len(index) > 0 or part == "val", part
+    from labram.data.subjects import clean_fold
+
+    assert clean_fold(raw) == {**raw, **{p: now[0][p] for p in ("train", "val", "test")}}
+    # a real difference is still refused, the folder left as it was
+    other = json.loads((out / "splits.json").read_text())
+    a, b = other["folds"][0]["test"][0], other["folds"][1]["test"][0]
+    for fold in other["folds"]:
+        for part in ("train", "val", "test"):
+            fold[part] = [{a: b, b: a}.get(k, k) for k in fold[part]]
+    (out / "splits.json").write_text(json.dumps(other, indent=2))
+    one_error(*run_labram(*args, "--resume"), f"cannot resume {out}", "another folds")
+
+
+def test_a_checkpoint_s_fold_of_keys_as_an_earlier_store_held_them_cuts_its_windows(
+    tmp_path: Path,
+) -> None:
+    """``labram evaluate`` (and predict, embed) cut a protocol checkpoint's windows by the fold
+    it saved (``split``); one an earlier version saved lists ``"x:s0 "``, which no window's
+    subject is now: its subjects had no window (an empty or partial test set)."""
+    from labram.data.protocols import TaskWindows, fold_indexes
+    from labram.train.config import train_config
+
+    rows = [(f"r{k}", key, "train", "ab"[k % 2]) for k, key in
+            enumerate(["x:s0 ", f"x:{NFD}", "x:s2", " x:s3"])]  # fmt: skip
+    opened = open_stores([_old_store(tmp_path / "s.zarr", rows)])
+    table = TaskWindows.build(
+        opened, get_task("label:state", opened), train_config("finetune", "tiny")
+    )
+    raw = {"fold": 0, "test_rule": "subjects", "train": ["x:s0 ", "x:s2"], "val": [f"x:{NFD}"],
+           "test": [" x:s3"], "calibration": []}  # fmt: skip
+    clean = {**raw, "train": ["x:s0", "x:s2"], "val": [f"x:{NFC}"], "test": ["x:s3"]}
+    got, want = fold_indexes(table, raw), fold_indexes(table, clean)
+    assert {p.id for p in got["test"].recordings} == {"old/r3"}
+    assert {p.id for p in got["train"].recordings} == {"old/r0", "old/r2"}
+    for part in ("train", "val", "test"):
+        assert got[part].fingerprint() == want[part].fingerprint(), part
