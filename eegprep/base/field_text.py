@@ -68,6 +68,29 @@ def spaced_text(value: str) -> str:
     return "".join(" " if refused_char(c) else c for c in value)
 
 
+def noted_text(value: str) -> str:
+    """``value`` as a record keeps text it notes for people but never compares or looks a file
+    up by (a dropped channel's label and reason, read from a file's header): NFC-normalised
+    and stripped, each character :func:`refused_char` refuses written as its escape (``\\x1b``,
+    ``\\u202e``; a lone surrogate of a byte that is not UTF-8 as ``\\xff``), and over
+    :data:`MAX_CHARS` characters cut there, ending in ``...``. Unlike :func:`checked_text`,
+    never refuses: the text names what was left out, and its recording is kept."""
+    text = clean_text(value)
+    if not text.isprintable():  # (the common case, in C, skips the loop)
+        text = "".join(_escaped(c) if refused_char(c) else c for c in text)
+    return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 3] + "..."
+
+
+def _escaped(char: str) -> str:
+    """A refused character as the escape Python writes for it; a surrogate of a byte that is
+    not UTF-8 (``os.fsdecode``'s ``\\udcff``) as that byte (``\\xff``), as
+    :func:`eegprep.base.files.as_text` writes it."""
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    return char.encode("unicode_escape").decode("ascii")
+
+
 def text_problem(value: str) -> str | None:
     """What keeps ``value`` (already cleaned by :func:`clean_text`) from being record text, in
     words (``"holds the control character U+000A at 2"``); None: sound."""
@@ -102,7 +125,22 @@ def checked_text(path: str, field: str, value: str) -> str:
     problem = text_problem(text)
     if problem is None:
         return text
-    raise SourceError(
+    raise _refused(path, field, value, problem)
+
+
+def checked_exact(path: str, field: str, value: str) -> str:
+    """``value`` as it is, where the rule refuses none of its characters and its length; else
+    refused as :func:`checked_text` refuses. For text a record must keep exactly, since it
+    finds something again (a recording's ``part``: the variable of the file it was read
+    from), so that it is neither cleaned nor stored holding a control character."""
+    problem = text_problem(value)
+    if problem is None:
+        return value
+    raise _refused(path, field, value, problem)
+
+
+def _refused(path: str, field: str, value: str, problem: str) -> SourceError:
+    return SourceError(
         path,
         f"{field} {_shown(value)} {problem}; a record's text is one line of at most "
         f"{MAX_CHARS} printable characters: rename the file or folder it comes from, or fix "
@@ -140,9 +178,11 @@ def _check_nested(path: str, field: str, value: Any) -> None:
 
 __all__ = [
     "MAX_CHARS",
+    "checked_exact",
     "checked_labels",
     "checked_text",
     "clean_text",
+    "noted_text",
     "refused_char",
     "spaced_text",
     "text_problem",

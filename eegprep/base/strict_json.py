@@ -167,14 +167,20 @@ def _int64(text: str) -> int:
     return value
 
 
-def find_unsafe(value: Any, where: str = "") -> tuple[str, Any] | None:
+def find_unsafe(value: Any, where: str = "", *, text: bool = True) -> tuple[str, Any] | None:
     """The first value that strict JSON cannot hold, as ``(field path, value)``; else ``None``.
 
     Refused: non-finite floats (NaN, +-inf, and ``1e309`` which parses as inf), integers
-    outside int64, and any object that is not a str, bool, int, float, None, list, tuple or
-    dict with str keys.
+    outside int64, text (a value or a key) holding a lone surrogate (a name whose bytes are
+    not UTF-8, as :func:`os.fsdecode` gives it: Python's json writes it as ``"\\udcff"``,
+    which orjson and every other reader refuse, so the index line holding it was unreadable),
+    and any object that is not a str, bool, int, float, None, list, tuple or dict with str keys.
+    ``text=False``: text is not judged (where a rule of its own judges it later: a sidecar's
+    labels and events, :mod:`eegprep.base.field_text`).
     """
-    if value is None or isinstance(value, (str, bool)):
+    if isinstance(value, str):
+        return (where, value) if text and _lone_surrogate(value) else None
+    if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
         return None if INT_RANGE[0] <= value <= INT_RANGE[1] else (where, value)
@@ -182,21 +188,33 @@ def find_unsafe(value: Any, where: str = "") -> tuple[str, Any] | None:
         return None if math.isfinite(value) else (where, value)
     if isinstance(value, dict):
         for k, v in value.items():
-            if not isinstance(k, str):
+            if not isinstance(k, str) or (text and _lone_surrogate(k)):
                 return (f"{where}[{k!r}]", k)
-            hit = find_unsafe(v, f"{where}.{k}" if where else k)
+            hit = find_unsafe(v, f"{where}.{k}" if where else k, text=text)
             if hit:
                 return hit
         return None
     if isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
-            hit = find_unsafe(v, f"{where}[{i}]")
+            hit = find_unsafe(v, f"{where}[{i}]", text=text)
             if hit:
                 return hit
         return None
     if hasattr(value, "item") and getattr(value, "shape", None) == ():  # a numpy scalar
-        return find_unsafe(value.item(), where)
+        return find_unsafe(value.item(), where, text=text)
     return (where, value)
+
+
+def _lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate (no UTF-8 text can: no JSON reader but Python's
+    reads one)."""
+    if text.isascii():  # (the common case, in C)
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def find_beyond_int64(value: Any, where: str = "") -> tuple[str, int] | None:
@@ -241,20 +259,30 @@ def _find_number(value: Any, where: str, bad: Callable[[Any], bool]) -> tuple[st
     return None
 
 
-def check_values(value: Any, path: str, what: str) -> None:
+def unsafe_words(field: str, value: Any) -> str:
+    """What :func:`find_unsafe` found (``value`` at ``field``), in words for one line."""
+    if isinstance(value, str):
+        return (
+            f"field {field or '(value)'} is {ascii(value)[:80]}, text that is not UTF-8 (a lone "
+            "surrogate: a name or text whose bytes are not UTF-8), which no JSON reader reads back"
+        )
+    return (
+        f"field {field or '(value)'} is {value!r}, which the store cannot hold (NaN, "
+        "infinities, integers beyond 64 bits and non-JSON objects are refused)"
+    )
+
+
+def check_values(value: Any, path: str, what: str, *, text: bool = True) -> None:
     """Raise :class:`SourceError` naming ``path`` and the field when ``value`` is not strict JSON.
 
-    ``what`` says where the value came from (``"sidecar"``, ``"record"``, ...).
+    ``what`` says where the value came from (``"sidecar"``, ``"record"``, ...); ``text``: as
+    :func:`find_unsafe` takes it.
     """
-    hit = find_unsafe(value)
+    hit = find_unsafe(value, text=text)
     if hit is not None:
-        field, bad = hit
-        raise SourceError(
-            path,
-            f"{what} field {field or '(value)'} is {bad!r}, which the store cannot hold "
-            "(NaN, infinities, integers beyond 64 bits and non-JSON objects are refused); "
-            "fix the value in the file",
-        )
+        words = isinstance(hit[1], str)
+        fix = "rename the file, or save the text as UTF-8" if words else "fix the value in the file"
+        raise SourceError(path, f"{what} {unsafe_words(*hit)}; {fix}")
 
 
 def finite_or_null(value: Any) -> Any:

@@ -23,7 +23,9 @@ where time is missing between the samples; :func:`settle_events` applies the rul
   refused_char`: newlines, tabs, other control characters, format characters such as bidi
   overrides; not the joiners U+200C and U+200D that Persian and Indic scripts spell words
   with, nor other spaces) become spaces, the label's ends stripped of them, and a label over
-  :data:`MAX_LABEL_CHARS` characters is cut to that: one warning line each.
+  :data:`MAX_LABEL_CHARS` characters is cut to that: one warning line each. An event's
+  channel (text from the file too: a TUH label file's montage column, an annotation's channel
+  names) is under the same rule, counted with the labels.
   An empty label is kept (an event still marks a time).
 - overlapping events are kept, and all are sorted by onset; exact repeats are dropped.
 """
@@ -190,15 +192,27 @@ def _clean_labels(events: list[list[Any]]) -> tuple[list[list[Any]], dict[str, l
     }
     out = []
     for ev in events:
-        label = ev[2]
-        if isinstance(label, str) and (spaced := spaced_text(label)) != label:
-            changes["with characters that do not print (now spaces)"].append(ev)
-            label = spaced.strip()
-        if isinstance(label, str) and len(label) > MAX_LABEL_CHARS:
-            changes[f"with labels over {MAX_LABEL_CHARS} characters (cut)"].append(ev)
-            label = label[:MAX_LABEL_CHARS]
-        out.append([ev[0], ev[1], label, *ev[3:]])
+        texts = [_clean_text(t, ev, changes) for t in ev[2:4]]  # the label, the channel
+        out.append([ev[0], ev[1], *texts, *ev[4:]])
     return out, changes
+
+
+def _clean_text(text: Any, ev: list[Any], changes: dict[str, list[Any]]) -> Any:
+    """An event's label or channel ``text`` under the rule (:func:`_clean_labels`), ``ev``
+    noted in ``changes`` once per change."""
+    if isinstance(text, str) and (spaced := spaced_text(text)) != text:
+        _note(changes["with characters that do not print (now spaces)"], ev)
+        text = spaced.strip()
+    if isinstance(text, str) and len(text) > MAX_LABEL_CHARS:
+        _note(changes[f"with labels over {MAX_LABEL_CHARS} characters (cut)"], ev)
+        text = text[:MAX_LABEL_CHARS]
+    return text
+
+
+def _note(events: list[Any], ev: list[Any]) -> None:
+    """Note ``ev`` among ``events`` once (its label and its channel may both change)."""
+    if not events or events[-1] is not ev:
+        events.append(ev)
 
 
 def _unique(events: list[list[Any]]) -> list[list[Any]]:

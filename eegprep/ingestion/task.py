@@ -21,6 +21,7 @@ import numpy as np
 from eegprep.base import limits
 from eegprep.base.allocator import reuse_freed_memory
 from eegprep.base.errors import EegprepError, SourceError, clip_message
+from eegprep.base.field_text import checked_exact, noted_text
 from eegprep.base.files import shown_name
 from eegprep.base.limits import Limits, check_allocation
 from eegprep.base.redact import redact
@@ -41,7 +42,13 @@ from eegprep.ingestion.labels import (
 from eegprep.ingestion.racy_stamps import changed_in_tick, digests_if_racy
 from eegprep.ingestion.sidecar_memory import sidecar_bytes
 from eegprep.pipeline import preprocess, qc, stretches
-from eegprep.pipeline.channels import ChannelMapping, map_channels, unknown_message
+from eegprep.pipeline.channels import (
+    SHOWN_CHARS,
+    ChannelMapping,
+    map_channels,
+    shown_label,
+    unknown_message,
+)
 from eegprep.pipeline.fir import auto_h_trans
 from eegprep.pipeline.recipe import Recipe
 from eegprep.pipeline.stretches import StretchPlan
@@ -299,6 +306,7 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
     ranged = [header.signals[i].range_uv is not None for i in mapping.source_indices]
     quality, more = _quality(task, path, mapping, stats, head, ranged)
     record = record.replace(qc=quality)
+    check_values(record.to_dict(), path, "record")  # its files' paths too (source_files)
     write_group_attrs(task.store_url, task.staging, record)
     return record, warnings + more
 
@@ -425,7 +433,11 @@ def _rail(signal: Any) -> tuple[float, float, float] | None:
 
 def _mapping_warnings(mapping: ChannelMapping, on_unknown: str, path: str) -> list[str]:
     out = []
-    dupes = [f"{label!r} ({why})" for label, why in mapping.dropped if why.startswith("duplicate")]
+    dupes = [
+        f"{shown_label(label)} ({noted_text(why)[:SHOWN_CHARS]})"
+        for label, why in mapping.dropped
+        if why.startswith("duplicate")
+    ]
     if dupes:
         out.append(f"duplicate channels, the first of each kept: {', '.join(dupes)}")
     unknown = mapping.unknown()
@@ -486,7 +498,7 @@ def _channel_status(
         return mapping, groups
     if not keep:
         raise SourceError(path, "channels.tsv marks every EEG channel bad or types it non-EEG")
-    left_out = [d[0] for d in dropped[len(mapping.dropped) :]]
+    left_out = [shown_label(d[0]) for d in dropped[len(mapping.dropped) :]]
     sidecar.problems.append(f"left out, as channels.tsv says (bad, not EEG): {', '.join(left_out)}")
     kept = ChannelMapping(
         tuple(mapping.source_indices[p] for p in keep),
@@ -530,7 +542,7 @@ def check_band(
         tuple(mapping.indices[p] for p in keep),
         (*mapping.dropped, *((labels[p], why[p]) for p, _ in sorted(left))),
     )
-    named = ", ".join(f"{labels[p]} ({sfreq:g} Hz)" for p, sfreq in sorted(left))
+    named = ", ".join(f"{shown_label(labels[p])} ({sfreq:g} Hz)" for p, sfreq in sorted(left))
     note = f"channels at a rate too low for the {h:g} Hz low-pass, left out: {named}"
     return kept, rate_groups(header, kept), [note]
 
@@ -675,7 +687,8 @@ def _sidecar(task: IngestTask, path: str, header: Header) -> SidecarResult:
         raise SourceError(
             path, f"{what} cannot be read: {why}; fix or remove the sidecar to ingest the file"
         ) from exc
-    check_values({"labels": result.labels, "events": result.events}, path, what)
+    # (text is judged by its own rules next: the record text rule's, the event rule's)
+    check_values({"labels": result.labels, "events": result.events}, path, what, text=False)
     return result
 
 
@@ -725,8 +738,8 @@ def _record(
         joins=stretch_plan(header, rate_groups(header, mapping), sfreq).joins,
         labels=labels,
         events=settled.events,
-        source=task.item.relpath,
-        part=task.item.part,
+        source=task.item.relpath,  # (a path as the file system names it: docs/store-format.md)
+        part=None if task.item.part is None else checked_exact(source, "part", task.item.part),
         source_size=task.source_stat[0],
         source_mtime_ns=task.source_stat[1],
         orig_sfreq=rates[0] if len(rates) == 1 else tuple(rates),
@@ -737,7 +750,7 @@ def _record(
         max_error_uv=encoding["max_error_uv"],
         recipe_hash=task.recipe.hash(),
         band_hz=(task.recipe.l_freq, effective_recipe(task).h_freq),
-        dropped_channels=[list(d) for d in mapping.dropped],
+        dropped_channels=[[noted_text(label), noted_text(why)] for label, why in mapping.dropped],
         targets=tuple(sorted(sidecar.targets)),
         manifest_hash=m.hash(),
     )

@@ -271,12 +271,21 @@ def unknown_message(labels: Sequence[str]) -> str:
     """The one line naming the channels dropped as unknown, each label as the file has it, or
     quoted where it would not read as itself (empty, control bytes such as a NUL, a comma,
     blanks at its ends): ``''`` or ``'Fp1\\x00\\x01'``, not nothing."""
-    return f"channels not in the vocabulary, dropped: {', '.join(map(_shown, labels))}"
+    return f"channels not in the vocabulary, dropped: {', '.join(map(shown_label, labels))}"
 
 
-def _shown(label: str) -> str:
+SHOWN_CHARS = 80
+"""The most characters of a channel label a message line shows (a header may name a channel
+in 10,000 characters)."""
+
+
+def shown_label(label: str) -> str:
+    """A channel label as a message line names it: as the file has it, or quoted where it would
+    not read as itself (empty, control bytes such as a NUL, a comma, blanks at its ends), cut
+    to :data:`SHOWN_CHARS` characters ending in ``...``."""
     plain = label and label.isprintable() and label == label.strip() and "," not in label
-    return label if plain else repr(label)
+    text = label if plain else repr(label)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
 
 
 def _check_choice(name: str, value: object, allowed: Sequence[str]) -> None:

@@ -38,7 +38,7 @@ from eegprep.base.errors import StoreFormatError, StoreLockedError
 from eegprep.base.files import TMP_MARK, remove_stale_temporaries
 from eegprep.base.flocks import try_exclusive
 from eegprep.base.sealed import seal
-from eegprep.base.strict_json import find_unsafe
+from eegprep.base.strict_json import find_unsafe, unsafe_words
 from eegprep.base.version import __version__
 from eegprep.pipeline.channels import VOCABULARY
 from eegprep.pipeline.recipe import Recipe
@@ -410,8 +410,11 @@ class StoreWriter:
         never deleted here.
 
         Returns ``(record id, problem)`` for each recording that could not be moved into place
-        (a name the file system refuses, say): it is left out and its staged group removed,
-        while the others are listed. A full or read-only disk stops the commit (``OSError``).
+        (a name the file system refuses, say) or whose record strict JSON cannot hold
+        (:func:`~eegprep.base.strict_json.find_unsafe`: a lone surrogate, NaN; the index line
+        would be unreadable, and dropped unsaid when the index is next compacted): it is left
+        out and its staged group removed, while the others are listed. A full or read-only disk
+        stops the commit (``OSError``).
         """
         if not items:
             return []
@@ -420,6 +423,11 @@ class StoreWriter:
         failed: list[tuple[str, str]] = []
         try:
             for staged, record in items:
+                unsafe = find_unsafe(record.to_dict())
+                if unsafe is not None:  # (the index line would be unreadable, and dropped)
+                    failed.append((record.id, f"its record's {unsafe_words(*unsafe)}: not listed"))
+                    self.loc.remove(staged)
+                    continue
                 try:
                     old = self._move_into_place(staged, record)
                 except OSError as exc:
