@@ -61,21 +61,33 @@ def _segments(loc: Location) -> list[str]:
 _INT64_MAX = 2**63 - 1
 
 
-def may_be_misread(labels: Any) -> bool:
-    """Whether a record's ``labels``, as orjson parsed them, hold a number orjson may have read
-    wrong: it reads ``1180591620717411303424`` (2**70) and ``-18446744073709551616`` as floats,
-    their last digits lost, 2**63 .. 2**64-1 as integers no int64 holds, and ``1e-400`` (not
-    zero, beyond a float's smallest) as ``0.0``. A float of 2**63 or more in size, a float 0,
-    or such an integer: the line is then judged by :func:`misread_problem` (a microsecond for
-    the few labels of a record)."""
+_TINY = re.compile(rb"[eE]-0*[1-9][0-9]{2}|0{100}")
+"""A number's spelling that may underflow a float: one below 1e-323 has an exponent of -100
+or below, or else 100 zeros in a row (``0.`` then 250 zeros, ``1e-99``). What makes a float
+``0.0`` label worth a second, strict look."""
+
+
+def may_be_misread(labels: Any, text: bytes | memoryview = b"") -> bool:
+    """Whether a record's ``labels``, as orjson parsed them from ``text`` (the line, or the
+    segment it is in), hold a number orjson may have read wrong: it reads
+    ``1180591620717411303424`` (2**70) and ``-18446744073709551616`` as floats, their last
+    digits lost, 2**63 .. 2**64-1 as integers no int64 holds, and ``1e-400`` (not zero, beyond
+    a float's smallest) as ``0.0``. A float of 2**63 or more in size, such an integer, or a
+    float 0 where ``text`` spells a tiny number (:data:`_TINY`; a regular expression over the
+    bytes, so that a store of ``0.0`` labels opens as fast): the line is then judged by
+    :func:`misread_problem` (a microsecond for the few labels of a record)."""
+    return _misread(labels, _TINY.search(text) is not None)
+
+
+def _misread(labels: Any, tiny: bool) -> bool:
     if isinstance(labels, float):
-        return abs(labels) >= 2.0**63 or labels == 0.0
+        return abs(labels) >= 2.0**63 or (tiny and labels == 0.0)
     if isinstance(labels, int):
         return labels > _INT64_MAX
     if isinstance(labels, dict):
-        return any(may_be_misread(v) for v in labels.values())
+        return any(_misread(v, tiny) for v in labels.values())
     if isinstance(labels, list):
-        return any(may_be_misread(v) for v in labels)
+        return any(_misread(v, tiny) for v in labels)
     return False
 
 
@@ -107,8 +119,9 @@ def _parse(blob: bytes, name: str) -> tuple[bool, list[dict[str, Any]], list[str
     try:  # one parse of the whole segment as a JSON list, the common case (a blank or
         # damaged line fails it, and the lines are then read one by one)
         rows = orjson.loads(b"[" + body.replace(b"\n", b",") + b"]") if body else []
+        tiny = _TINY.search(body) is not None
         if all(isinstance(r, dict) and isinstance(r.get("id"), str) for r in rows) and not any(
-            may_be_misread(r.get("labels"))
+            _misread(r.get("labels"), tiny)
             for r in rows  # (else each line is judged)
         ):
             return is_base, rows, []
@@ -192,7 +205,7 @@ def _parse_line(line: bytes) -> tuple[dict[str, Any], str]:
         return {}, _loose_problem(loose)
     if not isinstance(row, dict) or not isinstance(row.get("id"), str):
         return {}, "not an index record (a JSON object with a string 'id')"
-    problem = misread_problem(line) if may_be_misread(row.get("labels")) else None
+    problem = misread_problem(line) if may_be_misread(row.get("labels"), line) else None
     return ({}, problem) if problem else (row, "")
 
 

@@ -390,7 +390,7 @@ class Store:
                     f"{self.display}: index record {rid!r} cannot be read ({exc}); run "
                     "`eegprep validate`, then `eegprep ingest ... --repair`"
                 ) from None
-            wide = misread_problem(line) if may_be_misread(row.get("labels")) else None
+            wide = misread_problem(line) if may_be_misread(row.get("labels"), line) else None
             if wide:  # (a label 2**70 or 1e-400 another program wrote: never
                 # read as 1.18e21 or 0)
                 raise StoreFormatError(self._record_error(rid, wide))

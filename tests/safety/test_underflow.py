@@ -122,15 +122,16 @@ def test_an_index_label_that_underflows_is_refused_never_read_as_zero(tmp_path: 
     segment = next((url / "_eegprep" / "index").glob("*.jsonl"))
     text = segment.read_text()
     assert text.count('"y":1.5') == 2, text
-    segment.write_text(text.replace('"y":1.5', '"y":1e-400', 1).replace('"y":1.5', '"y":0.0'))
+    tiny = "0." + "0" * 250 + "1e-99"  # (1e-350: no exponent of -100 or below)
+    segment.write_text(text.replace('"y":1.5', f'"y":{tiny}', 1).replace('"y":1.5', '"y":0.0'))
     _, problems = validate(str(url))
     assert any(
-        f"{segment.name} line 2: holds a number that underflows (1e-400 is not" in p
+        f"{segment.name} line 2: holds a number that underflows ({tiny[:27]}... is not" in p
         for p in problems
     ), problems
     store = open_store(url)
     with pytest.raises(
-        StoreFormatError, match=r"holds a number that underflows \(1e-400 is not zero"
+        StoreFormatError, match=r"holds a number that underflows \(0\.0+\.\.\. is not zero"
     ):
         store.recording("lab/r0")
     assert store.recording("lab/r1").labels == {"y": 0.0}
