@@ -38,7 +38,7 @@ from eegprep.base.errors import StoreFormatError, StoreLockedError
 from eegprep.base.files import TMP_MARK, remove_stale_temporaries
 from eegprep.base.flocks import try_exclusive
 from eegprep.base.sealed import seal
-from eegprep.base.strict_json import find_unsafe, unsafe_words
+from eegprep.base.strict_json import find_unsafe, json_problem
 from eegprep.base.version import __version__
 from eegprep.pipeline.channels import VOCABULARY
 from eegprep.pipeline.recipe import Recipe
@@ -411,7 +411,7 @@ class StoreWriter:
 
         Returns ``(record id, problem)`` for each recording that could not be moved into place
         (a name the file system refuses, say) or whose record strict JSON cannot hold
-        (:func:`~eegprep.base.strict_json.find_unsafe`: a lone surrogate, NaN; the index line
+        (:func:`~eegprep.base.strict_json.json_problem`: a lone surrogate, NaN; the index line
         would be unreadable, and dropped unsaid when the index is next compacted): it is left
         out and its staged group removed, while the others are listed. A full or read-only disk
         stops the commit (``OSError``).
@@ -423,9 +423,9 @@ class StoreWriter:
         failed: list[tuple[str, str]] = []
         try:
             for staged, record in items:
-                unsafe = find_unsafe(record.to_dict())
+                unsafe = json_problem(record.to_dict())
                 if unsafe is not None:  # (the index line would be unreadable, and dropped)
-                    failed.append((record.id, f"its record's {unsafe_words(*unsafe)}: not listed"))
+                    failed.append((record.id, f"its record's {unsafe}: not listed"))
                     self.loc.remove(staged)
                     continue
                 try:

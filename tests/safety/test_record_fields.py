@@ -172,6 +172,6 @@ def test_a_writer_lists_no_record_a_json_reader_cannot_read_and_keeps_the_others
     assert "dropped_channels[0][0] is 'x\\udcffy', text that is not UTF-8" in failed["lab/a"]
     assert "field source is 'caf\\udce9.edf'" in failed["lab/b"]
     assert [r.id for r in open_store(url).recordings] == ["lab/c"]
-    assert not any("lab/a" in p or "lab/b" in p or "not listed" in p for p in validate(url)[1])
+    assert not any("lab/" in p and "lab/c" not in p for p in validate(url)[1])
     assert sorted(os.listdir(tmp_path / "s.zarr" / "recordings" / "lab")) == ["c", "zarr.json"]
     _strict_store(tmp_path / "s.zarr")
