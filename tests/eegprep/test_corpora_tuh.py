@@ -318,6 +318,9 @@ def test_schema_extensions_fail_with_file_and_key() -> None:
         (b"-1,3.0,4.0,6", "is not a channel number"),
         (b"12,4.0,0.0,6", r"line 2: the event stops \(0 s\) before it starts \(4 s\)"),
         (b"999,3.0,4.0,6", r"channel 999 is not one of the montage's 0\.\.21"),
+        (b"12,3.0,4.0,1.9", r"line 2: class code '1\.9' is not one of 1\.\.6"),  # was class 1
+        (b"12,3.0,4.0,inf", r"line 2: class code 'inf' is not one of 1\.\.6"),  # was a traceback
+        (b"12,3.0,4.0,1e-400", r"line 2: class code '1e-400' is not one of 1\.\.6"),
     ],
 )
 def test_a_tuev_rec_row_no_event_can_be_is_refused(

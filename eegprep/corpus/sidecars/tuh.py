@@ -162,9 +162,11 @@ def read_tuev_rec(path: str) -> list[tuple[str, float, float, int]]:
         if len(cells) != 4:
             raise SourceError(path, f"line {n}: expected channel,start,stop,code; got {text!r}")
         try:
-            code = int(float(cells[3]))
+            value = float(cells[3])
         except ValueError:
-            code = -1
+            value = math.nan
+        # a whole number: 1.9 was class 1 (int() cuts), inf a traceback (int() overflows)
+        code = int(value) if value.is_integer() else -1
         if code not in TUEV_CLASSES:
             raise SourceError(path, f"line {n}: class code {cells[3]!r} is not one of 1..6")
         if not (cells[0].isascii() and cells[0].isdigit()):
