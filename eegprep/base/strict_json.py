@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -153,6 +154,12 @@ def underflows(text: str, value: float) -> bool:
         return False
     digits = text.split("e")[0].split("E")[0]
     return any(c in "123456789" for c in digits)
+
+
+TINY_SPELLING = re.compile(rb"[eE]-0*[1-9][0-9]{2}|0{100}")
+"""Bytes that may spell a number :func:`underflows` takes for 0: one below 1e-323 has an
+exponent of -100 or below, or else 100 zeros in a row (``0.`` then 250 zeros, ``1e-99``).
+A fast look at a whole file or line (one regular expression), before a closer one."""
 
 
 def _cut(text: str) -> str:

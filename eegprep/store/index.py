@@ -35,6 +35,7 @@ import msgspec
 import orjson
 
 from eegprep.base.errors import StoreFormatError
+from eegprep.base.strict_json import TINY_SPELLING
 from eegprep.base.strict_json import loads as strict_loads
 from eegprep.store import index_fields
 from eegprep.store.fs import Location
@@ -61,22 +62,17 @@ def _segments(loc: Location) -> list[str]:
 _INT64_MAX = 2**63 - 1
 
 
-_TINY = re.compile(rb"[eE]-0*[1-9][0-9]{2}|0{100}")
-"""A number's spelling that may underflow a float: one below 1e-323 has an exponent of -100
-or below, or else 100 zeros in a row (``0.`` then 250 zeros, ``1e-99``). What makes a float
-``0.0`` label worth a second, strict look."""
-
-
 def may_be_misread(labels: Any, text: bytes | memoryview = b"") -> bool:
     """Whether a record's ``labels``, as orjson parsed them from ``text`` (the line, or the
     segment it is in), hold a number orjson may have read wrong: it reads
     ``1180591620717411303424`` (2**70) and ``-18446744073709551616`` as floats, their last
     digits lost, 2**63 .. 2**64-1 as integers no int64 holds, and ``1e-400`` (not zero, beyond
     a float's smallest) as ``0.0``. A float of 2**63 or more in size, such an integer, or a
-    float 0 where ``text`` spells a tiny number (:data:`_TINY`; a regular expression over the
-    bytes, so that a store of ``0.0`` labels opens as fast): the line is then judged by
+    float 0 where ``text`` spells a tiny number
+    (:data:`~eegprep.base.strict_json.TINY_SPELLING`: a regular expression over the bytes, so
+    that a store of ``0.0`` labels opens as fast): the line is then judged by
     :func:`misread_problem` (a microsecond for the few labels of a record)."""
-    return _misread(labels, _TINY.search(text) is not None)
+    return _misread(labels, TINY_SPELLING.search(text) is not None)
 
 
 def _misread(labels: Any, tiny: bool) -> bool:
@@ -119,7 +115,7 @@ def _parse(blob: bytes, name: str) -> tuple[bool, list[dict[str, Any]], list[str
     try:  # one parse of the whole segment as a JSON list, the common case (a blank or
         # damaged line fails it, and the lines are then read one by one)
         rows = orjson.loads(b"[" + body.replace(b"\n", b",") + b"]") if body else []
-        tiny = _TINY.search(body) is not None
+        tiny = TINY_SPELLING.search(body) is not None
         if all(isinstance(r, dict) and isinstance(r.get("id"), str) for r in rows) and not any(
             _misread(r.get("labels"), tiny)
             for r in rows  # (else each line is judged)

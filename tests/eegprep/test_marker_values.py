@@ -32,6 +32,25 @@ def test_an_event_column_holding_other_than_0_or_1_is_one_line(
     )
 
 
+@pytest.mark.parametrize("value", ["1e-400", "-1e-999", "0." + "0" * 400 + "1"])
+def test_an_event_cell_that_underflows_to_0_is_one_line(tmp_path: Path, value: str) -> None:
+    """numpy reads ``1e-400`` as 0.0: a cell no flag (as ``2`` is none) was taken as no event."""
+    path = tmp_path / "subj1_series1_events.csv"
+    rows = ["id,HandStart,LiftOff"] + [f"s_e-100_{i},0,{1 if 3 <= i < 6 else 0}" for i in range(10)]
+    rows[5] = f"s_4,{value},1"
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(SourceError) as caught:
+        event_columns_csv([str(path)], _header(path, 100.0, 10), {})
+    assert str(caught.value) == (
+        f"{path}: line 6: event cell {value[:30]!r} is not zero, yet a 64-bit float reads it as 0 "
+        "(it underflows): expected 0 or 1 (1 while the event lasts); fix the file"
+    )
+    path.write_text(path.read_text().replace(value, "0.000e-999"))  # a zero spelled so: a zero
+    assert event_columns_csv([str(path)], _header(path, 100.0, 10), {}).events == [
+        [0.03, 0.03, "LiftOff", ""]
+    ]
+
+
 def test_sound_event_columns_still_give_their_runs(tmp_path: Path) -> None:
     path = tmp_path / "subj1_series1_events.csv"
     rows = ["id,HandStart"] + [f"s_{i},{1 if 3 <= i < 6 else 0}" for i in range(10)]

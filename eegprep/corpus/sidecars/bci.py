@@ -17,6 +17,7 @@ import numpy as np
 
 from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
+from eegprep.base.strict_json import TINY_SPELLING, UNDERFLOW, underflows
 from eegprep.base.text import text_encoding
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.readers.base import Header, code_label
@@ -191,6 +192,7 @@ def event_columns_csv(
     except ValueError as exc:
         raise SourceError(path, f"cannot parse the event columns: {exc}") from exc
     _check_flags(path, values, [names[i] for i in cols])
+    _check_tiny(path)
     sfreq = header.signals[0].sfreq
     out = SidecarResult()
     n_data = header.signals[0].n_samples
@@ -215,6 +217,31 @@ def _check_flags(path: str, values: np.ndarray, names: list[str]) -> None:
             f"event column {names[col]!r} holds {values[row, col]:g} on line {row + 2}: "
             "expected 0 or 1 (1 while the event lasts); fix the file",
         )
+
+
+def _check_tiny(path: str) -> None:
+    """Refuse a flag cell spelling a number not zero that numpy read as 0 (``1e-400``: it is
+    no flag, as ``2`` is none, but it was taken as 0, no event). One regular expression over
+    the file's bytes (:data:`~eegprep.base.strict_json.TINY_SPELLING`) first: a closer look
+    only where it finds one."""
+    with open_regular(path, "rb") as fh:
+        blob = fh.read()
+    for found in TINY_SPELLING.finditer(blob):
+        start = blob.rfind(b"\n", 0, found.start()) + 1
+        end = blob.find(b"\n", found.end())
+        line = blob[start : end if end >= 0 else len(blob)].decode("utf-8", "replace")
+        for cell in (c.strip() for c in line.split(",")):
+            try:
+                value = float(cell)
+            except ValueError:
+                continue
+            if underflows(cell, value):
+                number = blob.count(b"\n", 0, start) + 1
+                raise SourceError(
+                    path,
+                    f"line {number}: event cell {cell[:30]!r} "
+                    f"{UNDERFLOW}: expected 0 or 1 (1 while the event lasts); fix the file",
+                )
 
 
 @register("inria_feedback")
