@@ -63,8 +63,10 @@ class EdfFields:
 
     @property
     def continuity(self) -> str:
-        """``"C"``, ``"D"`` (EDF+ continuous or discontinuous) or ``""`` (plain EDF)."""
-        return self.reserved[4:5] if self.reserved.startswith("EDF+") else ""
+        """``"C"``, ``"D"`` (EDF+ or BDF+, continuous or discontinuous) or ``""`` (plain EDF
+        or BDF). (A BDF+ file says ``BDF+C``, ``BDF+D``: read as plain, a BDF+D's records were
+        not required to be stamped, and pyedflib's refusal of it was said as a fault.)"""
+        return self.reserved[4:5] if self.reserved[:4] in ("EDF+", "BDF+") else ""
 
 
 def _fields(

@@ -310,3 +310,31 @@ def test_records_a_rounded_duration_apart_follow_on_and_a_sample_long_gap_does_n
     header = EdfReader.read_header(str(gap))
     assert header.joins == pytest.approx((12 * 0.333333,))  # record 12, after a 20 ms gap
     assert round(header.joins[0] * header.signals[0].sfreq) == 12 * 85  # on a sample
+
+
+@pytest.mark.parametrize("reader", ["edf", "mne"])
+def test_a_bdf_plus_d_is_discontinuous_as_an_edf_plus_d_is(tmp_path: Path, reader: str) -> None:
+    """A BDF+ header says ``BDF+D`` where an EDF+ one says ``EDF+D``. It was read as a plain
+    BDF: its gaps found, but said as a header whose stamps contradict it, with a second line
+    calling pyedflib's refusal of any discontinuous file a fault of the header; a BDF+D whose
+    first record is not stamped was read as continuous, its gaps unknown."""
+    from eegprep.readers.mne_formats import MneReader
+
+    events = [*EVENTS, (7.5, None, "late")]
+    path, _ = _edf(tmp_path / "gap.bdf", bdf=True, reserved="BDF+D",
+                   record_onsets=[0, 1, 2, 7, 8], annotations=events)  # fmt: skip
+    if reader == "edf":
+        header = EdfReader.read_header(str(path))
+    else:
+        header = MneReader.read_header(str(path), infer_types=False)
+    assert header.joins == (3.0,)
+    assert header.warnings == (
+        "discontinuous: 1 gap(s) (4 s) between data records; its 2 stretches are kept "
+        "separately (filtered each alone, no window across a join), stored end to end with "
+        "joins at 3 s; 1 event(s) inside a gap dropped",
+    )
+    data = bytearray(path.read_bytes())  # the first record's time-keeping TAL made no TAL
+    at = data.index(b"+0\x14\x14\x00")
+    data[at : at + 5] = b"\x00" * 5
+    path.write_bytes(bytes(data))
+    check_source_error(EdfReader, str(path), "EDF\\+D file without time-keeping annotations")
