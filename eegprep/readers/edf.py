@@ -43,6 +43,7 @@ from eegprep.readers.base import (
 from eegprep.readers.edf_dates import edf_meta
 from eegprep.readers.edf_gaps import TimedEvents, timed_events
 from eegprep.readers.edf_header import EdfFields, EdfSignalFields, parse_edf_fields
+from eegprep.readers.edf_lead import first_record_onset, lead_warning
 from eegprep.readers.edf_records import (
     ANNOTATION_LABELS,
     RecordLayout,
@@ -79,9 +80,12 @@ class EdfReader(Reader):
             return cls._through_pyedflib(path, head, fields, default_unit, warning, part, options)
         except _Refused as exc:  # a header pyedflib finds non-compliant or reads otherwise
             own = _own_header(path, head, fields, default_unit, exc.problem)
-            # pyedflib refuses every EDF+D (its gaps, if any, our parser reads): no fault of it
+            # pyedflib refuses every EDF+D (its gaps, if any, our parser reads), and an EDF+
+            # whose first record starts a second or more after the start (its own line says
+            # it): no fault of the file
             edf_d = fields.continuity == "D" and "discontinuous" in exc.problem
-            said = None if edf_d else _own_note(exc.problem)
+            late = _LATE_REFUSAL in exc.problem and _lead(path, head) >= 1.0
+            said = None if edf_d or late else _own_note(exc.problem)
             notes = tuple(w for w in (warning, said, *own.warnings) if w)
             return replace(own, part=part, options=frozen_options(options), warnings=notes)
 
@@ -118,7 +122,7 @@ class EdfReader(Reader):
             duration = float(f.file_duration)
             plain = len(kept) < f.signals_in_file
             timed = _annotations(f, path, layout, fields.record_seconds, plain=plain)
-            meta = _meta(fields)
+            lead = first_record_onset(path, layout)
             calibration = tuple(_calibration(s) for s in read)
         return Header(
             path=path,
@@ -127,10 +131,13 @@ class EdfReader(Reader):
             duration=duration,
             annotations=timed.events,
             part=part,
-            meta=meta,
+            meta=_meta(fields, lead),
             options=frozen_options(options),
             layout=(("records", layout), ("calibration", calibration)),
-            warnings=(*(w for w in (warning, timed.warning) if w), *_uncalibrated_notes(read)),
+            warnings=(
+                *(w for w in (warning, timed.warning, lead_warning(lead)) if w),
+                *_uncalibrated_notes(read),
+            ),
             joins=timed.joins,
             gaps=timed.gaps,
         )
@@ -391,15 +398,18 @@ def _own_header(
         for s in data
     )  # fmt: skip
     timed = _timed_events(path, layout, fields.record_seconds, fields.continuity)
+    lead = first_record_onset(path, layout)
     return Header(
         path=path,
         reader=EdfReader.name,
         signals=signals,
         duration=fields.n_records * fields.record_seconds,
         annotations=timed.events,
-        meta=_meta(fields),
+        meta=_meta(fields, lead),
         layout=(("records", layout), ("calibration", tuple(_calibration(s) for s in data))),
-        warnings=tuple(w for w in (timed.warning, *_uncalibrated_notes(data)) if w),
+        warnings=tuple(
+            w for w in (timed.warning, lead_warning(lead), *_uncalibrated_notes(data)) if w
+        ),
         joins=timed.joins,
         gaps=timed.gaps,
     )
@@ -436,10 +446,26 @@ def _annotations(
     return TimedEvents(tuple(out))
 
 
-def _meta(fields: EdfFields) -> tuple[tuple[str, str], ...]:
+def _meta(fields: EdfFields, lead: float) -> tuple[tuple[str, str], ...]:
     """The start, sex and equipment the header states, from our own parse for every file
-    (pyedflib's or not): :func:`~eegprep.readers.edf_dates.edf_meta`. Nothing identifying."""
-    return edf_meta(fields.startdate, fields.starttime, fields.patient, fields.recording)
+    (pyedflib's or not): :func:`~eegprep.readers.edf_dates.edf_meta`, the start moved by the
+    first record's time-keeping onset ``lead`` s (:mod:`eegprep.readers.edf_lead`). Nothing
+    identifying."""
+    return edf_meta(fields.startdate, fields.starttime, fields.patient, fields.recording, lead)
+
+
+_LATE_REFUSAL = "not EDF(+) or BDF(+) compliant"
+"""pyedflib's words for a file its C library finds non-compliant; it says so, among other
+faults, of an EDF+ whose first record's time-keeping onset is a second or more (it takes that
+onset for the start's fraction of a second)."""
+
+
+def _lead(path: str, head: bytes) -> float:
+    """The first record's time-keeping onset, s (0 where the layout is malformed)."""
+    try:
+        return first_record_onset(path, parse_layout(head))
+    except (UnicodeDecodeError, ValueError):
+        return 0.0
 
 
 # pyedflib refuses to open a file that is already open in this process, and a refused open can

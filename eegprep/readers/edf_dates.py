@@ -17,7 +17,7 @@ sex subfield (``M``, ``F``) and the recording field's equipment are.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from eegprep.base.errors import SourceError
 
@@ -56,6 +56,18 @@ def edf_start(startdate: str, starttime: str, recording: str) -> datetime | None
         return None
 
 
+def started(start: datetime | None, lead: float) -> datetime | None:
+    """The start ``start`` moved by ``lead`` s (an EDF+ first record's time-keeping onset:
+    :mod:`eegprep.readers.edf_lead`): when the first sample was taken; None where unknown, or
+    where it would be no date (a damaged onset of 10^12 s)."""
+    if start is None or not lead:
+        return start
+    try:
+        return start + timedelta(seconds=lead)
+    except (OverflowError, ValueError):
+        return None
+
+
 def plus_startdate(recording: str) -> datetime | None:
     """The date of an EDF+ recording field's ``Startdate dd-MMM-yyyy`` subfield; None when the
     field has none, states ``X`` (unknown), or states no date (``31-FEB-2002``)."""
@@ -72,14 +84,15 @@ def plus_startdate(recording: str) -> datetime | None:
 
 
 def edf_meta(
-    startdate: str, starttime: str, patient: str, recording: str
+    startdate: str, starttime: str, patient: str, recording: str, lead: float = 0.0
 ) -> tuple[tuple[str, str], ...]:
     """:attr:`~eegprep.readers.base.Header.meta` of an EDF/BDF file: ``start`` (ISO 8601, no
-    time zone) when known, ``sex`` (``M`` or ``F``, any letter case in the file) when the EDF+
+    time zone) when known, moved by ``lead`` s (the first record's time-keeping onset: when
+    the first sample was taken), ``sex`` (``M`` or ``F``, any letter case in the file) when the EDF+
     patient field states it, ``equipment`` when the EDF+ recording field names it (its
     ``_`` read as spaces)."""
     out: list[tuple[str, str]] = []
-    start = edf_start(startdate, starttime, recording)
+    start = started(edf_start(startdate, starttime, recording), lead)
     if start is not None:
         out.append(("start", start.isoformat()))
     sub = patient.split()  # EDF+: code, sex, birthdate (dd-MMM-yyyy or X), name, ...

@@ -78,8 +78,7 @@ from eegprep.readers.companions import (
     vhdr_companions,
 )
 from eegprep.readers.edf import EdfReader, read_raw_header
-from eegprep.readers.edf_dates import check_mne_patient_field, edf_start
-from eegprep.readers.edf_header import parse_edf_fields
+from eegprep.readers.edf_dates import check_mne_patient_field
 from eegprep.readers.edf_records import check_file_size
 from eegprep.readers.fif_refs import check_next_parts
 from eegprep.readers.gdf_header import check_gdf
@@ -87,7 +86,14 @@ from eegprep.readers.gdf_records import gdf_records, read_gdf_samples
 from eegprep.readers.gdf_values import gdf_annotations, gdf_own_rates, gdf_scaled
 from eegprep.readers.kept_time import moved
 from eegprep.readers.mne_events import cropped_events, file_events, gaps_cut, segment_onsets
-from eegprep.readers.mne_gaps import Skips, edf_gaps, skip_spans, without_skips
+from eegprep.readers.mne_gaps import (
+    Skips,
+    edf_file_start,
+    edf_gaps,
+    edf_lead_warning,
+    skip_spans,
+    without_skips,
+)
 from eegprep.readers.mne_held import names_for_mne, read_through
 from eegprep.readers.mne_lead import (
     Lead,
@@ -256,6 +262,7 @@ class MneReader(Reader):
                     events_warning,
                     joins_warning,
                     lead.warning(),
+                    edf_lead_warning(path),
                     *_moved(path),
                 )
                 if w
@@ -646,8 +653,8 @@ def _meta(
     date = info["meas_date"]
     when = date.isoformat() if date is not None else ""
     suffix = PurePath(path).suffix.lower()
-    if suffix in (".edf", ".bdf"):
-        when = _edf_start(path)
+    if suffix in (".edf", ".bdf"):  # the EDF reader's (MNE's: a time in no zone called UTC,
+        when = edf_file_start(path)  # another date than the header's, no first record's onset)
     elif suffix == ".cnt":  # MNE's: the text read in the reading machine's time zone
         when = cnt_start(path, str(options.get("date_format", "mm/dd/yy")))
     elif suffix in BRAINVISION_HEADERS:  # the New Segment at the first sample's, as written
@@ -664,18 +671,6 @@ def _meta(
         ("first_samp", str(raw.first_samp)),
         ("mne_version", mne.__version__),
     )
-
-
-def _edf_start(path: str) -> str:
-    """An EDF/BDF file's start as eegprep's own EDF reader reads it (``""``: unknown), not
-    MNE's: MNE takes the EDF+ recording field's date over a main header that says another
-    date or none at all, and calls a time that EDF states in no time zone UTC."""
-    try:
-        f = parse_edf_fields(path, read_raw_header(path))
-    except (SourceError, UnicodeDecodeError, ValueError):
-        return ""
-    start = edf_start(f.startdate, f.starttime, f.recording)
-    return start.isoformat() if start is not None else ""
 
 
 def clear_cache() -> None:

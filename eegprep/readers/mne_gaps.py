@@ -14,6 +14,9 @@ whichever reader reads it.
   stretches either side are stored end to end with a join, the events after a skip move back
   by its length and those wholly inside one are dropped (:func:`~eegprep.readers.kept_time
   .moved`).
+- An EDF's first data record stamped after its start time: MNE keeps the header's start; the
+  start is moved by that onset here (:func:`edf_file_start`), as the EDF reader moves it
+  (:mod:`eegprep.readers.edf_lead`).
 
 Used by :mod:`eegprep.readers.mne_formats`.
 """
@@ -27,10 +30,13 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
+from eegprep.base.errors import SourceError
 from eegprep.readers.base import Annotation
 from eegprep.readers.edf import read_raw_header
+from eegprep.readers.edf_dates import edf_start, started
 from eegprep.readers.edf_gaps import TimedEvents, timed_events
 from eegprep.readers.edf_header import parse_edf_fields
+from eegprep.readers.edf_lead import first_record_onset, lead_warning
 from eegprep.readers.edf_records import parse_layout, read_annotation_records
 
 if TYPE_CHECKING:
@@ -63,6 +69,31 @@ def edf_gaps(path: str) -> TimedEvents | None:
         path, tals.annotations, tals.record_onsets, seconds, fastest, fields.continuity
     )
     return timed if timed.gaps else None
+
+
+def edf_lead_warning(path: str) -> str | None:
+    """The EDF reader's line on an EDF/BDF whose first data record starts a second or more
+    after its start (:func:`~eegprep.readers.edf_lead.lead_warning`); None for another format,
+    or a header that cannot be parsed (the reader's own message names the field)."""
+    if PurePath(path).suffix.lower() not in (".edf", ".bdf"):
+        return None
+    try:
+        return lead_warning(first_record_onset(path, parse_layout(read_raw_header(path))))
+    except (OSError, SourceError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def edf_file_start(path: str) -> str:
+    """The start of the EDF/BDF at ``path`` as eegprep's own EDF reader reads it (ISO 8601;
+    ``""``: unknown): the header's date and time moved by the first record's onset."""
+    try:
+        head = read_raw_header(path)
+        f = parse_edf_fields(path, head)
+        lead = first_record_onset(path, parse_layout(head))
+    except (OSError, SourceError, UnicodeDecodeError, ValueError):
+        return ""
+    start = started(edf_start(f.startdate, f.starttime, f.recording), lead)
+    return start.isoformat() if start is not None else ""
 
 
 def skip_spans(raw: BaseRaw, n_samples: int) -> tuple[tuple[int, int], ...]:
