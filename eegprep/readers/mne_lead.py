@@ -184,13 +184,26 @@ def segment_events(
         name = text if ignore_marker_types else f"{SEGMENT}{text}"
         onset = (m.position - 1) / sfreq
         if at_first_sample(onset, sfreq) and i > 0:  # MNE kept it: an event at 0 s
-            hit = next((k for k, ev in enumerate(out) if ev.description == name
-                        and at_first_sample(ev.onset, sfreq)), None)  # fmt: skip
+            hit = _opening(out, name, m.size / sfreq, sfreq)
             if hit is not None:
                 del out[hit]
         elif not at_first_sample(onset, sfreq) and i == 0 and m.position <= n_samples:
             out.append(Annotation(onset, m.size / sfreq, name))  # (MNE dropped a join's)
     return sorted(out, key=lambda ev: ev.onset)
+
+
+def _opening(events: list[Annotation], name: str, duration: float, sfreq: float) -> int | None:
+    """Which of ``events`` MNE made of a ``New Segment`` at the first sample, described
+    ``name`` and lasting ``duration`` s: one at the first sample with that description and
+    length, else with that description. (Under ``ignore_marker_types`` another marker there,
+    a ``Stimulus`` of the same description, is described alike: by description alone it was
+    removed in the ``New Segment``'s place where MNE listed it first, and the ``New
+    Segment``'s length stored as its own.)"""
+    alike = [k for k, ev in enumerate(events)
+             if ev.description == name and at_first_sample(ev.onset, sfreq)]  # fmt: skip
+    same = [k for k in alike if abs(events[k].duration - duration) <= 0.5 / sfreq]
+    found = same or alike
+    return found[0] if found else None
 
 
 __all__ = [

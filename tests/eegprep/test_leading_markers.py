@@ -176,3 +176,24 @@ def test_a_sidecar_is_not_moved_by_time_removed_before_the_first_sample(tmp_path
     assert got == [(0.0, "boundary"), (1.5, "before"), (3.998, "boundary"), (5.0, "after")]
     said = report.warnings[f"sub-01/eeg/{stem}.set"]
     assert any(w.startswith(f"{LEAD}: 10 s removed before it") for w in said), said
+
+
+@pytest.mark.parametrize("ignore_marker_types", [False, True])
+@pytest.mark.parametrize("stimulus_first", [True, False])
+def test_a_stimulus_at_the_first_sample_described_as_the_opening_new_segment_is_kept(
+    tmp_path: Path, ignore_marker_types: bool, stimulus_first: bool
+) -> None:
+    """Under ``ignore_marker_types`` MNE describes a ``Stimulus`` ``S  1`` and a ``New
+    Segment`` ``S  1`` alike, ``S  1``: the one removed as the recording's opening must be the
+    ``New Segment`` (50 samples), not the ``Stimulus`` (1 sample, 4 ms). It was the first MNE
+    listed of the two: the Stimulus was stored lasting the New Segment's 0.2 s."""
+    stim, seg = "Stimulus,S  1,1,1,0", f"New Segment,S  1,1,50,0,{START}"
+    listed = [stim, seg] if stimulus_first else [seg, stim]
+    markers = [f"Mk{i}={m}" for i, m in enumerate([*listed, "Stimulus,S  2,100,1,0"], 1)]
+    path = _brainvision(tmp_path / "bv", markers)
+    header = MneReader.read_header(path, ignore_marker_types=ignore_marker_types)
+    kind = "" if ignore_marker_types else "Stimulus/"
+    assert [(round(a.onset, 6), round(a.duration, 6), a.description)
+            for a in header.annotations] == [
+        (0.0, 0.004, f"{kind}S  1"), (0.396, 0.004, f"{kind}S  2")]  # fmt: skip
+    assert header.joins == () and header.meta_dict()["meas_date"] == "2023-10-10T12:00:00"
