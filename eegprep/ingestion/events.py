@@ -40,6 +40,7 @@ from eegprep.base.errors import SourceError
 from eegprep.base.field_text import spaced_text
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.sidecars import SidecarResult
+from eegprep.ingestion.join_rows import without_join_rows
 from eegprep.readers.base import Header
 from eegprep.readers.event_count import MAX_EVENTS  # the readers count against it too
 from eegprep.readers.kept_time import Removed
@@ -79,22 +80,36 @@ def recording_events(
     (:meth:`~eegprep.readers.kept_time.Removed.span`): one after a gap moves back by it, one over
     a gap keeps the samples it covers, one wholly inside a gap is dropped. A sidecar's damaged
     time refuses the recording first (:func:`settle_events`' rule), so no mapping hides it.
+    A sidecar's rows of the data file's own join markers (a BIDS ``boundary``, ``New
+    Segment``) are left out where the file's own are kept (:mod:`~eegprep.ingestion.join_rows`).
     """
     own = header.annotations if m.sidecar_annotations == "keep" else ()
     events = [[float(a.onset), float(a.duration), a.description, a.channel] for a in own]
+    rows, said = [list(e) for e in sidecar.events], []
+    if own:  # the data file's own join markers, not a sidecar's rows of them (join_rows)
+        rows, unmatched = without_join_rows(header, rows)
+        if unmatched:
+            said.append(_warning(_UNMATCHED, unmatched))
     if not header.gaps or sidecar.on_samples:
-        return events + [list(e) for e in sidecar.events], []
+        return events + rows, said
     gaps = Removed(header.gaps)  # (prepared once: a day's EDF+D has 86,400 gaps)
     placed, dropped = [], []
-    for ev in sidecar.events:
+    for ev in rows:
         _check_times(ev, path)
         span = gaps.span(float(ev[0]), float(ev[1]))
         if span is None:
             dropped.append(list(ev))
         else:
             placed.append([span[0], span[1], *ev[2:]])
-    said = [_warning("of the sidecar inside a gap of the recording dropped", dropped)]
-    return events + placed, said if dropped else []
+    if dropped:
+        said.append(_warning("of the sidecar inside a gap of the recording dropped", dropped))
+    return events + placed, said
+
+
+_UNMATCHED = (
+    "of the sidecar marking where the samples stop following on, at no such place of the data "
+    "file, left out (its own markers say where; a sidecar's rows never make a join)"
+)
 
 
 def settle_events(
