@@ -24,6 +24,7 @@ import click
 
 from eegprep.base.errors import EegprepError
 from eegprep.base.files import UNSHOWN
+from eegprep.base.ranks import prints_error
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
@@ -189,7 +190,7 @@ class OneLineErrors(click.Group):
             click_error(exc, f"{ctx.command_path} {sub}" if sub else ctx.command_path)
         except EegprepError as exc:
             _exit_if_stopped(ctx)
-            if exc.every_rank and not main_rank():  # the main rank prints the same line
+            if not prints_error(exc):  # another rank prints the same line (eegprep.base.ranks)
                 sys.exit(EXIT_USAGE)
             if ctx.meta.get("verbose"):
                 say_lines(redact(traceback.format_exc()).rstrip().splitlines(), err=True)
@@ -213,12 +214,6 @@ class OneLineErrors(click.Group):
         except Exception as exc:  # a bug: one line; -v: the traceback too, credentials hidden
             _exit_if_stopped(ctx)  # what a signal became on its way up (a library wrapped it)
             raise_bug(ctx, exc)
-
-
-def main_rank() -> bool:
-    """Whether this process is the main one of its run: the only one, or rank 0 of those
-    torchrun started (its ``RANK``, which stays set after the process group is gone)."""
-    return os.environ.get("RANK", "0").strip() in ("", "0")
 
 
 def raise_bug(ctx: click.Context, exc: BaseException) -> NoReturn:
@@ -572,6 +567,8 @@ def click_error(exc: click.ClickException, command_path: str | None = None) -> N
     """click's own errors (bad option values, missing arguments, unknown commands) as one
     ``error:`` line naming the command's help (the error's own command, else
     ``command_path``), with click's exit status (2 for usage)."""
+    if not prints_error(exc):  # under torchrun: every process parsed the same command line
+        sys.exit(exc.exit_code)
     ctx = getattr(exc, "ctx", None)
     path = ctx.command_path if ctx is not None else command_path
     hint = f" (see `{path} --help`)" if path else ""

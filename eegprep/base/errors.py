@@ -30,7 +30,9 @@ class EegprepError(Exception):
         (a decision the ranks took together, such as a training run stopped for too many
         unreadable windows): the command line prints it on the main rank alone
         (:class:`eegprep.cli_group.OneLineErrors`), the others exit with the same status in
-        silence. False: each process that raises it prints it (it may be its own).
+        silence. False: each process that raises it prints it (it may be its own), except
+        before its own share of the work, when every process of a machine raises it alike and
+        the first of them prints it (:func:`eegprep.base.ranks.prints_error`).
     """
 
     every_rank: bool = False

@@ -60,6 +60,7 @@ from torch import Tensor
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import named_error, replaced_atomically, write_problem
+from eegprep.base.ranks import begin_own_work
 from eegprep.store.reader import Store
 from labram.checkpoints.load import (
     Loaded,
@@ -626,6 +627,7 @@ def embed(
         done = written(out, arrays["embedding"], completed(out, n_chunks))
         own = recorded(progress, n_chunks, warn=False) & done if progress.is_file() else set()
         todo = [c for c in mine if c not in done]
+        begin_own_work()  # errors from here on may be this rank's own (eegprep.base.ranks)
         reader = BlockReader(index)
         buckets = index.buckets()
         # windows whose samples cannot be read (their chunks stay undone), and the recordings

@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from eegprep.base.errors import EegprepError
+from eegprep.base.ranks import begin_own_work
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import load_strict
 from labram.data.loader import make_loader
@@ -170,6 +171,7 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
         ds, num_workers=cfg.num_workers, generator=loader_gen,
         pin_memory=dinfo.device.type == "cuda",
     )  # fmt: skip
+    begin_own_work()  # errors from here on may be this rank's own (eegprep.base.ranks)
     try:
         while at.step < total:
             ds.set_epoch(at.epoch, at.batch_in_epoch)

@@ -100,3 +100,128 @@ def test_the_command_line_prints_an_every_rank_error_on_rank_0_alone(
     assert res.exit_code == 2
     said = rank == "0" or not every_rank  # a rank's own error is printed by that rank
     assert res.output == ("error: s.zarr: the same line on every rank\n" if said else "")
+
+
+@pytest.fixture
+def before_own_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process has begun no rank's own work (a training test before may have)."""
+    monkeypatch.setattr("eegprep.base.ranks._OWN_WORK", [False])
+
+
+def _refusals(root: Path) -> dict[str, list[str]]:
+    """Command lines each refused before any rank's own work: by every process alike."""
+    store = root / "s.zarr"
+    write_pretrain_store(store, n_subjects=3, seconds=60)
+    bad = root / "bad.zarr"
+    bad.mkdir()
+    (bad / "zarr.json").write_text("{", encoding="utf-8")
+    not_pt = root / "x.pt"
+    not_pt.write_bytes(b"not a checkpoint")
+    tiny = ["--size", "tiny"]
+    return {
+        "a bad flag": ["pretrain", "--store", str(store), "--size", "bogus"],
+        "a missing store": ["tokenizer", "--store", str(root / "none.zarr"), *tiny],
+        "a damaged store": ["tokenizer", "--store", str(bad), *tiny, "--out", str(root / "o")],
+        "a refused --init": [
+            "finetune",
+            "--store",
+            str(store),
+            "--task",
+            "tuab",
+            "--init",
+            str(not_pt),
+            *tiny,
+            "--out",
+            str(root / "f"),
+        ],
+        "a task with no windows": [
+            "finetune",
+            "--store",
+            str(store),
+            "--task",
+            "tuab",
+            *tiny,
+            "--out",
+            str(root / "g"),
+        ],
+        "a refused checkpoint": [
+            "evaluate",
+            "--store",
+            str(store),
+            "--task",
+            "tuab",
+            "--checkpoint",
+            str(not_pt),
+        ],
+        "an unknown embed flag": ["embed", "--store", str(store), "--bogus"],
+    }
+
+
+@pytest.mark.usefixtures("before_own_work")
+def test_an_error_before_the_ranks_own_work_is_printed_once_per_machine(tmp_path: Path) -> None:
+    """Two machines of two processes each, run one after another as torchrun would start
+    them: what every process refuses alike before its own share of the work (a bad flag, a
+    missing or damaged store, a refused checkpoint, a task with no windows) is printed by the
+    first process of each machine (``LOCAL_RANK`` 0), the others exiting with the same status
+    in silence. Before, each of the four printed it."""
+    from click.testing import CliRunner
+
+    from labram.commands import labram_cli
+
+    for name, args in _refusals(tmp_path).items():
+        lines, codes = [], set()
+        for rank in range(4):
+            env = {"RANK": str(rank), "LOCAL_RANK": str(rank % 2), "WORLD_SIZE": "4"}
+            res = CliRunner().invoke(labram_cli, args, env=env)
+            codes.add(res.exit_code)
+            said = [line for line in res.output.splitlines() if line.startswith("error:")]
+            assert len(said) == (1 if rank % 2 == 0 else 0), (name, rank, res.output)
+            lines += said
+        assert codes == {2}, (name, codes)
+        assert lines[0] == lines[1], name  # the same line on each machine
+
+
+@pytest.mark.usefixtures("before_own_work")
+@pytest.mark.parametrize("began", [False, True])
+def test_an_error_of_a_rank_s_own_work_is_printed_by_that_rank(
+    monkeypatch: pytest.MonkeyPatch, began: bool
+) -> None:
+    """Once a process works on its own share (its training loop, its windows to embed), an
+    error it raises may be its own alone: rank 1 prints it (were it silent, the line would be
+    lost: rank 0 may not raise it). An every-rank decision stays rank 0's."""
+    from click.testing import CliRunner
+
+    from eegprep.base.ranks import begin_own_work
+
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    exc = StoreFormatError("s.zarr: chunk 3 of rank 1's windows cannot be read")
+
+    @click.group(cls=OneLineErrors)
+    def group() -> None:
+        pass
+
+    @group.command()
+    def stop() -> None:
+        if began:
+            begin_own_work()
+        raise exc
+
+    res = CliRunner().invoke(group, ["stop"])
+    assert res.exit_code == 2
+    assert res.output == (f"error: {exc}\n" if began else "")
+    exc.every_rank = True
+    assert CliRunner().invoke(group, ["stop"]).output == ""
+
+
+def test_the_training_loop_and_embedding_begin_the_rank_s_own_work() -> None:
+    """The places each rank starts on its own windows say so (a refactor that drops the call
+    would silence a rank's own errors on the other ranks)."""
+    import inspect
+
+    from labram.stages import embed
+    from labram.train import loop
+
+    assert "begin_own_work()" in inspect.getsource(loop.train)
+    assert "begin_own_work()" in inspect.getsource(embed)

@@ -1,0 +1,79 @@
+"""Which process of a torchrun run prints an error that several of them raise alike.
+
+torchrun starts one process per GPU, each with the same command line (``RANK``,
+``LOCAL_RANK`` and ``WORLD_SIZE`` set). An error each process raises alike was printed by
+each: N copies of one line. Who prints it, by what the error depends on:
+
+- an error the ranks decided together (:attr:`~eegprep.base.errors.EegprepError.every_rank`:
+  a training run stopped for unreadable windows, a scored split): the main rank (``RANK``
+  0) alone;
+- an error raised before the process starts its own share of the work (:func:`begin_own_work`:
+  the training loop, its windows of an embedding): a bad flag, a missing or damaged store, a
+  checkpoint refused for ``--init``, a task with no windows, refused splits. Each process
+  makes the same checks of the same command line, files and devices, so what one refuses,
+  every process of its machine refuses alike: the first process of each machine
+  (``LOCAL_RANK`` 0) prints it, the others exit with the same status in silence. (Per
+  machine, not once for the run: a store missing on one machine alone is said there.)
+- any other error (a rank's own read of its windows, a file system error not eegprep's):
+  each process that raises it prints it: it may be its own.
+
+Outside torchrun (``WORLD_SIZE`` unset or 1) every error is printed.
+"""
+
+from __future__ import annotations
+
+import os
+
+_OWN_WORK = [False]
+"""Whether this process has begun its own share of the work (:func:`begin_own_work`)."""
+
+
+def main_rank() -> bool:
+    """Whether this process is the main one of its run: the only one, or rank 0 of those
+    torchrun started (its ``RANK``, which stays set after the process group is gone)."""
+    return os.environ.get("RANK", "0").strip() in ("", "0")
+
+
+def machine_main_rank() -> bool:
+    """Whether this process is the first torchrun started on its machine (``LOCAL_RANK`` 0),
+    or the only one."""
+    return os.environ.get("LOCAL_RANK", "0").strip() in ("", "0")
+
+
+def under_torchrun() -> bool:
+    """Whether this process is one of several torchrun started (``WORLD_SIZE`` above 1)."""
+    try:
+        return int(os.environ.get("WORLD_SIZE", "1")) > 1
+    except ValueError:
+        return False
+
+
+def begin_own_work() -> None:
+    """Say that this process now does its own share of the work: errors from here on may be
+    its own (module docstring). Called where each rank starts on its own windows."""
+    _OWN_WORK[0] = True
+
+
+def own_work_began() -> bool:
+    """Whether :func:`begin_own_work` was called in this process."""
+    return _OWN_WORK[0]
+
+
+def prints_error(exc: BaseException) -> bool:
+    """Whether this process prints ``exc``, an error eegprep raised on purpose or a usage
+    error of the command line (module docstring); the others exit with the same status."""
+    if getattr(exc, "every_rank", False):
+        return main_rank()
+    if not under_torchrun() or own_work_began():
+        return True
+    return machine_main_rank()
+
+
+__all__ = [
+    "begin_own_work",
+    "machine_main_rank",
+    "main_rank",
+    "own_work_began",
+    "prints_error",
+    "under_torchrun",
+]
