@@ -225,3 +225,16 @@ def test_the_training_loop_and_embedding_begin_the_rank_s_own_work() -> None:
 
     assert "begin_own_work()" in inspect.getsource(loop.train)
     assert "begin_own_work()" in inspect.getsource(embed)
+
+
+def test_a_missing_store_under_torchrun_is_said_once(tmp_path: Path) -> None:
+    """Two processes under torchrun on one machine, both refusing a store that is not there:
+    one ``error:`` line (it was two)."""
+    from tests.labram.test_torchrun import _torchrun
+
+    missing = tmp_path / "none.zarr"
+    args = ["-m", "labram", "tokenizer", "--store", str(missing), *TINY, "--out", str(tmp_path)]
+    res = _torchrun(args, tmp_path)
+    errors = [line for line in res.stderr.splitlines() if "error:" in line]
+    assert res.returncode != 0, res.stderr[-3000:]
+    assert len(errors) == 1 and "no eegprep store here" in errors[0], res.stderr[-3000:]
