@@ -39,6 +39,7 @@ from labram.train.checkpoint import (
 )
 from labram.train.distributed import all_reduce_mean, barrier
 from labram.train.optim import lr_at, make_optimizer, schedule_steps
+from labram.train.optimizer_state import load_optimizer_state
 from labram.train.rng import seed_everything, set_determinism, set_rng_state
 from labram.train.run import Run, StepFn, check_resumed_config
 from labram.train.runlog import RunLog
@@ -105,7 +106,7 @@ def _restore(
         load_strict(model, ck["model"], source=str(path))
         if "steps_unused" in ck.get("model_extra", {}):
             model.quantizer.steps_unused.copy_(ck["model_extra"]["steps_unused"])  # type: ignore[union-attr,operator]
-        opt.load_state_dict(ck["optimizer"])
+        load_optimizer_state(opt, ck["optimizer"], model=model, source=str(path))
         set_rng_state(ck["rng"], gen)
         if run.check_extra is not None:
             run.check_extra(ck.get("extra", {}))
