@@ -642,6 +642,21 @@ def checkpoint_task(name: str, stores: Sequence[Store], record: Any, *, source: 
     return task
 
 
+def _bad_record_names(rec: dict[str, Any]) -> str | None:
+    """What is wrong with a task record's classes (two for a binary task: its head's one
+    output is the second's probability) or channels (names of the canonical vocabulary, which
+    windows are cut by), or None."""
+    from eegprep.pipeline.channels import VOCABULARY
+
+    classes = rec.get("classes") or []
+    if rec["kind"] == "binary" and len(classes) != 2:
+        return f"classes: {len(classes)} names, where a binary task has two"
+    unknown = [c for c in rec.get("channels") or () if c not in VOCABULARY]
+    if unknown:
+        return f"channels {[c[:20] for c in unknown[:8]]} are not names of the channel vocabulary"
+    return None
+
+
 def _bad_task_record(rec: Any) -> str | None:
     """What is wrong with a task record, or None."""
     if not isinstance(rec, dict) or not isinstance(rec.get("name"), str):
@@ -654,6 +669,14 @@ def _bad_task_record(rec: Any) -> str | None:
             isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
         ):
             return f"{key} {value!r} is not a list of names"
+        seen: set[str] = set()
+        for v in value or ():
+            if v in seen:
+                return f"{key} names {v[:80]!r} twice"
+            seen.add(v)
+    problem = _bad_record_names(rec)
+    if problem:
+        return problem
     for key, upper in (("window_seconds", MAX_WINDOW_SECONDS), ("stride_seconds", None)):
         value = rec.get(key)
         if value is None:
