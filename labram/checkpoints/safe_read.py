@@ -20,7 +20,7 @@ import warnings
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import torch
 
@@ -171,22 +171,26 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
     finish_or_warn(path, [p.name for p in (path, *card_paths(path))])  # a killed export's
     if not path.is_file():
         raise CheckpointError(_not_a_file(path, what))
-    if is_safetensors(path):
-        info = read_safetensors(path)
-        export_id = info.get(EXPORT_ID)
-        check_cards(path, export_id if isinstance(export_id, str) else None)
-        return info
-    if zipfile.is_zipfile(path):  # the pickle's claims before any tensor byte is read
-        _check_inflation(path)
-        _check_crcs(path, tensors=False)
-        try:
-            check_claims(path, _checked(path, _unpickled(path, "meta")))
-        except _NotOnMeta:  # (nested, quantized: judged by what the archive stores instead)
-            check_unjudged(path, _stored_bytes(path), "they are no dense weights")
-        _check_crcs(path, tensors=True)
-    else:  # a legacy torch.save file (PyTorch before 1.6) or a bare pickle: read as it goes
-        check_unjudged(path, path.stat().st_size, _LEGACY)
-    obj = _checked(path, _unpickled(path, "cpu"))  # (each storage read once, into its tensor)
+    # One open file for every pass: a file renamed over ``path`` while it is read (a run's
+    # next last.pt, an export replaced with --force) is never judged in one pass and read in
+    # another.
+    with path.open("rb") as fh:
+        if is_safetensors(fh):
+            info = read_safetensors(path, opened=fh)
+            export_id = info.get(EXPORT_ID)
+            check_cards(path, export_id if isinstance(export_id, str) else None)
+            return info
+        if zipfile.is_zipfile(fh):  # the pickle's claims before any tensor byte is read
+            _check_inflation(path, fh)
+            _check_crcs(path, fh, tensors=False)
+            try:
+                check_claims(path, _checked(path, _unpickled(path, fh, "meta")))
+            except _NotOnMeta:  # (nested, quantized: judged by what the archive stores instead)
+                check_unjudged(path, _stored_bytes(path, fh), "they are no dense weights")
+            _check_crcs(path, fh, tensors=True)
+        else:  # a legacy torch.save file (PyTorch before 1.6) or a bare pickle: read as it goes
+            check_unjudged(path, os.fstat(fh.fileno()).st_size, _LEGACY)
+        obj = _checked(path, _unpickled(path, fh, "cpu"))  # (each storage read once)
     check_cards(path, None)  # (a torch.save file named NAME.safetensors, an export's cards)
     return obj
 
@@ -197,12 +201,13 @@ _LEGACY = (
 )
 
 
-def _unpickled(path: Path, device: str) -> Any:
+def _unpickled(path: Path, fh: BinaryIO, device: str) -> Any:
     """``torch.load`` with weights only onto ``device`` (``meta``: every tensor's dtype and
     shape as the pickle claims them, and no byte of them read); a refusal, damage or anything
     torch raises for an unreadable file is one line naming the file."""
     try:
-        with _allow_listed(), warnings.catch_warnings(), path.open("rb") as fh:
+        fh.seek(0)
+        with _allow_listed(), warnings.catch_warnings():
             # torch warns about pickle protocols above 2 before refusing them: the one line
             # below says what matters
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
@@ -214,7 +219,7 @@ def _unpickled(path: Path, device: str) -> Any:
             raise CorruptCheckpointError(
                 f"{path}: truncated or corrupt ({first_sentence(exc)})"
             ) from exc
-        garbage = None if zipfile.is_zipfile(path) else _not_a_pickle(path)
+        garbage = None if zipfile.is_zipfile(fh) else _not_a_pickle(fh)
         if garbage is not None:  # (bytes the unpickler took for an opcode it refuses)
             raise CorruptCheckpointError(
                 f"{path}: truncated or corrupt: neither a zip archive written by torch.save nor "
@@ -227,22 +232,22 @@ def _unpickled(path: Path, device: str) -> Any:
     except Exception as exc:  # torch raises many types for unreadable files
         if device == "meta":
             raise _NotOnMeta from exc
-        raise CorruptCheckpointError(f"{path}: {_damage(path, exc)}") from exc
+        raise CorruptCheckpointError(f"{path}: {_damage(fh, exc)}") from exc
 
 
 _HEAD_BYTES = 1 << 16
 """How much of a file :func:`_not_a_pickle` disassembles."""
 
 
-def _not_a_pickle(path: Path) -> str | None:
+def _not_a_pickle(fh: BinaryIO) -> str | None:
     """Why the start of ``path`` is no pickle at all (an opcode no pickle has, an argument
     that does not parse), or None when it is one or cannot be told from its first
     :data:`_HEAD_BYTES`. The weights-only unpickler refuses garbage (random bytes, a JSON or
     gzip file named ``last.pt``) as "pickle instructions outside tensors", whose message tells
     a user to load the file with ``weights_only`` off; :mod:`pickletools` decodes opcodes and
     executes nothing."""
-    with path.open("rb") as fh:
-        head = fh.read(_HEAD_BYTES + 1)
+    fh.seek(0)
+    head = fh.read(_HEAD_BYTES + 1)
     whole = len(head) <= _HEAD_BYTES
     try:
         for _ in pickletools.genops(io.BytesIO(head[:_HEAD_BYTES])):
@@ -258,9 +263,10 @@ class _NotOnMeta(Exception):
     one, a damaged archive): the full read says what it is."""
 
 
-def _stored_bytes(path: Path) -> int:
-    """Bytes the zip checkpoint ``path`` stores for tensors (its ``*/data/*`` members)."""
-    with _zip(path) as archive:
+def _stored_bytes(path: Path, fh: BinaryIO) -> int:
+    """Bytes the zip checkpoint ``path`` (open as ``fh``) stores for tensors (its ``*/data/*``
+    members)."""
+    with _zip(path, fh) as archive:
         return sum(i.file_size for i in archive.infolist() if "/data/" in i.filename)
 
 
@@ -299,11 +305,11 @@ stores its members uncompressed, and a deflated one of that ratio is a zip bomb.
 
 
 @contextlib.contextmanager
-def _zip(path: Path) -> Iterator[zipfile.ZipFile]:
-    """The zip checkpoint ``path`` open; what the zip module raises for a damaged one is one
-    line naming the file."""
+def _zip(path: Path, fh: BinaryIO) -> Iterator[zipfile.ZipFile]:
+    """The zip checkpoint ``path`` (open as ``fh``) as an archive; what the zip module raises
+    for a damaged one is one line naming the file."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(fh) as archive:
             yield archive
     except CorruptCheckpointError:
         raise
@@ -313,9 +319,9 @@ def _zip(path: Path) -> Iterator[zipfile.ZipFile]:
         ) from exc
 
 
-def _check_inflation(path: Path) -> None:
+def _check_inflation(path: Path, fh: BinaryIO) -> None:
     """A zip checkpoint's members against zip bombs (from its central directory alone)."""
-    with _zip(path) as archive:
+    with _zip(path, fh) as archive:
         ratio, floor = ZIP_INFLATION_LIMIT
         for info in archive.infolist():
             if info.file_size > floor and info.file_size > ratio * max(info.compress_size, 1):
@@ -325,18 +331,18 @@ def _check_inflation(path: Path) -> None:
                 )
 
 
-def _check_crcs(path: Path, *, tensors: bool) -> None:
+def _check_crcs(path: Path, fh: BinaryIO, *, tensors: bool) -> None:
     """A zip checkpoint's members against their CRC-32 (``torch.load`` does not check them, so
     a flipped bit would load as a changed weight), read in chunks of 1 MiB, nothing kept:
     those that hold tensor bytes (``*/data/*``), or the others (the pickle, its records)."""
     bad = None
-    with _zip(path) as archive:
+    with _zip(path, fh) as archive:
         for info in archive.infolist():
             if ("/data/" in info.filename) != tensors:
                 continue
             try:
-                with archive.open(info) as fh:
-                    while fh.read(2**20):
+                with archive.open(info) as member:
+                    while member.read(2**20):
                         pass
             except zipfile.BadZipFile:  # (the zip module's word for a CRC that differs)
                 bad = info.filename
@@ -348,13 +354,13 @@ def _check_crcs(path: Path, *, tensors: bool) -> None:
         )
 
 
-def _damage(path: Path, exc: Exception) -> str:
-    with path.open("rb") as fh:
-        head = fh.read(4)
+def _damage(fh: BinaryIO, exc: Exception) -> str:
+    fh.seek(0)
+    head = fh.read(4)
     if not head:
         return "truncated or corrupt (an empty file)"
     if head == b"PK\x03\x04":
-        if not zipfile.is_zipfile(path):
+        if not zipfile.is_zipfile(fh):
             return "truncated or corrupt (an incomplete zip archive: no central directory)"
         return f"truncated or corrupt, or not written by torch.save ({first_sentence(exc)})"
     return (

@@ -15,7 +15,7 @@ import os
 import struct
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import torch
 from torch import Tensor
@@ -36,10 +36,16 @@ from labram.checkpoints.output_paths import writing
 SAFETENSORS_KEY = "labram"
 
 
-def is_safetensors(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` starts like a safetensors file (an 8-byte header length, then ``{``).
-    A file cut inside its header is one too (read as one, it is refused as truncated)."""
-    with Path(path).open("rb") as fh:
+def is_safetensors(source: str | os.PathLike[str] | BinaryIO) -> bool:
+    """Whether ``source`` (a path, or a file open for reading) starts like a safetensors file
+    (an 8-byte header length, then ``{``). A file cut inside its header is one too (read as
+    one, it is refused as truncated)."""
+    with contextlib.ExitStack() as stack:
+        if isinstance(source, str | os.PathLike):
+            fh: BinaryIO = stack.enter_context(Path(source).open("rb"))
+        else:
+            fh = source
+            fh.seek(0)
         head = fh.read(9)
     return len(head) == 9 and head[8:9] == b"{"
 
@@ -71,7 +77,9 @@ def _from_json(obj: Any) -> Any:
     return obj
 
 
-def read_safetensors(path: str | os.PathLike[str]) -> dict[str, Any]:
+def read_safetensors(
+    path: str | os.PathLike[str], *, opened: BinaryIO | None = None
+) -> dict[str, Any]:
     """A ``.safetensors`` checkpoint as :func:`read_checkpoint` returns a ``.pt`` one.
 
     Ours (metadata ``labram``): the checkpoint dict, with the tensors under ``model``. Any other
@@ -83,31 +91,42 @@ def read_safetensors(path: str | os.PathLike[str]) -> dict[str, Any]:
     describes), before any tensor byte is read; then each tensor's bytes are read once, straight
     into the tensor returned (no mapping of the file, no second copy).
 
+    ``opened``: ``path`` open for reading, the file every byte is read from (the header, the
+    tensors): a file renamed over ``path`` while it is read is refused, never read in part.
+
     Raises
     ------
     CorruptCheckpointError
         Truncated, a header that is not what it claims, or claims no model of its own holds.
     """
+    path = Path(path)
+    with contextlib.ExitStack() as stack:
+        fh = opened if opened is not None else stack.enter_context(path.open("rb"))
+        return _read_open(path, fh)
+
+
+def _read_open(path: Path, fh: BinaryIO) -> dict[str, Any]:
+    """:func:`read_safetensors` of ``path``, open as ``fh``."""
     from safetensors import safe_open
 
-    path = Path(path)
-    header = _check_unique_keys(path)
+    header = _check_unique_keys(path, fh)
     try:  # (safetensors checks the header: offsets in order, inside the file; reads no tensor)
-        with safe_open(str(path), framework="pt") as fh:
-            meta = dict(fh.metadata() or {})
+        with safe_open(str(path), framework="pt") as named:  # (by its name: see below)
+            meta = dict(named.metadata() or {})
             specs = {}
-            for k in fh.keys():  # noqa: SIM118 - not a dict
-                part = fh.get_slice(k)  # (its dtype and shape: no byte read)
+            for k in named.keys():  # noqa: SIM118 - not a dict
+                part = named.get_slice(k)  # (its dtype and shape: no byte read)
                 specs[k] = (part.get_dtype(), part.get_shape())
     except Exception as exc:  # safetensors raises its own error type from Rust
         raise CorruptCheckpointError(
             f"{path}: truncated or corrupt safetensors file ({first_sentence(exc)})"
         ) from exc
+    listed = _check_same_file(path, header, specs, meta)
     claimed = {k: _meta_tensor(path, k, dtype, shape) for k, (dtype, shape) in specs.items()}
     check_contents(path, claimed)
     info = _labram_entries(path, meta)
     check_claims(path, {**info, "model": claimed})
-    tensors = _read_tensors(path, header, claimed)
+    tensors = _read_tensors(path, fh, listed, claimed)
     check_contents(path, tensors)
     info["model"] = tensors
     return info
@@ -151,29 +170,56 @@ def _labram_entries(path: Path, meta: dict[str, str]) -> dict[str, Any]:
     return info
 
 
+def _check_same_file(
+    path: Path, header: dict[str, Any] | None, specs: dict[str, Any], meta: dict[str, str]
+) -> dict[str, Any]:
+    """Refuse a file whose header, read from the open file, differs from what safetensors
+    read by its name: another file was renamed over ``path`` in between (a model written
+    again, an export replaced), and its offsets are not those of the tensors read."""
+    if header is None:  # (strict JSON refused what safetensors' parser took)
+        raise CorruptCheckpointError(
+            f"{path}: its safetensors header is not strict JSON: a crafted or damaged file"
+        )
+    listed = {k: (v.get("dtype"), v.get("shape")) for k, v in header.items()
+              if k != "__metadata__" and isinstance(v, dict)}  # fmt: skip
+    seen = {k: (dtype, list(shape)) for k, (dtype, shape) in specs.items()}
+    if listed != seen or (header.get("__metadata__") or {}) != meta:
+        raise CorruptCheckpointError(
+            f"{path}: the file changed while it was read (another file was written in its "
+            "place): read it again once it is written"
+        )
+    return header
+
+
 def _read_tensors(
-    path: Path, header: dict[str, Any], claimed: dict[str, Tensor]
+    path: Path, fh: BinaryIO, header: dict[str, Any], claimed: dict[str, Tensor]
 ) -> dict[str, Tensor]:
-    """Each tensor's bytes read once from the file, into the tensor returned (little-endian,
-    as safetensors stores them), in the order they lie in it."""
+    """Each tensor's bytes read once from the open file ``fh``, into the tensor returned
+    (little-endian, as safetensors stores them), in the order they lie in it."""
     order = sorted(claimed, key=lambda k: header[k]["data_offsets"][0])
     out: dict[str, Tensor] = {}
-    with path.open("rb") as fh:
-        start = 8 + struct.unpack("<Q", fh.read(8))[0]  # (the tensors follow the header)
-        for name in order:
-            begin, end = header[name]["data_offsets"]
-            raw = torch.empty(end - begin, dtype=torch.uint8)
-            fh.seek(start + begin)
-            view, got = raw.numpy().data, 0
-            while got < len(view):
-                n = fh.readinto(view[got:])
-                if not n:
-                    raise CorruptCheckpointError(
-                        f"{path}: truncated while it was read (tensor {name}): copy it again"
-                    )
-                got += n
-            want = claimed[name]
-            out[name] = raw.view(want.dtype).reshape(want.shape)
+    fh.seek(0)
+    start = 8 + struct.unpack("<Q", fh.read(8))[0]  # (the tensors follow the header)
+    for name in order:
+        begin, end = header[name]["data_offsets"]
+        want = claimed[name]
+        if end - begin != want.numel() * want.element_size():
+            raise CorruptCheckpointError(
+                f"{path}: tensor {name} spans {end - begin:,} bytes where its shape "
+                f"{tuple(want.shape)} needs {want.numel() * want.element_size():,}: a crafted "
+                "or damaged file"
+            )
+        raw = torch.empty(end - begin, dtype=torch.uint8)
+        fh.seek(start + begin)
+        view, got = raw.numpy().data, 0
+        while got < len(view):
+            n = fh.readinto(view[got:])  # type: ignore[attr-defined]  # (a buffered file)
+            if not n:
+                raise CorruptCheckpointError(
+                    f"{path}: truncated while it was read (tensor {name}): copy it again"
+                )
+            got += n
+        out[name] = raw.view(want.dtype).reshape(want.shape)
     return {k: out[k] for k in claimed}  # (the header's order)
 
 
@@ -186,25 +232,25 @@ MAX_TENSORS = 20_000
 """The most tensors a safetensors header may list (a LaBraM-Huge model: ~1,000)."""
 
 
-def _check_unique_keys(path: Path) -> dict[str, Any]:
+def _check_unique_keys(path: Path, fh: BinaryIO) -> dict[str, Any] | None:
     """The header, refused when it names one tensor (or ``__metadata__``, or a metadata key)
     twice: safetensors keeps the last of two entries without a word, while another reader of
     the same file may take the first, so the file holds two models. Any other damage is left to
-    safetensors, which names it (an empty dict is returned then)."""
-    with path.open("rb") as fh:
-        head = fh.read(8)
-        if len(head) < 8:
-            return {}
-        (n,) = struct.unpack("<Q", head)
-        if n > os.fstat(fh.fileno()).st_size - 8:  # (safetensors says it is cut short)
-            return {}
-        if n > MAX_HEADER_BYTES:
-            raise CorruptCheckpointError(
-                f"{path}: its safetensors header is {n:,} bytes long, more than any "
-                f"checkpoint's ({MAX_HEADER_BYTES:,}): a crafted or damaged file; none of it "
-                "was read"
-            )
-        raw = fh.read(n)
+    safetensors, which names it (None is returned then)."""
+    fh.seek(0)
+    head = fh.read(8)
+    if len(head) < 8:
+        return None
+    (n,) = struct.unpack("<Q", head)
+    if n > os.fstat(fh.fileno()).st_size - 8:  # (safetensors says it is cut short)
+        return None
+    if n > MAX_HEADER_BYTES:
+        raise CorruptCheckpointError(
+            f"{path}: its safetensors header is {n:,} bytes long, more than any "
+            f"checkpoint's ({MAX_HEADER_BYTES:,}): a crafted or damaged file; none of it "
+            "was read"
+        )
+    raw = fh.read(n)
     try:
         doc = strict_json.loads(raw, unique_keys=True)
     except strict_json.DuplicateKeyError as exc:
@@ -213,7 +259,7 @@ def _check_unique_keys(path: Path) -> dict[str, Any]:
             "what the file holds"
         ) from None
     except ValueError:  # (safetensors says what else is wrong)
-        return {}
+        return None
     listed = len(doc) - ("__metadata__" in doc) if isinstance(doc, dict) else 0
     if listed > MAX_TENSORS:
         raise CorruptCheckpointError(
@@ -221,7 +267,7 @@ def _check_unique_keys(path: Path) -> dict[str, Any]:
             f"LaBraM checkpoint has about 1,000 (at most {MAX_TENSORS:,}): a crafted or "
             "damaged file; none of it was read"
         )
-    return doc if isinstance(doc, dict) else {}
+    return doc if isinstance(doc, dict) else None
 
 
 # EXPORT_ID (imported): the entry of an export's metadata (and of its two cards) that ties the
