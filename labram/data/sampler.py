@@ -217,3 +217,10 @@ class BatchPlan:
                     f"cannot resume: {what} changed (checkpoint {saved!r}, this run {now!r}); "
                     "resume with the original settings or start a new run"
                 )
+        n_batches = len(self.batches(state.epoch))
+        if not 0 <= state.batch_in_epoch <= n_batches:
+            raise ResumeError(
+                f"cannot resume: the checkpoint's place in epoch {state.epoch} is batch "
+                f"{state.batch_in_epoch}, but the epoch has {n_batches} batches: a damaged or "
+                "crafted checkpoint"
+            )

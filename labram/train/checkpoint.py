@@ -142,7 +142,45 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
             f"cannot resume: {path} has format version {obj.get('format_version')}; this labram "
             f"reads {CKPT_VERSION}"
         )
+    problem = _bad_progress(obj)
+    if problem:
+        raise CorruptCheckpointError(
+            f"{path}: cannot resume from it: {problem}: a damaged or crafted checkpoint"
+        )
     return obj
+
+
+MAX_COUNT = 2**31 - 1
+"""The largest step, epoch or batch count a training checkpoint may give (a loader's epoch
+seeds numpy's generator, which overflowed on 10^30 as an internal error)."""
+
+
+def _count(value: Any, least: int = 0) -> bool:
+    """Whether ``value`` is a whole number from ``least`` to :data:`MAX_COUNT`."""
+    return isinstance(value, int) and not isinstance(value, bool) and least <= value <= MAX_COUNT
+
+
+def _bad_progress(obj: dict[str, Any]) -> str | None:
+    """What is wrong with where a training checkpoint says its run stands (the step, the
+    epoch, the loader's place, the best validation score so far), or None: a negative step
+    divided by zero in the schedule, a negative batch indexed past the epoch's, a best score
+    that is text failed the first comparison, each as an internal error."""
+    loader = obj.get("loader")
+    counters = [("step", obj.get("step")), ("epoch", obj.get("epoch"))]
+    if isinstance(loader, dict):
+        counters += [(f"loader {k}", loader.get(k)) for k in ("epoch", "batch_in_epoch")]
+    for name, value in counters:
+        if not _count(value):
+            shown = str(value)[:40]
+            return f"its {name} is {shown}, not a count (a whole number from 0 to {MAX_COUNT:,})"
+    extra = obj.get("extra")
+    if isinstance(extra, dict):
+        best = extra.get("best", 0.0)
+        if not isinstance(best, int | float) or isinstance(best, bool) or best != best:
+            return f"its best validation score is {best!r}, not a number"
+        if not _count(extra.get("best_epoch", -1), least=-1):
+            return f"its best epoch is {extra.get('best_epoch')!r}, not an epoch"
+    return None
 
 
 def attach_subjects(path: str | Path, record: dict[str, Any] | None) -> None:
