@@ -158,6 +158,22 @@ def check_windows_fit(
         )
 
 
+def check_index_fits(model: nn.Module, indexes: Iterable[Any], *, source: str) -> None:
+    """:func:`check_windows_fit` for every window of ``indexes`` (each a
+    :class:`~labram.data.windows.WindowIndex`): the channels of their recordings and their
+    longest window, before any is read (``finetune --init``, ``evaluate``, ``report
+    --predict``, whose model's forward pass refused them as an internal error)."""
+    channels: set[int] = set()
+    seconds = 0
+    for index in indexes:
+        if index is None or not len(index):
+            continue
+        used = {int(r) for r in np.unique(index.rec)}
+        channels.update(int(c) for i in used for c in index.recordings[i].channels)
+        seconds = max(seconds, int(index.n_patches.max()))
+    check_windows_fit(model, sorted(channels), seconds, source=source)
+
+
 def check_finite_outputs(
     model: nn.Module,
     outputs: Any,
@@ -202,4 +218,11 @@ def check_finite_outputs(
     )
 
 
-__all__ = ["Loaded", "backbone_model", "check_finite_outputs", "check_windows_fit", "load_model"]
+__all__ = [
+    "Loaded",
+    "backbone_model",
+    "check_finite_outputs",
+    "check_index_fits",
+    "check_windows_fit",
+    "load_model",
+]

@@ -35,6 +35,7 @@ from labram.checkpoints.layouts import (
     official_from,
     ours_from,
 )
+from labram.checkpoints.load import check_index_fits
 from labram.checkpoints.meta_models import built
 from labram.checkpoints.safe_read import read_checkpoint
 from labram.data.finite_windows import check_finite_splits
@@ -206,6 +207,8 @@ def _one_seed(
     n_out = splits["train"].labels.shape[1] if task.kind == "regression" else task.n_outputs
     torch.manual_seed(cfg.seed)
     model = init_classifier(init, n_out, cfg.size, cfg.drop_path)
+    if init is not None:  # (its tables may be smaller than the task's windows need)
+        check_index_fits(model, splits.values(), source=str(init))
     if probe:
         model.freeze_backbone()
     plan = BatchPlan(

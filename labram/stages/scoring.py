@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from eegprep.base import strict_json
 from eegprep.base.errors import EegprepError, UsageError
 from eegprep.base.user_files import read_user_file
-from labram.checkpoints.load import check_finite_outputs
+from labram.checkpoints.load import check_finite_outputs, check_index_fits
 from labram.data.loader import WindowDataset, make_loader
 from labram.data.sample_peaks import blame_samples, index_place, window_peaks
 from labram.data.sampler import BatchPlan
@@ -75,6 +75,7 @@ def predict(
     recordings when the windows' samples are no EEG's, the model ``source`` otherwise
     (``where``: what the windows are, `` of the test split``)."""
     try:
+        check_index_fits(model, [index], source=source)  # (its tables hold every window's place)
         outs, peaks = _outputs(model, index, batch_size=batch_size, device=device, where=where)
         samples = blame_samples(peaks, index_place(index))
         check_finite_outputs(model, outs, source=source, where=where, samples=samples)
