@@ -29,6 +29,7 @@ from eegprep.base.files import write_atomically
 from eegprep.store.reader import Store
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import is_ours, official_from, ours_from
+from labram.checkpoints.load import check_index_fits
 from labram.checkpoints.safe_read import read_checkpoint
 from labram.data.store_set import given_names
 from labram.data.subjects import subject_key
@@ -230,6 +231,8 @@ def _pretrain(
     excluded = exclusions(stores, out, exclude_subjects_of, dinfo.is_main, resume=resume)
     # the second stage's windows, checked (NaN, none at all) before the first stage's step
     mem_windows = pretrain_windows(stores, mem_cfg, excluded, what="labram pretrain")
+    if loaded is not None:  # (a tokenizer of tables smaller than the windows need: one line)
+        check_index_fits(loaded[0], [mem_windows], source=str(tokenizer))
     result: dict[str, Any] = {"run_dir": out}
     # stage 1: the tokenizer
     if tokenizer is None:

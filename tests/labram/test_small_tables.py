@@ -77,3 +77,20 @@ def test_report_predict_names_it(table: str, run: Path, tmp_path: Path) -> None:
     assert code == 3, output
     assert f"no predictions: {best}: {SMALL[table][1]}" in output
     assert "internal error" not in output
+
+
+@pytest.mark.parametrize("table", ["n_spatial", "n_time"])
+def test_pretrain_refuses_a_tokenizer_of_such_tables(
+    table: str, store: str, tmp_path: Path
+) -> None:
+    from labram.model.config import TOKENIZER_PRESETS
+    from labram.model.tokenizer import VQNSPTokenizer
+
+    small = {"n_spatial": 20, "n_time": 2}[table]
+    tok = tmp_path / "tokenizer.pt"
+    save_ours(VQNSPTokenizer(dataclasses.replace(TOKENIZER_PRESETS["tiny"], **{table: small})), tok)
+    says = "its spatial table has 20 rows" if table == "n_spatial" else "its time table has 2 rows"
+    out = tmp_path / "pre"
+    one_error(*run_labram("pretrain", "--store", store, "--tokenizer", tok, *TINY, "--out", out),
+              f"{tok}: {says}")  # fmt: skip
+    assert not (out / "mem").exists()  # (no stage began)
