@@ -577,7 +577,9 @@ class Store:
             reader = ShardReader.open(self._loc, f"{rec.group}/data")
             if reader is not None:
                 meta = rec.meta
-                problem = reader.decoding_problem(meta.get("encoding"), meta.get("quantum_uv"))
+                problem = reader.decoding_problem(
+                    meta.get("encoding"), meta.get("quantum_uv")
+                ) or reader.expect(meta.get("chunk_crc32c"))
                 if problem:
                     raise StoreFormatError(f"{rid}: {problem}; run `eegprep validate`")
                 problem = self._shape_problem(rid, (reader.n_channels, reader.n_samples))

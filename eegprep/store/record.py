@@ -117,6 +117,10 @@ class RecordingRecord:
     """Names of the time series stored beside ``data`` in the group (sampled at ``sfreq``)."""
     manifest_hash: str | None = None
     """Hash of the manifest the recording was ingested with."""
+    chunk_crc32c: str | None = None
+    """The CRC-32C of each chunk of ``data``, in order, 8 hex digits each: a chunk read at
+    another place than its own is found (:mod:`eegprep.store.chunk_sums`); ``None`` in records
+    of earlier versions."""
     qc: dict[str, Any] | None = None
     """Quality checks: ``flat_channels``, ``clipped_channels``, ``line_noise_db`` (dB by mains
     Hz), ``median_rms_uv`` (uV), ``rms_uv`` (uV per channel); ``None`` until computed."""
@@ -177,6 +181,8 @@ class RecordingRecord:
         out["targets"] = list(self.targets)
         if self.manifest_hash is not None:
             out["manifest_hash"] = self.manifest_hash
+        if self.chunk_crc32c is not None:
+            out["chunk_crc32c"] = self.chunk_crc32c
         if self.qc is not None:
             out["qc"] = self.qc
         if self.extra:

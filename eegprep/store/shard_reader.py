@@ -16,7 +16,7 @@ import google_crc32c
 import numpy as np
 
 from eegprep.base.errors import StoreFormatError
-from eegprep.store import blosc_codec
+from eegprep.store import blosc_codec, chunk_sums
 from eegprep.store.added_attrs import array_keys, without_added
 from eegprep.store.fs import Location
 from eegprep.store.shards import MISSING, chunk_key
@@ -66,6 +66,23 @@ class ShardReader:
         # shard path -> its index and where its chunks end, as first read by this reader (a
         # committed recording's files do not change; :meth:`scan` reads them afresh)
         self._indexes: dict[str, tuple[np.ndarray, int]] = {}
+        self.places: tuple[int, ...] | None = None  # each chunk's CRC-32C, as its record lists
+
+    def expect(self, listed: Any) -> str | None:
+        """Check every chunk read from now on against the CRC-32C its record lists for its
+        place (``listed``, the record's ``chunk_crc32c``; None: the record lists none, an
+        earlier version's), so that a valid chunk of another place or recording is not read
+        as this one's; what is wrong with ``listed``, in words, else None."""
+        if listed is None:
+            return None
+        where = self.loc.shown(self.group)
+        places = chunk_sums.parse(listed, -(-self.n_samples // self.chunk))
+        if isinstance(places, str):
+            return f"{where}: its record's {places} (damaged)"
+        if not self.checksum:
+            return f"{where}: its record lists chunk CRC-32Cs, but its chunks carry none"
+        self.places = places
+        return None
 
     def decoding_problem(self, encoding: str | None, quantum_uv: float | None) -> str | None:
         """What in this array's ``zarr.json`` disagrees with how its recording's record says
@@ -201,7 +218,9 @@ class ShardReader:
     def scan(self) -> Iterator[tuple[int, int, np.ndarray | StoreFormatError]]:
         """Every chunk in order, each read and checked: ``(start, stop, samples)`` with the
         samples ``(n_channels, stop - start)`` (valid until the next step), or the error in
-        their place. A shard that cannot be read at all is one error for all of its samples.
+        their place. A shard that cannot be read at all is one error for all of its samples. A
+        chunk whose CRC-32C is not the one its record lists for its place (:meth:`expect`) is
+        an error, then its samples (so that what else is wrong with them is found too).
         """
         for k in range(-(-self.n_samples // self.shard)):
             k0 = k * self.shard
@@ -215,14 +234,26 @@ class ShardReader:
                 a = k0 + i * self.chunk
                 b = min(a + self.chunk, self.n_samples)
                 try:
-                    raw = self._decode(path, k, i, index[i], span, begin)
+                    raw = self._decode(path, k, i, index[i], span, begin, placed=False)
                 except StoreFormatError as exc:
                     yield a, b, exc
                     continue
+                misplaced = self._placed_problem(path, k, i, index[i], span, begin)
+                if misplaced is not None:  # (then its samples too: NaN is named as well)
+                    yield a, b, misplaced
                 values = _scratch("values", raw.shape[0] * (b - a) * 4)
                 out = np.frombuffer(values, dtype=np.float32).reshape(raw.shape[0], b - a)
                 self._values(raw[:, : b - a], out)
                 yield a, b, out
+
+    def _placed_problem(
+        self, path: str, k: int, i: int, entry: np.ndarray, span: memoryview, begin: int
+    ) -> StoreFormatError | None:
+        """:meth:`_misplaced` for a chunk :meth:`_decode` read whole (its CRC passed)."""
+        if self.places is None or entry[0] == MISSING:
+            return None
+        o = int(entry[0]) - begin + int(entry[1])
+        return self._misplaced(path, k, i, int.from_bytes(span[o - 4 : o], "little"))
 
     def _chunks(self, k: int, lo: int, hi: int) -> Iterator[tuple[int, np.ndarray]]:
         """Decoded inner chunks ``[lo, hi)`` of shard ``k``, ``(i, (n_channels, chunk))``."""
@@ -261,11 +292,16 @@ class ShardReader:
         span: memoryview,
         begin: int,
         into: np.ndarray | None = None,
+        placed: bool = True,
     ) -> np.ndarray:
         """Inner chunk ``i`` of shard ``k`` (its index ``entry``, inside ``span``), checked and
         decompressed: the stored values (before the quantizer's decoding, :meth:`_values`),
         ``(n_channels, chunk)``, a view of a buffer reused by the next call, or ``into`` (a
-        C-contiguous array of that shape and the stored type) when given."""
+        C-contiguous array of that shape and the stored type) when given. ``placed``: whether
+        its CRC-32C must be the one its record lists for its place (:meth:`expect`), else
+        the caller checks that (:meth:`scan`)."""
+        if entry[0] == MISSING and self.places is not None:  # every chunk listed is stored
+            raise StoreFormatError(f"{self._where(path, k, i)} are missing from their shard")
         if entry[0] == MISSING:  # not stored: the fill value, as zarr reads it
             if into is not None:
                 into[...] = 0
@@ -281,6 +317,9 @@ class ShardReader:
                     f"{self._where(path, k, i)} fail their CRC-32C check (corrupt file)"
                 )
             blob = blob[:-4]
+            misplaced = self._misplaced(path, k, i, stored) if placed else None
+            if misplaced is not None:
+                raise misplaced
         n = self.n_channels * self.chunk * self.stored.itemsize
         decoded = _scratch("chunk", n) if into is None else into.reshape(-1).view(np.uint8)
         try:
@@ -296,6 +335,18 @@ class ShardReader:
         if into is not None:
             return into
         return np.frombuffer(decoded, dtype=self.stored).reshape(self.n_channels, self.chunk)
+
+    def _misplaced(self, path: str, k: int, i: int, crc: int) -> StoreFormatError | None:
+        """The error for chunk ``i`` of shard ``k`` whose CRC-32C is ``crc`` when its record
+        lists another for that place (:meth:`expect`), else None."""
+        place = k * self.per_shard + i
+        if self.places is None or crc == self.places[place]:
+            return None
+        return StoreFormatError(
+            f"{self._where(path, k, i)} are not the chunk its record lists there (CRC-32C "
+            f"{crc:08x}, listed {self.places[place]:08x}): rewritten since the ingest, or a "
+            "chunk of another place or recording (a mixed-up or corrupt file)"
+        )
 
     def _where(self, path: str, k: int, i: int) -> str:
         """Inner chunk ``i`` of shard ``k``, for a message: the file, samples and group."""

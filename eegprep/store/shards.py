@@ -457,6 +457,7 @@ class ShardWriter:
         self._filled = 0  # samples in _piece
         self._done = 0  # samples in encoded chunks
         self._encoded: list[list[bytes]] = []  # the current shard's chunks: [bytes, crc]
+        self.crcs: list[int] = []  # every chunk's CRC-32C so far, in order (chunk_sums)
         self._scaled = np.empty_like(self._piece)  # the quantizer's scratch
         self._ints = np.empty(self._piece.shape, dtype="<i4")  # ... and its integers
         self._encoding, self._scale = _range_kind(self.filters, self.dtype)
@@ -516,7 +517,9 @@ class ShardWriter:
             values = np.ascontiguousarray(chunk).astype(self.dtype, copy=False)
             for codec in self.filters:
                 values = codec.encode(values)
-        self._encoded.append(with_crc(bytes(self.compressor.encode(np.ascontiguousarray(values)))))
+        pair = with_crc(bytes(self.compressor.encode(np.ascontiguousarray(values))))
+        self._encoded.append(pair)
+        self.crcs.append(int.from_bytes(pair[1], "little"))
         self._done = min(self._done + self.chunk, self.n_samples)
         self._filled = 0
         if len(self._encoded) * self.chunk == self.shard:

@@ -238,6 +238,9 @@ def _data(loc: Location, rid: str, group: str, record: dict[str, Any], out: list
     problem = reader.decoding_problem(record.get("encoding"), record.get("quantum_uv"))
     if problem:
         out.append(f"{rid}: {problem}")
+    problem = reader.expect(record.get("chunk_crc32c"))  # each chunk at its own place
+    if problem:
+        out.append(f"{rid}: {problem}")
     nonfinite = None
     for start, stop, samples in reader.scan():
         if isinstance(samples, StoreFormatError):

@@ -42,6 +42,7 @@ from eegprep.base.strict_json import find_unsafe, json_problem
 from eegprep.base.version import __version__
 from eegprep.pipeline.channels import VOCABULARY
 from eegprep.pipeline.recipe import Recipe
+from eegprep.store.chunk_sums import listed
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import not_record_keys
 from eegprep.store.group_path import GROUP_PATH, check_group, group_version, version_group
@@ -734,7 +735,8 @@ def write_recording(
     Returns
     -------
     dict
-        Per-channel statistics over the written samples: ``rms`` (uV), ``n_nonfinite``.
+        Per-channel statistics over the written samples: ``rms`` (uV), ``n_nonfinite``; and
+        ``chunk_crc32c``, each chunk's CRC-32C in order, the record's field of that name.
     """
     loc = Location.parse(url)
     chunk = int(CHUNK_SECONDS * sfreq)
@@ -787,4 +789,8 @@ def _write_blocks(
         writer.append(block, peak)
     writer.close()
     rms = np.sqrt(sumsq / max(n_samples, 1))
-    return {"rms": [round(float(v), 4) for v in rms], "n_nonfinite": nonfinite.tolist()}
+    return {
+        "rms": [round(float(v), 4) for v in rms],
+        "n_nonfinite": nonfinite.tolist(),
+        "chunk_crc32c": listed(writer.crcs),  # the record's, by place (chunk_sums)
+    }

@@ -24,7 +24,7 @@ INGESTED_KEYS = {
     "channels", "channel_index", "n_samples", "sfreq", "labels", "events", "source", "part",
     "source_size", "source_mtime_ns", "source_blake3", "source_files", "orig_sfreq",
     "orig_duration_s", "mains_hz", "encoding", "quantum_uv", "max_error_uv", "recipe_hash",
-    "band_hz", "dropped_channels", "targets", "manifest_hash", "qc",
+    "band_hz", "dropped_channels", "targets", "manifest_hash", "chunk_crc32c", "qc",
 }  # fmt: skip
 """The keys an ingest writes (docs/store-format.md)."""
 

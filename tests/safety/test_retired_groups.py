@@ -66,6 +66,15 @@ def _flips(blob: bytes, n: int, seed: int, span: tuple[int, int] | None = None) 
     return out
 
 
+def _same_values(blob: bytes, good: bytes) -> bool:
+    """Whether ``blob`` parses to the values ``good`` holds (JSON text that differs only in a
+    digit past a float's precision)."""
+    try:
+        return bool(json.loads(blob) == json.loads(good))
+    except ValueError:
+        return False
+
+
 def _retired_by_an_earlier_version(store: Path) -> None:
     """Make the retired group what an earlier version left: no ``record.json``, and its entry
     in the retired list of two fields, ``[group, time]``, which says nothing of one."""
@@ -130,6 +139,8 @@ def test_every_flipped_bit_in_a_retired_groups_metadata_is_reported(store: Path,
     path = store / OLD / rel
     good = path.read_bytes()
     for blob in _flips(good, 40, seed=len(rel)):
+        if rel.endswith("zarr.json") and _same_values(blob, good):
+            continue  # a float's 17th digit that parses to the same number: nothing changed
         path.write_bytes(blob)
         assert _only_retired(store), (rel, blob)
     path.write_bytes(good)
