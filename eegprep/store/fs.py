@@ -20,6 +20,9 @@ from eegprep.base.files import write_atomically
 from eegprep.base.path_limits import check_path
 from eegprep.base.redact import redact
 
+Entries = list[tuple[str, bool]]
+"""``(name, is_folder)`` of each entry of a folder (:meth:`Location.entries`)."""
+
 
 @dataclass(frozen=True)
 class Location:
@@ -153,6 +156,27 @@ class Location:
         except FileNotFoundError:
             return []
         return sorted(str(e).rstrip("/").rsplit("/", 1)[-1] for e in entries)
+
+    def entries(self, *parts: str) -> Entries:
+        """``(name, is_folder)`` of each entry directly under a folder, sorted by name; empty
+        when it is no folder. One listing (an object store's gives each entry's type)."""
+        base = self.path(*parts)
+        if self.local:
+            try:
+                with os.scandir(base) as found:
+                    return sorted((e.name, e.is_dir()) for e in found)
+            except (FileNotFoundError, NotADirectoryError):
+                return []
+        try:
+            listed = self.fs.ls(base, detail=True)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        out = []
+        for entry in listed:
+            name = str(entry["name"]).rstrip("/").rsplit("/", 1)[-1]
+            if str(entry["name"]).rstrip("/") != base.rstrip("/"):  # (a file lists as itself)
+                out.append((name, entry.get("type") == "directory"))
+        return sorted(out)
 
     def rename(self, src: tuple[str, ...], dst: tuple[str, ...]) -> None:
         """Move an object (atomic on a local disk; copy then delete elsewhere)."""

@@ -7,11 +7,43 @@ Every path the writer creates, replaces or deletes under ``recordings/`` passes
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from eegprep.base.errors import StoreFormatError
+from eegprep.base.files import TMP_MARK
+
+if TYPE_CHECKING:
+    from eegprep.store.fs import Location
 
 GROUP_PATH = re.compile(r"recordings/[a-z0-9][a-z0-9_-]*/[A-Za-z0-9+-][A-Za-z0-9._+~-]*(@[0-9]+)?")
 """A recording group's path as the writer makes it (docs/store-format.md, Names)."""
+
+
+CORPUS_FOLDER = re.compile(r"[a-z0-9][a-z0-9_-]*")
+"""A corpus folder's name under ``recordings/`` (a manifest's ``name``)."""
+
+
+def groups_on_disk(loc: Location) -> tuple[list[str], list[str]]:
+    """The recording groups under ``recordings/`` (``recordings/{corpus}/{name}`` folders
+    named as the writer names them), and the paths of the other
+    entries there, which no ingest wrote (a file, a Finder ``.DS_Store``, a NAS's ``@eaDir``
+    folder): every writer and checker passes over those and leaves them as they are. A file
+    where a group lies was taken for one: each ingest then failed writing into it."""
+    groups: list[str] = []
+    stray: list[str] = []
+    for corpus, folder in loc.entries("recordings"):
+        if corpus == "zarr.json" or TMP_MARK in corpus:
+            continue
+        if not folder or not CORPUS_FOLDER.fullmatch(corpus):
+            stray.append(f"recordings/{corpus}")
+            continue
+        for name, folder in loc.entries("recordings", corpus):
+            group = f"recordings/{corpus}/{name}"
+            if folder and GROUP_PATH.fullmatch(group):
+                groups.append(group)
+            elif name != "zarr.json" and TMP_MARK not in name:  # (a write's temporary file)
+                stray.append(group)
+    return groups, stray
 
 
 def version_group(corpus: str, name: str, version: int) -> str:

@@ -41,6 +41,7 @@ from eegprep.base.regular_files import not_a_folder
 from eegprep.store.added_attrs import array_keys, without_added
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import group_record_problem, holds_no_record
+from eegprep.store.group_path import groups_on_disk
 from eegprep.store.index import INDEX_DIR, may_be_misread, misread_problem, read_entries
 from eegprep.store.index_fields import (
     BaseLine,
@@ -767,13 +768,7 @@ def _refuse_lost_index(loc: Location) -> None:
     their groups in place): no recording was ever complete, and the store is empty."""
     if any(n.endswith(".jsonl") for n in loc.list(*INDEX_DIR)) or ingest_running(loc):
         return
-    groups = [
-        f"recordings/{corpus}/{name}"
-        for corpus in loc.list("recordings")
-        if corpus != "zarr.json" and TMP_MARK not in corpus
-        for name in loc.list("recordings", corpus)
-        if name != "zarr.json" and TMP_MARK not in name
-    ]
+    groups = [g for g in groups_on_disk(loc)[0] if TMP_MARK not in g.rsplit("/", 1)[1]]
     if any(not holds_no_record(loc, g) for g in groups):  # (stops at the first with a record)
         raise StoreFormatError(
             f"{loc.display}: index missing ({'/'.join(INDEX_DIR)} holds no segment), but "

@@ -20,6 +20,7 @@ from eegprep.base.sealed import KEY, seal_problem
 from eegprep.store.added_attrs import added_notes, without_added
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import holds_no_record
+from eegprep.store.group_path import CORPUS_FOLDER, groups_on_disk
 from eegprep.store.index import INDEX_DIR, fields_file_problem, read_index_checked
 from eegprep.store.lock_file import ingest_running
 from eegprep.store.retired_list import RECORD, RETIRED
@@ -109,18 +110,30 @@ def unlisted_groups(
 
 def _groups_on_disk(loc: Location, problems: list[str], notes: list[str]) -> list[str]:
     """``recordings/{corpus}/{name}`` folders; a corpus group whose ``zarr.json`` is missing or
-    damaged is a problem."""
-    groups = []
-    for corpus in loc.list("recordings"):
-        if corpus == "zarr.json" or TMP_MARK in corpus:
-            continue
+    damaged is a problem. Entries there that no ingest writes (a file, a ``.DS_Store``, a
+    NAS's ``@eaDir``) are a note each, as every ingest passes over them: not damage."""
+    groups, stray = groups_on_disk(loc)
+    for corpus in sorted({g.split("/")[1] for g in groups} | _corpus_folders(loc)):
         if loc.exists("recordings", corpus, "zarr.json") or not ingest_running(loc):
             _group_doc(loc, ("recordings", corpus), {}, problems, notes)
         # (else a running ingest made the folder a moment ago and writes its zarr.json next)
-        for name in loc.list("recordings", corpus):
-            if name != "zarr.json" and TMP_MARK not in name:
-                groups.append(f"recordings/{corpus}/{name}")
-    return groups
+    notes += [
+        f"{path}: not a recording group eegprep writes (a file, or a name no group has); "
+        "no ingest reads, changes or deletes it (not damage)"
+        for path in stray[:MAX_LINES]
+    ]
+    if len(stray) > MAX_LINES:
+        notes.append(f"recordings: {len(stray) - MAX_LINES} more entries that are no group")
+    return [g for g in groups if TMP_MARK not in g.rsplit("/", 1)[1]]
+
+
+def _corpus_folders(loc: Location) -> set[str]:
+    """The corpus folders under ``recordings/``, those that hold no group yet included."""
+    return {
+        name
+        for name, folder in loc.entries("recordings")
+        if folder and CORPUS_FOLDER.fullmatch(name) and TMP_MARK not in name
+    }
 
 
 # The attributes of the groups that hold no recording: each group's whole ``zarr.json`` is known,

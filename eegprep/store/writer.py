@@ -45,7 +45,12 @@ from eegprep.pipeline.recipe import Recipe
 from eegprep.store.chunk_sums import listed
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import not_record_keys
-from eegprep.store.group_path import GROUP_PATH, check_group, group_version, version_group
+from eegprep.store.group_path import (
+    check_group,
+    group_version,
+    groups_on_disk,
+    version_group,
+)
 from eegprep.store.index import INDEX_DIR, append, compact, read_index_checked
 from eegprep.store.lock_file import (
     LOCK,
@@ -681,15 +686,7 @@ class StoreWriter:
         return record
 
     def _groups_on_disk(self) -> list[str]:
-        out = []
-        for corpus in self.loc.list("recordings"):
-            if corpus == "zarr.json" or TMP_MARK in corpus:
-                continue
-            for name in self.loc.list("recordings", corpus):
-                group = f"recordings/{corpus}/{name}"
-                if name != "zarr.json" and GROUP_PATH.fullmatch(group):
-                    out.append(group)
-        return out
+        return groups_on_disk(self.loc)[0]  # (other entries are not the store's: left alone)
 
     def save_report(self, report: dict[str, Any]) -> str:
         name = next_report_name(self.loc)
