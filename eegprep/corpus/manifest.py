@@ -254,8 +254,10 @@ def _finite(value: float) -> bool:
 
 
 def _check_mains(file: str, mains: float) -> None:
-    """``mains``: a frequency in Hz, or 0 when it is unknown."""
-    if not _finite(mains) or mains < 0 or isinstance(mains, bool):
+    """``mains``: 50 or 60 (Hz), or 0 when it is unknown. Anything else (TOML's ``nan`` and
+    ``inf`` too) is refused here, once, naming the manifest: a NaN was refused by every file
+    it reached, in a line naming that file, and a 55 notched the samples at 55 Hz."""
+    if isinstance(mains, bool) or mains not in (0, 50, 60):
         raise ManifestError(f"{file}: key mains must be 50, 60 or 0 (unknown), got {mains!r}")
 
 

@@ -328,7 +328,7 @@ def apply_overrides(
     raw = dict(manifest.raw)
     changes: dict[str, Any] = {}
     if mains is not None:
-        if not (math.isfinite(mains) and mains > 0):  # (inf: a notch at no frequency)
+        if isinstance(mains, bool) or mains not in (50, 60):  # (inf, nan and 55 too)
             raise invalid_value("mains", mains, expected="50 or 60 (Hz)")
         changes["mains"] = raw["mains"] = float(mains)
     if include:

@@ -3,7 +3,9 @@ store; it is refused where it enters, in one line naming the file and the field.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +13,7 @@ import orjson
 import pytest
 
 from eegprep import open_store
-from eegprep.base.errors import ManifestError, SourceError
+from eegprep.base.errors import ManifestError, SourceError, UsageError
 from eegprep.base.strict_json import check_values, find_unsafe
 from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.store.validate import validate
@@ -45,6 +47,48 @@ def test_a_non_finite_sidecar_time_is_refused_and_the_store_stays_readable(
     bad.write_text(bad.read_text().replace(f"TERM,{token},6.0000", "TERM,1.0000,6.0000"))
     rep = ingest("tusz", src=src, out=out, config=SERIAL)
     assert (rep.n_ingested, rep.failed) == (1, [])
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("mains = nan", "key mains must be 50, 60 or 0 (unknown), got nan"),
+        ("mains = inf", "key mains must be 50, 60 or 0 (unknown), got inf"),
+        ("mains = -inf", "key mains must be 50, 60 or 0 (unknown), got -inf"),
+        ("mains = 1e309", "key mains must be 50, 60 or 0 (unknown), got inf"),
+        ("mains = 55", "key mains must be 50, 60 or 0 (unknown), got 55"),
+        ("mains = 60\nh_freq = inf", "key h_freq must be a positive number of Hz, got inf"),
+        ("mains = 60\nhours = nan", "key hours must be a number of hours, 0 or more, got nan"),
+        ("mains = 60\nhours = -inf", "key hours must be a number of hours, 0 or more, got -inf"),
+    ],
+)
+def test_a_non_finite_manifest_number_is_refused_once_naming_the_manifest(
+    tmp_path: Path, line: str, shown: str
+) -> None:
+    """A manifest's ``mains = nan`` (TOML has ``nan`` and ``inf``) was refused by every file
+    it reached, one ``skipped:`` line each naming that file ('fix the value in the file'), and
+    ``mains = 55`` notched every recording at 55 Hz; ``h_freq = inf`` and ``hours = nan`` were
+    taken as they were. Each is one line naming the manifest, before any file is read."""
+    src = tmp_path / "src"
+    write_edf(src, "a.edf")
+    manifest = tmp_path / "m.toml"
+    text = (Path(__file__).parents[2] / "manifests" / "folder.toml").read_text()
+    manifest.write_text(text.replace("mains = 0 ", line + " ", 1))
+    with pytest.raises(ManifestError, match=re.escape(f"m.toml: {shown}")):
+        ingest(str(manifest), src=src, out=tmp_path / "s.zarr", config=FOLDER)
+    assert not (tmp_path / "s.zarr").exists()  # refused when loaded, before any file
+
+
+@pytest.mark.parametrize("mains", [float("nan"), float("inf"), 55.0, 1e309, True])
+def test_a_mains_override_that_is_no_mains_is_refused(tmp_path: Path, mains: float) -> None:
+    """``IngestConfig(mains=inf)`` (the Python form of ``--mains``) passed its check (``> 0``)
+    and reached every record as ``mains_hz``, each file refused in turn; 55 notched at 55 Hz."""
+    src = tmp_path / "src"
+    write_edf(src, "a.edf")
+    config = dataclasses.replace(FOLDER, mains=mains)
+    with pytest.raises(UsageError, match="Invalid value for `mains`: expected 50 or 60"):
+        ingest("folder", src=src, out=tmp_path / "s.zarr", config=config)
+    assert not (tmp_path / "s.zarr").exists()
 
 
 @pytest.mark.parametrize(
