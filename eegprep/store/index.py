@@ -103,6 +103,10 @@ def misread_problem(line: bytes | memoryview) -> str | None:
     return None
 
 
+JSON_SPACE = b" \t\r\n"
+"""The bytes JSON takes for white space (RFC 8259); no other is stripped from a segment."""
+
+
 def _parse(blob: bytes, name: str) -> tuple[bool, list[dict[str, Any]], list[str]]:
     """A segment's records and the problems of the lines that are not records.
 
@@ -110,8 +114,10 @@ def _parse(blob: bytes, name: str) -> tuple[bool, list[dict[str, Any]], list[str
     in the store and the line number.
     """
     first, _, rest = blob.partition(b"\n")
-    is_base = first.strip() == _BASE_LINE
-    body = (rest if is_base else blob).strip()
+    is_base = first.strip(JSON_SPACE) == _BASE_LINE
+    # JSON's white space only, as each line is judged (bytes.strip() takes \x0b and \x0c
+    # too: a flipped last newline was a record here, and a damaged line to every reader)
+    body = (rest if is_base else blob).strip(JSON_SPACE)
     try:  # one parse of the whole segment as a JSON list, the common case (a blank or
         # damaged line fails it, and the lines are then read one by one)
         rows = orjson.loads(b"[" + body.replace(b"\n", b",") + b"]") if body else []
@@ -132,7 +138,7 @@ def _by_line(
     """A segment read one line at a time: ``take(line)`` gives the line's item or what is wrong
     with it; returns ``(is_base, items, problems)``, each problem naming the line."""
     lines = blob.split(b"\n")
-    is_base = lines[0].strip() == _BASE_LINE
+    is_base = lines[0].strip(JSON_SPACE) == _BASE_LINE
     items, problems = [], []
     for number, line in enumerate(lines, start=1):
         if (number == 1 and is_base) or not line.strip():
