@@ -16,6 +16,7 @@ from eegprep import open_store
 from eegprep.base.errors import ManifestError, SourceError, UsageError
 from eegprep.base.strict_json import check_values, find_unsafe
 from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.pipeline.recipe import Recipe
 from eegprep.store.validate import validate
 from eegprep.testing.fixtures.tuh import write_tusz
 from eegprep.tools.stats import store_stats
@@ -87,6 +88,31 @@ def test_a_mains_override_that_is_no_mains_is_refused(tmp_path: Path, mains: flo
     write_edf(src, "a.edf")
     config = dataclasses.replace(FOLDER, mains=mains)
     with pytest.raises(UsageError, match="Invalid value for `mains`: expected 50 or 60"):
+        ingest("folder", src=src, out=tmp_path / "s.zarr", config=config)
+    assert not (tmp_path / "s.zarr").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "shown"),
+    [
+        ("block_seconds", float("nan"), "block_seconds must be at least 10, got nan"),
+        ("block_seconds", float("inf"), "block_seconds must be at least 10, got inf"),
+        ("sfreq", float("inf"), "sfreq must be a finite rate in Hz, got inf"),
+        ("sfreq", 1e309, "sfreq must be a finite rate in Hz, got inf"),
+    ],
+)
+def test_a_recipe_value_the_store_cannot_hold_is_refused_before_the_store_is_made(
+    tmp_path: Path, field: str, value: float, shown: str
+) -> None:
+    """``Recipe(block_seconds=nan)`` (``nan < 10`` is false) and ``Recipe(sfreq=inf)`` (the
+    band check passes) were taken: the ingest then made the store's folders and stopped on a
+    bare ``ValueError: Out of range float values are not JSON compliant`` writing its root,
+    leaving the beginning of a store. Now one line naming the field, and no store."""
+    src = tmp_path / "src"
+    write_edf(src, "a.edf")
+    with pytest.raises(UsageError, match=re.escape(shown)):
+        recipe = Recipe(**{field: value})  # type: ignore[arg-type]
+        config = dataclasses.replace(FOLDER, recipe=recipe)
         ingest("folder", src=src, out=tmp_path / "s.zarr", config=config)
     assert not (tmp_path / "s.zarr").exists()
 
