@@ -305,7 +305,9 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
     head = heads[0] if heads else check_head(_read_head(reader, header, mapping, groups[0]))
     ranged = [header.signals[i].range_uv is not None for i in mapping.source_indices]
     quality, more = _quality(task, path, mapping, stats, head, ranged)
-    record = record.replace(chunk_crc32c=stats["chunk_crc32c"], qc=quality)
+    record = record.replace(
+        chunk_crc32c=stats["chunk_crc32c"], target_crc32c=stats.get("target_crc32c"), qc=quality
+    )
     check_values({"source_files": record.source_files}, path, "record")  # (the rest: above)
     write_group_attrs(task.store_url, task.staging, record)
     return record, warnings + more

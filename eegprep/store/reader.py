@@ -39,6 +39,7 @@ from eegprep.base.files import TMP_MARK
 from eegprep.base.gc_pause import gc_paused
 from eegprep.base.regular_files import not_a_folder
 from eegprep.store.added_attrs import array_keys, without_added
+from eegprep.store.chunk_sums import TARGETS, target_problem
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import group_record_problem, holds_no_record
 from eegprep.store.group_path import groups_on_disk
@@ -613,12 +614,19 @@ class Store:
                 self._root = zarr.open_group(self._loc.zarr_store(read_only=True), mode="r")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return np.asarray(self._root[f"{group}/{name}"][:])
+                values = np.asarray(self._root[f"{group}/{name}"][:])
         except Exception as exc:  # a checksum, a missing object, damaged metadata (any type)
             raise StoreFormatError(
                 f"{self.display}: {rid}: target {name!r} unreadable "
                 f"({type(exc).__name__}: {exc}); run `eegprep validate`"
             ) from exc
+        problem = target_problem(record.get(TARGETS), name, values)
+        if problem:
+            raise StoreFormatError(
+                f"{self.display}: {rid}: target {name!r} ({group}/{name}): {problem}; run "
+                "`eegprep validate`"
+            )
+        return values
 
     def _check_document(self, rid: str, group: str, name: str, record: dict[str, Any]) -> None:
         """Refuse, in one line naming the file and the first field that differs, an array

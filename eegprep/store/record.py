@@ -121,6 +121,10 @@ class RecordingRecord:
     """The CRC-32C of each chunk of ``data``, in order, 8 hex digits each: a chunk read at
     another place than its own is found (:mod:`eegprep.store.chunk_sums`); ``None`` in records
     of earlier versions."""
+    target_crc32c: dict[str, str] | None = None
+    """The CRC-32C of each of ``targets``' values (float32 little-endian, C order), by name:
+    a target read from another place or recording is found (:mod:`eegprep.store.chunk_sums`);
+    ``None`` for a recording without targets and in records of earlier versions."""
     qc: dict[str, Any] | None = None
     """Quality checks: ``flat_channels``, ``clipped_channels``, ``line_noise_db`` (dB by mains
     Hz), ``median_rms_uv`` (uV), ``rms_uv`` (uV per channel); ``None`` until computed."""
@@ -183,6 +187,8 @@ class RecordingRecord:
             out["manifest_hash"] = self.manifest_hash
         if self.chunk_crc32c is not None:
             out["chunk_crc32c"] = self.chunk_crc32c
+        if self.target_crc32c is not None:
+            out["target_crc32c"] = self.target_crc32c
         if self.qc is not None:
             out["qc"] = self.qc
         if self.extra:

@@ -28,6 +28,7 @@ from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError
 from eegprep.store.added_attrs import added_notes, array_keys, shown_keys, without_added
 from eegprep.store.array_docs import document_problem
+from eegprep.store.chunk_sums import TARGETS, target_problem
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import added_keys, differing_keys, not_a_group
 from eegprep.store.record_details import details_problem
@@ -336,6 +337,10 @@ def _targets(loc: Location, rid: str, group: str, record: dict[str, Any], out: l
         values = _small_array(loc, f"{group}/{name}")
         if values.shape[-1:] != (record["n_samples"],):
             out.append(f"{rid}: target {name!r} shape {values.shape}, not n_samples long")
+            continue
+        problem = target_problem(record.get(TARGETS), name, values)
+        if problem:
+            out.append(f"{rid}: target {name!r} ({group}/{name}): {problem}")
 
 
 def _target_names(record: dict[str, Any]) -> list[str]:

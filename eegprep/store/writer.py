@@ -42,7 +42,7 @@ from eegprep.base.strict_json import find_unsafe, json_problem
 from eegprep.base.version import __version__
 from eegprep.pipeline.channels import VOCABULARY
 from eegprep.pipeline.recipe import Recipe
-from eegprep.store.chunk_sums import listed
+from eegprep.store.chunk_sums import listed, values_crc
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import not_record_keys
 from eegprep.store.group_path import (
@@ -733,7 +733,8 @@ def write_recording(
     -------
     dict
         Per-channel statistics over the written samples: ``rms`` (uV), ``n_nonfinite``; and
-        ``chunk_crc32c``, each chunk's CRC-32C in order, the record's field of that name.
+        ``chunk_crc32c``, each chunk's CRC-32C in order, the record's field of that name, and
+        with ``targets``, ``target_crc32c``, the CRC-32C of each one's values by name.
     """
     loc = Location.parse(url)
     chunk = int(CHUNK_SECONDS * sfreq)
@@ -756,6 +757,7 @@ def write_recording(
                 dimension_names=(f"{name}_channel", "time"),
             )
             arr[...] = values.astype(np.float32)
+        stats["target_crc32c"] = {name: values_crc(v) for name, v in targets.items()}
     if record is not None:  # the attributes last, once the samples are in
         write_group_attrs(url, path, record)
     return stats

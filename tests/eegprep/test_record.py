@@ -127,8 +127,9 @@ def test_to_dict_holds_exactly_the_keys_the_writer_stores(
         assert rec.to_dict() == row == attrs
     fields = {f.name for f in dataclasses.fields(RecordingRecord)}
     # one field per key, the SHA-256 that records of earlier versions state instead of BLAKE3,
-    # and the joins that only a recording whose samples do not follow on in time states
-    assert fields - {"extra"} == INGESTED_KEYS | {"source_sha256", "joins"}
+    # the joins that only a recording whose samples do not follow on in time states, and the
+    # CRC-32Cs of target series that only a recording with targets states
+    assert fields - {"extra"} == INGESTED_KEYS | {"source_sha256", "joins", "target_crc32c"}
 
 
 def test_a_hand_written_record_reads_back(tmp_path: Path) -> None:

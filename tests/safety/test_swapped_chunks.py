@@ -158,3 +158,42 @@ def test_the_list_survives_a_copy_of_the_store(store: tuple[Path, Path], tmp_pat
     record = open_store(copy).recording("folder/a")
     listed = record.meta[chunk_sums.FIELD]
     assert isinstance(listed, str) and len(listed) == 3 * 8
+
+
+def test_a_target_series_read_from_another_place_is_found(tmp_path: Path) -> None:
+    """Target series (MoBI's joint angles) are written by zarr, each chunk with a CRC-32C of
+    its own bytes: a chunk of another recording's target of the same shape, or values zarr
+    wrote over the target since, passed every check. The record holds the CRC-32C of each
+    target's values (``target_crc32c``)."""
+    import zarr
+
+    from eegprep.ingestion.driver import IngestConfig, ingest
+    from eegprep.testing.fixtures import write_fixture
+
+    root = write_fixture("mobi", tmp_path / "src")
+    out = tmp_path / "s.zarr"
+    assert ingest("mobi", src=root, out=out, config=IngestConfig(workers=0, progress=False))
+    one, two = (out / "recordings/mobi" / t / "joints" for t in ("SL01-T01", "SL01-T02"))
+    assert validate(str(out)) == (2, [])
+    # another program writes other values over one target (zarr checks nothing against it)
+    target = zarr.open_array(two, mode="r+")
+    target[...] = np.asarray(target[...]) + 1.0
+    problems = validate(str(out))[1]
+    assert len(problems) == 1 and problems[0].startswith("mobi/SL01-T02: target 'joints'")
+    assert "not those its record lists" in problems[0]
+    with pytest.raises(StoreFormatError, match="not those its record lists"):
+        open_store(out).read_target("mobi/SL01-T02", "joints")
+    # its chunk moved to the other recording: both are found
+    (one / "c/0/0").write_bytes((two / "c/0/0").read_bytes())
+    problems = validate(str(out))[1]
+    assert [p.split(":")[0] for p in problems] == ["mobi/SL01-T01", "mobi/SL01-T02"]
+    with pytest.raises(StoreFormatError, match="not those its record lists"):
+        open_store(out).read_target("mobi/SL01-T01", "joints")
+
+
+@pytest.mark.parametrize("listed", [["5a972c54"], {"joints": "xyz"}, {"joints": 5}, {}])
+def test_a_target_list_that_is_no_table_of_crcs_is_one_line(listed: object) -> None:
+    values = np.zeros((2, 4), dtype=np.float32)
+    problem = chunk_sums.target_problem(listed, "joints", values)
+    assert problem is not None and "\n" not in problem and "damaged" in problem
+    assert chunk_sums.target_problem(None, "joints", values) is None  # an earlier version's
