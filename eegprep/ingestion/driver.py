@@ -308,10 +308,32 @@ def _source_state(root: str, source: Any) -> str:
     try:
         os.lstat(os.path.join(root, source))
     except (FileNotFoundError, NotADirectoryError):
-        return "gone"
+        link = _dangling_link_above(root, source)
+        return (
+            f"behind the link {link}, whose target is missing: a disk not mounted?"
+            if link
+            else "gone"
+        )
     except OSError as exc:
         return exc.strerror or type(exc).__name__
     return ""
+
+
+def _dangling_link_above(root: str, source: str) -> str | None:
+    """The folder of ``source``'s path (relative to ``root``) that is a link to nothing (a
+    disk or share not mounted, a moved target), else None. Every file behind it reads as
+    missing, though none was renamed, moved or deleted: ``--prune`` removed them all (the
+    share guard counts the whole corpus; one such folder of many passed it)."""
+    parts = source.split("/")[:-1]
+    for i in range(1, len(parts) + 1):
+        path = os.path.join(root, *parts[:i])
+        try:
+            os.lstat(path)  # (missing: the file is gone)
+        except OSError:
+            return None
+        if os.path.islink(path) and not os.path.exists(path):
+            return "/".join(parts[:i])
+    return None
 
 
 def _note_renamed(

@@ -168,3 +168,32 @@ def test_a_pruned_recording_is_not_listed_again_when_retired_json_is_lost(tmp_pa
     rep = ingest_folder(src, out)
     assert "folder/site_r1" not in open_store(out).index_rows()
     assert not any("listed again" in w for w in rep.warnings.get("(store index)", []))
+
+
+def test_sources_behind_a_link_to_nothing_are_kept_not_pruned(tmp_path: Path) -> None:
+    """A corpus folder that is a link to another disk (``site -> /mnt/disk2/site``): with that
+    disk not mounted, every file behind the link read as gone, and ``--prune`` removed their
+    recordings without a word about the link (3 of 8 demo recordings; the share guard counts
+    the whole corpus, and one such folder of many passes it)."""
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    disk = tmp_path / "disk2"
+    for k in range(2):
+        write_edf(disk, f"r{k}.edf", seed=k)
+    for k in range(3):
+        write_edf(src, f"here/r{k}.edf", seed=10 + k)
+    (src / "site").symlink_to(disk, target_is_directory=True)
+    assert ingest_folder(src, out).n_ingested == 5
+    disk.rename(tmp_path / "unmounted")  # the link now leads nowhere
+    rep = ingest_folder(src, out, prune=True)
+    assert rep.n_removed == 0 and len(open_store(out)) == 5
+    (line,) = rep.warnings[GONE]
+    assert "2 listed recordings' sources could not be checked, kept" in line
+    assert "behind the link site, whose target is missing" in line
+    # a file truly deleted beside it is still pruned
+    (src / "here" / "r0.edf").unlink()
+    rep = ingest_folder(src, out, prune=True)
+    assert rep.n_removed == 1 and len(open_store(out)) == 4
+    # the disk back: nothing to ingest again
+    (tmp_path / "unmounted").rename(disk)
+    rep = ingest_folder(src, out, prune=True)
+    assert (rep.n_ingested, rep.n_removed, rep.n_current) == (0, 0, 4)
