@@ -46,6 +46,24 @@ def groups_on_disk(loc: Location) -> tuple[list[str], list[str]]:
     return groups, stray
 
 
+GROUP_FILES = frozenset({"zarr.json", "record.json", "removed.json"})
+"""The files a recording group holds beside its arrays (each a folder with a ``zarr.json``)."""
+
+
+def foreign_folder(loc: Location, group: str) -> bool:
+    """Whether the folder ``group``, which no index or retired list names, holds what no
+    ingest writes in a group: a file other than :data:`GROUP_FILES`, or a folder without a
+    ``zarr.json`` (a user's ``notes/`` in a corpus folder). Such a folder was retired and
+    deleted with its files; it is passed over like any other entry no ingest writes. What a
+    stopped ingest leaves (arrays, each with its ``zarr.json`` written first) is not foreign."""
+    for name, folder in loc.entries(*group.split("/")):
+        if folder and not loc.exists(*group.split("/"), name, "zarr.json"):
+            return True
+        if not folder and name not in GROUP_FILES:
+            return True
+    return False
+
+
 def version_group(corpus: str, name: str, version: int) -> str:
     """The group of a recording's ``version`` (1: ``recordings/c/n``; k: ``recordings/c/n@k``)."""
     base = f"recordings/{corpus}/{name}"

@@ -20,7 +20,7 @@ from eegprep.base.sealed import KEY, seal_problem
 from eegprep.store.added_attrs import added_notes, without_added
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import holds_no_record
-from eegprep.store.group_path import CORPUS_FOLDER, groups_on_disk
+from eegprep.store.group_path import CORPUS_FOLDER, foreign_folder, groups_on_disk
 from eegprep.store.index import INDEX_DIR, fields_file_problem, read_index_checked
 from eegprep.store.lock_file import ingest_running
 from eegprep.store.retired_list import RECORD, RETIRED
@@ -81,6 +81,9 @@ def unlisted_groups(
         return
     if not unlisted or ingest_running(loc):
         return  # (a running ingest's groups: on object stores it writes them in place)
+    foreign = [g for g in unlisted if foreign_folder(loc, g)]
+    notes += [f"{g}: {_FOREIGN}" for g in foreign[:MAX_LINES]]
+    unlisted = [g for g in unlisted if g not in set(foreign)]
     empty = [g for g in unlisted if holds_no_record(loc, g)]
     notes += no_record_notes(empty, retired=False)
     unlisted = [g for g in unlisted if g not in set(empty)]
@@ -117,14 +120,16 @@ def _groups_on_disk(loc: Location, problems: list[str], notes: list[str]) -> lis
         if loc.exists("recordings", corpus, "zarr.json") or not ingest_running(loc):
             _group_doc(loc, ("recordings", corpus), {}, problems, notes)
         # (else a running ingest made the folder a moment ago and writes its zarr.json next)
-    notes += [
-        f"{path}: not a recording group eegprep writes (a file, or a name no group has); "
-        "no ingest reads, changes or deletes it (not damage)"
-        for path in stray[:MAX_LINES]
-    ]
+    notes += [f"{path}: {_FOREIGN}" for path in stray[:MAX_LINES]]
     if len(stray) > MAX_LINES:
         notes.append(f"recordings: {len(stray) - MAX_LINES} more entries that are no group")
     return [g for g in groups if TMP_MARK not in g.rsplit("/", 1)[1]]
+
+
+_FOREIGN = (
+    "not a recording group eegprep writes (a file, a name no group has, or a folder holding "
+    "what no group holds); no ingest reads, changes or deletes it (not damage)"
+)
 
 
 def _corpus_folders(loc: Location) -> set[str]:

@@ -47,6 +47,7 @@ from eegprep.store.fs import Location
 from eegprep.store.group_attrs import not_record_keys
 from eegprep.store.group_path import (
     check_group,
+    foreign_folder,
     group_version,
     groups_on_disk,
     version_group,
@@ -586,6 +587,7 @@ class StoreWriter:
         listed = self._groups
         retired = self._retired()
         orphans = [g for g in self._groups_on_disk() if g not in listed and g not in retired]
+        orphans = [g for g in orphans if not foreign_folder(self.loc, g)]  # (not ours: kept)
         orphans = self._relist(orphans)  # (which retires the versions it supersedes)
         if orphans:
             self._retire(orphans)

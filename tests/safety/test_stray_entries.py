@@ -6,7 +6,8 @@ group, retired, and every later ingest stopped on it (``cannot write the store: 
 (.../notes.txt/record.json)``): the store could no longer be written. `eegprep validate`
 reported each such entry as a problem (exit status 1; a file under ``recordings/`` itself as
 ``recordings/x/x``), and a folder whose name no group has (``@eaDir``) as a group the next
-ingest would retire, which no ingest does."""
+ingest would retire, which no ingest does. A user's folder named as a group could be
+(``recordings/folder/notes/a.txt``) was retired, then deleted with its files."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ STRAY = [
     "recordings/folder/@eaDir/thumb.jpg",  # folders whose names no group or corpus has
     "recordings/@eaDir/thumb.jpg",
     "recordings/Folder/x/zarr.json",
+    "recordings/folder/notes/a.txt",  # a user's folder named as a group could be
+    "recordings/folder/r7/sub/x.bin",  # ... holding a folder that is no array
 ]
 
 
