@@ -48,6 +48,7 @@ from eegprep.readers.edf_records import (
     ANNOTATION_LABELS,
     RecordLayout,
     check_file_size,
+    check_tal_count,
     parse_layout,
     read_annotation_records,
     read_signals,
@@ -76,6 +77,8 @@ class EdfReader(Reader):
         fields = parse_edf_fields(path, head)  # every number field, named if unusable
         early = _layout_if_parsable(head)  # malformed fields: pyedflib names them below
         warning = check_file_size(path, early) if early is not None else None
+        if early is not None:  # before pyedflib's C library builds an annotation each
+            check_tal_count(path, early)
         try:
             return cls._through_pyedflib(path, head, fields, default_unit, warning, part, options)
         except _Refused as exc:  # a header pyedflib finds non-compliant or reads otherwise

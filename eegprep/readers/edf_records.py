@@ -20,7 +20,7 @@ import numpy as np
 from eegprep.base.errors import SourceError
 from eegprep.base.limits import check_allocation, check_time
 from eegprep.base.regular_files import open_regular
-from eegprep.readers import byte_taps
+from eegprep.readers import byte_taps, event_count
 
 ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")
 _TAL_CHUNK_BYTES = 1 << 22  # annotation records are read 4 MiB of records at a time
@@ -198,6 +198,68 @@ def read_annotation_records(path: str, layout: RecordLayout) -> RecordAnnotation
                 onsets.append(keeping)
     t0 = onsets[0] if onsets and onsets[0] is not None else 0.0
     return RecordAnnotations([(o - t0, d, t) for o, d, t in out], onsets)
+
+
+_TAL_TEXT_BYTES = 2
+"""Fewest bytes one annotation takes in a TAL: a text byte and the byte 20 after it
+(``+0\\x14a\\x14b\\x14\\x00`` holds two annotations)."""
+
+
+def check_tal_count(path: str, layout: RecordLayout) -> None:
+    """Refuse a file whose ``EDF Annotations`` signals hold more than
+    :data:`~eegprep.readers.event_count.MAX_EVENTS` annotations, counted on the raw bytes
+    before pyedflib, MNE or :func:`parse_tals` builds one object each (pyedflib's C library
+    keeps ~550 bytes per annotation, Python ~200 more: a 4 MB file of 2 million one-byte TALs
+    took 39 s and 1.45 GB).
+
+    Counted as pyedflib counts them (:func:`_tal_texts`); files whose annotation bytes cannot
+    hold that many (every file but a crafted or damaged one) are not read at all.
+
+    Raises
+    ------
+    SourceError
+        Naming the file and the count.
+    """
+    width = sum(n for _, n in layout.annotation_spans) * layout.sample_bytes
+    if layout.n_records * width // _TAL_TEXT_BYTES <= event_count.MAX_EVENTS:
+        return  # (no read: too few bytes to hold more)
+    record = layout.record_bytes
+    step = max(1, _TAL_CHUNK_BYTES // record)
+    check_allocation(path, 4 * step * record, "counting EDF annotations")
+    n_events = 0
+    with open_regular(path, buffering=-1) as fh:
+        fh.seek(layout.header_bytes)
+        for first in range(0, layout.n_records, step):
+            check_time(path)
+            raw = fh.read(min(step, layout.n_records - first) * record)
+            rows = np.frombuffer(raw[: len(raw) // record * record], dtype=np.uint8)
+            rows = rows.reshape(-1, record)
+            for k, (off, n) in enumerate(layout.annotation_spans):
+                tals = rows[:, off * layout.sample_bytes : (off + n) * layout.sample_bytes]
+                n_events += _tal_texts(tals, keeping=k == 0)
+    event_count.check_event_count(
+        path,
+        n_events,
+        "its annotation signal (EDF+ TALs)",
+        "split the recording into shorter files, or thin its annotations",
+    )
+
+
+def _tal_texts(tals: np.ndarray, *, keeping: bool) -> int:
+    """Annotations in one annotation signal's bytes of some records (records x bytes): the
+    texts of its TALs, each a byte 20 followed by no byte 0 (an empty text counts: pyedflib
+    gives it as an annotation), less the time-keeping TAL that opens each record's first
+    annotation signal (``keeping``: ``+onset\\x14\\x14``, its first byte 20 followed by
+    another)."""
+    if tals.shape[1] < 2:
+        return 0
+    marks, after = tals[:, :-1] == 20, tals[:, 1:]
+    n_texts = int(np.count_nonzero(marks & (after != 0)))
+    if keeping:
+        first = marks.argmax(axis=1)  # each record's first byte 20 (0 where it has none)
+        rows = np.arange(len(tals))
+        n_texts -= int(np.count_nonzero(marks[rows, first] & (after[rows, first] == 20)))
+    return n_texts
 
 
 def parse_tals(text: bytes) -> tuple[list[tuple[float, float, str]], float | None]:

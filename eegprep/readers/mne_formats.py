@@ -79,7 +79,7 @@ from eegprep.readers.companions import (
 )
 from eegprep.readers.edf import EdfReader, read_raw_header
 from eegprep.readers.edf_dates import check_mne_patient_field
-from eegprep.readers.edf_records import check_file_size
+from eegprep.readers.edf_records import check_file_size, check_tal_count
 from eegprep.readers.fif_refs import check_next_parts
 from eegprep.readers.gdf_header import check_gdf
 from eegprep.readers.gdf_records import gdf_records, read_gdf_samples
@@ -457,6 +457,7 @@ def _check_before_mne(path: str, options: Mapping[str, Any]) -> None:
         layout = edf_layout(path)
         if layout is not None:
             check_file_size(path, layout)  # refuses a shorter file; longer: mne_lengths
+            check_tal_count(path, layout)  # before MNE builds an annotation of each TAL
     elif suffix == ".set":
         from eegprep.readers.matlab_files import mat_version
 

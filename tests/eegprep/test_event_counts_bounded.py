@@ -287,3 +287,46 @@ def test_the_merged_count_is_of_distinct_events(monkeypatch: pytest.MonkeyPatch)
         "r.edf: 4 distinct events, over the 3 a recording may store: thin the label file, or "
         'leave the file\'s own annotations out (sidecar.annotations = "replace")'
     )
+
+
+@pytest.mark.parametrize("bdf", [False, True], ids=["EDF+", "BDF+"])
+def test_edf_annotations_are_counted_as_the_tal_parser_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bdf: bool
+) -> None:
+    # was: every TAL built (pyedflib's C library and an Annotation each) before any count
+    import numpy as np
+
+    from eegprep.readers import edf
+    from eegprep.readers.edf import EdfReader
+    from eegprep.testing.edf_writer import write_edf
+
+    monkeypatch.setattr(event_count, "MAX_EVENTS", 7)
+    opened: list[str] = []
+    real = edf._open
+
+    def counted(p: str) -> object:
+        opened.append(p)
+        return real(p)
+
+    monkeypatch.setattr(edf, "_open", counted)
+    annotations = [(0.5, 1.25, "eyes closed"), (0.5, None, "b"), (2.0, 0.0, "")]
+    annotations += [(3.25, None, "c" * 40), (4.0, 2.0, "d"), (4.5, None, "e"), (5.0, None, "f")]
+    path = str(tmp_path / ("r.bdf" if bdf else "r.edf"))
+
+    def write(kept: list[tuple[float, float | None, str]]) -> None:
+        write_edf(path, [np.zeros(600)], labels=["Fp1"], sfreqs=100.0, edf_plus=True, bdf=bdf,
+                  annotations=kept)  # fmt: skip
+
+    write(annotations)  # 7 (pyedflib gives the empty text as one), each record's first TAL
+    header = EdfReader.read_header(path)  # the time-keeping one
+    assert [a.description for a in header.annotations] == ["eyes closed", "b", "", "c" * 40,
+                                                           "d", "e", "f"]  # fmt: skip
+    write([*annotations, (5.5, None, "g")])
+    opened.clear()
+    with pytest.raises(SourceError) as err:
+        EdfReader.read_header(path)
+    assert str(err.value) == (
+        f"{path}: its annotation signal (EDF+ TALs) gives 8 events, over the 7 a recording may "
+        "store: split the recording into shorter files, or thin its annotations"
+    )
+    assert opened == []  # refused before pyedflib opened it

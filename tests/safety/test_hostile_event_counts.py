@@ -1,0 +1,89 @@
+"""Files crafted to hold more events than a recording may store (10^6), at full scale: each is
+refused in one line, in seconds and a few tens of MB, before one event is built.
+
+Measured before the counts (2 cores): an EDF+ of 2 million one-byte TALs (4 MB) was read in
+39 s and 1.45 GB (pyedflib's C library, then one Annotation each), refused only by the ingest;
+a Neuroscan CNT with 2 million events in its table, and a FIF with 2 million annotations (198 s,
+2.6 GB), went through MNE whole; an EEGLAB ``.set`` with 1.5 million events was refused after
+~50-250 s, the structure check that keeps scipy's parser from crashing having walked each of
+its 6 million elements in Python, twice. The scaled-down counts (the limit patched to a few
+events) are in tests/eegprep/test_event_counts_bounded.py.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from eegprep.base.errors import SourceError
+from eegprep.readers import get_reader
+from eegprep.readers.event_count import MAX_EVENTS
+from eegprep.readers.mne_formats import clear_cache
+
+SECONDS = 20.0  # the old code took 39-250 s on each file
+PEAK_BYTES = 64e6  # and 1.4-2.6 GB
+
+
+def _refused(read: Callable[[], Any], n_events: int, where: str) -> None:
+    """``read`` refuses its file naming ``where`` and ``n_events``, within the bounds."""
+    clear_cache()
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(SourceError) as err:
+            read()
+        seconds = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    said = str(err.value)
+    assert f"{where} gives {n_events:,} events, over the {MAX_EVENTS:,}" in said, said
+    assert "\n" not in said
+    assert seconds < SECONDS, f"refused after {seconds:.1f} s"
+    assert peak < PEAK_BYTES, f"{peak / 1e6:.0f} MB to refuse it"
+
+
+# -- EDF+ / BDF+ ------------------------------------------------------------------------------
+
+
+def dense_edf(path: Path, n_records: int, per_record: int, *, bdf: bool = False) -> str:
+    """An EDF+ (BDF+) of ``n_records`` 1 s records, one 10 Hz signal, whose annotation signal
+    holds ``per_record`` one-byte annotations (``a``) in one TAL per record, after the record's
+    time-keeping TAL."""
+    from eegprep.readers.edf_records import parse_layout
+    from eegprep.testing.edf_writer import write_edf
+
+    longest = b"+%d\x14\x14\x00+%d\x14" % (n_records, n_records) + b"a\x14" * per_record
+    write_edf(path, [np.zeros(10 * n_records)], labels=["Fp1"], sfreqs=10.0, edf_plus=True,
+              bdf=bdf, annotations=[(0.0, None, "x" * len(longest))])  # fmt: skip
+    raw = bytearray(path.read_bytes())
+    layout = parse_layout(bytes(raw[: 256 * (int(raw[252:256]) + 1)]))
+    ((off, n),) = layout.annotation_spans
+    width = n * layout.sample_bytes
+    for i in range(n_records):
+        tals = b"+%d\x14\x14\x00+%d\x14" % (i, i) + b"a\x14" * per_record + b"\x00"
+        at = layout.header_bytes + i * layout.record_bytes + off * layout.sample_bytes
+        raw[at : at + width] = tals.ljust(width, b"\x00")
+    path.write_bytes(bytes(raw))
+    return str(path)
+
+
+@pytest.mark.parametrize("bdf", [False, True], ids=["EDF+", "BDF+"])
+@pytest.mark.parametrize("reader", ["edf", "mne"])
+def test_an_edf_with_millions_of_tals_is_refused_before_they_are_built(
+    tmp_path: Path, bdf: bool, reader: str
+) -> None:
+    # was: pyedflib (or MNE, given an option) built all 2 million: 39 s, 1.45 GB
+    path = dense_edf(tmp_path / ("r.bdf" if bdf else "r.edf"), 100, 20_000, bdf=bdf)
+    options: dict[str, Any] = {"preload": False} if reader == "mne" else {}  # MNE reads it
+    _refused(
+        lambda: get_reader(reader).read_header(path, **options),
+        2_000_000,
+        "its annotation signal (EDF+ TALs)",
+    )
