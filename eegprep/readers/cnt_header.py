@@ -31,6 +31,7 @@ import numpy as np
 
 from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
+from eegprep.readers.event_count import check_event_count
 
 _SETUP = 900  # bytes of the SETUP header, then 75 per channel
 _ELECTLOC = 75
@@ -81,6 +82,13 @@ def check_cnt(
         fh.seek(table)
         kind, length, _ = _TEEG.unpack(fh.read(_TEEG.size))
         _check_events(path, table, kind, length, size)
+        check_event_count(  # from the table's size, before MNE builds an annotation of each
+            path,
+            length // _EVENT_BYTES[kind],
+            f"its event table (byte {table})",
+            "split the recording into shorter files, or re-download it if the table's size "
+            "is damaged",
+        )
         _check_rejected_spans(path, _accept_codes(fh, kind, length))
     n_samples = int.from_bytes(head[864:868], "little", signed=True)
     block = int.from_bytes(head[894:898], "little", signed=True)

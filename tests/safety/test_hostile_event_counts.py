@@ -12,6 +12,7 @@ events) are in tests/eegprep/test_event_counts_bounded.py.
 
 from __future__ import annotations
 
+import struct
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -87,3 +88,35 @@ def test_an_edf_with_millions_of_tals_is_refused_before_they_are_built(
         2_000_000,
         "its annotation signal (EDF+ TALs)",
     )
+
+
+# -- Neuroscan CNT -----------------------------------------------------------------------------
+
+
+def dense_cnt(path: Path, n_events: int) -> str:
+    """A 10 s, 2-channel, 100 Hz CNT whose type-2 event table holds ``n_events`` stimuli of
+    code 1, one a sample from the first (over and over)."""
+    from eegprep.testing.fixtures.cnt_writer import write_cnt
+
+    write_cnt(path, np.zeros((2, 1000)), ["FP1", "FP2"], 100)
+    raw = path.read_bytes()
+    (table,) = struct.unpack_from("<i", raw, 886)
+    events = np.zeros(n_events, [("code", "<u2"), ("keys", "u2"), ("offset", "<i4"), ("", "V11")])
+    events["code"] = 1
+    events["offset"] = 900 + 75 * 2 + (1 + np.arange(n_events) % 998) * 2 * 4
+    path.write_bytes(raw[:table] + struct.pack("<Bii", 2, events.nbytes, 0) + events.tobytes())
+    return str(path)
+
+
+def test_a_cnt_event_table_of_millions_is_refused_from_its_size(tmp_path: Path) -> None:
+    # was: MNE read the table and built an annotation each, then eegprep an event each
+    path = dense_cnt(tmp_path / "r.cnt", 2_000_000)
+    _refused(lambda: get_reader("mne").read_header(path), 2_000_000, "its event table (byte 9050)")
+
+
+def test_a_cnt_event_table_under_the_limit_reads_as_before(tmp_path: Path) -> None:
+    path = dense_cnt(tmp_path / "r.cnt", 5)
+    header = get_reader("mne").read_header(path)
+    assert [(a.onset, a.description) for a in header.annotations] == [
+        (k / 100, "1") for k in range(5)
+    ]
