@@ -72,6 +72,7 @@ from eegprep.readers.companions import (
     BRAINVISION_HEADERS,
     ambiguous_companion,
     data_files,
+    fif_parts,
     missing_data_problem,
     missing_markers,
     special_companion,
@@ -80,6 +81,7 @@ from eegprep.readers.companions import (
 from eegprep.readers.edf import EdfReader, read_raw_header
 from eegprep.readers.edf_dates import check_mne_patient_field
 from eegprep.readers.edf_records import check_file_size, check_tal_count
+from eegprep.readers.fif_annotations import check_fif_annotations
 from eegprep.readers.fif_refs import check_next_parts
 from eegprep.readers.gdf_header import check_gdf
 from eegprep.readers.gdf_records import gdf_records, read_gdf_samples
@@ -477,6 +479,9 @@ def _check_before_mne(path: str, options: Mapping[str, Any]) -> None:
         check_gdf(path)
     elif suffix == ".cnt":
         check_cnt(path, *cnt_options(options))
+    elif suffix == ".fif":  # each part: MNE reads the annotations of every one
+        for part in (path, *fif_parts(path)):
+            check_fif_annotations(part)
 
 
 def _file_labels(names: Sequence[str], notes: Sequence[str]) -> list[str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import struct
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +120,64 @@ def test_a_cnt_event_table_under_the_limit_reads_as_before(tmp_path: Path) -> No
     assert [(a.onset, a.description) for a in header.annotations] == [
         (k / 100, "1") for k in range(5)
     ]
+
+
+# -- FIF ---------------------------------------------------------------------------------------
+
+
+def _fif_tags(raw: bytes) -> Iterator[tuple[int, int, int]]:
+    """(position, kind, size) of each tag of a FIF file MNE wrote (tags one after another)."""
+    pos = 0
+    while pos + 16 <= len(raw):
+        kind, _, size, _ = struct.unpack_from(">iiii", raw, pos)
+        yield pos, kind, size
+        pos += 16 + size
+
+
+def dense_fif(path: Path, onsets: np.ndarray) -> str:
+    """A 10 s, 2-channel, 100 Hz raw FIF whose annotations block holds one ``stim``
+    annotation at each of ``onsets`` (s), written as MNE writes that block."""
+    import mne
+
+    raw = mne.io.RawArray(np.zeros((2, 1000)), mne.create_info(["Fp1", "Fp2"], 100.0, "eeg"),
+                          verbose="error")  # fmt: skip
+    raw.set_annotations(mne.Annotations([0.5], [0.0], ["x"]))
+    raw.save(path, overwrite=True, verbose="error")
+    data = path.read_bytes()
+    starts = [
+        p for p, k, _ in _fif_tags(data) if k == 104 and data[p + 16 : p + 20] == b"\0\0\x0e\xe2"
+    ]
+    ends = [
+        p + 20
+        for p, k, _ in _fif_tags(data)
+        if k == 105 and data[p + 16 : p + 20] == b"\0\0\x0e\xe2"
+    ]
+    onsets32 = np.asarray(onsets, ">f4")
+    names = ":".join(["stim"] * len(onsets)).encode()
+
+    def tag(kind: int, kind_of_data: int, body: bytes) -> bytes:
+        return struct.pack(">iiii", kind, kind_of_data, len(body), 0) + body
+
+    block = (
+        tag(104, 3, struct.pack(">i", 3810))
+        + tag(3568, 4, onsets32.tobytes())
+        + tag(3569, 4, onsets32.tobytes())
+        + tag(206, 10, names)
+        + tag(105, 3, struct.pack(">i", 3810))
+    )
+    path.write_bytes(data[: starts[0]] + block + data[ends[0] :])
+    return str(path)
+
+
+def test_a_fif_with_millions_of_annotations_is_refused_from_its_tags(tmp_path: Path) -> None:
+    # was: MNE read all 2 million, then eegprep built an event each: 198 s, 2.6 GB
+    path = dense_fif(tmp_path / "r_raw.fif", np.linspace(0.0, 9.0, 2_000_000))
+    _refused(lambda: get_reader("mne").read_header(path), 2_000_000, "its annotations block")
+
+
+def test_a_fif_under_the_limit_reads_its_annotations_as_before(tmp_path: Path) -> None:
+    path = dense_fif(tmp_path / "r_raw.fif", np.array([0.25, 1.5, 4.0]))
+    header = get_reader("mne").read_header(path)
+    assert [(a.onset, a.description) for a in header.annotations] == [
+        (0.25, "stim"), (1.5, "stim"), (4.0, "stim")
+    ]  # fmt: skip
