@@ -152,13 +152,19 @@ def set_data_name(path: str) -> str | None:
         from eegprep.readers.mat_fields import struct_fields, v5_listing
         from eegprep.readers.mat_v5_structure import check_v5_structure
 
-        if path_is_mat5(path):
+        mat5 = path_is_mat5(path)
+        listed = v5_listing(path)  # whosmat inflates all to list
+        if mat5 and listed is None:
             check_v5_structure(path)  # scipy's compiled parser crashes on a damaged element
         with open_regular(path, buffering=-1) as fh:  # (scipy reads from the file object)
-            listed = v5_listing(path) or scipy.io.whosmat(fh)  # whosmat inflates all to list
+            listed = listed or scipy.io.whosmat(fh)
             kinds = {name: kind for name, _, kind in listed}
             fh.seek(0)
             if kinds.get("data") == "char":
+                if mat5:  # the variable scipy parses (and every variable's head) alone: the
+                    # whole file's walk steps through each of EEG.event's elements (~50 s
+                    # for 1.5 million events, before the reader counts them)
+                    check_v5_structure(path, "data")
                 value = scipy.io.loadmat(fh, variable_names=["data"], squeeze_me=True)["data"]
             elif "EEG" in kinds:
                 found = (struct_fields(path, "EEG", frozenset({"data"})) or {}).get("data")

@@ -29,6 +29,13 @@ MNE through :func:`~eegprep.readers.set_files.openable_set`, so that MNE reads t
 eegprep found (another letter case, never outside the set's folder); BrainVision headers are
 checked and made openable by :mod:`eegprep.readers.vhdr`.
 
+Events: a file's own are counted from its bytes before MNE builds an annotation of each, and
+more than :data:`~eegprep.readers.event_count.MAX_EVENTS` refuse it in one line: an EDF/BDF's
+TALs (:func:`~eegprep.readers.edf_records.check_tal_count`), a CNT or GDF event table's size,
+a FIF file's annotations (:mod:`eegprep.readers.fif_annotations`), an EEGLAB ``EEG.event``'s
+dimensions (:func:`~eegprep.readers.set_header.check_set_events`, before the walk of the
+file's elements), a BrainVision marker file's ``Mk`` lines.
+
 Repeated labels: MNE renames a repeated label ``T8-P8`` to ``T8-P8-0``, ``T8-P8-1``; the
 header gives the labels back as the file has them, so that channel mapping keeps the first
 and reports the others, as for every other reader.
@@ -108,7 +115,7 @@ from eegprep.readers.mne_lengths import checked_length, cnt_options, edf_layout
 from eegprep.readers.mne_pauses import stated_gaps
 from eegprep.readers.mne_problems import joins, open_problem
 from eegprep.readers.mne_units import brainvision_scaled, edf_scaled, fif_unit, unstated_unit
-from eegprep.readers.set_header import check_set
+from eegprep.readers.set_header import check_set, check_set_events
 from eegprep.readers.vhdr import read_vhdr, written_units
 from eegprep.readers.vhdr_text import check_text_data
 from eegprep.readers.vmrk import check_vmrk
@@ -446,6 +453,7 @@ def _check_before_mne(path: str, options: Mapping[str, Any]) -> None:
         # not sent for a .fdt or a package it would still be refused without
         from eegprep.readers.matlab_files import check_mat_budget
 
+        check_set_events(path)  # from the array's head: the walk below steps through each
         check_mat_budget(path)
         check_set(path)
     several = ambiguous_companion(path)

@@ -34,6 +34,7 @@ _COUNTS = ("nbchan", "pnts", "trials")
 _FIELDS = ("srate", *_COUNTS)
 _STRUCT_FIELDS = frozenset((*_FIELDS, "data", "chanlocs", "event"))
 _RESAVE = "save the dataset again in EEGLAB"
+_FEWER_EVENTS = "split the recording into shorter datasets"
 _MAX_COUNT = 2**53  # the largest whole number a MATLAB double holds exactly (MNE overflowed past
 # a C long: 1e308 samples)
 
@@ -84,9 +85,7 @@ def check_set(path: str) -> None:
         raise SourceError(path, epoched(counts["trials"]))
     _check_chanlocs(path, fields)
     _check_shape(path, fields, counts)
-    check_event_count(
-        path, fields.n_events, "its EEG.event", "split the recording into shorter datasets"
-    )
+    check_event_count(path, fields.n_events, "its EEG.event", _FEWER_EVENTS)
     _check_exact(path)
 
 
@@ -147,6 +146,31 @@ def read_set_fields(path: str) -> SetFields | None:
     classes = {name: listing[name][1] for name in values}
     n_events = _n_entries(path, version, listing, "event")
     return SetFields(values, data_shape, n_chanlocs, data_name, chanlocs, classes, n_events)
+
+
+def check_set_events(path: str) -> None:
+    """Refuse a ``.set`` whose ``EEG.event`` holds more than
+    :data:`~eegprep.readers.event_count.MAX_EVENTS` entries, counted from the struct array's
+    dimensions alone (MAT v5: its array head; v7.3: its datasets' shapes), before anything
+    walks or decodes its entries: the check that scipy's parser will not crash on the file
+    (:func:`~eegprep.readers.mat_v5_structure.check_v5_structure`) steps through every element
+    in Python, 6 million for 1.5 million events (~50 s), and MNE then builds them all.
+
+    A file whose variables cannot be listed is left to the checks that name what is wrong."""
+    try:
+        version = mat_version(path)
+        listing = {name: (shape, cls) for name, shape, cls in variable_listing(path, version)}
+    except SourceError:
+        return
+    if "EEG" in listing and "srate" not in listing:
+        if version == "7.3":
+            event = (h5_struct_fields(path, "EEG", frozenset({"event"})) or {}).get("event")
+        else:
+            event = (struct_fields(path, "EEG", frozenset({"event"})) or {}).get("event")
+        n_events = 0 if event is None else event.n_entries
+    else:
+        n_events = _n_entries(path, version, listing, "event")
+    check_event_count(path, n_events, "its EEG.event", _FEWER_EVENTS)
 
 
 def _n_entries(path: str, version: str, listing: dict[str, tuple[Any, str]], name: str) -> int:

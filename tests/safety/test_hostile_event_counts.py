@@ -15,6 +15,7 @@ from __future__ import annotations
 import struct
 import time
 import tracemalloc
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -181,3 +182,166 @@ def test_a_fif_under_the_limit_reads_its_annotations_as_before(tmp_path: Path) -
     assert [(a.onset, a.description) for a in header.annotations] == [
         (0.25, "stim"), (1.5, "stim"), (4.0, "stim")
     ]  # fmt: skip
+
+
+# -- EEGLAB ------------------------------------------------------------------------------------
+
+
+def _element(mdtype: int, data: bytes) -> bytes:
+    """A MAT v5 data element: its tag, its bytes, padding to 8."""
+    return struct.pack("<II", mdtype, len(data)) + data + b"\0" * (-len(data) % 8)
+
+
+def _head(cls: int, dims: tuple[int, ...], name: str = "") -> bytes:
+    """An array's flags, dimensions and name (the content of an miMATRIX before its data)."""
+    dims_raw = struct.pack(f"<{len(dims)}i", *dims)
+    return (
+        _element(6, struct.pack("<II", cls, 0)) + _element(5, dims_raw) + _element(1, name.encode())
+    )
+
+
+def _double(value: Any, name: str = "") -> bytes:
+    values = np.atleast_2d(np.asarray(value, "<f8"))
+    return _element(14, _head(6, values.shape, name) + _element(9, values.tobytes(order="F")))
+
+
+def _char(text: str, name: str = "") -> bytes:
+    return _element(14, _head(4, (1, len(text)), name) + _element(4, text.encode("utf-16-le")))
+
+
+def _struct(names: list[str], entries: bytes, n: int, name: str = "") -> bytes:
+    """A 1 x ``n`` struct array: field names, then each entry's fields (``entries``)."""
+    listed = b"".join(f.encode().ljust(32, b"\0") for f in names)
+    head = _head(2, (1, n), name) + _element(5, struct.pack("<i", 32)) + _element(1, listed)
+    return _element(14, head + entries)
+
+
+class _Events:
+    """``EEG.event``, a 1 x ``n`` struct array of ``type`` 'stim' at ``latencies`` (samples;
+    ``None``: all at 1), written in pieces (2 million entries are 290 MB, never held whole)."""
+
+    def __init__(self, n: int, latencies: list[float] | None, name: str = "") -> None:
+        listed = b"".join(f.encode().ljust(32, b"\0") for f in ("type", "latency"))
+        self.head = (
+            _head(2, (1, n), name) + _element(5, struct.pack("<i", 32)) + _element(1, listed)
+        )
+        self.n, self.latencies = n, latencies
+        self.entry = _char("stim") + _double(1.0)  # (every latency's entry is as long)
+        self.size = 8 + len(self.head) + len(self.entry) * n
+
+    def pieces(self) -> Iterator[bytes]:
+        yield struct.pack("<II", 14, self.size - 8) + self.head
+        if self.latencies is not None:
+            yield b"".join(_char("stim") + _double(t) for t in self.latencies)
+            return
+        for first in range(0, self.n, 50_000):
+            yield self.entry * min(50_000, self.n - first)
+
+
+def _compressed(pieces: Iterator[bytes]) -> bytes:
+    """One top-level variable's bytes as an ``miCOMPRESSED`` element, as MATLAB saves them."""
+    deflate = zlib.compressobj(1)
+    out = b"".join(deflate.compress(p) for p in pieces) + deflate.flush()
+    return struct.pack("<II", 15, len(out)) + out
+
+
+def crafted_set(
+    path: Path, n_events: int, *, in_struct: bool, latencies: list[float] | None = None
+) -> str:
+    """A 2-channel, 10 s, 100 Hz EEGLAB ``.set`` (MAT v5) with ``n_events`` events (at
+    ``latencies``, samples), as one ``EEG`` struct or as top-level variables (EEGLAB's two
+    layouts); the variable holding the events compressed, as MATLAB saves it."""
+
+    def fields(named: bool) -> dict[str, bytes]:
+        def n(key: str) -> str:
+            return key if named else ""
+
+        return {
+            "setname": _char("rec", n("setname")), "nbchan": _double(2.0, n("nbchan")),
+            "trials": _double(1.0, n("trials")), "pnts": _double(1000.0, n("pnts")),
+            "srate": _double(100.0, n("srate")), "xmin": _double(0.0, n("xmin")),
+            "xmax": _double(9.99, n("xmax")), "data": _double(np.zeros((2, 1000)), n("data")),
+            "chanlocs": _struct(["labels"], _char("Fp1") + _char("Fp2"), 2, n("chanlocs")),
+        }  # fmt: skip
+
+    header = b"MATLAB 5.0 MAT-file, crafted".ljust(116) + b"\0" * 8 + b"\x00\x01IM"
+    if not in_struct:
+        events = _Events(n_events, latencies, "event")
+        plain = b"".join(fields(True).values())
+        tail = _compressed(events.pieces()) + _char("common", "ref")
+        path.write_bytes(header + plain + tail)
+        return str(path)
+    events = _Events(n_events, latencies)
+    before = list(fields(False).values())
+    names = [*fields(False), "event", "ref"]
+    listed = b"".join(f.encode().ljust(32, b"\0") for f in names)
+    head = _head(2, (1, 1), "EEG") + _element(5, struct.pack("<i", 32)) + _element(1, listed)
+    size = len(head) + sum(map(len, before)) + events.size + len(_char("common"))
+
+    def eeg() -> Iterator[bytes]:
+        yield struct.pack("<II", 14, size) + head
+        yield from before
+        yield from events.pieces()
+        yield _char("common")
+
+    path.write_bytes(header + _compressed(eeg()))
+    return str(path)
+
+
+@pytest.mark.parametrize("in_struct", [True, False], ids=["EEG-struct", "variables"])
+def test_an_eeglab_set_of_millions_of_events_is_refused_in_seconds(
+    tmp_path: Path, in_struct: bool
+) -> None:
+    # was: refused only after the structure check walked its 6 million elements (twice)
+    path = crafted_set(tmp_path / "r.set", 1_500_000, in_struct=in_struct)
+    _refused(lambda: get_reader("mne").read_header(path), 1_500_000, "its EEG.event")
+
+
+@pytest.mark.parametrize("in_struct", [True, False], ids=["EEG-struct", "variables"])
+def test_an_eeglab_set_under_the_limit_reads_its_events_as_before(
+    tmp_path: Path, in_struct: bool
+) -> None:
+    path = crafted_set(tmp_path / "r.set", 3, in_struct=in_struct, latencies=[1.0, 51.0, 401.0])
+    clear_cache()
+    header = get_reader("mne").read_header(path)
+    assert [(a.onset, a.description) for a in header.annotations] == [
+        (0.0, "stim"), (0.5, "stim"), (4.0, "stim")
+    ]  # fmt: skip
+
+
+def crafted_set73(path: Path, n_events: int, *, in_struct: bool) -> str:
+    """The same recording as a MAT 7.3 (HDF5) ``.set``, its ``EEG.event`` a struct array of
+    ``n_events`` entries whose fields all refer to one ``'stim'`` and one latency of 1 (24 MB
+    for 1.5 million)."""
+    import h5py
+
+    from eegprep.testing.mat73_writer import write_mat73
+
+    eeg = {
+        "setname": "rec", "nbchan": 2.0, "trials": 1.0, "pnts": 1000.0, "srate": 100.0,
+        "xmin": 0.0, "xmax": 9.99, "data": np.zeros((2, 1000)),
+        "chanlocs": {"labels": ["Fp1", "Fp2"]}, "ref": "common",
+    }  # fmt: skip
+    write_mat73(path, {"EEG": eeg} if in_struct else eeg)
+    with h5py.File(path, "a") as f:
+        refs = f.require_group("#refs#")
+        stim = refs.create_dataset("stim", data=np.array([[115], [116], [105], [109]], "u2"))
+        stim.attrs["MATLAB_class"] = np.bytes_("char")
+        one = refs.create_dataset("one", data=np.array([[1.0]]))
+        one.attrs["MATLAB_class"] = np.bytes_("double")
+        event = (f["EEG"] if in_struct else f).create_group("event")
+        event.attrs["MATLAB_class"] = np.bytes_("struct")
+        for name, target in (("type", stim), ("latency", one)):
+            pointers = np.empty((n_events, 1), dtype=h5py.ref_dtype)
+            pointers[:] = target.ref  # (filled in numpy: h5py converts a scalar one by one)
+            event.create_dataset(name, data=pointers)
+    return str(path)
+
+
+@pytest.mark.parametrize("in_struct", [True, False], ids=["EEG-struct", "variables"])
+def test_a_mat73_set_of_millions_of_events_is_refused_from_its_shapes(
+    tmp_path: Path, in_struct: bool
+) -> None:
+    # (already refused in 1 s before: no walk of MAT 7.3 elements came first; kept so)
+    path = crafted_set73(tmp_path / "r.set", 1_500_000, in_struct=in_struct)
+    _refused(lambda: get_reader("mne").read_header(path), 1_500_000, "its EEG.event")
