@@ -59,8 +59,8 @@ def test_a_non_finite_sidecar_time_is_refused_and_the_store_stays_readable(
         ("mains = 1e309", "key mains must be 50, 60 or 0 (unknown), got inf"),
         ("mains = 55", "key mains must be 50, 60 or 0 (unknown), got 55"),
         ("mains = 60\nh_freq = inf", "key h_freq must be a positive number of Hz, got inf"),
-        ("mains = 60\nhours = nan", "key hours must be a number of hours, 0 or more, got nan"),
-        ("mains = 60\nhours = -inf", "key hours must be a number of hours, 0 or more, got -inf"),
+        ("mains = 60\nhours = nan", "key hours must be a number of hours >= 0, got nan"),
+        ("mains = 60\nhours = -inf", "key hours must be a number of hours >= 0, got -inf"),
     ],
 )
 def test_a_non_finite_manifest_number_is_refused_once_naming_the_manifest(
