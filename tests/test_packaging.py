@@ -311,7 +311,7 @@ def test_docs_cited_in_error_messages_are_files_of_this_installation(
     from types import SimpleNamespace
 
     from eegprep.base.errors import ConfigError
-    from eegprep.ingestion.task import _no_eeg_problem
+    from eegprep.ingestion.source_channels import _no_eeg_problem
     from labram.train.config import train_config
 
     monkeypatch.chdir(tmp_path)  # far from the repository's docs/

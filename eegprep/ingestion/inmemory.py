@@ -26,15 +26,14 @@ from eegprep.base import limits
 from eegprep.base.errors import SourceError
 from eegprep.corpus.discover import SourceItem
 from eegprep.corpus.manifest import Manifest
+from eegprep.ingestion.source_channels import open_source, rate_groups
 from eegprep.ingestion.task import (
     IngestTask,
     check_band,
     float32_instead,
     head_checks,
-    open_source,
     output_length,
     preprocessed_blocks,
-    rate_groups,
     stretch_plan,
 )
 from eegprep.pipeline import qc

@@ -25,7 +25,6 @@ from eegprep.base.field_text import checked_exact, noted_text
 from eegprep.base.files import shown_name
 from eegprep.base.limits import Limits, check_allocation
 from eegprep.base.redact import redact
-from eegprep.base.resources import doc_path
 from eegprep.base.strict_json import check_values
 from eegprep.corpus.discover import SourceItem
 from eegprep.corpus.locate import find_sidecars
@@ -41,27 +40,19 @@ from eegprep.ingestion.labels import (
 )
 from eegprep.ingestion.racy_stamps import changed_in_tick, digests_if_racy
 from eegprep.ingestion.sidecar_memory import sidecar_bytes
+from eegprep.ingestion.source_channels import MANIFEST_DOC, RateGroup, open_source, rate_groups
 from eegprep.pipeline import preprocess, qc, stretches
-from eegprep.pipeline.channels import (
-    SHOWN_CHARS,
-    ChannelMapping,
-    map_channels,
-    shown_label,
-    unknown_message,
-)
+from eegprep.pipeline.channels import ChannelMapping, shown_label
 from eegprep.pipeline.fir import auto_h_trans
 from eegprep.pipeline.recipe import Recipe
 from eegprep.pipeline.stretches import StretchPlan
 from eegprep.readers import byte_taps, clear_caches, get_reader
-from eegprep.readers.base import Header, Reader, unit_to_uv
+from eegprep.readers.base import Header, Reader
 from eegprep.store.encoding import EncodingRangeError, choose_encoding
 from eegprep.store.record import RecordingRecord
 from eegprep.store.writer import write_group_attrs, write_recording
 
 HEAD_SECONDS = 120.0  # source span used for line-noise and clipping checks
-
-RateGroup = tuple[float, list[int], int]
-"""Channels of one sampling rate: ``(sfreq Hz, positions in the mapping, n_samples)``."""
 
 
 @dataclass(frozen=True)
@@ -181,65 +172,6 @@ def _failed_codec(exc: BaseException) -> str | None:
             codec = stem if stem not in ("abc", "compat", "__init__") else codec or "numcodecs"
         tb = tb.tb_next
     return codec
-
-
-def open_source(
-    path: str, m: Manifest, part: str | None
-) -> tuple[Header, ChannelMapping, list[str]]:
-    """A source's header, its channels mapped onto the vocabulary, and the warnings so far.
-
-    The first step of an ingest and of in-memory prediction alike (same reader options, same
-    mapping, same one-line refusal when no EEG channel maps).
-    """
-    options = dict(m.reader_options)
-    options.setdefault("default_unit", m.unit)  # every reader: a unit the file does not state
-    header = get_reader(m.reader).read_header(path, part=part, **options)
-    mapping = map_channels(
-        header.labels, rename=dict(m.rename), exclude=m.exclude_channels, on_unknown="ignore"
-    )
-    if mapping.n_channels == 0:
-        raise SourceError(path, _no_eeg_problem(header))
-    warnings = [*header.warnings, *_mapping_warnings(mapping, m.on_unknown, path)]
-    return header, mapping, warnings + _unit_warnings(header, mapping, m)
-
-
-def _unit_warnings(header: Header, mapping: ChannelMapping, m: Manifest) -> list[str]:
-    """What the one rule of units (:func:`~eegprep.readers.base.unit_or_default`) took on
-    trust for the EEG channels: a warning naming those whose unit the file states and is no
-    voltage (``degC``, ``%``, ``mA``, a writer's mangled ``AuV``), their values taken as the
-    manifest's unit, right only if the unit is a typo; and one naming those whose file states
-    no unit (empty, MNE's ``n/a``) when the manifest does not say what they are in either, so
-    that microvolts were assumed (not for an EEGLAB ``.set``, whose samples are microvolts by
-    EEGLAB's convention, as MNE reads them: the manifest's ``unit`` still overrides it)."""
-    signals = [header.signals[i] for i in mapping.source_indices]
-    odd = [
-        f"{s.label} ({s.unit!r})"
-        for s in signals
-        if s.unit.strip() and s.unit.strip() != "n/a" and unit_to_uv(s.unit) is None
-    ]
-    out = []
-    if odd:
-        out.append(
-            f"EEG channels whose unit is not a voltage, values taken as {m.unit}: "
-            f"{', '.join(odd)}; check the file, or leave them out (`[channels] exclude`)"
-        )
-    unstated = [s.label for s in signals if s.unit.strip() in ("", "n/a")]
-    by_convention = header.path.lower().endswith(".set")  # EEGLAB keeps microvolts, unstated
-    if (
-        unstated
-        and not by_convention
-        and "unit" not in m.raw
-        and "default_unit" not in dict(m.reader_options)
-    ):
-        shown = ", ".join(unstated[:5]) + (
-            f" and {len(unstated) - 5} more" if len(unstated) > 5 else ""
-        )
-        out.append(
-            f"EEG channels whose file states no unit, values taken as {m.unit} (the default; "
-            f"the manifest names no `unit`): {shown}; set `unit` in the manifest to the "
-            "corpus's unit"
-        )
-    return out
 
 
 def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
@@ -403,71 +335,11 @@ def _quality(
     return quality, more
 
 
-_MANIFEST_DOC = doc_path("docs/manifest-format.md")
-"""The manifest format's doc as a file of this installation (a wheel has no ``docs/`` beside
-the folder the user runs in: ``eegprep/docs/`` inside the package)."""
-
-
-def _no_eeg_problem(header: Header) -> str:
-    """Why no channel maps: EEG-typed labels (where the format types channels) named first,
-    with the manifest key that maps them."""
-    eeg = [s.label for s in header.signals if s.kind == "eeg"]
-    if eeg:
-        shown = ", ".join(eeg[:5]) + (", ..." if len(eeg) > 5 else "")
-        return (
-            f"no EEG channel in the vocabulary: the file has {len(eeg)} channels typed EEG "
-            f"({shown}) whose labels are not 10-20/10-10 names: map them to cap sites with "
-            f"[channels] rename in the manifest ({_MANIFEST_DOC})"
-        )
-    labels = ", ".join(header.labels[:12]) + (" ..." if len(header.labels) > 12 else "")
-    return (
-        f"no EEG channel in the vocabulary among: {labels}; if some are EEG, map them with "
-        f"[channels] rename in the manifest ({_MANIFEST_DOC})"
-    )
-
-
 def _rail(signal: Any) -> tuple[float, float, float] | None:
     """The source channel's physical range and step (uV) for the clipping check, if known."""
     if signal.range_uv is None:
         return None
     return (signal.range_uv[0], signal.range_uv[1], signal.resolution)
-
-
-def _mapping_warnings(mapping: ChannelMapping, on_unknown: str, path: str) -> list[str]:
-    out = []
-    dupes = [
-        f"{shown_label(label)} ({noted_text(why)[:SHOWN_CHARS]})"
-        for label, why in mapping.dropped
-        if why.startswith("duplicate")
-    ]
-    if dupes:
-        out.append(f"duplicate channels, the first of each kept: {', '.join(dupes)}")
-    unknown = mapping.unknown()
-    if not unknown or on_unknown == "ignore":
-        return out
-    msg = unknown_message(unknown)
-    if on_unknown == "raise":
-        raise SourceError(path, msg)
-    return [*out, msg]
-
-
-def rate_groups(header: Header, mapping: ChannelMapping) -> list[RateGroup]:
-    """EEG channels grouped by sampling rate: ``(sfreq, mapping positions, n_samples)``,
-    the group with the most channels first (its head is the QC head).
-
-    Grouping is how the samples are read and resampled (one stream per rate); it is not the
-    stored order: :func:`preprocessed_blocks` puts every row back at its mapping position, i.e.
-    in the source file's channel order, however the rates interleave.
-    """
-    by_rate: dict[float, list[int]] = {}
-    for pos, src in enumerate(mapping.source_indices):
-        by_rate.setdefault(header.signals[src].sfreq, []).append(pos)
-    groups = []
-    for sfreq, positions in by_rate.items():
-        n_samples = min(header.signals[mapping.source_indices[p]].n_samples for p in positions)
-        groups.append((sfreq, positions, n_samples))
-    groups.sort(key=lambda g: (-len(g[1]), g[0]))
-    return groups
 
 
 def _channel_status(
@@ -532,7 +404,7 @@ def check_band(
         raise SourceError(
             path,
             f"source rate {sfreq:g} Hz cannot carry the {h:g} Hz low-pass: set `h_freq` "
-            f"below {sfreq / 2:g} Hz in the manifest ({_MANIFEST_DOC})",
+            f"below {sfreq / 2:g} Hz in the manifest ({MANIFEST_DOC})",
         )
     keep = sorted(p for g in groups if g not in slow for p in g[1])
     left = [(p, sfreq) for sfreq, positions, _ in slow for p in positions]

@@ -15,7 +15,7 @@ import scipy.io
 
 from eegprep.base.errors import ManifestError
 from eegprep.corpus.manifest import load_manifest, parse_manifest
-from eegprep.ingestion.task import open_source
+from eegprep.ingestion.source_channels import open_source
 from eegprep.readers.base import unit_to_uv
 from eegprep.readers.csv_table import CsvReader
 from eegprep.readers.matlab import MatReader
