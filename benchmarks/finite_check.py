@@ -30,7 +30,8 @@ def write_store(url: Path, n: int, seconds: float, *, qc: bool) -> str:
     """``n`` float32 recordings of 20 uV noise, ``seconds`` long; with an ingest's ``qc`` and
     ``encoding`` or with neither."""
     from eegprep.pipeline.recipe import Recipe
-    from eegprep.store.writer import StoreWriter, write_recording
+    from eegprep.store.recording_writer import write_recording
+    from eegprep.store.writer import StoreWriter
     from eegprep.testing.records import hand_record
 
     rng = np.random.default_rng(0)

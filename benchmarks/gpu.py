@@ -170,7 +170,8 @@ def model_row(size: str, bf16: bool, compile_it: bool, opt: Options) -> dict[str
 def build_store(root: Path, n_windows: int) -> Path:
     """A 23-channel, 200 Hz store holding at least ``n_windows`` 11 s windows."""
     from eegprep.pipeline.recipe import Recipe
-    from eegprep.store.writer import StoreWriter, write_recording
+    from eegprep.store.recording_writer import write_recording
+    from eegprep.store.writer import StoreWriter
     from eegprep.testing.records import hand_record
     from eegprep.testing.synth import eeg_like
 

@@ -62,7 +62,8 @@ def build(work: Path, n_rec: int, minutes: float) -> tuple[Path, Path, Path]:
 
     from eegprep.pipeline.recipe import Recipe
     from eegprep.store.encoding import choose_encoding
-    from eegprep.store.writer import StoreWriter, write_recording
+    from eegprep.store.recording_writer import write_recording
+    from eegprep.store.writer import StoreWriter
     from eegprep.testing.records import hand_record
     from eegprep.testing.synth import eeg_like
 

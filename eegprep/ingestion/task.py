@@ -50,7 +50,7 @@ from eegprep.readers import byte_taps, clear_caches, get_reader
 from eegprep.readers.base import Header, Reader
 from eegprep.store.encoding import EncodingRangeError, choose_encoding
 from eegprep.store.record import RecordingRecord
-from eegprep.store.writer import write_group_attrs, write_recording
+from eegprep.store.recording_writer import write_group_attrs, write_recording
 
 HEAD_SECONDS = 120.0  # source span used for line-noise and clipping checks
 

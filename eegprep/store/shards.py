@@ -310,7 +310,7 @@ def metadata_documents(layout: Layout, n_samples: int) -> dict[str, dict[str, An
 
 def target_document(name: str, n_rows: int, n_samples: int, chunk: int) -> dict[str, Any]:
     """The ``zarr.json`` zarr writes for the target series ``name`` that
-    :func:`~eegprep.store.writer.write_recording` creates: float32, shape ``(n_rows,
+    :func:`~eegprep.store.recording_writer.write_recording` creates: float32, shape ``(n_rows,
     n_samples)``, chunks of ``(n_rows, chunk)`` samples (``chunk``: samples, a ``data``
     chunk's), Blosc as float32 ``data`` then a CRC-32C, zarr's default ``/`` separator, no
     attributes (``tests/eegprep/test_shards.py`` checks it against the writer's)."""

@@ -1,9 +1,10 @@
-"""Writing eegprep stores: create, lock, stage a recording, commit it.
+"""Writing eegprep stores: create, lock, commit a staged recording.
 
-A worker writes one recording's group (:func:`write_recording`) under a staging name; the
-driver commits it (:meth:`StoreWriter.commit`): on a local disk a rename moves the complete group
-into its final place, then the index lists it. A killed ingest leaves at most an unlisted
-staging group, removed by the next run: a recording is complete and listed, or absent.
+A worker writes one recording's group (:func:`~eegprep.store.recording_writer.write_recording`)
+under a staging name; the driver commits it (:meth:`StoreWriter.commit`): on a local disk a
+rename moves the complete group into its final place, then the index lists it. A killed ingest
+leaves at most an unlisted staging group, removed by the next run: a recording is complete and
+listed, or absent.
 
 Recording groups are versioned: the first version of ``{corpus}/{name}`` lives in
 ``recordings/{corpus}/{name}``, a re-ingested one in ``recordings/{corpus}/{name}@2``, ``@3``,
@@ -13,8 +14,8 @@ been retired for ``keep_replaced`` seconds, so a reader holding an older index k
 bytes it listed. Nothing listed is ever changed in place or deleted.
 
 Concurrency contract: one :class:`StoreWriter` per store at a time (a lock object refuses a
-second); :func:`write_recording` may run in any number of worker processes at once, each on
-its own staging name.
+second); :func:`~eegprep.store.recording_writer.write_recording` may run in any number of
+worker processes at once, each on its own staging name.
 """
 
 from __future__ import annotations
@@ -27,11 +28,9 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
-
-import numpy as np
 
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError, StoreLockedError
@@ -42,7 +41,6 @@ from eegprep.base.strict_json import find_unsafe, json_problem
 from eegprep.base.version import __version__
 from eegprep.pipeline.channels import VOCABULARY
 from eegprep.pipeline.recipe import Recipe
-from eegprep.store.chunk_sums import listed, values_crc
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import not_record_keys
 from eegprep.store.group_path import (
@@ -65,6 +63,7 @@ from eegprep.store.lock_file import (
     take_over_remote_lock,
 )
 from eegprep.store.record import RecordingRecord
+from eegprep.store.recording_writer import group_json
 from eegprep.store.reports import REPORTS, next_report_name
 from eegprep.store.retired_list import (
     RECORD,
@@ -81,15 +80,7 @@ from eegprep.store.root_attrs import (
     read_root_attrs,
     unfinished_creation,
 )
-from eegprep.store.shards import (
-    CHUNK_SECONDS,
-    SHARD_CHUNKS,
-    Layout,
-    ShardWriter,
-    put,
-    write_group,
-    zarr_compressors,
-)
+from eegprep.store.shards import CHUNK_SECONDS, SHARD_CHUNKS, put
 
 STAGING = ("_eegprep", "staging")
 FLOCK = ("_eegprep", "lock.flock")  # held with flock while a local store is written
@@ -100,22 +91,6 @@ _STORE_WIDE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPER
 KEEP_REPLACED_SECONDS = 86_400.0  # how long a replaced version stays for readers of old indexes
 
 log = logging.getLogger(__name__)
-
-
-def group_json(attrs: dict[str, Any]) -> bytes:
-    """A group's ``zarr.json``, compact (json's C encoder; an indent needs the Python one)."""
-    meta = {"zarr_format": 3, "node_type": "group", "attributes": attrs}
-    return json.dumps(meta, sort_keys=True, allow_nan=False).encode()
-
-
-def write_group_attrs(url: str, group_path: str, record: RecordingRecord | None) -> None:
-    """Write a recording group's ``zarr.json`` at ``group_path`` (from the store root), in one
-    write: its attributes are ``record`` (empty for ``None``).
-
-    The last write of a recording: a group whose attributes hold its record is complete.
-    """
-    attrs = record.to_dict() if record is not None else {}
-    put(Location.parse(url), f"{group_path}/zarr.json", [group_json(attrs)])
 
 
 def root_attrs(recipe: Recipe) -> dict[str, Any]:
@@ -700,98 +675,3 @@ class StoreWriter:
 def _describe(recipe: dict[str, Any]) -> str:
     keys = ("l_freq", "h_freq", "sfreq", "mode", "encoding")
     return ", ".join(f"{k}={recipe.get(k)}" for k in keys)
-
-
-def write_recording(
-    url: str,
-    path: str,
-    *,
-    record: RecordingRecord | None,
-    channels: list[str],
-    n_samples: int,
-    blocks: Iterator[np.ndarray],
-    sfreq: float,
-    encoding: str = "float32",
-    quantum: float | None = None,
-    targets: dict[str, np.ndarray] | None = None,
-) -> dict[str, Any]:
-    """Write one recording group at ``path`` (relative to the store root) from output blocks.
-
-    Parameters
-    ----------
-    record : RecordingRecord or None
-        The group's attributes; ``None`` writes no group ``zarr.json`` (with ``targets``, one
-        with no attributes), for a caller that writes the final one itself once the samples
-        are in (:func:`write_group_attrs`): each file of a group is created once, and on this
-        project's machine each creation costs ~0.45 ms of system time.
-    blocks : iterator of ndarray, shape (n_channels, n)
-        float32 microvolts at ``sfreq``, in order, ``n_samples`` in all.
-    quantum : float, optional
-        Step in uV of the ``quantized`` encoding (see :func:`quantum_uv`).
-    targets : dict of str to ndarray, optional
-        Other time series at ``sfreq`` (``(n_targets, n_samples)``), stored beside ``data``.
-
-    Returns
-    -------
-    dict
-        Per-channel statistics over the written samples: ``rms`` (uV), ``n_nonfinite``; and
-        ``chunk_crc32c``, each chunk's CRC-32C in order, the record's field of that name, and
-        with ``targets``, ``target_crc32c``, the CRC-32C of each one's values by name.
-    """
-    loc = Location.parse(url)
-    chunk = int(CHUNK_SECONDS * sfreq)
-    quantum = quantum if encoding == "quantized" else None
-    layout = Layout(len(channels), sfreq, encoding, quantum, chunk, chunk * SHARD_CHUNKS)
-    writer = write_group(loc, path, layout, channels, n_samples)
-    stats = _write_blocks(writer, blocks, len(channels), n_samples)
-    if targets:
-        import zarr
-
-        put(loc, f"{path}/zarr.json", [group_json({})])  # replaced by the attributes
-        root = zarr.open_group(loc.zarr_store(path), mode="r+")
-        for name, values in targets.items():
-            arr = root.create_array(
-                name,
-                shape=values.shape,
-                chunks=(values.shape[0], chunk),
-                dtype=np.float32,
-                compressors=zarr_compressors("float32"),
-                dimension_names=(f"{name}_channel", "time"),
-            )
-            arr[...] = values.astype(np.float32)
-        stats["target_crc32c"] = {name: values_crc(v) for name, v in targets.items()}
-    if record is not None:  # the attributes last, once the samples are in
-        write_group_attrs(url, path, record)
-    return stats
-
-
-def _write_blocks(
-    writer: ShardWriter, blocks: Iterator[np.ndarray], n_ch: int, n_samples: int
-) -> dict[str, Any]:
-    """Hand the blocks to the shard writer, taking per-channel statistics on the way."""
-    sumsq = np.zeros(n_ch, dtype=np.float64)
-    nonfinite = np.zeros(n_ch, dtype=np.int64)
-    for block in blocks:
-        # float32 dot products (BLAS), summed over blocks in float64: relative error ~1e-7; an
-        # overflow is recounted below, without numpy's warning on the terminal
-        with np.errstate(over="ignore", invalid="ignore"):
-            block_sumsq = np.vecdot(block, block).astype(np.float64)
-        bad = ~np.isfinite(block_sumsq)  # NaN and inf propagate (and float32 overflow): recount
-        if bad.any():
-            finite = np.isfinite(block[bad])
-            nonfinite[bad] += block.shape[1] - finite.sum(axis=1)
-            block_sumsq[bad] = np.square(np.where(finite, block[bad], 0), dtype=np.float64).sum(
-                axis=1
-            )
-        sumsq += block_sumsq
-        # no sample exceeds the root of its row's sum of squares: the encoder's range check
-        # then costs nothing for ordinary EEG (1% for the float32 sums' round-off)
-        peak = float(np.sqrt(block_sumsq.max())) * 1.01 if n_ch and not bad.any() else None
-        writer.append(block, peak)
-    writer.close()
-    rms = np.sqrt(sumsq / max(n_samples, 1))
-    return {
-        "rms": [round(float(v), 4) for v in rms],
-        "n_nonfinite": nonfinite.tolist(),
-        "chunk_crc32c": listed(writer.crcs),  # the record's, by place (chunk_sums)
-    }

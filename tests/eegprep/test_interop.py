@@ -8,7 +8,8 @@ import pytest
 import eegprep
 from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.pipeline.recipe import Recipe
-from eegprep.store.writer import StoreWriter, write_recording
+from eegprep.store.recording_writer import write_recording
+from eegprep.store.writer import StoreWriter
 from eegprep.testing.records import hand_record
 
 

@@ -16,7 +16,8 @@ from eegprep.pipeline.recipe import Recipe
 from eegprep.store.fs import Location
 from eegprep.store.index import INDEX_DIR, append
 from eegprep.store.record import RecordingRecord
-from eegprep.store.writer import StoreWriter, group_json, write_recording
+from eegprep.store.recording_writer import group_json, write_recording
+from eegprep.store.writer import StoreWriter
 from eegprep.testing.records import hand_record
 
 INGESTED_KEYS = {

@@ -94,7 +94,7 @@ def test_reingest_on_s3_writes_a_new_version_and_a_failed_one_changes_nothing(
 
     import fsspec
 
-    from eegprep.store import writer as store_write
+    from eegprep.store import recording_writer
     from eegprep.store.validate import validate
 
     url = f"{s3}/stores/v.zarr"
@@ -104,7 +104,7 @@ def test_reingest_on_s3_writes_a_new_version_and_a_failed_one_changes_nothing(
     old = before.read(rid)
     f = next(tuh_corpus.rglob("aaaaaaab_s002_t001.edf"))
     os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
-    real = store_write._write_blocks
+    real = recording_writer._write_blocks
     calls = [0]
 
     def dies_mid_write(writer, blocks, n_ch, n_samples):  # type: ignore[no-untyped-def]
@@ -112,14 +112,14 @@ def test_reingest_on_s3_writes_a_new_version_and_a_failed_one_changes_nothing(
         next(iter(blocks))  # some samples reach the new group's shard, then the task dies
         raise OSError("connection reset while writing")
 
-    monkeypatch.setattr(store_write, "_write_blocks", dies_mid_write)
+    monkeypatch.setattr(recording_writer, "_write_blocks", dies_mid_write)
     rep = ingest("tuh", src=tuh_corpus, out=url, config=SERIAL)
     assert calls[0] == 1 and len(rep.failed) == 1 and rep.n_current == 2
     fs = fsspec.filesystem("s3")
     fs.invalidate_cache()
     assert not fs.exists("eeg/stores/v.zarr/recordings/tuh/aaaaaaab_s002_t001@2")
     np.testing.assert_array_equal(open_store(url).read(rid), old)
-    monkeypatch.setattr(store_write, "_write_blocks", real)
+    monkeypatch.setattr(recording_writer, "_write_blocks", real)
     assert ingest("tuh", src=tuh_corpus, out=url, config=SERIAL).n_ingested == 1
     after = open_store(url)
     assert after.recording(rid).group == "recordings/tuh/aaaaaaab_s002_t001@2"

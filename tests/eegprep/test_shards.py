@@ -352,8 +352,8 @@ def test_metadata_documents_are_zarrs_own(seed: int) -> None:
 def test_target_document_is_what_the_writer_writes(tmp_path, rows, n_samples, sfreq):
     """A target series' ``zarr.json`` as :func:`target_document` builds it (what validate and
     ``read_target`` compare with) is the one ``write_recording`` has zarr write."""
+    from eegprep.store.recording_writer import write_recording
     from eegprep.store.shards import CHUNK_SECONDS, target_document
-    from eegprep.store.writer import write_recording
 
     values = np.ones((rows, n_samples), dtype=np.float32)
     blocks = iter([np.zeros((2, n_samples), dtype=np.float32)])

@@ -12,7 +12,8 @@ from eegprep.pipeline.recipe import Recipe
 from eegprep.store.fs import Location
 from eegprep.store.index import COMPACT_AFTER, append, compact, read_index
 from eegprep.store.record import RecordingRecord
-from eegprep.store.writer import StoreWriter, write_recording
+from eegprep.store.recording_writer import write_recording
+from eegprep.store.writer import StoreWriter
 from eegprep.testing.records import hand_record
 
 

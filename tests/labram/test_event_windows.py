@@ -15,7 +15,8 @@ import eegprep
 from eegprep import open_store
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.event_span import events_inside
-from eegprep.store.writer import StoreWriter, write_recording
+from eegprep.store.recording_writer import write_recording
+from eegprep.store.writer import StoreWriter
 from eegprep.testing.records import hand_record
 from eegprep.tools.stats import store_stats
 from labram.data.tasks import _windows, get_task

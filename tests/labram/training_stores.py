@@ -12,7 +12,8 @@ import pytest
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.encoding import choose_encoding
 from eegprep.store.reader import Store
-from eegprep.store.writer import StoreWriter, write_recording
+from eegprep.store.recording_writer import write_recording
+from eegprep.store.writer import StoreWriter
 from eegprep.testing.records import hand_record
 
 TUAB_ORDER = "FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 A1 A2 FZ CZ PZ T1 T2".split()

@@ -24,8 +24,8 @@ from eegprep import open_store
 from eegprep.base.errors import StoreFormatError
 from eegprep.store.fs import Location
 from eegprep.store.index import INDEX_DIR
+from eegprep.store.recording_writer import group_json
 from eegprep.store.validate import RETIRED_PREFIX, check_store
-from eegprep.store.writer import group_json
 from tests.safety.backends import Backend
 from tests.safety.corpus import ingest_folder, write_edf
 

@@ -175,7 +175,8 @@ def test_what_a_stopped_ingest_leaves_is_not_reported(store: Path) -> None:
     """Groups never listed (an ingest stopped while writing them: no ``zarr.json``, or empty
     attributes) and groups copied there hold no record to check; a group deleted while it is
     read (its time up, by an ingest running beside) is not damage either."""
-    from eegprep.store.writer import StoreWriter, group_json
+    from eegprep.store.recording_writer import group_json
+    from eegprep.store.writer import StoreWriter
     from tests.safety.corpus import folder_config
 
     for name, meta in [("x@2", None), ("x@3", group_json({})), ("copy", None)]:
