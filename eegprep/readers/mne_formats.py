@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import importlib.util
 import inspect
 import re
 import warnings
@@ -74,23 +73,16 @@ from eegprep.readers.base import (
     unit_or_default,
     unit_to_uv,
 )
-from eegprep.readers.cnt_header import check_cnt, cnt_start
+from eegprep.readers.cnt_header import cnt_start
 from eegprep.readers.companions import (
     BRAINVISION_HEADERS,
-    ambiguous_companion,
     data_files,
-    fif_parts,
-    missing_data_problem,
     missing_markers,
     special_companion,
     vhdr_companions,
 )
-from eegprep.readers.edf import EdfReader, read_raw_header
-from eegprep.readers.edf_dates import check_mne_patient_field
-from eegprep.readers.edf_records import check_file_size, check_tal_count
-from eegprep.readers.fif_annotations import check_fif_annotations
+from eegprep.readers.edf import EdfReader
 from eegprep.readers.fif_refs import check_next_parts
-from eegprep.readers.gdf_header import check_gdf
 from eegprep.readers.gdf_records import gdf_records, read_gdf_samples
 from eegprep.readers.gdf_values import gdf_annotations, gdf_own_rates, gdf_scaled
 from eegprep.readers.kept_time import moved
@@ -111,13 +103,12 @@ from eegprep.readers.mne_lead import (
     segment_events,
     segment_start,
 )
-from eegprep.readers.mne_lengths import checked_length, cnt_options, edf_layout
+from eegprep.readers.mne_lengths import checked_length
 from eegprep.readers.mne_pauses import stated_gaps
+from eegprep.readers.mne_prechecks import check_before_mne
 from eegprep.readers.mne_problems import joins, open_problem
 from eegprep.readers.mne_units import brainvision_scaled, edf_scaled, fif_unit, unstated_unit
-from eegprep.readers.set_header import check_set, check_set_events
 from eegprep.readers.vhdr import read_vhdr, written_units
-from eegprep.readers.vhdr_text import check_text_data
 from eegprep.readers.vmrk import check_vmrk
 
 if TYPE_CHECKING:
@@ -419,7 +410,7 @@ def _open_raw(
     import mne
 
     func, fmt = _format(path)
-    _check_before_mne(path, thawed_options(options))
+    check_before_mne(path, thawed_options(options))
     # every file MNE opens, as a descriptor opened without waiting and checked (mne_held.py)
     with names_for_mne(path) as (opened, repeats, held):
         if fmt == "FIF":  # MNE opens the parts it names as written: none outside (fif_refs.py)
@@ -444,52 +435,6 @@ def _open_raw(
             where = note.split(" in file ")[0]
             raise SourceError(path, f"file is truncated ({where}): re-download it")
     return raw, notes
-
-
-def _check_before_mne(path: str, options: Mapping[str, Any]) -> None:
-    """What MNE would not catch, or would pay for in memory, checked on the raw bytes first."""
-    suffix = PurePath(path).suffix.lower()
-    if suffix == ".set":  # its own fields first: an epoched or damaged .set is refused as that,
-        # not sent for a .fdt or a package it would still be refused without
-        from eegprep.readers.matlab_files import check_mat_budget
-
-        check_set_events(path)  # from the array's head: the walk below steps through each
-        check_mat_budget(path)
-        check_set(path)
-    several = ambiguous_companion(path)
-    if several is not None:
-        raise SourceError(path, several)
-    gone = missing_data_problem(path)
-    if gone is not None:  # MNE's FileNotFoundError names an absolute path and not the field
-        raise SourceError(path, gone)
-    if suffix in (".edf", ".bdf"):
-        check_mne_patient_field(path, read_raw_header(path)[8:88].decode("latin-1").strip())
-        layout = edf_layout(path)
-        if layout is not None:
-            check_file_size(path, layout)  # refuses a shorter file; longer: mne_lengths
-            check_tal_count(path, layout)  # before MNE builds an annotation of each TAL
-    elif suffix == ".set":
-        from eegprep.readers.matlab_files import mat_version
-
-        if mat_version(path) == "7.3" and importlib.util.find_spec("pymatreader") is None:
-            raise SourceError(
-                path,
-                "this EEGLAB .set is a MAT 7.3 (HDF5) file, as EEGLAB saves large datasets; MNE "
-                "reads those only with the pymatreader package: pip install pymatreader",
-            )
-    elif suffix in BRAINVISION_HEADERS:
-        fields = read_vhdr(path)  # check_vhdr's checks
-        check_vmrk(path, fields.n_channels)
-        data = next((c.path for c in vhdr_companions(path) if c.key == "datafile"), None)
-        if fields.text is not None and data is not None:
-            check_text_data(path, data, fields.n_channels, *fields.text)
-    elif suffix == ".gdf":
-        check_gdf(path)
-    elif suffix == ".cnt":
-        check_cnt(path, *cnt_options(options))
-    elif suffix == ".fif":  # each part: MNE reads the annotations of every one
-        for part in (path, *fif_parts(path)):
-            check_fif_annotations(part)
 
 
 def _file_labels(names: Sequence[str], notes: Sequence[str]) -> list[str]:

@@ -128,14 +128,14 @@ def _ingest_swapping(
             swap(src / "a")
 
     if when == "checked":
-        checks = mne_formats._check_before_mne
+        checks = mne_formats.check_before_mne
 
         def checked_then_swap(path: str, options: Any) -> None:
             checks(path, options)
             if Path(path).parent == src / "a":
                 once()
 
-        monkeypatch.setattr(mne_formats, "_check_before_mne", checked_then_swap)
+        monkeypatch.setattr(mne_formats, "check_before_mne", checked_then_swap)
     else:  # MNE is called for a/ first (the recordings are read in order)
         read = getattr(mne.io, _READERS[fmt])
 

@@ -1,0 +1,82 @@
+"""A file's checks before MNE-Python opens it: what MNE would not catch, or would pay for in
+memory, checked on the raw bytes first.
+
+Every format the mne reader reads (:mod:`eegprep.readers.mne_formats`): a samples file found
+nowhere or matched in letter case alone is named; an EDF/BDF's patient field, size and TAL count
+against its header; an EEGLAB ``.set``'s events, memory budget and fields (a MAT 7.3 one needs
+pymatreader); a BrainVision header, its markers and a text data file; a GDF's or a Neuroscan
+CNT's header; a FIF file's annotations, part by part.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Mapping
+from pathlib import PurePath
+from typing import Any
+
+from eegprep.base.errors import SourceError
+from eegprep.readers.cnt_header import check_cnt
+from eegprep.readers.companions import (
+    BRAINVISION_HEADERS,
+    ambiguous_companion,
+    fif_parts,
+    missing_data_problem,
+    vhdr_companions,
+)
+from eegprep.readers.edf import read_raw_header
+from eegprep.readers.edf_dates import check_mne_patient_field
+from eegprep.readers.edf_records import check_file_size, check_tal_count
+from eegprep.readers.fif_annotations import check_fif_annotations
+from eegprep.readers.gdf_header import check_gdf
+from eegprep.readers.mne_lengths import cnt_options, edf_layout
+from eegprep.readers.set_header import check_set, check_set_events
+from eegprep.readers.vhdr import read_vhdr
+from eegprep.readers.vhdr_text import check_text_data
+from eegprep.readers.vmrk import check_vmrk
+
+
+def check_before_mne(path: str, options: Mapping[str, Any]) -> None:
+    """What MNE would not catch, or would pay for in memory, checked on the raw bytes first."""
+    suffix = PurePath(path).suffix.lower()
+    if suffix == ".set":  # its own fields first: an epoched or damaged .set is refused as that,
+        # not sent for a .fdt or a package it would still be refused without
+        from eegprep.readers.matlab_files import check_mat_budget
+
+        check_set_events(path)  # from the array's head: the walk below steps through each
+        check_mat_budget(path)
+        check_set(path)
+    several = ambiguous_companion(path)
+    if several is not None:
+        raise SourceError(path, several)
+    gone = missing_data_problem(path)
+    if gone is not None:  # MNE's FileNotFoundError names an absolute path and not the field
+        raise SourceError(path, gone)
+    if suffix in (".edf", ".bdf"):
+        check_mne_patient_field(path, read_raw_header(path)[8:88].decode("latin-1").strip())
+        layout = edf_layout(path)
+        if layout is not None:
+            check_file_size(path, layout)  # refuses a shorter file; longer: mne_lengths
+            check_tal_count(path, layout)  # before MNE builds an annotation of each TAL
+    elif suffix == ".set":
+        from eegprep.readers.matlab_files import mat_version
+
+        if mat_version(path) == "7.3" and importlib.util.find_spec("pymatreader") is None:
+            raise SourceError(
+                path,
+                "this EEGLAB .set is a MAT 7.3 (HDF5) file, as EEGLAB saves large datasets; MNE "
+                "reads those only with the pymatreader package: pip install pymatreader",
+            )
+    elif suffix in BRAINVISION_HEADERS:
+        fields = read_vhdr(path)  # check_vhdr's checks
+        check_vmrk(path, fields.n_channels)
+        data = next((c.path for c in vhdr_companions(path) if c.key == "datafile"), None)
+        if fields.text is not None and data is not None:
+            check_text_data(path, data, fields.n_channels, *fields.text)
+    elif suffix == ".gdf":
+        check_gdf(path)
+    elif suffix == ".cnt":
+        check_cnt(path, *cnt_options(options))
+    elif suffix == ".fif":  # each part: MNE reads the annotations of every one
+        for part in (path, *fif_parts(path)):
+            check_fif_annotations(part)
