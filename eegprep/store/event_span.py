@@ -12,7 +12,7 @@ no window, annotation or count uses a time outside the recording.
 
 from __future__ import annotations
 
-from eegprep.store.reader import Event, Recording
+from eegprep.store.recording import Event, Recording
 
 
 def span_inside(

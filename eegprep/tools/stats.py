@@ -19,7 +19,8 @@ import numpy as np
 from eegprep.base.errors import OutputError, StoreFormatError
 from eegprep.base.files import check_outside_stores, write_output, write_problem
 from eegprep.store.event_span import events_inside
-from eegprep.store.reader import Recording, Store
+from eegprep.store.reader import Store
+from eegprep.store.recording import Recording
 
 
 def natural_order(counts: dict[str, int]) -> dict[str, int]:

@@ -23,7 +23,8 @@ import torch.distributed as dist
 
 from eegprep.base.errors import EegprepError, StoreFormatError
 from eegprep.store.array_docs import ENCODINGS
-from eegprep.store.reader import Recording, Store, refuse_all
+from eegprep.store.reader import Store, refuse_all
+from eegprep.store.recording import Recording
 from labram.data.sample_peaks import SamplesError
 from labram.data.unreadable import TO_DO, Found, Unreadable, UnreadableError
 from labram.data.windows import RecordingPlan, WindowIndex, open_stores

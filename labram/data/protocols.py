@@ -38,7 +38,8 @@ from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
 from eegprep.base.user_files import read_user_file
 from eegprep.base.validation import check_choice, check_min, invalid_value
-from eegprep.store.reader import Recording, Store
+from eegprep.store.reader import Store
+from eegprep.store.recording import Recording
 from labram.data.splits import is_test_split
 from labram.data.subjects import clean_fold, subject_of
 from labram.data.tasks import (

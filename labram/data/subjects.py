@@ -27,7 +27,7 @@ def subject_key(value: Any) -> str:
 
 def subject_of(rec: Any) -> str:
     """The key a recording's subject is split by: its ``subject_key``, else its ``subject``,
-    each by :func:`subject_key` (``rec``: a :class:`~eegprep.store.reader.Recording`)."""
+    each by :func:`subject_key` (``rec``: a :class:`~eegprep.store.recording.Recording`)."""
     return subject_key(rec.subject_key) or subject_key(rec.subject)
 
 

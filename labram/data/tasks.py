@@ -35,8 +35,9 @@ from eegprep.base.errors import UsageError
 from eegprep.base.validation import check_choice
 from eegprep.corpus.sidecars.tuh import TUEV_CLASSES as TUEV_CODES
 from eegprep.store.event_span import events_inside
-from eegprep.store.reader import Recording, Store
+from eegprep.store.reader import Store
 from eegprep.store.record import source_identity as record_source_identity
+from eegprep.store.recording import Recording
 from labram.data.joins import crosses_join, stretches, tiled_starts
 from labram.data.label_forms import (
     check_numbers,

@@ -26,7 +26,8 @@ from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.gc_pause import gc_paused
 from eegprep.base.validation import check_min, invalid_value
 from eegprep.pipeline.channels import N_ADDRESSABLE
-from eegprep.store.reader import Recording, Store, open_store
+from eegprep.store.reader import Store, open_store
+from eegprep.store.recording import Recording
 from labram.data.joins import split_at_joins
 from labram.data.splits import TEST_SPLITS, split_name, unknown_splits_warning
 from labram.data.store_set import (

@@ -20,7 +20,8 @@ from eegprep.base.errors import ManifestError, UsageError
 from eegprep.corpus.manifest import available, load_manifest
 from eegprep.ingestion.driver import IngestConfig, IngestReport, ingest
 from eegprep.pipeline.channels import VOCABULARY
-from eegprep.store.reader import Recording, Store
+from eegprep.store.reader import Store
+from eegprep.store.recording import Recording
 from eegprep.testing.fixtures import write_fixture
 
 SERIAL = IngestConfig(workers=0, progress=False)

@@ -18,7 +18,7 @@ from eegprep.corpus.sidecars.tuh import read_tuh_csv
 from eegprep.ingestion.driver import IngestConfig, IngestReport, ingest
 from eegprep.pipeline.channels import VOCABULARY
 from eegprep.readers.base import Header
-from eegprep.store.reader import Recording
+from eegprep.store.recording import Recording
 from eegprep.testing.fixtures import write_fixture
 
 SERIAL = IngestConfig(workers=0, progress=False)

@@ -19,7 +19,7 @@ from eegprep import open_store
 from eegprep.base.errors import SourceError
 from eegprep.ingestion import events as event_rule
 from eegprep.ingestion.driver import IngestConfig, IngestReport, ingest
-from eegprep.store.reader import Recording
+from eegprep.store.recording import Recording
 from eegprep.testing.edf_writer import write_edf
 from eegprep.testing.fixtures import write_fixture
 
