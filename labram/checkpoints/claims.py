@@ -39,7 +39,7 @@ from labram.checkpoints.released_sizes import (
     shape_of,
     unreleased_limit,
 )
-from labram.model.config import ModelConfig, TokenizerConfig
+from labram.model.config import ModelConfig, TokenizerConfig, check_count
 
 SLACK_BYTES = 64 * 2**20
 """Bytes a checkpoint may hold beside its model's weights and two copies of them (an
@@ -273,7 +273,9 @@ def _on_meta(
     (:func:`~labram.checkpoints.meta_models.model_for`), once it is :func:`_plausible`."""
     if kind not in KINDS:
         raise CheckpointError(f"no LaBraM model is of kind {kind!r}")
-    outputs = int(n_outputs) if kind == "classifier" and n_outputs is not None else 0
+    outputs = 0
+    if kind == "classifier" and n_outputs is not None:  # (a bool or float: refused, not cast)
+        outputs = check_count("n_outputs", n_outputs, error=CheckpointError)
     _plausible(config, outputs)
     return model_for(kind, config, sd, "checkpoint", outputs)[0]
 

@@ -18,7 +18,13 @@ from torch import Tensor, nn
 
 from labram.checkpoints.errors import CheckpointError
 from labram.model.classifier import LaBraMClassifier
-from labram.model.config import ModelConfig, TokenizerConfig, parameter_floor
+from labram.model.config import (
+    ModelConfig,
+    ModelConfigError,
+    TokenizerConfig,
+    check_count,
+    parameter_floor,
+)
 from labram.model.mem import LaBraMForMEM
 from labram.model.tokenizer import VQNSPTokenizer
 
@@ -96,6 +102,7 @@ def model_for(
     if kind == "mem":
         make = lambda: LaBraMForMEM(mcfg)  # noqa: E731
         return built(make, sd, source, mcfg, on_meta=True), make
+    n_outputs = check_count("n_outputs", n_outputs, error=ModelConfigError)
     make = lambda: LaBraMClassifier(mcfg, n_outputs)  # noqa: E731
     return built(make, sd, source, mcfg, n_outputs, on_meta=True), make
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from eegprep.base.validation import check_min
 from labram.model.backbone import Backbone, ChannelsLike, wrapped_layer_id
-from labram.model.config import ModelConfig
+from labram.model.config import ModelConfig, check_count
 
 
 class LaBraMClassifier(nn.Module):
@@ -30,7 +29,7 @@ class LaBraMClassifier(nn.Module):
         self, config: ModelConfig, n_outputs: int = 1, *, head_init_scale: float = 0.001
     ) -> None:
         super().__init__()
-        check_min("n_outputs", n_outputs, 1)
+        check_count("n_outputs", n_outputs)
         self.config = config
         self.n_outputs = n_outputs
         self.backbone = Backbone(config, cls_from_first_channel=False)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from eegprep.base.errors import UsageError
-from eegprep.base.validation import check_choice, check_min, invalid_value, parse_field
+from eegprep.base.validation import check_choice, invalid_value, parse_field
 
 PATCH_SIZE = 200
 BLOCK_SECONDS = 300
@@ -30,16 +30,45 @@ class ModelConfigError(UsageError):
     ``ValueError``: exit status 2 in the CLI)."""
 
 
+MAX_COUNT = 1 << 20
+"""The largest value a whole-number field of a config (a width, a depth, a table's rows, a
+codebook's size, an iteration count) or a classifier's ``n_outputs`` may hold: LaBraM's largest
+is 8192 (codes). A checkpoint's config may claim any number in a few bytes (a depth of 10^9);
+one beyond this describes no model but a crafted file (the file's own weights then bound the
+model further: :func:`parameter_floor`)."""
+
+_RANGES: dict[str, tuple[float, float, str]] = {
+    "drop_path": (0.0, 1.0, "a number in [0, 1)"),
+    "decay": (0.0, 1.0, "a number in [0, 1]"),
+}
+"""The float fields bounded beyond being finite: (lowest, highest, the words); ``drop_path``
+excludes its highest (a block dropped always)."""
+
+
+def check_count(name: str, value: object, *, error: type[Exception] = UsageError) -> int:
+    """``value`` as a count of ``name``: an int (not a bool, not a float such as ``12.0``)
+    from 1 to :data:`MAX_COUNT`; else ``error`` naming ``name`` and the value (one line)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise invalid_value(name, value, expected="an integer", error=error)
+    if not 1 <= value <= MAX_COUNT:
+        raise invalid_value(name, value, expected=f"an integer from 1 to {MAX_COUNT:,}",
+                            error=error)  # fmt: skip
+    return value
+
+
 def _check_types(cfg: ModelConfig | TokenizerConfig) -> None:
     """Each field of the type it is declared with (a config read from a file may hold a string
-    or a NaN where a width belongs): ints are ints, floats finite numbers, bools bools."""
+    or a NaN where a width belongs): ints are counts (:func:`check_count`: no bool, no float,
+    1 to :data:`MAX_COUNT`), floats finite numbers (some bounded: :data:`_RANGES`), bools
+    bools."""
     for f in fields(cfg):
         value = getattr(cfg, f.name)
         kind = str(f.type)
         if kind == "bool":
             ok = isinstance(value, bool)
         elif kind == "int":
-            ok = isinstance(value, int) and not isinstance(value, bool)
+            check_count(f.name, value, error=ModelConfigError)
+            continue
         elif kind == "float":
             ok = isinstance(value, int | float) and not isinstance(value, bool)
             ok = ok and math.isfinite(value)
@@ -48,6 +77,10 @@ def _check_types(cfg: ModelConfig | TokenizerConfig) -> None:
         if not ok:
             expected = {"bool": "true or false", "int": "an integer"}.get(kind, "a finite number")
             raise invalid_value(f.name, value, expected=expected, error=ModelConfigError)
+    for name, (low, high, words) in _RANGES.items():
+        value = getattr(cfg, name, low)
+        if not low <= value <= high or (name == "drop_path" and value == high):
+            raise invalid_value(name, value, expected=words, error=ModelConfigError)
     if cfg.mlp_ratio <= 0 or cfg.norm_eps <= 0:
         name = "mlp_ratio" if cfg.mlp_ratio <= 0 else "norm_eps"
         raise invalid_value(name, getattr(cfg, name), expected="a positive number",
@@ -57,8 +90,6 @@ def _check_types(cfg: ModelConfig | TokenizerConfig) -> None:
 def _check_widths(cfg: ModelConfig | TokenizerConfig) -> None:
     """The rules every LaBraM transformer's config obeys (the model and the tokenizer's)."""
     _check_types(cfg)
-    for name in ("dim", "n_heads", "conv_channels", "n_spatial", "n_time"):
-        check_min(name, getattr(cfg, name), 1, error=ModelConfigError)
     if cfg.conv_channels % 4:
         raise invalid_value(
             "conv_channels", cfg.conv_channels,
@@ -151,8 +182,6 @@ class TokenizerConfig:
 
     def __post_init__(self) -> None:
         _check_widths(self)
-        for name in ("encoder_depth", "decoder_depth", "n_codes", "code_dim", "kmeans_iters"):
-            check_min(name, getattr(self, name), 1, error=ModelConfigError)
 
     def backbone_config(self, depth: int) -> ModelConfig:
         """The transformer config of the encoder (or the decoder, with its depth).

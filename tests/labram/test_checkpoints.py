@@ -170,7 +170,7 @@ def test_variants_are_inferred_from_the_keys():
 
 
 def test_a_claimed_size_the_file_cannot_hold_is_refused_before_it_is_built():
-    """A crafted key (blocks.99999.*) or config (depth 10^7) claims a model far larger than the
+    """A crafted key (blocks.99999.*) or config (depth 10^6) claims a model far larger than the
     weights in the file: refused in one line, without allocating it (built on 'meta' first)."""
     import time
 
@@ -182,8 +182,11 @@ def test_a_claimed_size_the_file_cannot_hold_is_refused_before_it_is_built():
     from labram.checkpoints.layouts import ours_dict, ours_from
 
     obj = ours_dict(LaBraMForMEM(model_config("tiny")))
-    obj["config"] = {**obj["config"], "depth": 10**7}
+    obj["config"] = {**obj["config"], "depth": 10**6}  # a count in range, too large a model
     with pytest.raises(CheckpointError, match="parameters or more, but the file holds"):
+        ours_from(obj, source="crafted.pt")
+    obj["config"] = {**obj["config"], "depth": 10**7}  # beyond any count: the field is named
+    with pytest.raises(CheckpointError, match=r"crafted.pt: .*`depth`: expected an integer"):
         ours_from(obj, source="crafted.pt")
     assert time.perf_counter() - t0 < 10  # (a depth of 10^7 built, even on 'meta': hours)
 
