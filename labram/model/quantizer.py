@@ -257,6 +257,23 @@ class NormEMAQuantizer(nn.Module):
         return QuantizerOutput(zq, codes, commit, n_used, perplexity)
 
 
+def collapsed(codebook: Tensor, *, atol: float = 1e-6) -> str | None:
+    """Why every patch would map to one code of ``codebook`` (shape (n_codes, code_dim)), in
+    words; None when its rows differ. A codebook of one code, of non-finite values (a file's
+    are refused on read: :mod:`labram.checkpoints.contents`), or whose rows are all equal
+    within ``atol`` (all zero: a tokenizer saved before k-means ever ran) gives one target for
+    every patch: masked modelling on it learns nothing but that code."""
+    if codebook.ndim != 2 or codebook.shape[0] < 2:
+        return f"its codebook holds {codebook.shape[0] if codebook.ndim else 0} code"
+    if not bool(torch.isfinite(codebook).all()):
+        return "its codebook holds NaN or infinite values"
+    if float((codebook - codebook[:1]).abs().max()) > atol:
+        return None
+    zero = float(codebook.abs().max()) <= atol
+    what = "all zero (never initialised: k-means runs on the first training batch)"
+    return f"its codebook's {codebook.shape[0]} rows are {what if zero else 'all equal'}"
+
+
 def usage(counts: Tensor) -> tuple[Tensor, Tensor]:
     """Codes used and perplexity (exp of the entropy, in codes) of a histogram ``(K,)``."""
     p = counts / counts.sum().clamp(min=1)

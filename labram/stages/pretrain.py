@@ -16,6 +16,7 @@ whose split is eval/test are left out unless ``pretrain_test_splits``.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from labram.data.windows import open_each, open_stores, subjects_of
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM, mem_loss
 from labram.model.original_init import original_init
+from labram.model.quantizer import collapsed
 from labram.model.tokenizer import VQNSPTokenizer
 from labram.stages import tokenizer_used
 from labram.stages.train_tokenizer import pretrain_dataset, pretrain_windows, train_tokenizer
@@ -72,6 +74,13 @@ def _load_tokenizer(path: str | Path) -> tuple[VQNSPTokenizer, dict[str, Any] | 
         model = official_from(obj, "tokenizer", source=str(path))
     if not isinstance(model, VQNSPTokenizer):
         raise CheckpointError(f"{path}: holds a {type(model).__name__}, not a tokenizer")
+    why = collapsed(model.quantizer.codebook)
+    if why is not None:  # (warned, not refused: the run is the user's to make)
+        warnings.warn(
+            f"{path}: {why}, so every window would map to one code and masked modelling on "
+            "its codes learns nothing useful: pass a trained tokenizer",
+            stacklevel=2,
+        )
     return model, record_of(obj, str(path))
 
 

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 
 from labram.checkpoints.layouts import ours_dict, save_ours
 from labram.checkpoints.safe_read import read_checkpoint
@@ -88,7 +89,10 @@ def test_pretrain_refuses_a_tokenizer_of_such_tables(
 
     small = {"n_spatial": 20, "n_time": 2}[table]
     tok = tmp_path / "tokenizer.pt"
-    save_ours(VQNSPTokenizer(dataclasses.replace(TOKENIZER_PRESETS["tiny"], **{table: small})), tok)
+    model = VQNSPTokenizer(dataclasses.replace(TOKENIZER_PRESETS["tiny"], **{table: small}))
+    model.quantizer.codebook.copy_(torch.nn.functional.normalize(torch.randn(256, 16), dim=1))
+    model.quantizer.initted.fill_(1.0)  # (a trained codebook: an all-zero one is warned of)
+    save_ours(model, tok)
     says = "its spatial table has 20 rows" if table == "n_spatial" else "its time table has 2 rows"
     out = tmp_path / "pre"
     one_error(*run_labram("pretrain", "--store", store, "--tokenizer", tok, *TINY, "--out", out),
