@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base.errors import UsageError
+from eegprep.base.field_text import noted_text
 from labram.checkpoints.cards import file_sha256
 from labram.checkpoints.contents import CKPT_FORMAT
 from labram.checkpoints.layouts import is_ours
 from labram.checkpoints.safe_read import read_checkpoint
-from labram.stages import tokenizer_used
+from labram.stages import provenance_records, tokenizer_used
 
 KEY = "backbone_used"
 """The entry holding :func:`record` in a fine-tuning run's files, a checkpoint and a card."""
@@ -57,8 +58,10 @@ def record(init: str | os.PathLike[str] | None, obj: Any = None) -> dict[str, An
         return {"path": None, "resolved": None, "sha256": None, "layout": RANDOM,
                 tokenizer_used.KEY: None, KEY: None}  # fmt: skip
     path = Path(init)
-    own = found_in(obj)
-    tokenizer = tokenizer_used.found_in(obj) or (own or {}).get(tokenizer_used.KEY)
+    own = found_in(obj, source=os.fspath(init))  # (malformed: warned, recorded as such)
+    tokenizer = tokenizer_used.found_in(obj, source=os.fspath(init)) or (own or {}).get(
+        tokenizer_used.KEY
+    )
     return {
         "path": os.fspath(init),
         "resolved": os.path.realpath(path),
@@ -84,11 +87,11 @@ def _layout(obj: Any) -> str:
     return "labram" if is_ours(obj) else "released"
 
 
-def found_in(info: Any) -> dict[str, Any] | None:
+def found_in(info: Any, *, source: str = "a checkpoint") -> dict[str, Any] | None:
     """The record (:func:`record`) a checkpoint's entries hold: a ``best.pt``'s or an export's
     own, a ``last.pt``'s in its ``extra``; None when it holds none (no fine-tuned model, or one
     of an older labram)."""
-    return tokenizer_used.found_in(info, KEY)
+    return tokenizer_used.found_in(info, KEY, source=source)
 
 
 def check_resume(out: Path, saved: Any, now: dict[str, Any]) -> None:
@@ -102,9 +105,15 @@ def check_resume(out: Path, saved: Any, now: dict[str, Any]) -> None:
     UsageError
         ``--init`` left out or added, or its file's SHA-256 differs from the run's.
     """
-    if not isinstance(saved, dict) or not isinstance(saved.get(KEY), dict):
+    if not isinstance(saved, dict) or saved.get(KEY) is None:
         return
     before = saved[KEY]
+    why = provenance_records.problem(KEY, before)
+    if why is not None:
+        raise UsageError(
+            f"cannot resume {out}: its recorded {KEY} is malformed ({why}), so the initial "
+            "weights cannot be checked: pass another --out for a new run"
+        )
     then, given = before.get("path"), now["path"]
     if (then is None) != (given is None):
         began = "random initial weights" if then is None else f"--init {then}"
@@ -121,6 +130,7 @@ def check_resume(out: Path, saved: Any, now: dict[str, Any]) -> None:
         now,
         what="the initial weights --init",
         changes="the seeds still to train would start from another backbone than those trained",
+        key=KEY,
     )
 
 
@@ -132,6 +142,8 @@ def describe(
     ``missing`` when there is no record."""
     if not isinstance(rec, dict):
         return missing
+    if provenance_records.problem(KEY, rec) is not None:  # (the marker too)
+        return provenance_records.SHOWN
     if rec.get("layout") == RANDOM:
         return "none (random initial weights)"
     sha = rec.get("sha256")
@@ -140,7 +152,8 @@ def describe(
         rec.get(tokenizer_used.KEY), "unknown (the file records none: the released weights, or a "
         "model of an older labram)",
     )  # fmt: skip
-    return f"{rec.get('path')} ({rec.get('layout')} layout), {said}; tokenizer: {tok}"
+    path = rec.get("path")
+    return f"{noted_text(str(path))} ({rec.get('layout')} layout), {said}; tokenizer: {tok}"
 
 
 __all__ = ["KEY", "RANDOM", "check_resume", "describe", "found_in", "read", "record"]

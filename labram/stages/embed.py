@@ -322,8 +322,8 @@ def provenance(loaded: Loaded) -> dict[str, Any]:
     model predicts (:mod:`labram.stages.tokenizer_used`) and the initial weights a fine-tuned
     one started from (:mod:`labram.stages.backbone_used`); None for what it records not."""
     return {
-        tokenizer_used.KEY: tokenizer_used.found_in(loaded.info),
-        backbone_used.KEY: backbone_used.found_in(loaded.info),
+        tokenizer_used.KEY: tokenizer_used.found_in(loaded.info, source=loaded.source),
+        backbone_used.KEY: backbone_used.found_in(loaded.info, source=loaded.source),
     }
 
 

@@ -36,6 +36,7 @@ from labram.checkpoints.output_paths import check_not_source, check_output, writ
 from labram.checkpoints.safetensors_files import content_digest, save_safetensors
 from labram.data.windows import TRAIN_CONFIG_KEY as TRAIN_CONFIG
 from labram.stages import backbone_used, tokenizer_used
+from labram.stages.provenance_records import sound_or_none
 from labram.train.leakage import KEY as SUBJECTS_KEY
 from labram.train.leakage import record_of
 
@@ -76,7 +77,7 @@ def _subjects(loaded: Loaded) -> dict[str, Any] | None:
 def _tokenizer(loaded: Loaded) -> dict[str, Any] | None:
     """The tokenizer whose codes a masked-modelling model was trained to predict
     (:func:`labram.stages.tokenizer_used.found_in`); None when the file holds none."""
-    return tokenizer_used.found_in(loaded.info)
+    return tokenizer_used.found_in(loaded.info, source=loaded.source)
 
 
 def _task(loaded: Loaded) -> dict[str, Any] | None:
@@ -136,7 +137,7 @@ def model_card(
         },
         "test_metrics": results.get("test"),
         tokenizer_used.KEY: _tokenizer(loaded),
-        backbone_used.KEY: backbone_used.found_in(loaded.info),
+        backbone_used.KEY: backbone_used.found_in(loaded.info, source=loaded.source),
         "license": LICENSE_NOTE,
     }
 
@@ -277,10 +278,10 @@ def export(
         obj[SUBJECTS_KEY] = subjects  # so that finetune / evaluate still check for leakage
     if isinstance(loaded.info.get(TRAIN_CONFIG), dict):
         obj[TRAIN_CONFIG] = loaded.info[TRAIN_CONFIG]
-    tokenizer = _tokenizer(loaded)
+    tokenizer = sound_or_none(_tokenizer(loaded))  # (a malformed one: warned, not copied on)
     if tokenizer is not None:
         obj[tokenizer_used.KEY] = tokenizer  # which tokenizer's codes it predicts
-    backbone = backbone_used.found_in(loaded.info)
+    backbone = sound_or_none(backbone_used.found_in(loaded.info, source=loaded.source))
     if backbone is not None:
         obj[backbone_used.KEY] = backbone  # what it was fine-tuned from
     task = _task(loaded)

@@ -357,7 +357,8 @@ def predict_files(
             recordings.append(result)
     return {
         "checkpoint": str(checkpoint),
-        backbone_used.KEY: backbone_used.found_in(loaded.info),  # what it was fine-tuned from
+        # what it was fine-tuned from
+        backbone_used.KEY: backbone_used.found_in(loaded.info, source=loaded.source),
         "task": the_task.name,
         "kind": the_task.kind,
         "classes": class_names(the_task, model.n_outputs),

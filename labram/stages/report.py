@@ -32,6 +32,7 @@ from labram.stages.backbone_used import KEY as BACKBONE_KEY
 from labram.stages.backbone_used import describe as describe_backbone
 from labram.stages.predictions import FILENAME as PREDICTIONS
 from labram.stages.predictions import open_table, read_predictions
+from labram.stages.provenance_records import checked
 from labram.stages.tokenizer_used import KEY as TOKENIZER_KEY
 from labram.stages.tokenizer_used import describe as describe_tokenizer
 
@@ -231,6 +232,10 @@ def load_run(path: str | Path) -> RunFolder:
         raise UsageError(f"{path}: no such run folder")
     if (path / "results.json").is_file():
         results = _run_json(path / "results.json")
+        if BACKBONE_KEY in results:  # (a malformed record: warned, shown as such)
+            results[BACKBONE_KEY] = checked(
+                str(path / "results.json"), BACKBONE_KEY, results[BACKBONE_KEY]
+            )
         parts = []
         for s in results.get("seeds", []):
             folder = _seed_folder(path, s.get("seed"), s.get("checkpoint"))
@@ -264,7 +269,8 @@ def load_run(path: str | Path) -> RunFolder:
             run.parts.append(Part("mem", path / "mem", unfinished="not started"))
         run.pretrain_root = _is_pretrain_root(path)
         if run.pretrain_root:  # which tokenizer's codes the masked model predicts
-            run.tokenizer = _run_json(path / "config.json").get(TOKENIZER_KEY)
+            raw = _run_json(path / "config.json").get(TOKENIZER_KEY)
+            run.tokenizer = checked(str(path / "config.json"), TOKENIZER_KEY, raw)
     run.command, run.command_recorded = command_line(run)
     return run
 

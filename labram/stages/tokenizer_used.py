@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base.errors import UsageError
+from eegprep.base.field_text import noted_text
 from labram.checkpoints.cards import file_sha256
+from labram.stages import provenance_records
 
 KEY = "tokenizer_used"
 """The entry holding :func:`record` in a run's config.json, a checkpoint and a model card."""
@@ -77,6 +79,8 @@ def check_resume(
     if not isinstance(before, dict) or "tokenizer_checkpoint" not in before:
         return os.fspath(given) if given is not None else None
     old = before.get("tokenizer_checkpoint")
+    if before.get(KEY) is not None and not isinstance(before.get(KEY), dict):
+        _check_sound(out, before[KEY], KEY)  # (raises: a record that is not even a table)
     rec: dict[str, Any] = before[KEY] if isinstance(before.get(KEY), dict) else {}
     where = f"cannot resume {out}: the run's masked-modelling targets are the codes of"
     if isinstance(old, str) and given is None:
@@ -109,20 +113,26 @@ def check_unchanged(
     *,
     what: str = "the tokenizer",
     changes: str = "its masked-modelling targets would change mid-run",
+    key: str = KEY,
 ) -> None:
     """Refuse to resume ``out`` when a file's SHA-256 (``now``, :func:`record` or any record
     with ``path``, ``resolved`` and ``sha256``) differs from the one the run recorded
     (``before``; nothing to compare: no refusal). ``what`` names the file in the message
     (the tokenizer; a fine-tuning run's initial weights: :mod:`labram.stages.backbone_used`),
-    ``changes`` says what resuming with it would change."""
+    ``changes`` says what resuming with it would change; ``key``: the record's field
+    (``tokenizer_used``; ``backbone_used``), named where ``before`` is malformed, which is
+    refused (:func:`~labram.stages.provenance_records.problem`: one line)."""
+    if isinstance(before, dict) and now is not None:
+        _check_sound(out, before, key)
     if not isinstance(before, dict) or now is None or not isinstance(before.get("sha256"), str):
         return
     if before["sha256"] == now["sha256"]:
         return
     then = before.get("path")
     same = not isinstance(then, str) or _same_file(now["path"], then, before.get("resolved"))
-    how = "changed since the run began" if same else f"is not the file the run began with ({then})"
-    todo = "restore that file" if same else f"pass {then} again (put back if it moved)"
+    shown = noted_text(then) if isinstance(then, str) else then  # (escaped, capped)
+    how = "changed since the run began" if same else f"is not the file the run began with ({shown})"
+    todo = "restore that file" if same else f"pass {shown} again (put back if it moved)"
     raise UsageError(
         f"cannot resume {out}: {what} {now['path']} {how} (SHA-256 {before['sha256'][:16]}... "
         f"recorded, {str(now['sha256'])[:16]}... now), so {changes}: {todo}, or pass another "
@@ -130,18 +140,35 @@ def check_unchanged(
     )
 
 
-def found_in(info: Any, key: str = KEY) -> dict[str, Any] | None:
+def _check_sound(out: Path, rec: Any, key: str) -> None:
+    """Refuse to resume ``out`` from a malformed ``key`` record (the run's own, which the
+    resume compares its file with): one line naming the folder and the field."""
+    why = provenance_records.problem(key, rec)
+    if why is not None:
+        raise UsageError(
+            f"cannot resume {out}: its recorded {key} is malformed ({why}), so the file it "
+            "names cannot be checked: pass another --out for a new run"
+        )
+
+
+def found_in(info: Any, key: str = KEY, *, source: str = "a checkpoint") -> dict[str, Any] | None:
     """The record under ``key`` that a checkpoint's entries ``info`` hold (by default the
     tokenizer's, :func:`record`): a model file's or an export's own entry, a ``last.pt``'s in
     its ``extra``; None when it holds none (another kind, the released weights, an older
     labram's file). :mod:`labram.stages.backbone_used` finds its record so too, and
-    ``evaluate``, ``predict`` and ``embed`` a fine-tuned model's ``task`` and ``split``."""
+    ``evaluate``, ``predict`` and ``embed`` a fine-tuned model's ``task`` and ``split``.
+
+    A ``tokenizer_used`` or ``backbone_used`` record is checked
+    (:func:`labram.stages.provenance_records.checked`): a malformed one is one warning line
+    naming ``source`` (the file) and the field, and reads as ``MALFORMED``."""
     if not isinstance(info, dict):
         return None
     found = info.get(key)
     extra = info.get("extra")
     if found is None and isinstance(extra, dict):
         found = extra.get(key)
+    if key in provenance_records.KEYS:
+        return provenance_records.checked(source, key, found)
     return dict(found) if isinstance(found, dict) else None
 
 
@@ -158,11 +185,13 @@ def describe(
     default; a model file's: :data:`MODEL_WITHOUT`)."""
     if not isinstance(rec, dict):
         return missing
+    if provenance_records.problem(KEY, rec) is not None:  # (the marker too)
+        return provenance_records.SHOWN
     cfg: dict[str, Any] = rec["config"] if isinstance(rec.get("config"), dict) else {}
     sha = rec.get("sha256")
     how = "trained by its pre-training run" if rec.get("trained_by_run") else "--tokenizer"
     parts = [
-        f"{rec.get('path')} ({how})",
+        f"{noted_text(rec['path'])} ({how})",
         f"SHA-256 {sha[:16]}..." if isinstance(sha, str) else "SHA-256 not recorded",
     ]
     if "n_codes" in cfg:
