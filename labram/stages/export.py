@@ -19,6 +19,7 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
+from eegprep.base.field_text import noted_text
 from eegprep.base.files import claim_temporary, discard, remove_stale_temporaries
 from eegprep.base.user_files import read_user_file
 from eegprep.cli_group import markdown_line, shown_line
@@ -145,8 +146,15 @@ def model_card(
 def card_markdown(card: dict[str, Any]) -> str:
     """The card as Markdown. Every text from the user (file and task names, paths, stores,
     recipe) is one escaped line (:func:`eegprep.cli_group.markdown_line`): a name holding a
-    newline, ``|`` or a backtick cannot add headings, rows or code to the card."""
+    newline, ``|`` or a backtick cannot add headings, rows or code to the card. What the
+    checkpoint or its run's files say (task, recipe, stores) is capped first
+    (:func:`eegprep.base.field_text.noted_text`: 255 characters), so that it cannot flood it."""
+
     md = markdown_line
+
+    def capped(text: object) -> str:
+        return markdown_line(noted_text(str(text)))
+
     subjects = card["data"]["pretrain_subjects"]
     seen = (
         "not recorded (the released LaBraM weights carry no record)"
@@ -155,7 +163,7 @@ def card_markdown(card: dict[str, Any]) -> str:
     )
     task = card["task"]
     task_name = task.get("name") if isinstance(task, dict) else task
-    stores = ", ".join(md(s) for s in card["data"]["stores"] or [])
+    stores = capped(", ".join(str(s) for s in card["data"]["stores"] or []))
     lines = [
         f"# {md(card['name'])}",
         "",
@@ -169,8 +177,8 @@ def card_markdown(card: dict[str, Any]) -> str:
         f"| export id | `{card.get(EXPORT_ID) or '-'}` |",
         f"| parameters | {card['n_parameters']:,} |",
         f"| outputs | {card['n_outputs'] if card['n_outputs'] is not None else '-'} |",
-        f"| task | {md(task_name or '-')} |",
-        f"| training recipe | {md(card['recipe'] or '-')} |",
+        f"| task | {capped(task_name or '-')} |",
+        f"| training recipe | {capped(card['recipe'] or '-')} |",
         f"| training stores | {stores or '-'} |",
         f"| subjects seen in pre-training | {seen} |",
     ]

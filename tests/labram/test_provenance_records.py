@@ -120,3 +120,16 @@ def test_a_pretrain_resume_refuses_a_malformed_tokenizer_record(tmp_path):
     before = {"tokenizer_checkpoint": "tok.pt", "tokenizer_used": "tok.pt"}
     with pytest.raises(UsageError, match=r"tokenizer_used is malformed"):
         tokenizer_used.check_resume(tmp_path, before, "tok.pt", TOKENIZER)
+
+
+def test_what_a_checkpoint_says_is_capped_on_the_card(tmp_path):
+    """The recipe and task a checkpoint holds are copied onto the card's rows capped (255
+    characters) and escaped, not verbatim."""
+    long = "<b>" + "r" * 10_000
+    src = _checkpoint(tmp_path, train_config={"recipe": long}, task={"name": "t" * 10_000})
+    out = export(src, tmp_path / "m.safetensors")
+    rows = [line for line in Path(out["card"]).read_text().splitlines() if line.startswith("| ")]
+    recipe = next(r for r in rows if r.startswith("| training recipe |"))
+    task = next(r for r in rows if r.startswith("| task |"))
+    assert "<b>" not in recipe and "\\<b\\>" in recipe and recipe.endswith("... |")
+    assert len(recipe) < 300 and len(task) < 300
