@@ -251,11 +251,12 @@ def validate(store: str, as_json: bool) -> None:
     differ from the index, non-finite samples, a missing or damaged root or index, and groups
     on disk that the index does not list. Retired groups (replaced versions kept for readers
     of an older index) are read too, their problems starting `retired group`. Groups that hold
-    no record (what a stopped ingest leaves; the next ingest retires them), and attributes
-    another program added to the root or a recording group, are named on `note:` lines, which
-    are no problem. STORE may be a store zipped into one file. Exits 1 when any problem is
-    found (`eegprep ingest CORPUS --out STORE --repair` re-ingests the listed recordings
-    named), 2 when STORE holds no eegprep store.
+    no record (what a stopped ingest leaves; the next ingest retires them), attributes
+    another program added to the root or a recording group, and files or folders it put in a
+    recording group, are named on `note:` lines, which are no problem (a chunk of an array that
+    no read sees, outside its chunk grid, is). STORE may be a store zipped into one file.
+    Exits 1 when any problem is found (`eegprep ingest CORPUS --out STORE --repair`
+    re-ingests the listed recordings named), 2 when STORE holds no eegprep store.
 
     \b
     Example:

@@ -84,8 +84,9 @@ class Validation:
     :data:`RETIRED_PREFIX`), and ``notes``, one line each about what is no damage: groups
     that hold no record (what a stopped ingest leaves), which the next ingest retires and
     later deletes, and attributes another program added to a group's or an array's
-    ``zarr.json`` (:mod:`eegprep.store.added_attrs`), listed recordings' and retired groups'
-    alike."""
+    ``zarr.json`` (:mod:`eegprep.store.added_attrs`) and files or folders it put in a
+    recording group (:mod:`eegprep.store.group_members`), listed recordings' and retired
+    groups' alike."""
 
     checked: int
     retired: int

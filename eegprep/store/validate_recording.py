@@ -3,10 +3,11 @@
 :func:`recording_problems` reads every byte of a recording, without a Store: the group and its
 metadata (its attributes equal to the record), every shard (present, whole, its index's
 CRC-32C), every chunk (its CRC-32C where the store has them, decoded to a whole chunk, finite
-samples), the ``channel`` and ``time`` coordinates and any target series. ``eegprep validate``
-(:mod:`eegprep.store.validate`) runs it on each listed recording and, through
-:mod:`eegprep.store.validate_retired`, on each retired group; ``eegprep ingest --repair`` runs
-it on the records it is given.
+samples), the ``channel`` and ``time`` coordinates and any target series, and every other
+entry of the group (:mod:`eegprep.store.group_members`: a chunk no read sees is damage).
+``eegprep validate`` (:mod:`eegprep.store.validate`) runs it on each listed recording and,
+through :mod:`eegprep.store.validate_retired`, on each retired group; ``eegprep ingest
+--repair`` runs it on the records it is given.
 
 Each problem is one line starting with the recording's id (or the name it is given); nothing
 raised while checking escapes (it becomes a line too).
@@ -31,6 +32,7 @@ from eegprep.store.array_docs import document_problem
 from eegprep.store.chunk_sums import TARGETS, target_problem
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import added_keys, differing_keys, not_a_group
+from eegprep.store.group_members import member_findings
 from eegprep.store.record_details import details_problem
 from eegprep.store.record_values import (
     channels_problem,
@@ -89,8 +91,9 @@ def recording_problems(
         only then).
     notes : list of str, optional
         Where to add a ``note:`` line for each ``zarr.json`` of the recording (its group's,
-        its arrays') that holds attributes another program added (:mod:`.added_attrs`):
-        no damage. None of a document that is damaged.
+        its arrays') that holds attributes another program added (:mod:`.added_attrs`),
+        and for each file or folder another program put in the group
+        (:mod:`.group_members`): no damage. None of a document that is damaged.
     sfreq : float, optional
         The store's rate (Hz); the record's must equal it when given (else: be above 0).
     vocabulary : sequence of str, optional
@@ -171,6 +174,7 @@ def _check_recording(
         ("time", _time),
         ("targets", _targets),
         ("metadata", functools.partial(_array_documents, notes=noted)),
+        ("members", functools.partial(_members, notes=noted)),
     ]
     for name, check in checks:
         try:
@@ -281,6 +285,30 @@ def _array_documents(
                        f"{differs} (damaged; {REPAIR})")  # fmt: skip
         else:
             notes += added_notes(where, added)
+
+
+def _members(
+    loc: Location,
+    rid: str,
+    group: str,
+    record: dict[str, Any],
+    out: list[str],
+    *,
+    notes: list[str],
+) -> None:
+    """What lies in the group beside what eegprep writes (:mod:`eegprep.store.group_members`):
+    a chunk-named entry that no read of its array sees is damage, anything else another
+    program's addition (a note in ``notes``)."""
+    arrays = ["data", "channel", "time", *_target_names(record)]
+    unjudged = {  # (their metadata or shape is named: its grid may not be the record's)
+        a
+        for a in arrays
+        if any(f"{group}/{a}/zarr.json" in p or f"target {a!r}" in p for p in out)
+        or (a == "data" and any(p.startswith(f"{rid}: data shape ") for p in out))
+    }
+    damage, added = member_findings(loc, group, arrays, unjudged=unjudged)
+    out += [f"{rid}: {line} (damaged; {REPAIR})" for line in damage]
+    notes += added
 
 
 def _data_with_zarr(
