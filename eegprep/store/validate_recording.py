@@ -18,6 +18,7 @@ Concurrency contract: read-only; safe while an ingest writes.
 from __future__ import annotations
 
 import functools
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ class _StoreFacts:
     vocabulary: Sequence[str] | None
 
 
+_KEY_NAME = re.compile(r"c([./][0-9]+)*")  # a chunk's file (or its key's first folder)
 BLOCK = 360_000  # samples per read of an array not in eegprep's own layout (one shard)
 MAX_LINES = 20  # problems listed per recording (and unlisted groups per store), then a count
 REPAIR = "`eegprep ingest --repair` writes the recording again"
@@ -308,7 +310,9 @@ def _members(
     }
     damage, added = member_findings(loc, group, arrays, unjudged=unjudged)
     out += [f"{rid}: {line} (damaged; {REPAIR})" for line in damage]
-    notes += added
+    notes += added[:MAX_LINES]
+    if len(added) > MAX_LINES:  # (a tool's folder of thousands: named once, counted)
+        notes.append(f"{group}: {len(added) - MAX_LINES} more entries eegprep does not write")
 
 
 def _data_with_zarr(
@@ -406,7 +410,7 @@ def _small_array(loc: Location, path: str) -> Any:
     try:
         return np.asarray(array[...])
     except Exception as exc:
-        chunks = [n for n in loc.list(*path.split("/")) if n != "zarr.json"]
+        chunks = [n for n in loc.list(*path.split("/")) if _KEY_NAME.fullmatch(n)]
         where = f"{path}/{chunks[0]}" if len(chunks) == 1 else f"{path} (its chunks)"
         what = "fails its CRC-32C check" if "checksum" in str(exc) else "cannot be decoded"
         raise StoreFormatError(

@@ -244,3 +244,34 @@ def test_chunks_of_an_array_whose_metadata_is_damaged_are_not_judged(tmp_path: P
     problems = check_store(str(out)).problems
     assert problems and any("data/zarr.json" in p or "data shape" in p for p in problems)
     assert not any("chunk grid" in p for p in problems), problems
+
+
+def _one_recording(tmp_path: Path) -> tuple[Path, str]:
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    write_edf(src, "r0.edf", seed=0)
+    assert ingest_folder(src, out).n_ingested == 1
+    return out, open_store(out).recording("folder/r0").group
+
+
+def test_many_added_files_are_named_up_to_a_count(tmp_path: Path) -> None:
+    """A tool's folder of thousands of files in a group: 20 named, the rest counted (was one
+    note each, a screen of them per recording)."""
+    out, group = _one_recording(tmp_path)
+    for i in range(35):
+        (out / group / "data" / f"x{i:02d}.txt").write_bytes(b"x")
+    notes = check_store(str(out)).notes
+    assert len([n for n in notes if n.startswith(f"{group}/data/x")]) == 20
+    assert f"{group}: 15 more entries eegprep does not write" in notes
+
+
+def test_a_damaged_chunk_is_named_beside_an_added_file(tmp_path: Path) -> None:
+    """A ``channel/c.0`` that fails its CRC-32C is named as such beside a user's file in the
+    array's folder (was ``.../channel (its chunks)``: the file counted as a chunk)."""
+    out, group = _one_recording(tmp_path)
+    chunk = out / group / "channel" / "c.0"
+    blob = bytearray(chunk.read_bytes())
+    blob[0] ^= 1
+    chunk.write_bytes(bytes(blob))
+    (out / group / "channel" / "notes.txt").write_bytes(b"mine")
+    problems = check_store(str(out)).problems
+    assert any(f"{group}/channel/c.0: fails its CRC-32C check" in p for p in problems), problems
