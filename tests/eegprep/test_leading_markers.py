@@ -22,10 +22,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-import scipy.io
 
 from eegprep.readers.mne_formats import MneReader
-from tests.eegprep.test_reader_set_semantics import LABELS, SRATE, _events, _write_set
+from tests.eegprep.test_reader_set_semantics import LABELS, SRATE, _write_set
 
 N_TIMES = 2500  # 10 s at 250 Hz
 LEAD = "1 EEGLAB 'boundary' marker(s) at or before the first sample"
@@ -156,16 +155,9 @@ def test_a_sidecar_is_not_moved_by_time_removed_before_the_first_sample(tmp_path
     from eegprep.ingestion.driver import IngestConfig, ingest
 
     eeg, stem = tmp_path / "src" / "sub-01" / "eeg", "sub-01_task-rest_eeg"
-    eeg.mkdir(parents=True)
     x = np.round(np.random.default_rng(6).normal(0, 25, (3, N_TIMES)), 2)
     events = [("boundary", 0.5, 2500.0), ("boundary", 1000.5, 1000.0)]
-    scipy.io.savemat(eeg / f"{stem}.set", {
-        "setname": "rec", "nbchan": 3.0, "trials": 1.0, "pnts": float(N_TIMES),
-        "srate": SRATE, "xmin": 0.0, "xmax": (N_TIMES - 1) / SRATE, "event": _events(events),
-        "chanlocs": np.array([[(label, "EEG") for label in LABELS]],
-                             dtype=[("labels", object), ("type", object)]),
-        "data": x, "ref": "common",
-    }, oned_as="row")  # fmt: skip
+    _write_set(eeg, x, struct=False, events=events, name=stem)
     rows = ["onset\tduration\ttrial_type", "1.5\t0\tbefore", "9.0\t0\tafter"]
     (eeg / "sub-01_task-rest_events.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     config = IngestConfig(workers=0, progress=False, mains=50.0)

@@ -48,27 +48,29 @@ def _write_set(
     fdt: bool = False,
     srate: float = SRATE,
     events: list[tuple[Any, float, float]] = (),  # type: ignore[assignment]
+    name: str = "rec",
     **fields: Any,
 ) -> str:
-    """``rec.set`` (and ``rec.fdt``) as EEGLAB saves ``data`` (channels x samples, uV)."""
+    """``{name}.set`` (and ``{name}.fdt``) as EEGLAB saves ``data`` (channels x samples,
+    uV)."""
     folder.mkdir(parents=True, exist_ok=True)
     n_channels, n_times = data.shape[:2]
     eeg: dict[str, Any] = {
-        "setname": "rec", "filename": "rec.set", "nbchan": float(n_channels),
+        "setname": "rec", "filename": f"{name}.set", "nbchan": float(n_channels),
         "trials": 1.0, "pnts": float(n_times), "srate": srate, "xmin": 0.0,
         "xmax": (n_times - 1) / srate, "times": np.zeros((0, 0)),
         "chanlocs": _chanlocs(LABELS[:n_channels]), "urevent": np.zeros((0, 0)),
         "event": _events(events) if events else np.zeros((0, 0)), "ref": "common",
     }  # fmt: skip
     if fdt:  # float32, channels x samples in MATLAB's column order: each sample's channels
-        np.asarray(data, dtype="<f4").flatten(order="F").tofile(folder / "rec.fdt")
-        eeg["data"] = "rec.fdt"
+        np.asarray(data, dtype="<f4").flatten(order="F").tofile(folder / f"{name}.fdt")
+        eeg["data"] = f"{name}.fdt"
     else:
         eeg["data"] = data
     eeg.update(fields)
-    scipy.io.savemat(folder / "rec.set", {"EEG": eeg} if struct else eeg, oned_as="row")
+    scipy.io.savemat(folder / f"{name}.set", {"EEG": eeg} if struct else eeg, oned_as="row")
     clear_cache()
-    return str(folder / "rec.set")
+    return str(folder / f"{name}.set")
 
 
 def _microvolts(seed: int = 0) -> np.ndarray:

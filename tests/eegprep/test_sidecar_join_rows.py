@@ -16,13 +16,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import scipy.io
 
 from eegprep import open_store
 from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.testing.edf_writer import write_edf
 from tests.eegprep.test_leading_markers import LATER, START, _brainvision
-from tests.eegprep.test_reader_set_semantics import LABELS, SRATE, _events
+from tests.eegprep.test_reader_set_semantics import LABELS, SRATE, _write_set
 
 N_TIMES = 2500  # 10 s at 250 Hz
 STEM = "sub-01_task-rest_eeg"
@@ -54,16 +53,9 @@ def _stored(rec: object) -> list[tuple[float, float, str]]:
 def _eeglab(src: Path) -> None:
     """An EEGLAB dataset cut 10 s before its first sample and 1 s at 4 s, a stimulus at 6 s."""
     eeg = src / "sub-01" / "eeg"
-    eeg.mkdir(parents=True)
     x = np.round(np.random.default_rng(6).normal(0, 25, (3, N_TIMES)), 2)
     events = [("boundary", 0.5, 2500.0), ("boundary", 1000.5, 250.0), ("S 1", 1500, 0)]
-    scipy.io.savemat(eeg / f"{STEM}.set", {
-        "setname": "rec", "nbchan": 3.0, "trials": 1.0, "pnts": float(N_TIMES),
-        "srate": SRATE, "xmin": 0.0, "xmax": (N_TIMES - 1) / SRATE, "event": _events(events),
-        "chanlocs": np.array([[(label, "EEG") for label in LABELS]],
-                             dtype=[("labels", object), ("type", object)]),
-        "data": x, "ref": "common",
-    }, oned_as="row")  # fmt: skip
+    _write_set(eeg, x, struct=False, events=events, name=STEM)
 
 
 def test_an_eeglab_dataset_s_boundary_rows_are_its_own_stored_once(tmp_path: Path) -> None:
