@@ -9,11 +9,12 @@ rule with 4 conv channels (dim 100) so that the same code path runs in tests and
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from eegprep.base.errors import UsageError
-from eegprep.base.validation import check_choice, invalid_value, parse_field
+from eegprep.base.validation import check_choice, did_you_mean, invalid_value, parse_field
 
 PATCH_SIZE = 200
 BLOCK_SECONDS = 300
@@ -37,12 +38,41 @@ is 8192 (codes). A checkpoint's config may claim any number in a few bytes (a de
 one beyond this describes no model but a crafted file (the file's own weights then bound the
 model further: :func:`parameter_floor`)."""
 
-_RANGES: dict[str, tuple[float, float, str]] = {
-    "drop_path": (0.0, 1.0, "a number in [0, 1)"),
-    "decay": (0.0, 1.0, "a number in [0, 1]"),
+FLOAT_RANGES: dict[str, tuple[str, float, float, str]] = {
+    # name: (interval, lowest, highest, closing): "[" / "(" say whether the lowest is allowed
+    "mlp_ratio": ("(", 0.0, 64.0, "]"),  # LaBraM's: 4; also dim * mlp_ratio a count
+    "layer_scale_init": ("[", 0.0, 1.0, "]"),  # LaBraM's: 0.1; 0 disables layer scale
+    "norm_eps": ("(", 0.0, 0.1, "]"),  # LaBraM's: 1e-6
+    "drop_path": ("[", 0.0, 1.0, ")"),  # 1 would drop the last block always
+    "init_std": ("(", 0.0, 1.0, "]"),  # LaBraM's: 0.02
+    "decay": ("[", 0.0, 1.0, "]"),  # LaBraM's: 0.99
+    "beta": ("[", 0.0, 100.0, "]"),  # LaBraM's: 1.0
 }
-"""The float fields bounded beyond being finite: (lowest, highest, the words); ``drop_path``
-excludes its highest (a block dropped always)."""
+"""The range of every float field of both configs (a checkpoint's config may give any number;
+one outside describes no model this code trains: a negative ``init_std``, a layer scale of
+1e30)."""
+
+
+def _range_words(name: str) -> str:
+    """``a number in (0, 1]`` for field ``name`` of :data:`FLOAT_RANGES`."""
+    opening, low, high, closing = FLOAT_RANGES[name]
+    return f"a number in {opening}{low:g}, {high:g}{closing}"
+
+
+def check_float(name: str, value: object, *, error: type[Exception] = UsageError) -> float:
+    """``value`` as float field ``name``: a number (an int or a float, not a bool, not text),
+    finite, within :data:`FLOAT_RANGES`; else ``error`` naming ``name`` and the value (one
+    line)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise invalid_value(name, value, expected="a finite number", error=error)
+    if not math.isfinite(value):
+        raise invalid_value(name, value, expected="a finite number", error=error)
+    opening, low, high, closing = FLOAT_RANGES[name]
+    above = value > low if opening == "(" else value >= low
+    below = value < high if closing == ")" else value <= high
+    if not (above and below):
+        raise invalid_value(name, value, expected=_range_words(name), error=error)
+    return float(value)
 
 
 def check_count(name: str, value: object, *, error: type[Exception] = UsageError) -> int:
@@ -59,32 +89,41 @@ def check_count(name: str, value: object, *, error: type[Exception] = UsageError
 def _check_types(cfg: ModelConfig | TokenizerConfig) -> None:
     """Each field of the type it is declared with (a config read from a file may hold a string
     or a NaN where a width belongs): ints are counts (:func:`check_count`: no bool, no float,
-    1 to :data:`MAX_COUNT`), floats finite numbers (some bounded: :data:`_RANGES`), bools
-    bools."""
+    1 to :data:`MAX_COUNT`), floats finite numbers in their range (:func:`check_float`), bools
+    bools; the MLP's hidden width (``dim * mlp_ratio``) a count too."""
     for f in fields(cfg):
         value = getattr(cfg, f.name)
         kind = str(f.type)
-        if kind == "bool":
-            ok = isinstance(value, bool)
-        elif kind == "int":
+        if kind == "int":
             check_count(f.name, value, error=ModelConfigError)
-            continue
         elif kind == "float":
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-            ok = ok and math.isfinite(value)
-        else:
-            continue
-        if not ok:
-            expected = {"bool": "true or false", "int": "an integer"}.get(kind, "a finite number")
-            raise invalid_value(f.name, value, expected=expected, error=ModelConfigError)
-    for name, (low, high, words) in _RANGES.items():
-        value = getattr(cfg, name, low)
-        if not low <= value <= high or (name == "drop_path" and value == high):
-            raise invalid_value(name, value, expected=words, error=ModelConfigError)
-    if cfg.mlp_ratio <= 0 or cfg.norm_eps <= 0:
-        name = "mlp_ratio" if cfg.mlp_ratio <= 0 else "norm_eps"
-        raise invalid_value(name, getattr(cfg, name), expected="a positive number",
-                            error=ModelConfigError)  # fmt: skip
+            check_float(f.name, value, error=ModelConfigError)
+        elif kind == "bool" and not isinstance(value, bool):
+            raise invalid_value(f.name, value, expected="true or false", error=ModelConfigError)
+    hidden = int(cfg.dim * cfg.mlp_ratio)
+    if not 1 <= hidden <= MAX_COUNT:
+        raise invalid_value(
+            "mlp_ratio", cfg.mlp_ratio, error=ModelConfigError,
+            expected=f"a ratio that makes the MLP's width (dim {cfg.dim} x mlp_ratio) an "
+            f"integer from 1 to {MAX_COUNT:,}; that is {hidden:,}",
+        )  # fmt: skip
+
+
+def check_table(cls: type, data: Any) -> dict[str, Any]:
+    """``data`` as keyword arguments of config class ``cls``: a table (a dict) whose keys are
+    all fields of ``cls`` (a checkpoint's config may hold anything); else a
+    :class:`ModelConfigError` naming the first unknown key and the known ones (one line)."""
+    if not isinstance(data, Mapping):
+        raise ModelConfigError(f"a {type(data).__name__}, not a table of fields")
+    known = [f.name for f in fields(cls)]
+    for key in data:
+        if key not in known:
+            shown = repr(key) if len(repr(key)) <= 60 else repr(key)[:57] + "..."
+            raise ModelConfigError(
+                f"`{shown.strip(chr(39))}`: not a field of this model; known: "
+                f"{', '.join(known)}.{did_you_mean(key, known)}"
+            )
+    return dict(data)
 
 
 def _check_widths(cfg: ModelConfig | TokenizerConfig) -> None:
@@ -145,8 +184,9 @@ class ModelConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        return cls(**data)
+    def from_dict(cls, data: Any) -> ModelConfig:
+        """The config a ``to_dict`` table (a checkpoint's) gives (:func:`check_table`)."""
+        return cls(**check_table(cls, data))
 
 
 MODEL_PRESETS: dict[str, ModelConfig] = {
@@ -208,8 +248,9 @@ class TokenizerConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TokenizerConfig:
-        return cls(**data)
+    def from_dict(cls, data: Any) -> TokenizerConfig:
+        """The config a ``to_dict`` table (a checkpoint's) gives (:func:`check_table`)."""
+        return cls(**check_table(cls, data))
 
 
 TOKENIZER_PRESETS: dict[str, TokenizerConfig] = {

@@ -1,9 +1,12 @@
 """Every config field a checkpoint gives is checked as one rule: a count (a width, a depth, a
 table's rows, a codebook's size, ``n_outputs``) is an int, not a bool or a float such as
-``2.0``, from 1 to ``MAX_COUNT``; a bounded float (``drop_path``) within its range. A file
-breaking it is refused in one line naming the file and the field (labram/model/config.py)."""
+``2.0``, from 1 to ``MAX_COUNT``; a float a number (not a bool, not text), finite and within
+its range (``FLOAT_RANGES``); the config a table of known fields. A file breaking it is refused
+in one line naming the file and the field (labram/model/config.py)."""
 
 from __future__ import annotations
+
+from dataclasses import fields
 
 import pytest
 import torch
@@ -12,7 +15,16 @@ from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import save_ours
 from labram.checkpoints.load import load_model
 from labram.model.classifier import LaBraMClassifier
-from labram.model.config import MAX_COUNT, model_config, tokenizer_config
+from labram.model.config import (
+    FLOAT_RANGES,
+    MAX_COUNT,
+    MODEL_PRESETS,
+    TOKENIZER_PRESETS,
+    ModelConfig,
+    TokenizerConfig,
+    model_config,
+    tokenizer_config,
+)
 from labram.model.tokenizer import VQNSPTokenizer
 
 BAD_COUNTS = [True, 2.0, 0, -1, MAX_COUNT + 1, 10**9, "2"]
@@ -73,3 +85,65 @@ def test_sound_counts_still_load(tmp_path):
     model = LaBraMClassifier(model_config("tiny"), 3)
     path = _saved(tmp_path, model, lambda o: None)
     assert load_model(path).model.n_outputs == 3
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("init_std", -1), ("init_std", 0.0), ("init_std", 5.0), ("init_std", "0.02"),
+    ("layer_scale_init", -7.0), ("layer_scale_init", 1e30), ("layer_scale_init", True),
+    ("norm_eps", 0.0), ("norm_eps", 1e30), ("mlp_ratio", 1e-9), ("mlp_ratio", 1000.0),
+    ("mlp_ratio", float("nan")), ("drop_path", float("inf")),
+])  # fmt: skip
+def test_every_model_float_is_checked(tmp_path, field, value):
+    model = LaBraMClassifier(model_config("tiny"), 2)
+    path = _saved(tmp_path, model, lambda o: o["config"].__setitem__(field, value))
+    _refused(path, field, value)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("decay", -0.5), ("decay", 2.0), ("beta", -1.0), ("beta", 1e9), ("beta", None),
+    ("init_std", -0.02), ("norm_eps", -1e-6), ("mlp_ratio", 0),
+])  # fmt: skip
+def test_every_tokenizer_float_is_checked(tmp_path, field, value):
+    model = VQNSPTokenizer(tokenizer_config("tiny"))
+    path = _saved(tmp_path, model, lambda o: o["config"].__setitem__(field, value))
+    _refused(path, field, value)
+
+
+@pytest.mark.parametrize("cls", [ModelConfig, TokenizerConfig])
+def test_every_float_field_has_a_range(cls):
+    floats = {f.name for f in fields(cls) if str(f.type) == "float"}
+    assert floats <= set(FLOAT_RANGES)
+
+
+def test_an_int_float_field_and_the_presets_still_load(tmp_path):
+    model = LaBraMClassifier(model_config("tiny", layer_scale_init=0.0), 2)
+    path = _saved(tmp_path, model, lambda o: o["config"].__setitem__("mlp_ratio", 4))
+    assert load_model(path).model.config.mlp_ratio == 4
+    for size in MODEL_PRESETS:
+        model_config(size)
+    for size in TOKENIZER_PRESETS:
+        tokenizer_config(size)
+
+
+@pytest.mark.parametrize("make", [lambda: LaBraMClassifier(model_config("tiny"), 2),
+                                  lambda: VQNSPTokenizer(tokenizer_config("tiny"))])  # fmt: skip
+def test_an_unknown_key_is_named_with_the_known_ones(tmp_path, make):
+    path = _saved(tmp_path, make(), lambda o: o["config"].__setitem__("zzz", 1))
+    with pytest.raises(CheckpointError) as info:
+        load_model(path)
+    message = str(info.value)
+    assert "\n" not in message and str(path) in message
+    assert "`zzz`: not a field of this model; known: dim, " in message
+    assert "keyword argument" not in message
+
+
+@pytest.mark.parametrize("config", [[1, 2], "dim=100", None])
+def test_a_config_that_is_not_a_table_is_named(tmp_path, config):
+    model = LaBraMClassifier(model_config("tiny"), 2)
+    path = _saved(tmp_path, model, lambda o: o.__setitem__("config", config))
+    with pytest.raises(CheckpointError) as info:
+        load_model(path)
+    message = str(info.value)
+    assert "\n" not in message and str(path) in message
+    assert f"a {type(config).__name__}, not a table of fields" in message
+    assert "argument after **" not in message
