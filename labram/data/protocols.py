@@ -474,21 +474,25 @@ def write_splits(path: Path, record: dict[str, Any]) -> Path:
     return path
 
 
-def _fold_problem(fold: Any) -> str | None:
-    """What makes ``fold`` (an entry of a ``splits.json``'s ``folds``) other than what
-    :func:`splits_record` writes, in words, or ``None``: ``train``, ``val`` and ``test`` lists
-    of subject keys, no subject in two of them (a subject listed in train and test was read as
-    one of them, silently), ``calibration`` a list of (recording, start sample) pairs."""
+def fold_problem(fold: Any) -> str | None:
+    """What makes ``fold`` (an entry of a ``splits.json``'s ``folds``, a fine-tuned checkpoint's
+    ``split``) other than what :func:`splits_record` writes, in words naming the field, or
+    ``None``: ``train``, ``val`` and ``test`` lists of subject keys as text (one missing failed
+    as ``KeyError: 'val'`` in :func:`fold_indexes`), no subject in two of them (a subject listed
+    in train and test was read as one of them, silently), ``test_rule`` ``official`` or
+    ``subjects``, ``calibration`` a list of (recording, start sample) pairs."""
     if not isinstance(fold, dict):
         return f"a {type(fold).__name__}, not a table"
     seen: dict[str, str] = {}
     for part in ("train", "val", "test"):
-        keys = fold.get(part, [])
+        keys = fold.get(part)
         if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
             return f"{part} is not a list of subject keys"
         for k in keys:
             if seen.setdefault(k, part) != part:
                 return f"subject {k!r} is in both {seen[k]} and {part}"
+    if fold.get("test_rule", "subjects") not in ("official", "subjects"):
+        return f"test_rule {str(fold.get('test_rule'))[:40]!r} is not official or subjects"
     calibration = fold.get("calibration") or []
     if not isinstance(calibration, list) or not all(_is_pair(c) for c in calibration):
         return "calibration is not a list of [recording, start sample] pairs"
@@ -525,10 +529,10 @@ def read_splits(path: str | Path, task: Task, table: TaskWindows) -> dict[str, A
         raise UsageError(f"{path}: no folds")
     known = set(table.subjects())
     for n, f in enumerate(folds):
-        problem = _fold_problem(f)
+        problem = fold_problem(f)
         if not problem:  # keys as the table's (an earlier version's file: "S01 ", NFD)
             f = folds[n] = clean_fold(f)
-            problem = _fold_problem(f)  # (one subject spelled two ways in two parts)
+            problem = fold_problem(f)  # (one subject spelled two ways in two parts)
         if problem:  # (a list of lists, a bare calibration entry: internal errors before)
             raise UsageError(f"{path}: fold {n}: {problem}; give a splits.json labram wrote")
         keys = [k for part in ("train", "val", "test") for k in f.get(part, [])]

@@ -553,7 +553,7 @@ def task_from_record(rec: dict[str, Any]) -> Task:
     UsageError
         A record :func:`task_record` does not write (a damaged or crafted checkpoint).
     """
-    problem = _bad_task_record(rec)
+    problem = task_record_problem(rec)
     if problem:
         raise UsageError(f"its task record is not valid: {problem}")
     chans = rec.get("channels")
@@ -658,8 +658,10 @@ def _bad_record_names(rec: dict[str, Any]) -> str | None:
     return None
 
 
-def _bad_task_record(rec: Any) -> str | None:
-    """What is wrong with a task record, or None."""
+def task_record_problem(rec: Any) -> str | None:
+    """What is wrong with a task record (what :func:`task_record` writes), or None: the
+    ``task`` a checkpoint carries is checked by it when read
+    (:func:`labram.stages.tokenizer_used.found_in`) and by :func:`task_from_record`."""
     if not isinstance(rec, dict) or not isinstance(rec.get("name"), str):
         return "no task name"
     if rec.get("kind") not in ("binary", "multiclass", "regression"):

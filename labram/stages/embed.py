@@ -195,7 +195,7 @@ def window_index(
     from labram.data.tasks import build_task_indexes, checkpoint_task, get_task
 
     opened = open_stores(list(stores))
-    record = tokenizer_used.found_in(info, "task")  # (a last.pt's in its extra)
+    record = tokenizer_used.found_in(info, "task", source=source)  # (a last.pt's in its extra)
     if record is not None and record.get("name") == cfg.task:
         task = checkpoint_task(cfg.task, opened, record, source=source)
     else:
@@ -684,7 +684,7 @@ def _fine_tuned_for_another(loaded: Loaded, task: Any) -> str | None:
     """The task a classifier records (its ``task`` entry) when ``task`` (``--task``) is
     another one, else None. Such a head's logits sat beside the labels of ``--task`` as if
     they scored them (a 3-class head beside 3 other classes passed the outputs check)."""
-    record = tokenizer_used.found_in(loaded.info, "task")
+    record = tokenizer_used.found_in(loaded.info, "task", source=loaded.source)
     name = record.get("name") if record is not None else None
     if task is None or not isinstance(name, str) or name == task.name:
         return None

@@ -58,14 +58,15 @@ def evaluate(
     obj = read_checkpoint(Path(checkpoint), what="checkpoint")
     opened = open_stores(stores)
     stores = given_names(opened)
-    record = found_in(obj, "task")  # (a last.pt's in its extra)
+    record = found_in(obj, "task", source=str(checkpoint))  # (a last.pt's in its extra)
     task = checkpoint_task(task_name, opened, record, source=str(checkpoint))
     if cfg is None:
         cfg = run_config(checkpoint, obj)
     if split_seed is not None:
         cfg = replace(cfg, split_seed=split_seed)
-    fold = found_in(obj, "split")
-    splits = checkpoint_splits(opened, task, cfg, obj)  # a protocol's fold: its own windows
+    fold = found_in(obj, "split", source=str(checkpoint))
+    # a protocol's fold: its own windows
+    splits = checkpoint_splits(opened, task, cfg, obj, source=str(checkpoint))
     leakage = check_test_subjects(
         record_of(obj, str(checkpoint)),
         test_subjects(splits["test"]),

@@ -83,7 +83,8 @@ def _tokenizer(loaded: Loaded) -> dict[str, Any] | None:
 
 def _task(loaded: Loaded) -> dict[str, Any] | None:
     """The task record of a classifier: its own, else the run folder's built-in task."""
-    record = tokenizer_used.found_in(loaded.info, "task")  # (a last.pt's in its extra)
+    # (a last.pt's in its extra)
+    record = tokenizer_used.found_in(loaded.info, "task", source=loaded.source)
     if record is not None:
         return record
     name = _json_beside(Path(loaded.source), "results.json").get("task")
@@ -114,7 +115,7 @@ def model_card(
         training = loaded.info[TRAIN_CONFIG]
     run = _json_beside(src, "config.json") if training is None else {}
     results = _json_beside(src, "results.json")
-    task = tokenizer_used.found_in(loaded.info, "task") or results.get("task")
+    task = tokenizer_used.found_in(loaded.info, "task", source=loaded.source) or results.get("task")
     config = getattr(loaded.model, "config")  # noqa: B009 - every model of ours has one
     return {
         "name": name.stem,

@@ -94,7 +94,8 @@ def resolve_task(loaded: Loaded, name: str | None) -> Task:
             f"{', '.join(loaded.untrained)}): its outputs would come from random weights; "
             "fine-tune it first (labram finetune --init), or use labram embed for its features"
         )
-    record = tokenizer_used.found_in(loaded.info, "task")  # (a last.pt's in its extra)
+    # (a last.pt's in its extra)
+    record = tokenizer_used.found_in(loaded.info, "task", source=loaded.source)
     if record is not None:
         try:
             task = task_from_record(record)

@@ -196,7 +196,8 @@ def predict_checkpoint(
     record = obj.get("task") if isinstance(obj, dict) else None
     task = checkpoint_task(task_name, opened, record, source=str(checkpoint))  # its classes
     check_outputs(model.n_outputs, task, source=str(checkpoint))
-    index = checkpoint_splits(opened, task, run_config(checkpoint, obj), obj)[split]
+    cfg = run_config(checkpoint, obj)
+    index = checkpoint_splits(opened, task, cfg, obj, source=str(checkpoint))[split]
     dev = setup(device).device
     model.to(dev)
     outputs, _ = predict(

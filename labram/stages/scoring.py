@@ -177,14 +177,15 @@ def task_splits(opened: Sequence[Any], task: Task, cfg: TrainConfig) -> dict[str
 
 
 def checkpoint_splits(
-    opened: Sequence[Any], task: Task, cfg: TrainConfig, obj: Any
+    opened: Sequence[Any], task: Task, cfg: TrainConfig, obj: Any, *, source: str = "a checkpoint"
 ) -> dict[str, WindowIndex]:
     """The train / val / test windows the fine-tuned checkpoint ``obj`` (already read) was
     trained and tested on: its fold's where a protocol trained it (its ``split`` entry:
-    :func:`labram.data.protocols.fold_indexes`), else the task's own splits under ``cfg``."""
+    :func:`labram.data.protocols.fold_indexes`), else the task's own splits under ``cfg``;
+    ``source`` names the file when its ``split`` is malformed."""
     from labram.stages.tokenizer_used import found_in
 
-    fold = found_in(obj, "split")  # (a last.pt's in its extra)
+    fold = found_in(obj, "split", source=source)  # (a last.pt's in its extra)
     if fold is not None:
         from labram.data.protocols import TaskWindows, fold_indexes
 

@@ -20,12 +20,16 @@ symbolic or hard link) is the same file.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from eegprep.base.errors import UsageError
 from eegprep.base.field_text import noted_text
 from labram.checkpoints.cards import file_sha256
+from labram.checkpoints.errors import CheckpointError
+from labram.data.protocols import fold_problem
+from labram.data.tasks import task_record_problem
 from labram.stages import provenance_records
 
 KEY = "tokenizer_used"
@@ -151,6 +155,14 @@ def _check_sound(out: Path, rec: Any, key: str) -> None:
         )
 
 
+SHAPED: dict[str, Callable[[Any], str | None]] = {
+    "task": task_record_problem,
+    "split": fold_problem,
+}
+"""The records a fine-tuned checkpoint carries, each with what says what is wrong with one
+(``evaluate``, ``predict``, ``embed`` and ``export`` use them as they are given)."""
+
+
 def found_in(info: Any, key: str = KEY, *, source: str = "a checkpoint") -> dict[str, Any] | None:
     """The record under ``key`` that a checkpoint's entries ``info`` hold (by default the
     tokenizer's, :func:`record`): a model file's or an export's own entry, a ``last.pt``'s in
@@ -158,7 +170,9 @@ def found_in(info: Any, key: str = KEY, *, source: str = "a checkpoint") -> dict
     labram's file). :mod:`labram.stages.backbone_used` finds its record so too, and
     ``evaluate``, ``predict`` and ``embed`` a fine-tuned model's ``task`` and ``split``.
 
-    A ``tokenizer_used`` or ``backbone_used`` record is checked
+    A ``task`` or ``split`` record is checked for the shape fine-tuning writes it in
+    (:data:`SHAPED`): a malformed one is a :class:`CheckpointError`, one line naming ``source``
+    and the field. A ``tokenizer_used`` or ``backbone_used`` record is checked
     (:func:`labram.stages.provenance_records.checked`): a malformed one is one warning line
     naming ``source`` (the file) and the field, and reads as ``MALFORMED``."""
     if not isinstance(info, dict):
@@ -169,6 +183,11 @@ def found_in(info: Any, key: str = KEY, *, source: str = "a checkpoint") -> dict
         found = extra.get(key)
     if key in provenance_records.KEYS:
         return provenance_records.checked(source, key, found)
+    if found is not None and key in SHAPED:
+        problem = SHAPED[key](found) if isinstance(found, dict) else None
+        if not isinstance(found, dict) or problem:
+            why = problem or f"a {type(found).__name__}, not a table"
+            raise CheckpointError(f"{source}: its {key} record is not valid: {why}")
     return dict(found) if isinstance(found, dict) else None
 
 

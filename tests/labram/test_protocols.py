@@ -213,8 +213,10 @@ def _in_two(fold: dict) -> None:
         (lambda f: f.__setitem__("train", [["x"]]), "train is not a list of subject keys"),
         (lambda f: f.__setitem__("calibration", ["x"]), "calibration is not a list of"),
         (lambda f: f.__setitem__("calibration", [["r", True]]), "calibration is not a list of"),
+        (lambda f: f.pop("val"), "val is not a list of subject keys"),  # was KeyError: 'val'
+        (lambda f: f.__setitem__("test_rule", "all"), "test_rule 'all' is not official or"),
     ],
-    ids=["subject-in-two", "nested", "bare-calibration", "bool-start"],
+    ids=["subject-in-two", "nested", "bare-calibration", "bool-start", "no-val", "test-rule"],
 )  # fmt: skip
 def test_a_splits_file_s_damaged_fold_is_one_line(
     store: str, tmp_path: Path, damage: Any, says: str
