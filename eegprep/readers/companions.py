@@ -162,8 +162,8 @@ def set_data_name(path: str) -> str | None:
             fh.seek(0)
             if kinds.get("data") == "char":
                 if mat5:  # the variable scipy parses (and every variable's head) alone: the
-                    # whole file's walk steps through each of EEG.event's elements (~50 s
-                    # for 1.5 million events, before the reader counts them)
+                    # whole file's walk steps through each of EEG.event's elements (~4 s a
+                    # million events, before the reader counts them)
                     check_v5_structure(path, "data")
                 value = scipy.io.loadmat(fh, variable_names=["data"], squeeze_me=True)["data"]
             elif "EEG" in kinds:

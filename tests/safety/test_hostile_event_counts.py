@@ -345,3 +345,58 @@ def test_a_mat73_set_of_millions_of_events_is_refused_from_its_shapes(
     # (already refused in 1 s before: no walk of MAT 7.3 elements came first; kept so)
     path = crafted_set73(tmp_path / "r.set", 1_500_000, in_struct=in_struct)
     _refused(lambda: get_reader("mne").read_header(path), 1_500_000, "its EEG.event")
+
+
+def test_the_structure_check_of_a_legal_set_costs_less_than_scipys_parse(tmp_path: Path) -> None:
+    # was: the check walked each of EEG.event's fields through the generic walk, 1.8x the time
+    # scipy takes to parse the file (10.8 s against 5.8 s for 900,000 events, 2 cores); its
+    # plain char and numeric fields are now checked in one pass each: 0.63x (3.6 s)
+    import scipy.io
+
+    from eegprep.readers.mat_v5_structure import check_v5_structure
+
+    path = crafted_set(tmp_path / "r.set", 200_000, in_struct=True)
+    check_seconds, parse_seconds = [], []
+    for _ in range(2):  # the faster of two runs each, against a busy machine's noise
+        start = time.perf_counter()
+        check_v5_structure(path)
+        check_seconds.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        scipy.io.loadmat(path)
+        parse_seconds.append(time.perf_counter() - start)
+    ratio = min(check_seconds) / min(parse_seconds)
+    assert ratio < 1.0, f"the check took {ratio:.2f}x scipy's parse of the same file"
+
+
+@pytest.mark.parametrize("value", [0x00, 0x08, 0x7C, 0xFF])
+def test_the_one_pass_field_check_refuses_what_the_full_walk_refuses(
+    tmp_path: Path, value: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every byte of an uncompressed set's events set to ``value`` in turn: the one-pass check
+    # of plain fields must refuse each file the full walk refuses (it only ever defers to it)
+    from eegprep.readers import mat_v5_structure
+
+    good = Path(crafted_set(tmp_path / "r.set", 3, in_struct=False, latencies=[1.0, 2.0, 3.0]))
+    raw = good.read_bytes()
+    at = raw.index(b"\x0f\x00\x00\x00", 128)  # the compressed EEG.event, as plain bytes
+    n_bytes = struct.unpack_from("<I", raw, at + 4)[0]
+    events = zlib.decompress(raw[at + 8 : at + 8 + n_bytes])
+    plain = raw[:at] + events + raw[at + 8 + n_bytes :]
+    bad = tmp_path / "bad.set"
+
+    def refused() -> bool:
+        try:
+            mat_v5_structure.check_v5_structure(str(bad))
+        except SourceError:
+            return True
+        return False
+
+    n_refused = 0
+    for i in range(at, at + len(events)):
+        bad.write_bytes(plain[:i] + bytes([value]) + plain[i + 1 :])
+        fast = refused()
+        with monkeypatch.context() as m:
+            m.setattr(mat_v5_structure, "_plain_leaf", lambda *_: False)
+            assert refused() == fast, f"byte {i} set to {value}"
+        n_refused += fast
+    assert n_refused > 0
