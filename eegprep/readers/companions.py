@@ -162,7 +162,7 @@ def set_data_name(path: str) -> str | None:
             fh.seek(0)
             if kinds.get("data") == "char":
                 if mat5:  # the variable scipy parses (and every variable's head) alone: the
-                    # whole file's walk steps through each of EEG.event's elements (~4 s a
+                    # whole file's walk steps through each of EEG.event's elements (~3.5 s a
                     # million events, before the reader counts them)
                     check_v5_structure(path, "data")
                 value = scipy.io.loadmat(fh, variable_names=["data"], squeeze_me=True)["data"]

@@ -154,7 +154,7 @@ def check_set_events(path: str) -> None:
     dimensions alone (MAT v5: its array head; v7.3: its datasets' shapes), before anything
     walks or decodes its entries: the check that scipy's parser will not crash on the file
     (:func:`~eegprep.readers.mat_v5_structure.check_v5_structure`) steps through every element
-    in Python, 6 million for 1.5 million events (~6 s; ~50 s before plain fields were checked
+    in Python, 6 million for 1.5 million events (~5 s; ~50 s before plain fields were checked
     in one pass each), and MNE then builds them all.
 
     A file whose variables cannot be listed is left to the checks that name what is wrong."""
