@@ -126,7 +126,11 @@ def test_what_a_checkpoint_says_is_capped_on_the_card(tmp_path):
     """The recipe and task a checkpoint holds are copied onto the card's rows capped (255
     characters) and escaped, not verbatim."""
     long = "<b>" + "r" * 10_000
-    src = _checkpoint(tmp_path, train_config={"recipe": long}, task={"name": "t" * 10_000})
+    src = _checkpoint(
+        tmp_path,
+        train_config={"recipe": long},
+        task={"name": "t" * 10_000, "kind": "regression"},
+    )
     out = export(src, tmp_path / "m.safetensors")
     rows = [line for line in Path(out["card"]).read_text().splitlines() if line.startswith("| ")]
     recipe = next(r for r in rows if r.startswith("| training recipe |"))
