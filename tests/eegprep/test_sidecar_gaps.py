@@ -298,16 +298,23 @@ def test_an_ingest_cuts_a_clock_target_at_an_edf_plus_d_gaps(
     monkeypatch.setitem(sidecars.load_parsers(), "clock_target", clock_target)
     src = tmp_path / "src"
     _edf_plus_d(src / "r.edf", ["Fp1", "Cz", "O1"], [])
-    (src / "r.tgt").write_text("clock\n", encoding="utf-8")
+    store, rec = ingest_one_with_target(tmp_path, src, "clock_target", "clock")
+    values = np.asarray(store.read_target(rec.id, "clock"))[0]
+    assert values.shape == (4000,)
+    for stored_s, clock_s in ((1.0, 1.0), (8.5, 12.5), (15.0, 25.0)):
+        assert values[int(stored_s * 200)] == pytest.approx(clock_s, abs=0.01)
+
+
+def ingest_one_with_target(tmp_path: Path, src: Path, parser: str, target: str) -> Any:
+    """The one recording in ``src`` ingested by the ``folder`` manifest with a ``.tgt`` sidecar
+    (``r.tgt``, naming ``target``) read by the registered sidecar ``parser``: (store, record)."""
+    (src / "r.tgt").write_text(f"{target}\n", encoding="utf-8")
     manifest = (Path(__file__).parents[2] / "manifests" / "folder.toml").read_text("utf-8")
-    manifest += '\n[sidecar]\nparser = "clock_target"\nsuffixes = [".tgt"]\n'
-    (tmp_path / "m.toml").write_text(manifest.replace('name = "folder"', 'name = "gapped"', 1))
+    manifest += f'\n[sidecar]\nparser = "{parser}"\nsuffixes = [".tgt"]\n'
+    (tmp_path / "m.toml").write_text(manifest.replace('name = "folder"', 'name = "targets"', 1))
     config = IngestConfig(workers=0, progress=False, mains=50.0)
     report = ingest(tmp_path / "m.toml", src=src, out=tmp_path / "s.zarr", config=config)
     assert report.failed == []
     store = open_store(tmp_path / "s.zarr")
     (rec,) = store.recordings
-    values = np.asarray(store.read_target(rec.id, "clock"))[0]
-    assert values.shape == (4000,)
-    for stored_s, clock_s in ((1.0, 1.0), (8.5, 12.5), (15.0, 25.0)):
-        assert values[int(stored_s * 200)] == pytest.approx(clock_s, abs=0.01)
+    return store, rec

@@ -17,10 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from eegprep import open_store
 from eegprep.corpus.sidecars import SidecarResult
-from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.ingestion.labels import stored_targets
+from tests.eegprep.test_sidecar_gaps import ingest_one_with_target
 
 SFREQ = 250
 N_SAMPLES = 5000  # 20 s
@@ -82,15 +81,7 @@ def test_a_target_steps_on_the_eeg_s_sample_in_every_stretch(
     monkeypatch.setitem(sidecars.load_parsers(), "step_target", _step_target)
     src = tmp_path / "src"
     _brainvision(src, "r")
-    (src / "r.tgt").write_text("step\n", encoding="utf-8")
-    manifest = (Path(__file__).parents[2] / "manifests" / "folder.toml").read_text("utf-8")
-    manifest += '\n[sidecar]\nparser = "step_target"\nsuffixes = [".tgt"]\n'
-    (tmp_path / "m.toml").write_text(manifest.replace('name = "folder"', 'name = "steps"', 1))
-    config = IngestConfig(workers=0, progress=False, mains=50.0)
-    report = ingest(tmp_path / "m.toml", src=src, out=tmp_path / "s.zarr", config=config)
-    assert report.failed == []
-    store = open_store(tmp_path / "s.zarr")
-    (rec,) = store.recordings
+    store, rec = ingest_one_with_target(tmp_path, src, "step_target", "step")
     eeg = np.asarray(store.read(rec.id))[0]
     target = np.asarray(store.read_target(rec.id, "step"))[0]
     assert target.shape == eeg.shape == (802 + 1202 + 1997,)  # each stretch rounded alone
