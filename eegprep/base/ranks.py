@@ -17,27 +17,32 @@ each: N copies of one line. Who prints it, by what the error depends on:
 - any other error (a rank's own read of its windows, a file system error not eegprep's):
   each process that raises it prints it: it may be its own.
 
-Outside torchrun (``WORLD_SIZE`` unset or 1) every error is printed.
+Outside torchrun (``WORLD_SIZE`` unset or 1) every error is printed, whatever ``RANK`` a
+shell left set: a process alone is its run's main process. :func:`torchrun_place` reads the
+three variables for training, refusing a malformed one in one line.
 """
 
 from __future__ import annotations
 
 import os
+import re
 
 _OWN_WORK = [False]
 """Whether this process has begun its own share of the work (:func:`begin_own_work`)."""
 
 
 def main_rank() -> bool:
-    """Whether this process is the main one of its run: the only one, or rank 0 of those
-    torchrun started (its ``RANK``, which stays set after the process group is gone)."""
-    return os.environ.get("RANK", "0").strip() in ("", "0")
+    """Whether this process is the main one of its run: the only one (``WORLD_SIZE`` unset or
+    1, whatever ``RANK`` says: a stray ``RANK=1`` in a shell silenced every error of a process
+    alone), or rank 0 of those torchrun started (its ``RANK``, which stays set after the
+    process group is gone)."""
+    return not under_torchrun() or os.environ.get("RANK", "0").strip() in ("", "0")
 
 
 def machine_main_rank() -> bool:
     """Whether this process is the first torchrun started on its machine (``LOCAL_RANK`` 0),
     or the only one."""
-    return os.environ.get("LOCAL_RANK", "0").strip() in ("", "0")
+    return not under_torchrun() or os.environ.get("LOCAL_RANK", "0").strip() in ("", "0")
 
 
 def under_torchrun() -> bool:
@@ -48,10 +53,52 @@ def under_torchrun() -> bool:
         return False
 
 
+def torchrun_place() -> tuple[int, int, int]:
+    """This process's ``(RANK, LOCAL_RANK, WORLD_SIZE)``, as torchrun sets them; ``(0, 0, 1)``
+    outside torchrun (``WORLD_SIZE`` unset or 1: a ``RANK`` a shell left set is not read).
+
+    Raises
+    ------
+    UsageError
+        A variable that is not a whole number (``WORLD_SIZE=two``), a ``WORLD_SIZE`` below 1, a
+        ``RANK`` outside 0 to ``WORLD_SIZE - 1`` or a negative ``LOCAL_RANK`` (these failed as
+        Python's ``invalid literal for int()``, or ran as no rank of the run), naming it.
+    """
+    from eegprep.base.errors import UsageError
+
+    def whole(name: str, default: str) -> int:
+        text = os.environ.get(name, default).strip() or default
+        if re.fullmatch(r"-?[0-9]{1,9}", text) is None:
+            raise UsageError(
+                f"{name}={text[:40]!r} is not a whole number: torchrun sets {name}; run under "
+                "torchrun, or unset RANK, LOCAL_RANK and WORLD_SIZE to run one process"
+            )
+        return int(text)
+
+    world = whole("WORLD_SIZE", "1")
+    if world < 1:
+        raise UsageError(f"WORLD_SIZE={world} is below 1: unset it to run one process")
+    if world == 1:
+        return 0, 0, 1
+    rank, local = whole("RANK", "0"), whole("LOCAL_RANK", "0")
+    if not 0 <= rank < world:
+        raise UsageError(f"RANK={rank} is outside 0 to {world - 1} (WORLD_SIZE={world})")
+    if local < 0:
+        raise UsageError(f"LOCAL_RANK={local} is negative")
+    return rank, local, world
+
+
 def begin_own_work() -> None:
     """Say that this process now does its own share of the work: errors from here on may be
     its own (module docstring). Called where each rank starts on its own windows."""
     _OWN_WORK[0] = True
+
+
+def end_own_work() -> None:
+    """Say that this process's own share of the work ended (it returned): the checks that
+    follow are every process's alike again (the next fold or seed of ``labram finetune``,
+    whose refusals every rank printed after the first fold had trained)."""
+    _OWN_WORK[0] = False
 
 
 def own_work_began() -> bool:
@@ -71,9 +118,11 @@ def prints_error(exc: BaseException) -> bool:
 
 __all__ = [
     "begin_own_work",
+    "end_own_work",
     "machine_main_rank",
     "main_rank",
     "own_work_began",
     "prints_error",
+    "torchrun_place",
     "under_torchrun",
 ]

@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from eegprep.base import strict_json
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.files import write_atomically
+from eegprep.base.ranks import end_own_work
 from eegprep.cli_group import markdown_line
 from eegprep.store.reader import Store
 from labram.checkpoints.contents import CKPT_FORMAT
@@ -203,6 +204,7 @@ def _one_seed(
     fold, saved in ``best.pt`` so that ``labram evaluate`` cuts the same windows;
     ``backbone``: the record of ``init`` (:func:`labram.stages.backbone_used.record`), kept in
     the seed's ``config.json``, ``last.pt`` and ``best.pt``."""
+    end_own_work()  # the previous seed returned: until this one trains, checks are every rank's
     dinfo = setup(device)
     n_out = splits["train"].labels.shape[1] if task.kind == "regression" else task.n_outputs
     torch.manual_seed(cfg.seed)

@@ -6,11 +6,12 @@ no process group is created. The backend is NCCL on CUDA and gloo on CPU.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+
+from eegprep.base.ranks import torchrun_place
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def check_device(device: str | None) -> str | None:
             f"{'built without CUDA' if torch.version.cuda is None else 'no GPU visible'}): "
             "pass --device cpu, or leave --device out"
         )
-    if colon and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    if colon and torchrun_place()[2] > 1:
         raise UsageError(
             f"--device {device}: under torchrun each process uses the GPU of its LOCAL_RANK; "
             "pass --device cuda"
@@ -68,9 +69,7 @@ def setup(device: str | None = None) -> DistInfo:
     anything else is refused (:func:`check_device`).
     """
     check_device(device)
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    local = int(os.environ.get("LOCAL_RANK", "0"))
+    rank, local, world = torchrun_place()
     use_cuda = torch.cuda.is_available() if device is None else device.startswith("cuda")
     explicit = device is not None and ":" in device  # one process: the GPU asked for
     gpu = int(device.partition(":")[2]) if explicit and device else local

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 from eegprep.base.errors import EegprepError, UsageError
 from eegprep.base.files import write_atomically, write_problem
 from eegprep.base.flocks import try_exclusive
+from eegprep.base.ranks import torchrun_place
 from labram.data.loader import WindowDataset
 from labram.data.sampler import ResumeError
 from labram.train.config import TrainConfig, current_form
@@ -64,7 +65,7 @@ def check_run_folder(out: Path, *, resume: bool) -> None:
     UsageError
         ``out`` holds one of :data:`RUN_FILES`, naming the folder and what to pass.
     """
-    if resume or int(os.environ.get("RANK", "0")) != 0 or not out.is_dir():
+    if resume or torchrun_place()[0] != 0 or not out.is_dir():
         return
     for pattern in ("{}", "*/{}", "*/*/{}"):
         found = [p for name in RUN_FILES for p in out.glob(pattern.format(name))]
@@ -124,7 +125,7 @@ def check_resume_stage(out: Path, stage: str) -> None:
     """
     parent = out.absolute().parent
     inside = os.path.abspath(parent / LOCK_FILE) in _HELD  # (the pretrain run itself resumes)
-    rank0 = int(os.environ.get("RANK", "0")) == 0  # (rank 0 alone looks: its error ends the job)
+    rank0 = torchrun_place()[0] == 0  # (rank 0 alone looks: its error ends the job)
     if (
         out.name in ("tokenizer", "mem")
         and rank0
@@ -267,7 +268,7 @@ def run_lock(out: Path) -> Iterator[None]:
     """
     path = out / LOCK_FILE
     key = os.path.abspath(path)
-    if int(os.environ.get("RANK", "0")) != 0 or key in _HELD:  # (this process holds it)
+    if torchrun_place()[0] != 0 or key in _HELD:  # (this process holds it)
         yield
         return
     made = [d for d in (out, *out.parents) if not d.exists()]  # folders this call creates

@@ -10,6 +10,7 @@ print nothing. An error a rank may raise alone is still printed by whichever ran
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -94,6 +95,7 @@ def test_the_command_line_prints_an_every_rank_error_on_rank_0_alone(
     from click.testing import CliRunner
 
     monkeypatch.setenv("RANK", rank)
+    monkeypatch.setenv("WORLD_SIZE", "2")
     exc = StoreFormatError("s.zarr: the same line on every rank")
     exc.every_rank = every_rank
     res = CliRunner().invoke(_group(exc), ["stop"])
@@ -238,3 +240,94 @@ def test_a_missing_store_under_torchrun_is_said_once(tmp_path: Path) -> None:
     errors = [line for line in res.stderr.splitlines() if "error:" in line]
     assert res.returncode != 0, res.stderr[-3000:]
     assert len(errors) == 1 and "no eegprep store here" in errors[0], res.stderr[-3000:]
+
+
+@pytest.mark.parametrize("every_rank", [True, False])
+def test_a_process_alone_prints_its_errors_whatever_rank_a_shell_left(
+    monkeypatch: pytest.MonkeyPatch, every_rank: bool
+) -> None:
+    """``RANK=1`` left set in a shell, no ``WORLD_SIZE``: the process is alone, the main one
+    of its run; its errors are printed (an every-rank error was silent: exit 2, no line)."""
+    from click.testing import CliRunner
+
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    exc = StoreFormatError("s.zarr: said by the process alone")
+    exc.every_rank = every_rank
+    res = CliRunner().invoke(_group(exc), ["stop"])
+    assert (res.exit_code, res.output) == (2, "error: s.zarr: said by the process alone\n")
+
+
+def test_a_process_alone_guards_its_run_folder_whatever_rank_a_shell_left(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A stray ``RANK=1`` without ``WORLD_SIZE`` made a lone process skip the check of its
+    ``--out`` (rank 0's job under torchrun): a second command replaced a finished run."""
+    from eegprep.base.errors import UsageError
+    from labram.train.run import check_run_folder
+
+    (tmp_path / "last.pt").write_bytes(b"a finished run's checkpoint")
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    with pytest.raises(UsageError, match="holds a run already"):
+        check_run_folder(tmp_path, resume=False)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"WORLD_SIZE": "two"}, "WORLD_SIZE='two' is not a whole number"),
+        ({"WORLD_SIZE": "0"}, "WORLD_SIZE=0 is below 1"),
+        ({"WORLD_SIZE": "2", "RANK": "x1"}, "RANK='x1' is not a whole number"),
+        ({"WORLD_SIZE": "2", "RANK": "--1"}, "RANK='--1' is not a whole number"),
+        ({"WORLD_SIZE": "2", "RANK": "2"}, "RANK=2 is outside 0 to 1"),
+        ({"WORLD_SIZE": "2", "RANK": "-1"}, "RANK=-1 is outside 0 to 1"),
+        ({"WORLD_SIZE": "2", "RANK": "1", "LOCAL_RANK": "1.5"}, "LOCAL_RANK='1.5' is not"),
+        ({"WORLD_SIZE": "2", "RANK": "1", "LOCAL_RANK": "-1"}, "LOCAL_RANK=-1 is negative"),
+    ],
+)
+def test_torchrun_variables_that_name_no_process_are_one_line(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], named: str
+) -> None:
+    """Each training command reads torchrun's variables through one function; one that names
+    no process of a run is one line naming it (``int()``'s ValueError escaped as a traceback,
+    or a RANK past WORLD_SIZE ran as no rank of the run)."""
+    from eegprep.base.errors import UsageError
+    from labram.train.distributed import setup
+
+    for name in ("RANK", "LOCAL_RANK", "WORLD_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(UsageError, match=re.escape(named)):
+        setup("cpu")
+
+
+def test_a_malformed_world_size_is_one_line_on_the_command_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from labram.commands import labram_cli
+
+    store = tmp_path / "s.zarr"
+    write_pretrain_store(store, n_subjects=2, seconds=40)
+    args = ["tokenizer", "--store", str(store), *TINY, "--out", str(tmp_path / "o")]
+    res = CliRunner().invoke(labram_cli, args, env={"WORLD_SIZE": "2x", "RANK": "0"})
+    assert res.exit_code == 2, res.output
+    assert res.output.splitlines()[-1].startswith("error: WORLD_SIZE='2x' is not a whole number")
+    assert "Traceback" not in res.output
+
+
+@pytest.mark.usefixtures("before_own_work")
+def test_each_seed_s_checks_are_every_rank_s_again() -> None:
+    """A fine-tune of several folds or seeds: once the first had trained, an error before the
+    next one's training (every rank's alike) was printed by every rank. Each seed starts
+    with the ranks' shared checks again."""
+    from eegprep.base.errors import UsageError
+    from eegprep.base.ranks import begin_own_work, own_work_began
+    from labram.stages import finetune
+
+    begin_own_work()  # the seed before trained
+    with pytest.raises(UsageError, match="--device"):
+        finetune._one_seed(None, {}, None, None, Path("x"), False, "bogus", backbone={})  # type: ignore[arg-type]
+    assert not own_work_began()
