@@ -153,10 +153,33 @@ class Manifest:
 
     def hash(self) -> str:
         """A hash of what shapes the stored data; prose and catalogue facts are left out, so
-        rewording a description or a quirk does not make a store re-ingest its corpus."""
+        rewording a description or a quirk does not make a store re-ingest its corpus, and
+        the keys of every table are taken in sorted order, so that reordering them (TOML
+        gives them no order) does not either. Lists keep their order (a list of label rules
+        is tried in it)."""
         shaping = {k: v for k, v in self.raw.items() if k not in DESCRIPTIVE_KEYS}
-        blob = repr(sorted(shaping.items())).encode()
-        return hashlib.sha256(blob).hexdigest()[:12]
+        return _digest(sorted((k, _sorted_tables(v)) for k, v in shaping.items()))
+
+    def hashes(self) -> frozenset[str]:
+        """:meth:`hash` and the hash earlier versions computed, which sorted the top-level keys
+        alone: a record that states either was ingested under this manifest (a store an
+        earlier version wrote is not re-ingested whole for the change of hash)."""
+        shaping = {k: v for k, v in self.raw.items() if k not in DESCRIPTIVE_KEYS}
+        return frozenset({self.hash(), _digest(sorted(shaping.items()))})
+
+
+def _sorted_tables(value: Any) -> Any:
+    """``value`` with the keys of every table in it in sorted order (lists as they are)."""
+    if isinstance(value, dict):
+        return {k: _sorted_tables(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_tables(v) for v in value]
+    return value
+
+
+def _digest(shaping: list[tuple[str, Any]]) -> str:
+    """The first 12 hex digits of the SHA-256 of ``repr(shaping)``."""
+    return hashlib.sha256(repr(shaping).encode()).hexdigest()[:12]
 
 
 def _check_table(file: str, where: str, table: dict[str, Any], schema: dict[str, Any]) -> None:
