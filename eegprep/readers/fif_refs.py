@@ -4,41 +4,66 @@ MNE writes a recording over its split size as parts, each naming the next one
 (``FIFF_REF_FILE_NAME``), and opens that name relative to the part's folder, as written: a
 crafted file naming ``../x.fif`` or ``/dev/stdin`` would have MNE open a file outside the corpus
 folder (and, a FIFO, wait there for ever). :func:`check_next_parts` reads those names from the
-file's tag directory, before MNE opens it, and refuses any that is not a plain name beside it.
+file's tags, before MNE opens it, and refuses any that is not a plain name beside it.
+
+The tags are walked here, by the FIF format's own rules (each tag a big-endian header of kind,
+type, size and next, then its data), not through MNE's private ``mne._fiff`` functions, which
+may move in any MNE release: the names checked are those of every ``FIFF_REF_FILE_NAME`` tag
+of the tag directory the file points to and of the chain of tags from its start, the two ways
+MNE finds its tags, decoded as MNE decodes a string tag (Latin-1, numeric character
+references unescaped).
 """
 
 from __future__ import annotations
 
+import html
 import os
-from pathlib import Path
+import re
+from typing import BinaryIO
 
 from eegprep.base.errors import SourceError
+from eegprep.base.regular_files import open_regular
+from eegprep.readers.fif_tags import fif_tags, header
 
-_FIFF_REF_FILE_NAME = 118  # mne's FIFF.FIFF_REF_FILE_NAME: a continuation's file name
+_FIFF_REF_FILE_NAME = 118  # FIFF.FIFF_REF_FILE_NAME: a continuation's file name
+MAX_NAME = 4096
+"""Characters of a continuation's name read at most: a longer one is no plain file name."""
+_REFERENCE = re.compile(r"&#[0-9a-fA-F]{6};")  # what MNE's string reader unescapes
+
+
+def _text(fh: BinaryIO, pos: int) -> str | None:
+    """The text of the tag at ``pos`` as MNE reads a string tag (Latin-1, numeric character
+    references unescaped); None where there is no tag. One over :data:`MAX_NAME` characters is
+    returned cut to ``MAX_NAME + 1`` of them, as written."""
+    tag = header(fh, pos)
+    if tag is None:
+        return None
+    size = max(tag[2], 0)
+    text = fh.read(min(size, MAX_NAME + 1)).decode("latin1")
+    if size > MAX_NAME:
+        return text
+    return html.unescape(text) if _REFERENCE.search(text) else text
 
 
 def next_part_names(path: str) -> list[str]:
-    """Every file name the FIF ``path`` holds as a continuation (tags of kind 118 in its
-    directory, the one MNE follows), as written; empty when the file cannot be walked (MNE
-    then names the damage itself)."""
-    from mne._fiff.open import fiff_open
-    from mne._fiff.tag import read_tag
+    """Every file name the FIF ``path`` holds as a continuation (the ``FIFF_REF_FILE_NAME``
+    tags of its chain of tags and of its tag directory, :func:`~eegprep.readers.fif_tags.fif_tags`),
+    as MNE would read them; empty when the file cannot be read (MNE then names the damage).
 
+    Raises
+    ------
+    SourceError
+        The file's chain of tags loops (:func:`~eegprep.readers.fif_tags.chain`).
+    """
+    names = []
     try:
-        fid, _tree, directory = fiff_open(Path(path), verbose="error")
-    except Exception:
-        return []
-    with fid:
-        names = []
-        for entry in directory:
-            if entry.kind != _FIFF_REF_FILE_NAME:
-                continue
-            try:
-                data = read_tag(fid, entry.pos).data
-            except Exception:
-                continue
-            names.append(str(data))
-        return names
+        with open_regular(path, buffering=-1) as fh:
+            for _kind, pos in fif_tags(fh, path, frozenset({_FIFF_REF_FILE_NAME})):
+                if pos >= 0 and (name := _text(fh, pos)) is not None:
+                    names.append(name)
+    except OSError:
+        pass
+    return names
 
 
 def check_next_parts(path: str, shown: str) -> None:
@@ -48,9 +73,10 @@ def check_next_parts(path: str, shown: str) -> None:
     Raises :class:`~eegprep.base.errors.SourceError`.
     """
     for name in next_part_names(path):
-        if not name or name in (".", "..") or os.path.basename(name) != name or "\\" in name:
+        plain = 0 < len(name) <= MAX_NAME and name not in (".", "..") and "\\" not in name
+        if not plain or os.path.basename(name) != name or "\0" in name:
             raise SourceError(
                 shown,
-                f"names its next part {name!r}, outside its folder: only parts beside a FIF "
+                f"names its next part {name[:200]!r}, outside its folder: only parts beside a FIF "
                 "file are read; rename the parts as MNE writes them",
             )

@@ -28,6 +28,7 @@ from eegprep.readers.edf import read_raw_header
 from eegprep.readers.edf_dates import check_mne_patient_field
 from eegprep.readers.edf_records import check_file_size, check_tal_count
 from eegprep.readers.fif_annotations import check_fif_annotations
+from eegprep.readers.fif_tags import check_fif_chain
 from eegprep.readers.gdf_header import check_gdf
 from eegprep.readers.mne_lengths import cnt_options, edf_layout
 from eegprep.readers.set_header import check_set, check_set_events
@@ -77,6 +78,7 @@ def check_before_mne(path: str, options: Mapping[str, Any]) -> None:
         check_gdf(path)
     elif suffix == ".cnt":
         check_cnt(path, *cnt_options(options))
-    elif suffix == ".fif":  # each part: MNE reads the annotations of every one
+    elif suffix == ".fif":  # each part: MNE walks the tags and reads the annotations of each
         for part in (path, *fif_parts(path)):
+            check_fif_chain(part)
             check_fif_annotations(part)
