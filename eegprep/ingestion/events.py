@@ -4,8 +4,8 @@ Events reach a record as ``[onset s, duration s, label, channel]`` from the file
 annotations (EDF+ TALs, BrainVision markers, EEGLAB, GDF, FIF, CSV marker columns, MATLAB
 event tables) and from sidecars (TUH label files, BIDS ``events.tsv``, trial tables, ...).
 :func:`recording_events` merges them, a sidecar's moved as the reader moved the file's own
-where time is missing between the samples; :func:`settle_events` applies the rule
-(docs/corpora.md, "Events"), in the stored time base ``[0, n_samples / sfreq]`` seconds:
+where the file's time counts time missing between the samples; :func:`settle_events` applies
+the rule (docs/corpora.md, "Events"), in the stored time base ``[0, n_samples / sfreq]`` s:
 
 - an onset or duration that is no finite number (``nan``, ``inf``, ``1e999``), or a negative
   duration, refuses the recording in one line naming the event: such a value is damage (a
@@ -73,13 +73,17 @@ def recording_events(
     ``[onset s, duration s, label, channel]``, all on the samples the reader gives, and the
     report's line on the sidecar's events dropped there.
 
-    The reader moved the file's own events onto its samples where time is missing between
-    them (:attr:`~eegprep.readers.base.Header.gaps`: an EDF+D's gaps, MNE's acquisition
-    skips); a sidecar's events are timed on the same clock (a BIDS onset counts from the first
-    sample as acquired), so they are moved by the same rule here
-    (:meth:`~eegprep.readers.kept_time.Removed.span`): one after a gap moves back by it, one over
-    a gap keeps the samples it covers, one wholly inside a gap is dropped. A sidecar's damaged
-    time refuses the recording first (:func:`settle_events`' rule), so no mapping hides it.
+    A sidecar's times count time as the data file's own do. Where the file's time counts the
+    time missing between its samples (an EDF+D's record stamps, MNE's acquisition skips:
+    :attr:`~eegprep.readers.base.Header.sidecar_gaps`), the reader moved the file's own
+    events onto its samples, and a sidecar's (a BIDS onset, a TUH label: on that clock) are
+    moved by the same rule here (:meth:`~eegprep.readers.kept_time.Removed.span`): one after a
+    gap moves back by it, one over a gap keeps the samples it covers, one wholly inside a gap
+    is dropped. Where the file only states its gaps (a BrainVision pause, an EEGLAB cut:
+    :attr:`~eegprep.readers.base.Header.gaps_stated`), its own markers and a sidecar written
+    from it (mne-bids' ``events.tsv``, MNE's onsets) count the samples stored: neither moves.
+    A sidecar's damaged time refuses the recording first (:func:`settle_events`' rule), so no
+    mapping hides it.
     A sidecar's rows of the data file's own join markers (a BIDS ``boundary``, ``New
     Segment``) are left out where the file's own are kept (:mod:`~eegprep.ingestion.join_rows`).
     """
@@ -90,9 +94,9 @@ def recording_events(
         rows, unmatched = without_join_rows(header, rows)
         if unmatched:
             said.append(_warning(_UNMATCHED, unmatched))
-    if not header.gaps or sidecar.on_samples:
+    if not header.sidecar_gaps or sidecar.on_samples:
         return events + rows, said
-    gaps = Removed(header.gaps)  # (prepared once: a day's EDF+D has 86,400 gaps)
+    gaps = Removed(header.sidecar_gaps)  # (prepared once: a day's EDF+D has 86,400 gaps)
     placed, dropped = [], []
     for ev in rows:
         _check_times(ev, path)

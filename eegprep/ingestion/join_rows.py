@@ -55,13 +55,14 @@ def without_join_rows(
     header: Header, rows: Sequence[Sequence[Any]]
 ) -> tuple[list[list[Any]], list[list[Any]]]:
     """The sidecar's ``rows`` (``[onset s, duration s, label, channel]``, onsets on the
-    recording's clock) less those of the data file's own join markers (module docstring), and
-    those left out that mark no time the file marks (for the warning). Every row is kept for a
-    data file of another format."""
+    time the data file counts: :attr:`~eegprep.readers.base.Header.sidecar_gaps`) less those
+    of the data file's own join markers (module docstring), and those left out that mark no
+    time the file marks (for the warning). Every row is kept for a data file of another
+    format."""
     if not marks_own_joins(header.path) or not any(is_join_marker(r[2]) for r in rows):
         return [list(r) for r in rows], []
     tol = 1.0 / max((s.sfreq for s in header.signals), default=1.0) + 1e-9
-    gaps = Removed(header.gaps) if header.gaps else None
+    gaps = Removed(header.sidecar_gaps) if header.sidecar_gaps else None
     marked = _marked_times(header)
     kept: list[list[Any]] = []
     unmatched: list[list[Any]] = []

@@ -46,9 +46,11 @@ def stored_targets(
     ``sfreq`` (Hz), each continuous stretch of the recording resampled alone as its EEG is
     (:func:`on_stretches`), zeros where the target ends early. A target sampled on the
     recording's clock loses its samples inside the ``gaps`` (the header's
-    :attr:`~eegprep.readers.base.Header.gaps`, s) first, as the EEG has none there, so that
-    its samples stay beside the EEG samples they were taken with (:func:`cut_at_gaps`); one
-    the parser took on the samples read (``sidecar.on_samples``) is not cut. ``stretches``:
+    :attr:`~eegprep.readers.base.Header.sidecar_gaps`, s: none where the file only states
+    them, its time and a sidecar's counting the samples stored) first, as the EEG has none
+    there, so that its samples stay beside the EEG samples they were taken with
+    (:func:`cut_at_gaps`); one the parser took on the samples read (``sidecar.on_samples``)
+    is not cut. ``stretches``:
     ``(start s on the samples read, output samples)`` of each stretch, as the EEG's are cut
     (:class:`~eegprep.pipeline.stretches.StretchPlan`), ``n_out`` in all; None: one stretch."""
     spans = list(stretches) if stretches is not None else [(0.0, n_out)]

@@ -220,7 +220,7 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
                     sidecar,
                     n_out,
                     task.recipe.sfreq,
-                    header.gaps,
+                    header.sidecar_gaps,
                     stretches=target_stretches(header, groups, task.recipe.sfreq),
                 ),
             )

@@ -157,14 +157,21 @@ class Header:
         acquired, ascending, disjoint) that no sample read covers: an EDF+D's gaps, MNE's
         acquisition skips left out, a BrainVision recording's pauses its ``New Segment``
         dates give, the samples an EEGLAB ``boundary``'s duration says were removed
-        (:mod:`eegprep.readers.mne_pauses`). The ingest moves a sidecar's events (timed on the
-        recording's clock) by these spans; :attr:`annotations` are on the samples read (an
+        (:mod:`eegprep.readers.mne_pauses`). :attr:`annotations` are on the samples read (an
         EDF+D's and MNE's skips moved there by :func:`~eegprep.readers.kept_time.moved`; a
-        BrainVision position and an EEGLAB latency count the samples stored). ``()`` where
+        BrainVision position and an EEGLAB latency count the samples stored); the ingest moves
+        a sidecar's events by the spans its times count (:attr:`sidecar_gaps`). ``()`` where
         no time is missing or its length is unknown (a ``New Segment`` without a date, a
         ``boundary`` of NaN duration). Time removed before the first sample (an EEGLAB
         ``boundary`` at latency 0.5) is on no clock: it moves the start in :attr:`meta`
         instead (:mod:`eegprep.readers.mne_lead`).
+    gaps_stated : bool
+        Whether :attr:`gaps` are only stated by the file (a BrainVision pause its ``New
+        Segment`` dates give, the samples an EEGLAB ``boundary`` removed): the file's own time
+        counts the samples stored alone (its markers' positions and latencies; MNE's, which
+        puts the stretches end to end), and so does a sidecar written from it (mne-bids'
+        ``events.tsv``: MNE's onsets and samples). False where the file's own time counts the
+        gaps (an EDF+D's record stamps and annotations, MNE's acquisition skips filled in).
     """
 
     path: str
@@ -179,6 +186,7 @@ class Header:
     warnings: tuple[str, ...] = ()
     joins: tuple[float, ...] = ()
     gaps: tuple[tuple[float, float], ...] = ()
+    gaps_stated: bool = False
 
     @property
     def labels(self) -> list[str]:
@@ -187,8 +195,22 @@ class Header:
     @property
     def clock_duration(self) -> float:
         """Seconds of the recording's clock from its first sample to its end, :attr:`gaps`
-        included: the span a sidecar's times (a BIDS onset, a TUH label's stop) lie in."""
+        included."""
         return self.duration + sum(b - a for a, b in self.gaps)
+
+    @property
+    def sidecar_gaps(self) -> tuple[tuple[float, float], ...]:
+        """The :attr:`gaps` a sidecar's times count, as the data file's own time does (the
+        ingest moves them by these): all where the file counts them (an EDF+D's, a FIF's
+        skips); none where the file only states them (:attr:`gaps_stated`: a BrainVision
+        pause, an EEGLAB cut), its time and a sidecar's counting the samples stored."""
+        return () if self.gaps_stated else self.gaps
+
+    @property
+    def sidecar_duration(self) -> float:
+        """Seconds a sidecar's times span (a BIDS onset, a TUH label's stop, its ``#
+        duration``): :attr:`duration` and the :attr:`sidecar_gaps`."""
+        return self.duration + sum(b - a for a, b in self.sidecar_gaps)
 
     def option(self, name: str, default: Any = None) -> Any:
         return dict(self.options).get(name, default)

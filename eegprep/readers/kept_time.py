@@ -12,7 +12,8 @@ One mapping for every event of such a recording: the readers move the file's own
 (:mod:`eegprep.readers.edf_gaps`, :mod:`eegprep.readers.mne_gaps`) and list the spans removed
 on the header (:attr:`~eegprep.readers.base.Header.gaps`); the ingest moves a sidecar's events
 (a BIDS ``events.tsv``, a TUH label file: timed on the same clock) by those spans
-(:mod:`eegprep.ingestion.events`).
+(:mod:`eegprep.ingestion.events`), unless the file only states them (a BrainVision pause, an
+EEGLAB cut: :attr:`~eegprep.readers.base.Header.sidecar_gaps`).
 """
 
 from __future__ import annotations

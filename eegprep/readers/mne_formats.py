@@ -219,9 +219,10 @@ class MneReader(Reader):
         events, n_dropped = moved(without_skips(file_events(path, raw)), gaps)
         segments = segment_onsets(path, sfreq, n_source)
         joined, joins_warning = joins(raw, segments, skips, n_dropped)
+        stated = False  # (gaps the file states, its own time counting the samples stored)
         if joined and not gaps and joins_warning:  # pauses a BrainVision or EEGLAB file states
             gaps, said = stated_gaps(path, raw, joined)
-            joins_warning += said
+            joins_warning, stated = joins_warning + said, bool(gaps)
         lead = eeglab_lead(path, raw)  # markers at or before the first sample: no join
         bv_types = bool(options.get("ignore_marker_types", False))
         events = segment_events(path, events, sfreq, n_source, ignore_marker_types=bv_types)
@@ -230,7 +231,7 @@ class MneReader(Reader):
         gapped = edf_gaps(path)  # MNE reads an EDF's records end to end, gaps unsaid
         if gapped is not None:
             events, joined, joins_warning = list(gapped.events), gapped.joins, gapped.warning
-            gaps = gapped.gaps
+            gaps, stated = gapped.gaps, False
             events_warning = None  # (MNE dropped events past the end of its records unsaid)
         signals = _units_put_right(path, raw, signals, units, default_unit, options)
         own: tuple[int, ...] = ()
@@ -269,6 +270,7 @@ class MneReader(Reader):
             ),
             joins=joined,
             gaps=gaps,
+            gaps_stated=stated,
         )
 
     @classmethod

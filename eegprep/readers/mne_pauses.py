@@ -5,10 +5,11 @@ A BrainVision ``New Segment`` marker gives the time its segment's acquisition be
 before each segment after the first is its start less the previous one's start and length
 (its samples over the rate). An EEGLAB ``boundary`` event's ``EEG.event.duration`` counts the
 samples removed there (MNE gives it in seconds). :func:`stated_gaps` turns them into
-:attr:`~eegprep.readers.base.Header.gaps` (spans of the recording's clock), by which the
-ingest moves a sidecar's events (a BIDS ``events.tsv``, timed on that clock); the file's own
-markers and events are already on the samples kept (a BrainVision position, an EEGLAB latency
-counts the samples stored), so they are not moved. Where a file does not state every pause
+:attr:`~eegprep.readers.base.Header.gaps` (spans of the recording's clock), marked
+:attr:`~eegprep.readers.base.Header.gaps_stated`: the file's own markers and events count the
+samples kept (a BrainVision position, an EEGLAB latency), and so does MNE's time, which puts
+the segments end to end, and a sidecar written from it (mne-bids' ``events.tsv``: MNE's onsets
+and samples), so none of them is moved by these gaps. Where a file does not state every pause
 (no date, a NaN duration, a negative or absurd pause, a ``boundary`` MNE cut at the end), no
 gap length is given and the warning says why.
 """

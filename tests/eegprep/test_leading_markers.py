@@ -150,7 +150,9 @@ def test_a_new_segment_at_the_first_sample_opens_the_recording_whatever_its_plac
 def test_a_sidecar_is_not_moved_by_time_removed_before_the_first_sample(tmp_path: Path) -> None:
     """Through the ingest: a BIDS ``events.tsv`` beside a dataset EEGLAB cut at the start and
     inside: its onsets count from the first sample kept (BIDS: the first data point stored),
-    moved by the time removed inside the samples (4 s at 4 s) alone."""
+    on the samples stored as the file's own latencies are (mne-bids writes MNE's time), so
+    neither the time removed before the first sample nor the 4 s removed at 4 s moves them
+    (``test_sidecar_time_base.py``; 'after' was moved back to 5 s)."""
     from eegprep import open_store
     from eegprep.ingestion.driver import IngestConfig, ingest
 
@@ -165,7 +167,7 @@ def test_a_sidecar_is_not_moved_by_time_removed_before_the_first_sample(tmp_path
     assert report.failed == []
     (rec,) = open_store(tmp_path / "s.zarr").recordings
     got = sorted((round(e.onset, 6), str(e.label)) for e in rec.events)
-    assert got == [(0.0, "boundary"), (1.5, "before"), (3.998, "boundary"), (5.0, "after")]
+    assert got == [(0.0, "boundary"), (1.5, "before"), (3.998, "boundary"), (9.0, "after")]
     said = report.warnings[f"sub-01/eeg/{stem}.set"]
     assert any(w.startswith(f"{LEAD}: 10 s removed before it") for w in said), said
 

@@ -1,12 +1,13 @@
 """A sidecar's events on a recording whose samples do not follow on in time.
 
-A BIDS ``events.tsv`` onset counts from the first sample as acquired, a TUH label's start and
-stop likewise: they are timed on the recording's clock, as the file's own events are. The
-readers moved the file's own events back by the gaps before them (an EDF+D's, MNE's
-acquisition skips) but a sidecar's were stored as if the clock had no gaps: an event after a
-gap landed that many seconds late (on other samples, or dropped past the end), one inside a
-gap marked samples of the next stretch, and a marker both in the file and its sidecar was
-stored twice, at two times. Now both go through one mapping
+Where the data file's own time counts its gaps (an EDF+D's annotations, MNE's filled-in
+acquisition skips), a BIDS ``events.tsv`` onset and a TUH label's start and stop are timed on
+that clock, as the file's own events are. (A BrainVision pause and an EEGLAB cut are only
+stated: their sidecars count the samples stored, ``test_sidecar_time_base.py``.) The readers
+moved the file's own events back by the gaps before them but a sidecar's were stored as if the
+clock had no gaps: an event after a gap landed that many seconds late (on other samples, or
+dropped past the end), one inside a gap marked samples of the next stretch, and a marker both
+in the file and its sidecar was stored twice, at two times. Now both go through one mapping
 (:func:`~eegprep.readers.kept_time.kept_span` over :attr:`~eegprep.readers.base.Header.gaps`).
 """
 
@@ -131,8 +132,6 @@ def test_events_a_parser_takes_from_the_header_are_not_moved_twice(tmp_path: Pat
 # samples acquired from 0, 12 and 24 s of its clock, each `New Segment` dated (microseconds too)
 SEGMENTS = [(1, "20231010120005123456"), (2001, "20231010120017123456"),
             (3501, "20231010120029123456")]  # fmt: skip
-# a file's own marker on the samples (9.5 s), which its events.tsv gives on the clock (13.5 s)
-OWN = (2376, 13.5, "Stimulus/S  1")
 
 
 def _brainvision(eeg: Path, stem: str, markers: list[str]) -> None:
@@ -149,74 +148,6 @@ def _brainvision(eeg: Path, stem: str, markers: list[str]) -> None:
     lines = ["Brain Vision Data Exchange Marker File, Version 1.0", "[Common Infos]",
              "Codepage=UTF-8", f"DataFile={stem}.eeg", "[Marker Infos]", *markers]  # fmt: skip
     (eeg / f"{stem}.vmrk").write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
-
-
-def _events_tsv(eeg: Path, stem: str, own_duration: float, own_label: str = OWN[2]) -> None:
-    """``{stem}_events.tsv``: :data:`TIMED`'s rows and the file's own marker, on the clock."""
-    rows = ["onset\tduration\ttrial_type"]
-    rows += [f"{o}\t{d}\t{label}" for (o, d, label), _ in TIMED]
-    rows += [f"{OWN[1]}\t{own_duration}\t{own_label}"]
-    (eeg / f"{stem}_events.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-
-
-def _stored_list(store: Path) -> list[tuple[float, float, str]]:
-    (rec,) = open_store(store).recordings
-    return sorted((round(e.onset, 6), round(e.duration, 6), str(e.label)) for e in rec.events
-                  if not str(e.label).startswith(("New Segment", "boundary")))  # fmt: skip
-
-
-def _expected_events(own_duration: float, own_label: str = OWN[2]) -> list[tuple[Any, ...]]:
-    kept = [(at[0], at[1], label) for (_, _, label), at in TIMED if at is not None]
-    return sorted([*kept, (9.5, own_duration, own_label)])  # the file's marker and its row: once
-
-
-def test_events_tsv_of_a_brainvision_recording_are_moved_by_its_dated_pauses(
-    tmp_path: Path,
-) -> None:
-    # was: no gap length (Header.gaps empty), so every row stayed at its clock time: 'after'
-    # 4 s late, 'in the gap' on the second stretch, 'last stretch' past the end and dropped,
-    # and the file's own marker (9.5 s) and its row (13.5 s) stored twice
-    eeg, stem = tmp_path / "src" / "sub-01" / "eeg", "sub-01_task-rest_eeg"
-    markers = [f"Mk{i}=New Segment,,{p},1,0,{d}" for i, (p, d) in enumerate(SEGMENTS, 1)]
-    _brainvision(eeg, stem, [*markers, f"Mk4=Stimulus,S  1,{OWN[0]},1,0"])
-    _events_tsv(eeg, stem.removesuffix("_eeg"), 0.004)  # (one sample: the marker's size)
-    config = IngestConfig(workers=0, progress=False, mains=50.0)
-    report = ingest("bids", src=tmp_path / "src", out=tmp_path / "s.zarr", config=config)
-    assert report.failed == []
-    assert _stored_list(tmp_path / "s.zarr") == _expected_events(0.004)
-    said = report.warnings[f"sub-01/eeg/{stem}.vhdr"]
-    assert any(w.endswith("; 10 s of its clock lie between them, as the file states") for w in said)
-    assert "1 event(s) of the sidecar inside a gap of the recording dropped: " \
-        "'in the gap' at 9 s" in said  # fmt: skip
-
-
-def test_events_tsv_of_an_eeglab_recording_are_moved_by_its_boundaries(tmp_path: Path) -> None:
-    """EEGLAB removed 4 s (1000 samples) at 8 s and 6 s (1500) at 14 s of the samples kept:
-    the ``boundary`` durations; the file's own event is at its latency on the samples kept."""
-    scipy_io = pytest.importorskip("scipy.io")
-    eeg, stem = tmp_path / "src" / "sub-01" / "eeg", "sub-01_task-rest_eeg"
-    eeg.mkdir(parents=True)
-    x = np.round(np.random.default_rng(6).normal(0, 25, (3, 20 * SFREQ)), 2)
-    dt = [("type", object), ("latency", object), ("duration", object)]
-    events = np.zeros((1, 3), dtype=dt)
-    events[0, 0] = ("boundary", 2000.5, 1000.0)
-    events[0, 1] = ("boundary", 3500.5, 1500.0)
-    events[0, 2] = ("S  1", float(OWN[0]), 0.0)
-    locs = np.zeros((1, 3), dtype=[("labels", object), ("type", object)])
-    for i, label in enumerate(["Fp1", "Cz", "O1"]):
-        locs[0, i] = (label, "EEG")
-    scipy_io.savemat(eeg / f"{stem}.set", {
-        "setname": "rec", "nbchan": 3.0, "trials": 1.0, "pnts": float(x.shape[1]),
-        "srate": float(SFREQ), "xmin": 0.0, "xmax": (x.shape[1] - 1) / SFREQ,
-        "chanlocs": locs, "event": events, "data": x, "ref": "common",
-    }, oned_as="row")  # fmt: skip
-    _events_tsv(eeg, stem.removesuffix("_eeg"), 0.0, "S  1")
-    config = IngestConfig(workers=0, progress=False, mains=50.0)
-    report = ingest("bids", src=tmp_path / "src", out=tmp_path / "s.zarr", config=config)
-    assert report.failed == []
-    assert _stored_list(tmp_path / "s.zarr") == _expected_events(0.0, "S  1")
-    said = report.warnings[f"sub-01/eeg/{stem}.set"]
-    assert any(w.endswith("; 10 s of its clock lie between them, as the file states") for w in said)
 
 
 def _marker_events(tmp_path: Path, header: Any, unit: str, lines: list[str]) -> list[Any]:

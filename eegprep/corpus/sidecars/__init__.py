@@ -31,14 +31,17 @@ class SidecarResult:
     labels : dict
         Recording-level labels.
     events : list of [onset s, duration s, label, channel]
-        Events in the source's time base: seconds from the recording's first sample on its
-        clock, gaps included (a BIDS onset), which the ingest moves onto the samples kept
-        (:attr:`~eegprep.readers.base.Header.gaps`); unless ``on_samples``.
+        Events in the source's time base: seconds from the recording's first sample, counted
+        as the data file's own time counts them (a BIDS onset): on its clock, gaps included,
+        where the file's time counts its gaps (an EDF+D's, a FIF's skips), which the ingest
+        moves onto the samples kept (:attr:`~eegprep.readers.base.Header.sidecar_gaps`); on
+        the samples stored where it only states them (a BrainVision pause, an EEGLAB cut);
+        unless ``on_samples``.
     targets : dict of str to (ndarray, float)
         Time series to store beside the EEG: ``name -> (values (n, n_times), sfreq Hz)``,
-        sampled on the recording's clock from its first sample, gaps included, which the
-        ingest cuts out as the EEG has none there (:attr:`~eegprep.readers.base.Header.gaps`);
-        unless ``on_samples``.
+        sampled from the recording's first sample on the same time as the events, whose gaps
+        the ingest cuts out as the EEG has none there
+        (:attr:`~eegprep.readers.base.Header.sidecar_gaps`); unless ``on_samples``.
     problems : list of str
         Non-fatal findings for the report (a duration that disagrees with the EDF, say).
     channels : dict of str to (str, str, str)

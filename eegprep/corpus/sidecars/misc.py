@@ -32,10 +32,12 @@ def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     Options: ``unit`` (``'samples'``, the default, counted from 0 at the source rate, or
     ``'seconds'``), ``prefix`` (event label prefix, default ``'trigger'``).
 
-    Seconds are on the recording's clock, moved by its gaps (:attr:`Header.gaps`). A sample
-    number counts the file's samples: where those are all acquired (an EDF+D's data records
-    lie end to end, the gaps between them unstored; a BrainVision or EEGLAB data file holds
-    only what was kept) it is on the samples read and is not moved; where the reader filled
+    Seconds count time as the data file's own do: its clock, moved by its gaps
+    (:attr:`Header.sidecar_gaps`: an EDF+D's, a FIF's skips), or the samples stored where it
+    only states its gaps (a BrainVision pause, an EEGLAB cut). A sample number counts the
+    file's samples: where those are all acquired (an EDF+D's data records lie end to end, the
+    gaps between them unstored; a BrainVision or EEGLAB data file holds only what was kept) it
+    is on the samples read and is not moved; where the reader filled
     in samples not acquired (MNE's ``BAD_ACQ_SKIP`` in a FIF) it counts the clock and is
     moved (:func:`_samples_count_the_clock`).
     """

@@ -108,10 +108,10 @@ def _checks(path: str, meta: dict[str, str], header: Header, tolerance: float) -
     found = _NUMBER.search(meta.get("duration", ""))
     if found is not None:
         duration = float(found.group())
-        if abs(duration - header.clock_duration) > tolerance:
+        if abs(duration - header.sidecar_duration) > tolerance:
             problems.append(
                 f"{name}: sidecar duration {duration:.2f} s disagrees with the recording's "
-                f"{header.clock_duration:.2f} s"
+                f"{header.sidecar_duration:.2f} s"
             )
     bname = meta.get("bname", "")
     recording = os.path.splitext(os.path.basename(header.path))[0]
