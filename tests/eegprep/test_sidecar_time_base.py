@@ -8,9 +8,11 @@ A BrainVision file that paused (``New Segment`` dates) and an EEGLAB dataset wit
 sample in its ``sample`` column) count the samples stored. The ingest took such a sidecar for
 one timed on the recording's clock and moved it back by the gaps: a marker after a gap was
 stored twice (the file's at 15 s, the sidecar's at 11 s), and a sidecar's own event where the
-clock had a gap was dropped as "inside a gap". Now those sidecars are not moved. An EDF+D's
-and a FIF's own time counts their gaps (an EDF+D's annotations, MNE's filled-in skips), and
-mne-bids' onsets and samples with them: their sidecars move as before.
+clock had a gap was dropped as "inside a gap". Now those sidecars are not moved, and where an
+``events.tsv`` has a ``sample`` column it places each row (a writer may give the ``onset`` on
+the clock, BIDS' words "from the acquisition of the first data point"). An EDF+D's and a FIF's
+own time counts their gaps (an EDF+D's annotations, MNE's filled-in skips), and mne-bids'
+onsets and samples with them: their sidecars move as before.
 """
 
 from __future__ import annotations
@@ -124,11 +126,43 @@ def test_mne_bids_events_of_a_paused_or_cut_file_are_on_the_samples_stored(
     assert not any("of the sidecar" in w or "at their sample" in w for w in said), said
 
 
+@pytest.mark.parametrize("kind", sorted(MADE))
+def test_an_events_tsv_sample_column_places_rows_whose_onset_counts_the_clock(
+    tmp_path: Path, kind: str
+) -> None:
+    """A writer following BIDS' words gives the onset on the clock, the pauses included (the
+    file's 'S  1' at 19 s, 'cue' at 14 s, 'late' at 25 s), and the sample on the file's
+    samples: the sample places each row, said in one line."""
+    root, tsv = _mne_bids(tmp_path, kind)
+    prefix = "Stimulus/" if kind == "brainvision" else ""
+    clock = {f"{prefix}S  1": "19.0", "cue": "14.0", "late": "25.0"}
+    _columns(tsv, ["onset", "duration", "trial_type", "sample"], clock)
+    events, said = _ingest(root)
+    assert events == [(t, prefix + x if x.startswith("S ") else x) for t, x in EXPECTED]
+    (line,) = [w for w in said if "at their sample" in w]
+    assert line == (
+        "sub-01_task-rest_events.tsv: 3 row(s) placed at their sample, more than one sample "
+        "from their onset (the sample counts the data file's samples, which stop following on "
+        f"at its joins): '{prefix}S  1' at 19 s, sample 3750, 'cue' at 14 s, sample 2500, "
+        "'late' at 25 s, sample 4750"
+    )
+
+
+def test_a_sample_that_is_no_number_is_refused_naming_the_file_and_line(tmp_path: Path) -> None:
+    root, tsv = _mne_bids(tmp_path, "brainvision")
+    tsv.write_text(tsv.read_text(encoding="utf-8") + "3.0\t0.0\tbad\tn/a\tthree\n", "utf-8")
+    config = IngestConfig(workers=0, progress=False, mains=50.0)
+    report = ingest("bids", src=root, out=tmp_path / "s.zarr", config=config)
+    (why,) = report.failed
+    assert "sub-01_task-rest_events.tsv" in why
+    assert "line 8: sample 'three' is not a sample number (or n/a)" in why
+
+
 def test_mne_bids_events_of_an_edf_plus_d_count_its_clock_and_still_move(tmp_path: Path) -> None:
     """MNE times an EDF+D's annotations on its clock (its records end to end, gaps unsaid):
     mne-bids writes 'after' at 13.5 s, sample 3375 (the clock's). The onset moves back by the
     4 s gap (9.5 s, the file's own 'after' there too: stored once); 'inside' (9 s) lies in the
-    gap and is dropped."""
+    gap and is dropped; the ``sample`` column does not place rows here."""
     import mne
     import mne_bids
 

@@ -157,43 +157,93 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
 def bids_events(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
     """An EEG-BIDS recording's ``*_events.tsv`` and ``*_channels.tsv``, by file name.
 
-    Events (``onset``, ``duration``, ``trial_type``/``value``: :func:`_bids_event_rows`). The
-    channels table gives each channel's ``type`` and ``status`` (:attr:`SidecarResult.channels`).
+    Events (``onset``, ``duration``, ``trial_type``/``value``, ``sample``:
+    :func:`_bids_event_rows`), timed as the data file's own time counts (:func:`_sample_rate`).
+    The channels table gives each channel's ``type`` and ``status``
+    (:attr:`SidecarResult.channels`).
     """
     out = SidecarResult()
+    rate = _sample_rate(header)
     for path in sidecars:
         if path.endswith("_channels.tsv"):
             out.channels.update(bids_channels(path))
         else:
-            out.events += _bids_event_rows(path)
+            rows, problems = _bids_event_rows(path, rate)
+            out.events += rows
+            out.problems += problems
     return out
 
 
-def _bids_event_rows(path: str) -> list[list[Any]]:
-    """``[onset s, duration s, label, ""]`` per row of a BIDS ``*_events.tsv``.
+def _sample_rate(header: Header) -> float | None:
+    """The rate (Hz) at which an ``events.tsv``'s ``sample`` column places its rows beside
+    ``header``'s data file, or None where its ``onset`` does.
+
+    Where the file's samples stop following on (:attr:`Header.joins`) and its own time counts
+    the samples stored alone (no :attr:`Header.sidecar_gaps`: a BrainVision pause, an EEGLAB
+    cut), an ``onset`` may count the recording's clock (BIDS: from the acquisition of the
+    first sample) or the samples (mne-bids writes MNE's time, the stretches end to end), but a
+    ``sample`` counts the data file's samples in both: it is the one to go by. Where the
+    file's time counts its gaps (an EDF+D's, a FIF's skips) the ``onset`` is on that clock in
+    both, and stays; elsewhere the two agree.
+    """
+    if header.joins and not header.sidecar_gaps and header.signals:
+        return float(header.signals[0].sfreq)
+    return None
+
+
+def _bids_event_rows(path: str, rate: float | None) -> tuple[list[list[Any]], list[str]]:
+    """``[onset s, duration s, label, ""]`` per row of a BIDS ``*_events.tsv``, and a report
+    line on the rows placed at their ``sample`` away from their ``onset``.
 
     The label is ``trial_type``, else (missing, empty or ``n/a``) ``value``, else ``"n/a"``:
     no row is dropped for its label (mne-bids drops a ``trial_type`` of ``n/a`` even when the
     row has a ``value``). An ``n/a`` or missing duration is 0; an onset that is not a finite
-    number, or a duration that is no number, is an error naming the file and line.
+    number, or a duration that is no number, is an error naming the file and line. Given a
+    ``rate`` (Hz, :func:`_sample_rate`), a row's ``sample`` (counted from 0), where it has one,
+    places it at ``sample / rate`` s; one that is no finite number is an error too.
     """
     import csv
 
     with open_regular(path, "r", encoding="utf-8-sig", errors="replace", newline="") as f:
         reader = csv.DictReader(f, delimiter="\t")
         if reader.fieldnames is None:
-            return []
+            return [], []
         if "onset" not in reader.fieldnames:
             raise SourceError(path, "events.tsv has no 'onset' column (BIDS requires one)")
-        rows = []
+        rows, moved = [], []
         for line, row in enumerate(reader, start=2):
             onset = _seconds(row.get("onset"))
             if onset is None:
                 raise SourceError(path, f"line {line}: onset {row.get('onset')!r} is not seconds")
             duration = _duration(path, line, row.get("duration"))
             label = next((v for v in (_cell(row, "trial_type"), _cell(row, "value")) if v), "n/a")
-            rows.append([onset, duration, label, ""])
-    return rows
+            at = _sample_time(path, line, _cell(row, "sample"), rate)
+            if at is not None and rate is not None and abs(at - onset) > 1.0 / rate + 1e-9:
+                moved.append(f"{label!r} at {onset:g} s, sample {_cell(row, 'sample')}")
+            rows.append([onset if at is None else at, duration, label, ""])
+    return rows, _moved_line(path, moved)
+
+
+def _sample_time(path: str, line: int, cell: str, rate: float | None) -> float | None:
+    """A ``sample`` cell's time (s) at ``rate`` Hz; None where there is no rate or no cell."""
+    if rate is None or not cell:
+        return None
+    sample = _seconds(cell)
+    if sample is None:
+        raise SourceError(path, f"line {line}: sample {cell!r} is not a sample number (or n/a)")
+    return sample / rate
+
+
+def _moved_line(path: str, moved: list[str]) -> list[str]:
+    """The report's line on rows placed at their sample, more than a sample from their onset."""
+    if not moved:
+        return []
+    more = f" and {len(moved) - 3} more" if len(moved) > 3 else ""
+    return [
+        f"{os.path.basename(path)}: {len(moved)} row(s) placed at their sample, more than one "
+        "sample from their onset (the sample counts the data file's samples, which stop "
+        f"following on at its joins): {', '.join(moved[:3])}{more}"
+    ]
 
 
 def _cell(row: dict[str, Any], key: str) -> str:
