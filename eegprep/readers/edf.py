@@ -49,6 +49,7 @@ from eegprep.readers.edf_records import (
     RecordLayout,
     check_file_size,
     check_tal_count,
+    header_int,
     parse_layout,
     read_annotation_records,
     read_signals,
@@ -182,17 +183,19 @@ class EdfReader(Reader):
 def read_raw_header(path: str) -> bytes:
     """Fail early, with a clear message, on files that are not EDF/BDF at all.
 
-    Returns the raw header (main and signal headers)."""
+    The version field is ``0`` padded with spaces (EDF) or ``\\xffBIOSEMI`` (BDF); padded
+    with NUL bytes instead, as writers in C pad every field, it is EDF too. Returns the raw
+    header (main and signal headers)."""
     with open_regular(path, buffering=-1) as fh:
         head = fh.read(256)
     if len(head) < 256:
         raise SourceError(path, f"EDF header truncated: {len(head)} of 256 bytes")
     version = head[:8]
-    if version not in (b"0       ", b"\xffBIOSEMI"):
+    if version != b"\xffBIOSEMI" and version.split(b"\x00", 1)[0].rstrip(b" ") != b"0":
         raise SourceError(path, f"not an EDF/BDF file: version field is {version!r}")
-    try:
-        n_signals = int(head[252:256].decode("ascii").strip())
-        header_bytes = int(head[184:192].decode("ascii").strip())
+    try:  # (a field padded with NUL bytes, not spaces, as some writers in C pad it: read)
+        n_signals = header_int(head[252:256])
+        header_bytes = header_int(head[184:192])
     except (UnicodeDecodeError, ValueError):
         raise SourceError(path, "EDF header has a malformed signal count or header size") from None
     if n_signals <= 0 or n_signals > 4096:
@@ -223,7 +226,7 @@ def _data_signals(path: str, f: Any, head: bytes, layout: RecordLayout) -> list[
     pyedflib hides ``EDF Annotations`` signals only when the reserved field says ``EDF+``; in a
     plain EDF it lists them as signals, and they are skipped here.
     """
-    n_file = int(head[252:256].decode("ascii").strip())
+    n_file = header_int(head[252:256])
     n_data = len(layout.offsets)
     if f.signals_in_file == n_data:
         return list(range(n_data))

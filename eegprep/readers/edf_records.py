@@ -41,6 +41,16 @@ def header_text(raw: bytes) -> str:
     return text.strip(" ")
 
 
+def header_int(raw: bytes) -> int:
+    """A whole-number field of an EDF/BDF header (ASCII digits), up to its first NUL byte and
+    stripped of spaces, as :func:`header_text` ends a text field: writers in C pad a field with
+    NUL bytes where the specification says spaces (``256\\0\\0\\0\\0\\0``).
+
+    Raises ``ValueError`` (``UnicodeDecodeError`` for a byte that is no ASCII) where the field
+    is no whole number."""
+    return int(raw.split(b"\x00", 1)[0].decode("ascii").strip(" "))
+
+
 @dataclass(frozen=True)
 class RecordLayout:
     """Where each signal's samples live in the data records.
@@ -78,15 +88,13 @@ class RecordLayout:
 
 def parse_layout(head: bytes) -> RecordLayout:
     """Record layout from the raw header bytes (main header and every signal header)."""
-    ns = int(head[252:256].decode("ascii").strip())
-    n_records = int(head[236:244].decode("ascii").strip())
+    ns = header_int(head[252:256])
+    n_records = header_int(head[236:244])
     sample_bytes = 3 if head[:8] == b"\xffBIOSEMI" else 2
     base = 256
     labels = [header_text(head[base + 16 * i : base + 16 * (i + 1)]) for i in range(ns)]
     spr_at = base + ns * (16 + 80 + 8 + 8 + 8 + 8 + 8 + 80)
-    spr = [
-        int(head[spr_at + 8 * i : spr_at + 8 * (i + 1)].decode("ascii").strip()) for i in range(ns)
-    ]
+    spr = [header_int(head[spr_at + 8 * i : spr_at + 8 * (i + 1)]) for i in range(ns)]
     offsets, per_record, spans = [], [], []
     pos = 0
     for label, n in zip(labels, spr):

@@ -107,7 +107,13 @@ from eegprep.readers.mne_lengths import checked_length
 from eegprep.readers.mne_pauses import stated_gaps
 from eegprep.readers.mne_prechecks import check_before_mne
 from eegprep.readers.mne_problems import joins, open_problem
-from eegprep.readers.mne_units import brainvision_scaled, edf_scaled, fif_unit, unstated_unit
+from eegprep.readers.mne_units import (
+    brainvision_scaled,
+    edf_scaled,
+    edf_texts,
+    fif_unit,
+    unstated_unit,
+)
 from eegprep.readers.vhdr import read_vhdr, written_units
 from eegprep.readers.vmrk import check_vmrk
 
@@ -203,7 +209,7 @@ class MneReader(Reader):
         n_samples = skips.n_kept
         orig_units: dict[str, str] = dict(getattr(raw, "_orig_units", None) or {})
         units = written_units(path, [orig_units.get(name, "") for name in raw.ch_names])
-        labels = _file_labels(raw.ch_names, notes)
+        labels, units = edf_texts(path, raw, _file_labels(raw.ch_names, notes), units)
         signals = tuple(
             _signal(ch, kind, sfreq, n_samples, unit, label, *adc, default_unit=default_unit)
             for ch, kind, unit, label, adc in zip(

@@ -6,7 +6,9 @@ from it in three places, put right here from what the file states:
 
 - EDF/BDF read by MNE (an EDF given MNE reader options): MNE scales ``uV``, ``µV``, ``μV`` and
   ``mV`` and takes every other unit, ``nV``, ``UV`` and an empty one included, for volts
-  (:func:`edf_scaled`). GDF: :func:`~eegprep.readers.gdf_values.gdf_scaled`.
+  (:func:`edf_scaled`); a label or unit padded with NUL bytes it keeps whole (``mV\\0\\0``: no
+  unit it knows, so volts), where eegprep's EDF reader ends the field at the NUL
+  (:func:`edf_texts`). GDF: :func:`~eegprep.readers.gdf_values.gdf_scaled`.
 - FIF: a channel's ``unit_mul`` (the unit's power of ten, -6 for uV) is kept in its info and
   left out of its values (:func:`fif_unit`).
 - EEGLAB: a ``.set`` states no unit; MNE takes microvolts (:func:`unstated_unit`).
@@ -20,10 +22,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from eegprep.base.errors import SourceError
 from eegprep.readers.base import Signal, unit_or_default
 
 if TYPE_CHECKING:
@@ -64,6 +68,33 @@ def edf_scaled(
             continue
         out.append(rescaled(signal, unit_or_default(unit, default_unit) * 1e-6 / factor, unit))
     return tuple(out)
+
+
+def edf_texts(
+    path: str, raw: BaseRaw, labels: Sequence[str], units: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """The labels and units (MNE's, in channel order) of an EDF/BDF read by MNE as eegprep's
+    EDF reader reads them (:func:`~eegprep.readers.edf_records.header_text`): a label up to
+    its first NUL byte, and a unit MNE gives as ``n/a`` (its text padded with NUL bytes, which
+    MNE keeps and then knows no unit of) as the header writes it, found by MNE's index of each
+    channel among the file's signals (its extras' ``sel``). Other files as they are."""
+    if PurePath(path).suffix.lower() not in (".edf", ".bdf"):
+        return list(labels), list(units)
+    labels = [label.split("\x00", 1)[0].strip(" ") for label in labels]
+    sel = (raw._raw_extras[0] if raw._raw_extras else {}).get("sel")
+    if "n/a" not in units or sel is None or len(sel) != len(units):
+        return labels, list(units)
+    from eegprep.readers.edf import read_raw_header
+    from eegprep.readers.edf_header import parse_edf_fields
+
+    try:
+        written = [s.unit for s in parse_edf_fields(path, read_raw_header(path)).signals]
+    except SourceError:  # (MNE read the fields: a field we would refuse is left to MNE)
+        return labels, list(units)
+    return labels, [
+        written[i] if unit == "n/a" and 0 <= i < len(written) else unit
+        for i, unit in zip((int(k) for k in sel), units)
+    ]
 
 
 def fif_unit(ch: Mapping[str, Any]) -> tuple[float, str]:

@@ -1,0 +1,95 @@
+"""EDF and BDF files as other systems write them, within the specification or close to it:
+fields padded with NUL bytes (as writers in C pad them) instead of spaces. Each is read with the
+samples, units, labels, events and start the file holds, by eegprep's EDF reader and by MNE
+(an EDF given MNE reader options), or refused in one line naming the file and the problem."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from eegprep.readers import Reader
+from eegprep.readers.edf import EdfReader
+from eegprep.readers.mne_formats import MneReader, clear_cache
+from eegprep.testing.edf_writer import MAIN_FIELDS, SIGNAL_FIELDS, field_span, write_edf
+from tests.eegprep.reader_checks import check_reader
+
+LABELS = ["EEG Fp1-REF", "EEG Cz-REF", "ECG"]
+UNITS = ["uV", "mV", "V"]
+TO_UV = np.array([1.0, 1e3, 1e6])
+EVENTS = [(1.5, 0.5, "blink"), (3.25, 0.0, "cue")]
+START = datetime(2019, 7, 4, 13, 5, 9)
+
+
+def _edf(path: Path, *, bdf: bool = False) -> np.ndarray:
+    """An EDF+C (BDF+C) of three signals at 250 Hz, 5 s, in uV, mV and V; its samples in
+    microvolts as the file's calibration gives them (read with the unit each states)."""
+    rng = np.random.default_rng(3)
+    uv = rng.normal(0, 30, (3, 1250))
+    write_edf(
+        path, list(uv / TO_UV[:, None]), labels=LABELS, sfreqs=250, physical_dims=UNITS,
+        physical_min=[-500.0, -0.5, -0.0005], physical_max=[500.0, 0.5, 0.0005],
+        edf_plus=True, annotations=EVENTS, start=START, bdf=bdf,
+    )  # fmt: skip
+    return uv
+
+
+PADDED = {
+    "every field": (tuple(n for n, _ in MAIN_FIELDS), tuple(n for n, _ in SIGNAL_FIELDS)),
+    "labels and units": ((), ("label", "physical_dim")),
+}
+
+
+def _nul_padded(path: Path, fields: str) -> None:
+    """The trailing spaces of the header fields of :data:`PADDED` ``[fields]`` (main, per
+    signal) as NUL bytes."""
+    data = bytearray(path.read_bytes())
+    n_signals = int(data[252:256].decode())
+    main, per_signal = PADDED[fields]
+    spans = [field_span(name, n_signals=n_signals) for name in main]
+    spans += [
+        field_span(name, n_signals=n_signals, channel=i)
+        for name in per_signal
+        for i in range(n_signals)
+    ]
+    for span in spans:
+        if data[span.start : span.stop] == b"\xffBIOSEMI":
+            continue
+        text = bytes(data[span]).rstrip(b" ")
+        data[span] = text.ljust(span.stop - span.start, b"\x00")
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("fields", sorted(PADDED))
+@pytest.mark.parametrize("bdf", [False, True], ids=["EDF", "BDF"])
+@pytest.mark.parametrize("reader", ["edf", "mne"])
+def test_a_header_padded_with_nul_bytes_reads_as_one_padded_with_spaces(
+    tmp_path: Path, reader: str, bdf: bool, fields: str
+) -> None:
+    """The version field ``0\\0\\0\\0\\0\\0\\0`` was 'not an EDF/BDF file', a count ``256\\0\\0``
+    'malformed'; MNE, given a reader option, kept a label ``Fp1\\0\\0..`` whole (mapped to no
+    site) and a unit ``mV\\0\\0..`` too, which it knew no unit of: read as volts, the samples
+    were 1000 and 10^6 times too small."""
+    path = tmp_path / ("rec.bdf" if bdf else "rec.edf")
+    uv = _edf(path, bdf=bdf)
+    _nul_padded(path, fields)
+    clear_cache()
+    cls: type[Reader] = EdfReader if reader == "edf" else MneReader
+    options: dict[str, Any] = {} if reader == "edf" else {"infer_types": False}
+    header, got = check_reader(
+        cls, str(path), expected_labels=LABELS, expected_sfreq=250.0,
+        expected_n_samples=1250, **options,
+    )  # fmt: skip
+    assert [s.unit for s in header.signals] == UNITS
+    step = np.array([1000 / 65535, 1.0 / 65535 * 1e3, 0.001 / 65535 * 1e6])
+    if bdf:
+        step = step / 256
+    assert np.all(np.abs(got - uv) <= step[:, None])
+    events = [(a.onset, a.duration, a.description) for a in header.annotations]
+    assert events == EVENTS
+    key = "start" if reader == "edf" else "meas_date"
+    assert header.meta_dict()[key] == START.isoformat()
