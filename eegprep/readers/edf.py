@@ -49,6 +49,8 @@ from eegprep.readers.edf_records import (
     RecordLayout,
     check_file_size,
     check_tal_count,
+    count_unknown,
+    counted_records,
     header_int,
     parse_layout,
     read_annotation_records,
@@ -89,7 +91,9 @@ class EdfReader(Reader):
             # it): no fault of the file
             edf_d = fields.continuity == "D" and "discontinuous" in exc.problem
             late = _LATE_REFUSAL in exc.problem and _lead(path, head) >= 1.0
-            said = None if edf_d or late else _own_note(exc.problem)
+            # and a record count of -1, which the size warning names with the count read
+            unclosed = "Datarecords" in exc.problem and count_unknown(path)
+            said = None if edf_d or late or unclosed else _own_note(exc.problem)
             notes = tuple(w for w in (warning, said, *own.warnings) if w)
             return replace(own, part=part, options=frozen_options(options), warnings=notes)
 
@@ -185,7 +189,9 @@ def read_raw_header(path: str) -> bytes:
 
     The version field is ``0`` padded with spaces (EDF) or ``\\xffBIOSEMI`` (BDF); padded
     with NUL bytes instead, as writers in C pad every field, it is EDF too. Returns the raw
-    header (main and signal headers)."""
+    header (main and signal headers); a record count of -1 (unknown: a recording not closed)
+    given as the count of whole records the file holds
+    (:func:`~eegprep.readers.edf_records.counted_records`)."""
     with open_regular(path, buffering=-1) as fh:
         head = fh.read(256)
     if len(head) < 256:
@@ -210,7 +216,7 @@ def read_raw_header(path: str) -> bytes:
         full = fh.read(header_bytes)
     if len(full) < header_bytes:
         raise SourceError(path, f"EDF header truncated: {len(full)} of {header_bytes} bytes")
-    return full
+    return counted_records(path, full)
 
 
 def _layout_if_parsable(head: bytes) -> RecordLayout | None:

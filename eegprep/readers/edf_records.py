@@ -115,11 +115,48 @@ def parse_layout(head: bytes) -> RecordLayout:
     )
 
 
+UNKNOWN_COUNT = -1
+"""The record count EDF's header holds while recording ("unknown"), which a recorder that was
+never closed (a crash, a power cut) leaves in the file."""
+
+
+def counted_records(path: str, head: bytes) -> bytes:
+    """``head`` (the raw header) as read, or, where its record count is :data:`UNKNOWN_COUNT`,
+    with the count of whole data records the file holds in its place (as MNE counts them):
+    every reader of the header then reads those records. :func:`check_file_size` names the
+    count and refuses a file that holds none."""
+    try:
+        if header_int(head[236:244]) != UNKNOWN_COUNT:
+            return head
+        layout = parse_layout(head)
+    except (UnicodeDecodeError, ValueError):  # (named where the fields are parsed)
+        return head
+    if layout.record_bytes <= 0:
+        return head
+    whole = (os.path.getsize(path) - layout.header_bytes) // layout.record_bytes
+    if whole < 1:
+        return head
+    return head[:236] + str(whole).encode("ascii").ljust(8) + head[244:]
+
+
+def count_unknown(path: str) -> bool:
+    """Whether the header of the file at ``path`` gives :data:`UNKNOWN_COUNT` records."""
+    with open_regular(path, buffering=-1) as fh:
+        fh.seek(236)
+        field = fh.read(8)
+    try:
+        return header_int(field) == UNKNOWN_COUNT
+    except (UnicodeDecodeError, ValueError):
+        return False
+
+
 def check_file_size(path: str, layout: RecordLayout) -> str | None:
     """Compare the data records the header counts with the bytes the file holds.
 
-    A file shorter than its header claims (or whose count is -1, "unknown") is refused; a longer
-    one is read as the header describes it, and the returned warning names both counts.
+    A file shorter than its header claims is refused; a longer one is read as the header
+    describes it, and the returned warning names both counts. A header whose count is -1
+    (unknown: :func:`counted_records` put the count of whole records in its place) is read for
+    the records the file holds, with a warning saying so; one that holds none is refused.
 
     Raises
     ------
@@ -130,12 +167,11 @@ def check_file_size(path: str, layout: RecordLayout) -> str | None:
     record = layout.record_bytes
     data = size - layout.header_bytes
     whole = data // record if record > 0 else 0
-    if layout.n_records == -1:
+    if layout.n_records == UNKNOWN_COUNT:
         raise SourceError(
             path,
-            f"EDF header gives -1 data records (unknown: the recording was not closed); the "
-            f"file holds {whole} whole records of {record} bytes: write that count into the "
-            "header's record count (bytes 236-243)",
+            f"EDF header gives -1 data records (unknown: the recording was not closed) and the "
+            f"file holds no whole record of {record} bytes after its header: no samples to read",
         )
     if layout.n_records <= 0:
         raise SourceError(path, f"EDF header claims {layout.n_records} data records")
@@ -145,6 +181,13 @@ def check_file_size(path: str, layout: RecordLayout) -> str | None:
             path,
             f"file is truncated: its header claims {layout.n_records} data records "
             f"({expected} bytes) but it has {size} bytes ({whole} whole records): re-download it",
+        )
+    if count_unknown(path):
+        cut = size - expected
+        return (
+            f"EDF header gives -1 data records (unknown: the recording was not closed): read "
+            f"the {layout.n_records} whole records of {record} bytes the file holds"
+            + (f", and not the {cut} bytes of a record cut short after them" if cut else "")
         )
     if size > expected:
         return (

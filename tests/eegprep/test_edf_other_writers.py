@@ -38,6 +38,11 @@ def _edf(path: Path, *, bdf: bool = False) -> np.ndarray:
     return uv
 
 
+def _step(bdf: bool) -> np.ndarray:
+    """One code of each signal of :func:`_edf`, uV."""
+    return np.array([1000.0, 1.0e3, 0.001e6]) / (2**24 - 1 if bdf else 2**16 - 1)
+
+
 PADDED = {
     "every field": (tuple(n for n, _ in MAIN_FIELDS), tuple(n for n, _ in SIGNAL_FIELDS)),
     "labels and units": ((), ("label", "physical_dim")),
@@ -85,11 +90,40 @@ def test_a_header_padded_with_nul_bytes_reads_as_one_padded_with_spaces(
         expected_n_samples=1250, **options,
     )  # fmt: skip
     assert [s.unit for s in header.signals] == UNITS
-    step = np.array([1000 / 65535, 1.0 / 65535 * 1e3, 0.001 / 65535 * 1e6])
-    if bdf:
-        step = step / 256
-    assert np.all(np.abs(got - uv) <= step[:, None])
+    assert np.all(np.abs(got - uv) <= _step(bdf)[:, None])
     events = [(a.onset, a.duration, a.description) for a in header.annotations]
     assert events == EVENTS
     key = "start" if reader == "edf" else "meas_date"
     assert header.meta_dict()[key] == START.isoformat()
+
+
+@pytest.mark.parametrize("cut", [0, 7], ids=["whole records", "a record cut short"])
+@pytest.mark.parametrize("bdf", [False, True], ids=["EDF", "BDF"])
+@pytest.mark.parametrize("reader", ["edf", "mne"])
+def test_a_record_count_of_minus_one_reads_the_records_the_file_holds(
+    tmp_path: Path, reader: str, bdf: bool, cut: int
+) -> None:
+    """EDF's header counts -1 records while recording, and a recorder that was not closed (a
+    crash, a power cut) leaves it so: the file was refused; it is read for the whole records
+    it holds, as MNE counts them, with its events and a warning saying so; the bytes of a
+    record cut short after them are left out."""
+    path = tmp_path / ("rec.bdf" if bdf else "rec.edf")
+    uv = _edf(path, bdf=bdf)
+    data = bytearray(path.read_bytes())
+    data[236:244] = b"-1".ljust(8)
+    path.write_bytes(bytes(data) + b"\x01" * cut)
+    clear_cache()
+    cls: type[Reader] = EdfReader if reader == "edf" else MneReader
+    options: dict[str, Any] = {} if reader == "edf" else {"infer_types": False}
+    header, got = check_reader(
+        cls, str(path), expected_labels=LABELS, expected_sfreq=250.0,
+        expected_n_samples=1250, **options,
+    )  # fmt: skip
+    assert np.all(np.abs(got - uv) <= _step(bdf)[:, None])
+    assert [(a.onset, a.duration, a.description) for a in header.annotations] == EVENTS
+    record = (len(data) - 256 * 5) // 5  # 5 s, 1 s records; 3 signals and annotations
+    assert [w for w in header.warnings if "-1" in w] == [
+        "EDF header gives -1 data records (unknown: the recording was not closed): read the 5 "
+        f"whole records of {record} bytes the file holds"
+        + (f", and not the {cut} bytes of a record cut short after them" if cut else "")
+    ]
