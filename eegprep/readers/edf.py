@@ -42,7 +42,12 @@ from eegprep.readers.base import (
 )
 from eegprep.readers.edf_dates import edf_meta
 from eegprep.readers.edf_gaps import TimedEvents, timed_events
-from eegprep.readers.edf_header import EdfFields, EdfSignalFields, parse_edf_fields
+from eegprep.readers.edf_header import (
+    EdfFields,
+    EdfSignalFields,
+    check_data_signals,
+    parse_edf_fields,
+)
 from eegprep.readers.edf_lead import first_record_onset, lead_warning
 from eegprep.readers.edf_records import (
     ANNOTATION_LABELS,
@@ -77,6 +82,7 @@ class EdfReader(Reader):
         check_option_names(options, _OPTIONS, "edf reader")
         default_unit = str(options.get("default_unit", "uV"))
         head = read_raw_header(path)
+        check_data_signals(path, head)  # (before its record duration, which may be 0)
         fields = parse_edf_fields(path, head)  # every number field, named if unusable
         early = _layout_if_parsable(head)  # malformed fields: pyedflib names them below
         warning = check_file_size(path, early) if early is not None else None
@@ -401,9 +407,7 @@ def _own_header(
         layout = parse_layout(head)
     except (UnicodeDecodeError, ValueError):
         raise SourceError(path, refusal) from None
-    data = fields.data_signals
-    if not data:
-        raise SourceError(path, f"no data signals, only annotations ({refusal})")
+    data = fields.data_signals  # (not empty: check_data_signals)
     signals = tuple(
         _signal(path, s, s.samples_per_record / fields.record_seconds, default_unit,
                 s.samples_per_record * fields.n_records)

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 
 from eegprep.base.errors import SourceError
-from eegprep.readers.edf_records import ANNOTATION_LABELS, header_text
+from eegprep.readers.edf_records import ANNOTATION_LABELS, header_int, header_text
 
 _MAIN = (("version", 8), ("patient", 80), ("recording", 80), ("startdate", 8),
          ("starttime", 8), ("header_bytes", 8), ("reserved", 44), ("n_records", 8),
@@ -79,6 +79,23 @@ def _fields(
         out[name] = [header_text(head[at + width * i : at + width * (i + 1)]) for i in range(n)]
         at += width * n
     return out
+
+
+def check_data_signals(path: str, head: bytes) -> None:
+    """Refuse, in one line, a file whose signals are all annotation signals: an EDF+ file of
+    annotations only, which EDF+ allows (its record duration may then be 0). It has no
+    samples to ingest; it was refused for its record duration of 0, or read as a recording of
+    no channels (``no EEG channel in the vocabulary among: ``), or by MNE as ``picks ...
+    yielded no channels``. ``head``: the raw header (:func:`~eegprep.readers.edf.
+    read_raw_header`)."""
+    n = header_int(head[252:256])
+    labels = [header_text(head[256 + 16 * i : 256 + 16 * (i + 1)]) for i in range(n)]
+    if labels and all(label in ANNOTATION_LABELS for label in labels):
+        raise SourceError(
+            path,
+            f"an EDF+ file of annotations only (its {n} signal(s) all {labels[0]!r}): no "
+            "samples to ingest (the recording it annotates is another file)",
+        )
 
 
 def parse_edf_fields(path: str, head: bytes) -> EdfFields:

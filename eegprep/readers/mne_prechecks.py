@@ -26,6 +26,7 @@ from eegprep.readers.companions import (
 )
 from eegprep.readers.edf import read_raw_header
 from eegprep.readers.edf_dates import check_mne_patient_field
+from eegprep.readers.edf_header import check_data_signals
 from eegprep.readers.edf_records import check_file_size, check_tal_count
 from eegprep.readers.fif_annotations import check_fif_annotations
 from eegprep.readers.fif_tags import check_fif_chain
@@ -54,7 +55,9 @@ def check_before_mne(path: str, options: Mapping[str, Any]) -> None:
     if gone is not None:  # MNE's FileNotFoundError names an absolute path and not the field
         raise SourceError(path, gone)
     if suffix in (".edf", ".bdf"):
-        check_mne_patient_field(path, read_raw_header(path)[8:88].decode("latin-1").strip())
+        head = read_raw_header(path)
+        check_data_signals(path, head)
+        check_mne_patient_field(path, head[8:88].decode("latin-1").strip())
         layout = edf_layout(path)
         if layout is not None:
             check_file_size(path, layout)  # refuses a shorter file; longer: mne_lengths

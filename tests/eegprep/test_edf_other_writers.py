@@ -5,6 +5,7 @@ samples, units, labels, events and start the file holds, by eegprep's EDF reader
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from eegprep.readers import Reader
 from eegprep.readers.edf import EdfReader
 from eegprep.readers.mne_formats import MneReader, clear_cache
 from eegprep.testing.edf_writer import MAIN_FIELDS, SIGNAL_FIELDS, field_span, write_edf
-from tests.eegprep.reader_checks import check_reader
+from tests.eegprep.reader_checks import check_reader, check_source_error
 
 LABELS = ["EEG Fp1-REF", "EEG Cz-REF", "ECG"]
 UNITS = ["uV", "mV", "V"]
@@ -127,3 +128,31 @@ def test_a_record_count_of_minus_one_reads_the_records_the_file_holds(
         f"whole records of {record} bytes the file holds"
         + (f", and not the {cut} bytes of a record cut short after them" if cut else "")
     ]
+
+
+@pytest.mark.parametrize("seconds", [b"0", b"1"])
+@pytest.mark.parametrize("bdf", [False, True], ids=["EDF", "BDF"])
+@pytest.mark.parametrize("reader", ["edf", "mne"])
+def test_a_file_of_annotations_only_is_named_so(
+    tmp_path: Path, reader: str, bdf: bool, seconds: bytes
+) -> None:
+    """EDF+ allows a file of annotations alone, its record duration 0. It was refused for that
+    duration (`it must be positive`), or, of 1 s, read as a recording of no channels (the
+    ingest's `no EEG channel in the vocabulary among: `, naming none), or by MNE as `picks
+    ... yielded no channels`: now one line saying what the file is."""
+    path = tmp_path / ("notes.bdf" if bdf else "notes.edf")
+    write_edf(
+        path, [], labels=[], sfreqs=[], edf_plus=True, annotations=EVENTS, bdf=bdf,
+    )  # fmt: skip
+    data = bytearray(path.read_bytes())
+    data[244:252] = seconds.ljust(8)
+    path.write_bytes(bytes(data))
+    clear_cache()
+    cls: type[Reader] = EdfReader if reader == "edf" else MneReader
+    options: dict[str, Any] = {} if reader == "edf" else {"infer_types": False}
+    label = "BDF Annotations" if bdf else "EDF Annotations"
+    check_source_error(
+        cls, str(path), rf"^{re.escape(str(path))}: an EDF\+ file of annotations only \(its 1 "
+        rf"signal\(s\) all '{label}'\): no samples to ingest \(the recording it annotates is "
+        r"another file\)$", **options,
+    )  # fmt: skip
