@@ -34,6 +34,7 @@ from eegprep.base.held_files import HeldFiles
 from eegprep.base.regular_files import open_regular
 from eegprep.readers.base import unit_to_uv
 from eegprep.readers.companions import BRAINVISION_HEADERS, missing_data_problem, vhdr_companions
+from eegprep.readers.vhdr_comment import unread_tables, without_comment
 from eegprep.readers.vmrk import OLD_MAC_LINES, mne_copy
 
 _VHDR_CHANNEL = re.compile(r"^(Ch\d+=)([^,]*)(.*)$")
@@ -48,8 +49,10 @@ def openable_vhdr(path: str, held: HeldFiles | None = None) -> Iterator[tuple[st
     instead (and one naming a file through ``..``, which the file system would resolve
     through a linked folder to another file than the one found), and one whose marker file MNE
     cannot open itself names a copy it can
-    (:func:`~eegprep.readers.vmrk.mne_copy`: an ANSI file, a ``.VMRK``); the copy names both
-    files by absolute path. The repeated labels come back with it,
+    (:func:`~eegprep.readers.vmrk.mne_copy`: an ANSI file, a ``.VMRK``), and one whose
+    ``[Comment]`` channel tables MNE would fail on (:func:`~eegprep.readers.vhdr_comment.
+    unread_tables`: channels renamed, or repeated) is given without that comment; the copy
+    names both files by absolute path. The repeated labels come back with it,
     so that :func:`_file_labels` gives the file's labels, and the first of each is kept as every
     reader keeps it. An ``.ahdr`` header (BrainVision Analyzer's export, whose data hold one
     channel more than it lists, which MNE reads and drops) is treated as a ``.vhdr``; a header
@@ -69,6 +72,9 @@ def openable_vhdr(path: str, held: HeldFiles | None = None) -> Iterator[tuple[st
         text = fh.read().decode("utf-8", errors="surrogateescape")
     lines, repeats = _suffixed_repeats(text.splitlines())
     retimed = _unread_impedance_times(lines)
+    uncommented = unread_tables(lines)  # (the repeats' suffixes included)
+    if uncommented:
+        lines = without_comment(lines)
     companions = vhdr_companions(path)
     found = {c.key: c.path for c in companions if c.path is not None}
     # a `..` in a name is resolved by the file system through a linked folder (to the link
@@ -88,6 +94,7 @@ def openable_vhdr(path: str, held: HeldFiles | None = None) -> Iterator[tuple[st
             if (
                 not repeats
                 and not retimed
+                and not uncommented
                 and not moved
                 and not copied
                 and suffix.lower() == suffix
