@@ -48,6 +48,12 @@ def open_problem(fmt: str, exc: Exception) -> str:
             f"({exception_summary(exc)}): a label that is empty or a number, say; name each "
             "channel in EEGLAB and save the dataset again"
         )
+    if fmt == "EEGLAB" and _raised_in(exc, _EVENT_READERS):
+        return (
+            f"MNE cannot read EEG.event, the events' latencies and types "
+            f"({exception_summary(exc)}): a latency that is empty or text, say; give each "
+            "event a latency in samples in EEGLAB and save the dataset again"
+        )
     odd = _FDT_CASE.search(str(exc)) if fmt == "EEGLAB" else None
     if odd:
         return (
@@ -76,6 +82,8 @@ _EPOCHED = re.compile(r"number of trials is (\d+)")
 
 _CHANLOCS_READERS = frozenset({"_get_info", "_get_montage_information"})
 """MNE's functions that name a .set's channels from ``EEG.chanlocs``."""
+_EVENT_READERS = frozenset({"_read_annotations_eeglab"})
+"""MNE's function that reads a .set's ``EEG.event`` (each latency less 1: text fails on it)."""
 _BV_MARKER_READERS = frozenset({"_read_mrk", "_read_annotations_brainvision"})
 """MNE's functions that parse a BrainVision marker file."""
 

@@ -233,3 +233,20 @@ def test_a_channel_label_that_is_no_text_is_one_line(
     check_source_error(
         MneReader, path, r"MNE cannot read EEG\.chanlocs, .* a label that is empty or a number"
     )
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("latency", ["251", np.zeros((0, 0))], ids=["text", "[]"])
+def test_an_event_latency_that_is_no_number_is_named_by_its_field(
+    tmp_path: Path, layout: str, latency: Any
+) -> None:
+    """MNE failed in its own words (`unsupported operand type(s) for -: 'str' and 'int'`,
+    `setting an array element with a sequence`), and the line said to check the file is
+    complete: it names `EEG.event` now."""
+    event = _events([("stim", 101.0, 0.0), ("resp", 301.0, 0.0)])
+    event[0, 0]["latency"] = latency
+    path = _write_set(tmp_path, _microvolts(), struct=layout == "EEG-struct", event=event)
+    check_source_error(
+        MneReader, path, r"MNE cannot read EEG\.event, the events' latencies and types \(.*\): "
+        r"a latency that is empty or text, say; give each event a latency in samples in EEGLAB",
+    )  # fmt: skip
