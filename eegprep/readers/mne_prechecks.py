@@ -38,6 +38,23 @@ from eegprep.readers.vhdr_text import check_text_data
 from eegprep.readers.vmrk import check_vmrk
 
 
+def check_sample_width(path: str, head: bytes, suffix: str) -> None:
+    """Refuse an EDF (16-bit samples) named ``.bdf`` or a BDF (24-bit, its version field
+    ``\\xffBIOSEMI``) named ``.edf``: MNE takes the sample width from the suffix, and read every
+    sample from the wrong bytes without a word (its BDF reader refuses a name ending ``.edf``).
+    eegprep's own EDF reader takes it from the header: the file is read when given no MNE
+    options."""
+    bdf = head[:8] == b"\xffBIOSEMI"
+    if bdf != (suffix == ".bdf"):
+        kind, bits, other = ("a BDF", 24, ".bdf") if bdf else ("an EDF", 16, ".edf")
+        raise SourceError(
+            path,
+            f"its header is {kind}'s ({bits}-bit samples) but it is named {suffix}, and MNE "
+            f"takes the sample width from the name: rename it {other}, or read it without MNE "
+            "reader options (eegprep's EDF reader takes the width from the header)",
+        )
+
+
 def check_before_mne(path: str, options: Mapping[str, Any]) -> None:
     """What MNE would not catch, or would pay for in memory, checked on the raw bytes first."""
     suffix = PurePath(path).suffix.lower()
@@ -56,6 +73,7 @@ def check_before_mne(path: str, options: Mapping[str, Any]) -> None:
         raise SourceError(path, gone)
     if suffix in (".edf", ".bdf"):
         head = read_raw_header(path)
+        check_sample_width(path, head, suffix)
         check_data_signals(path, head)
         check_mne_patient_field(path, head[8:88].decode("latin-1").strip())
         layout = edf_layout(path)

@@ -156,3 +156,22 @@ def test_a_file_of_annotations_only_is_named_so(
         rf"signal\(s\) all '{label}'\): no samples to ingest \(the recording it annotates is "
         r"another file\)$", **options,
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("bdf", [False, True], ids=["EDF named .bdf", "BDF named .edf"])
+def test_a_sample_width_the_name_belies_is_read_by_its_header(tmp_path: Path, bdf: bool) -> None:
+    """eegprep's EDF reader takes the width of a sample from the version field; MNE takes it
+    from the suffix and read a BDF named .edf as 16-bit samples (1.5 times as many, every one
+    wrong) without a word: given MNE options, such a file is one line saying how to read it."""
+    written = tmp_path / ("rec.bdf" if bdf else "rec.edf")
+    uv = _edf(written, bdf=bdf)
+    path = written.rename(tmp_path / ("rec.edf" if bdf else "rec.bdf"))
+    clear_cache()
+    _, got = check_reader(EdfReader, str(path), expected_labels=LABELS, expected_n_samples=1250)
+    assert np.all(np.abs(got - uv) <= _step(bdf)[:, None])
+    kind, bits, name = ("a BDF", 24, "edf") if bdf else ("an EDF", 16, "bdf")
+    check_source_error(
+        MneReader, str(path), rf"its header is {kind}'s \({bits}-bit samples\) but it is named "
+        rf"\.{name}, and MNE takes the sample width from the name: rename it \.(edf|bdf), or "
+        r"read it without MNE reader options", infer_types=False,
+    )  # fmt: skip
