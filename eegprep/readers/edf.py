@@ -18,6 +18,7 @@ import math
 import os
 import sys
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -451,7 +452,11 @@ def _annotations(
     if plain:
         return _timed_events(path, layout, seconds, "")
     try:
-        with _c_stdout_silenced():
+        with _c_stdout_silenced(), warnings.catch_warnings():
+            # pyedflib warns of each text that is not UTF-8, in words that name nothing
+            # ("Could not decode string '{s=}'"), and reads it as Latin-1, as older writers
+            # wrote it: the text is read right, and the warning reached the terminal
+            warnings.filterwarnings("ignore", _PYEDFLIB_LATIN1, UserWarning)
             onsets, durations, texts = f.readAnnotations()
     except Exception:  # a broken annotation channel does not stop the EEG
         return TimedEvents()
@@ -460,6 +465,10 @@ def _annotations(
         dur = float(duration) if float(duration) > 0 else 0.0
         out.append(Annotation(float(onset), dur, str(text).strip()))
     return TimedEvents(tuple(out))
+
+
+_PYEDFLIB_LATIN1 = "Could not decode string"
+"""The start of pyedflib's warning on a text it decodes as Latin-1, not UTF-8."""
 
 
 def _meta(fields: EdfFields, lead: float) -> tuple[tuple[str, str], ...]:

@@ -48,6 +48,12 @@ def open_problem(fmt: str, exc: Exception) -> str:
             f"({exception_summary(exc)}): a label that is empty or a number, say; name each "
             "channel in EEGLAB and save the dataset again"
         )
+    if fmt in ("EDF", "BDF") and _EDF_TEXT_BYTES in str(exc):
+        return (
+            "its annotation texts are not UTF-8 (Latin-1, say, as older writers write them), "
+            'which MNE decodes as UTF-8: add encoding = "latin1" to the reader options, or '
+            "read it without MNE reader options (eegprep's EDF reader decodes either)"
+        )
     if fmt == "EEGLAB" and _raised_in(exc, _EVENT_READERS):
         return (
             f"MNE cannot read EEG.event, the events' latencies and types "
@@ -82,6 +88,9 @@ _EPOCHED = re.compile(r"number of trials is (\d+)")
 
 _CHANLOCS_READERS = frozenset({"_get_info", "_get_montage_information"})
 """MNE's functions that name a .set's channels from ``EEG.chanlocs``."""
+_EDF_TEXT_BYTES = "Encountered invalid byte in at least one annotations channel"
+"""How MNE's EDF reader refuses annotation texts that its ``encoding`` (UTF-8) does not
+decode."""
 _EVENT_READERS = frozenset({"_read_annotations_eeglab"})
 """MNE's function that reads a .set's ``EEG.event`` (each latency less 1: text fails on it)."""
 _BV_MARKER_READERS = frozenset({"_read_mrk", "_read_annotations_brainvision"})

@@ -6,6 +6,7 @@ samples, units, labels, events and start the file holds, by eegprep's EDF reader
 from __future__ import annotations
 
 import re
+import warnings
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -175,3 +176,31 @@ def test_a_sample_width_the_name_belies_is_read_by_its_header(tmp_path: Path, bd
         rf"\.{name}, and MNE takes the sample width from the name: rename it \.(edf|bdf), or "
         r"read it without MNE reader options", infer_types=False,
     )  # fmt: skip
+
+
+def test_latin1_annotations_are_read_or_named_with_the_option_that_reads_them(
+    tmp_path: Path,
+) -> None:
+    """EDF+ texts are UTF-8, older writers' Latin-1: eegprep's EDF reader decodes either
+    (pyedflib's warning of it, `Could not decode string '{s=}'`, went to the terminal); MNE
+    (given reader options) refused the file saying to try `encoding='latin1'` and then to
+    check the file is complete; the line now names the option, and with it MNE reads them."""
+    path = tmp_path / "rec.edf"
+    _edf(path)
+    data = path.read_bytes()
+    assert data.count(b"blink") == 1
+    path.write_bytes(data.replace(b"blink", "blök!".encode("latin-1")))
+    clear_cache()
+    with warnings.catch_warnings(record=True) as caught:  # (pyedflib's reached the terminal)
+        warnings.simplefilter("always")
+        texts = [a.description for a in EdfReader.read_header(str(path)).annotations]
+    assert texts == ["blök!", "cue"]
+    assert [str(w.message) for w in caught] == []
+    check_source_error(
+        MneReader, str(path), r": its annotation texts are not UTF-8 \(Latin-1, say, as older "
+        r'writers write them\), which MNE decodes as UTF-8: add encoding = "latin1" to the '
+        r"reader options, or read it without MNE reader options \(eegprep's EDF reader "
+        r"decodes either\)$", infer_types=False,
+    )  # fmt: skip
+    header = MneReader.read_header(str(path), infer_types=False, encoding="latin1")
+    assert [a.description for a in header.annotations] == texts
