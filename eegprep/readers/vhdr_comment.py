@@ -20,6 +20,7 @@ import re
 _CHANNEL = re.compile(r"^Ch(\d+)=([^,]*)")
 _NAME_HEADING = re.compile(r"#\s+Name")
 _LOW_CUTOFF_HEADING = re.compile(r"#\s+Low Cutoff")
+_COMMENT = "[Comment]"
 _CHANNELS = "Channels"
 _SOFTWARE = "S o f t w a r e  F i l t e r s"
 _SPACES = re.compile(r"\s+")
@@ -32,41 +33,47 @@ def unread_tables(lines: list[str]) -> bool:
     """Whether MNE would fail on the channel tables of the header ``lines`` (as given to it,
     a repeated label already suffixed ``-N``): a software filter table without a channel
     table, a channel table whose row ``i`` does not hold channel ``i``'s name, or a row of
-    either with too few columns."""
-    names = _channel_names(lines)
-    amp = _heading(lines, _CHANNELS, _NAME_HEADING)
-    soft = _heading(lines, _SOFTWARE, _LOW_CUTOFF_HEADING)
+    either with too few columns. MNE reads everything after the first ``[Comment]`` as the
+    comment (:func:`_split`), and the channels before it."""
+    params, comment = _split(lines)
+    names = _channel_names(params)
+    amp = _heading(comment, _CHANNELS, _NAME_HEADING)
+    soft = _heading(comment, _SOFTWARE, _LOW_CUTOFF_HEADING)
     if amp is None:
         return soft is not None
-    shift = 1 if "Resolution / Unit" in lines[amp] else 0
+    shift = 1 if "Resolution / Unit" in comment[amp] else 0
     for i, name in enumerate(names, 1):
-        row = lines[amp + i] if amp + i < len(lines) else ""
+        row = comment[amp + i] if amp + i < len(comment) else ""
         if name not in row:
             return True
         width = _AMP_LOW_PASS_COLUMN + shift + len(_SPACES.split(name)) - 1
         if len(_SPACES.split(row)) <= width:
             return True
         if soft is not None:
-            row = lines[soft + i] if soft + i < len(lines) else ""
+            row = comment[soft + i] if soft + i < len(comment) else ""
             if len(_SPACES.split(row)) <= _SOFT_LOW_PASS_COLUMN:
                 return True
     return False
 
 
 def without_comment(lines: list[str]) -> list[str]:
-    """The header's ``lines`` without its ``[Comment]`` section (up to the next section)."""
-    out, inside = [], False
-    for line in lines:
-        if line.startswith("["):
-            inside = line.strip().lower() == "[comment]"
-        if not inside:
-            out.append(line)
-    return out
+    """The header's ``lines`` up to its ``[Comment]``: what MNE reads as its fields."""
+    return _split(lines)[0]
+
+
+def _split(lines: list[str]) -> tuple[list[str], list[str]]:
+    """The header's ``lines`` before its first ``[Comment]`` and after it, split where MNE
+    splits the text (at the words, wherever they stand)."""
+    for k, line in enumerate(lines):
+        if _COMMENT in line:
+            before, _, after = line.partition(_COMMENT)
+            return [*lines[:k], before], [after, *lines[k + 1 :]]
+    return list(lines), []
 
 
 def _channel_names(lines: list[str]) -> list[str]:
-    """The ``[Channel Infos]`` names in channel-number order, ``\\1`` read as a comma, as MNE
-    names the channels."""
+    """The ``[Channel Infos]`` names of the header's fields ``lines`` in channel-number order,
+    ``\\1`` read as a comma, as MNE names the channels."""
     numbered, section = [], ""
     for line in lines:
         if line.startswith("["):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from eegprep.readers.mne_formats import MneReader, clear_cache
-from eegprep.readers.vhdr_comment import unread_tables
+from eegprep.readers.vhdr_comment import unread_tables, without_comment
 from tests.eegprep.reader_checks import check_reader
 
 RESOLUTION = 0.1  # uV per code
@@ -108,3 +108,15 @@ def test_a_software_filter_table_without_a_channel_table_is_left_unread() -> Non
     ]  # fmt: skip
     assert unread_tables(lines)
     assert unread_tables(lines[:3]) is False
+
+
+def test_the_comment_is_all_that_follows_its_heading_as_mne_reads_it() -> None:
+    """MNE takes every line after ``[Comment]`` as comment, a later ``[...]`` line included
+    (free text there, a ``[Coordinates]`` MNE never read): the header given in its place ends
+    where MNE's fields end, not at the next bracketed line."""
+    lines = [
+        "[Channel Infos]", "Ch1=Fp1,,0.1,µV", "", "[Comment]", "Channels", "#     Name",
+        "1     Cz", "[Coordinates]", "Ch1=1,0,0", "[my notes]", "free text",
+    ]  # fmt: skip
+    assert unread_tables(lines)
+    assert without_comment(lines) == ["[Channel Infos]", "Ch1=Fp1,,0.1,µV", "", ""]
