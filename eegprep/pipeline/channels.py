@@ -203,6 +203,38 @@ class ChannelMapping:
         return [lab for lab, why in self.dropped if why.startswith("unknown")]
 
 
+_BANK = re.compile(r"^[A-H]([1-9]|[12]\d|3[0-2])$")
+"""A BioSemi cap electrode's name (the label normalised): bank ``A`` to ``H``, 32 electrodes
+each, numbered from 1."""
+MIN_BANK_LABELS = 8
+"""Labels of that form that are no 10-20/10-10 site (``A3``, ``B1``, ``D17``) a file must hold
+for its labels to be read as a BioSemi cap's banks: a sleep recording's ``E1``, ``E2`` (eye
+electrodes, AASM) beside ``C3-M2`` is no cap of banks."""
+_BANK_REASON = (
+    "unknown: a BioSemi cap electrode (its banks A1..H32 name places on the cap, not the 10-20 "
+    "site of that name): rename it to its site in the manifest"
+)
+
+
+def bank_electrodes(
+    labels: Sequence[str], *, rename: Mapping[str, str] | None = None
+) -> frozenset[str]:
+    """The labels of a BioSemi cap's banks (``A1`` .. ``H32``) in a file labelled so: where at
+    least :data:`MIN_BANK_LABELS` labels of that form are no vocabulary site, every label of
+    that form that the manifest does not rename. ``A1`` and ``A2`` are then no ear electrodes,
+    ``C1`` .. ``C6`` and ``F1`` .. ``F10`` no 10-10 sites (a 128-electrode cap's bank C, a
+    256-electrode cap's bank F), and were mapped to them: empty for any other file."""
+    renamed = set(rename or ())
+    banks = [
+        label
+        for label in labels
+        if _BANK.match(normalize_label(label))
+        and not {label, label.strip(), normalize_label(label)} & renamed
+    ]
+    off_grid = sum(1 for label in banks if normalize_label(label) not in _INDEX)
+    return frozenset(banks) if off_grid >= MIN_BANK_LABELS else frozenset()
+
+
 def map_channels(
     labels: Sequence[str],
     *,
@@ -231,6 +263,7 @@ def map_channels(
     first is kept and the second dropped as a duplicate; nothing is averaged or renamed.
     """
     _check_choice("on_unknown", on_unknown, ("raise", "warn", "ignore"))
+    banked = bank_electrodes(labels, rename=rename)
     excluded = {e.upper() for e in exclude} | {normalize_label(e) for e in exclude}
     kept_src: list[int] = []
     kept_names: list[str] = []
@@ -239,7 +272,9 @@ def map_channels(
     seen: dict[int, str] = {}
     for pos, label in enumerate(labels):
         match = classify_channel(label, rename=rename)
-        if match.kind == "non_eeg":
+        if label in banked:
+            dropped.append((label, _BANK_REASON))
+        elif match.kind == "non_eeg":
             dropped.append((label, f"non-EEG ({match.detail})"))
         elif match.kind == "unknown":
             dropped.append((label, "unknown: not a 10-20/10-10 site in the vocabulary"))

@@ -126,3 +126,41 @@ def test_bad_option_and_lookup_messages() -> None:
 def test_normalize_label() -> None:
     assert normalize_label("  EEG Fp1 - F7 ") == "FP1-F7"
     assert normalize_label("EEG C3-AVG") == "C3"
+
+
+def _banks(letters: str) -> list[str]:
+    return [f"{bank}{n}" for bank in letters for n in range(1, 33)]
+
+
+@pytest.mark.parametrize("letters", ["AB", "ABCD", "ABCDEFGH"], ids=["64", "128", "256"])
+def test_a_biosemi_cap_s_banks_map_to_no_site(letters: str) -> None:
+    """BioSemi names a cap's electrodes by bank (A1..A32, B1..B32, ...): A1 and A2 were mapped
+    to the ear electrodes, C1..C6 (a 128 cap's bank C) and F1..F10 (a 256 cap's bank F) to the
+    10-10 sites of those names, every one a place on the cap it is not. They are dropped, with
+    the reason, unless the manifest renames them."""
+    labels = [*_banks(letters), "EXG1", "Status"]
+    mapping = map_channels(labels)
+    assert mapping.names == ()
+    assert dict(mapping.dropped)["A1"].startswith("unknown: a BioSemi cap electrode")
+    assert mapping.unknown() == [*_banks(letters), "EXG1"]
+    renamed = map_channels(labels, rename={"A1": "Fp1", "B16": "Cz"})
+    assert renamed.names == ("FP1", "CZ")
+
+
+@pytest.mark.parametrize(
+    ("labels", "names"),
+    [
+        (["EEG C3-M2", "EEG C4-M1", "E1-M2", "E2-M1", "F3-M2", "O1-M2"], "C3 C4 F3 O1"),  # AASM
+        (
+            ["Fp1", "Fp2", "C3", "A1", "A2", "F9", "F10", "C1", "E1", "E2"],
+            "FP1 FP2 C3 A1 A2 F9 F10 C1",
+        ),
+    ],
+    ids=["sleep montage", "10-20 with ears"],
+)
+def test_sites_named_like_a_bank_in_a_file_of_sites_are_sites(
+    labels: list[str], names: str
+) -> None:
+    """A file with a few such names (a sleep recording's E1, E2 eye electrodes) is no cap of
+    banks: its sites map as ever."""
+    assert map_channels(labels).names == tuple(names.split())
