@@ -36,6 +36,8 @@ from eegprep.corpus.sources import (
 from eegprep.ingestion import options, racy_stamps
 from eegprep.ingestion.options import IngestConfig
 from eegprep.ingestion.seen_files import SeenFiles
+from eegprep.ingestion.source_presence import GONE as GONE_STATE
+from eegprep.ingestion.source_presence import SourcePresence, hidden_note
 from eegprep.ingestion.task import IngestResult, IngestTask, run_task
 from eegprep.readers import clear_caches
 from eegprep.store.fs import Location
@@ -247,27 +249,38 @@ def _sources_gone(
     under ``root`` (renamed, moved or deleted). Returns the kept ones by their source's content
     hash: ``{hash: (id, source)}``.
 
-    A source is gone only when the file system says it does not exist: a folder that cannot be
-    read, a stale mount or an I/O error is not proof, and keeps its recordings. Nothing is
-    pruned when more than ``cfg.prune_max`` of the corpus's listed recordings (or all of them)
-    are gone: that is a wrong ``--src``, a partial copy or a half-mounted share far more often
-    than a corpus that lost that much.
+    A source is gone only when the file system says it does not exist
+    (:mod:`eegprep.ingestion.source_presence`): a folder that cannot be read, a stale mount or
+    an I/O error is not proof, nor is a folder of its path that hides what it held (a link to
+    nothing, an empty folder, a mount point with nothing on it: a disk not mounted), and keeps
+    its recordings, named on a note line (one per such folder). Nothing is pruned when more
+    than ``cfg.prune_max`` of the corpus's listed recordings (or all of them) are gone: that is
+    a wrong ``--src``, a partial copy or a half-mounted share far more often than a corpus that
+    lost that much.
     """
     mine = _corpus_records(writer, manifest)
+    presence = SourcePresence(root)
     gone, unsure = {}, []
+    hidden: dict[tuple[str, str], list[str]] = {}  # (folder, what it is) -> recordings kept
     for rid, rec in sorted(mine.items()):
-        state = _source_state(root, rec.get("source"))
-        if state == "gone":
+        source = rec.get("source")
+        state = presence.state(source)
+        missing = state == GONE_STATE and isinstance(source, str) and source
+        hides = presence.hiding_folder(str(source)) if missing else None
+        if hides:
+            hidden.setdefault(hides, []).append(rid)
+        elif state == GONE_STATE:
             gone[rid] = rec
         elif state:
             unsure.append(f"{rid} ({state})")
-    notes = report.warnings.setdefault(GONE, []) if gone or unsure else []
+    notes = report.warnings.setdefault(GONE, []) if gone or unsure or hidden else []
     if unsure:
         notes.append(
             f"{len(unsure)} listed recordings' sources could not be checked, kept: "
             + ", ".join(unsure[:3])
             + (", ..." if len(unsure) > 3 else "")
         )
+    notes.extend(_hidden_notes(hidden))
     if not gone:
         return {}
     share = len(gone) / len(mine)
@@ -300,40 +313,23 @@ def _sources_gone(
     return out
 
 
-def _source_state(root: str, source: Any) -> str:
-    """``""`` when a record's source exists under ``root``, ``"gone"`` when the file system
-    says it does not (no such file, or a parent that is no folder), else why it cannot tell."""
-    if not isinstance(source, str) or not source:
-        return "gone"
-    try:
-        os.lstat(os.path.join(root, source))
-    except (FileNotFoundError, NotADirectoryError):
-        link = _dangling_link_above(root, source)
-        return (
-            f"behind the link {link}, whose target is missing: a disk not mounted?"
-            if link
-            else "gone"
+def _hidden_notes(hidden: dict[tuple[str, str], list[str]]) -> list[str]:
+    """One note line per folder that hides its listed sources, the first
+    :data:`_HIDDEN_LINES`; one more line sums up the others."""
+    folders = sorted(hidden, key=lambda f: (-len(hidden[f]), f))
+    lines = [hidden_note(f, what, hidden[(f, what)]) for f, what in folders[:_HIDDEN_LINES]]
+    rest = folders[_HIDDEN_LINES:]
+    if rest:
+        n = sum(len(hidden[f]) for f in rest)
+        lines.append(
+            f"{n} more listed recordings kept, their sources under {len(rest)} more such "
+            f"folders: " + ", ".join(f for f, _ in rest[:3]) + (", ..." if len(rest) > 3 else "")
         )
-    except OSError as exc:
-        return exc.strerror or type(exc).__name__
-    return ""
+    return lines
 
 
-def _dangling_link_above(root: str, source: str) -> str | None:
-    """The folder of ``source``'s path (relative to ``root``) that is a link to nothing (a
-    disk or share not mounted, a moved target), else None. Every file behind it reads as
-    missing, though none was renamed, moved or deleted: ``--prune`` removed them all (the
-    share guard counts the whole corpus; one such folder of many passed it)."""
-    parts = source.split("/")[:-1]
-    for i in range(1, len(parts) + 1):
-        path = os.path.join(root, *parts[:i])
-        try:
-            os.lstat(path)  # (missing: the file is gone)
-        except OSError:
-            return None
-        if os.path.islink(path) and not os.path.exists(path):
-            return "/".join(parts[:i])
-    return None
+_HIDDEN_LINES = 5
+"""How many folders that hide listed sources get a note line of their own."""
 
 
 def _note_renamed(

@@ -1,0 +1,105 @@
+"""Whether a listed recording's source file is still under the corpus folder: the evidence
+``eegprep ingest --prune`` acts on.
+
+A source is gone only when the file system says it does not exist. Two kinds of evidence are
+not proof, and keep the recording:
+
+- the file cannot be checked (no permission, a stale mount, an I/O error): said per recording;
+- the file is missing behind a folder of its path that hides what it held: a link to nothing
+  (``site -> /mnt/disk2/site`` with that disk not mounted), a folder that exists but holds no
+  entry at all (the folder a second disk is mounted on, while it is not mounted), or a mount
+  point with nothing on it but ``lost+found`` (an automounted share not mounted, a fresh disk
+  mounted in place of the corpus's). Every file behind such a folder reads as missing, though
+  none was renamed, moved or deleted; the share guard of ``--prune`` counts the whole corpus,
+  and one such folder of many passed it. These are said per folder.
+
+The folder a recording's source was on is not compared by device (``st_dev``): neither the
+record nor the seen-files cache notes the device, and a device number is not stable across
+reboots for network and removable file systems.
+"""
+
+from __future__ import annotations
+
+import os
+
+GONE = "gone"
+""":meth:`SourcePresence.state` of a source the file system says does not exist."""
+
+_FRESH_DISK = frozenset({"lost+found"})
+"""What a mount point may hold and still count as holding nothing (an ext file system's root)."""
+
+
+class SourcePresence:
+    """Checks listed sources under one corpus folder ``root``; each folder of their paths is
+    looked at once (a thousand sources behind one unmounted disk cost one listing)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._hides: dict[str, str | None] = {}  # folder (relative) -> what hides its files
+
+    def state(self, source: object) -> str:
+        """``""`` when ``source`` (relative to the root) exists, :data:`GONE` when the file
+        system says it does not (no such file, or a parent that is no folder), else why it
+        cannot tell (one phrase)."""
+        if not isinstance(source, str) or not source:
+            return GONE
+        try:
+            os.lstat(os.path.join(self.root, source))
+        except (FileNotFoundError, NotADirectoryError):
+            return GONE
+        except OSError as exc:
+            return exc.strerror or type(exc).__name__
+        return ""
+
+    def hiding_folder(self, source: str) -> tuple[str, str] | None:
+        """``(folder, what it is)`` for the first folder of a missing ``source``'s path (below
+        the root) that hides the files it held, else None: the source is gone."""
+        parts = source.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            folder = "/".join(parts[:i])
+            if folder not in self._hides:
+                self._hides[folder] = self._what_hides(os.path.join(self.root, *parts[:i]))
+            what = self._hides[folder]
+            if what == "":  # (missing: so is every folder below it)
+                return None
+            if what is not None:
+                return folder, what
+        return None
+
+    @staticmethod
+    def _what_hides(path: str) -> str | None:
+        """What ``path`` is when it hides the files it held, ``""`` when it does not exist,
+        else None (a folder with entries: a missing file in it is gone)."""
+        try:
+            os.lstat(path)
+        except OSError:
+            return ""
+        if os.path.islink(path) and not os.path.exists(path):
+            return "a link whose target is missing"
+        try:
+            with os.scandir(path) as entries:
+                names = {e.name for _, e in zip(range(len(_FRESH_DISK) + 1), entries)}
+        except OSError:  # (not a folder, or not listable: the file's own lstat decided)
+            return None
+        if not names:
+            return (
+                "a mount point with nothing on it" if os.path.ismount(path) else "an empty folder"
+            )
+        if names <= _FRESH_DISK and os.path.ismount(path):
+            return "a mount point with nothing on it but lost+found"
+        return None
+
+
+_WHAT_TO_DO = {
+    "a link whose target is missing": "remove the link to prune them",
+}
+
+
+def hidden_note(folder: str, what: str, ids: list[str]) -> str:
+    """The one line that names the recordings kept behind ``folder``."""
+    names = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
+    todo = _WHAT_TO_DO.get(what, "remove the folder to prune them")
+    return (
+        f"{len(ids)} listed recordings kept, their sources are under {folder}, {what} (a disk "
+        f"not mounted?): {names}; mount it, or if they are gone, {todo}"
+    )
