@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from eegprep.base.errors import ConfigError, UsageError
+from eegprep.base.unchanged_reads import unchanged_while_read
 
 USER_FILE_LIMIT = 16 * 2**20
 """The largest settings file read, bytes (the largest shipped manifest is under 10 KiB)."""
@@ -43,12 +44,14 @@ def read_user_file(
 ) -> bytes:
     """The bytes of the ``what`` (``"config file"``) at ``path``; ``error`` with one line
     naming the file when it is missing (or a link to nothing), a folder, not a regular file,
-    unreadable or larger than ``limit`` bytes. The null device reads as an empty file
+    unreadable or larger than ``limit`` bytes, or rewritten in place while it was read
+    (:mod:`eegprep.base.unchanged_reads`: a writer saving it meanwhile; the start of one
+    version and the end of another can parse). The null device reads as an empty file
     (``EEGPREP_CONFIG=/dev/null``: no settings)."""
     f = open_user_file(path, what, error, limit=limit)
     if f is None:
         return b""
-    with f:
+    with f, unchanged_while_read(f, path, error):  # (rewritten in place meanwhile: refused)
         try:
             raw = f.read(limit + 1)
         except OSError as exc:

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base import strict_json
+from eegprep.base.unchanged_reads import unchanged_while_read
+from labram.checkpoints.errors import ChangedCheckpointError
 from labram.checkpoints.export_journal import card_paths, export_cards
 
 MAX_CARD_BYTES = 1 << 20
@@ -104,13 +106,15 @@ def read_card(path: str | os.PathLike[str]) -> CardIds:
     ------
     OSError
         The card is missing or cannot be read.
+    ChangedCheckpointError
+        The card was rewritten in place while it was read.
     CardDamaged
         It is not a card: larger than :data:`MAX_CARD_BYTES`, not UTF-8, not strict JSON, or
         lacking (or holding a malformed) field or row that every card states.
     """
     path = Path(path)
-    with path.open("rb") as fh:
-        data = fh.read(MAX_CARD_BYTES + 1)
+    with path.open("rb") as fh, unchanged_while_read(fh, path, ChangedCheckpointError):
+        data = _read_head(fh)
     if len(data) > MAX_CARD_BYTES:
         raise CardDamaged(f"larger than {MAX_CARD_BYTES} bytes: no model card is")
     try:
@@ -120,6 +124,11 @@ def read_card(path: str | os.PathLike[str]) -> CardIds:
     if path.name.lower().endswith(".json"):
         return _json_ids(text)
     return _markdown_ids(text)
+
+
+def _read_head(fh: Any) -> bytes:
+    """The first :data:`MAX_CARD_BYTES` and one of the open card ``fh``."""
+    return bytes(fh.read(MAX_CARD_BYTES + 1))
 
 
 def _json_ids(text: str) -> CardIds:
@@ -190,7 +199,7 @@ def _short(value: Any) -> str:
 __all__ = ["CARD_FIELDS", "MAX_CARD_BYTES", "CardDamaged", "CardIds", "read_card"]
 
 
-def check_cards(weights: Path, export_id: str | None) -> None:
+def check_cards(weights: Path, export_id: str | None, *, opened: Any = None) -> None:
     """Warn, naming both, when a model card beside ``weights`` does not describe them; warn,
     naming it, when a card is damaged (:func:`~labram.checkpoints.cards.read_card`: not strict
     JSON with a card's fields, a Markdown card without the rows every card states).
@@ -204,7 +213,13 @@ def check_cards(weights: Path, export_id: str | None) -> None:
     weights were replaced. A card that describes these weights but names another file (``file``:
     the weights renamed, with their cards, since the export) is warned of too: the weights are
     read. A card that is missing or unreadable is not compared: weights may be shared alone.
-    Each card is one warning line at most.
+    Each card is one warning line at most. ``opened``: the weights, open, which their
+    SHA-256 is read from (the bytes just loaded, not the file at ``weights`` now).
+
+    Raises
+    ------
+    ChangedCheckpointError
+        A card was rewritten in place while it was read.
     """
     cards = card_paths(weights) if export_id is not None else export_cards(weights)
     digest = export_id
@@ -232,7 +247,7 @@ def check_cards(weights: Path, export_id: str | None) -> None:
                 )
                 continue
         else:
-            digest = digest or file_sha256(weights)
+            digest = digest or file_sha256(weights, opened=opened)
             if ids.sha256 != digest:
                 warnings.warn(
                     f"{card} describes other weights than {weights} (its SHA-256 is not "
@@ -251,10 +266,25 @@ def check_cards(weights: Path, export_id: str | None) -> None:
             )
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 (hex) of a file's bytes, read in 4 MiB blocks."""
+def file_sha256(path: str | os.PathLike[str], *, opened: Any = None) -> str:
+    """SHA-256 (hex) of a file's bytes, read in 4 MiB blocks (from ``opened``, the file open,
+    when given: its caller checks that it did not change while it was read).
+
+    Raises
+    ------
+    ChangedCheckpointError
+        ``path`` was rewritten in place while it was hashed: the digest would be of no version
+        of it.
+    """
+    if opened is not None:
+        opened.seek(0)
+        return _sha256(opened)
+    with open(path, "rb") as fh, unchanged_while_read(fh, path, ChangedCheckpointError):
+        return _sha256(fh)
+
+
+def _sha256(fh: Any) -> str:
     h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
+    for block in iter(lambda: fh.read(1 << 22), b""):
+        h.update(block)
     return h.hexdigest()

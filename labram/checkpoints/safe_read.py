@@ -24,10 +24,12 @@ from typing import Any, BinaryIO
 
 import torch
 
+from eegprep.base.unchanged_reads import unchanged_while_read
 from labram.checkpoints.cards import EXPORT_ID, check_cards
 from labram.checkpoints.claims import check_claims, check_unjudged
 from labram.checkpoints.contents import check_contents
 from labram.checkpoints.errors import (
+    ChangedCheckpointError,
     CheckpointError,
     CorruptCheckpointError,
     UnsafeCheckpointError,
@@ -166,6 +168,8 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
     CorruptCheckpointError
         Truncated, empty, not a PyTorch checkpoint, or claiming more bytes than the model it
         describes holds.
+    ChangedCheckpointError
+        The file (or a model card beside it) was rewritten in place while it was read.
     """
     path = Path(path)
     finish_or_warn(path, [p.name for p in (path, *card_paths(path))])  # a killed export's
@@ -173,8 +177,9 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
         raise CheckpointError(_not_a_file(path, what))
     # One open file for every pass: a file renamed over ``path`` while it is read (a run's
     # next last.pt, an export replaced with --force) is never judged in one pass and read in
-    # another.
-    with path.open("rb") as fh:
+    # another; one rewritten in place (the same file truncated and written again) changes its
+    # size, mtime or ctime between the first pass and the last, and is refused.
+    with path.open("rb") as fh, unchanged_while_read(fh, path, ChangedCheckpointError):
         if is_safetensors(fh):
             info = read_safetensors(path, opened=fh)
             export_id = info.get(EXPORT_ID)
@@ -191,7 +196,7 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
         else:  # a legacy torch.save file (PyTorch before 1.6) or a bare pickle: read as it goes
             check_unjudged(path, os.fstat(fh.fileno()).st_size, _LEGACY)
         obj = _checked(path, _unpickled(path, fh, "cpu"))  # (each storage read once)
-    check_cards(path, None)  # (a torch.save file named NAME.safetensors, an export's cards)
+        check_cards(path, None, opened=fh)  # (a torch.save file named NAME.safetensors, ...)
     return obj
 
 

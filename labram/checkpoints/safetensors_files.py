@@ -21,10 +21,15 @@ import torch
 from torch import Tensor
 
 from eegprep.base import strict_json
+from eegprep.base.unchanged_reads import unchanged_while_read
 from labram.checkpoints.cards import EXPORT_ID
 from labram.checkpoints.claims import check_claims
 from labram.checkpoints.contents import check_contents
-from labram.checkpoints.errors import CorruptCheckpointError, first_sentence
+from labram.checkpoints.errors import (
+    ChangedCheckpointError,
+    CorruptCheckpointError,
+    first_sentence,
+)
 from labram.checkpoints.export_journal import check_not_card_name, weights_replaced
 from labram.checkpoints.output_paths import writing
 
@@ -93,15 +98,20 @@ def read_safetensors(
 
     ``opened``: ``path`` open for reading, the file every byte is read from (the header, the
     tensors): a file renamed over ``path`` while it is read is refused, never read in part.
+    One rewritten in place while it is read is refused too (here when ``opened`` is None, else
+    by the caller that opened it: :func:`~labram.checkpoints.safe_read.read_checkpoint`).
 
     Raises
     ------
     CorruptCheckpointError
         Truncated, a header that is not what it claims, or claims no model of its own holds.
+    ChangedCheckpointError
+        The file was rewritten in place while it was read.
     """
     path = Path(path)
-    with contextlib.ExitStack() as stack:
-        fh = opened if opened is not None else stack.enter_context(path.open("rb"))
+    if opened is not None:
+        return _read_open(path, opened)
+    with path.open("rb") as fh, unchanged_while_read(fh, path, ChangedCheckpointError):
         return _read_open(path, fh)
 
 
