@@ -15,6 +15,10 @@ A file renamed over (or deleted) while it is read is no change to the bytes read
 file keeps them, but losing its name sets its ctime. So the ctime is compared only while the
 link count is unchanged; the size and mtime always (a write sets the mtime too).
 
+A file read by its name in two passes (its entries loaded, then its bytes hashed for the record
+of it a run keeps) is pinned by :func:`unchanged_between_reads`: the file at the name must be
+the same device, inode and stamps after the last pass as before the first; one read again
+and again over a long job (``finetune --init``, once per seed) by :class:`NamedVersion`.
 """
 
 from __future__ import annotations
@@ -66,6 +70,66 @@ def unchanged_while_read(
         raise error(f"{os.fspath(path)}: {CHANGED}")
 
 
+class NamedVersion:
+    """The file at ``path`` as it is now, before its first read by that name: :meth:`check`
+    after any later read refuses a file renamed over it or rewritten since (its device, inode,
+    size, mtime or ctime). A passing check proves every read by that name since was of this
+    version: no program can set a ctime back. A name that cannot be stat-ed now (or None: no
+    file) pins nothing (the first read says why)."""
+
+    def __init__(
+        self, path: str | os.PathLike[str] | None, error: Callable[[str], Exception]
+    ) -> None:
+        self.path, self._error = path or "", error
+        try:
+            self._version: tuple[int, int, OpenStamp] | None = _named(path) if path else None
+        except OSError:
+            self._version = None
+
+    def check(self) -> None:
+        """Raise ``error("PATH: changed while it was read; ...")`` when the file is another."""
+        if self._version is not None and _moved(self.path, self._version):
+            raise self._error(f"{os.fspath(self.path)}: {CHANGED}")
+
+
+@contextlib.contextmanager
+def unchanged_between_reads(
+    path: str | os.PathLike[str], error: Callable[[str], Exception]
+) -> Iterator[None]:
+    """Read the file at ``path`` by its name in more than one pass in the block (its entries
+    loaded, then its bytes hashed for a record of it); ``error("PATH: changed while it was
+    read; ...")`` is raised when the file at that name after the block is not the one before:
+    another device or inode (a file renamed over it), or :func:`changed_since` (rewritten in
+    place). An error the block raises is replaced by that one when the file changed meanwhile.
+    A name that cannot be stat-ed before the block is left to the block's own error."""
+    try:
+        before = _named(path)
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    except Exception as exc:
+        if _moved(path, before):
+            raise error(f"{os.fspath(path)}: {CHANGED}") from exc
+        raise
+    if _moved(path, before):
+        raise error(f"{os.fspath(path)}: {CHANGED}")
+
+
+def _named(path: str | os.PathLike[str]) -> tuple[int, int, OpenStamp]:
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_nlink))
+
+
+def _moved(path: str | os.PathLike[str], before: tuple[int, int, OpenStamp]) -> bool:
+    try:
+        now = _named(path)
+    except OSError:  # (gone since: which file the passes read cannot be told)
+        return True
+    return now[:2] != before[:2] or changed_since(before[2], now[2])
+
+
 def _changed(fh: IO[Any] | int, before: OpenStamp) -> bool:
     try:
         return changed_since(before, open_stamp(fh))
@@ -75,8 +139,10 @@ def _changed(fh: IO[Any] | int, before: OpenStamp) -> bool:
 
 __all__ = [
     "CHANGED",
+    "NamedVersion",
     "OpenStamp",
     "changed_since",
     "open_stamp",
+    "unchanged_between_reads",
     "unchanged_while_read",
 ]

@@ -27,8 +27,10 @@ from typing import Any
 
 from eegprep.base.errors import UsageError
 from eegprep.base.field_text import noted_text
+from eegprep.base.unchanged_reads import unchanged_between_reads
 from labram.checkpoints.cards import file_sha256
 from labram.checkpoints.contents import CKPT_FORMAT
+from labram.checkpoints.errors import ChangedCheckpointError
 from labram.checkpoints.layouts import is_ours
 from labram.checkpoints.safe_read import read_checkpoint
 from labram.stages import provenance_records, tokenizer_used
@@ -77,7 +79,8 @@ def read(init: str | os.PathLike[str] | None) -> dict[str, Any]:
     (:func:`~labram.checkpoints.safe_read.read_checkpoint`)."""
     if init is None:
         return record(None)
-    return record(init, read_checkpoint(Path(init), what="--init checkpoint"))
+    with unchanged_between_reads(init, ChangedCheckpointError):  # (the SHA-256 of what was read)
+        return record(init, read_checkpoint(Path(init), what="--init checkpoint"))
 
 
 def _layout(obj: Any) -> str:

@@ -42,7 +42,6 @@ barrier.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import math
 import os
@@ -61,7 +60,10 @@ from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import named_error, replaced_atomically, write_problem
 from eegprep.base.ranks import begin_own_work
+from eegprep.base.unchanged_reads import NamedVersion
 from eegprep.store.reader import Store
+from labram.checkpoints.cards import file_sha256
+from labram.checkpoints.errors import ChangedCheckpointError
 from labram.checkpoints.load import (
     Loaded,
     backbone_model,
@@ -256,14 +258,6 @@ def features(
 # --- the output store --------------------------------------------------------------------
 
 
-def _sha256(path: str | os.PathLike[str]) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _atomic_write(path: Path, text: str) -> None:
     with replaced_atomically(path) as tmp:
         tmp.write_text(text)
@@ -307,7 +301,7 @@ def _params(
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "checkpoint": str(checkpoint),
-        "checkpoint_sha256": _sha256(checkpoint),
+        "checkpoint_sha256": file_sha256(checkpoint),
         "checkpoint_kind": loaded.kind,
         **provenance(loaded),
         "stores": given_names(stores),
@@ -552,6 +546,7 @@ def embed(
     t0 = time.perf_counter()
     given, out = str(out), output_folder(out)
     dinfo = setup(device)
+    pin = NamedVersion(checkpoint, ChangedCheckpointError)  # (loaded, then hashed by name)
     loaded = load_model(checkpoint)
     model = backbone_model(loaded).to(dinfo.device).eval()
     # once: the windows, the skipped and the coordinates read them; a recording whose index
@@ -573,6 +568,7 @@ def embed(
     if dinfo.is_main:
         _warn_skipped(skipped, f"{int(index.n_patches.min())}-{int(index.n_patches.max())} s")
     params = _params(loaded, str(checkpoint), stores, index, cfg)
+    pin.check()  # (the SHA-256 a resume matches is of the weights loaded)
     params[RECORDS_LEFT_OUT] = sorted(records_left)
     with contextlib.ExitStack() as alone:  # one embed at a time into one --out
         if dinfo.is_main:

@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from eegprep.base.unchanged_reads import NamedVersion
 from eegprep.base.validation import check_choice
 from eegprep.store.reader import Store
-from labram.checkpoints.errors import CheckpointError
+from labram.checkpoints.errors import ChangedCheckpointError, CheckpointError
 from labram.checkpoints.layouts import is_ours, ours_from
 from labram.checkpoints.safe_read import read_checkpoint
 from labram.data.protocols import check_split_leakage
@@ -55,6 +56,7 @@ def evaluate(
     the checkpoint's pre-training subjects as in :func:`finetune`.
     """
     check_choice("split", split, ("train", "val", "test"))
+    pin = NamedVersion(checkpoint, ChangedCheckpointError)  # (a last.pt is read twice)
     obj = read_checkpoint(Path(checkpoint), what="checkpoint")
     opened = open_stores(stores)
     stores = given_names(opened)
@@ -84,6 +86,7 @@ def evaluate(
 
         loaded = load_model(checkpoint)
         model, untrained = loaded.model, loaded.head_untrained
+        pin.check()  # (the weights are those whose subjects and fold were checked)
     if not isinstance(model, LaBraMClassifier):
         raise CheckpointError(f"{checkpoint}: not a fine-tuned classifier (use labram finetune)")
     check_outputs(model.n_outputs, task, source=str(checkpoint))

@@ -24,10 +24,11 @@ from eegprep.base import strict_json
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.files import write_atomically
 from eegprep.base.ranks import end_own_work
+from eegprep.base.unchanged_reads import NamedVersion
 from eegprep.cli_group import markdown_line
 from eegprep.store.reader import Store
 from labram.checkpoints.contents import CKPT_FORMAT
-from labram.checkpoints.errors import CheckpointError
+from labram.checkpoints.errors import ChangedCheckpointError, CheckpointError
 from labram.checkpoints.layouts import (
     check_weight_types,
     first_mismatch,
@@ -199,11 +200,13 @@ def _one_seed(
     probe: bool = False,
     split: dict[str, Any] | None = None,
     backbone: dict[str, Any],
+    pin: NamedVersion,
 ) -> dict[str, Any]:
     """One seed of one fold. ``probe``: train the head alone (linear probe); ``split``: the
     fold, saved in ``best.pt`` so that ``labram evaluate`` cuts the same windows;
     ``backbone``: the record of ``init`` (:func:`labram.stages.backbone_used.record`), kept in
-    the seed's ``config.json``, ``last.pt`` and ``best.pt``."""
+    the seed's ``config.json``, ``last.pt`` and ``best.pt``; ``pin``: the version of ``init``
+    that record is of, which this seed's reads of it must be (checked before training)."""
     end_own_work()  # the previous seed returned: until this one trains, checks are every rank's
     dinfo = setup(device)
     n_out = splits["train"].labels.shape[1] if task.kind == "regression" else task.n_outputs
@@ -225,6 +228,7 @@ def _one_seed(
     if isinstance(saved, dict) and isinstance(saved.get(backbone_used.KEY), dict):
         backbone = saved[backbone_used.KEY]  # the run's own record, checked (_check_backbone)
     subjects = pretrain_record(init)[0]
+    pin.check()  # (the weights and subjects just read are those the record describes)
     extra = {
         "best": -math.inf,
         "best_epoch": -1,
@@ -370,12 +374,13 @@ def finetune(
     check_run_folder(out, resume=resume)
     if resume:
         check_resume_stage(out, "finetune")
+    pin = NamedVersion(init, ChangedCheckpointError)  # (read by name again and again: the same)
     if init is not None and size_given:
         check_init_size(init, cfg.size)
     with run_lock(out):
         return _finetune(
             stores, task_name, cfg, out, init, n_seeds, split_seed, resume, device,
-            allow_seen_subjects, protocol, splits_file,
+            allow_seen_subjects, protocol, splits_file, pin=pin,
         )  # fmt: skip
 
 
@@ -392,6 +397,8 @@ def _finetune(
     allow_seen_subjects: bool,
     protocol: Protocol | None,
     splits_file: str | Path | None,
+    *,
+    pin: NamedVersion,
 ) -> dict[str, Any]:
     asked, protocol = protocol, protocol or Protocol()
     opened = open_stores(stores)  # once: every fold and seed reads these
@@ -420,6 +427,7 @@ def _finetune(
         fold_splits = [fold_indexes(table, f) for f in folds]
     record, source = pretrain_record(init)
     backbone = backbone_used.read(init)  # the file, its SHA-256, the tokenizer it records
+    pin.check()  # (the file whose size, subjects and SHA-256 were checked)
     tested = set().union(*(test_subjects(s["test"]) for s in fold_splits))
     files = set().union(*(test_sources(s["test"]) for s in fold_splits))
     leakage = check_test_subjects(
@@ -468,6 +476,7 @@ def _finetune(
                 probe=protocol.name == "linear-probe",
                 split=None if protocol.name in ("full", "linear-probe") else fold,
                 backbone=backbone,
+                pin=pin,
             )
             runs.append({"fold": fold["fold"], **run})
     return _write_results(

@@ -27,8 +27,9 @@ from torch import Tensor, nn
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
+from eegprep.base.unchanged_reads import unchanged_between_reads
 from eegprep.store.reader import Store
-from labram.checkpoints.errors import CheckpointError
+from labram.checkpoints.errors import ChangedCheckpointError, CheckpointError
 from labram.checkpoints.layouts import is_ours, official_from, ours_from
 from labram.checkpoints.load import check_index_fits
 from labram.checkpoints.safe_read import read_checkpoint
@@ -223,8 +224,9 @@ def _pretrain(
     # resume with another one is refused before any work
     loaded, used = None, None
     if tokenizer is not None:
-        loaded = _load_tokenizer(tokenizer)
-        used = tokenizer_used.record(tokenizer, loaded[0].config.to_dict(), trained=False)
+        with unchanged_between_reads(tokenizer, ChangedCheckpointError):  # (hashed as read)
+            loaded = _load_tokenizer(tokenizer)
+            used = tokenizer_used.record(tokenizer, loaded[0].config.to_dict(), trained=False)
     before = tokenizer_used.read_run_record(out) if resume else None
     recorded = before.get(tokenizer_used.KEY) if isinstance(before, dict) else None
     recorded = recorded if isinstance(recorded, dict) else None

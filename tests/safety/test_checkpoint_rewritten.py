@@ -22,6 +22,7 @@ from labram.checkpoints.safe_read import read_checkpoint
 from labram.data.sampler import ResumeError
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import model_config
+from labram.model.mem import LaBraMForMEM
 from labram.train.checkpoint import load_checkpoint
 
 CHANGED = "changed while it was read; read it again when the writer is done"
@@ -226,3 +227,162 @@ def test_a_splits_file_rewritten_while_read_is_refused(
     with pytest.raises(UsageError) as err:
         read_splits(path, None, None)  # type: ignore[arg-type]  # (refused before they count)
     assert str(err.value) == f"{path}: {CHANGED}"
+
+
+# -- a file read by name in two passes: its entries, then its SHA-256 for the run's record ----
+
+
+def test_an_init_replaced_between_its_read_and_its_hash_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """backbone_used recorded the SHA-256 of another file than the one whose entries (the
+    tokenizer it records, its own backbone record) it recorded beside it."""
+    from labram.stages import backbone_used
+
+    path = tmp_path / "model.pt"
+    _classifier(path, seed=1)
+    other = tmp_path / "other.pt"
+    _classifier(other, seed=7)
+    real = backbone_used.file_sha256
+
+    def hashed_after_replace(p: Any, **kwargs: Any) -> str:
+        if other.exists():
+            os.replace(other, path)  # (a run's next model.pt, an export with --force)
+        return real(p, **kwargs)
+
+    monkeypatch.setattr(backbone_used, "file_sha256", hashed_after_replace)
+    with pytest.raises(ChangedCheckpointError) as err:
+        backbone_used.read(path)
+    assert str(err.value) == f"{path}: {CHANGED}"
+    monkeypatch.undo()
+    assert backbone_used.read(path)["sha256"] == cards.file_sha256(path)  # (unchanged: read)
+
+
+def test_a_tokenizer_rewritten_between_its_read_and_its_hash_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from labram.model.config import tokenizer_config
+    from labram.model.tokenizer import VQNSPTokenizer
+    from labram.stages import pretrain, tokenizer_used
+
+    path = tmp_path / "tokenizer.pt"
+    torch.manual_seed(0)
+    model = VQNSPTokenizer(tokenizer_config("tiny"))
+    with torch.no_grad():
+        model.quantizer.codebook.normal_()  # (a trained one's: no collapse warning)
+    save_ours(model, path)
+    os.utime(path, ns=(PAST_NS, PAST_NS))
+    real = tokenizer_used.file_sha256
+
+    def hashed_after_rewrite(p: Any, **kwargs: Any) -> str:
+        with open(path, "r+b") as w:  # (in place: the same inode)
+            w.seek(0, os.SEEK_END)
+            w.write(b"\0")
+        return real(p, **kwargs)
+
+    monkeypatch.setattr(tokenizer_used, "file_sha256", hashed_after_rewrite)
+    with pytest.raises(ChangedCheckpointError) as err:  # (the tokenizer is read first)
+        pretrain._pretrain([], None, tmp_path / "run", None, path, [], False, "cpu")  # type: ignore[arg-type]
+    assert str(err.value) == f"{path}: {CHANGED}"
+
+
+# -- commands that read one checkpoint by name more than once -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The TUAB demo (1 subject) ingested, a fresh tiny masked model as --init, and a
+    fine-tuning run from it (its seed0/last.pt: a training checkpoint)."""
+    from eegprep.ingestion.driver import IngestConfig, ingest
+    from eegprep.testing.demo_labelled import write_tuab_demo
+    from labram.model.mem import LaBraMForMEM
+    from tests.labram.cli_runs import run_labram
+    from tests.labram.test_run_guards import TINY
+
+    root = tmp_path_factory.mktemp("rewritten")
+    src = write_tuab_demo(root / "demo", n_subjects=1, seed=0, minutes=0.5)
+    store = root / "tuab.zarr"
+    ingest("tuab", src=src, out=store, config=IngestConfig(workers=0, progress=False))
+    torch.manual_seed(0)
+    save_ours(LaBraMForMEM(model_config("tiny")), root / "model.pt")
+    code, output = run_labram("finetune", "--store", store, "--task", "tuab", *TINY,
+                              "--init", root / "model.pt", "--out", root / "ft")  # fmt: skip
+    assert code == 0, output
+    return {"root": root, "store": store, "init": root / "model.pt", "ft": root / "ft"}
+
+
+def _replaced_before(monkeypatch: pytest.MonkeyPatch, module: Any, name: str, path: Path) -> None:
+    """Rename a copy of ``path`` over it (another file, the same bytes: only its name is the
+    same) right before ``module.name`` runs, the first time."""
+    import shutil
+
+    other = path.with_name(f"other-{path.name}")
+    shutil.copyfile(path, other)
+    real = getattr(module, name)
+
+    def replaced_first(*args: Any, **kwargs: Any) -> Any:
+        if other.exists():
+            os.replace(other, path)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, replaced_first)
+
+
+def test_finetune_refuses_an_init_replaced_between_its_reads(
+    demo: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """finetune reads --init by name once per step (its size, its subjects, its SHA-256 for
+    the record, each seed's weights): a file renamed over it in between (a pre-training run
+    writing its model.pt) was fine-tuned while the record and the subject check described the
+    file first read."""
+    from labram.stages import finetune
+    from tests.labram.cli_runs import one_error, run_labram
+    from tests.labram.test_run_guards import TINY
+
+    init = tmp_path / "model.pt"
+    torch.manual_seed(1)
+    save_ours(LaBraMForMEM(model_config("tiny")), init)
+    _replaced_before(monkeypatch, finetune, "setup", init)  # (the first thing a seed does)
+    out = tmp_path / "ft"
+    code, output = run_labram("finetune", "--store", demo["store"], "--task", "tuab", *TINY,
+                              "--init", init, "--out", out)  # fmt: skip
+    one_error(code, output, f"{init}: {CHANGED}")
+    assert not (out / "results.json").exists() and not (out / "seed0" / "best.pt").exists()
+
+
+def test_embed_refuses_a_checkpoint_replaced_between_its_load_and_its_hash(
+    demo: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SHA-256 an embedding store records (and a resume matches) was of another file than
+    the weights it embedded with."""
+    import shutil
+
+    from labram.stages import embed
+    from tests.labram.cli_runs import one_error, run_labram
+
+    checkpoint = tmp_path / "model.pt"
+    shutil.copyfile(demo["init"], checkpoint)
+    _replaced_before(monkeypatch, embed, "window_index", checkpoint)
+    out = tmp_path / "emb.zarr"
+    code, output = run_labram("embed", "--store", demo["store"], "--checkpoint", checkpoint,
+                              "--out", out, "--device", "cpu")  # fmt: skip
+    one_error(code, output, f"{checkpoint}: {CHANGED}")
+    assert not out.exists()
+
+
+def test_evaluate_refuses_a_last_pt_replaced_between_its_two_reads(
+    demo: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A training last.pt is read for its subjects, task and fold, then again for its model:
+    the subject check was of one file and the scores of another."""
+    import shutil
+
+    from labram.stages import evaluate
+    from tests.labram.cli_runs import one_error, run_labram
+
+    last = tmp_path / "last.pt"
+    shutil.copyfile(demo["ft"] / "seed0" / "last.pt", last)
+    _replaced_before(monkeypatch, evaluate, "check_split_leakage", last)
+    code, output = run_labram("evaluate", "--store", demo["store"], "--task", "tuab",
+                              "--checkpoint", last, "--device", "cpu")  # fmt: skip
+    one_error(code, output, f"{last}: {CHANGED}")
