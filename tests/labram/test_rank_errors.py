@@ -329,5 +329,5 @@ def test_each_seed_s_checks_are_every_rank_s_again() -> None:
 
     begin_own_work()  # the seed before trained
     with pytest.raises(UsageError, match="--device"):
-        finetune._one_seed(None, {}, None, None, Path("x"), False, "bogus", backbone={})  # type: ignore[arg-type]
+        finetune._one_seed(None, {}, None, None, Path("x"), False, "bogus", backbone={}, pin=None)  # type: ignore[arg-type]
     assert not own_work_began()
