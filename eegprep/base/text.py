@@ -3,31 +3,58 @@
 Tables and sidecars exported on Windows or by older software are often Latin-1 / cp1252 (a
 micro sign in ``Fp1 [µV]`` is the one byte ``0xB5``), where eegprep's own files and newer
 exports are UTF-8. Reading a Latin-1 file as UTF-8 fails on its first such byte; reading it
-with replacement characters garbles its labels.
+with replacement characters garbles its labels. Excel's "Unicode Text" export and Windows
+tools (PowerShell 5's ``Out-File``, Notepad's "Unicode") write UTF-16 with a byte-order mark;
+read as UTF-8, such a file has no line the parser knows.
 """
 
 from __future__ import annotations
 
 import codecs
 import os
+from typing import BinaryIO, TextIO
 
 from eegprep.base.regular_files import open_regular
 
 _CHUNK_BYTES = 1 << 20
 
 
+_UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
 def text_encoding(path: str | os.PathLike[str]) -> str:
-    """``'utf-8-sig'`` when every byte of the file is valid UTF-8 (with or without a byte-order
-    mark), else ``'latin-1'`` (every byte one character, as the older writers' code pages).
+    """``'utf-16'`` when the file starts with a UTF-16 byte-order mark and all of it is valid
+    UTF-16; else ``'utf-8-sig'`` when every byte of the file is valid UTF-8 (with or without a
+    byte-order mark); else ``'latin-1'`` (every byte one character, as the older writers' code
+    pages).
 
     The file is read once, 1 MiB at a time (memory does not grow with it).
     """
-    decoder = codecs.getincrementaldecoder("utf-8")()
     with open_regular(os.fspath(path), buffering=-1) as fh:
-        try:
-            while chunk := fh.read(_CHUNK_BYTES):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "latin-1"
-    return "utf-8-sig"
+        utf16 = fh.read(2) in _UTF16_MARKS
+        fh.seek(0)
+        if utf16 and _decodes(fh, "utf-16"):
+            return "utf-16"
+        fh.seek(0)
+        return "utf-8-sig" if _decodes(fh, "utf-8") else "latin-1"
+
+
+def _decodes(fh: BinaryIO, encoding: str) -> bool:
+    """Whether the rest of the binary file ``fh`` is valid ``encoding``."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        while chunk := fh.read(_CHUNK_BYTES):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def open_text(path: str, *, newline: str | None = None) -> TextIO:
+    """``path`` opened as text in its :func:`text_encoding` (a regular file only:
+    :func:`~eegprep.base.regular_files.open_regular`): every text sidecar is read this way, so
+    a label written in Latin-1 or UTF-16 is the same label as in UTF-8, never one with
+    replacement characters. (``errors="replace"`` only for a file that changes between the
+    two reads.)"""
+    return open_regular(path, "r", encoding=text_encoding(path), errors="replace", newline=newline)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,19 +32,33 @@ TEXT_FILES = {
 }
 
 
+def _utf8_bom(data: bytes) -> bytes:
+    return BOM + data
+
+
+def _utf16(data: bytes) -> bytes:
+    """Excel's "Unicode Text" and Windows' "Unicode": UTF-16 LE with its byte-order mark."""
+    return data.decode("utf-8").encode("utf-16")
+
+
+@pytest.mark.parametrize("recode", [_utf8_bom, _utf16], ids=["utf8-bom", "utf16"])
 @pytest.mark.parametrize("corpus", sorted(TEXT_FILES))
-def test_a_byte_order_mark_changes_nothing(tmp_path: Path, corpus: str) -> None:
+def test_a_byte_order_mark_changes_nothing(tmp_path: Path, corpus: str, recode: Any) -> None:
+    """Every text file a reader or sidecar parser opens, saved with a UTF-8 byte-order mark or
+    as UTF-16: the same labels and events. (UTF-16 label files had no line a sidecar parser
+    knew: a TUH label file was refused, a BIDS events.tsv had "no 'onset' column", and a
+    marker file gave no events at all, the recording stored unlabelled.)"""
     if corpus == "bids":
         pytest.importorskip("mne_bids")
     src = write_fixture(corpus, tmp_path / "plain")
     cfg = BIDS if corpus == "bids" else SERIAL
     plain = ingest(corpus, src=src, out=tmp_path / "plain.zarr", config=cfg)
-    marked = tmp_path / "bom"
+    marked = tmp_path / "recoded"
     shutil.copytree(src, marked)
     files = sorted(marked.glob(TEXT_FILES[corpus]))
     assert files, f"no {TEXT_FILES[corpus]} in the {corpus} fixture"
     for f in files:
-        f.write_bytes(BOM + f.read_bytes())
+        f.write_bytes(recode(f.read_bytes()))
     rep = ingest(corpus, src=marked, out=tmp_path / "bom.zarr", config=cfg)
     assert (rep.failed, rep.n_ingested) == ([], plain.n_ingested)
     a, b = open_store(tmp_path / "plain.zarr"), open_store(tmp_path / "bom.zarr")
@@ -113,3 +128,31 @@ def test_every_spelling_of_volts_is_known(unit: str, factor: float) -> None:
 
     assert unit_to_uv(unit) == factor
     assert unit_to_uv("k" + unit) is None  # an unknown prefix is not guessed
+
+
+def _header(path: Path) -> Any:
+    from eegprep.readers.base import Header, Signal
+
+    signal = Signal("Fp1", 100.0, 6000, "uV", 1.0)
+    return Header(path=str(path), reader="edf", signals=(signal,), duration=60.0)
+
+
+@pytest.mark.parametrize(
+    ("parser", "name", "text", "label"),
+    [
+        ("bids_events", "x_events.tsv", "onset\tduration\ttrial_type\n1.5\t0\tMüdigkeit\n",
+         "Müdigkeit"),
+        ("marker_file", "x.bdf.mrk", "150 Müde\n", "trigger/Müde"),
+    ],
+)  # fmt: skip
+def test_a_latin1_label_is_the_label_not_replacement_characters(
+    tmp_path: Path, parser: str, name: str, text: str, label: str
+) -> None:
+    """A label file saved in Latin-1 / cp1252 (older Windows exports): its ``ü`` was stored
+    as the replacement character U+FFFD, a label that no other file's ``Müdigkeit`` matched."""
+    from eegprep.corpus.sidecars import load_parsers
+
+    path = tmp_path / name
+    path.write_bytes(text.encode("latin-1"))
+    got = load_parsers()[parser]([str(path)], _header(tmp_path / "x.edf"), {})
+    assert [(e[0], e[2]) for e in got.events] == [(1.5, label)]

@@ -18,7 +18,7 @@ import numpy as np
 from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
 from eegprep.base.strict_json import TINY_SPELLING, UNDERFLOW, underflows
-from eegprep.base.text import text_encoding
+from eegprep.base.text import open_text, text_encoding
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.readers.base import Header, code_label
 from eegprep.readers.event_count import check_event_count
@@ -181,7 +181,7 @@ def event_columns_csv(
     """
     path = sidecars[0]
     drop = set(options.get("drop", ["id"]))
-    with open_regular(path, "r", encoding="utf-8-sig", errors="replace") as f:
+    with open_text(path) as f:
         names = [n.strip() for n in f.readline().strip().split(",")]
     cols = [i for i, n in enumerate(names) if n not in drop]
     if not cols:
@@ -256,7 +256,7 @@ def inria_feedback(sidecars: list[str], header: Header, options: dict[str, Any])
     """
     path = sidecars[0]
     prefix = f"{options['session']}_FB"
-    with open_regular(path, "r", encoding="utf-8-sig", errors="replace", newline="") as f:
+    with open_text(path, newline="") as f:
         rows = [r for r in csv.reader(f) if r and r[0].startswith(prefix)]
     rows.sort(key=lambda r: r[0])
     marker = str(options.get("marker", "FeedBackEvent"))

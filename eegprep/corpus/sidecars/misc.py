@@ -17,7 +17,7 @@ import numpy as np
 
 from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.regular_files import open_regular
-from eegprep.base.text import text_encoding
+from eegprep.base.text import open_text, text_encoding
 from eegprep.base.validation import check_choice
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.readers.base import Header
@@ -47,7 +47,7 @@ def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     sfreq = header.signals[0].sfreq
     prefix = str(options.get("prefix", "trigger"))
     out = SidecarResult()
-    with open_regular(path, "r", encoding="utf-8-sig", errors="replace") as f:
+    with open_text(path) as f:
         for line in f:
             tokens = line.replace(",", " ").split()
             if not tokens or not _NUMBER.fullmatch(tokens[0]):
@@ -111,7 +111,7 @@ def _read_table(path: str, skip: int) -> np.ndarray:
 
 
 def _first_time(path: str, skip: int) -> float | None:
-    with open_regular(path, "r", encoding="utf-8-sig", errors="replace") as f:
+    with open_text(path) as f:
         for i, line in enumerate(f):
             if i >= skip and line.strip():
                 token = line.split()[0]
@@ -204,7 +204,7 @@ def _bids_event_rows(path: str, rate: float | None) -> tuple[list[list[Any]], li
     """
     import csv
 
-    with open_regular(path, "r", encoding="utf-8-sig", errors="replace", newline="") as f:
+    with open_text(path, newline="") as f:
         reader = csv.DictReader(f, delimiter="\t")
         if reader.fieldnames is None:
             return [], []
@@ -283,7 +283,7 @@ def bids_channels(path: str) -> dict[str, tuple[str, str, str]]:
     """
     import csv
 
-    with open_regular(path, "r", encoding="utf-8-sig", errors="replace", newline="") as f:
+    with open_text(path, newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     if rows and "name" not in rows[0]:
         raise SourceError(path, "channels.tsv has no 'name' column (BIDS requires one)")

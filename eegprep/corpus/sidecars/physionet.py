@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eegprep.base.errors import SourceError
-from eegprep.base.regular_files import open_regular
+from eegprep.base.text import open_text
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.readers.base import Header
 
@@ -66,7 +66,7 @@ class SeizureBlock:
 def read_seizure_list(path: str) -> list[SeizureBlock]:
     """Every seizure block of a Siena ``Seizures-list-PNxx.txt``, in file order."""
     try:
-        with open_regular(path, "r", encoding="utf-8-sig", errors="replace") as fh:
+        with open_text(path) as fh:
             lines = fh.read().splitlines()
     except OSError as exc:
         raise SourceError(path, f"cannot read seizure list: {exc.strerror}") from None

@@ -32,7 +32,7 @@ import re
 from typing import Any
 
 from eegprep.base.errors import SourceError
-from eegprep.base.regular_files import open_regular
+from eegprep.base.text import open_text
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.readers.base import Header
 
@@ -84,7 +84,7 @@ def read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]]]:
 
 def _lines(path: str) -> list[str]:
     try:
-        with open_regular(path, "r", encoding="utf-8-sig", errors="replace") as fh:
+        with open_text(path) as fh:
             return fh.read().splitlines()
     except OSError as exc:
         raise SourceError(path, f"cannot read sidecar: {exc.strerror}") from None
