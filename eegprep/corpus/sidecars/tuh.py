@@ -34,6 +34,13 @@ from typing import Any
 from eegprep.base.errors import SourceError
 from eegprep.base.text import open_text
 from eegprep.corpus.sidecars import SidecarResult, register
+from eegprep.corpus.sidecars.cells import comma_or_tab, row_cells, strict_number
+from eegprep.corpus.sidecars.tuh_vocabulary import (
+    known_tuh_label,
+    pair_in,
+    recording_sites,
+    strange_rows,
+)
 from eegprep.readers.base import Header
 
 TUEV_CLASSES: dict[int, str] = {1: "spsw", 2: "gped", 3: "pled", 4: "eyem", 5: "artf", 6: "bckg"}
@@ -56,8 +63,15 @@ def read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]]]:
     Raises
     ------
     SourceError
-        Naming the file and line of a malformed row.
+        Naming the file and line of a malformed row (a time that is no number, an empty label
+        or channel, a stop before its start), or the file when it has no rows.
     """
+    meta, rows = _read_tuh_csv(path)
+    return meta, [row[:4] for row in rows]
+
+
+def _read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]]]:
+    """:func:`read_tuh_csv`, each row followed by its line number (from 1)."""
     meta: dict[str, str] = {}
     rows: list[list[Any]] = []
     for n, line in enumerate(_lines(path), start=1):
@@ -69,17 +83,43 @@ def read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]]]:
             if m:
                 meta[m["key"].lower()] = m["value"]
             continue
-        cells = [c.strip() for c in text.split(",")]
+        cells = row_cells(text, comma_or_tab(text))
         if cells[0].lower() == "channel":
-            continue  # the column header
+            continue  # the column header (once more in the middle of files put together)
         if len(cells) not in (4, 5):
             raise SourceError(
                 path,
-                f"line {n}: expected channel,start_time,stop_time,label,confidence; got {text!r}",
+                f"line {n}: expected channel,start_time,stop_time,label,confidence; got "
+                f"{_shown(text)}",
             )
         start, stop = _seconds(path, n, cells[1]), _seconds(path, n, cells[2])
-        rows.append([start, stop, cells[3], cells[0]])
+        for what, cell in (("channel", cells[0]), ("label", cells[3])):
+            if not cell:
+                raise SourceError(path, f"line {n}: the {what} cell is empty: {_EMPTY[what]}")
+        if stop < start:
+            raise SourceError(path, f"line {n}: the event stops ({stop:g} s) before it starts "
+                              f"({start:g} s); fix the file")  # fmt: skip
+        rows.append([start, stop, cells[3], cells[0], n])
+    if not rows:
+        raise SourceError(path, _NO_ROWS)
     return meta, rows
+
+
+_EMPTY = {
+    "channel": "each row names its channel (TERM for the whole recording); fix the file",
+    "label": "each row names its class (seiz, bckg, eyem, ...); fix the file",
+}
+_NO_ROWS = (
+    "no label rows (an empty or cut file): a TUH label file lists every stretch of its "
+    'recording, background (bckg) included, so none is no label, not "no event"; '
+    "re-download the file"
+)
+
+
+def _shown(text: str) -> str:
+    """A line for a message: its repr, at most 80 characters."""
+    shown = repr(text)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
 def _lines(path: str) -> list[str]:
@@ -91,10 +131,13 @@ def _lines(path: str) -> list[str]:
 
 
 def _seconds(path: str, line: int, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise SourceError(path, f"line {line}: expected a time in seconds, got {text!r}") from None
+    value = strict_number(text)
+    if value is None:
+        raise SourceError(
+            path,
+            f"line {line}: expected a time in seconds, got {_shown(text)} (a point for the "
+            "decimals, ASCII digits)",
+        )
     if not math.isfinite(value):
         raise SourceError(path, f"line {line}: expected a finite time in seconds, got {text!r}")
     if value < 0:
@@ -138,16 +181,23 @@ def tuh_csv(sidecars: list[str], header: Header, options: dict[str, Any]) -> Sid
     tolerance = float(options.get("duration_tolerance_s", 1.0))
     term = str(options.get("term_channel", "TERM"))
     result = SidecarResult()
+    sites = recording_sites(header)
     for path in sidecars:
-        meta, rows = read_tuh_csv(path)
+        meta, rows = _read_tuh_csv(path)
         result.problems += _checks(path, meta, header, tolerance)
-        for start, stop, label, channel in rows:
+        strange: dict[str, list[str]] = {"labels": [], "channels": []}
+        for start, stop, label, channel, line in rows:
             label = label.lower()  # TUH's vocabulary is lower case (seiz, bckg, fnsz, ...)
+            if not known_tuh_label(label):
+                strange["labels"].append(f"{label!r} on line {line}")
+            if channel != term and not pair_in(channel, sites):
+                strange["channels"].append(f"{channel!r} on line {line}")
             if label in skip:
                 continue
-            # a stop before its start, or after the recording's end, is the one rule of
-            # events' to refuse or cut and to report (ingestion.events), once
+            # a stop after the recording's end is the one rule of events' to cut and to
+            # report (ingestion.events), once
             result.events.append([start, stop - start, label, "" if channel == term else channel])
+        result.problems += strange_rows(path, strange)
     return result
 
 
@@ -158,13 +208,13 @@ def read_tuev_rec(path: str) -> list[tuple[str, float, float, int]]:
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        cells = [c.strip() for c in text.split(",")]
+        cells = row_cells(text, comma_or_tab(text))
         if len(cells) != 4:
-            raise SourceError(path, f"line {n}: expected channel,start,stop,code; got {text!r}")
-        try:
-            value = float(cells[3])
-        except ValueError:
-            value = math.nan
+            raise SourceError(
+                path, f"line {n}: expected channel,start,stop,code; got {_shown(text)}"
+            )
+        value = strict_number(cells[3])
+        value = math.nan if value is None else value
         # a whole number: 1.9 was class 1 (int() cuts), inf a traceback (int() overflows)
         code = int(value) if value.is_integer() else -1
         if code not in TUEV_CLASSES:
@@ -176,6 +226,8 @@ def read_tuev_rec(path: str) -> list[tuple[str, float, float, int]]:
             raise SourceError(path, f"line {n}: the event stops ({stop:g} s) before it starts "
                               f"({start:g} s)")  # fmt: skip
         rows.append((cells[0], start, stop, code))
+    if not rows:
+        raise SourceError(path, _NO_ROWS.replace("background (bckg)", "background (code 6)"))
     return rows
 
 

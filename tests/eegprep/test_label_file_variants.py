@@ -1,0 +1,178 @@
+"""A real user's copy of a label file: the variants a spreadsheet, an editor, a cut download or
+a hand edit leave. Each gives exactly the labels of the plain file, or one line naming the
+file, the line and the problem: never a silently different label.
+
+(UTF-16 and Latin-1 copies of every corpus's text files: ``test_text_sidecars.py``.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eegprep.base.errors import SourceError
+from eegprep.corpus.sidecars import load_parsers
+from eegprep.readers.base import Header, Signal
+
+TUH_CSV = (
+    "# version = csv_v1.0.0\n"
+    "# bname = aaaaaaac_s001_t000\n"
+    "# duration = 300.00 secs\n"
+    "#\n"
+    "channel,start_time,stop_time,label,confidence\n"
+    "TERM,0.0000,10.0000,bckg,1.0000\n"
+    "TERM,10.0000,20.5000,seiz,1.0000\n"
+    "TERM,20.5000,300.0000,bckg,1.0000\n"
+)
+TUEV_REC = "0,10.0,11.0,6\n1,11.0,12.0,1\n"
+TUH_SITES = ("FP1", "F7", "T3", "T5", "O1", "C3", "CZ")
+
+
+def _header(path: Path, sites: tuple[str, ...] = TUH_SITES) -> Header:
+    signals = tuple(Signal(f"EEG {s}-REF", 250.0, 250 * 300, "uV", 1.0) for s in sites)
+    return Header(path=str(path), reader="edf", signals=signals, duration=300.0)
+
+
+def _parse(tmp_path: Path, parser: str, name: str, data: str | bytes) -> Any:
+    path = tmp_path / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    options = {"skip_labels": ["bckg"]} if parser == "tuh_csv" else {}
+    return load_parsers()[parser](
+        [str(path)], _header(tmp_path / "aaaaaaac_s001_t000.edf"), options
+    )
+
+
+def _rows(text: str, edit: Callable[[str], str]) -> str:
+    """``text`` with ``edit`` applied to each data row (not to comments nor the header)."""
+    lines = text.splitlines()
+    data = [i for i, line in enumerate(lines) if line and not line.startswith(("#", "channel"))]
+    for i in data:
+        lines[i] = edit(lines[i])
+    return "\n".join(lines) + "\n"
+
+
+def _quoted(row: str) -> str:
+    return ",".join(f'"{cell}"' for cell in row.split(","))
+
+
+SAME = {
+    "quoted cells": lambda t: _rows(t, _quoted),
+    "a trailing comma": lambda t: _rows(t, lambda r: r + ","),
+    "tabs for commas": lambda t: t.replace(",", "\t"),
+    "blanks around cells": lambda t: _rows(t, lambda r: r.replace(",", " , ")),
+    "CR line ends, no final one": lambda t: t.replace("\n", "\r").rstrip("\r"),
+    "the header again in the middle": lambda t: t + "channel,start_time,stop_time,label\n",
+}
+
+
+FILES = {
+    "tuh_csv": ("aaaaaaac_s001_t000.csv_bi", TUH_CSV),
+    "tuev_rec": ("aaaaaaac_s001_t000.rec", TUEV_REC),
+}
+SAME_CASES = [
+    (parser, variant)
+    for parser in sorted(FILES)
+    for variant in sorted(SAME)
+    if not (parser == "tuev_rec" and variant == "the header again in the middle")  # none
+]
+
+
+@pytest.mark.parametrize(("parser", "variant"), SAME_CASES)
+def test_a_spreadsheet_s_copy_gives_the_same_events(
+    tmp_path: Path, parser: str, variant: str
+) -> None:
+    """Quoted cells and a trailing comma (a spreadsheet's CSV), tabs (its "Text" export):
+    the same events. A quoted time was refused as no number, a trailing comma as a sixth
+    cell, tabs as a row of one cell."""
+    name, text = FILES[parser]
+    plain = _parse(tmp_path, parser, name, text)
+    assert plain.events
+    assert _parse(tmp_path, parser, name, SAME[variant](text)).events == plain.events
+
+
+BAD = {
+    "an empty label": (
+        lambda t: t.replace("20.5000,seiz,", "20.5000,,"),
+        r"line 7: the label cell is empty",
+    ),
+    "an empty channel": (
+        lambda t: t.replace("TERM,10.0000", " ,10.0000"),
+        r"line 7: the channel cell is empty",
+    ),
+    "a stop before its start": (
+        lambda t: t.replace("10.0000,20.5000", "20.5000,10.0000"),
+        r"line 7: the event stops \(10 s\) before it starts \(20.5 s\)",
+    ),
+    "a time with an underscore": (
+        lambda t: t.replace("10.0000,20.5000", "1_0.0000,20.5000"),
+        r"line 7: expected a time in seconds, got '1_0.0000'",
+    ),
+    "a time in Arabic-Indic digits": (
+        lambda t: t.replace("10.0000,20.5000", "\u0661\u0660.0,20.5000"),
+        r"line 7: expected a time in seconds",
+    ),
+    "a decimal comma": (
+        lambda t: t.replace("10.0000,20.5000", '"10,0","20,5"'),
+        r"line 7: expected a time in seconds, got '10,0'",
+    ),
+    "an empty file": (lambda t: "", r"no label rows \(an empty or cut file\)"),
+    "a file of its header alone": (
+        lambda t: t.split("TERM")[0],
+        r"no label rows \(an empty or cut file\)",
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(BAD))
+def test_a_damaged_tuh_label_file_is_one_line_naming_the_line(tmp_path: Path, variant: str) -> None:
+    """Each was stored as something else: an empty label as a class ``""``, an empty channel
+    as the whole recording's, ``1_0.0`` as 10 s (Python's float takes underscores), an empty
+    file as a recording with no seizure. A stop before its start named no line."""
+    edit, message = BAD[variant]
+    name = "aaaaaaac_s001_t000.csv_bi"
+    with pytest.raises(SourceError, match=r"aaaaaaac_s001_t000\.csv_bi: " + message):
+        _parse(tmp_path, "tuh_csv", name, edit(TUH_CSV))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", r"no label rows"),
+    ("0,1_0.0,11.0,6\n", r"line 1: expected a time in seconds, got '1_0.0'"),
+    ("0,10.0,11.0,1_0\n", r"line 1: class code '1_0' is not one of 1..6"),
+])  # fmt: skip
+def test_a_damaged_tuev_rec_is_one_line(tmp_path: Path, text: str, message: str) -> None:
+    """An empty ``.rec`` gave a recording with no events; ``1_0`` was class 10's refusal only
+    by luck of the value (``1_1`` was class 11, ``0_1`` class 1: spsw)."""
+    with pytest.raises(SourceError, match=r"\.rec: " + message):
+        _parse(tmp_path, "tuev_rec", "aaaaaaac_s001_t000.rec", text)
+
+
+def test_a_tuev_code_with_an_underscore_is_no_class(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match=r"line 1: class code '0_1' is not one of 1..6"):
+        _parse(tmp_path, "tuev_rec", "aaaaaaac_s001_t000.rec", "0,10.0,11.0,0_1\n")
+
+
+@pytest.mark.parametrize(("edit", "said"), [
+    (lambda t: t.replace(",seiz,", ",sei,"),
+     r"1 row\(s\) with a label TUH does not define .*: 'sei' on line 7"),
+    (lambda t: t.replace("TERM,10.0000", "FP1-ZZ,10.0000"),
+     r"1 row\(s\) naming a channel the recording does not have .*: 'FP1-ZZ' on line 7"),
+])  # fmt: skip
+def test_a_label_or_channel_tuh_does_not_know_is_said(
+    tmp_path: Path, edit: Callable[[str], str], said: str
+) -> None:
+    """A label cut inside a word (``sei``) or a channel pair of electrodes the recording does
+    not have is stored as written, and said once in the report (it was stored unsaid)."""
+    got = _parse(tmp_path, "tuh_csv", "aaaaaaac_s001_t000.csv_bi", edit(TUH_CSV))
+    assert len(got.events) == 1
+    assert any(__import__("re").search(said, p) for p in got.problems), got.problems
+
+
+def test_known_labels_and_channels_say_nothing(tmp_path: Path) -> None:
+    """TUH's own classes, combinations of them and montage pairs of the recording's sites."""
+    text = TUH_CSV.replace(",seiz,", ",eyem_musc,").replace("TERM,10.0000", "FP1-F7,10.0000")
+    got = _parse(tmp_path, "tuh_csv", "aaaaaaac_s001_t000.csv_bi", text)
+    assert got.problems == []
+    assert got.events == [[10.0, 10.5, "eyem_musc", "FP1-F7"]]
