@@ -176,3 +176,60 @@ def test_known_labels_and_channels_say_nothing(tmp_path: Path) -> None:
     got = _parse(tmp_path, "tuh_csv", "aaaaaaac_s001_t000.csv_bi", text)
     assert got.problems == []
     assert got.events == [[10.0, 10.5, "eyem_musc", "FP1-F7"]]
+
+
+EVENTS_TSV = "onset\tduration\ttrial_type\tvalue\n1.5\t0.5\tgo\t1\n3.0\tn/a\tstop\t2\n"
+BIDS_NAME = "sub-01_task-x_events.tsv"
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda t: t + "5.0\n", r"line 4 has 1 cells, the header 4: a cut row\?"),
+    (lambda t: t + "5.0\t0\tgo\t1\tlate\n", r"line 4 has 5 cells, the header 4: a tab inside"),
+    (lambda t: t.replace("1.5\t", "1_5\t"), r"line 2: onset '1_5' is not seconds"),
+    (lambda t: t.replace("\t0.5\t", "\t0_5\t"), r"line 2: duration '0_5' is not seconds"),
+    (lambda t: t.replace("\t", ","), r"events.tsv has no 'onset' column .*not separated by tabs"),
+    (lambda t: t.replace("\n1.5", "\n\n\n1_5"), r"line 4: onset '1_5'"),
+])  # fmt: skip
+def test_a_damaged_events_tsv_is_one_line_naming_the_line(
+    tmp_path: Path, edit: Callable[[str], str], message: str
+) -> None:
+    """A row cut short was stored as an event labelled ``n/a``; a row with a cell too many
+    dropped it; ``1_5`` was 15 s; blank lines shifted the line named. (The last case: blank
+    lines before a damaged row, whose line is then counted as the file counts it.)"""
+    text = edit(EVENTS_TSV)
+    with pytest.raises(SourceError, match=r"_events\.tsv: " + message):
+        _parse(tmp_path, "bids_events", BIDS_NAME, text)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda t: t.replace("onset\t", " onset \t"),  # blanks around a column's name
+    lambda t: t.replace("\n1.5\t0.5\tgo\t1", "\n1.5\t0.5\tgo\t1\t"),  # a trailing tab
+])  # fmt: skip
+def test_an_events_tsv_with_blanks_gives_the_same_events(
+    tmp_path: Path, edit: Callable[[str], str]
+) -> None:
+    plain = _parse(tmp_path, "bids_events", BIDS_NAME, EVENTS_TSV).events
+    assert plain == [[1.5, 0.5, "go", ""], [3.0, 0.0, "stop", ""]]
+    assert _parse(tmp_path, "bids_events", BIDS_NAME, edit(EVENTS_TSV)).events == plain
+
+
+def test_an_empty_events_tsv_is_said(tmp_path: Path) -> None:
+    got = _parse(tmp_path, "bids_events", BIDS_NAME, "")
+    assert got.events == []
+    assert got.problems == [f"{BIDS_NAME}: an empty file (no header row): no events"]
+
+
+def test_a_marker_position_with_a_decimal_comma_is_refused(tmp_path: Path) -> None:
+    """``1,5 3`` was position 1 with code 5 (commas are taken as blanks)."""
+    with pytest.raises(SourceError, match=r"x\.bdf\.mrk: line 2: '1,5 3' has a decimal comma"):
+        _parse(tmp_path, "marker_file", "x.bdf.mrk", "100 1\n1,5 3\n")
+
+
+def test_a_marker_line_of_no_position_among_positions_is_said(tmp_path: Path) -> None:
+    """``nan 2`` or ``0x10 2`` among positions: a trigger lost, which was skipped unsaid."""
+    got = _parse(tmp_path, "marker_file", "x.bdf.mrk", "pos code\n100 1\nnan 2\n300 3\n")
+    assert [e[2] for e in got.events] == ["trigger/1", "trigger/3"]
+    assert got.problems == [
+        "x.bdf.mrk: 1 line(s) among the trigger positions hold no position (skipped: no "
+        "trigger read from them): line 3 'nan 2'"
+    ]

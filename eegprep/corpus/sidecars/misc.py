@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from typing import Any
@@ -20,6 +19,7 @@ from eegprep.base.regular_files import open_regular
 from eegprep.base.text import open_text, text_encoding
 from eegprep.base.validation import check_choice
 from eegprep.corpus.sidecars import SidecarResult, register
+from eegprep.corpus.sidecars.cells import finite_number, strict_number
 from eegprep.readers.base import Header
 
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
@@ -27,7 +27,9 @@ _NUMBER = re.compile(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
 
 @register("marker_file")
 def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
-    """Trigger positions, one per line: ``<position> [<code>]``; lines without a number skipped.
+    """Trigger positions, one per line: ``<position> [<code>]``; lines without a number skipped
+    (a header), those after the first position said in the report (``nan 1``, ``0x10 1``: a
+    trigger lost).
 
     Options: ``unit`` (``'samples'``, the default, counted from 0 at the source rate, or
     ``'seconds'``), ``prefix`` (event label prefix, default ``'trigger'``).
@@ -47,11 +49,15 @@ def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     sfreq = header.signals[0].sfreq
     prefix = str(options.get("prefix", "trigger"))
     out = SidecarResult()
+    skipped: list[str] = []  # lines after the first position that hold none
     with open_text(path) as f:
-        for line in f:
+        for number, line in enumerate(f, start=1):
             tokens = line.replace(",", " ").split()
             if not tokens or not _NUMBER.fullmatch(tokens[0]):
+                if tokens and out.events:
+                    skipped.append(f"line {number} {line.strip()[:30]!r}")
                 continue
+            _check_no_decimal_comma(path, number, line)
             pos = float(tokens[0])
             if tokens[0].lstrip("+-").isdigit() and abs(int(tokens[0])) > 2**53:
                 raise SourceError(
@@ -64,8 +70,29 @@ def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) ->
             out.events.append([onset, 0.0, f"{prefix}/{code}" if code else prefix, ""])
     if not out.events:
         out.problems.append(f"{os.path.basename(path)}: no trigger positions found")
+    if skipped:
+        more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+        out.problems.append(
+            f"{os.path.basename(path)}: {len(skipped)} line(s) among the trigger positions "
+            f"hold no position (skipped: no trigger read from them): {', '.join(skipped[:3])}"
+            f"{more}"
+        )
     out.on_samples = unit == "samples" and not _samples_count_the_clock(header)
     return out
+
+
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s+\S")
+
+
+def _check_no_decimal_comma(path: str, number: int, line: str) -> None:
+    """Refuse a marker line whose position is written with a decimal comma and a code after
+    a blank (``1,5 3``): read as position 1, code 5, where the file meant 1.5 and code 3."""
+    if _DECIMAL_COMMA.match(line):
+        raise SourceError(
+            path,
+            f"line {number}: {line.strip()[:40]!r} has a decimal comma in its position, or "
+            "commas and blanks both between cells: write positions with a decimal point",
+        )
 
 
 def _samples_count_the_clock(header: Header) -> bool:
@@ -207,11 +234,16 @@ def _bids_event_rows(path: str, rate: float | None) -> tuple[list[list[Any]], li
     with open_text(path, newline="") as f:
         reader = csv.DictReader(f, delimiter="\t")
         if reader.fieldnames is None:
-            return [], []
+            return [], [f"{os.path.basename(path)}: an empty file (no header row): no events"]
+        reader.fieldnames = [name.strip() for name in reader.fieldnames]
         if "onset" not in reader.fieldnames:
-            raise SourceError(path, "events.tsv has no 'onset' column (BIDS requires one)")
+            joined = any("onset" in name and name != "onset" for name in reader.fieldnames)
+            hint = ": its cells are not separated by tabs, as BIDS separates them" if joined else ""
+            raise SourceError(path, f"events.tsv has no 'onset' column (BIDS requires one){hint}")
         rows, moved = [], []
-        for line, row in enumerate(reader, start=2):
+        for row in reader:
+            line = reader.line_num
+            _check_cells(path, line, row, len(reader.fieldnames))
             onset = _seconds(row.get("onset"))
             if onset is None:
                 raise SourceError(path, f"line {line}: onset {row.get('onset')!r} is not seconds")
@@ -222,6 +254,22 @@ def _bids_event_rows(path: str, rate: float | None) -> tuple[list[list[Any]], li
                 moved.append(f"{label!r} at {onset:g} s, sample {_cell(row, 'sample')}")
             rows.append([onset if at is None else at, duration, label, ""])
     return rows, _moved_line(path, moved)
+
+
+def _check_cells(path: str, line: int, row: dict[Any, Any], n_names: int) -> None:
+    """Refuse a row of more or fewer cells than the header names: a cut row (its label would
+    be ``n/a``) or a stray tab (its cells read under the next column's name). Empty cells past
+    the last name (a trailing tab) are no cells."""
+    extra = [v for v in row.get(None) or [] if v.strip()]
+    short = [k for k, v in row.items() if k is not None and v is None]
+    if extra or short:
+        n_cells = n_names - len(short) + len(extra)
+        why = "a cut row?" if short else "a tab inside a cell?"
+        raise SourceError(
+            path,
+            f"line {line} has {n_cells} cells, the header {n_names}: {why} fix the file "
+            "(an empty cell is n/a)",
+        )
 
 
 def _sample_time(path: str, line: int, cell: str, rate: float | None) -> float | None:
@@ -259,19 +307,16 @@ def _duration(path: str, line: int, text: Any) -> float:
     cell = str(text if text is not None else "").strip()
     if cell in ("", "n/a"):
         return 0.0
-    try:
-        return float(cell)
-    except ValueError:
-        raise SourceError(path, f"line {line}: duration {cell!r} is not seconds") from None
+    value = strict_number(cell)
+    if value is None:
+        raise SourceError(path, f"line {line}: duration {cell!r} is not seconds")
+    return value
 
 
 def _seconds(text: Any) -> float | None:
-    """A finite number of seconds, else None (``n/a``, empty, not a number, inf or NaN)."""
-    try:
-        value = float(str(text).strip())
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+    """A finite number of seconds, else None (``n/a``, empty, not a number, inf or NaN; a
+    number not written in ASCII digits with a decimal point: ``1,5``, ``1_5``)."""
+    return finite_number(str(text if text is not None else ""))
 
 
 def bids_channels(path: str) -> dict[str, tuple[str, str, str]]:
