@@ -233,3 +233,45 @@ def test_a_marker_line_of_no_position_among_positions_is_said(tmp_path: Path) ->
         "x.bdf.mrk: 1 line(s) among the trigger positions hold no position (skipped: no "
         "trigger read from them): line 3 'nan 2'"
     ]
+
+
+SIENA = (
+    "Seizure n 1\nFile name: PN00-1.edf\nRegistration start time: 19.39.33\n"
+    "Registration end time: 20.22.58\nSeizure start time: 19.58.36\nSeizure end time: 19.59.46\n"
+)
+
+
+def _siena(tmp_path: Path, text: str) -> Any:
+    (tmp_path / "PN00-1.edf").write_bytes(b"")
+    path = tmp_path / "Seizures-list-PN00.txt"
+    path.write_text(text)
+    signal = Signal("Fp1", 512.0, 512 * 2605, "uV", 1.0)
+    header = Header(
+        path=str(tmp_path / "PN00-1.edf"), reader="edf", signals=(signal,), duration=2605.0
+    )
+    return load_parsers()["siena_seizures"]([str(path)], header, {})
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda t: t.replace("end time: 19.59.46", "end time: 19.57.46"),
+     r"line 1: the seizure from 19\.58\.36 to 19\.57\.46 ends before it starts"),
+    (lambda t: t.replace("Seizure start time: 19.58.36", "Seizure start time: 19.38.36"),
+     r"line 1: the seizure from 19\.38\.36 to 19\.59\.46 starts outside its registration"),
+    (lambda t: t.replace("Seizure end time: 19.59.46\n", ""),
+     r"line 1: the seizure block has no seizure end time"),
+])  # fmt: skip
+def test_a_siena_seizure_read_across_midnight_by_mistake_is_refused(
+    tmp_path: Path, edit: Callable[[str], str], message: str
+) -> None:
+    """An end written before its start was a seizure of 23 h 59 min (the rest of the
+    recording stored as seizure, cut and said only as such); a start before the registration
+    a seizure 23 h later (dropped, while ``n_seizures`` still counted it). A missing seizure
+    end was named a missing registration time."""
+    with pytest.raises(SourceError, match=r"Seizures-list-PN00\.txt: " + message):
+        _siena(tmp_path, edit(SIENA))
+
+
+def test_a_siena_block_listed_twice_is_one_seizure(tmp_path: Path) -> None:
+    """The events rule stores the repeat once; ``n_seizures`` said 2."""
+    got = _siena(tmp_path, SIENA + SIENA.replace("Seizure n 1", "Seizure n 2"))
+    assert got.labels == {"n_seizures": 1}

@@ -94,9 +94,11 @@ def read_seizure_list(path: str) -> list[SeizureBlock]:
     if cur.start is not None:
         blocks.append(cur)
     for b in blocks:
-        if b.reg_start is None or b.end is None:
+        missing = [what for what, v in (("registration start", b.reg_start),
+                                        ("seizure end", b.end)) if v is None]  # fmt: skip
+        if missing:
             raise SourceError(
-                path, f"line {b.line}: seizure block lacks a registration start or end"
+                path, f"line {b.line}: the seizure block has no {' and no '.join(missing)} time"
             )
     return blocks
 
@@ -148,15 +150,47 @@ def siena_seizures(sidecars: list[str], header: Header, options: dict[str, Any])
         for b in read_seizure_list(path):
             if not _belongs(b, header, stem, folder):
                 continue
-            assert b.reg_start is not None and b.start is not None and b.end is not None
-            onset = (b.start - b.reg_start) % _DAY
-            duration = (b.end - b.start) % _DAY
+            onset, duration = _seizure_span(path, b, header.sidecar_duration)
             # one ending after the recording is cut and reported by the one rule of events
             result.events.append([onset, duration, "seizure", ""])
     if sidecars and not result.events:
         result.problems.append(f"no seizure block in {os.path.basename(sidecars[0])} names it")
-    result.labels["n_seizures"] = len(result.events)
+    # (a block listed twice is one seizure: the events rule stores it once)
+    result.labels["n_seizures"] = len({(e[0], e[1]) for e in result.events})
     return result
+
+
+def _seizure_span(path: str, b: SeizureBlock, length: float) -> tuple[float, float]:
+    """A block's seizure as (onset, duration) s from its registration's start: times of day
+    roll past midnight, but a seizure that would start before its registration, or end
+    before it starts, read so (over 23 h later: the rest of the recording labelled seizure,
+    or the seizure dropped) is refused, naming the block's line. The registration lasts as
+    long as its times say or as the recording (``length`` s), whichever is longer (a list's
+    registration end may be a typo)."""
+    assert b.reg_start is not None and b.start is not None and b.end is not None
+    onset = (b.start - b.reg_start) % _DAY
+    duration = (b.end - b.start) % _DAY
+    span = max(length, 0.0 if b.reg_end is None else (b.reg_end - b.reg_start) % _DAY)
+    problem = (
+        "starts outside its registration" if onset > span
+        else "ends before it starts, or lasts longer than its registration" if duration > span
+        else None
+    )  # fmt: skip
+    if problem is not None:
+        raise SourceError(
+            path,
+            f"line {b.line}: the seizure from {_clock(b.start)} to {_clock(b.end)} {problem}, "
+            f"from {_clock(b.reg_start)} to {_clock(b.reg_end)} (times of day): fix the block",
+        )
+    return onset, duration
+
+
+def _clock(seconds: float | None) -> str:
+    """Seconds of the day as ``hh.mm.ss``, as the lists write them (``?`` where missing)."""
+    if seconds is None:
+        return "?"
+    s = int(seconds)
+    return f"{s // 3600:02d}.{s // 60 % 60:02d}.{s % 60:02d}"
 
 
 EEGMMIDB_RUNS: dict[int, tuple[str, str, dict[str, str]]] = {
