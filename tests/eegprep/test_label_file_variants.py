@@ -275,3 +275,75 @@ def test_a_siena_block_listed_twice_is_one_seizure(tmp_path: Path) -> None:
     """The events rule stores the repeat once; ``n_seizures`` said 2."""
     got = _siena(tmp_path, SIENA + SIENA.replace("Seizure n 1", "Seizure n 2"))
     assert got.labels == {"n_seizures": 1}
+
+
+INRIA = "IdFeedBack,Prediction\nS02_Sess01_FB001,1\nS02_Sess01_FB002,0\nS02_Sess01_FB003,1\n"
+INRIA_EVENTS = [[5.0, 0.0, "feedback/1", ""], [10.0, 0.0, "feedback/0", ""],
+                [15.0, 0.0, "feedback/1", ""]]  # fmt: skip
+
+
+def _inria(tmp_path: Path, text: str) -> Any:
+    from eegprep.readers.base import Annotation
+
+    path = tmp_path / "TrainLabels.csv"
+    path.write_text(text)
+    marks = tuple(Annotation(t, 0.0, "FeedBackEvent/1") for t in (5.0, 10.0, 15.0))
+    signal = Signal("Fp1", 200.0, 200 * 60, "uV", 1.0)
+    header = Header(path=str(tmp_path / "Data_S02_Sess01.csv"), reader="csv",
+                    signals=(signal,), duration=60.0, annotations=marks)  # fmt: skip
+    return load_parsers()["inria_feedback"]([str(path)], header, {"session": "S02_Sess01"})
+
+
+@pytest.mark.parametrize("edit", [
+    lambda t: t.replace(",", ";"),  # a European spreadsheet's CSV (was a traceback)
+    lambda t: t.replace(",", "\t"),  # its "Text" export (was a traceback)
+    lambda t: t.replace("FB001,1", "FB001,1.0"),  # was a third class, feedback/1.0
+    lambda t: t.replace("FB002,0\n", "FB002,0\nS02_Sess01_FB002,0\n"),  # shifted FB003's
+    lambda t: t.replace("FB001,1\nS02_Sess01_FB002,0", "FB002,0\nS02_Sess01_FB001,1"),
+    lambda t: t.replace("S02_Sess01_FB002,0", '"S02_Sess01_FB002"," 0 "'),  # quoted
+])  # fmt: skip
+def test_an_inria_label_table_s_copy_gives_the_same_labels(
+    tmp_path: Path, edit: Callable[[str], str]
+) -> None:
+    assert _inria(tmp_path, INRIA).events == INRIA_EVENTS
+    got = _inria(tmp_path, edit(INRIA))
+    assert (got.events, got.problems) == (INRIA_EVENTS, [])
+
+
+def test_an_inria_row_missing_moves_no_other_label(tmp_path: Path) -> None:
+    """FB002 missing: marker 3 took FB003's label, marker 2 was labelled FB003's too."""
+    got = _inria(tmp_path, INRIA.replace("S02_Sess01_FB002,0\n", ""))
+    assert got.events == [INRIA_EVENTS[0], INRIA_EVENTS[2]]
+    assert got.problems == [
+        "2 labels of session S02_Sess01 in TrainLabels.csv for 3 feedback markers: 1 marker(s) "
+        "left unlabelled, 0 label(s) of no marker"
+    ]
+
+
+@pytest.mark.parametrize(("edit", "line"), [
+    (lambda t: t.replace("FB002,0", "FB002,"), 3),  # was the label "feedback/"
+    (lambda t: t.replace("FB002,0", "FB002,2"), 3),  # was a class "feedback/2"
+    (lambda t: t.replace("FB002,0", "FB002,yes"), 3),
+    (lambda t: t.replace("FB002,0", "FBx2,0"), 3),
+    (lambda t: t + "S02_Sess01_FB002,1\n", 5),  # the same feedback labelled both ways
+])  # fmt: skip
+def test_a_damaged_inria_row_is_one_line(
+    tmp_path: Path, edit: Callable[[str], str], line: int
+) -> None:
+    with pytest.raises(SourceError, match=rf"TrainLabels\.csv: line {line}: "):
+        _inria(tmp_path, edit(INRIA))
+
+
+GAL = "id,HandStart,FirstDigitTouch\ns_0,0,0\ns_1,1,0\ns_2,1,1\ns_3,0,1\n"
+
+
+@pytest.mark.parametrize("edit", [
+    lambda t: t.replace("HandStart", '"HandStart"'),  # was the label '"HandStart"'
+    lambda t: t.replace("\n", ",\n"),  # a trailing comma (was refused)
+])  # fmt: skip
+def test_a_grasp_and_lift_events_csv_s_copy_gives_the_same_events(
+    tmp_path: Path, edit: Callable[[str], str]
+) -> None:
+    plain = _parse(tmp_path, "event_columns_csv", "x_events.csv", GAL).events
+    assert [e[2] for e in plain] == ["HandStart", "FirstDigitTouch"]
+    assert _parse(tmp_path, "event_columns_csv", "x_events.csv", edit(GAL)).events == plain

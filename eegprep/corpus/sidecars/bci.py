@@ -9,8 +9,8 @@ the MAT reader's own variable access and checks (:mod:`eegprep.readers.matlab_fi
 
 from __future__ import annotations
 
-import csv
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from eegprep.base.regular_files import open_regular
 from eegprep.base.strict_json import TINY_SPELLING, UNDERFLOW, underflows
 from eegprep.base.text import open_text, text_encoding
 from eegprep.corpus.sidecars import SidecarResult, register
+from eegprep.corpus.sidecars.cells import row_cells, strict_number
 from eegprep.readers.base import Header, code_label
 from eegprep.readers.event_count import check_event_count
 from eegprep.readers.mat_values import describe, mat_number, mat_numbers, one_hot_classes
@@ -182,12 +183,14 @@ def event_columns_csv(
     path = sidecars[0]
     drop = set(options.get("drop", ["id"]))
     with open_text(path) as f:
-        names = [n.strip() for n in f.readline().strip().split(",")]
-    cols = [i for i, n in enumerate(names) if n not in drop]
+        names = row_cells(f.readline().strip(), ",")  # ("HandStart" quoted: its name)
+    cols = [i for i, n in enumerate(names) if n and n not in drop]  # (a trailing comma: "")
     if not cols:
-        raise SourceError(path, f"no event columns among {', '.join(names)}")
+        among = f"among {', '.join(names)}" if any(names) else "(an empty first line)"
+        raise SourceError(path, f"no event columns {among}")
     try:
-        with open_regular(path, "r", encoding=text_encoding(path)) as fh:  # never by name
+        with open_regular(path, "r", encoding=text_encoding(path)) as fh, warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # numpy: "input contained no data"
             values = np.loadtxt(fh, delimiter=",", skiprows=1, usecols=cols, ndmin=2)
     except ValueError as exc:
         raise SourceError(path, f"cannot parse the event columns: {exc}") from exc
@@ -248,30 +251,69 @@ def _check_tiny(path: str) -> None:
 def inria_feedback(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
     """Inria BCI Challenge: ``TrainLabels.csv`` (``IdFeedBack,Prediction``) -> feedback events.
 
-    The session's rows (``S02_Sess01_FB001`` ...) are paired in order with the file's feedback
-    markers (``FeedBackEvent`` annotations); each becomes ``'feedback/<Prediction>'`` (1: the
-    feedback was right, 0: an error). Test sessions have no rows: their markers stay unlabelled.
-    Options: ``session`` (``"S02_Sess01"``, usually a template of path fields), ``marker``
-    (annotation prefix, default ``'FeedBackEvent'``).
+    The session's row ``S02_Sess01_FB<k>`` labels the session's k-th feedback marker
+    (``FeedBackEvent`` annotations, in time order): ``'feedback/<Prediction>'`` (1: the
+    feedback was right, 0: an error). A row missing, repeated or out of order moves no other
+    label (pairing in order gave each later marker its neighbour's label). Test sessions have
+    no rows: their markers stay unlabelled. Options: ``session`` (``"S02_Sess01"``, usually a
+    template of path fields), ``marker`` (annotation prefix, default ``'FeedBackEvent'``).
     """
     path = sidecars[0]
-    prefix = f"{options['session']}_FB"
-    with open_text(path, newline="") as f:
-        rows = [r for r in csv.reader(f) if r and r[0].startswith(prefix)]
-    rows.sort(key=lambda r: r[0])
+    labels = _feedback_labels(path, f"{options['session']}_FB")
     marker = str(options.get("marker", "FeedBackEvent"))
     onsets = sorted(a.onset for a in header.annotations if a.description.startswith(marker))
     out = SidecarResult(on_samples=True)  # (at the header's annotations)
-    if not rows:
+    if not labels:
         return out
-    if len(rows) != len(onsets):
+    paired = {k: v for k, v in labels.items() if k <= len(onsets)}
+    if len(paired) != len(labels) or len(paired) != len(onsets):
+        beyond = sorted(set(labels) - set(paired))
         out.problems.append(
-            f"{len(rows)} labels in {os.path.basename(path)} for {len(onsets)} feedback markers: "
-            f"paired in order, the rest left unlabelled"
+            f"{len(labels)} labels of session {options['session']} in "
+            f"{os.path.basename(path)} for {len(onsets)} feedback markers: "
+            f"{len(onsets) - len(paired)} marker(s) left unlabelled, {len(beyond)} label(s) "
+            f"of no marker{f' (FB{beyond[0]:03d} ...)' if beyond else ''}"
         )
-    for (_, value, *_), onset in zip(rows, onsets):
-        out.events.append([onset, 0.0, f"feedback/{value.strip()}", ""])
+    out.events += [[onsets[k - 1], 0.0, f"feedback/{v}", ""] for k, v in sorted(paired.items())]
     return out
+
+
+def _feedback_labels(path: str, prefix: str) -> dict[int, int]:
+    """``k -> Prediction`` (0 or 1) of the rows of ``TrainLabels.csv`` whose id is ``prefix``
+    and a number ``k`` (``S02_Sess01_FB007``: 7), cells separated by commas (or semicolons
+    or tabs: a spreadsheet's copy); a row that is not so is one line naming it."""
+    out: dict[int, tuple[int, int]] = {}  # k -> (Prediction, line)
+    delimiter = ""
+    with open_text(path, newline="") as f:
+        for number, line in enumerate(f, start=1):
+            text = line.strip()
+            delimiter = delimiter or (";" if ";" in text and "," not in text else "")
+            delimiter = delimiter or ("\t" if "\t" in text and "," not in text else ",")
+            cells = row_cells(text, delimiter) if text else [""]
+            if not cells[0].startswith(prefix):
+                continue
+            k, value = _feedback_row(path, number, prefix, cells)
+            if k in out and out[k][0] != value:
+                raise SourceError(
+                    path,
+                    f"line {number}: {cells[0]} labelled {value}, where line {out[k][1]} "
+                    f"labels it {out[k][0]}: keep one",
+                )
+            out.setdefault(k, (value, number))
+    return {k: v for k, (v, _) in out.items()}
+
+
+def _feedback_row(path: str, number: int, prefix: str, cells: list[str]) -> tuple[int, int]:
+    """A ``TrainLabels.csv`` row's feedback number and Prediction, or one line naming it."""
+    k = cells[0][len(prefix) :]
+    value = strict_number(cells[1]) if len(cells) == 2 else None
+    if not (k.isascii() and k.isdigit() and int(k) > 0) or value not in (0.0, 1.0):
+        raise SourceError(
+            path,
+            f"line {number}: expected {prefix}<number>,<0 or 1> (IdFeedBack,Prediction); "
+            f"got {','.join(cells)[:60]!r}",
+        )
+    return int(k), int(value or 0)
 
 
 @register("mat_flag_columns")
