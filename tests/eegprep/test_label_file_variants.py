@@ -347,3 +347,33 @@ def test_a_grasp_and_lift_events_csv_s_copy_gives_the_same_events(
     plain = _parse(tmp_path, "event_columns_csv", "x_events.csv", GAL).events
     assert [e[2] for e in plain] == ["HandStart", "FirstDigitTouch"]
     assert _parse(tmp_path, "event_columns_csv", "x_events.csv", edit(GAL)).events == plain
+
+
+def _joints(tmp_path: Path, rows: list[tuple[str, str, str]]) -> Any:
+    eeg = tmp_path / "eeg.txt"
+    eeg.write_text("Time\tFp1\n" + "".join(f"{i / 100:.2f}\t0\n" for i in range(100)))
+    path = tmp_path / "joints.txt"
+    path.write_text("h1\nh2\n" + "".join(" ".join(r) + "\n" for r in rows))
+    header = Header(path=str(eeg), reader="csv", signals=(Signal("Fp1", 100.0, 100, "uV", 1.0),),
+                    duration=1.0)  # fmt: skip
+    return load_parsers()["mobi_joints"]([str(path)], header, {"n_targets": 2})
+
+
+JOINTS = [(f"{i / 10:g}", f"{i}", f"{2 * i}") for i in range(11)]
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ([*JOINTS[:5], JOINTS[6], JOINTS[5], *JOINTS[7:]],
+     r"data row 7 \(after 2 header lines\): its time 0\.5 does not follow"),
+    (JOINTS[:6] + JOINTS[5:], r"data row 7 .*: its time 0\.5 does not follow"),
+    ([*JOINTS[:5], ("0.5", "nan", "10"), *JOINTS[6:]], r"data row 6 .*no finite number"),
+    ([*JOINTS[:5], ("0.5", "5", "1e400"), *JOINTS[6:]], r"data row 6 .*no finite number"),
+])  # fmt: skip
+def test_a_joints_table_out_of_order_or_not_finite_is_one_line(
+    tmp_path: Path, rows: list[tuple[str, str, str]], message: str
+) -> None:
+    """Rows out of order or repeated were interpolated between unsaid (numpy's interp needs
+    increasing times: its result is then undefined); a ``nan`` angle was a NaN target."""
+    assert _joints(tmp_path, JOINTS).targets["joints"][0].shape == (2, 100)
+    with pytest.raises(SourceError, match=r"joints\.txt: " + message):
+        _joints(tmp_path, rows)

@@ -158,10 +158,12 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     (factor applied to the angles, default 1: degrees; LaBraM divides by 90).
     """
     path = sidecars[0]
-    table = _read_table(path, int(options.get("header_lines", 2)))
+    skip = int(options.get("header_lines", 2))
+    table = _read_table(path, skip)
     n_targets = int(options.get("n_targets", 12))
     if table.shape[1] < n_targets + 1:
         raise SourceError(path, f"{table.shape[1]} columns, expected Time + {n_targets} angles")
+    _check_joint_rows(path, skip, table[:, : n_targets + 1])
     t, values = table[:, 0], table[:, 1 : n_targets + 1].T * float(options.get("scale", 1.0))
     sfreq, n = header.signals[0].sfreq, header.signals[0].n_samples
     t0 = _first_time(header.path, int(options.get("eeg_header_lines", 1)))
@@ -178,6 +180,29 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     out.targets[str(options.get("name", "joints"))] = (targets, sfreq)
     out.on_samples = True  # (taken at the samples read, not on the clock: no gap to cut)
     return out
+
+
+def _check_joint_rows(path: str, skip: int, table: np.ndarray) -> None:
+    """Refuse a joints table holding a value that is no finite number (``nan``, ``1e400``:
+    stored as a NaN or infinite target, a loss of NaN in training) or whose times do not
+    increase (rows out of order or repeated: interpolation between them is undefined, and
+    gave angles from the wrong rows unsaid), naming the first such line (blank lines
+    aside)."""
+    bad = np.flatnonzero(~np.isfinite(table).all(axis=1))
+    if bad.size:
+        raise SourceError(
+            path, f"data row {int(bad[0]) + 1} (after {skip} header lines) holds a value that "
+            "is no finite number (nan, inf): fix the file",
+        )  # fmt: skip
+    back = np.flatnonzero(np.diff(table[:, 0]) <= 0)
+    if back.size:
+        k = int(back[0]) + 1
+        raise SourceError(
+            path,
+            f"data row {k + 1} (after {skip} header lines): its time {table[k, 0]:g} does not "
+            f"follow the row before's {table[k - 1, 0]:g}: rows out of order or repeated; fix "
+            "the file",
+        )
 
 
 @register("bids_events")
