@@ -377,3 +377,15 @@ def test_a_joints_table_out_of_order_or_not_finite_is_one_line(
     assert _joints(tmp_path, JOINTS).targets["joints"][0].shape == (2, 100)
     with pytest.raises(SourceError, match=r"joints\.txt: " + message):
         _joints(tmp_path, rows)
+
+
+def test_a_channels_tsv_row_cut_short_is_one_line(tmp_path: Path) -> None:
+    """``Cz\\tEEG`` under ``name type status``: its ``bad`` was lost, the channel kept."""
+    from eegprep.corpus.sidecars.misc import bids_channels
+
+    path = tmp_path / "sub-01_task-x_channels.tsv"
+    path.write_text("name\ttype\tstatus\nFp1\tEEG\tgood\nCz\tEEG\n")
+    with pytest.raises(SourceError, match=r"channels\.tsv: line 3 has 2 cells, the header 3"):
+        bids_channels(str(path))
+    path.write_text(" name \ttype\tstatus\nFp1\tEEG\tgood\nCz\tEEG\tbad\t\n")
+    assert bids_channels(str(path)) == {"Fp1": ("EEG", "good", ""), "Cz": ("EEG", "bad", "")}

@@ -349,12 +349,19 @@ def bids_channels(path: str) -> dict[str, tuple[str, str, str]]:
 
     ``type`` is upper-cased (``EEG``, ``EOG``, ``MISC``, ...) and ``status`` lower-cased
     (``good``/``bad``); a missing column or ``n/a`` gives ``""``. A table without a ``name``
-    column is an error naming the file.
+    column is an error naming the file, as is a row of more or fewer cells than its header
+    (a cut row lost its ``status``: a bad channel kept), naming the line.
     """
     import csv
 
+    rows = []
     with open_text(path, newline="") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
+        reader = csv.DictReader(f, delimiter="\t")
+        if reader.fieldnames is not None:
+            reader.fieldnames = [name.strip() for name in reader.fieldnames]
+        for row in reader:
+            _check_cells(path, reader.line_num, row, len(reader.fieldnames or ()))
+            rows.append(row)
     if rows and "name" not in rows[0]:
         raise SourceError(path, "channels.tsv has no 'name' column (BIDS requires one)")
 
