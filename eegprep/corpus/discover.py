@@ -25,6 +25,7 @@ from eegprep.base.errors import EegprepError, SourceError, StoreFormatError, Usa
 from eegprep.base.files import as_text, enclosing_store, shown_name
 from eegprep.base.regular_files import open_regular, special_file
 from eegprep.corpus.manifest import Manifest
+from eegprep.corpus.orphan_sidecars import orphan_sidecars
 from eegprep.corpus.walk import one_name_each, walk_corpus
 from eegprep.readers import get_reader
 from eegprep.readers.base import Reader, exception_summary
@@ -142,6 +143,12 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
     listable = _listable(manifest, root, rels, unmatched)
     kept, twins = one_name_each(root, list(listable))  # among names that can be listed
     unmatched += [(as_text(rel), _twin(first)) for rel, first in twins]
+    unmatched += orphan_sidecars(  # (all included files: a `limit` leaves no label file out)
+        manifest,
+        (rel for rel in tree.entries if not excluded(rel)),
+        files,
+        lambda rel: included(rel) and not excluded(rel) and _fields(manifest, rel) is not None,
+    )
     reader = get_reader(manifest.reader)
     multi = reader.parts.__func__ is not Reader.parts.__func__  # type: ignore[attr-defined]
     items: list[SourceItem] = []

@@ -389,3 +389,35 @@ def test_a_channels_tsv_row_cut_short_is_one_line(tmp_path: Path) -> None:
         bids_channels(str(path))
     path.write_text(" name \ttype\tstatus\nFp1\tEEG\tgood\nCz\tEEG\tbad\t\n")
     assert bids_channels(str(path)) == {"Fp1": ("EEG", "good", ""), "Cz": ("EEG", "bad", "")}
+
+
+@pytest.mark.parametrize("corpus", ["tusz", "tuar", "emobrain"])
+def test_a_label_file_of_no_recording_is_listed_as_skipped(tmp_path: Path, corpus: str) -> None:
+    """A label file whose recording is not there (the EDF left out of a copy) was passed over
+    unsaid; a file of another kind that ends the same (``DOCS/notes.csv``) is no label file."""
+    import shutil
+
+    from eegprep.ingestion.driver import IngestConfig, ingest
+    from eegprep.testing.fixtures import write_fixture
+
+    src = write_fixture(corpus, tmp_path / "src")
+    suffixes = (".csv_bi", ".csv", ".mrk")
+    label = sorted(p for p in src.rglob("*") if p.suffix.lower() in suffixes)[0]
+    data = next(p for p in label.parent.iterdir() if p.suffix.lower() in (".edf", ".bdf"))
+    stem = label.name.split(".")[0]
+    if corpus != "emobrain":
+        stem = data.stem  # (TUAR's _seiz.csv is its recording's too)
+    (src / "DOCS").mkdir()
+    (src / "DOCS" / "notes.csv").write_text("x\n")
+    config = IngestConfig(workers=0, progress=False)
+    whole = ingest(corpus, src=src, out=tmp_path / "a.zarr", config=config)
+    assert whole.unmatched == []
+    moved = tmp_path / data.name
+    shutil.move(data, moved)
+    rep = ingest(corpus, src=src, out=tmp_path / "b.zarr", config=config)
+    assert rep.n_ingested == whole.n_ingested - 1
+    skipped = [line.split(": ", 1) for line in rep.unmatched]
+    skipped = [(rel.rpartition("/")[2], why) for rel, why in skipped]
+    assert skipped and all(name.startswith(stem) for name, _ in skipped)
+    assert all(f"a label file of no recording: {data.name} is not beside it" in why
+               for _, why in skipped)  # fmt: skip
