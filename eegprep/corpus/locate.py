@@ -13,7 +13,7 @@ import glob
 import os
 
 from eegprep.base.errors import SourceError, UsageError
-from eegprep.base.regular_files import special_file
+from eegprep.base.regular_files import open_regular, special_file
 from eegprep.corpus.manifest import Manifest
 from eegprep.readers.companions import fold
 
@@ -54,6 +54,8 @@ def find_sidecars(manifest: Manifest, root: str, path: str, fields: dict[str, st
                     f"sidecar {os.path.relpath(hit, root)!r} is {kind}, not a file: its labels "
                     "and events cannot be read; put the file itself there",
                 )
+        if not glob.has_magic(p) and os.path.isfile(p):
+            _check_no_other_copy(path, root, p)
         several = [] if glob.has_magic(p) or os.path.isfile(p) else _any_case(p)
         if len(several) > 1:
             listed = ", ".join(repr(os.path.basename(h)) for h in several)
@@ -68,6 +70,33 @@ def find_sidecars(manifest: Manifest, root: str, path: str, fields: dict[str, st
         names = " or ".join(os.path.relpath(p, root) for p in wanted)
         raise SourceError(path, f"missing sidecar {names}: labels and events come from it")
     return found
+
+
+def _check_no_other_copy(path: str, root: str, sidecar: str) -> None:
+    """Refuse a recording whose sidecar has a twin differing in letter case alone and in its
+    bytes (``x.csv_bi`` and ``x.CSV_BI``, as two copies merged on a case-sensitive disk
+    leave them): the one spelled as the manifest asks was read, the other passed over, and
+    which holds the right labels is unknown. A twin of the same bytes is the same file."""
+    others = [h for h in _any_case(sidecar) if h != sidecar and not _same_bytes(sidecar, h)]
+    if others:
+        listed = ", ".join(repr(os.path.basename(h)) for h in others)
+        raise SourceError(
+            path,
+            f"sidecar {os.path.relpath(sidecar, root)!r} has {len(others)} copy(ies) beside it "
+            f"differing in letter case alone and in content ({listed}): which holds the labels "
+            "is unknown; keep one",
+        )
+
+
+def _same_bytes(a: str, b: str) -> bool:
+    """Whether the regular files ``a`` and ``b`` hold the same bytes (1 MiB reads)."""
+    if os.path.getsize(a) != os.path.getsize(b):
+        return False
+    with open_regular(a, buffering=-1) as fa, open_regular(b, buffering=-1) as fb:
+        while chunk := fa.read(1 << 20):
+            if chunk != fb.read(len(chunk)):
+                return False
+    return True
 
 
 def existing_sidecars(wanted: list[str]) -> list[str]:

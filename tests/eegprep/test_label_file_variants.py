@@ -421,3 +421,27 @@ def test_a_label_file_of_no_recording_is_listed_as_skipped(tmp_path: Path, corpu
     assert skipped and all(name.startswith(stem) for name, _ in skipped)
     assert all(f"a label file of no recording: {data.name} is not beside it" in why
                for _, why in skipped)  # fmt: skip
+
+
+def test_a_label_file_with_a_case_twin_of_other_labels_is_one_line(tmp_path: Path) -> None:
+    """``x.csv_bi`` and ``x.CSV_BI`` (two copies merged on a case-sensitive disk): the one the
+    manifest spells was read and the other passed over unsaid, whichever held the right
+    labels. A twin of the same bytes changes nothing; one of other bytes is one line."""
+    from eegprep.ingestion.driver import IngestConfig, ingest
+    from eegprep.testing.fixtures import write_fixture
+
+    src = write_fixture("tusz", tmp_path / "src")
+    bi = sorted(src.rglob("*.csv_bi"))[0]
+    twin = bi.with_name(bi.stem + ".CSV_BI")
+    twin.write_bytes(bi.read_bytes())
+    config = IngestConfig(workers=0, progress=False)
+    same = ingest("tusz", src=src, out=tmp_path / "a.zarr", config=config)
+    assert (same.failed, same.n_ingested) == ([], 3)
+    twin.write_text(bi.read_text() + "TERM,1.0000,2.0000,seiz,1.0000\n")
+    rep = ingest("tusz", src=src, out=tmp_path / "b.zarr", config=config)
+    assert rep.n_ingested == 2
+    (line,) = rep.failed
+    assert (
+        f"has 1 copy(ies) beside it differing in letter case alone and in content ('{twin.name}')"
+        in line
+    )
