@@ -445,3 +445,15 @@ def test_a_label_file_with_a_case_twin_of_other_labels_is_one_line(tmp_path: Pat
         f"has 1 copy(ies) beside it differing in letter case alone and in content ('{twin.name}')"
         in line
     )
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_a_tiny_flag_in_an_event_csv_is_refused_in_any_encoding(
+    tmp_path: Path, encoding: str
+) -> None:
+    """``1e-400`` reads as 0 (no event) though it is no flag: refused in UTF-8, and now in
+    a UTF-16 copy too (the check looked for its spelling in the file's bytes)."""
+    path = tmp_path / "x_events.csv"
+    path.write_bytes(GAL.replace("s_1,1,0", "s_1,1e-400,0").encode(encoding))
+    with pytest.raises(SourceError, match=r"x_events\.csv: line 3: event cell '1e-400'"):
+        load_parsers()["event_columns_csv"]([str(path)], _header(tmp_path / "x.csv"), {})

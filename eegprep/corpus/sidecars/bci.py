@@ -226,9 +226,14 @@ def _check_tiny(path: str) -> None:
     """Refuse a flag cell spelling a number not zero that numpy read as 0 (``1e-400``: it is
     no flag, as ``2`` is none, but it was taken as 0, no event). One regular expression over
     the file's bytes (:data:`~eegprep.base.strict_json.TINY_SPELLING`) first: a closer look
-    only where it finds one."""
-    with open_regular(path, "rb") as fh:
-        blob = fh.read()
+    only where it finds one. A UTF-16 file is read as its text (its bytes, two a character,
+    held no spelling the expression finds: ``1e-400`` passed as no event)."""
+    if text_encoding(path) == "utf-16":
+        with open_text(path) as text:
+            blob = text.read().encode("utf-8")
+    else:
+        with open_regular(path, "rb") as fh:
+            blob = fh.read()
     for found in TINY_SPELLING.finditer(blob):
         start = blob.rfind(b"\n", 0, found.start()) + 1
         end = blob.find(b"\n", found.end())
