@@ -74,6 +74,7 @@ def _read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]]]:
     """:func:`read_tuh_csv`, each row followed by its line number (from 1)."""
     meta: dict[str, str] = {}
     rows: list[list[Any]] = []
+    order = [0, 1, 2, 3]  # cells of channel, start, stop, label: NEDC's order, or the header's
     for n, line in enumerate(_lines(path), start=1):
         text = line.strip()
         if not text:
@@ -84,25 +85,34 @@ def _read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]]]:
                 meta[m["key"].lower()] = m["value"]
             continue
         cells = row_cells(text, comma_or_tab(text))
-        if cells[0].lower() == "channel":
-            continue  # the column header (once more in the middle of files put together)
+        names = [c.lower() for c in cells]
+        if set(names) >= _COLUMNS:  # the column header (maybe once more in the middle of
+            order = [names.index(k) for k in _ORDER]  # files put together), its columns
+            continue  # in NEDC's order or another (a spreadsheet's)
+        if names[0] == "channel":
+            continue  # a column header naming its columns otherwise: NEDC's order
         if len(cells) not in (4, 5):
             raise SourceError(
                 path,
                 f"line {n}: expected channel,start_time,stop_time,label,confidence; got "
                 f"{_shown(text)}",
             )
-        start, stop = _seconds(path, n, cells[1]), _seconds(path, n, cells[2])
-        for what, cell in (("channel", cells[0]), ("label", cells[3])):
+        channel, start_text, stop_text, label = (cells[i] for i in order)
+        start, stop = _seconds(path, n, start_text), _seconds(path, n, stop_text)
+        for what, cell in (("channel", channel), ("label", label)):
             if not cell:
                 raise SourceError(path, f"line {n}: the {what} cell is empty: {_EMPTY[what]}")
         if stop < start:
             raise SourceError(path, f"line {n}: the event stops ({stop:g} s) before it starts "
                               f"({start:g} s); fix the file")  # fmt: skip
-        rows.append([start, stop, cells[3], cells[0], n])
+        rows.append([start, stop, label, channel, n])
     if not rows:
         raise SourceError(path, _NO_ROWS)
     return meta, rows
+
+
+_ORDER = ("channel", "start_time", "stop_time", "label")
+_COLUMNS = frozenset(_ORDER)
 
 
 _EMPTY = {
