@@ -257,17 +257,25 @@ _V4_BYTES = {0: 8, 1: 4, 2: 4, 3: 2, 4: 2, 5: 1}
 _INFLATE_PIECE = 1 << 20
 
 
-def check_mat_budget(path: str, variable: str | None = None) -> None:
+def check_mat_budget(
+    path: str, variable: str | None = None, *, exact: bool = False
+) -> tuple[str, int] | None:
     """Refuse, before loading, a MAT variable (every variable when ``None``) that is truncated
-    or would take more memory than the per-file budget; see the module docstring."""
+    or would take more memory than the per-file budget; see the module docstring. Given
+    ``exact``, a MAT v5 file's first 64-bit integer beyond 2^53 (MATLAB name, value), found in
+    the same walk (:func:`~eegprep.readers.mat_v5_structure.check_v5_structure`); None when
+    there is none, and for other versions (:func:`~eegprep.readers.mat_exact.first_inexact`
+    reads a v7.3 file's)."""
     version = mat_version(path)
     if version == "5":
         _check_v5(path, variable)
-        check_v5_structure(path, variable)  # what scipy's compiled parser would crash on
-    elif version == "4":
+        # what scipy's compiled parser would crash on (and, given exact, what float64 rounds)
+        return check_v5_structure(path, variable, exact=exact)
+    if version == "4":
         _check_v4(path, variable)
     else:
         check_h5_budget(path, variable)
+    return None
 
 
 def _check_v5(path: str, variable: str | None) -> None:

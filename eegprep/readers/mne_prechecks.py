@@ -63,8 +63,8 @@ def check_before_mne(path: str, options: Mapping[str, Any]) -> None:
         from eegprep.readers.matlab_files import check_mat_budget
 
         check_set_events(path)  # from the array's head: the walk below steps through each
-        check_mat_budget(path)
-        check_set(path)
+        inexact = check_mat_budget(path, exact=True)  # (one walk: structure and integers)
+        check_set(path, inexact=inexact)
     several = ambiguous_companion(path)
     if several is not None:
         raise SourceError(path, several)

@@ -72,10 +72,18 @@ class SetFields:
     n_events: int = 0
 
 
-def check_set(path: str) -> None:
+_UNREAD: Any = object()
+"""``check_set``'s ``inexact`` when no walk has looked for 64-bit integers yet."""
+
+
+def check_set(path: str, *, inexact: tuple[str, int] | None = _UNREAD) -> None:
     """Refuse a ``.set`` whose rate, counts or samples' shape MNE would fail on or misread,
     and one whose samples are epochs (``EEG.trials`` above 1: MNE's raw reader refuses those
-    only once it has the samples, so a MAT 7.3 file was sent for pymatreader first)."""
+    only once it has the samples, so a MAT 7.3 file was sent for pymatreader first).
+
+    ``inexact``: the file's first 64-bit integer beyond 2^53 as the structure check's walk of
+    a MAT v5 file found it (``check_mat_budget(path, exact=True)``), or None for none; not
+    given, the file is walked for them here."""
     fields = read_set_fields(path)
     if fields is None:
         return
@@ -86,13 +94,15 @@ def check_set(path: str) -> None:
     _check_chanlocs(path, fields)
     _check_shape(path, fields, counts)
     check_event_count(path, fields.n_events, "its EEG.event", _FEWER_EVENTS)
-    _check_exact(path)
+    version = mat_version(path)
+    walked = inexact is not _UNREAD and version == "5"
+    _check_exact(path, inexact if walked else first_inexact(path, version))
 
 
-def _check_exact(path: str) -> None:
-    """Refuse a 64-bit integer anywhere in the file beyond 2^53 (an event's latency, say):
-    MNE reads every field it uses through float64, which would round it without a word."""
-    found = first_inexact(path, mat_version(path))
+def _check_exact(path: str, found: tuple[str, int] | None) -> None:
+    """Refuse a 64-bit integer anywhere in the file beyond 2^53 (an event's latency, say;
+    ``found``: the first, by its MATLAB name): MNE reads every field it uses through float64,
+    which would round it without a word."""
     if found is not None:
         where, value = found
         where = "EEG." + where.removeprefix("EEG.") if where != "EEG" else where
