@@ -415,8 +415,6 @@ def _data_files(path: str, version: FileVersion) -> tuple[str, ...]:
 def _open_raw(
     path: str, options: tuple[tuple[str, Any], ...], stamp: tuple[Any, ...]
 ) -> tuple[BaseRaw, tuple[str, ...]]:
-    import mne
-
     func, fmt = _format(path)
     check_before_mne(path, thawed_options(options))
     # every file MNE opens, as a descriptor opened without waiting and checked (mne_held.py)
@@ -426,7 +424,7 @@ def _open_raw(
         try:  # the format's own function: mne.io.read_raw guesses wrongly for "..edf"
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                raw = getattr(mne.io, func)(
+                raw = _opener(fmt, func)(
                     opened, preload=False, verbose="warning", **thawed_options(options)
                 )
         except Exception as exc:
@@ -443,6 +441,19 @@ def _open_raw(
             where = note.split(" in file ")[0]
             raise SourceError(path, f"file is truncated ({where}): re-download it")
     return raw, notes
+
+
+def _opener(fmt: str, func: str) -> Any:
+    """The function that opens a file of ``fmt``: MNE's ``func``; for EEGLAB, MNE's reader
+    keeping the ``boundary`` events as MNE read them (:mod:`eegprep.readers.set_raw`: the file
+    is parsed once, not again for them)."""
+    import mne
+
+    if fmt == "EEGLAB":
+        from eegprep.readers.set_raw import read_raw_eeglab
+
+        return read_raw_eeglab
+    return getattr(mne.io, func)
 
 
 def _file_labels(names: Sequence[str], notes: Sequence[str]) -> list[str]:

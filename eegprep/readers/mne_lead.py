@@ -119,7 +119,7 @@ def eeglab_lead(path: str, raw: BaseRaw) -> Lead:
     found = kept
     cut = sum(1 for t, d in kept if d > 0 and abs(t) < 0.5 / sfreq)  # (as MNE leaves them)
     if PurePath(path).suffix.lower() == ".set":
-        uncut = uncut_boundaries(path)
+        uncut = uncut_boundaries(path, raw)
         if uncut is not None:
             found = [(t, d) for t, d in uncut if at_first_sample(t, sfreq)]
             cut = sum(1 for t, _ in found if t < -1e-6 / sfreq)

@@ -30,6 +30,10 @@ from eegprep.readers.vmrk import segment_dates
 if TYPE_CHECKING:
     from mne.io import BaseRaw
 
+KEPT = "eegprep_uncut_boundaries"
+"""The attribute on a Raw that :mod:`eegprep.readers.set_raw` opened holding its ``.set``'s
+``boundary`` events as MNE read them from ``EEG.event``, uncut: ``[(onset s, duration s)]``."""
+
 MAX_PAUSE = 86_400.0
 """The longest pause (s) read as stated: a longer one between two segments of one recording is
 taken for a damaged date."""
@@ -107,7 +111,8 @@ def _boundary_pauses(
         if str(desc) == "boundary"
     ]
     if any(d == 0 or abs(t + d - end) < 0.5 / sfreq for t, d in found):
-        uncut = uncut_boundaries(path)  # (MNE's Raw gives a NaN duration as 0, cuts one at the end)
+        # (MNE's Raw gives a NaN duration as 0, cuts one at the end)
+        uncut = uncut_boundaries(path, raw)
         if uncut is None:
             return None, "a boundary's duration is 0, NaN, or cut by MNE at the samples' end"
         found = uncut
@@ -122,10 +127,15 @@ def _boundary_pauses(
     return out, ""
 
 
-def uncut_boundaries(path: str) -> list[tuple[float, float]] | None:
+def uncut_boundaries(path: str, raw: BaseRaw | None = None) -> list[tuple[float, float]] | None:
     """The ``boundary`` events of the ``.set`` ``path`` as ``(onset s, duration s)``, uncut
     (MNE's own reading of ``EEG.event``, before a Raw crops it: one before the first sample
-    keeps its negative onset, a NaN duration stays NaN); None where it fails."""
+    keeps its negative onset, a NaN duration stays NaN); None where it fails. Those ``raw``
+    kept as MNE opened the file (:mod:`eegprep.readers.set_raw`) where it did, else the file
+    read again."""
+    kept = getattr(raw, KEPT, None) if raw is not None else None
+    if kept is not None:
+        return list(kept)
     import warnings
 
     import mne

@@ -191,3 +191,40 @@ def test_a_stimulus_at_the_first_sample_described_as_the_opening_new_segment_is_
             for a in header.annotations] == [
         (0.0, 0.004, f"{kind}S  1"), (0.396, 0.004, f"{kind}S  2")]  # fmt: skip
     assert header.joins == () and header.meta_dict()["meas_date"] == "2023-10-10T12:00:00"
+
+
+@pytest.mark.parametrize("struct", [False, True], ids=["variables", "EEG-struct"])
+def test_an_eeglab_set_is_parsed_once_for_its_events_and_its_uncut_boundaries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, struct: bool
+) -> None:
+    # was: the uncut boundaries (before the first sample, past the end, NaN lengths) came from
+    # a second parse of the file (mne.read_annotations): ~17 of ~60 CPU s of a 900,000-event
+    # header. Counted: MNE builds EEG.event's annotations once, and the boundaries kept from
+    # that parse are those the second parse gave
+    import mne.io.eeglab.eeglab as mne_eeglab
+
+    from eegprep.readers.mne_formats import clear_cache
+    from eegprep.readers.mne_pauses import uncut_boundaries
+
+    events = [("boundary", 0.5, 500.0), ("S  1", 251, 0), ("boundary", 1000.5, float("nan")),
+              ("boundary", 2400.5, 250), ("S  2", 2600, 0)]  # fmt: skip
+    x = np.round(np.random.default_rng(1).normal(0, 25, (len(LABELS), N_TIMES)), 2)
+    path = _write_set(tmp_path, x, struct=struct, events=events)
+    builds = []
+    build = mne_eeglab._read_annotations_eeglab
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        builds.append(1)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(mne_eeglab, "_read_annotations_eeglab", counted)
+    clear_cache()
+    header = MneReader.read_header(path)
+    assert len(builds) == 1, f"EEG.event built {len(builds)} times"
+    from eegprep.readers.mne_formats import _raw
+
+    kept = uncut_boundaries(path, _raw(path, header.options))
+    again = uncut_boundaries(path)  # (the file read again, as before)
+    assert kept is not None and again is not None
+    assert np.array_equal(np.array(kept), np.array(again), equal_nan=True)
+    assert [t for t, _ in kept] == [-0.5 / SRATE, 999.5 / SRATE, 2399.5 / SRATE]

@@ -35,6 +35,19 @@ _READERS = {
     "cnt": "read_raw_cnt",
     "fif": "read_raw_fif",
 }
+
+
+def _opener(fmt: str) -> tuple[Any, str]:
+    """(module, name) of the function the mne reader opens a file of ``fmt`` with: MNE's
+    reader, or for EEGLAB eegprep's own, MNE's RawEEGLAB keeping its boundary events
+    (eegprep/readers/set_raw.py)."""
+    if fmt == "set":
+        from eegprep.readers import set_raw
+
+        return set_raw, "read_raw_eeglab"
+    return mne.io, _READERS[fmt]
+
+
 # (format, the file swapped): every file MNE opens for each format
 _SWAPS = [
     ("vhdr", "r.vhdr"),
@@ -137,13 +150,14 @@ def _ingest_swapping(
 
         monkeypatch.setattr(mne_formats, "check_before_mne", checked_then_swap)
     else:  # MNE is called for a/ first (the recordings are read in order)
-        read = getattr(mne.io, _READERS[fmt])
+        home, func = _opener(fmt)
+        read = getattr(home, func)
 
         def swap_then_read(fname: Any, **kwargs: Any) -> Any:
             once()
             return read(fname, **kwargs)
 
-        monkeypatch.setattr(mne.io, _READERS[fmt], swap_then_read)
+        monkeypatch.setattr(home, func, swap_then_read)
     mne_formats.clear_cache()
     rep = ingest(_manifest(tmp_path, fmt), src=src, out=tmp_path / "s.zarr", config=CONFIG)
     assert done, "the swap never happened"
@@ -200,13 +214,14 @@ def test_a_file_swapped_for_another_while_mne_opens_it_is_not_read_in_its_place(
     name = _write(fmt, tmp_path / "a")
     path = str(tmp_path / "a" / name)
     checked = mne.io.read_raw(path, preload=True, verbose="error").get_data()
-    read = getattr(mne.io, _READERS[fmt])
+    home, func = _opener(fmt)
+    read = getattr(home, func)
 
     def swap_then_read(fname: Any, **kwargs: Any) -> Any:
         os.replace(tmp_path / "other" / swapped, tmp_path / "a" / swapped)
         return read(fname, **kwargs)
 
-    monkeypatch.setattr(mne.io, _READERS[fmt], swap_then_read)
+    monkeypatch.setattr(home, func, swap_then_read)
     mne_formats.clear_cache()
     raw = mne_formats._raw(path, ())
     monkeypatch.undo()
