@@ -204,28 +204,39 @@ def _inside(
 
 def _clean_labels(events: list[list[Any]]) -> tuple[list[list[Any]], dict[str, list[Any]]]:
     """Events with labels that print on one line and are at most :data:`MAX_LABEL_CHARS`
-    long, and the events changed, by change."""
-    changes: dict[str, list[Any]] = {
-        "with characters that do not print (now spaces)": [],
-        f"with labels over {MAX_LABEL_CHARS} characters (cut)": [],
-    }
+    long, and the events changed, by change. Each distinct text is cleaned once (a file's
+    900,000 events carry a handful of labels)."""
+    spaced_change = "with characters that do not print (now spaces)"
+    cut_change = f"with labels over {MAX_LABEL_CHARS} characters (cut)"
+    changes: dict[str, list[Any]] = {spaced_change: [], cut_change: []}
+    cleaned: dict[str, tuple[str, bool, bool]] = {}
     out = []
     for ev in events:
-        texts = [_clean_text(t, ev, changes) for t in ev[2:4]]  # the label, the channel
+        texts = []
+        for text in ev[2:4]:  # the label, the channel
+            if isinstance(text, str):
+                done = cleaned.get(text)
+                if done is None:
+                    done = cleaned[text] = _clean_text(text)
+                text, spaced, cut = done
+                if spaced:
+                    _note(changes[spaced_change], ev)
+                if cut:
+                    _note(changes[cut_change], ev)
+            texts.append(text)
         out.append([ev[0], ev[1], *texts, *ev[4:]])
     return out, changes
 
 
-def _clean_text(text: Any, ev: list[Any], changes: dict[str, list[Any]]) -> Any:
-    """An event's label or channel ``text`` under the rule (:func:`_clean_labels`), ``ev``
-    noted in ``changes`` once per change."""
-    if isinstance(text, str) and (spaced := spaced_text(text)) != text:
-        _note(changes["with characters that do not print (now spaces)"], ev)
+def _clean_text(text: str) -> tuple[str, bool, bool]:
+    """An event's label or channel ``text`` under the rule (:func:`_clean_labels`), and
+    whether characters that do not print became spaces, and whether it was cut."""
+    spaced = spaced_text(text)
+    changed = spaced != text
+    if changed:
         text = spaced.strip()
-    if isinstance(text, str) and len(text) > MAX_LABEL_CHARS:
-        _note(changes[f"with labels over {MAX_LABEL_CHARS} characters (cut)"], ev)
-        text = text[:MAX_LABEL_CHARS]
-    return text
+    cut = len(text) > MAX_LABEL_CHARS
+    return (text[:MAX_LABEL_CHARS] if cut else text), changed, cut
 
 
 def _note(events: list[Any], ev: list[Any]) -> None:

@@ -55,15 +55,20 @@ def file_events(path: str, raw: BaseRaw) -> tuple[Annotation, ...]:
     first = float(raw.first_time)
     suffix = PurePath(path).suffix.lower()
     gap = _GAP_LENGTHS.get(suffix)
-    out = []
+    texts: dict[str, str] = {}  # (each distinct description written once: 900,000 events
+    out = []  # of a .set carry a handful)
     for onset, duration, desc, chans in zip(
         ann.onset, ann.duration, ann.description, ann.ch_names, strict=True
     ):
+        desc = str(desc)
+        text = texts.get(desc)
+        if text is None:
+            text = texts[desc] = _event_text(suffix, desc)
         out.append(
             Annotation(
                 onset=float(onset) - first,
-                duration=0.0 if str(desc) == gap else float(duration),
-                description=_event_text(suffix, str(desc)),
+                duration=0.0 if desc == gap else float(duration),
+                description=text,
                 channel=",".join(chans),
             )
         )

@@ -428,3 +428,29 @@ def test_a_legal_set_is_walked_once_for_its_structure_and_its_64_bit_integers(
     one_walk, reads[:] = len(reads), []
     check_before_mne(path, {})
     assert len(reads) < 1.2 * one_walk, f"{len(reads)} reads, {one_walk} in one walk"
+
+
+def test_a_set_event_description_is_written_once_per_distinct_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # was: each of a .set's events had its description matched against MNE's text of a float
+    # (7.0 -> '7') on its own, 900,000 regular-expression matches for two texts; counted
+    from eegprep.readers import mne_events
+
+    calls = []
+    text = mne_events._event_text
+
+    def counted(suffix: str, description: str) -> str:
+        calls.append(description)
+        return text(suffix, description)
+
+    monkeypatch.setattr(mne_events, "_event_text", counted)
+    path = crafted_set(
+        tmp_path / "r.set", 500, in_struct=False, latencies=[1.0 + k for k in range(500)]
+    )
+    clear_cache()
+    header = get_reader("mne").read_header(path)
+    assert len(header.annotations) == 500 and {a.description for a in header.annotations} == {
+        "stim"
+    }
+    assert len(calls) == 1, f"{len(calls)} descriptions written for 1 distinct one"
