@@ -450,8 +450,10 @@ def _opener(fmt: str, func: str) -> Any:
     import mne
 
     if fmt == "EEGLAB":
-        from eegprep.readers.set_raw import read_raw_eeglab
-
+        try:
+            from eegprep.readers.set_raw import read_raw_eeglab
+        except ImportError:  # a release of MNE that moved RawEEGLAB: its boundaries read again
+            return mne.io.read_raw_eeglab
         return read_raw_eeglab
     return getattr(mne.io, func)
 

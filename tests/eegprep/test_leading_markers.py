@@ -228,3 +228,28 @@ def test_an_eeglab_set_is_parsed_once_for_its_events_and_its_uncut_boundaries(
     assert kept is not None and again is not None
     assert np.array_equal(np.array(kept), np.array(again), equal_nan=True)
     assert [t for t, _ in kept] == [-0.5 / SRATE, 999.5 / SRATE, 2399.5 / SRATE]
+
+
+def test_an_mne_without_the_eeglab_class_still_opens_a_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The opener that keeps a .set's boundary events subclasses MNE's ``RawEEGLAB`` from
+    ``mne.io.eeglab.eeglab``; where a release of MNE moved it (the opener's module then fails
+    to import), the .set is opened by MNE's own function, its boundaries read from the file
+    again, to the same joins, gaps and words, not refused."""
+    import sys
+
+    import mne
+
+    from eegprep.readers import mne_formats
+
+    events = [("boundary", 0.5, 500.0), ("S  1", 251, 0), ("boundary", 1000.5, 250)]
+    kept = MneReader.read_header(_set(tmp_path / "kept", events))
+    mne_formats.clear_cache()
+    monkeypatch.setitem(sys.modules, "eegprep.readers.set_raw", None)  # (its import fails)
+    assert mne_formats._opener("EEGLAB", "read_raw_eeglab") is mne.io.read_raw_eeglab
+    again = MneReader.read_header(_set(tmp_path / "again", events))
+    assert (again.joins, again.gaps) == (kept.joins, kept.gaps) == ((4.0,), ((4.0, 5.0),))
+    assert [w for w in again.warnings if w.startswith(LEAD)] == [
+        w for w in kept.warnings if w.startswith(LEAD)
+    ]
