@@ -139,7 +139,24 @@ def _read_open(path: Path, fh: BinaryIO) -> dict[str, Any]:
     tensors = _read_tensors(path, fh, listed, claimed)
     check_contents(path, tensors)
     info["model"] = tensors
+    _check_export_id(path, info)
     return info
+
+
+def _check_export_id(path: Path, info: dict[str, Any]) -> None:
+    """Refuse an export whose weights or metadata are not those its export id was computed
+    from (:func:`content_digest`): safetensors stores no checksum, so a flipped bit in a
+    weight read as another weight, and the model gave other outputs unsaid. Files without an
+    export id (``labram convert``'s, another tool's) are not checked here."""
+    export_id = info.get(EXPORT_ID)
+    if not isinstance(export_id, str):
+        return
+    if content_digest(info) != export_id:
+        raise CorruptCheckpointError(
+            f"{path}: its weights or metadata differ from what its export id "
+            f"{export_id[:12]}... was computed from (bytes changed since the export: a flipped "
+            "bit, a bad copy): run `labram export ... --force` again from the checkpoint"
+        )
 
 
 _DTYPES = {
