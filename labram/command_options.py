@@ -260,7 +260,9 @@ def record_command(run_dir: Any) -> None:
     path = Path(run_dir) / "command.txt"
     from eegprep.base.files import write_atomically
 
-    write_atomically(path, (shlex.join(["labram", *argv[1:]]) + "\n").encode())
+    write_atomically(
+        path, (shlex.join(["labram", *argv[1:]]) + "\n").encode(), durable=True, tidy=True
+    )
 
 
 def print_run(result: dict[str, Any], what: str) -> None:

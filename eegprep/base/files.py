@@ -38,6 +38,7 @@ def replaced_atomically(
     *,
     durable: bool = False,
     scratch: str | os.PathLike[str] | None = None,
+    tidy: bool = False,
 ) -> Iterator[Path]:
     """A temporary path beside ``path`` to write; renamed over ``path`` when the block ends.
 
@@ -46,7 +47,10 @@ def replaced_atomically(
     flushed to the disk (``fsync``) before the rename, so that a power cut cannot leave an
     empty file under the final name. ``scratch``: a folder on the same file system to hold
     the temporary file instead of ``path``'s own (one that the writer empties after a kill,
-    so that a kill before the rename leaves nothing beside ``path``).
+    so that a kill before the rename leaves nothing beside ``path``). ``tidy``: once ``path``
+    is in place, the temporary files that killed writes of it left beside it are removed
+    (:func:`remove_stale_temporaries`; for a file one process at a time writes, such as those
+    of a run folder under its lock: a write of it running elsewhere would lose its temporary).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,6 +72,9 @@ def replaced_atomically(
     except BaseException:
         discard(tmp)
         raise
+    if tidy:  # (the write is done: a leftover that cannot be removed now is left for the next)
+        with contextlib.suppress(OSError):
+            remove_stale_temporaries(path)
 
 
 def claim_temporary(
@@ -199,10 +206,11 @@ def write_atomically(
     *,
     durable: bool = False,
     scratch: str | os.PathLike[str] | None = None,
+    tidy: bool = False,
 ) -> None:
     """``path`` holds ``data`` afterwards, or what it held before; never a part of either
-    (``scratch``: :func:`replaced_atomically`)."""
-    with replaced_atomically(path, durable=durable, scratch=scratch) as tmp:
+    (``scratch``, ``tidy``: :func:`replaced_atomically`)."""
+    with replaced_atomically(path, durable=durable, scratch=scratch, tidy=tidy) as tmp:
         tmp.write_bytes(data)
 
 
@@ -269,13 +277,12 @@ def write_output(path: str | os.PathLike[str], data: bytes) -> None:
     _check_a_file(path)
     _check_same_kind(path, data)
     try:
-        write_atomically(path, data, durable=True)
+        write_atomically(path, data, durable=True, tidy=True)
     except OSError as exc:
         raise OutputError(
             f"{os.fspath(path)}: cannot write it ({write_problem(path, exc)}); what it held "
             "before is unchanged"
         ) from exc
-    remove_stale_temporaries(path)
 
 
 def _check_a_file(path: str | os.PathLike[str]) -> None:

@@ -470,7 +470,7 @@ def splits_record(
 
 
 def write_splits(path: Path, record: dict[str, Any]) -> Path:
-    write_atomically(path, strict_json.dumps(record, indent=2).encode())
+    write_atomically(path, strict_json.dumps(record, indent=2).encode(), durable=True, tidy=True)
     return path
 
 

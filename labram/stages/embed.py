@@ -259,7 +259,7 @@ def features(
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    with replaced_atomically(path) as tmp:
+    with replaced_atomically(path, durable=True, tidy=True) as tmp:
         tmp.write_text(text)
 
 

@@ -268,7 +268,12 @@ def _one_seed(
     if result[UNREADABLE]["windows"]:  # training windows replaced: their samples unreadable
         out[UNREADABLE] = result[UNREADABLE]
     if dinfo.is_main:
-        write_atomically(run_dir / "metrics.json", strict_json.dumps(out, indent=2).encode())
+        write_atomically(
+            run_dir / "metrics.json",
+            strict_json.dumps(out, indent=2).encode(),
+            durable=True,
+            tidy=True,
+        )
     return out
 
 
@@ -592,13 +597,15 @@ def _write_results(
     if not is_main_process():
         return {**results, "table": table, "run_dir": out}
     out.mkdir(parents=True, exist_ok=True)
-    write_atomically(out / "results.json", strict_json.dumps(results, indent=2).encode())
+    write_atomically(
+        out / "results.json", strict_json.dumps(results, indent=2).encode(), durable=True, tidy=True
+    )
     what = f"{len(folds)} fold(s) x {n_seeds} seed(s)" if len(folds) > 1 else f"{n_seeds} seed(s)"
     title = f"{markdown_line(task.name)}: test metrics, protocol {protocol.name}, {what}"
     text = f"# {title}\n\n{table}\n"
     if len(folds) > 1:
         text += "\n" + fold_table(per_fold, task.report_metrics) + "\n"
-    write_atomically(out / "results.md", text.encode())
+    write_atomically(out / "results.md", text.encode(), durable=True, tidy=True)
     return {**results, "table": table, "run_dir": out}
 
 

@@ -103,7 +103,10 @@ def write_predictions(
     rows = prediction_rows(task, index, outputs, split)
     path = Path(path)
     columns = list(rows[0]) if rows else [*BASE_COLUMNS, "label"]
-    with replaced_atomically(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
+    with (
+        replaced_atomically(path, durable=True, tidy=True) as tmp,
+        tmp.open("w", newline="", encoding="utf-8") as fh,
+    ):
         w = CsvRows(fh)
         w.writerow(columns)
         w.writerows([row.get(c, "") for c in columns] for row in rows)

@@ -142,7 +142,9 @@ def exclusions(
                     f"{record['pretraining_stores']} and {record['evaluation_stores']}: resume "
                     "with the run's own --store and --exclude-subjects-of, or pass another --out"
                 )
-        write_atomically(path, strict_json.dumps(record, indent=2).encode())
+        write_atomically(
+            path, strict_json.dumps(record, indent=2).encode(), durable=True, tidy=True
+        )
     return keys
 
 
@@ -305,7 +307,12 @@ def _pretrain(
         summary = {"metrics": mem["metrics"], "steps": mem["step"]}
         if mem[UNREADABLE]["windows"]:
             summary[UNREADABLE] = mem[UNREADABLE]
-        write_atomically(mem_dir / "summary.json", strict_json.dumps(summary, indent=2).encode())
+        write_atomically(
+            mem_dir / "summary.json",
+            strict_json.dumps(summary, indent=2).encode(),
+            durable=True,
+            tidy=True,
+        )
         save_model(model.cpu(), final, mem_cfg, subjects, extra={tokenizer_used.KEY: used})
     result.update(mem_stage=mem, checkpoint=final, log=mem["log"], plot=mem["plot"])
     return result

@@ -226,7 +226,12 @@ def _train_tokenizer(
         summary = {"metrics": result["metrics"], "codebook": report, "steps": result["step"]}
         if result[UNREADABLE]["windows"]:  # windows replaced: their samples unreadable
             summary[UNREADABLE] = result[UNREADABLE]
-        write_atomically(run_dir / "summary.json", strict_json.dumps(summary, indent=2).encode())
+        write_atomically(
+            run_dir / "summary.json",
+            strict_json.dumps(summary, indent=2).encode(),
+            durable=True,
+            tidy=True,
+        )
         save_model(model.cpu(), final, cfg, subjects)
     barrier()  # the other ranks load tokenizer.pt next: wait until rank 0 has written it
     log.info(

@@ -192,7 +192,7 @@ def write_run_config(
                 f"{_first_four(changed)}; resume with the run's own options, or pass another "
                 "--out for a new run"
             )
-    write_atomically(path, text.encode())
+    write_atomically(path, text.encode(), durable=True, tidy=True)
 
 
 def check_resumed_config(path: Path, stored: Any, cfg: dict[str, Any]) -> None:
@@ -368,7 +368,7 @@ class _Records:
         for path, data in self.configs.items():
             with contextlib.suppress(OSError):
                 if path.read_bytes() != data:
-                    write_atomically(path, data)
+                    write_atomically(path, data, durable=True, tidy=True)
 
 
 def _trained_stamps(out: Path) -> dict[Path, tuple[int, int]]:

@@ -60,7 +60,10 @@ class RunLog:
         resumed run rewrites it must not lose the rows it keeps)."""
         from eegprep.base.files import replaced_atomically
 
-        with replaced_atomically(self.path) as tmp, tmp.open("w", newline="") as fh:
+        with (
+            replaced_atomically(self.path, durable=True, tidy=True) as tmp,
+            tmp.open("w", newline="") as fh,
+        ):
             if self.columns:
                 w = csv.DictWriter(fh, self.columns, extrasaction="ignore")
                 w.writeheader()
