@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -130,7 +131,7 @@ def read_predictions(path: str | Path) -> dict[str, Any]:
                     "(a damaged or hand-edited predictions file: run `labram report --predict` "
                     "after removing it)"
                 )
-            raw.append(r)
+            raw.append((reader.line_num, r))
     missing = [c for c in ("recording", "subject") if c not in columns]
     classes = [c[2:] for c in columns if c.startswith("p_")]
     regression = any(c.startswith("pred_") for c in columns)
@@ -139,13 +140,22 @@ def read_predictions(path: str | Path) -> dict[str, Any]:
             f"{path}: not a predictions file (expected columns recording, subject, label and "
             f"p_<class>, or target_<j> and pred_<j>; got {columns})"
         )
-    rows = []
-    for r in raw:
+    rows: list[dict[str, Any]] = []
+    bad: list[str] = []
+    for line, r in raw:
         row: dict[str, Any] = {k: v for k, v in r.items() if k in TEXT_COLUMNS}
         for k, v in r.items():
             if k not in row:
-                row[k] = _number(v)
+                row[k] = _number(v, bad, line, k)
         rows.append(row)
+    if bad:  # (it was left out unsaid: a flipped bit, 0.4x20, changed the scores quietly)
+        more = ", ..." if len(bad) > 1 else ""
+        warnings.warn(
+            f"{path}: {len(bad)} cell(s) are no number ({bad[0]}{more}): a damaged or "
+            "hand-edited predictions file; their windows are left out of the scores (remove it "
+            "and run `labram report --predict` to write it again)",
+            stacklevel=2,
+        )
     kind = "regression" if regression and not classes else "classification"
     return {"kind": kind, "classes": classes, "rows": rows, "path": str(path)}
 
@@ -160,10 +170,15 @@ def open_table(path: Path, what: str) -> TextIO:
     return io.TextIOWrapper(raw, encoding="utf-8", newline="")
 
 
-def _number(text: str | None) -> float:
+def _number(text: str | None, bad: list[str], line: int, column: str) -> float:
+    """A number cell of ``predictions.csv``; an empty one is NaN, and so is any other text
+    (its window left out of the scores), noted in ``bad`` as ``line L, column C: 'TEXT'``."""
+    if text in (None, ""):
+        return math.nan
     try:
-        return float(text) if text not in (None, "") else math.nan
+        return float(text)
     except ValueError:
+        bad.append(f"line {line}, column {column}: {str(text)[:40]!r}")
         return math.nan
 
 

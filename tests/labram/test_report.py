@@ -364,7 +364,8 @@ def test_windows_without_probabilities_are_left_out_of_the_scores(tmp_path: Path
         "test,r,s1,0,10,normal,,\ntest,r,s1,10,10,abnormal,x,nan\n"
         "test,r,s2,0,10,normal,0.2,0.8\ntest,r,s2,10,10,normal,0.9,\n"
     )
-    run = load_run(seed.parent)
+    with pytest.warns(UserWarning, match=r"1 cell\(s\) are no number \(line 3, column p_normal"):
+        run = load_run(seed.parent)  # (the "x"; an empty cell is no damage, "nan" a number)
     preds = run.parts[0].predictions
     assert confusion(preds).tolist() == [[1, 1], [0, 0]]
     scores = subject_scores(preds)
@@ -372,6 +373,27 @@ def test_windows_without_probabilities_are_left_out_of_the_scores(tmp_path: Path
     res = CliRunner().invoke(labram_cli, ["report", str(seed.parent), "--html",
                                           str(tmp_path / "p.html")])  # fmt: skip
     assert res.exit_code == 0, res.output
+
+
+def test_a_flipped_bit_that_makes_a_probability_no_number_is_named(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    """A bit flipped in a probability of predictions.csv (``0.4820`` -> ``0.4x20``) left its
+    window out of the confusion matrix and the subject scores without a word; now one warning
+    line names the file, the line and the column (the window still left out, as documented)."""
+    run = shutil.copytree(runs["ft"], tmp_path / "ft")
+    csv_path = run / "seed1" / "predictions.csv"
+    lines = csv_path.read_bytes().split(b"\n")
+    cell = lines[2].rindex(b",") + 3  # the last probability of the second window, past "0."
+    damaged = bytearray(lines[2])
+    damaged[cell] ^= 0x40  # a digit (0x30-0x39) becomes a letter or a sign
+    lines[2] = bytes(damaged)
+    csv_path.write_bytes(b"\n".join(lines))
+    res = CliRunner().invoke(labram_cli, ["report", str(run), "--html", str(tmp_path / "p.html")])
+    assert res.exit_code == 0, res.output
+    warned = [line for line in res.output.splitlines() if line.startswith("warning: ")]
+    assert len(warned) == 1, res.output
+    assert warned[0].startswith(f"warning: {csv_path}: 1 cell(s) are no number (line 3, column p_")
 
 
 def test_damaged_run_folders_are_one_line_each_and_the_rest_is_reported(
