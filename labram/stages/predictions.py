@@ -7,7 +7,8 @@ from. One row per window, in the index's order:
 (``label`` is the class name, one probability column per class, in the task's class order);
 ``split, recording, subject, start_s, duration_s, target_<j>..., pred_<j>...`` for regression.
 ``subject`` is what the splits group by: the recording's ``subject_key``, else its ``subject``
-(:func:`labram.data.tasks.subject_of`).
+(:func:`labram.data.tasks.subject_of`). The last column, ``row_crc32``, is each row's CRC-32
+with the header (:func:`row_check`): a row that does not match it is refused on read.
 
 ``finetune`` can write it with :func:`write_predictions` from the outputs it already computes
 for the test metrics; ``labram report --predict`` writes it for an existing run by running its
@@ -20,6 +21,7 @@ import csv
 import io
 import math
 import warnings
+import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -40,6 +42,10 @@ over 500,000 windows' predictions or log rows; one of gigabytes is refused in on
 it, before a byte is read (its rows are held in memory)."""
 BASE_COLUMNS = ("split", "recording", "subject", "start_s", "duration_s")
 TEXT_COLUMNS = ("split", "recording", "subject", "label")
+CHECK_COLUMN = "row_crc32"
+"""The last column: each row's :func:`row_check`, so that a flipped bit in a probability or a
+class name is found, not scored (a file without it, written by hand or by an older labram, is
+read unchecked)."""
 
 
 def prediction_rows(task: Any, index: Any, outputs: np.ndarray, split: str = "test") -> list[dict]:
@@ -109,9 +115,19 @@ def write_predictions(
         tmp.open("w", newline="", encoding="utf-8") as fh,
     ):
         w = CsvRows(fh)
-        w.writerow(columns)
-        w.writerows([row.get(c, "") for c in columns] for row in rows)
+        w.writerow([*columns, CHECK_COLUMN])
+        for row in rows:
+            cells = [str(row.get(c, "")) for c in columns]
+            w.writerow([*cells, row_check(columns, cells)])
     return path
+
+
+def row_check(columns: Sequence[str], cells: Sequence[str]) -> str:
+    """The :data:`CHECK_COLUMN` cell of a row: the CRC-32 (8 hex digits) of the header's other
+    columns and the row's cells, as text. A flipped bit in a cell or in the header (a class
+    name) changes it."""
+    text = "\x1f".join(columns) + "\x1e" + "\x1f".join(cells)
+    return f"{zlib.crc32(text.encode('utf-8', 'surrogatepass')):08x}"
 
 
 def read_predictions(path: str | Path) -> dict[str, Any]:
@@ -131,6 +147,7 @@ def read_predictions(path: str | Path) -> dict[str, Any]:
                     "(a damaged or hand-edited predictions file: run `labram report --predict` "
                     "after removing it)"
                 )
+            _check_row(path, reader.line_num, columns, r)
             raw.append((reader.line_num, r))
     missing = [c for c in ("recording", "subject") if c not in columns]
     classes = [c[2:] for c in columns if c.startswith("p_")]
@@ -145,7 +162,7 @@ def read_predictions(path: str | Path) -> dict[str, Any]:
     for line, r in raw:
         row: dict[str, Any] = {k: v for k, v in r.items() if k in TEXT_COLUMNS}
         for k, v in r.items():
-            if k not in row:
+            if k not in row and k != CHECK_COLUMN:
                 row[k] = _number(v, bad, line, k)
         rows.append(row)
     if bad:  # (it was left out unsaid: a flipped bit, 0.4x20, changed the scores quietly)
@@ -158,6 +175,28 @@ def read_predictions(path: str | Path) -> dict[str, Any]:
         )
     kind = "regression" if regression and not classes else "classification"
     return {"kind": kind, "classes": classes, "rows": rows, "path": str(path)}
+
+
+def _check_row(path: Path, line: int, columns: list[str], row: dict[str, Any]) -> None:
+    """Refuse, in one line, a row whose :data:`CHECK_COLUMN` is not its :func:`row_check`, and
+    a header whose last column is that name with one character changed (a flipped bit there
+    would leave every row unchecked)."""
+    if CHECK_COLUMN not in columns:
+        last = columns[-1] if columns else ""
+        if len(last) == len(CHECK_COLUMN) and sum(a != b for a, b in zip(last, CHECK_COLUMN)) == 1:
+            raise UsageError(
+                f"{path}: its header's last column is {last!r}, not {CHECK_COLUMN!r} (changed "
+                "since labram wrote it: a flipped bit, a bad copy, an edit): remove the file and "
+                "run `labram report --predict` to write it again"
+            )
+        return
+    data = [c for c in columns if c != CHECK_COLUMN]
+    if row[CHECK_COLUMN] != row_check(data, [row[c] for c in data]):
+        raise UsageError(
+            f"{path}: line {line} does not match its {CHECK_COLUMN} (changed since labram wrote "
+            "it: a flipped bit, a bad copy, an edit): remove the file and run `labram report "
+            "--predict` to write it again"
+        )
 
 
 def open_table(path: Path, what: str) -> TextIO:

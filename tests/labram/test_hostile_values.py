@@ -46,7 +46,7 @@ def test_predictions_csv_keeps_rows_whole(tmp_path: Path) -> None:
     path = write_predictions(tmp_path / "predictions.csv", TASK, _index(), np.eye(5).repeat(2, 0))
     with path.open(newline="") as fh:
         rows = list(csv.reader(fh))
-    assert len(rows) == 11 and {len(r) for r in rows} == {6 + 5}
+    assert len(rows) == 11 and {len(r) for r in rows} == {6 + 5 + 1}  # + row_crc32
     assert not path.read_bytes().split(b"\n", 1)[0].endswith(b"\r")  # rows end in \n
     back = read_predictions(path)
     assert back["classes"] == list(CLASSES)

@@ -375,25 +375,33 @@ def test_windows_without_probabilities_are_left_out_of_the_scores(tmp_path: Path
     assert res.exit_code == 0, res.output
 
 
-def test_a_flipped_bit_that_makes_a_probability_no_number_is_named(
-    runs: dict[str, Path], tmp_path: Path
+@pytest.mark.parametrize(
+    ("line", "where"),
+    [(2, b",0."), (2, b",normal,"), (0, b"p_normal"), (12, b"tuab/"), (0, b"p_abnormal")],
+    ids=["a probability", "a label", "a class name", "a recording", "the check's name"],
+)
+def test_a_flipped_bit_in_predictions_is_refused_in_one_line(
+    runs: dict[str, Path], tmp_path: Path, line: int, where: bytes
 ) -> None:
-    """A bit flipped in a probability of predictions.csv (``0.4820`` -> ``0.4x20``) left its
-    window out of the confusion matrix and the subject scores without a word; now one warning
-    line names the file, the line and the column (the window still left out, as documented)."""
+    """A bit flipped in predictions.csv (a probability ``0.7310`` read as ``0.7311``, a label,
+    a class name in the header) changed the confusion matrix and subject scores unsaid, or
+    (``0.w310``) left its window out of them; each row now carries a CRC-32 with the header
+    (``row_crc32``), and a row that does not match it is one line naming the file."""
     run = shutil.copytree(runs["ft"], tmp_path / "ft")
     csv_path = run / "seed1" / "predictions.csv"
     lines = csv_path.read_bytes().split(b"\n")
-    cell = lines[2].rindex(b",") + 3  # the last probability of the second window, past "0."
-    damaged = bytearray(lines[2])
-    damaged[cell] ^= 0x40  # a digit (0x30-0x39) becomes a letter or a sign
-    lines[2] = bytes(damaged)
+    changed = bytearray(lines[line])
+    changed[lines[line].index(where) + len(where) + 1] ^= 0x01  # (one bit: 3 -> 2, a -> `)
+    lines[line] = bytes(changed)
     csv_path.write_bytes(b"\n".join(lines))
     res = CliRunner().invoke(labram_cli, ["report", str(run), "--html", str(tmp_path / "p.html")])
-    assert res.exit_code == 0, res.output
-    warned = [line for line in res.output.splitlines() if line.startswith("warning: ")]
-    assert len(warned) == 1, res.output
-    assert warned[0].startswith(f"warning: {csv_path}: 1 cell(s) are no number (line 3, column p_")
+    assert res.exit_code == 2, res.output
+    assert res.output.count("error: ") == 1 and "Traceback" not in res.output
+    if where == b"p_abnormal":  # (the next column's name: row_crc32 -> sow_crc32)
+        assert f"{csv_path}: its header's last column is 'sow_crc32', not 'row_crc32'" in res.output
+    else:
+        assert f"{csv_path}: line {max(line, 1) + 1} does not match its row_crc32" in res.output
+    assert not (tmp_path / "p.html").exists()
 
 
 def test_damaged_run_folders_are_one_line_each_and_the_rest_is_reported(
