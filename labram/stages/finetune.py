@@ -72,6 +72,7 @@ from labram.stages.scoring import (
     task_splits,
     with_smoothing,
 )
+from labram.stages.sealed_json import sealed
 from labram.stages.tokenizer_used import read_run_record
 from labram.train import metrics as M
 from labram.train.checkpoint import save_model
@@ -270,7 +271,7 @@ def _one_seed(
     if dinfo.is_main:
         write_atomically(
             run_dir / "metrics.json",
-            strict_json.dumps(out, indent=2).encode(),
+            sealed(out),
             durable=True,
             tidy=True,
         )
@@ -597,9 +598,7 @@ def _write_results(
     if not is_main_process():
         return {**results, "table": table, "run_dir": out}
     out.mkdir(parents=True, exist_ok=True)
-    write_atomically(
-        out / "results.json", strict_json.dumps(results, indent=2).encode(), durable=True, tidy=True
-    )
+    write_atomically(out / "results.json", sealed(results), durable=True, tidy=True)
     what = f"{len(folds)} fold(s) x {n_seeds} seed(s)" if len(folds) > 1 else f"{n_seeds} seed(s)"
     title = f"{markdown_line(task.name)}: test metrics, protocol {protocol.name}, {what}"
     text = f"# {title}\n\n{table}\n"

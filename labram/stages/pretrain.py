@@ -43,6 +43,7 @@ from labram.model.original_init import original_init
 from labram.model.quantizer import collapsed
 from labram.model.tokenizer import VQNSPTokenizer
 from labram.stages import tokenizer_used
+from labram.stages.sealed_json import sealed
 from labram.stages.train_tokenizer import pretrain_dataset, pretrain_windows, train_tokenizer
 from labram.train.checkpoint import save_model
 from labram.train.config import TrainConfig
@@ -309,7 +310,7 @@ def _pretrain(
             summary[UNREADABLE] = mem[UNREADABLE]
         write_atomically(
             mem_dir / "summary.json",
-            strict_json.dumps(summary, indent=2).encode(),
+            sealed(summary),
             durable=True,
             tidy=True,
         )

@@ -33,6 +33,7 @@ from labram.stages.backbone_used import describe as describe_backbone
 from labram.stages.predictions import FILENAME as PREDICTIONS
 from labram.stages.predictions import open_table, read_predictions
 from labram.stages.provenance_records import checked
+from labram.stages.sealed_json import unsealed
 from labram.stages.tokenizer_used import KEY as TOKENIZER_KEY
 from labram.stages.tokenizer_used import describe as describe_tokenizer
 
@@ -177,6 +178,7 @@ def _run_json(path: Path) -> dict[str, Any]:
     obj = _json(path)
     if not isinstance(obj, dict):
         raise _not_a_run_file(path, "it", obj, "an object")
+    obj = unsealed(path, obj)  # (a flipped bit in a digit is still JSON: its checksum says)
     obj = _checked(path, obj, SHAPES.get(path.name, {}), "its")
     if path.name == "results.json":  # each seed's entry joins that seed's metrics.json
         obj["seeds"] = [_checked(path, s, SHAPES["metrics.json"], "a seed's") for s in

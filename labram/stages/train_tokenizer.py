@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
 from eegprep.store.reader import Store
@@ -31,6 +30,7 @@ from labram.model.config import tokenizer_config
 from labram.model.original_init import original_init
 from labram.model.quantizer import usage
 from labram.model.tokenizer import VQNSPTokenizer
+from labram.stages.sealed_json import sealed
 from labram.train.checkpoint import save_model
 from labram.train.config import TrainConfig
 from labram.train.distributed import DistInfo, all_reduce_sum, barrier, setup
@@ -228,7 +228,7 @@ def _train_tokenizer(
             summary[UNREADABLE] = result[UNREADABLE]
         write_atomically(
             run_dir / "summary.json",
-            strict_json.dumps(summary, indent=2).encode(),
+            sealed(summary),
             durable=True,
             tidy=True,
         )
