@@ -101,6 +101,7 @@ from labram.stages.embed_left_out import (
 )
 from labram.stages.embed_progress import META_DIR, completed, recorded, written
 from labram.stages.out_lock import writing_alone
+from labram.stages.sealed_json import sealed
 from labram.stages.zarr_partials import remove_partials, settle
 from labram.train.distributed import barrier, setup
 
@@ -443,7 +444,7 @@ def create_store(
     with warnings.catch_warnings():  # "not part of the Zarr v3 specification": xarray reads it
         warnings.simplefilter("ignore")
         zarr.consolidate_metadata(str(out))  # the metadata is final: only chunks come later
-    _atomic_write(out / META_DIR / "embed.json", strict_json.dumps(params, indent=2))
+    _atomic_write(out / META_DIR / "embed.json", sealed(params).decode())
     marker.unlink()
 
 
@@ -662,7 +663,7 @@ def embed(
                 own.add(c)
             doc = {"chunks": sorted(own), "left_out": left_out.recordings,
                    "windows_left_out": left_out.n_windows}  # fmt: skip
-            _atomic_write(progress, strict_json.dumps(doc))
+            _atomic_write(progress, sealed(doc).decode())
         barrier()
         if dinfo.is_main and dinfo.world_size > 1:  # the whole run's, named by this rank
             left_out = with_other_ranks(progress.parent, dinfo.rank, dinfo.world_size, left_out)

@@ -18,6 +18,7 @@ from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from labram.stages import backbone_used, tokenizer_used
 from labram.stages.embed_progress import META_DIR
+from labram.stages.sealed_json import KEY, digest
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,12 @@ def json_file(path: Path) -> dict[str, Any]:
         ) from None
     if not isinstance(doc, dict):
         raise UsageError(f"{path}: not a JSON object: the embedding store is damaged")
-    return doc
+    if KEY in doc and doc[KEY] != digest(doc):  # (a flipped bit: read as other arguments)
+        raise UsageError(
+            f"{path}: its entries do not match its {KEY} (changed since labram wrote it: a "
+            "flipped bit, a bad copy): the embedding store is damaged; pick another --out"
+        )
+    return {k: v for k, v in doc.items() if k != KEY}
 
 
 __all__ = ["CREATING", "RECORDS_LEFT_OUT", "UNCOMPARED", "creation_started", "open_existing"]

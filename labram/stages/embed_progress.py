@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base import strict_json
+from labram.stages.sealed_json import KEY, digest
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,16 @@ def completed(out: Path, n_chunks: int) -> set[int]:
 def recorded(path: Path, n_chunks: int, *, warn: bool = True) -> set[int]:
     """The chunks one rank's progress file ``path`` records: ``{"chunks": [...]}``, each a
     chunk number below ``n_chunks``. A file that is not (cut short, NaN, a chunk ``"0"`` or
-    ``7`` of 1) records none, with one warning naming it (``warn``): its chunks are computed
-    again and the file rewritten. Such a file was an internal error (a chunk ``"0"``), a
-    warning then an error that contradicted it (cut short), or kept a run incomplete
-    forever (a chunk past the last)."""
+    ``7`` of 1, entries that do not match its checksum: :mod:`labram.stages.sealed_json`)
+    records none, with one warning naming it (``warn``): its chunks are computed again and the
+    file rewritten. (A flipped bit could turn ``[0, 1]`` into ``[2, 1]``: a chunk left out,
+    its windows NaN, read as written, and the run called complete.) Such a file was an
+    internal error (a chunk ``"0"``), a warning then an error that contradicted it (cut short),
+    or kept a run incomplete forever (a chunk past the last)."""
     try:
         doc = strict_json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(doc, dict) and KEY in doc and doc[KEY] != digest(doc):
+            raise ValueError(f"its entries do not match its {KEY}")  # a flipped bit, say
         chunks = doc.get("chunks") if isinstance(doc, dict) else None
         if not isinstance(chunks, list):
             raise ValueError('not {"chunks": [...]}')

@@ -8,7 +8,9 @@ compared on read)."""
 
 from __future__ import annotations
 
+import json
 import random
+import re
 import struct
 import warnings
 from pathlib import Path
@@ -19,6 +21,7 @@ import torch
 import zarr
 
 import labram.stages.embed as E
+from eegprep.base.errors import UsageError
 from labram.checkpoints.errors import CorruptCheckpointError
 from labram.checkpoints.layouts import save_ours
 from labram.checkpoints.safe_read import read_checkpoint
@@ -96,3 +99,60 @@ def test_a_flipped_bit_in_an_export_s_weights_is_refused_in_one_line(tmp_path: P
             weights.write_bytes(raw)
     back = read_checkpoint(weights)["model"]
     assert all(torch.equal(back[k], whole[k]) for k in whole)
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("embedded")
+    torch.manual_seed(0)
+    save_ours(LaBraMClassifier(model_config("tiny"), 2), root / "best.pt")
+    store = write_pretrain_store(root / "pre.zarr", n_subjects=3, seconds=60)
+    return {"root": root, "ckpt": root / "best.pt", "store": Path(store)}
+
+
+def _embed_again(files: dict[str, Path], out: Path) -> dict:
+    cfg = E.EmbedConfig(chunk_windows=2)
+    return E.embed([str(files["store"])], files["ckpt"], out, cfg=cfg, device="cpu")
+
+
+def test_a_flipped_bit_in_a_progress_file_never_skips_a_chunk_left_out(
+    embedded: dict[str, Path], tmp_path: Path
+) -> None:
+    """A run left a window of chunk 2 out (NaN, the chunk not recorded as done: progress
+    ``[0, 1, 3, ...]``); a bit flipped in that file (``0`` -> ``2``) recorded chunk 2 and
+    dropped chunk 0, so the next run recomputed chunk 0, skipped chunk 2 and called the store
+    complete with its NaN window. The file's checksum now fails: every chunk is computed
+    again."""
+    from labram.stages.sealed_json import sealed
+
+    out = tmp_path / "emb.zarr"
+    first = _embed_again(embedded, out)
+    assert first["complete"] and first["n_chunks"] >= 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        zarr.open_array(str(out / "embedding"), mode="r+")[4] = np.nan  # (chunk 2)
+    progress = out / "_labram" / "progress" / "rank0.json"
+    doc = json.loads(progress.read_text())
+    doc["chunks"] = [c for c in doc["chunks"] if c != 2]
+    text = sealed(doc).decode()
+    at = re.search(r'"chunks": \[\s*(0)', text)
+    assert at is not None
+    progress.write_text(text[: at.start(1)] + "2" + text[at.end(1) :])  # 0x30 ^ 0x02
+    again = _embed_again(embedded, out)
+    assert again["complete"]
+    assert not np.isnan(_values(out, "embedding")).any()
+
+
+def test_a_flipped_bit_in_embed_json_is_named_as_damage(
+    embedded: dict[str, Path], tmp_path: Path
+) -> None:
+    """A digit flipped in ``_labram/embed.json`` (``chunk_windows`` 2 -> 3) was taken for
+    another run's arguments; now it is one line naming the file as damaged."""
+    out = tmp_path / "emb.zarr"
+    assert _embed_again(embedded, out)["complete"]
+    meta = out / "_labram" / "embed.json"
+    text = meta.read_text()
+    at = text.index('"chunk_windows": 2') + len('"chunk_windows": ')
+    meta.write_text(text[:at] + "3" + text[at + 1 :])  # 0x32 ^ 0x01
+    with pytest.raises(UsageError, match=r"embed.json: its entries do not match its content_sha"):
+        _embed_again(embedded, out)
