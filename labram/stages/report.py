@@ -16,6 +16,7 @@ written to them.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import shlex
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ from labram.stages.provenance_records import checked
 from labram.stages.sealed_json import unsealed
 from labram.stages.tokenizer_used import KEY as TOKENIZER_KEY
 from labram.stages.tokenizer_used import describe as describe_tokenizer
+from labram.train.runlog import whole_rows
 
 if TYPE_CHECKING:
     from eegprep.store.reader import Store
@@ -132,7 +134,8 @@ def _log(path: Path) -> list[dict[str, float]]:
     rows = []
     try:
         with open_table(path, "training log") as fh:
-            for r in csv.DictReader(fh):
+            text = whole_rows(fh.read())  # (a last row cut by a kill: not a row)
+            for r in csv.DictReader(io.StringIO(text)):
                 row = {}
                 for k, v in r.items():
                     try:

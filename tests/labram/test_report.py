@@ -404,6 +404,26 @@ def test_a_flipped_bit_in_predictions_is_refused_in_one_line(
     assert not (tmp_path / "p.html").exists()
 
 
+def test_a_log_row_a_kill_cut_is_no_row(tmp_path: Path) -> None:
+    """A kill (or a full disk) while log.csv was appended can leave its last row cut inside its
+    last field, every field still there (``1300.5`` cut to ``13``): the report drew it, and
+    a resume at that step kept it. A last row without its line break is dropped by both."""
+    from labram.train.runlog import _read_rows
+
+    seed = tmp_path / "run" / "seed0"
+    seed.mkdir(parents=True)
+    (seed.parent / "results.json").write_text('{"task": "tuab", "seeds": [{"seed": 0}]}')
+    (seed / "metrics.json").write_text('{"seed": 0, "test": {"auroc": 0.5}}')
+    log = seed / "log.csv"
+    log.write_text("step,epoch,loss,tokens_per_s\n10,0,0.9,1300.5\n20,0,0.8,13")  # cut
+    rows = load_run(seed.parent).parts[0].log
+    assert [r["step"] for r in rows] == [10.0]
+    assert [r["step"] for r in _read_rows(log, 20)] == ["10"]
+    log.write_text("step,epoch,loss,tokens_per_s\n10,0,0.9,1300.5\n20,0,0.8,1301.5\n")
+    assert [r["tokens_per_s"] for r in load_run(seed.parent).parts[0].log] == [1300.5, 1301.5]
+    assert len(_read_rows(log, 20)) == 2
+
+
 def test_damaged_run_folders_are_one_line_each_and_the_rest_is_reported(
     runs: dict[str, Path], tmp_path: Path
 ) -> None:
