@@ -325,8 +325,8 @@ def weights_replaced(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     check_not_card_name(path)
     path = Path(path)
-    if path.suffix != WEIGHTS_SUFFIX:
-        with replaced_atomically(path) as tmp:
+    if path.suffix != WEIGHTS_SUFFIX:  # (flushed to the disk: a power cut leaves no empty file)
+        with replaced_atomically(path, durable=True, tidy=True) as tmp:
             yield tmp
         return
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -121,3 +121,20 @@ def test_embed_killed_before_a_file_s_rename_finishes_and_leaves_no_temporary(
     args = _embed(inputs, out)
     _killed_then_again(args, out, name, args)
     assert strict_json.loads((out / name).read_text())
+
+
+def test_convert_flushes_its_output_before_the_rename(
+    inputs: dict[str, Path], tmp_path: Path
+) -> None:
+    """``labram convert`` to a ``.pt`` or ``.pth`` renamed its temporary file into place without
+    flushing it to the disk (every other weights file is): a power cut could leave the new
+    name holding no bytes. Its temporary file is now synced before the rename."""
+    from tests.safety.killing import write_calls
+
+    out = tmp_path / "o"
+    out.mkdir()
+    calls = write_calls(["convert", str(inputs["model"]), str(out / "c.pth")], out,
+                        tmp_path / "log", command="labram")  # fmt: skip
+    names = [re.sub(r"\.tmp-[0-9a-f]{8}", ".tmp-X", c) for c in calls]
+    assert "fsync c.pth.tmp-X" in names, names
+    assert names.index("fsync c.pth.tmp-X") < names.index("replace c.pth.tmp-X -> c.pth")
