@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from eegprep.base.flocks import try_exclusive
+
 TMP_MARK = ".tmp-"
 """What every temporary name carries: ``model.pt.tmp-1f0c9a2e``."""
 
@@ -49,14 +51,17 @@ def replaced_atomically(
     the temporary file instead of ``path``'s own (one that the writer empties after a kill,
     so that a kill before the rename leaves nothing beside ``path``). ``tidy``: once ``path``
     is in place, the temporary files that killed writes of it left beside it are removed
-    (:func:`remove_stale_temporaries`; for a file one process at a time writes, such as those
-    of a run folder under its lock: a write of it running elsewhere would lose its temporary).
+    (:func:`remove_stale_temporaries`). While it is written, the temporary file is held by an
+    exclusive ``flock`` of this process, which its end (a kill included) releases: a tidy
+    write elsewhere passes it over (torchrun's ranks writing one run file at once: rank 0's
+    tidying removed rank 1's temporary file under it, whose rename then failed).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if scratch is not None:
         Path(scratch).mkdir(parents=True, exist_ok=True)
     tmp = claim_temporary(path, scratch)
+    held = _hold(tmp)
     try:
         yield tmp
         if durable:
@@ -72,6 +77,9 @@ def replaced_atomically(
     except BaseException:
         discard(tmp)
         raise
+    finally:
+        if held is not None:
+            os.close(held)
     if tidy:  # (the write is done: a leftover that cannot be removed now is left for the next)
         with contextlib.suppress(OSError):
             remove_stale_temporaries(path)
@@ -167,14 +175,29 @@ def discard(path: str | os.PathLike[str]) -> None:
         os.unlink(path)
 
 
+def _hold(tmp: Path) -> int | None:
+    """A descriptor of the temporary file ``tmp`` holding an exclusive ``flock`` on it while
+    :func:`replaced_atomically` writes it; None where none can be taken (no ``flock`` here)."""
+    try:
+        fd = os.open(tmp, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    if try_exclusive(fd).state == "held":
+        return fd
+    os.close(fd)
+    return None
+
+
 def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
     """Remove the temporary files that killed writes of ``path`` left beside it; returns them.
 
     Only regular files named exactly ``{name}.tmp-{8 hex digits}`` (:func:`temporary_name` of
     this very ``path``) are removed: a ``kill -9`` between writing one and renaming it leaves
-    it for good (a whole model, for a checkpoint). Call it once a write of ``path`` has
-    succeeded: a write of ``path`` still running elsewhere then fails at its rename, with its
-    own one-line error, and never leaves a part of a file under ``path``.
+    it for good (a whole model, for a checkpoint). One a write holds with its ``flock``
+    (:func:`replaced_atomically`: a write running now, in this process or another) is left
+    alone. Call it once a write of ``path`` has succeeded: a write of ``path`` running
+    elsewhere without that lock then fails at its rename, with its own one-line error, and
+    never leaves a part of a file under ``path``.
     """
     path = Path(path)
     own = re.compile(re.escape(path.name + TMP_MARK) + "[0-9a-f]{8}")
@@ -185,10 +208,24 @@ def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
     removed = []
     for entry in entries:
         if own.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+            if _written_now(entry.path):
+                continue
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
     return removed
+
+
+def _written_now(temporary: str) -> bool:
+    """Whether a write holds ``temporary`` with its ``flock`` (:func:`_hold`) now."""
+    try:
+        fd = os.open(temporary, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        return try_exclusive(fd).state == "busy"
+    finally:
+        os.close(fd)
 
 
 _TEMPORARY = re.compile(".+" + re.escape(TMP_MARK) + "[0-9a-f]{8}")
