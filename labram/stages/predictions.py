@@ -77,26 +77,59 @@ def prediction_rows(task: Any, index: Any, outputs: np.ndarray, split: str = "te
     return rows
 
 
+FORMULA_START = frozenset("=+-@\t\r\n'")
+"""The first characters that make a spreadsheet (Excel, LibreOffice, Google Sheets) read a CSV
+cell as a formula (``=``, ``+``, ``-``, ``@``, and a tab, carriage return or line feed before
+one: OWASP's "CSV injection"), and the quote that :func:`csv_text` writes before them."""
+
+
+def csv_text(value: str) -> str:
+    """A text cell as labram writes it into a CSV file: ``value`` as it is, with a ``'`` before
+    it when it starts with a character of :data:`FORMULA_START`, so that a class, subject or file
+    named ``=HYPERLINK(...)`` or ``@SUM(A1)`` is shown as that text, never run as a formula.
+    :func:`csv_text_back` gives ``value`` back (a value starting with ``'`` gets one more)."""
+    return "'" + value if value[:1] in FORMULA_START else value
+
+
+def csv_text_back(cell: str) -> str:
+    """The text :func:`csv_text` wrote as ``cell``: one leading ``'`` before a character of
+    :data:`FORMULA_START` removed."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_START else cell
+
+
 class CsvRows:
-    """A CSV writer of rows that end in ``\n``, every field holding a line break quoted.
+    """A CSV writer of rows that end in ``\n``, every field holding a line break quoted, every
+    text field through :func:`csv_text` (numbers are written as they are).
 
     Python's ``csv`` quotes a field only for the characters of its own line terminator, so a
     writer ending rows in ``\n`` leaves a carriage return in a field (a class name or a
     recording label from a store) bare, and every CSV reader takes it for the end of the row:
     the file's rows and columns shift. Each row is formatted with the ``\r\n`` terminator
     (both characters quoted) and written with ``\n``.
+
+    Written to a terminal (``labram predict --csv`` unredirected), each row is one line as
+    every printed line is (:func:`eegprep.cli_group.shown_line`: a line break, ESC, a bidi
+    override shown as an escape), so a name's control sequence never reaches the terminal; a
+    file or pipe gets the text as it is.
     """
 
     def __init__(self, out: TextIO) -> None:
         self._out = out
         self._buf = io.StringIO()
         self._writer = csv.writer(self._buf, lineterminator="\r\n")
+        isatty = getattr(out, "isatty", None)
+        self._terminal = bool(isatty is not None and isatty())
 
     def writerow(self, row: Iterable[Any]) -> None:
         self._buf.seek(0)
         self._buf.truncate()
-        self._writer.writerow(row)
-        self._out.write(self._buf.getvalue()[: -len("\r\n")] + "\n")
+        self._writer.writerow([csv_text(v) if isinstance(v, str) else v for v in row])
+        text = self._buf.getvalue()[: -len("\r\n")]
+        if self._terminal:
+            from eegprep.cli_group import shown_line
+
+            text = shown_line(text)
+        self._out.write(text + "\n")
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
         for row in rows:
@@ -117,8 +150,10 @@ def write_predictions(
         w = CsvRows(fh)
         w.writerow([*columns, CHECK_COLUMN])
         for row in rows:
-            cells = [str(row.get(c, "")) for c in columns]
-            w.writerow([*cells, row_check(columns, cells)])
+            values = [row.get(c, "") for c in columns]
+            # the check is of the cells as written (text after csv_text), as a reader reads them
+            cells = [csv_text(v) if isinstance(v, str) else str(v) for v in values]
+            w.writerow([*values, row_check(columns, cells)])
     return path
 
 
@@ -160,7 +195,7 @@ def read_predictions(path: str | Path) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     bad: list[str] = []
     for line, r in raw:
-        row: dict[str, Any] = {k: v for k, v in r.items() if k in TEXT_COLUMNS}
+        row: dict[str, Any] = {k: csv_text_back(v) for k, v in r.items() if k in TEXT_COLUMNS}
         for k, v in r.items():
             if k not in row and k != CHECK_COLUMN:
                 row[k] = _number(v, bad, line, k)
