@@ -20,6 +20,7 @@ import numpy as np
 
 from eegprep.base.files import as_text, shown_name, write_output
 from eegprep.store.reader import Store
+from eegprep.tools.plot_text import plot_text
 from eegprep.tools.stats import Spectra, corpus_spectra, joins_cell, store_stats
 
 
@@ -116,12 +117,13 @@ def _spectra(store: Store, corpora: list[str], spectra: Spectra) -> str:
         recs = [r for r in store.recordings if r.corpus == c]
         f, p = spectra[c]
         if f.size:
-            a.semilogy(f, p, label=c)
+            a.semilogy(f, p, label=plot_text(c))
         peaks = [r.qc.get("line_noise_db", {}) for r in recs]
         for mains, style in (("50", "o"), ("60", "s")):
             vals = [pk[mains] for pk in peaks if mains in pk]
             if vals:
-                b.plot(np.arange(len(vals)), sorted(vals), style, ms=3, label=f"{c} {mains} Hz")
+                label = f"{plot_text(c)} {mains} Hz"
+                b.plot(np.arange(len(vals)), sorted(vals), style, ms=3, label=label)
     a.set_title("Mean spectrum of stored data (after notch)")
     a.set_xlabel("Hz")
     a.set_ylabel("uV^2/Hz")
@@ -139,7 +141,9 @@ def _hours(stats: dict[str, Any]) -> str:
 
     corpora = list(stats["corpora"])
     fig, ax = plt.subplots(figsize=(max(4, 1 + 0.7 * len(corpora)), 3))
-    ax.bar(corpora, [stats["corpora"][c]["hours"] for c in corpora])
+    x = range(len(corpora))  # (positions: two names drawn alike stay two bars)
+    ax.bar(x, [stats["corpora"][c]["hours"] for c in corpora])
+    ax.set_xticks(list(x), [plot_text(c) for c in corpora])
     ax.set_ylabel("hours")
     ax.set_title("Hours per corpus")
     fig.tight_layout()

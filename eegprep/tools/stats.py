@@ -21,6 +21,7 @@ from eegprep.base.files import check_outside_stores, write_output, write_problem
 from eegprep.store.event_span import events_inside
 from eegprep.store.reader import Store
 from eegprep.store.recording import Recording
+from eegprep.tools.plot_text import plot_text
 
 
 def natural_order(counts: dict[str, int]) -> dict[str, int]:
@@ -245,7 +246,9 @@ def plot_stats(
     paths = []
     corpora = list(stats["corpora"])
     fig, ax = plt.subplots(figsize=(max(4, 1 + 0.6 * len(corpora)), 3.5))
-    ax.bar(corpora, [stats["corpora"][c]["hours"] for c in corpora], color="tab:blue")
+    x = range(len(corpora))  # (positions: two names drawn alike stay two bars)
+    ax.bar(x, [stats["corpora"][c]["hours"] for c in corpora], color="tab:blue")
+    ax.set_xticks(list(x), [plot_text(c) for c in corpora])
     ax.set_ylabel("hours")
     ax.set_title("Hours per corpus")
     fig.tight_layout()
@@ -271,7 +274,7 @@ def plot_stats(
     for c in corpora:
         f, p = spectra[c]
         if f.size:
-            ax.semilogy(f, p, label=c)
+            ax.semilogy(f, p, label=plot_text(c))
     ax.set_xlabel("frequency (Hz)")
     ax.set_ylabel("PSD (uV^2/Hz)")
     ax.set_title("Mean spectrum of stored data")

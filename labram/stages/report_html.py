@@ -14,6 +14,7 @@ import numpy as np
 
 from eegprep.base import strict_json
 from eegprep.base.files import write_output
+from eegprep.tools.plot_text import plot_text
 from eegprep.tools.report import CSS, png_data_uri
 from labram.stages.backbone_used import KEY as BACKBONE_KEY
 from labram.stages.backbone_used import describe as describe_backbone
@@ -182,8 +183,8 @@ def _curves(run: RunFolder) -> str | None:
         for p in parts:
             steps = [r.get("step", i) for i, r in enumerate(p.log)]
             ax.plot(steps, [r.get(name, math.nan) for r in p.log], lw=1.2, marker=".",
-                    label=p.name)  # fmt: skip
-        ax.set_title(name, fontsize=9)
+                    label=plot_text(p.name))  # fmt: skip
+        ax.set_title(plot_text(name), fontsize=9)
         ax.set_xlabel("step", fontsize=8)
         ax.tick_params(labelsize=7)
         vals = [r.get(name, math.nan) for p in parts for r in p.log]

@@ -149,6 +149,8 @@ def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from eegprep.tools.plot_text import plot_text
+
     skip = {"step", "epoch"}
     names = [k for k in rows[0] if k not in skip]
     steps = [int(r["step"]) for r in rows]
@@ -164,7 +166,7 @@ def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path:
             except (TypeError, ValueError):
                 vals.append(float("nan"))
         ax.plot(steps, vals, lw=1.2)
-        ax.set_title(name, fontsize=9)
+        ax.set_title(plot_text(name), fontsize=9)
         ax.set_xlabel("step", fontsize=8)
         ax.tick_params(labelsize=7)
         if name == "loss" or name.endswith("_loss"):
