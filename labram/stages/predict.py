@@ -498,13 +498,16 @@ def table_lines(res: dict[str, Any], *, per_window: bool = False) -> list[str]:
 
 def write_csv(res: dict[str, Any], out: TextIO, *, per_window: bool = False) -> None:
     """:func:`predict_files`' result as CSV: a row per recording (or per window), a column per
-    class, then the label."""
+    class (``p_<class>``, as ``predictions.csv`` names them; a regression's ``output_<j>``),
+    then the label. The prefix keeps a class named ``label``, ``file`` or ``n_windows`` from
+    naming a second column as a fixed one (a reader by name took one for the other)."""
     from labram.stages.predictions import CsvRows
 
     cols = list(res["classes"])
+    regression = res.get("kind") == "regression"
     writer = CsvRows(out)  # a class name's carriage return quoted, not a row's end
     head = ["file", "start_s", "stop_s"] if per_window else ["file", "n_windows"]
-    writer.writerow([*head, *cols, "label"])
+    writer.writerow([*head, *(c if regression else f"p_{c}" for c in cols), "label"])
     for rec in res["recordings"]:
         for item in rec["windows"] if per_window else [rec]:
             first = [item["start_s"], item["stop_s"]] if per_window else [rec["n_windows"]]

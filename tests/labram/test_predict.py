@@ -117,7 +117,7 @@ def test_json_and_csv(demo: dict) -> None:
     rows = list(csv.DictReader(io.StringIO(res.output)))
     assert len(rows) == rec["n_windows"] and rows[0]["start_s"] == "0.0"
     first = rec["windows"][0]["probabilities"]["abnormal"]
-    assert float(rows[0]["abnormal"]) == pytest.approx(first)
+    assert float(rows[0]["p_abnormal"]) == pytest.approx(first)
     res = runner.invoke(labram_cli, [*base, "--windows"])
     assert res.output.count(" s  abnormal: ") == rec["n_windows"]
     res = runner.invoke(labram_cli, [*base, "--json", "--csv"])  # not JSON alone, silently

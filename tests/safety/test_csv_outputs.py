@@ -1,9 +1,10 @@
 """The CSV files labram writes (``predictions.csv``, ``labram predict --csv``) on names it did
 not make: a class, subject or file name a spreadsheet would run as a formula (OWASP's "CSV
 injection": a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a line break), a comma, a
-double quote, a line break, ESC. Every such cell is written as text (a ``'`` before it), every
-row parses back with Python's ``csv`` into the same cells, ``read_predictions`` gives each
-value back exactly, and a CSV printed to a terminal shows no control sequence."""
+double quote, a line break, ESC, a class named as a fixed column (``label``). Every such cell
+is written as text (a ``'`` before it), every row parses back with Python's ``csv`` into the
+same cells, ``read_predictions`` gives each value back exactly, and a CSV printed to a
+terminal shows no control sequence."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def test_predict_csv_holds_no_formula() -> None:
     for row in rows:
         for cell in row:
             assert not cell.startswith(START), row
-    assert rows[0][3] == "'" + classes[1]
+    assert rows[0][3] == "p_" + classes[1]
     assert [r[0] for r in rows[1:]] == ["'" + f if f[0] in "=@-" else f for f in files]
     assert rows[1][2] == "0.5"  # numbers stay numbers
 
@@ -93,3 +94,19 @@ def test_predict_csv_on_a_terminal_is_one_line_a_row_without_control_sequences()
     piped = io.StringIO()  # a file or pipe keeps the names as they are (quoted)
     write_csv({"classes": classes, "recordings": recs}, piped)
     assert [r[0] for r in _cells(piped.getvalue())[1:]] == names
+
+
+def test_predict_csv_class_columns_never_share_a_name_with_a_fixed_one() -> None:
+    """A class named ``label`` (a store's label values are the classes) made a second ``label``
+    column: a reader by name (``csv.DictReader``) took the class's probability column or the
+    predicted label for the other."""
+    classes = ["label", "file", "n_windows"]
+    probs = {"label": 0.7, "file": 0.2, "n_windows": 0.1}
+    rec = {"file": "r.edf", "n_windows": 3, "label": "label", "probabilities": probs}
+    out = io.StringIO()
+    write_csv({"classes": classes, "recordings": [rec]}, out)
+    head = _cells(out.getvalue())[0]
+    assert len(set(head)) == len(head)
+    (row,) = csv.DictReader(io.StringIO(out.getvalue(), newline=""))
+    assert row["file"] == "r.edf" and row["n_windows"] == "3" and row["label"] == "label"
+    assert float(row["p_label"]) == 0.7 and float(row["p_file"]) == 0.2
