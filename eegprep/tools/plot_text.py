@@ -20,11 +20,13 @@ def plot_text(text: object) -> str:
     """``text`` as literal figure text: one line, each control or invisible character as its
     escape (:func:`eegprep.base.files.shown_name`: a newline as ``\\n``, a bidi override as
     ``\\u202e``), over :data:`MAX_CHARS` characters cut there and ending in ``...``, and each
-    ``$`` escaped (``\\$``, which matplotlib draws as ``$``), so that no mathtext is parsed."""
+    ``$`` escaped (``\\$``, which matplotlib draws as ``$``), so that no mathtext is parsed; a
+    leading ``_`` after a space (a legend leaves out every entry whose label starts with
+    ``_``: a line would be drawn with no name)."""
     shown = shown_name(str(text))
     if len(shown) > MAX_CHARS:
         shown = shown[: MAX_CHARS - 3] + "..."
-    return shown.replace("$", r"\$")
+    return (" " if shown.startswith("_") else "") + shown.replace("$", r"\$")
 
 
 __all__ = ["MAX_CHARS", "plot_text"]

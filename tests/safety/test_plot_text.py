@@ -36,6 +36,10 @@ def test_plot_text_is_literal_and_one_line() -> None:
     assert plot_text("x$^2$") == "x\\$^2\\$"
     fig, ax = plt.subplots()
     ax.set_title(plot_text(MATH))
+    for name in ("_hidden", "shown"):  # a legend left out a name starting with "_"
+        ax.plot([0, 1], [0, 1], label=plot_text(name))
+    legend = ax.legend()
+    assert [t.get_text() for t in legend.get_texts()] == [" _hidden", "shown"]
     fig.canvas.draw()
     plt.close(fig)
 
