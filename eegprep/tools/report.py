@@ -24,6 +24,16 @@ from eegprep.tools.plot_text import plot_text
 from eegprep.tools.stats import Spectra, corpus_spectra, joins_cell, store_stats
 
 
+def page_text(value: object) -> str:
+    """``value`` as text of a page eegprep or labram writes (``eegprep stats --html``, ``labram
+    report --html``): one line with each control and invisible character as the terminal shows
+    it (:func:`~eegprep.base.files.shown_name`: ``\\n``, ``\\x1b``, ``\\u202e``; a bidi
+    override would show what follows it reversed), then HTML-escaped (``<``, ``&``, quotes), so
+    that a store path, corpus, label or file name reads as written and makes no markup. The
+    one rule of both pages."""
+    return html.escape(shown_name(str(value)))
+
+
 def png_data_uri(fig: Any) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
@@ -157,11 +167,11 @@ def _table(stats: dict[str, Any]) -> str:
         labels = "; ".join(
             f"{k}: {', '.join(f'{a} {b}' for a, b in v.items())}" for k, v in c["labels"].items()
         )
-        joins = f"<td>{html.escape(joins_cell(c['joins']))}</td>" if joined else ""
+        joins = f"<td>{page_text(joins_cell(c['joins']))}</td>" if joined else ""
         rows.append(
-            f"<tr><td>{html.escape(name)}</td><td>{c['recordings']}</td><td>{c['subjects']}</td>"
+            f"<tr><td>{page_text(name)}</td><td>{c['recordings']}</td><td>{c['subjects']}</td>"
             f"<td>{c['hours']:.2f}</td><td>{c['qc']['with_flat_channels']}</td>"
-            f"<td>{c['qc']['with_clipped_channels']}</td>{joins}<td>{html.escape(labels)}</td>"
+            f"<td>{c['qc']['with_clipped_channels']}</td>{joins}<td>{page_text(labels)}</td>"
             "</tr>"
         )
     head = (
@@ -189,7 +199,7 @@ def _items(lines: Sequence[str]) -> str:
     as themselves escaped as the terminal shows them (:func:`~eegprep.base.files.shown_name`:
     a bidi override U+202E would show a file name reversed; an earlier ingest's report holds
     such names raw)."""
-    return "".join(f"<li><code>{html.escape(shown_name(str(line)))}</code></li>" for line in lines)
+    return "".join(f"<li><code>{page_text(line)}</code></li>" for line in lines)
 
 
 CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}
@@ -228,7 +238,7 @@ def write_html_report(
         spectra = corpus_spectra(store, corpora, unread=unread)
     t = stats["total"]
     body = [
-        f"<h1>eegprep store report</h1><p><code>{html.escape(store.display)}</code>: "
+        f"<h1>eegprep store report</h1><p><code>{page_text(store.display)}</code>: "
         f"{t['recordings']} recordings, {t['hours']:.2f} hours, {store.sfreq:g} Hz, "
         f"recipe <code>{store.recipe_hash}</code> ({store.recipe['l_freq']}-"
         f"{store.recipe['h_freq']} Hz, mode {store.recipe['mode']})</p>",

@@ -5,7 +5,6 @@ config.
 
 from __future__ import annotations
 
-import html
 import math
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import numpy as np
 from eegprep.base import strict_json
 from eegprep.base.files import write_output
 from eegprep.tools.plot_text import plot_text
-from eegprep.tools.report import CSS, png_data_uri
+from eegprep.tools.report import CSS, page_text, png_data_uri
 from labram.stages.backbone_used import KEY as BACKBONE_KEY
 from labram.stages.backbone_used import describe as describe_backbone
 from labram.stages.predictions import FILENAME as PREDICTIONS
@@ -41,13 +40,11 @@ MAX_MATRIX_CLASSES = 200
 
 
 def _e(x: Any) -> str:
-    """``x`` as page text: HTML-escaped, and one line as a terminal shows it
-    (:func:`eegprep.cli_group.shown_line`): a class name or path holding a newline, an escape
-    sequence or a direction override (which reverses what follows it) shows those as
-    ``\\n``, ``\\x1b``, ``\\u202e``, never reads as other text."""
-    from eegprep.cli_group import shown_line
-
-    return html.escape(shown_line(str(x)))
+    """``x`` as page text (:func:`eegprep.tools.report.page_text`, the rule of both pages): a
+    class name or path holding a newline, an escape sequence or a direction override (which
+    reverses what follows it) shows those as ``\\n``, ``\\x1b``, ``\\u202e``, never reads as
+    other text."""
+    return page_text(x)
 
 
 def _table(head: list[str], rows: list[list[Any]]) -> str:

@@ -140,3 +140,23 @@ def test_a_bidi_override_in_a_failed_file_name_is_escaped_in_the_report_and_page
 
     earlier = SimpleNamespace(reports=lambda: [{"failed": ["lab/bad\u202efdz.edf: damaged"]}])
     assert "<code>lab/bad\\u202efdz.edf: damaged</code>" in page_of._failures(earlier)  # type: ignore[arg-type]
+
+
+def test_the_stats_page_escapes_a_store_path_and_labels_as_the_terminal_does(
+    tmp_path: Path,
+) -> None:
+    """``eegprep stats --html`` wrote the store's path, the corpus table's label names and
+    values and the joins cell HTML-escaped alone: an ESC or a bidi override (U+202E) in a path,
+    or in the labels of a store an earlier version wrote, reached the page raw, and showed
+    what followed it reversed. Every text of the page is now shown as the terminal shows it."""
+    from eegprep import open_store
+    from eegprep.tools.report import write_html_report
+
+    old = tmp_path / "old\u202efdz\x1b[2J.zarr"
+    with StoreWriter(str(old), Recipe(encoding="float32")) as w:  # as an earlier version
+        put(w, "lab/r", np.zeros((2, 400), np.float32), ["FP1", "FP2"],
+            labels={"c\u202els": "x\u202eforged <b>", "k\x1b[2J": 1})  # fmt: skip
+    page = write_html_report(open_store(old), tmp_path / "r.html").read_text(encoding="utf-8")
+    assert RAW.search(page) is None
+    assert "old\\u202efdz\\x1b[2J.zarr" in page
+    assert "c\\u202els: x\\u202eforged &lt;b&gt; 1" in page and "k\\x1b[2J: 1 1" in page
