@@ -110,7 +110,9 @@ class CsvRows:
     Written to a terminal (``labram predict --csv`` unredirected), each row is one line as
     every printed line is (:func:`eegprep.cli_group.shown_line`: a line break, ESC, a bidi
     override shown as an escape), so a name's control sequence never reaches the terminal; a
-    file or pipe gets the text as it is.
+    file or pipe gets the text as it is. A character the stream's encoding cannot write (a
+    class named in Japanese under ``PYTHONIOENCODING=latin-1``) is written as its escape
+    (``\\u65e5``), as every printed line, where it was an internal error.
     """
 
     def __init__(self, out: TextIO) -> None:
@@ -129,7 +131,11 @@ class CsvRows:
             from eegprep.cli_group import shown_line
 
             text = shown_line(text)
-        self._out.write(text + "\n")
+        try:
+            self._out.write(text + "\n")
+        except UnicodeEncodeError:  # a standard output under an ASCII or Latin-1 locale: the
+            enc = self._out.encoding  # characters it cannot write as escapes, as `say` writes
+            self._out.write((text + "\n").encode(enc, "backslashreplace").decode(enc))
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
         for row in rows:

@@ -110,3 +110,21 @@ def test_predict_csv_class_columns_never_share_a_name_with_a_fixed_one() -> None
     (row,) = csv.DictReader(io.StringIO(out.getvalue(), newline=""))
     assert row["file"] == "r.edf" and row["n_windows"] == "3" and row["label"] == "label"
     assert float(row["p_label"]) == 0.7 and float(row["p_file"]) == 0.2
+
+
+def test_predict_csv_under_an_output_encoding_that_cannot_write_a_name() -> None:
+    """``labram predict --csv`` under ``PYTHONIOENCODING=latin-1`` (or an ASCII locale) with a
+    class or file named in Japanese was ``UnicodeEncodeError``, an internal error: such a
+    character is now written as its escape, as every printed line."""
+    classes = ["\u65e5\u672c", "b"]
+    rec = {"file": "\u00e9\u65e5.edf", "n_windows": 1, "label": classes[0],
+           "probabilities": dict.fromkeys(classes, 0.5)}  # fmt: skip
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="latin-1", newline="")
+    write_csv({"classes": classes, "recordings": [rec]}, out)
+    out.flush()
+    rows = _cells(raw.getvalue().decode("latin-1"))
+    assert rows == [
+        ["file", "n_windows", "p_\\u65e5\\u672c", "p_b", "label"],
+        ["\u00e9\\u65e5.edf", "1", "0.5", "0.5", "\\u65e5\\u672c"],
+    ]
