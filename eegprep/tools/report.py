@@ -21,7 +21,7 @@ import numpy as np
 from eegprep.base.files import as_text, shown_name, write_output
 from eegprep.store.reader import Store
 from eegprep.tools.plot_text import plot_text
-from eegprep.tools.stats import Spectra, corpus_spectra, joins_cell, store_stats
+from eegprep.tools.stats import Spectra, corpus_spectra, joins_cell, listed_text, store_stats
 
 
 def page_text(value: object) -> str:
@@ -165,7 +165,8 @@ def _table(stats: dict[str, Any]) -> str:
     joined = any(c["joins"]["joins"] for c in stats["corpora"].values())  # a column only then
     for name, c in stats["corpora"].items():
         labels = "; ".join(
-            f"{k}: {', '.join(f'{a} {b}' for a, b in v.items())}" for k, v in c["labels"].items()
+            f"{listed_text(k)}: {', '.join(f'{listed_text(a)} {b}' for a, b in v.items())}"
+            for k, v in c["labels"].items()
         )
         joins = f"<td>{page_text(joins_cell(c['joins']))}</td>" if joined else ""
         rows.append(

@@ -88,6 +88,21 @@ def join_counts(recs: Sequence[Recording]) -> dict[str, int]:
     }
 
 
+_SEPARATORS = frozenset(',;:"')
+
+
+def listed_text(text: object) -> str:
+    """A label name or value as the labels list of the table and the page shows it (``name:
+    value count, ...``): as it is, or in double quotes (``"a: 5, b"``; a ``"`` or ``\\`` in it
+    after a backslash) when it holds a separator of the list (``,``, ``;``, ``:``), a quote, or
+    is empty or starts or ends with a space. Bare, ``a: 5, b`` read as two values and a count
+    nobody counted."""
+    value = str(text)
+    if value and value == value.strip() and not _SEPARATORS.intersection(value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def joins_cell(counts: dict[str, int]) -> str:
     """A table's words for :func:`join_counts`: ``"3 in 2 recs"``, ``"-"`` for none."""
     if not counts["joins"]:
@@ -136,7 +151,8 @@ def format_table(stats: dict[str, Any]) -> list[str]:
             f"flat {c['qc']['with_flat_channels']}, clipped {c['qc']['with_clipped_channels']}",
         ))  # fmt: skip
         extra[name] = [
-            f"  label {label}: " + ", ".join(f"{k}: {v}" for k, v in list(counts.items())[:8])
+            f"  label {listed_text(label)}: "
+            + ", ".join(f"{listed_text(k)}: {v}" for k, v in list(counts.items())[:8])
             for label, counts in c["labels"].items()
         ]
     t = stats["total"]

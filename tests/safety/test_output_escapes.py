@@ -103,7 +103,7 @@ def test_a_newline_in_a_name_never_makes_a_line_of_its_own(tmp_path: Path) -> No
         assert "forged" in res.output
         assert not any(line.startswith("forged") for line in res.output.splitlines())
     assert runs[1].exit_code == runs[2].exit_code == 0
-    assert "label cls: x\\nforged: a: 1" in runs[1].output
+    assert 'label cls: "x\\nforged: a": 1' in runs[1].output
 
 
 def test_log_messages_stay_one_line() -> None:
@@ -160,3 +160,29 @@ def test_the_stats_page_escapes_a_store_path_and_labels_as_the_terminal_does(
     assert RAW.search(page) is None
     assert "old\\u202efdz\\x1b[2J.zarr" in page
     assert "c\\u202els: x\\u202eforged &lt;b&gt; 1" in page and "k\\x1b[2J: 1 1" in page
+
+
+FORGING = {"cls": "a: 5, b", "k: x": "y 7; z", "blank": ""}
+"""Label names and values holding the separators of the labels list (``: ``, ``, ``, ``; ``)
+or nothing: shown bare they read as other labels and counts (``cls: a: 5, b: 1`` as ``a`` 5
+times and ``b`` once)."""
+
+
+def test_a_label_holding_the_list_separators_is_shown_quoted(tmp_path: Path) -> None:
+    """``eegprep stats`` (its table and ``--html``) listed label values as ``value: count``
+    joined by ``, ``: a value ``a: 5, b`` (a folder name, a sidecar's text) read as two values
+    and a count nobody counted. A name or value holding a separator, a quote or nothing is now
+    shown quoted; ``--json`` holds them as they are."""
+    from eegprep import open_store
+    from eegprep.tools.report import write_html_report
+
+    store = tmp_path / "s.zarr"
+    with StoreWriter(str(store), Recipe(encoding="float32")) as w:
+        put(w, "lab/r", np.zeros((2, 400), np.float32), ["FP1", "FP2"], labels=FORGING)
+    res = CliRunner().invoke(eegprep_cli, ["stats", str(store)])
+    assert res.exit_code == 0, res.output
+    assert '  label cls: "a: 5, b": 1' in res.output
+    assert '  label "k: x": "y 7; z": 1' in res.output
+    assert '  label blank: "": 1' in res.output
+    page = write_html_report(open_store(store), tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "cls: &quot;a: 5, b&quot; 1" in page and "&quot;k: x&quot;: &quot;y 7; z&quot; 1" in page
