@@ -94,11 +94,16 @@ _SEPARATORS = frozenset(',;:"')
 def listed_text(text: object) -> str:
     """A label name or value as the labels list of the table and the page shows it (``name:
     value count, ...``): as it is, or in double quotes (``"a: 5, b"``; a ``"`` or ``\\`` in it
-    after a backslash) when it holds a separator of the list (``,``, ``;``, ``:``), a quote, or
-    is empty or starts or ends with a space. Bare, ``a: 5, b`` read as two values and a count
-    nobody counted."""
+    after a backslash) when it holds a separator of the list (``,``, ``;``, ``:``, two spaces:
+    ``labram predict``'s columns), a quote, or is empty or starts or ends with a space. Bare,
+    ``a: 5, b`` read as two values and a count nobody counted."""
     value = str(text)
-    if value and value == value.strip() and not _SEPARATORS.intersection(value):
+    if (
+        value
+        and value == value.strip()
+        and not _SEPARATORS.intersection(value)
+        and "  " not in value
+    ):
         return value
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

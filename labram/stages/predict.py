@@ -477,14 +477,17 @@ def _values(item: dict[str, Any]) -> dict[str, float]:
 def table_lines(res: dict[str, Any], *, per_window: bool = False) -> list[str]:
     """:func:`predict_files`' result as text: one line per recording, the positive class's
     probability for a binary task ("abnormal: 0.93"), every class's otherwise, then the label;
-    with ``per_window``, a line per window under each."""
+    with ``per_window``, a line per window under each. A class name holding the line's
+    separators (``:``, two spaces) is quoted (:func:`eegprep.tools.stats.listed_text`)."""
     binary = len(res["classes"]) == 2 and res.get("kind", "binary") != "regression"
+
+    from eegprep.tools.stats import listed_text  # (a class holding ": " or "  " quoted)
 
     def text(item: dict[str, Any]) -> str:
         values = _values(item)
         shown = list(values.items())[-1:] if binary else list(values.items())
-        probs = "  ".join(f"{k}: {v:.2f}" for k, v in shown)
-        return f"{probs}  -> {item['label']}" if "label" in item else probs
+        probs = "  ".join(f"{listed_text(k)}: {v:.2f}" for k, v in shown)
+        return f"{probs}  -> {listed_text(item['label'])}" if "label" in item else probs
 
     lines = []
     for rec in res["recordings"]:

@@ -308,3 +308,17 @@ def test_a_model_whose_outputs_overflow_is_one_line_in_every_command(
             args[0],
             lines,
         )
+
+
+def test_predict_lines_quote_a_class_holding_the_lines_separators() -> None:
+    """``labram predict``'s line is ``FILE  CLASS: P  ...  -> LABEL  (N windows)``: a class
+    named ``b: 0.99  c`` (a store's label value) read as two classes and a probability no
+    model gave. Such a class is shown quoted, as the ``eegprep stats`` labels list quotes it."""
+    from labram.stages.predict import table_lines
+
+    classes = ["a", "b: 0.99  c"]
+    rec = {"file": "r.edf", "n_windows": 2, "label": classes[1],
+           "probabilities": {"a": 0.6, classes[1]: 0.4}}  # fmt: skip
+    res = {"kind": "multiclass", "classes": classes, "recordings": [rec]}
+    # (two classes: the positive one alone, which read as "b" at 0.99)
+    assert table_lines(res) == ['r.edf  "b: 0.99  c": 0.40  -> "b: 0.99  c"  (2 windows)']
