@@ -15,6 +15,7 @@ from eegprep.base import strict_json
 from eegprep.base.files import write_output
 from eegprep.tools.plot_text import plot_text
 from eegprep.tools.report import CSS, page_text, png_data_uri
+from eegprep.tools.stats import listed_text
 from labram.stages.backbone_used import KEY as BACKBONE_KEY
 from labram.stages.backbone_used import describe as describe_backbone
 from labram.stages.predictions import FILENAME as PREDICTIONS
@@ -142,7 +143,7 @@ def _subjects_html(run: RunFolder) -> str:
     for s in subjects:
         vals = [per_seed[n].get(s, {}).get(key, math.nan) for n in per_seed]
         anyone = next(per_seed[n][s] for n in per_seed if s in per_seed[n])
-        extra = ([", ".join(anyone["labels"]), fmt_value(anyone["p_true"])]
+        extra = ([", ".join(map(listed_text, anyone["labels"])), fmt_value(anyone["p_true"])]
                  if kind == "classification" else [fmt_value(anyone["pearson_r"])])  # fmt: skip
         mean = float(np.nanmean(vals)) if any(is_finite(v) for v in vals) else math.nan
         rows.append([s, anyone["windows"], *extra, fmt_value(mean), *(fmt_value(v) for v in vals)])
@@ -202,7 +203,7 @@ def _undrawn(run: RunFolder) -> str:
     rest = names[MAX_PANELS:]
     if not rest:
         return ""
-    shown = ", ".join(rest[:5]) + (", ..." if len(rest) > 5 else "")
+    shown = ", ".join(map(listed_text, rest[:5])) + (", ..." if len(rest) > 5 else "")
     return (
         f"<p>{len(rest):,} more columns of log.csv not drawn (at most {MAX_PANELS} "
         f"panels): {_e(shown)}</p>"

@@ -322,3 +322,24 @@ def test_predict_lines_quote_a_class_holding_the_lines_separators() -> None:
     res = {"kind": "multiclass", "classes": classes, "recordings": [rec]}
     # (two classes: the positive one alone, which read as "b" at 0.99)
     assert table_lines(res) == ['r.edf  "b: 0.99  c": 0.40  -> "b: 0.99  c"  (2 windows)']
+
+
+def test_the_per_subject_labels_quote_a_class_holding_a_comma(tmp_path: Path) -> None:
+    """The results page's per-subject ``labels`` cell joined the subject's classes by ``, ``:
+    one class named ``a, b`` read as two classes. Each is listed by the rule of the ``eegprep
+    stats`` labels list (:func:`eegprep.tools.stats.listed_text`)."""
+    run = tmp_path / "run"
+    seed = run / "seed0"
+    seed.mkdir(parents=True)
+    classes = ("a, b", "c", "d", "e", "f")
+    task = Task(name="label:k", kind="multiclass", classes=classes, window_seconds=None)
+    write_predictions(seed / "predictions.csv", task, _index("s{k}"), np.eye(5).repeat(2, 0))
+    test = {"balanced_accuracy": 0.5}
+    metrics = {"seed": 0, "test": test, "val": test, "checkpoint": str(seed / "best.pt")}
+    (seed / "metrics.json").write_text(strict_json.dumps(metrics))
+    results = {"task": task.name, "stores": ["s.zarr"], "seeds": [metrics], "windows": {"test": 10}}
+    (run / "results.json").write_text(strict_json.dumps(results))
+    page = tmp_path / "page.html"
+    res = CliRunner().invoke(labram_cli, ["report", str(run), "--html", str(page)])
+    assert res.exit_code == 0, res.output
+    assert "<td>s0</td><td>2</td><td>&quot;a, b&quot;</td>" in page.read_text(encoding="utf-8")
