@@ -176,12 +176,36 @@ def _check_nested(path: str, field: str, value: Any) -> None:
         checked_text(path, field, value)
 
 
+_SEPARATORS = frozenset(',;:"')
+
+
+def listed_text(text: object) -> str:
+    """A name or value inside a list a line shows (the labels list of ``eegprep stats``,
+    ``name: value count, ...``): as it is, or in double quotes (``"a: 5, b"``; a ``"`` or
+    ``\\`` in it after a backslash) when it holds a separator of the list (``,``, ``;``,
+    ``:``, two spaces: ``labram predict``'s columns), a quote, or is empty or starts or ends
+    with a space. Bare,
+    ``a: 5, b`` read as two values and a count nobody counted. The one rule of every list of
+    names a line or a page shows (``eegprep stats``' labels, ``labram predict``'s classes,
+    ``eegprep validate``'s added attributes)."""
+    value = str(text)
+    if (
+        value
+        and value == value.strip()
+        and not _SEPARATORS.intersection(value)
+        and "  " not in value
+    ):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 __all__ = [
     "MAX_CHARS",
     "checked_exact",
     "checked_labels",
     "checked_text",
     "clean_text",
+    "listed_text",
     "noted_text",
     "refused_char",
     "spaced_text",

@@ -18,6 +18,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from eegprep.base import strict_json
+from eegprep.base.field_text import listed_text
 from eegprep.base.sealed import one_bit_apart
 
 ARRAY_KEYS: dict[str, frozenset[str]] = {
@@ -60,10 +61,22 @@ def without_added(blob: bytes, ours: Collection[str]) -> tuple[Any, list[str]]:
     return doc, added
 
 
+SHOWN_KEY_CHARS = 80
+"""The most characters of one added key a line shows (another program's keys are unbounded:
+one of 100,000 characters made a ``note:`` line of 100 kB)."""
+
+
 def shown_keys(keys: list[str], most: int = 8) -> str:
-    """``a, b, c`` (the first ``most`` of ``keys``, then ``and N more``)."""
+    """``a, b, c`` (the first ``most`` of ``keys``, then ``and N more``), each cut to
+    :data:`SHOWN_KEY_CHARS` characters (ending in ``...``) and listed by
+    :func:`~eegprep.base.field_text.listed_text` (a key ``a, b`` is quoted, never two keys)."""
+
+    def one(key: str) -> str:
+        cut = key if len(key) <= SHOWN_KEY_CHARS else key[: SHOWN_KEY_CHARS - 3] + "..."
+        return listed_text(cut)
+
     more = f" and {len(keys) - most} more" if len(keys) > most else ""
-    return ", ".join(keys[:most]) + more
+    return ", ".join(one(k) for k in keys[:most]) + more
 
 
 def added_notes(where: str, keys: list[str]) -> list[str]:

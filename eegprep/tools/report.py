@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from eegprep.base.field_text import listed_text
 from eegprep.base.files import as_text, shown_name, write_output
 from eegprep.store.reader import Store
 from eegprep.tools.plot_text import plot_text
-from eegprep.tools.stats import Spectra, corpus_spectra, joins_cell, listed_text, store_stats
+from eegprep.tools.stats import Spectra, corpus_spectra, joins_cell, store_stats
 
 
 def page_text(value: object) -> str:

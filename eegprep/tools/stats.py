@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import OutputError, StoreFormatError
+from eegprep.base.field_text import listed_text
 from eegprep.base.files import check_outside_stores, write_output, write_problem
 from eegprep.store.event_span import events_inside
 from eegprep.store.reader import Store
@@ -86,26 +87,6 @@ def join_counts(recs: Sequence[Recording]) -> dict[str, int]:
         "recordings_with_joins": sum(1 for r in recs if r.joins),
         "joins": sum(len(r.joins) for r in recs),
     }
-
-
-_SEPARATORS = frozenset(',;:"')
-
-
-def listed_text(text: object) -> str:
-    """A label name or value as the labels list of the table and the page shows it (``name:
-    value count, ...``): as it is, or in double quotes (``"a: 5, b"``; a ``"`` or ``\\`` in it
-    after a backslash) when it holds a separator of the list (``,``, ``;``, ``:``, two spaces:
-    ``labram predict``'s columns), a quote, or is empty or starts or ends with a space. Bare,
-    ``a: 5, b`` read as two values and a count nobody counted."""
-    value = str(text)
-    if (
-        value
-        and value == value.strip()
-        and not _SEPARATORS.intersection(value)
-        and "  " not in value
-    ):
-        return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def joins_cell(counts: dict[str, int]) -> str:

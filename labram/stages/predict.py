@@ -478,10 +478,10 @@ def table_lines(res: dict[str, Any], *, per_window: bool = False) -> list[str]:
     """:func:`predict_files`' result as text: one line per recording, the positive class's
     probability for a binary task ("abnormal: 0.93"), every class's otherwise, then the label;
     with ``per_window``, a line per window under each. A class name holding the line's
-    separators (``:``, two spaces) is quoted (:func:`eegprep.tools.stats.listed_text`)."""
+    separators (``:``, two spaces) is quoted (:func:`eegprep.base.field_text.listed_text`)."""
     binary = len(res["classes"]) == 2 and res.get("kind", "binary") != "regression"
 
-    from eegprep.tools.stats import listed_text  # (a class holding ": " or "  " quoted)
+    from eegprep.base.field_text import listed_text  # (a class holding ": " or "  " quoted)
 
     def text(item: dict[str, Any]) -> str:
         values = _values(item)

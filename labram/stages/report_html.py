@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 
 from eegprep.base import strict_json
+from eegprep.base.field_text import listed_text
 from eegprep.base.files import write_output
 from eegprep.tools.plot_text import plot_text
 from eegprep.tools.report import CSS, page_text, png_data_uri
-from eegprep.tools.stats import listed_text
 from labram.stages.backbone_used import KEY as BACKBONE_KEY
 from labram.stages.backbone_used import describe as describe_backbone
 from labram.stages.predictions import FILENAME as PREDICTIONS

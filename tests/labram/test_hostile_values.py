@@ -327,7 +327,7 @@ def test_predict_lines_quote_a_class_holding_the_lines_separators() -> None:
 def test_the_per_subject_labels_quote_a_class_holding_a_comma(tmp_path: Path) -> None:
     """The results page's per-subject ``labels`` cell joined the subject's classes by ``, ``:
     one class named ``a, b`` read as two classes. Each is listed by the rule of the ``eegprep
-    stats`` labels list (:func:`eegprep.tools.stats.listed_text`)."""
+    stats`` labels list (:func:`eegprep.base.field_text.listed_text`)."""
     run = tmp_path / "run"
     seed = run / "seed0"
     seed.mkdir(parents=True)

@@ -186,3 +186,24 @@ def test_a_label_holding_the_list_separators_is_shown_quoted(tmp_path: Path) -> 
     assert '  label blank: "": 1' in res.output
     page = write_html_report(open_store(store), tmp_path / "r.html").read_text(encoding="utf-8")
     assert "cls: &quot;a: 5, b&quot; 1" in page and "&quot;k: x&quot;: &quot;y 7; z&quot; 1" in page
+
+
+def test_validate_names_another_programs_attribute_keys_in_short_quoted_form(
+    tmp_path: Path,
+) -> None:
+    """``eegprep validate``'s ``note:`` line listed the attribute keys another program added to
+    a ``zarr.json`` as they were, joined by ``, ``: a key ``a, b`` read as two keys, and one of
+    100,000 characters made a line of 100 kB. Each key is now cut to 80 characters and listed
+    by the rule of every list a line shows (a separator in it: quoted)."""
+    import zarr
+
+    store = tmp_path / "s.zarr"
+    with StoreWriter(str(store), Recipe(encoding="float32")) as w:
+        put(w, "lab/r", np.zeros((2, 400), np.float32), ["FP1", "FP2"])
+    root = zarr.open_group(str(store), mode="r+")
+    root.attrs["a, b"] = 1
+    root.attrs["K" * 100_000] = 2
+    res = CliRunner().invoke(eegprep_cli, ["validate", str(store)])
+    (note,) = [line for line in res.output.splitlines() if line.startswith("note: zarr.json")]
+    assert note.startswith(f'note: zarr.json: attributes {"K" * 77}..., "a, b" added by')
+    assert len(note) < 300
