@@ -43,7 +43,7 @@ def test_predictions_csv_holds_no_formula_and_reads_back_exactly(tmp_path: Path)
     n = len(FORMULAS)
     path = write_predictions(tmp_path / "predictions.csv", task, _index(FORMULAS), np.eye(n))
     rows = _cells(path.read_text(encoding="utf-8"))
-    assert len(rows) == 1 + n and {len(r) for r in rows} == {6 + n}
+    assert len(rows) == 1 + n and {len(r) for r in rows} == {6 + n + 1}  # and row_crc32
     for row in rows:
         for cell in row:
             assert not cell.startswith(START), row  # (a number written as one: none here)
@@ -52,6 +52,21 @@ def test_predictions_csv_holds_no_formula_and_reads_back_exactly(tmp_path: Path)
     assert [r["label"] for r in back["rows"]] == list(FORMULAS)
     assert [r["subject"] for r in back["rows"]] == list(FORMULAS)
     assert [r["recording"] for r in back["rows"]] == [f"c/{s}" for s in FORMULAS]
+
+
+def test_a_regression_predictions_csv_of_negative_numbers_and_formula_names_reads_back(
+    tmp_path: Path,
+) -> None:
+    """Numbers are written as numbers, never quoted as formulas (``-1.5`` read back as
+    ``'-1.5`` is no number), and each row's CRC-32 is of its cells as written, the quote of
+    a name starting with ``=`` included, so the file reads back without a mismatch."""
+    task = Task(name="target:k", kind="regression", classes=[], window_seconds=None)
+    names = ("=x", "-y", "plain")
+    outputs = np.array([[-1.5], [2.25], [-0.125]])
+    path = write_predictions(tmp_path / "predictions.csv", task, _index(names), outputs)
+    back = read_predictions(path)
+    assert [r["pred_0"] for r in back["rows"]] == [-1.5, 2.25, -0.125]
+    assert [r["subject"] for r in back["rows"]] == list(names)
 
 
 def test_predict_csv_holds_no_formula() -> None:
