@@ -60,7 +60,7 @@ def test_a_regression_predictions_csv_of_negative_numbers_and_formula_names_read
     """Numbers are written as numbers, never quoted as formulas (``-1.5`` read back as
     ``'-1.5`` is no number), and each row's CRC-32 is of its cells as written, the quote of
     a name starting with ``=`` included, so the file reads back without a mismatch."""
-    task = Task(name="target:k", kind="regression", classes=[], window_seconds=None)
+    task = Task(name="target:k", kind="regression", classes=(), window_seconds=None)
     names = ("=x", "-y", "plain")
     outputs = np.array([[-1.5], [2.25], [-0.125]])
     path = write_predictions(tmp_path / "predictions.csv", task, _index(names), outputs)
