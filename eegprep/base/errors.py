@@ -42,6 +42,12 @@ class UsageError(EegprepError, ValueError):
     """An invalid option, argument or configuration value (exit status 2 in the CLI)."""
 
 
+class ChangedFileError(UsageError):
+    """A file was rewritten in place while it was read (:mod:`eegprep.base.unchanged_reads`):
+    what was read mixes two versions; nothing is wrong with the file the writer leaves, so it
+    is never taken for a damaged one."""
+
+
 class ConfigError(UsageError):
     """The user configuration (corpus folders) is missing or invalid."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -41,17 +42,23 @@ def read_user_file(
     error: type[UsageError] = ConfigError,
     *,
     limit: int = USER_FILE_LIMIT,
+    changed: Callable[[str], Exception] | None = None,
 ) -> bytes:
     """The bytes of the ``what`` (``"config file"``) at ``path``; ``error`` with one line
     naming the file when it is missing (or a link to nothing), a folder, not a regular file,
     unreadable or larger than ``limit`` bytes, or rewritten in place while it was read
     (:mod:`eegprep.base.unchanged_reads`: a writer saving it meanwhile; the start of one
-    version and the end of another can parse). The null device reads as an empty file
-    (``EEGPREP_CONFIG=/dev/null``: no settings)."""
+    version and the end of another can parse): ``changed`` then, when given (a
+    :class:`~eegprep.base.errors.ChangedFileError`, for a caller that takes every other error
+    for a damaged file). The null device reads as an empty file (``EEGPREP_CONFIG=/dev/null``:
+    no settings)."""
     f = open_user_file(path, what, error, limit=limit)
     if f is None:
         return b""
-    with f, unchanged_while_read(f, path, error):  # (rewritten in place meanwhile: refused)
+    with (
+        f,
+        unchanged_while_read(f, path, changed or error),
+    ):  # (rewritten in place meanwhile: refused)
         try:
             raw = f.read(limit + 1)
         except OSError as exc:

@@ -8,7 +8,7 @@ rewritten in place while it was read (:class:`ChangedCheckpointError`).
 
 from __future__ import annotations
 
-from eegprep.base.errors import UsageError
+from eegprep.base.errors import ChangedFileError, UsageError
 
 
 class CheckpointError(UsageError):
@@ -24,7 +24,7 @@ class CorruptCheckpointError(CheckpointError):
     """The file is truncated, empty, or not a PyTorch checkpoint at all."""
 
 
-class ChangedCheckpointError(CheckpointError):
+class ChangedCheckpointError(CheckpointError, ChangedFileError):
     """The file (weights, or a model card beside them) changed while it was read: a writer
     rewrote it in place (:mod:`eegprep.base.unchanged_reads`); what was read is a mix of two
     versions, none of it used. Nothing is wrong with the file the writer leaves."""

@@ -21,7 +21,6 @@ from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.field_text import noted_text
 from eegprep.base.files import claim_temporary, discard, remove_stale_temporaries
-from eegprep.base.user_files import read_user_file
 from eegprep.cli_group import markdown_line, shown_line
 from labram.checkpoints.cards import EXPORT_ID, file_sha256
 from labram.checkpoints.export_journal import (
@@ -40,6 +39,7 @@ from labram.stages import backbone_used, tokenizer_used
 from labram.stages.provenance_records import sound_or_none
 from labram.train.leakage import KEY as SUBJECTS_KEY
 from labram.train.leakage import record_of
+from labram.train.run import read_run_json
 
 FORMATS = ("safetensors",)
 LICENSE_NOTE = (
@@ -56,10 +56,7 @@ def _json_beside(path: Path, *names: str) -> dict[str, Any]:
         for name in names:
             f = folder / name
             if f.is_file():
-                try:  # (bounded: a file of gigabytes is not read whole)
-                    data = strict_json.loads(read_user_file(f, "run file", UsageError))
-                except (UsageError, ValueError):
-                    continue
+                data = read_run_json(f)  # (None: damaged; rewritten while read: raised)
                 if isinstance(data, dict):
                     return {"file": str(f), **data}
     return {}

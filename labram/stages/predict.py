@@ -23,11 +23,9 @@ from typing import Any, TextIO
 import numpy as np
 import torch
 
-from eegprep.base import strict_json
 from eegprep.base.errors import EegprepError, SourceError, UsageError
 from eegprep.base.redact import redact
 from eegprep.base.same_files import without_repeats
-from eegprep.base.user_files import read_user_file
 from eegprep.corpus.manifest import Manifest, available, load_manifest
 from eegprep.ingestion.inmemory import Preprocessed, check_companions, read_preprocessed
 from eegprep.pipeline.recipe import Recipe
@@ -43,6 +41,7 @@ from labram.model.config import PATCH_SIZE
 from labram.stages import backbone_used, tokenizer_used
 from labram.train.distributed import check_device
 from labram.train.metrics import predicted_class, probabilities
+from labram.train.run import read_run_json
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +65,7 @@ def _run_folder_task(checkpoint: Path) -> str | None:
     for folder in (checkpoint.parent, checkpoint.parent.parent):
         f = folder / "results.json"
         if f.is_file():
-            try:  # (bounded: a file of gigabytes is not read whole)
-                doc = strict_json.loads(read_user_file(f, "run file", UsageError))
-            except (UsageError, ValueError):
-                continue
+            doc = read_run_json(f)  # (None: damaged; rewritten while read: raised)
             name = doc.get("task") if isinstance(doc, dict) else None
             if isinstance(name, str):
                 return name

@@ -220,15 +220,12 @@ def describe(
 
 def read_run_record(out: Path) -> Any:
     """The folder's ``config.json`` as strict JSON (None when missing or damaged: the resume
-    checks of :func:`~labram.train.run.write_run_config` say why)."""
-    from eegprep.base import strict_json
-    from eegprep.base.errors import UsageError
-    from eegprep.base.user_files import read_user_file
+    checks of :func:`~labram.train.run.write_run_config` say why; one rewritten while it was
+    read is a :class:`~eegprep.base.errors.ChangedFileError`, :func:`~labram.train.run.
+    read_run_json`)."""
+    from labram.train.run import read_run_json
 
-    try:  # (bounded: a file of gigabytes is not read whole; it is damaged)
-        return strict_json.loads(read_user_file(out / "config.json", "run file", UsageError))
-    except (UsageError, ValueError):
-        return None
+    return read_run_json(out / "config.json")
 
 
 __all__ = [

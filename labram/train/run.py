@@ -89,7 +89,7 @@ LOCK_FILE = ".labram.lock"
 def folder_stage(out: Path) -> str | None:
     """The command whose run ``out`` holds (``tokenizer``, ``pretrain``, ``finetune``), from its
     ``config.json`` or ``splits.json``; None when it holds neither (an empty or foreign folder)."""
-    record = _read_json(out / "config.json")
+    record = read_run_json(out / "config.json")
     if isinstance(record, dict):
         if "mem" in record:
             return "pretrain"
@@ -100,15 +100,30 @@ def folder_stage(out: Path) -> str | None:
     return None
 
 
-def _read_json(path: Path) -> Any:
-    """The strict JSON in ``path``; None when it is missing or damaged."""
+def read_run_json(path: Path) -> Any:
+    """The strict JSON in ``path`` (a run folder's ``config.json``, a ``results.json`` beside a
+    checkpoint); None when it is missing or damaged (the caller says what that costs).
+
+    Raises
+    ------
+    ChangedFileError
+        The file was rewritten in place while it was read (a writer saving it meanwhile): no
+        damage, so never taken for it (a ``--resume`` check said the run's ``config.json``
+        was damaged, or went on without it); one line naming it, to be read again.
+    """
     from eegprep.base import strict_json
-    from eegprep.base.errors import UsageError
+    from eegprep.base.errors import ChangedFileError
     from eegprep.base.user_files import read_user_file
 
     try:  # (bounded: a file of gigabytes is not read whole; it is damaged)
-        return strict_json.loads(read_user_file(path, "run file", UsageError))
-    except (UsageError, ValueError):
+        raw = read_user_file(path, "run file", UsageError, changed=ChangedFileError)
+    except ChangedFileError:
+        raise
+    except UsageError:
+        return None
+    try:
+        return strict_json.loads(raw)
+    except ValueError:
         return None
 
 
@@ -173,7 +188,7 @@ def write_run_config(
     path = run_dir / "config.json"
     text = strict_json.dumps(record, indent=2)
     if resume and (path.exists() or path.is_symlink()):
-        old = _read_json(path)
+        old = read_run_json(path)
         if not isinstance(old, dict):  # rewriting it would erase the record it should check
             raise UsageError(
                 f"cannot resume {run_dir}: {path} is damaged (not a strict JSON object: NaN, "
