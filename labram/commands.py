@@ -593,7 +593,7 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
       labram report runs/tuab --predict --html results.html
     """
     from eegprep.base.same_files import repeats_line, without_repeats
-    from labram.stages.report import add_predictions, load_run, summary_lines
+    from labram.stages.report import RunFiles, add_predictions, load_run, summary_lines
     from labram.stages.report_html import write_html
 
     runs: list[Any] = []
@@ -601,9 +601,10 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
     folders, repeats = without_repeats(run_dirs)  # (a folder given twice: reported once)
     if repeats:
         say(f"note: {repeats_line(repeats, 'run folder', thing='folder')}", err=True, info=True)
+    files = RunFiles()  # each file read once, for every folder that shows it
     for d in folders:  # a damaged folder is one line; the others are still reported
         try:
-            runs.append(load_run(d))
+            runs.append(load_run(d, files))
         except EegprepError as exc:
             bad.append(exc)
     if not runs:  # nothing to report: each is an error

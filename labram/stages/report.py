@@ -15,11 +15,13 @@ written to them.
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import math
+import os
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from eegprep.base import strict_json
-from eegprep.base.errors import UsageError
+from eegprep.base.errors import ChangedFileError, UsageError
 from eegprep.base.user_files import USER_FILE_LIMIT, read_user_file
 from labram.stages.backbone_used import KEY as BACKBONE_KEY
 from labram.stages.backbone_used import describe as describe_backbone
@@ -128,6 +130,37 @@ def _json(path: Path) -> Any:
         raise _unreadable(path, exc) from None
 
 
+class RunFiles:
+    """The files of the run folders one report reads, each read and parsed once: a file read
+    twice (a ``config.json`` that says whether the folder is a ``labram pretrain`` run, then
+    gives its tokenizer; a ``results.json`` of a run and of its seed folder, both named) could
+    be replaced between the reads, and the page mixed two versions. Each read is through
+    :func:`~eegprep.base.user_files.read_user_file` (a file rewritten while read is refused in
+    one line); an error is kept and raised again for each later use, a JSON value copied."""
+
+    def __init__(self) -> None:
+        self._read: dict[tuple[str, str], tuple[bool, Any]] = {}
+
+    def once(self, kind: str, path: Path, read: Callable[[Path], Any]) -> Any:
+        """``read(path)`` (``kind``: what it parses), the first time this report reads it."""
+        key = (kind, os.path.realpath(path))
+        if key not in self._read:
+            try:
+                self._read[key] = (True, read(path))
+            except UsageError as exc:
+                self._read[key] = (False, exc)
+        ok, value = self._read[key]
+        if not ok:
+            raise value
+        return copy.deepcopy(value) if kind == "json" else value
+
+    def json(self, path: Path) -> Any:
+        return self.once("json", path, _json)
+
+    def text(self, path: Path) -> str:
+        return str(self.once("text", path, _text))
+
+
 def _log(path: Path) -> list[dict[str, float]]:
     if not path.is_file():
         return []
@@ -175,10 +208,10 @@ _ITEMS: dict[str, type] = {"stores": str, "seeds": dict, "folds": dict}
 """Lists whose items must be of one type."""
 
 
-def _run_json(path: Path) -> dict[str, Any]:
+def _run_json(path: Path, files: RunFiles) -> dict[str, Any]:
     """A run's JSON file (:data:`SHAPES` names it), refused in one line unless it is an object
     whose entries the report reads have their types."""
-    obj = _json(path)
+    obj = files.json(path)
     if not isinstance(obj, dict):
         raise _not_a_run_file(path, "it", obj, "an object")
     obj = unsealed(path, obj)  # (a flipped bit in a digit is still JSON: its checksum says)
@@ -215,10 +248,12 @@ def _not_a_run_file(path: Path, what: str, value: Any, want: str) -> UsageError:
     )
 
 
-def _part(name: str, path: Path, metrics_file: str) -> Part:
-    cfg = _run_json(path / "config.json") if (path / "config.json").is_file() else None
-    metrics = _run_json(path / metrics_file) if (path / metrics_file).is_file() else {}
-    return Part(name, path, _log(path / "log.csv"), cfg, metrics, _predictions(path / PREDICTIONS))
+def _part(name: str, path: Path, metrics_file: str, files: RunFiles) -> Part:
+    cfg = _run_json(path / "config.json", files) if (path / "config.json").is_file() else None
+    metrics = _run_json(path / metrics_file, files) if (path / metrics_file).is_file() else {}
+    log = files.once("log", path / "log.csv", _log)
+    return Part(name, path, log, cfg, metrics, files.once("predictions", path / PREDICTIONS,
+                                                          _predictions))  # fmt: skip
 
 
 def _part_name(run: Path, folder: Path) -> str:
@@ -229,14 +264,15 @@ def _part_name(run: Path, folder: Path) -> str:
         return folder.name
 
 
-def load_run(path: str | Path) -> RunFolder:
+def load_run(path: str | Path, files: RunFiles | None = None) -> RunFolder:
     """Read a run folder (see the module docstring); a folder that is none of those is a
-    UsageError naming it."""
-    path = Path(path)
+    UsageError naming it. ``files``: what the report read already (one per report: each file
+    read once, :class:`RunFiles`)."""
+    path, files = Path(path), files if files is not None else RunFiles()
     if not path.is_dir():
         raise UsageError(f"{path}: no such run folder")
     if (path / "results.json").is_file():
-        results = _run_json(path / "results.json")
+        results = _run_json(path / "results.json", files)
         if BACKBONE_KEY in results:  # (a malformed record: warned, shown as such)
             results[BACKBONE_KEY] = checked(
                 str(path / "results.json"), BACKBONE_KEY, results[BACKBONE_KEY]
@@ -244,15 +280,15 @@ def load_run(path: str | Path) -> RunFolder:
         parts = []
         for s in results.get("seeds", []):
             folder = _seed_folder(path, s.get("seed"), s.get("checkpoint"))
-            part = _part(_part_name(path, folder), folder, "metrics.json")
+            part = _part(_part_name(path, folder), folder, "metrics.json", files)
             part.metrics = {**s, **part.metrics}
             parts.append(part)
         run = RunFolder(path, "finetune", results, parts)
     elif (path / "metrics.json").is_file():
         parent = path.parent / "results.json"
-        results = _run_json(parent) if parent.is_file() else {}
+        results = _run_json(parent, files) if parent.is_file() else {}
         results = {k: v for k, v in results.items() if k not in ("seeds", "test")}
-        run = RunFolder(path, "finetune", results, [_part(path.name, path, "metrics.json")])
+        run = RunFolder(path, "finetune", results, [_part(path.name, path, "metrics.json", files)])
     else:
         stages = [d for d in (path / "tokenizer", path / "mem") if (d / "log.csv").is_file()]
         if not stages and (path / "log.csv").is_file():
@@ -263,20 +299,21 @@ def load_run(path: str | Path) -> RunFolder:
                 f"{path}: not a labram run folder (expected results.json of labram finetune, "
                 "metrics.json of one seed, or log.csv of a pre-training stage)"
             )
-        run = RunFolder(path, "pretrain", {}, [_part(d.name, d, "summary.json") for d in stages])
+        parts = [_part(d.name, d, "summary.json", files) for d in stages]
+        run = RunFolder(path, "pretrain", {}, parts)
         for part in run.parts:
             final = "model.pt" if part.name == "mem" else "tokenizer.pt"
             if part.path == path and (path / "model.pt").is_file():
                 final = "model.pt"
             if not (part.path / final).is_file():
                 part.unfinished = f"no {final}"
-        if [p.name for p in run.parts] == ["tokenizer"] and _is_pretrain_root(path):
+        run.pretrain_root = _is_pretrain_root(path, files)
+        if [p.name for p in run.parts] == ["tokenizer"] and run.pretrain_root:
             run.parts.append(Part("mem", path / "mem", unfinished="not started"))
-        run.pretrain_root = _is_pretrain_root(path)
         if run.pretrain_root:  # which tokenizer's codes the masked model predicts
-            raw = _run_json(path / "config.json").get(TOKENIZER_KEY)
+            raw = _run_json(path / "config.json", files).get(TOKENIZER_KEY)
             run.tokenizer = checked(str(path / "config.json"), TOKENIZER_KEY, raw)
-    run.command, run.command_recorded = command_line(run)
+    run.command, run.command_recorded = command_line(run, files)
     return run
 
 
@@ -300,10 +337,13 @@ def _seed_folder(run: Path, seed: Any, checkpoint: Any) -> Path:
     return plain
 
 
-def _is_pretrain_root(path: Path) -> bool:
-    """Whether ``path`` is a ``labram pretrain`` folder (its config.json holds both stages)."""
+def _is_pretrain_root(path: Path, files: RunFiles) -> bool:
+    """Whether ``path`` is a ``labram pretrain`` folder (its config.json holds both stages).
+    A config.json rewritten while read is that line, not "no such folder"."""
     try:
-        record = _json(path / "config.json")
+        record = files.json(path / "config.json")
+    except ChangedFileError:
+        raise
     except UsageError:
         return False
     return isinstance(record, dict) and "mem" in record
@@ -354,12 +394,14 @@ def add_predictions(
     return written
 
 
-def recorded_command(folder: Path, *jsons: dict[str, Any] | None) -> str | None:
+def recorded_command(
+    folder: Path, *jsons: dict[str, Any] | None, files: RunFiles | None = None
+) -> str | None:
     """The command line a run recorded: ``command.txt``, or a ``command`` / ``argv`` entry of
     its config or results; None if it recorded none."""
     for name in COMMAND_FILES:
         if (folder / name).is_file():
-            return _text(folder / name).strip()
+            return (files or RunFiles()).text(folder / name).strip()
     for obj in jsons:
         for key in COMMAND_KEYS:
             value = obj.get(key) if isinstance(obj, dict) else None
@@ -370,13 +412,13 @@ def recorded_command(folder: Path, *jsons: dict[str, Any] | None) -> str | None:
     return None
 
 
-def command_line(run: RunFolder) -> tuple[str | None, bool]:
+def command_line(run: RunFolder, files: RunFiles | None = None) -> tuple[str | None, bool]:
     """(command, recorded): what the run recorded, else one rebuilt from results.json and the
     config (an equivalent command: every config field that differs from the preset as --set)."""
     first = run.parts[0] if run.parts else None
-    found = recorded_command(run.path, run.results, first.config if first else None)
+    found = recorded_command(run.path, run.results, first.config if first else None, files=files)
     if found is None and first is not None and first.path != run.path:
-        found = recorded_command(first.path, first.config)
+        found = recorded_command(first.path, first.config, files=files)
     if found is not None:
         return found, True
     if run.kind != "finetune" or not run.results.get("task") or first is None:
