@@ -46,7 +46,6 @@ import logging
 import math
 import os
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -91,6 +90,7 @@ from labram.model.classifier import LaBraMClassifier
 from labram.model.config import BLOCK_SECONDS, PATCH_SIZE
 from labram.model.mem import LaBraMForMEM
 from labram.stages import backbone_used, tokenizer_used
+from labram.stages.embed_attributes import SEALED, final_metadata
 from labram.stages.embed_coordinates import coordinates
 from labram.stages.embed_existing import CREATING, RECORDS_LEFT_OUT, open_existing
 from labram.stages.embed_left_out import (
@@ -441,10 +441,8 @@ def create_store(
             "mean of the patch tokens after the final LayerNorm",
         }
     )
-    with warnings.catch_warnings():  # "not part of the Zarr v3 specification": xarray reads it
-        warnings.simplefilter("ignore")
-        zarr.consolidate_metadata(str(out))  # the metadata is final: only chunks come later
-    _atomic_write(out / META_DIR / "embed.json", sealed(params).decode())
+    final_metadata(group, out)  # sealed and consolidated: only chunks come later
+    _atomic_write(out / META_DIR / "embed.json", sealed({**params, SEALED: True}).decode())
     marker.unlink()
 
 

@@ -3,9 +3,10 @@
 An embedding store written with this run's parameters is resumed; one whose only difference is
 its window axis, because a recording it left out for its index record reads now (repaired, or
 ingested again), is made again with those windows; a creation of ours cut short is made again;
-anything else (other arguments, a folder that is no embedding store, a damaged parameter file)
-is refused in one line naming ``--out``. :func:`open_existing` decides; :mod:`labram.stages.
-embed` writes.
+anything else (other arguments, a folder that is no embedding store, a damaged parameter file,
+attributes that do not match their checksum: :mod:`labram.stages.embed_attributes`) is refused
+in one line naming ``--out``. :func:`open_existing` decides; :mod:`labram.stages.embed`
+writes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from labram.stages import backbone_used, tokenizer_used
+from labram.stages.embed_attributes import SEALED, check_attributes
 from labram.stages.embed_progress import META_DIR
 from labram.stages.sealed_json import KEY, digest
 
@@ -89,6 +91,8 @@ def open_existing(out: Path, params: dict[str, Any]) -> bool:
                 f"{out}: an embedding store written with other arguments: {'; '.join(diff)}; "
                 "pass the same arguments to resume it, or another --out"
             )
+        if saved.get(SEALED) is True:  # (a store written before holds none: read as before)
+            check_attributes(out, json_file)  # (a flipped letter in its classes, its checkpoint)
         (out / META_DIR / CREATING).unlink(missing_ok=True)  # killed just before its removal
         return True
     root = out / "zarr.json"
