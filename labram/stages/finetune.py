@@ -86,6 +86,7 @@ from labram.train.run import (
     Run,
     check_resume_stage,
     check_run_folder,
+    read_run_json,
     run_lock,
     write_run_config,
 )
@@ -497,12 +498,9 @@ def _check_resumed_splits(path: Path, record: dict[str, Any]) -> None:
     compared as labram now cleans them (:func:`~labram.data.subjects.clean_fold`): a run an
     earlier version started lists them as its stores held them (``"S01 "``, an NFD ``é``), and
     was refused as one of other folds."""
-    try:
-        before = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return  # none yet (killed before it was written), or unreadable: written anew
-    if not isinstance(before, dict):
-        return
+    before = read_run_json(path)  # (rewritten while read: one line; not taken for damage)
+    if not isinstance(before, dict):  # none yet (killed before it was written), or damaged
+        return  # written anew
     if isinstance(before.get("folds"), list):  # an earlier version's keys: "S01 ", NFD
         before["folds"] = [clean_fold(f) for f in before["folds"]]
     now = json.loads(strict_json.dumps(record))

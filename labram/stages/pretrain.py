@@ -54,6 +54,7 @@ from labram.train.run import (
     Run,
     check_resume_stage,
     check_run_folder,
+    read_run_json,
     run_lock,
     write_run_config,
 )
@@ -122,10 +123,7 @@ def exclusions(
         }
         path = out / "excluded_subjects.json"
         if resume and (path.exists() or path.is_symlink()):
-            try:
-                before = strict_json.loads(path.read_bytes())
-            except (OSError, ValueError):
-                before = None
+            before = read_run_json(path)  # (None: damaged; rewritten while read: raised)
             if not isinstance(before, dict):  # rewriting it would lose what it should check
                 raise UsageError(
                     f"cannot resume {out}: {path} is damaged (not a strict JSON object), so "

@@ -1,10 +1,11 @@
-"""A run folder's JSON file (``config.json``, a ``results.json`` beside a checkpoint) rewritten
-in place while a labram command reads it: one line naming it, "changed while it was read", by
-every reader that takes a missing or damaged file for none. Those readers took the half-read
-file for a damaged one: ``--resume`` refused the run's ``config.json`` as damaged, or went on
-as if the run recorded no tokenizer or initial weights; ``labram export`` and ``labram
-predict`` left the run's task unsaid. The rewrite is made from a hook on the read's first stamp
-of the open file, after the stamp was taken (no timing race)."""
+"""A run folder's JSON file (``config.json``, ``splits.json``, ``excluded_subjects.json``, a
+``results.json`` beside a checkpoint) rewritten in place while a labram command reads it: one
+line naming it, "changed while it was read", by every reader that takes a missing or damaged
+file for none. Those readers took the half-read file for a damaged one: ``--resume`` refused
+the run's ``config.json`` as damaged, or went on as if the run recorded no tokenizer or initial
+weights, and wrote a ``splits.json`` anew, unchecked; ``labram export`` and ``labram predict``
+left the run's task unsaid. The rewrite is made from a hook on the read's first stamp of the
+open file, after the stamp was taken (no timing race)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pytest
 
 from eegprep.base import strict_json, unchanged_reads
 from eegprep.base.errors import ChangedFileError
-from labram.stages import export, predict, tokenizer_used
+from labram.stages import export, finetune, predict, pretrain, tokenizer_used
 from labram.train import run
 
 CHANGED = "changed while it was read; read it again when the writer is done"
@@ -60,6 +61,20 @@ def _results(folder: Path) -> Path:
     return path
 
 
+def _excluded(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    path = folder / "excluded_subjects.json"
+    path.write_text(strict_json.dumps({"pretraining_stores": [], "evaluation_stores": []}))
+    return path
+
+
+def _splits(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    path = folder / "splits.json"
+    path.write_text(strict_json.dumps({"task": "tuab", "stores": ["a.zarr"]}))
+    return path
+
+
 READERS: dict[str, tuple[Callable[[Path], Path], Callable[[Path], Any]]] = {
     # name: (make the file in a folder, read it as the command does)
     "resume: read_run_record": (_config, tokenizer_used.read_run_record),
@@ -70,6 +85,10 @@ READERS: dict[str, tuple[Callable[[Path], Path], Callable[[Path], Any]]] = {
                                                                          "config.json")),
     "predict: the run's task": (_results, lambda d: predict._run_folder_task(d / "seed0" /
                                                                              "best.pt")),
+    "resume: the stores kept out": (
+        _excluded, lambda d: pretrain.exclusions([], d, [], True, resume=True)),
+    "resume: the folds": (_splits, lambda d: finetune._check_resumed_splits(
+        d / "splits.json", {"task": "tuab", "stores": ["a.zarr"]})),
 }  # fmt: skip
 
 
