@@ -44,9 +44,9 @@ def final_metadata(group: Any, out: Path) -> None:
     xarray reads), once: only chunks are written after."""
     import zarr
 
-    seal_attributes(group)
-    with warnings.catch_warnings():  # "not part of the Zarr v3 specification": xarray reads it
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings():  # "not part of the Zarr v3 specification": xarray reads
+        warnings.simplefilter("ignore")  # it; "_labram is not recognized": not zarr's, ours
+        seal_attributes(group)
         zarr.consolidate_metadata(str(out))
 
 
