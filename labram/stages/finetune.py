@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -63,6 +62,11 @@ from labram.model.classifier import LaBraMClassifier
 from labram.model.config import MODEL_PRESETS, ModelConfig, model_config
 from labram.model.mem import LaBraMForMEM
 from labram.stages import backbone_used
+from labram.stages.finetune_warnings import (
+    warn_no_validation,
+    warn_single_class,
+    warn_untrained_classes,
+)
 from labram.stages.predictions import write_predictions
 from labram.stages.scoring import (
     predict,
@@ -454,9 +458,9 @@ def _finetune(
             raise M_error(task_name, stores)
         if len(s["test"]) == 0:
             raise no_window_error(task_name, "test", stores)
-    _warn_no_validation(fold_splits)
-    _warn_single_class(task, fold_splits)
-    _warn_untrained_classes(task, fold_splits)
+    warn_no_validation(fold_splits)
+    warn_single_class(task, fold_splits)
+    warn_untrained_classes(task, fold_splits)
     for fold, s in zip(folds, fold_splits, strict=True):  # (before a step: not after the epochs)
         head = "" if len(folds) == 1 else f"fold {fold['fold']} "
         check_finite_splits({f"{head}{k}": v for k, v in s.items()}, what="labram finetune")
@@ -636,70 +640,3 @@ def M_error(task_name: str, stores: Sequence[str]) -> Exception:
         f"task {task_name!r}: no labelled training window in {list(stores)} "
         "(check the task's label and channels)"
     )
-
-
-def _warn_no_validation(fold_splits: list[dict[str, WindowIndex]]) -> None:
-    """One warning when a fold has no validation window: nothing can select an epoch, so the
-    model of the last epoch is kept as ``best.pt`` (:class:`_KeepBest`)."""
-    empty = sum(len(s["val"]) == 0 for s in fold_splits)
-    if empty:
-        where = f" in {empty} of {len(fold_splits)} folds" if len(fold_splits) > 1 else ""
-        log.warning(
-            "there is no validation window%s: no epoch can be selected, so the model of the "
-            "last epoch is kept as best.pt and tested; check the task's labels and splits",
-            where,
-        )
-
-
-def _warn_single_class(task: Task, fold_splits: list[dict[str, WindowIndex]]) -> None:
-    """A warning for each split whose windows hold one class only, in any fold: training then
-    has nothing to tell apart, and AUROC, AUC-PR and kappa are undefined (null) on it."""
-    if task.kind == "regression":
-        return
-    for name in ("train", "val", "test"):
-        short = [
-            np.unique(s[name].labels[:, 0]).tolist()
-            for s in fold_splits
-            if len(s[name]) and len(np.unique(s[name].labels[:, 0])) < 2
-        ]
-        if not short:
-            continue
-        classes = short[0]
-        label = task.classes[int(classes[0])] if task.classes else f"{classes[0]:g}"
-        where = f" in {len(short)} of {len(fold_splits)} folds" if len(fold_splits) > 1 else ""
-        consequence = (
-            "the model has nothing to tell apart"
-            if name == "train"
-            else "AUROC, AUC-PR and kappa are undefined (null) and the rest say little"
-        )
-        log.warning(
-            "the %s windows hold one class only (%s)%s: %s; check the task's labels and splits",
-            name, label, where, consequence,
-        )  # fmt: skip
-
-
-def _warn_untrained_classes(task: Task, fold_splits: list[dict[str, WindowIndex]]) -> None:
-    """A warning for each of the validation and test splits that holds a class no training
-    window of its fold holds: the model never learns it, so each such window is scored wrong
-    and the metrics say less than they seem to."""
-    if task.kind == "regression":
-        return
-    for name in ("val", "test"):
-        unseen: set[int] = set()
-        folds = 0
-        for s in fold_splits:
-            missing = set(np.unique(s[name].labels[:, 0]).tolist()) - set(
-                np.unique(s["train"].labels[:, 0]).tolist()
-            )
-            unseen |= {int(c) for c in missing}
-            folds += bool(missing)
-        if not unseen:
-            continue
-        shown = [task.classes[c] if 0 <= c < len(task.classes) else str(c) for c in sorted(unseen)]
-        where = f" in {folds} of {len(fold_splits)} folds" if len(fold_splits) > 1 else ""
-        one = len(shown) == 1
-        log.warning(
-            "the %s windows hold %s %s, which no training window holds%s: the model never "
-            "learns %s and scores each such window wrong; check the task's labels and splits",
-            name, "class" if one else "classes", ", ".join(shown), where, "it" if one else "them",
-        )  # fmt: skip
