@@ -76,18 +76,11 @@ from labram.data.store_set import given_names
 from labram.data.tasks import check_outputs
 from labram.data.windows import (
     MAX_COUNT,
-    RecordingPlan,
-    WindowConfig,
     WindowIndex,
-    WindowSettings,
-    assign_blocks,
-    build_pretrain_index,
     open_stores,
-    recordings_used,
     saved_windows,
 )
 from labram.model.classifier import LaBraMClassifier
-from labram.model.config import BLOCK_SECONDS, PATCH_SIZE
 from labram.model.mem import LaBraMForMEM
 from labram.stages import backbone_used, tokenizer_used
 from labram.stages.embed_attributes import SEALED, final_metadata
@@ -100,6 +93,12 @@ from labram.stages.embed_left_out import (
     with_other_ranks,
 )
 from labram.stages.embed_progress import META_DIR, completed, recorded, written
+from labram.stages.embed_windows import (
+    skipped_recordings,
+    warn_skipped,
+    why_no_window,
+    window_index,
+)
 from labram.stages.out_lock import writing_alone
 from labram.stages.sealed_json import sealed
 from labram.stages.zarr_partials import remove_partials, settle
@@ -142,101 +141,6 @@ def chunks_of_rank(n_chunks: int, rank: int, world_size: int) -> range:
         raise UsageError(f"Invalid rank {rank} for world size {world_size}")
     lo = n_chunks * rank // world_size
     return range(lo, n_chunks * (rank + 1) // world_size)
-
-
-# --- windows -----------------------------------------------------------------------------
-
-
-def _concat(parts: Sequence[WindowIndex]) -> WindowIndex:
-    """One index of several (the splits of a task), recordings renumbered."""
-    parts = [p for p in parts if len(p)] or list(parts[:1])
-    recs: list[RecordingPlan] = []
-    rec: list[np.ndarray] = []
-    for p in parts:
-        rec.append(p.rec + len(recs))
-        recs += p.recordings
-    rec_a = np.concatenate(rec)
-    start = np.concatenate([p.start for p in parts])
-    return WindowIndex(
-        parts[0].urls,
-        recs,
-        rec_a,
-        start,
-        np.concatenate([p.n_patches for p in parts]),
-        assign_blocks(rec_a, start, BLOCK_SECONDS * PATCH_SIZE),
-        np.concatenate([p.labels for p in parts]),
-        {},
-        parts[0].opened,
-    )
-
-
-def window_index(
-    stores: Sequence[str | Store],
-    cfg: EmbedConfig,
-    settings: WindowSettings | None = None,
-    info: dict[str, Any] | None = None,
-    source: str = "the checkpoint",
-) -> tuple[WindowIndex, Any]:
-    """Every window to embed, in a fixed order, and the task (None without one).
-
-    Without a task: token-budget windows of every recording (all splits), non-overlapping.
-    With one: the task's windows of its train, validation and test splits. ``settings``: the
-    window settings the model was trained with (:func:`labram.data.windows.saved_windows`); LaBraM's
-    defaults when it records none. ``info``: the checkpoint's entries; when it was fine-tuned for
-    ``cfg.task``, its classes (by name) number the labels, so that they match its logits
-    (:func:`labram.data.tasks.checkpoint_task`).
-    """
-    ws = settings or WindowSettings()
-    if cfg.task is None:
-        wcfg = WindowConfig(
-            token_budget=ws.token_budget,
-            max_seconds=ws.max_seconds,
-            max_channels=ws.max_channels,
-            exclude_splits=(),
-        )
-        return build_pretrain_index(list(stores), wcfg), None
-    from labram.data.tasks import build_task_indexes, checkpoint_task, get_task
-
-    opened = open_stores(list(stores))
-    record = tokenizer_used.found_in(info, "task", source=source)  # (a last.pt's in its extra)
-    if record is not None and record.get("name") == cfg.task:
-        task = checkpoint_task(cfg.task, opened, record, source=source)
-    else:
-        task = get_task(cfg.task, opened)
-    splits = build_task_indexes(opened, task, windows=ws)
-    return _concat([splits[s] for s in ("train", "val", "test")]), task
-
-
-def _why_no_window(task: str | None) -> str:
-    """What leaves a store without a window to embed, for the one-line error."""
-    if task is None:
-        return "every recording is shorter than one window or has no channel the model reads"
-    return (
-        f"no recording gives a window of task {task!r} (too short, lacking the task's "
-        "channels, or without its label: check the task and the stores' labels)"
-    )
-
-
-def skipped_recordings(stores: Sequence[str | Store], index: WindowIndex) -> list[str]:
-    """The recordings of ``stores`` that give ``index`` no window (shorter than one window, no
-    channel the model reads, or, with a task, no labelled window), in store order."""
-    kept = {(plan.store, plan.id) for plan in recordings_used(index)}
-    return [
-        rid
-        for s_i, store in enumerate(open_stores(list(stores)))
-        for rid in store.index_fields()
-        if (s_i, rid) not in kept
-    ]
-
-
-def _warn_skipped(skipped: list[str], window_seconds: str) -> None:
-    if skipped:
-        more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
-        log.warning(
-            "%d recording(s) give no window and are not embedded (shorter than one window of "
-            "%s, no channel the model reads, or no labelled window of the task): %s%s",
-            len(skipped), window_seconds, ", ".join(skipped[:5]), more,
-        )  # fmt: skip
 
 
 # --- features ----------------------------------------------------------------------------
@@ -573,7 +477,7 @@ def embed(
         stores, cfg, saved_windows(loaded.info, str(checkpoint)), loaded.info, str(checkpoint)
     )
     if len(index) == 0:
-        raise UsageError(f"no window to embed in {given_names(stores)}: {_why_no_window(cfg.task)}")
+        raise UsageError(f"no window to embed in {given_names(stores)}: {why_no_window(cfg.task)}")
     other_task = _fine_tuned_for_another(loaded, task)  # (its head: no logits kept, below)
     n_outputs = model.n_outputs if isinstance(model, LaBraMClassifier) else None
     if task is not None and n_outputs and not loaded.head_untrained and other_task is None:
@@ -582,7 +486,7 @@ def embed(
     check_windows_fit(model, used, int(index.n_patches.max()), source=str(checkpoint))
     skipped = skipped_recordings(stores, index)
     if dinfo.is_main:
-        _warn_skipped(skipped, f"{int(index.n_patches.min())}-{int(index.n_patches.max())} s")
+        warn_skipped(skipped, f"{int(index.n_patches.min())}-{int(index.n_patches.max())} s")
     params = _params(loaded, str(checkpoint), stores, index, cfg)
     pin.check()  # (the SHA-256 a resume matches is of the weights loaded)
     params[RECORDS_LEFT_OUT] = sorted(records_left)
