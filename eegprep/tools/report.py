@@ -138,11 +138,15 @@ def _spectra(store: Store, corpora: list[str], spectra: Spectra) -> str:
     a.set_title("Mean spectrum of stored data (after notch)")
     a.set_xlabel("Hz")
     a.set_ylabel("uV^2/Hz")
-    a.legend(fontsize=7)
+    for panel in (a, b):  # (a panel with nothing drawn: no legend, and no warning of it)
+        if panel.get_legend_handles_labels()[0]:
+            panel.legend(fontsize=7)
     b.set_title("Line-noise peak in the sources (before)")
     b.set_xlabel("recordings, sorted")
     b.set_ylabel("dB above neighbourhood")
-    b.legend(fontsize=7)
+    if not b.get_legend_handles_labels()[0]:
+        b.text(0.5, 0.5, "no line-noise peak recorded", ha="center", va="center",
+               transform=b.transAxes)  # fmt: skip
     fig.tight_layout()
     return png_data_uri(fig)
 

@@ -80,3 +80,19 @@ def test_report_html_draws_a_log_column_named_as_mathtext(tmp_path: Path) -> Non
     res = CliRunner().invoke(labram_cli, ["report", str(run), "--html", str(page)])
     assert res.exit_code == 0, res.output
     assert "data:image/png;base64," in page.read_text(encoding="utf-8")
+
+
+def test_the_spectra_figure_of_a_store_without_line_noise_peaks_warns_nothing() -> None:
+    """A store whose recordings hold no line-noise peak (no mains given) drew an empty panel
+    and matplotlib's ``No artists with labels found to put in legend`` on every
+    ``stats --html``; the panel now says there is nothing to draw, and no legend is asked."""
+    import warnings
+
+    from eegprep.tools.report import _spectra
+
+    recs = [SimpleNamespace(corpus="tuh", qc={}) for _ in range(3)]
+    store: Any = SimpleNamespace(recordings=recs)
+    f = np.linspace(1, 90, 50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _spectra(store, ["tuh"], {"tuh": (f, 1.0 / f)}).startswith("data:image/png")
