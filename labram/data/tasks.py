@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import UsageError
+from eegprep.base.field_text import text_problem
 from eegprep.base.validation import check_choice
 from eegprep.corpus.sidecars.tuh import TUEV_CLASSES as TUEV_CODES
 from eegprep.store.event_span import events_inside
@@ -677,6 +678,12 @@ def task_record_problem(rec: Any) -> str | None:
             if v in seen:
                 return f"{key} names {v[:80]!r} twice"
             seen.add(v)
+    for what, text in (("name", rec["name"]), *(("a class", c) for c in rec.get("classes") or ())):
+        # (the record text rule of the labels classes are made of: a 1 MB class name, or one
+        # holding ESC, went into every prediction line and CSV cell)
+        said = text_problem(text)
+        if said is not None:
+            return f"{what} {text[:40]!a}{'...' if len(text) > 40 else ''} {said}"
     problem = _bad_record_names(rec)
     if problem:
         return problem

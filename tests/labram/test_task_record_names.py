@@ -45,6 +45,24 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
         {"name": "tuev", "kind": "multiclass", "classes": ["spsw", "gped", "spsw"]},
         "classes names 'spsw' twice",
     ),
+    # the record text rule of the labels classes are made of (a 1 MB class name, or one holding
+    # ESC or a bidi override, went into every prediction line and CSV cell)
+    "a class of 100,000 characters": (
+        {"classes": ["normal", "x" * 100_000]},
+        "a class 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'... is 100000 characters long",
+    ),
+    "a class holding ESC": (
+        {"classes": ["normal", "ab\x1b[2J"]},
+        "a class 'ab\\x1b[2J' holds the control character U+001B at 3",
+    ),
+    "a class holding a bidi override": (
+        {"classes": ["\u202eabnormal", "normal"]},
+        "a class '\\u202eabnormal' holds the invisible format character U+202E at 1",
+    ),
+    "a task name holding a newline": (
+        {"name": "tu\nab"},
+        "name 'tu\\nab' holds the control character U+000A at 3",
+    ),
 }
 
 
