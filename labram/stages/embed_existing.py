@@ -20,7 +20,7 @@ from eegprep.base.errors import UsageError
 from labram.stages import backbone_used, tokenizer_used
 from labram.stages.embed_attributes import SEALED, check_attributes
 from labram.stages.embed_progress import META_DIR
-from labram.stages.sealed_json import KEY, digest
+from labram.stages.sealed_json import KEY, digest, near_key
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def json_file(path: Path) -> dict[str, Any]:
         ) from None
     if not isinstance(doc, dict):
         raise UsageError(f"{path}: not a JSON object: the embedding store is damaged")
-    if KEY in doc and doc[KEY] != digest(doc):  # (a flipped bit: read as other arguments)
+    if (KEY in doc and doc[KEY] != digest(doc)) or near_key(doc) is not None:  # (a flipped bit)
         raise UsageError(
             f"{path}: its entries do not match its {KEY} (changed since labram wrote it: a "
             "flipped bit, a bad copy): the embedding store is damaged; pick another --out"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base import strict_json
-from labram.stages.sealed_json import KEY, digest
+from labram.stages.sealed_json import KEY, digest, near_key
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ def recorded(path: Path, n_chunks: int, *, warn: bool = True) -> set[int]:
         doc = strict_json.loads(path.read_text(encoding="utf-8"))
         if isinstance(doc, dict) and KEY in doc and doc[KEY] != digest(doc):
             raise ValueError(f"its entries do not match its {KEY}")  # a flipped bit, say
+        if isinstance(doc, dict) and near_key(doc) is not None:
+            raise ValueError(f"its {KEY} is under a changed name")  # (read as unchecked)
         chunks = doc.get("chunks") if isinstance(doc, dict) else None
         if not isinstance(chunks, list):
             raise ValueError('not {"chunks": [...]}')

@@ -37,14 +37,33 @@ def sealed(doc: dict[str, Any]) -> bytes:
     return strict_json.dumps({**rest, KEY: digest(rest)}, indent=2).encode()
 
 
+def near_key(doc: dict[str, Any]) -> str | None:
+    """A key of ``doc`` that is :data:`KEY` with one character changed (a flipped bit in the
+    key's own name), where ``doc`` has no :data:`KEY`: such a file would read as an older
+    labram's, unchecked. None where there is none."""
+    if KEY in doc:
+        return None
+    for key in doc:
+        if len(key) == len(KEY) and sum(a != b for a, b in zip(key, KEY, strict=True)) == 1:
+            return key
+    return None
+
+
 def unsealed(path: Path, doc: dict[str, Any]) -> dict[str, Any]:
     """``doc`` (the JSON object read from ``path``) without :data:`KEY`, once it matches it.
 
     Raises
     ------
     UsageError
-        It states a checksum its other entries do not have, naming ``path``.
+        It states a checksum its other entries do not have, or holds its checksum under a
+        changed name (:func:`near_key`), naming ``path``.
     """
+    near = near_key(doc)
+    if near is not None:
+        raise UsageError(
+            f"{path}: its entry {near!r} is its {KEY} changed (a flipped bit, a bad copy): "
+            "restore it from a copy"
+        )
     if KEY not in doc:
         return doc
     rest = {k: v for k, v in doc.items() if k != KEY}
@@ -57,4 +76,4 @@ def unsealed(path: Path, doc: dict[str, Any]) -> dict[str, Any]:
     return rest
 
 
-__all__ = ["KEY", "digest", "sealed", "unsealed"]
+__all__ = ["KEY", "digest", "near_key", "sealed", "unsealed"]
