@@ -28,7 +28,12 @@ from typing import Any
 
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.file_urls import local_path
-from eegprep.base.files import remove_stale_temporaries, write_atomically, write_problem
+from eegprep.base.files import (
+    check_outside_stores,
+    remove_stale_temporaries,
+    write_atomically,
+    write_problem,
+)
 from eegprep.base.home import expand_home, home_folder
 from eegprep.base.path_limits import check_path
 from eegprep.base.toml_files import load_toml
@@ -280,6 +285,21 @@ def _checked(folder: Path, setting: str, check: bool) -> Path:
     )
 
 
+def _check_outside_stores(target: Path) -> None:
+    """A :class:`ConfigError` when the config file ``target`` would be written inside a store
+    (``EEGPREP_CONFIG``, ``XDG_CONFIG_HOME`` or ``HOME`` naming a place in one): the write
+    replaced whatever file was there, a store's lock file (``_eegprep/lock.flock``, empty, so
+    read as a config file without entries) included, which broke a running ingest's lock."""
+    from eegprep.base.errors import OutputError
+
+    try:
+        check_outside_stores(target, "the config file")
+    except OutputError as exc:
+        raise ConfigError(
+            f"{exc}; nothing was written: set EEGPREP_CONFIG to a file outside every store"
+        ) from None
+
+
 def set_corpus_dir(corpus: str, folder: str | os.PathLike[str]) -> Path:
     """Record ``corpus = folder`` (made absolute) in the config file, keeping the rest of the
     file's settings, and return the file's path. The file is replaced whole, never left half
@@ -288,6 +308,10 @@ def set_corpus_dir(corpus: str, folder: str | os.PathLike[str]) -> Path:
     import tomli_w
 
     path = config_path()
+    # Through a link (a config file kept with the user's other dotfiles): its target is the
+    # file; the link stays.
+    target = Path(os.path.realpath(path))
+    _check_outside_stores(target)
     data = _document()
     _corpora_table(data)
     given = os.fspath(folder)
@@ -300,9 +324,6 @@ def set_corpus_dir(corpus: str, folder: str | os.PathLike[str]) -> Path:
             f"{os.fsencode(resolved)!r}: a folder whose name is not UTF-8 cannot be written to "
             f"the config file; set {env_var(corpus)} instead, or rename the folder"
         ) from None
-    # Through a link (a config file kept with the user's other dotfiles): its target is the
-    # file; the link stays.
-    target = Path(os.path.realpath(path))
     try:  # on the disk before it takes the name: a power cut leaves the old file, not an empty one
         write_atomically(target, encoded, durable=True)
     except OSError as exc:

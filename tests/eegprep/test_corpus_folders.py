@@ -579,3 +579,31 @@ def test_a_folder_ending_in_a_space_says_so(
     monkeypatch.setenv("EEGPREP_TUH_DIR", f"{tmp_path / 'tuh'} ")
     with pytest.raises(ConfigError, match="starts or ends with whitespace"):
         corpus_dir("tuh", check=True)
+
+
+@pytest.mark.parametrize("inside", ["_eegprep/lock.flock", "config.toml", "emb.zarr/c.toml"])
+def test_config_set_never_writes_inside_a_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inside: str
+) -> None:
+    """EEGPREP_CONFIG naming a place in a store (an eegprep store, or another Zarr hierarchy):
+    `config set` replaced the store's empty lock file with a config file (a running ingest's
+    lock broken) or cluttered the store; now one line naming the store and the variable, and
+    the store's files as they were."""
+    store = tmp_path / "s.zarr"
+    (store / "_eegprep").mkdir(parents=True)
+    (store / "zarr.json").write_text('{"zarr_format": 3, "node_type": "group"}')
+    (store / "_eegprep" / "lock.flock").write_bytes(b"")
+    zarr_store = store / "emb.zarr" if inside.startswith("emb") else store
+    if zarr_store != store:  # a Zarr hierarchy (an embeddings store) outside any eegprep store
+        store = tmp_path / "other"
+        zarr_store = store / "emb.zarr"
+        zarr_store.mkdir(parents=True)
+        (zarr_store / "zarr.json").write_text('{"zarr_format": 3, "node_type": "group"}')
+    path = store / inside
+    monkeypatch.setenv("EEGPREP_CONFIG", str(path))
+    before = {p: p.read_bytes() for p in store.rglob("*") if p.is_file()}
+    res = CliRunner().invoke(eegprep_cli, ["config", "set", "tuh", str(tmp_path)])
+    assert res.exit_code == 2, res.output
+    assert res.output.count("\n") == 1 and res.output.startswith(f"error: {path}: inside the ")
+    assert str(zarr_store) in res.output and "set EEGPREP_CONFIG to a file outside" in res.output
+    assert {p: p.read_bytes() for p in store.rglob("*") if p.is_file()} == before
