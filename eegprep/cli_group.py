@@ -165,6 +165,19 @@ class OneLineErrors(click.Group):
                 raise  # (a subgroup's: the group above says it)
             output_failed(exc)
 
+    def _main_shell_completion(
+        self, ctx_args: Any, prog_name: str, complete_var: str | None = None
+    ) -> None:
+        """click's shell completion, a value of its variable that it cannot answer refused in
+        one line first (:mod:`eegprep._completion`)."""
+        from eegprep._completion import completion_problem, completion_variable
+
+        problem = completion_problem(completion_variable(prog_name, complete_var))
+        if problem is not None:
+            say(f"error: {one_line(problem)}", err=True)
+            sys.exit(EXIT_USAGE)
+        super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
     def invoke(self, ctx: click.Context) -> Any:
         with stop_on_signals():  # Ctrl-C, `kill`, a closed terminal: one line, work kept
             try:

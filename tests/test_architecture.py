@@ -93,6 +93,7 @@ FACES = {
     "eegprep": (
         "eegprep",
         "eegprep.__main__",
+        "eegprep._completion",
         "eegprep._console",
         "eegprep._std_streams",
         "eegprep.cli_group",
