@@ -8,8 +8,8 @@ of EEG, 10% of an ingest (docs/benchmarks.md). Raising the mmap and trim thresho
 blocks be reused from the heap instead. Peak memory is unchanged (the same buffers, reused);
 the process keeps its high-water mark until it exits.
 
-Only glibc is tuned (``mallopt``); elsewhere, or with ``EEGPREP_MALLOC_TUNING=0`` in the
-environment, :func:`reuse_freed_memory` does nothing.
+Only glibc is tuned (``mallopt``); elsewhere, or with ``EEGPREP_MALLOC_TUNING=0`` (``false``,
+``no``, ``off``) in the environment, :func:`reuse_freed_memory` does nothing.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import os
 from collections.abc import Iterator
+
+from eegprep.base.env_values import env_flag
 
 _M_TRIM_THRESHOLD = -1  # glibc's mallopt parameter numbers (malloc.h)
 _M_MMAP_THRESHOLD = -3
@@ -28,12 +29,24 @@ TRIM_THRESHOLD_BYTES = 1024 * 2**20
 _done = False
 
 
+TUNING_VARIABLE = "EEGPREP_MALLOC_TUNING"
+"""The switch that turns :func:`reuse_freed_memory` off (``0``, ``false``, ``no``, ``off``)."""
+
+
+def tuning_wanted() -> bool:
+    """Whether :data:`TUNING_VARIABLE` leaves the tuning on (it is, unless the variable says
+    off); :class:`~eegprep.base.errors.ConfigError` for a value that is neither
+    (:func:`~eegprep.base.env_values.env_flag`). Commands call it before their work, so that
+    such a value is one line, not one per process or task."""
+    return env_flag(TUNING_VARIABLE, default=True, what="raise glibc's mmap and trim thresholds")
+
+
 def reuse_freed_memory() -> bool:
     """Raise glibc's mmap and trim thresholds once per process; True when they were set."""
     global _done
     if _done:
         return True
-    if os.environ.get("EEGPREP_MALLOC_TUNING", "1") == "0":
+    if not tuning_wanted():
         return False
     name = ctypes.util.find_library("c")
     if not name:

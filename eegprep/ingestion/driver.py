@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from eegprep.base import held_files
+from eegprep.base import allocator, held_files
 from eegprep.base.errors import EegprepError, StoreError, UsageError
 from eegprep.base.files import as_text_all, shown_name
 from eegprep.base.limits import Limits
@@ -121,6 +121,7 @@ def ingest(
     clear_caches()  # files may have changed in place since an earlier ingest in this process
     options.check_config(cfg)  # every misuse is refused here, before the store is created or locked
     racy_stamps.window_ns()  # (a value of EEGPREP_RACY_SECONDS that is no window: refused)
+    allocator.tuning_wanted()  # (an EEGPREP_MALLOC_TUNING neither on nor off: refused)
     held_files.sweep_left()  # what killed ingests left in /dev/shm (one scandir when nothing)
     manifest = options.apply_overrides(load_manifest(corpus), mains=cfg.mains, include=cfg.include)
     options.check_globs(manifest.include, f"{manifest.file}: files.include")

@@ -34,3 +34,40 @@ def test_thresholds_set_once_on_glibc():
 
 def test_switched_off_by_the_environment():
     assert _run("0") == "False False"
+
+
+@pytest.mark.parametrize("value", ["false", "off", "No", " 0 ", "OFF"])
+def test_every_word_for_off_turns_it_off(value: str) -> None:
+    """Was: only ``0`` was off; ``false``, ``off``, ``no``, `` 0`` left it on, unsaid."""
+    assert _run(value) == "False False"
+
+
+@pytest.mark.parametrize("value", ["", "  ", "1", "yes", "True"])
+@pytest.mark.skipif(
+    platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc only"
+)
+def test_unset_empty_or_on_leaves_it_on(value: str) -> None:
+    assert _run(value) == "True True"
+
+
+@pytest.mark.parametrize("value", ["2", "nan", "disable", "-1", "\u00a0x"])
+def test_a_value_neither_on_nor_off_is_one_line_before_an_ingest(
+    value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Neither on nor off: one line naming the variable from the command, before any store is
+    made (was: on, unsaid)."""
+    from click.testing import CliRunner
+
+    from cli import eegprep_cli
+
+    src = tmp_path / "src"
+    src.mkdir()
+    monkeypatch.setenv("EEGPREP_MALLOC_TUNING", value)
+    out = tmp_path / "s.zarr"
+    res = CliRunner().invoke(eegprep_cli, ["ingest", "tuh", "--src", str(src), "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert res.output == (
+        f"error: EEGPREP_MALLOC_TUNING={value.strip()!r} is neither on nor off: set it to 1 (on: "
+        "raise glibc's mmap and trim thresholds) or 0 (off), or unset it for on\n"
+    )
+    assert not out.exists()
