@@ -142,7 +142,7 @@ class _Progress:
 def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) -> dict[str, Any]:
     """Run the stage to its last step; returns the final metrics and file paths."""
     cfg, dinfo = run.cfg, run.dist
-    set_determinism(cfg)
+    set_determinism(cfg, dinfo.device)
     seed_everything(cfg.seed + dinfo.rank)
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + dinfo.rank)  # masks etc.
     model.to(dinfo.device)

@@ -23,23 +23,49 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def set_determinism(cfg: TrainConfig) -> None:
+CUBLAS_VARIABLE = "CUBLAS_WORKSPACE_CONFIG"
+DETERMINISTIC_CUBLAS = (":4096:8", ":16:8")
+"""The values of :data:`CUBLAS_VARIABLE` under which torch runs cuBLAS deterministically; under
+``torch.use_deterministic_algorithms(True)`` it refuses every other one (a ``RuntimeError`` at
+the first matrix product on a GPU, once the run has started)."""
+
+
+def set_determinism(cfg: TrainConfig, device: torch.device | None = None) -> None:
     """Threads and kernels for ``cfg.deterministic`` (docs/training.md, "Reproducibility").
 
     Deterministic: ``torch.use_deterministic_algorithms(True)`` (an op with no deterministic
     kernel raises instead of varying), cuDNN autotuning off, cuBLAS's fixed workspace
-    (``CUBLAS_WORKSPACE_CONFIG=:4096:8``, if not already set) and the intra-op CPU threads pinned
-    to ``cfg.threads`` (1 by default): parallel reductions split their sums by thread count, so
-    the thread count is part of what makes a run's bits.
+    (``CUBLAS_WORKSPACE_CONFIG=:4096:8``, if not already set: :func:`_deterministic_cublas`;
+    ``device``, the run's, says whether cuBLAS will be used) and the intra-op CPU threads
+    pinned to ``cfg.threads`` (1 by default): parallel reductions split their sums by thread
+    count, so the thread count is part of what makes a run's bits.
     """
     threads = cfg.threads if cfg.threads is not None else (1 if cfg.deterministic else None)
     if threads is not None:
         torch.set_num_threads(threads)
     if cfg.deterministic:
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        _deterministic_cublas(device)
         torch.use_deterministic_algorithms(True)
         torch.backends.cudnn.benchmark = False
         torch.backends.cudnn.deterministic = True
+
+
+def _deterministic_cublas(device: torch.device | None) -> None:
+    """:data:`CUBLAS_VARIABLE` set to ``:4096:8`` when it is unset, empty or spaces alone (an
+    empty value was kept, and torch refused it as any other); a value torch refuses
+    (:data:`DETERMINISTIC_CUBLAS`) is one line naming it when the run is on a GPU (``device``),
+    before its first step, and is left alone on a CPU, where cuBLAS is not used."""
+    value = os.environ.get(CUBLAS_VARIABLE, "")
+    if not value.strip():
+        os.environ[CUBLAS_VARIABLE] = DETERMINISTIC_CUBLAS[0]
+    elif value not in DETERMINISTIC_CUBLAS and device is not None and device.type == "cuda":
+        from eegprep.base.errors import UsageError
+
+        raise UsageError(
+            f"{CUBLAS_VARIABLE}={value[:40]!r}: a deterministic run on a GPU needs "
+            f"{' or '.join(DETERMINISTIC_CUBLAS)} (torch refuses any other value at the first "
+            "matrix product): set one of them, or unset it"
+        )
 
 
 def _numpy_state() -> dict[str, Any]:
