@@ -35,7 +35,7 @@ from eegprep.base.files import (
     write_problem,
 )
 from eegprep.base.home import expand_home, home_folder
-from eegprep.base.path_limits import check_path
+from eegprep.base.path_limits import check_path, path_problem, shown_path
 from eegprep.base.toml_files import load_toml
 from eegprep.corpus.manifest import CORPUS_NAME, available
 
@@ -103,9 +103,24 @@ def _not_ours(corpus: str, variable: str) -> str:
 
 def _document() -> dict[str, Any]:
     """The whole config file (empty when there is none; a link to nothing is an error, not
-    an empty file: the user meant a file to be there)."""
+    an empty file: the user meant a file to be there; so is a path no file system takes, which
+    read as no config file, unsaid, until `config set` could not write it)."""
     path = config_path()
+    problem = path_problem(path)
+    if problem is not None:
+        raise ConfigError(
+            f"the config file that {_config_setting()} gives, {shown_path(str(path))}, can be "
+            f"no file: {problem} (or set EEGPREP_CONFIG to another file)"
+        )
     return load_toml(path, "config file") if os.path.lexists(path) else {}
+
+
+def _config_setting() -> str:
+    """The variable :func:`config_path` took the config file's place from."""
+    if os.environ.get("EEGPREP_CONFIG"):
+        return "EEGPREP_CONFIG"
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    return "XDG_CONFIG_HOME" if xdg and os.path.isabs(xdg) else "HOME"
 
 
 def _corpora_table(data: dict[str, Any]) -> dict[str, Any]:
@@ -311,8 +326,8 @@ def set_corpus_dir(corpus: str, folder: str | os.PathLike[str]) -> Path:
     # Through a link (a config file kept with the user's other dotfiles): its target is the
     # file; the link stays.
     target = Path(os.path.realpath(path))
+    data = _document()  # (first: a place no file system takes is one line naming its variable)
     _check_outside_stores(target)
-    data = _document()
     _corpora_table(data)
     given = os.fspath(folder)
     resolved = Path(expand_home(given, f"the home folder of {given!r}", _FULL)).resolve()

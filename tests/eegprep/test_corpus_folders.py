@@ -607,3 +607,23 @@ def test_config_set_never_writes_inside_a_store(
     assert res.output.count("\n") == 1 and res.output.startswith(f"error: {path}: inside the ")
     assert str(zarr_store) in res.output and "set EEGPREP_CONFIG to a file outside" in res.output
     assert {p: p.read_bytes() for p in store.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("variable", ["EEGPREP_CONFIG", "XDG_CONFIG_HOME", "HOME"])
+def test_a_config_file_no_file_system_takes_is_one_line_naming_its_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    """A config file's place with a name over the file system's limit read as no config file,
+    unsaid (`config show` listed nothing, `ingest` asked for `config set`, which then failed):
+    now one line naming the variable it came from, for every command that reads the file."""
+    long = str(tmp_path / ("a" * 300))
+    for name in ("EEGPREP_CONFIG", "XDG_CONFIG_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, long + ("/config.toml" if variable == "EEGPREP_CONFIG" else ""))
+    for args in (["config", "show"], ["config", "set", "tuh", str(tmp_path)],
+                 ["ingest", "tuh", "--out", str(tmp_path / "s.zarr")]):  # fmt: skip
+        res = CliRunner().invoke(eegprep_cli, args)
+        assert res.exit_code == 2, (args, res.output)
+        assert res.output.startswith(f"error: the config file that {variable} gives, "), res.output
+        assert "one of its names is 300 bytes long" in res.output and res.output.count("\n") == 1
+    assert not (tmp_path / "s.zarr").exists()
