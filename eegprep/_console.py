@@ -121,11 +121,21 @@ def _run(group: Any, prog: str) -> None:
 def eegprep_main() -> None:
     """``eegprep ...``"""
     _quick_exit()
-    # eegprep does no linear algebra: OpenBLAS's threads, started when numpy is imported, only
-    # spin (~0.1 CPU s in every process: this one, the forkserver, each worker). A user's own
-    # setting is kept.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    one_blas_thread()
     _run(_cli_module().eegprep_cli, "eegprep")
+
+
+def one_blas_thread() -> None:
+    """``OPENBLAS_NUM_THREADS=1`` unless the user set a number of threads OpenBLAS takes.
+
+    eegprep does no linear algebra: OpenBLAS's threads, started when numpy is imported, only
+    spin (~0.1 CPU s in every process: this one, the forkserver, each worker). A user's own
+    count (a whole number from 1) is kept; an empty value, ``0``, or one that is no number
+    (``OPENBLAS_NUM_THREADS=``, ``auto``), which OpenBLAS reads as unset, starting a thread per
+    core, was kept too, and is replaced."""
+    value = os.environ.get("OPENBLAS_NUM_THREADS", "").strip()
+    if not (value.isascii() and value.isdigit() and int(value) >= 1):
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 
 def labram_main() -> None:
