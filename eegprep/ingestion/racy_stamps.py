@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterable
 
 from eegprep.base.errors import ConfigError
+from eegprep.base.strict_json import underflows
 from eegprep.corpus.sources import FileStamp, file_digest
 
 RACY_NS = 3_000_000_000
@@ -45,7 +46,8 @@ def window_ns() -> int:
     """The racy window (ns): :data:`RACY_NS`, or what :data:`WINDOW_VARIABLE` says.
 
     Raises :class:`~eegprep.base.errors.ConfigError` for a value that is not a number of
-    seconds from 0 to 86400."""
+    seconds from 0 to 86400, or that is not 0 yet below a nanosecond (``1e-400``, which a
+    float reads as 0, turned the window off)."""
     text = os.environ.get(WINDOW_VARIABLE, "").strip()
     if not text:
         return RACY_NS
@@ -58,7 +60,13 @@ def window_ns() -> int:
             f"{WINDOW_VARIABLE}={text!r}: not a number of seconds from 0 to 86400; unset it "
             f"for {RACY_NS // 10**9} s"
         )
-    return round(seconds * 10**9)
+    window = round(seconds * 10**9)
+    if window == 0 and (seconds > 0 or underflows(text, seconds)):  # (1e-400 reads as 0.0)
+        raise ConfigError(
+            f"{WINDOW_VARIABLE}={text!r}: not zero, yet below a nanosecond, which no stamp "
+            "resolves (it was taken for 0, no window at all): write 0 for none, or at least 1e-9"
+        )
+    return window
 
 
 clock = time.time_ns

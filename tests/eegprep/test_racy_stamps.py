@@ -382,3 +382,19 @@ def test_an_entry_vouches_only_under_a_window_as_wide_as_the_one_in_force(
     without = {k: v for k, v in entry.items() if k != "window_ns"}
     for older in (without, {**entry, "window_ns": True}, {**entry, "window_ns": float(RACY_NS)}):
         assert not SeenFiles({"c/r": older}, since_ns=T0).vouches(record, settled)
+
+
+@pytest.mark.parametrize("tiny", ["1e-400", "1e-10", "0.0000000001", "-1e-400"])
+def test_a_window_not_zero_yet_below_a_nanosecond_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiny: str
+) -> None:
+    """``1e-400`` (a float reads it as 0.0) and ``1e-10`` (0 ns once rounded) turned the racy
+    window off, unsaid: the rewrites it exists to catch went unseen. Now refused in one line
+    before the store is created; ``0`` and ``1e-9`` still mean what they say."""
+    monkeypatch.setenv(racy_stamps.WINDOW_VARIABLE, tiny)
+    with pytest.raises(ConfigError, match=r"^EEGPREP_RACY_SECONDS=.*below a nanosecond"):
+        ingest("tusz", src=write_tusz(tmp_path / "c"), out=tmp_path / "s.zarr", config=SERIAL)
+    assert not (tmp_path / "s.zarr").exists()
+    for fine, ns in (("0", 0), ("0.0", 0), ("1e-9", 1), ("-0", 0)):
+        monkeypatch.setenv(racy_stamps.WINDOW_VARIABLE, fine)
+        assert racy_stamps.window_ns() == ns
