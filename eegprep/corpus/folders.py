@@ -315,6 +315,24 @@ def _check_outside_stores(target: Path) -> None:
         ) from None
 
 
+def _check_a_file(path: Path, target: Path) -> None:
+    """A :class:`ConfigError` when the config file ``target`` is there and no regular file:
+    the null device (``EEGPREP_CONFIG=/dev/null``), which reads as no config file, is the one
+    such place :func:`_document` reads; the write would have renamed a file over it (run as
+    root: ``/dev/null`` replaced by a file for the whole system)."""
+    import stat
+
+    try:
+        st = os.stat(target)
+    except OSError:
+        return  # (none there yet; or the write says what is wrong there)
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(
+            f"{path}: a device, not a file `config set` can write (it reads as no config "
+            "file); nothing was written: set EEGPREP_CONFIG to a file"
+        )
+
+
 def set_corpus_dir(corpus: str, folder: str | os.PathLike[str]) -> Path:
     """Record ``corpus = folder`` (made absolute) in the config file, keeping the rest of the
     file's settings, and return the file's path. The file is replaced whole, never left half
@@ -328,6 +346,7 @@ def set_corpus_dir(corpus: str, folder: str | os.PathLike[str]) -> Path:
     target = Path(os.path.realpath(path))
     data = _document()  # (first: a place no file system takes is one line naming its variable)
     _check_outside_stores(target)
+    _check_a_file(path, target)
     _corpora_table(data)
     given = os.fspath(folder)
     resolved = Path(expand_home(given, f"the home folder of {given!r}", _FULL)).resolve()

@@ -627,3 +627,21 @@ def test_a_config_file_no_file_system_takes_is_one_line_naming_its_variable(
         assert res.output.startswith(f"error: the config file that {variable} gives, "), res.output
         assert "one of its names is 300 bytes long" in res.output and res.output.count("\n") == 1
     assert not (tmp_path / "s.zarr").exists()
+
+
+def test_config_set_never_writes_over_the_null_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``EEGPREP_CONFIG=/dev/null`` reads as no config file; `config set` renamed its file over
+    it (run as root: /dev/null replaced by a file for the whole system). Now one line, and no
+    write is tried (the write is replaced here, so that the test never touches /dev/null)."""
+    writes: list[object] = []
+    monkeypatch.setattr("eegprep.corpus.folders.write_atomically", lambda *a, **k: writes.append(a))
+    monkeypatch.setenv("EEGPREP_CONFIG", os.devnull)
+    monkeypatch.delenv("EEGPREP_TUH_DIR", raising=False)
+    res = CliRunner().invoke(eegprep_cli, ["config", "set", "tuh", os.path.dirname(os.devnull)])
+    assert res.exit_code == 2, res.output
+    assert res.output == (
+        f"error: {os.devnull}: a device, not a file `config set` can write (it reads as no "
+        "config file); nothing was written: set EEGPREP_CONFIG to a file\n"
+    )
+    assert writes == []
+    assert CliRunner().invoke(eegprep_cli, ["config", "show"]).exit_code == 0  # (still read)
