@@ -367,9 +367,17 @@ def config_set(corpus: str, folder: str, custom: bool) -> None:
                             "digits, '_' and '-' (at most 64 characters)")  # fmt: skip
     say(f"wrote {set_corpus_dir(corpus, folder)}", info=True)
     variable = env_var(corpus)
-    if os.environ.get(variable):  # the entry has no effect while the variable is set
+    value = os.environ.get(variable)
+    if value and not value.strip():  # not a folder: every command refuses it, this entry unused
         warnings.warn(
-            f"{variable} is set ({os.environ[variable]}) and wins over the config file: unset it "
+            f"{variable} is set to {value!r}, whitespace alone, which every command refuses: "
+            "unset it for this entry to take effect",
+            UserWarning,
+            stacklevel=1,
+        )
+    elif value:  # the entry has no effect while the variable is set
+        warnings.warn(
+            f"{variable} is set ({value}) and wins over the config file: unset it "
             f"for this entry to take effect",
             UserWarning,
             stacklevel=1,

@@ -645,3 +645,18 @@ def test_config_set_never_writes_over_the_null_device(monkeypatch: pytest.Monkey
     )
     assert writes == []
     assert CliRunner().invoke(eegprep_cli, ["config", "show"]).exit_code == 0  # (still read)
+
+
+@pytest.mark.parametrize("value", [" ", "\t", "  \n"])
+def test_config_set_beside_a_variable_of_whitespace_says_it_is_refused(
+    config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """A variable of whitespace alone is refused by every command (it names no folder); `config
+    set` said that it 'wins over the config file', as if it named one."""
+    monkeypatch.setenv("EEGPREP_TUH_DIR", value)
+    res = CliRunner().invoke(eegprep_cli, ["config", "set", "tuh", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert res.stderr.startswith("warning: EEGPREP_TUH_DIR is set to '"), res.stderr
+    assert res.stderr.endswith(", whitespace alone, which every command refuses: unset it for "
+                               "this entry to take effect\n")  # fmt: skip
+    assert res.stderr.count("\n") == 1 and "wins" not in res.stderr
