@@ -91,6 +91,20 @@ def _other_corpus_variable(corpus: str) -> str | None:
     return other if os.environ.get(other) else None
 
 
+def _misspelt_variable(corpus: str) -> str | None:
+    """Why a set variable that differs from ``corpus``'s only in case (``EEGPREP_tuh_DIR``,
+    ``eegprep_tuh_dir``) is not read: a variable's name is exact, and it was ignored unsaid;
+    None when none is set."""
+    own = env_var(corpus)
+    for name in sorted(os.environ):
+        if name != own and name.upper() == own and os.environ[name]:
+            return (
+                f"{name} is set, but a variable's name is exact: the variable of {corpus!r} "
+                f"is {own}"
+            )
+    return None
+
+
 def _not_ours(corpus: str, variable: str) -> str:
     """Why ``variable`` (:func:`_other_corpus_variable`) does not name ``corpus``'s folder."""
     owner = corpus.replace("-", "_")
@@ -213,14 +227,17 @@ def _corpus_dir(corpus: str, configured: dict[str, str | ConfigError], *, check:
     folder_text = entry
     if isinstance(folder_text, ConfigError):
         raise folder_text
+    misspelt = _misspelt_variable(corpus)
     if folder_text:
         setting = f"corpora.{corpus} in {config_path()}"
         folder = config_path().parent / _usable(folder_text, setting)
-        if other:
-            warnings.warn(f"{_not_ours(corpus, other)}: the folder comes from {setting}",
-                          UserWarning, stacklevel=2)  # fmt: skip
+        for said in (_not_ours(corpus, other) if other else None, misspelt):
+            if said:
+                warnings.warn(f"{said}: the folder comes from {setting}", UserWarning,
+                              stacklevel=2)  # fmt: skip
         return _checked(folder, setting, check)
-    what = f"{_not_ours(corpus, other)}: " if other else ""
+    what = "".join(f"{said}: " for said in (_not_ours(corpus, other) if other else None,
+                                            misspelt) if said)  # fmt: skip
     raise ConfigError(
         f"no folder for corpus {corpus!r}: {what}pass --src DIR, set {env_var(corpus)}=DIR, "
         f"or run `eegprep config set {corpus} DIR{_custom(corpus)}` (writes {config_path()})"

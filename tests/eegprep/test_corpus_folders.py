@@ -660,3 +660,22 @@ def test_config_set_beside_a_variable_of_whitespace_says_it_is_refused(
     assert res.stderr.endswith(", whitespace alone, which every command refuses: unset it for "
                                "this entry to take effect\n")  # fmt: skip
     assert res.stderr.count("\n") == 1 and "wins" not in res.stderr
+
+
+@pytest.mark.parametrize("variable", ["EEGPREP_tuh_DIR", "eegprep_tuh_dir", "Eegprep_Tuh_Dir"])
+def test_a_variable_misspelt_in_case_is_named_not_ignored(
+    config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    """A variable that is ``tuh``'s but for its case was ignored unsaid: with no other setting,
+    `ingest` asked for one as if none were set; with a config entry, that entry's folder was
+    used without a word. Now the line, or a warning, names it and the exact name."""
+    monkeypatch.setenv(variable, str(tmp_path))
+    said = f"{variable} is set, but a variable's name is exact: the variable of 'tuh' is "
+    res = CliRunner().invoke(eegprep_cli, ["ingest", "tuh", "--out", str(tmp_path / "s.zarr")])
+    assert res.exit_code == 2, res.output
+    assert res.output.startswith(f"error: no folder for corpus 'tuh': {said}EEGPREP_TUH_DIR: ")
+    assert res.output.count("\n") == 1
+    config_file.parent.mkdir()
+    config_file.write_text(f'[corpora]\ntuh = "{tmp_path}"\n')
+    with pytest.warns(UserWarning, match=f"^{said}EEGPREP_TUH_DIR: the folder comes from "):
+        assert corpus_dir("tuh") == tmp_path
