@@ -11,7 +11,9 @@ real one can, with nothing of Python's clean-up (``finally``, ``__exit__``) runn
 A write is chosen by its number (``at=k``: the k-th counted call) or by what it is
 (``at=("replace", r"-> .*/0000000001\\.jsonl$")``: the first call of that primitive whose
 text, ``path`` or ``src -> dst``, matches the pattern). ``at=0`` kills nothing and writes the
-list of the calls to ``log``: the number of kill points of a command.
+list of the calls to ``log``: the number of kill points of a command. ``sig="SIGINT"``
+(``run_killed``) sends Ctrl-C's signal at that point instead: ``KeyboardInterrupt`` is raised
+before the write runs, and the command's own clean-up runs as after a real Ctrl-C.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ LOG = os.environ.get("KILL_LOG")
 count, busy = [0], [0]
 kind, _, pattern = AT.partition(":")
 number = int(AT) if AT.isdigit() else None
+SIGNAL = getattr(signal, os.environ.get("KILL_SIGNAL", "SIGKILL"))
 log = open(LOG, "w") if LOG else None
 WRITING = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
@@ -61,7 +64,7 @@ def counted(primitive, *paths):
         log.write(f"{primitive} {text}\n")
         log.flush()
     if count[0] == number or (number is None and primitive == kind and re.search(pattern, text)):
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.kill(os.getpid(), SIGNAL)
 
 def one(module, attr):
     real = getattr(module, attr)
@@ -120,13 +123,16 @@ def run_killed(
     log: Path | None = None,
     *,
     command: str = "eegprep",
+    sig: str = "SIGKILL",
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``eegprep ARGS`` (``command``: or ``labram``) in a child that SIGKILLs itself at
-    write ``at`` inside ``store`` (module docstring). Returns the finished child
-    (``returncode`` ``-SIGKILL`` when killed)."""
+    write ``at`` inside ``store`` (module docstring); ``sig="SIGINT"`` sends Ctrl-C's signal
+    instead (raised as ``KeyboardInterrupt`` before the write runs). ``env``: more variables.
+    Returns the finished child (``returncode`` ``-SIGKILL`` when killed)."""
     where = str(at) if isinstance(at, int) else f"{at[0]}:{at[1]}"
     env = {**os.environ, "PYTHONPATH": str(REPO), "KILL_STORE": str(store), "KILL_AT": where,
-           "KILL_CLI": f"{command}_cli"}  # fmt: skip
+           "KILL_CLI": f"{command}_cli", "KILL_SIGNAL": sig, **(env or {})}  # fmt: skip
     if log is not None:
         env["KILL_LOG"] = str(log)
     cmd = [sys.executable, "-c", _CHILD, *args]
@@ -141,10 +147,17 @@ def run(args: list[str], *, command: str = "eegprep") -> subprocess.CompletedPro
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
 
 
-def write_calls(args: list[str], store: Path, log: Path, *, command: str = "eegprep") -> list[str]:
+def write_calls(
+    args: list[str],
+    store: Path,
+    log: Path,
+    *,
+    command: str = "eegprep",
+    env: dict[str, str] | None = None,
+) -> list[str]:
     """Every counted write of ``eegprep ARGS`` (``command``: or ``labram``; run to its end), as
     ``primitive path`` lines."""
-    done = run_killed(args, store, 0, log, command=command)
+    done = run_killed(args, store, 0, log, command=command, env=env)
     assert done.returncode in (0, 3), done.stderr
     return log.read_text().splitlines()
 
