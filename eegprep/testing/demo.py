@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from eegprep.base.errors import UsageError
-from eegprep.base.files import is_temporary_name, write_atomically
+from eegprep.base.files import TMP_MARK, is_temporary_name, write_atomically
 from eegprep.base.regular_files import not_a_folder
 from eegprep.base.validation import check_choice, check_min, invalid_value
 from eegprep.testing.demo_labelled import write_tuab_demo, write_tuev_demo
@@ -133,7 +133,9 @@ def _check_ours(root: Path) -> None:
             "pick another --out"
         )
     try:
-        taken = root.exists() and (not root.is_dir() or any(root.iterdir()))
+        taken = root.exists() and (
+            not root.is_dir() or any(not _marker_left(e.name) for e in root.iterdir())
+        )
     except OSError as exc:
         raise UsageError(f"{root}: cannot look into it ({exc.strerror})") from None
     if taken and not (root / DEMO_MARK).is_file():
@@ -141,6 +143,13 @@ def _check_ours(root: Path) -> None:
             f"{root}: already holds files and is not a demo corpus (no {DEMO_MARK}); the demo "
             "would overwrite files of the same names: pick another --out"
         )
+
+
+def _marker_left(name: str) -> bool:
+    """Whether ``name`` is a temporary file of :data:`DEMO_MARK`: what a demo killed before
+    the marker's rename leaves, alone, in the folder it made (the next demo went on to refuse
+    that folder as another's, and no demo could be written there again)."""
+    return is_temporary_name(name) and name.startswith(DEMO_MARK + TMP_MARK)
 
 
 def _check_no_links(root: Path) -> None:
