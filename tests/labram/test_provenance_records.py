@@ -124,16 +124,18 @@ def test_a_pretrain_resume_refuses_a_malformed_tokenizer_record(tmp_path):
 
 def test_what_a_checkpoint_says_is_capped_on_the_card(tmp_path):
     """The recipe and task a checkpoint holds are copied onto the card's rows capped (255
-    characters) and escaped, not verbatim."""
+    characters) and escaped, not verbatim. (A task name over 255 characters is refused before:
+    the record text rule, tests/labram/test_task_record_names.py.)"""
     long = "<b>" + "r" * 10_000
     src = _checkpoint(
         tmp_path,
         train_config={"recipe": long},
-        task={"name": "t" * 10_000, "kind": "regression"},
+        task={"name": "<b>|" + "t" * 251, "kind": "regression"},
     )
     out = export(src, tmp_path / "m.safetensors")
     rows = [line for line in Path(out["card"]).read_text().splitlines() if line.startswith("| ")]
     recipe = next(r for r in rows if r.startswith("| training recipe |"))
     task = next(r for r in rows if r.startswith("| task |"))
     assert "<b>" not in recipe and "\\<b\\>" in recipe and recipe.endswith("... |")
+    assert "<b>" not in task and "\\<b\\>" in task and "\\|" in task
     assert len(recipe) < 300 and len(task) < 300
