@@ -51,6 +51,24 @@ PADDED = {
 }
 
 
+def _reader(reader: str) -> tuple[type[Reader], dict[str, Any]]:
+    """The reader ``reader`` names (``edf``: eegprep's own; ``mne``: MNE's, which a reader
+    option sends an EDF through) and those options; MNE's opened files forgotten."""
+    clear_cache()
+    if reader == "edf":
+        return EdfReader, {}
+    return MneReader, {"infer_types": False}
+
+
+def _read(path: Path, reader: str) -> tuple[Any, np.ndarray]:
+    """:func:`check_reader` of the file :func:`_edf` wrote, through ``reader``."""
+    cls, options = _reader(reader)
+    return check_reader(
+        cls, str(path), expected_labels=LABELS, expected_sfreq=250.0,
+        expected_n_samples=1250, **options,
+    )  # fmt: skip
+
+
 def _nul_padded(path: Path, fields: str) -> None:
     """The trailing spaces of the header fields of :data:`PADDED` ``[fields]`` (main, per
     signal) as NUL bytes."""
@@ -84,13 +102,7 @@ def test_a_header_padded_with_nul_bytes_reads_as_one_padded_with_spaces(
     path = tmp_path / ("rec.bdf" if bdf else "rec.edf")
     uv = _edf(path, bdf=bdf)
     _nul_padded(path, fields)
-    clear_cache()
-    cls: type[Reader] = EdfReader if reader == "edf" else MneReader
-    options: dict[str, Any] = {} if reader == "edf" else {"infer_types": False}
-    header, got = check_reader(
-        cls, str(path), expected_labels=LABELS, expected_sfreq=250.0,
-        expected_n_samples=1250, **options,
-    )  # fmt: skip
+    header, got = _read(path, reader)
     assert [s.unit for s in header.signals] == UNITS
     assert np.all(np.abs(got - uv) <= _step(bdf)[:, None])
     events = [(a.onset, a.duration, a.description) for a in header.annotations]
@@ -114,13 +126,7 @@ def test_a_record_count_of_minus_one_reads_the_records_the_file_holds(
     data = bytearray(path.read_bytes())
     data[236:244] = b"-1".ljust(8)
     path.write_bytes(bytes(data) + b"\x01" * cut)
-    clear_cache()
-    cls: type[Reader] = EdfReader if reader == "edf" else MneReader
-    options: dict[str, Any] = {} if reader == "edf" else {"infer_types": False}
-    header, got = check_reader(
-        cls, str(path), expected_labels=LABELS, expected_sfreq=250.0,
-        expected_n_samples=1250, **options,
-    )  # fmt: skip
+    header, got = _read(path, reader)
     assert np.all(np.abs(got - uv) <= _step(bdf)[:, None])
     assert [(a.onset, a.duration, a.description) for a in header.annotations] == EVENTS
     record = (len(data) - 256 * 5) // 5  # 5 s, 1 s records; 3 signals and annotations
@@ -148,9 +154,7 @@ def test_a_file_of_annotations_only_is_named_so(
     data = bytearray(path.read_bytes())
     data[244:252] = seconds.ljust(8)
     path.write_bytes(bytes(data))
-    clear_cache()
-    cls: type[Reader] = EdfReader if reader == "edf" else MneReader
-    options: dict[str, Any] = {} if reader == "edf" else {"infer_types": False}
+    cls, options = _reader(reader)
     label = "BDF Annotations" if bdf else "EDF Annotations"
     check_source_error(
         cls, str(path), rf"^{re.escape(str(path))}: an EDF\+ file of annotations only \(its 1 "
