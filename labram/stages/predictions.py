@@ -30,6 +30,7 @@ import numpy as np
 
 from eegprep.base.errors import UsageError
 from eegprep.base.files import replaced_atomically
+from labram.stages.sealed_json import one_changed
 from labram.train.metrics import probabilities
 
 if TYPE_CHECKING:
@@ -224,7 +225,7 @@ def _check_row(path: Path, line: int, columns: list[str], row: dict[str, Any]) -
     would leave every row unchecked)."""
     if CHECK_COLUMN not in columns:
         last = columns[-1] if columns else ""
-        if len(last) == len(CHECK_COLUMN) and sum(a != b for a, b in zip(last, CHECK_COLUMN)) == 1:
+        if one_changed(last, CHECK_COLUMN):
             raise UsageError(
                 f"{path}: its header's last column is {last!r}, not {CHECK_COLUMN!r} (changed "
                 "since labram wrote it: a flipped bit, a bad copy, an edit): remove the file and "

@@ -43,10 +43,13 @@ def near_key(doc: dict[str, Any]) -> str | None:
     labram's, unchecked. None where there is none."""
     if KEY in doc:
         return None
-    for key in doc:
-        if len(key) == len(KEY) and sum(a != b for a, b in zip(key, KEY, strict=True)) == 1:
-            return key
-    return None
+    return next((key for key in doc if one_changed(key, KEY)), None)
+
+
+def one_changed(name: str, expected: str) -> bool:
+    """Whether ``name`` is ``expected`` with exactly one character changed (what a flipped
+    bit in a name leaves): the test of a checksum entry or column found under another name."""
+    return len(name) == len(expected) and sum(a != b for a, b in zip(name, expected)) == 1
 
 
 def unsealed(path: Path, doc: dict[str, Any]) -> dict[str, Any]:
@@ -76,4 +79,4 @@ def unsealed(path: Path, doc: dict[str, Any]) -> dict[str, Any]:
     return rest
 
 
-__all__ = ["KEY", "digest", "near_key", "sealed", "unsealed"]
+__all__ = ["KEY", "digest", "near_key", "one_changed", "sealed", "unsealed"]
