@@ -22,8 +22,13 @@ def _stop_during_start_up() -> None:
     if hasattr(_signal, "SIGHUP"):  # not on Windows
         said[_signal.SIGHUP] = "stopped (SIGHUP)"
 
+    # under torchrun the first process of each machine alone says it (eegprep.base.ranks)
+    world, local = os.environ.get("WORLD_SIZE", "1"), os.environ.get("LOCAL_RANK", "0")
+    quiet = world.strip().isdigit() and int(world) > 1 and local.strip() not in ("", "0")
+
     def stop(signum: int, frame: object) -> None:
-        os.write(2, f"error: {said[signum]}\n".encode())
+        if not quiet:
+            os.write(2, f"error: {said[signum]}\n".encode())
         os._exit(128 + signum)
 
     for sig in said:

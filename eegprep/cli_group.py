@@ -204,7 +204,7 @@ class OneLineErrors(click.Group):
         except EegprepError as exc:
             _exit_if_stopped(ctx)
             if not prints_error(exc):  # another rank prints the same line (eegprep.base.ranks)
-                sys.exit(EXIT_USAGE)
+                leave_to_the_printing_rank(f"error: {one_line(str(exc))}", EXIT_USAGE)
             if ctx.meta.get("verbose"):
                 say_lines(redact(traceback.format_exc()).rstrip().splitlines(), err=True)
             say(f"error: {one_line(str(exc))}", err=True)
@@ -284,12 +284,15 @@ def _exit_if_stopped(ctx: click.Context) -> None:
 def _stopped(ctx: click.Context, name: str) -> NoReturn:
     """The one line of a command a signal stopped, saying what was kept and what to run, and
     its status: 128 + the signal's number, as a shell shows it."""
+    from eegprep.base.ranks import says_signal_stops
+
+    status = {"SIGINT": EXIT_INTERRUPTED, "SIGHUP": EXIT_HANGUP}.get(name, EXIT_TERMINATED)
+    if not says_signal_stops():  # under torchrun: the first process of the machine says it
+        sys.exit(status)
     hint = INTERRUPTED_HINTS.get(ctx.invoked_subcommand or "", "")
-    if name == "SIGINT":
-        say(f"error: interrupted (Ctrl-C){hint}", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    say(f"error: stopped ({name}){hint}", err=True)
-    sys.exit(EXIT_HANGUP if name == "SIGHUP" else EXIT_TERMINATED)
+    said = "interrupted (Ctrl-C)" if name == "SIGINT" else f"stopped ({name})"
+    say(f"error: {said}{hint}", err=True)
+    sys.exit(status)
 
 
 EXIT_INTERRUPTED = 130
@@ -580,13 +583,25 @@ def click_error(exc: click.ClickException, command_path: str | None = None) -> N
     """click's own errors (bad option values, missing arguments, unknown commands) as one
     ``error:`` line naming the command's help (the error's own command, else
     ``command_path``), with click's exit status (2 for usage)."""
-    if not prints_error(exc):  # under torchrun: every process parsed the same command line
-        sys.exit(exc.exit_code)
     ctx = getattr(exc, "ctx", None)
     path = ctx.command_path if ctx is not None else command_path
     hint = f" (see `{path} --help`)" if path else ""
-    say(f"error: {one_line(exc.format_message())}{hint}", err=True)
+    line = f"error: {one_line(exc.format_message())}{hint}"
+    if not prints_error(exc):  # under torchrun: every process parsed the same command line
+        leave_to_the_printing_rank(line, exc.exit_code)
+    say(line, err=True)
     sys.exit(exc.exit_code)
+
+
+def leave_to_the_printing_rank(line: str, status: int) -> NoReturn:
+    """Exit with ``status``, leaving ``line`` to the process of the run that prints it
+    (:mod:`eegprep.base.ranks`): after waiting for torchrun to end this one once that process
+    has exited, in silence; if nothing ends it in time, the line is said here after all."""
+    from eegprep.base import ranks
+
+    if not ranks.printing_rank_ended():
+        say(line, err=True)
+    sys.exit(status)
 
 
 def verbosity_options(fn: Any) -> Any:

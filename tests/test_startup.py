@@ -229,6 +229,30 @@ def test_ctrl_c_during_the_first_import_after_the_package_is_one_line(
     assert (proc.returncode, err) == (130, "error: interrupted (Ctrl-C)\n"), (line, err)
 
 
+@pytest.mark.parametrize(("local", "said"), [("0", True), ("1", False)])
+def test_a_signal_during_start_up_under_torchrun_is_said_by_the_first_process_alone(
+    tmp_path: Path, local: str, said: bool
+) -> None:
+    """torchrun passes a signal to each of its processes, and ends the others with SIGTERM
+    when one exits: during start-up too, the "stopped" line is ``LOCAL_RANK`` 0's alone (each
+    process of a machine said it); the status is the signal's either way."""
+    import signal
+
+    (tmp_path / "sitecustomize.py").write_text(_HOOK)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(tmp_path), str(ROOT)))}
+    env.update(RANK=local, LOCAL_RANK=local, WORLD_SIZE="2")
+    proc = subprocess.Popen(
+        [sys.executable, *STARTS["labram"], "--version"], cwd=tmp_path, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("importing "), line
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err) == (143, "error: stopped (SIGTERM)\n" if said else ""), err
+
+
 @pytest.mark.parametrize("delay_ms", [0, 1, 3, 10])
 def test_ctrl_c_at_any_moment_of_start_up_is_no_traceback_of_ours(delay_ms: int) -> None:
     """A Ctrl-C a few milliseconds after the command starts: a quiet end, 130 (or the signal's

@@ -17,6 +17,14 @@ each: N copies of one line. Who prints it, by what the error depends on:
 - any other error (a rank's own read of its windows, a file system error not eegprep's):
   each process that raises it prints it: it may be its own.
 
+A process that leaves the line to another does not exit at once: were it first, torchrun would
+stop the printing process (SIGTERM) before it had said anything, and the run would end on a
+bare "stopped" line. It waits (:func:`printing_rank_ended`) for torchrun to end it once the
+printing process has exited, then exits with the error's status in silence; if nothing ends it
+within :data:`ALIKE_WAIT_SECONDS`, the line was not said elsewhere, and it says it itself. A
+signal's own "stopped" line is the first process's of each machine alone: torchrun passes a
+Ctrl-C or SIGTERM to every process, and ends the others with SIGTERM when one fails.
+
 Outside torchrun (``WORLD_SIZE`` unset or 1) every error is printed, whatever ``RANK`` a
 shell left set: a process alone is its run's main process. :func:`torchrun_place` reads the
 three variables for training, refusing a malformed one in one line.
@@ -26,6 +34,11 @@ from __future__ import annotations
 
 import os
 import re
+
+ALIKE_WAIT_SECONDS = 5.0
+"""How long a process that leaves an error's line to another waits for torchrun to end it
+(seconds). torchrun looks at its processes every 0.1 s (its ``--monitor-interval``), so the
+wait ends well within this once the printing process has exited."""
 
 _OWN_WORK = [False]
 """Whether this process has begun its own share of the work (:func:`begin_own_work`)."""
@@ -116,13 +129,53 @@ def prints_error(exc: BaseException) -> bool:
     return machine_main_rank()
 
 
+def printing_rank_ended(seconds: float = ALIKE_WAIT_SECONDS) -> bool:
+    """Wait up to ``seconds`` for a signal (SIGINT, SIGTERM or SIGHUP: torchrun ending this
+    process because another one exited): ``True`` if one came, ``False`` if the time ran out.
+    Outside the main thread (no signal can be caught there) ``True`` at once. The signals'
+    handlers are restored after."""
+    import signal
+    import time
+
+    class _Ended(Exception):
+        pass
+
+    def ended(signum: int, frame: object) -> None:
+        raise _Ended
+
+    sigs = [getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    previous = {}
+    try:
+        for sig in sigs:
+            previous[sig] = signal.signal(sig, ended)
+    except ValueError:  # not the main thread
+        return True
+    try:
+        time.sleep(seconds)
+    except _Ended:
+        return True
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return False
+
+
+def says_signal_stops() -> bool:
+    """Whether this process prints the line of a signal that stopped it: outside torchrun
+    always, under it the first process of each machine alone (module docstring)."""
+    return machine_main_rank()
+
+
 __all__ = [
+    "ALIKE_WAIT_SECONDS",
     "begin_own_work",
     "end_own_work",
     "machine_main_rank",
     "main_rank",
     "own_work_began",
+    "printing_rank_ended",
     "prints_error",
+    "says_signal_stops",
     "torchrun_place",
     "under_torchrun",
 ]

@@ -17,6 +17,7 @@ import click
 import pytest
 
 from eegprep.base.errors import StoreFormatError
+from eegprep.base.ranks import printing_rank_ended
 from eegprep.cli_group import OneLineErrors
 from labram.data.finite_windows import check_finite_splits
 from labram.data.unreadable import UnreadableError
@@ -25,6 +26,14 @@ from tests.labram.test_unreadable_windows import BAD, TINY, _flip_chunk, _flippe
 from tests.labram.training_stores import write_pretrain_store
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # numcodecs' zarr3 codecs
+
+
+@pytest.fixture(autouse=True)
+def _torchrun_ends_the_silent_ranks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ranks here run one after another, with no torchrun to end a silent one once the
+    printing one has exited: its wait (``printing_rank_ended``) ends at once, as torchrun's
+    SIGTERM would end it."""
+    monkeypatch.setattr("eegprep.base.ranks.printing_rank_ended", lambda seconds=0.0: True)
 
 
 @pytest.fixture(scope="module")
@@ -331,3 +340,101 @@ def test_each_seed_s_checks_are_every_rank_s_again() -> None:
     with pytest.raises(UsageError, match="--device"):
         finetune._one_seed(None, {}, None, None, Path("x"), False, "bogus", backbone={}, pin=None)  # type: ignore[arg-type]
     assert not own_work_began()
+
+
+def test_a_silent_rank_says_the_line_itself_when_nothing_ends_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A rank that leaves an every-rank line to rank 0 waits for torchrun to end it; if
+    nothing does (rank 0 never said it), the line is said by that rank after all, not lost."""
+    from click.testing import CliRunner
+
+    monkeypatch.setattr("eegprep.base.ranks.printing_rank_ended", lambda seconds=0.0: False)
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    exc = StoreFormatError("s.zarr: the same line on every rank")
+    exc.every_rank = True
+    res = CliRunner().invoke(_group(exc), ["stop"])
+    assert (res.exit_code, res.output) == (2, "error: s.zarr: the same line on every rank\n")
+
+
+def test_the_wait_for_the_printing_rank_ends_on_a_signal_or_in_time() -> None:
+    """``printing_rank_ended``: a SIGTERM during the wait ends it (``True``) at once; with no
+    signal it returns ``False`` once its time is up; the signals' handlers are as before."""
+    import os
+    import signal
+    import threading
+    import time
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM))
+    start = time.monotonic()
+    timer.start()
+    try:  # (the module's own, not the fixture's stand-in)
+        assert printing_rank_ended(30.0) is True
+    finally:
+        timer.cancel()
+    assert time.monotonic() - start < 10
+    assert printing_rank_ended(0.05) is False
+    assert {s: signal.getsignal(s) for s in before} == before
+
+
+@pytest.mark.parametrize(("local", "said"), [("0", True), ("1", False)])
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_a_signal_s_stop_line_is_the_first_process_s_of_a_machine(
+    monkeypatch: pytest.MonkeyPatch, local: str, said: bool, signal_name: str
+) -> None:
+    """torchrun passes a Ctrl-C or SIGTERM to each of its processes, and ends the others with
+    SIGTERM when one exits on an error: the "stopped" line is said by ``LOCAL_RANK`` 0 alone
+    (each process said it; a process ended because another refused its store said "stopped
+    (SIGTERM): run the same command with --resume" below that refusal). Status as before."""
+    from click.testing import CliRunner
+
+    from eegprep.cli_group import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
+
+    monkeypatch.setenv("RANK", local)
+    monkeypatch.setenv("LOCAL_RANK", local)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    exc = KeyboardInterrupt() if signal_name == "SIGINT" else Terminated("SIGTERM")
+    res = CliRunner().invoke(_group(exc), ["stop"])
+    status = EXIT_INTERRUPTED if signal_name == "SIGINT" else EXIT_TERMINATED
+    line = "interrupted (Ctrl-C)" if signal_name == "SIGINT" else "stopped (SIGTERM)"
+    assert (res.exit_code, res.output) == (status, f"error: {line}\n" if said else "")
+
+
+ALIKE_SCRIPT = """
+import os, sys, time
+import click
+from eegprep.base.errors import StoreFormatError
+from eegprep.cli_group import OneLineErrors
+
+@click.group(cls=OneLineErrors)
+def group():
+    pass
+
+@group.command()
+def stop():
+    if os.environ["LOCAL_RANK"] == sys.argv[1]:
+        time.sleep(2)  # this process comes to the refusal late
+    raise StoreFormatError("s.zarr: refused alike by every process")
+
+group(["stop"])
+"""
+
+
+@pytest.mark.parametrize("late", ["0", "1"])
+def test_an_alike_error_under_torchrun_is_said_once_whichever_process_comes_first(
+    tmp_path: Path, late: str
+) -> None:
+    """Two processes under torchrun refuse alike, one of them 2 s after the other: the
+    refusal is said once, and nothing else. Rank 1 first: it exited in silence and torchrun
+    stopped rank 0 before it said anything (a bare "stopped (SIGTERM)" line); rank 0 first:
+    rank 1, stopped by torchrun, said "stopped (SIGTERM)" below the refusal."""
+    from tests.labram.test_torchrun import _torchrun
+
+    script = tmp_path / "alike.py"
+    script.write_text(ALIKE_SCRIPT, encoding="utf-8")
+    res = _torchrun([str(script), late], tmp_path)
+    errors = [line for line in res.stderr.splitlines() if "error:" in line]
+    assert res.returncode != 0, res.stderr[-3000:]
+    assert errors == ["error: s.zarr: refused alike by every process"], res.stderr[-3000:]
