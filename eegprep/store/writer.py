@@ -621,12 +621,29 @@ class StoreWriter:
         if records:
             replaced = [self._listed[r["id"]] for r in records if r["id"] in self._listed]
             if replaced:  # before the index switches, as in a commit
+                self._note_damage_found(replaced)
                 self._retire(replaced)
             append(self.loc, records)  # as the group holds it: the two copies stay equal
             self._note_listed(records)
             self.relisted += [r["id"] for r in records]
         back = {r["group"] for r in records}
         return [g for g in orphans if g not in back]
+
+    def _note_damage_found(self, groups: list[str]) -> None:
+        """Note what is damaged in the listed ``groups`` a relisted version supersedes
+        (:meth:`note_damaged`), so that each is retired as ``repaired``: the kill that left
+        the new version unlisted may have cut short an ``ingest --repair`` before it retired
+        the damaged one (its process alone knew), and a damaged group retired as ``replaced``
+        is damage ``validate`` reports until it is deleted. Reads every byte of those groups
+        (only after such a kill)."""
+        from eegprep.store.validate_recording import recording_problems
+
+        by_group = {g: rid for rid, g in self._listed.items()}
+        for group in groups:
+            record = self._records.get(by_group.get(group, ""))
+            damage = recording_problems(self.loc, record) if record is not None else []
+            if damage:
+                self.note_damaged(group, damage)
 
     def _listed_version(self, rid: str) -> int:
         """The version of the group the index lists for ``rid`` (0 when it lists none)."""

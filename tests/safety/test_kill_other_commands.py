@@ -13,6 +13,8 @@ but such a file is now the demo's own, and the file is removed.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -172,15 +174,14 @@ def test_a_stop_at_every_write_of_stats_outputs(
 
 
 def _ingest(src: Path, out: Path, flag: str) -> list[str]:
+    """``eegprep ingest`` of ``src`` into ``out`` with ``flag`` (none when empty)."""
     return ["-q", "ingest", "folder", "--mains", "60", "--src", str(src), "--out", str(out),
-            "--workers", "0", flag]  # fmt: skip
+            "--workers", "0", *([flag] if flag else [])]  # fmt: skip
 
 
 def _index_lost(tmp_path: Path) -> tuple[Path, Path, dict[str, np.ndarray]]:
     """A store of three recordings whose index is lost: ``--repair`` (any ingest) lists them
-    again from their groups. (A repair that re-ingests a damaged recording, killed between the
-    new version's rename and the old one's retirement record, leaves the old group retired as
-    ``replaced``, and ``validate`` reports its damage after the next run: not fixed yet.)"""
+    again from their groups."""
     src, out = tmp_path / "src", tmp_path / "base.zarr"
     for k in range(3):
         write_edf(src, f"r{k}.edf", seed=k, seconds=6)
@@ -235,6 +236,80 @@ def test_a_stop_at_every_write_of_a_repair_of_a_lost_index(tmp_path: Path) -> No
         store = open_store(out)
         for rid, x in original.items():
             np.testing.assert_array_equal(store.read(rid), x, err_msg=f"{sig} {call}")
+
+
+def _damaged(tmp_path: Path) -> tuple[Path, Path, dict[str, np.ndarray]]:
+    """A store of three recordings, a bit flipped in ``folder/r1``'s samples and
+    ``folder/r2``'s shard lost: what ``--repair`` writes again."""
+    src, out = tmp_path / "src", tmp_path / "base.zarr"
+    for k in range(3):
+        write_edf(src, f"r{k}.edf", seed=k, seconds=6)
+    ingest_folder(src, out)
+    store = open_store(out)
+    original = {r.id: store.read(r.id) for r in store}
+    shards = [
+        sorted((out / "recordings" / "folder" / n / "data").glob("c.*"))[0] for n in ("r1", "r2")
+    ]
+    data = bytearray(shards[0].read_bytes())
+    data[len(data) // 3] ^= 0x10
+    shards[0].write_bytes(bytes(data))
+    shards[1].unlink()
+    return src, out, original
+
+
+def _repaired_after(src: Path, base: Path, tmp_path: Path, at: int | tuple[str, str],
+                    again: str, original: dict[str, np.ndarray]) -> None:  # fmt: skip
+    """Kill ``ingest --repair`` of ``base`` (a copy) at write ``at``; run ``ingest again``
+    (``--repair`` or a plain one): the store is sound (the damaged versions, superseded by
+    new ones the kill left unlisted, retired as repaired), every recording as ingested."""
+    out = tmp_path / "t.zarr"
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(base, out)
+    assert run_killed(_ingest(src, out, "--repair"), out, at).returncode == KILLED, at
+    done = run(_ingest(src, out, again))
+    assert done.returncode == 0, (at, done.stderr)
+    if again == "--repair":  # (a plain ingest leaves a damage the kill came before: r2's)
+        assert validate(str(out)) == (3, []), at
+        store = open_store(out)
+        for rid, x in original.items():
+            np.testing.assert_array_equal(store.read(rid), x, err_msg=str(at))
+    retired = json.loads((out / "recordings" / "folder" / "r1" / "record.json").read_text())
+    assert retired["reason"] == "repaired" and retired["damage"], (at, retired)
+    problems = [p for p in validate(str(out))[1] if "retired group" in p]
+    assert problems == [], (at, problems)
+
+
+@pytest.mark.parametrize("again", ["--repair", ""], ids=["--repair", "plain"])
+@pytest.mark.parametrize(
+    "at",
+    [("open", r"^recordings/folder/r1/record\.json$"),
+     ("replace", r"-> _eegprep/index/0000000002\.jsonl$")],
+    ids=["before the retirement record", "before the index segment"],
+)  # fmt: skip
+def test_a_repair_killed_after_its_new_version_s_rename_retires_the_damaged_one_as_repaired(
+    tmp_path: Path, at: tuple[str, str], again: str
+) -> None:
+    """``ingest --repair`` killed between a repaired recording's new version's rename and its
+    index segment: the next ingest lists the new version again and retires the damaged one.
+    It retired it as ``replaced`` (the killed process alone knew it was damaged; where it had
+    written ``repaired``, that was written over), and ``validate`` reported the retired
+    group's damage (exit 1) until it was deleted, 24 hours later."""
+    src, base, original = _damaged(tmp_path)
+    _repaired_after(src, base, tmp_path, at, again, original)
+
+
+@pytest.mark.slow
+def test_a_kill_at_every_write_of_a_repair_s_commit(tmp_path: Path) -> None:
+    """The same, at every write from the first new version's rename to the index segment."""
+    src, base, original = _damaged(tmp_path)
+    counted = tmp_path / "counted.zarr"
+    shutil.copytree(base, counted)
+    calls = write_calls(_ingest(src, counted, "--repair"), counted, tmp_path / "calls.log")
+    first = next(k for k, c in enumerate(calls, 1) if re.search(r"-> recordings/.*@2$", c))
+    last = next(k for k, c in enumerate(calls, 1) if re.search(r"-> _eegprep/index/", c))
+    assert first < last, calls
+    for k in range(first + 1, last + 1):
+        _repaired_after(src, base, tmp_path, k, "--repair", original)
 
 
 @pytest.mark.slow
