@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import torch
@@ -180,13 +178,15 @@ def test_reads_are_per_block(stores: list[str]) -> None:
     assert ds.reader.n_reads < n / 10  # many windows per Zarr call
 
 
-def test_index_of_many_recordings_is_fast(stores: list[str]) -> None:
+def test_a_store_given_many_times_is_indexed_once(stores: list[str]) -> None:
+    """One opened store given 2,000 times: its windows are indexed once, not 2,000 times (the
+    index's speed on 100,000 recordings is ``benchmarks/loader.py``'s, not a test's)."""
     from eegprep import open_store
 
     s = open_store(stores[0])
-    t = time.perf_counter()
-    idx = build_pretrain_index([s] * 2000)  # 8,000 recordings
-    assert len(idx) > 0 and time.perf_counter() - t < 2.0
+    one = build_pretrain_index([s])
+    idx = build_pretrain_index([s] * 2000)
+    assert len(one) > 0 and len(idx) == len(one) and idx.urls == one.urls
 
 
 TUH_ADC_STEP_UV = 9999.68 / 65535  # TUH's EDF files: the default store keeps integers

@@ -330,7 +330,7 @@ def test_a_header_claiming_absurd_channel_counts_is_refused_from_its_text(tmp_pa
         t0 = time.perf_counter()
         with pytest.raises(SourceError) as err:
             MneReader.read_header(str(vhdr))
-        assert time.perf_counter() - t0 < 2
+        assert time.perf_counter() - t0 < 60  # (a guard against a walk of 10^8 channels)
         assert expected in str(err.value) and str(vhdr) in str(err.value)
         assert "\n" not in str(err.value)
 
