@@ -59,6 +59,7 @@ from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import named_error, replaced_atomically, write_problem
 from eegprep.base.ranks import begin_own_work
+from eegprep.base.sealed_json import sealed
 from eegprep.base.unchanged_reads import NamedVersion
 from eegprep.store.reader import Store
 from labram.checkpoints.cards import file_sha256
@@ -100,7 +101,6 @@ from labram.stages.embed_windows import (
     window_index,
 )
 from labram.stages.out_lock import writing_alone
-from labram.stages.sealed_json import sealed
 from labram.stages.zarr_partials import remove_partials, settle
 from labram.train.distributed import barrier, setup
 

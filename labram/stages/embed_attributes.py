@@ -8,8 +8,8 @@ consolidated metadata, which is what ``xarray.open_zarr`` reads. A flipped chara
 still JSON (``"classes": ["normal", "abnormal"]`` read as ``["normal", "abnormam"]``) and a
 reader sees other names, unsaid.
 
-Each node's attributes end in :data:`~labram.stages.sealed_json.KEY`, the SHA-256 of its other
-attributes (:func:`~labram.stages.sealed_json.digest`), and ``_labram/embed.json`` (sealed
+Each node's attributes end in :data:`~eegprep.base.sealed_json.KEY`, the SHA-256 of its other
+attributes (:func:`~eegprep.base.sealed_json.digest`), and ``_labram/embed.json`` (sealed
 itself) says so (:data:`SEALED`): a node of such a store whose attributes, or their copy in
 the consolidated metadata, do not match, or lack the checksum, is one line naming the file. A
 store written before (no :data:`SEALED` in its ``embed.json``) is read as before.
@@ -24,7 +24,7 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
-from labram.stages.sealed_json import KEY, digest
+from eegprep.base.sealed_json import KEY, digest
 
 SEALED = "attributes_sealed"
 """The entry of ``_labram/embed.json`` saying that every node's attributes carry :data:`KEY`."""

@@ -17,10 +17,10 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
+from eegprep.base.sealed_json import KEY, digest, near_key
 from labram.stages import backbone_used, tokenizer_used
 from labram.stages.embed_attributes import SEALED, check_attributes
 from labram.stages.embed_progress import META_DIR
-from labram.stages.sealed_json import KEY, digest, near_key
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base import strict_json
-from labram.stages.sealed_json import KEY, digest, near_key
+from eegprep.base.sealed_json import KEY, digest, near_key
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def completed(out: Path, n_chunks: int) -> set[int]:
 def recorded(path: Path, n_chunks: int, *, warn: bool = True) -> set[int]:
     """The chunks one rank's progress file ``path`` records: ``{"chunks": [...]}``, each a
     chunk number below ``n_chunks``. A file that is not (cut short, NaN, a chunk ``"0"`` or
-    ``7`` of 1, entries that do not match its checksum: :mod:`labram.stages.sealed_json`)
+    ``7`` of 1, entries that do not match its checksum: :mod:`eegprep.base.sealed_json`)
     records none, with one warning naming it (``warn``): its chunks are computed again and the
     file rewritten. (A flipped bit could turn ``[0, 1]`` into ``[2, 1]``: a chunk left out,
     its windows NaN, read as written, and the run called complete.) Such a file was an

@@ -23,6 +23,7 @@ from eegprep.base import strict_json
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.files import write_atomically
 from eegprep.base.ranks import end_own_work
+from eegprep.base.sealed_json import sealed
 from eegprep.base.unchanged_reads import NamedVersion
 from eegprep.cli_group import markdown_line
 from eegprep.store.reader import Store
@@ -76,7 +77,6 @@ from labram.stages.scoring import (
     task_splits,
     with_smoothing,
 )
-from labram.stages.sealed_json import sealed
 from labram.stages.tokenizer_used import read_run_record
 from labram.train import metrics as M
 from labram.train.checkpoint import save_model

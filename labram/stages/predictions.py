@@ -21,7 +21,6 @@ import csv
 import io
 import math
 import warnings
-import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -30,7 +29,7 @@ import numpy as np
 
 from eegprep.base.errors import UsageError
 from eegprep.base.files import replaced_atomically
-from labram.stages.sealed_json import one_changed
+from eegprep.base.sealed_rows import CHECK_COLUMN, header_problem, row_check, row_problem
 from labram.train.metrics import probabilities
 
 if TYPE_CHECKING:
@@ -43,10 +42,6 @@ over 500,000 windows' predictions or log rows; one of gigabytes is refused in on
 it, before a byte is read (its rows are held in memory)."""
 BASE_COLUMNS = ("split", "recording", "subject", "start_s", "duration_s")
 TEXT_COLUMNS = ("split", "recording", "subject", "label")
-CHECK_COLUMN = "row_crc32"
-"""The last column: each row's :func:`row_check`, so that a flipped bit in a probability or a
-class name is found, not scored (a file without it, written by hand or by an older labram, is
-read unchecked)."""
 
 
 def prediction_rows(task: Any, index: Any, outputs: np.ndarray, split: str = "test") -> list[dict]:
@@ -164,14 +159,6 @@ def write_predictions(
     return path
 
 
-def row_check(columns: Sequence[str], cells: Sequence[str]) -> str:
-    """The :data:`CHECK_COLUMN` cell of a row: the CRC-32 (8 hex digits) of the header's other
-    columns and the row's cells, as text. A flipped bit in a cell or in the header (a class
-    name) changes it."""
-    text = "\x1f".join(columns) + "\x1e" + "\x1f".join(cells)
-    return f"{zlib.crc32(text.encode('utf-8', 'surrogatepass')):08x}"
-
-
 def read_predictions(path: str | Path) -> dict[str, Any]:
     """``predictions.csv`` as columns: ``{"kind": "classification" | "regression", "classes",
     "rows": list of dicts}`` with numbers parsed; a file without the expected columns is a
@@ -223,21 +210,11 @@ def _check_row(path: Path, line: int, columns: list[str], row: dict[str, Any]) -
     """Refuse, in one line, a row whose :data:`CHECK_COLUMN` is not its :func:`row_check`, and
     a header whose last column is that name with one character changed (a flipped bit there
     would leave every row unchecked)."""
-    if CHECK_COLUMN not in columns:
-        last = columns[-1] if columns else ""
-        if one_changed(last, CHECK_COLUMN):
-            raise UsageError(
-                f"{path}: its header's last column is {last!r}, not {CHECK_COLUMN!r} (changed "
-                "since labram wrote it: a flipped bit, a bad copy, an edit): remove the file and "
-                "run `labram report --predict` to write it again"
-            )
-        return
-    data = [c for c in columns if c != CHECK_COLUMN]
-    if row[CHECK_COLUMN] != row_check(data, [row[c] for c in data]):
+    problem = header_problem(columns) or row_problem(columns, row, line)
+    if problem:
         raise UsageError(
-            f"{path}: line {line} does not match its {CHECK_COLUMN} (changed since labram wrote "
-            "it: a flipped bit, a bad copy, an edit): remove the file and run `labram report "
-            "--predict` to write it again"
+            f"{path}: {problem}: remove the file and run `labram report --predict` to write it "
+            "again"
         )
 
 

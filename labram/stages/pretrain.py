@@ -27,6 +27,7 @@ from torch import Tensor, nn
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
+from eegprep.base.sealed_json import sealed
 from eegprep.base.unchanged_reads import unchanged_between_reads
 from eegprep.store.reader import Store
 from labram.checkpoints.errors import ChangedCheckpointError, CheckpointError
@@ -43,7 +44,6 @@ from labram.model.original_init import original_init
 from labram.model.quantizer import collapsed
 from labram.model.tokenizer import VQNSPTokenizer
 from labram.stages import tokenizer_used
-from labram.stages.sealed_json import sealed
 from labram.stages.train_tokenizer import pretrain_dataset, pretrain_windows, train_tokenizer
 from labram.train.checkpoint import save_model
 from labram.train.config import TrainConfig

@@ -30,13 +30,13 @@ import numpy as np
 
 from eegprep.base import strict_json
 from eegprep.base.errors import ChangedFileError, UsageError
+from eegprep.base.sealed_json import unsealed
 from eegprep.base.user_files import USER_FILE_LIMIT, read_user_file
 from labram.stages.backbone_used import KEY as BACKBONE_KEY
 from labram.stages.backbone_used import describe as describe_backbone
 from labram.stages.predictions import FILENAME as PREDICTIONS
 from labram.stages.predictions import open_table, read_predictions
 from labram.stages.provenance_records import checked
-from labram.stages.sealed_json import unsealed
 from labram.stages.tokenizer_used import KEY as TOKENIZER_KEY
 from labram.stages.tokenizer_used import describe as describe_tokenizer
 from labram.train.runlog import whole_rows

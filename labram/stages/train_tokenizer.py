@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
+from eegprep.base.sealed_json import sealed
 from eegprep.store.reader import Store
 from labram.data.finite_windows import check_finite_splits
 from labram.data.loader import WindowDataset, make_loader
@@ -30,7 +31,6 @@ from labram.model.config import tokenizer_config
 from labram.model.original_init import original_init
 from labram.model.quantizer import usage
 from labram.model.tokenizer import VQNSPTokenizer
-from labram.stages.sealed_json import sealed
 from labram.train.checkpoint import save_model
 from labram.train.config import TrainConfig
 from labram.train.distributed import DistInfo, all_reduce_sum, barrier, setup

@@ -18,11 +18,11 @@ import xarray as xr
 
 import labram.stages.embed as E
 from eegprep.base.errors import UsageError
+from eegprep.base.sealed_json import KEY, sealed
 from labram.checkpoints.layouts import save_ours
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import model_config
 from labram.stages.embed_attributes import SEALED
-from labram.stages.sealed_json import KEY, sealed
 from tests.labram.training_stores import write_tuab_like
 
 CFG = E.EmbedConfig(task="tuab", chunk_windows=8)

@@ -123,7 +123,7 @@ def test_a_flipped_bit_in_a_progress_file_never_skips_a_chunk_left_out(
     dropped chunk 0, so the next run recomputed chunk 0, skipped chunk 2 and called the store
     complete with its NaN window. The file's checksum now fails: every chunk is computed
     again."""
-    from labram.stages.sealed_json import sealed
+    from eegprep.base.sealed_json import sealed
 
     out = tmp_path / "emb.zarr"
     first = _embed_again(embedded, out)

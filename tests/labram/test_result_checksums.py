@@ -14,11 +14,11 @@ import torch
 from click.testing import CliRunner
 
 from eegprep.base import strict_json
+from eegprep.base.sealed_json import KEY
 from labram.checkpoints.layouts import save_ours
 from labram.commands import labram_cli
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM
-from labram.stages.sealed_json import KEY
 from tests.labram.training_stores import write_pretrain_store, write_tuab_like
 
 pytestmark = pytest.mark.slow

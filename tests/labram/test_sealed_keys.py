@@ -15,9 +15,9 @@ import pytest
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
+from eegprep.base.sealed_json import KEY, sealed, unsealed
 from labram.stages.embed_existing import json_file
 from labram.stages.embed_progress import recorded
-from labram.stages.sealed_json import KEY, sealed, unsealed
 
 
 def _renamed(doc: bytes, new: str) -> dict:
