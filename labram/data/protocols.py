@@ -36,6 +36,7 @@ import numpy as np
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
+from eegprep.base.sealed_json import sealed, unsealed
 from eegprep.base.user_files import read_user_file
 from eegprep.base.validation import check_choice, check_min, invalid_value
 from eegprep.store.reader import Store
@@ -470,7 +471,10 @@ def splits_record(
 
 
 def write_splits(path: Path, record: dict[str, Any]) -> Path:
-    write_atomically(path, strict_json.dumps(record, indent=2).encode(), durable=True, tidy=True)
+    """``record`` into ``path`` (whole or not at all), sealed with its checksum
+    (:mod:`eegprep.base.sealed_json`): a flipped bit in a subject key would move that subject
+    out of its split unsaid (a smaller test set, or a subject in none)."""
+    write_atomically(path, sealed(record), durable=True, tidy=True)
     return path
 
 
@@ -507,14 +511,17 @@ def _is_pair(entry: Any) -> bool:
 
 
 def read_splits(path: str | Path, task: Task, table: TaskWindows) -> dict[str, Any]:
-    """A ``splits.json`` checked against the task and the stores' subjects, its subject keys
-    as labram compares them (:func:`~labram.data.subjects.subject_key`)."""
+    """A ``splits.json`` checked against its checksum (one an older labram wrote has none, and
+    is read as before), the task and the stores' subjects, its subject keys as labram compares
+    them (:func:`~labram.data.subjects.subject_key`)."""
     path = Path(path)
     raw = read_user_file(path, "splits file", UsageError)
     try:
         rec = strict_json.loads(raw.decode("utf-8"))
     except ValueError as exc:  # (UnicodeDecodeError too)
         raise UsageError(f"{path}: unreadable splits file ({exc})") from exc
+    if isinstance(rec, dict):  # (a changed subject key: one line, not another split)
+        rec = unsealed(path, rec)
     if not isinstance(rec, dict) or rec.get("format") != SPLITS_FORMAT:
         raise UsageError(
             f"{path}: not a splits file of labram finetune (no format {SPLITS_FORMAT!r})"

@@ -501,10 +501,18 @@ def _check_resumed_splits(path: Path, record: dict[str, Any]) -> None:
     as this command: refused (nothing written) when it does not. Its folds' subject keys are
     compared as labram now cleans them (:func:`~labram.data.subjects.clean_fold`): a run an
     earlier version started lists them as its stores held them (``"S01 "``, an NFD ``é``), and
-    was refused as one of other folds."""
-    before = read_run_json(path)  # (rewritten while read: one line; not taken for damage)
-    if not isinstance(before, dict):  # none yet (killed before it was written), or damaged
-        return  # written anew
+    was refused as one of other folds. A ``splits.json`` that is damaged, or does not match its
+    checksum, is refused (it was written anew, unchecked)."""
+    before = read_run_json(path)  # (rewritten while read, or changed since written: one line)
+    if not isinstance(before, dict):
+        if path.exists() or path.is_symlink():  # rewriting it would erase what it should check
+            raise UsageError(
+                f"cannot resume {path.parent}: {path} is damaged (not a strict JSON object: "
+                "cut short, or not a file), so its folds cannot be compared with this "
+                "command's; restore it from a copy, or delete it to resume with this command's "
+                "folds"
+            )
+        return  # none yet (killed before it was written): written anew
     if isinstance(before.get("folds"), list):  # an earlier version's keys: "S01 ", NFD
         before["folds"] = [clean_fold(f) for f in before["folds"]]
     now = json.loads(strict_json.dumps(record))

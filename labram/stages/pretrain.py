@@ -24,7 +24,6 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
 from eegprep.base.sealed_json import sealed
@@ -103,7 +102,9 @@ def exclusions(
     ------
     UsageError
         The keys exclude every recording of ``stores`` (checked before ``out`` is written), or
-        ``resume`` and the folder's ``excluded_subjects.json`` records other stores.
+        ``resume`` and the folder's ``excluded_subjects.json`` records other stores, is
+        damaged, or does not match its checksum (a flipped bit in a subject key would
+        pre-train on a test subject): it is never rewritten then.
     """
     keys = subjects_of(of) if of else set()
     names, of_names = given_names(stores), given_names(of)
@@ -141,9 +142,7 @@ def exclusions(
                     f"{record['pretraining_stores']} and {record['evaluation_stores']}: resume "
                     "with the run's own --store and --exclude-subjects-of, or pass another --out"
                 )
-        write_atomically(
-            path, strict_json.dumps(record, indent=2).encode(), durable=True, tidy=True
-        )
+        write_atomically(path, sealed(record), durable=True, tidy=True)  # (checked on read)
     return keys
 
 

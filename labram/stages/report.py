@@ -346,7 +346,7 @@ def _is_pretrain_root(path: Path, files: RunFiles) -> bool:
         raise
     except UsageError:
         return False
-    return isinstance(record, dict) and "mem" in record
+    return isinstance(record, dict) and "mem" in unsealed(path / "config.json", record)
 
 
 def _refuse_unfinished_finetune(path: Path) -> None:

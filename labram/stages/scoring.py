@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from eegprep.base import strict_json
 from eegprep.base.errors import EegprepError, UsageError
+from eegprep.base.sealed_json import unsealed
 from eegprep.base.user_files import read_user_file
 from labram.checkpoints.load import check_finite_outputs, check_index_fits
 from labram.data.loader import WindowDataset, make_loader
@@ -133,8 +134,8 @@ def score(task: Task, outputs: np.ndarray, labels: np.ndarray) -> dict[str, floa
 def run_config(checkpoint: str | Path, obj: Any = None) -> TrainConfig:
     """The fine-tuning config ``checkpoint`` was trained with, so that evaluation cuts the same
     windows and splits: its own ``train_config`` entry (``obj``, the checkpoint already read),
-    else (a ``best.pt`` of an older labram) the run's ``config.json`` beside it, else the
-    default preset, with a warning."""
+    else (a ``best.pt`` of an older labram) the run's ``config.json`` beside it (refused where
+    it does not match its checksum), else the default preset, with a warning."""
     saved = obj.get(TRAIN_CONFIG_KEY) if isinstance(obj, dict) else None
     path = Path(checkpoint).with_name("config.json")
     where = f"{checkpoint} ({TRAIN_CONFIG_KEY})"
@@ -146,6 +147,7 @@ def run_config(checkpoint: str | Path, obj: Any = None) -> TrainConfig:
         except ValueError as exc:
             raise UsageError(f"{path}: unreadable run config ({exc})") from None
         if isinstance(saved, dict):  # beside the config: the initial weights' record
+            saved = unsealed(path, saved)  # (a flipped bit: one line, not other windows)
             saved = {k: v for k, v in saved.items() if k != BACKBONE_KEY}
     if saved is not None:
         try:

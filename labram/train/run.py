@@ -101,11 +101,18 @@ def folder_stage(out: Path) -> str | None:
 
 
 def read_run_json(path: Path) -> Any:
-    """The strict JSON in ``path`` (a run folder's ``config.json``, a ``results.json`` beside a
-    checkpoint); None when it is missing or damaged (the caller says what that costs).
+    """The strict JSON in ``path`` (a run folder's ``config.json``, ``splits.json`` or
+    ``excluded_subjects.json``, a ``results.json`` beside a checkpoint); None when it is
+    missing or damaged (the caller says what that costs). An object is returned without its
+    :data:`~eegprep.base.sealed_json.KEY` once it matches it (one without it, an older
+    labram's, as it is).
 
     Raises
     ------
+    UsageError
+        Its entries do not match its checksum (a flipped bit that left it JSON: a digit of a
+        config value, a letter of a subject key), or the checksum's own name is changed: one
+        line naming it, never read as other values (nor taken for a file that is missing).
     ChangedFileError
         The file was rewritten in place while it was read (a writer saving it meanwhile): no
         damage, so never taken for it (a ``--resume`` check said the run's ``config.json``
@@ -113,6 +120,7 @@ def read_run_json(path: Path) -> Any:
     """
     from eegprep.base import strict_json
     from eegprep.base.errors import ChangedFileError
+    from eegprep.base.sealed_json import unsealed
     from eegprep.base.user_files import read_user_file
 
     try:  # (bounded: a file of gigabytes is not read whole; it is damaged)
@@ -122,9 +130,10 @@ def read_run_json(path: Path) -> Any:
     except UsageError:
         return None
     try:
-        return strict_json.loads(raw)
+        doc = strict_json.loads(raw)
     except ValueError:
         return None
+    return unsealed(path, doc) if isinstance(doc, dict) else doc
 
 
 def check_resume_stage(out: Path, stage: str) -> None:
@@ -180,13 +189,15 @@ def write_run_config(
     ------
     UsageError
         ``resume`` and the folder's config differs, naming the fields and both values; or
-        the folder's config is of a form this version does not read.
+        the folder's config is of a form this version does not read, is damaged, or does not
+        match its checksum (:func:`read_run_json`): it is never rewritten then.
     """
     from eegprep.base import strict_json
     from eegprep.base.files import write_atomically
+    from eegprep.base.sealed_json import sealed
 
     path = run_dir / "config.json"
-    text = strict_json.dumps(record, indent=2)
+    data = sealed(record)  # (a flipped bit in a value is refused by every reader)
     if resume and (path.exists() or path.is_symlink()):
         old = read_run_json(path)
         if not isinstance(old, dict):  # rewriting it would erase the record it should check
@@ -199,7 +210,8 @@ def write_run_config(
             old = _in_current_form(old)
         except UsageError as exc:
             raise UsageError(f"cannot resume {run_dir}: {path}: {exc}") from None
-        new = {k: v for k, v in strict_json.loads(text).items() if k not in apart}
+        new = {k: v for k, v in strict_json.loads(strict_json.dumps(record)).items()
+               if k not in apart}  # fmt: skip
         changed = _differences({k: v for k, v in old.items() if k not in apart}, new)
         if changed:
             raise UsageError(
@@ -207,7 +219,7 @@ def write_run_config(
                 f"{_first_four(changed)}; resume with the run's own options, or pass another "
                 "--out for a new run"
             )
-    write_atomically(path, text.encode(), durable=True, tidy=True)
+    write_atomically(path, data, durable=True, tidy=True)
 
 
 def check_resumed_config(path: Path, stored: Any, cfg: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from eegprep.base.sealed_json import KEY
 from tests.labram.cli_runs import one_error, run_labram
 from tests.labram.test_run_guards import TINY, _files
 
@@ -298,6 +299,7 @@ def _as_an_older_version_wrote_it(config: Path, **old: object) -> None:
     form: no ``config_format``, and ``old`` values (``label_smoothing: 0.0`` for the task's)."""
     record = json.loads(config.read_text())
     record.pop("config_format", None)
+    record.pop(KEY, None)  # (nor a checksum)
     config.write_text(json.dumps({**record, **old}, indent=2))
 
 
