@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import csv
-import io
 import math
 import os
 import shlex
@@ -39,7 +38,7 @@ from labram.stages.predictions import open_table, read_predictions
 from labram.stages.provenance_records import checked
 from labram.stages.tokenizer_used import KEY as TOKENIZER_KEY
 from labram.stages.tokenizer_used import describe as describe_tokenizer
-from labram.train.runlog import whole_rows
+from labram.train.runlog import checked_rows, whole_rows
 
 if TYPE_CHECKING:
     from eegprep.store.reader import Store
@@ -168,7 +167,7 @@ def _log(path: Path) -> list[dict[str, float]]:
     try:
         with open_table(path, "training log") as fh:
             text = whole_rows(fh.read())  # (a last row cut by a kill: not a row)
-            for r in csv.DictReader(io.StringIO(text)):
+            for r in checked_rows(path, text, "restore it from a copy"):  # (a flipped digit)
                 row = {}
                 for k, v in r.items():
                     try:

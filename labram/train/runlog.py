@@ -13,6 +13,7 @@ from typing import Any
 
 from eegprep.base.errors import UsageError
 from eegprep.base.files import write_output
+from eegprep.base.sealed_rows import CHECK_COLUMN, header_problem, row_check, row_problem
 
 
 class RunLog:
@@ -66,9 +67,16 @@ class RunLog:
             tmp.open("w", newline="") as fh,
         ):
             if self.columns:
-                w = csv.DictWriter(fh, self.columns, extrasaction="ignore")
-                w.writeheader()
-                w.writerows(self.rows)
+                w = csv.writer(fh)
+                w.writerow([*self.columns, CHECK_COLUMN])
+                w.writerows(self._sealed(r) for r in self.rows)
+
+    def _sealed(self, row: dict[str, Any]) -> list[str]:
+        """``row``'s cells as the file holds them, its :data:`CHECK_COLUMN` last (a flipped
+        bit in a step or a loss is found by ``--resume`` and ``labram report``)."""
+        assert self.columns is not None
+        cells = [str(row.get(c, "")) for c in self.columns]
+        return [*cells, row_check(self.columns, cells)]
 
     def step(self, n: int = 1, **postfix: float) -> None:
         """Advance the bar; show the given values."""
@@ -87,7 +95,7 @@ class RunLog:
             self._rewrite()
         self.rows.append(row)
         with self.path.open("a", newline="") as fh:
-            csv.DictWriter(fh, self.columns, extrasaction="ignore").writerow(row)
+            csv.writer(fh).writerow(self._sealed(row))
 
     def close(self, plot_path: Path | None = None) -> Path | None:
         """Close the bar; plot every numeric column against ``step``."""
@@ -104,19 +112,52 @@ def _read_rows(path: Path, resume_step: int) -> list[dict[str, Any]]:
     Raises
     ------
     UsageError
-        ``path`` is not UTF-8 CSV text (damaged, or another file under its name): one line
-        naming it, before it is rewritten, so that the rows it holds are not lost.
+        ``path`` is not UTF-8 CSV text (damaged, or another file under its name), or a whole
+        row does not match its :data:`CHECK_COLUMN` (a flipped bit: a step read as a later
+        one was dropped, a loss kept as another): one line naming it, before it is
+        rewritten, so that the rows it holds are not lost.
     """
     try:
         with path.open(encoding="utf-8", newline="") as fh:
             text = whole_rows(fh.read())
-        return [r for r in csv.DictReader(io.StringIO(text)) if _kept(r, resume_step)]
+        rows = checked_rows(
+            path,
+            text,
+            "cannot resume; restore it from a copy, or move it away to resume with a new log",
+        )
     except (UnicodeDecodeError, csv.Error, OSError) as exc:
         why = exc.strerror if isinstance(exc, OSError) else " ".join(str(exc).split())[:120]
         raise UsageError(
             f"cannot resume: {path}: not a run log that can be read ({why}); move it away to "
             "resume with a new log, or pass another --out for a new run"
         ) from None
+    return [r for r in rows if _kept(r, resume_step)]
+
+
+def checked_rows(path: Path, text: str, todo: str) -> list[dict[str, Any]]:
+    """The rows of ``text`` (a run's ``log.csv``, its whole rows: :func:`whole_rows`) as
+    :class:`csv.DictReader` reads them, without their :data:`CHECK_COLUMN` once each matches
+    it (a log of an older labram has none, and is read as before).
+
+    Raises
+    ------
+    UsageError
+        A row does not match its checksum, or the header holds the checksum's column under a
+        changed name: ``PATH: why: todo``, naming the line.
+    """
+    reader = csv.DictReader(io.StringIO(text))
+    columns = list(reader.fieldnames or [])
+    problem = header_problem(columns)
+    rows = []
+    for row in reader:
+        problem = problem or row_problem(columns, row, reader.line_num)
+        if problem:
+            break
+        row.pop(CHECK_COLUMN, None)
+        rows.append(row)
+    if problem:
+        raise UsageError(f"{path}: {problem}: {todo}")
+    return rows
 
 
 def whole_rows(text: str) -> str:

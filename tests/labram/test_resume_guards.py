@@ -153,24 +153,28 @@ def test_resume_drops_a_log_row_cut_by_the_kill(tmp_path: Path) -> None:
     log = RunLog(path, total=40, resume_step=20)
     log.close()
     assert [r["step"] for r in log.rows] == ["10", "20"]
-    assert path.read_text().splitlines() == ["step,epoch,loss", "10,0,1.5", "20,0,1.25"]
+    lines = path.read_text().splitlines()  # (rewritten with each row's checksum)
+    assert [line.rsplit(",", 1)[0] for line in lines] == [
+        "step,epoch,loss",
+        "10,0,1.5",
+        "20,0,1.25",
+    ]
+    assert lines[0].endswith(",row_crc32")
 
 
 def test_a_kill_while_resume_rewrites_the_log_keeps_its_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import csv
-
     from labram.train.runlog import RunLog
 
     path = tmp_path / "log.csv"
     text = "step,epoch,loss\n10,0,1.5\n20,0,1.25\n"
     path.write_text(text)
 
-    def killed(self: object, rows: object) -> None:
+    def killed(self: object, row: object) -> None:  # (while its rows are written)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(csv.DictWriter, "writerows", killed)
+    monkeypatch.setattr(RunLog, "_sealed", killed)
     with pytest.raises(KeyboardInterrupt):
         RunLog(path, total=40, resume_step=20)
     assert path.read_text() == text  # not emptied: the next --resume still has them

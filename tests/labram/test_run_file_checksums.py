@@ -56,6 +56,27 @@ def _json_flips(path: Path, seed: int) -> list[bytes]:
     return found
 
 
+def _csv_flips(path: Path, seed: int) -> list[bytes]:
+    """Versions of ``path`` (a ``log.csv``) with one bit flipped, at seeded positions inside
+    its whole rows (a flip of the last line break reads as a row cut by a kill: no row), that
+    are still UTF-8 text."""
+    data = path.read_bytes()
+    rng = random.Random(seed)
+    found: list[bytes] = []
+    for _ in range(20_000):
+        if len(found) == N_FLIPS:
+            break
+        at, bit = rng.randrange(len(data) - 2), rng.randrange(7)  # (ASCII stays ASCII)
+        flipped = bytearray(data)
+        flipped[at] ^= 1 << bit
+        if b"\n" in flipped[at : at + 1] or data[at : at + 1] in b"\r\n":
+            continue  # (a line break made or lost: a row count the rule of cut rows reads)
+        if bytes(flipped) not in found:
+            found.append(bytes(flipped))
+    assert len(found) == N_FLIPS
+    return found
+
+
 def _refused(path: Path, versions: list[bytes], read: Any) -> None:
     """``read()`` refuses each version of ``path`` in one line naming it, leaving it as it
     was."""
@@ -274,3 +295,58 @@ def test_an_excluded_subjects_json_an_older_labram_wrote_resumes(
         "x:s1", "x:s2", "x:s3"
     }  # fmt: skip
     assert json.loads(path.read_text())[KEY]
+
+
+# ---- log.csv --------------------------------------------------------------------------------
+
+
+def _log(path: Path) -> list[dict[str, Any]]:
+    from labram.train.runlog import RunLog
+
+    rows = [{"step": 10 * i, "epoch": 0, "loss": 2.0 / i, "lr": 1e-4 * i} for i in range(1, 6)]
+    log = RunLog(path, total=50)
+    for row in rows:
+        log.log(row)
+    log.close()
+    return rows
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_flipped_bit_in_log_csv_is_refused_by_resume_and_report(
+    tmp_path: Path, seed: int
+) -> None:
+    """``--resume`` kept a row whose step was changed to a later one out (or a changed loss
+    in) and rewrote the file; ``labram report`` drew the changed point."""
+    from labram.stages.report import _log as report_log
+    from labram.train.runlog import RunLog
+
+    path = tmp_path / "log.csv"
+    rows = _log(path)
+    assert [r["step"] for r in report_log(path)] == [r["step"] for r in rows]
+    versions = _csv_flips(path, seed)
+    _refused(path, versions, lambda: RunLog(path, total=50, resume_step=30))
+    _refused(path, versions, lambda: report_log(path))
+
+
+def test_a_log_csv_an_older_labram_wrote_is_read_as_before(tmp_path: Path) -> None:
+    from labram.stages.report import _log as report_log
+    from labram.train.runlog import RunLog
+
+    path = tmp_path / "log.csv"
+    path.write_text("step,epoch,loss\r\n10,0,2.0\r\n20,0,1.5\r\n30,0,1.25\r\n")  # (no checksum)
+    assert [r["loss"] for r in report_log(path)] == [2.0, 1.5, 1.25]
+    log = RunLog(path, total=50, resume_step=20)
+    assert [r["step"] for r in log.rows] == ["10", "20"]
+    log.log({"step": 30, "epoch": 0, "loss": 1.0})
+    assert [r["loss"] for r in report_log(path)] == [2.0, 1.5, 1.0]  # now each row checked
+    assert path.read_text().splitlines()[0].endswith(CHECK_COLUMN)
+
+
+def test_a_log_csv_whose_checksum_column_name_is_changed_is_refused(tmp_path: Path) -> None:
+    from labram.stages.report import _log as report_log
+
+    path = tmp_path / "log.csv"
+    _log(path)
+    path.write_text(path.read_text().replace(CHECK_COLUMN, "row_crc33", 1))
+    with pytest.raises(UsageError, match="its header's last column is 'row_crc33'"):
+        report_log(path)
