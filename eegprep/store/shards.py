@@ -30,6 +30,7 @@ chunks span every channel, so a shard's inner chunks are consecutive spans of ti
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Sequence
@@ -369,11 +370,14 @@ def put(loc: Location, key: str, parts: list[bytes]) -> None:
     """One object, from parts. Locally a new file written without joining the parts (a shard
     is tens of MB), with no temporary name or fsync: recording groups are written under a
     staging name that no reader sees before the commit, and an unfinished one is removed by
-    the next run."""
+    the next run. A file already at ``key`` is unlinked first, never written through: it may
+    be a hard link that a copy of the store shares (``cp -al``)."""
     target = loc.path(key)
     if loc.local:
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(target, "wb") as fh:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(target)
+        with open(target, "xb") as fh:
             fh.writelines(parts)
     else:
         loc.fs.pipe_file(target, b"".join(parts))

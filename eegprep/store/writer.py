@@ -80,7 +80,7 @@ from eegprep.store.root_attrs import (
     read_root_attrs,
     unfinished_creation,
 )
-from eegprep.store.shards import CHUNK_SECONDS, SHARD_CHUNKS, put
+from eegprep.store.shards import CHUNK_SECONDS, SHARD_CHUNKS
 
 STAGING = ("_eegprep", "staging")
 FLOCK = ("_eegprep", "lock.flock")  # held with flock while a local store is written
@@ -531,9 +531,11 @@ class StoreWriter:
             if rid in self._records and self.loc.exists(check_group(g), "zarr.json"):
                 why = "repaired" if g in self._damaged else reason
                 doc = retired_record(self._records[rid], why, self._damaged.get(g))
-                # no temporary name: a kill cuts it short in a group still listed (retired.json
-                # comes next), whose record.json nothing reads; retiring it writes it again
-                put(self.loc, f"{g}/{RECORD}", [doc])
+                # replaced whole by a rename, its temporary file in the staging folder (none
+                # in a recording group): a record.json a kill left here (in a group still
+                # listed) may be a hard link shared with a copy of the store (`cp -al`), which
+                # writing it in place would change too
+                self.loc.write_bytes(doc, check_group(g), RECORD, scratch=STAGING)
                 sealed[g] = record_seal(doc)
         rows = self._retired()
         for g in groups:

@@ -282,7 +282,7 @@ def _repaired_after(src: Path, base: Path, tmp_path: Path, at: int | tuple[str, 
 @pytest.mark.parametrize("again", ["--repair", ""], ids=["--repair", "plain"])
 @pytest.mark.parametrize(
     "at",
-    [("open", r"^recordings/folder/r1/record\.json$"),
+    [("replace", r"-> recordings/folder/r1/record\.json$"),  # (renamed in from staging)
      ("replace", r"-> _eegprep/index/0000000002\.jsonl$")],
     ids=["before the retirement record", "before the index segment"],
 )  # fmt: skip
