@@ -43,6 +43,12 @@ def loads(data: str | bytes, *, unique_keys: bool = False) -> Any:
         raise json.JSONDecodeError("nested too deep", "", 0) from None
 
 
+_READ_PAST = ("attributes", "consolidated_metadata")
+"""The keys of a ``zarr.json`` where another program's values are read loosely: the attributes
+(those another program added, below) and zarr's consolidated metadata (copies of every node's
+metadata, other programs' attributes included: eegprep reads past it, ``consolidated.py``)."""
+
+
 def loads_zarr_json(
     data: str | bytes, foreign: Callable[[Mapping[str, Any]], Iterable[str]]
 ) -> Any:
@@ -51,7 +57,8 @@ def loads_zarr_json(
     a value strict JSON refuses (zarr-python writes ``NaN`` and ``Infinity`` as Python's json
     does; a number beyond a float or int64, or one a float reads as 0 though it is not) is read
     as ``None``, so that one such value does
-    not make the whole document unreadable. Anywhere else (eegprep's own attributes, the
+    not make the whole document unreadable; and so inside zarr's consolidated metadata. Anywhere
+    else (eegprep's own attributes, the
     document's other keys) it is refused as :func:`loads` refuses it."""
     try:
         return loads(data)
@@ -63,7 +70,7 @@ def loads_zarr_json(
         )
         attrs = doc.get("attributes") if isinstance(doc, dict) else None  # (a key renamed)
         if not isinstance(attrs, dict) or any(
-            _holds_loose(v) for k, v in doc.items() if k != "attributes"
+            _holds_loose(v) for k, v in doc.items() if k not in _READ_PAST
         ):
             raise refusal
         theirs = set(foreign(attrs))

@@ -15,6 +15,7 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.store.added_attrs import foreign_keys, shown_keys
+from eegprep.store.consolidated import without_consolidated
 from eegprep.store.fs import Location
 from eegprep.store.record import RECORD_KEYS
 from eegprep.store.retired_list import RECORD
@@ -51,9 +52,8 @@ def not_a_group(doc: Mapping[str, Any]) -> str | None:
     """What makes a recording group's ``zarr.json`` (``doc``) other than the Zarr v3 group
     eegprep writes (``zarr_format`` 3, ``node_type`` group, its attributes); None when it is
     one. zarr and xarray cannot open the group otherwise."""
+    doc, _ = without_consolidated(doc)  # (zarr's: ``null``, or zarr.consolidate_metadata's)
     rest = {k: v for k, v in doc.items() if k != "attributes"}
-    if rest.get("consolidated_metadata", 0) is None:  # what zarr-python writes for a group
-        del rest["consolidated_metadata"]
     if rest == {"zarr_format": 3, "node_type": "group"}:
         return None
     return f"not a Zarr v3 group: {rest}"

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eegprep.store.added_attrs import added_notes
+from eegprep.store.consolidated import root_consolidated_note
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import holds_no_record
 from eegprep.store.index import INDEX_DIR, record_segment
@@ -121,6 +122,9 @@ def check_store(url: str) -> Validation:
     if attrs and not problems:  # (a damaged root's keys may be eegprep's, renamed)
         notes += added_notes("zarr.json", added_root_keys(attrs))
     records = index_records(loc, problems)
+    if attrs:
+        groups = [r.get("group") for r in records.values()]
+        notes += root_consolidated_note(loc, [g for g in groups if isinstance(g, str)])
     retired = retired_groups(loc, problems)
     unlisted_groups(loc, records, set(retired), problems, notes)
     bookkeeping_problems(loc, records, problems, notes)

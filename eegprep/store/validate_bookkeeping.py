@@ -12,12 +12,14 @@ are not reported while it holds the lock.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.files import TMP_MARK
 from eegprep.base.sealed import KEY, seal_problem
 from eegprep.store.added_attrs import added_notes, without_added
+from eegprep.store.consolidated import consolidated_note, without_consolidated
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import holds_no_record
 from eegprep.store.group_path import CORPUS_FOLDER, foreign_folder, groups_on_disk
@@ -72,8 +74,9 @@ def unlisted_groups(
     """Recording groups on disk that the index does not list (nor lists as retired): a
     problem each, but for those that hold no record (what a stopped ingest leaves), a note."""
     try:
-        on_disk = _groups_on_disk(loc, problems, notes)
-        listed = {r.get("group") for r in records.values()} | retired
+        groups = _listed_groups(records)
+        on_disk = _groups_on_disk(loc, problems, notes, groups)
+        listed = set(groups) | retired
         unlisted = [g for g in on_disk if g not in listed]
         has_index = any(n.endswith(".jsonl") for n in loc.list(*INDEX_DIR))
     except Exception as exc:
@@ -111,14 +114,21 @@ def unlisted_groups(
         problems.append(f"recordings: {len(unlisted) - MAX_LINES} more unlisted groups")
 
 
-def _groups_on_disk(loc: Location, problems: list[str], notes: list[str]) -> list[str]:
+def _listed_groups(records: dict[str, dict[str, Any]]) -> list[str]:
+    """The group paths (from the store root) that the index's records name."""
+    return [g for g in (r.get("group") for r in records.values()) if isinstance(g, str)]
+
+
+def _groups_on_disk(
+    loc: Location, problems: list[str], notes: list[str], listed: list[str]
+) -> list[str]:
     """``recordings/{corpus}/{name}`` folders; a corpus group whose ``zarr.json`` is missing or
     damaged is a problem. Entries there that no ingest writes (a file, a ``.DS_Store``, a
     NAS's ``@eaDir``) are a note each, as every ingest passes over them: not damage."""
     groups, stray = groups_on_disk(loc)
     for corpus in sorted({g.split("/")[1] for g in groups} | _corpus_folders(loc)):
         if loc.exists("recordings", corpus, "zarr.json") or not ingest_running(loc):
-            _group_doc(loc, ("recordings", corpus), {}, problems, notes)
+            _group_doc(loc, ("recordings", corpus), {}, problems, notes, listed)
         # (else a running ingest made the folder a moment ago and writes its zarr.json next)
     notes += [f"{path}: {_FOREIGN}" for path in stray[:MAX_LINES]]
     if len(stray) > MAX_LINES:
@@ -156,10 +166,13 @@ def _group_doc(
     attrs: dict[str, Any],
     problems: list[str],
     notes: list[str],
+    listed: Collection[str] = (),
 ) -> None:
     """A group's ``zarr.json`` must be exactly the group eegprep writes there, but for
     attributes another program added (zarr-python's ``group.attrs["x"] = 1``): a ``note:``
-    line, unless a key one bit from one of eegprep's that is missing (damage)."""
+    line, unless a key one bit from one of eegprep's that is missing (damage); and but for
+    zarr's consolidated metadata: a ``note:`` line, saying whether it lacks any of the
+    ``listed`` recording groups (paths from the store root) below it."""
     where = "/".join((*parts, "zarr.json"))
     try:
         doc, added = without_added(loc.read_bytes(*parts, "zarr.json"), attrs)
@@ -169,11 +182,16 @@ def _group_doc(
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         problems.append(f"{where}: damaged ({type(exc).__name__}: {exc})")
         return
+    doc, nodes = without_consolidated(doc)
     want = {"zarr_format": 3, "node_type": "group", "attributes": attrs}
     if doc != want:
         problems.append(f"{where}: damaged (not the group document eegprep writes: {want})")
     else:
         notes += added_notes(where, added)
+        if nodes is not None:  # (each listed group below, by its path from this group)
+            top = "/".join(parts) + "/"
+            below = [g[len(top) :] for g in listed if g.startswith(top)]
+            notes.append(consolidated_note(where, nodes, below))
 
 
 def bookkeeping_problems(
@@ -190,7 +208,8 @@ def bookkeeping_problems(
         for parts, attrs in _GROUP_ATTRS.items():
             if parts == ("_eegprep",) and not loc.exists("_eegprep"):
                 continue
-            _group_doc(loc, parts, attrs, problems, [] if notes is None else notes)
+            shown = [] if notes is None else notes
+            _group_doc(loc, parts, attrs, problems, shown, _listed_groups(records))
         problems += read_reports(loc)[1]
         _seen_problems(loc, records, problems, [] if notes is None else notes)
     except Exception as exc:  # never a traceback: a line

@@ -31,6 +31,7 @@ from eegprep.base.errors import StoreFormatError
 from eegprep.store.added_attrs import added_notes, array_keys, shown_keys, without_added
 from eegprep.store.array_docs import document_problem
 from eegprep.store.chunk_sums import TARGETS, target_problem
+from eegprep.store.consolidated import consolidated_note, without_consolidated
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import added_keys, differing_keys, not_a_group
 from eegprep.store.group_members import member_findings
@@ -229,6 +230,9 @@ def _group_metadata(
         )
     elif not node:  # (a key that looks added to a damaged document may be a record's, renamed)
         notes += added_notes(f"{group}/zarr.json", added_keys(attrs, record))
+    nodes = without_consolidated(doc)[1]
+    if not node and nodes is not None:  # (its members never change: never stale)
+        notes.append(consolidated_note(f"{group}/zarr.json", nodes))
     return True
 
 

@@ -17,6 +17,7 @@ from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError, StoreNotFoundError
 from eegprep.base.regular_files import not_a_folder
 from eegprep.base.sealed import KEY
+from eegprep.store.consolidated import without_consolidated
 from eegprep.store.fs import Location
 from eegprep.store.root_attrs import (
     FORMAT,
@@ -68,7 +69,8 @@ def root_attributes(loc: Location, problems: list[str]) -> dict[str, Any] | None
             f"{loc.display}: store format version {version} is newer than this eegprep understands "
             f"({FORMAT_VERSION}); upgrade eegprep"
         )
-    group = {k: v for k, v in doc.items() if k not in ("attributes", "consolidated_metadata")}
+    rest, _ = without_consolidated(doc)  # (zarr's, read past: a note, consolidated.py)
+    group = {k: v for k, v in rest.items() if k != "attributes"}
     if group != {"zarr_format": 3, "node_type": "group"}:
         problems.append(f"zarr.json: damaged (not a Zarr v3 group: {group})")
     missing = [k for k in ("format_version", "sfreq", "recipe_hash") if k not in attrs]

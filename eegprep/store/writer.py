@@ -41,6 +41,7 @@ from eegprep.base.strict_json import find_unsafe, json_problem
 from eegprep.base.version import __version__
 from eegprep.pipeline.channels import VOCABULARY
 from eegprep.pipeline.recipe import Recipe
+from eegprep.store.consolidated import drop_consolidated
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import not_record_keys
 from eegprep.store.group_path import (
@@ -190,6 +191,10 @@ class StoreWriter:
         for name in self.loc.list(*STAGING):  # what a killed run left: never listed, remove
             self.loc.remove(*STAGING, name)
         self._sweep_temporaries()
+        for where in drop_consolidated(self.loc):  # (before any change would make it stale)
+            log.warning("%s: zarr's consolidated metadata removed (it would go stale as the "
+                        "store changes; run zarr.consolidate_metadata after the ingest to have "
+                        "it back)", self.loc.shown(self.loc.path(where)))  # fmt: skip
         records, self.index_problems = read_index_checked(self.loc)
         self._records = {}
         self._note_listed(records.values())
