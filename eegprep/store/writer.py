@@ -35,7 +35,6 @@ from typing import Any
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError, StoreLockedError
 from eegprep.base.files import TMP_MARK, remove_stale_temporaries
-from eegprep.base.flocks import try_exclusive
 from eegprep.base.sealed import seal
 from eegprep.base.strict_json import find_unsafe, json_problem
 from eegprep.base.version import __version__
@@ -63,6 +62,7 @@ from eegprep.store.lock_file import (
     sweep_claims,
     take_over_remote_lock,
 )
+from eegprep.store.own_flock import take_flock
 from eegprep.store.record import RecordingRecord
 from eegprep.store.recording_writer import group_json
 from eegprep.store.reports import REPORTS, next_report_name
@@ -306,11 +306,11 @@ class StoreWriter:
         both take it (one deleting the lock the other had just made). The kernel's lock is
         released when its process dies, so one ingest alone passes here, and the stale-lock
         judgement below runs in one process at a time. The file stays (deleting it would let
-        a second lock start on a new file)."""
+        a second lock start on a new file); one that a hard-linked copy of the store shares is
+        replaced, while held, by a file of this store's own (:mod:`eegprep.store.own_flock`)."""
         path = self.loc.path(*FLOCK)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
-        taken = try_exclusive(fd)
+        fd, taken = take_flock(path)  # (a file of this store's own: never a hard-linked copy's)
         if taken.state == "busy":
             os.close(fd)
             holder = None

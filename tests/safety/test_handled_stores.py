@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 from cli import eegprep_cli
 from eegprep import open_store
+from eegprep.base.errors import StoreLockedError
 from eegprep.store.validate import check_store
 from tests.full_disk import small_disk
 from tests.safety.corpus import files_under, ingest_folder, write_edf
@@ -166,3 +167,26 @@ def test_every_name_of_a_store_reads_it(
     for args in (["stats"], ["stats", "--json"], ["validate"]):
         res = CliRunner().invoke(eegprep_cli, [*args, "--", url])
         assert res.exit_code == 0, (args, res.output)
+
+
+def test_ingests_into_a_store_and_its_hard_linked_copy_run_at_once(tmp_path: Path) -> None:
+    """Before: both shared one ``_eegprep/lock.flock``, and the ingest into the copy was refused
+    while one into the original ran (``another ingest is writing this store``)."""
+    from eegprep.pipeline.recipe import Recipe
+    from eegprep.store.fs import Location
+    from eegprep.store.root_attrs import read_root_attrs
+    from eegprep.store.writer import StoreWriter
+
+    _, store = two_recordings(tmp_path)
+    copy = tmp_path / "copy.zarr"
+    _hard_linked_copy(store, copy)
+    attrs = read_root_attrs(Location.parse(str(store)))
+    assert attrs is not None
+    recipe = Recipe.from_dict(attrs["recipe"])
+    with StoreWriter(str(store), recipe), StoreWriter(str(copy), recipe):
+        flocks = [os.stat(s / "_eegprep" / "lock.flock") for s in (store, copy)]
+        assert flocks[0].st_ino != flocks[1].st_ino
+        assert flocks[0].st_nlink == flocks[1].st_nlink == 1
+    with StoreWriter(str(copy), recipe), pytest.raises(StoreLockedError, match="another ingest"):
+        StoreWriter(str(copy), recipe).open()  # (one writer per store, as before)
+    assert not [p for p in (copy / "_eegprep").iterdir() if ".tmp-" in p.name]
