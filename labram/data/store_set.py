@@ -38,6 +38,7 @@ import os
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from eegprep.base.errors import UsageError
 from eegprep.base.file_urls import is_remote_url, local_path
@@ -93,6 +94,18 @@ def given_name(store: str | Store) -> str:
 def given_names(stores: Sequence[str | Store]) -> list[str]:
     """:func:`given_name` of each of ``stores``."""
     return [given_name(s) for s in stores]
+
+
+def same_stores(first: Any, second: Any) -> bool:
+    """Whether two lists of store arguments (a run's record, ``first``, and a command's,
+    ``second``) name the same stores in the same order, each spelled as given or another way
+    (a trailing ``/``, ``./``, a symbolic link to it, a ``file:`` URL: :func:`store_key`). A copy
+    of a store at another path is another store. False when either is no list of text."""
+    if not (isinstance(first, list) and isinstance(second, list)) or len(first) != len(second):
+        return False
+    if not all(isinstance(u, str) for u in [*first, *second]):
+        return False
+    return all(a == b or store_key(a) == store_key(b) for a, b in zip(first, second, strict=True))
 
 
 def unique_stores(urls: Sequence[str | Store]) -> list[str | Store]:

@@ -54,7 +54,7 @@ from labram.data.protocols import (
     write_splits,
 )
 from labram.data.sampler import BatchPlan
-from labram.data.store_set import given_names
+from labram.data.store_set import given_names, same_stores
 from labram.data.subjects import clean_fold
 from labram.data.tasks import Task, get_task, task_record
 from labram.data.unreadable import KEY as UNREADABLE
@@ -518,6 +518,8 @@ def _check_resumed_splits(path: Path, record: dict[str, Any]) -> None:
     now = json.loads(strict_json.dumps(record))
     changed = [k for k in ("task", "stores", "protocol", "split_seed", "val_split",
                            "val_rounding", "folds") if before.get(k) != now.get(k)]  # fmt: skip
+    if "stores" in changed and same_stores(before.get("stores"), now.get("stores")):
+        changed.remove("stores")  # (the same stores, spelled otherwise: `s.zarr/`, a link)
     if changed:
         k = changed[0]
         raise UsageError(

@@ -33,7 +33,7 @@ from labram.checkpoints.errors import ChangedCheckpointError, CheckpointError
 from labram.checkpoints.layouts import is_ours, official_from, ours_from
 from labram.checkpoints.load import check_index_fits
 from labram.checkpoints.safe_read import read_checkpoint
-from labram.data.store_set import given_names
+from labram.data.store_set import given_names, same_stores
 from labram.data.subjects import subject_key
 from labram.data.unreadable import KEY as UNREADABLE
 from labram.data.windows import open_each, open_stores, subjects_of
@@ -131,10 +131,10 @@ def exclusions(
                     "the stores the run pre-trained on cannot be compared with this command's; "
                     "restore it, or delete it to resume with this command's stores"
                 )
-            if (
-                before.get("pretraining_stores"),
-                before.get("evaluation_stores"),
-            ) != (record["pretraining_stores"], record["evaluation_stores"]):
+            if not (
+                same_stores(before.get("pretraining_stores"), record["pretraining_stores"])
+                and same_stores(before.get("evaluation_stores"), record["evaluation_stores"])
+            ):  # (the same stores spelled otherwise, `s.zarr/` or a link, resume)
                 raise UsageError(
                     f"cannot resume {out}: the run pre-trained on "
                     f"{before.get('pretraining_stores')} without the subjects of "
