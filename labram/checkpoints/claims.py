@@ -30,7 +30,6 @@ from labram.checkpoints.official_keys import (
     infer_model_config,
     infer_tokenizer_config,
     ours_to_official,
-    unwrap,
 )
 from labram.checkpoints.released_sizes import (
     RELEASED_ARCHITECTURES,
@@ -39,6 +38,7 @@ from labram.checkpoints.released_sizes import (
     shape_of,
     unreleased_limit,
 )
+from labram.checkpoints.wrappers import plain_state_dict, unwrap
 from labram.model.config import ModelConfig, TokenizerConfig, check_count
 
 SLACK_BYTES = 64 * 2**20
@@ -207,7 +207,7 @@ def _described(obj: Any) -> Described | None:
 def _ours(obj: Mapping[str, Any]) -> Described:
     """Our checkpoint (``save_ours``) or a training one (``last.pt``): its config and kind."""
     training = obj.get("format") == CKPT_FORMAT
-    sd = obj["model"]
+    sd = plain_state_dict(obj["model"])
     kind = obj.get("kind")
     config = obj["model_config" if training else "config"]
     if kind == "tokenizer":

@@ -39,11 +39,11 @@ from labram.checkpoints.official_keys import (
     official_name,
     official_to_ours,
     ours_to_official,
-    unwrap,
 )
 from labram.checkpoints.output_paths import check_not_source, check_weights_output
 from labram.checkpoints.safe_read import read_checkpoint
 from labram.checkpoints.safetensors_files import save_safetensors
+from labram.checkpoints.wrappers import plain_state_dict, unwrap
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import (
     CONV_WIDTH,
@@ -424,9 +424,10 @@ def _ours_from(obj: Any, name: str, take: bool) -> nn.Module:
             f"{FORMAT_VERSION}"
         )
     kind = _check_kind(obj.get("kind", ""))
+    sd = plain_state_dict(obj.get("model"))  # (saved from a DDP or compiled model: its names)
     with content_errors(f"{name}: invalid {kind} config"):
-        model, make = model_for(kind, obj["config"], obj["model"], name, obj.get("n_outputs"))
-    load_strict(model, obj["model"], source=name, fresh=make, take=take)
+        model, make = model_for(kind, obj["config"], sd, name, obj.get("n_outputs"))
+    load_strict(model, sd, source=name, fresh=make, take=take)
     return model
 
 

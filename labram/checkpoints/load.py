@@ -34,8 +34,9 @@ from labram.checkpoints.layouts import (
     ours_from,
 )
 from labram.checkpoints.meta_models import model_for
-from labram.checkpoints.official_keys import Kind, detect_kind, unwrap
+from labram.checkpoints.official_keys import Kind, detect_kind
 from labram.checkpoints.safe_read import read_checkpoint
+from labram.checkpoints.wrappers import plain_state_dict, unwrap
 from labram.model.classifier import LaBraMClassifier
 from labram.model.mem import LaBraMForMEM
 
@@ -106,7 +107,7 @@ def _from_training(obj: dict[str, Any], source: str) -> nn.Module:
     kind = obj.get("kind")
     if kind not in ("tokenizer", "mem", "classifier"):
         raise CheckpointError(f"{source}: a training checkpoint of unknown kind {kind!r}")
-    sd = obj["model"]
+    sd = plain_state_dict(obj.get("model"))  # (saved from a DDP or compiled model: its names)
     n_outputs = int(sd["head.weight"].shape[0]) if kind == "classifier" else None
     model, make = model_for(kind, obj["model_config"], sd, source, n_outputs)
     load_strict(model, sd, source=source, fresh=make, take=True)

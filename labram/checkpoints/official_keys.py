@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 
 from torch import Tensor, nn
 
@@ -87,98 +87,6 @@ def _rename(key: str, pairs: list[tuple[str, str]]) -> str | None:
         if key.startswith(old):
             return new + key[len(old) :]
     return None
-
-
-WRAPPER_KEYS: tuple[str, ...] = ("model", "module", "state_dict", "student")
-"""Entries a checkpoint keeps its state dict under: ``model`` (the original code's
-``utils.save_model``, next to ``optimizer``, ``epoch``, ``scaler``, ``args``), ``module``
-(older releases), ``state_dict`` (PyTorch Lightning and many scripts), ``student`` (the
-pre-training student saved alone: its keys get the ``student.`` prefix back)."""
-KEY_PREFIXES: tuple[str, ...] = ("module.", "model.", "_orig_mod.")
-"""Prefixes a wrapper puts before every key of the model it wraps: DDP (``module.``), a
-Lightning module or a user's holding the model as ``self.model`` (``model.``), and
-``torch.compile`` (``_orig_mod.``). None begins a name of a released layout."""
-_MAX_WRAPPERS = 4
-
-
-def unwrap(obj: Any) -> StateDict:
-    """The state dict inside a loaded checkpoint (pure).
-
-    Descends through the :data:`WRAPPER_KEYS` entries of a dict that holds no tensor itself
-    (``{'model': {...}, 'optimizer': ..., 'args': ...}``, ``{'state_dict': {...}}``,
-    ``{'student': {...}}``), then removes the :data:`KEY_PREFIXES` that every key carries
-    (``module.model.cls_token`` -> ``cls_token``).
-
-    Raises
-    ------
-    CheckpointError
-        Where the mapping is not unambiguous: two wrapper entries holding dicts, a value that
-        is not a tensor, keys that are not strings, or a wrapper prefix on some keys only.
-    """
-    student = False
-    for _ in range(_MAX_WRAPPERS):
-        if not isinstance(obj, Mapping) or any(isinstance(v, Tensor) for v in obj.values()):
-            break
-        key = _wrapper_key(obj)
-        if key is None:
-            break
-        student = student or key == "student"
-        obj = obj[key]
-    if not isinstance(obj, Mapping):
-        raise CheckpointError(f"expected a state dict (name -> tensor); got {type(obj).__name__}")
-    _check_state_values(obj)
-    sd = _strip_prefixes(dict(obj))
-    if student and not all(k.startswith("student.") for k in sd):
-        sd = {f"student.{k}": v for k, v in sd.items()}
-    return sd
-
-
-def _wrapper_key(obj: Mapping[Any, Any]) -> str | None:
-    """The one :data:`WRAPPER_KEYS` entry of ``obj`` that holds a dict; refused when several
-    do (which of them is the model is not for us to guess)."""
-    held = [k for k in WRAPPER_KEYS if isinstance(obj.get(k), Mapping)]
-    if len(held) > 1:
-        raise CheckpointError(
-            f"it holds a dict under each of {', '.join(repr(k) for k in held)}: which one is the "
-            "model's state dict is ambiguous; save that one alone (torch.save({'model': sd}))"
-        )
-    return held[0] if held else None
-
-
-def _check_state_values(sd: Mapping[Any, Any]) -> None:
-    """Refuse a state dict with keys that are not names or values that are not tensors."""
-    named = [k for k in sd if not isinstance(k, str)]
-    if named:
-        raise CheckpointError(
-            f"its weights are keyed by {type(named[0]).__name__} ({named[0]!r}), not by "
-            "parameter names: not a state dict"
-        )
-    other = [k for k, v in sd.items() if not isinstance(v, Tensor)]
-    if other:
-        raise CheckpointError(
-            f"{len(other)} of its state dict's {len(sd)} entries are not tensors "
-            f"({other[0]!r} is a {type(sd[other[0]]).__name__}): every weight must be a tensor"
-        )
-
-
-def _strip_prefixes(sd: StateDict) -> StateDict:
-    """``sd`` without the :data:`KEY_PREFIXES` that all of its keys carry (repeatedly: DDP
-    around a wrapper gives ``module.model.``); refused when only some keys carry one."""
-    for _ in range(_MAX_WRAPPERS):
-        prefix = next((p for p in KEY_PREFIXES if sd and all(k.startswith(p) for k in sd)), None)
-        if prefix is None:
-            break
-        sd = {k[len(prefix) :]: v for k, v in sd.items()}
-    for p in KEY_PREFIXES:
-        some = [k for k in sd if k.startswith(p)]
-        if some:
-            rest = sorted(k for k in sd if not k.startswith(p))
-            raise CheckpointError(
-                f"{len(some)} of its {len(sd)} keys start with {p!r} and the others do not "
-                f"({rest[0]!r}, ...): which names are the model's is ambiguous; save the "
-                "model's own state dict"
-            )
-    return sd
 
 
 def detect_kind(sd: Mapping[str, Tensor]) -> Kind:

@@ -40,6 +40,7 @@ from labram.checkpoints.layouts import (
 from labram.checkpoints.load import check_index_fits
 from labram.checkpoints.meta_models import built
 from labram.checkpoints.safe_read import read_checkpoint
+from labram.checkpoints.wrappers import plain_state_dict
 from labram.data.finite_windows import check_finite_splits
 from labram.data.loader import WindowDataset
 from labram.data.protocols import (
@@ -104,6 +105,10 @@ def _from_state(
     if not isinstance(sd, dict) or not all(isinstance(v, Tensor) for v in sd.values()):
         what = f"a {type(sd).__name__}" if not isinstance(sd, dict) else "a dict of non-tensors"
         raise CheckpointError(f"{source} are {what}, not a state dict (name -> tensor)")
+    try:  # (saved from a DDP or compiled model: the module's own names)
+        sd = plain_state_dict(sd)
+    except CheckpointError as exc:
+        raise CheckpointError(f"{source}: {exc}") from None
     backbone = {k: v for k, v in sd.items() if isinstance(k, str) and k.startswith("backbone.")}
     model = built(lambda: LaBraMClassifier(cfg, n_outputs), backbone, source, cfg, n_outputs)
     check_weight_types(model, backbone, source=source)

@@ -17,7 +17,8 @@ from labram.checkpoints.layouts import (
     save_ours,
     to_official,
 )
-from labram.checkpoints.official_keys import detect_kind, unwrap
+from labram.checkpoints.official_keys import detect_kind
+from labram.checkpoints.wrappers import unwrap
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import model_config, tokenizer_config
 from labram.model.mem import LaBraMForMEM

@@ -1,0 +1,220 @@
+"""Checkpoints as training code really saves them, through every reader of weights.
+
+A state dict saved from a DDP-wrapped (``module.``), compiled (``_orig_mod.``) or doubly
+wrapped model, in float16 or bfloat16, from CUDA tensors, with the original code's optimizer,
+epoch, scaler, ``args`` and EMA copy beside it, as safetensors: each loads to the model the
+plain file gives (the same output bits), or is refused in one line naming the file; never a
+model with weights silently missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from labram_layouts import classifier_layout, fabricate
+from torch import Tensor, nn
+
+import labram
+from labram.checkpoints.contents import CKPT_FORMAT
+from labram.checkpoints.errors import CheckpointError
+from labram.checkpoints.layouts import convert_file, load_ours, ours_dict
+from labram.checkpoints.load import load_model
+from labram.checkpoints.safetensors_files import save_safetensors
+from labram.model.classifier import LaBraMClassifier
+from labram.model.config import model_config
+from labram.stages.finetune import init_classifier
+
+PREFIXES = ["module.", "_orig_mod.", "module._orig_mod."]
+X = torch.randn(2, 3, 2, 200, generator=torch.Generator().manual_seed(0))
+CHANNELS = torch.tensor([0, 5, 9])
+
+
+def _prefixed(sd: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:
+    return {prefix + k: v for k, v in sd.items()}
+
+
+def _outputs(model: nn.Module) -> Tensor:
+    with torch.no_grad():
+        if isinstance(model, LaBraMClassifier):
+            return model.eval()(X, CHANNELS)
+        return model.eval().backbone(X, CHANNELS)  # type: ignore[operator]
+
+
+def _classifier() -> LaBraMClassifier:
+    torch.manual_seed(3)
+    return LaBraMClassifier(model_config("tiny"), 2).eval()
+
+
+def _training(model: LaBraMClassifier, sd: dict[str, Tensor]) -> dict[str, Any]:
+    """A ``last.pt`` as our trainer writes it, holding ``sd``."""
+    return {"format": CKPT_FORMAT, "kind": "classifier",
+            "model_config": model.config.to_dict(), "model": sd}  # fmt: skip
+
+
+def _save(obj: dict[str, Any], path: Path) -> Path:
+    if path.suffix == ".safetensors":
+        save_safetensors(obj, path)
+    else:
+        torch.save(obj, path)
+    return path
+
+
+def _backbone(model: nn.Module) -> dict[str, Tensor]:
+    return {k: v for k, v in model.state_dict().items() if k.startswith("backbone.")}
+
+
+def _same(a: dict[str, Tensor], b: dict[str, Tensor]) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def _via_convert(path: Path) -> nn.Module:
+    """``labram convert`` of ``path``: the model the file it writes holds."""
+    out = path.with_name(f"converted-{path.stem}.pth")
+    convert_file(path, out)
+    return load_model(out).model
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+@pytest.mark.parametrize("form", ["ours.pt", "ours.safetensors", "last.pt"])
+def test_our_files_saved_from_a_wrapped_model_load_as_the_plain_one(prefix, form, tmp_path):
+    """Before: our ``best.pt``/``model.pt``/``last.pt`` whose weights came from a DDP or
+    compiled model were refused (a list of 70 missing and 70 unexpected keys), by every
+    reader."""
+    model = _classifier()
+    want = _outputs(model)
+    sd = _prefixed(model.state_dict(), prefix)
+    obj = _training(model, sd) if form == "last.pt" else {**ours_dict(model), "model": sd}
+    path = _save(obj, tmp_path / f"wrapped-{form}")
+    assert torch.equal(_outputs(load_model(path).model), want)
+    assert _same(_backbone(init_classifier(path, 1, "tiny", 0.0)), _backbone(model))
+    if form != "last.pt":  # (convert takes our model files and released layouts)
+        assert torch.equal(_outputs(_via_convert(path)), want)
+
+
+@contextlib.contextmanager
+def _saved_on_cuda() -> Iterator[None]:
+    """``torch.save`` as on a GPU: every storage's location recorded as ``cuda:0`` (what a
+    CPU-only machine cannot restore unless the reader maps it to the CPU)."""
+    from torch import serialization
+
+    def tag(storage: Any) -> str:
+        return "cuda:0"
+
+    serialization.register_package(-100, tag, lambda obj, location: None)
+    try:
+        yield
+    finally:
+        registry = serialization._package_registry
+        registry[:] = [entry for entry in registry if entry[1] is not tag]
+
+
+def _official_sd() -> dict[str, Tensor]:
+    return fabricate(classifier_layout("tiny", n_outputs=2), seed=21)
+
+
+ARGS = argparse.Namespace(model="labram_base_patch200_200", lr=5e-4, output_dir="out")
+RELEASED: dict[str, Callable[[dict[str, Tensor]], dict[str, Any]]] = {
+    **{f"{p} keys": lambda sd, p=p: {"model": _prefixed(sd, p)} for p in PREFIXES},
+    "the original's save_model, EMA beside": lambda sd: {
+        "model": sd, "optimizer": {"state": {}, "param_groups": [{"lr": 1e-3, "params": [0]}]},
+        "epoch": 29, "scaler": {"scale": 65536.0, "growth_factor": 2.0}, "args": ARGS,
+        "model_ema": {k: v + 1.0 for k, v in sd.items()},
+    },
+    "EMA copy alone": lambda sd: {"model_ema": sd, "epoch": 29},
+    "non-contiguous": lambda sd: {"model": {k: v.t().contiguous().t() if v.ndim == 2 else v
+                                            for k, v in sd.items()}},
+}  # fmt: skip
+
+
+def _readers() -> dict[str, Callable[[Path], nn.Module]]:
+    return {
+        "load_official": lambda p: labram.load_official(p, "classifier"),
+        "load_model": lambda p: load_model(p).model,
+        "convert": _via_convert,
+    }
+
+
+@pytest.mark.parametrize(
+    ("reader", "on_cuda"), [*((r, False) for r in sorted(_readers())), ("load_model", True)]
+)
+@pytest.mark.parametrize("variant", sorted(RELEASED))
+def test_released_layouts_as_training_code_saves_them(variant, reader, on_cuda, tmp_path):
+    """Before: an EMA copy saved alone was refused as "'model_ema' is a dict: every weight
+    must be a tensor"."""
+    sd = _official_sd()
+    want = _outputs(labram.load_official({"model": sd}, "classifier"))
+    path = tmp_path / "checkpoint-best.pth"
+    with _saved_on_cuda() if on_cuda else contextlib.nullcontext():
+        torch.save(RELEASED[variant](sd), path)
+    assert torch.equal(_outputs(_readers()[reader](path)), want)
+    init = init_classifier(path, 1, "tiny", 0.0)
+    assert torch.equal(init.backbone.spatial_embed, sd["pos_embed"])
+
+
+@pytest.mark.parametrize("prefix", ["", *PREFIXES])
+def test_safetensors_with_the_keys_of_wrapped_models(prefix, tmp_path):
+    from safetensors.torch import save_file
+
+    sd = _official_sd()
+    want = _outputs(labram.load_official({"model": sd}, "classifier"))
+    path = tmp_path / "weights.safetensors"
+    save_file(_prefixed(sd, prefix), str(path))
+    for read in _readers().values():
+        assert torch.equal(_outputs(read(path)), want)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("form", ["released", "ours", "last.pt", "ours.safetensors"])
+def test_half_precision_weights_give_a_float32_model_of_their_values(dtype, form, tmp_path):
+    """Weights saved after ``model.half()`` or under bf16 training: the model is float32 and
+    holds exactly the file's values (each widened, none changed)."""
+    if form == "released":
+        sd = {k: v.to(dtype) for k, v in _official_sd().items()}
+        plain = labram.load_official({"model": {k: v.float() for k, v in sd.items()}},
+                                     "classifier")  # fmt: skip
+        obj: dict[str, Any] = {"model": sd}
+    else:
+        plain = _classifier()
+        for p in plain.parameters():
+            p.data = p.data.to(dtype).float()
+        sd = {k: v.to(dtype) for k, v in plain.state_dict().items()}
+        obj = _training(plain, sd) if form == "last.pt" else {**ours_dict(plain), "model": sd}
+    path = _save(obj, tmp_path / ("w.safetensors" if "safetensors" in form else "w.pt"))
+    model = load_model(path).model
+    assert {t.dtype for t in model.state_dict().values()} == {torch.float32}
+    assert _same(model.state_dict(), plain.state_dict())
+    assert torch.equal(_outputs(model), _outputs(plain))
+
+
+@pytest.mark.parametrize("form", ["ours", "last.pt"])
+def test_our_files_saved_on_cuda_load_on_the_cpu(form, tmp_path):
+    model = _classifier()
+    obj = _training(model, model.state_dict()) if form == "last.pt" else ours_dict(model)
+    with _saved_on_cuda():
+        torch.save(obj, tmp_path / "best.pt")
+    assert torch.equal(_outputs(load_model(tmp_path / "best.pt").model), _outputs(model))
+    if form == "ours":
+        assert torch.equal(_outputs(load_ours(tmp_path / "best.pt")), _outputs(model))
+
+
+@pytest.mark.parametrize("form", ["released", "ours", "last.pt"])
+def test_a_prefix_we_do_not_remove_is_refused_never_dropped(form, tmp_path):
+    """``net.`` is no wrapper's prefix: the file is refused in one line naming it, never
+    loaded as a model whose weights were left at their initial values."""
+    if form == "released":
+        obj: dict[str, Any] = {"model": _prefixed(_official_sd(), "net.")}
+    else:
+        model = _classifier()
+        sd = _prefixed(model.state_dict(), "net.")
+        obj = _training(model, sd) if form == "last.pt" else {**ours_dict(model), "model": sd}
+    path = _save(obj, tmp_path / "odd.pt")
+    for read in (lambda p: load_model(p), lambda p: init_classifier(p, 1, "tiny", 0.0)):
+        with pytest.raises(CheckpointError) as err:
+            read(path)
+        assert str(err.value).startswith(str(path)) and "\n" not in str(err.value)
