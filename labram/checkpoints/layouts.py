@@ -285,9 +285,10 @@ def _build_official(
             make = lambda: LaBraMClassifier(cfg, outputs)  # noqa: E731
             model = built(make, sd, source, cfg, outputs, on_meta=True)
             if prefix:  # pre-training dict -> fine-tuning: keep the student's backbone only
-                keep = ("student.norm.", "student.mask_token", "student.lm_head.")
+                _check_pretraining_keys(sd, source)
+                drop = ("student.norm.", "student.mask_token", "student.lm_head.")
                 sd = {k[len(prefix) :]: v for k, v in sd.items() if k.startswith(prefix)}
-                sd = {k: v for k, v in sd.items() if not f"student.{k}".startswith(keep)}
+                sd = {k: v for k, v in sd.items() if not f"student.{k}".startswith(drop)}
                 log.info(
                     "%s: classifier from the pre-training student (norm and lm_head dropped)",
                     source,
@@ -295,6 +296,24 @@ def _build_official(
     converted = official_to_ours(sd, model, kind)
     load_strict(model, converted, source=source, kind=kind, fresh=make, take=take)
     return model
+
+
+_PRETRAINING_PREFIXES = ("student.", "lm_head.", "projection_head.")
+"""Where every key of a released pre-training state dict begins."""
+
+
+def _check_pretraining_keys(sd: Mapping[str, Tensor], source: str) -> None:
+    """Refuse, in one line, keys of a pre-training state dict outside its layout (a
+    ``teacher.*`` copy, a prefix we do not remove): a classifier keeps the student's backbone
+    only, and would otherwise have dropped them without a word, as if they were its heads."""
+    other = sorted(k for k in sd if not k.startswith(_PRETRAINING_PREFIXES))
+    if other:
+        shown = f"{other[:10]}{'...' if len(other) > 10 else ''}"
+        raise CheckpointError(
+            f"{source} does not fit LaBraMClassifier: unexpected {shown} (a pre-training state "
+            "dict holds student.*, lm_head.* and projection_head.* only): save the model's own "
+            "state dict alone"
+        )
 
 
 def load_official(

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import torch
-from labram_layouts import classifier_layout, fabricate
+from labram_layouts import classifier_layout, fabricate, mem_layout
 from torch import Tensor, nn
 
 import labram
@@ -201,6 +201,32 @@ def test_our_files_saved_on_cuda_load_on_the_cpu(form, tmp_path):
     assert torch.equal(_outputs(load_model(tmp_path / "best.pt").model), _outputs(model))
     if form == "ours":
         assert torch.equal(_outputs(load_ours(tmp_path / "best.pt")), _outputs(model))
+
+
+def _pretraining_with(extra: str) -> dict[str, Tensor]:
+    sd = fabricate(mem_layout("tiny"), seed=22)
+    sd[extra] = sd["student.cls_token"].clone()
+    return sd
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda p: labram.load_official(p, "classifier"),
+        lambda p: init_classifier(p, 1, "tiny", 0.0),
+        lambda p: convert_file(p, p.with_name("out.pt"), kind="classifier"),
+    ],
+    ids=["load_official", "finetune --init", "convert --kind classifier"],
+)
+def test_a_classifier_from_a_pretraining_file_drops_no_unknown_key(read, tmp_path):
+    """Before: a classifier built from a pre-training state dict kept ``student.*`` and
+    dropped every other key without a word: a ``teacher.*`` copy, or keys under a prefix we
+    do not remove, loaded "successfully"."""
+    path = tmp_path / "labram-base.pth"
+    torch.save({"model": _pretraining_with("teacher.cls_token")}, path)
+    with pytest.raises(CheckpointError, match=r"unexpected \['teacher\.cls_token'\]") as err:
+        read(path)
+    assert str(err.value).startswith(str(path)) and "\n" not in str(err.value)
 
 
 @pytest.mark.parametrize("form", ["released", "ours", "last.pt"])
