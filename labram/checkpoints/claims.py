@@ -30,6 +30,7 @@ from labram.checkpoints.official_keys import (
     infer_model_config,
     infer_tokenizer_config,
     ours_to_official,
+    released_state,
 )
 from labram.checkpoints.released_sizes import (
     RELEASED_ARCHITECTURES,
@@ -38,7 +39,7 @@ from labram.checkpoints.released_sizes import (
     shape_of,
     unreleased_limit,
 )
-from labram.checkpoints.wrappers import plain_state_dict, unwrap
+from labram.checkpoints.wrappers import plain_state_dict
 from labram.model.config import ModelConfig, TokenizerConfig, check_count
 
 SLACK_BYTES = 64 * 2**20
@@ -222,7 +223,7 @@ def _ours(obj: Mapping[str, Any]) -> Described:
 
 def _released(obj: Any) -> Described:
     """A released layout: the model its keys and shapes make, under the released names."""
-    sd = unwrap(obj)
+    sd = released_state(obj)
     kind = detect_kind(sd)
     config: ModelConfig | TokenizerConfig
     if kind == "tokenizer":

@@ -39,6 +39,7 @@ from labram.checkpoints.official_keys import (
     official_name,
     official_to_ours,
     ours_to_official,
+    released_state,
 )
 from labram.checkpoints.output_paths import check_not_source, check_weights_output
 from labram.checkpoints.safe_read import read_checkpoint
@@ -362,7 +363,7 @@ def official_from(
     ``take``: its tensors become the model's, uncopied, :func:`load_strict`)."""
     with naming(source):
         k = _check_kind(kind)
-        sd = unwrap(obj)
+        sd = released_state(obj)
         if k == "tokenizer" and detect_kind(sd) != "tokenizer":
             raise CheckpointError(f"{source}: not a tokenizer checkpoint (no 'quantize.*' keys)")
         model = build_official(sd, k, size=size, n_outputs=n_outputs, source=source, take=take)
@@ -508,7 +509,7 @@ def convert_file(
         remove_stale_temporaries(dst)  # what a convert killed before its rename left
         return f"{name} (labram, {kind_of(model)}) -> {dst} (released layout)"
     with naming(name), content_errors(f"{name}: not a LaBraM checkpoint this labram can use"):
-        sd = unwrap(obj)
+        sd = released_state(obj)
         k = _kind_for(sd, kind)
     model = build_official(sd, k, size=size, n_outputs=n_outputs, source=name, take=True)
     save_ours(model, dst)

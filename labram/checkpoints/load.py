@@ -34,9 +34,9 @@ from labram.checkpoints.layouts import (
     ours_from,
 )
 from labram.checkpoints.meta_models import model_for
-from labram.checkpoints.official_keys import Kind, detect_kind
+from labram.checkpoints.official_keys import Kind, detect_kind, released_state
 from labram.checkpoints.safe_read import read_checkpoint
-from labram.checkpoints.wrappers import plain_state_dict, unwrap
+from labram.checkpoints.wrappers import plain_state_dict
 from labram.model.classifier import LaBraMClassifier
 from labram.model.mem import LaBraMForMEM
 
@@ -94,7 +94,7 @@ def load_model(path: str | os.PathLike[str], *, what: str = "--checkpoint") -> L
         if is_ours(obj):
             model = ours_from(obj, source=source, take=True)
             return Loaded(model.eval(), kind_of(model), "labram", source, info)
-        sd = unwrap(obj)
+        sd = released_state(obj)
         kind = detect_kind(sd)
         model = official_from(obj, kind, source=source, take=True)
     untrained = (

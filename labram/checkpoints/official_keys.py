@@ -20,11 +20,12 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 from torch import Tensor, nn
 
 from labram.checkpoints.errors import CheckpointError
+from labram.checkpoints.wrappers import unwrap
 from labram.model.config import TOKENIZER_PRESETS, ModelConfig, TokenizerConfig
 
 Kind = Literal["mem", "classifier", "tokenizer"]
@@ -87,6 +88,28 @@ def _rename(key: str, pairs: list[tuple[str, str]]) -> str | None:
         if key.startswith(old):
             return new + key[len(old) :]
     return None
+
+
+def ours_kind(sd: Mapping[str, Tensor]) -> Kind | None:
+    """Which of our models a state dict in our own names comes from (``model.state_dict()``
+    of a :class:`LaBraMClassifier`, :class:`LaBraMForMEM` or :class:`VQNSPTokenizer`), by
+    sentinel keys no released layout has; None when it is not in our names."""
+    if "quantizer.codebook" in sd and "encoder.spatial_embed" in sd:
+        return "tokenizer"
+    if "backbone.cls_token" in sd:
+        return "mem" if "mask_token" in sd else "classifier"
+    return None
+
+
+def released_state(obj: Any) -> StateDict:
+    """The state dict inside a loaded checkpoint (:func:`unwrap`) under a released layout's
+    names (pure). One in our own names (our model's ``state_dict()`` saved by a user's own
+    training code, DDP-wrapped or compiled or not: it states no config) is renamed by
+    :func:`ours_to_official`, so that its keys and shapes give its model as a released file's
+    do."""
+    sd = unwrap(obj)
+    kind = ours_kind(sd)
+    return sd if kind is None else ours_to_official(sd, kind)
 
 
 def detect_kind(sd: Mapping[str, Tensor]) -> Kind:

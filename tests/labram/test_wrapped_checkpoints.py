@@ -27,7 +27,7 @@ from labram.checkpoints.layouts import convert_file, load_ours, ours_dict
 from labram.checkpoints.load import load_model
 from labram.checkpoints.safetensors_files import save_safetensors
 from labram.model.classifier import LaBraMClassifier
-from labram.model.config import model_config
+from labram.model.config import model_config, tokenizer_config
 from labram.stages.finetune import init_classifier
 
 PREFIXES = ["module.", "_orig_mod.", "module._orig_mod."]
@@ -244,3 +244,48 @@ def test_a_prefix_we_do_not_remove_is_refused_never_dropped(form, tmp_path):
         with pytest.raises(CheckpointError) as err:
             read(path)
         assert str(err.value).startswith(str(path)) and "\n" not in str(err.value)
+
+
+def _our_model(kind: str) -> nn.Module:
+    from labram.model.mem import LaBraMForMEM
+    from labram.model.tokenizer import VQNSPTokenizer
+
+    torch.manual_seed(4)
+    if kind == "tokenizer":
+        tokenizer = VQNSPTokenizer(tokenizer_config("tiny")).eval()
+        with torch.no_grad():  # (a trained codebook: an all-zero one is warned about)
+            codebook = tokenizer.quantizer.codebook
+            codebook.copy_(nn.functional.normalize(torch.randn_like(codebook), dim=-1))
+        return tokenizer
+    return _classifier() if kind == "classifier" else LaBraMForMEM(model_config("tiny")).eval()
+
+
+@pytest.mark.parametrize("wrap", ["", "module._orig_mod.", "lightning"])
+@pytest.mark.parametrize("kind", ["classifier", "mem", "tokenizer"])
+@pytest.mark.parametrize("suffix", [".pt", ".safetensors"])
+def test_our_models_state_dict_saved_by_a_users_own_loop(kind, wrap, suffix, tmp_path):
+    """``torch.save(model.state_dict())`` of our model (DDP-wrapped, compiled, in a Lightning
+    module) holds no config: before, it was refused as "not a LaBraM checkpoint in a
+    released layout"; now its keys and shapes give its model, as a released file's do."""
+    from safetensors.torch import save_file
+
+    model = _our_model(kind)
+    sd = model.state_dict()
+    if wrap == "lightning":
+        obj: dict[str, Any] = {"state_dict": _prefixed(sd, "model."), "epoch": 2}
+    else:
+        obj = {"model": _prefixed(sd, wrap)} if wrap else _prefixed(sd, wrap)
+    path = tmp_path / f"mine{suffix}"
+    if suffix == ".safetensors":
+        save_file(_prefixed(sd, "model." if wrap == "lightning" else wrap), str(path))
+    else:
+        torch.save(obj, path)
+    loaded = load_model(path).model
+    assert type(loaded) is type(model) and _same(loaded.state_dict(), sd)
+    if kind != "tokenizer":
+        assert torch.equal(_outputs(loaded), _outputs(model))
+        assert _same(_backbone(init_classifier(path, 1, "tiny", 0.0)), _backbone(model))
+    else:
+        from labram.stages.pretrain import load_tokenizer
+
+        assert _same(load_tokenizer(path).state_dict(), sd)
