@@ -190,6 +190,31 @@ def test_half_precision_weights_give_a_float32_model_of_their_values(dtype, form
     assert {t.dtype for t in model.state_dict().values()} == {torch.float32}
     assert _same(model.state_dict(), plain.state_dict())
     assert torch.equal(_outputs(model), _outputs(plain))
+    init = init_classifier(path, 1, "tiny", 0.0)
+    assert init.backbone.cls_token.dtype == torch.float32
+    assert _same(_backbone(init), _backbone(plain))
+
+
+def test_tied_weights_load_as_separate_copies_of_their_values(tmp_path):
+    """Two names for one tensor (tied weights): the model gets the values under both names,
+    in memory of its own each. (safetensors keeps such a storage under one name only, as
+    ``save_model`` writes it: the other is then missing, refused by name below.)"""
+    from safetensors.torch import save_file
+
+    sd = _official_sd()
+    sd["blocks.1.attn.proj.weight"] = sd["blocks.0.attn.proj.weight"]  # (the same tensor)
+    want = _outputs(labram.load_official({"model": {k: v.clone() for k, v in sd.items()}},
+                                         "classifier"))  # fmt: skip
+    torch.save({"model": sd}, tmp_path / "tied.pth")
+    model = load_model(tmp_path / "tied.pth").model
+    assert torch.equal(_outputs(model), want)
+    blocks = model.backbone.blocks  # type: ignore[union-attr]
+    a, b = blocks[0].attn.proj.weight, blocks[1].attn.proj.weight
+    assert torch.equal(a, b) and a.data_ptr() != b.data_ptr()
+    path = tmp_path / "deduplicated.safetensors"
+    save_file({k: v for k, v in sd.items() if k != "blocks.1.attn.proj.weight"}, str(path))
+    with pytest.raises(CheckpointError, match=r"missing \['blocks\.1\.attn\.proj\.weight'\]"):
+        load_model(path)
 
 
 @pytest.mark.parametrize("form", ["ours", "last.pt"])
