@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from eegprep.base.files import remove_stale_temporaries
 from eegprep.base.validation import check_choice
 from labram.checkpoints.assign import assign_weights, on_meta
-from labram.checkpoints.contents import OURS_FORMAT, save_checkpoint
+from labram.checkpoints.contents import CKPT_FORMAT, OURS_FORMAT, save_checkpoint
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.export_journal import card_paths, check_not_card_name, finish_or_warn
 from labram.checkpoints.meta_models import built, model_for
@@ -451,6 +451,25 @@ def _ours_from(obj: Any, name: str, take: bool) -> nn.Module:
     return model
 
 
+def is_training(obj: Any) -> bool:
+    """Whether a checkpoint already read is a training checkpoint (``last.pt``)."""
+    return isinstance(obj, Mapping) and obj.get("format") == CKPT_FORMAT
+
+
+def training_from(obj: Any, *, source: str = "state dict", take: bool = False) -> nn.Module:
+    """The model of a training checkpoint already read (``last.pt``), rebuilt from its
+    ``model_config`` (strict load; ``take``: :func:`load_strict`)."""
+    with naming(source):
+        kind = obj.get("kind")
+        if kind not in KINDS:
+            raise CheckpointError(f"{source}: a training checkpoint of unknown kind {kind!r}")
+        sd = plain_state_dict(obj.get("model"))  # (saved from a DDP or compiled model)
+        n_outputs = int(sd["head.weight"].shape[0]) if kind == "classifier" else None
+        model, make = model_for(kind, obj["model_config"], sd, source, n_outputs)
+        load_strict(model, sd, source=source, fresh=make, take=take)
+        return model
+
+
 _BUILDS: dict[str, tuple[Kind, ...]] = {
     "mem": ("mem", "classifier"),
     "classifier": ("classifier",),
@@ -502,8 +521,8 @@ def convert_file(
     finish_or_warn(dst, [p.name for p in (Path(dst), *card_paths(dst))])
     check_weights_output(dst, force=force, what="DST")
     obj, name = _read(src)
-    if is_ours(obj):
-        model = ours_from(obj, source=name, take=True)
+    if is_ours(obj) or is_training(obj):  # (a last.pt: its own config, not its shapes')
+        model = (ours_from if is_ours(obj) else training_from)(obj, source=name, take=True)
         _warn_unused(name, kind=kind, size=size, n_outputs=n_outputs)
         save_official(model, dst)
         remove_stale_temporaries(dst)  # what a convert killed before its rename left

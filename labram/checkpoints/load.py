@@ -28,15 +28,13 @@ from labram.checkpoints.layouts import (
     content_errors,
     is_ours,
     kind_of,
-    load_strict,
     naming,
     official_from,
     ours_from,
+    training_from,
 )
-from labram.checkpoints.meta_models import model_for
 from labram.checkpoints.official_keys import Kind, detect_kind, released_state
 from labram.checkpoints.safe_read import read_checkpoint
-from labram.checkpoints.wrappers import plain_state_dict
 from labram.model.classifier import LaBraMClassifier
 from labram.model.mem import LaBraMForMEM
 
@@ -89,7 +87,11 @@ def load_model(path: str | os.PathLike[str], *, what: str = "--checkpoint") -> L
     with naming(source), content_errors(f"{source}: not a LaBraM checkpoint this labram can use"):
         if isinstance(obj, dict) and obj.get("format") == CKPT_FORMAT:
             return Loaded(
-                _from_training(obj, source), obj.get("kind", ""), "training", source, info
+                training_from(obj, source=source, take=True).eval(),
+                obj.get("kind", ""),
+                "training",
+                source,
+                info,
             )
         if is_ours(obj):
             model = ours_from(obj, source=source, take=True)
@@ -101,17 +103,6 @@ def load_model(path: str | os.PathLike[str], *, what: str = "--checkpoint") -> L
         [k for k in ("head.weight", "head.bias") if k not in sd] if kind == "classifier" else []
     )
     return Loaded(model, kind, "released", source, info, untrained)
-
-
-def _from_training(obj: dict[str, Any], source: str) -> nn.Module:
-    kind = obj.get("kind")
-    if kind not in ("tokenizer", "mem", "classifier"):
-        raise CheckpointError(f"{source}: a training checkpoint of unknown kind {kind!r}")
-    sd = plain_state_dict(obj.get("model"))  # (saved from a DDP or compiled model: its names)
-    n_outputs = int(sd["head.weight"].shape[0]) if kind == "classifier" else None
-    model, make = model_for(kind, obj["model_config"], sd, source, n_outputs)
-    load_strict(model, sd, source=source, fresh=make, take=True)
-    return model.eval()
 
 
 def backbone_model(loaded: Loaded) -> LaBraMClassifier | LaBraMForMEM:

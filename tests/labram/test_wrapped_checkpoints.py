@@ -314,3 +314,19 @@ def test_our_models_state_dict_saved_by_a_users_own_loop(kind, wrap, suffix, tmp
         from labram.stages.pretrain import load_tokenizer
 
         assert _same(load_tokenizer(path).state_dict(), sd)
+
+
+@pytest.mark.parametrize("prefix", ["", "module._orig_mod."])
+def test_convert_of_a_training_checkpoint_is_built_from_its_config(prefix, tmp_path):
+    """``convert last.pt`` took the training checkpoint's state dict for one in our names
+    that states no config and rebuilt its model from the shapes, dropping the config the
+    file states; it is converted as our other files are: its model, built from its
+    ``model_config``, written in the released layout."""
+    from labram.checkpoints.layouts import to_official
+
+    model = _classifier()
+    path = _save(_training(model, _prefixed(model.state_dict(), prefix)), tmp_path / "last.pt")
+    said = convert_file(path, tmp_path / "released.pth")
+    assert "(labram, classifier)" in said and said.endswith("(released layout)")
+    written = torch.load(tmp_path / "released.pth", weights_only=True)["model"]
+    assert _same(written, to_official(model))
