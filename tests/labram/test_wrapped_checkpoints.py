@@ -285,9 +285,12 @@ def _our_model(kind: str) -> nn.Module:
     return _classifier() if kind == "classifier" else LaBraMForMEM(model_config("tiny")).eval()
 
 
-@pytest.mark.parametrize("wrap", ["", "module._orig_mod.", "lightning"])
 @pytest.mark.parametrize("kind", ["classifier", "mem", "tokenizer"])
-@pytest.mark.parametrize("suffix", [".pt", ".safetensors"])
+@pytest.mark.parametrize(
+    ("suffix", "wrap"),
+    [(".pt", ""), (".pt", "module._orig_mod."), (".pt", "lightning"),
+     (".safetensors", "module._orig_mod.")],
+)  # fmt: skip
 def test_our_models_state_dict_saved_by_a_users_own_loop(kind, wrap, suffix, tmp_path):
     """``torch.save(model.state_dict())`` of our model (DDP-wrapped, compiled, in a Lightning
     module) holds no config: before, it was refused as "not a LaBraM checkpoint in a
