@@ -35,10 +35,14 @@ from __future__ import annotations
 import os
 import re
 
-ALIKE_WAIT_SECONDS = 5.0
+ALIKE_WAIT_SECONDS = 60.0
 """How long a process that leaves an error's line to another waits for torchrun to end it
-(seconds). torchrun looks at its processes every 0.1 s (its ``--monitor-interval``), so the
-wait ends well within this once the printing process has exited."""
+(seconds). The wait covers the printing process coming to the same error, then torchrun's look
+at its processes (every 0.1 s, its ``--monitor-interval``) once that one has exited: processes
+started together come to it seconds apart on a loaded machine (each imports torch, reads the
+store; 5 s was too short there, and the line was said twice, the second process ending on a
+bare "stopped (SIGTERM)"). A wait that runs out costs its time once, where the printing process
+never comes to the error at all (then the line is said here, after this wait)."""
 
 _OWN_WORK = [False]
 """Whether this process has begun its own share of the work (:func:`begin_own_work`)."""
