@@ -17,7 +17,7 @@ import pytest
 from labram.data.loader import WindowDataset, make_loader
 from labram.data.sampler import BatchPlan
 from labram.data.windows import build_pretrain_index
-from tests.labram.procs import PARENT, processes
+from tests.labram.procs import PARENT, processes, wait_ignoring
 
 REPO = Path(__file__).resolve().parents[2]
 STATUS = {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129}
@@ -136,6 +136,9 @@ def test_loader_workers_leave_group_signals_to_the_main_process(
     got = [next(it)["ids"].tolist()]
     workers = processes(PARENT, os.getpid()) - before
     assert len(workers) >= 2
+    # a worker ignores them from its start (worker_init_fn) on: the first batch came from one
+    # worker, and another may not have got that far on a loaded machine (it died of SIGHUP)
+    assert wait_ignoring(workers, {signal.SIGINT, signal.SIGHUP})
     for pid in workers:
         os.kill(pid, getattr(signal, sig))
     got += [b["ids"].tolist() for b in it]
