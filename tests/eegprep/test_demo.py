@@ -117,11 +117,12 @@ def test_flat_and_clipped_channels_present(corpus: tuple[Path, float]) -> None:
     assert flat and clipped
 
 
-def test_size_and_speed(corpus: tuple[Path, float]) -> None:
-    root, seconds = corpus
+def test_size(corpus: tuple[Path, float]) -> None:
+    """Small enough for a test's corpus (its time is benchmarks/'s: a bound of 5 s measured
+    the machine, and a loaded one missed it)."""
+    root, _ = corpus
     size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
     assert size < 30e6
-    assert seconds < 5.0
 
 
 def test_same_seed_same_bytes_other_seed_differs(

@@ -9,8 +9,6 @@ Likewise the mne reader's reads around MNE's acquisition skips (eegprep/readers/
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from eegprep.readers.base import Annotation
@@ -54,13 +52,25 @@ def test_each_time_and_event_is_placed_as_a_scan_of_every_gap_places_it() -> Non
     assert Removed([]).seconds(12.5) == 12.5 and Removed([]).span(1.0, 2.0) == (1.0, 2.0)
 
 
-def test_events_over_thousands_of_gaps_are_moved_in_well_under_a_second() -> None:
+class _Counted(list):  # type: ignore[type-arg]
+    """Spans that count the passes over them: one per preparation, one per event or read
+    were each scanned (a time bound measured the machine, and a loaded one missed it)."""
+
+    passes = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self.passes += 1
+        return super().__iter__()
+
+
+def test_events_over_thousands_of_gaps_are_moved_with_one_pass_over_the_gaps() -> None:
     # was: 4,000 events over 4,000 gaps took ~12 s (each event scanned every gap, twice)
-    removed = [(2.0 * k + 1.0, 2.0 * k + 1.001) for k in range(4000)]
+    removed = _Counted((2.0 * k + 1.0, 2.0 * k + 1.001) for k in range(4000))
     events = [Annotation(2.0 * k + 0.5, 0.7, "marker") for k in range(4000)]
-    began = time.perf_counter()
+    removed.passes = 0
     kept, dropped = moved(events, removed)
-    took = time.perf_counter() - began
+    passes = removed.passes
+    assert passes == 1, f"{passes} passes over the gaps for 4,000 events"
     assert dropped == 0 and len(kept) == 4000
     # each reaches over the gap after it: its samples' 0.699 s, starting 1 ms earlier a gap
     assert [(round(a.onset, 9), round(a.duration, 9)) for a in kept[:2]] == [
@@ -70,7 +80,6 @@ def test_events_over_thousands_of_gaps_are_moved_in_well_under_a_second() -> Non
     assert [(a.onset, a.duration) for a in kept[-3:]] == [
         _scanned_span(e.onset, e.duration, removed) for e in events[-3:]
     ]
-    assert took < 1.0, f"{took:.1f} s to move 4,000 events over 4,000 gaps"
 
 
 def _scanned_pieces(spans: list[tuple[int, int]], n: int, start: int, stop: int) -> list:
@@ -106,9 +115,18 @@ def test_reads_over_thousands_of_mne_skips_each_take_no_scan_of_them() -> None:
     # skip); a read builds Skips again from the header's layout, as MneReader.read_segment does
     from eegprep.readers.mne_gaps import Skips
 
-    spans = tuple((100 * k + 50, 100 * k + 60) for k in range(4000))
-    began = time.perf_counter()
+    class Spans(tuple):  # type: ignore[type-arg]
+        """The header's skips, counting the passes over them."""
+
+        passes = 0
+
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            Spans.passes += 1
+            return super().__iter__()
+
+    spans = Spans((100 * k + 50, 100 * k + 60) for k in range(4000))
+    Spans.passes = 0
     pieces = [Skips(spans, 400_000).pieces(k, k + 90) for k in range(0, 360_000, 90)]
-    took = time.perf_counter() - began
+    passes = Spans.passes
+    assert passes == 1, f"{passes} passes over the skips for 4,000 reads"
     assert pieces[0] == [(0, 50), (60, 100)] and pieces[1] == [(100, 150), (160, 200)]
-    assert took < 1.0, f"{took:.1f} s for 4,000 reads over 4,000 skips"

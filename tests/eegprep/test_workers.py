@@ -378,7 +378,7 @@ def test_interrupted_pool_leaves_a_consistent_store_and_no_workers(
         time.sleep(0.05)
     driver.send_signal(getattr(signal, sig))
     driver.communicate(timeout=60)
-    gone_by = time.monotonic() + 10
+    gone_by = time.monotonic() + 60  # (the kernel's and a loaded machine's time: a guard)
     while _tagged(tag) and time.monotonic() < gone_by:
         time.sleep(0.1)
     assert _tagged(tag) == []  # no orphan writes on

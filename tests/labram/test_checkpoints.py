@@ -189,7 +189,7 @@ def test_a_claimed_size_the_file_cannot_hold_is_refused_before_it_is_built():
     obj["config"] = {**obj["config"], "depth": 10**7}  # beyond any count: the field is named
     with pytest.raises(CheckpointError, match=r"crafted.pt: .*`depth`: expected an integer"):
         ours_from(obj, source="crafted.pt")
-    assert time.perf_counter() - t0 < 10  # (a depth of 10^7 built, even on 'meta': hours)
+    assert time.perf_counter() - t0 < 60  # (a guard: a depth of 10^7 built, even on 'meta': hours)
 
 
 def test_a_tensor_of_another_shape_is_one_line_naming_it():

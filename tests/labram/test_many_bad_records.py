@@ -8,7 +8,6 @@ on the next run. Each refusal now names every damaged record it finds (the first
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import orjson
@@ -98,10 +97,15 @@ def test_opening_names_every_malformed_record(store: Path) -> None:
     assert len(kept) == 4 and [rid for rid, _ in kept.malformed] == [A, C]
 
 
-def test_leaving_out_many_malformed_records_takes_time_linear_in_them(store: Path) -> None:
-    """20,000 malformed records of 40,000 are left out in time linear in the records: the ids
-    left out were built into a dict once per index record (10^4 of 10^5 took 120 s; these
-    ~60 s)."""
+def test_leaving_out_many_malformed_records_reads_their_list_a_few_times(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """20,000 malformed records of 40,000 are left out with their list read a few times, not
+    once per index record: the ids left out were built into a set once per record (10^4 of
+    10^5 took 120 s; these ~60 s). Counted, not timed: a time bound (5 s) measured the
+    machine, and a loaded one missed it."""
+    from eegprep.store import reader
+
     sound = open_store(store)
     fields, line = next(iter(sound._entries.values()))
     record = orjson.loads(bytes(line_text((fields, line))))
@@ -112,9 +116,19 @@ def test_leaving_out_many_malformed_records_takes_time_linear_in_them(store: Pat
         if k % 2:
             del row["group"]  # (a required key missing: malformed)
         entries[rid] = (index_fields_of(row), orjson.dumps(row))
-    start = time.perf_counter()
+
+    class Counted(list):  # type: ignore[type-arg]
+        """The list of malformed records, counting the passes over it."""
+
+        passes = 0
+
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            Counted.passes += 1
+            return super().__iter__()
+
+    real = reader._malformed
+    monkeypatch.setattr(reader, "_malformed", lambda *a, **k: Counted(real(*a, **k)))
     kept = Store(sound._loc, sound.attrs, entries, leave_out_malformed=True)
-    took = time.perf_counter() - start
     assert len(kept) == 20_000 and len(kept.malformed) == 20_000
     assert all(int(rid[6:11]) % 2 for rid, _ in kept.malformed)
-    assert took < 5.0, f"{took:.1f} s"
+    assert 1 <= Counted.passes <= 10, Counted.passes  # (once per record: 40,000)

@@ -269,8 +269,8 @@ def test_a_splits_file_that_is_a_fifo_or_too_large_is_refused_unread(
 
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
-        reader.join(timeout=30)
-        assert not reader.is_alive(), f"read_splits({name}) still reading after 30 s"
+        reader.join(timeout=60)
+        assert not reader.is_alive(), f"read_splits({name}) still reading after 60 s"
         assert len(raised) == 1 and isinstance(raised[0], UsageError), raised
         assert str(raised[0]) == f"{tmp_path / name}: {says}" + (
             ": give the file itself" if name == "fifo.json" else ": is it the right file?"

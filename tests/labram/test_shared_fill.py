@@ -206,7 +206,7 @@ def test_a_worker_waits_a_little_for_a_slot() -> None:
     shared.leave(0)
     shared.lend(0)  # the loop holds the group's one batch
     threading.Timer(0.02, shared.release, args=(0,)).start()
-    assert shared.join(gen, 1, 1, 1, 10, wait=5.0) == 0
+    assert shared.join(gen, 1, 1, 1, 10, wait=60.0) == 0  # (ends at the release)
     shared.leave(0)
     shared.lend(0)
     assert shared.join(gen, 2, 1, 1, 10, wait=0.02) == -1  # still held: fill alone

@@ -43,7 +43,7 @@ def _write_and_wait(path: str, ready: object, go: object) -> None:
     with replaced_atomically(path, tidy=True) as tmp:
         tmp.write_bytes(b"from the other process")
         ready.set()  # type: ignore[attr-defined]
-        go.wait(30)  # type: ignore[attr-defined]
+        go.wait(60)  # type: ignore[attr-defined]
 
 
 def test_a_tidy_write_leaves_a_write_running_in_another_process(tmp_path: Path) -> None:
@@ -55,11 +55,11 @@ def test_a_tidy_write_leaves_a_write_running_in_another_process(tmp_path: Path) 
     other = ctx.Process(target=_write_and_wait, args=(str(path), ready, go))
     other.start()
     try:
-        assert ready.wait(30)
+        assert ready.wait(60)
         write_atomically(path, b"from this process", tidy=True)
         assert len(_temporaries(path)) == 1  # the other's, passed over
         go.set()
-        other.join(30)
+        other.join(60)
         assert other.exitcode == 0
     finally:
         if other.is_alive():
@@ -77,10 +77,10 @@ def test_what_a_killed_write_left_is_removed(tmp_path: Path) -> None:
     ready, go = ctx.Event(), ctx.Event()
     other = ctx.Process(target=_write_and_wait, args=(str(path), ready, go))
     other.start()
-    assert ready.wait(30)
+    assert ready.wait(60)
     assert other.pid is not None
     os.kill(other.pid, signal.SIGKILL)
-    other.join(30)
+    other.join(60)
     assert len(_temporaries(path)) == 2
     assert len(remove_stale_temporaries(path)) == 2
     write_atomically(path, b"{}", tidy=True)

@@ -28,8 +28,8 @@ from eegprep.readers import get_reader
 from eegprep.readers.event_count import MAX_EVENTS
 from eegprep.readers.mne_formats import clear_cache
 
-SECONDS = 20.0  # the old code took 39-250 s on each file
-PEAK_BYTES = 64e6  # and 1.4-2.6 GB
+SECONDS = 60.0  # a guard against a hang (the old code took 39-250 s on each file)
+PEAK_BYTES = 64e6  # what tells the old code (1.4-2.6 GB) on any machine
 
 
 def _refused(read: Callable[[], Any], n_events: int, where: str) -> None:

@@ -256,7 +256,7 @@ def test_scheduler_unreachable_fails_fast(
     line = assert_one_error(
         cli(*ingest_args(tuh_corpus, store, "--scheduler", address)), store=store
     )
-    assert time.monotonic() - t0 < 15
+    assert time.monotonic() - t0 < 60  # (a guard against a hang: the imports, a loaded machine)
     assert "no dask scheduler there" in line and address in line
 
 

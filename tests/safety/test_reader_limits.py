@@ -290,7 +290,7 @@ def test_a_huge_message_fails_one_file_quickly(
     monkeypatch.setattr(EdfReader, "read_header", classmethod(header))
     t0 = time.perf_counter()
     rep = ingest("tuh", src=tuh_corpus, out=tmp_path / "s.zarr", config=IngestConfig(workers=0))
-    assert time.perf_counter() - t0 < 30
+    assert time.perf_counter() - t0 < 60  # (a guard against a hang, not a speed measure)
     assert len(rep.failed) == 1 and rep.n_ingested >= 1, rep.failed
     assert len(rep.failed[0]) < 1000 and "more characters)" in rep.failed[0]
     saved = open_store(tmp_path / "s.zarr").reports()[-1]
