@@ -16,6 +16,7 @@ from eegprep.corpus.sources import file_digest, is_unchanged, stamp_files
 from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.readers.companions import data_files
 from eegprep.testing.fixtures.tuh import write_tusz
+from tests.file_ticks import past_the_tick
 from tests.safety.corpus import ingest_folder
 
 SERIAL = IngestConfig(workers=0, progress=False)
@@ -30,6 +31,7 @@ def _raw(seed: int) -> mne.io.RawArray:
 
 
 def _keep_mtime(path: Path, change: callable) -> None:  # type: ignore[valid-type]
+    past_the_tick(path)  # (the ctime it changes is of a later tick than the ingest saw)
     st = path.stat()
     change()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
@@ -73,6 +75,7 @@ def test_a_changed_companion_file_is_reingested(tmp_path: Path, ext: str, compan
     else:
         assert not np.array_equal(after.read("folder/rec"), before)
     # a plain touch (new mtime) is seen without checksums
+    past_the_tick(target)
     os.utime(target)
     assert ingest_folder(src, out).n_ingested == 1
 
@@ -121,6 +124,7 @@ def test_a_changed_or_new_sidecar_is_reingested(tmp_path: Path) -> None:
     listed = [f["path"] for f in open_store(out).recording(rid).meta["source_files"]]
     assert [os.path.splitext(p)[1] for p in listed] == [".edf", ".csv", ".csv_bi"]
     csv = next(src.rglob("aaaaaaae_s001_t000.csv"))
+    past_the_tick(csv)
     csv.write_text(csv.read_text().replace("T4-T6,1.0000,6.0000", "T4-T6,2.0000,6.0000"))
     rep = ingest("tusz", src=src, out=out, config=SERIAL)
     assert (rep.n_ingested, rep.n_current) == (1, 2)
