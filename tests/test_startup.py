@@ -253,13 +253,40 @@ def test_a_signal_during_start_up_under_torchrun_is_said_by_the_first_process_al
     assert (proc.returncode, err) == (143, "error: stopped (SIGTERM)\n" if said else ""), err
 
 
+def _before_the_handler(err: str) -> bool:
+    """Whether ``err`` is a ``KeyboardInterrupt`` traceback of the moments before
+    ``eegprep/_console.py`` takes the signals over (docs/cli.md, "Signals"): CPython's own (a
+    ``.pth`` file of the environment, an import's callback: "Exception ignored in"), or one
+    whose every frame in a file of ours is one the import system runs first (a package's
+    ``__init__``, ``python -m``'s ``__main__`` importing the console module, that module above
+    its handler's line)."""
+    import re
+
+    console = ROOT / "eegprep" / "_console.py"
+    taken = console.read_text(encoding="utf-8").splitlines().index("_stop_during_start_up()") + 1
+    first = {ROOT / "eegprep" / "__init__.py", ROOT / "labram" / "__init__.py"}
+    first |= {ROOT / "eegprep" / "__main__.py", ROOT / "labram" / "__main__.py"}
+    if "KeyboardInterrupt" not in err:
+        return False  # (the last line may be CPython's: a .pth file's "Remainder of file ignored")
+    for name, line in re.findall(r'File "([^"]+)", line (\d+)', err):
+        path = Path(name)
+        if not path.is_relative_to(ROOT) or path in first:
+            continue  # (CPython's own: <string>, <frozen runpy>, <frozen importlib._bootstrap>)
+        if path != console or int(line) > taken:
+            return False
+    return True
+
+
 @pytest.mark.parametrize("delay_ms", [0, 1, 3, 10])
 def test_ctrl_c_at_any_moment_of_start_up_is_no_traceback_of_ours(delay_ms: int) -> None:
     """A Ctrl-C a few milliseconds after the command starts: a quiet end, 130 (or the signal's
     own death, before the interpreter takes SIGINT: the shell shows 130), or the command's
-    result if it came first; never a traceback through a file of ours. (During the interpreter's
-    own start-up, before any file of ours runs, CPython itself prints "Fatal Python error:
-    init_import_site" or "init_sys_streams" and a traceback: no package can act before then.)"""
+    result if it came first; never a traceback from a file of ours once the console module
+    has taken the signals over. (During the interpreter's own start-up, before any file of ours
+    runs, CPython itself prints "Fatal Python error: init_import_site" or "init_sys_streams" and
+    a traceback; while the import system finds and reads our packages and the console module, a
+    KeyboardInterrupt traceback: no package can act before then, docs/cli.md. Which moment the
+    signal meets is the machine's: on a loaded one, 1 in 10 of these fell in the second.)"""
     import signal
     import time
 
@@ -277,5 +304,7 @@ def test_ctrl_c_at_any_moment_of_start_up_is_no_traceback_of_ours(delay_ms: int)
         if "Fatal Python error: init_" in err:
             assert not any(f'File "{path}' in err for path in ours), err
             continue
-        assert "Traceback" not in err, err
+        if "Traceback" in err:  # (the import system's moments before the handler, see above)
+            assert _before_the_handler(err), err
+            continue
         assert proc.returncode in (0, 130, -signal.SIGINT), err
