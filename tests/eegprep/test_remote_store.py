@@ -3,7 +3,6 @@ an ingest and read back, byte for byte equal to a local store's arrays."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,20 +15,17 @@ from eegprep.ingestion.driver import IngestConfig, ingest
 SERIAL = IngestConfig(workers=0, progress=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A moto S3 server on 127.0.0.1 with one bucket; yields the bucket URL."""
     pytest.importorskip("s3fs")
     server_mod = pytest.importorskip("moto.server")
-    port = _free_port()
-    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    # port 0: the system picks a free one as the server binds it (a port found free, then
+    # bound by the server, could be taken between the two on a shared machine: moto's start
+    # then waited for ever)
+    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    port = server.get_host_and_port()[1]
     endpoint = f"http://127.0.0.1:{port}"
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",

@@ -10,6 +10,7 @@ Promises:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import socket
@@ -115,12 +116,13 @@ def test_out_is_a_remote_file_or_unreachable(
     # s3fs takes user information for part of the bucket name, which S3 refuses
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_closed_port()}")
     s3fs = pytest.importorskip("s3fs")
-    try:
-        line = assert_one_error(cli(*ingest_args(tuh_corpus, f"s3://KEY:{SECRET}@eeg/x.zarr")))
-    finally:
-        s3fs.S3FileSystem.clear_instance_cache()  # its session points at the closed port
+    with _refusing_port() as port:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+        try:
+            line = assert_one_error(cli(*ingest_args(tuh_corpus, f"s3://KEY:{SECRET}@eeg/x.zarr")))
+        finally:
+            s3fs.S3FileSystem.clear_instance_cache()  # its session points at the closed port
     assert line.startswith("error: s3://***@eeg/x.zarr: cannot reach the store: ")
 
 
@@ -233,10 +235,14 @@ def silent_server() -> Iterator[str]:
         server.close()
 
 
-def _closed_port() -> int:
+@contextlib.contextmanager
+def _refusing_port() -> Iterator[int]:
+    """A loopback port that refuses every connection while the block runs: bound, never
+    listening. (A port bound, then closed, and named later could be taken by another process
+    on a shared machine in between, and answer.)"""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        yield int(s.getsockname()[1])
 
 
 @pytest.mark.parametrize("kind", ["refused", "silent"])
@@ -250,12 +256,13 @@ def test_scheduler_unreachable_fails_fast(
     import time
 
     monkeypatch.setattr(ingest_options, "SCHEDULER_TIMEOUT", 1.0)
-    address = silent_server if kind == "silent" else f"tcp://127.0.0.1:{_closed_port()}"
     store = tmp_path / "s.zarr"
-    t0 = time.monotonic()
-    line = assert_one_error(
-        cli(*ingest_args(tuh_corpus, store, "--scheduler", address)), store=store
-    )
+    with _refusing_port() as port:
+        address = silent_server if kind == "silent" else f"tcp://127.0.0.1:{port}"
+        t0 = time.monotonic()
+        line = assert_one_error(
+            cli(*ingest_args(tuh_corpus, store, "--scheduler", address)), store=store
+        )
     assert time.monotonic() - t0 < 60  # (a guard against a hang: the imports, a loaded machine)
     assert "no dask scheduler there" in line and address in line
 
