@@ -520,7 +520,7 @@ def test_sigint_to_a_running_command(tmp_path: Path) -> None:
     proc = _started(code)
     time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
+    _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert err.strip().splitlines() == ["error: interrupted (Ctrl-C)"], err
 
