@@ -42,7 +42,7 @@ def no_hang() -> Iterator[None]:
         raise Hung("walked a looping chain of tags")
 
     old = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(15)
+    signal.alarm(60)  # (a guard; an ingest, MNE imported first, on a loaded machine)
     try:
         yield
     finally:

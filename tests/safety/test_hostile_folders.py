@@ -673,7 +673,7 @@ def test_a_file_swapped_for_a_fifo_after_its_check_is_not_waited_on(
         raise TimeoutError(f"waited on the FIFO that replaced {target}")
 
     old = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(20)
+    signal.alarm(60)  # (a guard: the ingest, MNE imported first, on a loaded machine)
     try:
         rep = ingest(_manifest(tmp_path, kind), src=src, out=tmp_path / "s.zarr", config=CONFIG)
     finally:

@@ -33,7 +33,7 @@ from eegprep.readers.mne_formats import MneReader
 from eegprep.store.validate import validate
 
 N_FAST, N_ALL = 12, 300
-LIMIT_S = 20  # one ingest of a ~200 kB file takes well under a second
+LIMIT_S = 60  # a guard against a hang: one ingest of a ~200 kB file takes well under a second
 SERIAL = IngestConfig(workers=0, progress=False, mains=50.0)
 
 # EDF main header fields (offset, width) and per-signal fields (width), by the EDF spec.
