@@ -6,6 +6,7 @@ from pathlib import Path
 
 from eegprep.ingestion.driver import IngestConfig, IngestReport, ingest
 from tests.conftest import write_tuh_edf
+from tests.file_ticks import past_the_tick
 
 FOLDER = IngestConfig(workers=0, progress=False, mains=60.0)
 
@@ -17,9 +18,13 @@ def folder_config(**changes: object) -> IngestConfig:
 
 
 def write_edf(root: Path, rel: str, *, seconds: int = 4, seed: int = 0) -> Path:
-    """A 256 Hz TUH-style EDF at ``root/rel`` (folders made), 21 EEG channels."""
+    """A 256 Hz TUH-style EDF at ``root/rel`` (folders made), 21 EEG channels. One written
+    over is written in a later tick of the file system's clock than its stamps (a rewrite of
+    the same size in their tick changes none of them: tests/file_ticks.py)."""
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        past_the_tick(path)
     write_tuh_edf(path, sfreq=256.0, seconds=seconds, seed=seed, extra=())
     return path
 
