@@ -205,6 +205,23 @@ STARTS = {  # how each command starts: the console scripts (as pip writes them),
 }
 
 
+def _stopped_at_the_first_import(
+    tmp_path: Path, start: str, more: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """``start --version`` (:data:`STARTS`, ``more`` in its environment) held by :data:`_HOOK`
+    at its first import after the package's, and the line the hook printed there."""
+    (tmp_path / "sitecustomize.py").write_text(_HOOK)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(tmp_path), str(ROOT))), **(more or {})}
+    proc = subprocess.Popen(
+        [sys.executable, *STARTS[start], "--version"], cwd=tmp_path, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("importing "), line
+    return proc, line
+
+
 @pytest.mark.parametrize("start", sorted(STARTS))
 def test_ctrl_c_during_the_first_import_after_the_package_is_one_line(
     start: str, tmp_path: Path
@@ -215,15 +232,7 @@ def test_ctrl_c_during_the_first_import_after_the_package_is_one_line(
     start-up at its first such import (sitecustomize: every start-up runs it)."""
     import signal
 
-    (tmp_path / "sitecustomize.py").write_text(_HOOK)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(tmp_path), str(ROOT)))}
-    proc = subprocess.Popen(
-        [sys.executable, *STARTS[start], "--version"], cwd=tmp_path, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert line.startswith("importing "), line
+    proc, line = _stopped_at_the_first_import(tmp_path, start)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert (proc.returncode, err) == (130, "error: interrupted (Ctrl-C)\n"), (line, err)
@@ -238,16 +247,8 @@ def test_a_signal_during_start_up_under_torchrun_is_said_by_the_first_process_al
     process of a machine said it); the status is the signal's either way."""
     import signal
 
-    (tmp_path / "sitecustomize.py").write_text(_HOOK)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(tmp_path), str(ROOT)))}
-    env.update(RANK=local, LOCAL_RANK=local, WORLD_SIZE="2")
-    proc = subprocess.Popen(
-        [sys.executable, *STARTS["labram"], "--version"], cwd=tmp_path, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert line.startswith("importing "), line
+    torchrun = {"RANK": local, "LOCAL_RANK": local, "WORLD_SIZE": "2"}
+    proc, _ = _stopped_at_the_first_import(tmp_path, "labram", torchrun)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert (proc.returncode, err) == (143, "error: stopped (SIGTERM)\n" if said else ""), err

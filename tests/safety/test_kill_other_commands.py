@@ -179,15 +179,21 @@ def _ingest(src: Path, out: Path, flag: str) -> list[str]:
             "--workers", "0", *([flag] if flag else [])]  # fmt: skip
 
 
-def _index_lost(tmp_path: Path) -> tuple[Path, Path, dict[str, np.ndarray]]:
-    """A store of three recordings whose index is lost: ``--repair`` (any ingest) lists them
-    again from their groups."""
+def _three(tmp_path: Path) -> tuple[Path, Path, dict[str, np.ndarray]]:
+    """A store of three 6-s recordings (``folder/r0`` to ``r2``): the corpus, the store, and
+    each recording's samples as ingested."""
     src, out = tmp_path / "src", tmp_path / "base.zarr"
     for k in range(3):
         write_edf(src, f"r{k}.edf", seed=k, seconds=6)
     ingest_folder(src, out)
     store = open_store(out)
-    original = {r.id: store.read(r.id) for r in store}
+    return src, out, {r.id: store.read(r.id) for r in store}
+
+
+def _index_lost(tmp_path: Path) -> tuple[Path, Path, dict[str, np.ndarray]]:
+    """A store of three recordings whose index is lost: ``--repair`` (any ingest) lists them
+    again from their groups."""
+    src, out, original = _three(tmp_path)
     shutil.rmtree(out / "_eegprep" / "index")
     return src, out, original
 
@@ -241,12 +247,7 @@ def test_a_stop_at_every_write_of_a_repair_of_a_lost_index(tmp_path: Path) -> No
 def _damaged(tmp_path: Path) -> tuple[Path, Path, dict[str, np.ndarray]]:
     """A store of three recordings, a bit flipped in ``folder/r1``'s samples and
     ``folder/r2``'s shard lost: what ``--repair`` writes again."""
-    src, out = tmp_path / "src", tmp_path / "base.zarr"
-    for k in range(3):
-        write_edf(src, f"r{k}.edf", seed=k, seconds=6)
-    ingest_folder(src, out)
-    store = open_store(out)
-    original = {r.id: store.read(r.id) for r in store}
+    src, out, original = _three(tmp_path)
     shards = [
         sorted((out / "recordings" / "folder" / n / "data").glob("c.*"))[0] for n in ("r1", "r2")
     ]
