@@ -332,7 +332,12 @@ def stop_on_signals() -> Iterator[None]:
     is ignored (a third raises again: the user insists). The previous handlers are restored
     after. Processes forked inside reset the signals themselves (``eegprep.ingestion.workers``,
     ``labram.data.loader``). Nested blocks (a subgroup's inside its group's) leave the outer
-    one in charge."""
+    one in charge.
+
+    A signal whose exception Python cannot pass on, because it came while a ``__del__`` or a
+    weak reference's callback ran ("Exception ignored in ..."), is delivered again at once
+    (:func:`_lost_stops`): the command winds down then, not at the end of its work with the
+    next Ctrl-C taken for one during the wind-down and ignored."""
     import signal
 
     if _STOPPING:  # an outer block is in charge
@@ -362,12 +367,58 @@ def stop_on_signals() -> Iterator[None]:
         yield
         return
     _STOPPING.append("")
+    hook = sys.unraisablehook
+    sys.unraisablehook = _lost_stops(seen, hook)
     try:
         yield
     finally:
+        sys.unraisablehook = hook
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         _STOPPING.pop()
+
+
+def _lost_stops(seen: list[int], hook: Any) -> Any:
+    """An ``unraisablehook`` for :func:`stop_on_signals`: the first signal's exception, lost
+    where Python calls this hook instead of raising it, is counted as not seen and the signal
+    sent again to the main thread, by a thread of its own 10 ms later (sent from here, its
+    handler would run inside this hook, and be lost again; a real signal, not
+    ``_thread.interrupt_main``, so that a blocking call returns to take it), at most 100
+    times; everything else goes to ``hook``."""
+    import _thread
+    import signal
+    import threading
+    import time
+
+    again = [0]
+
+    def send(signum: signal.Signals, main: int) -> None:
+        time.sleep(0.01)
+        if not _STOPPING or seen[0]:  # the block has ended, or the signal came meanwhile
+            return
+        if hasattr(signal, "pthread_kill"):
+            signal.pthread_kill(main, signum)
+        else:  # (Windows: the handler runs at the main thread's next instruction)
+            _thread.interrupt_main(signum)
+
+    def lost(unraisable: Any) -> None:
+        exc = unraisable.exc_value
+        if (
+            isinstance(exc, KeyboardInterrupt)
+            and _STOPPING
+            and _STOPPING[-1]
+            and seen[0] == 1
+            and again[0] < 100
+        ):
+            again[0] += 1
+            seen[0] = 0
+            main = threading.main_thread().ident
+            signum = signal.Signals[_STOPPING[-1]]
+            threading.Thread(target=send, args=(signum, main), daemon=True).start()
+            return
+        hook(unraisable)
+
+    return lost
 
 
 INTERRUPTED_HINTS = {

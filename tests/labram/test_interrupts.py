@@ -178,6 +178,42 @@ def test_a_signal_a_library_wrapped_or_swallowed_still_stops(sig: str, then: str
     assert res.stderr.startswith(f"error: {SAYS[sig]}: run the same command with --resume")
 
 
+LOST = """
+import os, signal, sys, time
+from pathlib import Path
+import labram.commands as c
+class Finalised:
+    def __del__(self):  # the signal's exception raised here is "Exception ignored in ..."
+        os.kill(os.getpid(), signal.{sig})
+        time.sleep(0.5)
+def work(*a, **k):
+    Finalised()  # (gone at once: its __del__ runs here)
+    for _ in range(100):
+        time.sleep(0.1)
+    Path(sys.argv[1]).write_text("worked on")
+c.run_folder = work
+from cli import labram_cli
+labram_cli(["pretrain", "--store", "s.zarr"])
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_signal_whose_exception_python_lost_still_stops_the_command_now(
+    tmp_path: Path, sig: str
+) -> None:
+    """A signal whose exception is raised inside a ``__del__`` or a weak reference's callback
+    is lost by Python ("Exception ignored in ..."): the command worked on to its end (here 10
+    s), and the next Ctrl-C was ignored as one during a wind-down. It now winds down at once,
+    with its one line and no "Exception ignored" text."""
+    marker = tmp_path / "marker"
+    code = LOST.format(sig=sig).replace("sys.argv[1]", repr(str(marker)))
+    res = _python(code)
+    assert res.returncode == STATUS[sig], res.stderr
+    assert res.stderr.startswith(f"error: {SAYS[sig]}"), res.stderr
+    assert res.stderr.strip().splitlines() == [res.stderr.strip()], res.stderr
+    assert not marker.exists()
+
+
 CONSOLE = """
 import atexit, os, signal, sys, time
 from pathlib import Path
