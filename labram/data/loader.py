@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from eegprep.base.errors import StoreFormatError
+from eegprep.base.errors import StoreFormatError, UsageError
 from labram.data.block_reader import BlockReader, as_batch
 from labram.data.sampler import BatchPlan
 from labram.data.shared_fill import SLOT_WAIT_SECONDS, SharedFill
@@ -72,7 +72,9 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         # while a BatchLoader iterates this dataset: the slots its workers fill together
         self._shared: SharedFill | None = None
         self.reader = BlockReader(plan.index, cache_mb=cache_mb)
-        self._position = torch.zeros(2, dtype=torch.int64).share_memory_()  # epoch, start
+        # epoch, start; moved to shared memory by make_loader when workers will read it (in
+        # one process it is none of the system's shared memory, which may not be writable)
+        self._position = torch.zeros(2, dtype=torch.int64)
 
     @property
     def epoch(self) -> int:
@@ -396,6 +398,22 @@ def _shared_memory_holds(nbytes: int) -> bool:
     return False
 
 
+def _share_position(dataset: WindowDataset) -> None:
+    """The dataset's epoch and start in shared memory, where the loader's workers read what
+    :meth:`WindowDataset.set_epoch` writes; one :class:`UsageError` line naming
+    :data:`SHARED_MEMORY` and ``--workers 0`` where the system gives none (a read-only or full
+    ``/dev/shm``: torch said "unable to open shared memory object", an internal error)."""
+    try:
+        dataset._position.share_memory_()
+    except RuntimeError as exc:
+        why = " ".join(str(exc).split())
+        raise UsageError(
+            f"{SHARED_MEMORY}: loader workers need the system's shared memory, and it cannot "
+            f"be used ({why}); run with --workers 0 (this process reads), or make "
+            f"{SHARED_MEMORY} writable"
+        ) from exc
+
+
 def _as_is(item: Any) -> Any:
     """The DataLoader's conversion of an item: none (its default turns numpy arrays into
     tensors, which a worker would send through shared memory, one segment each)."""
@@ -430,6 +448,8 @@ def make_loader(
     or Apple's MPS, as the DataLoader decides) is off: the loader must know whether a batch is
     a pinned copy or a worker's buffer lent.
     """
+    if num_workers:
+        _share_position(dataset)
     slots = fill_slots(dataset.plan, dataset.group_bytes) if num_workers else None
     if slots is not None and not _shared_memory_holds(slots.slots * slots.elems * 4):
         slots = None  # each worker fills its own batches, as a plain DataLoader's would
