@@ -21,6 +21,7 @@ import numpy as np
 from eegprep.base.field_text import listed_text
 from eegprep.base.files import as_text, shown_name, write_output
 from eegprep.store.reader import Store
+from eegprep.tools.plot_backend import pyplot
 from eegprep.tools.plot_text import plot_text
 from eegprep.tools.stats import Spectra, corpus_spectra, joins_cell, store_stats
 
@@ -38,7 +39,7 @@ def page_text(value: object) -> str:
 def png_data_uri(fig: Any) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
@@ -60,10 +61,7 @@ def _head_positions() -> dict[str, tuple[float, float]]:
 
 def coverage_head(store: Store) -> str:
     """Channel coverage on a head: each site coloured by the share of recordings that have it."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     counts = Counter(c for r in store.recordings for c in r.channels)
     n = max(len(store), 1)
@@ -99,7 +97,7 @@ def coverage_head(store: Store) -> str:
 
 
 def _histograms(store: Store) -> str:
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
     rates: Counter[str] = Counter()
@@ -121,7 +119,7 @@ def _histograms(store: Store) -> str:
 
 
 def _spectra(store: Store, corpora: list[str], spectra: Spectra) -> str:
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4))
     for c in corpora:
@@ -152,7 +150,7 @@ def _spectra(store: Store, corpora: list[str], spectra: Spectra) -> str:
 
 
 def _hours(stats: dict[str, Any]) -> str:
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     corpora = list(stats["corpora"])
     fig, ax = plt.subplots(figsize=(max(4, 1 + 0.7 * len(corpora)), 3))

@@ -22,6 +22,7 @@ from eegprep.base.files import check_outside_stores, write_output, write_problem
 from eegprep.store.event_span import events_inside
 from eegprep.store.reader import Store
 from eegprep.store.recording import Recording
+from eegprep.tools.plot_backend import pyplot
 from eegprep.tools.plot_text import plot_text
 
 
@@ -230,10 +231,7 @@ def plot_stats(
     """Write PNG plots: hours per corpus, channel coverage, mean spectrum. Returns the paths.
     ``unread``: as :func:`mean_spectrum`'s (recordings whose samples cannot be read);
     ``spectra``: :func:`corpus_spectra` of ``stats``' corpora, computed here when None."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from eegprep.pipeline.channels import VOCABULARY
 

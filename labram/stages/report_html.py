@@ -14,6 +14,7 @@ import numpy as np
 from eegprep.base import strict_json
 from eegprep.base.field_text import listed_text
 from eegprep.base.files import write_output
+from eegprep.tools.plot_backend import pyplot
 from eegprep.tools.plot_text import plot_text
 from eegprep.tools.report import CSS, page_text, png_data_uri
 from labram.stages.backbone_used import KEY as BACKBONE_KEY
@@ -163,10 +164,7 @@ def _subjects_html(run: RunFolder) -> str:
 
 def _curves(run: RunFolder) -> str | None:
     """One panel per logged column (loss, lr, ...) against the step, a line per seed/stage."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     parts = [p for p in run.parts if p.log]
     if not parts:

@@ -14,6 +14,7 @@ from typing import Any
 from eegprep.base.errors import UsageError
 from eegprep.base.files import write_output
 from eegprep.base.sealed_rows import CHECK_COLUMN, header_problem, row_check, row_problem
+from eegprep.tools.plot_backend import pyplot
 
 
 class RunLog:
@@ -185,10 +186,7 @@ def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path:
     as ``eegprep stats --plots`` does)."""
     import io
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from eegprep.tools.plot_text import plot_text
 
