@@ -259,10 +259,14 @@ of ours, each with what to do before running the command again."""
 
 def place_problem(exc: OSError) -> str | None:
     """One line for ``exc`` when the place being written refused it (:data:`PLACE_ERRORS`):
-    the file, what happened, what to do; ``None`` for any other ``OSError`` (a bug).
+    the file, what happened, what to do; or no temporary folder could be written anywhere
+    (:mod:`eegprep.base.temp_folders`); ``None`` for any other ``OSError`` (a bug).
     Every whole-file write names its file (:func:`eegprep.base.files.named_error`)."""
     from eegprep.base.files import as_text
+    from eegprep.base.temp_folders import no_temporary_folder
 
+    if (line := no_temporary_folder(exc)) is not None:
+        return line
     todo = PLACE_ERRORS.get(exc.errno or 0)
     if todo is None:
         return None

@@ -34,6 +34,15 @@ _NO_TEMPORARY = (
     "from eegprep._console import eegprep_main\n"
     "eegprep_main()\n"
 )
+# No folder tempfile may use: as where $TMPDIR, /tmp, /var/tmp and the working folder are all
+# read-only (root writes them all, so the list of folders tried is emptied instead).
+_NO_TEMPORARY_FOLDER = (
+    "import sys, tempfile\n"
+    "tempfile._candidate_tempdir_list = lambda: []\n"
+    "sys.argv = [sys.argv[1], *sys.argv[2:]]\n"
+    "from eegprep import _console\n"
+    "getattr(_console, sys.argv[0] + '_main')()\n"
+)
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -114,3 +123,23 @@ def test_no_folder_for_matplotlib_at_all_is_one_error_line(
     assert res.stderr.count("\n") == 1, res.stderr
     assert "no temporary folder can be made" in res.stderr
     assert "set MPLCONFIGDIR to a folder you can write" in res.stderr
+
+
+def test_no_temporary_folder_anywhere_is_one_error_line(
+    store: Path, home_file: Path, tmp_path: Path
+) -> None:
+    """torch makes its compile cache's name from the temporary folder when the first optimizer
+    is made, even if nothing is compiled: with none writable anywhere a training run was an
+    internal error (FileNotFoundError); now one line names TMPDIR (any command, the one
+    handler of OSErrors: eegprep/base/temp_folders.py)."""
+    argv = [sys.executable, "-c", _NO_TEMPORARY_FOLDER, "labram", "pretrain", "--store",
+            str(store), "--size", "tiny", "--out", "r", "--tokenizer-max-steps", "1",
+            "--max-steps", "1"]  # fmt: skip
+    env = {**_env(home_file), "MPLCONFIGDIR": str(tmp_path), "TMPDIR": str(tmp_path / "gone")}
+    res = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=300)  # fmt: skip
+    assert res.returncode == 2, res.stderr
+    assert res.stderr == (
+        f"error: no temporary folder can be written (TMPDIR is {str(tmp_path / 'gone')!r}; "
+        "tried []); set TMPDIR to a folder you can write and run the same command again\n"
+    )
