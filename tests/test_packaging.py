@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 import eegprep
 import labram
-from cli import eegprep_cli
+from cli import eegprep_cli, labram_cli
 from eegprep.corpus.manifest import MANIFEST_DIR, load_manifest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -230,19 +230,29 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> str:
     return res.stdout
 
 
-@pytest.mark.slow
-def test_wheel_works_outside_the_repository(tmp_path: Path) -> None:
-    """Build the sdist and the wheel, check what they hold, install the wheel (no dependencies:
-    this environment has them) into a folder outside the repository and run it from there."""
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The wheel and the sdist, built once for the module's slow tests (the wheel from the
+    sdist, as ``python -m build`` does)."""
     pytest.importorskip("build")
-    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "MPLBACKEND": "Agg"}
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env.pop("PYTHONPATH", None)
-    dist = tmp_path / "dist"
-    # --no-isolation: this environment's setuptools; the wheel is built from the sdist
+    dist = tmp_path_factory.mktemp("dist")
+    # --no-isolation: this environment's setuptools
     _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(REPO)],
-         tmp_path, env)  # fmt: skip
+         dist, env)  # fmt: skip
     (wheel,) = dist.glob("labram-*.whl")
     (sdist,) = dist.glob("labram-*.tar.gz")
+    return wheel, sdist
+
+
+@pytest.mark.slow
+def test_wheel_works_outside_the_repository(tmp_path: Path, built: tuple[Path, Path]) -> None:
+    """Check what the sdist and the wheel hold, install the wheel (no dependencies: this
+    environment has them) into a folder outside the repository and run it from there."""
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "MPLBACKEND": "Agg"}
+    env.pop("PYTHONPATH", None)
+    wheel, sdist = built
 
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
@@ -330,7 +340,6 @@ def test_docs_cited_in_error_messages_are_files_of_this_installation(
 def test_help_that_cites_docs_says_where_they_are_installed() -> None:
     """Every command whose --help cites docs/NAME.md ends with the folder those pages are in
     on this installation, and each page it cites is there."""
-    from cli import eegprep_cli, labram_cli
 
     def commands(group: Any, path: list[str]) -> list[tuple[Any, list[str]]]:
         out = []
@@ -352,3 +361,71 @@ def test_help_that_cites_docs_says_where_they_are_installed() -> None:
             for page in cited:
                 assert (Path(where.group(1)) / page).is_file(), (argv, page)
     assert citing >= 3
+
+
+def _tree(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file and folder under ``folder``: its (size, modification time in ns)."""
+    out = {}
+    for root, dirs, files in os.walk(folder):
+        for name in [*dirs, *files]:
+            st = os.lstat(os.path.join(root, name))
+            out[os.path.relpath(os.path.join(root, name), folder)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+@pytest.mark.slow
+def test_the_installed_wheel_writes_nothing_beside_itself(
+    tmp_path: Path, built: tuple[Path, Path]
+) -> None:
+    """Every command a user runs first, from an installed wheel, with no usable home, XDG or
+    temporary folder of the user's (a cluster's read-only install and home): each works,
+    writes nothing in the installation (no cache, lock, compiled file, index or default),
+    and says at most one line about what it missed (matplotlib's folder)."""
+    wheel, _ = built
+    site = tmp_path / "site"
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    env.pop("PYTHONPATH", None)
+    _run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target",
+          str(site), str(wheel)], tmp_path, env)  # fmt: skip
+    home = tmp_path / "home"
+    home.write_text("a file: no folder can be made in it, by root neither\n")
+    for name in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "MPLBACKEND"):
+        env.pop(name, None)
+    missing = str(home / "missing")  # (inside a file: no one can make it)
+    env.update(PYTHONPATH=str(site), HOME=str(home), XDG_CONFIG_HOME=missing,
+               XDG_CACHE_HOME=missing, TMPDIR=missing)  # fmt: skip
+    work = tmp_path / "work"
+    work.mkdir()
+    before = _tree(site)
+    eegprep_, labram_ = str(site / "bin" / "eegprep"), str(site / "bin" / "labram")
+    commands = [[eegprep_, "--help"], [labram_, "--help"]]
+    for cli_, group in ((eegprep_, eegprep_cli), (labram_, labram_cli)):
+        for name, cmd in group.commands.items():
+            commands.append([cli_, name, "--help"])
+            commands += [[cli_, name, sub, "--help"] for sub in getattr(cmd, "commands", {})]
+    commands += [
+        [eegprep_, "corpora"],
+        [eegprep_, "corpora", "tusz"],
+        [eegprep_, "config", "show"],
+        [eegprep_, "demo", "--out", "d"],
+        [eegprep_, "ingest", "tuh", "--src", "d/tuh", "--out", "s.zarr"],
+        [eegprep_, "stats", "s.zarr", "--plots", "p", "--html", "s.html"],
+        [eegprep_, "validate", "s.zarr"],
+        [labram_, "pretrain", "--store", "s.zarr", "--size", "tiny", "--out", "r",
+         "--tokenizer-max-steps", "2", "--max-steps", "2"],
+        [labram_, "export", "r/mem/model.pt", "--out", "m.safetensors"],
+        [labram_, "report", "r", "--html", "r.html"],
+        [sys.executable, "-m", "eegprep", "--version"],
+        [sys.executable, "-m", "labram", "--help"],
+    ]  # fmt: skip
+    said = []
+    for cmd in commands:
+        res = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=600)
+        assert res.returncode == 0, f"{cmd}:\n{res.stdout[-2000:]}\n{res.stderr[-3000:]}"
+        said += [(cmd[1:], line) for line in res.stderr.splitlines() if line.strip()]
+    allowed = ("warning: matplotlib cannot write ", "note: ")
+    assert [s for s in said if not s[1].startswith(allowed)] == []
+    drew = [s for s in said if s[1].startswith(allowed[0])]
+    assert drew and all(f"{missing}/matplotlib" in line for _, line in drew), drew
+    assert _tree(site) == before
+    assert (work / "m.safetensors").is_file() and (work / "r.html").is_file()
