@@ -46,7 +46,12 @@ _NO_TEMPORARY_FOLDER = (
 
 
 def _env(home: Path) -> dict[str, str]:
-    unset = ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "MPLCONFIGDIR", "MPLBACKEND")
+    """The environment of a command run with ``home`` for HOME; without the folders a user
+    may set, nor ``TORCHINDUCTOR_CACHE_DIR``, which torch sets in the test process itself the
+    first time a test there makes an optimizer (a child given it asks for no temporary folder:
+    a test after such a test saw the run succeed)."""
+    unset = ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "MPLCONFIGDIR", "MPLBACKEND",
+             "TORCHINDUCTOR_CACHE_DIR")  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in unset}
     return {**env, "HOME": str(home), "PYTHONPATH": str(REPO), "PYTHONWARNINGS": ""}
 
