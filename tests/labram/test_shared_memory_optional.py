@@ -23,24 +23,24 @@ def _refused(self: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
     )
 
 
-def test_one_process_reads_without_shared_memory(
-    stores: list[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def unshared(stores: list[str], monkeypatch: pytest.MonkeyPatch) -> WindowDataset:
+    """A dataset made where the system's shared memory cannot be used."""
     plan = BatchPlan(build_pretrain_index(stores), batch_size=4, seed=1)
     monkeypatch.setattr(torch.Tensor, "share_memory_", _refused)
-    ds = WindowDataset(plan)
+    return WindowDataset(plan)
+
+
+def test_one_process_reads_without_shared_memory(unshared: WindowDataset) -> None:
+    ds, plan = unshared, unshared.plan
     for epoch, start in ((0, 0), (1, 1)):
         ds.set_epoch(epoch, start)
         got = [b["ids"].tolist() for b in make_loader(ds)]
         assert got == [b.tolist() for b in plan.batches(epoch)[start:]]
 
 
-def test_workers_without_shared_memory_are_one_line(
-    stores: list[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    plan = BatchPlan(build_pretrain_index(stores), batch_size=4, seed=1)
-    monkeypatch.setattr(torch.Tensor, "share_memory_", _refused)
-    ds = WindowDataset(plan)
+def test_workers_without_shared_memory_are_one_line(unshared: WindowDataset) -> None:
+    ds = unshared
     with pytest.raises(UsageError, match=r"^/dev/shm: loader workers need .*Read-only file "
                        r"system \(30\)\); run with --workers 0") as err:  # fmt: skip
         make_loader(ds, num_workers=2)
