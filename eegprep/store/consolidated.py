@@ -108,9 +108,9 @@ def drop_consolidated(loc: Location) -> list[str]:
             doc = json.loads(loc.read_bytes(*parts, "zarr.json"))
         except (OSError, ValueError, UnicodeDecodeError, RecursionError):
             continue  # (missing or damaged: validate's, and the ingest's own checks)
-        if not isinstance(doc, dict) or KEY not in doc or not is_zarrs(doc[KEY]):
+        rest, _ = without_consolidated(doc)
+        if rest is doc:  # (none there, or a value of no zarr's: left for validate to name)
             continue
-        rest = {k: v for k, v in doc.items() if k != KEY}
         loc.write_bytes(json.dumps(rest, sort_keys=True).encode(), *parts, "zarr.json")
         dropped.append("/".join((*parts, "zarr.json")))
     return dropped
