@@ -6,58 +6,55 @@ event each: 2 million annotations took 198 s and 2.6 GB. Their count is the leng
 the onsets' (``FIFF_MNE_BASELINE_MIN``, float32 or float64) in the annotations block, so it is
 read from the tags' 16-byte heads alone, stepping over their data, before MNE opens the file.
 
-A FIF file is a chain of tags: kind, type, size and next (big-endian int32 each), then ``size``
-bytes of data; ``next`` is 0 for the tag that follows, a byte position, or -1 at the end. A
-block opens with a ``FIFF_BLOCK_START`` tag whose data is the block's kind.
+The tags are those MNE passes following the file's chain of tags
+(:func:`eegprep.readers.fif_tags.chain`, which also refuses a chain that loops); a block opens
+with a ``FIFF_BLOCK_START`` tag whose data is the block's kind.
 
 Concurrency contract: read-only; nothing is cached.
 """
 
 from __future__ import annotations
 
-import os
 import struct
 
-from eegprep.base.limits import check_time
 from eegprep.base.regular_files import open_regular
 from eegprep.readers.event_count import check_event_count
+from eegprep.readers.fif_tags import chain, header
 
-_TAG = struct.Struct(">iiii")  # kind, type, size, next
 _BLOCK_START, _BLOCK_END = 104, 105  # FIFF_BLOCK_START, FIFF_BLOCK_END
 _ANNOTATIONS = 3810  # FIFFB_MNE_ANNOTATIONS
 _ONSETS = 3568  # FIFF_MNE_BASELINE_MIN: one onset per annotation
 _ITEM_BYTES = {4: 4, 5: 8}  # FIFFT_FLOAT, FIFFT_DOUBLE; another type counts 4 bytes an entry
-_TIME_CHECK_TAGS = 4096  # tags walked between two looks at the task's clock
 
 
 def fif_annotation_count(path: str) -> int:
     """Annotations the FIF file ``path`` holds: the entries of the onsets tag of each
-    annotations block, from the tags' heads. Where the chain of tags breaks (a damaged or cut
-    file) the count so far is returned, and MNE names what is wrong when it opens the file."""
-    size = os.path.getsize(path)
-    n_events, pos, n_tags = 0, 0, 0
+    annotations block, from the tags' heads. Where the chain of tags ends early (a cut file)
+    the count so far is returned, and MNE names what is wrong when it opens the file.
+
+    Raises
+    ------
+    SourceError
+        The chain of tags loops, or is longer than any file's
+        (:func:`~eegprep.readers.fif_tags.chain`).
+    """
+    n_events = 0
     inside = False
     with open_regular(path, buffering=-1) as fh:
-        while 0 <= pos <= size - _TAG.size:
-            n_tags += 1
-            if n_tags % _TIME_CHECK_TAGS == 0:
-                check_time(path)
-            fh.seek(pos)
-            kind, kind_of_data, n_bytes, after = _TAG.unpack(fh.read(_TAG.size))
-            if n_bytes < 0:
+        for kind, pos in chain(fh, path):
+            if kind not in (_BLOCK_START, _BLOCK_END, _ONSETS):
+                continue
+            tag = header(fh, pos)
+            if tag is None:  # (chain read it a moment ago)
                 break
-            if kind in (_BLOCK_START, _BLOCK_END) and n_bytes >= 4:
-                (block,) = struct.unpack(">i", fh.read(4))
-                if block == _ANNOTATIONS:
-                    inside = kind == _BLOCK_START
-            elif inside and kind == _ONSETS:
-                n_events += n_bytes // _ITEM_BYTES.get(kind_of_data, 4)
-            if after == 0:
-                pos += _TAG.size + n_bytes
-            elif after > pos:
-                pos = after
-            else:  # -1: the last tag (or a pointer back: no chain)
-                break
+            _kind, kind_of_data, n_bytes, _next = tag
+            if kind == _ONSETS:
+                if inside:
+                    n_events += max(n_bytes, 0) // _ITEM_BYTES.get(kind_of_data, 4)
+                continue
+            raw = fh.read(4) if n_bytes >= 4 else b""  # (header left fh at the tag's data)
+            if len(raw) == 4 and struct.unpack(">i", raw)[0] == _ANNOTATIONS:
+                inside = kind == _BLOCK_START
     return n_events
 
 
