@@ -12,6 +12,7 @@ reuse of its pid whatever the wall clock does.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import secrets
@@ -22,7 +23,7 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreLockedError
-from eegprep.base.files import TMP_MARK
+from eegprep.base.files import TMP_MARK, is_temporary_name
 from eegprep.store.fs import Location
 
 LOCK = ("_eegprep", "lock")
@@ -204,7 +205,7 @@ def put_new(loc: Location, parts: tuple[str, ...], data: bytes) -> bool:
     names = _protocols(loc)
     try:
         if names & {"file", "local"}:
-            _link_new(path, data)
+            link_new(path, data)
         elif "memory" in names:
             with _MEMORY_PUTS:
                 loc.fs.pipe_file(path, data, mode="create")
@@ -218,9 +219,18 @@ def put_new(loc: Location, parts: tuple[str, ...], data: bytes) -> bool:
         return False
 
 
-def _link_new(path: str, data: bytes) -> None:
-    """Create the local file ``path`` holding ``data`` whole, or raise ``FileExistsError``: a
-    temporary file, written and flushed, hard-linked to ``path`` (never seen part-written)."""
+def link_new(path: str, data: bytes) -> None:
+    """Create the local file ``path`` holding ``data`` whole, or raise ``FileExistsError``.
+
+    The bytes go to a temporary file beside ``path`` (its name, :data:`~eegprep.base.files.TMP_MARK`
+    and 8 hex digits), flushed to the disk, which is then hard-linked to
+    ``path`` (``link`` fails when the name exists) and unlinked. So ``path`` is never seen
+    empty or part-written, whatever moment a kill lands at: before the link, only the
+    temporary file is there (the next writer to hold the lock removes it); after it, the
+    whole content. (A lock created with ``O_EXCL`` and then written left an empty file to a
+    kill in between, which refused every ingest for 5 s as "taking the lock just now".) A
+    temporary file removed under this writer (the sweep of a writer that took the lock
+    first) is ``FileExistsError`` too."""
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
     tmp = f"{path}{TMP_MARK}{secrets.token_hex(4)}"
@@ -229,7 +239,12 @@ def _link_new(path: str, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.link(tmp, path)
+        try:
+            os.link(tmp, path)
+        except FileNotFoundError:
+            if os.path.exists(tmp):
+                raise
+            raise FileExistsError(errno.EEXIST, "taken while it was written", path) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -306,10 +321,15 @@ def take_over_remote_lock(loc: Location, seen: bytes, data: bytes) -> None:
 
 def sweep_claims(loc: Location) -> None:
     """Delete the takeover claims that writers killed in the middle of one left in a store on
-    an fsspec backend. Only the lock's holder calls it: a writer still taking over an older
-    lock finds, once its claim is gone, a lock other than the one it judged, and gives way."""
+    an fsspec backend, and the temporary files of :func:`link_new` (the lock's or a claim's
+    name, :data:`~eegprep.base.files.TMP_MARK` and 8 hex digits) that a kill before its link
+    left on fsspec's local file system.
+    Only the lock's holder calls it: a writer still taking over an older lock finds, once its
+    claim is gone, a lock other than the one it judged, and gives way; one whose temporary file
+    is removed under it gives way too (:func:`link_new`)."""
     for name in loc.list("_eegprep"):
-        if name.startswith(TAKEOVER) and TMP_MARK not in name:
+        claim = name.startswith(TAKEOVER) and TMP_MARK not in name
+        if claim or (name.startswith(LOCK[1]) and is_temporary_name(name)):
             loc.remove("_eegprep", name)
 
 

@@ -56,6 +56,7 @@ from eegprep.store.lock_file import (
     create_remote_lock,
     describe_holder,
     exclusive_put,
+    link_new,
     lock_holder,
     lock_is_stale,
     own_start,
@@ -273,14 +274,12 @@ class StoreWriter:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             if os.path.exists(path):
                 os.unlink(path)  # stale: its process is gone
-            try:
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            try:  # (whole or absent at any kill: never an empty lock under its name)
+                link_new(path, json.dumps(me).encode())
             except FileExistsError:
                 raise StoreLockedError(
                     f"{self.loc.display}: another ingest took the lock just now"
                 ) from None
-            with os.fdopen(fd, "w") as fh:
-                json.dump(me, fh)
         else:
             if not exclusive_put(self.loc):
                 log.warning(
