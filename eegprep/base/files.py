@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from eegprep.base.disk_sync import sync_folders
 from eegprep.base.flocks import try_exclusive
 
 TMP_MARK = ".tmp-"
@@ -71,6 +72,8 @@ def replaced_atomically(
             finally:
                 os.close(fd)
         os.replace(tmp, path)
+        if durable:  # (the new name itself, and the temporary one's going: the folders')
+            sync_folders([path.parent, *([scratch] if scratch is not None else [])])
     except OSError as exc:
         discard(tmp)
         raise named_error(exc, path) from exc

@@ -56,6 +56,7 @@ import torch
 from torch import Tensor
 
 from eegprep.base import strict_json
+from eegprep.base.disk_sync import sync_folder, sync_tree
 from eegprep.base.errors import UsageError
 from eegprep.base.files import named_error, replaced_atomically, write_problem
 from eegprep.base.ranks import begin_own_work
@@ -94,6 +95,7 @@ from labram.stages.embed_left_out import (
     with_other_ranks,
 )
 from labram.stages.embed_progress import META_DIR, completed, recorded, written
+from labram.stages.embed_sync import sync_chunks
 from labram.stages.embed_windows import (
     skipped_recordings,
     warn_skipped,
@@ -346,8 +348,10 @@ def create_store(
         }
     )
     final_metadata(group, out)  # sealed and consolidated: only chunks come later
+    sync_tree(out, skip=[META_DIR])  # (on the disk before the record that says it is made)
     _atomic_write(out / META_DIR / "embed.json", sealed({**params, SEALED: True}).decode())
     marker.unlink()
+    sync_folder(marker.parent)
 
 
 def _clear_except(out: Path, keep: Path) -> None:
@@ -557,6 +561,7 @@ def embed(
                     model, reader, ids, buckets, cfg, dinfo.device, arrays, str(checkpoint),
                     left_out,
                 )  # fmt: skip
+                sync_chunks(out, arrays, int(ids[0]), int(ids[-1]) + 1)  # before its record
             except OSError as exc:  # zarr's chunk writes name no file: the store is the place
                 if dinfo.world_size == 1:  # (other ranks' writes in flight: their resume sweeps)
                     _left_behind(out)
