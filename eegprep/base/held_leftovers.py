@@ -4,7 +4,8 @@ A process killed by SIGKILL (or a pool's worker terminated) cannot remove the he
 (:mod:`eegprep.base.held_files`) it still had: they stay in ``/dev/shm`` (or the temporary
 folder) until the machine restarts, links to ``/proc/self/fd/N`` that name nothing. Each folder
 is therefore named after the process that made it (:func:`folder_prefix`):
-``eegprep-held-{pid namespace}-{pid}-{start time}-{8 random characters}``, the start time being
+``eegprep-held-{pid namespace}-{pid}-{start time}-{8 random characters}`` (the namespace as the
+device and inode of ``/proc/self/ns/pid``, ``{st_dev}.{st_ino}``), the start time being
 field 22 of ``/proc/PID/stat`` (clock ticks since boot), so that a process id the kernel gave to
 another process since is not taken for the maker. :func:`sweep` removes the folders whose maker
 is gone.
@@ -14,8 +15,9 @@ stat-ed without following links, and removed by ``shutil.rmtree``, which on Linu
 folder's contents through descriptors and never follows a link in it), named exactly so, in
 this process's pid namespace (a folder of a process in another container sharing ``/dev/shm``
 names a pid this process cannot see: it is left), owned by this user, whose pid is not running
-with that start time. Folders of earlier versions (``eegprep-held-`` and 8 random characters)
-name no maker and are left.
+with that start time. Folders of earlier versions (``eegprep-held-`` and 8 random characters,
+or a namespace named by its inode alone, which does not tell it from one of another device)
+name no maker for sure and are left.
 
 Cost: one ``scandir`` of the root, and one read of ``/proc/PID/stat`` for each folder named
 so; ~20 us of CPU when no folder is left (``benchmarks/held_sweep.py``, docs/benchmarks.md,
@@ -37,8 +39,9 @@ import stat
 PREFIX = "eegprep-held-"
 """What every held folder's name starts with."""
 
-_NAME = re.compile(re.escape(PREFIX) + r"(\d+)-(\d+)-(\d+)-[a-z0-9_]{8}")
-"""A held folder named after its maker: pid namespace, pid, start time, ``mkdtemp``'s 8."""
+_NAME = re.compile(re.escape(PREFIX) + r"(\d+(?:\.\d+)?)-(\d+)-(\d+)-[a-z0-9_]{8}")
+"""A held folder named after its maker: pid namespace (:func:`_namespace`; an earlier
+version's, its inode alone, matches none), pid, start time, ``mkdtemp``'s 8."""
 
 _PREFIXES: dict[int, str] = {}  # pid -> its folders' prefix (a forked child has its own)
 log = logging.getLogger(__name__)
@@ -58,11 +61,15 @@ def start_time(pid: int | str) -> str | None:
 
 
 def _namespace() -> str | None:
-    """This process's pid namespace (the inode of ``/proc/self/ns/pid``); ``None`` without."""
+    """This process's pid namespace, ``{device}.{inode}`` of ``/proc/self/ns/pid`` (two
+    namespaces are one when both are the same: namespaces(7)); ``None`` without. The inode
+    alone took a namespace on another device with the same inode number for this one, and
+    its folders for folders of this namespace's processes."""
     try:
-        return str(os.stat("/proc/self/ns/pid").st_ino)
+        st = os.stat("/proc/self/ns/pid")
     except OSError:
         return None
+    return f"{st.st_dev}.{st.st_ino}"
 
 
 def folder_prefix() -> str:

@@ -20,6 +20,7 @@ from eegprep.base import held_leftovers
 from eegprep.base.held_leftovers import PREFIX, folder_prefix, start_time, sweep
 from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.testing.fixtures.tuh import write_tusz
+from tests.stat_results import with_device
 
 pytestmark = pytest.mark.skipif(not held_files.supported(), reason="no /proc on this system")
 
@@ -115,3 +116,37 @@ def test_a_held_folder_is_named_after_its_process(roots: Path) -> None:
         assert held_files.sweep_left() == [] and os.path.isdir(held.folder)  # alive: kept
     assert folder_prefix().split("-")[-2] == start_time(os.getpid()) == start_time("self")
     assert start_time(2**22 + 7) is None
+
+
+def test_a_folder_of_a_namespace_differing_only_in_its_device_is_left(
+    roots: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two pid namespaces are one when the device and the inode of ``/proc/self/ns/pid`` are
+    (namespaces(7)): a folder whose maker's namespace has this one's inode on another device
+    names a process this one cannot see. It was taken as this namespace's, its pid as gone,
+    and removed."""
+    real_stat = os.stat
+
+    def other_device(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        st = real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+        if path != "/proc/self/ns/pid":
+            return st
+        return with_device(st, st.st_dev + 1)
+
+    with monkeypatch.context() as m:
+        m.setattr(held_leftovers, "_PREFIXES", {})
+        m.setattr(held_leftovers.os, "stat", other_device)
+        theirs = folder_prefix()  # a process of that other namespace names its folders so
+    ours = folder_prefix()
+    gone = 2**22 + 7  # no such pid here (pid_max 2**22)
+
+    def made_by_a_gone_process(prefix: str) -> Path:
+        ns, _pid, start = prefix[len(PREFIX) :].split("-")[:3]
+        folder = roots / f"{PREFIX}{ns}-{gone}-{start}-abcd1234"
+        folder.mkdir()
+        return folder
+
+    theirs_left = made_by_a_gone_process(theirs)
+    assert sweep([str(roots)]) == [] and theirs_left.is_dir()
+    ours_left = made_by_a_gone_process(ours)  # this namespace's: swept
+    assert sweep([str(roots)]) == [str(ours_left)] and theirs_left.is_dir()
