@@ -33,6 +33,7 @@ from dataclasses import replace
 from typing import Any
 
 from eegprep.base import strict_json
+from eegprep.base.disk_sync import sync_folders, sync_tree
 from eegprep.base.errors import StoreFormatError, StoreLockedError
 from eegprep.base.files import TMP_MARK, remove_stale_temporaries
 from eegprep.base.sealed import seal
@@ -497,8 +498,10 @@ class StoreWriter:
             if not self.loc.exists(staged, "zarr.json"):  # never clear the place for nothing
                 raise FileNotFoundError(errno.ENOENT, "the staged group is missing", staged)
             self.loc.remove(final)  # an unlisted leftover of a killed run
-            if self.loc.local:
+            if self.loc.local:  # (on the disk before the index lists it: a power cut spares it)
+                sync_tree(self.loc.path(staged))
                 os.replace(self.loc.path(staged), self.loc.path(final))
+                sync_folders([self.loc.path(corpus_group), self.loc.path("recordings")])
             else:
                 self.loc.fs.mv(self.loc.path(staged), self.loc.path(final), recursive=True)
         old = self._listed.get(record.id)

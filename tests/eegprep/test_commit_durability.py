@@ -1,0 +1,62 @@
+"""An ingest's commit puts a recording on the disk before the index lists it.
+
+Each shard of a recording group is written without a flush, in a staging folder, then the group
+is renamed into place and an index segment (flushed) lists it. Nothing flushed the shards nor
+the folder the rename changed: after a power cut the index could list a recording whose shards
+were empty or whose group was not there (a CRC-32C failure, or a missing group, for every
+reader). Every call of ``os.fsync`` and ``os.replace`` is recorded here: each file of a listed
+group must be flushed before the group's rename, and its new folder after it, both before the
+index segment that lists it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.safety.corpus import ingest_folder, write_edf
+
+
+def test_every_file_of_a_group_and_its_rename_are_flushed_before_the_index_lists_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = Path(os.path.realpath(tmp_path))
+    src, out = root / "src", root / "s.zarr"
+    write_edf(src, "a.edf", seed=1)
+    write_edf(src, "b.edf", seed=2)
+    events: list[tuple[Any, ...]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(a: Any, b: Any, *args: Any, **kwargs: Any) -> None:
+        real_replace(a, b, *args, **kwargs)
+        events.append(("replace", os.path.abspath(a), os.path.abspath(b)))
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    assert ingest_folder(src, out).n_ingested == 2
+    monkeypatch.undo()
+
+    index = str(out / "_eegprep" / "index")
+    listed = next(i for i, e in enumerate(events) if e[0] == "replace" and e[2].startswith(index))
+    staging, recordings = "/_eegprep/staging/", "/recordings/"
+    groups = [
+        (i, e)
+        for i, e in enumerate(events[:listed])
+        if e[0] == "replace" and recordings in e[2] and staging in e[1]
+    ]
+    assert len(groups) == 2
+    for at, (_, staged, final) in groups:
+        files = [p for p in Path(final).rglob("*") if p.is_file()]
+        assert any("/data/" in str(p) for p in files)
+        flushed = {e[1] for e in events[:at] if e[0] == "fsync"}
+        for path in files:
+            assert staged + str(path)[len(final) :] in flushed, f"{path} not flushed"
+        after = {e[1] for e in events[at:listed] if e[0] == "fsync"}
+        assert os.path.dirname(final) in after, "the rename is not flushed"
