@@ -35,6 +35,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from eegprep.base import strict_json
+from eegprep.base.disk_sync import sync_folder
 from eegprep.base.errors import OutputError, UsageError
 from eegprep.base.files import (
     TMP_MARK,
@@ -177,6 +178,7 @@ def _complete(weights: Path, finals: Sequence[str], *, discard_damaged: bool) ->
     for final, tmp in renames:
         with contextlib.suppress(FileNotFoundError):  # (renamed before the kill)
             os.replace(weights.parent / tmp, weights.parent / final)
+    sync_folder(weights.parent)  # (the renames on the disk before the journal goes)
     journal.unlink()
     return "completed"
 
@@ -279,6 +281,7 @@ def switch(
                 path.unlink(missing_ok=True)
             for tmp, final in files:
                 os.replace(tmp, final)
+            sync_folder(weights.parent)  # (a power cut keeps the journal or every rename)
             journal.unlink()
     except OSError as exc:
         why = exc.strerror or type(exc).__name__

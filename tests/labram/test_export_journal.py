@@ -11,6 +11,7 @@ import json
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -136,3 +137,60 @@ def test_convert_completes_an_interrupted_export_before_writing_its_dst(
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # (nothing left to complete)
         assert "export_id" not in read_checkpoint(out)  # convert's file, not an export's
+
+
+def _order(monkeypatch: pytest.MonkeyPatch, folder: Path) -> list[tuple[str, str]]:
+    """Each rename into, flush of, and deletion in ``folder`` (renames and deletions by the
+    name they touch, flushes by the path their descriptor names), in order."""
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace, real_unlink = os.fsync, os.replace, os.unlink
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src: Any, dst: Any, *a: Any, **kw: Any) -> None:
+        real_replace(src, dst, *a, **kw)
+        events.append(("replace", os.path.basename(os.fspath(dst))))
+
+    def unlink(path: Any, *a: Any, **kw: Any) -> None:
+        real_unlink(path, *a, **kw)
+        events.append(("unlink", os.path.basename(os.fspath(path))))
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "unlink", unlink)
+    return events
+
+
+def _renames_flushed_before_the_journal_goes(events: list[tuple[str, str]], out: Path) -> None:
+    gone = events.index(("unlink", journal_path(out).name))
+    renamed = [i for i, e in enumerate(events[:gone]) if e[0] == "replace"]
+    assert renamed, events
+    flushed = [i for i, e in enumerate(events[:gone]) if e == ("fsync", str(out.parent))]
+    assert flushed and flushed[-1] > renamed[-1], "the renames are not flushed before"
+
+
+def test_an_export_flushes_its_renames_before_it_deletes_its_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A power cut after the journal's deletion, with the renames not on the disk, left the
+    weights of one export beside the cards of another, and no journal to complete it."""
+    tmp = Path(os.path.realpath(tmp_path))
+    out = tmp / "out" / "m.safetensors"
+    export(_checkpoint(tmp / "a.pt", 0), out)
+    new = _checkpoint(tmp / "b.pt", 1)
+    events = _order(monkeypatch, out.parent)
+    export(new, out, force=True)
+    monkeypatch.undo()
+    _renames_flushed_before_the_journal_goes(events, out)
+
+
+def test_completing_a_journal_flushes_its_renames_before_deleting_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, _old, _new = _killed_export(Path(os.path.realpath(tmp_path)), monkeypatch)
+    events = _order(monkeypatch, out.parent)
+    export_journal.finish(out, [p.name for p in (out, *export_journal.card_paths(out))])
+    monkeypatch.undo()
+    _renames_flushed_before_the_journal_goes(events, out)
