@@ -4,9 +4,10 @@ chosen write.
 The child counts every call of the operating system's write primitives on a path inside the
 store, or any folder given as ``store`` (``labram export``'s output folder): ``mkdir``,
 ``open`` for writing, ``os.open`` that may create or write, ``fsync``,
-``replace``/``rename``, ``unlink``/``remove``/``rmdir``, ``shutil.rmtree``; and kills itself
-with SIGKILL just before the chosen one runs: the kill lands between two writes exactly as a
-real one can, with nothing of Python's clean-up (``finally``, ``__exit__``) running after it.
+``replace``/``rename``, ``link`` (the store's lock is created whole by one),
+``unlink``/``remove``/``rmdir``, ``shutil.rmtree``; and kills itself with SIGKILL just before
+the chosen one runs: the kill lands between two writes exactly as a real one can, with nothing
+of Python's clean-up (``finally``, ``__exit__``) running after it.
 
 A write is chosen by its number (``at=k``: the k-th counted call) or by what it is
 (``at=("replace", r"-> .*/0000000001\\.jsonl$")``: the first call of that primitive whose
@@ -83,7 +84,7 @@ def two(module, attr):
 
 for attr in ("mkdir", "unlink", "remove", "rmdir"):
     one(os, attr)
-for attr in ("replace", "rename"):
+for attr in ("replace", "rename", "link"):
     two(os, attr)
 real_fsync, real_osopen, real_open, real_rmtree = os.fsync, os.open, io.open, shutil.rmtree
 
