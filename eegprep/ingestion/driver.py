@@ -433,6 +433,7 @@ def _run(
                     raise OSError(res.store_errno, os.strerror(res.store_errno))
                 continue
             pending.append((res.staging, res.record))
+            writer.flush_early(res.staging)  # on the disk while the next file runs
             report.n_ingested += 1
             report.hours_written += res.record.n_samples / res.record.sfreq / 3600.0
             if len(pending) >= cfg.commit_every or time.monotonic() - last_commit > COMMIT_SECONDS:

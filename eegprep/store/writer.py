@@ -33,7 +33,7 @@ from dataclasses import replace
 from typing import Any
 
 from eegprep.base import strict_json
-from eegprep.base.disk_sync import sync_folders, sync_tree
+from eegprep.base.disk_sync import sync_file, sync_folders
 from eegprep.base.errors import StoreFormatError, StoreLockedError
 from eegprep.base.files import TMP_MARK, remove_stale_temporaries
 from eegprep.base.sealed import seal
@@ -42,6 +42,7 @@ from eegprep.base.version import __version__
 from eegprep.pipeline.channels import VOCABULARY
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.consolidated import drop_consolidated
+from eegprep.store.early_flush import EarlyFlush
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import not_record_keys
 from eegprep.store.group_path import (
@@ -152,6 +153,8 @@ class StoreWriter:
         self._retired_damaged = False  # retired.json had entries to drop (rewritten once)
         self._damaged: dict[str, list[str]] = {}  # group -> its damage, found by --repair
         self._flock_fd: int | None = None  # the flock of a local store's writer
+        self._early = EarlyFlush()  # finished groups flushed while the next file runs
+        self._renamed_into: set[str] = set()  # folders a commit's renames changed
 
     def __enter__(self) -> StoreWriter:
         self.open()
@@ -334,7 +337,15 @@ class StoreWriter:
             os.close(self._flock_fd)  # (closing the file releases its lock)
             self._flock_fd = None
 
+    def flush_early(self, staged: str) -> None:
+        """Begin putting the finished staged group ``staged`` on the disk now, in a thread,
+        so that its commit finds it flushed (:mod:`eegprep.store.early_flush`); local stores
+        only (an object store's writes are durable when they return)."""
+        if self.loc.local:
+            self._early.start(self.loc.path(staged))
+
     def close(self) -> None:
+        self._early.close()
         if not self._locked:
             self._release_flock()
             return
@@ -413,7 +424,7 @@ class StoreWriter:
                 unsafe = json_problem(record.to_dict())
                 if unsafe is not None:  # (the index line would be unreadable, and dropped)
                     failed.append((record.id, f"its record's {unsafe}: not listed"))
-                    self.loc.remove(staged)
+                    self._remove_staged(staged)
                     continue
                 try:
                     old = self._move_into_place(staged, record)
@@ -421,13 +432,16 @@ class StoreWriter:
                     if exc.errno in _STORE_WIDE:
                         raise
                     failed.append((record.id, f"cannot be moved into place: {exc.strerror}"))
-                    self.loc.remove(staged)
+                    self._remove_staged(staged)
                     continue
                 done.append(record)
                 if old is not None:
                     replaced.append(old)
             if replaced:  # before the index switches: a kill in between retires nothing listed
                 self._retire(replaced)
+            # the renames on the disk before the index lists them (a power cut spares them)
+            sync_folders(sorted(self._renamed_into))
+            self._renamed_into.clear()
             append(self.loc, done)  # one file written whole, or not at all
         except OSError:
             self._unplace(done, [check_group(r.group) for _, r in items])
@@ -494,18 +508,28 @@ class StoreWriter:
             self._check_inside(path)
         if not self.loc.exists(corpus_group, "zarr.json"):
             self.loc.write_bytes(group_json({}), corpus_group, "zarr.json")
+            if self.loc.local:
+                sync_file(self.loc.path(corpus_group, "zarr.json"))
         if staged != final:
             if not self.loc.exists(staged, "zarr.json"):  # never clear the place for nothing
                 raise FileNotFoundError(errno.ENOENT, "the staged group is missing", staged)
             self.loc.remove(final)  # an unlisted leftover of a killed run
             if self.loc.local:  # (on the disk before the index lists it: a power cut spares it)
-                sync_tree(self.loc.path(staged))
+                self._early.wait(self.loc.path(staged))  # (flushed since its task ended)
                 os.replace(self.loc.path(staged), self.loc.path(final))
-                sync_folders([self.loc.path(corpus_group), self.loc.path("recordings")])
+                self._renamed_into.update(
+                    (self.loc.path(corpus_group), self.loc.path("recordings"))
+                )
             else:
                 self.loc.fs.mv(self.loc.path(staged), self.loc.path(final), recursive=True)
         old = self._listed.get(record.id)
         return old if old is not None and old != final else None
+
+    def _remove_staged(self, staged: str) -> None:
+        """Remove a staged group the commit leaves out (its flush, if any, ended first)."""
+        if self.loc.local:
+            self._early.forget(self.loc.path(staged))
+        self.loc.remove(staged)
 
     def _retired(self) -> dict[str, RetiredEntry]:
         """The retired groups, each with when it was retired and its ``record.json``'s
