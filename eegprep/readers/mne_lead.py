@@ -35,7 +35,7 @@ from eegprep.readers.companions import BRAINVISION_HEADERS, missing_markers
 from eegprep.readers.mne_pauses import uncut_boundaries
 from eegprep.readers.vhdr import read_vhdr
 from eegprep.readers.vmrk import SEGMENT as SEGMENT_KIND
-from eegprep.readers.vmrk import marker_file, read_vmrk, segment_dates
+from eegprep.readers.vmrk import marker_file, parsed_vmrk, segment_dates
 
 if TYPE_CHECKING:
     from mne.io import BaseRaw
@@ -175,7 +175,7 @@ def segment_events(
     vmrk = marker_file(path)
     if vmrk is None:
         return events
-    markers = read_vmrk(path, vmrk, n_channels=read_vhdr(path).n_channels).markers
+    markers = parsed_vmrk(path, vmrk, n_channels=read_vhdr(path).n_channels).markers
     out = list(events)
     for i, m in enumerate(markers):
         if m.kind != SEGMENT_KIND:
