@@ -14,9 +14,15 @@ from __future__ import annotations
 
 from eegprep.base.errors import SourceError
 
-MAX_EVENTS = 1_000_000
-"""Most events one recording may store: ~40 MB of the index's JSON for its record. A day of
-markers at 10 Hz is 864,000."""
+MAX_EVENTS = 100_000
+"""Most events one recording may store: ~4 MB of the index's JSON for its record, an hour of
+markers at 28 Hz. The bound is what keeps an ingest's time and memory bounded, whatever the
+format: each event costs ~25 us and ~1 KB of Python objects in the ingest's own event rule and
+record (an EDF+ of 1,000,000 annotations ingested in 26 s and 1.17 GB, its own reader the
+fastest), and more in MNE's (an annotation with an extras dict each, copied whole and cropped
+element by element: a FIF of 1,000,000 held 1.77 GB for 236 s, a GDF 1.57 GB for 105 s). At
+100,000 every format ingests in under ~15 s and 250 MB (docs/corpora.md, "Events"); it was
+1,000,000."""
 
 
 def check_event_count(path: str, n_events: int, where: str, fix: str) -> None:
