@@ -115,7 +115,7 @@ from eegprep.readers.mne_units import (
     unstated_unit,
 )
 from eegprep.readers.vhdr import read_vhdr, written_units
-from eegprep.readers.vmrk import check_vmrk
+from eegprep.readers.vmrk import check_vmrk, forget_parsed
 
 if TYPE_CHECKING:
     from mne.io import BaseRaw
@@ -176,6 +176,17 @@ class MneReader(Reader):
             return EdfReader.read_header(path, part=part, **own)
         default_unit = str(own.get("default_unit", DEFAULT_UNIT))
         options = _check_options(path, options)
+        try:
+            return cls._open_described(path, options, part, default_unit)
+        finally:
+            forget_parsed()  # (the marker file parsed once for this header: not kept)
+
+    @classmethod
+    def _open_described(
+        cls, path: str, options: dict[str, Any], part: str | None, default_unit: str
+    ) -> Header:
+        """:meth:`_described` of the file MNE opened, a damaged field MNE parsed but cannot
+        interpret refused in one line."""
         raw, notes = _raw_and_notes(path, frozen_options(options))
         try:
             return cls._described(path, raw, notes, options, part, default_unit)

@@ -158,6 +158,12 @@ def _parsed(path: str, vmrk: str, version: FileVersion, n_channels: int) -> Vmrk
     return read_vmrk(path, vmrk, n_channels=n_channels)
 
 
+def forget_parsed() -> None:
+    """Drop the marker file :func:`parsed_vmrk` keeps, once a header is read: a worker does
+    not hold a file's markers (up to ~60 MB at the event bound) while it reads samples."""
+    _parsed.cache_clear()
+
+
 def segment_starts(path: str, n_channels: int) -> tuple[int, ...]:
     """Where the recording of the BrainVision header ``path`` resumes after a pause: the first
     sample (counted from 0) of each stretch its marker file's ``New Segment`` markers open
