@@ -219,19 +219,19 @@ def read_vmrk(path: str, vmrk: str, *, n_channels: int) -> VmrkFile:
     if b"\r" in raw.rstrip(b"\r") and b"\n" not in raw:
         raise SourceError(path, f"its marker file {name}: its {OLD_MAC_LINES}")
     text = _decoded(path, name, raw)
-    dated = _check_dates(name, raw, text)
     hit = _SECTION.search(text)
-    if hit is None:
-        note = _no_section_note(name, text)
-        return VmrkFile(name, text, (), f"{dated}; {note}" if dated else note)
-    first_line = text.count("\n", 0, hit.end()) + 1
-    section = text[hit.end() :]
-    check_event_count(  # counted without keeping them, before one marker is built
-        path,
+    section = "" if hit is None else text[hit.end() :]
+    check_event_count(  # counted without keeping them, before one marker is built and before
+        path,  # the dates are checked line by line (a list of every line, twice)
         sum(1 for _ in _MARKER.finditer(section)),
         f"its marker file {name}",
         "split the recording into shorter files, or thin its markers",
     )
+    dated = _check_dates(name, raw, text)
+    if hit is None:
+        note = _no_section_note(name, text)
+        return VmrkFile(name, text, (), f"{dated}; {note}" if dated else note)
+    first_line = text.count("\n", 0, hit.end()) + 1
     markers = _markers(path, name, section, first_line, n_channels)
     widest = max((len(m.kind) + len(m.description) + 1 for m in markers), default=0)
     check_allocation(  # MNE keeps descriptions in one array, each as wide as the widest

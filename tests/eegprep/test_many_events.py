@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from eegprep.base.errors import SourceError
 from eegprep.readers import get_reader, vmrk
 from eegprep.readers.event_count import MAX_EVENTS
 from eegprep.readers.mne_formats import clear_cache
@@ -76,6 +77,31 @@ def test_a_marker_file_is_parsed_once_per_header_in_bounded_memory(
     assert [(a.onset, a.duration, a.description) for a in header.annotations] == [
         ((k + 1) / 200, 1 / 200, f"Stimulus/{codes[k % 3]}") for k in range(N_EVENTS)
     ]
+
+
+def test_a_marker_file_over_the_bound_is_refused_before_its_lines_are_split(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # was: its dates were checked first, every line of the file split out twice (as the
+    # system's text and as MNE's): 1,000,000 markers were refused after 3.0 s and 271 MiB
+    from eegprep.readers import event_count
+
+    monkeypatch.setattr(event_count, "MAX_EVENTS", 5)
+    checked: list[str] = []
+    real = vmrk._check_dates
+
+    def counted(name: str, raw: bytes, text: str) -> str | None:
+        checked.append(name)
+        return real(name, raw, text)
+
+    monkeypatch.setattr(vmrk, "_check_dates", counted)
+    path = _brainvision(tmp_path / "over", 5)  # 5 stimulus markers and the New Segment
+    with pytest.raises(SourceError, match=r"rec\.vmrk gives 6 events, over the 5 a recording"):
+        get_reader("mne").read_header(path)
+    assert checked == []
+    path = _brainvision(tmp_path / "at", 4)
+    assert len(get_reader("mne").read_header(path).annotations) == 4
+    assert checked == ["rec.vmrk"]
 
 
 def _gdf(path: Path, n_events: int, sfreq: int = 200) -> Path:
