@@ -21,8 +21,8 @@ format: each event costs ~25 us and ~1 KB of Python objects in the ingest's own 
 record (an EDF+ of 1,000,000 annotations ingested in 26 s and 1.17 GB, its own reader the
 fastest), and more in MNE's (an annotation with an extras dict each, copied whole and cropped
 element by element: a FIF of 1,000,000 held 1.77 GB for 236 s, a GDF 1.57 GB for 105 s). At
-100,000 every format ingests in under ~15 s and 250 MB (docs/corpora.md, "Events"); it was
-1,000,000."""
+100,000 every format ingests in 1.8-7.8 CPU s and under 250 MB (docs/benchmarks.md, section
+12); it was 1,000,000."""
 
 
 def check_event_count(path: str, n_events: int, where: str, fix: str) -> None:
