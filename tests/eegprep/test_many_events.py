@@ -57,7 +57,6 @@ def test_a_marker_file_is_parsed_once_per_header_in_bounded_memory(
 ) -> None:
     # was: the check, the segment starts, the segment dates and the leading markers each
     # parsed the marker file again (4 parses: ~60% of a 100,000-marker header's 10 s)
-    pytest.importorskip("mne")
     path = _brainvision(tmp_path / "bv", N_EVENTS)
     parses: list[str] = []
     real = vmrk._markers
@@ -203,7 +202,6 @@ def test_every_reader_reads_many_events_in_memory_bounded_by_their_count(
     # a guard for each reader of a format with events of its own (GDF: the refusal above;
     # BrainVision: the first test): the events read are the file's, in memory of at most
     # BYTES_PER_EVENT each over a header's own
-    pytest.importorskip("mne")
     path, stated = _write(fmt, tmp_path / fmt, N_EACH)
     clear_cache()
     before = peak_memory.start()
@@ -220,7 +218,6 @@ def test_every_reader_reads_many_events_in_memory_bounded_by_their_count(
 def test_every_reader_reads_events_at_the_bound_in_bounded_memory(tmp_path: Path, fmt: str) -> None:
     # at full scale: MAX_EVENTS events, read in at most BYTES_PER_EVENT each over a header's
     # own (each 3-40 s on 2 busy cores, writing the file included)
-    pytest.importorskip("mne")
     if fmt == "vhdr":  # (its New Segment is one of them)
         path, n_read = _brainvision(tmp_path / fmt, MAX_EVENTS - 1), MAX_EVENTS - 1
     else:
