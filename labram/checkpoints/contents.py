@@ -56,7 +56,7 @@ def check_contents(path: Path, obj: Any) -> None:
         elif isinstance(o, argparse.Namespace | dict):
             items = vars(o).items() if isinstance(o, argparse.Namespace) else o.items()
             n = 1 + sum(count(v, f"{where}.{k}" if where else str(k)) for k, v in items)
-        elif isinstance(o, list | tuple):
+        elif isinstance(o, list | tuple | set | frozenset):
             n = 1 + sum(count(v, f"{where}[{i}]") for i, v in enumerate(o))
         else:
             n = 1

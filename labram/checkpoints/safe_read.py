@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import torch
+from torch.torch_version import TorchVersion
 
 from eegprep.base.unchanged_reads import unchanged_while_read
 from labram.checkpoints.cards import EXPORT_ID, check_cards
@@ -36,50 +37,84 @@ from labram.checkpoints.errors import (
     first_sentence,
 )
 from labram.checkpoints.export_journal import card_paths, finish_or_warn
+from labram.checkpoints.pickled_values import (
+    PLACEHOLDERS,
+    SAFE_VALUE_GLOBALS,
+    RefusedValue,
+    finished,
+)
 from labram.checkpoints.safetensors_files import is_safetensors, read_safetensors
 
 # Reading checkpoints: never runs code from the file.
 #
 # Every checkpoint labram reads goes through :func:`read_checkpoint`, which is
 # ``torch.load(weights_only=True)``: the unpickler only rebuilds tensors and plain containers
-# (dict, OrderedDict, list, tuple, str, int, float, bool, None) and refuses any other import or
-# call *before* making it. One class is allow-listed: ``argparse.Namespace``, because the
-# original LaBraM code saves its command-line arguments under ``args`` in every checkpoint it
-# writes (``utils.save_model``). A Namespace is a bare attribute bag: creating one and setting
-# its attributes runs no code of the file's choosing, and its values must themselves be allowed
-# types. It is turned into a dict right after loading.
+# (dict, OrderedDict, list, tuple, set, str, int, float, bool, None, torch.Size, dtype and
+# device) and refuses any other import or call *before* making it. Allow-listed beside them,
+# for the duration of our load only: ``argparse.Namespace``, because the original LaBraM code
+# saves its command-line arguments under ``args`` in every checkpoint it writes
+# (``utils.save_model``). A Namespace is a bare attribute bag: creating one and setting its
+# attributes runs no code of the file's choosing, and its values must themselves be allowed
+# types. It is turned into a dict right after loading. And the values training scripts keep
+# in it or beside the weights (paths, numpy scalars, arrays and dtypes, frozensets), through
+# constructors of our own that check what they are given
+# (:mod:`labram.checkpoints.pickled_values`).
 SAFE_GLOBALS: tuple[type, ...] = (argparse.Namespace,)
 _NOT_RUN = "checkpoints are loaded without running code: none from this file was run"
 _KEEP_WEIGHTS = (
     "If you trust where it came from, keep only its weights: load it with torch.load with "
     "weights_only turned off, then torch.save({'model': its 'model' entry}, NEW_FILE)"
-)  # (what a training script adds beside the weights: numpy scalars, paths, its own classes)
+)  # (what a training script adds beside the weights that labram does not rebuild)
+
+
+def _named_globals() -> bool:
+    """Whether this torch takes ``(constructor, name)`` pairs in its allow-list (2.6 on)."""
+    return bool(TorchVersion(torch.__version__) >= "2.6")  # (compared as versions)
 
 
 @contextlib.contextmanager
 def _allow_listed() -> Iterator[None]:
+    """The allow-list of :data:`SAFE_GLOBALS` and
+    :data:`~labram.checkpoints.pickled_values.SAFE_VALUE_GLOBALS` for one load: what was added
+    is removed again when it ends, and what the user had allow-listed before is left as it was
+    (an entry already there is not added, so not removed either)."""
     ctx = getattr(torch.serialization, "safe_globals", None)  # torch >= 2.5
     if ctx is None:  # older torch: no allow-list, a file with a Namespace is refused
         yield
         return
-    with ctx(list(SAFE_GLOBALS)):
+    ours: list[Any] = list(SAFE_GLOBALS)
+    if _named_globals():  # (torch 2.5: paths, numpy values, frozensets stay refused)
+        ours += SAFE_VALUE_GLOBALS
+    before = set(torch.serialization.get_safe_globals())
+    with ctx([g for g in ours if g not in before]):
         yield
 
 
 def _plain(obj: Any) -> Any:
-    """``obj`` with every ``argparse.Namespace`` replaced by a dict (containers walked)."""
+    """``obj`` with every ``argparse.Namespace`` replaced by a dict, and every numpy dtype or
+    array the pickle built as a placeholder by its value (containers walked)."""
     if isinstance(obj, argparse.Namespace):
         return {k: _plain(v) for k, v in vars(obj).items()}
+    if isinstance(obj, PLACEHOLDERS):
+        return finished(obj)
     if isinstance(obj, dict):
         for k, v in obj.items():
-            if isinstance(v, argparse.Namespace | dict | list | tuple):
+            if isinstance(v, _WALKED):
                 obj[k] = _plain(v)
         return obj
     if isinstance(obj, list):
         return [_plain(v) for v in obj]
     if type(obj) is tuple:
         return tuple(_plain(v) for v in obj)
+    if type(obj) in (set, frozenset):
+        try:
+            return type(obj)(_plain(v) for v in obj)
+        except TypeError:  # (an array in a set: numpy never writes one)
+            raise RefusedValue("a numpy array inside a set") from None
     return obj
+
+
+_WALKED = (argparse.Namespace, dict, list, tuple, set, frozenset, *PLACEHOLDERS)
 
 
 _STRING_OPS = frozenset(
@@ -122,6 +157,7 @@ def _foreign_import(path: Path) -> str | None:
     except Exception:  # private in torch: fall back to "anything outside torch"
         allowed = None
     ours = {f"{c.__module__}.{c.__qualname__}" for c in SAFE_GLOBALS}
+    ours |= {name for _, name in SAFE_VALUE_GLOBALS} if _named_globals() else set()
     for name in pickle_imports(path):
         known = name in allowed if allowed is not None else name.startswith("torch.")
         if not known and name not in ours:
@@ -219,6 +255,8 @@ def _unpickled(path: Path, fh: BinaryIO, device: str) -> Any:
             # (a file object: given a path ending in .safetensors, torch.load reads it as
             # safetensors, whatever it holds)
             return torch.load(fh, map_location=device, weights_only=True)
+    except RefusedValue as exc:  # (a value beside the weights that labram does not rebuild)
+        raise _refused_value(path, exc) from exc
     except pickle.UnpicklingError as exc:
         if "Weights only load failed" not in str(exc):  # a damaged pickle, not a refusal
             raise CorruptCheckpointError(
@@ -275,11 +313,21 @@ def _stored_bytes(path: Path, fh: BinaryIO) -> int:
         return sum(i.file_size for i in archive.infolist() if "/data/" in i.filename)
 
 
+def _refused_value(path: Path, exc: RefusedValue) -> UnsafeCheckpointError:
+    return UnsafeCheckpointError(
+        f"{path}: not a checkpoint this version can read safely: it holds {exc}; {_NOT_RUN}. "
+        f"{_KEEP_WEIGHTS}"
+    )
+
+
 def _checked(path: Path, obj: Any) -> Any:
-    """``obj`` once :func:`check_contents` passes it, its Namespaces made dicts."""
+    """``obj`` once :func:`check_contents` passes it, its Namespaces made dicts and its numpy
+    placeholders values."""
     try:
         check_contents(path, obj)
         return _plain(obj)
+    except RefusedValue as exc:
+        raise _refused_value(path, exc) from exc
     except RecursionError:  # (a crafted pickle nests as deep as it likes: it builds iteratively)
         raise CorruptCheckpointError(
             f"{path}: not a checkpoint: its objects nest deeper than any checkpoint does"

@@ -120,6 +120,9 @@ def save_model(
     atomic_save(obj, path, keep_previous=False)
 
 
+_FORMAT_1 = "; written by an older labram (format version 1 kept numpy arrays): start a new run"
+
+
 def load_checkpoint(path: Path) -> dict[str, Any]:
     """Read a training checkpoint (without running code from it: :func:`read_checkpoint`);
     a truncated, foreign or unsafe file is a clear one-line error."""
@@ -131,16 +134,15 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         prev = path.with_name("previous.pt")
         hint = f"; the previous checkpoint {prev} may be intact" if prev.exists() else ""
         raise ResumeError(f"cannot resume: {exc}{hint}") from exc
-    except CheckpointError as exc:
-        old = "; written by an older labram (format version 1 kept numpy arrays): start a new run"
-        hint = old if "`numpy." in str(exc) else ""
+    except CheckpointError as exc:  # (torch 2.5 refuses format 1's numpy arrays unread)
+        hint = _FORMAT_1 if "`numpy." in str(exc) else ""
         raise ResumeError(f"cannot resume: {exc}{hint}") from exc
     if not isinstance(obj, dict) or obj.get("format") != CKPT_FORMAT:
         raise ResumeError(f"cannot resume: {path} is not a labram training checkpoint")
     if obj.get("format_version") != CKPT_VERSION:
         raise ResumeError(
             f"cannot resume: {path} has format version {obj.get('format_version')}; this labram "
-            f"reads {CKPT_VERSION}"
+            f"reads {CKPT_VERSION}{_FORMAT_1 if obj.get('format_version') == 1 else ''}"
         )
     problem = _bad_progress(obj)
     if problem:
