@@ -103,7 +103,17 @@ def load_strict(
     raise CheckpointError(
         f"{source} does not fit {type(model).__name__}: missing {names(result.missing_keys)}, "
         f"unexpected {names(result.unexpected_keys)}"
+        f"{'' if result.unexpected_keys else _LACKS_WEIGHTS}"
     )
+
+
+_LACKS_WEIGHTS = (
+    ": the file lacks these weights, and none can be filled from another name (no LaBraM model "
+    "ties two names to one tensor, so safetensors.torch.save_model drops no name of ours): "
+    "save the model's whole state dict again (labram convert of the full file, or "
+    "safetensors.torch.save_file(model.state_dict(), FILE))"
+)
+"""What a file that lacks some of its model's weights, and has no other, is told to do."""
 
 
 def check_weight_types(

@@ -28,6 +28,8 @@ from labram.checkpoints.load import load_model
 from labram.checkpoints.safetensors_files import save_safetensors
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import model_config, tokenizer_config
+from labram.model.mem import LaBraMForMEM
+from labram.model.tokenizer import VQNSPTokenizer
 from labram.stages.finetune import init_classifier
 
 PREFIXES = ["module.", "_orig_mod.", "module._orig_mod."]
@@ -217,6 +219,62 @@ def test_tied_weights_load_as_separate_copies_of_their_values(tmp_path):
         load_model(path)
 
 
+def _every_model() -> Iterator[tuple[str, nn.Module]]:
+    """Every model labram builds, at every preset, on ``meta`` (no memory)."""
+    from labram.model.config import MODEL_PRESETS, TOKENIZER_PRESETS
+
+    with torch.device("meta"):
+        for size in MODEL_PRESETS:
+            yield f"classifier {size}", LaBraMClassifier(model_config(size), 4)
+            yield f"mem {size}", LaBraMForMEM(model_config(size))
+        for size in TOKENIZER_PRESETS:
+            yield f"tokenizer {size}", VQNSPTokenizer(tokenizer_config(size))
+
+
+def test_no_model_of_labram_ties_weights() -> None:
+    """The one way a PyTorch model shares a tensor between two names is one Parameter or
+    buffer held in two places: none of our models does, so a safetensors file of one (which
+    ``save_model`` writes without the second name of a shared tensor) holds every name, and a
+    missing name is a missing weight, never one to fill from its tied partner."""
+    for name, model in _every_model():
+        params = [n for n, _ in model.named_parameters(remove_duplicate=False)]
+        buffers = [n for n, _ in model.named_buffers(remove_duplicate=False)]
+        assert params == [n for n, _ in model.named_parameters()], name
+        assert buffers == [n for n, _ in model.named_buffers()], name
+
+
+@pytest.mark.parametrize("kind", ["classifier", "mem", "tokenizer"])
+def test_safetensors_save_model_of_our_models_loads_bit_for_bit(kind: str, tmp_path: Path) -> None:
+    """``safetensors.torch.save_model`` (which drops the names of shared tensors) writes every
+    name of ours: the file loads to the same weights and outputs."""
+    from safetensors.torch import save_model
+
+    model = _our_model(kind)
+    path = tmp_path / "saved_model.safetensors"
+    save_model(model, str(path))
+    loaded = load_model(path).model
+    assert type(loaded) is type(model) and _same(loaded.state_dict(), model.state_dict())
+    if kind != "tokenizer":
+        assert torch.equal(_outputs(loaded), _outputs(model))
+
+
+@pytest.mark.parametrize("suffix", [".safetensors", ".pth"])
+def test_a_file_lacking_a_weight_names_it_and_says_what_to_do(suffix: str, tmp_path: Path) -> None:
+    """Before: ``... missing ['blocks.1.attn.proj.weight'], unexpected []`` and nothing more."""
+    from safetensors.torch import save_file
+
+    sd = {k: v.contiguous() for k, v in _official_sd().items() if k != "blocks.1.attn.proj.weight"}
+    path = tmp_path / f"lacking{suffix}"
+    save_file(sd, str(path)) if suffix == ".safetensors" else torch.save({"model": sd}, path)
+    with pytest.raises(CheckpointError) as info:
+        load_model(path)
+    msg = str(info.value)
+    assert "\n" not in msg and msg.startswith(f"{path} does not fit LaBraMClassifier"), msg
+    assert "missing ['blocks.1.attn.proj.weight']" in msg and "lacks these weights" in msg, msg
+    assert "no LaBraM model ties two names to one tensor" in msg, msg
+    assert "save the model's whole state dict again" in msg, msg
+
+
 @pytest.mark.parametrize("form", ["ours", "last.pt"])
 def test_our_files_saved_on_cuda_load_on_the_cpu(form, tmp_path):
     model = _classifier()
@@ -272,9 +330,6 @@ def test_a_prefix_we_do_not_remove_is_refused_never_dropped(form, tmp_path):
 
 
 def _our_model(kind: str) -> nn.Module:
-    from labram.model.mem import LaBraMForMEM
-    from labram.model.tokenizer import VQNSPTokenizer
-
     torch.manual_seed(4)
     if kind == "tokenizer":
         tokenizer = VQNSPTokenizer(tokenizer_config("tiny")).eval()
