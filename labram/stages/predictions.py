@@ -164,28 +164,15 @@ def read_predictions(path: str | Path) -> dict[str, Any]:
     "rows": list of dicts}`` with numbers parsed; a file without the expected columns is a
     UsageError naming it."""
     path = Path(path)
-    with open_table(path, "predictions file") as fh:
-        reader = csv.DictReader(fh)
-        columns = list(reader.fieldnames or [])
-        raw = []
-        for r in reader:
-            if None in r or None in r.values():  # more fields than the header, or fewer
-                n = sum(v is not None for k, v in r.items() if k is not None) + len(r.get(None, []))
-                raise UsageError(
-                    f"{path}: line {reader.line_num} has {n} fields, the header {len(columns)} "
-                    "(a damaged or hand-edited predictions file: run `labram report --predict` "
-                    "after removing it)"
-                )
-            _check_row(path, reader.line_num, columns, r)
-            raw.append((reader.line_num, r))
-    missing = [c for c in ("recording", "subject") if c not in columns]
+    try:
+        columns, raw = _read_rows(path)
+    except UnicodeDecodeError as exc:  # (a binary file, UTF-16 text)
+        got = f"bytes that are no UTF-8 text (0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        raise _not_ours(path, got) from None
+    except csv.Error as exc:  # (a NUL byte, a field over csv's limit of 128 kB)
+        raise _not_ours(path, f"no CSV table ({' '.join(str(exc).split())})") from None
     classes = [c[2:] for c in columns if c.startswith("p_")]
     regression = any(c.startswith("pred_") for c in columns)
-    if missing or not (classes or regression) or (classes and "label" not in columns):
-        raise UsageError(
-            f"{path}: not a predictions file (expected columns recording, subject, label and "
-            f"p_<class>, or target_<j> and pred_<j>; got {columns})"
-        )
     rows: list[dict[str, Any]] = []
     bad: list[str] = []
     for line, r in raw:
@@ -204,6 +191,63 @@ def read_predictions(path: str | Path) -> dict[str, Any]:
         )
     kind = "regression" if regression and not classes else "classification"
     return {"kind": kind, "classes": classes, "rows": rows, "path": str(path)}
+
+
+def _not_ours(path: Path, got: str) -> UsageError:
+    """One line: ``path`` is no predictions file labram wrote, what it holds instead
+    (``got``), the columns it should have, and what to do."""
+    return UsageError(
+        f"{path}: not a predictions file of labram's (expected a CSV table with the columns "
+        "recording, subject, label and p_<class>, or target_<j> and pred_<j>, as `labram "
+        f"finetune` and `labram report --predict` write it; got {got}): move it away and run "
+        "`labram report --predict` to write it"
+    )
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    """The header of ``predictions.csv`` and its rows (line, cells), each row checked against
+    its ``row_crc32``; a row of more or fewer fields than the header is one line."""
+    with open_table(path, "predictions file") as fh:
+        reader = csv.DictReader(fh)
+        columns = list(reader.fieldnames or [])
+        if not _has_columns(columns):  # (before its rows: a foreign table is no damaged one)
+            raise _not_ours(path, _shown_columns(columns))
+        raw = []
+        for r in reader:
+            if None in r or None in r.values():  # more fields than the header, or fewer
+                n = sum(v is not None for k, v in r.items() if k is not None) + len(r.get(None, []))
+                raise UsageError(
+                    f"{path}: line {reader.line_num} has {n} fields, the header {len(columns)} "
+                    "(a damaged or hand-edited predictions file: run `labram report --predict` "
+                    "after removing it)"
+                )
+            _check_row(path, reader.line_num, columns, r)
+            raw.append((reader.line_num, r))
+    return columns, raw
+
+
+def _has_columns(columns: list[str]) -> bool:
+    """Whether a header has the columns of a predictions file: ``recording``, ``subject``,
+    and ``label`` with ``p_<class>`` (classification) or ``pred_<j>`` (regression)."""
+    classes = any(c.startswith("p_") for c in columns)
+    regression = any(c.startswith("pred_") for c in columns)
+    return (
+        "recording" in columns
+        and "subject" in columns
+        and (classes or regression)
+        and (not classes or "label" in columns)
+    )
+
+
+def _shown_columns(columns: list[str], *, most: int = 12, width: int = 40) -> str:
+    """A header's columns for a message: the first ``most``, each cut to ``width``
+    characters, and how many there are (a foreign table may have thousands, or one column
+    of a whole line)."""
+    if not columns:
+        return "no header (an empty file)"
+    shown = [repr(c if len(c) <= width else c[:width] + "...") for c in columns[:most]]
+    more = f", ... ({len(columns)} columns)" if len(columns) > most else ""
+    return f"[{', '.join(shown)}{more}]"
 
 
 def _check_row(path: Path, line: int, columns: list[str], row: dict[str, Any]) -> None:
@@ -225,7 +269,9 @@ def open_table(path: Path, what: str) -> TextIO:
 
     fh = open_user_file(path, what, UsageError, limit=TABLE_LIMIT)
     raw = fh if fh is not None else io.BytesIO()
-    return io.TextIOWrapper(raw, encoding="utf-8", newline="")
+    # (utf-8-sig: a byte-order mark, which a spreadsheet saving the table adds, is no part of
+    # its first column's name)
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
 
 
 def _number(text: str | None, bad: list[str], line: int, column: str) -> float:
