@@ -85,7 +85,7 @@ def _allow_listed() -> Iterator[None]:
     ours: list[Any] = list(SAFE_GLOBALS)
     if _named_globals():  # (torch 2.5: paths, numpy values, frozensets stay refused)
         ours += SAFE_VALUE_GLOBALS
-    before = set(torch.serialization.get_safe_globals())
+    before = set(getattr(torch.serialization, "get_safe_globals", list)())
     with ctx([g for g in ours if g not in before]):
         yield
 
@@ -98,6 +98,10 @@ def _plain(obj: Any) -> Any:
     if isinstance(obj, PLACEHOLDERS):
         return finished(obj)
     if isinstance(obj, dict):
+        if any(isinstance(k, _KEYS_WALKED) for k in obj):  # (a numpy dtype as a key)
+            items = [(_plain(k), v) for k, v in obj.items()]
+            obj.clear()
+            obj.update(items)
         for k, v in obj.items():
             if isinstance(v, _WALKED):
                 obj[k] = _plain(v)
@@ -115,6 +119,7 @@ def _plain(obj: Any) -> Any:
 
 
 _WALKED = (argparse.Namespace, dict, list, tuple, set, frozenset, *PLACEHOLDERS)
+_KEYS_WALKED = (tuple, frozenset, *PLACEHOLDERS)
 
 
 _STRING_OPS = frozenset(
@@ -185,10 +190,12 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
 
     ``torch.load(path, map_location="cpu", weights_only=True)``, with ``argparse.Namespace``
     allow-listed (the released LaBraM files keep their arguments under ``args``; returned as a
-    dict). Everything else a pickle can ask for (an import, a call) is refused before it
-    happens. A ``.safetensors`` file (recognised by its header, whatever its name) holds no
-    pickle at all: :func:`read_safetensors` returns the same structure. An export of ``path``
-    that a kill interrupted between its renames is completed first
+    dict), and, for this load only, what scripts keep there: paths, numpy scalars, arrays and
+    dtypes, frozensets (:mod:`labram.checkpoints.pickled_values`; returned as themselves).
+    Everything else a pickle can ask for (an import, a call) is refused before it happens. A
+    ``.safetensors`` file (recognised by its header, whatever its name) holds no pickle at
+    all: :func:`read_safetensors` returns the same structure. An export of ``path`` that a kill
+    interrupted between its renames is completed first
     (:func:`labram.checkpoints.export_journal.finish_or_warn`).
 
     What the file claims is judged before any tensor byte is read

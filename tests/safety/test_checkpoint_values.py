@@ -84,6 +84,7 @@ VALUES: dict[str, Any] = {
     "a list of them": [np.float64(1.0), pathlib.PurePosixPath("a"), np.dtype("i2")],
     "a dict of them": {"lr": np.float32(5e-4), "dir": pathlib.PurePosixPath("/x")},
     "a set of them": {np.int64(4), pathlib.PurePosixPath("b")},
+    "a dict keyed by them": {np.dtype("f4"): 1, (np.dtype("i8"), 2): 3, frozenset({1}): 4},
 }
 
 
