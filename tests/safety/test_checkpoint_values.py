@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import copyreg
 import functools
 import importlib
 import os
@@ -259,6 +260,20 @@ class _Marks:
         return (_Marks, (self.marker,))
 
 
+class _NewObj:
+    """Unpickles to ``cls.__new__(cls, *args)`` (pickle's NEWOBJ: no ``__init__`` runs)."""
+
+    def __init__(self, cls: type, *args: Any) -> None:
+        self.cls, self.args = cls, args
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # (what the pickler checks NEWOBJ's class against)
+        return self.cls
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (copyreg.__newobj__, (self.cls, *self.args))  # type: ignore[attr-defined]
+
+
 class _State:
     """Unpickles to ``func(*args)``, then ``__setstate__(state)``: a crafted numpy value."""
 
@@ -336,6 +351,18 @@ CRAFTED_VALUES: dict[str, tuple[Any, str]] = {
     "a dtype of no numpy name": (_Reduced(np.dtype, "float64; import os"), "a numpy dtype named"),
     "a path of bytes": (_Reduced(pathlib.PurePosixPath, b"/a"), "a path whose parts are not"),
     "bytes of a size": (_Reduced(bytes, 10**12), "a call of bytes() with arguments"),
+    "a dtype made by NEWOBJ": (
+        _NewObj(np.dtype, "f8"),
+        "a numpy value whose dtype is not what numpy writes",
+    ),
+    "an array made by NEWOBJ": (
+        _NewObj(np.ndarray, (2,)),
+        "a numpy array without its values",
+    ),
+    "a path given state": (
+        _State(pathlib.PurePosixPath, ("/a",), {"_str": "/etc/passwd"}),
+        "Can only build",
+    ),
 }  # fmt: skip
 
 
