@@ -112,6 +112,16 @@ def released_state(obj: Any) -> StateDict:
     return sd if kind is None else ours_to_official(sd, kind)
 
 
+_HALF_SENTINELS = (
+    ("tokenizer", "encoder.cls_token", "quantize.embedding.weight", "encoder.time_embed"),
+    ("classifier", "cls_token", "blocks.0.norm1.weight", "time_embed"),
+)
+"""(kind, a sentinel key, the other that must be beside it, LaBraM's own time table): a LaBraM
+file holding the first alone lacks the second (a cut-down file), which is said, not "none of
+the sentinel keys" (another model's file, without the time table, still is not LaBraM's)."""
+_OUR_NAME = {"quantize.embedding.weight": " (ours: 'quantizer.codebook')"}
+
+
 def detect_kind(sd: Mapping[str, Tensor]) -> Kind:
     """Which official layout a state dict is in, from sentinel keys."""
     if "student.cls_token" in sd:
@@ -120,6 +130,14 @@ def detect_kind(sd: Mapping[str, Tensor]) -> Kind:
         return "tokenizer"
     if "cls_token" in sd and "blocks.0.norm1.weight" in sd:
         return "classifier"
+    for kind, present, lacking, labram_own in _HALF_SENTINELS:
+        if present in sd and labram_own in sd and lacking not in sd:
+            raise CheckpointError(
+                f"a LaBraM {kind} checkpoint that lacks a weight every {kind} has: it holds "
+                f"{present!r} but not {lacking!r}{_OUR_NAME.get(lacking, '')}: save the model's "
+                "whole state dict again (labram convert of the full file, or "
+                "safetensors.torch.save_file(model.state_dict(), FILE))"
+            )
     raise CheckpointError(
         "not a LaBraM checkpoint in a released layout: none of the sentinel keys "
         "'student.cls_token' (pre-training), 'encoder.cls_token' + 'quantize.embedding.weight' "

@@ -219,6 +219,36 @@ def test_tied_weights_load_as_separate_copies_of_their_values(tmp_path):
         load_model(path)
 
 
+@pytest.mark.parametrize("suffix", [".safetensors", ".pth"])
+@pytest.mark.parametrize(
+    ("kind", "drop", "says"),
+    [("tokenizer", "quantizer.codebook", "'encoder.cls_token' but not "
+      "'quantize.embedding.weight' (ours: 'quantizer.codebook')"),
+     ("classifier", "backbone.blocks.0.norm1.weight", "'cls_token' but not "
+      "'blocks.0.norm1.weight'")],
+)  # fmt: skip
+def test_a_file_lacking_a_sentinel_weight_names_it(
+    kind: str, drop: str, says: str, suffix: str, tmp_path: Path
+) -> None:
+    """Before: a file lacking the one key its layout is told by (a tokenizer's codebook) was
+    "not a LaBraM checkpoint in a released layout: none of the sentinel keys ... found",
+    naming no missing key; another model's file (no LaBraM time table) still is."""
+    from safetensors.torch import save_file
+
+    sd = {k: v.contiguous() for k, v in _our_model(kind).state_dict().items() if k != drop}
+    path = tmp_path / f"lacking{suffix}"
+    save_file(sd, str(path)) if suffix == ".safetensors" else torch.save({"model": sd}, path)
+    with pytest.raises(CheckpointError) as info:
+        load_model(path)
+    msg = str(info.value)
+    assert "\n" not in msg and msg.startswith(f"{path}: a LaBraM {kind} checkpoint that lacks")
+    assert says in msg and "save the model's whole state dict again" in msg, msg
+    other = {k: v for k, v in sd.items() if "time_embed" not in k}  # (no LaBraM file)
+    torch.save({"model": other}, path)
+    with pytest.raises(CheckpointError, match="not a LaBraM checkpoint in a released layout"):
+        load_model(path)
+
+
 def _every_model() -> Iterator[tuple[str, nn.Module]]:
     """Every model labram builds, at every preset, on ``meta`` (no memory)."""
     from labram.model.config import MODEL_PRESETS, TOKENIZER_PRESETS
