@@ -154,8 +154,10 @@ def _scalar(dtype: Any, data: Any = None) -> Any:
     dt = _dtype_of(dtype)
     if not isinstance(data, bytes):
         raise RefusedValue("a numpy scalar whose state is not what numpy writes")
-    if len(data) != dt.itemsize or not dt.itemsize:
+    if len(data) != dt.itemsize:
         raise RefusedValue(f"a numpy scalar of dtype {dt} stored in {len(data)} bytes")
+    if not dt.itemsize:  # (an empty np.str_ or np.bytes_: no bytes to read it from)
+        return dt.type()
     return np.frombuffer(data, dtype=dt)[0]
 
 

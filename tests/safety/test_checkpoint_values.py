@@ -59,6 +59,8 @@ VALUES: dict[str, Any] = {
     "np.complex128": np.complex128(1 + 2j),
     "np.str_": np.str_("labram"),
     "np.bytes_": np.bytes_(b"tu"),
+    "np.str_ empty": np.str_(""),
+    "np.bytes_ empty": np.bytes_(b""),
     "np.datetime64": np.datetime64("2024-05-01T10:00", "ms"),
     "np.timedelta64": np.array(5, dtype="m8[10s]")[()],
     "np.ndarray": np.arange(6, dtype=np.int64).reshape(2, 3),
