@@ -167,7 +167,7 @@ def read_predictions(path: str | Path) -> dict[str, Any]:
     try:
         columns, raw = _read_rows(path)
     except UnicodeDecodeError as exc:  # (a binary file, UTF-16 text)
-        got = f"bytes that are no UTF-8 text (0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        got = f"bytes that are not UTF-8 text (0x{exc.object[exc.start]:02x} at offset {exc.start})"
         raise _not_ours(path, got) from None
     except csv.Error as exc:  # (a NUL byte, a field over csv's limit of 128 kB)
         raise _not_ours(path, f"no CSV table ({' '.join(str(exc).split())})") from None

@@ -52,7 +52,7 @@ FOREIGN: dict[str, tuple[bytes, str]] = {
         "(3000 columns)]",
     ),
     "one column of a whole line": (b"x" * 50_000 + b"\n", "got ['" + "x" * 40 + "...']"),
-    "a binary file": (bytes(range(256)) * 4, "got bytes that are no UTF-8 text (0x80 at offset"),
+    "a binary file": (bytes(range(256)) * 4, "got bytes that are not UTF-8 text (0x80 at offset"),
     "UTF-16 text": ("recording,subject,label,p_a\n".encode("utf-16"), "(0xff at offset 0)"),
     "a field over csv's limit": (
         b"recording,subject,label,p_a\n" + b"r" * 200_000 + b",s,a,0.1\n",
