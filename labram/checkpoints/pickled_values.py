@@ -70,7 +70,10 @@ class PickledDtype:
         if alignment not in (-1, dtype.alignment):
             raise RefusedValue("a numpy dtype whose state is not what numpy writes")
         if dtype.kind in "mM" and len(state) == 9:
-            dtype = np.dtype(f"{dtype.str}[{_unit(state[8])}]")
+            try:
+                dtype = np.dtype(f"{dtype.str}[{_unit(state[8])}]")
+            except TypeError as exc:  # (a unit numpy's parser refuses)
+                raise RefusedValue("a numpy datetime dtype of a unit numpy has not") from exc
         self.dtype = dtype.newbyteorder(order) if order in "<>" else dtype
 
 
@@ -95,8 +98,8 @@ def _check_kind(dtype: np.dtype[Any]) -> None:
 def _unit(meta: Any) -> str:
     """A datetime dtype's unit (``ms``, ``10s``) from its pickled metadata
     ``(None, (b'ms', 1, 1, 1))``."""
-    unit = meta[1][0] if isinstance(meta, tuple) and len(meta) == 2 else None
-    num = meta[1][1] if unit is not None and len(meta[1]) >= 2 else None
+    pair = meta[1] if isinstance(meta, tuple) and len(meta) == 2 else None
+    unit, num = pair[:2] if isinstance(pair, tuple) and len(pair) >= 2 else (None, None)
     if isinstance(unit, bytes):
         unit = unit.decode("utf-8", "replace")
     if (

@@ -361,6 +361,10 @@ CRAFTED_VALUES: dict[str, tuple[Any, str]] = {
         _NewObj(np.ndarray, (2,)),
         "a numpy array without its values",
     ),
+    "a datetime dtype of a crafted unit": (
+        _State(np.dtype, ("M8", False, True), (4, "<", None, None, None, -1, -1, 0, (None, 7))),
+        "a numpy datetime dtype whose unit is not what numpy writes",
+    ),
     "a path given state": (
         _State(pathlib.PurePosixPath, ("/a",), {"_str": "/etc/passwd"}),
         "Can only build",
