@@ -641,11 +641,26 @@ def click_error(exc: click.ClickException, command_path: str | None = None) -> N
     ctx = getattr(exc, "ctx", None)
     path = ctx.command_path if ctx is not None else command_path
     hint = f" (see `{path} --help`)" if path else ""
-    line = f"error: {one_line(exc.format_message())}{hint}"
+    message, dash = one_line(exc.format_message()), _dash_hint(exc)
+    line = f"error: {message.rstrip('.') if dash else message}{dash}{hint}"
     if not prints_error(exc):  # under torchrun: every process parsed the same command line
         leave_to_the_printing_rank(line, exc.exit_code)
     say(line, err=True)
     sys.exit(exc.exit_code)
+
+
+def _dash_hint(exc: click.ClickException) -> str:
+    """For an unknown option of a command that takes paths as arguments, where the option is
+    the start of a path (``eegprep stats -s.zarr``): how to pass that path
+    (:func:`eegprep.cli_paths.dash_path_hint`); else an empty string."""
+    from eegprep.cli_paths import dash_path_hint
+
+    ctx = getattr(exc, "ctx", None)
+    if not isinstance(exc, click.NoSuchOption) or ctx is None:
+        return ""
+    if not any(isinstance(p, click.Argument) for p in ctx.command.params):
+        return ""
+    return dash_path_hint(exc.option_name, ctx.meta.get("argv", ()))
 
 
 def leave_to_the_printing_rank(line: str, status: int) -> NoReturn:

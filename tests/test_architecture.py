@@ -97,6 +97,7 @@ FACES = {
         "eegprep._console",
         "eegprep._std_streams",
         "eegprep.cli_group",
+        "eegprep.cli_paths",
     ),
     "labram": ("labram", "labram.__main__", "labram.command_options", "labram.commands"),
     "cli": ("cli",),
