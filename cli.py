@@ -23,6 +23,7 @@ from eegprep.cli_group import (
     say,
     say_capped,
     say_lines,
+    say_notes,
     set_verbosity,
     verbosity_options,
 )
@@ -160,8 +161,7 @@ def _print_report(report: Any) -> None:
     named = f"each is named in the report {redact(report.report_path) or '(not written)'}"
     say_capped("skipped", skipped, where=named)
     n_warn = sum(len(w) for w in report.warnings.values())
-    for line in report.warnings.get(GONE, []):
-        say(f"note: {one_line(line)}", err=True, info=True)
+    say_notes("note", report.warnings.get(GONE, []), info=True)  # (10,000 files renamed)
     checked = f" ({report.n_checked} by content)" if report.n_checked else ""
     removed = f"{report.n_removed} removed, " if report.n_removed else ""
     say(
@@ -202,8 +202,8 @@ def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) ->
     readable = split_readable(open_store(store, leave_out_malformed=True))
     s = readable.store  # one damaged record must not hide the summary of all the others
     st = store_stats(s, readable.left_out)
-    for problem in s.report_problems:  # a damaged report is left out of the statistics
-        say(f"note: {one_line(problem)}; left out (run `eegprep validate`)", err=True)
+    # a damaged report is left out of the statistics
+    say_notes("note", [f"{p}; left out (run `eegprep validate`)" for p in s.report_problems])
     say_lines(strict_json.dumps(st, indent=2).split("\n") if as_json else format_table(st))
     unread: list[str] = []  # recordings whose samples the spectra could not read
     spectra = corpus_spectra(s, list(st["corpora"]), unread=unread) if plots or html_out else None
@@ -279,8 +279,7 @@ def validate(store: str, as_json: bool) -> None:
     else:
         for p in problems:
             say(f"problem: {one_line(p)}", err=True)
-        for n in notes:
-            say(f"note: {one_line(n)}", err=True)
+        say_notes("note", notes)  # 5 of each kind (5,000 groups can hold the same addition)
         retired = f", {result.retired} retired groups checked" if result.retired else ""
         say(f"{result.checked} recordings checked{retired}, {len(problems)} problems", info=True)
         in_retired = len(result.retired_problems)

@@ -564,6 +564,30 @@ def say_capped(tag: str, lines: Sequence[str], *, where: str = "") -> None:
         say(f"{tag}: {len(lines) - len(shown)} more not shown ({also}-v shows them all)", err=True)
 
 
+NOTE_SHOWN = 72
+"""Characters of a kind's first line that its ``... and N more like`` line quotes."""
+
+
+def say_notes(tag: str, lines: Sequence[str], *, info: bool = False) -> None:
+    """``TAG: LINE`` on stderr for each of ``lines``, at most
+    :data:`eegprep.cli_notes.SHOWN_PER_KIND` of one kind (all with ``-v``), then for each kind
+    with more one ``TAG: ... and N more like 'FIRST' (-v shows them all)`` line; ``info``: as
+    :func:`say`'s (``-q`` leaves them out)."""
+    from eegprep.cli_notes import capped_by_kind
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.meta.get("verbose"):
+        capped = capped_by_kind(lines, most=len(lines))
+    else:
+        capped = capped_by_kind(lines)
+    for line in capped.shown:
+        say(f"{tag}: {one_line(line)}", err=True, info=info)
+    for first, n in capped.more:
+        like = one_line(first)
+        like = like if len(like) <= NOTE_SHOWN else f"{like[:NOTE_SHOWN].rstrip()}..."
+        say(f"{tag}: ... and {n} more like '{like}' (-v shows them all)", err=True, info=info)
+
+
 def say_skipped(lines: list[str], *, total: int, noun: str, then: str) -> None:
     """One ``skipped: LINE`` on stderr for each of ``lines`` (:func:`say_capped`), then one
     closing line: how many of the ``total`` ``noun`` (plural, ``"files"``) were skipped and

@@ -24,6 +24,7 @@ from eegprep.cli_group import (
     say,
     say_capped,
     say_lines,
+    say_notes,
     say_skipped,
     set_verbosity,
     verbosity_options,
@@ -525,10 +526,11 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
     if res["duplicates"]:  # one line for them all: each recording is predicted once
         pairs = [(d["file"], d["same_as"]) for d in res["duplicates"]]
         say(f"note: {repeats_line(pairs, 'recording')}", err=True, info=True)
-    if not as_json:  # --json holds them per recording
-        for rec in res["recordings"]:  # what an ingest would report: flat channels, ...
-            for warning in rec.get("warnings", []):
-                say(f"warning: {one_line(rec['file'])}: {one_line(warning)}", err=True)
+    if not as_json:  # --json holds them per recording; what an ingest would report: flat
+        warned = [
+            f"{rec['file']}: {w}" for rec in res["recordings"] for w in rec.get("warnings", [])
+        ]
+        say_notes("warning", warned)  # channels, ...: 5 of each kind
     if as_json:
         say_lines(strict_json.dumps(res, indent=2).split("\n"))
     elif as_csv:

@@ -98,6 +98,7 @@ FACES = {
         "eegprep._std_streams",
         "eegprep.cli_group",
         "eegprep.cli_paths",
+        "eegprep.cli_notes",
     ),
     "labram": ("labram", "labram.__main__", "labram.command_options", "labram.commands"),
     "cli": ("cli",),

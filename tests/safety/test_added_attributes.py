@@ -307,7 +307,7 @@ def test_attributes_added_to_every_array_are_notes(
             for g in groups
             for n in names
         )
-        res = CliRunner().invoke(eegprep_cli, ["validate", url])
+        res = CliRunner().invoke(eegprep_cli, ["-v", "validate", url])  # (-v: every note)
         assert res.exit_code == 0, res.output
         assert res.output.count("note: ") == len(groups) * len(names), res.output
         after = open_store(url)
