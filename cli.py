@@ -54,7 +54,7 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @eegprep_cli.command()
 @click.argument("corpus")
 @click.option("--src", type=LocalPath(file_okay=False), help="Corpus folder (else from config).")
-@click.option("--out", required=True, type=StoreLocation(),
+@click.option("--out", required=True, type=StoreLocation(output=True),
               help="Store: a local path or an fsspec URL.")  # fmt: skip
 @click.option("--workers", type=click.IntRange(min=0), default=None,
               help="Most worker processes (0: in this process; a pool starts only when "
@@ -178,8 +178,10 @@ def _print_report(report: Any) -> None:
 @eegprep_cli.command()
 @click.argument("store", type=StoreLocation())
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
-@click.option("--plots", type=LocalPath(file_okay=False), help="Write PNG plots to this folder.")
-@click.option("--html", "html_out", type=LocalPath(dir_okay=False),
+@click.option(
+    "--plots", type=LocalPath(file_okay=False, output=True), help="Write PNG plots to this folder."
+)
+@click.option("--html", "html_out", type=LocalPath(dir_okay=False, output=True),
               help="Write a self-contained HTML report to this file.")  # fmt: skip
 def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) -> None:
     """Per-corpus statistics of a STORE: recordings, subjects, hours, channels, rates, QC, labels.
@@ -294,7 +296,8 @@ def validate(store: str, as_json: bool) -> None:
 
 
 @eegprep_cli.command()
-@click.option("--out", required=True, type=LocalPath(file_okay=False), help="Output folder.")
+@click.option("--out", required=True, type=LocalPath(file_okay=False, output=True),
+              help="Output folder.")  # fmt: skip
 @click.option("--corpus", default="tuh", show_default=True,
               help="Which demo corpus to write: tuh, tuab or tuev.")  # fmt: skip
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,

@@ -79,6 +79,10 @@ class LocalPath(click.Path):
     name or path past the file system's limits: :mod:`eegprep.base.path_limits`): every path
     option of both command lines is one of these."""
 
+    def __init__(self, *, output: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.output = output  # a path the command writes: the names it creates are checked
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """The path ``value`` names, checked as :class:`click.Path` checks it."""
         from eegprep.base.file_urls import file_url_path, is_file_url
@@ -91,6 +95,14 @@ class LocalPath(click.Path):
             except EegprepError as exc:
                 self.fail(str(exc), param, ctx)
         _refuse_unusable_path(self, value, param, ctx)
+        _refuse_path_kind(self, value, param, ctx, file_okay=self.file_okay, dir_okay=self.dir_okay)
+        if self.output:
+            _refuse_new_name(self, value, param, ctx)
+        if self.exists and isinstance(value, str) and not os.path.lexists(value):
+            from eegprep.base.path_limits import shown_path  # (click's line shows \xff as U+FFFD)
+
+            what = {"directory": "folder", "file": "file"}.get(self.name, "file or folder")
+            self.fail(f"{shown_path(value)}: no such {what}", param, ctx)
         return super().convert(value, param, ctx)
 
 
@@ -106,6 +118,45 @@ def _refuse_unusable_path(
         kind.fail(f"{shown_path(os.fspath(path))}: {problem}", param, ctx)
 
 
+def _refuse_path_kind(
+    kind: click.ParamType,
+    path: Any,
+    param: click.Parameter | None,
+    ctx: click.Context | None,
+    *,
+    file_okay: bool,
+    dir_okay: bool,
+) -> None:
+    """Fail ``kind``'s conversion, naming the option, when ``path`` cannot be what it takes
+    (spaces alone, ``-``, a link loop or a link to nothing, a FIFO, socket or device, a
+    folder for a file or a file for a folder: :func:`eegprep.cli_paths.path_kind_problem`)."""
+    from eegprep.cli_paths import path_kind_problem
+
+    if not isinstance(path, str):
+        return
+    store = isinstance(kind, StoreLocation)
+    problem = path_kind_problem(path, file_okay=file_okay, dir_okay=dir_okay, store=store)
+    if problem is not None and store and problem.endswith("(a store is a folder)"):
+        from eegprep.base.errors import StoreNotFoundError
+
+        raise StoreNotFoundError(problem)  # (the line open_store gives it, before any work)
+    if problem is not None:
+        kind.fail(problem, param, ctx)
+
+
+def _refuse_new_name(
+    kind: click.ParamType, path: Any, param: click.Parameter | None, ctx: click.Context | None
+) -> None:
+    """Fail ``kind``'s conversion, naming the option, when an output ``path`` would create a
+    name holding a character no terminal shows as itself, or bytes that are not UTF-8
+    (:func:`eegprep.cli_paths.new_name_problem`)."""
+    from eegprep.cli_paths import new_name_problem
+
+    problem = new_name_problem(path) if isinstance(path, str) else None
+    if problem is not None:
+        kind.fail(problem, param, ctx)
+
+
 class StoreLocation(click.ParamType):
     """A store: a local path or an fsspec URL (``s3://...``). Refused as a usage error naming
     the option: an empty value (it would be the current folder), a ``file:`` URL that names no
@@ -114,12 +165,15 @@ class StoreLocation(click.ParamType):
 
     name = "text"  # the help's metavar stays TEXT
 
+    def __init__(self, *, output: bool = False) -> None:
+        self.output = output  # a store the command writes: the names it creates are checked
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """The store ``value`` names, as a path or a URL."""
         from eegprep.base.file_urls import is_remote_url, local_path
 
         text = os.fspath(value)
-        if not text.strip():
+        if not text:
             self.fail("an empty store path: give a store folder or URL", param, ctx)
         if is_remote_url(text):
             return text
@@ -128,6 +182,9 @@ class StoreLocation(click.ParamType):
         except EegprepError as exc:
             self.fail(str(exc), param, ctx)
         _refuse_unusable_path(self, path, param, ctx)
+        _refuse_path_kind(self, path, param, ctx, file_okay=True, dir_okay=True)  # (a zip too)
+        if self.output:
+            _refuse_new_name(self, path, param, ctx)
         return path
 
 

@@ -63,7 +63,7 @@ def train_options(fn: Any) -> Any:
         ),
         click.option(
             "--out",
-            type=LocalPath(file_okay=False),
+            type=LocalPath(file_okay=False, output=True),
             default=None,
             help="Run folder (default: runs/<command>; finetune: runs/finetune-<task>).",
         ),

@@ -65,7 +65,7 @@ def labram_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 @labram_cli.command("convert")
 @click.argument("src", type=LocalPath(dir_okay=False))
-@click.argument("dst", type=LocalPath(dir_okay=False))
+@click.argument("dst", type=LocalPath(dir_okay=False, output=True))
 @click.option(
     "--kind",
     type=click.Choice(["mem", "classifier", "tokenizer"]),
@@ -411,7 +411,8 @@ def labram_evaluate(
     type=LocalPath(dir_okay=False),
     help="model.pt, a fine-tuned best.pt, labram-base.pth or a .safetensors export.",
 )
-@click.option("--out", required=True, type=LocalPath(file_okay=False), help="Output Zarr.")
+@click.option("--out", required=True, type=LocalPath(file_okay=False, output=True),
+              help="Output Zarr.")  # fmt: skip
 @click.option("--per-patch", is_flag=True, help="Also every patch token (large).")
 @click.option("--task", default=None, help="A task's windows and target (default: every "
               "recording in token-budget windows).")  # fmt: skip
@@ -543,7 +544,7 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
 
 @labram_cli.command("export")
 @click.argument("checkpoint", type=LocalPath(dir_okay=False))
-@click.option("--out", type=LocalPath(dir_okay=False), default=None,
+@click.option("--out", type=LocalPath(dir_okay=False, output=True), default=None,
               help="NAME.safetensors (default: the checkpoint's, that suffix).")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(["safetensors"]), default="safetensors",
               show_default=True, help="The weights' file format (only safetensors).")  # fmt: skip
@@ -574,7 +575,7 @@ def labram_export(checkpoint: str, out: str | None, fmt: str, force: bool) -> No
 
 @labram_cli.command("report")
 @click.argument("run_dirs", nargs=-1, required=True, type=LocalPath(file_okay=False))
-@click.option("--html", "html_out", type=LocalPath(dir_okay=False), default=None,
+@click.option("--html", "html_out", type=LocalPath(dir_okay=False, output=True), default=None,
               help="Write one self-contained HTML page to this file.")  # fmt: skip
 @click.option("--predict", is_flag=True, help="Seeds without predictions.csv: run best.pt "
               "again on the test windows and save them (for confusion matrices).")  # fmt: skip

@@ -8,12 +8,14 @@ values of the wrong type.)
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 
+from eegprep.cli_group import LocalPath, StoreLocation
 from tests.test_cli_errors import COMMANDS, ROOTS, assert_one_error
 
 
@@ -69,3 +71,167 @@ def test_an_unknown_option_that_names_no_path_gets_no_path_hint(path: tuple[str,
     res = CliRunner().invoke(ROOTS[path[0]], [*path[1:], "-k"])
     line = assert_one_error(res, says="No such option")
     assert "starts with '-'" not in line, line
+
+
+def _path_params() -> list[tuple[tuple[str, ...], str, str]]:
+    """(command, option or argument name, kind) of every path and store parameter; kind is
+    'file', 'folder' or 'store' (a folder or a zipped store)."""
+    out = []
+    for path, cmd in sorted(COMMANDS.items()):
+        for p in cmd.params:
+            if isinstance(p.type, StoreLocation):
+                kind = "store"
+            elif isinstance(p.type, LocalPath):
+                kind = "folder" if not p.type.file_okay else "file"
+            else:
+                continue
+            name = max(p.opts, key=len) if isinstance(p, click.Option) else p.name or ""
+            out.append((path, name, kind))
+    return out
+
+
+PATH_PARAMS = _path_params()
+
+
+def _argv(path: tuple[str, ...], name: str, value: str) -> list[str]:
+    """The command line that gives ``value`` to the option or argument ``name``, the other
+    required values missing files (each refused after it: click converts in the given order)."""
+    cmd = COMMANDS[path]
+    if name.startswith("--"):
+        return [*path[1:], name, value]
+    args = _arguments(cmd)
+    position = [a.name for a in args].index(name)
+    return [*path[1:], *["x"] * position, value]
+
+
+def _hostile(tmp_path: Path, case: str, kind: str) -> tuple[str, str]:
+    """(value, what the line must say) for a hostile path ``case`` given where a ``kind`` is
+    taken, made under ``tmp_path``."""
+    import socket
+
+    if case == "spaces":
+        return "   ", "a name of spaces alone"
+    if case == "dash":
+        return "-", "write ./- for that file"
+    if case == "loop":
+        os.symlink(tmp_path / "l2", tmp_path / "l1")
+        os.symlink(tmp_path / "l1", tmp_path / "l2")
+        return str(tmp_path / "l1"), "a symbolic link loop"
+    if case == "dangling":
+        os.symlink(tmp_path / "nowhere", tmp_path / "dang")
+        return str(tmp_path / "dang"), "which does not exist"
+    if case == "fifo":
+        os.mkfifo(tmp_path / "fifo")
+        return str(tmp_path / "fifo"), "a FIFO, not a"
+    if case == "socket":
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(tmp_path / "sock"))
+        _SOCKETS.append(sock)
+        return str(tmp_path / "sock"), "a socket, not a"
+    if case == "device":
+        return "/dev/zero", "a device, not a"
+    assert case == "wrong", case
+    if kind == "folder":
+        (tmp_path / "afile").write_text("x\n")
+        return str(tmp_path / "afile"), "a file, not a folder"
+    (tmp_path / "adir").mkdir()
+    return str(tmp_path / "adir"), "a folder, not a file"
+
+
+_SOCKETS: list[object] = []
+CASES = ["spaces", "dash", "loop", "dangling", "fifo", "socket", "device", "wrong"]
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "kind", "case"),
+    [(*p, case) for p in PATH_PARAMS for case in CASES if (p[2], case) != ("store", "wrong")],
+    ids=lambda v: " ".join(v) if isinstance(v, tuple) else v,
+)  # (a store is a folder or a zip file: no wrong kind)
+def test_a_path_no_command_can_use_is_refused_as_it_is_parsed(
+    tmp_path: Path, path: tuple[str, ...], name: str, kind: str, case: str
+) -> None:
+    """Before: a FIFO, socket or device given for a folder (`config set tuh FIFO` recorded it;
+    `stats --plots FIFO` printed the statistics, then failed), a link loop (an internal error
+    in `ingest --src`, `pretrain --store`, `--out`, `--tokenizer`), a dangling link (written
+    through, creating its target elsewhere), '-' (a folder or file named '-' made) and spaces
+    alone (`checkpoint not found:` naming nothing visible)."""
+    value, says = _hostile(tmp_path, case, kind)
+    if kind == "store" and case in ("loop", "dangling"):
+        says = "a link to nothing or a link loop, not a store"
+    elif kind == "store" and case in ("fifo", "socket", "device"):
+        says = says.replace("not a", "not a store")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    line = assert_one_error(CliRunner().invoke(ROOTS[path[0]], _argv(path, name, value)))
+    assert says in line and value.strip() in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def _param(path: tuple[str, ...], name: str) -> click.Parameter:
+    cmd = COMMANDS[path]
+    return next(p for p in cmd.params if name in (*p.opts, p.name))
+
+
+OUTPUTS = [p[:2] for p in PATH_PARAMS if getattr(_param(*p[:2]).type, "output", False)]
+"""Every path parameter a command writes to."""
+
+
+def test_every_output_is_marked_as_one() -> None:
+    """A new output option must be marked, so that its new names are checked."""
+    written = {("out",), ("dst",), ("plots",), ("html_out",)}
+    for path, cmd in COMMANDS.items():
+        for p in cmd.params:
+            if (p.name,) in written:
+                assert getattr(p.type, "output", False), (path, p.name)
+    assert len(OUTPUTS) == 11, OUTPUTS
+
+
+NEW_NAMES = {
+    "newline": "a\nb",
+    "tab": "a\tb",
+    "escape": "\x1b[2Jx",
+    "bidi": "x\u202etxt.exe",
+}
+
+
+@pytest.mark.parametrize(("path", "name"), OUTPUTS,
+                         ids=lambda v: " ".join(v) if isinstance(v, tuple) else v)  # fmt: skip
+@pytest.mark.parametrize("case", sorted(NEW_NAMES))
+def test_an_output_name_no_terminal_shows_is_refused(
+    tmp_path: Path, path: tuple[str, ...], name: str, case: str
+) -> None:
+    """Before: `demo --out $'a\\nb'`, `convert C $'\\x1b[2Jx'`, `ingest --out` of such a name
+    wrote it. (A name that is not UTF-8 is taken: tests/safety/test_names.py.)"""
+    value = str(tmp_path / "new" / NEW_NAMES[case])
+    line = assert_one_error(CliRunner().invoke(ROOTS[path[0]], _argv(path, name, value)))
+    assert "the new name" in line and "\x1b" not in line, line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_only_the_names_an_output_creates_are_checked(tmp_path: Path) -> None:
+    from eegprep.cli_paths import new_name_problem
+
+    (tmp_path / "a\nb").mkdir()  # the user's own folder: taken as it is
+    assert new_name_problem(str(tmp_path / "a\nb" / "out")) is None
+    assert new_name_problem(str(tmp_path / "a\nb")) is None
+    problem = new_name_problem(str(tmp_path / "c\td" / "out"))
+    assert problem is not None and "the new name c\\td holds \\t" in problem, problem
+
+
+@pytest.mark.parametrize("args", [["ingest", "LONG", "--out", "o.zarr"], ["corpora", "LONG"]])
+def test_a_corpus_name_past_the_file_systems_limit_is_an_unknown_corpus(args: list[str]) -> None:
+    """Before: an internal error (OSError: File name too long) from the shipped manifests'
+    folder."""
+    argv = ["x" * 5000 if a == "LONG" else a for a in args]
+    line = assert_one_error(CliRunner().invoke(ROOTS["eegprep"], argv), says="unknown corpus x")
+    assert "(4920 more characters)" in line and len(line) < 1000, line
+
+
+def test_a_refused_run_into_an_existing_empty_folder_leaves_it_empty(tmp_path: Path) -> None:
+    """Before: the run's `.labram.lock` stayed in an --out that was there (empty) before."""
+    from tests.labram.training_stores import write_pretrain_store
+
+    store = write_pretrain_store(tmp_path / "s.zarr", n_subjects=1, seconds=20)
+    (tmp_path / "run").mkdir()
+    args = ["tokenizer", "--store", store, "--size", "tiny", "--out", str(tmp_path / "run")]
+    assert_one_error(CliRunner().invoke(ROOTS["labram"], args), says="no complete batch")
+    assert list((tmp_path / "run").iterdir()) == []

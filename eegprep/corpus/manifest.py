@@ -547,15 +547,18 @@ def load_manifest(name_or_path: str | os.PathLike[str]) -> Manifest:
     text = local_path(os.fspath(name_or_path))  # a file: URL decoded (or refused)
     path = Path(text)
     if not (path.suffix == ".toml" or os.sep in text):
-        path = MANIFEST_DIR / f"{text}.toml"
-        if not path.exists():
+        known = available()
+        if text not in known:  # (decided before any file is named: a name of 5,000 characters)
             import difflib
 
-            near = difflib.get_close_matches(text, available(), n=1)
+            from eegprep.base.path_limits import SHOWN_CHARS, shown_path
+
+            near = difflib.get_close_matches(text[:SHOWN_CHARS], known, n=1)
             hint = f" Did you mean {near[0]!r}?" if near else ""
+            shown = repr(text) if len(text) <= SHOWN_CHARS else shown_path(text)
             raise UsageError(
-                f"unknown corpus {text!r}.{hint} Known: {', '.join(available())} "
-                "(or pass --manifest FILE)"
+                f"unknown corpus {shown}.{hint} Known: {', '.join(known)} (or pass --manifest FILE)"
             )
+        path = MANIFEST_DIR / f"{text}.toml"
     data = load_toml(path, "manifest file", ManifestError)
     return parse_manifest(data, str(path))

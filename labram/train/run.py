@@ -299,6 +299,7 @@ def run_lock(out: Path) -> Iterator[None]:
         yield
         return
     made = [d for d in (out, *out.parents) if not d.exists()]  # folders this call creates
+    lock_made = not os.path.lexists(path)  # (in a folder that was there: removed the same)
     try:
         out.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
@@ -330,7 +331,7 @@ def run_lock(out: Path) -> Iterator[None]:
             _HELD.discard(key)
     finally:
         os.close(fd)
-        _remove_if_unused(out, made)
+        _remove_if_unused(out, made, lock_made=lock_made)
 
 
 def _tree(folder: Path) -> set[str]:
@@ -411,11 +412,12 @@ def _trained_stamps(out: Path) -> dict[Path, tuple[int, int]]:
     return stamps
 
 
-def _remove_if_unused(out: Path, made: list[Path]) -> None:
-    """A command refused before it wrote anything leaves no trace: the lock file and the
-    folders :func:`run_lock` created go again when the run folder holds nothing else."""
+def _remove_if_unused(out: Path, made: list[Path], *, lock_made: bool) -> None:
+    """A command refused before it wrote anything leaves no trace: the lock file (when this
+    call made it: an existing empty ``--out`` kept a ``.labram.lock``) and the folders
+    :func:`run_lock` created go again when the run folder holds nothing else."""
     try:
-        if not made or os.listdir(out) != [LOCK_FILE]:
+        if not (made or lock_made) or os.listdir(out) != [LOCK_FILE]:
             return
         (out / LOCK_FILE).unlink()
         for folder in made:  # innermost first; a folder something else wrote into stays

@@ -322,6 +322,13 @@ NO_FILE = {
     "fifo": "is not a regular file",
 }
 
+CLI_NO_FILE = {
+    "dangling link": "a symbolic link to ",
+    "looping link": "a symbolic link loop",
+    "fifo": "a FIFO, not a file",
+}
+"""What the command line says of each (eegprep/cli_paths.py), before any file is read."""
+
 
 @pytest.mark.parametrize("what", sorted(NO_FILE))
 def test_a_path_that_is_not_a_file_is_named_for_what_it_is(what: str, tmp_path: Path) -> None:
@@ -336,7 +343,7 @@ def test_a_path_that_is_not_a_file_is_named_for_what_it_is(what: str, tmp_path: 
     res = CliRunner().invoke(labram_cli, ["-q", "convert", str(path), str(tmp_path / "o.pt")])
     assert res.exit_code == 2, (res.exit_code, res.output)
     (line,) = res.stderr.strip().splitlines()
-    assert str(path) in line and NO_FILE[what] in line, line
+    assert str(path) in line and CLI_NO_FILE[what] in line, line  # (as SRC is parsed)
     assert not (tmp_path / "o.pt").exists()
 
 
