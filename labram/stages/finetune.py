@@ -349,6 +349,10 @@ def _test(best: nn.Module, task: Task, splits: dict[str, WindowIndex], run: Run)
     return {"test": test, "val": val, "checkpoint": str(run.run_dir / "best.pt")}
 
 
+MAX_SEEDS = 1000
+"""The most seeds one ``labram finetune`` runs (papers report 3 to 10)."""
+
+
 def finetune(
     stores: Sequence[str | Store],
     task_name: str,
@@ -381,6 +385,11 @@ def finetune(
     out = Path(out)
     if split_seed is not None:  # checked with the rest, before the folder is touched
         cfg = replace(cfg, split_seed=split_seed)
+    if n_seeds > MAX_SEEDS:  # (2^31 seeds passed the check below: a run that never ends)
+        raise ConfigError(
+            f"--seeds {n_seeds}: at most {MAX_SEEDS:,}, each seed a whole fine-tuning run "
+            "with a folder of its own: give fewer"
+        )
     last = cfg.seed + n_seeds - 1
     if last > MAX_COUNT:
         raise ConfigError(
