@@ -54,8 +54,9 @@ def path_kind_problem(
     or device (a read would wait or never end, a write go nowhere) or a folder where a file
     is taken and a file where a folder is. ``store``: a store (a folder, or a zip file), named
     as :func:`eegprep.store.reader.open_store` names what is not one."""
-    if path.strip() == "" and path:
-        return f"{path!r} is a name of spaces alone: give the file or folder meant"
+    if path.strip() == "" and path:  # (shown escaped: a line would show spaces as one)
+        shown = f"{len(path)} spaces" if set(path) == {" "} else shown_path(path)
+        return f"a name of blanks alone ({shown}): give the file or folder meant"
     if path == "-":
         return (
             "'-' is not the standard input or output here but a file named '-': "

@@ -9,6 +9,8 @@ values of the wrong type.)
 from __future__ import annotations
 
 import os
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -25,6 +27,13 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EEGPREP_CONFIG", str(tmp_path / "eegprep-config.toml"))
     for var in ("EEGPREP_TUH_DIR", "WORLD_SIZE", "RANK"):
         monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _close_sockets() -> Iterator[None]:
+    yield
+    while _SOCKETS:
+        _SOCKETS.pop().close()
 
 
 def _arguments(cmd: click.Command) -> list[click.Argument]:
@@ -110,7 +119,7 @@ def _hostile(tmp_path: Path, case: str, kind: str) -> tuple[str, str]:
     import socket
 
     if case == "spaces":
-        return "   ", "a name of spaces alone"
+        return "   ", "a name of blanks alone (3 spaces)"
     if case == "dash":
         return "-", "write ./- for that file"
     if case == "loop":
@@ -138,7 +147,7 @@ def _hostile(tmp_path: Path, case: str, kind: str) -> tuple[str, str]:
     return str(tmp_path / "adir"), "a folder, not a file"
 
 
-_SOCKETS: list[object] = []
+_SOCKETS: list[socket.socket] = []
 CASES = ["spaces", "dash", "loop", "dangling", "fifo", "socket", "device", "wrong"]
 
 

@@ -280,20 +280,34 @@ def predict_recording(
     }
 
 
+def _shown(path: str) -> str:
+    """A FILE as its line names it: a name of spaces alone counted (a line would show nothing),
+    control characters as escapes (a newline as ``\\n``, not a space that names another file),
+    bytes that are not UTF-8 as ``\\xNN`` (one no file system takes is cut, by
+    :func:`source_path`)."""
+    from eegprep.base.files import shown_name
+
+    if path and set(path) == {" "}:
+        return f"(a name of {len(path)} spaces)"
+    return shown_name(path)
+
+
 def _problem(path: str, exc: BaseException) -> str:
     """The one line a file gets (an ingest's words where it has them)."""
+    shown = _shown(path)
     if isinstance(exc, SourceError):
-        where = "" if exc.path == path else f"{os.path.basename(exc.path)}: "
-        return f"{path}: {where}{exc.problem}"
+        where = "" if exc.path == path else f"{_shown(os.path.basename(exc.path))}: "
+        return f"{shown}: {where}{exc.problem}"
     if isinstance(exc, EegprepError):  # (a reader's message may name the file already)
         text = str(exc)
-        return text if text.startswith(f"{path}: ") else f"{path}: {text}"
+        text = text.removeprefix(f"{path}: ")
+        return f"{shown}: {text}"
     if isinstance(exc, MemoryError):
-        return f"{path}: out of memory while processing"
+        return f"{shown}: out of memory while processing"
     if isinstance(exc, OSError):
-        return f"{path}: {exc.strerror or exc}"
+        return f"{shown}: {exc.strerror or exc}"
     log.debug("%s", traceback.format_exc())
-    return redact(f"{path}: internal error {type(exc).__name__}: {exc}")
+    return redact(f"{shown}: internal error {type(exc).__name__}: {exc}")
 
 
 def predict_files(
@@ -390,12 +404,12 @@ def _each(
         try:
             path = source_path(str(f))
         except SourceError as exc:  # named as given: no reader's hint applies
-            yield f"{exc.path}: {exc.problem}"
+            yield f"{exc.path if exc.path != str(f) else _shown(exc.path)}: {exc.problem}"
             continue
         try:  # a header reaching outside its folder: its line, before anything is read
             check_companions(path, command="labram predict")
         except SourceError as exc:
-            yield f"{exc.path}: {exc.problem}"
+            yield f"{_shown(exc.path)}: {exc.problem}"
             continue
         try:
             rec = read_preprocessed(path, manifest, recipe=recipe)

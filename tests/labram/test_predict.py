@@ -452,3 +452,26 @@ def test_a_run_folder_given_twice_is_reported_once(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert res.output.count("(pre-training;") == 1
     assert "note: dropped 2 duplicate run folders" in res.output
+
+
+def test_a_skipped_file_is_named_as_it_is_spelled(demo: dict, tmp_path: Path) -> None:
+    """A FILE holding a newline was named with a space instead (`skipped: a b.edf`, another
+    file's name), one of spaces alone as nothing (`skipped: : no such file`); a header that
+    cannot be read named its file raw too."""
+    from cli import labram_cli
+
+    garbled = tmp_path / "x\ty.edf"
+    garbled.write_bytes(b"0" * 10)
+    bad = {
+        "a\nb.edf": "skipped: a\\nb.edf: no such file",
+        "   ": "skipped: (a name of 3 spaces): no such file",
+        "\x1b[2Jc.edf": "skipped: \\x1b[2Jc.edf: no such file",
+        str(garbled): f"skipped: {tmp_path}/x\\ty.edf: ",
+    }
+    args = ["predict", *bad, "--checkpoint", str(demo["ckpt"])]
+    res = CliRunner().invoke(labram_cli, args)
+    assert res.exit_code == 3, res.output
+    skipped = [line for line in res.output.splitlines() if line.startswith("skipped:")]
+    for line, want in zip(skipped, bad.values(), strict=True):
+        assert line.startswith(want), line
+    assert "\x1b" not in res.output
