@@ -201,6 +201,10 @@ def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) ->
     for path, what in ((plots, "a plots folder"), (html_out, "an HTML report")):
         if path:  # refused before anything is printed or written
             check_outside_stores(path, what)
+    if html_out:
+        from eegprep.base.files import check_page_replaceable
+
+        check_page_replaceable(html_out)
     readable = split_readable(open_store(store, leave_out_malformed=True))
     s = readable.store  # one damaged record must not hide the summary of all the others
     st = store_stats(s, readable.left_out)

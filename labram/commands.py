@@ -599,6 +599,10 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
     from labram.stages.report import RunFiles, add_predictions, load_run, summary_lines
     from labram.stages.report_html import write_html
 
+    if html_out:  # an existing file that is no page: refused before the summary is printed
+        from eegprep.base.files import check_page_replaceable
+
+        check_page_replaceable(html_out)
     runs: list[Any] = []
     bad: list[EegprepError] = []
     folders, repeats = without_repeats(run_dirs)  # (a folder given twice: reported once)

@@ -257,3 +257,22 @@ def test_seeds_past_what_any_study_runs_are_refused(tmp_path: Path) -> None:
                 "--out", str(tmp_path / "run")]  # fmt: skip
         assert_one_error(CliRunner().invoke(ROOTS["labram"], args), says=f"--seeds {n}: at most")
         assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("root", ["eegprep", "labram"])
+def test_an_html_page_over_a_file_that_is_no_page_is_refused_before_any_output(
+    tmp_path: Path, root: str
+) -> None:
+    """Before: `stats --html notes.txt` printed the whole table, then refused the page."""
+    from tests.labram.training_stores import write_pretrain_store
+
+    (tmp_path / "notes.txt").write_text("my notes\n")
+    if root == "eegprep":
+        store = write_pretrain_store(tmp_path / "s.zarr", n_subjects=1, seconds=4)
+        args = ["stats", store, "--html", str(tmp_path / "notes.txt")]
+    else:
+        (tmp_path / "run").mkdir()
+        args = ["report", str(tmp_path / "run"), "--html", str(tmp_path / "notes.txt")]
+    line = assert_one_error(CliRunner().invoke(ROOTS[root], args))
+    assert "notes.txt: exists and is not an HTML page" in line, line
+    assert (tmp_path / "notes.txt").read_text() == "my notes\n"

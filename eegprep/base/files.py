@@ -366,6 +366,13 @@ OUTPUT_KINDS = {b"<!doctype html": "an HTML page", b"\x89PNG\r\n\x1a\n": "a PNG 
 """The outputs :func:`write_output` writes, by their first bytes (HTML: any letter case)."""
 
 
+def check_page_replaceable(path: str | os.PathLike[str]) -> None:
+    """Refuse, before a command prints or computes anything, an ``--html`` page ``path`` that
+    exists and is not an HTML page (:func:`_check_same_kind`, which the write itself applies
+    again): `stats --html notes.txt` printed the whole table, then refused."""
+    _check_same_kind(path, b"<!doctype html")
+
+
 def _check_same_kind(path: str | os.PathLike[str], data: bytes) -> None:
     """Refuse to replace an existing file that is not of ``data``'s kind
     (:data:`OUTPUT_KINDS`): ``--html runs/tuab/results.json`` wrote the page over the run's
