@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 SHOWN_PER_KIND = 5
 """The most ``note:`` (or ``warning:``) lines of one kind a command prints without ``-v``;
@@ -58,3 +59,23 @@ def capped_by_kind(lines: Sequence[str], most: int = SHOWN_PER_KIND) -> Capped:
             shown.append(line)
     more = [(first[k], n - most) for k, n in seen.items() if n > most]
     return Capped(shown, more)
+
+
+class KindCounter:
+    """:func:`capped_by_kind` for lines that come one at a time (Python warnings, log records):
+    :meth:`admit` says whether to print a line (the first ``most`` of its kind), :meth:`more`
+    what was held back, per kind its first line and count."""
+
+    def __init__(self, most: int = SHOWN_PER_KIND) -> None:
+        self.most = most
+        self._seen: dict[str, list[Any]] = {}  # kind -> [count, first line]
+
+    def admit(self, line: str) -> bool:
+        """Count ``line``; ``True`` while its kind has been seen at most ``most`` times."""
+        seen = self._seen.setdefault(note_kind(line), [0, line])
+        seen[0] += 1
+        return bool(seen[0] <= self.most)
+
+    def more(self) -> list[tuple[str, int]]:
+        """Per kind held back in part: its first line and how many were not printed."""
+        return [(first, n - self.most) for n, first in self._seen.values() if n > self.most]

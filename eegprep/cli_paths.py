@@ -1,10 +1,10 @@
 """What a path given on either command line may be, checked while click parses it.
 
-:class:`eegprep.cli_group.LocalPath` and :class:`eegprep.cli_group.StoreLocation` call
-:func:`path_kind_problem` for every path they take, and the groups' one-line errors call
-:func:`dash_path_hint` for an unknown option that is really a path whose name starts with
-``-`` (``eegprep stats -s.zarr``). Pure functions of the path and the file system: no click.
-docs/cli.md, Paths.
+:class:`LocalPath` and :class:`StoreLocation`, the click types of every path and store
+parameter of both command lines (re-exported by :mod:`eegprep.cli_group`), check each path
+they take (:func:`path_kind_problem`, :func:`new_name_problem` for outputs); the groups'
+one-line errors call :func:`dash_path_hint` for an unknown option that is really a path whose
+name starts with ``-`` (``eegprep stats -s.zarr``). docs/cli.md.
 """
 
 from __future__ import annotations
@@ -14,7 +14,11 @@ import os
 import re
 import stat
 from collections.abc import Sequence
+from typing import Any
 
+import click
+
+from eegprep.base.errors import EegprepError
 from eegprep.base.files import UNSHOWN
 from eegprep.base.path_limits import shown_path
 
@@ -117,3 +121,115 @@ def new_name_problem(path: str) -> str | None:
                 "not show as itself: pick a name without it"
             )
     return None
+
+
+class LocalPath(click.Path):
+    """:class:`click.Path` that also takes a ``file:`` URL (``file:///data/my%20corpus``),
+    decoded as RFC 8089 says, or refused as a usage error naming the option
+    (:mod:`eegprep.base.file_urls`), and refuses a path that can name no file here (a NUL, a
+    name or path past the file system's limits: :mod:`eegprep.base.path_limits`): every path
+    option of both command lines is one of these."""
+
+    def __init__(self, *, output: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.output = output  # a path the command writes: the names it creates are checked
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The path ``value`` names, checked as :class:`click.Path` checks it."""
+        from eegprep.base.file_urls import file_url_path, is_file_url
+
+        if isinstance(value, str) and not value:  # click.Path would take it for "."
+            self.fail("an empty path: give a file or folder", param, ctx)
+        if isinstance(value, str) and is_file_url(value):
+            try:
+                value = file_url_path(value)
+            except EegprepError as exc:
+                self.fail(str(exc), param, ctx)
+        _refuse_unusable_path(self, value, param, ctx)
+        _refuse_path_kind(self, value, param, ctx, file_okay=self.file_okay, dir_okay=self.dir_okay)
+        if self.output:
+            _refuse_new_name(self, value, param, ctx)
+        if self.exists and isinstance(value, str) and not os.path.lexists(value):
+            from eegprep.base.path_limits import shown_path  # (click's line shows \xff as U+FFFD)
+
+            what = {"directory": "folder", "file": "file"}.get(self.name, "file or folder")
+            self.fail(f"{shown_path(value)}: no such {what}", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def _refuse_unusable_path(
+    kind: click.ParamType, path: Any, param: click.Parameter | None, ctx: click.Context | None
+) -> None:
+    """Fail ``kind``'s conversion, naming the option, when no file system takes ``path``
+    (too long a name or path, a NUL: :func:`eegprep.base.path_limits.path_problem`)."""
+    from eegprep.base.path_limits import path_problem, shown_path
+
+    problem = path_problem(path)
+    if problem is not None:
+        kind.fail(f"{shown_path(os.fspath(path))}: {problem}", param, ctx)
+
+
+def _refuse_path_kind(
+    kind: click.ParamType,
+    path: Any,
+    param: click.Parameter | None,
+    ctx: click.Context | None,
+    *,
+    file_okay: bool,
+    dir_okay: bool,
+) -> None:
+    """Fail ``kind``'s conversion, naming the option, when ``path`` cannot be what it takes
+    (spaces alone, ``-``, a link loop or a link to nothing, a FIFO, socket or device, a
+    folder for a file or a file for a folder: :func:`eegprep.cli_paths.path_kind_problem`)."""
+    if not isinstance(path, str):
+        return
+    store = isinstance(kind, StoreLocation)
+    problem = path_kind_problem(path, file_okay=file_okay, dir_okay=dir_okay, store=store)
+    if problem is not None and store and problem.endswith("(a store is a folder)"):
+        from eegprep.base.errors import StoreNotFoundError
+
+        raise StoreNotFoundError(problem)  # (the line open_store gives it, before any work)
+    if problem is not None:
+        kind.fail(problem, param, ctx)
+
+
+def _refuse_new_name(
+    kind: click.ParamType, path: Any, param: click.Parameter | None, ctx: click.Context | None
+) -> None:
+    """Fail ``kind``'s conversion, naming the option, when an output ``path`` would create a
+    name holding a character no terminal shows as itself, or bytes that are not UTF-8
+    (:func:`eegprep.cli_paths.new_name_problem`)."""
+    problem = new_name_problem(path) if isinstance(path, str) else None
+    if problem is not None:
+        kind.fail(problem, param, ctx)
+
+
+class StoreLocation(click.ParamType):
+    """A store: a local path or an fsspec URL (``s3://...``). Refused as a usage error naming
+    the option: an empty value (it would be the current folder), a ``file:`` URL that names no
+    usable path, and a local path no file system takes (as :class:`LocalPath`). A ``file:`` URL
+    is given on as the path it names; other URLs as they are."""
+
+    name = "text"  # the help's metavar stays TEXT
+
+    def __init__(self, *, output: bool = False) -> None:
+        self.output = output  # a store the command writes: the names it creates are checked
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The store ``value`` names, as a path or a URL."""
+        from eegprep.base.file_urls import is_remote_url, local_path
+
+        text = os.fspath(value)
+        if not text:
+            self.fail("an empty store path: give a store folder or URL", param, ctx)
+        if is_remote_url(text):
+            return text
+        try:
+            path = local_path(text)
+        except EegprepError as exc:
+            self.fail(str(exc), param, ctx)
+        _refuse_unusable_path(self, path, param, ctx)
+        _refuse_path_kind(self, path, param, ctx, file_okay=True, dir_okay=True)  # (a zip too)
+        if self.output:
+            _refuse_new_name(self, path, param, ctx)
+        return path

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import pytest
 import zarr
 from click.testing import CliRunner
@@ -111,3 +112,58 @@ def test_predict_caps_its_warnings_of_a_kind(
     assert len(warned) == SHOWN_PER_KIND + 1, res.output
     assert f"... and {N - SHOWN_PER_KIND} more like" in warned[-1]
     assert sum(line.endswith("(1 windows)") for line in res.output.splitlines()) == N
+
+
+def _warning_group() -> click.Group:
+    """A group as both command lines make theirs, with one command that warns and logs N
+    times of one kind."""
+    import logging
+    import warnings
+
+    from eegprep.cli_group import OneLineErrors, set_verbosity, verbosity_options
+
+    @click.group(cls=OneLineErrors)
+    @verbosity_options
+    @click.pass_context
+    def group(ctx: click.Context, verbose: int, quiet: bool) -> None:
+        set_verbosity(ctx, verbose, quiet)
+
+    @group.command()
+    @click.argument("run")
+    def warn(run: str) -> None:  # (RUN: Python shows a warning's text once per process)
+        for k in range(N):
+            warnings.warn(f"recording r{k}: channel T{k} flat in run {run}", RuntimeWarning,
+                          stacklevel=1)  # fmt: skip
+            logging.getLogger("eegprep.x").warning("store s%d.zarr given twice", k)
+        warnings.warn("another kind", RuntimeWarning, stacklevel=1)
+
+    return group
+
+
+@pytest.mark.filterwarnings("default::RuntimeWarning")
+def test_python_warnings_and_log_warnings_are_capped_by_kind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before: each was its own line, without end."""
+    import logging
+
+    monkeypatch.setattr(logging.root, "handlers", [])  # (as in a command: pytest adds its own)
+    res = CliRunner().invoke(_warning_group(), ["warn", "1"])
+    lines = res.output.splitlines()
+    warned = [line for line in lines if line.startswith("warning: recording")]
+    logged = [line for line in lines if line.startswith("WARNING eegprep.x: store")]
+    assert len(warned) == len(logged) == SHOWN_PER_KIND, res.output
+    assert "warning: another kind" in lines
+    more = N - SHOWN_PER_KIND
+    assert (
+        f"warning: ... and {more} more like 'recording r0: channel T0 flat in run 1' "
+        "(-v shows them all)" in lines
+    )
+    assert (
+        f"WARNING: ... and {more} more like 'store s0.zarr given twice' (-v shows them all)"
+        in lines
+    )
+    monkeypatch.setattr(logging.root, "handlers", [])
+    every = CliRunner().invoke(_warning_group(), ["-v", "warn", "2"]).output
+    assert every.count("warning: recording") == N and "more like" not in every, every
+    assert every.count("WARNING eegprep.x: store") == N

@@ -47,6 +47,7 @@ def test_ingest_and_stats_lines_escape_a_hostile_store_name(tmp_path: Path) -> N
     src = tmp_path / "src"
     write_edf(src, "r.edf")
     out = tmp_path / HOSTILE
+    out.mkdir()  # (such a new name is refused; the user's own folder is taken: cli_paths.py)
     runner = CliRunner()
     args = ["ingest", "folder", "--src", str(src), "--out", str(out), "--mains", "60"]
     res = runner.invoke(eegprep_cli, [*args, "--workers", "0"])
@@ -92,6 +93,8 @@ def test_a_newline_in_a_name_never_makes_a_line_of_its_own(tmp_path: Path) -> No
     with StoreWriter(str(old), Recipe(encoding="float32")) as w:  # as an earlier version
         put(w, "lab/r", np.zeros((2, 400), np.float32), ["FP1", "FP2"],
             labels={"cls": "x\nforged: a"}, split="x\nforged: a")  # fmt: skip
+    out.mkdir()  # (new names holding a newline are refused; the user's own folders are taken)
+    plots.mkdir()
     runner = CliRunner()
     ingest = ["ingest", str(_label_manifest(tmp_path)), "--src", str(src), "--out", str(out)]
     runs = [runner.invoke(eegprep_cli, [*ingest, "--mains", "60", "--workers", "0"])]
