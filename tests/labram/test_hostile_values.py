@@ -185,13 +185,23 @@ def test_embed_out_through_a_symlink_writes_its_target(embed_files: dict[str, Pa
     root = embed_files["root"]
     (root / "target").mkdir()
     (root / "link").symlink_to("target")
+    res = _embed(embed_files, root / "link")
+    assert res.exit_code == 0, res.output
+    assert (root / "link").is_symlink() and (root / "target/embedding/zarr.json").is_file()
+    again = _embed(embed_files, root / "link")  # resumes through the link
+    assert again.exit_code == 0 and "0 computed, 1 already done" in again.output
+
+
+def test_embed_out_as_a_link_to_nothing_is_refused_not_written_through(
+    embed_files: dict[str, Path],
+) -> None:
+    # (it was written through, making the link's target: docs/cli.md, "a link to nothing")
+    root = embed_files["root"]
     (root / "dangling").symlink_to("nowhere")
-    for link, target in ((root / "link", root / "target"), (root / "dangling", root / "nowhere")):
-        res = _embed(embed_files, link)
-        assert res.exit_code == 0, res.output
-        assert link.is_symlink() and (target / "embedding" / "zarr.json").is_file()
-        again = _embed(embed_files, link)  # resumes through the link
-        assert again.exit_code == 0 and "0 computed, 1 already done" in again.output
+    res = _embed(embed_files, root / "dangling")
+    assert res.exit_code == 2, res.output
+    assert "dangling" in res.output and "\n" not in res.output.strip()
+    assert not (root / "nowhere").exists()
 
 
 def test_embed_task_refuses_a_head_of_another_size(embed_files: dict[str, Path]) -> None:
