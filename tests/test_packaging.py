@@ -182,6 +182,48 @@ def test_one_version() -> None:
     assert importlib.metadata.version("labram") == eegprep.__version__
 
 
+def _declared(requirements: list[str]) -> set[str]:
+    """The distribution names ``requirements`` list, in PEP 503's normal form."""
+    return {
+        re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9._-]+", r)[0]).lower()  # type: ignore[index]
+        for r in requirements
+    }
+
+
+def test_every_imported_distribution_is_declared() -> None:
+    """Each third-party module the product imports comes from a distribution pyproject.toml
+    declares (a dependency, or an extra's for optional imports): one that arrived only through
+    another package's requirements vanishes with that package's release (google-crc32c, which
+    newer zarr brings and zarr 3.1.3 does not, left every store module unimportable)."""
+    import ast
+
+    project = PYPROJECT["project"]
+    declared = _declared(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        declared |= _declared(extra)
+    owners = importlib.metadata.packages_distributions()
+    undeclared = {}
+    for path in [
+        *(REPO / "eegprep").rglob("*.py"),
+        *(REPO / "labram").rglob("*.py"),
+        REPO / "cli.py",
+    ]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            else:
+                continue
+            for top in {m.split(".")[0] for m in modules} - {"eegprep", "labram", "cli"}:
+                if top in sys.stdlib_module_names:
+                    continue
+                names = _declared(owners.get(top, [top]))
+                if not names & declared:
+                    undeclared[top] = path.relative_to(REPO).as_posix()
+    assert not undeclared, f"imported, not declared in pyproject.toml: {undeclared}"
+
+
 @pytest.mark.parametrize("package", ["eegprep", "labram"])
 def test_python_m_runs_the_command(package: str, tmp_path: Path) -> None:
     """``python -m eegprep`` / ``python -m labram`` (a virtual environment used without
