@@ -61,11 +61,12 @@ class Location:
             # a folder tree, not an object store: writing ``a/b/c`` needs ``a/b`` first, which
             # fsspec makes only when asked (a ``local://`` store failed at its first object)
             fs = LocalFileSystem(auto_mkdir=True)
-        from eegprep.store.zip_files import is_zip_fs, open_zip, store_root
+        from eegprep.store.zip_files import as_zip_files, is_zip_fs, open_zip, store_root
 
         if not is_zip_fs(fs) and _holds_zip(fs, root):  # a zip file behind a URL
             fs, root = open_zip(text, fs.unstrip_protocol(root), fs.storage_options), ""
-        if is_zip_fs(fs):
+        if is_zip_fs(fs):  # (a `zip::` URL: fsspec's class, made ours)
+            fs = as_zip_files(fs)
             root = store_root(fs, root)
         return cls(text, root.rstrip("/"), False, fs)
 

@@ -39,6 +39,13 @@ class ZipFiles(ZipFileSystem):  # type: ignore[misc]
             why = f"damaged in its zip file ({type(exc).__name__}: {exc})"
             raise OSError(errno.EIO, why, path) from None
 
+    def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:
+        try:
+            return super()._open(path, mode, **kwargs)
+        except KeyError:  # zipfile's word for a missing member, which fsspec before 2026.9
+            # passed on: zarr (probing for a member) and eegprep expect FileNotFoundError
+            raise FileNotFoundError(errno.ENOENT, "no such member in the zip file", path) from None
+
 
 def is_zip_fs(fs: Any) -> bool:
     """Whether the fsspec file system ``fs`` reads a zip file."""
@@ -59,6 +66,15 @@ def open_zip(shown: str, target: str, target_options: dict[str, Any] | None = No
             f"{redact(shown)}: a zip file that cannot be read ({why}): zip the store again "
             "(`zip -r store.zip store.zarr`), or give the store's folder"
         ) from None
+
+
+def as_zip_files(fs: Any) -> Any:
+    """The zip file system ``fs`` as :class:`ZipFiles`: a ``zip::`` URL makes fsspec's own
+    class, whose reads of a damaged or missing member raise :mod:`zipfile`'s errors. The same
+    archive is opened again with the same arguments (a copy already open is kept as it is)."""
+    if isinstance(fs, ZipFiles):
+        return fs
+    return ZipFiles(*fs.storage_args, **{**fs.storage_options, "skip_instance_cache": True})
 
 
 def store_root(fs: Any, root: str) -> str:

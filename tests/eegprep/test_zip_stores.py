@@ -174,3 +174,19 @@ def test_a_damaged_member_of_a_zip_file_is_a_problem_never_a_crash(
         res = run("stats", bad)
         assert res.exit_code in (0, 2), (info.filename, res.output)
         assert "internal error" not in res.output and "Traceback" not in res.output, res.output
+
+
+def test_a_missing_member_is_file_not_found(tmp_path: Path) -> None:
+    """zipfile says KeyError for a member the archive lacks, and fsspec before 2026.9 passed it
+    on: zarr's probe for an absent document and eegprep's lock look-up crashed on it."""
+    from eegprep.store.zip_files import open_zip
+
+    path = tmp_path / "s.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("zarr.json", "{}")
+    fs = open_zip(str(path), str(path))
+    assert fs.cat_file("zarr.json") == b"{}"
+    with pytest.raises(FileNotFoundError, match="lock"):
+        fs.cat_file("_eegprep/lock")
+    with pytest.raises(FileNotFoundError, match="lock"):
+        fs.open("_eegprep/lock")
