@@ -18,15 +18,12 @@ import pytest
 from click.testing import CliRunner
 
 from eegprep.cli_group import LocalPath, StoreLocation
-from tests.test_cli_errors import COMMANDS, ROOTS, assert_one_error
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("EEGPREP_CONFIG", str(tmp_path / "eegprep-config.toml"))
-    for var in ("EEGPREP_TUH_DIR", "WORLD_SIZE", "RANK"):
-        monkeypatch.delenv(var, raising=False)
+from tests.test_cli_errors import (  # _isolated: the same autouse fixture, for these tests too
+    COMMANDS,
+    ROOTS,
+    _isolated,  # noqa: F401
+    assert_one_error,
+)
 
 
 @pytest.fixture(autouse=True)

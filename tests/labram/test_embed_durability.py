@@ -57,9 +57,11 @@ def _flushed_after_written(events: list[tuple[Any, ...]], at: int, path: str) ->
     return _last(events, at, "fsync", path) > _last(events, at, "replace", path)
 
 
-def test_each_chunk_and_its_folders_are_flushed_before_its_progress_record(
+def _embed_recorded(
     store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> tuple[Path, list[tuple[Any, ...]], dict[str, Any]]:
+    """Embed ``store`` with a tiny model into ``e.zarr``, recording every flush and rename:
+    the output folder, the events and embed's result."""
     torch.manual_seed(0)
     save_ours(LaBraMForMEM(model_config("tiny")), tmp_path / "model.pt")
     out = Path(os.path.realpath(tmp_path)) / "e.zarr"
@@ -67,6 +69,13 @@ def test_each_chunk_and_its_folders_are_flushed_before_its_progress_record(
     res = embed([store], tmp_path / "model.pt", out, cfg=EmbedConfig(chunk_windows=4),
                 device="cpu")  # fmt: skip
     monkeypatch.undo()
+    return out, events, res
+
+
+def test_each_chunk_and_its_folders_are_flushed_before_its_progress_record(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, events, res = _embed_recorded(store, tmp_path, monkeypatch)
     assert res["complete"] and res["n_chunks"] >= 2
     progress = str(out / "_labram" / "progress" / "rank0.json")
     records = [(i, e[2]) for i, e in enumerate(events) if e[:2] == ("replace", progress)]
@@ -85,12 +94,7 @@ def test_each_chunk_and_its_folders_are_flushed_before_its_progress_record(
 def test_the_store_s_metadata_is_flushed_before_embed_json_says_it_is_made(
     store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    torch.manual_seed(0)
-    save_ours(LaBraMForMEM(model_config("tiny")), tmp_path / "model.pt")
-    out = Path(os.path.realpath(tmp_path)) / "e.zarr"
-    events = _recorded(monkeypatch)
-    embed([store], tmp_path / "model.pt", out, cfg=EmbedConfig(chunk_windows=4), device="cpu")
-    monkeypatch.undo()
+    out, events, _ = _embed_recorded(store, tmp_path, monkeypatch)
     made = str(out / "_labram" / "embed.json")
     at = next(i for i, e in enumerate(events) if e[:2] == ("replace", made))
     docs = [p for p in out.rglob("zarr.json") if "_labram" not in p.parts]
