@@ -514,6 +514,8 @@ def _code_steps(raw: BaseRaw) -> list[float]:
         if cal.shape != (n,) or units.shape != (n,):  # (channels MNE excluded: not ours to pair)
             return [0.0] * n
         steps = np.abs(cal * units)
+    elif _edf_family(raw):  # extras this MNE does not keep: the step is not known
+        return [0.0] * n
     elif raw.orig_format in _INTEGER_FORMATS:
         steps = np.abs([float(ch["cal"]) * float(ch["range"]) for ch in raw.info["chs"]])
     else:
@@ -531,6 +533,8 @@ def _stated_ranges(raw: BaseRaw) -> list[tuple[float, float] | None]:
     extras = _edf_extras(raw)
     if extras is None or not _integer_samples(extras):
         return [None] * n
+    if not all(key in extras for key in ("physical_min", "physical_max")):  # (MNE < 1.13.2: GDF)
+        return [None] * n
     lows, highs, units = (
         np.asarray(extras[key], float) for key in ("physical_min", "physical_max", "units")
     )
@@ -545,10 +549,20 @@ def _stated_ranges(raw: BaseRaw) -> list[tuple[float, float] | None]:
 
 def _edf_extras(raw: BaseRaw) -> dict[str, Any] | None:
     """The reader extras of an EDF, BDF or GDF file as MNE's ``edf`` module keeps them
-    (calibrations, units, physical ranges, sample type); ``None`` for other formats."""
+    (calibrations, units, sample type; the physical ranges too, except for GDF files before
+    MNE 1.13.2); ``None`` for other formats, and where MNE keeps none of these."""
     extras = raw._raw_extras[0] if raw._raw_extras else {}
-    keys = ("cal", "units", "dtype_np", "physical_min", "physical_max")
+    keys = ("cal", "units", "dtype_np")
     return extras if all(key in extras for key in keys) else None
+
+
+def _edf_family(raw: BaseRaw) -> bool:
+    """Whether MNE read ``raw`` with its ``edf`` module (EDF, BDF, GDF), whose channel infos
+    carry no calibration (``cal`` and ``range`` 1: a code of those would be 1 V). Their steps
+    come from the reader's extras alone: a GDF read by MNE before 1.13.2, whose extras lacked
+    the physical ranges, was given the infos' step of 1 V, and its int16 samples were stored
+    as zeros (quantized at a sixteenth of that step)."""
+    return type(raw).__name__ in ("RawEDF", "RawBDF", "RawGDF")
 
 
 def _integer_samples(extras: dict[str, Any]) -> bool:

@@ -56,6 +56,12 @@ def pyplot() -> ModuleType:
     held = _UnwritableFolder()
     log = logging.getLogger("matplotlib")
     log.addFilter(held)
+    # what matplotlib's own code calls deprecated (pyparsing 3.3 names the calls of matplotlib
+    # before 3.10.7, from matplotlib's frames or its own: some 270 warnings a figure) is for
+    # matplotlib's makers, not for a user
+    warnings.filterwarnings(
+        "ignore", category=DeprecationWarning, module=r"(matplotlib|pyparsing)(\.|$)"
+    )
     try:
         import matplotlib
 

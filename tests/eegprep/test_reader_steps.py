@@ -190,3 +190,26 @@ def test_channels_mne_excludes_leave_the_others_paired_or_unknown(tmp_path) -> N
     gdf = write_gdf(tmp_path / "rec.gdf", x, ["FP1", "FP2", "CZ"], 250)
     with pytest.raises(SourceError, match="option 'exclude' on a GDF file"):
         MneReader.read_header(str(gdf), exclude=["FP2"])
+
+
+@pytest.mark.parametrize("kept", ["all", "no physical ranges", "no calibration"])
+def test_an_edf_family_file_never_takes_the_channel_infos_step_of_1_v(tmp_path, kept) -> None:
+    """MNE before 1.13.2 kept no physical ranges among a GDF's reader extras. The step then came
+    from the channel infos, whose calibration is 1 for MNE's edf module: a step of 1 V, and the
+    quantized encoding stored every int16 GDF's samples as zeros. The step is the extras' own
+    (``cal x units``), or unknown (0: float32) where MNE keeps no calibration; never 1 V."""
+    from eegprep.readers.mne_formats import _code_steps, _stated_ranges
+
+    x = _data_v(1000) * 1e6
+    path = write_gdf(tmp_path / "rec.gdf", x, ["FP1", "FP2", "CZ"], 250, sample_type="int16",
+                     version="2.20")  # fmt: skip
+    raw = mne.io.read_raw_gdf(path, verbose="error")
+    extras = raw._raw_extras[0]
+    if kept != "all":
+        extras.pop("physical_min", None), extras.pop("physical_max", None)
+    if kept == "no calibration":
+        extras.pop("cal")
+    steps = _code_steps(raw)
+    assert steps == pytest.approx([0.0 if kept == "no calibration" else 1e-7] * 3, rel=1e-9)
+    rails = _stated_ranges(raw)
+    assert rails == ([None] * 3 if kept != "all" else [pytest.approx((-3276.7e-6, 3276.7e-6))] * 3)
