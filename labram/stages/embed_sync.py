@@ -33,7 +33,8 @@ def chunk_files(out: Path, arr: Any, start: int, stop: int) -> list[Path]:
 def sync_chunks(out: Path, arrays: dict[str, Any], start: int, stop: int) -> None:
     """Flush to the disk the chunk files of ``arrays`` holding the windows ``start`` to
     ``stop``, then every folder from theirs up to ``out`` (a chunk zarr left unwritten, all
-    its values the fill value, has no file: its folder is flushed all the same).
+    its values the fill value, has no file: its folder is flushed all the same, where zarr made
+    it).
 
     Raises
     ------
@@ -47,7 +48,9 @@ def sync_chunks(out: Path, arrays: dict[str, Any], start: int, stop: int) -> Non
                 sync_file(path)
             folders += [p for p in path.parents if p == out or out in p.parents]
     deepest_first: list[Path] = sorted(set(folders), key=lambda p: len(p.parts), reverse=True)
-    sync_folders(deepest_first)
+    # a folder zarr never made (every chunk in it the fill value: windows left out) names
+    # nothing to flush; flushing it was a FileNotFoundError that ended the run
+    sync_folders(p for p in deepest_first if p.is_dir())
 
 
 __all__ = ["chunk_files", "sync_chunks"]

@@ -103,3 +103,18 @@ def test_the_store_s_metadata_is_flushed_before_embed_json_says_it_is_made(
         assert _flushed_after_written(events, at, str(doc)), f"{doc} not flushed"
         assert _last(events, at, "fsync", str(doc.parent)) > _last(events, at, "replace", str(doc))
     assert any(e == ("fsync", os.path.dirname(made)) for e in events[at + 1 :])
+
+
+def test_a_chunk_zarr_never_wrote_has_no_folder_to_flush_and_is_no_error(tmp_path: Path) -> None:
+    """Windows left out (their samples unreadable) leave a chunk all fill value, which zarr does
+    not write: its folder may not exist. Flushing it raised FileNotFoundError, which ended a
+    two-rank embed run as an internal error."""
+    import zarr
+
+    from labram.stages.embed_sync import sync_chunks
+
+    out = tmp_path / "e.zarr"
+    group = zarr.create_group(str(out))
+    arr = group.create_array("embedding", shape=(8, 4), chunks=(2, 4), dtype="float32")
+    assert not (out / "embedding" / "c").exists()
+    sync_chunks(out, {"embedding": arr}, 2, 4)  # nothing written: no error
