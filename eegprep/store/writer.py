@@ -154,7 +154,6 @@ class StoreWriter:
         self._damaged: dict[str, list[str]] = {}  # group -> its damage, found by --repair
         self._flock_fd: int | None = None  # the flock of a local store's writer
         self._early = EarlyFlush()  # finished groups flushed while the next file runs
-        self._renamed_into: set[str] = set()  # folders a commit's renames changed
 
     def __enter__(self) -> StoreWriter:
         self.open()
@@ -419,6 +418,7 @@ class StoreWriter:
         replaced: list[str] = []
         done: list[RecordingRecord] = []
         failed: list[tuple[str, str]] = []
+        renamed_into: set[str] = set()  # folders whose entries the renames changed
         try:
             for staged, record in items:
                 unsafe = json_problem(record.to_dict())
@@ -427,7 +427,7 @@ class StoreWriter:
                     self._remove_staged(staged)
                     continue
                 try:
-                    old = self._move_into_place(staged, record)
+                    old = self._move_into_place(staged, record, renamed_into)
                 except OSError as exc:
                     if exc.errno in _STORE_WIDE:
                         raise
@@ -440,8 +440,7 @@ class StoreWriter:
             if replaced:  # before the index switches: a kill in between retires nothing listed
                 self._retire(replaced)
             # the renames on the disk before the index lists them (a power cut spares them)
-            sync_folders(sorted(self._renamed_into))
-            self._renamed_into.clear()
+            sync_folders(sorted(renamed_into))
             append(self.loc, done)  # one file written whole, or not at all
         except OSError:
             self._unplace(done, [check_group(r.group) for _, r in items])
@@ -498,8 +497,12 @@ class StoreWriter:
             remove_stale_temporaries(self.loc.path(group, REMOVED))
         self.loc.write_bytes(marker.encode(), group, REMOVED, scratch=STAGING)
 
-    def _move_into_place(self, staged: str, record: RecordingRecord) -> str | None:
-        """Rename one staged group to its version path; the listed group it replaces, if any."""
+    def _move_into_place(
+        self, staged: str, record: RecordingRecord, renamed_into: set[str]
+    ) -> str | None:
+        """Rename one staged group to its version path; the listed group it replaces, if any.
+        The local folders whose entries the rename changed are added to ``renamed_into`` (the
+        commit syncs them once, before the index lists the group)."""
         final = check_group(record.group)
         if final in self._groups:
             raise StoreFormatError(f"{self.loc.display}: {final} is listed; refusing to replace it")
@@ -517,9 +520,7 @@ class StoreWriter:
             if self.loc.local:  # (on the disk before the index lists it: a power cut spares it)
                 self._early.wait(self.loc.path(staged))  # (flushed since its task ended)
                 os.replace(self.loc.path(staged), self.loc.path(final))
-                self._renamed_into.update(
-                    (self.loc.path(corpus_group), self.loc.path("recordings"))
-                )
+                renamed_into.update((self.loc.path(corpus_group), self.loc.path("recordings")))
             else:
                 self.loc.fs.mv(self.loc.path(staged), self.loc.path(final), recursive=True)
         old = self._listed.get(record.id)
