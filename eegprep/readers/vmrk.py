@@ -30,6 +30,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
+from typing import BinaryIO
 
 from eegprep.base.errors import SourceError
 from eegprep.base.files import FileVersion, file_version
@@ -225,7 +226,7 @@ def read_vmrk(path: str, vmrk: str, *, n_channels: int) -> VmrkFile:
         path,  # the dates are checked line by line (a list of every line, twice)
         sum(1 for _ in _MARKER.finditer(section)),
         f"its marker file {name}",
-        "split the recording into shorter files, or thin its markers",
+        _FEWER_MARKERS,
     )
     dated = _check_dates(name, raw, text)
     if hit is None:
@@ -243,11 +244,16 @@ def read_vmrk(path: str, vmrk: str, *, n_channels: int) -> VmrkFile:
 
 
 def _read_bytes(path: str, vmrk: str, name: str) -> bytes:
-    """The marker file's bytes, once its size fits the memory budget."""
+    """The marker file's bytes, once its size fits the memory budget and its ``Mk`` lines,
+    counted a chunk at a time (:func:`_counted_markers`), are within the bound of events: a
+    marker file of 1,000,000 markers (30 MB) was read whole, and decoded, to count them
+    (174 MiB to refuse it)."""
     try:
         size = os.path.getsize(vmrk)
         check_allocation(path, _BYTES_PER_FILE_BYTE * size, f"reading its marker file {name}")
         with open_regular(vmrk, buffering=-1) as fh:
+            check_event_count(path, _counted_markers(fh), f"its marker file {name}", _FEWER_MARKERS)
+            fh.seek(0)
             return fh.read()
     except OSError as exc:
         raise SourceError(
@@ -255,6 +261,48 @@ def _read_bytes(path: str, vmrk: str, name: str) -> bytes:
             f"its marker file {name} cannot be read ({exc.strerror or type(exc).__name__}): "
             "check that it is a file you may read",
         ) from None
+
+
+_FEWER_MARKERS = "split the recording into shorter files, or thin its markers"
+_CHUNK_BYTES = 1 << 20  # read at a time to count markers: memory stays at a chunk
+_SECTION_BYTES = re.compile(rb"\[Marker Infos\]", re.IGNORECASE)
+_MARKER_BYTES = re.compile(rb"\nMk[0-9]+=")
+_MARKER_START = re.compile(rb"\n(?:M(?:k[0-9]*)?)?")  # a marker line begun, not yet ended
+
+
+def _counted_markers(fh: BinaryIO) -> int:
+    """The ``Mk<n>=`` lines after ``[Marker Infos]`` in the binary file ``fh``, counted on its
+    bytes a chunk at a time (memory stays at a chunk however long the file or its lines).
+    As :data:`_MARKER` finds them in the text wherever the codepage is ASCII's for ASCII
+    (UTF-8, ANSI: what BrainVision writes); elsewhere it counts fewer, and the count on the
+    text decides (:func:`read_vmrk`)."""
+    count, carry, found = 0, b"", False
+    while chunk := fh.read(_CHUNK_BYTES):
+        buf = carry + chunk
+        if not found:
+            hit = _SECTION_BYTES.search(buf)
+            if hit is None:
+                carry = buf[-len(b"[Marker Infos]") :]
+                continue
+            found, buf = True, b"\n" + buf[hit.end() :]  # "^" right after the section too
+        last = max(buf.rfind(b"\n"), 0)
+        count += len(_MARKER_BYTES.findall(buf, 0, last))
+        counted, carry = _line_begun(buf[last:])
+        count += counted
+    return count
+
+
+def _line_begun(tail: bytes) -> tuple[int, bytes]:
+    """``(1, ...)`` when ``tail`` (from its line's start, or ``b"x"`` from within a line) is
+    a marker line; what to keep of it for the next chunk: ``"\nMk0"`` for a marker line
+    whose number is still being written (its digits need not be kept), ``b"x"`` for a line
+    known to be no marker line or already counted."""
+    if _MARKER_BYTES.match(tail):
+        return 1, b"x"
+    begun = _MARKER_START.fullmatch(tail)
+    if begun is None:
+        return 0, b"x"
+    return 0, tail if len(tail) <= 4 else b"\nMk0"
 
 
 def _codepage(raw: bytes) -> str:
