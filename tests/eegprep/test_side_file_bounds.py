@@ -3,7 +3,9 @@ line no such file holds, are refused in one line naming the file, in memory that
 with the file: each is read a chunk or a line at a time, never whole, until its count is known.
 
 Measured before (2 cores): a BrainVision marker file of 1,000,000 markers (30 MB) was read whole
-and decoded to count them (the ingest's peak 173 MiB; docs/benchmarks.md, section 12).
+and decoded to count them (the ingest's peak 174 MiB); a TUH label file of 1,000,000 rows
+(39 MB) was parsed whole in 5.1 CPU s and 457 MiB before the event rule refused it
+(docs/benchmarks.md, section 12).
 """
 
 from __future__ import annotations
@@ -84,3 +86,93 @@ def test_markers_counted_a_chunk_at_a_time_are_those_of_the_text(
         hit = re.search(r"\[Marker Infos\]", text, re.IGNORECASE)
         want = 0 if hit is None else len(_MK.findall(text[hit.end() :]))
         assert vmrk._counted_markers(io.BytesIO(text.encode())) == want, text
+
+
+# -- text sidecars: label files, event tables, marker lists --------------------------------------
+
+N_ROWS = 200_000  # rows written; the bound is patched to 5: reading must stop at the sixth
+
+
+def _header(path: Path) -> Any:
+    from eegprep.readers.base import Header, Signal
+
+    signal = Signal("Fp1", 100.0, 6000, "uV", 1.0)
+    meta = (("start", "2020-01-01T10:00:00"),)
+    return Header(path=str(path), reader="edf", signals=(signal,), duration=60.0, meta=meta)
+
+
+# parser, sidecar name, options, the text before the rows, one row (from its number)
+SIDECARS: list[tuple[str, str, dict[str, Any], str, Callable[[int], str]]] = [
+    ("tuh_csv", "x.csv", {}, "# version = csv_v1.0.0\nchannel,start_time,stop_time,label\n",
+     lambda k: f"TERM,{k}.0,{k}.5,seiz\n"),
+    ("tuev_rec", "x.rec", {}, "", lambda k: f"0,{k}.0,{k}.5,1\n"),
+    ("marker_file", "x.bdf.mrk", {}, "", lambda k: f"{k} 1\n"),
+    ("bids_events", "x_events.tsv", {}, "onset\tduration\ttrial_type\n",
+     lambda k: f"{k}.0\t0\tgo\n"),
+    ("bids_events", "x_channels.tsv", {}, "name\ttype\tstatus\n", lambda k: f"C{k}\tEEG\tgood\n"),
+    ("siena_seizures", "Seizures-list-PN00.txt", {}, "",
+     lambda k: f"Seizure n {k}\nFile name: PN00-1.edf\nRegistration start time: 10.00.00\n"
+     "Registration end time: 10.59.00\nSeizure start time: 10.00.01\n"
+     "Seizure end time: 10.00.02\n"),
+    ("inria_feedback", "TrainLabels.csv", {"session": "S02_Sess01"}, "IdFeedBack,Prediction\n",
+     lambda k: f"S02_Sess01_FB{k + 1:03d},1\n"),
+    ("event_columns_csv", "x_events.csv", {}, "id,HandStart\n",
+     lambda k: f"x_{2 * k},1\nx_{2 * k + 1},0\n"),
+]  # fmt: skip
+_IDS = [f"{parser}-{name}" for parser, name, *_ in SIDECARS]
+
+
+def _parse(path: Path, parser: str, options: dict[str, Any]) -> Any:
+    from eegprep.corpus.sidecars import load_parsers
+
+    return load_parsers()[parser]([str(path)], _header(path.parent / "PN00-1.edf"), options)
+
+
+@pytest.mark.parametrize(("parser", "name", "options", "head", "row"), SIDECARS, ids=_IDS)
+def test_a_sidecar_over_the_bound_of_events_stops_being_read_there(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    parser: str,
+    name: str,
+    options: dict[str, Any],
+    head: str,
+    row: Callable[[int], str],
+) -> None:
+    # was: read whole (fh.read().splitlines(): a TUH label file of 1,000,000 rows held
+    # 457 MiB), or every row built as an event, the bound applied only by the ingest's rule
+    monkeypatch.setattr(event_count, "MAX_EVENTS", 5)
+    path = tmp_path / name
+    path.write_text(head + "".join(row(k) for k in range(N_ROWS)), encoding="utf-8")
+    assert path.stat().st_size > 2**20
+    said, peak = _peak(lambda: _parse(path, parser, options))
+    assert said.startswith(f"{path}: "), said
+    bounded = "more than the 5 rows of events a recording may store (reading stopped on line"
+    assert bounded in said or "events, over the 5 a recording may store" in said, said
+    if parser != "event_columns_csv":  # (numpy reads its table whole: counted, then refused)
+        assert peak < PEAK_BYTES, f"{peak / 2**20:.1f} MiB held to refuse it"
+    path.write_text(head + "".join(row(k) for k in range(5)), encoding="utf-8")
+    _parse(path, parser, options)  # at the bound: read
+
+
+@pytest.mark.parametrize(("parser", "name", "options", "head", "row"), SIDECARS, ids=_IDS)
+def test_a_sidecar_line_of_junk_is_refused_without_holding_it(
+    tmp_path: Path,
+    parser: str,
+    name: str,
+    options: dict[str, Any],
+    head: str,
+    row: Callable[[int], str],
+) -> None:
+    # was: the line (binary junk, or a file whose lines have no ends) held whole, as text,
+    # then a parser's or the csv module's own words ("field larger than field limit")
+    path = tmp_path / name
+    junk = "\t".join(["y" * 1000] * (JUNK_BYTES // 1001))  # no line end in 8 MB
+    path.write_text(head + row(0) + junk, encoding="utf-8")
+    n = (head + row(0)).count("\n") + 1
+    said, peak = _peak(lambda: _parse(path, parser, options))
+    assert said == (
+        f"{path}: line {n} is longer than 1,048,576 characters, which no row of a "
+        "label file or event table is (binary data, or lines without ends?): fix or remove the "
+        "file"
+    )
+    assert peak < PEAK_BYTES, f"{peak / 2**20:.1f} MiB held to refuse it"

@@ -20,6 +20,7 @@ from eegprep.base.regular_files import open_regular
 from eegprep.base.strict_json import TINY_SPELLING, UNDERFLOW, underflows
 from eegprep.base.text import open_text, text_encoding
 from eegprep.corpus.sidecars import SidecarResult, register
+from eegprep.corpus.sidecars.bounded import check_rows, text_lines
 from eegprep.corpus.sidecars.cells import row_cells, strict_number
 from eegprep.readers.base import Header, code_label
 from eegprep.readers.event_count import check_event_count
@@ -182,16 +183,17 @@ def event_columns_csv(
     """
     path = sidecars[0]
     drop = set(options.get("drop", ["id"]))
-    with open_text(path) as f:
-        names = row_cells(f.readline().strip(), ",")  # ("HandStart" quoted: its name)
+    first = next(text_lines(path), "")  # (a line of junk refused, not held whole)
+    names = row_cells(first.strip(), ",")  # ("HandStart" quoted: its name)
     cols = [i for i, n in enumerate(names) if n and n not in drop]  # (a trailing comma: "")
     if not cols:
         among = f"among {', '.join(names)}" if any(names) else "(an empty first line)"
         raise SourceError(path, f"no event columns {among}")
     try:
-        with open_regular(path, "r", encoding=text_encoding(path)) as fh, warnings.catch_warnings():
+        with warnings.catch_warnings():  # (a line at a time, each bounded: a line of junk)
             warnings.simplefilter("ignore", UserWarning)  # numpy: "input contained no data"
-            values = np.loadtxt(fh, delimiter=",", skiprows=1, usecols=cols, ndmin=2)
+            lines = text_lines(path)
+            values = np.loadtxt(lines, delimiter=",", skiprows=1, usecols=cols, ndmin=2)
     except ValueError as exc:
         raise SourceError(path, f"cannot parse the event columns: {exc}") from exc
     _check_flags(path, values, [names[i] for i in cols])
@@ -201,10 +203,13 @@ def event_columns_csv(
     n_data = header.signals[0].n_samples
     if values.shape[0] != n_data:
         out.problems.append(f"{os.path.basename(path)} has {values.shape[0]} rows, data {n_data}")
+    flags = np.concatenate([np.zeros((1, len(cols))), values != 0, np.zeros((1, len(cols)))])
+    edges = np.diff(flags.astype(np.int8), axis=0)
+    check_event_count(  # counted with numpy before one event is built (a column of 0 1 0 1)
+        path, int(np.count_nonzero(edges == 1)), "its event columns", "thin the event columns"
+    )
     for j, i in enumerate(cols):
-        on = values[:, j] != 0
-        edges = np.diff(np.concatenate([[False], on, [False]]).astype(np.int8))
-        for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        for a, b in zip(np.flatnonzero(edges[:, j] == 1), np.flatnonzero(edges[:, j] == -1)):
             out.events.append([a / sfreq, (b - a) / sfreq, names[i], ""])
     return out
 
@@ -289,22 +294,22 @@ def _feedback_labels(path: str, prefix: str) -> dict[int, int]:
     or tabs: a spreadsheet's copy); a row that is not so is one line naming it."""
     out: dict[int, tuple[int, int]] = {}  # k -> (Prediction, line)
     delimiter = ""
-    with open_text(path, newline="") as f:
-        for number, line in enumerate(f, start=1):
-            text = line.strip()
-            delimiter = delimiter or (";" if ";" in text and "," not in text else "")
-            delimiter = delimiter or ("\t" if "\t" in text and "," not in text else ",")
-            cells = row_cells(text, delimiter) if text else [""]
-            if not cells[0].startswith(prefix):
-                continue
-            k, value = _feedback_row(path, number, prefix, cells)
-            if k in out and out[k][0] != value:
-                raise SourceError(
-                    path,
-                    f"line {number}: {cells[0]} labelled {value}, where line {out[k][1]} "
-                    f"labels it {out[k][0]}: keep one",
-                )
-            out.setdefault(k, (value, number))
+    for number, line in enumerate(text_lines(path, newline=""), start=1):
+        text = line.strip()
+        delimiter = delimiter or (";" if ";" in text and "," not in text else "")
+        delimiter = delimiter or ("\t" if "\t" in text and "," not in text else ",")
+        cells = row_cells(text, delimiter) if text else [""]
+        if not cells[0].startswith(prefix):
+            continue
+        k, value = _feedback_row(path, number, prefix, cells)
+        if k in out and out[k][0] != value:
+            raise SourceError(
+                path,
+                f"line {number}: {cells[0]} labelled {value}, where line {out[k][1]} "
+                f"labels it {out[k][0]}: keep one",
+            )
+        out.setdefault(k, (value, number))
+        check_rows(path, len(out), number)
     return {k: v for k, (v, _) in out.items()}
 
 

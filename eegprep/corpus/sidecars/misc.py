@@ -16,9 +16,10 @@ import numpy as np
 
 from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.regular_files import open_regular
-from eegprep.base.text import open_text, text_encoding
+from eegprep.base.text import text_encoding
 from eegprep.base.validation import check_choice
 from eegprep.corpus.sidecars import SidecarResult, register
+from eegprep.corpus.sidecars.bounded import check_rows, text_lines
 from eegprep.corpus.sidecars.cells import finite_number, strict_number
 from eegprep.readers.base import Header
 
@@ -50,24 +51,24 @@ def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     prefix = str(options.get("prefix", "trigger"))
     out = SidecarResult()
     skipped: list[str] = []  # lines after the first position that hold none
-    with open_text(path) as f:
-        for number, line in enumerate(f, start=1):
-            tokens = line.replace(",", " ").split()
-            if not tokens or not _NUMBER.fullmatch(tokens[0]):
-                if tokens and out.events:
-                    skipped.append(f"line {number} {line.strip()[:30]!r}")
-                continue
-            _check_no_decimal_comma(path, number, line)
-            pos = float(tokens[0])
-            if tokens[0].lstrip("+-").isdigit() and abs(int(tokens[0])) > 2**53:
-                raise SourceError(
-                    path,
-                    f"trigger position {tokens[0]} is beyond 2^53: not exact as a number "
-                    "(float64 would round it); fix the file",
-                )
-            onset = pos if unit == "seconds" else pos / sfreq
-            code = tokens[1] if len(tokens) > 1 else ""
-            out.events.append([onset, 0.0, f"{prefix}/{code}" if code else prefix, ""])
+    for number, line in enumerate(text_lines(path), start=1):
+        tokens = line.replace(",", " ").split()
+        if not tokens or not _NUMBER.fullmatch(tokens[0]):
+            if tokens and out.events:
+                skipped.append(f"line {number} {line.strip()[:30]!r}")
+            continue
+        _check_no_decimal_comma(path, number, line)
+        pos = float(tokens[0])
+        if tokens[0].lstrip("+-").isdigit() and abs(int(tokens[0])) > 2**53:
+            raise SourceError(
+                path,
+                f"trigger position {tokens[0]} is beyond 2^53: not exact as a number "
+                "(float64 would round it); fix the file",
+            )
+        onset = pos if unit == "seconds" else pos / sfreq
+        code = tokens[1] if len(tokens) > 1 else ""
+        out.events.append([onset, 0.0, f"{prefix}/{code}" if code else prefix, ""])
+        check_rows(path, len(out.events), number)
     if not out.events:
         out.problems.append(f"{os.path.basename(path)}: no trigger positions found")
     if skipped:
@@ -138,11 +139,10 @@ def _read_table(path: str, skip: int) -> np.ndarray:
 
 
 def _first_time(path: str, skip: int) -> float | None:
-    with open_text(path) as f:
-        for i, line in enumerate(f):
-            if i >= skip and line.strip():
-                token = line.split()[0]
-                return float(token) if _NUMBER.fullmatch(token) else None
+    for i, line in enumerate(text_lines(path)):
+        if i >= skip and line.strip():
+            token = line.split()[0]
+            return float(token) if _NUMBER.fullmatch(token) else None
     return None
 
 
@@ -256,28 +256,28 @@ def _bids_event_rows(path: str, rate: float | None) -> tuple[list[list[Any]], li
     """
     import csv
 
-    with open_text(path, newline="") as f:
-        reader = csv.DictReader(f, delimiter="\t")
-        if reader.fieldnames is None:
-            return [], [f"{os.path.basename(path)}: an empty file (no header row): no events"]
-        reader.fieldnames = [name.strip() for name in reader.fieldnames]
-        if "onset" not in reader.fieldnames:
-            joined = any("onset" in name and name != "onset" for name in reader.fieldnames)
-            hint = ": its cells are not separated by tabs, as BIDS separates them" if joined else ""
-            raise SourceError(path, f"events.tsv has no 'onset' column (BIDS requires one){hint}")
-        rows, moved = [], []
-        for row in reader:
-            line = reader.line_num
-            _check_cells(path, line, row, len(reader.fieldnames))
-            onset = _seconds(row.get("onset"))
-            if onset is None:
-                raise SourceError(path, f"line {line}: onset {row.get('onset')!r} is not seconds")
-            duration = _duration(path, line, row.get("duration"))
-            label = next((v for v in (_cell(row, "trial_type"), _cell(row, "value")) if v), "n/a")
-            at = _sample_time(path, line, _cell(row, "sample"), rate)
-            if at is not None and rate is not None and abs(at - onset) > 1.0 / rate + 1e-9:
-                moved.append(f"{label!r} at {onset:g} s, sample {_cell(row, 'sample')}")
-            rows.append([onset if at is None else at, duration, label, ""])
+    reader = csv.DictReader(text_lines(path, newline=""), delimiter="\t")
+    if reader.fieldnames is None:
+        return [], [f"{os.path.basename(path)}: an empty file (no header row): no events"]
+    reader.fieldnames = [name.strip() for name in reader.fieldnames]
+    if "onset" not in reader.fieldnames:
+        joined = any("onset" in name and name != "onset" for name in reader.fieldnames)
+        hint = ": its cells are not separated by tabs, as BIDS separates them" if joined else ""
+        raise SourceError(path, f"events.tsv has no 'onset' column (BIDS requires one){hint}")
+    rows, moved = [], []
+    for row in reader:
+        line = reader.line_num
+        _check_cells(path, line, row, len(reader.fieldnames))
+        onset = _seconds(row.get("onset"))
+        if onset is None:
+            raise SourceError(path, f"line {line}: onset {row.get('onset')!r} is not seconds")
+        duration = _duration(path, line, row.get("duration"))
+        label = next((v for v in (_cell(row, "trial_type"), _cell(row, "value")) if v), "n/a")
+        at = _sample_time(path, line, _cell(row, "sample"), rate)
+        if at is not None and rate is not None and abs(at - onset) > 1.0 / rate + 1e-9:
+            moved.append(f"{label!r} at {onset:g} s, sample {_cell(row, 'sample')}")
+        rows.append([onset if at is None else at, duration, label, ""])
+        check_rows(path, len(rows), line)
     return rows, _moved_line(path, moved)
 
 
@@ -355,13 +355,13 @@ def bids_channels(path: str) -> dict[str, tuple[str, str, str]]:
     import csv
 
     rows = []
-    with open_text(path, newline="") as f:
-        reader = csv.DictReader(f, delimiter="\t")
-        if reader.fieldnames is not None:
-            reader.fieldnames = [name.strip() for name in reader.fieldnames]
-        for row in reader:
-            _check_cells(path, reader.line_num, row, len(reader.fieldnames or ()))
-            rows.append(row)
+    reader = csv.DictReader(text_lines(path, newline=""), delimiter="\t")
+    if reader.fieldnames is not None:
+        reader.fieldnames = [name.strip() for name in reader.fieldnames]
+    for row in reader:
+        _check_cells(path, reader.line_num, row, len(reader.fieldnames or ()))
+        rows.append(row)
+        check_rows(path, len(rows), reader.line_num)  # (no recording has 100,000 channels)
     if rows and "name" not in rows[0]:
         raise SourceError(path, "channels.tsv has no 'name' column (BIDS requires one)")
 

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from eegprep.base.errors import SourceError
-from eegprep.base.text import open_text
 from eegprep.corpus.sidecars import SidecarResult, register
+from eegprep.corpus.sidecars.bounded import check_rows, text_lines
 from eegprep.readers.base import Header
 
 _DAY = 86400.0
@@ -65,20 +66,16 @@ class SeizureBlock:
 
 def read_seizure_list(path: str) -> list[SeizureBlock]:
     """Every seizure block of a Siena ``Seizures-list-PNxx.txt``, in file order."""
-    try:
-        with open_text(path) as fh:
-            lines = fh.read().splitlines()
-    except OSError as exc:
-        raise SourceError(path, f"cannot read seizure list: {exc.strerror}") from None
     blocks: list[SeizureBlock] = []
     cur = SeizureBlock(0)
-    for n, line in enumerate(lines, start=1):
+    for n, line in enumerate(_lines(path), start=1):
         key, m = _classify(line)
         if key is None or m is None:
             continue
         if key == "block" or (key == "file" and cur.start is not None):
             if cur.start is not None:
                 blocks.append(cur)
+                check_rows(path, len(blocks), n)
             cur = cur.follow(n) if key == "block" else SeizureBlock(n)
         if key == "file":
             cur.file = m.group(1)
@@ -101,6 +98,16 @@ def read_seizure_list(path: str) -> list[SeizureBlock]:
                 path, f"line {b.line}: the seizure block has no {' and no '.join(missing)} time"
             )
     return blocks
+
+
+def _lines(path: str) -> Iterator[str]:
+    """The seizure list's lines as ``str.splitlines`` splits its text, one at a time, each
+    bounded (:func:`~eegprep.corpus.sidecars.bounded.text_lines`)."""
+    try:
+        for line in text_lines(path):
+            yield from line.splitlines()
+    except OSError as exc:
+        raise SourceError(path, f"cannot read seizure list: {exc.strerror}") from None
 
 
 def _classify(line: str) -> tuple[str | None, re.Match[str] | None]:

@@ -29,11 +29,12 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from eegprep.base.errors import SourceError
-from eegprep.base.text import open_text
 from eegprep.corpus.sidecars import SidecarResult, register
+from eegprep.corpus.sidecars.bounded import check_rows, text_lines
 from eegprep.corpus.sidecars.cells import comma_or_tab, row_cells, strict_number
 from eegprep.corpus.sidecars.tuh_vocabulary import (
     known_tuh_label,
@@ -106,6 +107,7 @@ def _read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]]]:
             raise SourceError(path, f"line {n}: the event stops ({stop:g} s) before it starts "
                               f"({start:g} s); fix the file")  # fmt: skip
         rows.append([start, stop, label, channel, n])
+        check_rows(path, len(rows), n)  # stops at the bound, before the file is read whole
     if not rows:
         raise SourceError(path, _NO_ROWS)
     return meta, rows
@@ -132,10 +134,13 @@ def _shown(text: str) -> str:
     return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
-def _lines(path: str) -> list[str]:
+def _lines(path: str) -> Iterator[str]:
+    """The file's lines as ``str.splitlines`` splits its text, one at a time
+    (:func:`~eegprep.corpus.sidecars.bounded.text_lines`: a line of binary junk is refused,
+    not held whole)."""
     try:
-        with open_text(path) as fh:
-            return fh.read().splitlines()
+        for line in text_lines(path):
+            yield from line.splitlines()
     except OSError as exc:
         raise SourceError(path, f"cannot read sidecar: {exc.strerror}") from None
 
@@ -236,6 +241,7 @@ def read_tuev_rec(path: str) -> list[tuple[str, float, float, int]]:
             raise SourceError(path, f"line {n}: the event stops ({stop:g} s) before it starts "
                               f"({start:g} s)")  # fmt: skip
         rows.append((cells[0], start, stop, code))
+        check_rows(path, len(rows), n)
     if not rows:
         raise SourceError(path, _NO_ROWS.replace("background (bckg)", "background (code 6)"))
     return rows
