@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -313,6 +314,13 @@ def _tal_texts(tals: np.ndarray, *, keeping: bool) -> int:
     return n_texts
 
 
+_TAL = re.compile(rb"[^\x00]+")
+"""A TAL and its texts: the bytes between bytes 0. Found one at a time, never split into a list
+with an item per byte 0: an annotation signal is padded with them to its width, and a file whose
+signal was 40 MB wide (one long annotation) gave a list of 40 million empty items per record,
+9 CPU s and 450 MiB."""
+
+
 def parse_tals(text: bytes) -> tuple[list[tuple[float, float, str]], float | None]:
     """The annotations of one record's TAL bytes (EDF+ section 2.2.2), and the onset of its
     time-keeping TAL (the first TAL without text), or None.
@@ -322,8 +330,8 @@ def parse_tals(text: bytes) -> tuple[list[tuple[float, float, str]], float | Non
     """
     out = []
     keeping = None
-    for tal in text.split(b"\x00"):
-        parts = tal.split(b"\x14")
+    for hit in _TAL.finditer(text):  # (no copy of the text, and none of its padding)
+        parts = hit.group().split(b"\x14")
         if len(parts) < 2:
             continue
         stamp = parts[0].decode("latin-1").split("\x15")

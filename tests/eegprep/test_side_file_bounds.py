@@ -203,3 +203,27 @@ def test_a_header_of_megabytes_of_comment_is_refused_before_it_is_read(tmp_path:
         "most 1,048,576 bytes are read): this is not one"
     )
     assert peak < PEAK_BYTES, f"{peak / 2**20:.1f} MiB held to refuse it"
+
+
+# -- EDF+ annotation signals ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["after", "between"])
+def test_an_annotation_signal_padded_with_megabytes_of_zeros_is_read_in_bounded_memory(
+    where: str,
+) -> None:
+    # was: split at every byte 0, a list item each: a record's signal 40 MB wide (one long
+    # annotation) took 9 CPU s and 450 MiB, here 64 MiB for 8 MB of padding
+    from eegprep.readers.edf_records import parse_tals
+
+    pad = b"\x00" * JUNK_BYTES
+    tals = b"+0\x14\x14\x00" + (pad + b"+1.5\x150.5\x14go\x14\x00" if where == "between" else pad)
+    tracemalloc.start()
+    try:
+        found, keeping = parse_tals(tals)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert keeping == 0.0
+    assert found == ([(1.5, 0.5, "go")] if where == "between" else [])
+    assert peak < PEAK_BYTES, f"{peak / 2**20:.1f} MiB held to read it"
