@@ -154,7 +154,17 @@ def test_a_sidecar_over_the_bound_of_events_stops_being_read_there(
     _parse(path, parser, options)  # at the bound: read
 
 
-@pytest.mark.parametrize(("parser", "name", "options", "head", "row"), SIDECARS, ids=_IDS)
+TABLES = [  # sidecars of a value per sample: no bound of rows, a bound of each line
+    ("mobi_joints", "joints.txt", {"n_targets": 2}, "Time a b\ndeg deg deg\n",
+     lambda k: f"{k / 100} 1.0 2.0\n"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("parser", "name", "options", "head", "row"),
+    SIDECARS + TABLES,
+    ids=_IDS + [f"{parser}-{name}" for parser, name, *_ in TABLES],
+)
 def test_a_sidecar_line_of_junk_is_refused_without_holding_it(
     tmp_path: Path,
     parser: str,

@@ -15,8 +15,6 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import SourceError, UsageError
-from eegprep.base.regular_files import open_regular
-from eegprep.base.text import text_encoding
 from eegprep.base.validation import check_choice
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.corpus.sidecars.bounded import check_rows, text_lines
@@ -126,9 +124,8 @@ def _read_table(path: str, skip: int) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # numpy: "input contained no data"
-            encoding = text_encoding(path)
-            with open_regular(path, "r", encoding=encoding) as fh:  # never by name: a FIFO
-                table = np.loadtxt(fh, skiprows=skip, ndmin=2, delimiter=None)
+            lines = text_lines(path)  # (a line at a time, each bounded: a line of junk)
+            table = np.loadtxt(lines, skiprows=skip, ndmin=2, delimiter=None)
     except ValueError as exc:
         raise SourceError(
             path, f"cannot parse its numbers after {skip} header lines: {exc}"
