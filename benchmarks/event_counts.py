@@ -5,7 +5,9 @@ seconds, an event at each sample from the second, labels cycling over three) wit
 ``--counts`` events: EDF+ and BDF+
 annotations (TALs), a GDF event table, FIF annotations, a Neuroscan CNT event table, a
 BrainVision marker file and an EEGLAB ``.set`` (MAT v5, ``EEG.event`` with type, latency and
-duration). Then ingests each alone (``eegprep ingest folder --workers 0``) in a fresh process
+duration), and two sidecars beside an EDF without annotations: a TUH label file (``.csv_bi``,
+ingested as ``tusz``) and a BIDS ``events.tsv`` (ingested as ``bids``), a row per event. Then
+ingests each alone (``eegprep ingest folder --workers 0``) in a fresh process
 and prints its wall time, its peak resident memory (``VmHWM``) and what the ingest said (the
 count stored, or the line refusing the file). A count over
 :data:`~eegprep.readers.event_count.MAX_EVENTS` is refused from the file's own count.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import struct
 import subprocess
 import sys
@@ -28,7 +31,8 @@ import numpy as np
 
 SFREQ = 200
 LABELS = ["Fp1", "Fp2"]
-FORMATS = ("edf", "bdf", "gdf", "fif", "cnt", "vhdr", "set")
+FORMATS = ("edf", "bdf", "gdf", "fif", "cnt", "vhdr", "set", "tuh-csv", "bids-tsv")
+CORPUS = {"tuh-csv": "tusz", "bids-tsv": "bids"}  # the rest: "folder"
 _PEAK = (
     "import atexit, runpy, sys\n"
     "def peak():\n"
@@ -77,6 +81,8 @@ def write(fmt: str, n: int, folder: Path) -> None:
         )
     elif fmt == "vhdr":
         _write_brainvision(folder, x, n)
+    elif fmt in CORPUS:
+        _write_sidecar(fmt, folder, x, n, names)
     else:
         _write_set(folder, x, n, names)
 
@@ -99,6 +105,30 @@ def _write_brainvision(folder: Path, x: np.ndarray, n: int) -> None:
     (folder / "rec.vmrk").write_text("".join(lines), encoding="utf-8")
 
 
+def _write_sidecar(fmt: str, folder: Path, x: np.ndarray, n: int, names: tuple[str, ...]) -> None:
+    """An EDF without annotations and a sidecar of ``n`` rows, each an event at a sample from
+    the second: a TUH ``.csv_bi`` in TUSZ's layout, or a BIDS ``events.tsv``."""
+    from eegprep.testing.edf_writer import write_edf
+
+    onsets = (np.arange(n) + 2) / SFREQ
+    if fmt == "tuh-csv":
+        stem = folder / "edf/train/aaaaaaaa/s001_2020/01_tcp_ar/aaaaaaaa_s001_t000"
+        rows = [
+            f"TERM,{t:.4f},{t + 0.0025:.4f},{names[i % 2]},1.0000\n" for i, t in enumerate(onsets)
+        ]
+        head = "# version = csv_v1.0.0\n#\nchannel,start_time,stop_time,label,confidence\n"
+        labels = ["EEG FP1-REF", "EEG FP2-REF"]
+    else:
+        stem = folder / "sub-01/eeg/sub-01_task-rest_eeg"
+        rows = [f"{t:.4f}\t0\t{names[i % 3]}\n" for i, t in enumerate(onsets)]
+        head = "onset\tduration\ttrial_type\n"
+        labels = LABELS
+    stem.parent.mkdir(parents=True)
+    write_edf(stem.with_suffix(".edf"), list(x), labels=labels, sfreqs=SFREQ)
+    side = stem.with_suffix(".csv_bi") if fmt == "tuh-csv" else Path(f"{stem}"[:-4] + "_events.tsv")
+    side.write_text(head + "".join(rows), encoding="utf-8")
+
+
 def _write_set(folder: Path, x: np.ndarray, n: int, names: tuple[str, ...]) -> None:
     """An EEGLAB ``.set`` (MAT v5, top-level variables, samples inside) with ``n`` events."""
     import scipy.io
@@ -117,18 +147,22 @@ def _write_set(folder: Path, x: np.ndarray, n: int, names: tuple[str, ...]) -> N
     scipy.io.savemat(folder / "rec.set", eeg, oned_as="row")
 
 
-def ingest(src: Path, store: Path) -> dict[str, object]:
-    """Ingest ``src`` alone in a fresh process: wall s, peak MB and what it said."""
-    args = ["ingest", "folder", "--src", str(src), "--mains", "50", "--out", str(store),
-            "--workers", "0", "--json"]  # fmt: skip
+def ingest(src: Path, store: Path, corpus: str = "folder") -> dict[str, object]:
+    """Ingest ``src`` as ``corpus`` alone in a fresh process: wall s, CPU s (user + system),
+    peak MB and what it said."""
+    args = ["ingest", corpus, "--src", str(src), "--out", str(store), "--workers", "0", "--json"]
+    args += [] if corpus == "tusz" else ["--mains", "50"]  # (TUSZ: 60 Hz, its manifest says)
     start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run([sys.executable, "-c", _PEAK, *args], capture_output=True, text=True)
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     peak_kb = [int(w.split()[1]) for w in done.stderr.splitlines() if w.startswith("VMHWM_KB")]
     report = json.loads(done.stdout) if done.stdout.strip().startswith("{") else {}
     said = (report.get("failed") or ["ingested"])[0] if report else done.stderr.strip()[-200:]
-    return {"wall_s": round(wall, 2), "peak_mb": peak_kb[0] // 1024 if peak_kb else None,
-            "said": said}  # fmt: skip
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
+            "peak_mb": peak_kb[0] // 1024 if peak_kb else None, "said": said}  # fmt: skip
 
 
 def main() -> None:
@@ -137,13 +171,14 @@ def main() -> None:
     parser.add_argument("--formats", nargs="+", choices=FORMATS, default=list(FORMATS))
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="eegprep-events-") as tmp:
-        print(f"{'format':7} {'events':>10} {'wall s':>8} {'peak MB':>8}  result")
+        print(f"{'format':8} {'events':>10} {'wall s':>7} {'CPU s':>6} {'peak MB':>8}  result")
         for n in opts.counts:
             for fmt in opts.formats:
                 src = Path(tmp) / f"{fmt}-{n}"
                 write(fmt, n, src)
-                row = ingest(src, Path(tmp) / f"{fmt}-{n}.zarr")
-                print(f"{fmt:7} {n:>10,} {row['wall_s']:>8} {row['peak_mb']!s:>8}  {row['said']}")
+                row = ingest(src, Path(tmp) / f"{fmt}-{n}.zarr", CORPUS.get(fmt, "folder"))
+                print(f"{fmt:8} {n:>10,} {row['wall_s']:>7} {row['cpu_s']:>6} "
+                      f"{row['peak_mb']!s:>8}  {row['said']}")  # fmt: skip
 
 
 if __name__ == "__main__":
