@@ -8,7 +8,9 @@ header's channels, or that ends in a blank line (counted as a sample) was opened
 first read failed in MNE's words ("Unknown BrainVision data format encountered. Please contact
 the MNE-Python developers", "could not convert string to float"). :func:`check_text_data`
 reads the first line of samples and the file's end, and refuses such a file in one line
-naming the data file, its line and what to change.
+naming the data file, its line and what to change; and a header whose ``SkipLines`` passes the
+file's end (MNE skipped that many lines, ``SkipLines=10000000000`` for hours, at the end of a
+file of 500).
 """
 
 from __future__ import annotations
@@ -32,8 +34,14 @@ def check_text_data(
     or that ends in a blank line."""
     name = os.path.basename(data_file)
     with open_regular(data_file, buffering=-1) as fh:
-        for _ in range(skip_lines):
-            fh.readline(_MAX_LINE_BYTES)
+        for skipped in range(skip_lines):  # stops at the file's end (MNE does not)
+            if not fh.readline(_MAX_LINE_BYTES):
+                raise SourceError(
+                    path,
+                    f"its data file {name} ends after {skipped:,} line(s), before the "
+                    f"SkipLines={skip_lines:,} its header skips (MNE spun on such a header for "
+                    "hours, skipping lines past the end): correct SkipLines in [ASCII Infos]",
+                )
         first = fh.readline(_MAX_LINE_BYTES)
         size = os.fstat(fh.fileno()).st_size
         fh.seek(max(0, size - TAIL_BYTES))

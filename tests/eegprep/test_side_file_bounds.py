@@ -237,3 +237,32 @@ def test_an_annotation_signal_padded_with_megabytes_of_zeros_is_read_in_bounded_
     assert keeping == 0.0
     assert found == ([(1.5, 0.5, "go")] if where == "between" else [])
     assert peak < PEAK_BYTES, f"{peak / 2**20:.1f} MiB held to read it"
+
+
+def test_a_header_skipping_more_lines_than_its_text_data_file_holds_is_refused_at_once(
+    tmp_path: Path,
+) -> None:
+    # was: MNE skipped SkipLines=10^12 lines one readline at a time, past the file's end: hours
+    import subprocess
+    import sys
+
+    (tmp_path / "r.vhdr").write_text(
+        "Brain Vision Data Exchange Header File Version 1.0\n[Common Infos]\nCodepage=UTF-8\n"
+        "DataFile=r.txt\nDataFormat=ASCII\nDataOrientation=MULTIPLEXED\nNumberOfChannels=1\n"
+        "SamplingInterval=4000\n[ASCII Infos]\nDecimalSymbol=.\nSkipLines=1000000000000\n"
+        "[Channel Infos]\nCh1=Fp1,,1,µV\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "r.txt").write_text("1.0\n" * 500, encoding="ascii")
+    code = (
+        "import sys\nfrom eegprep.readers import get_reader\nfrom eegprep.base.errors import "
+        "SourceError\ntry:\n    get_reader('mne').read_header(sys.argv[1])\nexcept SourceError "
+        "as exc:\n    print(exc)\n"
+    )
+    run = [sys.executable, "-c", code, str(tmp_path / "r.vhdr")]
+    done = subprocess.run(run, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == (
+        f"{tmp_path / 'r.vhdr'}: its data file r.txt ends after 500 line(s), before the "
+        "SkipLines=1,000,000,000,000 its header skips (MNE spun on such a header for hours, "
+        "skipping lines past the end): correct SkipLines in [ASCII Infos]"
+    ), done.stderr[-2000:]
