@@ -36,6 +36,7 @@ from eegprep.base.errors import SourceError
 from eegprep.base.files import FileVersion, file_version
 from eegprep.base.limits import check_allocation
 from eegprep.base.regular_files import open_regular
+from eegprep.readers import event_count
 from eegprep.readers.event_count import check_event_count
 
 SEGMENT = "New Segment"
@@ -253,6 +254,13 @@ def _read_bytes(path: str, vmrk: str, name: str) -> bytes:
         check_allocation(path, _BYTES_PER_FILE_BYTE * size, f"reading its marker file {name}")
         with open_regular(vmrk, buffering=-1) as fh:
             check_event_count(path, _counted_markers(fh), f"its marker file {name}", _FEWER_MARKERS)
+            if size > MAX_VMRK_BYTES:
+                raise SourceError(
+                    path,
+                    f"its marker file {name} is {size:,} bytes, over the {MAX_VMRK_BYTES:,} "
+                    f"read of a marker file (the {event_count.MAX_EVENTS:,} markers a recording "
+                    "may store take a few MB): the file is damaged, or not a marker file",
+                )
             fh.seek(0)
             return fh.read()
     except OSError as exc:
@@ -264,6 +272,11 @@ def _read_bytes(path: str, vmrk: str, name: str) -> bytes:
 
 
 _FEWER_MARKERS = "split the recording into shorter files, or thin its markers"
+MAX_VMRK_BYTES = 32 * 2**20
+"""Largest marker file read (bytes), once its ``Mk`` lines are within the bound of events: 335
+bytes a marker at the bound, where BrainVision writes 30-60 (MNE reads the file whole, twice,
+and eegprep once: a marker file of 137 MB of comment lines and 10 markers took 7.8 CPU s and
+756 MiB, under the per-file memory limit)."""
 _CHUNK_BYTES = 1 << 20  # read at a time to count markers: memory stays at a chunk
 _SECTION_BYTES = re.compile(rb"\[Marker Infos\]", re.IGNORECASE)
 _MARKER_BYTES = re.compile(rb"\nMk[0-9]+=")

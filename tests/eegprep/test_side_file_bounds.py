@@ -66,6 +66,29 @@ def test_a_marker_file_over_the_bound_is_refused_without_reading_it_whole(
     assert peak < PEAK_BYTES, f"{peak / 2**20:.1f} MiB held to refuse it"
 
 
+def test_a_marker_file_of_megabytes_beside_its_markers_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # was: read whole by eegprep and twice by MNE, up to the per-file memory limit (137 MB of
+    # comment lines beside 10 markers: 7.8 CPU s and 756 MiB)
+    from eegprep.readers import vmrk
+
+    monkeypatch.setattr(vmrk, "MAX_VMRK_BYTES", 64 * 1024, raising=False)
+    path = tmp_path / "r.vmrk"
+    marks = "".join(f"Mk{k}=Stimulus,S  1,{k},1,0\n" for k in range(1, 4))
+    comment = "".join(f"; line {k} of a comment\n" for k in range(4000))
+    path.write_text(f"{_VMRK_HEAD}{comment}[Marker Infos]\n{marks}", "utf-8")
+    size = path.stat().st_size
+    said, _ = _peak(lambda: vmrk.read_vmrk("r.vhdr", str(path), n_channels=4))
+    assert said == (
+        f"r.vhdr: its marker file r.vmrk is {size:,} bytes, over the 65,536 read of a marker "
+        "file (the 100,000 markers a recording may store take a few MB): the file is "
+        "damaged, or not a marker file"
+    )
+    path.write_text(f"{_VMRK_HEAD}[Marker Infos]\n{marks}", "utf-8")
+    assert len(vmrk.read_vmrk("r.vhdr", str(path), n_channels=4).markers) == 3
+
+
 _MK = re.compile(r"^Mk(\d+)=(.*)", re.MULTILINE)  # as MNE (and read_vmrk) find marker lines
 
 
