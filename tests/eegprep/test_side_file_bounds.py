@@ -1,11 +1,15 @@
-"""Side files (marker files, label files, event tables) over the bound of events, or with a
-line no such file holds, are refused in one line naming the file, in memory that does not grow
-with the file: each is read a chunk or a line at a time, never whole, until its count is known.
+"""Side files and event data of absurd size are refused in one line naming the file, in time
+and memory that do not grow with the file: marker files and text sidecars over the bound of
+events, or with a line no such file holds, a BrainVision header or marker file of megabytes, a
+header whose ``SkipLines`` passes its data file's end, an EDF+ annotation signal of megabytes of
+padding. Each is read a chunk or a line at a time, or refused from its size, never read whole.
 
-Measured before (2 cores): a BrainVision marker file of 1,000,000 markers (30 MB) was read whole
-and decoded to count them (the ingest's peak 174 MiB); a TUH label file of 1,000,000 rows
-(39 MB) was parsed whole in 5.1 CPU s and 457 MiB before the event rule refused it
-(docs/benchmarks.md, section 12).
+Measured before (2 cores, docs/benchmarks.md section 12): a BrainVision marker file of
+1,000,000 markers (30 MB) was read whole and decoded to count them (the ingest's peak 173 MiB);
+a TUH label file of 1,000,000 rows was parsed into as many events (13.7 CPU s, 724 MiB) before
+the event rule refused it; a label file of one 100 MB line was held whole (229 MiB); a header of
+15 MB of comment took 1.4 CPU s and 259 MiB; a marker file of 137 MB of comments 7.8 s and
+756 MiB; ``SkipLines=10000000000`` hours; an annotation signal 40 MB wide 9.3 s and 449 MiB.
 """
 
 from __future__ import annotations
