@@ -221,11 +221,14 @@ def run_model(
     model: LaBraMClassifier, w: Windows, *, batch_size: int, device: torch.device
 ) -> tuple[np.ndarray, np.ndarray]:
     """Logits ``(n, n_outputs)`` of every window, and each window's largest magnitude
-    ``(n,)``, model units (:func:`~labram.data.sample_peaks.window_peaks`)."""
+    ``(n,)``, model units (:func:`~labram.data.sample_peaks.window_peaks`). Each batch is a
+    writable copy: a batch of read-only windows that is already contiguous (one window of a
+    recording exactly its length) went to PyTorch as the view itself, which printed its
+    "NumPy array is not writable" warning, naming no file."""
     chans = torch.from_numpy(w.channels).to(device)
     outs, peaks = [], []
     for k in range(0, len(w.x), batch_size):
-        batch = np.ascontiguousarray(w.x[k : k + batch_size])  # (B, N, A, 200)
+        batch = np.array(w.x[k : k + batch_size], np.float32, order="C")  # (B, N, A, 200)
         peaks.append(window_peaks(batch))
         x = torch.from_numpy(batch).to(device)
         outs.append(model(x, chans).float().cpu().numpy())

@@ -94,3 +94,32 @@ def test_windows_are_views_of_one_scaled_copy(task_name: str) -> None:
     assert len(w.starts) == (N_SAMPLES - n) // step + 1
     assert peak < 1.1 * rows.nbytes, peak  # (a scaled copy, then the windows stacked: 3x)
     assert not w.x.flags.writeable
+
+
+@pytest.mark.parametrize("n_seconds", [16, 32])  # one window exactly; two, batch of one
+def test_the_model_gets_a_writable_copy_of_read_only_windows(n_seconds: int) -> None:
+    """A recording exactly one window long (or a batch of one window of one channel) is a
+    contiguous read-only view: it went to ``torch.from_numpy`` as it was, and PyTorch printed
+    "The given NumPy array is not writable ..." as a `warning:` line naming no file."""
+    import torch
+
+    from labram.stages.predict import run_model
+
+    names = ["FP1"]
+    x = _recording()[:1, : n_seconds * 200].copy()
+    rec = Preprocessed("x.edf", x, names, [VOCABULARY.index("FP1")], 200.0)
+    task = Task(name="label:k", kind="binary", classes=("a", "b"), window_seconds=16,
+                label_key="k")  # fmt: skip
+    w = cut_windows(rec, task)
+    assert not w.x.flags.writeable
+    seen: list[torch.Tensor] = []
+
+    def model(batch: torch.Tensor, channels: torch.Tensor) -> torch.Tensor:
+        seen.append(batch)
+        return torch.zeros(len(batch), 1)
+
+    logits, _ = run_model(model, w, batch_size=1, device=torch.device("cpu"))  # type: ignore[arg-type]
+    assert len(logits) == len(w.x) == n_seconds // 16
+    for k, batch in enumerate(seen):
+        assert not np.shares_memory(batch.numpy(), w.x)
+        assert np.array_equal(batch.numpy(), w.x[k : k + 1])
