@@ -8,17 +8,20 @@ constant or flat channels, wrong units), with the same one-line messages. What a
 is left out: sidecars (labels, events, a BIDS ``channels.tsv``'s bad channels), the QC record,
 the store.
 
-The result holds the whole recording (2 h of 64 channels: 370 MB), gathered block by block
-into one array and checked and rounded without a copy of it; the per-file limits of
-:mod:`eegprep.base.limits` apply as in an ingest.
+:func:`stream_preprocessed` gives the recording block by block (memory: one block, whatever its
+length; ``labram predict`` cuts its windows from the blocks as they come) and judges it, as an
+ingest does, from the same blocks' statistics once the last is read;
+:func:`read_preprocessed` gathers the blocks into one array (2 h of 64 channels: 370 MB). The
+per-file limits of :mod:`eegprep.base.limits` apply as in an ingest.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,21 +29,26 @@ from eegprep.base import limits
 from eegprep.base.errors import SourceError
 from eegprep.corpus.discover import SourceItem
 from eegprep.corpus.manifest import Manifest
-from eegprep.ingestion.source_channels import open_source, rate_groups
+from eegprep.ingestion.source_channels import RateGroup, open_source, rate_groups
 from eegprep.ingestion.task import (
     IngestTask,
     check_band,
     float32_instead,
     head_checks,
+    judge_quality,
     output_length,
     preprocessed_blocks,
+    source_head,
     stretch_plan,
 )
 from eegprep.pipeline import qc
+from eegprep.pipeline.channels import ChannelMapping
 from eegprep.pipeline.recipe import Recipe
 from eegprep.readers import get_reader
+from eegprep.readers.base import Header, Reader
 from eegprep.readers.companions import outside_own_folder
 from eegprep.store.encoding import EncodingRangeError, as_stored, choose_encoding
+from eegprep.store.recording_writer import ChannelSums
 
 
 @dataclass
@@ -114,11 +122,7 @@ def read_preprocessed(
         file it would read that lies outside ``path``'s folder (:func:`check_companions`) is
         one too, before anything is read.
     """
-    path = str(path)
-    check_companions(path)
-    recipe = recipe or Recipe()
-    with limits.activated(file_limits or limits.Limits()), np.errstate(all="ignore"):
-        return _read(path, manifest, recipe, part)  # non-finite results: refused, one line
+    return _read(str(path), manifest, recipe or Recipe(), part, file_limits)
 
 
 def check_companions(path: str, *, command: str = "eegprep") -> None:
@@ -145,32 +149,130 @@ def check_companions(path: str, *, command: str = "eegprep") -> None:
         )
 
 
-def _read(path: str, m: Manifest, recipe: Recipe, part: str | None) -> Preprocessed:
-    reader = get_reader(m.reader)
-    header, mapping, warnings = open_source(path, m, part)
-    task = _task(m, path, recipe, part)
-    mapping, groups, slow = check_band(task, path, header, mapping, rate_groups(header, mapping))
-    warnings += slow
-    n_out = output_length(task, path, header, groups)
-    check_head = head_checks(header, mapping, groups[0])
-    heads: list[qc.HeadChecks] = []  # the QC checks of the source's head, as an ingest's
-    blocks = preprocessed_blocks(
-        reader, header, mapping, groups, n_out, task, lambda h: heads.append(check_head(h))
-    )
-    data = _gathered(blocks, len(mapping.names), n_out)
-    names = list(mapping.names)
-    head = heads[0] if heads else None
-    ranged = [header.signals[i].range_uv is not None for i in mapping.source_indices]
-    rms = _check(path, data, names, head.constant if head else None, ranged)
-    # the report's QC warnings of an ingest: flat and clipped channels, mains vs line noise
-    warnings += qc.summarize([float(r) for r in rms], names, head, m.mains)[1]
+@dataclass
+class Opened:
+    """A recording's header through the pipeline: what it will give, before any sample is read
+    (:func:`open_preprocessed`); :func:`stream_preprocessed` gives its samples.
+
+    Attributes
+    ----------
+    path, channels, channel_index, sfreq, joins, warnings :
+        As :class:`Preprocessed`'s (``warnings`` grows with the stream's QC warnings).
+    n_samples : int
+        Samples per channel at ``sfreq``.
+    """
+
+    path: str
+    channels: list[str]
+    channel_index: list[int]
+    sfreq: float
+    n_samples: int
+    joins: tuple[int, ...]
+    warnings: list[str]
+    _parts: _Parts
+
+    def as_float32(self, exc: EncodingRangeError) -> None:
+        """After :class:`EncodingRangeError` from a stream: its samples are streamed again
+        as float32 (as computed), as an ingest stores such a recording under ``auto`` (its
+        warning added), or refused in one line under a named encoding."""
+        self.warnings.append(float32_instead(self.path, self._parts.task.recipe, exc))
+        self._parts.encoding = choose_encoding("float32", [])
+
+
+@dataclass
+class _Parts:
+    """What the stream needs of the header side (the ingest's objects)."""
+
+    reader: type[Reader]
+    header: Header
+    mapping: ChannelMapping
+    groups: list[RateGroup]
+    task: IngestTask
+    file_limits: limits.Limits
+    encoding: dict[str, Any]
+
+
+def open_preprocessed(
+    path: str | os.PathLike[str],
+    manifest: Manifest,
+    *,
+    recipe: Recipe | None = None,
+    part: str | None = None,
+    file_limits: limits.Limits | None = None,
+) -> Opened:
+    """Open one file as ``eegprep ingest`` would (reader, channel mapping, rates, length),
+    reading its header only: :class:`SourceError` for a file an ingest refuses there, with
+    its one line (and for a companion outside its folder: :func:`check_companions`)."""
+    path = str(path)
+    check_companions(path)
+    recipe = recipe or Recipe()
+    file_limits = file_limits or limits.Limits()
+    with limits.activated(file_limits), np.errstate(all="ignore"):
+        header, mapping, warnings = open_source(path, manifest, part)
+        task = _task(manifest, path, recipe, part)
+        groups = rate_groups(header, mapping)
+        mapping, groups, slow = check_band(task, path, header, mapping, groups)
+        n_out = output_length(task, path, header, groups)
+        joins = stretch_plan(header, groups, recipe.sfreq).joins
     resolutions = [header.signals[i].resolution for i in mapping.source_indices]
-    try:  # the store's values (over the samples: the recording is held once)
-        data = as_stored(data, choose_encoding(recipe.encoding, resolutions), in_place=True)
+    encoding = choose_encoding(recipe.encoding, resolutions)
+    parts = _Parts(get_reader(manifest.reader), header, mapping, groups, task, file_limits,
+                   encoding)  # fmt: skip
+    names = list(mapping.names)
+    return Opened(path, names, list(mapping.indices), recipe.sfreq, n_out, joins,
+                  warnings + slow, parts)  # fmt: skip
+
+
+def stream_preprocessed(opened: Opened) -> Generator[np.ndarray, None, None]:
+    """The recording's samples block by block, in time order: float32 microvolts at
+    ``opened.sfreq``, shape ``(n_channels, k)``, rounded as the store keeps them (each block
+    a copy of its own). Memory: one block (the recipe's, 120 s by default), whatever the
+    recording's length.
+
+    After the last block, the ingest's checks of the whole recording, from the same blocks'
+    statistics (:class:`~eegprep.store.recording_writer.ChannelSums`): a
+    :class:`SourceError` for a recording an ingest refuses (samples not finite, every channel
+    constant or flat, units off, a channel louder than any scalp), and otherwise its QC
+    warnings added to ``opened.warnings``. So a consumer must read to the end before it
+    trusts what it made of the blocks.
+
+    Raises :class:`EncodingRangeError` where a sample is beyond the store's encoding: call
+    ``opened.as_float32(exc)`` and stream again.
+    """
+    p = opened._parts
+    check_head = head_checks(p.header, p.mapping, p.groups[0])
+    heads: list[qc.HeadChecks] = []  # the QC checks of the source's head, as an ingest's
+    sums = ChannelSums(len(opened.channels))
+    with limits.activated(p.file_limits):
+        blocks = preprocessed_blocks(p.reader, p.header, p.mapping, p.groups,
+                                     opened.n_samples, p.task,
+                                     lambda h: heads.append(check_head(h)))  # fmt: skip
+        while True:
+            with np.errstate(all="ignore"):  # (non-finite results: refused below, one line)
+                block = next(blocks, None)
+                if block is None:
+                    break
+                sums.add(block)
+                block = as_stored(np.array(block, np.float32), p.encoding, in_place=True)
+            yield block
+        head = source_head(p.reader, p.header, p.mapping, p.groups, heads)
+    ranged = [p.header.signals[i].range_uv is not None for i in p.mapping.source_indices]
+    stats = sums.stats(opened.n_samples)
+    _, more = judge_quality(p.task, opened.path, p.mapping, stats, head, ranged)
+    opened.warnings += more
+
+
+def _read(path: str, m: Manifest, recipe: Recipe, part: str | None,
+          file_limits: limits.Limits | None) -> Preprocessed:  # fmt: skip
+    opened = open_preprocessed(path, m, recipe=recipe, part=part, file_limits=file_limits)
+    n = (len(opened.channels), opened.n_samples)
+    try:
+        data = _gathered(stream_preprocessed(opened), *n)
     except EncodingRangeError as exc:  # as an ingest: refused, or float32 (as computed)
-        warnings.append(float32_instead(path, recipe, exc))
-    joins = stretch_plan(header, groups, recipe.sfreq).joins
-    return Preprocessed(path, data, names, list(mapping.indices), recipe.sfreq, warnings, joins)
+        opened.as_float32(exc)
+        data = _gathered(stream_preprocessed(opened), *n)
+    return Preprocessed(path, data, opened.channels, opened.channel_index, opened.sfreq,
+                        opened.warnings, opened.joins)  # fmt: skip
 
 
 def _gathered(blocks: Iterator[np.ndarray], n_channels: int, n_out: int) -> np.ndarray:
@@ -186,32 +288,11 @@ def _gathered(blocks: Iterator[np.ndarray], n_channels: int, n_out: int) -> np.n
     return data
 
 
-def _constant(x: np.ndarray) -> bool:
-    """Whether every row of ``x`` holds one value."""
-    return bool(np.all(np.ptp(x, axis=1) == 0))
-
-
-def _check(
-    path: str, data: np.ndarray, names: list[str], head_constant: bool | None, ranged: list[bool]
-) -> np.ndarray:
-    """The refusals of an ingest, in its order and words (``head_constant``: whether the
-    source's head is constant in every channel; ``None``: judge the output instead;
-    ``ranged``: whether each channel's source states its physical range); returns each
-    channel's RMS (microvolts)."""
-    finite = [bool(np.isfinite(row).all()) for row in data]  # (row by row: no copy of the
-    if not all(finite):  # whole recording, whose float64 squares took twice its size)
-        bad = [n for n, ok in zip(names, finite, strict=True) if not ok]
-        raise SourceError(path, f"non-finite samples (NaN/inf) in channels {', '.join(bad)}")
-    if _constant(data) if head_constant is None else head_constant:
-        raise SourceError(path, "every EEG channel is constant: nothing to learn from")
-    rms = np.sqrt([np.mean(np.square(row, dtype=np.float64)) for row in data])
-    problem = qc.unit_problem(round(float(np.median(rms)), 3))
-    problem = problem or qc.loud_problem([round(float(v), 4) for v in rms], names, ranged)
-    if problem:
-        raise SourceError(path, problem)
-    if bool(np.all(rms < qc.FLAT_RMS_UV)):
-        raise SourceError(path, "every EEG channel is flat (RMS under 0.1 uV after filtering)")
-    return rms
-
-
-__all__ = ["Preprocessed", "check_companions", "read_preprocessed"]
+__all__ = [
+    "Opened",
+    "Preprocessed",
+    "check_companions",
+    "open_preprocessed",
+    "read_preprocessed",
+    "stream_preprocessed",
+]

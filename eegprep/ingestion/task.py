@@ -234,9 +234,9 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
         record = record.replace(**choose_encoding("float32", []))
         stats, digest = write(record)
     record = _fingerprinted(task, record, digest, before)
-    head = heads[0] if heads else check_head(_read_head(reader, header, mapping, groups[0]))
+    head = source_head(reader, header, mapping, groups, heads)
     ranged = [header.signals[i].range_uv is not None for i in mapping.source_indices]
-    quality, more = _quality(task, path, mapping, stats, head, ranged)
+    quality, more = judge_quality(task, path, mapping, stats, head, ranged)
     record = record.replace(
         chunk_crc32c=stats["chunk_crc32c"], target_crc32c=stats.get("target_crc32c"), qc=quality
     )
@@ -303,7 +303,21 @@ def head_checks(
     return lambda head: qc.check_head(head, labels, first[0], rails)
 
 
-def _quality(
+def source_head(
+    reader: type[Reader],
+    header: Header,
+    mapping: ChannelMapping,
+    groups: list[RateGroup],
+    heads: list[qc.HeadChecks],
+) -> qc.HeadChecks:
+    """The QC checks of the source's head: those the first block's read gave (``heads``,
+    :func:`preprocessed_blocks`' ``on_head``), else of the head read on its own."""
+    if heads:
+        return heads[0]
+    return head_checks(header, mapping, groups[0])(_read_head(reader, header, mapping, groups[0]))
+
+
+def judge_quality(
     task: IngestTask,
     path: str,
     mapping: ChannelMapping,

@@ -113,9 +113,29 @@ def _write_blocks(
     writer: ShardWriter, blocks: Iterator[np.ndarray], n_ch: int, n_samples: int
 ) -> dict[str, Any]:
     """Hand the blocks to the shard writer, taking per-channel statistics on the way."""
-    sumsq = np.zeros(n_ch, dtype=np.float64)
-    nonfinite = np.zeros(n_ch, dtype=np.int64)
+    sums = ChannelSums(n_ch)
     for block in blocks:
+        block_sumsq, bad = sums.add(block)
+        # no sample exceeds the root of its row's sum of squares: the encoder's range check
+        # then costs nothing for ordinary EEG (1% for the float32 sums' round-off)
+        peak = float(np.sqrt(block_sumsq.max())) * 1.01 if n_ch and not bad else None
+        writer.append(block, peak)
+    writer.close()
+    return {**sums.stats(n_samples), "chunk_crc32c": listed(writer.crcs)}  # (by place)
+
+
+class ChannelSums:
+    """Per-channel statistics of a recording's samples, block by block, as an ingest records
+    them: the sum of squares and the count of non-finite samples (``labram predict`` takes
+    them from the same blocks, so it judges a file by the same numbers)."""
+
+    def __init__(self, n_channels: int) -> None:
+        self.sumsq = np.zeros(n_channels, dtype=np.float64)
+        self.nonfinite = np.zeros(n_channels, dtype=np.int64)
+
+    def add(self, block: np.ndarray) -> tuple[np.ndarray, bool]:
+        """Count ``block`` (n_channels, n) in; its rows' sums of squares, and whether a row
+        held a sample that is not finite (or its float32 sum overflowed)."""
         # float32 dot products (BLAS), summed over blocks in float64: relative error ~1e-7; an
         # overflow is recounted below, without numpy's warning on the terminal
         with np.errstate(over="ignore", invalid="ignore"):
@@ -123,19 +143,14 @@ def _write_blocks(
         bad = ~np.isfinite(block_sumsq)  # NaN and inf propagate (and float32 overflow): recount
         if bad.any():
             finite = np.isfinite(block[bad])
-            nonfinite[bad] += block.shape[1] - finite.sum(axis=1)
+            self.nonfinite[bad] += block.shape[1] - finite.sum(axis=1)
             block_sumsq[bad] = np.square(np.where(finite, block[bad], 0), dtype=np.float64).sum(
                 axis=1
             )
-        sumsq += block_sumsq
-        # no sample exceeds the root of its row's sum of squares: the encoder's range check
-        # then costs nothing for ordinary EEG (1% for the float32 sums' round-off)
-        peak = float(np.sqrt(block_sumsq.max())) * 1.01 if n_ch and not bad.any() else None
-        writer.append(block, peak)
-    writer.close()
-    rms = np.sqrt(sumsq / max(n_samples, 1))
-    return {
-        "rms": [round(float(v), 4) for v in rms],
-        "n_nonfinite": nonfinite.tolist(),
-        "chunk_crc32c": listed(writer.crcs),  # the record's, by place (chunk_sums)
-    }
+        self.sumsq += block_sumsq
+        return block_sumsq, bool(bad.any())
+
+    def stats(self, n_samples: int) -> dict[str, Any]:
+        """``rms`` (uV, per channel, 4 decimals) and ``n_nonfinite``, as the record keeps them."""
+        rms = np.sqrt(self.sumsq / max(n_samples, 1))
+        return {"rms": [round(float(v), 4) for v in rms], "n_nonfinite": self.nonfinite.tolist()}

@@ -1,10 +1,12 @@
-"""`labram predict` holds a recording about twice (its samples, then the task's rows in model
-units), whatever its length: measured with tracemalloc, which numpy reports its buffers to.
+"""The in-memory path (:func:`~eegprep.ingestion.inmemory.read_preprocessed`,
+:func:`~labram.stages.predict.cut_windows`) holds a recording about twice (its samples, then the
+task's rows in model units), whatever its length: measured with tracemalloc, which numpy
+reports its buffers to. (``labram predict`` itself streams: tests/labram/test_predict_streamed.py.)
 
 Before, each step made whole-recording temporaries: the blocks listed then concatenated (2x),
-the store's rounding through float64 (4x), the RMS of float64 squares (3x), the windows
-stacked from a scaled copy (3x): a 3 h recording of 23 channels took 1.3 GB (0.88 GB now),
-5.0 MB per minute (2.3 MB now).
+the store's rounding through float64 (4x), the RMS of float64 squares (3x; now the ingest's
+block statistics), the windows stacked from a scaled copy (3x): a 3 h recording of 23
+channels took 1.3 GB (0.88 GB then), 5.0 MB per minute (2.3 MB then).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from eegprep.ingestion.inmemory import Preprocessed, _check
+from eegprep.ingestion.inmemory import Preprocessed
 from eegprep.pipeline.channels import VOCABULARY
 from eegprep.store.encoding import as_stored
+from eegprep.store.recording_writer import ChannelSums
 from labram.data.block_reader import to_model_units
 from labram.data.tasks import TASKS, Task
 from labram.stages.predict import cut_windows
@@ -60,11 +63,17 @@ def test_the_store_s_rounding_is_done_in_place_in_small_blocks() -> None:
 
 
 def test_the_checks_of_an_ingest_make_no_copy_of_the_recording() -> None:
+    """The statistics an ingest (and predict) judges a recording by, taken block by block
+    (:class:`~eegprep.store.recording_writer.ChannelSums`): float32 dot products, no float64
+    squares of the block (twice its size)."""
     x = _recording()
-    names = list(VOCABULARY[:N_CHANNELS])
-    rms, peak = _peak(lambda: _check("x.edf", x, names, None, [True] * N_CHANNELS))
-    assert np.array_equal(rms, np.sqrt(np.mean(np.square(x, dtype=np.float64), axis=1)))
-    assert peak < x.nbytes / 4, peak  # (float64 squares: twice the recording)
+    sums = ChannelSums(N_CHANNELS)
+    _, peak = _peak(lambda: sums.add(x))
+    stats = sums.stats(N_SAMPLES)
+    want = np.sqrt(np.vecdot(x, x).astype(np.float64) / N_SAMPLES)
+    assert stats["rms"] == [round(float(v), 4) for v in want]
+    assert stats["n_nonfinite"] == [0] * N_CHANNELS
+    assert peak < x.nbytes / 4, peak
 
 
 def test_blocks_are_gathered_into_one_array() -> None:
