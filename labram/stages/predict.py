@@ -1,10 +1,12 @@
 """``labram predict``: a fine-tuned classifier on raw EEG files, no store needed.
 
 Reads top to bottom: the classifier and its task, the manifest that says how to read the files
-(reader, units, channel renames, mains), then per file: eegprep's pipeline in memory
-(:func:`eegprep.ingestion.inmemory.read_preprocessed`: the same recipe, channel mapping and one-line
-refusals as ``eegprep ingest``), the task's windows, the model, and the recording's prediction:
-the mean of its windows' probabilities (braindecode's trial-wise aggregation of crops).
+(reader, units, channel renames, mains), then per file: eegprep's pipeline, streamed
+(:func:`eegprep.ingestion.inmemory.stream_preprocessed`: the same recipe, blocks, channel
+mapping and one-line refusals as ``eegprep ingest``), the task's windows cut from its blocks as
+they come (:mod:`labram.stages.predict_windows`: one block and a batch in memory, whatever the
+file's length), the model, and the recording's prediction: the mean of its windows'
+probabilities (braindecode's trial-wise aggregation of crops).
 
 A file that cannot be read gives one line (``FILE: problem``) and the others are still
 predicted; the CLI exits with status 3 then.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
@@ -27,18 +29,31 @@ from eegprep.base.errors import EegprepError, SourceError, UsageError
 from eegprep.base.redact import redact
 from eegprep.base.same_files import without_repeats
 from eegprep.corpus.manifest import Manifest, available, load_manifest
-from eegprep.ingestion.inmemory import Preprocessed, check_companions, read_preprocessed
+from eegprep.ingestion.inmemory import (
+    Opened,
+    Preprocessed,
+    check_companions,
+    open_preprocessed,
+    stream_preprocessed,
+)
 from eegprep.pipeline.recipe import Recipe
+from eegprep.store.encoding import EncodingRangeError
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.load import Loaded, check_finite_outputs, check_windows_fit, load_model
 from labram.data.block_reader import to_model_units
-from labram.data.joins import tiled_starts
 from labram.data.sample_peaks import blame_samples, window_peaks
 from labram.data.tasks import Task, check_outputs, get_task, label_key, task_from_record
-from labram.data.windows import WindowSettings, saved_windows, select_channels, window_seconds
+from labram.data.windows import WindowSettings, saved_windows
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import PATCH_SIZE
 from labram.stages import backbone_used, tokenizer_used
+from labram.stages.predict_windows import (
+    WindowPlan,
+    batches,
+    freed_as_they_go,
+    plan_windows,
+    windows_from_blocks,
+)
 from labram.train.distributed import check_device
 from labram.train.metrics import predicted_class, probabilities
 from labram.train.run import read_run_json
@@ -139,41 +154,19 @@ class Windows:
 
 
 def cut_windows(rec: Preprocessed, task: Task, settings: WindowSettings | None = None) -> Windows:
-    """The task's windows of a recording, as fine-tuning cut them: its channels (in protocol
-    order, or the addressable ones, an evenly spaced ``max_channels`` above that), its window
-    length (or the token budget's), its stride (or none). ``settings``: what the model was
-    fine-tuned with (:func:`labram.data.windows.saved_windows`); the defaults when it records
-    none. A recording whose stretches join (``rec.joins``) is tiled stretch by stretch, none
-    across a join (:func:`labram.data.joins.tiled_starts`)."""
-    settings = settings or WindowSettings()
-    if task.channels is not None:
-        pos = {c: i for i, c in enumerate(rec.channels)}
-        missing = [c for c in task.channels if c not in pos]
-        if missing:
-            raise SourceError(
-                rec.path,
-                f"lacks channels the {task.name} task needs: {', '.join(missing)}"
-                + _renamed_hint(missing, rec.channels),
-            )
-        rows = np.array([pos[c] for c in task.channels], np.int64)
-    else:
-        rows, _ = select_channels(rec, settings.max_channels)  # type: ignore[arg-type]
-    index = np.asarray(rec.channel_index, np.int64)[rows]
-    seconds = task.window_seconds or window_seconds(len(rows), settings)
-    n = seconds * PATCH_SIZE
+    """The task's windows of a recording held whole in memory
+    (:func:`~labram.stages.predict_windows.plan_windows`): views of one scaled copy of its
+    rows. ``settings``: what the model was fine-tuned with
+    (:func:`labram.data.windows.saved_windows`); the defaults when it records none."""
+    plan = plan_windows(rec, task, settings)
+    rows, seconds, n, starts = plan.rows, plan.seconds, plan.n, plan.starts
     stride = n if task.stride_seconds is None else round(task.stride_seconds * PATCH_SIZE)
-    starts = np.asarray(tiled_starts(rec.n_samples, rec.joins, n, stride), dtype=np.int64)
-    if len(starts) == 0:
-        raise SourceError(
-            rec.path,
-            f"{rec.n_samples / PATCH_SIZE:.1f} s long, shorter than one {seconds} s window",
-        )
     data = rec.data[rows]  # (N, T), the one copy: scaled in place, the windows are views of it
     to_model_units(data, out=data)
     if rec.joins:  # stretches tiled alone: windows at irregular starts, copied
         x = np.stack([data[:, s : s + n].reshape(len(rows), seconds, PATCH_SIZE) for s in starts])
         x.setflags(write=False)
-        return Windows(x, index, [rec.channels[i] for i in rows], starts)
+        return Windows(x, plan.channels, plan.names, starts)
     s0, s1 = data.strides
     x = np.lib.stride_tricks.as_strided(
         data,
@@ -181,26 +174,7 @@ def cut_windows(rec: Preprocessed, task: Task, settings: WindowSettings | None =
         strides=(stride * s1, s0, PATCH_SIZE * s1, s1),
         writeable=False,
     )  # (n, N, A, 200): window w starts at sample w * stride
-    return Windows(x, index, [rec.channels[i] for i in rows], starts)
-
-
-# the 10-20 sites whose 10-10 names differ: the vocabulary keeps both (as the released weights
-# saw them), so a file in the new names lacks a task's old ones
-_OLD_TO_NEW = {"T3": "T7", "T4": "T8", "T5": "P7", "T6": "P8"}
-
-
-def _renamed_hint(missing: list[str], present: list[str]) -> str:
-    """Where a missing channel is in the file under its 10-10 name, how to use it."""
-    pairs = [(o, n) for o, n in _OLD_TO_NEW.items() if o in missing and n in present]
-    if not pairs:
-        return ""
-    olds = ", ".join(o for o, _ in pairs)
-    news = ", ".join(n for _, n in pairs)
-    example = ", ".join(f'{n} = "{o}"' for o, n in pairs[:2])
-    return (
-        f" (the file has {news}, the 10-10 names of {olds}: to use them as those, give a "
-        f"manifest with [channels] rename = {{ {example}, ... }} as --corpus FILE.toml)"
-    )
+    return Windows(x, plan.channels, plan.names, starts)
 
 
 def to_probabilities(task: Task, logits: np.ndarray) -> np.ndarray:
@@ -221,18 +195,51 @@ def run_model(
     model: LaBraMClassifier, w: Windows, *, batch_size: int, device: torch.device
 ) -> tuple[np.ndarray, np.ndarray]:
     """Logits ``(n, n_outputs)`` of every window, and each window's largest magnitude
-    ``(n,)``, model units (:func:`~labram.data.sample_peaks.window_peaks`). Each batch is a
-    writable copy: a batch of read-only windows that is already contiguous (one window of a
-    recording exactly its length) went to PyTorch as the view itself, which printed its
+    ``(n,)``, model units (:func:`~labram.data.sample_peaks.window_peaks`). A batch of the
+    read-only windows goes to PyTorch as a writable copy: one already contiguous (one window
+    of a recording exactly its length) went as the view itself, which printed PyTorch's
     "NumPy array is not writable" warning, naming no file."""
-    chans = torch.from_numpy(w.channels).to(device)
+    each = (w.x[k : k + batch_size] for k in range(0, len(w.x), batch_size))
+    return _run_batches(model, each, w.channels, device)
+
+
+@torch.no_grad()
+def _run_batches(
+    model: LaBraMClassifier, each: Iterable[np.ndarray], channels: np.ndarray,
+    device: torch.device,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """:func:`run_model` over ``each`` batch of windows ``(B, N, A, 200)``, model units."""
+    chans = torch.from_numpy(channels).to(device)
     outs, peaks = [], []
-    for k in range(0, len(w.x), batch_size):
-        batch = np.array(w.x[k : k + batch_size], np.float32, order="C")  # (B, N, A, 200)
+    for windows in each:
+        batch = np.require(windows, np.float32, ["C", "W"])  # (B, N, A, 200): copied if not
         peaks.append(window_peaks(batch))
         x = torch.from_numpy(batch).to(device)
         outs.append(model(x, chans).float().cpu().numpy())
     return np.concatenate(outs), np.concatenate(peaks)
+
+
+def _streamed_outputs(
+    model: LaBraMClassifier, opened: Opened, plan: WindowPlan, batch_size: int,
+    device: torch.device,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """:func:`run_model`'s results for the plan's windows, cut from the recording's blocks as
+    they are preprocessed (:func:`~eegprep.ingestion.inmemory.stream_preprocessed`): one block
+    and a batch held at once, however long the file. A recording the stream refuses after its
+    last block raises its :class:`SourceError`: the outputs computed are dropped."""
+    for attempt in (0, 1):
+        stream = stream_preprocessed(opened)
+        try:
+            groups = freed_as_they_go(windows_from_blocks(stream, plan))
+            windows = batches(groups, batch_size)
+            return _run_batches(model, windows, plan.channels, device)
+        except EncodingRangeError as exc:  # as an ingest: float32 (said), or refused
+            if attempt:
+                raise
+            opened.as_float32(exc)
+        finally:
+            stream.close()
+    raise AssertionError("unreachable")
 
 
 def _summary(task: Task, names: list[str], probs: np.ndarray) -> dict[str, Any]:
@@ -258,28 +265,58 @@ def predict_recording(
     check_windows_fit(model, w.channels, w.x.shape[2], source=source, names=w.names)
     dev = device or torch.device("cpu")
     logits, peaks = run_model(model, w, batch_size=batch_size, device=dev)
+    plan = WindowPlan(np.arange(len(w.names)), w.channels, w.names, w.x.shape[2], w.starts)
+    return _results(model, task, rec.path, plan, logits, peaks, rec.warnings, source)
+
+
+def predict_streamed(
+    model: LaBraMClassifier,
+    task: Task,
+    opened: Opened,
+    *,
+    batch_size: int = 64,
+    device: torch.device | None = None,
+    settings: WindowSettings | None = None,
+    source: str = "the checkpoint",
+) -> dict[str, Any]:
+    """:func:`predict_recording`'s result for a recording opened, not read
+    (:func:`~eegprep.ingestion.inmemory.open_preprocessed`): its windows cut from its blocks
+    as they come, so a file of any length holds one block and a batch (a 2 h file of 64
+    channels at 1 kHz held 1.2-1.3 GB before). The same windows, batches and probabilities."""
+    plan = plan_windows(opened, task, settings)
+    check_windows_fit(model, plan.channels, plan.seconds, source=source, names=plan.names)
+    dev = device or torch.device("cpu")
+    logits, peaks = _streamed_outputs(model, opened, plan, batch_size, dev)
+    return _results(model, task, opened.path, plan, logits, peaks, opened.warnings, source)
+
+
+def _results(
+    model: LaBraMClassifier, task: Task, path: str, plan: WindowPlan, logits: np.ndarray,
+    peaks: np.ndarray, warnings: list[str], source: str,
+) -> dict[str, Any]:  # fmt: skip
+    """A recording's result from its windows' outputs (refused when they are not finite)."""
+    starts = plan.starts
     samples = blame_samples(  # (the file's line names the file)
-        peaks, lambda i: (str(rec.path), float(w.starts[i]) / PATCH_SIZE)
+        peaks, lambda i: (str(path), float(starts[i]) / PATCH_SIZE)
     )
     check_finite_outputs(model, logits, source=source, samples=samples)
     probs = to_probabilities(task, logits)
     names = class_names(task, probs.shape[1])
-    seconds = w.x.shape[2]
     windows = [
         {
             "start_s": float(s) / PATCH_SIZE,
-            "stop_s": float(s) / PATCH_SIZE + seconds,
+            "stop_s": float(s) / PATCH_SIZE + plan.seconds,
             **_summary(task, names, p),
         }
-        for s, p in zip(w.starts, probs, strict=True)
+        for s, p in zip(starts, probs, strict=True)
     ]
     return {
-        "file": rec.path,
+        "file": path,
         "n_windows": len(windows),
-        "channels": w.names,
+        "channels": plan.names,
         **_summary(task, names, probs.mean(axis=0)),
         "windows": windows,
-        "warnings": rec.warnings,
+        "warnings": warnings,
     }
 
 
@@ -415,11 +452,11 @@ def _each(
             yield f"{_shown(exc.path)}: {exc.problem}"
             continue
         try:
-            rec = read_preprocessed(path, manifest, recipe=recipe)
-            yield predict_recording(
+            opened = open_preprocessed(path, manifest, recipe=recipe)
+            yield predict_streamed(
                 model,
                 task,
-                rec,
+                opened,
                 batch_size=batch_size,
                 device=device,
                 settings=settings,

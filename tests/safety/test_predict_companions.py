@@ -23,7 +23,7 @@ import labram.stages.predict as predict_module
 from cli import labram_cli
 from eegprep.base.errors import SourceError
 from eegprep.corpus.manifest import load_manifest
-from eegprep.ingestion.inmemory import read_preprocessed
+from eegprep.ingestion.inmemory import open_preprocessed, read_preprocessed
 from labram.checkpoints.layouts import save_ours
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import model_config
@@ -58,15 +58,15 @@ def _naming(header: Path, key: str, named: str) -> None:
 def _predict(
     header: Path, checkpoint: Path, monkeypatch: pytest.MonkeyPatch, *others: Path
 ) -> tuple[Result, list[str]]:
-    """``labram predict HEADER OTHERS...``, noting every recording the in-memory reader was
+    """``labram predict HEADER OTHERS...``, noting every recording the streamed reader was
     given."""
     read: list[str] = []
 
     def noted(path: Any, *args: Any, **kwargs: Any) -> Any:
         read.append(str(path))
-        return read_preprocessed(path, *args, **kwargs)
+        return open_preprocessed(path, *args, **kwargs)
 
-    monkeypatch.setattr(predict_module, "read_preprocessed", noted)
+    monkeypatch.setattr(predict_module, "open_preprocessed", noted)
     res = CliRunner().invoke(
         labram_cli,
         ["predict", str(header), *map(str, others), "--checkpoint", str(checkpoint), *OPTIONS],
