@@ -490,8 +490,7 @@ def source_path(given: str) -> str:
     if os.path.isdir(path):
         raise SourceError(path, "a folder, not a file: give the recordings in it (DIR/*.edf)")
     if not os.path.exists(path):
-        broken = os.path.islink(path)
-        raise SourceError(path, "a symbolic link to nothing" if broken else "no such file")
+        raise SourceError(path, _absent(path))
     kind = special_file(path)
     if kind is not None:  # as the ingest says it: a FIFO would be read forever
         raise SourceError(path, f"{kind}, not a file: nothing to read; give a file")
@@ -504,6 +503,22 @@ def source_path(given: str) -> str:
             "open: rename it (e.g. `convmv -f latin1 -t utf8`)",
         ) from None
     return path
+
+
+def _absent(path: str) -> str:
+    """Why a path that does not exist names no file: a symbolic link loop or a path through
+    one (it was called a link to nothing), a path through a file (``x.edf/y.edf``: called no
+    such file), a link to nothing, or nothing there."""
+    import errno
+
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop (or a path through one): give a path without it"
+        if exc.errno == errno.ENOTDIR:
+            return "a path through a file, as if it were a folder: no such file"
+    return "a symbolic link to nothing" if os.path.islink(path) else "no such file"
 
 
 def _other_format_hint(path: str, manifest: Manifest) -> str:

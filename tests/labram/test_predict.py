@@ -363,7 +363,8 @@ def test_a_file_is_named_once_in_its_line(demo: dict, tmp_path: Path) -> None:
 
 def test_every_unusable_file_argument_is_its_own_line(demo: dict, tmp_path: Path) -> None:
     """FILE arguments that name no readable file (a folder, an empty path, a NUL, a name no
-    file system takes, a link to nothing, a FIFO, a file URL naming another host) each give
+    file system takes, a link to nothing, a link loop, a path through a file, a FIFO, a file
+    URL naming another host) each give
     their own ``skipped:`` line and the other files are still predicted; a folder or an empty
     path used to stop the whole command before any file was read."""
     import os
@@ -374,6 +375,9 @@ def test_every_unusable_file_argument_is_its_own_line(demo: dict, tmp_path: Path
     folder.mkdir()
     broken = tmp_path / "gone.edf"
     broken.symlink_to(tmp_path / "nothing.edf")
+    loop = tmp_path / "loop.edf"  # (was "a symbolic link to nothing")
+    loop.symlink_to(tmp_path / "back.edf")
+    (tmp_path / "back.edf").symlink_to(loop)
     fifo = tmp_path / "pipe.edf"
     os.mkfifo(fifo)
     latin1 = os.fsdecode(bytes(tmp_path) + b"/caf\xe9.edf")
@@ -386,6 +390,8 @@ def test_every_unusable_file_argument_is_its_own_line(demo: dict, tmp_path: Path
         "a\x00b.edf": "NUL",
         "x" * 300 + ".edf": "304 bytes long",
         str(broken): "a symbolic link to nothing",
+        str(loop): "a symbolic link loop (or a path through one)",
+        good[0] + "/inner.edf": "a path through a file, as if it were a folder",  # (no such)
         str(fifo): "a FIFO, not a file: nothing to read",
         "file://elsewhere/r.edf": "names the host",
         latin1: "its name is not UTF-8",
