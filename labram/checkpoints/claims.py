@@ -231,7 +231,9 @@ def _released(obj: Any) -> Described:
         model = _on_meta(config, "tokenizer", sd)
     else:
         prefix = "student." if kind == "mem" else ""
-        n_outputs = int(sd["head.weight"].shape[0]) if "head.weight" in sd else 1
+        # (a head.bias alone gives the outputs too: the build names the missing head.weight)
+        head = sd.get("head.weight", sd.get("head.bias"))
+        n_outputs = int(head.shape[0]) if isinstance(head, Tensor) and head.ndim else 1
         config = infer_model_config(sd, prefix)
         model = _on_meta(config, kind, sd, n_outputs)
     return Described(

@@ -33,6 +33,7 @@ from labram.checkpoints.official_keys import (
     KINDS,
     Kind,
     StateDict,
+    check_whole_heads,
     detect_kind,
     infer_model_config,
     infer_tokenizer_config,
@@ -273,6 +274,7 @@ def _build_official(
 ) -> nn.Module:
     model: nn.Module
     make: Callable[[], nn.Module]
+    check_whole_heads(sd)
     if kind == "tokenizer":
         tcfg = infer_tokenizer_config(sd) if not size else _preset_of_file_size(
             size, tokenizer_config, lambda: infer_tokenizer_config(sd), _TOKENIZER_SHAPE, source

@@ -83,6 +83,27 @@ _OPTIONAL_OFFICIAL: dict[str, tuple[str, ...]] = {
 }
 
 
+_HEADS = ("lm_head.", "student.lm_head.", "projection_head.0.", "fc_norm.", "head.")
+"""The layers a released file may leave out whole (:data:`_OPTIONAL_OFFICIAL`), each a
+``weight`` and a ``bias``: a file holding one of the two holds a damaged layer, not none."""
+
+
+def check_whole_heads(sd: Mapping[str, Tensor]) -> None:
+    """Refuse, in one line naming the missing key, a head (:data:`_HEADS`) the state dict
+    holds in part: ``lm_head.bias`` without ``lm_head.weight`` was filled with fresh values
+    behind a warning, and ``head.bias`` without ``head.weight`` was judged against a
+    one-output head ("claims shape (2,) where ... has (1,)")."""
+    for prefix in _HEADS:
+        held = [k for k in (f"{prefix}weight", f"{prefix}bias") if k in sd]
+        if len(held) == 1:
+            missing = f"{prefix}bias" if held[0].endswith("weight") else f"{prefix}weight"
+            raise CheckpointError(
+                f"holds {held[0]!r} but not {missing!r}: a layer in part is a damaged or "
+                "cut-down file, not one without that head: save the model's whole state dict "
+                "again, or leave both keys out"
+            )
+
+
 def _rename(key: str, pairs: list[tuple[str, str]]) -> str | None:
     for old, new in pairs:
         if key.startswith(old):
@@ -164,7 +185,10 @@ def infer_model_config(sd: Mapping[str, Tensor], prefix: str = "") -> ModelConfi
             conv_channels=sd[f"{prefix}patch_embed.conv1.weight"].shape[0],
             n_spatial=sd[f"{prefix}pos_embed"].shape[1],
             n_time=sd[f"{prefix}time_embed"].shape[1],
-            n_codes=sd["lm_head.weight"].shape[0] if "lm_head.weight" in sd else 8192,
+            n_codes=next(  # (the student's own lm_head where the top-level one is left out)
+                (sd[k].shape[0] for k in ("lm_head.weight", f"{prefix}lm_head.weight") if k in sd),
+                8192,
+            ),
             layer_scale_init=0.1 if f"{prefix}blocks.0.gamma_1" in sd else 0.0,
             qv_bias=f"{prefix}blocks.0.attn.q_bias" in sd,  # the original's qkv_bias option
         )
