@@ -67,9 +67,17 @@ _KEEP_WEIGHTS = (
 )  # (what a training script adds beside the weights that labram does not rebuild)
 
 
+NAMED_GLOBALS_SINCE = "2.6"
+"""The first torch whose allow-list takes ``(constructor, name)`` pairs, which every value of
+:data:`~labram.checkpoints.pickled_values.SAFE_VALUE_GLOBALS` needs (a constructor of ours
+under numpy's or pathlib's name): torch 2.5's took bare classes and functions only, under
+their own ``__module__`` and ``__name__``, and read a pair as one (an ``AttributeError`` on
+every load while it was listed). pyproject's lower bound of torch is this release."""
+
+
 def _named_globals() -> bool:
-    """Whether this torch takes ``(constructor, name)`` pairs in its allow-list (2.6 on)."""
-    return bool(TorchVersion(torch.__version__) >= "2.6")  # (compared as versions)
+    """Whether this torch takes ``(constructor, name)`` pairs in its allow-list."""
+    return bool(TorchVersion(torch.__version__) >= NAMED_GLOBALS_SINCE)  # (as versions)
 
 
 @contextlib.contextmanager
@@ -77,17 +85,30 @@ def _allow_listed() -> Iterator[None]:
     """The allow-list of :data:`SAFE_GLOBALS` and
     :data:`~labram.checkpoints.pickled_values.SAFE_VALUE_GLOBALS` for one load: what was added
     is removed again when it ends, and what the user had allow-listed before is left as it was
-    (an entry already there is not added, so not removed either)."""
+    (an entry already there is not added, so not removed either). A torch older than
+    :data:`NAMED_GLOBALS_SINCE` (installed beside labram's declared range) gets
+    :data:`SAFE_GLOBALS` alone: a file holding a path or numpy value is refused with a line
+    that names the release it needs (:func:`_older_torch`)."""
     ctx = getattr(torch.serialization, "safe_globals", None)  # torch >= 2.5
     if ctx is None:  # older torch: no allow-list, a file with a Namespace is refused
         yield
         return
     ours: list[Any] = list(SAFE_GLOBALS)
-    if _named_globals():  # (torch 2.5: paths, numpy values, frozensets stay refused)
+    if _named_globals():
         ours += SAFE_VALUE_GLOBALS
     before = set(getattr(torch.serialization, "get_safe_globals", list)())
     with ctx([g for g in ours if g not in before]):
         yield
+
+
+def _older_torch(name: str) -> str:
+    """What to say when ``name`` is one of ours and this torch cannot allow-list it."""
+    if _named_globals() or name not in {n for _, n in SAFE_VALUE_GLOBALS}:
+        return ""
+    return (
+        f" (labram rebuilds it with torch {NAMED_GLOBALS_SINCE} or later; this is torch "
+        f"{torch.__version__}: pip install 'torch>={NAMED_GLOBALS_SINCE}')"
+    )
 
 
 def _plain(obj: Any) -> Any:
@@ -176,7 +197,7 @@ def _why_refused(path: Path, exc: pickle.UnpicklingError) -> str:
     found = re.search(r"GLOBAL ([\w.]+)", text)
     name = found.group(1) if found else _foreign_import(path)
     if name:
-        return f"it asks to import `{name}`"
+        return f"it asks to import `{name}`{_older_torch(name)}"
     detail = re.search(
         r"(Unsupported operand \d+|Can only [^.\n]+|Trying to call reduce[^\n]*)", text
     )
@@ -275,6 +296,10 @@ def _unpickled(path: Path, fh: BinaryIO, device: str) -> Any:
                 f"{path}: truncated or corrupt: neither a zip archive written by torch.save nor "
                 f"a pickle ({garbage})"
             ) from exc
+        protocol = _pickle_protocol(fh)  # (refused at its first newer opcode, unjudged: one
+        # that names an import no checkpoint needs, seen by disassembling it, is refused so)
+        if protocol > 2 and "Unsupported operand" in str(exc) and not _foreign_import(path):
+            raise CheckpointError(_newer_protocol(path, protocol)) from exc
         raise UnsafeCheckpointError(
             f"{path}: not a checkpoint this version can read safely: {_why_refused(path, exc)}; "
             f"{_NOT_RUN}. {_KEEP_WEIGHTS}"
@@ -283,6 +308,40 @@ def _unpickled(path: Path, fh: BinaryIO, device: str) -> Any:
         if device == "meta":
             raise _NotOnMeta from exc
         raise CorruptCheckpointError(f"{path}: {_damage(fh, exc)}") from exc
+
+
+def _pickle_protocol(fh: BinaryIO) -> int:
+    """The pickle protocol the file was saved with (its pickle's ``PROTO`` opcode: the zip
+    archive's ``data.pkl``, or a legacy file's first pickle); 0 where it names none."""
+    try:
+        fh.seek(0)
+        if zipfile.is_zipfile(fh):
+            with zipfile.ZipFile(fh) as archive:
+                member = next(n for n in archive.namelist() if n.endswith("data.pkl"))
+                head = archive.open(member).read(2)
+        else:
+            fh.seek(0)
+            head = fh.read(2)
+    except (StopIteration, zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return 0
+    return head[1] if len(head) == 2 and head[0] == pickle.PROTO[0] else 0
+
+
+def _newer_protocol(path: Path, protocol: int) -> str:
+    """One line for a file saved with a pickle protocol above 2 (``torch.save(...,
+    pickle_protocol=4)``): PyTorch's weights-only unpickler implements protocol 2's opcodes
+    (torch.save's default) and refuses the first of the newer ones it meets (protocol 4's
+    frames, memo and ``STACK_GLOBAL``; protocol 3's ``bytes``) before reading on, so the file
+    is neither read nor judged; nothing in it ran."""
+    return (
+        f"{path}: saved with pickle protocol {protocol} (torch.save(..., "
+        f"pickle_protocol={protocol})), whose instructions PyTorch's weights-only loader does "
+        "not all read (it reads torch.save's default, protocol 2): none of it was used or "
+        "run. Save it again "
+        "without pickle_protocol where it was made; or, if you trust where it came from, load "
+        "it with torch.load with weights_only turned off, then torch.save({'model': its "
+        "'model' entry}, NEW_FILE)"
+    )
 
 
 _HEAD_BYTES = 1 << 16
