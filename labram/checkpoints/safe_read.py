@@ -37,6 +37,12 @@ from labram.checkpoints.errors import (
     first_sentence,
 )
 from labram.checkpoints.export_journal import card_paths, finish_or_warn
+from labram.checkpoints.pickled_stdlib import (
+    STDLIB_VALUE_GLOBALS,
+    BuiltinType,
+    defaultdicts_made,
+    finished_type,
+)
 from labram.checkpoints.pickled_values import (
     PLACEHOLDERS,
     SAFE_VALUE_GLOBALS,
@@ -67,6 +73,11 @@ _KEEP_WEIGHTS = (
 )  # (what a training script adds beside the weights that labram does not rebuild)
 
 
+VALUE_GLOBALS: list[tuple[Any, str]] = [*SAFE_VALUE_GLOBALS, *STDLIB_VALUE_GLOBALS]
+"""Every ``(constructor, name)`` allow-listed for a load: paths, numpy values, frozensets
+(:mod:`~labram.checkpoints.pickled_values`), and slices, ranges, decimals, dates and times,
+defaultdicts (:mod:`~labram.checkpoints.pickled_stdlib`)."""
+
 NAMED_GLOBALS_SINCE = "2.6"
 """The first torch whose allow-list takes ``(constructor, name)`` pairs, which every value of
 :data:`~labram.checkpoints.pickled_values.SAFE_VALUE_GLOBALS` needs (a constructor of ours
@@ -95,7 +106,7 @@ def _allow_listed() -> Iterator[None]:
         return
     ours: list[Any] = list(SAFE_GLOBALS)
     if _named_globals():
-        ours += SAFE_VALUE_GLOBALS
+        ours += VALUE_GLOBALS
     before = set(getattr(torch.serialization, "get_safe_globals", list)())
     with ctx([g for g in ours if g not in before]):
         yield
@@ -103,7 +114,7 @@ def _allow_listed() -> Iterator[None]:
 
 def _older_torch(name: str) -> str:
     """What to say when ``name`` is one of ours and this torch cannot allow-list it."""
-    if _named_globals() or name not in {n for _, n in SAFE_VALUE_GLOBALS}:
+    if _named_globals() or name not in {n for _, n in VALUE_GLOBALS}:
         return ""
     return (
         f" (labram rebuilds it with torch {NAMED_GLOBALS_SINCE} or later; this is torch "
@@ -118,6 +129,8 @@ def _plain(obj: Any) -> Any:
         return {k: _plain(v) for k, v in vars(obj).items()}
     if isinstance(obj, PLACEHOLDERS):
         return finished(obj)
+    if isinstance(obj, BuiltinType):  # (a built-in type kept as a value: ``{"kind": int}``)
+        return finished_type(obj)
     if isinstance(obj, dict):
         if any(isinstance(k, _KEYS_WALKED) for k in obj):  # (a numpy dtype as a key)
             items = [(_plain(k), v) for k, v in obj.items()]
@@ -139,8 +152,8 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-_WALKED = (argparse.Namespace, dict, list, tuple, set, frozenset, *PLACEHOLDERS)
-_KEYS_WALKED = (tuple, frozenset, *PLACEHOLDERS)
+_WALKED = (argparse.Namespace, dict, list, tuple, set, frozenset, *PLACEHOLDERS, BuiltinType)
+_KEYS_WALKED = (tuple, frozenset, *PLACEHOLDERS, BuiltinType)
 
 
 _STRING_OPS = frozenset(
@@ -183,7 +196,7 @@ def _foreign_import(path: Path) -> str | None:
     except Exception:  # private in torch: fall back to "anything outside torch"
         allowed = None
     ours = {f"{c.__module__}.{c.__qualname__}" for c in SAFE_GLOBALS}
-    ours |= {name for _, name in SAFE_VALUE_GLOBALS} if _named_globals() else set()
+    ours |= {name for _, name in VALUE_GLOBALS} if _named_globals() else set()
     for name in pickle_imports(path):
         known = name in allowed if allowed is not None else name.startswith("torch.")
         if not known and name not in ours:
@@ -276,13 +289,13 @@ def _unpickled(path: Path, fh: BinaryIO, device: str) -> Any:
     torch raises for an unreadable file is one line naming the file."""
     try:
         fh.seek(0)
-        with _allow_listed(), warnings.catch_warnings():
+        with _allow_listed(), defaultdicts_made() as made, warnings.catch_warnings():
             # torch warns about pickle protocols above 2 before refusing them: the one line
             # below says what matters
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
             # (a file object: given a path ending in .safetensors, torch.load reads it as
             # safetensors, whatever it holds)
-            return torch.load(fh, map_location=device, weights_only=True)
+            return made(torch.load(fh, map_location=device, weights_only=True))
     except RefusedValue as exc:  # (a value beside the weights that labram does not rebuild)
         raise _refused_value(path, exc) from exc
     except pickle.UnpicklingError as exc:

@@ -619,7 +619,7 @@ def test_a_training_scripts_extra_objects_are_refused_with_how_to_keep_the_weigh
     class of the script's: numpy scalars and paths load, tests/safety/test_checkpoint_values.py)
     is refused, and the line says how to keep only the weights of a file one trusts."""
     sd = fabricate(mem_layout("tiny"), seed=0)
-    for extra in (np.array([0.8, "best"], dtype=object), __import__("decimal").Decimal("0.8")):
+    for extra in (np.array([0.8, "best"], dtype=object), __import__("fractions").Fraction(4, 5)):
         path = tmp_path / "trained.pth"
         torch.save({"model": sd, "max_accuracy": extra}, path)
         with pytest.raises(UnsafeCheckpointError) as info:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import collections
 import copyreg
+import datetime
+import decimal
 import functools
 import importlib
 import os
@@ -24,6 +26,7 @@ import pathlib
 import pickle
 import subprocess
 import zipfile
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +87,28 @@ VALUES: dict[str, Any] = {
     "torch.dtype": torch.bfloat16,
     "torch.device": torch.device("cpu"),
     "bytes empty": b"",
+    "defaultdict": collections.defaultdict(int, a=1, b=2),
+    "defaultdict of lists": collections.defaultdict(list, loss=[0.5, 0.25]),
+    "defaultdict without a factory": collections.defaultdict(None, a=1),
+    "defaultdict of OrderedDicts": collections.defaultdict(collections.OrderedDict),
+    "defaultdicts nested": {"m": collections.defaultdict(dict, x={"y": 1})},
+    "slice": slice(1, 2),
+    "slice of three": slice(None, 10, 2),
+    "range": range(5),
+    "range of three": range(10, 0, -3),
+    "Decimal": decimal.Decimal("0.1"),
+    "Decimal of an exponent": decimal.Decimal("-1.5E+7"),
+    "datetime": datetime.datetime(2024, 5, 1, 10, 0, 3, 7),
+    "datetime UTC": datetime.datetime(2024, 5, 1, tzinfo=datetime.UTC),
+    "datetime of an offset": datetime.datetime(
+        2024, 5, 1, tzinfo=datetime.timezone(datetime.timedelta(hours=-5), "EST")
+    ),
+    "date": datetime.date(2023, 12, 31),
+    "time": datetime.time(23, 59, 1, 5),
+    "time UTC": datetime.time(1, 2, tzinfo=datetime.UTC),
+    "timedelta": datetime.timedelta(days=-1, seconds=5, microseconds=3),
+    "a built-in type": int,
+    "built-in types": [float, str, list, dict, tuple, bool],
     "a list of them": [np.float64(1.0), pathlib.PurePosixPath("a"), np.dtype("i2")],
     "a dict of them": {"lr": np.float32(5e-4), "dir": pathlib.PurePosixPath("/x")},
     "a set of them": {np.int64(4), pathlib.PurePosixPath("b")},
@@ -105,6 +130,10 @@ def _same(got: Any, want: Any) -> bool:
         )
     if isinstance(want, list | tuple):
         return len(got) == len(want) and all(_same(a, b) for a, b in zip(got, want))
+    if isinstance(want, collections.defaultdict) and got.default_factory is not (
+        want.default_factory
+    ):
+        return False
     if isinstance(want, dict):
         return got.keys() == want.keys() and all(_same(got[k], want[k]) for k in want)
     if isinstance(want, np.generic):
@@ -213,9 +242,15 @@ REFUSED: dict[str, tuple[Any, str]] = {
     "object array": (np.array([1, "a"], dtype=object), "numpy value of dtype object"),
     "structured array": (np.zeros(2, dtype=[("a", "f4")]), "dtype 'V' (structured"),
     "structured dtype": (np.dtype([("a", "f4")]), "dtype 'V' (structured"),
-    "defaultdict": (collections.defaultdict(int, a=1), "asks to import `collections.defaultdict`"),
-    "slice": (slice(1, 2), "asks to import `slice`"),
-    "decimal": (__import__("decimal").Decimal("0.1"), "asks to import `decimal.Decimal`"),
+    "defaultdict of a method": (
+        collections.defaultdict(dict.fromkeys),  # type: ignore[arg-type]
+        "asks to import `getattr`",
+    ),
+    "slice of floats": (slice(0.5, 1), "a slice whose bounds are not 1 to 3 integers or None"),
+    "datetime of a zoneinfo zone": (
+        datetime.datetime(2024, 1, 2, tzinfo=zoneinfo.ZoneInfo("UTC")),
+        "asks to import `",
+    ),
 }
 
 
@@ -303,6 +338,12 @@ def _carriers(payload: Any) -> dict[str, Any]:
         "args": argparse.Namespace(lr=0.1, hook=payload),
         "a path's part": argparse.Namespace(dir=_Reduced(pathlib.PosixPath, "/a", payload)),
         "a frozenset": argparse.Namespace(s=_Reduced(frozenset, [1, payload])),
+        "a slice's bound": argparse.Namespace(s=_Reduced(slice, 1, payload)),
+        "a defaultdict's factory": argparse.Namespace(d=_Reduced(collections.defaultdict, payload)),
+        "a decimal's text": argparse.Namespace(d=_Reduced(decimal.Decimal, payload)),
+        "a datetime's zone": argparse.Namespace(
+            d=_Reduced(datetime.datetime, b"\x07\xe8\x01\x02\0\0\0\0\0\0", payload)
+        ),
         "a numpy dtype's spec": argparse.Namespace(d=_Reduced(np.dtype, payload)),
         "a numpy scalar's bytes": argparse.Namespace(
             f=_Reduced(MULTIARRAY.scalar, np.dtype("f8"), payload)
@@ -317,7 +358,9 @@ def _carriers(payload: Any) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("carrier", ["args", "a path's part", "a frozenset",
+@pytest.mark.parametrize("carrier", ["args", "a path's part", "a frozenset", "a slice's bound",
+                                     "a defaultdict's factory", "a decimal's text",
+                                     "a datetime's zone",
                                      "a numpy dtype's spec", "a numpy scalar's bytes",
                                      "a numpy array's state"])  # fmt: skip
 @pytest.mark.parametrize("payload", ["os.system", "builtins.eval", "subprocess.Popen",
@@ -364,6 +407,32 @@ CRAFTED_VALUES: dict[str, tuple[Any, str]] = {
     "a datetime dtype of a crafted unit": (
         _State(np.dtype, ("M8", False, True), (4, "<", None, None, None, -1, -1, 0, (None, 7))),
         "a numpy datetime dtype whose unit is not what numpy writes",
+    ),
+    "a defaultdict of another factory": (
+        _Reduced(collections.defaultdict, torch.Size),
+        "a collections.defaultdict whose factory is Size",
+    ),
+    "a call of a built-in type": (_Reduced(int, "5"), "a call of int()"),
+    "a range of a zero step": (_Reduced(range, 0, 5, 0), "a range whose step is 0"),
+    "a date of a crafted state": (
+        _Reduced(datetime.date, b"\xff\xff\xff\xff"),
+        "a datetime.date whose state is not what Python writes",
+    ),
+    "a date given a time zone": (
+        _Reduced(datetime.date, b"\x07\xe8\x01\x02", datetime.UTC),
+        "a datetime.date whose time zone is not a fixed offset",
+    ),
+    "a decimal not given as text": (
+        _Reduced(decimal.Decimal, (0, (1,), 0)),
+        "a decimal.Decimal not given as its text",
+    ),
+    "a decimal of too long a text": (
+        _Reduced(decimal.Decimal, "1" * 5000),
+        "a decimal.Decimal not given as its text",
+    ),
+    "a time zone of a day": (
+        _Reduced(datetime.timezone, _Reduced(datetime.timedelta, 2, 0, 0)),
+        "a datetime.timezone of an offset of a day or more",
     ),
     "a path given state": (
         _State(pathlib.PurePosixPath, ("/a",), {"_str": "/etc/passwd"}),
