@@ -12,16 +12,93 @@ read unchecked, unless its last column is the column's name with one character c
 
 from __future__ import annotations
 
+import csv
+import os
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from eegprep.base.errors import UsageError
 from eegprep.base.sealed_json import one_changed
 
 CHECK_COLUMN = "row_crc32"
 """The last column of each row: :func:`row_check` of its other cells (8 hex digits)."""
 
 CHANGED = "changed since labram wrote it: a flipped bit, a bad copy, an edit"
+
+
+TABLE_LIMIT = 64 * 2**20
+"""The largest CSV table of a run read (``predictions.csv``, ``log.csv``), bytes: 64 MiB holds
+over 500,000 windows' predictions or log rows; one of gigabytes is refused in one line naming
+it, before a byte is read (its rows are held in memory)."""
+LINE_LIMIT = 2**20
+"""The longest line of such a table, characters: a predictions row of thousands of classes is
+a few hundred kB; a line of megabytes (a foreign file, bytes run together) is refused before
+:mod:`csv` makes a header or row of hundreds of thousands of cells from it."""
+
+
+class TableBytesError(ValueError):
+    """Bytes no CSV table of a run has (:func:`decoded_table`): ``what`` they are, on ``line``."""
+
+    def __init__(self, what: str, line: int) -> None:
+        super().__init__(f"line {line} holds {what}")
+        self.what, self.line = what, line
+
+
+def decoded_table(raw: bytes) -> str:
+    """``raw`` (the bytes of a run's CSV table) as text for :mod:`csv`; :class:`TableBytesError`
+    where it is no such table: bytes that are not UTF-8, a NUL (Python's csv reads one as a
+    character of its cell since 3.11, so a row without a checksum took it in), a line over
+    :data:`LINE_LIMIT` characters. A byte-order mark (a spreadsheet saving the table adds one)
+    is dropped."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        what = f"bytes that are not UTF-8 text (0x{raw[exc.start]:02x} at offset {exc.start})"
+        raise TableBytesError(what, raw.count(b"\n", 0, exc.start) + 1) from None
+    nul = text.find("\0")
+    if nul >= 0:
+        raise TableBytesError("a NUL byte, which no CSV table has", text.count("\n", 0, nul) + 1)
+    start, line = 0, 1
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        if end - start > LINE_LIMIT:
+            what = f"{end - start:,} characters, over the {LINE_LIMIT:,} a line of it may have"
+            raise TableBytesError(what, line)
+        start, line = end + 1, line + 1
+    return text
+
+
+def table_text(path: str | os.PathLike[str], raw: bytes, todo: str) -> str:
+    """:func:`decoded_table`, its refusal one line naming ``path`` and the line, ending in
+    ``todo`` (a UsageError)."""
+    try:
+        return decoded_table(raw)
+    except TableBytesError as exc:
+        raise UsageError(f"{path}: {exc}: {todo}") from None
+
+
+def csv_problem(exc: csv.Error, line: int) -> str:
+    """What :mod:`csv` refused (a cell over its limit of 128 kB), and on which line."""
+    return f"{' '.join(str(exc).split())[:120]} on line {line}"
+
+
+def csv_rows(
+    reader: csv.DictReader[str], refuse: Callable[[str], Exception]
+) -> Iterator[dict[Any, Any]]:
+    """The rows of ``reader`` (over a table :func:`decoded_table` passed); what :mod:`csv`
+    refuses on the way is ``refuse(`` :func:`csv_problem` ``)`` raised: one line naming the
+    file and the line (the inner reader's: a DictReader's own ``line_num`` is its last whole
+    row's)."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise refuse(csv_problem(exc, reader.reader.line_num)) from None
+        yield row
 
 
 def row_check(columns: Sequence[str], cells: Sequence[str]) -> str:
@@ -59,4 +136,16 @@ def row_problem(columns: Sequence[str | None], row: Mapping[Any, Any], line: int
     return None
 
 
-__all__ = ["CHECK_COLUMN", "header_problem", "row_check", "row_problem"]
+__all__ = [
+    "CHECK_COLUMN",
+    "LINE_LIMIT",
+    "TABLE_LIMIT",
+    "TableBytesError",
+    "csv_problem",
+    "csv_rows",
+    "decoded_table",
+    "header_problem",
+    "row_check",
+    "row_problem",
+    "table_text",
+]

@@ -29,17 +29,24 @@ import numpy as np
 
 from eegprep.base.errors import UsageError
 from eegprep.base.files import replaced_atomically
-from eegprep.base.sealed_rows import CHECK_COLUMN, header_problem, row_check, row_problem
+from eegprep.base.sealed_rows import (
+    CHECK_COLUMN,
+    TABLE_LIMIT,
+    TableBytesError,
+    csv_problem,
+    csv_rows,
+    decoded_table,
+    header_problem,
+    row_check,
+    row_problem,
+    table_text,
+)
 from labram.train.metrics import probabilities
 
 if TYPE_CHECKING:
     from eegprep.store.reader import Store
 
 FILENAME = "predictions.csv"
-TABLE_LIMIT = 64 * 2**20
-"""The largest CSV table of a run read (``predictions.csv``, ``log.csv``), bytes: 64 MiB holds
-over 500,000 windows' predictions or log rows; one of gigabytes is refused in one line naming
-it, before a byte is read (its rows are held in memory)."""
 BASE_COLUMNS = ("split", "recording", "subject", "start_s", "duration_s")
 TEXT_COLUMNS = ("split", "recording", "subject", "label")
 
@@ -164,13 +171,7 @@ def read_predictions(path: str | Path) -> dict[str, Any]:
     "rows": list of dicts}`` with numbers parsed; a file without the expected columns is a
     UsageError naming it."""
     path = Path(path)
-    try:
-        columns, raw = _read_rows(path)
-    except UnicodeDecodeError as exc:  # (a binary file, UTF-16 text)
-        got = f"bytes that are not UTF-8 text (0x{exc.object[exc.start]:02x} at offset {exc.start})"
-        raise _not_ours(path, got) from None
-    except csv.Error as exc:  # (a NUL byte, a field over csv's limit of 128 kB)
-        raise _not_ours(path, f"no CSV table ({' '.join(str(exc).split())})") from None
+    columns, raw = _read_rows(path)
     classes = [c[2:] for c in columns if c.startswith("p_")]
     regression = any(c.startswith("pred_") for c in columns)
     rows: list[dict[str, Any]] = []
@@ -207,23 +208,45 @@ def _not_ours(path: Path, got: str) -> UsageError:
 def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
     """The header of ``predictions.csv`` and its rows (line, cells), each row checked against
     its ``row_crc32``; a row of more or fewer fields than the header is one line."""
-    with open_table(path, "predictions file") as fh:
-        reader = csv.DictReader(fh)
+    from eegprep.base.user_files import read_user_file
+
+    raw_bytes = read_user_file(path, "predictions file", UsageError, limit=TABLE_LIMIT)
+    try:
+        text = decoded_table(raw_bytes)
+    except TableBytesError as exc:  # (a binary or UTF-16 file; labram's own, damaged)
+        if exc.line == 1 or not _has_columns(_first_row(raw_bytes)):
+            raise _not_ours(path, f"{exc.what} on line {exc.line}") from None
+        raise UsageError(f"{path}: {exc}: {_REWRITE}") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
         columns = list(reader.fieldnames or [])
-        if not _has_columns(columns):  # (before its rows: a foreign table is no damaged one)
-            raise _not_ours(path, _shown_columns(columns))
-        raw = []
-        for r in reader:
-            if None in r or None in r.values():  # more fields than the header, or fewer
-                n = sum(v is not None for k, v in r.items() if k is not None) + len(r.get(None, []))
-                raise UsageError(
-                    f"{path}: line {reader.line_num} has {n} fields, the header {len(columns)} "
-                    "(a damaged or hand-edited predictions file: run `labram report --predict` "
-                    "after removing it)"
-                )
-            _check_row(path, reader.line_num, columns, r)
-            raw.append((reader.line_num, r))
+    except csv.Error as exc:  # (a header cell over csv's limit of 128 kB, a stray quote)
+        why = csv_problem(exc, reader.reader.line_num)
+        raise _not_ours(path, f"no CSV table ({why})") from None
+    if not _has_columns(columns):  # (before its rows: a foreign table is no damaged one)
+        raise _not_ours(path, _shown_columns(columns))
+    raw = []
+    for r in csv_rows(reader, lambda why: _not_ours(path, f"no CSV table ({why})")):
+        if None in r or None in r.values():  # more fields than the header, or fewer
+            n = sum(v is not None for k, v in r.items() if k is not None) + len(r.get(None, []))
+            raise UsageError(
+                f"{path}: line {reader.line_num} has {n} fields, the header {len(columns)} "
+                "(a damaged or hand-edited predictions file: run `labram report --predict` "
+                "after removing it)"
+            )
+        _check_row(path, reader.line_num, columns, r)
+        raw.append((reader.line_num, r))
     return columns, raw
+
+
+def _first_row(raw: bytes) -> list[str]:
+    """The cells of the first line of ``raw`` (what it holds decoded leniently; [] where csv
+    refuses it): whether a table with bytes no table has further on is labram's own."""
+    head = raw[: raw.find(b"\n") + 1 or len(raw)].decode("utf-8-sig", "replace")
+    try:
+        return next(csv.reader(io.StringIO(head, newline="")), [])
+    except csv.Error:
+        return []
 
 
 def _has_columns(columns: list[str]) -> bool:
@@ -262,16 +285,18 @@ def _check_row(path: Path, line: int, columns: list[str], row: dict[str, Any]) -
         )
 
 
-def open_table(path: Path, what: str) -> TextIO:
-    """A run's CSV table open as UTF-8 text for :mod:`csv`, once it is a regular file of at
-    most :data:`TABLE_LIMIT` bytes; otherwise one line naming it (a UsageError)."""
-    from eegprep.base.user_files import open_user_file
+_REWRITE = "remove the file and run `labram report --predict` to write it again"
 
-    fh = open_user_file(path, what, UsageError, limit=TABLE_LIMIT)
-    raw = fh if fh is not None else io.BytesIO()
-    # (utf-8-sig: a byte-order mark, which a spreadsheet saving the table adds, is no part of
-    # its first column's name)
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+
+def read_table(path: Path, what: str, todo: str) -> str:
+    """A run's CSV table as text for :mod:`csv`, once it is a regular file of at most
+    :data:`~eegprep.base.sealed_rows.TABLE_LIMIT` bytes of UTF-8 text without a NUL byte or a
+    line over :data:`~eegprep.base.sealed_rows.LINE_LIMIT` characters
+    (:func:`~eegprep.base.sealed_rows.table_text`); otherwise one line naming it and the line
+    (a UsageError), ending in ``todo``."""
+    from eegprep.base.user_files import read_user_file
+
+    return table_text(path, read_user_file(path, what, UsageError, limit=TABLE_LIMIT), todo)
 
 
 def _number(text: str | None, bad: list[str], line: int, column: str) -> float:

@@ -34,7 +34,7 @@ from eegprep.base.user_files import USER_FILE_LIMIT, read_user_file
 from labram.stages.backbone_used import KEY as BACKBONE_KEY
 from labram.stages.backbone_used import describe as describe_backbone
 from labram.stages.predictions import FILENAME as PREDICTIONS
-from labram.stages.predictions import open_table, read_predictions
+from labram.stages.predictions import read_predictions, read_table
 from labram.stages.provenance_records import checked
 from labram.stages.tokenizer_used import KEY as TOKENIZER_KEY
 from labram.stages.tokenizer_used import describe as describe_tokenizer
@@ -160,21 +160,23 @@ class RunFiles:
         return str(self.once("text", path, _text))
 
 
+_RESTORE = "restore it from a copy"
+
+
 def _log(path: Path) -> list[dict[str, float]]:
     if not path.is_file():
         return []
     rows = []
     try:
-        with open_table(path, "training log") as fh:
-            text = whole_rows(fh.read())  # (a last row cut by a kill: not a row)
-            for r in checked_rows(path, text, "restore it from a copy"):  # (a flipped digit)
-                row = {}
-                for k, v in r.items():
-                    try:
-                        row[k] = float(v)
-                    except (TypeError, ValueError):
-                        row[k] = math.nan
-                rows.append(row)
+        text = whole_rows(read_table(path, "training log", _RESTORE))  # (a cut last row: none)
+        for r in checked_rows(path, text, _RESTORE):  # (a flipped digit)
+            row = {}
+            for k, v in r.items():
+                try:
+                    row[k] = float(v)
+                except (TypeError, ValueError):
+                    row[k] = math.nan
+            rows.append(row)
     except UsageError:  # (too large: its own line)
         raise
     except UNREADABLE as exc:

@@ -13,7 +13,17 @@ from typing import Any
 
 from eegprep.base.errors import UsageError
 from eegprep.base.files import write_output
-from eegprep.base.sealed_rows import CHECK_COLUMN, header_problem, row_check, row_problem
+from eegprep.base.sealed_rows import (
+    CHECK_COLUMN,
+    TABLE_LIMIT,
+    csv_problem,
+    csv_rows,
+    header_problem,
+    row_check,
+    row_problem,
+    table_text,
+)
+from eegprep.base.user_files import read_user_file
 from eegprep.tools.plot_backend import pyplot
 
 
@@ -118,21 +128,16 @@ def _read_rows(path: Path, resume_step: int) -> list[dict[str, Any]]:
         one was dropped, a loss kept as another): one line naming it, before it is
         rewritten, so that the rows it holds are not lost.
     """
+    todo = "cannot resume; restore it from a copy, or move it away to resume with a new log"
     try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            text = whole_rows(fh.read())
-        rows = checked_rows(
-            path,
-            text,
-            "cannot resume; restore it from a copy, or move it away to resume with a new log",
-        )
-    except (UnicodeDecodeError, csv.Error, OSError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) else " ".join(str(exc).split())[:120]
+        raw = read_user_file(path, "run log", UsageError, limit=TABLE_LIMIT)
+    except UsageError as exc:
         raise UsageError(
-            f"cannot resume: {path}: not a run log that can be read ({why}); move it away to "
-            "resume with a new log, or pass another --out for a new run"
+            f"cannot resume: {exc}; move it away to resume with a new log, or pass another "
+            "--out for a new run"
         ) from None
-    return [r for r in rows if _kept(r, resume_step)]
+    text = whole_rows(table_text(path, raw, todo))  # (NUL, not UTF-8, a line of megabytes)
+    return [r for r in checked_rows(path, text, todo) if _kept(r, resume_step)]
 
 
 def checked_rows(path: Path, text: str, todo: str) -> list[dict[str, Any]]:
@@ -146,11 +151,18 @@ def checked_rows(path: Path, text: str, todo: str) -> list[dict[str, Any]]:
         A row does not match its checksum, or the header holds the checksum's column under a
         changed name: ``PATH: why: todo``, naming the line.
     """
-    reader = csv.DictReader(io.StringIO(text))
-    columns = list(reader.fieldnames or [])
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+
+    def refuse(why: str) -> UsageError:
+        return UsageError(f"{path}: no CSV table ({why}): {todo}")
+
+    try:
+        columns = list(reader.fieldnames or [])
+    except csv.Error as exc:  # (a header cell over csv's limit of 128 kB)
+        raise refuse(csv_problem(exc, reader.reader.line_num)) from None
     problem = header_problem(columns)
     rows = []
-    for row in reader:
+    for row in csv_rows(reader, refuse):
         problem = problem or row_problem(columns, row, reader.line_num)
         if problem:
             break
