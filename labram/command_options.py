@@ -51,6 +51,24 @@ def store_option(text: str, *, required: bool = True) -> Any:
     )  # fmt: skip
 
 
+def _sets_given(
+    _ctx: click.Context, _param: click.Parameter, sets: tuple[str, ...]
+) -> tuple[str, ...]:
+    """--set items as given, with one warning for each that a later one of its field
+    overrides (:func:`labram.train.config.repeated_sets`: the last wins)."""
+    import warnings
+
+    from labram.train.config import repeated_sets
+
+    for line in repeated_sets(sets):
+        warnings.warn(line, stacklevel=2)
+    return sets
+
+
+FLAG_NAMES = {"num_workers": "--workers"}
+"""Flags not spelt ``--FIELD`` (``_`` as ``-``), for the warning of one that overrides a --set."""
+
+
 def train_options(fn: Any) -> Any:
     """Flags every training command takes (each overrides the preset; see docs/training.md)."""
     opts = [
@@ -113,8 +131,10 @@ def train_options(fn: Any) -> Any:
             "sets",
             multiple=True,
             metavar="FIELD=VALUE",
+            callback=_sets_given,
             help="Override any config field, e.g. --set warmup_epochs=2 (pretrain: "
-            "--set tokenizer.lr=1e-4 or --set mem.lr=1e-3 for one stage).",
+            "--set tokenizer.lr=1e-4 or --set mem.lr=1e-3 for one stage); a flag of the same "
+            "field wins, with a warning.",
         ),
         click.option(
             "--device",
@@ -150,6 +170,9 @@ def stage_config(
     from labram.train.config import STAGE_FLAGS, config_from_options
 
     flags = {k: kw.get(k) for k in STAGE_FLAGS} if stage_flags is None else dict(stage_flags)
+    names = dict(FLAG_NAMES)
+    if stage_flags is not None:  # (pretrain's tokenizer stage: --tokenizer-lr, ...)
+        names.update({k: f"--{stage}-{k.replace('_', '-')}" for k in stage_flags})
     for name in ("seed", "num_workers", "ckpt_every"):
         flags[name] = kw.get(name)
     flags["deterministic"] = kw.get("deterministic") or None  # absent: the config's
@@ -160,6 +183,7 @@ def stage_config(
         config_file=kw.get("config_file"),
         sets=kw.get("sets", ()),
         flags=flags,
+        flag_names=names,
     )
 
 

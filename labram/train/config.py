@@ -9,6 +9,7 @@ run folder (``config.json``) and every checkpoint.
 from __future__ import annotations
 
 import tomllib
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -25,7 +26,7 @@ from eegprep.base.validation import (
     parse_field,
     unknown_names,
 )
-from labram.data.windows import WindowSettings, check_count
+from labram.data.windows import MAX_COUNT, WindowSettings, check_count
 
 STAGES = ("tokenizer", "pretrain", "finetune")
 SIZES = ("tiny", "base", "large", "huge")
@@ -50,7 +51,10 @@ RANGES: dict[str, tuple[str, Callable[[float], bool]]] = {
     "threads": ("an integer in [1, 1024]", lambda v: 1 <= v <= 1024),  # 10^5 crashed torch
     "num_workers": ("an integer in [0, 256]", lambda v: 0 <= v <= 256),  # a process each
     "layer_decay": ("a number in (0, 1]", lambda v: 0 < v <= 1),  # 0 freezes all but the head
-    "grad_clip": ("a number > 0, or none for no clipping", lambda v: v > 0),  # < 0 flips grads
+    # < 0 flips the gradients; above 1e6 no LaBraM run's gradient norm is ever clipped
+    "grad_clip": ("a number in (0, 1e6], or none for no clipping", lambda v: 0 < v <= 1e6),
+    # (1e23 passed, and 1e300 overflowed the step count of the warm-up: an internal error)
+    "warmup_epochs": (f"a number in [0, {MAX_COUNT:,}]", lambda v: 0 <= v <= MAX_COUNT),
     "drop_path": ("a number in [0, 1)", lambda v: 0 <= v < 1),  # 1 drops every block
     "label_smoothing": ("a number in [0, 1)", lambda v: 0 <= v < 1),  # 1 leaves no target
     "betas": ("a number in [0, 1)", lambda v: 0 <= v < 1),  # Adam's decays; 1 never forgets
@@ -126,7 +130,7 @@ class TrainConfig(WindowSettings):
         ones = ("epochs", "batch_size", "ckpt_every", "log_every", "max_steps", "threads")
         for name in (*ones, "dead_after", "lr_batch"):
             check_min(name, getattr(self, name), 1, error=ConfigError)
-        for name in ("warmup_epochs", "seed", "split_seed"):  # (numpy takes no negative seed)
+        for name in ("seed", "split_seed"):  # (numpy takes no negative seed)
             check_min(name, getattr(self, name), 0, error=ConfigError)
         for name, value in self._bounded():
             check_range(name, value)
@@ -395,10 +399,26 @@ def stage_overrides(overrides: dict[str, Any], stage: str) -> dict[str, Any]:
     return out
 
 
+def repeated_sets(sets: Sequence[str]) -> list[str]:
+    """One line for each ``--set FIELD=...`` a later ``--set`` of the same FIELD overrides
+    with another value (the last wins, as :func:`parse_sets` reads them)."""
+    last: dict[str, str] = {}
+    lines = []
+    for item in sets:
+        key, _, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if key in last and last[key] != value:
+            lines.append(f"--set {key}={value} overrides an earlier --set {key}={last[key]}: the "
+                         "last wins; give one of the two")  # fmt: skip
+        last[key] = value
+    return lines
+
+
 def parse_sets(sets: Sequence[str]) -> dict[str, Any]:
     """``--set FIELD=VALUE`` items -> {FIELD: value}: the value as TOML where it reads as TOML
     (``2``, ``1e-3``, ``[0.9, 0.98]``, ``{tuh = 2.0}``), else the text; each is then parsed
-    against its field's type (:func:`apply_overrides`)."""
+    against its field's type (:func:`apply_overrides`). Of two items of one FIELD the later
+    wins (:func:`repeated_sets` says so)."""
     out: dict[str, Any] = {}
     for item in sets:
         key, eq, value = item.partition("=")
@@ -429,10 +449,14 @@ def config_from_options(
     config_file: str | Path | None = None,
     sets: Sequence[str] = (),
     flags: dict[str, Any] | None = None,
+    flag_names: dict[str, str] | None = None,
 ) -> TrainConfig:
     """A stage's config from what a command line gives, later sources winning: the preset and
     recipe, then the TOML file's table for the stage, then ``--set`` items (``stage.FIELD`` or
-    ``FIELD``), then the flags that were given (``None``: not given)."""
+    ``FIELD``), then the flags that were given (``None``: not given). A flag that overrides a
+    different ``--set`` value of its field is a warning naming both (``flag_names``: how the
+    flag of a field is spelt, where it is not ``--FIELD``); so is a ``warmup_epochs`` longer
+    than the run's ``epochs``."""
     overrides: dict[str, Any] = {}
     if config_file:
         overrides.update(read_toml(config_file, stage))
@@ -440,7 +464,25 @@ def config_from_options(
             train_config(stage, size, recipe=recipe, **overrides)
         except ConfigError as exc:
             raise ConfigError(f"{config_file}: {exc}") from None
-    overrides.update(stage_overrides(parse_sets(sets), stage))
-    overrides.update({k: v for k, v in (flags or {}).items() if v is not None})
+    set_values = stage_overrides(parse_sets(sets), stage)
+    overrides.update(set_values)
+    given = {k: v for k, v in (flags or {}).items() if v is not None}
+    for name, value in given.items():  # (the documented order: a flag wins over --set)
+        if name in set_values and set_values[name] != value:
+            flag = (flag_names or {}).get(name) or f"--{name.replace('_', '-')}"
+            warnings.warn(
+                f"{flag} {value} overrides --set {name}={set_values[name]} ({stage} stage): a "
+                "flag wins over --set; give one of the two",
+                stacklevel=2,
+            )
+    overrides.update(given)
     refuse_preset_fields(overrides)
-    return train_config(stage, size, recipe=recipe, **overrides)
+    cfg = train_config(stage, size, recipe=recipe, **overrides)
+    if cfg.warmup_epochs > cfg.epochs:
+        warnings.warn(
+            f"warmup_epochs {cfg.warmup_epochs:g} is more than epochs {cfg.epochs} ({stage} "
+            "stage): the learning rate warms up for all of the run's steps but the last, and "
+            "never follows its cosine to min_lr",
+            stacklevel=2,
+        )
+    return cfg

@@ -151,8 +151,8 @@ def test_a_store_whose_samples_break_the_loss_is_named_not_the_learning_rate(
     """Finite samples too loud for float32's loss stop the first step, naming the recording;
     an infinite one is found before it (the windows are checked for NaN and infinities)."""
     store = _loud_store(tmp_path / "loud.zarr", value)
-    code, output = run_labram("tokenizer", "--store", store, *TINY, "--set", "token_budget=200",
-                        "--set", "max_channels=19", "--out", tmp_path / "run")  # fmt: skip
+    wide = [*TINY[:8], "--ckpt-every", "1", "--set", "token_budget=200", "--set", "max_channels=19"]
+    code, output = run_labram("tokenizer", "--store", store, *wide, "--out", tmp_path / "run")
     one_error(code, output, *says, "tuh/s001", "eegprep validate")
     assert "--lr" not in output
     assert not (tmp_path / "run" / "last.pt").exists()

@@ -128,7 +128,7 @@ def test_a_batch_of_nothing_readable_is_one_line_from_loader_workers_too(
         "tokenizer",
         "--store",
         half,
-        *TINY,
+        *TINY[:-2],  # (its --set max_channels=8: this run sets 32)
         "--set",
         f"num_workers={workers}",
         "--set",
