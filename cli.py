@@ -283,8 +283,7 @@ def validate(store: str, as_json: bool) -> None:
         }
         say_lines(strict_json.dumps(doc, indent=2).split("\n"))
     else:
-        for p in problems:
-            say(f"problem: {one_line(p)}", err=True)
+        say_notes("problem", problems)  # 5 of each kind (a damaged store can list 10^6), -v all
         say_notes("note", notes)  # 5 of each kind (5,000 groups can hold the same addition)
         retired = f", {result.retired} retired groups checked" if result.retired else ""
         say(f"{result.checked} recordings checked{retired}, {len(problems)} problems", info=True)

@@ -511,8 +511,8 @@ NOTE_SHOWN = 72
 """Characters of a kind's first line that its ``... and N more like`` line quotes."""
 
 
-def say_notes(tag: str, lines: Sequence[str], *, info: bool = False) -> None:
-    """``TAG: LINE`` on stderr for each of ``lines``, at most
+def say_notes(tag: str, lines: Sequence[str], *, info: bool = False, err: bool = True) -> None:
+    """``TAG: LINE`` on stderr (``err`` False: stdout) for each of ``lines``, at most
     :data:`eegprep.cli_notes.SHOWN_PER_KIND` of one kind (all with ``-v``), then for each kind
     with more one ``TAG: ... and N more like 'FIRST' (-v shows them all)`` line; ``info``: as
     :func:`say`'s (``-q`` leaves them out)."""
@@ -524,16 +524,18 @@ def say_notes(tag: str, lines: Sequence[str], *, info: bool = False) -> None:
     else:
         capped = capped_by_kind(lines)
     for line in capped.shown:
-        say(f"{tag}: {one_line(line)}", err=True, info=info)
-    _say_more(tag, capped.more, info=info)
+        say(f"{tag}: {one_line(line)}", err=err, info=info)
+    _say_more(tag, capped.more, info=info, err=err)
 
 
-def _say_more(tag: str, more: Sequence[tuple[str, int]], *, info: bool = False) -> None:
+def _say_more(
+    tag: str, more: Sequence[tuple[str, int]], *, info: bool = False, err: bool = True
+) -> None:
     """One ``TAG: ... and N more like 'FIRST' (-v shows them all)`` line per kind held back."""
     for first, n in more:
         like = one_line(first)
         like = like if len(like) <= NOTE_SHOWN else f"{like[:NOTE_SHOWN].rstrip()}..."
-        say(f"{tag}: ... and {n} more like '{like}' (-v shows them all)", err=True, info=info)
+        say(f"{tag}: ... and {n} more like '{like}' (-v shows them all)", err=err, info=info)
 
 
 def say_skipped(lines: list[str], *, total: int, noun: str, then: str) -> None:

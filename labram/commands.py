@@ -399,8 +399,7 @@ def labram_evaluate(
     say(f"{res['task']} ({res['split']}, {res['n_windows']} windows)")
     for k, v in res["metrics"].items():
         say(f"  {k:<18} {'undefined' if math.isnan(v) else f'{v:.4f}'}")
-    for note in res.get("notes", []):
-        say(f"note: {note}")
+    say_notes("note", res.get("notes", []), err=False)  # 5 of each kind, -v all
 
 
 @labram_cli.command("embed")

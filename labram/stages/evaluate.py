@@ -114,6 +114,10 @@ def evaluate(
     }
 
 
+NAMED = 20
+"""The most classes a note names (a task of thousands of classes made one note of them all)."""
+
+
 def metric_notes(
     task: Task, split: str, labels: np.ndarray, metrics: dict[str, float]
 ) -> list[str]:
@@ -141,8 +145,10 @@ def metric_notes(
     n_classes = len(task.classes)
     if task.kind == "multiclass" and n_classes > 2 and 1 < len(present) < n_classes:
         absent = [c for i, c in enumerate(task.classes) if i not in present]
+        more = f", ... ({len(absent)} classes)" if len(absent) > NAMED else ""
+        shown = ", ".join(absent[:NAMED]) + more
         notes.append(
-            f"no {split} window of class {', '.join(absent)}: AUROC (one-vs-rest) needs every "
-            "class and is left out"
+            f"no {split} window of class {shown}: AUROC (one-vs-rest) needs every class and is "
+            "left out"
         )
     return notes
