@@ -9,6 +9,7 @@ docs/cli.md.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -313,7 +314,7 @@ def demo(out: str, corpus: str, seed: int) -> None:
       eegprep demo --out demo && eegprep ingest tuh --src demo/tuh --out demo.zarr
     """
     from eegprep.base.errors import OutputError, UsageError
-    from eegprep.base.files import enclosing_store, write_problem
+    from eegprep.base.files import as_text, enclosing_store, write_problem
     from eegprep.testing.demo import write_demo_corpus
 
     store = enclosing_store(out)  # never into an eegprep store
@@ -321,6 +322,13 @@ def demo(out: str, corpus: str, seed: int) -> None:
         raise UsageError(
             f"--out {out}: inside the eegprep store {store}; a demo corpus goes to a "
             "folder of its own: pick another --out"
+        )
+    whole = os.path.abspath(out)
+    if as_text(whole) != whole:  # (ingest reads no corpus under such a folder: refused there)
+        raise UsageError(
+            f"--out {as_text(whole)}: the path is not UTF-8 (bytes shown as \\xNN), and "
+            "`eegprep ingest` reads no corpus under such a folder: pick a UTF-8 name (and "
+            "rename any folder above it whose name is not UTF-8)"
         )
     try:
         root = write_demo_corpus(out, corpus=corpus, seed=seed)

@@ -282,11 +282,12 @@ def record_command(run_dir: Any) -> None:
 
     argv = click.get_current_context().meta.get("argv") or ["labram", *sys.argv[1:]]
     path = Path(run_dir) / "command.txt"
-    from eegprep.base.files import write_atomically
+    from eegprep.base.files import as_text, write_atomically
 
-    write_atomically(
-        path, (shlex.join(["labram", *argv[1:]]) + "\n").encode(), durable=True, tidy=True
-    )
+    # (as_text: an argument whose bytes are not UTF-8, a --store or --out so named, is written
+    # \xNN-escaped, as every record of a run writes a name; encoding it failed after training)
+    line = as_text(shlex.join(["labram", *argv[1:]]))
+    write_atomically(path, (line + "\n").encode(), durable=True, tidy=True)
 
 
 def print_run(result: dict[str, Any], what: str) -> None:

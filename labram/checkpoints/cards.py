@@ -169,10 +169,13 @@ def _markdown_ids(text: str) -> CardIds:
 
 
 def _as_written(name: str, *, markdown: bool) -> str:
-    """A file name as a card writes it: itself in JSON, escaped in Markdown (as
-    :func:`labram.stages.export.card_markdown` writes it)."""
+    """A file name as a card writes it: itself in JSON (bytes that are not UTF-8 as ``\\xNN``,
+    as every record writes a name: :func:`~eegprep.base.files.as_text`), escaped in Markdown
+    (as :func:`labram.stages.export.card_markdown` writes it)."""
     if not markdown:
-        return name
+        from eegprep.base.files import as_text
+
+        return as_text(name)
     from eegprep.cli_group import markdown_line
 
     return markdown_line(name)

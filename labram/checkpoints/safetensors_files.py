@@ -21,12 +21,14 @@ import torch
 from torch import Tensor
 
 from eegprep.base import strict_json
+from eegprep.base.files import as_text
 from eegprep.base.unchanged_reads import unchanged_while_read
 from labram.checkpoints.cards import EXPORT_ID
 from labram.checkpoints.claims import check_claims
 from labram.checkpoints.contents import check_contents
 from labram.checkpoints.errors import (
     ChangedCheckpointError,
+    CheckpointError,
     CorruptCheckpointError,
     first_sentence,
 )
@@ -121,7 +123,7 @@ def _read_open(path: Path, fh: BinaryIO) -> dict[str, Any]:
 
     header = _check_unique_keys(path, fh)
     try:  # (safetensors checks the header: offsets in order, inside the file; reads no tensor)
-        with safe_open(str(path), framework="pt") as named:  # (by its name: see below)
+        with safe_open(_openable_name(path, fh), framework="pt") as named:  # (see below)
             meta = dict(named.metadata() or {})
             specs = {}
             for k in named.keys():  # noqa: SIM118 - not a dict
@@ -141,6 +143,24 @@ def _read_open(path: Path, fh: BinaryIO) -> dict[str, Any]:
     info["model"] = tensors
     _check_export_id(path, info)
     return info
+
+
+def _openable_name(path: Path, fh: BinaryIO) -> str:
+    """The name safetensors opens ``path`` (open as ``fh``) by: its own, or where it is not
+    UTF-8 (which safetensors takes a path as: an export written under such a name was
+    refused as "truncated or corrupt ... is not valid UTF-8"), the open file's entry in
+    ``/proc/self/fd`` or ``/dev/fd``; a CheckpointError naming it where there is none."""
+    name = str(path)
+    if as_text(name) == name:
+        return name
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        entry = f"{folder}/{fh.fileno()}"
+        if os.path.exists(entry):
+            return entry
+    raise CheckpointError(
+        f"{as_text(name)}: its name is not UTF-8 (bytes shown as \\xNN), which safetensors "
+        "cannot open here: rename the file"
+    )
 
 
 def _check_export_id(path: Path, info: dict[str, Any]) -> None:

@@ -42,6 +42,7 @@ from typing import Any
 
 from eegprep.base.errors import UsageError
 from eegprep.base.file_urls import is_remote_url, local_path
+from eegprep.base.files import as_text
 from eegprep.base.redact import redact
 from eegprep.base.same_files import identity
 from eegprep.store.reader import Store
@@ -105,7 +106,11 @@ def same_stores(first: Any, second: Any) -> bool:
         return False
     if not all(isinstance(u, str) for u in [*first, *second]):
         return False
-    return all(a == b or store_key(a) == store_key(b) for a, b in zip(first, second, strict=True))
+    # (a record holds a name whose bytes are not UTF-8 \xNN-escaped: as_text, as it wrote it)
+    return all(
+        a in (b, as_text(b)) or store_key(a) == store_key(b)
+        for a, b in zip(first, second, strict=True)
+    )
 
 
 def unique_stores(urls: Sequence[str | Store]) -> list[str | Store]:
