@@ -11,6 +11,7 @@ renamed; the previous one is kept as ``previous.pt``.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -66,18 +67,55 @@ def atomic_save(obj: Any, path: Path, *, keep_previous: bool = True) -> None:
 
 
 def _check_finite(obj: Any, path: Path) -> None:
-    """Refuse to write weights that hold NaN or infinity (:func:`read_checkpoint` refuses to
-    read them back): a checkpoint saved over a good one would lose the run."""
-    state = obj.get("model") if isinstance(obj, dict) else None
-    if not isinstance(state, dict):
+    """Refuse to write weights or optimiser moments that hold NaN or infinity
+    (:func:`read_checkpoint` and :func:`~labram.train.optimizer_state.load_optimizer_state`
+    refuse to read them back): a checkpoint saved over a good one would lose the run."""
+    if not isinstance(obj, dict):
         return
-    for name, t in state.items():
+    state, opt = obj.get("model"), obj.get("optimizer")
+    found = _non_finite(state.items()) if isinstance(state, dict) else None
+    what = f"weight {found}"
+    moments = opt.get("state") if isinstance(opt, dict) else None
+    if found is None and isinstance(moments, dict):
+        entries = ((f"{key} of parameter {i}", t) for i, s in moments.items()
+                   if isinstance(s, dict) for key, t in s.items())  # fmt: skip
+        found = _non_finite(entries)
+        what = f"the optimizer's {found}"
+    if found is not None:
+        raise DivergedError(
+            f"{path}: not written: {what} holds NaN or infinite values (the run diverged); "
+            "the file already there, if any, is kept"
+        )
+
+
+def _non_finite(entries: Iterable[tuple[str, Any]]) -> str | None:
+    """The name of the first floating-point tensor of ``entries`` that holds NaN or
+    infinity, or None."""
+    for name, t in entries:
         floating = isinstance(t, torch.Tensor) and t.is_floating_point() and t.numel()
         if floating and not bool(torch.isfinite(t).all()):
-            raise DivergedError(
-                f"{path}: not written: weight {name} holds NaN or infinite values (the run "
-                "diverged); the file already there, if any, is kept"
-            )
+            return str(name)
+    return None
+
+
+def non_finite_state(model: nn.Module, opt: torch.optim.Optimizer) -> str | None:
+    """What of a run's state in memory is not finite: ``weight NAME`` (a parameter or a
+    buffer of ``model``, its codebook included) or ``the optimizer's KEY of NAME`` (a moment
+    of ``opt``), the first found; None when all is finite. An update can make them so from
+    finite gradients (a learning rate times weight decay above 2 grows a weight without
+    bound, an unused row too, whose loss stays finite)."""
+    found = _non_finite(model.state_dict().items())
+    if found is not None:
+        return f"weight {found}"
+    names = {id(p): n for n, p in model.named_parameters()}
+    for group in opt.param_groups:
+        for p in group["params"]:
+            entries = ((f"{k} of {names.get(id(p), 'a parameter')}", t)
+                       for k, t in opt.state.get(p, {}).items())  # fmt: skip
+            found = _non_finite(entries)
+            if found is not None:
+                return f"the optimizer's {found}"
+    return None
 
 
 def _keep_previous(path: Path) -> None:

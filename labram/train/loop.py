@@ -36,6 +36,7 @@ from labram.train.checkpoint import (
     atomic_save,
     checkpoint_dict,
     load_checkpoint,
+    non_finite_state,
 )
 from labram.train.distributed import all_reduce_mean, barrier
 from labram.train.optim import lr_at, make_optimizer, schedule_steps
@@ -186,20 +187,24 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
                 loss, metrics = stepper(batch, lr, at.step)
                 at.step, at.batch_in_epoch = at.step + 1, at.batch_in_epoch + 1
                 _log_step(run, at, batch, loss, metrics, runlog, lr, total)
-                if at.step % cfg.ckpt_every == 0 and at.step < total and dinfo.is_main:
-                    state = checkpoint_dict(
-                        run, model, opt, at.step, at.epoch, at.batch_in_epoch, gen
-                    )
-                    atomic_save({**state, "log_window": at.interval}, ckpt)
+                if at.step % cfg.ckpt_every == 0 and at.step < total:
+                    _check_state(run, model, opt, at.step)  # (every rank: all stop together)
+                    if dinfo.is_main:
+                        state = checkpoint_dict(
+                            run, model, opt, at.step, at.epoch, at.batch_in_epoch, gen
+                        )
+                        atomic_save({**state, "log_window": at.interval}, ckpt)
                 if at.step >= total:
                     break
             if at.batch_in_epoch >= len(ds.plan.batches(at.epoch)):  # the epoch is complete
                 if run.on_epoch_end is not None:
+                    _check_state(run, model, opt, at.step)  # (validates, may save best.pt)
                     at.last.update(run.on_epoch_end(model, at.epoch, at.step) or {})
                     wrapped.train()
                 at.epoch, at.batch_in_epoch = at.epoch + 1, 0
     finally:  # the workers end here, whatever stopped the loop (a signal: docs/cli.md)
         loader.close()
+    _check_state(run, model, opt, at.step)  # before the last validation and checkpoint
     if at.batch_in_epoch > 0 and run.on_epoch_end is not None:  # max_steps ended the run
         at.last.update(run.on_epoch_end(model, at.epoch, at.step) or {})  # inside an epoch
     if dinfo.is_main:
@@ -216,6 +221,30 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
         "plot": plot,
         KEY: unreadable.as_dict(),  # windows replaced because their samples cannot be read
     }
+
+
+def _check_state(run: Run, model: nn.Module, opt: torch.optim.Optimizer, step: int) -> None:
+    """Stop the run when ``step`` updates have left a weight or an optimizer moment that is
+    not finite, before any of it is saved or validated: the loss check of each step sees only
+    the weights the loss uses, and an update can poison the rest (a learning rate times
+    weight decay above 2 grows every weight without bound, unused rows too).
+
+    Raises
+    ------
+    DivergedError
+        One line naming the stage, the step, what is not finite and what to try; no file of
+        the run is written, so ``last.pt`` stays the last good checkpoint.
+    """
+    bad = non_finite_state(model, opt)
+    if bad is None:
+        return
+    ckpt = run.run_dir / "last.pt"
+    raise DivergedError(
+        f"{run.cfg.stage}: {bad} is NaN or infinite after the update of step {step - 1}, so "
+        f"the run stopped there and saved nothing of it: lower the learning rate (--lr, or "
+        f"--set lr=...) or the weight decay (--set weight_decay=...) and continue from {ckpt} "
+        "with --resume, if a checkpoint was saved (every ckpt_every steps), or start again"
+    )
 
 
 def _distributed(model: nn.Module, run: Run) -> nn.Module:
