@@ -311,11 +311,16 @@ class _KeepBest:
             source=f"{self.run.run_dir}: epoch {epoch}'s model", where=" of the val split",
         )  # fmt: skip
         value = score(self.task, *outputs).get(metric, math.nan)
-        better = value >= extra["best"] if cfg.selection_ties == "later" else value > extra["best"]
+        if math.isnan(value):  # undefined (AUROC of one class): it selects nothing, so until
+            # an epoch's is defined each replaces best.pt, as with no validation window; it
+            # kept the first epoch's model, the least trained, by a comparison with NaN
+            chosen = extra["best"] == -math.inf
+        elif cfg.selection_ties == "later":
+            chosen = value >= extra["best"]
+        else:
+            chosen = value > extra["best"]
         last = len(self.val) == 0  # nothing selects: every epoch replaces best.pt, the last stays
-        if dinfo.is_main and (
-            (not math.isnan(value) and better) or extra["best_epoch"] < 0 or last
-        ):
+        if dinfo.is_main and (chosen or extra["best_epoch"] < 0 or last):
             extra.update(best=value if not math.isnan(value) else -math.inf, best_epoch=epoch)
             saved = {
                 "task": task_record(self.task),
@@ -323,7 +328,8 @@ class _KeepBest:
                 backbone_used.KEY: extra.get(backbone_used.KEY),  # where the backbone came from
             }
             save_model(m, self.run.run_dir / "best.pt", cfg, self.record, extra=saved)
-        log.info("epoch %d: validation %s = %.4f", epoch, metric, value)
+        shown = "undefined" if math.isnan(value) else f"{value:.4f}"
+        log.info("epoch %d: validation %s = %s", epoch, metric, shown)
         return {f"val_{metric}": value}
 
 
@@ -473,7 +479,7 @@ def _finetune(
         if len(s["test"]) == 0:
             raise no_window_error(task_name, "test", stores)
     warn_no_validation(fold_splits)
-    warn_single_class(task, fold_splits)
+    warn_single_class(task, fold_splits, selection=selection_metric(task, cfg))
     warn_untrained_classes(task, fold_splits)
     for fold, s in zip(folds, fold_splits, strict=True):  # (before a step: not after the epochs)
         head = "" if len(folds) == 1 else f"fold {fold['fold']} "

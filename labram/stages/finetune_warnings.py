@@ -30,9 +30,17 @@ def warn_no_validation(fold_splits: list[dict[str, WindowIndex]]) -> None:
         )
 
 
-def warn_single_class(task: Task, fold_splits: list[dict[str, WindowIndex]]) -> None:
+UNDEFINED_ON_ONE_CLASS = ("auroc", "auc_pr", "cohen_kappa")
+"""The classification metrics that windows of one class leave undefined (NaN, ``null``)."""
+
+
+def warn_single_class(
+    task: Task, fold_splits: list[dict[str, WindowIndex]], *, selection: str | None = None
+) -> None:
     """A warning for each split whose windows hold one class only, in any fold: training then
-    has nothing to tell apart, and AUROC, AUC-PR and kappa are undefined (null) on it."""
+    has nothing to tell apart, and AUROC, AUC-PR and kappa are undefined (null) on it; for
+    the validation split, when ``selection`` (the metric that picks ``best.pt``) is one of
+    them, that no epoch can be selected and the last epoch's model is kept."""
     if task.kind == "regression":
         return
     for name in ("train", "val", "test"):
@@ -51,6 +59,11 @@ def warn_single_class(task: Task, fold_splits: list[dict[str, WindowIndex]]) -> 
             if name == "train"
             else "AUROC, AUC-PR and kappa are undefined (null) and the rest say little"
         )
+        if name == "val" and selection in UNDEFINED_ON_ONE_CLASS:
+            consequence += (
+                f", and no epoch can be selected by {selection}, so the model of the last "
+                "epoch is kept as best.pt"
+            )
         log.warning(
             "the %s windows hold one class only (%s)%s: %s; check the task's labels and splits",
             name, label, where, consequence,
