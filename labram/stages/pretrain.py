@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -36,7 +37,7 @@ from labram.checkpoints.safe_read import read_checkpoint
 from labram.data.store_set import given_names, same_stores
 from labram.data.subjects import subject_key
 from labram.data.unreadable import KEY as UNREADABLE
-from labram.data.windows import open_each, open_stores, subjects_of
+from labram.data.windows import WindowIndex, open_each, open_stores, subjects_of
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM, mem_loss
 from labram.model.original_init import original_init
@@ -156,6 +157,36 @@ def _any_left(stores: Sequence[str | Store], excluded: set[str]) -> bool:
     return False
 
 
+def check_maskable(index: WindowIndex) -> None:
+    """Refuse windows of a single token (channels x seconds under 2: one channel kept by
+    ``max_channels`` and 1-s windows by ``max_seconds`` or ``token_budget``) before the first
+    stage trains: masked modelling predicts half of each window's tokens from the other half,
+    and such a window leaves one of its two passes without a token, so the first step's loss
+    was NaN and the line blamed the learning rate.
+
+    Raises
+    ------
+    UsageError
+        Naming how many windows and recordings, the first recording and the settings to raise.
+    """
+    n_channels = np.array([len(p.channels) for p in index.recordings], dtype=np.int64)
+    if not len(index) or not len(n_channels):
+        return
+    tokens = n_channels[index.rec] * index.n_patches.astype(np.int64)  # (n_windows,)
+    single = np.flatnonzero(tokens < 2)
+    if not single.size:
+        return
+    first = index.recordings[int(index.rec[single[0]])]
+    n_recs = len(np.unique(index.rec[single]))
+    raise UsageError(
+        f"labram pretrain: {single.size} window(s) of {n_recs} recording(s) hold a single "
+        f"token ({first.id}: {len(first.channels)} channel x {int(index.n_patches[single[0]])} "
+        "s), and masked modelling predicts half of a window's tokens from the other half: "
+        "raise --set max_seconds=... or token_budget=... (or max_channels=...) so that every "
+        "window holds at least 2 channel-seconds; nothing was trained"
+    )
+
+
 def make_mem_step(tokenizer: VQNSPTokenizer) -> Any:
     def mem_step(
         model: nn.Module, batch: dict[str, Tensor], gen: torch.Generator
@@ -242,6 +273,7 @@ def _pretrain(
     excluded = exclusions(stores, out, exclude_subjects_of, dinfo.is_main, resume=resume)
     # the second stage's windows, checked (NaN, none at all) before the first stage's step
     mem_windows = pretrain_windows(stores, mem_cfg, excluded, what="labram pretrain")
+    check_maskable(mem_windows)
     if loaded is not None:  # (a tokenizer of tables smaller than the windows need: one line)
         check_index_fits(loaded[0], [mem_windows], source=str(tokenizer))
     result: dict[str, Any] = {"run_dir": out}
