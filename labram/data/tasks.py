@@ -50,6 +50,7 @@ from labram.data.label_forms import (
 )
 from labram.data.splits import is_test_split
 from labram.data.subjects import subject_key, subject_of
+from labram.data.unlabelled import lacks_label, warn_empty_test, warn_unlabelled
 from labram.data.windows import (
     STRIDE_RANGE,
     RecordingPlan,
@@ -425,6 +426,7 @@ def build_task_indexes(
     val_split: str = "stratified",
     val_rounding: str = "round",
     edge_events: str = "drop",
+    quiet: bool = False,
 ) -> dict[str, WindowIndex]:
     """Windows of each split: ``{"train", "val", "test"}``.
 
@@ -453,9 +455,10 @@ def build_task_indexes(
         ("train", "val", "test"),
         windows=windows or WindowSettings(),
         edge_events=edge_events,
+        quiet=quiet,
     )
     if len(out["test"]) == 0:
-        log.warning("%s: no recording has split 'eval'/'test': the test set is empty", task.name)
+        warn_empty_test(task, opened)
     return out
 
 
@@ -467,14 +470,18 @@ def index_by(
     *,
     windows: WindowSettings,
     edge_events: str,
+    quiet: bool = False,
 ) -> dict[str, WindowIndex]:
     """The task's windows of every recording, grouped by ``split_of(recording)`` (None: left
-    out) into one index per name of ``splits`` (stores, then recordings, then start)."""
+    out) into one index per name of ``splits`` (stores, then recordings, then start).
+    ``quiet``: no warning of the recordings that give no window (a caller that cut the same
+    recordings once already, and said so)."""
     per_split: dict[
         str, tuple[list[RecordingPlan], list[int], list[int], list[int], list[list[float]]]
     ] = {}
     skipped = 0
     unknown: list[tuple[str, Any]] = []  # (recording, its label value that is no class)
+    unlabelled: list[tuple[str, str]] = []  # (recording, its split): no value of the label
     for s_i, store in enumerate(opened):
         for rec in store:
             split = split_of(rec)
@@ -489,6 +496,8 @@ def index_by(
             if not starts:
                 if _no_class(task, rec):
                     unknown.append((rec.id, rec.labels[task.label_key or ""]))
+                elif lacks_label(task, rec):
+                    unlabelled.append((rec.id, split))
                 continue
             plans, recs, st, npatch, labs = per_split.setdefault(split, ([], [], [], [], []))
             plan = RecordingPlan(
@@ -500,8 +509,11 @@ def index_by(
             st += starts
             npatch += [seconds] * len(starts)
             labs += labels
+    if quiet:
+        skipped, unknown, unlabelled = 0, [], []
     if skipped:
         log.warning("%s: %d recordings lack a protocol channel; skipped", task.name, skipped)
+    warn_unlabelled(task, unlabelled)
     if unknown:  # ("yes" as TUAB's abnormal: half a store left out without a word)
         rid, value = unknown[0]
         log.warning(

@@ -453,7 +453,9 @@ def _finetune(
                  cfg.drop_path)  # fmt: skip
         cfg = replace(cfg, drop_path=0.0)
     if protocol.default_split and protocol.name != "few-shot" and splits_file is None:
-        fold_splits = [task_splits(opened, task, cfg)]  # the task's split, cut as always
+        # the task's split, cut as always (its recordings that give no window: said by the
+        # table's cut above)
+        fold_splits = [task_splits(opened, task, cfg, quiet=True)]
     else:
         fold_splits = [fold_indexes(table, f) for f in folds]
     record, source = pretrain_record(init)

@@ -165,8 +165,11 @@ def run_config(checkpoint: str | Path, obj: Any = None) -> TrainConfig:
     return train_config("finetune", "tiny")
 
 
-def task_splits(opened: Sequence[Any], task: Task, cfg: TrainConfig) -> dict[str, WindowIndex]:
-    """The task's train / val / test windows under ``cfg``'s split settings."""
+def task_splits(
+    opened: Sequence[Any], task: Task, cfg: TrainConfig, *, quiet: bool = False
+) -> dict[str, WindowIndex]:
+    """The task's train / val / test windows under ``cfg``'s split settings (``quiet``: the
+    recordings that give no window were named already)."""
     return build_task_indexes(
         opened,
         task,
@@ -175,6 +178,7 @@ def task_splits(opened: Sequence[Any], task: Task, cfg: TrainConfig) -> dict[str
         val_split=cfg.val_split,
         val_rounding=cfg.val_rounding,
         edge_events=cfg.edge_events,
+        quiet=quiet,
     )
 
 
