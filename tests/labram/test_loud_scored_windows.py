@@ -1,0 +1,52 @@
+"""Windows that hold samples no EEG has (past 10^8 uV) are not scored, even where the model's
+outputs of them are finite (its norm layers make 1e30 uV a finite output): `labram finetune`
+(validation and test), `labram evaluate` and `labram report --predict` stop in one line
+naming the recording. Before, such a test recording was scored as EEG and its metrics
+reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from labram.data.sample_peaks import SamplesError
+from tests.labram.cli_runs import one_error, run_labram
+from tests.labram.test_loud_samples import BAD, _store
+
+
+@pytest.fixture(scope="module")
+def sound(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny classifier of random, sound weights, saved as a fine-tuned ``best.pt``."""
+    from labram.checkpoints.layouts import save_ours
+    from labram.model.classifier import LaBraMClassifier
+    from labram.model.config import model_config
+
+    torch.manual_seed(0)
+    ckpt = tmp_path_factory.mktemp("ck") / "seed0" / "best.pt"
+    save_ours(LaBraMClassifier(model_config("tiny"), 1), ckpt)
+    return ckpt
+
+
+def test_evaluate_refuses_finite_outputs_of_no_eeg(sound: Path, tmp_path: Path) -> None:
+    from labram.stages.predictions import FILENAME, predict_checkpoint
+
+    store = _store(tmp_path / "s.zarr", 1e30)
+    code, output = run_labram("evaluate", "--store", store, "--task", "tuab", "--checkpoint",
+                              sound, "--device", "cpu")  # fmt: skip
+    one_error(code, output, f"1e+30 uV in {BAD} at 0 s", "eegprep validate", "not scored")
+    with pytest.raises(SamplesError, match="holds samples no EEG has"):
+        predict_checkpoint(sound, [store], "tuab", device="cpu")
+    assert not (sound.parent / FILENAME).exists()
+
+
+def test_finetune_refuses_a_test_recording_of_no_eeg(tmp_path: Path) -> None:
+    store = _store(tmp_path / "s.zarr", -1e12)
+    out = tmp_path / "ft"
+    code, output = run_labram("finetune", "--store", store, "--task", "tuab", "--size", "tiny",
+                              "--max-steps", "2", "--batch-size", "4", "--device", "cpu",
+                              "--out", out)  # fmt: skip
+    one_error(code, output, "of the test split holds samples no EEG has",
+              f"1e+12 uV in {BAD} at 0 s", "eegprep validate")  # fmt: skip
+    assert not (out / "results.json").exists() and not (out / "seed0" / "metrics.json").exists()
