@@ -12,19 +12,32 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from eegprep.store.reader import Store
 from eegprep.store.recording import Recording
 from labram.data.splits import is_test_split
 
-if TYPE_CHECKING:
-    from labram.data.tasks import Task
-
 log = logging.getLogger(__name__)
 
 
-def lacks_label(task: Task, rec: Recording) -> bool:
+class LabelledTask(Protocol):
+    """What these warnings read of a :class:`labram.data.tasks.Task` (which imports this
+    module)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def label_key(self) -> str | None: ...
+    @property
+    def events(self) -> bool: ...
+    @property
+    def event_prefix(self) -> str | None: ...
+
+
+def lacks_label(task: LabelledTask, rec: Recording) -> bool:
     """Whether ``rec`` has no value at all under the recording label of ``task`` (a task
     labelled by one recording label: not by events, not a regression)."""
     key = task.label_key
@@ -33,7 +46,7 @@ def lacks_label(task: Task, rec: Recording) -> bool:
     return key not in rec.labels
 
 
-def warn_unlabelled(task: Task, missing: Sequence[tuple[str, str]]) -> None:
+def warn_unlabelled(task: LabelledTask, missing: Sequence[tuple[str, str]]) -> None:
     """One warning for the recordings of ``missing`` (recording id, split name) that lack
     the task's label: how many, in which splits, the first."""
     if not missing:
@@ -47,7 +60,7 @@ def warn_unlabelled(task: Task, missing: Sequence[tuple[str, str]]) -> None:
     )  # fmt: skip
 
 
-def warn_empty_test(task: Task, opened: Sequence[Store]) -> None:
+def warn_empty_test(task: LabelledTask, opened: Sequence[Store]) -> None:
     """The warning of a task whose test split gives no window: no recording has split
     ``eval``/``test``, or those that have give no labelled window (and how many they are)."""
     n_test = sum(is_test_split(rec.split) for store in opened for rec in store)
@@ -61,4 +74,4 @@ def warn_empty_test(task: Task, opened: Sequence[Store]) -> None:
     )  # fmt: skip
 
 
-__all__ = ["lacks_label", "warn_empty_test", "warn_unlabelled"]
+__all__ = ["LabelledTask", "lacks_label", "warn_empty_test", "warn_unlabelled"]
