@@ -89,6 +89,31 @@ def describe_loud(
     )
 
 
+def refuse_loud(
+    peaks: np.ndarray,
+    place: Callable[[int], tuple[str, float]],
+    *,
+    source: str,
+    of: str = "its windows",
+    done: str = "scored",
+) -> None:
+    """Refuse windows that hold samples no EEG has although the model's outputs of them are
+    finite (its norm layers make 10^30 uV a finite output; ``peaks`` and ``place`` as
+    :func:`describe_loud`'s): they were ``done`` (scored, embedded) as EEG.
+
+    Raises
+    ------
+    SamplesError
+        ``source``, the windows and recordings, :data:`FIX`.
+    """
+    said = describe_loud(peaks, place, of=of)
+    if said is not None:
+        raise SamplesError(
+            f"{source}: {said}: {FIX}; their outputs are finite but not of EEG, so they are "
+            f"not {done} (the checkpoint is not the cause)"
+        )
+
+
 def index_place(index: WindowIndex) -> Callable[[int], tuple[str, float]]:
     """``place`` of :func:`describe_loud` for windows numbered as in ``index``: window ``i``'s
     recording id and start, in seconds."""
@@ -123,5 +148,6 @@ __all__ = [
     "describe_loud",
     "index_place",
     "loud",
+    "refuse_loud",
     "window_peaks",
 ]

@@ -73,7 +73,7 @@ from labram.checkpoints.load import (
     load_model,
 )
 from labram.data.block_reader import BlockReader
-from labram.data.sample_peaks import blame_samples, index_place, window_peaks
+from labram.data.sample_peaks import blame_samples, index_place, refuse_loud, window_peaks
 from labram.data.store_set import given_names
 from labram.data.tasks import check_outputs
 from labram.data.windows import (
@@ -425,10 +425,12 @@ def _embed_batch(
     """Put the outputs of ``batch`` (windows ``part``) into the chunk's buffers ``bufs``
     (their rows: window number - ``c0``)."""
     out = features(model, batch["x"].to(device), batch["channels"].to(device))
-    samples = blame_samples(window_peaks(batch["x"]), _place_in(reader.index, part))
+    peaks, place = window_peaks(batch["x"]), _place_in(reader.index, part)
+    samples = blame_samples(peaks, place)
     for name in ("pooled", "logits"):  # (NaN would also read as "not computed yet")
         if name in out:
             check_finite_outputs(model, out[name], source=source, samples=samples)
+    refuse_loud(peaks, place, source=source, done="embedded")
     rows = part - c0
     bufs["embedding"][rows] = out["pooled"].float().cpu().numpy()
     if "logits" in bufs:

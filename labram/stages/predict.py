@@ -41,7 +41,7 @@ from eegprep.store.encoding import EncodingRangeError
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.load import Loaded, check_finite_outputs, check_windows_fit, load_model
 from labram.data.block_reader import to_model_units
-from labram.data.sample_peaks import blame_samples, window_peaks
+from labram.data.sample_peaks import blame_samples, refuse_loud, window_peaks
 from labram.data.tasks import Task, check_outputs, get_task, label_key, task_from_record
 from labram.data.windows import WindowSettings, saved_windows
 from labram.model.classifier import LaBraMClassifier
@@ -296,10 +296,13 @@ def _results(
 ) -> dict[str, Any]:  # fmt: skip
     """A recording's result from its windows' outputs (refused when they are not finite)."""
     starts = plan.starts
-    samples = blame_samples(  # (the file's line names the file)
-        peaks, lambda i: (str(path), float(starts[i]) / PATCH_SIZE)
-    )
+
+    def place(i: int) -> tuple[str, float]:  # (the file's line names the file)
+        return str(path), float(starts[i]) / PATCH_SIZE
+
+    samples = blame_samples(peaks, place)
     check_finite_outputs(model, logits, source=source, samples=samples)
+    refuse_loud(peaks, place, source=source, done="predicted")
     probs = to_probabilities(task, logits)
     names = class_names(task, probs.shape[1])
     windows = [

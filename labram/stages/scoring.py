@@ -25,14 +25,7 @@ from eegprep.base.sealed_json import unsealed
 from eegprep.base.user_files import read_user_file
 from labram.checkpoints.load import check_finite_outputs, check_index_fits
 from labram.data.loader import WindowDataset, make_loader
-from labram.data.sample_peaks import (
-    FIX,
-    SamplesError,
-    blame_samples,
-    describe_loud,
-    index_place,
-    window_peaks,
-)
+from labram.data.sample_peaks import blame_samples, index_place, refuse_loud, window_peaks
 from labram.data.sampler import BatchPlan
 from labram.data.tasks import Task, build_task_indexes
 from labram.data.unreadable import FOUND, TO_DO, UnreadableError
@@ -89,12 +82,7 @@ def predict(
         outs, peaks = _outputs(model, index, batch_size=batch_size, device=device, where=where)
         samples = blame_samples(peaks, index_place(index))
         check_finite_outputs(model, outs, source=source, where=where, samples=samples)
-        said = describe_loud(peaks, index_place(index), of=f"the windows{where}")
-        if said is not None:
-            raise SamplesError(
-                f"{source}: {said}: {FIX}; their outputs are finite but not of EEG, so they "
-                "are not scored (the checkpoint is not the cause)"
-            )
+        refuse_loud(peaks, index_place(index), source=source, of=f"the windows{where}")
     except EegprepError as exc:  # every rank predicts every window: the same line on each
         exc.every_rank = True  # (printed by the main rank alone)
         raise

@@ -1,8 +1,8 @@
 """Windows that hold samples no EEG has (past 10^8 uV) are not scored, even where the model's
 outputs of them are finite (its norm layers make 1e30 uV a finite output): `labram finetune`
-(validation and test), `labram evaluate` and `labram report --predict` stop in one line
-naming the recording. Before, such a test recording was scored as EEG and its metrics
-reported."""
+(validation and test), `labram evaluate`, `labram report --predict`, `labram embed` and
+`labram predict` (a file) stop in one line naming the recording or file. Before, such a test
+recording was scored (or embedded, predicted) as EEG and its metrics reported."""
 
 from __future__ import annotations
 
@@ -50,3 +50,35 @@ def test_finetune_refuses_a_test_recording_of_no_eeg(tmp_path: Path) -> None:
     one_error(code, output, "of the test split holds samples no EEG has",
               f"1e+12 uV in {BAD} at 0 s", "eegprep validate")  # fmt: skip
     assert not (out / "results.json").exists() and not (out / "seed0" / "metrics.json").exists()
+
+
+def test_embed_refuses_finite_outputs_of_no_eeg(sound: Path, tmp_path: Path) -> None:
+    store = _store(tmp_path / "s.zarr", 1e30)
+    code, output = run_labram("embed", "--store", store, "--task", "tuab", "--checkpoint",
+                              sound, "--device", "cpu", "--out", tmp_path / "e.zarr")  # fmt: skip
+    one_error(code, output, f"1e+30 uV in {BAD} at 0 s", "eegprep validate", "not embedded")
+
+
+def test_predict_refuses_a_file_of_no_eeg(sound: Path) -> None:
+    import numpy as np
+
+    from eegprep.ingestion.inmemory import Preprocessed
+    from eegprep.pipeline.channels import VOCABULARY
+    from labram.checkpoints.layouts import ours_from
+    from labram.checkpoints.safe_read import read_checkpoint
+    from labram.data.tasks import get_task
+    from labram.model.classifier import LaBraMClassifier
+    from labram.stages.predict import predict_recording
+
+    model = ours_from(read_checkpoint(sound, what="checkpoint"), source=str(sound))
+    assert isinstance(model, LaBraMClassifier)
+    task = get_task("tuab")
+    names = list(task.channels or ())
+    x = 30 * np.random.default_rng(0).standard_normal((len(names), 200 * 30)).astype(np.float32)
+    rec = Preprocessed("r.edf", x, names, [VOCABULARY.index(n) for n in names], 200.0)
+    predict_recording(model, task, rec, source=str(sound))  # sound samples: predicted
+    x[:, 200 * 12] = 1e30  # in the second 10 s window only
+    with pytest.raises(
+        SamplesError, match=r"1 of its windows .* in r\.edf at 10 s;.*not predicted"
+    ):
+        predict_recording(model, task, rec, source=str(sound))
