@@ -246,12 +246,14 @@ def _check_state(run: Run, model: nn.Module, opt: torch.optim.Optimizer, step: i
     if bad is None:
         return
     ckpt = run.run_dir / "last.pt"
-    raise DivergedError(
+    exc = DivergedError(
         f"{run.cfg.stage}: {bad} is NaN or infinite after the update of step {step - 1}, so "
         f"the run stopped there and saved nothing of it: lower the learning rate (--lr, or "
         f"--set lr=...) or the weight decay (--set weight_decay=...) and continue from {ckpt} "
         "with --resume, if a checkpoint was saved (every ckpt_every steps), or start again"
     )
+    exc.every_rank = True  # (DDP keeps every rank's state alike: one line, rank 0's)
+    raise exc
 
 
 def _distributed(model: nn.Module, run: Run) -> nn.Module:

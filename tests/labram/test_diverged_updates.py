@@ -116,3 +116,19 @@ def test_a_checkpoint_with_optimizer_moments_not_finite_is_never_written(tmp_pat
             atomic_save(bad, last)
     assert last.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pt"]
+
+
+def test_every_rank_stops_alike_and_one_says_it(tmp_path: Path) -> None:
+    """Under DDP every rank holds the same weights and moments: each raises the same line,
+    marked as decided by every rank, so that rank 0 alone prints it (not once per rank)."""
+    from types import SimpleNamespace
+
+    model = torch.nn.Linear(2, 1)
+    opt = torch.optim.AdamW(model.parameters())
+    run = SimpleNamespace(cfg=SimpleNamespace(stage="finetune"), run_dir=tmp_path)
+    loop._check_state(run, model, opt, 4)  # type: ignore[arg-type]  # finite: nothing
+    with torch.no_grad():
+        model.bias.fill_(float("nan"))
+    with pytest.raises(DivergedError, match="finetune: weight bias is NaN") as err:
+        loop._check_state(run, model, opt, 4)  # type: ignore[arg-type]
+    assert err.value.every_rank is True
