@@ -26,12 +26,22 @@ _CANNOT = {errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EACCES, errno.EP
 
 
 def sync_file(path: str | os.PathLike[str]) -> None:
-    """Flush the file ``path`` to the disk (``fsync``); ``OSError`` when it fails."""
+    """Flush the file ``path`` to the disk (``fsync``); ``OSError`` naming ``path`` when it
+    fails (the kernel's names no file)."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     try:
         os.fsync(fd)
+    except OSError as exc:
+        raise _naming(exc, path) from exc
     finally:
         os.close(fd)
+
+
+def _naming(exc: OSError, path: str | os.PathLike[str]) -> OSError:
+    """``exc`` naming ``path`` (same ``errno``, so the same subclass)."""
+    if exc.filename is not None or exc.errno is None:
+        return exc
+    return OSError(exc.errno, exc.strerror or os.strerror(exc.errno), os.fspath(path))
 
 
 def sync_folder(folder: str | os.PathLike[str]) -> None:
@@ -54,7 +64,7 @@ def sync_folder(folder: str | os.PathLike[str]) -> None:
         os.fsync(fd)
     except OSError as exc:
         if exc.errno not in _CANNOT:
-            raise
+            raise _naming(exc, folder) from exc
     finally:
         os.close(fd)
 
@@ -68,10 +78,12 @@ def sync_folders(folders: Iterable[str | os.PathLike[str]]) -> None:
 def sync_tree(root: str | os.PathLike[str], *, skip: Iterable[str] = ()) -> None:
     """Flush every regular file under ``root`` (links not followed), then every folder, the
     deepest first and ``root`` last; the folders named in ``skip`` (relative to ``root``) and
-    what they hold are left out."""
+    what they hold are left out. A folder that cannot be listed is the ``OSError`` (it was
+    passed over, as :func:`os.walk` does by default: its files never flushed, yet the group
+    listed as on the disk)."""
     skipped = {os.path.normpath(os.path.join(os.fspath(root), s)) for s in skip}
     folders = []
-    for top, dirs, files in os.walk(root):
+    for top, dirs, files in os.walk(root, onerror=_raise):
         dirs[:] = [d for d in dirs if os.path.normpath(os.path.join(top, d)) not in skipped]
         for name in files:
             path = os.path.join(top, name)
@@ -79,6 +91,10 @@ def sync_tree(root: str | os.PathLike[str], *, skip: Iterable[str] = ()) -> None
                 sync_file(path)
         folders.append(top)
     sync_folders(reversed(folders))
+
+
+def _raise(exc: OSError) -> None:
+    raise exc
 
 
 __all__ = ["sync_file", "sync_folder", "sync_folders", "sync_tree"]

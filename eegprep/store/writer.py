@@ -431,7 +431,9 @@ class StoreWriter:
                 except OSError as exc:
                     if exc.errno in _STORE_WIDE:
                         raise
-                    failed.append((record.id, f"cannot be moved into place: {exc.strerror}"))
+                    where = f" ({self.loc.shown(str(exc.filename))})" if exc.filename else ""
+                    why = f"{exc.strerror}{where}"
+                    failed.append((record.id, f"cannot be moved into place: {why}"))
                     self._remove_staged(staged)
                     continue
                 done.append(record)

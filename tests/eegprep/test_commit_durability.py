@@ -95,13 +95,15 @@ def test_a_group_whose_flush_fails_is_not_listed_and_the_others_are(
 
     def failing(root: Any) -> None:
         if any(p.name == "zarr.json" for p in Path(root).iterdir()) and "a" in _source_of(root):
-            raise OSError(errno.EIO, "Input/output error", root)
+            raise OSError(errno.EIO, "Input/output error", os.path.join(root, "data", "c.0.0"))
         real(root)
 
     monkeypatch.setattr(early_flush, "sync_tree", failing)
     rep = ingest_folder(src, out)
     assert rep.n_ingested == 1, rep.failed
-    assert [f for f in rep.failed if "a.edf" in f and "Input/output error" in f], rep.failed
+    # the file whose flush failed is named (it was "Input/output error" alone)
+    assert [f for f in rep.failed if "a.edf" in f and "Input/output error (" in f], rep.failed
+    assert [f for f in rep.failed if "data/c.0.0)" in f], rep.failed
     assert [r.source for r in open_store(out).recordings] == ["b.edf"]
     assert not list((out / "_eegprep" / "staging").glob("*/zarr.json"))
 

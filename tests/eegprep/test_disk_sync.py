@@ -94,3 +94,41 @@ def test_sync_tree_flushes_every_file_then_the_folders_deepest_first(
     files = {str(root / r) for r in ("f", "a/g", "a/b/h")}
     assert set(paths[:3]) == files
     assert paths[3:] == [str(root / "a" / "b"), str(root / "a"), str(root)]
+
+
+def test_sync_tree_fails_on_a_folder_it_cannot_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``os.walk`` passes over a folder it cannot list (an I/O error): its files were never
+    flushed, and the recording group was listed as on the disk."""
+    group = tmp_path / "g"
+    (group / "data").mkdir(parents=True)
+    (group / "data" / "c.0.0").write_bytes(b"x")
+    real = os.scandir
+
+    def scandir(path: Any = ".") -> Any:
+        if os.fspath(path).endswith("data"):
+            raise OSError(errno.EIO, os.strerror(errno.EIO), os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(OSError) as info:
+        disk_sync.sync_tree(group)
+    assert info.value.errno == errno.EIO
+
+
+def test_a_failed_flush_names_its_file_and_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel's error names no file: an ingest skipped a recording with "cannot be moved
+    into place: Input/output error", saying nothing of which file."""
+    (tmp_path / "f").write_bytes(b"x")
+
+    def fsync(fd: int) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    for flush, path in ((disk_sync.sync_file, tmp_path / "f"), (disk_sync.sync_folder, tmp_path)):
+        with pytest.raises(OSError) as info:
+            flush(path)
+        assert info.value.errno == errno.EIO and info.value.filename == str(path)
