@@ -333,9 +333,13 @@ def demo(out: str, corpus: str, seed: int) -> None:
     try:
         root = write_demo_corpus(out, corpus=corpus, seed=seed)
     except OSError as exc:  # a read-only or missing place, a file in the path, a full disk
+        from eegprep.base.write_errors import then_again
+
+        # the file that failed (a full disk, a file size limit) and what to do about it
+        at = f" at {exc.filename}" if exc.filename and str(exc.filename) != str(out) else ""
+        todo = then_again(exc) or ": pick a folder you can write"
         raise OutputError(
-            f"--out {out}: cannot write the demo corpus ({write_problem(out, exc)}): pick a folder "
-            "you can write"
+            f"--out {out}: cannot write the demo corpus ({write_problem(out, exc)}{at}){todo}"
         ) from None
     say(str(root))
 

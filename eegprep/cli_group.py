@@ -160,7 +160,7 @@ class OneLineErrors(click.Group):
             output_failed(BrokenPipeError())
         except OSError as exc:
             _exit_if_stopped(ctx)  # what a signal became on its way up (a library wrapped it)
-            line = place_problem(exc)
+            line = place_problem(exc, ctx.invoked_subcommand)
             if line is None:
                 raise_bug(ctx, exc)
             if ctx.meta.get("verbose"):
@@ -188,25 +188,16 @@ def raise_bug(ctx: click.Context, exc: BaseException) -> NoReturn:
     sys.exit(EXIT_INTERNAL)
 
 
-PLACE_ERRORS = {
-    errno.ENOSPC: "free some space",
-    errno.EDQUOT: "free some space (the disk quota is used up)",
-    errno.EROFS: "make it writable or pick another place",
-    errno.EFBIG: "raise the file size limit or pick another place",
-    errno.EACCES: "fix its permissions or pick another place",
-    errno.EPERM: "fix its permissions or pick another place",
-}
-"""What a place a command writes to (its disk, quota or permissions) can refuse, never a bug
-of ours, each with what to do before running the command again."""
-
-
-def place_problem(exc: OSError) -> str | None:
+def place_problem(exc: OSError, command: str | None = None) -> str | None:
     """One line for ``exc`` when the place being written refused it (:data:`PLACE_ERRORS`):
     the file, what happened, what to do; or no temporary folder could be written anywhere
     (:mod:`eegprep.base.temp_folders`); ``None`` for any other ``OSError`` (a bug).
-    Every whole-file write names its file (:func:`eegprep.base.files.named_error`)."""
+    Every whole-file write names its file (:func:`eegprep.base.files.named_error`).
+    ``command``: the subcommand that met it; a training command's line says ``--resume`` (the
+    same command again is refused: its folder holds a run)."""
     from eegprep.base.files import as_text
     from eegprep.base.temp_folders import no_temporary_folder
+    from eegprep.base.write_errors import PLACE_ERRORS, landed
 
     if (line := no_temporary_folder(exc)) is not None:
         return line
@@ -215,9 +206,21 @@ def place_problem(exc: OSError) -> str | None:
         return None
     why = exc.strerror or os.strerror(exc.errno or 0)
     where = f"{as_text(os.fspath(exc.filename))}: " if exc.filename is not None else ""
-    # a permission may refuse a read as well as a write: only the others are surely writes
-    what = "cannot use it" if exc.errno in (errno.EACCES, errno.EPERM) else "cannot write it"
-    return f"{where}{what} ({why}); {todo} and run the same command again"
+    # a permission or the device may refuse a read as well as a write: the others are writes
+    used = (errno.EACCES, errno.EPERM, errno.EIO)
+    what = "cannot use it" if exc.errno in used else "cannot write it"
+    if landed(exc):  # the file is in place, new: only its folder's flush failed
+        what = "written, but its folder could not be flushed to the disk"
+    again = RERUN_HINTS.get(command or "", "run the same command again")
+    return f"{where}{what} ({why}); {todo} and {again}"
+
+
+RERUN_HINTS = dict.fromkeys(
+    ("tokenizer", "pretrain", "finetune"), "run the same command with --resume"
+)
+"""How to run again a command whose write failed, where it is not the same command again: a
+training run's folder holds a run once it has begun (and ``--resume`` starts at step 0 from
+a folder that never had a checkpoint)."""
 
 
 def _exit_if_stopped(ctx: click.Context) -> None:

@@ -15,12 +15,13 @@ import os
 import re
 import stat
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from eegprep.base.disk_sync import sync_folders
 from eegprep.base.flocks import try_exclusive
+from eegprep.base.write_errors import failed_write, landed_error
 
 TMP_MARK = ".tmp-"
 """What every temporary name carries: ``model.pt.tmp-1f0c9a2e``."""
@@ -42,6 +43,7 @@ def replaced_atomically(
     durable: bool = False,
     scratch: str | os.PathLike[str] | None = None,
     tidy: bool = False,
+    before_replace: Callable[[], None] | None = None,
 ) -> Iterator[Path]:
     """A temporary path beside ``path`` to write; renamed over ``path`` when the block ends.
 
@@ -56,6 +58,16 @@ def replaced_atomically(
     exclusive ``flock`` of this process, which its end (a kill included) releases: a tidy
     write elsewhere passes it over (torchrun's ranks writing one run file at once: rank 0's
     tidying removed rank 1's temporary file under it, whose rename then failed).
+    ``before_replace``: called once the bytes are written (and flushed, ``durable``), just
+    before the rename: what must change only when the new file is sure to be whole (a
+    checkpoint's ``previous.pt``), and never when its write or flush fails.
+
+    Raises
+    ------
+    OSError
+        The write failed, naming ``path`` (:func:`named_error`): ``path`` is as it was. A
+        :class:`~eegprep.base.write_errors.LandedError` when only the flush of the folder
+        after the rename failed: ``path`` is the new file, whole.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,15 +83,21 @@ def replaced_atomically(
                 os.fsync(fd)
             finally:
                 os.close(fd)
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, path)
-        if durable:  # (the new name itself, and the temporary one's going: the folders')
-            sync_folders([path.parent, *([scratch] if scratch is not None else [])])
     except OSError as exc:
         discard(tmp)
         raise named_error(exc, path) from exc
     except BaseException:
         discard(tmp)
         raise
+    else:
+        if durable:  # (the new name itself, and the temporary one's going: the folders')
+            try:
+                sync_folders([path.parent, *([scratch] if scratch is not None else [])])
+            except OSError as exc:  # the new file is in place: say so (LandedError)
+                raise landed_error(exc, path) from exc
     finally:
         if held is not None:
             os.close(held)
@@ -319,10 +337,7 @@ def write_output(path: str | os.PathLike[str], data: bytes) -> None:
     try:
         write_atomically(path, data, durable=True, tidy=True)
     except OSError as exc:
-        raise OutputError(
-            f"{os.fspath(path)}: cannot write it ({write_problem(path, exc)}); what it held "
-            "before is unchanged"
-        ) from exc
+        raise OutputError(failed_write(path, write_problem(path, exc), exc)) from exc
 
 
 def _check_a_file(path: str | os.PathLike[str]) -> None:

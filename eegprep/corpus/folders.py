@@ -37,6 +37,7 @@ from eegprep.base.files import (
 from eegprep.base.home import expand_home, home_folder
 from eegprep.base.path_limits import check_path, path_problem, shown_path
 from eegprep.base.toml_files import load_toml
+from eegprep.base.write_errors import failed_write, landed
 from eegprep.corpus.manifest import CORPUS_NAME, available
 
 
@@ -381,6 +382,9 @@ def set_corpus_dir(corpus: str, folder: str | os.PathLike[str]) -> Path:
         raise ConfigError(
             f"{path}: cannot write the config file ({write_problem(target, exc)}); what it held "
             "before is unchanged: set EEGPREP_CONFIG to a file you can write, or fix this one"
+            if not landed(exc)
+            else f"{failed_write(path, write_problem(target, exc), exc)}; set EEGPREP_CONFIG to "
+            "a file on a sound disk, or check this one"
         ) from None
     remove_stale_temporaries(target)  # what a `config set` killed before its rename left
     return path

@@ -23,6 +23,7 @@ from eegprep.base.errors import EegprepError, StoreError, UsageError
 from eegprep.base.files import as_text_all, shown_name
 from eegprep.base.limits import Limits
 from eegprep.base.redact import redact, redact_all
+from eegprep.base.write_errors import PLACE_ERRORS
 from eegprep.corpus.discover import Discovery, discover, resolve_names
 from eegprep.corpus.folders import corpus_dir
 from eegprep.corpus.manifest import Manifest, load_manifest
@@ -163,7 +164,9 @@ def _store_os_error(loc: Location, exc: OSError) -> str:
         )
     why = exc.strerror or redact(str(exc)) or type(exc).__name__
     where = f" ({loc.shown(str(exc.filename))})" if exc.filename else ""
-    return f"{loc.display}: cannot write the store: {why}{where}"
+    todo = PLACE_ERRORS.get(exc.errno or 0)  # (the disk's failure, a file size limit, ...)
+    then = f"; {todo} and run the same command again (what was committed is kept)" if todo else ""
+    return f"{loc.display}: cannot write the store: {why}{where}{then}"
 
 
 def _plan(

@@ -154,6 +154,17 @@ def _os_problem(exc: OSError, task: IngestTask) -> str:
     where = f" ({exc.filename})" if exc.filename else ""
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return redact(f"cannot write the store ({store}): {why}{where}")
+    if exc.errno == errno.EFBIG:  # (a write's: a file size limit, a FAT disk's 4 GiB) its
+        # samples' file, not the source: "File too large" alone named the source file
+        return redact(
+            f"cannot write its samples into the store ({store}): {why}{where}; raise the file "
+            "size limit or pick another place, and run the same command again"
+        )
+    if exc.errno == errno.EIO:  # the disk's failure (the source's or the store's)
+        return redact(
+            f"{why}{where}; check the disk (the system log names the failing device) and run "
+            "the same command again"
+        )
     return redact(f"{why}{where}")
 
 

@@ -39,6 +39,7 @@ from eegprep.base.files import TMP_MARK, remove_stale_temporaries
 from eegprep.base.sealed import seal
 from eegprep.base.strict_json import find_unsafe, json_problem
 from eegprep.base.version import __version__
+from eegprep.base.write_errors import landed
 from eegprep.pipeline.channels import VOCABULARY
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.consolidated import drop_consolidated
@@ -419,6 +420,7 @@ class StoreWriter:
         done: list[RecordingRecord] = []
         failed: list[tuple[str, str]] = []
         renamed_into: set[str] = set()  # folders whose entries the renames changed
+        appending = False
         try:
             for staged, record in items:
                 unsafe = json_problem(record.to_dict())
@@ -443,9 +445,13 @@ class StoreWriter:
                 self._retire(replaced)
             # the renames on the disk before the index lists them (a power cut spares them)
             sync_folders(sorted(renamed_into))
+            appending = True
             append(self.loc, done)  # one file written whole, or not at all
-        except OSError:
-            self._unplace(done, [check_group(r.group) for _, r in items])
+        except OSError as exc:
+            if appending and landed(exc):  # the segment is in place (its folder's flush
+                self._note_listed(r.to_dict() for r in done)  # failed): they are listed
+            else:
+                self._unplace(done, [check_group(r.group) for _, r in items])
             raise
         self._note_listed(r.to_dict() for r in done)
         return failed

@@ -47,6 +47,7 @@ from eegprep.base.files import (
     write_problem,
 )
 from eegprep.base.flocks import try_exclusive
+from eegprep.base.write_errors import LandedError, then_again
 
 WEIGHTS_SUFFIX = ".safetensors"
 """The one suffix ``labram export`` writes: only a file of that name has cards of its own."""
@@ -275,7 +276,11 @@ def switch(
             _flush(tmp)
         with _folder_locked(weights.parent):
             _complete(weights, finals, discard_damaged=True)
-            write_atomically(journal, strict_json.dumps(doc).encode(), durable=True)
+            try:
+                write_atomically(journal, strict_json.dumps(doc).encode(), durable=True)
+            except LandedError:  # in place: its temporaries must stay for the next command
+                placed = True
+                raise
             placed = True
             for path in remove:
                 path.unlink(missing_ok=True)
@@ -290,7 +295,7 @@ def switch(
                 discard(tmp)
             raise OutputError(
                 f"{weights}: cannot write the export ({write_problem(weights, exc)}); what it "
-                "held before is unchanged"
+                f"held before is unchanged{then_again(exc)}"
             ) from exc
         raise OutputError(
             f"{weights}: cannot rename the export's files into place ({why}); {journal.name} "

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from eegprep.base.errors import OutputError, UsageError
 from eegprep.base.files import enclosing_zarr, file_in_the_way
+from eegprep.base.write_errors import failed_write
 from labram.checkpoints.errors import first_sentence
 from labram.checkpoints.export_journal import check_not_card_name, export_cards
 
@@ -107,14 +108,14 @@ def check_weights_output(
 def writing(path: str | os.PathLike[str]) -> Iterator[None]:
     """Turn a failed write of ``path`` (no permission, a full disk, a file size limit) into one
     :class:`OutputError` line naming it; what ``path`` held before is unchanged (every writer
-    here writes beside it and renames). ``torch.save`` reports such a failure as a
-    ``RuntimeError`` of its zip writer, safetensors as a ``SafetensorError``."""
+    here writes beside it and renames), or, when only the flush after the rename failed, the
+    line says the new file is in place (:func:`~eegprep.base.write_errors.failed_write`).
+    ``torch.save`` reports such a failure as a ``RuntimeError`` of its zip writer, safetensors
+    as a ``SafetensorError``."""
     from safetensors import SafetensorError
 
     try:
         yield
     except (OSError, RuntimeError, SafetensorError) as exc:
         why = file_in_the_way(path) or getattr(exc, "strerror", None) or first_sentence(exc)
-        raise OutputError(
-            f"{os.fspath(path)}: cannot write it ({why}); what it held before is unchanged"
-        ) from exc
+        raise OutputError(failed_write(path, why, exc)) from exc

@@ -62,6 +62,7 @@ from eegprep.base.files import named_error, replaced_atomically, write_problem
 from eegprep.base.ranks import begin_own_work
 from eegprep.base.sealed_json import sealed
 from eegprep.base.unchanged_reads import NamedVersion
+from eegprep.base.write_errors import then_again
 from eegprep.store.reader import Store
 from labram.checkpoints.cards import file_sha256
 from labram.checkpoints.errors import ChangedCheckpointError
@@ -501,10 +502,7 @@ def embed(
             try:
                 alone.enter_context(writing_alone(out, command="labram embed", given=given))
             except OSError as exc:  # a read-only or missing place, a file in the path
-                raise UsageError(
-                    f"--out {given}: cannot write the embedding store ({write_problem(out, exc)})"
-                    ": pick a folder you can write"
-                ) from None
+                raise UsageError(_cannot_write(given, out, exc)) from None
         resumed = dinfo.is_main and open_existing(out, params)
         if resumed:  # ours: what a kill or a failed write left (the other ranks wait below)
             remove_partials(out)
@@ -533,10 +531,7 @@ def embed(
                 )  # fmt: skip
             except OSError as exc:  # a read-only or missing place, a file in the path, a full disk
                 _left_behind(out)
-                raise UsageError(
-                    f"--out {given}: cannot write the embedding store ({write_problem(out, exc)}): "
-                    "pick a folder you can write"
-                ) from None
+                raise UsageError(_cannot_write(given, out, exc)) from None
         barrier()
         if not dinfo.is_main:
             open_existing(out, params)  # the same check on every rank
@@ -598,6 +593,14 @@ def embed(
             "rank": dinfo.rank,
             "world_size": dinfo.world_size,
         }
+
+
+def _cannot_write(given: str, out: Path, exc: OSError) -> str:
+    """The line of an embedding store that cannot be created: the file that failed and what
+    to do (an I/O error or a full disk: "pick a folder you can write" said nothing of it)."""
+    at = f" at {exc.filename}" if exc.filename and os.fspath(exc.filename) != os.fspath(out) else ""
+    todo = then_again(exc) or ": pick a folder you can write"
+    return f"--out {given}: cannot write the embedding store ({write_problem(out, exc)}{at}){todo}"
 
 
 __all__ = ["EmbedConfig", "chunks_of_rank", "completed", "embed", "features", "window_index"]

@@ -57,10 +57,18 @@ def atomic_save(obj: Any, path: Path, *, keep_previous: bool = True) -> None:
     """
     check_loadable(obj, path.name)  # what we write, we can read back without unpickling code
     _check_finite(obj, path)
-    with replaced_atomically(path, durable=True) as tmp, written_through(tmp) as fh:
-        torch.save(obj, fh)  # a full disk: the OSError, not the zip writer's RuntimeError
+
+    # previous.pt changes only once the new bytes are written and flushed: a write or an
+    # fsync that failed (a full disk, an I/O error) replaced it with a copy of last.pt
+    def keep() -> None:
         if keep_previous and path.exists():
             _keep_previous(path)
+
+    with (
+        replaced_atomically(path, durable=True, before_replace=keep) as tmp,
+        written_through(tmp) as fh,
+    ):
+        torch.save(obj, fh)  # a full disk: the OSError, not the zip writer's RuntimeError
     # a kill -9 during an earlier save left its temporary file (a whole checkpoint) for good
     remove_stale_temporaries(path)
     remove_stale_temporaries(path.with_name("previous.pt"))

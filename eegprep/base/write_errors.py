@@ -1,0 +1,81 @@
+"""What a place being written can refuse, and a whole-file write that failed after its rename.
+
+:data:`PLACE_ERRORS` are the operating-system errors of the disk, quota or permissions (never a
+bug of ours), each with what the user does before running the command again: the command line
+turns them into one line (:func:`eegprep.cli_group.place_problem`), and so does an ingest for
+its store.
+
+:class:`LandedError` is an error of :func:`eegprep.base.files.replaced_atomically` raised after
+its rename: the new file is in place, whole, and only the flush of its folder to the disk failed
+(``EIO``). Whoever undoes its work on an error must not undo the work such a file vouches for:
+an ingest whose index segment had been renamed in removed the recordings that segment listed,
+so the store's index named groups that were gone.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+PLACE_ERRORS = {
+    errno.ENOSPC: "free some space",
+    errno.EDQUOT: "free some space (the disk quota is used up)",
+    errno.EROFS: "make it writable or pick another place",
+    errno.EFBIG: "raise the file size limit or pick another place",
+    errno.EACCES: "fix its permissions or pick another place",
+    errno.EPERM: "fix its permissions or pick another place",
+    errno.EIO: "check the disk (the system log names the failing device) or pick another place",
+}
+"""What a place a command writes to (its disk, quota or permissions) can refuse, never a bug
+of ours, each with what to do before running the command again. ``EIO`` is the disk's own
+failure (a bad sector, a device gone, a flush the device could not do): it was "internal
+error (a bug)" from every labram command whose write or ``fsync`` met it."""
+
+
+class LandedError(OSError):
+    """A whole-file write failed after its rename: the new file is in place (whole), but its
+    folder could not be flushed to the disk, so a power cut may still undo the rename. Raised
+    with the failure's ``errno`` and the file's name."""
+
+
+def landed(exc: BaseException) -> bool:
+    """Whether ``exc`` (or an error it was raised from) is a :class:`LandedError`: the file
+    that write was making is in place, new."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, LandedError):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def landed_error(exc: OSError, path: str | os.PathLike[str]) -> LandedError:
+    """``exc`` (a folder's flush that failed after ``path`` was renamed in) as a
+    :class:`LandedError` naming ``path``."""
+    code = exc.errno or errno.EIO
+    return LandedError(code, exc.strerror or os.strerror(code), os.fspath(path))
+
+
+def failed_write(path: str | os.PathLike[str], why: str, exc: BaseException) -> str:
+    """The line of a failed whole-file write of ``path`` (``why``: the reason in words): the
+    old file is there, or (a :class:`LandedError`) the new one, not yet flushed to the disk
+    (it said "what it held before is unchanged" of a file holding the new bytes)."""
+    if landed(exc):
+        return (
+            f"{os.fspath(path)}: written, but its folder could not be flushed to the disk "
+            f"({why}): a power cut may undo it{then_again(exc)}"
+        )
+    return (
+        f"{os.fspath(path)}: cannot write it ({why}); what it held before is unchanged"
+        f"{then_again(exc)}"
+    )
+
+
+def then_again(exc: BaseException) -> str:
+    """``"; {what to do} and run the same command again"`` for an error of the place
+    (:data:`PLACE_ERRORS`), else nothing (what the line says already is what to fix)."""
+    todo = PLACE_ERRORS.get(getattr(exc, "errno", None) or 0)
+    return f"; {todo} and run the same command again" if todo else ""
+
+
+__all__ = ["PLACE_ERRORS", "LandedError", "failed_write", "landed", "landed_error", "then_again"]
