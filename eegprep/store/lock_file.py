@@ -23,7 +23,7 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreLockedError
-from eegprep.base.files import TMP_MARK, is_temporary_name
+from eegprep.base.files import TMP_MARK, is_temporary_name, named_error
 from eegprep.store.fs import Location
 
 LOCK = ("_eegprep", "lock")
@@ -235,10 +235,13 @@ def link_new(path: str, data: bytes) -> None:
     os.makedirs(folder, exist_ok=True)
     tmp = f"{path}{TMP_MARK}{secrets.token_hex(4)}"
     try:
-        with open(tmp, "xb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            with open(tmp, "xb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:  # (a full disk, a file size limit: the kernel names no file)
+            raise named_error(exc, path) from exc
         try:
             os.link(tmp, path)
         except FileNotFoundError:

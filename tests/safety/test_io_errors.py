@@ -72,7 +72,8 @@ def failing_fsync(fails: Callable[[int, str], bool]) -> Iterator[list[str]]:
     real_fsync, real_replace = os.fsync, os.replace
     calls: list[str] = []
 
-    def fsync(fd: int) -> None:
+    def fsync(fd: Any) -> None:
+        fd = fd if isinstance(fd, int) else fd.fileno()
         calls.append(_target(fd))
         if fails(len(calls), calls[-1]):
             raise OSError(errno.EIO, os.strerror(errno.EIO))
@@ -82,7 +83,7 @@ def failing_fsync(fails: Callable[[int, str], bool]) -> Iterator[list[str]]:
         real_replace(src, dst, *args, **kwargs)
         calls.append("-> " + os.path.abspath(dst))
 
-    os.fsync, os.replace = fsync, replace
+    os.fsync, os.replace = fsync, replace  # type: ignore[assignment]
     try:
         yield calls
     finally:
@@ -151,17 +152,19 @@ def test_an_ingest_under_a_file_size_limit_names_the_store_and_what_to_do(
 ) -> None:
     """A limit below the samples' files: each recording was skipped as "File too large", as
     if the source were; a limit below the store's own first files was a line with nothing to
-    do. Each limit: a store that validates, and the run again without it ends as a clean one."""
+    do, and named no file at the lock's write. Each limit: a store that validates, and the
+    run again without it ends as a clean one."""
     clean = tmp_path / "clean.zarr"
     assert ingest(tuh_corpus, clean).exit_code == 0
     chunks = sorted(p.stat().st_size for p in clean.rglob("c.*") if p.is_file())
-    for limit in (200, chunks[0] // 2, chunks[-1] - 1):
+    for limit in (1, 200, chunks[0] // 2, chunks[-1] - 1):
         out = tmp_path / f"s{limit}.zarr"
         res = _ingest_limited(tuh_corpus, out, limit)
         said = res.stdout + res.stderr
         assert "Traceback" not in said and "internal error" not in said, said
-        if res.returncode == 2:
-            one_line(2, res.stderr, str(out), "File too large", "raise the file size limit")
+        if res.returncode == 2:  # the file named: the lock's write named none
+            line = one_line(2, res.stderr, str(out), "File too large", "raise the file size limit")
+            assert f"({out}{os.sep}" in line, line
         else:
             assert res.returncode == 3, said
             skipped = [x for x in said.splitlines() if x.startswith("skipped:")]
