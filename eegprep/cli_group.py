@@ -146,11 +146,12 @@ class OneLineErrors(click.Group):
             click_error(exc, f"{ctx.command_path} {sub}" if sub else ctx.command_path)
         except EegprepError as exc:
             _exit_if_stopped(ctx)
+            line = rerun_hint(one_line(str(exc)), ctx.invoked_subcommand)
             if not prints_error(exc):  # another rank prints the same line (eegprep.base.ranks)
-                leave_to_the_printing_rank(f"error: {one_line(str(exc))}", EXIT_USAGE)
+                leave_to_the_printing_rank(f"error: {line}", EXIT_USAGE)
             if ctx.meta.get("verbose"):
                 say_lines(redact(traceback.format_exc()).rstrip().splitlines(), err=True)
-            say(f"error: {one_line(str(exc))}", err=True)
+            say(f"error: {line}", err=True)
             sys.exit(EXIT_USAGE)
         except (click.exceptions.Exit, click.Abort):
             raise
@@ -221,6 +222,16 @@ RERUN_HINTS = dict.fromkeys(
 """How to run again a command whose write failed, where it is not the same command again: a
 training run's folder holds a run once it has begun (and ``--resume`` starts at step 0 from
 a folder that never had a checkpoint)."""
+
+
+def rerun_hint(line: str, command: str | None) -> str:
+    """``line`` with its closing "run the same command again" (a failed write's, worded where
+    the command is not known: :func:`eegprep.base.write_errors.then_again`) made the
+    ``command``'s own (:data:`RERUN_HINTS`): a training run's plot that could not be written
+    told the user to run again what its folder then refuses."""
+    same = "run the same command again"
+    hint = RERUN_HINTS.get(command or "")
+    return line[: -len(same)] + hint if hint and line.endswith(same) else line
 
 
 def _exit_if_stopped(ctx: click.Context) -> None:

@@ -124,6 +124,73 @@ def test_an_index_segment_in_place_whose_folder_flush_fails_keeps_its_recordings
     assert store_bytes(out) == store_bytes(clean)
 
 
+def _nth(k: int) -> Callable[[int, str], bool]:
+    """For :func:`failing_fsync`: only the ``k``-th ``fsync`` fails."""
+    count = [0]
+
+    def fails(n: int, path: str) -> bool:
+        count[0] += 1
+        return count[0] == k
+
+    return fails
+
+
+def _ingest_stopped_then_finished(src: Path, out: Path, clean: Path, res: Result) -> None:
+    """What an ingest that met an I/O error must leave: one line (or recordings skipped, each
+    named; or only the seen-files cache not saved, a warning), a store that validates, no
+    temporary file; the run again ends with the clean store's bytes."""
+    said = res.output
+    assert "Traceback" not in said and "internal error" not in said, said
+    assert res.exit_code in (0, 2, 3), said
+    if res.exit_code == 2:
+        one_line(2, said, str(out))
+    if (out / "zarr.json").exists():
+        check = run_eegprep("validate", out)
+        assert check.exit_code == 0, check.output
+    assert not temporaries(out)
+    again = ingest(src, out)
+    assert again.exit_code == 0, again.output
+    assert store_bytes(out) == store_bytes(clean)
+
+
+@pytest.mark.slow
+@pytest.mark.sweep
+@pytest.mark.parametrize("update", [False, True])
+def test_ingest_sweep_of_an_io_error_at_every_flush(
+    tuh_corpus: Path, tmp_path: Path, update: bool
+) -> None:
+    """Each ``fsync`` of an ingest in turn fails (into a new store, or adding a recording to
+    an existing one): see :func:`_ingest_stopped_then_finished`; an existing store's
+    recordings are never changed."""
+    import shutil
+
+    from tests.conftest import write_tuh_edf
+
+    base = tmp_path / "base.zarr"
+    if update:
+        assert ingest(tuh_corpus, base).exit_code == 0
+        new = "edf/000/aaaaaaad/s001_2016/01_tcp_ar/aaaaaaad_s001_t000.edf"
+        write_tuh_edf(tuh_corpus / new, sfreq=250, seconds=20, seed=7)
+    clean = tmp_path / "clean.zarr"
+    if update:
+        shutil.copytree(base, clean)
+    with failing_fsync(lambda n, path: False) as calls:
+        assert ingest(tuh_corpus, clean).exit_code == 0
+    n_calls = len([c for c in calls if not c.startswith("-> ")])
+    assert n_calls > 10
+    for k in range(1, n_calls + 1):
+        out = tmp_path / f"s{k}.zarr"
+        if update:
+            shutil.copytree(base, out)
+        before = {n: b for n, b in snapshot(out).items() if n.startswith("recordings/")}
+        with failing_fsync(_nth(k)) as seen:
+            res = ingest(tuh_corpus, out)
+        after = snapshot(out)
+        assert all(after.get(n) == b for n, b in before.items()), f"fsync {k}: {seen}"
+        _ingest_stopped_then_finished(tuh_corpus, out, clean, res)
+        shutil.rmtree(out)
+
+
 def _limited(limit: int) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
@@ -237,7 +304,7 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     return store, root / "run"
 
 
-@pytest.mark.parametrize("name", ["config.json", "log.csv", "last.pt"])
+@pytest.mark.parametrize("name", ["config.json", "log.csv", "last.pt", "curves.png"])
 @pytest.mark.parametrize("when", ["its flush", "its folder's flush"])
 def test_an_io_error_in_a_training_run_is_one_line_and_it_resumes(
     clean_run: tuple[str, Path], tmp_path: Path, name: str, when: str
@@ -269,6 +336,29 @@ def test_an_io_error_in_a_training_run_is_one_line_and_it_resumes(
     code, out = _tokenizer(store, run, "--resume")
     assert code == 0, out
     assert _losses(run / "log.csv") == _losses(clean / "log.csv")
+
+
+@pytest.mark.slow
+@pytest.mark.sweep
+def test_training_run_sweep_of_an_io_error_at_every_flush(
+    clean_run: tuple[str, Path], tmp_path: Path
+) -> None:
+    """Each ``fsync`` of a tokenizer run in turn fails: one line naming a file of the run
+    folder, no temporary file, and ``--resume`` ends as the run that never failed."""
+    store, clean = clean_run
+    with failing_fsync(lambda n, path: False) as calls:
+        assert _tokenizer(store, tmp_path / "count")[0] == 0
+    n_calls = len([c for c in calls if not c.startswith("-> ")])
+    assert n_calls > 10
+    for k in range(1, n_calls + 1):
+        run = tmp_path / f"r{k}"
+        with failing_fsync(_nth(k)):
+            code, out = _tokenizer(store, run)
+        one_line(code, out, str(run), "Input/output error", "--resume")
+        assert not temporaries(run)
+        code, out = _tokenizer(store, run, "--resume")
+        assert code == 0, out
+        assert _losses(run / "log.csv") == _losses(clean / "log.csv")
 
 
 def test_an_embedding_store_that_cannot_be_made_says_what_to_do(
