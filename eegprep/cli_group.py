@@ -161,12 +161,12 @@ class OneLineErrors(click.Group):
             output_failed(BrokenPipeError())
         except OSError as exc:
             _exit_if_stopped(ctx)  # what a signal became on its way up (a library wrapped it)
-            line = place_problem(exc, ctx.invoked_subcommand)
-            if line is None:
+            said = place_problem(exc, ctx.invoked_subcommand)
+            if said is None:
                 raise_bug(ctx, exc)
             if ctx.meta.get("verbose"):
                 say_lines(redact(traceback.format_exc()).rstrip().splitlines(), err=True)
-            say(f"error: {one_line(line)}", err=True)
+            say(f"error: {one_line(said)}", err=True)
             sys.exit(EXIT_USAGE)
         except Exception as exc:  # a bug: one line; -v: the traceback too, credentials hidden
             _exit_if_stopped(ctx)  # what a signal became on its way up (a library wrapped it)
