@@ -20,6 +20,7 @@ import errno
 import os
 import stat
 from collections.abc import Iterable
+from typing import NoReturn
 
 _CANNOT = {errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EACCES, errno.EPERM}
 """Errors that say the system cannot flush (or open) a folder, not that a flush failed."""
@@ -32,16 +33,17 @@ def sync_file(path: str | os.PathLike[str]) -> None:
     try:
         os.fsync(fd)
     except OSError as exc:
-        raise _naming(exc, path) from exc
+        _raise_naming(exc, path)
     finally:
         os.close(fd)
 
 
-def _naming(exc: OSError, path: str | os.PathLike[str]) -> OSError:
-    """``exc`` naming ``path`` (same ``errno``, so the same subclass)."""
+def _raise_naming(exc: OSError, path: str | os.PathLike[str]) -> NoReturn:
+    """Raise ``exc`` naming ``path`` (same ``errno``, so the same subclass); ``exc`` itself
+    when it names a file already (never ``raise exc from exc``: a cause that loops)."""
     if exc.filename is not None or exc.errno is None:
-        return exc
-    return OSError(exc.errno, exc.strerror or os.strerror(exc.errno), os.fspath(path))
+        raise exc
+    raise OSError(exc.errno, exc.strerror or os.strerror(exc.errno), os.fspath(path)) from exc
 
 
 def sync_folder(folder: str | os.PathLike[str]) -> None:
@@ -64,7 +66,7 @@ def sync_folder(folder: str | os.PathLike[str]) -> None:
         os.fsync(fd)
     except OSError as exc:
         if exc.errno not in _CANNOT:
-            raise _naming(exc, folder) from exc
+            _raise_naming(exc, folder)
     finally:
         os.close(fd)
 

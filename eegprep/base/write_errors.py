@@ -40,12 +40,16 @@ class LandedError(OSError):
 
 def landed(exc: BaseException) -> bool:
     """Whether ``exc`` (or an error it was raised from) is a :class:`LandedError`: the file
-    that write was making is in place, new."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, LandedError):
+    that write was making is in place, new. A chain of causes may loop (``raise e from e``,
+    where a helper returned the error it was given): each error is looked at once (the loop
+    hung ``labram embed`` at an I/O error of a chunk folder's flush)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, LandedError):
             return True
-        seen = seen.__cause__
+        seen.add(id(cause))
+        cause = cause.__cause__
     return False
 
 

@@ -385,6 +385,68 @@ def test_an_embedding_store_that_cannot_be_made_says_what_to_do(
     assert snapshot(out) == snapshot(clean)
 
 
+@contextlib.contextmanager
+def _at_most(seconds: int) -> Iterator[None]:
+    """A ``TimeoutError`` in this (main) thread after ``seconds``: a hang fails the test."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    before = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
+
+
+def test_an_error_whose_cause_loops_is_judged_and_not_looped_over() -> None:
+    """``raise e from e`` (a helper that returns the error it was given, named already) makes
+    a chain of causes that loops: judging it ran for ever."""
+    from eegprep.base.write_errors import LandedError, landed
+
+    exc = OSError(errno.EIO, os.strerror(errno.EIO), "f")
+    exc.__cause__ = exc
+    with _at_most(5):
+        assert not landed(exc)
+    wrapped = OSError(errno.EIO, os.strerror(errno.EIO), "g")
+    wrapped.__cause__ = LandedError(errno.EIO, os.strerror(errno.EIO), "f")
+    assert landed(wrapped)
+
+
+def test_an_io_error_at_an_embedding_chunk_folders_flush_is_one_line(
+    clean_run: tuple[str, Path], tmp_path: Path
+) -> None:
+    """The flush of a chunk's folders before its progress record (``embed_sync``): the
+    command hung, judging an error whose cause looped. Now one line, and the run again ends
+    as one that never failed."""
+    from labram.checkpoints.layouts import save_ours
+    from labram.model.classifier import LaBraMClassifier
+    from labram.model.config import model_config
+
+    store, _ = clean_run
+    torch.manual_seed(0)
+    model = tmp_path / "m.pt"
+    save_ours(LaBraMClassifier(model_config("tiny"), 2), model)
+    args = ("embed", "--store", store, "--checkpoint", model, "--device", "cpu", "--out")
+    clean, out = tmp_path / "clean.zarr", tmp_path / "e.zarr"
+    assert run_labram(*args, clean)[0] == 0
+    held: dict[str, list[str]] = {"calls": []}
+    chunk_folders = [str(out / name / "c") for name in ("embedding", "logits")]
+
+    def fails(n: int, path: str) -> bool:  # the store's folder, flushed after a chunk's
+        before = held["calls"][-8:-1]
+        return path == str(out) and any(c.startswith(tuple(chunk_folders)) for c in before)
+
+    with failing_fsync(fails) as calls, _at_most(60):
+        held["calls"] = calls
+        code, said = run_labram(*args, out)
+    one_line(code, said, str(out), "Input/output error", "check the disk")
+    assert run_labram(*args, out)[0] == 0
+    assert snapshot(out) == snapshot(clean)
+
+
 def test_convert_over_an_export_whose_journal_flush_fails_is_completed_next(
     tmp_path: Path,
 ) -> None:
