@@ -240,7 +240,7 @@ def test_resume_with_a_log_that_is_not_text_is_one_line_and_keeps_it(
     out = _copy(finished, tmp_path)
     (out / "log.csv").write_bytes(damage)
     code, output = run_labram("tokenizer", "--store", store, *TINY, "--out", out, "--resume")
-    one_error(code, output, str(out / "log.csv"), "not a run log")
+    one_error(code, output, str(out / "log.csv"), "not UTF-8 text", "cannot resume")
     assert (out / "log.csv").read_bytes() == damage
 
 

@@ -722,12 +722,16 @@ def test_a_sidecar_table_swapped_for_a_fifo_before_numpy_parses_it_is_not_waited
 ) -> None:
     """A sidecar table (``misc``'s whitespace table, ``bci``'s event columns) replaced by a
     FIFO after its encoding was read, before numpy parsed it: numpy opened it by name and
-    waited for ever. Now the sidecar is one line naming the FIFO."""
+    waited for ever. Now the sidecar is one line naming the FIFO. (``misc`` reads its table a
+    line at a time through :func:`eegprep.base.text.open_text`, which reads the encoding
+    first, then opens the file: the swap lands between the two.)"""
     import importlib
 
     mod = importlib.import_module(f"eegprep.corpus.sidecars.{module}")
     path = tmp_path / "t.csv"
     path.write_text("id,a,b\n1,0,1\n2,1,0\n" if module == "bci" else "h\nh\n1 2\n3 4\n5 6\n")
+    if module == "misc":
+        mod = importlib.import_module("eegprep.base.text")
     real = mod.text_encoding
 
     def then_swap(name: Any) -> str:
@@ -740,4 +744,4 @@ def test_a_sidecar_table_swapped_for_a_fifo_before_numpy_parses_it_is_not_waited
         if module == "bci":
             mod.event_columns_csv([str(path)], None, {})
         else:
-            mod._read_table(str(path), 2)
+            importlib.import_module("eegprep.corpus.sidecars.misc")._read_table(str(path), 2)
