@@ -8,6 +8,7 @@ Each is now one line naming the recording and the second, and what to do about t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +74,10 @@ def test_every_command_names_the_recording_not_the_checkpoint(
         _says_the_recording(lines[0], sound)
 
 
-def test_predict_names_the_file_and_the_second(sound: Path) -> None:
+def predict_one(sound: Path, value: float | None = None) -> Callable[[], dict]:
+    """``predict_recording`` of a 30 s recording of sound EEG at 200 Hz (three 10 s windows)
+    with the classifier ``sound``; ``value`` written into every channel at 12 s (the second
+    window only) when given."""
     from eegprep.ingestion.inmemory import Preprocessed
     from eegprep.pipeline.channels import VOCABULARY
     from labram.checkpoints.layouts import ours_from
@@ -87,10 +91,15 @@ def test_predict_names_the_file_and_the_second(sound: Path) -> None:
     task = get_task("tuab")
     names = list(task.channels or ())
     x = 30 * np.random.default_rng(0).standard_normal((len(names), 200 * 30)).astype(np.float32)
-    x[:, 200 * 12] = np.inf  # in the second 10 s window only
+    if value is not None:
+        x[:, 200 * 12] = value
     rec = Preprocessed("r.edf", x, names, [VOCABULARY.index(n) for n in names], 200.0)
+    return lambda: predict_recording(model, task, rec, source=str(sound))
+
+
+def test_predict_names_the_file_and_the_second(sound: Path) -> None:
     with pytest.raises(SamplesError, match=r"on 1 of 3 windows: .* in r\.edf at 10 s;"):
-        predict_recording(model, task, rec, source=str(sound))
+        predict_one(sound, np.inf)()
 
 
 def test_finetune_stops_in_one_line_naming_the_test_recording(tmp_path: Path) -> None:

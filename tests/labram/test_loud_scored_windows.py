@@ -60,25 +60,10 @@ def test_embed_refuses_finite_outputs_of_no_eeg(sound: Path, tmp_path: Path) -> 
 
 
 def test_predict_refuses_a_file_of_no_eeg(sound: Path) -> None:
-    import numpy as np
+    from tests.labram.test_loud_samples import predict_one
 
-    from eegprep.ingestion.inmemory import Preprocessed
-    from eegprep.pipeline.channels import VOCABULARY
-    from labram.checkpoints.layouts import ours_from
-    from labram.checkpoints.safe_read import read_checkpoint
-    from labram.data.tasks import get_task
-    from labram.model.classifier import LaBraMClassifier
-    from labram.stages.predict import predict_recording
-
-    model = ours_from(read_checkpoint(sound, what="checkpoint"), source=str(sound))
-    assert isinstance(model, LaBraMClassifier)
-    task = get_task("tuab")
-    names = list(task.channels or ())
-    x = 30 * np.random.default_rng(0).standard_normal((len(names), 200 * 30)).astype(np.float32)
-    rec = Preprocessed("r.edf", x, names, [VOCABULARY.index(n) for n in names], 200.0)
-    predict_recording(model, task, rec, source=str(sound))  # sound samples: predicted
-    x[:, 200 * 12] = 1e30  # in the second 10 s window only
+    predict_one(sound)()  # sound samples: predicted
     with pytest.raises(
         SamplesError, match=r"1 of its windows .* in r\.edf at 10 s;.*not predicted"
     ):
-        predict_recording(model, task, rec, source=str(sound))
+        predict_one(sound, 1e30)()

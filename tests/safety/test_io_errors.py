@@ -361,22 +361,29 @@ def test_training_run_sweep_of_an_io_error_at_every_flush(
         assert _losses(run / "log.csv") == _losses(clean / "log.csv")
 
 
+def _embedded(store: str, tmp_path: Path) -> tuple[tuple[Any, ...], Path]:
+    """``labram embed``'s arguments with a tiny classifier on ``store`` (the output folder to
+    add), and the embedding store of a run that never failed."""
+    from labram.checkpoints.layouts import save_ours
+    from labram.model.classifier import LaBraMClassifier
+    from labram.model.config import model_config
+
+    torch.manual_seed(0)
+    model = tmp_path / "m.pt"
+    save_ours(LaBraMClassifier(model_config("tiny"), 2), model)
+    args = ("embed", "--store", store, "--checkpoint", model, "--device", "cpu", "--out")
+    clean = tmp_path / "clean.zarr"
+    assert run_labram(*args, clean)[0] == 0
+    return args, clean
+
+
 def test_an_embedding_store_that_cannot_be_made_says_what_to_do(
     clean_run: tuple[str, Path], tmp_path: Path
 ) -> None:
     """An I/O error (or a full disk) making the store said "pick a folder you can write", of
     a folder it could write; the run again ends as one that never failed."""
-    from labram.checkpoints.layouts import save_ours
-    from labram.model.classifier import LaBraMClassifier
-    from labram.model.config import model_config
-
-    store, _ = clean_run
-    torch.manual_seed(0)
-    model = tmp_path / "m.pt"
-    save_ours(LaBraMClassifier(model_config("tiny"), 2), model)
-    args = ("embed", "--store", store, "--checkpoint", model, "--device", "cpu", "--out")
-    clean, out = tmp_path / "clean.zarr", tmp_path / "e.zarr"
-    assert run_labram(*args, clean)[0] == 0
+    args, clean = _embedded(clean_run[0], tmp_path)
+    out = tmp_path / "e.zarr"
     with failing_fsync(lambda n, path: n == 1):
         code, said = run_labram(*args, out)
     line = one_line(code, said, f"--out {out}", "Input/output error", "check the disk")
@@ -421,17 +428,8 @@ def test_an_io_error_at_an_embedding_chunk_folders_flush_is_one_line(
     """The flush of a chunk's folders before its progress record (``embed_sync``): the
     command hung, judging an error whose cause looped. Now one line, and the run again ends
     as one that never failed."""
-    from labram.checkpoints.layouts import save_ours
-    from labram.model.classifier import LaBraMClassifier
-    from labram.model.config import model_config
-
-    store, _ = clean_run
-    torch.manual_seed(0)
-    model = tmp_path / "m.pt"
-    save_ours(LaBraMClassifier(model_config("tiny"), 2), model)
-    args = ("embed", "--store", store, "--checkpoint", model, "--device", "cpu", "--out")
-    clean, out = tmp_path / "clean.zarr", tmp_path / "e.zarr"
-    assert run_labram(*args, clean)[0] == 0
+    args, clean = _embedded(clean_run[0], tmp_path)
+    out = tmp_path / "e.zarr"
     held: dict[str, list[str]] = {"calls": []}
     chunk_folders = [str(out / name / "c") for name in ("embedding", "logits")]
 
