@@ -32,6 +32,7 @@ from eegprep.corpus.manifest import Manifest
 from eegprep.ingestion.source_channels import RateGroup, open_source, rate_groups
 from eegprep.ingestion.task import (
     IngestTask,
+    RateTooLowError,
     check_band,
     float32_instead,
     head_checks,
@@ -291,6 +292,7 @@ def _gathered(blocks: Iterator[np.ndarray], n_channels: int, n_out: int) -> np.n
 __all__ = [
     "Opened",
     "Preprocessed",
+    "RateTooLowError",
     "check_companions",
     "open_preprocessed",
     "read_preprocessed",

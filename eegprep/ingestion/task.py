@@ -408,6 +408,21 @@ def _channel_status(
     return kept, rate_groups(header, kept)
 
 
+class RateTooLowError(SourceError):
+    """No channel of a file has a rate that carries the recipe's low-pass: the whole file is
+    too slow for the recipe. ``sfreq`` (Hz): its rate; ``h_freq`` (Hz): the low-pass. The line
+    says what an ingest can do (a lower ``h_freq`` in the manifest); a command that must keep
+    the recipe (``labram predict``: the model's training data) words its own."""
+
+    def __init__(self, path: str, sfreq: float, h_freq: float) -> None:
+        self.sfreq, self.h_freq = sfreq, h_freq
+        super().__init__(
+            path,
+            f"source rate {sfreq:g} Hz cannot carry the {h_freq:g} Hz low-pass: set `h_freq` "
+            f"below {sfreq / 2:g} Hz in the manifest ({MANIFEST_DOC})",
+        )
+
+
 def check_band(
     task: IngestTask, path: str, header: Header, mapping: ChannelMapping, groups: list[RateGroup]
 ) -> tuple[ChannelMapping, list[RateGroup], list[str]]:
@@ -425,12 +440,7 @@ def check_band(
     if not slow:
         return mapping, groups, []
     if len(slow) == len(groups):
-        sfreq = slow[0][0]
-        raise SourceError(
-            path,
-            f"source rate {sfreq:g} Hz cannot carry the {h:g} Hz low-pass: set `h_freq` "
-            f"below {sfreq / 2:g} Hz in the manifest ({MANIFEST_DOC})",
-        )
+        raise RateTooLowError(path, slow[0][0], h)
     keep = sorted(p for g in groups if g not in slow for p in g[1])
     left = [(p, sfreq) for sfreq, positions, _ in slow for p in positions]
     why = {p: f"{sfreq:g} Hz cannot carry the {h:g} Hz low-pass" for p, sfreq in left}

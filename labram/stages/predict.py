@@ -32,6 +32,7 @@ from eegprep.corpus.manifest import Manifest, available, load_manifest
 from eegprep.ingestion.inmemory import (
     Opened,
     Preprocessed,
+    RateTooLowError,
     check_companions,
     open_preprocessed,
     stream_preprocessed,
@@ -338,6 +339,13 @@ def _shown(path: str) -> str:
 def _problem(path: str, exc: BaseException) -> str:
     """The one line a file gets (an ingest's words where it has them)."""
     shown = _shown(path)
+    if isinstance(exc, RateTooLowError):  # (an ingest's advice, a lower low-pass, would feed
+        # the model samples filtered unlike its training data)
+        return (
+            f"{shown}: source rate {exc.sfreq:g} Hz cannot carry the {exc.h_freq:g} Hz "
+            f"low-pass of the samples the model was trained on (a rate above "
+            f"{2 * exc.h_freq:g} Hz is needed): this file cannot be predicted"
+        )
     if isinstance(exc, SourceError):
         where = "" if exc.path == path else f"{_shown(os.path.basename(exc.path))}: "
         return f"{shown}: {where}{exc.problem}"

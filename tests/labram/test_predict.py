@@ -275,6 +275,24 @@ def test_a_flat_channel_is_reported_as_an_ingest_would(demo: dict, tmp_path: Pat
     assert f"warning: {f}: flat channels: F4" in out.output
 
 
+def test_a_file_too_slow_for_the_low_pass_is_not_told_to_lower_it(
+    demo: dict, tmp_path: Path
+) -> None:
+    """A 128 Hz file cannot carry the 75 Hz low-pass. An ingest's line says to lower
+    ``h_freq`` in the manifest; predict said the same, which would feed the model samples
+    filtered unlike its training data. Now it says the file cannot be predicted."""
+    from eegprep.testing.edf_writer import write_edf
+
+    names = "FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 A1 A2 FZ CZ PZ T1 T2".split()
+    x = 20 * np.random.default_rng(0).standard_normal((len(names), 128 * 25))
+    f = write_edf(tmp_path / "slow.edf", list(x), labels=[f"EEG {n}-REF" for n in names],
+                  sfreqs=128)  # fmt: skip
+    res = predict_files([f], demo["ckpt"], device="cpu")
+    (line,) = res["failed"]
+    assert "128 Hz cannot carry the 75 Hz low-pass" in line and "cannot be predicted" in line
+    assert "manifest" not in line and "h_freq" not in line
+
+
 def test_evaluate_reads_a_released_classifier_and_refuses_a_headless_one(
     demo: dict, tmp_path: Path
 ) -> None:
