@@ -280,7 +280,7 @@ def test_no_example_writes_over_the_output_of_the_one_before() -> None:
 def test_cli_page_numbers_are_the_codes() -> None:
     """The ingest defaults and worker-pool constants docs/cli.md quotes are the code's."""
     from cli import eegprep_cli
-    from eegprep.ingestion import options, workers
+    from eegprep.ingestion import driver, options, workers
 
     page = " ".join((DOCS / "cli.md").read_text().split())
     ingest_cmd = eegprep_cli.commands["ingest"]
@@ -295,6 +295,8 @@ def test_cli_page_numbers_are_the_codes() -> None:
         f"about {workers.FORK_START_SECONDS:g} s later when they are forked",
         f"or {workers.POOL_START_SECONDS:g} s later from a forkserver",
         f"~{workers.CONTENTION * 100:g}% slower",
+        f"`--commit-every N` (default {default['commit_every']}, at least 1)",
+        f"at the latest {driver.COMMIT_SECONDS:g} s after the last commit (`COMMIT_SECONDS`)",
     ]
     assert [q for q in quoted if q not in page] == []
 
@@ -326,3 +328,187 @@ def test_training_page_numbers_are_the_codes() -> None:
         f"cosine to `min_lr` ({min_lr:.0e})".replace("e-0", "e-"),
     ]
     assert [q for q in quoted if q not in page] == []
+
+
+def _script_lines(text: str) -> list[tuple[str, str]]:
+    """Every ``python SCRIPT ...`` / ``python -m MODULE ...`` a page shows, in a block (``$ ``
+    prompts included) or a code span: (script path or ``-m module``, the rest of the line)."""
+    found = []
+    for line in text.splitlines():
+        for hit in re.finditer(r"python3? (-m [\w.]+|[\w./-]+\.py)([^`#&|;)]*)", line):
+            found.append((hit.group(1), hit.group(2)))
+    return found
+
+
+def _script_options(path: Path) -> set[str]:
+    """The ``--options`` a script's argparse parser declares (read from its source)."""
+    import ast
+
+    return {
+        arg.value
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "add_argument"
+        for arg in node.args
+        if isinstance(arg, ast.Constant) and str(arg.value).startswith("-")
+    }
+
+
+def _script_problem(target: str, rest: str) -> str | None:
+    """What is wrong with one documented ``python`` command (None: it runs as shown)."""
+    import importlib.util
+
+    if target.startswith("-m "):
+        module = target.split()[1]
+        found = importlib.util.find_spec(module.split(".")[0]) is not None
+        return None if found and importlib.util.find_spec(module) else f"no module {module}"
+    if "/" not in target:  # a script the page itself tells you to save (measure.py)
+        return None
+    script = ROOT / target
+    if not script.is_file():
+        return f"no script {target}"
+    known = _script_options(script) | {"--help", "-h"}
+    unknown = re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", rest)
+    return ", ".join(f"{target}: no option {o}" for o in unknown if o not in known) or None
+
+
+def test_every_documented_script_and_module_exists() -> None:
+    """`python benchmarks/ingest.py --hours 1`, `python -m tests.real.measure`: the script or
+    module a page runs is in the repository (or installed), with the options shown."""
+    wrong = sorted(
+        f"{page.name}: python {target}{rest}: {problem}"
+        for page in PAGES
+        for target, rest in _script_lines(page.read_text())
+        if (problem := _script_problem(target, rest))
+    )
+    assert wrong == []
+    assert _script_problem("benchmarks/ingest.py", " --hours 1 --repeat 3") is None
+    assert _script_problem("benchmarks/ingest.py", " --hour 1") == (
+        "benchmarks/ingest.py: no option --hour"
+    )
+    assert _script_problem("benchmarks/ingst.py", "") == "no script benchmarks/ingst.py"
+    assert _script_problem("-m tests.real.nothing", "") == "no module tests.real.nothing"
+
+
+def _value_problem(param: click.Parameter, value: str) -> str | None:
+    """Why ``param`` refuses ``value`` (None: it takes it, or the value is a placeholder such
+    as `N` or `DIR`, or the option's type is not a choice or a number)."""
+    value = value.strip("'\"")
+    checked = (click.Choice, click.types.IntParamType, click.types.FloatParamType)
+    if value.isupper() or not re.fullmatch(r"[\w.+-]+", value):
+        return None
+    if not isinstance(param.type, checked) or param.nargs != 1:
+        return None
+    try:
+        param.type.convert(value, param, None)
+    except click.BadParameter as exc:
+        return f"{param.opts[0]} {value}: {exc.message}"
+    return None
+
+
+def _value_problems(line: str) -> list[str]:
+    """The values one documented command line gives its options that the option refuses (a
+    choice not among its choices, a number out of range); placeholders (`N`, `DIR`) pass."""
+    from cli import eegprep_cli, labram_cli
+
+    words = line.split()
+    cmd: click.Command = {"eegprep": eegprep_cli, "labram": labram_cli}[words[0]]
+    problems, i = [], 1
+    while i < len(words):
+        if isinstance(cmd, click.Group) and words[i] in cmd.commands:
+            cmd = cmd.commands[words[i]]
+        elif words[i].startswith("--"):
+            name, eq, value = words[i].partition("=")
+            param = next((p for p in cmd.params if name in p.opts), None)
+            takes = isinstance(param, click.Option) and not (param.is_flag or param.count)
+            if takes and not eq and i + 1 < len(words):
+                i, value = i + 1, words[i + 1]
+            if param is not None and takes and (problem := _value_problem(param, value)):
+                problems.append(problem)
+        i += 1
+    return problems
+
+
+def test_every_documented_option_value_is_accepted() -> None:
+    """`--size tiny`, `--encoding quantized`, `--protocol loso`: a value the docs give an option
+    is one it takes (a renamed choice cannot leave the docs behind)."""
+    wrong = sorted(
+        f"{page.name}: {line}: {problem}"
+        for page in PAGES
+        for line in _command_lines(page.read_text())
+        for problem in _value_problems(line)
+    )
+    assert wrong == []
+    assert _value_problems("labram pretrain --size tiny --max-steps 3 --store S") == []
+    assert _value_problems("eegprep ingest tuh --mode fast --workers N") == []
+    assert _value_problems("labram pretrain --size tiniest")
+    assert _value_problems("eegprep ingest tuh --encoding=float64")
+
+
+def test_every_option_of_every_command_is_documented() -> None:
+    """Each option of each command (`eegprep ingest --commit-every`) is named in the README or
+    a docs page: `--help` is not the only place a user can learn it exists."""
+    text = "\n".join(page.read_text() for page in PAGES)
+    undocumented = sorted(
+        f"{name} {opt}"
+        for name, cmd in _commands()
+        for param in cmd.params
+        if isinstance(param, click.Option) and not param.hidden
+        for opt in (*param.opts, *param.secondary_opts)
+        if not re.search(rf"(?<![\w-]){re.escape(opt)}(?![\w-])", text)
+    )
+    assert undocumented == []
+
+
+def _conflict_lines(text: str) -> list[str]:
+    """The lines of ``text`` a merge conflict left (`<<<<<<< HEAD`, `=======`, `>>>>>>> b`)."""
+    return [
+        f"{n}: {line}"
+        for n, line in enumerate(text.splitlines(), start=1)
+        if re.match(r"(<{7}|={7}|>{7})( |$)", line)
+    ]
+
+
+def test_no_merge_conflict_leftovers() -> None:
+    """No page, the README or the changelog keeps a merge's `<<<<<<<` / `=======` / `>>>>>>>`
+    line (a conflict resolved by committing both sides)."""
+    left = [
+        f"{page.name}:{hit}"
+        for page in [*PAGES, ROOT / "CHANGELOG.md"]
+        for hit in _conflict_lines(page.read_text())
+    ]
+    assert left == []
+    assert _conflict_lines("a\n<<<<<<< HEAD\nb\n=======\nc\n>>>>>>> x\n") == [
+        "2: <<<<<<< HEAD",
+        "4: =======",
+        "6: >>>>>>> x",
+    ]
+    assert _conflict_lines("Title\n=====\n| a |\n|=======|\n") == []
+
+
+def _changelog_problems(text: str) -> list[str]:
+    """What is wrong with a changelog's [Unreleased] section: not exactly one `### Added`,
+    `### Changed`, `### Fixed` (in that order), or a line that is neither a heading, a `- `
+    bullet nor a bullet's continuation (indented two spaces)."""
+    if text.count("## [Unreleased]") != 1:
+        return [f"{text.count('## [Unreleased]')} [Unreleased] headings"]
+    section = re.split(r"^## ", text.split("## [Unreleased]", 1)[1], flags=re.M)[0]
+    headings = re.findall(r"^### (.*)$", section, flags=re.M)
+    problems = [] if headings == ["Added", "Changed", "Fixed"] else [f"headings {headings}"]
+    return problems + [
+        f"not a bullet: {line}"
+        for line in section.splitlines()[1:]
+        if line.strip() and not re.match(r"(### |- |  \S)", line)
+    ]
+
+
+def test_changelog_unreleased_has_one_of_each_section_and_only_bullets() -> None:
+    """CHANGELOG.md's [Unreleased]: one `### Added`, `### Changed`, `### Fixed` each, in that
+    order, and every entry a `- ` bullet (a second `### Fixed` from a merge is caught)."""
+    assert _changelog_problems((ROOT / "CHANGELOG.md").read_text()) == []
+    good = "# C\n\n## [Unreleased]\n\n### Added\n- a\n  b\n### Changed\n### Fixed\n- c\n"
+    assert _changelog_problems(good) == []
+    assert _changelog_problems(good + "### Fixed\n- d\n") == [
+        "headings ['Added', 'Changed', 'Fixed', 'Fixed']"
+    ]
+    assert _changelog_problems(good.replace("- c", "c")) == ["not a bullet: c"]
+    assert _changelog_problems(good + "## [Unreleased]\n") == ["2 [Unreleased] headings"]
