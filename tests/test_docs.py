@@ -512,3 +512,16 @@ def test_changelog_unreleased_has_one_of_each_section_and_only_bullets() -> None
     ]
     assert _changelog_problems(good.replace("- c", "c")) == ["not a bullet: c"]
     assert _changelog_problems(good + "## [Unreleased]\n") == ["2 [Unreleased] headings"]
+
+
+def test_every_test_file_named_alone_exists() -> None:
+    """A test file a page names without its folder (`test_integrity.py`, as docs/safety.md's
+    table does) is one of the suite's: a renamed test cannot leave its claim unbacked."""
+    suite = {path.name for path in (ROOT / "tests").rglob("test_*.py")}
+    named = {
+        f"{page.name}: {hit}"
+        for page in PAGES
+        for hit in re.findall(r"(?<![\w/])(test_\w+\.py)", page.read_text())
+        if hit not in suite
+    }
+    assert sorted(named) == []
