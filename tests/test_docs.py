@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -525,3 +526,30 @@ def test_every_test_file_named_alone_exists() -> None:
         if hit not in suite
     }
     assert sorted(named) == []
+
+
+def test_every_repository_path_named_exists() -> None:
+    """A file or folder of the repository a page names (`eegprep/ingestion/`, `.ci/run`,
+    `tests/real/fetch.py`; an installed path such as `eegprep/docs/` maps back to `docs/`) is
+    there: tests/test_packaging.py checks files with a suffix, this folders and the rest too."""
+    from tests.test_packaging import _resolve
+
+    found = {
+        f"{page.name}: {hit}"
+        for page in PAGES
+        for hit in re.findall(
+            r"(?<![\w./-])((?:eegprep|labram|tests|benchmarks|manifests|docs|\.ci)/[\w./-]*\w/?)"
+            r"(?![\w*./-])",
+            page.read_text(),
+        )
+        if not any(p.exists() for p in _path_candidates(hit, _resolve))
+    }
+    assert sorted(found) == []
+
+
+def _path_candidates(named: str, resolve: Callable[[str], Path]) -> list[Path]:
+    """Where a path a page names may be: itself, an installed path's checkout folder
+    (`eegprep/docs` -> `docs`), or `tests/x/helpers.function`'s module `tests/x/helpers.py`."""
+    bare = named.rstrip("/")
+    module = re.sub(r"\.\w+$", "", bare).replace(".", "/") + ".py"
+    return [ROOT / bare, resolve(bare), resolve(f"{bare}/"), ROOT / module]
