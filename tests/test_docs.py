@@ -346,7 +346,7 @@ def _script_options(path: Path) -> set[str]:
     import ast
 
     return {
-        arg.value
+        str(arg.value)
         for node in ast.walk(ast.parse(path.read_text()))
         if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "add_argument"
         for arg in node.args
@@ -400,7 +400,7 @@ def _value_problem(param: click.Parameter, value: str) -> str | None:
     if not isinstance(param.type, checked) or param.nargs != 1:
         return None
     try:
-        param.type.convert(value, param, None)
+        param.type(value, param, None)
     except click.BadParameter as exc:
         return f"{param.opts[0]} {value}: {exc.message}"
     return None
