@@ -51,6 +51,10 @@ MARKER_LINE = "Mk<n>=<type>,<description>,<position>,<size>[,<channel>[,<date>]]
 MAX_POSITION = 2**31
 """The largest position or size (samples) read: a store holds no longer recording, so a larger
 one is a damaged field (and one of 400 digits made MNE overflow converting it to seconds)."""
+COPY_CODEPAGE = "utf-7"
+"""The encoding of the marker file's copy MNE is given (:func:`mne_copy`): every character in
+ASCII bytes, so that MNE's read of it as text in the system's encoding (for the date) decodes
+it whatever the locale, and its read in the ``Codepage=`` gives back the file's text."""
 _MNE_SUFFIXES = (".vmrk", ".amrk")  # what mne.read_annotations reads as BrainVision markers
 _MNE_CODEPAGE = re.compile("Codepage=(.+)")  # as MNE finds it: case-sensitive, first match
 _SECTION = re.compile(r"\[Marker Infos\]", re.IGNORECASE)
@@ -512,9 +516,15 @@ def mne_copy(vmrk: str, folder: str) -> str | None:
     """A copy of the marker file ``vmrk`` in ``folder`` that MNE can open, where it cannot
     open the file itself (its bytes are not text in the system's encoding, in which MNE first
     reads it; or its name does not end in ``.vmrk``, the only name MNE reads markers from):
-    the text as MNE decodes it (:func:`_decoded`) in the system's encoding, with its
-    ``Codepage=`` naming that encoding. None when MNE can open the file as it is. Call it
-    after :func:`check_vmrk` passed."""
+    the text as MNE decodes it (:func:`_decoded`) in :data:`COPY_CODEPAGE`, named by a
+    ``Codepage=`` line after the first (the first MNE finds). None when MNE can open the file
+    as it is. Call it after :func:`check_vmrk` passed.
+
+    The copy's bytes are ASCII, which every system encoding MNE's text read may use decodes
+    alike, and decode to exactly the marker file's text, so the descriptions MNE reads from
+    it are the same under every locale (in the system's encoding, as before, a character it
+    cannot write became ``?``: ``Reiz ü`` was stored as ``Reiz ?`` under an ASCII locale, or a
+    Japanese one on Windows)."""
     with open_regular(vmrk, buffering=-1) as fh:
         raw = fh.read()
     suffix = os.path.splitext(vmrk)[1]
@@ -523,10 +533,6 @@ def mne_copy(vmrk: str, folder: str) -> str | None:
     text = raw.decode(_codepage(raw)) if _decodes(raw) else raw.decode("latin-1")
     if suffix in _MNE_SUFFIXES and not undated and not _sizes_misread(text):
         return None
-    encoding = system_encoding()
-    named = _MNE_CODEPAGE.search(text)
-    if named:
-        text = f"{text[: named.start(1)]}{encoding}{text[named.end(1) :]}"
     lines = [line.removesuffix("\r") for line in text.split("\n")]  # MNE's lines, no others
     for i, line in enumerate(lines):
         if _no_date(line):  # MNE reads twenty zeros as no date
@@ -534,11 +540,13 @@ def mne_copy(vmrk: str, folder: str) -> str | None:
             assert date is not None
             lines[i] = line.replace(date.group(1), "0" * 20)
         lines[i] = _size_as_mne_reads_it(lines[i])
+    # the first Codepage= MNE finds, before any the file holds (a description's included)
+    lines.insert(1, f"Codepage={COPY_CODEPAGE}")
     text = "\n".join(lines)  # no "\r" for MNE to read into a field
     stem = os.path.splitext(os.path.basename(vmrk))[0]
     copy = os.path.join(folder, stem + (suffix if suffix in _MNE_SUFFIXES else ".vmrk"))
     with open(copy, "wb") as fh:
-        fh.write(text.encode(encoding, errors="replace"))
+        fh.write(text.encode(COPY_CODEPAGE))
     return copy
 
 
