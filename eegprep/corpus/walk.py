@@ -148,8 +148,8 @@ def _walk(
                 tree.problems.append((f"{as_text(rel)}/", _second_name(listed[key])))
                 continue
             listed[key] = rel
-            with os.scandir(path) as it:
-                found = list(it)
+            with os.scandir(path) as it:  # by name: the file system's order is no one's
+                found = sorted(it, key=lambda entry: entry.name)
         except OSError as exc:
             tree.problems.append(
                 (f"{as_text(rel) or '.'}/", f"cannot list this folder: {exc.strerror or exc}")
@@ -158,6 +158,7 @@ def _walk(
         if rel and {entry.name for entry in found} >= STORE_MARKS:
             tree.problems.append((f"{as_text(rel)}/", STORE))
             continue
+        folders: list[tuple[str, str]] = []
         for entry in found:
             sub = f"{rel}/{entry.name}" if rel else entry.name
             try:
@@ -168,11 +169,12 @@ def _walk(
             if (is_dir or is_link_to_dir) and left_out(sub):
                 continue
             if is_dir:
-                stack.append((entry.path, sub))
+                folders.append((entry.path, sub))
             elif is_link_to_dir:
                 heapq.heappush(links, (sub, entry.path))
             else:
                 tree.entries.append(sub)
+        stack.extend(reversed(folders))  # walked in name order: a second name is the later one
 
 
 def one_name_each(root: Path, rels: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
