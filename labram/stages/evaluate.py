@@ -27,8 +27,8 @@ from labram.data.store_set import given_names
 from labram.data.tasks import Task, check_outputs, checkpoint_task
 from labram.data.windows import open_stores
 from labram.model.classifier import LaBraMClassifier
-from labram.stages.finetune import no_window_error, test_sources, test_subjects, unkeyed_tests
-from labram.stages.scoring import checkpoint_splits, predict, run_config, score
+from labram.stages.finetune import test_sources, test_subjects, unkeyed_tests
+from labram.stages.scoring import checkpoint_splits, no_window_error, predict, run_config, score
 from labram.stages.tokenizer_used import found_in
 from labram.train.config import TrainConfig
 from labram.train.distributed import setup

@@ -71,6 +71,7 @@ from labram.stages.finetune_warnings import (
 )
 from labram.stages.predictions import write_predictions
 from labram.stages.scoring import (
+    no_window_error,
     predict,
     score,
     selection_metric,
@@ -652,19 +653,6 @@ def fold_table(per_fold: list[dict[str, Any]], metrics: list[str]) -> str:
         lines.append(f"| {f['fold']} | {f['subjects']['test']} | {f['windows']['test']} | "
                      + " | ".join(cells) + " |")  # fmt: skip
     return "\n".join(lines)
-
-
-def no_window_error(task_name: str, split: str, stores: Sequence[str]) -> UsageError:
-    """The refusal of a split with no window: there would be no metric to report."""
-    why = (
-        "no recording has split 'eval'/'test', or none of them gives a labelled window"
-        if split == "test"
-        else "check the task's labels and splits"
-    )
-    return UsageError(
-        f"task {task_name!r}: the {split} split of {list(stores)} holds no window, so there is "
-        f"nothing to score ({why})"
-    )
 
 
 def M_error(task_name: str, stores: Sequence[str]) -> Exception:

@@ -80,6 +80,17 @@ def prediction_rows(task: Any, index: Any, outputs: np.ndarray, split: str = "te
     return rows
 
 
+def _columns(task: Any, index: Any, outputs: np.ndarray) -> list[str]:
+    """The columns :func:`prediction_rows` gives a row, for a split of no window: its header
+    alone (``split, ..., label`` without the ``p_<class>`` columns was a file that
+    :func:`read_predictions` refused as not labram's)."""
+    if task.kind == "regression":
+        n_targets, n_outputs = index.labels.shape[1], outputs.shape[1]
+        return [*BASE_COLUMNS, *(f"target_{j}" for j in range(n_targets)),
+                *(f"pred_{j}" for j in range(n_outputs))]  # fmt: skip
+    return [*BASE_COLUMNS, "label", *(f"p_{c}" for c in task.classes)]
+
+
 FORMULA_START = frozenset("=+-@\t\r\n'")
 """The first characters that make a spreadsheet (Excel, LibreOffice, Google Sheets) read a CSV
 cell as a formula (``=``, ``+``, ``-``, ``@``, and a tab, carriage return or line feed before
@@ -151,7 +162,7 @@ def write_predictions(
     """Write ``predictions.csv`` (see the module docstring) atomically; returns its path."""
     rows = prediction_rows(task, index, outputs, split)
     path = Path(path)
-    columns = list(rows[0]) if rows else [*BASE_COLUMNS, "label"]
+    columns = list(rows[0]) if rows else _columns(task, index, outputs)
     with (
         replaced_atomically(path, durable=True, tidy=True) as tmp,
         tmp.open("w", newline="", encoding="utf-8") as fh,
@@ -332,7 +343,7 @@ def predict_checkpoint(
     from labram.data.tasks import check_outputs, checkpoint_task
     from labram.data.windows import open_stores
     from labram.model.classifier import LaBraMClassifier
-    from labram.stages.scoring import checkpoint_splits, predict, run_config
+    from labram.stages.scoring import checkpoint_splits, no_window_error, predict, run_config
     from labram.train.distributed import setup
 
     obj = read_checkpoint(Path(checkpoint), what="checkpoint")
@@ -345,6 +356,10 @@ def predict_checkpoint(
     check_outputs(model.n_outputs, task, source=str(checkpoint))
     cfg = run_config(checkpoint, obj)
     index = checkpoint_splits(opened, task, cfg, obj, source=str(checkpoint))[split]
+    if len(index) == 0:  # as `labram evaluate` refuses it: nothing written, nothing to draw
+        from labram.data.store_set import given_names
+
+        raise no_window_error(task.name, split, given_names(opened))
     dev = setup(device).device
     model.to(dev)
     outputs, _ = predict(

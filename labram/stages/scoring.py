@@ -124,6 +124,19 @@ def refuse_replaced(batch: dict[str, Any], where: str) -> None:
         )
 
 
+def no_window_error(task_name: str, split: str, stores: Sequence[str]) -> UsageError:
+    """The refusal of a split with no window: there would be no metric to report."""
+    why = (
+        "no recording has split 'eval'/'test', or none of them gives a labelled window"
+        if split == "test"
+        else "check the task's labels and splits"
+    )
+    return UsageError(
+        f"task {task_name!r}: the {split} split of {list(stores)} holds no window, so there is "
+        f"nothing to score ({why})"
+    )
+
+
 def score(task: Task, outputs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     """The task's metrics of a model's ``outputs`` (n, n_outputs) against ``labels`` (n, 1)
     class indices or (n, n_targets) targets; ``{}`` for no window."""
