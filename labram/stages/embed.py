@@ -88,7 +88,13 @@ from labram.model.mem import LaBraMForMEM
 from labram.stages import backbone_used, tokenizer_used
 from labram.stages.embed_attributes import SEALED, final_metadata
 from labram.stages.embed_coordinates import coordinates
-from labram.stages.embed_existing import CREATING, RECORDS_LEFT_OUT, open_existing
+from labram.stages.embed_existing import (
+    CREATING,
+    RECORDS_LEFT_OUT,
+    VERSIONS,
+    open_existing,
+    recording_versions,
+)
 from labram.stages.embed_left_out import (
     LeftOut,
     readable_batches,
@@ -214,6 +220,7 @@ def _params(
         **provenance(loaded),
         "stores": given_names(stores),
         "windows": index.fingerprint(),
+        VERSIONS: recording_versions(index),  # (the samples behind them: a re-ingest)
         "n_windows": len(index),
         **spec,
     }

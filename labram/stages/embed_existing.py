@@ -38,6 +38,11 @@ already (the records the checkpoint holds; an older labram's store states none),
 recordings left out for their records (compared by :func:`readable_changed`)."""
 
 
+VERSIONS = "recording_versions"
+"""The parameter fixing which version of each recording the windows were cut from
+(:func:`recording_versions`); an earlier labram's store states none and is compared without."""
+
+
 def readable_changed(
     out: Path, saved: dict[str, Any], now: dict[str, Any], diff: list[str]
 ) -> bool:
@@ -52,7 +57,8 @@ def readable_changed(
         The store differs only by its windows because recordings it embedded cannot be read
         now (their index records damaged since): made again, it would lose their windows.
     """
-    if [d.split(" ", 1)[0] for d in diff] != ["windows"]:
+    # (a repaired record may come with a new version: the store is made again whole anyway)
+    if [k for k in (d.split(" ", 1)[0] for d in diff) if k != VERSIONS] != ["windows"]:
         return False
     then = saved.get(RECORDS_LEFT_OUT)
     then = set(then) if isinstance(then, list) else set()
@@ -67,9 +73,46 @@ def readable_changed(
     return bool(then - set(now[RECORDS_LEFT_OUT]))
 
 
+def recording_versions(index: Any) -> str:
+    """A digest of the version of every recording ``index`` (a
+    :class:`~labram.data.windows.WindowIndex`) reads: its store's position, its id, its
+    channels and length, and its source's content digest (``source_blake3`` and ``part``),
+    which an ingest of a changed source changes; a record that states no digest, by its group,
+    which every re-ingest makes anew (``@1``, ``@2``...). ``eegprep ingest --repair`` writes a
+    damaged recording again from the same source: the same version, so the windows left out
+    for its samples are filled by the resume.
+
+    The windows' fingerprint holds ids, starts and lengths only: a recording ingested again
+    between a killed run and its resume, with as many samples, gave the same fingerprint, and
+    the resume kept the chunks computed from the old samples beside chunks of the new ones,
+    called complete."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for plan in index.recordings:
+        store = index.opened[plan.store]
+        fields = store.index_fields()[plan.id]
+        version = store.source_identities().get(plan.id) or f"group {fields.group}"
+        chans = ",".join(str(int(c)) for c in fields.channel_index)
+        h.update(f"{plan.store}\t{plan.id}\t{chans}\t{fields.n_samples}\t{version}\n".encode())
+    return h.hexdigest()[:16]
+
+
 def differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
     keys = [k for k in now if k not in UNCOMPARED and saved.get(k) != now[k]]
-    return [f"{k} ({saved.get(k)!r} then, {now[k]!r} now)" for k in keys]
+    if VERSIONS not in saved:  # (written before the versions were recorded: read as before)
+        keys = [k for k in keys if k != VERSIONS]
+    return [_difference(k, saved.get(k), now[k]) for k in keys]
+
+
+def _difference(key: str, then: Any, now: Any) -> str:
+    if key == VERSIONS:
+        return (
+            f"{key} ({then!r} then, {now!r} now: recordings of the stores were ingested again "
+            "from changed sources since, so its finished windows are of samples the stores no "
+            "longer hold)"
+        )
+    return f"{key} ({then!r} then, {now!r} now)"
 
 
 def open_existing(out: Path, params: dict[str, Any]) -> bool:
@@ -138,4 +181,12 @@ def json_file(path: Path) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k != KEY}
 
 
-__all__ = ["CREATING", "RECORDS_LEFT_OUT", "UNCOMPARED", "creation_started", "open_existing"]
+__all__ = [
+    "CREATING",
+    "RECORDS_LEFT_OUT",
+    "UNCOMPARED",
+    "VERSIONS",
+    "creation_started",
+    "open_existing",
+    "recording_versions",
+]
