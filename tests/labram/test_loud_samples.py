@@ -34,19 +34,6 @@ def _store(path: Path, value: float) -> str:
     return write_tuab_like(path, n_train=4, n_eval=2, seconds=20, plant=plant)
 
 
-@pytest.fixture(scope="module")
-def sound(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny classifier of random, sound weights, saved as a fine-tuned ``best.pt``."""
-    from labram.checkpoints.layouts import save_ours
-    from labram.model.classifier import LaBraMClassifier
-    from labram.model.config import model_config
-
-    torch.manual_seed(0)
-    ckpt = tmp_path_factory.mktemp("ck") / "seed0" / "best.pt"
-    save_ours(LaBraMClassifier(model_config("tiny"), 1), ckpt)
-    return ckpt
-
-
 def _says_the_recording(text: str, ckpt: object) -> None:
     assert f"{ckpt}: the model's outputs are not finite" in text, text
     assert f"samples no EEG has (NaN or infinite samples in {BAD} at " in text, text

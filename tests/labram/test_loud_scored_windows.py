@@ -9,24 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
 from labram.data.sample_peaks import SamplesError
 from tests.labram.cli_runs import one_error, run_labram
 from tests.labram.test_loud_samples import BAD, _store
-
-
-@pytest.fixture(scope="module")
-def sound(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny classifier of random, sound weights, saved as a fine-tuned ``best.pt``."""
-    from labram.checkpoints.layouts import save_ours
-    from labram.model.classifier import LaBraMClassifier
-    from labram.model.config import model_config
-
-    torch.manual_seed(0)
-    ckpt = tmp_path_factory.mktemp("ck") / "seed0" / "best.pt"
-    save_ours(LaBraMClassifier(model_config("tiny"), 1), ckpt)
-    return ckpt
 
 
 def test_evaluate_refuses_finite_outputs_of_no_eeg(sound: Path, tmp_path: Path) -> None:
