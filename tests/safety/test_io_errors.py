@@ -40,6 +40,7 @@ from click.testing import CliRunner, Result
 from cli import eegprep_cli
 from tests.full_disk import snapshot, temporaries
 from tests.labram.cli_runs import run_labram
+from tests.safety.test_reader_fuzz import _time_limit
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -392,22 +393,6 @@ def test_an_embedding_store_that_cannot_be_made_says_what_to_do(
     assert snapshot(out) == snapshot(clean)
 
 
-@contextlib.contextmanager
-def _at_most(seconds: int) -> Iterator[None]:
-    """A ``TimeoutError`` in this (main) thread after ``seconds``: a hang fails the test."""
-
-    def stop(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"still running after {seconds} s")
-
-    before = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, before)
-
-
 def test_an_error_whose_cause_loops_is_judged_and_not_looped_over() -> None:
     """``raise e from e`` (a helper that returns the error it was given, named already) makes
     a chain of causes that loops: judging it ran for ever."""
@@ -415,7 +400,7 @@ def test_an_error_whose_cause_loops_is_judged_and_not_looped_over() -> None:
 
     exc = OSError(errno.EIO, os.strerror(errno.EIO), "f")
     exc.__cause__ = exc
-    with _at_most(5):
+    with _time_limit(5, "judging the error"):
         assert not landed(exc)
     wrapped = OSError(errno.EIO, os.strerror(errno.EIO), "g")
     wrapped.__cause__ = LandedError(errno.EIO, os.strerror(errno.EIO), "f")
@@ -437,7 +422,7 @@ def test_an_io_error_at_an_embedding_chunk_folders_flush_is_one_line(
         before = held["calls"][-8:-1]
         return path == str(out) and any(c.startswith(tuple(chunk_folders)) for c in before)
 
-    with failing_fsync(fails) as calls, _at_most(60):
+    with failing_fsync(fails) as calls, _time_limit(60, "labram embed"):
         held["calls"] = calls
         code, said = run_labram(*args, out)
     one_line(code, said, str(out), "Input/output error", "check the disk")

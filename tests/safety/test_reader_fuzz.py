@@ -214,8 +214,11 @@ def _packed(
 
 @contextlib.contextmanager
 def _time_limit(seconds: int, what: str) -> Iterator[None]:
+    """A ``TimeoutError`` naming ``what`` in this (main) thread after ``seconds``: a hang fails
+    the test."""
+
     def stop(signum: int, frame: object) -> None:
-        raise TimeoutError(f"{what}: ingest ran over {seconds} s (a hang)")
+        raise TimeoutError(f"{what}: ran over {seconds} s (a hang)")
 
     old = signal.signal(signal.SIGALRM, stop)
     signal.alarm(seconds)
@@ -284,7 +287,7 @@ def _run(seed: int, tmp_path: Path) -> None:
         name, reader = f"m{seed}.{fmt}", "edf"
         (src / name).write_bytes(blob)
     store = tmp_path / "s.zarr"
-    with _time_limit(LIMIT_S, f"seed {seed} ({what})"):
+    with _time_limit(LIMIT_S, f"ingest of seed {seed} ({what})"):
         rep = ingest(_manifest(tmp_path, reader), src=src, out=store, config=SERIAL)
     _check_outcome(rep, name, f"seed {seed}: {fmt} {what}")
     _check_store(store)
