@@ -36,7 +36,8 @@ def write_store(url: Path, n: int, seconds: float, *, qc: bool) -> str:
 
     rng = np.random.default_rng(0)
     # with qc: as an ingest writes it (its encoding stated); without: as another tool might
-    extra: dict[str, Any] = {"qc": {"median_rms_uv": 20.0}, "encoding": "float32"} if qc else {}
+    qc_entry = {"median_rms_uv": 20.0, "rms_uv": [20.0] * len(SITES)}  # (bounds the samples)
+    extra: dict[str, Any] = {"qc": qc_entry, "encoding": "float32"} if qc else {}
     with StoreWriter(str(url), Recipe()) as w:
         for k in range(n):
             x = (20 * rng.standard_normal((len(SITES), int(seconds * 200)))).astype(np.float32)

@@ -1,9 +1,10 @@
-"""Windows whose samples are not finite, found before training rather than after it.
+"""Windows whose samples are not finite, or no EEG's, found before training rather than after it.
 
 NaN or an infinity in a test recording was found only when the fine-tuned model's test outputs
-stopped being finite, after every epoch had run. :func:`check_finite_splits` looks at the
-samples each split's windows will read before the first step, and names the recordings in one
-line.
+stopped being finite, after every epoch had run; a sample past 10^8 uV in one (the model's
+outputs of it finite) only when that split was scored, after the training too.
+:func:`check_finite_splits` looks at the samples each split's windows will read before the
+first step, and names the recordings in one line.
 
 It reads as little as it can. A recording is taken as finite without reading it when its record
 vouches for it: the ``quantized`` encoding (stored integers; no NaN or infinity can be stored),
@@ -11,12 +12,15 @@ or an ingest's ``qc`` entry (``eegprep ingest`` counts the non-finite samples of
 as it writes them and refuses a recording holding one, before it writes ``qc``), as long as its
 ``data`` is the array that ingest wrote (:func:`vouched`). Any other recording (a store written
 by another tool, or by hand) is read: the stored chunks that hold a sample of one of its
-windows, on the rows the task reads.
+windows, on the rows the task reads. The same read finds samples past 10^8 uV; a vouched
+recording is read for them only where its record does not bound its samples below that
+(:mod:`labram.data.peak_bounds`: its channels' RMS, its encoding).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import torch.distributed as dist
@@ -25,7 +29,8 @@ from eegprep.base.errors import EegprepError, StoreFormatError
 from eegprep.store.array_docs import ENCODINGS
 from eegprep.store.reader import Store, refuse_all
 from eegprep.store.recording import Recording
-from labram.data.sample_peaks import SamplesError
+from labram.data.peak_bounds import LOUD_UV, quiet_by_record
+from labram.data.sample_peaks import FIX, SamplesError
 from labram.data.unreadable import TO_DO, Found, Unreadable, UnreadableError
 from labram.data.windows import RecordingPlan, WindowIndex, open_stores
 from labram.model.config import PATCH_SIZE
@@ -62,12 +67,19 @@ def read_spans(lo: int, hi: int, n_samples: int) -> list[tuple[int, int]]:
     return [(max(a, 0), min(b, n_samples)) for a, b in spans if max(a, 0) < min(b, n_samples)]
 
 
+Loud = tuple[float, float]
+"""Where a recording's windows first read a sample past
+:data:`~labram.data.peak_bounds.LOUD_UV`: its second (from the recording's start) and value
+(uV)."""
+
+
 def first_nonfinite(
     store: Store,
     plan: RecordingPlan,
     starts: np.ndarray,
     stops: np.ndarray,
     unreadable: dict[int, str] | None = None,
+    loud: list[Loud] | None = None,
 ) -> float | None:
     """The second (from the recording's start) of the first sample that is not finite among
     those the windows ``[starts, stops)`` (samples, int64, shape (n,)) of recording ``plan``
@@ -75,7 +87,9 @@ def first_nonfinite(
 
     Reads the stored chunks that hold a window's sample, one at a time. ``unreadable``: where
     given, a chunk that cannot be read (a flipped bit) is put there (its number -> the line
-    saying why) and the others are read on; else it raises :class:`StoreFormatError`."""
+    saying why) and the others are read on; else it raises :class:`StoreFormatError`.
+    ``loud``: where given, the first finite sample past
+    :data:`~labram.data.peak_bounds.LOUD_UV` those windows read is put there (:data:`Loud`)."""
     rec = store.recording(plan.id)
     n_all = rec.n_samples
     used = np.zeros(rec.n_samples + 1, np.int64)  # +1 at a window's start, -1 past its end
@@ -99,13 +113,39 @@ def first_nonfinite(
             unreadable[c] = str(exc)
             continue
         for block in blocks:
+            inside = covered[c * chunk : c * chunk + block.shape[1]]
+            rows = block[plan.rows]
+            if loud is not None and not loud:
+                _note_loud(rows, inside, divisor, c * chunk, store.sfreq, loud)
             if divisor is not None:  # stored integers: always finite
                 continue
-            inside = covered[c * chunk : c * chunk + block.shape[1]]
-            bad = ~np.isfinite(block[plan.rows]).all(axis=0) & inside
+            bad = ~np.isfinite(rows).all(axis=0) & inside
             if bad.any():
                 return (c * chunk + int(np.argmax(bad))) / store.sfreq
     return None
+
+
+def _note_loud(
+    rows: np.ndarray,
+    inside: np.ndarray,
+    divisor: float | None,
+    first: int,
+    sfreq: float,
+    loud: list[Loud],
+) -> None:
+    """Put the first sample of ``rows`` (a chunk's read rows, from sample ``first``; stored
+    integers of ``divisor`` or uV) past :data:`LOUD_UV` where ``inside`` into ``loud``."""
+    scale = divisor or 1.0
+    with np.errstate(invalid="ignore"):  # (NaN is no sample past it: named as not finite)
+        over = np.abs(rows) > LOUD_UV * scale  # (rows, samples), in the stored numbers
+    if not over.any():  # (the common case: one comparison)
+        return
+    over &= np.isfinite(rows)
+    hit = over.any(axis=0) & inside
+    if hit.any():
+        j = int(np.argmax(hit))
+        value = float(np.abs(rows[:, j][over[:, j]].astype(np.float64)).max()) / scale
+        loud.append(((first + j) / sfreq, value))
 
 
 def _touching(
@@ -133,7 +173,18 @@ def nonfinite_recordings(
     index: WindowIndex, *, what: str = "training", scored: bool = False
 ) -> list[tuple[str, float]]:
     """``(recording id, second)`` of each recording of ``index`` whose windows read a sample
-    that is not finite (:func:`first_nonfinite`), the recordings :func:`vouched` for unread.
+    that is not finite: :func:`bad_recordings`' first list."""
+    return bad_recordings(index, what=what, scored=scored)[0]
+
+
+def bad_recordings(
+    index: WindowIndex, *, what: str = "training", scored: bool = False
+) -> tuple[list[tuple[str, float]], list[tuple[str, float, float]]]:
+    """``(recording id, second)`` of each recording of ``index`` whose windows read a sample
+    that is not finite (:func:`first_nonfinite`), the recordings :func:`vouched` for unread;
+    and ``(recording id, second, uV)`` of each whose windows read a finite sample past
+    :data:`~labram.data.peak_bounds.LOUD_UV` (its first), the recordings whose record bounds
+    their samples below it unread (:func:`~labram.data.peak_bounds.quiet_by_record`).
     A record that cannot be read raises :class:`StoreFormatError` once every recording was
     looked at, in one line naming each (capped, the rest counted). A stored chunk that cannot
     be read is what the loader meets in a vouched recording
@@ -149,20 +200,22 @@ def nonfinite_recordings(
     bounds = np.searchsorted(index.rec[order], np.arange(len(index.recordings) + 1))
     starts = index.start.astype(np.int64)
     stops = starts + index.n_patches.astype(np.int64) * PATCH_SIZE
-    out, refused = [], []
+    out, loud_out, refused = [], [], []
     main = not dist.is_initialized() or dist.get_rank() == 0  # (each rank checks: one names)
     unreadable = Unreadable(len(index), what, speak=main)
     found: Found = []
     for i, plan in enumerate(index.recordings):
         store = stores[plan.store]
         chunks: dict[int, str] = {}
+        loud: list[Loud] = []
         try:  # (a damaged record: every one is named, not the first alone)
-            if vouched(store, store.recording(plan.id)):
+            rec = store.recording(plan.id)
+            if vouched(store, rec) and quiet_by_record(rec, plan.rows):
                 continue
             mine = order[bounds[i] : bounds[i + 1]]
-            second = first_nonfinite(store, plan, starts[mine], stops[mine], chunks)
+            second = first_nonfinite(store, plan, starts[mine], stops[mine], chunks, loud)
             if chunks:
-                chunk, n = store.chunk_samples(plan.id), store.recording(plan.id).n_samples
+                chunk, n = store.chunk_samples(plan.id), rec.n_samples
                 hit = _touching(mine, starts, stops, set(chunks), chunk, n)
                 found += [(w, plan.id, chunks[min(chunks)]) for w in hit]
         except StoreFormatError as exc:
@@ -170,6 +223,8 @@ def nonfinite_recordings(
             continue
         if second is not None:
             out.append((plan.id, second))
+        elif loud:
+            loud_out.append((plan.id, *loud[0]))
     refuse_all(
         refused,
         f"{len(refused)} of the {len(index.recordings)} recordings the windows read cannot be read",
@@ -183,7 +238,7 @@ def nonfinite_recordings(
         )
     unreadable.add(found)  # what the loader will replace (raises when too many)
     index.named_unreadable |= unreadable.named  # (the loader's run names them not again)
-    return out
+    return out, loud_out
 
 
 SCORED = ("val", "test")
@@ -192,7 +247,8 @@ SCORED = ("val", "test")
 
 
 def check_finite_splits(splits: Mapping[str, WindowIndex], *, what: str) -> None:
-    """Refuse, before training, splits whose windows read samples that are not finite.
+    """Refuse, before training, splits whose windows read samples that are not finite, or
+    finite samples no EEG has (past :data:`~labram.data.peak_bounds.LOUD_UV`).
 
     ``splits``: name (``train``, ``val``, ``test``) -> its windows; ``what``: the command, for
     the line.
@@ -200,8 +256,9 @@ def check_finite_splits(splits: Mapping[str, WindowIndex], *, what: str) -> None
     Raises
     ------
     SamplesError
-        One line naming each such split, its first recording and second, up to five of its
-        recordings, and what to do (:data:`EXCLUDE`).
+        One line naming each such split, its first recording and second (and value, for
+        samples past the bound), up to five of its recordings, and what to do
+        (:data:`EXCLUDE`; :data:`~labram.data.sample_peaks.FIX` for loud samples alone).
     UnreadableError
         A stored chunk cannot be read: in a split of :data:`SCORED`, any; else more than the
         loader replaces (:func:`nonfinite_recordings`).
@@ -215,26 +272,45 @@ def check_finite_splits(splits: Mapping[str, WindowIndex], *, what: str) -> None
 
 def _check_finite_splits(splits: Mapping[str, WindowIndex], *, what: str) -> None:
     """:func:`check_finite_splits`, its errors as they are raised."""
-    said = []
+    said, shouted = [], []
     for name, index in splits.items():
         scored = name.split(" ")[-1] in SCORED
-        bad = nonfinite_recordings(index, what=f"{what}: {name}" if scored else what, scored=scored)
+        bad, loud = bad_recordings(index, what=f"{what}: {name}" if scored else what,
+                                   scored=scored)  # fmt: skip
         if bad:
-            names = [rid for rid, _ in bad]
-            more = ", ..." if len(names) > 5 else ""
             said.append(
                 f"{name}: {len(bad)} recording(s), NaN or infinite samples in {bad[0][0]} at "
-                f"{bad[0][1]:g} s (recordings: {', '.join(names[:5])}{more})"
+                f"{bad[0][1]:g} s (recordings: {_names(bad)})"
+            )
+        if loud:
+            rid, second, value = loud[0]
+            shouted.append(
+                f"{name}: {len(loud)} recording(s), {value:.3g} uV in {rid} at {second:g} s "
+                f"(recordings: {_names(loud)})"
             )
     if said:
+        also = f"; and those of {'; '.join(shouted)} hold samples no EEG has" if shouted else ""
         raise SamplesError(
-            f"{what}: the windows of {'; '.join(said)} read samples that are not finite, and "
-            f"nothing was trained: {EXCLUDE}"
+            f"{what}: the windows of {'; '.join(said)} read samples that are not finite{also}, "
+            f"and nothing was trained: {EXCLUDE}"
         )
+    if shouted:
+        raise SamplesError(
+            f"{what}: the windows of {'; '.join(shouted)} hold samples no EEG has (past "
+            f"{LOUD_UV:.0e} uV), and nothing was trained: {FIX}"
+        )
+
+
+def _names(found: list[tuple[Any, ...]]) -> str:
+    """The recordings of ``found`` (id first in each), up to five, ``...`` for more."""
+    names = [str(one[0]) for one in found]
+    return ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
 
 
 __all__ = [
     "EXCLUDE",
+    "Loud",
+    "bad_recordings",
     "check_finite_splits",
     "first_nonfinite",
     "nonfinite_recordings",
