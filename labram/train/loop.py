@@ -51,6 +51,7 @@ from labram.train.optimizer_state import load_optimizer_state
 from labram.train.rng import seed_everything, set_determinism, set_rng_state
 from labram.train.run import Run, StepFn, check_resumed_config
 from labram.train.runlog import RunLog
+from labram.train.stop_ranks import GRADIENTS, NAMES_SAMPLES, OWN_LOSS, stop_line_of_ranks
 from labram.train.unreadable_ranks import found_by_ranks
 
 log = logging.getLogger(__name__)
@@ -299,28 +300,54 @@ class _Stepper:
         # gradients of a rank whose loss was not finite, and all stop together (a rank that
         # stopped before its backward left the others waiting in theirs)
         loss.backward()
-        if no_eeg:
-            said = "the batch's samples are no EEG's"
-            raise DivergedError(self._stopped(said, batch, step))
-        if not torch.isfinite(loss):
-            raise DivergedError(self._stopped(f"the loss is {loss.item()}", batch, step))
         norm = nn.utils.get_total_norm(
             [p.grad for p in self.model.parameters() if p.grad is not None]
         )
-        if not torch.isfinite(norm):  # a finite loss, but the update would make NaN weights
-            raise DivergedError(self._stopped(f"the gradients are {norm.item()}", batch, step))
+        if no_eeg or not (torch.isfinite(loss) and torch.isfinite(norm)):
+            self._stop(no_eeg, loss, norm, batch, step)
         if cfg.grad_clip:
             nn.utils.clip_grads_with_norm_(self.model.parameters(), cfg.grad_clip, norm)
             metrics["grad_norm"] = float(norm)
         self.opt.step()
         return loss, metrics
 
-    def _stopped(self, what: str, batch: dict[str, Tensor], step: int) -> str:
+    def _stop(
+        self, no_eeg: bool, loss: Tensor, norm: Tensor, batch: dict[str, Tensor], step: int
+    ) -> None:
+        """Stop the run at ``step`` before its update, in one line: the batch's samples when
+        they are no EEG's, else the loss or gradients that are not finite. Under DDP, where
+        the gradients (all-reduced) are not finite on every rank alike, every rank raises the
+        line of the rank that knows why (:func:`~labram.train.stop_ranks.stop_line_of_ranks`):
+        a loud batch on rank 1 gave rank 0's "the gradients are nan" line, which blamed the
+        learning rate, and was the line printed.
+
+        Raises
+        ------
+        DivergedError
+            That line; ``every_rank`` where every rank raises it alike.
+        """
+        if no_eeg:
+            level, what = NAMES_SAMPLES, "the batch's samples are no EEG's"
+        elif not torch.isfinite(loss):
+            level, what = OWN_LOSS, f"the loss is {loss.item()}"
+        else:
+            level, what = GRADIENTS, f"the gradients are {norm.item()}"
+        line, names = self._stopped(what, batch, step)
+        level = NAMES_SAMPLES if names else level  # (a NaN loss of NaN samples names them too)
+        if self.run.dist.world_size > 1 and not torch.isfinite(norm):  # (every rank is here)
+            exc = DivergedError(stop_line_of_ranks((level, line), self.run.dist.device))
+            exc.every_rank = True  # (the same line on every rank: printed by the main rank)
+            raise exc
+        raise DivergedError(line)
+
+    def _stopped(self, what: str, batch: dict[str, Tensor], step: int) -> tuple[str, bool]:
         """The one line of a run stopped at ``step`` before its update: the batch's samples
         when they are not finite or past :data:`~labram.data.sample_peaks.LOUD_UNITS` (the
-        store's data, which no learning rate fixes), else the learning rate."""
-        cfg, run_dir = self.run.cfg, self.run.run_dir
+        store's data, which no learning rate fixes), else the learning rate; and whether it
+        names the samples. Under DDP it says whose batch (the line may be raised by all)."""
+        cfg, run_dir, dinfo = self.run.cfg, self.run.run_dir, self.run.dist
         peaks = window_peaks(batch["x"])
+        at = f"{step} (rank {dinfo.rank}'s batch)" if dinfo.world_size > 1 else f"{step}"
         resume = (
             f"continue from {run_dir / 'last.pt'} with --resume, if a checkpoint was saved "
             "(every ckpt_every steps), or start again"
@@ -329,13 +356,13 @@ class _Stepper:
         said = describe_loud(peaks, lambda i: in_index(int(ids[i])))
         if said is None:
             return (
-                f"{cfg.stage}: {what} at step {step}, so the run stopped before that update: "
+                f"{cfg.stage}: {what} at step {at}, so the run stopped before that update: "
                 f"lower the learning rate (--lr, or --set lr=...) and {resume}"
-            )
+            ), False
         return (
-            f"{cfg.stage}: {what} at step {step}, so the run stopped before that update: "
+            f"{cfg.stage}: {what} at step {at}, so the run stopped before that update: "
             f"{said}: {FIX}, then {resume}"
-        )
+        ), True
 
 
 def _holds_no_eeg(x: Tensor) -> bool:
