@@ -99,6 +99,7 @@ FACES = {
         "eegprep.cli_group",
         "eegprep.cli_paths",
         "eegprep.cli_notes",
+        "eegprep.cli_numbers",
     ),
     "labram": ("labram", "labram.__main__", "labram.command_options", "labram.commands"),
     "cli": ("cli",),

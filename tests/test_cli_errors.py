@@ -204,9 +204,10 @@ def test_an_option_without_its_value_names_the_commands_help(
 @pytest.mark.parametrize(
     ("option", "value", "says"),
     [
-        ("--workers", "100000", "at most 4 per core"),  # forked one process per file
-        ("--keep-replaced", "nan", "Invalid value for `keep_replaced`"),  # kept for ever
-        ("--keep-replaced", "inf", "Invalid value for `keep_replaced`"),
+        ("--workers", "1000", "at most 4 per core"),  # forked one process per file
+        ("--workers", "100000", "Invalid value for '--workers'"),  # (past the option's range)
+        ("--keep-replaced", "nan", "Invalid value for '--keep-replaced'"),  # kept for ever
+        ("--keep-replaced", "inf", "Invalid value for '--keep-replaced'"),
     ],
 )
 def test_absurd_ingest_values(option: str, value: str, says: str) -> None:

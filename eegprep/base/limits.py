@@ -113,24 +113,34 @@ def check_time(path: str) -> None:
         )
 
 
-def parse_size(text: str | int) -> int:
-    """Bytes from ``'2G'``, ``'512M'``, ``'1.5GiB'``, ``'4096'`` (binary units: K = 1024).
+MOST_SIZE = 2**50
+"""The largest size :func:`parse_size` takes: 1 PiB (``10**30`` overflowed float to an internal
+error; no machine has more to give one file)."""
 
-    Raises :class:`~eegprep.base.errors.UsageError` for anything else or a size that is not
-    positive.
+
+def parse_size(text: str | int) -> int:
+    """Bytes from ``'2G'``, ``'512M'``, ``'1.5GiB'``, ``'4096'`` (binary units: K = 1024),
+    written in ASCII digits.
+
+    Raises :class:`~eegprep.base.errors.UsageError` for anything else, a size that is not
+    positive, or one above :data:`MOST_SIZE`.
     """
     if isinstance(text, int) and not isinstance(text, bool):
         value = text
     else:
-        hit = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*([KMGT]?)(?:i?B)?\s*", str(text), re.IGNORECASE)
+        size = r"\s*([0-9]{1,40}(?:\.[0-9]{0,40})?)\s*([KMGT]?)(?:i?B)?\s*"  # (ASCII: not ５)
+        hit = re.fullmatch(size, str(text), re.IGNORECASE)
         if hit is None:
             raise UsageError(
-                f"Invalid size {text!r}: expected a number with an optional unit K, M, G or T "
-                "(e.g. 512M, 2G)."
+                f"Invalid size {str(text)[:40]!r}: expected a number with an optional unit K, M, "
+                "G or T (e.g. 512M, 2G)."
             )
         value = int(float(hit.group(1)) * _UNITS[hit.group(2).upper()])
     if value <= 0:
-        raise UsageError(f"Invalid size {text!r}: expected more than 0 bytes.")
+        raise UsageError(f"Invalid size {str(text)[:40]!r}: expected more than 0 bytes.")
+    if value > MOST_SIZE:
+        shown = str(text)[:40]
+        raise UsageError(f"Invalid size {shown!r}: expected at most 1 PiB ({MOST_SIZE} bytes).")
     return value
 
 

@@ -217,7 +217,7 @@ def test_sizes_parse_and_bad_ones_are_usage_errors(tmp_path: Path) -> None:
          "--file-memory-limit", "lots"],
     )  # fmt: skip
     assert out.exit_code == 2
-    assert "Invalid size 'lots'" in out.output
+    assert "Invalid value for '--file-memory-limit': 'lots'" in out.output
 
 
 def test_a_huge_sidecar_is_refused_before_it_is_read(tmp_path: Path) -> None:

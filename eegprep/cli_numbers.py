@@ -1,0 +1,96 @@
+"""The numeric option types of both command lines: bounded on both sides, ASCII, finite.
+
+click's own ``IntRange(min=1)`` and ``FloatRange(min=0)`` took any value above their floor:
+``labram predict --batch-size 1000000000000`` allocated a batch of that many windows,
+``--keep-replaced inf`` and ``--lr nan`` passed the option (NaN compares false with every
+bound) to fail, if at all, deep in the command, without naming the option, and ``--workers ５``
+(a full-width digit, which Python's ``int`` reads as 5) ran. :class:`Whole` and
+:class:`Amount` take a number written in ASCII (spaces around it allowed), finite, inside both
+bounds, and refuse anything else in one usage line naming the option and the range
+(``docs/cli.md``, "Numeric options").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import click
+
+MAX_WHOLE = 2**31 - 1
+"""The largest whole number any option takes (steps, seeds, counts): larger ones overflowed
+numpy's and torch's integers deep in a run."""
+
+KEEP_MOST_S = 315_360_000.0
+"""The most ``eegprep ingest --keep-replaced`` takes: ten years, in seconds."""
+
+FILE_TIME_MOST_S = 604_800.0
+"""The most ``eegprep ingest --file-time-limit`` takes: a week, in seconds (no file's ingest
+takes it; ``inf`` passed and 1e300 overflowed the timer)."""
+
+_WHOLE = re.compile(r"[+-]?[0-9]{1,400}")
+_DECIMAL = re.compile(r"[+-]?([0-9]{1,40}(\.[0-9]{0,40})?|\.[0-9]{1,40})([eE][+-]?[0-9]{1,4})?")
+
+
+def _text(value: Any, pattern: re.Pattern[str], what: str, param: Any, ctx: Any) -> str:
+    """``value`` stripped, if it is ``what`` written in ASCII (``pattern``); else the usage
+    error (a full-width ``５`` or ``nan`` named as such)."""
+    text = str(value).strip()
+    if pattern.fullmatch(text) is None:
+        if any(ch.isdigit() and not ch.isascii() for ch in text):
+            why = "digits other than ASCII 0-9"
+        elif text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+            why = "not a finite number"
+        else:
+            why = f"not {what}"
+        raise click.BadParameter(f"{str(value)[:40]!r} is {why}", ctx=ctx, param=param)
+    return text
+
+
+class Whole(click.IntRange):
+    """A whole number from ``min`` to ``max`` (both required; :data:`MAX_WHOLE` at most),
+    written in ASCII digits."""
+
+    def __init__(self, min: int, max: int) -> None:
+        super().__init__(min=min, max=max)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            value = _text(value, _WHOLE, "a whole number (e.g. 8)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class Amount(click.FloatRange):
+    """A finite number from ``min`` to ``max`` (both required; ``min_open``: above ``min``),
+    written in ASCII (``0.5``, ``1e-3``)."""
+
+    def __init__(self, min: float, max: float, *, min_open: bool = False) -> None:
+        super().__init__(min=min, max=max, min_open=min_open)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            value = _text(value, _DECIMAL, "a number (e.g. 0.5)", param, ctx)
+        out = super().convert(value, param, ctx)
+        if not math.isfinite(out):  # (NaN passes click's bounds: every comparison is false)
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return out
+
+
+class ByteSize(click.ParamType):
+    """A size in bytes: ``2G``, ``512M``, ``1.5GiB``, ``4096`` (binary units), 1 byte to 1 PiB
+    (:func:`eegprep.base.limits.parse_size`), refused in the usage line naming the option."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from eegprep.base.errors import UsageError
+        from eegprep.base.limits import parse_size
+
+        try:
+            return parse_size(value)
+        except UsageError as exc:
+            self.fail(str(exc).removeprefix("Invalid size ").rstrip("."), param, ctx)
+
+
+__all__ = ["FILE_TIME_MOST_S", "KEEP_MOST_S", "MAX_WHOLE", "Amount", "ByteSize", "Whole"]
