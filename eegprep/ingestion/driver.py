@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from typing import Any, Literal
 from eegprep.base import allocator, held_files
 from eegprep.base.errors import EegprepError, StoreError, UsageError
 from eegprep.base.files import as_text_all, shown_name
-from eegprep.base.limits import Limits
+from eegprep.base.limits import Limits, format_bytes
 from eegprep.base.redact import redact, redact_all
 from eegprep.base.write_errors import PLACE_ERRORS
 from eegprep.corpus.discover import Discovery, discover, resolve_names
@@ -35,11 +36,12 @@ from eegprep.corpus.sources import (
     stamp_files,
 )
 from eegprep.ingestion import options, racy_stamps
+from eegprep.ingestion.block_lengths import block_change
 from eegprep.ingestion.options import IngestConfig
 from eegprep.ingestion.seen_files import SeenFiles
 from eegprep.ingestion.source_presence import GONE as GONE_STATE
 from eegprep.ingestion.source_presence import SourcePresence, hidden_note
-from eegprep.ingestion.task import IngestResult, IngestTask, run_task
+from eegprep.ingestion.task import IngestResult, IngestTask, recipe_for_manifest, run_task
 from eegprep.readers import clear_caches
 from eegprep.store.fs import Location
 from eegprep.store.record import RecordingRecord
@@ -207,6 +209,9 @@ def _plan(
         rid = f"{manifest.name}/{item.name}"
         record = existing.get(rid)
         current = _is_current(record, root, stamps, manifest, cfg, seen)
+        if current == "blocks":
+            report.warnings.setdefault(item.relpath, []).append(_blocks_note(record, manifest, cfg))
+            current = ""
         if current:
             damage = _damage(writer, record) if cfg.repair and record else []
             if not damage:
@@ -368,11 +373,13 @@ def _is_current(
     manifest: Manifest,
     cfg: IngestConfig,
     seen: SeenFiles,
-) -> Literal["", "stamps", "content"]:
+) -> Literal["", "stamps", "content", "blocks"]:
     """Whether a recording is listed with the same recipe and manifest, from exactly the same
     files: ``"stamps"`` when ``seen`` vouches for every file's size, mtime, ctime and inode,
     ``"content"`` when the same sizes and mtimes hold the bytes the record's hashes state (every
-    file hashed with ``verify_checksums``; noted in ``seen`` unless racy), ``""`` when not
+    file hashed with ``verify_checksums``; noted in ``seen`` unless racy), ``"blocks"`` when
+    the files are the same but this run would cut the recording into other preprocessing
+    blocks (its bytes may differ: :mod:`eegprep.ingestion.block_lengths`), ``""`` when not
     current."""
     if record is None:
         return ""
@@ -384,10 +391,31 @@ def _is_current(
     vouched = not cfg.verify_checksums and seen.vouches(record, stamps)
     if not is_unchanged(record, root, stamps, checksums=cfg.verify_checksums, vouched=vouched):
         return ""
+    if _block_change(record, manifest, cfg) is not None:  # the same files, other bytes
+        return "blocks"
     if vouched:
         return "stamps"
     seen.note(record, stamps)
     return "content"
+
+
+def _block_change(
+    record: dict[str, Any], manifest: Manifest, cfg: IngestConfig
+) -> tuple[float, float] | None:
+    """The record's and this run's block lengths (s) when they would give other bytes."""
+    recipe = recipe_for_manifest(cfg.recipe, manifest)
+    return block_change(record, recipe, manifest.mains, cfg.file_memory_limit)
+
+
+def _blocks_note(record: dict[str, Any] | None, manifest: Manifest, cfg: IngestConfig) -> str:
+    """The report's line on a recording ingested again because its blocks would differ."""
+    stated, planned = _block_change(record or {}, manifest, cfg) or (math.nan, math.nan)
+    was = f"{stated:g} s blocks" if math.isfinite(stated) else "blocks of no valid length"
+    return (
+        f"ingested again: its samples were computed in {was}, this run's would be "
+        f"{planned:g} s (--file-memory-limit {format_bytes(cfg.file_memory_limit)}), which can "
+        "move quantized samples by one step (docs/store-format.md, Reproducibility)"
+    )
 
 
 def _save_seen(seen: SeenFiles, writer: StoreWriter, *, quiet: bool = False) -> None:

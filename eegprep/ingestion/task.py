@@ -31,6 +31,12 @@ from eegprep.corpus.locate import find_sidecars
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.sidecars import SidecarResult, load_parsers
 from eegprep.corpus.sources import HASH, FileStamp, StreamDigest, fingerprint, stamp_files
+from eegprep.ingestion.block_lengths import (
+    MIN_BLOCK_SECONDS,
+    block_seconds,
+    bytes_per_second,
+    margin_seconds,
+)
 from eegprep.ingestion.events import recording_events, settle_events
 from eegprep.ingestion.labels import (
     identity_fields,
@@ -41,7 +47,7 @@ from eegprep.ingestion.labels import (
 from eegprep.ingestion.racy_stamps import changed_in_tick, digests_if_racy
 from eegprep.ingestion.sidecar_memory import sidecar_bytes
 from eegprep.ingestion.source_channels import MANIFEST_DOC, RateGroup, open_source, rate_groups
-from eegprep.pipeline import preprocess, qc, stretches
+from eegprep.pipeline import qc, stretches
 from eegprep.pipeline.channels import ChannelMapping, shown_label
 from eegprep.pipeline.fir import auto_h_trans
 from eegprep.pipeline.recipe import Recipe
@@ -203,6 +209,8 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
     check_values(record.to_dict(), path, "record")  # header values, manifest labels: strict JSON
     check_head = head_checks(header, mapping, groups[0])
     heads: list[qc.HeadChecks] = []  # the first block's read checks the QC head here
+    planned = _bounded_recipe(task, path, groups)  # the blocks preprocessed_blocks cuts
+    record = record.replace(block_seconds=None if planned.mode == "mne" else planned.block_seconds)
 
     def write(record: RecordingRecord) -> tuple[dict[str, Any], StreamDigest]:
         heads.clear()
@@ -526,24 +534,14 @@ def preprocessed_blocks(
         done += k
 
 
-BLOCK_BYTES_PER_SAMPLE = 24
-"""Bytes one source sample of one channel costs while its block is preprocessed: the FFT
-segment the reader decodes into (4, plus EDF's raw integers), its spectrum (complex64 over half
-the bins: 4), and the output-rate arrays, FFT-friendly lengths and the writer's buffers.
-Measured: 104 MiB peak growth for 19 channels at 2 kHz (120 s blocks), 17.8 bytes per sample
-(2026-12-02; 131 MiB, 22 bytes, before the QC head and the edges stopped being copied); 24
-keeps a margin."""
-
-MIN_BLOCK_SECONDS = 10.0  # the shortest block a recipe allows (Recipe.block_seconds)
-
-
 def _bounded_recipe(task: IngestTask, path: str, groups: list[RateGroup]) -> Recipe:
     """The recipe, its blocks shortened (down to 10 s) until one block of every rate group fits
-    the per-file memory budget; a file whose shortest block does not fit is refused, before
-    anything is read or any filter designed.
+    the per-file memory budget (:func:`~eegprep.ingestion.block_lengths.block_seconds`); a file
+    whose shortest block does not fit is refused, before anything is read or any filter
+    designed.
 
     Shorter blocks change samples only at float32 round-off (docs/preprocessing.md), which is
-    why ``block_seconds`` is not part of the recipe's hash.
+    why ``block_seconds`` is not part of the recipe's hash; the record states the block used.
     """
     recipe = effective_recipe(task)
     mains = task.manifest.mains
@@ -552,17 +550,18 @@ def _bounded_recipe(task: IngestTask, path: str, groups: list[RateGroup]) -> Rec
             what = f"the mne mode's whole-recording copy of {len(positions)} channels"
             limits.check_allocation(path, 4 * 8 * len(positions) * n_samples, what)
         return recipe
-    budget = limits.current().memory_bytes
-    seconds = recipe.block_seconds
-    for sfreq, positions, _ in groups:
-        per_second = len(positions) * sfreq * BLOCK_BYTES_PER_SAMPLE
+    for sfreq, positions, _ in groups:  # absurd rates, before any filter is designed
+        per_second = bytes_per_second(len(positions), sfreq)
         what = f"one {MIN_BLOCK_SECONDS:g} s block of {len(positions)} channels at {sfreq:g} Hz"
-        limits.check_allocation(path, per_second * MIN_BLOCK_SECONDS, what)  # absurd rates
-        margins = 2 * preprocess.design(float(sfreq), mains, recipe).margin / recipe.sfreq
-        while seconds > MIN_BLOCK_SECONDS and per_second * (seconds + margins) > budget:
-            seconds = max(MIN_BLOCK_SECONDS, seconds / 2)
-        what = f"one {seconds:g} s block of {len(positions)} channels at {sfreq:g} Hz"
-        limits.check_allocation(path, per_second * (seconds + margins), what)
+        limits.check_allocation(path, per_second * MIN_BLOCK_SECONDS, what)
+    shape = [(sfreq, len(positions)) for sfreq, positions, _ in groups]
+    seconds = block_seconds(shape, mains, recipe, limits.current().memory_bytes)
+    for sfreq, n_channels in shape:
+        need = bytes_per_second(n_channels, sfreq) * (
+            seconds + margin_seconds(sfreq, mains, recipe)
+        )
+        what = f"one {seconds:g} s block of {n_channels} channels at {sfreq:g} Hz"
+        limits.check_allocation(path, need, what)
     return recipe if seconds == recipe.block_seconds else recipe.with_(block_seconds=seconds)
 
 
@@ -603,10 +602,15 @@ def _sidecar(task: IngestTask, path: str, header: Header) -> SidecarResult:
 
 def effective_recipe(task: IngestTask) -> Recipe:
     """The store's recipe, with the manifest's lower ``h_freq`` (if any) as the low-pass."""
-    h = task.manifest.h_freq
-    if h is None or h >= task.recipe.h_freq:
-        return task.recipe
-    return task.recipe.with_(h_freq=h)
+    return recipe_for_manifest(task.recipe, task.manifest)
+
+
+def recipe_for_manifest(recipe: Recipe, manifest: Manifest) -> Recipe:
+    """``recipe`` with ``manifest``'s lower ``h_freq`` (if any) as the low-pass."""
+    h = manifest.h_freq
+    if h is None or h >= recipe.h_freq:
+        return recipe
+    return recipe.with_(h_freq=h)
 
 
 def _record(

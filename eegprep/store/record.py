@@ -109,6 +109,11 @@ class RecordingRecord:
     ``None`` for the float encodings."""
     recipe_hash: str | None = None
     """Hash of the preprocessing recipe that produced the samples."""
+    block_seconds: float | None = None
+    """The length of the blocks the streamed (``fast``) pipeline cut the recording into (s):
+    the recipe's, or shorter where ``--file-memory-limit`` halved it. Another block moves a
+    quantized sample by one quantum here and there (docs/store-format.md, "Reproducibility");
+    ``None`` in the ``mne`` mode (no blocks) and in records of earlier versions."""
     band_hz: tuple[float, float] | None = None
     """The pass band applied (Hz): ``(l_freq, h_freq)``, the manifest's lower ``h_freq`` if any."""
     dropped_channels: list[list[str]] = field(default_factory=list)
@@ -179,6 +184,8 @@ class RecordingRecord:
             out["max_error_uv"] = self.max_error_uv
         if self.recipe_hash is not None:
             out["recipe_hash"] = self.recipe_hash
+        if self.block_seconds is not None:
+            out["block_seconds"] = self.block_seconds
         if self.band_hz is not None:
             out["band_hz"] = list(self.band_hz)
         out["dropped_channels"] = self.dropped_channels

@@ -12,6 +12,9 @@ samples), so they are checked there, once per record (:func:`details_problem`, b
   ``"x"`` was a ``ZeroDivisionError`` or ``TypeError`` on the first read.
 - ``orig_sfreq``: the source's rate (Hz), a number or a list of them; a rate as text was an
   internal error in ``eegprep stats``.
+- ``block_seconds``: the preprocessing block the samples were computed in (s, 10 or more), which
+  only a re-ingest reads (:mod:`eegprep.ingestion.block_lengths`: it ingests again a recording
+  whose block is not a number), so only ``eegprep validate`` checks it (:func:`block_problem`).
 - ``qc``: what the ingest measured. The loader's NaN check takes any ``qc`` as an ingest's
   word that the samples are finite (:func:`labram.data.finite_windows.vouched`), so one that no
   ingest writes (``{"ok": 1}``, without the ``median_rms_uv`` every ingest states) would have
@@ -98,6 +101,14 @@ def orig_rate_problem(orig_sfreq: Any) -> str | None:
     if isinstance(orig_sfreq, list) and orig_sfreq and all(map(_positive, orig_sfreq)):
         return None
     return f"orig_sfreq {_shown(orig_sfreq)} is not a rate in Hz above 0 (or a list of them)"
+
+
+def block_problem(block_seconds: Any) -> str | None:
+    """What is wrong with ``block_seconds`` (the preprocessing block, s), or None: absent (an
+    earlier version's record, the ``mne`` mode), or a number of 10 or more."""
+    if block_seconds is None or (_positive(block_seconds) and block_seconds >= 10):
+        return None
+    return f"block_seconds {_shown(block_seconds)} is not a block length in seconds of 10 or more"
 
 
 _QC_NAMES = ("flat_channels", "clipped_channels")
@@ -187,6 +198,7 @@ def details_problem(record: Mapping[str, Any], sfreq: float | None) -> str | Non
 
 
 __all__ = [
+    "block_problem",
     "details_problem",
     "encoding_problem",
     "event_times_problem",

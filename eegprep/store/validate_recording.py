@@ -35,7 +35,7 @@ from eegprep.store.consolidated import consolidated_note, without_consolidated
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import added_keys, differing_keys, not_a_group
 from eegprep.store.group_members import member_findings
-from eegprep.store.record_details import details_problem
+from eegprep.store.record_details import block_problem, details_problem
 from eegprep.store.record_values import (
     channels_problem,
     chunk_problem,
@@ -148,6 +148,7 @@ def _check_recording(
         or (rate is not None and rate_problem(rate, sfreq))
         or kinds_problem(record)
         or details_problem(record, rate if rate_problem(rate, None) is None else None)
+        or block_problem(record.get("block_seconds"))
         or (
             isinstance(channels, list)
             and channels_problem(channels, record.get("channel_index"), store.vocabulary)

@@ -25,7 +25,8 @@ INGESTED_KEYS = {
     "channels", "channel_index", "n_samples", "sfreq", "labels", "events", "source", "part",
     "source_size", "source_mtime_ns", "source_blake3", "source_files", "orig_sfreq",
     "orig_duration_s", "mains_hz", "encoding", "quantum_uv", "max_error_uv", "recipe_hash",
-    "band_hz", "dropped_channels", "targets", "manifest_hash", "chunk_crc32c", "qc",
+    "block_seconds", "band_hz", "dropped_channels", "targets", "manifest_hash", "chunk_crc32c",
+    "qc",
 }  # fmt: skip
 """The keys an ingest writes (docs/store-format.md)."""
 
@@ -165,6 +166,7 @@ def test_a_record_of_an_older_store_loads(tmp_path: Path) -> None:
     rec = RecordingRecord.from_dict(OLD_RECORD)
     assert (rec.encoding, rec.quantum_uv, rec.max_error_uv) == (None, None, None)
     assert rec.source_files is None and rec.band_hz is None and rec.extra == {}
+    assert rec.block_seconds is None  # (a re-ingest takes the recipe's: test_block_records.py)
     # written back, it still says nothing of what it did not state (no source_files: the
     # source alone decides whether it is current; no encoding: the store's recipe says)
     assert set(rec.to_dict()) == set(OLD_RECORD) - {"quantum_uv"}
