@@ -381,59 +381,106 @@ def read_toml(path: str | Path, stage: str) -> dict[str, Any]:
 STAGE_PREFIXES = {"tokenizer": "tokenizer", "mem": "pretrain", "pretrain": "pretrain"}
 
 
-def stage_overrides(overrides: dict[str, Any], stage: str) -> dict[str, Any]:
-    """The overrides of one stage: bare ``FIELD`` keys apply to every stage, ``tokenizer.FIELD``
-    only to the tokenizer, ``mem.FIELD`` / ``pretrain.FIELD`` only to masked modelling."""
-    out: dict[str, Any] = {}
-    for key, value in overrides.items():
-        prefix, dot, name = key.partition(".")
-        if not dot:
-            out.setdefault(key, value)
-        elif prefix not in STAGE_PREFIXES:
+SetItem = tuple[str, str, Any]
+"""One ``--set KEY=VALUE`` item: its key and value as the user wrote them (spaces around
+stripped), and the value parsed (:func:`parse_sets`)."""
+
+
+def _target(key: str) -> tuple[str, str]:
+    """What a --set key sets: ``("", FIELD)`` for a bare field (every stage), ``(stage, FIELD)``
+    for ``tokenizer.FIELD``, ``mem.FIELD`` or ``pretrain.FIELD`` (the last two one stage),
+    ``(prefix, FIELD)`` for a prefix no stage has (refused by :func:`stage_sets`)."""
+    prefix, dot, name = key.partition(".")
+    if not dot:
+        return "", key
+    return STAGE_PREFIXES.get(prefix, prefix), name
+
+
+def stage_sets(items: Sequence[SetItem], stage: str) -> dict[str, SetItem]:
+    """The --set items of one stage by field: bare ``FIELD`` keys apply to every stage,
+    ``tokenizer.FIELD`` only to the tokenizer, ``mem.FIELD`` / ``pretrain.FIELD`` only to
+    masked modelling; a stage's own item wins over a bare one, and of two items of one field
+    and stage the later wins. Each keeps the key as written, for the lines that name it."""
+    bare: dict[str, SetItem] = {}
+    own: dict[str, SetItem] = {}
+    for item in items:
+        key = item[0]
+        prefix, dot, _ = key.partition(".")
+        target, name = _target(key)
+        if dot and prefix not in STAGE_PREFIXES:
             raise invalid_value(
                 f"--set {key}", prefix, sorted(STAGE_PREFIXES), error=ConfigError,
                 hint="(the stage prefix before the dot)",
             )  # fmt: skip
-        elif STAGE_PREFIXES[prefix] == stage:
-            out[name] = value  # a stage's own value wins over a bare one
-    return out
+        if not target:
+            bare[name] = item
+        elif target == stage:
+            own[name] = item  # a stage's own value wins over a bare one
+    return {**bare, **own}
+
+
+def stage_overrides(overrides: dict[str, Any], stage: str) -> dict[str, Any]:
+    """The overrides of one stage (:func:`stage_sets`) from ``{KEY: value}``."""
+    items = [(key, str(value), value) for key, value in overrides.items()]
+    return {name: item[2] for name, item in stage_sets(items, stage).items()}
 
 
 def repeated_sets(sets: Sequence[str]) -> list[str]:
-    """One line for each ``--set FIELD=...`` a later ``--set`` of the same FIELD overrides
-    with another value (the last wins, as :func:`parse_sets` reads them)."""
-    last: dict[str, str] = {}
+    """One line for each ``--set KEY=...`` a later ``--set`` of the same field and stage
+    overrides with another value (the last wins, as :func:`stage_sets` reads them), each
+    named as written: ``mem.lr`` and ``pretrain.lr`` set the same field of the same stage."""
+    last: dict[tuple[str, str], tuple[str, str]] = {}
     lines = []
     for item in sets:
         key, _, value = item.partition("=")
         key, value = key.strip(), value.strip()
-        if key in last and last[key] != value:
-            lines.append(f"--set {key}={value} overrides an earlier --set {key}={last[key]}: the "
-                         "last wins; give one of the two")  # fmt: skip
-        last[key] = value
+        target = _target(key)
+        if target in last and last[target][1] != value:
+            before = "=".join(last[target])
+            lines.append(f"--set {key}={value} overrides an earlier --set {before}: the last "
+                         "wins; give one of the two")  # fmt: skip
+        last[target] = (key, value)
     return lines
 
 
-def parse_sets(sets: Sequence[str]) -> dict[str, Any]:
-    """``--set FIELD=VALUE`` items -> {FIELD: value}: the value as TOML where it reads as TOML
-    (``2``, ``1e-3``, ``[0.9, 0.98]``, ``{tuh = 2.0}``), else the text; each is then parsed
-    against its field's type (:func:`apply_overrides`). Of two items of one FIELD the later
-    wins (:func:`repeated_sets` says so)."""
-    out: dict[str, Any] = {}
+def set_items(sets: Sequence[str]) -> list[SetItem]:
+    """``--set KEY=VALUE`` items -> ``(KEY, VALUE as written, value)``, in order: the value as
+    TOML where it reads as TOML (``2``, ``1e-3``, ``[0.9, 0.98]``, ``{tuh = 2.0}``), else the
+    text; each is then parsed against its field's type (:func:`apply_overrides`)."""
+    out: list[SetItem] = []
     for item in sets:
         key, eq, value = item.partition("=")
-        if not eq or not key.strip():
+        key, text = key.strip(), value.strip()
+        if not eq or not key:
             raise invalid_value("--set", item, expected="FIELD=VALUE", error=ConfigError)
         try:
-            out[key.strip()] = loads_toml(f"v = {value}")["v"]
+            out.append((key, text, loads_toml(f"v = {value}")["v"]))
         except TomlUnderflowError as exc:  # (1e-400: tomllib read it as 0.0)
             raise invalid_value(
-                f"--set {key.strip()}", value.strip(), expected=f"a number a float holds "
+                f"--set {key}", text, expected=f"a number a float holds "
                 f"({exc.text[:30]} {UNDERFLOW})", error=ConfigError,
             ) from None  # fmt: skip
         except (tomllib.TOMLDecodeError, RecursionError):
-            out[key.strip()] = value.strip()
+            out.append((key, text, text))
     return out
+
+
+def parse_sets(sets: Sequence[str]) -> dict[str, Any]:
+    """``--set KEY=VALUE`` items -> ``{KEY: value}`` (:func:`set_items`); of two items of one
+    KEY the later wins (:func:`repeated_sets` says so)."""
+    return {key: value for key, _, value in set_items(sets)}
+
+
+def _blame_set(
+    stage: str, size: str, recipe: str, base: dict[str, Any], items: dict[str, SetItem]
+) -> None:
+    """Raise a ConfigError naming the first --set item (as written) that the config refuses on
+    its own over ``base`` (the file's values); nothing when each is accepted alone."""
+    for name, (key, text, value) in items.items():
+        try:
+            train_config(stage, size, recipe=recipe, **{**base, name: value})
+        except ConfigError as exc:
+            raise ConfigError(f"--set {key}={text}: {exc}") from None
 
 
 STAGE_FLAGS = ("max_steps", "epochs", "batch_size", "lr")
@@ -464,20 +511,26 @@ def config_from_options(
             train_config(stage, size, recipe=recipe, **overrides)
         except ConfigError as exc:
             raise ConfigError(f"{config_file}: {exc}") from None
-    set_values = stage_overrides(parse_sets(sets), stage)
-    overrides.update(set_values)
+    base = dict(overrides)
+    items = stage_sets(set_items(sets), stage)
+    overrides.update((name, item[2]) for name, item in items.items())
     given = {k: v for k, v in (flags or {}).items() if v is not None}
     for name, value in given.items():  # (the documented order: a flag wins over --set)
-        if name in set_values and set_values[name] != value:
+        if name in items and items[name][2] != value:
             flag = (flag_names or {}).get(name) or f"--{name.replace('_', '-')}"
+            key, text, _ = items[name]
             warnings.warn(
-                f"{flag} {value} overrides --set {name}={set_values[name]} ({stage} stage): a "
-                "flag wins over --set; give one of the two",
+                f"{flag} {value} overrides --set {key}={text} ({stage} stage): a flag wins "
+                "over --set; give one of the two",
                 stacklevel=2,
             )
     overrides.update(given)
-    refuse_preset_fields(overrides)
-    cfg = train_config(stage, size, recipe=recipe, **overrides)
+    try:
+        refuse_preset_fields(overrides)
+        cfg = train_config(stage, size, recipe=recipe, **overrides)
+    except ConfigError:
+        _blame_set(stage, size, recipe, base, {k: v for k, v in items.items() if k not in given})
+        raise
     if cfg.warmup_epochs > cfg.epochs:
         warnings.warn(
             f"warmup_epochs {cfg.warmup_epochs:g} is more than epochs {cfg.epochs} ({stage} "

@@ -72,7 +72,7 @@ def test_pretrains_tokenizer_flags_name_themselves(
 
 
 def test_the_flag_wins_and_the_same_value_twice_says_nothing() -> None:
-    with pytest.warns(UserWarning, match=r"--lr 0.0005 overrides --set lr=0.001"):
+    with pytest.warns(UserWarning, match=r"--lr 0.0005 overrides --set lr=1e-3 "):
         cfg = config_from_options("finetune", "tiny", sets=["lr=1e-3"], flags={"lr": 5e-4})
     assert cfg.lr == 5e-4
     with warnings.catch_warnings():
@@ -124,3 +124,61 @@ def test_warmup_epochs_is_still_a_number_of_epochs() -> None:
     assert TrainConfig(warmup_epochs=0).warmup_epochs == 0
     assert TrainConfig(warmup_epochs=2.5, epochs=3).warmup_epochs == 2.5
     assert TrainConfig(grad_clip=1e6).grad_clip == 1e6
+
+
+SET_FORMS = [  # (command, the --set key as written, the flag over it)
+    ("finetune", "lr", "--lr"),
+    ("tokenizer", "lr", "--lr"),
+    ("pretrain", "mem.lr", "--lr"),
+    ("pretrain", "pretrain.lr", "--lr"),
+    ("pretrain", "tokenizer.lr", "--tokenizer-lr"),
+]
+
+
+@pytest.mark.parametrize(("command", "key", "flag"), SET_FORMS)
+def test_a_flag_over_a_set_names_the_set_as_written(
+    command: str, key: str, flag: str, tmp_path: Path
+) -> None:
+    """Before: ``--set mem.lr=1e-3 --lr 5e-4`` warned of ``--set lr=0.001``, a key and a value
+    the user had not written."""
+    _, lines = _run(command, "--set", f" {key} = 1e-3", flag, "5e-4", tmp_path=tmp_path)
+    warned = [x for x in lines if "overrides --set" in x]
+    assert warned and all(f"overrides --set {key}=1e-3 (" in x for x in warned), lines
+
+
+def test_two_prefixes_of_one_stage_are_one_field_and_the_last_wins(tmp_path: Path) -> None:
+    """Before: ``mem.lr`` and ``pretrain.lr`` (one field of one stage) were two keys: no
+    warning, and of ``mem.lr=1e-3 pretrain.lr=2e-3 mem.lr=3e-3`` the middle one won."""
+    sets = ["--set", "mem.lr=1e-3", "--set", "pretrain.lr=2e-3", "--set", "mem.lr=3e-3"]
+    _, lines = _run("pretrain", *sets, tmp_path=tmp_path)
+    assert [x for x in lines if "overrides an earlier" in x] == [
+        "warning: --set pretrain.lr=2e-3 overrides an earlier --set mem.lr=1e-3: the last wins; "
+        "give one of the two",
+        "warning: --set mem.lr=3e-3 overrides an earlier --set pretrain.lr=2e-3: the last wins; "
+        "give one of the two",
+    ], lines
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cfg = config_from_options("pretrain", "tiny", sets=sets[1::2])
+    assert cfg.lr == 3e-3
+    assert config_from_options("pretrain", "tiny", sets=["mem.lr=1e-3", "lr=2e-3"]).lr == 1e-3
+
+
+REFUSED = [  # (the --set value, what the refusal says after naming it)
+    ("lr=fast", "Invalid value for `lr`: expected a number; got 'fast'"),
+    ("lr=-1", "Invalid value for `lr`: expected a number in (0, 10]"),
+    ("lrr=1e-3", "unknown config field 'lrr'. Did you mean 'lr'?"),
+    ("size=base", "`size` chooses the preset"),
+    ("corpus_weights={tuh=-1}", "Invalid value for `corpus_weights[tuh]`"),
+    ("betas=[0.9]", "Invalid value for `betas`: expected a list of 2 numbers"),
+]
+
+
+@pytest.mark.parametrize("prefix", ["", "mem.", "pretrain."])
+@pytest.mark.parametrize(("item", "says"), REFUSED)
+def test_a_refused_set_value_is_named_as_written(prefix: str, item: str, says: str) -> None:
+    """Before: ``--set mem.lr=fast`` was refused as ``Invalid value for `lr```, which did not
+    say which of the command's --set items (or its config file) held it."""
+    with pytest.raises(ConfigError) as caught:
+        config_from_options("pretrain", "tiny", sets=["epochs=2", f"{prefix}{item}"])
+    assert str(caught.value).startswith(f"--set {prefix}{item}: {says}"), caught.value
