@@ -23,6 +23,7 @@ from torch import Tensor, nn
 
 from labram.checkpoints.contents import CKPT_FORMAT, OURS_FORMAT
 from labram.checkpoints.errors import CheckpointError, CorruptCheckpointError
+from labram.checkpoints.key_paths import path_to, shown
 from labram.checkpoints.meta_models import MAX_EXTRA_PARAMETERS, model_for
 from labram.checkpoints.official_keys import (
     KINDS,
@@ -99,8 +100,9 @@ def check_claims(path: Path, skeleton: Any) -> None:
         model_bytes += want.numel() * want.element_size()
         have = described.weights.get(name)
         if isinstance(have, Tensor) and have.numel() > want.numel():
+            where = path_to(skeleton, have) or name  # (the key path in the file)
             raise CorruptCheckpointError(
-                f"{path}: tensor {name} claims shape {tuple(have.shape)} where the "
+                f"{path}: tensor {shown(where)} claims shape {tuple(have.shape)} where the "
                 f"{described.what} has {tuple(want.shape)}: a crafted or damaged file; none of "
                 "it was read"
             )

@@ -22,7 +22,9 @@ from torch import Tensor
 from eegprep.base.files import written_through
 from labram.checkpoints.errors import CorruptCheckpointError
 from labram.checkpoints.export_journal import weights_replaced
+from labram.checkpoints.key_paths import shown, step
 from labram.checkpoints.output_paths import writing
+from labram.checkpoints.pickled_values import PickledArray, RefusedValue, refusal
 
 CKPT_FORMAT = "labram-train"
 """The ``format`` of a training checkpoint (``last.pt``: :mod:`labram.train.checkpoint`)."""
@@ -50,14 +52,18 @@ def check_contents(path: Path, obj: Any) -> None:
         if key in sizes:
             return sizes[key]
         sizes[key] = 1  # (a cycle counts once)
+        _check_value(o, where)
         if isinstance(o, Tensor):
             tensors[key] = (where, o)
             n = 1
-        elif isinstance(o, argparse.Namespace | dict):
-            items = vars(o).items() if isinstance(o, argparse.Namespace) else o.items()
-            n = 1 + sum(count(v, f"{where}.{k}" if where else str(k)) for k, v in items)
+        elif isinstance(o, argparse.Namespace):
+            n = 1 + sum(count(v, step(where, k, attribute=True)) for k, v in vars(o).items())
+        elif isinstance(o, dict):
+            for k in o:  # (a refused key: a dtype, a tuple holding one)
+                _check_key(k, where)
+            n = 1 + sum(count(v, step(where, k)) for k, v in o.items())
         elif isinstance(o, list | tuple | set | frozenset):
-            n = 1 + sum(count(v, f"{where}[{i}]") for i, v in enumerate(o))
+            n = 1 + sum(count(v, step(where, i)) for i, v in enumerate(o))
         else:
             n = 1
         sizes[key] = n
@@ -69,7 +75,25 @@ def check_contents(path: Path, obj: Any) -> None:
             "objects (one object referred to over and over: a crafted file)"
         )
     for where, t in tensors.values():
-        _check_tensor(path, where or "(the file)", t)
+        _check_tensor(path, shown(where), t)
+
+
+def _check_value(o: Any, where: str) -> None:
+    """Raise :class:`RefusedValue` naming ``where`` (the key path) for a value the reader
+    refused while the pickle was read, or a numpy array in a set (numpy never writes one)."""
+    why = refusal(o)
+    if why is not None:
+        raise RefusedValue(why, shown(where))
+    if isinstance(o, set | frozenset) and any(isinstance(v, PickledArray) for v in o):
+        raise RefusedValue("a numpy array inside a set", shown(where))
+
+
+def _check_key(k: Any, where: str) -> None:
+    """:func:`_check_value` of a dict's key (and of what a tuple key holds)."""
+    for part in k if type(k) is tuple else (k,):
+        why = refusal(part)
+        if why is not None:
+            raise RefusedValue(why, f"a key of {shown(where)}")
 
 
 STORED_DTYPES = frozenset((
@@ -138,11 +162,11 @@ def check_loadable(obj: Any, where: str = "checkpoint") -> None:
         for k, v in obj.items():
             if type(k) not in (str, int):
                 raise TypeError(f"{where}: key {k!r} is a {type(k).__name__} (str or int only)")
-            check_loadable(v, f"{where}.{k}")
+            check_loadable(v, step(where, k))
         return
     if type(obj) in (list, tuple, torch.Size):
         for i, v in enumerate(obj):
-            check_loadable(v, f"{where}[{i}]")
+            check_loadable(v, step(where, i))
         return
     raise TypeError(
         f"{where} is a {type(obj).__module__}.{type(obj).__qualname__}: a checkpoint holds only "

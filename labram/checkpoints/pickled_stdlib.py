@@ -12,7 +12,9 @@ factory is one of the built-in types that make an empty or zero value (``int``, 
 ``dict``, ...): under their names stand markers (:class:`BuiltinType`) that refuse to be
 called, and a marker left as a value is made its type by :func:`finished_type`.
 
-Refused, with :class:`~labram.checkpoints.pickled_values.RefusedValue` naming the type: a
+Refused, with :class:`~labram.checkpoints.pickled_values.RefusedValue` naming the type and
+the key path of the value (a :class:`~labram.checkpoints.pickled_values.Refused` stands in its
+place until the walk after the load names it): a
 slice or range of anything but integers (and None for a slice), a decimal not given as text,
 a date or time whose state is not what Python writes, a time zone other than a fixed offset
 (``zoneinfo``'s and ``pytz``'s are looked up by name: refused as the import they ask for),
@@ -30,7 +32,7 @@ import decimal
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from labram.checkpoints.pickled_values import RefusedValue
+from labram.checkpoints.pickled_values import Refused, RefusedValue, refusing
 
 
 def _ints(what: str, args: tuple[Any, ...], *, none: bool) -> None:
@@ -119,7 +121,7 @@ class BuiltinType:
         self.type = kind
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        raise RefusedValue(f"a call of {self.type.__name__}(), which no checkpoint's value needs")
+        return Refused(f"a call of {self.type.__name__}(), which no checkpoint's value needs")
 
 
 MARKERS = {kind: BuiltinType(kind) for kind in (int, float, str, bool, list, tuple, dict)}
@@ -143,16 +145,17 @@ def _defaultdict(factory: Any = None) -> dict[Any, Any]:
     sets items on a dict, an OrderedDict or a Counter only), made a defaultdict when the load
     ends (:func:`defaultdicts_made`)."""
     kind = factory.type if isinstance(factory, BuiltinType) else factory
-    if kind is not None and kind not in _FACTORIES:
-        what = getattr(kind, "__qualname__", type(kind).__name__)
-        raise RefusedValue(
-            f"a collections.defaultdict whose factory is {what}: labram rebuilds those of a "
-            "built-in type (int, list, dict, ...) or none"
-        )
     table = _MADE.get()
     if table is None:
         raise RefusedValue("a collections.defaultdict read outside labram's checkpoint reader")
     made: dict[Any, Any] = {}
+    if kind is not None and kind not in _FACTORIES:  # (a dict for the pickle to fill, made a
+        # Refused when the load ends: the walk after it names where it lies)
+        what = getattr(kind, "__qualname__", type(kind).__name__)
+        kind = Refused(
+            f"a collections.defaultdict whose factory is {what}: labram rebuilds those of a "
+            "built-in type (int, list, dict, ...) or none"
+        )
     table[id(made)] = (made, kind)
     return made
 
@@ -181,6 +184,9 @@ def _restored(obj: Any, table: dict[int, tuple[dict[Any, Any], Any]], done: dict
         return obj
     if isinstance(obj, dict):
         entry = table.get(key)
+        if entry and entry[0] is obj and isinstance(entry[1], Refused):
+            done[key] = entry[1]
+            return entry[1]
         out = collections.defaultdict(entry[1]) if entry and entry[0] is obj else obj
         done[key] = out
         items = [(k, _restored(v, table, done)) for k, v in obj.items()]
@@ -203,12 +209,12 @@ def finished_type(obj: Any) -> Any:
 
 
 STDLIB_VALUE_GLOBALS: list[tuple[Any, str]] = [
-    (_slice, "builtins.slice"),
-    (_range, "builtins.range"),
-    (_decimal, "decimal.Decimal"),
-    *((_dated(c), f"datetime.{c.__name__}") for c in _STATE_BYTES),
-    (_timedelta, "datetime.timedelta"),
-    (_timezone, "datetime.timezone"),
+    (refusing(_slice), "builtins.slice"),
+    (refusing(_range), "builtins.range"),
+    (refusing(_decimal), "decimal.Decimal"),
+    *((refusing(_dated(c)), f"datetime.{c.__name__}") for c in _STATE_BYTES),
+    (refusing(_timedelta), "datetime.timedelta"),
+    (refusing(_timezone), "datetime.timezone"),
     (_defaultdict, "collections.defaultdict"),
     *((marker, f"builtins.{kind.__name__}") for kind, marker in MARKERS.items()),
 ]

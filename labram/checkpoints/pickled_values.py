@@ -13,13 +13,16 @@ helpers and ``__setstate__`` are never called: a dtype or array is a placeholder
 (:class:`PickledDtype`, :class:`PickledArray`) until the pickle gives its state, which is
 checked and then made a real dtype or array by :func:`finished`.
 
-Refused, with :class:`RefusedValue` naming the type: numpy arrays and scalars of object dtype
+Refused, with :class:`RefusedValue` naming the type and the key path of the value (a
+constructor that refuses leaves a :class:`Refused` in the value's place, and the walk after the
+load names where it lies): numpy arrays and scalars of object dtype
 (their items are whatever the file says), structured (``V``) dtypes, and dtype or array states
 that are not what numpy writes.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import pathlib
@@ -32,7 +35,52 @@ import numpy as np
 
 class RefusedValue(ValueError):
     """A value a checkpoint holds beside its weights that labram does not rebuild (the
-    message says which and why); raised while unpickling, before any of it is used."""
+    message says which and why; ``where``, the key path of the value, where known:
+    :mod:`labram.checkpoints.key_paths`); raised before any of it is used."""
+
+    def __init__(self, why: str, where: str | None = None) -> None:
+        super().__init__(why)
+        self.why = why
+        self.where = where
+
+
+class Refused:
+    """What a constructor of ours refused, in the place of the value while the pickle is read
+    (the unpickler does not know where a value goes): the walk after the load finds it and
+    names its key path (:func:`refusal`; :func:`labram.checkpoints.contents.check_contents`)."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+
+def refusing(build: Callable[..., Any]) -> Callable[..., Any]:
+    """``build``, returning a :class:`Refused` where it refuses its arguments."""
+
+    @functools.wraps(build)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return build(*args, **kwargs)
+        except RefusedValue as exc:
+            return Refused(exc.why)
+
+    return checked
+
+
+def refusal(obj: Any) -> str | None:
+    """Why ``obj`` was refused while the pickle was read (a :class:`Refused`, a dtype or array
+    placeholder that refused its state), or None."""
+    if isinstance(obj, Refused):
+        return obj.why
+    if isinstance(obj, PickledDtype | PickledArray):
+        why = getattr(obj, "refused", None)
+        if why is None and isinstance(obj, PickledDtype) and getattr(obj, "dtype", None) is None:
+            why = "a numpy value whose dtype is not what numpy writes"  # (made by NEWOBJ)
+        if why is None and isinstance(obj, PickledArray) and getattr(obj, "array", None) is None:
+            why = "a numpy array without its values"  # (made by NEWOBJ, or given no state)
+        return why
+    return None
 
 
 _KINDS = "biufcmMUS"
@@ -46,9 +94,16 @@ class PickledDtype:
     """A numpy dtype as a pickle builds it: ``numpy.dtype(spec, align, copy)``, then its state
     (byte order; a datetime's unit). Made a :class:`numpy.dtype` by :func:`finished`."""
 
-    __slots__ = ("dtype",)
+    __slots__ = ("dtype", "refused")
 
     def __init__(self, spec: Any, align: Any = False, copy: Any = True) -> None:
+        self.refused: str | None = None
+        try:
+            self._build(spec)
+        except RefusedValue as exc:
+            self.refused = exc.why
+
+    def _build(self, spec: Any) -> None:
         if not isinstance(spec, str) or not _SPEC.fullmatch(spec):
             raise RefusedValue(f"a numpy dtype named {spec!r}, which numpy never writes")
         try:
@@ -59,6 +114,13 @@ class PickledDtype:
         self.dtype = dtype
 
     def __setstate__(self, state: Any) -> None:
+        if getattr(self, "refused", None) is None:
+            try:
+                self._set(state)
+            except RefusedValue as exc:
+                self.refused = exc.why
+
+    def _set(self, state: Any) -> None:
         dtype = _dtype_of(self)
         if not isinstance(state, tuple) or len(state) not in (8, 9) or state[0] not in (3, 4):
             raise RefusedValue("a numpy dtype whose state is not what numpy writes")
@@ -80,6 +142,9 @@ class PickledDtype:
 def _dtype_of(obj: Any) -> np.dtype[Any]:
     """The dtype of a :class:`PickledDtype` (refused if not one, or one a pickle made with
     ``NEWOBJ``, which skips its constructor)."""
+    why = refusal(obj)
+    if why is not None:  # (an array or scalar of a dtype refused: refused for it)
+        raise RefusedValue(why)
     dtype = getattr(obj, "dtype", None) if isinstance(obj, PickledDtype) else None
     if dtype is None:
         raise RefusedValue("a numpy value whose dtype is not what numpy writes")
@@ -117,12 +182,24 @@ class PickledArray:
     state ``(1, shape, dtype, fortran_order, raw_bytes)``. Made a :class:`numpy.ndarray` by
     :func:`finished`; the bytes must be exactly the shape's and dtype's."""
 
-    __slots__ = ("array",)
+    __slots__ = ("array", "refused")
 
-    def __init__(self) -> None:
+    def __init__(self, *, refused: str | None = None) -> None:
         self.array: np.ndarray[Any, Any] | None = None
+        self.refused = refused
 
     def __setstate__(self, state: Any) -> None:
+        if getattr(self, "refused", None) is not None:
+            return
+        parts = state if isinstance(state, tuple) else ()
+        self.refused = next((why for p in parts if (why := refusal(p)) is not None), None)
+        if self.refused is None:  # (a dtype refused: the array is refused for it)
+            try:
+                self._set(state)
+            except RefusedValue as exc:
+                self.refused = exc.why
+
+    def _set(self, state: Any) -> None:
         if isinstance(state, tuple) and len(state) == 5 and state[0] == 1:
             state = state[1:]
         if not isinstance(state, tuple) or len(state) != 4:
@@ -147,7 +224,8 @@ class PickledArray:
 def _reconstruct(cls: Any, shape: Any, typecode: Any) -> PickledArray:
     """What numpy's pickles call first to make an array: an empty one, of class ``ndarray``."""
     if cls is not PickledArray:
-        raise RefusedValue(f"a numpy array of class {type(cls).__name__}: only ndarray is rebuilt")
+        why = f"a numpy array of class {type(cls).__name__}: only ndarray is rebuilt"
+        return PickledArray(refused=why)
     return PickledArray()
 
 
@@ -193,14 +271,18 @@ _PATHS = (
     pathlib.PosixPath, pathlib.WindowsPath,
 )  # fmt: skip
 
+_PATH_BUILDS = {c: refusing(_path(c)) for c in _PATHS}
+_SCALAR, _RECONSTRUCT, _BYTES = refusing(_scalar), refusing(_reconstruct), refusing(_bytes)
+
 SAFE_VALUE_GLOBALS: list[tuple[Any, str]] = [
-    *((_path(c), f"{m}.{c.__name__}") for m in ("pathlib", "pathlib._local") for c in _PATHS),
+    *((_PATH_BUILDS[c], f"{m}.{c.__name__}") for m in ("pathlib", "pathlib._local")
+      for c in _PATHS),
     (PickledDtype, "numpy.dtype"),
     (PickledArray, "numpy.ndarray"),
-    *((_scalar, f"{m}.multiarray.scalar") for m in ("numpy.core", "numpy._core")),
-    *((_reconstruct, f"{m}.multiarray._reconstruct") for m in ("numpy.core", "numpy._core")),
+    *((_SCALAR, f"{m}.multiarray.scalar") for m in ("numpy.core", "numpy._core")),
+    *((_RECONSTRUCT, f"{m}.multiarray._reconstruct") for m in ("numpy.core", "numpy._core")),
     (frozenset, "builtins.frozenset"),
-    (_bytes, "builtins.bytes"),
+    (_BYTES, "builtins.bytes"),
 ]  # fmt: skip
 """``(constructor, the name pickles give it)`` for :func:`torch.serialization.safe_globals`:
 paths (``pathlib`` up to Python 3.12, ``pathlib._local`` in 3.13), numpy dtypes, arrays and
@@ -209,7 +291,11 @@ scalars (numpy 1's ``numpy.core`` and numpy 2's ``numpy._core``), ``frozenset``,
 
 def finished(obj: Any) -> Any:
     """``obj`` made its value if it is a placeholder of this module (a dtype, an array),
-    else ``obj`` itself."""
+    else ``obj`` itself; a refused one raises :class:`RefusedValue` (without its place: the
+    walk before names it, :func:`labram.checkpoints.contents.check_contents`)."""
+    why = refusal(obj)
+    if why is not None:
+        raise RefusedValue(why)
     if isinstance(obj, PickledDtype):
         return _dtype_of(obj)
     if isinstance(obj, PickledArray):
@@ -220,6 +306,14 @@ def finished(obj: Any) -> Any:
     return obj
 
 
-PLACEHOLDERS = (PickledDtype, PickledArray)
+PLACEHOLDERS = (PickledDtype, PickledArray, Refused)
 
-__all__ = ["PLACEHOLDERS", "SAFE_VALUE_GLOBALS", "RefusedValue", "finished"]
+__all__ = [
+    "PLACEHOLDERS",
+    "SAFE_VALUE_GLOBALS",
+    "Refused",
+    "RefusedValue",
+    "finished",
+    "refusal",
+    "refusing",
+]

@@ -393,8 +393,10 @@ def _stored_bytes(path: Path, fh: BinaryIO) -> int:
 
 
 def _refused_value(path: Path, exc: RefusedValue) -> UnsafeCheckpointError:
+    """The line for a value refused: where it lies (its key path, ``args.lr``) and what it is."""
+    held = f"its value at `{exc.where}` is {exc.why}" if exc.where else f"it holds {exc.why}"
     return UnsafeCheckpointError(
-        f"{path}: not a checkpoint this version can read safely: it holds {exc}; {_NOT_RUN}. "
+        f"{path}: not a checkpoint this version can read safely: {held}; {_NOT_RUN}. "
         f"{_KEEP_WEIGHTS}"
     )
 

@@ -152,8 +152,8 @@ KINDS = ["safetensors, no layout", "safetensors, a config", "torch.save, no layo
          "released safetensors, an unreleased size"]  # fmt: skip
 SAID = {
     "safetensors, no layout": "describes no LaBraM model",
-    "safetensors, a config": r"tensor head\.weight claims shape \(1500000, 100\) where the "
-    r"classifier model its config describes has \(2, 100\)",
+    "safetensors, a config": r"tensor model\['head\.weight'\] claims shape \(1500000, 100\) "
+    r"where the classifier model its config describes has \(2, 100\)",
     "torch.save, no layout": "describes no LaBraM model",
     "released .pth, a table beside": "more than the mem model its keys and shapes describe",
     "released .pth, its own table": "describes no LaBraM model",

@@ -535,7 +535,7 @@ def test_non_finite_weights_are_refused_naming_the_tensor(tmp_path: Path, bad: f
     w = torch.randn(4, 4)
     w[1, 2] = bad
     path = _saved(tmp_path, {"model": {"blocks.0.w": w, "ok": torch.ones(2)}})
-    with pytest.raises(CorruptCheckpointError, match=r"tensor model\.blocks\.0\.w holds NaN"):
+    with pytest.raises(CorruptCheckpointError, match=r"tensor model\['blocks\.0\.w'\] holds NaN"):
         read_checkpoint(path)
     with pytest.raises(CorruptCheckpointError, match="is complex"):
         read_checkpoint(_saved(tmp_path, {"model": {"w": torch.ones(2, dtype=torch.cfloat)}}))
