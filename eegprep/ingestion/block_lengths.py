@@ -105,7 +105,7 @@ def block_change(
             planned = block_seconds([(rates[0], n_channels)], mains, recipe, budget)
             longest = _longest_stretch(record)
             return None if _same_cuts(stated, planned, recipe.sfreq, longest) else (stated, planned)
-        most = n_channels - len(rates) + 1  # each rate has one channel at least
+        most = max(1, n_channels - len(rates) + 1)  # each rate has one channel at least
         low = block_seconds([(r, most) for r in rates], mains, recipe, budget)
         high = block_seconds([(r, 1) for r in rates], mains, recipe, budget)
     except (KeyError, TypeError, ValueError, ArithmeticError):  # not an ingest's record
