@@ -210,7 +210,7 @@ def _described(obj: Any) -> Described | None:
 def _ours(obj: Mapping[str, Any]) -> Described:
     """Our checkpoint (``save_ours``) or a training one (``last.pt``): its config and kind."""
     training = obj.get("format") == CKPT_FORMAT
-    sd = plain_state_dict(obj["model"])
+    sd = plain_state_dict(obj["model"], where="model")
     kind = obj.get("kind")
     config = obj["model_config" if training else "config"]
     if kind == "tokenizer":

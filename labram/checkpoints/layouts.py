@@ -456,7 +456,7 @@ def _ours_from(obj: Any, name: str, take: bool) -> nn.Module:
             f"{FORMAT_VERSION}"
         )
     kind = _check_kind(obj.get("kind", ""))
-    sd = plain_state_dict(obj.get("model"))  # (saved from a DDP or compiled model: its names)
+    sd = plain_state_dict(obj.get("model"), where="model")  # (from DDP or compiled: its names)
     with content_errors(f"{name}: invalid {kind} config"):
         model, make = model_for(kind, obj["config"], sd, name, obj.get("n_outputs"))
     load_strict(model, sd, source=name, fresh=make, take=take)
@@ -475,7 +475,7 @@ def training_from(obj: Any, *, source: str = "state dict", take: bool = False) -
         kind = obj.get("kind")
         if kind not in KINDS:
             raise CheckpointError(f"{source}: a training checkpoint of unknown kind {kind!r}")
-        sd = plain_state_dict(obj.get("model"))  # (saved from a DDP or compiled model)
+        sd = plain_state_dict(obj.get("model"), where="model")  # (saved from DDP or compiled)
         n_outputs = int(sd["head.weight"].shape[0]) if kind == "classifier" else None
         model, make = model_for(kind, obj["model_config"], sd, source, n_outputs)
         load_strict(model, sd, source=source, fresh=make, take=take)

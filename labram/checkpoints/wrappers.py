@@ -24,6 +24,7 @@ from typing import Any
 from torch import Tensor
 
 from labram.checkpoints.errors import CheckpointError
+from labram.checkpoints.key_paths import step
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ def unwrap(obj: Any) -> StateDict:
         is not a tensor, keys that are not strings, or a wrapper prefix on some keys only.
     """
     student = False
+    where = ""  # (the key path of the state dict, for a refusal's line)
     for _ in range(_MAX_WRAPPERS):
         if not isinstance(obj, Mapping) or any(isinstance(v, Tensor) for v in obj.values()):
             break
@@ -67,14 +69,14 @@ def unwrap(obj: Any) -> StateDict:
         if key is None:
             break
         student = student or key == "student"
-        obj = obj[key]
-    sd = plain_state_dict(obj)
+        obj, where = obj[key], step(where, key)
+    sd = plain_state_dict(obj, where=where)
     if student and not all(k.startswith("student.") for k in sd):
         sd = {f"student.{k}": v for k, v in sd.items()}
     return sd
 
 
-def plain_state_dict(obj: Any) -> StateDict:
+def plain_state_dict(obj: Any, *, where: str = "") -> StateDict:
     """``obj`` checked to be a state dict (names -> tensors) and without the
     :data:`KEY_PREFIXES` that all of its keys carry (repeatedly: ``module._orig_mod.``), as
     the unwrapped module's own ``state_dict()`` names them (a new dict, the same tensors).
@@ -86,8 +88,11 @@ def plain_state_dict(obj: Any) -> StateDict:
         some keys only (one line, without the file's name: the caller adds it).
     """
     if not isinstance(obj, Mapping):
-        raise CheckpointError(f"expected a state dict (name -> tensor); got {type(obj).__name__}")
-    _check_state_values(obj)
+        at = f" at `{where}`" if where else ""
+        raise CheckpointError(
+            f"expected a state dict (name -> tensor){at}; got {type(obj).__name__}"
+        )
+    _check_state_values(obj, where)
     return _strip_prefixes(dict(obj))
 
 
@@ -108,19 +113,21 @@ def _wrapper_key(obj: Mapping[Any, Any]) -> str | None:
     return held[0] if held else None
 
 
-def _check_state_values(sd: Mapping[Any, Any]) -> None:
-    """Refuse a state dict with keys that are not names or values that are not tensors."""
+def _check_state_values(sd: Mapping[Any, Any], where: str = "") -> None:
+    """Refuse a state dict (at key path ``where`` in the file) with keys that are not names or
+    values that are not tensors, naming the first by its key path."""
     named = [k for k in sd if not isinstance(k, str)]
     if named:
         raise CheckpointError(
-            f"its weights are keyed by {type(named[0]).__name__} ({named[0]!r}), not by "
-            "parameter names: not a state dict"
+            f"its weights are keyed by {type(named[0]).__name__} (`{step(where, named[0])}`), "
+            "not by parameter names: not a state dict"
         )
     other = [k for k, v in sd.items() if not isinstance(v, Tensor)]
     if other:
         raise CheckpointError(
             f"{len(other)} of its state dict's {len(sd)} entries are not tensors "
-            f"({other[0]!r} is a {type(sd[other[0]]).__name__}): every weight must be a tensor"
+            f"(`{step(where, other[0])}` is a {type(sd[other[0]]).__name__}): every weight "
+            "must be a tensor"
         )
 
 

@@ -254,8 +254,8 @@ def test_a_student_saved_alone_loads_as_the_pretraining_model(nest):
             lambda sd: {"model": {**_prefixed(sd, "model."), "x": torch.zeros(1)}},
             r"of its \d+ keys start with 'model\.' and the others do not \('x'",
         ),
-        (lambda sd: {"model": {**sd, "head.bias": None}}, r"'head\.bias' is a NoneType"),
-        (lambda sd: {"model": {**sd, "cls_token": [1.0, 2.0]}}, r"'cls_token' is a list"),
+        (lambda sd: {"model": {**sd, "head.bias": None}}, r"`model\['head\.bias'\]` is a NoneType"),
+        (lambda sd: {"model": {**sd, "cls_token": [1.0, 2.0]}}, r"`model\.cls_token` is a list"),
     ],
     ids=["two wrappers", "prefix on some keys", "None weight", "list weight"],
 )

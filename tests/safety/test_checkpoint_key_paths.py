@@ -82,3 +82,23 @@ def test_key_paths_read_as_python_indexes_them() -> None:
     tree = {"model": {"a.b": [None, inner]}, "args": argparse.Namespace(t=inner)}
     assert path_to(tree, inner) == "model['a.b'][1]"
     assert path_to(tree, torch.zeros(1)) is None
+
+
+def test_a_weight_that_is_no_tensor_is_named_by_its_key_path(tmp_path: Path) -> None:
+    """Before: ``('blocks.9.scale' is a float)``, the key inside the state dict alone."""
+    from click.testing import CliRunner
+
+    from cli import labram_cli
+    from labram.checkpoints.errors import CheckpointError
+    from labram.checkpoints.wrappers import unwrap
+
+    with pytest.raises(CheckpointError, match=r"`model\['blocks\.9\.scale'\]` is a float"):
+        unwrap({"model": {"blocks.9.scale": 0.5}, "epoch": 3})
+    with pytest.raises(CheckpointError, match=r"keyed by int \(`state_dict\[1\]`\)"):
+        unwrap({"state_dict": {1: torch.zeros(1)}})
+    with pytest.raises(CheckpointError, match=r"\(`\['a\.b'\]` is a str\)"):
+        unwrap({"a.b": "x", "c": torch.zeros(1)})
+    path = tmp_path / "odd.pth"
+    torch.save({"model": {**_state(), "blocks.9.scale": 0.5}, "epoch": 3}, path)
+    res = CliRunner().invoke(labram_cli, ["convert", str(path), str(tmp_path / "out.pt")])
+    assert res.exit_code == 2 and "`model['blocks.9.scale']` is a float" in res.output, res.output
