@@ -9,6 +9,7 @@ dot, or any other text), ``optimizer.state[0]`` (a number, a list's item),
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 WHOLE = "(the whole file)"
@@ -51,9 +52,26 @@ def path_to(obj: Any, target: Any) -> str | None:
     return None
 
 
+def first_refused(build: Callable[..., Any], values: Mapping[str, Any], where: str) -> str:
+    """Why ``build(**values)`` is refused, naming the first value refused on its own by its
+    key path (``where``: the path of ``values``): ``"`train_config.token_budget`: Invalid
+    value ..."``; where none is refused alone (values that disagree), the error of all of them
+    at ``where``."""
+    for key, value in values.items():
+        try:
+            build(**{key: value})
+        except (TypeError, ValueError) as exc:
+            return f"`{step(where, key)}`: {exc}"
+    try:
+        build(**values)
+    except (TypeError, ValueError) as exc:
+        return f"`{shown(where)}`: {exc}"
+    return f"`{shown(where)}`"
+
+
 def shown(where: str) -> str:
     """``where`` for a line: the path, or :data:`WHOLE` for the top object."""
     return where or WHOLE
 
 
-__all__ = ["WHOLE", "path_to", "shown", "step"]
+__all__ = ["WHOLE", "first_refused", "path_to", "shown", "step"]

@@ -28,6 +28,7 @@ from eegprep.base.validation import check_min, invalid_value
 from eegprep.pipeline.channels import N_ADDRESSABLE
 from eegprep.store.reader import Store, open_store
 from eegprep.store.recording import Recording
+from labram.checkpoints.key_paths import first_refused, step
 from labram.data.joins import split_at_joins
 from labram.data.splits import TEST_SPLITS, split_name, unknown_splits_warning
 from labram.data.store_set import (
@@ -144,17 +145,20 @@ def saved_windows(obj: Any, source: str = "the checkpoint") -> WindowSettings | 
     """
     if not isinstance(obj, dict):
         return None
-    cfg = obj.get(TRAIN_CONFIG_KEY)
+    key = TRAIN_CONFIG_KEY
+    cfg = obj.get(key)
     if not isinstance(cfg, dict) and obj.get("format") == "labram-train":
-        cfg = obj.get("config")
+        key, cfg = "config", obj.get("config")
     if not isinstance(cfg, dict):
         return None
     names = {f.name for f in fields(WindowSettings)}
+    given = {k: v for k, v in cfg.items() if k in names}
     try:
-        return WindowSettings(**{k: v for k, v in cfg.items() if k in names})
-    except (TypeError, ValueError) as exc:
+        return WindowSettings(**given)
+    except (TypeError, ValueError):
+        why = first_refused(WindowSettings, given, step("", key))  # (its key path: one line)
         raise UsageError(
-            f"{source}: the window settings it records are not valid ({exc}): the windows it "
+            f"{source}: the window settings it records are not valid ({why}): the windows it "
             "was trained on are unknown; pass a checkpoint whose config is sound"
         ) from None
 

@@ -23,6 +23,7 @@ from eegprep.base import strict_json
 from eegprep.base.errors import EegprepError, UsageError
 from eegprep.base.sealed_json import unsealed
 from eegprep.base.user_files import read_user_file
+from labram.checkpoints.key_paths import first_refused
 from labram.checkpoints.load import check_finite_outputs, check_index_fits
 from labram.data.loader import WindowDataset, make_loader
 from labram.data.sample_peaks import blame_samples, index_place, refuse_loud, window_peaks
@@ -171,8 +172,12 @@ def run_config(checkpoint: str | Path, obj: Any = None) -> TrainConfig:
                 raise TypeError(f"a {type(saved).__name__}, not a table")
             return TrainConfig.from_dict(saved)
         except (ValueError, TypeError) as exc:
+            why = str(exc)
+            if isinstance(saved, dict):  # the value refused, by its key path
+                at = TRAIN_CONFIG_KEY if where.endswith(f"({TRAIN_CONFIG_KEY})") else ""
+                why = first_refused(lambda **v: TrainConfig.from_dict(v), saved, at)
             raise UsageError(
-                f"{where}: its fine-tuning config is not valid ({exc}): the windows and splits "
+                f"{where}: its fine-tuning config is not valid ({why}): the windows and splits "
                 "it was trained on are unknown; pass a checkpoint whose config is sound"
             ) from None
     log.warning(

@@ -42,3 +42,23 @@ def test_predict_and_embed_refuse_settings_that_are_not_valid(
     with pytest.raises(UsageError, match=said):
         embed([store], ckpt, tmp_path / "e.zarr", device="cpu")
     assert not (tmp_path / "e.zarr").exists()  # refused before anything is written
+
+
+@pytest.mark.parametrize("field, value", [("token_budget", -5), ("max_channels", "all")])
+def test_the_setting_refused_is_named_by_its_key_path(field: str, value: object) -> None:
+    """Before: ``(Invalid value for `token_budget`: ...)``, not where the file holds it
+    (``train_config`` in a model file, ``config`` in a training checkpoint)."""
+    from labram.data.windows import saved_windows
+    from labram.stages.scoring import run_config
+
+    good = train_config("finetune", "tiny").to_dict()
+    for obj, key in (
+        ({"train_config": {**good, field: value}}, "train_config"),
+        ({"format": "labram-train", "config": {**good, field: value}}, "config"),
+    ):
+        with pytest.raises(UsageError, match=rf"not valid \(`{key}\.{field}`: "):
+            saved_windows(obj, "best.pt")
+    with pytest.raises(UsageError, match=rf"config is not valid \(`train_config\.{field}`: "):
+        run_config("best.pt", {"train_config": {**good, field: value}})
+    with pytest.raises(UsageError, match=r"config is not valid \(`train_config\.lr`: "):
+        run_config("best.pt", {"train_config": {**good, "lr": "fast"}})
