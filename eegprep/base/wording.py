@@ -1,0 +1,65 @@
+"""Counts in messages: "1 recording", "2 recordings", never "1 recordings" nor "(s)".
+
+Every user-facing line of eegprep and labram that puts a count before a noun says it through
+:func:`counted` (or :func:`noun` where the count is written apart, as ``%d`` of a log call),
+so that the singular and the plural are right for every count; :func:`some_of` names the first
+few of a list and counts the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+_IRREGULAR = {
+    "child": "children",
+    "index": "indexes",
+    "was": "were",
+    "is": "are",
+    "has": "have",
+    "does": "do",
+    "this": "these",
+    "it": "they",
+}
+"""Plurals that no suffix rule makes (the verbs a count agrees with too: "1 file is", "2 files
+are")."""
+
+
+def plural(word: str) -> str:
+    """The plural of an English noun (or of a verb agreeing with it: ``is`` -> ``are``):
+    ``recording`` -> ``recordings``, ``class`` -> ``classes``, ``entry`` -> ``entries``.
+    A phrase takes the plural of its first word (``file skipped`` -> ``files skipped``)."""
+    head, sep, tail = word.partition(" ")
+    if head in _IRREGULAR:
+        many = _IRREGULAR[head]
+    elif head.endswith(("s", "x", "z", "ch", "sh")):
+        many = head + "es"
+    elif head.endswith("y") and head[-2:-1] not in tuple("aeiou"):
+        many = head[:-1] + "ies"
+    else:
+        many = head + "s"
+    return many + sep + tail
+
+
+def noun(n: int | float, word: str, many: str | None = None) -> str:
+    """``word`` as a count of ``n`` takes it: singular for exactly 1, else ``many`` (default
+    :func:`plural` of ``word``); for a count written elsewhere (``"%d %s", n, noun(n, w)``)."""
+    return word if n == 1 else (many if many is not None else plural(word))
+
+
+def counted(n: int | float, word: str, many: str | None = None, *, sep: str = "") -> str:
+    """``n`` and ``word`` in the number it takes: ``counted(1, "recording")`` is
+    ``"1 recording"``, ``counted(2, "recording")`` ``"2 recordings"``; ``sep`` groups the
+    digits (``","``: ``"12,000 windows"``)."""
+    number = f"{n:,}" if sep == "," else str(n)
+    return f"{number} {noun(n, word, many)}"
+
+
+def some_of(items: Sequence[str], most: int = 5) -> str:
+    """The first ``most`` of ``items`` joined with ``", "``, then ``" and N more"`` for the
+    rest: ``a, b, c, d, e and 3 more``."""
+    shown = ", ".join(items[:most])
+    rest = len(items) - most
+    return f"{shown} and {rest} more" if rest > 0 else shown
+
+
+__all__ = ["counted", "noun", "plural", "some_of"]
