@@ -25,7 +25,9 @@ model"):
 
 Resumable: windows are written in chunks of ``chunk_windows`` (whole Zarr chunks); each rank
 records the chunks it finished in ``_labram/progress/rank<r>.json``; a re-run with the same
-arguments skips them, one with other arguments is refused. A window whose samples cannot be
+arguments skips them, one with other arguments is refused; each resume writes again the
+coordinates whose values the stores give otherwise now (labels ingested again from the same
+source: :mod:`labram.stages.embed_relabel`). A window whose samples cannot be
 read is left out (NaN), its chunk not recorded as done and its recording named
 (:mod:`labram.stages.embed_left_out`); so is a recording whose index record cannot be read,
 whose windows are then not in the store: it records those recordings, and a run after their
@@ -102,6 +104,7 @@ from labram.stages.embed_left_out import (
     with_other_ranks,
 )
 from labram.stages.embed_progress import META_DIR, completed, recorded, written
+from labram.stages.embed_relabel import refresh_coordinates, task_label
 from labram.stages.embed_sync import sync_chunks
 from labram.stages.embed_windows import (
     skipped_recordings,
@@ -314,10 +317,9 @@ def create_store(
         if label_keys and name in label_keys:
             arr.attrs["label_key"] = label_keys[name]
     if task is not None:
-        shape = index.labels.shape
-        label = index.labels[:, 0] if shape[1] == 1 else index.labels
+        label = task_label(index)
         dims = ("window",) if label.ndim == 1 else ("window", "target")
-        _array(group, "label", label.astype(np.float32), dims, (max(n, 1), *label.shape[1:]))
+        _array(group, "label", label, dims, (max(n, 1), *label.shape[1:]))
         names.append("label")
     _array(group, "embedding", (n, dim), ("window", "feature"), (cw, dim), "float32")
     data_vars = ["embedding"]
@@ -510,9 +512,14 @@ def embed(
                 alone.enter_context(writing_alone(out, command="labram embed", given=given))
             except OSError as exc:  # a read-only or missing place, a file in the path
                 raise UsageError(_cannot_write(given, out, exc)) from None
-        resumed = dinfo.is_main and open_existing(out, params)
+        rec_ids = [plan.id for plan in index.recordings]  # (named where the stores grew since)
+        resumed = dinfo.is_main and open_existing(out, params, rec_ids)
         if resumed:  # ours: what a kill or a failed write left (the other ranks wait below)
             remove_partials(out)
+            now = coordinates(index, stores)  # (labels re-ingested from the same source)
+            refresh_coordinates(
+                out, {**now, **({"label": task_label(index)} if task else {})}, task
+            )
         if dinfo.is_main and not resumed:
             n_out = model.n_outputs if isinstance(model, LaBraMClassifier) else None
             if loaded.head_untrained:  # a released backbone without its head: no logits to keep
@@ -541,7 +548,7 @@ def embed(
                 raise UsageError(_cannot_write(given, out, exc)) from None
         barrier()
         if not dinfo.is_main:
-            open_existing(out, params)  # the same check on every rank
+            open_existing(out, params, rec_ids)  # the same check on every rank
         group = zarr.open_group(str(out), mode="r+")
         names = ("embedding", "logits", "patch_embedding", "patch_channel", "patch_second")
         arrays = {k: group[k] for k in names if k in group}

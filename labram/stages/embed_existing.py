@@ -12,12 +12,16 @@ writes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.sealed_json import KEY, digest, near_key
+from eegprep.base.wording import counted, noun, some_of
 from labram.stages import backbone_used, tokenizer_used
 from labram.stages.embed_attributes import SEALED, check_attributes
 from labram.stages.embed_progress import META_DIR
@@ -58,15 +62,14 @@ def readable_changed(
         now (their index records damaged since): made again, it would lose their windows.
     """
     # (a repaired record may come with a new version: the store is made again whole anyway)
-    if [k for k in (d.split(" ", 1)[0] for d in diff) if k != VERSIONS] != ["windows"]:
+    if [k for k in _keys(diff) if k != VERSIONS] != ["windows"]:
         return False
     then = saved.get(RECORDS_LEFT_OUT)
     then = set(then) if isinstance(then, list) else set()
     lost = sorted(set(now[RECORDS_LEFT_OUT]) - then)
     if lost:  # (first: another recording repaired meanwhile would not keep these windows)
-        more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""
         raise UsageError(
-            f"{out}: its windows include those of {', '.join(lost[:5])}{more}, whose index "
+            f"{out}: its windows include those of {some_of(lost)}, whose index "
             "records cannot be read now: run `eegprep validate` on the store, then `eegprep "
             "ingest ... --repair`, to resume it, or pass another --out"
         )
@@ -98,6 +101,39 @@ def recording_versions(index: Any) -> str:
     return h.hexdigest()[:16]
 
 
+def _keys(diff: list[str]) -> list[str]:
+    """The parameter names of the lines of :func:`differences`."""
+    return [d.split(" ", 1)[0] for d in diff]
+
+
+def recordings_changed(out: Path, recordings: Sequence[str] | None) -> str | None:
+    """The recordings added to the stores, and those gone from them, since the embedding store
+    ``out`` was written (its ``recording`` coordinate), against ``recordings`` (this run's), in
+    words (``"the stores hold 2 recordings more (a, b)"``); None when they are the same (or
+    unknown: no ``recordings``, a coordinate that cannot be read)."""
+    if recordings is None:
+        return None
+    try:
+        import zarr
+
+        stored = zarr.open_array(str(out / "recording"), mode="r")[...]
+    except (OSError, ValueError, LookupError, RuntimeError):  # (damaged: the other line)
+        return None
+    then = {str(v) for v in np.asarray(stored).ravel().tolist()}
+    now = set(recordings)
+    added, gone = sorted(now - then), sorted(then - now)
+    parts = []
+    if added:
+        parts.append(f"the stores hold {counted(len(added), 'recording')} more ({some_of(added)})")
+    if gone:
+        n = len(gone)
+        parts.append(
+            f"{counted(n, 'recording')} it embedded {noun(n, 'is')} no longer in them "
+            f"({some_of(gone)})"
+        )
+    return " and ".join(parts) or None
+
+
 def differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
     keys = [k for k in now if k not in UNCOMPARED and saved.get(k) != now[k]]
     if VERSIONS not in saved:  # (written before the versions were recorded: read as before)
@@ -112,23 +148,40 @@ def _difference(key: str, then: Any, now: Any) -> str:
             "from changed sources since, so its finished windows are of samples the stores no "
             "longer hold)"
         )
+    if key == "windows":  # (the same recordings: recordings_changed names added ones)
+        return (
+            f"{key} ({then!r} then, {now!r} now: the stores' recordings give other windows, or "
+            "in another order, than when it was written; a task's validation subjects follow "
+            "its labels)"
+        )
     return f"{key} ({then!r} then, {now!r} now)"
 
 
-def open_existing(out: Path, params: dict[str, Any]) -> bool:
+def open_existing(
+    out: Path, params: dict[str, Any], recordings: Sequence[str] | None = None
+) -> bool:
     """True when ``out`` holds an embedding store of these arguments (resume); raises when it
-    holds anything else; False when there is nothing (or an unfinished creation) to keep."""
+    holds anything else; False when there is nothing (or an unfinished creation) to keep.
+    ``recordings``: the ids of the recordings this run embeds, which name the recordings added
+    to the stores (or gone from them) since ``out`` was written when its windows differ."""
     meta = out / META_DIR / "embed.json"
     if meta.is_file():
         saved = json_file(meta)
         diff = differences(saved, params)
         if diff and readable_changed(out, saved, params, diff):
+            n_then, n_now = len(saved[RECORDS_LEFT_OUT]), len(params[RECORDS_LEFT_OUT])
             log.warning(
-                "%s: written with %d recording(s) left out for their index records, now %d: "
-                "its windows are not this run's, and it is made again",
-                out, len(saved[RECORDS_LEFT_OUT]), len(params[RECORDS_LEFT_OUT]),
+                "%s: written with %s left out for their index records, now %d: its windows "
+                "are not this run's, and it is made again",
+                out, counted(n_then, "recording"), n_now,
             )  # fmt: skip
             return False
+        grown = recordings_changed(out, recordings) if "windows" in _keys(diff) else None
+        if grown:
+            raise UsageError(
+                f"{out}: {grown} since it was written, so its windows are not the stores' now: "
+                f"pass another --out (or remove {out}) to embed the stores as they are now"
+            )
         if diff:
             raise UsageError(
                 f"{out}: an embedding store written with other arguments: {'; '.join(diff)}; "
@@ -189,4 +242,5 @@ __all__ = [
     "creation_started",
     "open_existing",
     "recording_versions",
+    "recordings_changed",
 ]

@@ -28,6 +28,7 @@ from eegprep.testing.records import hand_record
 from labram.checkpoints.layouts import save_ours
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM
+from labram.stages.embed_existing import recordings_changed
 from tests.labram.training_stores import TUAB_ORDER, eeg
 
 CHANNELS = TUAB_ORDER[:19]  # 13-s windows: 3 of a 40-s recording
@@ -100,3 +101,18 @@ def test_a_store_written_before_the_versions_were_recorded_resumes(made: dict) -
     meta.write_text(sealed(doc).decode())
     res = E.embed([made["url"]], made["model"], made["out"], cfg=CFG, device="cpu")
     assert res["complete"] and res["computed"] == res["n_chunks"] - 2
+
+
+def test_a_resume_after_the_store_grew_says_so_and_what_to_do(made: dict) -> None:
+    _version(made["url"], "tuh/s3", made["samples"]["tuh/s1"], f"{3:064x}", 1)  # appended
+    with pytest.raises(UsageError) as caught:
+        E.embed([made["url"]], made["model"], made["out"], cfg=CFG, device="cpu")
+    line = str(caught.value)
+    assert "the stores hold 1 recording more (tuh/s3) since it was written" in line
+    assert "pass another --out (or remove" in line and "\n" not in line
+    assert "then," not in line  # (before: "windows ('...' then, '...' now); ...ingested again")
+    gone = recordings_changed(made["out"], ["tuh/s0"])
+    assert gone == "2 recordings it embedded are no longer in them (tuh/s1, tuh/s2)"
+    assert recordings_changed(made["out"], ["tuh/s0", "tuh/s1"]) == (
+        "1 recording it embedded is no longer in them (tuh/s2)"
+    )
