@@ -453,11 +453,33 @@ def check_split_leakage(
 # ---- splits.json -----------------------------------------------------------------------------
 
 
+def labels_digest(table: TaskWindows, task: Task) -> str:
+    """A digest of the task's classes and of every window of ``table`` (its recording, start
+    and label): what ``splits.json`` records as ``labels``, so that a resume after a label of
+    the stores changed (a sidecar edited, the recording ingested again from the same source,
+    no subject moved) is refused, not scored on other labels than the seeds before it."""
+    import hashlib
+
+    h = hashlib.sha256("\t".join(task.classes).encode("utf-8", "surrogatepass") + b"\n")
+    index = table.index
+    for rid, start, label in zip(table.recording, index.start, index.labels, strict=True):
+        row = f"{rid}\t{int(start)}\t{','.join(repr(float(v)) for v in label)}\n"
+        h.update(row.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()[:16]
+
+
 def splits_record(
-    protocol: Protocol, task: Task, stores: Sequence[str], cfg: Any, folds: list[dict[str, Any]]
+    protocol: Protocol,
+    task: Task,
+    stores: Sequence[str],
+    cfg: Any,
+    folds: list[dict[str, Any]],
+    labels: str | None = None,
 ) -> dict[str, Any]:
-    """What ``splits.json`` holds: the protocol, the seed and split settings, every fold."""
+    """What ``splits.json`` holds: the protocol, the seed and split settings, every fold, and
+    ``labels`` (:func:`labels_digest`) when given."""
     return {
+        **({"labels": labels} if labels is not None else {}),
         "format": SPLITS_FORMAT,
         "version": SPLITS_VERSION,
         "task": task.name,

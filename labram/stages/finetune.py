@@ -49,6 +49,7 @@ from labram.data.protocols import (
     TaskWindows,
     check_split_leakage,
     fold_indexes,
+    labels_digest,
     make_folds,
     read_splits,
     splits_record,
@@ -488,7 +489,7 @@ def _finetune(
         head = "" if len(folds) == 1 else f"fold {fold['fold']} "
         check_finite_splits({f"{head}{k}": v for k, v in s.items()}, what="labram finetune")
     if is_main_process():
-        record = splits_record(protocol, task, stores, cfg, folds)
+        record = splits_record(protocol, task, stores, cfg, folds, labels_digest(table, task))
         if resume:
             _check_resumed_splits(out / SPLITS_FILE, record)
             _check_resumed_seeds(out, range(cfg.seed, cfg.seed + n_seeds))
@@ -525,7 +526,10 @@ def _check_resumed_splits(path: Path, record: dict[str, Any]) -> None:
     compared as labram now cleans them (:func:`~labram.data.subjects.clean_fold`): a run an
     earlier version started lists them as its stores held them (``"S01 "``, an NFD ``é``), and
     was refused as one of other folds. A ``splits.json`` that is damaged, or does not match its
-    checksum, is refused (it was written anew, unchecked)."""
+    checksum, is refused (it was written anew, unchecked). Its ``labels``
+    (:func:`~labram.data.protocols.labels_digest`) must match the stores' now: a label changed
+    since (no fold moved) resumed, and seeds of the old labels were averaged with seeds of the
+    new; a file an earlier labram wrote states none and is compared without."""
     before = read_run_json(path)  # (rewritten while read, or changed since written: one line)
     if not isinstance(before, dict):
         if path.exists() or path.is_symlink():  # rewriting it would erase what it should check
@@ -539,6 +543,14 @@ def _check_resumed_splits(path: Path, record: dict[str, Any]) -> None:
     if isinstance(before.get("folds"), list):  # an earlier version's keys: "S01 ", NFD
         before["folds"] = [clean_fold(f) for f in before["folds"]]
     now = json.loads(strict_json.dumps(record))
+    if "labels" in before and before["labels"] != now.get("labels"):  # (first: folds follow)
+        raise UsageError(
+            f"cannot resume {path.parent}: the labels of task {now.get('task')!r} in the "
+            f"stores changed since its run was made ({path} has labels {before['labels']!r}, "
+            f"the stores now {now.get('labels')!r}: a label edited and ingested again), so its "
+            "finished seeds were trained and scored on other labels: pass another --out for a "
+            "new run"
+        )
     changed = [k for k in ("task", "stores", "protocol", "split_seed", "val_split",
                            "val_rounding", "folds") if before.get(k) != now.get(k)]  # fmt: skip
     if "stores" in changed and same_stores(before.get("stores"), now.get("stores")):
