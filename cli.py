@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from eegprep.base import strict_json
+from eegprep.base.wording import counted
 from eegprep.cli_group import (
     LocalPath,
     OneLineErrors,
@@ -168,10 +169,10 @@ def _print_report(report: Any) -> None:
     checked = f" ({report.n_checked} by content)" if report.n_checked else ""
     removed = f"{report.n_removed} removed, " if report.n_removed else ""
     say(
-        f"{report.corpus}: {report.n_files} files found, {report.n_ingested} ingested, "
+        f"{report.corpus}: {counted(report.n_files, 'file')} found, {report.n_ingested} ingested, "
         f"{report.n_current} already current{checked}, {removed}"
         f"{len(report.failed) + len(report.unmatched)} "
-        f"skipped, {n_warn} warnings; {report.hours_written:.3f} h written in "
+        f"skipped, {counted(n_warn, 'warning')}; {report.hours_written:.3f} h written in "
         f"{report.seconds:.1f} s -> {redact(report.store)}",
         info=True,
     )
@@ -237,9 +238,13 @@ def _left_out_end(readable: Readable, unread: list[str], shown_store: str) -> No
     say_capped("left out", [problem for _, problem in readable.left_out])
     say_capped("left out of the spectrum", unread)
     n = len(readable.left_out)
-    parts = [f"{n} of {readable.n_listed} recordings left out (index record unreadable)"] * (n > 0)
+    parts = [
+        f"{n} of {counted(readable.n_listed, 'recording')} left out (index record unreadable)"
+    ] * (n > 0)
     if unread:
-        parts.append(f"{len(unread)} recordings left out of the spectrum (samples unreadable)")
+        parts.append(
+            f"{counted(len(unread), 'recording')} left out of the spectrum (samples unreadable)"
+        )
     said = "; ".join(parts)
     say(
         f"{said}: run `eegprep validate {shown_store}` to list every problem, then `eegprep "
@@ -289,7 +294,11 @@ def validate(store: str, as_json: bool) -> None:
         say_notes("problem", problems)  # 5 of each kind (a damaged store can list 10^6), -v all
         say_notes("note", notes)  # 5 of each kind (5,000 groups can hold the same addition)
         retired = f", {result.retired} retired groups checked" if result.retired else ""
-        say(f"{result.checked} recordings checked{retired}, {len(problems)} problems", info=True)
+        say(
+            f"{counted(result.checked, 'recording')} checked{retired}, "
+            f"{counted(len(problems), 'problem')}",
+            info=True,
+        )
         in_retired = len(result.retired_problems)
         if in_retired:
             say(

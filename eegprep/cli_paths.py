@@ -21,6 +21,7 @@ import click
 from eegprep.base.errors import EegprepError
 from eegprep.base.files import UNSHOWN
 from eegprep.base.path_limits import shown_path
+from eegprep.base.wording import counted
 
 KINDS = {
     stat.S_IFIFO: "a FIFO",
@@ -59,7 +60,7 @@ def path_kind_problem(
     is taken and a file where a folder is. ``store``: a store (a folder, or a zip file), named
     as :func:`eegprep.store.reader.open_store` names what is not one."""
     if path.strip() == "" and path:  # (shown escaped: a line would show spaces as one)
-        shown = f"{len(path)} spaces" if set(path) == {" "} else shown_path(path)
+        shown = f"{counted(len(path), 'space')}" if set(path) == {" "} else shown_path(path)
         return f"a name of blanks alone ({shown}): give the file or folder meant"
     if path == "-":
         return (

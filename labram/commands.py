@@ -16,6 +16,7 @@ import click
 
 from eegprep.base import strict_json
 from eegprep.base.errors import EegprepError
+from eegprep.base.wording import counted, noun
 from eegprep.cli_group import (
     LocalPath,
     OneLineErrors,
@@ -239,7 +240,7 @@ def labram_pretrain(
         )
     say(
         f"masked modelling: loss {m.get('loss', float('nan')):.4f}, masked-code accuracy "
-        f"{m.get('accuracy', float('nan')):.4f} after {res['mem_stage']['step']} steps"
+        f"{m.get('accuracy', float('nan')):.4f} after {counted(res['mem_stage']['step'], 'step')}"
     )
     print_run(res, "checkpoint")
 
@@ -402,7 +403,7 @@ def labram_evaluate(
         say_lines(strict_json.dumps(res, indent=2).split("\n"))
         return
     say(res["leakage"])
-    say(f"{res['task']} ({res['split']}, {res['n_windows']} windows)")
+    say(f"{res['task']} ({res['split']}, {counted(res['n_windows'], 'window')})")
     for k, v in res["metrics"].items():
         say(f"  {k:<18} {'undefined' if math.isnan(v) else f'{v:.4f}'}")
     say_notes("note", res.get("notes", []), err=False)  # 5 of each kind, -v all
@@ -454,12 +455,15 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
         say_lines(strict_json.dumps(res, indent=2).split("\n"))
         sys.exit(3 if res["recordings_left_out"] else 0)
     say(
-        f"{res['n_windows']} windows in {res['n_chunks']} chunks: {res['computed']} computed, "
+        f"{counted(res['n_windows'], 'window')} in {counted(res['n_chunks'], 'chunk')}: "
+        f"{res['computed']} computed, "
         f"{res['skipped']} already done ({res['windows_per_s']:.0f} windows/s) -> {res['out']}",
         info=True,
     )
     if res["recordings_skipped"]:
-        say(f"skipped: {res['recordings_skipped']} recording(s) that give no window", info=True)
+        n_skipped = res["recordings_skipped"]
+        gives = noun(n_skipped, "gives", "give")
+        say(f"skipped: {counted(n_skipped, 'recording')} that {gives} no window", info=True)
     left = res["recordings_left_out"]
     if left:
         _embed_left_out(left, res["windows_left_out"], res["records_left_out"])
@@ -472,9 +476,9 @@ def _embed_left_out(left: dict[str, str], n_windows: int, n_records: int = 0) ->
     count and what to run, and exit 3 (as an ingest that skipped files). ``n_records``: how
     many of them were left out whole, for their index records."""
     say_capped("left out", [problem for _, problem in sorted(left.items())])
-    what = f"{n_windows} windows of {len(left) - n_records} recording(s)"
+    what = f"{counted(n_windows, 'window')} of {counted(len(left) - n_records, 'recording')}"
     if n_records:
-        what = f"{n_records} recording(s) whose index records cannot be read and " + what
+        what = f"{counted(n_records, 'recording')} whose index records cannot be read and " + what
     say(
         f"{what} left out (samples unreadable; their rows read NaN, not recorded as done): run "
         "`eegprep validate` on the store, `eegprep ingest ... --repair`, then this command "

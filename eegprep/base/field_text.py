@@ -28,6 +28,7 @@ import unicodedata
 from typing import Any
 
 from eegprep.base.errors import SourceError
+from eegprep.base.wording import counted
 
 MAX_CHARS = 255
 """The most characters a subject, session, split, subject key, label name or label text may
@@ -95,7 +96,8 @@ def text_problem(value: str) -> str | None:
     """What keeps ``value`` (already cleaned by :func:`clean_text`) from being record text, in
     words (``"holds the control character U+000A at 2"``); None: sound."""
     if len(value) > MAX_CHARS:
-        return f"is {len(value)} characters long, over the {MAX_CHARS} a record's text may hold"
+        n = counted(len(value), "character")
+        return f"is {n} long, over the {MAX_CHARS} a record's text may hold"
     if value.isprintable():  # (the common case, in C: no Cc, Cf, Cs, Zl, Zp, Co, Cn, no Zs)
         return None
     for i, char in enumerate(value, start=1):

@@ -20,6 +20,7 @@ from typing import Any
 
 from eegprep.base.errors import UsageError
 from eegprep.base.sealed_json import one_changed
+from eegprep.base.wording import counted
 
 CHECK_COLUMN = "row_crc32"
 """The last column of each row: :func:`row_check` of its other cells (8 hex digits)."""
@@ -64,7 +65,8 @@ def decoded_table(raw: bytes) -> str:
         end = text.find("\n", start)
         end = len(text) if end < 0 else end
         if end - start > LINE_LIMIT:
-            what = f"{end - start:,} characters, over the {LINE_LIMIT:,} a line of it may have"
+            n = counted(end - start, "character", sep=",")
+            what = f"{n}, over the {LINE_LIMIT:,} a line of it may have"
             raise TableBytesError(what, line)
         start, line = end + 1, line + 1
     return text

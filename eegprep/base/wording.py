@@ -27,17 +27,17 @@ are")."""
 def plural(word: str) -> str:
     """The plural of an English noun (or of a verb agreeing with it: ``is`` -> ``are``):
     ``recording`` -> ``recordings``, ``class`` -> ``classes``, ``entry`` -> ``entries``.
-    A phrase takes the plural of its first word (``file skipped`` -> ``files skipped``)."""
-    head, sep, tail = word.partition(" ")
-    if head in _IRREGULAR:
-        many = _IRREGULAR[head]
-    elif head.endswith(("s", "x", "z", "ch", "sh")):
-        many = head + "es"
-    elif head.endswith("y") and head[-2:-1] not in tuple("aeiou"):
-        many = head[:-1] + "ies"
+    A phrase takes the plural of its last word (``test recording`` -> ``test recordings``)."""
+    head, sep, last = word.rpartition(" ")
+    if last in _IRREGULAR:
+        many = _IRREGULAR[last]
+    elif last.endswith(("s", "x", "z", "ch", "sh")):
+        many = last + "es"
+    elif last.endswith("y") and last[-2:-1] not in tuple("aeiou"):
+        many = last[:-1] + "ies"
     else:
-        many = head + "s"
-    return many + sep + tail
+        many = last + "s"
+    return head + sep + many
 
 
 def noun(n: int | float, word: str, many: str | None = None) -> str:

@@ -14,6 +14,7 @@ import os
 
 from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.regular_files import open_regular, special_file
+from eegprep.base.wording import counted
 from eegprep.corpus.manifest import Manifest
 from eegprep.readers.companions import fold
 
@@ -61,7 +62,8 @@ def find_sidecars(manifest: Manifest, root: str, path: str, fields: dict[str, st
             listed = ", ".join(repr(os.path.basename(h)) for h in several)
             raise SourceError(
                 path,
-                f"sidecar {os.path.relpath(p, root)!r} is not there, and {len(several)} files "
+                f"sidecar {os.path.relpath(p, root)!r} is not there, and "
+                f"{counted(len(several), 'file')} "
                 f"beside it differ from it in letter case alone ({listed}): which holds the "
                 "labels is unknown; keep one",
             )

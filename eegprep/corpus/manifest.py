@@ -24,6 +24,7 @@ from eegprep.base.file_urls import local_path
 from eegprep.base.resources import shipped_dir
 from eegprep.base.strict_json import find_beyond_int64, find_not_finite, find_unsafe
 from eegprep.base.toml_files import load_toml
+from eegprep.base.wording import counted
 from eegprep.corpus.patterns import parse_patterns, path_fields
 from eegprep.readers.base import DEFAULT_UNIT, unit_to_uv
 
@@ -346,8 +347,8 @@ def too_many_patterns(where: str, n: int) -> str | None:
     if n <= MAX_PATTERNS:
         return None
     return (
-        f"{where} holds {n} patterns, more than {MAX_PATTERNS}: every file is matched against "
-        "each; cover them with fewer globs (`**/bad_*.edf`)"
+        f"{where} holds {counted(n, 'pattern')}, more than {MAX_PATTERNS}: every file is matched "
+        "against each; cover them with fewer globs (`**/bad_*.edf`)"
     )
 
 

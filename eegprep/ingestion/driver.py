@@ -24,6 +24,7 @@ from eegprep.base.errors import EegprepError, StoreError, UsageError
 from eegprep.base.files import as_text_all, shown_name
 from eegprep.base.limits import Limits, format_bytes
 from eegprep.base.redact import redact, redact_all
+from eegprep.base.wording import counted
 from eegprep.base.write_errors import PLACE_ERRORS
 from eegprep.corpus.discover import Discovery, discover, resolve_names
 from eegprep.corpus.folders import corpus_dir
@@ -295,7 +296,9 @@ def _sources_gone(
     share = len(gone) / len(mine)
     if cfg.prune and len(gone) < len(mine) and share <= cfg.prune_max:
         report.n_removed = len(writer.remove(list(gone)))
-        notes.append(f"{report.n_removed} recordings removed: their source is gone (--prune)")
+        notes.append(
+            f"{counted(report.n_removed, 'recording')} removed: their source is gone (--prune)"
+        )
         return {}
     names = ", ".join(list(gone)[:3]) + (", ..." if len(gone) > 3 else "")
     if cfg.prune and len(gone) == len(mine):

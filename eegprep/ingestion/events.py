@@ -38,6 +38,7 @@ from typing import Any
 
 from eegprep.base.errors import SourceError
 from eegprep.base.field_text import spaced_text
+from eegprep.base.wording import counted
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.sidecars import SidecarResult
 from eegprep.ingestion.join_rows import without_join_rows
@@ -207,7 +208,7 @@ def _clean_labels(events: list[list[Any]]) -> tuple[list[list[Any]], dict[str, l
     long, and the events changed, by change. Each distinct text is cleaned once (a file's
     900,000 events carry a handful of labels)."""
     spaced_change = "with characters that do not print (now spaces)"
-    cut_change = f"with labels over {MAX_LABEL_CHARS} characters (cut)"
+    cut_change = f"with labels over {counted(MAX_LABEL_CHARS, 'character')} (cut)"
     changes: dict[str, list[Any]] = {spaced_change: [], cut_change: []}
     cleaned: dict[str, tuple[str, bool, bool]] = {}
     out = []
@@ -267,7 +268,7 @@ def _warning(what: str, evs: list[list[Any]]) -> str:
     """One report line: how many events ``what``, naming the first three."""
     names = ", ".join(f"{_shown(e[2])} at {float(e[0]):g} s" for e in evs[:3])
     more = f" and {len(evs) - 3} more" if len(evs) > 3 else ""
-    return f"{len(evs)} event(s) {what}: {names}{more}"
+    return f"{counted(len(evs), 'event')} {what}: {names}{more}"
 
 
 __all__ = ["MAX_EVENTS", "MAX_LABEL_CHARS", "SettledEvents", "recording_events", "settle_events"]

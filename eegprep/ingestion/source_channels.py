@@ -12,6 +12,7 @@ from __future__ import annotations
 from eegprep.base.errors import SourceError
 from eegprep.base.field_text import noted_text
 from eegprep.base.resources import doc_path
+from eegprep.base.wording import counted
 from eegprep.corpus.manifest import Manifest
 from eegprep.pipeline.channels import (
     SHOWN_CHARS,
@@ -98,8 +99,8 @@ def _no_eeg_problem(header: Header) -> str:
     if eeg:
         shown = ", ".join(eeg[:5]) + (", ..." if len(eeg) > 5 else "")
         return (
-            f"no EEG channel in the vocabulary: the file has {len(eeg)} channels typed EEG "
-            f"({shown}) whose labels are not 10-20/10-10 names: map them to cap sites with "
+            f"no EEG channel in the vocabulary: the file has {counted(len(eeg), 'channel')} typed "
+            f"EEG ({shown}) whose labels are not 10-20/10-10 names: map them to cap sites with "
             f"[channels] rename in the manifest ({MANIFEST_DOC})"
         )
     labels = ", ".join(header.labels[:12]) + (" ..." if len(header.labels) > 12 else "")

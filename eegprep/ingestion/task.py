@@ -26,6 +26,7 @@ from eegprep.base.files import shown_name
 from eegprep.base.limits import Limits, check_allocation
 from eegprep.base.redact import redact
 from eegprep.base.strict_json import check_values
+from eegprep.base.wording import counted
 from eegprep.corpus.discover import SourceItem
 from eegprep.corpus.locate import find_sidecars
 from eegprep.corpus.manifest import Manifest
@@ -288,7 +289,7 @@ def output_length(task: IngestTask, path: str, header: Header, groups: list[Rate
         days = MAX_STORED_SAMPLES / sfreq / 86400
         raise SourceError(
             path,
-            f"recording too long: {n_out} samples at {sfreq:g} Hz, over the store's "
+            f"recording too long: {counted(n_out, 'sample')} at {sfreq:g} Hz, over the store's "
             f"{MAX_STORED_SAMPLES} ({days:.0f} days; its time axis counts samples in int32): "
             "split the file",
         )
@@ -552,7 +553,8 @@ def _bounded_recipe(task: IngestTask, path: str, groups: list[RateGroup]) -> Rec
         return recipe
     for sfreq, positions, _ in groups:  # absurd rates, before any filter is designed
         per_second = bytes_per_second(len(positions), sfreq)
-        what = f"one {MIN_BLOCK_SECONDS:g} s block of {len(positions)} channels at {sfreq:g} Hz"
+        n = counted(len(positions), "channel")
+        what = f"one {MIN_BLOCK_SECONDS:g} s block of {n} at {sfreq:g} Hz"
         limits.check_allocation(path, per_second * MIN_BLOCK_SECONDS, what)
     shape = [(sfreq, len(positions)) for sfreq, positions, _ in groups]
     seconds = block_seconds(shape, mains, recipe, limits.current().memory_bytes)
@@ -560,7 +562,7 @@ def _bounded_recipe(task: IngestTask, path: str, groups: list[RateGroup]) -> Rec
         need = bytes_per_second(n_channels, sfreq) * (
             seconds + margin_seconds(sfreq, mains, recipe)
         )
-        what = f"one {seconds:g} s block of {n_channels} channels at {sfreq:g} Hz"
+        what = f"one {seconds:g} s block of {counted(n_channels, 'channel')} at {sfreq:g} Hz"
         limits.check_allocation(path, need, what)
     return recipe if seconds == recipe.block_seconds else recipe.with_(block_seconds=seconds)
 

@@ -31,6 +31,7 @@ import numpy as np
 
 from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
+from eegprep.base.wording import counted
 from eegprep.readers.event_count import check_event_count
 
 _SETUP = 900  # bytes of the SETUP header, then 75 per channel
@@ -121,7 +122,8 @@ def _check_given_width(
             path,
             f'the reader\'s data_format is "{data_format}" ({width}-byte samples), but the '
             f"header's sample count (byte 864: {n_samples}) and event table (byte 886: at byte "
-            f"{table}) give its {n_channels} channels {other}-byte samples ({n_data} bytes from "
+            f"{table}) give its {counted(n_channels, 'channel')} {other}-byte samples ({n_data} "
+            "bytes from "
             f'byte {data_start}): every value would be read wrong; give data_format = "{name}" '
             "in [reader.options], or leave it out (or, if the header's count is wrong, give "
             "recompute_n_samples = true)",
@@ -130,14 +132,15 @@ def _check_given_width(
         raise SourceError(
             path,
             f"the header's sample count (byte 864) is {n_samples}, but its samples end at the "
-            f"event table (byte 886: at byte {table}) after {held} of {n_channels} channels x "
+            f"event table (byte 886: at byte {table}) after {held} of "
+            f"{counted(n_channels, 'channel')} x "
             f"{width} bytes: re-download it, or give recompute_n_samples = true in "
             f"[reader.options] to read the {held} there",
         )
     if n_samples < held:
         return (
-            f"the bytes before its event table (byte {table}) hold {held} samples per channel "
-            f"of {width} bytes, the header's sample count (byte 864) says {n_samples}: the "
+            f"the bytes before its event table (byte {table}) hold {counted(held, 'sample')} per "
+            f"channel of {width} bytes, the header's sample count (byte 864) says {n_samples}: the "
             f"header's {n_samples} were read (recompute_n_samples = true reads all {held})"
         )
     return None
@@ -193,8 +196,8 @@ def _check_width(path: str, head: bytes, layout: tuple[int, int, int]) -> None:
     raise SourceError(
         path,
         f"the header's sample count (byte 864) is {n_samples} and its event table (byte 886) "
-        f"at byte {table}, so its {n_channels} channels' samples take {n_data} bytes from "
-        f"byte {data_start}: not 2 or 4 bytes per sample, so their width is unknown; "
+        f"at byte {table}, so its {counted(n_channels, 'channel')}' samples take {n_data} bytes "
+        f"from byte {data_start}: not 2 or 4 bytes per sample, so their width is unknown; "
         f'{_DAMAGED} (or give data_format = "int16" or "int32" in [reader.options])',
     )
 
@@ -297,7 +300,7 @@ def _check_blocks(path: str, n_samples: int, block: int, data: tuple[int, int]) 
         raise SourceError(
             path,
             f"the header's block size (ChannelOffset, byte 894) is {block} bytes, "
-            f"{per_block} samples per channel, which does not divide its {n_samples} "
+            f"{counted(per_block, 'sample')} per channel, which does not divide its {n_samples} "
             f"samples: {_DAMAGED}",
         )
 

@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from eegprep.base.regular_files import NOTHING_TO_READ, open_regular, regular_path, special_file
+from eegprep.base.wording import counted
 
 BRAINVISION_HEADERS = (".vhdr", ".ahdr")
 """The suffixes (lower case) of a BrainVision header: ``.vhdr``, and ``.ahdr``, BrainVision
@@ -132,8 +133,8 @@ def ambiguous_companion(path: str) -> str | None:
 def _ambiguous(what: str, candidates: tuple[str, ...] | list[str]) -> str:
     listed = ", ".join(repr(os.path.basename(c)) for c in candidates)
     return (
-        f"{what}, which is not there, and {len(candidates)} files beside it differ from it in "
-        f"letter case alone ({listed}): which holds the recording is unknown; keep one, or "
+        f"{what}, which is not there, and {counted(len(candidates), 'file')} beside it differ from "
+        f"it in letter case alone ({listed}): which holds the recording is unknown; keep one, or "
         "name it exactly"
     )
 

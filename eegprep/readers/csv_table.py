@@ -31,6 +31,7 @@ from eegprep.base.limits import check_allocation
 from eegprep.base.regular_files import open_regular
 from eegprep.base.text import text_encoding
 from eegprep.base.validation import check_choice, invalid_value
+from eegprep.base.wording import counted
 from eegprep.readers.base import (
     DEFAULT_UNIT,
     Annotation,
@@ -374,7 +375,7 @@ def _check_budget(path: str, n_used: int, n_signals: int) -> None:
     n_rows = size / (len(sample) / n_lines)
     # numpy.loadtxt grows its float64 array as it parses (up to ~2x), then float32 signals
     need = n_rows * (2 * 8 * n_used + 4 * n_signals)
-    check_allocation(path, need, f"parsing ~{n_rows:.3g} rows of {n_used} columns")
+    check_allocation(path, need, f"parsing ~{n_rows:.3g} rows of {counted(n_used, 'column')}")
 
 
 _SAMPLE_ROWS = 200
@@ -392,7 +393,7 @@ def _layout(
         head = [line.rstrip("\r\n") for _, line in zip(range(skip + 1), f, strict=False)]
         more = [line.rstrip("\r\n") for _, line in zip(range(_SAMPLE_ROWS), f, strict=False)]
     if len(head) <= skip or not head[skip].strip():
-        raise SourceError(path, f"no data rows after {skip} header line(s)")
+        raise SourceError(path, f"no data rows after {counted(skip, 'header line')}")
     sample = head[skip - 1] if not opts["channel_names"] else head[skip]
     delimiter = opts.get("delimiter") or _sniff(sample, head[skip])
     delimiter = None if delimiter == "whitespace" else delimiter
@@ -409,7 +410,8 @@ def _layout(
         where = "`channel_names`" if opts["channel_names"] else "the column-name line"
         raise SourceError(
             path,
-            f"{where} has {len(names)} names but the first data row has {len(first)} fields: "
+            f"{where} has {counted(len(names), 'name')} but the first data row has "
+            f"{counted(len(first), 'field')}: "
             "check `delimiter` and `header_lines`",
         )
     rows = [first] + [r for r in map(split, filter(str.strip, more)) if len(r) == len(names)]
@@ -553,7 +555,8 @@ def _bad_row(path: str, skip: int, dialect: _Dialect, names: list[str], usecols:
             fields = [v.strip().strip('"') for v in text.split(dialect.delimiter)]
             if len(fields) != len(names):
                 why = "truncated row?" if len(fields) < len(names) else "a stray delimiter?"
-                return f"line {number} has {len(fields)} fields, expected {len(names)}: {why}"
+                n = counted(len(fields), "field")
+                return f"line {number} has {n}, expected {len(names)}: {why}"
             for i in usecols:
                 if not _is_number(fields[i]):
                     return f"line {number}, column {names[i]!r}: {fields[i]!r} is not a number"

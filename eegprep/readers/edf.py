@@ -28,6 +28,7 @@ import numpy as np
 
 from eegprep.base.errors import EegprepError, SourceError
 from eegprep.base.regular_files import open_regular, regular_path, shown_as
+from eegprep.base.wording import counted, noun
 from eegprep.readers.base import (
     MAX_SFREQ_HZ,
     Annotation,
@@ -212,12 +213,15 @@ def read_raw_header(path: str) -> bytes:
     except (UnicodeDecodeError, ValueError):
         raise SourceError(path, "EDF header has a malformed signal count or header size") from None
     if n_signals <= 0 or n_signals > 4096:
-        raise SourceError(path, f"EDF header claims {n_signals} signals (expected 1..4096)")
+        raise SourceError(
+            path, f"EDF header claims {counted(n_signals, 'signal')} (expected 1..4096)"
+        )
     if header_bytes != 256 * (n_signals + 1):
         raise SourceError(
             path,
             f"EDF header size field says {header_bytes} bytes, "
-            f"{n_signals} signals need {256 * (n_signals + 1)}",
+            f"{counted(n_signals, 'signal')} {noun(n_signals, 'needs', 'need')} "
+            f"{256 * (n_signals + 1)}",
         )
     with open_regular(path, buffering=-1) as fh:
         full = fh.read(header_bytes)
@@ -247,8 +251,8 @@ def _data_signals(path: str, f: Any, head: bytes, layout: RecordLayout) -> list[
         return [i for i in range(n_file) if f.getLabel(i).strip() not in ANNOTATION_LABELS]
     raise SourceError(
         path,
-        f"EDF header lists {n_file} signals, {n_file - n_data} of them annotation signals, but "
-        f"pyedflib found {f.signals_in_file} signals: the reserved field "
+        f"EDF header lists {counted(n_file, 'signal')}, {n_file - n_data} of them annotation "
+        f"signals, but pyedflib found {counted(f.signals_in_file, 'signal')}: the reserved field "
         f"{head[192:236].decode('latin-1').strip()!r} and the labels disagree",
     )
 

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eegprep.base.errors import SourceError
+from eegprep.base.wording import counted
 from eegprep.readers.base import Annotation
 from eegprep.readers.kept_time import moved
 
@@ -170,9 +171,9 @@ def gap_warning(continuity: str, stretches: Stretches, n_dropped: int) -> str | 
     at = ", ".join(f"{t:g} s" for t in stretches.joins[:5]) + (", ..." if n > 5 else "")
     long = ", ".join(f"{g:g} s" for g in stretches.gaps[:5]) + (", ..." if n > 5 else "")
     said = "" if continuity == "D" else ", by its time-keeping annotations"
-    lost = f"; {n_dropped} event(s) inside a gap dropped" if n_dropped else ""
+    lost = f"; {counted(n_dropped, 'event')} inside a gap dropped" if n_dropped else ""
     return (
-        f"discontinuous{said}: {n} gap(s) ({long}) between data records; its {n + 1} "
+        f"discontinuous{said}: {counted(n, 'gap')} ({long}) between data records; its {n + 1} "
         f"stretches are kept separately (filtered each alone, no window across a join), stored "
         f"end to end with joins at {at}{lost}"
     )

@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 
 from eegprep.base.errors import SourceError
+from eegprep.base.wording import counted
 from eegprep.readers.edf_records import ANNOTATION_LABELS, header_int, header_text
 
 _MAIN = (("version", 8), ("patient", 80), ("recording", 80), ("startdate", 8),
@@ -93,7 +94,7 @@ def check_data_signals(path: str, head: bytes) -> None:
     if labels and all(label in ANNOTATION_LABELS for label in labels):
         raise SourceError(
             path,
-            f"an EDF+ file of annotations only (its {n} signal(s) all {labels[0]!r}): no "
+            f"an EDF+ file of annotations only (its {counted(n, 'signal')} all {labels[0]!r}): no "
             "samples to ingest (the recording it annotates is another file)",
         )
 

@@ -13,6 +13,7 @@ and sidecars its events came from.
 from __future__ import annotations
 
 from eegprep.base.errors import SourceError
+from eegprep.base.wording import counted
 
 MAX_EVENTS = 100_000
 """Most events one recording may store: ~4 MB of the index's JSON for its record, an hour of
@@ -37,8 +38,8 @@ def check_event_count(path: str, n_events: int, where: str, fix: str) -> None:
     if n_events > MAX_EVENTS:
         raise SourceError(
             path,
-            f"{where} gives {n_events:,} events, over the {MAX_EVENTS:,} a recording may "
-            f"store: {fix}",
+            f"{where} gives {counted(n_events, 'event', sep=',')}, over the {MAX_EVENTS:,} a "
+            f"recording may store: {fix}",
         )
 
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
+from eegprep.base.wording import counted
 from eegprep.readers.event_count import check_event_count
 
 GDF_TYPE_BYTES = {1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 8, 8: 8, 16: 4, 17: 8}
@@ -85,8 +86,8 @@ def check_gdf(path: str) -> str | None:
         if 256 * (ns + 1) > size:  # MNE would first build lists of ns entries
             raise SourceError(
                 path,
-                f"the header claims {ns} channels, whose fields take {256 * (ns + 1)} bytes, "
-                f"but the file has {size} bytes: {_DAMAGED}",
+                f"the header claims {counted(ns, 'channel')}, whose fields take {256 * (ns + 1)} "
+                f"bytes, but the file has {size} bytes: {_DAMAGED}",
             )
         _check_fixed(path, fixed)
         labels = [fh.read(16).decode("latin-1").strip("\x00 ") for _ in range(ns)]
@@ -175,7 +176,8 @@ def _record_bytes(path: str, labels: list[str], n_samps: np.ndarray, types: np.n
             )
         if n < 1:
             raise SourceError(
-                path, f"channel {label!r} has {n} samples per record (at least 1): {_DAMAGED}"
+                path,
+                f"channel {label!r} has {counted(n, 'sample')} per record (at least 1): {_DAMAGED}",
             )
     widths = {GDF_TYPE_BYTES[int(code)] for code in types}
     if len(widths) > 1:
@@ -228,9 +230,10 @@ def _check_events(path: str, fixed: _Fixed, data_end: int, size: int) -> str | N
     if extra < need:
         raise SourceError(
             path,
-            f"the event table after its {fixed.n_records} data records (byte {data_end}) "
-            f"counts {n_events} events ({need} bytes), but only {extra} bytes follow: the file "
-            "is cut, or its header's record count, samples per record or sample types are wrong",
+            f"the event table after its {fixed.n_records} data records (byte {data_end}) counts "
+            f"{counted(n_events, 'event')} ({need} bytes), but only {extra} bytes follow: the "
+            "file is cut, or its header's record count, samples per record or sample types are "
+            "wrong",
         )
     check_event_count(  # before MNE builds an annotation of each (up to 2^32)
         path,

@@ -20,6 +20,7 @@ import numpy as np
 
 from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
+from eegprep.base.wording import counted, noun
 from eegprep.readers.base import DEFAULT_UNIT, Annotation, Signal, unit_or_default, unit_to_uv
 from eegprep.readers.gdf_header import GDF_TYPE_BYTES, fixed_header
 from eegprep.readers.gdf_records import gdf_records
@@ -203,10 +204,12 @@ def gdf_annotations(
     )
     if len(kept) == len(onsets):
         return events, None
+    n = len(onsets) - len(kept)
     return events, (
-        f"the file's samples span 0-{seconds:g} s; {len(onsets) - len(kept)} event(s) of its "
-        f"event table (at {table.rate:g} Hz) lie outside them and were dropped: if they mark "
-        "later parts of the recording, its samples are cut short (re-download it)"
+        f"the file's samples span 0-{seconds:g} s; {counted(n, 'event')} of its event table "
+        f"(at {table.rate:g} Hz) {noun(n, 'lies', 'lie')} outside them and {noun(n, 'was')} "
+        "dropped: if they mark later parts of the recording, its samples are cut short "
+        "(re-download it)"
     )
 
 

@@ -29,6 +29,7 @@ import numpy as np
 from eegprep.base.errors import EegprepError, SourceError
 from eegprep.base.limits import check_allocation
 from eegprep.base.regular_files import regular_path
+from eegprep.base.wording import counted
 from eegprep.readers.mat_fields import FIELD_VALUE_BYTES, NUMERIC_CLASSES, MatField, not_found
 
 _H5_TRUNCATED = re.compile(
@@ -259,7 +260,7 @@ def struct_array_error(path: str, name: str, n: int, dotted: str) -> SourceError
     """The error for ``dotted``, a field of ``name``, which is a struct array of ``n``."""
     return SourceError(
         path,
-        f"variable {name!r} is a MATLAB struct array of {n} structs, not one struct: "
+        f"variable {name!r} is a MATLAB struct array of {counted(n, 'struct')}, not one struct: "
         f"{dotted!r} names no single value; save one struct in MATLAB (e.g. {name}(1))",
     )
 

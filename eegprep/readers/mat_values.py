@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import SourceError
+from eegprep.base.wording import counted
 from eegprep.readers.mat_fields import MatField
 
 _NOT_A_NUMBER = {"struct", "cell", "object", "sparse", "function", "opaque", "char"}
@@ -89,8 +90,8 @@ def mat_number(path: str, name: str, value: Any, *, what: str, **checks: Any) ->
     if arr.size != 1:
         raise SourceError(
             path,
-            f"variable {name!r} holds {arr.size} values of shape {arr.shape}: expected {what}; "
-            "fix the file or name another one",
+            f"variable {name!r} holds {counted(arr.size, 'value')} of shape {arr.shape}: expected "
+            f"{what}; fix the file or name another one",
         )
     return float(arr.reshape(()))
 
@@ -262,7 +263,7 @@ def one_hot_classes(
         raise SourceError(
             path,
             f"variable {name!r} is a one-hot classes x trials matrix ({arr.shape[0]} x {n}) but "
-            f"trial {k + 1} has {int(ones[k])} classes (1s in its column): expected one 1, or "
-            "none for an unlabelled trial; fix the file",
+            f"trial {k + 1} has {counted(int(ones[k]), 'class')} (1s in its column): expected one "
+            "1, or none for an unlabelled trial; fix the file",
         )
     return [int(np.argmax(values[:, k])) if ones[k] else None for k in range(n)]

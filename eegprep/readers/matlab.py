@@ -29,6 +29,7 @@ from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.files import file_version
 from eegprep.base.limits import check_allocation
 from eegprep.base.validation import check_choice, invalid_value
+from eegprep.base.wording import counted
 from eegprep.readers.base import (
     DEFAULT_UNIT,
     Annotation,
@@ -286,7 +287,8 @@ def _variable(path: str, version: str, data: str, part: str | None) -> str:
     found = _matching(path, names, data)
     if len(found) > 1:
         raise UsageError(
-            f"{path}: `data` {data!r} matches {len(found)} variables ({', '.join(found[:3])}, "
+            f"{path}: `data` {data!r} matches {counted(len(found), 'variable')} "
+            f"({', '.join(found[:3])}, "
             "...): read each with part=<variable> (MatReader.parts lists them)."
         )
     return found[0]
@@ -307,9 +309,9 @@ def _turned(variable: str, shape: tuple[int, int], layout: str, n_axis: int, n_s
     recording has more channels than samples, so the longer axis is time (another loader
     saved the transpose)."""
     return (
-        f"variable {variable!r} is {shape[0]} x {shape[1]}: read as {n_axis} channels x "
-        f"{n_samples} samples, the longer axis as time (layout = {layout!r} would give "
-        f"{n_samples} channels of {n_axis} samples)"
+        f"variable {variable!r} is {shape[0]} x {shape[1]}: read as {counted(n_axis, 'channel')} x "
+        f"{counted(n_samples, 'sample')}, the longer axis as time (layout = {layout!r} would give "
+        f"{counted(n_samples, 'channel')} of {counted(n_axis, 'sample')})"
     )
 
 
@@ -327,7 +329,9 @@ def _rows(path: str, rows: Any, n_axis: int, variable: str) -> list[int]:
     bad = [r for r in out if not 0 <= r < n_axis]
     if bad or not out:
         raise SourceError(
-            path, f"rows {bad or rows!r} outside the {n_axis} channels of {variable!r} (0-based)"
+            path,
+            f"rows {bad or rows!r} outside the {counted(n_axis, 'channel')} of {variable!r} "
+            "(0-based)",
         )
     return out
 
@@ -338,8 +342,8 @@ def _check_labels(path: str, labels: list[str] | None, rows: list[int]) -> list[
     if len(labels) != len(rows):
         raise SourceError(
             path,
-            f"{len(labels)} channel labels for {len(rows)} channels: fix `channels` or `rows`, "
-            "or set `layout`",
+            f"{len(labels)} channel labels for {counted(len(rows), 'channel')}: fix `channels` or "
+            "`rows`, or set `layout`",
         )
     return labels
 
@@ -412,7 +416,7 @@ def _same_count(path: str, name: str, values: np.ndarray, onsets: str, n: int) -
     """``values`` of the variable ``name``, one per event onset (``n`` in ``onsets``)."""
     if values.size != n:
         raise SourceError(
-            path, f"{name!r} has {values.size} values for {n} event onsets in {onsets!r}"
+            path, f"{name!r} has {counted(values.size, 'value')} for {n} event onsets in {onsets!r}"
         )
     return values
 

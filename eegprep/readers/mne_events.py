@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
+from eegprep.base.wording import counted, noun
 from eegprep.readers.base import Annotation, code_label
 from eegprep.readers.companions import BRAINVISION_HEADERS, missing_markers
 from eegprep.readers.vhdr import read_vhdr
@@ -99,10 +100,15 @@ def cropped_events(
     counts["Omitted"] -= omitted
     counts["Limited"] = max(0, counts["Limited"] - (lead - omitted))
     said = [
-        f"{counts['Omitted']} event(s) of the file lie outside them and were dropped"
+        f"{counted(counts['Omitted'], 'event')} of the file "
+        f"{noun(counts['Omitted'], 'lies', 'lie')} outside them and "
+        f"{noun(counts['Omitted'], 'was')} dropped"
         if counts["Omitted"]
         else "",
-        f"{counts['Limited']} event(s) reach past them and were cut" if counts["Limited"] else "",
+        f"{counted(counts['Limited'], 'event')} {noun(counts['Limited'], 'reaches', 'reach')} past "
+        f"them and {noun(counts['Limited'], 'was')} cut"
+        if counts["Limited"]
+        else "",
     ]
     if not any(said):
         return None

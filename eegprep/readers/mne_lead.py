@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
+from eegprep.base.wording import noun
 from eegprep.readers.base import Annotation
 from eegprep.readers.companions import BRAINVISION_HEADERS, missing_markers
 from eegprep.readers.mne_pauses import uncut_boundaries
@@ -85,9 +86,9 @@ class Lead:
             else "the recording's start is unknown"
         )
         return (
-            f"{self.n_markers} EEGLAB 'boundary' marker(s) at or before the first sample: "
-            f"{said} (no join: the times of its events and its sidecar's count from the first "
-            f"sample kept; {start})"
+            f"{self.n_markers} EEGLAB 'boundary' {noun(self.n_markers, 'marker')} at or before "
+            f"the first sample: {said} (no join: the times of its events and its sidecar's count "
+            f"from the first sample kept; {start})"
         )
 
     def events(self, events: list[Annotation]) -> list[Annotation]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from eegprep.base.errors import SourceError
 from eegprep.base.held_files import shown_name
+from eegprep.base.wording import counted
 from eegprep.readers.cnt_header import check_cnt
 from eegprep.readers.companions import BRAINVISION_HEADERS
 from eegprep.readers.edf import read_raw_header
@@ -84,14 +85,14 @@ def _multiplexed_points(path: str, raw: BaseRaw) -> tuple[int, str | None]:
     if stated > held:
         raise SourceError(
             path,
-            f"data file {name} is truncated: it holds {held} samples per channel, but the "
-            f"header says DataPoints={stated}: re-download it (or correct DataPoints)",
+            f"data file {name} is truncated: it holds {counted(held, 'sample')} per channel, but "
+            f"the header says DataPoints={stated}: re-download it (or correct DataPoints)",
         )
     n_channels = int(extras.get("orig_nchan", len(raw.ch_names)))
     binary = isinstance(extras.get("fmt"), str)  # (text data: a line a sample, its channels)
     other = _more_channels(held * n_channels, stated, n_channels) if binary else None
     return stated, (
-        f"data file {name} is longer than its header says: it holds {held} samples per "
+        f"data file {name} is longer than its header says: it holds {counted(held, 'sample')} per "
         f"channel, the header says DataPoints={stated}; only the first {stated} were read"
         + (f"{other[0]}DataPoints={stated}{other[1]}" if other else "")
     )
@@ -108,8 +109,8 @@ def _more_channels(n_values: int, n_times: int, n_channels: int) -> tuple[str, s
         return None
     return (
         "; it also holds exactly ",
-        f" samples of {n_values // n_times} channels: if the header lists too few, every "
-        "value read is in the wrong channel and time (check the channel count)",
+        f" samples of {counted(n_values // n_times, 'channel')}: if the header lists too few, "
+        "every value read is in the wrong channel and time (check the channel count)",
     )
 
 
@@ -136,8 +137,8 @@ def _check_data_file(path: str, raw: BaseRaw) -> str | None:
         raise SourceError(
             path,
             f"data file {name} ends inside a sample: its {size} bytes are not a whole number of "
-            f"samples of {n_channels} channels x {sample // n_channels} bytes ({sample} bytes "
-            f"each; {size // sample} whole, {size % sample} bytes over): it is cut, or its "
+            f"samples of {counted(n_channels, 'channel')} x {sample // n_channels} bytes ({sample} "
+            f"bytes each; {size // sample} whole, {size % sample} bytes over): it is cut, or its "
             "header gives the wrong channel count or binary format",
         )
     stated = (
@@ -146,16 +147,17 @@ def _check_data_file(path: str, raw: BaseRaw) -> str | None:
     if stated is not None and stated != raw.n_times:  # MNE places channels by the file's size
         raise SourceError(
             path,
-            f"data file {name} holds {size // sample} samples per channel ({size} bytes), but "
-            f"the header says DataPoints={stated}: its channels are stored one after another "
-            "(DataOrientation=VECTORIZED), so every channel after the first would be read from "
-            "the wrong place; re-download it, or correct DataPoints",
+            f"data file {name} holds {counted(size // sample, 'sample')} per channel ({size} "
+            f"bytes), but the header says DataPoints={stated}: its channels are stored one after "
+            "another (DataOrientation=VECTORIZED), so every channel after the first would be "
+            "read from the wrong place; re-download it, or correct DataPoints",
         )
     if size < expected:
         raise SourceError(
             path,
             f"data file {name} is truncated: {size} bytes, not the {expected} bytes of "
-            f"{raw.n_times} samples of {n_channels} channels the header describes: re-download it",
+            f"{counted(raw.n_times, 'sample')} of {counted(n_channels, 'channel')} the header "
+            "describes: re-download it",
         )
     if size > expected:
         other = _more_channels(size // (sample // n_channels), int(raw.n_times), n_channels)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from eegprep.base.wording import counted, noun
 from eegprep.readers.base import exception_summary
 from eegprep.readers.kept_time import Removed
 from eegprep.readers.set_header import epoched
@@ -166,12 +167,13 @@ def joins(
         return (), None
     if not times:
         return (), f"{left_out[2:]} at the samples' start or end (no join)"
-    kinds = ", ".join(sorted({kind for t, kind in at if 0 < t < end}))
+    names = sorted({kind for t, kind in at if 0 < t < end})
+    kinds = f"{', '.join(names)} {noun(len(names), 'marker')}"
     shown = ", ".join(f"{t:g} s" for t in times[:5]) + (", ..." if len(times) > 5 else "")
     return tuple(times), (
-        f"discontinuous: {kinds} marker(s) where the samples do not follow on in time; its "
-        f"{len(times) + 1} stretches are kept separately (filtered each alone, no window across "
-        f"a join), stored end to end with joins at {shown}{left_out}"
+        f"discontinuous: {kinds} where the samples do not follow on in time; "
+        f"its {len(times) + 1} stretches are kept separately (filtered each alone, no window "
+        f"across a join), stored end to end with joins at {shown}{left_out}"
     )
 
 
@@ -180,10 +182,10 @@ def _left_out(skips: Skips | None, sfreq: float, n_dropped: int) -> str:
     if not skips or not skips.spans:
         return ""
     seconds = (skips.n_source - skips.n_kept) / sfreq
-    lost = f", {n_dropped} event(s) inside them dropped" if n_dropped else ""
+    lost = f", {counted(n_dropped, 'event')} inside them dropped" if n_dropped else ""
     return (
-        f"; {len(skips.spans)} span(s) MNE filled in where none were acquired (BAD_ACQ_SKIP, "
-        f"{seconds:g} s) left out{lost}"
+        f"; {counted(len(skips.spans), 'span')} MNE filled in where none were acquired "
+        f"(BAD_ACQ_SKIP, {seconds:g} s) left out{lost}"
     )
 
 

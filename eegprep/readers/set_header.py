@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eegprep.base.errors import SourceError
+from eegprep.base.wording import counted
 from eegprep.readers.event_count import check_event_count
 from eegprep.readers.mat73 import h5_struct_fields
 from eegprep.readers.mat_exact import first_inexact
@@ -287,8 +288,8 @@ def _check_shape(path: str, fields: SetFields, counts: dict[str, int | None]) ->
     if fields.n_chanlocs and fields.n_chanlocs != n_channels:
         raise SourceError(
             path,
-            f"{p}chanlocs lists {fields.n_chanlocs} channels but {p}nbchan is {n_channels}: "
-            f"the samples' layout is unknown; {_RESAVE}",
+            f"{p}chanlocs lists {counted(fields.n_chanlocs, 'channel')} but {p}nbchan is "
+            f"{n_channels}: the samples' layout is unknown; {_RESAVE}",
         )
     if fields.data_name is not None and not fields.data_name.strip():
         raise SourceError(
@@ -305,8 +306,8 @@ def _check_shape(path: str, fields: SetFields, counts: dict[str, int | None]) ->
         held = " x ".join(map(str, shape))
         raise SourceError(
             path,
-            f"{p}data holds {held} values but {p}nbchan x {p}pnts is {n_channels} x {n_times}: "
-            f"the dataset is damaged; {_RESAVE}",
+            f"{p}data holds {held} values but {p}nbchan x {p}pnts is {n_channels} x "
+            f"{n_times}: the dataset is damaged; {_RESAVE}",
         )
 
 

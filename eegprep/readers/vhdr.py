@@ -32,6 +32,7 @@ from pathlib import PurePath
 from eegprep.base.errors import SourceError
 from eegprep.base.held_files import HeldFiles
 from eegprep.base.regular_files import open_regular
+from eegprep.base.wording import counted
 from eegprep.readers.base import unit_to_uv
 from eegprep.readers.companions import BRAINVISION_HEADERS, missing_data_problem, vhdr_companions
 from eegprep.readers.vhdr_comment import unread_tables, without_comment
@@ -545,7 +546,7 @@ def _channel_infos(
     if n < 1 or listed < n:
         raise SourceError(
             path,
-            f"the header claims NumberOfChannels={n} but lists {listed} channel(s) "
+            f"the header claims NumberOfChannels={n} but lists {counted(listed, 'channel')} "
             f"(Ch1= ...) in [{section}]: the header is damaged; re-export or re-download it",
         )
     beyond = sorted(set(by_number) - set(range(1, n + 1)))

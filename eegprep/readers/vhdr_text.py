@@ -19,6 +19,7 @@ import os
 
 from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
+from eegprep.base.wording import counted
 
 TAIL_BYTES = 1 << 16
 """How much of a text data file's end is read for blank lines."""
@@ -38,8 +39,8 @@ def check_text_data(
             if not fh.readline(_MAX_LINE_BYTES):
                 raise SourceError(
                     path,
-                    f"its data file {name} ends after {skipped:,} line(s), before the "
-                    f"SkipLines={skip_lines:,} its header skips (MNE spun on such a header for "
+                    f"its data file {name} ends after {counted(skipped, 'line', sep=',')}, before "
+                    f"the SkipLines={skip_lines:,} its header skips (MNE spun on such a header for "
                     "hours, skipping lines past the end): correct SkipLines in [ASCII Infos]",
                 )
         first = fh.readline(_MAX_LINE_BYTES)
@@ -61,8 +62,8 @@ def check_text_data(
     if blank:
         raise SourceError(
             path,
-            f"its data file {name} ends in {blank} blank line(s), which MNE counts as samples "
-            "and cannot read: remove them",
+            f"its data file {name} ends in {counted(blank, 'blank line')}, which MNE counts as "
+            "samples and cannot read: remove them",
         )
 
 
@@ -90,7 +91,8 @@ def _line_problem(line: bytes, n_channels: int, decimal: str) -> str | None:
             commas if decimal == "," else " (a tab or a semicolon, say)"
         )
     if len(values) != n_channels:
-        return f"it holds {len(values)} values, but the header lists {n_channels} channels"
+        n = counted(len(values), "value")
+        return f"it holds {n}, but the header lists {counted(n_channels, 'channel')}"
     bad = next((v for v in values if _number(v) is None), None)
     if bad is not None:
         return f"{bad[:30]!r} is not a number (the header's DecimalSymbol is {decimal!r})"

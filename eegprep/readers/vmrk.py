@@ -36,6 +36,7 @@ from eegprep.base.errors import SourceError
 from eegprep.base.files import FileVersion, file_version
 from eegprep.base.limits import check_allocation
 from eegprep.base.regular_files import open_regular
+from eegprep.base.wording import counted, noun
 from eegprep.readers import event_count
 from eegprep.readers.event_count import check_event_count
 
@@ -243,7 +244,7 @@ def read_vmrk(path: str, vmrk: str, *, n_channels: int) -> VmrkFile:
     check_allocation(  # MNE keeps descriptions in one array, each as wide as the widest
         path,
         _BYTES_PER_FILE_BYTE * len(raw) + len(markers) * (_BYTES_PER_MARKER + 8 * widest),
-        f"reading the {len(markers):,} markers of its marker file {name}",
+        f"reading the {counted(len(markers), 'marker', sep=',')} of its marker file {name}",
     )
     return VmrkFile(name, text, markers, dated)
 
@@ -262,7 +263,8 @@ def _read_bytes(path: str, vmrk: str, name: str) -> bytes:
                 raise SourceError(
                     path,
                     f"its marker file {name} is {size:,} bytes, over the {MAX_VMRK_BYTES:,} "
-                    f"read of a marker file (the {event_count.MAX_EVENTS:,} markers a recording "
+                    "read of a marker file (the "
+                    f"{counted(event_count.MAX_EVENTS, 'marker', sep=',')} a recording "
                     "may store take a few MB): the file is damaged, or not a marker file",
                 )
             fh.seek(0)
@@ -440,7 +442,7 @@ def _marker(
         )
         raise _damaged(
             path, name, line, text,
-            f"it has {len(fields)} field(s), not {MARKER_LINE} ({why})",
+            f"it has {counted(len(fields), 'field')}, not {MARKER_LINE} ({why})",
         )  # fmt: skip
     kind, description, position, size = fields[:4]
     at = _whole(position)
@@ -505,7 +507,7 @@ def _damaged(path: str, name: str, line: int, text: str, problem: str) -> Source
 
 def _no_section_note(name: str, text: str) -> str:
     lines = len(_MARKER.findall(text))
-    unread = f": its {lines} marker line(s) were not read" if lines else ""
+    unread = f": its {counted(lines, 'marker line')} {noun(lines, 'was')} not read" if lines else ""
     return (
         f"its marker file {name} has no [Marker Infos] section{unread}: no events were read "
         "(the file is damaged, or not a marker file)"

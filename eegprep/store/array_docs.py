@@ -31,6 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from eegprep.base.wording import counted
+
 ENCODINGS = ("float32", "float16", "quantized")
 """The encodings a record states; a record stating none (or another) is of an earlier version."""
 
@@ -149,7 +151,7 @@ def _difference(found: Any, want: Any, path: str) -> str | None:
             if inner:
                 return inner
         if len(found) != len(want):
-            return f"{path} of {len(found)} items, eegprep writes {len(want)}"
+            return f"{path} of {counted(len(found), 'item')}, eegprep writes {len(want)}"
         return None
     differs = f"{path or 'the document'} {_shown(found)}, eegprep writes {_shown(want)}"
     if type(found) is not type(want) and not {type(found), type(want)} <= {int, float}:

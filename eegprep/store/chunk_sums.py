@@ -23,6 +23,8 @@ from typing import Any
 import google_crc32c
 import numpy as np
 
+from eegprep.base.wording import counted
+
 FIELD = "chunk_crc32c"
 """The record's key."""
 
@@ -48,7 +50,7 @@ def parse(value: Any, n_chunks: int) -> tuple[int, ...] | str:
         shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
         return f"{FIELD} {shown} is not 8 lower-case hex digits per chunk"
     if len(value) != 8 * n_chunks:
-        return f"{FIELD} lists {len(value) // 8} chunks, but data has {n_chunks}"
+        return f"{FIELD} lists {counted(len(value) // 8, 'chunk')}, but data has {n_chunks}"
     return tuple(int(value[i : i + 8], 16) for i in range(0, len(value), 8))
 
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from eegprep.base import strict_json
+from eegprep.base.wording import counted
 from eegprep.store.fs import Location
 
 KEY = "consolidated_metadata"
@@ -67,7 +68,7 @@ def consolidated_note(where: str, nodes: Mapping[str, Any], expected: Iterable[s
         f"{'s' if len(lacking) > 1 else ''} ({lacking[0]}{', ...' if len(lacking) > 1 else ''}), "
         "which zarr and xarray readers trusting it do not find"
         if lacking
-        else f"{len(nodes)} nodes"
+        else f"{counted(len(nodes), 'node')}"
     )
     return (
         f"{where}: zarr's consolidated metadata ({state}), added by zarr.consolidate_metadata, "

@@ -32,6 +32,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from eegprep.base.files import TMP_MARK
+from eegprep.base.wording import counted
 from eegprep.store.fs import Location
 from eegprep.store.group_path import GROUP_FILES
 
@@ -77,7 +78,8 @@ class Grid:
                 f"{self.separator!r}"
             )
         if len(parts) != len(self.n_chunks):
-            return f"a chunk key of {len(parts)} dimensions, but the array has {len(self.n_chunks)}"
+            n = counted(len(parts), "dimension")
+            return f"a chunk key of {n}, but the array has {len(self.n_chunks)}"
         index = [int(p) for p in parts]
         if [str(i) for i in index] != list(parts) or any(
             i >= n for i, n in zip(index, self.n_chunks, strict=True)
@@ -194,8 +196,8 @@ def _key_folder(
             added.append(f"{path}: {_what_it_is(loc, path, folder)}")
         elif folder and len(parts) >= len(grid.n_chunks) + _DEEPER:  # (not walked further)
             damage.append(
-                f"{path}: a folder of chunk keys of over {len(parts) + 1} dimensions, but the "
-                f"array has {len(grid.n_chunks)}; no read sees it"
+                f"{path}: a folder of chunk keys of over {counted(len(parts) + 1, 'dimension')}, "
+                f"but the array has {len(grid.n_chunks)}; no read sees it"
             )
         elif folder:
             _key_folder(loc, path, [*parts, name], grid, damage, added)

@@ -36,6 +36,7 @@ from eegprep.base.errors import (
 from eegprep.base.files import TMP_MARK
 from eegprep.base.gc_pause import gc_paused
 from eegprep.base.regular_files import not_a_folder
+from eegprep.base.wording import counted
 from eegprep.store.added_attrs import array_keys, without_added
 from eegprep.store.chunk_sums import TARGETS, target_problem
 from eegprep.store.fs import Location
@@ -307,8 +308,9 @@ class Store:
             return None
         where = self._loc.shown(self._loc.path(rec.group, "data", "zarr.json"))
         return (
-            f"{rid}: {where}: shape {list(shape)}, but the record says {rec.n_channels} channels "
-            f"x {rec.n_samples} samples: the metadata is damaged; run `eegprep validate`"
+            f"{rid}: {where}: shape {list(shape)}, but the record says "
+            f"{counted(rec.n_channels, 'channel')} "
+            f"x {counted(rec.n_samples, 'sample')}: the metadata is damaged; run `eegprep validate`"
         )
 
     def array(self, rid: str) -> Any:

@@ -35,6 +35,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from eegprep.base.wording import counted
 from eegprep.store.array_docs import ENCODINGS
 from eegprep.store.record_values import MAX_SAMPLES
 
@@ -148,7 +149,7 @@ def event_times_problem(events: Any, sfreq: float | None) -> str | None:
         if not (-span <= onset <= span and -span <= duration <= span):
             return (
                 f"events[{i}] at {onset:g} s for {duration:g} s is beyond any recording's time "
-                f"axis ({MAX_SAMPLES} samples, {span:g} s)"
+                f"axis ({counted(MAX_SAMPLES, 'sample')}, {span:g} s)"
             )
     return None
 

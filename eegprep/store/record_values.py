@@ -28,6 +28,8 @@ from typing import Any
 
 import msgspec
 
+from eegprep.base.wording import counted
+
 MAX_SAMPLES = 2**31
 """The most samples a recording can have: its ``time`` coordinate holds int32 sample numbers
 ``0 .. n_samples - 1`` (docs/store-format.md, "One recording")."""
@@ -214,7 +216,8 @@ def channels_problem(
     if not isinstance(channel_index, list) or not all(_is_int(i) for i in channel_index):
         return "channel_index is not a list of whole numbers"
     if len(channel_index) != len(channels):
-        return f"channel_index has {len(channel_index)} entries for its {len(channels)} channels"
+        n = counted(len(channel_index), "entry")
+        return f"channel_index has {n} for its {counted(len(channels), 'channel')}"
     for name, i in zip(channels, channel_index, strict=True):
         if not 0 <= i < len(vocabulary) or vocabulary[i].upper() != name.upper():
             where = [k for k, v in enumerate(vocabulary) if v.upper() == name.upper()]

@@ -40,6 +40,7 @@ from typing import Any, Literal
 import google_crc32c
 import numpy as np
 
+from eegprep.base.wording import counted
 from eegprep.store.blosc_codec import BloscCodec
 from eegprep.store.encoding import check_range, limit_uv
 from eegprep.store.fs import Location
@@ -336,7 +337,9 @@ def write_group(
     The group's own ``zarr.json`` is the caller's (its attributes).
     """
     if len(channels) != layout.n_channels:
-        raise ValueError(f"{len(channels)} channel names for {layout.n_channels} channels")
+        raise ValueError(
+            f"{len(channels)} channel names for {counted(layout.n_channels, 'channel')}"
+        )
     for name, doc in metadata_documents(layout, n_samples).items():
         put(loc, f"{path}/{name}/zarr.json", [json.dumps(doc).encode()])
     if layout.n_channels:
@@ -497,7 +500,7 @@ class ShardWriter:
         """Encode the last, partial chunk (padded with the fill value) and write what is left."""
         given = self._done + self._filled
         if given < self.n_samples:
-            raise ValueError(f"{given} samples given, the array holds {self.n_samples}")
+            raise ValueError(f"{counted(given, 'sample')} given, the array holds {self.n_samples}")
         if self._filled:
             self._piece[:, self._filled :] = 0
             self._encode(self._piece, self._piece_unchecked)

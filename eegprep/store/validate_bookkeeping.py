@@ -18,6 +18,7 @@ from typing import Any
 from eegprep.base import strict_json
 from eegprep.base.files import TMP_MARK
 from eegprep.base.sealed import KEY, seal_problem
+from eegprep.base.wording import counted, noun
 from eegprep.store.added_attrs import added_notes, without_added
 from eegprep.store.consolidated import consolidated_note, without_consolidated
 from eegprep.store.fs import Location
@@ -289,17 +290,18 @@ def _seen_problems(
             bad.append(rid)
     if bad:
         problems.append(
-            f"{where}: damaged ({len(bad)} entries do not match the index, first {bad[0]!r}); "
+            f"{where}: damaged ({counted(len(bad), 'entry')} {noun(len(bad), 'does')} not match "
+            f"the index, first {bad[0]!r}); "
             "a cache, ignored for them"
         )
     if earlier:
         notes.append(
-            f"{where}: {earlier} entries in an earlier version's form (no content hashes): "
-            "they vouch for nothing; the next ingest checks those files by content once"
+            f"{where}: {counted(earlier, 'entry')} in an earlier version's form (no content "
+            "hashes): they vouch for nothing; the next ingest checks those files by content once"
         )
     if unracy:
         notes.append(
-            f"{where}: {unracy} entries in an earlier version's form (no window_ns: racy stamps "
-            "noted too): they vouch for nothing; the next ingest checks those files by content "
-            "once"
+            f"{where}: {counted(unracy, 'entry')} in an earlier version's form (no window_ns: "
+            "racy stamps noted too): they vouch for nothing; the next ingest checks those files "
+            "by content once"
         )

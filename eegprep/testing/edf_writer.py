@@ -26,6 +26,7 @@ import numpy as np
 
 from eegprep.base.files import replaced_atomically
 from eegprep.base.validation import check_choice
+from eegprep.base.wording import counted
 
 __all__ = [
     "DEFAULT_START",
@@ -102,7 +103,9 @@ def field_span(name: str, *, n_signals: int, channel: int | None = None) -> slic
             if channel is None:
                 return slice(offset, offset + width)
             if not 0 <= channel < n_signals:
-                raise ValueError(f"channel {channel} out of range for {n_signals} signals")
+                raise ValueError(
+                    f"channel {channel} out of range for {counted(n_signals, 'signal')}"
+                )
             start = base + offset * n_signals + channel * width
             return slice(start, start + width)
         offset += width
@@ -160,7 +163,9 @@ def _field(value: Number, width: int, name: str, *, numeric: bool = False) -> by
     """One header field: printable ASCII, left-aligned, space-padded or truncated to ``width``."""
     text = value if isinstance(value, str) else format_number(float(value), width)
     if numeric and len(text) > width:
-        raise ValueError(f"header field {name!r}: {text!r} is longer than {width} characters")
+        raise ValueError(
+            f"header field {name!r}: {text!r} is longer than {counted(width, 'character')}"
+        )
     bad = [c for c in text if not 32 <= ord(c) <= 126]
     if bad:
         raise ValueError(
@@ -237,7 +242,9 @@ def edf_header_bytes(
     }
     for name, values in per_signal.items():
         if len(values) != n:
-            raise ValueError(f"{name}: expected {n} values (one per label), got {len(values)}")
+            raise ValueError(
+                f"{name}: expected {counted(n, 'value')} (one per label), got {len(values)}"
+            )
     if reserved is None:
         reserved = "24BIT" if bdf else ""
     if isinstance(record_duration, float | int):
@@ -494,8 +501,8 @@ def _count_records(
     for arr, k, label in zip(arrays, spr, labels, strict=True):
         if arr.size % k:
             raise ValueError(
-                f"channel {label!r}: {arr.size} samples is not a whole number of "
-                f"{duration!r} s records ({k} samples each); trim or pad the signal."
+                f"channel {label!r}: {counted(arr.size, 'sample')} is not a whole number of "
+                f"{duration!r} s records ({counted(k, 'sample')} each); trim or pad the signal."
             )
         counts.add(arr.size // k)
     if len(counts) > 1:

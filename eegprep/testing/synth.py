@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from eegprep.base.wording import counted
 from eegprep.pipeline.channels import normalize_label
 
 __all__ = ["clip_channel", "ecg_like", "eeg_like", "flat_channel", "focal_slowing", "site_weights"]
@@ -372,7 +373,7 @@ def focal_slowing(
     if weights is None:
         weights = [0.7**i for i in range(len(channels))]
     if len(weights) != len(channels):
-        raise ValueError(f"weights: expected {len(channels)} values, got {len(weights)}")
+        raise ValueError(f"weights: expected {counted(len(channels), 'value')}, got {len(weights)}")
     freqs = np.fft.rfftfreq(n_samples, d=1.0 / sfreq)
     wave = _spectral_noise(1, n_samples, ((freqs >= lo) & (freqs <= hi)).astype(float), rng)[0]
     wave *= _window(n_samples, sfreq, onset, duration)

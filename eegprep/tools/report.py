@@ -20,6 +20,7 @@ import numpy as np
 
 from eegprep.base.field_text import listed_text
 from eegprep.base.files import as_text, shown_name, write_output
+from eegprep.base.wording import counted, noun
 from eegprep.store.reader import Store
 from eegprep.tools.plot_backend import pyplot
 from eegprep.tools.plot_text import plot_text
@@ -195,7 +196,7 @@ def _failures(store: Store) -> str:
     lines = list(last.get("failed", [])) + list(last.get("unmatched", []))
     if not lines:
         return "<p>The last ingest skipped no file.</p>"
-    return f"<p>The last ingest skipped {len(lines)} file(s):</p><ul>{_items(lines)}</ul>"
+    return f"<p>The last ingest skipped {counted(len(lines), 'file')}:</p><ul>{_items(lines)}</ul>"
 
 
 def _items(lines: Sequence[str]) -> str:
@@ -217,8 +218,9 @@ def _left_out(left_out: Sequence[tuple[str, str]], unread: list[str]) -> str:
     if not lines:
         return ""
     return (
-        f"<h2>Left out</h2><p>{len(lines)} recording(s) could not be read and are left out of "
-        f"the figures above (run <code>eegprep validate</code>):</p><ul>{_items(lines)}</ul>"
+        f"<h2>Left out</h2><p>{counted(len(lines), 'recording')} could not be read "
+        f"and {noun(len(lines), 'is')} left out of the figures above (run <code>eegprep "
+        f"validate</code>):</p><ul>{_items(lines)}</ul>"
     )
 
 
@@ -243,7 +245,7 @@ def write_html_report(
     t = stats["total"]
     body = [
         f"<h1>eegprep store report</h1><p><code>{page_text(store.display)}</code>: "
-        f"{t['recordings']} recordings, {t['hours']:.2f} hours, {store.sfreq:g} Hz, "
+        f"{counted(t['recordings'], 'recording')}, {t['hours']:.2f} hours, {store.sfreq:g} Hz, "
         f"recipe <code>{store.recipe_hash}</code> ({store.recipe['l_freq']}-"
         f"{store.recipe['h_freq']} Hz, mode {store.recipe['mode']})</p>",
         "<h2>Corpora</h2>",

@@ -21,6 +21,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
+from eegprep.base.wording import counted
 from labram.checkpoints.contents import CKPT_FORMAT, OURS_FORMAT
 from labram.checkpoints.errors import CheckpointError, CorruptCheckpointError
 from labram.checkpoints.key_paths import path_to, shown
@@ -127,11 +128,12 @@ def _check_unreleased(path: Path, described: Described) -> None:
     n = sum(t.numel() for t in described.expected.values())
     if n > limit:
         raise CorruptCheckpointError(
-            f"{path}: the {described.what} ({described.unreleased}; {n:,} parameters) is none "
-            f"of the released architectures ({', '.join(RELEASED_ARCHITECTURES)}) and larger "
-            f"than {limit:,} parameters, the most another may have: a crafted or damaged file, "
-            f"or a model of your own (set {UNRELEASED_VARIABLE} to its parameters to read it); "
-            "none of it was read"
+            f"{path}: the {described.what} ({described.unreleased}; "
+            f"{counted(n, 'parameter', sep=',')}) is none of the released architectures "
+            f"({', '.join(RELEASED_ARCHITECTURES)}) and larger than "
+            f"{counted(limit, 'parameter', sep=',')}, the most another may have: a crafted or "
+            f"damaged file, or a model of your own (set {UNRELEASED_VARIABLE} to its parameters "
+            "to read it); none of it was read"
         )
 
 

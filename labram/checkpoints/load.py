@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from torch import nn
 
+from eegprep.base.wording import counted
 from labram.checkpoints.contents import CKPT_FORMAT
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import (
@@ -139,14 +140,15 @@ def check_windows_fit(
     if beyond:
         shown = ", ".join(beyond[:8]) + (", ..." if len(beyond) > 8 else "")
         raise CheckpointError(
-            f"{source}: its spatial table has {config.n_spatial} rows (vocabulary indices "
-            f"0..{top}), so channels {shown} have no position embedding: use a checkpoint "
+            f"{source}: its spatial table has {counted(config.n_spatial, 'row')} (vocabulary "
+            f"indices 0..{top}), so channels {shown} have no position embedding: use a checkpoint "
             "whose model addresses them (LaBraM's: 129 rows)"
         )
     if seconds > config.n_time:
         raise CheckpointError(
-            f"{source}: its time table has {config.n_time} rows, so it embeds windows of at "
-            f"most {config.n_time} s, not {seconds} s: use a checkpoint made for these windows"
+            f"{source}: its time table has {counted(config.n_time, 'row')}, so it embeds windows "
+            f"of at most {config.n_time} s, not {seconds} s: use a checkpoint made for these "
+            "windows"
         )
 
 
@@ -195,7 +197,7 @@ def check_finite_outputs(
         return
     head = (
         f"{source}: the model's outputs are not finite (NaN or infinite) on "
-        f"{int((~finite).sum())} of {len(finite)} windows{where}"
+        f"{int((~finite).sum())} of {counted(len(finite), 'window')}{where}"
     )
     if samples is not None:
         samples(~finite, head)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import torch
 from torch import Tensor, nn
 
+from eegprep.base.wording import counted
 from labram.checkpoints.errors import CheckpointError
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import (
@@ -67,8 +68,8 @@ def built(
 
     def refuse(name: str, need: int) -> CheckpointError:
         return CheckpointError(
-            f"{source}: its config describes a {name} of {need:,} parameters or more, but the "
-            f"file holds {have:,} weights: the config or its keys are not this file's"
+            f"{source}: its config describes a {name} of {counted(need, 'parameter', sep=',')} or "
+            f"more, but the file holds {have:,} weights: the config or its keys are not this file's"
         )
 
     floor = parameter_floor(config, n_outputs)

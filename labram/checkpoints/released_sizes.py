@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 
+from eegprep.base.wording import counted
 from labram.checkpoints.errors import CheckpointError
 from labram.model.config import MODEL_PRESETS, TOKENIZER_PRESETS, ModelConfig, TokenizerConfig
 
@@ -62,7 +63,7 @@ def shape_of(config: ModelConfig | TokenizerConfig) -> str:
     """``config``'s size in words, for messages (``dim 400, depth 64``)."""
     if isinstance(config, TokenizerConfig):
         depth = f"depth {config.encoder_depth} + {config.decoder_depth}"
-        return f"dim {config.dim}, {depth}, {config.n_codes} codes of {config.code_dim}"
+        return f"dim {config.dim}, {depth}, {counted(config.n_codes, 'code')} of {config.code_dim}"
     return f"dim {config.dim}, depth {config.depth}, MLP {config.mlp_hidden}"
 
 

@@ -23,6 +23,7 @@ from torch import Tensor
 from eegprep.base import strict_json
 from eegprep.base.files import as_text
 from eegprep.base.unchanged_reads import unchanged_while_read
+from eegprep.base.wording import counted
 from labram.checkpoints.cards import EXPORT_ID
 from labram.checkpoints.claims import check_claims
 from labram.checkpoints.contents import check_contents
@@ -310,7 +311,7 @@ def _check_unique_keys(path: Path, fh: BinaryIO) -> dict[str, Any] | None:
     listed = len(doc) - ("__metadata__" in doc) if isinstance(doc, dict) else 0
     if listed > MAX_TENSORS:
         raise CorruptCheckpointError(
-            f"{path}: its safetensors header lists {listed:,} tensors, where a "
+            f"{path}: its safetensors header lists {counted(listed, 'tensor', sep=',')}, where a "
             f"LaBraM checkpoint has about 1,000 (at most {MAX_TENSORS:,}): a crafted or "
             "damaged file; none of it was read"
         )

@@ -23,6 +23,7 @@ from typing import Any
 
 from torch import Tensor
 
+from eegprep.base.wording import counted, noun
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.key_paths import step
 
@@ -144,8 +145,9 @@ def _strip_prefixes(sd: StateDict) -> StateDict:
         if some:
             rest = sorted(k for k in sd if not k.startswith(p))
             raise CheckpointError(
-                f"{len(some)} of its {len(sd)} keys start with {p!r} and the others do not "
-                f"({rest[0]!r}, ...): which names are the model's is ambiguous; save the "
+                f"{len(some)} of its {counted(len(sd), 'key')} "
+                f"{noun(len(some), 'starts', 'start')} with {p!r} and the others do "
+                f"not ({rest[0]!r}, ...): which names are the model's is ambiguous; save the "
                 "model's own state dict"
             )
     return sd

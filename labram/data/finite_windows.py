@@ -26,6 +26,7 @@ import numpy as np
 import torch.distributed as dist
 
 from eegprep.base.errors import EegprepError, StoreFormatError
+from eegprep.base.wording import counted
 from eegprep.store.array_docs import ENCODINGS
 from eegprep.store.reader import Store, refuse_all
 from eegprep.store.recording import Recording
@@ -227,7 +228,8 @@ def bad_recordings(
             loud_out.append((plan.id, *loud[0]))
     refuse_all(
         refused,
-        f"{len(refused)} of the {len(index.recordings)} recordings the windows read cannot be read",
+        f"{len(refused)} of the {counted(len(index.recordings), 'recording')} the windows read "
+        "cannot be read",
         "; nothing was trained",
     )
     if scored and found:
@@ -279,14 +281,14 @@ def _check_finite_splits(splits: Mapping[str, WindowIndex], *, what: str) -> Non
                                    scored=scored)  # fmt: skip
         if bad:
             said.append(
-                f"{name}: {len(bad)} recording(s), NaN or infinite samples in {bad[0][0]} at "
-                f"{bad[0][1]:g} s (recordings: {_names(bad)})"
+                f"{name}: {counted(len(bad), 'recording')}, NaN or infinite samples in "
+                f"{bad[0][0]} at {bad[0][1]:g} s (recordings: {_names(bad)})"
             )
         if loud:
             rid, second, value = loud[0]
             shouted.append(
-                f"{name}: {len(loud)} recording(s), {value:.3g} uV in {rid} at {second:g} s "
-                f"(recordings: {_names(loud)})"
+                f"{name}: {counted(len(loud), 'recording')}, {value:.3g} uV in {rid} at "
+                f"{second:g} s (recordings: {_names(loud)})"
             )
     if said:
         also = f"; and those of {'; '.join(shouted)} hold samples no EEG has" if shouted else ""

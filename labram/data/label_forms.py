@@ -39,6 +39,7 @@ from decimal import Decimal
 from typing import Any
 
 from eegprep.base.errors import UsageError
+from eegprep.base.wording import counted
 
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 """A decimal number as text (no ``nan``, ``inf``, ``0x`` or ``1_000``: those are names)."""
@@ -202,7 +203,7 @@ def check_spellings(key: str, found: Iterable[tuple[str, Any]], *, task_name: st
             shown = ", ".join(f"{s!r} (e.g. {rid})" for s, rid in sorted(spellings.items()))
             raise UsageError(
                 f"task {task_name!r}: label {key!r} holds names, and {shown} spell one number "
-                f"{number} two ways: as names they would be {len(spellings)} classes; write one "
-                "spelling in the stores (the manifest's label rule or sidecar), or make every "
-                "value a number"
+                f"{number} two ways: as names they would be {counted(len(spellings), 'class')}; "
+                "write one spelling in the stores (the manifest's label rule or sidecar), or "
+                "make every value a number"
             )

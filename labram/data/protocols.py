@@ -39,6 +39,7 @@ from eegprep.base.files import write_atomically
 from eegprep.base.sealed_json import sealed, unsealed
 from eegprep.base.user_files import read_user_file
 from eegprep.base.validation import check_choice, check_min, invalid_value
+from eegprep.base.wording import counted, noun
 from eegprep.store.reader import Store
 from eegprep.store.recording import Recording
 from labram.data.splits import is_test_split
@@ -202,8 +203,8 @@ def make_folds(
         n_folds = protocol.n_folds or DEFAULT_FOLDS
         if n_folds > len(subjects):
             raise UsageError(
-                f"--folds {n_folds}: task {task.name!r} has {len(subjects)} subjects with windows "
-                "(use fewer folds, or --protocol loso)"
+                f"--folds {n_folds}: task {task.name!r} has {counted(len(subjects), 'subject')} "
+                "with windows (use fewer folds, or --protocol loso)"
             )
         groups = subject_folds(subjects, n_folds, seed=cfg.split_seed, strata=strata)
     folds = []
@@ -285,8 +286,9 @@ def calibration_windows(
             f"largest has {largest}), leaving nothing to score; {fix}"
         )
     if short:
-        log.warning("few-shot: %d (subject, class) groups have <= %d windows: none left to test",
-                    short, shots)  # fmt: skip
+        log.warning("few-shot: %s %s <= %s: none left to test",
+                    counted(short, "(subject, class) group"), noun(short, "has", "have"),
+                    counted(shots, "window"))  # fmt: skip
     return out
 
 
@@ -421,7 +423,10 @@ def _shared_samples(wa: Windows, a: str, wb: Windows, b: str) -> list[str]:
         (_, sa, la), (_, sb, lb) = wa[key], wb[key]
         n = int(overlapping(sa, la, sb, lb).sum())
         if n:
-            out.append(f"{n} {b} windows of {key[1]} share samples with its {a} windows")
+            out.append(
+                f"{n} {b} {noun(n, 'window')} of {key[1]} {noun(n, 'shares', 'share')} samples "
+                f"with its {a} windows"
+            )
     return out
 
 

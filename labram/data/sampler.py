@@ -27,6 +27,7 @@ import numpy as np
 
 from eegprep.base.errors import UsageError
 from eegprep.base.validation import check_min
+from eegprep.base.wording import counted
 from labram.data.windows import WindowIndex, check_batch_size
 
 STATE_VERSION = 1
@@ -221,6 +222,6 @@ class BatchPlan:
         if not 0 <= state.batch_in_epoch <= n_batches:
             raise ResumeError(
                 f"cannot resume: the checkpoint's place in epoch {state.epoch} is batch "
-                f"{state.batch_in_epoch}, but the epoch has {n_batches} batches: a damaged or "
-                "crafted checkpoint"
+                f"{state.batch_in_epoch}, but the epoch has {counted(n_batches, 'batch')}: a "
+                "damaged or crafted checkpoint"
             )

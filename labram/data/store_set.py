@@ -45,6 +45,7 @@ from eegprep.base.file_urls import is_remote_url, local_path
 from eegprep.base.files import as_text
 from eegprep.base.redact import redact
 from eegprep.base.same_files import identity
+from eegprep.base.wording import counted
 from eegprep.store.reader import Store
 
 log = logging.getLogger(__name__)
@@ -242,8 +243,8 @@ class SharedRecordings:
         rid, first_rid = self.example
         as_first = "" if rid == first_rid else f" as {first_rid}"
         return (
-            f"{later}: {len(self.ids)} of its {self.n_recordings} recordings are also in "
-            f"{first} (the same source files, e.g. {rid}{as_first}); they are read from {first} "
+            f"{later}: {len(self.ids)} of its {counted(self.n_recordings, 'recording')} are also "
+            f"in {first} (the same source files, e.g. {rid}{as_first}); they are read from {first} "
             "alone, not twice per epoch; give one of the two stores to silence this"
         )
 

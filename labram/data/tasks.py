@@ -34,6 +34,7 @@ import numpy as np
 from eegprep.base.errors import UsageError
 from eegprep.base.field_text import text_problem
 from eegprep.base.validation import check_choice
+from eegprep.base.wording import counted, noun
 from eegprep.corpus.sidecars.tuh import TUEV_CLASSES as TUEV_CODES
 from eegprep.store.event_span import events_inside
 from eegprep.store.reader import Store
@@ -196,9 +197,10 @@ def label_values(
     if odd:
         rid, value = odd[0]
         log.warning(
-            "task %r: %d recordings hold a value of label %r that is not a single value "
-            "(null, a list, a table, NaN; e.g. %s: %r): they are not labelled and give no window",
-            task_name, len(odd), key, rid, value,
+            "task %r: %s %s a value of label %r that is not a single value (null, a list, a "
+            "table, NaN; e.g. %s: %r): %s not labelled and give no window",
+            task_name, counted(len(odd), "recording"), noun(len(odd), "holds", "hold"), key, rid,
+            value, "it is" if len(odd) == 1 else "they are",
         )  # fmt: skip
     check_numbers(key, found, task_name=task_name)
     if numeric is None:
@@ -512,14 +514,19 @@ def index_by(
     if quiet:
         skipped, unknown, unlabelled = 0, [], []
     if skipped:
-        log.warning("%s: %d recordings lack a protocol channel; skipped", task.name, skipped)
+        log.warning(
+            "%s: %s %s a protocol channel; skipped",
+            task.name, counted(skipped, "recording"), noun(skipped, "lacks", "lack"),
+        )  # fmt: skip
     warn_unlabelled(task, unlabelled)
     if unknown:  # ("yes" as TUAB's abnormal: half a store left out without a word)
         rid, value = unknown[0]
         log.warning(
-            "%s: %d recordings hold a value of label %r that is no class of the task (e.g. "
-            "%s: %r; classes: %s): they give no window; check the stores' labels",
-            task.name, len(unknown), task.label_key, rid, value, ", ".join(task.classes),
+            "%s: %s %s a value of label %r that is no class of the task (e.g. %s: %r; "
+            "classes: %s): %s no window; check the stores' labels",
+            task.name, counted(len(unknown), "recording"), noun(len(unknown), "holds", "hold"),
+            task.label_key, rid, value, ", ".join(task.classes),
+            "it gives" if len(unknown) == 1 else "they give",
         )  # fmt: skip
     out = {}
     for split in splits:
@@ -595,7 +602,7 @@ def check_outputs(n_outputs: int, task: Task, *, source: str) -> None:
     if task.kind == "regression" or n_outputs == task.n_outputs:
         return
     raise UsageError(
-        f"{source}: its head has {n_outputs} output(s), but task {task.name!r} needs "
+        f"{source}: its head has {counted(n_outputs, 'output')}, but task {task.name!r} needs "
         f"{task.n_outputs} (classes {', '.join(task.classes)}): pass a checkpoint fine-tuned "
         f"for {task.name}, or --task for the task this one was fine-tuned for"
     )
@@ -664,7 +671,7 @@ def _bad_record_names(rec: dict[str, Any]) -> str | None:
 
     classes = rec.get("classes") or []
     if rec["kind"] == "binary" and len(classes) != 2:
-        return f"classes: {len(classes)} names, where a binary task has two"
+        return f"classes: {counted(len(classes), 'name')}, where a binary task has two"
     unknown = [c for c in rec.get("channels") or () if c not in VOCABULARY]
     if unknown:
         return f"channels {[c[:20] for c in unknown[:8]]} are not names of the channel vocabulary"

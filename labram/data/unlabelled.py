@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
 
+from eegprep.base.wording import counted, noun
 from eegprep.store.reader import Store
 from eegprep.store.recording import Recording
 from labram.data.splits import is_test_split
@@ -54,9 +55,10 @@ def warn_unlabelled(task: LabelledTask, missing: Sequence[tuple[str, str]]) -> N
     per_split = Counter(split for _, split in missing)
     where = ", ".join(f"{n} {split}" for split, n in sorted(per_split.items()) if split != "all")
     log.warning(
-        "%s: %d recording(s) have no label %r (%se.g. %s): they give no window; check the "
-        "stores' labels",
-        task.name, len(missing), task.label_key, f"{where}; " if where else "", missing[0][0],
+        "%s: %s %s no label %r (%se.g. %s): %s no window; check the stores' labels",
+        task.name, counted(len(missing), "recording"), noun(len(missing), "has"), task.label_key,
+        f"{where}; " if where else "", missing[0][0],
+        "it gives" if len(missing) == 1 else "they give",
     )  # fmt: skip
 
 
@@ -68,9 +70,10 @@ def warn_empty_test(task: LabelledTask, opened: Sequence[Store]) -> None:
         log.warning("%s: no recording has split 'eval'/'test': the test set is empty", task.name)
         return
     log.warning(
-        "%s: the %d recording(s) of split 'eval'/'test' give no labelled window (their label, "
-        "channels or length): the test set is empty",
-        task.name, n_test,
+        "%s: the %s of split 'eval'/'test' %s no labelled window (%s label, channels or "
+        "length): the test set is empty",
+        task.name, counted(n_test, "recording"), noun(n_test, "gives", "give"),
+        "its" if n_test == 1 else "their",
     )  # fmt: skip
 
 

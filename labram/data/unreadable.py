@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import StoreError, StoreFormatError
+from eegprep.base.wording import counted
 from labram.data.block_reader import BlockReader
 
 log = logging.getLogger(__name__)
@@ -196,18 +197,19 @@ class Unreadable:
         whole = [rank for rank in found if rank and batch_size and len(rank) >= batch_size]
         if whole:
             raise UnreadableError(
-                f"{self.what}: no window of a batch can be read ({batch_size} windows, the "
-                f"first of {whole[0][0][1]}: {whole[0][0][2]}): the store is too damaged to "
-                f"train on, and the run stops: {TO_DO}",
+                f"{self.what}: no window of a batch can be read "
+                f"({counted(batch_size or 0, 'window')}, the first of {whole[0][0][1]}: "
+                f"{whole[0][0][2]}): the store is too damaged to train on, and the run stops: "
+                f"{TO_DO}",
                 every_rank=True,
             )
         if len(self.windows) > MOST_SHARE * self.n_windows:
             names = sorted(self.recordings)
             more = ", ..." if len(names) > 5 else ""
             raise UnreadableError(
-                f"{self.what}: {len(self.windows)} of the {self.n_windows} windows "
+                f"{self.what}: {len(self.windows)} of the {counted(self.n_windows, 'window')} "
                 f"({len(self.windows) / max(1, self.n_windows):.1%}, more than "
-                f"{MOST_SHARE:.0%}) cannot be read, in {len(names)} recording(s) "
+                f"{MOST_SHARE:.0%}) cannot be read, in {counted(len(names), 'recording')} "
                 f"({', '.join(names[:5])}{more}; the first: {self.recordings[names[0]]}): the "
                 f"store is too damaged to train on, and the run stops: {TO_DO}",
                 every_rank=True,

@@ -25,6 +25,7 @@ from eegprep.base.allocator import reuse_freed_memory, small_pages
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.gc_pause import gc_paused
 from eegprep.base.validation import check_min, invalid_value
+from eegprep.base.wording import counted
 from eegprep.pipeline.channels import N_ADDRESSABLE
 from eegprep.store.reader import Store, open_store
 from eegprep.store.recording import Recording
@@ -375,7 +376,8 @@ def check_index_size(n_windows: int, stride_seconds: float | None) -> None:
         else (f"stride_seconds={stride_seconds:g}")
     )
     raise ConfigError(
-        f"{cut} gives {n_windows:,} windows, whose index would take {format_bytes(need)}: more "
+        f"{cut} gives {counted(n_windows, 'window', sep=',')}, whose index would take "
+        f"{format_bytes(need)}: more "
         f"than half of this machine's memory ({format_bytes(have)}); raise stride_seconds "
         "(--set stride_seconds=...) or train on fewer stores"
     )
@@ -526,7 +528,8 @@ def _build_pretrain_index(
         {"n_recordings_excluded": n_excluded},
         opened,
     )
-    log.info("%d windows from %d recordings (%d excluded)", len(index), len(plans), n_excluded)
+    log.info("%s from %s (%d excluded)", counted(len(index), "window"),
+             counted(len(plans), "recording"), n_excluded)  # fmt: skip
     return index
 
 

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from eegprep.base.wording import counted
 from labram.model.config import ModelConfig
 from labram.model.layers import Block, TemporalConv, check_patches
 
@@ -147,7 +148,7 @@ class Backbone(nn.Module):
         A = n_patches
         if A < 1 or self.config.n_time < A or L % A:
             raise ValueError(
-                f"Invalid input: {L} tokens do not split into channels x {A} patches "
+                f"Invalid input: {L} tokens do not split into channels x {counted(A, 'patch')} "
                 f"(at most {self.config.n_time})"
             )
         N = L // A

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from eegprep.base.wording import counted
 from labram.model.config import PATCH_SIZE
 
 
@@ -201,5 +202,6 @@ def check_patches(x: Tensor, n_time: int) -> None:
         )
     if not 1 <= x.shape[2] <= n_time:
         raise ValueError(
-            f"Invalid input: at most {n_time} patches (seconds) per sample; got A={x.shape[2]}"
+            f"Invalid input: at most {counted(n_time, 'patch')} (seconds) per sample; got "
+            f"A={x.shape[2]}"
         )

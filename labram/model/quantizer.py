@@ -17,6 +17,8 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from eegprep.base.wording import counted
+
 log = logging.getLogger(__name__)
 
 
@@ -186,7 +188,8 @@ class NormEMAQuantizer(nn.Module):
         """Cosine k-means on ``z`` ``(M, D)`` (rank 0), broadcast; no-op once initialised."""
         if bool(self.initted.item()):
             return
-        log.info("k-means init of the %d-code codebook on %d vectors", self.n_codes, z.shape[0])
+        log.info("k-means init of the %d-code codebook on %s", self.n_codes,
+                 counted(z.shape[0], "vector"))  # fmt: skip
         if _distributed() and dist.get_rank() != 0:  # rank 0 computes, everyone receives
             means = torch.zeros_like(self.codebook)
             counts = torch.zeros(self.n_codes, dtype=torch.long, device=z.device)
@@ -224,7 +227,8 @@ class NormEMAQuantizer(nn.Module):
         new[dead] = sample_vectors(z, n_dead).to(new.dtype)
         self.codebook.copy_(_broadcast(new))
         self.steps_unused.masked_fill_(dead, 0)
-        log.info("revived %d dead codes (unused for %d steps)", n_dead, self.dead_after)
+        log.info("revived %s (unused for %s)", counted(n_dead, "dead code"),
+                 counted(self.dead_after, "step"))  # fmt: skip
         return n_dead
 
     def forward(self, z: Tensor) -> QuantizerOutput:

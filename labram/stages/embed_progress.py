@@ -14,6 +14,7 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.sealed_json import KEY, digest, near_key
+from eegprep.base.wording import counted, noun
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def written(out: Path, embedding: Any, done: set[int]) -> set[int]:
     )
     if missing:
         log.warning(
-            "%s: %d chunk(s) recorded as written are missing (chunk %d, ...): computed again",
-            out, len(missing), missing[0],
+            "%s: %s recorded as written %s missing (chunk %d, ...): computed again",
+            out, counted(len(missing), "chunk"), noun(len(missing), "is"), missing[0],
         )  # fmt: skip
     return done - set(missing)

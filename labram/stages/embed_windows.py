@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from eegprep.base.wording import counted, noun, some_of
 from eegprep.store.reader import Store
 from labram.data.windows import (
     RecordingPlan,
@@ -120,9 +121,9 @@ def skipped_recordings(stores: Sequence[str | Store], index: WindowIndex) -> lis
 
 def warn_skipped(skipped: list[str], window_seconds: str) -> None:
     if skipped:
-        more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
         log.warning(
-            "%d recording(s) give no window and are not embedded (shorter than one window of "
-            "%s, no channel the model reads, or no labelled window of the task): %s%s",
-            len(skipped), window_seconds, ", ".join(skipped[:5]), more,
+            "%s %s no window and %s not embedded (shorter than one window of %s, no channel "
+            "the model reads, or no labelled window of the task): %s",
+            counted(len(skipped), "recording"), noun(len(skipped), "gives", "give"),
+            noun(len(skipped), "is"), window_seconds, some_of(skipped),
         )  # fmt: skip

@@ -18,6 +18,7 @@ import numpy as np
 
 from eegprep.base.unchanged_reads import NamedVersion
 from eegprep.base.validation import check_choice
+from eegprep.base.wording import counted
 from eegprep.store.reader import Store
 from labram.checkpoints.errors import ChangedCheckpointError, CheckpointError
 from labram.checkpoints.layouts import is_ours, ours_from
@@ -145,7 +146,7 @@ def metric_notes(
     n_classes = len(task.classes)
     if task.kind == "multiclass" and n_classes > 2 and 1 < len(present) < n_classes:
         absent = [c for i, c in enumerate(task.classes) if i not in present]
-        more = f", ... ({len(absent)} classes)" if len(absent) > NAMED else ""
+        more = f", ... ({counted(len(absent), 'class')})" if len(absent) > NAMED else ""
         shown = ", ".join(absent[:NAMED]) + more
         notes.append(
             f"no {split} window of class {shown}: AUROC (one-vs-rest) needs every class and is "

@@ -25,6 +25,7 @@ from eegprep.base.files import write_atomically
 from eegprep.base.ranks import end_own_work
 from eegprep.base.sealed_json import sealed
 from eegprep.base.unchanged_reads import NamedVersion
+from eegprep.base.wording import counted, noun
 from eegprep.cli_group import markdown_line
 from eegprep.store.reader import Store
 from labram.checkpoints.contents import CKPT_FORMAT
@@ -578,8 +579,9 @@ def _check_resumed_seeds(out: Path, seeds: Sequence[int]) -> None:
     dropped = sorted(held - set(seeds))
     if dropped:
         raise UsageError(
-            f"cannot resume {out}: it holds the run of seed(s) {', '.join(map(str, sorted(held)))}"
-            f", and this command runs seed(s) {', '.join(map(str, seeds))}, without "
+            f"cannot resume {out}: it holds the run of {noun(len(held), 'seed')} "
+            f"{', '.join(map(str, sorted(held)))}, and this command runs "
+            f"{noun(len(seeds), 'seed')} {', '.join(map(str, seeds))}, without "
             f"{', '.join(map(str, dropped))}; resume with the run's own --seed and --seeds, or "
             "pass another --out for a new run"
         )
@@ -646,7 +648,11 @@ def _write_results(
         return {**results, "table": table, "run_dir": out}
     out.mkdir(parents=True, exist_ok=True)
     write_atomically(out / "results.json", sealed(results), durable=True, tidy=True)
-    what = f"{len(folds)} fold(s) x {n_seeds} seed(s)" if len(folds) > 1 else f"{n_seeds} seed(s)"
+    what = (
+        f"{counted(len(folds), 'fold')} x {counted(n_seeds, 'seed')}"
+        if len(folds) > 1
+        else f"{counted(n_seeds, 'seed')}"
+    )
     title = f"{markdown_line(task.name)}: test metrics, protocol {protocol.name}, {what}"
     text = f"# {title}\n\n{table}\n"
     if len(folds) > 1:

@@ -11,6 +11,7 @@ import logging
 
 import numpy as np
 
+from eegprep.base.wording import counted
 from labram.data.tasks import Task
 from labram.data.windows import WindowIndex
 
@@ -22,7 +23,9 @@ def warn_no_validation(fold_splits: list[dict[str, WindowIndex]]) -> None:
     model of the last epoch is kept as ``best.pt`` (``labram finetune``'s ``_KeepBest``)."""
     empty = sum(len(s["val"]) == 0 for s in fold_splits)
     if empty:
-        where = f" in {empty} of {len(fold_splits)} folds" if len(fold_splits) > 1 else ""
+        where = (
+            f" in {empty} of {counted(len(fold_splits), 'fold')}" if len(fold_splits) > 1 else ""
+        )
         log.warning(
             "there is no validation window%s: no epoch can be selected, so the model of the "
             "last epoch is kept as best.pt and tested; check the task's labels and splits",
@@ -53,7 +56,11 @@ def warn_single_class(
             continue
         classes = short[0]
         label = task.classes[int(classes[0])] if task.classes else f"{classes[0]:g}"
-        where = f" in {len(short)} of {len(fold_splits)} folds" if len(fold_splits) > 1 else ""
+        where = (
+            f" in {len(short)} of {counted(len(fold_splits), 'fold')}"
+            if len(fold_splits) > 1
+            else ""
+        )
         consequence = (
             "the model has nothing to tell apart"
             if name == "train"
@@ -88,7 +95,9 @@ def warn_untrained_classes(task: Task, fold_splits: list[dict[str, WindowIndex]]
         if not unseen:
             continue
         shown = [task.classes[c] if 0 <= c < len(task.classes) else str(c) for c in sorted(unseen)]
-        where = f" in {folds} of {len(fold_splits)} folds" if len(fold_splits) > 1 else ""
+        where = (
+            f" in {folds} of {counted(len(fold_splits), 'fold')}" if len(fold_splits) > 1 else ""
+        )
         one = len(shown) == 1
         log.warning(
             "the %s windows hold %s %s, which no training window holds%s: the model never "

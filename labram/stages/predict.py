@@ -28,6 +28,7 @@ import torch
 from eegprep.base.errors import EegprepError, SourceError, UsageError
 from eegprep.base.redact import redact
 from eegprep.base.same_files import without_repeats
+from eegprep.base.wording import counted
 from eegprep.corpus.manifest import Manifest, available, load_manifest
 from eegprep.ingestion.inmemory import (
     Opened,
@@ -332,7 +333,7 @@ def _shown(path: str) -> str:
     from eegprep.base.files import shown_name
 
     if path and set(path) == {" "}:
-        return f"(a name of {len(path)} spaces)"
+        return f"(a name of {counted(len(path), 'space')})"
     return shown_name(path)
 
 
@@ -567,7 +568,7 @@ def table_lines(res: dict[str, Any], *, per_window: bool = False) -> list[str]:
 
     lines = []
     for rec in res["recordings"]:
-        lines.append(f"{rec['file']}  {text(rec)}  ({rec['n_windows']} windows)")
+        lines.append(f"{rec['file']}  {text(rec)}  ({counted(rec['n_windows'], 'window')})")
         if per_window:
             lines += [
                 f"  {w['start_s']:8.1f}-{w['stop_s']:.1f} s  {text(w)}" for w in rec["windows"]

@@ -41,6 +41,7 @@ from eegprep.base.sealed_rows import (
     row_problem,
     table_text,
 )
+from eegprep.base.wording import counted, noun
 from labram.train.metrics import probabilities
 
 if TYPE_CHECKING:
@@ -196,7 +197,8 @@ def read_predictions(path: str | Path) -> dict[str, Any]:
     if bad:  # (it was left out unsaid: a flipped bit, 0.4x20, changed the scores quietly)
         more = ", ..." if len(bad) > 1 else ""
         warnings.warn(
-            f"{path}: {len(bad)} cell(s) are no number ({bad[0]}{more}): a damaged or "
+            f"{path}: {counted(len(bad), 'cell')} {noun(len(bad), 'is')} no number "
+            f"({bad[0]}{more}): a damaged or "
             "hand-edited predictions file; their windows are left out of the scores (remove it "
             "and run `labram report --predict` to write it again)",
             stacklevel=2,
@@ -241,9 +243,9 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]
         if None in r or None in r.values():  # more fields than the header, or fewer
             n = sum(v is not None for k, v in r.items() if k is not None) + len(r.get(None, []))
             raise UsageError(
-                f"{path}: line {reader.line_num} has {n} fields, the header {len(columns)} "
-                "(a damaged or hand-edited predictions file: run `labram report --predict` "
-                "after removing it)"
+                f"{path}: line {reader.line_num} has {counted(n, 'field')}, the header "
+                f"{len(columns)} (a damaged or hand-edited predictions file: run `labram report "
+                "--predict` after removing it)"
             )
         _check_row(path, reader.line_num, columns, r)
         raw.append((reader.line_num, r))
@@ -280,7 +282,7 @@ def _shown_columns(columns: list[str], *, most: int = 12, width: int = 40) -> st
     if not columns:
         return "no header (an empty file)"
     shown = [repr(c if len(c) <= width else c[:width] + "...") for c in columns[:most]]
-    more = f", ... ({len(columns)} columns)" if len(columns) > most else ""
+    more = f", ... ({counted(len(columns), 'column')})" if len(columns) > most else ""
     return f"[{', '.join(shown)}{more}]"
 
 

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from eegprep.base.field_text import noted_text
+from eegprep.base.wording import counted
 
 TOKENIZER_KEY = "tokenizer_used"
 BACKBONE_KEY = "backbone_used"
@@ -63,7 +64,8 @@ def _text(rec: Mapping[str, Any], name: str, *, null: bool) -> str | None:
     if not isinstance(value, str):
         return f"its {name} is a {type(value).__name__}, not text"
     if len(value) > MAX_PATH_CHARS:
-        return f"its {name} is {len(value):,} characters long, over {MAX_PATH_CHARS:,}"
+        n = counted(len(value), "character", sep=",")
+        return f"its {name} is {n} long, over {MAX_PATH_CHARS:,}"
     return None
 
 
@@ -71,7 +73,7 @@ def _config(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, Mapping) or len(value) > _MAX_CONFIG_FIELDS:
-        return f"its config is not a table of at most {_MAX_CONFIG_FIELDS} fields"
+        return f"its config is not a table of at most {counted(_MAX_CONFIG_FIELDS, 'field')}"
     for k, v in value.items():
         if not isinstance(k, str) or len(k) > 64:
             return "its config holds a field name that is not short text"
@@ -88,7 +90,7 @@ def problem(key: str, rec: Any, depth: int = 0) -> str | None:
     if not isinstance(rec, Mapping):
         return f"a {type(rec).__name__}, not a table"
     if depth > MAX_NESTING:
-        return f"nested over {MAX_NESTING} records deep"
+        return f"nested over {counted(MAX_NESTING, 'record')} deep"
     random = key == BACKBONE_KEY and rec.get("layout") == "random"
     if key == BACKBONE_KEY and rec.get("layout") not in LAYOUTS:
         shown = noted_text(repr(rec.get("layout")))

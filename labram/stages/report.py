@@ -31,6 +31,7 @@ from eegprep.base import strict_json
 from eegprep.base.errors import ChangedFileError, UsageError
 from eegprep.base.sealed_json import unsealed
 from eegprep.base.user_files import USER_FILE_LIMIT, read_user_file
+from eegprep.base.wording import counted
 from labram.stages.backbone_used import KEY as BACKBONE_KEY
 from labram.stages.backbone_used import describe as describe_backbone
 from labram.stages.predictions import FILENAME as PREDICTIONS
@@ -361,7 +362,7 @@ def _refuse_unfinished_finetune(path: Path) -> None:
     what = ", ".join(_part_name(path, d) for d in seeds if d not in done) or "no seed started"
     raise UsageError(
         f"{path}: an unfinished labram finetune run (no results.json; unfinished: {what}; "
-        f"{len(done)} seed(s) done): run the same command with --resume to finish it"
+        f"{counted(len(done), 'seed')} done): run the same command with --resume to finish it"
     )
 
 
@@ -511,7 +512,7 @@ def protocol_text(results: dict[str, Any]) -> str:
     if not isinstance(p, dict) or p.get("name", "full") == "full":
         return ""
     n = len(results.get("folds") or [])
-    return f", protocol {p['name']}" + (f" ({n} folds)" if n > 1 else "")
+    return f", protocol {p['name']}" + (f" ({counted(n, 'fold')})" if n > 1 else "")
 
 
 def headline(runs: list[RunFolder]) -> list[str]:
@@ -548,8 +549,8 @@ def summary_lines(runs: list[RunFolder]) -> list[str]:
         win = r.get("windows") or {}
         wtext = " / ".join(f"{k} {v}" for k, v in win.items())
         lines.append(
-            f"{run.path} (finetune {r.get('task', '?')}{protocol_text(r)}, {len(run.parts)} "
-            "seed(s)" + (f"; windows {wtext}" if wtext else "") + ")"
+            f"{run.path} (finetune {r.get('task', '?')}{protocol_text(r)}, "
+            f"{counted(len(run.parts), 'seed')}" + (f"; windows {wtext}" if wtext else "") + ")"
         )  # fmt: skip
         if BACKBONE_KEY in r:  # (a run of an older labram records none: nothing said)
             said = describe_backbone(r[BACKBONE_KEY])
@@ -558,7 +559,9 @@ def summary_lines(runs: list[RunFolder]) -> list[str]:
         for m in headline([run]):
             lines.append(f"  {m:<18} {mean_std(summary.get(m))}")
         n_pred = sum(p.predictions is not None for p in run.parts)
-        lines.append(f"  predictions: {n_pred} of {len(run.parts)} seed(s) saved {PREDICTIONS}")
+        lines.append(
+            f"  predictions: {n_pred} of {counted(len(run.parts), 'seed')} saved {PREDICTIONS}"
+        )
     return lines
 
 

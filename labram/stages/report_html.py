@@ -14,6 +14,7 @@ import numpy as np
 from eegprep.base import strict_json
 from eegprep.base.field_text import listed_text
 from eegprep.base.files import write_output
+from eegprep.base.wording import counted
 from eegprep.tools.plot_backend import pyplot
 from eegprep.tools.plot_text import plot_text
 from eegprep.tools.report import CSS, page_text, png_data_uri
@@ -109,8 +110,8 @@ def _confusion_html(run: RunFolder) -> str:
     classes = first["classes"]
     if len(classes) > MAX_MATRIX_CLASSES:
         return (
-            f"<p>{len(classes):,} classes: too many for a confusion matrix (at most "
-            f"{MAX_MATRIX_CLASSES}); per-subject scores below.</p>"
+            f"<p>{counted(len(classes), 'class', sep=',')}: too many for a confusion matrix (at "
+            f"most {MAX_MATRIX_CLASSES}); per-subject scores below.</p>"
         )
     m = sum(confusion(p.predictions or first) for p in with_preds)
     m = np.asarray(m)
@@ -127,8 +128,8 @@ def _confusion_html(run: RunFolder) -> str:
     names = ", ".join(p.name for p in with_preds)
     return (
         f"<table class='cm'>{head}</tr>{''.join(body)}</table><p>Test windows, summed over "
-        f"{len(with_preds)} seed(s) ({_e(names)}); the predicted class is the most probable "
-        "one; % of the true class's windows.</p>"
+        f"{counted(len(with_preds), 'seed')} ({_e(names)}); the predicted class is the most "
+        "probable one; % of the true class's windows.</p>"
     )
 
 
@@ -232,7 +233,7 @@ def _config_html(run: RunFolder) -> str:
             else p.config  # fmt: skip
         rows = [[k, strict_json.dumps(v)] for k, v in cfg.items()]
         label = "every seed's (seed aside)" if run.kind == "finetune" else p.name
-        out.append(f"<details><summary>{_e(label)}: {len(rows)} fields</summary>"
+        out.append(f"<details><summary>{_e(label)}: {counted(len(rows), 'field')}</summary>"
                    f"{_table(['field', 'value'], rows)}</details>")  # fmt: skip
     return "".join(out) or "<p>No config.json in the run folder.</p>"
 
@@ -242,7 +243,8 @@ def _run_html(k: int, run: RunFolder) -> str:
     facts = []
     if run.kind == "finetune":
         facts = [f"task <code>{_e(r.get('task', '?'))}</code>{_e(protocol_text(r))}",
-                 f"{len(run.parts)} seed(s)", f"init <code>{_e(r.get('init'))}</code>"]  # fmt: skip
+                 counted(len(run.parts), "seed"),
+                 f"init <code>{_e(r.get('init'))}</code>"]  # fmt: skip
         if r.get("windows"):
             facts.append("windows " + ", ".join(f"{_e(a)} {_e(b)}" for a, b in
                                                 r["windows"].items()))  # fmt: skip

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
 from eegprep.base.sealed_json import sealed
+from eegprep.base.wording import counted, noun
 from eegprep.store.reader import Store
 from labram.data.finite_windows import check_finite_splits
 from labram.data.loader import WindowDataset, make_loader
@@ -104,11 +105,12 @@ def _no_windows(stores: Sequence[str | Store], index: WindowIndex, cfg: TrainCon
     names = ", ".join(given_names(stores))
     held = int(index.meta.get("n_recordings_excluded", 0))
     if index.recordings:
-        why = (f"each of its {len(index.recordings)} recording(s) is shorter than a window; "
-               "lower --set token_budget=... or add longer recordings")  # fmt: skip
+        why = (f"each of its {counted(len(index.recordings), 'recording')} is shorter than a "
+               "window; lower --set token_budget=... or add longer recordings")  # fmt: skip
     elif held:
-        why = (f"all {held} recording(s) are held out (eval/test splits or excluded subjects); "
-               "add training recordings, or --set pretrain_test_splits=true")  # fmt: skip
+        why = (f"all {counted(held, 'recording')} {noun(held, 'is')} held out (eval/test splits or "
+               "excluded subjects); add training recordings, or --set "
+               "pretrain_test_splits=true")  # fmt: skip
     else:
         why = "the store holds no recordings; ingest a corpus into it first"
     return f"{names}: no pre-training windows: {why}"

@@ -12,6 +12,7 @@ import torch
 import torch.distributed as dist
 
 from eegprep.base.ranks import torchrun_place
+from eegprep.base.wording import counted
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ def check_device(device: str | None) -> str | None:
     if colon and int(index) >= torch.cuda.device_count():
         n = torch.cuda.device_count()
         raise UsageError(
-            f"--device {device}: this machine has {n} CUDA device(s), cuda:0 to cuda:{n - 1}"
+            f"--device {device}: this machine has {counted(n, 'CUDA device')}, cuda:0 to "
+            f"cuda:{n - 1}"
         )
     return device
 

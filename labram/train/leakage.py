@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from eegprep.base.errors import UsageError
+from eegprep.base.wording import counted, noun
 from labram.data.subjects import subject_key
 
 KEY = "pretrain_subjects"
@@ -234,7 +235,8 @@ def check_test_subjects(
         )
     if unkeyed:
         line += (
-            f"; {unkeyed} test recording(s) have no subject_key and are not in that count "
+            f"; {counted(unkeyed, 'test recording')} {noun(unkeyed, 'has')} no subject_key and "
+            f"{noun(unkeyed, 'is')} not in that count "
             "(the check of source files, where the record has one, covers them)"
         )
     if m:

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from eegprep.base.errors import UsageError
+from eegprep.base.wording import counted
 from labram.train.config import TrainConfig
 
 
@@ -93,8 +94,8 @@ def schedule_steps(cfg: TrainConfig, steps_per_epoch: int) -> tuple[int, int]:
     """
     if steps_per_epoch < 1:
         raise UsageError(
-            f"no complete batch of {cfg.batch_size} windows per process: the stores are too "
-            "small for this batch size (lower --batch-size)"
+            f"no complete batch of {counted(cfg.batch_size, 'window')} per process: the stores are "
+            "too small for this batch size (lower --batch-size)"
         )
     total = cfg.epochs * steps_per_epoch
     if cfg.max_steps is not None:

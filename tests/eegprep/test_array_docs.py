@@ -119,7 +119,7 @@ def test_a_form_no_commit_wrote_beside_an_encoding_is_a_difference(
         ),
         (
             lambda d: d.update(dimension_names=["joints_channel"]),
-            "dimension_names of 1 items, eegprep writes 2",
+            "dimension_names of 1 item, eegprep writes 2",
         ),
     ],
 )

@@ -111,7 +111,7 @@ def test_predict_caps_its_warnings_of_a_kind(
     warned = [line for line in res.output.splitlines() if line.startswith("warning: ")]
     assert len(warned) == SHOWN_PER_KIND + 1, res.output
     assert f"... and {N - SHOWN_PER_KIND} more like" in warned[-1]
-    assert sum(line.endswith("(1 windows)") for line in res.output.splitlines()) == N
+    assert sum(line.endswith("(1 window)") for line in res.output.splitlines()) == N
 
 
 def _warning_group() -> click.Group:

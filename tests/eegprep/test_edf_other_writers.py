@@ -158,7 +158,7 @@ def test_a_file_of_annotations_only_is_named_so(
     label = "BDF Annotations" if bdf else "EDF Annotations"
     check_source_error(
         cls, str(path), rf"^{re.escape(str(path))}: an EDF\+ file of annotations only \(its 1 "
-        rf"signal\(s\) all '{label}'\): no samples to ingest \(the recording it annotates is "
+        rf"signal all '{label}'\): no samples to ingest \(the recording it annotates is "
         r"another file\)$", **options,
     )  # fmt: skip
 

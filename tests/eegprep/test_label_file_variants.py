@@ -170,9 +170,9 @@ def test_a_tuev_code_with_an_underscore_is_no_class(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("edit", "said"), [
     (lambda t: t.replace(",seiz,", ",sei,"),
-     r"1 row\(s\) with a label TUH does not define .*: 'sei' on line 7"),
+     r"1 row with a label TUH does not define .*: 'sei' on line 7"),
     (lambda t: t.replace("TERM,10.0000", "FP1-ZZ,10.0000"),
-     r"1 row\(s\) naming a channel the recording does not have .*: 'FP1-ZZ' on line 7"),
+     r"1 row naming a channel the recording does not have .*: 'FP1-ZZ' on line 7"),
 ])  # fmt: skip
 def test_a_label_or_channel_tuh_does_not_know_is_said(
     tmp_path: Path, edit: Callable[[str], str], said: str
@@ -197,7 +197,7 @@ BIDS_NAME = "sub-01_task-x_events.tsv"
 
 
 @pytest.mark.parametrize(("edit", "message"), [
-    (lambda t: t + "5.0\n", r"line 4 has 1 cells, the header 4: a cut row\?"),
+    (lambda t: t + "5.0\n", r"line 4 has 1 cell, the header 4: a cut row\?"),
     (lambda t: t + "5.0\t0\tgo\t1\tlate\n", r"line 4 has 5 cells, the header 4: a tab inside"),
     (lambda t: t.replace("1.5\t", "1_5\t"), r"line 2: onset '1_5' is not seconds"),
     (lambda t: t.replace("\t0.5\t", "\t0_5\t"), r"line 2: duration '0_5' is not seconds"),
@@ -244,7 +244,7 @@ def test_a_marker_line_of_no_position_among_positions_is_said(tmp_path: Path) ->
     got = _parse(tmp_path, "marker_file", "x.bdf.mrk", "pos code\n100 1\nnan 2\n300 3\n")
     assert [e[2] for e in got.events] == ["trigger/1", "trigger/3"]
     assert got.problems == [
-        "x.bdf.mrk: 1 line(s) among the trigger positions hold no position (skipped: no "
+        "x.bdf.mrk: 1 line among the trigger positions holds no position (skipped: no "
         "trigger read from them): line 3 'nan 2'"
     ]
 
@@ -329,8 +329,8 @@ def test_an_inria_row_missing_moves_no_other_label(tmp_path: Path) -> None:
     got = _inria(tmp_path, INRIA.replace("S02_Sess01_FB002,0\n", ""))
     assert got.events == [INRIA_EVENTS[0], INRIA_EVENTS[2]]
     assert got.problems == [
-        "2 labels of session S02_Sess01 in TrainLabels.csv for 3 feedback markers: 1 marker(s) "
-        "left unlabelled, 0 label(s) of no marker"
+        "2 labels of session S02_Sess01 in TrainLabels.csv for 3 feedback markers: 1 marker "
+        "left unlabelled, 0 labels of no marker"
     ]
 
 

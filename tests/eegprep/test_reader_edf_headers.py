@@ -109,9 +109,9 @@ def test_edf_plus_d_is_read_when_contiguous_and_with_gaps(tmp_path: Path) -> Non
     assert _events(header) == [(1.5, 0.5, "blink"), (3.5, 0.0, "late")]
     (warning,) = header.warnings
     assert warning == (
-        "discontinuous: 1 gap(s) (4 s) between data records; its 2 stretches are kept "
+        "discontinuous: 1 gap (4 s) between data records; its 2 stretches are kept "
         "separately (filtered each alone, no window across a join), stored end to end with "
-        "joins at 3 s; 1 event(s) inside a gap dropped"
+        "joins at 3 s; 1 event inside a gap dropped"
     )
 
 
@@ -124,7 +124,7 @@ def test_edf_plus_d_with_two_gaps_places_each_event_after_its_own(tmp_path: Path
     header = EdfReader.read_header(str(path))
     assert header.joins == (2.0, 4.0)
     assert _events(header) == [(0.5, 0.0, "a"), (2.5, 0.0, "b"), (4.25, 1.0, "c")]
-    assert header.warnings[-1].startswith("discontinuous: 2 gap(s) (2 s, 4 s)")
+    assert header.warnings[-1].startswith("discontinuous: 2 gaps (2 s, 4 s)")
 
 
 def test_records_out_of_order_are_still_refused(tmp_path: Path) -> None:
@@ -199,7 +199,7 @@ def test_time_keeping_gaps_are_joins_whatever_the_header_says(
     assert header.joins == (3.0,)
     assert _events(header) == [(1.5, 0.5, "blink")]  # the cue at 3.25 s lies in the gap
     assert header.warnings[-1].startswith(
-        "discontinuous, by its time-keeping annotations: 1 gap(s) (4 s) between data records"
+        "discontinuous, by its time-keeping annotations: 1 gap (4 s) between data records"
     )
 
 
@@ -329,9 +329,9 @@ def test_a_bdf_plus_d_is_discontinuous_as_an_edf_plus_d_is(tmp_path: Path, reade
         header = MneReader.read_header(str(path), infer_types=False)
     assert header.joins == (3.0,)
     assert header.warnings == (
-        "discontinuous: 1 gap(s) (4 s) between data records; its 2 stretches are kept "
+        "discontinuous: 1 gap (4 s) between data records; its 2 stretches are kept "
         "separately (filtered each alone, no window across a join), stored end to end with "
-        "joins at 3 s; 1 event(s) inside a gap dropped",
+        "joins at 3 s; 1 event inside a gap dropped",
     )
     data = bytearray(path.read_bytes())  # the first record's time-keeping TAL made no TAL
     at = data.index(b"+0\x14\x14\x00")

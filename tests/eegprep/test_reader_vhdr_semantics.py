@@ -268,7 +268,7 @@ def test_every_new_segment_after_the_start_is_named_as_a_join(tmp_path: Path, ca
     header = MneReader.read_header(path, **options)  # type: ignore[arg-type]
     joins = [w for w in header.warnings if w.startswith("discontinuous")]
     assert len(joins) == 1, header.warnings
-    assert "BrainVision 'New Segment' marker(s)" in joins[0]
+    assert "BrainVision 'New Segment' marker where" in joins[0]
     assert "its 2 stretches are kept separately" in joins[0]
     assert f"joins at {20 / SFREQ:g} s; " in joins[0]
     assert header.joins == (20 / SFREQ,)
@@ -320,7 +320,7 @@ TEXT_FAULTS = {  # (rows of samples as written, [ASCII Infos], the line's proble
     ),
     "a column short": (["1.5 2.5"] * 4, ["DecimalSymbol=."], r"it holds 2 values, but the header lists 3 channels"),  # noqa: E501
     "decimal commas, none said": (["1,5 2,5 3,5"] * 4, ["DecimalSymbol=."], r"'1,5' is not a number"),  # noqa: E501
-    "a blank line at the end": (["1.5 2.5 3.5"] * 4 + [""], ["DecimalSymbol=."], r"ends in 1 blank line\(s\), which MNE counts as samples"),  # noqa: E501
+    "a blank line at the end": (["1.5 2.5 3.5"] * 4 + [""], ["DecimalSymbol=."], r"ends in 1 blank line, which MNE counts as samples"),  # noqa: E501
 }  # fmt: skip
 
 

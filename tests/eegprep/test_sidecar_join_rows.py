@@ -26,7 +26,7 @@ from tests.eegprep.test_reader_set_semantics import LABELS, SRATE, _write_set
 N_TIMES = 2500  # 10 s at 250 Hz
 STEM = "sub-01_task-rest_eeg"
 UNMATCHED = (
-    "event(s) of the sidecar marking where the samples stop following on, at no such place of "
+    "of the sidecar marking where the samples stop following on, at no such place of "
     "the data file, left out (its own markers say where; a sidecar's rows never make a join)"
 )
 
@@ -76,7 +76,7 @@ def test_a_boundary_row_where_the_file_has_none_is_left_out_in_one_line(tmp_path
     assert _stored(rec) == [(0.0, 0.0, "boundary"), (2.0, 0.0, "cue"), (3.998, 0.0, "boundary"),
                             (5.996, 0.0, "S 1")]  # fmt: skip
     assert [w for w in said if UNMATCHED in w] == [  # type: ignore[attr-defined]
-        f"2 {UNMATCHED}: 'boundary' at 7 s, 'BAD boundary' at 8.5 s"
+        f"2 events {UNMATCHED}: 'boundary' at 7 s, 'BAD boundary' at 8.5 s"
     ]
 
 

@@ -200,7 +200,7 @@ def test_events_past_the_end_are_dropped_and_straddling_ones_cut(tmp_path: Path)
         (19.0, 1.0, "straddles the end"),
     ]
     text = " | ".join(rep.warnings[r.source])
-    assert "1 event(s) outside the stored 0-20 s dropped: 'after the end' at 25 s" in text
+    assert "1 event outside the stored 0-20 s dropped: 'after the end' at 25 s" in text
     assert "cut at the recording's ends: 'straddles the end' at 19 s" in text
 
 

@@ -10,7 +10,7 @@ from eegprep.base.wording import counted, noun, plural, some_of
 @pytest.mark.parametrize(
     ("word", "many"),
     [("recording", "recordings"), ("class", "classes"), ("entry", "entries"), ("key", "keys"),
-     ("index", "indexes"), ("file skipped", "files skipped"), ("is", "are"), ("was", "were")],
+     ("index", "indexes"), ("test recording", "test recordings"), ("is", "are"), ("was", "were")],
 )  # fmt: skip
 def test_plural(word: str, many: str) -> None:
     assert plural(word) == many

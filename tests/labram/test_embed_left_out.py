@@ -101,7 +101,7 @@ def test_the_other_windows_are_embedded_and_the_bad_ones_named(
     assert code == 3, output
     left = [line for line in output.splitlines() if line.startswith("left out: ")]
     assert len(left) == 1 and BAD in left[0] and "CRC-32C" in left[0], output
-    assert "windows of 1 recording(s) left out" in output and "--repair" in output
+    assert "windows of 1 recording left out" in output and "--repair" in output
     got, recording = _embedding(out)
     want, _ = _embedding(files["clean"])
     lost = np.isnan(got).all(axis=1)
@@ -181,7 +181,7 @@ def test_recordings_whose_records_cannot_be_read_are_left_out_then_filled(
     assert code == 3, output
     left = [line for line in output.splitlines() if line.startswith("left out: ")]
     assert len(left) == 1 and BAD in left[0], output
-    assert "1 recording(s) whose index records cannot be read" in output and "--repair" in output
+    assert "1 recording whose index records cannot be read" in output and "--repair" in output
     got, recording = _embedding(out)
     want, everyone = _embedding(files["clean"])
     assert BAD not in set(recording) and set(recording) == set(everyone) - {BAD}
@@ -258,7 +258,7 @@ def test_under_torchrun_every_rank_leaves_out_the_same_and_rank_0_names_each_onc
     assert res.returncode != 0, res.stderr[-3000:]  # rank 0 exits 3: something left out
     left = [line for line in res.stderr.splitlines() if line.startswith("left out: ")]
     assert len(left) == 2 and gone in left[0] + left[1] and bad in left[0] + left[1], res.stderr
-    assert res.stderr.count("1 recording(s) whose index records cannot be read") == 1
+    assert res.stderr.count("1 recording whose index records cannot be read") == 1
     assert res.stderr.count(f"'{gone}'") == 1 and res.stderr.count(f"of recordings/{bad}") == 1
     for r in range(2):
         progress = json.loads((out / "_labram" / "progress" / f"rank{r}.json").read_text())

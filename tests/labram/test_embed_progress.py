@@ -80,5 +80,5 @@ def test_a_chunk_recorded_but_missing_is_computed_again(
     with caplog.at_level("WARNING"):
         res = embed([store], done["model"], out, cfg=CFG, device="cpu")
     assert res["complete"] and res["computed"] == 1
-    assert "1 chunk(s) recorded as written are missing (chunk 1, ...)" in caplog.text
+    assert "1 chunk recorded as written is missing (chunk 1, ...)" in caplog.text
     np.testing.assert_allclose(_embedding(out), _embedding(done["out"]), atol=1e-5)

@@ -74,7 +74,7 @@ def test_a_classifier_with_another_number_of_outputs_is_refused(tuab: str, tmp_p
 
     ckpt = tmp_path / "best.pt"
     save_ours(LaBraMClassifier(model_config("tiny"), 6), ckpt)
-    with pytest.raises(UsageError, match=r"best\.pt: its head has 6 output\(s\), but task 'tuab'"):
+    with pytest.raises(UsageError, match=r"best\.pt: its head has 6 outputs, but task 'tuab'"):
         E.evaluate([tuab], "tuab", str(ckpt), device="cpu")
 
 

@@ -38,8 +38,8 @@ def test_every_split_is_checked_and_named(tmp_path: Path) -> None:
     line = str(err.value)
     assert "\n" not in line
     where = {n for n in ("train", "val") if T2 in {p.id for p in splits[n].recordings}}
-    assert f"{where.pop()}: 1 recording(s), NaN or infinite samples in {T2} at 3 s" in line
-    assert f"test: 1 recording(s), NaN or infinite samples in {E1} at 11 s" in line
+    assert f"{where.pop()}: 1 recording, NaN or infinite samples in {T2} at 3 s" in line
+    assert f"test: 1 recording, NaN or infinite samples in {E1} at 11 s" in line
     assert "eegprep ingest" in line
 
 

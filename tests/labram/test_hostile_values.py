@@ -209,7 +209,7 @@ def test_embed_task_refuses_a_head_of_another_size(embed_files: dict[str, Path])
     res = _embed(embed_files, out, "--task", "label:cond")
     assert res.exit_code == 2
     assert res.output.startswith(
-        f"error: {embed_files['ckpt']}: its head has 1 output(s), but task 'label:cond' needs 3"
+        f"error: {embed_files['ckpt']}: its head has 1 output, but task 'label:cond' needs 3"
     )
     assert not out.exists()
 

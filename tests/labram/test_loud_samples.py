@@ -98,7 +98,7 @@ def test_finetune_stops_in_one_line_naming_the_test_recording(tmp_path: Path) ->
     assert res.exit_code == 2, res.output
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1, lines
-    assert f"test: 1 recording(s), NaN or infinite samples in {BAD} at 5 s" in lines[0], lines
+    assert f"test: 1 recording, NaN or infinite samples in {BAD} at 5 s" in lines[0], lines
     assert "nothing was trained" in lines[0] and "eegprep validate" in lines[0], lines
     assert not (out / "seed0").exists()  # found before the first step, not after the epochs
 

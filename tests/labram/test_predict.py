@@ -145,7 +145,7 @@ def test_task_comes_from_the_checkpoint_or_the_flag(demo: dict, tmp_path: Path) 
     with pytest.raises(UsageError, match="pass --task"):
         predict_files(demo["files"][:1], lone)
     assert predict_files(demo["files"][:1], lone, task="tuab", device="cpu")["task"] == "tuab"
-    with pytest.raises(UsageError, match=r"its head has 1 output\(s\), but task 'tuev' needs 6"):
+    with pytest.raises(UsageError, match=r"its head has 1 output, but task 'tuev' needs 6"):
         predict_files(demo["files"][:1], lone, task="tuev")
     # a checkpoint that records its task (what `labram finetune` can attach)
     from labram.checkpoints.safe_read import read_checkpoint

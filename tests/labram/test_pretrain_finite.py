@@ -58,7 +58,7 @@ def test_the_second_stage_windows_are_checked_first(nan_store: str) -> None:
     """The masked-modelling stage's windows (its own config) are what pretrain checks up
     front: the line names the pre-training windows."""
     cfg = train_config("pretrain", "tiny", batch_size=4, token_budget=40, max_channels=8)
-    with pytest.raises(SamplesError, match=r"pre-training: 1 recording\(s\), NaN or infinite "):
+    with pytest.raises(SamplesError, match=r"pre-training: 1 recording, NaN or infinite "):
         pretrain_windows([nan_store], cfg, set(), what="labram pretrain")
 
 

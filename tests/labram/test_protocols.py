@@ -146,7 +146,7 @@ def test_cross_subject_run_writes_folds_splits_and_results(store: str, tmp_path:
     assert len(res["test"]["auroc"]["values"]) == 2  # mean +- std over folds x seeds
     assert (tmp_path / "cv" / "fold1" / "seed0" / "best.pt").is_file()
     md = (tmp_path / "cv" / "results.md").read_text()
-    assert "protocol cross-subject, 2 fold(s) x 1 seed(s)" in md and "| fold |" in md
+    assert "protocol cross-subject, 2 folds x 1 seed" in md and "| fold |" in md
     splits = json.loads((tmp_path / "cv" / "splits.json").read_text())
     assert splits["protocol"]["name"] == "cross-subject" and len(splits["folds"]) == 2
     run = load_run(tmp_path / "cv")

@@ -207,9 +207,9 @@ def test_text_summary_and_seed_and_pretrain_folders(runs: dict[str, Path]) -> No
     res = CliRunner().invoke(labram_cli, ["report", str(runs["ft"] / "seed1"), str(runs["pt"])])
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()
-    assert lines[0].startswith(f"{runs['ft'] / 'seed1'} (finetune tuab, 1 seed(s)")
+    assert lines[0].startswith(f"{runs['ft'] / 'seed1'} (finetune tuab, 1 seed")
     assert any(re.match(r"\s+balanced_accuracy\s+0\.\d{4} \+- 0\.0000$", x) for x in lines)
-    assert "predictions: 1 of 1 seed(s) saved predictions.csv" in res.output
+    assert "predictions: 1 of 1 seed saved predictions.csv" in res.output
     assert "tokenizer: 2 log rows, last loss 0.5000" in res.output
 
 
@@ -364,7 +364,7 @@ def test_windows_without_probabilities_are_left_out_of_the_scores(tmp_path: Path
         "test,r,s1,0,10,normal,,\ntest,r,s1,10,10,abnormal,x,nan\n"
         "test,r,s2,0,10,normal,0.2,0.8\ntest,r,s2,10,10,normal,0.9,\n"
     )
-    with pytest.warns(UserWarning, match=r"1 cell\(s\) are no number \(line 3, column p_normal"):
+    with pytest.warns(UserWarning, match=r"1 cell is no number \(line 3, column p_normal"):
         run = load_run(seed.parent)  # (the "x"; an empty cell is no damage, "nan" a number)
     preds = run.parts[0].predictions
     assert confusion(preds).tolist() == [[1, 1], [0, 0]]

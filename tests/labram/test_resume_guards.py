@@ -90,9 +90,9 @@ def test_finetune_resume_with_another_seed_keeps_the_run_s_results(
     before = _files(out)
     args = ["finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", out, "--resume"]
     one_error(*run_labram(*args, "--seed", "3"),
-              f"cannot resume {out}: it holds the run of seed(s) 0, and this command runs "
-              "seed(s) 3, without 0", "--seed and --seeds")  # fmt: skip
-    one_error(*run_labram(*args, "--seed", "1", "--seeds", "2"), "seed(s) 1, 2, without 0")
+              f"cannot resume {out}: it holds the run of seed 0, and this command runs "
+              "seed 3, without 0", "--seed and --seeds")  # fmt: skip
+    one_error(*run_labram(*args, "--seed", "1", "--seeds", "2"), "seeds 1, 2, without 0")
     assert {k: v for k, v in _files(out).items() if k != ".labram.lock"} == before
 
 

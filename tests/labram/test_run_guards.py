@@ -236,8 +236,8 @@ def test_a_store_without_windows_says_why(tmp_path: Path) -> None:
     short = write_pretrain_store(tmp_path / "short.zarr", n_subjects=2, seconds=2)
     for store, says in [
         (empty, "the store holds no recordings; ingest a corpus into it first"),
-        (held, "all 2 recording(s) are held out"),
-        (short, "each of its 2 recording(s) is shorter than a window"),
+        (held, "all 2 recordings are held out"),
+        (short, "each of its 2 recordings is shorter than a window"),
     ]:
         out = tmp_path / "run"
         code, output = run_labram("pretrain", "--store", store, *TINY, "--out", out)
@@ -327,7 +327,7 @@ def test_embed_counts_and_names_recordings_too_short_for_a_window(
     with caplog.at_level(logging.WARNING):
         code, output = run_labram(*args, "--out", tmp_path / "e.zarr")
     assert code == 0, output
-    assert "skipped: 1 recording(s)" in output
+    assert "skipped: 1 recording that gives" in output
     assert any("tuh/short_r0" in r.getMessage() for r in caplog.records)
     code, output = run_labram(*args, "--out", tmp_path / "e.zarr", "--json")
     assert '"recordings_skipped": 1' in output and "tuh/short_r0" in output

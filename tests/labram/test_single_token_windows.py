@@ -26,7 +26,7 @@ def test_windows_of_one_token_are_refused_before_the_first_stage(
     out = tmp_path / "run"
     sets = [a for s in settings for a in ("--set", s)]
     code, output = run_labram("pretrain", "--store", store, *TINY, *sets, "--out", out)
-    one_error(code, output, "window(s) of 3 recording(s) hold a single token",
+    one_error(code, output, "windows of 3 recordings hold a single token",
               "1 channel x 1 s", "max_seconds", "nothing was trained")  # fmt: skip
     assert "learning rate" not in output
     assert not list(out.rglob("*.pt"))

@@ -45,7 +45,7 @@ def test_recordings_without_the_label_are_counted_by_split_and_named(
     kept = {p.id for name in ("train", "val", "test") for p in split[name].recordings}
     assert len(kept) == 6
     assert _said(caplog, "have no label") == [
-        "tuab: 3 recording(s) have no label 'abnormal' (1 test, 1 train, 1 val; e.g. "
+        "tuab: 3 recordings have no label 'abnormal' (1 test, 1 train, 1 val; e.g. "
         "tuab/e001_s001_t000): they give no window; check the stores' labels"
     ]
 
@@ -60,10 +60,10 @@ def test_a_test_split_without_labels_is_not_called_missing(
     assert not _said(caplog, "no recording has split")
     said = _said(caplog, "the test set is empty")
     assert said == [
-        "tuab: the 2 recording(s) of split 'eval'/'test' give no labelled window (their "
+        "tuab: the 2 recordings of split 'eval'/'test' give no labelled window (their "
         "label, channels or length): the test set is empty"
     ]
-    assert len(_said(caplog, "2 recording(s) have no label 'abnormal' (2 test;")) == 1
+    assert len(_said(caplog, "2 recordings have no label 'abnormal' (2 test;")) == 1
 
 
 def test_a_fine_tune_says_it_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -75,6 +75,6 @@ def test_a_fine_tune_says_it_once(tmp_path: Path, caplog: pytest.LogCaptureFixtu
         finetune([url], "tuab", cfg, tmp_path / "ft", device="cpu")
     said = _said(caplog, "have no label")
     assert said == [
-        "tuab: 2 recording(s) have no label 'abnormal' (e.g. tuab/t002_s001_t000): they give "
+        "tuab: 2 recordings have no label 'abnormal' (e.g. tuab/t002_s001_t000): they give "
         "no window; check the stores' labels"
     ]

@@ -36,7 +36,7 @@ DAMAGE = {  # a chunk-named entry (a copy of the array's first chunk) no read se
     "data/c.0.1": "outside the array's chunk grid (1 x 1 chunks)",
     "data/c.0.00": "outside the array's chunk grid",  # (zarr reads ``c.0.0``)
     "data/c.0.0.0": "of 3 dimensions, but the array has 2",
-    "data/c.0": "of 1 dimensions, but the array has 2",
+    "data/c.0": "of 1 dimension, but the array has 2",
     "data/c/0/0": "with the separator '/', but the array's keys use '.'",
     "time/c.1": "outside the array's chunk grid (1 chunks)",
     "joints/c/9/0": "outside the array's chunk grid (1 x 1 chunks)",
@@ -121,7 +121,7 @@ def test_a_chunk_no_read_sees_is_damage(copy: _Copy, rel: str) -> None:
     assert DAMAGE[rel] in line and "--repair" in line, line
     assert not any(path in n for n in result.notes)
     res = CliRunner().invoke(eegprep_cli, ["validate", url])
-    assert res.exit_code == 1 and "1 problems" in res.output, res.output
+    assert res.exit_code == 1 and "1 problem" in res.output, res.output
     got = _reads(url)  # (no read sees it: the samples are the ingest's)
     for rid, (data, joints) in want.items():
         np.testing.assert_array_equal(got[rid][0], data)

@@ -267,7 +267,7 @@ def test_events_past_the_last_sample_are_named_for_every_format_mne_reads(
     for path in (vhdr, _eeglab_with_late_event(tmp_path, x)):
         header = MneReader.read_header(str(path))
         (warning,) = header.warnings
-        assert warning.startswith("the file's samples span 0-4 s; 1 event(s) of the file lie ")
+        assert warning.startswith("the file's samples span 0-4 s; 1 event of the file lies ")
         assert "its samples are cut short" in warning
         assert len(header.annotations) == 1  # the one inside
 

@@ -70,8 +70,8 @@ def _refused(vhdr: Path) -> str:
         ("Mk2=Stimulus,S  1,101,\u00b2,0", r"its size '\u00b2' is not a whole number"),
         ("Mk2=Stimulus,S  1,101,-1,0", r"its size '-1' is not a whole number"),
         ("Mk2=Stimulus,S  1,101,1,5,0", r"its date '0' is no date .*a decimal comma"),
-        ("Mk2=Stimulus,S  1,101,1,0,0,1", r"it has 7 field\(s\).*not written as \\1"),
-        ("Mk2=Comment,a", r"it has 2 field\(s\).*a line cut short"),
+        ("Mk2=Stimulus,S  1,101,1,0,0,1", r"it has 7 fields.*not written as \\1"),
+        ("Mk2=Comment,a", r"it has 2 fields.*a line cut short"),
         ("Mk2=Stimulus,S  1,101,1,9", r"its channel '9' is not a channel of the header .*1 to 4"),
         ("Mk3=Stimulus,S  1,101,1,0", r"line 8 .*marker Mk3 is given again \(first on line 7\)"),
     ],
@@ -134,7 +134,7 @@ def test_a_marker_file_without_its_section_warns(tmp_path: Path) -> None:
     header = MneReader.read_header(str(vhdr))
     assert header.annotations == ()
     assert header.warnings == (
-        "its marker file r.vmrk has no [Marker Infos] section: its 3 marker line(s) were not "
+        "its marker file r.vmrk has no [Marker Infos] section: its 3 marker lines were not "
         "read: no events were read (the file is damaged, or not a marker file)",
     )
 

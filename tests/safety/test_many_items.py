@@ -121,7 +121,7 @@ def test_the_spectra_leave_out_a_recording_whose_samples_cannot_be_read(
     assert len(unread) == 1 and BAD in unread[0] and "CRC-32C" in unread[0]
     assert (plots / "mean_spectrum.png").stat().st_size > 0
     closing = res.stderr.splitlines()[-1]
-    assert closing.startswith("1 recordings left out of the spectrum (samples unreadable): run")
+    assert closing.startswith("1 recording left out of the spectrum (samples unreadable): run")
 
 
 def test_the_html_page_names_a_recording_left_out_of_the_spectra_once(
@@ -136,9 +136,9 @@ def test_the_html_page_names_a_recording_left_out_of_the_spectra_once(
     res = CliRunner().invoke(eegprep_cli, args)
     assert res.exit_code == 3, res.output
     text = page.read_text()
-    assert "<p>1 recording(s) could not be read" in text, text[text.find("Left out") :]
+    assert "<p>1 recording could not be read and is left out" in text, text[text.find("Left out") :]
     assert text.count(f"recordings/{BAD}/") == 1
-    assert res.stderr.splitlines()[-1].startswith("1 recordings left out of the spectrum")
+    assert res.stderr.splitlines()[-1].startswith("1 recording left out of the spectrum")
 
 
 def test_plots_and_html_read_each_recordings_samples_once(

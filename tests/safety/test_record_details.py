@@ -232,7 +232,7 @@ def test_nan_spelled_as_text_is_no_class_of_a_numeric_label(
     with caplog.at_level("WARNING", logger="labram.data.tasks"):
         task = get_task(f"label:{KEY}", open_stores([url]))
     assert task.classes == ("2", "3", "10")
-    assert f"1 recordings hold a value of label '{KEY}' that is not a single value" in caplog.text
+    assert f"1 recording holds a value of label '{KEY}' that is not a single value" in caplog.text
     assert repr(nan) in caplog.text
     split = build_task_indexes([url], task)
     assert "lab/t003_r0" not in {p.id for s in split.values() for p in s.recordings}

@@ -70,7 +70,7 @@ def test_a_deleted_source_is_kept_until_pruned(tmp_path: Path) -> None:
          "--workers", "0", "--prune"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "note: 1 recordings removed" in result.output
+    assert "note: 1 recording removed" in result.output
     assert "2 already current, 1 removed," in result.output
     assert "folder/site_r0" not in open_store(out).index_rows()
 

@@ -138,7 +138,7 @@ def test_a_store_of_an_earlier_version_without_the_list_is_read_as_before(
         ("xyz", "is not 8 lower-case hex digits per chunk"),
         (12, "is not 8 lower-case hex digits per chunk"),
         ("0123456", "is not 8 lower-case hex digits per chunk"),
-        ("01234567", "lists 1 chunks, but data has 3"),
+        ("01234567", "lists 1 chunk, but data has 3"),
         ("01234567" * 4, "lists 4 chunks, but data has 3"),
     ],
 )

@@ -19,6 +19,7 @@ from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
 from eegprep.base.strict_json import TINY_SPELLING, UNDERFLOW, underflows
 from eegprep.base.text import open_text, text_encoding
+from eegprep.base.wording import counted
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.corpus.sidecars.bounded import check_rows, text_lines
 from eegprep.corpus.sidecars.cells import row_cells, strict_number
@@ -60,7 +61,7 @@ def _struct(path: str, name: str, value: Any, what: str) -> dict[str, Any]:
     else:
         items = value if isinstance(value, list) else []
     if items and all(isinstance(v, dict) for v in items):
-        problem = f"is a MATLAB struct array of {len(items)} structs"
+        problem = f"is a MATLAB struct array of {counted(len(items), 'struct')}"
     else:
         problem = f"is not a MATLAB struct ({describe(value)})"
     raise SourceError(path, f"variable {name!r} {problem}: expected one struct of {what}")
@@ -133,7 +134,9 @@ def _cue_labels(path: str, mrk: dict[str, Any], n: int, classes: list[str]) -> l
     what = "cue classes: -1 or 1 (another number: a cue of no named class)"
     y = _numbers(path, "mrk.y", mrk["y"], what=what, empty=True).ravel("F")
     if y.size != n:
-        raise SourceError(path, f"mrk.y has {y.size} values for {n} cues in mrk.pos")
+        raise SourceError(
+            path, f"mrk.y has {counted(y.size, 'value')} for {counted(n, 'cue')} in mrk.pos"
+        )
     if len(classes) == 2:
         return [classes[0] if c == -1 else classes[1] if c == 1 else f"cue/{code_label(c)}"
                 for c in y]  # fmt: skip
@@ -202,7 +205,9 @@ def event_columns_csv(
     out = SidecarResult()
     n_data = header.signals[0].n_samples
     if values.shape[0] != n_data:
-        out.problems.append(f"{os.path.basename(path)} has {values.shape[0]} rows, data {n_data}")
+        out.problems.append(
+            f"{os.path.basename(path)} has {counted(values.shape[0], 'row')}, data {n_data}"
+        )
     flags = np.concatenate([np.zeros((1, len(cols))), values != 0, np.zeros((1, len(cols)))])
     edges = np.diff(flags.astype(np.int8), axis=0)
     check_event_count(  # counted with numpy before one event is built (a column of 0 1 0 1)
@@ -279,9 +284,10 @@ def inria_feedback(sidecars: list[str], header: Header, options: dict[str, Any])
     if len(paired) != len(labels) or len(paired) != len(onsets):
         beyond = sorted(set(labels) - set(paired))
         out.problems.append(
-            f"{len(labels)} labels of session {options['session']} in "
+            f"{counted(len(labels), 'label')} of session {options['session']} in "
             f"{os.path.basename(path)} for {len(onsets)} feedback markers: "
-            f"{len(onsets) - len(paired)} marker(s) left unlabelled, {len(beyond)} label(s) "
+            f"{counted(len(onsets) - len(paired), 'marker')} left unlabelled, "
+            f"{counted(len(beyond), 'label')} "
             f"of no marker{f' (FB{beyond[0]:03d} ...)' if beyond else ''}"
         )
     out.events += [[onsets[k - 1], 0.0, f"feedback/{v}", ""] for k, v in sorted(paired.items())]
@@ -368,8 +374,8 @@ def _flag_column(path: str, variable: str, arr: np.ndarray, col: int) -> np.ndar
     if not -arr.shape[1] <= col < arr.shape[1]:
         raise SourceError(
             path,
-            f"variable {variable!r} has {arr.shape[1]} columns, no column {col}: fix the "
-            "sidecar's `columns` option",
+            f"variable {variable!r} has {counted(arr.shape[1], 'column')}, no column {col}: fix "
+            "the sidecar's `columns` option",
         )
     values = arr[:, col]
     bad = values[~np.isfinite(values)]

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 from eegprep.base.errors import SourceError
 from eegprep.base.text import open_text
+from eegprep.base.wording import counted
 from eegprep.readers import event_count
 
 MAX_LINE_CHARS = 1 << 20
@@ -46,7 +47,8 @@ def text_lines(path: str, *, newline: str | None = None) -> Iterator[str]:
             if len(line) > MAX_LINE_CHARS and not line.endswith(_ENDS):
                 raise SourceError(
                     path,
-                    f"line {number:,} is longer than {MAX_LINE_CHARS:,} characters, which no "
+                    f"line {number:,} is longer than "
+                    f"{counted(MAX_LINE_CHARS, 'character', sep=',')}, which no "
                     "row of a label file or event table is (binary data, or lines without "
                     "ends?): fix or remove the file",
                 )
@@ -66,8 +68,8 @@ def check_rows(path: str, n_rows: int, line: int) -> None:
     if n_rows > bound:
         raise SourceError(
             path,
-            f"more than the {bound:,} rows of events a recording may store (reading stopped on "
-            f"line {line:,}): thin the file, or split the recording",
+            f"more than the {counted(bound, 'row', sep=',')} of events a recording may store "
+            f"(reading stopped on line {line:,}): thin the file, or split the recording",
         )
 
 

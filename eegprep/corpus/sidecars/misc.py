@@ -16,6 +16,7 @@ import numpy as np
 
 from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.validation import check_choice
+from eegprep.base.wording import counted, noun
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.corpus.sidecars.bounded import check_rows, text_lines
 from eegprep.corpus.sidecars.cells import finite_number, strict_number
@@ -72,9 +73,9 @@ def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     if skipped:
         more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
         out.problems.append(
-            f"{os.path.basename(path)}: {len(skipped)} line(s) among the trigger positions "
-            f"hold no position (skipped: no trigger read from them): {', '.join(skipped[:3])}"
-            f"{more}"
+            f"{os.path.basename(path)}: {counted(len(skipped), 'line')} among the trigger "
+            f"positions {noun(len(skipped), 'holds', 'hold')} no position (skipped: no trigger "
+            f"read from them): {', '.join(skipped[:3])}{more}"
         )
     out.on_samples = unit == "samples" and not _samples_count_the_clock(header)
     return out
@@ -159,7 +160,10 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     table = _read_table(path, skip)
     n_targets = int(options.get("n_targets", 12))
     if table.shape[1] < n_targets + 1:
-        raise SourceError(path, f"{table.shape[1]} columns, expected Time + {n_targets} angles")
+        raise SourceError(
+            path,
+            f"{counted(table.shape[1], 'column')}, expected Time + {counted(n_targets, 'angle')}",
+        )
     _check_joint_rows(path, skip, table[:, : n_targets + 1])
     t, values = table[:, 0], table[:, 1 : n_targets + 1].T * float(options.get("scale", 1.0))
     sfreq, n = header.signals[0].sfreq, header.signals[0].n_samples
@@ -289,7 +293,7 @@ def _check_cells(path: str, line: int, row: dict[Any, Any], n_names: int) -> Non
         why = "a cut row?" if short else "a tab inside a cell?"
         raise SourceError(
             path,
-            f"line {line} has {n_cells} cells, the header {n_names}: {why} fix the file "
+            f"line {line} has {counted(n_cells, 'cell')}, the header {n_names}: {why} fix the file "
             "(an empty cell is n/a)",
         )
 
@@ -310,8 +314,8 @@ def _moved_line(path: str, moved: list[str]) -> list[str]:
         return []
     more = f" and {len(moved) - 3} more" if len(moved) > 3 else ""
     return [
-        f"{os.path.basename(path)}: {len(moved)} row(s) placed at their sample, more than one "
-        "sample from their onset (the sample counts the data file's samples, which stop "
+        f"{os.path.basename(path)}: {counted(len(moved), 'row')} placed at their sample, more than "
+        "one sample from their onset (the sample counts the data file's samples, which stop "
         f"following on at its joins): {', '.join(moved[:3])}{more}"
     ]
 
