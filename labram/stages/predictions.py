@@ -332,12 +332,17 @@ def predict_checkpoint(
     split: str = "test",
     batch_size: int = 64,
     device: str | None = None,
+    labels: str | None = None,
 ) -> Path:
     """Run a fine-tuned ``best.pt`` again on the windows of ``split`` (cut as the run cut them:
     its saved fine-tuning config, and its fold where a protocol trained it, as ``evaluate``)
     and write ``predictions.csv`` beside it; returns the path.
 
     For a run whose ``finetune`` did not save predictions; costs one pass over the split.
+    ``labels``: the digest of the task's labels the run's ``splits.json`` records
+    (:func:`~labram.data.protocols.labels_digest`); the stores' labels must be those still
+    (else one line, nothing written): a file of other labels sat beside the run's metrics and
+    the other seeds' predictions, scored on the old ones, as one run.
     """
     from labram.checkpoints.errors import CheckpointError
     from labram.checkpoints.layouts import is_ours, ours_from
@@ -357,6 +362,8 @@ def predict_checkpoint(
     task = checkpoint_task(task_name, opened, record, source=str(checkpoint))  # its classes
     check_outputs(model.n_outputs, task, source=str(checkpoint))
     cfg = run_config(checkpoint, obj)
+    if labels is not None:
+        _check_labels(checkpoint, opened, task, cfg, labels)
     index = checkpoint_splits(opened, task, cfg, obj, source=str(checkpoint))[split]
     if len(index) == 0:  # as `labram evaluate` refuses it: nothing written, nothing to draw
         from labram.data.store_set import given_names
@@ -369,3 +376,18 @@ def predict_checkpoint(
         where=f" of the {split} split",
     )  # fmt: skip
     return write_predictions(Path(checkpoint).with_name(FILENAME), task, index, outputs, split)
+
+
+def _check_labels(checkpoint: str | Path, opened: Any, task: Any, cfg: Any, labels: str) -> None:
+    """Refuse (one line) to predict for a run whose stores' labels changed since it was made:
+    ``labels``, what its ``splits.json`` records, against the stores' now."""
+    from labram.data.protocols import TaskWindows, labels_digest
+
+    now = labels_digest(TaskWindows.build(opened, task, cfg), task)
+    if now != labels:
+        raise UsageError(
+            f"{checkpoint}: the labels of task {task.name!r} in the stores changed since its run "
+            f"was made (its splits.json has labels {labels!r}, the stores now {now!r}): its "
+            "predictions would be scored on other labels than its metrics; give the stores "
+            "as they were (--store), or fine-tune again"
+        )

@@ -385,15 +385,27 @@ def add_predictions(
             "give --store)"
         )
     written = []
+    labels = _recorded_labels(run.path)
     for part in run.parts:
         best = part.path / "best.pt"
         if part.predictions is not None or not best.is_file():
             continue
         stores = open_stores(stores)  # once for every seed (a list it returned passes through)
-        path = predict_checkpoint(best, stores, str(task), device=device)
+        path = predict_checkpoint(best, stores, str(task), device=device, labels=labels)
         part.predictions = read_predictions(path)
         written.append(path)
     return written
+
+
+def _recorded_labels(run: Path) -> str | None:
+    """The digest of the task's labels a fine-tuning run's ``splits.json`` records
+    (:func:`~labram.data.protocols.labels_digest`); None where it records none (an earlier
+    labram's run, a seed folder given alone)."""
+    from labram.train.run import read_run_json
+
+    record = read_run_json(run / "splits.json") if (run / "splits.json").is_file() else None
+    labels = record.get("labels") if isinstance(record, dict) else None
+    return labels if isinstance(labels, str) else None
 
 
 def recorded_command(

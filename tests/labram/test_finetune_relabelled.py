@@ -56,3 +56,23 @@ def test_a_resume_with_the_same_labels_goes_on(tmp_path: Path) -> None:
     finetune([url], f"label:{KEY}", CFG, out)
     res = finetune([url], f"label:{KEY}", CFG, out, n_seeds=2, resume=True)
     assert (out / "seed1" / "metrics.json").is_file() and len(res["seeds"]) == 2
+
+
+def test_report_predict_refuses_a_run_whose_labels_changed(tmp_path: Path) -> None:
+    from labram.stages.report import add_predictions, load_run
+
+    url = write_labelled(tmp_path / "xy.zarr", list("xyxy"), list("xy"))
+    out = tmp_path / "ft"
+    finetune([url], f"label:{KEY}", CFG, out)
+    saved = out / "seed0" / "predictions.csv"
+    saved.unlink()  # (a run that saved none: --predict writes it from the stores)
+    assert add_predictions(load_run(out)) == [saved]  # the same labels: predicted
+    saved.unlink()
+    shutil.rmtree(url)
+    write_labelled(tmp_path / "xy.zarr", list("xyxy"), list("yx"))  # a test label edited
+    with pytest.raises(UsageError) as caught:
+        add_predictions(load_run(out))
+    line = str(caught.value)
+    assert f"the labels of task 'label:{KEY}' in the stores changed since its run" in line
+    assert "\n" not in line and not saved.exists()
+    # (before: written with the new labels, beside metrics.json scored on the old ones)
