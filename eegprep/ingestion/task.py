@@ -548,7 +548,7 @@ def _bounded_recipe(task: IngestTask, path: str, groups: list[RateGroup]) -> Rec
     mains = task.manifest.mains
     if recipe.mode == "mne":  # the reference path holds the whole recording in float64
         for _, positions, n_samples in groups:
-            what = f"the mne mode's whole-recording copy of {len(positions)} channels"
+            what = f"the mne mode's whole-recording copy of {counted(len(positions), 'channel')}"
             limits.check_allocation(path, 4 * 8 * len(positions) * n_samples, what)
         return recipe
     for sfreq, positions, _ in groups:  # absurd rates, before any filter is designed

@@ -37,6 +37,7 @@ import orjson
 from eegprep.base.errors import StoreFormatError
 from eegprep.base.strict_json import TINY_SPELLING
 from eegprep.base.strict_json import loads as strict_loads
+from eegprep.base.wording import counted
 from eegprep.store import index_fields
 from eegprep.store.fs import Location
 from eegprep.store.index_fields import Entry, IndexFields
@@ -365,8 +366,8 @@ def _cut_base(loc: Location, name: str, blob: bytes) -> list[str]:
         return []
     k, n = cut
     return [
-        f"{'/'.join(INDEX_DIR)}/{name}: cut short: it holds {k} of the {n} records its fields "
-        f"file lists (the {n - k} after line {k + 1} are lost)"
+        f"{'/'.join(INDEX_DIR)}/{name}: cut short: it holds {k} of the {counted(n, 'record')} "
+        f"its fields file lists (the {n - k} after line {k + 1} are lost)"
     ]
 
 

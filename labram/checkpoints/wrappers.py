@@ -126,7 +126,8 @@ def _check_state_values(sd: Mapping[Any, Any], where: str = "") -> None:
     other = [k for k, v in sd.items() if not isinstance(v, Tensor)]
     if other:
         raise CheckpointError(
-            f"{len(other)} of its state dict's {len(sd)} entries are not tensors "
+            f"{len(other)} of its state dict's {counted(len(sd), 'entry')} "
+            f"{noun(len(other), 'is not a tensor', 'are not tensors')} "
             f"(`{step(where, other[0])}` is a {type(sd[other[0]]).__name__}): every weight "
             "must be a tensor"
         )

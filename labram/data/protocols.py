@@ -573,7 +573,8 @@ def read_splits(path: str | Path, task: Task, table: TaskWindows) -> dict[str, A
         missing = sorted(set(keys) - known)
         if missing:
             raise UsageError(
-                f"{path}: fold {f.get('fold')}: {len(missing)} subjects have no window of task "
+                f"{path}: fold {f.get('fold')}: {counted(len(missing), 'subject')} "
+                f"{noun(len(missing), 'has', 'have')} no window of task "
                 f"{task.name!r} in these stores (e.g. {missing[0]!r}); give the stores it was "
                 "made with"
             )
