@@ -223,7 +223,13 @@ class StoreLocation(click.ParamType):
         text = os.fspath(value)
         if not text:
             self.fail("an empty store path: give a store folder or URL", param, ctx)
-        if is_remote_url(text):
+        if is_remote_url(text):  # a protocol fsspec cannot open: refused before any work
+            from eegprep.store.fs import check_url_protocols
+
+            try:
+                check_url_protocols(text)
+            except EegprepError as exc:
+                self.fail(str(exc), param, ctx)
             return text
         try:
             path = local_path(text)

@@ -20,6 +20,9 @@ from eegprep.base.files import write_atomically
 from eegprep.base.path_limits import check_path
 from eegprep.base.redact import redact
 
+_EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs"}
+"""The extra of the ``labram`` distribution that installs the backend of an fsspec protocol."""
+
 Entries = list[tuple[str, bool]]
 """``(name, is_folder)`` of each entry of a folder (:meth:`Location.entries`)."""
 
@@ -52,6 +55,7 @@ class Location:
                 fs = open_zip(text, path)
                 return cls(text, store_root(fs, ""), False, fs)
             return cls(path, path, True)
+        check_url_protocols(text)
         import fsspec
 
         fs, root = fsspec.core.url_to_fs(text)
@@ -243,3 +247,26 @@ def _holds_zip(fs: Any, path: str) -> bool:
         return bool(fs.isfile(path)) and bytes(fs.cat_file(path, start=0, end=4)) in ZIP_MAGIC
     except Exception:  # any refusal of the service: not a zip file that can be read
         return False
+
+
+def check_url_protocols(text: str) -> None:
+    """Refuse the store URL ``text`` in one line naming it and the fix when fsspec does not
+    know a protocol of it (each of a chain, ``zip::s3://``) or its package is not installed
+    (``s3://`` without s3fs: ``pip install 'labram[s3]'``); it was an internal error."""
+    import fsspec
+
+    for part in text.split("::"):
+        protocol = part.split("://", 1)[0] if "://" in part else part
+        try:
+            fsspec.get_filesystem_class(protocol)
+        except ImportError as exc:
+            extra = _EXTRAS.get(protocol)
+            fix = f"pip install 'labram[{extra}]'" if extra else f"fsspec says: {exc}"
+            raise UsageError(
+                f"{redact(text)}: the package that reads {protocol}:// URLs is not installed: {fix}"
+            ) from exc
+        except ValueError as exc:
+            raise UsageError(
+                f"{redact(text)}: no file system has the protocol {protocol!r} (fsspec's: "
+                "s3://, gs://, memory://, zip::, ...): check the URL, or give a local path"
+            ) from exc
