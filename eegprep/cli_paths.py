@@ -137,10 +137,26 @@ class LocalPath(click.Path):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """The path ``value`` names, checked as :class:`click.Path` checks it."""
-        from eegprep.base.file_urls import file_url_path, is_file_url
+        from eegprep.base.file_urls import file_url_path, is_file_url, is_remote_url
 
         if isinstance(value, str) and not value:  # click.Path would take it for "."
             self.fail("an empty path: give a file or folder", param, ctx)
+        if (
+            self.output
+            and isinstance(value, str)
+            and is_remote_url(value)
+            and not os.path.lexists(value)
+        ):
+            from eegprep.base.redact import redact
+
+            # (it was taken as a local path: `--out s3://b/x` wrote the folders ./s3:/b/)
+            self.fail(
+                f"{redact(value)}: a URL, and this option takes a local path (only a store, "
+                "`--store`, `ingest --out` and a STORE argument, may be a URL): give a local "
+                "path, then copy the result where it should go",
+                param,
+                ctx,
+            )
         if isinstance(value, str) and is_file_url(value):
             try:
                 value = file_url_path(value)

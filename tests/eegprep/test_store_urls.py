@@ -1,21 +1,24 @@
 """A store URL whose protocol fsspec does not know, or whose package is not installed
 (`s3://` without `pip install 'labram[s3]'`, as the README's example is run from a fresh
 wheel), is one line naming the URL and the fix, exit status 2, at every option and argument
-that takes a store: it was an internal error ("a bug", exit 1)."""
+that takes a store: it was an internal error ("a bug", exit 1). A URL given to an output that
+only a local path can be (`labram export --out`, `embed --out`, `stats --plots`) is refused
+the same way: it was written to local folders named `s3:/bucket/`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import fsspec
 import pytest
 from fsspec.registry import known_implementations
 
 from eegprep.base.errors import UsageError
-from eegprep.cli_group import StoreLocation
+from eegprep.cli_group import LocalPath, StoreLocation
 from eegprep.store.fs import Location
-from tests.test_cli_errors import BASE, COMMANDS, assert_one_error, run
+from tests.test_cli_errors import BASE, COMMANDS, _base, assert_one_error, run
 
 MISSING_PACKAGE = "eegprepnopkg"
 """A protocol registered with fsspec whose implementation's package is not installed."""
@@ -103,3 +106,31 @@ def test_a_credential_in_the_url_is_not_shown() -> None:
 
 def test_a_protocol_fsspec_has_still_opens() -> None:
     assert Location.parse("memory://urls/s.zarr").root == "/urls/s.zarr"
+
+
+def _output_cases() -> Iterator[tuple[tuple[str, ...], list[str]]]:
+    """(command, arguments giving a URL) for every local output path of every command (an
+    option first, so that click converts it before the others)."""
+    for path, cmd in sorted(COMMANDS.items()):
+        args = _base(path)
+        for param in cmd.params:
+            if not (isinstance(param.type, LocalPath) and param.type.output):
+                continue
+            if isinstance(param, click.Option):
+                given = [i for i, a in enumerate(args) if a in param.opts]
+                rest = [a for i, a in enumerate(args) if not any(i - g in (0, 1) for g in given)]
+                yield path, [param.opts[0], "s3://bucket/out", *rest]
+            else:  # an argument: its place among the positional arguments given
+                at = [p.name for p in cmd.params if isinstance(p, click.Argument)].index(param.name)
+                yield path, [*args[:at], "s3://bucket/out", *args[at + 1 :]]
+
+
+@pytest.mark.parametrize(("path", "args"), list(_output_cases()), ids=str)
+def test_a_url_where_a_local_output_goes_is_refused(
+    tmp_path: Path, path: tuple[str, ...], args: list[str]
+) -> None:
+    """`labram export CKPT --out s3://bucket/x.safetensors` wrote the local folders
+    ./s3:/bucket/ and said it had written s3:/bucket/x.safetensors; every output that only a
+    local path can be now refuses a URL in one line, before anything is written."""
+    line = assert_one_error(run(path, args), says="s3://bucket/out: a URL, and this option")
+    assert list(tmp_path.iterdir()) == [], line
