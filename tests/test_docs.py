@@ -561,3 +561,41 @@ def _path_candidates(named: str, resolve: Callable[[str], Path]) -> list[Path]:
     bare = named.rstrip("/")
     module = re.sub(r"\.\w+$", "", bare).replace(".", "/") + ".py"
     return [ROOT / bare, resolve(bare), resolve(f"{bare}/"), ROOT / module]
+
+
+def _manifest_with(line: str, shipped: str) -> str:
+    """The shipped manifest text changed as the error ``line`` of docs/manifest-format.md
+    says: an unknown top-level key added, `mains` given as a string, a pattern that is no
+    regular expression."""
+    if hit := re.search(r"unknown key '(\w+)'", line):
+        return f"{hit.group(1)} = 1\n{shipped}"
+    if "key 'mains' must be" in line:
+        return re.sub(r"(?m)^mains = .*$", 'mains = "60"', shipped)
+    if "path.pattern is not a valid regex" in line:
+        return re.sub(r"(?m)^pattern = .*$", 'pattern = "("', shipped)
+    raise AssertionError(f"docs/manifest-format.md: no case for {line!r}")
+
+
+def test_manifest_error_examples_are_what_loading_says() -> None:
+    """docs/manifest-format.md's example errors are the lines eegprep prints for those
+    mistakes: it showed `unknown key 'colour' (did you mean 'formats'?)`, a hint no loader
+    gives ('colour' is near no key)."""
+    import tomllib
+
+    from eegprep.base.errors import EegprepError
+    from eegprep.corpus.manifest import parse_manifest
+
+    page = (DOCS / "manifest-format.md").read_text()
+    lines = re.findall(r"^error: (/home/me/my_seed\.toml: .*)$", page, flags=re.M)
+    assert len(lines) >= 3
+    shipped = (ROOT / "manifests" / "tuh.toml").read_text()
+    said = []
+    for line in lines:
+        try:
+            data = tomllib.loads(_manifest_with(line, shipped))
+            parse_manifest(data, "/home/me/my_seed.toml")
+        except EegprepError as exc:
+            said.append(str(exc))
+        else:
+            said.append("(loaded)")
+    assert said == lines
