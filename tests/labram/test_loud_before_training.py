@@ -29,7 +29,7 @@ def test_finetune_refuses_a_loud_test_recording_before_training(tmp_path: Path) 
     store = _store(tmp_path / "s.zarr", -1e12)
     out = tmp_path / "ft"
     code, output = run_labram("finetune", "--store", store, "--task", "tuab", *TINY, "--out", out)
-    one_error(code, output, "labram finetune: the windows of test: 1 recording(s), 1e+12 uV in "
+    one_error(code, output, "labram finetune: the windows of test: 1 recording, 1e+12 uV in "
               f"{BAD} at 5 s", "nothing was trained", "eegprep validate")  # fmt: skip
     assert not (out / "seed0").exists()  # refused before the first step, not after the epochs
 
@@ -46,7 +46,7 @@ def test_a_loud_validation_recording_is_named_with_its_split(tmp_path: Path) -> 
     split = next(n for n in ("train", "val") if rid in {p.id for p in splits[n].recordings})
     with pytest.raises(SamplesError) as err:
         check_finite_splits(splits, what="labram finetune")
-    assert f"{split}: 1 recording(s), 3e+09 uV in {rid} at 10 s" in str(err.value)
+    assert f"{split}: 1 recording, 3e+09 uV in {rid} at 10 s" in str(err.value)
     assert "\n" not in str(err.value) and err.value.every_rank
 
 
@@ -55,7 +55,7 @@ def test_pre_training_refuses_loud_windows_before_training(tmp_path: Path, comma
     store = _loud_store(tmp_path / "loud.zarr", -1e10)
     out = tmp_path / "run"
     code, output = run_labram(command, "--store", store, *TINY, *WIDE, "--out", out)
-    one_error(code, output, f"labram {command}: the windows of pre-training: 1 recording(s), "
+    one_error(code, output, f"labram {command}: the windows of pre-training: 1 recording, "
               "1e+10 uV in tuh/s001 at 5 s", "nothing was trained")  # fmt: skip
     assert not list(out.rglob("*.pt")) and not list(out.rglob("log.csv"))
 

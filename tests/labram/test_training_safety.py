@@ -142,7 +142,7 @@ def test_checkpoints_reach_the_disk_before_their_name_replaces_the_last(
 
 @pytest.mark.parametrize(
     ("value", "says"),
-    [(3e38, ["the windows of pre-training: 1 recording(s), 3e+38 uV in", "nothing was trained"]),
+    [(3e38, ["the windows of pre-training: 1 recording, 3e+38 uV in", "nothing was trained"]),
      (np.inf, ["NaN or infinite samples in tuh/s001", "nothing was trained"])],
 )  # fmt: skip
 def test_a_store_whose_samples_break_the_loss_is_named_not_the_learning_rate(
