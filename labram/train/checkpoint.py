@@ -10,22 +10,29 @@ renamed; the previous one is kept as ``previous.pt``.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
-from collections.abc import Iterable
+import shutil
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from eegprep.base.disk_sync import sync_file, sync_folder
 from eegprep.base.errors import EegprepError
 from eegprep.base.files import (
+    claim_temporary,
     discard,
+    named_error,
     remove_stale_temporaries,
     replaced_atomically,
     temporary_name,
     written_through,
 )
+from eegprep.base.write_errors import landed, landed_error
 from labram.checkpoints.contents import CKPT_FORMAT, CKPT_VERSION, check_loadable
 from labram.checkpoints.errors import CheckpointError, CorruptCheckpointError
 from labram.checkpoints.layouts import ours_dict
@@ -49,22 +56,25 @@ def atomic_save(obj: Any, path: Path, *, keep_previous: bool = True) -> None:
     checkpoint whole, never an empty ``last.pt`` (file systems may write a renamed file's bytes
     after its name).
 
+    ``previous.pt`` is replaced only once the new file is in place (:func:`_rotated`): a
+    write, a flush or the rename of the new file that fails leaves both ``path`` and
+    ``previous.pt`` as they were (a failed rename had made ``previous.pt`` a copy of
+    ``path``, losing the checkpoint before it).
+
     Raises
     ------
     DivergedError
         ``obj["model"]`` holds a NaN or infinite value: nothing is written, so the file
         already at ``path`` (a good checkpoint) stays, and so does ``previous.pt``.
+    OSError
+        A write, flush or rename failed, naming the file it concerns: ``path`` (as it was, or
+        a :class:`~eegprep.base.write_errors.LandedError`: the new one, in place) or
+        ``previous.pt`` (the new ``path`` is in place, ``previous.pt`` as it was).
     """
     check_loadable(obj, path.name)  # what we write, we can read back without unpickling code
     _check_finite(obj, path)
-
-    # previous.pt changes only once the new bytes are written and flushed: a write or an
-    # fsync that failed (a full disk, an I/O error) replaced it with a copy of last.pt
-    def keep() -> None:
-        if keep_previous and path.exists():
-            _keep_previous(path)
-
     with (
+        _rotated(path, keep_previous) as keep,
         replaced_atomically(path, durable=True, before_replace=keep) as tmp,
         written_through(tmp) as fh,
     ):
@@ -72,6 +82,82 @@ def atomic_save(obj: Any, path: Path, *, keep_previous: bool = True) -> None:
     # a kill -9 during an earlier save left its temporary file (a whole checkpoint) for good
     remove_stale_temporaries(path)
     remove_stale_temporaries(path.with_name("previous.pt"))
+
+
+@contextlib.contextmanager
+def _rotated(path: Path, keep_previous: bool) -> Iterator[Callable[[], None]]:
+    """The rotation of ``path`` into ``previous.pt`` around the write of a new ``path``.
+
+    Yields the hook to call just before the new file's rename (``before_replace``): it makes
+    ``previous.pt.tmp-XXXXXXXX``, a hard link to (or, where links are refused, a flushed copy
+    of) the ``path`` about to be replaced, and changes no final name. Once the new ``path``
+    is in place, that name is renamed over ``previous.pt`` and the folder flushed. The block
+    failing before the new ``path`` is in place discards it: ``previous.pt`` and ``path``
+    are as they were, whatever the failure (a write, a flush, the rename of the new file).
+    Renaming ``path`` away first, or ``previous.pt`` first, lost a checkpoint at a failed
+    rename of the new one: ``path`` itself, or the one before it."""
+    prev = path.with_name("previous.pt")
+    kept: list[Path] = []
+
+    def keep() -> None:
+        if keep_previous and path.exists():
+            kept.append(_link_or_copy(path, prev))
+
+    try:
+        yield keep
+    except BaseException as exc:
+        if kept and landed(exc):  # the new path is in place: previous.pt is the one it replaced
+            with contextlib.suppress(OSError):  # (the error to report is the one raised)
+                _rename_previous(kept[0], prev)
+        if kept:
+            discard(kept[0])  # (gone once renamed)
+        raise
+    if kept:
+        _rename_previous(kept[0], prev)
+        try:
+            sync_folder(path.parent)
+        except OSError as exc:
+            raise landed_error(exc, prev) from exc
+
+
+def _rename_previous(kept: Path, prev: Path) -> None:
+    """``kept`` (the checkpoint the new ``last.pt`` replaced) renamed over ``prev``; when that
+    fails, ``kept`` is discarded and the error raised naming ``prev`` (as it was)."""
+    try:
+        os.replace(kept, prev)
+    except OSError as exc:
+        discard(kept)
+        raise named_error(exc, prev) from exc
+
+
+_NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS, errno.EXDEV}
+"""What ``os.link`` answers where a hard link cannot be made (the file system has none, too
+many links, a protected link): the checkpoint is copied instead. Any other error (the disk's)
+ends the save, nothing changed."""
+
+
+def _link_or_copy(path: Path, prev: Path) -> Path:
+    """A temporary name of ``prev`` holding ``path``'s bytes: a hard link to it, or, where the
+    file system makes none, a copy flushed to the disk; an error names ``prev``."""
+    tmp = temporary_name(prev)
+    try:
+        try:
+            os.link(path, tmp)  # (a name taken already: EEXIST, never a write through it)
+            return tmp
+        except OSError as exc:
+            if exc.errno not in _NO_LINKS:
+                raise
+        tmp = claim_temporary(prev)  # (a file this process made: no planted link written through)
+        with open(path, "rb") as src, written_through(tmp) as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        sync_file(tmp)
+        return tmp
+    except OSError as exc:
+        discard(tmp)
+        raise named_error(exc, prev) from exc
+    except BaseException:
+        discard(tmp)
+        raise
 
 
 def _check_finite(obj: Any, path: Path) -> None:
@@ -124,25 +210,6 @@ def non_finite_state(model: nn.Module, opt: torch.optim.Optimizer) -> str | None
             if found is not None:
                 return f"the optimizer's {found}"
     return None
-
-
-def _keep_previous(path: Path) -> None:
-    """``previous.pt`` becomes a copy of ``path`` while ``path`` stays in place (a hard link
-    renamed over it), so that a kill at any moment leaves a ``last.pt`` to resume from: moving
-    ``path`` away first left none until the new one was renamed in, and ``--resume`` then
-    started the run again from step 0. Where hard links are not supported, ``path`` is moved."""
-    prev = path.with_name("previous.pt")
-    tmp = temporary_name(prev)
-    try:
-        os.link(path, tmp)
-    except OSError:
-        os.replace(path, prev)
-        return
-    try:
-        os.replace(tmp, prev)
-    except BaseException:
-        discard(tmp)
-        raise
 
 
 def save_model(

@@ -1,0 +1,114 @@
+"""The write-side calls of a command failing one at a time, as a disk that fails them does.
+
+:func:`failing_calls` patches the calls through which eegprep and labram change a file or a
+folder: ``os.fsync``, ``os.replace``, ``os.rename``, ``os.link``, ``os.write``, and ``write``
+on a file opened for writing with ``open``/``io.open`` (``Path.write_bytes``, ``json.dump``,
+a plot's bytes). Each call is recorded as ``"OP PATH"`` (the path the call concerns: the file
+written or flushed, the new name of a rename), and the calls for which ``fails(n, call)`` is
+true raise ``OSError(code)`` naming no file, as the kernel's do, without doing anything. A
+sweep runs a command once to count its calls, then once per call with only that one failing
+(:func:`nth`). Writes that do not pass through Python (safetensors' Rust writer) are not seen.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import errno
+import io
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+OPS = ("fsync", "replace", "rename", "link", "write")
+"""The calls :func:`failing_calls` counts and may fail."""
+
+
+def fd_target(fd: int) -> str:
+    """The path an open descriptor names (Linux's ``/proc``), or ``fd N`` where none is."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return f"fd {fd}"
+
+
+class _FailingFile:
+    """A file opened for writing whose ``write`` goes through :func:`failing_calls`' check;
+    everything else is the real file's."""
+
+    def __init__(self, real: Any, check: Callable[[str, str], None], name: str) -> None:
+        self._real, self._check, self._name = real, check, name
+
+    def write(self, data: Any) -> Any:
+        self._check("write", self._name)
+        return self._real.write(data)
+
+    def __enter__(self) -> _FailingFile:
+        self._real.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self._real.__exit__(*exc)
+
+    def __iter__(self) -> Any:
+        return iter(self._real)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+@contextlib.contextmanager
+def failing_calls(
+    fails: Callable[[int, str], bool], *, code: int = errno.EIO, ops: tuple[str, ...] = OPS
+) -> Iterator[list[str]]:
+    """While in the block, each call of ``ops`` is recorded (yielded list, ``"OP PATH"``) and
+    raises ``OSError(code)`` where ``fails(n, call)`` (``n`` counts the calls from 1)."""
+    calls: list[str] = []
+    real = {name: getattr(os, name) for name in OPS}
+    real_open, real_io_open = builtins.open, io.open
+
+    def check(op: str, path: str) -> None:
+        calls.append(f"{op} {path}")
+        if fails(len(calls), calls[-1]):
+            raise OSError(code, os.strerror(code))
+
+    def wrapped(op: str) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            first = args[0]
+            if op in ("fsync", "write"):
+                fd = first if isinstance(first, int) else first.fileno()
+                path = fd_target(fd)
+            else:
+                path = os.path.abspath(os.fsdecode(args[1]))
+            check(op, path)
+            return real[op](*args, **kwargs)
+
+        return call
+
+    def opened(opener: Callable[..., Any]) -> Callable[..., Any]:
+        def call(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+            fh = opener(file, mode, *args, **kwargs)
+            if "write" in ops and any(c in mode for c in "wax+") and not isinstance(file, int):
+                return _FailingFile(fh, check, os.path.abspath(os.fsdecode(file)))
+            return fh
+
+        return call
+
+    for name in ops:
+        if name in real:
+            setattr(os, name, wrapped(name))
+    builtins.open, io.open = opened(real_open), opened(real_io_open)  # type: ignore[assignment]
+    try:
+        yield calls
+    finally:
+        for name, fn in real.items():
+            setattr(os, name, fn)
+        builtins.open, io.open = real_open, real_io_open  # type: ignore[assignment]
+
+
+def nth(k: int) -> Callable[[int, str], bool]:
+    """For :func:`failing_calls`: only the ``k``-th call fails."""
+    return lambda n, call: n == k
+
+
+__all__ = ["OPS", "failing_calls", "fd_target", "nth"]
