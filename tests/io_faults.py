@@ -106,9 +106,26 @@ def failing_calls(
         builtins.open, io.open = real_open, real_io_open  # type: ignore[assignment]
 
 
+def sweep_points(calls: list[str]) -> list[int]:
+    """The call numbers (from 1) a sweep fails: every call but a ``write``, and of each run of
+    ``write`` calls to one file (``torch.save`` writes a checkpoint in hundreds), the first,
+    the middle one and the last."""
+    points: list[int] = []
+    run: list[int] = []
+    for k, call in enumerate([*calls, ""], 1):
+        if run and call != calls[run[0] - 1]:
+            points += sorted({run[0], run[len(run) // 2], run[-1]})
+            run = []
+        if call.startswith("write "):
+            run.append(k)
+        elif call:
+            points.append(k)
+    return sorted(points)
+
+
 def nth(k: int) -> Callable[[int, str], bool]:
     """For :func:`failing_calls`: only the ``k``-th call fails."""
     return lambda n, call: n == k
 
 
-__all__ = ["OPS", "failing_calls", "fd_target", "nth"]
+__all__ = ["OPS", "failing_calls", "fd_target", "nth", "sweep_points"]

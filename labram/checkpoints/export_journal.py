@@ -270,7 +270,7 @@ def switch(
         "files": [[final.name, tmp.name] for tmp, final in files],
         "remove": [p.name for p in remove],
     }
-    placed = False
+    placed = renamed = False
     try:
         for tmp, _ in files:
             _flush(tmp)
@@ -286,10 +286,10 @@ def switch(
                 path.unlink(missing_ok=True)
             for tmp, final in files:
                 os.replace(tmp, final)
+            renamed = True
             sync_folder(weights.parent)  # (a power cut keeps the journal or every rename)
             journal.unlink()
     except OSError as exc:
-        why = exc.strerror or type(exc).__name__
         if not placed:
             for tmp, _ in files:
                 discard(tmp)
@@ -297,15 +297,33 @@ def switch(
                 f"{weights}: cannot write the export ({write_problem(weights, exc)}); what it "
                 f"held before is unchanged{then_again(exc)}"
             ) from exc
-        raise OutputError(
-            f"{weights}: cannot rename the export's files into place ({why}); {journal.name} "
-            "records them: the next command that reads or writes the export completes it"
-        ) from exc
+        raise OutputError(_after_the_journal(weights, exc, renamed=renamed)) from exc
     except BaseException:
         if not placed:
             for tmp, _ in files:
                 discard(tmp)
         raise
+
+
+def _after_the_journal(weights: Path, exc: OSError, *, renamed: bool) -> str:
+    """The line of an export whose write failed once its journal was in place: the files
+    it names are renamed in (``renamed``: only the folder's flush, or the journal's removal,
+    failed; it said "cannot rename the export's files into place" of files in place), or the
+    next command renames them; and what to do about the disk (it said nothing of it)."""
+    why = exc.strerror or type(exc).__name__
+    journal = journal_path(weights).name
+    if renamed:
+        said = (
+            f"{weights}: written, but its folder could not be flushed to the disk ({why}): a "
+            f"power cut may undo it; {journal} records the export: the next command that "
+            "reads or writes it completes it"
+        )
+    else:
+        said = (
+            f"{weights}: cannot rename the export's files into place ({why}); {journal} "
+            "records them: the next command that reads or writes the export completes it"
+        )
+    return said + then_again(exc)
 
 
 def export_cards(weights: str | os.PathLike[str]) -> list[Path]:

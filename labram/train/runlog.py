@@ -5,14 +5,17 @@ Only the main process writes. The progress bar disappears when stderr is not a t
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import locale
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from eegprep.base.errors import UsageError
-from eegprep.base.files import write_output
+from eegprep.base.files import named_error, write_output
 from eegprep.base.sealed_rows import (
     CHECK_COLUMN,
     TABLE_LIMIT,
@@ -105,8 +108,9 @@ class RunLog:
             self.columns = list(row)
             self._rewrite()
         self.rows.append(row)
-        with self.path.open("a", newline="") as fh:
-            csv.writer(fh).writerow(self._sealed(row))
+        buf = io.StringIO(newline="")
+        csv.writer(buf).writerow(self._sealed(row))
+        append_whole(self.path, buf.getvalue().encode(locale.getpreferredencoding(False)))
 
     def close(self, plot_path: Path | None = None) -> Path | None:
         """Close the bar; plot every numeric column against ``step``."""
@@ -115,6 +119,30 @@ class RunLog:
         if not self.enabled or plot_path is None or not self.rows:
             return None
         return plot_curves(self.rows, plot_path)
+
+
+def append_whole(path: Path, data: bytes) -> None:
+    """Append ``data`` (one row) to ``path``, whole or not at all: a write that fails (an I/O
+    error, a full disk) cuts the file back to its size before and raises the ``OSError``
+    naming ``path`` (a buffered append's error named no file: "error: cannot use it (Input/
+    output error)", and could leave a part of the row)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    except OSError as exc:
+        raise named_error(exc, path) from exc
+    size = -1
+    try:
+        size = os.fstat(fd).st_size
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError as exc:
+        if size >= 0:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+        raise named_error(exc, path) from exc
+    finally:
+        os.close(fd)
 
 
 def _read_rows(path: Path, resume_step: int) -> list[dict[str, Any]]:
