@@ -59,15 +59,24 @@ class _FailingFile:
 
 @contextlib.contextmanager
 def failing_calls(
-    fails: Callable[[int, str], bool], *, code: int = errno.EIO, ops: tuple[str, ...] = OPS
+    fails: Callable[[int, str], bool],
+    *,
+    code: int = errno.EIO,
+    ops: tuple[str, ...] = OPS,
+    under: str | os.PathLike[str] | None = None,
 ) -> Iterator[list[str]]:
     """While in the block, each call of ``ops`` is recorded (yielded list, ``"OP PATH"``) and
-    raises ``OSError(code)`` where ``fails(n, call)`` (``n`` counts the calls from 1)."""
+    raises ``OSError(code)`` where ``fails(n, call)`` (``n`` counts the calls from 1).
+    ``under``: only the calls on that folder or what it holds (a command's outputs; not the
+    probe ``tempfile`` writes once a process, nor a library's cache), the others passed over."""
     calls: list[str] = []
     real = {name: getattr(os, name) for name in OPS}
     real_open, real_io_open = builtins.open, io.open
+    top = os.path.abspath(under) if under is not None else None
 
     def check(op: str, path: str) -> None:
+        if top is not None and path != top and not path.startswith(top + os.sep):
+            return
         calls.append(f"{op} {path}")
         if fails(len(calls), calls[-1]):
             raise OSError(code, os.strerror(code))

@@ -89,11 +89,12 @@ def _rotated(path: Path, keep_previous: bool) -> Iterator[Callable[[], None]]:
     """The rotation of ``path`` into ``previous.pt`` around the write of a new ``path``.
 
     Yields the hook to call just before the new file's rename (``before_replace``): it makes
-    ``previous.pt.tmp-XXXXXXXX``, a hard link to (or, where links are refused, a flushed copy
-    of) the ``path`` about to be replaced, and changes no final name. Once the new ``path``
-    is in place, that name is renamed over ``previous.pt`` and the folder flushed. The block
-    failing before the new ``path`` is in place discards it: ``previous.pt`` and ``path``
-    are as they were, whatever the failure (a write, a flush, the rename of the new file).
+    a temporary name of ``previous.pt`` a hard link to (or, where links are refused, a
+    flushed copy of) the ``path`` about to be replaced, and changes no final name. Once the
+    new ``path`` is in place, that name is renamed over ``previous.pt`` and the folder
+    flushed. The block failing before the new ``path`` is in place discards it:
+    ``previous.pt`` and ``path`` are as they were, whatever the failure (a write, a flush,
+    the rename of the new file).
     Renaming ``path`` away first, or ``previous.pt`` first, lost a checkpoint at a failed
     rename of the new one: ``path`` itself, or the one before it."""
     prev = path.with_name("previous.pt")

@@ -58,7 +58,7 @@ def finetune_args(tuab: str) -> list[Any]:
 
 def _clean(args: list[Any], out: Path) -> list[str]:
     """Run ``args`` into ``out`` with no call failing: the calls it made."""
-    with failing_calls(lambda n, call: False) as calls:
+    with failing_calls(lambda n, call: False, under=out) as calls:
         code, said = run_labram(*args, "--out", out)
     assert code == 0, said
     return list(calls)
@@ -69,7 +69,7 @@ def _failed_then_resumed(args: list[Any], run: Path, clean: Path, fails: Any, co
     naming a file of the run, saying what to do and ``--resume``; no temporary file; and
     ``--resume`` then ends with the clean run's losses. Returns the line."""
     errno_, todo = CODES[code]
-    with failing_calls(fails, code=errno_) as calls:
+    with failing_calls(fails, code=errno_, under=run) as calls:
         status, said = run_labram(*args, "--out", run)
     line = one_line(status, said, str(run), os.strerror(errno_), todo, "--resume")
     assert not temporaries(run), (calls[-1:], said)
@@ -96,7 +96,7 @@ def test_a_failed_append_to_the_log_names_it_and_leaves_no_part_of_a_row(
             held.append(log.read_bytes())
         return n == k
 
-    with failing_calls(fails) as seen:
+    with failing_calls(fails, under=run) as seen:
         status, said = run_labram(*pretrain_args, "--out", run)
     line = one_line(status, said, "Input/output error", "check the disk", "--resume")
     assert line.startswith(f"error: {log}: "), (line, seen[-1:])
@@ -195,15 +195,21 @@ def _over_an_earlier_output(job: str, tmp_path: Path) -> tuple[Path, Callable[[P
     return base, lambda out: [*JOBS[job](out, a, b, rel), "--force"]
 
 
-def _check_replace_failed(folder: Path, before: dict[str, bytes], said: tuple[int, str]) -> None:
-    """One line naming the file and what to do; the earlier output byte for byte with no
-    temporary file, or (the journal in place) the line says the next command completes it;
-    the same command again gives the clean output."""
+def _check_replace_failed(
+    folder: Path, before: dict[str, bytes], clean: dict[str, bytes], said: tuple[int, str]
+) -> None:
+    """One line naming the file and what to do, and no temporary file; the earlier output
+    byte for byte, or the new one whole where the line says it is written (only the folder's
+    flush failed), or, the journal in place, a line saying the next command completes it."""
     line = one_line(*said, str(folder))
     assert "check the disk" in line or "free some space" in line, line
     after = snapshot(folder)
-    if "completes it" not in line:
-        assert after == before and not temporaries(folder), line
+    if "completes it" in line:  # each final name: its old file or its new one, whole
+        finals = {n: b for n, b in after.items() if not n.endswith(".journal") and ".tmp-" not in n}
+        assert all(b in (before.get(n), clean.get(n)) for n, b in finals.items()), line
+        return
+    assert not temporaries(folder), line
+    assert after == (clean if "written, but" in line else before), line
 
 
 @pytest.mark.parametrize("job", ["export", "convert over an export"])  # (a .pth: no journal)
@@ -217,11 +223,11 @@ def test_an_export_failing_after_its_journal_says_what_to_do(
     base, args = _over_an_earlier_output(job, tmp_path)
     clean = tmp_path / "clean"
     shutil.copytree(base, clean)
-    with failing_calls(lambda n, call: False) as calls:
+    with failing_calls(lambda n, call: False, under=clean) as calls:
         assert run_labram(*args(clean))[0] == 0
     flushes = [k for k, c in enumerate(calls, 1) if c == f"fsync {clean}"]
     k = flushes[0] if fails == "the journal's folder flush" else flushes[-1]
-    with failing_calls(nth(k)):
+    with failing_calls(nth(k), under=base):
         said = run_labram(*args(base))
     line = one_line(*said, str(base / "m.safetensors"), "check the disk", "completes it")
     assert ("written, but" in line) == (fails == "the last folder flush"), line
@@ -238,15 +244,16 @@ def test_replace_sweep_of_a_failure_at_every_write(tmp_path: Path, job: str, cod
     base, args = _over_an_earlier_output(job, tmp_path)
     clean = tmp_path / "clean"
     shutil.copytree(base, clean)
-    with failing_calls(lambda n, call: False) as calls:
+    with failing_calls(lambda n, call: False, under=clean) as calls:
         assert run_labram(*args(clean))[0] == 0
     for k in sweep_points(calls):
         folder = tmp_path / f"d{k}"
         shutil.copytree(base, folder)
         before = snapshot(folder)
-        with failing_calls(nth(k), code=CODES[code][0]):
+        with failing_calls(nth(k), code=CODES[code][0], under=folder) as seen:
             said = run_labram(*args(folder))
-        _check_replace_failed(folder, before, said)
+        assert len(seen) >= k, (k, calls[k - 1])  # (the call failed)
+        _check_replace_failed(folder, before, snapshot(clean), said)
         assert run_labram(*args(folder))[0] == 0
         assert snapshot(folder) == snapshot(clean), k
         shutil.rmtree(folder)
