@@ -27,6 +27,8 @@ from eegprep.base.files import UNSHOWN
 from eegprep.base.ranks import prints_error
 from eegprep.cli_paths import LocalPath as LocalPath  # (the command modules import them here)
 from eegprep.cli_paths import StoreLocation as StoreLocation
+from eegprep.rerun_hints import RERUN_HINTS as RERUN_HINTS  # (kept importable from here)
+from eegprep.rerun_hints import again_hint, rerun_hint
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
@@ -212,26 +214,7 @@ def place_problem(exc: OSError, command: str | None = None) -> str | None:
     what = "cannot use it" if exc.errno in used else "cannot write it"
     if landed(exc):  # the file is in place, new: only its folder's flush failed
         what = "written, but its folder could not be flushed to the disk"
-    again = RERUN_HINTS.get(command or "", "run the same command again")
-    return f"{where}{what} ({why}); {todo} and {again}"
-
-
-RERUN_HINTS = dict.fromkeys(
-    ("tokenizer", "pretrain", "finetune"), "run the same command with --resume"
-)
-"""How to run again a command whose write failed, where it is not the same command again: a
-training run's folder holds a run once it has begun (and ``--resume`` starts at step 0 from
-a folder that never had a checkpoint)."""
-
-
-def rerun_hint(line: str, command: str | None) -> str:
-    """``line`` with its closing "run the same command again" (a failed write's, worded where
-    the command is not known: :func:`eegprep.base.write_errors.then_again`) made the
-    ``command``'s own (:data:`RERUN_HINTS`): a training run's plot that could not be written
-    told the user to run again what its folder then refuses."""
-    same = "run the same command again"
-    hint = RERUN_HINTS.get(command or "")
-    return line[: -len(same)] + hint if hint and line.endswith(same) else line
+    return f"{where}{what} ({why}); {todo} and {again_hint(command, in_place=landed(exc))}"
 
 
 def _exit_if_stopped(ctx: click.Context) -> None:

@@ -257,3 +257,30 @@ def test_replace_sweep_of_a_failure_at_every_write(tmp_path: Path, job: str, cod
         assert run_labram(*args(folder))[0] == 0
         assert snapshot(folder) == snapshot(clean), k
         shutil.rmtree(folder)
+
+
+NEW_OUTPUTS: dict[str, Callable[[Path, Path], list[Any]]] = {
+    "convert to a .pth": lambda out, src: ["convert", src, out / "m.pth"],
+    "convert to a .safetensors": lambda out, src: ["convert", src, out / "m.safetensors"],
+    "export": lambda out, src: ["export", src, "--out", out / "m.safetensors"],
+}
+
+
+@pytest.mark.parametrize("job", sorted(NEW_OUTPUTS))
+def test_a_failed_write_of_a_new_output_in_place_says_to_pass_force(
+    tmp_path: Path, job: str
+) -> None:
+    """A new output whose file is in place (only the folder's flush failed), or whose journal
+    the next command completes: the line said "run the same command again", which was then
+    refused ("DST ... exists: pass --force")."""
+    src = _models(tmp_path)[0]
+    clean, out = tmp_path / "clean", tmp_path / "out"
+    with failing_calls(lambda n, call: False, under=clean) as calls:
+        assert run_labram(*NEW_OUTPUTS[job](clean, src))[0] == 0
+    k = [k for k, c in enumerate(calls, 1) if c == f"fsync {clean}"][-1]
+    with failing_calls(nth(k), under=out):
+        said = run_labram(*NEW_OUTPUTS[job](out, src))
+    line = one_line(*said, str(out / "m."), "check the disk")
+    assert line.endswith("run the same command again with --force"), line
+    assert run_labram(*NEW_OUTPUTS[job](out, src), "--force")[0] == 0
+    assert snapshot(out) == snapshot(clean)
