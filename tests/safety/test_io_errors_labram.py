@@ -52,7 +52,12 @@ def pretrain_args(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
 
 
 @pytest.fixture(scope="module")
-def finetune_args(tuab: str) -> list[Any]:
+def finetune_args(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
+    """``labram finetune`` on a small TUAB-like store (``--out`` to add)."""
+    from tests.labram.training_stores import write_tuab_like
+
+    root = tmp_path_factory.mktemp("finetune-io")
+    tuab = write_tuab_like(root / "tuab.zarr", n_train=6, n_eval=2, seconds=20)
     return ["finetune", "--store", tuab, "--task", "tuab", *TINY]
 
 
