@@ -12,11 +12,8 @@ refused later without naming the option.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
-import signal
-from collections.abc import Iterator
 
 import click
 import pytest
@@ -24,6 +21,7 @@ from click.testing import CliRunner
 
 from eegprep.base.limits import MOST_SIZE
 from eegprep.cli_numbers import Amount, ByteSize, Whole
+from tests.safety.test_reader_fuzz import _time_limit
 from tests.test_cli_errors import (  # _isolated: the same autouse fixture, for these tests too
     BASE,
     COMMANDS,
@@ -71,20 +69,6 @@ def _meant(param: click.Option, value: str) -> float | None:
 
 def _case_id(v: object) -> str:
     return " ".join(v) if isinstance(v, tuple) else str(v)
-
-
-@contextlib.contextmanager
-def _time_limit(seconds: int, what: str) -> Iterator[None]:
-    def stop(signum: int, frame: object) -> None:
-        raise TimeoutError(f"{what}: ran over {seconds} s (a hang)")
-
-    old = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 @pytest.fixture(scope="module", autouse=True)

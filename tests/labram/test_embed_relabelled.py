@@ -20,13 +20,10 @@ import zarr
 import labram.stages.embed as E
 from eegprep.base.errors import UsageError
 from eegprep.base.sealed_json import sealed
-from eegprep.pipeline.recipe import Recipe
-from eegprep.store.recording_writer import write_recording
-from eegprep.store.writer import StoreWriter
-from eegprep.testing.records import hand_record
 from labram.checkpoints.layouts import save_ours
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM
+from tests.labram.test_embed_versions import _version
 from tests.labram.training_stores import TUAB_ORDER, eeg
 
 CHANNELS = TUAB_ORDER[:19]  # 13-s windows: 3 of a 40-s recording
@@ -39,17 +36,8 @@ def _ingest(url: str, rid: str, x: np.ndarray, version: int, labels: dict, subje
     ingest after its sidecars were edited writes version ``version`` of it. Every recording is
     of the evaluation split: no validation split, whose subjects follow the labels, moves a
     window."""
-    rec = hand_record(rid, CHANNELS, x.shape[1], subject=subject, subject_key=f"tuh:{rid[4:]}",
-                      split="eval", source_blake3=f"{int(rid[-1]):064x}",
-                      labels=labels)  # fmt: skip
-    if version > 1:
-        rec = rec.replace(group=f"recordings/{rid}@{version}")
-    with StoreWriter(url, Recipe()) as w:
-        staged = w.staging_path()
-        write_recording(w.loc.url, staged, record=rec, channels=CHANNELS,
-                        n_samples=x.shape[1], blocks=iter([x]), sfreq=200.0,
-                        encoding="float32", quantum=None)  # fmt: skip
-        w.commit([(staged, rec)])
+    digest = f"{int(rid[-1]):064x}"
+    _version(url, rid, x, digest, version, subject=subject, split="eval", labels=labels)
 
 
 def _read(out: Path, name: str) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -36,11 +37,13 @@ CFG = E.EmbedConfig(chunk_windows=2)
 VERSIONS = "recording_versions"  # (labram.stages.embed_existing.VERSIONS)
 
 
-def _version(url: str, rid: str, x: np.ndarray, digest: str, version: int) -> None:
+def _version(url: str, rid: str, x: np.ndarray, digest: str, version: int, **fields: Any) -> None:
     """Write recording ``rid`` (samples ``x``) from a source of content ``digest``, as an
-    ingest writes version ``version`` of it (``@k`` from the second on)."""
-    rec = hand_record(rid, CHANNELS, x.shape[1], subject=rid[4:], subject_key=f"tuh:{rid[4:]}",
-                      split="train", source_blake3=digest)  # fmt: skip
+    ingest writes version ``version`` of it (``@k`` from the second on); ``fields``: record
+    fields other than the defaults (subject, training split)."""
+    fields = {"subject": rid[4:], "split": "train", **fields}
+    rec = hand_record(rid, CHANNELS, x.shape[1], subject_key=f"tuh:{rid[4:]}",
+                      source_blake3=digest, **fields)  # fmt: skip
     if version > 1:
         rec = rec.replace(group=f"recordings/{rid}@{version}")
     with StoreWriter(url, Recipe()) as w:
