@@ -145,7 +145,7 @@ def train_options(fn: Any) -> Any:
             callback=_sets_given,
             help="Override any config field, e.g. --set warmup_epochs=2 (pretrain: "
             "--set tokenizer.lr=1e-4 or --set mem.lr=1e-3 for one stage); a flag of the same "
-            "field wins, with a warning.",
+            "field wins, with a warning; a field no stage of the command reads is refused.",
         ),
         click.option(
             "--device",
@@ -174,13 +174,22 @@ def train_options(fn: Any) -> Any:
 
 
 def stage_config(
-    stage: str, kw: dict[str, Any], *, stage_flags: dict[str, Any] | None = None
+    stage: str,
+    kw: dict[str, Any],
+    *,
+    stage_flags: dict[str, Any] | None = None,
+    stages: tuple[str, ...] | None = None,
+    what: str | None = None,
 ) -> Any:
     """The stage's TrainConfig from a training command's options (``stage_flags``: the stage's
-    own --lr/--batch-size/--epochs/--max-steps, when they are not the command's)."""
+    own --lr/--batch-size/--epochs/--max-steps, when they are not the command's; ``stages``:
+    the stages the command trains, ``what`` its name, for the refusal of a --set item none of
+    them reads: :func:`labram.train.set_scope.check_set_scope`)."""
     from labram.train.config import STAGE_FLAGS, config_from_options
 
     flags = {k: kw.get(k) for k in STAGE_FLAGS} if stage_flags is None else dict(stage_flags)
+    if stages is None and stage_flags is not None:  # a stage of `labram pretrain`'s two
+        stages = ("tokenizer", "pretrain")
     names = dict(FLAG_NAMES)
     if stage_flags is not None:  # (pretrain's tokenizer stage: --tokenizer-lr, ...)
         names.update({k: f"--{stage}-{k.replace('_', '-')}" for k in stage_flags})
@@ -195,7 +204,23 @@ def stage_config(
         sets=kw.get("sets", ()),
         flags=flags,
         flag_names=names,
+        stages=stages,
+        what=what,
     )
+
+
+def refuse_tokenizer_flags(flags: dict[str, Any]) -> None:
+    """Refuse a ``--tokenizer-*`` flag of ``labram pretrain`` given with ``--tokenizer``: the
+    tokenizer stage is then not trained, and the flag was dropped without a word."""
+    from eegprep.base.errors import UsageError
+
+    for name, value in flags.items():
+        if value is not None:
+            flag = f"--tokenizer-{name.replace('_', '-')}"
+            raise UsageError(
+                f"{flag} {value}: labram pretrain with --tokenizer trains no tokenizer stage, so "
+                f"the setting would never be read; give {flag} without --tokenizer, or drop it"
+            )
 
 
 def open_command_stores(

@@ -40,6 +40,7 @@ from labram.command_options import (
     option_given,
     print_run,
     record_command,
+    refuse_tokenizer_flags,
     run_folder,
     stage_config,
     store_option,
@@ -209,14 +210,19 @@ def labram_pretrain(
     from labram.stages.pretrain import pretrain
     from labram.train.distributed import is_main_process
 
-    mem_cfg = stage_config("pretrain", kw)
     tok_flags = {
         "max_steps": tokenizer_max_steps,
         "epochs": tokenizer_epochs,
         "batch_size": tokenizer_batch_size,
         "lr": tokenizer_lr,
     }
-    tok_cfg = stage_config("tokenizer", kw, stage_flags=tok_flags)
+    stages: tuple[str, ...] = ("tokenizer", "pretrain")
+    what = "labram pretrain"
+    if tokenizer is not None:  # the tokenizer stage is not trained: its settings are never read
+        stages, what = ("pretrain",), "labram pretrain with --tokenizer"
+        refuse_tokenizer_flags(tok_flags)
+    mem_cfg = stage_config("pretrain", kw, stages=stages, what=what)
+    tok_cfg = stage_config("tokenizer", kw, stage_flags=tok_flags, stages=stages, what=what)
     out = run_folder(kw, "runs/pretrain", stores, exclude_subjects_of, stage="pretrain")
     opened, of = open_command_stores(stores, exclude_subjects_of)
     res = pretrain(

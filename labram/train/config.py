@@ -27,6 +27,7 @@ from eegprep.base.validation import (
     unknown_names,
 )
 from labram.data.windows import MAX_COUNT, WindowSettings, check_count
+from labram.train.set_scope import COMMANDS, STAGE_PREFIXES, check_set_scope
 
 STAGES = ("tokenizer", "pretrain", "finetune")
 SIZES = ("tiny", "base", "large", "huge")
@@ -378,9 +379,6 @@ def read_toml(path: str | Path, stage: str) -> dict[str, Any]:
     return out
 
 
-STAGE_PREFIXES = {"tokenizer": "tokenizer", "mem": "pretrain", "pretrain": "pretrain"}
-
-
 SetItem = tuple[str, str, Any]
 """One ``--set KEY=VALUE`` item: its key and value as the user wrote them (spaces around
 stripped), and the value parsed (:func:`parse_sets`)."""
@@ -389,6 +387,7 @@ stripped), and the value parsed (:func:`parse_sets`)."""
 def _target(key: str) -> tuple[str, str]:
     """What a --set key sets: ``("", FIELD)`` for a bare field (every stage), ``(stage, FIELD)``
     for ``tokenizer.FIELD``, ``mem.FIELD`` or ``pretrain.FIELD`` (the last two one stage),
+    ``finetune.FIELD``,
     ``(prefix, FIELD)`` for a prefix no stage has (refused by :func:`stage_sets`)."""
     prefix, dot, name = key.partition(".")
     if not dot:
@@ -399,7 +398,9 @@ def _target(key: str) -> tuple[str, str]:
 def stage_sets(items: Sequence[SetItem], stage: str) -> dict[str, SetItem]:
     """The --set items of one stage by field: bare ``FIELD`` keys apply to every stage,
     ``tokenizer.FIELD`` only to the tokenizer, ``mem.FIELD`` / ``pretrain.FIELD`` only to
-    masked modelling; a stage's own item wins over a bare one, and of two items of one field
+    masked modelling, ``finetune.FIELD`` only to fine-tuning (an item of a stage the command
+    does not train is refused before: :func:`~labram.train.set_scope.check_set_scope`); a stage's
+    own item wins over a bare one, and of two items of one field
     and stage the later wins. Each keeps the key as written, for the lines that name it."""
     bare: dict[str, SetItem] = {}
     own: dict[str, SetItem] = {}
@@ -497,13 +498,20 @@ def config_from_options(
     sets: Sequence[str] = (),
     flags: dict[str, Any] | None = None,
     flag_names: dict[str, str] | None = None,
+    stages: Sequence[str] | None = None,
+    what: str | None = None,
 ) -> TrainConfig:
     """A stage's config from what a command line gives, later sources winning: the preset and
     recipe, then the TOML file's table for the stage, then ``--set`` items (``stage.FIELD`` or
     ``FIELD``), then the flags that were given (``None``: not given). A flag that overrides a
     different ``--set`` value of its field is a warning naming both (``flag_names``: how the
     flag of a field is spelt, where it is not ``--FIELD``); so is a ``warmup_epochs`` longer
-    than the run's ``epochs``."""
+    than the run's ``epochs``.
+
+    ``stages``: the stages the command trains (default: those of the command named after
+    ``stage``, :data:`~labram.train.set_scope.COMMANDS`), ``what`` the command as a line names
+    it; a --set item that none of them reads is refused
+    (:func:`~labram.train.set_scope.check_set_scope`)."""
     overrides: dict[str, Any] = {}
     if config_file:
         overrides.update(read_toml(config_file, stage))
@@ -512,7 +520,8 @@ def config_from_options(
         except ConfigError as exc:
             raise ConfigError(f"{config_file}: {exc}") from None
     base = dict(overrides)
-    items = stage_sets(set_items(sets), stage)
+    given_items = set_items(sets)
+    items = stage_sets(given_items, stage)
     overrides.update((name, item[2]) for name, item in items.items())
     given = {k: v for k, v in (flags or {}).items() if v is not None}
     for name, value in given.items():  # (the documented order: a flag wins over --set)
@@ -531,6 +540,8 @@ def config_from_options(
     except ConfigError:
         _blame_set(stage, size, recipe, base, {k: v for k, v in items.items() if k not in given})
         raise
+    # (after the values: a value no field takes is named as such, read or not)
+    check_set_scope(given_items, stages or COMMANDS[stage], what=what or f"labram {stage}")
     if cfg.warmup_epochs > cfg.epochs:
         warnings.warn(
             f"warmup_epochs {cfg.warmup_epochs:g} is more than epochs {cfg.epochs} ({stage} "

@@ -1,0 +1,124 @@
+"""Which ``--set`` items a training command reads: the sections (stage prefixes) and the
+fields of each stage it trains.
+
+A ``--set`` item that no stage of the command reads was dropped without a word before
+(``labram finetune --set tokenizer.lr=1e-4``, ``labram tokenizer --set mem.lr=1e-3``,
+``labram finetune --set dead_after=5``): the user believed a setting took effect that did not.
+:func:`check_set_scope` refuses such an item in one line naming it as written and listing what
+the command does read (docs/training.md, "Presets and config").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from eegprep.base.errors import ConfigError
+
+COMMON_FIELDS = frozenset(
+    {
+        # the loop, the optimiser and the schedule (labram/train/loop.py, optim.py, rng.py)
+        "lr", "lr_batch", "min_lr", "warmup_epochs", "epochs", "max_steps", "batch_size",
+        "weight_decay", "betas", "grad_clip", "num_workers", "seed", "amp", "ckpt_every",
+        "log_every", "deterministic", "threads",
+        # windows: pre-training's, and fine-tuning's for tasks without fixed windows/channels
+        "token_budget", "max_seconds", "max_channels", "block_seconds",
+    }
+)  # fmt: skip
+"""Fields every training stage reads."""
+
+_PRETRAINING = frozenset({"stride_seconds", "corpus_weights", "pretrain_test_splits", "init"})
+"""Fields both pre-training stages read (their windows, corpus weights, initial weights)."""
+
+_BACKBONE = frozenset({"drop_path", "layer_decay", "time_embed_layer"})
+"""Fields of a stage that trains the transformer backbone (the tokenizer's model has no layer
+ids: ``layer_decay`` and ``time_embed_layer`` change nothing there, and it has no drop path)."""
+
+STAGE_FIELDS: dict[str, frozenset[str]] = {
+    "tokenizer": COMMON_FIELDS | _PRETRAINING | {"dead_after", "revive_dead_codes"},
+    "pretrain": COMMON_FIELDS | _PRETRAINING | _BACKBONE,
+    "finetune": COMMON_FIELDS | _BACKBONE | {
+        "label_smoothing", "selection_metric", "selection_ties", "val_split", "val_rounding",
+        "split_seed", "edge_events",
+    },
+}  # fmt: skip
+"""The fields each stage reads. (``init`` is read by pre-training only: fine-tuning starts from
+``--init`` or the classifier's own initialisation.)"""
+
+UNCHECKED = frozenset({"stage", "size", "recipe", "patience"})
+"""Fields left to their own refusal: the three that pick the preset
+(:data:`labram.train.config.PRESET_FIELDS`) and ``patience`` (must stay none)."""
+
+STAGE_PREFIXES = {"tokenizer": "tokenizer", "mem": "pretrain", "pretrain": "pretrain",
+                  "finetune": "finetune"}  # fmt: skip
+"""The stage each ``--set`` prefix sets (``mem.lr`` and ``pretrain.lr`` are one field)."""
+
+STAGE_WORDS = {"tokenizer": "tokenizer", "pretrain": "masked-modelling (pretrain)",
+               "finetune": "fine-tuning"}  # fmt: skip
+"""Each stage as a line names it."""
+
+COMMANDS = {"tokenizer": ("tokenizer",), "pretrain": ("tokenizer", "pretrain"),
+            "finetune": ("finetune",)}  # fmt: skip
+"""The stages each training command trains (``labram pretrain --tokenizer FILE``: the
+masked-modelling stage only)."""
+
+
+def readers(name: str) -> list[str]:
+    """The stages that read field ``name``."""
+    return [stage for stage, names in STAGE_FIELDS.items() if name in names]
+
+
+def _sections(stages: Sequence[str]) -> str:
+    prefixes = [p for p, s in STAGE_PREFIXES.items() if s in stages]
+    return " or ".join(["FIELD=VALUE"] + [f"{p}.FIELD=VALUE" for p in prefixes])
+
+
+def _refused_section(key: str, text: str, owner: str, stages: Sequence[str], what: str) -> str:
+    return (
+        f"--set {key}={text}: {what} trains no {STAGE_WORDS[owner]} stage, so the setting "
+        f"would never be read; it reads --set {_sections(stages)}"
+    )
+
+
+def _refused_field(key: str, text: str, name: str, stages: Sequence[str], what: str) -> str:
+    read = sorted(set().union(*(STAGE_FIELDS[s] for s in stages)))
+    owners = readers(name)
+    words = " and ".join(STAGE_WORDS[s] for s in owners)
+    whose = f" (a setting of the {words} stage{'s' if len(owners) > 1 else ''})"
+    stage = f"the {STAGE_WORDS[stages[0]]} stage of {what}" if len(stages) == 1 else what
+    return (
+        f"--set {key}={text}: {stage} does not read `{name}`{whose if owners else ''}, so the "
+        f"setting would never be read; it reads {', '.join(read)}"
+    )
+
+
+def check_set_scope(
+    items: Sequence[tuple[str, str, object]], stages: Sequence[str], *, what: str
+) -> None:
+    """Refuse the first ``--set`` item (``(KEY, VALUE as written, value)``) that no stage of
+    ``stages`` reads: a prefix of another stage (``tokenizer.lr`` on ``labram finetune``) or a
+    field the stages it sets never read (``dead_after`` on fine-tuning, ``tokenizer.drop_path``).
+
+    Unknown prefixes, unknown fields of a stage it trains and :data:`UNCHECKED` fields are left
+    to the refusals that name them (:func:`labram.train.config.stage_sets`,
+    ``apply_overrides``). ``what``: the command, as a line names it (``labram finetune``).
+
+    Raises
+    ------
+    ConfigError
+        One line naming the item as written and what the command reads.
+    """
+    all_fields = set().union(*STAGE_FIELDS.values())
+    for key, text, _ in items:
+        prefix, dot, name = key.partition(".")
+        if not dot:
+            prefix, name = "", key
+        owner = STAGE_PREFIXES.get(prefix)
+        if dot and owner is None:
+            continue  # an unknown prefix: refused by stage_sets, in its own words
+        if owner is not None and owner not in stages:  # (whatever its field)
+            raise ConfigError(_refused_section(key, text, owner, stages, what))
+        if name in UNCHECKED or name not in all_fields:
+            continue  # refused by apply_overrides (unknown: with a suggestion) or its own rule
+        targets = [owner] if owner is not None else list(stages)
+        if not any(name in STAGE_FIELDS[s] for s in targets):
+            raise ConfigError(_refused_field(key, text, name, targets, what))
