@@ -1,7 +1,7 @@
 """``labram evaluate``: a fine-tuned classifier's metrics on one split of its task's windows.
 
 The checkpoint says how it was trained (its task, its settings, the fold of a protocol); the
-windows are cut and split as they were then, the test subjects are checked against the
+windows are cut and split as they were then, the scored split's subjects are checked against the
 pre-training record as :func:`labram.stages.finetune.finetune` checks them, and the metrics
 come with notes on any that are undefined on these windows.
 """
@@ -53,8 +53,10 @@ def evaluate(
     The windows and splits follow ``cfg``; by default the settings the model was fine-tuned
     with (the checkpoint's own ``train_config``; for a ``best.pt`` of an older labram, the
     run's ``config.json`` beside it), and the checkpoint's fold (``split``) where a protocol
-    other than ``full`` / ``linear-probe`` trained it. The test subjects are checked against
-    the checkpoint's pre-training subjects as in :func:`finetune`.
+    other than ``full`` / ``linear-probe`` trained it. The scored split's subjects are
+    checked against the checkpoint's pre-training subjects as in :func:`finetune`: a ``test``
+    split is refused where they were seen; the line of a ``val`` or ``train`` split, named so,
+    is information (those subjects are often pre-trained on by design).
     """
     check_choice("split", split, ("train", "val", "test"))
     pin = NamedVersion(checkpoint, ChangedCheckpointError)  # (a last.pt is read twice)
@@ -70,13 +72,14 @@ def evaluate(
     fold = found_in(obj, "split", source=str(checkpoint))
     # a protocol's fold: its own windows
     splits = checkpoint_splits(opened, task, cfg, obj, source=str(checkpoint))
-    leakage = check_test_subjects(
+    leakage = check_test_subjects(  # the scored split's subjects (only test's are refused)
         record_of(obj, str(checkpoint)),
-        test_subjects(splits["test"]),
+        test_subjects(splits[split]),
         allow=allow_seen_subjects,
         source=str(checkpoint),
-        test_sources=test_sources(splits["test"]),
-        unkeyed=unkeyed_tests(splits["test"]),
+        test_sources=test_sources(splits[split]),
+        unkeyed=unkeyed_tests(splits[split]),
+        split=split,
     )
     calibration = (fold.get("calibration") or []) if isinstance(fold, dict) else []
     check_split_leakage(splits, allow=allow_seen_subjects, calibration=calibration)

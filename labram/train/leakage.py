@@ -203,6 +203,7 @@ def check_test_subjects(
     source: str,
     test_sources: Iterable[str] = (),
     unkeyed: int = 0,
+    split: str = "test",
 ) -> str:
     """The line "k of N test subjects were seen in pre-training" for ``source``'s record, and
     how many test recordings' source files were pre-trained on under another subject key
@@ -210,40 +211,48 @@ def check_test_subjects(
     ``unkeyed``: test recordings without a ``subject_key``, which the count of subjects leaves
     out (the line says how many).
 
+    ``split``: the split whose subjects ``test_keys`` are, named in the line (``labram evaluate
+    --split val`` counts the validation subjects: it said "test subjects" of them). Only a
+    ``test`` split is refused; of another the line is information: the training and
+    validation subjects are often pre-trained on by design (:data:`INFORMATION`).
+
     Raises
     ------
     UsageError
-        When k > 0 or such a file is found, and not ``allow`` (one line; the CLI exits with
-        status 2).
+        When k > 0 or such a file is found, the split is ``test``, and not ``allow`` (one line;
+        the CLI exits with status 2).
     """
     test = set(test_keys)
+    subjects, recordings = f"{split} subjects", f"{split} recording"
     if record is None:
         return (
             f"{source} records no pre-training subjects (made from weights that carry no "
             "record, such as the released LaBraM weights, or by an earlier version): cannot "
-            f"check the {len(test)} test subjects for leakage"
+            f"check the {len(test)} {subjects} for leakage"
         )
     k = len(seen(record, test))
     files = set(test_sources) - {""}
     m = len(seen_sources(record, files))
-    line = f"{k} of {len(test)} test subjects were seen in pre-training ({source})"
+    line = f"{k} of {len(test)} {subjects} were seen in pre-training ({source})"
     if not record.get("complete", True):
         line = (
-            f"cannot tell whether the {len(test)} test subjects were seen in pre-training: the "
+            f"cannot tell whether the {len(test)} {subjects} were seen in pre-training: the "
             f"record of {source} is incomplete (part of the model came without one, or trained "
             f"on recordings without a subject_key); {k} of them are in it"
         )
     if unkeyed:
         line += (
-            f"; {counted(unkeyed, 'test recording')} {noun(unkeyed, 'has')} no subject_key and "
+            f"; {counted(unkeyed, recordings)} {noun(unkeyed, 'has')} no subject_key and "
             f"{noun(unkeyed, 'is')} not in that count "
             "(the check of source files, where the record has one, covers them)"
         )
     if m:
         line += (
-            f"; {m} of the {len(files)} test recordings' source files were pre-trained on "
+            f"; {m} of the {len(files)} {recordings}s' source files were pre-trained on "
             "(the same file's content, whatever its subject key)"
         )
+    if split != "test":
+        return f"{line} ({INFORMATION})"
     if (k or m) and not allow:
         fix = (
             "pre-train without them (--exclude-subjects-of)"
@@ -254,3 +263,10 @@ def check_test_subjects(
             f"{line}: their test metrics would be optimistic; {fix} or pass --allow-seen-subjects"
         )
     return line
+
+
+INFORMATION = (
+    "information, not a refusal: only the test split's are refused; training and validation "
+    "subjects are often pre-trained on by design"
+)
+"""What the line of a split other than ``test`` adds (:func:`check_test_subjects`)."""
