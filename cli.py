@@ -19,6 +19,7 @@ from eegprep.base import strict_json
 from eegprep.base.wording import counted
 from eegprep.cli_group import (
     LocalPath,
+    LocalText,
     OneLineErrors,
     StoreLocation,
     one_line,
@@ -55,7 +56,7 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 @eegprep_cli.command()
-@click.argument("corpus")
+@click.argument("corpus", type=LocalText("a corpus name or a local manifest file"))
 @click.option("--src", type=LocalPath(file_okay=False), help="Corpus folder (else from config).")
 @click.option("--out", required=True, type=StoreLocation(output=True),
               help="Store: a local path or an fsspec URL.")  # fmt: skip
@@ -451,7 +452,8 @@ def config_show() -> None:
 
 
 @eegprep_cli.command()
-@click.argument("name", required=False)
+@click.argument("name", required=False,
+                type=LocalText("a corpus name or a local manifest file"))  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def corpora(name: str | None, as_json: bool) -> None:
     """List the corpora eegprep knows (name, formats, hours, labels), or show NAME in full.

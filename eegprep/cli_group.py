@@ -26,6 +26,7 @@ from eegprep.base.errors import EegprepError
 from eegprep.base.files import UNSHOWN
 from eegprep.base.ranks import prints_error
 from eegprep.cli_paths import LocalPath as LocalPath  # (the command modules import them here)
+from eegprep.cli_paths import LocalText as LocalText
 from eegprep.cli_paths import StoreLocation as StoreLocation
 from eegprep.rerun_hints import RERUN_HINTS as RERUN_HINTS  # (kept importable from here)
 from eegprep.rerun_hints import again_hint, rerun_hint

@@ -1,7 +1,8 @@
 """What a path given on either command line may be, checked while click parses it.
 
 :class:`LocalPath` and :class:`StoreLocation`, the click types of every path and store
-parameter of both command lines (re-exported by :mod:`eegprep.cli_group`), check each path
+parameter of both command lines, and :class:`LocalText`, of a name or a local path (re-exported
+by :mod:`eegprep.cli_group`), check each path
 they take (:func:`path_kind_problem`, :func:`new_name_problem` for outputs); the groups'
 one-line errors call :func:`dash_path_hint` for an unknown option that is really a path whose
 name starts with ``-`` (``eegprep stats -s.zarr``). docs/cli.md.
@@ -19,6 +20,7 @@ from typing import Any
 import click
 
 from eegprep.base.errors import EegprepError
+from eegprep.base.file_urls import url_problem
 from eegprep.base.files import UNSHOWN
 from eegprep.base.path_limits import shown_path
 from eegprep.base.wording import counted
@@ -124,6 +126,25 @@ def new_name_problem(path: str) -> str | None:
     return None
 
 
+class LocalText(click.ParamType):
+    """A parameter that takes a name or a local path, never a URL (``eegprep ingest CORPUS``
+    and ``labram predict --corpus``: a corpus name or a manifest file; ``labram predict
+    FILES``): a URL is refused in one line naming the parameter (:func:`url_problem`); the
+    rest is checked where the value is used."""
+
+    name = "text"  # the help's metavar stays TEXT
+
+    def __init__(self, what: str) -> None:
+        self.what = what  # what the parameter takes, as the refusal of a URL says it
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """``value`` unless it is a URL."""
+        problem = url_problem(value, what=self.what)
+        if problem is not None:
+            self.fail(problem, param, ctx)
+        return value
+
+
 class LocalPath(click.Path):
     """:class:`click.Path` that also takes a ``file:`` URL (``file:///data/my%20corpus``),
     decoded as RFC 8089 says, or refused as a usage error naming the option
@@ -137,26 +158,15 @@ class LocalPath(click.Path):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """The path ``value`` names, checked as :class:`click.Path` checks it."""
-        from eegprep.base.file_urls import file_url_path, is_file_url, is_remote_url
+        from eegprep.base.file_urls import file_url_path, is_file_url
 
         if isinstance(value, str) and not value:  # click.Path would take it for "."
             self.fail("an empty path: give a file or folder", param, ctx)
-        if (
-            self.output
-            and isinstance(value, str)
-            and is_remote_url(value)
-            and not os.path.lexists(value)
-        ):
-            from eegprep.base.redact import redact
-
-            # (it was taken as a local path: `--out s3://b/x` wrote the folders ./s3:/b/)
-            self.fail(
-                f"{redact(value)}: a URL, and this option takes a local path (only a store, "
-                "`--store`, `ingest --out` and a STORE argument, may be a URL): give a local "
-                "path, then copy the result where it should go",
-                param,
-                ctx,
-            )
+        # (an input was taken as a missing local path: `--src s3://b/x` named "/here/s3:/b/x:
+        # corpus folder not found"; an output was written to the local folders ./s3:/b/)
+        problem = url_problem(value, output=self.output)
+        if problem is not None:
+            self.fail(problem, param, ctx)
         if isinstance(value, str) and is_file_url(value):
             try:
                 value = file_url_path(value)

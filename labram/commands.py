@@ -19,6 +19,7 @@ from eegprep.base.errors import EegprepError
 from eegprep.base.wording import counted, noun
 from eegprep.cli_group import (
     LocalPath,
+    LocalText,
     OneLineErrors,
     StoreLocation,
     one_line,
@@ -495,7 +496,9 @@ def _embed_left_out(left: dict[str, str], n_windows: int, n_records: int = 0) ->
 
 
 @labram_cli.command("predict")
-@click.argument("files", nargs=-1, required=True)  # each checked on its own: one line apiece
+# FILES: each checked on its own (one line apiece); a URL, which no FILE can be, is refused
+# before any work (exit 2)
+@click.argument("files", nargs=-1, required=True, type=LocalText("local files"))
 @click.option(
     "--checkpoint",
     required=True,
@@ -504,7 +507,8 @@ def _embed_left_out(left: dict[str, str], n_windows: int, n_records: int = 0) ->
 )
 @click.option("--task", default=None,
               help="Default: what the checkpoint or its run folder records.")  # fmt: skip
-@click.option("--corpus", default=None, help="How to read the files: a corpus name or a "
+@click.option("--corpus", type=LocalText("a corpus name or a local manifest file"), default=None,
+              help="How to read the files: a corpus name or a "
               "manifest .toml (default: the task's corpus, else 'folder').")  # fmt: skip
 @click.option("--mains", type=click.Choice(["50", "60"]), default=None,
               help="Mains frequency, for a corpus that does not state it.")  # fmt: skip

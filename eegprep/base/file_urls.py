@@ -18,8 +18,9 @@ as RFC 3986 resolves them: the same folder as that path written out.
 
 from __future__ import annotations
 
+import os
 import re
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import unquote_to_bytes
 
 from eegprep.base.errors import UsageError
@@ -102,3 +103,33 @@ def _refuse(url: str, why: str) -> NoReturn:
     from eegprep.base.files import shown_name
 
     raise UsageError(f"{shown_name(url)}: not a usable file URL: {why}")
+
+
+URL_TAKERS = "only a store, `--store`, `ingest --out` and a STORE argument, may be a URL"
+"""The parameters that take a URL, as a refusal of one elsewhere names them."""
+
+
+def url_problem(
+    value: Any,
+    *,
+    output: bool = False,
+    what: str = "a local path",
+    taker: str = "this option",
+    fix: str = "copy it to this machine first and give its local path",
+) -> str | None:
+    """Why ``value``, a URL other than ``file:`` (``s3://b/x``), cannot be given to ``taker``
+    (an option, argument or setting that takes ``what``: a local path, or a name), or ``None``:
+    it was taken as a local path (``--src s3://b/x``: "corpus folder not found", ``--out``: the
+    folders ``./s3:/b/``). A local path of that name that really exists is taken (``s3:`` can
+    be a folder's name). ``output``: a path the command writes (the fix is then to copy the
+    result); ``fix``: what to do, for an input."""
+    if not isinstance(value, str) or not is_remote_url(value) or os.path.lexists(value):
+        return None
+    from eegprep.base.redact import redact
+
+    if output:  # (it was taken as a local path: `--out s3://b/x` wrote the folders ./s3:/b/)
+        return (
+            f"{redact(value)}: a URL, and {taker} takes {what} ({URL_TAKERS}): give a local "
+            "path, then copy the result where it should go"
+        )
+    return f"{redact(value)}: a URL, and {taker} takes {what}, not a URL ({URL_TAKERS}): {fix}"

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base.errors import ConfigError, UsageError
-from eegprep.base.file_urls import local_path
+from eegprep.base.file_urls import local_path, url_problem
 from eegprep.base.files import (
     check_outside_stores,
     remove_stale_temporaries,
@@ -282,6 +282,12 @@ def _usable(text: str, setting: str) -> Path:
     :class:`ConfigError` naming ``setting`` (``--src``, a variable, a config entry) when it can
     name no folder (a bad file URL, a NUL, a name or path past the system's limits)."""
     given = setting if setting == "--src" else f"{setting} names"
+    problem = url_problem(  # (it was "/here/s3:/b/x: corpus folder not found")
+        text, what="a local folder", taker=setting, fix="copy the corpus to this machine and "
+        "name its folder" + ("" if setting == "--src" else ", or pass --src DIR"),
+    )  # fmt: skip
+    if problem is not None:
+        raise ConfigError(problem)
     try:
         local = local_path(text)
     except UsageError as exc:
