@@ -209,6 +209,15 @@ def stage_config(
     )
 
 
+def refuse_init_set(sets: tuple[str, ...], init: str | None) -> None:
+    """Refuse ``labram finetune --set init=...`` given with ``--init``
+    (:func:`labram.train.set_scope.check_init_set`)."""
+    from labram.train.config import set_items
+    from labram.train.set_scope import check_init_set
+
+    check_init_set(set_items(sets), init)
+
+
 def refuse_tokenizer_flags(flags: dict[str, Any]) -> None:
     """Refuse a ``--tokenizer-*`` flag of ``labram pretrain`` given with ``--tokenizer``: the
     tokenizer stage is then not trained, and the flag was dropped without a word."""

@@ -41,6 +41,7 @@ from labram.command_options import (
     option_given,
     print_run,
     record_command,
+    refuse_init_set,
     refuse_tokenizer_flags,
     run_folder,
     stage_config,
@@ -321,6 +322,7 @@ def labram_finetune(
     from labram.stages.finetune import finetune
 
     cfg = stage_config("finetune", kw)
+    refuse_init_set(kw["sets"], init)
     proto = None
     if splits_file is None or protocol is not None:
         proto = parse_protocol(protocol, folds=folds, shots=shots)

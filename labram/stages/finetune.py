@@ -65,6 +65,7 @@ from labram.data.windows import MAX_COUNT, WindowIndex, open_stores
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import MODEL_PRESETS, ModelConfig, model_config
 from labram.model.mem import LaBraMForMEM
+from labram.model.original_init import original_init
 from labram.stages import backbone_used
 from labram.stages.finetune_warnings import (
     warn_no_validation,
@@ -226,6 +227,8 @@ def _one_seed(
     n_out = splits["train"].labels.shape[1] if task.kind == "regression" else task.n_outputs
     torch.manual_seed(cfg.seed)
     model = init_classifier(init, n_out, cfg.size, cfg.drop_path)
+    if init is None and cfg.init == "original":  # from scratch: the authors' initialisation
+        original_init(model)  # (it was never applied: `--recipe original` kept ours)
     if init is not None:  # (its tables may be smaller than the task's windows need)
         check_index_fits(model, splits.values(), source=str(init))
     if probe:

@@ -37,12 +37,12 @@ STAGE_FIELDS: dict[str, frozenset[str]] = {
     "tokenizer": COMMON_FIELDS | _PRETRAINING | {"dead_after", "revive_dead_codes"},
     "pretrain": COMMON_FIELDS | _PRETRAINING | _BACKBONE,
     "finetune": COMMON_FIELDS | _BACKBONE | {
-        "label_smoothing", "selection_metric", "selection_ties", "val_split", "val_rounding",
-        "split_seed", "edge_events",
+        "init", "label_smoothing", "selection_metric", "selection_ties", "val_split",
+        "val_rounding", "split_seed", "edge_events",
     },
 }  # fmt: skip
-"""The fields each stage reads. (``init`` is read by pre-training only: fine-tuning starts from
-``--init`` or the classifier's own initialisation.)"""
+"""The fields each stage reads (fine-tuning reads ``init`` for a model from scratch: with
+``--init`` a --set of it is refused, :func:`check_init_set`)."""
 
 UNCHECKED = frozenset({"stage", "size", "recipe", "patience"})
 """Fields left to their own refusal: the three that pick the preset
@@ -122,3 +122,24 @@ def check_set_scope(
         targets = [owner] if owner is not None else list(stages)
         if not any(name in STAGE_FIELDS[s] for s in targets):
             raise ConfigError(_refused_field(key, text, name, targets, what))
+
+
+def check_init_set(items: Sequence[tuple[str, str, object]], init: str | None) -> None:
+    """Refuse a fine-tuning ``--set init=...`` (or ``finetune.init``) given with ``--init``:
+    the weights then come from that file, and the setting, how a model from scratch is
+    initialised, would never be read.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the item as written and the --init file.
+    """
+    if init is None:
+        return
+    for key, text, _ in items:
+        if key in ("init", "finetune.init"):
+            raise ConfigError(
+                f"--set {key}={text}: labram finetune with --init {init} starts from that "
+                "file's weights, so the setting (how a model from scratch is initialised) would "
+                "never be read; give one of the two"
+            )
