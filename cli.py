@@ -30,7 +30,7 @@ from eegprep.cli_group import (
     set_verbosity,
     verbosity_options,
 )
-from eegprep.cli_numbers import FILE_TIME_MOST_S, KEEP_MOST_S, MAX_WHOLE, Amount, ByteSize, Whole
+from eegprep.cli_numbers import ByteSize, bounded
 from labram.commands import labram_cli
 
 if TYPE_CHECKING:
@@ -60,12 +60,12 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--src", type=LocalPath(file_okay=False), help="Corpus folder (else from config).")
 @click.option("--out", required=True, type=StoreLocation(output=True),
               help="Store: a local path or an fsspec URL.")  # fmt: skip
-@click.option("--workers", type=Whole(0, 1024), default=None,
+@click.option("--workers", type=bounded("workers"), default=None,
               help="Most worker processes (0: in this process; a pool starts only when "
                    "the plan is large enough to gain from one; docs/cli.md).")  # fmt: skip
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
               help="Address of a dask.distributed scheduler.")  # fmt: skip
-@click.option("--limit", type=Whole(1, MAX_WHOLE), default=None,
+@click.option("--limit", type=bounded("limit"), default=None,
               help="Ingest at most N files (sorted order).")  # fmt: skip
 @click.option("--mode", type=click.Choice(["fast", "mne"]), default="fast", show_default=True,
               help="fast: streamed, time-exact; mne: LaBraM's MNE calls.")  # fmt: skip
@@ -76,7 +76,7 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--verify-checksums", is_flag=True,
               help="Hash every source file (BLAKE3), not only those whose ctime or inode "
                    "changed.")  # fmt: skip
-@click.option("--commit-every", type=Whole(1, MAX_WHOLE), default=16, show_default=True,
+@click.option("--commit-every", type=bounded("commit_every"), default=16, show_default=True,
               help="Finished recordings per index commit (also every 2 s).")  # fmt: skip
 @click.option("--manifest", type=LocalPath(dir_okay=False, exists=True),
               help="Use this manifest file instead of the shipped one.")  # fmt: skip
@@ -97,16 +97,16 @@ def eegprep_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--prune", is_flag=True,
               help="Remove listed recordings whose source file is gone (renamed, moved, "
                    "deleted).")  # fmt: skip
-@click.option("--prune-max", type=Amount(0, 1), default=0.5, show_default=True,
+@click.option("--prune-max", type=bounded("prune_max"), default=0.5, show_default=True,
               metavar="FRACTION",
               help="Prune nothing when more than this share of the corpus is gone.")  # fmt: skip
-@click.option("--keep-replaced", type=Amount(0, KEEP_MOST_S), default=86_400.0,
+@click.option("--keep-replaced", type=bounded("keep_replaced"), default=86_400.0,
               show_default=True, metavar="SECONDS",
               help="Keep replaced recording versions this long for open readers.")  # fmt: skip
 @click.option("--file-memory-limit", type=ByteSize(), default="2G", show_default=True,
               metavar="SIZE",
               help="Most memory one file may take at once (512M, 2G).")  # fmt: skip
-@click.option("--file-time-limit", type=Amount(0, FILE_TIME_MOST_S, min_open=True), default=None,
+@click.option("--file-time-limit", type=bounded("file_time_limit"), default=None,
               metavar="SECONDS", help="Refuse a file whose ingest takes longer.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
@@ -316,7 +316,7 @@ def validate(store: str, as_json: bool) -> None:
               help="Output folder.")  # fmt: skip
 @click.option("--corpus", default="tuh", show_default=True,
               help="Which demo corpus to write: tuh, tuab or tuev.")  # fmt: skip
-@click.option("--seed", type=Whole(0, MAX_WHOLE), default=0, show_default=True,
+@click.option("--seed", type=bounded("seed"), default=0, show_default=True,
               help="Seed of every random choice (same seed, same bytes).")  # fmt: skip
 def demo(out: str, corpus: str, seed: int) -> None:
     """Write a small demo corpus in a real corpus layout (synthetic EEG-like signals).

@@ -18,16 +18,10 @@ from typing import Any
 
 import click
 
-MAX_WHOLE = 2**31 - 1
-"""The largest whole number any option takes (steps, seeds, counts): larger ones overflowed
-numpy's and torch's integers deep in a run."""
+from eegprep.base.bounds import FILE_TIME_MOST_S, KEEP_MOST_S, MAX_WHOLE, bound_of
 
-KEEP_MOST_S = 315_360_000.0
-"""The most ``eegprep ingest --keep-replaced`` takes: ten years, in seconds."""
-
-FILE_TIME_MOST_S = 604_800.0
-"""The most ``eegprep ingest --file-time-limit`` takes: a week, in seconds (no file's ingest
-takes it; ``inf`` passed and 1e300 overflowed the timer)."""
+# The bounds themselves live in eegprep/base/bounds.py (one table, read by the library's
+# configs too): each option's type is made from its field's entry (:func:`bounded`).
 
 _WHOLE = re.compile(r"[+-]?[0-9]{1,400}")
 _DECIMAL = re.compile(r"[+-]?([0-9]{1,40}(\.[0-9]{0,40})?|\.[0-9]{1,40})([eE][+-]?[0-9]{1,4})?")
@@ -65,8 +59,10 @@ class Amount(click.FloatRange):
     """A finite number from ``min`` to ``max`` (both required; ``min_open``: above ``min``),
     written in ASCII (``0.5``, ``1e-3``)."""
 
-    def __init__(self, min: float, max: float, *, min_open: bool = False) -> None:
-        super().__init__(min=min, max=max, min_open=min_open)
+    def __init__(
+        self, min: float, max: float, *, min_open: bool = False, max_open: bool = False
+    ) -> None:
+        super().__init__(min=min, max=max, min_open=min_open, max_open=max_open)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str):
@@ -75,6 +71,15 @@ class Amount(click.FloatRange):
         if not math.isfinite(out):  # (NaN passes click's bounds: every comparison is false)
             self.fail(f"{value!r} is not a finite number", param, ctx)
         return out
+
+
+def bounded(key: str) -> Whole | Amount:
+    """The option type of setting ``key``: its entry of :data:`eegprep.base.bounds.BOUNDS`
+    (the bounds the library's config field of that name checks)."""
+    bound = bound_of(key)
+    if bound.whole:
+        return Whole(int(bound.low), int(bound.high))
+    return Amount(bound.low, bound.high, min_open=bound.above, max_open=bound.below)
 
 
 class ByteSize(click.ParamType):
@@ -93,4 +98,12 @@ class ByteSize(click.ParamType):
             self.fail(str(exc).removeprefix("Invalid size ").rstrip("."), param, ctx)
 
 
-__all__ = ["FILE_TIME_MOST_S", "KEEP_MOST_S", "MAX_WHOLE", "Amount", "ByteSize", "Whole"]
+__all__ = [
+    "FILE_TIME_MOST_S",
+    "KEEP_MOST_S",
+    "MAX_WHOLE",
+    "Amount",
+    "ByteSize",
+    "Whole",
+    "bounded",
+]

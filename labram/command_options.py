@@ -12,20 +12,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from eegprep.cli_group import LocalPath, StoreLocation, say
-from eegprep.cli_numbers import MAX_WHOLE, Amount, Whole
+from eegprep.cli_numbers import bounded
 
 if TYPE_CHECKING:
     from eegprep.store.reader import Store
-
-
-MOST_BATCH = 65_536
-"""The most windows one ``--batch-size`` (and ``--tokenizer-batch-size``) takes: a batch is
-allocated whole (the recipe's are 64 to 512); 10^12 allocated without limit."""
-
-
-MOST_SEEDS = 1000
-"""The most ``--seeds`` (:data:`labram.stages.finetune.MAX_SEEDS`, not imported here: the
-command line starts without torch)."""
 
 
 class Device(click.ParamType):
@@ -96,29 +86,27 @@ def train_options(fn: Any) -> Any:
             default=None,
             help="Run folder (default: runs/<command>; finetune: runs/finetune-<task>).",
         ),
-        click.option("--seed", type=Whole(0, MAX_WHOLE), default=None, help="Seed (default 0)."),
+        click.option("--seed", type=bounded("seed"), default=None, help="Seed (default 0)."),
         click.option(
             "--max-steps",
-            type=Whole(1, MAX_WHOLE),
+            type=bounded("max_steps"),
             default=None,
             help="At most N steps: the run ends at N or after its epochs, whichever is first.",
         ),
         click.option(
-            "--epochs", type=Whole(1, MAX_WHOLE), default=None, help="Epochs (else the preset's)."
+            "--epochs", type=bounded("epochs"), default=None, help="Epochs (else the preset's)."
         ),
         click.option(
             "--batch-size",
-            type=Whole(1, MOST_BATCH),
+            type=bounded("batch_size"),
             default=None,
             help="Windows per step per process.",
         ),
-        click.option(
-            "--lr", type=Amount(0, 10, min_open=True), default=None, help="Peak learning rate."
-        ),
+        click.option("--lr", type=bounded("lr"), default=None, help="Peak learning rate."),
         click.option(
             "--workers",
             "num_workers",
-            type=Whole(0, 256),
+            type=bounded("num_workers"),
             default=None,
             help="Dataloader workers per process (default 0: this process reads with two "
             "threads; workers fill each batch group together and leave the training process "
@@ -126,7 +114,7 @@ def train_options(fn: Any) -> Any:
         ),
         click.option(
             "--ckpt-every",
-            type=Whole(1, MAX_WHOLE),
+            type=bounded("ckpt_every"),
             default=None,
             help="Steps between checkpoints.",
         ),

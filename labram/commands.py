@@ -31,10 +31,8 @@ from eegprep.cli_group import (
     set_verbosity,
     verbosity_options,
 )
-from eegprep.cli_numbers import MAX_WHOLE, Amount, Whole
+from eegprep.cli_numbers import bounded
 from labram.command_options import (
-    MOST_BATCH,
-    MOST_SEEDS,
     Device,
     command_stores,
     open_command_stores,
@@ -83,7 +81,7 @@ def labram_cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
               help="Model preset of a released-layout SRC (default: from the shapes).")  # fmt: skip
 @click.option(
     "--n-outputs",
-    type=Whole(1, 100_000),
+    type=bounded("n_outputs"),
     default=None,
     help="Classifier outputs (default: the head's).",
 )
@@ -178,13 +176,13 @@ def labram_tokenizer(
     callback=unique_stores_given,
     help="An evaluation store whose subjects are kept out (repeatable).",
 )
-@click.option("--tokenizer-max-steps", type=Whole(1, MAX_WHOLE), default=None,
+@click.option("--tokenizer-max-steps", type=bounded("max_steps"), default=None,
               help="Tokenizer stage: at most N steps.")  # fmt: skip
-@click.option("--tokenizer-epochs", type=Whole(1, MAX_WHOLE), default=None,
+@click.option("--tokenizer-epochs", type=bounded("epochs"), default=None,
               help="Tokenizer stage: epochs.")  # fmt: skip
-@click.option("--tokenizer-batch-size", type=Whole(1, MOST_BATCH), default=None,
+@click.option("--tokenizer-batch-size", type=bounded("batch_size"), default=None,
               help="Tokenizer stage: windows per step.")  # fmt: skip
-@click.option("--tokenizer-lr", type=Amount(0, 10, min_open=True), default=None,
+@click.option("--tokenizer-lr", type=bounded("lr"), default=None,
               help="Tokenizer stage: peak lr.")  # fmt: skip
 @train_options
 def labram_pretrain(
@@ -263,11 +261,11 @@ def labram_pretrain(
     help="Pre-trained weights: our model.pt / last.pt, or labram-base.pth (weights only: "
     "a file that asks to run code is refused).",
 )
-@click.option("--seeds", type=Whole(1, MOST_SEEDS), default=1, show_default=True,
+@click.option("--seeds", type=bounded("seeds"), default=1, show_default=True,
               help="Seeds to run.")  # fmt: skip
 @click.option(
     "--split-seed",
-    type=Whole(0, MAX_WHOLE),
+    type=bounded("split_seed"),
     default=None,
     help="Seed of the 80/20 train/validation subject split (the recipe's: 0, original 4523).",
 )
@@ -283,9 +281,9 @@ def labram_pretrain(
     default=None,
     help="Evaluation protocol (default full; docs/training.md, Protocols).",
 )
-@click.option("--folds", type=Whole(2, 10_000), default=None,
+@click.option("--folds", type=bounded("folds"), default=None,
               help="cross-subject: folds over the subjects (default 5).")  # fmt: skip
-@click.option("--shots", type=Whole(1, MAX_WHOLE), default=None,
+@click.option("--shots", type=bounded("shots"), default=None,
               help="few-shot: calibration windows per class and test subject.")  # fmt: skip
 @click.option(
     "--splits",
@@ -367,7 +365,7 @@ def labram_finetune(
               show_default=True, help="Which of the task's splits to score.")  # fmt: skip
 @click.option(
     "--split-seed",
-    type=Whole(0, MAX_WHOLE),
+    type=bounded("split_seed"),
     default=None,
     help="Default: the one the checkpoint was tuned with.",
 )
@@ -431,9 +429,9 @@ def labram_evaluate(
 @click.option("--per-patch", is_flag=True, help="Also every patch token (large).")
 @click.option("--task", default=None, help="A task's windows and target (default: every "
               "recording in token-budget windows).")  # fmt: skip
-@click.option("--chunk-windows", type=Whole(1, MOST_BATCH), default=512, show_default=True,
+@click.option("--chunk-windows", type=bounded("chunk_windows"), default=512, show_default=True,
               help="Windows per resumable chunk.")  # fmt: skip
-@click.option("--batch-size", type=Whole(1, MOST_BATCH), default=64, show_default=True,
+@click.option("--batch-size", type=bounded("batch_size"), default=64, show_default=True,
               help="Windows per forward pass.")  # fmt: skip
 @click.option("--device", type=Device(), default=None,
               help="cpu, cuda or cuda:N (default: cuda if available).")  # fmt: skip
@@ -517,7 +515,7 @@ def _embed_left_out(left: dict[str, str], n_windows: int, n_records: int = 0) ->
 @click.option("--windows", "per_window", is_flag=True, help="Also one line per window.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (recordings and windows).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (per window with --windows).")
-@click.option("--batch-size", type=Whole(1, MOST_BATCH), default=64, show_default=True,
+@click.option("--batch-size", type=bounded("batch_size"), default=64, show_default=True,
               help="Windows per forward pass.")  # fmt: skip
 @click.option("--device", type=Device(), default=None,
               help="cpu, cuda or cuda:N (default: cuda if available).")  # fmt: skip

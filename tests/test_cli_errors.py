@@ -361,7 +361,7 @@ BAD_CONFIG = [
     (["--set", "betas=[0.9]"], "Invalid value for `betas`: expected a list of 2 numbers"),
     (["--set", "amp=maybe"], "Invalid value for `amp`: expected true or false"),
     (["--set", "max_seconds=40"], "Invalid value for `max_seconds`"),
-    (["--set", "token_budget=0"], "Invalid value for `token_budget`: expected >= 1"),
+    (["--set", "token_budget=0"], "Invalid value for `token_budget`: expected an integer from 1"),
     (["--set", "lrr=1e-3"], "unknown config field 'lrr'. Did you mean 'lr'?"),
     (["--set", "epochs"], "Invalid value for `--set`: expected FIELD=VALUE"),
     (["--set", "size=tiny"], "`size` chooses the preset"),

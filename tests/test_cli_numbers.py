@@ -116,7 +116,7 @@ def test_a_numeric_option_takes_what_it_means_or_says_so(
 
 
 def test_the_seed_bound_is_finetunes() -> None:
-    from labram.command_options import MOST_SEEDS
+    from eegprep.base.bounds import MOST_SEEDS
     from labram.stages.finetune import MAX_SEEDS
 
     assert MOST_SEEDS == MAX_SEEDS

@@ -17,7 +17,6 @@ apply.
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 import time
@@ -25,8 +24,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from eegprep.base.bounds import MOST_SIZE, check_number
 from eegprep.base.errors import SourceError, UsageError
-from eegprep.base.validation import invalid_value
 
 DEFAULT_MEMORY_BYTES = 2 * 1024**3
 """2 GiB: a worker per core on a machine with 4 GB per core keeps half for everything else."""
@@ -51,16 +50,12 @@ class Limits:
     seconds: float | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.memory_bytes, bool) or not (
-            isinstance(self.memory_bytes, int) and self.memory_bytes > 0
-        ):
-            raise invalid_value(
-                "file_memory_limit", self.memory_bytes, expected="a positive number of bytes"
-            )
-        if self.seconds is not None and not (math.isfinite(self.seconds) and self.seconds > 0):
-            raise invalid_value(
-                "file_time_limit", self.seconds, expected="a positive number of seconds"
-            )
+        # (10**30 bytes or 1e300 s was taken, True was one byte or one second; the bounds of
+        # --file-memory-limit and --file-time-limit, eegprep/base/bounds.py)
+        for name, key in (("memory_bytes", "file_memory_limit"), ("seconds", "file_time_limit")):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, check_number(key, value))
 
 
 class _State(threading.local):
@@ -113,9 +108,8 @@ def check_time(path: str) -> None:
         )
 
 
-MOST_SIZE = 2**50
-"""The largest size :func:`parse_size` takes: 1 PiB (``10**30`` overflowed float to an internal
-error; no machine has more to give one file)."""
+# MOST_SIZE (eegprep.base.bounds): the largest size :func:`parse_size` takes, 1 PiB (``10**30``
+# overflowed float to an internal error; no machine has more to give one file).
 
 
 def parse_size(text: str | int) -> int:

@@ -9,14 +9,14 @@ they find is one line (exit 2).
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from eegprep.base.bounds import check_fields
 from eegprep.base.errors import EegprepError, StoreError, StoreExistsError, UsageError
 from eegprep.base.files import as_text, enclosing_store
-from eegprep.base.limits import DEFAULT_MEMORY_BYTES, Limits
+from eegprep.base.limits import DEFAULT_MEMORY_BYTES
 from eegprep.base.redact import redact
 from eegprep.base.regular_files import not_a_folder
 from eegprep.base.validation import invalid_value
@@ -99,6 +99,23 @@ class IngestConfig:
     file_memory_limit: int = DEFAULT_MEMORY_BYTES
     file_time_limit: float | None = None
 
+    def __post_init__(self) -> None:
+        # each count and amount in the range of its option (eegprep/base/bounds.py), when the
+        # config is built: a notebook's commit_every=0, limit=True or keep_replaced=nan was
+        # taken, and refused (if at all) only once ingest() ran
+        check_fields(self, NUMBERS)
+        mains = self.mains
+        if mains is not None and (isinstance(mains, bool) or mains not in (50, 60)):
+            raise invalid_value("mains", mains, expected="50 or 60 (Hz)")  # (inf, nan and 55)
+
+
+NUMBERS = (
+    "workers", "limit", "commit_every", "prune_max", "keep_replaced", "file_memory_limit",
+    "file_time_limit",
+)  # fmt: skip
+"""The numeric fields of :class:`IngestConfig`, each bounded by its option's entry of
+:data:`eegprep.base.bounds.BOUNDS`."""
+
 
 WORKERS_PER_CORE = 4
 """The most ``--workers`` per core this machine has: ingest is CPU-bound, so more processes
@@ -115,15 +132,11 @@ def n_cores() -> int:
 def check_config(cfg: IngestConfig) -> None:
     """Refuse option values that cannot work (:class:`UsageError`, one line each).
 
-    ``workers`` and ``limit`` must be counts, the per-file limits positive and finite
-    (:class:`~eegprep.base.limits.Limits`), every ``include`` glob relative to the corpus
+    The numbers were checked when ``cfg`` was built (:class:`IngestConfig`); ``workers`` must
+    be at most :data:`WORKERS_PER_CORE` per core, every ``include`` glob relative to the corpus
     root, and ``scheduler`` the address of a dask scheduler that answers within
     :data:`SCHEDULER_TIMEOUT` seconds.
     """
-    if cfg.workers is not None and (isinstance(cfg.workers, bool) or cfg.workers < 0):
-        raise invalid_value(
-            "workers", cfg.workers, expected="0 (this process) or more worker processes"
-        )
     most = WORKERS_PER_CORE * n_cores()
     if cfg.workers is not None and cfg.workers > most:  # (10^5 forked that many processes)
         raise invalid_value(
@@ -131,19 +144,6 @@ def check_config(cfg: IngestConfig) -> None:
             expected=f"at most {WORKERS_PER_CORE} per core ({most} here): processes beyond "
             "the cores only compete for them",
         )  # fmt: skip
-    keep = cfg.keep_replaced
-    if isinstance(keep, bool) or not (isinstance(keep, int | float) and 0 <= keep < math.inf):
-        raise invalid_value(  # (NaN kept replaced versions for ever without a word)
-            "keep_replaced", keep, expected="a number of seconds, 0 or more"
-        )
-    if cfg.limit is not None and (isinstance(cfg.limit, bool) or cfg.limit < 1):
-        raise invalid_value(
-            "limit", cfg.limit,
-            expected="a number of files, 1 or more (leave it out for all files)",
-        )  # fmt: skip
-    if not (isinstance(cfg.prune_max, int | float) and 0.0 <= cfg.prune_max <= 1.0):
-        raise invalid_value("prune_max", cfg.prune_max, expected="a share from 0 to 1")
-    Limits(memory_bytes=cfg.file_memory_limit, seconds=cfg.file_time_limit)  # refuses NaN, inf
     if cfg.include is not None:
         check_globs(cfg.include, "--include")
     if cfg.scheduler is not None:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
+from eegprep.base.bounds import check_fields
 from eegprep.base.errors import UsageError
 from eegprep.base.validation import check_choice
 
@@ -66,18 +66,13 @@ class Recipe:
     def __post_init__(self) -> None:
         check_choice("mode", self.mode, ("fast", "mne"))
         check_choice("encoding", self.encoding, ENCODINGS)
-        if not math.isfinite(self.sfreq):  # (inf passed the band's check, then the store's
-            # root could not be written, half made: "Out of range float values ...")
-            raise UsageError(f"sfreq must be a finite rate in Hz, got {self.sfreq}")
+        # (inf passed the band's check, then the store's root could not be written, half
+        # made: "Out of range float values ..."; 1e30 Hz or a block of 1e30 s was taken)
+        check_fields(self, ("sfreq", "l_freq", "h_freq", "block_seconds"), scope="recipe")
         if not 0 < self.l_freq < self.h_freq < self.sfreq / 2:
             raise UsageError(
                 f"band {self.l_freq}-{self.h_freq} Hz must satisfy 0 < l_freq < h_freq < "
                 f"sfreq/2 = {self.sfreq / 2} Hz"
-            )
-        if not (self.block_seconds >= 10 and math.isfinite(self.block_seconds)):  # (nan too)
-            raise UsageError(
-                f"block_seconds must be at least 10, got {self.block_seconds} (a finite number "
-                "of seconds)"
             )
 
     def to_dict(self) -> dict[str, Any]:

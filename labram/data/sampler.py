@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from eegprep.base.bounds import check_number
 from eegprep.base.errors import UsageError
-from eegprep.base.validation import check_min
 from eegprep.base.wording import counted
 from labram.data.windows import WindowIndex, check_batch_size
 
@@ -96,7 +96,13 @@ class BatchPlan:
         drop_last: bool = True,
         pool_batches: int = 20,
     ) -> None:
-        check_min("batch_size", batch_size, 1)
+        # (once per plan: a notebook's batch_size=10**30, seed=nan or True was taken, and
+        # failed, or allocated, in the first epoch)
+        batch_size = int(check_number("batch_size", batch_size))
+        seed = int(check_number("seed", seed))
+        pool_batches = int(check_number("pool_batches", pool_batches))
+        for corpus, weight in (weights or {}).items():
+            check_number(f"corpus_weights[{corpus}]", weight, key="corpus_weights")
         if not 0 <= rank < world_size:
             raise UsageError(f"Invalid rank {rank} for world size {world_size}")
         unknown = set(weights or {}) - set(index.corpora)

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.allocator import reuse_freed_memory, small_pages
+from eegprep.base.bounds import BOUNDS, MAX_WHOLE, check_fields
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.gc_pause import gc_paused
-from eegprep.base.validation import check_min, invalid_value
 from eegprep.base.wording import counted
 from eegprep.pipeline.channels import N_ADDRESSABLE
 from eegprep.store.reader import Store, open_store
@@ -62,30 +62,20 @@ class WindowSettings:
     block_seconds: int = BLOCK_SECONDS  # one Zarr read serves the windows starting in this span
 
     def __post_init__(self) -> None:
-        for name in ("token_budget", "max_seconds", "max_channels", "block_seconds"):
-            check_min(name, getattr(self, name), 1, error=ConfigError)
-            check_count(name, getattr(self, name))
-        if self.max_seconds > MAX_SECONDS:
-            raise invalid_value(
-                "max_seconds",
-                self.max_seconds,
-                expected=f"1 to {MAX_SECONDS} (the time table's rows)",
-                error=ConfigError,
-            )
-        if self.stride_seconds is not None and not stride_fits(self.stride_seconds):
-            raise invalid_value(  # (a shorter stride was taken as one sample without a word,
-                "stride_seconds",  # a longer one overflowed int64: an internal error)
-                self.stride_seconds,
-                expected=f"a number of {STRIDE_RANGE}, or none",
-                error=ConfigError,
-            )
+        # (eegprep/base/bounds.py: max_seconds at most the time table's 16 rows; a stride
+        # under one sample was taken as one without a word, a longer one overflowed int64)
+        check_fields(self, WINDOW_NUMBERS, error=ConfigError)
 
     def window_settings(self) -> WindowSettings:
         """These fields alone (of a TrainConfig, say), as a plain WindowSettings."""
         return WindowSettings(**{f.name: getattr(self, f.name) for f in fields(WindowSettings)})
 
 
-MAX_COUNT = 2**31 - 1
+WINDOW_NUMBERS = ("token_budget", "max_seconds", "max_channels", "stride_seconds", "block_seconds")
+"""The numeric fields of :class:`WindowSettings`, each bounded by its entry of
+:data:`eegprep.base.bounds.BOUNDS`."""
+
+MAX_COUNT = MAX_WHOLE
 """The largest value of any integer setting (steps, epochs, batch size, ...): larger ones
 overflowed numpy's and torch's integers deep in a run (an internal error after the run folder
 was made)."""
@@ -103,17 +93,11 @@ STRIDE_RANGE = (
 
 def stride_fits(seconds: float) -> bool:
     """Whether a stride between windows, in seconds, is in range (``False`` for NaN): at least
-    one sample, at most :data:`MAX_STRIDE_SECONDS`."""
-    return bool(1 / PATCH_SIZE <= seconds <= MAX_STRIDE_SECONDS)
+    one sample, at most :data:`MAX_STRIDE_SECONDS` (``BOUNDS["stride_seconds"]``)."""
+    return BOUNDS["stride_seconds"].holds(seconds)
 
 
-def check_count(name: str, value: Any) -> None:
-    """A ConfigError naming ``name`` when the integer ``value`` exceeds :data:`MAX_COUNT`."""
-    if isinstance(value, int) and not isinstance(value, bool) and value > MAX_COUNT:
-        raise invalid_value(name, value, expected=f"at most {MAX_COUNT:,}", error=ConfigError)
-
-
-MAX_SECONDS = 16
+MAX_SECONDS = int(BOUNDS["max_seconds"].high)
 """Rows of the released time-embedding table: the longest window, in 1-s patches."""
 
 

@@ -8,11 +8,11 @@ rule with 4 conv channels (dim 100) so that the same code path runs in tests and
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from eegprep.base.bounds import BOUNDS, MOST_MODEL_COUNT, check_number
 from eegprep.base.errors import UsageError
 from eegprep.base.validation import check_choice, did_you_mean, invalid_value, parse_field
 
@@ -31,7 +31,7 @@ class ModelConfigError(UsageError):
     ``ValueError``: exit status 2 in the CLI)."""
 
 
-MAX_COUNT = 1 << 20
+MAX_COUNT = MOST_MODEL_COUNT
 """The largest value a whole-number field of a config (a width, a depth, a table's rows, a
 codebook's size, an iteration count) or a classifier's ``n_outputs`` may hold: LaBraM's largest
 is 8192 (codes). A checkpoint's config may claim any number in a few bytes (a depth of 10^9);
@@ -40,50 +40,28 @@ model further: :func:`parameter_floor`)."""
 
 FLOAT_RANGES: dict[str, tuple[str, float, float, str]] = {
     # name: (interval, lowest, highest, closing): "[" / "(" say whether the lowest is allowed
-    "mlp_ratio": ("(", 0.0, 64.0, "]"),  # LaBraM's: 4; also dim * mlp_ratio a count
-    "layer_scale_init": ("[", 0.0, 1.0, "]"),  # LaBraM's: 0.1; 0 disables layer scale
-    "norm_eps": ("(", 0.0, 0.1, "]"),  # LaBraM's: 1e-6
-    "drop_path": ("[", 0.0, 1.0, ")"),  # 1 would drop the last block always
-    "init_std": ("(", 0.0, 1.0, "]"),  # LaBraM's: 0.02
-    "decay": ("[", 0.0, 1.0, "]"),  # LaBraM's: 0.99
-    "beta": ("[", 0.0, 100.0, "]"),  # LaBraM's: 1.0
+    key.removeprefix("model."): ("(" if b.above else "[", b.low, b.high, ")" if b.below else "]")
+    for key, b in BOUNDS.items()
+    if key.startswith("model.") and not b.whole
 }
-"""The range of every float field of both configs (a checkpoint's config may give any number;
-one outside describes no model this code trains: a negative ``init_std``, a layer scale of
-1e30)."""
-
-
-def _range_words(name: str) -> str:
-    """``a number in (0, 1]`` for field ``name`` of :data:`FLOAT_RANGES`."""
-    opening, low, high, closing = FLOAT_RANGES[name]
-    return f"a number in {opening}{low:g}, {high:g}{closing}"
+"""The range of every float field of both configs (their ``model.`` entries of
+:data:`eegprep.base.bounds.BOUNDS`; a checkpoint's config may give any number: one outside
+describes no model this code trains, a negative ``init_std``, a layer scale of 1e30)."""
 
 
 def check_float(name: str, value: object, *, error: type[Exception] = UsageError) -> float:
-    """``value`` as float field ``name``: a number (an int or a float, not a bool, not text),
-    finite, within :data:`FLOAT_RANGES`; else ``error`` naming ``name`` and the value (one
+    """``value`` as float field ``name``: a number (an int or a float, or numpy's; not a bool,
+    not text), finite, within its ``model.`` entry of :data:`~eegprep.base.bounds.BOUNDS`
+    (:data:`FLOAT_RANGES`); else ``error`` naming ``name``, the value and the range (one
     line)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise invalid_value(name, value, expected="a finite number", error=error)
-    if not math.isfinite(value):
-        raise invalid_value(name, value, expected="a finite number", error=error)
-    opening, low, high, closing = FLOAT_RANGES[name]
-    above = value > low if opening == "(" else value >= low
-    below = value < high if closing == ")" else value <= high
-    if not (above and below):
-        raise invalid_value(name, value, expected=_range_words(name), error=error)
-    return float(value)
+    return float(check_number(name, value, key=f"model.{name}", error=error))
 
 
 def check_count(name: str, value: object, *, error: type[Exception] = UsageError) -> int:
-    """``value`` as a count of ``name``: an int (not a bool, not a float such as ``12.0``)
-    from 1 to :data:`MAX_COUNT`; else ``error`` naming ``name`` and the value (one line)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise invalid_value(name, value, expected="an integer", error=error)
-    if not 1 <= value <= MAX_COUNT:
-        raise invalid_value(name, value, expected=f"an integer from 1 to {MAX_COUNT:,}",
-                            error=error)  # fmt: skip
-    return value
+    """``value`` as a count of ``name``: an int (or numpy's; not a bool, not a float such as
+    ``12.0``) from 1 to :data:`MAX_COUNT`; else ``error`` naming ``name``, the value and the
+    range (one line)."""
+    return int(check_number(name, value, key="model.count", error=error))
 
 
 def _check_types(cfg: ModelConfig | TokenizerConfig) -> None:
@@ -94,10 +72,10 @@ def _check_types(cfg: ModelConfig | TokenizerConfig) -> None:
     for f in fields(cfg):
         value = getattr(cfg, f.name)
         kind = str(f.type)
-        if kind == "int":
-            check_count(f.name, value, error=ModelConfigError)
+        if kind == "int":  # (kept as a plain int: a numpy scalar's config writes to JSON)
+            object.__setattr__(cfg, f.name, check_count(f.name, value, error=ModelConfigError))
         elif kind == "float":
-            check_float(f.name, value, error=ModelConfigError)
+            object.__setattr__(cfg, f.name, check_float(f.name, value, error=ModelConfigError))
         elif kind == "bool" and not isinstance(value, bool):
             raise invalid_value(f.name, value, expected="true or false", error=ModelConfigError)
     hidden = int(cfg.dim * cfg.mlp_ratio)

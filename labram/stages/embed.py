@@ -58,6 +58,7 @@ import torch
 from torch import Tensor
 
 from eegprep.base import strict_json
+from eegprep.base.bounds import BOUNDS, check_fields
 from eegprep.base.disk_sync import sync_folder, sync_tree
 from eegprep.base.errors import UsageError
 from eegprep.base.files import named_error, replaced_atomically, write_problem
@@ -80,7 +81,6 @@ from labram.data.sample_peaks import blame_samples, index_place, refuse_loud, wi
 from labram.data.store_set import given_names
 from labram.data.tasks import check_outputs
 from labram.data.windows import (
-    MAX_COUNT,
     WindowIndex,
     open_stores,
     saved_windows,
@@ -134,14 +134,11 @@ class EmbedConfig:
     batch_size: int = 64  # windows per forward pass (does not change the output)
 
     def __post_init__(self) -> None:
-        for name, most in (("chunk_windows", MAX_CHUNK_WINDOWS), ("batch_size", MAX_COUNT)):
-            if not 1 <= getattr(self, name) <= most:  # (10^20 was numpy's internal error)
-                raise UsageError(
-                    f"Invalid value for `{name}`: expected 1 to {most:,}; got {getattr(self, name)}"
-                )
+        # (10^20 was numpy's internal error; True was a batch of 1)
+        check_fields(self, ("chunk_windows", "batch_size"))
 
 
-MAX_CHUNK_WINDOWS = 65_536
+MAX_CHUNK_WINDOWS = int(BOUNDS["chunk_windows"].high)
 """The most windows in one chunk: its embeddings are held in memory and written as one Zarr
 chunk (65,536 x 200 float32 features: 52 MB)."""
 

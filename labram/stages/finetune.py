@@ -20,6 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from eegprep.base import strict_json
+from eegprep.base.bounds import MOST_SEEDS
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.files import write_atomically
 from eegprep.base.ranks import end_own_work
@@ -361,7 +362,7 @@ def _test(best: nn.Module, task: Task, splits: dict[str, WindowIndex], run: Run)
     return {"test": test, "val": val, "checkpoint": str(run.run_dir / "best.pt")}
 
 
-MAX_SEEDS = 1000
+MAX_SEEDS = MOST_SEEDS
 """The most seeds one ``labram finetune`` runs (papers report 3 to 10)."""
 
 

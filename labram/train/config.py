@@ -10,23 +10,23 @@ from __future__ import annotations
 
 import tomllib
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from eegprep.base.bounds import check_fields, check_number
 from eegprep.base.errors import ConfigError
 from eegprep.base.resources import doc_path
 from eegprep.base.strict_json import UNDERFLOW
 from eegprep.base.toml_files import TomlUnderflowError, load_toml, loads_toml
 from eegprep.base.validation import (
     check_choice,
-    check_min,
     invalid_value,
     parse_field,
     unknown_names,
 )
-from labram.data.windows import MAX_COUNT, WindowSettings, check_count
+from labram.data.windows import WindowSettings
 from labram.train.set_scope import COMMANDS, STAGE_PREFIXES, check_set_scope
 
 STAGES = ("tokenizer", "pretrain", "finetune")
@@ -44,34 +44,21 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
-RANGES: dict[str, tuple[str, Callable[[float], bool]]] = {
-    "lr": ("a number in (0, 10]", lambda v: 0 < v <= 10),  # 0: nothing trains; above 10
-    # every update dwarfs the weights (and 1e39 overflowed float32: an internal error)
-    "min_lr": ("a number in [0, 10]", lambda v: 0 <= v <= 10),
-    "weight_decay": ("a number in [0, 10]", lambda v: 0 <= v <= 10),
-    "threads": ("an integer in [1, 1024]", lambda v: 1 <= v <= 1024),  # 10^5 crashed torch
-    "num_workers": ("an integer in [0, 256]", lambda v: 0 <= v <= 256),  # a process each
-    "layer_decay": ("a number in (0, 1]", lambda v: 0 < v <= 1),  # 0 freezes all but the head
-    # < 0 flips the gradients; above 1e6 no LaBraM run's gradient norm is ever clipped
-    "grad_clip": ("a number in (0, 1e6], or none for no clipping", lambda v: 0 < v <= 1e6),
-    # (1e23 passed, and 1e300 overflowed the step count of the warm-up: an internal error)
-    "warmup_epochs": (f"a number in [0, {MAX_COUNT:,}]", lambda v: 0 <= v <= MAX_COUNT),
-    "drop_path": ("a number in [0, 1)", lambda v: 0 <= v < 1),  # 1 drops every block
-    "label_smoothing": ("a number in [0, 1)", lambda v: 0 <= v < 1),  # 1 leaves no target
-    "betas": ("a number in [0, 1)", lambda v: 0 <= v < 1),  # Adam's decays; 1 never forgets
-    # 0 leaves the corpus out; w repeats its windows w times an epoch (1e308 overflowed)
-    "corpus_weights": ("a number in [0, 1000]", lambda v: 0 <= v <= 1000),
-}
-"""The bounded numeric fields: what a value must be, in words and as a test (NaN fails every
-test). None, an optional field left unset, is always allowed."""
+NUMBERS = (
+    "lr", "lr_batch", "min_lr", "warmup_epochs", "epochs", "max_steps", "batch_size",
+    "weight_decay", "grad_clip", "layer_decay", "drop_path", "label_smoothing", "num_workers",
+    "seed", "ckpt_every", "log_every", "dead_after", "threads", "split_seed",
+)  # fmt: skip
+"""The numeric fields of :class:`TrainConfig` besides the window fields, ``betas`` and
+``corpus_weights``: each bounded by its entry of :data:`eegprep.base.bounds.BOUNDS` (the
+training commands' flags read the same entries). None, an optional field left unset, is
+always allowed."""
 
 
-def check_range(name: str, value: float | None) -> None:
-    """A ConfigError naming ``name``, ``value`` and its range unless ``value`` lies in it
-    (``name``: a field of :data:`RANGES`, or an item of one: ``betas[0]``)."""
-    words, ok = RANGES[name.partition("[")[0]]
-    if value is not None and not ok(value):
-        raise invalid_value(name, value, expected=words, error=ConfigError)
+def check_range(name: str, value: object) -> float:
+    """``value`` as a number of the field (or item: ``betas[0]``) ``name``; else a
+    ConfigError naming it, the value and its range (:func:`eegprep.base.bounds.check_number`)."""
+    return check_number(name, value, key=name.partition("[")[0], error=ConfigError)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -128,16 +115,8 @@ class TrainConfig(WindowSettings):
         super().__post_init__()
         check_choice("stage", self.stage, STAGES, error=ConfigError)
         check_choice("size", self.size, SIZES, error=ConfigError)
-        ones = ("epochs", "batch_size", "ckpt_every", "log_every", "max_steps", "threads")
-        for name in (*ones, "dead_after", "lr_batch"):
-            check_min(name, getattr(self, name), 1, error=ConfigError)
-        for name in ("seed", "split_seed"):  # (numpy takes no negative seed)
-            check_min(name, getattr(self, name), 0, error=ConfigError)
-        for name, value in self._bounded():
-            check_range(name, value)
-        for f in fields(self):  # every other integer: steps, epochs, batch size, ...
-            if f.name not in RANGES:
-                check_count(f.name, getattr(self, f.name))
+        check_fields(self, NUMBERS, error=ConfigError)  # (True, nan, 10**30: not taken)
+        self._check_items()
         for name, allowed in CHOICES.items():
             check_choice(name, getattr(self, name), allowed, error=ConfigError)
         if self.patience is not None:  # kept so that older run configs still read
@@ -146,11 +125,22 @@ class TrainConfig(WindowSettings):
                 "the best epoch on validation is kept as best.pt)", error=ConfigError,
             )  # fmt: skip
 
-    def _bounded(self) -> list[tuple[str, float]]:
-        """Each value that :data:`RANGES` bounds, with the name a message gives it."""
-        out = [(n, getattr(self, n)) for n in RANGES if n not in ("betas", "corpus_weights")]
-        out += [(f"betas[{i}]", b) for i, b in enumerate(self.betas)]
-        return out + [(f"corpus_weights[{c}]", w) for c, w in self.corpus_weights.items()]
+    def _check_items(self) -> None:
+        """``betas`` two numbers and ``corpus_weights`` a table of them, each in its range,
+        kept as plain floats (a numpy scalar of a notebook's is taken)."""
+        betas = self.betas
+        if not isinstance(betas, tuple | list) or len(betas) != 2:
+            raise invalid_value("betas", betas, expected="2 numbers", error=ConfigError)
+        object.__setattr__(
+            self, "betas", tuple(check_range(f"betas[{i}]", b) for i, b in enumerate(betas))
+        )
+        weights = self.corpus_weights
+        if not isinstance(weights, dict):
+            raise invalid_value(
+                "corpus_weights", weights, expected="a table of corpus weights", error=ConfigError
+            )
+        checked = {c: check_range(f"corpus_weights[{c}]", w) for c, w in weights.items()}
+        object.__setattr__(self, "corpus_weights", checked)
 
     def peak_lr(self, world_size: int) -> float:
         if self.lr_batch is None:

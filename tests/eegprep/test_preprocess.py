@@ -380,11 +380,11 @@ def test_source_rate_too_low_for_the_lowpass(sfreq):
     [
         ({"mode": "scipy"}, r"Invalid value for `mode`: allowed 'fast', 'mne'; got 'scipy'"),
         ({"encoding": "int16"}, r"Invalid value for `encoding`: .* got 'int16'"),
-        ({"l_freq": 0.0}, r"band 0\.0-75\.0 Hz must satisfy"),
+        ({"l_freq": 0.0}, r"`l_freq`: expected a number in \(0, 50,000\]; got 0\.0"),
         ({"l_freq": 80.0}, r"band 80\.0-75\.0 Hz must satisfy"),
         ({"h_freq": 100.0}, r"band 0\.1-100\.0 Hz .* sfreq/2 = 100\.0 Hz"),
         ({"sfreq": 100.0}, r"band 0\.1-75\.0 Hz .* sfreq/2 = 50\.0 Hz"),
-        ({"block_seconds": 5}, r"block_seconds must be at least 10, got 5"),
+        ({"block_seconds": 5}, r"`block_seconds`: expected a number in \[10, 10,000,000\]; got 5"),
     ],
 )
 def test_invalid_recipe_raises_usage_error(changes, match):

@@ -60,7 +60,8 @@ def test_absurd_chunk_and_batch_sizes_are_one_line(field: str, value: int) -> No
     """A chunk of 10^20 windows was numpy's internal error when the output was created."""
     from eegprep.base.errors import UsageError
 
-    with pytest.raises(UsageError, match=rf"Invalid value for `{field}`: expected 1 to"):
+    expected = "expected an integer from 1 to 65,536"
+    with pytest.raises(UsageError, match=rf"Invalid value for `{field}`: {expected}"):
         E.EmbedConfig(**{field: value})
 
 

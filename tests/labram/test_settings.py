@@ -74,7 +74,7 @@ def test_window_fields_are_defined_once() -> None:
         ("lr", "fast", r"Invalid value for `lr`: expected a number; got 'fast'"),
         ("stride_seconds", "often", r"`stride_seconds`: expected a number or none"),
         ("corpus_weights", {"tuh": "x"}, r"`corpus_weights`: expected a table of numbers"),
-        ("max_seconds", 17, r"`max_seconds`: expected 1 to 16"),
+        ("max_seconds", 17, r"`max_seconds`: expected an integer from 1 to 16"),
         ("patience", 3, r"`patience`: expected none"),
         ("size", "tiny", r"`size` chooses the preset"),
         ("lrr", 1.0, r"unknown config field 'lrr'. Did you mean 'lr'\?"),

@@ -281,8 +281,8 @@ def test_negative_counts_in_python(
     tuh_corpus: Path, tmp_path: Path, field: str, value: int
 ) -> None:
     store = tmp_path / "s.zarr"
-    cfg = IngestConfig(progress=False, **{field: value})  # type: ignore[arg-type]
     with pytest.raises(UsageError, match=f"Invalid value for `{field}`"):
+        cfg = IngestConfig(progress=False, **{field: value})  # (refused when built)
         ingest("tuh", src=tuh_corpus, out=store, config=cfg)
     assert not store.exists()
 
