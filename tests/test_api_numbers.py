@@ -28,12 +28,16 @@ from eegprep.base.limits import Limits
 from eegprep.ingestion.options import NUMBERS as INGEST_NUMBERS
 from eegprep.ingestion.options import IngestConfig
 from eegprep.pipeline.recipe import Recipe
+from labram.data.loader import WindowDataset, make_loader
 from labram.data.sampler import BatchPlan
 from labram.data.windows import WINDOW_NUMBERS, RecordingPlan, WindowIndex, WindowSettings
-from labram.model.config import ModelConfig, TokenizerConfig
+from labram.model.classifier import LaBraMClassifier
+from labram.model.config import ModelConfig, TokenizerConfig, model_config
+from labram.model.quantizer import NormEMAQuantizer
 from labram.stages.embed import EmbedConfig
 from labram.train.config import NUMBERS as TRAIN_NUMBERS
 from labram.train.config import TrainConfig
+from labram.train.optim import param_groups
 
 ABSURD: list[Any] = [0, -1, math.nan, math.inf, 10**30, True]
 """The values every field is fed (each refused unless inside the field's range)."""
@@ -51,6 +55,26 @@ def _index() -> WindowIndex:
 
 def _plan(**kw: Any) -> BatchPlan:
     return BatchPlan(_index(), **{"batch_size": 2, **kw})
+
+
+class _Kept:
+    """The result of an entry function that keeps no field of the value's name, with the
+    values given (a valid value's test then checks that it was taken, not how it is kept)."""
+
+    def __init__(self, result: Any, given: dict[str, Any]) -> None:
+        self.result = result
+        for name, value in given.items():
+            setattr(self, name, value)
+
+
+def _groups(lr: Any = 1e-3, weight_decay: Any = 0.05, **kw: Any) -> list[dict[str, Any]]:
+    return param_groups(LaBraMClassifier(model_config("tiny"), 2), lr, weight_decay, **kw)
+
+
+def _loader(**kw: Any) -> Any:
+    loader = make_loader(WindowDataset(_plan()), **kw)
+    loader.close()
+    return loader
 
 
 Build = Callable[..., Any]
@@ -103,6 +127,20 @@ for _f, _v in _TOKENIZER.items():
     _add("TokenizerConfig", TokenizerConfig, _f, _v, "model.count")
 for _f, _v in {"decay": 0.9, "beta": 0.5}.items():
     _add("TokenizerConfig", TokenizerConfig, _f, _v, f"model.{_f}")
+_QUANTIZER = {"n_codes": 16, "code_dim": 8, "kmeans_iters": 3, "dead_after": 20}
+for _f, _v in _QUANTIZER.items():
+    _add("NormEMAQuantizer", NormEMAQuantizer, _f, _v, "model.count")
+for _f, _v in {"decay": 0.9, "beta": 0.5}.items():
+    _add("NormEMAQuantizer", NormEMAQuantizer, _f, _v, f"model.{_f}")
+_add("LaBraMClassifier", lambda **kw: LaBraMClassifier(model_config("tiny"), **kw), "n_outputs", 3)
+_add("LaBraMClassifier", lambda **kw: _Kept(LaBraMClassifier(model_config("tiny"), **kw), kw),
+     "head_init_scale", 0.01)  # fmt: skip
+for _f, _v in {"lr": 1e-3, "weight_decay": 0.05, "layer_decay": 0.65, "n_layers": 4}.items():
+    _add("param_groups", lambda **kw: _Kept(_groups(**kw), kw), _f, _v,
+         "peak_lr" if _f == "lr" else None)  # fmt: skip
+_add("WindowDataset", lambda **kw: _Kept(WindowDataset(_plan(), **kw), kw), "cache_mb", 64.0)
+_add("WindowDataset", lambda **kw: _Kept(WindowDataset(_plan(), **kw), kw), "group_mb", 32.0)
+_add("make_loader", lambda **kw: _loader(**kw), "num_workers", 2)
 
 
 IDS = [f"{name}.{field}" for name, _, field, _, _ in CASES]
@@ -126,8 +164,10 @@ def _field_value(obj: Any, field: str) -> Any:
 def test_the_sweep_covers_every_public_config() -> None:
     names = {name for name, *_ in CASES}
     assert names == {"TrainConfig", "WindowSettings", "EmbedConfig", "Recipe", "Limits",
-                     "IngestConfig", "BatchPlan", "ModelConfig", "TokenizerConfig"}  # fmt: skip
-    assert len(CASES) >= 60
+                     "IngestConfig", "BatchPlan", "ModelConfig", "TokenizerConfig",
+                     "NormEMAQuantizer", "LaBraMClassifier", "param_groups", "WindowDataset",
+                     "make_loader"}  # fmt: skip
+    assert len(CASES) >= 80
 
 
 @pytest.mark.parametrize("value", ABSURD, ids=["0", "-1", "nan", "inf", "1e30", "True"])
@@ -155,7 +195,10 @@ def test_a_valid_value_is_taken_plain_or_from_numpy(
 ) -> None:
     assert _field_value(build(**{field: valid}), field) == valid
     scalar = np.int64(valid) if bound.whole else np.float32(valid)
-    got = _field_value(build(**{field: scalar}), field)
+    built = build(**{field: scalar})
+    if isinstance(built, _Kept):  # (taken; kept nowhere to look at)
+        return
+    got = _field_value(built, field)
     assert got == pytest.approx(float(scalar))
     assert type(got) is (int if bound.whole else float), type(got)  # (so that it writes to JSON)
 
@@ -175,3 +218,60 @@ def test_the_command_line_options_read_the_same_table() -> None:
         t = bounded(key)
         assert (t.min, t.max) == (bound.low, bound.high), key
         assert isinstance(t, Amount) == (not bound.whole), key
+
+
+def _predict(value: Any, tmp: Any) -> Any:
+    from labram.stages.predict import predict_files
+
+    return predict_files([], tmp / "absent.pt", batch_size=value)
+
+
+def _evaluate(field: str) -> Callable[[Any, Any], Any]:
+    def run(value: Any, tmp: Any) -> Any:
+        from labram.stages.evaluate import evaluate
+
+        return evaluate([], "tuab", tmp / "absent.pt", **{field: value})
+
+    return run
+
+
+def _finetune(field: str) -> Callable[[Any, Any], Any]:
+    def run(value: Any, tmp: Any) -> Any:
+        from labram.stages.finetune import finetune
+
+        cfg = TrainConfig(stage="finetune", size="tiny")
+        return finetune([], "tuab", cfg, tmp / "run", **{field: value})
+
+    return run
+
+
+ENTRIES: list[tuple[str, Callable[[Any, Any], Any], str, Any, Bound]] = [
+    ("predict_files", _predict, "batch_size", 8, bound_of("batch_size")),
+    ("evaluate", _evaluate("batch_size"), "batch_size", 8, bound_of("batch_size")),
+    ("evaluate", _evaluate("split_seed"), "split_seed", 4523, bound_of("split_seed")),
+    ("finetune", _finetune("n_seeds"), "n_seeds", 2, bound_of("seeds")),
+    ("finetune", _finetune("split_seed"), "split_seed", 4523, bound_of("split_seed")),
+]
+"""(entry function, a call of it with the value, the parameter, a valid value, its bounds):
+each checks its numbers in its first lines, before it reads or writes anything."""
+
+
+@pytest.mark.parametrize("value", [*ABSURD, "valid", "numpy"])
+@pytest.mark.parametrize(("name", "call", "field", "valid", "bound"), ENTRIES,
+                         ids=[f"{e[0]}.{e[2]}" for e in ENTRIES])  # fmt: skip
+def test_an_entry_function_checks_its_numbers_first(
+    tmp_path: Any, name: str, call: Any, field: str, valid: Any, bound: Bound, value: Any
+) -> None:
+    if value in ("valid", "numpy"):
+        value = valid if value == "valid" else np.int64(valid)
+    try:
+        call(value, tmp_path)
+    except (ValueError, OSError) as exc:  # (a valid value goes on, to the absent checkpoint)
+        said = str(exc)
+    else:
+        said = ""
+    refused = f"Invalid value for `{field}`" in said
+    assert refused != _inside(bound, value if not isinstance(value, np.integer) else int(value))
+    if refused:
+        assert bound.words() in said and "\n" not in said, said
+        assert not (tmp_path / "run").exists()

@@ -118,8 +118,13 @@ BOUNDS: dict[str, Bound] = {
     "seeds": _whole(1, MOST_SEEDS),
     "folds": _whole(2, 10_000),
     "shots": _whole(1, MAX_WHOLE),
-    "n_outputs": _whole(1, 100_000),
+    "n_outputs": _whole(1, 100_000),  # a classifier's logits (a checkpoint's claim too)
     "pool_batches": _whole(1, MAX_WHOLE),  # the sampler's batches per shuffling pool
+    "cache_mb": _amount(0, 1_000_000),  # the block reader's chunk cache per process, MB
+    "group_mb": _amount(0, 1_000_000, above=True),  # the batches filled at once, MB
+    "head_init_scale": _amount(0, 1),  # the classifier head's init x this (0.001 as LaBraM)
+    "peak_lr": _amount(0, 1_000_000, above=True),  # lr x global batch / lr_batch
+    "n_layers": _whole(1, MAX_WHOLE),  # layer-wise lr decay's layers (depth + 2)
     # eegprep ingest (IngestConfig, Limits)
     "workers": _whole(0, 1024),  # 0: this process; at most 4 per core, checked at the start
     "limit": _whole(1, MAX_WHOLE),

@@ -21,6 +21,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
+from eegprep.base.bounds import check_number
 from eegprep.base.wording import counted
 from labram.checkpoints.contents import CKPT_FORMAT, OURS_FORMAT
 from labram.checkpoints.errors import CheckpointError, CorruptCheckpointError
@@ -42,7 +43,7 @@ from labram.checkpoints.released_sizes import (
     unreleased_limit,
 )
 from labram.checkpoints.wrappers import plain_state_dict
-from labram.model.config import ModelConfig, TokenizerConfig, check_count
+from labram.model.config import ModelConfig, TokenizerConfig
 
 SLACK_BYTES = 64 * 2**20
 """Bytes a checkpoint may hold beside its model's weights and two copies of them (an
@@ -282,7 +283,7 @@ def _on_meta(
         raise CheckpointError(f"no LaBraM model is of kind {kind!r}")
     outputs = 0
     if kind == "classifier" and n_outputs is not None:  # (a bool or float: refused, not cast)
-        outputs = check_count("n_outputs", n_outputs, error=CheckpointError)
+        outputs = int(check_number("n_outputs", n_outputs, error=CheckpointError))
     _plausible(config, outputs)
     return model_for(kind, config, sd, "checkpoint", outputs)[0]
 

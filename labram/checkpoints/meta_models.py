@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import torch
 from torch import Tensor, nn
 
+from eegprep.base.bounds import check_number
 from eegprep.base.wording import counted
 from labram.checkpoints.errors import CheckpointError
 from labram.model.classifier import LaBraMClassifier
@@ -23,7 +24,6 @@ from labram.model.config import (
     ModelConfig,
     ModelConfigError,
     TokenizerConfig,
-    check_count,
     parameter_floor,
 )
 from labram.model.mem import LaBraMForMEM
@@ -103,7 +103,7 @@ def model_for(
     if kind == "mem":
         make = lambda: LaBraMForMEM(mcfg)  # noqa: E731
         return built(make, sd, source, mcfg, on_meta=True), make
-    n_outputs = check_count("n_outputs", n_outputs, error=ModelConfigError)
+    n_outputs = int(check_number("n_outputs", n_outputs, error=ModelConfigError))
     make = lambda: LaBraMClassifier(mcfg, n_outputs)  # noqa: E731
     return built(make, sd, source, mcfg, n_outputs, on_meta=True), make
 

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
+from eegprep.base.bounds import check_number
 from eegprep.base.errors import StoreFormatError, UsageError
 from labram.data.block_reader import BlockReader, as_batch
 from labram.data.sampler import BatchPlan
@@ -66,6 +67,8 @@ class WindowDataset(IterableDataset):  # type: ignore[type-arg]
         group_mb: float = GROUP_MB,
     ):
         super().__init__()
+        cache_mb = check_number("cache_mb", cache_mb)  # (once: NaN or 1e30 MB was taken)
+        group_mb = check_number("group_mb", group_mb)
         self.plan = plan
         self.helper_thread = helper_thread
         self.group_bytes = int(group_mb * 1e6)
@@ -448,6 +451,7 @@ def make_loader(
     or Apple's MPS, as the DataLoader decides) is off: the loader must know whether a batch is
     a pinned copy or a worker's buffer lent.
     """
+    num_workers = int(check_number("num_workers", num_workers))  # (True was one worker)
     if num_workers:
         _share_position(dataset)
     slots = fill_slots(dataset.plan, dataset.group_bytes) if num_workers else None

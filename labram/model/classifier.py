@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from eegprep.base.bounds import check_number
 from labram.model.backbone import Backbone, ChannelsLike, wrapped_layer_id
-from labram.model.config import ModelConfig, check_count
+from labram.model.config import ModelConfig
 
 
 class LaBraMClassifier(nn.Module):
@@ -29,7 +30,8 @@ class LaBraMClassifier(nn.Module):
         self, config: ModelConfig, n_outputs: int = 1, *, head_init_scale: float = 0.001
     ) -> None:
         super().__init__()
-        check_count("n_outputs", n_outputs)
+        n_outputs = int(check_number("n_outputs", n_outputs))  # (as `labram convert` takes)
+        head_init_scale = check_number("head_init_scale", head_init_scale)  # (NaN: a NaN head)
         self.config = config
         self.n_outputs = n_outputs
         self.backbone = Backbone(config, cls_from_first_channel=False)

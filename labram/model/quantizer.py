@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from eegprep.base.wording import counted
+from labram.model.config import check_count, check_float
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,13 @@ class NormEMAQuantizer(nn.Module):
         dead_after: int = 100,
     ) -> None:
         super().__init__()
+        # each number as a TokenizerConfig field of its name takes it (once, when built)
+        n_codes, code_dim, kmeans_iters, dead_after = (
+            check_count(name, value)
+            for name, value in (("n_codes", n_codes), ("code_dim", code_dim),
+                                ("kmeans_iters", kmeans_iters), ("dead_after", dead_after))
+        )  # fmt: skip
+        decay, beta = check_float("decay", decay), check_float("beta", beta)
         self.n_codes, self.code_dim = n_codes, code_dim
         self.decay, self.beta = decay, beta
         self.kmeans_iters = kmeans_iters

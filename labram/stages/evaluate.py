@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from eegprep.base.bounds import check_number
 from eegprep.base.unchanged_reads import NamedVersion
 from eegprep.base.validation import check_choice
 from eegprep.base.wording import counted
@@ -59,6 +60,9 @@ def evaluate(
     is information (those subjects are often pre-trained on by design).
     """
     check_choice("split", split, ("train", "val", "test"))
+    batch_size = int(check_number("batch_size", batch_size))  # (before anything is read)
+    if split_seed is not None:
+        split_seed = int(check_number("split_seed", split_seed))
     pin = NamedVersion(checkpoint, ChangedCheckpointError)  # (a last.pt is read twice)
     obj = read_checkpoint(Path(checkpoint), what="checkpoint")
     opened = open_stores(stores)

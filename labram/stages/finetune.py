@@ -20,7 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from eegprep.base import strict_json
-from eegprep.base.bounds import MOST_SEEDS
+from eegprep.base.bounds import MOST_SEEDS, check_number
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.files import write_atomically
 from eegprep.base.ranks import end_own_work
@@ -396,13 +396,10 @@ def finetune(
     size is refused (:func:`check_init_size`) instead of fine-tuned in place of the one asked.
     """
     out = Path(out)
+    # at most MAX_SEEDS, each a whole run with its folder (2^31 seeds: a run that never ended)
+    n_seeds = int(check_number("n_seeds", n_seeds, key="seeds", error=ConfigError))
     if split_seed is not None:  # checked with the rest, before the folder is touched
         cfg = replace(cfg, split_seed=split_seed)
-    if n_seeds > MAX_SEEDS:  # (2^31 seeds passed the check below: a run that never ends)
-        raise ConfigError(
-            f"--seeds {n_seeds}: at most {MAX_SEEDS:,}, each seed a whole fine-tuning run "
-            "with a folder of its own: give fewer"
-        )
     last = cfg.seed + n_seeds - 1
     if last > MAX_COUNT:
         raise ConfigError(

@@ -25,6 +25,7 @@ from typing import Any, TextIO
 import numpy as np
 import torch
 
+from eegprep.base.bounds import check_number
 from eegprep.base.errors import EegprepError, SourceError, UsageError
 from eegprep.base.redact import redact
 from eegprep.base.same_files import without_repeats
@@ -391,6 +392,7 @@ def predict_files(
         ``duplicates`` (each ``file`` left out as the same file as an earlier one, ``same_as``:
         a path, ``./x`` for ``x``, a symbolic or hard link; by device and inode).
     """
+    batch_size = int(check_number("batch_size", batch_size))  # (before the model is read)
     loaded = load_model(checkpoint)
     the_task = resolve_task(loaded, task)
     manifest = resolve_manifest(the_task, corpus, mains)

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from eegprep.base.bounds import check_number
 from eegprep.base.errors import UsageError
 from eegprep.base.wording import counted
 from labram.train.config import TrainConfig
@@ -51,6 +52,11 @@ def param_groups(
         ready for ``torch.optim.AdamW`` (which ignores the extra keys). A scheduler should set
         ``group["lr"] = lr_now * group["lr_scale"]``.
     """
+    lr = check_number("lr", lr, key="peak_lr")  # (once per model: NaN made every lr NaN)
+    weight_decay = check_number("weight_decay", weight_decay)
+    layer_decay = check_number("layer_decay", layer_decay)
+    if n_layers is not None:
+        n_layers = int(check_number("n_layers", n_layers))
     get_layer: Callable[[str], int] = layer_of or getattr(model, "layer_id", None) or (lambda _: 0)
     total = n_layers if n_layers is not None else getattr(model, "n_layers", 1)
     no_wd_fn = getattr(model, "no_weight_decay", None)
