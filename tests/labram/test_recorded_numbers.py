@@ -1,7 +1,7 @@
 """Configs recorded by earlier versions, read under the one bounds table (eegprep/base/bounds.py).
 
 The table made configs refuse, when built, numbers that earlier versions took (a
-``batch_size`` of 100,000, a ``dead_after`` of 2**25, ``threads`` of 5000). A checkpoint or
+``batch_size`` of 100,000, a ``dead_after`` of 2**25). A checkpoint or
 ``config.json`` recording one must be refused in the existing one line naming the key path
 (``train_config.batch_size``), never a traceback; one recording what every preset and default
 gives, or an older form of it, must still read.
@@ -56,11 +56,9 @@ def test_recorded_window_settings_out_of_range_name_their_key_path(field: str) -
             saved_windows(obj, "best.pt")
 
 
-@pytest.mark.parametrize(
-    ("field", "value"), [("batch_size", 100_000), ("dead_after", 2**25), ("threads", 5000)]
-)
+@pytest.mark.parametrize(("field", "value"), [("batch_size", 100_000), ("dead_after", 2**25)])
 def test_numbers_earlier_versions_took_are_refused_by_key_path(field: str, value: int) -> None:
-    """Each was taken by the version before the table (its top was 2**31 - 1, or none)."""
+    """Each was taken by the version before the table (its top was 2**31 - 1)."""
     with pytest.raises(UsageError, match=rf"\(`train_config\.{field}`: Invalid value for"):
         run_config("best.pt", {"train_config": {**GOOD, field: value}})
 
