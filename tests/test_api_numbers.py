@@ -7,7 +7,8 @@ A notebook builds configs without the command line's option types in the way. Be
 in a run or never; ``ModelConfig(depth=np.int64(2))``, a valid value from numpy, was refused.
 Each field is checked against its entry of :data:`eegprep.base.bounds.BOUNDS` (the table the
 command lines' option types are made from, docs/cli.md "Numeric options"): each of ``0``,
-``-1``, NaN, infinity, ``10**30`` and ``True`` is refused at construction with a ValueError
+``-1``, NaN, infinity, ``10**30``, ``True`` and ``10**400`` (no float: an OverflowError
+before) is refused at construction with a ValueError
 naming the field and its range, unless inside the range; a numpy scalar of a valid value and
 the valid value itself are taken, and kept as a plain Python number.
 """
@@ -39,7 +40,7 @@ from labram.train.config import NUMBERS as TRAIN_NUMBERS
 from labram.train.config import TrainConfig
 from labram.train.optim import param_groups
 
-ABSURD: list[Any] = [0, -1, math.nan, math.inf, 10**30, True]
+ABSURD: list[Any] = [0, -1, math.nan, math.inf, 10**30, True, 10**400]
 """The values every field is fed (each refused unless inside the field's range)."""
 
 TINY = {"dim": 100, "depth": 2, "n_heads": 4, "conv_channels": 4}
@@ -150,7 +151,7 @@ def _inside(bound: Bound, value: Any) -> bool:
     """Whether ``value`` (an int or float, not a bool) is a number the field takes."""
     if isinstance(value, bool) or (bound.whole and not isinstance(value, int)):
         return False
-    return math.isfinite(value) and bound.holds(value)
+    return (isinstance(value, int) or math.isfinite(value)) and bound.holds(value)
 
 
 def _field_value(obj: Any, field: str) -> Any:
@@ -170,7 +171,7 @@ def test_the_sweep_covers_every_public_config() -> None:
     assert len(CASES) >= 80
 
 
-@pytest.mark.parametrize("value", ABSURD, ids=["0", "-1", "nan", "inf", "1e30", "True"])
+@pytest.mark.parametrize("value", ABSURD, ids=["0", "-1", "nan", "inf", "1e30", "True", "1e400"])
 @pytest.mark.parametrize(("name", "build", "field", "valid", "bound"), CASES, ids=IDS)
 def test_an_absurd_value_is_refused_when_the_config_is_built(
     name: str, build: Build, field: str, valid: Any, bound: Bound, value: Any

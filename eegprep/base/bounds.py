@@ -177,7 +177,10 @@ def check_number(
         number: float = int(value) if ok else 0  # type: ignore[call-overload]
     else:
         ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-        number = float(value) if ok else math.nan  # type: ignore[arg-type]
+        try:  # (an int of 400 digits is no float: OverflowError, a traceback)
+            number = float(value) if ok else math.nan  # type: ignore[arg-type]
+        except OverflowError:
+            number = math.nan
         ok = ok and math.isfinite(number)
     if not ok or not bound.holds(number):
         raise invalid_value(name, _shown(value), expected=bound.words(), error=error)
