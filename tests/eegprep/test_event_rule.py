@@ -88,7 +88,7 @@ def test_an_onset_just_past_the_end_is_moved_to_it(bids_source: Path, tmp_path: 
     report, recs = _ingest(src, tmp_path)
     assert report.failed == [] and _mine(recs[ODDBALL], "late") == [(END_S, 0.0)]
     (line,) = [w for w in report.warnings[ODDBALL_SOURCE] if "late" in w]
-    assert line == f"1 event(s) outside the stored 0-6 s {MOVED}: 'late' at 6.002 s"
+    assert line == f"1 event outside the stored 0-6 s {MOVED}: 'late' at 6.002 s"
     # and nothing else: the markers inside (0.004 s long) are not "cut" by rounding
     assert report.warnings[ODDBALL_SOURCE] == [line]
     assert "sub-02/eeg/sub-02_task-oddball_eeg.vhdr" not in report.warnings
@@ -110,7 +110,7 @@ def test_an_event_outside_is_dropped_or_cut(
     report, recs = _ingest(src, tmp_path)
     assert report.failed == [] and _mine(recs[ODDBALL], "edge") == stored
     (line,) = [w for w in report.warnings[ODDBALL_SOURCE] if "edge" in w]
-    assert line.startswith(f"1 event(s) outside the stored 0-6 s {what}: 'edge' at ")
+    assert line.startswith(f"1 event outside the stored 0-6 s {what}: 'edge' at ")
 
 
 def test_labels_print_on_one_line_and_are_bounded(bids_source: Path, tmp_path: Path) -> None:
@@ -125,8 +125,8 @@ def test_labels_print_on_one_line_and_are_bounded(bids_source: Path, tmp_path: P
     assert "a b [2Jc" in labels and "x" * event_rule.MAX_LABEL_CHARS in labels
     assert all(label.isprintable() and len(label) <= 256 for label in labels)
     warned = " | ".join(report.warnings[ODDBALL_SOURCE])
-    assert "1 event(s) with characters that do not print (now spaces): 'a\\x07b" in warned
-    assert "1 event(s) with labels over 256 characters (cut): 'xxx" in warned
+    assert "1 event with characters that do not print (now spaces): 'a\\x07b" in warned
+    assert "1 event with labels over 256 characters (cut): 'xxx" in warned
 
 
 def test_more_events_than_the_limit_refuse_the_file(
@@ -156,7 +156,7 @@ def test_edf_annotations_take_the_same_rule(tmp_path: Path) -> None:
     assert got == [(1.0, 0.0, "tab here"), (4.0, 1.0, "straddle"), (5.0, 0.0, "last")]
     assert all(0 <= e.onset <= e.onset + e.duration <= 5.0 for e in rec.events)
     warned = report.warnings["alice/rest.edf"]
-    assert any(w.startswith("2 event(s) outside the stored 0-5 s dropped") for w in warned)
+    assert any(w.startswith("2 events outside the stored 0-5 s dropped") for w in warned)
 
 
 def test_tuh_label_stopping_before_its_start_refuses_the_file(tmp_path: Path) -> None:
@@ -239,7 +239,7 @@ def test_event_labels_keep_the_characters_record_text_keeps() -> None:
     events = [[0.0, 0.0, persian, ""], [1.0, 0.0, devanagari, ""], [2.0, 0.0, "a\u202eb", ""]]
     settled = event_rule.settle_events(events, 800, 200.0, "r.edf")
     assert [e[2] for e in settled.events] == [persian, devanagari, "a b"]
-    assert settled.warnings == ["1 event(s) with characters that do not print (now spaces): "
+    assert settled.warnings == ["1 event with characters that do not print (now spaces): "
                                 "'a\\u202eb' at 2 s"]  # fmt: skip
     for char in "\u200c\u200d\u00a0\u3000\ue000\u0378\n\t\x1b\x85\u200b\u202e\ufeff\u2028\ud800":
         label = f"x{char}y"
@@ -270,9 +270,9 @@ def test_each_distinct_label_is_cleaned_once(monkeypatch: pytest.MonkeyPatch) ->
     assert [e[2:] for e in settled.events[:4]] == [
         ["stim", ""], ["a b", "T3"], [cut, ""], ["resp", "T3"]]  # fmt: skip
     assert settled.warnings == [
-        "1000 event(s) with characters that do not print (now spaces): 'a\\u202eb' at 0.01 s, "
+        "1000 events with characters that do not print (now spaces): 'a\\u202eb' at 0.01 s, "
         "'a\\u202eb' at 0.05 s, 'a\\u202eb' at 0.09 s and 997 more",
-        f"1000 event(s) with labels over {event_rule.MAX_LABEL_CHARS} characters (cut): "
+        f"1000 events with labels over {event_rule.MAX_LABEL_CHARS} characters (cut): "
         f"{event_rule._shown(long)} at 0.02 s, {event_rule._shown(long)} at 0.06 s, "
         f"{event_rule._shown(long)} at 0.1 s and 997 more",
     ]

@@ -695,7 +695,7 @@ def test_a_recording_whose_samples_do_not_follow_on_in_time_is_kept_stretch_by_s
         "the recording's start): a sidecar's times are not moved"
     )
     assert joins == [
-        f"discontinuous: {kind} marker(s) where the samples do not follow on in time; its 2 "
+        f"discontinuous: {kind} marker where the samples do not follow on in time; its 2 "
         "stretches are kept separately (filtered each alone, no window across a join), stored "
         "end to end with joins at 1 s" + (unstated if fmt == "BrainVision" else "")
     ]

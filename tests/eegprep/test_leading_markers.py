@@ -27,7 +27,7 @@ from eegprep.readers.mne_formats import MneReader
 from tests.eegprep.test_reader_set_semantics import LABELS, SRATE, _write_set
 
 N_TIMES = 2500  # 10 s at 250 Hz
-LEAD = "1 EEGLAB 'boundary' marker(s) at or before the first sample"
+LEAD = "1 EEGLAB 'boundary' marker at or before the first sample"
 
 
 def _set(tmp_path: Path, events: list[tuple[Any, float, float]]) -> str:

@@ -155,7 +155,7 @@ def test_gdf_events_past_the_end_at_their_rate_are_named(tmp_path: Path) -> None
     _gdf(path, "GDF 2.20", ["uV"], np.zeros((2, 1, 100), dtype=int), events=events)
     header, _ = _read(path)
     assert [a.onset for a in header.annotations] == [0.1]
-    assert "1 event(s)" in header.warnings[0] and "1000 Hz" in header.warnings[0]
+    assert "1 event" in header.warnings[0] and "1000 Hz" in header.warnings[0]
 
 
 def test_gdf1_without_an_event_table_is_one_line(tmp_path: Path) -> None:

@@ -128,7 +128,7 @@ def test_a_boundary_lasts_no_time_on_the_samples_kept(
     assert [a.description for a in header.annotations] == ["S  1", "boundary", "S  2"]
     np.testing.assert_allclose(got, [(10, 0), (179.5, 0), (190, 4)], atol=1e-9)
     (warning,) = header.warnings  # the join, and nothing of a file cut short
-    assert warning.startswith("discontinuous: EEGLAB 'boundary' marker(s)")
+    assert warning.startswith("discontinuous: EEGLAB 'boundary' marker")
     # the stretch after the cut starts at sample 180 (counted from 0): kept apart from it
     assert header.joins == (180 / SRATE,)
     assert "its 2 stretches are kept separately" in warning
@@ -162,7 +162,7 @@ def test_a_boundary_before_the_first_sample_says_nothing_of_a_cut_file(tmp_path:
     header = MneReader.read_header(path)
     assert header.joins == () and header.gaps == ()
     assert [w.split(":")[0] for w in header.warnings] == [
-        "1 EEGLAB 'boundary' marker(s) at or before the first sample"
+        "1 EEGLAB 'boundary' marker at or before the first sample"
     ]
     assert [(a.onset, a.duration) for a in header.annotations] == [(0, 0), (10 / SRATE, 0)]
 
@@ -171,7 +171,7 @@ def test_an_event_past_the_samples_is_still_named(tmp_path: Path) -> None:
     events = [("boundary", 100.5, 40), ("S  9", 190, 30)]  # the second reaches past the end
     path = _write_set(tmp_path, _microvolts(), struct=True, events=events)
     header = MneReader.read_header(path)
-    assert any("1 event(s) reach past them and were cut" in w for w in header.warnings)
+    assert any("1 event reaches past them and was cut" in w for w in header.warnings)
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)

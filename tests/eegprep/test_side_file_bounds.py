@@ -289,7 +289,7 @@ def test_a_header_skipping_more_lines_than_its_text_data_file_holds_is_refused_a
     run = [sys.executable, "-c", code, str(tmp_path / "r.vhdr")]
     done = subprocess.run(run, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == (
-        f"{tmp_path / 'r.vhdr'}: its data file r.txt ends after 500 line(s), before the "
+        f"{tmp_path / 'r.vhdr'}: its data file r.txt ends after 500 lines, before the "
         "SkipLines=1,000,000,000,000 its header skips (MNE spun on such a header for hours, "
         "skipping lines past the end): correct SkipLines in [ASCII Infos]"
     ), done.stderr[-2000:]

@@ -69,13 +69,13 @@ def test_bids_events_tsv_of_an_edf_plus_d_are_moved_by_its_gaps(tmp_path: Path) 
     kept = {label: at for (_, _, label), at in TIMED if at is not None}
     assert _stored(tmp_path / "s.zarr") == kept  # 'after' once: the file's and the row's
     (line,) = [w for w in report.warnings["sub-01/eeg/sub-01_task-rest_eeg.edf"] if "side" in w]
-    assert line == "1 event(s) of the sidecar inside a gap of the recording dropped: " \
+    assert line == "1 event of the sidecar inside a gap of the recording dropped: " \
         "'in the gap' at 9 s"  # fmt: skip
 
 
 def test_tuh_label_files_beside_an_edf_plus_d_are_moved_by_its_gaps(tmp_path: Path) -> None:
     # was: stored at their clock times, and the file said to end before its labels
-    # ("1 event(s) end after the recording's 20.00 s", "sidecar duration 30.00 s disagrees")
+    # ("1 event end after the recording's 20.00 s", "sidecar duration 30.00 s disagrees")
     folder = tmp_path / "tusz" / "edf" / "train" / "aaaaaaaf" / "s001_2002" / "01_tcp_ar"
     labels = [f"EEG {s}-REF" for s in ("FP1", "FP2", "C3", "C4", "O1", "O2", "CZ")]
     _edf_plus_d(folder / "aaaaaaaf_s001_t000.edf", labels, [])
@@ -94,7 +94,7 @@ def test_tuh_label_files_beside_an_edf_plus_d_are_moved_by_its_gaps(tmp_path: Pa
                       (15.0, 2.0, "seiz")]  # fmt: skip
     said = " | ".join(report.warnings.get(rec.source, []))
     assert "disagrees" not in said and "end after" not in said
-    assert "1 event(s) of the sidecar inside a gap of the recording dropped: 'seiz' at 9 s" in said
+    assert "1 event of the sidecar inside a gap of the recording dropped: 'seiz' at 9 s" in said
 
 
 def test_a_sidecar_of_a_fif_with_an_acquisition_skip_is_moved_by_the_skip(tmp_path: Path) -> None:
@@ -113,7 +113,7 @@ def test_a_sidecar_of_a_fif_with_an_acquisition_skip_is_moved_by_the_skip(tmp_pa
                                     [3.5, 1.0, "into", ""]])  # fmt: skip
     events, said = recording_events(load_manifest("folder"), header, sidecar, header.path)
     assert events == [[5.0, 0.0, "own", ""], [5.0, 0.0, "own", ""], [3.5, 0.5, "into", ""]]
-    assert said == ["1 event(s) of the sidecar inside a gap of the recording dropped: "
+    assert said == ["1 event of the sidecar inside a gap of the recording dropped: "
                     "'inside' at 5 s"]  # fmt: skip
 
 

@@ -113,7 +113,7 @@ def test_mne_bids_events_of_a_paused_or_cut_file_are_on_the_samples_stored(
     tmp_path: Path, kind: str, sample: bool
 ) -> None:
     # was: 'S  1' stored twice (the file's at 15 s, the row's moved back to 11 s), 'cue' and
-    # 'late' dropped ("2 event(s) of the sidecar inside a gap of the recording dropped")
+    # 'late' dropped ("2 events of the sidecar inside a gap of the recording dropped")
     root, tsv = _mne_bids(tmp_path, kind)
     written = tsv.read_text(encoding="utf-8")
     assert "\n15.0\t0.0" in written or "\n15.0\t0.004" in written  # (MNE's time: stored)
@@ -141,7 +141,7 @@ def test_an_events_tsv_sample_column_places_rows_whose_onset_counts_the_clock(
     assert events == [(t, prefix + x if x.startswith("S ") else x) for t, x in EXPECTED]
     (line,) = [w for w in said if "at their sample" in w]
     assert line == (
-        "sub-01_task-rest_events.tsv: 3 row(s) placed at their sample, more than one sample "
+        "sub-01_task-rest_events.tsv: 3 rows placed at their sample, more than one sample "
         "from their onset (the sample counts the data file's samples, which stop following on "
         f"at its joins): '{prefix}S  1' at 19 s, sample 3750, 'cue' at 14 s, sample 2500, "
         "'late' at 25 s, sample 4750"
@@ -181,7 +181,7 @@ def test_mne_bids_events_of_an_edf_plus_d_count_its_clock_and_still_move(tmp_pat
     (rec,) = open_store(tmp_path / "s.zarr").recordings
     assert [(round(e.onset, 6), e.label) for e in rec.events] == [(9.5, "after")]
     said = [w for lines in report.warnings.values() for w in lines]
-    dropped = "1 event(s) of the sidecar inside a gap of the recording dropped: 'inside' at 9 s"
+    dropped = "1 event of the sidecar inside a gap of the recording dropped: 'inside' at 9 s"
     assert dropped in said
 
 

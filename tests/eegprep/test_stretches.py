@@ -54,9 +54,9 @@ def test_an_edf_plus_d_with_two_gaps_is_ingested_with_its_joins(gapped: tuple) -
     assert report.failed == []
     (line,) = report.warnings["g.edf"]  # one line for the file
     assert line == (
-        "discontinuous: 2 gap(s) (4 s, 6 s) between data records; its 3 stretches are kept "
+        "discontinuous: 2 gaps (4 s, 6 s) between data records; its 3 stretches are kept "
         "separately (filtered each alone, no window across a join), stored end to end with "
-        "joins at 8 s, 14 s; 1 event(s) inside a gap dropped"
+        "joins at 8 s, 14 s; 1 event inside a gap dropped"
     )
     rec = open_store(store_path).recording("folder/g")
     assert rec.n_samples == 20 * 200
@@ -174,9 +174,9 @@ def test_an_acquisition_skip_and_an_edge_are_joins_of_any_mne_format(tmp_path: P
     header = MneReader.read_header(str(tmp_path / "r_raw.fif"))
     assert header.joins == (4.0, 6.0)  # the edge at 8 s lies 2 s of skip later: 6 s kept
     assert header.warnings == (
-        "discontinuous: MNE 'BAD_ACQ_SKIP', MNE 'EDGE boundary' marker(s) where the samples do "
+        "discontinuous: MNE 'BAD_ACQ_SKIP', MNE 'EDGE boundary' markers where the samples do "
         "not follow on in time; its 3 stretches are kept separately (filtered each alone, no "
-        "window across a join), stored end to end with joins at 4 s, 6 s; 1 span(s) MNE filled "
+        "window across a join), stored end to end with joins at 4 s, 6 s; 1 span MNE filled "
         "in where none were acquired (BAD_ACQ_SKIP, 2 s) left out",
     )
 
@@ -215,7 +215,7 @@ def test_the_samples_mne_fills_in_at_an_acquisition_skip_are_not_stored(tmp_path
         (3.5, 0.5, "into the skip"),  # its half in the skip is no sample kept
         (5.0, 2.0, "after"),
     ]
-    assert header.warnings[-1].endswith("(BAD_ACQ_SKIP, 2 s) left out, 1 event(s) inside them "
+    assert header.warnings[-1].endswith("(BAD_ACQ_SKIP, 2 s) left out, 1 event inside them "
                                         "dropped")  # fmt: skip
     kept = np.concatenate([x[:, :1000], x[:, 1500:]], axis=1)
     np.testing.assert_allclose(MneReader.read_segment(header, [0, 1, 2], 0, 2000), kept,
@@ -268,7 +268,7 @@ def test_a_skip_at_the_end_is_left_out_without_a_join() -> None:
     skips = Skips(skip_spans(raw, 2500), 2500)
     assert skips.spans == ((2000, 2500),) and skips.n_kept == 2000  # the two spans merged
     assert skips.pieces(1990, 2000) == [(1990, 2000)] and skips.joins == ()
-    assert joins(raw, None, skips) == ((), "1 span(s) MNE filled in where none were acquired "
+    assert joins(raw, None, skips) == ((), "1 span MNE filled in where none were acquired "
                                        "(BAD_ACQ_SKIP, 2 s) left out at the samples' start or "
                                        "end (no join)")  # fmt: skip
 
