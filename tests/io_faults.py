@@ -3,11 +3,17 @@
 :func:`failing_calls` patches the calls through which eegprep and labram change a file or a
 folder: ``os.fsync``, ``os.replace``, ``os.rename``, ``os.link``, ``os.write``, and ``write``
 on a file opened for writing with ``open``/``io.open`` (``Path.write_bytes``, ``json.dump``,
-a plot's bytes). Each call is recorded as ``"OP PATH"`` (the path the call concerns: the file
-written or flushed, the new name of a rename), and the calls for which ``fails(n, call)`` is
-true raise ``OSError(code)`` naming no file, as the kernel's do, without doing anything. A
-sweep runs a command once to count its calls, then once per call with only that one failing
-(:func:`nth`). Writes that do not pass through Python (safetensors' Rust writer) are not seen.
+a plot's bytes) (:data:`OPS`); and, asked for (:data:`DELETE_OPS`, :data:`FOLDER_OPS`), the
+deletions ``os.unlink``, ``os.remove``, ``os.rmdir`` (``Path.unlink``/``rmdir``, and each
+file and folder ``shutil.rmtree`` removes, which it does by these) and the folder creation
+``os.mkdir`` (``os.makedirs``, ``Path.mkdir``, ``tempfile.mkdtemp``). Each call is recorded
+as ``"OP PATH"`` (the path the call concerns: the file written, flushed or deleted, the new
+name of a rename, the folder made), and the calls for which ``fails(n, call)`` is true raise
+``OSError(code)`` without doing anything: ``write`` and ``fsync`` naming no file, as Python's
+do (``replace``, ``rename`` and ``link`` none either, the harder case for a message), a
+deletion or ``mkdir`` naming the path it was given, as Python's does. A sweep runs a command
+once to count its calls, then once per call with only that one failing (:func:`nth`).
+Writes that do not pass through Python (safetensors' Rust writer) are not seen.
 """
 
 from __future__ import annotations
@@ -21,7 +27,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 OPS = ("fsync", "replace", "rename", "link", "write")
-"""The calls :func:`failing_calls` counts and may fail."""
+"""The write-side calls :func:`failing_calls` counts and may fail unless told otherwise."""
+
+DELETE_OPS = ("unlink", "remove", "rmdir")
+"""The deletions it counts and may fail when ``ops`` names them."""
+
+FOLDER_OPS = ("mkdir",)
+"""The folder creation it counts and may fail when ``ops`` names it."""
+
+_PATCHED = (*OPS, *DELETE_OPS, *FOLDER_OPS)
 
 
 def fd_target(fd: int) -> str:
@@ -70,16 +84,18 @@ def failing_calls(
     ``under``: only the calls on that folder or what it holds (a command's outputs; not the
     probe ``tempfile`` writes once a process, nor a library's cache), the others passed over."""
     calls: list[str] = []
-    real = {name: getattr(os, name) for name in OPS}
+    real = {name: getattr(os, name) for name in _PATCHED}
     real_open, real_io_open = builtins.open, io.open
     top = os.path.abspath(under) if under is not None else None
 
-    def check(op: str, path: str) -> None:
+    def check(op: str, path: str, filename: Any = None) -> None:
         if top is not None and path != top and not path.startswith(top + os.sep):
             return
         calls.append(f"{op} {path}")
         if fails(len(calls), calls[-1]):
-            raise OSError(code, os.strerror(code))
+            if filename is None:
+                raise OSError(code, os.strerror(code))
+            raise OSError(code, os.strerror(code), filename)
 
     def wrapped(op: str) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -87,6 +103,13 @@ def failing_calls(
             if op in ("fsync", "write"):
                 fd = first if isinstance(first, int) else first.fileno()
                 path = fd_target(fd)
+            elif op in DELETE_OPS or op in FOLDER_OPS:
+                path = os.fsdecode(first)
+                if kwargs.get("dir_fd") is not None:  # (shutil.rmtree: a name in a folder)
+                    path = os.path.join(fd_target(kwargs["dir_fd"]), path)
+                path = os.path.abspath(path)
+                check(op, path, first)  # (Python's error names the path it was given)
+                return real[op](*args, **kwargs)
             else:
                 path = os.path.abspath(os.fsdecode(args[1]))
             check(op, path)
@@ -137,4 +160,4 @@ def nth(k: int) -> Callable[[int, str], bool]:
     return lambda n, call: n == k
 
 
-__all__ = ["OPS", "failing_calls", "fd_target", "nth", "sweep_points"]
+__all__ = ["DELETE_OPS", "FOLDER_OPS", "OPS", "failing_calls", "fd_target", "nth", "sweep_points"]

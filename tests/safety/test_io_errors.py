@@ -2,7 +2,7 @@
 limit (``EFBIG``: ``ulimit -f``, a FAT disk's 4 GiB), for every command that writes.
 
 The full disk and the read-only place are in test_full_disk.py. Here, found by failing the
-N-th ``os.fsync`` of each command with ``EIO`` and by running an ingest under
+N-th ``os.fsync`` of each command with ``EIO`` (tests/io_faults.py) and by running an ingest under
 ``RLIMIT_FSIZE`` (``SIGXFSZ`` ignored, so that a write past the limit fails with ``EFBIG``):
 
 - every labram command ended in "internal error (a bug)", status 1, at any ``EIO``;
@@ -20,7 +20,6 @@ tests/eegprep/test_disk_sync.py.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import resource
@@ -29,7 +28,6 @@ import stat
 import subprocess
 import sys
 import warnings
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +37,7 @@ from click.testing import CliRunner, Result
 
 from cli import eegprep_cli
 from tests.full_disk import snapshot, temporaries
+from tests.io_faults import failing_calls, nth
 from tests.labram.cli_runs import run_labram
 from tests.safety.test_reader_fuzz import _time_limit
 
@@ -61,34 +60,8 @@ def one_line(code: int, output: str, *says: str) -> str:
     return lines[-1]
 
 
-def _target(fd: int) -> str:
-    return os.readlink(f"/proc/self/fd/{fd}")
-
-
-@contextlib.contextmanager
-def failing_fsync(fails: Callable[[int, str], bool]) -> Iterator[list[str]]:
-    """``os.fsync`` raises ``EIO`` (naming no file, as the kernel's) for each call where
-    ``fails(n, path)`` (``n`` counts the calls from 1, ``path`` is what the descriptor names);
-    yields the paths of every call, and of every ``os.replace``'s target as ``"-> PATH"``."""
-    real_fsync, real_replace = os.fsync, os.replace
-    calls: list[str] = []
-
-    def fsync(fd: Any) -> None:
-        fd = fd if isinstance(fd, int) else fd.fileno()
-        calls.append(_target(fd))
-        if fails(len(calls), calls[-1]):
-            raise OSError(errno.EIO, os.strerror(errno.EIO))
-        real_fsync(fd)
-
-    def replace(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
-        real_replace(src, dst, *args, **kwargs)
-        calls.append("-> " + os.path.abspath(dst))
-
-    os.fsync, os.replace = fsync, replace  # type: ignore[assignment]
-    try:
-        yield calls
-    finally:
-        os.fsync, os.replace = real_fsync, real_replace
+FSYNC = ("fsync",)
+"""The calls these tests fail (:func:`tests.io_faults.failing_calls`): the flushes."""
 
 
 def store_bytes(store: Path) -> dict[str, bytes]:
@@ -115,7 +88,7 @@ def test_an_index_segment_in_place_whose_folder_flush_fails_keeps_its_recordings
     clean, out = tmp_path / "clean.zarr", tmp_path / "s.zarr"
     assert ingest(tuh_corpus, clean).exit_code == 0
     index = str(out / "_eegprep" / "index")
-    with failing_fsync(lambda n, path: path == index):
+    with failing_calls(lambda n, call: call == f"fsync {index}", ops=FSYNC):
         res = ingest(tuh_corpus, out)
     one_line(res.exit_code, res.output, str(out), "Input/output error", "check the disk")
     check = run_eegprep("validate", out)
@@ -123,17 +96,6 @@ def test_an_index_segment_in_place_whose_folder_flush_fails_keeps_its_recordings
     assert not temporaries(out)
     assert ingest(tuh_corpus, out).exit_code == 0
     assert store_bytes(out) == store_bytes(clean)
-
-
-def _nth(k: int) -> Callable[[int, str], bool]:
-    """For :func:`failing_fsync`: only the ``k``-th ``fsync`` fails."""
-    count = [0]
-
-    def fails(n: int, path: str) -> bool:
-        count[0] += 1
-        return count[0] == k
-
-    return fails
 
 
 def _ingest_stopped_then_finished(src: Path, out: Path, clean: Path, res: Result) -> None:
@@ -175,16 +137,16 @@ def test_ingest_sweep_of_an_io_error_at_every_flush(
     clean = tmp_path / "clean.zarr"
     if update:
         shutil.copytree(base, clean)
-    with failing_fsync(lambda n, path: False) as calls:
+    with failing_calls(lambda n, call: False, ops=FSYNC) as calls:
         assert ingest(tuh_corpus, clean).exit_code == 0
-    n_calls = len([c for c in calls if not c.startswith("-> ")])
+    n_calls = len(calls)
     assert n_calls > 10
     for k in range(1, n_calls + 1):
         out = tmp_path / f"s{k}.zarr"
         if update:
             shutil.copytree(base, out)
         before = {n: b for n, b in snapshot(out).items() if n.startswith("recordings/")}
-        with failing_fsync(_nth(k)) as seen:
+        with failing_calls(nth(k), ops=FSYNC) as seen:
             res = ingest(tuh_corpus, out)
         after = snapshot(out)
         assert all(after.get(n) == b for n, b in before.items()), f"fsync {k}: {seen}"
@@ -276,7 +238,10 @@ def test_a_checkpoint_whose_flush_fails_keeps_previous_pt(tmp_path: Path) -> Non
     atomic_save({"model": {"w": torch.ones(3)}, "step": 1}, last)
     atomic_save({"model": {"w": torch.ones(3)}, "step": 2}, last)
     before = snapshot(tmp_path)
-    with failing_fsync(lambda n, path: ".tmp-" in path), pytest.raises(OSError) as info:
+    with (
+        failing_calls(lambda n, call: ".tmp-" in call, ops=FSYNC),
+        pytest.raises(OSError) as info,
+    ):
         atomic_save({"model": {"w": torch.ones(3)}, "step": 3}, last)
     assert info.value.errno == errno.EIO and info.value.filename == str(last)
     assert snapshot(tmp_path) == before
@@ -319,14 +284,15 @@ def test_an_io_error_in_a_training_run_is_one_line_and_it_resumes(
     hit: list[int] = []
     calls: list[str] = []
 
-    def fails(n: int, path: str) -> bool:
-        renamed = calls[-2:-1] == [f"-> {run / name}"]  # (this flush follows its rename)
-        if not hit and path.startswith(wanted) and (when == "its flush" or renamed):
+    def fails(n: int, call: str) -> bool:
+        renamed = calls[-2:-1] == [f"replace {run / name}"]  # (this flush follows its rename)
+        flush = call.startswith(f"fsync {wanted}")
+        if not hit and flush and (when == "its flush" or renamed):
             hit.append(n)
             return True
         return False
 
-    with failing_fsync(fails) as seen:
+    with failing_calls(fails, ops=(*FSYNC, "replace")) as seen:
         calls = seen
         code, out = _tokenizer(store, run)
     assert hit, out
@@ -347,13 +313,13 @@ def test_training_run_sweep_of_an_io_error_at_every_flush(
     """Each ``fsync`` of a tokenizer run in turn fails: one line naming a file of the run
     folder, no temporary file, and ``--resume`` ends as the run that never failed."""
     store, clean = clean_run
-    with failing_fsync(lambda n, path: False) as calls:
+    with failing_calls(lambda n, call: False, ops=FSYNC) as calls:
         assert _tokenizer(store, tmp_path / "count")[0] == 0
-    n_calls = len([c for c in calls if not c.startswith("-> ")])
+    n_calls = len(calls)
     assert n_calls > 10
     for k in range(1, n_calls + 1):
         run = tmp_path / f"r{k}"
-        with failing_fsync(_nth(k)):
+        with failing_calls(nth(k), ops=FSYNC):
             code, out = _tokenizer(store, run)
         one_line(code, out, str(run), "Input/output error", "--resume")
         assert not temporaries(run)
@@ -385,7 +351,7 @@ def test_an_embedding_store_that_cannot_be_made_says_what_to_do(
     a folder it could write; the run again ends as one that never failed."""
     args, clean = _embedded(clean_run[0], tmp_path)
     out = tmp_path / "e.zarr"
-    with failing_fsync(lambda n, path: n == 1):
+    with failing_calls(nth(1), ops=FSYNC):
         code, said = run_labram(*args, out)
     line = one_line(code, said, f"--out {out}", "Input/output error", "check the disk")
     assert "pick a folder you can write" not in line
@@ -418,11 +384,15 @@ def test_an_io_error_at_an_embedding_chunk_folders_flush_is_one_line(
     held: dict[str, list[str]] = {"calls": []}
     chunk_folders = [str(out / name / "c") for name in ("embedding", "logits")]
 
-    def fails(n: int, path: str) -> bool:  # the store's folder, flushed after a chunk's
-        before = held["calls"][-8:-1]
-        return path == str(out) and any(c.startswith(tuple(chunk_folders)) for c in before)
+    def fails(n: int, call: str) -> bool:  # the store's folder, flushed after a chunk's
+        before = [c.split(" ", 1)[1] for c in held["calls"][-8:-1]]
+        flushed = any(c.startswith(tuple(chunk_folders)) for c in before)
+        return call == f"fsync {out}" and flushed
 
-    with failing_fsync(fails) as calls, _time_limit(60, "labram embed"):
+    with (
+        failing_calls(fails, ops=(*FSYNC, "replace")) as calls,
+        _time_limit(60, "labram embed"),
+    ):
         held["calls"] = calls
         code, said = run_labram(*args, out)
     one_line(code, said, str(out), "Input/output error", "check the disk")
@@ -453,7 +423,9 @@ def test_convert_over_an_export_whose_journal_flush_fails_is_completed_next(
     save_official(load_ours(tmp / "a.pt"), released)
     journal = export_journal.journal_path(out)
     with (
-        failing_fsync(lambda n, path: path == str(out.parent) and journal.exists()),
+        failing_calls(
+            lambda n, call: call == f"fsync {out.parent}" and journal.exists(), ops=FSYNC
+        ),
         pytest.raises(OutputError, match="the next command that reads or writes the export"),
     ):
         convert_file(released, out, force=True)
@@ -475,7 +447,7 @@ def test_a_page_in_place_whose_folder_flush_fails_says_it_is_written(tmp_path: P
     page = tmp_path / "p.html"
     write_output(page, b"<!doctype html>old")
     with (
-        failing_fsync(lambda n, path: path == str(tmp_path)),
+        failing_calls(lambda n, call: call == f"fsync {tmp_path}", ops=FSYNC),
         pytest.raises(OutputError) as info,
     ):
         write_output(page, b"<!doctype html>new")
