@@ -27,6 +27,17 @@ Entries = list[tuple[str, bool]]
 """``(name, is_folder)`` of each entry of a folder (:meth:`Location.entries`)."""
 
 
+def _gone_is_deleted(function: Any, path: str, exc_info: Any) -> None:
+    """``shutil.rmtree``'s handler: what another process deleted first is deleted; any other
+    failure is raised, naming the file or folder that could not be deleted."""
+    exc = exc_info[1]
+    if isinstance(exc, FileNotFoundError):
+        return
+    if isinstance(exc, OSError) and exc.filename != path:  # (named relative to its folder)
+        raise OSError(exc.errno, exc.strerror, path) from exc
+    raise exc
+
+
 @dataclass(frozen=True)
 class Location:
     """A store root: ``url`` as the user gave it, ``root`` its path, ``fs`` an fsspec
@@ -193,12 +204,14 @@ class Location:
     def remove(self, *parts: str) -> None:
         """Delete an object or a folder; nothing when it is gone, also when another process
         removed it between the check and the delete (writers racing for a stale lock sweep the
-        same takeover claims)."""
+        same takeover claims). A file or folder the disk refuses to delete (``EIO``, ``EROFS``,
+        ``EACCES``) raises ``OSError`` naming it: a folder deleted in part was once reported
+        deleted, and its rest left for good where no run looked for it again."""
         target = self.path(*parts)
         try:
             if self.local:
                 if os.path.isdir(target):
-                    shutil.rmtree(target, ignore_errors=True)
+                    shutil.rmtree(target, onerror=_gone_is_deleted)
                 elif os.path.exists(target):
                     os.unlink(target)
             elif self.fs.exists(target):

@@ -169,10 +169,12 @@ class StoreWriter:
         try:
             self._open()
         except BaseException:
-            if self._locked:
-                self.loc.remove(*LOCK)
-                self._locked = False
-            self._release_flock()
+            try:
+                if self._locked:
+                    self._locked = False
+                    self.loc.remove(*LOCK)
+            finally:  # (a lock the disk would not delete: its holder's process ends)
+                self._release_flock()
             raise
 
     def _open(self) -> None:
@@ -352,9 +354,11 @@ class StoreWriter:
         try:
             compact(self.loc)  # a failure (disk full) leaves the segments, all still readable
         finally:
-            self.loc.remove(*LOCK)
             self._locked = False
-            self._release_flock()
+            try:
+                self.loc.remove(*LOCK)
+            finally:  # a lock the disk would not delete held its holder's flock for as long
+                self._release_flock()  # as the process ran: the next ingest in it was refused
 
     def existing(self) -> dict[str, dict[str, Any]]:
         """Every record the index lists, as its JSON object: as read when the writer opened
