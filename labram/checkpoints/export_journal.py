@@ -271,6 +271,7 @@ def switch(
         "remove": [p.name for p in remove],
     }
     placed = renamed = False
+    deleting: Path | None = None  # (the file being deleted, when that is what fails)
     try:
         for tmp, _ in files:
             _flush(tmp)
@@ -283,11 +284,14 @@ def switch(
                 raise
             placed = True
             for path in remove:
+                deleting = path
                 path.unlink(missing_ok=True)
+            deleting = None
             for tmp, final in files:
                 os.replace(tmp, final)
             renamed = True
             sync_folder(weights.parent)  # (a power cut keeps the journal or every rename)
+            deleting = journal
             journal.unlink()
     except OSError as exc:
         if not placed:
@@ -297,7 +301,9 @@ def switch(
                 f"{weights}: cannot write the export ({write_problem(weights, exc)}); what it "
                 f"held before is unchanged{then_again(exc)}"
             ) from exc
-        raise OutputError(_after_the_journal(weights, exc, renamed=renamed)) from exc
+        raise OutputError(
+            _after_the_journal(weights, exc, renamed=renamed, deleting=deleting)
+        ) from exc
     except BaseException:
         if not placed:
             for tmp, _ in files:
@@ -305,14 +311,29 @@ def switch(
         raise
 
 
-def _after_the_journal(weights: Path, exc: OSError, *, renamed: bool) -> str:
+def _after_the_journal(
+    weights: Path, exc: OSError, *, renamed: bool, deleting: Path | None = None
+) -> str:
     """The line of an export whose write failed once its journal was in place: the files
     it names are renamed in (``renamed``: only the folder's flush, or the journal's removal,
     failed; it said "cannot rename the export's files into place" of files in place), or the
-    next command renames them; and what to do about the disk (it said nothing of it)."""
+    next command renames them; and what to do about the disk (it said nothing of it).
+    ``deleting``: the file whose deletion failed (an old card, the journal): it said "cannot
+    rename" of a card it could not delete, and "could not be flushed" of a journal."""
     why = exc.strerror or type(exc).__name__
     journal = journal_path(weights).name
-    if renamed:
+    if deleting is not None and renamed:
+        said = (
+            f"{weights}: written, but its journal {journal} could not be deleted ({why}): the "
+            "next command that reads or writes the export deletes it"
+        )
+    elif deleting is not None:
+        said = (
+            f"{weights}: cannot delete {deleting.name}, the card of the weights it replaces "
+            f"({why}); {journal} records the export: the next command that reads or writes "
+            "it completes it"
+        )
+    elif renamed:
         said = (
             f"{weights}: written, but its folder could not be flushed to the disk ({why}): a "
             f"power cut may undo it; {journal} records the export: the next command that "

@@ -281,6 +281,18 @@ def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
     return []
 
 
+_FOLDER_TODO = {
+    errno.ENOSPC: "free some space",  # no block, or no inode, left
+    errno.EDQUOT: "free some space",  # the quota used up
+    errno.EIO: "check the disk (the system log names the failing device)",
+    errno.EACCES: "fix its permissions",
+    errno.EPERM: "fix its permissions",
+}
+"""What to do when the run folder cannot be made, or its lock file created, by ``errno``
+(as :data:`~eegprep.base.write_errors.PLACE_ERRORS` says it); "make it writable" for the
+rest. ``EIO`` (a bad sector, a device gone) said "make it writable", of a folder that was."""
+
+
 @contextmanager
 def run_lock(out: Path) -> Iterator[None]:
     """Hold an exclusive ``flock`` on ``out/.labram.lock`` while training into ``out``, so that
@@ -307,8 +319,7 @@ def run_lock(out: Path) -> Iterator[None]:
         why = write_problem(out, exc)
         if out.is_symlink() and not out.exists():  # (mkdir said only "File exists")
             why = f"a symbolic link to {os.readlink(out)}, which does not exist"
-        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)  # no block, or no inode, left
-        todo = "free some space" if full else "make it writable"
+        todo = _FOLDER_TODO.get(exc.errno or 0, "make it writable")
         raise UsageError(
             f"{out}: cannot write into the run folder ({why}); {todo}, or pass another --out"
         ) from None
