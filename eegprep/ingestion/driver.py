@@ -479,7 +479,8 @@ def _run(
     finally:
         commit(pending)  # also on Ctrl-C: what finished is kept
         bar.close()
-    report.hours_written = round(report.hours_written, 4)
+    # (each recording a commit took back is subtracted: all of them left -1e-19, "-0.000 h")
+    report.hours_written = max(0.0, round(report.hours_written, 4))
     return listed
 
 

@@ -27,6 +27,7 @@ from eegprep.base.limits import Limits, check_allocation
 from eegprep.base.redact import redact
 from eegprep.base.strict_json import check_values
 from eegprep.base.wording import counted
+from eegprep.base.write_errors import then_again
 from eegprep.corpus.discover import SourceItem
 from eegprep.corpus.locate import find_sidecars
 from eegprep.corpus.manifest import Manifest
@@ -159,8 +160,8 @@ def _os_problem(exc: OSError, task: IngestTask) -> str:
         return f"no space left on device while writing the store ({store})"
     why = exc.strerror or str(exc) or type(exc).__name__
     where = f" ({exc.filename})" if exc.filename else ""
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return redact(f"cannot write the store ({store}): {why}{where}")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):  # (it said nothing of what to do)
+        return redact(f"cannot write the store ({store}): {why}{where}{then_again(exc)}")
     if exc.errno == errno.EFBIG:  # (a write's: a file size limit, a FAT disk's 4 GiB) its
         # samples' file, not the source: "File too large" alone named the source file
         return redact(

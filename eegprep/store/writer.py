@@ -39,7 +39,7 @@ from eegprep.base.files import TMP_MARK, remove_stale_temporaries
 from eegprep.base.sealed import seal
 from eegprep.base.strict_json import find_unsafe, json_problem
 from eegprep.base.version import __version__
-from eegprep.base.write_errors import landed
+from eegprep.base.write_errors import landed, then_again
 from eegprep.pipeline.channels import VOCABULARY
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.consolidated import drop_consolidated
@@ -438,7 +438,7 @@ class StoreWriter:
                     if exc.errno in _STORE_WIDE:
                         raise
                     where = f" ({self.loc.shown(str(exc.filename))})" if exc.filename else ""
-                    why = f"{exc.strerror}{where}"
+                    why = f"{exc.strerror}{where}{then_again(exc)}"  # (EIO: check the disk)
                     failed.append((record.id, f"cannot be moved into place: {why}"))
                     self._remove_staged(staged)
                     continue

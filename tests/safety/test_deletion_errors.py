@@ -118,9 +118,11 @@ def _failed_then_finished(
     assert "Traceback" not in said and "internal error" not in said, said
     assert res.exit_code in (0, 2, 3), said
     if res.exit_code == 2:
-        one_line(2, said, str(out), os.strerror(code), TODO[code])
-    elif res.exit_code == 3:
-        assert "skipped:" in said and TODO[code] in said, said
+        line = one_line(2, said, str(out), TODO[code])
+        assert os.strerror(code).lower() in line.lower(), line
+    elif res.exit_code == 3:  # (each line names the store or the folder)
+        skipped = [x for x in said.splitlines() if x.startswith("skipped:")]
+        assert skipped and all(str(out) in x and TODO[code] in x for x in skipped), said
     after = snapshot(out / "recordings")
     doomed = "folder/site_r0/"  # (the retired version a deletion may take)
     kept = {n: b for n, b in before.items() if job != "retired deleted" or doomed not in n}
@@ -175,6 +177,48 @@ def test_a_lock_the_disk_will_not_delete_leaves_the_next_ingest_free(tmp_path: P
     again = _ingest(src, out, *JOBS["retired deleted"])
     assert again.exit_code == 0, again.output
     assert not lock.exists()
+
+
+@pytest.mark.parametrize(
+    ("folder", "code", "todo"),
+    [(("recordings", "folder"), errno.EIO, "check the disk"),
+     (("_eegprep", "staging"), errno.EACCES, "fix its permissions"),
+     (("_eegprep", "staging"), errno.EPERM, "fix its permissions")],
+)  # fmt: skip
+def test_a_recording_whose_folder_cannot_be_made_is_skipped_saying_what_to_do(
+    tmp_path: Path, folder: tuple[str, ...], code: int, todo: str
+) -> None:
+    """The corpus folder (an I/O error: ``cannot be moved into place: Input/output error
+    (PATH)``) or the staging folder (a refused permission: ``cannot write the store (...):
+    Permission denied (PATH)``) the disk would not make: the line said nothing of what to do."""
+    src, _ = _base(tmp_path, "new store")
+    out = tmp_path / "s.zarr"
+    made = f"mkdir {out.joinpath(*folder)}"
+    with failing_calls(
+        lambda n, c: c == made and calls.index(c) == n - 1, code=code, ops=FOLDER_OPS, under=out
+    ) as calls:  # (its first making only)
+        res = _ingest(src, out)  # fmt: skip
+    skipped = [x for x in res.output.splitlines() if x.startswith("skipped:")]
+    assert res.exit_code == 3 and len(skipped) == 1, res.output
+    assert str(out.joinpath(*folder)) in skipped[0], skipped
+    assert todo in skipped[0], skipped
+    assert skipped[0].endswith("or pick another place and run the same command again"), skipped
+    assert _ingest(src, out).exit_code == 0
+
+
+def test_an_ingest_whose_every_recording_is_taken_back_wrote_zero_hours(tmp_path: Path) -> None:
+    """Each recording's hours, added and then subtracted when its commit could not move it
+    into place, left a rounding error below zero: "-0.000 h written", and -0.0 in the
+    report."""
+    src, _ = _base(tmp_path, "new store")
+    out = tmp_path / "s.zarr"
+    corpus = f"mkdir {out / 'recordings' / 'folder'}"
+    with failing_calls(lambda n, c: c == corpus, ops=FOLDER_OPS, under=out):
+        res = _ingest(src, out)
+    assert res.exit_code == 3 and "3 skipped" in res.output, res.output
+    assert "; 0.000 h written in " in res.output, res.output
+    report = json.loads(next((out / "_eegprep" / "reports").glob("ingest-*.json")).read_text())
+    assert str(report["hours_written"]) == "0.0", report["hours_written"]
 
 
 CASES = [
