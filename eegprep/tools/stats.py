@@ -19,6 +19,7 @@ import numpy as np
 from eegprep.base.errors import OutputError, StoreFormatError
 from eegprep.base.field_text import listed_text
 from eegprep.base.files import check_outside_stores, write_output, write_problem
+from eegprep.base.write_errors import then_again
 from eegprep.store.event_span import events_inside
 from eegprep.store.reader import Store
 from eegprep.store.recording import Recording
@@ -240,8 +241,8 @@ def plot_stats(
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(
-            f"{out}: cannot make the plots folder ({write_problem(out, exc)})"
+        raise OutputError(  # (it said nothing of what to do: an I/O error, a permission)
+            f"{out}: cannot make the plots folder ({write_problem(out, exc)}){then_again(exc)}"
         ) from exc
     paths = []
     corpora = list(stats["corpora"])

@@ -221,6 +221,24 @@ def test_an_ingest_whose_every_recording_is_taken_back_wrote_zero_hours(tmp_path
     assert str(report["hours_written"]) == "0.0", report["hours_written"]
 
 
+@pytest.mark.parametrize("code", sorted(TODO), ids=errno.errorcode.get)
+def test_a_plots_folder_the_disk_cannot_make_says_what_to_do(tmp_path: Path, code: int) -> None:
+    """``stats --plots DIR``: "cannot make the plots folder (Input/output error)", and nothing
+    of what to do (each of its parents, in turn)."""
+    src, _ = _base(tmp_path, "new store")
+    store, plots = tmp_path / "s.zarr", tmp_path / "out" / "plots"
+    ingest_folder(src, store)
+    for folder in (plots, plots.parent):
+        made = f"mkdir {folder}"
+        with failing_calls(lambda n, c, made=made: c == made, code=code, ops=FOLDER_OPS,
+                           under=tmp_path / "out"):  # fmt: skip
+            res = run_eegprep("stats", store, "--plots", plots)
+        line = one_line(res.exit_code, res.output, f"{plots}: cannot make the plots folder")
+        assert str(folder) in line and TODO[code] in line, line
+        assert line.endswith("run the same command again"), line
+    assert run_eegprep("stats", store, "--plots", plots).exit_code == 0
+
+
 CASES = [
     *[("new store", "folder", code) for code in TODO],
     *[("prune", "folder", code) for code in TODO],
