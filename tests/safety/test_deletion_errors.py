@@ -29,6 +29,7 @@ import errno
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +222,11 @@ def test_an_ingest_whose_every_recording_is_taken_back_wrote_zero_hours(tmp_path
     assert str(report["hours_written"]) == "0.0", report["hours_written"]
 
 
+def _only(call: str) -> Callable[[int, str], bool]:
+    """For :func:`~tests.io_faults.failing_calls`: each ``call`` fails, no other."""
+    return lambda n, c: c == call
+
+
 @pytest.mark.parametrize("code", sorted(TODO), ids=errno.errorcode.get)
 def test_a_plots_folder_the_disk_cannot_make_says_what_to_do(tmp_path: Path, code: int) -> None:
     """``stats --plots DIR``: "cannot make the plots folder (Input/output error)", and nothing
@@ -229,9 +235,8 @@ def test_a_plots_folder_the_disk_cannot_make_says_what_to_do(tmp_path: Path, cod
     store, plots = tmp_path / "s.zarr", tmp_path / "out" / "plots"
     ingest_folder(src, store)
     for folder in (plots, plots.parent):
-        made = f"mkdir {folder}"
-        with failing_calls(lambda n, c, made=made: c == made, code=code, ops=FOLDER_OPS,
-                           under=tmp_path / "out"):  # fmt: skip
+        fails = _only(f"mkdir {folder}")
+        with failing_calls(fails, code=code, ops=FOLDER_OPS, under=tmp_path / "out"):
             res = run_eegprep("stats", store, "--plots", plots)
         line = one_line(res.exit_code, res.output, f"{plots}: cannot make the plots folder")
         assert str(folder) in line and TODO[code] in line, line
