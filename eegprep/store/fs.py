@@ -11,6 +11,7 @@ import errno
 import os
 import shutil
 import stat
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,10 +28,12 @@ Entries = list[tuple[str, bool]]
 """``(name, is_folder)`` of each entry of a folder (:meth:`Location.entries`)."""
 
 
-def _gone_is_deleted(function: Any, path: str, exc_info: Any) -> None:
-    """``shutil.rmtree``'s handler: what another process deleted first is deleted; any other
-    failure is raised, naming the file or folder that could not be deleted."""
-    exc = exc_info[1]
+def _gone_is_deleted(function: Any, path: str, exc: Any) -> None:
+    """``shutil.rmtree``'s handler (``onexc``; ``onerror``'s ``exc_info`` before Python 3.12):
+    what another process deleted first is deleted; any other failure is raised, naming the
+    file or folder that could not be deleted."""
+    if isinstance(exc, tuple):  # (onerror's exc_info)
+        exc = exc[1]
     if isinstance(exc, FileNotFoundError):
         return
     if isinstance(exc, OSError) and exc.filename != path:  # (named relative to its folder)
@@ -211,7 +214,10 @@ class Location:
         try:
             if self.local:
                 if os.path.isdir(target):
-                    shutil.rmtree(target, onerror=_gone_is_deleted)
+                    if sys.version_info >= (3, 12):  # (onerror is deprecated there)
+                        shutil.rmtree(target, onexc=_gone_is_deleted)
+                    else:
+                        shutil.rmtree(target, onerror=_gone_is_deleted)
                 elif os.path.exists(target):
                     os.unlink(target)
             elif self.fs.exists(target):
