@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from eegprep.base.bounds import FILE_TIME_MOST_S, KEEP_MOST_S, MAX_WHOLE, bound_of
+from eegprep.base.bounds import bound_of
 
 # The bounds themselves live in eegprep/base/bounds.py (one table, read by the library's
 # configs too): each option's type is made from its field's entry (:func:`bounded`).
@@ -43,8 +43,8 @@ def _text(value: Any, pattern: re.Pattern[str], what: str, param: Any, ctx: Any)
 
 
 class Whole(click.IntRange):
-    """A whole number from ``min`` to ``max`` (both required; :data:`MAX_WHOLE` at most),
-    written in ASCII digits."""
+    """A whole number from ``min`` to ``max`` (both required; at most
+    :data:`eegprep.base.bounds.MAX_WHOLE`), written in ASCII digits."""
 
     def __init__(self, min: int, max: int) -> None:
         super().__init__(min=min, max=max)
@@ -99,9 +99,6 @@ class ByteSize(click.ParamType):
 
 
 __all__ = [
-    "FILE_TIME_MOST_S",
-    "KEEP_MOST_S",
-    "MAX_WHOLE",
     "Amount",
     "ByteSize",
     "Whole",
