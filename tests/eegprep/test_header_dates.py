@@ -12,6 +12,7 @@ import pytest
 from eegprep.readers.edf import EdfReader
 from eegprep.readers.edf_dates import edf_start
 from eegprep.testing.edf_writer import field_span, write_edf
+from tests.identifying import found_in
 
 LABELS = ["Fp1", "Cz"]
 PATIENT = "MCH-0234567 F 02-MAY-1951 Haagse_Harry"
@@ -101,8 +102,7 @@ def test_no_identifying_field_is_kept(tmp_path: Path, bdf: bool, compliant: bool
     assert any("not EDF-compliant" in w for w in header.warnings) is not compliant
     meta = header.meta_dict()
     assert meta == {"start": "2002-03-02T10:20:30", "sex": "F", "equipment": "Telemetry03"}
-    shown = repr(header)
-    assert not [word for word in IDENTIFYING if word in shown]
+    assert not found_in(repr(header), IDENTIFYING, paths=[str(path)])
 
 
 @pytest.mark.parametrize(
@@ -145,7 +145,7 @@ def test_a_patient_subfield_mne_cannot_split_is_one_line_without_its_text(tmp_pa
         MneReader.read_header(str(path), infer_types=False)
     said = str(err.value)
     assert said.startswith(f"{path}: ") and "patient field's subfield 5" in said, said
-    assert "\n" not in said and not [word for word in (*IDENTIFYING, "diagnosis") if word in said]
+    assert "\n" not in said and not found_in(said, (*IDENTIFYING, "diagnosis"), paths=[str(path)])
     assert MneReader.read_header(str(path)).meta_dict()["sex"] == "F"
 
 
