@@ -21,6 +21,7 @@ import numpy as np
 from eegprep.base.errors import SourceError
 from eegprep.base.limits import check_allocation, check_time
 from eegprep.base.regular_files import open_regular
+from eegprep.base.wording import counted, noun
 from eegprep.readers import byte_taps, event_count
 
 ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")
@@ -172,29 +173,37 @@ def check_file_size(path: str, layout: RecordLayout) -> str | None:
         raise SourceError(
             path,
             f"EDF header gives -1 data records (unknown: the recording was not closed) and the "
-            f"file holds no whole record of {record} bytes after its header: no samples to read",
+            f"file holds no whole record of {counted(record, 'byte')} after its header: no "
+            "samples to read",
         )
     if layout.n_records <= 0:
-        raise SourceError(path, f"EDF header claims {layout.n_records} data records")
+        raise SourceError(path, f"EDF header claims {counted(layout.n_records, 'data record')}")
     expected = layout.header_bytes + layout.n_records * record
     if size < expected:
         raise SourceError(
             path,
-            f"file is truncated: its header claims {layout.n_records} data records "
-            f"({expected} bytes) but it has {size} bytes ({whole} whole records): re-download it",
+            f"file is truncated: its header claims {counted(layout.n_records, 'data record')} "
+            f"({counted(expected, 'byte')}) but it has {counted(size, 'byte')} "
+            f"({counted(whole, 'whole record')}): re-download it",
         )
     if count_unknown(path):
         cut = size - expected
         return (
             f"EDF header gives -1 data records (unknown: the recording was not closed): read "
-            f"the {layout.n_records} whole records of {record} bytes the file holds"
-            + (f", and not the {cut} bytes of a record cut short after them" if cut else "")
+            f"the {counted(layout.n_records, 'whole record')} of {counted(record, 'byte')} the "
+            "file holds"
+            + (
+                f", and not the {counted(cut, 'byte')} of a record cut short after them"
+                if cut
+                else ""
+            )
         )
     if size > expected:
         return (
-            f"file is longer than its header says: the header counts {layout.n_records} data "
-            f"records ({expected} bytes), the file has {size} bytes ({whole} whole records); "
-            f"only the first {layout.n_records} were read"
+            f"file is longer than its header says: the header counts "
+            f"{counted(layout.n_records, 'data record')} ({counted(expected, 'byte')}), the file "
+            f"has {counted(size, 'byte')} ({counted(whole, 'whole record')}); only the first "
+            f"{layout.n_records} {noun(layout.n_records, 'was', 'were')} read"
         )
     return None
 

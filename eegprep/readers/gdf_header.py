@@ -27,7 +27,7 @@ import numpy as np
 
 from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
-from eegprep.base.wording import counted
+from eegprep.base.wording import counted, noun
 from eegprep.readers.event_count import check_event_count
 
 GDF_TYPE_BYTES = {1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 8, 8: 8, 16: 4, 17: 8}
@@ -100,8 +100,9 @@ def check_gdf(path: str) -> str | None:
         whole = max(size - fixed.header_bytes, 0) // record
         raise SourceError(
             path,
-            f"file is truncated: its header claims {fixed.n_records} data records ({data_end} "
-            f"bytes) but it has {size} bytes ({whole} whole records): re-download it",
+            f"file is truncated: its header claims {counted(fixed.n_records, 'data record')} "
+            f"({counted(data_end, 'byte')}) but it has {counted(size, 'byte')} "
+            f"({counted(whole, 'whole record')}): re-download it",
         )
     return _check_events(path, fixed, data_end, size)
 
@@ -201,7 +202,8 @@ def _check_events(path: str, fixed: _Fixed, data_end: int, size: int) -> str | N
     if not table and fixed.version < 1.9:  # MNE: "IndexError: index 0 is out of bounds"
         raise SourceError(
             path,
-            f"this GDF {fixed.version:g} file ends with its {fixed.n_records} data records, "
+            f"this GDF {fixed.version:g} file ends with its "
+            f"{counted(fixed.n_records, 'data record')}, "
             "without the event table MNE's reader of GDF 1 requires (an empty one will do): "
             "convert it to GDF 2 (e.g. with BioSig's save2gdf), or append the 8 bytes of an "
             "empty table (01 00 00 00 00 00 00 00)",
@@ -211,16 +213,18 @@ def _check_events(path: str, fixed: _Fixed, data_end: int, size: int) -> str | N
     mode = table[0]
     extra = size - data_end
     longer = (
-        f"file is longer than its header says: {extra} bytes follow its {fixed.n_records} data "
-        f"records (byte {data_end}),"
+        f"file is longer than its header says: {counted(extra, 'byte')} "
+        f"{noun(extra, 'follows', 'follow')} its {counted(fixed.n_records, 'data record')} "
+        f"(byte {data_end}),"
     )
     if fixed.version < 1.9 and mode not in (1, 3):
         return f"{longer} not an event table (mode {mode}); the header's records were read"
     if len(table) < 8:
         raise SourceError(
             path,
-            f"the event table after its {fixed.n_records} data records (byte {data_end}) is "
-            f"cut: {extra} bytes, less than its own 8-byte header: re-download it",
+            f"the event table after its {counted(fixed.n_records, 'data record')} (byte "
+            f"{data_end}) is cut: {counted(extra, 'byte')}, less than its own 8-byte header: "
+            "re-download it",
         )
     if fixed.version < 1.94:
         n_events = int.from_bytes(table[4:8], "little")
@@ -230,8 +234,9 @@ def _check_events(path: str, fixed: _Fixed, data_end: int, size: int) -> str | N
     if extra < need:
         raise SourceError(
             path,
-            f"the event table after its {fixed.n_records} data records (byte {data_end}) counts "
-            f"{counted(n_events, 'event')} ({need} bytes), but only {extra} bytes follow: the "
+            f"the event table after its {counted(fixed.n_records, 'data record')} (byte "
+            f"{data_end}) counts {counted(n_events, 'event')} ({need} bytes), but only "
+            f"{counted(extra, 'byte')} {noun(extra, 'follows', 'follow')}: the "
             "file is cut, or its header's record count, samples per record or sample types are "
             "wrong",
         )

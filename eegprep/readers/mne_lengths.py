@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from eegprep.base.errors import SourceError
 from eegprep.base.held_files import shown_name
-from eegprep.base.wording import counted
+from eegprep.base.wording import counted, noun
 from eegprep.readers.cnt_header import check_cnt
 from eegprep.readers.companions import BRAINVISION_HEADERS
 from eegprep.readers.edf import read_raw_header
@@ -136,9 +136,11 @@ def _check_data_file(path: str, raw: BaseRaw) -> str | None:
     if size % sample:
         raise SourceError(
             path,
-            f"data file {name} ends inside a sample: its {size} bytes are not a whole number of "
+            f"data file {name} ends inside a sample: its {counted(size, 'byte')} "
+            f"{noun(size, 'is', 'are')} not a whole number of "
             f"samples of {counted(n_channels, 'channel')} x {sample // n_channels} bytes ({sample} "
-            f"bytes each; {size // sample} whole, {size % sample} bytes over): it is cut, or its "
+            f"bytes each; {size // sample} whole, {counted(size % sample, 'byte')} over): it is "
+            "cut, or its "
             "header gives the wrong channel count or binary format",
         )
     stated = (
