@@ -50,12 +50,47 @@ def unit_to_uv(unit: str) -> float | None:
 
     Case and spaces are ignored (``UV``, ``u V``, ``Microvolts``; so ``MV`` is millivolts, no
     EEG being in megavolts), as is which micro sign (U+00B5, Latin-1's byte 0xB5, or the Greek
-    mu U+03BC) and a UTF-8 micro sign read as Latin-1 (``Âµ``). Returns ``None`` for an empty
-    unit and for any other (``a.u.``, ``%``, ``degC``, ``mA``, ``uS``): the caller takes the
-    manifest's unit (:func:`unit_or_default`).
+    mu U+03BC) and in which code page its bytes were written and read back
+    (:func:`_respelt`: a UTF-8 micro sign read as Latin-1, ``Âµ``; Shift-JIS's Greek mu, bytes
+    83 CA, as Nihon Kohden writes it). Returns ``None`` for an empty unit and for any other
+    (``a.u.``, ``%``, ``degC``, ``mA``, ``uS``): the caller takes the manifest's unit
+    (:func:`unit_or_default`).
     """
-    key = unit.strip().lower().replace(" ", "").replace("âµ", "µ")
-    return _UNIT_TO_UV.get(key)
+    written = unit.strip().replace(" ", "")
+    for spelling in (written.lower(), *_respelt(written)):
+        if spelling in _UNIT_TO_UV:
+            return _UNIT_TO_UV[spelling]
+    return None
+
+
+_READ_AS = ("latin-1", "cp1252")
+"""The code pages a reader decodes a header's bytes in when they are no UTF-8 (EDF, GDF 1,
+BrainVision's ``Codepage=ANSI``)."""
+_WRITTEN_IN = ("utf-8", "shift_jis", "cp437", "cp1253")
+"""The code pages a micro sign reaches files in other than Latin-1's byte B5: UTF-8 (C2 B5, CE
+BC), Shift-JIS (Japanese systems: Nihon Kohden's 83 CA, a Greek mu), DOS's code page 437
+(E6) and Windows' Greek code page 1253 (EC, a Greek mu)."""
+
+
+def _respelt(unit: str) -> list[str]:
+    """``unit`` (as read, case kept) as its writer spelt it, where its bytes were read in another
+    code page than they were written in: its characters back to the bytes one of
+    :data:`_READ_AS` gave them, decoded in each of :data:`_WRITTEN_IN`, lower case. Empty for
+    plain ASCII, which every code page reads alike."""
+    if unit.isascii():
+        return []
+    out = []
+    for read_as in _READ_AS:
+        try:
+            raw = unit.encode(read_as)
+        except UnicodeEncodeError:
+            continue
+        for written_in in _WRITTEN_IN:
+            try:
+                out.append(raw.decode(written_in).lower())
+            except UnicodeDecodeError:
+                continue
+    return out
 
 
 def unit_or_default(unit: str, default_unit: str) -> float:
