@@ -26,6 +26,7 @@ from eegprep.base.files import as_text, enclosing_store, shown_name
 from eegprep.base.regular_files import open_regular, special_file
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.orphan_sidecars import orphan_sidecars
+from eegprep.corpus.split_parts import later_parts
 from eegprep.corpus.walk import one_name_each, walk_corpus
 from eegprep.readers import get_reader
 from eegprep.readers.base import Reader, exception_summary
@@ -134,6 +135,8 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
         raise UsageError(_nothing_found(manifest, root))
     excluded = _exclusion(manifest.exclude)
     rels = sorted(f for f in files if not excluded(f))
+    later = later_parts(top, rels)  # read with their first part, no recording of their own
+    rels = [rel for rel in rels if rel not in later]
     unmatched = [  # `sourcedata/**` takes `sourcedata/`, `latest` takes `latest/`
         (rel, why) for rel, why in tree.problems if not (excluded(rel) or excluded(rel[:-1]))
     ]
