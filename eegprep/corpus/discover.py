@@ -24,6 +24,7 @@ from typing import Any
 from eegprep.base.errors import EegprepError, SourceError, StoreFormatError, UsageError
 from eegprep.base.files import as_text, enclosing_store, shown_name
 from eegprep.base.regular_files import open_regular, special_file
+from eegprep.base.wording import counted
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.orphan_sidecars import orphan_sidecars
 from eegprep.corpus.split_parts import later_parts
@@ -391,18 +392,18 @@ def _nothing_found(manifest: Manifest, root: Path) -> str:
     if not seen:
         return f"{msg}; the folder holds no file with an extension: is --src the right folder?"
     if packed:
-        hint = ", ".join(f"{n} {s}" for s, n in sorted(packed.items()))
+        hint = ", ".join(counted(n, f"{s} file") for s, n in sorted(packed.items()))
         return (
-            f"{msg}; found {hint} file(s), compressed, which eegprep does not read: decompress "
+            f"{msg}; found {hint}, compressed, which eegprep does not read: decompress "
             "them (`gunzip -rk DIR`, `unzip`, `xz -dk`) and run again"
         )
     near = [s for s in seen if s.lower() in wanted]
     top = sorted(seen, key=lambda s: (-seen[s], s))[:5]
     if near:
-        hint = ", ".join(f"{seen[s]} {s}" for s in near)
-        return f"{msg}; found {hint} file(s) in folders the globs do not reach: check --include"
-    found = ", ".join(f"{seen[s]} {s}" for s in top)
-    return f"{msg}; found only {found} file(s): pass --include 'GLOB' or another corpus"
+        hint = ", ".join(counted(seen[s], f"{s} file") for s in near)
+        return f"{msg}; found {hint} in folders the globs do not reach: check --include"
+    found = ", ".join(counted(seen[s], f"{s} file") for s in top)
+    return f"{msg}; found only {found}: pass --include 'GLOB' or another corpus"
 
 
 PACKED = frozenset({".gz", ".bz2", ".xz", ".zst", ".zip", ".7z"})

@@ -597,7 +597,7 @@ def _check_steps(path: str, name: str, times: np.ndarray, steps: np.ndarray, sfr
         path,
         f"time column {name!r} steps from {times[k]:g} to {times[k + 1]:g} between data rows "
         f"{k + 1} and {k + 2}: {steps[k] * sfreq:.3g} sample periods at {sfreq:g} Hz, where "
-        f"the rows are read as continuous samples ({off.size} such step(s)); export each "
+        f"the rows are read as continuous samples ({counted(off.size, 'such step')}); export each "
         "continuous part as its own file",
     )
 

@@ -81,3 +81,15 @@ def test_a_gdf_one_byte_longer_and_one_record_short(tmp_path: Path, version: str
         MneReader.read_header(str(path))
     assert "claims 2 data records" in str(caught.value), str(caught.value)
     assert "(1 whole record)" in str(caught.value), str(caught.value)
+
+
+def test_a_csv_time_column_skipping_samples_once(tmp_path: Path) -> None:
+    from eegprep.readers.csv_table import CsvReader, clear_cache
+
+    times = [i / 100 for i in range(50)] + [i / 100 for i in range(60, 110)]  # one gap
+    rows = "\n".join(f"{t:.2f},{i % 7}" for i, t in enumerate(times))
+    path = tmp_path / "a.csv"
+    path.write_text(f"Time,Fp1\n{rows}\n")
+    clear_cache()
+    with pytest.raises(SourceError, match=r"read as continuous samples \(1 such step\)"):
+        CsvReader.read_header(str(path), time_column="Time")

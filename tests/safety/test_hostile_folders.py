@@ -532,7 +532,7 @@ def test_a_corpus_of_compressed_recordings_is_named_so(tmp_path: Path) -> None:
         raw = write_edf(tmp_path / "raw", f"{name}.edf").read_bytes()
         (src / "sub").mkdir(parents=True, exist_ok=True)
         (src / "sub" / f"{name}.edf.gz").write_bytes(gzip.compress(raw))
-    with pytest.raises(UsageError, match=r"found 2 \.edf\.gz file\(s\), compressed, which "):
+    with pytest.raises(UsageError, match=r"found 2 \.edf\.gz files, compressed, which "):
         ingest_folder(src, tmp_path / "s.zarr")
 
 
