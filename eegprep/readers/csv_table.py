@@ -75,12 +75,16 @@ class _Dialect:
 
     ``encoding``: :func:`~eegprep.base.text.text_encoding`'s; ``delimiter``: the field
     separator, None for runs of blanks; ``decimal_comma``: numbers written ``-1,5`` (European
-    spreadsheet exports, fields separated by ``;`` or tabs).
+    spreadsheet exports, fields separated by ``;`` or tabs). A line of blanks alone (spaces,
+    tabs) is no row wherever it stands, as an empty line is none.
     """
 
     encoding: str
     delimiter: str | None
     decimal_comma: bool = False
+    skip: int = 0
+    """Lines before the first data row: ``header_lines``, the blank lines after them, the
+    column-name line (unless ``channel_names`` gives the names)."""
 
 
 @dataclass(frozen=True)
@@ -228,8 +232,8 @@ def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -
     opts = dict(frozen)
     encoding = _utf16(path) or text_encoding(path)  # Latin-1 exports (0xB5 for µ) too
     _check_line_lengths(path)
-    names, delimiter, rows = _layout(path, opts, encoding)
-    dialect = _Dialect(encoding, delimiter, _decimal_comma(delimiter, rows))
+    names, delimiter, rows, skip = _layout(path, opts, encoding)
+    dialect = _Dialect(encoding, delimiter, _decimal_comma(delimiter, rows), skip)
     if dialect.decimal_comma:
         rows = [[v.replace(",", ".") for v in row] for row in rows]
     used, signal_names, dropped = _select(path, opts, names, rows)
@@ -384,18 +388,30 @@ _SAMPLE_ROWS = 200
 
 def _layout(
     path: str, opts: dict[str, Any], encoding: str
-) -> tuple[list[str], str | None, list[list[str]]]:
-    """Column names, delimiter (None: whitespace) and the fields of the first data rows (up to
-    :data:`_SAMPLE_ROWS`, blank lines left out; fields quoted as CSV quotes them), the file
-    read as ``encoding`` (:func:`~eegprep.base.text.text_encoding`)."""
-    skip = opts["header_lines"] + (0 if opts["channel_names"] else 1)
+) -> tuple[list[str], str | None, list[list[str]], int]:
+    """Column names, delimiter (None: whitespace), the fields of the first data rows (up to
+    :data:`_SAMPLE_ROWS`, blank lines left out; fields quoted as CSV quotes them) and the
+    lines before the first of them (:attr:`_Dialect.skip`), the file read as ``encoding``
+    (:func:`~eegprep.base.text.text_encoding`). Blank lines (empty, or spaces and tabs alone)
+    after the ``header_lines`` and before the column names or the first data row are passed
+    over, as every reader of tables passes them."""
+    n_head = 1 if opts["channel_names"] else 2  # (the column-name line), the first data row
     with open_regular(path, "r", encoding=encoding, errors="replace") as f:
-        head = [line.rstrip("\r\n") for _, line in zip(range(skip + 1), f, strict=False)]
-        more = [line.rstrip("\r\n") for _, line in zip(range(_SAMPLE_ROWS), f, strict=False)]
-    if len(head) <= skip or not head[skip].strip():
-        raise SourceError(path, f"no data rows after {counted(skip, 'header line')}")
-    sample = head[skip - 1] if not opts["channel_names"] else head[skip]
-    delimiter = opts.get("delimiter") or _sniff(sample, head[skip])
+        lines = (line.rstrip("\r\n") for line in f)
+        skip = sum(1 for _ in zip(range(opts["header_lines"]), lines, strict=False))
+        head: list[str] = []
+        for line in lines:
+            skip += 1
+            if line.strip():
+                head.append(line)
+                if len(head) == n_head:
+                    break
+        more = [line for _, line in zip(range(_SAMPLE_ROWS), lines, strict=False)]
+    if len(head) < n_head:
+        n = opts["header_lines"] + n_head - 1
+        raise SourceError(path, f"no data rows after {counted(n, 'header line')}")
+    skip -= 1  # (the lines before the first data row)
+    delimiter = opts.get("delimiter") or _sniff(head[0], head[-1])
     delimiter = None if delimiter == "whitespace" else delimiter
 
     def split(line: str) -> list[str]:
@@ -404,8 +420,8 @@ def _layout(
         )
         return [v.strip().strip('"').strip() for v in fields]
 
-    first = split(head[skip])
-    names = list(opts["channel_names"]) if opts["channel_names"] else split(head[skip - 1])
+    first = split(head[-1])
+    names = list(opts["channel_names"]) if opts["channel_names"] else split(head[0])
     if len(names) != len(first):
         where = "`channel_names`" if opts["channel_names"] else "the column-name line"
         raise SourceError(
@@ -415,7 +431,7 @@ def _layout(
             "check `delimiter` and `header_lines`",
         )
     rows = [first] + [r for r in map(split, filter(str.strip, more)) if len(r) == len(names)]
-    return names, delimiter, rows
+    return names, delimiter, rows, skip
 
 
 def _sniff(sample: str, row: str) -> str:
@@ -513,7 +529,7 @@ def _load(
     """The ``used`` columns of every data row, float64, shape (n_rows, len(used)), the file
     read as ``dialect`` says (a decimal comma made a point line by line: memory stays that of
     the values)."""
-    skip = opts["header_lines"] + (0 if opts["channel_names"] else 1)
+    skip = dialect.skip
     usecols = _positions(names, used)
     try:
         with _numbers_text(path, dialect) as lines:
@@ -538,11 +554,13 @@ def _load(
 
 @contextlib.contextmanager
 def _numbers_text(path: str, dialect: _Dialect) -> Iterator[str | Iterator[str]]:
-    """What :func:`numpy.loadtxt` parses: the file opened without waiting and checked
-    (:func:`~eegprep.base.regular_files.open_regular`), or, for a decimal comma, its lines with
-    each comma made a point, one line at a time."""
+    """What :func:`numpy.loadtxt` parses: the lines of the file opened without waiting and
+    checked (:func:`~eegprep.base.regular_files.open_regular`), one of blanks alone given as an
+    empty one (which numpy passes over: a trailing line of a space or a tab refused the file,
+    "a data row cannot be parsed as numbers"), for a decimal comma each comma made a point."""
     with open_regular(path, "r", encoding=dialect.encoding) as f:  # never by name: a FIFO
-        yield f if not dialect.decimal_comma else (line.replace(",", ".") for line in f)
+        blanked = ("\n" if line.isspace() else line for line in f)  # (numpy skips empty ones)
+        yield blanked if not dialect.decimal_comma else (line.replace(",", ".") for line in blanked)
 
 
 def _bad_row(path: str, skip: int, dialect: _Dialect, names: list[str], usecols: list[int]) -> str:

@@ -154,3 +154,32 @@ def test_separator_sniffed_past_commas_in_names(tmp_path: Path, text: str) -> No
     header, data = _read(path, sfreq=200, drop=["Time"] if text.startswith("Time") else [])
     assert dict(header.meta)["delimiter"] == ";"
     np.testing.assert_array_equal(data, [[1.5, -3.0], [2.0, 4.0]])
+
+
+@pytest.mark.parametrize(
+    ("where", "blank"),
+    [("before the names", "\n"), ("after the names", "\r\n"), ("after the names", " \t\n"),
+     ("among the rows", "  \n"), ("at the end", "\t\n"), ("at the end", " \r\n")],
+)  # fmt: skip
+def test_blank_lines_anywhere_are_no_rows(tmp_path: Path, where: str, blank: str) -> None:
+    """A line of blanks alone (empty, or spaces and tabs, as editors and exporters leave them)
+    is no row wherever it stands. One after the column names was "no data rows after 1 header
+    line", one of a space or a tab among the rows or at the end "a data row cannot be parsed as
+    numbers": the whole file refused."""
+    values = np.round(np.random.default_rng(5).normal(0, 30, (2, 40)), 3)
+    rows = [f"{a:.3f},{b:.3f}\n" for a, b in values.T]
+    lines = ["Fp1,Cz\n", *rows]
+    at = {"before the names": 0, "after the names": 1, "among the rows": 21, "at the end": 41}
+    lines.insert(at[where], blank)
+    path = tmp_path / "t.csv"
+    path.write_text("".join(lines), newline="")
+    header, data = _read(path, sfreq=100)
+    assert [s.label for s in header.signals] == ["Fp1", "Cz"]  # type: ignore[attr-defined]
+    np.testing.assert_allclose(data, values, atol=1e-3)
+
+
+def test_a_table_of_blank_lines_after_its_names_has_no_rows(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("# note\nFp1,Cz\n \n\n")
+    with pytest.raises(SourceError, match=r"no data rows after 2 header lines"):
+        _read(path, sfreq=100, header_lines=1)
