@@ -61,6 +61,11 @@ def open_problem(fmt: str, exc: Exception) -> str:
             f"({exception_summary(exc)}): a latency that is empty or text, say; give each "
             "event a latency in samples in EEGLAB and save the dataset again"
         )
+    if fmt == "EEGLAB" and _OLD_DAT in str(exc):
+        return (
+            "EEG.data names a '.dat' samples file, the layout of older EEGLAB versions, which "
+            "MNE does not read: open the dataset in EEGLAB and save it again (it writes '.fdt')"
+        )
     odd = _FDT_CASE.search(str(exc)) if fmt == "EEGLAB" else None
     if odd:
         return (
@@ -79,6 +84,9 @@ def open_problem(fmt: str, exc: Exception) -> str:
     return f"MNE cannot read this {fmt} file: {exception_summary(exc)}; check it is complete"
 
 
+_OLD_DAT = "Old data format .dat detected"
+"""How MNE's EEGLAB reader refuses an old EEGLAB dataset whose samples are in a ``.dat`` file
+(it said "check it is complete" of a whole file)."""
 _FDT_CASE = re.compile(r"'EEGLAB file extension'.* but got '([^']*)'")
 """How MNE's EEGLAB reader refuses a samples file named with another extension (``.FDT``)."""
 _NOT_RAW_FIF = re.compile(r"^No raw data in |^Could not find measurement (data|info)")

@@ -250,3 +250,25 @@ def test_an_event_latency_that_is_no_number_is_named_by_its_field(
         MneReader, path, r"MNE cannot read EEG\.event, the events' latencies and types \(.*\): "
         r"a latency that is empty or text, say; give each event a latency in samples in EEGLAB",
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_samples_in_an_old_dat_file_are_named_for_what_they_are(
+    tmp_path: Path, layout: str
+) -> None:
+    """Older EEGLAB versions kept the samples in a ``.dat`` file, which MNE does not read: it
+    was "MNE cannot read this EEGLAB file: NotImplementedError: ...; check it is complete",
+    sending the user to re-download a whole file. It says what the file is and what to do."""
+    path = Path(_write_set(tmp_path, _microvolts(), struct=layout == "EEG-struct", fdt=True))
+    content = scipy.io.loadmat(path, squeeze_me=False)
+    content = {k: v for k, v in content.items() if not k.startswith("__")}
+    if layout == "EEG-struct":
+        content["EEG"]["data"][0, 0] = np.array(["rec.dat"])
+    else:
+        content["data"] = "rec.dat"
+    scipy.io.savemat(path, content)
+    (tmp_path / "rec.fdt").rename(tmp_path / "rec.dat")
+    clear_cache()
+    check_source_error(
+        MneReader, str(path), r"EEG\.data names a '\.dat' samples file, the layout of older EEGLAB"
+    )
