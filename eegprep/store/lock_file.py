@@ -11,7 +11,6 @@ reuse of its pid whatever the wall clock does.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import os
@@ -23,7 +22,7 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreLockedError
-from eegprep.base.files import TMP_MARK, is_temporary_name, named_error
+from eegprep.base.files import TMP_MARK, discard, is_temporary_name, named_error
 from eegprep.store.fs import Location
 
 LOCK = ("_eegprep", "lock")
@@ -230,13 +229,17 @@ def link_new(path: str, data: bytes) -> None:
     whole content. (A lock created with ``O_EXCL`` and then written left an empty file to a
     kill in between, which refused every ingest for 5 s as "taking the lock just now".) A
     temporary file removed under this writer (the sweep of a writer that took the lock
-    first) is ``FileExistsError`` too."""
+    first) is ``FileExistsError`` too. The temporary file is removed on every way out: after
+    a failure (the error raised is the failure's), and after the link, where a removal that
+    fails leaves it to the sweep of the lock's holder, and never fails the taking."""
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
     tmp = f"{path}{TMP_MARK}{secrets.token_hex(4)}"
+    made = False  # (a name taken already, EEXIST at the open, is another's: left alone)
     try:
         try:
             with open(tmp, "xb") as fh:
+                made = True
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -248,9 +251,16 @@ def link_new(path: str, data: bytes) -> None:
             if os.path.exists(tmp):
                 raise
             raise FileExistsError(errno.EEXIST, "taken while it was written", path) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        except OSError as exc:  # (EEXIST stays FileExistsError; the disk's names the lock)
+            raise named_error(exc, path) from exc
+    except BaseException:
+        if made:
+            discard(tmp)  # (the error to report is the one raised)
+        raise
+    # ``path`` is taken: a temporary the disk will not delete now does not undo that (raising
+    # here left the lock, and its temporary, behind a writer that took itself for no holder);
+    # the lock's holder sweeps its folder's temporaries next (StoreWriter, sweep_claims)
+    discard(tmp)
 
 
 def create_remote_lock(loc: Location, data: bytes) -> None:
