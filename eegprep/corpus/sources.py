@@ -204,7 +204,8 @@ def is_unchanged(
     :class:`~eegprep.ingestion.seen_files.SeenFiles`; after ``--verify-checksums`` found a
     touched file's bytes unchanged, its new mtime too). With ``checksums`` the mtimes are not
     compared and every file is hashed. An entry stating no hash (a record of an early version)
-    is judged by size and mtime, except with ``checksums``, where it is changed. A record
+    is changed: size and mtime alone cannot tell (it was judged by them, and a file rewritten
+    with its mtime set back was taken as unchanged). A record
     written before ``source_files`` existed knows only its source: it is current only when no
     other file makes up the recording now.
     """
@@ -220,10 +221,8 @@ def is_unchanged(
             return False
     for old, now in zip(listed, stamps):
         algorithm = next((name for name in HASHES if old.get(name)), None)
-        if algorithm is None:
-            if checksums:
-                return False
-            continue
+        if algorithm is None:  # the bytes cannot be told the record's
+            return False
         if old[algorithm] != file_digest(os.path.join(root, now.path), algorithm):
             return False
     return True

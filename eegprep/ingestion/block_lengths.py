@@ -8,8 +8,9 @@ two quanta by one quantum (docs/store-format.md, "Reproducibility"). Every recor
 block it was computed with (``block_seconds``), and a re-ingest takes a recording for current
 only when its blocks would give the same bytes (:func:`block_change`): the same block in
 samples, or, for a recording of one rate, blocks no shorter than its longest continuous stretch
-(one block each, cut nowhere). Both are pure functions of the recording's shape, the recipe and
-the budget, so the ingest's plan decides without opening a source file.
+(one block each, cut nowhere). A record that states no block (an earlier version's) is current
+only where no block could cut it. Both are pure functions of the recording's shape, the recipe
+and the budget, so the ingest's plan decides without opening a source file.
 """
 
 from __future__ import annotations
@@ -67,16 +68,17 @@ def _longest_stretch(record: Mapping[str, Any]) -> int:
 
 def block_change(
     record: Mapping[str, Any], recipe: Recipe, mains: float | None, budget: float
-) -> tuple[float, float] | None:
+) -> tuple[float | None, float] | None:
     """``(stated, planned)`` block lengths (s) when ingesting ``record``'s recording again
     under ``recipe`` (the effective one: the manifest's low-pass applied) and ``budget``
-    (bytes) would cut it into other blocks, and so may store other bytes; None when its bytes
-    would be the same (the ``mne`` mode has no blocks).
+    (bytes) would, or could, cut it into other blocks, and so may store other bytes; None when
+    its bytes would be the same (the ``mne`` mode has no blocks).
 
-    A record that states no ``block_seconds`` (written before records stated it) is taken to
-    have used ``recipe.block_seconds``: what every ingest uses unless the budget shortens it
-    (one that states no ``orig_sfreq`` either, which no block can be planned for, is left to
-    the recipe hash).
+    A record that states no ``block_seconds`` (written before records stated it) gives
+    ``stated`` None: its block is not known (an ingest then shortened the recipe's under its
+    own budget, down to 10 s, as now), so its recording is the same only where no block of
+    10 s or more cuts it (:func:`_unstated_change`); ``planned`` is NaN where the record
+    gives no single rate to plan by.
     A recording of several rates is stated the same only when the plan is the same whatever
     its channels' split between the rates (the record keeps their rates, not the split);
     otherwise it is ingested again. A record whose shape is not an ingest's (no channels, a
@@ -85,10 +87,9 @@ def block_change(
     if recipe.mode == "mne":
         return None
     stated = record.get("block_seconds")
+    if stated is None:
+        return _unstated_change(record, recipe, mains, budget)
     orig: Any = record.get("orig_sfreq")
-    if stated is None and orig is None:  # a record of long ago: no rate to plan by, judged
-        return None  # by its recipe hash alone, as before
-    stated = recipe.block_seconds if stated is None else stated
     try:
         n_channels = len(record["channels"])
         rates = [float(r) for r in (orig if isinstance(orig, list) else [orig])]
@@ -114,6 +115,30 @@ def block_change(
         stated, high, recipe.sfreq, None
     )
     return None if same else (stated, low)
+
+
+def _unstated_change(
+    record: Mapping[str, Any], recipe: Recipe, mains: float | None, budget: float
+) -> tuple[float | None, float] | None:
+    """:func:`block_change` for a record that states no block: None when every continuous
+    stretch of a recording of one rate (or of a record stating none) is at most
+    :data:`MIN_BLOCK_SECONDS` long (one block each, whatever block an ingest used: cut
+    nowhere); else ``(None, planned)`` (NaN where no single rate plans it). Taking the recipe's
+    block for the one used kept, as current, a recording an earlier ingest had cut into
+    shorter blocks under a tighter budget."""
+    orig: Any = record.get("orig_sfreq")
+    try:
+        longest = _longest_stretch(record)
+        planned = math.nan
+        if orig is not None and not isinstance(orig, list):
+            rate, n_channels = float(orig), len(record["channels"])
+            if math.isfinite(rate) and rate > 0 and n_channels > 0:
+                planned = block_seconds([(rate, n_channels)], mains, recipe, budget)
+    except (KeyError, TypeError, ValueError, ArithmeticError):  # not an ingest's record
+        return (math.nan, recipe.block_seconds)
+    if not isinstance(orig, list) and longest <= int(MIN_BLOCK_SECONDS * recipe.sfreq):
+        return None
+    return (None, planned)
 
 
 def _same_cuts(a: float, b: float, sfreq: float, longest: int | None) -> bool:

@@ -39,6 +39,7 @@ from eegprep.corpus.sources import (
 from eegprep.ingestion import options, racy_stamps
 from eegprep.ingestion.block_lengths import block_change
 from eegprep.ingestion.options import IngestConfig
+from eegprep.ingestion.record_gaps import unstated, unstated_note
 from eegprep.ingestion.seen_files import SeenFiles
 from eegprep.ingestion.source_presence import GONE as GONE_STATE
 from eegprep.ingestion.source_presence import SourcePresence, hidden_note
@@ -213,6 +214,10 @@ def _plan(
         if current == "blocks":
             report.warnings.setdefault(item.relpath, []).append(_blocks_note(record, manifest, cfg))
             current = ""
+        elif current == "unstated" and record is not None:
+            note = unstated_note(str(unstated(record)))
+            report.warnings.setdefault(item.relpath, []).append(note)
+            current = ""
         if current:
             damage = _damage(writer, record) if cfg.repair and record else []
             if not damage:
@@ -376,16 +381,20 @@ def _is_current(
     manifest: Manifest,
     cfg: IngestConfig,
     seen: SeenFiles,
-) -> Literal["", "stamps", "content", "blocks"]:
+) -> Literal["", "stamps", "content", "blocks", "unstated"]:
     """Whether a recording is listed with the same recipe and manifest, from exactly the same
     files: ``"stamps"`` when ``seen`` vouches for every file's size, mtime, ctime and inode,
     ``"content"`` when the same sizes and mtimes hold the bytes the record's hashes state (every
     file hashed with ``verify_checksums``; noted in ``seen`` unless racy), ``"blocks"`` when
     the files are the same but this run would cut the recording into other preprocessing
-    blocks (its bytes may differ: :mod:`eegprep.ingestion.block_lengths`), ``""`` when not
-    current."""
+    blocks, or the record states no block and some block could cut it (its bytes may differ:
+    :mod:`eegprep.ingestion.block_lengths`), ``"unstated"`` when the record (of an earlier
+    version) states no recipe hash, manifest hash or content hash to tell by
+    (:mod:`eegprep.ingestion.record_gaps`), ``""`` when not current."""
     if record is None:
         return ""
+    if unstated(record) is not None:
+        return "unstated"
     if record.get("recipe_hash") != cfg.recipe.hash():
         return ""
     stated = record.get("manifest_hash")
@@ -404,8 +413,9 @@ def _is_current(
 
 def _block_change(
     record: dict[str, Any], manifest: Manifest, cfg: IngestConfig
-) -> tuple[float, float] | None:
-    """The record's and this run's block lengths (s) when they would give other bytes."""
+) -> tuple[float | None, float] | None:
+    """The record's (None: not stated) and this run's block lengths (s) when they would, or
+    could, give other bytes."""
     recipe = recipe_for_manifest(cfg.recipe, manifest)
     return block_change(record, recipe, manifest.mains, cfg.file_memory_limit)
 
@@ -413,10 +423,17 @@ def _block_change(
 def _blocks_note(record: dict[str, Any] | None, manifest: Manifest, cfg: IngestConfig) -> str:
     """The report's line on a recording ingested again because its blocks would differ."""
     stated, planned = _block_change(record or {}, manifest, cfg) or (math.nan, math.nan)
-    was = f"{stated:g} s blocks" if math.isfinite(stated) else "blocks of no valid length"
+    if stated is None:
+        was = "blocks its record does not state (written by an earlier eegprep, which cut "
+        was += "blocks of 10 s or more, shorter under a tighter --file-memory-limit)"
+    elif math.isfinite(stated):
+        was = f"{stated:g} s blocks"
+    else:
+        was = "blocks of no valid length"
+    will = f"{planned:g} s" if math.isfinite(planned) else "planned from its source file"
     return (
         f"ingested again: its samples were computed in {was}, this run's would be "
-        f"{planned:g} s (--file-memory-limit {format_bytes(cfg.file_memory_limit)}), which can "
+        f"{will} (--file-memory-limit {format_bytes(cfg.file_memory_limit)}), which can "
         "move quantized samples by one step (docs/store-format.md, Reproducibility)"
     )
 

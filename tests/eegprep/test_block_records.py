@@ -4,6 +4,7 @@ whose quantized bytes) would differ (docs/store-format.md, "Reproducibility").""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -74,21 +75,36 @@ def test_a_reingest_under_another_limit_redoes_only_the_recordings_it_would_cut_
     assert (last.n_ingested, last.n_current) == (0, 2)
 
 
-def test_a_record_without_a_block_is_taken_to_have_used_the_recipes() -> None:
+def test_a_record_without_a_block_is_current_only_where_no_block_cuts_it() -> None:
+    """An earlier version's record states no block, and its ingest may have shortened the
+    recipe's under a tight budget: it was taken to have used the recipe's, so a store written
+    under a smaller limit and re-ingested under a larger one kept its shortened recordings."""
     recipe = Recipe()
     record: dict[str, Any] = {"channels": ["FP1"] * 4, "orig_sfreq": 250.0, "n_samples": 24000}
-    assert block_change(record, recipe, 60.0, 2 * GiB) is None  # an earlier version's record
-    rateless = {"channels": ["FP1"] * 4, "n_samples": 24000}  # no rate: the recipe hash decides
-    assert block_change(rateless, recipe, 60.0, TIGHT) is None
-    assert block_change(record, recipe, 60.0, TIGHT) == (240.0, 30.0)
+    assert block_change(record, recipe, 60.0, 2 * GiB) == (None, 240.0)  # 30 s blocks, maybe
+    assert block_change(record, recipe, 60.0, TIGHT) == (None, 30.0)
+    rateless = {"channels": ["FP1"] * 4, "n_samples": 24000}  # no rate to plan by
+    (stated, planned) = block_change(rateless, recipe, 60.0, TIGHT) or (0.0, 0.0)
+    assert stated is None and math.isnan(planned)
+    short = {**record, "n_samples": 2000}  # 10 s: one block, whatever block was used
+    assert block_change(short, recipe, 60.0, 2 * GiB) is None
+    assert block_change({**rateless, "n_samples": 2000}, recipe, 60.0, TIGHT) is None
+    assert block_change({**short, "n_samples": 2001}, recipe, 60.0, 2 * GiB) == (None, 240.0)
+    joined = {**record, "n_samples": 4000, "joins": [2000]}  # two 10 s stretches
+    assert block_change(joined, recipe, 60.0, 2 * GiB) is None
+    assert block_change({**joined, "joins": [1999]}, recipe, 60.0, 2 * GiB) == (None, 240.0)
+    rates = {**short, "orig_sfreq": [250.0, 500.0]}  # several rates: not judged by stretches
+    assert block_change(rates, recipe, 60.0, 2 * GiB) is not None
+    assert block_change(record, recipe.with_(mode="mne"), 60.0, TIGHT) is None  # no blocks
     assert block_change({**record, "block_seconds": 30.0}, recipe, 60.0, TIGHT) is None
     assert block_change({**record, "block_seconds": 30.0}, recipe, 60.0, 2 * GiB) == (30.0, 240.0)
-    short = {**record, "n_samples": 6000, "block_seconds": 30.0}  # one 30 s block: cut nowhere
-    assert block_change(short, recipe, 60.0, 2 * GiB) is None
-    joined = {**short, "n_samples": 12000, "joins": [6000]}  # two 30 s stretches, each one block
-    assert block_change(joined, recipe, 60.0, 2 * GiB) is None
-    assert block_change({**joined, "joins": [7000]}, recipe, 60.0, 2 * GiB) == (30.0, 240.0)
-    assert block_change(record, recipe.with_(mode="mne"), 60.0, TIGHT) is None  # no blocks
+    stated_short = {**record, "n_samples": 6000, "block_seconds": 30.0}  # one 30 s block
+    assert block_change(stated_short, recipe, 60.0, 2 * GiB) is None
+    stated_joined = {**stated_short, "n_samples": 12000, "joins": [6000]}  # two 30 s stretches
+    assert block_change(stated_joined, recipe, 60.0, 2 * GiB) is None
+    assert block_change({**stated_joined, "joins": [7000]}, recipe, 60.0, 2 * GiB) == (
+        30.0, 240.0
+    )  # fmt: skip
 
 
 def test_a_recording_of_several_rates_is_current_only_when_any_split_plans_its_block() -> None:
