@@ -24,7 +24,7 @@ from eegprep.base.wording import counted, noun
 from eegprep.store.reader import Store
 from eegprep.tools.plot_backend import pyplot
 from eegprep.tools.plot_text import plot_text
-from eegprep.tools.stats import Spectra, corpus_spectra, joins_cell, store_stats
+from eegprep.tools.stats import Spectra, blocks_cell, corpus_spectra, joins_cell, store_stats
 
 
 def page_text(value: object) -> str:
@@ -175,13 +175,14 @@ def _table(stats: dict[str, Any]) -> str:
         joins = f"<td>{page_text(joins_cell(c['joins']))}</td>" if joined else ""
         rows.append(
             f"<tr><td>{page_text(name)}</td><td>{c['recordings']}</td><td>{c['subjects']}</td>"
-            f"<td>{c['hours']:.2f}</td><td>{c['qc']['with_flat_channels']}</td>"
+            f"<td>{c['hours']:.2f}</td><td>{page_text(blocks_cell(c['block_seconds']))}</td>"
+            f"<td>{c['qc']['with_flat_channels']}</td>"
             f"<td>{c['qc']['with_clipped_channels']}</td>{joins}<td>{page_text(labels)}</td>"
             "</tr>"
         )
     head = (
         "<tr><th>corpus</th><th>recordings</th><th>subjects</th><th>hours</th>"
-        "<th>with flat channels</th><th>with clipped channels</th>"
+        "<th>blocks (s x recordings)</th><th>with flat channels</th><th>with clipped channels</th>"
         + ("<th>joins (in recordings)</th>" if joined else "")
         + "<th>labels</th></tr>"
     )

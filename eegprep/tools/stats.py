@@ -1,5 +1,5 @@
-"""Summaries of a store: per corpus recordings, subjects, hours, channels, rates, QC, joins and
-labels.
+"""Summaries of a store: per corpus recordings, subjects, hours, channels, rates, preprocessing
+block lengths, encodings, QC, joins and labels.
 
 Everything but the spectrum comes from the index alone (no sample is read). ``plots`` reads up
 to a minute from a sample of recordings per corpus for the mean spectrum.
@@ -52,7 +52,30 @@ def _label_counts(recs: list[Recording]) -> dict[str, dict[str, int]]:
     return {k: natural_order(c) for k, c in sorted(out.items())}
 
 
-def corpus_stats(recs: list[Recording]) -> dict[str, Any]:
+def block_counts(recs: Sequence[Recording], absent: str = "unknown") -> dict[str, int]:
+    """How many of ``recs`` were preprocessed in blocks of each length (s, the record's
+    ``block_seconds``: 240, or shorter where ``--file-memory-limit`` halved it), in natural
+    order; ``absent`` counts those that state none (``"unknown"``: a record of an earlier
+    version; ``"none"``: the ``mne`` mode cuts no blocks), ``"invalid"`` a value that is no
+    length (another program's: ``eegprep validate`` names it)."""
+    counts: Counter[str] = Counter()
+    for r in recs:
+        b = r.meta.get("block_seconds")
+        if b is None:
+            counts[absent] += 1
+        elif isinstance(b, int | float) and not isinstance(b, bool) and math.isfinite(b):
+            counts[f"{b:g}"] += 1
+        else:
+            counts["invalid"] += 1
+    return natural_order(counts)
+
+
+def blocks_cell(counts: dict[str, int]) -> str:
+    """A table's words for :func:`block_counts`: ``"240x12 30x2"`` (seconds x recordings)."""
+    return " ".join(f"{k}x{v}" for k, v in counts.items())
+
+
+def corpus_stats(recs: list[Recording], *, blocks_absent: str = "unknown") -> dict[str, Any]:
     rates: Counter[str] = Counter()
     for r in recs:
         orig = r.meta.get("orig_sfreq")
@@ -75,6 +98,7 @@ def corpus_stats(recs: list[Recording]) -> dict[str, Any]:
         "orig_sfreq": natural_order(rates),
         "splits": dict(sorted(Counter(r.split or "-" for r in recs).items())),
         "encodings": dict(sorted(stored.items())),
+        "block_seconds": block_counts(recs, blocks_absent),
         "qc": {"with_flat_channels": qc_flat, "with_clipped_channels": qc_clip},
         "joins": join_counts(recs),
         "labels": _label_counts(recs),
@@ -107,11 +131,14 @@ def store_stats(store: Store, left_out: Sequence[tuple[str, str]] = ()) -> dict[
     for r in store.recordings:
         by_corpus.setdefault(r.corpus, []).append(r)
     failed = sum(len(rep.get("failed", [])) for rep in store.reports()[-1:])
+    absent = "none" if store.recipe.get("mode") == "mne" else "unknown"  # (mne: no blocks)
     return {
         "store": store.display,
         "sfreq": store.sfreq,
         "recipe_hash": store.recipe_hash,
-        "corpora": {c: corpus_stats(rs) for c, rs in sorted(by_corpus.items())},
+        "corpora": {
+            c: corpus_stats(rs, blocks_absent=absent) for c, rs in sorted(by_corpus.items())
+        },
         "total": {
             "recordings": len(store),
             "hours": round(sum(r.duration for r in store.recordings) / 3600.0, 4),
@@ -127,7 +154,7 @@ def format_table(stats: dict[str, Any]) -> list[str]:
     """A plain-text table of the per-corpus numbers (columns sized to their contents), as its
     lines: a label or store name holding a newline stays inside its line (printed escaped)."""
     header: tuple[str, ...] = ("corpus", "recs", "subj", "hours", "channels", "orig Hz",
-                               "stored", "qc")  # fmt: skip
+                               "block s", "stored", "qc")  # fmt: skip
     rows: list[tuple[str, ...]] = []
     extra: dict[str, list[str]] = {}
     for name, c in stats["corpora"].items():
@@ -135,6 +162,7 @@ def format_table(stats: dict[str, Any]) -> list[str]:
             name, str(c["recordings"]), str(c["subjects"]), f"{c['hours']:.3f}",
             " ".join(f"{k}x{v}" for k, v in c["channels_histogram"].items()),
             " ".join(f"{k}x{v}" for k, v in c["orig_sfreq"].items()),
+            blocks_cell(c["block_seconds"]),
             " ".join(f"{k}x{v}" for k, v in c["encodings"].items()),
             f"flat {c['qc']['with_flat_channels']}, clipped {c['qc']['with_clipped_channels']}",
         ))  # fmt: skip
@@ -144,7 +172,7 @@ def format_table(stats: dict[str, Any]) -> list[str]:
             for label, counts in c["labels"].items()
         ]
     t = stats["total"]
-    rows.append(("total", str(t["recordings"]), "", f"{t['hours']:.3f}", "", "", "", ""))
+    rows.append(("total", str(t["recordings"]), "", f"{t['hours']:.3f}", "", "", "", "", ""))
     if any(c["joins"]["joins"] for c in stats["corpora"].values()):  # a column only then
         header += ("joins",)
         cells = [joins_cell(c["joins"]) for c in stats["corpora"].values()]

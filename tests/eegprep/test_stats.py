@@ -72,3 +72,37 @@ def test_stats_without_joins_show_no_joins_column(tmp_path: Path) -> None:
     stats = store_stats(open_store(url))  # the numbers are always there
     assert stats["corpora"]["a"]["joins"] == {"recordings_with_joins": 0, "joins": 0}
     assert "joins" not in report._table(stats)
+
+
+def test_stats_show_the_block_lengths_each_corpus_was_preprocessed_in(tmp_path: Path) -> None:
+    """The block a recording's samples were computed in (its record's ``block_seconds``: 240 s,
+    shorter under a tight ``--file-memory-limit``) moves quantized samples by a step, and no
+    summary showed it: the JSON, the table and the HTML page give it per corpus, in seconds;
+    a record that states none is ``unknown`` (an earlier version's), ``none`` in the ``mne``
+    mode (no blocks)."""
+    import json
+
+    url = tmp_path / "s.zarr"
+    x = np.zeros((2, 400), np.float32)
+    with StoreWriter(str(url), Recipe(encoding="float32")) as w:
+        for rid, block in (("a/r1", 240.0), ("a/r2", 30.0), ("a/r3", 240.0), ("a/r4", None),
+                           ("b/r1", 120.0)):  # fmt: skip
+            put(w, rid, x, ["FP1", "FP2"], orig_sfreq=200.0, block_seconds=block)
+    got = json.loads(CliRunner().invoke(eegprep_cli, ["stats", str(url), "--json"]).output)
+    assert got["corpora"]["a"]["block_seconds"] == {"30": 1, "240": 2, "unknown": 1}
+    assert got["corpora"]["b"]["block_seconds"] == {"120": 1}
+    table = CliRunner().invoke(eegprep_cli, ["stats", str(url)])
+    assert table.exit_code == 0, table.output
+    lines = table.output.splitlines()
+    head = next(line for line in lines if line.startswith("corpus"))
+    assert "block s" in head
+    at = head.index("block s")
+    rows = {line.split()[0]: line for line in lines[lines.index(head) + 1 :] if line.strip()}
+    assert rows["a"][at:].split("  ")[0] == "30x1 240x2 unknownx1", rows["a"]
+    assert rows["b"][at:].split()[0] == "120x1", rows["b"]
+    html = report._table(store_stats(open_store(url)))
+    assert "<th>blocks (s x recordings)</th>" in html and "<td>30x1 240x2 unknownx1</td>" in html
+    mne = tmp_path / "mne.zarr"
+    with StoreWriter(str(mne), Recipe(encoding="float32", mode="mne")) as w:
+        put(w, "c/r1", x, ["FP1", "FP2"], orig_sfreq=200.0)
+    assert store_stats(open_store(mne))["corpora"]["c"]["block_seconds"] == {"none": 1}
