@@ -122,27 +122,54 @@ class RunLog:
 
 
 def append_whole(path: Path, data: bytes) -> None:
-    """Append ``data`` (one row) to ``path``, whole or not at all: a write that fails (an I/O
-    error, a full disk) cuts the file back to its size before and raises the ``OSError``
-    naming ``path`` (a buffered append's error named no file: "error: cannot use it (Input/
-    output error)", and could leave a part of the row)."""
+    """Append ``data`` (one row, ending in a line break) to ``path``, whole or not at all, so
+    that the file ends with a line break after every append.
+
+    A write that fails (an I/O error, a full disk) or is interrupted (Ctrl-C: a
+    ``KeyboardInterrupt`` between two writes) cuts the file back to its size before and
+    raises again, an ``OSError`` naming ``path`` (a buffered append's error named no file:
+    "error: cannot use it (Input/output error)", and could leave a part of the row). A part
+    of a row already at the end (an append whose cut back failed too) is cut off first: the
+    new row never continues it (a row glued so fails its checksum, and ``--resume`` refuses
+    the log)."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND)  # (read: its last byte, below)
     except OSError as exc:
         raise named_error(exc, path) from exc
     size = -1
     try:
-        size = os.fstat(fd).st_size
+        now = os.fstat(fd).st_size
+        size = _whole_size(fd, now)
+        if size != now:
+            os.ftruncate(fd, size)
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-    except OSError as exc:
+    except BaseException as exc:
         if size >= 0:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, size)
-        raise named_error(exc, path) from exc
+        if isinstance(exc, OSError):
+            raise named_error(exc, path) from exc
+        raise
     finally:
         os.close(fd)
+
+
+_TAIL = 1 << 16
+"""Bytes read back from a log's end to find its last line break (a row is far shorter)."""
+
+
+def _whole_size(fd: int, size: int) -> int:
+    """The size of the open log ``fd`` (``size`` bytes now) up to and with its last line
+    break: ``size`` when it ends with one, is empty, or its last :data:`_TAIL` bytes hold
+    none (no row of ours: left as it is)."""
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return size
+    start = max(0, size - _TAIL)
+    tail = os.pread(fd, size - start, start)
+    cut = tail.rfind(b"\n")
+    return size if cut < 0 else start + cut + 1
 
 
 def _read_rows(path: Path, resume_step: int) -> list[dict[str, Any]]:
