@@ -6,6 +6,7 @@ hold, installs the wheel into a folder outside the repository and runs the comma
 
 from __future__ import annotations
 
+import fnmatch
 import importlib.metadata
 import os
 import re
@@ -89,6 +90,101 @@ def _repo_text_files() -> list[Path]:
         ]
         out += [Path(root) / f for f in files if Path(f).suffix in TEXT_SUFFIXES]
     return out
+
+
+SHIPPED_FOLDERS = ("eegprep", "labram", "manifests", "docs")
+"""The repository's folders whose every file the wheel holds (under ``eegprep/`` for the last
+two: pyproject's package-dir), with ``cli.py`` (its ``py-modules``)."""
+
+
+def _tracked() -> list[str]:
+    """The repository's files of a release under :data:`SHIPPED_FOLDERS` and ``cli.py``, as
+    POSIX paths: what git tracks there, or in a folder git does not know (an unpacked sdist)
+    every file but compiled ones."""
+    try:
+        argv = ["git", "ls-files", "-z", "--", *SHIPPED_FOLDERS, "cli.py"]
+        out = subprocess.run(argv, cwd=REPO, capture_output=True, check=True, timeout=60).stdout
+        return sorted(p for p in out.decode("utf-8").split("\0") if p)
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    found = [REPO / "cli.py"]
+    for folder in SHIPPED_FOLDERS:
+        found += [p for p in (REPO / folder).rglob("*") if p.is_file()]
+    return sorted(
+        p.relative_to(REPO).as_posix()
+        for p in found
+        if "__pycache__" not in p.parts and p.suffix != ".pyc"
+    )
+
+
+def _glob_matches(rel: str, pattern: str) -> bool:
+    """Whether the path ``rel`` (relative to a package's folder) is one that ``pattern`` of
+    package-data takes: a glob, segment by segment (``*.toml`` takes no ``sub/x.toml``)."""
+    parts, globs = rel.split("/"), pattern.split("/")
+    return len(parts) == len(globs) and all(map(fnmatch.fnmatchcase, parts, globs))
+
+
+def _installed(repo_path: str) -> str | None:
+    """Where the repository's file ``repo_path`` lands in the wheel, by pyproject's packages,
+    package-dir, py-modules and package-data (as setuptools reads them: a module is taken in
+    its package's folder, any other file only when a package-data glob of its package, or of
+    one above it, or of ``*`` takes it); None when the wheel does not hold it."""
+    setup = PYPROJECT["tool"]["setuptools"]
+    package_dir: dict[str, str] = setup.get("package-dir", {})
+    for module in setup.get("py-modules", []):
+        package, _, name = module.rpartition(".")
+        folder = package_dir.get(package, package.replace(".", "/")).strip("./")
+        if repo_path == "/".join(filter(None, [folder, f"{name}.py"])):
+            return module.replace(".", "/") + ".py"
+    folders = {}  # the repository folder of each package -> the package
+    for package in setup["packages"]:
+        outer = next((p for p in sorted(package_dir, key=len, reverse=True)
+                      if package == p or package.startswith(p + ".")), None)  # fmt: skip
+        if outer is None:
+            folders[package.replace(".", "/")] = package
+        else:
+            rest = package.removeprefix(outer).lstrip(".").replace(".", "/")
+            folders["/".join(filter(None, [package_dir[outer].strip("./"), rest]))] = package
+    globs: dict[str, list[str]] = setup.get("package-data", {})
+    parts = repo_path.split("/")
+    for i in range(len(parts) - 1, 0, -1):  # its own folder first, then those above it
+        package = folders.get("/".join(parts[:i]))
+        if package is None:
+            continue
+        rel = "/".join(parts[i:])
+        taken = (
+            rel.endswith(".py") and "/" not in rel
+            if repo_path.endswith(".py")
+            else any(_glob_matches(rel, g) for g in [*globs.get(package, []), *globs.get("*", [])])
+        )
+        if taken:
+            return package.replace(".", "/") + "/" + rel
+    return None
+
+
+def test_every_file_of_the_packages_ships() -> None:
+    """Every file of eegprep/, labram/, manifests/ and docs/ (of any kind: a manifest, a
+    channel table, a template, a preset, py.typed) and cli.py is one the wheel takes, by
+    pyproject's own tables: a data file no package-data glob names is left out of the wheel
+    unsaid (a wheel once shipped without the corpora manifests), and a folder of data no
+    package lists too. The slow test checks the same list against a built wheel."""
+    tracked = _tracked()
+    assert "cli.py" in tracked and any(p.startswith("manifests/") for p in tracked)
+    left_out = [p for p in tracked if _installed(p) is None]
+    assert not left_out, (
+        "not in the wheel (add the folder to [tool.setuptools] packages, or a glob that takes "
+        f"the file to [tool.setuptools.package-data]): {left_out}"
+    )
+
+
+def test_both_packages_say_they_are_typed() -> None:
+    """eegprep and labram carry their annotations to the user's type checker (PEP 561's
+    py.typed marker, in the wheel): without it mypy takes ``import eegprep`` in the user's
+    code as untyped ('missing library stubs or py.typed marker')."""
+    tracked = _tracked()
+    for package in ("eegprep", "labram"):
+        assert f"{package}/py.typed" in tracked
+        assert _installed(f"{package}/py.typed") == f"{package}/py.typed"
 
 
 def test_cited_paths_resolve_inside_the_repository() -> None:
@@ -300,9 +396,14 @@ def test_wheel_works_outside_the_repository(tmp_path: Path, built: tuple[Path, P
         names = zf.namelist()
     top = {n.split("/")[0] for n in names}
     assert top == {"eegprep", "labram", f"labram-{eegprep.__version__}.dist-info"}, top
+    # every file of the packages, manifests and docs, of any kind, where the fast test's
+    # reading of pyproject puts it, and nothing else
+    info = f"labram-{eegprep.__version__}.dist-info/"
+    expected = {_installed(p) for p in _tracked()}
+    assert {n for n in names if not n.startswith(info)} == expected
     for name in MANIFESTS:
         assert f"eegprep/manifests/{name}.toml" in names
-    assert {f"eegprep/docs/{p.name}" for p in (REPO / "docs").glob("*.md")} <= set(names)
+    assert {"eegprep/py.typed", "labram/py.typed"} <= set(names)
     assert "eegprep/_cli/cli.py" in names and "cli.py" not in names
     with tarfile.open(sdist) as tf:
         members = {m.split("/", 1)[-1] for m in tf.getnames()}
