@@ -652,6 +652,11 @@ def test_a_settings_file_that_is_a_fifo_is_refused_at_once(tmp_path: Path) -> No
     fifo = tmp_path / "settings.toml"
     for (what, argv), (status, output) in zip(SETTINGS_FILES, json.loads(done.stdout)):
         expected = f"error: {fifo}: a FIFO, not a {what}: give the file itself"
+        if argv[0] == "SETTINGS":  # the user's config file: the variable that placed it too
+            expected += (
+                " (the config file that EEGPREP_CONFIG gives: correct it, or set EEGPREP_CONFIG "
+                "to another file)"
+            )
         if "--manifest" in argv or "--config" in argv:  # a path option: refused as it is parsed
             (line,) = output.splitlines()
             assert status == 2 and f"{fifo}: a FIFO, not a file: give a file" in line, output

@@ -31,6 +31,7 @@ from eegprep.base.file_urls import local_path, url_problem
 from eegprep.base.files import (
     check_outside_stores,
     remove_stale_temporaries,
+    shown_name,
     write_atomically,
     write_problem,
 )
@@ -127,7 +128,21 @@ def _document() -> dict[str, Any]:
             f"the config file that {_config_setting()} gives, {shown_path(str(path))}, can be "
             f"no file: {problem} (or set EEGPREP_CONFIG to another file)"
         )
-    return load_toml(path, "config file") if os.path.lexists(path) else {}
+    if not os.path.lexists(path):
+        return {}
+    try:
+        return load_toml(path, "config file")
+    except ConfigError as exc:  # (a folder, unreadable, not UTF-8, not TOML, too large, ...)
+        raise ConfigError(
+            f"{exc} (the config file that {_config_setting()} gives: correct it, or set "
+            "EEGPREP_CONFIG to another file)"
+        ) from None
+
+
+def _shown_config() -> str:
+    """The config file's path as a message names it: exactly, a newline or other control
+    character escaped (shown as a space, it named another file)."""
+    return shown_name(str(config_path()))
 
 
 def _config_setting() -> str:
@@ -141,7 +156,7 @@ def _config_setting() -> str:
 def _corpora_table(data: dict[str, Any]) -> dict[str, Any]:
     corpora = data.get("corpora", {})
     if not isinstance(corpora, dict):
-        raise ConfigError(f'{config_path()}: [corpora] must be a table of name = "folder"')
+        raise ConfigError(f'{_shown_config()}: [corpora] must be a table of name = "folder"')
     return corpora
 
 
@@ -172,14 +187,14 @@ def _entries() -> dict[str, str | ConfigError]:
             near = name.lower()
             fix = f"write {near!r}" if CORPUS_NAME.fullmatch(near) else "correct the key"
             out[name] = ConfigError(
-                f"{config_path()}: corpora.{name} is not a corpus name (lower-case letters, "
-                f"digits, '_' and '-', as a manifest's name key has it): {fix}"
+                f"{_shown_config()}: corpora.{shown_name(name)} is not a corpus name (lower-case "
+                f"letters, digits, '_' and '-', as a manifest's name key has it): {fix}"
             )
         elif isinstance(folder, str) and folder:
             out[name] = folder
         else:
             out[name] = ConfigError(
-                f"{config_path()}: corpora.{name} must be a folder in quotes ({name} = "
+                f"{_shown_config()}: corpora.{name} must be a folder in quotes ({name} = "
                 f'"/data/{name}"), not {folder!r}'
             )
     return out
@@ -230,7 +245,7 @@ def _corpus_dir(corpus: str, configured: dict[str, str | ConfigError], *, check:
         raise folder_text
     misspelt = _misspelt_variable(corpus)
     if folder_text:
-        setting = f"corpora.{corpus} in {config_path()}"
+        setting = f"corpora.{corpus} in {_shown_config()}"
         folder = config_path().parent / _usable(folder_text, setting)
         for said in (_not_ours(corpus, other) if other else None, misspelt):
             if said:
@@ -241,7 +256,7 @@ def _corpus_dir(corpus: str, configured: dict[str, str | ConfigError], *, check:
                                             misspelt) if said)  # fmt: skip
     raise ConfigError(
         f"no folder for corpus {corpus!r}: {what}pass --src DIR, set {env_var(corpus)}=DIR, "
-        f"or run `eegprep config set {corpus} DIR{_custom(corpus)}` (writes {config_path()})"
+        f"or run `eegprep config set {corpus} DIR{_custom(corpus)}` (writes {_shown_config()})"
         + _near_miss(corpus)
     )
 
@@ -262,17 +277,17 @@ def _near_miss(corpus: str) -> str:
 
     alike = [k for k in _entries() if k != corpus and folded(k) == folded(corpus)]
     if alike:  # `TUH`, or `my_lab` for `my-lab`: another corpus's entry, not this one's
-        return (f"; {config_path()} names {alike[0]!r}, not {corpus!r} (a corpus name is exact: "
+        return (f"; {_shown_config()} names {alike[0]!r}, not {corpus!r} (a corpus name is exact: "
                 "lower case, and '-' and '_' name two corpora)")  # fmt: skip
     close = difflib.get_close_matches(corpus, list(_entries()), n=1, cutoff=0.6)
     if close:
-        return f"; {config_path()} names {close[0]!r}: a misspelling of {corpus!r}?"
+        return f"; {_shown_config()} names {close[0]!r}: a misspelling of {corpus!r}?"
     document = _document()
     if corpus in document:
-        return f"; {config_path()} names {corpus!r} outside the [corpora] table: move it there"
+        return f"; {_shown_config()} names {corpus!r} outside the [corpora] table: move it there"
     for table, entries in document.items():
         if table != "corpora" and isinstance(entries, dict) and corpus in entries:
-            return (f"; {config_path()} names {corpus!r} in a table [{table}]: the folders go in "
+            return (f"; {_shown_config()} names {corpus!r} in a table [{table}]: the folders go in "
                     "[corpora]")  # fmt: skip
     return ""
 
@@ -319,8 +334,8 @@ def _checked(folder: Path, setting: str, check: bool) -> Path:
     if text != text.strip():  # (a line shows no space at its start or end)
         hint += f" (it starts or ends with whitespace: {text!r})"
     raise ConfigError(
-        f"{folder}: the corpus folder that {setting} names {problem}{hint}: correct that "
-        "setting, or pass --src DIR"
+        f"{shown_name(text)}: the corpus folder that {setting} names {problem}{hint}: correct "
+        "that setting, or pass --src DIR"
     )
 
 

@@ -316,7 +316,9 @@ def test_a_config_file_that_is_a_link(config_file: Path, tmp_path: Path) -> None
     res = CliRunner().invoke(eegprep_cli, ["ingest", "tuh", "--out", str(tmp_path / "s.zarr")])
     assert res.exit_code == 2, res.output
     assert res.output == (
-        f"error: {config_file}: the config file is a link to {kept}, which does not exist\n"
+        f"error: {config_file}: the config file is a link to {kept}, which does not exist "
+        "(the config file that EEGPREP_CONFIG gives: correct it, or set EEGPREP_CONFIG to "
+        "another file)\n"
     )
     kept.parent.mkdir()
     kept.write_text('[corpora]\ntuab = "/data/tuab"\n')

@@ -1,0 +1,132 @@
+"""The corpus-folder configuration as a new user meets it: a config file that cannot be read
+names the variable that put it where it is and how to do without it, and every path a setting
+gave is named exactly (a newline in it escaped, not shown as a space)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import eegprep_cli
+
+# (the variable that places the config file, the config file it places under ``root``)
+SOURCES = {
+    "EEGPREP_CONFIG": lambda root: root / "mine.toml",
+    "XDG_CONFIG_HOME": lambda root: root / "eegprep" / "config.toml",
+    "HOME": lambda root: root / ".config" / "eegprep" / "config.toml",
+}
+
+
+@pytest.fixture
+def no_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No setting of the user's own: every variable unset, a home folder of the test's."""
+    for name in ("EEGPREP_CONFIG", "XDG_CONFIG_HOME", "EEGPREP_TUH_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    return home
+
+
+def _place(variable: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The config file's path, placed by ``variable`` alone; its folder made."""
+    root = tmp_path / "cfg"
+    path = SOURCES[variable](root)
+    path.parent.mkdir(parents=True)
+    monkeypatch.setenv(variable, str(path if variable == "EEGPREP_CONFIG" else root))
+    return path
+
+
+def _error_line(args: list[str]) -> str:
+    res = CliRunner().invoke(eegprep_cli, args)
+    assert res.exit_code == 2, res.output
+    assert res.output.count("\n") == 1 and res.output.startswith("error: "), res.output
+    assert "internal error" not in res.output and "Traceback" not in res.output
+    return res.output
+
+
+@pytest.mark.parametrize("variable", sorted(SOURCES))
+@pytest.mark.parametrize(
+    ("kind", "problem"),
+    [
+        ("folder", "a folder, not a config file"),
+        ("json", "not valid TOML"),
+        ("broken", "not valid TOML"),
+        ("latin-1", "not UTF-8 text"),
+    ],
+)
+def test_a_config_file_that_cannot_be_read_names_the_variable_that_placed_it(
+    no_settings: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    kind: str,
+    problem: str,
+) -> None:
+    """Before, `EEGPREP_CONFIG=/some/folder` gave 'error: /some/folder: a folder, not a config
+    file', and a JSON file in ~/.config only 'not valid TOML': neither said why eegprep looked
+    there nor what to do. Now the line names the variable and the way out, in every command
+    that reads the file."""
+    path = _place(variable, tmp_path, monkeypatch)
+    if kind == "folder":
+        path.mkdir()
+    else:
+        path.write_bytes(
+            {
+                "json": b'{"corpora": {"tuh": "/data/tuh"}}\n',
+                "broken": b"[corpora\ntuh = '/data'\n",
+                "latin-1": '[corpora]\ntuh = "/data/m\u00fcller"\n'.encode("latin-1"),
+            }[kind]
+        )
+    for args in (["ingest", "tuh", "--out", "s.zarr"], ["config", "show"],
+                 ["config", "set", "tuh", str(tmp_path)]):  # fmt: skip
+        line = _error_line(args)
+        assert str(path) in line and problem in line, line
+        assert f"the config file that {variable} gives" in line, line
+        assert "set EEGPREP_CONFIG to another file" in line, line
+    assert not (tmp_path / "s.zarr").exists()
+    if kind != "folder":
+        assert path.read_bytes().startswith((b"{", b"[")), "the bad file is left as it was"
+
+
+@pytest.mark.parametrize("where", ["variable", "config entry"])
+def test_a_corpus_folder_holding_a_newline_is_named_exactly(
+    no_settings: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """`EEGPREP_TUH_DIR=$'/data/a\\nb'` (or a config entry "/data/a\\nb") that names no
+    folder: the line named '/data/a b', another folder (one that may well exist)."""
+    (tmp_path / "a b").mkdir()  # the folder the old line named, there: the user is misled
+    folder = tmp_path / "a\nb"
+    if where == "variable":
+        monkeypatch.setenv("EEGPREP_TUH_DIR", str(folder))
+    else:
+        config = tmp_path / "config.toml"
+        config.write_text('[corpora]\ntuh = "' + str(folder).replace("\n", "\\n") + '"\n')
+        monkeypatch.setenv("EEGPREP_CONFIG", str(config))
+    line = _error_line(["ingest", "tuh", "--out", "s.zarr"])
+    assert f"{tmp_path}/a\\nb: the corpus folder that" in line, line
+    assert f"{tmp_path}/a b" not in line, line
+
+
+def test_the_config_file_named_with_a_newline_is_named_exactly(
+    no_settings: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No folder for the corpus: the line says where `config set` writes, and names that file
+    exactly when its path (EEGPREP_CONFIG's) holds a newline."""
+    monkeypatch.setenv("EEGPREP_CONFIG", str(tmp_path / "c\nd.toml"))
+    line = _error_line(["ingest", "tuh", "--out", "s.zarr"])
+    assert "EEGPREP_TUH_DIR" in line and f"(writes {tmp_path}/c\\nd.toml)" in line, line
+
+
+def test_no_folder_and_no_configuration_is_one_line_saying_how_to_set_one(
+    no_settings: Path,
+) -> None:
+    """`eegprep ingest tuh --out store.zarr`, no --src, no variable, no config file: one line
+    naming the three ways, the variable and the file `config set` writes."""
+    line = _error_line(["ingest", "tuh", "--out", "store.zarr"])
+    config = no_settings / ".config" / "eegprep" / "config.toml"
+    assert "pass --src DIR" in line and "set EEGPREP_TUH_DIR=DIR" in line, line
+    assert f"`eegprep config set tuh DIR` (writes {config})" in line, line
