@@ -421,13 +421,20 @@ def _escape(match: re.Match[str]) -> str:
     return repr(match.group())[1:-1]
 
 
+_LINE_BREAK = re.compile(r"[ \t]*(?:\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029])\s*")
+"""A line break with the spaces around it (a message's continuation lines and their indent)."""
+
+
 def one_line(text: str) -> str:
-    """``text`` on one line, credentials hidden: whitespace runs (newlines too) become one
-    space and other control characters escapes (a file name holding a newline or a terminal
-    escape sequence cannot break or colour the output)."""
+    """``text`` on one line, credentials hidden: each line break, with the spaces and indent
+    around it, becomes one space, the ends are stripped, and other control characters (a tab
+    too) become escapes, so that a file name holding a newline or a terminal escape sequence
+    cannot break or colour the output. Spaces inside a line are kept as they are: a path or a
+    marker with two spaces in a row (``/data/my  eeg``, BrainVision's ``S  1``) is named
+    exactly, not as another one with one space."""
     from eegprep.base.redact import redact
 
-    flat = " ".join(redact(text).split())  # newlines and tabs become spaces
+    flat = _LINE_BREAK.sub(" ", redact(text)).strip()
     return _CONTROL.sub(_escape, flat)
 
 

@@ -1,9 +1,11 @@
 """The corpus-folder configuration as a new user meets it: a config file that cannot be read
 names the variable that put it where it is and how to do without it, and every path a setting
-gave is named exactly (a newline in it escaped, not shown as a space)."""
+gave is named exactly (a newline or tab in it escaped, two spaces kept: never shown as one
+space, which named another folder)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -92,23 +94,32 @@ def test_a_config_file_that_cannot_be_read_names_the_variable_that_placed_it(
         assert path.read_bytes().startswith((b"{", b"[")), "the bad file is left as it was"
 
 
+@pytest.mark.parametrize(
+    ("name", "shown"), [("a\nb", "a\\nb"), ("a  b", "a  b"), ("a\tb", "a\\tb")]
+)
 @pytest.mark.parametrize("where", ["variable", "config entry"])
-def test_a_corpus_folder_holding_a_newline_is_named_exactly(
-    no_settings: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+def test_a_corpus_folder_with_odd_spacing_is_named_exactly(
+    no_settings: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+    name: str,
+    shown: str,
 ) -> None:
-    """`EEGPREP_TUH_DIR=$'/data/a\\nb'` (or a config entry "/data/a\\nb") that names no
-    folder: the line named '/data/a b', another folder (one that may well exist)."""
+    """`EEGPREP_TUH_DIR=$'/data/a\\nb'`, `'/data/a  b'` or `$'/data/a\\tb'` (or that config
+    entry) naming no folder: the line named '/data/a b', another folder, one that may well
+    exist (the error printer folded every run of whitespace into one space)."""
     (tmp_path / "a b").mkdir()  # the folder the old line named, there: the user is misled
-    folder = tmp_path / "a\nb"
+    folder = tmp_path / name
     if where == "variable":
         monkeypatch.setenv("EEGPREP_TUH_DIR", str(folder))
     else:
         config = tmp_path / "config.toml"
-        config.write_text('[corpora]\ntuh = "' + str(folder).replace("\n", "\\n") + '"\n')
+        config.write_text(f"[corpora]\ntuh = {json.dumps(str(folder))}\n")
         monkeypatch.setenv("EEGPREP_CONFIG", str(config))
     line = _error_line(["ingest", "tuh", "--out", "s.zarr"])
-    assert f"{tmp_path}/a\\nb: the corpus folder that" in line, line
-    assert f"{tmp_path}/a b" not in line, line
+    assert f"{tmp_path}/{shown}: the corpus folder that" in line, line
+    assert f"{tmp_path}/a b:" not in line, line
 
 
 def test_the_config_file_named_with_a_newline_is_named_exactly(

@@ -9,10 +9,11 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from cli import eegprep_cli
-from eegprep.cli_group import _ShownFormatter, shown
+from eegprep.cli_group import _ShownFormatter, one_line, shown
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.writer import StoreWriter
 from tests.labram.training_stores import put
@@ -210,3 +211,21 @@ def test_validate_names_another_programs_attribute_keys_in_short_quoted_form(
     (note,) = [line for line in res.output.splitlines() if line.startswith("note: zarr.json")]
     assert note.startswith(f'note: zarr.json: attributes {"K" * 77}..., "a, b" added by')
     assert len(note) < 300
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("/data/my  eeg: does not exist", "/data/my  eeg: does not exist"),  # two spaces kept
+        ("marker 'S  1' unknown", "marker 'S  1' unknown"),
+        ("a\tb", "a\\tb"),  # a tab is a control character: its escape, not a space
+        ("first line\n    indented continuation\n", "first line indented continuation"),
+        ("one\r\ntwo\u2028three", "one two three"),
+        ("  padded  ", "padded"),
+    ],
+)
+def test_an_error_line_keeps_the_spaces_inside_it(text: str, line: str) -> None:
+    """The one-line form of a message folds its line breaks (and their indent) into one space,
+    never a run of spaces inside the line: '/data/my  eeg' was printed as '/data/my eeg',
+    another folder."""
+    assert one_line(text) == line
