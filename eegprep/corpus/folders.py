@@ -140,9 +140,17 @@ def _document() -> dict[str, Any]:
 
 
 def _shown_config() -> str:
-    """The config file's path as a message names it: exactly, a newline or other control
-    character escaped (shown as a space, it named another file)."""
-    return shown_name(str(config_path()))
+    """The config file's path as a message names it: in full (a relative ``EEGPREP_CONFIG``
+    from the folder eegprep runs in) and exactly, a newline or other control character escaped
+    (shown as a space, it named another file)."""
+    return shown_name(os.path.abspath(config_path()))
+
+
+def _shown_cwd() -> str:
+    try:
+        return shown_name(os.getcwd())
+    except OSError:  # (the folder eegprep runs in was removed)
+        return "which is gone"
 
 
 def _config_setting() -> str:
@@ -333,6 +341,8 @@ def _checked(folder: Path, setting: str, check: bool) -> Path:
     hint = " (environment variables such as $HOME are not expanded there)" if "$" in text else ""
     if text != text.strip():  # (a line shows no space at its start or end)
         hint += f" (it starts or ends with whitespace: {text!r})"
+    if not os.path.isabs(text):  # (a variable's: `rel/tuh` said nothing of where it looked)
+        hint += f" (a relative path, taken from the folder eegprep runs in, {_shown_cwd()})"
     raise ConfigError(
         f"{shown_name(text)}: the corpus folder that {setting} names {problem}{hint}: correct "
         "that setting, or pass --src DIR"

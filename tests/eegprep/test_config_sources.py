@@ -141,3 +141,26 @@ def test_no_folder_and_no_configuration_is_one_line_saying_how_to_set_one(
     config = no_settings / ".config" / "eegprep" / "config.toml"
     assert "pass --src DIR" in line and "set EEGPREP_TUH_DIR=DIR" in line, line
     assert f"`eegprep config set tuh DIR` (writes {config})" in line, line
+
+
+def test_a_relative_folder_in_a_variable_says_where_it_was_looked_for(
+    no_settings: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`EEGPREP_TUH_DIR=rel/tuh` naming nothing: the line said only 'rel/tuh: ... does not
+    exist', not that it was taken from the folder eegprep runs in (which one)."""
+    monkeypatch.setenv("EEGPREP_TUH_DIR", "rel/tuh")
+    line = _error_line(["ingest", "tuh", "--out", "s.zarr"])
+    assert "rel/tuh: the corpus folder that EEGPREP_TUH_DIR names does not exist" in line, line
+    assert f"(a relative path, taken from the folder eegprep runs in, {tmp_path})" in line, line
+
+
+def test_a_relative_config_file_is_named_in_full(
+    no_settings: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`EEGPREP_CONFIG=mine.toml`: the no-folder line said `(writes mine.toml)`; it names the
+    file in full, from the folder eegprep runs in, as `config set` writes it."""
+    monkeypatch.setenv("EEGPREP_CONFIG", "mine.toml")
+    line = _error_line(["ingest", "tuh", "--out", "s.zarr"])
+    assert f"(writes {tmp_path / 'mine.toml'})" in line, line
+    res = CliRunner().invoke(eegprep_cli, ["config", "set", "tuh", str(tmp_path)])
+    assert res.exit_code == 0 and (tmp_path / "mine.toml").is_file(), res.output
