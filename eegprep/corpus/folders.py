@@ -220,6 +220,11 @@ def corpus_dir(
     """
     if src is not None:
         return _usable(os.fspath(src), "--src")
+    variable = env_var(corpus)
+    if CORPUS_NAME.fullmatch(corpus) and _variable(variable, f"the folder of corpus {corpus!r}"):
+        # The variable wins over the file, which is then not read: a config file that cannot
+        # be read (or a HOME that places none) stopped the ingest the variable had set up.
+        return _checked(_usable(os.environ[variable], variable), variable, check)
     return _corpus_dir(corpus, _entries(), check=check)
 
 

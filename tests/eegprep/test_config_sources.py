@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import eegprep_cli
+from eegprep.base.errors import ConfigError
 
 # (the variable that places the config file, the config file it places under ``root``)
 SOURCES = {
@@ -164,3 +165,31 @@ def test_a_relative_config_file_is_named_in_full(
     assert f"(writes {tmp_path / 'mine.toml'})" in line, line
     res = CliRunner().invoke(eegprep_cli, ["config", "set", "tuh", str(tmp_path)])
     assert res.exit_code == 0 and (tmp_path / "mine.toml").is_file(), res.output
+
+
+@pytest.mark.parametrize("trouble", ["not TOML", "a folder", "relative HOME"])
+def test_the_corpus_variable_wins_over_a_config_file_that_cannot_be_read(
+    no_settings: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trouble: str
+) -> None:
+    """EEGPREP_TUH_DIR wins over the file, as --src does: with it set, a broken config file
+    (or a HOME that places none) stopped `ingest tuh` all the same, the file read first."""
+    from eegprep.corpus.folders import corpus_dir
+
+    config = no_settings / ".config" / "eegprep" / "config.toml"
+    config.parent.mkdir(parents=True)
+    if trouble == "not TOML":
+        config.write_text("corpora = [\n")
+    elif trouble == "a folder":
+        config.mkdir()
+    else:
+        monkeypatch.setenv("HOME", "me")
+    folder = tmp_path / "tuh_eeg"
+    folder.mkdir()
+    monkeypatch.setenv("EEGPREP_TUH_DIR", str(folder))
+    assert corpus_dir("tuh", check=True) == folder
+    monkeypatch.setenv("EEGPREP_TUH_DIR", str(tmp_path / "missing"))  # its own line, as before
+    with pytest.raises(ConfigError, match="the corpus folder that EEGPREP_TUH_DIR names"):
+        corpus_dir("tuh", check=True)
+    monkeypatch.delenv("EEGPREP_TUH_DIR")  # no variable: the file's trouble is the line
+    with pytest.raises(ConfigError, match=r"config file|HOME is 'me'"):
+        corpus_dir("tuh", check=True)
