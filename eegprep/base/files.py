@@ -340,12 +340,25 @@ def write_output(path: str | os.PathLike[str], data: bytes) -> None:
         raise OutputError(failed_write(path, write_problem(path, exc), exc)) from exc
 
 
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def special_kind(mode: int) -> str:
+    """What a file of ``st_mode`` ``mode`` that is no regular file is, in words: ``"a FIFO"``,
+    ``"a device"``, ``"a socket"``, else ``"not a regular file"``."""
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
 def _check_a_file(path: str | os.PathLike[str]) -> None:
     """Refuse an output ``path`` where something stands that is neither a file nor a link (a
     folder, a FIFO, a device, a socket): a rename over a FIFO or a device replaced it with the
     output without a word (``--html /dev/null`` as root, the system's null device)."""
     from eegprep.base.errors import OutputError
-    from eegprep.base.user_files import special_kind
 
     try:
         mode = os.lstat(path).st_mode

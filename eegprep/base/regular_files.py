@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import IO, Any, BinaryIO, Literal, TextIO, overload
 
 from eegprep.base.errors import SourceError
-from eegprep.base.user_files import special_kind
+from eegprep.base.files import special_kind
 
 
 def kind_of_mode(mode: int) -> str | None:

@@ -74,8 +74,11 @@ def _first_underflow(value: Any, where: str) -> tuple[str, str] | None:
 def load_toml(path: str | Path, what: str, error: type[UsageError] = ConfigError) -> dict[str, Any]:
     """The TOML document at ``path``, or ``error`` with one line naming the file and the
     problem. ``what`` names the file's role in that line (``"config file"``)."""
+    from eegprep.base.files import shown_name
+
     p = Path(path)
     raw = read_user_file(p, what, error)
+    named = shown_name(str(p))  # (a newline in the path escaped: a space named another file)
     try:
         # A byte-order mark, which Windows editors write at the start of UTF-8 files, is no part
         # of the document; tomllib would call it an 'Invalid statement (at line 1, column 1)'.
@@ -83,10 +86,10 @@ def load_toml(path: str | Path, what: str, error: type[UsageError] = ConfigError
     except UnicodeDecodeError as exc:
         bad = exc.object[exc.start : exc.start + 1].hex()
         raise error(
-            f"{p}: not UTF-8 text (byte 0x{bad} at byte offset {exc.start}): save the {what} "
+            f"{named}: not UTF-8 text (byte 0x{bad} at byte offset {exc.start}): save the {what} "
             "as UTF-8"
         ) from None
     except TomlUnderflowError as exc:
-        raise error(f"{p}: {exc}: write 0, or a number a float holds") from None
+        raise error(f"{named}: {exc}: write 0, or a number a float holds") from None
     except (tomllib.TOMLDecodeError, RecursionError) as exc:  # (nested deeper than it recurses)
-        raise error(f"{p}: not valid TOML: {exc}") from None
+        raise error(f"{named}: not valid TOML: {exc}") from None

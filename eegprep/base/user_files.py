@@ -17,23 +17,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from eegprep.base.errors import ConfigError, UsageError
+from eegprep.base.files import shown_name, special_kind
 from eegprep.base.unchanged_reads import unchanged_while_read
 
 USER_FILE_LIMIT = 16 * 2**20
 """The largest settings file read, bytes (the largest shipped manifest is under 10 KiB)."""
-
-_KINDS = (
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISCHR, "a device"),
-    (stat.S_ISBLK, "a device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
-def special_kind(mode: int) -> str:
-    """What a file of ``st_mode`` ``mode`` that is no regular file is, in words: ``"a FIFO"``,
-    ``"a device"``, ``"a socket"``, else ``"not a regular file"``."""
-    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
 def read_user_file(
@@ -62,7 +50,7 @@ def read_user_file(
         try:
             raw = f.read(limit + 1)
         except OSError as exc:
-            raise error(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
+            raise error(f"{_named(path)}: cannot read the {what}: {exc.strerror or exc}") from None
     if len(raw) > limit:  # (grown since it was opened)
         raise _too_large(path, what, limit, error)
     return raw
@@ -85,21 +73,22 @@ def open_user_file(
     except FileNotFoundError:
         if os.path.islink(p):
             raise error(
-                f"{p}: the {what} is a link to {os.readlink(p)}, which does not exist"
+                f"{_named(p)}: the {what} is a link to {_named(os.readlink(p))}, which does not "
+                "exist"
             ) from None
-        raise error(f"{p}: {what} not found") from None
+        raise error(f"{_named(p)}: {what} not found") from None
     except IsADirectoryError:
-        raise error(f"{p}: a folder, not a {what}") from None
+        raise error(f"{_named(p)}: a folder, not a {what}") from None
     except OSError as exc:
-        raise error(f"{p}: cannot read the {what}: {exc.strerror or exc}") from None
+        raise error(f"{_named(p)}: cannot read the {what}: {exc.strerror or exc}") from None
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
         if stat.S_ISCHR(st.st_mode) and _is_null_device(p):
             return None
         if stat.S_ISDIR(st.st_mode):
-            raise error(f"{p}: a folder, not a {what}")
-        raise error(f"{p}: {special_kind(st.st_mode)}, not a {what}: give the file itself")
+            raise error(f"{_named(p)}: a folder, not a {what}")
+        raise error(f"{_named(p)}: {special_kind(st.st_mode)}, not a {what}: give the file itself")
     if st.st_size > limit:
         os.close(fd)
         raise _too_large(p, what, limit, error)
@@ -110,8 +99,15 @@ def _too_large(
     path: str | os.PathLike[str], what: str, limit: int, error: type[UsageError]
 ) -> UsageError:
     return error(
-        f"{path}: larger than {limit // 2**20} MiB, too large for a {what}: is it the right file?"
+        f"{_named(path)}: larger than {limit // 2**20} MiB, too large for a {what}: is it the "
+        "right file?"
     )
+
+
+def _named(path: str | os.PathLike[str]) -> str:
+    """``path`` as an error line names it: exactly, a newline or other control character
+    escaped (shown as a space, it named another file)."""
+    return shown_name(os.fspath(path))
 
 
 def _is_null_device(path: Path) -> bool:

@@ -254,7 +254,7 @@ def _is_utf8(rel: str) -> bool:
 def _not_a_file(path: Path) -> str:
     """Why ``path``, which a glob matched, is no file to read: a link to nothing or a link
     loop, a FIFO, a socket or a device (reading a FIFO would wait for a writer forever)."""
-    from eegprep.base.user_files import special_kind
+    from eegprep.base.files import special_kind
 
     try:
         mode = os.stat(path).st_mode

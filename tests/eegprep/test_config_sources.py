@@ -193,3 +193,25 @@ def test_the_corpus_variable_wins_over_a_config_file_that_cannot_be_read(
     monkeypatch.delenv("EEGPREP_TUH_DIR")  # no variable: the file's trouble is the line
     with pytest.raises(ConfigError, match=r"config file|HOME is 'me'"):
         corpus_dir("tuh", check=True)
+
+
+@pytest.mark.parametrize("kind", ["not TOML", "not UTF-8", "a folder", "missing"])
+def test_a_settings_file_whose_path_holds_a_newline_is_named_exactly(
+    no_settings: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """The config file (and a manifest, a --config file: one reader) whose path holds a
+    newline: its line named '.../c d.toml', another file."""
+    from eegprep.base.toml_files import load_toml
+
+    path = tmp_path / "c\nd.toml"
+    if kind == "a folder":
+        path.mkdir()
+    elif kind != "missing":
+        path.write_bytes(b"corpora = [\n" if kind == "not TOML" else b"x = '\xff'\n")
+    with pytest.raises(ConfigError) as err:
+        load_toml(path, "manifest file")
+    assert str(err.value).startswith(f"{tmp_path}/c\\nd.toml: "), err.value
+    if kind != "missing":  # (a config file that is not there is no config file)
+        monkeypatch.setenv("EEGPREP_CONFIG", str(path))
+        line = _error_line(["ingest", "tuh", "--out", "s.zarr"])
+        assert line.startswith(f"error: {tmp_path}/c\\nd.toml: "), line
