@@ -267,11 +267,40 @@ def _corpus_dir(corpus: str, configured: dict[str, str | ConfigError], *, check:
         return _checked(folder, setting, check)
     what = "".join(f"{said}: " for said in (_not_ours(corpus, other) if other else None,
                                             misspelt) if said)  # fmt: skip
+    unwritable = _no_place_for(config_path())
+    if unwritable is not None:  # (`config set` would fail: not a way out to offer)
+        raise ConfigError(
+            f"no folder for corpus {corpus!r}: {what}pass --src DIR or set "
+            f"{env_var(corpus)}=DIR; the config file that {_config_setting()} gives, "
+            f"{_shown_config()}, can hold none: {unwritable} (set EEGPREP_CONFIG to a file "
+            "you can write, for `eegprep config set`)"
+        )
     raise ConfigError(
         f"no folder for corpus {corpus!r}: {what}pass --src DIR, set {env_var(corpus)}=DIR, "
         f"or run `eegprep config set {corpus} DIR{_custom(corpus)}` (writes {_shown_config()})"
         + _near_miss(corpus)
     )
+
+
+def _no_place_for(path: Path) -> str | None:
+    """Why no config file can be written at ``path``, which holds none: it is the null device
+    (``EEGPREP_CONFIG=/dev/null``, which `config set` never writes over), or a folder above it
+    is a file (``XDG_CONFIG_HOME`` or ``HOME`` naming one); None when it can be made."""
+    if os.path.lexists(path):
+        return f"{_shown_config()} is the null device" if _is_null(path) else None
+    above = Path(os.path.abspath(path)).parent
+    while not os.path.lexists(above) and above.parent != above:
+        above = above.parent
+    if os.path.isdir(above):
+        return None
+    return f"{shown_name(str(above))} is a file, not a folder"
+
+
+def _is_null(path: Path) -> bool:
+    try:
+        return os.path.samefile(path, os.devnull)
+    except OSError:
+        return False
 
 
 def _custom(corpus: str) -> str:

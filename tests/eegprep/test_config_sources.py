@@ -215,3 +215,21 @@ def test_a_settings_file_whose_path_holds_a_newline_is_named_exactly(
         monkeypatch.setenv("EEGPREP_CONFIG", str(path))
         line = _error_line(["ingest", "tuh", "--out", "s.zarr"])
         assert line.startswith(f"error: {tmp_path}/c\\nd.toml: "), line
+
+
+@pytest.mark.parametrize("variable", ["XDG_CONFIG_HOME", "HOME", "EEGPREP_CONFIG"])
+def test_no_folder_never_offers_a_config_file_that_cannot_be_written(
+    no_settings: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    """XDG_CONFIG_HOME or HOME naming a file, or EEGPREP_CONFIG=/dev/null: the no-folder line
+    said 'run `eegprep config set tuh DIR` (writes /a/file/eegprep/config.toml)', a way out
+    that then fails. It now names the variable and why no config file can be there."""
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder\n")
+    monkeypatch.setenv(variable, "/dev/null" if variable == "EEGPREP_CONFIG" else str(a_file))
+    line = _error_line(["ingest", "tuh", "--out", "s.zarr"])
+    assert "(writes " not in line and "pass --src DIR or set EEGPREP_TUH_DIR=DIR" in line, line
+    assert f"the config file that {variable} gives" in line, line
+    why = "is the null device" if variable == "EEGPREP_CONFIG" else f"{a_file} is a file"
+    assert why in line and "set EEGPREP_CONFIG to a file you can write" in line, line
+    assert a_file.read_text() == "not a folder\n"
