@@ -25,6 +25,7 @@ import click
 from eegprep.base.errors import EegprepError
 from eegprep.base.files import UNSHOWN
 from eegprep.base.ranks import prints_error
+from eegprep.base.wording import of_total
 from eegprep.cli_paths import LocalPath as LocalPath  # (the command modules import them here)
 from eegprep.cli_paths import LocalText as LocalText
 from eegprep.cli_paths import StoreLocation as StoreLocation
@@ -545,13 +546,14 @@ def _say_more(
 
 def say_skipped(lines: list[str], *, total: int, noun: str, then: str) -> None:
     """One ``skipped: LINE`` on stderr for each of ``lines`` (:func:`say_capped`), then one
-    closing line: how many of the ``total`` ``noun`` (plural, ``"files"``) were skipped and
+    closing line: how many of the ``total`` ``noun`` (singular, ``"file"``) were skipped and
     ``then``, what to run. Nothing when ``lines`` is empty. The other items are done: the
     caller exits 3."""
     if not lines:
         return
     say_capped("skipped", lines)
-    say(f"{len(lines)} of {total} {noun} skipped, the others done: {then}", err=True)
+    done = "the others done" if len(lines) < total else "none done"
+    say(f"{of_total(len(lines), total, noun)} skipped, {done}: {then}", err=True)
 
 
 def _encodable(text: str, err: bool) -> str:

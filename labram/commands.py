@@ -16,7 +16,7 @@ import click
 
 from eegprep.base import strict_json
 from eegprep.base.errors import EegprepError
-from eegprep.base.wording import counted, noun
+from eegprep.base.wording import counted, noun, of_total
 from eegprep.cli_group import (
     LocalPath,
     LocalText,
@@ -155,7 +155,7 @@ def labram_tokenizer(
     cb = res["codebook"]  # summed over ranks
     if is_main_process():
         say(
-            f"codebook: {cb['codes_used']} of {cb['n_codes']} codes used, perplexity "
+            f"codebook: {of_total(cb['codes_used'], cb['n_codes'], 'code')} used, perplexity "
             f"{cb['perplexity']:.1f}"
         )
     print_run({**res, "checkpoint": res["tokenizer"]}, "tokenizer")
@@ -241,7 +241,7 @@ def labram_pretrain(
     if "tokenizer_stage" in res:
         cb = res["tokenizer_stage"]["codebook"]
         say(
-            f"tokenizer: {cb['codes_used']} of {cb['n_codes']} codes used, perplexity "
+            f"tokenizer: {of_total(cb['codes_used'], cb['n_codes'], 'code')} used, perplexity "
             f"{cb['perplexity']:.1f} -> {res['tokenizer']}"
         )
     say(
@@ -541,7 +541,7 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
     res = predict_files(list(files), checkpoint, task=task, corpus=corpus,
                         mains=float(mains) if mains else None, batch_size=batch_size,
                         device=device)  # fmt: skip
-    say_skipped(list(res["failed"]), total=len(files), noun="files", then="each `skipped:` "
+    say_skipped(list(res["failed"]), total=len(files), noun="file", then="each `skipped:` "
                 "line names the file and why; predict them again once fixed")  # fmt: skip
     if res["duplicates"]:  # one line for them all: each recording is predicted once
         pairs = [(d["file"], d["same_as"]) for d in res["duplicates"]]
@@ -637,7 +637,7 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
         for problem in bad[:-1]:
             say(f"error: {one_line(str(problem))}", err=True)
         raise bad[-1]
-    say_skipped([str(p) for p in bad], total=len(folders), noun="run folders", then="each "
+    say_skipped([str(p) for p in bad], total=len(folders), noun="run folder", then="each "
                 "`skipped:` line names the folder and why (a run still training has no "
                 "results.json yet)")  # fmt: skip
     unpredicted: list[str] = []  # runs reported without the predictions they lack
@@ -657,8 +657,8 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
     if html_out:
         say(f"report: {write_html(runs, html_out)}", info=True)
     if unpredicted:
-        say(f"{len(unpredicted)} of {len(runs)} run folders reported without the predictions "
-            "--predict could not compute (named above): fix each, then run the report "
-            "again", err=True)  # fmt: skip
+        say(f"{of_total(len(unpredicted), len(runs), 'run folder', 'was')} reported without "
+            "the predictions --predict could not compute (named above): fix each, then run the "
+            "report again", err=True)  # fmt: skip
     if bad or unpredicted:
         sys.exit(3)

@@ -61,7 +61,7 @@ def test_validate_names_them_all_with_v_and_in_json(many_problems: list[str]) ->
 def test_evaluate_caps_its_notes(monkeypatch: pytest.MonkeyPatch) -> None:
     notes = [f"metric m{k} undefined (null) on the test windows" for k in range(40)]
     res = {"task": "tuab", "split": "test", "n_windows": 4, "metrics": {"auroc": 0.5},
-           "leakage": "0 of 1 test subjects were seen in pre-training", "notes": notes}  # fmt: skip
+           "leakage": "0 of 1 test subject was seen in pre-training", "notes": notes}  # fmt: skip
     monkeypatch.setattr(E, "evaluate", lambda *a, **k: res)
     args = ["evaluate", "--store", "s.zarr", "--task", "tuab", "--checkpoint", "best.pt"]
     out = CliRunner().invoke(labram_cli, args)

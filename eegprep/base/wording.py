@@ -54,6 +54,33 @@ def counted(n: int | float, word: str, many: str | None = None, *, sep: str = ""
     return f"{number} {noun(n, word, many)}"
 
 
+def of_total(k: int, n: int, word: str, verb: str = "", *, the: bool = False) -> str:
+    """``k`` of ``n`` ``word``, then ``verb`` agreeing: ``"1 of 3 recordings was"``,
+    ``"2 of 3 recordings were"``, ``"0 of 1 test subject was"``, ``"0 of 3 codes"``.
+
+    The noun takes the number of ``n`` (the whole), the verb is singular where one thing is
+    meant (``k`` is 1, or the whole is one: ``0 of 1 subject was seen``), else plural; ``verb``
+    in the singular, its first word agreeing (``"was seen"``, ``"holds"``). ``the``:
+    ``"1 of the 3 recordings"``."""
+    whole = ("the " if the else "") + counted(n, word)
+    first, sep, rest = verb.partition(" ")
+    said = "" if not verb else " " + (verb if 1 in (k, n) else _verb_plural(first) + sep + rest)
+    return f"{k} of {whole}{said}"
+
+
+def _verb_plural(verb: str) -> str:
+    """The plural of a verb in the singular: ``was`` -> ``were``, ``holds`` -> ``hold``,
+    ``passes`` -> ``pass``, ``carries`` -> ``carry``; a word that is no such form is kept
+    (``cannot``)."""
+    if verb in _IRREGULAR:
+        return _IRREGULAR[verb]
+    if verb.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return verb[:-2]
+    if verb.endswith("ies"):
+        return verb[:-3] + "y"
+    return verb[:-1] if verb.endswith("s") and not verb.endswith("ss") else verb
+
+
 def some_of(items: Sequence[str], most: int = 5) -> str:
     """The first ``most`` of ``items`` joined with ``", "``, then ``" and N more"`` for the
     rest: ``a, b, c, d, e and 3 more``."""
@@ -62,4 +89,4 @@ def some_of(items: Sequence[str], most: int = 5) -> str:
     return f"{shown} and {rest} more" if rest > 0 else shown
 
 
-__all__ = ["counted", "noun", "plural", "some_of"]
+__all__ = ["counted", "noun", "of_total", "plural", "some_of"]

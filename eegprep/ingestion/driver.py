@@ -24,7 +24,7 @@ from eegprep.base.errors import EegprepError, StoreError, UsageError
 from eegprep.base.files import as_text_all, shown_name
 from eegprep.base.limits import Limits, format_bytes
 from eegprep.base.redact import redact, redact_all
-from eegprep.base.wording import counted
+from eegprep.base.wording import counted, noun, of_total
 from eegprep.base.write_errors import PLACE_ERRORS
 from eegprep.corpus.discover import Discovery, discover, resolve_names
 from eegprep.corpus.folders import corpus_dir
@@ -308,19 +308,23 @@ def _sources_gone(
     names = ", ".join(list(gone)[:3]) + (", ..." if len(gone) > 3 else "")
     if cfg.prune and len(gone) == len(mine):
         notes.append(
-            f"not pruned: none of the {len(mine)} listed recordings' sources is under {root}: "
+            f"not pruned: no source of the {counted(len(mine), 'listed recording')} is under "
+            f"{root}: "
             "is --src the folder they were ingested from?"
         )
     elif cfg.prune:
         notes.append(
-            f"not pruned: {len(gone)} of the {len(mine)} listed recordings have no source under "
-            f"{root} (more than --prune-max {cfg.prune_max:g} of them): is --src the folder "
-            "they were ingested from, and all of it there? Raise --prune-max if they are gone"
+            f"not pruned: {of_total(len(gone), len(mine), 'listed recording', 'has', the=True)} "
+            f"no source under {root} (more than --prune-max {cfg.prune_max:g} of them): is "
+            "--src the folder they were ingested from, and all of it there? Raise --prune-max "
+            "if they are gone"
         )
     else:
         notes.append(
-            f"{len(gone)} listed recordings have no source under {root} now (renamed, moved or "
-            f"deleted): {names}; they stay in the store, --prune removes them"
+            f"{counted(len(gone), 'listed recording')} {noun(len(gone), 'has', 'have')} no source "
+            f"under {root} now (renamed, moved or deleted): {names}; "
+            f"{noun(len(gone), 'it stays', 'they stay')} in the store, --prune removes "
+            f"{noun(len(gone), 'it', 'them')}"
         )
     out = {}
     for rid, rec in gone.items():

@@ -36,7 +36,7 @@ from eegprep.base.errors import (
 from eegprep.base.files import TMP_MARK
 from eegprep.base.gc_pause import gc_paused
 from eegprep.base.regular_files import not_a_folder
-from eegprep.base.wording import counted
+from eegprep.base.wording import counted, of_total
 from eegprep.store.added_attrs import array_keys, without_added
 from eegprep.store.chunk_sums import TARGETS, target_problem
 from eegprep.store.fs import Location
@@ -135,7 +135,7 @@ class Store:
                 refused.append(str(exc))
         refuse_all(
             refused,
-            f"{self.display}: {len(refused)} of {len(self)} index records cannot be used",
+            f"{self.display}: {of_total(len(refused), len(self), 'index record')} cannot be used",
             "; `eegprep stats` summarises the others",
         )
         return built

@@ -39,7 +39,7 @@ from eegprep.base.files import write_atomically
 from eegprep.base.sealed_json import sealed, unsealed
 from eegprep.base.user_files import read_user_file
 from eegprep.base.validation import check_choice, check_min, invalid_value
-from eegprep.base.wording import counted, noun
+from eegprep.base.wording import counted, noun, of_total
 from eegprep.store.reader import Store
 from eegprep.store.recording import Recording
 from labram.data.splits import is_test_split
@@ -314,8 +314,9 @@ def fold_indexes(table: TaskWindows, fold: dict[str, Any]) -> dict[str, WindowIn
         found = int((is_cal & test).sum())
         if found != len(wanted):
             raise UsageError(
-                f"fold {fold.get('fold')}: {len(wanted) - found} of {len(wanted)} calibration "
-                "windows are not test windows of these stores (another store or window settings?)"
+                f"fold {fold.get('fold')}: "
+                f"{of_total(len(wanted) - found, len(wanted), 'calibration window', 'is not')} "
+                "a test window of these stores (another store or window settings?)"
             )
         train, test = train | is_cal, test & ~is_cal
         near = test & _near(table.index, is_cal)

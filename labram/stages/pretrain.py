@@ -29,7 +29,7 @@ from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
 from eegprep.base.sealed_json import sealed
 from eegprep.base.unchanged_reads import unchanged_between_reads
-from eegprep.base.wording import counted
+from eegprep.base.wording import counted, noun
 from eegprep.store.reader import Store
 from labram.checkpoints.errors import ChangedCheckpointError, CheckpointError
 from labram.checkpoints.layouts import is_ours, official_from, ours_from
@@ -181,7 +181,8 @@ def check_maskable(index: WindowIndex) -> None:
     n_recs = len(np.unique(index.rec[single]))
     raise UsageError(
         f"labram pretrain: {counted(single.size, 'window')} of {counted(n_recs, 'recording')} "
-        f"hold a single token ({first.id}: {len(first.channels)} channel x "
+        f"{noun(single.size, 'holds', 'hold')} a single token ({first.id}: "
+        f"{len(first.channels)} channel x "
         f"{int(index.n_patches[single[0]])} s), and masked modelling predicts half of a window's "
         "tokens from the other half: raise --set max_seconds=... or token_budget=... (or "
         "max_channels=...) so that every window holds at least 2 channel-seconds; nothing was "

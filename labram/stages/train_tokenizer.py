@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
 from eegprep.base.sealed_json import sealed
-from eegprep.base.wording import counted, noun
+from eegprep.base.wording import counted, noun, of_total
 from eegprep.store.reader import Store
 from labram.data.finite_windows import check_finite_splits
 from labram.data.loader import WindowDataset, make_loader
@@ -237,9 +237,8 @@ def _train_tokenizer(
         save_model(model.cpu(), final, cfg, subjects)
     barrier()  # the other ranks load tokenizer.pt next: wait until rank 0 has written it
     log.info(
-        "tokenizer: %d of %d codes used, perplexity %.1f",
-        report["codes_used"],
-        report["n_codes"],
+        "tokenizer: %s used, perplexity %.1f",
+        of_total(report["codes_used"], report["n_codes"], "code"),
         report["perplexity"],
     )
     return {**result, "codebook": report, "tokenizer": final, "run_dir": run_dir}

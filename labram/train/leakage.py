@@ -26,7 +26,7 @@ from typing import Any
 import torch
 
 from eegprep.base.errors import UsageError
-from eegprep.base.wording import counted, noun
+from eegprep.base.wording import counted, noun, of_total
 from labram.data.subjects import subject_key
 
 KEY = "pretrain_subjects"
@@ -223,22 +223,23 @@ def check_test_subjects(
         the CLI exits with status 2).
     """
     test = set(test_keys)
-    subjects, recordings = f"{split} subjects", f"{split} recording"
+    recordings = f"{split} recording"
     if record is None:
         return (
             f"{source} records no pre-training subjects (made from weights that carry no "
             "record, such as the released LaBraM weights, or by an earlier version): cannot "
-            f"check the {len(test)} {subjects} for leakage"
+            f"check the {counted(len(test), f'{split} subject')} for leakage"
         )
     k = len(seen(record, test))
     files = set(test_sources) - {""}
     m = len(seen_sources(record, files))
-    line = f"{k} of {len(test)} {subjects} were seen in pre-training ({source})"
+    line = f"{of_total(k, len(test), f'{split} subject', 'was seen')} in pre-training ({source})"
     if not record.get("complete", True):
         line = (
-            f"cannot tell whether the {len(test)} {subjects} were seen in pre-training: the "
-            f"record of {source} is incomplete (part of the model came without one, or trained "
-            f"on recordings without a subject_key); {k} of them are in it"
+            f"cannot tell whether the {counted(len(test), f'{split} subject')} "
+            f"{noun(len(test), 'was', 'were')} seen in pre-training: the record of {source} is "
+            "incomplete (part of the model came without one, or trained on recordings without a "
+            f"subject_key); {of_total(k, len(test), f'{split} subject', 'is', the=True)} in it"
         )
     if unkeyed:
         line += (
@@ -248,7 +249,8 @@ def check_test_subjects(
         )
     if m:
         line += (
-            f"; {m} of the {len(files)} {recordings}s' source files were pre-trained on "
+            f"; {of_total(m, len(files), f'{recordings} source file', 'was', the=True)} "
+            "pre-trained on "
             "(the same file's content, whatever its subject key)"
         )
     if split != "test":

@@ -50,7 +50,7 @@ def test_the_command_prints_undefined_and_the_note(monkeypatch: pytest.MonkeyPat
         "split": "test",
         "n_windows": 4,
         "metrics": metrics,
-        "leakage": "0 of 1 test subjects were seen in pre-training",
+        "leakage": "0 of 1 test subject was seen in pre-training",
         "notes": ["the test windows hold one class only (normal): auroc, auc_pr undefined"],
     }
     monkeypatch.setattr(E, "evaluate", lambda *a, **k: res)

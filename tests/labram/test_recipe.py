@@ -164,10 +164,10 @@ def test_subject_records_list_or_hash() -> None:
     assert leakage.seen(big, ["c", "z"]) == {"c"}
     merged = leakage.merge(small, None, extra=["q"])
     assert merged["keys"] == ["a", "b", "q"] and merged["complete"] is False
-    with pytest.raises(UsageError, match="1 of 2 test subjects were seen"):
+    with pytest.raises(UsageError, match="1 of 2 test subjects was seen"):
         leakage.check_test_subjects(small, ["a", "z"], allow=False, source="m.pt")
     line = leakage.check_test_subjects(small, ["a", "z"], allow=True, source="m.pt")
-    assert line.startswith("1 of 2 test subjects were seen in pre-training")
+    assert line.startswith("1 of 2 test subjects was seen in pre-training")
     assert "records no pre-training subjects" in leakage.check_test_subjects(
         None, ["a"], allow=False, source="labram-base.pth"
     )
@@ -185,10 +185,10 @@ def test_finetune_and_evaluate_refuse_seen_test_subjects(tmp_path: Path) -> None
     res = runner.invoke(labram_cli, [*args, "--out", str(tmp_path / "a")])
     assert res.exit_code == 2
     lines = res.output.strip().splitlines()
-    assert len(lines) == 1 and "1 of 2 test subjects were seen in pre-training" in lines[0]
+    assert len(lines) == 1 and "1 of 2 test subjects was seen in pre-training" in lines[0]
     res = runner.invoke(labram_cli, [*args, "--out", str(tmp_path / "b"), "--allow-seen-subjects"])
     assert res.exit_code == 0, res.output
-    assert "1 of 2 test subjects were seen in pre-training" in res.output
+    assert "1 of 2 test subjects was seen in pre-training" in res.output
     best = tmp_path / "b" / "seed0" / "best.pt"
     assert read_checkpoint(best)["pretrain_subjects"]["keys"] == ["tuh:e000", "tuh:t000"]
     ev = ["evaluate", "--store", store, "--task", "tuab", "--checkpoint", str(best)]

@@ -472,7 +472,7 @@ def test_a_run_predict_cannot_predict_is_reported_without_and_the_others_too(
     assert res.exit_code == 3, res.output
     said = [line for line in res.output.splitlines() if line.startswith("no predictions: ")]
     assert len(said) == 1 and "tuab.zarr" in said[0], res.output
-    assert "1 of 2 run folders reported without the predictions" in res.output
+    assert "1 of 2 run folders was reported without the predictions" in res.output
     assert str(runs["ft"]) in res.stdout and str(lost) in res.stdout  # both summarised
 
 

@@ -191,14 +191,15 @@ def test_a_test_file_pretrained_on_under_another_subject_key_is_refused(tmp_path
     assert len(subjects) == 2 and len(files) == 2
     with pytest.raises(
         UsageError,
-        match=r"^0 of 2 test subjects .*1 of the 2 test recordings' .*without those files",
+        match=r"^0 of 2 test subjects .*1 of the 2 test recording source files was pre-trained "
+        r".*without those files",
     ):
         leakage.check_test_subjects(record, subjects, allow=False, source="m.pt",
                                     test_sources=files)  # fmt: skip
     line = leakage.check_test_subjects(
         record, subjects, allow=True, source="m.pt", test_sources=files
     )
-    assert "source files were pre-trained on" in line
+    assert "source files was pre-trained on" in line
     old = {k: v for k, v in record.items() if k != "sources_64"}  # a record from before
     assert "source files" not in leakage.check_test_subjects(
         old, subjects, allow=False, source="m.pt", test_sources=files
@@ -226,5 +227,5 @@ def test_test_recordings_without_subject_key_are_counted_apart(tmp_path: Path) -
         leakage.make_record(["tuh:a"]), test_subjects(test), allow=False, source="m.pt",
         unkeyed=unkeyed_tests(test),
     )  # fmt: skip
-    assert line.startswith("0 of 1 test subjects were seen in pre-training (m.pt); 2 test ")
+    assert line.startswith("0 of 1 test subject was seen in pre-training (m.pt); 2 test ")
     assert "have no subject_key and are not in that count" in line

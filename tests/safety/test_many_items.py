@@ -223,7 +223,7 @@ def test_skipped_lines_are_capped_and_closed_by_a_count() -> None:
     def many(ctx: click.Context, verbose: bool) -> None:
         ctx.meta["verbose"] = verbose  # (as the groups' -v sets it)
         say_skipped([f"f{k}.edf: bad" for k in range(LINES_SHOWN + 5)], total=200,
-                    noun="files", then="fix them")  # fmt: skip
+                    noun="file", then="fix them")  # fmt: skip
 
     lines = CliRunner().invoke(many, []).stderr.splitlines()
     assert len(lines) == LINES_SHOWN + 2

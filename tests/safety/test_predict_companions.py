@@ -22,6 +22,7 @@ from click.testing import CliRunner, Result
 import labram.stages.predict as predict_module
 from cli import labram_cli
 from eegprep.base.errors import SourceError
+from eegprep.base.wording import counted
 from eegprep.corpus.manifest import load_manifest
 from eegprep.ingestion.inmemory import open_preprocessed, read_preprocessed
 from labram.checkpoints.layouts import save_ours
@@ -78,7 +79,9 @@ def _refused(res: Result, header: Path, outside: Path, others: tuple[Path, ...] 
     """``header`` skipped in one line, each of ``others`` predicted."""
     assert res.exit_code == 3, (res.exit_code, res.output)
     lines = res.stderr.strip().splitlines()
-    assert len(lines) == 2 and lines[1].startswith(f"1 of {1 + len(others)} files skipped"), lines
+    assert len(lines) == 2 and lines[1].startswith(
+        f"1 of {counted(1 + len(others), 'file')} skipped"
+    ), lines
     assert lines[0] == (
         f"skipped: {header}: it names {outside}, which lies outside the header's folder, where "
         "labram predict reads nothing: copy it beside the header"

@@ -62,7 +62,7 @@ def test_a_deleted_source_is_kept_until_pruned(tmp_path: Path) -> None:
     (src / "site" / "r0.edf").unlink()
     rep = ingest_folder(src, out)
     assert (rep.exit_code, rep.n_current, rep.n_removed) == (0, 2, 0)
-    assert "1 listed recordings have no source" in rep.warnings[GONE][0]
+    assert "1 listed recording has no source" in rep.warnings[GONE][0]
     assert "folder/site_r0" in open_store(out).index_rows()
     result = CliRunner().invoke(
         eegprep_cli,
@@ -81,7 +81,9 @@ def test_a_wrong_src_prunes_nothing(tmp_path: Path) -> None:
     write_edf(other, "x.edf", seed=9)
     rep = ingest_folder(other, out, prune=True)
     assert (rep.n_ingested, rep.n_removed) == (1, 0)
-    assert rep.warnings[GONE][0].startswith("not pruned: none of the 3 listed recordings")
+    assert rep.warnings[GONE][0].startswith(
+        "not pruned: no source of the 3 listed recordings is under"
+    )
     listed = set(open_store(out).index_rows())
     assert listed == {"folder/site_r0", "folder/site_r1", "folder/site_r2", "folder/x"}
     assert validate(str(out)) == (4, [])
