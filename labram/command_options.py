@@ -206,6 +206,15 @@ def refuse_init_set(sets: tuple[str, ...], init: str | None) -> None:
     check_init_set(set_items(sets), init)
 
 
+def refuse_task_sets(sets: tuple[str, ...], task: str, protocol: str | None) -> None:
+    """Refuse a ``labram finetune --set`` item the task or the protocol leaves unread
+    (:func:`labram.train.set_scope.check_finetune_sets`)."""
+    from labram.train.config import set_items
+    from labram.train.set_scope import check_finetune_sets
+
+    check_finetune_sets(set_items(sets), task, protocol)
+
+
 def refuse_tokenizer_flags(flags: dict[str, Any]) -> None:
     """Refuse a ``--tokenizer-*`` flag of ``labram pretrain`` given with ``--tokenizer``: the
     tokenizer stage is then not trained, and the flag was dropped without a word."""

@@ -40,6 +40,7 @@ from labram.command_options import (
     print_run,
     record_command,
     refuse_init_set,
+    refuse_task_sets,
     refuse_tokenizer_flags,
     run_folder,
     stage_config,
@@ -321,6 +322,7 @@ def labram_finetune(
 
     cfg = stage_config("finetune", kw)
     refuse_init_set(kw["sets"], init)
+    refuse_task_sets(kw["sets"], task, protocol)
     proto = None
     if splits_file is None or protocol is not None:
         proto = parse_protocol(protocol, folds=folds, shots=shots)

@@ -11,6 +11,7 @@ the command does read (docs/training.md, "Presets and config").
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from eegprep.base.errors import ConfigError
 
@@ -143,3 +144,95 @@ def check_init_set(items: Sequence[tuple[str, str, object]], init: str | None) -
                 "file's weights, so the setting (how a model from scratch is initialised) would "
                 "never be read; give one of the two"
             )
+
+
+def _task_reads(name: str, task: Any, protocol: str | None) -> bool:
+    """Whether ``labram finetune`` reads field ``name`` for ``task`` (a
+    :class:`~labram.data.tasks.Task`) under ``protocol`` (None: the default, or a saved one)."""
+    if name in ("token_budget", "max_seconds"):  # windows cut at the token budget
+        return task.window_seconds is None
+    if name == "max_channels":  # the channel cap of a task without fixed channels
+        return task.channels is None
+    if name == "edge_events":  # event windows that leave the recording
+        return bool(task.events)
+    if name == "label_smoothing":  # a classification loss
+        return task.kind != "regression"
+    if name in _BACKBONE:  # a linear probe trains the head alone, drop path off
+        return protocol != "linear-probe"
+    return True
+
+
+def _why_unread(name: str, task: Any, protocol: str | None) -> str:
+    if name in ("token_budget", "max_seconds"):
+        return f"its windows are {task.window_seconds} s, fixed by the task"
+    if name == "max_channels":
+        return f"it reads the task's {len(task.channels)} protocol channels"
+    if name == "edge_events":
+        return "it cuts no window around an event"
+    if name == "label_smoothing":
+        return "its loss is MSE, a regression's, with no class labels to smooth"
+    return f"--protocol {protocol} trains the head alone, on a frozen backbone without drop path"
+
+
+def _joined(names: Sequence[str]) -> str:
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
+def finetune_readers(name: str) -> list[str]:
+    """The commands (and tasks, protocols) that read field ``name``: ``labram pretrain``,
+    ``labram finetune --task tuev``, ``labram finetune --task label:KEY``..."""
+    from labram.data.tasks import TASKS, Task
+
+    label = Task(name="label:KEY", kind="binary", window_seconds=None)  # (every label:KEY task)
+    tasks = [*TASKS.values(), label]
+    out = [f"labram {c}" for c, stages in COMMANDS.items()
+           if c != "finetune" and any(name in STAGE_FIELDS[s] for s in stages)]  # fmt: skip
+    if name not in STAGE_FIELDS["finetune"]:
+        return out
+    if name in _BACKBONE:
+        return [*out, "labram finetune with any --protocol but linear-probe"]
+    readers_ = [t.name for t in tasks if _task_reads(name, t, None)]
+    if len(readers_) == len(tasks):
+        return [*out, "labram finetune"]
+    return [*out, f"labram finetune --task {' or '.join(readers_)}"]
+
+
+def check_finetune_sets(
+    items: Sequence[tuple[str, str, object]], task_name: str, protocol: str | None = None
+) -> None:
+    """Refuse the first ``--set`` item of ``labram finetune`` (``FIELD`` or ``finetune.FIELD``)
+    that the task ``task_name`` or the ``protocol`` given leaves unread: a window length or a
+    channel cap of a task that fixes them (``--set token_budget=40`` on ``--task tuab``: its
+    windows are 10 s of 23 channels), ``edge_events`` of a task without event windows,
+    ``label_smoothing`` of a regression, ``drop_path`` / ``layer_decay`` /
+    ``time_embed_layer`` under ``--protocol linear-probe`` (the head alone trains). Each was
+    accepted and dropped without a word. A task name that is no task is left to its refusal.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the item as written, the command, why it is not read there, and the
+        commands that do read it.
+    """
+    from labram.data.tasks import TASKS, Task
+
+    if task_name.startswith("label:"):
+        task = Task(name=task_name, kind="binary", window_seconds=None)  # (their shape, any kind)
+    elif task_name in TASKS:
+        task = TASKS[task_name]
+    else:
+        return
+    what = f"labram finetune --task {task_name}"
+    if protocol is not None:
+        what += f" --protocol {protocol}"
+    for key, text, _ in items:
+        prefix, dot, name = key.partition(".")
+        if not dot:
+            prefix, name = "", key
+        if prefix not in ("", "finetune") or _task_reads(name, task, protocol):
+            continue
+        raise ConfigError(
+            f"--set {key}={text}: {what} does not read `{name}` "
+            f"({_why_unread(name, task, protocol)}), so the setting would never be read; it is "
+            f"read by {_joined(finetune_readers(name))}"
+        )

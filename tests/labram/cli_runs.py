@@ -19,3 +19,19 @@ def one_error(code: int, output: str, *says: str) -> None:
     assert len(output.strip().splitlines()) == 1, output
     for text in says:
         assert text in output, output
+
+
+WINDOW_SETS = ("token_budget=", "max_seconds=", "max_channels=")
+"""The ``--set`` items of a window's length and channel cap."""
+
+
+def fixed_windows(args: list[str]) -> list[str]:
+    """``args`` without their ``--set`` items of :data:`WINDOW_SETS`: a task of fixed windows and
+    channels (``tuab``, ``tuev``) reads none of them, and ``labram finetune`` refuses them."""
+    out: list[str] = []
+    for arg in args:
+        if out and out[-1] == "--set" and arg.startswith(WINDOW_SETS):
+            out.pop()
+            continue
+        out.append(arg)
+    return out

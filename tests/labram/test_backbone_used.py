@@ -20,7 +20,7 @@ from labram.checkpoints.safe_read import read_checkpoint
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM
 from labram.stages import backbone_used
-from tests.labram.cli_runs import one_error, run_labram
+from tests.labram.cli_runs import fixed_windows, one_error, run_labram
 from tests.labram.test_run_guards import TINY
 
 KEY = "backbone_used"
@@ -47,8 +47,18 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _finetune(store: Path, out: Path, *init: object, resume: bool = False) -> tuple[int, str]:
-    return run_labram("finetune", "--store", store, "--task", "tuab", *TINY, *init, "--out", out,
-                      *(["--resume", "--max-steps", "3"] if resume else []))  # fmt: skip
+    return run_labram(
+        "finetune",
+        "--store",
+        store,
+        "--task",
+        "tuab",
+        *fixed_windows(TINY),
+        *init,
+        "--out",
+        out,
+        *(["--resume", "--max-steps", "3"] if resume else []),
+    )
 
 
 def test_the_record_survives_finetune_export_and_reading_back(

@@ -17,7 +17,7 @@ import torch
 
 from labram.train import loop
 from labram.train.checkpoint import DivergedError, atomic_save, load_checkpoint
-from tests.labram.cli_runs import one_error, run_labram
+from tests.labram.cli_runs import fixed_windows, one_error, run_labram
 
 TINY = ["--size", "tiny", "--max-steps", "6", "--batch-size", "4", "--device", "cpu",
         "--set", "token_budget=40", "--set", "max_channels=8", "--ckpt-every", "1"]  # fmt: skip
@@ -59,6 +59,11 @@ def _command(name: str, store: str, tuab: str) -> tuple[list[str], str, str]:
     return ["finetune", "--store", tuab, "--task", "tuab"], "finetune", "seed0"
 
 
+def _tiny(name: str) -> list[str]:
+    """:data:`TINY` as command ``name`` reads it (finetune on TUAB: no window settings)."""
+    return fixed_windows(TINY) if name == "finetune" else TINY
+
+
 @pytest.mark.parametrize("what", ["weight", "moment"])
 @pytest.mark.parametrize("name", ["tokenizer", "pretrain", "finetune"])
 def test_an_update_that_poisons_the_state_stops_the_run_and_resume_goes_on(
@@ -73,13 +78,13 @@ def test_an_update_that_poisons_the_state_stops_the_run_and_resume_goes_on(
     out = tmp_path / "run"
     with monkeypatch.context() as m:  # (pretrain: its tokenizer's optimizer makes 2 updates)
         _poison(m, update=3, what=what)
-        code, output = run_labram(*args, *TINY, "--out", out)
+        code, output = run_labram(*args, *_tiny(name), "--out", out)
     one_error(code, output, f"error: {stage}: ", "is NaN or infinite after the update of step 2",
               "--lr", "weight_decay", "--resume")  # fmt: skip
     assert ("the optimizer's exp_avg_sq" in output) == (what == "moment"), output
     last = out / folder / "last.pt"
     assert load_checkpoint(last)["step"] == 2  # the last good one, readable
-    code, output = run_labram(*args, *TINY, "--out", out, "--resume")
+    code, output = run_labram(*args, *_tiny(name), "--out", out, "--resume")
     assert code == 0, output
     assert load_checkpoint(last)["step"] == 6
 
@@ -91,8 +96,18 @@ def test_an_update_that_poisons_the_state_stops_before_the_validation(
     ``best.pt``) checks first: no ``best.pt`` of poisoned weights, no error blaming them."""
     _poison(monkeypatch, update=2, what="moment")  # (8 training windows: 2 steps an epoch)
     out = tmp_path / "ft"
-    code, output = run_labram("finetune", "--store", tuab, "--task", "tuab", *TINY[:-2],
-                              "--ckpt-every", "50", "--out", out)  # fmt: skip
+    code, output = run_labram(
+        "finetune",
+        "--store",
+        tuab,
+        "--task",
+        "tuab",
+        *fixed_windows(TINY[:-2]),
+        "--ckpt-every",
+        "50",
+        "--out",
+        out,
+    )
     one_error(code, output, "error: finetune: the optimizer's exp_avg_sq",
               "after the update of step 1")  # fmt: skip
     assert not (out / "seed0" / "best.pt").exists()

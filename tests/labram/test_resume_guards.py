@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from eegprep.base.sealed_json import KEY
-from tests.labram.cli_runs import one_error, run_labram
+from tests.labram.cli_runs import fixed_windows, one_error, run_labram
 from tests.labram.test_run_guards import TINY, _files
 
 
@@ -57,8 +57,20 @@ def test_resume_into_another_stage_s_folder_is_refused(
                "holds a `labram pretrain` run, not a `labram tokenizer` one")  # fmt: skip
     assert _files(pre) == before
     before = _files(tok_run)
-    one_error(*run_labram("finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", tok_run,
-                     "--resume"), "holds a `labram tokenizer` run")  # fmt: skip
+    one_error(
+        *run_labram(
+            "finetune",
+            "--store",
+            tuab,
+            "--task",
+            "tuab",
+            *fixed_windows(TINY),
+            "--out",
+            tok_run,
+            "--resume",
+        ),
+        "holds a `labram tokenizer` run",
+    )
     one_error(*run_labram("pretrain", "--store", store, *TINY, "--out", tok_run, "--resume"),
                "holds a `labram tokenizer` run")  # fmt: skip
     assert _files(tok_run) == before  # no splits.json, mem/ or config.json written into it
@@ -68,7 +80,7 @@ def test_finetune_resume_with_another_split_seed_keeps_splits_json(
     tuab: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "ft"
-    args = ["finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", out]
+    args = ["finetune", "--store", tuab, "--task", "tuab", *fixed_windows(TINY), "--out", out]
     code, output = run_labram(*args)
     assert code == 0, output
     before = _files(out)
@@ -88,7 +100,17 @@ def test_finetune_resume_with_another_seed_keeps_the_run_s_results(
     (out / "fold1" / "seed2").mkdir(parents=True)
     (out / "fold1" / "seed2" / "notes.txt").write_text("no run file: not a run")
     before = _files(out)
-    args = ["finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", out, "--resume"]
+    args = [
+        "finetune",
+        "--store",
+        tuab,
+        "--task",
+        "tuab",
+        *fixed_windows(TINY),
+        "--out",
+        out,
+        "--resume",
+    ]
     one_error(*run_labram(*args, "--seed", "3"),
               f"cannot resume {out}: it holds the run of seed 0, and this command runs "
               "seed 3, without 0", "--seed and --seeds")  # fmt: skip
@@ -241,8 +263,12 @@ def test_a_kill_between_the_renames_of_a_checkpoint_leaves_last_pt(
 def test_a_run_folder_that_cannot_be_written_is_one_line(tuab: str, tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")  # as a read-only folder (root passes chmod): EPERM-like
     out = tmp_path / "file" / "run"
-    one_error(*run_labram("finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", out),
-               f"{out}: cannot write into the run folder")  # fmt: skip
+    one_error(
+        *run_labram(
+            "finetune", "--store", tuab, "--task", "tuab", *fixed_windows(TINY), "--out", out
+        ),
+        f"{out}: cannot write into the run folder",
+    )
 
 
 def test_a_refused_resume_leaves_the_run_s_config_json(
@@ -267,9 +293,13 @@ def test_a_run_folder_that_is_a_dangling_link_is_named_so(tuab: str, tmp_path: P
     folder (File exists)": a folder that does not exist, refused as if it did."""
     out = tmp_path / "run"
     out.symlink_to(tmp_path / "gone")
-    one_error(*run_labram("finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", out),
-              f"{out}: a symbolic link to {tmp_path / 'gone'}, which does not exist: give its "
-              "target itself")  # fmt: skip
+    one_error(
+        *run_labram(
+            "finetune", "--store", tuab, "--task", "tuab", *fixed_windows(TINY), "--out", out
+        ),
+        f"{out}: a symbolic link to {tmp_path / 'gone'}, which does not exist: give its "
+        "target itself",
+    )
     assert out.is_symlink() and not (tmp_path / "gone").exists()
 
 

@@ -11,14 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.labram.cli_runs import one_error, run_labram
+from tests.labram.cli_runs import fixed_windows, one_error, run_labram
 from tests.labram.test_run_guards import TINY
 
 
 @pytest.fixture(scope="module")
 def run(tuab: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("names") / "ft"
-    code, output = run_labram("finetune", "--store", tuab, "--task", "tuab", *TINY, "--out", out)
+    code, output = run_labram(
+        "finetune", "--store", tuab, "--task", "tuab", *fixed_windows(TINY), "--out", out
+    )
     assert code == 0, output
     return out
 
@@ -43,7 +45,7 @@ def test_finetune_resumes_with_the_same_store_spelled_otherwise(
     folder = tmp_path / "ft"
     shutil.copytree(run, folder)
     store = _spelling(tuab, form, tmp_path, monkeypatch)
-    code, output = run_labram("finetune", "--store", store, "--task", "tuab", *TINY,
+    code, output = run_labram("finetune", "--store", store, "--task", "tuab", *fixed_windows(TINY),
                               "--out", folder, "--resume")  # fmt: skip
     assert code == 0, output
 
@@ -55,8 +57,20 @@ def test_finetune_refuses_a_copy_of_the_store_elsewhere(
     shutil.copytree(run, folder)
     copy = tmp_path / "copy.zarr"
     shutil.copytree(tuab, copy)
-    one_error(*run_labram("finetune", "--store", copy, "--task", "tuab", *TINY, "--out", folder,
-                          "--resume"), "its run was made with another stores")  # fmt: skip
+    one_error(
+        *run_labram(
+            "finetune",
+            "--store",
+            copy,
+            "--task",
+            "tuab",
+            *fixed_windows(TINY),
+            "--out",
+            folder,
+            "--resume",
+        ),
+        "its run was made with another stores",
+    )
 
 
 def test_same_stores() -> None:

@@ -156,3 +156,54 @@ def test_a_bad_value_is_named_before_the_stage_that_reads_it() -> None:
     """(``--set val_split=stratifed`` on the tokenizer: the misspelt value first.)"""
     with pytest.raises(ConfigError, match="Did you mean 'stratified'"):
         config_from_options("tokenizer", "tiny", sets=["val_split=stratifed"])
+
+
+TASK_REFUSED = [  # (task and protocol args, the --set item, the reason, who reads it)
+    (["--task", "tuab"], "token_budget=40", "its windows are 10 s", "--task label:KEY"),
+    (["--task", "tuev"], "max_seconds=8", "its windows are 5 s", "--task label:KEY"),
+    (["--task", "seed_v"], "finetune.token_budget=64", "its windows are 4 s", "labram pretrain"),
+    (["--task", "tuab"], "max_channels=8", "23 protocol channels", "seed_v or mobi or label:KEY"),
+    (["--task", "tuev"], "finetune.max_channels=8", "23 protocol channels", "--task seed_v"),
+    (["--task", "tuab"], "edge_events=wrap", "no window around an event", "--task tuev"),
+    (["--task", "label:cond"], "edge_events=wrap", "no window around an event", "--task tuev"),
+    (["--task", "mobi"], "label_smoothing=0.1", "MSE", "--task tuab or tuev or seed_v"),
+    (["--task", "tuab", "--protocol", "linear-probe"], "layer_decay=0.5", "head alone",
+     "any --protocol but linear-probe"),
+    (["--task", "tuev", "--protocol", "linear-probe"], "drop_path=0.2", "head alone",
+     "labram pretrain"),
+    (["--task", "tuev", "--protocol", "linear-probe"], "time_embed_layer=top", "head alone",
+     "labram pretrain"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("task", "item", "why", "readers"), TASK_REFUSED)
+def test_a_set_the_task_or_protocol_leaves_unread_is_refused(
+    task: list[str], item: str, why: str, readers: str, tmp_path: Path
+) -> None:
+    """``labram finetune --task tuab --set token_budget=40`` trained without a word: TUAB's
+    windows are 10 s of 23 channels, whatever the token budget; so for each field a task or
+    protocol leaves unread. The line names the item, the command, why and who reads it."""
+    store = str(tmp_path / "none.zarr")
+    args = ["finetune", *task, "--store", store, "--size", "tiny", "--out", str(tmp_path / "run")]
+    res = CliRunner().invoke(labram_cli, [*args, "--set", item])
+    errors = [x for x in res.output.splitlines() if x.startswith("error: ")]
+    assert res.exit_code == 2 and len(errors) == 1, res.output
+    assert errors[0].startswith(f"error: --set {item}: labram finetune {' '.join(task)} "), errors
+    assert why in errors[0] and "would never be read" in errors[0], errors
+    assert "it is read by labram " in errors[0] and readers in errors[0], errors
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("task", "protocol", "item"),
+    [("label:cond", None, "token_budget=40"), ("label:cond", None, "max_seconds=4"),
+     ("seed_v", None, "max_channels=8"), ("mobi", None, "finetune.max_channels=8"),
+     ("tuev", None, "edge_events=wrap"), ("tuab", None, "label_smoothing=0.1"),
+     ("tuab", None, "layer_decay=0.5"), ("tuab", "full", "drop_path=0.2"),
+     ("tuev", "cross-subject", "time_embed_layer=top"), ("tuab", None, "block_seconds=4")],
+)  # fmt: skip
+def test_a_set_the_task_reads_is_taken(task: str, protocol: str | None, item: str) -> None:
+    from labram.train.config import set_items
+    from labram.train.set_scope import check_finetune_sets
+
+    check_finetune_sets(set_items([item]), task, protocol)

@@ -20,7 +20,7 @@ from labram.data.block_reader import BlockReader
 from labram.data.tasks import build_task_indexes, get_task, source_identity
 from labram.data.windows import WindowConfig, build_pretrain_index, open_stores, subjects_of
 from labram.train.leakage import seen_sources, trained_record
-from tests.labram.cli_runs import run_labram
+from tests.labram.cli_runs import fixed_windows, run_labram
 from tests.labram.training_stores import TUAB_ORDER, eeg, put
 
 TINY = ["--size", "tiny", "--max-steps", "1", "--batch-size", "4", "--device", "cpu",
@@ -302,7 +302,7 @@ def test_each_command_opens_each_store_once(
                       "--out", runs / "tok"],
         "pretrain": ["pretrain", *both, "--exclude-subjects-of", held, *TINY,
                      "--tokenizer-max-steps", "1", "--out", runs / "pt"],
-        "finetune": ["finetune", *both, "--task", "tuab", *TINY, "--epochs", "1",
+        "finetune": ["finetune", *both, "--task", "tuab", *fixed_windows(TINY), "--epochs", "1",
                      "--out", runs / "ft"],
         "evaluate": ["evaluate", *both, "--task", "tuab", "--checkpoint", runs / "ft/seed0/best.pt",
                      "--device", "cpu"],

@@ -26,7 +26,7 @@ import torch
 
 from tests.full_disk import snapshot, temporaries
 from tests.io_faults import failing_calls, nth, sweep_points
-from tests.labram.cli_runs import run_labram
+from tests.labram.cli_runs import fixed_windows, run_labram
 from tests.safety.test_full_disk import losses
 from tests.safety.test_io_errors import one_line
 
@@ -58,7 +58,7 @@ def finetune_args(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
 
     root = tmp_path_factory.mktemp("finetune-io")
     tuab = write_tuab_like(root / "tuab.zarr", n_train=6, n_eval=2, seconds=20)
-    return ["finetune", "--store", tuab, "--task", "tuab", *TINY]
+    return ["finetune", "--store", tuab, "--task", "tuab", *fixed_windows(TINY)]
 
 
 def _clean(args: list[Any], out: Path) -> list[str]:
