@@ -34,6 +34,7 @@ from labram.data.sampler import BatchPlan
 from labram.data.windows import WINDOW_NUMBERS, RecordingPlan, WindowIndex, WindowSettings
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import ModelConfig, TokenizerConfig, model_config
+from labram.model.mem import random_mask
 from labram.model.quantizer import NormEMAQuantizer
 from labram.stages.embed import EmbedConfig
 from labram.train.config import NUMBERS as TRAIN_NUMBERS
@@ -142,6 +143,10 @@ for _f, _v in {"lr": 1e-3, "weight_decay": 0.05, "layer_decay": 0.65, "n_layers"
 _add("WindowDataset", lambda **kw: _Kept(WindowDataset(_plan(), **kw), kw), "cache_mb", 64.0)
 _add("WindowDataset", lambda **kw: _Kept(WindowDataset(_plan(), **kw), kw), "group_mb", 32.0)
 _add("make_loader", lambda **kw: _loader(**kw), "num_workers", 2)
+_MASK = {"batch_size": 2, "n_tokens": 6, "ratio": 0.5}
+for _f, _v in _MASK.items():
+    _add("random_mask", lambda **kw: _Kept(random_mask(**{**_MASK, **kw}), kw), _f, _v,
+         "mask_ratio" if _f == "ratio" else None)  # fmt: skip
 
 
 IDS = [f"{name}.{field}" for name, _, field, _, _ in CASES]
@@ -167,7 +172,7 @@ def test_the_sweep_covers_every_public_config() -> None:
     assert names == {"TrainConfig", "WindowSettings", "EmbedConfig", "Recipe", "Limits",
                      "IngestConfig", "BatchPlan", "ModelConfig", "TokenizerConfig",
                      "NormEMAQuantizer", "LaBraMClassifier", "param_groups", "WindowDataset",
-                     "make_loader"}  # fmt: skip
+                     "make_loader", "random_mask"}  # fmt: skip
     assert len(CASES) >= 80
 
 

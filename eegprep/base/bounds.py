@@ -125,6 +125,8 @@ BOUNDS: dict[str, Bound] = {
     "head_init_scale": _amount(0, 1),  # the classifier head's init x this (0.001 as LaBraM)
     "peak_lr": _amount(0, 1_000_000, above=True),  # lr x global batch / lr_batch
     "n_layers": _whole(1, MAX_WHOLE),  # layer-wise lr decay's layers (depth + 2)
+    "mask_ratio": _amount(0, 1, above=True, below=True),  # 0 or 1 leaves a pass no token
+    "n_tokens": _whole(2, MAX_WHOLE),  # a sample's patches: one masked, one kept at least
     # eegprep ingest (IngestConfig, Limits)
     "workers": _whole(0, 1024),  # 0: this process; at most 4 per core, checked at the start
     "limit": _whole(1, MAX_WHOLE),

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from eegprep.base.bounds import check_number
 from eegprep.base.validation import invalid_value
 from labram.model.backbone import Backbone, ChannelsLike, wrapped_layer_id
 from labram.model.config import ModelConfig
@@ -32,14 +33,28 @@ def random_mask(
     ``n_tokens - int(n_tokens * (1 - ratio))`` tokens per sample are masked: exactly half for an
     even count (the original's rule; the odd middle token is masked).
 
+    Raises
+    ------
+    UsageError
+        One line naming the setting and its range: ``ratio`` outside (0, 1) or NaN,
+        ``batch_size`` or ``n_tokens`` not a count (``n_tokens`` at least 2), or a ratio that
+        masks every token of a sample or none (``ratio`` 0.9 of 4 tokens), which leaves one of
+        :func:`mem_loss`'s two passes without a token: its loss was NaN.
+
     Returns
     -------
     Tensor of bool, shape (batch_size, n_tokens)
         True = masked.
     """
-    if not 0.0 <= ratio <= 1.0:
-        raise invalid_value("ratio", ratio, expected="0..1")
+    ratio = check_number("ratio", ratio, key="mask_ratio")
+    batch_size = int(check_number("batch_size", batch_size))
+    n_tokens = int(check_number("n_tokens", n_tokens))
     n_keep = int(n_tokens * (1 - ratio))
+    if not 1 <= n_keep < n_tokens:
+        raise invalid_value(
+            "ratio", ratio, expected=f"a number in (0, {1 - 1 / n_tokens:g}] for {n_tokens} tokens "
+            f"(it masks {n_tokens - n_keep} of them; at least one must be masked and one kept)",
+        )  # fmt: skip
     # drawn where the generator lives (a CPU generator for a CUDA batch: the same masks on
     # every device, and torch refuses a generator of another device), then moved
     where = generator.device if generator is not None else device
@@ -48,6 +63,31 @@ def random_mask(
     mask = torch.ones(batch_size, n_tokens, dtype=torch.bool, device=order.device)
     mask.scatter_(1, order[:, :n_keep], False)
     return mask
+
+
+def check_mask(mask: Tensor, batch_size: int, n_tokens: int) -> None:
+    """Refuse a ``mask`` given to :func:`mem_loss` that is not bool of shape
+    ``(batch_size, n_tokens)``, or whose sample masks every token or none (one of the two passes
+    then has nothing to predict for it; a batch of such samples gave a NaN loss).
+
+    Raises
+    ------
+    UsageError
+        One line naming ``mask``, what it is and what was expected.
+    """
+    if mask.dtype != torch.bool or tuple(mask.shape) != (batch_size, n_tokens):
+        raise invalid_value(
+            "mask", f"{mask.dtype} of shape {tuple(mask.shape)}",
+            expected=f"bool of shape ({batch_size}, {n_tokens})",
+        )  # fmt: skip
+    masked = mask.sum(dim=1)
+    bad = ((masked == 0) | (masked == n_tokens)).nonzero()
+    if len(bad):
+        i = int(bad[0, 0])
+        raise invalid_value(
+            "mask", f"sample {i} masks {int(masked[i])} of {n_tokens} tokens",
+            expected="each sample masking at least one token and keeping one",
+        )  # fmt: skip
 
 
 class LaBraMForMEM(nn.Module):
@@ -192,6 +232,8 @@ def mem_loss(
     B, N, A, _ = x.shape
     if mask is None:
         mask = random_mask(B, N * A, generator=generator, device=x.device)
+    else:
+        check_mask(mask, B, N * A)
     with torch.no_grad():
         codes = tokenizer.encode(x, channels)  # (B, N*A)
     ch = torch.as_tensor(channels, dtype=torch.long, device=x.device)
