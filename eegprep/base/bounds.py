@@ -123,7 +123,7 @@ BOUNDS: dict[str, Bound] = {
     "cache_mb": _amount(0, 1_000_000),  # the block reader's chunk cache per process, MB
     "group_mb": _amount(0, 1_000_000, above=True),  # the batches filled at once, MB
     "head_init_scale": _amount(0, 1),  # the classifier head's init x this (0.001 as LaBraM)
-    "peak_lr": _amount(0, 1_000_000, above=True),  # lr x global batch / lr_batch
+    "peak_lr": _amount(0, 10, above=True),  # lr x global batch / lr_batch: as lr
     "n_layers": _whole(1, MAX_WHOLE),  # layer-wise lr decay's layers (depth + 2)
     "mask_ratio": _amount(0, 1, above=True, below=True),  # 0 or 1 leaves a pass no token
     "n_tokens": _whole(2, MAX_WHOLE),  # a sample's patches: one masked, one kept at least

@@ -100,6 +100,7 @@ from labram.train.run import (
     run_lock,
     write_run_config,
 )
+from labram.train.schedule_bounds import check_stage_schedule
 
 log = logging.getLogger(__name__)
 
@@ -406,6 +407,7 @@ def finetune(
             f"--seeds {n_seeds} from seed {cfg.seed} reaches seed {last}, above "
             f"{MAX_COUNT:,}: lower --seed"
         )
+    check_stage_schedule(cfg, error=ConfigError)
     check_run_folder(out, resume=resume)
     if resume:
         check_resume_stage(out, "finetune")

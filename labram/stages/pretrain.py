@@ -59,6 +59,7 @@ from labram.train.run import (
     run_lock,
     write_run_config,
 )
+from labram.train.schedule_bounds import check_stage_schedule
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +235,9 @@ def pretrain(
         that holds a run already is refused (:func:`labram.train.run.check_run_folder`).
     """
     out = Path(out)
+    for stage_cfg in (mem_cfg, tokenizer_cfg if tokenizer is None else None):
+        if stage_cfg is not None:
+            check_stage_schedule(stage_cfg)
     check_run_folder(out, resume=resume)
     if resume:
         check_resume_stage(out, "pretrain")

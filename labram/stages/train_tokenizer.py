@@ -44,6 +44,7 @@ from labram.train.run import (
     run_lock,
     write_run_config,
 )
+from labram.train.schedule_bounds import check_stage_schedule
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +190,7 @@ def train_tokenizer(
     (:func:`pretrain_windows`; ``what``: the command its line names).
     """
     run_dir = Path(out)
+    check_stage_schedule(cfg)
     check_run_folder(run_dir, resume=resume)
     if resume:
         check_resume_stage(run_dir, "tokenizer")

@@ -19,6 +19,7 @@ from eegprep.base.bounds import check_number
 from eegprep.base.errors import UsageError
 from eegprep.base.wording import counted
 from labram.train.config import TrainConfig
+from labram.train.schedule_bounds import check_schedule
 
 
 def param_groups(
@@ -111,6 +112,9 @@ def schedule_steps(cfg: TrainConfig, steps_per_epoch: int) -> tuple[int, int]:
 
 
 def make_optimizer(model: nn.Module, cfg: TrainConfig, peak: float) -> torch.optim.AdamW:
+    """AdamW over :func:`param_groups` of ``model`` at learning rate ``peak``, after
+    :func:`~labram.train.schedule_bounds.check_schedule` (before the first step)."""
+    peak = check_schedule(cfg, peak)
     layer_of = None
     if cfg.time_embed_layer == "top" and hasattr(model, "layer_id"):
         top = getattr(model, "n_layers", 1) - 1
