@@ -36,7 +36,7 @@ from eegprep.base.errors import (
 from eegprep.base.files import TMP_MARK
 from eegprep.base.gc_pause import gc_paused
 from eegprep.base.regular_files import not_a_folder
-from eegprep.base.wording import counted, of_total
+from eegprep.base.wording import counted, noun, of_total
 from eegprep.store.added_attrs import array_keys, without_added
 from eegprep.store.chunk_sums import TARGETS, target_problem
 from eegprep.store.fs import Location
@@ -644,7 +644,8 @@ def _refuse_lost_index(loc: Location) -> None:
     if any(not holds_no_record(loc, g) for g in groups):  # (stops at the first with a record)
         raise StoreFormatError(
             f"{loc.display}: index missing ({'/'.join(INDEX_DIR)} holds no segment), but "
-            f"{len(groups)} recording groups are under recordings/: the next `eegprep ingest "
+            f"{counted(len(groups), 'recording group')} {noun(len(groups), 'is', 'are')} under "
+            "recordings/: the next `eegprep ingest "
             f"CORPUS --out {loc.display}` lists them again from their groups (`eegprep validate` "
             "checks the store)"
         )

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 
 from eegprep.base.bounds import check_number
 from eegprep.base.validation import invalid_value
+from eegprep.base.wording import of_total
 from labram.model.backbone import Backbone, ChannelsLike, wrapped_layer_id
 from labram.model.config import ModelConfig
 from labram.model.tokenizer import VQNSPTokenizer
@@ -85,7 +86,7 @@ def check_mask(mask: Tensor, batch_size: int, n_tokens: int) -> None:
     if len(bad):
         i = int(bad[0, 0])
         raise invalid_value(
-            "mask", f"sample {i} masks {int(masked[i])} of {n_tokens} tokens",
+            "mask", f"sample {i} masks {of_total(int(masked[i]), n_tokens, 'token')}",
             expected="each sample masking at least one token and keeping one",
         )  # fmt: skip
 

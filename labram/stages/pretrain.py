@@ -114,8 +114,9 @@ def exclusions(
     if keys and not _any_left(stores, keys):
         raise UsageError(
             f"--exclude-subjects-of {' '.join(of_names)}: every recording of {' '.join(names)} is "
-            f"excluded (its subject is among the {len(keys)} of the evaluation stores), so no "
-            "window is left to pre-train on; check the --store and --exclude-subjects-of stores"
+            f"excluded (its subject is among the {counted(len(keys), 'subject')} of the "
+            "evaluation stores), so no window is left to pre-train on; check the --store and "
+            "--exclude-subjects-of stores"
         )
     if write:
         out.mkdir(parents=True, exist_ok=True)

@@ -546,7 +546,8 @@ def summary_lines(runs: list[RunFolder]) -> list[str]:
     for run in runs:
         if run.kind == "pretrain":
             stages = ", ".join(
-                (f"{p.name}: {len(p.log)} log rows, last loss {fmt_value(p.log[-1].get('loss'))}"
+                (f"{p.name}: {counted(len(p.log), 'log row')}, last loss "
+                 f"{fmt_value(p.log[-1].get('loss'))}"
                  if p.log else f"{p.name}: no log")
                 + (f" (unfinished: {p.unfinished})" if p.unfinished else "")
                 for p in run.parts

@@ -157,7 +157,7 @@ def _subjects_html(run: RunFolder) -> str:
                   else [f"pearson r, {with_preds[0].name}"])  # fmt: skip
     table = _table(["subject", "windows", *extra_head, f"mean {key}", *per_seed], rows)
     worst = "lowest accuracy" if kind == "classification" else "largest RMSE"
-    text = f"<p>{len(subjects)} test subjects, {worst} first.</p>"
+    text = f"<p>{counted(len(subjects), 'test subject')}, {worst} first.</p>"
     if len(rows) > 25:
         return f"{text}<details><summary>all subjects</summary>{table}</details>"
     return text + table

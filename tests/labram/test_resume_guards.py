@@ -154,7 +154,7 @@ def test_report_says_what_a_killed_pretraining_run_lacks(tmp_path: Path) -> None
     code, output = run_labram("report", pre)
     assert code == 0, output
     assert "mem: no log (unfinished: not started)" in output
-    assert "tokenizer: 1 log rows" in output and "no tokenizer.pt" not in output
+    assert "tokenizer: 1 log row," in output and "no tokenizer.pt" not in output
 
 
 def test_report_names_a_killed_finetune_run_s_unfinished_seeds(tmp_path: Path) -> None:
