@@ -206,13 +206,28 @@ def refuse_init_set(sets: tuple[str, ...], init: str | None) -> None:
     check_init_set(set_items(sets), init)
 
 
-def refuse_task_sets(sets: tuple[str, ...], task: str, protocol: str | None) -> None:
-    """Refuse a ``labram finetune --set`` item the task or the protocol leaves unread
-    (:func:`labram.train.set_scope.check_finetune_sets`)."""
+def refuse_task_sets(
+    sets: tuple[str, ...],
+    task: str,
+    protocol: str | None,
+    *,
+    splits: str | None = None,
+    split_seed: int | None = None,
+) -> None:
+    """Refuse a ``labram finetune --set`` item the task, the protocol or ``--splits FILE``
+    leaves unread (:func:`labram.train.set_scope.check_finetune_sets`), and ``--split-seed``
+    with ``--splits`` (the file's seed wins)."""
+    from eegprep.base.errors import ConfigError
     from labram.train.config import set_items
     from labram.train.set_scope import check_finetune_sets
 
-    check_finetune_sets(set_items(sets), task, protocol)
+    if splits is not None and split_seed is not None:
+        raise ConfigError(
+            f"--split-seed {split_seed}: labram finetune --splits {splits} cuts no fold: the "
+            "folds and their seed come from that file, so the seed would never be read; give "
+            "one of the two"
+        )
+    check_finetune_sets(set_items(sets), task, protocol, splits=splits)
 
 
 def refuse_tokenizer_flags(flags: dict[str, Any]) -> None:

@@ -322,7 +322,7 @@ def labram_finetune(
 
     cfg = stage_config("finetune", kw)
     refuse_init_set(kw["sets"], init)
-    refuse_task_sets(kw["sets"], task, protocol)
+    refuse_task_sets(kw["sets"], task, protocol, splits=splits_file, split_seed=split_seed)
     proto = None
     if splits_file is None or protocol is not None:
         proto = parse_protocol(protocol, folds=folds, shots=shots)

@@ -197,16 +197,27 @@ def finetune_readers(name: str) -> list[str]:
     return [*out, f"labram finetune --task {' or '.join(readers_)}"]
 
 
+SPLIT_FIELDS = ("split_seed", "val_split", "val_rounding")
+"""The fields that cut a fine-tune's folds: with ``--splits FILE`` the folds (and their seed)
+come from the file, and none of them is read."""
+
+
 def check_finetune_sets(
-    items: Sequence[tuple[str, str, object]], task_name: str, protocol: str | None = None
+    items: Sequence[tuple[str, str, object]],
+    task_name: str,
+    protocol: str | None = None,
+    *,
+    splits: str | None = None,
 ) -> None:
     """Refuse the first ``--set`` item of ``labram finetune`` (``FIELD`` or ``finetune.FIELD``)
     that the task ``task_name`` or the ``protocol`` given leaves unread: a window length or a
     channel cap of a task that fixes them (``--set token_budget=40`` on ``--task tuab``: its
     windows are 10 s of 23 channels), ``edge_events`` of a task without event windows,
     ``label_smoothing`` of a regression, ``drop_path`` / ``layer_decay`` /
-    ``time_embed_layer`` under ``--protocol linear-probe`` (the head alone trains). Each was
-    accepted and dropped without a word. A task name that is no task is left to its refusal.
+    ``time_embed_layer`` under ``--protocol linear-probe`` (the head alone trains), a field of
+    :data:`SPLIT_FIELDS` with ``--splits FILE`` (``splits``: the folds come from the file).
+    Each was accepted and dropped without a word. A task name that is no task is left to its
+    refusal.
 
     Raises
     ------
@@ -229,7 +240,15 @@ def check_finetune_sets(
         prefix, dot, name = key.partition(".")
         if not dot:
             prefix, name = "", key
-        if prefix not in ("", "finetune") or _task_reads(name, task, protocol):
+        if prefix not in ("", "finetune"):
+            continue
+        if splits is not None and name in SPLIT_FIELDS:
+            raise ConfigError(
+                f"--set {key}={text}: labram finetune --splits {splits} cuts no fold: the folds "
+                f"and their seed come from that file, so the setting would never be read; it is "
+                "read by labram finetune without --splits (to write another splits file)"
+            )
+        if _task_reads(name, task, protocol):
             continue
         raise ConfigError(
             f"--set {key}={text}: {what} does not read `{name}` "

@@ -207,3 +207,31 @@ def test_a_set_the_task_reads_is_taken(task: str, protocol: str | None, item: st
     from labram.train.set_scope import check_finetune_sets
 
     check_finetune_sets(set_items([item]), task, protocol)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--set", "split_seed=3"], ["--set", "finetune.val_split=subject"],
+     ["--set", "val_rounding=floor"], ["--split-seed", "7"]],
+)  # fmt: skip
+def test_a_split_setting_with_a_splits_file_is_refused(args: list[str], tmp_path: Path) -> None:
+    """With ``--splits FILE`` the folds and their seed come from the file: a split setting (or
+    ``--split-seed``) was taken, and the file's seed silently replaced it."""
+    splits = tmp_path / "splits.json"
+    splits.write_text("{}")  # (the refusal comes before the file is read)
+    line = ["finetune", "--task", "tuab", "--store", str(tmp_path / "none.zarr"), "--size",
+            "tiny", "--splits", str(splits), "--out", str(tmp_path / "run"), *args]  # fmt: skip
+    res = CliRunner().invoke(labram_cli, line)
+    errors = [x for x in res.output.splitlines() if x.startswith("error: ")]
+    assert res.exit_code == 2 and len(errors) == 1, res.output
+    shown = f"--set {args[1]}" if args[0] == "--set" else " ".join(args)
+    assert errors[0].startswith(f"error: {shown}: labram finetune --splits {splits}"), errors
+    assert "come from that file" in errors[0], errors
+    assert not (tmp_path / "run").exists()
+
+
+def test_split_settings_without_a_splits_file_are_taken() -> None:
+    from labram.train.config import set_items
+    from labram.train.set_scope import check_finetune_sets
+
+    check_finetune_sets(set_items(["split_seed=3", "val_split=subject"]), "tuab", None)
