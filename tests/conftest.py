@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,8 +35,45 @@ TUH_AR = [
 ]
 
 
+HARNESS_VARIABLES = frozenset({"EEGPREP_REAL_CACHE", "EEGPREP_REAL_REQUIRED"})
+"""The variables of this test suite's own (tests/real/fetch.py), not the library's: kept."""
+
+TORCHRUN_VARIABLES = ("WORLD_SIZE", "RANK", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "GROUP_RANK",
+                      "MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_RUN_ID")  # fmt: skip
+
+
+def user_settings(environ: dict[str, str] | os._Environ[str]) -> list[str]:
+    """The names in ``environ`` that would change what eegprep or labram do in a test: every
+    ``EEGPREP_*`` and ``LABRAM_*`` (in any case, as eegprep reads ``EEGPREP_{NAME}_DIR``) but
+    this suite's own, and torchrun's (a test run inside a torchrun job would be rank N of M)."""
+    prefixes = ("EEGPREP_", "LABRAM_")
+    return sorted(
+        name
+        for name in environ
+        if (name.upper().startswith(prefixes) and name not in HARNESS_VARIABLES)
+        or name in TORCHRUN_VARIABLES
+    )
+
+
 @pytest.fixture(autouse=True, scope="session")
-def ingests_come_later() -> Iterator[None]:
+def no_user_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every test runs as on a clean machine, whatever the user running pytest has set: no
+    ``EEGPREP_*``/``LABRAM_*`` variable (a user's ``EEGPREP_TUH_DIR`` or ``EEGPREP_CONFIG``
+    changed what ``eegprep ingest tuh`` with no ``--src`` did), no config file of the user's
+    (``XDG_CONFIG_HOME`` an empty folder; tests of the config file's place set their own), and
+    help text wrapped at 80 columns whatever ``COLUMNS`` the terminal gave. Child processes
+    inherit the same."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in user_settings(os.environ):
+            patch.delenv(name)
+        patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config-home")))
+        patch.setenv("COLUMNS", "80")
+        patch.delenv("LINES", raising=False)
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def ingests_come_later(no_user_settings: None) -> Iterator[None]:
     """Every ingest of a test runs as if an hour after the test wrote its files. A file
     stamped within seconds of an ingest is racy (eegprep/ingestion/racy_stamps.py): its stamps
     are not noted and the next run reads it again, and the task hashes it once more before
