@@ -18,6 +18,25 @@ from eegprep.testing.demo import write_demo_corpus
 
 REPO = Path(__file__).resolve().parents[2]
 RUNNER = "import sys; from cli import labram_cli; sys.exit(labram_cli())"
+PAUSE_AFTER = 6
+"""The killed run stops after this step, past its first checkpoint (every 4 steps) and before
+its next, and waits there to be killed: a kill a fixed time after the checkpoint appeared came
+after the run's end on a machine fast enough (and the test failed) or at a different step on
+each machine."""
+PAUSED_RUNNER = (
+    "import os, sys, time\n"
+    "from labram.train.runlog import RunLog\n"
+    "step, taken = RunLog.step, []\n"
+    "def paused(self, n=1, **postfix):\n"
+    "    step(self, n, **postfix)\n"
+    "    taken.append(n)\n"
+    f"    if len(taken) == {PAUSE_AFTER}:\n"
+    "        open(os.environ['PAUSED_MARK'], 'w').close()\n"
+    "        time.sleep(600)\n"
+    "RunLog.step = paused\n"
+    "from cli import labram_cli\n"
+    "sys.exit(labram_cli())\n"
+)
 DETERMINISTIC = ("step", "epoch", "lr", "loss", "amplitude", "phase", "commitment")
 
 
@@ -74,13 +93,16 @@ def _losses(run: Path) -> list[dict[str, str]]:
 def test_sigkill_then_resume_gives_the_uninterrupted_losses(store: Path, tmp_path: Path) -> None:
     ref = subprocess.run(_cmd(store, tmp_path / "a"), env=_env(), capture_output=True, text=True)
     assert ref.returncode == 0, ref.stderr[-2000:]
-    killed = subprocess.Popen(_cmd(store, tmp_path / "b"), env=_env(), stderr=subprocess.PIPE)
-    ckpt = tmp_path / "b" / "last.pt"
+    mark = tmp_path / "paused"
+    cmd = _cmd(store, tmp_path / "b")
+    cmd[cmd.index(RUNNER)] = PAUSED_RUNNER
+    killed = subprocess.Popen(cmd, env={**_env(), "PAUSED_MARK": str(mark)},
+                              stderr=subprocess.PIPE)  # fmt: skip
     deadline = time.monotonic() + 300
-    while not ckpt.exists() and killed.poll() is None and time.monotonic() < deadline:
+    while not mark.exists() and killed.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(0.7)  # past a checkpoint, somewhere in the next steps
-    assert killed.poll() is None, "the run ended before it could be killed"
+    assert killed.poll() is None and mark.exists(), "the run ended before it could be killed"
+    assert (tmp_path / "b" / "last.pt").exists()  # past a checkpoint, in the next steps
     killed.send_signal(signal.SIGKILL)
     killed.wait()
     res = subprocess.run(
