@@ -7,13 +7,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from tests.machine_paths import without_paths
+
 
 def found_in(text: str | bytes, words: Iterable[str | bytes], *, paths: Iterable[str] = ()) -> list:
     """The ``words`` standing in ``text`` as whole words (no letter or digit either side), after
     every string of ``paths`` (the test's own temporary folders) is removed from it."""
     body = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
-    for path in sorted(paths, key=len, reverse=True):
-        body = body.replace(path, "")
+    body = without_paths(body, paths)
     found = []
     for word in words:
         plain = word.decode() if isinstance(word, bytes) else word

@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 
 from cli import eegprep_cli, labram_cli
 from eegprep.cli_group import StoreLocation
+from tests.machine_paths import shown
 
 ROOTS = {"eegprep": eegprep_cli, "labram": labram_cli}
 MISSING = "no/such/thing"  # relative: every run has its own temporary working folder
@@ -659,7 +660,7 @@ def test_a_settings_file_that_is_a_fifo_is_refused_at_once(tmp_path: Path) -> No
             )
         if "--manifest" in argv or "--config" in argv:  # a path option: refused as it is parsed
             (line,) = output.splitlines()
-            assert status == 2 and f"{fifo}: a FIFO, not a file: give a file" in line, output
+            assert status == 2 and f"{shown(fifo)}: a FIFO, not a file: give a file" in line, output
             continue
         assert (status, output.splitlines()) == (2, [expected]), output
 

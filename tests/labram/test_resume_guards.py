@@ -12,6 +12,7 @@ import pytest
 from eegprep.base.sealed_json import KEY
 from tests.labram.cli_runs import fixed_windows, one_error, run_labram
 from tests.labram.test_run_guards import TINY, _files
+from tests.machine_paths import shown
 
 
 @pytest.fixture(scope="module")
@@ -298,8 +299,8 @@ def test_a_run_folder_that_is_a_dangling_link_is_named_so(tuab: str, tmp_path: P
         *run_labram(
             "finetune", "--store", tuab, "--task", "tuab", *fixed_windows(TINY), "--out", out
         ),
-        f"{out}: a symbolic link to {tmp_path / 'gone'}, which does not exist: give its "
-        "target itself",
+        f"{shown(out)}: a symbolic link to {shown(tmp_path / 'gone')}, which does not exist: "
+        "give its target itself",
     )
     assert out.is_symlink() and not (tmp_path / "gone").exists()
 

@@ -40,6 +40,7 @@ from labram.stages.pretrain import load_tokenizer
 from labram.train.checkpoint import atomic_save, load_checkpoint
 from tests.labram.labram_layouts import fabricate, mem_layout, tokenizer_layout
 from tests.labram.training_stores import write_tuab_like
+from tests.machine_paths import shown
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = ["--size", "tiny", "--device", "cpu", "--workers", "0", "--batch-size", "4"]
@@ -343,7 +344,7 @@ def test_a_path_that_is_not_a_file_is_named_for_what_it_is(what: str, tmp_path: 
     res = CliRunner().invoke(labram_cli, ["-q", "convert", str(path), str(tmp_path / "o.pt")])
     assert res.exit_code == 2, (res.exit_code, res.output)
     (line,) = res.stderr.strip().splitlines()
-    assert str(path) in line and CLI_NO_FILE[what] in line, line  # (as SRC is parsed)
+    assert shown(path) in line and CLI_NO_FILE[what] in line, line  # (as SRC is parsed)
     assert not (tmp_path / "o.pt").exists()
 
 
