@@ -211,7 +211,14 @@ def test_an_option_without_its_value_names_the_commands_help(
         ("--keep-replaced", "inf", "Invalid value for '--keep-replaced'"),
     ],
 )
-def test_absurd_ingest_values(option: str, value: str, says: str) -> None:
+def test_absurd_ingest_values(
+    option: str, value: str, says: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eegprep.ingestion import options
+
+    # (1000 workers are 4 per core on a 250-core machine: allowed there, and the test ran an
+    # ingest of 1000 processes; the bound is the machine's, so the machine is fixed here)
+    monkeypatch.setattr(options, "n_cores", lambda: 16)
     path = ("eegprep", "ingest")
     assert_one_error(run(path, [*_base(path), option, value]), says=says)
 
