@@ -105,8 +105,11 @@ def test_distributed_run_equals_serial(
     a, b = open_store(tmp_path / "a.zarr"), open_store(tmp_path / "b.zarr")
     for r in a.recordings:
         np.testing.assert_array_equal(a.read(r.id), b.read(r.id))
-    idx_a = (tmp_path / "a.zarr/_eegprep/index").iterdir()
-    idx_b = (tmp_path / "b.zarr/_eegprep/index").iterdir()
+    # (by name: a folder lists its files in the file system's order, which may be the order
+    # they were made in, and the two stores' ingests made them in different orders)
+    idx_a = sorted((tmp_path / "a.zarr/_eegprep/index").iterdir())
+    idx_b = sorted((tmp_path / "b.zarr/_eegprep/index").iterdir())
+    assert [p.name for p in idx_a] == [p.name for p in idx_b]
     assert [p.read_bytes() for p in idx_a] == [p.read_bytes() for p in idx_b]
 
 
