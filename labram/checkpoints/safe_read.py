@@ -26,6 +26,7 @@ import torch
 from torch.torch_version import TorchVersion
 
 from eegprep.base.unchanged_reads import unchanged_while_read
+from labram.checkpoints.byte_order import meta_skeleton
 from labram.checkpoints.cards import EXPORT_ID, check_cards
 from labram.checkpoints.claims import check_claims, check_unjudged
 from labram.checkpoints.contents import check_contents
@@ -287,6 +288,8 @@ def _unpickled(path: Path, fh: BinaryIO, device: str) -> Any:
     """``torch.load`` with weights only onto ``device`` (``meta``: every tensor's dtype and
     shape as the pickle claims them, and no byte of them read); a refusal, damage or anything
     torch raises for an unreadable file is one line naming the file."""
+    if device == "meta":  # (an archive of the other byte order: its skeleton, see there)
+        fh = meta_skeleton(path, fh)
     try:
         fh.seek(0)
         with _allow_listed(), defaultdicts_made() as made, warnings.catch_warnings():
