@@ -39,11 +39,16 @@ an object as often as it is referred to: a released LaBraM file has a few thousa
 stores a shared object once, so a crafted file of a few kB can refer to one list 2^40 times."""
 
 
-def check_contents(path: Path, obj: Any) -> None:
+def check_contents(path: Path, obj: Any, *, claims: bool = False) -> None:
     """Refuse contents no checkpoint has: more than :data:`MAX_OBJECTS` objects once shared
     references are counted as often as they occur; a tensor whose shape claims more bytes than
     its storage holds (a zero stride: one stored float standing for a GB), or reaches past it;
-    a complex tensor; a floating-point tensor with NaN or infinite values."""
+    a complex tensor; a floating-point tensor with NaN or infinite values; a tensor on PyTorch's
+    ``meta`` device, which holds no values (saved so, it loaded as a weight the model kept its
+    fresh random values for, unsaid).
+
+    ``claims``: ``obj`` is what a file claims, its tensors on ``meta`` by design (a header or
+    pickle judged before any tensor byte is read): their values are not checked."""
     sizes: dict[int, int] = {}
     tensors: dict[int, tuple[str, Tensor]] = {}
 
@@ -75,7 +80,7 @@ def check_contents(path: Path, obj: Any) -> None:
             "objects (one object referred to over and over: a crafted file)"
         )
     for where, t in tensors.values():
-        _check_tensor(path, shown(where), t)
+        _check_tensor(path, shown(where), t, claims=claims)
 
 
 def _check_value(o: Any, where: str) -> None:
@@ -122,7 +127,7 @@ def _check_layout(path: Path, where: str, t: Tensor) -> None:
         )
 
 
-def _check_tensor(path: Path, where: str, t: Tensor) -> None:
+def _check_tensor(path: Path, where: str, t: Tensor, *, claims: bool) -> None:
     _check_layout(path, where, t)
     stored = t.untyped_storage().nbytes()
     size = t.element_size()
@@ -138,8 +143,14 @@ def _check_tensor(path: Path, where: str, t: Tensor) -> None:
             f"{path}: tensor {where} claims shape {tuple(t.shape)} ({t.numel() * size:,} bytes) "
             f"but the file stores {stored:,} bytes of it: a crafted file"
         )
-    if t.is_meta:  # (a header's claims, judged before the bytes are read: no values yet)
+    if t.is_meta and claims:  # (a header's claims, judged before the bytes are read)
         return
+    if t.is_meta:  # (saved from a model built on ``meta``: a shape and no value)
+        raise CorruptCheckpointError(
+            f"{path}: tensor {where} holds no values: it was saved from PyTorch's meta device "
+            "(a model built without its weights), so there are no weights to load: save it "
+            "again from the trained model"
+        )
     if t.is_floating_point() and t.numel() and not bool(torch.isfinite(t).all()):
         raise CorruptCheckpointError(
             f"{path}: tensor {where} holds NaN or infinite values: the weights are damaged "

@@ -267,7 +267,7 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
             _check_inflation(path, fh)
             _check_crcs(path, fh, tensors=False)
             try:
-                check_claims(path, _checked(path, _unpickled(path, fh, "meta")))
+                check_claims(path, _checked(path, _unpickled(path, fh, "meta"), claims=True))
             except _NotOnMeta:  # (nested, quantized: judged by what the archive stores instead)
                 check_unjudged(path, _stored_bytes(path, fh), "they are no dense weights")
             _check_crcs(path, fh, tensors=True)
@@ -404,11 +404,11 @@ def _refused_value(path: Path, exc: RefusedValue) -> UnsafeCheckpointError:
     )
 
 
-def _checked(path: Path, obj: Any) -> Any:
+def _checked(path: Path, obj: Any, *, claims: bool = False) -> Any:
     """``obj`` once :func:`check_contents` passes it, its Namespaces made dicts and its numpy
-    placeholders values."""
+    placeholders values (``claims``: its tensors on ``meta``, as the pickle claims them)."""
     try:
-        check_contents(path, obj)
+        check_contents(path, obj, claims=claims)
         return _plain(obj)
     except RefusedValue as exc:
         raise _refused_value(path, exc) from exc

@@ -136,11 +136,12 @@ def _read_open(path: Path, fh: BinaryIO) -> dict[str, Any]:
         ) from exc
     listed = _check_same_file(path, header, specs, meta)
     claimed = {k: _meta_tensor(path, k, dtype, shape) for k, (dtype, shape) in specs.items()}
-    check_contents(path, claimed)
+    check_contents(path, claimed, claims=True)
     info = _labram_entries(path, meta)
     check_claims(path, {**info, "model": claimed})
+    check_contents(path, info)  # (the tensors of its metadata too: a complex one loaded)
     tensors = _read_tensors(path, fh, listed, claimed)
-    check_contents(path, tensors)
+    check_contents(path, tensors)  # (named as the file names them)
     info["model"] = tensors
     _check_export_id(path, info)
     return info
