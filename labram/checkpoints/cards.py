@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base import strict_json
+from eegprep.base.files import named_error
 from eegprep.base.unchanged_reads import unchanged_while_read
 from labram.checkpoints.errors import ChangedCheckpointError
 from labram.checkpoints.export_journal import card_paths, export_cards
@@ -279,11 +280,16 @@ def file_sha256(path: str | os.PathLike[str], *, opened: Any = None) -> str:
         ``path`` was rewritten in place while it was hashed: the digest would be of no version
         of it.
     """
-    if opened is not None:
-        opened.seek(0)
-        return _sha256(opened)
-    with open(path, "rb") as fh, unchanged_while_read(fh, path, ChangedCheckpointError):
-        return _sha256(fh)
+    try:
+        if opened is not None:
+            opened.seek(0)
+            return _sha256(opened)
+        with open(path, "rb") as fh, unchanged_while_read(fh, path, ChangedCheckpointError):
+            return _sha256(fh)
+    except OSError as exc:  # (a read's error names no file: the disk's, EIO, said so)
+        if exc.filename is not None:
+            raise
+        raise named_error(exc, path) from exc
 
 
 def _sha256(fh: Any) -> str:

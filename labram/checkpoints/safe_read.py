@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 import torch
 from torch.torch_version import TorchVersion
 
+from eegprep.base.files import named_error
 from eegprep.base.unchanged_reads import unchanged_while_read
 from labram.checkpoints.byte_order import meta_skeleton
 from labram.checkpoints.cards import EXPORT_ID, check_cards
@@ -253,6 +254,16 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
     finish_or_warn(path, [p.name for p in (path, *card_paths(path))])  # a killed export's
     if not path.is_file():
         raise CheckpointError(_not_a_file(path, what))
+    try:
+        return _read_file(path)
+    except OSError as exc:  # (a read's error names no file: the disk's, EIO, said so)
+        if exc.filename is not None:  # (a card beside it, named already)
+            raise
+        raise named_error(exc, path) from exc
+
+
+def _read_file(path: Path) -> Any:
+    """:func:`read_checkpoint` of the regular file ``path``."""
     # One open file for every pass: a file renamed over ``path`` while it is read (a run's
     # next last.pt, an export replaced with --force) is never judged in one pass and read in
     # another; one rewritten in place (the same file truncated and written again) changes its

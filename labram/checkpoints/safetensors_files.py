@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 
 from eegprep.base import strict_json
-from eegprep.base.files import as_text
+from eegprep.base.files import as_text, named_error
 from eegprep.base.unchanged_reads import unchanged_while_read
 from eegprep.base.wording import counted
 from labram.checkpoints.cards import EXPORT_ID
@@ -112,10 +112,15 @@ def read_safetensors(
         The file was rewritten in place while it was read.
     """
     path = Path(path)
-    if opened is not None:
-        return _read_open(path, opened)
-    with path.open("rb") as fh, unchanged_while_read(fh, path, ChangedCheckpointError):
-        return _read_open(path, fh)
+    try:
+        if opened is not None:
+            return _read_open(path, opened)
+        with path.open("rb") as fh, unchanged_while_read(fh, path, ChangedCheckpointError):
+            return _read_open(path, fh)
+    except OSError as exc:  # (a read's error names no file: the disk's, EIO, said so)
+        if exc.filename is not None:  # (a card beside it, named already)
+            raise
+        raise named_error(exc, path) from exc
 
 
 def _read_open(path: Path, fh: BinaryIO) -> dict[str, Any]:
