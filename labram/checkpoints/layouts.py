@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from eegprep.base.files import remove_stale_temporaries
 from eegprep.base.validation import check_choice
+from eegprep.base.wording import counted
 from labram.checkpoints.assign import assign_weights, on_meta
 from labram.checkpoints.contents import CKPT_FORMAT, OURS_FORMAT, save_checkpoint
 from labram.checkpoints.errors import CheckpointError
@@ -73,10 +74,13 @@ def load_strict(
     kind: Kind | None = None,
     fresh: Callable[[], nn.Module] | None = None,
     take: bool = False,
+    prefix: str = "",
 ) -> None:
     """``model.load_state_dict(sd, strict=True)``, with missing/unexpected keys in the error.
 
-    With ``kind``, keys are reported under their names in the released layout. A ``model``
+    With ``kind``, keys are reported under their names in the released layout (``prefix``
+    before them: ``student.``, a classifier's backbone read from a pre-training file), as the
+    file names them. A ``model``
     built on the ``meta`` device (:func:`~labram.checkpoints.meta_models.built` with
     ``on_meta``) takes the tensors of ``sd`` (copies of them, unless ``take``: read from a
     file for it) as its own, with no second copy
@@ -92,13 +96,14 @@ def load_strict(
             result = model.load_state_dict(dict(sd), strict=False)
     except RuntimeError as exc:  # a tensor of another shape (load_state_dict lists them all)
         raise CheckpointError(
-            f"{source} does not fit {type(model).__name__}: {first_mismatch(exc)}"
+            f"{source} does not fit {type(model).__name__}: "
+            f"{first_mismatch(exc, lambda key: prefix + _file_name(key, kind))}"
         ) from None
     if not (result.missing_keys or result.unexpected_keys):
         return
 
     def names(keys: list[str]) -> str:
-        shown = [_file_name(k, kind) for k in keys[:10]]
+        shown = [prefix + _file_name(k, kind) for k in keys[:10]]
         return f"{shown}{'...' if len(keys) > 10 else ''}"
 
     raise CheckpointError(
@@ -160,14 +165,30 @@ def _check_convertible(value: Tensor, want: Tensor, what: str, model: nn.Module)
         )
 
 
-def first_mismatch(exc: RuntimeError) -> str:
-    """The first of the shape mismatches ``load_state_dict`` reports, and how many there are."""
+_SHAPES = re.compile(
+    r"shape torch\.Size\(\[([^\]]*)\]\) from checkpoint, the shape in current model is "
+    r"torch\.Size\(\[([^\]]*)\]\)"
+)
+"""The two shapes of a mismatch in ``load_state_dict``'s words."""
+
+
+def first_mismatch(exc: RuntimeError, name: Callable[[str], str] = str) -> str:
+    """The first of the shape mismatches ``load_state_dict`` reports, and how many there are:
+    the tensor under the name the file gives it (``name`` of the model's key: a released
+    layout's ``student.blocks.0...``, not the model's ``backbone.blocks.0...``, which no file
+    holds), its shape in the file and in the model."""
     found = re.findall(r"size mismatch for ([^:]+): (.+?)(?=\n|$)", str(exc))
     if not found:
         return " ".join(str(exc).split())[:300]
-    name, what = found[0]
-    more = f" (and {len(found) - 1} more tensors)" if len(found) > 1 else ""
-    return f"{name}: {what.strip().rstrip('.')}{more}"
+    key, what = found[0]
+    shapes = _SHAPES.search(what)
+    said = (
+        f"its shape is ({shapes.group(1)}) in the file, ({shapes.group(2)}) in the model"
+        if shapes
+        else what.strip().rstrip(".")
+    )
+    more = f" (and {counted(len(found) - 1, 'more tensor')})" if len(found) > 1 else ""
+    return f"tensor {name(key)}: {said}{more}"
 
 
 def _read(source: str | os.PathLike[str] | Mapping[str, Any]) -> tuple[Any, str]:
@@ -275,6 +296,7 @@ def _build_official(
     model: nn.Module
     make: Callable[[], nn.Module]
     check_whole_heads(sd)
+    prefix = ""  # (where the file's keys of the model begin: student. in a pre-training file)
     if kind == "tokenizer":
         tcfg = infer_tokenizer_config(sd) if not size else _preset_of_file_size(
             size, tokenizer_config, lambda: infer_tokenizer_config(sd), _TOKENIZER_SHAPE, source
@@ -307,7 +329,8 @@ def _build_official(
                     source,
                 )
     converted = official_to_ours(sd, model, kind)
-    load_strict(model, converted, source=source, kind=kind, fresh=make, take=take)
+    shown = prefix if kind == "classifier" else ""  # (mem: official names hold student.)
+    load_strict(model, converted, source=source, kind=kind, fresh=make, take=take, prefix=shown)
     return model
 
 
