@@ -506,15 +506,24 @@ def write_splits(path: Path, record: dict[str, Any]) -> Path:
     return path
 
 
+MAX_FOLD = 1_000_000
+"""The largest fold number a ``splits.json`` may give (``loso``: one fold per subject)."""
+
+
 def fold_problem(fold: Any) -> str | None:
     """What makes ``fold`` (an entry of a ``splits.json``'s ``folds``, a fine-tuned checkpoint's
     ``split``) other than what :func:`splits_record` writes, in words naming the field, or
     ``None``: ``train``, ``val`` and ``test`` lists of subject keys as text (one missing failed
     as ``KeyError: 'val'`` in :func:`fold_indexes`), no subject in two of them (a subject listed
     in train and test was read as one of them, silently), ``test_rule`` ``official`` or
-    ``subjects``, ``calibration`` a list of (recording, start sample) pairs."""
+    ``subjects``, ``calibration`` a list of (recording, start sample) pairs, ``fold`` (where
+    there is one) a fold number from 0 to :data:`MAX_FOLD` (it names the run's ``fold<k>``
+    folder: ``"/../../elsewhere"`` put a run's seeds outside its ``--out``)."""
     if not isinstance(fold, dict):
         return f"a {type(fold).__name__}, not a table"
+    number = fold.get("fold", 0)
+    if type(number) is not int or not 0 <= number <= MAX_FOLD:
+        return f"its number {str(number)[:40]!r} is not a fold number (0 to {MAX_FOLD:,})"
     seen: dict[str, str] = {}
     for part in ("train", "val", "test"):
         keys = fold.get(part)
@@ -563,8 +572,13 @@ def read_splits(path: str | Path, task: Task, table: TaskWindows) -> dict[str, A
     if not isinstance(folds, list) or not folds:
         raise UsageError(f"{path}: no folds")
     known = set(table.subjects())
+    numbered: dict[Any, int] = {}
     for n, f in enumerate(folds):
         problem = fold_problem(f)
+        if not problem and "fold" not in f:  # (the run's fold<k> folder: KeyError before)
+            problem = "it has no fold number"
+        elif not problem and numbered.setdefault(f["fold"], n) != n:
+            problem = f"its number {f['fold']} is fold {numbered[f['fold']]}'s too (one folder)"
         if not problem:  # keys as the table's (an earlier version's file: "S01 ", NFD)
             f = folds[n] = clean_fold(f)
             problem = fold_problem(f)  # (one subject spelled two ways in two parts)

@@ -215,8 +215,16 @@ def _in_two(fold: dict) -> None:
         (lambda f: f.__setitem__("calibration", [["r", True]]), "calibration is not a list of"),
         (lambda f: f.pop("val"), "val is not a list of subject keys"),  # was KeyError: 'val'
         (lambda f: f.__setitem__("test_rule", "all"), "test_rule 'all' is not official or"),
+        # the fold number names the run's fold<k> folder: seeds were written outside --out
+        (lambda f: f.__setitem__("fold", "/../../../../../tmp/elsewhere"),
+         "its number '/../../../../../tmp/elsewhere' is not a fold number (0 to 1,000,000)"),
+        (lambda f: f.__setitem__("fold", -1), "its number '-1' is not a fold number"),
+        (lambda f: f.__setitem__("fold", True), "its number 'True' is not a fold number"),
+        (lambda f: f.pop("fold"), "it has no fold number"),  # was KeyError: 'fold'
+        (lambda f: f.__setitem__("fold", 0), "its number 0 is fold 0's too"),  # (one folder)
     ],
-    ids=["subject-in-two", "nested", "bare-calibration", "bool-start", "no-val", "test-rule"],
+    ids=["subject-in-two", "nested", "bare-calibration", "bool-start", "no-val", "test-rule",
+         "fold-path", "fold-negative", "fold-bool", "no-fold", "fold-twice"],
 )  # fmt: skip
 def test_a_splits_file_s_damaged_fold_is_one_line(
     store: str, tmp_path: Path, damage: Any, says: str
@@ -228,13 +236,14 @@ def test_a_splits_file_s_damaged_fold_is_one_line(
     table, t = _table(store, "label:abnormal")
     folds = make_folds(Protocol(name="loso"), table, t, CFG)
     rec = splits_record(Protocol(name="loso"), t, [store], CFG, folds)  # type: ignore[arg-type]
-    damage(rec["folds"][0])
+    n = 1 if says.startswith("its number 0 is") else 0  # (fold 1 given fold 0's number)
+    damage(rec["folds"][n])
     path = tmp_path / "splits.json"
     path.write_text(json.dumps(rec))
     args = ["finetune", "--store", store, "--task", "label:abnormal", "--size", "tiny",
-            "--splits", str(path), "--out", str(tmp_path / "r")]  # fmt: skip
+            "--splits", str(path), "--out", str(tmp_path / "r"), "--max-steps", "1"]  # fmt: skip
     res = CliRunner().invoke(labram_cli, args)
-    assert res.exit_code == 2 and res.output.startswith(f"error: {path}: fold 0: "), res.output
+    assert res.exit_code == 2 and res.output.startswith(f"error: {path}: fold {n}: "), res.output
     assert says in res.output and len(res.output.splitlines()) == 1, res.output
     assert not (tmp_path / "r").exists()
 
