@@ -254,38 +254,33 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
     finish_or_warn(path, [p.name for p in (path, *card_paths(path))])  # a killed export's
     if not path.is_file():
         raise CheckpointError(_not_a_file(path, what))
-    try:
-        return _read_file(path)
-    except OSError as exc:  # (a read's error names no file: the disk's, EIO, said so)
+    try:  # (a read's error names no file: the disk's, EIO, said so below)
+        # One open file for every pass: a file renamed over ``path`` while it is read (a run's
+        # next last.pt, an export replaced with --force) is never judged in one pass and read in
+        # another; one rewritten in place (the same file truncated and written again) changes its
+        # size, mtime or ctime between the first pass and the last, and is refused.
+        with path.open("rb") as fh, unchanged_while_read(fh, path, ChangedCheckpointError):
+            if is_safetensors(fh):
+                info = read_safetensors(path, opened=fh)
+                export_id = info.get(EXPORT_ID)
+                check_cards(path, export_id if isinstance(export_id, str) else None)
+                return info
+            if zipfile.is_zipfile(fh):  # the pickle's claims before any tensor byte is read
+                _check_inflation(path, fh)
+                _check_crcs(path, fh, tensors=False)
+                try:
+                    check_claims(path, _checked(path, _unpickled(path, fh, "meta"), claims=True))
+                except _NotOnMeta:  # (nested, quantized: judged by what the archive stores instead)
+                    check_unjudged(path, _stored_bytes(path, fh), "they are no dense weights")
+                _check_crcs(path, fh, tensors=True)
+            else:  # a legacy torch.save file (PyTorch before 1.6) or a bare pickle: read as it goes
+                check_unjudged(path, os.fstat(fh.fileno()).st_size, _LEGACY)
+            obj = _checked(path, _unpickled(path, fh, "cpu"))  # (each storage read once)
+            check_cards(path, None, opened=fh)  # (a torch.save file named NAME.safetensors, ...)
+    except OSError as exc:
         if exc.filename is not None:  # (a card beside it, named already)
             raise
         raise named_error(exc, path) from exc
-
-
-def _read_file(path: Path) -> Any:
-    """:func:`read_checkpoint` of the regular file ``path``."""
-    # One open file for every pass: a file renamed over ``path`` while it is read (a run's
-    # next last.pt, an export replaced with --force) is never judged in one pass and read in
-    # another; one rewritten in place (the same file truncated and written again) changes its
-    # size, mtime or ctime between the first pass and the last, and is refused.
-    with path.open("rb") as fh, unchanged_while_read(fh, path, ChangedCheckpointError):
-        if is_safetensors(fh):
-            info = read_safetensors(path, opened=fh)
-            export_id = info.get(EXPORT_ID)
-            check_cards(path, export_id if isinstance(export_id, str) else None)
-            return info
-        if zipfile.is_zipfile(fh):  # the pickle's claims before any tensor byte is read
-            _check_inflation(path, fh)
-            _check_crcs(path, fh, tensors=False)
-            try:
-                check_claims(path, _checked(path, _unpickled(path, fh, "meta"), claims=True))
-            except _NotOnMeta:  # (nested, quantized: judged by what the archive stores instead)
-                check_unjudged(path, _stored_bytes(path, fh), "they are no dense weights")
-            _check_crcs(path, fh, tensors=True)
-        else:  # a legacy torch.save file (PyTorch before 1.6) or a bare pickle: read as it goes
-            check_unjudged(path, os.fstat(fh.fileno()).st_size, _LEGACY)
-        obj = _checked(path, _unpickled(path, fh, "cpu"))  # (each storage read once)
-        check_cards(path, None, opened=fh)  # (a torch.save file named NAME.safetensors, ...)
     return obj
 
 
