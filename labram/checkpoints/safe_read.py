@@ -497,11 +497,22 @@ def _check_crcs(path: Path, fh: BinaryIO, *, tensors: bool) -> None:
         )
 
 
+_LEGACY_MAGIC = pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2)[2:-1]
+"""How a file of the format PyTorch wrote before 1.6 begins, after its pickle's ``PROTO 2``:
+its magic number (``torch.serialization.MAGIC_NUMBER``) as a ``LONG1``."""
+
+
 def _damage(fh: BinaryIO, exc: Exception) -> str:
     fh.seek(0)
-    head = fh.read(4)
+    head = fh.read(2 + len(_LEGACY_MAGIC))
     if not head:
         return "truncated or corrupt (an empty file)"
+    if head[2:] == _LEGACY_MAGIC:  # (its pickles parse, its storages do not: not "neither")
+        return (
+            "truncated or corrupt: a file of the format PyTorch wrote before 1.6 whose "
+            f"tensors do not read ({type(exc).__name__}: {first_sentence(exc)})"
+        )
+    head = head[:4]
     if head == b"PK\x03\x04":
         if not zipfile.is_zipfile(fh):
             return "truncated or corrupt (an incomplete zip archive: no central directory)"
