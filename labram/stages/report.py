@@ -235,18 +235,30 @@ def _checked(path: Path, obj: dict[str, Any], shapes: dict[str, type], whose: st
     for key, want in shapes.items():
         value = obj.get(key)
         if value is not None and (not isinstance(value, want) or isinstance(value, bool)):
-            raise _not_a_run_file(path, f"{whose} {key!r}", value, f"a {want.__name__}")
+            raise _not_a_run_file(path, f"{whose} {key!r}", value, _a(want))
         item = _ITEMS.get(key, object)
         for v in value if isinstance(value, list) else []:
             if not isinstance(v, item):
-                raise _not_a_run_file(path, f"an item of {whose} {key!r}", v, f"a {item.__name__}")
+                raise _not_a_run_file(path, f"an item of {whose} {key!r}", v, _a(item))
     return obj
+
+
+_JSON_NAMES = {dict: "object", list: "array", str: "string", int: "integer", float: "number",
+               bool: "boolean", type(None): "null"}  # fmt: skip
+"""JSON's names of what a parse gives (a run file is JSON: "a JSON dict, not a int" named
+Python's types, in the wrong article)."""
+
+
+def _a(kind: type) -> str:
+    """``kind`` in JSON's words, with its article: ``an integer``, ``an object``."""
+    name = _JSON_NAMES.get(kind, kind.__name__)
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 def _not_a_run_file(path: Path, what: str, value: Any, want: str) -> UsageError:
     return UsageError(
-        f"{path}: {what} is a JSON {type(value).__name__}, not {want}: not a labram run file "
-        "(edited, or written by something else)"
+        f"{path}: {what} is a JSON {_JSON_NAMES.get(type(value), type(value).__name__)}, not "
+        f"{want}: not a labram run file (edited, or written by something else)"
     )
 
 
