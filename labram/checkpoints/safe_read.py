@@ -18,6 +18,7 @@ import pickletools
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -456,7 +457,14 @@ def _zip(path: Path, fh: BinaryIO) -> Iterator[zipfile.ZipFile]:
             yield archive
     except CorruptCheckpointError:
         raise
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+        zlib.error,
+    ) as exc:
         raise CorruptCheckpointError(
             f"{path}: truncated or corrupt ({first_sentence(exc)})"
         ) from exc
@@ -478,7 +486,7 @@ def _check_crcs(path: Path, fh: BinaryIO, *, tensors: bool) -> None:
     """A zip checkpoint's members against their CRC-32 (``torch.load`` does not check them, so
     a flipped bit would load as a changed weight), read in chunks of 1 MiB, nothing kept:
     those that hold tensor bytes (``*/data/*``), or the others (the pickle, its records)."""
-    bad = None
+    bad = why = None
     with _zip(path, fh) as archive:
         for info in archive.infolist():
             if ("/data/" in info.filename) != tensors:
@@ -488,12 +496,15 @@ def _check_crcs(path: Path, fh: BinaryIO, *, tensors: bool) -> None:
                     while member.read(2**20):
                         pass
             except zipfile.BadZipFile:  # (the zip module's word for a CRC that differs)
-                bad = info.filename
+                bad, why = info.filename, "fails its CRC-32 check"
+                break
+            except zlib.error:  # (a deflated member: an internal error before)
+                bad, why = info.filename, "does not inflate (its compressed bytes are damaged)"
                 break
     if bad is not None:
         raise CorruptCheckpointError(
-            f"{path}: damaged: its member {bad} fails its CRC-32 check (bit rot, or an "
-            "incomplete copy): copy the file again"
+            f"{path}: damaged: its member {bad} {why} (bit rot, or an incomplete copy): copy "
+            "the file again"
         )
 
 
