@@ -471,10 +471,17 @@ def _zip(path: Path, fh: BinaryIO) -> Iterator[zipfile.ZipFile]:
 
 
 def _check_inflation(path: Path, fh: BinaryIO) -> None:
-    """A zip checkpoint's members against zip bombs (from its central directory alone)."""
+    """A zip checkpoint's members against zip bombs, and against encryption (the zip module
+    raised a ``RuntimeError`` asking for a password: an internal error), from its central
+    directory alone."""
     with _zip(path, fh) as archive:
         ratio, floor = ZIP_INFLATION_LIMIT
         for info in archive.infolist():
+            if info.flag_bits & 0x1:  # (the zip format's "encrypted" flag)
+                raise CorruptCheckpointError(
+                    f"{path}: not written by torch.save: its member {info.filename} is "
+                    "encrypted: decrypt the archive first"
+                )
             if info.file_size > floor and info.file_size > ratio * max(info.compress_size, 1):
                 raise CorruptCheckpointError(
                     f"{path}: not written by torch.save: its member {info.filename} "

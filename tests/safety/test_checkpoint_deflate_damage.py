@@ -4,7 +4,8 @@
 (``zip -r``, a re-packer) holds them deflated, and ``torch.load`` reads either. A flipped byte
 inside a deflated stream made zlib raise ``zlib.error`` while the CRCs were checked, which no
 reader caught: `labram convert` said ``internal error (a bug): error: Error -3 while
-decompressing data``. It is damage, named by its member, in every member.
+decompressing data``. It is damage, named by its member, in every member. So is a member
+flagged as encrypted, for which the zip module asked for a password (a ``RuntimeError``).
 """
 
 from __future__ import annotations
@@ -67,3 +68,22 @@ def test_an_intact_deflated_archive_loads(tmp_path: Path) -> None:
         for info in src.infolist():
             dst.writestr(info.filename, src.read(info))
     assert torch.equal(read_checkpoint(path)["model"]["w"], want)
+
+
+def test_an_encrypted_member_is_one_line(tmp_path: Path) -> None:
+    """The zip module asked for a password (``RuntimeError``): `internal error (a bug)`."""
+    plain = io.BytesIO()
+    torch.save({"model": {"w": torch.ones(10)}}, plain)
+    data = bytearray(plain.getvalue())
+    for signature, flags in ((b"PK\x01\x02", 8), (b"PK\x03\x04", 6)):  # (central, local)
+        at = data.find(signature)
+        while at >= 0:
+            data[at + flags] |= 0x1  # (the "encrypted" bit of the general purpose flags)
+            at = data.find(signature, at + 4)
+    path = tmp_path / "locked.pt"
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptCheckpointError) as info:
+        read_checkpoint(path)
+    line = str(info.value)
+    assert line.startswith(f"{path}: not written by torch.save: its member "), line
+    assert line.endswith(" is encrypted: decrypt the archive first"), line
