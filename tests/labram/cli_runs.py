@@ -35,3 +35,9 @@ def fixed_windows(args: list[str]) -> list[str]:
             continue
         out.append(arg)
     return out
+
+
+def tuab_finetune(store: object, args: list[str]) -> list[object]:
+    """``labram finetune --store STORE --task tuab`` with ``args`` less what TUAB's fixed windows
+    refuse (:func:`fixed_windows`): the start of a fine-tuning command line."""
+    return ["finetune", "--store", store, "--task", "tuab", *fixed_windows(args)]

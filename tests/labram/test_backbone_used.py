@@ -20,7 +20,7 @@ from labram.checkpoints.safe_read import read_checkpoint
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM
 from labram.stages import backbone_used
-from tests.labram.cli_runs import fixed_windows, one_error, run_labram
+from tests.labram.cli_runs import one_error, run_labram, tuab_finetune
 from tests.labram.test_run_guards import TINY
 
 KEY = "backbone_used"
@@ -48,12 +48,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def _finetune(store: Path, out: Path, *init: object, resume: bool = False) -> tuple[int, str]:
     return run_labram(
-        "finetune",
-        "--store",
-        store,
-        "--task",
-        "tuab",
-        *fixed_windows(TINY),
+        *tuab_finetune(store, TINY),
         *init,
         "--out",
         out,

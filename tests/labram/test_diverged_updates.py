@@ -17,7 +17,7 @@ import torch
 
 from labram.train import loop
 from labram.train.checkpoint import DivergedError, atomic_save, load_checkpoint
-from tests.labram.cli_runs import fixed_windows, one_error, run_labram
+from tests.labram.cli_runs import fixed_windows, one_error, run_labram, tuab_finetune
 
 TINY = ["--size", "tiny", "--max-steps", "6", "--batch-size", "4", "--device", "cpu",
         "--set", "token_budget=40", "--set", "max_channels=8", "--ckpt-every", "1"]  # fmt: skip
@@ -97,12 +97,7 @@ def test_an_update_that_poisons_the_state_stops_before_the_validation(
     _poison(monkeypatch, update=2, what="moment")  # (8 training windows: 2 steps an epoch)
     out = tmp_path / "ft"
     code, output = run_labram(
-        "finetune",
-        "--store",
-        tuab,
-        "--task",
-        "tuab",
-        *fixed_windows(TINY[:-2]),
+        *tuab_finetune(tuab, TINY[:-2]),
         "--ckpt-every",
         "50",
         "--out",

@@ -18,7 +18,7 @@ from labram.model.config import model_config
 from labram.train.config import train_config
 from labram.train.optim import make_optimizer
 from labram.train.optimizer_state import load_optimizer_state
-from tests.labram.cli_runs import fixed_windows, one_error, run_labram
+from tests.labram.cli_runs import one_error, run_labram, tuab_finetune
 from tests.labram.test_run_guards import TINY
 
 
@@ -95,7 +95,7 @@ def test_a_sound_state_loads_and_the_run_keeps_its_own_hyperparameters() -> None
 
 def test_resume_from_such_a_last_pt_is_one_line(tuab: str, tmp_path: Path) -> None:
     out = tmp_path / "ft"
-    args = ["finetune", "--store", tuab, "--task", "tuab", *fixed_windows(TINY), "--out", out]
+    args = [*tuab_finetune(tuab, TINY), "--out", out]
     code, output = run_labram(*args)
     assert code == 0, output
     last = out / "seed0" / "last.pt"

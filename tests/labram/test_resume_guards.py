@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from eegprep.base.sealed_json import KEY
-from tests.labram.cli_runs import fixed_windows, one_error, run_labram
+from tests.labram.cli_runs import one_error, run_labram, tuab_finetune
 from tests.labram.test_run_guards import TINY, _files
 from tests.machine_paths import shown
 
@@ -61,12 +61,7 @@ def test_resume_into_another_stage_s_folder_is_refused(
     before = _files(tok_run)
     one_error(
         *run_labram(
-            "finetune",
-            "--store",
-            tuab,
-            "--task",
-            "tuab",
-            *fixed_windows(TINY),
+            *tuab_finetune(tuab, TINY),
             "--out",
             tok_run,
             "--resume",
@@ -82,7 +77,7 @@ def test_finetune_resume_with_another_split_seed_keeps_splits_json(
     tuab: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "ft"
-    args = ["finetune", "--store", tuab, "--task", "tuab", *fixed_windows(TINY), "--out", out]
+    args = [*tuab_finetune(tuab, TINY), "--out", out]
     code, output = run_labram(*args)
     assert code == 0, output
     before = _files(out)
@@ -103,12 +98,7 @@ def test_finetune_resume_with_another_seed_keeps_the_run_s_results(
     (out / "fold1" / "seed2" / "notes.txt").write_text("no run file: not a run")
     before = _files(out)
     args = [
-        "finetune",
-        "--store",
-        tuab,
-        "--task",
-        "tuab",
-        *fixed_windows(TINY),
+        *tuab_finetune(tuab, TINY),
         "--out",
         out,
         "--resume",
@@ -266,9 +256,7 @@ def test_a_run_folder_that_cannot_be_written_is_one_line(tuab: str, tmp_path: Pa
     (tmp_path / "file").write_text("")  # as a read-only folder (root passes chmod): EPERM-like
     out = tmp_path / "file" / "run"
     one_error(
-        *run_labram(
-            "finetune", "--store", tuab, "--task", "tuab", *fixed_windows(TINY), "--out", out
-        ),
+        *run_labram(*tuab_finetune(tuab, TINY), "--out", out),
         f"{out}: cannot write into the run folder",
     )
 
@@ -296,9 +284,7 @@ def test_a_run_folder_that_is_a_dangling_link_is_named_so(tuab: str, tmp_path: P
     out = tmp_path / "run"
     out.symlink_to(tmp_path / "gone")
     one_error(
-        *run_labram(
-            "finetune", "--store", tuab, "--task", "tuab", *fixed_windows(TINY), "--out", out
-        ),
+        *run_labram(*tuab_finetune(tuab, TINY), "--out", out),
         f"{shown(out)}: a symbolic link to {shown(tmp_path / 'gone')}, which does not exist: "
         "give its target itself",
     )

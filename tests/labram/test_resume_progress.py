@@ -12,14 +12,14 @@ import pytest
 import torch
 
 from labram.checkpoints.safe_read import read_checkpoint
-from tests.labram.cli_runs import fixed_windows, one_error, run_labram
+from tests.labram.cli_runs import one_error, run_labram, tuab_finetune
 from tests.labram.test_run_guards import TINY
 
 
 @pytest.fixture(scope="module")
 def run(tuab: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     out = tmp_path_factory.mktemp("r") / "ft"
-    args = ["finetune", "--store", tuab, "--task", "tuab", *fixed_windows(TINY), "--out", str(out)]
+    args = [*tuab_finetune(tuab, TINY), "--out", str(out)]
     code, output = run_labram(*args)
     assert code == 0, output
     return out, args

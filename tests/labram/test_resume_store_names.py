@@ -11,16 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.labram.cli_runs import fixed_windows, one_error, run_labram
+from tests.labram.cli_runs import one_error, run_labram, tuab_finetune
 from tests.labram.test_run_guards import TINY
 
 
 @pytest.fixture(scope="module")
 def run(tuab: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("names") / "ft"
-    code, output = run_labram(
-        "finetune", "--store", tuab, "--task", "tuab", *fixed_windows(TINY), "--out", out
-    )
+    code, output = run_labram(*tuab_finetune(tuab, TINY), "--out", out)
     assert code == 0, output
     return out
 
@@ -45,7 +43,7 @@ def test_finetune_resumes_with_the_same_store_spelled_otherwise(
     folder = tmp_path / "ft"
     shutil.copytree(run, folder)
     store = _spelling(tuab, form, tmp_path, monkeypatch)
-    code, output = run_labram("finetune", "--store", store, "--task", "tuab", *fixed_windows(TINY),
+    code, output = run_labram(*tuab_finetune(store, TINY),
                               "--out", folder, "--resume")  # fmt: skip
     assert code == 0, output
 
@@ -59,12 +57,7 @@ def test_finetune_refuses_a_copy_of_the_store_elsewhere(
     shutil.copytree(tuab, copy)
     one_error(
         *run_labram(
-            "finetune",
-            "--store",
-            copy,
-            "--task",
-            "tuab",
-            *fixed_windows(TINY),
+            *tuab_finetune(copy, TINY),
             "--out",
             folder,
             "--resume",

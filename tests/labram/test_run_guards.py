@@ -23,7 +23,7 @@ from labram.data.windows import WindowConfig, build_pretrain_index
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM
 from labram.train.config import train_config
-from tests.labram.cli_runs import fixed_windows, one_error, run_labram
+from tests.labram.cli_runs import fixed_windows, one_error, run_labram, tuab_finetune
 from tests.labram.training_stores import TUAB_ORDER, eeg, put
 
 TINY = ["--size", "tiny", "--max-steps", "2", "--batch-size", "4", "--device", "cpu",
@@ -69,7 +69,7 @@ def test_every_training_command_refuses_a_folder_holding_a_run(
 
 def test_a_failing_finetune_leaves_the_finished_run_alone(tuab: str, tmp_path: Path) -> None:
     out = tmp_path / "ft"
-    args = ["finetune", "--store", tuab, "--task", "tuab", *fixed_windows(TINY), "--out", out]
+    args = [*tuab_finetune(tuab, TINY), "--out", out]
     code, output = run_labram(*args)
     assert code == 0, output
     before = _files(out)
@@ -81,9 +81,7 @@ def test_a_failing_finetune_leaves_the_finished_run_alone(tuab: str, tmp_path: P
 def test_a_new_or_empty_folder_is_used(tuab: str, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     for out in (tmp_path / "empty", tmp_path / "new"):
-        code, output = run_labram(
-            "finetune", "--store", tuab, "--task", "tuab", *fixed_windows(TINY), "--out", out
-        )
+        code, output = run_labram(*tuab_finetune(tuab, TINY), "--out", out)
         assert code == 0, output
 
 
@@ -248,12 +246,7 @@ def test_a_store_without_windows_says_why(tmp_path: Path) -> None:
 def test_seeds_past_the_largest_are_refused_before_the_folder(tuab: str, tmp_path: Path) -> None:
     out = tmp_path / "ft"
     code, output = run_labram(
-        "finetune",
-        "--store",
-        tuab,
-        "--task",
-        "tuab",
-        *fixed_windows(TINY),
+        *tuab_finetune(tuab, TINY),
         "--seed",
         "2147483646",
         "--seeds",

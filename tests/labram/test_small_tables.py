@@ -17,7 +17,7 @@ from labram.model.classifier import LaBraMClassifier
 from labram.model.config import ModelConfig, model_config
 from labram.model.mem import LaBraMForMEM
 from labram.train.checkpoint import atomic_save
-from tests.labram.cli_runs import fixed_windows, one_error, run_labram
+from tests.labram.cli_runs import one_error, run_labram, tuab_finetune
 from tests.labram.test_run_guards import TINY
 
 SMALL: dict[str, tuple[ModelConfig, str]] = {
@@ -35,9 +35,7 @@ SMALL: dict[str, tuple[ModelConfig, str]] = {
 @pytest.fixture(scope="module")
 def run(tuab: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("r") / "ft"
-    code, output = run_labram(
-        "finetune", "--store", tuab, "--task", "tuab", *fixed_windows(TINY), "--out", out
-    )
+    code, output = run_labram(*tuab_finetune(tuab, TINY), "--out", out)
     assert code == 0, output
     return out
 
@@ -52,12 +50,7 @@ def test_finetune_init_refuses_it_before_a_run_folder_is_made(
     out = tmp_path / "ft"
     one_error(
         *run_labram(
-            "finetune",
-            "--store",
-            tuab,
-            "--task",
-            "tuab",
-            *fixed_windows(TINY),
+            *tuab_finetune(tuab, TINY),
             "--init",
             init,
             "--out",

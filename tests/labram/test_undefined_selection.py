@@ -21,7 +21,7 @@ from labram.data.windows import open_stores
 from labram.stages.finetune_warnings import warn_single_class
 from labram.stages.scoring import task_splits
 from labram.train.config import train_config
-from tests.labram.cli_runs import fixed_windows, run_labram
+from tests.labram.cli_runs import run_labram, tuab_finetune
 from tests.labram.training_stores import TUAB_ORDER, eeg, put
 
 TINY = ["--size", "tiny", "--max-steps", "6", "--batch-size", "4", "--device", "cpu",
@@ -51,9 +51,7 @@ def test_an_undefined_validation_metric_keeps_the_last_epoch(
     one_class: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "ft"
-    code, output = run_labram(
-        "finetune", "--store", one_class, "--task", "tuab", *fixed_windows(TINY), "--out", out
-    )
+    code, output = run_labram(*tuab_finetune(one_class, TINY), "--out", out)
     assert code == 0, output
     text = (out / "seed0" / "metrics.json").read_text()
     metrics = strict_json.loads(text)  # strict JSON: no NaN

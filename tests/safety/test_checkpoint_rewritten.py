@@ -296,7 +296,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     from eegprep.ingestion.driver import IngestConfig, ingest
     from eegprep.testing.demo_labelled import write_tuab_demo
     from labram.model.mem import LaBraMForMEM
-    from tests.labram.cli_runs import fixed_windows, run_labram
+    from tests.labram.cli_runs import run_labram, tuab_finetune
     from tests.labram.test_run_guards import TINY
 
     root = tmp_path_factory.mktemp("rewritten")
@@ -305,7 +305,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     ingest("tuab", src=src, out=store, config=IngestConfig(workers=0, progress=False))
     torch.manual_seed(0)
     save_ours(LaBraMForMEM(model_config("tiny")), root / "model.pt")
-    code, output = run_labram("finetune", "--store", store, "--task", "tuab", *fixed_windows(TINY),
+    code, output = run_labram(*tuab_finetune(store, TINY),
                               "--init", root / "model.pt", "--out", root / "ft")  # fmt: skip
     assert code == 0, output
     return {"root": root, "store": store, "init": root / "model.pt", "ft": root / "ft"}
@@ -336,7 +336,7 @@ def test_finetune_refuses_an_init_replaced_between_its_reads(
     writing its model.pt) was fine-tuned while the record and the subject check described the
     file first read."""
     from labram.stages import finetune
-    from tests.labram.cli_runs import fixed_windows, one_error, run_labram
+    from tests.labram.cli_runs import one_error, run_labram, tuab_finetune
     from tests.labram.test_run_guards import TINY
 
     init = tmp_path / "model.pt"
@@ -345,12 +345,7 @@ def test_finetune_refuses_an_init_replaced_between_its_reads(
     _replaced_before(monkeypatch, finetune, "setup", init)  # (the first thing a seed does)
     out = tmp_path / "ft"
     code, output = run_labram(
-        "finetune",
-        "--store",
-        demo["store"],
-        "--task",
-        "tuab",
-        *fixed_windows(TINY),
+        *tuab_finetune(demo["store"], TINY),
         "--init",
         init,
         "--out",
