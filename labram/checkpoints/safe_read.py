@@ -28,6 +28,7 @@ from torch.torch_version import TorchVersion
 
 from eegprep.base.files import named_error
 from eegprep.base.unchanged_reads import unchanged_while_read
+from eegprep.base.wording import counted
 from labram.checkpoints.byte_order import meta_skeleton
 from labram.checkpoints.cards import EXPORT_ID, check_cards
 from labram.checkpoints.claims import check_claims, check_unjudged
@@ -316,8 +317,7 @@ def _unpickled(path: Path, fh: BinaryIO, device: str) -> Any:
         garbage = None if zipfile.is_zipfile(fh) else _not_a_pickle(fh)
         if garbage is not None:  # (bytes the unpickler took for an opcode it refuses)
             raise CorruptCheckpointError(
-                f"{path}: truncated or corrupt: neither a zip archive written by torch.save nor "
-                f"a pickle ({garbage})"
+                f"{path}: truncated or corrupt: {_none_of(fh, 'a pickle')} ({garbage})"
             ) from exc
         protocol = _pickle_protocol(fh)  # (refused at its first newer opcode, unjudged: one
         # that names an import no checkpoint needs, seen by disassembling it, is refused so)
@@ -536,6 +536,25 @@ def _damage(fh: BinaryIO, exc: Exception) -> str:
             return "truncated or corrupt (an incomplete zip archive: no central directory)"
         return f"truncated or corrupt, or not written by torch.save ({first_sentence(exc)})"
     return (
-        "truncated or corrupt: neither a zip archive written by torch.save nor a legacy "
-        f"PyTorch file ({type(exc).__name__}: {first_sentence(exc)})"
+        f"truncated or corrupt: {_none_of(fh, 'a legacy PyTorch file')} "
+        f"({type(exc).__name__}: {first_sentence(exc)})"
     )
+
+
+def _none_of(fh: BinaryIO, last: str) -> str:
+    """The formats a checkpoint was read as, for a file none of them fits (``last``: the one
+    whose reader failed last); where its first 8 bytes read as a safetensors header length
+    that fits in the file, that it looks like a safetensors file whose header is no JSON
+    object (a header that starts with ``[`` or a space is not recognised as one, and was
+    called "neither a zip archive nor a pickle", which names no safetensors)."""
+    fh.seek(0)
+    head = fh.read(9)
+    size = fh.seek(0, os.SEEK_END)
+    n = int.from_bytes(head[:8], "little") if len(head) == 9 else 0
+    if 2 <= n <= size - 8:  # (random bytes give a length of exabytes)
+        return (
+            f"it looks like a safetensors file (its first 8 bytes give a header of "
+            f"{counted(n, 'byte')}) whose header is not a JSON object (it starts with "
+            f"{head[8:9]!r}); nor is it a zip archive written by torch.save or {last}"
+        )
+    return f"neither a safetensors file, a zip archive written by torch.save nor {last}"
