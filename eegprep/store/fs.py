@@ -135,12 +135,42 @@ class Location:
         real = os.path.realpath(self.path(*parts))
         return None if real == root or real.startswith(root + os.sep) else real
 
+    def failed(self, exc: OSError, doing: str, *parts: str, to: tuple[str, ...] = ()) -> OSError:
+        """``exc``, met ``doing`` (``reading``, ``writing``, ...) the store file ``parts``
+        (renaming it ``to`` another), naming that file: its path as the error's ``filename``
+        (the file inside it that failed, for a folder deleted in part), and in its message
+        what was being done, the file relative to the store (an ``os.replace`` of the index's
+        compaction that failed said "Input/output error" and named no file). The same
+        ``errno``, so the same subclass; raise it ``from exc`` (a write that landed stays
+        one, :func:`~eegprep.base.write_errors.landed`)."""
+        if exc.errno is None:  # (a message of our own: it names its file)
+            return exc
+        path = self.path(*parts)
+        named = os.fspath(exc.filename) if isinstance(exc.filename, str | os.PathLike) else ""
+        inside = self.local and named.startswith(path + os.sep)
+        rel = os.path.relpath(named, self.root).replace(os.sep, "/") if inside else "/".join(parts)
+        what = f"{doing} {redact(rel)}" + (f" to {redact('/'.join(to))}" if to else "")
+        why = exc.strerror or os.strerror(exc.errno)
+        if what in why:  # (named already, by a call below)
+            return exc
+        return OSError(
+            exc.errno, f"{why} while {what}", named if inside else path, None,
+            self.path(*to) if to else None,
+        )  # fmt: skip
+
     def exists(self, *parts: str) -> bool:
         if self.local:
             return os.path.exists(self.path(*parts))
         return bool(self.fs.exists(self.path(*parts)))
 
     def read_bytes(self, *parts: str) -> bytes:
+        """A whole object; an ``OSError`` names it (:meth:`failed`)."""
+        try:
+            return self._read_bytes(*parts)
+        except OSError as exc:
+            raise self.failed(exc, "reading", *parts) from exc
+
+    def _read_bytes(self, *parts: str) -> bytes:
         if self.local:
             path = self.path(*parts)
             # O_NONBLOCK: a FIFO put where a file belongs would block the open (and a read)
@@ -157,11 +187,14 @@ class Location:
         ``scratch``: the store folder (parts) that holds the temporary file on a local disk,
         instead of the object's own folder (a folder the writer empties after a kill)."""
         target = self.path(*parts)
-        if self.local:
-            folder = self.path(*scratch) if scratch is not None else None
-            write_atomically(target, data, durable=True, scratch=folder)
-        else:
-            self.fs.pipe_file(target, data)
+        try:
+            if self.local:
+                folder = self.path(*scratch) if scratch is not None else None
+                write_atomically(target, data, durable=True, scratch=folder)
+            else:
+                self.fs.pipe_file(target, data)
+        except OSError as exc:
+            raise self.failed(exc, "writing", *parts) from exc
 
     def list(self, *parts: str) -> list[str]:
         """Names (not paths) directly under a folder; empty when it does not exist."""
@@ -199,10 +232,13 @@ class Location:
 
     def rename(self, src: tuple[str, ...], dst: tuple[str, ...]) -> None:
         """Move an object (atomic on a local disk; copy then delete elsewhere)."""
-        if self.local:
-            os.replace(self.path(*src), self.path(*dst))
-        else:
-            self.fs.mv(self.path(*src), self.path(*dst))
+        try:
+            if self.local:
+                os.replace(self.path(*src), self.path(*dst))
+            else:
+                self.fs.mv(self.path(*src), self.path(*dst))
+        except OSError as exc:
+            raise self.failed(exc, "renaming", *src, to=dst) from exc
 
     def remove(self, *parts: str) -> None:
         """Delete an object or a folder; nothing when it is gone, also when another process
@@ -224,6 +260,8 @@ class Location:
                 self.fs.rm(target, recursive=True)
         except FileNotFoundError:
             pass
+        except OSError as exc:
+            raise self.failed(exc, "deleting", *parts) from exc
 
     def zarr_store(self, *parts: str, read_only: bool = False) -> Any:
         """A zarr Store rooted at a sub-path of this location."""

@@ -212,6 +212,8 @@ def put_new(loc: Location, parts: tuple[str, ...], data: bytes) -> bool:
             loc.fs.pipe_file(path, data, mode="create")
     except FileExistsError:
         return False
+    except OSError as exc:  # (the disk's error: which store file, and what was done)
+        raise loc.failed(exc, "writing", *parts) from exc
     try:
         return loc.read_bytes(*parts) == data
     except FileNotFoundError:

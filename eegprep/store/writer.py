@@ -277,15 +277,20 @@ class StoreWriter:
                 )
         if self.loc.local:
             path = self.loc.path(*LOCK)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            if os.path.exists(path):
-                os.unlink(path)  # stale: its process is gone
+            try:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                if os.path.exists(path):
+                    os.unlink(path)  # stale: its process is gone
+            except OSError as exc:
+                raise self.loc.failed(exc, "deleting the stale lock", *LOCK) from exc
             try:  # (whole or absent at any kill: never an empty lock under its name)
                 link_new(path, json.dumps(me).encode())
             except FileExistsError:
                 raise StoreLockedError(
                     f"{self.loc.display}: another ingest took the lock just now"
                 ) from None
+            except OSError as exc:
+                raise self.loc.failed(exc, "writing the lock", *LOCK) from exc
         else:
             if not exclusive_put(self.loc):
                 log.warning(
@@ -314,8 +319,11 @@ class StoreWriter:
         a second lock start on a new file); one that a hard-linked copy of the store shares is
         replaced, while held, by a file of this store's own (:mod:`eegprep.store.own_flock`)."""
         path = self.loc.path(*FLOCK)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, taken = take_flock(path)  # (a file of this store's own: never a hard-linked copy's)
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd, taken = take_flock(path)  # (a file of this store's own: never a hard-linked copy's)
+        except OSError as exc:
+            raise self.loc.failed(exc, "locking", *FLOCK) from exc
         if taken.state == "busy":
             os.close(fd)
             holder = None
@@ -448,7 +456,10 @@ class StoreWriter:
             if replaced:  # before the index switches: a kill in between retires nothing listed
                 self._retire(replaced)
             # the renames on the disk before the index lists them (a power cut spares them)
-            sync_folders(sorted(renamed_into))
+            try:
+                sync_folders(sorted(renamed_into))
+            except OSError as exc:  # (the folder it names, relative to the store)
+                raise self.loc.failed(exc, "flushing the renames in") from exc
             appending = True
             append(self.loc, done)  # one file written whole, or not at all
         except OSError as exc:
@@ -524,14 +535,17 @@ class StoreWriter:
         if not self.loc.exists(corpus_group, "zarr.json"):
             self.loc.write_bytes(group_json({}), corpus_group, "zarr.json")
             if self.loc.local:
-                sync_file(self.loc.path(corpus_group, "zarr.json"))
+                try:
+                    sync_file(self.loc.path(corpus_group, "zarr.json"))
+                except OSError as exc:
+                    raise self.loc.failed(exc, "flushing", corpus_group, "zarr.json") from exc
         if staged != final:
             if not self.loc.exists(staged, "zarr.json"):  # never clear the place for nothing
                 raise FileNotFoundError(errno.ENOENT, "the staged group is missing", staged)
             self.loc.remove(final)  # an unlisted leftover of a killed run
             if self.loc.local:  # (on the disk before the index lists it: a power cut spares it)
                 self._early.wait(self.loc.path(staged))  # (flushed since its task ended)
-                os.replace(self.loc.path(staged), self.loc.path(final))
+                self.loc.rename(tuple(staged.split("/")), tuple(final.split("/")))
                 renamed_into.update((self.loc.path(corpus_group), self.loc.path("recordings")))
             else:
                 self.loc.fs.mv(self.loc.path(staged), self.loc.path(final), recursive=True)
