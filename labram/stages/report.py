@@ -37,6 +37,7 @@ from labram.stages.backbone_used import describe as describe_backbone
 from labram.stages.predictions import FILENAME as PREDICTIONS
 from labram.stages.predictions import read_predictions, read_table
 from labram.stages.provenance_records import checked
+from labram.stages.report_values import odd_line, screened
 from labram.stages.tokenizer_used import KEY as TOKENIZER_KEY
 from labram.stages.tokenizer_used import describe as describe_tokenizer
 from labram.train.runlog import checked_rows, whole_rows
@@ -79,6 +80,7 @@ class RunFolder:
     command_recorded: bool = False
     pretrain_root: bool = False  # a `labram pretrain` folder (both stages), not one stage's
     tokenizer: Any = None  # its tokenizer record (tokenizer_used), when it has one
+    odd: list[str] = field(default_factory=list)  # a line per run file with values not shown
 
     @property
     def summary(self) -> dict[str, dict[str, Any]]:
@@ -140,6 +142,10 @@ class RunFiles:
 
     def __init__(self) -> None:
         self._read: dict[tuple[str, str], tuple[bool, Any]] = {}
+        self.odd: dict[str, str] = {}
+        """Run file -> the line saying which of its values are not shown (no result,
+        :mod:`labram.stages.report_values`): one per file, however many runs read it."""
+        self.odd_read: list[str] = []  # the run files with such values the last run read
 
     def once(self, kind: str, path: Path, read: Callable[[Path], Any]) -> Any:
         """``read(path)`` (``kind``: what it parses), the first time this report reads it."""
@@ -224,6 +230,11 @@ def _run_json(path: Path, files: RunFiles) -> dict[str, Any]:
         for m, v in (obj.get("test") or {}).items():
             if not isinstance(v, dict):
                 raise _not_a_run_file(path, f"its test metric {m!r}", v, "{mean, std, values}")
+    if path.name in ("results.json", "metrics.json", "summary.json"):
+        obj, said = screened(path.name, obj)  # (values that are no result: not shown, said)
+        if said:
+            files.odd[str(path)] = odd_line(path, said)
+            files.odd_read.append(str(path))
     return obj
 
 
@@ -283,6 +294,7 @@ def load_run(path: str | Path, files: RunFiles | None = None) -> RunFolder:
     UsageError naming it. ``files``: what the report read already (one per report: each file
     read once, :class:`RunFiles`)."""
     path, files = Path(path), files if files is not None else RunFiles()
+    files.odd_read = []
     if not path.is_dir():
         raise UsageError(f"{path}: no such run folder")
     if (path / "results.json").is_file():
@@ -328,6 +340,7 @@ def load_run(path: str | Path, files: RunFiles | None = None) -> RunFolder:
             raw = _run_json(path / "config.json", files).get(TOKENIZER_KEY)
             run.tokenizer = checked(str(path / "config.json"), TOKENIZER_KEY, raw)
     run.command, run.command_recorded = command_line(run, files)
+    run.odd = [files.odd[p] for p in dict.fromkeys(files.odd_read)]
     return run
 
 
@@ -587,7 +600,13 @@ def summary_lines(runs: list[RunFolder]) -> list[str]:
         lines.append(
             f"  predictions: {n_pred} of {counted(len(run.parts), 'seed')} saved {PREDICTIONS}"
         )
+    lines += [f"not shown: {line}" for line in odd_lines(runs)]
     return lines
+
+
+def odd_lines(runs: list[RunFolder]) -> list[str]:
+    """The line of each run file holding values that are no result (not shown), once each."""
+    return list(dict.fromkeys(line for run in runs for line in run.odd))
 
 
 # ---- scores from predictions -----------------------------------------------------------------

@@ -28,6 +28,7 @@ from labram.stages.report import (
     headline,
     is_finite,
     mean_std,
+    odd_lines,
     protocol_text,
     subject_scores,
 )
@@ -276,6 +277,16 @@ def _run_html(k: int, run: RunFolder) -> str:
     return "".join(parts)
 
 
+def _odd_html(runs: list[RunFolder]) -> str:
+    """The run files holding values that are no result, each in one line: those values are
+    shown as ``-`` (:mod:`labram.stages.report_values`)."""
+    lines = odd_lines(runs)
+    if not lines:
+        return ""
+    items = "".join(f"<li>{_e(line)}</li>" for line in lines)
+    return f"<h2>Values not shown</h2><p>No result: shown as -.</p><ul>{items}</ul>"
+
+
 def write_html(runs: list[RunFolder], path: str | Path) -> Path:
     """Write the results page for ``runs``; returns its path."""
     toc = "".join(f"<li><a href='#run{k}'>{_e(r.path)}</a></li>" for k, r in enumerate(runs))
@@ -283,6 +294,7 @@ def write_html(runs: list[RunFolder], path: str | Path) -> Path:
         f"<h1>labram results</h1><ul>{toc}</ul>",
         "<h2>Runs side by side</h2>",
         _side_by_side(runs),
+        _odd_html(runs),
         *(_run_html(k, r) for k, r in enumerate(runs)),
     ]
     css = CSS + "pre{white-space:pre-wrap;background:#f6f6f6;padding:8px}.cm td{text-align:center}"

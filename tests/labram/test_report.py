@@ -330,7 +330,8 @@ ODD_TABLES = [  # (a test metric's table, what the summary line shows for it)
     ({"mean": 0.5}, "0.5000"),
     ({"mean": 0.5, "std": None}, "0.5000"),
     ({"mean": True, "std": 0}, "-"),
-    ({"mean": 1e300, "std": 1e300, "values": [1e300, 1e300]}, "1.0000e+300 +- 1.0000e+300 (2)"),
+    ({"mean": 1e300, "std": 1e300, "values": [1e300, 1e300]}, "-"),  # (an AUROC of 1e300: none)
+    ({"mean": 0.5, "std": 0.6, "values": [0.5, 0.5]}, "0.5000 (2)"),  # (above 0.5: none)
 ]
 
 
@@ -341,7 +342,8 @@ def test_a_metric_table_holding_odd_entries_is_shown_as_far_as_it_is_numbers(
     """A test metric's {mean, std} table without its std, with a std that is text or null,
     ``values`` that is no list: `labram report` stopped with an internal error (a format of a
     str or None, len() of an int); a number of 300 digits filled 300 columns; ``true`` read as
-    1.0. Each entry is shown when it is a finite number, left out otherwise."""
+    1.0. Each entry is shown when it is a finite number in its range, left out otherwise
+    (tests/labram/test_report_values.py: and said)."""
     run = tmp_path / "run"
     run.mkdir()
     (run / "results.json").write_text(strict_json.dumps({"task": "tuab", "test": {"auroc": table}}))
