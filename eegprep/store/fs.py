@@ -135,6 +135,12 @@ class Location:
         real = os.path.realpath(self.path(*parts))
         return None if real == root or real.startswith(root + os.sep) else real
 
+    def parts_of(self, path: str) -> tuple[str, ...]:
+        """The parts of ``path`` (from :meth:`path`) below the store's root."""
+        top = self.root.rstrip("/")
+        rest = path[len(top) :] if top and path.startswith(top + "/") else path
+        return tuple(p for p in rest.split("/") if p)
+
     def failed(self, exc: OSError, doing: str, *parts: str, to: tuple[str, ...] = ()) -> OSError:
         """``exc``, met ``doing`` (``reading``, ``writing``, ...) the store file ``parts``
         (renaming it ``to`` another), naming that file: its path as the error's ``filename``

@@ -398,6 +398,8 @@ class ShardReader:
             raise StoreFormatError(
                 f"{self.loc.shown(path)}: shard missing ({self.group}; every shard is written)"
             ) from None
+        except OSError as exc:  # (a read the disk fails, EIO, names no file)
+            raise self.loc.failed(exc, "reading", *self.loc.parts_of(path)) from exc
         if len(data) != n:
             raise StoreFormatError(
                 f"{self.loc.shown(path)}: truncated shard ({self.group}; bytes {begin}-{end} not "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -86,3 +87,40 @@ def test_every_failing_write_side_call_of_an_ingest_names_its_store_file(
             except AssertionError:
                 unnamed.append(f"{calls[k - 1]}: {exc!r}")
     assert not unnamed, "\n".join(unnamed)
+
+
+def test_a_shard_read_the_disk_fails_names_the_shard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read of a shard that fails (``EIO`` from ``readinto``, which names no file) said
+    "Input/output error" alone."""
+    from eegprep import open_store
+    from eegprep.store import shard_reader
+
+    url = _store(tmp_path)
+    real_open = open
+
+    class _FailingRead:
+        def __init__(self, fh: Any) -> None:
+            self._fh = fh
+
+        def __enter__(self) -> _FailingRead:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self._fh.close()
+
+        def seek(self, at: int) -> int:
+            return int(self._fh.seek(at))
+
+        def readinto(self, buffer: Any) -> int:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    def failing_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        return _FailingRead(real_open(file, mode, *args, **kwargs))
+
+    monkeypatch.setattr(shard_reader, "open", failing_open, raising=False)
+    with pytest.raises(OSError) as info:
+        open_store(url).read("tuh/a")
+    _assert_names_a_store_file(info.value, url)
+    assert "while reading recordings/" in str(info.value)
