@@ -413,6 +413,11 @@ def config_set(corpus: str, folder: str, custom: bool) -> None:
         )
 
 
+NO_CONFIG_YET = " (no config file yet: make one with eegprep config set CORPUS DIR)"
+"""What ``config show`` adds to its first line, the config file's path, when there is no such
+file: the path alone read as a file that exists."""
+
+
 @config.command("show")
 def config_show() -> None:
     """Print the configured corpus folders and where they come from.
@@ -424,11 +429,16 @@ def config_show() -> None:
     import os
     import re
 
+    from eegprep.base.files import shown_name
     from eegprep.corpus.folders import config_path, configured_names, corpus_dirs, env_var
     from eegprep.corpus.manifest import CORPUS_NAME, available
 
     in_file = configured_names()
-    say(f"# {config_path()}")
+    path = config_path()
+    # (a comment, as every line but the entries: the output stays a TOML file; the path escaped,
+    # as a newline in it would end the comment and break that)
+    missing = "" if os.path.lexists(path) else NO_CONFIG_YET
+    say(f"# {shown_name(os.path.abspath(path))}{missing}")
     shipped = set(available())
     # a corpus of one's own manifest too, named in the file or by its own variable (env_var)
     by_env = {

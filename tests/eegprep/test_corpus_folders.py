@@ -681,3 +681,40 @@ def test_a_variable_misspelt_in_case_is_named_not_ignored(
     config_file.write_text(f'[corpora]\ntuh = "{tmp_path}"\n')
     with pytest.warns(UserWarning, match=f"^{said}EEGPREP_TUH_DIR: the folder comes from "):
         assert corpus_dir("tuh") == tmp_path
+
+
+def test_config_show_without_a_config_file_says_how_to_make_one(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: `# PATH` alone, read as a config file that exists (and holds nothing). The line
+    says there is none yet and how to make one, and the output stays TOML (comments only)."""
+    import tomllib
+
+    for var in [v for v in os.environ if v.startswith("EEGPREP_") and v.endswith("_DIR")]:
+        monkeypatch.delenv(var)
+    res = CliRunner().invoke(eegprep_cli, ["config", "show"])
+    assert res.exit_code == 0, res.output
+    first = res.output.splitlines()[0]
+    note = "(no config file yet: make one with eegprep config set CORPUS DIR)"
+    assert first == f"# {config_file} {note}", res.output
+    assert tomllib.loads(res.output) == {}
+    (config_file.parent / "tuh").mkdir(parents=True)
+    set_corpus_dir("tuh", str(config_file.parent / "tuh"))
+    res = CliRunner().invoke(eegprep_cli, ["config", "show"])
+    assert res.output.splitlines()[0] == f"# {config_file}", res.output
+
+
+def test_config_show_escapes_a_newline_in_the_config_files_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: a newline in EEGPREP_CONFIG's path ended the first line's comment, and the rest
+    of the path was a line of no TOML."""
+    import tomllib
+
+    for var in [v for v in os.environ if v.startswith("EEGPREP_") and v.endswith("_DIR")]:
+        monkeypatch.delenv(var)
+    monkeypatch.setenv("EEGPREP_CONFIG", str(tmp_path / "a\nb" / "config.toml"))
+    res = CliRunner().invoke(eegprep_cli, ["config", "show"])
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines()[0].startswith(f"# {tmp_path}/a\\nb/config.toml (no config")
+    assert tomllib.loads(res.output) == {}
