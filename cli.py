@@ -429,7 +429,7 @@ def config_show() -> None:
     import os
     import re
 
-    from eegprep.base.files import shown_name
+    from eegprep.base.path_limits import shown_path
     from eegprep.corpus.folders import config_path, configured_names, corpus_dirs, env_var
     from eegprep.corpus.manifest import CORPUS_NAME, available
 
@@ -438,7 +438,7 @@ def config_show() -> None:
     # (a comment, as every line but the entries: the output stays a TOML file; the path escaped,
     # as a newline in it would end the comment and break that)
     missing = "" if os.path.lexists(path) else NO_CONFIG_YET
-    say(f"# {shown_name(os.path.abspath(path))}{missing}")
+    say(f"# {shown_path(os.path.abspath(path))}{missing}")
     shipped = set(available())
     # a corpus of one's own manifest too, named in the file or by its own variable (env_var)
     by_env = {

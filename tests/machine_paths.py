@@ -2,8 +2,10 @@
 temporary folder, ``pytest-of-USER``, the run's ``pytest-N``, the test's name and number): a
 check must not pass or fail by them. :func:`without_paths` takes them out of a text before its
 words or its length are checked; :func:`shown` names a path as the commands' messages name it
-(cut after :data:`~eegprep.base.path_limits.SHOWN_CHARS` characters, the rest counted), so that
-a check of a message for a path holds whatever the path's length on the machine."""
+(:func:`eegprep.base.path_limits.shown_path`: whole up to
+:data:`~eegprep.base.path_limits.SHOWN_CHARS` characters, else its two ends and the count of the
+characters between), so that a check of a message for a path holds whatever the path's length on
+the machine."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ def without_paths(text: str, paths: Iterable[str | os.PathLike[str]]) -> str:
 
 
 def shown(path: str | os.PathLike[str]) -> str:
-    """``path`` as a message shows it: whole up to 80 characters, else cut and counted."""
+    """``path`` as a message shows it: whole up to 300 characters, else its ends and a count."""
     from eegprep.base.path_limits import shown_path
 
     return shown_path(os.fspath(path))

@@ -25,6 +25,7 @@ from tests.test_cli_errors import (  # _isolated: the same autouse fixture, for 
     ROOTS,
     _isolated,  # noqa: F401
     assert_one_error,
+    run,
 )
 
 
@@ -232,7 +233,8 @@ def test_a_corpus_name_past_the_file_systems_limit_is_an_unknown_corpus(args: li
     folder."""
     argv = ["x" * 5000 if a == "LONG" else a for a in args]
     line = assert_one_error(CliRunner().invoke(ROOTS["eegprep"], argv), says="unknown corpus x")
-    assert "(4920 more characters)" in line and len(line) < 1000, line
+    assert shown("x" * 5000) in line and "(4760 more characters)" in line, line
+    assert len(line) < 1000, line
 
 
 def test_a_refused_run_into_an_existing_empty_folder_leaves_it_empty(tmp_path: Path) -> None:
@@ -278,3 +280,45 @@ def test_an_html_page_over_a_file_that_is_no_page_is_refused_before_any_output(
     line = assert_one_error(CliRunner().invoke(ROOTS[root], args))
     assert "notes.txt: exists and is not an HTML page" in line, line
     assert (tmp_path / "notes.txt").read_text() == "my notes\n"
+
+
+def _store_of_kind(folder: Path, kind: str) -> Path:
+    """A store path under ``folder`` that is no store: a plain file, a FIFO or a link loop."""
+    folder.mkdir(parents=True)
+    path = folder / f"{kind}.zarr"
+    if kind == "file":
+        path.write_text("not a store\n")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        os.symlink(path, path)
+    return path
+
+
+STORE_COMMANDS = [
+    ["eegprep", "stats", "STORE"],
+    ["eegprep", "validate", "STORE"],
+    ["eegprep", "ingest", "tuh", "--src", "corpus", "--out", "STORE"],
+    ["labram", "pretrain", "--store", "STORE", "--size", "tiny", "--out", "run"],
+]
+
+
+@pytest.mark.parametrize("depth", ["long", "very long"])
+@pytest.mark.parametrize("kind", ["file", "fifo", "loop"])
+@pytest.mark.parametrize("argv", STORE_COMMANDS, ids=lambda a: " ".join(a[:2]))
+def test_a_store_path_is_named_by_one_rule_whatever_it_is(
+    tmp_path: Path, argv: list[str], kind: str, depth: str
+) -> None:
+    """Before: a store path that is a plain file was named in full, one that is a FIFO or a
+    link loop cut after 80 characters, which hid the file's own name. Now every kind is named
+    alike: whole up to 300 characters; a longer path by its two ends, the name still there."""
+    (tmp_path / "corpus").mkdir()
+    names = ["d" * 100] if depth == "long" else ["d" * 200, "e" * 200]
+    store = _store_of_kind(tmp_path.joinpath(*names), kind)
+    args = [str(store) if a == "STORE" else a for a in argv]
+    line = assert_one_error(run((args[0],), args[1:]))
+    assert shown(store) in line, line
+    if depth == "long":
+        assert str(store) in line, line
+    else:
+        assert f"{'e' * 100}/{kind}.zarr" in line and len(line) < 600, line

@@ -21,8 +21,16 @@ NAME_MAX_DEFAULT = 255
 PATH_MAX_DEFAULT = 4096
 """Bytes of a whole path when the file system does not say (Linux's limit, NUL included)."""
 
-SHOWN_CHARS = 80
-"""Characters of an over-long path that a message shows (the rest is counted, not printed)."""
+SHOWN_CHARS = 300
+"""Characters of a path that a message shows whole: more than any path a user types or a
+corpus holds (a name is at most 255 bytes), so that every line names the file itself; a longer
+path (up to 4095 bytes) is shown by its first and last :data:`SHOWN_END` characters, the
+characters between them counted, so that it does not flood the terminal and its end, the
+file's own name, is still there. One rule, :func:`shown_path`, for every kind of path (a file,
+a folder, a FIFO, a device, a link loop) in every command's messages."""
+
+SHOWN_END = 120
+"""Characters kept at each end of a path longer than :data:`SHOWN_CHARS`."""
 
 
 def path_problem(path: str | os.PathLike[str]) -> str | None:
@@ -66,13 +74,16 @@ def check_path(
 
 
 def shown_path(text: str) -> str:
-    """``text`` as a message shows it: at most :data:`SHOWN_CHARS` characters, the rest
-    counted; control characters (a NUL) as escapes."""
+    """``text`` (a path) as a message shows it: whole up to :data:`SHOWN_CHARS` characters,
+    else its first and last :data:`SHOWN_END` characters with the count of those between;
+    control characters (a NUL, a newline) as escapes (:func:`eegprep.base.files.shown_name`)."""
     from eegprep.base.files import shown_name
 
     if len(text) <= SHOWN_CHARS:
         return shown_name(text)
-    return f"{shown_name(text[:SHOWN_CHARS])}... ({len(text) - SHOWN_CHARS} more characters)"
+    head, tail = text[:SHOWN_END], text[-SHOWN_END:]
+    cut = len(text) - 2 * SHOWN_END
+    return f"{shown_name(head)}... ({cut} more characters) ...{shown_name(tail)}"
 
 
 def _limits(absolute: str) -> tuple[int, int]:

@@ -74,11 +74,11 @@ def _first_underflow(value: Any, where: str) -> tuple[str, str] | None:
 def load_toml(path: str | Path, what: str, error: type[UsageError] = ConfigError) -> dict[str, Any]:
     """The TOML document at ``path``, or ``error`` with one line naming the file and the
     problem. ``what`` names the file's role in that line (``"config file"``)."""
-    from eegprep.base.files import shown_name
+    from eegprep.base.path_limits import shown_path
 
     p = Path(path)
     raw = read_user_file(p, what, error)
-    named = shown_name(str(p))  # (a newline in the path escaped: a space named another file)
+    named = shown_path(str(p))  # (a newline in the path escaped: a space named another file)
     try:
         # A byte-order mark, which Windows editors write at the start of UTF-8 files, is no part
         # of the document; tomllib would call it an 'Invalid statement (at line 1, column 1)'.

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from eegprep.base.errors import ConfigError, UsageError
-from eegprep.base.files import shown_name, special_kind
+from eegprep.base.files import special_kind
+from eegprep.base.path_limits import shown_path
 from eegprep.base.unchanged_reads import unchanged_while_read
 
 USER_FILE_LIMIT = 16 * 2**20
@@ -107,7 +108,7 @@ def _too_large(
 def _named(path: str | os.PathLike[str]) -> str:
     """``path`` as an error line names it: exactly, a newline or other control character
     escaped (shown as a space, it named another file)."""
-    return shown_name(os.fspath(path))
+    return shown_path(os.fspath(path))
 
 
 def _is_null_device(path: Path) -> bool:

@@ -143,12 +143,12 @@ def _shown_config() -> str:
     """The config file's path as a message names it: in full (a relative ``EEGPREP_CONFIG``
     from the folder eegprep runs in) and exactly, a newline or other control character escaped
     (shown as a space, it named another file)."""
-    return shown_name(os.path.abspath(config_path()))
+    return shown_path(os.path.abspath(config_path()))
 
 
 def _shown_cwd() -> str:
     try:
-        return shown_name(os.getcwd())
+        return shown_path(os.getcwd())
     except OSError:  # (the folder eegprep runs in was removed)
         return "which is gone"
 
@@ -293,7 +293,7 @@ def _no_place_for(path: Path) -> str | None:
         above = above.parent
     if os.path.isdir(above):
         return None
-    return f"{shown_name(str(above))} is a file, not a folder"
+    return f"{shown_path(str(above))} is a file, not a folder"
 
 
 def _is_null(path: Path) -> bool:
@@ -378,7 +378,7 @@ def _checked(folder: Path, setting: str, check: bool) -> Path:
     if not os.path.isabs(text):  # (a variable's: `rel/tuh` said nothing of where it looked)
         hint += f" (a relative path, taken from the folder eegprep runs in, {_shown_cwd()})"
     raise ConfigError(
-        f"{shown_name(text)}: the corpus folder that {setting} names {problem}{hint}: correct "
+        f"{shown_path(text)}: the corpus folder that {setting} names {problem}{hint}: correct "
         "that setting, or pass --src DIR"
     )
 

@@ -163,14 +163,14 @@ def _store_os_error(loc: Location, exc: OSError) -> str:
     """One line for an operating-system error met while writing the store."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return (
-            f"{loc.display}: no space left on device while writing the store; free some space "
+            f"{loc.named}: no space left on device while writing the store; free some space "
             "and run the same command again (what was committed is kept)"
         )
     why = exc.strerror or redact(str(exc)) or type(exc).__name__
     where = f" ({loc.shown(str(exc.filename))})" if exc.filename else ""
     todo = PLACE_ERRORS.get(exc.errno or 0)  # (the disk's failure, a file size limit, ...)
     then = f"; {todo} and run the same command again (what was committed is kept)" if todo else ""
-    return f"{loc.display}: cannot write the store: {why}{where}{then}"
+    return f"{loc.named}: cannot write the store: {why}{where}{then}"
 
 
 def _plan(

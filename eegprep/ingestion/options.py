@@ -17,6 +17,7 @@ from eegprep.base.bounds import check_fields
 from eegprep.base.errors import EegprepError, StoreError, StoreExistsError, UsageError
 from eegprep.base.files import as_text, enclosing_store
 from eegprep.base.limits import DEFAULT_MEMORY_BYTES
+from eegprep.base.path_limits import shown_path
 from eegprep.base.redact import redact
 from eegprep.base.regular_files import not_a_folder
 from eegprep.base.validation import invalid_value
@@ -231,7 +232,7 @@ def writable_location(out: str | os.PathLike[str]) -> Location:
     loc = Location.parse(out)
     if loc.zipped:
         raise StoreError(
-            f"{loc.display}: a zip file, which eegprep reads but never writes: unzip it to a "
+            f"{loc.named}: a zip file, which eegprep reads but never writes: unzip it to a "
             "folder and ingest into that, or choose another --out"
         )
     if not loc.local:
@@ -241,22 +242,22 @@ def writable_location(out: str | os.PathLike[str]) -> Location:
             info = {}  # a new store
         except Exception as exc:  # any refusal of the service (no bucket, a bad name, no access)
             why = " ".join(redact(str(exc) or type(exc).__name__).split())
-            raise StoreError(f"{loc.display}: cannot reach the store: {why}") from None
+            raise StoreError(f"{loc.named}: cannot reach the store: {why}") from None
         if info.get("type") == "file":
             raise StoreExistsError(
-                f"{loc.display}: a file, not a store (a store is a folder): choose another --out"
+                f"{loc.named}: a file, not a store (a store is a folder): choose another --out"
             )
         return loc
     outer = enclosing_store(os.path.dirname(os.path.realpath(loc.root)))
     if outer is not None:
         raise UsageError(
-            f"--out {loc.display}: inside the eegprep store {as_text(str(outer))}, whose "
+            f"--out {loc.named}: inside the eegprep store {as_text(str(outer))}, whose "
             "ingests would take it for damage or overwrite it; a store goes to a folder of its "
             "own, outside every other store: pick another --out"
         )
     broken = not_a_folder(loc.root)
     if broken is not None and not os.path.exists(loc.root):  # mkdir would say "File exists"
-        raise StoreExistsError(f"{loc.display}: {broken}, not a store: fix the link or choose "
+        raise StoreExistsError(f"{loc.named}: {broken}, not a store: fix the link or choose "
                                "another --out")  # fmt: skip
     existing = loc.root
     while not os.path.exists(existing):
@@ -264,22 +265,22 @@ def writable_location(out: str | os.PathLike[str]) -> Location:
     _check_path_room(loc, existing)
     kind = not_a_folder(existing)
     if kind is not None:
-        what = "" if existing == loc.root else f" ({existing} is {kind})"
+        what = "" if existing == loc.root else f" ({shown_path(existing)} is {kind})"
         head = kind if existing == loc.root else "a file"
         raise StoreExistsError(
-            f"{loc.display}: {head}, not a store{what}; a store is a folder: choose another --out"
+            f"{loc.named}: {head}, not a store{what}; a store is a folder: choose another --out"
         )
     for folder in (existing, os.path.join(existing, "_eegprep")):
         if not os.path.isdir(folder):
             continue
         if _read_only_mount(folder):  # the mount's own flag, whatever access() makes of it
             raise StoreError(
-                f"{loc.display}: cannot write the store: {folder} is on a read-only file "
+                f"{loc.named}: cannot write the store: {folder} is on a read-only file "
                 "system (Read-only file system); choose another --out or mount it writable"
             )
         if not os.access(folder, os.W_OK | os.X_OK):
             raise StoreError(
-                f"{loc.display}: cannot write the store: {folder} is read-only for this user "
+                f"{loc.named}: cannot write the store: {folder} is read-only for this user "
                 "(permission denied); choose another --out or fix its permissions"
             )
     return loc
@@ -393,6 +394,6 @@ def check_apart(loc: Location, folder: os.PathLike[str] | str) -> None:
     else:
         return
     raise UsageError(
-        f"--out {loc.display}: the store {where} {folder}: keep the store and the "
+        f"--out {loc.named}: the store {where} {folder}: keep the store and the "
         "corpus apart (pick an --out outside the corpus folder)"
     )

@@ -112,6 +112,16 @@ class Location:
         (:func:`eegprep.base.redact.redact`); ``url`` itself is what fsspec is given."""
         return redact(self.url)
 
+    @property
+    def named(self) -> str:
+        """:attr:`display` as a message's line names it: by the one rule of every path in a
+        message (:func:`eegprep.base.path_limits.shown_path`: whole up to 300 characters,
+        control characters escaped), whatever the store is (a folder, a file, a FIFO, a link
+        loop)."""
+        from eegprep.base.path_limits import shown_path
+
+        return shown_path(self.display)
+
     def shown(self, path: str) -> str:
         """A path under this location (from :meth:`path`) as the user should see it: under
         :attr:`display`, with no credential that fsspec kept in ``root``."""

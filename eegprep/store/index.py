@@ -243,8 +243,8 @@ def _refuse_damage(loc: Location, problems: list[str]) -> None:
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise StoreFormatError(
-            f"{loc.display}: damaged index: {problems[0]}{more}; `eegprep validate {loc.display}` "
-            f"lists the damage, `eegprep ingest CORPUS --out {loc.display} --repair` repairs it"
+            f"{loc.named}: damaged index: {problems[0]}{more}; `eegprep validate {loc.named}` "
+            f"lists the damage, `eegprep ingest CORPUS --out {loc.named} --repair` repairs it"
         )
 
 

@@ -172,7 +172,7 @@ def creating(loc: Location) -> str | None:
     if holder is None:
         return None
     return (
-        f"{loc.display}: an ingest ({describe_holder(holder)}) is creating this store now; run "
+        f"{loc.named}: an ingest ({describe_holder(holder)}) is creating this store now; run "
         "the command again once it has finished"
     )
 
@@ -274,7 +274,7 @@ def create_remote_lock(loc: Location, data: bytes) -> None:
 
 def _taken(loc: Location) -> StoreLockedError:
     return StoreLockedError(
-        f"{loc.display}: another ingest took the lock just now ({loc.shown(loc.path(*LOCK))}); "
+        f"{loc.named}: another ingest took the lock just now ({loc.shown(loc.path(*LOCK))}); "
         "wait for it, or run one ingest at a time"
     )
 
@@ -311,7 +311,7 @@ def take_over_remote_lock(loc: Location, seen: bytes, data: bytes) -> None:
             holder = lock_holder(other)
             if holder is not None and not lock_is_stale(holder):
                 raise StoreLockedError(
-                    f"{loc.display}: another ingest ({describe_holder(holder)}) is taking over "
+                    f"{loc.named}: another ingest ({describe_holder(holder)}) is taking over "
                     f"the lock just now ({loc.shown(loc.path(*claim))}); wait for it"
                 )
             claims.append(claim)

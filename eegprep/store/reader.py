@@ -110,6 +110,11 @@ class Store:
         return self._loc.display
 
     @property
+    def named(self) -> str:
+        """The store's path or URL as a message names it (:attr:`Location.named`)."""
+        return self._loc.named
+
+    @property
     def sfreq(self) -> float:
         return float(self.attrs["sfreq"])
 
@@ -135,7 +140,7 @@ class Store:
                 refused.append(str(exc))
         refuse_all(
             refused,
-            f"{self.display}: {of_total(len(refused), len(self), 'index record')} cannot be used",
+            f"{self.named}: {of_total(len(refused), len(self), 'index record')} cannot be used",
             "; `eegprep stats` summarises the others",
         )
         return built
@@ -156,7 +161,7 @@ class Store:
 
         near = difflib.get_close_matches(rid, list(self._entries), n=1)
         hint = f" Did you mean {near[0]!r}?" if near else ""
-        raise RecordingNotFoundError(f"{self.display}: no recording {rid!r}.{hint}")
+        raise RecordingNotFoundError(f"{self.named}: no recording {rid!r}.{hint}")
 
     def index_rows(self) -> Mapping[str, Mapping[str, Any]]:
         """Every recording's index record as its JSON object, by id, in id order (read-only;
@@ -182,7 +187,7 @@ class Store:
                 named = [f"{rid}: {problem}" for rid, problem in found[:NAMED]]  # the search
                 said = named_problems(named) + more  # stops at the first past the named ones)
                 raise StoreFormatError(
-                    f"{self.display}: index records that are not ones eegprep writes ({said}); "
+                    f"{self.named}: index records that are not ones eegprep writes ({said}); "
                     "run `eegprep validate`, then ingest the corpus again (`eegprep ingest ... "
                     "--repair`)"
                 )
@@ -214,7 +219,7 @@ class Store:
         """The line refusing recording ``rid`` whose record holds a value no eegprep store
         holds (``problem``, :func:`~eegprep.store.record_values.record_problem`)."""
         return (
-            f"{self.display}: {rid}: its index record is not one eegprep writes ({problem}); "
+            f"{self.named}: {rid}: its index record is not one eegprep writes ({problem}); "
             "run `eegprep validate`, then ingest the corpus again (`eegprep ingest ... --repair`)"
         )
 
@@ -252,7 +257,7 @@ class Store:
                 row = orjson.loads(line)
             except orjson.JSONDecodeError as exc:  # (what opening's decoder took, nested
                 raise StoreFormatError(  # beyond orjson's depth, say)
-                    f"{self.display}: index record {rid!r} cannot be read ({exc}); run "
+                    f"{self.named}: index record {rid!r} cannot be read ({exc}); run "
                     "`eegprep validate`, then `eegprep ingest ... --repair`"
                 ) from None
             wide = misread_problem(line) if may_be_misread(row.get("labels"), line) else None
@@ -328,7 +333,7 @@ class Store:
                     arr = self._root[f"{group}/data"]
             except Exception as exc:  # zarr: missing or damaged metadata (it raises any type)
                 raise StoreFormatError(
-                    f"{self.display}: {rid}: the metadata of {group}/data is unreadable "
+                    f"{self.named}: {rid}: the metadata of {group}/data is unreadable "
                     f"({type(exc).__name__}: {exc}); run `eegprep validate`"
                 ) from exc
             problem = self._shape_problem(rid, arr.shape) or self._zarr_problem(rid, arr)
@@ -346,7 +351,7 @@ class Store:
             return None
         where = self._loc.shown(self._loc.path(self.recording(rid).group, "data", "zarr.json"))
         return (
-            f"{self.display}: {rid}: {where}: {problem}: not read; ingest the corpus into a new "
+            f"{self.named}: {rid}: {where}: {problem}: not read; ingest the corpus into a new "
             "store (`eegprep ingest`)"
         )
 
@@ -374,7 +379,7 @@ class Store:
                 data = arr[:, start:stop]
         except Exception as exc:  # zarr: a checksum, a missing object, damaged metadata (any type)
             raise StoreFormatError(
-                f"{self.display}: {rid}: samples [{start}, {stop}) unreadable "
+                f"{self.named}: {rid}: samples [{start}, {stop}) unreadable "
                 f"({type(exc).__name__}: {exc}); run `eegprep validate`"
             ) from exc
         return np.asarray(data, dtype=np.float32)
@@ -416,7 +421,7 @@ class Store:
                 return int(self.array(rid).chunks[1])
         except Exception as exc:  # damaged metadata: zarr raises any type
             raise StoreFormatError(
-                f"{self.display}: {rid}: the metadata of its data is unreadable "
+                f"{self.named}: {rid}: the metadata of its data is unreadable "
                 f"({type(exc).__name__}: {exc}); run `eegprep validate`"
             ) from exc
 
@@ -469,7 +474,7 @@ class Store:
         targets = [str(t) for t in record.get("targets") or []]
         if name not in targets:
             raise UsageError(
-                f"{self.display}: {rid}: no target {name!r}; its record names "
+                f"{self.named}: {rid}: no target {name!r}; its record names "
                 f"{', '.join(map(repr, targets)) or 'none'}"
             )
         self._check_document(rid, group, name, record)
@@ -481,13 +486,13 @@ class Store:
                 values = np.asarray(self._root[f"{group}/{name}"][:])
         except Exception as exc:  # a checksum, a missing object, damaged metadata (any type)
             raise StoreFormatError(
-                f"{self.display}: {rid}: target {name!r} unreadable "
+                f"{self.named}: {rid}: target {name!r} unreadable "
                 f"({type(exc).__name__}: {exc}); run `eegprep validate`"
             ) from exc
         problem = target_problem(record.get(TARGETS), name, values)
         if problem:
             raise StoreFormatError(
-                f"{self.display}: {rid}: target {name!r} ({group}/{name}): {problem}; run "
+                f"{self.named}: {rid}: target {name!r} ({group}/{name}): {problem}; run "
                 "`eegprep validate`"
             )
         return values
@@ -507,7 +512,7 @@ class Store:
         if differs is not None:
             where = self._loc.shown(self._loc.path(group, name, "zarr.json"))
             raise StoreFormatError(
-                f"{self.display}: {rid}: {where}: not the metadata eegprep writes for this "
+                f"{self.named}: {rid}: {where}: not the metadata eegprep writes for this "
                 f"recording ({differs}): damaged; run `eegprep validate`"
             )
 
@@ -565,7 +570,7 @@ def _malformed(loc: Location, entries: dict[str, Entry]) -> list[tuple[str, str]
                 continue
             missing = [k for k, v in zip(REQUIRED, _required(fields), strict=True) if v is unset]
             what = f"no {', '.join(missing)}" if missing else "channels or channel_index no list"
-            found.append((rid, f"{loc.display}: index record {rid!r} is malformed ({what}); run "
+            found.append((rid, f"{loc.named}: index record {rid!r} is malformed ({what}); run "
                           "`eegprep validate`, then `eegprep ingest ... --repair`"))  # fmt: skip
     return found
 
@@ -595,7 +600,7 @@ def _recording(loc: Location, record: dict[str, Any]) -> Recording:
     except (KeyError, TypeError, ValueError) as exc:
         said = kinds_problem(record) or f"{exc!r} missing or malformed"  # (in words, when known)
         raise StoreFormatError(
-            f"{loc.display}: index record {record.get('id')!r} is incomplete ({said}); run "
+            f"{loc.named}: index record {record.get('id')!r} is incomplete ({said}); run "
             "`eegprep validate`, then `eegprep ingest ... --repair`"
         ) from None
 
@@ -615,10 +620,10 @@ def open_store(url: str | os.PathLike[str], *, leave_out_malformed: bool = False
     if attrs is None:
         kind = not_a_folder(loc.root) if loc.local and not loc.zipped else None
         if kind is not None:  # a FIFO, a device, a link loop: no store can be made there
-            raise StoreNotFoundError(f"{loc.display}: {kind}, not a store (a store is a folder)")
+            raise StoreNotFoundError(f"{loc.named}: {kind}, not a store (a store is a folder)")
         raise StoreNotFoundError(
-            f"{loc.display}: no eegprep store here; create one with `eegprep ingest CORPUS --out "
-            f"{loc.display}`"
+            f"{loc.named}: no eegprep store here; create one with `eegprep ingest CORPUS --out "
+            f"{loc.named}`"
         )
     refuse_damaged_root(loc, attrs)
     damaged: list[str] | None = [] if leave_out_malformed else None
@@ -643,9 +648,9 @@ def _refuse_lost_index(loc: Location) -> None:
     groups = [g for g in groups_on_disk(loc)[0] if TMP_MARK not in g.rsplit("/", 1)[1]]
     if any(not holds_no_record(loc, g) for g in groups):  # (stops at the first with a record)
         raise StoreFormatError(
-            f"{loc.display}: index missing ({'/'.join(INDEX_DIR)} holds no segment), but "
+            f"{loc.named}: index missing ({'/'.join(INDEX_DIR)} holds no segment), but "
             f"{counted(len(groups), 'recording group')} {noun(len(groups), 'is', 'are')} under "
             "recordings/: the next `eegprep ingest "
-            f"CORPUS --out {loc.display}` lists them again from their groups (`eegprep validate` "
+            f"CORPUS --out {loc.named}` lists them again from their groups (`eegprep validate` "
             "checks the store)"
         )

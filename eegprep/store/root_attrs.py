@@ -39,13 +39,13 @@ def read_root_attrs(loc: Location) -> dict[str, Any] | None:
         refuse_zarr_v2(loc)
         if root_lost(loc):
             raise StoreFormatError(
-                f"{loc.display}: its root zarr.json is missing, but it holds an eegprep store's "
+                f"{loc.named}: its root zarr.json is missing, but it holds an eegprep store's "
                 "index or recordings (the root holds its recipe and format): restore zarr.json "
                 "from a backup, or ingest into a new --out; `eegprep validate` lists the rest"
             )
         if loc.local and os.path.isdir(loc.root) and os.listdir(loc.root):
             raise StoreFormatError(
-                f"{loc.display}: not an eegprep store (no zarr.json in a non-empty folder)"
+                f"{loc.named}: not an eegprep store (no zarr.json in a non-empty folder)"
             )
         return None
     try:
@@ -53,7 +53,7 @@ def read_root_attrs(loc: Location) -> dict[str, Any] | None:
         attrs = meta.get("attributes", {})
     except (ValueError, AttributeError):
         raise StoreFormatError(
-            f"{loc.display}: the root zarr.json is damaged (not a JSON object); run "
+            f"{loc.named}: the root zarr.json is damaged (not a JSON object); run "
             "`eegprep validate` on it"
         ) from None
     except OSError as exc:  # (a zip file's member that fails its CRC-32: EIO)
@@ -62,10 +62,10 @@ def read_root_attrs(loc: Location) -> dict[str, Any] | None:
             f"({exc.strerror or exc}); run `eegprep validate` on the store"
         ) from None
     if not isinstance(attrs, dict) or attrs.get("format") != FORMAT:
-        raise StoreFormatError(f"{loc.display}: a Zarr hierarchy, but not an eegprep store")
+        raise StoreFormatError(f"{loc.named}: a Zarr hierarchy, but not an eegprep store")
     if int(attrs.get("format_version", 0)) > FORMAT_VERSION:
         raise StoreFormatError(
-            f"{loc.display}: store format version {attrs['format_version']} is newer than this "
+            f"{loc.named}: store format version {attrs['format_version']} is newer than this "
             f"eegprep understands ({FORMAT_VERSION}); upgrade eegprep"
         )
     return dict(attrs)
@@ -78,7 +78,7 @@ def refuse_zarr_v2(loc: Location) -> None:
     missing)."""
     if loc.exists(".zgroup") or loc.exists(".zattrs"):
         raise StoreFormatError(
-            f"{loc.display}: a Zarr v2 hierarchy (.zgroup, no zarr.json), which eegprep does not "
+            f"{loc.named}: a Zarr v2 hierarchy (.zgroup, no zarr.json), which eegprep does not "
             "read: an eegprep store is Zarr v3; ingest the corpus into a new store (`eegprep "
             "ingest CORPUS --out ...`)"
         )
@@ -126,7 +126,7 @@ def begun_store(loc: Location) -> str | None:
         return live
     if unfinished_creation(loc):
         return (
-            f"{loc.display}: the beginning of a store and no more (what an ingest killed while "
+            f"{loc.named}: the beginning of a store and no more (what an ingest killed while "
             "creating it leaves): an ingest into it completes it"
         )
     return None
@@ -181,5 +181,5 @@ def refuse_damaged_root(loc: Location, attrs: dict[str, Any]) -> None:
     if problem:
         raise StoreFormatError(
             f"{loc.shown(loc.path('zarr.json'))}: the root's attributes are damaged ({problem}); "
-            f"`eegprep validate {loc.display}` names what is wrong"
+            f"`eegprep validate {loc.named}` names what is wrong"
         )

@@ -41,7 +41,7 @@ def root_attributes(loc: Location, problems: list[str]) -> dict[str, Any] | None
         if not ours:
             kind = not_a_folder(loc.root) if loc.local and not loc.zipped else None
             what = f"{kind}, not a store (a store is a folder)" if kind else "no eegprep store here"
-            raise StoreNotFoundError(f"{loc.display}: {what}")
+            raise StoreNotFoundError(f"{loc.named}: {what}")
         begun = begun_store(loc)  # (the skeleton, before the root that comes last)
         if begun:
             raise StoreNotFoundError(begun)
@@ -55,18 +55,18 @@ def root_attributes(loc: Location, problems: list[str]) -> dict[str, Any] | None
             raise TypeError(f"attributes are a {type(attrs).__name__}")
     except (ValueError, KeyError, TypeError, OSError) as exc:  # (OSError: a zip's bad member)
         if not ours:
-            raise StoreFormatError(f"{loc.display}: not an eegprep store (no attributes)") from None
+            raise StoreFormatError(f"{loc.named}: not an eegprep store (no attributes)") from None
         problems.append(f"zarr.json: damaged ({type(exc).__name__}: {exc})")
         return None
     if attrs.get("format") != FORMAT:
         if not ours:
-            raise StoreFormatError(f"{loc.display}: a Zarr hierarchy, but not an eegprep store")
+            raise StoreFormatError(f"{loc.named}: a Zarr hierarchy, but not an eegprep store")
         problems.append(f"zarr.json: damaged (format {attrs.get('format')!r}, not {FORMAT!r})")
         return None
     version = attrs.get("format_version")
     if isinstance(version, int) and version > FORMAT_VERSION:
         raise StoreFormatError(
-            f"{loc.display}: store format version {version} is newer than this eegprep understands "
+            f"{loc.named}: store format version {version} is newer than this eegprep understands "
             f"({FORMAT_VERSION}); upgrade eegprep"
         )
     rest, _ = without_consolidated(doc)  # (zarr's, read past: a note, consolidated.py)

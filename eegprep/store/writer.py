@@ -189,7 +189,7 @@ class StoreWriter:
         else:
             if attrs.get("recipe_hash") != self.recipe.hash():
                 raise StoreFormatError(
-                    f"{self.loc.display}: written with recipe {attrs.get('recipe_hash')} "
+                    f"{self.loc.named}: written with recipe {attrs.get('recipe_hash')} "
                     f"({_describe(attrs.get('recipe', {}))}), this ingest uses "
                     f"{self.recipe.hash()} ({_describe(self.recipe.to_dict())}): use the same "
                     "options or a new --out"
@@ -254,7 +254,7 @@ class StoreWriter:
                 fresh = self.loc.local and time.time() - os.path.getmtime(self.loc.path(*LOCK)) < 5
                 if fresh:
                     raise StoreLockedError(
-                        f"{self.loc.display}: another ingest is taking the lock just now "
+                        f"{self.loc.named}: another ingest is taking the lock just now "
                         f"({self.loc.shown(self.loc.path(*LOCK))}); wait for it"
                     )
                 took_over = (
@@ -264,7 +264,7 @@ class StoreWriter:
                 )
             elif not lock_is_stale(other, flocked=self._flock_fd is not None):
                 raise StoreLockedError(
-                    f"{self.loc.display}: another ingest ({describe_holder(other)}) is "
+                    f"{self.loc.named}: another ingest ({describe_holder(other)}) is "
                     f"writing this store; wait for it, or delete "
                     f"{self.loc.shown(self.loc.path(*LOCK))} if that process is gone"
                 )
@@ -287,7 +287,7 @@ class StoreWriter:
                 link_new(path, json.dumps(me).encode())
             except FileExistsError:
                 raise StoreLockedError(
-                    f"{self.loc.display}: another ingest took the lock just now"
+                    f"{self.loc.named}: another ingest took the lock just now"
                 ) from None
             except OSError as exc:
                 raise self.loc.failed(exc, "writing the lock", *LOCK) from exc
@@ -333,7 +333,7 @@ class StoreWriter:
             if holder is not None and not lock_is_stale(holder):
                 who += f" ({describe_holder(holder)})"
             raise StoreLockedError(
-                f"{self.loc.display}: {who} is writing this store (it holds {path}); wait "
+                f"{self.loc.named}: {who} is writing this store (it holds {path}); wait "
                 "for it to finish"
             )
         if taken.state == "unsupported":  # a file system without flock (some network mounts):
@@ -390,7 +390,7 @@ class StoreWriter:
         outside = self.loc.leaves_store(*path.split("/"))
         if outside is not None:
             raise StoreFormatError(
-                f"{self.loc.display}: {path} leads out of the store through a symbolic link (to "
+                f"{self.loc.named}: {path} leads out of the store through a symbolic link (to "
                 f"{outside}): eegprep writes only inside the store; replace the link with a folder"
             )
 
@@ -528,7 +528,7 @@ class StoreWriter:
         commit syncs them once, before the index lists the group)."""
         final = check_group(record.group)
         if final in self._groups:
-            raise StoreFormatError(f"{self.loc.display}: {final} is listed; refusing to replace it")
+            raise StoreFormatError(f"{self.loc.named}: {final} is listed; refusing to replace it")
         corpus_group = final.rsplit("/", 1)[0]
         for path in (corpus_group, final, staged):
             self._check_inside(path)

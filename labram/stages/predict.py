@@ -331,11 +331,11 @@ def _shown(path: str) -> str:
     control characters as escapes (a newline as ``\\n``, not a space that names another file),
     bytes that are not UTF-8 as ``\\xNN`` (one no file system takes is cut, by
     :func:`source_path`)."""
-    from eegprep.base.files import shown_name
+    from eegprep.base.path_limits import shown_path
 
     if path and set(path) == {" "}:
         return f"(a name of {counted(len(path), 'space')})"
-    return shown_name(path)
+    return shown_path(path)
 
 
 def _problem(path: str, exc: BaseException) -> str:
