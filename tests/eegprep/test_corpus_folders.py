@@ -718,3 +718,21 @@ def test_config_show_escapes_a_newline_in_the_config_files_path(
     assert res.exit_code == 0, res.output
     assert res.output.splitlines()[0].startswith(f"# {tmp_path}/a\\nb/config.toml (no config")
     assert tomllib.loads(res.output) == {}
+
+
+def test_a_config_file_path_past_300_characters_is_shown_by_its_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: a bad config file was named whole at any length (a store path that is a FIFO was
+    cut after 80 characters): one rule now, whole up to 300 characters, else both ends."""
+    from tests.machine_paths import shown
+
+    path = tmp_path / ("d" * 200) / ("e" * 200) / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text("[corpora]\ntuh = \n")
+    monkeypatch.setenv("EEGPREP_CONFIG", str(path))
+    res = CliRunner().invoke(eegprep_cli, ["ingest", "tuh", "--out", str(tmp_path / "s.zarr")])
+    assert res.exit_code == 2 and res.output.count("\n") == 1, res.output
+    assert shown(path) in res.output and str(path) not in res.output, res.output
+    assert f"{'e' * 100}/config.toml" in res.output and "more characters" in res.output
+    assert len(res.output) < 800, res.output
