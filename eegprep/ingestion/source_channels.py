@@ -9,6 +9,8 @@ or types non-EEG are left out.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from eegprep.base.errors import SourceError
 from eegprep.base.field_text import noted_text
 from eegprep.base.resources import doc_path
@@ -22,7 +24,7 @@ from eegprep.pipeline.channels import (
     unknown_message,
 )
 from eegprep.readers import get_reader
-from eegprep.readers.base import Header, unit_to_uv
+from eegprep.readers.base import EMPTY_CHANNEL, Header, unit_to_uv
 
 RateGroup = tuple[float, list[int], int]
 """Channels of one sampling rate: ``(sfreq Hz, positions in the mapping, n_samples)``."""
@@ -42,6 +44,9 @@ def open_source(
     mapping = map_channels(
         header.labels, rename=dict(m.rename), exclude=m.exclude_channels, on_unknown="ignore"
     )
+    if header.empty_channels:  # (named in the header's warnings)
+        empty = tuple((label, EMPTY_CHANNEL) for label in header.empty_channels)
+        mapping = replace(mapping, dropped=(*mapping.dropped, *empty))
     if mapping.n_channels == 0:
         raise SourceError(path, _no_eeg_problem(header))
     warnings = [*header.warnings, *_mapping_warnings(mapping, m.on_unknown, path)]

@@ -24,6 +24,7 @@ import numpy as np
 
 from eegprep.base.errors import MAX_MESSAGE_CHARS, SourceError, UsageError, clip_message
 from eegprep.base.regular_files import NOTHING_TO_READ, special_file
+from eegprep.base.wording import noun
 
 # Factors that turn a physical dimension, as files spell it, into microvolts.
 _PREFIX_TO_UV = {
@@ -151,6 +152,18 @@ class Annotation:
     channel: str = ""
 
 
+EMPTY_CHANNEL = "holds no samples"
+"""The reason ``dropped_channels`` gives for a channel of :attr:`Header.empty_channels`."""
+
+
+def empty_channels_note(labels: Sequence[str]) -> str:
+    """The header's one warning naming the channels that hold no samples, left out."""
+    named = ", ".join(repr(label) for label in labels)
+    n = len(labels)
+    verb = noun(n, "holds", "hold")
+    return f"{noun(n, 'channel', 'channels')} {named} {verb} no samples (0 per record): left out"
+
+
 @dataclass(frozen=True)
 class Header:
     """What a reader learns from a file without reading its samples.
@@ -207,6 +220,11 @@ class Header:
         puts the stretches end to end), and so does a sidecar written from it (mne-bids'
         ``events.tsv``: MNE's onsets and samples). False where the file's own time counts the
         gaps (an EDF+D's record stamps and annotations, MNE's acquisition skips filled in).
+    empty_channels : tuple of str
+        Labels of the channels the file lists but holds no samples of (an EDF/BDF signal of 0
+        samples per record: a channel the recording system disabled), left out of
+        :attr:`signals`; each is named in :attr:`warnings`, and the ingest lists it in
+        ``dropped_channels``.
     """
 
     path: str
@@ -222,6 +240,7 @@ class Header:
     joins: tuple[float, ...] = ()
     gaps: tuple[tuple[float, float], ...] = ()
     gaps_stated: bool = False
+    empty_channels: tuple[str, ...] = ()
 
     @property
     def labels(self) -> list[str]:

@@ -39,6 +39,7 @@ from eegprep.readers.base import (
     check_readable,
     check_segment,
     check_sfreq,
+    empty_channels_note,
     frozen_options,
     unit_or_default,
 )
@@ -90,7 +91,11 @@ class EdfReader(Reader):
         warning = check_file_size(path, early) if early is not None else None
         if early is not None:  # before pyedflib's C library builds an annotation each
             check_tal_count(path, early)
+        empty = fields.empty_labels  # pyedflib refuses a signal of 0 samples per record
+        notes = (empty_channels_note(empty),) if empty else ()
         try:
+            if empty:
+                raise _Refused(path, _EMPTY_REFUSAL)
             return cls._through_pyedflib(path, head, fields, default_unit, warning, part, options)
         except _Refused as exc:  # a header pyedflib finds non-compliant or reads otherwise
             own = _own_header(path, head, fields, default_unit, exc.problem)
@@ -101,9 +106,13 @@ class EdfReader(Reader):
             late = _LATE_REFUSAL in exc.problem and _lead(path, head) >= 1.0
             # and a record count of -1, which the size warning names with the count read
             unclosed = "Datarecords" in exc.problem and count_unknown(path)
-            said = None if edf_d or late or unclosed else _own_note(exc.problem)
-            notes = tuple(w for w in (warning, said, *own.warnings) if w)
-            return replace(own, part=part, options=frozen_options(options), warnings=notes)
+            quiet = edf_d or late or unclosed or exc.problem == _EMPTY_REFUSAL
+            said = None if quiet else _own_note(exc.problem)
+            notes = tuple(w for w in (warning, said, *notes, *own.warnings) if w)
+            return replace(
+                own, part=part, options=frozen_options(options), warnings=notes,
+                empty_channels=empty,
+            )  # fmt: skip
 
     @classmethod
     def _through_pyedflib(
@@ -392,6 +401,11 @@ def _uncalibrated_notes(signals: Sequence[EdfSignalFields]) -> list[str]:
         f"signals without calibration (digital or physical minimum equals maximum), no samples "
         f"read: {', '.join(names)}"
     ]
+
+
+_EMPTY_REFUSAL = "a signal of 0 samples per record"
+"""Why :meth:`EdfReader.read_header` reads a file with its own parser, not pyedflib's: pyedflib
+refuses a signal of 0 samples per record (``Sample in Datarecord``), no fault of the file."""
 
 
 def _own_note(problem: str) -> str:

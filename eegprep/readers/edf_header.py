@@ -59,8 +59,21 @@ class EdfFields:
 
     @property
     def data_signals(self) -> tuple[EdfSignalFields, ...]:
-        """The signals that hold samples, in file order (``EDF Annotations`` left out)."""
-        return tuple(s for s in self.signals if s.label not in ANNOTATION_LABELS)
+        """The signals that hold samples, in file order (``EDF Annotations`` and signals of
+        0 samples per record left out)."""
+        return tuple(
+            s for s in self.signals if s.label not in ANNOTATION_LABELS and s.samples_per_record
+        )
+
+    @property
+    def empty_labels(self) -> tuple[str, ...]:
+        """The labels of the signals of 0 samples per record (a channel the recording system
+        disabled: Nihon Kohden and Compumedics exports list them), annotation signals aside."""
+        return tuple(
+            s.label
+            for s in self.signals
+            if s.label not in ANNOTATION_LABELS and not s.samples_per_record
+        )
 
     @property
     def continuity(self) -> str:
@@ -107,7 +120,8 @@ def parse_edf_fields(path: str, head: bytes) -> EdfFields:
     ------
     SourceError
         A number field that is not a number, a record duration that is not positive and
-        finite, or a signal whose samples per record are not a whole number >= 1.
+        finite, a signal whose samples per record are not a whole number >= 0, or no data
+        signal of samples (every one of 0 samples per record).
     """
     main = {k: v[0] for k, v in _fields(head, 0, _MAIN, 1).items()}
     n = int(main["n_signals"])
@@ -135,10 +149,10 @@ def parse_edf_fields(path: str, head: bytes) -> EdfFields:
     signals = []
     for i in range(n):
         spr = number(sig["samples_per_record"][i], "samples per record", i)
-        if spr < 1 or spr != int(spr):
+        if spr < 0 or spr != int(spr):
             raise SourceError(
                 path, f"EDF header gives signal {sig['label'][i]!r} "
-                f"{sig['samples_per_record'][i]!r} samples per record (a whole number >= 1)"
+                f"{sig['samples_per_record'][i]!r} samples per record (a whole number >= 0)"
             )  # fmt: skip
         signals.append(
             EdfSignalFields(
@@ -151,7 +165,7 @@ def parse_edf_fields(path: str, head: bytes) -> EdfFields:
                 samples_per_record=int(spr),
             )
         )
-    return EdfFields(
+    fields = EdfFields(
         patient=main["patient"],
         recording=main["recording"],
         startdate=main["startdate"],
@@ -161,3 +175,9 @@ def parse_edf_fields(path: str, head: bytes) -> EdfFields:
         record_seconds=seconds,
         signals=tuple(signals),
     )
+    if not fields.data_signals:  # (some signal is no annotation signal: check_data_signals)
+        raise SourceError(
+            path, f"no signal holds samples: every data signal has 0 samples per record "
+            f"({', '.join(repr(label) for label in fields.empty_labels)})"
+        )  # fmt: skip
+    return fields

@@ -68,8 +68,8 @@ class RecordLayout:
     sample_bytes : int
         2 (EDF) or 3 (BDF).
     offsets, samples_per_record : tuple of int
-        Per data signal (annotation signals excluded, in pyedflib's order): first sample in a
-        record, and samples per record.
+        Per data signal (annotation signals and signals of 0 samples per record excluded, in
+        pyedflib's order): first sample in a record, and samples per record.
     annotation_spans : tuple of (int, int)
         Per annotation signal (``EDF Annotations``): first sample in a record, samples per
         record.
@@ -100,11 +100,11 @@ def parse_layout(head: bytes) -> RecordLayout:
     offsets, per_record, spans = [], [], []
     pos = 0
     for label, n in zip(labels, spr):
-        if label not in ANNOTATION_LABELS:
+        if label in ANNOTATION_LABELS:
+            spans.append((pos, n))
+        elif n:  # (a signal of 0 samples per record holds none: no data signal)
             offsets.append(pos)
             per_record.append(n)
-        else:
-            spans.append((pos, n))
         pos += n
     return RecordLayout(
         256 * (ns + 1),
