@@ -14,6 +14,7 @@ as Latin-1; numbers as ASCII.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eegprep.base.errors import SourceError
@@ -101,7 +102,8 @@ def check_data_signals(path: str, head: bytes) -> None:
     samples to ingest; it was refused for its record duration of 0, or read as a recording of
     no channels (``no EEG channel in the vocabulary among: ``), or by MNE as ``picks ...
     yielded no channels``. ``head``: the raw header (:func:`~eegprep.readers.edf.
-    read_raw_header`)."""
+    read_raw_header`). So is one whose data signals all have 0 samples per record (channels
+    the recording system disabled): no channel holds samples."""
     n = header_int(head[252:256])
     labels = [header_text(head[256 + 16 * i : 256 + 16 * (i + 1)]) for i in range(n)]
     if labels and all(label in ANNOTATION_LABELS for label in labels):
@@ -110,6 +112,14 @@ def check_data_signals(path: str, head: bytes) -> None:
             f"an EDF+ file of annotations only (its {counted(n, 'signal')} all {labels[0]!r}): no "
             "samples to ingest (the recording it annotates is another file)",
         )
+    at = 256 + 216 * n  # the samples per record fields
+    try:
+        counts = [header_int(head[at + 8 * i : at + 8 * (i + 1)]) for i in range(n)]
+    except (UnicodeDecodeError, ValueError):
+        return  # (named by the reader that parses the field)
+    data = [(label, c) for label, c in zip(labels, counts) if label not in ANNOTATION_LABELS]
+    if data and not any(c for _, c in data):
+        raise SourceError(path, no_samples_problem([label for label, _ in data]))
 
 
 def parse_edf_fields(path: str, head: bytes) -> EdfFields:
@@ -176,8 +186,11 @@ def parse_edf_fields(path: str, head: bytes) -> EdfFields:
         signals=tuple(signals),
     )
     if not fields.data_signals:  # (some signal is no annotation signal: check_data_signals)
-        raise SourceError(
-            path, f"no signal holds samples: every data signal has 0 samples per record "
-            f"({', '.join(repr(label) for label in fields.empty_labels)})"
-        )  # fmt: skip
+        raise SourceError(path, no_samples_problem(fields.empty_labels))
     return fields
+
+
+def no_samples_problem(labels: Sequence[str]) -> str:
+    """Why a file whose data signals (``labels``) all have 0 samples per record is refused."""
+    named = ", ".join(repr(label) for label in labels)
+    return f"no signal holds samples: every data signal has 0 samples per record ({named})"

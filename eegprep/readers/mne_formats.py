@@ -67,6 +67,7 @@ from eegprep.readers.base import (
     check_readable,
     check_segment,
     check_sfreq,
+    empty_channels_note,
     exception_summary,
     frozen_options,
     thawed_options,
@@ -86,6 +87,7 @@ from eegprep.readers.fif_refs import check_next_parts
 from eegprep.readers.gdf_records import gdf_records, read_gdf_samples
 from eegprep.readers.gdf_values import gdf_annotations, gdf_own_rates, gdf_scaled
 from eegprep.readers.kept_time import moved
+from eegprep.readers.mne_empty import empty_positions
 from eegprep.readers.mne_events import cropped_events, file_events, gaps_cut, segment_onsets
 from eegprep.readers.mne_gaps import (
     Skips,
@@ -257,10 +259,12 @@ class MneReader(Reader):
             timed = gdf_annotations(path, sfreq, n_samples)
             if timed is not None:
                 events, events_warning = list(timed[0]), timed[1]
+        empty = empty_positions(path, raw, labels)  # an EDF's signals of 0 samples a record
+        kept = tuple(i for i in range(len(signals)) if i not in empty)
         return Header(
             path=path,
             reader=cls.name,
-            signals=signals,
+            signals=tuple(signals[i] for i in kept),
             duration=n_samples / sfreq,
             annotations=tuple(events),
             part=part,
@@ -271,11 +275,13 @@ class MneReader(Reader):
                 ("mne_n_times", int(raw.n_times)),
                 ("gdf_own_rate", own),
                 ("mne_skips", skips.spans),
+                ("mne_picks", kept),
             ),
             warnings=tuple(
                 w
                 for w in (
                     size_warning,
+                    empty_channels_note([labels[i] for i in empty]) if empty else None,
                     _markers_note(path),
                     events_warning,
                     joins_warning,
@@ -288,6 +294,7 @@ class MneReader(Reader):
             joins=joined,
             gaps=gaps,
             gaps_stated=stated,
+            empty_channels=tuple(labels[i] for i in empty),
         )
 
     @classmethod
@@ -322,7 +329,8 @@ class MneReader(Reader):
         check_allocation(header.path, len(picks) * (stop - start) * 12, "reading samples")
         skips = Skips(layout.get("mne_skips", ()), int(layout["mne_n_times"]))
         try:  # the samples kept, around MNE's filled-in spans (one piece: no copy)
-            parts = [raw.get_data(picks=list(picks), start=a, stop=b)
+            mne_picks = [layout.get("mne_picks", picks)[p] for p in picks]  # (MNE's order)
+            parts = [raw.get_data(picks=mne_picks, start=a, stop=b)
                      for a, b in skips.pieces(start, stop)]  # fmt: skip
             data = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
         except Exception as exc:

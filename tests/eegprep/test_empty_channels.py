@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from eegprep.readers.edf import EdfReader
+from eegprep.readers.mne_formats import MneReader, clear_cache
 from eegprep.testing.edf_writer import SIGNAL_FIELDS, write_edf
 from tests.eegprep.reader_checks import check_source_error
 
@@ -89,6 +90,34 @@ def test_a_signal_of_no_samples_is_left_out_and_the_others_read(
     np.testing.assert_allclose(np.stack(got[:2]), mne_uv, rtol=0, atol=1e-3)
 
 
+@pytest.mark.parametrize("at", [0, 2, 3], ids=["first", "third", "last"])
+@pytest.mark.parametrize("bdf", [False, True], ids=["EDF", "BDF"])
+def test_the_mne_reader_leaves_it_out_too(tmp_path: Path, bdf: bool, at: int) -> None:
+    """Given MNE reader options, an EDF/BDF goes through MNE, which read the signal as a flat
+    channel of zeros at the file's rate (samples the file never held): it is left out the
+    same way, and every other channel keeps MNE's values, picked in any order."""
+    import mne
+
+    path = tmp_path / ("rec.bdf" if bdf else "rec.edf")
+    rng = np.random.default_rng(7)
+    write_edf(
+        path, list(rng.normal(0, 30, (3, 1000))), labels=["Fp1", "Cz", "O1"], sfreqs=250,
+        physical_min=-500.0, physical_max=500.0, edf_plus=True, annotations=EVENTS, bdf=bdf,
+    )  # fmt: skip
+    _with_empty_signal(path, at, "Disabled 1")
+    clear_cache()
+    header = MneReader.read_header(str(path), infer_types=False)
+    assert header.labels == ["Fp1", "Cz", "O1"]
+    assert header.empty_channels == ("Disabled 1",)
+    assert header.warnings == ("channel 'Disabled 1' holds no samples (0 per record): left out",)
+    assert [(a.onset, a.duration, a.description) for a in header.annotations] == EVENTS
+    got = MneReader.read_segment(header, [2, 0], 0, 1000)
+    raw = mne.io.read_raw(str(path), preload=True, verbose="error")
+    np.testing.assert_allclose(got, raw.get_data(picks=["O1", "Fp1"]) * 1e6, rtol=0, atol=1e-3)
+    own = EdfReader.read_header(str(path))
+    np.testing.assert_allclose(got, EdfReader.read_segment(own, [2, 0], 0, 1000), atol=1e-3)
+
+
 def test_two_signals_of_no_samples_are_named_in_one_line(tmp_path: Path) -> None:
     path = tmp_path / "rec.edf"
     _recording(path, bdf=False)
@@ -100,15 +129,20 @@ def test_two_signals_of_no_samples_are_named_in_one_line(tmp_path: Path) -> None
     assert header.warnings == (note,)
 
 
+@pytest.mark.parametrize("reader", ["edf", "mne"])
 @pytest.mark.parametrize("bdf", [False, True], ids=["EDF", "BDF"])
-def test_a_file_where_no_signal_holds_samples_is_one_line(tmp_path: Path, bdf: bool) -> None:
+def test_a_file_where_no_signal_holds_samples_is_one_line(
+    tmp_path: Path, bdf: bool, reader: str
+) -> None:
     path = tmp_path / ("rec.bdf" if bdf else "rec.edf")
     write_edf(path, [], labels=[], sfreqs=[], edf_plus=True, annotations=EVENTS, bdf=bdf)
     _with_empty_signal(path, 0, "Off A")
     _with_empty_signal(path, 1, "Off B")
+    clear_cache()
+    cls, options = (EdfReader, {}) if reader == "edf" else (MneReader, {"infer_types": False})
     check_source_error(
-        EdfReader, str(path), rf"^{re.escape(str(path))}: no signal holds samples: every data "
-        r"signal has 0 samples per record \('Off A', 'Off B'\)$",
+        cls, str(path), rf"^{re.escape(str(path))}: no signal holds samples: every data "
+        r"signal has 0 samples per record \('Off A', 'Off B'\)$", **options,
     )  # fmt: skip
 
 
