@@ -7,7 +7,9 @@ tuple index out of range``, a header length that disagrees with the channel coun
 argument``, a zero duration denominator ``ZeroDivisionError``, and an event table whose count
 outruns the file (as it does when the records end elsewhere than the header says) ``Length of
 duration (16775935) must match ...``. A channel of 0 samples per record is read as if it were
-absent, so that a GDF 1.x file longer than its records decodes shifted samples without a word.
+absent, so that a GDF 1.x file longer than its records decodes shifted samples without a word. A
+record count of -1 (unknown: a recording never closed) is told from the file where it can be
+(:mod:`eegprep.readers.gdf_count`).
 
 GDF 1.x and 2.x share the positions read here: the record count (int64 at byte 236), the
 record duration (uint32 numerator and denominator at 244 and 248), each channel's label (16
@@ -20,7 +22,6 @@ a 3-byte rate, or 3 bytes before a float32 rate, from GDF 1.94 on as MNE reads i
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -29,43 +30,12 @@ from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
 from eegprep.base.wording import counted, noun
 from eegprep.readers.event_count import check_event_count
+from eegprep.readers.gdf_count import resolved
+from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES, UNKNOWN_COUNT, GdfFixed, fixed_header
 
-GDF_TYPE_BYTES = {1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 8, 8: 8, 16: 4, 17: 8}
-"""GDF sample type code -> bytes per sample: the codes MNE reads (int8 ... uint64, float32,
-float64)."""
 _TYPE_NAMES = {1: "int8", 2: "uint8", 3: "int16", 4: "uint16", 5: "int32", 6: "uint32",
                7: "int64", 8: "uint64", 16: "float32", 17: "float64"}  # fmt: skip
 _DAMAGED = "the header is damaged; re-export or re-download it"
-
-
-@dataclass(frozen=True)
-class _Fixed:
-    """The fixed header's numbers."""
-
-    version: float
-    header_bytes: int
-    n_channels: int
-    n_records: int
-    duration: tuple[int, int]
-
-
-def fixed_header(head: bytes) -> _Fixed | None:
-    """The numbers of a 256-byte fixed header; ``None`` when it is not GDF."""
-    if len(head) < 256 or not head.startswith(b"GDF "):
-        return None
-    try:
-        version = float(head[4:8].decode("ascii"))
-    except ValueError:
-        return None
-    if version < 1.9:
-        header = int.from_bytes(head[184:192], "little", signed=True)
-        ns = int.from_bytes(head[252:256], "little")
-    else:
-        header = int.from_bytes(head[184:186], "little") * 256
-        ns = int.from_bytes(head[252:254], "little")
-    n_records = int.from_bytes(head[236:244], "little", signed=True)
-    duration = (int.from_bytes(head[244:248], "little"), int.from_bytes(head[248:252], "little"))
-    return _Fixed(version, header, ns, n_records, duration)
 
 
 def check_gdf(path: str) -> str | None:
@@ -93,8 +63,11 @@ def check_gdf(path: str) -> str | None:
         labels = [fh.read(16).decode("latin-1").strip("\x00 ") for _ in range(ns)]
         fh.seek(256 + 216 * ns)
         fields = np.frombuffer(fh.read(8 * ns), dtype="<i4").astype(np.int64)
-    n_samps, types = fields[:ns], fields[ns:]
-    record = _record_bytes(path, labels, n_samps, types)
+        n_samps, types = fields[:ns], fields[ns:]
+        record = _record_bytes(path, labels, n_samps, types)
+        counted_warning = None
+        if fixed.n_records == UNKNOWN_COUNT:
+            fixed, counted_warning = resolved(path, fh, fixed, record)
     data_end = fixed.header_bytes + fixed.n_records * record
     if size < data_end:
         whole = max(size - fixed.header_bytes, 0) // record
@@ -104,10 +77,10 @@ def check_gdf(path: str) -> str | None:
             f"({counted(data_end, 'byte')}) but it has {counted(size, 'byte')} "
             f"({counted(whole, 'whole record')}): re-download it",
         )
-    return _check_events(path, fixed, data_end, size)
+    return _check_events(path, fixed, data_end, size) or counted_warning
 
 
-def _check_text(path: str, head: bytes, fixed: _Fixed) -> None:
+def _check_text(path: str, head: bytes, fixed: GdfFixed) -> None:
     """The fixed header's text MNE decodes as UTF-8 (``'utf-8' codec can't decode byte
     0xdd``): the version, and GDF 2's patient field (bytes 8-74)."""
     fields = [("version (bytes 0-8)", 0, head[:8])]
@@ -144,7 +117,7 @@ def _check_dates(path: str, head: bytes) -> None:
             ) from None
 
 
-def _check_fixed(path: str, fixed: _Fixed) -> None:
+def _check_fixed(path: str, fixed: GdfFixed) -> None:
     """The channel count, header length, record count and record duration."""
     ns = fixed.n_channels
     if ns < 1:
@@ -156,9 +129,8 @@ def _check_fixed(path: str, fixed: _Fixed) -> None:
             f"and {ns} channel descriptions take {256 * (ns + 1)} (a damaged field, or a GDF 2 "
             "header extension, which MNE does not read): re-export it",
         )
-    if fixed.n_records < 0:
-        what = " (unknown: a recording never closed)" if fixed.n_records == -1 else ""
-        raise SourceError(path, f"the header's record count is {fixed.n_records}{what}: {_DAMAGED}")
+    if fixed.n_records < UNKNOWN_COUNT:  # (-1: told from the file, gdf_count)
+        raise SourceError(path, f"the header's record count is {fixed.n_records}: {_DAMAGED}")
     num, den = fixed.duration
     if den == 0:
         raise SourceError(
@@ -191,7 +163,7 @@ def _record_bytes(path: str, labels: list[str], n_samps: np.ndarray, types: np.n
     return int(np.dot(n_samps, [GDF_TYPE_BYTES[int(code)] for code in types]))
 
 
-def _check_events(path: str, fixed: _Fixed, data_end: int, size: int) -> str | None:
+def _check_events(path: str, fixed: GdfFixed, data_end: int, size: int) -> str | None:
     """An event table after the records must hold the events it counts (MNE reads them as
     arrays of unequal lengths otherwise); bytes after it, or bytes that are no table of a GDF
     1.x file (MNE skips a mode other than 1 and 3), get a warning: the file is longer than its

@@ -26,7 +26,8 @@ import numpy as np
 from eegprep.base.errors import SourceError
 from eegprep.base.limits import check_allocation
 from eegprep.base.regular_files import open_regular
-from eegprep.readers.gdf_header import GDF_TYPE_BYTES, fixed_header
+from eegprep.readers.gdf_count import counted_fixed
+from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES
 
 _NUMPY_TYPES = {1: "<i1", 2: "<u1", 3: "<i2", 4: "<u2", 5: "<i4", 6: "<u4", 7: "<i8",
                 8: "<u8", 16: "<f4", 17: "<f8"}  # fmt: skip
@@ -75,7 +76,7 @@ def gdf_records(path: str) -> GdfRecords | None:
     """The record layout of a GDF file :func:`~eegprep.readers.gdf_header.check_gdf` passed;
     ``None`` when it is not GDF."""
     with open_regular(path, buffering=-1) as fh:
-        fixed = fixed_header(fh.read(256))
+        fixed = counted_fixed(path, fh)  # (a count of -1 told)
         if fixed is None or 0 in fixed.duration:
             return None
         ns = fixed.n_channels

@@ -22,7 +22,8 @@ from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
 from eegprep.base.wording import counted, noun
 from eegprep.readers.base import DEFAULT_UNIT, Annotation, Signal, unit_or_default, unit_to_uv
-from eegprep.readers.gdf_header import GDF_TYPE_BYTES, fixed_header
+from eegprep.readers.gdf_count import counted_fixed
+from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES
 from eegprep.readers.gdf_records import gdf_records
 from eegprep.readers.mne_units import rescaled
 
@@ -56,7 +57,7 @@ def gdf_units(path: str) -> list[GdfUnit]:
     MNE scales only ``uV`` (GDF 1) and codes 4275 and 4274 (uV, mV; GDF 2) and takes every other
     unit for volts: a channel in mV (GDF 1) or nV was read 10^3 or 10^9 times too large."""
     with open_regular(path, buffering=-1) as fh:
-        fixed = fixed_header(fh.read(256))
+        fixed = counted_fixed(path, fh)  # (a count of -1 told)
         if fixed is None:
             return []
         ns = fixed.n_channels
@@ -119,7 +120,7 @@ def gdf_events(path: str) -> GdfEvents | None:
     """The event table after the records (a file :func:`check_gdf` passed); ``None`` when there
     is none, or it is of a mode MNE does not read."""
     with open_regular(path, buffering=-1) as fh:
-        fixed = fixed_header(fh.read(256))
+        fixed = counted_fixed(path, fh)  # (a count of -1 told)
         if fixed is None:
             return None
         ns = fixed.n_channels

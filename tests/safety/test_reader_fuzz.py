@@ -359,7 +359,7 @@ _TYPES, _NSAMP = 256 + 4 * 220, 256 + 4 * 216  # the seed's 4 channels' fields
         ({"type": (_TYPES + 4, "<i", 279)}, r"channel 'FP2' has sample type code 279"),
         ({"type": (_TYPES + 8, "<i", 5)}, r"samples of different sizes \(int16, int32\)"),
         ({"n": (_NSAMP + 4, "<i", 0)}, r"channel 'FP2' has 0 samples per record"),
-        ({"records": (236, "<q", -1)}, r"record count is -1 \(unknown"),
+        ({"records": (236, "<q", -2)}, r"record count is -2: the header is damaged"),
         ({"records": (236, "<q", -(2**40))}, r"record count is -1099511627776"),
         ({"den": (248, "<I", 0)}, r"record duration is 1/0 seconds"),
         ({"n": (_NSAMP + 4, "<i", 125)}, r"^(?!.*MNE cannot)"),
