@@ -156,12 +156,13 @@ EMPTY_CHANNEL = "holds no samples"
 """The reason ``dropped_channels`` gives for a channel of :attr:`Header.empty_channels`."""
 
 
-def empty_channels_note(labels: Sequence[str]) -> str:
-    """The header's one warning naming the channels that hold no samples, left out."""
+def empty_channels_note(labels: Sequence[str], detail: str) -> str:
+    """The header's one warning naming the channels that hold no samples, left out;
+    ``detail``: how the format says so (``0 per record``, ``every cell empty``)."""
     named = ", ".join(repr(label) for label in labels)
     n = len(labels)
     verb = noun(n, "holds", "hold")
-    return f"{noun(n, 'channel', 'channels')} {named} {verb} no samples (0 per record): left out"
+    return f"{noun(n, 'channel', 'channels')} {named} {verb} no samples ({detail}): left out"
 
 
 @dataclass(frozen=True)

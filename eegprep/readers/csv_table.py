@@ -43,10 +43,12 @@ from eegprep.readers.base import (
     check_segment,
     check_sfreq,
     code_label,
+    empty_channels_note,
     frozen_options,
     unit_or_default,
     unit_to_uv,
 )
+from eegprep.readers.csv_blank import blank_columns
 from eegprep.readers.event_count import check_event_count
 
 _OPTIONS = (
@@ -98,6 +100,7 @@ class _Table:
     signals: np.ndarray
     annotations: tuple[Annotation, ...]
     meta: tuple[tuple[str, str], ...]
+    empty: tuple[str, ...] = ()  # columns blank on every row (eegprep.readers.csv_blank)
 
 
 class CsvReader(Reader):
@@ -165,7 +168,8 @@ class CsvReader(Reader):
             part=part,
             meta=table.meta,
             options=frozen,
-            warnings=_last_line_warning(path),
+            warnings=(*_empty_notes(table.empty), *_last_line_warning(path)),
+            empty_channels=table.empty,
         )
 
     @classmethod
@@ -257,9 +261,13 @@ def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -
         ("columns", ",".join(names)),
         ("dropped_columns", ",".join(dropped)),
     )
+    unseen = [n for n in dropped if not any(row[names.index(n)] for row in rows)]
+    empty = blank_columns(path, encoding=encoding, delimiter=delimiter, skip=skip, names=names,
+                          candidates=unseen)  # fmt: skip
     return _Table(
-        tuple(signal_names), tuple(units), tuple(to_uv), sfreq, signals, annotations, meta
-    )
+        tuple(signal_names), tuple(units), tuple(to_uv), sfreq, signals, annotations, meta,
+        tuple(empty),
+    )  # fmt: skip
 
 
 _BRACKETED = re.compile(r"[(\[]\s*([^()\[\]]*?)\s*[)\]]\s*$")
@@ -322,6 +330,11 @@ MAX_LINE_BYTES = 4 * 2**20
 characters: 5 kB); Python's split and numpy's tokenizer take ~10-50x a line's bytes, so a
 500 MB line took over 4 GB whatever the per-file memory limit."""
 _SCAN_BYTES = 2**20
+
+
+def _empty_notes(labels: tuple[str, ...]) -> tuple[str, ...]:
+    """The warning naming the columns blank on every row (left out), if any."""
+    return (empty_channels_note(labels, "every cell empty"),) if labels else ()
 
 
 def _last_line_warning(path: str) -> tuple[str, ...]:

@@ -92,7 +92,7 @@ class EdfReader(Reader):
         if early is not None:  # before pyedflib's C library builds an annotation each
             check_tal_count(path, early)
         empty = fields.empty_labels  # pyedflib refuses a signal of 0 samples per record
-        notes = (empty_channels_note(empty),) if empty else ()
+        notes = (empty_channels_note(empty, "0 per record"),) if empty else ()
         try:
             if empty:
                 raise _Refused(path, _EMPTY_REFUSAL)

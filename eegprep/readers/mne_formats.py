@@ -261,6 +261,9 @@ class MneReader(Reader):
                 events, events_warning = list(timed[0]), timed[1]
         empty = empty_positions(path, raw, labels)  # an EDF's signals of 0 samples a record
         kept = tuple(i for i in range(len(signals)) if i not in empty)
+        empty_note = (
+            empty_channels_note([labels[i] for i in empty], "0 per record") if empty else None
+        )
         return Header(
             path=path,
             reader=cls.name,
@@ -281,7 +284,7 @@ class MneReader(Reader):
                 w
                 for w in (
                     size_warning,
-                    empty_channels_note([labels[i] for i in empty]) if empty else None,
+                    empty_note,
                     _markers_note(path),
                     events_warning,
                     joins_warning,

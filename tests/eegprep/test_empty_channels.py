@@ -166,3 +166,38 @@ def test_the_ingest_lists_it_among_the_dropped_channels(tmp_path: Path) -> None:
     [rec] = open_store(tmp_path / "s.zarr").recordings
     assert rec.channels == ("FP1", "FP2", "CZ")
     assert ["C3", "holds no samples"] in rec.meta["dropped_channels"]
+
+
+@pytest.mark.parametrize("cell", ["", " ", '""'], ids=["empty", "a space", "quoted"])
+def test_a_table_column_blank_on_every_row_is_named_and_left_out(tmp_path: Path, cell: str) -> None:
+    """The `csv` reader took it for a text column and left it out unsaid (only in the
+    header's `dropped_columns`): it is a channel that holds no samples, named as such; the
+    other columns keep the values they have with it dropped by the `drop` option."""
+    from eegprep.readers.csv_table import CsvReader
+
+    values = np.arange(900, dtype=float).reshape(300, 3) / 8
+    rows = [f"{a},{cell},{b},{c}" for a, b, c in values]
+    path = tmp_path / "rec.csv"
+    path.write_text("Fp1,Off,Cz,O1\n" + "\n".join(rows) + "\n")
+    header = CsvReader.read_header(str(path), sfreq=100)
+    assert header.labels == ["Fp1", "Cz", "O1"]
+    assert header.empty_channels == ("Off",)
+    assert header.warnings == ("channel 'Off' holds no samples (every cell empty): left out",)
+    got = CsvReader.read_segment(header, [0, 1, 2], 0, 300)
+    dropped = CsvReader.read_header(str(path), sfreq=100, drop=["Off"])
+    assert dropped.empty_channels == () and dropped.warnings == ()
+    np.testing.assert_array_equal(got, CsvReader.read_segment(dropped, [0, 1, 2], 0, 300))
+    np.testing.assert_allclose(got, values.T.astype(np.float32))
+
+
+def test_a_table_column_blank_on_its_first_rows_alone_is_no_empty_channel(tmp_path: Path) -> None:
+    """A column with text after 250 blank rows is a text column, left out as before: not
+    said to hold no samples."""
+    from eegprep.readers.csv_table import CsvReader
+
+    rows = [f"{i},{'' if i < 250 else 'note'},{-i}" for i in range(300)]
+    path = tmp_path / "rec.csv"
+    path.write_text("Fp1,Notes,Cz\n" + "\n".join(rows) + "\n")
+    header = CsvReader.read_header(str(path), sfreq=100)
+    assert header.labels == ["Fp1", "Cz"]
+    assert header.empty_channels == () and header.warnings == ()
