@@ -6,10 +6,10 @@ tuple index out of range``, a header length that disagrees with the channel coun
 ``AssertionError`` with no message, a negative record count ``OSError: [Errno 22] Invalid
 argument``, a zero duration denominator ``ZeroDivisionError``, and an event table whose count
 outruns the file (as it does when the records end elsewhere than the header says) ``Length of
-duration (16775935) must match ...``. A channel of 0 samples per record is read as if it were
-absent, so that a GDF 1.x file longer than its records decodes shifted samples without a word. A
-record count of -1 (unknown: a recording never closed) is told from the file where it can be
-(:mod:`eegprep.readers.gdf_count`).
+duration (16775935) must match ...``. A channel of 0 samples per record holds no samples (MNE
+reads it as a flat channel): it is left out (:mod:`eegprep.readers.mne_empty`); a file whose
+channels all hold none is refused. A record count of -1 (unknown: a recording never closed) is
+told from the file where it can be (:mod:`eegprep.readers.gdf_count`).
 
 GDF 1.x and 2.x share the positions read here: the record count (int64 at byte 236), the
 record duration (uint32 numerator and denominator at 244 and 248), each channel's label (16
@@ -29,6 +29,7 @@ import numpy as np
 from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
 from eegprep.base.wording import counted, noun
+from eegprep.readers.edf_header import no_samples_problem
 from eegprep.readers.event_count import check_event_count
 from eegprep.readers.gdf_count import resolved
 from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES, UNKNOWN_COUNT, GdfFixed, fixed_header
@@ -147,11 +148,13 @@ def _record_bytes(path: str, labels: list[str], n_samps: np.ndarray, types: np.n
                 f"channel {label!r} has sample type code {code}, not one GDF defines that MNE "
                 f"reads ({', '.join(map(str, GDF_TYPE_BYTES))}): {_DAMAGED}",
             )
-        if n < 1:
+        if n < 0:  # (0: a channel that holds no samples, left out: mne_empty)
             raise SourceError(
                 path,
-                f"channel {label!r} has {counted(n, 'sample')} per record (at least 1): {_DAMAGED}",
+                f"channel {label!r} has {counted(n, 'sample')} per record (at least 0): {_DAMAGED}",
             )
+    if not n_samps.any():
+        raise SourceError(path, no_samples_problem(labels))
     widths = {GDF_TYPE_BYTES[int(code)] for code in types}
     if len(widths) > 1:
         kinds = sorted({_TYPE_NAMES[int(code)] for code in types})

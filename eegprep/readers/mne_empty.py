@@ -1,11 +1,12 @@
 """The channels of a file MNE opened that hold no samples, left out of its header.
 
-An EDF/BDF signal of 0 samples per record (a channel the recording system disabled, which some
-Nihon Kohden and Compumedics exports list) holds no samples; MNE reads it as a channel of zeros
-at the file's rate, a flat channel the file never recorded. :func:`empty_positions` finds them
-in MNE's channel list (``_raw_extras``: ``sel``, the file's signal of each channel MNE keeps,
-and ``n_samps``, each file signal's samples per record), so that the ``mne`` reader leaves them
-out as the ``edf`` reader does (:attr:`~eegprep.readers.base.Header.empty_channels`).
+An EDF/BDF or GDF signal of 0 samples per record (a channel the recording system disabled,
+which some Nihon Kohden and Compumedics exports list) holds no samples; MNE reads it as a
+channel of zeros at the file's rate, a flat channel the file never recorded.
+:func:`empty_positions` finds them in MNE's channel list (``_raw_extras``: ``sel``, the file's
+signal of each channel MNE keeps, and ``n_samps``, each file signal's samples per record), so
+that the ``mne`` reader leaves them out as the ``edf`` reader does
+(:attr:`~eegprep.readers.base.Header.empty_channels`).
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ if TYPE_CHECKING:
 
 def empty_positions(path: str, raw: BaseRaw, labels: Sequence[str]) -> tuple[int, ...]:
     """Positions in MNE's channel list (``labels``, as the header shows them) of the EDF/BDF
-    signals of 0 samples per record; ``()`` for any other format.
+    or GDF signals of 0 samples per record; ``()`` for any other format.
 
     Raises :class:`~eegprep.base.errors.SourceError` when no channel holds samples."""
-    if PurePath(path).suffix.lower() not in (".edf", ".bdf") or not raw._raw_extras:
+    if PurePath(path).suffix.lower() not in (".edf", ".bdf", ".gdf") or not raw._raw_extras:
         return ()
     extras = raw._raw_extras[0]
     sel, n_samps = extras.get("sel"), extras.get("n_samps")

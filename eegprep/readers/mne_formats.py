@@ -276,7 +276,7 @@ class MneReader(Reader):
             layout=(
                 ("mne_names", tuple(raw.ch_names)),
                 ("mne_n_times", int(raw.n_times)),
-                ("gdf_own_rate", own),
+                ("gdf_own_rate", tuple(kept.index(i) for i in own if i in kept)),
                 ("mne_skips", skips.spans),
                 ("mne_picks", kept),
             ),
@@ -354,11 +354,12 @@ def _gdf_own_segment(header: Header, picks: Sequence[int], start: int, stop: int
     float32, shape (n_picks, stop - start)."""
     records = gdf_records(header.path)
     n = header.signals[picks[0]].n_samples
-    if records is None or records.n_records * records.n_per_record[picks[0]] != n:
+    channels = [dict(header.layout).get("mne_picks", picks)[p] for p in picks]  # (the file's)
+    if records is None or records.n_records * records.n_per_record[channels[0]] != n:
         raise SourceError(
             header.path, "the file changed since its header was read: read the header again"
         )
-    data = read_gdf_samples(header.path, records, list(picks), start, stop)
+    data = read_gdf_samples(header.path, records, channels, start, stop)
     factors = np.array([header.signals[p].to_uv for p in picks], dtype=np.float64)
     return (data * factors[:, None]).astype(np.float32)
 

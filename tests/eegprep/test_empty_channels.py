@@ -201,3 +201,51 @@ def test_a_table_column_blank_on_its_first_rows_alone_is_no_empty_channel(tmp_pa
     header = CsvReader.read_header(str(path), sfreq=100)
     assert header.labels == ["Fp1", "Cz"]
     assert header.empty_channels == () and header.warnings == ()
+
+
+@pytest.mark.parametrize("at", [0, 1, 2], ids=["first", "second", "last"])
+@pytest.mark.parametrize("version", ["GDF 1.25", "GDF 2.20"])
+def test_a_gdf_channel_of_no_samples_is_left_out(tmp_path: Path, version: str, at: int) -> None:
+    """It refused the file (`has 0 samples per record (at least 1): the header is damaged`);
+    MNE reads it as a flat channel of zeros. It is left out with one warning; the others
+    keep the values of the file without it, each at its own rate (a slower channel read by
+    eegprep, the faster by MNE), picked in any order."""
+    from tests.eegprep.test_reader_gdf_semantics import _gdf
+
+    fast = np.arange(40).reshape(4, 10) * 3 - 50
+    slow = np.arange(20).reshape(4, 5) * 100 - 700
+    channels = [fast, slow]
+    plain, path = tmp_path / "plain.gdf", tmp_path / "rec.gdf"
+    _gdf(plain, version, ["uV", "mV"], channels, duration=(1, 10))
+    with_empty = [*channels[:at], np.zeros((4, 0), dtype=int), *channels[at:]]
+    units = ["uV", "mV"]
+    _gdf(path, version, [*units[:at], "uV", *units[at:]], with_empty, duration=(1, 10))
+    clear_cache()
+    expected = MneReader.read_header(str(plain))
+    clear_cache()
+    header = MneReader.read_header(str(path))
+    assert [(s.sfreq, s.n_samples) for s in header.signals] == [(100.0, 40), (50.0, 20)]
+    assert header.labels == [f"ch{i}" for i in range(3) if i != at]
+    assert header.empty_channels == (f"ch{at}",)
+    assert header.warnings == (f"channel 'ch{at}' holds no samples (0 per record): left out",)
+    for pick, n in ((0, 40), (1, 20)):
+        np.testing.assert_array_equal(
+            MneReader.read_segment(header, [pick], 0, n),
+            MneReader.read_segment(expected, [pick], 0, n),
+        )
+    np.testing.assert_array_equal(
+        MneReader.read_segment(header, [1], 3, 13), MneReader.read_segment(expected, [1], 3, 13)
+    )
+
+
+@pytest.mark.parametrize("version", ["GDF 1.25", "GDF 2.20"])
+def test_a_gdf_where_no_channel_holds_samples_is_one_line(tmp_path: Path, version: str) -> None:
+    from tests.eegprep.test_reader_gdf_semantics import _gdf
+
+    path = tmp_path / "rec.gdf"
+    _gdf(path, version, ["uV", "uV"], [np.zeros((4, 0), dtype=int)] * 2)
+    clear_cache()
+    check_source_error(
+        MneReader, str(path), rf"^{re.escape(str(path))}: no signal holds samples: every data "
+        r"signal has 0 samples per record \('ch0', 'ch1'\)$",
+    )  # fmt: skip

@@ -358,7 +358,7 @@ _TYPES, _NSAMP = 256 + 4 * 220, 256 + 4 * 216  # the seed's 4 channels' fields
         ({"type": (_TYPES, "<i", 9)}, r"channel 'FP1' has sample type code 9, not one GDF"),
         ({"type": (_TYPES + 4, "<i", 279)}, r"channel 'FP2' has sample type code 279"),
         ({"type": (_TYPES + 8, "<i", 5)}, r"samples of different sizes \(int16, int32\)"),
-        ({"n": (_NSAMP + 4, "<i", 0)}, r"channel 'FP2' has 0 samples per record"),
+        ({"n": (_NSAMP + 4, "<i", -3)}, r"channel 'FP2' has -3 samples per record"),
         ({"records": (236, "<q", -2)}, r"record count is -2: the header is damaged"),
         ({"records": (236, "<q", -(2**40))}, r"record count is -1099511627776"),
         ({"den": (248, "<I", 0)}, r"record duration is 1/0 seconds"),
@@ -370,7 +370,7 @@ def test_gdf_header_fields_mne_fails_on_are_named(
 ) -> None:
     """Fields MNE's GDF reader fails on (IndexError, AssertionError, OSError: [Errno 22],
     ZeroDivisionError, or annotations of unequal lengths from an event table read inside the
-    data), or misreads without a word (a channel of 0 samples per record): one line naming
+    data), or reads as it should not (a channel of -3 samples per record): one line naming
     the field, before MNE opens the file."""
     path = _gdf_with(tmp_path, version, **fields)
     try:
