@@ -17,11 +17,11 @@ the run is still well defined, its rate warming up to the last step.
 
 from __future__ import annotations
 
-import os
 from typing import Protocol
 
 from eegprep.base.bounds import bound_of, check_number
 from eegprep.base.errors import UsageError
+from eegprep.base.ranks import torchrun_place
 
 
 class ScheduleConfig(Protocol):
@@ -76,14 +76,9 @@ def check_schedule(
     return peak
 
 
-def world_size() -> int:
-    """The processes of the run, as torchrun sets ``WORLD_SIZE`` (1 without it)."""
-    text = os.environ.get("WORLD_SIZE", "1")
-    return int(text) if text.isdigit() and int(text) > 0 else 1
-
-
 def check_stage_schedule(cfg: ScheduleConfig, *, error: type[Exception] = UsageError) -> None:
     """:func:`check_schedule` of ``cfg`` at its peak for this run's processes: what an entry
     function (``finetune``, ``pretrain``, ``train_tokenizer``) checks before it touches its
-    folder, and the command line when it builds the config."""
-    check_schedule(cfg, cfg.peak_lr(world_size()), error=error)
+    folder, and the command line when it builds the config; the processes are torchrun's
+    (:func:`~eegprep.base.ranks.torchrun_place`)."""
+    check_schedule(cfg, cfg.peak_lr(torchrun_place()[2]), error=error)
