@@ -210,14 +210,9 @@ def _plan(
             continue
         rid = f"{manifest.name}/{item.name}"
         record = existing.get(rid)
-        current = _is_current(record, root, stamps, manifest, cfg, seen)
-        if current == "blocks":
-            report.warnings.setdefault(item.relpath, []).append(_blocks_note(record, manifest, cfg))
-            current = ""
-        elif current == "unstated" and record is not None:
-            note = unstated_note(str(unstated(record)))
-            report.warnings.setdefault(item.relpath, []).append(note)
-            current = ""
+        current, again = _is_current(record, root, stamps, manifest, cfg, seen)
+        if again is not None:  # the same files, ingested again: why
+            report.warnings.setdefault(item.relpath, []).append(again)
         if current:
             damage = _damage(writer, record) if cfg.repair and record else []
             if not damage:
@@ -385,48 +380,46 @@ def _is_current(
     manifest: Manifest,
     cfg: IngestConfig,
     seen: SeenFiles,
-) -> Literal["", "stamps", "content", "blocks", "unstated"]:
+) -> tuple[Literal["", "stamps", "content"], str | None]:
     """Whether a recording is listed with the same recipe and manifest, from exactly the same
-    files: ``"stamps"`` when ``seen`` vouches for every file's size, mtime, ctime and inode,
-    ``"content"`` when the same sizes and mtimes hold the bytes the record's hashes state (every
-    file hashed with ``verify_checksums``; noted in ``seen`` unless racy), ``"blocks"`` when
-    the files are the same but this run would cut the recording into other preprocessing
-    blocks, or the record states no block and some block could cut it (its bytes may differ:
-    :mod:`eegprep.ingestion.block_lengths`), ``"unstated"`` when the record (of an earlier
-    version) states no recipe hash, manifest hash or content hash to tell by
-    (:mod:`eegprep.ingestion.record_gaps`), ``""`` when not current."""
+    files, and the report's line when it is ingested again although its files are the same.
+
+    The first item: ``"stamps"`` when ``seen`` vouches for every file's size, mtime, ctime and
+    inode, ``"content"`` when the same sizes and mtimes hold the bytes the record's hashes state
+    (every file hashed with ``verify_checksums``; noted in ``seen`` unless racy), ``""`` when
+    not current. The second: why a recording is not current all the same: this run would cut
+    it into other preprocessing blocks, or the record states no block and some block could cut
+    it (its bytes may differ: :mod:`eegprep.ingestion.block_lengths`), or the record (of an
+    earlier version) states no recipe hash, manifest hash or content hash to tell by
+    (:mod:`eegprep.ingestion.record_gaps`); None otherwise."""
     if record is None:
-        return ""
-    if unstated(record) is not None:
-        return "unstated"
+        return "", None
+    gap = unstated(record)
+    if gap is not None:
+        return "", unstated_note(gap)
     if record.get("recipe_hash") != cfg.recipe.hash():
-        return ""
+        return "", None
     stated = record.get("manifest_hash")
     if not isinstance(stated, str) or stated not in manifest.hashes():
-        return ""
+        return "", None
     vouched = not cfg.verify_checksums and seen.vouches(record, stamps)
     if not is_unchanged(record, root, stamps, checksums=cfg.verify_checksums, vouched=vouched):
-        return ""
-    if _block_change(record, manifest, cfg) is not None:  # the same files, other bytes
-        return "blocks"
-    if vouched:
-        return "stamps"
-    seen.note(record, stamps)
-    return "content"
-
-
-def _block_change(
-    record: dict[str, Any], manifest: Manifest, cfg: IngestConfig
-) -> tuple[float | None, float] | None:
-    """The record's (None: not stated) and this run's block lengths (s) when they would, or
-    could, give other bytes."""
+        return "", None
     recipe = recipe_for_manifest(cfg.recipe, manifest)
-    return block_change(record, recipe, manifest.mains, cfg.file_memory_limit)
+    change = block_change(record, recipe, manifest.mains, cfg.file_memory_limit)
+    if change is not None:  # the same files, other bytes
+        return "", _blocks_note(change, cfg)
+    if vouched:
+        return "stamps", None
+    seen.note(record, stamps)
+    return "content", None
 
 
-def _blocks_note(record: dict[str, Any] | None, manifest: Manifest, cfg: IngestConfig) -> str:
-    """The report's line on a recording ingested again because its blocks would differ."""
-    stated, planned = _block_change(record or {}, manifest, cfg) or (math.nan, math.nan)
+def _blocks_note(change: tuple[float | None, float], cfg: IngestConfig) -> str:
+    """The report's line on a recording ingested again because its blocks would differ:
+    ``change`` is the record's (None: not stated) and this run's block lengths, s
+    (:func:`~eegprep.ingestion.block_lengths.block_change`)."""
+    stated, planned = change
     if stated is None:
         was = "blocks its record does not state (written by an earlier eegprep, which cut "
         was += "blocks of 10 s or more, shorter under a tighter --file-memory-limit)"
