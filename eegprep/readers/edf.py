@@ -106,7 +106,10 @@ class EdfReader(Reader):
             late = _LATE_REFUSAL in exc.problem and _lead(path, head) >= 1.0
             # and a record count of -1, which the size warning names with the count read
             unclosed = "Datarecords" in exc.problem and count_unknown(path)
-            quiet = edf_d or late or unclosed or exc.problem == _EMPTY_REFUSAL
+            # and an EDF+ whose record stamps disagree with its rounded record duration
+            # (the rounding said by its own line: fields.rate_note)
+            rounded = fields.rate_note is not None and _LATE_REFUSAL in exc.problem
+            quiet = edf_d or late or unclosed or rounded or exc.problem == _EMPTY_REFUSAL
             said = None if quiet else _own_note(exc.problem)
             notes = tuple(w for w in (warning, said, *notes, *own.warnings) if w)
             return replace(
@@ -139,12 +142,14 @@ class EdfReader(Reader):
             if len(data) != len(kept):
                 raise SourceError(path, f"EDF header: {len(data)} data signals by their labels, "
                                   f"{len(kept)} as pyedflib reads it")  # fmt: skip
-            rates = [_rate(path, f, i, s, fields.record_seconds) for i, s in zip(kept, data)]
+            rates = [_rate(path, f, i, s, fields) for i, s in zip(kept, data)]
             signals = tuple(
                 _signal(path, s, rate, default_unit, int(counts[i]))
                 for i, s, rate in zip(kept, read, rates, strict=True)
             )
-            duration = float(f.file_duration)
+            duration = float(f.file_duration)  # (pyedflib's: the rounded record duration's)
+            if fields.rate_note is not None:
+                duration = fields.n_records * fields.record_seconds
             plain = len(kept) < f.signals_in_file
             timed = _annotations(f, path, layout, fields.record_seconds, plain=plain)
             lead = first_record_onset(path, layout)
@@ -160,7 +165,7 @@ class EdfReader(Reader):
             options=frozen_options(options),
             layout=(("records", layout), ("calibration", calibration)),
             warnings=(
-                *(w for w in (warning, timed.warning, lead_warning(lead)) if w),
+                *(w for w in (warning, fields.rate_note, timed.warning, lead_warning(lead)) if w),
                 *_uncalibrated_notes(read),
             ),
             joins=timed.joins,
@@ -318,12 +323,14 @@ def _pyedflib_fields(f: Any, i: int) -> EdfSignalFields:
     )
 
 
-def _rate(path: str, f: Any, i: int, own: EdfSignalFields, seconds: float) -> float:
+def _rate(path: str, f: Any, i: int, own: EdfSignalFields, fields: EdfFields) -> float:
     """pyedflib's sampling rate of signal ``i``, checked against the header's own fields for
-    it (``own``, ``seconds`` per record): where pyedflib reads the record duration otherwise
-    (``1e0`` as 2.46 s), :class:`_Refused` hands the file to our own header parser, which
-    reads the field as the number it spells (and checks the rate it gives)."""
+    it (``own``, ``fields``' record duration as written): where pyedflib reads the record
+    duration otherwise (``1e0`` as 2.46 s), :class:`_Refused` hands the file to our own header
+    parser, which reads the field as the number it spells (and checks the rate it gives). A
+    rounded duration gives the whole rate it stands for (:meth:`EdfFields.sfreq`)."""
     sfreq = float(f.getSampleFrequency(i))
+    seconds = fields.written_seconds
     expected = own.samples_per_record / seconds
     if not math.isclose(sfreq, expected, rel_tol=1e-6):
         raise _Refused(
@@ -331,7 +338,7 @@ def _rate(path: str, f: Any, i: int, own: EdfSignalFields, seconds: float) -> fl
             f"pyedflib reads the record duration field as giving signal {own.label!r} "
             f"{sfreq:g} Hz, not the {expected:g} Hz of {seconds:g} s per record",
         )
-    return sfreq
+    return sfreq if fields.rate_note is None else fields.sfreq(own.samples_per_record)
 
 
 def _signal(
@@ -428,7 +435,7 @@ def _own_header(
         raise SourceError(path, refusal) from None
     data = fields.data_signals  # (not empty: check_data_signals)
     signals = tuple(
-        _signal(path, s, s.samples_per_record / fields.record_seconds, default_unit,
+        _signal(path, s, fields.sfreq(s.samples_per_record), default_unit,
                 s.samples_per_record * fields.n_records)
         for s in data
     )  # fmt: skip
@@ -443,7 +450,14 @@ def _own_header(
         meta=_meta(fields, lead),
         layout=(("records", layout), ("calibration", tuple(_calibration(s) for s in data))),
         warnings=tuple(
-            w for w in (timed.warning, lead_warning(lead), *_uncalibrated_notes(data)) if w
+            w
+            for w in (
+                fields.rate_note,
+                timed.warning,
+                lead_warning(lead),
+                *_uncalibrated_notes(data),
+            )
+            if w
         ),
         joins=timed.joins,
         gaps=timed.gaps,

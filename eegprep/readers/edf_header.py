@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from eegprep.base.errors import SourceError
 from eegprep.base.wording import counted
 from eegprep.readers.edf_records import ANNOTATION_LABELS, header_int, header_text
+from eegprep.readers.rounded_rate import rate_of_period, rounded_note
 
 _MAIN = (("version", 8), ("patient", 80), ("recording", 80), ("startdate", 8),
          ("starttime", 8), ("header_bytes", 8), ("reserved", 44), ("n_records", 8),
@@ -27,6 +28,7 @@ _MAIN = (("version", 8), ("patient", 80), ("recording", 80), ("startdate", 8),
 _SIGNAL = (("label", 16), ("transducer", 80), ("unit", 8), ("physical_min", 8),
            ("physical_max", 8), ("digital_min", 8), ("digital_max", 8), ("prefilter", 80),
            ("samples_per_record", 8), ("signal_reserved", 32))  # fmt: skip
+_WIDTHS = dict(_MAIN)
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,10 @@ class EdfSignalFields:
 class EdfFields:
     """The header's fields: text as written (stripped), numbers parsed.
 
-    ``record_seconds``: the duration of a data record, s (> 0 and finite).
+    ``record_seconds``: the duration of a data record, s (> 0 and finite): the one the field
+    stands for where it is rounded (:func:`_stood_for`), else as written. ``written_seconds``:
+    as written; ``fastest_rate``: the whole rate of the fastest data signal a rounded one
+    stands for, and ``rate_note`` the warning on it (both None where it is not rounded).
     """
 
     patient: str
@@ -57,6 +62,18 @@ class EdfFields:
     n_records: int
     record_seconds: float
     signals: tuple[EdfSignalFields, ...]
+    written_seconds: float = 0.0
+    fastest_rate: float | None = None
+    rate_note: str | None = None
+
+    def sfreq(self, samples_per_record: int) -> float:
+        """The rate (Hz) of a signal of ``samples_per_record``: where the record duration was
+        rounded, ``n * rate / n_max`` by the fastest signal's whole rate (``fastest_rate``),
+        which stays whole; else ``n / record_seconds``."""
+        if self.fastest_rate is None:
+            return samples_per_record / self.record_seconds
+        fastest = max(s.samples_per_record for s in self.data_signals)
+        return samples_per_record * self.fastest_rate / fastest
 
     @property
     def data_signals(self) -> tuple[EdfSignalFields, ...]:
@@ -184,10 +201,27 @@ def parse_edf_fields(path: str, head: bytes) -> EdfFields:
         n_records=int(number(main["n_records"], "number of data records")),
         record_seconds=seconds,
         signals=tuple(signals),
+        written_seconds=seconds,
     )
     if not fields.data_signals:  # (some signal is no annotation signal: check_data_signals)
         raise SourceError(path, no_samples_problem(fields.empty_labels))
-    return fields
+    return _stood_for(fields, main["record_seconds"])
+
+
+def _stood_for(fields: EdfFields, written: str) -> EdfFields:
+    """``fields`` with the record duration a rounded field stands for: one that fills its 8
+    characters (``0.003906``, 1/256 s) may be rounded, and where the fastest data signal's rate
+    it gives lies within one unit of the field's last digit of a whole rate
+    (:func:`~eegprep.readers.rounded_rate.rate_of_period`: 256 Hz), the duration is that
+    rate's, said in ``rate_note``. A shorter field is exact (``2.5`` s: 409.6 Hz at 1024)."""
+    if len(written) < _WIDTHS["record_seconds"]:
+        return fields
+    fastest = max(s.samples_per_record for s in fields.data_signals)
+    rate = rate_of_period(written, fastest)
+    if rate is None:
+        return fields
+    note = rounded_note(f"record duration {written!r} s", rate, fastest / fields.written_seconds)
+    return replace(fields, record_seconds=fastest / rate, fastest_rate=rate, rate_note=note)
 
 
 def no_samples_problem(labels: Sequence[str]) -> str:

@@ -48,12 +48,20 @@ def _event_text(suffix: str, description: str) -> str:
     return description
 
 
-def file_events(path: str, raw: BaseRaw) -> tuple[Annotation, ...]:
+def file_events(path: str, raw: BaseRaw, sfreq: float | None = None) -> tuple[Annotation, ...]:
     """MNE annotations with onsets in seconds from the first sample of the recording; an event
     marking where samples were cut out (:data:`_GAP_LENGTHS`) lasts no time on the samples
-    kept; an EEGLAB numeric type is written as a code (:func:`_event_text`)."""
+    kept; an EEGLAB numeric type is written as a code (:func:`_event_text`). ``sfreq``: the
+    file's rate where MNE counted the events' samples at another (a BrainVision header's
+    rounded ``SamplingInterval``: :mod:`eegprep.readers.mne_rates`), their times then counted
+    at ``sfreq`` (the samples as MNE counted them, to the nearest millionth)."""
     ann = raw.annotations
     first = float(raw.first_time)
+    per = 1.0 if sfreq is None else float(raw.info["sfreq"])
+
+    def timed(seconds: float) -> float:
+        return seconds if sfreq is None else round(seconds * per, 6) / sfreq
+
     suffix = PurePath(path).suffix.lower()
     gap = _GAP_LENGTHS.get(suffix)
     texts: dict[str, str] = {}  # (each distinct description written once: 900,000 events
@@ -67,8 +75,8 @@ def file_events(path: str, raw: BaseRaw) -> tuple[Annotation, ...]:
             text = texts[desc] = _event_text(suffix, desc)
         out.append(
             Annotation(
-                onset=float(onset) - first,
-                duration=0.0 if desc == gap else float(duration),
+                onset=timed(float(onset) - first),
+                duration=0.0 if desc == gap else timed(float(duration)),
                 description=text,
                 channel=",".join(chans),
             )

@@ -109,6 +109,7 @@ from eegprep.readers.mne_lengths import checked_length
 from eegprep.readers.mne_pauses import stated_gaps
 from eegprep.readers.mne_prechecks import check_before_mne
 from eegprep.readers.mne_problems import joins, open_problem
+from eegprep.readers.mne_rates import stood_for_rate
 from eegprep.readers.mne_units import (
     brainvision_scaled,
     edf_scaled,
@@ -214,8 +215,9 @@ class MneReader(Reader):
         """The header of an opened ``raw``: MNE's values, scaled by the units the file states
         where MNE reads them otherwise (:mod:`eegprep.readers.mne_units`), and by
         ``default_unit`` where it states none."""
-        sfreq = float(raw.info["sfreq"])
-        check_sfreq(path, sfreq)
+        check_sfreq(path, float(raw.info["sfreq"]))
+        rate = stood_for_rate(path, float(raw.info["sfreq"]))  # (a rounded field's rate)
+        sfreq = rate.sfreq
         n_source, size_warning = checked_length(path, raw, options)
         gdf = PurePath(path).suffix.lower() == ".gdf"  # (its events are its table's codes)
         skips = Skips(() if gdf else skip_spans(raw, n_source), n_source)
@@ -235,7 +237,7 @@ class MneReader(Reader):
             )
         )
         gaps = skips.removed_seconds(sfreq)
-        events, n_dropped = moved(without_skips(file_events(path, raw)), gaps)
+        events, n_dropped = moved(without_skips(file_events(path, raw, rate.events_at)), gaps)
         segments = segment_onsets(path, sfreq, n_source)
         joined, joins_warning = joins(raw, segments, skips, n_dropped)
         stated = False  # (gaps the file states, its own time counting the samples stored)
@@ -284,6 +286,7 @@ class MneReader(Reader):
                 w
                 for w in (
                     size_warning,
+                    rate.note,
                     empty_note,
                     _markers_note(path),
                     events_warning,

@@ -240,12 +240,15 @@ class VhdrFields:
         For text data (``DataFormat=ASCII``): ``SkipLines`` and whether MNE reads a comma as
         the decimal symbol (``DecimalSymbol`` other than ``.``: ``','``, else ``'.'``);
         ``None`` for binary data.
+    interval : str
+        ``SamplingInterval`` as written (microseconds, a positive number).
     """
 
     n_channels: int
     channels: tuple[VhdrChannel, ...]
     data_points: int | None
     text: tuple[int, str] | None = None
+    interval: str = ""
 
 
 def check_vhdr(path: str) -> None:
@@ -268,7 +271,7 @@ def read_vhdr(path: str) -> VhdrFields:
     if common is None:
         raise SourceError(path, "the header has no [Common Infos] section: it is damaged")
     n_channels = _check_count(path, cfg, common)
-    _check_interval(path, cfg, common)
+    interval = _check_interval(path, cfg, common)
     fmt = _check_layout(path, cfg, common)
     _check_continuous(path, cfg, common)
     points = _value(path, cfg, common, "DataPoints")
@@ -287,7 +290,8 @@ def read_vhdr(path: str) -> VhdrFields:
             int(_required(path, cfg, "ASCII Infos", "SkipLines")),
             "." if symbol in (None, ".") else ",",
         )
-    return VhdrFields(n_channels, channels, None if points is None else int(points), text)
+    n_points = None if points is None else int(points)
+    return VhdrFields(n_channels, channels, n_points, text, interval.strip())
 
 
 def _config(path: str) -> configparser.ConfigParser:
@@ -398,9 +402,9 @@ def _check_count(path: str, cfg: configparser.ConfigParser, common: str) -> int:
     return int(claimed)
 
 
-def _check_interval(path: str, cfg: configparser.ConfigParser, common: str) -> None:
-    """``SamplingInterval`` (microseconds): a zero, a negative interval, ``nan`` or ``inf`` made
-    MNE fail with ``float division by zero``, or read every sample as NaN."""
+def _check_interval(path: str, cfg: configparser.ConfigParser, common: str) -> str:
+    """``SamplingInterval`` (microseconds), as written: a zero, a negative interval, ``nan``
+    or ``inf`` made MNE fail with ``float division by zero``, or read every sample as NaN."""
     interval = _required(path, cfg, common, "SamplingInterval")
     try:
         value = float(interval)
@@ -419,6 +423,7 @@ def _check_interval(path: str, cfg: configparser.ConfigParser, common: str) -> N
             f"sample every {value / 1e6:.3g} s (at most {MAX_INTERVAL_US:g} microseconds); the "
             "header is damaged",
         )
+    return interval
 
 
 def _check_layout(path: str, cfg: configparser.ConfigParser, common: str) -> str:

@@ -308,7 +308,10 @@ def test_records_a_rounded_duration_apart_follow_on_and_a_sample_long_gap_does_n
         **args,  # type: ignore[arg-type]
     )
     header = EdfReader.read_header(str(gap))
-    assert header.joins == pytest.approx((12 * 0.333333,))  # record 12, after a 20 ms gap
+    # record 12, after a 20 ms gap: 12 records of the third of a second ``0.333333`` stands
+    # for (255 Hz: tests/eegprep/test_rounded_rates.py), not of 0.333333 s
+    assert header.signals[0].sfreq == 255
+    assert header.joins == pytest.approx((12 / 3,))
     assert round(header.joins[0] * header.signals[0].sfreq) == 12 * 85  # on a sample
 
 
