@@ -50,6 +50,7 @@ from eegprep.readers.base import (
 )
 from eegprep.readers.csv_blank import blank_columns
 from eegprep.readers.event_count import check_event_count
+from eegprep.readers.rounded_rate import rate_of_span, rounded_note, written_step
 
 _OPTIONS = (
     "sfreq",
@@ -101,6 +102,7 @@ class _Table:
     annotations: tuple[Annotation, ...]
     meta: tuple[tuple[str, str], ...]
     empty: tuple[str, ...] = ()  # columns blank on every row (eegprep.readers.csv_blank)
+    rate_note: str | None = None  # a time column's rounded times read at a whole rate
 
 
 class CsvReader(Reader):
@@ -111,8 +113,9 @@ class CsvReader(Reader):
     sfreq : float
         Sampling rate in Hz. Required unless ``time_column`` gives it.
     time_column : str, optional
-        Column of sample times; the rate is derived from its median step when ``sfreq`` is
-        absent, and checked against ``sfreq`` (1 %) when both are given. Never a signal.
+        Column of sample times; the rate is derived from its rows over its span when ``sfreq``
+        is absent (the whole rate rounded times stand for: ``_sfreq``), and checked against
+        ``sfreq`` (1 %) when both are given. Never a signal.
     time_unit : {'s', 'ms', 'us'}
         Unit of ``time_column``. Default: the unit its name states in brackets
         (``Time (ms)``, ``t [s]``), else ``'s'``; one that disagrees with the name's is refused.
@@ -168,7 +171,11 @@ class CsvReader(Reader):
             part=part,
             meta=table.meta,
             options=frozen,
-            warnings=(*_empty_notes(table.empty), *_last_line_warning(path)),
+            warnings=(
+                *(w for w in (table.rate_note,) if w),
+                *_empty_notes(table.empty),
+                *_last_line_warning(path),
+            ),
             empty_channels=table.empty,
         )
 
@@ -246,7 +253,7 @@ def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -
     column: dict[str, np.ndarray] = {}
     for i, name in enumerate(used):
         column.setdefault(name, values[:, i])
-    sfreq = _sfreq(path, opts, column.get(opts.get("time_column", "")))
+    sfreq, rate_note = _sfreq(path, opts, column.get(opts.get("time_column", "")))
     units = [_signal_unit(path, opts, name) for name in signal_names]
     default = str(opts.get("unit") or opts.get("default_unit") or DEFAULT_UNIT)
     to_uv = [opts["scale"] * unit_or_default(unit, default) for unit in units]
@@ -266,7 +273,7 @@ def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -
                           candidates=unseen)  # fmt: skip
     return _Table(
         tuple(signal_names), tuple(units), tuple(to_uv), sfreq, signals, annotations, meta,
-        tuple(empty),
+        tuple(empty), rate_note,
     )  # fmt: skip
 
 
@@ -594,11 +601,17 @@ def _bad_row(path: str, skip: int, dialect: _Dialect, names: list[str], usecols:
     return "a data row cannot be parsed as numbers"
 
 
-def _sfreq(path: str, opts: dict[str, Any], times: np.ndarray | None) -> float:
-    """``sfreq``, or the rate of the time column (6 significant digits), checked to agree."""
+def _sfreq(path: str, opts: dict[str, Any], times: np.ndarray | None) -> tuple[float, str | None]:
+    """``sfreq``, or the rate of the time column, checked to agree (by its median step, which
+    a gap does not move: :func:`_check_steps` names the gap); and the warning on a rate read
+    from rounded times. Without ``sfreq``, the column's rate is then its rows' over its span (6
+    significant digits: the median step of times rounded to ms gave 250 Hz for 256), or the
+    whole rate the span stands for within the step its times are written to
+    (:func:`_span_rate`)."""
     if times is None:
-        return float(opts["sfreq"])
-    steps = np.diff(times) * _TIME_UNITS[_time_unit(path, opts)]
+        return float(opts["sfreq"]), None
+    factor = _TIME_UNITS[_time_unit(path, opts)]
+    steps = np.diff(times) * factor
     if steps.size == 0 or (steps <= 0).any():
         bad = int(np.flatnonzero(steps <= 0)[0]) + 2 if steps.size else 1
         raise SourceError(
@@ -612,7 +625,29 @@ def _sfreq(path: str, opts: dict[str, Any], times: np.ndarray | None) -> float:
             path, f"`sfreq` is {sfreq:g} Hz but time column steps give {derived:g} Hz: check both"
         )
     _check_steps(path, opts["time_column"], times, steps, float(sfreq))
-    return float(sfreq)
+    if "sfreq" in opts:
+        return float(sfreq), None
+    sfreq, note = _span_rate(path, opts, times)
+    _check_steps(path, opts["time_column"], times, steps, sfreq)
+    return sfreq, note
+
+
+def _span_rate(path: str, opts: dict[str, Any], times: np.ndarray) -> tuple[float, str | None]:
+    """The rate of a time column of no gap (:func:`_check_steps`): its rows over its span, 6
+    significant digits; where its times are rounded (written to a step, ``0.004`` for 1/256
+    s: :func:`~eegprep.readers.rounded_rate.written_step`) and the span stands for a whole
+    rate within that step (:func:`~eegprep.readers.rounded_rate.rate_of_span`), that rate and
+    the warning on it."""
+    unit = _time_unit(path, opts)
+    span = float(times[-1] - times[0]) * _TIME_UNITS[unit]
+    derived = float(f"{(times.size - 1) / span:.6g}")
+    check_sfreq(path, derived)
+    step = written_step(times)
+    whole = None if step is None else rate_of_span(times.size - 1, span, step * _TIME_UNITS[unit])
+    if whole is None or math.isclose(whole, derived, rel_tol=1e-12):
+        return derived, None
+    field = f"time column {opts['time_column']!r} (times to {step:g} {unit})"
+    return whole, rounded_note(field, whole, derived)
 
 
 def _check_steps(path: str, name: str, times: np.ndarray, steps: np.ndarray, sfreq: float) -> None:

@@ -216,7 +216,7 @@ class MneReader(Reader):
         where MNE reads them otherwise (:mod:`eegprep.readers.mne_units`), and by
         ``default_unit`` where it states none."""
         check_sfreq(path, float(raw.info["sfreq"]))
-        rate = stood_for_rate(path, float(raw.info["sfreq"]))  # (a rounded field's rate)
+        rate = stood_for_rate(path, raw)  # (a rounded field's rate)
         sfreq = rate.sfreq
         n_source, size_warning = checked_length(path, raw, options)
         gdf = PurePath(path).suffix.lower() == ".gdf"  # (its events are its table's codes)
@@ -239,10 +239,12 @@ class MneReader(Reader):
         gaps = skips.removed_seconds(sfreq)
         events, n_dropped = moved(without_skips(file_events(path, raw, rate.events_at)), gaps)
         segments = segment_onsets(path, sfreq, n_source)
-        joined, joins_warning = joins(raw, segments, skips, n_dropped)
+        joined, joins_warning = joins(
+            raw, segments, skips, n_dropped, sfreq=sfreq, stretch=rate.stretch
+        )
         stated = False  # (gaps the file states, its own time counting the samples stored)
         if joined and not gaps and joins_warning:  # pauses a BrainVision or EEGLAB file states
-            gaps, said = stated_gaps(path, raw, joined)
+            gaps, said = stated_gaps(path, raw, joined, sfreq)
             joins_warning, stated = joins_warning + said, bool(gaps)
         lead = eeglab_lead(path, raw)  # markers at or before the first sample: no join
         bv_types = bool(options.get("ignore_marker_types", False))

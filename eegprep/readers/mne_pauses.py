@@ -40,13 +40,15 @@ taken for a damaged date."""
 
 
 def stated_gaps(
-    path: str, raw: BaseRaw, joins: Sequence[float]
+    path: str, raw: BaseRaw, joins: Sequence[float], sfreq: float | None = None
 ) -> tuple[tuple[tuple[float, float], ...], str]:
     """The spans of the recording's clock (s from its first sample as acquired) that its
     ``joins`` (s on the samples read) left out, as the file ``path`` states them, and the
-    words for the joins' warning line; ``()`` and the reason where it does not state them."""
+    words for the joins' warning line; ``()`` and the reason where it does not state them.
+    ``sfreq``: the rate read, where a rounded field's differs from MNE's
+    (:mod:`eegprep.readers.mne_rates`)."""
     suffix = PurePath(path).suffix.lower()
-    sfreq = float(raw.info["sfreq"])
+    sfreq = float(raw.info["sfreq"]) if sfreq is None else sfreq
     if suffix in BRAINVISION_HEADERS:
         pauses, why = _segment_pauses(path, sfreq, raw.n_times)
     elif suffix == ".set":

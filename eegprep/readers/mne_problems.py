@@ -142,6 +142,9 @@ def joins(
     segments: Sequence[float] | None = None,
     skips: Skips | None = None,
     n_dropped: int = 0,
+    *,
+    sfreq: float | None = None,
+    stretch: float = 1.0,
 ) -> tuple[tuple[float, ...], str | None]:
     """Where the samples do not follow on in time, after the first sample (a BrainVision
     recording paused and resumed, an EEGLAB dataset with stretches cut out, MNE's
@@ -156,16 +159,19 @@ def joins(
     drops one listed first wherever it lies, and names them otherwise with a description or
     under ``ignore_marker_types``). ``skips``: MNE's ``BAD_ACQ_SKIP`` spans, left out of the
     samples (:class:`~eegprep.readers.mne_gaps.Skips`); ``n_dropped``: the events wholly
-    inside them, dropped (named in the warning)."""
+    inside them, dropped (named in the warning). ``sfreq``: the rate read where a rounded
+    field's differs from MNE's (:mod:`eegprep.readers.mne_rates`; ``segments`` counted at it),
+    and ``stretch`` what MNE's annotation onsets are multiplied by to count at it (1.0 where
+    they are the file's own seconds)."""
     first = float(raw.first_time)
-    sfreq = float(raw.info["sfreq"])
+    sfreq = float(raw.info["sfreq"]) if sfreq is None else sfreq
     removed = Removed(skips.removed_seconds(sfreq) if skips else [])
     end = (skips.n_kept if skips else raw.n_times) / sfreq
     at: list[tuple[float, str]] = []
     for onset, desc in zip(raw.annotations.onset, raw.annotations.description, strict=True):
         if str(desc) not in _JOINS or (segments is not None and str(desc) == _SEGMENT):
             continue
-        t = removed.seconds(_on_sample(float(onset) - first, sfreq))
+        t = removed.seconds(_on_sample((float(onset) - first) * stretch, sfreq))
         at.append((_on_sample(t, sfreq), _JOINS[str(desc)]))
     at += [(_on_sample(removed.seconds(t), sfreq), _JOINS[_SEGMENT]) for t in segments or ()]
     at += [(j / sfreq, f"MNE {_SKIP!r}") for j in (skips.joins if skips else ())]

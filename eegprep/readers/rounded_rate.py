@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 from decimal import Decimal, InvalidOperation
 
+import numpy as np
+
 _WIDEST = 0.02
 """The widest interval of rates (relative to the rate) the rule reads a whole rate from: a
 field precise to +-1% or better."""
@@ -89,6 +91,30 @@ def rate_of_period(text: str, per_period: float) -> float | None:
     if rate is None or math.isclose(rate, written, rel_tol=1e-12):  # (spelled exactly)
         return None
     return float(rate)
+
+
+def written_step(values: np.ndarray) -> float | None:
+    """The step a column of numbers is written to (``1e-3`` for times in ms to 3 decimals):
+    the coarsest power of ten from 1 down to 1e-9 every value is a whole multiple of (within
+    float error); None where there is none (a clock's times of 12 digits)."""
+    if values.size == 0 or not np.isfinite(values).all():
+        return None
+    for digits in range(10):
+        scaled = values * 10.0**digits
+        slack = max(1e-6, 8 * np.finfo(float).eps * float(np.abs(scaled).max()))
+        if float(np.abs(scaled - np.rint(scaled)).max()) <= slack:
+            return 10.0**-digits
+    return None
+
+
+def rate_of_span(n_steps: int, span: float, step: float) -> float | None:
+    """The whole rate ``n_steps`` sample periods over ``span`` (both ends written to ``step``,
+    in the same unit as ``span``, s) stand for: the span is within ``step`` of its written
+    value. None where there is none (:func:`simpler_rate`)."""
+    if n_steps < 1 or span <= step:
+        return None
+    rate = simpler_rate(n_steps / (span + step), n_steps / (span - step))
+    return None if rate is None else float(rate)
 
 
 def rounded_note(field: str, rate: float, written_rate: float) -> str:

@@ -204,3 +204,82 @@ def test_the_ingest_stores_the_whole_rate_the_length_and_the_events(tmp_path: Pa
     for name, field in (("rounded.edf", "'0.007812'"), ("bv/bv.vhdr", "'3906'")):
         notes = [w for w in report.warnings[name] if ROUNDED in w]
         assert len(notes) == 1 and field in notes[0] and "256 Hz" in notes[0], notes
+
+
+def _csv(path: Path, rate: float, decimals: int, n: int = 2560) -> Path:
+    """A table of ``n`` rows at ``rate``, its ``Time`` column in s to ``decimals`` decimals, a
+    marker at row 1281 (1-based, after the names)."""
+    t = np.arange(n) / rate
+    x = np.random.default_rng(4).normal(0, 20, n)
+    rows = [f"{t[i]:.{decimals}f},{x[i]:.3f},{int(i == 1280)}" for i in range(n)]
+    path.write_text("Time,Fp1,Mark\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("decimals", [3, 4])
+def test_a_time_column_of_rounded_times_gives_the_whole_rate_it_stands_for(
+    tmp_path: Path, decimals: int
+) -> None:
+    """Before: the median step of 1/256 s written to ms is 4 ms, read as 250 Hz (to 0.1 ms:
+    256.41 Hz), every sample and event stored 2.4% late."""
+    from eegprep.readers.csv_table import CsvReader
+    from eegprep.readers.csv_table import clear_cache as clear_csv
+
+    clear_csv()
+    path = _csv(tmp_path / "t.csv", 256, decimals)
+    header = CsvReader.read_header(str(path), time_column="Time", marker_column="Mark")
+    assert header.signals[0].sfreq == 256 and header.duration == SECONDS
+    assert [a.onset for a in header.annotations] == [1280 / 256]
+    notes = _rate_notes(header)
+    assert len(notes) <= 1 and all("time column 'Time'" in w and "256 Hz" in w for w in notes)
+
+
+@pytest.mark.parametrize(("rate", "decimals"), [(409.6, 6), (1000 / 3, 3), (250, 3)])
+def test_a_time_column_near_no_whole_rate_keeps_its_own(
+    tmp_path: Path, rate: float, decimals: int
+) -> None:
+    from eegprep.readers.csv_table import CsvReader
+    from eegprep.readers.csv_table import clear_cache as clear_csv
+
+    clear_csv()
+    header = CsvReader.read_header(
+        str(_csv(tmp_path / "t.csv", rate, decimals)), time_column="Time"
+    )
+    assert header.signals[0].sfreq == pytest.approx(rate, rel=1e-5)
+    assert _rate_notes(header) == [], header.warnings
+
+
+def _segmented(folder: Path, interval: str, n: int, markers: list[str]) -> str:
+    """A BrainVision recording of ``n`` samples of 2 channels, ``SamplingInterval`` written
+    ``interval``, with ``markers``."""
+    header = ["Brain Vision Data Exchange Header File Version 1.0", "[Common Infos]",
+              "DataFile=r.eeg", "MarkerFile=r.vmrk", "DataFormat=BINARY",
+              "DataOrientation=MULTIPLEXED", "NumberOfChannels=2",
+              f"SamplingInterval={interval}", "[Binary Infos]", "BinaryFormat=INT_16",
+              "[Channel Infos]", "Ch1=Fp1,,1,µV", "Ch2=Cz,,1,µV"]  # fmt: skip
+    (folder / "r.vhdr").write_text("\r\n".join(header) + "\r\n", encoding="utf-8")
+    x = np.random.default_rng(5).integers(-200, 200, size=(n, 2)).astype("<i2")
+    (folder / "r.eeg").write_bytes(x.tobytes())
+    lines = ["Brain Vision Data Exchange Marker File, Version 1.0", "[Common Infos]",
+             "Codepage=UTF-8", "DataFile=r.eeg", "[Marker Infos]",
+             *(f"Mk{i}={m}" for i, m in enumerate(markers, start=1))]  # fmt: skip
+    (folder / "r.vmrk").write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    return str(folder / "r.vhdr")
+
+
+def test_a_new_segment_joins_on_the_sample_at_the_whole_rate(tmp_path: Path) -> None:
+    """A ``New Segment`` at sample 10000 (0-based) of a 256 Hz file written ``3906``: the join
+    at 10000 / 256 s (MNE's 256.016 Hz put it a sample later: 10000 x 1.00006 rounds up), and
+    the pause its date states (30 s after the first segment's 10000 samples) on that clock."""
+    markers = [
+        "New Segment,,1,1,0,20231010120000000000",
+        "Stimulus,S  1,12801,1,0",
+        "New Segment,,10001,1,0,20231010120109062500",  # 39.0625 s of samples, then 30 s
+    ]
+    header = MneReader.read_header(_segmented(tmp_path, "3906", 60 * 256, markers))
+    assert header.signals[0].sfreq == 256
+    assert header.joins == (10000 / 256,)
+    ((start, stop),) = header.gaps
+    assert start == 10000 / 256 and stop == pytest.approx(10000 / 256 + 30, abs=1e-6)
+    onsets = {a.description: a.onset for a in header.annotations}
+    assert onsets["Stimulus/S  1"] == 12800 / 256 and onsets["New Segment/"] == 10000 / 256
