@@ -13,8 +13,10 @@ several, the simplest is, if it is far simpler than every other: a rate's signif
 smaller of its odd part (2048 -> 1, 1664 -> 13) and its digits before trailing zeros (250 ->
 25, 5000 -> 5), and the chosen one's must be at most 1/:data:`_SIMPLER` of every other's (2048
 beside 2047..2051 Hz, not 1666 beside 1667 and 1668). Else nothing is changed, as it is not for
-an interval wider than :data:`_WIDEST` of the rate (a field too coarse to say) or one that holds
-no whole rate (409.6 Hz as ``SamplingInterval=2441.40625``, or ``2441``: 409.58 to 409.75 Hz).
+an interval wider than :data:`_WIDEST` of the rate (a field too coarse to say), one that holds
+no whole rate (409.6 Hz as ``SamplingInterval=2441.40625``, or ``2441``: 409.58 to 409.75 Hz),
+or one reaching past :data:`~eegprep.readers.base.MAX_SFREQ_HZ` (a damaged field, refused by
+the reader).
 A writer that cuts digits off instead of rounding is read so where its value is also the
 nearest (``0.003906``), else as written. The caller decides which fields may be rounded at
 all: an EDF record duration only when it fills its 8 characters (``2.5`` s is exact).
@@ -26,6 +28,8 @@ import math
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
+
+from eegprep.readers.base import MAX_SFREQ_HZ
 
 _WIDEST = 0.02
 """The widest interval of rates (relative to the rate) the rule reads a whole rate from: a
@@ -50,7 +54,10 @@ def last_digit(text: str) -> float | None:
         return None
     exponent = number.as_tuple().exponent
     assert isinstance(exponent, int)  # (finite: an int)
-    return 10.0**exponent
+    try:
+        return 10.0**exponent
+    except OverflowError:  # (``1e400``: no rate field's)
+        return None
 
 
 def _significand(k: int) -> int:
@@ -66,8 +73,8 @@ def _significand(k: int) -> int:
 def simpler_rate(low: float, high: float) -> int | None:
     """The whole rate (Hz) the interval of rates ``[low, high]`` stands for, by the module's
     rule; None where it stands for none."""
-    if not (0 < low < high) or high - low > _WIDEST * low:
-        return None
+    if not (0 < low < high <= MAX_SFREQ_HZ) or high - low > _WIDEST * low:
+        return None  # (so at most 20,000 whole rates are weighed)
     whole = range(math.ceil(low * (1 - _EXACT)), math.floor(high * (1 + _EXACT)) + 1)
     if len(whole) <= 1:
         return whole[0] if whole else None

@@ -283,3 +283,10 @@ def test_a_new_segment_joins_on_the_sample_at_the_whole_rate(tmp_path: Path) -> 
     assert start == 10000 / 256 and stop == pytest.approx(10000 / 256 + 30, abs=1e-6)
     onsets = {a.description: a.onset for a in header.annotations}
     assert onsets["Stimulus/S  1"] == 12800 / 256 and onsets["New Segment/"] == 10000 / 256
+
+
+@pytest.mark.parametrize("text", ["0.0000010000000", "1e-9", "1e400", "0.000000000000000001"])
+def test_a_field_of_an_absurd_rate_stands_for_none(text: str) -> None:
+    """A rate past any amplifier (10^12 Hz from a field precise to 10^-7) is left to the
+    reader's own refusal; the rule weighs no billion whole rates to find one."""
+    assert rate_of_period(text, 1e6) is None
