@@ -217,16 +217,11 @@ def refuse_task_sets(
     """Refuse a ``labram finetune --set`` item the task, the protocol or ``--splits FILE``
     leaves unread (:func:`labram.train.set_scope.check_finetune_sets`), and ``--split-seed``
     with ``--splits`` (the file's seed wins)."""
-    from eegprep.base.errors import ConfigError
     from labram.train.config import set_items
-    from labram.train.set_scope import check_finetune_sets
+    from labram.train.set_scope import check_finetune_sets, check_split_seed
 
-    if splits is not None and split_seed is not None:
-        raise ConfigError(
-            f"--split-seed {split_seed}: labram finetune --splits {splits} cuts no fold: the "
-            "folds and their seed come from that file, so the seed would never be read; give "
-            "one of the two"
-        )
+    what = f"labram finetune --splits {splits}"
+    check_split_seed(split_seed, splits, named="--split-seed", what=what)
     check_finetune_sets(set_items(sets), task, protocol, splits=splits)
 
 

@@ -149,8 +149,9 @@ def labram_tokenizer(
     with run_lock(out):  # taken before excluded_subjects.json is written
         excluded = exclusions(opened, out, of, True, resume=kw["resume"])
         res = train_tokenizer(
-            opened, cfg, out, resume=kw["resume"], exclude_subjects=excluded, device=kw["device"]
-        )
+            opened, cfg, out, resume=kw["resume"], exclude_subjects=excluded,
+            device=kw["device"], checked=True,  # (the --set items, by stage_config)
+        )  # fmt: skip
     from labram.train.distributed import is_main_process
 
     cb = res["codebook"]  # summed over ranks
@@ -235,6 +236,7 @@ def labram_pretrain(
         exclude_subjects_of=of,
         resume=kw["resume"],
         device=kw["device"],
+        checked=True,  # (the --set items and --tokenizer-* flags, above)
     )
     m = res["mem_stage"]["metrics"]  # means over ranks
     if not is_main_process():
@@ -342,6 +344,7 @@ def labram_finetune(
         protocol=proto,
         splits_file=splits_file,
         size_given=option_given("size"),
+        checked=True,  # (the --set items, --init and --splits, above)
     )
     from labram.train.distributed import is_main_process
 

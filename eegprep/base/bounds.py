@@ -46,6 +46,27 @@ passed and 1e300 overflowed the timer)."""
 MOST_SIZE = 2**50
 """The most bytes one file may be given (``file_memory_limit``): 1 PiB."""
 
+LEAST_LR = 1e-8
+"""The smallest learning rate (and peak) a training stage takes. An AdamW step moves each weight
+by about the rate (its update is normalised to ~1 per weight), and float32 spaces numbers near
+0.1 (LaBraM's layer-scale gains start there; its norms' gains at 1.0, spaced 1.2e-7) 7.5e-9
+apart: a smaller step rounds away and the run trains nothing (``lr=1e-30`` ran all its steps
+without a word). The recipe's smallest rates sit well above: ``min_lr`` 1e-6 (``--recipe
+original`` fine-tuning), the base tokenizer's 5e-5 x batch / 128 at one window a step 3.9e-7."""
+
+LEAST_GRAD_CLIP = 1e-3
+"""The smallest gradient-norm clip. Clipped to a total norm c, each of a model's P weights gets
+a gradient of about c / sqrt(P), and AdamW divides it by sqrt(v) + eps (PyTorch's 1e-8): once
+that is near eps the step shrinks with c, so a tiny clip is a hidden learning-rate cut, not a
+clip (``grad_clip=1e-20`` made every step about 1e-12 of ``lr``). At 1e-3 Huge's 369 M weights
+get 5e-8 each, still above eps; the recipe's clip is 3.0."""
+
+LEAST_LAYER_DECAY = 0.1
+"""The smallest layer-wise learning-rate decay: layer i trains at ``lr x layer_decay^(L+1-i)``,
+so below 0.1 the top block trains at under a tenth of the head's rate and each block under it a
+tenth of the one above: the backbone is frozen in effect, as by 0, which the bound refused
+(a frozen backbone is ``--protocol linear-probe``). The recipe's is 0.65."""
+
 
 @dataclass(frozen=True)
 class Bound:
@@ -98,11 +119,11 @@ BOUNDS: dict[str, Bound] = {
     "dead_after": _whole(1, MOST_MODEL_COUNT),  # the tokenizer config's field it sets
     "threads": _whole(1, 1024),  # 10^5 crashed torch
     "num_workers": _whole(0, 256),  # a process each
-    "lr": _amount(0, 10, above=True),  # 0: nothing trains; above 10 every update dwarfs weights
+    "lr": _amount(LEAST_LR, 10),  # below: no step moves a weight; above 10 each dwarfs them
     "min_lr": _amount(0, 10),
     "weight_decay": _amount(0, 10),
-    "layer_decay": _amount(0, 1, above=True),  # 0 freezes all but the head
-    "grad_clip": _amount(0, 1e6, above=True),  # none: no clipping
+    "layer_decay": _amount(LEAST_LAYER_DECAY, 1),  # 0 (or 1e-30) freezes all but the head
+    "grad_clip": _amount(LEAST_GRAD_CLIP, 1e6),  # none: no clipping
     "warmup_epochs": _amount(0, MAX_WHOLE),  # 1e300 overflowed the warm-up's step count
     "drop_path": _amount(0, 1, below=True),  # 1 drops every block
     "label_smoothing": _amount(0, 1, below=True),  # 1 leaves no target
@@ -123,7 +144,7 @@ BOUNDS: dict[str, Bound] = {
     "cache_mb": _amount(0, 1_000_000),  # the block reader's chunk cache per process, MB
     "group_mb": _amount(0, 1_000_000, above=True),  # the batches filled at once, MB
     "head_init_scale": _amount(0, 1),  # the classifier head's init x this (0.001 as LaBraM)
-    "peak_lr": _amount(0, 10, above=True),  # lr x global batch / lr_batch: as lr
+    "peak_lr": _amount(LEAST_LR, 10),  # lr x global batch / lr_batch: as lr
     "n_layers": _whole(1, MAX_WHOLE),  # layer-wise lr decay's layers (depth + 2)
     "mask_ratio": _amount(0, 1, above=True, below=True),  # 0 or 1 leaves a pass no token
     "n_tokens": _whole(2, MAX_WHOLE),  # a sample's patches: one masked, one kept at least

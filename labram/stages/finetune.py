@@ -23,6 +23,7 @@ from eegprep.base import strict_json
 from eegprep.base.bounds import MOST_SEEDS, check_number
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.files import write_atomically
+from eegprep.base.path_limits import shown_path
 from eegprep.base.ranks import end_own_work
 from eegprep.base.sealed_json import sealed
 from eegprep.base.unchanged_reads import NamedVersion
@@ -100,7 +101,8 @@ from labram.train.run import (
     run_lock,
     write_run_config,
 )
-from labram.train.schedule_bounds import check_stage_schedule
+from labram.train.set_scope import check_split_seed
+from labram.train.stage_checks import check_stage_config
 
 log = logging.getLogger(__name__)
 
@@ -382,6 +384,7 @@ def finetune(
     protocol: Protocol | None = None,
     splits_file: str | Path | None = None,
     size_given: bool = False,
+    checked: bool = False,
 ) -> dict[str, Any]:
     """Fine-tune over ``n_seeds`` seeds (``cfg.seed``, ``cfg.seed + 1``, ...) on every fold of
     ``protocol`` (:mod:`labram.data.protocols`; default ``full``); test metrics of the
@@ -395,10 +398,22 @@ def finetune(
     unless ``resume`` (:func:`labram.train.run.check_run_folder`). With ``init``, the model is
     the checkpoint's; ``size_given`` (``--size`` on the command line): a checkpoint of another
     size is refused (:func:`check_init_size`) instead of fine-tuned in place of the one asked.
+
+    ``cfg`` is refused as the command line refuses its options, before the folder is touched
+    (:func:`labram.train.stage_checks.check_stage_config`): a config of another stage, a field
+    set that the task, ``protocol``, ``splits_file`` or ``init`` leaves unread, ``split_seed``
+    with ``splits_file``, a schedule that breaks the run; ``checked``: the command line, which
+    refused its own ``--set`` items in their words.
     """
     out = Path(out)
     # at most MAX_SEEDS, each a whole run with its folder (2^31 seeds: a run that never ended)
     n_seeds = int(check_number("n_seeds", n_seeds, key="seeds", error=ConfigError))
+    name = None if protocol is None else protocol.name
+    check_stage_config(cfg, "finetune", checked=checked, task_name=task_name, protocol=name,
+                       splits=splits_file, init=init)  # fmt: skip
+    if splits_file is not None and not checked:
+        what = f"finetune with splits_file={shown_path(str(splits_file))}"
+        check_split_seed(split_seed, splits_file, named="split_seed", what=what)
     if split_seed is not None:  # checked with the rest, before the folder is touched
         cfg = replace(cfg, split_seed=split_seed)
     last = cfg.seed + n_seeds - 1
@@ -407,7 +422,6 @@ def finetune(
             f"--seeds {n_seeds} from seed {cfg.seed} reaches seed {last}, above "
             f"{MAX_COUNT:,}: lower --seed"
         )
-    check_stage_schedule(cfg, error=ConfigError)
     check_run_folder(out, resume=resume)
     if resume:
         check_resume_stage(out, "finetune")

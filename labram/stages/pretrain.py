@@ -25,8 +25,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from eegprep.base.errors import UsageError
+from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.files import write_atomically
+from eegprep.base.path_limits import shown_path
 from eegprep.base.sealed_json import sealed
 from eegprep.base.unchanged_reads import unchanged_between_reads
 from eegprep.base.wording import counted, noun
@@ -59,7 +60,7 @@ from labram.train.run import (
     run_lock,
     write_run_config,
 )
-from labram.train.schedule_bounds import check_stage_schedule
+from labram.train.stage_checks import check_stage_config
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +217,7 @@ def pretrain(
     exclude_subjects_of: Sequence[str | Store] = (),
     resume: bool = False,
     device: str | None = None,
+    checked: bool = False,
 ) -> dict[str, Any]:
     """Pre-train LaBraM on ``stores``; returns paths and final metrics of both stages.
 
@@ -234,11 +236,24 @@ def pretrain(
     resume : bool
         Continue from ``OUT/*/last.pt`` exactly where the run stopped; without it, an ``out``
         that holds a run already is refused (:func:`labram.train.run.check_run_folder`).
+    checked : bool
+        Each config is refused as the command line refuses its options, before the folder is
+        touched (:func:`labram.train.stage_checks.check_stage_config`: a config of another
+        stage, a field set that its stage leaves unread, a schedule that breaks the run), and
+        so is a ``tokenizer_cfg`` given with ``tokenizer`` (no tokenizer stage reads it) or
+        missing without it; True: the command line, which checked its options in its words.
     """
     out = Path(out)
-    for stage_cfg in (mem_cfg, tokenizer_cfg if tokenizer is None else None):
-        if stage_cfg is not None:
-            check_stage_schedule(stage_cfg)
+    check_stage_config(mem_cfg, "pretrain", checked=checked)
+    if tokenizer is None and tokenizer_cfg is None and not resume:  # (a resume may not need it)
+        raise ConfigError("pretrain: tokenizer_cfg is needed when no tokenizer is given")
+    if tokenizer is not None and tokenizer_cfg is not None and not checked:
+        raise ConfigError(
+            f"pretrain with tokenizer={shown_path(str(tokenizer))} trains no tokenizer stage, so "
+            "tokenizer_cfg would never be read; give one of the two"
+        )
+    if tokenizer is None and tokenizer_cfg is not None:
+        check_stage_config(tokenizer_cfg, "tokenizer", checked=checked)
     check_run_folder(out, resume=resume)
     if resume:
         check_resume_stage(out, "pretrain")
@@ -293,7 +308,7 @@ def _pretrain(
             log.info("resume: the tokenizer stage is complete (%s)", tokenizer)
         else:
             if tokenizer_cfg is None:
-                raise ValueError("pretrain: tokenizer_cfg is needed when no tokenizer is given")
+                raise ConfigError("pretrain: tokenizer_cfg is needed when no tokenizer is given")
             tok = train_tokenizer(
                 stores,
                 tokenizer_cfg,
@@ -302,6 +317,7 @@ def _pretrain(
                 exclude_subjects=excluded,
                 device=device,
                 what="labram pretrain",
+                checked=True,  # (by pretrain, before its folder)
             )
             tokenizer = tok["tokenizer"]
             result["tokenizer_stage"] = tok

@@ -44,7 +44,7 @@ from labram.train.run import (
     run_lock,
     write_run_config,
 )
-from labram.train.schedule_bounds import check_stage_schedule
+from labram.train.stage_checks import check_stage_config
 
 log = logging.getLogger(__name__)
 
@@ -181,16 +181,20 @@ def train_tokenizer(
     exclude_subjects: set[str] | None = None,
     device: str | None = None,
     what: str = "labram tokenizer",
+    checked: bool = False,
 ) -> dict[str, Any]:
     """Train a tokenizer; writes ``tokenizer.pt`` (a labram checkpoint) into ``out``.
 
     Returns the run's summary (final metrics, codebook usage, file paths). An ``out`` that
     holds a run already is refused unless ``resume`` (:func:`labram.train.run.check_run_folder`).
     Windows that read samples that are not finite are refused before the first step
-    (:func:`pretrain_windows`; ``what``: the command its line names).
+    (:func:`pretrain_windows`; ``what``: the command its line names). ``cfg`` is refused as
+    the command line refuses its options, before the folder is touched
+    (:func:`labram.train.stage_checks.check_stage_config`; ``checked``: the command line, or
+    ``pretrain``, checked its settings already).
     """
     run_dir = Path(out)
-    check_stage_schedule(cfg)
+    check_stage_config(cfg, "tokenizer", checked=checked)
     check_run_folder(run_dir, resume=resume)
     if resume:
         check_resume_stage(run_dir, "tokenizer")

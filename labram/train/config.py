@@ -497,8 +497,8 @@ def config_from_options(
     recipe, then the TOML file's table for the stage, then ``--set`` items (``stage.FIELD`` or
     ``FIELD``), then the flags that were given (``None``: not given). A flag that overrides a
     different ``--set`` value of its field is a warning naming both (``flag_names``: how the
-    flag of a field is spelt, where it is not ``--FIELD``); so is a ``warmup_epochs`` longer
-    than the run's ``epochs``.
+    flag of a field is spelt, where it is not ``--FIELD``). The schedule's numbers are checked
+    against each other (:func:`~labram.train.schedule_bounds.check_stage_schedule`).
 
     ``stages``: the stages the command trains (default: those of the command named after
     ``stage``, :data:`~labram.train.set_scope.COMMANDS`), ``what`` the command as a line names
@@ -535,12 +535,7 @@ def config_from_options(
     # (after the values: a value no field takes is named as such, read or not)
     check_set_scope(given_items, stages or COMMANDS[stage], what=what or f"labram {stage}")
     warn_no_effect(cfg, overrides, stage)  # (the file's, --set's and the flags' fields)
-    check_stage_schedule(cfg, error=ConfigError)  # (min_lr, weight_decay against the peak)
-    if cfg.warmup_epochs > cfg.epochs:
-        warnings.warn(
-            f"warmup_epochs {cfg.warmup_epochs:g} is more than epochs {cfg.epochs} ({stage} "
-            "stage): the learning rate warms up for all of the run's steps but the last, and "
-            "never follows its cosine to min_lr",
-            stacklevel=2,
-        )
+    # (min_lr, weight_decay against the peak, warmup_epochs against epochs: the rule the
+    # entry functions check too)
+    check_stage_schedule(cfg, error=ConfigError)
     return cfg

@@ -9,10 +9,15 @@ naming both and what to change:
   the whole run;
 - the peak learning rate times ``weight_decay`` at 1 or more: AdamW's decoupled decay
   multiplies every decayed weight by ``1 - lr x weight_decay`` each step, so each step zeroes
-  the weights or flips their sign.
+  the weights or flips their sign;
+- ``warmup_epochs`` at ``epochs`` or more: the warm-up takes the share ``warmup_epochs /
+  epochs`` of the run's steps (:func:`labram.train.optim.schedule_steps`), all of them but the
+  last, so the rate climbs all run long, reaches the peak at the last step only and never
+  follows the cosine: the ``lr`` and ``min_lr`` set shape no step (it was a warning; a pair of
+  numbers that leaves the schedule other than written is refused, as ``min_lr`` above the peak).
 
-``warmup_epochs`` above ``epochs`` is a warning (:func:`labram.train.config.config_from_options`):
-the run is still well defined, its rate warming up to the last step.
+The command line and the entry functions (``finetune``, ``pretrain``, ``train_tokenizer``) both
+call :func:`check_stage_schedule`: one rule, one line, whichever way a stage is driven.
 """
 
 from __future__ import annotations
@@ -38,6 +43,10 @@ class ScheduleConfig(Protocol):
     def min_lr(self) -> float: ...
     @property
     def weight_decay(self) -> float: ...
+    @property
+    def warmup_epochs(self) -> float: ...
+    @property
+    def epochs(self) -> int: ...
     def peak_lr(self, world_size: int) -> float: ...
 
 
@@ -45,7 +54,8 @@ def check_schedule(
     cfg: ScheduleConfig, peak: float, *, error: type[Exception] = UsageError
 ) -> float:
     """``peak`` (``lr``, scaled by ``lr_batch`` where set) checked against its bound and
-    against ``min_lr`` and ``weight_decay``; returned as a float.
+    against ``min_lr`` and ``weight_decay``, and ``warmup_epochs`` against ``epochs``; the peak
+    returned as a float.
 
     Raises
     ------
@@ -57,9 +67,12 @@ def check_schedule(
     try:
         peak = float(check_number("lr", peak, key="peak_lr"))
     except UsageError:
+        low = peak < bound_of("peak_lr").low
+        fix = "raise lr or lower lr_batch" if low else "lower lr or raise lr_batch"
+        if cfg.lr_batch is None:
+            fix = fix.partition(" or ")[0]
         raise error(
-            f"{what} ({cfg.stage} stage) is not {bound_of('peak_lr').words()}: lower lr or "
-            "raise lr_batch"
+            f"{what} ({cfg.stage} stage) is not {bound_of('peak_lr').words()}: {fix}"
         ) from None
     if cfg.min_lr > peak:
         raise error(
@@ -72,6 +85,13 @@ def check_schedule(
             f"({cfg.stage} stage): AdamW multiplies each decayed weight by 1 - lr x "
             "weight_decay every step, so every step would zero the weights or flip their sign; "
             "lower weight_decay or lr so that their product is below 1"
+        )
+    if cfg.warmup_epochs >= cfg.epochs:
+        raise error(
+            f"warmup_epochs {cfg.warmup_epochs:g} is not below epochs {cfg.epochs} "
+            f"({cfg.stage} stage): the learning rate would warm up over all of the run's steps "
+            "but the last, reach its peak only there and never follow its cosine to min_lr; "
+            "lower warmup_epochs below epochs or raise epochs"
         )
     return peak
 

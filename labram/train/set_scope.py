@@ -146,7 +146,18 @@ def check_init_set(items: Sequence[tuple[str, str, object]], init: str | None) -
             )
 
 
-def _task_reads(name: str, task: Any, protocol: str | None) -> bool:
+def task_named(task_name: str) -> Any:
+    """The :class:`~labram.data.tasks.Task` ``task_name`` names, as far as the fields it reads
+    go (a ``label:KEY`` task: windows and channels of any length, classes of any kind); None for
+    a name that is no task (left to its own refusal)."""
+    from labram.data.tasks import TASKS, Task
+
+    if task_name.startswith("label:"):
+        return Task(name=task_name, kind="binary", window_seconds=None)  # (their shape, any kind)
+    return TASKS.get(task_name)
+
+
+def task_reads(name: str, task: Any, protocol: str | None) -> bool:
     """Whether ``labram finetune`` reads field ``name`` for ``task`` (a
     :class:`~labram.data.tasks.Task`) under ``protocol`` (None: the default, or a saved one)."""
     if name in ("token_budget", "max_seconds"):  # windows cut at the token budget
@@ -162,7 +173,7 @@ def _task_reads(name: str, task: Any, protocol: str | None) -> bool:
     return True
 
 
-def _why_unread(name: str, task: Any, protocol: str | None) -> str:
+def why_unread(name: str, task: Any, protocol: str | None) -> str:
     if name in ("token_budget", "max_seconds"):
         return f"its windows are {task.window_seconds} s, fixed by the task"
     if name == "max_channels":
@@ -174,7 +185,7 @@ def _why_unread(name: str, task: Any, protocol: str | None) -> str:
     return f"--protocol {protocol} trains the head alone, on a frozen backbone without drop path"
 
 
-def _joined(names: Sequence[str]) -> str:
+def joined(names: Sequence[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
 
 
@@ -191,10 +202,27 @@ def finetune_readers(name: str) -> list[str]:
         return out
     if name in _BACKBONE:
         return [*out, "labram finetune with any --protocol but linear-probe"]
-    readers_ = [t.name for t in tasks if _task_reads(name, t, None)]
+    readers_ = [t.name for t in tasks if task_reads(name, t, None)]
     if len(readers_) == len(tasks):
         return [*out, "labram finetune"]
     return [*out, f"labram finetune --task {' or '.join(readers_)}"]
+
+
+def check_split_seed(split_seed: int | None, splits: object, *, named: str, what: str) -> None:
+    """Refuse a fine-tuning split seed (``named``: ``--split-seed`` or the argument
+    ``split_seed``) given with a splits file ``splits``: the file's folds and seed win.
+    ``what``: the call as a line names it (``labram finetune --splits FILE``).
+
+    Raises
+    ------
+    ConfigError
+        One line naming both.
+    """
+    if splits is not None and split_seed is not None:
+        raise ConfigError(
+            f"{named} {split_seed}: {what} cuts no fold: the folds and their seed come from "
+            "that file, so the seed would never be read; give one of the two"
+        )
 
 
 SPLIT_FIELDS = ("split_seed", "val_split", "val_rounding")
@@ -225,13 +253,8 @@ def check_finetune_sets(
         One line naming the item as written, the command, why it is not read there, and the
         commands that do read it.
     """
-    from labram.data.tasks import TASKS, Task
-
-    if task_name.startswith("label:"):
-        task = Task(name=task_name, kind="binary", window_seconds=None)  # (their shape, any kind)
-    elif task_name in TASKS:
-        task = TASKS[task_name]
-    else:
+    task = task_named(task_name)
+    if task is None:
         return
     what = f"labram finetune --task {task_name}"
     if protocol is not None:
@@ -248,10 +271,10 @@ def check_finetune_sets(
                 f"and their seed come from that file, so the setting would never be read; it is "
                 "read by labram finetune without --splits (to write another splits file)"
             )
-        if _task_reads(name, task, protocol):
+        if task_reads(name, task, protocol):
             continue
         raise ConfigError(
             f"--set {key}={text}: {what} does not read `{name}` "
-            f"({_why_unread(name, task, protocol)}), so the setting would never be read; it is "
-            f"read by {_joined(finetune_readers(name))}"
+            f"({why_unread(name, task, protocol)}), so the setting would never be read; it is "
+            f"read by {joined(finetune_readers(name))}"
         )

@@ -62,7 +62,7 @@ def test_finetune_evaluate_predictions_and_predict_agree_on_the_order(tmp_path: 
     from labram.train.config import train_config
 
     url = write_labelled(tmp_path / "n.zarr", [2, 3, 10] * 2, [2, 3, 10, 10])
-    cfg = train_config("finetune", "tiny", epochs=1, batch_size=2)
+    cfg = train_config("finetune", "tiny", epochs=1, warmup_epochs=0.5, batch_size=2)
     finetune([url], f"label:{KEY}", cfg, tmp_path / "ft")
     best = tmp_path / "ft" / "seed0" / "best.pt"
     assert torch.load(best, weights_only=True)["task"]["classes"] == ["2", "3", "10"]

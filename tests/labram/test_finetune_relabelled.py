@@ -19,7 +19,7 @@ from labram.stages.finetune import finetune
 from labram.train.config import train_config
 from tests.labram.test_label_tasks import KEY, write_labelled
 
-CFG = train_config("finetune", "tiny", epochs=1, batch_size=2)
+CFG = train_config("finetune", "tiny", epochs=1, warmup_epochs=0.5, batch_size=2)
 
 
 def test_a_resume_after_a_label_changed_is_refused(tmp_path: Path) -> None:

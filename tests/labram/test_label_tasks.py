@@ -47,6 +47,8 @@ def _finetune(url: str, out: Path, **cfg: Any) -> dict[str, Any]:
     from labram.stages.finetune import finetune
 
     settings = {"epochs": 1, "batch_size": 2, **cfg}
+    if settings["epochs"] == 1:  # (the preset's 1 warm-up epoch would take the whole run)
+        settings.setdefault("warmup_epochs", 0.5)
     return finetune([url], f"label:{KEY}", train_config("finetune", "tiny", **settings), out)
 
 
@@ -224,7 +226,7 @@ def test_a_test_split_without_windows_is_refused_before_training(tmp_path: Path)
         _finetune(url, tmp_path / "a")
     assert not (tmp_path / "a" / "seed0").exists()  # refused before any training
     url = write_labelled(tmp_path / "few.zarr", list("xyxyxy"), list("xy"))
-    cfg = train_config("finetune", "tiny", epochs=1, batch_size=2)
+    cfg = train_config("finetune", "tiny", epochs=1, warmup_epochs=0.5, batch_size=2)
     few = Protocol(name="few-shot", shots=5)  # every test window becomes calibration
     with pytest.raises(UsageError, match=r"--shots 5 takes all the test windows .* needs a"):
         finetune([url], f"label:{KEY}", cfg, tmp_path / "b", protocol=few)

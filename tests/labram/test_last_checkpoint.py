@@ -29,7 +29,7 @@ def test_a_folds_last_checkpoint_is_scored_on_its_fold(
 ) -> None:
     """~10 s: two folds of one epoch each; the one epoch's model is both best.pt and last.pt."""
     url = write_labelled(tmp_path / "n.zarr", [2, 3, 10] * 2, [2, 3, 10])
-    cfg = train_config("finetune", "tiny", epochs=1, batch_size=2)
+    cfg = train_config("finetune", "tiny", epochs=1, warmup_epochs=0.5, batch_size=2)
     folds = Protocol(name="cross-subject", n_folds=2)
     finetune([url], f"label:{KEY}", cfg, tmp_path / "cv", protocol=folds)
     seed = tmp_path / "cv" / "fold1" / "seed0"

@@ -248,7 +248,8 @@ def test_predict_on_a_real_finetune_reproduces_its_metrics(tmp_path: Path) -> No
     url = write_tuab_like(tmp_path / "tuab.zarr", n_train=6, n_eval=4, seconds=30)
     out = tmp_path / "ft"
     args = ["finetune", "--store", url, "--task", "tuab", "--size", "tiny", "--epochs", "1",
-            "--max-steps", "2", "--batch-size", "8", "--out", str(out)]  # fmt: skip
+            "--set", "warmup_epochs=0.5", "--max-steps", "2", "--batch-size", "8",
+            "--out", str(out)]  # fmt: skip
     assert CliRunner().invoke(labram_cli, args).exit_code == 0
     res = CliRunner().invoke(labram_cli, ["report", str(out), "--predict"])
     assert res.exit_code == 0, res.output

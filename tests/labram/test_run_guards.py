@@ -22,7 +22,7 @@ from labram.checkpoints.layouts import save_ours
 from labram.data.windows import WindowConfig, build_pretrain_index
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM
-from labram.train.config import train_config
+from labram.train.config import STAGES, train_config
 from tests.labram.cli_runs import fixed_windows, one_error, run_labram, tuab_finetune
 from tests.labram.training_stores import TUAB_ORDER, eeg, put
 
@@ -110,14 +110,17 @@ def test_convert_and_export_refuse_to_write_over_their_source(tmp_path: Path) ->
 # --- 3. out-of-range config values ------------------------------------------------------------
 
 OUT_OF_RANGE = [
-    ("lr", 0, "(0, 10]"),
-    ("lr", -1e-3, "(0, 10]"),
-    ("lr", 1e300, "(0, 10]"),  # overflowed float32: an internal error inside the first step
-    ("layer_decay", 0, "(0, 1]"),
-    ("layer_decay", 5, "(0, 1]"),
-    ("grad_clip", 0, "(0, 1,000,000]"),
-    ("grad_clip", -1, "(0, 1,000,000]"),
-    ("grad_clip", 1e300, "(0, 1,000,000]"),
+    ("lr", 0, "[1e-08, 10]"),
+    ("lr", -1e-3, "[1e-08, 10]"),
+    ("lr", 1e300, "[1e-08, 10]"),  # overflowed float32: an internal error inside the first step
+    ("lr", 1e-30, "[1e-08, 10]"),  # every step rounded away: trained nothing, without a word
+    ("layer_decay", 1e-30, "[0.1, 1]"),  # froze all but the head, as 0 did
+    ("grad_clip", 1e-20, "[0.001, 1,000,000]"),  # each step ~1e-12 of lr (Adam's eps)
+    ("layer_decay", 0, "[0.1, 1]"),
+    ("layer_decay", 5, "[0.1, 1]"),
+    ("grad_clip", 0, "[0.001, 1,000,000]"),
+    ("grad_clip", -1, "[0.001, 1,000,000]"),
+    ("grad_clip", 1e300, "[0.001, 1,000,000]"),
     ("drop_path", 1.5, "[0, 1)"),
     ("drop_path", 1, "[0, 1)"),
     ("drop_path", -0.1, "[0, 1)"),
@@ -349,11 +352,11 @@ def test_the_python_api_refuses_a_folder_holding_a_run_too(tmp_path: Path, marke
     out = tmp_path / "run"
     (out / marker).parent.mkdir(parents=True, exist_ok=True)
     (out / marker).write_bytes(b"kept")
-    cfg = train_config("finetune", "tiny", max_steps=1)
+    cfg = {stage: train_config(stage, "tiny", max_steps=1) for stage in STAGES}
     calls = [
-        lambda: train_tokenizer(["missing.zarr"], cfg, out),
-        lambda: pretrain(["missing.zarr"], cfg, out),
-        lambda: finetune(["missing.zarr"], "tuab", cfg, out),
+        lambda: train_tokenizer(["missing.zarr"], cfg["tokenizer"], out),
+        lambda: pretrain(["missing.zarr"], cfg["pretrain"], out, tokenizer_cfg=cfg["tokenizer"]),
+        lambda: finetune(["missing.zarr"], "tuab", cfg["finetune"], out),
     ]
     for call in calls:
         with pytest.raises(UsageError, match="holds a run already"):

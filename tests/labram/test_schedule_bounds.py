@@ -29,7 +29,7 @@ from labram.train.optim import param_groups
      ("finetune", ["--lr", "0.5", "--set", "weight_decay=10"],
       ("weight_decay 10 times the peak learning rate 0.5 is 5", "below 1")),
      ("tokenizer", ["--set", "lr_batch=1", "--lr", "5"],
-      ("the peak learning rate 80 (lr 5 x global batch / lr_batch)", "(0, 10]")),
+      ("the peak learning rate 80 (lr 5 x global batch / lr_batch)", "[1e-08, 10]")),
      ("pretrain", ["--set", "mem.min_lr=5e-3"], ("min_lr 0.005", "pretrain stage")),
      ("pretrain", ["--set", "tokenizer.min_lr=1e-2"], ("min_lr 0.01", "tokenizer stage"))],
 )  # fmt: skip
@@ -66,7 +66,7 @@ def test_the_entry_functions_refuse_it_before_the_folder(tmp_path: Path) -> None
 def test_param_groups_bounds_the_peak_as_lr() -> None:
     model = LaBraMClassifier(model_config("tiny"), 2)
     for peak in (80.0, 1e5):
-        with pytest.raises(UsageError, match=r"`lr`: expected a number in \(0, 10\]"):
+        with pytest.raises(UsageError, match=r"`lr`: expected a number in \[1e-08, 10\]"):
             param_groups(model, peak, 0.05)
     assert param_groups(model, 10.0, 0.05)[0]["lr"] <= 10.0
 

@@ -113,7 +113,7 @@ def test_evaluate_uses_the_windows_saved_in_the_checkpoint(tmp_path: Path) -> No
 
     url = write_tuab_like(tmp_path / "tuab.zarr", n_train=4, n_eval=2, seconds=30)
     cfg = train_config("finetune", "tiny", token_budget=40, max_channels=8, batch_size=4,
-                       epochs=1, max_steps=2)  # fmt: skip
+                       epochs=1, warmup_epochs=0.5, max_steps=2)  # fmt: skip
     res = finetune([url], "label:abnormal", cfg, tmp_path / "ft")
     # 8 channels x 5 s = 40 tokens: 6 windows per 30 s test recording (the defaults: 23 x 11 s)
     assert res["windows"]["test"] == 12

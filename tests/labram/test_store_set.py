@@ -303,7 +303,7 @@ def test_each_command_opens_each_store_once(
         "pretrain": ["pretrain", *both, "--exclude-subjects-of", held, *TINY,
                      "--tokenizer-max-steps", "1", "--out", runs / "pt"],
         "finetune": ["finetune", *both, "--task", "tuab", *fixed_windows(TINY), "--epochs", "1",
-                     "--out", runs / "ft"],
+                     "--set", "warmup_epochs=0.5", "--out", runs / "ft"],
         "evaluate": ["evaluate", *both, "--task", "tuab", "--checkpoint", runs / "ft/seed0/best.pt",
                      "--device", "cpu"],
         "evaluate one store": ["evaluate", "--store", a, "--task", "tuab", "--checkpoint",

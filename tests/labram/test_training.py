@@ -210,7 +210,7 @@ def test_a_split_of_one_class_is_warned_once_and_its_metrics_are_null(
                 put(w, f"tuab/{subj}_s001_t000", eeg(rng, 23, 20, label), list(TUAB_ORDER),
                     subject=subj, subject_key=f"tuh:{subj}", split=split,
                     labels={"abnormal": label})  # fmt: skip
-    cfg = train_config("finetune", "tiny", epochs=1, batch_size=4)
+    cfg = train_config("finetune", "tiny", epochs=1, warmup_epochs=0.5, batch_size=4)
     with caplog.at_level("WARNING", logger="labram.stages.finetune"):
         res = finetune([url], "tuab", cfg, tmp_path / "ft", n_seeds=1)
     said = [r.getMessage() for r in caplog.records if "one class only" in r.getMessage()]

@@ -69,8 +69,7 @@ def test_a_test_split_without_labels_is_not_called_missing(
 def test_a_fine_tune_says_it_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """``finetune`` cuts the task's recordings twice (the folds' table, the split): one line."""
     url = _store(tmp_path / "half.zarr", [0, 1, None, None, 0, 1, 0, 1], [0, 1])
-    cfg = train_config("finetune", "tiny", max_steps=1, batch_size=4, token_budget=40,
-                       max_channels=8)  # fmt: skip
+    cfg = train_config("finetune", "tiny", max_steps=1, batch_size=4)  # (tuab: its windows)
     with caplog.at_level(logging.WARNING):
         finetune([url], "tuab", cfg, tmp_path / "ft", device="cpu")
     said = _said(caplog, "have no label")

@@ -401,7 +401,8 @@ def test_our_trainers_checkpoints_load_with_weights_only(store: str, tmp_path: P
     for init in (pt / "mem" / "model.pt", pt / "mem" / "last.pt"):
         ft = tmp_path / f"ft-{init.stem}"
         args = ["finetune", "--store", store, "--task", "tuab", "--init", str(init), *TINY]
-        one_epoch = ["--epochs", "1", "--ckpt-every", "1"]  # an epoch ends: best.pt is written
+        # an epoch ends: best.pt is written (a warm-up shorter than the epoch: it is refused)
+        one_epoch = ["--epochs", "1", "--set", "warmup_epochs=0.5", "--ckpt-every", "1"]
         run(*args, *one_epoch, "--out", str(ft))
         run(*args, *one_epoch, "--out", str(ft), "--resume")
         for name in ("last.pt", "best.pt"):
