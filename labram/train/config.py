@@ -28,7 +28,7 @@ from eegprep.base.validation import (
 )
 from labram.data.windows import WindowSettings
 from labram.train.no_effect import warn_no_effect
-from labram.train.schedule_bounds import check_stage_schedule
+from labram.train.schedule_bounds import check_stage_schedule, warn_long_warmup
 from labram.train.set_scope import COMMANDS, STAGE_PREFIXES, check_set_scope
 
 STAGES = ("tokenizer", "pretrain", "finetune")
@@ -535,7 +535,8 @@ def config_from_options(
     # (after the values: a value no field takes is named as such, read or not)
     check_set_scope(given_items, stages or COMMANDS[stage], what=what or f"labram {stage}")
     warn_no_effect(cfg, overrides, stage)  # (the file's, --set's and the flags' fields)
-    # (min_lr, weight_decay against the peak, warmup_epochs against epochs: the rule the
+    # (min_lr, weight_decay against the peak, warmup_epochs against epochs: the rules the
     # entry functions check too)
     check_stage_schedule(cfg, error=ConfigError)
+    warn_long_warmup(cfg)
     return cfg

@@ -9,19 +9,22 @@ naming both and what to change:
   the whole run;
 - the peak learning rate times ``weight_decay`` at 1 or more: AdamW's decoupled decay
   multiplies every decayed weight by ``1 - lr x weight_decay`` each step, so each step zeroes
-  the weights or flips their sign;
-- ``warmup_epochs`` at ``epochs`` or more: the warm-up takes the share ``warmup_epochs /
-  epochs`` of the run's steps (:func:`labram.train.optim.schedule_steps`), all of them but the
-  last, so the rate climbs all run long, reaches the peak at the last step only and never
-  follows the cosine: the ``lr`` and ``min_lr`` set shape no step (it was a warning; a pair of
-  numbers that leaves the schedule other than written is refused, as ``min_lr`` above the peak).
+  the weights or flips their sign.
+
+``warmup_epochs`` at ``epochs`` or more is a warning (:func:`warn_long_warmup`), not a refusal:
+the warm-up then takes all of the run's steps but the last
+(:func:`labram.train.optim.schedule_steps`), so the rate climbs all run long and never follows
+its cosine to ``min_lr``; the run is still well defined, and a short trial run
+(``labram finetune --epochs 1`` on a preset of one warm-up epoch) is what a user means by it.
 
 The command line and the entry functions (``finetune``, ``pretrain``, ``train_tokenizer``) both
-call :func:`check_stage_schedule`: one rule, one line, whichever way a stage is driven.
+call :func:`check_stage_schedule` and :func:`warn_long_warmup`: one rule, one line, whichever way
+a stage is driven.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Protocol
 
 from eegprep.base.bounds import bound_of, check_number
@@ -54,8 +57,7 @@ def check_schedule(
     cfg: ScheduleConfig, peak: float, *, error: type[Exception] = UsageError
 ) -> float:
     """``peak`` (``lr``, scaled by ``lr_batch`` where set) checked against its bound and
-    against ``min_lr`` and ``weight_decay``, and ``warmup_epochs`` against ``epochs``; the peak
-    returned as a float.
+    against ``min_lr`` and ``weight_decay``; the peak returned as a float.
 
     Raises
     ------
@@ -86,14 +88,22 @@ def check_schedule(
             "weight_decay every step, so every step would zero the weights or flip their sign; "
             "lower weight_decay or lr so that their product is below 1"
         )
-    if cfg.warmup_epochs >= cfg.epochs:
-        raise error(
-            f"warmup_epochs {cfg.warmup_epochs:g} is not below epochs {cfg.epochs} "
-            f"({cfg.stage} stage): the learning rate would warm up over all of the run's steps "
-            "but the last, reach its peak only there and never follow its cosine to min_lr; "
-            "lower warmup_epochs below epochs or raise epochs"
-        )
     return peak
+
+
+def warn_long_warmup(cfg: ScheduleConfig) -> str | None:
+    """Warn (one line, ``warnings.warn``) when ``warmup_epochs`` is ``epochs`` or more; the line
+    warned, or None."""
+    if cfg.warmup_epochs < cfg.epochs:
+        return None
+    line = (
+        f"warmup_epochs {cfg.warmup_epochs:g} is not below epochs {cfg.epochs} ({cfg.stage} "
+        "stage): the learning rate warms up over all of the run's steps but the last, reaches "
+        "its peak only there and never follows its cosine to min_lr; lower warmup_epochs "
+        "below epochs (or raise epochs) for the schedule as written"
+    )
+    warnings.warn(line, stacklevel=3)
+    return line
 
 
 def check_stage_schedule(cfg: ScheduleConfig, *, error: type[Exception] = UsageError) -> None:

@@ -27,7 +27,7 @@ from eegprep.base.errors import ConfigError
 from eegprep.base.path_limits import shown_path
 from labram.train.config import TrainConfig, train_config
 from labram.train.no_effect import warn_no_effect
-from labram.train.schedule_bounds import check_stage_schedule
+from labram.train.schedule_bounds import check_stage_schedule, warn_long_warmup
 from labram.train.set_scope import (
     SPLIT_FIELDS,
     STAGE_FIELDS,
@@ -118,8 +118,9 @@ def check_stage_config(
     stage; unless ``checked`` (the command line, which named its ``--set`` items itself), a
     field set (:func:`given_fields`) that the stage leaves unread, or for fine-tuning the task
     ``task_name``, the ``protocol`` (its name), the ``splits`` file or the ``init`` file does,
-    and a warning for each setting another makes a no-op; and, always, a schedule that breaks
-    the run (:func:`~labram.train.schedule_bounds.check_stage_schedule`).
+    and a warning for each setting another makes a no-op or for a warm-up as long as the run;
+    and, always, a schedule that breaks the run
+    (:func:`~labram.train.schedule_bounds.check_stage_schedule`).
 
     Raises
     ------
@@ -139,4 +140,5 @@ def check_stage_config(
         if stage == "finetune" and task_name is not None:
             _check_finetune_reads(cfg, given, task_name, protocol, splits, init)
         warn_no_effect(cfg, given, stage)
+        warn_long_warmup(cfg)  # (the command line warned of it when it built the config)
     check_stage_schedule(cfg, error=ConfigError)

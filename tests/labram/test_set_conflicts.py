@@ -4,7 +4,7 @@ Before: ``--set lr=1e-3 --lr 5e-4`` trained at 5e-4 without a word (the flag win
 docs/training.md says, but the --set value was dropped silently), and so did the first of two
 ``--set lr=...``; ``--set warmup_epochs=1e23`` and ``--set grad_clip=1e300`` were accepted
 (1e300 warm-up epochs overflowed the warm-up's step count: an internal error), and a warm-up
-as long as the run was never mentioned (now refused).
+as long as the run was never mentioned (now a warning, above and at the run's epochs).
 """
 
 from __future__ import annotations
@@ -90,17 +90,18 @@ def test_a_repeated_set_is_a_warning(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("warmup", ["4", "2"])
-def test_a_warm_up_as_long_as_the_run_is_refused(warmup: str, tmp_path: Path) -> None:
-    """It was a warning (above epochs) or nothing (at epochs): the rate climbed all run long and
-    never followed its cosine (labram/train/schedule_bounds.py, tests/labram/test_stage_checks.py
-    for the entry functions)."""
-    code, lines = _run("finetune", "--set", f"warmup_epochs={warmup}", "--epochs", "2",
-                       tmp_path=tmp_path)  # fmt: skip
-    errors = [x for x in lines if x.startswith("error: ")]
-    assert code == 2 and len(errors) == 1, lines
-    assert errors[0].startswith(f"error: warmup_epochs {warmup} is not below epochs 2 "), errors
-    code, lines = _run("finetune", "--set", "warmup_epochs=1.5", "--epochs", "2",
-                       tmp_path=tmp_path)  # fmt: skip
+def test_a_warm_up_as_long_as_the_run_is_a_warning(warmup: str, tmp_path: Path) -> None:
+    """It was a warning above epochs and nothing at them: the rate climbs all run long and never
+    follows its cosine (labram/train/schedule_bounds.py; tests/labram/test_stage_checks.py for the
+    entry functions). A warning, not a refusal: a trial run of one epoch is meant so."""
+    _, lines = _run("finetune", "--set", f"warmup_epochs={warmup}", "--epochs", "2",
+                    tmp_path=tmp_path)  # fmt: skip
+    warned = [x for x in lines if "warmup_epochs" in x]
+    assert warned == [x for x in warned if x.startswith("warning: ")] and len(warned) == 1, lines
+    assert warned[0].startswith(f"warning: warmup_epochs {warmup} is not below epochs 2 "), lines
+    assert not any(x.startswith("error: warmup") for x in lines), lines
+    _, lines = _run("finetune", "--set", "warmup_epochs=1.5", "--epochs", "2",
+                    tmp_path=tmp_path)  # fmt: skip
     assert not any("warmup_epochs" in x for x in lines), lines
 
 
