@@ -6,12 +6,16 @@ exports are UTF-8. Reading a Latin-1 file as UTF-8 fails on its first such byte;
 with replacement characters garbles its labels. Excel's "Unicode Text" export and Windows
 tools (PowerShell 5's ``Out-File``, Notepad's "Unicode") write UTF-16 with a byte-order mark;
 read as UTF-8, such a file has no line the parser knows.
+
+A message citing a row of a table names its line as an editor numbers it (:func:`data_lines`):
+the rows numpy reads skip blank lines and comments, so the row's index is not its line.
 """
 
 from __future__ import annotations
 
 import codecs
 import os
+from collections.abc import Iterable
 from typing import BinaryIO, TextIO
 
 from eegprep.base.regular_files import open_regular
@@ -58,3 +62,32 @@ def open_text(path: str, *, newline: str | None = None) -> TextIO:
     replacement characters. (``errors="replace"`` only for a file that changes between the
     two reads.)"""
     return open_regular(path, "r", encoding=text_encoding(path), errors="replace", newline=newline)
+
+
+def data_lines(
+    lines: Iterable[str], rows: Iterable[int], *, skip: int = 0, comment: str | None = "#"
+) -> dict[int, int]:
+    """The line of each data row in ``rows`` of a table, counted from 1 as an editor numbers
+    a file's lines (blank lines and comments included).
+
+    ``rows`` are indices (from 0) of the rows :func:`numpy.loadtxt` reads from ``lines`` after
+    passing ``skip`` lines: a line empty or of blanks alone, or one that is a comment (nothing
+    but blanks before ``comment``, numpy's ``#``), is no row. A message that cited the row's
+    index plus the header's lines named another line wherever a blank line stood before it.
+    ``lines`` is read only up to the last row asked for (a failure's message: memory does not
+    grow with the file).
+    """
+    wanted, found = set(rows), {}
+    k = -1
+    for number, line in enumerate(lines, start=1):
+        if number <= skip:
+            continue
+        text = line.partition(comment)[0] if comment else line
+        if not text.strip():
+            continue
+        k += 1
+        if k in wanted:
+            found[k] = number
+            if len(found) == len(wanted):
+                break
+    return found

@@ -19,7 +19,7 @@ import functools
 import math
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.files import FileVersion, file_version
 from eegprep.base.limits import check_allocation
 from eegprep.base.regular_files import open_regular
-from eegprep.base.text import text_encoding
+from eegprep.base.text import data_lines, text_encoding
 from eegprep.base.validation import check_choice, invalid_value
 from eegprep.base.wording import counted
 from eegprep.readers.base import (
@@ -253,7 +253,7 @@ def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -
     column: dict[str, np.ndarray] = {}
     for i, name in enumerate(used):
         column.setdefault(name, values[:, i])
-    sfreq, rate_note = _sfreq(path, opts, column.get(opts.get("time_column", "")))
+    sfreq, rate_note = _sfreq(path, opts, column.get(opts.get("time_column", "")), dialect)
     units = [_signal_unit(path, opts, name) for name in signal_names]
     default = str(opts.get("unit") or opts.get("default_unit") or DEFAULT_UNIT)
     to_uv = [opts["scale"] * unit_or_default(unit, default) for unit in units]
@@ -414,7 +414,8 @@ def _layout(
     lines before the first of them (:attr:`_Dialect.skip`), the file read as ``encoding``
     (:func:`~eegprep.base.text.text_encoding`). Blank lines (empty, or spaces and tabs alone)
     after the ``header_lines`` and before the column names or the first data row are passed
-    over, as every reader of tables passes them."""
+    over, as every reader of tables passes them, and a data row's ``#`` comment, as numpy
+    passes it (a line of a comment alone is no row)."""
     n_head = 1 if opts["channel_names"] else 2  # (the column-name line), the first data row
     with open_regular(path, "r", encoding=encoding, errors="replace") as f:
         lines = (line.rstrip("\r\n") for line in f)
@@ -422,7 +423,8 @@ def _layout(
         head: list[str] = []
         for line in lines:
             skip += 1
-            if line.strip():
+            names_line = len(head) == 0 and n_head == 2  # (any text; a row: not a comment)
+            if (line if names_line else _uncommented(line)).strip():
                 head.append(line)
                 if len(head) == n_head:
                     break
@@ -431,7 +433,7 @@ def _layout(
         n = opts["header_lines"] + n_head - 1
         raise SourceError(path, f"no data rows after {counted(n, 'header line')}")
     skip -= 1  # (the lines before the first data row)
-    delimiter = opts.get("delimiter") or _sniff(head[0], head[-1])
+    delimiter = opts.get("delimiter") or _sniff(head[0], _uncommented(head[-1]))
     delimiter = None if delimiter == "whitespace" else delimiter
 
     def split(line: str) -> list[str]:
@@ -440,7 +442,7 @@ def _layout(
         )
         return [v.strip().strip('"').strip() for v in fields]
 
-    first = split(head[-1])
+    first = split(_uncommented(head[-1]))
     names = list(opts["channel_names"]) if opts["channel_names"] else split(head[0])
     if len(names) != len(first):
         where = "`channel_names`" if opts["channel_names"] else "the column-name line"
@@ -450,8 +452,15 @@ def _layout(
             f"{counted(len(first), 'field')}: "
             "check `delimiter` and `header_lines`",
         )
-    rows = [first] + [r for r in map(split, filter(str.strip, more)) if len(r) == len(names)]
+    more = [text for text in map(_uncommented, more) if text.strip()]
+    rows = [first] + [r for r in map(split, more) if len(r) == len(names)]
     return names, delimiter, rows, skip
+
+
+def _uncommented(line: str) -> str:
+    """``line`` up to its ``#``, as numpy reads a data row: a line of a comment alone is no
+    row."""
+    return line.partition("#")[0]
 
 
 def _sniff(sample: str, row: str) -> str:
@@ -568,8 +577,17 @@ def _load(
         raise SourceError(path, problem) from exc
     if not np.isfinite(values).all():
         row = int(np.flatnonzero(~np.isfinite(values).all(axis=1))[0])
-        raise SourceError(path, f"non-finite value (nan/inf) on line {skip + row + 1}")
+        line = _row_lines(path, dialect, row)[0]
+        raise SourceError(path, f"non-finite value (nan/inf) on line {line}")
     return values
+
+
+def _row_lines(path: str, dialect: _Dialect, *rows: int) -> list[int]:
+    """The file's line (from 1, as an editor numbers it) of each data row ``rows`` (indices
+    among the rows numpy read: blank lines and ``#`` comments are none); run on failure only."""
+    with open_regular(path, "r", encoding=dialect.encoding, errors="replace") as f:
+        found = data_lines(f, rows, skip=dialect.skip)
+    return [found.get(row, dialect.skip + row + 1) for row in rows]
 
 
 @contextlib.contextmanager
@@ -587,9 +605,10 @@ def _bad_row(path: str, skip: int, dialect: _Dialect, names: list[str], usecols:
     """Say which line of the file numpy could not parse, and why (run on failure only)."""
     with open_regular(path, "r", encoding=dialect.encoding, errors="replace") as f:
         for number, line in enumerate(f, start=1):
-            if number <= skip or not line.strip():
+            text = _uncommented(line)
+            if number <= skip or not text.strip():
                 continue
-            text = line.rstrip("\r\n").replace(",", "." if dialect.decimal_comma else ",")
+            text = text.rstrip("\r\n").replace(",", "." if dialect.decimal_comma else ",")
             fields = [v.strip().strip('"') for v in text.split(dialect.delimiter)]
             if len(fields) != len(names):
                 why = "truncated row?" if len(fields) < len(names) else "a stray delimiter?"
@@ -601,21 +620,24 @@ def _bad_row(path: str, skip: int, dialect: _Dialect, names: list[str], usecols:
     return "a data row cannot be parsed as numbers"
 
 
-def _sfreq(path: str, opts: dict[str, Any], times: np.ndarray | None) -> tuple[float, str | None]:
+def _sfreq(
+    path: str, opts: dict[str, Any], times: np.ndarray | None, dialect: _Dialect
+) -> tuple[float, str | None]:
     """``sfreq``, or the rate of the time column, checked to agree (by its median step, which
     a gap does not move: :func:`_check_steps` names the gap); and the warning on a rate read
     from rounded times. Without ``sfreq``, the column's rate is then its rows' over its span (6
     significant digits: the median step of times rounded to ms gave 250 Hz for 256), or the
     whole rate the span stands for within the step its times are written to
-    (:func:`_span_rate`)."""
+    (:func:`_span_rate`). A row is cited by its line in the file (:func:`_row_lines`)."""
     if times is None:
         return float(opts["sfreq"]), None
     factor = _TIME_UNITS[_time_unit(path, opts)]
     steps = np.diff(times) * factor
     if steps.size == 0 or (steps <= 0).any():
-        bad = int(np.flatnonzero(steps <= 0)[0]) + 2 if steps.size else 1
+        bad = int(np.flatnonzero(steps <= 0)[0]) + 1 if steps.size else 0
+        (line,) = _row_lines(path, dialect, bad)
         raise SourceError(
-            path, f"time column {opts['time_column']!r} does not increase at row {bad}"
+            path, f"time column {opts['time_column']!r} does not increase on line {line}"
         )
     derived = float(f"{1.0 / float(np.median(steps)):.6g}")
     check_sfreq(path, derived)
@@ -624,11 +646,12 @@ def _sfreq(path: str, opts: dict[str, Any], times: np.ndarray | None) -> tuple[f
         raise SourceError(
             path, f"`sfreq` is {sfreq:g} Hz but time column steps give {derived:g} Hz: check both"
         )
-    _check_steps(path, opts["time_column"], times, steps, float(sfreq))
+    lines = functools.partial(_row_lines, path, dialect)
+    _check_steps(path, opts["time_column"], times, steps, float(sfreq), lines)
     if "sfreq" in opts:
         return float(sfreq), None
     sfreq, note = _span_rate(path, opts, times)
-    _check_steps(path, opts["time_column"], times, steps, sfreq)
+    _check_steps(path, opts["time_column"], times, steps, sfreq, lines)
     return sfreq, note
 
 
@@ -650,19 +673,28 @@ def _span_rate(path: str, opts: dict[str, Any], times: np.ndarray) -> tuple[floa
     return whole, rounded_note(field, whole, derived)
 
 
-def _check_steps(path: str, name: str, times: np.ndarray, steps: np.ndarray, sfreq: float) -> None:
+def _check_steps(
+    path: str,
+    name: str,
+    times: np.ndarray,
+    steps: np.ndarray,
+    sfreq: float,
+    lines: Callable[..., list[int]],
+) -> None:
     """Refuse a time column that skips samples or crowds them: a step off the sample period by
     half a period or more (a gap of one sample or more, a row inserted). The rows are read as
     continuous samples, so every one after a gap would be stored early, as an EDF+D's would
-    (``steps``: seconds between rows, ``times`` as written)."""
+    (``steps``: seconds between rows, ``times`` as written; ``lines``: the file's line of each
+    row index given)."""
     off = np.flatnonzero(np.abs(steps * sfreq - 1.0) >= 0.5)
     if not off.size:
         return
     k = int(off[0])
+    before, after = lines(k, k + 1)
     raise SourceError(
         path,
-        f"time column {name!r} steps from {times[k]:g} to {times[k + 1]:g} between data rows "
-        f"{k + 1} and {k + 2}: {steps[k] * sfreq:.3g} sample periods at {sfreq:g} Hz, where "
+        f"time column {name!r} steps from {times[k]:g} to {times[k + 1]:g} between lines "
+        f"{before} and {after}: {steps[k] * sfreq:.3g} sample periods at {sfreq:g} Hz, where "
         f"the rows are read as continuous samples ({counted(off.size, 'such step')}); export each "
         "continuous part as its own file",
     )

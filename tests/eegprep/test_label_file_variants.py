@@ -378,10 +378,10 @@ JOINTS = [(f"{i / 10:g}", f"{i}", f"{2 * i}") for i in range(11)]
 
 @pytest.mark.parametrize(("rows", "message"), [
     ([*JOINTS[:5], JOINTS[6], JOINTS[5], *JOINTS[7:]],
-     r"data row 7 \(after 2 header lines\): its time 0\.5 does not follow"),
-    (JOINTS[:6] + JOINTS[5:], r"data row 7 .*: its time 0\.5 does not follow"),
-    ([*JOINTS[:5], ("0.5", "nan", "10"), *JOINTS[6:]], r"data row 6 .*no finite number"),
-    ([*JOINTS[:5], ("0.5", "5", "1e400"), *JOINTS[6:]], r"data row 6 .*no finite number"),
+     r"line 9: its time 0\.5 does not follow"),
+    (JOINTS[:6] + JOINTS[5:], r"line 9: its time 0\.5 does not follow"),
+    ([*JOINTS[:5], ("0.5", "nan", "10"), *JOINTS[6:]], r"line 8 holds .*no finite number"),
+    ([*JOINTS[:5], ("0.5", "5", "1e400"), *JOINTS[6:]], r"line 8 holds .*no finite number"),
 ])  # fmt: skip
 def test_a_joints_table_out_of_order_or_not_finite_is_one_line(
     tmp_path: Path, rows: list[tuple[str, str, str]], message: str
@@ -471,3 +471,22 @@ def test_a_tiny_flag_in_an_event_csv_is_refused_in_any_encoding(
     path.write_bytes(GAL.replace("s_1,1,0", "s_1,1e-400,0").encode(encoding))
     with pytest.raises(SourceError, match=r"x_events\.csv: line 3: event cell '1e-400'"):
         load_parsers()["event_columns_csv"]([str(path)], _header(tmp_path / "x.csv"), {})
+
+
+@pytest.mark.parametrize("bad", [("0.5", "nan", "10"), ("0.4", "5", "10")])
+def test_a_joints_row_after_blank_lines_is_cited_by_its_line(
+    tmp_path: Path, bad: tuple[str, str, str]
+) -> None:
+    """Blank lines and a comment between the rows: the message named the data row after the
+    header lines ("data row 6"), not the line an editor shows it on."""
+    rows = [*JOINTS[:5], bad, *JOINTS[6:]]
+    text = "h1\nh2\n" + "".join(" ".join(r) + ("\n\n# next\n" if i % 2 else "\n")
+                                for i, r in enumerate(rows))  # fmt: skip
+    _joints(tmp_path, JOINTS)
+    (tmp_path / "joints.txt").write_text(text)
+    header = Header(path=str(tmp_path / "eeg.txt"), reader="csv",
+                    signals=(Signal("Fp1", 100.0, 100, "uV", 1.0),), duration=1.0)  # fmt: skip
+    with pytest.raises(SourceError) as caught:
+        load_parsers()["mobi_joints"]([str(tmp_path / "joints.txt")], header, {"n_targets": 2})
+    line = text.split("\n").index(" ".join(bad)) + 1
+    assert str(caught.value).startswith(f"{tmp_path / 'joints.txt'}: line {line}")

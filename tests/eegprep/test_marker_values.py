@@ -96,3 +96,17 @@ def test_large_event_codes_keep_every_digit(tmp_path: Path) -> None:
 
     labels = [e[2] for e in bci_markers([str(tmp_path / "c.mat")], _header(tmp_path), {}).events]
     assert labels == ["cue/1234567", "cue/1234568"]
+
+
+def test_an_event_cell_after_blank_lines_is_cited_by_its_line(tmp_path: Path) -> None:
+    """A blank line before the bad row: the message named its data row plus the header's line
+    (the line before it in an editor)."""
+    path = tmp_path / "subj1_series1_events.csv"
+    rows = ["id,HandStart,LiftOff"] + [f"s_{i},0,{1 if 3 <= i < 6 else 0}" for i in range(10)]
+    rows[5] = "s_4,2,1"
+    text = "\r\n".join([*rows[:3], "", *rows[3:5], "", "", *rows[5:]]) + "\r\n"
+    path.write_bytes(text.encode())
+    with pytest.raises(SourceError) as caught:
+        event_columns_csv([str(path)], _header(path, 100.0, 10), {})
+    line = text.split("\r\n").index("s_4,2,1") + 1
+    assert f"holds 2 on line {line}:" in str(caught.value)

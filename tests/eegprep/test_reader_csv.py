@@ -225,7 +225,7 @@ def test_errors(tmp_path: Path) -> None:
     back = tmp_path / "back.csv"
     back.write_text("Time,Fp1\n0.0,1\n0.1,2\n0.05,3\n")
     check_source_error(
-        CsvReader, str(back), r"time column 'Time' does not increase at row 3", time_column="Time"
+        CsvReader, str(back), r"time column 'Time' does not increase on line 4", time_column="Time"
     )
     names = tmp_path / "noheader.csv"
     names.write_text("1,2,3\n4,5,6\n")

@@ -183,3 +183,59 @@ def test_a_table_of_blank_lines_after_its_names_has_no_rows(tmp_path: Path) -> N
     path.write_text("# note\nFp1,Cz\n \n\n")
     with pytest.raises(SourceError, match=r"no data rows after 2 header lines"):
         _read(path, sfreq=100, header_lines=1)
+
+
+def _line_of(text: str, marked: str) -> int:
+    """The line an editor shows ``marked`` on (from 1; ``\\r\\n``, ``\\r`` and ``\\n`` each end
+    one)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n").index(marked) + 1
+
+
+_SPACED = ["", "   ", "# exported by a spreadsheet", "\t"]
+"""Lines that hold no row: blank ones and a comment (numpy reads neither)."""
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize(
+    ("rows", "bad", "options", "message"),
+    [
+        (["0,1", "1,nan", "2,3"], "1,nan", {"sfreq": 1}, "non-finite value (nan/inf) on line {}"),
+        (
+            ["0.0,1", "0.1,2", "0.05,3"], "0.05,3", {"time_column": "Time"},
+            "time column 'Time' does not increase on line {}",
+        ),
+        (["0,1", "1,x", "2,3"], "1,x", {"sfreq": 1}, "line {}, column 'Fp1': 'x' is not a number"),
+    ],
+)  # fmt: skip
+def test_a_row_is_cited_by_the_line_an_editor_shows(
+    tmp_path: Path, newline: str, rows: list[str], bad: str, options: dict, message: str
+) -> None:
+    """Blank lines and comments before a bad row: the message named its index among the rows
+    numpy read plus the header's lines (``line 3`` for a row on line 9), or, for a time
+    column, its data row."""
+    lines = ["Time,Fp1", *_SPACED]
+    for row in rows:
+        lines += [row, *_SPACED[: 1 + len(lines) % 3]]
+    text = newline.join(lines) + newline
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode())
+    clear_cache()
+    with pytest.raises(SourceError) as caught:
+        CsvReader.read_header(str(path), **options)
+    assert str(caught.value) == f"{path}: " + message.format(_line_of(text, bad))
+
+
+def test_a_time_step_is_cited_by_the_lines_an_editor_shows(tmp_path: Path) -> None:
+    """A skipped sample between two rows parted by blank lines: both rows' lines (before: their
+    places among the data rows)."""
+    lines = ["Time,Fp1", "", "0.0,1", "0.1,2", "", "", "# resumed", "0.4,3", "0.5,4"]
+    text = "\n".join(lines) + "\n"
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    clear_cache()
+    with pytest.raises(SourceError, match=r"t\.csv: time column 'Time' steps from 0\.1 to 0\.4"):
+        CsvReader.read_header(str(path), time_column="Time")
+    with pytest.raises(SourceError) as caught:
+        CsvReader.read_header(str(path), time_column="Time")
+    before, after = _line_of(text, "0.1,2"), _line_of(text, "0.4,3")
+    assert f"between lines {before} and {after}:" in str(caught.value)

@@ -21,7 +21,7 @@ from eegprep.base.strict_json import TINY_SPELLING, UNDERFLOW, underflows
 from eegprep.base.text import open_text, text_encoding
 from eegprep.base.wording import counted
 from eegprep.corpus.sidecars import SidecarResult, register
-from eegprep.corpus.sidecars.bounded import check_rows, text_lines
+from eegprep.corpus.sidecars.bounded import check_rows, data_line, text_lines
 from eegprep.corpus.sidecars.cells import row_cells, strict_number
 from eegprep.readers.base import Header, code_label
 from eegprep.readers.event_count import check_event_count
@@ -221,13 +221,15 @@ def event_columns_csv(
 
 def _check_flags(path: str, values: np.ndarray, names: list[str]) -> None:
     """Refuse an event column holding anything but 0 and 1 (``nan`` was taken as an event, as
-    was ``2``): one line naming the file, the column and the line."""
+    was ``2``): one line naming the file, the column and the line as an editor numbers it
+    (the data row plus the header's line was cited: another line after a blank one)."""
     bad = np.argwhere(~np.isin(values, (0.0, 1.0)))
     if bad.size:
         row, col = (int(v) for v in bad[0])
+        line = data_line(path, row, skip=1)  # (of the row numpy read)
         raise SourceError(
             path,
-            f"event column {names[col]!r} holds {values[row, col]:g} on line {row + 2}: "
+            f"event column {names[col]!r} holds {values[row, col]:g} on line {line}: "
             "expected 0 or 1 (1 while the event lasts); fix the file",
         )
 

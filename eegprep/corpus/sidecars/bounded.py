@@ -15,10 +15,11 @@ stop at the bound of events with :func:`check_rows`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 from eegprep.base.errors import SourceError
-from eegprep.base.text import open_text
+from eegprep.base.text import data_lines, open_text
 from eegprep.base.wording import counted
 from eegprep.readers import event_count
 
@@ -55,6 +56,15 @@ def text_lines(path: str, *, newline: str | None = None) -> Iterator[str]:
             yield line
 
 
+def data_line(path: str, row: int, *, skip: int) -> int:
+    """The line (from 1, as an editor numbers it) of the text file ``path`` that holds the data
+    row ``row`` (from 0) :func:`numpy.loadtxt` read after ``skip`` lines
+    (:func:`~eegprep.base.text.data_lines`: blank lines and ``#`` comments are no row); read
+    up to that line alone, for a message."""
+    with contextlib.closing(text_lines(path)) as lines:
+        return data_lines(lines, [row], skip=skip).get(row, skip + row + 1)
+
+
 def check_rows(path: str, n_rows: int, line: int) -> None:
     """Refuse ``path`` once it has given ``n_rows`` rows of events (the last on ``line``) over
     :data:`~eegprep.readers.event_count.MAX_EVENTS`: its reading stops there.
@@ -73,4 +83,4 @@ def check_rows(path: str, n_rows: int, line: int) -> None:
         )
 
 
-__all__ = ["MAX_LINE_CHARS", "check_rows", "text_lines"]
+__all__ = ["MAX_LINE_CHARS", "check_rows", "data_line", "text_lines"]

@@ -18,7 +18,7 @@ from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.validation import check_choice
 from eegprep.base.wording import counted, noun
 from eegprep.corpus.sidecars import SidecarResult, register
-from eegprep.corpus.sidecars.bounded import check_rows, text_lines
+from eegprep.corpus.sidecars.bounded import check_rows, data_line, text_lines
 from eegprep.corpus.sidecars.cells import finite_number, strict_number
 from eegprep.readers.base import Header
 
@@ -187,22 +187,23 @@ def _check_joint_rows(path: str, skip: int, table: np.ndarray) -> None:
     """Refuse a joints table holding a value that is no finite number (``nan``, ``1e400``:
     stored as a NaN or infinite target, a loss of NaN in training) or whose times do not
     increase (rows out of order or repeated: interpolation between them is undefined, and
-    gave angles from the wrong rows unsaid), naming the first such line (blank lines
-    aside)."""
+    gave angles from the wrong rows unsaid), naming the first such line as an editor numbers
+    it (:func:`~eegprep.corpus.sidecars.bounded.data_line`: blank lines and comments counted;
+    the data row after the header lines was cited, another line after a blank one)."""
     bad = np.flatnonzero(~np.isfinite(table).all(axis=1))
     if bad.size:
+        row = int(bad[0])
         raise SourceError(
-            path, f"data row {int(bad[0]) + 1} (after {skip} header lines) holds a value that "
-            "is no finite number (nan, inf): fix the file",
+            path, f"line {data_line(path, row, skip=skip)} holds a value that is no finite number "
+            "(nan, inf): fix the file",
         )  # fmt: skip
     back = np.flatnonzero(np.diff(table[:, 0]) <= 0)
     if back.size:
         k = int(back[0]) + 1
         raise SourceError(
             path,
-            f"data row {k + 1} (after {skip} header lines): its time {table[k, 0]:g} does not "
-            f"follow the row before's {table[k - 1, 0]:g}: rows out of order or repeated; fix "
-            "the file",
+            f"line {data_line(path, k, skip=skip)}: its time {table[k, 0]:g} does not follow the "
+            f"row before's {table[k - 1, 0]:g}: rows out of order or repeated; fix the file",
         )
 
 
