@@ -14,6 +14,7 @@ own stem; each file found another way carries a note for the ingest report.
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import unicodedata
@@ -337,6 +338,33 @@ def _note(named: str, found: str) -> str:
 
 
 _CODEPAGE = re.compile(rb"^\s*Codepage\s*=\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+_CODEPAGE_TEXT = re.compile(r"^(\s*Codepage\s*=)[^\r\n]*", re.IGNORECASE | re.MULTILINE)
+# the byte-order marks of the encodings BrainVision never writes, UTF-32's first (its
+# little-endian mark begins with UTF-16's)
+_WIDE_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def brainvision_bytes(raw: bytes) -> bytes:
+    """A BrainVision header's or marker file's bytes in an encoding BrainVision writes (UTF-8
+    or ANSI, as its ``Codepage=`` says), which every reader of them (eegprep's, MNE's) reads.
+
+    BrainVision writes UTF-8 or ANSI; a file opened and saved again in a Windows editor may be
+    UTF-16 or UTF-32 with a byte-order mark (Notepad's "Unicode", PowerShell 5's
+    ``Out-File``): its bytes hold a NUL after each ASCII character, and a header was refused
+    as "line 2 ('\x00;\x00 ...') comes before any [section]" while a marker file gave no
+    events, as one with no ``[Marker Infos]``. Such a file's text is given here as UTF-8, each
+    ``Codepage=`` line saying so (the text is unchanged); other bytes are returned as they are.
+    """
+    codec = next((c for mark, c in _WIDE_MARKS if raw.startswith(mark)), None)
+    if codec is None:
+        return raw
+    text = raw.decode(codec, errors="replace")  # (a cut last character: U+FFFD)
+    return _CODEPAGE_TEXT.sub(r"\g<1>UTF-8", text).encode("utf-8", errors="surrogateescape")
 
 
 def vhdr_text(raw: bytes) -> str:
@@ -357,7 +385,7 @@ def _vhdr_entries(path: str) -> list[tuple[str, str]]:
     """``(key, name as written)`` of each ``DataFile=`` / ``MarkerFile=`` line (key lower-case)."""
     try:
         with open_regular(path, buffering=-1) as fh:
-            text = vhdr_text(fh.read(1 << 16))
+            text = vhdr_text(brainvision_bytes(fh.read(1 << 16)))
     except OSError:
         return []
     return [

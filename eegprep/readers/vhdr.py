@@ -34,7 +34,12 @@ from eegprep.base.held_files import HeldFiles
 from eegprep.base.regular_files import open_regular
 from eegprep.base.wording import counted
 from eegprep.readers.base import unit_to_uv
-from eegprep.readers.companions import BRAINVISION_HEADERS, missing_data_problem, vhdr_companions
+from eegprep.readers.companions import (
+    BRAINVISION_HEADERS,
+    brainvision_bytes,
+    missing_data_problem,
+    vhdr_companions,
+)
 from eegprep.readers.vhdr_comment import unread_tables, without_comment
 from eegprep.readers.vmrk import OLD_MAC_LINES, mne_copy
 
@@ -53,7 +58,9 @@ def openable_vhdr(path: str, held: HeldFiles | None = None) -> Iterator[tuple[st
     (:func:`~eegprep.readers.vmrk.mne_copy`: an ANSI file, a ``.VMRK``), and one whose
     ``[Comment]`` channel tables MNE would fail on (:func:`~eegprep.readers.vhdr_comment.
     unread_tables`: channels renamed, or repeated) is given without that comment; the copy
-    names both files by absolute path. The repeated labels come back with it,
+    names both files by absolute path; a header in UTF-16 or UTF-32 (a Windows editor's
+    "Unicode", which MNE cannot read) is given as its UTF-8 text
+    (:func:`~eegprep.readers.companions.brainvision_bytes`). The repeated labels come back with it,
     so that :func:`_file_labels` gives the file's labels, and the first of each is kept as every
     reader keeps it. An ``.ahdr`` header (BrainVision Analyzer's export, whose data hold one
     channel more than it lists, which MNE reads and drops) is treated as a ``.vhdr``; a header
@@ -70,7 +77,9 @@ def openable_vhdr(path: str, held: HeldFiles | None = None) -> Iterator[tuple[st
         yield path, set()
         return
     with open_regular(path, buffering=-1) as fh:
-        text = fh.read().decode("utf-8", errors="surrogateescape")
+        raw = fh.read()
+    readable = brainvision_bytes(raw)  # (a UTF-16 header, which MNE cannot read, as UTF-8)
+    text = readable.decode("utf-8", errors="surrogateescape")
     lines, repeats = _suffixed_repeats(text.splitlines())
     retimed = _unread_impedance_times(lines)
     uncommented = unread_tables(lines)  # (the repeats' suffixes included)
@@ -98,6 +107,7 @@ def openable_vhdr(path: str, held: HeldFiles | None = None) -> Iterator[tuple[st
                 and not uncommented
                 and not moved
                 and not copied
+                and readable is raw
                 and suffix.lower() == suffix
             ):
                 yield path, set()
@@ -304,8 +314,7 @@ def _config(path: str) -> configparser.ConfigParser:
             f"{VHDR_MAX_BYTES:,} bytes are read): this is not one",
         )
     with open_regular(path, buffering=-1) as fh:
-        title = fh.readline()  # the title line, as MNE skips it
-        raw = fh.read()
+        title, _, raw = brainvision_bytes(fh.read()).partition(b"\n")  # (MNE skips the title)
     if not raw and b"\r" in title.rstrip(b"\r"):
         raise SourceError(path, f"the header's {OLD_MAC_LINES}")
     named = _MNE_CODEPAGE.search(raw.decode("ascii", "ignore"))
@@ -331,6 +340,12 @@ def _config(path: str) -> configparser.ConfigParser:
     try:
         cfg.read_string(params)
     except configparser.Error as exc:
+        if "\x00" in params:
+            raise SourceError(
+                path,
+                "the header holds NUL bytes, which no text BrainVision writes does (UTF-16 "
+                "text without a byte-order mark, or binary data): save it as UTF-8 text",
+            ) from None
         raise SourceError(path, _syntax_problem(exc, params.splitlines())) from None
     if cfg.defaults():
         raise SourceError(

@@ -38,6 +38,7 @@ from eegprep.base.limits import check_allocation
 from eegprep.base.regular_files import open_regular
 from eegprep.base.wording import counted, noun
 from eegprep.readers import event_count
+from eegprep.readers.companions import brainvision_bytes
 from eegprep.readers.event_count import check_event_count
 
 SEGMENT = "New Segment"
@@ -268,7 +269,7 @@ def _read_bytes(path: str, vmrk: str, name: str) -> bytes:
                     "may store take a few MB): the file is damaged, or not a marker file",
                 )
             fh.seek(0)
-            return fh.read()
+            return brainvision_bytes(fh.read())  # (a UTF-16 file, as its UTF-8 text)
     except OSError as exc:
         raise SourceError(
             path,
@@ -508,16 +509,18 @@ def _damaged(path: str, name: str, line: int, text: str, problem: str) -> Source
 def _no_section_note(name: str, text: str) -> str:
     lines = len(_MARKER.findall(text))
     unread = f": its {counted(lines, 'marker line')} {noun(lines, 'was')} not read" if lines else ""
-    return (
-        f"its marker file {name} has no [Marker Infos] section{unread}: no events were read "
-        "(the file is damaged, or not a marker file)"
+    nul = " (it holds NUL bytes: UTF-16 text without a byte-order mark? save it as UTF-8)"
+    return f"its marker file {name} has no [Marker Infos] section{unread}: no events were read " + (
+        nul if "\x00" in text else "(the file is damaged, or not a marker file)"
     )
 
 
 def mne_copy(vmrk: str, folder: str) -> str | None:
     """A copy of the marker file ``vmrk`` in ``folder`` that MNE can open, where it cannot
     open the file itself (its bytes are not text in the system's encoding, in which MNE first
-    reads it; or its name does not end in ``.vmrk``, the only name MNE reads markers from):
+    reads it; they are UTF-16 or UTF-32, which MNE reads as no markers
+    (:func:`~eegprep.readers.companions.brainvision_bytes`); or its name does not end in
+    ``.vmrk``, the only name MNE reads markers from):
     the text as MNE decodes it (:func:`_decoded`) in :data:`COPY_CODEPAGE`, named by a
     ``Codepage=`` line after the first (the first MNE finds). None when MNE can open the file
     as it is. Call it after :func:`check_vmrk` passed.
@@ -528,12 +531,13 @@ def mne_copy(vmrk: str, folder: str) -> str | None:
     cannot write became ``?``: ``Reiz ü`` was stored as ``Reiz ?`` under an ASCII locale, or a
     Japanese one on Windows)."""
     with open_regular(vmrk, buffering=-1) as fh:
-        raw = fh.read()
+        written = fh.read()
+    raw = brainvision_bytes(written)  # (a UTF-16 file, which MNE reads as no markers)
     suffix = os.path.splitext(vmrk)[1]
     system = _system_text(raw)
     undated = system is None or any(_no_date(line) for line in system.splitlines())
     text = raw.decode(_codepage(raw)) if _decodes(raw) else raw.decode("latin-1")
-    if suffix in _MNE_SUFFIXES and not undated and not _sizes_misread(text):
+    if suffix in _MNE_SUFFIXES and not undated and not _sizes_misread(text) and raw is written:
         return None
     lines = [line.removesuffix("\r") for line in text.split("\n")]  # MNE's lines, no others
     for i, line in enumerate(lines):

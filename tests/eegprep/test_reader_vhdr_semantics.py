@@ -417,3 +417,49 @@ def test_a_data_file_named_otherwise_is_read_beside_the_header(tmp_path: Path, n
         MneReader, path, reference_uv=_expected(values, [0.5, 1, 2], ["µV"] * 3), atol=1e-3
     )
     assert any("which is not there: read 'rec.eeg' beside the header" in w for w in header.warnings)
+
+
+_WIDE = {  # a Windows editor's "Unicode" save: (byte-order mark, codec of the rest)
+    "UTF-16 LE": (b"\xff\xfe", "utf-16-le"),
+    "UTF-16 BE": (b"\xfe\xff", "utf-16-be"),
+    "UTF-32 LE": (b"\xff\xfe\x00\x00", "utf-32-le"),
+}
+
+
+@pytest.mark.parametrize("which", ["rec.vhdr", "rec.vmrk", "both"])
+@pytest.mark.parametrize("wide", sorted(_WIDE))
+def test_a_header_or_marker_file_saved_as_unicode_is_read_as_its_text(
+    tmp_path: Path, which: str, wide: str
+) -> None:
+    """Saved again by a Windows editor as "Unicode" (UTF-16 or UTF-32, a byte-order mark):
+    the header was refused as "line 2 ('\\x00;\\x00 ...') comes before any [section]", and a
+    marker file read as one without markers (no events, a warning calling it damaged). Both
+    are read as their text: labels, microvolts and events as from the UTF-8 files."""
+    mark, codec = _WIDE[wide]
+    values = _values("INT_16")
+    channels = ["Fp1,,0.1,µV", "Cz,,0.5,µV", "O1,,2,µV"]
+    path = _write(
+        tmp_path, channels, _binary(values, "INT_16", "MULTIPLEXED"),
+        markers=[FIRST, "Mk2=Stimulus,S  1,5,3,0", "Mk3=Comment,Reiz ü,9,1,0"],
+        common=["Codepage=UTF-8"],
+    )  # fmt: skip
+    for name in ["rec.vhdr", "rec.vmrk"] if which == "both" else [which]:
+        target = tmp_path / name
+        target.write_bytes(mark + target.read_bytes().decode("utf-8").encode(codec))
+    header, _ = check_reader(
+        MneReader, path, expected_labels=LABELS,
+        reference_uv=_expected(values, [0.1, 0.5, 2], ["µV"] * 3), atol=1e-3,
+    )  # fmt: skip
+    assert not header.warnings
+    assert _events(path) == [(4, 3, "Stimulus/S  1"), (8, 1, "Comment/Reiz ü")]
+
+
+def test_a_header_of_nul_bytes_is_named_so(tmp_path: Path) -> None:
+    """UTF-16 without a byte-order mark: one line saying what the NUL bytes are, where the
+    message quoted a line of them."""
+    values = _values("INT_16")
+    path = _write(
+        tmp_path, ["Fp1,,1,µV", "Cz,,1,µV", "O1,,1,µV"], _binary(values, "INT_16", "MULTIPLEXED"),
+        encoding="utf-16-le",
+    )  # fmt: skip
+    check_source_error(MneReader, path, r"rec\.vhdr: the header holds NUL bytes, .* UTF-8 text$")
