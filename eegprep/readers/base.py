@@ -156,6 +156,11 @@ EMPTY_CHANNEL = "holds no samples"
 """The reason ``dropped_channels`` gives for a channel of :attr:`Header.empty_channels`."""
 
 
+NAN_FILLED = "every sample NaN"
+"""How a format of one rectangular array of floats (EEGLAB, FIF, MATLAB) says a channel holds
+no samples: NaN at every sample (the ``detail`` of :func:`empty_channels_note`)."""
+
+
 def empty_channels_note(labels: Sequence[str], detail: str) -> str:
     """The header's one warning naming the channels that hold no samples, left out;
     ``detail``: how the format says so (``0 per record``, ``every cell empty``)."""

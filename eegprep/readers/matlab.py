@@ -32,6 +32,7 @@ from eegprep.base.validation import check_choice, invalid_value
 from eegprep.base.wording import counted
 from eegprep.readers.base import (
     DEFAULT_UNIT,
+    NAN_FILLED,
     Annotation,
     Header,
     Reader,
@@ -41,6 +42,7 @@ from eegprep.readers.base import (
     check_segment,
     check_sfreq,
     code_label,
+    empty_channels_note,
     frozen_options,
     unit_or_default,
     unit_to_uv,
@@ -155,6 +157,16 @@ class MatReader(Reader):
             notes = (_turned(variable, shape, opts.layout, n_axis, n_samples),)
         rows = _rows(path, opts.rows, n_axis, variable)
         labels = _check_labels(path, labels, rows)
+        unfilled = _nan_rows(path, version, variable, shape, dtype, rows, channels_first)
+        if unfilled:  # channels NaN at every sample: no samples, left out
+            notes = (*notes, empty_channels_note([labels[i] for i in unfilled], NAN_FILLED))
+            rows = [r for i, r in enumerate(rows) if i not in unfilled]
+            empty, labels = (
+                [labels[i] for i in unfilled],
+                [lb for i, lb in enumerate(labels) if i not in unfilled],
+            )
+        else:
+            empty = []
         sfreq = _sfreq(path, version, opts)
         to_uv = opts.scale * unit_or_default(opts.unit, opts.default_unit)
         resolution = abs(to_uv) if np.issubdtype(dtype, np.integer) else 0.0
@@ -177,6 +189,7 @@ class MatReader(Reader):
             meta=meta,
             options=_freeze(resolved),
             warnings=notes,
+            empty_channels=tuple(empty),
         )
 
     @classmethod
@@ -191,17 +204,75 @@ class MatReader(Reader):
         channels_first = header.option("layout") == "channels_first"
         path, variable = header.path, meta["variable"]
         check_allocation(path, len(picks) * (stop - start) * 12, "reading samples")  # f64 + f32
-        if meta["mat_version"] == "7.3":
-            block = h5_block(path, variable, rows, start, stop, channels_first)
-        else:
-            arr = v5_array(path, file_version(path), variable)
-            if arr.shape != tuple(int(n) for n in meta["shape"].split("x")):
-                raise SourceError(path, "the file changed since its header was read")
-            block = arr[rows, start:stop] if channels_first else arr[start:stop, rows].T
+        shape = tuple(int(n) for n in meta["shape"].split("x"))
+        version = meta["mat_version"]
+        block = _stored(path, version, variable, shape, rows, start, stop, channels_first)
         factor = header.signals[picks[0]].to_uv
         if factor == 1.0:
             return np.asarray(block, dtype=np.float32)
         return (np.asarray(block, dtype=np.float64) * factor).astype(np.float32)
+
+
+def _stored(
+    path: str,
+    version: str,
+    variable: str,
+    shape: tuple[int, ...],
+    rows: np.ndarray,
+    start: int,
+    stop: int,
+    channels_first: bool,
+) -> np.ndarray:
+    """The stored values of ``rows`` (channels), samples ``[start, stop)``, shape
+    (len(rows), stop - start), of the data variable of ``shape`` as the header found it."""
+    if version == "7.3":
+        return h5_block(path, variable, rows, start, stop, channels_first)
+    arr = v5_array(path, file_version(path), variable)
+    if arr.shape != shape:
+        raise SourceError(path, "the file changed since its header was read")
+    return arr[rows, start:stop] if channels_first else arr[start:stop, rows].T
+
+
+_HEAD_SAMPLES = 4096  # samples of each channel read first; a channel NaN on all is read on
+_BLOCK_VALUES = 1 << 22  # values read at a time while such a channel is read whole
+
+
+def _nan_rows(
+    path: str,
+    version: str,
+    variable: str,
+    shape: tuple[int, ...],
+    dtype: np.dtype[Any],
+    rows: Sequence[int],
+    channels_first: bool,
+) -> list[int]:
+    """Positions in ``rows`` of the channels NaN at every sample: how a rectangular array says
+    a channel holds no samples (a FieldTrip or EEGLAB export's fill for a channel missing),
+    which the ingest refused whole as "non-finite samples" after reading every block. Only
+    the first samples of each channel are read, then a channel NaN on all of them on to a
+    number (a block at a time). Integer data hold no NaN.
+
+    Raises :class:`SourceError` when no channel holds samples."""
+    n_times = shape[1] if channels_first else shape[0]
+    if np.issubdtype(dtype, np.integer) or not rows or n_times == 0:
+        return []
+    ids = np.asarray(rows, dtype=np.intp)
+    head = min(n_times, _HEAD_SAMPLES)
+    first = _stored(path, version, variable, shape, ids, 0, head, channels_first)
+    found = [i for i in range(len(rows)) if np.isnan(np.asarray(first[i], np.float64)).all()]
+    step = max(1, _BLOCK_VALUES // max(1, len(found)))
+    for start in range(head, n_times, step):
+        if not found:
+            break
+        stop = min(n_times, start + step)
+        block = _stored(path, version, variable, shape, ids[found], start, stop, channels_first)
+        found = [k for k, row in zip(found, block, strict=True) if np.isnan(row).all()]
+    if found and len(found) == len(rows):
+        raise SourceError(
+            path,
+            f"no channel holds samples: every sample of every channel of {variable!r} is NaN",
+        )
+    return found
 
 
 # -- options ----------------------------------------------------------------------------------

@@ -7,6 +7,13 @@ channel of zeros at the file's rate, a flat channel the file never recorded.
 signal of each channel MNE keeps, and ``n_samps``, each file signal's samples per record), so
 that the ``mne`` reader leaves them out as the ``edf`` reader does
 (:attr:`~eegprep.readers.base.Header.empty_channels`).
+
+A format of one rectangular array (EEGLAB ``EEG.data``, FIF, a MATLAB variable, BrainVision's
+and GDF's floats) cannot list a channel without its samples: a channel it holds no samples of
+is written as NaN at every sample (EEGLAB's and FieldTrip's fill for a channel missing from a
+recording). :func:`nan_positions` finds those, left out the same way; a channel NaN at some
+samples only is no such channel (the ingest refuses its non-finite samples). Neuroscan CNT
+and EDF/BDF store integers, which cannot be NaN.
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from eegprep.base.errors import SourceError
 from eegprep.readers.edf_header import no_samples_problem
@@ -37,3 +46,43 @@ def empty_positions(path: str, raw: BaseRaw, labels: Sequence[str]) -> tuple[int
     if empty and len(empty) == len(labels):
         raise SourceError(path, no_samples_problem(labels))
     return empty
+
+
+HEAD_SAMPLES = 4096
+"""Samples of every channel read to find the candidates: a channel NaN on all of them is then
+read whole (the others are not read further)."""
+_BLOCK_VALUES = 1 << 22  # values read at a time while a candidate is read whole (32 MiB)
+_INTEGER_SUFFIXES = (".edf", ".bdf", ".cnt")  # samples that are integer codes: never NaN
+
+
+def nan_positions(
+    path: str, raw: BaseRaw, labels: Sequence[str], left_out: Sequence[int] = ()
+) -> tuple[int, ...]:
+    """Positions in MNE's channel list (``labels``) of the channels NaN at every sample, other
+    than ``left_out`` (:func:`empty_positions`); ``()`` for a format of integer samples.
+
+    Only the first :data:`HEAD_SAMPLES` of each channel are read, and a channel NaN on all of
+    them is read on, a block at a time, until a number: memory stays a block.
+
+    Raises :class:`~eegprep.base.errors.SourceError` when no channel holds samples."""
+    n_times = int(raw.n_times)
+    if PurePath(path).suffix.lower() in _INTEGER_SUFFIXES or n_times == 0:
+        return ()
+    picks = [i for i in range(len(labels)) if i not in left_out]
+    if not picks:
+        return ()
+    head = min(n_times, HEAD_SAMPLES)
+    first = raw.get_data(picks=picks, start=0, stop=head)  # (n_picks, head)
+    found = [p for p, row in zip(picks, first, strict=True) if np.isnan(row).all()]
+    step = max(1, _BLOCK_VALUES // max(1, len(found)))
+    for start in range(head, n_times, step):
+        if not found:
+            break
+        block = raw.get_data(picks=found, start=start, stop=min(n_times, start + step))
+        found = [p for p, row in zip(found, block, strict=True) if np.isnan(row).all()]
+    if found and len(found) == len(picks):
+        named = ", ".join(repr(labels[i]) for i in found)
+        raise SourceError(
+            path, f"no channel holds samples: every sample of every channel is NaN ({named})"
+        )
+    return tuple(found)

@@ -60,6 +60,7 @@ from eegprep.base.limits import check_allocation
 from eegprep.base.validation import invalid_value
 from eegprep.readers.base import (
     DEFAULT_UNIT,
+    NAN_FILLED,
     Header,
     Reader,
     Signal,
@@ -87,7 +88,7 @@ from eegprep.readers.fif_refs import check_next_parts
 from eegprep.readers.gdf_records import gdf_records, read_gdf_samples
 from eegprep.readers.gdf_values import gdf_annotations, gdf_own_rates, gdf_scaled
 from eegprep.readers.kept_time import moved
-from eegprep.readers.mne_empty import empty_positions
+from eegprep.readers.mne_empty import empty_positions, nan_positions
 from eegprep.readers.mne_events import cropped_events, file_events, gaps_cut, segment_onsets
 from eegprep.readers.mne_gaps import (
     Skips,
@@ -264,10 +265,14 @@ class MneReader(Reader):
             if timed is not None:
                 events, events_warning = list(timed[0]), timed[1]
         empty = empty_positions(path, raw, labels)  # an EDF's signals of 0 samples a record
+        unfilled = nan_positions(path, raw, labels, empty)  # NaN at every sample
+        notes_empty = [
+            empty_channels_note([labels[i] for i in found], detail)
+            for found, detail in ((empty, "0 per record"), (unfilled, NAN_FILLED))
+            if found
+        ]
+        empty = tuple(sorted((*empty, *unfilled)))
         kept = tuple(i for i in range(len(signals)) if i not in empty)
-        empty_note = (
-            empty_channels_note([labels[i] for i in empty], "0 per record") if empty else None
-        )
         return Header(
             path=path,
             reader=cls.name,
@@ -289,7 +294,7 @@ class MneReader(Reader):
                 for w in (
                     size_warning,
                     rate.note,
-                    empty_note,
+                    *notes_empty,
                     _markers_note(path),
                     events_warning,
                     joins_warning,

@@ -16,7 +16,7 @@ stop at the bound of events with :func:`check_rows`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Generator
 
 from eegprep.base.errors import SourceError
 from eegprep.base.text import data_lines, open_text
@@ -31,7 +31,7 @@ is tens of characters, a channels table's a few hundred; a longer line is no row
 _ENDS = ("\n", "\r")
 
 
-def text_lines(path: str, *, newline: str | None = None) -> Iterator[str]:
+def text_lines(path: str, *, newline: str | None = None) -> Generator[str, None, None]:
     """The lines of the text file ``path`` (in its :func:`~eegprep.base.text.text_encoding`,
     ends kept), read one at a time.
 
