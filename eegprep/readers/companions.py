@@ -358,13 +358,25 @@ def brainvision_bytes(raw: bytes) -> bytes:
     ``Out-File``): its bytes hold a NUL after each ASCII character, and a header was refused
     as "line 2 ('\x00;\x00 ...') comes before any [section]" while a marker file gave no
     events, as one with no ``[Marker Infos]``. Such a file's text is given here as UTF-8, each
-    ``Codepage=`` line saying so (the text is unchanged); other bytes are returned as they are.
+    ``Codepage=`` line saying so (the text is unchanged). A ``Mk<n>`` or ``Ch<n>`` line with
+    blanks before its ``=`` (:data:`_SPACED_KEY`) is given without the blanks around it, as
+    an INI reader reads it. Other bytes are returned as they are (the same object).
     """
     codec = next((c for mark, c in _WIDE_MARKS if raw.startswith(mark)), None)
-    if codec is None:
-        return raw
-    text = raw.decode(codec, errors="replace")  # (a cut last character: U+FFFD)
-    return _CODEPAGE_TEXT.sub(r"\g<1>UTF-8", text).encode("utf-8", errors="surrogateescape")
+    data = raw
+    if codec is not None:
+        text = raw.decode(codec, errors="replace")  # (a cut last character: U+FFFD)
+        data = _CODEPAGE_TEXT.sub(r"\g<1>UTF-8", text).encode("utf-8", errors="surrogateescape")
+    if _SPACED_KEY.search(data) is None:
+        return data
+    return _SPACED_KEY.sub(rb"\1=", data)
+
+
+_SPACED_KEY = re.compile(rb"^(Mk[0-9]+|Ch[0-9]+)[ \t]+=[ \t]*", re.MULTILINE)
+"""A marker or channel line with blanks before its ``=`` (``Mk2 = Stimulus,S  1,5,1,0``, as
+an editor or a script other than BrainVision's writes an INI file): MNE finds marker lines by
+``Mk<n>=`` alone, and read such a marker as no marker, unsaid; eegprep's own look-ups of
+channel lines (repeated labels, the ``[Comment]`` tables) missed such a channel."""
 
 
 def vhdr_text(raw: bytes) -> str:

@@ -509,7 +509,7 @@ def _damaged(path: str, name: str, line: int, text: str, problem: str) -> Source
 def _no_section_note(name: str, text: str) -> str:
     lines = len(_MARKER.findall(text))
     unread = f": its {counted(lines, 'marker line')} {noun(lines, 'was')} not read" if lines else ""
-    nul = " (it holds NUL bytes: UTF-16 text without a byte-order mark? save it as UTF-8)"
+    nul = "(it holds NUL bytes: UTF-16 text without a byte-order mark? save it as UTF-8)"
     return f"its marker file {name} has no [Marker Infos] section{unread}: no events were read " + (
         nul if "\x00" in text else "(the file is damaged, or not a marker file)"
     )

@@ -463,3 +463,43 @@ def test_a_header_of_nul_bytes_is_named_so(tmp_path: Path) -> None:
         encoding="utf-16-le",
     )  # fmt: skip
     check_source_error(MneReader, path, r"rec\.vhdr: the header holds NUL bytes, .* UTF-8 text$")
+
+
+@pytest.mark.parametrize("spaced", ["Mk{} = ", "Mk{}\t=\t", "Mk{}  ="])
+def test_a_marker_line_with_blanks_around_its_equals_sign_is_a_marker(
+    tmp_path: Path, spaced: str
+) -> None:
+    """``Mk2 = Stimulus,...`` (an INI file as an editor or another writer spaces it): MNE finds
+    markers by ``Mk<n>=`` alone, and such a marker was no event, unsaid."""
+    values = _values("INT_16")
+    lines = [FIRST, "Mk2=Stimulus,S  1,5,3,0", "Mk3=Response,R  2,9,1,0"]
+    spaced_lines = [
+        FIRST,
+        *(spaced.format(k) + line[4:] for k, line in [(2, lines[1]), (3, lines[2])]),
+    ]
+    path = _write(
+        tmp_path, ["Fp1,,1,µV", "Cz,,1,µV", "O1,,1,µV"], _binary(values, "INT_16", "MULTIPLEXED"),
+        markers=spaced_lines,
+    )  # fmt: skip
+    assert _events(path) == [(4, 3, "Stimulus/S  1"), (8, 1, "Response/R  2")]
+
+
+def test_a_repeated_label_on_a_channel_line_with_blanks_around_its_equals_sign(
+    tmp_path: Path,
+) -> None:
+    """``Ch1 = Cz`` beside ``Ch2=Cz``: configparser (and MNE) read the line, but eegprep's look-up
+    of repeated labels missed it, and the file was refused as one MNE cannot read; it is read
+    as the unspaced file is, the first ``Cz`` kept."""
+    values = _values("INT_16")
+    binary = _binary(values, "INT_16", "MULTIPLEXED")
+    plain = _write(tmp_path / "plain", ["Cz,,1,µV", "Cz,,1,µV", "O1,,1,µV"], binary)
+    expected = MneReader.read_header(plain)
+    path = _write(tmp_path / "spaced", ["Cz,,1,µV", "Cz,,1,µV", "O1,,1,µV"], binary)
+    text = Path(path).read_bytes().replace(b"Ch1=", b"Ch1 = ").replace(b"Ch2=", b"Ch2  =")
+    Path(path).write_bytes(text)
+    clear_cache()
+    header, _ = check_reader(
+        MneReader, path, expected_labels=expected.labels,
+        reference_uv=_expected(values, [1, 1, 1], ["µV"] * 3), atol=1e-3,
+    )  # fmt: skip
+    assert header.warnings == expected.warnings
