@@ -34,6 +34,7 @@ from eegprep.base.validation import check_choice, invalid_value
 from eegprep.base.wording import counted
 from eegprep.readers.base import (
     DEFAULT_UNIT,
+    NAN_FILLED,
     Annotation,
     Header,
     Reader,
@@ -102,6 +103,7 @@ class _Table:
     annotations: tuple[Annotation, ...]
     meta: tuple[tuple[str, str], ...]
     empty: tuple[str, ...] = ()  # columns blank on every row (eegprep.readers.csv_blank)
+    unfilled: tuple[str, ...] = ()  # signal columns NaN on every row (numpy.savetxt's fill)
     rate_note: str | None = None  # a time column's rounded times read at a whole rate
 
 
@@ -173,10 +175,10 @@ class CsvReader(Reader):
             options=frozen,
             warnings=(
                 *(w for w in (table.rate_note,) if w),
-                *_empty_notes(table.empty),
+                *_empty_notes(table.empty, table.unfilled),
                 *_last_line_warning(path),
             ),
-            empty_channels=table.empty,
+            empty_channels=(*table.empty, *table.unfilled),
         )
 
     @classmethod
@@ -249,7 +251,15 @@ def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -
         rows = [[v.replace(",", ".") for v in row] for row in rows]
     used, signal_names, dropped = _select(path, opts, names, rows)
     _check_budget(path, len(used), len(signal_names))
-    values = _load(path, opts, dialect, names, used)
+    values = _load(path, opts, dialect, names, used, len(signal_names))
+    unfilled = _nan_signals(path, values, signal_names)
+    if unfilled:  # no samples: left out, as a column blank on every row is
+        keep = [i for i in range(len(used)) if i not in unfilled]
+        values, used = values[:, keep], [used[i] for i in keep]
+        nan_names = tuple(signal_names[i] for i in unfilled)
+        signal_names = [n for i, n in enumerate(signal_names) if i not in unfilled]
+    else:
+        nan_names = ()
     column: dict[str, np.ndarray] = {}
     for i, name in enumerate(used):
         column.setdefault(name, values[:, i])
@@ -273,7 +283,7 @@ def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -
                           candidates=unseen)  # fmt: skip
     return _Table(
         tuple(signal_names), tuple(units), tuple(to_uv), sfreq, signals, annotations, meta,
-        tuple(empty), rate_note,
+        tuple(empty), nan_names, rate_note,
     )  # fmt: skip
 
 
@@ -339,9 +349,14 @@ characters: 5 kB); Python's split and numpy's tokenizer take ~10-50x a line's by
 _SCAN_BYTES = 2**20
 
 
-def _empty_notes(labels: tuple[str, ...]) -> tuple[str, ...]:
-    """The warning naming the columns blank on every row (left out), if any."""
-    return (empty_channels_note(labels, "every cell empty"),) if labels else ()
+def _empty_notes(labels: tuple[str, ...], unfilled: tuple[str, ...]) -> tuple[str, ...]:
+    """The warnings naming the columns blank on every row and the signal columns NaN on every
+    row (left out), if any."""
+    return tuple(
+        empty_channels_note(found, detail)
+        for found, detail in ((labels, "every cell empty"), (unfilled, NAN_FILLED))
+        if found
+    )
 
 
 def _last_line_warning(path: str) -> tuple[str, ...]:
@@ -553,11 +568,17 @@ def _decimal_comma(delimiter: str | None, rows: list[list[str]]) -> bool:
 
 
 def _load(
-    path: str, opts: dict[str, Any], dialect: _Dialect, names: list[str], used: list[str]
+    path: str,
+    opts: dict[str, Any],
+    dialect: _Dialect,
+    names: list[str],
+    used: list[str],
+    n_signals: int,
 ) -> np.ndarray:
     """The ``used`` columns of every data row, float64, shape (n_rows, len(used)), the file
     read as ``dialect`` says (a decimal comma made a point line by line: memory stays that of
-    the values)."""
+    the values). A value that is not finite is refused by its line, except in a signal column
+    (the first ``n_signals`` of ``used``) NaN on every row (:func:`_nan_signals`)."""
     skip = dialect.skip
     usecols = _positions(names, used)
     try:
@@ -575,11 +596,31 @@ def _load(
     except (ValueError, IndexError) as exc:
         problem = _bad_row(path, skip, dialect, names, usecols)
         raise SourceError(path, problem) from exc
-    if not np.isfinite(values).all():
-        row = int(np.flatnonzero(~np.isfinite(values).all(axis=1))[0])
+    unfilled = np.zeros(values.shape[1], dtype=bool)
+    if values.shape[0]:
+        unfilled[:n_signals] = np.isnan(values[:, :n_signals]).all(axis=0)
+    checked = np.flatnonzero(~unfilled)
+    if not np.isfinite(values[:, checked]).all():
+        row = int(np.flatnonzero(~np.isfinite(values[:, checked]).all(axis=1))[0])
         line = _row_lines(path, dialect, row)[0]
         raise SourceError(path, f"non-finite value (nan/inf) on line {line}")
     return values
+
+
+def _nan_signals(path: str, values: np.ndarray, signal_names: list[str]) -> list[int]:
+    """Positions of the signal columns NaN on every row (``nan`` in each cell: how
+    ``numpy.savetxt`` writes a channel of no samples), which hold no samples; a table none of
+    whose signal columns holds any is refused."""
+    if not values.shape[0]:
+        return []
+    n = len(signal_names)
+    found = [int(i) for i in np.flatnonzero(np.isnan(values[:, :n]).all(axis=0))]
+    if found and len(found) == n:
+        named = ", ".join(repr(name) for name in signal_names)
+        raise SourceError(
+            path, f"no channel holds samples: every value of every column is NaN ({named})"
+        )
+    return found
 
 
 def _row_lines(path: str, dialect: _Dialect, *rows: int) -> list[int]:

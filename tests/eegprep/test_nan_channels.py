@@ -123,3 +123,34 @@ def test_the_ingest_lists_it_among_the_dropped_channels(tmp_path: Path) -> None:
     [rec] = open_store(tmp_path / "s.zarr").recordings
     assert rec.channels == ("FP1", "FP2", "C4", "O1")
     assert ["C3", "holds no samples"] in rec.meta["dropped_channels"]
+
+
+def _savetxt(folder: Path, data: np.ndarray) -> str:
+    """A table as ``numpy.savetxt`` writes one (``nan`` in each cell of a NaN channel)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "rec.csv"
+    np.savetxt(path, data.T, delimiter=",", header=",".join(LABELS), comments="", fmt="%.3f")
+    from eegprep.readers.csv_table import clear_cache as clear_tables
+
+    clear_tables()
+    return str(path)
+
+
+@pytest.mark.parametrize("at", [0, 4])
+def test_a_table_column_nan_on_every_row_is_left_out(tmp_path: Path, at: int) -> None:
+    """It refused the table (``non-finite value (nan/inf) on line 2``), where a column blank on
+    every row was left out: now both are, each named for how the file says it."""
+    from eegprep.readers.csv_table import CsvReader
+
+    uv = _microvolts()
+    uv[at] = np.nan
+    header, got = _read(CsvReader, _savetxt(tmp_path, uv), {"sfreq": SFREQ})
+    kept = [i for i in range(len(LABELS)) if i != at]
+    assert header.labels == [LABELS[i] for i in kept] and header.empty_channels == (LABELS[at],)
+    assert header.warnings == (
+        f"channel {LABELS[at]!r} holds no samples (every sample NaN): left out",
+    )
+    np.testing.assert_allclose(got, uv[kept], atol=1e-3)
+    uv[:] = np.nan
+    path = _savetxt(tmp_path, uv)
+    check_source_error(CsvReader, path, r"no channel holds samples: every value", sfreq=SFREQ)
