@@ -358,7 +358,8 @@ def brainvision_bytes(raw: bytes) -> bytes:
     ``Out-File``): its bytes hold a NUL after each ASCII character, and a header was refused
     as "line 2 ('\x00;\x00 ...') comes before any [section]" while a marker file gave no
     events, as one with no ``[Marker Infos]``. Such a file's text is given here as UTF-8, each
-    ``Codepage=`` line saying so (the text is unchanged). A ``Mk<n>`` or ``Ch<n>`` line with
+    ``Codepage=`` line saying so (the text is unchanged); ``Codepage=ansi`` in any letter case
+    is given as ``ANSI`` (:data:`_ANSI_SPELT`). A ``Mk<n>`` or ``Ch<n>`` line with
     blanks before its ``=`` (:data:`_SPACED_KEY`) is given without the blanks around it, as
     an INI reader reads it. Other bytes are returned as they are (the same object).
     """
@@ -367,9 +368,38 @@ def brainvision_bytes(raw: bytes) -> bytes:
     if codec is not None:
         text = raw.decode(codec, errors="replace")  # (a cut last character: U+FFFD)
         data = _CODEPAGE_TEXT.sub(r"\g<1>UTF-8", text).encode("utf-8", errors="surrogateescape")
-    if _SPACED_KEY.search(data) is None:
+    if _SPACED_KEY.search(data) is None and _ANSI_SPELT.search(data) is None:
         return data
-    return _SPACED_KEY.sub(rb"\1=", data)
+    return _ANSI_SPELT.sub(b"Codepage=ANSI", _SPACED_KEY.sub(rb"\1=", data))
+
+
+_ANSI_SPELT = re.compile(
+    rb"^Codepage=(?![ \t]*ANSI\r?$)[ \t]*(?i:ansi)[ \t]*(?=\r?$)", re.MULTILINE
+)
+"""``Codepage=ansi`` (or ``Ansi``, or blanks around it): the one code page BrainVision names
+that is no codec's name, which MNE knows only as ``ANSI`` (it failed with ``unknown encoding:
+ansi``, and eegprep refused the file as naming no encoding)."""
+
+
+def wide_codepage_problem(codepage: str, what: str) -> str:
+    """Why a BrainVision file (``what``: ``'the header'``, ``'its marker file x.vmrk'``) whose
+    ``Codepage=`` names UTF-16 or UTF-32 without a byte-order mark is refused: MNE decoded
+    its 8-bit text in it, every two bytes one character."""
+    return (
+        f"{what} gives Codepage={codepage[:40]!r}, an encoding of other than 8-bit text, "
+        "which BrainVision does not write (UTF-8 or ANSI) and which a file is read in only "
+        "after its byte-order mark: correct that line, or save the file as UTF-8"
+    )
+
+
+def eight_bit(codepage: str) -> bool:
+    """Whether ``codepage`` writes ASCII as ASCII bytes, as UTF-8 and ANSI do (BrainVision's
+    code pages); UTF-16 and UTF-32 do not. True for a name that is no text codec (refused
+    for that elsewhere)."""
+    try:
+        return "Codepage=[]".encode(codepage) == b"Codepage=[]"
+    except Exception:  # LookupError, a codec that is no text encoding
+        return True
 
 
 _SPACED_KEY = re.compile(rb"^(Mk[0-9]+|Ch[0-9]+)[ \t]+=[ \t]*", re.MULTILINE)

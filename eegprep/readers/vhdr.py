@@ -37,8 +37,10 @@ from eegprep.readers.base import unit_to_uv
 from eegprep.readers.companions import (
     BRAINVISION_HEADERS,
     brainvision_bytes,
+    eight_bit,
     missing_data_problem,
     vhdr_companions,
+    wide_codepage_problem,
 )
 from eegprep.readers.vhdr_comment import unread_tables, without_comment
 from eegprep.readers.vmrk import OLD_MAC_LINES, mne_copy
@@ -320,6 +322,8 @@ def _config(path: str) -> configparser.ConfigParser:
     named = _MNE_CODEPAGE.search(raw.decode("ascii", "ignore"))
     codepage = named.group(1).strip() if named else "utf-8"
     codepage = "cp1252" if codepage == "ANSI" else codepage
+    if not eight_bit(codepage):
+        raise SourceError(path, wide_codepage_problem(codepage, "the header"))
     try:
         text = raw.decode(codepage)
     except UnicodeDecodeError:

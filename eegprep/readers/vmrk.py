@@ -38,7 +38,7 @@ from eegprep.base.limits import check_allocation
 from eegprep.base.regular_files import open_regular
 from eegprep.base.wording import counted, noun
 from eegprep.readers import event_count
-from eegprep.readers.companions import brainvision_bytes
+from eegprep.readers.companions import brainvision_bytes, eight_bit, wide_codepage_problem
 from eegprep.readers.event_count import check_event_count
 
 SEGMENT = "New Segment"
@@ -338,6 +338,8 @@ def _decoded(path: str, name: str, raw: bytes) -> str:
     bytes are not of it (as MNE falls back); a codepage that names no text codec is refused
     (MNE: ``unknown encoding``, or its codec's own error)."""
     codepage = _codepage(raw)
+    if not eight_bit(codepage):
+        raise SourceError(path, wide_codepage_problem(codepage, f"its marker file {name}"))
     try:
         return raw.decode(codepage)
     except UnicodeDecodeError:

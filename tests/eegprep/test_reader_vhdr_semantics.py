@@ -158,6 +158,8 @@ def test_channel_fields_and_their_defaults(tmp_path: Path, case: str) -> None:
         ("Codepage=ANSI", "cp1252", b"", "\r\n"),  # µ as one byte, 0xB5
         (None, "latin-1", b"", "\n"),  # older files name no codepage: Latin-1
         ("Codepage=ANSI", "utf-8", b"", "\n"),  # UTF-8 bytes in a file saying ANSI
+        ("Codepage=ansi", "cp1252", b"", "\r\n"),  # ANSI in lower case (MNE: unknown encoding)
+        ("Codepage= Ansi ", "cp1252", b"", "\n"),
     ],
 )
 def test_micro_sign_in_every_encoding_is_microvolts(
@@ -503,3 +505,36 @@ def test_a_repeated_label_on_a_channel_line_with_blanks_around_its_equals_sign(
         reference_uv=_expected(values, [1, 1, 1], ["µV"] * 3), atol=1e-3,
     )  # fmt: skip
     assert header.warnings == expected.warnings
+
+
+@pytest.mark.parametrize("spelt", ["ansi", "Ansi", " ansi "])
+def test_a_marker_file_s_ansi_code_page_in_any_case_is_windows_1252(
+    tmp_path: Path, spelt: str
+) -> None:
+    """MNE knows the code page BrainVision calls ``ANSI`` by that spelling alone (``ansi``:
+    ``unknown encoding``); eegprep refused the file as naming no encoding."""
+    values = _values("INT_16")
+    path = _write(
+        tmp_path, ["Fp1,,1,µV", "Cz,,1,µV", "O1,,1,µV"], _binary(values, "INT_16", "MULTIPLEXED"),
+        markers=[FIRST, "Mk2=Comment,Reiz \xfc,5,1,0"],
+    )  # fmt: skip
+    marks = tmp_path / "rec.vmrk"
+    text = marks.read_bytes().replace(b"Codepage=UTF-8", f"Codepage={spelt}".encode())
+    marks.write_bytes(text.replace("ü".encode(), "ü".encode("cp1252")))
+    assert _events(path) == [(4, 1, "Comment/Reiz ü")]
+
+
+@pytest.mark.parametrize("which", ["rec.vhdr", "rec.vmrk"])
+def test_a_wide_code_page_named_for_8_bit_text_is_one_line(tmp_path: Path, which: str) -> None:
+    """``Codepage=UTF-16`` over 8-bit text: MNE decoded every two bytes as one character (a
+    header of nonsense, a marker file of no markers, or Latin-1 where the length was odd)."""
+    values = _values("INT_16")
+    path = _write(
+        tmp_path, ["Fp1,,1,µV", "Cz,,1,µV", "O1,,1,µV"], _binary(values, "INT_16", "MULTIPLEXED"),
+        common=["Codepage=UTF-8"],
+    )  # fmt: skip
+    target = tmp_path / which
+    target.write_bytes(target.read_bytes().replace(b"Codepage=UTF-8", b"Codepage=UTF-16"))
+    check_source_error(
+        MneReader, path, r"gives Codepage='UTF-16', an encoding of other than 8-bit text"
+    )
