@@ -1,10 +1,11 @@
 """A channel of a rectangular array of floats (EEGLAB ``EEG.data`` in the ``.set`` or an
-``.fdt``, FIF, a MATLAB variable in v5 or v7.3) that is NaN at every sample holds no samples:
-the way such a format writes a channel missing from a recording (EEGLAB's and FieldTrip's
-fill). It is left out with one warning, as an EDF signal of 0 samples per record is, and the
-others are read as written; a file in which no channel holds samples is one line. A channel
-NaN at some samples only is no such channel. (Neuroscan CNT and EDF store integer codes, which
-hold no NaN: a constant channel there is a flat channel, which the QC names.)"""
+``.fdt``, FIF, a MATLAB variable in v5 or v7.3, BrainVision float or text samples) that is NaN
+at every sample holds no samples: the way such a format writes a channel missing from a
+recording (EEGLAB's and FieldTrip's fill). It is left out with one warning, as an EDF signal of
+0 samples per record is, and the others are read as written; a file in which no channel holds
+samples is one line. A channel NaN at some samples only is no such channel. (Neuroscan CNT and
+EDF store integer codes, which hold no NaN: a constant channel there is a flat channel, which
+the QC names.)"""
 
 from __future__ import annotations
 
@@ -58,7 +59,24 @@ def _mat(folder: Path, data: np.ndarray, *, v73: bool) -> tuple[Reader, str, dic
     return MatReader, str(path), {"data": "data", "sfreq": SFREQ, "channels": LABELS}
 
 
+def _brainvision(folder: Path, data: np.ndarray, *, text: bool) -> tuple[Reader, str, dict]:
+    """``IEEE_FLOAT_32`` samples, or text ones (``nan`` where NaN), one sample a line."""
+    from tests.eegprep import test_reader_vhdr_semantics as vhdr_files
+
+    channels = [f"{name},,1,µV" for name in LABELS]
+    if text:
+        rows = "".join(" ".join(f"{v:.3f}" for v in sample) + "\r\n" for sample in data.T)
+        path = vhdr_files._write(folder, channels, rows, fmt="ASCII",
+                                 ascii_infos=["SkipLines=0", "DecimalSymbol=."])  # fmt: skip
+    else:
+        stored = np.ascontiguousarray(data.T).astype("<f4").tobytes()
+        path = vhdr_files._write(folder, channels, stored, fmt="IEEE_FLOAT_32")
+    return MneReader, path, {}
+
+
 WRITERS: dict[str, Callable[[Path, np.ndarray], tuple[Reader, str, dict]]] = {
+    "BrainVision float": lambda f, d: _brainvision(f, d, text=False),
+    "BrainVision text": lambda f, d: _brainvision(f, d, text=True),
     "EEGLAB .set": lambda f, d: _set(f, d, fdt=False),
     "EEGLAB .fdt": lambda f, d: _set(f, d, fdt=True),
     "FIF": _fif,
