@@ -436,11 +436,13 @@ def _layout(
         lines = (line.rstrip("\r\n") for line in f)
         skip = sum(1 for _ in zip(range(opts["header_lines"]), lines, strict=False))
         head: list[str] = []
+        head_at: list[int] = []  # the file's line of each (from 1, as an editor numbers it)
         for line in lines:
             skip += 1
             names_line = len(head) == 0 and n_head == 2  # (any text; a row: not a comment)
             if (line if names_line else _uncommented(line)).strip():
                 head.append(line)
+                head_at.append(skip)
                 if len(head) == n_head:
                     break
         more = [line for _, line in zip(range(_SAMPLE_ROWS), lines, strict=False)]
@@ -461,10 +463,11 @@ def _layout(
     names = list(opts["channel_names"]) if opts["channel_names"] else split(head[0])
     if len(names) != len(first):
         where = "`channel_names`" if opts["channel_names"] else "the column-name line"
+        where += "" if opts["channel_names"] else f" (line {head_at[0]})"
         raise SourceError(
             path,
             f"{where} has {counted(len(names), 'name')} but the first data row has "
-            f"{counted(len(first), 'field')}: "
+            f"{counted(len(first), 'field')} (line {head_at[-1]}): "
             "check `delimiter` and `header_lines`",
         )
     more = [text for text in map(_uncommented, more) if text.strip()]

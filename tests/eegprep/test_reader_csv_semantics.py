@@ -239,3 +239,20 @@ def test_a_time_step_is_cited_by_the_lines_an_editor_shows(tmp_path: Path) -> No
         CsvReader.read_header(str(path), time_column="Time")
     before, after = _line_of(text, "0.1,2"), _line_of(text, "0.4,3")
     assert f"between lines {before} and {after}:" in str(caught.value)
+
+
+def test_a_first_row_of_other_fields_names_both_lines(tmp_path: Path) -> None:
+    """The column names and the first data row, apart after ``header_lines`` and blank lines:
+    the message said "the first data row" and no line; it names each line."""
+    lines = ["exported 2024-01-02", "", "Time,Fp1,Cz", "", "   ", "0.0,1"]
+    text = "\r\n".join(lines) + "\r\n"
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode())
+    clear_cache()
+    with pytest.raises(SourceError) as caught:
+        CsvReader.read_header(str(path), sfreq=10, header_lines=1)
+    names, row = _line_of(text, "Time,Fp1,Cz"), _line_of(text, "0.0,1")
+    assert str(caught.value) == (
+        f"{path}: the column-name line (line {names}) has 3 names but the first data row has "
+        f"2 fields (line {row}): check `delimiter` and `header_lines`"
+    )
