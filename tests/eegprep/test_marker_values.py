@@ -110,3 +110,19 @@ def test_an_event_cell_after_blank_lines_is_cited_by_its_line(tmp_path: Path) ->
         event_columns_csv([str(path)], _header(path, 100.0, 10), {})
     line = text.split("\r\n").index("s_4,2,1") + 1
     assert f"holds 2 on line {line}:" in str(caught.value)
+
+
+def test_an_underflowing_cell_is_cited_by_its_line_whatever_the_line_ends(
+    tmp_path: Path,
+) -> None:
+    """Lines ended by a carriage return alone (classic Mac OS), as the rows are read: the line
+    was counted by its line feeds alone (line 1 for every cell); CRLF is one line end."""
+    path = tmp_path / "subj1_series1_events.csv"
+    rows = ["id,HandStart,LiftOff"] + [f"s_{i},0,{1 if 3 <= i < 6 else 0}" for i in range(10)]
+    rows[7] = "s_6,1e-400,0"
+    line = rows.index("s_6,1e-400,0") + 1
+    for newline in ("\r", "\r\n"):
+        path.write_bytes((newline.join(rows) + newline).encode())
+        with pytest.raises(SourceError) as caught:
+            event_columns_csv([str(path)], _header(path, 100.0, 10), {})
+        assert str(caught.value).startswith(f"{path}: line {line}: event cell '1e-400' is not")

@@ -10,6 +10,7 @@ the MAT reader's own variable access and checks (:mod:`eegprep.readers.matlab_fi
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from typing import Any
 
@@ -247,21 +248,25 @@ def _check_tiny(path: str) -> None:
         with open_regular(path, "rb") as fh:
             blob = fh.read()
     for found in TINY_SPELLING.finditer(blob):
-        start = blob.rfind(b"\n", 0, found.start()) + 1
-        end = blob.find(b"\n", found.end())
-        line = blob[start : end if end >= 0 else len(blob)].decode("utf-8", "replace")
+        start = max(blob.rfind(b"\n", 0, found.start()), blob.rfind(b"\r", 0, found.start())) + 1
+        ends = _LINE_END.search(blob, found.end())
+        line = blob[start : ends.start() if ends else len(blob)].decode("utf-8", "replace")
         for cell in (c.strip() for c in line.split(",")):
             try:
                 value = float(cell)
             except ValueError:
                 continue
             if underflows(cell, value):
-                number = blob.count(b"\n", 0, start) + 1
+                number = sum(1 for _ in _LINE_END.finditer(blob, 0, start)) + 1  # (an editor's)
                 raise SourceError(
                     path,
                     f"line {number}: event cell {cell[:30]!r} "
                     f"{UNDERFLOW}: expected 0 or 1 (1 while the event lasts); fix the file",
                 )
+
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+"""A line's end as an editor (and Python's text reading) ends it: CRLF, CR alone, LF."""
 
 
 @register("inria_feedback")
