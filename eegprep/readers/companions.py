@@ -361,16 +361,24 @@ def brainvision_bytes(raw: bytes) -> bytes:
     ``Codepage=`` line saying so (the text is unchanged); ``Codepage=ansi`` in any letter case
     is given as ``ANSI`` (:data:`_ANSI_SPELT`). A ``Mk<n>`` or ``Ch<n>`` line with
     blanks before its ``=`` (:data:`_SPACED_KEY`) is given without the blanks around it, as
-    an INI reader reads it. Other bytes are returned as they are (the same object).
+    an INI reader reads it, and a Ctrl-Z ending the file (:data:`_DOS_END`) is left off. Other
+    bytes are returned as they are (the same object).
     """
     codec = next((c for mark, c in _WIDE_MARKS if raw.startswith(mark)), None)
     data = raw
     if codec is not None:
         text = raw.decode(codec, errors="replace")  # (a cut last character: U+FFFD)
         data = _CODEPAGE_TEXT.sub(r"\g<1>UTF-8", text).encode("utf-8", errors="surrogateescape")
+    if data.endswith(_DOS_END):  # (the text before it is the file's)
+        data = data.rstrip(_DOS_END)
     if _SPACED_KEY.search(data) is None and _ANSI_SPELT.search(data) is None:
         return data
     return _ANSI_SPELT.sub(b"Codepage=ANSI", _SPACED_KEY.sub(rb"\1=", data))
+
+
+_DOS_END = b"\x1a"
+"""Ctrl-Z, which DOS tools (``copy /a``) and old editors append to a text file as its end: MNE's
+parser read it as a line that is no ``key=value`` and refused the header."""
 
 
 _ANSI_SPELT = re.compile(

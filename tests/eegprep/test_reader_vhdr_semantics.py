@@ -538,3 +538,18 @@ def test_a_wide_code_page_named_for_8_bit_text_is_one_line(tmp_path: Path, which
     check_source_error(
         MneReader, path, r"gives Codepage='UTF-16', an encoding of other than 8-bit text"
     )
+
+
+def test_a_header_ended_by_ctrl_z_is_read(tmp_path: Path) -> None:
+    """A DOS end-of-file mark (Ctrl-Z, as ``copy /a`` appends it): MNE's parser refused the
+    header ("line 23 ('\\x1a') is not a key=value line")."""
+    values = _values("INT_16")
+    path = _write(
+        tmp_path, ["Fp1,,0.5,µV", "Cz,,1,µV", "O1,,2,µV"], _binary(values, "INT_16", "MULTIPLEXED")
+    )
+    for name in ("rec.vhdr", "rec.vmrk"):
+        (tmp_path / name).write_bytes((tmp_path / name).read_bytes() + b"\x1a")
+    check_reader(
+        MneReader, path, expected_labels=LABELS,
+        reference_uv=_expected(values, [0.5, 1, 2], ["µV"] * 3), atol=1e-3,
+    )  # fmt: skip
