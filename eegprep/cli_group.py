@@ -202,14 +202,14 @@ def place_problem(exc: OSError, command: str | None = None) -> str | None:
     same command again is refused: its folder holds a run)."""
     from eegprep.base.files import as_text
     from eegprep.base.temp_folders import no_temporary_folder
-    from eegprep.base.write_errors import PLACE_ERRORS, landed
+    from eegprep.base.write_errors import PLACE_ERRORS, landed, reason
 
     if (line := no_temporary_folder(exc)) is not None:
         return line
     todo = PLACE_ERRORS.get(exc.errno or 0)
     if todo is None:
         return None
-    why = exc.strerror or os.strerror(exc.errno or 0)
+    why = reason(exc) if exc.strerror else os.strerror(exc.errno or 0)
     where = f"{as_text(os.fspath(exc.filename))}: " if exc.filename is not None else ""
     # a permission or the device may refuse a read as well as a write: the others are writes
     used = (errno.EACCES, errno.EPERM, errno.EIO)

@@ -14,6 +14,10 @@ do (``replace``, ``rename`` and ``link`` none either, the harder case for a mess
 deletion or ``mkdir`` naming the path it was given, as Python's does. A sweep runs a command
 once to count its calls, then once per call with only that one failing (:func:`nth`).
 Writes that do not pass through Python (safetensors' Rust writer) are not seen.
+
+:func:`failing_backend` does the same to the calls of a store's fsspec file system
+(``memory://``): each listing, look-up, read, write, copy or deletion may raise a refusal of
+:data:`BACKEND_ERRORS`, an ``OSError`` or a backend's own exception class.
 """
 
 from __future__ import annotations
@@ -160,4 +164,61 @@ def nth(k: int) -> Callable[[int, str], bool]:
     return lambda n, call: n == k
 
 
-__all__ = ["DELETE_OPS", "FOLDER_OPS", "OPS", "failing_calls", "fd_target", "nth", "sweep_points"]
+class ClientError(Exception):
+    """A backend's own exception class, no ``OSError`` (botocore's ``ClientError``, a
+    service's ``HttpError``): what an fsspec backend may raise for a refusal."""
+
+
+BACKEND_ERRORS: dict[str, Callable[[str], Exception]] = {
+    "PermissionError": lambda path: PermissionError(errno.EACCES, "Access Denied"),
+    "PermissionError naming it": lambda path: PermissionError(errno.EACCES, "Forbidden", path),
+    "OSError naming nothing": lambda path: OSError("Connection reset by peer"),
+    "ClientError": lambda path: ClientError(
+        f"An error occurred (AccessDenied) when calling the operation on {path}: Access Denied"
+    ),
+}
+"""Refusals of a store's file system, by name: ``OSError`` kinds with and without an errno and
+a file name, and a backend's exception of its own class whose message names the object."""
+
+BACKEND_OPS = ("ls", "find", "info", "cat_file", "_open", "pipe_file", "cp_file", "rm", "_rm")
+"""The methods of fsspec's ``memory://`` file system that :func:`failing_backend` counts and
+may fail: its listings (``ls``, ``find``; ``walk`` and ``glob`` call them), its look-ups
+(``info``: ``exists``, ``size``, ``isdir``), reads, writes, copies (``mv`` copies, then
+deletes) and deletions."""
+
+
+@contextlib.contextmanager
+def failing_backend(
+    fails: Callable[[str, str], bool], make: Callable[[str], BaseException]
+) -> Iterator[list[str]]:
+    """While in the block, each call of :data:`BACKEND_OPS` on fsspec's ``memory://`` file
+    system (every instance, zarr's too) is recorded (yielded list, ``"OP PATH"``), and raises
+    ``make(path)`` where ``fails(op, path)``, doing nothing."""
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    calls: list[str] = []
+    real = {name: MemoryFileSystem.__dict__[name] for name in BACKEND_OPS}
+
+    def wrapped(op: str) -> Callable[..., Any]:
+        def call(self: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
+            text = path if isinstance(path, str) else str(path)
+            calls.append(f"{op} {text}")
+            if fails(op, text):
+                raise make(text)
+            return real[op](self, path, *args, **kwargs)
+
+        return call
+
+    for name in BACKEND_OPS:
+        setattr(MemoryFileSystem, name, wrapped(name))
+    try:
+        yield calls
+    finally:
+        for name, fn in real.items():
+            setattr(MemoryFileSystem, name, fn)
+
+
+__all__ = [
+    "BACKEND_ERRORS", "BACKEND_OPS", "DELETE_OPS", "FOLDER_OPS", "OPS", "ClientError",
+    "failing_backend", "failing_calls", "fd_target", "nth", "sweep_points",
+]  # fmt: skip

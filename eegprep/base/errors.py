@@ -94,6 +94,21 @@ class StoreFormatError(StoreError, ValueError):
     """The location holds a store of another format or version, or a recipe that differs."""
 
 
+class StoreAccessError(StoreError, OSError):
+    """A store's object or folder that its file system refused or failed to list, check, read,
+    write, rename or delete (an fsspec backend's service: no access, a connection reset, an
+    exception of the backend's own class; a local folder that cannot be listed). Not damage of
+    the store: the message names the object once, says what failed and what to do, and the
+    command stops with it (:meth:`eegprep.store.fs.Location.refused`). ``errno`` is the
+    backend's, or ``None``."""
+
+    def __init__(self, code: int | None, message: str, filename: str) -> None:
+        super().__init__(code, message, filename)
+
+    def __str__(self) -> str:  # (OSError's would add the errno and name the object again)
+        return str(self.strerror)
+
+
 class StoreLockedError(StoreError, RuntimeError):
     """Another ingest holds the store's write lock."""
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from eegprep.base.disk_sync import sync_folders
+from eegprep.base.errors import EegprepError
 from eegprep.base.flocks import try_exclusive
 from eegprep.base.write_errors import failed_write, landed_error
 
@@ -137,10 +138,12 @@ def named_error(exc: OSError, path: str | os.PathLike[str]) -> OSError:
     """``exc`` naming ``path``, the file being written, instead of its temporary name (or of
     nothing: a write to a full disk names no file): the error the user is shown must say which
     file could not be written. The same ``errno``, so the same subclass (``OSError(13, ...)``
-    is a ``PermissionError``); an error that names ``path`` already is returned as it is."""
+    is a ``PermissionError``); an error that names ``path`` already is returned as it is, and
+    so is one of eegprep's own lines (a store read's refusal, :class:`~eegprep.base.errors.
+    StoreAccessError`: it names the object of the store that was being read, not ``path``)."""
     if exc.filename is not None and os.fspath(exc.filename) == os.fspath(path):
         return exc
-    if exc.errno is None:
+    if exc.errno is None or isinstance(exc, EegprepError):
         return exc
     return OSError(exc.errno, exc.strerror or os.strerror(exc.errno), os.fspath(path))
 

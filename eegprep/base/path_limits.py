@@ -14,6 +14,7 @@ import os
 import sys
 
 from eegprep.base.errors import UsageError
+from eegprep.base.write_errors import names_its_file, reason
 
 NAME_MAX_DEFAULT = 255
 """Bytes of one name when the file system does not say (POSIX's usual limit)."""
@@ -104,3 +105,19 @@ def _limits(absolute: str) -> tuple[int, int]:
         return os.pathconf(folder, "PC_NAME_MAX"), os.pathconf(folder, "PC_PATH_MAX")
     except (OSError, ValueError, AttributeError):  # (no pathconf on Windows)
         return NAME_MAX_DEFAULT, PATH_MAX_DEFAULT
+
+
+def described(exc: BaseException, *, named: bool = False) -> str:
+    """``Class: words`` of ``exc``, for a line of ``validate`` or a reader: an ``OSError``'s
+    words without its errno and the path it names whole (its ``str()`` adds both, and such a
+    line named the file twice, or three times). ``named``: the line names the file already,
+    so the words alone (:func:`reason`); else the words that name it once (``Input/output
+    error while reading recordings/x/zarr.json``, or the path after the words)."""
+    if not isinstance(exc, OSError) or not (exc.strerror or names_its_file(exc)):
+        return f"{type(exc).__name__}: {exc}"
+    if named:
+        return f"{type(exc).__name__}: {reason(exc)}"
+    words = str(exc.strerror or reason(exc))
+    if exc.filename is not None and not names_its_file(exc):
+        words += f" ({shown_path(os.fsdecode(exc.filename))})"
+    return f"{type(exc).__name__}: {words}"

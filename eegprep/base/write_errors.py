@@ -32,6 +32,28 @@ failure (a bad sector, a device gone, a flush the device could not do): it was "
 error (a bug)" from every labram command whose write or ``fsync`` met it."""
 
 
+def with_reason(exc: OSError, why: str) -> OSError:
+    """``exc``, an error whose message names its file and what was being done (``Input/output
+    error while reading recordings/x/zarr.json``), keeping ``why``, its words alone, for
+    :func:`reason`."""
+    exc.reason = why  # type: ignore[attr-defined]
+    return exc
+
+
+def reason(exc: OSError) -> str:
+    """``exc``'s words without the file it names, for a line that names that file already:
+    ``{path}: cannot be read ({strerror})`` of an error made by :func:`with_reason` named the
+    file twice (the path, then ``while reading`` it again)."""
+    said = getattr(exc, "reason", None) or exc.strerror or str(exc) or type(exc).__name__
+    return str(said)
+
+
+def names_its_file(exc: BaseException) -> bool:
+    """Whether ``exc``'s message names its file already (:func:`with_reason`): a line adds
+    no ``(path)`` of its own."""
+    return isinstance(getattr(exc, "reason", None), str)
+
+
 class LandedError(OSError):
     """A whole-file write failed after its rename: the new file is in place (whole), but its
     folder could not be flushed to the disk, so a power cut may still undo the rename. Raised

@@ -25,7 +25,7 @@ from eegprep.base.files import as_text_all, shown_name
 from eegprep.base.limits import Limits, format_bytes
 from eegprep.base.redact import redact, redact_all
 from eegprep.base.wording import counted, noun, of_total
-from eegprep.base.write_errors import PLACE_ERRORS
+from eegprep.base.write_errors import PLACE_ERRORS, names_its_file
 from eegprep.corpus.discover import Discovery, discover, resolve_names
 from eegprep.corpus.folders import corpus_dir
 from eegprep.corpus.manifest import Manifest, load_manifest
@@ -167,7 +167,8 @@ def _store_os_error(loc: Location, exc: OSError) -> str:
             "and run the same command again (what was committed is kept)"
         )
     why = exc.strerror or redact(str(exc)) or type(exc).__name__
-    where = f" ({loc.shown(str(exc.filename))})" if exc.filename else ""
+    named = exc.filename and not names_its_file(exc)  # (its message names it: not twice)
+    where = f" ({loc.shown(str(exc.filename))})" if named else ""
     todo = PLACE_ERRORS.get(exc.errno or 0)  # (the disk's failure, a file size limit, ...)
     then = f"; {todo} and run the same command again (what was committed is kept)" if todo else ""
     return f"{loc.named}: cannot write the store: {why}{where}{then}"

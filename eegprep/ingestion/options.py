@@ -237,12 +237,10 @@ def writable_location(out: str | os.PathLike[str]) -> Location:
         )
     if not loc.local:
         try:
-            info = loc.fs.info(loc.root)
+            with loc.calling("check", listing=True):  # (no bucket, a bad name, no access)
+                info = loc.fs.info(loc.root)
         except FileNotFoundError:
             info = {}  # a new store
-        except Exception as exc:  # any refusal of the service (no bucket, a bad name, no access)
-            why = " ".join(redact(str(exc) or type(exc).__name__).split())
-            raise StoreError(f"{loc.named}: cannot reach the store: {why}") from None
         if info.get("type") == "file":
             raise StoreExistsError(
                 f"{loc.named}: a file, not a store (a store is a folder): choose another --out"

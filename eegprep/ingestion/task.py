@@ -24,10 +24,11 @@ from eegprep.base.errors import EegprepError, SourceError, clip_message
 from eegprep.base.field_text import checked_exact, noted_text
 from eegprep.base.files import shown_name
 from eegprep.base.limits import Limits, check_allocation
+from eegprep.base.path_limits import shown_path
 from eegprep.base.redact import redact
 from eegprep.base.strict_json import check_values
 from eegprep.base.wording import counted
-from eegprep.base.write_errors import then_again
+from eegprep.base.write_errors import names_its_file, then_again
 from eegprep.corpus.discover import SourceItem
 from eegprep.corpus.locate import find_sidecars
 from eegprep.corpus.manifest import Manifest
@@ -153,13 +154,25 @@ STORE_STOPS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
 written either, so the ingest stops (commits what finished) with one line."""
 
 
+def _other_file(exc: OSError, task: IngestTask) -> str:
+    """`` (path)`` of the file ``exc`` names, for a line that names the task's source file
+    already: nothing when it is that file (the line named it twice, relative to the corpus and
+    whole) or when its message names it (:func:`~eegprep.base.write_errors.names_its_file`)."""
+    if not exc.filename or names_its_file(exc):
+        return ""
+    named = os.fsdecode(exc.filename)
+    if os.path.abspath(named) == os.path.abspath(os.path.join(task.root, task.item.relpath)):
+        return ""
+    return f" ({shown_path(named)})"
+
+
 def _os_problem(exc: OSError, task: IngestTask) -> str:
     """One line for an operating-system error of a task (disk full, permissions, ...)."""
     store = redact(task.store_url)
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return f"no space left on device while writing the store ({store})"
     why = exc.strerror or str(exc) or type(exc).__name__
-    where = f" ({exc.filename})" if exc.filename else ""
+    where = _other_file(exc, task)
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):  # (it said nothing of what to do)
         return redact(f"cannot write the store ({store}): {why}{where}{then_again(exc)}")
     if exc.errno == errno.EFBIG:  # (a write's: a file size limit, a FAT disk's 4 GiB) its

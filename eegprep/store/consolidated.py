@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from eegprep.base import strict_json
+from eegprep.base.errors import StoreAccessError
 from eegprep.base.wording import counted
 from eegprep.store.fs import Location
 
@@ -107,6 +108,8 @@ def drop_consolidated(loc: Location) -> list[str]:
     for parts in container_groups(loc):
         try:  # (Python's json, as zarr-python's: an added attribute's NaN is kept as it is)
             doc = json.loads(loc.read_bytes(*parts, "zarr.json"))
+        except StoreAccessError:  # (the file system's refusal: the ingest stops with it)
+            raise
         except (OSError, ValueError, UnicodeDecodeError, RecursionError):
             continue  # (missing or damaged: validate's, and the ingest's own checks)
         rest, _ = without_consolidated(doc)

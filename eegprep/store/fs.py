@@ -7,19 +7,31 @@ not, so commits there rely on the index alone (see docs/store-format.md).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
 import stat
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from eegprep.base.errors import UsageError
+from eegprep.base.errors import EegprepError, StoreAccessError, UsageError
 from eegprep.base.file_urls import is_remote_url, local_path
 from eegprep.base.files import write_atomically
 from eegprep.base.path_limits import check_path
 from eegprep.base.redact import redact
+from eegprep.base.write_errors import with_reason
+from eegprep.store.refusals import (
+    ABSENT,
+    CANNOT,
+    DECODERS,
+    GERUNDS,
+    raised_in,
+    refusal,
+    what_to_do,
+)
 
 _EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs"}
 """The extra of the ``labram`` distribution that installs the backend of an fsspec protocol."""
@@ -51,6 +63,10 @@ class Location:
     root: str
     local: bool
     _fs: Any = field(default=None, compare=False, repr=False)
+    refusals: list[StoreAccessError] = field(default_factory=list, compare=False, repr=False)
+    """The first refusal raised here (:meth:`refused`; the first alone: memory stays bounded
+    however many a long run meets), for a caller that reports what it could not read as damage
+    and goes on (``validate``) to stop with it instead."""
 
     @classmethod
     def parse(cls, url: str | os.PathLike[str]) -> Location:
@@ -159,7 +175,7 @@ class Location:
         compaction that failed said "Input/output error" and named no file). The same
         ``errno``, so the same subclass; raise it ``from exc`` (a write that landed stays
         one, :func:`~eegprep.base.write_errors.landed`)."""
-        if exc.errno is None:  # (a message of our own: it names its file)
+        if exc.errno is None or isinstance(exc, EegprepError):  # (a message that names its file)
             return exc
         path = self.path(*parts)
         named = os.fspath(exc.filename) if isinstance(exc.filename, str | os.PathLike) else ""
@@ -169,22 +185,121 @@ class Location:
         why = exc.strerror or os.strerror(exc.errno)
         if what in why:  # (named already, by a call below)
             return exc
-        return OSError(
+        error = OSError(
             exc.errno, f"{why} while {what}", named if inside else path, None,
             self.path(*to) if to else None,
         )  # fmt: skip
+        return with_reason(error, why)
+
+    def refused(
+        self, exc: BaseException, doing: str, *parts: str, to: tuple[str, ...] = ()
+    ) -> StoreAccessError:
+        """``exc``, the file system's refusal (:func:`refusal`) to ``doing`` (``list``,
+        ``check``, ``read``, ``write``, ``rename``, ``delete``) the store's object or folder
+        ``parts`` (renaming it ``to`` another), as one line naming it once (its URL, shown by
+        :func:`~eegprep.base.path_limits.shown_path`), what failed (the words of an operating
+        system's error; else the exception's class and message, the object's path left out)
+        and what to do. Kept in :attr:`refusals`."""
+        from eegprep.base.errors import clip_message
+        from eegprep.base.path_limits import shown_path
+
+        path = self.path(*parts)
+        shown = self.shown(path)
+        code = exc.errno if isinstance(exc, OSError) else None
+        named = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        for name in sorted({self.fs.unstrip_protocol(path), shown, path, path.lstrip("/")},
+                           key=len, reverse=True):  # fmt: skip
+            if len(name) > 1:
+                named = named.replace(name, "it")
+        named = clip_message(" ".join(redact(named).split()).strip(" :'\""), 300)
+        why = named if named and named != "it" else ""
+        if not (code is not None and isinstance(exc, OSError) and exc.strerror):
+            why = f"{type(exc).__name__}: {why}" if why else type(exc).__name__
+        dest = f" to {shown_path(redact('/'.join(to)))}" if to else ""
+        todo = what_to_do(exc, remote=not self.local)
+        line = f"{shown_path(shown)}: {CANNOT[doing]}{dest} ({why}); {todo}"
+        error = StoreAccessError(code, line, path)
+        if not self.refusals:
+            self.refusals.append(error)
+        return error
+
+    def _guarded(
+        self, exc: BaseException, doing: str, *parts: str, to: tuple[str, ...] = (),
+        listing: bool = False,
+    ) -> BaseException:  # fmt: skip
+        """What to raise for ``exc``, met ``doing`` the store's ``parts``: a program's
+        mistake as it is; what is (not) there (:data:`ABSENT`) and, but for a ``listing``, a
+        local disk's (or zip file's) error named (:meth:`failed`); any other refusal of the
+        file system one line (:meth:`refused`)."""
+        if not refusal(exc):
+            return exc
+        if isinstance(exc, ABSENT) or (
+            isinstance(exc, OSError) and (self.local or self.zipped) and not listing
+        ):
+            return self.failed(exc, GERUNDS[doing], *parts, to=to)  # type: ignore[arg-type]
+        return self.refused(exc, doing, *parts, to=to)
+
+    @contextlib.contextmanager
+    def calling(
+        self, doing: str, *parts: str, to: tuple[str, ...] = (), listing: bool = False
+    ) -> Iterator[None]:
+        """A block of calls of the file system ``doing`` (:meth:`refused`) the store's
+        ``parts``: what it raises, as :meth:`_guarded` says."""
+        try:
+            yield
+        except Exception as exc:
+            error = self._guarded(exc, doing, *parts, to=to, listing=listing)
+            if error is exc:
+                raise
+            raise error from exc
+
+    def decoded_refusal(self, exc: BaseException, doing: str, *parts: str) -> OSError | None:
+        """For a caller that takes any exception of a library reading the store's bytes
+        (zarr: damaged metadata, a checksum) as damage: ``exc`` as one line (:meth:`refused`)
+        when it is the file system's refusal instead (an fsspec backend's, raised in that
+        backend's code: a ``ClientError``, a ``PermissionError``); else ``None``."""
+        if isinstance(exc, StoreAccessError):
+            return exc
+        if self.local or self.zipped or isinstance(exc, ABSENT) or not refusal(exc):
+            return None
+        if raised_in(exc) in DECODERS:
+            return None
+        return self.refused(exc, doing, *parts)
+
+    def stop_if_refused(self) -> None:
+        """Raise the first refusal of the store's file system met so far (:attr:`refusals`):
+        a caller that reported what it could not read as damage stops with it instead."""
+        if self.refusals:
+            raise self.refusals[0]
 
     def exists(self, *parts: str) -> bool:
+        """Whether an object or folder is there; a refusal of the file system to say is
+        raised (:meth:`refused`): fsspec's ``exists`` answered no to any error (no access,
+        no connection), and a store the service refused was "no eegprep store here"."""
         if self.local:
             return os.path.exists(self.path(*parts))
-        return bool(self.fs.exists(self.path(*parts)))
+        with self.calling("check", *parts, listing=True):
+            try:
+                self.fs.info(self.path(*parts))
+            except FileNotFoundError:
+                return False
+        return True
+
+    def size(self, *parts: str) -> int:
+        """An object's size in bytes (``FileNotFoundError`` when it is missing)."""
+        path = self.path(*parts)
+        with self.calling("check", *parts):
+            return os.path.getsize(path) if self.local else int(self.fs.size(path))
+
+    def read_range(self, begin: int, end: int, *parts: str) -> bytes:
+        """Bytes ``[begin, end)`` of an object on an fsspec backend (fewer at its end)."""
+        with self.calling("read", *parts):
+            return bytes(self.fs.cat_file(self.path(*parts), start=begin, end=end))
 
     def read_bytes(self, *parts: str) -> bytes:
         """A whole object; an ``OSError`` names it (:meth:`failed`)."""
-        try:
+        with self.calling("read", *parts):
             return self._read_bytes(*parts)
-        except OSError as exc:
-            raise self.failed(exc, "reading", *parts) from exc
 
     def _read_bytes(self, *parts: str) -> bytes:
         if self.local:
@@ -203,42 +318,40 @@ class Location:
         ``scratch``: the store folder (parts) that holds the temporary file on a local disk,
         instead of the object's own folder (a folder the writer empties after a kill)."""
         target = self.path(*parts)
-        try:
+        with self.calling("write", *parts):
             if self.local:
                 folder = self.path(*scratch) if scratch is not None else None
                 write_atomically(target, data, durable=True, scratch=folder)
             else:
                 self.fs.pipe_file(target, data)
-        except OSError as exc:
-            raise self.failed(exc, "writing", *parts) from exc
 
     def list(self, *parts: str) -> list[str]:
-        """Names (not paths) directly under a folder; empty when it does not exist."""
+        """Names (not paths) directly under a folder; empty when it does not exist. A folder
+        the file system refuses to list is one line naming it (:meth:`refused`)."""
         base = self.path(*parts)
-        if self.local:  # (a file lists as itself, as fsspec lists it)
-            if os.path.isdir(base):
-                return sorted(os.listdir(base))
-            return [os.path.basename(base)] if os.path.exists(base) else []
-        try:
-            entries = self.fs.ls(base, detail=False)
-        except FileNotFoundError:
-            return []
+        with self.calling("list", *parts, listing=True):
+            try:
+                if self.local:  # (a file lists as itself, as fsspec lists it)
+                    if os.path.isdir(base):
+                        return sorted(os.listdir(base))
+                    return [os.path.basename(base)] if os.path.exists(base) else []
+                entries = self.fs.ls(base, detail=False)
+            except FileNotFoundError:
+                return []
         return sorted(str(e).rstrip("/").rsplit("/", 1)[-1] for e in entries)
 
     def entries(self, *parts: str) -> Entries:
         """``(name, is_folder)`` of each entry directly under a folder, sorted by name; empty
         when it is no folder. One listing (an object store's gives each entry's type)."""
         base = self.path(*parts)
-        if self.local:
+        with self.calling("list", *parts, listing=True):
             try:
-                with os.scandir(base) as found:
-                    return sorted((e.name, e.is_dir()) for e in found)
+                if self.local:
+                    with os.scandir(base) as found:
+                        return sorted((e.name, e.is_dir()) for e in found)
+                listed = self.fs.ls(base, detail=True)
             except (FileNotFoundError, NotADirectoryError):
                 return []
-        try:
-            listed = self.fs.ls(base, detail=True)
-        except (FileNotFoundError, NotADirectoryError):
-            return []
         out = []
         for entry in listed:
             name = str(entry["name"]).rstrip("/").rsplit("/", 1)[-1]
@@ -248,13 +361,11 @@ class Location:
 
     def rename(self, src: tuple[str, ...], dst: tuple[str, ...]) -> None:
         """Move an object (atomic on a local disk; copy then delete elsewhere)."""
-        try:
+        with self.calling("rename", *src, to=dst):
             if self.local:
                 os.replace(self.path(*src), self.path(*dst))
             else:
                 self.fs.mv(self.path(*src), self.path(*dst))
-        except OSError as exc:
-            raise self.failed(exc, "renaming", *src, to=dst) from exc
 
     def remove(self, *parts: str) -> None:
         """Delete an object or a folder; nothing when it is gone, also when another process
@@ -263,8 +374,11 @@ class Location:
         ``EACCES``) raises ``OSError`` naming it: a folder deleted in part was once reported
         deleted, and its rest left for good where no run looked for it again."""
         target = self.path(*parts)
-        try:
-            if self.local:
+        if not self.local:
+            self._remove_object(*parts)
+            return
+        with self.calling("delete", *parts):
+            try:
                 if os.path.isdir(target):
                     if sys.version_info >= (3, 12):  # (onerror is deprecated there)
                         shutil.rmtree(target, onexc=_gone_is_deleted)
@@ -272,12 +386,24 @@ class Location:
                         shutil.rmtree(target, onerror=_gone_is_deleted)
                 elif os.path.exists(target):
                     os.unlink(target)
-            elif self.fs.exists(target):
+            except FileNotFoundError:
+                pass
+
+    def _remove_object(self, *parts: str) -> None:
+        """:meth:`remove` on an fsspec backend: an object by itself (a recursive deletion
+        lists first, and a store whose listing was refused kept its lock), a folder with all
+        it holds."""
+        target = self.path(*parts)
+        with self.calling("check", *parts, listing=True):
+            try:
+                info = self.fs.info(target)
+            except FileNotFoundError:
+                return
+        with self.calling("delete", *parts), contextlib.suppress(FileNotFoundError):
+            if info.get("type") == "file":
+                self.fs.rm_file(target)
+            else:
                 self.fs.rm(target, recursive=True)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise self.failed(exc, "deleting", *parts) from exc
 
     def zarr_store(self, *parts: str, read_only: bool = False) -> Any:
         """A zarr Store rooted at a sub-path of this location."""

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from eegprep.base import strict_json
+from eegprep.base.errors import StoreAccessError
+from eegprep.base.path_limits import described
 from eegprep.store.added_attrs import foreign_keys, shown_keys
 from eegprep.store.consolidated import without_consolidated
 from eegprep.store.fs import Location
@@ -74,8 +76,10 @@ def group_record_problem(loc: Location, group: str, record: Mapping[str, Any]) -
             f"{where}: missing (the recording's group is gone: a replaced version deleted after "
             "--keep-replaced, or damage; reopen the store)"
         )
+    except StoreAccessError:  # (the file system's refusal, no damage: its own line)
+        raise
     except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
-        return f"{where}: damaged ({type(exc).__name__}: {exc})"
+        return f"{where}: damaged ({described(exc, named=True)})"
     if not isinstance(attrs, dict):
         return f"{where}: damaged (its attributes are not an object)"
     node = not_a_group(doc)

@@ -34,10 +34,11 @@ from typing import Any, cast
 import msgspec
 import orjson
 
-from eegprep.base.errors import StoreFormatError
+from eegprep.base.errors import StoreAccessError, StoreFormatError
 from eegprep.base.strict_json import TINY_SPELLING
 from eegprep.base.strict_json import loads as strict_loads
 from eegprep.base.wording import counted
+from eegprep.base.write_errors import reason
 from eegprep.store import index_fields
 from eegprep.store.fs import Location
 from eegprep.store.index_fields import Entry, IndexFields
@@ -308,10 +309,12 @@ def _read(
             return _read_once(loc, parse, key, base)
         except FileNotFoundError:  # a compaction removed a segment while we read
             continue
+        except StoreAccessError:  # (the file system's refusal, not damage: its own line)
+            raise
         except OSError as exc:  # a segment that is not a readable file (a FIFO, a folder)
             where = loc.shown(exc.filename) if exc.filename else "/".join(INDEX_DIR)
             raise StoreFormatError(
-                f"{where}: the index cannot be read ({exc.strerror or exc}): remove or replace "
+                f"{where}: the index cannot be read ({reason(exc)}): remove or replace "
                 "that file (`eegprep validate` lists the damage)"
             ) from None
     return _read_once(loc, parse, key, base)

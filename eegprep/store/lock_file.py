@@ -203,17 +203,16 @@ def put_new(loc: Location, parts: tuple[str, ...], data: bytes) -> bool:
     path = loc.path(*parts)
     names = _protocols(loc)
     try:
-        if names & {"file", "local"}:
-            link_new(path, data)
-        elif "memory" in names:
-            with _MEMORY_PUTS:
+        with loc.calling("write", *parts):  # (the service's error: which store file)
+            if names & {"file", "local"}:
+                link_new(path, data)
+            elif "memory" in names:
+                with _MEMORY_PUTS:
+                    loc.fs.pipe_file(path, data, mode="create")
+            else:
                 loc.fs.pipe_file(path, data, mode="create")
-        else:
-            loc.fs.pipe_file(path, data, mode="create")
     except FileExistsError:
         return False
-    except OSError as exc:  # (the disk's error: which store file, and what was done)
-        raise loc.failed(exc, "writing", *parts) from exc
     try:
         return loc.read_bytes(*parts) == data
     except FileNotFoundError:

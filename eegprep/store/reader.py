@@ -29,12 +29,14 @@ import orjson
 
 from eegprep.base.errors import (
     RecordingNotFoundError,
+    StoreAccessError,
     StoreFormatError,
     StoreNotFoundError,
     UsageError,
 )
 from eegprep.base.files import TMP_MARK
 from eegprep.base.gc_pause import gc_paused
+from eegprep.base.path_limits import described
 from eegprep.base.regular_files import not_a_folder
 from eegprep.base.wording import counted, noun, of_total
 from eegprep.store.added_attrs import array_keys, without_added
@@ -332,9 +334,11 @@ class Store:
                     warnings.simplefilter("ignore")
                     arr = self._root[f"{group}/data"]
             except Exception as exc:  # zarr: missing or damaged metadata (it raises any type)
+                if (refused := self._loc.decoded_refusal(exc, "read", group, "data")) is not None:
+                    raise refused from exc
                 raise StoreFormatError(
                     f"{self.named}: {rid}: the metadata of {group}/data is unreadable "
-                    f"({type(exc).__name__}: {exc}); run `eegprep validate`"
+                    f"({described(exc)}); run `eegprep validate`"
                 ) from exc
             problem = self._shape_problem(rid, arr.shape) or self._zarr_problem(rid, arr)
             if problem:
@@ -378,9 +382,12 @@ class Store:
                 warnings.simplefilter("ignore")
                 data = arr[:, start:stop]
         except Exception as exc:  # zarr: a checksum, a missing object, damaged metadata (any type)
+            group = self._checked_data(rid).group
+            if (refused := self._loc.decoded_refusal(exc, "read", group, "data")) is not None:
+                raise refused from exc
             raise StoreFormatError(
                 f"{self.named}: {rid}: samples [{start}, {stop}) unreadable "
-                f"({type(exc).__name__}: {exc}); run `eegprep validate`"
+                f"({described(exc)}); run `eegprep validate`"
             ) from exc
         return np.asarray(data, dtype=np.float32)
 
@@ -420,9 +427,11 @@ class Store:
                 warnings.simplefilter("ignore")
                 return int(self.array(rid).chunks[1])
         except Exception as exc:  # damaged metadata: zarr raises any type
+            if (refused := self._loc.decoded_refusal(exc, "read", rid)) is not None:
+                raise refused from exc
             raise StoreFormatError(
                 f"{self.named}: {rid}: the metadata of its data is unreadable "
-                f"({type(exc).__name__}: {exc}); run `eegprep validate`"
+                f"({described(exc)}); run `eegprep validate`"
             ) from exc
 
     def _checked_data(self, rid: str) -> Recording:
@@ -485,9 +494,11 @@ class Store:
                 warnings.simplefilter("ignore")
                 values = np.asarray(self._root[f"{group}/{name}"][:])
         except Exception as exc:  # a checksum, a missing object, damaged metadata (any type)
+            if (refused := self._loc.decoded_refusal(exc, "read", group, name)) is not None:
+                raise refused from exc
             raise StoreFormatError(
                 f"{self.named}: {rid}: target {name!r} unreadable "
-                f"({type(exc).__name__}: {exc}); run `eegprep validate`"
+                f"({described(exc)}); run `eegprep validate`"
             ) from exc
         problem = target_problem(record.get(TARGETS), name, values)
         if problem:
@@ -506,6 +517,8 @@ class Store:
 
         try:
             doc, _ = without_added(self._loc.read_bytes(group, name, "zarr.json"), array_keys(name))
+        except StoreAccessError:
+            raise
         except (OSError, ValueError, UnicodeDecodeError, RecursionError):
             return
         differs = document_problem(record, name, doc)

@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from eegprep.base import strict_json
+from eegprep.base.path_limits import described
 from eegprep.base.sealed import seal_problem
 from eegprep.store.fs import Location
 
@@ -51,13 +52,13 @@ def read_reports(loc: Location) -> tuple[list[dict[str, Any]], list[str]]:
     try:
         names = sorted((n for n in loc.list(*REPORTS) if n.endswith(".json")), key=report_order)
     except OSError as exc:
-        return [], [f"{'/'.join(REPORTS)}: unreadable ({type(exc).__name__}: {exc})"]
+        return [], [f"{'/'.join(REPORTS)}: unreadable ({described(exc)})"]
     for name in names:
         where = "/".join((*REPORTS, name))
         try:
             doc = strict_json.loads(loc.read_bytes(*REPORTS, name))
         except (OSError, ValueError, UnicodeDecodeError) as exc:
-            problems.append(f"{where}: damaged ingest report ({type(exc).__name__}: {exc})")
+            problems.append(f"{where}: damaged ingest report ({described(exc, named=True)})")
             continue
         if not isinstance(doc, dict):
             problems.append(

@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from eegprep.base import strict_json
-from eegprep.base.errors import StoreFormatError, StoreNotFoundError
+from eegprep.base.errors import StoreAccessError, StoreFormatError, StoreNotFoundError
 from eegprep.base.files import TMP_MARK
 from eegprep.base.sealed import KEY as SEAL_KEY
 from eegprep.base.sealed import seal_problem
+from eegprep.base.write_errors import reason
 from eegprep.store.added_attrs import foreign_keys
 from eegprep.store.fs import Location
 from eegprep.store.index import INDEX_DIR
@@ -56,10 +57,12 @@ def read_root_attrs(loc: Location) -> dict[str, Any] | None:
             f"{loc.named}: the root zarr.json is damaged (not a JSON object); run "
             "`eegprep validate` on it"
         ) from None
+    except StoreAccessError:  # (the file system's refusal, not damage: its own line)
+        raise
     except OSError as exc:  # (a zip file's member that fails its CRC-32: EIO)
         raise StoreFormatError(
             f"{loc.shown(loc.path('zarr.json'))}: the root zarr.json cannot be read "
-            f"({exc.strerror or exc}); run `eegprep validate` on the store"
+            f"({reason(exc)}); run `eegprep validate` on the store"
         ) from None
     if not isinstance(attrs, dict) or attrs.get("format") != FORMAT:
         raise StoreFormatError(f"{loc.named}: a Zarr hierarchy, but not an eegprep store")

@@ -7,7 +7,6 @@ chunk, decoded into a reused per-thread buffer; anything else is read through za
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +15,7 @@ import google_crc32c
 import numpy as np
 
 from eegprep.base.errors import StoreFormatError
+from eegprep.base.path_limits import described
 from eegprep.store import blosc_codec, chunk_sums
 from eegprep.store.added_attrs import array_keys, without_added
 from eegprep.store.fs import Location
@@ -144,9 +144,8 @@ class ShardReader:
         except StoreFormatError:
             raise
         except Exception as exc:  # a codec's configuration damaged: numcodecs raises any type
-            raise StoreFormatError(
-                f"{where}: damaged ({type(exc).__name__}: {exc}; corrupt file)"
-            ) from None
+            why = described(exc, named=True)
+            raise StoreFormatError(f"{where}: damaged ({why}; corrupt file)") from None
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Samples ``[start, stop)`` of every channel, float32, ``(n_channels, stop - start)``."""
@@ -357,7 +356,7 @@ class ShardReader:
     def _index(self, path: str) -> tuple[np.ndarray, int]:
         """A shard's index ``(per_shard, 2)`` (offset, size) and where its chunk bytes end."""
         try:
-            size = os.path.getsize(path) if self.loc.local else int(self.loc.fs.size(path))
+            size = self.loc.size(*self.loc.parts_of(path))
         except FileNotFoundError:
             raise StoreFormatError(
                 f"{self.loc.shown(path)}: shard missing ({self.group}; every shard is written)"
@@ -393,7 +392,7 @@ class ShardReader:
                         got += step
                 data = data[:got]
             else:
-                data = memoryview(bytes(self.loc.fs.cat_file(path, start=begin, end=end)))
+                data = memoryview(self.loc.read_range(begin, end, *self.loc.parts_of(path)))
         except FileNotFoundError:
             raise StoreFormatError(
                 f"{self.loc.shown(path)}: shard missing ({self.group}; every shard is written)"

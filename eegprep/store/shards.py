@@ -376,7 +376,7 @@ def put(loc: Location, key: str, parts: list[bytes]) -> None:
     the next run. A file already at ``key`` is unlinked first, never written through: it may
     be a hard link that a copy of the store shares (``cp -al``)."""
     target = loc.path(key)
-    try:
+    with loc.calling("write", *key.split("/")):  # (a full disk's write names no file)
         if loc.local:
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with contextlib.suppress(FileNotFoundError):
@@ -385,8 +385,6 @@ def put(loc: Location, key: str, parts: list[bytes]) -> None:
                 fh.writelines(parts)
         else:
             loc.fs.pipe_file(target, b"".join(parts))
-    except OSError as exc:  # (a full disk's write names no file)
-        raise loc.failed(exc, "writing", *key.split("/")) from exc
 
 
 def vlen_utf8(names: Sequence[str]) -> bytes:

@@ -119,6 +119,7 @@ def check_store(url: str) -> Validation:
     problems: list[str] = []
     notes: list[str] = []
     attrs = root_attributes(loc, problems)
+    loc.stop_if_refused()  # (the file system's refusal is no damage: the command stops)
     if attrs and not problems:  # (a damaged root's keys may be eegprep's, renamed)
         notes += added_notes("zarr.json", added_root_keys(attrs))
     records = index_records(loc, problems)
@@ -128,6 +129,7 @@ def check_store(url: str) -> Validation:
     retired = retired_groups(loc, problems)
     unlisted_groups(loc, records, set(retired), problems, notes)
     bookkeeping_problems(loc, records, problems, notes)
+    loc.stop_if_refused()
     recipe_hash = attrs.get("recipe_hash") if attrs else None
     rate = attrs.get("sfreq") if attrs else None
     sfreq = float(rate) if rate is not None and rate_problem(rate, None) is None else None
@@ -135,6 +137,7 @@ def check_store(url: str) -> Validation:
     if not (isinstance(vocabulary, list) and all(isinstance(v, str) for v in vocabulary)):
         vocabulary = None  # (reported with the root; eegprep's)
     for record in records.values():
+        loc.stop_if_refused()
         rid = record.get("id")
         source = functools.partial(_index_line, loc, rid)
         problems += recording_problems(
@@ -151,6 +154,7 @@ def check_store(url: str) -> Validation:
         elif holds_no_record(loc, group):
             empty.append(group)
     notes += no_record_notes(empty, retired=True)
+    loc.stop_if_refused()
     return Validation(len(records), n_retired, problems, notes)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.files import TMP_MARK
+from eegprep.base.path_limits import described
 from eegprep.base.sealed import KEY, seal_problem
 from eegprep.base.wording import counted, noun
 from eegprep.store.added_attrs import added_notes, without_added
@@ -53,13 +54,13 @@ def index_records(loc: Location, problems: list[str]) -> dict[str, dict[str, Any
     try:
         records, damaged = read_index_checked(loc)
     except Exception as exc:
-        problems.append(f"{'/'.join(INDEX_DIR)}: unreadable ({type(exc).__name__}: {exc})")
+        problems.append(f"{'/'.join(INDEX_DIR)}: unreadable ({described(exc)})")
         return {}
     problems += damaged
     try:
         stale = fields_file_problem(loc)
     except Exception as exc:
-        stale = f"{'/'.join(INDEX_DIR)}: fields file unreadable ({type(exc).__name__}: {exc})"
+        stale = f"{'/'.join(INDEX_DIR)}: fields file unreadable ({described(exc)})"
     if stale:
         problems.append(stale)
     return records
@@ -81,7 +82,7 @@ def unlisted_groups(
         unlisted = [g for g in on_disk if g not in listed]
         has_index = any(n.endswith(".jsonl") for n in loc.list(*INDEX_DIR))
     except Exception as exc:
-        problems.append(f"recordings: cannot be listed ({type(exc).__name__}: {exc})")
+        problems.append(f"recordings: cannot be listed ({described(exc)})")
         return
     if not unlisted or ingest_running(loc):
         return  # (a running ingest's groups: on object stores it writes them in place)
@@ -181,7 +182,7 @@ def _group_doc(
         problems.append(f"{where}: missing (a group of the store)")
         return
     except (OSError, ValueError, UnicodeDecodeError) as exc:
-        problems.append(f"{where}: damaged ({type(exc).__name__}: {exc})")
+        problems.append(f"{where}: damaged ({described(exc, named=True)})")
         return
     doc, nodes = without_consolidated(doc)
     want = {"zarr_format": 3, "node_type": "group", "attributes": attrs}
@@ -214,7 +215,7 @@ def bookkeeping_problems(
         problems += read_reports(loc)[1]
         _seen_problems(loc, records, problems, [] if notes is None else notes)
     except Exception as exc:  # never a traceback: a line
-        problems.append(f"_eegprep: cannot be checked ({type(exc).__name__}: {exc})")
+        problems.append(f"_eegprep: cannot be checked ({described(exc)})")
 
 
 def _seen_problems(
@@ -239,7 +240,7 @@ def _seen_problems(
     try:
         doc = strict_json.loads(loc.read_bytes(*SEEN))
     except (OSError, ValueError, UnicodeDecodeError) as exc:
-        problems.append(f"{where}: damaged ({type(exc).__name__}: {exc}); a cache, ignored")
+        problems.append(f"{where}: damaged ({described(exc, named=True)}); a cache, ignored")
         return
     entries = doc.get("recordings") if isinstance(doc, dict) else None
     if (

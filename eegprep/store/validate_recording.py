@@ -28,6 +28,7 @@ import numpy as np
 
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError
+from eegprep.base.path_limits import described
 from eegprep.store.added_attrs import added_notes, array_keys, shown_keys, without_added
 from eegprep.store.array_docs import document_problem
 from eegprep.store.chunk_sums import TARGETS, target_problem
@@ -116,7 +117,7 @@ def recording_problems(
             store = _StoreFacts(recipe_hash, sfreq, vocabulary)
             _check_recording(loc, record, rid, store, out, source, notes)
         except Exception as exc:  # a check must never crash validate: report and go on
-            out.append(f"{rid}: cannot be checked: {type(exc).__name__}: {exc}")
+            out.append(f"{rid}: cannot be checked: {described(exc)}")
     if len(out) > MAX_LINES:
         out = [*out[:MAX_LINES], f"{rid}: {len(out) - MAX_LINES} more problems"]
     return out
@@ -186,7 +187,7 @@ def _check_recording(
         except StoreFormatError as exc:  # (names the file)
             out.append(f"{rid}: {exc}")
         except Exception as exc:
-            out.append(f"{rid}: {group}/{name} unreadable: {type(exc).__name__}: {exc}")
+            out.append(f"{rid}: {group}/{name} unreadable: {described(exc)}")
     if notes is not None:
         notes += noted
 
@@ -213,7 +214,7 @@ def _group_metadata(
         doc = strict_json.loads_zarr_json(blob, lambda a: added_keys(a, record))
         attrs = doc["attributes"]
     except (ValueError, KeyError, TypeError) as exc:
-        out.append(f"{rid}: {group}/zarr.json damaged ({type(exc).__name__}: {exc})")
+        out.append(f"{rid}: {group}/zarr.json damaged ({described(exc, named=True)})")
         return True
     if not isinstance(attrs, dict):
         out.append(f"{rid}: {group}/zarr.json damaged (its attributes are not an object)")
@@ -335,7 +336,7 @@ def _data_with_zarr(
         try:
             block = np.asarray(data[:, start : start + BLOCK])
         except Exception as exc:
-            out.append(f"{rid}: samples from {start} unreadable: {type(exc).__name__}: {exc}")
+            out.append(f"{rid}: samples from {start} unreadable: {described(exc)}")
             continue
         if not np.isfinite(block).all():
             out.append(f"{rid}: non-finite samples in [{start}, {start + block.shape[1]})")
@@ -407,11 +408,11 @@ def _small_array(loc: Location, path: str) -> Any:
     except FileNotFoundError:
         raise StoreFormatError(f"{meta}: missing (the array's metadata)") from None
     except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise StoreFormatError(f"{meta}: damaged ({type(exc).__name__}: {exc})") from None
+        raise StoreFormatError(f"{meta}: damaged ({described(exc, named=True)})") from None
     try:
         array = _zarr_array(loc, path)
     except Exception as exc:
-        raise StoreFormatError(f"{meta}: damaged ({type(exc).__name__}: {exc})") from None
+        raise StoreFormatError(f"{meta}: damaged ({described(exc, named=True)})") from None
     try:
         return np.asarray(array[...])
     except Exception as exc:
@@ -419,7 +420,7 @@ def _small_array(loc: Location, path: str) -> Any:
         where = f"{path}/{chunks[0]}" if len(chunks) == 1 else f"{path} (its chunks)"
         what = "fails its CRC-32C check" if "checksum" in str(exc) else "cannot be decoded"
         raise StoreFormatError(
-            f"{where}: {what}, corrupt or cut short ({type(exc).__name__}: {exc})"
+            f"{where}: {what}, corrupt or cut short ({described(exc, named=True)})"
         ) from None
 
 

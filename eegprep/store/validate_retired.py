@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from eegprep.base import strict_json
+from eegprep.base.path_limits import described
 from eegprep.base.sealed import KEY, seal_problem
 from eegprep.store.fs import Location
 from eegprep.store.retired_list import (
@@ -92,7 +93,7 @@ def _retired_group_problems(
     except FileNotFoundError:
         blob = None
     except OSError as exc:
-        return [*lines, f"{name}: {group}/zarr.json unreadable ({type(exc).__name__}: {exc})"]
+        return [*lines, f"{name}: {group}/zarr.json unreadable ({described(exc, named=True)})"]
     if kept is not None:
         if blob is None:
             lines.append(f"{name}: {group}/zarr.json missing (the group's metadata; "
@@ -143,7 +144,7 @@ def _retired_record(
     except FileNotFoundError:
         return None
     except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
-        lines.append(f"{name}: {where} damaged ({type(exc).__name__}: {exc})")
+        lines.append(f"{name}: {where} damaged ({described(exc, named=True)})")
         return None
     if not isinstance(doc, dict):
         lines.append(f"{name}: {where} damaged (not an object)")
@@ -183,7 +184,7 @@ def _removed_marker(
                          "says: without it a later ingest may list the group again)")  # fmt: skip
         return
     except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
-        lines.append(f"{name}: {where} damaged ({type(exc).__name__}: {exc})")
+        lines.append(f"{name}: {where} damaged ({described(exc, named=True)})")
         return
     corpus, version = group.split("/")[1:3]
     problem = seal_problem(doc) if isinstance(doc, dict) else "not an object"
@@ -214,7 +215,7 @@ def _attributes_as_record(
         attrs = doc.get("attributes") if isinstance(doc, dict) else None
         what = "its attributes are not an object"
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        what = f"{type(exc).__name__}: {exc}"
+        what = f"{described(exc)}"
     if not isinstance(attrs, dict):
         return [f"{name}: {group}/zarr.json damaged ({what})"]
     if not attrs:
@@ -240,7 +241,7 @@ def retired_groups(loc: Location, problems: list[str]) -> dict[str, RetiredEntry
     try:
         good, bad = retired_entries(strict_json.loads(loc.read_bytes(*RETIRED)))
     except ValueError as exc:
-        problems.append(f"{'/'.join(RETIRED)}: damaged ({type(exc).__name__}: {exc})")
+        problems.append(f"{'/'.join(RETIRED)}: damaged ({described(exc, named=True)})")
         return {}
     problems += [f"{'/'.join(RETIRED)}: damaged ({line}; the next ingest ignores it)"
                  for line in bad[:MAX_LINES]]  # fmt: skip

@@ -15,6 +15,7 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError, StoreNotFoundError
+from eegprep.base.path_limits import described
 from eegprep.base.regular_files import not_a_folder
 from eegprep.base.sealed import KEY
 from eegprep.store.consolidated import without_consolidated
@@ -56,7 +57,7 @@ def root_attributes(loc: Location, problems: list[str]) -> dict[str, Any] | None
     except (ValueError, KeyError, TypeError, OSError) as exc:  # (OSError: a zip's bad member)
         if not ours:
             raise StoreFormatError(f"{loc.named}: not an eegprep store (no attributes)") from None
-        problems.append(f"zarr.json: damaged ({type(exc).__name__}: {exc})")
+        problems.append(f"zarr.json: damaged ({described(exc, named=True)})")
         return None
     if attrs.get("format") != FORMAT:
         if not ours:

@@ -34,12 +34,12 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.disk_sync import sync_file, sync_folders
-from eegprep.base.errors import StoreFormatError, StoreLockedError
+from eegprep.base.errors import StoreAccessError, StoreFormatError, StoreLockedError
 from eegprep.base.files import TMP_MARK, remove_stale_temporaries
 from eegprep.base.sealed import seal
 from eegprep.base.strict_json import find_unsafe, json_problem
 from eegprep.base.version import __version__
-from eegprep.base.write_errors import landed, then_again
+from eegprep.base.write_errors import landed, names_its_file, then_again
 from eegprep.pipeline.channels import VOCABULARY
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.consolidated import drop_consolidated
@@ -443,9 +443,11 @@ class StoreWriter:
                 try:
                     old = self._move_into_place(staged, record, renamed_into)
                 except OSError as exc:
-                    if exc.errno in _STORE_WIDE:
-                        raise
+                    if exc.errno in _STORE_WIDE or isinstance(exc, StoreAccessError):
+                        raise  # (the service's refusal: no later recording would move either)
                     where = f" ({self.loc.shown(str(exc.filename))})" if exc.filename else ""
+                    if names_its_file(exc):  # (relative to the store: the store, not it again)
+                        where = f" (in {self.loc.named})"
                     why = f"{exc.strerror}{where}{then_again(exc)}"  # (EIO: check the disk)
                     failed.append((record.id, f"cannot be moved into place: {why}"))
                     self._remove_staged(staged)
@@ -548,7 +550,8 @@ class StoreWriter:
                 self.loc.rename(tuple(staged.split("/")), tuple(final.split("/")))
                 renamed_into.update((self.loc.path(corpus_group), self.loc.path("recordings")))
             else:
-                self.loc.fs.mv(self.loc.path(staged), self.loc.path(final), recursive=True)
+                with self.loc.calling("rename", *staged.split("/"), to=tuple(final.split("/"))):
+                    self.loc.fs.mv(self.loc.path(staged), self.loc.path(final), recursive=True)
         old = self._listed.get(record.id)
         return old if old is not None and old != final else None
 

@@ -18,6 +18,7 @@ from typing import Any
 from fsspec.implementations.zip import ZipFileSystem
 
 from eegprep.base.errors import StoreFormatError
+from eegprep.base.path_limits import described
 from eegprep.base.redact import redact
 
 ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError)
@@ -36,7 +37,7 @@ class ZipFiles(ZipFileSystem):  # type: ignore[misc]
         try:
             return bytes(super().cat_file(path, start=start, end=end, **kwargs))
         except ZIP_ERRORS as exc:
-            why = f"damaged in its zip file ({type(exc).__name__}: {exc})"
+            why = f"damaged in its zip file ({described(exc)})"
             raise OSError(errno.EIO, why, path) from None
 
     def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:

@@ -194,7 +194,10 @@ def test_an_ingest_under_a_file_size_limit_names_the_store_and_what_to_do(
         assert "Traceback" not in said and "internal error" not in said, said
         if res.returncode == 2:  # the file named: the lock's write named none
             line = one_line(2, res.stderr, str(out), "File too large", "raise the file size limit")
-            assert f"({out}{os.sep}" in line, line
+            # the store's file, named once: relative to the store in the words of what was
+            # being done (it was named twice, the same file whole again in parentheses)
+            assert f"({out}{os.sep}" in line or " while writing " in line, line
+            assert line.count(str(out)) == 1, line
         else:
             assert res.returncode == 3, said
             skipped = [x for x in said.splitlines() if x.startswith("skipped:")]
@@ -454,3 +457,57 @@ def test_a_page_in_place_whose_folder_flush_fails_says_it_is_written(tmp_path: P
     assert page.read_bytes() == b"<!doctype html>new"
     assert "unchanged" not in str(info.value) and "written, but" in str(info.value)
     assert stat.S_ISREG(os.lstat(page).st_mode) and not temporaries(tmp_path)
+
+
+# --- a file named once ----------------------------------------------------------------------
+
+
+def _failing_open(monkeypatch: pytest.MonkeyPatch, ending: str) -> None:
+    """``os.open`` of a path ending in ``ending`` fails with ``EIO``, naming it (as Linux's
+    does: a bad sector under the file)."""
+    real = os.open
+
+    def failing(path: Any, *args: Any, **kwargs: Any) -> int:
+        if os.fsdecode(path).endswith(ending):
+            raise OSError(errno.EIO, os.strerror(errno.EIO), os.fsdecode(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", failing)
+
+
+def test_a_source_file_the_disk_fails_to_read_is_named_once(
+    tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``skipped: edf/.../x.edf: Input/output error (/corpus/edf/.../x.edf); ...``: the file
+    named twice, relative to the corpus and then whole. The other recordings go on."""
+    name = "aaaaaaab_s002_t001.edf"
+    _failing_open(monkeypatch, name)
+    res = ingest(tuh_corpus, tmp_path / "s.zarr")
+    skipped = [x for x in res.output.splitlines() if x.startswith("skipped:")]
+    assert res.exit_code == 3 and len(skipped) == 1, res.output
+    assert skipped[0].count(name) == 1 and "Input/output error" in skipped[0], skipped
+    assert "check the disk" in skipped[0] and "2 ingested" in res.output, res.output
+
+
+def test_a_store_file_the_disk_fails_to_read_is_named_once_by_validate(
+    tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``problem: tuh/x: cannot be checked: OSError: [Errno 5] Input/output error while
+    reading recordings/tuh/x/zarr.json: '/store/recordings/tuh/x/zarr.json'``: the errno, and
+    the file twice; the index's segment the same in ``stats``."""
+    out = tmp_path / "s.zarr"
+    assert ingest(tuh_corpus, out).exit_code == 0
+    group = next(p for p in (out / "recordings" / "tuh").iterdir() if p.is_dir())
+    rel = f"recordings/tuh/{group.name}/zarr.json"
+    _failing_open(monkeypatch, rel)
+    res = run_eegprep("validate", out)
+    problems = [x for x in res.output.splitlines() if x.startswith("problem:")]
+    assert res.exit_code == 1 and len(problems) == 1, res.output
+    assert problems[0].count(group.name) == 2, problems  # (its id, and the file once)
+    assert f"Input/output error while reading {rel}" in problems[0], problems
+    assert "[Errno" not in problems[0] and str(out) not in problems[0], problems
+    monkeypatch.undo()
+    _failing_open(monkeypatch, "0000000001.jsonl")
+    res = run_eegprep("stats", out)
+    line = one_line(res.exit_code, res.output, "the index cannot be read (Input/output error)")
+    assert line.count("0000000001.jsonl") == 1, line

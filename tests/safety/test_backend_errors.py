@@ -1,0 +1,229 @@
+"""A store's fsspec file system refusing a call: a listing, a look-up, a read, a write, a copy
+or a deletion raising ``PermissionError`` (with and without a file name), an ``OSError`` with
+no errno, or a backend's own exception class (botocore's ``ClientError``), each found by
+failing the calls of ``memory://`` (tests/io_faults.py, :func:`failing_backend`).
+
+Before: a listing's refusal reached ``eegprep stats`` and ``ingest`` as "internal error (a
+bug): ClientError" (status 1); ``validate`` listed it as damage ("recordings: cannot be listed
+(ClientError: ...)", status 1); a refused look-up was "no eegprep store here" or "its root
+zarr.json is missing" (fsspec's ``exists`` answers no to any error); a refused read of the
+index said "remove or replace that file"; a refused read of a recording's samples in ``labram
+embed`` named the output store as the file it could not use. Now each is one line, status 2,
+naming the object of the store once (its URL), the backend's words (and class, where it is no
+operating system's error) and what to do; a recording whose own objects cannot be written is
+one skipped line and the rest of the ingest goes on; nothing written before is changed.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from eegprep.base.errors import StoreAccessError
+from eegprep.store.refusals import refusal
+from tests.conftest import write_tuh_edf
+from tests.io_faults import BACKEND_ERRORS, ClientError, failing_backend
+from tests.safety.test_io_errors import one_line, run_eegprep
+
+BASE = "/backend-errors/s.zarr"
+URL = f"memory:/{BASE}"
+SECOND = "aaaaaaab_s002_t001"  # the second recording's name
+
+
+def _corpus(root: Path) -> Path:
+    write_tuh_edf(root / "edf/000/aaaaaaaa/s001_2015_12_30/01_tcp_ar/aaaaaaaa_s001_t000.edf",
+                  sfreq=250, seconds=20, seed=1)  # fmt: skip
+    write_tuh_edf(root / f"edf/000/aaaaaaab/s002_2015/02_tcp_le/{SECOND}.edf",
+                  sfreq=256, seconds=20, montage="02_tcp_le", seed=2)  # fmt: skip
+    return root
+
+
+def _ingest(src: Path, out: str) -> tuple[int, str]:
+    res = run_eegprep("ingest", "tuh", "--src", src, "--out", out, "--workers", "0")
+    return res.exit_code, res.output
+
+
+def _memory() -> dict[str, bytes]:
+    """The store's objects in ``memory://``, by path."""
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    found = fs.find(BASE) if fs.exists(BASE) else []
+    return {p: bytes(fs.cat_file(p)) for p in found if "/_eegprep/reports/" not in p}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _corpus(tmp_path_factory.mktemp("backend-errors") / "tuh_eeg")
+
+
+@pytest.fixture
+def store(corpus: Path) -> Iterator[dict[str, bytes]]:
+    """A store of the corpus's two recordings in ``memory://``; its objects."""
+    import fsspec
+
+    code, said = _ingest(corpus, URL)
+    assert code == 0, said
+    try:
+        yield _memory()
+    finally:
+        fsspec.filesystem("memory").rm("/backend-errors", recursive=True)
+
+
+def _names_once(line: str, kind: str) -> None:
+    """``line`` names one object of the store once (the store's URL is in it once: no second
+    path of it, whole or relative), says what the backend said, and what to do."""
+    assert line.startswith(f"error: {URL}"), line
+    assert line.count("backend-errors") == 1, line
+    assert "Access Denied" in line or "Forbidden" in line or "Connection reset" in line, line
+    if kind in ("ClientError", "OSError naming nothing"):  # (no errno: the class says what)
+        assert f"({kind.split()[0]}: " in line, line
+    assert line.endswith("and run the same command again"), line
+
+
+def _refused(kind: str) -> Callable[[str], BaseException]:
+    return BACKEND_ERRORS[kind]
+
+
+KINDS = sorted(BACKEND_ERRORS)
+
+READS: dict[str, Callable[[str, str], bool]] = {
+    "a listing": lambda op, path: op in ("ls", "find"),
+    "a look-up": lambda op, path: op == "info",
+    "a read of the index": lambda op, path: op in ("cat_file", "_open") and "/index/" in path,
+    "a read of the root": lambda op, path: (
+        op in ("cat_file", "_open") and path.endswith(f"{BASE}/zarr.json")
+    ),
+}
+"""The refused calls of every command that reads the store."""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("call", sorted(READS))
+@pytest.mark.parametrize("command", ["validate", "stats"])
+def test_a_refused_call_of_a_reading_command_is_one_line_naming_the_object_once(
+    store: dict[str, bytes], command: str, call: str, kind: str
+) -> None:
+    with failing_backend(READS[call], _refused(kind)) as calls:
+        res = run_eegprep(command, URL)
+    assert any(READS[call](*c.split(" ", 1)) for c in calls), calls
+    _names_once(one_line(res.exit_code, res.output), kind)
+    assert _memory() == store  # (nothing written by a reader)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_refused_read_of_samples_stops_validate_and_the_reader(
+    store: dict[str, bytes], kind: str
+) -> None:
+    """``validate`` took it for damage of each recording; a reader, for a damaged chunk."""
+    from eegprep import open_store
+
+    def samples(op: str, path: str) -> bool:
+        return op in ("cat_file", "_open") and "/data/c" in path
+
+    with failing_backend(samples, _refused(kind)):
+        res = run_eegprep("validate", URL)
+        opened = open_store(URL)
+        with pytest.raises(StoreAccessError) as info:
+            opened.read(opened.recordings[0].id)
+    _names_once(one_line(res.exit_code, res.output), kind)
+    _names_once(f"error: {info.value}", kind)
+    assert "/data/c" in str(info.value)
+
+
+WRITES: dict[str, Callable[[str, str], bool]] = {
+    "the lock's write": lambda op, path: op == "pipe_file" and path.endswith("/_eegprep/lock"),
+    "a look-up": lambda op, path: op == "info",
+    "a listing": lambda op, path: op in ("ls", "find"),
+    "the index's write": lambda op, path: op == "pipe_file" and "/_eegprep/index/" in path,
+    "a read of the index": lambda op, path: op in ("cat_file", "_open") and "/index/" in path,
+    "a copy (a rename)": lambda op, path: op == "cp_file",
+    "a deletion": lambda op, path: op in ("rm", "_rm"),
+}
+"""The refused calls of an ingest that stop it: each is the store's, not one recording's."""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("call", sorted(WRITES))
+def test_a_refused_call_of_an_ingest_stops_it_in_one_line_and_changes_nothing(
+    store: dict[str, bytes], corpus: Path, tmp_path: Path, call: str, kind: str
+) -> None:
+    """An ingest that writes a new version of one recording into the store."""
+    changed = _corpus(tmp_path / "tuh_eeg")
+    write_tuh_edf(next(changed.rglob(f"{SECOND}.edf")), sfreq=256, seconds=21,
+                  montage="02_tcp_le", seed=3)  # fmt: skip
+    with failing_backend(WRITES[call], _refused(kind)) as calls:
+        code, said = _ingest(changed, URL)
+    assert any(WRITES[call](*c.split(" ", 1)) for c in calls), calls
+    if code == 0:  # (the ingest did without it: a deletion of a temporary left for later)
+        assert call == "a deletion", said
+    else:
+        _names_once(one_line(code, said), kind)
+    after = _memory()
+    assert {p: b for p, b in after.items() if p in store and "/_eegprep/" not in p} == {
+        p: b for p, b in store.items() if "/_eegprep/" not in p
+    }  # (every recording written before, byte for byte)
+    check = run_eegprep("validate", URL)
+    assert check.exit_code == 0, check.output
+    if call == "a deletion" and f"{BASE}/_eegprep/lock" in after:  # (its deletion refused:
+        import fsspec  # the next ingest takes it over once this process is gone)
+
+        fsspec.filesystem("memory").rm_file(f"{BASE}/_eegprep/lock")
+    code, said = _ingest(changed, URL)
+    assert code == 0, said
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_recording_whose_objects_are_refused_is_skipped_and_the_rest_goes_on(
+    corpus: Path, kind: str
+) -> None:
+    """Into a new store: the second recording's writes refused, it is one skipped line naming
+    the object once; the first is ingested, and the store validates."""
+    import fsspec
+
+    def its_objects(op: str, path: str) -> bool:
+        return op == "pipe_file" and f"/{SECOND}" in path
+
+    try:
+        with failing_backend(its_objects, _refused(kind)):
+            code, said = _ingest(corpus, URL)
+        assert code == 3, said
+        skipped = [x for x in said.splitlines() if x.startswith("skipped:")]
+        assert len(skipped) == 1 and skipped[0].startswith("skipped: edf/000/aaaaaaab/"), said
+        _names_once("error: " + skipped[0].split(".edf: ", 1)[1], kind)
+        assert "1 ingested" in said, said
+        check = run_eegprep("validate", URL)
+        assert check.exit_code == 0 and "1 recording checked" in check.output, check.output
+    finally:
+        fs = fsspec.filesystem("memory")
+        if fs.exists("/backend-errors"):
+            fs.rm("/backend-errors", recursive=True)
+
+
+@pytest.mark.parametrize("bug", [TypeError("a bug"), AttributeError("a bug")])
+def test_a_programming_error_in_a_backend_call_is_not_taken_for_a_refusal(
+    store: dict[str, bytes], bug: Exception
+) -> None:
+    """A ``TypeError`` is a bug (ours, or the backend's): it stays what it is, never a line
+    that says to check the connection."""
+    from eegprep import open_store
+
+    with (
+        failing_backend(lambda op, path: op == "info", lambda path: bug),
+        pytest.raises(type(bug)),
+    ):
+        open_store(URL)
+
+
+@pytest.mark.parametrize(
+    ("exc", "refused"),
+    [(PermissionError(errno.EACCES, "x"), True), (OSError("x"), True), (ClientError("x"), True),
+     (TimeoutError(), True), (RuntimeError("Event loop is closed"), True),
+     (TypeError("x"), False), (AttributeError("x"), False), (KeyError("x"), False),
+     (StoreAccessError(None, "x", "p"), False)],
+)  # fmt: skip
+def test_which_exceptions_are_a_file_systems_refusal(exc: Exception, refused: bool) -> None:
+    assert refusal(exc) is refused
