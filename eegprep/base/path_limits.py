@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
-from eegprep.base.errors import UsageError
+from eegprep.base.errors import EegprepError, UsageError
 from eegprep.base.write_errors import names_its_file, reason
 
 NAME_MAX_DEFAULT = 255
@@ -113,6 +113,8 @@ def described(exc: BaseException, *, named: bool = False) -> str:
     line named the file twice, or three times). ``named``: the line names the file already,
     so the words alone (:func:`reason`); else the words that name it once (``Input/output
     error while reading recordings/x/zarr.json``, or the path after the words)."""
+    if isinstance(exc, EegprepError):  # (its line says what, and names what it is about)
+        return reason(exc) if named and isinstance(exc, OSError) else str(exc)
     if not isinstance(exc, OSError) or not (exc.strerror or names_its_file(exc)):
         return f"{type(exc).__name__}: {exc}"
     if named:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import os
+from typing import TypeVar
 
 PLACE_ERRORS = {
     errno.ENOSPC: "free some space",
@@ -32,7 +33,10 @@ failure (a bad sector, a device gone, a flush the device could not do): it was "
 error (a bug)" from every labram command whose write or ``fsync`` met it."""
 
 
-def with_reason(exc: OSError, why: str) -> OSError:
+_E = TypeVar("_E", bound=OSError)
+
+
+def with_reason(exc: _E, why: str) -> _E:
     """``exc``, an error whose message names its file and what was being done (``Input/output
     error while reading recordings/x/zarr.json``), keeping ``why``, its words alone, for
     :func:`reason`."""

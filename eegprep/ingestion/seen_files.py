@@ -46,6 +46,7 @@ from typing import Any, TypeGuard
 
 from eegprep.base import strict_json
 from eegprep.base.sealed import seal, seal_problem
+from eegprep.base.write_errors import reason
 from eegprep.corpus.sources import FileStamp, listed_hashes
 from eegprep.ingestion import racy_stamps
 from eegprep.store.fs import Location
@@ -79,8 +80,9 @@ class SeenFiles:
             damaged = seal_problem(doc)
             if damaged:
                 raise ValueError(damaged)
-        except (OSError, ValueError, AttributeError) as exc:
-            log.warning("%s: ignored (%s); files are checked by content", "/".join(SEEN), exc)
+        except (OSError, ValueError, AttributeError) as exc:  # (its words: the file named once)
+            why = reason(exc) if isinstance(exc, OSError) else exc
+            log.warning("%s: ignored (%s); files are checked by content", "/".join(SEEN), why)
             return cls()
         return cls(doc["recordings"])
 

@@ -218,7 +218,7 @@ class Location:
         dest = f" to {shown_path(redact('/'.join(to)))}" if to else ""
         todo = what_to_do(exc, remote=not self.local)
         line = f"{shown_path(shown)}: {CANNOT[doing]}{dest} ({why}); {todo}"
-        error = StoreAccessError(code, line, path)
+        error = with_reason(StoreAccessError(code, line, path), why)
         if not self.refusals:
             self.refusals.append(error)
         return error

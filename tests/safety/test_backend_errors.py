@@ -227,3 +227,27 @@ def test_a_programming_error_in_a_backend_call_is_not_taken_for_a_refusal(
 )  # fmt: skip
 def test_which_exceptions_are_a_file_systems_refusal(exc: Exception, refused: bool) -> None:
     assert refusal(exc) is refused
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_refused_read_of_the_seen_files_cache_is_a_warning_naming_it_once(
+    store: dict[str, bytes], kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A cache: ignored, and the ingest goes on; its warning named the file, then again in
+    the refusal's own line."""
+    import logging
+
+    from eegprep.ingestion.seen_files import SEEN, SeenFiles
+    from eegprep.store.fs import Location
+
+    loc = Location.parse(URL)
+    assert loc.exists(*SEEN)
+
+    def cache(op: str, path: str) -> bool:
+        return op in ("cat_file", "_open") and path.endswith("/".join(SEEN))
+
+    with failing_backend(cache, _refused(kind)), caplog.at_level(logging.WARNING):
+        assert not SeenFiles.load(loc).vouches({"id": "x"}, ())
+    said = [r.getMessage() for r in caplog.records if "seen" in r.getMessage()]
+    assert len(said) == 1 and said[0].count("seen.json") == 1, said
+    assert "Access Denied" in said[0] or "Forbidden" in said[0] or "reset" in said[0], said
