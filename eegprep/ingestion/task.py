@@ -154,11 +154,14 @@ STORE_STOPS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
 written either, so the ingest stops (commits what finished) with one line."""
 
 
-def _other_file(exc: OSError, task: IngestTask) -> str:
+def _other_file(exc: OSError, task: IngestTask, *, store_named: bool = False) -> str:
     """`` (path)`` of the file ``exc`` names, for a line that names the task's source file
     already: nothing when it is that file (the line named it twice, relative to the corpus and
-    whole) or when its message names it (:func:`~eegprep.base.write_errors.names_its_file`)."""
-    if not exc.filename or names_its_file(exc):
+    whole); `` (in STORE)`` when its message names it relative to the store
+    (:func:`~eegprep.base.write_errors.names_its_file`), nothing when ``store_named`` too."""
+    if names_its_file(exc):
+        return "" if store_named else f" (in {shown_path(redact(task.store_url))})"
+    if not exc.filename:
         return ""
     named = os.fsdecode(exc.filename)
     if os.path.abspath(named) == os.path.abspath(os.path.join(task.root, task.item.relpath)):
@@ -174,9 +177,12 @@ def _os_problem(exc: OSError, task: IngestTask) -> str:
     why = exc.strerror or str(exc) or type(exc).__name__
     where = _other_file(exc, task)
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):  # (it said nothing of what to do)
+        where = _other_file(exc, task, store_named=True)
         return redact(f"cannot write the store ({store}): {why}{where}{then_again(exc)}")
-    if exc.errno == errno.EFBIG:  # (a write's: a file size limit, a FAT disk's 4 GiB) its
-        # samples' file, not the source: "File too large" alone named the source file
+    if exc.errno == errno.EFBIG:
+        # (a write's: a file size limit, a FAT disk's 4 GiB) its samples' file, not the
+        # source: "File too large" alone named the source file
+        where = _other_file(exc, task, store_named=True)
         return redact(
             f"cannot write its samples into the store ({store}): {why}{where}; raise the file "
             "size limit or pick another place, and run the same command again"
