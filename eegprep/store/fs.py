@@ -97,8 +97,12 @@ class Location:
             fs = LocalFileSystem(auto_mkdir=True)
         from eegprep.store.zip_files import as_zip_files, is_zip_fs, open_zip, store_root
 
-        if not is_zip_fs(fs) and _holds_zip(fs, root):  # a zip file behind a URL
-            fs, root = open_zip(text, fs.unstrip_protocol(root), fs.storage_options), ""
+        behind = cls(text, root.rstrip("/"), False, fs)  # (names a refusal of the zip file)
+        if not is_zip_fs(fs) and behind.holds_zip():  # a zip file behind a URL
+            with behind.calling("read"):
+                target = fs.unstrip_protocol(root)
+                fs = open_zip(text, target, fs.storage_options, remote=True)
+            root = ""
         if is_zip_fs(fs):  # (a `zip::` URL: fsspec's class, made ours)
             fs = as_zip_files(fs)
             root = store_root(fs, root)
@@ -252,6 +256,20 @@ class Location:
             if error is exc:
                 raise
             raise error from exc
+
+    def holds_zip(self) -> bool:
+        """Whether the root (on an fsspec backend) is a file that starts as a zip file does;
+        asked only of a name ending in ``.zip`` (one more request to an object store). A
+        refusal of the service to say is one line naming it (:meth:`refused`): it was taken
+        for no zip file, and the store for a missing one ("no eegprep store here")."""
+        if not self.root.lower().endswith(".zip"):
+            return False
+        with self.calling("read", listing=True):
+            try:
+                head = bytes(self.fs.cat_file(self.root, start=0, end=4))
+            except ABSENT:  # (no file, or a folder named *.zip)
+                return False
+        return head in ZIP_MAGIC
 
     def decoded_refusal(self, exc: BaseException, doing: str, *parts: str) -> OSError | None:
         """For a caller that takes any exception of a library reading the store's bytes
@@ -434,17 +452,6 @@ def _is_zip_file(path: str) -> bool:
         with open(path, "rb") as fh:
             return fh.read(4) in ZIP_MAGIC
     except OSError:
-        return False
-
-
-def _holds_zip(fs: Any, path: str) -> bool:
-    """Whether ``path`` on the fsspec file system ``fs`` is a file that starts as a zip file
-    does; asked only of a name ending in ``.zip`` (one more request to an object store)."""
-    if not path.lower().endswith(".zip"):
-        return False
-    try:
-        return bool(fs.isfile(path)) and bytes(fs.cat_file(path, start=0, end=4)) in ZIP_MAGIC
-    except Exception:  # any refusal of the service: not a zip file that can be read
         return False
 
 

@@ -57,14 +57,13 @@ def raised_in(exc: BaseException) -> str:
         tb = tb.tb_next
     if tb is None:
         return ""
-    parts = tb.tb_frame.f_code.co_filename.replace("\\", "/").split("/")[:-1]
-    for k in range(len(parts) - 1, -1, -1):  # (ours anywhere; else below site-packages)
-        if parts[k] in ("eegprep", "labram"):
-            return parts[k]
-        if k and (parts[k - 1] in ("site-packages", "dist-packages") or
-                  parts[k - 1].startswith("python3")):  # fmt: skip
-            return parts[k]
-    return parts[-1] if parts else ""
+    path = tb.tb_frame.f_code.co_filename.replace("\\", "/").split("/")
+    for k in range(len(path) - 2, -1, -1):  # its folders, the innermost first
+        if path[k] in ("eegprep", "labram"):
+            return path[k]
+        if path[k] in ("site-packages", "dist-packages") or path[k].startswith("python3"):
+            return path[k + 1].split(".")[0]  # (the package, or a module file's name)
+    return path[-2] if len(path) > 1 else ""
 
 
 CANNOT = {"read": "cannot read it", "write": "cannot write it", "rename": "cannot rename it",

@@ -20,6 +20,7 @@ from fsspec.implementations.zip import ZipFileSystem
 from eegprep.base.errors import StoreFormatError
 from eegprep.base.path_limits import described
 from eegprep.base.redact import redact
+from eegprep.store.refusals import raised_in
 
 ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError)
 """What :mod:`zipfile` raises, besides ``OSError`` and ``ValueError``, for an archive or a
@@ -54,14 +55,22 @@ def is_zip_fs(fs: Any) -> bool:
     return "zip" in {str(n) for n in names}
 
 
-def open_zip(shown: str, target: str, target_options: dict[str, Any] | None = None) -> Any:
+def open_zip(
+    shown: str, target: str, target_options: dict[str, Any] | None = None, *, remote: bool = False
+) -> Any:
     """fsspec's (read-only) zip file system over the zip file ``target`` (a local path or an
     fsspec URL; ``target_options``: its file system's options), made afresh each time (a zip
     file replaced since it was last opened is read anew). A file that is no zip archive, or a
-    cut one, is a :class:`StoreFormatError` naming ``shown``."""
+    cut one, is a :class:`StoreFormatError` naming ``shown``. ``remote``: ``target`` is read
+    through an fsspec backend, whose refusal (an ``OSError`` raised outside :mod:`zipfile`, or
+    an exception of its own class) is raised as it is, for the caller to name
+    (:meth:`~eegprep.store.fs.Location.calling`): it was "a zip file that cannot be read: zip
+    the store again", or "no eegprep store here"."""
     try:
         return ZipFiles(fo=target, target_options=target_options or {}, skip_instance_cache=True)
     except (OSError, ValueError, *ZIP_ERRORS) as exc:
+        if remote and isinstance(exc, OSError) and raised_in(exc) != "zipfile":
+            raise
         why = " ".join(redact(str(exc) or type(exc).__name__).split())
         raise StoreFormatError(
             f"{redact(shown)}: a zip file that cannot be read ({why}): zip the store again "

@@ -73,10 +73,10 @@ def store(corpus: Path) -> Iterator[dict[str, bytes]]:
         fsspec.filesystem("memory").rm("/backend-errors", recursive=True)
 
 
-def _names_once(line: str, kind: str) -> None:
-    """``line`` names one object of the store once (the store's URL is in it once: no second
-    path of it, whole or relative), says what the backend said, and what to do."""
-    assert line.startswith(f"error: {URL}"), line
+def _names_once(line: str, kind: str, url: str = URL) -> None:
+    """``line`` names one object of the store ``url`` once (the store's URL is in it once: no
+    second path of it, whole or relative), says what the backend said, and what to do."""
+    assert line.startswith(f"error: {url}"), line
     assert line.count("backend-errors") == 1, line
     assert "Access Denied" in line or "Forbidden" in line or "Connection reset" in line, line
     if kind in ("ClientError", "OSError naming nothing"):  # (no errno: the class says what)
@@ -251,3 +251,36 @@ def test_a_refused_read_of_the_seen_files_cache_is_a_warning_naming_it_once(
     said = [r.getMessage() for r in caplog.records if "seen" in r.getMessage()]
     assert len(said) == 1 and said[0].count("seen.json") == 1, said
     assert "Access Denied" in said[0] or "Forbidden" in said[0] or "reset" in said[0], said
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("command", ["validate", "stats"])
+def test_a_refused_read_of_a_zipped_store_behind_a_url_is_one_line(
+    store: dict[str, bytes], command: str, kind: str
+) -> None:
+    """A store zipped into one file at a URL whose read the service refused: "no eegprep store
+    here" (the file was taken for no zip file), or "a zip file that cannot be read: zip the
+    store again"."""
+    import io
+    import zipfile
+
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path, blob in store.items():
+            archive.writestr(path[len(BASE) + 1 :], blob)
+    zipped = "/backend-errors/s.zip"
+    fs.pipe_file(zipped, buffer.getvalue())
+    assert run_eegprep(command, f"memory:/{zipped}").exit_code == 0
+
+    def reads(op: str, path: str) -> bool:
+        return op in ("cat_file", "_open") and path == zipped
+
+    with failing_backend(reads, _refused(kind)) as calls:
+        res = run_eegprep(command, f"memory:/{zipped}")
+    assert any(reads(*c.split(" ", 1)) for c in calls), calls
+    line = one_line(res.exit_code, res.output)
+    _names_once(line, kind, f"memory:/{zipped}")
+    assert "no eegprep store" not in line and "zip the store again" not in line, line
