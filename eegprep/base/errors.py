@@ -100,10 +100,18 @@ class StoreAccessError(StoreError, OSError):
     exception of the backend's own class; a local folder that cannot be listed). Not damage of
     the store: the message names the object once, says what failed and what to do, and the
     command stops with it (:meth:`eegprep.store.fs.Location.refused`). ``errno`` is the
-    backend's, or ``None``."""
+    backend's, or ``None``.
 
-    def __init__(self, code: int | None, message: str, filename: str) -> None:
-        super().__init__(code, message, filename)
+    Made from one message, it is the one raised in another process and raised again here from
+    its text (torch's loader workers: ``Caught StoreAccessError in DataLoader worker process
+    0. Original Traceback ...``, which torch made a ``RuntimeError``, an internal error, when
+    the class took no single message): its line is the last line of that text."""
+
+    def __init__(self, *args: object) -> None:
+        if len(args) == 1:  # (another process's, in its traceback's text)
+            line = str(args[0]).strip().rsplit("\n", 1)[-1]
+            args = (None, line.split(f"{type(self).__name__}: ", 1)[-1], None)
+        super().__init__(*args)
 
     def __str__(self) -> str:  # (OSError's would add the errno and name the object again)
         return str(self.strerror)

@@ -284,3 +284,40 @@ def test_a_refused_read_of_a_zipped_store_behind_a_url_is_one_line(
     line = one_line(res.exit_code, res.output)
     _names_once(line, kind, f"memory:/{zipped}")
     assert "no eegprep store" not in line and "zip the store again" not in line, line
+
+
+def test_a_refused_read_in_a_loader_worker_is_one_line(tmp_path: Path) -> None:
+    """Met in a DataLoader worker process, the refusal crossed to the main process as torch's
+    ``RuntimeError`` ("Caught StoreAccessError in DataLoader worker process 0. Original
+    Traceback ..."): ``internal error (a bug)``, status 1."""
+    import os
+
+    import fsspec
+
+    from tests.labram.cli_runs import run_labram
+    from tests.labram.training_stores import write_pretrain_store
+
+    local = Path(write_pretrain_store(tmp_path / "a.zarr", n_subjects=3, seconds=40))
+    fs = fsspec.filesystem("memory")
+    for p in sorted(local.rglob("*")):
+        if p.is_file() and p.name != "lock.flock":
+            fs.pipe_file(
+                f"/backend-errors/t.zarr/{p.relative_to(local).as_posix()}", p.read_bytes()
+            )
+    url = "memory://backend-errors/t.zarr"
+    main = os.getpid()
+
+    def in_a_worker(op: str, path: str) -> bool:  # (the check before training reads them too)
+        return op in ("cat_file", "_open") and "/data/c" in path and os.getpid() != main
+
+    try:
+        with failing_backend(in_a_worker, _refused("ClientError")):
+            code, said = run_labram(
+                "tokenizer", "--store", url, "--size", "tiny", "--max-steps", 2,
+                "--device", "cpu", "--workers", 1, "--out", tmp_path / "r",
+            )  # fmt: skip
+        line = one_line(code, said)
+        _names_once(line.replace("the same command with --resume", "the same command again"),
+                    "ClientError", url)  # fmt: skip
+    finally:
+        fs.rm("/backend-errors", recursive=True)
