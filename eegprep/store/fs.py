@@ -232,10 +232,15 @@ class Location:
         listing: bool = False,
     ) -> BaseException:  # fmt: skip
         """What to raise for ``exc``, met ``doing`` the store's ``parts``: a program's
-        mistake as it is; what is (not) there (:data:`ABSENT`) and, but for a ``listing``, a
-        local disk's (or zip file's) error named (:meth:`failed`); any other refusal of the
-        file system one line (:meth:`refused`)."""
+        mistake as it is, and so is any exception but an ``OSError`` of a local disk, a zip
+        file or eegprep's own code; what is (not) there (:data:`ABSENT`) and, but for a
+        ``listing``, a local disk's (or zip file's) error named (:meth:`failed`); any other
+        refusal of the file system one line (:meth:`refused`)."""
         if not refusal(exc):
+            return exc
+        if not isinstance(exc, OSError) and (
+            self.local or self.zipped or raised_in(exc) in ("eegprep", "labram")
+        ):  # (no service there, or our own code's: what it is, never "check the connection")
             return exc
         if isinstance(exc, ABSENT) or (
             isinstance(exc, OSError) and (self.local or self.zipped) and not listing

@@ -321,3 +321,22 @@ def test_a_refused_read_in_a_loader_worker_is_one_line(tmp_path: Path) -> None:
                     "ClientError", url)  # fmt: skip
     finally:
         fs.rm("/backend-errors", recursive=True)
+
+
+def test_an_exception_of_our_own_code_in_a_file_system_call_is_not_a_refusal(
+    tmp_path: Path,
+) -> None:
+    """Only the backend's exceptions are its refusals: a ``ValueError`` raised by eegprep's
+    own code inside such a call, and any exception but an ``OSError`` of a local disk's call,
+    is what it is, never "check the connection"."""
+    from eegprep.base.regular_files import open_regular
+    from eegprep.store.fs import Location
+
+    remote, local = Location.parse(URL), Location.parse(str(tmp_path / "s.zarr"))
+    for loc in (remote, local):
+        with pytest.raises(ValueError) as info, loc.calling("read", "x"):
+            open_regular(str(tmp_path / "x"), "wb")  # (a mode it refuses: a bug of ours)
+        assert not isinstance(info.value, StoreAccessError), info.value
+    with pytest.raises(RuntimeError, match=r"^ours$"), local.calling("read", "x"):
+        raise RuntimeError("ours")
+    assert not remote.refusals and not local.refusals
