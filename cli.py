@@ -22,7 +22,6 @@ from eegprep.cli_group import (
     LocalText,
     OneLineErrors,
     StoreLocation,
-    one_line,
     say,
     say_capped,
     say_lines,
@@ -327,18 +326,19 @@ def demo(out: str, corpus: str, seed: int) -> None:
     """
     from eegprep.base.errors import OutputError, UsageError
     from eegprep.base.files import as_text, enclosing_store, write_problem
+    from eegprep.base.path_limits import shown_path
     from eegprep.testing.demo import write_demo_corpus
 
     store = enclosing_store(out)  # never into an eegprep store
     if store is not None:
         raise UsageError(
-            f"--out {out}: inside the eegprep store {store}; a demo corpus goes to a "
-            "folder of its own: pick another --out"
+            f"--out {shown_path(out)}: inside the eegprep store {shown_path(store)}; a demo "
+            "corpus goes to a folder of its own: pick another --out"
         )
     whole = os.path.abspath(out)
     if as_text(whole) != whole:  # (ingest reads no corpus under such a folder: refused there)
         raise UsageError(
-            f"--out {as_text(whole)}: the path is not UTF-8 (bytes shown as \\xNN), and "
+            f"--out {shown_path(whole)}: the path is not UTF-8 (bytes shown as \\xNN), and "
             "`eegprep ingest` reads no corpus under such a folder: pick a UTF-8 name (and "
             "rename any folder above it whose name is not UTF-8)"
         )
@@ -348,10 +348,12 @@ def demo(out: str, corpus: str, seed: int) -> None:
         from eegprep.base.write_errors import then_again
 
         # the file that failed (a full disk, a file size limit) and what to do about it
-        at = f" at {exc.filename}" if exc.filename and str(exc.filename) != str(out) else ""
+        other = exc.filename and str(exc.filename) != str(out)
+        at = f" at {shown_path(exc.filename)}" if other else ""
         todo = then_again(exc) or ": pick a folder you can write"
         raise OutputError(
-            f"--out {out}: cannot write the demo corpus ({write_problem(out, exc)}{at}){todo}"
+            f"--out {shown_path(out)}: cannot write the demo corpus "
+            f"({write_problem(out, exc)}{at}){todo}"
         ) from None
     say(str(root))
 
@@ -451,14 +453,14 @@ def config_show() -> None:
     folders = corpus_dirs(sorted(set(in_file) | from_env))  # the file read once
     for name, folder in folders.items():
         if isinstance(folder, Exception):  # a setting that can name no folder: say why
-            say(f"{name} = ?   # {one_line(str(folder))}")
+            say(f"{name} = ?   # {shown_path(str(folder))}")
             continue
         notes = [f"from {env_var(name)}"] if name in from_env else []
         if name not in shipped:
             notes.append("not a shipped corpus: a manifest of your own, or a misspelling?")
         if not folder.is_dir():
             notes.append("no such folder" if not folder.exists() else "not a folder")
-        say(f"{name} = {folder}" + (f"   # {'; '.join(notes)}" if notes else ""))
+        say(f"{name} = {shown_path(folder)}" + (f"   # {'; '.join(notes)}" if notes else ""))
 
 
 @eegprep_cli.command()

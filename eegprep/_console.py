@@ -73,8 +73,10 @@ def _cli_module() -> ModuleType:
             raise  # a dependency is missing: say so, do not hide it behind the fallback
     root = Path(__file__).resolve().parent.parent
     if not (root / "cli.py").is_file() or not (root / "pyproject.toml").is_file():
+        from eegprep.base.shown_text import shown_path
+
         sys.exit(
-            f"error: the eegprep installation at {root} lacks its command-line module "
+            f"error: the eegprep installation at {shown_path(root)} lacks its command-line module "
             f"({_INSTALLED}); reinstall the labram distribution (pip install --force-reinstall "
             "labram)"
         )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from eegprep.base.path_limits import shown_path
 from eegprep.cli_group import LocalPath, StoreLocation, say
 from eegprep.cli_numbers import bounded
 
@@ -220,7 +221,7 @@ def refuse_task_sets(
     from labram.train.config import set_items
     from labram.train.set_scope import check_finetune_sets, check_split_seed
 
-    what = f"labram finetune --splits {splits}"
+    what = f"labram finetune --splits {shown_path(splits)}" if splits is not None else ""
     check_split_seed(split_seed, splits, named="--split-seed", what=what)
     check_finetune_sets(set_items(sets), task, protocol, splits=splits)
 
@@ -309,13 +310,15 @@ def refuse_out_in_store(out: Path, stores: list[str]) -> None:
         root = Path(local_path(store)).expanduser().resolve()
         if where == root or root in where.parents:
             raise UsageError(
-                f"--out {out}: inside the store {store} (--store); a run folder must not be "
+                f"--out {shown_path(out)}: inside the store {shown_path(store)} "
+                "(--store); a run folder must not be "
                 "written into a store: pick another --out"
             )
     zarr_root = enclosing_zarr(out.expanduser() / "_")  # out itself and every folder above it
     if zarr_root is not None:
         raise UsageError(
-            f"--out {out}: inside the Zarr store {zarr_root}; a run folder must not be written "
+            f"--out {shown_path(out)}: inside the Zarr store {shown_path(zarr_root)}; a "
+            "run folder must not be written "
             "among a store's objects: pick another --out"
         )
 
@@ -347,8 +350,8 @@ def print_run(result: dict[str, Any], what: str) -> None:
 
     if is_main_process():
         record_command(result["run_dir"])
-        say(f"run folder: {result['run_dir']}", info=True)
-        say(f"{what}: {result['checkpoint']}", info=True)
+        say(f"run folder: {shown_path(result['run_dir'])}", info=True)
+        say(f"{what}: {shown_path(result['checkpoint'])}", info=True)
         say(f"log: {result['log']}", info=True)
         if result.get("plot"):
             say(f"plot: {result['plot']}", info=True)

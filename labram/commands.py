@@ -16,6 +16,7 @@ import click
 
 from eegprep.base import strict_json
 from eegprep.base.errors import EegprepError
+from eegprep.base.path_limits import shown_path
 from eegprep.base.wording import counted, noun, of_total
 from eegprep.cli_group import (
     LocalPath,
@@ -113,7 +114,7 @@ def labram_convert(
     except EegprepError:
         raise  # one line, exit status 2 (OneLineErrors)
     except ValueError as exc:  # e.g. shapes that make no valid model config
-        raise CheckpointError(f"{src}: {exc}") from exc
+        raise CheckpointError(f"{shown_path(src)}: {exc}") from exc
     say(done)  # one line: a path's newline is shown as \n, never a line of its own
 
 
@@ -469,7 +470,8 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
     say(
         f"{counted(res['n_windows'], 'window')} in {counted(res['n_chunks'], 'chunk')}: "
         f"{res['computed']} computed, "
-        f"{res['skipped']} already done ({res['windows_per_s']:.0f} windows/s) -> {res['out']}",
+        f"{res['skipped']} already done ({res['windows_per_s']:.0f} windows/s) -> "
+        f"{shown_path(res['out'])}",
         info=True,
     )
     if res["recordings_skipped"]:
@@ -553,7 +555,9 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
         say(f"note: {repeats_line(pairs, 'recording')}", err=True, info=True)
     if not as_json:  # --json holds them per recording; what an ingest would report: flat
         warned = [
-            f"{rec['file']}: {w}" for rec in res["recordings"] for w in rec.get("warnings", [])
+            f"{shown_path(rec['file'])}: {w}"
+            for rec in res["recordings"]
+            for w in rec.get("warnings", [])
         ]
         say_notes("warning", warned)  # channels, ...: 5 of each kind
     if as_json:
@@ -654,7 +658,7 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
         for run in runs:
             try:
                 for path in add_predictions(run, stores=given, device=device):
-                    say(f"predictions: {path}", err=True, info=True)
+                    say(f"predictions: {shown_path(path)}", err=True, info=True)
             except EegprepError as exc:  # (its store gone or damaged: the others go on)
                 unpredicted.append(str(exc))
                 say(f"no predictions: {one_line(str(exc))}", err=True)

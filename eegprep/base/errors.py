@@ -8,6 +8,8 @@ for internal invariants only.
 
 from __future__ import annotations
 
+from eegprep.base.shown_text import shown_path
+
 MAX_MESSAGE_CHARS = 600
 """The longest problem text an error line carries; a library's message can be huge (MNE lists
 every missing index of a header that claims 10^8 channels: 1 GB of text)."""
@@ -70,7 +72,7 @@ class SourceError(EegprepError):
     def __init__(self, path: str, problem: str) -> None:
         self.path = str(path)
         self.problem = clip_message(problem.strip()).replace("\n", " ")
-        super().__init__(f"{self.path}: {self.problem}")
+        super().__init__(f"{shown_path(self.path)}: {self.problem}")
 
 
 class OutputError(EegprepError):

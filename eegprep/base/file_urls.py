@@ -100,9 +100,9 @@ def _decoded(url: str, path: str) -> str:
 
 
 def _refuse(url: str, why: str) -> NoReturn:
-    from eegprep.base.files import shown_name
+    from eegprep.base.path_limits import shown_path
 
-    raise UsageError(f"{shown_name(url)}: not a usable file URL: {why}")
+    raise UsageError(f"{shown_path(url)}: not a usable file URL: {why}")
 
 
 URL_TAKERS = "only a store, `--store`, `ingest --out` and a STORE argument, may be a URL"

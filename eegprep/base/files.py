@@ -22,6 +22,10 @@ from typing import Any, BinaryIO, cast
 from eegprep.base.disk_sync import sync_folders
 from eegprep.base.errors import EegprepError
 from eegprep.base.flocks import try_exclusive
+from eegprep.base.shown_text import UNSHOWN as UNSHOWN
+from eegprep.base.shown_text import as_text as as_text
+from eegprep.base.shown_text import shown_name as shown_name
+from eegprep.base.shown_text import shown_path
 from eegprep.base.write_errors import failed_write, landed_error
 
 TMP_MARK = ".tmp-"
@@ -371,7 +375,7 @@ def _check_a_file(path: str | os.PathLike[str]) -> None:
         return
     kind = "a folder" if stat.S_ISDIR(mode) else special_kind(mode)
     raise OutputError(
-        f"{os.fspath(path)}: exists and is {kind}, not a file: it is kept; give another path "
+        f"{shown_path(path)}: exists and is {kind}, not a file: it is kept; give another path "
         "for the output"
     )
 
@@ -420,7 +424,7 @@ def _check_same_kind(path: str | os.PathLike[str], data: bytes) -> None:
         return  # the write itself says what is wrong
     if head and head.lower() != kind.lower():
         raise OutputError(
-            f"{os.fspath(path)}: exists and is not {OUTPUT_KINDS[kind]} (it starts "
+            f"{shown_path(path)}: exists and is not {OUTPUT_KINDS[kind]} (it starts "
             f"{head[:8]!r}): it is kept; give another path for the output, or delete it first"
         )
 
@@ -448,17 +452,6 @@ def file_version(path: str | os.PathLike[str]) -> FileVersion:
     return (as_int64(st.st_mtime_ns), st.st_size, as_int64(st.st_ctime_ns), as_int64(st.st_ino))
 
 
-def as_text(text: str) -> str:
-    """``text`` as a string every output and every JSON reader can hold: a path's bytes that
-    are not UTF-8 (which :func:`os.fsdecode` turns into lone surrogates, ``\\udce9``) become
-    ``\\xNN`` escapes (``/data/caf\\xe9``); text that is already valid is returned unchanged."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return text
-
-
 def as_text_all(value: Any) -> Any:
     """``value`` with :func:`as_text` applied to every string in it (nested lists and dicts,
     keys too)."""
@@ -469,24 +462,3 @@ def as_text_all(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [as_text_all(v) for v in value]
     return value
-
-
-UNSHOWN = "\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"
-"""Characters (a regular-expression class's ranges) that no terminal or page shows as
-themselves, past the C0 controls: DEL and the C1 controls, the Unicode line and paragraph
-separators, and the invisible and direction-changing format characters (zero-width spaces,
-bidirectional embeddings and overrides such as U+202E, isolates, the byte-order mark), which
-make text read other than it is. The one rule of the terminal's output
-(:mod:`eegprep.cli_group`) and of :func:`shown_name`."""
-
-_UNSHOWABLE = re.compile(f"[\\x00-\\x1f{UNSHOWN}]")
-"""Characters that break, move or reorder a line: the C0 controls and :data:`UNSHOWN`."""
-
-
-def shown_name(name: str) -> str:
-    """A file name as an error line gives it: each of :data:`_UNSHOWABLE` as its Python escape
-    (``a\\nb.edf``, ``\\u202e``), so that the line both stays one line and names the file
-    exactly (a newline shown as a space would name another file; a bidi override shown raw
-    would show the name reversed, in a report's HTML page as on a terminal); bytes that are
-    not UTF-8 as ``\\xNN``."""
-    return _UNSHOWABLE.sub(lambda m: repr(m.group())[1:-1], as_text(name))

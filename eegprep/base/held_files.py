@@ -42,6 +42,7 @@ from types import TracebackType
 
 from eegprep.base import held_leftovers
 from eegprep.base.errors import SourceError
+from eegprep.base.path_limits import shown_path
 from eegprep.base.regular_files import regular_fd
 
 _PROC_FD = "/proc/self/fd"
@@ -135,7 +136,8 @@ class HeldFiles:
             why = exc.strerror or type(exc).__name__
             raise SourceError(
                 source,
-                f"cannot write a checked copy of it in {self.folder}: {why}; free space "
+                f"cannot write a checked copy of it in {shown_path(self.folder)}: "
+                f"{why}; free space "
                 "there (or in the system's temporary folder)",
             ) from None
         return dest
@@ -143,7 +145,7 @@ class HeldFiles:
     def _place(self, name: str) -> str:
         dest = os.path.normpath(os.path.join(self.folder, name))
         if not dest.startswith(self.folder + os.sep):  # names are a corpus file's own: never
-            raise ValueError(f"{name!r} leaves the held folder {self.folder}")
+            raise ValueError(f"{name!r} leaves the held folder {shown_path(self.folder)}")
         if os.path.dirname(os.path.normpath(dest)) != self.folder:
             os.makedirs(os.path.dirname(dest), mode=0o700, exist_ok=True)
         return dest

@@ -14,6 +14,9 @@ import os
 import sys
 
 from eegprep.base.errors import EegprepError, UsageError
+from eegprep.base.shown_text import SHOWN_CHARS as SHOWN_CHARS
+from eegprep.base.shown_text import SHOWN_END as SHOWN_END
+from eegprep.base.shown_text import shown_path as shown_path
 from eegprep.base.write_errors import names_its_file, reason
 
 NAME_MAX_DEFAULT = 255
@@ -21,17 +24,6 @@ NAME_MAX_DEFAULT = 255
 
 PATH_MAX_DEFAULT = 4096
 """Bytes of a whole path when the file system does not say (Linux's limit, NUL included)."""
-
-SHOWN_CHARS = 300
-"""Characters of a path that a message shows whole: more than any path a user types or a
-corpus holds (a name is at most 255 bytes), so that every line names the file itself; a longer
-path (up to 4095 bytes) is shown by its first and last :data:`SHOWN_END` characters, the
-characters between them counted, so that it does not flood the terminal and its end, the
-file's own name, is still there. One rule, :func:`shown_path`, for every kind of path (a file,
-a folder, a FIFO, a device, a link loop) in every command's messages."""
-
-SHOWN_END = 120
-"""Characters kept at each end of a path longer than :data:`SHOWN_CHARS`."""
 
 
 def path_problem(path: str | os.PathLike[str]) -> str | None:
@@ -72,19 +64,6 @@ def check_path(
     problem = path_problem(path)
     if problem is not None:
         raise error(f"{setting} {shown_path(os.fspath(path))}: {problem}")
-
-
-def shown_path(text: str) -> str:
-    """``text`` (a path) as a message shows it: whole up to :data:`SHOWN_CHARS` characters,
-    else its first and last :data:`SHOWN_END` characters with the count of those between;
-    control characters (a NUL, a newline) as escapes (:func:`eegprep.base.files.shown_name`)."""
-    from eegprep.base.files import shown_name
-
-    if len(text) <= SHOWN_CHARS:
-        return shown_name(text)
-    head, tail = text[:SHOWN_END], text[-SHOWN_END:]
-    cut = len(text) - 2 * SHOWN_END
-    return f"{shown_name(head)}... ({cut} more characters) ...{shown_name(tail)}"
 
 
 def _limits(absolute: str) -> tuple[int, int]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
+from eegprep.base.path_limits import shown_path
 
 KEY = "content_sha256"
 """The entry holding the SHA-256 (64 hex digits) of the document's other entries."""
@@ -64,7 +65,8 @@ def unsealed(path: Path, doc: dict[str, Any]) -> dict[str, Any]:
     near = near_key(doc)
     if near is not None:
         raise UsageError(
-            f"{path}: its entry {near!r} is its {KEY} changed (a flipped bit, a bad copy): "
+            f"{shown_path(path)}: its entry {near!r} is its {KEY} changed (a flipped "
+            "bit, a bad copy): "
             "restore it from a copy"
         )
     if KEY not in doc:
@@ -72,7 +74,8 @@ def unsealed(path: Path, doc: dict[str, Any]) -> dict[str, Any]:
     rest = {k: v for k, v in doc.items() if k != KEY}
     if doc[KEY] != digest(rest):
         raise UsageError(
-            f"{path}: its entries do not match its {KEY} (changed since labram wrote it: a "
+            f"{shown_path(path)}: its entries do not match its {KEY} (changed since "
+            "labram wrote it: a "
             f"flipped bit, a bad copy, an edit): restore it from a copy, or remove its {KEY} "
             "entry if you edited it on purpose"
         )

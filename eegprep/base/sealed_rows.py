@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from eegprep.base.errors import UsageError
+from eegprep.base.path_limits import shown_path
 from eegprep.base.sealed_json import one_changed
 from eegprep.base.wording import counted
 
@@ -78,7 +79,7 @@ def table_text(path: str | os.PathLike[str], raw: bytes, todo: str) -> str:
     try:
         return decoded_table(raw)
     except TableBytesError as exc:
-        raise UsageError(f"{path}: {exc}: {todo}") from None
+        raise UsageError(f"{shown_path(path)}: {exc}: {todo}") from None
 
 
 def csv_problem(exc: csv.Error, line: int) -> str:

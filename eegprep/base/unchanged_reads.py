@@ -28,6 +28,8 @@ import os
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
+from eegprep.base.path_limits import shown_path
+
 CHANGED = "changed while it was read; read it again when the writer is done"
 """The end of the line that refuses a file rewritten while it was read."""
 
@@ -64,10 +66,10 @@ def unchanged_while_read(
         yield
     except Exception as exc:
         if _changed(fh, before):
-            raise error(f"{os.fspath(path)}: {CHANGED}") from exc
+            raise error(f"{shown_path(path)}: {CHANGED}") from exc
         raise
     if _changed(fh, before):
-        raise error(f"{os.fspath(path)}: {CHANGED}")
+        raise error(f"{shown_path(path)}: {CHANGED}")
 
 
 class NamedVersion:
@@ -89,7 +91,7 @@ class NamedVersion:
     def check(self) -> None:
         """Raise ``error("PATH: changed while it was read; ...")`` when the file is another."""
         if self._version is not None and _moved(self.path, self._version):
-            raise self._error(f"{os.fspath(self.path)}: {CHANGED}")
+            raise self._error(f"{shown_path(self.path)}: {CHANGED}")
 
 
 @contextlib.contextmanager
@@ -111,10 +113,10 @@ def unchanged_between_reads(
         yield
     except Exception as exc:
         if _moved(path, before):
-            raise error(f"{os.fspath(path)}: {CHANGED}") from exc
+            raise error(f"{shown_path(path)}: {CHANGED}") from exc
         raise
     if _moved(path, before):
-        raise error(f"{os.fspath(path)}: {CHANGED}")
+        raise error(f"{shown_path(path)}: {CHANGED}")
 
 
 def _named(path: str | os.PathLike[str]) -> tuple[int, int, OpenStamp]:

@@ -18,6 +18,8 @@ import errno
 import os
 from typing import TypeVar
 
+from eegprep.base.path_limits import shown_path
+
 PLACE_ERRORS = {
     errno.ENOSPC: "free some space",
     errno.EDQUOT: "free some space (the disk quota is used up)",
@@ -92,11 +94,11 @@ def failed_write(path: str | os.PathLike[str], why: str, exc: BaseException) -> 
     (it said "what it held before is unchanged" of a file holding the new bytes)."""
     if landed(exc):
         return (
-            f"{os.fspath(path)}: written, but its folder could not be flushed to the disk "
+            f"{shown_path(path)}: written, but its folder could not be flushed to the disk "
             f"({why}): a power cut may undo it{then_again(exc)}"
         )
     return (
-        f"{os.fspath(path)}: cannot write it ({why}); what it held before is unchanged"
+        f"{shown_path(path)}: cannot write it ({why}); what it held before is unchanged"
         f"{then_again(exc)}"
     )
 

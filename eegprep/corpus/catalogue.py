@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from eegprep.base.path_limits import shown_path
 from eegprep.base.resources import doc_path
 from eegprep.corpus.manifest import Manifest
 
@@ -57,11 +58,11 @@ def describe(m: Manifest) -> list[str]:
         need = "required" if m.sidecar_required else "optional"
         out.append(f"sidecar: {m.sidecar_parser} ({', '.join(where) or 'no file'}; {need})")
     out.append(f"labels: {m.labels_summary or '-'}")
-    out += [f"quirk: {text}" + (f" [{src}]" if src else "") for text, src in m.quirks]
+    out += [f"quirk: {text}" + (f" [{shown_path(src)}]" if src else "") for text, src in m.quirks]
     notes = corpus_notes(m)
     if notes:
         out.append(f"notes: {notes}")
-    out.append(f"manifest: {m.file}")
+    out.append(f"manifest: {shown_path(m.file)}")
     return out
 
 

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base.errors import EegprepError, SourceError, StoreFormatError, UsageError
-from eegprep.base.files import as_text, enclosing_store, shown_name
+from eegprep.base.files import as_text, enclosing_store
+from eegprep.base.path_limits import shown_path
 from eegprep.base.regular_files import open_regular, special_file
 from eegprep.base.wording import counted
 from eegprep.corpus.manifest import Manifest
@@ -84,14 +85,15 @@ def resolve_root(manifest: Manifest, root: Path) -> Path:
             "whose name is not UTF-8)"
         )
     if not root.exists():
-        raise UsageError(f"{root}: corpus folder not found")
+        raise UsageError(f"{shown_path(root)}: corpus folder not found")
     if not root.is_dir():
         kind = special_file(root) or "a file"
-        raise UsageError(f"{root}: expected the corpus folder, got {kind}")
+        raise UsageError(f"{shown_path(root)}: expected the corpus folder, got {kind}")
     store = enclosing_store(root)
     if store is not None:  # `--src` and `--out` swapped: its objects are no recordings
         raise UsageError(
-            f"{root}: the corpus folder is {'' if store == root else 'inside '}the eegprep store "
+            f"{shown_path(root)}: the corpus folder is "
+            f"{'' if store == root else 'inside '}the eegprep store "
             f"{as_text(str(store))}, not a folder of recordings: did you swap --src and --out?"
         )
     anchors = [a for a in (_anchor(p) for p in manifest.include) if a]
@@ -218,7 +220,7 @@ def is_apple_double(path: Path) -> bool:
 def _twin(kept: str) -> str:
     """Why a second name of a file is skipped (:func:`one_name_each`)."""
     return (
-        f"the same file as {shown_name(kept)} (a hard link, or a link to it): ingested once, "
+        f"the same file as {shown_path(kept)} (a hard link, or a link to it): ingested once, "
         "under that name"
     )
 
@@ -377,7 +379,7 @@ def _fields(manifest: Manifest, rel: str) -> dict[str, str] | None:
 def _nothing_found(manifest: Manifest, root: Path) -> str:
     """The one-line error for a run that matches no file; hints at near misses."""
     globs = ", ".join(manifest.include)
-    msg = f"{root}: no file matches {manifest.name}'s files.include ({globs})"
+    msg = f"{shown_path(root)}: no file matches {manifest.name}'s files.include ({globs})"
     wanted = {_glob_suffix(p) for p in manifest.include} - {""}
     seen: dict[str, int] = {}
     packed: dict[str, int] = {}  # `.edf.gz`: a wanted suffix, compressed
@@ -431,7 +433,8 @@ def _name(manifest: Manifest, fields: dict[str, str], part: str | None, relpath:
         raw = manifest.name_template.format(**fields, part=part or "")
     except KeyError as exc:
         raise UsageError(
-            f"{manifest.file}: path.name uses {exc} which the path pattern does not capture"
+            f"{shown_path(manifest.file)}: path.name uses {exc} which the path pattern "
+            "does not capture"
         ) from None
     if part and "{part}" not in manifest.name_template:
         raw = f"{raw}_{part}"

@@ -13,6 +13,7 @@ import glob
 import os
 
 from eegprep.base.errors import SourceError, UsageError
+from eegprep.base.path_limits import shown_path
 from eegprep.base.regular_files import open_regular, special_file
 from eegprep.base.wording import counted
 from eegprep.corpus.manifest import Manifest
@@ -28,7 +29,8 @@ def wanted_sidecars(manifest: Manifest, root: str, path: str, fields: dict[str, 
             rel = template.format(**fields)
         except (KeyError, IndexError, ValueError) as exc:
             raise UsageError(
-                f"{manifest.file}: sidecar.files entry {template!r} uses {exc} which the path "
+                f"{shown_path(manifest.file)}: sidecar.files entry {template!r} uses "
+                f"{exc} which the path "
                 "pattern does not capture"
             ) from None
         out.append(os.path.normpath(os.path.join(root, rel.lstrip("/"))))

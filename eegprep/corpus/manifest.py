@@ -21,6 +21,7 @@ from typing import Any
 from eegprep.base.errors import ManifestError, UsageError
 from eegprep.base.field_text import clean_text
 from eegprep.base.file_urls import local_path
+from eegprep.base.path_limits import shown_path
 from eegprep.base.resources import shipped_dir
 from eegprep.base.strict_json import find_beyond_int64, find_not_finite, find_unsafe
 from eegprep.base.toml_files import load_toml
@@ -191,24 +192,26 @@ def _check_table(file: str, where: str, table: dict[str, Any], schema: dict[str,
 
             near = difflib.get_close_matches(key, list(schema), n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
-            raise ManifestError(f"{file}: unknown key {where}{key!r}{hint}")
+            raise ManifestError(f"{shown_path(file)}: unknown key {where}{key!r}{hint}")
         types, _ = schema[key]
         if not isinstance(value, types) or (types is int and isinstance(value, bool)):
             expected = (
                 types.__name__ if isinstance(types, type) else "/".join(t.__name__ for t in types)
             )
             got = type(value).__name__
-            raise ManifestError(f"{file}: key {where}{key!r} must be {expected}, got {got}")
+            raise ManifestError(
+                f"{shown_path(file)}: key {where}{key!r} must be {expected}, got {got}"
+            )
     for key, (_, required) in schema.items():
         if required and key not in table:
-            raise ManifestError(f"{file}: missing required key {where}{key!r}")
+            raise ManifestError(f"{shown_path(file)}: missing required key {where}{key!r}")
 
 
 def _strings(file: str, where: str, values: list[Any]) -> tuple[str, ...]:
     """A list that must hold only strings, as a tuple."""
     for v in values:
         if not isinstance(v, str):
-            raise ManifestError(f"{file}: {where} must hold strings, got {v!r}")
+            raise ManifestError(f"{shown_path(file)}: {where} must hold strings, got {v!r}")
     return tuple(values)
 
 
@@ -264,7 +267,8 @@ def _sidecar_annotations(file: str, sidecar: dict[str, Any]) -> str:
     annotations = sidecar.get("annotations", "keep")
     if annotations not in ("keep", "replace"):
         raise ManifestError(
-            f"{file}: key sidecar.annotations must be 'keep' or 'replace', got {annotations!r}"
+            f"{shown_path(file)}: key sidecar.annotations must be 'keep' or 'replace', "
+            f"got {annotations!r}"
         )
     return annotations
 
@@ -282,14 +286,17 @@ def _check_mains(file: str, mains: float) -> None:
     ``inf`` too) is refused here, once, naming the manifest: a NaN was refused by every file
     it reached, in a line naming that file, and a 55 notched the samples at 55 Hz."""
     if isinstance(mains, bool) or mains not in (0, 50, 60):
-        raise ManifestError(f"{file}: key mains must be 50, 60 or 0 (unknown), got {mains!r}")
+        raise ManifestError(
+            f"{shown_path(file)}: key mains must be 50, 60 or 0 (unknown), got {mains!r}"
+        )
 
 
 def _check_unit(file: str, unit: str) -> None:
     """``unit``, what a channel whose file states no unit is in, must be a voltage."""
     if unit_to_uv(unit) is None:
         raise ManifestError(
-            f"{file}: key unit must be a voltage (uV, mV, V or nV: the unit of the samples "
+            f"{shown_path(file)}: key unit must be a voltage (uV, mV, V or nV: the unit "
+            "of the samples "
             f"of a file that states none), got {unit!r}"
         )
 
@@ -299,7 +306,7 @@ def _on_unknown(file: str, channels: dict[str, Any]) -> str:
     on_unknown = channels.get("on_unknown", "warn")
     if on_unknown not in ("raise", "warn", "ignore"):
         raise ManifestError(
-            f"{file}: key channels.on_unknown must be 'raise', 'warn' or 'ignore', "
+            f"{shown_path(file)}: key channels.on_unknown must be 'raise', 'warn' or 'ignore', "
             f"got {on_unknown!r}"
         )
     return on_unknown
@@ -311,7 +318,7 @@ def _check_reader_name(file: str, name: str) -> None:
 
     if name not in READERS:
         raise ManifestError(
-            f"{file}: key reader.name is {name!r}; known readers: {', '.join(READERS)}"
+            f"{shown_path(file)}: key reader.name is {name!r}; known readers: {', '.join(READERS)}"
         )
 
 
@@ -320,7 +327,9 @@ def _quirks(file: str, items: list[Any]) -> tuple[tuple[str, str], ...]:
     quirks = []
     for i, q in enumerate(items):
         if not isinstance(q, dict):
-            raise ManifestError(f"{file}: quirks[{i}] must be a table with `text` and `source`")
+            raise ManifestError(
+                f"{shown_path(file)}: quirks[{i}] must be a table with `text` and `source`"
+            )
         _check_table(file, f"quirks[{i}].", q, _QUIRK)
         quirks.append((q["text"], q.get("source", "")))
     return tuple(quirks)
@@ -331,7 +340,9 @@ def _rename(file: str, channels: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     rename = channels.get("rename", {})
     for k, v in rename.items():
         if not isinstance(v, str):
-            raise ManifestError(f"{file}: channels.rename.{k} must be a string, got {v!r}")
+            raise ManifestError(
+                f"{shown_path(file)}: channels.rename.{k} must be a string, got {v!r}"
+            )
     return tuple(sorted(rename.items()))
 
 
@@ -361,7 +372,7 @@ def _files_fields(file: str, files: dict[str, Any]) -> dict[str, Any]:
     for key, globs in out.items():
         problem = too_many_patterns(f"files.{key}", len(globs))
         if problem:
-            raise ManifestError(f"{file}: {problem}")
+            raise ManifestError(f"{shown_path(file)}: {problem}")
     return out
 
 
@@ -408,21 +419,23 @@ def _check_options(file: str, where: str, options: dict[str, Any], what: str, ki
     found = find_beyond_int64(options)
     if found is not None:
         raise ManifestError(
-            f"{file}: {where}.{found[0]} is {str(found[1])[:40]}, an integer beyond int64 "
+            f"{shown_path(file)}: {where}.{found[0]} is {str(found[1])[:40]}, an "
+            "integer beyond int64 "
             f"(-2**63 to 2**63-1), which no {what} takes and a store cannot hold: fix "
             "the manifest"
         )
     found_float = find_not_finite(options)
     if found_float is not None:
         raise ManifestError(
-            f"{file}: {where}.{found_float[0]} is {found_float[1]}, not a finite number, "
+            f"{shown_path(file)}: {where}.{found_float[0]} is {found_float[1]}, not a "
+            "finite number, "
             f"which no {what} takes (its {kinds} are finite) and a store cannot hold: write a "
             "finite number, or leave the option out"
         )
     other = find_unsafe(options)  # (what is left: a TOML date or time, which JSON has not)
     if other is not None:
         raise ManifestError(
-            f"{file}: {where}.{other[0]} is {str(other[1])[:40]}, a TOML "
+            f"{shown_path(file)}: {where}.{other[0]} is {str(other[1])[:40]}, a TOML "
             f"{type(other[1]).__name__}, which no {what} takes and a store cannot hold: write "
             "it as text or a number"
         )
@@ -477,14 +490,18 @@ def _corpus_fields(
 def _h_freq(file: str, value: float | None) -> float | None:
     """``h_freq``: a lower low-pass (Hz) for this corpus, positive, or ``None`` when not given."""
     if value is not None and not (_finite(value) and value > 0):
-        raise ManifestError(f"{file}: key h_freq must be a positive number of Hz, got {value!r}")
+        raise ManifestError(
+            f"{shown_path(file)}: key h_freq must be a positive number of Hz, got {value!r}"
+        )
     return None if value is None else float(value)
 
 
 def _hours(file: str, value: float | None) -> float | None:
     """``hours``: how long the corpus is, a finite number >= 0 (the catalogue shows it)."""
     if value is not None and not (_finite(value) and value >= 0):
-        raise ManifestError(f"{file}: key hours must be a number of hours >= 0, got {value!r}")
+        raise ManifestError(
+            f"{shown_path(file)}: key hours must be a number of hours >= 0, got {value!r}"
+        )
     return value
 
 
@@ -493,17 +510,22 @@ def _label_rules(file: str, table: dict[str, Any]) -> tuple[LabelRule, ...]:
     rules = []
     for name, spec in table.items():
         if not isinstance(spec, dict) or "from" not in spec:
-            raise ManifestError(f"{file}: labels.{name} must be a table with `from` (a path group)")
+            raise ManifestError(
+                f"{shown_path(file)}: labels.{name} must be a table with `from` (a path group)"
+            )
         extra = set(spec) - {"from", "map"}
         if extra:
-            raise ManifestError(f"{file}: unknown key labels.{name}.{sorted(extra)[0]!r}")
+            raise ManifestError(
+                f"{shown_path(file)}: unknown key labels.{name}.{sorted(extra)[0]!r}"
+            )
         mapping = spec.get("map", {})
         if not isinstance(mapping, dict):
-            raise ManifestError(f"{file}: labels.{name}.map must be a table")
+            raise ManifestError(f"{shown_path(file)}: labels.{name}.map must be a table")
         unsafe = find_unsafe(mapping)
         if unsafe is not None:  # (2**70 would be refused at every file, naming the file)
             raise ManifestError(
-                f"{file}: labels.{name}.map.{unsafe[0]} is {unsafe[1]!r:.40}, which a store "
+                f"{shown_path(file)}: labels.{name}.map.{unsafe[0]} is "
+                f"{unsafe[1]!r:.40}, which a store "
                 "cannot hold (integers from -2**63 to 2**63-1, finite numbers, text): fix the "
                 "manifest"
             )
@@ -518,7 +540,9 @@ def _check_sidecar_parser(file: str, name: str) -> None:
     parsers = load_parsers()
     if name not in parsers:
         known = ", ".join(sorted(parsers))
-        raise ManifestError(f"{file}: key sidecar.parser is {name!r}; known parsers: {known}")
+        raise ManifestError(
+            f"{shown_path(file)}: key sidecar.parser is {name!r}; known parsers: {known}"
+        )
 
 
 CORPUS_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -532,7 +556,8 @@ def _check_corpus_name(file: str, name: str) -> None:
     """``name``: a corpus name that may name a folder of the store (:data:`CORPUS_NAME`)."""
     if not CORPUS_NAME.fullmatch(name):
         raise ManifestError(
-            f"{file}: key name is {name!r}; a corpus name must start with a lower-case letter "
+            f"{shown_path(file)}: key name is {name!r}; a corpus name must start with a "
+            "lower-case letter "
             "or digit and hold only lower-case letters, digits, '_' and '-' (at most 64 "
             "characters): it names a folder of the store"
         )

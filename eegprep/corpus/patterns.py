@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from eegprep.base.errors import ManifestError
+from eegprep.base.path_limits import shown_path
 
 
 def parse_patterns(file: str, value: str | list[Any] | None) -> tuple[str, ...]:
@@ -17,15 +18,19 @@ def parse_patterns(file: str, value: str | list[Any] | None) -> tuple[str, ...]:
         return ()
     items = [value] if isinstance(value, str) else value
     if not items:
-        raise ManifestError(f"{file}: key path.pattern is an empty list")
+        raise ManifestError(f"{shown_path(file)}: key path.pattern is an empty list")
     for i, rx in enumerate(items):
         where = "path.pattern" if isinstance(value, str) else f"path.pattern[{i}]"
         if not isinstance(rx, str):
-            raise ManifestError(f"{file}: key {where} must be str, got {type(rx).__name__}")
+            raise ManifestError(
+                f"{shown_path(file)}: key {where} must be str, got {type(rx).__name__}"
+            )
         try:
             re.compile(rx)
         except re.error as exc:
-            raise ManifestError(f"{file}: key {where} is not a valid regex: {exc}") from None
+            raise ManifestError(
+                f"{shown_path(file)}: key {where} is not a valid regex: {exc}"
+            ) from None
     return tuple(items)
 
 

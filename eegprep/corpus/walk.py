@@ -26,7 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eegprep.base.files import as_text, shown_name
+from eegprep.base.files import as_text
+from eegprep.base.path_limits import shown_path
 
 LOOP = "a link to its own folder or to one above it (a loop): not followed"
 """Why a link to a folder that holds the link (``sub -> ..``, ``a/b -> ../a``) is passed."""
@@ -95,7 +96,7 @@ def walk_corpus(root: Path, left_out: Callable[[str], bool] = is_hidden) -> Tree
 def _second_name(first: str) -> str:
     """Why a folder reached again under another name is not listed again."""
     return (
-        f"a second name of {shown_name(first) or '.'}/, whose files are listed under that name: "
+        f"a second name of {shown_path(first) or '.'}/, whose files are listed under that name: "
         "not followed (each file once)"
     )
 

@@ -21,8 +21,9 @@ from typing import Any, Literal
 
 from eegprep.base import allocator, held_files
 from eegprep.base.errors import EegprepError, StoreError, UsageError
-from eegprep.base.files import as_text_all, shown_name
+from eegprep.base.files import as_text_all
 from eegprep.base.limits import Limits, format_bytes
+from eegprep.base.path_limits import shown_path
 from eegprep.base.redact import redact, redact_all
 from eegprep.base.wording import counted, noun, of_total
 from eegprep.base.write_errors import PLACE_ERRORS, names_its_file
@@ -129,14 +130,14 @@ def ingest(
     allocator.tuning_wanted()  # (an EEGPREP_MALLOC_TUNING neither on nor off: refused)
     held_files.sweep_left()  # what killed ingests left in /dev/shm (one scandir when nothing)
     manifest = options.apply_overrides(load_manifest(corpus), mains=cfg.mains, include=cfg.include)
-    options.check_globs(manifest.include, f"{manifest.file}: files.include")
+    options.check_globs(manifest.include, f"{shown_path(manifest.file)}: files.include")
     loc = options.writable_location(out)
     found = discover(manifest, corpus_dir(manifest.name, src, check=True), limit=cfg.limit)
     options.check_apart(loc, found.root)  # the corpus root, as discovery settled it
     report = IngestReport(manifest.name, loc.display, str(found.root))
     report.n_files = found.n_files
     report.n_recordings = len(found.items)
-    report.unmatched = [f"{shown_name(rel)}: {why}" for rel, why in found.unmatched]
+    report.unmatched = [f"{shown_path(rel)}: {why}" for rel, why in found.unmatched]
     cfg = options.store_encoding(cfg, loc)
     try:
         with StoreWriter(out, cfg.recipe, keep_replaced=cfg.keep_replaced) as writer:
@@ -200,14 +201,14 @@ def _plan(
             outside = outside_root(rels)
             if outside:  # never read: the store holds the corpus, and nothing else
                 report.failed.append(
-                    f"{shown_name(item.relpath)}: {shown_name(', '.join(outside))} "
+                    f"{shown_path(item.relpath)}: {shown_path(', '.join(outside))} "
                     f"{'lie' if len(outside) > 1 else 'lies'} outside the corpus folder, "
                     "where eegprep reads nothing: copy it into the corpus folder"
                 )
                 continue
             stamps = stamp_files(root, rels)
         except OSError as exc:
-            report.failed.append(f"{shown_name(item.relpath)}: cannot stat: {exc.strerror}")
+            report.failed.append(f"{shown_path(item.relpath)}: cannot stat: {exc.strerror}")
             continue
         rid = f"{manifest.name}/{item.name}"
         record = existing.get(rid)
@@ -305,20 +306,21 @@ def _sources_gone(
     if cfg.prune and len(gone) == len(mine):
         notes.append(
             f"not pruned: no source of the {counted(len(mine), 'listed recording')} is under "
-            f"{root}: "
+            f"{shown_path(root)}: "
             "is --src the folder they were ingested from?"
         )
     elif cfg.prune:
         notes.append(
             f"not pruned: {of_total(len(gone), len(mine), 'listed recording', 'has', the=True)} "
-            f"no source under {root} (more than --prune-max {cfg.prune_max:g} of them): is "
+            f"no source under {shown_path(root)} (more than --prune-max "
+            f"{cfg.prune_max:g} of them): is "
             "--src the folder they were ingested from, and all of it there? Raise --prune-max "
             "if they are gone"
         )
     else:
         notes.append(
             f"{counted(len(gone), 'listed recording')} {noun(len(gone), 'has', 'have')} no source "
-            f"under {root} now (renamed, moved or deleted): {names}; "
+            f"under {shown_path(root)} now (renamed, moved or deleted): {names}; "
             f"{noun(len(gone), 'it stays', 'they stay')} in the store, --prune removes "
             f"{noun(len(gone), 'it', 'them')}"
         )
@@ -474,7 +476,7 @@ def _run(
             if res.warnings:
                 report.warnings[res.relpath] = res.warnings
             if res.record is None:
-                report.failed.append(res.error or f"{shown_name(res.relpath)}: failed")
+                report.failed.append(res.error or f"{shown_path(res.relpath)}: failed")
                 if res.detail:
                     report.details[res.relpath] = res.detail
                 writer.loc.remove(res.staging)  # a staging name or an unlisted new version
@@ -507,7 +509,7 @@ def _commit(
     records = {rec.id: rec for _, rec in pending}
     for rid, problem in writer.commit(pending):
         rec = records.pop(rid)
-        report.failed.append(f"{shown_name(rec.source or rid)}: {problem}")
+        report.failed.append(f"{shown_path(rec.source or rid)}: {problem}")
         report.n_ingested -= 1
         report.hours_written -= rec.n_samples / rec.sfreq / 3600.0
     return list(records)

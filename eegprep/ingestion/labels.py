@@ -14,6 +14,7 @@ import numpy as np
 
 from eegprep.base.errors import UsageError
 from eegprep.base.field_text import checked_labels, checked_text, clean_text
+from eegprep.base.path_limits import shown_path
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.sidecars import SidecarResult
 from eegprep.store.record_values import is_target_name
@@ -27,7 +28,8 @@ def sidecar_options(m: Manifest, fields: dict[str, str]) -> dict[str, Any]:
         hit = _FIELD.match(value) if isinstance(value, str) else None
         if hit and hit.group(1) not in fields:
             raise UsageError(
-                f"{m.file}: sidecar.options.{key} is {value!r} but the path pattern does not "
+                f"{shown_path(m.file)}: sidecar.options.{key} is {value!r} but the path "
+                "pattern does not "
                 f"capture {hit.group(1)!r}"
             )
         out[key] = fields[hit.group(1)] if hit else value

@@ -273,12 +273,13 @@ def writable_location(out: str | os.PathLike[str]) -> Location:
             continue
         if _read_only_mount(folder):  # the mount's own flag, whatever access() makes of it
             raise StoreError(
-                f"{loc.named}: cannot write the store: {folder} is on a read-only file "
+                f"{loc.named}: cannot write the store: {shown_path(folder)} is on a read-only file "
                 "system (Read-only file system); choose another --out or mount it writable"
             )
         if not os.access(folder, os.W_OK | os.X_OK):
             raise StoreError(
-                f"{loc.named}: cannot write the store: {folder} is read-only for this user "
+                f"{loc.named}: cannot write the store: {shown_path(folder)} is "
+                "read-only for this user "
                 "(permission denied); choose another --out or fix its permissions"
             )
     return loc
@@ -337,7 +338,8 @@ def apply_overrides(
         manifest = dataclasses.replace(manifest, raw=raw, **changes)
     if not manifest.mains:
         raise UsageError(
-            f"{manifest.file}: the mains frequency of corpus {manifest.name!r} is unknown "
+            f"{shown_path(manifest.file)}: the mains frequency of corpus "
+            f"{manifest.name!r} is unknown "
             "(mains = 0): pass --mains 50 or --mains 60"
         )
     return manifest
@@ -392,6 +394,6 @@ def check_apart(loc: Location, folder: os.PathLike[str] | str) -> None:
     else:
         return
     raise UsageError(
-        f"--out {loc.named}: the store {where} {folder}: keep the store and the "
+        f"--out {loc.named}: the store {where} {shown_path(folder)}: keep the store and the "
         "corpus apart (pick an --out outside the corpus folder)"
     )

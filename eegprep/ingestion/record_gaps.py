@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eegprep.base.files import shown_name
+from eegprep.base.path_limits import shown_path
 from eegprep.corpus.sources import listed_files, listed_hashes
 
 
@@ -28,7 +28,7 @@ def unstated(record: dict[str, Any]) -> str | None:
     hashes = listed_hashes(record)
     missing = [str(f.get("path")) for f, h in zip(listed_files(record), hashes) if not h]
     if missing:
-        return f"its record states no content hash of {shown_name(missing[0])}"
+        return f"its record states no content hash of {shown_path(missing[0])}"
     return None
 
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import os
 
+from eegprep.base.path_limits import shown_path
+
 GONE = "gone"
 """:meth:`SourcePresence.state` of a source the file system says does not exist."""
 
@@ -100,6 +102,7 @@ def hidden_note(folder: str, what: str, ids: list[str]) -> str:
     names = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
     todo = _WHAT_TO_DO.get(what, "remove the folder to prune them")
     return (
-        f"{len(ids)} listed recordings kept, their sources are under {folder}, {what} (a disk "
+        f"{len(ids)} listed recordings kept, their sources are under "
+        f"{shown_path(folder)}, {what} (a disk "
         f"not mounted?): {names}; mount it, or if they are gone, {todo}"
     )

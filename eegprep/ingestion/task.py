@@ -22,7 +22,6 @@ from eegprep.base import limits
 from eegprep.base.allocator import reuse_freed_memory
 from eegprep.base.errors import EegprepError, SourceError, clip_message
 from eegprep.base.field_text import checked_exact, noted_text
-from eegprep.base.files import shown_name
 from eegprep.base.limits import Limits, check_allocation
 from eegprep.base.path_limits import shown_path
 from eegprep.base.redact import redact
@@ -112,14 +111,16 @@ def run_task(task: IngestTask) -> IngestResult:
     t0 = time.perf_counter()
     res = IngestResult(task.item.relpath, task.rid, task.staging)
     path = str(Path(task.root) / task.item.relpath)
-    name = shown_name(task.item.relpath)  # one line, the file exactly
+    name = shown_path(task.item.relpath)  # one line, the file exactly
     try:
         # numpy's floating-point warnings (a calibration of inf, an overflow) stay off the
         # terminal: every non-finite result is refused after, in one line naming the file
         with limits.activated(task.limits), np.errstate(all="ignore"):
             res.record, res.warnings = _ingest(task, path)
     except SourceError as exc:
-        where = "" if exc.path == path else f"{os.path.basename(exc.path)}: "  # a sidecar
+        where = (
+            "" if exc.path == path else f"{shown_path(os.path.basename(exc.path))}: "
+        )  # a sidecar
         res.error = f"{name}: {where}{exc.problem}"
     except EegprepError as exc:
         res.error = f"{name}: {clip_message(str(exc))}"
@@ -173,18 +174,21 @@ def _os_problem(exc: OSError, task: IngestTask) -> str:
     """One line for an operating-system error of a task (disk full, permissions, ...)."""
     store = redact(task.store_url)
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"no space left on device while writing the store ({store})"
+        return f"no space left on device while writing the store ({shown_path(store)})"
     why = exc.strerror or str(exc) or type(exc).__name__
     where = _other_file(exc, task)
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):  # (it said nothing of what to do)
         where = _other_file(exc, task, store_named=True)
-        return redact(f"cannot write the store ({store}): {why}{where}{then_again(exc)}")
+        return redact(
+            f"cannot write the store ({shown_path(store)}): {why}{where}{then_again(exc)}"
+        )
     if exc.errno == errno.EFBIG:
         # (a write's: a file size limit, a FAT disk's 4 GiB) its samples' file, not the
         # source: "File too large" alone named the source file
         where = _other_file(exc, task, store_named=True)
         return redact(
-            f"cannot write its samples into the store ({store}): {why}{where}; raise the file "
+            f"cannot write its samples into the store ({shown_path(store)}): "
+            f"{why}{where}; raise the file "
             "size limit or pick another place, and run the same command again"
         )
     if exc.errno == errno.EIO:  # the disk's failure (the source's or the store's)

@@ -35,6 +35,7 @@ import warnings
 from collections.abc import Generator, Iterator, Sequence
 from typing import Any
 
+from eegprep.base.path_limits import shown_path
 from eegprep.ingestion.options import n_cores
 from eegprep.ingestion.task import IngestResult, IngestTask, run_task
 
@@ -266,7 +267,7 @@ def _result(fut: Any, task: IngestTask) -> IngestResult:
     except BrokenProcessPool:
         res = IngestResult(task.item.relpath, task.rid, task.staging)
         res.error = (
-            f"{task.item.relpath}: not ingested: a worker process died (killed, or out "
+            f"{shown_path(task.item.relpath)}: not ingested: a worker process died (killed, or out "
             "of memory); run the same command again, or with --workers 0 to see which "
             "file it was"
         )

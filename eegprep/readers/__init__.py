@@ -11,6 +11,7 @@ import sys
 from pathlib import PurePath
 
 from eegprep.base.errors import UsageError
+from eegprep.base.path_limits import shown_path
 from eegprep.base.validation import invalid_value
 from eegprep.readers.base import Annotation, Header, Reader, Signal
 
@@ -67,7 +68,9 @@ def reader_for(path: str) -> type[Reader]:
     suffix = PurePath(path).suffix.lower()
     if suffix not in SUFFIXES:
         known = ", ".join(sorted(SUFFIXES))
-        raise UsageError(f"{path}: no reader for suffix {suffix!r}; known suffixes: {known}")
+        raise UsageError(
+            f"{shown_path(path)}: no reader for suffix {suffix!r}; known suffixes: {known}"
+        )
     return get_reader(SUFFIXES[suffix])
 
 

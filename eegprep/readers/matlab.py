@@ -28,6 +28,7 @@ import numpy as np
 from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.files import file_version
 from eegprep.base.limits import check_allocation
+from eegprep.base.path_limits import shown_path
 from eegprep.base.validation import check_choice, invalid_value
 from eegprep.base.wording import counted
 from eegprep.readers.base import (
@@ -358,7 +359,7 @@ def _variable(path: str, version: str, data: str, part: str | None) -> str:
     found = _matching(path, names, data)
     if len(found) > 1:
         raise UsageError(
-            f"{path}: `data` {data!r} matches {counted(len(found), 'variable')} "
+            f"{shown_path(path)}: `data` {data!r} matches {counted(len(found), 'variable')} "
             f"({', '.join(found[:3])}, "
             "...): read each with part=<variable> (MatReader.parts lists them)."
         )

@@ -57,6 +57,7 @@ import numpy as np
 from eegprep.base.errors import EegprepError, SourceError, UsageError
 from eegprep.base.files import FileVersion, file_version
 from eegprep.base.limits import check_allocation
+from eegprep.base.path_limits import shown_path
 from eegprep.base.validation import invalid_value
 from eegprep.readers.base import (
     DEFAULT_UNIT,
@@ -378,7 +379,7 @@ def _format(path: str) -> tuple[str, str]:
     suffix = PurePath(path).suffix.lower()
     if suffix not in _FORMATS:
         known = ", ".join(sorted(_FORMATS))
-        raise UsageError(f"{path}: the mne reader reads {known}; got suffix {suffix!r}")
+        raise UsageError(f"{shown_path(path)}: the mne reader reads {known}; got suffix {suffix!r}")
     return _FORMATS[suffix]
 
 

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from eegprep.base.path_limits import shown_path
 from eegprep.base.wording import counted
 
 ENCODINGS = ("float32", "float16", "quantized")
@@ -151,7 +152,9 @@ def _difference(found: Any, want: Any, path: str) -> str | None:
             if inner:
                 return inner
         if len(found) != len(want):
-            return f"{path} of {counted(len(found), 'item')}, eegprep writes {len(want)}"
+            return (
+                f"{shown_path(path)} of {counted(len(found), 'item')}, eegprep writes {len(want)}"
+            )
         return None
     differs = f"{path or 'the document'} {_shown(found)}, eegprep writes {_shown(want)}"
     if type(found) is not type(want) and not {type(found), type(want)} <= {int, float}:

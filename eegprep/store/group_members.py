@@ -32,6 +32,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from eegprep.base.files import TMP_MARK
+from eegprep.base.path_limits import shown_path
 from eegprep.base.wording import counted
 from eegprep.store.fs import Location
 from eegprep.store.group_path import GROUP_FILES
@@ -125,7 +126,7 @@ def member_findings(
         if name in known and folder:
             _array_members(loc, path, damage, added)
         elif name not in known and not (name in GROUP_FILES and not folder):
-            added.append(f"{path}: {_what_it_is(loc, path, folder)}")
+            added.append(f"{shown_path(path)}: {_what_it_is(loc, path, folder)}")
     return damage, added
 
 
@@ -169,14 +170,14 @@ def _array_members(loc: Location, array: str, damage: list[str], added: list[str
         if not folder and head == "c" and rest and all(_PART.fullmatch(p) for p in parts):
             problem = grid.key_problem(parts, ".")
             if problem:
-                damage.append(f"{path}: {problem}; no read sees it")
+                damage.append(f"{shown_path(path)}: {problem}; no read sees it")
             continue
         if not folder and name == "c":  # (the key of no dimensions)
             problem = grid.key_problem([], grid.separator)
             if problem:
-                damage.append(f"{path}: {problem}; no read sees it")
+                damage.append(f"{shown_path(path)}: {problem}; no read sees it")
             continue
-        added.append(f"{path}: {_what_it_is(loc, path, folder)}")
+        added.append(f"{shown_path(path)}: {_what_it_is(loc, path, folder)}")
 
 
 def _key_folder(
@@ -193,10 +194,11 @@ def _key_folder(
             continue
         path = f"{folder_path}/{name}"
         if not _PART.fullmatch(name):
-            added.append(f"{path}: {_what_it_is(loc, path, folder)}")
+            added.append(f"{shown_path(path)}: {_what_it_is(loc, path, folder)}")
         elif folder and len(parts) >= len(grid.n_chunks) + _DEEPER:  # (not walked further)
             damage.append(
-                f"{path}: a folder of chunk keys of over {counted(len(parts) + 1, 'dimension')}, "
+                f"{shown_path(path)}: a folder of chunk keys of over "
+                f"{counted(len(parts) + 1, 'dimension')}, "
                 f"but the array has {len(grid.n_chunks)}; no read sees it"
             )
         elif folder:
@@ -204,7 +206,7 @@ def _key_folder(
         else:
             problem = grid.key_problem([*parts, name], "/")
             if problem:
-                damage.append(f"{path}: {problem}; no read sees it")
+                damage.append(f"{shown_path(path)}: {problem}; no read sees it")
 
 
 __all__ = ["Grid", "member_findings"]

@@ -17,7 +17,7 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.files import TMP_MARK
-from eegprep.base.path_limits import described
+from eegprep.base.path_limits import described, shown_path
 from eegprep.base.sealed import KEY, seal_problem
 from eegprep.base.wording import counted, noun
 from eegprep.store.added_attrs import added_notes, without_added
@@ -132,7 +132,7 @@ def _groups_on_disk(
         if loc.exists("recordings", corpus, "zarr.json") or not ingest_running(loc):
             _group_doc(loc, ("recordings", corpus), {}, problems, notes, listed)
         # (else a running ingest made the folder a moment ago and writes its zarr.json next)
-    notes += [f"{path}: {_FOREIGN}" for path in stray[:MAX_LINES]]
+    notes += [f"{shown_path(path)}: {_FOREIGN}" for path in stray[:MAX_LINES]]
     if len(stray) > MAX_LINES:
         notes.append(f"recordings: {len(stray) - MAX_LINES} more entries that are no group")
     return [g for g in groups if TMP_MARK not in g.rsplit("/", 1)[1]]

@@ -28,7 +28,7 @@ import numpy as np
 
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError
-from eegprep.base.path_limits import described
+from eegprep.base.path_limits import described, shown_path
 from eegprep.store.added_attrs import added_notes, array_keys, shown_keys, without_added
 from eegprep.store.array_docs import document_problem
 from eegprep.store.chunk_sums import TARGETS, target_problem
@@ -417,7 +417,8 @@ def _small_array(loc: Location, path: str) -> Any:
         return np.asarray(array[...])
     except Exception as exc:
         chunks = [n for n in loc.list(*path.split("/")) if _KEY_NAME.fullmatch(n)]
-        where = f"{path}/{chunks[0]}" if len(chunks) == 1 else f"{path} (its chunks)"
+        one = len(chunks) == 1
+        where = f"{shown_path(path)}/{chunks[0]}" if one else f"{shown_path(path)} (its chunks)"
         what = "fails its CRC-32C check" if "checksum" in str(exc) else "cannot be decoded"
         raise StoreFormatError(
             f"{where}: {what}, corrupt or cut short ({described(exc, named=True)})"

@@ -36,6 +36,7 @@ from eegprep.base import strict_json
 from eegprep.base.disk_sync import sync_file, sync_folders
 from eegprep.base.errors import StoreAccessError, StoreFormatError, StoreLockedError
 from eegprep.base.files import TMP_MARK, remove_stale_temporaries
+from eegprep.base.path_limits import shown_path
 from eegprep.base.sealed import seal
 from eegprep.base.strict_json import find_unsafe, json_problem
 from eegprep.base.version import __version__
@@ -333,7 +334,8 @@ class StoreWriter:
             if holder is not None and not lock_is_stale(holder):
                 who += f" ({describe_holder(holder)})"
             raise StoreLockedError(
-                f"{self.loc.named}: {who} is writing this store (it holds {path}); wait "
+                f"{self.loc.named}: {who} is writing this store (it holds "
+                f"{shown_path(path)}); wait "
                 "for it to finish"
             )
         if taken.state == "unsupported":  # a file system without flock (some network mounts):
@@ -390,7 +392,8 @@ class StoreWriter:
         outside = self.loc.leaves_store(*path.split("/"))
         if outside is not None:
             raise StoreFormatError(
-                f"{self.loc.named}: {path} leads out of the store through a symbolic link (to "
+                f"{self.loc.named}: {shown_path(path)} leads out of the store through a "
+                "symbolic link (to "
                 f"{outside}): eegprep writes only inside the store; replace the link with a folder"
             )
 

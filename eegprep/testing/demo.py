@@ -24,6 +24,7 @@ import numpy as np
 
 from eegprep.base.errors import UsageError
 from eegprep.base.files import TMP_MARK, is_temporary_name, write_atomically
+from eegprep.base.path_limits import shown_path
 from eegprep.base.regular_files import not_a_folder
 from eegprep.base.validation import check_choice, check_min, invalid_value
 from eegprep.testing.demo_labelled import write_tuab_demo, write_tuev_demo
@@ -129,7 +130,8 @@ def _check_ours(root: Path) -> None:
     kind = not_a_folder(root)
     if kind is not None:
         raise UsageError(
-            f"{root}: {kind}, not a folder; the demo corpus goes in a folder of that name: "
+            f"{shown_path(root)}: {kind}, not a folder; the demo corpus goes in a "
+            "folder of that name: "
             "pick another --out"
         )
     try:
@@ -137,10 +139,11 @@ def _check_ours(root: Path) -> None:
             not root.is_dir() or any(not _marker_left(e.name) for e in root.iterdir())
         )
     except OSError as exc:
-        raise UsageError(f"{root}: cannot look into it ({exc.strerror})") from None
+        raise UsageError(f"{shown_path(root)}: cannot look into it ({exc.strerror})") from None
     if taken and not (root / DEMO_MARK).is_file():
         raise UsageError(
-            f"{root}: already holds files and is not a demo corpus (no {DEMO_MARK}); the demo "
+            f"{shown_path(root)}: already holds files and is not a demo corpus (no "
+            f"{DEMO_MARK}); the demo "
             "would overwrite files of the same names: pick another --out"
         )
 
@@ -165,7 +168,8 @@ def _check_no_links(root: Path) -> None:
             path = os.path.join(folder, name)
             if os.path.islink(path):
                 raise UsageError(
-                    f"{path}: a symbolic link in the demo corpus {root}; the demo makes none "
+                    f"{shown_path(path)}: a symbolic link in the demo corpus "
+                    f"{shown_path(root)}; the demo makes none "
                     "and would write through it: remove it, or pick another --out"
                 )
             if name in files and is_temporary_name(name):

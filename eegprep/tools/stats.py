@@ -19,6 +19,7 @@ import numpy as np
 from eegprep.base.errors import OutputError, StoreFormatError
 from eegprep.base.field_text import listed_text
 from eegprep.base.files import check_outside_stores, write_output, write_problem
+from eegprep.base.path_limits import shown_path
 from eegprep.base.write_errors import then_again
 from eegprep.store.event_span import events_inside
 from eegprep.store.reader import Store
@@ -186,7 +187,10 @@ def format_table(stats: dict[str, Any]) -> list[str]:
         ]
         return "  ".join(cells).rstrip()
 
-    title = f"store {stats['store']}  ({stats['sfreq']:g} Hz, recipe {stats['recipe_hash']})"
+    title = (
+        f"store {shown_path(stats['store'])}  ({stats['sfreq']:g} Hz, "
+        f"recipe {stats['recipe_hash']})"
+    )
     lines = [title, fmt(header)]
     for row in rows:
         lines.append(fmt(row))
@@ -270,7 +274,8 @@ def plot_stats(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(  # (it said nothing of what to do: an I/O error, a permission)
-            f"{out}: cannot make the plots folder ({write_problem(out, exc)}){then_again(exc)}"
+            f"{shown_path(out)}: cannot make the plots folder "
+            f"({write_problem(out, exc)}){then_again(exc)}"
         ) from exc
     paths = []
     corpora = list(stats["corpora"])

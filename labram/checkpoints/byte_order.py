@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 from typing import BinaryIO
 
+from eegprep.base.path_limits import shown_path
 from labram.checkpoints.errors import CorruptCheckpointError
 
 BYTE_ORDERS = (b"little", b"big")
@@ -44,7 +45,7 @@ def byte_order(path: Path, archive: zipfile.ZipFile) -> bytes | None:
                 value = member.read(len(max(BYTE_ORDERS, key=len)) + 1)
             if value not in BYTE_ORDERS:
                 raise CorruptCheckpointError(
-                    f"{path}: not written by torch.save: its byteorder member holds "
+                    f"{shown_path(path)}: not written by torch.save: its byteorder member holds "
                     f"{value!r}{'...' if info.file_size > len(value) else ''} ({info.file_size:,} "
                     "bytes), where torch.save writes 'little' or 'big'"
                 )

@@ -22,6 +22,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from eegprep.base.bounds import check_number
+from eegprep.base.path_limits import shown_path
 from eegprep.base.wording import counted
 from labram.checkpoints.contents import CKPT_FORMAT, OURS_FORMAT
 from labram.checkpoints.errors import CheckpointError, CorruptCheckpointError
@@ -91,7 +92,8 @@ def check_claims(path: Path, skeleton: Any) -> None:
     if described is None:
         if claimed > SLACK_BYTES:
             raise CorruptCheckpointError(
-                f"{path}: its tensors claim {claimed:,} bytes, but it describes no LaBraM model "
+                f"{shown_path(path)}: its tensors claim {claimed:,} bytes, but it "
+                "describes no LaBraM model "
                 "(no config, no layout its keys and shapes make, or tables larger than any "
                 f"LaBraM model's), so at most {SLACK_BYTES:,} bytes: a crafted or damaged "
                 "file; none of it was read"
@@ -104,7 +106,8 @@ def check_claims(path: Path, skeleton: Any) -> None:
         if isinstance(have, Tensor) and have.numel() > want.numel():
             where = path_to(skeleton, have) or name  # (the key path in the file)
             raise CorruptCheckpointError(
-                f"{path}: tensor {shown(where)} claims shape {tuple(have.shape)} where the "
+                f"{shown_path(path)}: tensor {shown(where)} claims shape "
+                f"{tuple(have.shape)} where the "
                 f"{described.what} has {tuple(want.shape)}: a crafted or damaged file; none of "
                 "it was read"
             )
@@ -113,7 +116,8 @@ def check_claims(path: Path, skeleton: Any) -> None:
     allowed = (1 + MODEL_COPIES) * model_bytes + SLACK_BYTES
     if claimed > allowed:
         raise CorruptCheckpointError(
-            f"{path}: its tensors claim {claimed:,} bytes, more than the {described.what} "
+            f"{shown_path(path)}: its tensors claim {claimed:,} bytes, more than the "
+            f"{described.what} "
             f"({model_bytes:,} bytes of weights) and a training state can hold ({allowed:,}): "
             "a crafted or damaged file; none of it was read"
         )
@@ -125,11 +129,11 @@ def _check_unreleased(path: Path, described: Described) -> None:
     try:
         limit = unreleased_limit()
     except CheckpointError as exc:
-        raise CheckpointError(f"{path}: {exc}") from None
+        raise CheckpointError(f"{shown_path(path)}: {exc}") from None
     n = sum(t.numel() for t in described.expected.values())
     if n > limit:
         raise CorruptCheckpointError(
-            f"{path}: the {described.what} ({described.unreleased}; "
+            f"{shown_path(path)}: the {described.what} ({described.unreleased}; "
             f"{counted(n, 'parameter', sep=',')}) is none of the released architectures "
             f"({', '.join(RELEASED_ARCHITECTURES)}) and larger than "
             f"{counted(limit, 'parameter', sep=',')}, the most another may have: a crafted or "
@@ -158,7 +162,8 @@ def check_unjudged(path: Path, stored: int, why: str) -> None:
     """
     if stored > SLACK_BYTES:
         raise CorruptCheckpointError(
-            f"{path}: its tensors ({stored:,} bytes, more than {SLACK_BYTES:,}) cannot be "
+            f"{shown_path(path)}: its tensors ({stored:,} bytes, more than "
+            f"{SLACK_BYTES:,}) cannot be "
             f"judged before they are read ({why}): none of it was read"
         )
 

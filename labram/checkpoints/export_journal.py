@@ -47,6 +47,7 @@ from eegprep.base.files import (
     write_problem,
 )
 from eegprep.base.flocks import try_exclusive
+from eegprep.base.path_limits import shown_path
 from eegprep.base.write_errors import LandedError, then_again
 
 WEIGHTS_SUFFIX = ".safetensors"
@@ -90,7 +91,7 @@ def check_not_card_name(path: str | os.PathLike[str], *, what: str = "") -> None
     export = card_owner(path)
     if export is not None:
         raise UsageError(
-            f"{what + ' ' if what else ''}{os.fspath(path)}: the name of a model card of the "
+            f"{what + ' ' if what else ''}{shown_path(path)}: the name of a model card of the "
             f"export {export.name} (`labram export` writes NAME.card.md and NAME.card.json beside "
             "NAME.safetensors), not of a weights file; give the weights another name, e.g. "
             f"{export.name} or {export.with_suffix('.pt').name}"
@@ -391,7 +392,7 @@ def weights_replaced(path: str | os.PathLike[str]) -> Iterator[Path]:
         remove_stale_temporaries(p)
     if cards:
         warnings.warn(
-            f"{path}: replaced the weights of an export; deleted its model cards "
+            f"{shown_path(path)}: replaced the weights of an export; deleted its model cards "
             f"({', '.join(p.name for p in cards)}), which described the weights replaced "
             "(`labram export` writes cards)",
             stacklevel=3,

@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from eegprep.base.files import remove_stale_temporaries
+from eegprep.base.path_limits import shown_path
 from eegprep.base.validation import check_choice
 from eegprep.base.wording import counted
 from labram.checkpoints.assign import assign_weights, on_meta
@@ -96,7 +97,7 @@ def load_strict(
             result = model.load_state_dict(dict(sd), strict=False)
     except RuntimeError as exc:  # a tensor of another shape (load_state_dict lists them all)
         raise CheckpointError(
-            f"{source} does not fit {type(model).__name__}: "
+            f"{shown_path(source)} does not fit {type(model).__name__}: "
             f"{first_mismatch(exc, lambda key: prefix + _file_name(key, kind))}"
         ) from None
     if not (result.missing_keys or result.unexpected_keys):
@@ -107,7 +108,8 @@ def load_strict(
         return f"{shown}{'...' if len(keys) > 10 else ''}"
 
     raise CheckpointError(
-        f"{source} does not fit {type(model).__name__}: missing {names(result.missing_keys)}, "
+        f"{shown_path(source)} does not fit {type(model).__name__}: missing "
+        f"{names(result.missing_keys)}, "
         f"unexpected {names(result.unexpected_keys)}"
         f"{'' if result.unexpected_keys else _LACKS_WEIGHTS}"
     )
@@ -133,7 +135,9 @@ def check_weight_types(
     for key, value in sd.items():
         want = expected.get(key)
         if isinstance(value, Tensor) and want is not None and want.is_floating_point():
-            _check_convertible(value, want, f"{source}: tensor {_file_name(key, kind)}", model)
+            _check_convertible(
+                value, want, f"{shown_path(source)}: tensor {_file_name(key, kind)}", model
+            )
 
 
 def _file_name(key: str, kind: Kind | None) -> str:
@@ -231,7 +235,7 @@ def naming(source: str) -> Iterator[None]:
     except CheckpointError as exc:
         if str(exc).startswith(source):
             raise
-        raise CheckpointError(f"{source}: {exc}") from exc
+        raise CheckpointError(f"{shown_path(source)}: {exc}") from exc
 
 
 def build_official(
@@ -246,7 +250,10 @@ def build_official(
     """Build our model for an official state dict (size from ``size`` or the shapes) and load
     it strictly (``take``: the tensors of ``sd`` become the model's, uncopied: they were read
     from a file for it, :func:`load_strict`)."""
-    with naming(source), content_errors(f"{source}: its weights make no LaBraM {kind} model"):
+    with (
+        naming(source),
+        content_errors(f"{shown_path(source)}: its weights make no LaBraM {kind} model"),
+    ):
         return _build_official(sd, kind, size=size, n_outputs=n_outputs, source=source, take=take)
 
 
@@ -279,7 +286,8 @@ def _preset_of_file_size(
         return ", ".join(f"{f} {getattr(c, f)}" for f in fields)
 
     raise CheckpointError(
-        f"{source}: holds {what} ({shape(have)}), not --size {size} ({shape(want)}): leave "
+        f"{shown_path(source)}: holds {what} ({shape(have)}), not --size {size} "
+        f"({shape(want)}): leave "
         "--size out to take the file's own size"
     )
 
@@ -310,7 +318,9 @@ def _build_official(
         )  # fmt: skip
         if kind == "mem":
             if prefix != "student.":
-                raise CheckpointError(f"{source}: a MEM model needs a pre-training checkpoint")
+                raise CheckpointError(
+                    f"{shown_path(source)}: a MEM model needs a pre-training checkpoint"
+                )
             make = lambda: LaBraMForMEM(cfg)  # noqa: E731
             model = built(make, sd, source, cfg, on_meta=True)
         else:
@@ -346,7 +356,8 @@ def _check_pretraining_keys(sd: Mapping[str, Tensor], source: str) -> None:
     if other:
         shown = f"{other[:10]}{'...' if len(other) > 10 else ''}"
         raise CheckpointError(
-            f"{source} does not fit LaBraMClassifier: unexpected {shown} (a pre-training state "
+            f"{shown_path(source)} does not fit LaBraMClassifier: unexpected {shown} (a "
+            "pre-training state "
             "dict holds student.*, lm_head.* and projection_head.* only): save the model's own "
             "state dict alone"
         )
@@ -400,7 +411,9 @@ def official_from(
         k = _check_kind(kind)
         sd = released_state(obj)
         if k == "tokenizer" and detect_kind(sd) != "tokenizer":
-            raise CheckpointError(f"{source}: not a tokenizer checkpoint (no 'quantize.*' keys)")
+            raise CheckpointError(
+                f"{shown_path(source)}: not a tokenizer checkpoint (no 'quantize.*' keys)"
+            )
         model = build_official(sd, k, size=size, n_outputs=n_outputs, source=source, take=take)
         return model.eval()
 
@@ -497,7 +510,9 @@ def training_from(obj: Any, *, source: str = "state dict", take: bool = False) -
     with naming(source):
         kind = obj.get("kind")
         if kind not in KINDS:
-            raise CheckpointError(f"{source}: a training checkpoint of unknown kind {kind!r}")
+            raise CheckpointError(
+                f"{shown_path(source)}: a training checkpoint of unknown kind {kind!r}"
+            )
         sd = plain_state_dict(obj.get("model"), where="model")  # (saved from DDP or compiled)
         n_outputs = int(sd["head.weight"].shape[0]) if kind == "classifier" else None
         model, make = model_for(kind, obj["model_config"], sd, source, n_outputs)

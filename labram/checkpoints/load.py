@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from torch import nn
 
+from eegprep.base.path_limits import shown_path
 from eegprep.base.wording import counted
 from labram.checkpoints.contents import CKPT_FORMAT
 from labram.checkpoints.errors import CheckpointError
@@ -85,7 +86,10 @@ def load_model(path: str | os.PathLike[str], *, what: str = "--checkpoint") -> L
     source = str(path)
     obj = read_checkpoint(Path(path), what=f"{what} checkpoint")
     info = {k: v for k, v in obj.items() if k != "model"} if isinstance(obj, dict) else {}
-    with naming(source), content_errors(f"{source}: not a LaBraM checkpoint this labram can use"):
+    with (
+        naming(source),
+        content_errors(f"{shown_path(source)}: not a LaBraM checkpoint this labram can use"),
+    ):
         if isinstance(obj, dict) and obj.get("format") == CKPT_FORMAT:
             return Loaded(
                 training_from(obj, source=source, take=True).eval(),
@@ -110,7 +114,8 @@ def backbone_model(loaded: Loaded) -> LaBraMClassifier | LaBraMForMEM:
     """The model, refused with one line if it has no LaBraM backbone (a tokenizer)."""
     if not isinstance(loaded.model, LaBraMClassifier | LaBraMForMEM):
         raise CheckpointError(
-            f"{loaded.source}: a {loaded.kind} checkpoint has no LaBraM backbone: pass a "
+            f"{shown_path(loaded.source)}: a {loaded.kind} checkpoint has no LaBraM "
+            "backbone: pass a "
             "pre-trained model.pt, a fine-tuned best.pt or labram-base.pth"
         )
     return loaded.model
@@ -140,13 +145,15 @@ def check_windows_fit(
     if beyond:
         shown = ", ".join(beyond[:8]) + (", ..." if len(beyond) > 8 else "")
         raise CheckpointError(
-            f"{source}: its spatial table has {counted(config.n_spatial, 'row')} (vocabulary "
+            f"{shown_path(source)}: its spatial table has "
+            f"{counted(config.n_spatial, 'row')} (vocabulary "
             f"indices 0..{top}), so channels {shown} have no position embedding: use a checkpoint "
             "whose model addresses them (LaBraM's: 129 rows)"
         )
     if seconds > config.n_time:
         raise CheckpointError(
-            f"{source}: its time table has {counted(config.n_time, 'row')}, so it embeds windows "
+            f"{shown_path(source)}: its time table has {counted(config.n_time, 'row')}, "
+            "so it embeds windows "
             f"of at most {config.n_time} s, not {seconds} s: use a checkpoint made for these "
             "windows"
         )
@@ -196,7 +203,7 @@ def check_finite_outputs(
     if finite.all():
         return
     head = (
-        f"{source}: the model's outputs are not finite (NaN or infinite) on "
+        f"{shown_path(source)}: the model's outputs are not finite (NaN or infinite) on "
         f"{int((~finite).sum())} of {counted(len(finite), 'window')}{where}"
     )
     if samples is not None:

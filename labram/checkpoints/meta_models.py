@@ -17,6 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from eegprep.base.bounds import check_number
+from eegprep.base.path_limits import shown_path
 from eegprep.base.wording import counted
 from labram.checkpoints.errors import CheckpointError
 from labram.model.classifier import LaBraMClassifier
@@ -62,13 +63,16 @@ def built(
         ``sd`` is not a dict, or the model needs more parameters than that (names ``source``).
     """
     if not isinstance(sd, Mapping):
-        raise CheckpointError(f"{source}: its weights are a {type(sd).__name__}, not a dict")
+        raise CheckpointError(
+            f"{shown_path(source)}: its weights are a {type(sd).__name__}, not a dict"
+        )
     have = sum(t.numel() for t in sd.values() if isinstance(t, Tensor))
     limit = have + MAX_EXTRA_PARAMETERS
 
     def refuse(name: str, need: int) -> CheckpointError:
         return CheckpointError(
-            f"{source}: its config describes a {name} of {counted(need, 'parameter', sep=',')} or "
+            f"{shown_path(source)}: its config describes a {name} of "
+            f"{counted(need, 'parameter', sep=',')} or "
             f"more, but the file holds {have:,} weights: the config or its keys are not this file's"
         )
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from eegprep.base.errors import OutputError, UsageError
 from eegprep.base.files import enclosing_zarr, file_in_the_way
+from eegprep.base.path_limits import shown_path
 from eegprep.base.write_errors import failed_write
 from labram.checkpoints.errors import first_sentence
 from labram.checkpoints.export_journal import check_not_card_name, export_cards
@@ -37,7 +38,7 @@ def check_not_source(
         same = os.path.realpath(src) == os.path.realpath(dst)
     if same:
         raise UsageError(
-            f"{what} {os.fspath(dst)} is the file {os.fspath(src)} itself: writing it would "
+            f"{what} {os.fspath(dst)} is the file {shown_path(src)} itself: writing it would "
             f"replace the source; give {what} another name"
         )
 
@@ -58,16 +59,18 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False, what: str
     """
     path = Path(path)
     if path.is_dir():
-        raise UsageError(f"{what} {path} is a folder: give a file name inside it")
+        raise UsageError(f"{what} {shown_path(path)} is a folder: give a file name inside it")
     zarr_root = enclosing_zarr(path)
     if zarr_root is not None:
         raise UsageError(
-            f"{what} {path}: inside the Zarr store {zarr_root}; a model file must not be written "
+            f"{what} {shown_path(path)}: inside the Zarr store {shown_path(zarr_root)}; "
+            "a model file must not be written "
             "among a store's objects: pick a path outside it"
         )
     if os.path.lexists(path) and not force:
         raise UsageError(
-            f"{what} {path} exists: pass --force to replace it (whole, once the new file is "
+            f"{what} {shown_path(path)} exists: pass --force to replace it (whole, once "
+            "the new file is "
             "complete), or give another name"
         )
 
@@ -93,12 +96,12 @@ def check_weights_output(
     for card in export_cards(path):
         if card.is_dir():
             raise UsageError(
-                f"{what} {os.fspath(path)}: its model card {card} is a folder: move it away, or "
+                f"{what} {shown_path(path)}: its model card {card} is a folder: move it away, or "
                 "give another name"
             )
         if not force:
             raise UsageError(
-                f"{what} {os.fspath(path)}: the model card {card} of an export of that name is "
+                f"{what} {shown_path(path)}: the model card {card} of an export of that name is "
                 "there: pass --force to replace the export (its cards are deleted: they would "
                 "describe other weights), or give another name"
             )

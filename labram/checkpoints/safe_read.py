@@ -27,6 +27,7 @@ import torch
 from torch.torch_version import TorchVersion
 
 from eegprep.base.files import named_error
+from eegprep.base.path_limits import shown_path
 from eegprep.base.unchanged_reads import unchanged_while_read
 from eegprep.base.wording import counted
 from labram.checkpoints.byte_order import meta_skeleton
@@ -312,25 +313,26 @@ def _unpickled(path: Path, fh: BinaryIO, device: str) -> Any:
     except pickle.UnpicklingError as exc:
         if "Weights only load failed" not in str(exc):  # a damaged pickle, not a refusal
             raise CorruptCheckpointError(
-                f"{path}: truncated or corrupt ({first_sentence(exc)})"
+                f"{shown_path(path)}: truncated or corrupt ({first_sentence(exc)})"
             ) from exc
         garbage = None if zipfile.is_zipfile(fh) else _not_a_pickle(fh)
         if garbage is not None:  # (bytes the unpickler took for an opcode it refuses)
             raise CorruptCheckpointError(
-                f"{path}: truncated or corrupt: {_none_of(fh, 'a pickle')} ({garbage})"
+                f"{shown_path(path)}: truncated or corrupt: {_none_of(fh, 'a pickle')} ({garbage})"
             ) from exc
         protocol = _pickle_protocol(fh)  # (refused at its first newer opcode, unjudged: one
         # that names an import no checkpoint needs, seen by disassembling it, is refused so)
         if protocol > 2 and "Unsupported operand" in str(exc) and not _foreign_import(path):
             raise CheckpointError(_newer_protocol(path, protocol)) from exc
         raise UnsafeCheckpointError(
-            f"{path}: not a checkpoint this version can read safely: {_why_refused(path, exc)}; "
+            f"{shown_path(path)}: not a checkpoint this version can read safely: "
+            f"{_why_refused(path, exc)}; "
             f"{_NOT_RUN}. {_KEEP_WEIGHTS}"
         ) from exc
     except Exception as exc:  # torch raises many types for unreadable files
         if device == "meta":
             raise _NotOnMeta from exc
-        raise CorruptCheckpointError(f"{path}: {_damage(fh, exc)}") from exc
+        raise CorruptCheckpointError(f"{shown_path(path)}: {_damage(fh, exc)}") from exc
 
 
 def _pickle_protocol(fh: BinaryIO) -> int:
@@ -357,7 +359,7 @@ def _newer_protocol(path: Path, protocol: int) -> str:
     frames, memo and ``STACK_GLOBAL``; protocol 3's ``bytes``) before reading on, so the file
     is neither read nor judged; nothing in it ran."""
     return (
-        f"{path}: saved with pickle protocol {protocol} (torch.save(..., "
+        f"{shown_path(path)}: saved with pickle protocol {protocol} (torch.save(..., "
         f"pickle_protocol={protocol})), whose instructions PyTorch's weights-only loader does "
         "not all read (it reads torch.save's default, protocol 2): none of it was used or "
         "run. Save it again "
@@ -406,7 +408,7 @@ def _refused_value(path: Path, exc: RefusedValue) -> UnsafeCheckpointError:
     """The line for a value refused: where it lies (its key path, ``args.lr``) and what it is."""
     held = f"its value at `{exc.where}` is {exc.why}" if exc.where else f"it holds {exc.why}"
     return UnsafeCheckpointError(
-        f"{path}: not a checkpoint this version can read safely: {held}; {_NOT_RUN}. "
+        f"{shown_path(path)}: not a checkpoint this version can read safely: {held}; {_NOT_RUN}. "
         f"{_KEEP_WEIGHTS}"
     )
 
@@ -421,7 +423,8 @@ def _checked(path: Path, obj: Any, *, claims: bool = False) -> Any:
         raise _refused_value(path, exc) from exc
     except RecursionError:  # (a crafted pickle nests as deep as it likes: it builds iteratively)
         raise CorruptCheckpointError(
-            f"{path}: not a checkpoint: its objects nest deeper than any checkpoint does"
+            f"{shown_path(path)}: not a checkpoint: its objects nest deeper than any "
+            "checkpoint does"
         ) from None
 
 
@@ -429,18 +432,21 @@ def _not_a_file(path: Path, what: str) -> str:
     """Why ``path`` (which :meth:`Path.is_file` refused) cannot be read as a checkpoint: one line
     that tells a folder, a link that leads nowhere and a FIFO or device from a missing file."""
     if path.is_dir():
-        return f"{what} {path} is a folder, not a checkpoint file: give the file inside it"
+        return (
+            f"{what} {shown_path(path)} is a folder, not a checkpoint file: give the file inside it"
+        )
     if path.is_symlink() and not path.exists():
         return (
-            f"{what} {path} is a link that leads to no file (dangling, or looping back to "
+            f"{what} {shown_path(path)} is a link that leads to no file (dangling, or "
+            "looping back to "
             "itself): give the checkpoint file itself"
         )
     if path.exists():
         return (
-            f"{what} {path} is not a regular file (a FIFO, socket or device): copy the "
+            f"{what} {shown_path(path)} is not a regular file (a FIFO, socket or device): copy the "
             "checkpoint to a file first"
         )
-    return f"{what} not found: {path}"
+    return f"{what} not found: {shown_path(path)}"
 
 
 ZIP_INFLATION_LIMIT = (100, 64 * 2**20)
@@ -466,7 +472,7 @@ def _zip(path: Path, fh: BinaryIO) -> Iterator[zipfile.ZipFile]:
         zlib.error,
     ) as exc:
         raise CorruptCheckpointError(
-            f"{path}: truncated or corrupt ({first_sentence(exc)})"
+            f"{shown_path(path)}: truncated or corrupt ({first_sentence(exc)})"
         ) from exc
 
 
@@ -479,12 +485,14 @@ def _check_inflation(path: Path, fh: BinaryIO) -> None:
         for info in archive.infolist():
             if info.flag_bits & 0x1:  # (the zip format's "encrypted" flag)
                 raise CorruptCheckpointError(
-                    f"{path}: not written by torch.save: its member {info.filename} is "
+                    f"{shown_path(path)}: not written by torch.save: its member "
+                    f"{shown_path(info.filename)} is "
                     "encrypted: decrypt the archive first"
                 )
             if info.file_size > floor and info.file_size > ratio * max(info.compress_size, 1):
                 raise CorruptCheckpointError(
-                    f"{path}: not written by torch.save: its member {info.filename} "
+                    f"{shown_path(path)}: not written by torch.save: its member "
+                    f"{shown_path(info.filename)} "
                     f"inflates from {info.compress_size:,} to {info.file_size:,} bytes"
                 )
 
@@ -510,7 +518,8 @@ def _check_crcs(path: Path, fh: BinaryIO, *, tensors: bool) -> None:
                 break
     if bad is not None:
         raise CorruptCheckpointError(
-            f"{path}: damaged: its member {bad} {why} (bit rot, or an incomplete copy): copy "
+            f"{shown_path(path)}: damaged: its member {bad} {why} (bit rot, or an "
+            "incomplete copy): copy "
             "the file again"
         )
 

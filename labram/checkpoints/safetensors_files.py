@@ -22,6 +22,7 @@ from torch import Tensor
 
 from eegprep.base import strict_json
 from eegprep.base.files import as_text, named_error
+from eegprep.base.path_limits import shown_path
 from eegprep.base.unchanged_reads import unchanged_while_read
 from eegprep.base.wording import counted
 from labram.checkpoints.cards import EXPORT_ID
@@ -137,7 +138,7 @@ def _read_open(path: Path, fh: BinaryIO) -> dict[str, Any]:
                 specs[k] = (part.get_dtype(), part.get_shape())
     except Exception as exc:  # safetensors raises its own error type from Rust
         raise CorruptCheckpointError(
-            f"{path}: truncated or corrupt safetensors file ({first_sentence(exc)})"
+            f"{shown_path(path)}: truncated or corrupt safetensors file ({first_sentence(exc)})"
         ) from exc
     listed = _check_same_file(path, header, specs, meta)
     claimed = {k: _meta_tensor(path, k, dtype, shape) for k, (dtype, shape) in specs.items()}
@@ -180,7 +181,7 @@ def _check_export_id(path: Path, info: dict[str, Any]) -> None:
         return
     if content_digest(info) != export_id:
         raise CorruptCheckpointError(
-            f"{path}: its weights or metadata differ from what its export id "
+            f"{shown_path(path)}: its weights or metadata differ from what its export id "
             f"{export_id[:12]}... was computed from (bytes changed since the export: a flipped "
             "bit, a bad copy): run `labram export ... --force` again from the checkpoint"
         )
@@ -201,7 +202,7 @@ def _meta_tensor(path: Path, name: str, dtype: str, shape: list[int]) -> Tensor:
     """What the header claims for tensor ``name``, on the ``meta`` device (nothing read)."""
     if dtype not in _DTYPES:
         raise CorruptCheckpointError(
-            f"{path}: tensor {name} is {dtype}: no LaBraM weight is (they are float32, "
+            f"{shown_path(path)}: tensor {name} is {dtype}: no LaBraM weight is (they are float32, "
             "float16 or bfloat16)"
         )
     return torch.empty(shape, dtype=_DTYPES[dtype], device="meta")
@@ -217,10 +218,13 @@ def _labram_entries(path: Path, meta: dict[str, str]) -> dict[str, Any]:
         info = _from_json(strict_json.loads(text, unique_keys=True))
     except (ValueError, TypeError, RecursionError, RuntimeError) as exc:
         raise CorruptCheckpointError(
-            f"{path}: its '{SAFETENSORS_KEY}' metadata is not valid ({first_sentence(exc)})"
+            f"{shown_path(path)}: its '{SAFETENSORS_KEY}' metadata is not valid "
+            f"({first_sentence(exc)})"
         ) from exc
     if not isinstance(info, dict):
-        raise CorruptCheckpointError(f"{path}: its '{SAFETENSORS_KEY}' metadata is not an object")
+        raise CorruptCheckpointError(
+            f"{shown_path(path)}: its '{SAFETENSORS_KEY}' metadata is not an object"
+        )
     return info
 
 
@@ -232,14 +236,16 @@ def _check_same_file(
     again, an export replaced), and its offsets are not those of the tensors read."""
     if header is None:  # (strict JSON refused what safetensors' parser took)
         raise CorruptCheckpointError(
-            f"{path}: its safetensors header is not strict JSON: a crafted or damaged file"
+            f"{shown_path(path)}: its safetensors header is not strict JSON: a crafted "
+            "or damaged file"
         )
     listed = {k: (v.get("dtype"), v.get("shape")) for k, v in header.items()
               if k != "__metadata__" and isinstance(v, dict)}  # fmt: skip
     seen = {k: (dtype, list(shape)) for k, (dtype, shape) in specs.items()}
     if listed != seen or (header.get("__metadata__") or {}) != meta:
         raise CorruptCheckpointError(
-            f"{path}: the file changed while it was read (another file was written in its "
+            f"{shown_path(path)}: the file changed while it was read (another file was "
+            "written in its "
             "place): read it again once it is written"
         )
     return header
@@ -259,7 +265,7 @@ def _read_tensors(
         want = claimed[name]
         if end - begin != want.numel() * want.element_size():
             raise CorruptCheckpointError(
-                f"{path}: tensor {name} spans {end - begin:,} bytes where its shape "
+                f"{shown_path(path)}: tensor {name} spans {end - begin:,} bytes where its shape "
                 f"{tuple(want.shape)} needs {want.numel() * want.element_size():,}: a crafted "
                 "or damaged file"
             )
@@ -270,7 +276,8 @@ def _read_tensors(
             n = fh.readinto(view[got:])  # type: ignore[attr-defined]  # (a buffered file)
             if not n:
                 raise CorruptCheckpointError(
-                    f"{path}: truncated while it was read (tensor {name}): copy it again"
+                    f"{shown_path(path)}: truncated while it was read (tensor {name}): "
+                    "copy it again"
                 )
             got += n
         out[name] = raw.view(want.dtype).reshape(want.shape)
@@ -300,7 +307,7 @@ def _check_unique_keys(path: Path, fh: BinaryIO) -> dict[str, Any] | None:
         return None
     if n > MAX_HEADER_BYTES:
         raise CorruptCheckpointError(
-            f"{path}: its safetensors header is {n:,} bytes long, more than any "
+            f"{shown_path(path)}: its safetensors header is {n:,} bytes long, more than any "
             f"checkpoint's ({MAX_HEADER_BYTES:,}): a crafted or damaged file; none of it "
             "was read"
         )
@@ -309,7 +316,8 @@ def _check_unique_keys(path: Path, fh: BinaryIO) -> dict[str, Any] | None:
         doc = strict_json.loads(raw, unique_keys=True)
     except strict_json.DuplicateKeyError as exc:
         raise CorruptCheckpointError(
-            f"{path}: a crafted or damaged safetensors header: {exc}, so readers differ on "
+            f"{shown_path(path)}: a crafted or damaged safetensors header: {exc}, so "
+            "readers differ on "
             "what the file holds"
         ) from None
     except ValueError:  # (safetensors says what else is wrong)
@@ -317,7 +325,8 @@ def _check_unique_keys(path: Path, fh: BinaryIO) -> dict[str, Any] | None:
     listed = len(doc) - ("__metadata__" in doc) if isinstance(doc, dict) else 0
     if listed > MAX_TENSORS:
         raise CorruptCheckpointError(
-            f"{path}: its safetensors header lists {counted(listed, 'tensor', sep=',')}, where a "
+            f"{shown_path(path)}: its safetensors header lists "
+            f"{counted(listed, 'tensor', sep=',')}, where a "
             f"LaBraM checkpoint has about 1,000 (at most {MAX_TENSORS:,}): a crafted or "
             "damaged file; none of it was read"
         )

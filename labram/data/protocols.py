@@ -36,6 +36,7 @@ import numpy as np
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
+from eegprep.base.path_limits import shown_path
 from eegprep.base.sealed_json import sealed, unsealed
 from eegprep.base.user_files import read_user_file
 from eegprep.base.validation import check_choice, check_min, invalid_value
@@ -556,21 +557,26 @@ def read_splits(path: str | Path, task: Task, table: TaskWindows) -> dict[str, A
     try:
         rec = strict_json.loads(raw.decode("utf-8"))
     except ValueError as exc:  # (UnicodeDecodeError too)
-        raise UsageError(f"{path}: unreadable splits file ({exc})") from exc
+        raise UsageError(f"{shown_path(path)}: unreadable splits file ({exc})") from exc
     if isinstance(rec, dict):  # (a changed subject key: one line, not another split)
         rec = unsealed(path, rec)
     if not isinstance(rec, dict) or rec.get("format") != SPLITS_FORMAT:
         raise UsageError(
-            f"{path}: not a splits file of labram finetune (no format {SPLITS_FORMAT!r})"
+            f"{shown_path(path)}: not a splits file of labram finetune (no format "
+            f"{SPLITS_FORMAT!r})"
         )
     if rec.get("version") != SPLITS_VERSION:
-        raise UsageError(f"{path}: splits format version {rec.get('version')!r}; this labram reads "
-                         f"{SPLITS_VERSION}")  # fmt: skip
+        raise UsageError(
+            f"{shown_path(path)}: splits format version {rec.get('version')!r}; this labram "
+            f"reads {SPLITS_VERSION}"
+        )
     if rec.get("task") != task.name:
-        raise UsageError(f"{path}: splits of task {rec.get('task')!r}, not {task.name!r}")
+        raise UsageError(
+            f"{shown_path(path)}: splits of task {rec.get('task')!r}, not {task.name!r}"
+        )
     folds = rec.get("folds")
     if not isinstance(folds, list) or not folds:
-        raise UsageError(f"{path}: no folds")
+        raise UsageError(f"{shown_path(path)}: no folds")
     known = set(table.subjects())
     numbered: dict[Any, int] = {}
     for n, f in enumerate(folds):
@@ -583,12 +589,14 @@ def read_splits(path: str | Path, task: Task, table: TaskWindows) -> dict[str, A
             f = folds[n] = clean_fold(f)
             problem = fold_problem(f)  # (one subject spelled two ways in two parts)
         if problem:  # (a list of lists, a bare calibration entry: internal errors before)
-            raise UsageError(f"{path}: fold {n}: {problem}; give a splits.json labram wrote")
+            raise UsageError(
+                f"{shown_path(path)}: fold {n}: {problem}; give a splits.json labram wrote"
+            )
         keys = [k for part in ("train", "val", "test") for k in f.get(part, [])]
         missing = sorted(set(keys) - known)
         if missing:
             raise UsageError(
-                f"{path}: fold {f.get('fold')}: {counted(len(missing), 'subject')} "
+                f"{shown_path(path)}: fold {f.get('fold')}: {counted(len(missing), 'subject')} "
                 f"{noun(len(missing), 'has', 'have')} no window of task "
                 f"{task.name!r} in these stores (e.g. {missing[0]!r}); give the stores it was "
                 "made with"

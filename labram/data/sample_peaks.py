@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import StoreError
+from eegprep.base.path_limits import shown_path
 from labram.data.block_reader import UV_PER_UNIT
 from labram.data.windows import WindowIndex
 from labram.model.config import PATCH_SIZE
@@ -109,7 +110,8 @@ def refuse_loud(
     said = describe_loud(peaks, place, of=of)
     if said is not None:
         raise SamplesError(
-            f"{source}: {said}: {FIX}; their outputs are finite but not of EEG, so they are "
+            f"{shown_path(source)}: {said}: {FIX}; their outputs are finite but not of "
+            "EEG, so they are "
             f"not {done} (the checkpoint is not the cause)"
         )
 

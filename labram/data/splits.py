@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from eegprep.base.path_limits import shown_path
+
 TEST_SPLITS = ("eval", "test")
 """Splits held out for testing, compared by :func:`split_name`."""
 
@@ -46,7 +48,8 @@ def unknown_splits_warning(splits: Iterable[str | None], store: str) -> str | No
         return None
     shown = ", ".join(repr(s) for s in odd[:5]) + (", ..." if len(odd) > 5 else "")
     return (
-        f"{store}: split {shown} is neither a test split ({'/'.join(TEST_SPLITS)}) nor a "
+        f"{shown_path(store)}: split {shown} is neither a test split "
+        f"({'/'.join(TEST_SPLITS)}) nor a "
         "training one: its recordings are read as training data (pre-training and a task's "
         "train/validation subjects); if they are a test set, set the manifest's `split` to "
         "`eval` or `test` and ingest again"

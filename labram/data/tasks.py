@@ -33,6 +33,7 @@ import numpy as np
 
 from eegprep.base.errors import UsageError
 from eegprep.base.field_text import text_problem
+from eegprep.base.path_limits import shown_path
 from eegprep.base.validation import check_choice
 from eegprep.base.wording import counted, noun
 from eegprep.corpus.sidecars.tuh import TUEV_CLASSES as TUEV_CODES
@@ -602,7 +603,8 @@ def check_outputs(n_outputs: int, task: Task, *, source: str) -> None:
     if task.kind == "regression" or n_outputs == task.n_outputs:
         return
     raise UsageError(
-        f"{source}: its head has {counted(n_outputs, 'output')}, but task {task.name!r} needs "
+        f"{shown_path(source)}: its head has {counted(n_outputs, 'output')}, but task "
+        f"{task.name!r} needs "
         f"{task.n_outputs} (classes {', '.join(task.classes)}): pass a checkpoint fine-tuned "
         f"for {task.name}, or --task for the task this one was fine-tuned for"
     )
@@ -634,10 +636,11 @@ def checkpoint_task(name: str, stores: Sequence[Store], record: Any, *, source: 
     try:
         saved = task_from_record(record)
     except UsageError as exc:
-        raise UsageError(f"{source}: {exc}") from None
+        raise UsageError(f"{shown_path(source)}: {exc}") from None
     if saved.name != name:
         raise UsageError(
-            f"{source} was fine-tuned for task {saved.name!r}, not {name!r}: pass --task "
+            f"{shown_path(source)} was fine-tuned for task {saved.name!r}, not "
+            f"{name!r}: pass --task "
             f"{saved.name}"
         )
     if not name.startswith("label:"):
@@ -653,7 +656,7 @@ def checkpoint_task(name: str, stores: Sequence[Store], record: Any, *, source: 
     if unknown and len(unknown) == len(values):
         raise UsageError(
             f"task {name!r}: no value of label {key!r} in the stores ({unknown}) is a class of "
-            f"{source} ({list(task.classes)}): there is nothing it can be scored on"
+            f"{shown_path(source)} ({list(task.classes)}): there is nothing it can be scored on"
         )
     if unknown:
         log.warning(

@@ -25,6 +25,7 @@ from eegprep.base.allocator import reuse_freed_memory, small_pages
 from eegprep.base.bounds import BOUNDS, MAX_WHOLE, check_fields
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.gc_pause import gc_paused
+from eegprep.base.path_limits import shown_path
 from eegprep.base.wording import counted
 from eegprep.pipeline.channels import N_ADDRESSABLE
 from eegprep.store.reader import Store, open_store
@@ -143,7 +144,8 @@ def saved_windows(obj: Any, source: str = "the checkpoint") -> WindowSettings | 
     except (TypeError, ValueError):
         why = first_refused(WindowSettings, given, step("", key))  # (its key path: one line)
         raise UsageError(
-            f"{source}: the window settings it records are not valid ({why}): the windows it "
+            f"{shown_path(source)}: the window settings it records are not valid "
+            f"({why}): the windows it "
             "was trained on are unknown; pass a checkpoint whose config is sound"
         ) from None
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from eegprep.base.errors import UsageError
 from eegprep.base.field_text import noted_text
+from eegprep.base.path_limits import shown_path
 from eegprep.base.unchanged_reads import unchanged_between_reads
 from labram.checkpoints.cards import file_sha256
 from labram.checkpoints.contents import CKPT_FORMAT
@@ -114,7 +115,8 @@ def check_resume(out: Path, saved: Any, now: dict[str, Any]) -> None:
     why = provenance_records.problem(KEY, before)
     if why is not None:
         raise UsageError(
-            f"cannot resume {out}: its recorded {KEY} is malformed ({why}), so the initial "
+            f"cannot resume {shown_path(out)}: its recorded {KEY} is malformed ({why}), "
+            "so the initial "
             "weights cannot be checked: pass another --out for a new run"
         )
     then, given = before.get("path"), now["path"]
@@ -123,7 +125,8 @@ def check_resume(out: Path, saved: Any, now: dict[str, Any]) -> None:
         todo = "leave --init out" if then is None else f"pass --init {then} again"
         this = f"--init {given}" if given is not None else "no --init (random initial weights)"
         raise UsageError(
-            f"cannot resume {out}: the run began from {began}, this command gives {this}, so "
+            f"cannot resume {shown_path(out)}: the run began from {began}, this command "
+            f"gives {this}, so "
             f"the seeds still to train would start from another backbone: {todo}, or pass "
             "another --out for a new run"
         )

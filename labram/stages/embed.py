@@ -62,6 +62,7 @@ from eegprep.base.bounds import BOUNDS, check_fields
 from eegprep.base.disk_sync import sync_folder, sync_tree
 from eegprep.base.errors import UsageError
 from eegprep.base.files import named_error, replaced_atomically, write_problem
+from eegprep.base.path_limits import shown_path
 from eegprep.base.ranks import begin_own_work
 from eegprep.base.sealed_json import sealed
 from eegprep.base.unchanged_reads import NamedVersion
@@ -191,11 +192,14 @@ def output_folder(out: str | os.PathLike[str]) -> Path:
     if path.is_symlink():
         path = Path(os.path.realpath(path))
     if path.exists() and not path.is_dir():
-        raise UsageError(f"--out {out} is a file: give a folder for the embedding store")
+        raise UsageError(
+            f"--out {shown_path(out)} is a file: give a folder for the embedding store"
+        )
     root = enclosing_zarr(path)
     if root is not None:
         raise UsageError(
-            f"--out {out}: inside the Zarr store {root}; an embedding store must not be written "
+            f"--out {shown_path(out)}: inside the Zarr store {shown_path(root)}; an "
+            "embedding store must not be written "
             "among another store's objects: pick a folder outside it"
         )
     return path
@@ -609,7 +613,11 @@ def embed(
 def _cannot_write(given: str, out: Path, exc: OSError) -> str:
     """The line of an embedding store that cannot be created: the file that failed and what
     to do (an I/O error or a full disk: "pick a folder you can write" said nothing of it)."""
-    at = f" at {exc.filename}" if exc.filename and os.fspath(exc.filename) != os.fspath(out) else ""
+    at = (
+        f" at {shown_path(exc.filename)}"
+        if exc.filename and os.fspath(exc.filename) != os.fspath(out)
+        else ""
+    )
     todo = then_again(exc) or ": pick a folder you can write"
     return f"--out {given}: cannot write the embedding store ({write_problem(out, exc)}{at}){todo}"
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
+from eegprep.base.path_limits import shown_path
 from eegprep.base.sealed_json import KEY, digest
 
 SEALED = "attributes_sealed"
@@ -83,7 +84,8 @@ def _check(path: Path, attrs: Any, what: str) -> None:
     else:
         return
     raise UsageError(
-        f"{path}: {why} (changed since labram wrote them: a flipped bit, a bad copy): the "
+        f"{shown_path(path)}: {why} (changed since labram wrote them: a flipped bit, a "
+        "bad copy): the "
         "embedding store is damaged; pick another --out"
     )
 

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import UsageError
+from eegprep.base.path_limits import shown_path
 from eegprep.base.wording import counted, some_of
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,8 @@ def _same(then: np.ndarray, now: np.ndarray) -> np.ndarray:
 
 def _refuse(out: Path, what: str) -> UsageError:
     return UsageError(
-        f"{out}: {what} since it was written, and its sealed metadata names them: pass another "
+        f"{shown_path(out)}: {what} since it was written, and its sealed metadata names "
+        "them: pass another "
         "--out (or remove this one) to embed the stores as they are now"
     )
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.bounds import check_number
+from eegprep.base.path_limits import shown_path
 from eegprep.base.unchanged_reads import NamedVersion
 from eegprep.base.validation import check_choice
 from eegprep.base.wording import counted
@@ -96,11 +97,14 @@ def evaluate(
         model, untrained = loaded.model, loaded.head_untrained
         pin.check()  # (the weights are those whose subjects and fold were checked)
     if not isinstance(model, LaBraMClassifier):
-        raise CheckpointError(f"{checkpoint}: not a fine-tuned classifier (use labram finetune)")
+        raise CheckpointError(
+            f"{shown_path(checkpoint)}: not a fine-tuned classifier (use labram finetune)"
+        )
     check_outputs(model.n_outputs, task, source=str(checkpoint))
     if untrained:
         raise CheckpointError(
-            f"{checkpoint}: the file has no classifier head (head.weight, head.bias): its "
+            f"{shown_path(checkpoint)}: the file has no classifier head (head.weight, "
+            "head.bias): its "
             "outputs would come from random weights; fine-tune it first"
         )
     if len(splits[split]) == 0:

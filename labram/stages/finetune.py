@@ -112,21 +112,23 @@ def _from_state(
 ) -> LaBraMClassifier:
     if not isinstance(sd, dict) or not all(isinstance(v, Tensor) for v in sd.values()):
         what = f"a {type(sd).__name__}" if not isinstance(sd, dict) else "a dict of non-tensors"
-        raise CheckpointError(f"{source} are {what}, not a state dict (name -> tensor)")
+        raise CheckpointError(f"{shown_path(source)} are {what}, not a state dict (name -> tensor)")
     try:  # (saved from a DDP or compiled model: the module's own names)
         sd = plain_state_dict(sd)
     except CheckpointError as exc:
-        raise CheckpointError(f"{source}: {exc}") from None
+        raise CheckpointError(f"{shown_path(source)}: {exc}") from None
     backbone = {k: v for k, v in sd.items() if isinstance(k, str) and k.startswith("backbone.")}
     model = built(lambda: LaBraMClassifier(cfg, n_outputs), backbone, source, cfg, n_outputs)
     check_weight_types(model, backbone, source=source)
     try:
         missing, unexpected = model.load_state_dict(backbone, strict=False)
     except RuntimeError as exc:  # a tensor of another shape
-        raise CheckpointError(f"{source} do not fit the backbone: {first_mismatch(exc)}") from None
+        raise CheckpointError(
+            f"{shown_path(source)} do not fit the backbone: {first_mismatch(exc)}"
+        ) from None
     bad = [k for k in missing if k.startswith("backbone.")] + list(unexpected)
     if bad:
-        raise CheckpointError(f"{source} do not fit the backbone: {bad[:5]}")
+        raise CheckpointError(f"{shown_path(source)} do not fit the backbone: {bad[:5]}")
     return model
 
 
@@ -144,18 +146,18 @@ def init_classifier(
     obj = read_checkpoint(path, what="--init checkpoint")  # runs no code from the file
     if isinstance(obj, dict) and obj.get("format") == CKPT_FORMAT:  # a training checkpoint
         if obj.get("kind") == "tokenizer":
-            raise CheckpointError(f"{path}: a tokenizer checkpoint, not a LaBraM model")
+            raise CheckpointError(f"{shown_path(path)}: a tokenizer checkpoint, not a LaBraM model")
         try:
             cfg = replace(ModelConfig.from_dict(obj["model_config"]), drop_path=drop_path)
         except (KeyError, TypeError, ValueError) as exc:
-            raise CheckpointError(f"{path}: invalid model config ({exc})") from exc
-        return _from_state(obj["model"], cfg, task_outputs, f"{path}: its weights")
+            raise CheckpointError(f"{shown_path(path)}: invalid model config ({exc})") from exc
+        return _from_state(obj["model"], cfg, task_outputs, f"{shown_path(path)}: its weights")
     if is_ours(obj):
         model = ours_from(obj, source=str(path))
     else:  # (its own head, whatever its outputs: only the backbone is kept)
         model = official_from(obj, "classifier", source=str(path))
     if not isinstance(model, LaBraMClassifier | LaBraMForMEM):
-        raise CheckpointError(f"{path}: holds no LaBraM backbone")
+        raise CheckpointError(f"{shown_path(path)}: holds no LaBraM backbone")
     cfg = replace(model.config, drop_path=drop_path)
     return _from_state(model.state_dict(), cfg, task_outputs)
 
@@ -318,7 +320,8 @@ class _KeepBest:
         metric = selection_metric(self.task, cfg)
         outputs = predict(
             m, self.val, batch_size=cfg.batch_size, device=dinfo.device,
-            source=f"{self.run.run_dir}: epoch {epoch}'s model", where=" of the val split",
+            source=f"{shown_path(self.run.run_dir)}: epoch {epoch}'s model",
+            where=" of the val split",
         )  # fmt: skip
         value = score(self.task, *outputs).get(metric, math.nan)
         if math.isnan(value):  # undefined (AUROC of one class): it selects nothing, so until
@@ -461,7 +464,8 @@ def _finetune(
         protocol = Protocol(**_protocol_args(saved))
         if asked is not None and asked != protocol:
             raise UsageError(
-                f"--protocol {asked.name}: {splits_file} holds the folds of {protocol.to_dict()}; "
+                f"--protocol {asked.name}: {shown_path(splits_file)} holds the folds of "
+                f"{protocol.to_dict()}; "
                 "leave --protocol out to re-run them"
             )
         cfg = replace(cfg, split_seed=int(saved.get("split_seed", cfg.split_seed)))
@@ -552,7 +556,8 @@ def _check_resumed_splits(path: Path, record: dict[str, Any]) -> None:
     if not isinstance(before, dict):
         if path.exists() or path.is_symlink():  # rewriting it would erase what it should check
             raise UsageError(
-                f"cannot resume {path.parent}: {path} is damaged (not a strict JSON object: "
+                f"cannot resume {shown_path(path.parent)}: {shown_path(path)} is damaged (not a "
+                "strict JSON object: "
                 "cut short, or not a file), so its folds cannot be compared with this "
                 "command's; restore it from a copy, or delete it to resume with this command's "
                 "folds"
@@ -563,8 +568,10 @@ def _check_resumed_splits(path: Path, record: dict[str, Any]) -> None:
     now = json.loads(strict_json.dumps(record))
     if "labels" in before and before["labels"] != now.get("labels"):  # (first: folds follow)
         raise UsageError(
-            f"cannot resume {path.parent}: the labels of task {now.get('task')!r} in the "
-            f"stores changed since its run was made ({path} has labels {before['labels']!r}, "
+            f"cannot resume {shown_path(path.parent)}: the labels of task "
+            f"{now.get('task')!r} in the "
+            f"stores changed since its run was made ({shown_path(path)} has labels "
+            f"{before['labels']!r}, "
             f"the stores now {now.get('labels')!r}: a label edited and ingested again), so its "
             "finished seeds were trained and scored on other labels: pass another --out for a "
             "new run"
@@ -576,8 +583,10 @@ def _check_resumed_splits(path: Path, record: dict[str, Any]) -> None:
     if changed:
         k = changed[0]
         raise UsageError(
-            f"cannot resume {path.parent}: its run was made with another {', '.join(changed)} "
-            f"({path} has {k} {before.get(k)!r:.80}, this command {now.get(k)!r:.80}); resume "
+            f"cannot resume {shown_path(path.parent)}: its run was made with another "
+            f"{', '.join(changed)} "
+            f"({shown_path(path)} has {k} {before.get(k)!r:.80}, this command "
+            f"{now.get(k)!r:.80}); resume "
             "with the run's own options, or pass another --out for a new run"
         )
 
@@ -596,7 +605,7 @@ def _check_resumed_seeds(out: Path, seeds: Sequence[int]) -> None:
     dropped = sorted(held - set(seeds))
     if dropped:
         raise UsageError(
-            f"cannot resume {out}: it holds the run of {noun(len(held), 'seed')} "
+            f"cannot resume {shown_path(out)}: it holds the run of {noun(len(held), 'seed')} "
             f"{', '.join(map(str, sorted(held)))}, and this command runs "
             f"{noun(len(seeds), 'seed')} {', '.join(map(str, seeds))}, without "
             f"{', '.join(map(str, dropped))}; resume with the run's own --seed and --seeds, or "

@@ -27,6 +27,7 @@ import torch
 
 from eegprep.base.bounds import check_number
 from eegprep.base.errors import EegprepError, SourceError, UsageError
+from eegprep.base.path_limits import shown_path
 from eegprep.base.redact import redact
 from eegprep.base.same_files import without_repeats
 from eegprep.base.wording import counted
@@ -99,12 +100,13 @@ def resolve_task(loaded: Loaded, name: str | None) -> Task:
     model = loaded.model
     if not isinstance(model, LaBraMClassifier):
         raise CheckpointError(
-            f"{loaded.source}: a {loaded.kind} checkpoint, not a fine-tuned classifier: "
+            f"{shown_path(loaded.source)}: a {loaded.kind} checkpoint, not a fine-tuned "
+            "classifier: "
             "predictions need a best.pt of `labram finetune` (embeddings: `labram embed`)"
         )
     if loaded.head_untrained:
         raise CheckpointError(
-            f"{loaded.source}: the file has no classifier head ("
+            f"{shown_path(loaded.source)}: the file has no classifier head ("
             f"{', '.join(loaded.untrained)}): its outputs would come from random weights; "
             "fine-tune it first (labram finetune --init), or use labram embed for its features"
         )
@@ -114,17 +116,19 @@ def resolve_task(loaded: Loaded, name: str | None) -> Task:
         try:
             task = task_from_record(record)
         except UsageError as exc:
-            raise CheckpointError(f"{loaded.source}: {exc}") from None
+            raise CheckpointError(f"{shown_path(loaded.source)}: {exc}") from None
         if name is not None and name != task.name:  # (as evaluate refuses it)
             raise UsageError(
-                f"{loaded.source} was fine-tuned for task {task.name!r}, not {name!r}: pass "
+                f"{shown_path(loaded.source)} was fine-tuned for task {task.name!r}, "
+                f"not {name!r}: pass "
                 f"--task {task.name}, or leave --task out"
             )
     else:
         name = name or _run_folder_task(Path(loaded.source))
         if name is None:
             raise UsageError(
-                f"{loaded.source}: the checkpoint does not say which task it was fine-tuned "
+                f"{shown_path(loaded.source)}: the checkpoint does not say which task "
+                "it was fine-tuned "
                 "for: pass --task (tuab, tuev, seed_v, mobi or label:KEY)"
             )
         task = _task_by_name(name, model.n_outputs)
@@ -353,7 +357,7 @@ def _problem(path: str, exc: BaseException) -> str:
         return f"{shown}: {where}{exc.problem}"
     if isinstance(exc, EegprepError):  # (a reader's message may name the file already)
         text = str(exc)
-        text = text.removeprefix(f"{path}: ")
+        text = text.removeprefix(f"{shown_path(path)}: ")
         return f"{shown}: {text}"
     if isinstance(exc, MemoryError):
         return f"{shown}: out of memory while processing"
@@ -570,7 +574,8 @@ def table_lines(res: dict[str, Any], *, per_window: bool = False) -> list[str]:
 
     lines = []
     for rec in res["recordings"]:
-        lines.append(f"{rec['file']}  {text(rec)}  ({counted(rec['n_windows'], 'window')})")
+        n_windows = counted(rec["n_windows"], "window")
+        lines.append(f"{shown_path(rec['file'])}  {text(rec)}  ({n_windows})")
         if per_window:
             lines += [
                 f"  {w['start_s']:8.1f}-{w['stop_s']:.1f} s  {text(w)}" for w in rec["windows"]

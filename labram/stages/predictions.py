@@ -29,6 +29,7 @@ import numpy as np
 
 from eegprep.base.errors import UsageError
 from eegprep.base.files import replaced_atomically
+from eegprep.base.path_limits import shown_path
 from eegprep.base.sealed_rows import (
     CHECK_COLUMN,
     TABLE_LIMIT,
@@ -197,7 +198,7 @@ def read_predictions(path: str | Path) -> dict[str, Any]:
     if bad:  # (it was left out unsaid: a flipped bit, 0.4x20, changed the scores quietly)
         more = ", ..." if len(bad) > 1 else ""
         warnings.warn(
-            f"{path}: {counted(len(bad), 'cell')} {noun(len(bad), 'is')} no number "
+            f"{shown_path(path)}: {counted(len(bad), 'cell')} {noun(len(bad), 'is')} no number "
             f"({bad[0]}{more}): a damaged or "
             "hand-edited predictions file; their windows are left out of the scores (remove it "
             "and run `labram report --predict` to write it again)",
@@ -211,7 +212,8 @@ def _not_ours(path: Path, got: str) -> UsageError:
     """One line: ``path`` is no predictions file labram wrote, what it holds instead
     (``got``), the columns it should have, and what to do."""
     return UsageError(
-        f"{path}: not a predictions file of labram's (expected a CSV table with the columns "
+        f"{shown_path(path)}: not a predictions file of labram's (expected a CSV table "
+        "with the columns "
         "recording, subject, label and p_<class>, or target_<j> and pred_<j>, as `labram "
         f"finetune` and `labram report --predict` write it; got {got}): move it away and run "
         "`labram report --predict` to write it"
@@ -229,7 +231,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]
     except TableBytesError as exc:  # (a binary or UTF-16 file; labram's own, damaged)
         if exc.line == 1 or not _has_columns(_first_row(raw_bytes)):
             raise _not_ours(path, f"{exc.what} on line {exc.line}") from None
-        raise UsageError(f"{path}: {exc}: {_REWRITE}") from None
+        raise UsageError(f"{shown_path(path)}: {exc}: {_REWRITE}") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         columns = list(reader.fieldnames or [])
@@ -243,7 +245,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]
         if None in r or None in r.values():  # more fields than the header, or fewer
             n = sum(v is not None for k, v in r.items() if k is not None) + len(r.get(None, []))
             raise UsageError(
-                f"{path}: line {reader.line_num} has {counted(n, 'field')}, the header "
+                f"{shown_path(path)}: line {reader.line_num} has {counted(n, 'field')}, the header "
                 f"{len(columns)} (a damaged or hand-edited predictions file: run `labram report "
                 "--predict` after removing it)"
             )
@@ -293,7 +295,8 @@ def _check_row(path: Path, line: int, columns: list[str], row: dict[str, Any]) -
     problem = header_problem(columns) or row_problem(columns, row, line)
     if problem:
         raise UsageError(
-            f"{path}: {problem}: remove the file and run `labram report --predict` to write it "
+            f"{shown_path(path)}: {problem}: remove the file and run `labram report "
+            "--predict` to write it "
             "again"
         )
 
@@ -356,7 +359,7 @@ def predict_checkpoint(
     obj = read_checkpoint(Path(checkpoint), what="checkpoint")
     model = ours_from(obj, source=str(checkpoint)) if is_ours(obj) else None
     if not isinstance(model, LaBraMClassifier):
-        raise CheckpointError(f"{checkpoint}: not a fine-tuned classifier")
+        raise CheckpointError(f"{shown_path(checkpoint)}: not a fine-tuned classifier")
     opened = open_stores(stores)
     record = obj.get("task") if isinstance(obj, dict) else None
     task = checkpoint_task(task_name, opened, record, source=str(checkpoint))  # its classes
@@ -386,7 +389,8 @@ def _check_labels(checkpoint: str | Path, opened: Any, task: Any, cfg: Any, labe
     now = labels_digest(TaskWindows.build(opened, task, cfg), task)
     if now != labels:
         raise UsageError(
-            f"{checkpoint}: the labels of task {task.name!r} in the stores changed since its run "
+            f"{shown_path(checkpoint)}: the labels of task {task.name!r} in the stores "
+            "changed since its run "
             f"was made (its splits.json has labels {labels!r}, the stores now {now!r}): its "
             "predictions would be scored on other labels than its metrics; give the stores "
             "as they were (--store), or fine-tune again"

@@ -79,11 +79,14 @@ def _load_tokenizer(path: str | Path) -> tuple[VQNSPTokenizer, dict[str, Any] | 
     else:
         model = official_from(obj, "tokenizer", source=str(path))
     if not isinstance(model, VQNSPTokenizer):
-        raise CheckpointError(f"{path}: holds a {type(model).__name__}, not a tokenizer")
+        raise CheckpointError(
+            f"{shown_path(path)}: holds a {type(model).__name__}, not a tokenizer"
+        )
     why = collapsed(model.quantizer.codebook)
     if why is not None:  # (warned, not refused: the run is the user's to make)
         warnings.warn(
-            f"{path}: {why}, so every window would map to one code and masked modelling on "
+            f"{shown_path(path)}: {why}, so every window would map to one code and "
+            "masked modelling on "
             "its codes learns nothing useful: pass a trained tokenizer",
             stacklevel=2,
         )
@@ -132,7 +135,8 @@ def exclusions(
             before = read_run_json(path)  # (None: damaged; rewritten while read: raised)
             if not isinstance(before, dict):  # rewriting it would lose what it should check
                 raise UsageError(
-                    f"cannot resume {out}: {path} is damaged (not a strict JSON object), so "
+                    f"cannot resume {shown_path(out)}: {shown_path(path)} is damaged "
+                    "(not a strict JSON object), so "
                     "the stores the run pre-trained on cannot be compared with this command's; "
                     "restore it, or delete it to resume with this command's stores"
                 )
@@ -141,9 +145,9 @@ def exclusions(
                 and same_stores(before.get("evaluation_stores"), record["evaluation_stores"])
             ):  # (the same stores spelled otherwise, `s.zarr/` or a link, resume)
                 raise UsageError(
-                    f"cannot resume {out}: the run pre-trained on "
+                    f"cannot resume {shown_path(out)}: the run pre-trained on "
                     f"{before.get('pretraining_stores')} without the subjects of "
-                    f"{before.get('evaluation_stores')} ({path}); this command names "
+                    f"{before.get('evaluation_stores')} ({shown_path(path)}); this command names "
                     f"{record['pretraining_stores']} and {record['evaluation_stores']}: resume "
                     "with the run's own --store and --exclude-subjects-of, or pass another --out"
                 )

@@ -29,6 +29,7 @@ import numpy as np
 
 from eegprep.base import strict_json
 from eegprep.base.errors import ChangedFileError, UsageError
+from eegprep.base.path_limits import shown_path
 from eegprep.base.sealed_json import unsealed
 from eegprep.base.user_files import USER_FILE_LIMIT, read_user_file
 from eegprep.base.wording import counted
@@ -113,7 +114,7 @@ def _unreadable(path: Path, exc: BaseException) -> UsageError:
         why = f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
     else:
         why = " ".join(str(exc).split()) or type(exc).__name__
-    return UsageError(f"{path}: unreadable ({why})")
+    return UsageError(f"{shown_path(path)}: unreadable ({why})")
 
 
 def _text(path: Path) -> str:
@@ -268,7 +269,8 @@ def _a(kind: type) -> str:
 
 def _not_a_run_file(path: Path, what: str, value: Any, want: str) -> UsageError:
     return UsageError(
-        f"{path}: {what} is a JSON {_JSON_NAMES.get(type(value), type(value).__name__)}, not "
+        f"{shown_path(path)}: {what} is a JSON "
+        f"{_JSON_NAMES.get(type(value), type(value).__name__)}, not "
         f"{want}: not a labram run file (edited, or written by something else)"
     )
 
@@ -296,7 +298,7 @@ def load_run(path: str | Path, files: RunFiles | None = None) -> RunFolder:
     path, files = Path(path), files if files is not None else RunFiles()
     files.odd_read = []
     if not path.is_dir():
-        raise UsageError(f"{path}: no such run folder")
+        raise UsageError(f"{shown_path(path)}: no such run folder")
     if (path / "results.json").is_file():
         results = _run_json(path / "results.json", files)
         if BACKBONE_KEY in results:  # (a malformed record: warned, shown as such)
@@ -322,7 +324,8 @@ def load_run(path: str | Path, files: RunFiles | None = None) -> RunFolder:
         if not stages:
             _refuse_unfinished_finetune(path)
             raise UsageError(
-                f"{path}: not a labram run folder (expected results.json of labram finetune, "
+                f"{shown_path(path)}: not a labram run folder (expected results.json of "
+                "labram finetune, "
                 "metrics.json of one seed, or log.csv of a pre-training stage)"
             )
         parts = [_part(d.name, d, "summary.json", files) for d in stages]
@@ -386,7 +389,8 @@ def _refuse_unfinished_finetune(path: Path) -> None:
     done = [d for d in seeds if (d / "metrics.json").is_file()]
     what = ", ".join(_part_name(path, d) for d in seeds if d not in done) or "no seed started"
     raise UsageError(
-        f"{path}: an unfinished labram finetune run (no results.json; unfinished: {what}; "
+        f"{shown_path(path)}: an unfinished labram finetune run (no results.json; "
+        f"unfinished: {what}; "
         f"{counted(len(done), 'seed')} done): run the same command with --resume to finish it"
     )
 
@@ -406,7 +410,8 @@ def add_predictions(
     task = run.results.get("task")
     if not stores or not task:
         raise UsageError(
-            f"{run.path}: --predict needs the run's task and stores (results.json names none; "
+            f"{shown_path(run.path)}: --predict needs the run's task and stores "
+            "(results.json names none; "
             "give --store)"
         )
     written = []
@@ -577,7 +582,7 @@ def summary_lines(runs: list[RunFolder]) -> list[str]:
                 + (f" (unfinished: {p.unfinished})" if p.unfinished else "")
                 for p in run.parts
             )  # fmt: skip
-            lines.append(f"{run.path} (pre-training; {stages})")
+            lines.append(f"{shown_path(run.path)} (pre-training; {stages})")
             if run.pretrain_root:
                 lines.append(f"  tokenizer (targets): {describe_tokenizer(run.tokenizer)}")
             if any(p.unfinished for p in run.parts):
@@ -587,7 +592,7 @@ def summary_lines(runs: list[RunFolder]) -> list[str]:
         win = r.get("windows") or {}
         wtext = " / ".join(f"{k} {v}" for k, v in win.items())
         lines.append(
-            f"{run.path} (finetune {r.get('task', '?')}{protocol_text(r)}, "
+            f"{shown_path(run.path)} (finetune {r.get('task', '?')}{protocol_text(r)}, "
             f"{counted(len(run.parts), 'seed')}" + (f"; windows {wtext}" if wtext else "") + ")"
         )  # fmt: skip
         if BACKBONE_KEY in r:  # (a run of an older labram records none: nothing said)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from eegprep.base.path_limits import shown_path
 from eegprep.base.wording import counted
 
 UNIT = ("balanced_accuracy", "auroc", "auc_pr", "weighted_f1", "accuracy", "f1", "precision",
@@ -170,6 +171,7 @@ def _kind_is(value: Any) -> str:
 def odd_line(path: Any, said: list[str]) -> str:
     """The one line of the run file ``path`` whose values ``said`` names are not shown."""
     return (
-        f"{path}: {counted(len(said), 'value')} not shown, no result (edited, damaged or "
+        f"{shown_path(path)}: {counted(len(said), 'value')} not shown, no result "
+        "(edited, damaged or "
         f"written by something else): {'; '.join(said)}"
     )

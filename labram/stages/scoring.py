@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from eegprep.base import strict_json
 from eegprep.base.errors import EegprepError, UsageError
+from eegprep.base.path_limits import shown_path
 from eegprep.base.sealed_json import unsealed
 from eegprep.base.user_files import read_user_file
 from labram.checkpoints.key_paths import first_refused
@@ -155,14 +156,14 @@ def run_config(checkpoint: str | Path, obj: Any = None) -> TrainConfig:
     it does not match its checksum), else the default preset, with a warning."""
     saved = obj.get(TRAIN_CONFIG_KEY) if isinstance(obj, dict) else None
     path = Path(checkpoint).with_name("config.json")
-    where = f"{checkpoint} ({TRAIN_CONFIG_KEY})"
+    where = f"{shown_path(checkpoint)} ({TRAIN_CONFIG_KEY})"
     if saved is None and path.is_file():
         where = str(path)
         raw = read_user_file(path, "run config", UsageError)  # (bounded: not read whole)
         try:
             saved = strict_json.loads(raw)
         except ValueError as exc:
-            raise UsageError(f"{path}: unreadable run config ({exc})") from None
+            raise UsageError(f"{shown_path(path)}: unreadable run config ({exc})") from None
         if isinstance(saved, dict):  # beside the config: the initial weights' record
             saved = unsealed(path, saved)  # (a flipped bit: one line, not other windows)
             saved = {k: v for k, v in saved.items() if k != BACKBONE_KEY}

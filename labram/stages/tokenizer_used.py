@@ -26,6 +26,7 @@ from typing import Any
 
 from eegprep.base.errors import UsageError
 from eegprep.base.field_text import noted_text
+from eegprep.base.path_limits import shown_path
 from labram.checkpoints.cards import file_sha256
 from labram.checkpoints.errors import CheckpointError
 from labram.data.protocols import fold_problem
@@ -86,7 +87,7 @@ def check_resume(
     if before.get(KEY) is not None and not isinstance(before.get(KEY), dict):
         _check_sound(out, before[KEY], KEY)  # (raises: a record that is not even a table)
     rec: dict[str, Any] = before[KEY] if isinstance(before.get(KEY), dict) else {}
-    where = f"cannot resume {out}: the run's masked-modelling targets are the codes of"
+    where = f"cannot resume {shown_path(out)}: the run's masked-modelling targets are the codes of"
     if isinstance(old, str) and given is None:
         raise UsageError(
             f"{where} --tokenizer {old}; without --tokenizer a new tokenizer would be trained: "
@@ -138,7 +139,8 @@ def check_unchanged(
     how = "changed since the run began" if same else f"is not the file the run began with ({shown})"
     todo = "restore that file" if same else f"pass {shown} again (put back if it moved)"
     raise UsageError(
-        f"cannot resume {out}: {what} {now['path']} {how} (SHA-256 {before['sha256'][:16]}... "
+        f"cannot resume {shown_path(out)}: {what} {shown_path(now['path'])} {how} (SHA-256 "
+        f"{before['sha256'][:16]}... "
         f"recorded, {str(now['sha256'])[:16]}... now), so {changes}: {todo}, or pass another "
         "--out for a new run"
     )
@@ -150,7 +152,8 @@ def _check_sound(out: Path, rec: Any, key: str) -> None:
     why = provenance_records.problem(key, rec)
     if why is not None:
         raise UsageError(
-            f"cannot resume {out}: its recorded {key} is malformed ({why}), so the file it "
+            f"cannot resume {shown_path(out)}: its recorded {key} is malformed ({why}), "
+            "so the file it "
             "names cannot be checked: pass another --out for a new run"
         )
 
@@ -187,7 +190,7 @@ def found_in(info: Any, key: str = KEY, *, source: str = "a checkpoint") -> dict
         problem = SHAPED[key](found) if isinstance(found, dict) else None
         if not isinstance(found, dict) or problem:
             why = problem or f"a {type(found).__name__}, not a table"
-            raise CheckpointError(f"{source}: its {key} record is not valid: {why}")
+            raise CheckpointError(f"{shown_path(source)}: its {key} record is not valid: {why}")
     return dict(found) if isinstance(found, dict) else None
 
 

@@ -32,6 +32,7 @@ from eegprep.base.files import (
     temporary_name,
     written_through,
 )
+from eegprep.base.path_limits import shown_path
 from eegprep.base.write_errors import landed, landed_error
 from labram.checkpoints.contents import CKPT_FORMAT, CKPT_VERSION, check_loadable
 from labram.checkpoints.errors import CheckpointError, CorruptCheckpointError
@@ -178,7 +179,8 @@ def _check_finite(obj: Any, path: Path) -> None:
         what = f"the optimizer's {found}"
     if found is not None:
         raise DivergedError(
-            f"{path}: not written: {what} holds NaN or infinite values (the run diverged); "
+            f"{shown_path(path)}: not written: {what} holds NaN or infinite values (the "
+            "run diverged); "
             "the file already there, if any, is kept"
         )
 
@@ -241,7 +243,7 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     """Read a training checkpoint (without running code from it: :func:`read_checkpoint`);
     a truncated, foreign or unsafe file is a clear one-line error."""
     if not path.is_file():
-        raise ResumeError(f"cannot resume: no checkpoint at {path}")
+        raise ResumeError(f"cannot resume: no checkpoint at {shown_path(path)}")
     try:
         obj = read_checkpoint(path)
     except CorruptCheckpointError as exc:
@@ -252,16 +254,17 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         hint = _FORMAT_1 if "`numpy." in str(exc) else ""
         raise ResumeError(f"cannot resume: {exc}{hint}") from exc
     if not isinstance(obj, dict) or obj.get("format") != CKPT_FORMAT:
-        raise ResumeError(f"cannot resume: {path} is not a labram training checkpoint")
+        raise ResumeError(f"cannot resume: {shown_path(path)} is not a labram training checkpoint")
     if obj.get("format_version") != CKPT_VERSION:
         raise ResumeError(
-            f"cannot resume: {path} has format version {obj.get('format_version')}; this labram "
+            f"cannot resume: {shown_path(path)} has format version "
+            f"{obj.get('format_version')}; this labram "
             f"reads {CKPT_VERSION}{_FORMAT_1 if obj.get('format_version') == 1 else ''}"
         )
     problem = _bad_progress(obj)
     if problem:
         raise CorruptCheckpointError(
-            f"{path}: cannot resume from it: {problem}: a damaged or crafted checkpoint"
+            f"{shown_path(path)}: cannot resume from it: {problem}: a damaged or crafted checkpoint"
         )
     return obj
 

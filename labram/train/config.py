@@ -17,6 +17,7 @@ from typing import Any
 
 from eegprep.base.bounds import check_fields, check_number
 from eegprep.base.errors import ConfigError
+from eegprep.base.path_limits import shown_path
 from eegprep.base.resources import doc_path
 from eegprep.base.strict_json import UNDERFLOW
 from eegprep.base.toml_files import TomlUnderflowError, load_toml, loads_toml
@@ -510,7 +511,7 @@ def config_from_options(
         try:  # the file's values on their own first, so that a refusal names the file
             train_config(stage, size, recipe=recipe, **overrides)
         except ConfigError as exc:
-            raise ConfigError(f"{config_file}: {exc}") from None
+            raise ConfigError(f"{shown_path(config_file)}: {exc}") from None
     base = dict(overrides)
     given_items = set_items(sets)
     items = stage_sets(given_items, stage)

@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from eegprep.base.errors import UsageError
+from eegprep.base.path_limits import shown_path
 from eegprep.base.wording import counted, noun, of_total
 from labram.data.subjects import subject_key
 
@@ -168,7 +169,9 @@ def record_of(obj: Any, source: str = "the checkpoint") -> dict[str, Any] | None
         return None
     problem = _malformed(rec)
     if problem:
-        raise UsageError(f"{source}: its record of pre-training subjects ({KEY}) {problem}")
+        raise UsageError(
+            f"{shown_path(source)}: its record of pre-training subjects ({KEY}) {problem}"
+        )
     return rec
 
 
@@ -226,18 +229,23 @@ def check_test_subjects(
     recordings = f"{split} recording"
     if record is None:
         return (
-            f"{source} records no pre-training subjects (made from weights that carry no "
+            f"{shown_path(source)} records no pre-training subjects (made from weights "
+            "that carry no "
             "record, such as the released LaBraM weights, or by an earlier version): cannot "
             f"check the {counted(len(test), f'{split} subject')} for leakage"
         )
     k = len(seen(record, test))
     files = set(test_sources) - {""}
     m = len(seen_sources(record, files))
-    line = f"{of_total(k, len(test), f'{split} subject', 'was seen')} in pre-training ({source})"
+    line = (
+        f"{of_total(k, len(test), f'{split} subject', 'was seen')} in pre-training "
+        f"({shown_path(source)})"
+    )
     if not record.get("complete", True):
         line = (
             f"cannot tell whether the {counted(len(test), f'{split} subject')} "
-            f"{noun(len(test), 'was', 'were')} seen in pre-training: the record of {source} is "
+            f"{noun(len(test), 'was', 'were')} seen in pre-training: the record of "
+            f"{shown_path(source)} is "
             "incomplete (part of the model came without one, or trained on recordings without a "
             f"subject_key); {of_total(k, len(test), f'{split} subject', 'is', the=True)} in it"
         )

@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from eegprep.base.errors import EegprepError
+from eegprep.base.path_limits import shown_path
 from eegprep.base.ranks import begin_own_work
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import load_strict
@@ -93,10 +94,11 @@ def _resumable(run_dir: Path, ckpt: Path) -> bool:
         return True
     made = [name for name in FINISHED if (run_dir / name).exists()]
     if made:
+        last = shown_path(ckpt.name)
         raise ResumeError(
-            f"cannot resume {run_dir}: it holds {made[0]} but no {ckpt.name} (deleted or "
-            f"moved), and starting again would replace what the run made; put {ckpt.name} back "
-            f"(previous.pt, if there, is the checkpoint before it: rename it to {ckpt.name}), "
+            f"cannot resume {shown_path(run_dir)}: it holds {made[0]} but no {last} (deleted or "
+            f"moved), and starting again would replace what the run made; put {last} back "
+            f"(previous.pt, if there, is the checkpoint before it: rename it to {last}), "
             "or pass another --out for a new run"
         )
     return False
@@ -127,9 +129,8 @@ def _restore(
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as exc:
         # a damaged or crafted training checkpoint: a missing entry, a state of another shape
         raise CheckpointError(
-            f"{path}: cannot resume from it: {type(exc).__name__}: {' '.join(str(exc).split())}"[
-                :400
-            ]
+            f"{shown_path(path)}: cannot resume from it: {type(exc).__name__}: "
+            f"{' '.join(str(exc).split())}"[:400]
         ) from exc
     log.info("resumed from %s at step %d (epoch %d)", path, step, epoch)
     return step, state.epoch, state.batch_in_epoch, window
@@ -250,7 +251,8 @@ def _check_state(run: Run, model: nn.Module, opt: torch.optim.Optimizer, step: i
     exc = DivergedError(
         f"{run.cfg.stage}: {bad} is NaN or infinite after the update of step {step - 1}, so "
         f"the run stopped there and saved nothing of it: lower the learning rate (--lr, or "
-        f"--set lr=...) or the weight decay (--set weight_decay=...) and continue from {ckpt} "
+        "--set lr=...) or the weight decay (--set weight_decay=...) and continue from "
+        f"{shown_path(ckpt)} "
         "with --resume, if a checkpoint was saved (every ckpt_every steps), or start again"
     )
     exc.every_rank = True  # (DDP keeps every rank's state alike: one line, rank 0's)

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from eegprep.base.path_limits import shown_path
 from labram.checkpoints.errors import CorruptCheckpointError
 
 NON_NEGATIVE = frozenset(("exp_avg_sq", "max_exp_avg_sq"))
@@ -49,7 +50,7 @@ def load_optimizer_state(
             problem = _problem(key, value, param)
             if problem:
                 raise CorruptCheckpointError(
-                    f"{source}: cannot resume from it: the optimizer's {key} of "
+                    f"{shown_path(source)}: cannot resume from it: the optimizer's {key} of "
                     f"{names.get(id(param), 'a parameter')} {problem}: a damaged or crafted "
                     "checkpoint"
                 )

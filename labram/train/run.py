@@ -17,6 +17,7 @@ from torch import Tensor, nn
 from eegprep.base.errors import EegprepError, UsageError
 from eegprep.base.files import write_atomically, write_problem
 from eegprep.base.flocks import try_exclusive
+from eegprep.base.path_limits import shown_path
 from eegprep.base.ranks import torchrun_place
 from labram.data.loader import WindowDataset
 from labram.data.sampler import ResumeError
@@ -71,7 +72,8 @@ def check_run_folder(out: Path, *, resume: bool) -> None:
         found = [p for name in RUN_FILES for p in out.glob(pattern.format(name))]
         if found:
             raise UsageError(
-                f"{out}: holds a run already ({found[0].relative_to(out)}); pass --resume to "
+                f"{shown_path(out)}: holds a run already ({found[0].relative_to(out)}); "
+                "pass --resume to "
                 "continue it, or another --out for a new run"
             )
 
@@ -157,14 +159,17 @@ def check_resume_stage(out: Path, stage: str) -> None:
         and folder_stage(parent) == "pretrain"
     ):
         raise UsageError(
-            f"cannot resume {out}: it is the {out.name} stage of the `labram pretrain` run in "
-            f"{out.parent}, which its other stage depends on; resume that run (labram pretrain "
-            f"--resume --out {out.parent}), or pass another --out for a new run"
+            f"cannot resume {shown_path(out)}: it is the {shown_path(out.name)} stage of the "
+            "`labram pretrain` run in "
+            f"{shown_path(out.parent)}, which its other stage depends on; resume that "
+            "run (labram pretrain "
+            f"--resume --out {shown_path(out.parent)}), or pass another --out for a new run"
         )
     found = folder_stage(out) if out.is_dir() else None
     if found is not None and found != stage:
         raise UsageError(
-            f"cannot resume {out}: it holds a `labram {found}` run, not a `labram {stage}` one; "
+            f"cannot resume {shown_path(out)}: it holds a `labram {found}` run, not a "
+            f"`labram {stage}` one; "
             "pass that run's own folder, or another --out for a new run"
         )
 
@@ -202,20 +207,24 @@ def write_run_config(
         old = read_run_json(path)
         if not isinstance(old, dict):  # rewriting it would erase the record it should check
             raise UsageError(
-                f"cannot resume {run_dir}: {path} is damaged (not a strict JSON object: NaN, "
+                f"cannot resume {shown_path(run_dir)}: {shown_path(path)} is damaged "
+                "(not a strict JSON object: NaN, "
                 "cut short, or not a file), so the options cannot be compared with the run's; "
                 "restore it, or delete it to resume with the options each last.pt records"
             )
         try:  # compared as the file states it: JSON's types and values
             old = _in_current_form(old)
         except UsageError as exc:
-            raise UsageError(f"cannot resume {run_dir}: {path}: {exc}") from None
+            raise UsageError(
+                f"cannot resume {shown_path(run_dir)}: {shown_path(path)}: {exc}"
+            ) from None
         new = {k: v for k, v in strict_json.loads(strict_json.dumps(record)).items()
                if k not in apart}  # fmt: skip
         changed = _differences({k: v for k, v in old.items() if k not in apart}, new)
         if changed:
             raise UsageError(
-                f"cannot resume {run_dir}: options differ from the run's ({path}): "
+                f"cannot resume {shown_path(run_dir)}: options differ from the run's "
+                f"({shown_path(path)}): "
                 f"{_first_four(changed)}; resume with the run's own options, or pass another "
                 "--out for a new run"
             )
@@ -240,11 +249,13 @@ def check_resumed_config(path: Path, stored: Any, cfg: dict[str, Any]) -> None:
     except UsageError:
         old = None
     if old is None:
-        raise ResumeError(f"cannot resume from {path}: it holds no config this labram reads")
+        raise ResumeError(
+            f"cannot resume from {shown_path(path)}: it holds no config this labram reads"
+        )
     changed = _differences(old, current_form(cfg))
     if changed:
         raise ResumeError(
-            f"cannot resume from {path}: options differ from those it was saved with: "
+            f"cannot resume from {shown_path(path)}: options differ from those it was saved with: "
             f"{_first_four(changed)}; resume with the run's own options, or pass another --out "
             "for a new run"
         )
@@ -321,13 +332,15 @@ def run_lock(out: Path) -> Iterator[None]:
             why = f"a symbolic link to {os.readlink(out)}, which does not exist"
         todo = _FOLDER_TODO.get(exc.errno or 0, "make it writable")
         raise UsageError(
-            f"{out}: cannot write into the run folder ({why}); {todo}, or pass another --out"
+            f"{shown_path(out)}: cannot write into the run folder ({why}); {todo}, or "
+            "pass another --out"
         ) from None
     try:
         # (no flock on this system or file system: the folder is not guarded)
         if try_exclusive(fd).state == "busy":
             raise UsageError(
-                f"{out}: another labram run is writing this folder now (it holds {path}); wait "
+                f"{shown_path(out)}: another labram run is writing this folder now (it "
+                f"holds {shown_path(path)}); wait "
                 "for it to end, or pass another --out"
             )
         _HELD.add(key)

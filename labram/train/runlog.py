@@ -16,6 +16,7 @@ from typing import Any
 
 from eegprep.base.errors import UsageError
 from eegprep.base.files import named_error, write_output
+from eegprep.base.path_limits import shown_path
 from eegprep.base.sealed_rows import (
     CHECK_COLUMN,
     TABLE_LIMIT,
@@ -209,7 +210,7 @@ def checked_rows(path: Path, text: str, todo: str) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
 
     def refuse(why: str) -> UsageError:
-        return UsageError(f"{path}: no CSV table ({why}): {todo}")
+        return UsageError(f"{shown_path(path)}: no CSV table ({why}): {todo}")
 
     try:
         columns = list(reader.fieldnames or [])
@@ -224,7 +225,7 @@ def checked_rows(path: Path, text: str, todo: str) -> list[dict[str, Any]]:
         row.pop(CHECK_COLUMN, None)
         rows.append(row)
     if problem:
-        raise UsageError(f"{path}: {problem}: {todo}")
+        raise UsageError(f"{shown_path(path)}: {problem}: {todo}")
     return rows
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from eegprep.base.errors import ConfigError
+from eegprep.base.path_limits import shown_path
 
 COMMON_FIELDS = frozenset(
     {
@@ -267,7 +268,8 @@ def check_finetune_sets(
             continue
         if splits is not None and name in SPLIT_FIELDS:
             raise ConfigError(
-                f"--set {key}={text}: labram finetune --splits {splits} cuts no fold: the folds "
+                f"--set {key}={text}: labram finetune --splits {shown_path(splits)} "
+                "cuts no fold: the folds "
                 f"and their seed come from that file, so the setting would never be read; it is "
                 "read by labram finetune without --splits (to write another splits file)"
             )

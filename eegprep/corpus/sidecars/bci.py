@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import SourceError
+from eegprep.base.path_limits import shown_path
 from eegprep.base.regular_files import open_regular
 from eegprep.base.strict_json import TINY_SPELLING, UNDERFLOW, underflows
 from eegprep.base.text import open_text, text_encoding
@@ -207,7 +208,8 @@ def event_columns_csv(
     n_data = header.signals[0].n_samples
     if values.shape[0] != n_data:
         out.problems.append(
-            f"{os.path.basename(path)} has {counted(values.shape[0], 'row')}, data {n_data}"
+            f"{shown_path(os.path.basename(path))} has "
+            f"{counted(values.shape[0], 'row')}, data {n_data}"
         )
     flags = np.concatenate([np.zeros((1, len(cols))), values != 0, np.zeros((1, len(cols)))])
     edges = np.diff(flags.astype(np.int8), axis=0)
@@ -292,7 +294,7 @@ def inria_feedback(sidecars: list[str], header: Header, options: dict[str, Any])
         beyond = sorted(set(labels) - set(paired))
         out.problems.append(
             f"{counted(len(labels), 'label')} of session {options['session']} in "
-            f"{os.path.basename(path)} for {len(onsets)} feedback markers: "
+            f"{shown_path(os.path.basename(path))} for {len(onsets)} feedback markers: "
             f"{counted(len(onsets) - len(paired), 'marker')} left unlabelled, "
             f"{counted(len(beyond), 'label')} "
             f"of no marker{f' (FB{beyond[0]:03d} ...)' if beyond else ''}"

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import SourceError, UsageError
+from eegprep.base.path_limits import shown_path
 from eegprep.base.validation import check_choice
 from eegprep.base.wording import counted, noun
 from eegprep.corpus.sidecars import SidecarResult, register
@@ -69,11 +70,12 @@ def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) ->
         out.events.append([onset, 0.0, f"{prefix}/{code}" if code else prefix, ""])
         check_rows(path, len(out.events), number)
     if not out.events:
-        out.problems.append(f"{os.path.basename(path)}: no trigger positions found")
+        out.problems.append(f"{shown_path(os.path.basename(path))}: no trigger positions found")
     if skipped:
         more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
         out.problems.append(
-            f"{os.path.basename(path)}: {counted(len(skipped), 'line')} among the trigger "
+            f"{shown_path(os.path.basename(path))}: {counted(len(skipped), 'line')} "
+            "among the trigger "
             f"positions {noun(len(skipped), 'holds', 'hold')} no position (skipped: no trigger "
             f"read from them): {', '.join(skipped[:3])}{more}"
         )
@@ -172,11 +174,14 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     grid = (t0 if t0 is not None else 0.0) + np.arange(n) / sfreq
     if t0 is None or grid[-1] < t[0] or grid[0] > t[-1]:
         out.problems.append(
-            f"{os.path.basename(path)}: clocks do not overlap the EEG's: aligned at start"
+            f"{shown_path(os.path.basename(path))}: clocks do not overlap the EEG's: "
+            "aligned at start"
         )
         grid = t[0] + np.arange(n) / sfreq
     elif grid[0] < t[0] or grid[-1] > t[-1]:
-        out.problems.append(f"{os.path.basename(path)} covers only part of the EEG: edges held")
+        out.problems.append(
+            f"{shown_path(os.path.basename(path))} covers only part of the EEG: edges held"
+        )
     targets = np.stack([np.interp(grid, t, row) for row in values]).astype(np.float32)
     out.targets[str(options.get("name", "joints"))] = (targets, sfreq)
     out.on_samples = True  # (taken at the samples read, not on the clock: no gap to cut)
@@ -260,7 +265,9 @@ def _bids_event_rows(path: str, rate: float | None) -> tuple[list[list[Any]], li
 
     reader = csv.DictReader(text_lines(path, newline=""), delimiter="\t")
     if reader.fieldnames is None:
-        return [], [f"{os.path.basename(path)}: an empty file (no header row): no events"]
+        return [], [
+            f"{shown_path(os.path.basename(path))}: an empty file (no header row): no events"
+        ]
     reader.fieldnames = [name.strip() for name in reader.fieldnames]
     if "onset" not in reader.fieldnames:
         joined = any("onset" in name and name != "onset" for name in reader.fieldnames)
@@ -315,7 +322,8 @@ def _moved_line(path: str, moved: list[str]) -> list[str]:
         return []
     more = f" and {len(moved) - 3} more" if len(moved) > 3 else ""
     return [
-        f"{os.path.basename(path)}: {counted(len(moved), 'row')} placed at their sample, more than "
+        f"{shown_path(os.path.basename(path))}: {counted(len(moved), 'row')} placed at "
+        "their sample, more than "
         "one sample from their onset (the sample counts the data file's samples, which stop "
         f"following on at its joins): {', '.join(moved[:3])}{more}"
     ]

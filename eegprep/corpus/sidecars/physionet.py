@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eegprep.base.errors import SourceError
+from eegprep.base.path_limits import shown_path
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.corpus.sidecars.bounded import check_rows, text_lines
 from eegprep.readers.base import Header
@@ -161,7 +162,9 @@ def siena_seizures(sidecars: list[str], header: Header, options: dict[str, Any])
             # one ending after the recording is cut and reported by the one rule of events
             result.events.append([onset, duration, "seizure", ""])
     if sidecars and not result.events:
-        result.problems.append(f"no seizure block in {os.path.basename(sidecars[0])} names it")
+        result.problems.append(
+            f"no seizure block in {shown_path(os.path.basename(sidecars[0]))} names it"
+        )
     # (a block listed twice is one seizure: the events rule stores it once)
     result.labels["n_seizures"] = len({(e[0], e[1]) for e in result.events})
     return result

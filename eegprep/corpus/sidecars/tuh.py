@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from eegprep.base.errors import SourceError
+from eegprep.base.path_limits import shown_path
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.corpus.sidecars.bounded import check_rows, text_lines
 from eegprep.corpus.sidecars.cells import comma_or_tab, row_cells, strict_number
@@ -161,7 +162,7 @@ def _seconds(path: str, line: int, text: str) -> float:
 
 
 def _checks(path: str, meta: dict[str, str], header: Header, tolerance: float) -> list[str]:
-    name = os.path.basename(path)
+    name = shown_path(os.path.basename(path))
     problems = []
     found = _NUMBER.search(meta.get("duration", ""))
     if found is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+from eegprep.base.path_limits import shown_path
 from eegprep.base.wording import counted
 from eegprep.pipeline.channels import normalize_label
 from eegprep.readers.base import Header
@@ -63,7 +64,7 @@ def strange_rows(path: str, strange: dict[str, list[str]]) -> list[str]:
         if rows:
             more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
             out.append(
-                f"{os.path.basename(path)}: {counted(len(rows), 'row')} {_SAID[kind]}: "
+                f"{shown_path(os.path.basename(path))}: {counted(len(rows), 'row')} {_SAID[kind]}: "
                 f"{', '.join(rows[:3])}{more}"
             )
     return out
