@@ -170,7 +170,7 @@ def test_every_line_shows_a_hostile_name_by_the_rule(case: Case, hostile: str, m
 
 PATH_WORDS = re.compile(
     r"(^|_)(path|file|filename|folder|dir|src|source|store|root|relpath|rel|checkpoint|ckpt|"
-    r"run_dir|dest|target|display|out|splits|splits_file|config_file)$"
+    r"run_dir|dest|dst|target|display|out|splits|splits_file|config_file)$"
 )
 """Names of variables (attributes, dict keys) that hold a path, in eegprep's and labram's code."""
 
@@ -184,6 +184,7 @@ RAW_ON_PURPOSE = {
     ("eegprep/testing/demo_labelled.py", "rel"): "the demo's own names, written into its README",
     ("eegprep/tools/interop.py", "s.display"): "the description an exported file carries",
     ("eegprep/tools/interop.py", "rec.source"): "the description an exported file carries",
+    ("labram/stages/finetune.py", "cfg.drop_path"): "a rate (stochastic depth), not a path",
 }
 """(file, expression): why the path is put into the text as it is."""
 
@@ -206,23 +207,35 @@ def _names_a_path(e: ast.expr) -> bool:
     return bool(PATH_WORDS.search(name.lower())) and not name.startswith("shown")
 
 
+LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical"}
+
+
+def _put_into_text(node: ast.AST) -> list[ast.expr]:
+    """The values ``node`` puts into the words of a message: an f-string's (one with a space
+    in its text), and a log call's ``%s`` arguments."""
+    if isinstance(node, ast.JoinedStr):
+        text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+        values = [v for v in node.values if isinstance(v, ast.FormattedValue)]
+        return [v.value for v in values if v.conversion != ord("r")] if " " in text else []
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+        first = node.args[0]
+        if node.func.attr in LOG_CALLS and isinstance(first, ast.Constant):
+            return node.args[1:] if "%s" in str(first.value) else []
+    return []
+
+
 def raw_paths(root: Path) -> list[str]:
-    """Every f-string of a sentence (a space in its text) that puts a path into it other than
-    by :func:`~eegprep.base.path_limits.shown_path`, as ``file:line: expression``."""
+    """Every value that a message puts into its words as a path other than by
+    :func:`~eegprep.base.path_limits.shown_path`, as ``file:line: {expression}``."""
     found = []
     files = [root / "cli.py", *sorted((root / "eegprep").rglob("*.py"))]
     for path in [*files, *sorted((root / "labram").rglob("*.py"))]:
         rel = path.relative_to(root).as_posix()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.JoinedStr):
-                continue
-            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
-            for v in node.values:
-                if not isinstance(v, ast.FormattedValue) or v.conversion == ord("r"):
-                    continue
-                said = ast.unparse(v.value)
-                if " " in text and _names_a_path(v.value) and (rel, said) not in RAW_ON_PURPOSE:
-                    found.append(f"{rel}:{node.lineno}: {{{said}}}")
+            for value in _put_into_text(node):
+                said = ast.unparse(value)
+                if _names_a_path(value) and (rel, said) not in RAW_ON_PURPOSE:
+                    found.append(f"{rel}:{value.lineno}: {{{said}}}")
     return found
 
 
@@ -239,7 +252,9 @@ def test_the_scan_finds_a_raw_path(tmp_path: Path) -> None:
         '    b = f"{shown_path(path)}: not found"\n'
         '    c = f"wrote {rec[\'file\']} and {os.path.basename(out)}"\n'
         '    d = f"{path!r} is {shown_store} ok"\n'
+        '    log.warning("%s: damaged (%s)", out, shown_path(path))\n'
     )  # fmt: skip
     assert raw_paths(tmp_path) == [
-        "cli.py:2: {path}", "cli.py:4: {rec['file']}", "cli.py:4: {os.path.basename(out)}"
+        "cli.py:2: {path}", "cli.py:4: {rec['file']}", "cli.py:4: {os.path.basename(out)}",
+        "cli.py:6: {out}",
     ]  # fmt: skip

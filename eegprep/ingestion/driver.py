@@ -446,7 +446,9 @@ def _save_seen(seen: SeenFiles, writer: StoreWriter, *, quiet: bool = False) -> 
         seen.save(writer.loc, listed)
     except OSError as exc:
         if not quiet:
-            log.warning("%s: cannot save the source files' stamps: %s", writer.loc.display, exc)
+            log.warning(
+                "%s: cannot save the source files' stamps: %s", shown_path(writer.loc.display), exc
+            )
 
 
 def _run(

@@ -297,7 +297,7 @@ class StoreWriter:
                 log.warning(
                     "%s: this file system cannot create the lock exclusively; two ingests "
                     "started at the same moment could both write the store: run one at a time",
-                    self.loc.display,
+                    shown_path(self.loc.display),
                 )
             if seen is not None:  # claimed first: one writer alone replaces it
                 take_over_remote_lock(self.loc, seen, json.dumps(me).encode())
@@ -340,7 +340,7 @@ class StoreWriter:
             )
         if taken.state == "unsupported":  # a file system without flock (some network mounts):
             os.close(fd)  # the lock file alone guards, as on object stores
-            log.warning("%s: no flock on this file system (%s)", path, taken.reason)
+            log.warning("%s: no flock on this file system (%s)", shown_path(path), taken.reason)
             return
         self._flock_fd = fd
 

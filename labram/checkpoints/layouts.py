@@ -198,7 +198,7 @@ def first_mismatch(exc: RuntimeError, name: Callable[[str], str] = str) -> str:
 def _read(source: str | os.PathLike[str] | Mapping[str, Any]) -> tuple[Any, str]:
     if isinstance(source, Mapping):
         return source, "state dict"
-    return read_checkpoint(source), str(source)
+    return read_checkpoint(source), shown_path(source)  # (the file as messages name it)
 
 
 def _check_kind(kind: str) -> Kind:
@@ -233,7 +233,7 @@ def naming(source: str) -> Iterator[None]:
     try:
         yield
     except CheckpointError as exc:
-        if str(exc).startswith(source):
+        if str(exc).startswith(shown_path(source)):
             raise
         raise CheckpointError(f"{shown_path(source)}: {exc}") from exc
 
@@ -336,7 +336,7 @@ def _build_official(
                 sd = {k: v for k, v in sd.items() if not f"student.{k}".startswith(drop)}
                 log.info(
                     "%s: classifier from the pre-training student (norm and lm_head dropped)",
-                    source,
+                    shown_path(source),
                 )
     converted = official_to_ours(sd, model, kind)
     shown = prefix if kind == "classifier" else ""  # (mem: official names hold student.)
@@ -576,14 +576,14 @@ def convert_file(
         _warn_unused(name, kind=kind, size=size, n_outputs=n_outputs)
         save_official(model, dst)
         remove_stale_temporaries(dst)  # what a convert killed before its rename left
-        return f"{name} (labram, {kind_of(model)}) -> {dst} (released layout)"
+        return f"{name} (labram, {kind_of(model)}) -> {shown_path(dst)} (released layout)"
     with naming(name), content_errors(f"{name}: not a LaBraM checkpoint this labram can use"):
         sd = released_state(obj)
         k = _kind_for(sd, kind)
     model = build_official(sd, k, size=size, n_outputs=n_outputs, source=name, take=True)
     save_ours(model, dst)
     remove_stale_temporaries(dst)
-    return f"{name} (released layout) -> {dst} (labram, {k})"
+    return f"{name} (released layout) -> {shown_path(dst)} (labram, {k})"
 
 
 def _warn_unused(name: str, **options: Any) -> None:

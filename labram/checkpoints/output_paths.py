@@ -38,7 +38,7 @@ def check_not_source(
         same = os.path.realpath(src) == os.path.realpath(dst)
     if same:
         raise UsageError(
-            f"{what} {os.fspath(dst)} is the file {shown_path(src)} itself: writing it would "
+            f"{what} {shown_path(dst)} is the file {shown_path(src)} itself: writing it would "
             f"replace the source; give {what} another name"
         )
 

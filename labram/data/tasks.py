@@ -630,7 +630,7 @@ def checkpoint_task(name: str, stores: Sequence[Store], record: Any, *, source: 
         log.warning(
             "%s records no task: the classes of %r are those of the stores given, which may not "
             "be the ones it was fine-tuned on",
-            source, name,
+            shown_path(source), name,
         )  # fmt: skip
         return get_task(name, stores)
     try:
@@ -661,7 +661,7 @@ def checkpoint_task(name: str, stores: Sequence[Store], record: Any, *, source: 
     if unknown:
         log.warning(
             "task %r: label values %s are not classes of %s (%s): their windows are left out",
-            name, unknown, source, list(task.classes),
+            name, unknown, shown_path(source), list(task.classes),
         )  # fmt: skip
     return task
 

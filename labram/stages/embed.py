@@ -526,7 +526,7 @@ def embed(
             if loaded.head_untrained:  # a released backbone without its head: no logits to keep
                 log.warning(
                     "%s has no classifier head (%s): features only, no logits",
-                    checkpoint,
+                    shown_path(checkpoint),
                     ", ".join(loaded.untrained),
                 )
                 n_out = None
@@ -534,7 +534,7 @@ def embed(
                 log.warning(
                     "%s was fine-tuned for task %r, not %r: its logits do not score these "
                     "windows' labels: features only, no logits",
-                    checkpoint, other_task, cfg.task,
+                    shown_path(checkpoint), other_task, cfg.task,
                 )  # fmt: skip
                 n_out = None
             keys: dict[str, str] = {}

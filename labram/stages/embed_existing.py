@@ -174,7 +174,7 @@ def open_existing(
             log.warning(
                 "%s: written with %s left out for their index records, now %d: its windows "
                 "are not this run's, and it is made again",
-                out, counted(n_then, "recording"), n_now,
+                shown_path(out), counted(n_then, "recording"), n_now,
             )  # fmt: skip
             return False
         grown = recordings_changed(out, recordings) if "windows" in _keys(diff) else None

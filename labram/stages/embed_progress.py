@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from eegprep.base import strict_json
+from eegprep.base.path_limits import shown_path
 from eegprep.base.sealed_json import KEY, digest, near_key
 from eegprep.base.wording import counted, noun
 
@@ -55,7 +56,11 @@ def recorded(path: Path, n_chunks: int, *, warn: bool = True) -> set[int]:
         return set(chunks)
     except (OSError, ValueError) as exc:
         if warn:
-            log.warning("%s: damaged progress file (%s): its chunks are computed again", path, exc)
+            log.warning(
+                "%s: damaged progress file (%s): its chunks are computed again",
+                shown_path(path),
+                exc,
+            )
         return set()
 
 
@@ -71,6 +76,6 @@ def written(out: Path, embedding: Any, done: set[int]) -> set[int]:
     if missing:
         log.warning(
             "%s: %s recorded as written %s missing (chunk %d, ...): computed again",
-            out, counted(len(missing), "chunk"), noun(len(missing), "is"), missing[0],
+            shown_path(out), counted(len(missing), "chunk"), noun(len(missing), "is"), missing[0],
         )  # fmt: skip
     return done - set(missing)

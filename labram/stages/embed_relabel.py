@@ -125,7 +125,7 @@ def refresh_coordinates(out: Path, coords: dict[str, np.ndarray], task: Any) -> 
         log.warning(
             "%s: the labels or metadata of %s changed since it was written: %s; its "
             "coordinates were written again, its embeddings kept",
-            out, counted(len(changed), "recording"), some_of(named),
+            shown_path(out), counted(len(changed), "recording"), some_of(named),
         )  # fmt: skip
     return list(changed)
 

@@ -182,7 +182,8 @@ def run_config(checkpoint: str | Path, obj: Any = None) -> TrainConfig:
                 "it was trained on are unknown; pass a checkpoint whose config is sound"
             ) from None
     log.warning(
-        "%s records no fine-tuning config: windows and splits are the default preset's", checkpoint
+        "%s records no fine-tuning config: windows and splits are the default preset's",
+        shown_path(checkpoint),
     )
     return train_config("finetune", "tiny")
 

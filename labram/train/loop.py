@@ -132,7 +132,7 @@ def _restore(
             f"{shown_path(path)}: cannot resume from it: {type(exc).__name__}: "
             f"{' '.join(str(exc).split())}"[:400]
         ) from exc
-    log.info("resumed from %s at step %d (epoch %d)", path, step, epoch)
+    log.info("resumed from %s at step %d (epoch %d)", shown_path(path), step, epoch)
     return step, state.epoch, state.batch_in_epoch, window
 
 
