@@ -22,6 +22,7 @@ from eegprep.cli_group import (
     LocalText,
     OneLineErrors,
     StoreLocation,
+    one_line,
     say,
     say_capped,
     say_lines,
@@ -453,7 +454,7 @@ def config_show() -> None:
     folders = corpus_dirs(sorted(set(in_file) | from_env))  # the file read once
     for name, folder in folders.items():
         if isinstance(folder, Exception):  # a setting that can name no folder: say why
-            say(f"{name} = ?   # {shown_path(str(folder))}")
+            say(f"{name} = ?   # {one_line(str(folder))}")
             continue
         notes = [f"from {env_var(name)}"] if name in from_env else []
         if name not in shipped:

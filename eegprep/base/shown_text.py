@@ -63,7 +63,7 @@ def shown_path(path: str | os.PathLike[str]) -> str:
     :data:`SHOWN_CHARS` characters, else its first and last :data:`SHOWN_END` characters
     with the count of those between; control characters (a NUL, a newline) as escapes
     (:func:`shown_name`)."""
-    text = os.fspath(path)
+    text = os.fsdecode(path)  # (an OSError's filename may be bytes: surrogates, then \\xNN)
     if len(text) <= SHOWN_CHARS:
         return shown_name(text)
     head, tail = text[:SHOWN_END], text[-SHOWN_END:]
