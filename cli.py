@@ -159,11 +159,13 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
 
 
 def _print_report(report: Any) -> None:
+    from eegprep.base.path_limits import shown_path
     from eegprep.base.redact import redact
     from eegprep.ingestion.driver import GONE
 
     skipped = report.failed + report.unmatched
-    named = f"each is named in the report {redact(report.report_path) or '(not written)'}"
+    written = shown_path(redact(report.report_path)) if report.report_path else "(not written)"
+    named = f"each is named in the report {written}"
     say_capped("skipped", skipped, where=named)
     n_warn = sum(len(w) for w in report.warnings.values())
     say_notes("note", report.warnings.get(GONE, []), info=True)  # (10,000 files renamed)
@@ -174,10 +176,10 @@ def _print_report(report: Any) -> None:
         f"{report.n_current} already current{checked}, {removed}"
         f"{len(report.failed) + len(report.unmatched)} "
         f"skipped, {counted(n_warn, 'warning')}; {report.hours_written:.3f} h written in "
-        f"{report.seconds:.1f} s -> {redact(report.store)}",
+        f"{report.seconds:.1f} s -> {shown_path(redact(report.store))}",
         info=True,
     )
-    say(f"report: {redact(report.report_path)}", info=True)
+    say(f"report: {shown_path(redact(report.report_path))}", info=True)
 
 
 @eegprep_cli.command()

@@ -20,7 +20,7 @@ from typing import Any
 from eegprep.base.errors import EegprepError, StoreAccessError, UsageError
 from eegprep.base.file_urls import is_remote_url, local_path
 from eegprep.base.files import write_atomically
-from eegprep.base.path_limits import check_path
+from eegprep.base.path_limits import check_path, shown_path
 from eegprep.base.redact import redact
 from eegprep.base.write_errors import with_reason
 from eegprep.store.refusals import (
@@ -138,8 +138,6 @@ class Location:
         message (:func:`eegprep.base.path_limits.shown_path`: whole up to 300 characters,
         control characters escaped), whatever the store is (a folder, a file, a FIFO, a link
         loop)."""
-        from eegprep.base.path_limits import shown_path
-
         return shown_path(self.display)
 
     def shown(self, path: str) -> str:
@@ -185,7 +183,9 @@ class Location:
         named = os.fspath(exc.filename) if isinstance(exc.filename, str | os.PathLike) else ""
         inside = self.local and named.startswith(path + os.sep)
         rel = os.path.relpath(named, self.root).replace(os.sep, "/") if inside else "/".join(parts)
-        what = f"{doing} {redact(rel)}" + (f" to {redact('/'.join(to))}" if to else "")
+        what = f"{doing} {shown_path(redact(rel))}" + (
+            f" to {shown_path(redact('/'.join(to)))}" if to else ""
+        )
         why = exc.strerror or os.strerror(exc.errno)
         if what in why:  # (named already, by a call below)
             return exc
