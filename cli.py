@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from eegprep.base import strict_json
+from eegprep.base.path_limits import shown_path
 from eegprep.base.wording import counted
 from eegprep.cli_group import (
     LocalPath,
@@ -159,7 +160,6 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
 
 
 def _print_report(report: Any) -> None:
-    from eegprep.base.path_limits import shown_path
     from eegprep.base.redact import redact
     from eegprep.ingestion.driver import GONE
 
@@ -173,9 +173,9 @@ def _print_report(report: Any) -> None:
     removed = f"{report.n_removed} removed, " if report.n_removed else ""
     say(
         f"{report.corpus}: {counted(report.n_files, 'file')} found, {report.n_ingested} ingested, "
-        f"{report.n_current} already current{checked}, {removed}"
-        f"{len(report.failed) + len(report.unmatched)} "
-        f"skipped, {counted(n_warn, 'warning')}; {report.hours_written:.3f} h written in "
+        f"{report.n_current} already current{checked}, "
+        f"{removed}{len(report.failed) + len(report.unmatched)} skipped, "
+        f"{counted(n_warn, 'warning')}; {report.hours_written:.3f} h written in "
         f"{report.seconds:.1f} s -> {shown_path(redact(report.store))}",
         info=True,
     )
@@ -229,7 +229,7 @@ def stats(store: str, as_json: bool, plots: str | None, html_out: str | None) ->
         page = write_html_report(
             s, html_out, left_out=readable.left_out, unread=unread, spectra=spectra
         )
-        say(f"report: {page}", err=as_json, info=True)
+        say(f"report: {shown_path(page)}", err=as_json, info=True)
     _left_out_end(readable, unread, s.display)
 
 
@@ -329,21 +329,20 @@ def demo(out: str, corpus: str, seed: int) -> None:
     """
     from eegprep.base.errors import OutputError, UsageError
     from eegprep.base.files import as_text, enclosing_store, write_problem
-    from eegprep.base.path_limits import shown_path
     from eegprep.testing.demo import write_demo_corpus
 
     store = enclosing_store(out)  # never into an eegprep store
     if store is not None:
         raise UsageError(
-            f"--out {shown_path(out)}: inside the eegprep store {shown_path(store)}; a demo "
-            "corpus goes to a folder of its own: pick another --out"
+            f"--out {shown_path(out)}: inside the eegprep store {shown_path(store)}; a demo corpus "
+            "goes to a folder of its own: pick another --out"
         )
     whole = os.path.abspath(out)
     if as_text(whole) != whole:  # (ingest reads no corpus under such a folder: refused there)
         raise UsageError(
             f"--out {shown_path(whole)}: the path is not UTF-8 (bytes shown as \\xNN), and "
-            "`eegprep ingest` reads no corpus under such a folder: pick a UTF-8 name (and "
-            "rename any folder above it whose name is not UTF-8)"
+            "`eegprep ingest` reads no corpus under such a folder: pick a UTF-8 name (and rename "
+            "any folder above it whose name is not UTF-8)"
         )
     try:
         root = write_demo_corpus(out, corpus=corpus, seed=seed)
@@ -434,7 +433,6 @@ def config_show() -> None:
     import os
     import re
 
-    from eegprep.base.path_limits import shown_path
     from eegprep.corpus.folders import config_path, configured_names, corpus_dirs, env_var
     from eegprep.corpus.manifest import CORPUS_NAME, available
 

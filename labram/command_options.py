@@ -310,16 +310,14 @@ def refuse_out_in_store(out: Path, stores: list[str]) -> None:
         root = Path(local_path(store)).expanduser().resolve()
         if where == root or root in where.parents:
             raise UsageError(
-                f"--out {shown_path(out)}: inside the store {shown_path(store)} "
-                "(--store); a run folder must not be "
-                "written into a store: pick another --out"
+                f"--out {shown_path(out)}: inside the store {shown_path(store)} (--store); a run "
+                "folder must not be written into a store: pick another --out"
             )
     zarr_root = enclosing_zarr(out.expanduser() / "_")  # out itself and every folder above it
     if zarr_root is not None:
         raise UsageError(
-            f"--out {shown_path(out)}: inside the Zarr store {shown_path(zarr_root)}; a "
-            "run folder must not be written "
-            "among a store's objects: pick another --out"
+            f"--out {shown_path(out)}: inside the Zarr store {shown_path(zarr_root)}; a run folder "
+            "must not be written among a store's objects: pick another --out"
         )
 
 
@@ -352,6 +350,6 @@ def print_run(result: dict[str, Any], what: str) -> None:
         record_command(result["run_dir"])
         say(f"run folder: {shown_path(result['run_dir'])}", info=True)
         say(f"{what}: {shown_path(result['checkpoint'])}", info=True)
-        say(f"log: {result['log']}", info=True)
+        say(f"log: {shown_path(result['log'])}", info=True)
         if result.get("plot"):
-            say(f"plot: {result['plot']}", info=True)
+            say(f"plot: {shown_path(result['plot'])}", info=True)

@@ -246,7 +246,7 @@ def labram_pretrain(
         cb = res["tokenizer_stage"]["codebook"]
         say(
             f"tokenizer: {of_total(cb['codes_used'], cb['n_codes'], 'code')} used, perplexity "
-            f"{cb['perplexity']:.1f} -> {res['tokenizer']}"
+            f"{cb['perplexity']:.1f} -> {shown_path(res['tokenizer'])}"
         )
     say(
         f"masked modelling: loss {m.get('loss', float('nan')):.4f}, masked-code accuracy "
@@ -469,9 +469,8 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
         sys.exit(3 if res["recordings_left_out"] else 0)
     say(
         f"{counted(res['n_windows'], 'window')} in {counted(res['n_chunks'], 'chunk')}: "
-        f"{res['computed']} computed, "
-        f"{res['skipped']} already done ({res['windows_per_s']:.0f} windows/s) -> "
-        f"{shown_path(res['out'])}",
+        f"{res['computed']} computed, {res['skipped']} already done ({res['windows_per_s']:.0f} "
+        f"windows/s) -> {shown_path(res['out'])}",
         info=True,
     )
     if res["recordings_skipped"]:
@@ -592,13 +591,13 @@ def labram_export(checkpoint: str, out: str | None, fmt: str, force: bool) -> No
     from labram.stages.tokenizer_used import KEY, MODEL_WITHOUT, describe
 
     res = export(checkpoint, out, fmt=fmt, force=force)
-    say(f"{res['kind']}, {res['n_parameters']:,} parameters -> {res['weights']}")
+    say(f"{res['kind']}, {res['n_parameters']:,} parameters -> {shown_path(res['weights'])}")
     if res["kind"] == "mem":  # the tokenizer whose codes it predicts
         say(f"tokenizer (targets): {describe(res.get(KEY), MODEL_WITHOUT)}", info=True)
     if res["kind"] == "classifier":  # the model it was fine-tuned from
         said = backbone_used.describe(res.get(backbone_used.KEY))
         say(f"initial weights (fine-tuned from): {said}", info=True)
-    say(f"model card: {res['card']} ({res['card_json']})", info=True)
+    say(f"model card: {shown_path(res['card'])} ({shown_path(res['card_json'])})", info=True)
 
 
 @labram_cli.command("report")

@@ -375,8 +375,8 @@ def _check_a_file(path: str | os.PathLike[str]) -> None:
         return
     kind = "a folder" if stat.S_ISDIR(mode) else special_kind(mode)
     raise OutputError(
-        f"{shown_path(path)}: exists and is {kind}, not a file: it is kept; give another path "
-        "for the output"
+        f"{shown_path(path)}: exists and is {kind}, not a file: it is kept; give another path for "
+        "the output"
     )
 
 
@@ -424,8 +424,8 @@ def _check_same_kind(path: str | os.PathLike[str], data: bytes) -> None:
         return  # the write itself says what is wrong
     if head and head.lower() != kind.lower():
         raise OutputError(
-            f"{shown_path(path)}: exists and is not {OUTPUT_KINDS[kind]} (it starts "
-            f"{head[:8]!r}): it is kept; give another path for the output, or delete it first"
+            f"{shown_path(path)}: exists and is not {OUTPUT_KINDS[kind]} (it starts {head[:8]!r}): "
+            "it is kept; give another path for the output, or delete it first"
         )
 
 

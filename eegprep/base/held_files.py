@@ -136,9 +136,8 @@ class HeldFiles:
             why = exc.strerror or type(exc).__name__
             raise SourceError(
                 source,
-                f"cannot write a checked copy of it in {shown_path(self.folder)}: "
-                f"{why}; free space "
-                "there (or in the system's temporary folder)",
+                f"cannot write a checked copy of it in {shown_path(self.folder)}: {why}; free "
+                "space there (or in the system's temporary folder)",
             ) from None
         return dest
 

@@ -65,18 +65,16 @@ def unsealed(path: Path, doc: dict[str, Any]) -> dict[str, Any]:
     near = near_key(doc)
     if near is not None:
         raise UsageError(
-            f"{shown_path(path)}: its entry {near!r} is its {KEY} changed (a flipped "
-            "bit, a bad copy): "
-            "restore it from a copy"
+            f"{shown_path(path)}: its entry {near!r} is its {KEY} changed (a flipped bit, a bad "
+            "copy): restore it from a copy"
         )
     if KEY not in doc:
         return doc
     rest = {k: v for k, v in doc.items() if k != KEY}
     if doc[KEY] != digest(rest):
         raise UsageError(
-            f"{shown_path(path)}: its entries do not match its {KEY} (changed since "
-            "labram wrote it: a "
-            f"flipped bit, a bad copy, an edit): restore it from a copy, or remove its {KEY} "
+            f"{shown_path(path)}: its entries do not match its {KEY} (changed since labram wrote "
+            f"it: a flipped bit, a bad copy, an edit): restore it from a copy, or remove its {KEY} "
             "entry if you edited it on purpose"
         )
     return rest

@@ -98,8 +98,8 @@ def failed_write(path: str | os.PathLike[str], why: str, exc: BaseException) -> 
             f"({why}): a power cut may undo it{then_again(exc)}"
         )
     return (
-        f"{shown_path(path)}: cannot write it ({why}); what it held before is unchanged"
-        f"{then_again(exc)}"
+        f"{shown_path(path)}: cannot write it ({why}); what it held before is "
+        f"unchanged{then_again(exc)}"
     )
 
 

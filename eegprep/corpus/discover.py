@@ -92,9 +92,9 @@ def resolve_root(manifest: Manifest, root: Path) -> Path:
     store = enclosing_store(root)
     if store is not None:  # `--src` and `--out` swapped: its objects are no recordings
         raise UsageError(
-            f"{shown_path(root)}: the corpus folder is "
-            f"{'' if store == root else 'inside '}the eegprep store "
-            f"{as_text(str(store))}, not a folder of recordings: did you swap --src and --out?"
+            f"{shown_path(root)}: the corpus folder is {'' if store == root else 'inside '}the "
+            f"eegprep store {as_text(str(store))}, not a folder of recordings: did you swap --src "
+            "and --out?"
         )
     anchors = [a for a in (_anchor(p) for p in manifest.include) if a]
     if not anchors:
@@ -220,8 +220,8 @@ def is_apple_double(path: Path) -> bool:
 def _twin(kept: str) -> str:
     """Why a second name of a file is skipped (:func:`one_name_each`)."""
     return (
-        f"the same file as {shown_path(kept)} (a hard link, or a link to it): ingested once, "
-        "under that name"
+        f"the same file as {shown_path(kept)} (a hard link, or a link to it): ingested once, under "
+        "that name"
     )
 
 
@@ -433,8 +433,8 @@ def _name(manifest: Manifest, fields: dict[str, str], part: str | None, relpath:
         raw = manifest.name_template.format(**fields, part=part or "")
     except KeyError as exc:
         raise UsageError(
-            f"{shown_path(manifest.file)}: path.name uses {exc} which the path pattern "
-            "does not capture"
+            f"{shown_path(manifest.file)}: path.name uses {exc} which the path pattern does not "
+            "capture"
         ) from None
     if part and "{part}" not in manifest.name_template:
         raw = f"{raw}_{part}"

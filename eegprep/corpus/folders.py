@@ -411,9 +411,8 @@ def _check_a_file(path: Path, target: Path) -> None:
         return  # (none there yet; or the write says what is wrong there)
     if not stat.S_ISREG(st.st_mode):
         raise ConfigError(
-            f"{shown_path(path)}: a device, not a file `config set` can write (it reads "
-            "as no config "
-            "file); nothing was written: set EEGPREP_CONFIG to a file"
+            f"{shown_path(path)}: a device, not a file `config set` can write (it reads as no "
+            "config file); nothing was written: set EEGPREP_CONFIG to a file"
         )
 
 
@@ -446,9 +445,9 @@ def set_corpus_dir(corpus: str, folder: str | os.PathLike[str]) -> Path:
         write_atomically(target, encoded, durable=True)
     except OSError as exc:
         raise ConfigError(
-            f"{shown_path(path)}: cannot write the config file "
-            f"({write_problem(target, exc)}); what it held "
-            "before is unchanged: set EEGPREP_CONFIG to a file you can write, or fix this one"
+            f"{shown_path(path)}: cannot write the config file ({write_problem(target, exc)}); "
+            "what it held before is unchanged: set EEGPREP_CONFIG to a file you can write, or fix "
+            "this one"
             if not landed(exc)
             else f"{failed_write(path, write_problem(target, exc), exc)}; set EEGPREP_CONFIG to "
             "a file on a sound disk, or check this one"

@@ -29,9 +29,8 @@ def wanted_sidecars(manifest: Manifest, root: str, path: str, fields: dict[str, 
             rel = template.format(**fields)
         except (KeyError, IndexError, ValueError) as exc:
             raise UsageError(
-                f"{shown_path(manifest.file)}: sidecar.files entry {template!r} uses "
-                f"{exc} which the path "
-                "pattern does not capture"
+                f"{shown_path(manifest.file)}: sidecar.files entry {template!r} uses {exc} which "
+                "the path pattern does not capture"
             ) from None
         out.append(os.path.normpath(os.path.join(root, rel.lstrip("/"))))
     return list(dict.fromkeys(out))

@@ -267,8 +267,8 @@ def _sidecar_annotations(file: str, sidecar: dict[str, Any]) -> str:
     annotations = sidecar.get("annotations", "keep")
     if annotations not in ("keep", "replace"):
         raise ManifestError(
-            f"{shown_path(file)}: key sidecar.annotations must be 'keep' or 'replace', "
-            f"got {annotations!r}"
+            f"{shown_path(file)}: key sidecar.annotations must be 'keep' or 'replace', got "
+            f"{annotations!r}"
         )
     return annotations
 
@@ -295,9 +295,8 @@ def _check_unit(file: str, unit: str) -> None:
     """``unit``, what a channel whose file states no unit is in, must be a voltage."""
     if unit_to_uv(unit) is None:
         raise ManifestError(
-            f"{shown_path(file)}: key unit must be a voltage (uV, mV, V or nV: the unit "
-            "of the samples "
-            f"of a file that states none), got {unit!r}"
+            f"{shown_path(file)}: key unit must be a voltage (uV, mV, V or nV: the unit of the "
+            f"samples of a file that states none), got {unit!r}"
         )
 
 
@@ -306,8 +305,8 @@ def _on_unknown(file: str, channels: dict[str, Any]) -> str:
     on_unknown = channels.get("on_unknown", "warn")
     if on_unknown not in ("raise", "warn", "ignore"):
         raise ManifestError(
-            f"{shown_path(file)}: key channels.on_unknown must be 'raise', 'warn' or 'ignore', "
-            f"got {on_unknown!r}"
+            f"{shown_path(file)}: key channels.on_unknown must be 'raise', 'warn' or 'ignore', got "
+            f"{on_unknown!r}"
         )
     return on_unknown
 
@@ -419,25 +418,23 @@ def _check_options(file: str, where: str, options: dict[str, Any], what: str, ki
     found = find_beyond_int64(options)
     if found is not None:
         raise ManifestError(
-            f"{shown_path(file)}: {where}.{found[0]} is {str(found[1])[:40]}, an "
-            "integer beyond int64 "
-            f"(-2**63 to 2**63-1), which no {what} takes and a store cannot hold: fix "
-            "the manifest"
+            f"{shown_path(file)}: {where}.{found[0]} is {str(found[1])[:40]}, an integer beyond "
+            f"int64 (-2**63 to 2**63-1), which no {what} takes and a store cannot hold: fix the "
+            "manifest"
         )
     found_float = find_not_finite(options)
     if found_float is not None:
         raise ManifestError(
-            f"{shown_path(file)}: {where}.{found_float[0]} is {found_float[1]}, not a "
-            "finite number, "
-            f"which no {what} takes (its {kinds} are finite) and a store cannot hold: write a "
-            "finite number, or leave the option out"
+            f"{shown_path(file)}: {where}.{found_float[0]} is {found_float[1]}, not a finite "
+            f"number, which no {what} takes (its {kinds} are finite) and a store cannot hold: "
+            "write a finite number, or leave the option out"
         )
     other = find_unsafe(options)  # (what is left: a TOML date or time, which JSON has not)
     if other is not None:
         raise ManifestError(
             f"{shown_path(file)}: {where}.{other[0]} is {str(other[1])[:40]}, a TOML "
-            f"{type(other[1]).__name__}, which no {what} takes and a store cannot hold: write "
-            "it as text or a number"
+            f"{type(other[1]).__name__}, which no {what} takes and a store cannot hold: write it "
+            "as text or a number"
         )
 
 
@@ -524,10 +521,9 @@ def _label_rules(file: str, table: dict[str, Any]) -> tuple[LabelRule, ...]:
         unsafe = find_unsafe(mapping)
         if unsafe is not None:  # (2**70 would be refused at every file, naming the file)
             raise ManifestError(
-                f"{shown_path(file)}: labels.{name}.map.{unsafe[0]} is "
-                f"{unsafe[1]!r:.40}, which a store "
-                "cannot hold (integers from -2**63 to 2**63-1, finite numbers, text): fix the "
-                "manifest"
+                f"{shown_path(file)}: labels.{name}.map.{unsafe[0]} is {unsafe[1]!r:.40}, which a "
+                "store cannot hold (integers from -2**63 to 2**63-1, finite numbers, text): fix "
+                "the manifest"
             )
         rules.append(LabelRule(name, spec["from"], tuple(sorted(mapping.items()))))
     return tuple(rules)
@@ -556,9 +552,8 @@ def _check_corpus_name(file: str, name: str) -> None:
     """``name``: a corpus name that may name a folder of the store (:data:`CORPUS_NAME`)."""
     if not CORPUS_NAME.fullmatch(name):
         raise ManifestError(
-            f"{shown_path(file)}: key name is {name!r}; a corpus name must start with a "
-            "lower-case letter "
-            "or digit and hold only lower-case letters, digits, '_' and '-' (at most 64 "
+            f"{shown_path(file)}: key name is {name!r}; a corpus name must start with a lower-case "
+            "letter or digit and hold only lower-case letters, digits, '_' and '-' (at most 64 "
             "characters): it names a folder of the store"
         )
 

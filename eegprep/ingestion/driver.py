@@ -202,8 +202,8 @@ def _plan(
             if outside:  # never read: the store holds the corpus, and nothing else
                 report.failed.append(
                     f"{shown_path(item.relpath)}: {shown_path(', '.join(outside))} "
-                    f"{'lie' if len(outside) > 1 else 'lies'} outside the corpus folder, "
-                    "where eegprep reads nothing: copy it into the corpus folder"
+                    f"{'lie' if len(outside) > 1 else 'lies'} outside the corpus folder, where "
+                    "eegprep reads nothing: copy it into the corpus folder"
                 )
                 continue
             stamps = stamp_files(root, rels)
@@ -306,15 +306,13 @@ def _sources_gone(
     if cfg.prune and len(gone) == len(mine):
         notes.append(
             f"not pruned: no source of the {counted(len(mine), 'listed recording')} is under "
-            f"{shown_path(root)}: "
-            "is --src the folder they were ingested from?"
+            f"{shown_path(root)}: is --src the folder they were ingested from?"
         )
     elif cfg.prune:
         notes.append(
-            f"not pruned: {of_total(len(gone), len(mine), 'listed recording', 'has', the=True)} "
-            f"no source under {shown_path(root)} (more than --prune-max "
-            f"{cfg.prune_max:g} of them): is "
-            "--src the folder they were ingested from, and all of it there? Raise --prune-max "
+            f"not pruned: {of_total(len(gone), len(mine), 'listed recording', 'has', the=True)} no "
+            f"source under {shown_path(root)} (more than --prune-max {cfg.prune_max:g} of them): "
+            "is --src the folder they were ingested from, and all of it there? Raise --prune-max "
             "if they are gone"
         )
     else:

@@ -28,9 +28,8 @@ def sidecar_options(m: Manifest, fields: dict[str, str]) -> dict[str, Any]:
         hit = _FIELD.match(value) if isinstance(value, str) else None
         if hit and hit.group(1) not in fields:
             raise UsageError(
-                f"{shown_path(m.file)}: sidecar.options.{key} is {value!r} but the path "
-                "pattern does not "
-                f"capture {hit.group(1)!r}"
+                f"{shown_path(m.file)}: sidecar.options.{key} is {value!r} but the path pattern "
+                f"does not capture {hit.group(1)!r}"
             )
         out[key] = fields[hit.group(1)] if hit else value
     return out

@@ -278,9 +278,8 @@ def writable_location(out: str | os.PathLike[str]) -> Location:
             )
         if not os.access(folder, os.W_OK | os.X_OK):
             raise StoreError(
-                f"{loc.named}: cannot write the store: {shown_path(folder)} is "
-                "read-only for this user "
-                "(permission denied); choose another --out or fix its permissions"
+                f"{loc.named}: cannot write the store: {shown_path(folder)} is read-only for this "
+                "user (permission denied); choose another --out or fix its permissions"
             )
     return loc
 
@@ -338,9 +337,8 @@ def apply_overrides(
         manifest = dataclasses.replace(manifest, raw=raw, **changes)
     if not manifest.mains:
         raise UsageError(
-            f"{shown_path(manifest.file)}: the mains frequency of corpus "
-            f"{manifest.name!r} is unknown "
-            "(mains = 0): pass --mains 50 or --mains 60"
+            f"{shown_path(manifest.file)}: the mains frequency of corpus {manifest.name!r} is "
+            "unknown (mains = 0): pass --mains 50 or --mains 60"
         )
     return manifest
 
@@ -394,6 +392,6 @@ def check_apart(loc: Location, folder: os.PathLike[str] | str) -> None:
     else:
         return
     raise UsageError(
-        f"--out {loc.named}: the store {where} {shown_path(folder)}: keep the store and the "
-        "corpus apart (pick an --out outside the corpus folder)"
+        f"--out {loc.named}: the store {where} {shown_path(folder)}: keep the store and the corpus "
+        "apart (pick an --out outside the corpus folder)"
     )

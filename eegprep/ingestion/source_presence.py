@@ -102,7 +102,6 @@ def hidden_note(folder: str, what: str, ids: list[str]) -> str:
     names = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
     todo = _WHAT_TO_DO.get(what, "remove the folder to prune them")
     return (
-        f"{len(ids)} listed recordings kept, their sources are under "
-        f"{shown_path(folder)}, {what} (a disk "
-        f"not mounted?): {names}; mount it, or if they are gone, {todo}"
+        f"{len(ids)} listed recordings kept, their sources are under {shown_path(folder)}, {what} "
+        f"(a disk not mounted?): {names}; mount it, or if they are gone, {todo}"
     )

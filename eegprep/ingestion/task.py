@@ -187,9 +187,8 @@ def _os_problem(exc: OSError, task: IngestTask) -> str:
         # source: "File too large" alone named the source file
         where = _other_file(exc, task, store_named=True)
         return redact(
-            f"cannot write its samples into the store ({shown_path(store)}): "
-            f"{why}{where}; raise the file "
-            "size limit or pick another place, and run the same command again"
+            f"cannot write its samples into the store ({shown_path(store)}): {why}{where}; raise "
+            "the file size limit or pick another place, and run the same command again"
         )
     if exc.errno == errno.EIO:  # the disk's failure (the source's or the store's)
         return redact(

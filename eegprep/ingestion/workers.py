@@ -268,8 +268,7 @@ def _result(fut: Any, task: IngestTask) -> IngestResult:
         res = IngestResult(task.item.relpath, task.rid, task.staging)
         res.error = (
             f"{shown_path(task.item.relpath)}: not ingested: a worker process died (killed, or out "
-            "of memory); run the same command again, or with --workers 0 to see which "
-            "file it was"
+            "of memory); run the same command again, or with --workers 0 to see which file it was"
         )
         return res
 

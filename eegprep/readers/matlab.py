@@ -360,8 +360,8 @@ def _variable(path: str, version: str, data: str, part: str | None) -> str:
     if len(found) > 1:
         raise UsageError(
             f"{shown_path(path)}: `data` {data!r} matches {counted(len(found), 'variable')} "
-            f"({', '.join(found[:3])}, "
-            "...): read each with part=<variable> (MatReader.parts lists them)."
+            f"({', '.join(found[:3])}, ...): read each with part=<variable> (MatReader.parts lists "
+            "them)."
         )
     return found[0]
 

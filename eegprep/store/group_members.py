@@ -198,8 +198,8 @@ def _key_folder(
         elif folder and len(parts) >= len(grid.n_chunks) + _DEEPER:  # (not walked further)
             damage.append(
                 f"{shown_path(path)}: a folder of chunk keys of over "
-                f"{counted(len(parts) + 1, 'dimension')}, "
-                f"but the array has {len(grid.n_chunks)}; no read sees it"
+                f"{counted(len(parts) + 1, 'dimension')}, but the array has {len(grid.n_chunks)}; "
+                "no read sees it"
             )
         elif folder:
             _key_folder(loc, path, [*parts, name], grid, damage, added)

@@ -334,9 +334,8 @@ class StoreWriter:
             if holder is not None and not lock_is_stale(holder):
                 who += f" ({describe_holder(holder)})"
             raise StoreLockedError(
-                f"{self.loc.named}: {who} is writing this store (it holds "
-                f"{shown_path(path)}); wait "
-                "for it to finish"
+                f"{self.loc.named}: {who} is writing this store (it holds {shown_path(path)}); "
+                "wait for it to finish"
             )
         if taken.state == "unsupported":  # a file system without flock (some network mounts):
             os.close(fd)  # the lock file alone guards, as on object stores
@@ -392,9 +391,9 @@ class StoreWriter:
         outside = self.loc.leaves_store(*path.split("/"))
         if outside is not None:
             raise StoreFormatError(
-                f"{self.loc.named}: {shown_path(path)} leads out of the store through a "
-                "symbolic link (to "
-                f"{outside}): eegprep writes only inside the store; replace the link with a folder"
+                f"{self.loc.named}: {shown_path(path)} leads out of the store through a symbolic "
+                f"link (to {outside}): eegprep writes only inside the store; replace the link with "
+                "a folder"
             )
 
     def staging_path(self) -> str:

@@ -130,9 +130,8 @@ def _check_ours(root: Path) -> None:
     kind = not_a_folder(root)
     if kind is not None:
         raise UsageError(
-            f"{shown_path(root)}: {kind}, not a folder; the demo corpus goes in a "
-            "folder of that name: "
-            "pick another --out"
+            f"{shown_path(root)}: {kind}, not a folder; the demo corpus goes in a folder of that "
+            "name: pick another --out"
         )
     try:
         taken = root.exists() and (
@@ -142,9 +141,8 @@ def _check_ours(root: Path) -> None:
         raise UsageError(f"{shown_path(root)}: cannot look into it ({exc.strerror})") from None
     if taken and not (root / DEMO_MARK).is_file():
         raise UsageError(
-            f"{shown_path(root)}: already holds files and is not a demo corpus (no "
-            f"{DEMO_MARK}); the demo "
-            "would overwrite files of the same names: pick another --out"
+            f"{shown_path(root)}: already holds files and is not a demo corpus (no {DEMO_MARK}); "
+            "the demo would overwrite files of the same names: pick another --out"
         )
 
 
@@ -168,9 +166,9 @@ def _check_no_links(root: Path) -> None:
             path = os.path.join(folder, name)
             if os.path.islink(path):
                 raise UsageError(
-                    f"{shown_path(path)}: a symbolic link in the demo corpus "
-                    f"{shown_path(root)}; the demo makes none "
-                    "and would write through it: remove it, or pick another --out"
+                    f"{shown_path(path)}: a symbolic link in the demo corpus {shown_path(root)}; "
+                    "the demo makes none and would write through it: remove it, or pick another "
+                    "--out"
                 )
             if name in files and is_temporary_name(name):
                 os.unlink(path)

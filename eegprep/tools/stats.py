@@ -188,8 +188,8 @@ def format_table(stats: dict[str, Any]) -> list[str]:
         return "  ".join(cells).rstrip()
 
     title = (
-        f"store {shown_path(stats['store'])}  ({stats['sfreq']:g} Hz, "
-        f"recipe {stats['recipe_hash']})"
+        f"store {shown_path(stats['store'])}  ({stats['sfreq']:g} Hz, recipe "
+        f"{stats['recipe_hash']})"
     )
     lines = [title, fmt(header)]
     for row in rows:

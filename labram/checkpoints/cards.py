@@ -26,6 +26,7 @@ from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.files import named_error
+from eegprep.base.path_limits import shown_path
 from eegprep.base.unchanged_reads import unchanged_while_read
 from labram.checkpoints.errors import ChangedCheckpointError
 from labram.checkpoints.export_journal import card_paths, export_cards
@@ -234,19 +235,19 @@ def check_cards(weights: Path, export_id: str | None, *, opened: Any = None) -> 
             continue
         except CardDamaged as exc:
             warnings.warn(
-                f"{card}: damaged ({exc}): it cannot say which weights it describes; run "
-                f"`labram export ... --force` to write {weights.name} and its cards again, or "
-                "delete the card",
+                f"{shown_path(card)}: damaged ({exc}): it cannot say which weights it describes; "
+                f"run `labram export ... --force` to write {shown_path(weights.name)} and its "
+                "cards again, or delete the card",
                 stacklevel=3,
             )
             continue
         if export_id is not None:
             if ids.export_id != export_id:
                 warnings.warn(
-                    f"{card} describes other weights than {weights} (its export id is not "
-                    f"{export_id[:12]}...: a card from elsewhere, or an export an older labram "
-                    "left half done); run `labram export ... --force` again to rewrite the "
-                    "three files",
+                    f"{shown_path(card)} describes other weights than {shown_path(weights)} (its "
+                    f"export id is not {export_id[:12]}...: a card from elsewhere, or an export "
+                    "an older labram left half done); run `labram export ... --force` again to "
+                    "rewrite the three files",
                     stacklevel=3,
                 )
                 continue
@@ -254,17 +255,17 @@ def check_cards(weights: Path, export_id: str | None, *, opened: Any = None) -> 
             digest = digest or file_sha256(weights, opened=opened)
             if ids.sha256 != digest:
                 warnings.warn(
-                    f"{card} describes other weights than {weights} (its SHA-256 is not "
-                    f"{digest[:12]}...: the card of an export whose weights were replaced, e.g. "
-                    "by `labram convert`); delete the cards, or run `labram export ... --force` "
-                    "to write weights and cards again",
+                    f"{shown_path(card)} describes other weights than {shown_path(weights)} (its "
+                    f"SHA-256 is not {digest[:12]}...: the card of an export whose weights were "
+                    "replaced, e.g. by `labram convert`); delete the cards, or run `labram "
+                    "export ... --force` to write weights and cards again",
                     stacklevel=3,
                 )
                 continue
         if not ids.names_file(weights):  # these weights, under another name: renamed since
             warnings.warn(
-                f"{card} names the weights file {ids.file!r}, not {weights.name!r}: it "
-                "describes these weights (the same export), renamed since they were exported; "
+                f"{shown_path(card)} names the weights file {ids.file!r}, not {weights.name!r}: "
+                "it describes these weights (the same export), renamed since they were exported; "
                 "rename the weights and both cards back, or edit the card's file field",
                 stacklevel=3,
             )

@@ -92,10 +92,9 @@ def check_claims(path: Path, skeleton: Any) -> None:
     if described is None:
         if claimed > SLACK_BYTES:
             raise CorruptCheckpointError(
-                f"{shown_path(path)}: its tensors claim {claimed:,} bytes, but it "
-                "describes no LaBraM model "
-                "(no config, no layout its keys and shapes make, or tables larger than any "
-                f"LaBraM model's), so at most {SLACK_BYTES:,} bytes: a crafted or damaged "
+                f"{shown_path(path)}: its tensors claim {claimed:,} bytes, but it describes no "
+                "LaBraM model (no config, no layout its keys and shapes make, or tables larger "
+                f"than any LaBraM model's), so at most {SLACK_BYTES:,} bytes: a crafted or damaged "
                 "file; none of it was read"
             )
         return
@@ -106,9 +105,8 @@ def check_claims(path: Path, skeleton: Any) -> None:
         if isinstance(have, Tensor) and have.numel() > want.numel():
             where = path_to(skeleton, have) or name  # (the key path in the file)
             raise CorruptCheckpointError(
-                f"{shown_path(path)}: tensor {shown(where)} claims shape "
-                f"{tuple(have.shape)} where the "
-                f"{described.what} has {tuple(want.shape)}: a crafted or damaged file; none of "
+                f"{shown_path(path)}: tensor {shown(where)} claims shape {tuple(have.shape)} where "
+                f"the {described.what} has {tuple(want.shape)}: a crafted or damaged file; none of "
                 "it was read"
             )
     if described.unreleased is not None:
@@ -117,9 +115,8 @@ def check_claims(path: Path, skeleton: Any) -> None:
     if claimed > allowed:
         raise CorruptCheckpointError(
             f"{shown_path(path)}: its tensors claim {claimed:,} bytes, more than the "
-            f"{described.what} "
-            f"({model_bytes:,} bytes of weights) and a training state can hold ({allowed:,}): "
-            "a crafted or damaged file; none of it was read"
+            f"{described.what} ({model_bytes:,} bytes of weights) and a training state can hold "
+            f"({allowed:,}): a crafted or damaged file; none of it was read"
         )
 
 
@@ -137,8 +134,8 @@ def _check_unreleased(path: Path, described: Described) -> None:
             f"{counted(n, 'parameter', sep=',')}) is none of the released architectures "
             f"({', '.join(RELEASED_ARCHITECTURES)}) and larger than "
             f"{counted(limit, 'parameter', sep=',')}, the most another may have: a crafted or "
-            f"damaged file, or a model of your own (set {UNRELEASED_VARIABLE} to its parameters "
-            "to read it); none of it was read"
+            f"damaged file, or a model of your own (set {UNRELEASED_VARIABLE} to its parameters to "
+            "read it); none of it was read"
         )
 
 
@@ -162,9 +159,8 @@ def check_unjudged(path: Path, stored: int, why: str) -> None:
     """
     if stored > SLACK_BYTES:
         raise CorruptCheckpointError(
-            f"{shown_path(path)}: its tensors ({stored:,} bytes, more than "
-            f"{SLACK_BYTES:,}) cannot be "
-            f"judged before they are read ({why}): none of it was read"
+            f"{shown_path(path)}: its tensors ({stored:,} bytes, more than {SLACK_BYTES:,}) cannot "
+            f"be judged before they are read ({why}): none of it was read"
         )
 
 

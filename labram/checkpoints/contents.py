@@ -78,8 +78,7 @@ def check_contents(path: Path, obj: Any, *, claims: bool = False) -> None:
     if count(obj, "") > MAX_OBJECTS:
         raise CorruptCheckpointError(
             f"{shown_path(path)}: not a checkpoint: its contents expand to more than "
-            f"{MAX_OBJECTS:,} "
-            "objects (one object referred to over and over: a crafted file)"
+            f"{MAX_OBJECTS:,} objects (one object referred to over and over: a crafted file)"
         )
     for where, t in tensors.values():
         _check_tensor(path, shown(where), t, claims=claims)
@@ -118,9 +117,8 @@ def _check_layout(path: Path, where: str, t: Tensor) -> None:
     if t.is_nested or t.layout != torch.strided:
         layout = "nested" if t.is_nested else str(t.layout).removeprefix("torch.")
         raise CorruptCheckpointError(
-            f"{shown_path(path)}: tensor {where} is {layout}: LaBraM weights are dense "
-            "tensors (save "
-            "them with .to_dense())"
+            f"{shown_path(path)}: tensor {where} is {layout}: LaBraM weights are dense tensors "
+            "(save them with .to_dense())"
         )
     if t.dtype not in STORED_DTYPES:
         kind = "complex" if t.is_complex() else str(t.dtype).removeprefix("torch.")
@@ -138,30 +136,27 @@ def _check_tensor(path: Path, where: str, t: Tensor, *, claims: bool) -> None:
         last = t.storage_offset() + sum((n - 1) * st for n, st in zip(t.shape, t.stride()))
         if min(t.stride(), default=1) < 0 or (last + 1) * size > stored:
             raise CorruptCheckpointError(
-                f"{shown_path(path)}: tensor {where} reaches past its storage "
-                f"({stored:,} bytes): a crafted "
-                "or damaged file"
+                f"{shown_path(path)}: tensor {where} reaches past its storage ({stored:,} bytes): "
+                "a crafted or damaged file"
             )
     if t.numel() * size > stored:
         raise CorruptCheckpointError(
             f"{shown_path(path)}: tensor {where} claims shape {tuple(t.shape)} "
-            f"({t.numel() * size:,} bytes) "
-            f"but the file stores {stored:,} bytes of it: a crafted file"
+            f"({t.numel() * size:,} bytes) but the file stores {stored:,} bytes of it: a crafted "
+            "file"
         )
     if t.is_meta and claims:  # (a header's claims, judged before the bytes are read)
         return
     if t.is_meta:  # (saved from a model built on ``meta``: a shape and no value)
         raise CorruptCheckpointError(
-            f"{shown_path(path)}: tensor {where} holds no values: it was saved from "
-            "PyTorch's meta device "
-            "(a model built without its weights), so there are no weights to load: save it "
+            f"{shown_path(path)}: tensor {where} holds no values: it was saved from PyTorch's meta "
+            "device (a model built without its weights), so there are no weights to load: save it "
             "again from the trained model"
         )
     if t.is_floating_point() and t.numel() and not bool(torch.isfinite(t).all()):
         raise CorruptCheckpointError(
-            f"{shown_path(path)}: tensor {where} holds NaN or infinite values: the "
-            "weights are damaged "
-            "(or come from a run that diverged)"
+            f"{shown_path(path)}: tensor {where} holds NaN or infinite values: the weights are "
+            "damaged (or come from a run that diverged)"
         )
 
 

@@ -225,7 +225,7 @@ def finish_or_warn(weights: str | os.PathLike[str], finals: Sequence[str]) -> No
         return
     if done == "completed":
         warnings.warn(
-            f"{weights}: completed an export that was interrupted between its renames "
+            f"{shown_path(weights)}: completed an export that was interrupted between its renames "
             f"(journal {journal.name})",
             stacklevel=3,
         )
@@ -299,8 +299,8 @@ def switch(
             for tmp, _ in files:
                 discard(tmp)
             raise OutputError(
-                f"{weights}: cannot write the export ({write_problem(weights, exc)}); what it "
-                f"held before is unchanged{then_again(exc)}"
+                f"{shown_path(weights)}: cannot write the export ({write_problem(weights, exc)}); "
+                f"what it held before is unchanged{then_again(exc)}"
             ) from exc
         raise OutputError(
             _after_the_journal(weights, exc, renamed=renamed, deleting=deleting)
@@ -325,25 +325,25 @@ def _after_the_journal(
     journal = journal_path(weights).name
     if deleting is not None and renamed:
         said = (
-            f"{weights}: written, but its journal {journal} could not be deleted ({why}): the "
-            "next command that reads or writes the export deletes it"
+            f"{shown_path(weights)}: written, but its journal {journal} could not be deleted "
+            f"({why}): the next command that reads or writes the export deletes it"
         )
     elif deleting is not None:
         said = (
-            f"{weights}: cannot delete {deleting.name}, the card of the weights it replaces "
-            f"({why}); {journal} records the export: the next command that reads or writes "
-            "it completes it"
+            f"{shown_path(weights)}: cannot delete {deleting.name}, the card of the weights it "
+            f"replaces ({why}); {journal} records the export: the next command that reads or "
+            "writes it completes it"
         )
     elif renamed:
         said = (
-            f"{weights}: written, but its folder could not be flushed to the disk ({why}): a "
-            f"power cut may undo it; {journal} records the export: the next command that "
-            "reads or writes it completes it"
+            f"{shown_path(weights)}: written, but its folder could not be flushed to the disk "
+            f"({why}): a power cut may undo it; {journal} records the export: the next command "
+            "that reads or writes it completes it"
         )
     else:
         said = (
-            f"{weights}: cannot rename the export's files into place ({why}); {journal} "
-            "records them: the next command that reads or writes the export completes it"
+            f"{shown_path(weights)}: cannot rename the export's files into place ({why}); "
+            f"{journal} records them: the next command that reads or writes the export completes it"
         )
     return said + then_again(exc)
 
@@ -393,8 +393,8 @@ def weights_replaced(path: str | os.PathLike[str]) -> Iterator[Path]:
     if cards:
         warnings.warn(
             f"{shown_path(path)}: replaced the weights of an export; deleted its model cards "
-            f"({', '.join(p.name for p in cards)}), which described the weights replaced "
-            "(`labram export` writes cards)",
+            f"({', '.join(p.name for p in cards)}), which described the weights replaced (`labram "
+            "export` writes cards)",
             stacklevel=3,
         )
 

@@ -109,9 +109,8 @@ def load_strict(
 
     raise CheckpointError(
         f"{shown_path(source)} does not fit {type(model).__name__}: missing "
-        f"{names(result.missing_keys)}, "
-        f"unexpected {names(result.unexpected_keys)}"
-        f"{'' if result.unexpected_keys else _LACKS_WEIGHTS}"
+        f"{names(result.missing_keys)}, unexpected "
+        f"{names(result.unexpected_keys)}{'' if result.unexpected_keys else _LACKS_WEIGHTS}"
     )
 
 
@@ -286,9 +285,8 @@ def _preset_of_file_size(
         return ", ".join(f"{f} {getattr(c, f)}" for f in fields)
 
     raise CheckpointError(
-        f"{shown_path(source)}: holds {what} ({shape(have)}), not --size {size} "
-        f"({shape(want)}): leave "
-        "--size out to take the file's own size"
+        f"{shown_path(source)}: holds {what} ({shape(have)}), not --size {size} ({shape(want)}): "
+        "leave --size out to take the file's own size"
     )
 
 
@@ -357,9 +355,8 @@ def _check_pretraining_keys(sd: Mapping[str, Tensor], source: str) -> None:
         shown = f"{other[:10]}{'...' if len(other) > 10 else ''}"
         raise CheckpointError(
             f"{shown_path(source)} does not fit LaBraMClassifier: unexpected {shown} (a "
-            "pre-training state "
-            "dict holds student.*, lm_head.* and projection_head.* only): save the model's own "
-            "state dict alone"
+            "pre-training state dict holds student.*, lm_head.* and projection_head.* only): save "
+            "the model's own state dict alone"
         )
 
 

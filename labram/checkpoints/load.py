@@ -114,9 +114,8 @@ def backbone_model(loaded: Loaded) -> LaBraMClassifier | LaBraMForMEM:
     """The model, refused with one line if it has no LaBraM backbone (a tokenizer)."""
     if not isinstance(loaded.model, LaBraMClassifier | LaBraMForMEM):
         raise CheckpointError(
-            f"{shown_path(loaded.source)}: a {loaded.kind} checkpoint has no LaBraM "
-            "backbone: pass a "
-            "pre-trained model.pt, a fine-tuned best.pt or labram-base.pth"
+            f"{shown_path(loaded.source)}: a {loaded.kind} checkpoint has no LaBraM backbone: pass "
+            "a pre-trained model.pt, a fine-tuned best.pt or labram-base.pth"
         )
     return loaded.model
 
@@ -145,17 +144,15 @@ def check_windows_fit(
     if beyond:
         shown = ", ".join(beyond[:8]) + (", ..." if len(beyond) > 8 else "")
         raise CheckpointError(
-            f"{shown_path(source)}: its spatial table has "
-            f"{counted(config.n_spatial, 'row')} (vocabulary "
-            f"indices 0..{top}), so channels {shown} have no position embedding: use a checkpoint "
-            "whose model addresses them (LaBraM's: 129 rows)"
+            f"{shown_path(source)}: its spatial table has {counted(config.n_spatial, 'row')} "
+            f"(vocabulary indices 0..{top}), so channels {shown} have no position embedding: use a "
+            "checkpoint whose model addresses them (LaBraM's: 129 rows)"
         )
     if seconds > config.n_time:
         raise CheckpointError(
-            f"{shown_path(source)}: its time table has {counted(config.n_time, 'row')}, "
-            "so it embeds windows "
-            f"of at most {config.n_time} s, not {seconds} s: use a checkpoint made for these "
-            "windows"
+            f"{shown_path(source)}: its time table has {counted(config.n_time, 'row')}, so it "
+            f"embeds windows of at most {config.n_time} s, not {seconds} s: use a checkpoint made "
+            "for these windows"
         )
 
 

@@ -72,8 +72,8 @@ def built(
     def refuse(name: str, need: int) -> CheckpointError:
         return CheckpointError(
             f"{shown_path(source)}: its config describes a {name} of "
-            f"{counted(need, 'parameter', sep=',')} or "
-            f"more, but the file holds {have:,} weights: the config or its keys are not this file's"
+            f"{counted(need, 'parameter', sep=',')} or more, but the file holds {have:,} weights: "
+            "the config or its keys are not this file's"
         )
 
     floor = parameter_floor(config, n_outputs)

@@ -63,15 +63,13 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False, what: str
     zarr_root = enclosing_zarr(path)
     if zarr_root is not None:
         raise UsageError(
-            f"{what} {shown_path(path)}: inside the Zarr store {shown_path(zarr_root)}; "
-            "a model file must not be written "
-            "among a store's objects: pick a path outside it"
+            f"{what} {shown_path(path)}: inside the Zarr store {shown_path(zarr_root)}; a model "
+            "file must not be written among a store's objects: pick a path outside it"
         )
     if os.path.lexists(path) and not force:
         raise UsageError(
-            f"{what} {shown_path(path)} exists: pass --force to replace it (whole, once "
-            "the new file is "
-            "complete), or give another name"
+            f"{what} {shown_path(path)} exists: pass --force to replace it (whole, once the new "
+            "file is complete), or give another name"
         )
 
 
@@ -96,14 +94,14 @@ def check_weights_output(
     for card in export_cards(path):
         if card.is_dir():
             raise UsageError(
-                f"{what} {shown_path(path)}: its model card {card} is a folder: move it away, or "
-                "give another name"
+                f"{what} {shown_path(path)}: its model card {shown_path(card)} is a folder: move "
+                "it away, or give another name"
             )
         if not force:
             raise UsageError(
-                f"{what} {shown_path(path)}: the model card {card} of an export of that name is "
-                "there: pass --force to replace the export (its cards are deleted: they would "
-                "describe other weights), or give another name"
+                f"{what} {shown_path(path)}: the model card {shown_path(card)} of an export of "
+                "that name is there: pass --force to replace the export (its cards are deleted: "
+                "they would describe other weights), or give another name"
             )
 
 

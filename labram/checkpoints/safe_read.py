@@ -326,8 +326,7 @@ def _unpickled(path: Path, fh: BinaryIO, device: str) -> Any:
             raise CheckpointError(_newer_protocol(path, protocol)) from exc
         raise UnsafeCheckpointError(
             f"{shown_path(path)}: not a checkpoint this version can read safely: "
-            f"{_why_refused(path, exc)}; "
-            f"{_NOT_RUN}. {_KEEP_WEIGHTS}"
+            f"{_why_refused(path, exc)}; {_NOT_RUN}. {_KEEP_WEIGHTS}"
         ) from exc
     except Exception as exc:  # torch raises many types for unreadable files
         if device == "meta":
@@ -423,8 +422,8 @@ def _checked(path: Path, obj: Any, *, claims: bool = False) -> Any:
         raise _refused_value(path, exc) from exc
     except RecursionError:  # (a crafted pickle nests as deep as it likes: it builds iteratively)
         raise CorruptCheckpointError(
-            f"{shown_path(path)}: not a checkpoint: its objects nest deeper than any "
-            "checkpoint does"
+            f"{shown_path(path)}: not a checkpoint: its objects nest deeper than any checkpoint "
+            "does"
         ) from None
 
 
@@ -437,9 +436,8 @@ def _not_a_file(path: Path, what: str) -> str:
         )
     if path.is_symlink() and not path.exists():
         return (
-            f"{what} {shown_path(path)} is a link that leads to no file (dangling, or "
-            "looping back to "
-            "itself): give the checkpoint file itself"
+            f"{what} {shown_path(path)} is a link that leads to no file (dangling, or looping back "
+            "to itself): give the checkpoint file itself"
         )
     if path.exists():
         return (
@@ -486,14 +484,13 @@ def _check_inflation(path: Path, fh: BinaryIO) -> None:
             if info.flag_bits & 0x1:  # (the zip format's "encrypted" flag)
                 raise CorruptCheckpointError(
                     f"{shown_path(path)}: not written by torch.save: its member "
-                    f"{shown_path(info.filename)} is "
-                    "encrypted: decrypt the archive first"
+                    f"{shown_path(info.filename)} is encrypted: decrypt the archive first"
                 )
             if info.file_size > floor and info.file_size > ratio * max(info.compress_size, 1):
                 raise CorruptCheckpointError(
                     f"{shown_path(path)}: not written by torch.save: its member "
-                    f"{shown_path(info.filename)} "
-                    f"inflates from {info.compress_size:,} to {info.file_size:,} bytes"
+                    f"{shown_path(info.filename)} inflates from {info.compress_size:,} to "
+                    f"{info.file_size:,} bytes"
                 )
 
 
@@ -518,9 +515,8 @@ def _check_crcs(path: Path, fh: BinaryIO, *, tensors: bool) -> None:
                 break
     if bad is not None:
         raise CorruptCheckpointError(
-            f"{shown_path(path)}: damaged: its member {bad} {why} (bit rot, or an "
-            "incomplete copy): copy "
-            "the file again"
+            f"{shown_path(path)}: damaged: its member {bad} {why} (bit rot, or an incomplete "
+            "copy): copy the file again"
         )
 
 

@@ -236,17 +236,16 @@ def _check_same_file(
     again, an export replaced), and its offsets are not those of the tensors read."""
     if header is None:  # (strict JSON refused what safetensors' parser took)
         raise CorruptCheckpointError(
-            f"{shown_path(path)}: its safetensors header is not strict JSON: a crafted "
-            "or damaged file"
+            f"{shown_path(path)}: its safetensors header is not strict JSON: a crafted or damaged "
+            "file"
         )
     listed = {k: (v.get("dtype"), v.get("shape")) for k, v in header.items()
               if k != "__metadata__" and isinstance(v, dict)}  # fmt: skip
     seen = {k: (dtype, list(shape)) for k, (dtype, shape) in specs.items()}
     if listed != seen or (header.get("__metadata__") or {}) != meta:
         raise CorruptCheckpointError(
-            f"{shown_path(path)}: the file changed while it was read (another file was "
-            "written in its "
-            "place): read it again once it is written"
+            f"{shown_path(path)}: the file changed while it was read (another file was written in "
+            "its place): read it again once it is written"
         )
     return header
 
@@ -266,8 +265,8 @@ def _read_tensors(
         if end - begin != want.numel() * want.element_size():
             raise CorruptCheckpointError(
                 f"{shown_path(path)}: tensor {name} spans {end - begin:,} bytes where its shape "
-                f"{tuple(want.shape)} needs {want.numel() * want.element_size():,}: a crafted "
-                "or damaged file"
+                f"{tuple(want.shape)} needs {want.numel() * want.element_size():,}: a crafted or "
+                "damaged file"
             )
         raw = torch.empty(end - begin, dtype=torch.uint8)
         fh.seek(start + begin)
@@ -276,8 +275,8 @@ def _read_tensors(
             n = fh.readinto(view[got:])  # type: ignore[attr-defined]  # (a buffered file)
             if not n:
                 raise CorruptCheckpointError(
-                    f"{shown_path(path)}: truncated while it was read (tensor {name}): "
-                    "copy it again"
+                    f"{shown_path(path)}: truncated while it was read (tensor {name}): copy it "
+                    "again"
                 )
             got += n
         out[name] = raw.view(want.dtype).reshape(want.shape)
@@ -308,17 +307,15 @@ def _check_unique_keys(path: Path, fh: BinaryIO) -> dict[str, Any] | None:
     if n > MAX_HEADER_BYTES:
         raise CorruptCheckpointError(
             f"{shown_path(path)}: its safetensors header is {n:,} bytes long, more than any "
-            f"checkpoint's ({MAX_HEADER_BYTES:,}): a crafted or damaged file; none of it "
-            "was read"
+            f"checkpoint's ({MAX_HEADER_BYTES:,}): a crafted or damaged file; none of it was read"
         )
     raw = fh.read(n)
     try:
         doc = strict_json.loads(raw, unique_keys=True)
     except strict_json.DuplicateKeyError as exc:
         raise CorruptCheckpointError(
-            f"{shown_path(path)}: a crafted or damaged safetensors header: {exc}, so "
-            "readers differ on "
-            "what the file holds"
+            f"{shown_path(path)}: a crafted or damaged safetensors header: {exc}, so readers "
+            "differ on what the file holds"
         ) from None
     except ValueError:  # (safetensors says what else is wrong)
         return None
@@ -326,9 +323,8 @@ def _check_unique_keys(path: Path, fh: BinaryIO) -> dict[str, Any] | None:
     if listed > MAX_TENSORS:
         raise CorruptCheckpointError(
             f"{shown_path(path)}: its safetensors header lists "
-            f"{counted(listed, 'tensor', sep=',')}, where a "
-            f"LaBraM checkpoint has about 1,000 (at most {MAX_TENSORS:,}): a crafted or "
-            "damaged file; none of it was read"
+            f"{counted(listed, 'tensor', sep=',')}, where a LaBraM checkpoint has about 1,000 (at "
+            f"most {MAX_TENSORS:,}): a crafted or damaged file; none of it was read"
         )
     return doc if isinstance(doc, dict) else None
 

@@ -567,8 +567,8 @@ def read_splits(path: str | Path, task: Task, table: TaskWindows) -> dict[str, A
         )
     if rec.get("version") != SPLITS_VERSION:
         raise UsageError(
-            f"{shown_path(path)}: splits format version {rec.get('version')!r}; this labram "
-            f"reads {SPLITS_VERSION}"
+            f"{shown_path(path)}: splits format version {rec.get('version')!r}; this labram reads "
+            f"{SPLITS_VERSION}"
         )
     if rec.get("task") != task.name:
         raise UsageError(
@@ -597,8 +597,7 @@ def read_splits(path: str | Path, task: Task, table: TaskWindows) -> dict[str, A
         if missing:
             raise UsageError(
                 f"{shown_path(path)}: fold {f.get('fold')}: {counted(len(missing), 'subject')} "
-                f"{noun(len(missing), 'has', 'have')} no window of task "
-                f"{task.name!r} in these stores (e.g. {missing[0]!r}); give the stores it was "
-                "made with"
+                f"{noun(len(missing), 'has', 'have')} no window of task {task.name!r} in these "
+                f"stores (e.g. {missing[0]!r}); give the stores it was made with"
             )
     return rec

@@ -110,9 +110,8 @@ def refuse_loud(
     said = describe_loud(peaks, place, of=of)
     if said is not None:
         raise SamplesError(
-            f"{shown_path(source)}: {said}: {FIX}; their outputs are finite but not of "
-            "EEG, so they are "
-            f"not {done} (the checkpoint is not the cause)"
+            f"{shown_path(source)}: {said}: {FIX}; their outputs are finite but not of EEG, so "
+            f"they are not {done} (the checkpoint is not the cause)"
         )
 
 

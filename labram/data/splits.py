@@ -48,9 +48,8 @@ def unknown_splits_warning(splits: Iterable[str | None], store: str) -> str | No
         return None
     shown = ", ".join(repr(s) for s in odd[:5]) + (", ..." if len(odd) > 5 else "")
     return (
-        f"{shown_path(store)}: split {shown} is neither a test split "
-        f"({'/'.join(TEST_SPLITS)}) nor a "
-        "training one: its recordings are read as training data (pre-training and a task's "
-        "train/validation subjects); if they are a test set, set the manifest's `split` to "
-        "`eval` or `test` and ingest again"
+        f"{shown_path(store)}: split {shown} is neither a test split ({'/'.join(TEST_SPLITS)}) nor "
+        "a training one: its recordings are read as training data (pre-training and a task's "
+        "train/validation subjects); if they are a test set, set the manifest's `split` to `eval` "
+        "or `test` and ingest again"
     )

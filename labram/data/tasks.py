@@ -604,9 +604,8 @@ def check_outputs(n_outputs: int, task: Task, *, source: str) -> None:
         return
     raise UsageError(
         f"{shown_path(source)}: its head has {counted(n_outputs, 'output')}, but task "
-        f"{task.name!r} needs "
-        f"{task.n_outputs} (classes {', '.join(task.classes)}): pass a checkpoint fine-tuned "
-        f"for {task.name}, or --task for the task this one was fine-tuned for"
+        f"{task.name!r} needs {task.n_outputs} (classes {', '.join(task.classes)}): pass a "
+        f"checkpoint fine-tuned for {task.name}, or --task for the task this one was fine-tuned for"
     )
 
 
@@ -639,9 +638,8 @@ def checkpoint_task(name: str, stores: Sequence[Store], record: Any, *, source: 
         raise UsageError(f"{shown_path(source)}: {exc}") from None
     if saved.name != name:
         raise UsageError(
-            f"{shown_path(source)} was fine-tuned for task {saved.name!r}, not "
-            f"{name!r}: pass --task "
-            f"{saved.name}"
+            f"{shown_path(source)} was fine-tuned for task {saved.name!r}, not {name!r}: pass "
+            f"--task {saved.name}"
         )
     if not name.startswith("label:"):
         return get_task(name)

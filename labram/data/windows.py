@@ -144,9 +144,8 @@ def saved_windows(obj: Any, source: str = "the checkpoint") -> WindowSettings | 
     except (TypeError, ValueError):
         why = first_refused(WindowSettings, given, step("", key))  # (its key path: one line)
         raise UsageError(
-            f"{shown_path(source)}: the window settings it records are not valid "
-            f"({why}): the windows it "
-            "was trained on are unknown; pass a checkpoint whose config is sound"
+            f"{shown_path(source)}: the window settings it records are not valid ({why}): the "
+            "windows it was trained on are unknown; pass a checkpoint whose config is sound"
         ) from None
 
 

@@ -115,9 +115,8 @@ def check_resume(out: Path, saved: Any, now: dict[str, Any]) -> None:
     why = provenance_records.problem(KEY, before)
     if why is not None:
         raise UsageError(
-            f"cannot resume {shown_path(out)}: its recorded {KEY} is malformed ({why}), "
-            "so the initial "
-            "weights cannot be checked: pass another --out for a new run"
+            f"cannot resume {shown_path(out)}: its recorded {KEY} is malformed ({why}), so the "
+            "initial weights cannot be checked: pass another --out for a new run"
         )
     then, given = before.get("path"), now["path"]
     if (then is None) != (given is None):
@@ -125,10 +124,9 @@ def check_resume(out: Path, saved: Any, now: dict[str, Any]) -> None:
         todo = "leave --init out" if then is None else f"pass --init {then} again"
         this = f"--init {given}" if given is not None else "no --init (random initial weights)"
         raise UsageError(
-            f"cannot resume {shown_path(out)}: the run began from {began}, this command "
-            f"gives {this}, so "
-            f"the seeds still to train would start from another backbone: {todo}, or pass "
-            "another --out for a new run"
+            f"cannot resume {shown_path(out)}: the run began from {began}, this command gives "
+            f"{this}, so the seeds still to train would start from another backbone: {todo}, or "
+            "pass another --out for a new run"
         )
     tokenizer_used.check_unchanged(
         out,

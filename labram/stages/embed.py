@@ -198,9 +198,8 @@ def output_folder(out: str | os.PathLike[str]) -> Path:
     root = enclosing_zarr(path)
     if root is not None:
         raise UsageError(
-            f"--out {shown_path(out)}: inside the Zarr store {shown_path(root)}; an "
-            "embedding store must not be written "
-            "among another store's objects: pick a folder outside it"
+            f"--out {shown_path(out)}: inside the Zarr store {shown_path(root)}; an embedding "
+            "store must not be written among another store's objects: pick a folder outside it"
         )
     return path
 

@@ -84,9 +84,8 @@ def _check(path: Path, attrs: Any, what: str) -> None:
     else:
         return
     raise UsageError(
-        f"{shown_path(path)}: {why} (changed since labram wrote them: a flipped bit, a "
-        "bad copy): the "
-        "embedding store is damaged; pick another --out"
+        f"{shown_path(path)}: {why} (changed since labram wrote them: a flipped bit, a bad copy): "
+        "the embedding store is damaged; pick another --out"
     )
 
 

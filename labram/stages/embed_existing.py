@@ -70,9 +70,9 @@ def readable_changed(
     lost = sorted(set(now[RECORDS_LEFT_OUT]) - then)
     if lost:  # (first: another recording repaired meanwhile would not keep these windows)
         raise UsageError(
-            f"{shown_path(out)}: its windows include those of {some_of(lost)}, whose index "
-            "records cannot be read now: run `eegprep validate` on the store, then `eegprep "
-            "ingest ... --repair`, to resume it, or pass another --out"
+            f"{shown_path(out)}: its windows include those of {some_of(lost)}, whose index records "
+            "cannot be read now: run `eegprep validate` on the store, then `eegprep ingest ... "
+            "--repair`, to resume it, or pass another --out"
         )
     return bool(then - set(now[RECORDS_LEFT_OUT]))
 
@@ -180,16 +180,14 @@ def open_existing(
         grown = recordings_changed(out, recordings) if "windows" in _keys(diff) else None
         if grown:
             raise UsageError(
-                f"{shown_path(out)}: {grown} since it was written, so its windows are "
-                "not the stores' now: "
-                f"pass another --out (or remove {shown_path(out)}) to embed the stores "
-                "as they are now"
+                f"{shown_path(out)}: {grown} since it was written, so its windows are not the "
+                f"stores' now: pass another --out (or remove {shown_path(out)}) to embed the "
+                "stores as they are now"
             )
         if diff:
             raise UsageError(
                 f"{shown_path(out)}: an embedding store written with other arguments: "
-                f"{'; '.join(diff)}; "
-                "pass the same arguments to resume it, or another --out"
+                f"{'; '.join(diff)}; pass the same arguments to resume it, or another --out"
             )
         if saved.get(SEALED) is True:  # (a store written before holds none: read as before)
             check_attributes(out, json_file)  # (a flipped letter in its classes, its checkpoint)
@@ -226,16 +224,15 @@ def json_file(path: Path) -> dict[str, Any]:
         doc = strict_json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UsageError(
-            f"{shown_path(path)}: unreadable ({exc}): the embedding store is damaged; "
-            "pick another --out"
+            f"{shown_path(path)}: unreadable ({exc}): the embedding store is damaged; pick another "
+            "--out"
         ) from None
     if not isinstance(doc, dict):
         raise UsageError(f"{shown_path(path)}: not a JSON object: the embedding store is damaged")
     if (KEY in doc and doc[KEY] != digest(doc)) or near_key(doc) is not None:  # (a flipped bit)
         raise UsageError(
-            f"{shown_path(path)}: its entries do not match its {KEY} (changed since "
-            "labram wrote it: a "
-            "flipped bit, a bad copy): the embedding store is damaged; pick another --out"
+            f"{shown_path(path)}: its entries do not match its {KEY} (changed since labram wrote "
+            "it: a flipped bit, a bad copy): the embedding store is damaged; pick another --out"
         )
     return {k: v for k, v in doc.items() if k != KEY}
 

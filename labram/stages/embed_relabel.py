@@ -58,9 +58,8 @@ def _same(then: np.ndarray, now: np.ndarray) -> np.ndarray:
 
 def _refuse(out: Path, what: str) -> UsageError:
     return UsageError(
-        f"{shown_path(out)}: {what} since it was written, and its sealed metadata names "
-        "them: pass another "
-        "--out (or remove this one) to embed the stores as they are now"
+        f"{shown_path(out)}: {what} since it was written, and its sealed metadata names them: pass "
+        "another --out (or remove this one) to embed the stores as they are now"
     )
 
 

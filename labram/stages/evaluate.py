@@ -103,9 +103,8 @@ def evaluate(
     check_outputs(model.n_outputs, task, source=str(checkpoint))
     if untrained:
         raise CheckpointError(
-            f"{shown_path(checkpoint)}: the file has no classifier head (head.weight, "
-            "head.bias): its "
-            "outputs would come from random weights; fine-tune it first"
+            f"{shown_path(checkpoint)}: the file has no classifier head (head.weight, head.bias): "
+            "its outputs would come from random weights; fine-tune it first"
         )
     if len(splits[split]) == 0:
         raise no_window_error(task.name, split, stores)

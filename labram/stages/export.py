@@ -21,6 +21,7 @@ from eegprep.base import strict_json
 from eegprep.base.errors import UsageError
 from eegprep.base.field_text import noted_text
 from eegprep.base.files import claim_temporary, discard, remove_stale_temporaries
+from eegprep.base.path_limits import shown_path
 from eegprep.cli_group import markdown_line, shown_line
 from labram.checkpoints.cards import EXPORT_ID, file_sha256
 from labram.checkpoints.export_journal import (
@@ -270,7 +271,9 @@ def export(
     loaded = load_model(src, what="export")
     weights = Path(out) if out is not None else Path(src).with_suffix(".safetensors")
     if weights.suffix != ".safetensors":
-        raise UsageError(f"Invalid --out {weights}: expected a file name ending in .safetensors")
+        raise UsageError(
+            f"Invalid --out {shown_path(weights)}: expected a file name ending in .safetensors"
+        )
     for path in (weights, *card_paths(weights)):  # none of them may replace the checkpoint
         check_not_source(src, path, what="--out" if path == weights else "model card")
     md, js = card_paths(weights)

@@ -465,8 +465,7 @@ def _finetune(
         if asked is not None and asked != protocol:
             raise UsageError(
                 f"--protocol {asked.name}: {shown_path(splits_file)} holds the folds of "
-                f"{protocol.to_dict()}; "
-                "leave --protocol out to re-run them"
+                f"{protocol.to_dict()}; leave --protocol out to re-run them"
             )
         cfg = replace(cfg, split_seed=int(saved.get("split_seed", cfg.split_seed)))
         folds = saved["folds"]
@@ -557,10 +556,9 @@ def _check_resumed_splits(path: Path, record: dict[str, Any]) -> None:
         if path.exists() or path.is_symlink():  # rewriting it would erase what it should check
             raise UsageError(
                 f"cannot resume {shown_path(path.parent)}: {shown_path(path)} is damaged (not a "
-                "strict JSON object: "
-                "cut short, or not a file), so its folds cannot be compared with this "
-                "command's; restore it from a copy, or delete it to resume with this command's "
-                "folds"
+                "strict JSON object: cut short, or not a file), so its folds cannot be compared "
+                "with this command's; restore it from a copy, or delete it to resume with this "
+                "command's folds"
             )
         return  # none yet (killed before it was written): written anew
     if isinstance(before.get("folds"), list):  # an earlier version's keys: "S01 ", NFD
@@ -568,13 +566,11 @@ def _check_resumed_splits(path: Path, record: dict[str, Any]) -> None:
     now = json.loads(strict_json.dumps(record))
     if "labels" in before and before["labels"] != now.get("labels"):  # (first: folds follow)
         raise UsageError(
-            f"cannot resume {shown_path(path.parent)}: the labels of task "
-            f"{now.get('task')!r} in the "
-            f"stores changed since its run was made ({shown_path(path)} has labels "
-            f"{before['labels']!r}, "
-            f"the stores now {now.get('labels')!r}: a label edited and ingested again), so its "
-            "finished seeds were trained and scored on other labels: pass another --out for a "
-            "new run"
+            f"cannot resume {shown_path(path.parent)}: the labels of task {now.get('task')!r} in "
+            f"the stores changed since its run was made ({shown_path(path)} has labels "
+            f"{before['labels']!r}, the stores now {now.get('labels')!r}: a label edited and "
+            "ingested again), so its finished seeds were trained and scored on other labels: pass "
+            "another --out for a new run"
         )
     changed = [k for k in ("task", "stores", "protocol", "split_seed", "val_split",
                            "val_rounding", "folds") if before.get(k) != now.get(k)]  # fmt: skip
@@ -584,10 +580,9 @@ def _check_resumed_splits(path: Path, record: dict[str, Any]) -> None:
         k = changed[0]
         raise UsageError(
             f"cannot resume {shown_path(path.parent)}: its run was made with another "
-            f"{', '.join(changed)} "
-            f"({shown_path(path)} has {k} {before.get(k)!r:.80}, this command "
-            f"{now.get(k)!r:.80}); resume "
-            "with the run's own options, or pass another --out for a new run"
+            f"{', '.join(changed)} ({shown_path(path)} has {k} {before.get(k)!r:.80}, this command "
+            f"{now.get(k)!r:.80}); resume with the run's own options, or pass another --out for a "
+            "new run"
         )
 
 

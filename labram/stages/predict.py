@@ -101,13 +101,13 @@ def resolve_task(loaded: Loaded, name: str | None) -> Task:
     if not isinstance(model, LaBraMClassifier):
         raise CheckpointError(
             f"{shown_path(loaded.source)}: a {loaded.kind} checkpoint, not a fine-tuned "
-            "classifier: "
-            "predictions need a best.pt of `labram finetune` (embeddings: `labram embed`)"
+            "classifier: predictions need a best.pt of `labram finetune` (embeddings: `labram "
+            "embed`)"
         )
     if loaded.head_untrained:
         raise CheckpointError(
-            f"{shown_path(loaded.source)}: the file has no classifier head ("
-            f"{', '.join(loaded.untrained)}): its outputs would come from random weights; "
+            f"{shown_path(loaded.source)}: the file has no classifier head "
+            f"({', '.join(loaded.untrained)}): its outputs would come from random weights; "
             "fine-tune it first (labram finetune --init), or use labram embed for its features"
         )
     # (a last.pt's in its extra)
@@ -119,17 +119,15 @@ def resolve_task(loaded: Loaded, name: str | None) -> Task:
             raise CheckpointError(f"{shown_path(loaded.source)}: {exc}") from None
         if name is not None and name != task.name:  # (as evaluate refuses it)
             raise UsageError(
-                f"{shown_path(loaded.source)} was fine-tuned for task {task.name!r}, "
-                f"not {name!r}: pass "
-                f"--task {task.name}, or leave --task out"
+                f"{shown_path(loaded.source)} was fine-tuned for task {task.name!r}, not {name!r}: "
+                f"pass --task {task.name}, or leave --task out"
             )
     else:
         name = name or _run_folder_task(Path(loaded.source))
         if name is None:
             raise UsageError(
-                f"{shown_path(loaded.source)}: the checkpoint does not say which task "
-                "it was fine-tuned "
-                "for: pass --task (tuab, tuev, seed_v, mobi or label:KEY)"
+                f"{shown_path(loaded.source)}: the checkpoint does not say which task it was "
+                "fine-tuned for: pass --task (tuab, tuev, seed_v, mobi or label:KEY)"
             )
         task = _task_by_name(name, model.n_outputs)
     check_outputs(model.n_outputs, task, source=loaded.source)

@@ -199,9 +199,8 @@ def read_predictions(path: str | Path) -> dict[str, Any]:
         more = ", ..." if len(bad) > 1 else ""
         warnings.warn(
             f"{shown_path(path)}: {counted(len(bad), 'cell')} {noun(len(bad), 'is')} no number "
-            f"({bad[0]}{more}): a damaged or "
-            "hand-edited predictions file; their windows are left out of the scores (remove it "
-            "and run `labram report --predict` to write it again)",
+            f"({bad[0]}{more}): a damaged or hand-edited predictions file; their windows are left "
+            "out of the scores (remove it and run `labram report --predict` to write it again)",
             stacklevel=2,
         )
     kind = "regression" if regression and not classes else "classification"
@@ -212,9 +211,8 @@ def _not_ours(path: Path, got: str) -> UsageError:
     """One line: ``path`` is no predictions file labram wrote, what it holds instead
     (``got``), the columns it should have, and what to do."""
     return UsageError(
-        f"{shown_path(path)}: not a predictions file of labram's (expected a CSV table "
-        "with the columns "
-        "recording, subject, label and p_<class>, or target_<j> and pred_<j>, as `labram "
+        f"{shown_path(path)}: not a predictions file of labram's (expected a CSV table with the "
+        "columns recording, subject, label and p_<class>, or target_<j> and pred_<j>, as `labram "
         f"finetune` and `labram report --predict` write it; got {got}): move it away and run "
         "`labram report --predict` to write it"
     )
@@ -295,9 +293,8 @@ def _check_row(path: Path, line: int, columns: list[str], row: dict[str, Any]) -
     problem = header_problem(columns) or row_problem(columns, row, line)
     if problem:
         raise UsageError(
-            f"{shown_path(path)}: {problem}: remove the file and run `labram report "
-            "--predict` to write it "
-            "again"
+            f"{shown_path(path)}: {problem}: remove the file and run `labram report --predict` to "
+            "write it again"
         )
 
 
@@ -389,9 +386,8 @@ def _check_labels(checkpoint: str | Path, opened: Any, task: Any, cfg: Any, labe
     now = labels_digest(TaskWindows.build(opened, task, cfg), task)
     if now != labels:
         raise UsageError(
-            f"{shown_path(checkpoint)}: the labels of task {task.name!r} in the stores "
-            "changed since its run "
-            f"was made (its splits.json has labels {labels!r}, the stores now {now!r}): its "
-            "predictions would be scored on other labels than its metrics; give the stores "
-            "as they were (--store), or fine-tune again"
+            f"{shown_path(checkpoint)}: the labels of task {task.name!r} in the stores changed "
+            f"since its run was made (its splits.json has labels {labels!r}, the stores now "
+            f"{now!r}): its predictions would be scored on other labels than its metrics; give the "
+            "stores as they were (--store), or fine-tune again"
         )

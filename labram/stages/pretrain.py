@@ -85,9 +85,8 @@ def _load_tokenizer(path: str | Path) -> tuple[VQNSPTokenizer, dict[str, Any] | 
     why = collapsed(model.quantizer.codebook)
     if why is not None:  # (warned, not refused: the run is the user's to make)
         warnings.warn(
-            f"{shown_path(path)}: {why}, so every window would map to one code and "
-            "masked modelling on "
-            "its codes learns nothing useful: pass a trained tokenizer",
+            f"{shown_path(path)}: {why}, so every window would map to one code and masked "
+            "modelling on its codes learns nothing useful: pass a trained tokenizer",
             stacklevel=2,
         )
     return model, record_of(obj, str(path))
@@ -135,10 +134,9 @@ def exclusions(
             before = read_run_json(path)  # (None: damaged; rewritten while read: raised)
             if not isinstance(before, dict):  # rewriting it would lose what it should check
                 raise UsageError(
-                    f"cannot resume {shown_path(out)}: {shown_path(path)} is damaged "
-                    "(not a strict JSON object), so "
-                    "the stores the run pre-trained on cannot be compared with this command's; "
-                    "restore it, or delete it to resume with this command's stores"
+                    f"cannot resume {shown_path(out)}: {shown_path(path)} is damaged (not a strict "
+                    "JSON object), so the stores the run pre-trained on cannot be compared with "
+                    "this command's; restore it, or delete it to resume with this command's stores"
                 )
             if not (
                 same_stores(before.get("pretraining_stores"), record["pretraining_stores"])
@@ -309,7 +307,7 @@ def _pretrain(
         tok_dir = out / "tokenizer"
         if resume and (tok_dir / "tokenizer.pt").exists():
             tokenizer = tok_dir / "tokenizer.pt"
-            log.info("resume: the tokenizer stage is complete (%s)", tokenizer)
+            log.info("resume: the tokenizer stage is complete (%s)", shown_path(tokenizer))
         else:
             if tokenizer_cfg is None:
                 raise ConfigError("pretrain: tokenizer_cfg is needed when no tokenizer is given")

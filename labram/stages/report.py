@@ -270,8 +270,8 @@ def _a(kind: type) -> str:
 def _not_a_run_file(path: Path, what: str, value: Any, want: str) -> UsageError:
     return UsageError(
         f"{shown_path(path)}: {what} is a JSON "
-        f"{_JSON_NAMES.get(type(value), type(value).__name__)}, not "
-        f"{want}: not a labram run file (edited, or written by something else)"
+        f"{_JSON_NAMES.get(type(value), type(value).__name__)}, not {want}: not a labram run file "
+        "(edited, or written by something else)"
     )
 
 
@@ -324,9 +324,8 @@ def load_run(path: str | Path, files: RunFiles | None = None) -> RunFolder:
         if not stages:
             _refuse_unfinished_finetune(path)
             raise UsageError(
-                f"{shown_path(path)}: not a labram run folder (expected results.json of "
-                "labram finetune, "
-                "metrics.json of one seed, or log.csv of a pre-training stage)"
+                f"{shown_path(path)}: not a labram run folder (expected results.json of labram "
+                "finetune, metrics.json of one seed, or log.csv of a pre-training stage)"
             )
         parts = [_part(d.name, d, "summary.json", files) for d in stages]
         run = RunFolder(path, "pretrain", {}, parts)
@@ -389,9 +388,9 @@ def _refuse_unfinished_finetune(path: Path) -> None:
     done = [d for d in seeds if (d / "metrics.json").is_file()]
     what = ", ".join(_part_name(path, d) for d in seeds if d not in done) or "no seed started"
     raise UsageError(
-        f"{shown_path(path)}: an unfinished labram finetune run (no results.json; "
-        f"unfinished: {what}; "
-        f"{counted(len(done), 'seed')} done): run the same command with --resume to finish it"
+        f"{shown_path(path)}: an unfinished labram finetune run (no results.json; unfinished: "
+        f"{what}; {counted(len(done), 'seed')} done): run the same command with --resume to finish "
+        "it"
     )
 
 
@@ -410,9 +409,8 @@ def add_predictions(
     task = run.results.get("task")
     if not stores or not task:
         raise UsageError(
-            f"{shown_path(run.path)}: --predict needs the run's task and stores "
-            "(results.json names none; "
-            "give --store)"
+            f"{shown_path(run.path)}: --predict needs the run's task and stores (results.json "
+            "names none; give --store)"
         )
     written = []
     labels = _recorded_labels(run.path)

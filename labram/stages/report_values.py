@@ -171,7 +171,6 @@ def _kind_is(value: Any) -> str:
 def odd_line(path: Any, said: list[str]) -> str:
     """The one line of the run file ``path`` whose values ``said`` names are not shown."""
     return (
-        f"{shown_path(path)}: {counted(len(said), 'value')} not shown, no result "
-        "(edited, damaged or "
-        f"written by something else): {'; '.join(said)}"
+        f"{shown_path(path)}: {counted(len(said), 'value')} not shown, no result (edited, damaged "
+        f"or written by something else): {'; '.join(said)}"
     )

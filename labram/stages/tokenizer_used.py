@@ -140,9 +140,8 @@ def check_unchanged(
     todo = "restore that file" if same else f"pass {shown} again (put back if it moved)"
     raise UsageError(
         f"cannot resume {shown_path(out)}: {what} {shown_path(now['path'])} {how} (SHA-256 "
-        f"{before['sha256'][:16]}... "
-        f"recorded, {str(now['sha256'])[:16]}... now), so {changes}: {todo}, or pass another "
-        "--out for a new run"
+        f"{before['sha256'][:16]}... recorded, {str(now['sha256'])[:16]}... now), so {changes}: "
+        f"{todo}, or pass another --out for a new run"
     )
 
 
@@ -152,9 +151,8 @@ def _check_sound(out: Path, rec: Any, key: str) -> None:
     why = provenance_records.problem(key, rec)
     if why is not None:
         raise UsageError(
-            f"cannot resume {shown_path(out)}: its recorded {key} is malformed ({why}), "
-            "so the file it "
-            "names cannot be checked: pass another --out for a new run"
+            f"cannot resume {shown_path(out)}: its recorded {key} is malformed ({why}), so the "
+            "file it names cannot be checked: pass another --out for a new run"
         )
 
 

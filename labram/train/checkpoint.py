@@ -179,9 +179,8 @@ def _check_finite(obj: Any, path: Path) -> None:
         what = f"the optimizer's {found}"
     if found is not None:
         raise DivergedError(
-            f"{shown_path(path)}: not written: {what} holds NaN or infinite values (the "
-            "run diverged); "
-            "the file already there, if any, is kept"
+            f"{shown_path(path)}: not written: {what} holds NaN or infinite values (the run "
+            "diverged); the file already there, if any, is kept"
         )
 
 
@@ -257,9 +256,8 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         raise ResumeError(f"cannot resume: {shown_path(path)} is not a labram training checkpoint")
     if obj.get("format_version") != CKPT_VERSION:
         raise ResumeError(
-            f"cannot resume: {shown_path(path)} has format version "
-            f"{obj.get('format_version')}; this labram "
-            f"reads {CKPT_VERSION}{_FORMAT_1 if obj.get('format_version') == 1 else ''}"
+            f"cannot resume: {shown_path(path)} has format version {obj.get('format_version')}; "
+            f"this labram reads {CKPT_VERSION}{_FORMAT_1 if obj.get('format_version') == 1 else ''}"
         )
     problem = _bad_progress(obj)
     if problem:

@@ -229,9 +229,8 @@ def check_test_subjects(
     recordings = f"{split} recording"
     if record is None:
         return (
-            f"{shown_path(source)} records no pre-training subjects (made from weights "
-            "that carry no "
-            "record, such as the released LaBraM weights, or by an earlier version): cannot "
+            f"{shown_path(source)} records no pre-training subjects (made from weights that carry "
+            "no record, such as the released LaBraM weights, or by an earlier version): cannot "
             f"check the {counted(len(test), f'{split} subject')} for leakage"
         )
     k = len(seen(record, test))
@@ -245,9 +244,9 @@ def check_test_subjects(
         line = (
             f"cannot tell whether the {counted(len(test), f'{split} subject')} "
             f"{noun(len(test), 'was', 'were')} seen in pre-training: the record of "
-            f"{shown_path(source)} is "
-            "incomplete (part of the model came without one, or trained on recordings without a "
-            f"subject_key); {of_total(k, len(test), f'{split} subject', 'is', the=True)} in it"
+            f"{shown_path(source)} is incomplete (part of the model came without one, or trained "
+            "on recordings without a subject_key); "
+            f"{of_total(k, len(test), f'{split} subject', 'is', the=True)} in it"
         )
     if unkeyed:
         line += (

@@ -98,8 +98,8 @@ def _resumable(run_dir: Path, ckpt: Path) -> bool:
         raise ResumeError(
             f"cannot resume {shown_path(run_dir)}: it holds {made[0]} but no {last} (deleted or "
             f"moved), and starting again would replace what the run made; put {last} back "
-            f"(previous.pt, if there, is the checkpoint before it: rename it to {last}), "
-            "or pass another --out for a new run"
+            f"(previous.pt, if there, is the checkpoint before it: rename it to {last}), or pass "
+            "another --out for a new run"
         )
     return False
 
@@ -249,11 +249,11 @@ def _check_state(run: Run, model: nn.Module, opt: torch.optim.Optimizer, step: i
         return
     ckpt = run.run_dir / "last.pt"
     exc = DivergedError(
-        f"{run.cfg.stage}: {bad} is NaN or infinite after the update of step {step - 1}, so "
-        f"the run stopped there and saved nothing of it: lower the learning rate (--lr, or "
-        "--set lr=...) or the weight decay (--set weight_decay=...) and continue from "
-        f"{shown_path(ckpt)} "
-        "with --resume, if a checkpoint was saved (every ckpt_every steps), or start again"
+        f"{run.cfg.stage}: {bad} is NaN or infinite after the update of step {step - 1}, so the "
+        "run stopped there and saved nothing of it: lower the learning rate (--lr, or --set "
+        "lr=...) or the weight decay (--set weight_decay=...) and continue from "
+        f"{shown_path(ckpt)} with --resume, if a checkpoint was saved (every ckpt_every steps), or "
+        "start again"
     )
     exc.every_rank = True  # (DDP keeps every rank's state alike: one line, rank 0's)
     raise exc

@@ -72,9 +72,8 @@ def check_run_folder(out: Path, *, resume: bool) -> None:
         found = [p for name in RUN_FILES for p in out.glob(pattern.format(name))]
         if found:
             raise UsageError(
-                f"{shown_path(out)}: holds a run already ({found[0].relative_to(out)}); "
-                "pass --resume to "
-                "continue it, or another --out for a new run"
+                f"{shown_path(out)}: holds a run already ({found[0].relative_to(out)}); pass "
+                "--resume to continue it, or another --out for a new run"
             )
 
 
@@ -160,17 +159,15 @@ def check_resume_stage(out: Path, stage: str) -> None:
     ):
         raise UsageError(
             f"cannot resume {shown_path(out)}: it is the {shown_path(out.name)} stage of the "
-            "`labram pretrain` run in "
-            f"{shown_path(out.parent)}, which its other stage depends on; resume that "
-            "run (labram pretrain "
-            f"--resume --out {shown_path(out.parent)}), or pass another --out for a new run"
+            f"`labram pretrain` run in {shown_path(out.parent)}, which its other stage depends on; "
+            f"resume that run (labram pretrain --resume --out {shown_path(out.parent)}), or pass "
+            "another --out for a new run"
         )
     found = folder_stage(out) if out.is_dir() else None
     if found is not None and found != stage:
         raise UsageError(
-            f"cannot resume {shown_path(out)}: it holds a `labram {found}` run, not a "
-            f"`labram {stage}` one; "
-            "pass that run's own folder, or another --out for a new run"
+            f"cannot resume {shown_path(out)}: it holds a `labram {found}` run, not a `labram "
+            f"{stage}` one; pass that run's own folder, or another --out for a new run"
         )
 
 
@@ -207,10 +204,10 @@ def write_run_config(
         old = read_run_json(path)
         if not isinstance(old, dict):  # rewriting it would erase the record it should check
             raise UsageError(
-                f"cannot resume {shown_path(run_dir)}: {shown_path(path)} is damaged "
-                "(not a strict JSON object: NaN, "
-                "cut short, or not a file), so the options cannot be compared with the run's; "
-                "restore it, or delete it to resume with the options each last.pt records"
+                f"cannot resume {shown_path(run_dir)}: {shown_path(path)} is damaged (not a strict "
+                "JSON object: NaN, cut short, or not a file), so the options cannot be compared "
+                "with the run's; restore it, or delete it to resume with the options each last.pt "
+                "records"
             )
         try:  # compared as the file states it: JSON's types and values
             old = _in_current_form(old)
@@ -224,9 +221,8 @@ def write_run_config(
         if changed:
             raise UsageError(
                 f"cannot resume {shown_path(run_dir)}: options differ from the run's "
-                f"({shown_path(path)}): "
-                f"{_first_four(changed)}; resume with the run's own options, or pass another "
-                "--out for a new run"
+                f"({shown_path(path)}): {_first_four(changed)}; resume with the run's own options, "
+                "or pass another --out for a new run"
             )
     write_atomically(path, data, durable=True, tidy=True)
 
@@ -256,8 +252,8 @@ def check_resumed_config(path: Path, stored: Any, cfg: dict[str, Any]) -> None:
     if changed:
         raise ResumeError(
             f"cannot resume from {shown_path(path)}: options differ from those it was saved with: "
-            f"{_first_four(changed)}; resume with the run's own options, or pass another --out "
-            "for a new run"
+            f"{_first_four(changed)}; resume with the run's own options, or pass another --out for "
+            "a new run"
         )
 
 
@@ -332,16 +328,15 @@ def run_lock(out: Path) -> Iterator[None]:
             why = f"a symbolic link to {os.readlink(out)}, which does not exist"
         todo = _FOLDER_TODO.get(exc.errno or 0, "make it writable")
         raise UsageError(
-            f"{shown_path(out)}: cannot write into the run folder ({why}); {todo}, or "
-            "pass another --out"
+            f"{shown_path(out)}: cannot write into the run folder ({why}); {todo}, or pass another "
+            "--out"
         ) from None
     try:
         # (no flock on this system or file system: the folder is not guarded)
         if try_exclusive(fd).state == "busy":
             raise UsageError(
-                f"{shown_path(out)}: another labram run is writing this folder now (it "
-                f"holds {shown_path(path)}); wait "
-                "for it to end, or pass another --out"
+                f"{shown_path(out)}: another labram run is writing this folder now (it holds "
+                f"{shown_path(path)}); wait for it to end, or pass another --out"
             )
         _HELD.add(key)
         before, records = _tree(out), _Records.take(out)

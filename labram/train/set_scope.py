@@ -268,10 +268,10 @@ def check_finetune_sets(
             continue
         if splits is not None and name in SPLIT_FIELDS:
             raise ConfigError(
-                f"--set {key}={text}: labram finetune --splits {shown_path(splits)} "
-                "cuts no fold: the folds "
-                f"and their seed come from that file, so the setting would never be read; it is "
-                "read by labram finetune without --splits (to write another splits file)"
+                f"--set {key}={text}: labram finetune --splits {shown_path(splits)} cuts no fold: "
+                "the folds and their seed come from that file, so the setting would never be "
+                "read; it is read by labram finetune without --splits (to write another splits "
+                "file)"
             )
         if task_reads(name, task, protocol):
             continue

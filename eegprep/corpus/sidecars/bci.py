@@ -208,8 +208,8 @@ def event_columns_csv(
     n_data = header.signals[0].n_samples
     if values.shape[0] != n_data:
         out.problems.append(
-            f"{shown_path(os.path.basename(path))} has "
-            f"{counted(values.shape[0], 'row')}, data {n_data}"
+            f"{shown_path(os.path.basename(path))} has {counted(values.shape[0], 'row')}, data "
+            f"{n_data}"
         )
     flags = np.concatenate([np.zeros((1, len(cols))), values != 0, np.zeros((1, len(cols)))])
     edges = np.diff(flags.astype(np.int8), axis=0)
@@ -296,8 +296,8 @@ def inria_feedback(sidecars: list[str], header: Header, options: dict[str, Any])
             f"{counted(len(labels), 'label')} of session {options['session']} in "
             f"{shown_path(os.path.basename(path))} for {len(onsets)} feedback markers: "
             f"{counted(len(onsets) - len(paired), 'marker')} left unlabelled, "
-            f"{counted(len(beyond), 'label')} "
-            f"of no marker{f' (FB{beyond[0]:03d} ...)' if beyond else ''}"
+            f"{counted(len(beyond), 'label')} of no "
+            f"marker{f' (FB{beyond[0]:03d} ...)' if beyond else ''}"
         )
     out.events += [[onsets[k - 1], 0.0, f"feedback/{v}", ""] for k, v in sorted(paired.items())]
     return out

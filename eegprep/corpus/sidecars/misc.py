@@ -74,10 +74,9 @@ def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     if skipped:
         more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
         out.problems.append(
-            f"{shown_path(os.path.basename(path))}: {counted(len(skipped), 'line')} "
-            "among the trigger "
-            f"positions {noun(len(skipped), 'holds', 'hold')} no position (skipped: no trigger "
-            f"read from them): {', '.join(skipped[:3])}{more}"
+            f"{shown_path(os.path.basename(path))}: {counted(len(skipped), 'line')} among the "
+            f"trigger positions {noun(len(skipped), 'holds', 'hold')} no position (skipped: no "
+            f"trigger read from them): {', '.join(skipped[:3])}{more}"
         )
     out.on_samples = unit == "samples" and not _samples_count_the_clock(header)
     return out
@@ -174,8 +173,8 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     grid = (t0 if t0 is not None else 0.0) + np.arange(n) / sfreq
     if t0 is None or grid[-1] < t[0] or grid[0] > t[-1]:
         out.problems.append(
-            f"{shown_path(os.path.basename(path))}: clocks do not overlap the EEG's: "
-            "aligned at start"
+            f"{shown_path(os.path.basename(path))}: clocks do not overlap the EEG's: aligned at "
+            "start"
         )
         grid = t[0] + np.arange(n) / sfreq
     elif grid[0] < t[0] or grid[-1] > t[-1]:
@@ -322,10 +321,9 @@ def _moved_line(path: str, moved: list[str]) -> list[str]:
         return []
     more = f" and {len(moved) - 3} more" if len(moved) > 3 else ""
     return [
-        f"{shown_path(os.path.basename(path))}: {counted(len(moved), 'row')} placed at "
-        "their sample, more than "
-        "one sample from their onset (the sample counts the data file's samples, which stop "
-        f"following on at its joins): {', '.join(moved[:3])}{more}"
+        f"{shown_path(os.path.basename(path))}: {counted(len(moved), 'row')} placed at their "
+        "sample, more than one sample from their onset (the sample counts the data file's "
+        f"samples, which stop following on at its joins): {', '.join(moved[:3])}{more}"
     ]
 
 
