@@ -27,6 +27,7 @@ import numpy as np
 
 from eegprep.base import limits
 from eegprep.base.errors import SourceError
+from eegprep.base.path_limits import shown_path
 from eegprep.corpus.discover import SourceItem
 from eegprep.corpus.manifest import Manifest
 from eegprep.ingestion.source_channels import RateGroup, open_source, rate_groups
@@ -144,9 +145,9 @@ def check_companions(path: str, *, command: str = "eegprep") -> None:
         verb = "lie" if len(outside) > 1 else "lies"
         raise SourceError(
             path,
-            f"it names {', '.join(outside)}, which {verb} outside the header's folder, where "
-            f"{command} reads nothing: copy {'them' if len(outside) > 1 else 'it'} beside the "
-            "header",
+            f"it names {', '.join(map(shown_path, outside))}, which {verb} outside the header's "
+            f"folder, where {command} reads nothing: copy "
+            f"{'them' if len(outside) > 1 else 'it'} beside the header",
         )
 
 

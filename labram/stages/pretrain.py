@@ -116,7 +116,8 @@ def exclusions(
     names, of_names = given_names(stores), given_names(of)
     if keys and not _any_left(stores, keys):
         raise UsageError(
-            f"--exclude-subjects-of {' '.join(of_names)}: every recording of {' '.join(names)} is "
+            f"--exclude-subjects-of {' '.join(map(shown_path, of_names))}: every recording of "
+            f"{' '.join(map(shown_path, names))} is "
             f"excluded (its subject is among the {counted(len(keys), 'subject')} of the "
             "evaluation stores), so no window is left to pre-train on; check the --store and "
             "--exclude-subjects-of stores"

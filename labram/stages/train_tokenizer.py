@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
+from eegprep.base.path_limits import shown_path
 from eegprep.base.sealed_json import sealed
 from eegprep.base.wording import counted, noun, of_total
 from eegprep.store.reader import Store
@@ -103,7 +104,7 @@ def pretrain_dataset(
 def _no_windows(stores: Sequence[str | Store], index: WindowIndex, cfg: TrainConfig) -> str:
     """Why a pre-training stage has no window at all, and what to do, in one line (it read
     "no complete batch ... lower --batch-size" for a store with no recording)."""
-    names = ", ".join(given_names(stores))
+    names = ", ".join(shown_path(n) for n in given_names(stores))
     held = int(index.meta.get("n_recordings_excluded", 0))
     if index.recordings:
         why = (f"each of its {counted(len(index.recordings), 'recording')} is shorter than a "
