@@ -151,6 +151,7 @@ def check_lines(output: str, named: str) -> list[str]:
     for line in lines:
         assert not _CONTROL.search(line), line
         assert len(line) <= LONGEST_LINE, (len(line), line[:200])
+    assert sum(x.startswith("error: ") for x in lines) <= 1, lines  # one line per problem
     return [x for x in lines if named in x]
 
 
