@@ -25,6 +25,7 @@ from eegprep.store.writer import StoreWriter
 from eegprep.tools.stats import store_stats
 from tests.conftest import write_tuh_edf
 from tests.labram.training_stores import put
+from tests.machine_paths import shown
 
 SERIAL = IngestConfig(workers=0, progress=False, mains=60)
 TAIL = "a record's text is one line of at most 255 printable characters"
@@ -84,7 +85,7 @@ def test_a_subject_key_over_the_length_is_refused_naming_the_file(tmp_path: Path
     )
     assert rep.n_ingested == 1
     (line,) = rep.failed
-    assert line.startswith(f"{deep}/r1.edf: subject_key 'lab:ddd")
+    assert line.startswith(f"{shown(deep + '/r1.edf')}: subject_key 'lab:ddd")  # (its ends)
     assert f"is {len('lab:' + deep)} characters long, over the {MAX_CHARS}" in line
 
 
