@@ -18,7 +18,7 @@ import errno
 import os
 from typing import TypeVar
 
-from eegprep.base.path_limits import shown_path
+from eegprep.base.shown_text import shown_path
 
 PLACE_ERRORS = {
     errno.ENOSPC: "free some space",

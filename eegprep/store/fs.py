@@ -219,9 +219,9 @@ class Location:
         why = named if named and named != "it" else ""
         if not (code is not None and isinstance(exc, OSError) and exc.strerror):
             why = f"{type(exc).__name__}: {why}" if why else type(exc).__name__
-        dest = f" to {shown_path(redact('/'.join(to)))}" if to else ""
+        onto = f" to {shown_path(redact('/'.join(to)))}" if to else ""  # (a rename's)
         todo = what_to_do(exc, remote=not self.local)
-        line = f"{shown_path(shown)}: {CANNOT[doing]}{dest} ({why}); {todo}"
+        line = f"{shown_path(shown)}: {CANNOT[doing]}{onto} ({why}); {todo}"
         error = with_reason(StoreAccessError(code, line, path), why)
         if not self.refusals:
             self.refusals.append(error)
