@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from cli import eegprep_cli, labram_cli
 from eegprep.base.files import shown_name
 from eegprep.base.path_limits import SHOWN_CHARS
+from tests.test_cli_errors import _isolated  # noqa: F401 (autouse: cwd, config file, variables)
 
 LONGEST_LINE = 3 * SHOWN_CHARS + 800
 """Characters a line may take: two paths shown by the rule, and the message's own words (a
@@ -133,14 +134,6 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Made:
     store = write_pretrain_store(folder / "s.zarr", n_subjects=1, seconds=20)
     save_ours(LaBraMClassifier(model_config("tiny"), 1), folder / "best.pt")
     return Made(store, str(folder / "best.pt"))
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("EEGPREP_CONFIG", str(tmp_path / "eegprep-config.toml"))
-    for var in ("EEGPREP_TUH_DIR", "WORLD_SIZE", "RANK"):
-        monkeypatch.delenv(var, raising=False)
 
 
 def check_lines(output: str, named: str) -> list[str]:
