@@ -102,6 +102,13 @@ def normalize_label(label: str) -> str:
     return text.upper()
 
 
+def _numbered_input(label: str, norm: str) -> bool:
+    """Whether a label is a numbered amplifier input with no site: TUH's ``EEG 20-REF`` ..
+    ``EEG 128-REF`` (a prefix or a reference around a bare number). A bare ``1`` says nothing
+    of what it holds and stays unknown (a manifest renames it, as Siena's does)."""
+    return norm.isascii() and norm.isdigit() and norm != label.strip().upper()
+
+
 def vocabulary_index(name: str) -> int:
     """Index of a canonical name in :data:`VOCABULARY` (case-insensitive).
 
@@ -167,6 +174,8 @@ def classify_channel(label: str, *, rename: Mapping[str, str] | None = None) -> 
     idx = _INDEX.get(norm)
     if idx is not None:
         return ChannelMatch(label, "eeg", VOCABULARY[idx], idx)
+    if _numbered_input(label, norm):
+        return ChannelMatch(label, "non_eeg", detail="numbered input")
     for kind, rx in _NON_EEG:
         if rx.search(norm):
             return ChannelMatch(label, "non_eeg", detail=kind)

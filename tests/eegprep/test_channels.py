@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from eegprep.base.errors import UsageError
@@ -84,7 +86,7 @@ def test_non_eeg_is_recognised(label: str) -> None:
     assert classify_channel(label).kind == "non_eeg"
 
 
-@pytest.mark.parametrize("label", ["EEG 26-REF", "1", "2", "FOO", "EEG XYZ-REF"])
+@pytest.mark.parametrize("label", ["1", "2", "FOO", "EEG XYZ-REF"])
 def test_unknown_is_not_guessed(label: str) -> None:
     m = classify_channel(label)
     assert m.kind == "unknown" and m.index is None
@@ -95,18 +97,31 @@ def test_old_and_new_names_stay_distinct() -> None:
 
 
 def test_map_channels_drops_and_reports() -> None:
-    labels = ["EEG FP1-REF", "EEG EKG1-REF", "EEG 26-REF", "EEG FP1-LE", "EEG CZ-REF"]
+    labels = ["EEG FP1-REF", "EEG EKG1-REF", "EEG XYZ-REF", "EEG FP1-LE", "EEG CZ-REF"]
     m = map_channels(labels)
     assert m.names == ("FP1", "CZ")
     assert m.source_indices == (0, 4)
     reasons = dict(m.dropped)
     assert reasons["EEG EKG1-REF"].startswith("non-EEG")
-    assert reasons["EEG 26-REF"].startswith("unknown")
+    assert reasons["EEG XYZ-REF"].startswith("unknown")
     assert "duplicate" in reasons["EEG FP1-LE"]
-    with pytest.raises(UsageError, match="26-REF"):
+    with pytest.raises(UsageError, match="XYZ-REF"):
         map_channels(labels, on_unknown="raise")
-    with pytest.warns(UserWarning, match="26-REF"):
+    with pytest.warns(UserWarning, match="XYZ-REF"):
         map_channels(labels, on_unknown="warn")
+
+
+@pytest.mark.parametrize("n", [20, 26, 100, 128])
+@pytest.mark.parametrize("form", ["EEG {n}-REF", "EEG {n}-LE"])
+def test_tuh_numbered_inputs_are_non_eeg_without_a_warning(form: str, n: int) -> None:
+    """TUH's numbered headbox inputs (docs/corpora.md#the-tuh-family) name no site: dropped as
+    non-EEG, like its EKG and PHOTIC channels, not reported file by file as unknown."""
+    label = form.format(n=n)
+    assert classify_channel(label).detail == "numbered input"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = map_channels(["EEG FP1-REF", label], on_unknown="warn")
+    assert m.names == ("FP1",) and dict(m.dropped)[label] == "non-EEG (numbered input)"
 
 
 def test_map_channels_rename_and_exclude() -> None:
