@@ -16,10 +16,12 @@ from click.testing import CliRunner
 
 from cli import eegprep_cli
 from eegprep import open_store
-from eegprep.base.errors import ManifestError, UsageError
+from eegprep.base.errors import ManifestError, SourceError, UsageError
 from eegprep.corpus.manifest import available, load_manifest
+from eegprep.corpus.sidecars.misc import check_channel_order
 from eegprep.ingestion.driver import IngestConfig, IngestReport, ingest
 from eegprep.pipeline.channels import VOCABULARY
+from eegprep.readers import get_reader
 from eegprep.store.reader import Store
 from eegprep.store.recording import Recording
 from eegprep.testing.fixtures import write_fixture
@@ -292,6 +294,58 @@ def test_unmatched_file_and_missing_sidecar_are_reported(tmp_path: Path) -> None
     assert rep.unmatched == [
         "Preprocessed_EEG/label_backup.mat: path matches no rule of seed's path.pattern"
     ]
+
+
+def _swap_listed(path: Path, a: str, b: str) -> None:
+    """Swap two names in a MoBI impedance list (the trial's channel order)."""
+    rows = path.read_text().split("\n")
+    names = {a: b, b: a}
+    for k, row in enumerate(rows):
+        fields = row.split("\t")
+        if len(fields) == 4 and fields[1] in names:
+            rows[k] = "\t".join([fields[0], names[fields[1]], *fields[2:]])
+    path.write_text("\n".join(rows))
+
+
+@pytest.mark.parametrize("listed", ["impedances-before.txt", "impedances-after.txt"])
+def test_mobi_columns_in_another_order_than_the_impedance_list_are_refused(
+    tmp_path: Path, listed: str
+) -> None:
+    """docs/corpora.md#mobi: the impedance lists give each trial's channel order; a trial whose
+    list disagrees with the manifest's channel_names was stored with sites swapped, unsaid.
+    (-after is read where -before is missing.)"""
+    root = write_fixture("mobi", tmp_path / "src")
+    trial = root / "SL01-T02"
+    if listed == "impedances-after.txt":
+        (trial / "impedances-before.txt").unlink()
+    _swap_listed(trial / listed, "C3", "Cz")
+    rep = ingest("mobi", src=root, out=tmp_path / "m.zarr", config=SERIAL)
+    assert rep.n_ingested == 1 and len(rep.failed) == 1, rep.details
+    line = rep.failed[0]
+    assert "\n" not in line and line.startswith(f"SL01-T02/eeg.txt: {listed}: ")
+    assert "channel 8 is 'Cz' here but 'C3'" in line
+    assert [r.id for r in open_store(tmp_path / "m.zarr").recordings] == ["mobi/SL01-T01"]
+
+
+def test_mobi_impedance_list_is_read_by_channel_number(tmp_path: Path) -> None:
+    """Rows in any line order, a column-name line and Ref / Gnd rows (no channel number) give
+    the same order; a list of other length is refused; one with no rows is said, not refused."""
+    trial = write_fixture("mobi", tmp_path / "src") / "SL01-T01"
+    options = dict(load_manifest("mobi").reader_options)
+    header = get_reader("csv").read_header(str(trial / "eeg.txt"), **options)
+    listed = trial / "impedances-before.txt"
+    lines = listed.read_text().split("\n")
+    head, rows = lines[:21], [row for row in lines[21:] if row]
+    names = "PhysChn\tName\tLabelSet\tImpedanceValue"
+    ends = ["Ref\tRef\tactiCAP\t3", "Gnd\tGnd\tactiCAP\t2"]
+    listed.write_text("\n".join([*head, names, *reversed(rows), *ends]) + "\n")
+    assert check_channel_order(header, {}) is None
+    listed.write_text("\n".join([*head, *rows[:-1]]) + "\n")
+    with pytest.raises(SourceError, match="lists 63 channels, the manifest's channel_names 64"):
+        check_channel_order(header, {})
+    listed.write_text("\n".join(head) + "\n")
+    note = check_channel_order(header, {})
+    assert note is not None and note.startswith("impedances-before.txt: no channel rows")
 
 
 def test_low_rate_source_without_h_freq_is_explained(tmp_path: Path) -> None:

@@ -154,9 +154,11 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     When the two clocks do not overlap, both are taken to start together (reported).
     Options: ``name`` (default ``'joints'``), ``header_lines`` (default 2), ``eeg_header_lines``
     (default 1), ``n_targets`` (default 12: the first columns after ``Time``), ``scale``
-    (factor applied to the angles, default 1: degrees; LaBraM divides by 90).
+    (factor applied to the angles, default 1: degrees; LaBraM divides by 90); the channel
+    order is checked against the trial's impedance list (:func:`check_channel_order`).
     """
     path = sidecars[0]
+    order_note = check_channel_order(header, options)
     skip = int(options.get("header_lines", 2))
     table = _read_table(path, skip)
     n_targets = int(options.get("n_targets", 12))
@@ -169,7 +171,7 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     t, values = table[:, 0], table[:, 1 : n_targets + 1].T * float(options.get("scale", 1.0))
     sfreq, n = header.signals[0].sfreq, header.signals[0].n_samples
     t0 = _first_time(header.path, int(options.get("eeg_header_lines", 1)))
-    out = SidecarResult()
+    out = SidecarResult(problems=[order_note] if order_note else [])
     grid = (t0 if t0 is not None else 0.0) + np.arange(n) / sfreq
     if t0 is None or grid[-1] < t[0] or grid[0] > t[-1]:
         out.problems.append(
@@ -185,6 +187,69 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     out.targets[str(options.get("name", "joints"))] = (targets, sfreq)
     out.on_samples = True  # (taken at the samples read, not on the clock: no gap to cut)
     return out
+
+
+IMPEDANCE_FILES = ("impedances-before.txt", "impedances-after.txt")
+"""The files of a MoBI trial folder that list its channels in recording order (the first found
+is read): 21 header lines, then rows ``PhysChn Name LabelSet ImpedanceValue``."""
+
+
+def check_channel_order(header: Header, options: dict[str, Any]) -> str | None:
+    """Refuse a recording whose channel names (the manifest's ``channel_names``, in
+    ``eeg.txt``'s column order) are not those the trial's impedance list gives in its
+    ``PhysChn`` order: each column would be stored under another site's name, unsaid.
+
+    The list is the first of ``options['channel_files']`` (default :data:`IMPEDANCE_FILES`)
+    beside the recording; its rows are those after ``channel_header_lines`` (default 21) whose
+    first field is a channel number. Names are compared in any letter case. Returns a note for
+    the report where a list is there but holds no such row (nothing checked), else None.
+
+    Raises
+    ------
+    SourceError
+        Naming the list, the first channel number whose name differs and both names.
+    """
+    folder = os.path.dirname(header.path)
+    names = [str(n) for n in options.get("channel_files", IMPEDANCE_FILES)]
+    found = [os.path.join(folder, n) for n in names if os.path.isfile(os.path.join(folder, n))]
+    if not found:
+        return None
+    path = found[0]
+    listed = _listed_channels(path, int(options.get("channel_header_lines", 21)))
+    if not listed:
+        return (
+            f"{shown_path(os.path.basename(path))}: no channel rows (PhysChn Name ...): the "
+            "channel order was not checked"
+        )
+    labels = list(header.labels)
+    for k, (ours, theirs) in enumerate(zip(labels, listed, strict=False), start=1):
+        if ours.casefold() != theirs.casefold():
+            raise SourceError(
+                path,
+                f"channel {k} is {theirs!r} here but {ours!r} in the manifest's channel_names "
+                "(eeg.txt's column order): copy the manifest and write channel_names in this "
+                "file's order",
+            )
+    if len(listed) != len(labels):
+        raise SourceError(
+            path,
+            f"lists {counted(len(listed), 'channel')}, the manifest's channel_names "
+            f"{len(labels)}: copy the manifest and write channel_names in this file's order",
+        )
+    return None
+
+
+def _listed_channels(path: str, skip: int) -> list[str]:
+    """The names of an impedance list's channel rows, in ``PhysChn`` order."""
+    rows: list[tuple[int, str]] = []
+    for n, line in enumerate(text_lines(path), start=1):
+        fields = line.split("\t") if "\t" in line else line.split()
+        fields = [f.strip() for f in fields]
+        if n <= skip or len(fields) < 2 or not fields[0].isdigit() or not fields[1]:
+            continue  # a header line, a column-name line, Ref / Gnd (no channel number)
+        rows.append((int(fields[0]), fields[1]))
+        check_rows(path, len(rows), n)
+    return [name for _, name in sorted(rows, key=lambda row: row[0])]
 
 
 def _check_joint_rows(path: str, skip: int, table: np.ndarray) -> None:
