@@ -383,6 +383,7 @@ def _nothing_found(manifest: Manifest, root: Path) -> str:
     wanted = {_glob_suffix(p) for p in manifest.include} - {""}
     seen: dict[str, int] = {}
     packed: dict[str, int] = {}  # `.edf.gz`: a wanted suffix, compressed
+    archives: dict[str, int] = {}  # `subject_01_mat.zip`, Kaggle's `train.zip`: any content
     for i, p in enumerate(root.rglob("*")):
         if i >= 100_000:  # a huge wrong folder: the hint is not worth the walk
             break
@@ -391,6 +392,8 @@ def _nothing_found(manifest: Manifest, root: Path) -> str:
             inner = Path(p.stem).suffix
             if p.suffix.lower() in PACKED and inner.lower() in wanted:
                 packed[inner + p.suffix] = packed.get(inner + p.suffix, 0) + 1
+            elif (kind := _archive_suffix(p.name)) is not None:
+                archives[kind] = archives.get(kind, 0) + 1
     if not seen:
         return f"{msg}; the folder holds no file with an extension: is --src the right folder?"
     if packed:
@@ -398,6 +401,12 @@ def _nothing_found(manifest: Manifest, root: Path) -> str:
         return (
             f"{msg}; found {hint}, compressed, which eegprep does not read: decompress "
             "them (`gunzip -rk DIR`, `unzip`, `xz -dk`) and run again"
+        )
+    if archives:  # (before near misses: Inria's TrainLabels.csv lies beside its train.zip)
+        hint = ", ".join(counted(n, f"{s} archive") for s, n in sorted(archives.items()))
+        return (
+            f"{msg}; found {hint}, which eegprep does not read inside: unpack them in place "
+            "(`unzip`, `tar -xf`, `7z x`) and run again"
         )
     near = [s for s in seen if s.lower() in wanted]
     top = sorted(seen, key=lambda s: (-seen[s], s))[:5]
@@ -410,6 +419,16 @@ def _nothing_found(manifest: Manifest, root: Path) -> str:
 
 PACKED = frozenset({".gz", ".bz2", ".xz", ".zst", ".zip", ".7z"})
 """Suffixes of a compressed file (``x.edf.gz``): named as such when nothing else matched."""
+
+ARCHIVES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tar", ".zip", ".7z", ".rar")
+"""Suffixes (lower case) of an archive of many files, whose name need not say what it holds:
+Brain Invaders' ``subject_01_mat.zip``, Kaggle's ``train.zip`` (Grasp-and-Lift, Inria)."""
+
+
+def _archive_suffix(name: str) -> str | None:
+    """The archive suffix ``name`` ends in (``a.tar.gz`` -> ``.tar.gz``), None for another."""
+    low = name.lower()
+    return next((s for s in ARCHIVES if low.endswith(s) and len(low) > len(s)), None)
 
 
 def _glob_suffix(pattern: str) -> str:

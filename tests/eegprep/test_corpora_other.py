@@ -348,6 +348,34 @@ def test_mobi_impedance_list_is_read_by_channel_number(tmp_path: Path) -> None:
     assert note is not None and note.startswith("impedances-before.txt: no channel rows")
 
 
+@pytest.mark.parametrize(
+    ("name", "folders"),
+    [
+        ("target_nontarget", ["subject_01"]),
+        ("grasp_lift", ["train", "test"]),
+        ("inria_bci", ["train", "test"]),  # TrainLabels.csv stays beside the archives
+    ],
+)
+def test_a_corpus_as_downloaded_in_zip_archives_is_told_to_unpack(
+    tmp_path: Path, name: str, folders: list[str]
+) -> None:
+    """Brain Invaders ships subject_XX_mat.zip, Kaggle train.zip / test.zip (docs/corpora.md):
+    their names say nothing of .mat or .csv, and the run said "found only 2 .zip files: pass
+    --include 'GLOB' or another corpus"."""
+    import zipfile
+
+    root = write_fixture(name, tmp_path / "src")
+    for folder in folders:
+        pack = root / (f"{folder}_mat.zip" if name == "target_nontarget" else f"{folder}.zip")
+        with zipfile.ZipFile(pack, "w") as z:
+            for f in sorted((root / folder).rglob("*")):
+                z.write(f, f.relative_to(root).as_posix())
+        shutil.rmtree(root / folder)
+    n = len(folders)
+    with pytest.raises(UsageError, match=rf"found {n} \.zip archives?, .*unpack them .*unzip"):
+        ingest(name, src=root, out=tmp_path / "s.zarr", config=SERIAL)
+
+
 def test_low_rate_source_without_h_freq_is_explained(tmp_path: Path) -> None:
     root = write_fixture("mobi", tmp_path / "src")
     text = Path(load_manifest("mobi").file).read_text().replace("h_freq = 45", "")
