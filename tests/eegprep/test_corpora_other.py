@@ -144,6 +144,8 @@ def check_mobi(s: Store) -> None:
     joints = s.read_target(r.id, "joints")
     assert joints.shape == (12, r.n_samples) == (12, 2000)
     np.testing.assert_allclose(joints[:, 100:-100].mean(axis=1), 10 * np.arange(12), atol=2.0)
+    # conductor.txt's events, on eeg.txt's clock (its first time is 1001.000)
+    assert _events(r) == [(1.0, 0.0, "start walking"), (8.5, 0.0, "stop walking")]
 
 
 def check_bids(s: Store) -> None:
@@ -374,6 +376,20 @@ def test_a_corpus_as_downloaded_in_zip_archives_is_told_to_unpack(
     n = len(folders)
     with pytest.raises(UsageError, match=rf"found {n} \.zip archives?, .*unpack them .*unzip"):
         ingest(name, src=root, out=tmp_path / "s.zarr", config=SERIAL)
+
+
+def test_mobi_conductor_events_outside_the_eeg_are_said(tmp_path: Path) -> None:
+    root = write_fixture("mobi", tmp_path / "src")
+    (root / "SL01-T02/conductor.txt").write_text(
+        "Time\tEvent\n990.0\tbefore\n1004.5\tturn\n2000.0\tafter\n"
+    )
+    rep = ingest("mobi", src=root, out=tmp_path / "m.zarr", config=SERIAL)
+    assert rep.failed == [] and rep.n_ingested == 2
+    r = _by_id(open_store(tmp_path / "m.zarr"))["mobi/SL01-T02"]
+    assert _events(r) == [(2.5, 0.0, "turn")]  # eeg.txt's first time is 1002.000
+    said = [w for ws in rep.warnings.values() for w in ws]
+    assert any("conductor.txt: 2 events outside the EEG's time, left out: line 2, line 4" in w
+               for w in said), said  # fmt: skip
 
 
 def test_low_rate_source_without_h_freq_is_explained(tmp_path: Path) -> None:

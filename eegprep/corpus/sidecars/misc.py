@@ -154,7 +154,8 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     When the two clocks do not overlap, both are taken to start together (reported).
     Options: ``name`` (default ``'joints'``), ``header_lines`` (default 2), ``eeg_header_lines``
     (default 1), ``n_targets`` (default 12: the first columns after ``Time``), ``scale``
-    (factor applied to the angles, default 1: degrees; LaBraM divides by 90); the channel
+    (factor applied to the angles, default 1: degrees; LaBraM divides by 90), ``events_file``
+    (a file beside ``eeg.txt`` read as :func:`conductor_events` when it is there); the channel
     order is checked against the trial's impedance list (:func:`check_channel_order`).
     """
     path = sidecars[0]
@@ -186,7 +187,44 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     targets = np.stack([np.interp(grid, t, row) for row in values]).astype(np.float32)
     out.targets[str(options.get("name", "joints"))] = (targets, sfreq)
     out.on_samples = True  # (taken at the samples read, not on the clock: no gap to cut)
+    conductor = os.path.join(os.path.dirname(header.path), str(options.get("events_file", "")))
+    if options.get("events_file") and os.path.isfile(conductor):
+        out.events, said = conductor_events(conductor, t0, n / sfreq)
+        out.problems += said
     return out
+
+
+def conductor_events(
+    path: str, t0: float | None, duration: float
+) -> tuple[list[list[Any]], list[str]]:
+    """MoBI's ``conductor.txt`` (``Time``, ``Event``: the protocol's events on the clock of
+    ``eeg.txt``, whose first time is ``t0``) -> events ``[onset s, 0, event, ""]`` and the
+    report's lines. Lines whose first field is no number (a header) are skipped; an event
+    before the EEG's first sample or after its last is left out and said; with no EEG time
+    (``t0`` None) none can be placed, said."""
+    name = shown_path(os.path.basename(path))
+    if t0 is None:
+        return [], [f"{name}: eeg.txt gives no first time: its events are not placed"]
+    events: list[list[Any]] = []
+    outside: list[str] = []
+    for n, line in enumerate(text_lines(path), start=1):
+        time, _, label = line.strip().partition("\t" if "\t" in line else " ")
+        if not _NUMBER.fullmatch(time) or not label.strip():
+            continue
+        onset = float(time) - t0
+        if not 0.0 <= onset <= duration:
+            outside.append(f"line {n}")
+            continue
+        events.append([onset, 0.0, label.strip(), ""])
+        check_rows(path, len(events), n)
+    said = []
+    if outside:
+        more = f" and {len(outside) - 3} more" if len(outside) > 3 else ""
+        said.append(
+            f"{name}: {counted(len(outside), 'event')} outside the EEG's time, left out: "
+            f"{', '.join(outside[:3])}{more}"
+        )
+    return events, said
 
 
 IMPEDANCE_FILES = ("impedances-before.txt", "impedances-after.txt")
