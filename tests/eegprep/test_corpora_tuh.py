@@ -126,6 +126,36 @@ def test_tusz_csv_and_csv_bi_events(stores: dict[str, Ingested]) -> None:
     _check_channels(ev, tuple(s for s in LABRAM_23[:21] if s not in ("A1", "A2")))
 
 
+def test_tusz_v15_layout_and_tse_events(tmp_path: Path) -> None:
+    """TUSZ v1.5 (docs/corpora.md#tusz): montage and group folders above the subject, and
+    term-based .tse / .tse_bi label files; it was refused whole (no path rule matched)."""
+    from eegprep.testing.fixtures.tuh import write_tusz_v15
+
+    root = write_tusz_v15(tmp_path / "src")
+    rep = ingest("tusz", src=root, out=tmp_path / "s.zarr", config=SERIAL)
+    assert (rep.failed, rep.unmatched, rep.n_ingested) == ([], [], 2), rep.details
+    recs = {r.id: r for r in open_store(tmp_path / "s.zarr").recordings}
+    a, dev = recs["tusz/00000077_s003_t000"], recs["tusz/00001027_s001_t002"]
+    assert (a.split, a.subject, a.session, a.subject_key) == (
+        "train", "00000077", "s003", "tuh:00000077"
+    )  # fmt: skip
+    assert a.labels == {"montage": "01_tcp_ar"} and dev.labels == {"montage": "02_tcp_le"}
+    assert sorted(_events(a)) == [[2.5, 4.5, "cpsz", ""], [2.5, 4.5, "seiz", ""]]
+    assert dev.split == "dev" and dev.events == () and "OZ" in dev.channels
+
+
+def test_a_damaged_tse_row_is_one_line(tmp_path: Path) -> None:
+    tse = tmp_path / "aaaaaaac_s001_t000.tse"
+    tse.write_text("version = tse_v1.0.0\n\n0.0000 2.0000 bckg 1.0000\n2.0000 1.5000 seiz\n")
+    parse = load_parsers()["tuh_csv"]
+    header = _header(tmp_path / "aaaaaaac_s001_t000.edf", 10.0)
+    with pytest.raises(SourceError, match=r"line 4: the event stops \(1.5 s\) before it starts"):
+        parse([str(tse)], header, {})
+    tse.write_text("version = tse_v1.0.0\n\n0.0000 bckg\n")
+    with pytest.raises(SourceError, match="line 3: expected start_time stop_time label"):
+        parse([str(tse)], header, {})
+
+
 def test_tuar_tuep_tusl_events_and_labels(stores: dict[str, Ingested]) -> None:
     _, tuar = stores["tuar"]
     assert _events(tuar["tuar/aaaaaaaf_s001_t000"]) == [

@@ -17,6 +17,13 @@ recording) is stored with an empty channel; per-channel rows keep their bipolar 
 (``FP1-F7``). The ``# duration`` and ``# bname`` comments are checked against the recording
 and a disagreement is reported as a non-fatal problem.
 
+TUSZ v1.5's term-based ``.tse`` / ``.tse_bi`` (``tse_v1.0.0``) are read by ``tuh_csv`` too::
+
+    version = tse_v1.0.0
+
+    0.0000 36.8868 bckg 1.0000
+    36.8868 112.0000 cpsz 1.0000
+
 ``tuev_rec`` reads TUEV's headerless ``channel,start,stop,code`` rows, codes 1..6 =
 spsw gped pled eyem artf bckg. The event label is the class name; the numeric class is kept in
 the recording label ``event_codes`` (name -> code). The channel number is stored exactly as
@@ -114,6 +121,41 @@ def _read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]]]:
     return meta, rows
 
 
+TSE_SUFFIXES = (".tse", ".tse_bi")
+"""Suffixes (lower case) of TUSZ v1.5's term-based label files (NEDC ``tse_v1.0.0``)."""
+
+
+def _read_tse(path: str, term: str) -> tuple[dict[str, str], list[list[Any]]]:
+    """One ``tse_v1.0.0`` file: a ``version = tse_v1.0.0`` line, then rows ``start stop label
+    [confidence]`` separated by blanks, each on the whole recording (channel ``term``); the
+    rows as :func:`_read_tuh_csv` gives them, line numbers included."""
+    meta: dict[str, str] = {}
+    rows: list[list[Any]] = []
+    for n, line in enumerate(_lines(path), start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        key, eq, value = text.partition("=")
+        if eq and key.strip().lower() == "version":
+            meta["version"] = value.strip()
+            continue
+        cells = text.split()
+        if len(cells) not in (3, 4):
+            raise SourceError(
+                path,
+                f"line {n}: expected start_time stop_time label confidence; got {_shown(text)}",
+            )
+        start, stop = _seconds(path, n, cells[0]), _seconds(path, n, cells[1])
+        if stop < start:
+            raise SourceError(path, f"line {n}: the event stops ({stop:g} s) before it starts "
+                              f"({start:g} s); fix the file")  # fmt: skip
+        rows.append([start, stop, cells[2], term, n])
+        check_rows(path, len(rows), n)
+    if not rows:
+        raise SourceError(path, _NO_ROWS)
+    return meta, rows
+
+
 _ORDER = ("channel", "start_time", "stop_time", "label")
 _COLUMNS = frozenset(_ORDER)
 
@@ -181,7 +223,8 @@ def _checks(path: str, meta: dict[str, str], header: Header, tolerance: float) -
 
 @register("tuh_csv")
 def tuh_csv(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
-    """Events of NEDC csv_v1.0.0 files (TUSZ, TUAR, TUSL).
+    """Events of NEDC csv_v1.0.0 files (TUSZ, TUAR, TUSL), and of TUSZ v1.5's ``.tse`` /
+    ``.tse_bi`` (``tse_v1.0.0``: term-based rows, stored with an empty channel).
 
     Options
     -------
@@ -199,7 +242,8 @@ def tuh_csv(sidecars: list[str], header: Header, options: dict[str, Any]) -> Sid
     result = SidecarResult()
     sites = recording_sites(header)
     for path in sidecars:
-        meta, rows = _read_tuh_csv(path)
+        tse = path.lower().endswith(TSE_SUFFIXES)
+        meta, rows = _read_tse(path, term) if tse else _read_tuh_csv(path)
         result.problems += _checks(path, meta, header, tolerance)
         strange: dict[str, list[str]] = {"labels": [], "channels": []}
         for start, stop, label, channel, line in rows:
