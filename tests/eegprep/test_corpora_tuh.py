@@ -126,6 +126,24 @@ def test_tusz_csv_and_csv_bi_events(stores: dict[str, Ingested]) -> None:
     _check_channels(ev, tuple(s for s in LABRAM_23[:21] if s not in ("A1", "A2")))
 
 
+def test_tuab_v2_nested_layout(tmp_path: Path) -> None:
+    """TUAB v2.0.0 kept group/subject/session folders below the montage folder: split, label,
+    subject and session still come from the path (docs/corpora.md#tuab)."""
+    from eegprep.testing.fixtures.tuh import write_tuab_v2
+
+    root = write_tuab_v2(tmp_path / "src")
+    rep = ingest("tuab", src=root, out=tmp_path / "s.zarr", config=SERIAL)
+    assert (rep.failed, rep.unmatched, rep.n_ingested) == ([], [], 2), rep.details
+    got = {
+        r.id: (r.split, r.subject, r.session, r.labels["abnormal"])
+        for r in open_store(tmp_path / "s.zarr").recordings
+    }
+    assert got == {
+        "tuab/00000016_s004_t000": ("train", "00000016", "s004", 1),
+        "tuab/00000258_s002_t000": ("eval", "00000258", "s002", 0),
+    }
+
+
 def test_tusz_v15_layout_and_tse_events(tmp_path: Path) -> None:
     """TUSZ v1.5 (docs/corpora.md#tusz): montage and group folders above the subject, and
     term-based .tse / .tse_bi label files; it was refused whole (no path rule matched)."""
