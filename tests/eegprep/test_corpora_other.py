@@ -342,6 +342,11 @@ def test_mobi_impedance_list_is_read_by_channel_number(tmp_path: Path) -> None:
     ends = ["Ref\tRef\tactiCAP\t3", "Gnd\tGnd\tactiCAP\t2"]
     listed.write_text("\n".join([*head, names, *reversed(rows), *ends]) + "\n")
     assert check_channel_order(header, {}) is None
+    eog = [r.replace("\tTP9\t", "\tVEOU\t").replace("\tFT10\t", "\tHEOR\t") for r in rows]
+    listed.write_text("\n".join([*head, *eog]) + "\n")  # the EOG's own names: no mismatch
+    assert check_channel_order(header, {"order_unchecked": ["TP9", "FT10"]}) is None
+    with pytest.raises(SourceError, match="channel 10 is 'VEOU' here but 'TP9'"):
+        check_channel_order(header, {})
     listed.write_text("\n".join([*head, *rows[:-1]]) + "\n")
     with pytest.raises(SourceError, match="lists 63 channels, the manifest's channel_names 64"):
         check_channel_order(header, {})

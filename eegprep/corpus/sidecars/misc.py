@@ -239,8 +239,11 @@ def check_channel_order(header: Header, options: dict[str, Any]) -> str | None:
 
     The list is the first of ``options['channel_files']`` (default :data:`IMPEDANCE_FILES`)
     beside the recording; its rows are those after ``channel_header_lines`` (default 21) whose
-    first field is a channel number. Names are compared in any letter case. Returns a note for
-    the report where a list is there but holds no such row (nothing checked), else None.
+    first field is a channel number. Names are compared in any letter case, except at the
+    positions of the manifest's ``order_unchecked`` names (MoBI's TP9 TP10 FT9 FT10, whose
+    electrodes were the EOG's and which the list may call VEOU ...: never stored as EEG).
+    Returns a note for the report where a list is there but holds no such row (nothing
+    checked), else None.
 
     Raises
     ------
@@ -260,8 +263,9 @@ def check_channel_order(header: Header, options: dict[str, Any]) -> str | None:
             "channel order was not checked"
         )
     labels = list(header.labels)
+    free = {str(n).casefold() for n in options.get("order_unchecked", ())}
     for k, (ours, theirs) in enumerate(zip(labels, listed, strict=False), start=1):
-        if ours.casefold() != theirs.casefold():
+        if ours.casefold() not in free and ours.casefold() != theirs.casefold():
             raise SourceError(
                 path,
                 f"channel {k} is {theirs!r} here but {ours!r} in the manifest's channel_names "
