@@ -30,7 +30,13 @@ from eegprep.base.errors import EegprepError, SourceError
 from eegprep.base.limits import check_allocation
 from eegprep.base.regular_files import regular_path
 from eegprep.base.wording import counted
-from eegprep.readers.mat_fields import FIELD_VALUE_BYTES, NUMERIC_CLASSES, MatField, not_found
+from eegprep.readers.mat_fields import (
+    FIELD_VALUE_BYTES,
+    NUMERIC_CLASSES,
+    MatField,
+    cell_samples_error,
+    not_found,
+)
 
 _H5_TRUNCATED = re.compile(
     r"truncated file: eof = (\d+), sblock->base_addr = (\d+), stored_eof = (\d+)"
@@ -58,7 +64,7 @@ def h5_data_info(path: str, variable: str) -> tuple[str, tuple[int, ...], np.dty
     import h5py
 
     with h5_open(path) as f:
-        ds = h5_get(path, f, variable)
+        ds = h5_samples(path, f, variable)
         cls = h5_class(ds) or "struct"
         if _is_complex(getattr(ds, "dtype", None)):
             cls = "complex128"  # a data variable's samples must be real, whatever their values
@@ -70,6 +76,21 @@ def h5_data_info(path: str, variable: str) -> tuple[str, tuple[int, ...], np.dty
         if isinstance(ds, h5py.Dataset):  # a group (struct) has an id too, but no size
             check_h5_stored(path, variable, ds)
     return cls, shape, dtype
+
+
+def h5_samples(path: str, f: Any, variable: str) -> Any:
+    """The data variable ``variable``; a cell of one array (FieldTrip's continuous
+    ``data.trial``) is that array, as scipy gives a v5 one; a cell of more or none is refused."""
+    import h5py
+
+    obj = h5_get(path, f, variable)
+    if not isinstance(obj, h5py.Dataset) or h5_class(obj) != "cell":
+        return obj
+    n = 0 if obj.attrs.get("MATLAB_empty", 0) else int(obj.size)
+    if n != 1:
+        raise cell_samples_error(path, variable, n)
+    (ref,) = np.asarray(h5_read(path, obj)).ravel()
+    return _h5_variable(path, f[ref])
 
 
 def h5_variable_class(path: str, dotted: str) -> str:
@@ -459,7 +480,7 @@ def h5_block(
     """Raw values (rows, stop - start) sliced from HDF5 (stored transposed: time x channels)."""
     lo, hi = int(rows.min()), int(rows.max()) + 1
     with h5_open(path) as f:
-        ds = h5_get(path, f, variable)
+        ds = h5_samples(path, f, variable)
         n_bytes = (hi - lo) * (stop - start) * ds.dtype.itemsize
         check_allocation(path, n_bytes, f"reading samples of {variable!r}")
         try:

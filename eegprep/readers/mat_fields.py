@@ -29,6 +29,7 @@ import numpy as np
 
 from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
+from eegprep.base.wording import counted
 from eegprep.readers.mat_v5_stream import MI_DTYPES, MI_MATRIX, Cut, VariableStream, variables
 
 FIELD_VALUE_BYTES = 1 << 20
@@ -53,6 +54,17 @@ def not_found(path: str, name: str, names: Sequence[str]) -> SourceError:
     hint = f" Did you mean {close[0]!r}?" if close else ""
     listed = ", ".join(names) or "none"
     return SourceError(path, f"variable {name!r} not found; variables in the file: {listed}.{hint}")
+
+
+def cell_samples_error(path: str, variable: str, n: int) -> SourceError:
+    """The error for a data variable that is a MATLAB cell of ``n`` arrays, ``n`` not 1 (a cell
+    of one is read as its array, in every MAT version: FieldTrip's continuous ``data.trial``)."""
+    return SourceError(
+        path,
+        f"variable {variable!r} is a MATLAB cell of {counted(n, 'array')}, not one continuous "
+        "recording (FieldTrip keeps one trial per cell): save one numeric matrix, or a cell "
+        "of one trial",
+    )
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ from eegprep.readers.mat73 import (  # noqa: F401  (h5_open...: re-exported, the
     h5_variable_class,
     struct_array_error,
 )
-from eegprep.readers.mat_fields import not_found, struct_fields, v5_listing
+from eegprep.readers.mat_fields import cell_samples_error, not_found, struct_fields, v5_listing
 from eegprep.readers.mat_v5_structure import check_v5_structure
 from eegprep.readers.mat_values import mat_numbers
 
@@ -61,7 +61,6 @@ _NOT_NUMERIC = {
     "logical": "EEG samples are numbers, not true/false; save them as a numeric matrix",
     "struct": 'name its field in the manifest\'s [reader.options], e.g. data = "{v}.data"',
     "sparse": "save it as a full matrix in MATLAB (full(x))",
-    "cell": "save the samples as one numeric matrix, not a cell array",
     "complex128": "EEG samples are real numbers; save the real signal",
     "complex64": "EEG samples are real numbers; save the real signal",
 }
@@ -145,10 +144,13 @@ def data_info(path: str, version: str, variable: str) -> tuple[tuple[int, int], 
     else:
         listed = {name: c for name, _, c in _listing(path, version, file_version(path))}
         cls = listed.get(variable, "double")  # a struct field: judged by its loaded dtype
-        if cls in _NUMERIC:
+        if cls in _NUMERIC or cls == "cell":  # a cell of one array is read as that array
             arr = v5_array(path, file_version(path), variable)
             shape, dtype = arr.shape, arr.dtype
-            cls = cls if arr.dtype.kind in "biuf" else str(arr.dtype)
+            if arr.dtype.kind not in "biuf":
+                cls = str(arr.dtype)
+            elif cls not in _NUMERIC:
+                cls = _dtype_class(arr.dtype)
     if cls not in _SAMPLE_CLASSES:
         raise SourceError(
             path,
@@ -166,10 +168,31 @@ def data_info(path: str, version: str, variable: str) -> tuple[tuple[int, int], 
 def v5_array(path: str, stamp: FileVersion, variable: str) -> np.ndarray:
     """A v4/v5 data variable as stored (MATLAB orientation); a struct field as ``'a.b'``."""
     if "." in variable:
-        value = np.asarray(small_variable(path, "5", variable))
+        value = np.asarray(_one_cell(path, variable, small_variable(path, "5", variable)))
         return value[None, :] if value.ndim == 1 else value
-    arr = _loadmat(path, variable, simplify=False)
+    arr = np.asarray(_one_cell(path, variable, _loadmat(path, variable, simplify=False)))
     return arr if arr.ndim != 1 else arr[None, :]
+
+
+def _one_cell(path: str, variable: str, value: Any) -> Any:
+    """``value``, or the one array a MATLAB cell of one holds (FieldTrip's continuous
+    ``data.trial``; scipy gives a cell as an object array, and a 1 x 1 one simplified as its
+    array already); a cell of more or none is refused (:func:`cell_samples_error`)."""
+    if not (isinstance(value, np.ndarray) and value.dtype.kind == "O"):
+        return value
+    items = list(value.ravel())
+    if any(isinstance(v, dict) or hasattr(v, "_fieldnames") for v in items):
+        return value  # a struct array, not a cell: judged by its class
+    if len(items) != 1:
+        raise cell_samples_error(path, variable, len(items))
+    return items[0]
+
+
+def _dtype_class(dtype: np.dtype) -> str:
+    """MATLAB's class of a numeric numpy dtype (``'double'``, ``'single'``, ``'int16'``)."""
+    if dtype.kind == "f":
+        return "single" if dtype.itemsize == 4 else "double"
+    return f"{'u' if dtype.kind == 'u' else ''}int{8 * dtype.itemsize}"
 
 
 def _loadmat(path: str, top: str, *, simplify: bool) -> Any:

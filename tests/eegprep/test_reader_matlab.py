@@ -315,7 +315,7 @@ def test_a_v73_reference_loop_is_one_clear_error(tmp_path: Path) -> None:
     [
         ("sparse", r"MATLAB sparse, not a numeric array: save it as a full matrix"),
         ("complex", r"MATLAB complex128, not a numeric array: EEG samples are real"),
-        ("cell", r"MATLAB cell, not a numeric array: save the samples as one numeric matrix"),
+        ("cell", r"MATLAB cell of 2 arrays, not one continuous recording .*: save one numeric"),
         ("struct", r"MATLAB struct, not a numeric array: name its field .* data = \"eeg\.data\""),
     ],
 )
@@ -430,3 +430,46 @@ def test_logical_or_complex_samples_are_refused_by_class(version: str, tmp_path:
         path = _write(tmp_path / "r.mat", version, {"eeg": value})
         with pytest.raises(SourceError, match=said):
             MatReader.read_header(path, data="eeg", sfreq=250.0)
+
+
+def _cell(*arrays: np.ndarray) -> np.ndarray:
+    """A MATLAB cell row as scipy writes one (an object array)."""
+    out = np.empty((1, len(arrays)), dtype=object)
+    for i, a in enumerate(arrays):
+        out[0, i] = a
+    return out
+
+
+@pytest.mark.parametrize("version", ["5", "7.3"])
+@pytest.mark.parametrize("where", ["variable", "field"])
+def test_a_cell_of_one_trial_is_read_as_its_array_in_every_version(
+    version: str, where: str, tmp_path: Path
+) -> None:
+    """FieldTrip keeps a continuous recording as ``data.trial``, a cell of one matrix. A v5
+    struct field of that kind was read (scipy unwraps a 1 x 1 cell), the same v7.3 field and a
+    cell variable of either version were refused as 'a MATLAB cell'; a cell of several trials
+    said 'a MATLAB object' (v5) or 'a MATLAB cell' (v7.3)."""
+    from eegprep.base.errors import SourceError
+
+    x = _EIGHT_SECONDS
+    one, two = (
+        ([x] if version == "7.3" else _cell(x)),
+        ([x, x[:, :900]] if version == "7.3" else _cell(x, x[:, :900])),
+    )
+    for value, n in [(one, 1), (two, 2)]:
+        content = {"trial": value, "fsample": 250.0}
+        path = _write(
+            tmp_path / f"{n}.mat", version, {"data": content} if where == "field" else content
+        )
+        name = "data.trial" if where == "field" else "trial"
+        if n == 2:
+            with pytest.raises(SourceError) as caught:
+                MatReader.read_header(path, data=name, sfreq=250.0)
+            line = str(caught.value)
+            assert line.startswith(f"{path}: variable {name!r} is a MATLAB cell of 2 arrays, ")
+            assert "not one continuous recording" in line and "\n" not in line
+            continue
+        header = MatReader.read_header(path, data=name, sfreq=250.0)
+        assert (len(header.labels), header.signals[0].n_samples) == x.shape
+        got = MatReader.read_segment(header, [0, 3], 100, 700)
+        np.testing.assert_array_equal(got, x[[0, 3], 100:700].astype(np.float32))
