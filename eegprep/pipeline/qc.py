@@ -379,8 +379,9 @@ def unit_problem(median_rms_uv: float) -> str | None:
     if median_rms_uv < MIN_MEDIAN_RMS_UV:
         return (
             f"median channel RMS is {median_rms_uv:.3g} uV after filtering, far below any EEG: "
-            "the samples are probably in volts or millivolts while the file says microvolts; "
-            "fix the unit (manifest `unit`, or the file's physical dimension)"
+            "the samples are probably in volts or millivolts taken as microvolts (fix the "
+            "unit: manifest `unit`, or the file's physical dimension), or its channels record "
+            "no EEG (leads not connected, as in an empty-room MEG recording)"
         )
     if median_rms_uv > MAX_MEDIAN_RMS_UV:
         return (

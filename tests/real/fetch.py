@@ -29,6 +29,10 @@ What the files are (see docs/real-recordings.md):
   ``test_epochs_onefile_h5.set`` (pymatreader 1.3.2 sdist): datasets EEGLAB saved (MAT v7 and
   MAT 7.3): the continuous two without the ``.fdt`` they name, the other two epoched; each is
   refused in one line.
+- ``bti_raw_v7.mat``, ``bti_raw_v73.mat`` (pymatreader 1.3.2 sdist): one FieldTrip raw dataset
+  (a BTi/4D empty-room MEG recording with 31 EEG leads to POz and an ECG, 191 channels,
+  508.63 Hz, 2 s, in volts), saved by MATLAB as MAT v7 and as MAT 7.3; the samples are
+  ``data.trial``, a cell of one trial.
 """
 
 from __future__ import annotations
@@ -160,6 +164,18 @@ FILES: tuple[Member, ...] = (
         "sdist",
         f"{_PMR_DIR}/test_epochs_onefile_h5.set",
         "9e33b5bdaee2c1c433ad95897d3c3dd1b73461333e69a56dd9f4fd41fdaccfb7",
+    ),
+    Member(
+        _PYMATREADER,
+        "sdist",
+        f"{_PMR_DIR}/bti_raw_v7.mat",
+        "0025631510542c986fbcd90cf7215568b6707cef3344f8532173782ec586f6a0",
+    ),
+    Member(
+        _PYMATREADER,
+        "sdist",
+        f"{_PMR_DIR}/bti_raw_v73.mat",
+        "addb174dd078b6f1e96658194f0998b54d80743d7a819980e35b00a2faf0a359",
     ),
 )
 

@@ -326,3 +326,72 @@ def test_files_we_cannot_use_are_refused_in_one_line(name: str, tmp_path: Path) 
     assert re.search(REFUSED[name], line), line
     (rec,) = open_store(tmp_path / "s.zarr").recordings
     assert rec.channels == ("FP1",)
+
+
+# One FieldTrip raw dataset (a BTi empty-room MEG recording, its EEG leads to POz) that
+# MATLAB saved twice: MAT v7 (scipy reads it) and MAT 7.3 (HDF5); the samples are data.trial,
+# a cell of one trial, in volts.
+FIELDTRIP = ("bti_raw_v7.mat", "bti_raw_v73.mat")
+_FT_OPTIONS = {
+    "data": "data.trial",
+    "sfreq_variable": "data.fsample",
+    "channels_variable": "data.label",
+    "unit": "V",
+}
+
+
+def _fieldtrip_reference() -> tuple[list[str], float, np.ndarray]:
+    """Labels, rate and samples (volts) of the v7 file, read with scipy alone."""
+    import scipy.io
+
+    data = scipy.io.loadmat(_file(FIELDTRIP[0]), squeeze_me=True, struct_as_record=False)["data"]
+    return [str(s) for s in data.label], float(data.fsample), np.asarray(data.trial)
+
+
+@pytest.mark.parametrize("name", FIELDTRIP)
+def test_fieldtrip_raw_reads_alike_from_mat_v7_and_v73(name: str) -> None:
+    """The v7.3 file was refused ('variable 'data.trial' is a MATLAB cell'), the v7 one read:
+    both now give every channel, the rate and the samples scipy reads from the v7 file."""
+    from eegprep.readers.matlab import MatReader
+
+    labels, sfreq, volts = _fieldtrip_reference()
+    header = MatReader.read_header(str(_file(name)), **_FT_OPTIONS)
+    assert header.labels == labels and len(labels) == 191
+    assert {(s.sfreq, s.n_samples) for s in header.signals} == {(sfreq, volts.shape[1])}
+    eeg = [i for i, lab in enumerate(labels) if lab.endswith("-POz")]
+    assert len(eeg) == 31
+    got = MatReader.read_segment(header, eeg, 0, volts.shape[1])
+    np.testing.assert_allclose(got, volts[eeg] * 1e6, rtol=1e-6, atol=1e-12)
+
+
+def test_fieldtrip_raw_without_eeg_is_refused_alike_in_both_versions(tmp_path: Path) -> None:
+    """Its EEG leads hold 7 nV (an empty room): each file is one line saying so, the same for
+    both versions (the v7.3 one was refused for its cell before its samples were seen)."""
+    import re
+
+    labels, _, _ = _fieldtrip_reference()
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in FIELDTRIP:
+        (src / name).symlink_to(_file(name))
+    rename = {lab: lab[: -len("-POz")].upper() for lab in labels if lab.endswith("-POz")}
+    text = Path(load_manifest("folder").file).read_text()
+    text = text.replace('name = "folder"', 'name = "real"').replace('name = "mne"', 'name = "mat"')
+    text = re.sub(r"include = \[.*\]", 'include = ["*.mat"]', text)
+    text = re.sub(r"pattern = '''.*'''", r"pattern = '''^(?P<path>.+)\\.mat$'''", text)
+    options = ", ".join(f'{k} = "{v}"' for k, v in _FT_OPTIONS.items())
+    table = ", ".join(f'"{k}" = "{v}"' for k, v in rename.items())
+    text = text.replace('name = "mat"', f'name = "mat"\noptions = {{ {options} }}')
+    text = text.replace('on_unknown = "warn"', f'on_unknown = "warn"\nrename = {{ {table} }}')
+    manifest = tmp_path / "real.toml"
+    manifest.write_text(text)
+    cfg = IngestConfig(workers=0, progress=False, mains=MAINS)
+    rep = ingest(manifest, src=src, out=tmp_path / "s.zarr", config=cfg)
+    assert rep.n_ingested == 0
+    lines = sorted(rep.failed)
+    assert [line.split(": ", 1)[0] for line in lines] == list(FIELDTRIP)
+    said = {line.split(": ", 1)[1] for line in lines}
+    (line,) = said  # the same words for both files: one dataset
+    assert "\n" not in line and str(tmp_path) not in line
+    assert re.match(r"median channel RMS is 0\.00\d+ uV after filtering, far below any EEG", line)
+    assert "or its channels record no EEG" in line
