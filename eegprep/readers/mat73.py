@@ -34,6 +34,7 @@ from eegprep.readers.mat_fields import (
     FIELD_VALUE_BYTES,
     NUMERIC_CLASSES,
     MatField,
+    cell_path_error,
     cell_samples_error,
     not_found,
 )
@@ -247,6 +248,8 @@ def h5_get(path: str, f: Any, dotted: str) -> Any:
 
     obj = f
     for i, name in enumerate(dotted.split(".")):
+        if i and isinstance(obj, h5py.Dataset) and h5_class(obj) == "cell":
+            obj = _one_cell_value(path, f, obj, dotted)  # a cell of one struct: walked through
         if not isinstance(obj, h5py.Group) or name not in obj:
             if i == 0:
                 raise not_found(path, dotted, h5_names(path, f))
@@ -262,6 +265,16 @@ def h5_get(path: str, f: Any, dotted: str) -> Any:
         if i and h5_struct_array_field(obj):
             raise struct_array_error(path, _h5_label(parent), int(obj.size), dotted)
     return _h5_variable(path, obj)
+
+
+def _one_cell_value(path: str, f: Any, cell: Any, dotted: str) -> Any:
+    """The value a v7.3 cell of one holds (scipy unwraps a v5 one); a cell of more or none
+    is refused, as a v5 one is (:func:`~eegprep.readers.mat_fields.cell_path_error`)."""
+    n = 0 if cell.attrs.get("MATLAB_empty", 0) else int(cell.size)
+    if n != 1:
+        raise cell_path_error(path, _h5_label(cell), n, dotted)
+    (ref,) = np.asarray(h5_read(path, cell)).ravel()
+    return _h5_variable(path, f[ref])
 
 
 def h5_struct_array_field(obj: Any) -> bool:

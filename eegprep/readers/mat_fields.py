@@ -67,6 +67,16 @@ def cell_samples_error(path: str, variable: str, n: int) -> SourceError:
     )
 
 
+def cell_path_error(path: str, name: str, n: int, dotted: str) -> SourceError:
+    """The error for ``dotted``, a field of ``name``, which is a MATLAB cell of ``n`` values
+    (``n`` not 1: a cell of one struct is walked through, in every MAT version)."""
+    return SourceError(
+        path,
+        f"variable {name!r} is a MATLAB cell of {counted(n, 'value')}, not one struct: "
+        f"{dotted!r} names no single value; save one struct in MATLAB (e.g. {name}{{1}})",
+    )
+
+
 @dataclass(frozen=True)
 class MatField:
     """One field of a struct, as stored.

@@ -48,7 +48,13 @@ from eegprep.readers.mat73 import (  # noqa: F401  (h5_open...: re-exported, the
     h5_variable_class,
     struct_array_error,
 )
-from eegprep.readers.mat_fields import cell_samples_error, not_found, struct_fields, v5_listing
+from eegprep.readers.mat_fields import (
+    cell_path_error,
+    cell_samples_error,
+    not_found,
+    struct_fields,
+    v5_listing,
+)
 from eegprep.readers.mat_v5_structure import check_v5_structure
 from eegprep.readers.mat_values import mat_numbers
 
@@ -223,6 +229,8 @@ def small_variable(path: str, version: str, dotted: str) -> Any:
     for i, name in enumerate(fields):
         where = ".".join([top, *fields[:i]])
         n_structs = _struct_array_size(value)
+        if n_structs and variable_class(path, version, where) == "cell":
+            raise cell_path_error(path, where, n_structs, dotted)
         if n_structs:
             raise struct_array_error(path, where, n_structs, dotted)
         if not isinstance(value, dict) or name not in value:

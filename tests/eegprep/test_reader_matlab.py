@@ -473,3 +473,32 @@ def test_a_cell_of_one_trial_is_read_as_its_array_in_every_version(
         assert (len(header.labels), header.signals[0].n_samples) == x.shape
         got = MatReader.read_segment(header, [0, 3], 100, 700)
         np.testing.assert_array_equal(got, x[[0, 3], 100:700].astype(np.float32))
+
+
+@pytest.mark.parametrize("version", ["5", "7.3"])
+def test_a_name_through_a_cell_of_structs_reads_alike_in_every_version(
+    version: str, tmp_path: Path
+) -> None:
+    """FieldTrip's epoched datasets (pymatreader's ``ft_v7.mat`` and ``ft_v73.mat``) are a cell
+    of structs. A name through a cell of three said 'a MATLAB struct array of 3 structs' (v5)
+    and 'fields of ... none (not a struct)' (v7.3); through a cell of one struct, v5 read it
+    (scipy unwraps the cell) and v7.3 did not find it."""
+    from eegprep.base.errors import SourceError
+
+    x = _EIGHT_SECONDS
+    one = {"trial": x, "fsample": 250.0}
+    for n in (1, 3):
+        items = [dict(one) for _ in range(n)]
+        value = items if version == "7.3" else _cell(*items)
+        path = _write(tmp_path / f"{n}.mat", version, {"eps": value})
+        if n == 1:
+            header = MatReader.read_header(path, data="eps.trial", sfreq_variable="eps.fsample")
+            assert header.signals[0].sfreq == 250.0 and len(header.labels) == x.shape[0]
+            got = MatReader.read_segment(header, [1], 0, 50)
+            np.testing.assert_array_equal(got, x[[1], :50].astype(np.float32))
+            continue
+        with pytest.raises(SourceError) as caught:
+            MatReader.read_header(path, data="eps.trial", sfreq_variable="eps.fsample")
+        line = str(caught.value)
+        assert line.startswith(f"{path}: variable 'eps' is a MATLAB cell of 3 values, not one ")
+        assert "'eps.trial' names no single value" in line and "\n" not in line
