@@ -154,7 +154,7 @@ def data_info(path: str, version: str, variable: str) -> tuple[tuple[int, int], 
             arr = v5_array(path, file_version(path), variable)
             shape, dtype = arr.shape, arr.dtype
             if arr.dtype.kind not in "biuf":
-                cls = str(arr.dtype)
+                cls = _value_class(arr)
             elif cls not in _NUMERIC:
                 cls = _dtype_class(arr.dtype)
     if cls not in _SAMPLE_CLASSES:
@@ -192,6 +192,17 @@ def _one_cell(path: str, variable: str, value: Any) -> Any:
     if len(items) != 1:
         raise cell_samples_error(path, variable, len(items))
     return items[0]
+
+
+def _value_class(arr: np.ndarray) -> str:
+    """MATLAB's class of a loaded v5 value that is no real number: text ``'char'`` and a
+    struct ``'struct'``, as a v7.3 file says; else numpy's dtype (``'complex128'``)."""
+    if arr.dtype.kind in "US":
+        return "char"
+    items = list(arr.ravel()) if arr.dtype.kind == "O" else []
+    if items and all(isinstance(v, dict) or hasattr(v, "_fieldnames") for v in items):
+        return "struct"
+    return str(arr.dtype)
 
 
 def _dtype_class(dtype: np.dtype) -> str:

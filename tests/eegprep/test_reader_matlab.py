@@ -502,3 +502,24 @@ def test_a_name_through_a_cell_of_structs_reads_alike_in_every_version(
         line = str(caught.value)
         assert line.startswith(f"{path}: variable 'eps' is a MATLAB cell of 3 values, not one ")
         assert "'eps.trial' names no single value" in line and "\n" not in line
+
+
+@pytest.mark.parametrize("version", ["5", "7.3"])
+@pytest.mark.parametrize("where", ["variable", "field"])
+def test_a_cell_of_one_text_as_samples_is_named_char_in_every_version(
+    version: str, where: str, tmp_path: Path
+) -> None:
+    """A cell of one text named as the samples said 'a MATLAB cell' (a v5 variable),
+    'a MATLAB <U5' (a v5 field, numpy's words) and 'a MATLAB char' (v7.3): now 'char' alike."""
+    from eegprep.base.errors import SourceError
+
+    value = ["hello"] if version == "7.3" else _cell(np.array("hello"))
+    content = {"x": value}
+    path = _write(tmp_path / "t.mat", version, {"d": content} if where == "field" else content)
+    name = "d.x" if where == "field" else "x"
+    with pytest.raises(SourceError) as caught:
+        MatReader.read_header(path, data=name, sfreq=100.0)
+    assert str(caught.value) == (
+        f"{path}: variable {name!r} is a MATLAB char, not a numeric array: save the samples as "
+        "a numeric matrix"
+    )
