@@ -170,6 +170,45 @@ def describe_type(tp: Any) -> str:
     }.get(tp, getattr(tp, "__name__", str(tp)))
 
 
+def check_kinds(obj: object, *, error: type[Exception] = UsageError) -> None:
+    """Refuse a field of the frozen dataclass ``obj`` whose value is not of its declared kind:
+    a bool that is no ``True`` / ``False`` (``amp=float("nan")``, ``progress="no"``: a
+    notebook's value, taken as true), text that is no ``str``, a tuple of names with another
+    item, a config of another class; each an ``error`` naming the field, the value and the kind
+    (one line). Numbers are bounded by :func:`eegprep.base.bounds.check_fields`, choices by
+    :func:`check_choice`; a numpy bool becomes a plain one."""
+    for name, tp in field_types(type(obj)).items():
+        value = getattr(obj, name)
+        ok, plain = _holds(value, tp)
+        if not ok:
+            raise invalid_value(name, value, expected=describe_type(tp), error=error)
+        if plain is not value:
+            object.__setattr__(obj, name, plain)
+
+
+def _holds(value: Any, tp: Any) -> tuple[bool, Any]:
+    """Whether ``value`` is of kind ``tp`` as :func:`check_kinds` reads it, and its plain form
+    (numbers, literals, tables and anything else: taken here, checked elsewhere)."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return type(None) in args, value
+        held = [_holds(value, a) for a in args if a is not type(None)]
+        return next((h for h in held if h[0]), (False, value))
+    if tp is bool:
+        if type(value).__module__ == "numpy" and type(value).__name__ in ("bool_", "bool"):
+            return True, bool(value)
+        return isinstance(value, bool), value
+    if tp is str:
+        return isinstance(value, str), value
+    if origin is tuple and args and args[0] is str:
+        items = isinstance(value, tuple | list) and all(isinstance(v, str) for v in value)
+        return items, value
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return isinstance(value, tp), value
+    return True, value
+
+
 def _plural(tp: Any) -> str:
     return {int: "integers", float: "numbers", str: "names", bool: "booleans"}.get(tp, "values")
 

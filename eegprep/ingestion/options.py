@@ -20,7 +20,7 @@ from eegprep.base.limits import DEFAULT_MEMORY_BYTES
 from eegprep.base.path_limits import shown_path
 from eegprep.base.redact import redact
 from eegprep.base.regular_files import not_a_folder
-from eegprep.base.validation import invalid_value
+from eegprep.base.validation import check_kinds, invalid_value
 from eegprep.corpus.manifest import Manifest, too_many_patterns
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.fs import Location
@@ -105,6 +105,7 @@ class IngestConfig:
         # config is built: a notebook's commit_every=0, limit=True or keep_replaced=nan was
         # taken, and refused (if at all) only once ingest() ran
         check_fields(self, NUMBERS)
+        check_kinds(self)  # (progress="no" was true, a recipe of another class failed late)
         mains = self.mains
         if mains is not None and (isinstance(mains, bool) or mains not in (50, 60)):
             raise invalid_value("mains", mains, expected="50 or 60 (Hz)")  # (inf, nan and 55)

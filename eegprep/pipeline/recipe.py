@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from eegprep.base.bounds import check_fields
 from eegprep.base.errors import UsageError
-from eegprep.base.validation import check_choice
+from eegprep.base.validation import check_choice, check_kinds
 
 Mode = Literal["fast", "mne"]
 Encoding = Literal["auto", "float32", "float16", "quantized"]
@@ -64,6 +64,7 @@ class Recipe:
     block_seconds: float = 240.0
 
     def __post_init__(self) -> None:
+        check_kinds(self)  # (notch="no" was true)
         check_choice("mode", self.mode, ("fast", "mne"))
         check_choice("encoding", self.encoding, ENCODINGS)
         # (inf passed the band's check, then the store's root could not be written, half

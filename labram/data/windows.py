@@ -26,6 +26,7 @@ from eegprep.base.bounds import BOUNDS, MAX_WHOLE, check_fields
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.gc_pause import gc_paused
 from eegprep.base.path_limits import shown_path
+from eegprep.base.validation import check_kinds
 from eegprep.base.wording import counted
 from eegprep.pipeline.channels import N_ADDRESSABLE
 from eegprep.store.reader import Store, open_store
@@ -66,6 +67,7 @@ class WindowSettings:
         # (eegprep/base/bounds.py: max_seconds at most the time table's 16 rows; a stride
         # under one sample was taken as one without a word, a longer one overflowed int64)
         check_fields(self, WINDOW_NUMBERS, error=ConfigError)
+        check_kinds(self, error=ConfigError)  # (a subclass's flags too: amp=nan was taken)
 
     def window_settings(self) -> WindowSettings:
         """These fields alone (of a TrainConfig, say), as a plain WindowSettings."""

@@ -14,7 +14,13 @@ from typing import Any
 
 from eegprep.base.bounds import BOUNDS, MOST_MODEL_COUNT, check_number
 from eegprep.base.errors import UsageError
-from eegprep.base.validation import check_choice, did_you_mean, invalid_value, parse_field
+from eegprep.base.validation import (
+    check_choice,
+    check_kinds,
+    did_you_mean,
+    invalid_value,
+    parse_field,
+)
 
 PATCH_SIZE = 200
 BLOCK_SECONDS = 300
@@ -68,7 +74,9 @@ def _check_types(cfg: ModelConfig | TokenizerConfig) -> None:
     """Each field of the type it is declared with (a config read from a file may hold a string
     or a NaN where a width belongs): ints are counts (:func:`check_count`: no bool, no float,
     1 to :data:`MAX_COUNT`), floats finite numbers in their range (:func:`check_float`), bools
-    bools; the MLP's hidden width (``dim * mlp_ratio``) a count too."""
+    bools (:func:`~eegprep.base.validation.check_kinds`: a numpy bool taken as a plain one);
+    the MLP's hidden width (``dim * mlp_ratio``) a count too."""
+    check_kinds(cfg, error=ModelConfigError)
     for f in fields(cfg):
         value = getattr(cfg, f.name)
         kind = str(f.type)
@@ -76,8 +84,6 @@ def _check_types(cfg: ModelConfig | TokenizerConfig) -> None:
             object.__setattr__(cfg, f.name, check_count(f.name, value, error=ModelConfigError))
         elif kind == "float":
             object.__setattr__(cfg, f.name, check_float(f.name, value, error=ModelConfigError))
-        elif kind == "bool" and not isinstance(value, bool):
-            raise invalid_value(f.name, value, expected="true or false", error=ModelConfigError)
     hidden = int(cfg.dim * cfg.mlp_ratio)
     if not 1 <= hidden <= MAX_COUNT:
         raise invalid_value(

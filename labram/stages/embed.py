@@ -66,6 +66,7 @@ from eegprep.base.path_limits import shown_path
 from eegprep.base.ranks import begin_own_work
 from eegprep.base.sealed_json import sealed
 from eegprep.base.unchanged_reads import NamedVersion
+from eegprep.base.validation import check_kinds
 from eegprep.base.write_errors import then_again
 from eegprep.store.reader import Store
 from labram.checkpoints.cards import file_sha256
@@ -137,6 +138,7 @@ class EmbedConfig:
     def __post_init__(self) -> None:
         # (10^20 was numpy's internal error; True was a batch of 1)
         check_fields(self, ("chunk_windows", "batch_size"))
+        check_kinds(self)  # (per_patch="no" was true, task=3 failed deep inside)
 
 
 MAX_CHUNK_WINDOWS = int(BOUNDS["chunk_windows"].high)
@@ -478,7 +480,9 @@ def embed(
     """
     import zarr
 
-    cfg = cfg or EmbedConfig()
+    cfg = EmbedConfig() if cfg is None else cfg
+    if not isinstance(cfg, EmbedConfig):  # (a TrainConfig's fields were read as if its own)
+        raise UsageError(f"embed cfg: a {type(cfg).__name__}, not an EmbedConfig")
     t0 = time.perf_counter()
     given, out = str(out), output_folder(out)
     dinfo = setup(device)

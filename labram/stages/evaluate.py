@@ -36,6 +36,7 @@ from labram.stages.tokenizer_used import found_in
 from labram.train.config import TrainConfig
 from labram.train.distributed import setup
 from labram.train.leakage import check_test_subjects, record_of
+from labram.train.stage_checks import check_scoring_config
 
 
 def evaluate(
@@ -58,12 +59,16 @@ def evaluate(
     other than ``full`` / ``linear-probe`` trained it. The scored split's subjects are
     checked against the checkpoint's pre-training subjects as in :func:`finetune`: a ``test``
     split is refused where they were seen; the line of a ``val`` or ``train`` split, named so,
-    is information (those subjects are often pre-trained on by design).
+    is information (those subjects are often pre-trained on by design). A ``cfg`` of another
+    stage, or one that sets a field the task leaves unread, is refused
+    (:func:`~labram.train.stage_checks.check_scoring_config`).
     """
     check_choice("split", split, ("train", "val", "test"))
     batch_size = int(check_number("batch_size", batch_size))  # (before anything is read)
     if split_seed is not None:
         split_seed = int(check_number("split_seed", split_seed))
+    if cfg is not None:  # (as finetune checks its own: a pretrain config was taken unread)
+        check_scoring_config(cfg, task_name, entry="evaluate")
     pin = NamedVersion(checkpoint, ChangedCheckpointError)  # (a last.pt is read twice)
     obj = read_checkpoint(Path(checkpoint), what="checkpoint")
     opened = open_stores(stores)

@@ -142,3 +142,30 @@ def check_stage_config(
         warn_no_effect(cfg, given, stage)
         warn_long_warmup(cfg)  # (the command line warned of it when it built the config)
     check_stage_schedule(cfg, error=ConfigError)
+
+
+def check_scoring_config(cfg: object, task_name: str, *, entry: str) -> None:
+    """Refuse a ``cfg`` handed to ``entry`` (``evaluate``), which cuts and splits a task's
+    windows with it as fine-tuning did, where the command line could not give it: no
+    :class:`TrainConfig` (a dict, a path), a config of another stage, or a field set
+    (:func:`given_fields`) that task ``task_name`` leaves unread (``token_budget`` for TUAB,
+    whose windows are fixed: the scores would be of windows the setting never cut). Its
+    schedule is not read, so not checked.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the entry, the field or the type, and what to give instead.
+    """
+    if not isinstance(cfg, TrainConfig):
+        raise ConfigError(
+            f"{entry} cfg: a {type(cfg).__name__}, not a TrainConfig; build it with "
+            "train_config('finetune', ...), or leave it out for the checkpoint's own"
+        )
+    if cfg.stage != "finetune":
+        raise ConfigError(
+            f"TrainConfig stage={cfg.stage}: {entry} cuts a task's windows as the fine-tuning "
+            f"stage cut them, and this config holds the {STAGE_WORDS.get(cfg.stage, cfg.stage)} "
+            "stage's settings; build it with train_config('finetune', ...)"
+        )
+    _check_finetune_reads(cfg, given_fields(cfg), task_name, None, None, None)
