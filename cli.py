@@ -28,6 +28,7 @@ from eegprep.cli_group import (
     say_capped,
     say_lines,
     say_notes,
+    say_warnings,
     set_verbosity,
     verbosity_options,
 )
@@ -169,6 +170,8 @@ def _print_report(report: Any) -> None:
     say_capped("skipped", skipped, where=named)
     n_warn = sum(len(w) for w in report.warnings.values())
     say_notes("note", report.warnings.get(GONE, []), info=True)  # (10,000 files renamed)
+    warned = {item: texts for item, texts in report.warnings.items() if item != GONE}
+    say_warnings(warned, where=f"each is in the report {written}")  # (they were only counted)
     checked = f" ({report.n_checked} by content)" if report.n_checked else ""
     removed = f"{report.n_removed} removed, " if report.n_removed else ""
     say(

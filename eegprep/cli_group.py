@@ -17,7 +17,7 @@ import re
 import sys
 import traceback
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NoReturn
 
 import click
@@ -25,6 +25,7 @@ import click
 from eegprep.base.errors import EegprepError
 from eegprep.base.files import UNSHOWN
 from eegprep.base.ranks import prints_error
+from eegprep.base.shown_text import shown_path
 from eegprep.base.wording import of_total
 from eegprep.cli_paths import LocalPath as LocalPath  # (the command modules import them here)
 from eegprep.cli_paths import LocalText as LocalText
@@ -511,6 +512,29 @@ def say_capped(tag: str, lines: Sequence[str], *, where: str = "") -> None:
     if len(shown) < len(lines):  # 50,000 bad files: the summary stays on the screen
         also = f"{where}; " if where else ""
         say(f"{tag}: {len(lines) - len(shown)} more not shown ({also}-v shows them all)", err=True)
+
+
+WARNINGS_SHOWN = 20
+"""The most ``warning:`` lines a command's summary prints without ``-v`` (an ingest of 10,000
+files that each warn keeps its summary on the screen); one more line counts the rest."""
+
+
+def say_warnings(per_item: Mapping[str, Sequence[str]], *, where: str = "") -> None:
+    """``warning: ITEM: TEXT`` on stderr for each warning of ``per_item`` (item, a file's
+    path, -> its warnings), each (item, text) once, the first :data:`WARNINGS_SHOWN` (all with
+    ``-v``), then ``warning: ... and N more (WHERE; -v shows them all)``; ``where``: where every
+    one is written (the ingest's report). ``-q`` leaves them out, as the summary that counts
+    them."""
+    said = (f"{shown_path(item)}: {text}" for item, texts in per_item.items() for text in texts)
+    lines = list(dict.fromkeys(said))  # (a file read twice warns twice: said once)
+    ctx = click.get_current_context(silent=True)
+    shown = lines if ctx is not None and ctx.meta.get("verbose") else lines[:WARNINGS_SHOWN]
+    for line in shown:
+        say(f"warning: {one_line(line)}", err=True, info=True)
+    if len(shown) < len(lines):
+        also = f"{where}; " if where else ""
+        more = len(lines) - len(shown)
+        say(f"warning: ... and {more} more ({also}-v shows them all)", err=True, info=True)
 
 
 NOTE_SHOWN = 72
