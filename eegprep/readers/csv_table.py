@@ -429,27 +429,13 @@ def _layout(
     lines before the first of them (:attr:`_Dialect.skip`), the file read as ``encoding``
     (:func:`~eegprep.base.text.text_encoding`). Blank lines (empty, or spaces and tabs alone)
     after the ``header_lines`` and before the column names or the first data row are passed
-    over, as every reader of tables passes them, and a data row's ``#`` comment, as numpy
-    passes it (a line of a comment alone is no row)."""
-    n_head = 1 if opts["channel_names"] else 2  # (the column-name line), the first data row
-    with open_regular(path, "r", encoding=encoding, errors="replace") as f:
-        lines = (line.rstrip("\r\n") for line in f)
-        skip = sum(1 for _ in zip(range(opts["header_lines"]), lines, strict=False))
-        head: list[str] = []
-        head_at: list[int] = []  # the file's line of each (from 1, as an editor numbers it)
-        for line in lines:
-            skip += 1
-            names_line = len(head) == 0 and n_head == 2  # (any text; a row: not a comment)
-            if (line if names_line else _uncommented(line)).strip():
-                head.append(line)
-                head_at.append(skip)
-                if len(head) == n_head:
-                    break
-        more = [line for _, line in zip(range(_SAMPLE_ROWS), lines, strict=False)]
-    if len(head) < n_head:
-        n = opts["header_lines"] + n_head - 1
-        raise SourceError(path, f"no data rows after {counted(n, 'header line')}")
-    skip -= 1  # (the lines before the first data row)
+    over, as every reader of tables passes them, and so are comment lines (``#`` first) before
+    the column names and a data row's ``#`` comment, as numpy passes them (a line of a comment
+    alone is no row). Where the first line after the comments is already a data row, the last
+    comment holds the column names if it has a name for each field (``numpy.savetxt``'s
+    ``header=``, written ``# Fp1,Cz``): :func:`_commented_names`."""
+    head, head_at, comments, more = _head_lines(path, opts, encoding)
+    skip = head_at[-1] - 1  # (the lines before the first data row)
     delimiter = opts.get("delimiter") or _sniff(head[0], _uncommented(head[-1]))
     delimiter = None if delimiter == "whitespace" else delimiter
 
@@ -461,6 +447,12 @@ def _layout(
 
     first = split(_uncommented(head[-1]))
     names = list(opts["channel_names"]) if opts["channel_names"] else split(head[0])
+    if comments and not opts["channel_names"] and all(map(_is_number, names)):
+        at, comment = comments[-1]
+        commented = _commented_names(comment, delimiter, split)
+        if len(commented) == len(names):  # (the names line was a data row: numbers only)
+            names, first, more = commented, split(_uncommented(head[0])), [head[1], *more]
+            head_at, skip = [at, head_at[0]], head_at[0] - 1
     if len(names) != len(first):
         where = "`channel_names`" if opts["channel_names"] else "the column-name line"
         where += "" if opts["channel_names"] else f" (line {head_at[0]})"
@@ -473,6 +465,48 @@ def _layout(
     more = [text for text in map(_uncommented, more) if text.strip()]
     rows = [first] + [r for r in map(split, more) if len(r) == len(names)]
     return names, delimiter, rows, skip
+
+
+def _head_lines(
+    path: str, opts: dict[str, Any], encoding: str
+) -> tuple[list[str], list[int], list[tuple[int, str]], list[str]]:
+    """The column-name line (unless ``channel_names`` are given) and the first data row, the
+    file's line of each (from 1, as an editor numbers it), the comment lines before the
+    column names (line, text), and the next :data:`_SAMPLE_ROWS` lines; see :func:`_layout`."""
+    n_head = 1 if opts["channel_names"] else 2  # (the column-name line), the first data row
+    with open_regular(path, "r", encoding=encoding, errors="replace") as f:
+        lines = (line.rstrip("\r\n") for line in f)
+        at = sum(1 for _ in zip(range(opts["header_lines"]), lines, strict=False))
+        head: list[str] = []
+        head_at: list[int] = []
+        comments: list[tuple[int, str]] = []
+        for line in lines:
+            at += 1
+            names_line = len(head) == 0 and n_head == 2  # (any text but a comment)
+            if names_line and line.lstrip().startswith("#"):
+                comments.append((at, line))  # (before: read as the column names)
+            elif (line if names_line else _uncommented(line)).strip():
+                head.append(line)
+                head_at.append(at)
+                if len(head) == n_head:
+                    break
+        more = [line for _, line in zip(range(_SAMPLE_ROWS), lines, strict=False)]
+    if len(head) < n_head:
+        n = opts["header_lines"] + n_head - 1
+        raise SourceError(path, f"no data rows after {counted(n, 'header line')}")
+    return head, head_at, comments, more
+
+
+def _commented_names(
+    line: str, delimiter: str | None, split: Callable[[str], list[str]]
+) -> list[str]:
+    """The column names of comment ``line`` (``# Fp1,Cz``, ``# Fp1 Cz``: its text after the
+    ``#``), or where the ``#`` is followed by the delimiter (``#,Time,Fp1``), the ``#`` as the
+    first column's name."""
+    text = line.lstrip()[1:]
+    if delimiter is not None and text.lstrip(" ").startswith(delimiter):
+        return split(line)
+    return split(text)
 
 
 def _uncommented(line: str) -> str:
