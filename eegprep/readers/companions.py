@@ -264,9 +264,15 @@ def missing_data_problem(path: str) -> str | None:
             f"its samples file {gone!r} ({field} in it) is {kind}, not a file: "
             f"{NOTHING_TO_READ}; put the recording's samples file there"
         )
+    semicolon = (  # (a name may hold a `;`: no comment is cut from it)
+        " (a `;` after a file's name is part of the name: BrainVision comments are lines of "
+        "their own, `;` first)"
+        if ";" in gone and field == "DataFile="
+        else ""
+    )
     return (
         f"its samples file {gone!r} ({field} in it) is not beside it, under that name or "
-        "its own stem: copy it there, or re-download the recording"
+        f"its own stem{semicolon}: copy it there, or re-download the recording"
     )
 
 

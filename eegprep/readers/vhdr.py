@@ -83,6 +83,8 @@ def openable_vhdr(path: str, held: HeldFiles | None = None) -> Iterator[tuple[st
     readable = brainvision_bytes(raw)  # (a UTF-16 header, which MNE cannot read, as UTF-8)
     text = readable.decode("utf-8", errors="surrogateescape")
     lines, repeats = _suffixed_repeats(text.splitlines())
+    commented = [without_value_comments(line) for line in lines]  # (MNE reads `3 ; x` as no int)
+    commented, lines = commented != lines, commented
     retimed = _unread_impedance_times(lines)
     uncommented = unread_tables(lines)  # (the repeats' suffixes included)
     if uncommented:
@@ -105,6 +107,7 @@ def openable_vhdr(path: str, held: HeldFiles | None = None) -> Iterator[tuple[st
         if held is None:
             if (
                 not repeats
+                and not commented
                 and not retimed
                 and not uncommented
                 and not moved
@@ -195,6 +198,29 @@ DEFAULT_RESOLUTION = 1.0
 Core Data Format specifies and MNE reads it."""
 DEFAULT_UNIT = "µV"
 """A channel's unit when its field is empty or absent (``Ch1=Fp1,,0.1``): microvolts."""
+VALUE_COMMENT_KEYS = (
+    "NumberOfChannels", "SamplingInterval", "DataPoints", "DataFormat", "DataOrientation",
+    "DataType", "SegmentationType", "Averaged", "AveragedSegments", "SegmentDataPoints",
+    "Codepage", "BinaryFormat", "UseBigEndianOrder", "SkipLines", "SkipColumns",
+)  # fmt: skip
+"""Header keys whose value is a number or a keyword, which holds no ``;``: a ``;`` after such a
+value (``NumberOfChannels=3 ; three``, as some third-party writers put it) starts a comment,
+unambiguously, and is passed over (:func:`without_value_comments`). A name's value (a
+channel's, its reference, ``DataFile=``, ``MarkerFile=``) may hold a ``;`` (the format escapes
+only the comma, as ``\\1``): its ``;`` stays part of it."""
+_VALUE_COMMENT = re.compile(
+    rf"^(\s*(?:{'|'.join(VALUE_COMMENT_KEYS)})\s*=[^;\r\n]*?)\s*;[^\r\n]*",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def without_value_comments(text: str) -> str:
+    """``text`` (a header's, or one of its lines) with each ``;`` comment after the value of a
+    key of :data:`VALUE_COMMENT_KEYS` left out (the file's lines and their ends kept: a line
+    number cited stays the file's)."""
+    return _VALUE_COMMENT.sub(r"\1", text)
+
+
 _MNE_CODEPAGE = re.compile("Codepage=(.+)")  # as MNE finds it: case-sensitive, first match
 _CHANNEL_KEY = re.compile(r"ch(\d+)")  # a [Channel Infos] key, lower-cased as configparser keeps it
 _WHOLE = re.compile(r"[+-]?\d+")
@@ -317,6 +343,7 @@ def _config(path: str) -> configparser.ConfigParser:
         )
     with open_regular(path, buffering=-1) as fh:
         title, _, raw = brainvision_bytes(fh.read()).partition(b"\n")  # (MNE skips the title)
+    raw = without_value_comments(raw.decode("latin-1")).encode("latin-1")  # (ASCII keys)
     if not raw and b"\r" in title.rstrip(b"\r"):
         raise SourceError(path, f"the header's {OLD_MAC_LINES}")
     named = _MNE_CODEPAGE.search(raw.decode("ascii", "ignore"))

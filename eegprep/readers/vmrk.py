@@ -453,14 +453,14 @@ def _marker(
         raise _damaged(
             path, name, line, text,
             f"its position {position.strip()[:30]!r} is not a sample of the recording (1 to "
-            f"{MAX_POSITION:,}: BrainVision counts samples from 1)",
+            f"{MAX_POSITION:,}: BrainVision counts samples from 1){_semicolon(position)}",
         )  # fmt: skip
     span = 0 if not size.strip() else _whole(size)
     if span is None:
         raise _damaged(
             path, name, line, text,
             f"its size {size.strip()[:30]!r} is not a whole number of samples "
-            f"(0 to {MAX_POSITION:,}; empty for 0)",
+            f"(0 to {MAX_POSITION:,}; empty for 0){_semicolon(size)}",
         )  # fmt: skip
     date = fields[5].strip() if len(fields) == 6 else ""
     unread = kind == "New Segment" and len(date) == 20 and date.isdigit()  # _check_dates'
@@ -468,7 +468,7 @@ def _marker(
         raise _damaged(
             path, name, line, text,
             f"its date {date[:30]!r} is no date (YYYYMMDDhhmmssuuuuuu, or empty): a decimal "
-            "comma in its position or size, or a damaged date",
+            f"comma in its position or size, or a damaged date{_semicolon(date)}",
         )  # fmt: skip
     return VmrkMarker(number, line, kind, description, at, span, date)
 
@@ -483,8 +483,20 @@ def _check_channel(path: str, name: str, line: int, text: str, value: str, n_cha
         raise _damaged(
             path, name, line, text,
             f"its channel {fields[4].strip()[:30]!r} is not a channel of the header (0 for "
-            f"every channel, or 1 to {n_channels})",
+            f"every channel, or 1 to {n_channels}){_semicolon(fields[4])}",
         )  # fmt: skip
+
+
+def _semicolon(field: str) -> str:
+    """Why a number field holding a ``;`` is refused (``0 ; trigger``: a third-party writer's
+    comment), else nothing: a marker's type and description may hold a ``;`` (the format
+    escapes only the comma), so a ``;`` on a marker line starts no comment anywhere."""
+    if ";" not in field:
+        return ""
+    return (
+        " (a `;` after a value is no comment in a marker file: BrainVision comments are lines "
+        "of their own, `;` first; move it to a line of its own)"
+    )
 
 
 def _whole(text: str) -> int | None:
