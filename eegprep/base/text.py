@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 from collections.abc import Iterable
 from typing import BinaryIO, TextIO
 
@@ -62,6 +63,21 @@ def open_text(path: str, *, newline: str | None = None) -> TextIO:
     replacement characters. (``errors="replace"`` only for a file that changes between the
     two reads.)"""
     return open_regular(path, "r", encoding=text_encoding(path), errors="replace", newline=newline)
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def editor_lines(text: str) -> list[str]:
+    """The lines of ``text`` as an editor numbers them, ends left out: each ended by ``\\r\\n``,
+    ``\\r`` or ``\\n`` alone (no empty line after a last end). :meth:`str.splitlines` ends a
+    line at a form feed, a vertical tab, ``\\x1c``-``\\x1e``, ``\\x85``, U+2028 and U+2029 too:
+    a line number counted so named a line below the one meant, and a comment holding one was
+    cut, its tail read as a row."""
+    lines = _LINE_END.split(text)
+    if lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def data_lines(

@@ -21,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from eegprep.base.regular_files import NOTHING_TO_READ, open_regular, regular_path, special_file
+from eegprep.base.text import editor_lines
 from eegprep.base.wording import counted
 
 BRAINVISION_HEADERS = (".vhdr", ".ahdr")
@@ -446,7 +447,7 @@ def _vhdr_entries(path: str) -> list[tuple[str, str]]:
         return []
     return [
         (hit.group(1).lower(), hit.group(2))
-        for hit in map(_VHDR_KEY.match, text.splitlines())
+        for hit in map(_VHDR_KEY.match, editor_lines(text))
         if hit
     ]
 

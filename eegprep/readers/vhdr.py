@@ -32,6 +32,7 @@ from pathlib import PurePath
 from eegprep.base.errors import SourceError
 from eegprep.base.held_files import HeldFiles
 from eegprep.base.regular_files import open_regular
+from eegprep.base.text import editor_lines
 from eegprep.base.wording import counted
 from eegprep.readers.base import unit_to_uv
 from eegprep.readers.companions import (
@@ -82,7 +83,7 @@ def openable_vhdr(path: str, held: HeldFiles | None = None) -> Iterator[tuple[st
         raw = fh.read()
     readable = brainvision_bytes(raw)  # (a UTF-16 header, which MNE cannot read, as UTF-8)
     text = readable.decode("utf-8", errors="surrogateescape")
-    lines, repeats = _suffixed_repeats(text.splitlines())
+    lines, repeats = _suffixed_repeats(editor_lines(text))  # (a form feed ends no line)
     commented = [without_value_comments(line) for line in lines]  # (MNE reads `3 ; x` as no int)
     commented, lines = commented != lines, commented
     retimed = _unread_impedance_times(lines)
@@ -377,7 +378,7 @@ def _config(path: str) -> configparser.ConfigParser:
                 "the header holds NUL bytes, which no text BrainVision writes does (UTF-16 "
                 "text without a byte-order mark, or binary data): save it as UTF-8 text",
             ) from None
-        raise SourceError(path, _syntax_problem(exc, params.splitlines())) from None
+        raise SourceError(path, _syntax_problem(exc, params.split("\n"))) from None  # (its lines)
     if cfg.defaults():
         raise SourceError(
             path,

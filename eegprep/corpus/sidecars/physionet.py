@@ -30,6 +30,7 @@ from typing import Any
 
 from eegprep.base.errors import SourceError
 from eegprep.base.path_limits import shown_path
+from eegprep.base.text import editor_lines
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.corpus.sidecars.bounded import check_rows, text_lines
 from eegprep.readers.base import Header
@@ -102,11 +103,12 @@ def read_seizure_list(path: str) -> list[SeizureBlock]:
 
 
 def _lines(path: str) -> Iterator[str]:
-    """The seizure list's lines as ``str.splitlines`` splits its text, one at a time, each
-    bounded (:func:`~eegprep.corpus.sidecars.bounded.text_lines`)."""
+    """The seizure list's lines as an editor numbers them
+    (:func:`~eegprep.base.text.editor_lines`), one at a time, each bounded
+    (:func:`~eegprep.corpus.sidecars.bounded.text_lines`)."""
     try:
         for line in text_lines(path):
-            yield from line.splitlines()
+            yield from editor_lines(line)  # (one: str.splitlines also split at \f, U+2028)
     except OSError as exc:
         raise SourceError(path, f"cannot read seizure list: {exc.strerror}") from None
 

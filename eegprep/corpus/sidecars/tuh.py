@@ -41,6 +41,7 @@ from typing import Any
 
 from eegprep.base.errors import SourceError
 from eegprep.base.path_limits import shown_path
+from eegprep.base.text import editor_lines
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.corpus.sidecars.bounded import check_rows, text_lines
 from eegprep.corpus.sidecars.cells import comma_or_tab, row_cells, strict_number
@@ -178,12 +179,13 @@ def _shown(text: str) -> str:
 
 
 def _lines(path: str) -> Iterator[str]:
-    """The file's lines as ``str.splitlines`` splits its text, one at a time
+    """The file's lines as an editor numbers them (:func:`~eegprep.base.text.editor_lines`),
+    one at a time
     (:func:`~eegprep.corpus.sidecars.bounded.text_lines`: a line of binary junk is refused,
     not held whole)."""
     try:
         for line in text_lines(path):
-            yield from line.splitlines()
+            yield from editor_lines(line)  # (one: str.splitlines also split at \f, U+2028)
     except OSError as exc:
         raise SourceError(path, f"cannot read sidecar: {exc.strerror}") from None
 
