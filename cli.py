@@ -360,7 +360,7 @@ def demo(out: str, corpus: str, seed: int) -> None:
             f"--out {shown_path(out)}: cannot write the demo corpus "
             f"({write_problem(out, exc)}{at}){todo}"
         ) from None
-    say(str(root))
+    say(shown_path(root))  # (a 4,000-character folder, a newline in it: as every path)
 
 
 @eegprep_cli.group(cls=OneLineErrors)

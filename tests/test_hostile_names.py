@@ -172,7 +172,7 @@ def test_every_line_shows_a_hostile_name_by_the_rule(case: Case, hostile: str, m
 PATH_WORDS = re.compile(
     r"(^|_)(path|file|filename|folder|dir|src|source|store|root|relpath|rel|checkpoint|ckpt|"
     r"run_dir|dest|dst|target|display|out|splits|splits_file|config_file|weights|card|card_json|"
-    r"log|plot|page|tokenizer|html|html_out)$"
+    r"log|plot|page|tokenizer|html|html_out|stores|paths|files)$"
 )
 """Names of variables (attributes, dict keys) that hold a path, in eegprep's and labram's code."""
 
@@ -181,6 +181,8 @@ OS_PATH = {"basename", "dirname", "abspath", "relpath", "realpath", "normpath", 
 RAW_ON_PURPOSE = {
     ("eegprep/cli_group.py", "path"): "click's command path (`eegprep ingest`), not a file",
     ("eegprep/cli_group.py", "ctx.command_path"): "click's command path, not a file",
+    ("eegprep/corpus/folders.py", "folder"): "a config value that is no folder name (a number, "
+    "a table, empty text), shown as its repr",
     ("eegprep/readers/edf.py", "path"): "cuts the raw path pyedflib put into its own message",
     ("eegprep/readers/mne_problems.py", "left_out"): "a phrase (' and N more'), not a path",
     ("eegprep/testing/demo_labelled.py", "rel"): "the demo's own names, written into its README",
@@ -198,7 +200,7 @@ def _names_a_path(e: ast.expr) -> bool:
         f = e.func
         if isinstance(f, ast.Attribute) and f.attr in OS_PATH:
             return isinstance(f.value, ast.Attribute) and f.value.attr == "path"
-        wraps = isinstance(f, ast.Name) and f.id in ("str", "redact")
+        wraps = isinstance(f, ast.Name) and f.id in ("str", "redact", "repr", "list", "sorted")
         wraps |= isinstance(f, ast.Attribute) and f.attr == "fspath"
         return wraps and bool(e.args) and _names_a_path(e.args[0])
     if isinstance(e, ast.Attribute) and e.attr in ("name", "parent", "stem"):
@@ -219,7 +221,7 @@ def _put_into_text(node: ast.AST) -> list[ast.expr]:
     if isinstance(node, ast.JoinedStr):
         text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
         values = [v for v in node.values if isinstance(v, ast.FormattedValue)]
-        return [v.value for v in values if v.conversion != ord("r")] if " " in text else []
+        return [v.value for v in values] if " " in text else []  # (`!r` too: no shortening)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
         first = node.args[0]
         if node.func.attr in LOG_CALLS and isinstance(first, ast.Constant):
@@ -256,8 +258,10 @@ def test_the_scan_finds_a_raw_path(tmp_path: Path) -> None:
         '    c = f"wrote {rec[\'file\']} and {os.path.basename(out)}"\n'
         '    d = f"{path!r} is {shown_store} ok"\n'
         '    log.warning("%s: damaged (%s)", out, shown_path(path))\n'
+        '    e = f"stores {list(stores)} and {repr(rec.file)} hold none"\n'
     )  # fmt: skip
     assert raw_paths(tmp_path) == [
         "cli.py:2: {path}", "cli.py:4: {rec['file']}", "cli.py:4: {os.path.basename(out)}",
-        "cli.py:6: {out}",
+        "cli.py:5: {path}", "cli.py:6: {out}", "cli.py:7: {list(stores)}",
+        "cli.py:7: {repr(rec.file)}",
     ]  # fmt: skip

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 
 SHOWN_CHARS = 300
 """Characters of a path that a message shows whole: more than any path a user types or a
@@ -69,3 +70,19 @@ def shown_path(path: str | os.PathLike[str]) -> str:
     head, tail = text[:SHOWN_END], text[-SHOWN_END:]
     cut = len(text) - 2 * SHOWN_END
     return f"{shown_name(head)}... ({cut} more characters) ...{shown_name(tail)}"
+
+
+def quoted_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as :func:`shown_path` shows it, in single quotes: the form of a path or a file
+    name inside a sentence (``sidecar 'x.csv' is not there``), where ``{path!r}`` showed a name
+    of 4,000 characters whole and gave another quoting for a name holding a ``'``."""
+    return f"'{shown_path(path)}'"
+
+
+def shown_paths(paths: Iterable[str | os.PathLike[str]], most: int = 5) -> str:
+    """The first ``most`` of ``paths``, each as :func:`shown_path` shows it, joined with
+    ``", "``, then ``" and N more"``: a list of stores or files in a sentence, where
+    ``{list(stores)}`` showed Python's list, each name's repr whole (bounded nowhere)."""
+    items = list(paths)
+    shown = ", ".join(shown_path(p) for p in items[:most])
+    return f"{shown} and {len(items) - most} more" if len(items) > most else shown

@@ -12,6 +12,8 @@ from __future__ import annotations
 import errno
 import os
 
+from eegprep.base.shown_text import quoted_path
+
 _TEMPFILE_MESSAGE = "No usable temporary directory found in "
 """The start of :mod:`tempfile`'s message (its ``strerror``), followed by the folders tried."""
 
@@ -26,7 +28,7 @@ def no_temporary_folder(exc: OSError) -> str | None:
         return None
     tried = strerror.removeprefix(_TEMPFILE_MESSAGE)
     tmpdir = os.environ.get("TMPDIR")
-    said = f"TMPDIR is {tmpdir!r}" if tmpdir else "TMPDIR is not set"
+    said = f"TMPDIR is {quoted_path(tmpdir)}" if tmpdir else "TMPDIR is not set"
     return (
         f"no temporary folder can be written ({said}; tried {tried}); set TMPDIR to a folder "
         "you can write and run the same command again"

@@ -15,6 +15,7 @@ import os
 from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.path_limits import shown_path
 from eegprep.base.regular_files import open_regular, special_file
+from eegprep.base.shown_text import quoted_path
 from eegprep.base.wording import counted
 from eegprep.corpus.manifest import Manifest
 from eegprep.readers.companions import fold
@@ -53,17 +54,17 @@ def find_sidecars(manifest: Manifest, root: str, path: str, fields: dict[str, st
             if kind is not None:  # a FIFO would be waited on, a device read without end
                 raise SourceError(
                     path,
-                    f"sidecar {os.path.relpath(hit, root)!r} is {kind}, not a file: its labels "
-                    "and events cannot be read; put the file itself there",
+                    f"sidecar {quoted_path(os.path.relpath(hit, root))} is {kind}, not a file: its "
+                    "labels and events cannot be read; put the file itself there",
                 )
         if not glob.has_magic(p) and os.path.isfile(p):
             _check_no_other_copy(path, root, p)
         several = [] if glob.has_magic(p) or os.path.isfile(p) else _any_case(p)
         if len(several) > 1:
-            listed = ", ".join(repr(os.path.basename(h)) for h in several)
+            listed = ", ".join(quoted_path(os.path.basename(h)) for h in several)
             raise SourceError(
                 path,
-                f"sidecar {os.path.relpath(p, root)!r} is not there, and "
+                f"sidecar {quoted_path(os.path.relpath(p, root))} is not there, and "
                 f"{counted(len(several), 'file')} "
                 f"beside it differ from it in letter case alone ({listed}): which holds the "
                 "labels is unknown; keep one",
@@ -82,10 +83,11 @@ def _check_no_other_copy(path: str, root: str, sidecar: str) -> None:
     which holds the right labels is unknown. A twin of the same bytes is the same file."""
     others = [h for h in _any_case(sidecar) if h != sidecar and not _same_bytes(sidecar, h)]
     if others:
-        listed = ", ".join(repr(os.path.basename(h)) for h in others)
+        listed = ", ".join(quoted_path(os.path.basename(h)) for h in others)
         raise SourceError(
             path,
-            f"sidecar {os.path.relpath(sidecar, root)!r} has {len(others)} copy(ies) beside it "
+            f"sidecar {quoted_path(os.path.relpath(sidecar, root))} has "
+            f"{counted(len(others), 'copy')} beside it "
             f"differing in letter case alone and in content ({listed}): which holds the labels "
             "is unknown; keep one",
         )

@@ -21,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from eegprep.base.regular_files import NOTHING_TO_READ, open_regular, regular_path, special_file
+from eegprep.base.shown_text import quoted_path
 from eegprep.base.text import editor_lines
 from eegprep.base.wording import counted
 
@@ -123,17 +124,17 @@ def ambiguous_companion(path: str) -> str | None:
         for c in vhdr_companions(path):
             if len(c.candidates) > 1:
                 field = "DataFile=" if c.key == "datafile" else "MarkerFile="
-                return _ambiguous(f"{field} names {c.named!r}", c.candidates)
+                return _ambiguous(f"{field} names {quoted_path(c.named)}", c.candidates)
     elif ext == ".set":
         named = set_data_name(path)  # None: samples in the .set itself (a stray .fdt is no
         found = set_data_files(path) if named else []  # question)
         if len(found) > 1:
-            return _ambiguous(f"EEG.data names {named!r}", found)
+            return _ambiguous(f"EEG.data names {quoted_path(named)}", found)
     return None
 
 
 def _ambiguous(what: str, candidates: tuple[str, ...] | list[str]) -> str:
-    listed = ", ".join(repr(os.path.basename(c)) for c in candidates)
+    listed = ", ".join(quoted_path(os.path.basename(c)) for c in candidates)
     return (
         f"{what}, which is not there, and {counted(len(candidates), 'file')} beside it differ from "
         f"it in letter case alone ({listed}): which holds the recording is unknown; keep one, or "
@@ -262,7 +263,7 @@ def missing_data_problem(path: str) -> str | None:
     kind = special_companion(path, gone)
     if kind is not None:  # a FIFO or a device there is no missing file: say what it is
         return (
-            f"its samples file {gone!r} ({field} in it) is {kind}, not a file: "
+            f"its samples file {quoted_path(gone)} ({field} in it) is {kind}, not a file: "
             f"{NOTHING_TO_READ}; put the recording's samples file there"
         )
     semicolon = (  # (a name may hold a `;`: no comment is cut from it)
@@ -272,8 +273,8 @@ def missing_data_problem(path: str) -> str | None:
         else ""
     )
     return (
-        f"its samples file {gone!r} ({field} in it) is not beside it, under that name or "
-        f"its own stem{semicolon}: copy it there, or re-download the recording"
+        f"its samples file {quoted_path(gone)} ({field} in it) is not beside it, under that name "
+        f"or its own stem{semicolon}: copy it there, or re-download the recording"
     )
 
 
@@ -341,7 +342,10 @@ def _find_companion(folder: str, stem: str, key: str, named: str) -> Companion:
 
 
 def _note(named: str, found: str) -> str:
-    return f"the header names {named!r}, which is not there: read {found!r} beside the header"
+    return (
+        f"the header names {quoted_path(named)}, which is not there: read {quoted_path(found)} "
+        "beside the header"
+    )
 
 
 _CODEPAGE = re.compile(rb"^\s*Codepage\s*=\s*(\S+)", re.IGNORECASE | re.MULTILINE)

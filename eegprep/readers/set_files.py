@@ -30,6 +30,7 @@ import zlib
 from eegprep.base.errors import SourceError
 from eegprep.base.held_files import HeldFiles
 from eegprep.base.regular_files import open_regular
+from eegprep.base.shown_text import quoted_path
 from eegprep.readers.companions import (
     missing_data_problem,
     path_is_mat5,
@@ -74,8 +75,8 @@ def openable_set(path: str, held: HeldFiles | None = None) -> str:
         if not plain and (outside or held is not None):  # MNE would join it to `folder`
             raise SourceError(
                 path,
-                f"EEG.data names {named!r}, a file outside the .set's folder, and the name "
-                "cannot be set aside: eegprep reads samples only beside the .set; copy the "
+                f"EEG.data names {quoted_path(named)}, a file outside the .set's folder, and the "
+                "name cannot be set aside: eegprep reads samples only beside the .set; copy the "
                 "file there and save the dataset again in EEGLAB",
             )
         fixed = named

@@ -38,6 +38,7 @@ from eegprep.base.files import TMP_MARK
 from eegprep.base.gc_pause import gc_paused
 from eegprep.base.path_limits import described
 from eegprep.base.regular_files import not_a_folder
+from eegprep.base.shown_text import quoted_path
 from eegprep.base.wording import counted, noun, of_total
 from eegprep.store.added_attrs import array_keys, without_added
 from eegprep.store.chunk_sums import TARGETS, target_problem
@@ -162,8 +163,8 @@ class Store:
         import difflib
 
         near = difflib.get_close_matches(rid, list(self._entries), n=1)
-        hint = f" Did you mean {near[0]!r}?" if near else ""
-        raise RecordingNotFoundError(f"{self.named}: no recording {rid!r}.{hint}")
+        hint = f" Did you mean {quoted_path(near[0])}?" if near else ""
+        raise RecordingNotFoundError(f"{self.named}: no recording {quoted_path(rid)}.{hint}")
 
     def index_rows(self) -> Mapping[str, Mapping[str, Any]]:
         """Every recording's index record as its JSON object, by id, in id order (read-only;

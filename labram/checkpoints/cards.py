@@ -27,6 +27,7 @@ from typing import Any
 from eegprep.base import strict_json
 from eegprep.base.files import named_error
 from eegprep.base.path_limits import shown_path
+from eegprep.base.shown_text import quoted_path
 from eegprep.base.unchanged_reads import unchanged_while_read
 from labram.checkpoints.errors import ChangedCheckpointError
 from labram.checkpoints.export_journal import card_paths, export_cards
@@ -264,7 +265,8 @@ def check_cards(weights: Path, export_id: str | None, *, opened: Any = None) -> 
                 continue
         if not ids.names_file(weights):  # these weights, under another name: renamed since
             warnings.warn(
-                f"{shown_path(card)} names the weights file {ids.file!r}, not {weights.name!r}: "
+                f"{shown_path(card)} names the weights file {quoted_path(ids.file)}, not "
+                f"{quoted_path(weights.name)}: "
                 "it describes these weights (the same export), renamed since they were exported; "
                 "rename the weights and both cards back, or edit the card's file field",
                 stacklevel=3,

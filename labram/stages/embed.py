@@ -65,6 +65,7 @@ from eegprep.base.files import named_error, replaced_atomically, write_problem
 from eegprep.base.path_limits import shown_path
 from eegprep.base.ranks import begin_own_work
 from eegprep.base.sealed_json import sealed
+from eegprep.base.shown_text import shown_paths
 from eegprep.base.unchanged_reads import NamedVersion
 from eegprep.base.validation import check_kinds
 from eegprep.base.write_errors import then_again
@@ -497,7 +498,9 @@ def embed(
         stores, cfg, saved_windows(loaded.info, str(checkpoint)), loaded.info, str(checkpoint)
     )
     if len(index) == 0:
-        raise UsageError(f"no window to embed in {given_names(stores)}: {why_no_window(cfg.task)}")
+        raise UsageError(
+            f"no window to embed in {shown_paths(given_names(stores))}: {why_no_window(cfg.task)}"
+        )
     other_task = _fine_tuned_for_another(loaded, task)  # (its head: no logits kept, below)
     n_outputs = model.n_outputs if isinstance(model, LaBraMClassifier) else None
     if task is not None and n_outputs and not loaded.head_untrained and other_task is None:

@@ -26,6 +26,7 @@ from eegprep.base.files import write_atomically
 from eegprep.base.path_limits import shown_path
 from eegprep.base.ranks import end_own_work
 from eegprep.base.sealed_json import sealed
+from eegprep.base.shown_text import shown_paths
 from eegprep.base.unchanged_reads import NamedVersion
 from eegprep.base.wording import counted, noun
 from eegprep.cli_group import markdown_line
@@ -696,6 +697,6 @@ def fold_table(per_fold: list[dict[str, Any]], metrics: list[str]) -> str:
 
 def M_error(task_name: str, stores: Sequence[str]) -> Exception:
     return UsageError(
-        f"task {task_name!r}: no labelled training window in {list(stores)} "
+        f"task {task_name!r}: no labelled training window in {shown_paths(stores)} "
         "(check the task's label and channels)"
     )

@@ -29,6 +29,7 @@ from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.files import write_atomically
 from eegprep.base.path_limits import shown_path
 from eegprep.base.sealed_json import sealed
+from eegprep.base.shown_text import shown_paths
 from eegprep.base.unchanged_reads import unchanged_between_reads
 from eegprep.base.wording import counted, noun
 from eegprep.store.reader import Store
@@ -145,13 +146,23 @@ def exclusions(
             ):  # (the same stores spelled otherwise, `s.zarr/` or a link, resume)
                 raise UsageError(
                     f"cannot resume {shown_path(out)}: the run pre-trained on "
-                    f"{before.get('pretraining_stores')} without the subjects of "
-                    f"{before.get('evaluation_stores')} ({shown_path(path)}); this command names "
-                    f"{record['pretraining_stores']} and {record['evaluation_stores']}: resume "
+                    f"{_stores_said(before.get('pretraining_stores'))} without the subjects of "
+                    f"{_stores_said(before.get('evaluation_stores'))} ({shown_path(path)}); this "
+                    f"command names {_stores_said(record['pretraining_stores'])} and "
+                    f"{_stores_said(record['evaluation_stores'])}: resume "
                     "with the run's own --store and --exclude-subjects-of, or pass another --out"
                 )
         write_atomically(path, sealed(record), durable=True, tidy=True)  # (checked on read)
     return keys
+
+
+def _stores_said(stores: object) -> str:
+    """A record's list of stores in a sentence (:func:`~eegprep.base.shown_text.shown_paths`:
+    each a path as shown, five at most): ``no store`` for none, and for a damaged entry what it
+    is; it was Python's list, each path's repr whole."""
+    if not isinstance(stores, list) or not all(isinstance(s, str) for s in stores):
+        return f"(not a list of stores: a {type(stores).__name__})"
+    return shown_paths(stores) if stores else "no store"
 
 
 def _any_left(stores: Sequence[str | Store], excluded: set[str]) -> bool:

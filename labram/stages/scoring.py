@@ -23,6 +23,7 @@ from eegprep.base import strict_json
 from eegprep.base.errors import EegprepError, UsageError
 from eegprep.base.path_limits import shown_path
 from eegprep.base.sealed_json import unsealed
+from eegprep.base.shown_text import shown_paths
 from eegprep.base.user_files import read_user_file
 from labram.checkpoints.key_paths import first_refused
 from labram.checkpoints.load import check_finite_outputs, check_index_fits
@@ -134,8 +135,8 @@ def no_window_error(task_name: str, split: str, stores: Sequence[str]) -> UsageE
         else "check the task's labels and splits"
     )
     return UsageError(
-        f"task {task_name!r}: the {split} split of {list(stores)} holds no window, so there is "
-        f"nothing to score ({why})"
+        f"task {task_name!r}: the {split} split of {shown_paths(stores)} holds no window, so "
+        f"there is nothing to score ({why})"
     )
 
 
