@@ -128,7 +128,7 @@ def ambiguous_companion(path: str) -> str | None:
     elif ext == ".set":
         named = set_data_name(path)  # None: samples in the .set itself (a stray .fdt is no
         found = set_data_files(path) if named else []  # question)
-        if len(found) > 1:
+        if named and len(found) > 1:
             return _ambiguous(f"EEG.data names {quoted_path(named)}", found)
     return None
 

@@ -84,8 +84,8 @@ def openable_vhdr(path: str, held: HeldFiles | None = None) -> Iterator[tuple[st
     readable = brainvision_bytes(raw)  # (a UTF-16 header, which MNE cannot read, as UTF-8)
     text = readable.decode("utf-8", errors="surrogateescape")
     lines, repeats = _suffixed_repeats(editor_lines(text))  # (a form feed ends no line)
-    commented = [without_value_comments(line) for line in lines]  # (MNE reads `3 ; x` as no int)
-    commented, lines = commented != lines, commented
+    bare = [without_value_comments(line) for line in lines]  # (MNE reads `3 ; x` as no int)
+    commented, lines = bare != lines, bare
     retimed = _unread_impedance_times(lines)
     uncommented = unread_tables(lines)  # (the repeats' suffixes included)
     if uncommented:
