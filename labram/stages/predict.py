@@ -30,6 +30,7 @@ from eegprep.base.errors import EegprepError, SourceError, UsageError
 from eegprep.base.path_limits import shown_path
 from eegprep.base.redact import redact
 from eegprep.base.same_files import without_repeats
+from eegprep.base.validation import invalid_value
 from eegprep.base.wording import counted
 from eegprep.corpus.manifest import Manifest, available, load_manifest
 from eegprep.ingestion.inmemory import (
@@ -395,6 +396,10 @@ def predict_files(
         a path, ``./x`` for ``x``, a symbolic or hard link; by device and inode).
     """
     batch_size = int(check_number("batch_size", batch_size))  # (before the model is read)
+    if recipe is not None and not isinstance(recipe, Recipe):  # (each file failed on it)
+        raise UsageError(f"predict_files recipe: a {type(recipe).__name__}, not a Recipe")
+    if mains is not None and (isinstance(mains, bool) or mains not in (50, 60)):
+        raise invalid_value("mains", mains, expected="50 or 60 (Hz)")  # (as ingest, first)
     loaded = load_model(checkpoint)
     the_task = resolve_task(loaded, task)
     manifest = resolve_manifest(the_task, corpus, mains)

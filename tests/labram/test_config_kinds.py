@@ -107,3 +107,20 @@ def test_embed_refuses_a_config_of_another_class(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"^embed cfg: a TrainConfig, not an EmbedConfig$"):
         embed([], tmp_path / "absent.pt", tmp_path / "out", cfg=TrainConfig())  # type: ignore[arg-type]
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("kw", "says"),
+    [({"recipe": {"sfreq": 200}}, r"^predict_files recipe: a dict, not a Recipe$"),
+     ({"mains": float("nan")}, r"^Invalid value for `mains`: expected 50 or 60 \(Hz\); got nan"),
+     ({"mains": 55}, r"^Invalid value for `mains`: expected 50 or 60 \(Hz\); got 55")],
+)  # fmt: skip
+def test_predict_files_refuses_a_recipe_or_mains_before_reading_the_model(
+    kw: dict[str, Any], says: str, tmp_path: Path
+) -> None:
+    """Before: the checkpoint was read first (a missing one said so), and a recipe of another
+    class failed every file, one ``skipped:`` line each."""
+    from labram.stages.predict import predict_files
+
+    with pytest.raises(UsageError, match=says):
+        predict_files([str(tmp_path / "a.edf")], tmp_path / "absent.pt", **kw)
