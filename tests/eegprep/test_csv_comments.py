@@ -56,3 +56,20 @@ def test_a_bad_row_after_comments_is_cited_by_its_editor_line(tmp_path: Path) ->
     clear_cache()
     with pytest.raises(SourceError, match=r"t\.csv: line 6, column 'Fp1': 'x' is not a number$"):
         CsvReader.read_header(str(path), time_column="Time")
+
+
+@pytest.mark.parametrize(
+    ("text", "options", "encoding"),
+    [("title line\n# comment\nFp1,Cz\n1.5,-2\n3.25,4\n-5,6.5\n", {"header_lines": 1}, "utf-8"),
+     ("# comment\nFp1\tCz\n1.5\t-2\n3.25\t4\n-5\t6.5\n", {}, "utf-16"),
+     ("# a; b\nFp1;Cz\n1.5;-2\n3.25;4\n-5;6.5\n", {"delimiter": ";"}, "utf-8")],
+    ids=["after header_lines", "UTF-16", "a given delimiter"],
+)  # fmt: skip
+def test_every_variant_of_the_reader_takes_them(
+    tmp_path: Path, text: str, options: dict[str, object], encoding: str
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(text, encoding=encoding)
+    header, data = read_whole(CsvReader, path, clear_cache, sfreq=100, **options)
+    assert header.labels == ["Fp1", "Cz"]  # type: ignore[attr-defined]
+    np.testing.assert_allclose(data, VALUES.T)
