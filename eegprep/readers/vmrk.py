@@ -415,9 +415,8 @@ def _markers(
     for hit in _MARKER.finditer(section):
         line += section.count("\n", last, hit.start())
         last = hit.start()
-        marker = _marker(
-            path, name, line, hit.group(0), int(hit.group(1)), hit.group(2), first=not out
-        )
+        value = without_comment(hit.group(2))  # (`5,1,0 ; trigger`: a writer's comment)
+        marker = _marker(path, name, line, hit.group(0), int(hit.group(1)), value, first=not out)
         if marker.number in seen:
             raise _damaged(
                 path, name, line, hit.group(0),
@@ -425,7 +424,7 @@ def _markers(
                 f"{seen[marker.number]}): each marker number is given once",
             )  # fmt: skip
         seen[marker.number] = line
-        _check_channel(path, name, line, hit.group(0), hit.group(2), n_channels)
+        _check_channel(path, name, line, hit.group(0), value, n_channels)
         out.append(marker)
     return tuple(out)
 
@@ -485,6 +484,34 @@ def _check_channel(path: str, name: str, line: int, text: str, value: str, n_cha
             f"its channel {fields[4].strip()[:30]!r} is not a channel of the header (0 for "
             f"every channel, or 1 to {n_channels}){_semicolon(fields[4])}",
         )  # fmt: skip
+
+
+def without_comment(value: str) -> str:
+    """A marker line's value (after ``Mk<n>=``) without a ``;`` comment after its third comma:
+    the position, size, channel and date hold digits alone, so a ``;`` there starts a comment
+    (``Stimulus,S  1,5,1,0 ; trigger``, as some third-party writers add one), unambiguously;
+    the type and description before may hold a ``;`` (the format escapes only the comma), and
+    a ``;`` in the position is refused (:func:`_semicolon`: what follows it would be read as
+    the next fields)."""
+    start = 0
+    for _ in range(3):
+        start = value.find(",", start) + 1
+        if start == 0:  # (fewer than four fields: refused as it is)
+            return value
+    cut = value.find(";", start)
+    return value if cut < 0 else value[:cut].rstrip(" \t")
+
+
+def _commented(text: str) -> bool:
+    """Whether a marker line after ``[Marker Infos]`` has a comment :func:`without_comment`
+    leaves out (MNE would read it into the size, channel or date)."""
+    hit = _SECTION.search(text)
+    if hit is None:
+        return False
+    return any(
+        without_comment(m.group(2).rstrip("\r")) != m.group(2).rstrip("\r")
+        for m in _MARKER.finditer(text, hit.end())
+    )
 
 
 def _semicolon(field: str) -> str:
@@ -551,7 +578,8 @@ def mne_copy(vmrk: str, folder: str) -> str | None:
     system = _system_text(raw)
     undated = system is None or any(_no_date(line) for line in system.splitlines())
     text = raw.decode(_codepage(raw)) if _decodes(raw) else raw.decode("latin-1")
-    if suffix in _MNE_SUFFIXES and not undated and not _sizes_misread(text) and raw is written:
+    plain = not undated and not _sizes_misread(text) and not _commented(text)
+    if suffix in _MNE_SUFFIXES and plain and raw is written:
         return None
     lines = [line.removesuffix("\r") for line in text.split("\n")]  # MNE's lines, no others
     for i, line in enumerate(lines):
@@ -559,7 +587,7 @@ def mne_copy(vmrk: str, folder: str) -> str | None:
             date = _DATE_LINE.search(line.strip())
             assert date is not None
             lines[i] = line.replace(date.group(1), "0" * 20)
-        lines[i] = _size_as_mne_reads_it(lines[i])
+        lines[i] = _size_as_mne_reads_it(_line_without_comment(lines[i]))
     # the first Codepage= MNE finds, before any the file holds (a description's included)
     lines.insert(1, f"Codepage={COPY_CODEPAGE}")
     text = "\n".join(lines)  # no "\r" for MNE to read into a field
@@ -583,6 +611,12 @@ def _sizes_misread(text: str) -> bool:
     of samples (:data:`_MISREAD_SIZE`), in the markers after ``[Marker Infos]``."""
     hit = _SECTION.search(text)
     return hit is not None and _MISREAD_SIZE.search(text, hit.end()) is not None
+
+
+def _line_without_comment(line: str) -> str:
+    """A marker line without its comment (:func:`without_comment`); other lines as they are."""
+    hit = _MARKER.match(line)
+    return line if hit is None else f"Mk{hit.group(1)}={without_comment(hit.group(2))}"
 
 
 def _size_as_mne_reads_it(line: str) -> str:

@@ -86,16 +86,36 @@ def test_a_semicolon_in_a_name_stays_in_it(tmp_path: Path) -> None:
     assert header.labels == ["Fp1;a", "Cz", "O1"]
 
 
-@pytest.mark.parametrize("field", ["position", "size", "channel"])
-def test_a_comment_after_a_markers_number_is_refused_saying_why(tmp_path: Path, field: str) -> None:
-    values = {"position": "5 ; here", "size": "1 ; one", "channel": "0 ; all"}
-    marker = ["Stimulus", "S  1", "5", "1", "0"]
-    marker[{"position": 2, "size": 3, "channel": 4}[field]] = values[field]
-    line = "Mk2=" + ",".join(marker)
+MARKERS = ["Stimulus,S  1,5,3,0", "Comment,a;b,9,1,2", "Response,R  2,12,1"]
+"""Marker values: one of size 3, one whose description holds a ``;``, one of four fields."""
+
+
+@pytest.mark.parametrize("comment", [" ; trigger", ";x, y", "\t; a = b"])
+def test_a_comment_after_a_markers_numbers_is_passed_over(tmp_path: Path, comment: str) -> None:
+    first = FIRST + comment
+    plain = _recording(
+        tmp_path / "plain", markers=[FIRST, *(f"Mk{i}={m}" for i, m in enumerate(MARKERS, 2))]
+    )
+    path = _recording(
+        tmp_path / "commented",
+        markers=[first, *(f"Mk{i}={m}{comment}" for i, m in enumerate(MARKERS, 2))],
+    )
+    expected, _ = read_whole(MneReader, plain, clear_cache)
+    header, _ = read_whole(MneReader, path, clear_cache)
+    assert header.annotations == expected.annotations
+    assert [a.description for a in header.annotations] == [
+        "Stimulus/S  1", "Comment/a;b", "Response/R  2"]  # fmt: skip
+    assert header.annotations[0].duration == 3 / 500
+    dates = [dict(h.meta).get("meas_date") for h in (header, expected)]  # type: ignore[attr-defined]
+    assert dates[0] == dates[1] is not None
+
+
+def test_a_semicolon_in_a_markers_position_is_refused_saying_why(tmp_path: Path) -> None:
+    line = "Mk2=Stimulus,S  1,5 ; here,1,0"
     path = _recording(tmp_path / "r", markers=[FIRST, line])
     with pytest.raises(SourceError) as caught:
         MneReader.read_header(path)
     said = str(caught.value)
-    assert re.search(rf"line \d+ \({re.escape(repr(line))}\): its {field} ", said), said
+    assert re.search(rf"line \d+ \({re.escape(repr(line))}\): its position ", said), said
     assert "a `;` after a value is no comment in a marker file" in said
     assert "\n" not in said
