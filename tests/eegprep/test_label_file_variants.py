@@ -456,7 +456,7 @@ def test_a_label_file_with_a_case_twin_of_other_labels_is_one_line(tmp_path: Pat
     assert rep.n_ingested == 2
     (line,) = rep.failed
     assert (
-        f"has 1 copy(ies) beside it differing in letter case alone and in content ('{twin.name}')"
+        f"has 1 copy beside it differing in letter case alone and in content ('{twin.name}')"
         in line
     )
 
