@@ -307,13 +307,34 @@ def create_store(
     array's attribute ``label_key``."""
     import zarr
 
-    n, cw = len(index), params["chunk_windows"]
     marker = out / META_DIR / CREATING
     _atomic_write(marker, strict_json.dumps({"format": FORMAT}))  # first: known as ours
     _clear_except(out, marker)  # what a creation cut short left
     group = zarr.create_group(
         str(out), zarr_format=3, attributes={"format": FORMAT, "format_version": FORMAT_VERSION}
     )
+    names = _coordinate_arrays(group, index, coords, task, label_keys)
+    data_vars = _data_arrays(group, index, dim, n_outputs, params, names)
+    for name in data_vars:  # CF: xarray makes these coordinates
+        group[name].attrs["coordinates"] = " ".join(names)
+    group.attrs.update(_root_attributes(params, task))
+    final_metadata(group, out)  # sealed and consolidated: only chunks come later
+    sync_tree(out, skip=[META_DIR])  # (on the disk before the record that says it is made)
+    _atomic_write(out / META_DIR / "embed.json", sealed({**params, SEALED: True}).decode())
+    marker.unlink()
+    sync_folder(marker.parent)
+
+
+def _coordinate_arrays(
+    group: Any,
+    index: WindowIndex,
+    coords: dict[str, np.ndarray],
+    task: Any,
+    label_keys: dict[str, str] | None,
+) -> list[str]:
+    """Write the per-window coordinates (and the task's ``label``) into ``group``; returns
+    their names, in order."""
+    n = len(index)
     names = list(coords)
     for name, values in coords.items():
         arr = _array(group, name, values, ("window",), (max(n, 1),))
@@ -324,6 +345,21 @@ def create_store(
         dims = ("window",) if label.ndim == 1 else ("window", "target")
         _array(group, "label", label, dims, (max(n, 1), *label.shape[1:]))
         names.append("label")
+    return names
+
+
+def _data_arrays(
+    group: Any,
+    index: WindowIndex,
+    dim: int,
+    n_outputs: int | None,
+    params: dict[str, Any],
+    names: list[str],
+) -> list[str]:
+    """Create the empty (NaN) data arrays, ``dim`` features per window, in chunks of
+    ``chunk_windows`` windows (per-patch ones under :data:`PATCH_CHUNK_BYTES`); returns the
+    data variables' names and appends the per-patch coordinates' to ``names``."""
+    n, cw = len(index), params["chunk_windows"]
     _array(group, "embedding", (n, dim), ("window", "feature"), (cw, dim), "float32")
     data_vars = ["embedding"]
     if n_outputs:
@@ -345,26 +381,22 @@ def create_store(
             _array(group, name, (n, P), ("window", "patch"), (cw, P), "int16")
         data_vars.append("patch_embedding")
         names += ["patch_channel", "patch_second"]
-    for name in data_vars:  # CF: xarray makes these coordinates
-        group[name].attrs["coordinates"] = " ".join(names)
-    group.attrs.update(
-        {
-            "checkpoint": params["checkpoint"],
-            "checkpoint_kind": params["checkpoint_kind"],
-            tokenizer_used.KEY: params[tokenizer_used.KEY],
-            backbone_used.KEY: params[backbone_used.KEY],
-            "stores": params["stores"],
-            "task": task.name if task is not None else None,
-            "classes": list(task.classes) if task is not None else [],
-            "pooling": "classifier: fc_norm(mean of patch tokens) (pre_logits); pre-trained: "
-            "mean of the patch tokens after the final LayerNorm",
-        }
-    )
-    final_metadata(group, out)  # sealed and consolidated: only chunks come later
-    sync_tree(out, skip=[META_DIR])  # (on the disk before the record that says it is made)
-    _atomic_write(out / META_DIR / "embed.json", sealed({**params, SEALED: True}).decode())
-    marker.unlink()
-    sync_folder(marker.parent)
+    return data_vars
+
+
+def _root_attributes(params: dict[str, Any], task: Any) -> dict[str, Any]:
+    """The root group's attributes: where the model came from, the stores and the task."""
+    return {
+        "checkpoint": params["checkpoint"],
+        "checkpoint_kind": params["checkpoint_kind"],
+        tokenizer_used.KEY: params[tokenizer_used.KEY],
+        backbone_used.KEY: params[backbone_used.KEY],
+        "stores": params["stores"],
+        "task": task.name if task is not None else None,
+        "classes": list(task.classes) if task is not None else [],
+        "pooling": "classifier: fc_norm(mean of patch tokens) (pre_logits); pre-trained: "
+        "mean of the patch tokens after the final LayerNorm",
+    }
 
 
 def _clear_except(out: Path, keep: Path) -> None:
@@ -457,34 +489,32 @@ def _embed_batch(
         bufs["patch_second"][rows, :L] = np.tile(np.arange(A), L // A)
 
 
-def embed(
-    stores: Sequence[str | Store],
-    checkpoint: str | Path,
-    out: str | Path,
-    *,
-    cfg: EmbedConfig | None = None,
-    device: str | None = None,
-) -> dict[str, Any]:
-    """Embed every window of ``stores`` with the model of ``checkpoint`` into ``out``.
+@dataclass(frozen=True)
+class _Run:
+    """What the checks before the first write settle, for the steps that write: the model,
+    its windows, the output's parameters (its identity) and this process's place."""
 
-    Returns
-    -------
-    dict
-        ``out``, ``n_windows``, ``n_chunks``, ``computed`` (chunks this rank wrote now),
-        ``skipped`` (this rank's chunks already done), ``recordings_skipped`` and
-        ``recordings_skipped_ids`` (recordings that give no window: :func:`skipped_recordings`),
-        ``seconds``, ``windows_per_s``, ``complete`` (every chunk of every rank written),
-        ``windows_left_out`` and ``recordings_left_out`` (id -> why: windows whose samples
-        cannot be read, :mod:`labram.stages.embed_left_out`; this rank's, and on the main rank
-        under torchrun every rank's; with the recordings whose index records cannot be read,
-        ``records_left_out`` of them, none of whose windows is in ``out``).
-    """
-    import zarr
+    given: str  # ``--out`` as the user wrote it (named in messages and the result)
+    out: Path  # the folder written (:func:`output_folder`)
+    checkpoint: str
+    dinfo: Any  # this process's rank, world size and device (:func:`setup`)
+    loaded: Loaded
+    model: LaBraMClassifier | LaBraMForMEM
+    stores: list[Store]
+    index: WindowIndex
+    task: Any
+    other_task: str | None  # the task the checkpoint was fine-tuned for, when not ``task``
+    skipped: list[str]  # recordings that give no window
+    records_left: dict[str, str]  # recording id -> why its index record cannot be read
+    params: dict[str, Any]
 
-    cfg = EmbedConfig() if cfg is None else cfg
-    if not isinstance(cfg, EmbedConfig):  # (a TrainConfig's fields were read as if its own)
-        raise UsageError(f"embed cfg: a {type(cfg).__name__}, not an EmbedConfig")
-    t0 = time.perf_counter()
+
+def _prepare(
+    stores: Sequence[str | Store], checkpoint: str | Path, out: str | Path, cfg: EmbedConfig,
+    device: str | None,
+) -> _Run:  # fmt: skip
+    """Load the model and the windows, check they fit each other, warn of the recordings
+    that give no window and settle the output's parameters; nothing is written yet."""
     given, out = str(out), output_folder(out)
     dinfo = setup(device)
     pin = NamedVersion(checkpoint, ChangedCheckpointError)  # (loaded, then hashed by name)
@@ -513,107 +543,194 @@ def embed(
     params = _params(loaded, str(checkpoint), stores, index, cfg)
     pin.check()  # (the SHA-256 a resume matches is of the weights loaded)
     params[RECORDS_LEFT_OUT] = sorted(records_left)
+    return _Run(
+        given=given, out=out, checkpoint=str(checkpoint), dinfo=dinfo, loaded=loaded,
+        model=model, stores=stores, index=index, task=task, other_task=other_task,
+        skipped=skipped, records_left=records_left, params=params,
+    )  # fmt: skip
+
+
+def _logits_kept(run: _Run, cfg: EmbedConfig) -> int | None:
+    """How many logits per window the new store keeps: the classifier's outputs, or None
+    (with a warning) for a pre-trained model, a head never trained or one of another task."""
+    n_out = run.model.n_outputs if isinstance(run.model, LaBraMClassifier) else None
+    if run.loaded.head_untrained:  # a released backbone without its head: no logits to keep
+        log.warning(
+            "%s has no classifier head (%s): features only, no logits",
+            shown_path(run.checkpoint),
+            ", ".join(run.loaded.untrained),
+        )
+        n_out = None
+    if run.other_task is not None and n_out is not None:
+        log.warning(
+            "%s was fine-tuned for task %r, not %r: its logits do not score these "
+            "windows' labels: features only, no logits",
+            shown_path(run.checkpoint), run.other_task, cfg.task,
+        )  # fmt: skip
+        n_out = None
+    return n_out
+
+
+def _open_output(run: _Run, cfg: EmbedConfig) -> list[str]:
+    """On the main rank: resume the output (sweep what a kill left, refresh the coordinates)
+    when it is ours with these parameters, else create it. Returns the recording ids checked
+    (every rank checks the store against them after the barrier)."""
+    out, index = run.out, run.index
+    rec_ids = [plan.id for plan in index.recordings]  # (named where the stores grew since)
+    resumed = run.dinfo.is_main and open_existing(out, run.params, rec_ids)
+    if resumed:  # ours: what a kill or a failed write left (the other ranks wait below)
+        remove_partials(out)
+        now = coordinates(index, run.stores)  # (labels re-ingested from the same source)
+        task = run.task
+        refresh_coordinates(out, {**now, **({"label": task_label(index)} if task else {})}, task)
+    if run.dinfo.is_main and not resumed:
+        n_out = _logits_kept(run, cfg)
+        keys: dict[str, str] = {}
+        coords = coordinates(index, run.stores, keys)
+        try:
+            create_store(
+                out, index, coords, dim=run.model.config.dim, n_outputs=n_out, task=run.task,
+                params=run.params, label_keys=keys,
+            )  # fmt: skip
+        except OSError as exc:  # a read-only or missing place, a file in the path, a full disk
+            _left_behind(out)
+            raise UsageError(_cannot_write(run.given, out, exc)) from None
+    return rec_ids
+
+
+@dataclass(frozen=True)
+class _Chunks:
+    """This rank's share of the output's chunks: all of them (``n_chunks``), its own
+    (``mine``), those still to compute (``todo``) and those it finished (``own``)."""
+
+    n_chunks: int
+    mine: range
+    todo: list[int]
+    own: set[int]
+    progress: Path  # this rank's progress file
+
+
+def _chunks_to_do(run: _Run, cfg: EmbedConfig, arrays: dict[str, Any]) -> _Chunks:
+    """Which of this rank's chunks are written and recorded already, and which are not."""
+    out = run.out
+    n_chunks = -(-len(run.index) // cfg.chunk_windows)
+    mine = chunks_of_rank(n_chunks, run.dinfo.rank, run.dinfo.world_size)
+    progress = out / META_DIR / "progress" / f"rank{run.dinfo.rank}.json"
+    done = written(out, arrays["embedding"], completed(out, n_chunks))
+    own = recorded(progress, n_chunks, warn=False) & done if progress.is_file() else set()
+    todo = [c for c in mine if c not in done]
+    return _Chunks(n_chunks=n_chunks, mine=mine, todo=todo, own=own, progress=progress)
+
+
+def _write_chunks(run: _Run, cfg: EmbedConfig, arrays: dict[str, Any], chunks: _Chunks) -> LeftOut:
+    """Compute, write, flush and record each chunk still to do, in order; returns the
+    windows and recordings left out (with the recordings whose records cannot be read)."""
+    reader = BlockReader(run.index)
+    buckets = run.index.buckets()
+    # windows whose samples cannot be read (their chunks stay undone), and the recordings
+    # whose records cannot be (none of their windows in this store: a run after the
+    # repair makes it again, :func:`~labram.stages.embed_existing.open_existing`)
+    left_out = LeftOut(dict(run.records_left))
+    n, out, own = len(run.index), run.out, chunks.own
+    for c in chunks.todo:
+        ids = np.arange(c * cfg.chunk_windows, min(n, (c + 1) * cfg.chunk_windows))
+        try:
+            n_left = _embed_chunk(
+                run.model, reader, ids, buckets, cfg, run.dinfo.device, arrays, run.checkpoint,
+                left_out,
+            )  # fmt: skip
+            sync_chunks(out, arrays, int(ids[0]), int(ids[-1]) + 1)  # before its record
+        except OSError as exc:  # zarr's chunk writes name no file: the store is the place
+            if run.dinfo.world_size == 1:  # (other ranks' writes in flight: their resume sweeps)
+                _left_behind(out)
+            raise named_error(exc, out) from exc  # the chunks recorded before are kept
+        if not n_left:
+            own.add(c)
+        doc = {"chunks": sorted(own), "left_out": left_out.recordings,
+               "windows_left_out": left_out.n_windows}  # fmt: skip
+        _atomic_write(chunks.progress, sealed(doc).decode())
+    return left_out
+
+
+def embed(
+    stores: Sequence[str | Store],
+    checkpoint: str | Path,
+    out: str | Path,
+    *,
+    cfg: EmbedConfig | None = None,
+    device: str | None = None,
+) -> dict[str, Any]:
+    """Embed every window of ``stores`` with the model of ``checkpoint`` into ``out``.
+
+    Returns
+    -------
+    dict
+        ``out``, ``n_windows``, ``n_chunks``, ``computed`` (chunks this rank wrote now),
+        ``skipped`` (this rank's chunks already done), ``recordings_skipped`` and
+        ``recordings_skipped_ids`` (recordings that give no window: :func:`skipped_recordings`),
+        ``seconds``, ``windows_per_s``, ``complete`` (every chunk of every rank written),
+        ``windows_left_out`` and ``recordings_left_out`` (id -> why: windows whose samples
+        cannot be read, :mod:`labram.stages.embed_left_out`; this rank's, and on the main rank
+        under torchrun every rank's; with the recordings whose index records cannot be read,
+        ``records_left_out`` of them, none of whose windows is in ``out``).
+    """
+    import zarr
+
+    cfg = EmbedConfig() if cfg is None else cfg
+    if not isinstance(cfg, EmbedConfig):  # (a TrainConfig's fields were read as if its own)
+        raise UsageError(f"embed cfg: a {type(cfg).__name__}, not an EmbedConfig")
+    t0 = time.perf_counter()
+    run = _prepare(stores, checkpoint, out, cfg, device)
+    dinfo, out = run.dinfo, run.out
     with contextlib.ExitStack() as alone:  # one embed at a time into one --out
         if dinfo.is_main:
             try:
-                alone.enter_context(writing_alone(out, command="labram embed", given=given))
+                alone.enter_context(writing_alone(out, command="labram embed", given=run.given))
             except OSError as exc:  # a read-only or missing place, a file in the path
-                raise UsageError(_cannot_write(given, out, exc)) from None
-        rec_ids = [plan.id for plan in index.recordings]  # (named where the stores grew since)
-        resumed = dinfo.is_main and open_existing(out, params, rec_ids)
-        if resumed:  # ours: what a kill or a failed write left (the other ranks wait below)
-            remove_partials(out)
-            now = coordinates(index, stores)  # (labels re-ingested from the same source)
-            refresh_coordinates(
-                out, {**now, **({"label": task_label(index)} if task else {})}, task
-            )
-        if dinfo.is_main and not resumed:
-            n_out = model.n_outputs if isinstance(model, LaBraMClassifier) else None
-            if loaded.head_untrained:  # a released backbone without its head: no logits to keep
-                log.warning(
-                    "%s has no classifier head (%s): features only, no logits",
-                    shown_path(checkpoint),
-                    ", ".join(loaded.untrained),
-                )
-                n_out = None
-            if other_task is not None and n_out is not None:
-                log.warning(
-                    "%s was fine-tuned for task %r, not %r: its logits do not score these "
-                    "windows' labels: features only, no logits",
-                    shown_path(checkpoint), other_task, cfg.task,
-                )  # fmt: skip
-                n_out = None
-            keys: dict[str, str] = {}
-            coords = coordinates(index, stores, keys)
-            try:
-                create_store(
-                    out, index, coords, dim=model.config.dim, n_outputs=n_out, task=task,
-                    params=params, label_keys=keys,
-                )  # fmt: skip
-            except OSError as exc:  # a read-only or missing place, a file in the path, a full disk
-                _left_behind(out)
-                raise UsageError(_cannot_write(given, out, exc)) from None
+                raise UsageError(_cannot_write(run.given, out, exc)) from None
+        rec_ids = _open_output(run, cfg)
         barrier()
         if not dinfo.is_main:
-            open_existing(out, params, rec_ids)  # the same check on every rank
+            open_existing(out, run.params, rec_ids)  # the same check on every rank
         group = zarr.open_group(str(out), mode="r+")
         names = ("embedding", "logits", "patch_embedding", "patch_channel", "patch_second")
         arrays = {k: group[k] for k in names if k in group}
-        n_chunks = -(-len(index) // cfg.chunk_windows)
-        mine = chunks_of_rank(n_chunks, dinfo.rank, dinfo.world_size)
-        progress = out / META_DIR / "progress" / f"rank{dinfo.rank}.json"
-        done = written(out, arrays["embedding"], completed(out, n_chunks))
-        own = recorded(progress, n_chunks, warn=False) & done if progress.is_file() else set()
-        todo = [c for c in mine if c not in done]
+        chunks = _chunks_to_do(run, cfg, arrays)
         begin_own_work()  # errors from here on may be this rank's own (eegprep.base.ranks)
-        reader = BlockReader(index)
-        buckets = index.buckets()
-        # windows whose samples cannot be read (their chunks stay undone), and the recordings
-        # whose records cannot be (none of their windows in this store: a run after the
-        # repair makes it again, :func:`~labram.stages.embed_existing.open_existing`)
-        left_out = LeftOut(dict(records_left))
-        for c in todo:
-            ids = np.arange(c * cfg.chunk_windows, min(len(index), (c + 1) * cfg.chunk_windows))
-            try:
-                n_left = _embed_chunk(
-                    model, reader, ids, buckets, cfg, dinfo.device, arrays, str(checkpoint),
-                    left_out,
-                )  # fmt: skip
-                sync_chunks(out, arrays, int(ids[0]), int(ids[-1]) + 1)  # before its record
-            except OSError as exc:  # zarr's chunk writes name no file: the store is the place
-                if dinfo.world_size == 1:  # (other ranks' writes in flight: their resume sweeps)
-                    _left_behind(out)
-                raise named_error(exc, out) from exc  # the chunks recorded before are kept
-            if not n_left:
-                own.add(c)
-            doc = {"chunks": sorted(own), "left_out": left_out.recordings,
-                   "windows_left_out": left_out.n_windows}  # fmt: skip
-            _atomic_write(progress, sealed(doc).decode())
+        left_out = _write_chunks(run, cfg, arrays, chunks)
         barrier()
         if dinfo.is_main and dinfo.world_size > 1:  # the whole run's, named by this rank
+            progress = chunks.progress
             left_out = with_other_ranks(progress.parent, dinfo.rank, dinfo.world_size, left_out)
-        complete = len(completed(out, n_chunks)) == n_chunks
-        seconds = time.perf_counter() - t0
-        cw = cfg.chunk_windows
-        n_now = sum(min(len(index), (c + 1) * cw) - c * cw for c in todo)
-        return {
-            "out": given,
-            "n_windows": len(index),
-            "n_chunks": n_chunks,
-            "computed": len(todo),
-            "skipped": len(mine) - len(todo),
-            "recordings_skipped": len(skipped),  # recordings that give no window
-            "recordings_skipped_ids": skipped,
-            "windows_computed": n_now,
-            "seconds": seconds,
-            "windows_per_s": n_now / seconds if seconds > 0 else 0.0,
-            "complete": complete,
-            "windows_left_out": left_out.n_windows,  # samples unreadable: rows NaN, not done
-            "recordings_left_out": left_out.recordings,
-            "records_left_out": len(records_left),  # of those: index records unreadable
-            "rank": dinfo.rank,
-            "world_size": dinfo.world_size,
-        }
+        complete = len(completed(out, chunks.n_chunks)) == chunks.n_chunks
+        return _result(run, cfg, chunks, left_out, complete, time.perf_counter() - t0)
+
+
+def _result(
+    run: _Run, cfg: EmbedConfig, chunks: _Chunks, left_out: LeftOut, complete: bool,
+    seconds: float,
+) -> dict[str, Any]:  # fmt: skip
+    """The summary :func:`embed` returns (its docstring says each key)."""
+    n, cw, todo = len(run.index), cfg.chunk_windows, chunks.todo
+    n_now = sum(min(n, (c + 1) * cw) - c * cw for c in todo)
+    return {
+        "out": run.given,
+        "n_windows": n,
+        "n_chunks": chunks.n_chunks,
+        "computed": len(todo),
+        "skipped": len(chunks.mine) - len(todo),
+        "recordings_skipped": len(run.skipped),  # recordings that give no window
+        "recordings_skipped_ids": run.skipped,
+        "windows_computed": n_now,
+        "seconds": seconds,
+        "windows_per_s": n_now / seconds if seconds > 0 else 0.0,
+        "complete": complete,
+        "windows_left_out": left_out.n_windows,  # samples unreadable: rows NaN, not done
+        "recordings_left_out": left_out.recordings,
+        "records_left_out": len(run.records_left),  # of those: index records unreadable
+        "rank": run.dinfo.rank,
+        "world_size": run.dinfo.world_size,
+    }
 
 
 def _cannot_write(given: str, out: Path, exc: OSError) -> str:
