@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -287,6 +288,9 @@ def _pretrain(
     resume: bool,
     device: str | None,
 ) -> dict[str, Any]:
+    """The two stages under the run's lock: the run's config, the checks of the second
+    stage's windows, the tokenizer (given, or trained now or before a resume), then masked
+    EEG modelling; returns :func:`pretrain`'s summary."""
     dinfo = setup(device)
     # the tokenizer that gives the targets (tokenizer_used): read first when given, so that a
     # resume with another one is refused before any work
@@ -314,27 +318,8 @@ def _pretrain(
     if loaded is not None:  # (a tokenizer of tables smaller than the windows need: one line)
         check_index_fits(loaded[0], [mem_windows], source=str(tokenizer))
     result: dict[str, Any] = {"run_dir": out}
-    # stage 1: the tokenizer
-    if tokenizer is None:
-        tok_dir = out / "tokenizer"
-        if resume and (tok_dir / "tokenizer.pt").exists():
-            tokenizer = tok_dir / "tokenizer.pt"
-            log.info("resume: the tokenizer stage is complete (%s)", shown_path(tokenizer))
-        else:
-            if tokenizer_cfg is None:
-                raise ConfigError("pretrain: tokenizer_cfg is needed when no tokenizer is given")
-            tok = train_tokenizer(
-                stores,
-                tokenizer_cfg,
-                tok_dir,
-                resume=resume,
-                exclude_subjects=excluded,
-                device=device,
-                what="labram pretrain",
-                checked=True,  # (by pretrain, before its folder)
-            )
-            tokenizer = tok["tokenizer"]
-            result["tokenizer_stage"] = tok
+    if tokenizer is None:  # stage 1: the tokenizer
+        tokenizer = _tokenizer_stage(stores, tokenizer_cfg, out, resume, excluded, device, result)
     if loaded is None:  # the tokenizer this run trained (now, or before a resume)
         loaded = _load_tokenizer(tokenizer)
         used = tokenizer_used.record(tokenizer, loaded[0].config.to_dict(), trained=True)
@@ -343,16 +328,73 @@ def _pretrain(
             if recorded is None:  # known now: recorded for the resumes to come
                 cfgs[tokenizer_used.KEY] = used
                 write_run_config(out, cfgs, resume=False)
-    used = recorded or used
+    result["tokenizer"] = Path(tokenizer)
+    mem = _Mem(out=out, cfg=mem_cfg, windows=mem_windows, excluded=excluded, used=recorded or used)
+    return _mem_stage(stores, mem, loaded, dinfo, resume, result)
+
+
+def _tokenizer_stage(
+    stores: Sequence[Store],
+    tokenizer_cfg: TrainConfig | None,
+    out: Path,
+    resume: bool,
+    excluded: set[str],
+    device: str | None,
+    result: dict[str, Any],
+) -> str | Path:
+    """Stage 1: the tokenizer of ``out/tokenizer`` (complete before a resume, or trained
+    now, its summary put in ``result["tokenizer_stage"]``); returns its checkpoint's path."""
+    tok_dir = out / "tokenizer"
+    if resume and (tok_dir / "tokenizer.pt").exists():
+        tokenizer = tok_dir / "tokenizer.pt"
+        log.info("resume: the tokenizer stage is complete (%s)", shown_path(tokenizer))
+        return tokenizer
+    if tokenizer_cfg is None:
+        raise ConfigError("pretrain: tokenizer_cfg is needed when no tokenizer is given")
+    tok = train_tokenizer(
+        stores,
+        tokenizer_cfg,
+        tok_dir,
+        resume=resume,
+        exclude_subjects=excluded,
+        device=device,
+        what="labram pretrain",
+        checked=True,  # (by pretrain, before its folder)
+    )
+    result["tokenizer_stage"] = tok
+    return tok["tokenizer"]  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Mem:
+    """What stage 2 (masked EEG modelling) is given: the run folder, its config, its windows
+    (checked already), the subjects left out and the record of the tokenizer used."""
+
+    out: Path
+    cfg: TrainConfig
+    windows: WindowIndex
+    excluded: set[str]
+    used: dict[str, Any] | None
+
+
+def _mem_stage(
+    stores: Sequence[Store],
+    mem: _Mem,
+    loaded: tuple[VQNSPTokenizer, dict[str, Any] | None],
+    dinfo: Any,
+    resume: bool,
+    result: dict[str, Any],
+) -> dict[str, Any]:
+    """Stage 2: train the masked-EEG model of ``out/mem`` against ``loaded``'s codes, then
+    (main rank) write its summary and ``model.pt``; returns ``result`` completed."""
+    out, mem_cfg, used = mem.out, mem.cfg, mem.used
     tok_model, tok_subjects = loaded
     tok_model = tok_model.to(dinfo.device).eval().requires_grad_(False)
-    result["tokenizer"] = Path(tokenizer)
-    # stage 2: masked EEG modelling
     mem_dir = out / "mem"
     if dinfo.is_main:
         mem_dir.mkdir(parents=True, exist_ok=True)
         write_run_config(mem_dir, mem_cfg.to_dict(), resume=resume)
-    ds = pretrain_dataset(stores, mem_cfg, dinfo, excluded, index=mem_windows)
+    ds = pretrain_dataset(stores, mem_cfg, dinfo, mem.excluded, index=mem.windows)
     torch.manual_seed(mem_cfg.seed)
     mcfg = model_config(mem_cfg.size, n_codes=tok_model.config.n_codes, drop_path=mem_cfg.drop_path)
     model = LaBraMForMEM(mcfg)
@@ -367,20 +409,15 @@ def _pretrain(
 
     run = Run(mem_cfg, ds, mem_dir, dinfo, mcfg.to_dict(), "mem", extra=extra,
               check_extra=same_tokenizer)  # fmt: skip
-    mem = train(run, model, make_mem_step(tok_model), resume=resume)
+    trained = train(run, model, make_mem_step(tok_model), resume=resume)
     final = mem_dir / "model.pt"
     if dinfo.is_main:
         # the stage's summary, as the tokenizer stage writes one: its metrics, and the windows
         # replaced because their samples cannot be read (only mem/last.pt held them)
-        summary = {"metrics": mem["metrics"], "steps": mem["step"]}
-        if mem[UNREADABLE]["windows"]:
-            summary[UNREADABLE] = mem[UNREADABLE]
-        write_atomically(
-            mem_dir / "summary.json",
-            sealed(summary),
-            durable=True,
-            tidy=True,
-        )
+        summary = {"metrics": trained["metrics"], "steps": trained["step"]}
+        if trained[UNREADABLE]["windows"]:
+            summary[UNREADABLE] = trained[UNREADABLE]
+        write_atomically(mem_dir / "summary.json", sealed(summary), durable=True, tidy=True)
         save_model(model.cpu(), final, mem_cfg, subjects, extra={tokenizer_used.KEY: used})
-    result.update(mem_stage=mem, checkpoint=final, log=mem["log"], plot=mem["plot"])
+    result.update(mem_stage=trained, checkpoint=final, log=trained["log"], plot=trained["plot"])
     return result
