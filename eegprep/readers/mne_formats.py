@@ -49,6 +49,7 @@ import inspect
 import re
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -111,7 +112,7 @@ from eegprep.readers.mne_lengths import checked_length
 from eegprep.readers.mne_pauses import stated_gaps
 from eegprep.readers.mne_prechecks import check_before_mne
 from eegprep.readers.mne_problems import joins, open_problem
-from eegprep.readers.mne_rates import stood_for_rate
+from eegprep.readers.mne_rates import StoodFor, stood_for_rate
 from eegprep.readers.mne_units import (
     brainvision_scaled,
     edf_scaled,
@@ -227,61 +228,25 @@ class MneReader(Reader):
         orig_units: dict[str, str] = dict(getattr(raw, "_orig_units", None) or {})
         units = written_units(path, [orig_units.get(name, "") for name in raw.ch_names])
         labels, units = edf_texts(path, raw, _file_labels(raw.ch_names, notes), units)
-        signals = tuple(
-            _signal(ch, kind, sfreq, n_samples, unit, label, *adc, default_unit=default_unit)
-            for ch, kind, unit, label, adc in zip(
-                raw.info["chs"],
-                raw.get_channel_types(),
-                units,
-                labels,
-                zip(_code_steps(raw), _stated_ranges(raw), strict=True),
-                strict=True,
-            )
-        )
-        gaps = skips.removed_seconds(sfreq)
-        events, n_dropped = moved(without_skips(file_events(path, raw, rate.events_at)), gaps)
-        segments = segment_onsets(path, sfreq, n_source)
-        joined, joins_warning = joins(
-            raw, segments, skips, n_dropped, sfreq=sfreq, stretch=rate.stretch
-        )
-        stated = False  # (gaps the file states, its own time counting the samples stored)
-        if joined and not gaps and joins_warning:  # pauses a BrainVision or EEGLAB file states
-            gaps, said = stated_gaps(path, raw, joined, sfreq)
-            joins_warning, stated = joins_warning + said, bool(gaps)
-        lead = eeglab_lead(path, raw)  # markers at or before the first sample: no join
-        bv_types = bool(options.get("ignore_marker_types", False))
-        events = segment_events(path, events, sfreq, n_source, ignore_marker_types=bv_types)
-        events = lead.events(events)
-        events_warning = cropped_events(notes, n_source / sfreq, gaps_cut(path, raw), lead.cut)
-        gapped = edf_gaps(path)  # MNE reads an EDF's records end to end, gaps unsaid
-        if gapped is not None:
-            events, joined, joins_warning = list(gapped.events), gapped.joins, gapped.warning
-            gaps, stated = gapped.gaps, False
-            events_warning = None  # (MNE dropped events past the end of its records unsaid)
+        signals = _signals(raw, sfreq, n_samples, units, labels, default_unit)
+        at = _timing(path, raw, notes, options, rate, skips, n_source)
         signals = _units_put_right(path, raw, signals, units, default_unit, options)
         own: tuple[int, ...] = ()
         if gdf:
             signals, own = gdf_own_rates(path, raw, gdf_scaled(path, raw, signals, default_unit))
             timed = gdf_annotations(path, sfreq, n_samples)
             if timed is not None:
-                events, events_warning = list(timed[0]), timed[1]
-        empty = empty_positions(path, raw, labels)  # an EDF's signals of 0 samples a record
-        unfilled = nan_positions(path, raw, labels, empty)  # NaN at every sample
-        notes_empty = [
-            empty_channels_note([labels[i] for i in found], detail)
-            for found, detail in ((empty, "0 per record"), (unfilled, NAN_FILLED))
-            if found
-        ]
-        empty = tuple(sorted((*empty, *unfilled)))
+                at = replace(at, events=list(timed[0]), events_warning=timed[1])
+        empty, notes_empty = _empty_signals(path, raw, labels)
         kept = tuple(i for i in range(len(signals)) if i not in empty)
         return Header(
             path=path,
             reader=cls.name,
             signals=tuple(signals[i] for i in kept),
             duration=n_samples / sfreq,
-            annotations=tuple(events),
+            annotations=tuple(at.events),
             part=part,
-            meta=_meta(path, raw, options, lead),
+            meta=_meta(path, raw, options, at.lead),
             options=frozen_options(options),
             layout=(
                 ("mne_names", tuple(raw.ch_names)),
@@ -290,24 +255,10 @@ class MneReader(Reader):
                 ("mne_skips", skips.spans),
                 ("mne_picks", kept),
             ),
-            warnings=tuple(
-                w
-                for w in (
-                    size_warning,
-                    rate.note,
-                    *notes_empty,
-                    _markers_note(path),
-                    events_warning,
-                    joins_warning,
-                    lead.warning(),
-                    edf_lead_warning(path),
-                    *_moved(path),
-                )
-                if w
-            ),
-            joins=joined,
-            gaps=gaps,
-            gaps_stated=stated,
+            warnings=_said(path, (size_warning, rate.note, *notes_empty), at),
+            joins=at.joined,
+            gaps=at.gaps,
+            gaps_stated=at.stated,
             empty_channels=tuple(labels[i] for i in empty),
         )
 
@@ -592,6 +543,114 @@ def _integer_samples(extras: dict[str, Any]) -> bool:
     """Whether the file of these :func:`_edf_extras` stores integer codes (GDF may store
     floats)."""
     return bool(np.issubdtype(np.dtype(extras["dtype_np"]), np.integer))
+
+
+def _signals(
+    raw: BaseRaw,
+    sfreq: float,
+    n_samples: int,
+    units: Sequence[str],
+    labels: Sequence[str],
+    default_unit: str,
+) -> tuple[Signal, ...]:
+    """Each channel of ``raw`` as a :class:`Signal` (``sfreq`` in Hz, ``n_samples`` kept), in
+    the units the file states (``default_unit`` where it states none)."""
+    return tuple(
+        _signal(ch, kind, sfreq, n_samples, unit, label, *adc, default_unit=default_unit)
+        for ch, kind, unit, label, adc in zip(
+            raw.info["chs"],
+            raw.get_channel_types(),
+            units,
+            labels,
+            zip(_code_steps(raw), _stated_ranges(raw), strict=True),
+            strict=True,
+        )
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Timing:
+    """Where a file's events fall on its kept samples, where its segments join and what it
+    paused (gaps, in seconds), with the warnings that come with them."""
+
+    events: Sequence[Any]
+    joined: Any  # the header's ``joins``
+    joins_warning: str | None
+    gaps: Any  # the header's ``gaps``
+    stated: bool  # the gaps are the file's own (its time counts the samples stored)
+    events_warning: str | None
+    lead: Lead  # the markers at or before the first sample
+
+
+def _timing(
+    path: str,
+    raw: BaseRaw,
+    notes: tuple[str, ...],
+    options: Mapping[str, Any],
+    rate: StoodFor,
+    skips: Skips,
+    n_source: int,
+) -> _Timing:
+    """The events, joins and gaps of the file MNE opened as ``raw`` (``n_source`` samples,
+    ``skips`` removed), as :meth:`MneReader._described` puts them in its header."""
+    sfreq = rate.sfreq
+    gaps = skips.removed_seconds(sfreq)
+    events, n_dropped = moved(without_skips(file_events(path, raw, rate.events_at)), gaps)
+    segments = segment_onsets(path, sfreq, n_source)
+    joined, joins_warning = joins(
+        raw, segments, skips, n_dropped, sfreq=sfreq, stretch=rate.stretch
+    )
+    stated = False  # (gaps the file states, its own time counting the samples stored)
+    if joined and not gaps and joins_warning:  # pauses a BrainVision or EEGLAB file states
+        gaps, said = stated_gaps(path, raw, joined, sfreq)
+        joins_warning, stated = joins_warning + said, bool(gaps)
+    lead = eeglab_lead(path, raw)  # markers at or before the first sample: no join
+    bv_types = bool(options.get("ignore_marker_types", False))
+    events = segment_events(path, events, sfreq, n_source, ignore_marker_types=bv_types)
+    events = lead.events(events)
+    events_warning = cropped_events(notes, n_source / sfreq, gaps_cut(path, raw), lead.cut)
+    gapped = edf_gaps(path)  # MNE reads an EDF's records end to end, gaps unsaid
+    if gapped is not None:
+        events, joined, joins_warning = list(gapped.events), gapped.joins, gapped.warning
+        gaps, stated = gapped.gaps, False
+        events_warning = None  # (MNE dropped events past the end of its records unsaid)
+    return _Timing(
+        events=events, joined=joined, joins_warning=joins_warning, gaps=gaps, stated=stated,
+        events_warning=events_warning, lead=lead,
+    )  # fmt: skip
+
+
+def _empty_signals(
+    path: str, raw: BaseRaw, labels: Sequence[str]
+) -> tuple[tuple[int, ...], list[str]]:
+    """The positions of the signals that hold no sample (an EDF's 0 per record) or NaN at
+    every sample, sorted, and a note for each kind found."""
+    empty = empty_positions(path, raw, labels)  # an EDF's signals of 0 samples a record
+    unfilled = nan_positions(path, raw, labels, empty)  # NaN at every sample
+    notes_empty = [
+        empty_channels_note([labels[i] for i in found], detail)
+        for found, detail in ((empty, "0 per record"), (unfilled, NAN_FILLED))
+        if found
+    ]
+    return tuple(sorted((*empty, *unfilled))), notes_empty
+
+
+def _said(path: str, first: tuple[str | None, ...], at: _Timing) -> tuple[str, ...]:
+    """The header's warnings in the order shown: ``first`` (size, rate, empty signals), then
+    the markers', the events', the joins', the lead's and the moved files'."""
+    return tuple(
+        w
+        for w in (
+            *first,
+            _markers_note(path),
+            at.events_warning,
+            at.joins_warning,
+            at.lead.warning(),
+            edf_lead_warning(path),
+            *_moved(path),
+        )
+        if w
+    )
 
 
 def _signal(
