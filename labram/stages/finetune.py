@@ -231,15 +231,7 @@ def _one_seed(
     that record is of, which this seed's reads of it must be (checked before training)."""
     end_own_work()  # the previous seed returned: until this one trains, checks are every rank's
     dinfo = setup(device)
-    n_out = splits["train"].labels.shape[1] if task.kind == "regression" else task.n_outputs
-    torch.manual_seed(cfg.seed)
-    model = init_classifier(init, n_out, cfg.size, cfg.drop_path)
-    if init is None and cfg.init == "original":  # from scratch: the authors' initialisation
-        original_init(model)  # (it was never applied: `--recipe original` kept ours)
-    if init is not None:  # (its tables may be smaller than the task's windows need)
-        check_index_fits(model, splits.values(), source=str(init))
-    if probe:
-        model.freeze_backbone()
+    model = _seed_model(task, splits, cfg, init, probe)
     plan = BatchPlan(
         splits["train"],
         batch_size=cfg.batch_size,
@@ -271,33 +263,65 @@ def _one_seed(
               check_extra=same_backbone)  # fmt: skip
     task = with_smoothing(task, cfg)
     run.on_epoch_end = _KeepBest(task, splits["val"], run, subjects, split)
+    if dinfo.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        record = {**cfg.to_dict(), backbone_used.KEY: backbone}
+        write_run_config(run_dir, record, resume=resume, apart=(backbone_used.KEY,))
+    result = train(run, model, _task_step(task), resume=resume)
+    return _seed_results(run, model, task, splits, result)
+
+
+def _seed_model(
+    task: Task, splits: dict[str, WindowIndex], cfg: TrainConfig, init: Any, probe: bool
+) -> LaBraMClassifier:
+    """The classifier a seed starts from, seeded by ``cfg.seed``: ``init``'s weights (checked
+    to fit the windows of ``splits``) or the initialisation ``cfg.init`` names; ``probe``:
+    its backbone frozen."""
+    n_out = splits["train"].labels.shape[1] if task.kind == "regression" else task.n_outputs
+    torch.manual_seed(cfg.seed)
+    model = init_classifier(init, n_out, cfg.size, cfg.drop_path)
+    if init is None and cfg.init == "original":  # from scratch: the authors' initialisation
+        original_init(model)  # (it was never applied: `--recipe original` kept ours)
+    if init is not None:  # (its tables may be smaller than the task's windows need)
+        check_index_fits(model, splits.values(), source=str(init))
+    if probe:
+        model.freeze_backbone()
+    return model
+
+
+def _task_step(task: Task) -> Any:
+    """The training step of ``task``: its loss on a batch (``x (B, N, A, 200)`` in 0.1 mV)."""
 
     def step_fn(
         m: nn.Module, batch: dict[str, Tensor], _g: torch.Generator
     ) -> tuple[Tensor, dict[str, Any]]:
         return task_loss(task, m(batch["x"], batch["channels"]), batch["y"]), {}
 
-    if dinfo.is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        record = {**cfg.to_dict(), backbone_used.KEY: backbone}
-        write_run_config(run_dir, record, resume=resume, apart=(backbone_used.KEY,))
-    result = train(run, model, step_fn, resume=resume)
+    return step_fn
+
+
+def _seed_results(
+    run: Run,
+    model: nn.Module,
+    task: Task,
+    splits: dict[str, WindowIndex],
+    result: dict[str, Any],
+) -> dict[str, Any]:
+    """A trained seed's summary: its best epoch, its ``best.pt`` (or last weights) scored on
+    the test split, its log and the training windows replaced; the main rank writes it as
+    the seed's ``metrics.json``."""
+    run_dir = run.run_dir
     best = load_ours(run_dir / "best.pt") if (run_dir / "best.pt").exists() else model
     out = {
-        "seed": cfg.seed,
+        "seed": run.cfg.seed,
         "best_epoch": run.extra["best_epoch"],
         **_test(best, task, splits, run),
     }
     out["log"] = str(result["log"])
     if result[UNREADABLE]["windows"]:  # training windows replaced: their samples unreadable
         out[UNREADABLE] = result[UNREADABLE]
-    if dinfo.is_main:
-        write_atomically(
-            run_dir / "metrics.json",
-            sealed(out),
-            durable=True,
-            tidy=True,
-        )
+    if run.dist.is_main:
+        write_atomically(run_dir / "metrics.json", sealed(out), durable=True, tidy=True)
     return out
 
 
@@ -410,6 +434,34 @@ def finetune(
     refused its own ``--set`` items in their words.
     """
     out = Path(out)
+    cfg, n_seeds = _checked_config(
+        cfg, task_name, n_seeds, split_seed, protocol, splits_file, init, checked
+    )
+    check_run_folder(out, resume=resume)
+    if resume:
+        check_resume_stage(out, "finetune")
+    pin = NamedVersion(init, ChangedCheckpointError)  # (read by name again and again: the same)
+    if init is not None and size_given:
+        check_init_size(init, cfg.size)
+    with run_lock(out):
+        return _finetune(
+            stores, task_name, cfg, out, init, n_seeds, split_seed, resume, device,
+            allow_seen_subjects, protocol, splits_file, pin=pin,
+        )  # fmt: skip
+
+
+def _checked_config(
+    cfg: TrainConfig,
+    task_name: str,
+    n_seeds: int,
+    split_seed: int | None,
+    protocol: Protocol | None,
+    splits_file: str | Path | None,
+    init: str | Path | None,
+    checked: bool,
+) -> tuple[TrainConfig, int]:
+    """:func:`finetune`'s arguments checked before its folder is touched; returns the config
+    (with ``split_seed``) and the number of seeds."""
     # at most MAX_SEEDS, each a whole run with its folder (2^31 seeds: a run that never ended)
     n_seeds = int(check_number("n_seeds", n_seeds, key="seeds", error=ConfigError))
     name = None if protocol is None else protocol.name
@@ -426,17 +478,7 @@ def finetune(
             f"--seeds {n_seeds} from seed {cfg.seed} reaches seed {last}, above "
             f"{MAX_COUNT:,}: lower --seed"
         )
-    check_run_folder(out, resume=resume)
-    if resume:
-        check_resume_stage(out, "finetune")
-    pin = NamedVersion(init, ChangedCheckpointError)  # (read by name again and again: the same)
-    if init is not None and size_given:
-        check_init_size(init, cfg.size)
-    with run_lock(out):
-        return _finetune(
-            stores, task_name, cfg, out, init, n_seeds, split_seed, resume, device,
-            allow_seen_subjects, protocol, splits_file, pin=pin,
-        )  # fmt: skip
+    return cfg, n_seeds
 
 
 def _finetune(
@@ -455,27 +497,14 @@ def _finetune(
     *,
     pin: NamedVersion,
 ) -> dict[str, Any]:
-    asked, protocol = protocol, protocol or Protocol()
+    """The run under its lock: the folds, every check before a step (subjects seen in
+    pre-training, empty or non-finite splits), the run's ``splits.json``, then each seed of
+    each fold; returns :func:`finetune`'s summary."""
     opened = open_stores(stores)  # once: every fold and seed reads these
     stores = given_names(opened)  # as the command was given them, for the run's records
     task = get_task(task_name, opened)
     table = TaskWindows.build(opened, task, cfg)
-    if splits_file is not None:
-        saved = read_splits(splits_file, task, table)
-        protocol = Protocol(**_protocol_args(saved))
-        if asked is not None and asked != protocol:
-            raise UsageError(
-                f"--protocol {asked.name}: {shown_path(splits_file)} holds the folds of "
-                f"{protocol.to_dict()}; leave --protocol out to re-run them"
-            )
-        cfg = replace(cfg, split_seed=int(saved.get("split_seed", cfg.split_seed)))
-        folds = saved["folds"]
-    else:
-        folds = make_folds(protocol, table, task, cfg)
-    if protocol.name == "linear-probe" and cfg.drop_path:
-        log.info("linear probe: drop_path %s -> 0 (the frozen backbone runs as evaluated)",
-                 cfg.drop_path)  # fmt: skip
-        cfg = replace(cfg, drop_path=0.0)
+    protocol, cfg, folds = _folds(table, task, cfg, protocol, splits_file)
     if protocol.default_split and protocol.name != "few-shot" and splits_file is None:
         # the task's split, cut as always (its recordings that give no window: said by the
         # table's cut above)
@@ -496,20 +525,7 @@ def _finetune(
         unkeyed=unkeyed_tests(*(s["test"] for s in fold_splits)),
     )
     log.info("%s", leakage)
-    for fold, s in zip(folds, fold_splits, strict=True):
-        calibration = fold.get("calibration") or []
-        check_split_leakage(s, allow=allow_seen_subjects, calibration=calibration)
-    for s in fold_splits:
-        if len(s["train"]) == 0:
-            raise M_error(task_name, stores)
-        if len(s["test"]) == 0:
-            raise no_window_error(task_name, "test", stores)
-    warn_no_validation(fold_splits)
-    warn_single_class(task, fold_splits, selection=selection_metric(task, cfg))
-    warn_untrained_classes(task, fold_splits)
-    for fold, s in zip(folds, fold_splits, strict=True):  # (before a step: not after the epochs)
-        head = "" if len(folds) == 1 else f"fold {fold['fold']} "
-        check_finite_splits({f"{head}{k}": v for k, v in s.items()}, what="labram finetune")
+    _check_folds(task_name, stores, task, cfg, folds, fold_splits, allow_seen_subjects)
     if is_main_process():
         record = splits_record(protocol, task, stores, cfg, folds, labels_digest(table, task))
         if resume:
@@ -517,6 +533,32 @@ def _finetune(
             _check_resumed_seeds(out, range(cfg.seed, cfg.seed + n_seeds))
             _check_backbone(out, backbone)
         write_splits(out / SPLITS_FILE, record)
+    runs = _all_seeds(task, cfg, out, init, n_seeds, resume, device, protocol, folds,
+                      fold_splits, backbone=backbone, pin=pin)  # fmt: skip
+    return _write_results(
+        out, task, stores, init, cfg, protocol, leakage, folds, fold_splits, runs, n_seeds,
+        backbone,
+    )  # fmt: skip
+
+
+def _all_seeds(
+    task: Task,
+    cfg: TrainConfig,
+    out: Path,
+    init: str | Path | None,
+    n_seeds: int,
+    resume: bool,
+    device: str | None,
+    protocol: Protocol,
+    folds: list[dict[str, Any]],
+    fold_splits: list[dict[str, WindowIndex]],
+    *,
+    backbone: dict[str, Any],
+    pin: NamedVersion,
+) -> list[dict[str, Any]]:
+    """Train ``n_seeds`` seeds (``cfg.seed`` on) of each fold, in order, each in its folder
+    (``out/seed<s>``, or ``out/fold<f>/seed<s>`` for several folds); returns their summaries,
+    each with its fold."""
     one_fold = len(folds) == 1
     runs = []
     for fold, splits in zip(folds, fold_splits, strict=True):
@@ -536,10 +578,64 @@ def _finetune(
                 pin=pin,
             )
             runs.append({"fold": fold["fold"], **run})
-    return _write_results(
-        out, task, stores, init, cfg, protocol, leakage, folds, fold_splits, runs, n_seeds,
-        backbone,
-    )  # fmt: skip
+    return runs
+
+
+def _folds(
+    table: TaskWindows,
+    task: Task,
+    cfg: TrainConfig,
+    protocol: Protocol | None,
+    splits_file: str | Path | None,
+) -> tuple[Protocol, TrainConfig, list[dict[str, Any]]]:
+    """The run's protocol, its config (the split seed of ``splits_file``; no drop path under
+    a linear probe) and its folds: those of ``splits_file``, or cut from ``table`` now."""
+    asked, protocol = protocol, protocol or Protocol()
+    if splits_file is not None:
+        saved = read_splits(splits_file, task, table)
+        protocol = Protocol(**_protocol_args(saved))
+        if asked is not None and asked != protocol:
+            raise UsageError(
+                f"--protocol {asked.name}: {shown_path(splits_file)} holds the folds of "
+                f"{protocol.to_dict()}; leave --protocol out to re-run them"
+            )
+        cfg = replace(cfg, split_seed=int(saved.get("split_seed", cfg.split_seed)))
+        folds = saved["folds"]
+    else:
+        folds = make_folds(protocol, table, task, cfg)
+    if protocol.name == "linear-probe" and cfg.drop_path:
+        log.info("linear probe: drop_path %s -> 0 (the frozen backbone runs as evaluated)",
+                 cfg.drop_path)  # fmt: skip
+        cfg = replace(cfg, drop_path=0.0)
+    return protocol, cfg, folds
+
+
+def _check_folds(
+    task_name: str,
+    stores: Sequence[str],
+    task: Task,
+    cfg: TrainConfig,
+    folds: list[dict[str, Any]],
+    fold_splits: list[dict[str, WindowIndex]],
+    allow_seen_subjects: bool,
+) -> None:
+    """Before any step: no subject in two splits of a fold (unless allowed), a train and a
+    test window in every fold, warnings for what training will not learn, every window
+    finite."""
+    for fold, s in zip(folds, fold_splits, strict=True):
+        calibration = fold.get("calibration") or []
+        check_split_leakage(s, allow=allow_seen_subjects, calibration=calibration)
+    for s in fold_splits:
+        if len(s["train"]) == 0:
+            raise M_error(task_name, stores)
+        if len(s["test"]) == 0:
+            raise no_window_error(task_name, "test", stores)
+    warn_no_validation(fold_splits)
+    warn_single_class(task, fold_splits, selection=selection_metric(task, cfg))
+    warn_untrained_classes(task, fold_splits)
+    for fold, s in zip(folds, fold_splits, strict=True):  # (before a step: not after the epochs)
+        head = "" if len(folds) == 1 else f"fold {fold['fold']} "
+        check_finite_splits({f"{head}{k}": v for k, v in s.items()}, what="labram finetune")
 
 
 def _check_resumed_splits(path: Path, record: dict[str, Any]) -> None:
