@@ -197,6 +197,14 @@ def card_markdown(card: dict[str, Any]) -> str:
         "```",
         "",
     ]
+    lines += _metrics_and_use(card)
+    return "\n".join(lines)
+
+
+def _metrics_and_use(card: dict[str, Any]) -> list[str]:
+    """The card's closing Markdown sections: the run's test metrics (if any), how to use the
+    file (its name one line, quoted for the shell and for Python) and the license."""
+    lines: list[str] = []
     code = shown_line(card["file"]).replace("`", "\\x60")  # one line; cannot close the fence
     if card["test_metrics"]:
         lines += [
@@ -227,7 +235,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         card["license"],
         "",
     ]
-    return "\n".join(lines)
+    return lines
 
 
 def export(
@@ -269,6 +277,23 @@ def export(
     if out is not None:
         check_not_card_name(out, what="--out")  # (before the checkpoint is read)
     loaded = load_model(src, what="export")
+    weights = _weights_path(src, out)
+    md, js = card_paths(weights)
+    with contextlib.suppress(OSError):  # an export a kill interrupted (else: switch() says why)
+        finish(weights, [weights.name, md.name, js.name])
+    for path in (weights, md, js):
+        check_output(path, force=force, what="--out" if path == weights else "model card")
+    obj = _payload(loaded)
+    obj[EXPORT_ID] = content_digest(obj)
+    card = _write_three(loaded, obj, weights, md, js)
+    for path in (weights, md, js, journal_path(weights)):  # what killed exports left
+        remove_stale_temporaries(path)
+    return {"weights": str(weights), "card": str(md), "card_json": str(js), **card}
+
+
+def _weights_path(src: str | os.PathLike[str], out: str | os.PathLike[str] | None) -> Path:
+    """The weights file an export writes (``out``, or ``src`` with the suffix
+    ``.safetensors``), refused where it or a card beside it would replace ``src``."""
     weights = Path(out) if out is not None else Path(src).with_suffix(".safetensors")
     if weights.suffix != ".safetensors":
         raise UsageError(
@@ -276,11 +301,13 @@ def export(
         )
     for path in (weights, *card_paths(weights)):  # none of them may replace the checkpoint
         check_not_source(src, path, what="--out" if path == weights else "model card")
-    md, js = card_paths(weights)
-    with contextlib.suppress(OSError):  # an export a kill interrupted (else: switch() says why)
-        finish(weights, [weights.name, md.name, js.name])
-    for path in (weights, md, js):
-        check_output(path, force=force, what="--out" if path == weights else "model card")
+    return weights
+
+
+def _payload(loaded: Loaded) -> dict[str, Any]:
+    """What the safetensors file holds of ``loaded`` besides its export id: the weights and
+    the records that travel with them (subjects seen, training config, tokenizer, backbone,
+    task); a malformed subject record is refused here, before anything is written."""
     obj = ours_dict(loaded.model)
     subjects = record_of(loaded.info, loaded.source)
     if subjects is not None:
@@ -297,7 +324,15 @@ def export(
     if task is not None:
         obj["task"] = task  # labram predict needs no --task
     _subjects(loaded)  # (a malformed record is refused before anything is written)
-    obj[EXPORT_ID] = content_digest(obj)
+    return obj
+
+
+def _write_three(
+    loaded: Loaded, obj: dict[str, Any], weights: Path, md: Path, js: Path
+) -> dict[str, Any]:
+    """Write the weights ``obj`` and both cards under claimed temporary names, then rename
+    the three as one (:func:`~labram.checkpoints.export_journal.switch`); the temporaries
+    are discarded on a failure before the switch. Returns the card."""
     claimed: list[Path] = []
     handed = False  # to switch(), which then owns the temporaries
     try:
@@ -318,9 +353,7 @@ def export(
         if not handed:
             for t in claimed:
                 discard(t)
-    for path in (weights, md, js, journal_path(weights)):  # what killed exports left
-        remove_stale_temporaries(path)
-    return {"weights": str(weights), "card": str(md), "card_json": str(js), **card}
+    return card
 
 
 __all__ = ["FORMATS", "card_markdown", "export", "model_card"]
