@@ -231,63 +231,20 @@ def _seen_problems(
     those files by content and writes them anew): a ``note:`` line, no damage; so do entries
     without ``window_ns`` (the racy window their stamps were judged under), which versions
     before it wrote for racy stamps too (:mod:`eegprep.ingestion.seen_files`)."""
-    from eegprep.corpus.sources import listed_files, listed_hashes
     from eegprep.store.writer import SEEN
 
     where = "/".join(SEEN)
-    if not loc.exists(*SEEN):
-        return
-    try:
-        doc = strict_json.loads(loc.read_bytes(*SEEN))
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        problems.append(f"{where}: damaged ({described(exc, named=True)}); a cache, ignored")
-        return
-    entries = doc.get("recordings") if isinstance(doc, dict) else None
-    if (
-        not isinstance(doc, dict)
-        or not {"version", "recordings"} <= set(doc) <= {"version", "recordings", KEY}
-        or doc.get("version") != 1
-        or not isinstance(entries, dict)
-    ):
-        problems.append(f"{where}: damaged (not a seen-files document); a cache, ignored")
-        return
-    damaged = seal_problem(doc)
-    if damaged:
-        problems.append(f"{where}: damaged ({damaged}); a cache, ignored")
+    doc = _seen_doc(loc, where, problems)
+    if doc is None:
         return
     bad, earlier, unracy = [], 0, 0
-    for rid, entry in entries.items():
-        record = records.get(rid)
-        if isinstance(entry, dict) and set(entry) == {"group", "files"} and KEY not in doc:
-            earlier += 1  # (the form before fcca6d2: trusted for nothing)
-            continue
-        if isinstance(entry, dict) and set(entry) == {"group", "hashes", "files"}:
-            unracy += 1  # (the form before window_ns: racy stamps noted too, trusted for nothing)
-            continue
-        if (
-            not isinstance(entry, dict)
-            or set(entry) != {"group", "hashes", "files", "window_ns"}
-            or not isinstance(entry["window_ns"], int)
-            or isinstance(entry["window_ns"], bool)
-        ):
-            bad.append(rid)
-            continue
-        if record is None or entry["group"] != record.get("group"):
-            continue  # stale: vouches for nothing
-        files = entry["files"]
-        listed = [[f.get("path"), f.get("size")] for f in listed_files(record)]
-        ok = (
-            entry["hashes"] == listed_hashes(record)
-            and isinstance(files, list)
-            and all(
-                isinstance(row, list)
-                and len(row) == 5
-                and all(isinstance(x, int) and not isinstance(x, bool) for x in row[1:])
-                for row in files
-            )
-            and [row[:2] for row in files] == listed
-        )
-        if not ok:
+    for rid, entry in doc["recordings"].items():
+        kind = _seen_entry(entry, records.get(rid), KEY in doc)
+        if kind == "earlier":
+            earlier += 1
+        elif kind == "unracy":
+            unracy += 1
+        elif kind == "bad":
             bad.append(rid)
     if bad:
         problems.append(
@@ -306,3 +263,66 @@ def _seen_problems(
             "racy stamps noted too): they vouch for nothing; the next ingest checks those files "
             "by content once"
         )
+
+
+def _seen_doc(loc: Location, where: str, problems: list[str]) -> dict[str, Any] | None:
+    """The seen-files document ``where`` names, or None (absent; or damaged: a line in
+    ``problems``) when it is not a sealed document of its layout."""
+    from eegprep.store.writer import SEEN
+
+    if not loc.exists(*SEEN):
+        return None
+    try:
+        doc = strict_json.loads(loc.read_bytes(*SEEN))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        problems.append(f"{where}: damaged ({described(exc, named=True)}); a cache, ignored")
+        return None
+    entries = doc.get("recordings") if isinstance(doc, dict) else None
+    if (
+        not isinstance(doc, dict)
+        or not {"version", "recordings"} <= set(doc) <= {"version", "recordings", KEY}
+        or doc.get("version") != 1
+        or not isinstance(entries, dict)
+    ):
+        problems.append(f"{where}: damaged (not a seen-files document); a cache, ignored")
+        return None
+    damaged = seal_problem(doc)
+    if damaged:
+        problems.append(f"{where}: damaged ({damaged}); a cache, ignored")
+        return None
+    return doc
+
+
+def _seen_entry(entry: Any, record: dict[str, Any] | None, sealed: bool) -> str:
+    """What one entry of a seen-files document (``sealed``: it has a checksum) is beside its
+    recording's index ``record``: ``"earlier"`` or ``"unracy"`` (an earlier version's form),
+    ``"bad"``, ``"stale"`` (for another group or id) or ``"ok"``."""
+    from eegprep.corpus.sources import listed_files, listed_hashes
+
+    if isinstance(entry, dict) and set(entry) == {"group", "files"} and not sealed:
+        return "earlier"  # (the form before fcca6d2: trusted for nothing)
+    if isinstance(entry, dict) and set(entry) == {"group", "hashes", "files"}:
+        return "unracy"  # (the form before window_ns: racy stamps noted too, trusted for nothing)
+    if (
+        not isinstance(entry, dict)
+        or set(entry) != {"group", "hashes", "files", "window_ns"}
+        or not isinstance(entry["window_ns"], int)
+        or isinstance(entry["window_ns"], bool)
+    ):
+        return "bad"
+    if record is None or entry["group"] != record.get("group"):
+        return "stale"  # vouches for nothing
+    files = entry["files"]
+    listed = [[f.get("path"), f.get("size")] for f in listed_files(record)]
+    ok = (
+        entry["hashes"] == listed_hashes(record)
+        and isinstance(files, list)
+        and all(
+            isinstance(row, list)
+            and len(row) == 5
+            and all(isinstance(x, int) and not isinstance(x, bool) for x in row[1:])
+            for row in files
+        )
+        and [row[:2] for row in files] == listed
+    )
+    return "ok" if ok else "bad"
