@@ -37,6 +37,7 @@ from eegprep.base.wording import counted
 from eegprep.readers.base import unit_to_uv
 from eegprep.readers.companions import (
     BRAINVISION_HEADERS,
+    Companion,
     brainvision_bytes,
     eight_bit,
     missing_data_problem,
@@ -79,17 +80,7 @@ def openable_vhdr(path: str, held: HeldFiles | None = None) -> Iterator[tuple[st
     if suffix.lower() not in BRAINVISION_HEADERS:
         yield path, set()
         return
-    with open_regular(path, buffering=-1) as fh:
-        raw = fh.read()
-    readable = brainvision_bytes(raw)  # (a UTF-16 header, which MNE cannot read, as UTF-8)
-    text = readable.decode("utf-8", errors="surrogateescape")
-    lines, repeats = _suffixed_repeats(editor_lines(text))  # (a form feed ends no line)
-    bare = [without_value_comments(line) for line in lines]  # (MNE reads `3 ; x` as no int)
-    commented, lines = bare != lines, bare
-    retimed = _unread_impedance_times(lines)
-    uncommented = unread_tables(lines)  # (the repeats' suffixes included)
-    if uncommented:
-        lines = without_comment(lines)
+    head = _header_lines(path)
     companions = vhdr_companions(path)
     found = {c.key: c.path for c in companions if c.path is not None}
     # a `..` in a name is resolved by the file system through a linked folder (to the link
@@ -105,42 +96,84 @@ def openable_vhdr(path: str, held: HeldFiles | None = None) -> Iterator[tuple[st
         copied = mne_copy(markers, tmp) if markers else None
         if copied:
             found["markerfile"] = copied
-        if held is None:
-            if (
-                not repeats
-                and not commented
-                and not retimed
-                and not uncommented
-                and not moved
-                and not copied
-                and readable is raw
-                and suffix.lower() == suffix
-            ):
-                yield path, set()
-                return
-        else:
-            gone = "datafile" not in found and any(c.key == "datafile" for c in companions)
-            if gone:  # there when checked, gone or no file since
-                raise SourceError(path, missing_data_problem(path) or "its samples file is gone")
-            found = {
-                key: f if key == "markerfile" and copied else held.link(f, _link_name(key, f))
-                for key, f in found.items()
-            }
-        named = {c.key for c in companions}
-        for i, line in enumerate(lines):
-            key, eq, _ = line.partition("=")
-            if eq and key.strip().lower() in found:
-                lines[i] = f"{key}={found[key.strip().lower()]}"
-            elif eq and held is not None and key.strip().lower() in named:  # found nowhere:
-                lines[i] = ""  # looked for nowhere
-        data = "\n".join(lines).encode("utf-8", errors="surrogateescape")
+        if held is None and not (head.changed or moved or copied or suffix.lower() != suffix):
+            yield path, set()
+            return
+        if held is not None:
+            found = _held_links(path, found, companions, copied, held)
+        data = _pointed(head.lines, found, {c.key for c in companions}, held)
         if held is not None:  # (MNE reads no name from the header's own)
-            yield held.write("header" + suffix.lower(), data, path), repeats
+            yield held.write("header" + suffix.lower(), data, path), head.repeats
             return
         copy = os.path.join(tmp, PurePath(path).stem + suffix.lower())
         with open(copy, "wb") as fh:
             fh.write(data)
-        yield copy, repeats
+        yield copy, head.repeats
+
+
+@dataclass(frozen=True)
+class _HeaderLines:
+    """A BrainVision header's lines as MNE is to read them, and whether they differ from the
+    file's (so that MNE must be given a copy)."""
+
+    lines: list[str]  # the repeats suffixed, an unreadable [Comment] left out
+    repeats: set[str]  # the labels that repeat
+    changed: bool  # other lines, or other bytes (a UTF-16 header), than the file's
+
+
+def _header_lines(path: str) -> _HeaderLines:
+    """Read the header ``path`` (as UTF-8, a UTF-16 or UTF-32 one converted) and make its
+    lines readable by MNE: repeated labels suffixed (:func:`_suffixed_repeats`), impedance
+    times and a ``[Comment]`` whose channel tables MNE would fail on left out."""
+    with open_regular(path, buffering=-1) as fh:
+        raw = fh.read()
+    readable = brainvision_bytes(raw)  # (a UTF-16 header, which MNE cannot read, as UTF-8)
+    text = readable.decode("utf-8", errors="surrogateescape")
+    lines, repeats = _suffixed_repeats(editor_lines(text))  # (a form feed ends no line)
+    bare = [without_value_comments(line) for line in lines]  # (MNE reads `3 ; x` as no int)
+    commented, lines = bare != lines, bare
+    retimed = _unread_impedance_times(lines)
+    uncommented = unread_tables(lines)  # (the repeats' suffixes included)
+    if uncommented:
+        lines = without_comment(lines)
+    changed = (
+        bool(repeats) or commented or bool(retimed) or bool(uncommented) or readable is not raw
+    )
+    return _HeaderLines(lines=lines, repeats=repeats, changed=changed)
+
+
+def _held_links(
+    path: str,
+    found: dict[str, str],
+    companions: list[Companion],
+    copied: str | None,
+    held: HeldFiles,
+) -> dict[str, str]:
+    """The data and marker files ``found`` as links in ``held``'s folder to their checked
+    descriptors (a marker file MNE reads as a copy: that copy); a data file named but gone
+    since it was checked is refused."""
+    gone = "datafile" not in found and any(c.key == "datafile" for c in companions)
+    if gone:  # there when checked, gone or no file since
+        raise SourceError(path, missing_data_problem(path) or "its samples file is gone")
+    return {
+        key: f if key == "markerfile" and copied else held.link(f, _link_name(key, f))
+        for key, f in found.items()
+    }
+
+
+def _pointed(
+    lines: list[str], found: dict[str, str], named: set[str], held: HeldFiles | None
+) -> bytes:
+    """The header's bytes with each ``DataFile=`` / ``MarkerFile=`` line naming the file
+    ``found`` for it (given ``held``, one ``named`` but found nowhere is emptied: MNE then
+    looks for none)."""
+    for i, line in enumerate(lines):
+        key, eq, _ = line.partition("=")
+        if eq and key.strip().lower() in found:
+            lines[i] = f"{key}={found[key.strip().lower()]}"
+        elif eq and held is not None and key.strip().lower() in named:  # found nowhere:
+            lines[i] = ""  # looked for nowhere
+    return "\n".join(lines).encode("utf-8", errors="surrogateescape")
 
 
 def _link_name(key: str, path: str) -> str:
