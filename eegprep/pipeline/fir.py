@@ -14,6 +14,7 @@ kernels against MNE's.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -61,6 +62,41 @@ def fir_kernel(
     nyq = sfreq / 2.0
     if l_freq is None and h_freq is None:
         raise ValueError("a filter needs l_freq, h_freq or both")
+    band = _band(sfreq, l_freq, h_freq, l_trans_bandwidth, h_trans_bandwidth)
+    lo, hi, lt, ht, stop_band = band.lo, band.hi, band.lt, band.ht, band.stop
+    # the bands MNE refuses (a stop band's transitions lie inside it)
+    if lo is not None and (lo <= 0 or lt <= 0 or (not stop_band and lo - lt < 0)):
+        raise ValueError(f"high-pass edge {lo} Hz with transition {lt} Hz is not realisable")
+    if hi is not None and (hi >= nyq or ht <= 0 or (not stop_band and hi + ht > nyq)):
+        raise ValueError(f"low-pass edge {hi} Hz with transition {ht} Hz reaches Nyquist {nyq}")
+    widths = [w for w in (lt, ht) if not math.isnan(w)]
+    n_taps = _filter_length(LENGTH_FACTOR / float(min(widths)), sfreq)
+    freq, gain = _response(band, nyq)
+    return _firwin_design(n_taps, np.array(freq) / nyq, np.array(gain))
+
+
+@dataclass(frozen=True)
+class _Band:
+    """A filter's edges and transition widths as MNE designs it, Hz: ``lo`` (a high-pass
+    edge) and ``hi`` (a low-pass edge), each None when absent; ``lt`` and ``ht`` their
+    transitions (NaN when absent); ``stop``: a band-stop from ``lo`` to ``hi``."""
+
+    lo: float | None
+    hi: float | None
+    lt: float
+    ht: float
+    stop: bool
+
+
+def _band(
+    sfreq: float,
+    l_freq: float | None,
+    h_freq: float | None,
+    l_trans_bandwidth: float | None,
+    h_trans_bandwidth: float | None,
+) -> _Band:
+    """The edges and widths of :func:`fir_kernel`'s arguments: MNE's automatic widths where
+    none is given; a band-stop's edges and widths swapped, as MNE swaps them."""
     stop_band = l_freq is not None and h_freq is not None and l_freq > h_freq
     lo: float | None
     hi: float | None
@@ -77,14 +113,13 @@ def fir_kernel(
             lt = auto_l_trans(lo) if l_trans_bandwidth is None else float(l_trans_bandwidth)
         if hi is not None:
             ht = auto_h_trans(hi, sfreq) if h_trans_bandwidth is None else float(h_trans_bandwidth)
-    # the bands MNE refuses (a stop band's transitions lie inside it)
-    if lo is not None and (lo <= 0 or lt <= 0 or (not stop_band and lo - lt < 0)):
-        raise ValueError(f"high-pass edge {lo} Hz with transition {lt} Hz is not realisable")
-    if hi is not None and (hi >= nyq or ht <= 0 or (not stop_band and hi + ht > nyq)):
-        raise ValueError(f"low-pass edge {hi} Hz with transition {ht} Hz reaches Nyquist {nyq}")
-    widths = [w for w in (lt, ht) if not math.isnan(w)]
-    n_taps = _filter_length(LENGTH_FACTOR / float(min(widths)), sfreq)
+    return _Band(lo=lo, hi=hi, lt=lt, ht=ht, stop=stop_band)
 
+
+def _response(band: _Band, nyq: float) -> tuple[list[float], list[float]]:
+    """The frequencies (Hz, 0 to ``nyq``) and gains of the response ``band`` asks, as MNE's
+    ``firwin`` design is given them."""
+    lo, hi, lt, ht, stop_band = band.lo, band.hi, band.lt, band.ht, band.stop
     freq: list[float]
     gain: list[float]
     if stop_band:
@@ -116,7 +151,7 @@ def fir_kernel(
         freq, gain = [0.0, hi, f_s], [1.0, 1.0, 0.0]
         if f_s != nyq:
             freq, gain = [*freq, nyq], [*gain, 0.0]
-    return _firwin_design(n_taps, np.array(freq) / nyq, np.array(gain))
+    return freq, gain
 
 
 def _filter_length(seconds: float, sfreq: float) -> int:
