@@ -479,12 +479,43 @@ def index_by(
     out) into one index per name of ``splits`` (stores, then recordings, then start).
     ``quiet``: no warning of the recordings that give no window (a caller that cut the same
     recordings once already, and said so)."""
-    per_split: dict[
-        str, tuple[list[RecordingPlan], list[int], list[int], list[int], list[list[float]]]
-    ] = {}
-    skipped = 0
-    unknown: list[tuple[str, Any]] = []  # (recording, its label value that is no class)
-    unlabelled: list[tuple[str, str]] = []  # (recording, its split): no value of the label
+    found = _collect(opened, task, split_of, windows, edge_events)
+    skipped, unknown, unlabelled = found.skipped, found.unknown, found.unlabelled
+    if quiet:
+        skipped, unknown, unlabelled = 0, [], []
+    _warn_left_out(task, skipped, unknown, unlabelled)
+    return {
+        split: _split_index(opened, split, found.per_split.get(split), skipped, windows)
+        for split in splits
+    }
+
+
+_Part = tuple[list[RecordingPlan], list[int], list[int], list[int], list[list[float]]]
+"""One split's windows as :func:`index_by` collects them: the recordings' plans, then per
+window its recording (position in the plans), start (samples), seconds and labels."""
+
+
+@dataclass
+class _Collected:
+    """What :func:`_collect` found: each split's windows, and the recordings that gave none
+    for a reason a warning names."""
+
+    per_split: dict[str, _Part] = field(default_factory=dict)
+    skipped: int = 0  # recordings lacking a protocol channel
+    unknown: list[tuple[str, Any]] = field(default_factory=list)  # (recording, no-class value)
+    unlabelled: list[tuple[str, str]] = field(default_factory=list)  # (recording, its split)
+
+
+def _collect(
+    opened: Sequence[Store],
+    task: Task,
+    split_of: Callable[[Recording], str | None],
+    windows: WindowSettings,
+    edge_events: str,
+) -> _Collected:
+    """The task's windows of every recording of ``opened`` (stores, then recordings, in
+    order), each recording's under its split."""
+    found = _Collected()
     for s_i, store in enumerate(opened):
         for rec in store:
             split = split_of(rec)
@@ -492,17 +523,17 @@ def index_by(
                 continue
             sel = _rows(rec, task, windows.max_channels)
             if sel is None:
-                skipped += 1
+                found.skipped += 1
                 continue
             seconds = task.window_seconds or window_seconds(len(sel[0]), windows)
             starts, labels = _windows(store, rec, task, seconds, edge_events)
             if not starts:
                 if _no_class(task, rec):
-                    unknown.append((rec.id, rec.labels[task.label_key or ""]))
+                    found.unknown.append((rec.id, rec.labels[task.label_key or ""]))
                 elif lacks_label(task, rec):
-                    unlabelled.append((rec.id, split))
+                    found.unlabelled.append((rec.id, split))
                 continue
-            plans, recs, st, npatch, labs = per_split.setdefault(split, ([], [], [], [], []))
+            plans, recs, st, npatch, labs = found.per_split.setdefault(split, ([], [], [], [], []))
             plan = RecordingPlan(
                 s_i, rec.id, rec.corpus, subject_key(rec.subject_key), *sel, subject_of(rec),
                 source=source_identity(rec),
@@ -512,8 +543,14 @@ def index_by(
             st += starts
             npatch += [seconds] * len(starts)
             labs += labels
-    if quiet:
-        skipped, unknown, unlabelled = 0, [], []
+    return found
+
+
+def _warn_left_out(
+    task: Task, skipped: int, unknown: list[tuple[str, Any]], unlabelled: list[tuple[str, str]]
+) -> None:
+    """One warning per reason recordings gave no window: a protocol channel lacking, no value
+    of the label, a value that is no class."""
     if skipped:
         log.warning(
             "%s: %s %s a protocol channel; skipped",
@@ -529,24 +566,32 @@ def index_by(
             task.label_key, rid, value, ", ".join(task.classes),
             "it gives" if len(unknown) == 1 else "they give",
         )  # fmt: skip
-    out = {}
-    for split in splits:
-        plans, recs, st, npatch, labs = per_split.get(split, ([], [], [], [], []))
-        rec_a, st_a = np.asarray(recs, np.int64), np.asarray(st, np.int64)
-        out[split] = WindowIndex(
-            [s.url for s in opened],
-            plans,
-            rec_a,
-            st_a,
-            np.asarray(npatch, np.int64),
-            assign_blocks(rec_a, st_a, windows.block_seconds * PATCH_SIZE),
-            np.asarray(labs, np.float32).reshape(len(recs), -1)
-            if recs
-            else np.zeros((0, 1), np.float32),
-            {"split": split, "n_skipped": skipped},
-            list(opened),
-        )
-    return out
+
+
+def _split_index(
+    opened: Sequence[Store],
+    split: str,
+    part: _Part | None,
+    skipped: int,
+    windows: WindowSettings,
+) -> WindowIndex:
+    """The :class:`WindowIndex` of one split's windows ``part`` (None: an empty index), its
+    labels ``(n_windows, n_targets)`` float32."""
+    plans, recs, st, npatch, labs = part or ([], [], [], [], [])
+    rec_a, st_a = np.asarray(recs, np.int64), np.asarray(st, np.int64)
+    return WindowIndex(
+        [s.url for s in opened],
+        plans,
+        rec_a,
+        st_a,
+        np.asarray(npatch, np.int64),
+        assign_blocks(rec_a, st_a, windows.block_seconds * PATCH_SIZE),
+        np.asarray(labs, np.float32).reshape(len(recs), -1)
+        if recs
+        else np.zeros((0, 1), np.float32),
+        {"split": split, "n_skipped": skipped},
+        list(opened),
+    )
 
 
 def task_record(task: Task) -> dict[str, Any]:
