@@ -151,6 +151,40 @@ class _Progress:
 
 def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) -> dict[str, Any]:
     """Run the stage to its last step; returns the final metrics and file paths."""
+    lp = _start(run, model, step_fn, resume)
+    begin_own_work()  # errors from here on may be this rank's own (eegprep.base.ranks)
+    try:
+        _run_epochs(lp)
+    finally:  # the workers end here, whatever stopped the loop (a signal: docs/cli.md)
+        lp.loader.close()
+    return _finish(lp)
+
+
+@dataclass
+class _Loop:
+    """What the loop's steps share: the run, its model and optimizer, the generator of its
+    masks, where it is (``at``), the windows replaced so far, its log and batches, and the
+    schedule (``total`` steps, ``warmup`` of them, the ``peak`` learning rate)."""
+
+    run: Run
+    model: nn.Module
+    opt: torch.optim.Optimizer
+    gen: torch.Generator
+    ckpt: Path  # the run's last.pt
+    at: _Progress
+    unreadable: Unreadable
+    wrapped: nn.Module  # the model, or its DDP wrapper
+    runlog: RunLog
+    stepper: _Stepper
+    loader: Any  # the run's data loader (its workers persist across epochs)
+    total: int
+    warmup: int
+    peak: float
+
+
+def _start(run: Run, model: nn.Module, step_fn: StepFn, resume: bool) -> _Loop:
+    """Seed, place the model, make the optimizer and schedule, restore ``last.pt`` on a
+    resume, open the log and the loader: everything before the first step, in that order."""
     cfg, dinfo = run.cfg, run.dist
     set_determinism(cfg, dinfo.device)
     seed_everything(cfg.seed + dinfo.rank)
@@ -182,53 +216,74 @@ def train(run: Run, model: nn.Module, step_fn: StepFn, *, resume: bool = False) 
         ds, num_workers=cfg.num_workers, generator=loader_gen,
         pin_memory=dinfo.device.type == "cuda",
     )  # fmt: skip
-    begin_own_work()  # errors from here on may be this rank's own (eegprep.base.ranks)
-    try:
-        while at.step < total:
-            ds.set_epoch(at.epoch, at.batch_in_epoch)
-            for batch in loader:
-                replaced: Any = batch.pop(FOUND, None)  # windows that could not be read
-                every = found_by_ranks(replaced or [], dinfo.device)  # (all ranks alike)
-                unreadable.add_ranks(every, len(batch["ids"]))  # (raises when too many)
-                if unreadable.windows:  # in every checkpoint: a resume counts on from there
-                    run.extra[KEY] = unreadable.as_dict()
-                lr = lr_at(at.step, total=total, warmup=warmup, peak=peak, floor=cfg.min_lr)
-                loss, metrics = stepper(batch, lr, at.step)
-                at.step, at.batch_in_epoch = at.step + 1, at.batch_in_epoch + 1
-                _log_step(run, at, batch, loss, metrics, runlog, lr, total)
-                if at.step % cfg.ckpt_every == 0 and at.step < total:
-                    _check_state(run, model, opt, at.step)  # (every rank: all stop together)
-                    if dinfo.is_main:
-                        state = checkpoint_dict(
-                            run, model, opt, at.step, at.epoch, at.batch_in_epoch, gen
-                        )
-                        atomic_save({**state, "log_window": at.interval}, ckpt)
-                if at.step >= total:
-                    break
-            if at.batch_in_epoch >= len(ds.plan.batches(at.epoch)):  # the epoch is complete
-                if run.on_epoch_end is not None:
-                    _check_state(run, model, opt, at.step)  # (validates, may save best.pt)
-                    at.last.update(run.on_epoch_end(model, at.epoch, at.step) or {})
-                    wrapped.train()
-                at.epoch, at.batch_in_epoch = at.epoch + 1, 0
-    finally:  # the workers end here, whatever stopped the loop (a signal: docs/cli.md)
-        loader.close()
-    _check_state(run, model, opt, at.step)  # before the last validation and checkpoint
+    return _Loop(
+        run=run, model=model, opt=opt, gen=gen, ckpt=ckpt, at=at, unreadable=unreadable,
+        wrapped=wrapped, runlog=runlog, stepper=stepper, loader=loader, total=total,
+        warmup=warmup, peak=peak,
+    )  # fmt: skip
+
+
+def _run_epochs(lp: _Loop) -> None:
+    """Step through the epochs' batches until ``lp.total`` steps; at each complete epoch's
+    end, the stage's ``on_epoch_end`` (validation, ``best.pt``)."""
+    run, model, at, ds = lp.run, lp.model, lp.at, lp.run.dataset
+    while at.step < lp.total:
+        ds.set_epoch(at.epoch, at.batch_in_epoch)
+        for batch in lp.loader:
+            _one_step(lp, batch)
+            if at.step >= lp.total:
+                break
+        if at.batch_in_epoch >= len(ds.plan.batches(at.epoch)):  # the epoch is complete
+            if run.on_epoch_end is not None:
+                _check_state(run, model, lp.opt, at.step)  # (validates, may save best.pt)
+                at.last.update(run.on_epoch_end(model, at.epoch, at.step) or {})
+                lp.wrapped.train()
+            at.epoch, at.batch_in_epoch = at.epoch + 1, 0
+
+
+def _one_step(lp: _Loop, batch: dict[str, Any]) -> None:
+    """One step on ``batch``: count the windows every rank replaced, update the weights at
+    the step's learning rate, log it, and save ``last.pt`` every ``ckpt_every`` steps."""
+    run, at, cfg, dinfo = lp.run, lp.at, lp.run.cfg, lp.run.dist
+    replaced: Any = batch.pop(FOUND, None)  # windows that could not be read
+    every = found_by_ranks(replaced or [], dinfo.device)  # (all ranks alike)
+    lp.unreadable.add_ranks(every, len(batch["ids"]))  # (raises when too many)
+    if lp.unreadable.windows:  # in every checkpoint: a resume counts on from there
+        run.extra[KEY] = lp.unreadable.as_dict()
+    lr = lr_at(at.step, total=lp.total, warmup=lp.warmup, peak=lp.peak, floor=cfg.min_lr)
+    loss, metrics = lp.stepper(batch, lr, at.step)
+    at.step, at.batch_in_epoch = at.step + 1, at.batch_in_epoch + 1
+    _log_step(run, at, batch, loss, metrics, lp.runlog, lr, lp.total)
+    if at.step % cfg.ckpt_every == 0 and at.step < lp.total:
+        _check_state(run, lp.model, lp.opt, at.step)  # (every rank: all stop together)
+        if dinfo.is_main:
+            state = checkpoint_dict(
+                run, lp.model, lp.opt, at.step, at.epoch, at.batch_in_epoch, lp.gen
+            )
+            atomic_save({**state, "log_window": at.interval}, lp.ckpt)
+
+
+def _finish(lp: _Loop) -> dict[str, Any]:
+    """After the last step: check the weights, validate a run that ended inside an epoch,
+    save the final ``last.pt`` (main rank; every rank waits for it), close the log."""
+    run, model, at = lp.run, lp.model, lp.at
+    _check_state(run, model, lp.opt, at.step)  # before the last validation and checkpoint
     if at.batch_in_epoch > 0 and run.on_epoch_end is not None:  # max_steps ended the run
         at.last.update(run.on_epoch_end(model, at.epoch, at.step) or {})  # inside an epoch
-    if dinfo.is_main:
+    if run.dist.is_main:
         atomic_save(
-            checkpoint_dict(run, model, opt, at.step, at.epoch, at.batch_in_epoch, gen), ckpt
+            checkpoint_dict(run, model, lp.opt, at.step, at.epoch, at.batch_in_epoch, lp.gen),
+            lp.ckpt,
         )
     barrier()  # every rank returns with the final checkpoint on disk
-    plot = runlog.close(run.run_dir / "curves.png")
+    plot = lp.runlog.close(run.run_dir / "curves.png")
     return {
         "metrics": at.last,
         "step": at.step,
-        "checkpoint": ckpt,
-        "log": runlog.path,
+        "checkpoint": lp.ckpt,
+        "log": lp.runlog.path,
         "plot": plot,
-        KEY: unreadable.as_dict(),  # windows replaced because their samples cannot be read
+        KEY: lp.unreadable.as_dict(),  # windows replaced because their samples cannot be read
     }
 
 
