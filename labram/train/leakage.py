@@ -226,7 +226,6 @@ def check_test_subjects(
         the CLI exits with status 2).
     """
     test = set(test_keys)
-    recordings = f"{split} recording"
     if record is None:
         return (
             f"{shown_path(source)} records no pre-training subjects (made from weights that carry "
@@ -236,30 +235,7 @@ def check_test_subjects(
     k = len(seen(record, test))
     files = set(test_sources) - {""}
     m = len(seen_sources(record, files))
-    line = (
-        f"{of_total(k, len(test), f'{split} subject', 'was seen')} in pre-training "
-        f"({shown_path(source)})"
-    )
-    if not record.get("complete", True):
-        line = (
-            f"cannot tell whether the {counted(len(test), f'{split} subject')} "
-            f"{noun(len(test), 'was', 'were')} seen in pre-training: the record of "
-            f"{shown_path(source)} is incomplete (part of the model came without one, or trained "
-            "on recordings without a subject_key); "
-            f"{of_total(k, len(test), f'{split} subject', 'is', the=True)} in it"
-        )
-    if unkeyed:
-        line += (
-            f"; {counted(unkeyed, recordings)} {noun(unkeyed, 'has')} no subject_key and "
-            f"{noun(unkeyed, 'is')} not in that count "
-            "(the check of source files, where the record has one, covers them)"
-        )
-    if m:
-        line += (
-            f"; {of_total(m, len(files), f'{recordings} source file', 'was', the=True)} "
-            "pre-trained on "
-            "(the same file's content, whatever its subject key)"
-        )
+    line = _leakage_line(record, len(test), k, (m, len(files)), unkeyed, split, source)
     if split != "test":
         return f"{line} ({INFORMATION})"
     if (k or m) and not allow:
@@ -270,6 +246,47 @@ def check_test_subjects(
         )
         raise UsageError(
             f"{line}: their test metrics would be optimistic; {fix} or pass --allow-seen-subjects"
+        )
+    return line
+
+
+def _leakage_line(
+    record: dict[str, Any],
+    n_test: int,
+    k: int,
+    files_seen: tuple[int, int],
+    unkeyed: int,
+    split: str,
+    source: str,
+) -> str:
+    """:func:`check_test_subjects`'s line: ``k`` of ``n_test`` subjects of ``split`` seen in
+    ``source``'s pre-training (or an incomplete record's caveat), the recordings without a
+    subject key, and ``files_seen`` (m of n source files pre-trained on)."""
+    recordings = f"{split} recording"
+    m, n_files = files_seen
+    line = (
+        f"{of_total(k, n_test, f'{split} subject', 'was seen')} in pre-training "
+        f"({shown_path(source)})"
+    )
+    if not record.get("complete", True):
+        line = (
+            f"cannot tell whether the {counted(n_test, f'{split} subject')} "
+            f"{noun(n_test, 'was', 'were')} seen in pre-training: the record of "
+            f"{shown_path(source)} is incomplete (part of the model came without one, or trained "
+            "on recordings without a subject_key); "
+            f"{of_total(k, n_test, f'{split} subject', 'is', the=True)} in it"
+        )
+    if unkeyed:
+        line += (
+            f"; {counted(unkeyed, recordings)} {noun(unkeyed, 'has')} no subject_key and "
+            f"{noun(unkeyed, 'is')} not in that count "
+            "(the check of source files, where the record has one, covers them)"
+        )
+    if m:
+        line += (
+            f"; {of_total(m, n_files, f'{recordings} source file', 'was', the=True)} "
+            "pre-trained on "
+            "(the same file's content, whatever its subject key)"
         )
     return line
 
