@@ -234,6 +234,9 @@ class StoreWriter:
         loc.write_bytes(group_json(root_attrs(self.recipe)), "zarr.json")
 
     def _lock(self) -> None:
+        """Take the store's lock file (and, for a local store, its ``flock`` first): refused
+        while another ingest holds it; taken over, with a warning once it is ours, from one
+        killed or gone."""
         me = {
             "host": socket.gethostname(),
             "pid": os.getpid(),
@@ -247,67 +250,80 @@ class StoreWriter:
         if self.loc.exists(*LOCK):
             with contextlib.suppress(FileNotFoundError):  # (given back just now)
                 seen = self.loc.read_bytes(*LOCK)
-        took_over: tuple[Any, ...] | None = None  # the warning, once the lock is ours
-        if seen is not None:  # (a live holder is refused here)
-            other = lock_holder(seen)
-            if other is None:
-                # cut short by a kill (stale), unless it is being written this very moment
-                fresh = self.loc.local and time.time() - os.path.getmtime(self.loc.path(*LOCK)) < 5
-                if fresh:
-                    raise StoreLockedError(
-                        f"{self.loc.named}: another ingest is taking the lock just now "
-                        f"({self.loc.shown(self.loc.path(*LOCK))}); wait for it"
-                    )
-                took_over = (
-                    "%s: took over a damaged lock file (%s) left by an ingest that was killed",
-                    self.loc.display,
-                    self.loc.shown(self.loc.path(*LOCK)),
-                )
-            elif not lock_is_stale(other, flocked=self._flock_fd is not None):
-                raise StoreLockedError(
-                    f"{self.loc.named}: another ingest ({describe_holder(other)}) is "
-                    f"writing this store; wait for it, or delete "
-                    f"{self.loc.shown(self.loc.path(*LOCK))} if that process is gone"
-                )
-            else:
-                took_over = (
-                    "%s: took over the lock of an ingest that no longer runs (%s): its "
-                    "unlisted work is removed, and this ingest redoes it",
-                    self.loc.display,
-                    describe_holder(other),
-                )
+        # the warning, once the lock is ours (a live holder is refused here)
+        took_over = None if seen is None else self._judged_lock(seen)
         if self.loc.local:
-            path = self.loc.path(*LOCK)
-            try:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                if os.path.exists(path):
-                    os.unlink(path)  # stale: its process is gone
-            except OSError as exc:
-                raise self.loc.failed(exc, "deleting the stale lock", *LOCK) from exc
-            try:  # (whole or absent at any kill: never an empty lock under its name)
-                link_new(path, json.dumps(me).encode())
-            except FileExistsError:
-                raise StoreLockedError(
-                    f"{self.loc.named}: another ingest took the lock just now"
-                ) from None
-            except OSError as exc:
-                raise self.loc.failed(exc, "writing the lock", *LOCK) from exc
+            self._write_local_lock(me)
         else:
-            if not exclusive_put(self.loc):
-                log.warning(
-                    "%s: this file system cannot create the lock exclusively; two ingests "
-                    "started at the same moment could both write the store: run one at a time",
-                    shown_path(self.loc.display),
-                )
-            if seen is not None:  # claimed first: one writer alone replaces it
-                take_over_remote_lock(self.loc, seen, json.dumps(me).encode())
-            else:
-                create_remote_lock(self.loc, json.dumps(me).encode())
-            self._locked = True
-            sweep_claims(self.loc)  # what writers killed mid-takeover left
+            self._write_remote_lock(me, seen)
         self._locked = True
         if took_over is not None:
             log.warning(*took_over)
+
+    def _judged_lock(self, seen: bytes) -> tuple[Any, ...] | None:
+        """The lock file another ingest left (``seen``, its bytes): refused while its holder
+        runs or writes it; else the warning (arguments to ``log.warning``) of taking it over."""
+        other = lock_holder(seen)
+        if other is None:
+            # cut short by a kill (stale), unless it is being written this very moment
+            fresh = self.loc.local and time.time() - os.path.getmtime(self.loc.path(*LOCK)) < 5
+            if fresh:
+                raise StoreLockedError(
+                    f"{self.loc.named}: another ingest is taking the lock just now "
+                    f"({self.loc.shown(self.loc.path(*LOCK))}); wait for it"
+                )
+            return (
+                "%s: took over a damaged lock file (%s) left by an ingest that was killed",
+                self.loc.display,
+                self.loc.shown(self.loc.path(*LOCK)),
+            )
+        elif not lock_is_stale(other, flocked=self._flock_fd is not None):
+            raise StoreLockedError(
+                f"{self.loc.named}: another ingest ({describe_holder(other)}) is "
+                f"writing this store; wait for it, or delete "
+                f"{self.loc.shown(self.loc.path(*LOCK))} if that process is gone"
+            )
+        else:
+            return (
+                "%s: took over the lock of an ingest that no longer runs (%s): its "
+                "unlisted work is removed, and this ingest redoes it",
+                self.loc.display,
+                describe_holder(other),
+            )
+
+    def _write_local_lock(self, me: dict[str, Any]) -> None:
+        """Replace a stale local lock file by ``me``, whole or absent at any kill."""
+        path = self.loc.path(*LOCK)
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if os.path.exists(path):
+                os.unlink(path)  # stale: its process is gone
+        except OSError as exc:
+            raise self.loc.failed(exc, "deleting the stale lock", *LOCK) from exc
+        try:  # (whole or absent at any kill: never an empty lock under its name)
+            link_new(path, json.dumps(me).encode())
+        except FileExistsError:
+            raise StoreLockedError(
+                f"{self.loc.named}: another ingest took the lock just now"
+            ) from None
+        except OSError as exc:
+            raise self.loc.failed(exc, "writing the lock", *LOCK) from exc
+
+    def _write_remote_lock(self, me: dict[str, Any], seen: bytes | None) -> None:
+        """Create the lock file ``me`` on a remote store, or take over the stale one ``seen``
+        (claimed first: one writer alone replaces it)."""
+        if not exclusive_put(self.loc):
+            log.warning(
+                "%s: this file system cannot create the lock exclusively; two ingests "
+                "started at the same moment could both write the store: run one at a time",
+                shown_path(self.loc.display),
+            )
+        if seen is not None:  # claimed first: one writer alone replaces it
+            take_over_remote_lock(self.loc, seen, json.dumps(me).encode())
+        else:
+            create_remote_lock(self.loc, json.dumps(me).encode())
+        self._locked = True
+        sweep_claims(self.loc)  # what writers killed mid-takeover left
 
     def _hold_flock(self) -> None:
         """Hold an exclusive ``flock`` on ``_eegprep/lock.flock`` while writing (a local store).
