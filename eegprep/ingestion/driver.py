@@ -271,20 +271,7 @@ def _sources_gone(
     lost that much.
     """
     mine = _corpus_records(writer, manifest)
-    presence = SourcePresence(root)
-    gone, unsure = {}, []
-    hidden: dict[tuple[str, str], list[str]] = {}  # (folder, what it is) -> recordings kept
-    for rid, rec in sorted(mine.items()):
-        source = rec.get("source")
-        state = presence.state(source)
-        missing = state == GONE_STATE and isinstance(source, str) and source
-        hides = presence.hiding_folder(str(source)) if missing else None
-        if hides:
-            hidden.setdefault(hides, []).append(rid)
-        elif state == GONE_STATE:
-            gone[rid] = rec
-        elif state:
-            unsure.append(f"{rid} ({state})")
+    gone, unsure, hidden = _presence(mine, root)
     notes = report.warnings.setdefault(GONE, []) if gone or unsure or hidden else []
     if unsure:
         notes.append(
@@ -302,26 +289,60 @@ def _sources_gone(
             f"{counted(report.n_removed, 'recording')} removed: their source is gone (--prune)"
         )
         return {}
+    notes.append(_kept_note(cfg, gone, len(mine), root))
+    return _by_source_hash(gone)
+
+
+def _presence(
+    mine: dict[str, dict[str, Any]], root: str
+) -> tuple[dict[str, dict[str, Any]], list[str], dict[tuple[str, str], list[str]]]:
+    """The listed recordings ``mine`` whose source under ``root`` is gone (id -> record),
+    those that could not be checked (``"id (why)"``) and those kept because a folder of their
+    path hides what it held (``(folder, what it is) -> ids``), in id order."""
+    presence = SourcePresence(root)
+    gone: dict[str, dict[str, Any]] = {}
+    unsure: list[str] = []
+    hidden: dict[tuple[str, str], list[str]] = {}  # (folder, what it is) -> recordings kept
+    for rid, rec in sorted(mine.items()):
+        source = rec.get("source")
+        state = presence.state(source)
+        missing = state == GONE_STATE and isinstance(source, str) and source
+        hides = presence.hiding_folder(str(source)) if missing else None
+        if hides:
+            hidden.setdefault(hides, []).append(rid)
+        elif state == GONE_STATE:
+            gone[rid] = rec
+        elif state:
+            unsure.append(f"{rid} ({state})")
+    return gone, unsure, hidden
+
+
+def _kept_note(cfg: IngestConfig, gone: dict[str, dict[str, Any]], n_mine: int, root: str) -> str:
+    """The note on the listed recordings whose source is ``gone`` (of ``n_mine``) and which
+    stay in the store: not pruned (all gone, or more than ``--prune-max``), or no ``--prune``."""
     names = ", ".join(list(gone)[:3]) + (", ..." if len(gone) > 3 else "")
-    if cfg.prune and len(gone) == len(mine):
-        notes.append(
-            f"not pruned: no source of the {counted(len(mine), 'listed recording')} is under "
+    if cfg.prune and len(gone) == n_mine:
+        return (
+            f"not pruned: no source of the {counted(n_mine, 'listed recording')} is under "
             f"{shown_path(root)}: is --src the folder they were ingested from?"
         )
-    elif cfg.prune:
-        notes.append(
-            f"not pruned: {of_total(len(gone), len(mine), 'listed recording', 'has', the=True)} no "
+    if cfg.prune:
+        return (
+            f"not pruned: {of_total(len(gone), n_mine, 'listed recording', 'has', the=True)} no "
             f"source under {shown_path(root)} (more than --prune-max {cfg.prune_max:g} of them): "
             "is --src the folder they were ingested from, and all of it there? Raise --prune-max "
             "if they are gone"
         )
-    else:
-        notes.append(
-            f"{counted(len(gone), 'listed recording')} {noun(len(gone), 'has', 'have')} no source "
-            f"under {shown_path(root)} now (renamed, moved or deleted): {names}; "
-            f"{noun(len(gone), 'it stays', 'they stay')} in the store, --prune removes "
-            f"{noun(len(gone), 'it', 'them')}"
-        )
+    return (
+        f"{counted(len(gone), 'listed recording')} {noun(len(gone), 'has', 'have')} no source "
+        f"under {shown_path(root)} now (renamed, moved or deleted): {names}; "
+        f"{noun(len(gone), 'it stays', 'they stay')} in the store, --prune removes "
+        f"{noun(len(gone), 'it', 'them')}"
+    )
+
+
+def _by_source_hash(gone: dict[str, dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    """The recordings ``gone`` by their source's content hash: ``{hash: (id, source)}``."""
     out = {}
     for rid, rec in gone.items():
         digest = rec.get("source_blake3")
