@@ -27,7 +27,7 @@ from eegprep.base.path_limits import shown_path
 from eegprep.base.redact import redact, redact_all
 from eegprep.base.wording import counted, noun, of_total
 from eegprep.base.write_errors import PLACE_ERRORS, names_its_file
-from eegprep.corpus.discover import Discovery, discover, resolve_names
+from eegprep.corpus.discover import Discovery, SourceItem, discover, resolve_names
 from eegprep.corpus.folders import corpus_dir
 from eegprep.corpus.manifest import Manifest, load_manifest
 from eegprep.corpus.sources import (
@@ -183,32 +183,17 @@ def _plan(
     report: IngestReport,
     seen: SeenFiles | None = None,
 ) -> list[IngestTask]:
+    """The recordings of ``found`` to ingest now, each an :class:`IngestTask` in the order
+    found; the current ones counted in ``report``, those that cannot be read named in it."""
     seen = seen or SeenFiles()
     existing = writer.existing()
-    for problem in writer.index_problems:  # their recordings are listed or ingested again
-        report.warnings.setdefault("(store index)", []).append(problem)
-    for rid in writer.relisted:
-        report.warnings.setdefault("(store index)", []).append(
-            f"{rid}: listed again from its complete group (the index had lost it, or an "
-            "ingest was stopped before listing it)"
-        )
+    _index_warnings(writer, report)
     mine = _corpus_records(writer, manifest)
     root = str(found.root)
     tasks = []
     for item in resolve_names(found.items, mine):
-        try:
-            rels = recording_files(manifest, root, item)
-            outside = outside_root(rels)
-            if outside:  # never read: the store holds the corpus, and nothing else
-                report.failed.append(
-                    f"{shown_path(item.relpath)}: {shown_path(', '.join(outside))} "
-                    f"{'lie' if len(outside) > 1 else 'lies'} outside the corpus folder, where "
-                    "eegprep reads nothing: copy it into the corpus folder"
-                )
-                continue
-            stamps = stamp_files(root, rels)
-        except OSError as exc:
-            report.failed.append(f"{shown_path(item.relpath)}: cannot stat: {exc.strerror}")
+        stamps = _stamped(manifest, root, item, report)
+        if stamps is None:
             continue
         rid = f"{manifest.name}/{item.name}"
         record = existing.get(rid)
@@ -243,6 +228,40 @@ def _plan(
             )
         )
     return tasks
+
+
+def _index_warnings(writer: StoreWriter, report: IngestReport) -> None:
+    """Put the store index's problems, and the recordings listed again from their complete
+    group, in ``report``'s warnings (their recordings are listed or ingested again)."""
+    for problem in writer.index_problems:  # their recordings are listed or ingested again
+        report.warnings.setdefault("(store index)", []).append(problem)
+    for rid in writer.relisted:
+        report.warnings.setdefault("(store index)", []).append(
+            f"{rid}: listed again from its complete group (the index had lost it, or an "
+            "ingest was stopped before listing it)"
+        )
+
+
+def _stamped(
+    manifest: Manifest, root: str, item: SourceItem, report: IngestReport
+) -> tuple[FileStamp, ...] | None:
+    """The size and mtime of each file of the recording ``item`` (its main file first), or
+    None with a line in ``report.failed``: a file outside ``root``, or one that cannot be
+    stat'ed."""
+    try:
+        rels = recording_files(manifest, root, item)
+        outside = outside_root(rels)
+        if outside:  # never read: the store holds the corpus, and nothing else
+            report.failed.append(
+                f"{shown_path(item.relpath)}: {shown_path(', '.join(outside))} "
+                f"{'lie' if len(outside) > 1 else 'lies'} outside the corpus folder, where "
+                "eegprep reads nothing: copy it into the corpus folder"
+            )
+            return None
+        return stamp_files(root, rels)
+    except OSError as exc:
+        report.failed.append(f"{shown_path(item.relpath)}: cannot stat: {exc.strerror}")
+        return None
 
 
 def _corpus_records(writer: StoreWriter, manifest: Manifest) -> dict[str, dict[str, Any]]:
