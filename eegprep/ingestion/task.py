@@ -216,9 +216,57 @@ def _failed_codec(exc: BaseException) -> str | None:
 
 
 def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
+    """Ingest the recording of ``path`` into the task's staging group: open and check the
+    source, write its samples (as float32 again when they overflow the chosen encoding),
+    then its record with the source's fingerprint and QC. Returns the record and warnings."""
     before = digests_if_racy(task.root, task.sources, task.since_ns)  # before any is parsed
     if before:  # a parse this process keeps under these stamps may be of other bytes
         clear_caches()
+    src, record, warnings = _opened(task, path)
+    check_head = head_checks(src.header, src.mapping, src.groups[0])
+    heads: list[qc.HeadChecks] = []  # the first block's read checks the QC head here
+    planned = _bounded_recipe(task, path, src.groups)  # the blocks preprocessed_blocks cuts
+    record = record.replace(block_seconds=None if planned.mode == "mne" else planned.block_seconds)
+
+    def on_head(first_block: np.ndarray) -> None:
+        heads.append(check_head(first_block))
+
+    try:
+        stats, digest = _write_samples(task, path, src, record, heads, on_head)
+    except EncodingRangeError as exc:
+        warnings.append(float32_instead(path, task.recipe, exc))
+        # this recording as float32 instead (its record says so), written again
+        record = record.replace(**choose_encoding("float32", []))
+        stats, digest = _write_samples(task, path, src, record, heads, on_head)
+    record = _fingerprinted(task, record, digest, before)
+    head = source_head(src.reader, src.header, src.mapping, src.groups, heads)
+    ranged = [src.header.signals[i].range_uv is not None for i in src.mapping.source_indices]
+    quality, more = judge_quality(task, path, src.mapping, stats, head, ranged)
+    record = record.replace(
+        chunk_crc32c=stats["chunk_crc32c"], target_crc32c=stats.get("target_crc32c"), qc=quality
+    )
+    check_values({"source_files": record.source_files}, path, "record")  # (the rest: above)
+    write_group_attrs(task.store_url, task.staging, record)
+    return record, warnings + more
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A source opened and checked for ingest: its reader and header, the channels kept
+    (``mapping``), their rate groups (the QC head's first), the output length ``n_out``
+    (samples at the recipe's rate) and its sidecar's targets."""
+
+    reader: type[Reader]
+    header: Header
+    mapping: ChannelMapping
+    groups: list[RateGroup]
+    n_out: int
+    sidecar: SidecarResult
+
+
+def _opened(task: IngestTask, path: str) -> tuple[_Source, RecordingRecord, list[str]]:
+    """Open ``path`` with the manifest's reader, check its band and channels, read its
+    sidecar and make its record (strict JSON); returns them with the warnings so far."""
     m = task.manifest
     reader = get_reader(m.reader)
     header, mapping, warnings = open_source(path, m, task.item.part)
@@ -231,61 +279,50 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
     record, clipped = _record(task, path, header, n_out, sidecar, mapping)
     warnings += clipped
     check_values(record.to_dict(), path, "record")  # header values, manifest labels: strict JSON
-    check_head = head_checks(header, mapping, groups[0])
-    heads: list[qc.HeadChecks] = []  # the first block's read checks the QC head here
-    planned = _bounded_recipe(task, path, groups)  # the blocks preprocessed_blocks cuts
-    record = record.replace(block_seconds=None if planned.mode == "mne" else planned.block_seconds)
+    src = _Source(
+        reader=reader, header=header, mapping=mapping, groups=groups, n_out=n_out,
+        sidecar=sidecar,
+    )  # fmt: skip
+    return src, record, warnings
 
-    def write(record: RecordingRecord) -> tuple[dict[str, Any], StreamDigest]:
-        heads.clear()
-        # the source's hash from the bytes its reader decodes (EDF, BDF), not a second read
-        digest = StreamDigest(path)
-        with byte_taps.watching(path, digest.feed):
-            stats = write_recording(
-                task.store_url,
-                task.staging,
-                record=None,  # the record is final only after QC: written once, below
-                channels=list(record.channels),
-                n_samples=n_out,
-                blocks=preprocessed_blocks(
-                    reader,
-                    header,
-                    mapping,
-                    groups,
-                    n_out,
-                    task,
-                    lambda h: heads.append(check_head(h)),
-                ),
-                sfreq=task.recipe.sfreq,
-                encoding=record.encoding or "float32",
-                quantum=record.quantum_uv,
-                targets=stored_targets(
-                    sidecar,
-                    n_out,
-                    task.recipe.sfreq,
-                    header.sidecar_gaps,
-                    stretches=target_stretches(header, groups, task.recipe.sfreq),
-                ),
-            )
-        return stats, digest
 
-    try:
-        stats, digest = write(record)
-    except EncodingRangeError as exc:
-        warnings.append(float32_instead(path, task.recipe, exc))
-        # this recording as float32 instead (its record says so), written again
-        record = record.replace(**choose_encoding("float32", []))
-        stats, digest = write(record)
-    record = _fingerprinted(task, record, digest, before)
-    head = source_head(reader, header, mapping, groups, heads)
-    ranged = [header.signals[i].range_uv is not None for i in mapping.source_indices]
-    quality, more = judge_quality(task, path, mapping, stats, head, ranged)
-    record = record.replace(
-        chunk_crc32c=stats["chunk_crc32c"], target_crc32c=stats.get("target_crc32c"), qc=quality
-    )
-    check_values({"source_files": record.source_files}, path, "record")  # (the rest: above)
-    write_group_attrs(task.store_url, task.staging, record)
-    return record, warnings + more
+def _write_samples(
+    task: IngestTask,
+    path: str,
+    src: _Source,
+    record: RecordingRecord,
+    heads: list[qc.HeadChecks],
+    on_head: Callable[[np.ndarray], None],
+) -> tuple[dict[str, Any], StreamDigest]:
+    """Write the preprocessed samples and targets of ``src`` into the staging group in
+    ``record``'s encoding (``heads`` emptied first: ``on_head`` fills it from the first
+    block). Returns the writer's stats and the source's digest, fed by the bytes its
+    reader decodes (EDF, BDF), not by a second read."""
+    heads.clear()
+    header, n_out, rate = src.header, src.n_out, task.recipe.sfreq
+    digest = StreamDigest(path)
+    with byte_taps.watching(path, digest.feed):
+        stats = write_recording(
+            task.store_url,
+            task.staging,
+            record=None,  # the record is final only after QC: written once, below
+            channels=list(record.channels),
+            n_samples=n_out,
+            blocks=preprocessed_blocks(
+                src.reader, header, src.mapping, src.groups, n_out, task, on_head
+            ),
+            sfreq=rate,
+            encoding=record.encoding or "float32",
+            quantum=record.quantum_uv,
+            targets=stored_targets(
+                src.sidecar,
+                n_out,
+                rate,
+                header.sidecar_gaps,
+                stretches=target_stretches(header, src.groups, rate),
+            ),
+        )
+    return stats, digest
 
 
 def float32_instead(path: str, recipe: Recipe, exc: EncodingRangeError) -> str:
