@@ -410,16 +410,7 @@ def predict_files(
     recordings, failed = [], []
     files, repeats = without_repeats(list(files), path_of=_local_file)  # each recording once
     settings = saved_windows(loaded.info, loaded.source)  # the windows it was fine-tuned on
-    if the_task.channels is not None and the_task.window_seconds is not None:
-        from eegprep.pipeline.channels import VOCABULARY
-
-        # fixed windows: a model that cannot embed them fails every file, so say so once
-        check_windows_fit(
-            model,
-            [VOCABULARY.index(c) for c in the_task.channels],
-            the_task.window_seconds,
-            source=str(checkpoint),
-        )
+    _check_fixed_windows(model, the_task, str(checkpoint))
     for result in _each(
         files, manifest, recipe, model, the_task, batch_size, dev, settings, str(checkpoint)
     ):
@@ -439,6 +430,21 @@ def predict_files(
         "failed": failed,
         "duplicates": [{"file": os.fspath(d), "same_as": os.fspath(k)} for d, k in repeats],
     }
+
+
+def _check_fixed_windows(model: LaBraMClassifier, task: Task, checkpoint: str) -> None:
+    """Refuse, once for every file, a task of fixed windows (its channels and seconds) that
+    ``model`` (of ``checkpoint``) cannot embed."""
+    if task.channels is not None and task.window_seconds is not None:
+        from eegprep.pipeline.channels import VOCABULARY
+
+        # fixed windows: a model that cannot embed them fails every file, so say so once
+        check_windows_fit(
+            model,
+            [VOCABULARY.index(c) for c in task.channels],
+            task.window_seconds,
+            source=checkpoint,
+        )
 
 
 def _local_file(given: str | os.PathLike[str]) -> str | None:
