@@ -136,6 +136,25 @@ class RecordingRecord:
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Keys this version of eegprep does not know, kept as read and written back."""
 
+    def _stated_provenance(self) -> list[tuple[str, Any]]:
+        """The source's and the original recording's fields :meth:`to_dict` writes after
+        ``part``, in its order, those that are None left out (not stated); a record that
+        does not state its encoding (an earlier version's) adds the step it has."""
+        orig = self.orig_sfreq
+        optional: list[tuple[str, Any]] = [
+            ("source_size", self.source_size),
+            ("source_mtime_ns", self.source_mtime_ns),
+            ("source_blake3", self.source_blake3),
+            ("source_sha256", self.source_sha256),
+            ("source_files", self.source_files),
+            ("orig_sfreq", list(orig) if isinstance(orig, tuple) else orig),
+            ("orig_duration_s", self.orig_duration_s),
+            ("mains_hz", self.mains_hz),
+        ]
+        if self.encoding is None:  # an earlier version's record: the step alone, if it stated one
+            optional += [("quantum_uv", self.quantum_uv), ("max_error_uv", self.max_error_uv)]
+        return [(key, value) for key, value in optional if value is not None]
+
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON: the object the index line and the group's ``zarr.json`` hold.
 
@@ -164,20 +183,7 @@ class RecordingRecord:
             "source": self.source,
             "part": self.part,
         }
-        orig = self.orig_sfreq
-        optional: list[tuple[str, Any]] = [
-            ("source_size", self.source_size),
-            ("source_mtime_ns", self.source_mtime_ns),
-            ("source_blake3", self.source_blake3),
-            ("source_sha256", self.source_sha256),
-            ("source_files", self.source_files),
-            ("orig_sfreq", list(orig) if isinstance(orig, tuple) else orig),
-            ("orig_duration_s", self.orig_duration_s),
-            ("mains_hz", self.mains_hz),
-        ]
-        if self.encoding is None:  # an earlier version's record: the step alone, if it stated one
-            optional += [("quantum_uv", self.quantum_uv), ("max_error_uv", self.max_error_uv)]
-        out.update((key, value) for key, value in optional if value is not None)
+        out.update(self._stated_provenance())
         if self.encoding is not None:
             out["encoding"] = self.encoding
             out["quantum_uv"] = self.quantum_uv
