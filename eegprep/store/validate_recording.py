@@ -132,7 +132,7 @@ def _check_recording(
     source: str | Callable[[], str],
     notes: list[str] | None,
 ) -> None:
-    recipe_hash, sfreq = store.recipe_hash, store.sfreq
+    recipe_hash = store.recipe_hash
     group, channels, n_samples = (
         record.get("group"),
         record.get("channels"),
@@ -142,19 +142,7 @@ def _check_recording(
     def src() -> str:
         return source() if callable(source) else source
 
-    rate = record.get("sfreq")  # (each reader refuses a record with such a value)
-    value = (
-        (n_samples is not None and samples_problem(n_samples))
-        or joins_problem(record.get("joins"), n_samples)
-        or (rate is not None and rate_problem(rate, sfreq))
-        or kinds_problem(record)
-        or details_problem(record, rate if rate_problem(rate, None) is None else None)
-        or block_problem(record.get("block_seconds"))
-        or (
-            isinstance(channels, list)
-            and channels_problem(channels, record.get("channel_index"), store.vocabulary)
-        )
-    )
+    value = _value_problem(record, store)
     if not (isinstance(group, str) and isinstance(channels, list) and isinstance(n_samples, int)):
         out.append(f"{rid}: {src()} lacks a valid 'group', 'channels' or 'n_samples'")
         out += [f"{rid}: {src()}: {value}"] if value else []  # (what else is wrong, in words)
@@ -190,6 +178,25 @@ def _check_recording(
             out.append(f"{rid}: {group}/{name} unreadable: {described(exc)}")
     if notes is not None:
         notes += noted
+
+
+def _value_problem(record: dict[str, Any], store: _StoreFacts) -> str | bool | None:
+    """The first problem of a record's values (its length, joins, rate beside the store's,
+    kinds, details, block length, channels), in words; a falsy value when it has none."""
+    channels, n_samples = record.get("channels"), record.get("n_samples")
+    rate = record.get("sfreq")  # (each reader refuses a record with such a value)
+    return (
+        (n_samples is not None and samples_problem(n_samples))
+        or joins_problem(record.get("joins"), n_samples)
+        or (rate is not None and rate_problem(rate, store.sfreq))
+        or kinds_problem(record)
+        or details_problem(record, rate if rate_problem(rate, None) is None else None)
+        or block_problem(record.get("block_seconds"))
+        or (
+            isinstance(channels, list)
+            and channels_problem(channels, record.get("channel_index"), store.vocabulary)
+        )
+    )
 
 
 def _group_metadata(
