@@ -224,31 +224,9 @@ def decode(blob: bytes, base: bytes) -> list[Entry] | None:
     each line a :class:`BaseLine` of ``base``; ``None`` when the file does not hold them
     (damaged, another format, or written for other base bytes)."""
     c = _columns(blob)
-    if c is None:
+    if c is None or not _fits(c, base):
         return None
-    n = len(c.ids)
-    sizes = {len(x) for x in (c.line_starts, c.groups, c.corpus, c.channel_list, c.n_samples)}
-    sizes |= {len(c.sfreqs), len(c.splits), len(c.subject_keys)}
-    if (
-        c.format != FORMAT
-        or sizes != {n}
-        or c.base_size != len(base)
-        or c.base_blake3 != blake3.blake3(base).hexdigest()
-        or len(c.channel_lists) != len(c.channel_indexes)
-    ):
-        return None
-    try:
-        starts = np.asarray(c.line_starts, dtype=np.int64)
-        first = base.index(b"\n") + 1 if n else 0
-    except (OverflowError, ValueError):
-        return None
-    if n and not (starts[0] == first and (np.diff(starts) > 1).all()):
-        return None  # each line after the base mark, in order, none empty
-    if c.joins is None and b'"joins"' in base:  # (an earlier writer's file: joins not kept)
-        return None
-    joins = c.joins or {}
-    if any(i >= n for i in joins):
-        return None
+    n, joins = len(c.ids), c.joins or {}
     raws = [msgspec.Raw(text) for text in c.channel_lists]
     ends = [*c.line_starts[1:], len(base)] if n else []
     try:
@@ -286,6 +264,33 @@ def decode(blob: bytes, base: bytes) -> list[Entry] | None:
     for i, at in joins.items():  # the few records with joins
         entries[i] = (msgspec.structs.replace(entries[i][0], joins=at), entries[i][1])
     return entries
+
+
+def _fits(c: _Columns, base: bytes) -> bool:
+    """Whether the columns ``c`` of a fields file are of this format, of equal lengths, and
+    for the base segment ``base``: its size and hash, a line start after the base mark for
+    each line, in order, none empty, and joins kept where the base has some."""
+    n = len(c.ids)
+    sizes = {len(x) for x in (c.line_starts, c.groups, c.corpus, c.channel_list, c.n_samples)}
+    sizes |= {len(c.sfreqs), len(c.splits), len(c.subject_keys)}
+    if (
+        c.format != FORMAT
+        or sizes != {n}
+        or c.base_size != len(base)
+        or c.base_blake3 != blake3.blake3(base).hexdigest()
+        or len(c.channel_lists) != len(c.channel_indexes)
+    ):
+        return False
+    try:
+        starts = np.asarray(c.line_starts, dtype=np.int64)
+        first = base.index(b"\n") + 1 if n else 0
+    except (OverflowError, ValueError):
+        return False
+    if n and not (starts[0] == first and (np.diff(starts) > 1).all()):
+        return False  # each line after the base mark, in order, none empty
+    if c.joins is None and b'"joins"' in base:  # (an earlier writer's file: joins not kept)
+        return False
+    return not any(i >= n for i in c.joins or {})
 
 
 def records_cut_off(blob: bytes, base: bytes) -> tuple[int, int] | None:
