@@ -154,51 +154,21 @@ def parse_edf_fields(path: str, head: bytes) -> EdfFields:
     n = int(main["n_signals"])
     sig = _fields(head, 256, _SIGNAL, n)
 
-    def number(value: str, field: str, i: int | None = None) -> float:
-        try:
-            x = float(value.replace(",", "."))  # some writers use a decimal comma
-        except ValueError:
-            where = f" of signal {sig['label'][i]!r}" if i is not None else ""
-            raise SourceError(
-                path, f"EDF header field {field}{where} is {value!r}, not a number"
-            ) from None
-        if not math.isfinite(x):
-            where = f" of signal {sig['label'][i]!r}" if i is not None else ""
-            raise SourceError(path, f"EDF header field {field}{where} is {value!r}")
-        return x
-
-    seconds = number(main["record_seconds"], "record duration")
+    labels = sig["label"]
+    seconds = _number(path, labels, main["record_seconds"], "record duration")
     if seconds <= 0:
         raise SourceError(
             path, f"EDF header gives a record duration of {main['record_seconds']!r} s: it must "
             "be positive (a data record's length in seconds)"
         )  # fmt: skip
-    signals = []
-    for i in range(n):
-        spr = number(sig["samples_per_record"][i], "samples per record", i)
-        if spr < 0 or spr != int(spr):
-            raise SourceError(
-                path, f"EDF header gives signal {sig['label'][i]!r} "
-                f"{sig['samples_per_record'][i]!r} samples per record (a whole number >= 0)"
-            )  # fmt: skip
-        signals.append(
-            EdfSignalFields(
-                label=sig["label"][i],
-                unit=sig["unit"][i],
-                physical_min=number(sig["physical_min"][i], "physical minimum", i),
-                physical_max=number(sig["physical_max"][i], "physical maximum", i),
-                digital_min=number(sig["digital_min"][i], "digital minimum", i),
-                digital_max=number(sig["digital_max"][i], "digital maximum", i),
-                samples_per_record=int(spr),
-            )
-        )
+    signals = _signal_fields(path, sig, n)
     fields = EdfFields(
         patient=main["patient"],
         recording=main["recording"],
         startdate=main["startdate"],
         starttime=main["starttime"],
         reserved=main["reserved"],
-        n_records=int(number(main["n_records"], "number of data records")),
+        n_records=int(_number(path, labels, main["n_records"], "number of data records")),
         record_seconds=seconds,
         signals=tuple(signals),
         written_seconds=seconds,
@@ -206,6 +176,47 @@ def parse_edf_fields(path: str, head: bytes) -> EdfFields:
     if not fields.data_signals:  # (some signal is no annotation signal: check_data_signals)
         raise SourceError(path, no_samples_problem(fields.empty_labels))
     return _stood_for(fields, main["record_seconds"])
+
+
+def _number(path: str, labels: list[str], value: str, field: str, i: int | None = None) -> float:
+    """The finite number a header field ``field`` (of signal ``i``, labelled ``labels[i]``)
+    states, a decimal comma read as a point; else a :class:`SourceError` naming both."""
+    try:
+        x = float(value.replace(",", "."))  # some writers use a decimal comma
+    except ValueError:
+        where = f" of signal {labels[i]!r}" if i is not None else ""
+        raise SourceError(
+            path, f"EDF header field {field}{where} is {value!r}, not a number"
+        ) from None
+    if not math.isfinite(x):
+        where = f" of signal {labels[i]!r}" if i is not None else ""
+        raise SourceError(path, f"EDF header field {field}{where} is {value!r}")
+    return x
+
+
+def _signal_fields(path: str, sig: dict[str, list[str]], n: int) -> list[EdfSignalFields]:
+    """The ``n`` signal headers of the columns ``sig`` (field -> one text per signal): their
+    ranges as numbers, their samples per record a whole number >= 0."""
+    signals, labels = [], sig["label"]
+    for i in range(n):
+        spr = _number(path, labels, sig["samples_per_record"][i], "samples per record", i)
+        if spr < 0 or spr != int(spr):
+            raise SourceError(
+                path, f"EDF header gives signal {sig['label'][i]!r} "
+                f"{sig['samples_per_record'][i]!r} samples per record (a whole number >= 0)"
+            )  # fmt: skip
+        signals.append(
+            EdfSignalFields(
+                label=labels[i],
+                unit=sig["unit"][i],
+                physical_min=_number(path, labels, sig["physical_min"][i], "physical minimum", i),
+                physical_max=_number(path, labels, sig["physical_max"][i], "physical maximum", i),
+                digital_min=_number(path, labels, sig["digital_min"][i], "digital minimum", i),
+                digital_max=_number(path, labels, sig["digital_max"][i], "digital maximum", i),
+                samples_per_record=int(spr),
+            )
+        )
+    return signals
 
 
 def _stood_for(fields: EdfFields, written: str) -> EdfFields:
