@@ -155,6 +155,21 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
         files,
         lambda rel: included(rel) and not excluded(rel) and _fields(manifest, rel) is not None,
     )
+    items = _items(manifest, root, kept, listable, unmatched)
+    n_files = len(rels) + sum(1 for rel in odd if not excluded(rel))  # odd ones are skipped
+    return Discovery(root, resolve_names(items), unmatched, n_files)
+
+
+def _items(
+    manifest: Manifest,
+    root: Path,
+    kept: list[str],
+    listable: dict[str, dict[str, str]],
+    unmatched: list[tuple[str, str]],
+) -> list[SourceItem]:
+    """One :class:`SourceItem` per recording of each file ``kept`` (its path fields in
+    ``listable``): one per part a multi-recording reader lists, else one for the file; a
+    file whose parts cannot be listed goes to ``unmatched`` with why."""
     reader = get_reader(manifest.reader)
     multi = reader.parts.__func__ is not Reader.parts.__func__  # type: ignore[attr-defined]
     items: list[SourceItem] = []
@@ -171,8 +186,7 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
             items.append(
                 SourceItem(rel, part, _name(manifest, fields, part, rel), tuple(fields.items()))
             )
-    n_files = len(rels) + sum(1 for rel in odd if not excluded(rel))  # odd ones are skipped
-    return Discovery(root, resolve_names(items), unmatched, n_files)
+    return items
 
 
 def _listable(
