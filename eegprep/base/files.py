@@ -83,11 +83,7 @@ def replaced_atomically(
     try:
         yield tmp
         if durable:
-            fd = os.open(tmp, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            _fsync_file(tmp)
         if before_replace is not None:
             before_replace()
         os.replace(tmp, path)
@@ -99,16 +95,31 @@ def replaced_atomically(
         raise
     else:
         if durable:  # (the new name itself, and the temporary one's going: the folders')
-            try:
-                sync_folders([path.parent, *([scratch] if scratch is not None else [])])
-            except OSError as exc:  # the new file is in place: say so (LandedError)
-                raise landed_error(exc, path) from exc
+            _sync_landed(path, scratch)
     finally:
         if held is not None:
             os.close(held)
     if tidy:  # (the write is done: a leftover that cannot be removed now is left for the next)
         with contextlib.suppress(OSError):
             remove_stale_temporaries(path)
+
+
+def _fsync_file(path: Path) -> None:
+    """Flush the bytes of the file ``path`` to the disk (``fsync``)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_landed(path: Path, scratch: str | os.PathLike[str] | None) -> None:
+    """Flush the folders of ``path`` (renamed just now) and of ``scratch`` (the temporary
+    name's, when it held it); a failure is a :class:`LandedError`: the new file is in place."""
+    try:
+        sync_folders([path.parent, *([scratch] if scratch is not None else [])])
+    except OSError as exc:  # the new file is in place: say so (LandedError)
+        raise landed_error(exc, path) from exc
 
 
 def claim_temporary(
