@@ -211,7 +211,6 @@ def labram_pretrain(
     stage has its own (--tokenizer-lr, ...), or --set tokenizer.FIELD=VALUE.
     """
     from labram.stages.pretrain import pretrain
-    from labram.train.distributed import is_main_process
 
     tok_flags = {
         "max_steps": tokenizer_max_steps,
@@ -239,6 +238,14 @@ def labram_pretrain(
         device=kw["device"],
         checked=True,  # (the --set items and --tokenizer-* flags, above)
     )
+    _say_pretrained(res)
+
+
+def _say_pretrained(res: dict[str, Any]) -> None:
+    """On the main process, the lines of a finished pre-training: the tokenizer's codes used
+    (when this run trained it), the masked modelling's loss and accuracy, the run's files."""
+    from labram.train.distributed import is_main_process
+
     m = res["mem_stage"]["metrics"]  # means over ranks
     if not is_main_process():
         return
@@ -600,6 +607,25 @@ def labram_export(checkpoint: str, out: str | None, fmt: str, force: bool) -> No
     say(f"model card: {shown_path(res['card'])} ({shown_path(res['card_json'])})", info=True)
 
 
+def _predicted_again(runs: list[Any], stores: tuple[str, ...], device: str | None) -> list[str]:
+    """Add to each run the predictions ``--predict`` computes (each file written named on a
+    line); returns the errors of the runs it could not predict, each said on a line."""
+    from labram.data.windows import open_stores
+    from labram.stages.report import add_predictions
+
+    unpredicted: list[str] = []  # runs reported without the predictions they lack
+    # opened once for every run; not warned of: the run predicted again said it
+    given = open_stores(stores) if stores else None
+    for run in runs:
+        try:
+            for path in add_predictions(run, stores=given, device=device):
+                say(f"predictions: {shown_path(path)}", err=True, info=True)
+        except EegprepError as exc:  # (its store gone or damaged: the others go on)
+            unpredicted.append(str(exc))
+            say(f"no predictions: {one_line(str(exc))}", err=True)
+    return unpredicted
+
+
 @labram_cli.command("report")
 @click.argument("run_dirs", nargs=-1, required=True, type=LocalPath(file_okay=False))
 @click.option("--html", "html_out", type=LocalPath(dir_okay=False, output=True), default=None,
@@ -623,7 +649,7 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
       labram report runs/tuab --predict --html results.html
     """
     from eegprep.base.same_files import repeats_line, without_repeats
-    from labram.stages.report import RunFiles, add_predictions, load_run, summary_lines
+    from labram.stages.report import RunFiles, load_run, summary_lines
     from labram.stages.report_html import write_html
 
     if html_out:  # an existing file that is no page: refused before the summary is printed
@@ -648,19 +674,7 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
     say_skipped([str(p) for p in bad], total=len(folders), noun="run folder", then="each "
                 "`skipped:` line names the folder and why (a run still training has no "
                 "results.json yet)")  # fmt: skip
-    unpredicted: list[str] = []  # runs reported without the predictions they lack
-    if predict:
-        from labram.data.windows import open_stores
-
-        # opened once for every run; not warned of: the run predicted again said it
-        given = open_stores(stores) if stores else None
-        for run in runs:
-            try:
-                for path in add_predictions(run, stores=given, device=device):
-                    say(f"predictions: {shown_path(path)}", err=True, info=True)
-            except EegprepError as exc:  # (its store gone or damaged: the others go on)
-                unpredicted.append(str(exc))
-                say(f"no predictions: {one_line(str(exc))}", err=True)
+    unpredicted = _predicted_again(runs, stores, device) if predict else []
     say_lines(summary_lines(runs))
     if html_out:
         say(f"report: {write_html(runs, html_out)}", info=True)
