@@ -266,11 +266,7 @@ def switch(
     finals = [p.name for p in (weights, *card_paths(weights))]
     assert all(f.name in finals for _, f in files) and all(p.name in finals for p in remove)
     journal = journal_path(weights)
-    doc = {
-        "export": weights.name,
-        "files": [[final.name, tmp.name] for tmp, final in files],
-        "remove": [p.name for p in remove],
-    }
+    doc = _journal_doc(weights, files, remove)
     placed = renamed = False
     deleting: Path | None = None  # (the file being deleted, when that is what fails)
     try:
@@ -296,8 +292,7 @@ def switch(
             journal.unlink()
     except OSError as exc:
         if not placed:
-            for tmp, _ in files:
-                discard(tmp)
+            _discard_all(files)
             raise OutputError(
                 f"{shown_path(weights)}: cannot write the export ({write_problem(weights, exc)}); "
                 f"what it held before is unchanged{then_again(exc)}"
@@ -307,9 +302,26 @@ def switch(
         ) from exc
     except BaseException:
         if not placed:
-            for tmp, _ in files:
-                discard(tmp)
+            _discard_all(files)
         raise
+
+
+def _journal_doc(
+    weights: Path, files: Sequence[tuple[Path, Path]], remove: Sequence[Path]
+) -> dict[str, object]:
+    """The journal of one switch: the export, each (final, temporary) name, those to delete."""
+    return {
+        "export": weights.name,
+        "files": [[final.name, tmp.name] for tmp, final in files],
+        "remove": [p.name for p in remove],
+    }
+
+
+def _discard_all(files: Sequence[tuple[Path, Path]]) -> None:
+    """Remove the temporaries of ``files`` ((temporary, final) pairs): a switch that failed
+    before its journal was in place."""
+    for tmp, _ in files:
+        discard(tmp)
 
 
 def _after_the_journal(
