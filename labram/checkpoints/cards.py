@@ -242,27 +242,12 @@ def check_cards(weights: Path, export_id: str | None, *, opened: Any = None) -> 
                 stacklevel=3,
             )
             continue
-        if export_id is not None:
-            if ids.export_id != export_id:
-                warnings.warn(
-                    f"{shown_path(card)} describes other weights than {shown_path(weights)} (its "
-                    f"export id is not {export_id[:12]}...: a card from elsewhere, or an export "
-                    "an older labram left half done); run `labram export ... --force` again to "
-                    "rewrite the three files",
-                    stacklevel=3,
-                )
-                continue
-        else:
+        if export_id is None:
             digest = digest or file_sha256(weights, opened=opened)
-            if ids.sha256 != digest:
-                warnings.warn(
-                    f"{shown_path(card)} describes other weights than {shown_path(weights)} (its "
-                    f"SHA-256 is not {digest[:12]}...: the card of an export whose weights were "
-                    "replaced, e.g. by `labram convert`); delete the cards, or run `labram "
-                    "export ... --force` to write weights and cards again",
-                    stacklevel=3,
-                )
-                continue
+        other = _describes_other(card, weights, ids, export_id, digest)
+        if other:
+            warnings.warn(other, stacklevel=3)
+            continue
         if not ids.names_file(weights):  # these weights, under another name: renamed since
             warnings.warn(
                 f"{shown_path(card)} names the weights file {quoted_path(ids.file)}, not "
@@ -271,6 +256,32 @@ def check_cards(weights: Path, export_id: str | None, *, opened: Any = None) -> 
                 "rename the weights and both cards back, or edit the card's file field",
                 stacklevel=3,
             )
+
+
+def _describes_other(
+    card: Path, weights: Path, ids: CardIds, export_id: str | None, digest: str | None
+) -> str | None:
+    """The warning of a ``card`` (its identifiers ``ids``) that describes other weights than
+    ``weights``: another export id than theirs, or (``export_id`` None: no export's) another
+    SHA-256 than ``digest``; None when it describes them."""
+    if export_id is not None:
+        if ids.export_id == export_id:
+            return None
+        return (
+            f"{shown_path(card)} describes other weights than {shown_path(weights)} (its "
+            f"export id is not {export_id[:12]}...: a card from elsewhere, or an export "
+            "an older labram left half done); run `labram export ... --force` again to "
+            "rewrite the three files"
+        )
+    if ids.sha256 == digest:
+        return None
+    assert digest is not None
+    return (
+        f"{shown_path(card)} describes other weights than {shown_path(weights)} (its "
+        f"SHA-256 is not {digest[:12]}...: the card of an export whose weights were "
+        "replaced, e.g. by `labram convert`); delete the cards, or run `labram "
+        "export ... --force` to write weights and cards again"
+    )
 
 
 def file_sha256(path: str | os.PathLike[str], *, opened: Any = None) -> str:
