@@ -272,6 +272,23 @@ def map_channels(
     first is kept and the second dropped as a duplicate; nothing is averaged or renamed.
     """
     _check_choice("on_unknown", on_unknown, ("raise", "warn", "ignore"))
+    mapping = _mapping(labels, rename, exclude)
+    unknown = mapping.unknown()
+    if unknown and on_unknown != "ignore":
+        msg = unknown_message(unknown)
+        if on_unknown == "raise":
+            raise UsageError(msg)
+        import warnings
+
+        warnings.warn(msg, UserWarning, stacklevel=2)
+    return mapping
+
+
+def _mapping(
+    labels: Sequence[str], rename: Mapping[str, str] | None, exclude: Iterable[str]
+) -> ChannelMapping:
+    """:func:`map_channels`' mapping: each label kept (its first site) or dropped with why
+    (a banked electrode, non-EEG, unknown, excluded, a duplicate), in source order."""
     banked = bank_electrodes(labels, rename=rename)
     excluded = {e.upper() for e in exclude} | {normalize_label(e) for e in exclude}
     kept_src: list[int] = []
@@ -299,16 +316,7 @@ def map_channels(
             kept_src.append(pos)
             kept_names.append(match.name)
             kept_idx.append(match.index)
-    mapping = ChannelMapping(tuple(kept_src), tuple(kept_names), tuple(kept_idx), tuple(dropped))
-    unknown = mapping.unknown()
-    if unknown and on_unknown != "ignore":
-        msg = unknown_message(unknown)
-        if on_unknown == "raise":
-            raise UsageError(msg)
-        import warnings
-
-        warnings.warn(msg, UserWarning, stacklevel=2)
-    return mapping
+    return ChannelMapping(tuple(kept_src), tuple(kept_names), tuple(kept_idx), tuple(dropped))
 
 
 def unknown_message(labels: Sequence[str]) -> str:
