@@ -265,9 +265,6 @@ def plot_stats(
     ``unread``: as :func:`mean_spectrum`'s (recordings whose samples cannot be read);
     ``spectra``: :func:`corpus_spectra` of ``stats``' corpora, computed here when None."""
     plt = pyplot()
-
-    from eegprep.pipeline.channels import VOCABULARY
-
     out = Path(out_dir)
     check_outside_stores(out, "a plots folder")
     try:
@@ -277,8 +274,16 @@ def plot_stats(
             f"{shown_path(out)}: cannot make the plots folder "
             f"({write_problem(out, exc)}){then_again(exc)}"
         ) from exc
-    paths = []
     corpora = list(stats["corpora"])
+    paths = [_plot_hours(plt, stats, corpora, out), _plot_coverage(plt, store, out)]
+    if spectra is None:
+        spectra = corpus_spectra(store, corpora, unread=unread)
+    paths.append(_plot_spectra(plt, spectra, corpora, out))
+    return paths
+
+
+def _plot_hours(plt: Any, stats: dict[str, Any], corpora: list[str], out: Path) -> Path:
+    """``out/hours_per_corpus.png``: one bar per corpus, its hours."""
     fig, ax = plt.subplots(figsize=(max(4, 1 + 0.6 * len(corpora)), 3.5))
     x = range(len(corpora))  # (positions: two names drawn alike stay two bars)
     ax.bar(x, [stats["corpora"][c]["hours"] for c in corpora], color="tab:blue")
@@ -286,9 +291,15 @@ def plot_stats(
     ax.set_ylabel("hours")
     ax.set_title("Hours per corpus")
     fig.tight_layout()
-    paths.append(out / "hours_per_corpus.png")
-    _save(fig, paths[-1])
+    path = out / "hours_per_corpus.png"
+    _save(fig, path)
     plt.close(fig)
+    return path
+
+
+def _plot_coverage(plt: Any, store: Store, out: Path) -> Path:
+    """``out/channel_coverage.png``: per vocabulary channel, the recordings that hold it."""
+    from eegprep.pipeline.channels import VOCABULARY
 
     cover = Counter(i for r in store.recordings for i in r.channel_index)
     idx = sorted(cover)
@@ -298,12 +309,14 @@ def plot_stats(
     ax.set_title("Channel coverage (vocabulary order)")
     ax.tick_params(axis="x", rotation=90, labelsize=7)
     fig.tight_layout()
-    paths.append(out / "channel_coverage.png")
-    _save(fig, paths[-1])
+    path = out / "channel_coverage.png"
+    _save(fig, path)
     plt.close(fig)
+    return path
 
-    if spectra is None:
-        spectra = corpus_spectra(store, corpora, unread=unread)
+
+def _plot_spectra(plt: Any, spectra: Spectra, corpora: list[str], out: Path) -> Path:
+    """``out/mean_spectrum.png``: each corpus's mean spectrum (uV^2/Hz), log scale."""
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for c in corpora:
         f, p = spectra[c]
@@ -314,7 +327,7 @@ def plot_stats(
     ax.set_title("Mean spectrum of stored data")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    paths.append(out / "mean_spectrum.png")
-    _save(fig, paths[-1])
+    path = out / "mean_spectrum.png"
+    _save(fig, path)
     plt.close(fig)
-    return paths
+    return path
