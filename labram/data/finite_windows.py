@@ -226,6 +226,22 @@ def bad_recordings(
             out.append((plan.id, second))
         elif loud:
             loud_out.append((plan.id, *loud[0]))
+    _after_every_recording(index, refused, found, unreadable, what=what, scored=scored)
+    return out, loud_out
+
+
+def _after_every_recording(
+    index: WindowIndex,
+    refused: list[str],
+    found: Found,
+    unreadable: Unreadable,
+    *,
+    what: str,
+    scored: bool,
+) -> None:
+    """Once every recording of ``index`` was looked at: refuse the records that cannot be
+    read (``refused``, in one line), a scored window that cannot be, and too many unreadable
+    windows; note those ``found`` for the loader to replace."""
     refuse_all(
         refused,
         f"{len(refused)} of the {counted(len(index.recordings), 'recording')} the windows read "
@@ -240,7 +256,6 @@ def bad_recordings(
         )
     unreadable.add(found)  # what the loader will replace (raises when too many)
     index.named_unreadable |= unreadable.named  # (the loader's run names them not again)
-    return out, loud_out
 
 
 SCORED = ("val", "test")
