@@ -165,15 +165,7 @@ def run_pool(tasks: Sequence[IngestTask], n_workers: int) -> Generator[IngestRes
                 plan.start(n_workers - 1)
         else:
             starter.start()
-        while True:
-            yield from plan.results(block=False)
-            task = plan.take_smallest()
-            if task is not None:
-                yield run_task(task)
-            elif plan.n_running():
-                yield from plan.results(block=True)
-            else:
-                break
+        yield from _from_both_ends(plan)
         finished = True
     finally:
         plan.stop()
@@ -182,6 +174,20 @@ def run_pool(tasks: Sequence[IngestTask], n_workers: int) -> Generator[IngestRes
         _shut_down(pool, terminate=not finished)
         lifeline.close()
         keep_alive.close()
+
+
+def _from_both_ends(plan: _Plan) -> Iterator[IngestResult]:
+    """The results of ``plan``: the pool's as they finish, between this process's own tasks
+    (the smallest left); ends when no task is left or running."""
+    while True:
+        yield from plan.results(block=False)
+        task = plan.take_smallest()
+        if task is not None:
+            yield run_task(task)
+        elif plan.n_running():
+            yield from plan.results(block=True)
+        else:
+            return
 
 
 class _Plan:
