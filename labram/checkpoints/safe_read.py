@@ -269,13 +269,7 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
                 check_cards(path, export_id if isinstance(export_id, str) else None)
                 return info
             if zipfile.is_zipfile(fh):  # the pickle's claims before any tensor byte is read
-                _check_inflation(path, fh)
-                _check_crcs(path, fh, tensors=False)
-                try:
-                    check_claims(path, _checked(path, _unpickled(path, fh, "meta"), claims=True))
-                except _NotOnMeta:  # (nested, quantized: judged by what the archive stores instead)
-                    check_unjudged(path, _stored_bytes(path, fh), "they are no dense weights")
-                _check_crcs(path, fh, tensors=True)
+                _judge_archive(path, fh)
             else:  # a legacy torch.save file (PyTorch before 1.6) or a bare pickle: read as it goes
                 check_unjudged(path, os.fstat(fh.fileno()).st_size, _LEGACY)
             obj = _checked(path, _unpickled(path, fh, "cpu"))  # (each storage read once)
@@ -285,6 +279,18 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
             raise
         raise named_error(exc, path) from exc
     return obj
+
+
+def _judge_archive(path: Path, fh: BinaryIO) -> None:
+    """Judge a zip checkpoint before any tensor is read: its inflation, its records' CRCs,
+    what its pickle (unpickled onto ``meta``) claims, then its tensors' CRCs."""
+    _check_inflation(path, fh)
+    _check_crcs(path, fh, tensors=False)
+    try:
+        check_claims(path, _checked(path, _unpickled(path, fh, "meta"), claims=True))
+    except _NotOnMeta:  # (nested, quantized: judged by what the archive stores instead)
+        check_unjudged(path, _stored_bytes(path, fh), "they are no dense weights")
+    _check_crcs(path, fh, tensors=True)
 
 
 _LEGACY = (
