@@ -89,24 +89,33 @@ def write_recording(
     writer = write_group(loc, path, layout, channels, n_samples)
     stats = _write_blocks(writer, blocks, len(channels), n_samples)
     if targets:
-        import zarr
-
-        put(loc, f"{path}/zarr.json", [group_json({})])  # replaced by the attributes
-        root = zarr.open_group(loc.zarr_store(path), mode="r+")
-        for name, values in targets.items():
-            arr = root.create_array(
-                name,
-                shape=values.shape,
-                chunks=(values.shape[0], chunk),
-                dtype=np.float32,
-                compressors=zarr_compressors("float32"),
-                dimension_names=(f"{name}_channel", "time"),
-            )
-            arr[...] = values.astype(np.float32)
-        stats["target_crc32c"] = {name: values_crc(v) for name, v in targets.items()}
+        stats["target_crc32c"] = _write_targets(loc, path, targets, chunk)
     if record is not None:  # the attributes last, once the samples are in
         write_group_attrs(url, path, record)
     return stats
+
+
+def _write_targets(
+    loc: Location, path: str, targets: dict[str, np.ndarray], chunk: int
+) -> dict[str, str]:
+    """Write each of ``targets`` (``(n_targets, n_samples)``) as a float32 array of the group
+    at ``path`` (a group ``zarr.json`` first, which the attributes replace), in chunks of
+    ``chunk`` samples; returns the CRC-32C of each one's values (8 hex digits), by name."""
+    import zarr
+
+    put(loc, f"{path}/zarr.json", [group_json({})])  # replaced by the attributes
+    root = zarr.open_group(loc.zarr_store(path), mode="r+")
+    for name, values in targets.items():
+        arr = root.create_array(
+            name,
+            shape=values.shape,
+            chunks=(values.shape[0], chunk),
+            dtype=np.float32,
+            compressors=zarr_compressors("float32"),
+            dimension_names=(f"{name}_channel", "time"),
+        )
+        arr[...] = values.astype(np.float32)
+    return {name: values_crc(v) for name, v in targets.items()}
 
 
 def _write_blocks(
