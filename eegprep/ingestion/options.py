@@ -237,15 +237,7 @@ def writable_location(out: str | os.PathLike[str]) -> Location:
             "folder and ingest into that, or choose another --out"
         )
     if not loc.local:
-        try:
-            with loc.calling("check", listing=True):  # (no bucket, a bad name, no access)
-                info = loc.fs.info(loc.root)
-        except FileNotFoundError:
-            info = {}  # a new store
-        if info.get("type") == "file":
-            raise StoreExistsError(
-                f"{loc.named}: a file, not a store (a store is a folder): choose another --out"
-            )
+        _check_remote_place(loc)
         return loc
     outer = enclosing_store(os.path.dirname(os.path.realpath(loc.root)))
     if outer is not None:
@@ -269,6 +261,26 @@ def writable_location(out: str | os.PathLike[str]) -> Location:
         raise StoreExistsError(
             f"{loc.named}: {head}, not a store{what}; a store is a folder: choose another --out"
         )
+    _check_writable(loc, existing)
+    return loc
+
+
+def _check_remote_place(loc: Location) -> None:
+    """Refuse a remote ``--out`` that is a file (a missing one is a new store)."""
+    try:
+        with loc.calling("check", listing=True):  # (no bucket, a bad name, no access)
+            info = loc.fs.info(loc.root)
+    except FileNotFoundError:
+        info = {}  # a new store
+    if info.get("type") == "file":
+        raise StoreExistsError(
+            f"{loc.named}: a file, not a store (a store is a folder): choose another --out"
+        )
+
+
+def _check_writable(loc: Location, existing: str) -> None:
+    """Refuse a local store whose nearest existing folder ``existing`` (or its ``_eegprep``)
+    is on a read-only mount or not writable by this user."""
     for folder in (existing, os.path.join(existing, "_eegprep")):
         if not os.path.isdir(folder):
             continue
@@ -282,7 +294,6 @@ def writable_location(out: str | os.PathLike[str]) -> Location:
                 f"{loc.named}: cannot write the store: {shown_path(folder)} is read-only for this "
                 "user (permission denied); choose another --out or fix its permissions"
             )
-    return loc
 
 
 def _read_only_mount(folder: str) -> bool:
