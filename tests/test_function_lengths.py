@@ -19,7 +19,6 @@ LIMIT = 60
 
 _TABLE = "a flat table of click option declarations: one entry per flag reads best"
 _KIT = "test kit (eegprep/testing): writes a format's fields in its order; not split yet"
-_TODO = "not split yet (issue h175 ran out of time): split it, then delete this entry"
 
 ALLOWED: dict[str, str] = {
     "labram/command_options.py:train_options": _TABLE,
@@ -29,24 +28,6 @@ ALLOWED: dict[str, str] = {
     "eegprep/testing/synth.py:eeg_like": _KIT,
     "eegprep/testing/fixtures/cnt_writer.py:write_cnt": _KIT,
     "eegprep/testing/fixtures/gdf_writer.py:write_gdf": _KIT,
-    "labram/stages/predict.py:predict_files": _TODO,
-    "eegprep/store/record.py:to_dict": _TODO,
-    "eegprep/store/validate_recording.py:_check_recording": _TODO,
-    "eegprep/store/index_fields.py:decode": _TODO,
-    "eegprep/readers/edf_header.py:parse_edf_fields": _TODO,
-    "eegprep/corpus/discover.py:discover": _TODO,
-    "eegprep/base/files.py:replaced_atomically": _TODO,
-    "labram/commands.py:labram_pretrain": _TODO,
-    "labram/checkpoints/export_journal.py:switch": _TODO,
-    "labram/checkpoints/cards.py:check_cards": _TODO,
-    "eegprep/tools/stats.py:plot_stats": _TODO,
-    "eegprep/pipeline/channels.py:map_channels": _TODO,
-    "labram/data/finite_windows.py:bad_recordings": _TODO,
-    "eegprep/ingestion/workers.py:run_pool": _TODO,
-    "labram/commands.py:labram_report": _TODO,
-    "labram/checkpoints/safe_read.py:read_checkpoint": _TODO,
-    "eegprep/store/recording_writer.py:write_recording": _TODO,
-    "eegprep/ingestion/options.py:writable_location": _TODO,
 }
 """``path:function`` -> why it stays longer than :data:`LIMIT`."""
 
