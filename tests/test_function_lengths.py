@@ -18,10 +18,10 @@ LIMIT = 60
 (``end_lineno - lineno + 1``, as a reviewer's AST walk counts them)."""
 
 _TABLE = "a flat table of click option declarations: one entry per flag reads best"
-_KIT = "test kit (eegprep/testing): writes a format's fields in its order; not split yet"
+_KIT = "test kit (eegprep/testing): the numpydoc of its many parameters is the length; code < 60"
 
 ALLOWED: dict[str, str] = {
-    "labram/command_options.py:train_options": _TABLE,
+    "labram/command_options.py:train_options": _TABLE,  # (16 flags, 87 lines of declarations)
     "labram/stages/evaluate.py:evaluate": "being changed by another branch; split it after",
     "eegprep/testing/edf_writer.py:write_edf": _KIT,
     "eegprep/testing/edf_writer.py:edf_header_bytes": _KIT,
