@@ -269,7 +269,12 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
                 check_cards(path, export_id if isinstance(export_id, str) else None)
                 return info
             if zipfile.is_zipfile(fh):  # the pickle's claims before any tensor byte is read
-                _judge_archive(path, fh)
+                _check_archive(path, fh)
+                try:
+                    check_claims(path, _checked(path, _unpickled(path, fh, "meta"), claims=True))
+                except _NotOnMeta:  # (nested, quantized: judged by what the archive stores instead)
+                    check_unjudged(path, _stored_bytes(path, fh), "they are no dense weights")
+                _check_crcs(path, fh, tensors=True)
             else:  # a legacy torch.save file (PyTorch before 1.6) or a bare pickle: read as it goes
                 check_unjudged(path, os.fstat(fh.fileno()).st_size, _LEGACY)
             obj = _checked(path, _unpickled(path, fh, "cpu"))  # (each storage read once)
@@ -281,16 +286,11 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str = "checkpoint") -
     return obj
 
 
-def _judge_archive(path: Path, fh: BinaryIO) -> None:
-    """Judge a zip checkpoint before any tensor is read: its inflation, its records' CRCs,
-    what its pickle (unpickled onto ``meta``) claims, then its tensors' CRCs."""
+def _check_archive(path: Path, fh: BinaryIO) -> None:
+    """A zip checkpoint before its pickle is read: its members against zip bombs and
+    encryption, and the CRC-32 of every member but the tensors' (checked after the claims)."""
     _check_inflation(path, fh)
     _check_crcs(path, fh, tensors=False)
-    try:
-        check_claims(path, _checked(path, _unpickled(path, fh, "meta"), claims=True))
-    except _NotOnMeta:  # (nested, quantized: judged by what the archive stores instead)
-        check_unjudged(path, _stored_bytes(path, fh), "they are no dense weights")
-    _check_crcs(path, fh, tensors=True)
 
 
 _LEGACY = (
