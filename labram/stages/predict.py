@@ -395,11 +395,7 @@ def predict_files(
         ``duplicates`` (each ``file`` left out as the same file as an earlier one, ``same_as``:
         a path, ``./x`` for ``x``, a symbolic or hard link; by device and inode).
     """
-    batch_size = int(check_number("batch_size", batch_size))  # (before the model is read)
-    if recipe is not None and not isinstance(recipe, Recipe):  # (each file failed on it)
-        raise UsageError(f"predict_files recipe: a {type(recipe).__name__}, not a Recipe")
-    if mains is not None and (isinstance(mains, bool) or mains not in (50, 60)):
-        raise invalid_value("mains", mains, expected="50 or 60 (Hz)")  # (as ingest, first)
+    batch_size = _checked_arguments(batch_size, recipe, mains)  # (before the model is read)
     loaded = load_model(checkpoint)
     the_task = resolve_task(loaded, task)
     manifest = resolve_manifest(the_task, corpus, mains)
@@ -430,6 +426,17 @@ def predict_files(
         "failed": failed,
         "duplicates": [{"file": os.fspath(d), "same_as": os.fspath(k)} for d, k in repeats],
     }
+
+
+def _checked_arguments(batch_size: int, recipe: Recipe | None, mains: float | None) -> int:
+    """The batch size, checked with the recipe and the mains frequency before the model is
+    read: a wrong one of these failed every file, one line each, after it."""
+    batch_size = int(check_number("batch_size", batch_size))
+    if recipe is not None and not isinstance(recipe, Recipe):  # (each file failed on it)
+        raise UsageError(f"predict_files recipe: a {type(recipe).__name__}, not a Recipe")
+    if mains is not None and (isinstance(mains, bool) or mains not in (50, 60)):
+        raise invalid_value("mains", mains, expected="50 or 60 (Hz)")  # (as ingest, first)
+    return batch_size
 
 
 def _check_fixed_windows(model: LaBraMClassifier, task: Task, checkpoint: str) -> None:

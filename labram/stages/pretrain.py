@@ -134,27 +134,33 @@ def exclusions(
         }
         path = out / "excluded_subjects.json"
         if resume and (path.exists() or path.is_symlink()):
-            before = read_run_json(path)  # (None: damaged; rewritten while read: raised)
-            if not isinstance(before, dict):  # rewriting it would lose what it should check
-                raise UsageError(
-                    f"cannot resume {shown_path(out)}: {shown_path(path)} is damaged (not a strict "
-                    "JSON object), so the stores the run pre-trained on cannot be compared with "
-                    "this command's; restore it, or delete it to resume with this command's stores"
-                )
-            if not (
-                same_stores(before.get("pretraining_stores"), record["pretraining_stores"])
-                and same_stores(before.get("evaluation_stores"), record["evaluation_stores"])
-            ):  # (the same stores spelled otherwise, `s.zarr/` or a link, resume)
-                raise UsageError(
-                    f"cannot resume {shown_path(out)}: the run pre-trained on "
-                    f"{_stores_said(before.get('pretraining_stores'))} without the subjects of "
-                    f"{_stores_said(before.get('evaluation_stores'))} ({shown_path(path)}); this "
-                    f"command names {_stores_said(record['pretraining_stores'])} and "
-                    f"{_stores_said(record['evaluation_stores'])}: resume "
-                    "with the run's own --store and --exclude-subjects-of, or pass another --out"
-                )
+            _check_same_exclusions(out, path, record)
         write_atomically(path, sealed(record), durable=True, tidy=True)  # (checked on read)
     return keys
+
+
+def _check_same_exclusions(out: Path, path: Path, record: dict[str, Any]) -> None:
+    """On resume, refuse a run folder whose ``excluded_subjects.json`` (``path``) is damaged or
+    records other stores than ``record``: it is never rewritten then."""
+    before = read_run_json(path)  # (None: damaged; rewritten while read: raised)
+    if not isinstance(before, dict):  # rewriting it would lose what it should check
+        raise UsageError(
+            f"cannot resume {shown_path(out)}: {shown_path(path)} is damaged (not a strict "
+            "JSON object), so the stores the run pre-trained on cannot be compared with "
+            "this command's; restore it, or delete it to resume with this command's stores"
+        )
+    if not (
+        same_stores(before.get("pretraining_stores"), record["pretraining_stores"])
+        and same_stores(before.get("evaluation_stores"), record["evaluation_stores"])
+    ):  # (the same stores spelled otherwise, `s.zarr/` or a link, resume)
+        raise UsageError(
+            f"cannot resume {shown_path(out)}: the run pre-trained on "
+            f"{_stores_said(before.get('pretraining_stores'))} without the subjects of "
+            f"{_stores_said(before.get('evaluation_stores'))} ({shown_path(path)}); this "
+            f"command names {_stores_said(record['pretraining_stores'])} and "
+            f"{_stores_said(record['evaluation_stores'])}: resume "
+            "with the run's own --store and --exclude-subjects-of, or pass another --out"
+        )
 
 
 def _stores_said(stores: object) -> str:
