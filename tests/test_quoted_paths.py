@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cli import eegprep_cli
@@ -31,26 +32,21 @@ def _header(folder: Path, data_file: str) -> str:
     return str(folder / "rec.vhdr")
 
 
-def test_a_samples_file_named_at_length_is_shortened(tmp_path: Path) -> None:
-    path = _header(tmp_path, LONG)
-    try:
+def _refusal(path: str) -> str:
+    """The one line :meth:`MneReader.read_header` refuses ``path`` with."""
+    with pytest.raises(SourceError) as caught:
         MneReader.read_header(path)
-    except SourceError as exc:
-        said = str(exc)
-    else:
-        raise AssertionError("read")
+    return str(caught.value)
+
+
+def test_a_samples_file_named_at_length_is_shortened(tmp_path: Path) -> None:
+    said = _refusal(_header(tmp_path, LONG))
     assert f"its samples file '{shown(LONG)}' (DataFile= in it)" in said
     assert LONG not in said and len(said) < 900
 
 
 def test_a_samples_file_with_a_control_character_is_escaped(tmp_path: Path) -> None:
-    path = _header(tmp_path, "a\x1bb.eeg")
-    try:
-        MneReader.read_header(path)
-    except SourceError as exc:
-        said = str(exc)
-    else:
-        raise AssertionError("read")
+    said = _refusal(_header(tmp_path, "a\x1bb.eeg"))
     assert "its samples file 'a\\x1bb.eeg'" in said
 
 

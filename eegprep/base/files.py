@@ -83,7 +83,7 @@ def replaced_atomically(
     try:
         yield tmp
         if durable:
-            _fsync_file(tmp)
+            fsync_file(tmp)
         if before_replace is not None:
             before_replace()
         os.replace(tmp, path)
@@ -104,8 +104,10 @@ def replaced_atomically(
             remove_stale_temporaries(path)
 
 
-def _fsync_file(path: Path) -> None:
-    """Flush the bytes of the file ``path`` to the disk (``fsync``)."""
+def fsync_file(path: Path) -> None:
+    """Flush the bytes of the file ``path`` to the disk (``fsync``); the system's ``OSError``
+    as it is (naming no file: the caller names the one it wrote, unlike
+    :func:`~eegprep.base.disk_sync.sync_file`)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -41,6 +41,7 @@ from eegprep.base.files import (
     TMP_MARK,
     claim_temporary,
     discard,
+    fsync_file,
     remove_stale_temporaries,
     replaced_atomically,
     write_atomically,
@@ -237,14 +238,6 @@ def finish_or_warn(weights: str | os.PathLike[str], finals: Sequence[str]) -> No
         )
 
 
-def _flush(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def switch(
     weights: Path, files: Sequence[tuple[Path, Path]], *, remove: Sequence[Path] = ()
 ) -> None:
@@ -271,7 +264,7 @@ def switch(
     deleting: Path | None = None  # (the file being deleted, when that is what fails)
     try:
         for tmp, _ in files:
-            _flush(tmp)
+            fsync_file(tmp)
         with _folder_locked(weights.parent):
             _complete(weights, finals, discard_damaged=True)
             try:
