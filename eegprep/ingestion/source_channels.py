@@ -97,6 +97,10 @@ MANIFEST_DOC = doc_path("docs/manifest-format.md")
 the folder the user runs in: ``eegprep/docs/`` inside the package)."""
 
 
+CHANNEL_NAMES_DOC = doc_path("docs/corpora.md#channel-names")
+"""Where the rules that map a label onto the vocabulary are written."""
+
+
 def _no_eeg_problem(header: Header) -> str:
     """Why no channel maps: EEG-typed labels (where the format types channels) named first,
     with the manifest key that maps them."""
@@ -116,7 +120,7 @@ def _no_eeg_problem(header: Header) -> str:
 
 
 def _mapping_warnings(mapping: ChannelMapping, on_unknown: str, path: str) -> list[str]:
-    out = []
+    out = [referenced_note(mapping)] if mapping.reference else []
     dupes = [
         f"{shown_label(label)} ({noted_text(why)[:SHOWN_CHARS]})"
         for label, why in mapping.dropped
@@ -131,6 +135,17 @@ def _mapping_warnings(mapping: ChannelMapping, on_unknown: str, path: str) -> li
     if on_unknown == "raise":
         raise SourceError(path, msg)
     return [*out, msg]
+
+
+def referenced_note(mapping: ChannelMapping) -> str:
+    """The report's line on the common reference stripped from the leads' labels."""
+    shown = ", ".join(shown_label(label) for label in mapping.referenced[:3])
+    more = ", ..." if len(mapping.referenced) > 3 else ""
+    return (
+        f"{counted(len(mapping.referenced), 'channel')} named against one common reference, "
+        f"{mapping.reference} ({shown}{more}): each stored as its first site "
+        f"({CHANNEL_NAMES_DOC})"
+    )
 
 
 def rate_groups(header: Header, mapping: ChannelMapping) -> list[RateGroup]:

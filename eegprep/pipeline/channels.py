@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -196,12 +197,19 @@ class ChannelMapping:
         Vocabulary indices of the kept channels, parallel to ``source_indices``.
     dropped : tuple of (str, str)
         ``(source label, reason)`` for every channel not kept.
+    reference, referenced
+        The common reference stripped and the labels it was stripped from (below).
     """
 
     source_indices: tuple[int, ...]
     names: tuple[str, ...]
     indices: tuple[int, ...]
     dropped: tuple[tuple[str, str], ...] = field(default=())
+    reference: str = ""
+    """The common reference stripped from the leads' labels (``POZ`` for ``Fp1-POz``, see
+    :func:`common_reference`); ``""`` when none was."""
+    referenced: tuple[str, ...] = ()
+    """The source labels of the leads named against :attr:`reference`, in source order."""
 
     @property
     def n_channels(self) -> int:
@@ -244,6 +252,67 @@ def bank_electrodes(
     return frozenset(banks) if off_grid >= MIN_BANK_LABELS else frozenset()
 
 
+MIN_REFERENCED_LEADS = 3
+"""Leads a file must name against one site (``Fp1-POz``, ``F3-POz``, ...) for that site to be
+read as its common reference: two pairs to one site (``P3-O1``, ``P7-O1``) may be a bipolar
+chain's."""
+REFERENCE_SHARE = 0.75
+"""The share of a file's pairs of two sites that must end at that one site: a double banana's
+(``FP1-F7``, ``F7-T3``, ...) most common second site ends 2 or 3 of its 18 to 23 pairs."""
+
+
+@dataclass(frozen=True)
+class CommonReference:
+    """A referential montage written as pairs: every lead named against one site.
+
+    Attributes
+    ----------
+    site : str
+        Canonical name of the reference (``POZ`` for ``Fp1-POz``).
+    leads : mapping of str to str
+        Source label of each lead to it -> canonical name of its first site (``FP1``).
+    """
+
+    site: str
+    leads: Mapping[str, str]
+
+
+def _site_pair(norm: str) -> tuple[str, str] | None:
+    """The two vocabulary sites a normalised label names as ``FIRST-SECOND``, or None."""
+    parts = norm.split("-")
+    if len(parts) != 2 or parts[0] == parts[1] or not all(p in _INDEX for p in parts):
+        return None
+    return VOCABULARY[_INDEX[parts[0]]], VOCABULARY[_INDEX[parts[1]]]
+
+
+def common_reference(
+    labels: Sequence[str], *, rename: Mapping[str, str] | None = None
+) -> CommonReference | None:
+    """The common reference of a file whose leads are named against one site, or None.
+
+    Among the labels that are a pair of two vocabulary sites (and that the manifest does not
+    rename), one second site must end at least :data:`MIN_REFERENCED_LEADS` of them and at
+    least :data:`REFERENCE_SHARE` of them all: ``Fp1-POz``, ``F3-POz``, ... (FieldTrip, many
+    amplifiers' exports) are then the sites ``FP1``, ``F3``, ... recorded against ``POZ``. A
+    bipolar montage's pairs end at many sites and stay derivations; in a file that has a
+    common reference, its other pairs stay derivations too.
+    """
+    renamed = set(rename or ())
+    pairs = []
+    for label in labels:
+        norm = normalize_label(label)
+        pair = _site_pair(norm)
+        if pair is not None and not {label, label.strip(), norm} & renamed:
+            pairs.append((label, pair))
+    counts = Counter(second for _, (_, second) in pairs)
+    if not counts:
+        return None
+    site, n = counts.most_common(1)[0]
+    if n < MIN_REFERENCED_LEADS or n < REFERENCE_SHARE * len(pairs):
+        return None
+    return CommonReference(site, {label: first for label, (first, s) in pairs if s == site})
+
+
 def map_channels(
     labels: Sequence[str],
     *,
@@ -269,7 +338,8 @@ def map_channels(
     Notes
     -----
     When two labels map to the same site (``EEG FP1-REF`` and ``EEG FP1-LE`` in one file) the
-    first is kept and the second dropped as a duplicate; nothing is averaged or renamed.
+    first is kept and the second dropped as a duplicate; nothing is averaged or renamed. Leads
+    named against a :func:`common_reference` map to their first site.
     """
     _check_choice("on_unknown", on_unknown, ("raise", "warn", "ignore"))
     mapping = _mapping(labels, rename, exclude)
@@ -290,33 +360,54 @@ def _mapping(
     """:func:`map_channels`' mapping: each label kept (its first site) or dropped with why
     (a banked electrode, non-EEG, unknown, excluded, a duplicate), in source order."""
     banked = bank_electrodes(labels, rename=rename)
+    reference = common_reference(labels, rename=rename)
+    leads = reference.leads if reference else {}
     excluded = {e.upper() for e in exclude} | {normalize_label(e) for e in exclude}
-    kept_src: list[int] = []
-    kept_names: list[str] = []
-    kept_idx: list[int] = []
+    kept: list[tuple[int, str, int]] = []
     dropped: list[tuple[str, str]] = []
     seen: dict[int, str] = {}
     for pos, label in enumerate(labels):
-        match = classify_channel(label, rename=rename)
-        if label in banked:
-            dropped.append((label, _BANK_REASON))
-        elif match.kind == "non_eeg":
-            dropped.append((label, f"non-EEG ({match.detail})"))
-        elif match.kind == "unknown":
-            dropped.append((label, "unknown: not a 10-20/10-10 site in the vocabulary"))
-        elif match.name is not None and (
-            match.name.upper() in excluded or label.strip().upper() in excluded
-        ):
-            dropped.append((label, "excluded by manifest"))
-        elif match.index in seen:
-            dropped.append((label, f"duplicate of {seen[match.index]!r}"))
+        if label in leads:
+            name = leads[label]
+            match = ChannelMatch(label, "eeg", name, _INDEX[name.upper()])
+        else:
+            match = classify_channel(label, rename=rename)
+        why = _left_out(match, banked, excluded, seen)
+        if why:
+            dropped.append((label, why))
         else:
             assert match.index is not None and match.name is not None
             seen[match.index] = label
-            kept_src.append(pos)
-            kept_names.append(match.name)
-            kept_idx.append(match.index)
-    return ChannelMapping(tuple(kept_src), tuple(kept_names), tuple(kept_idx), tuple(dropped))
+            kept.append((pos, match.name, match.index))
+    mapping = ChannelMapping(
+        tuple(k[0] for k in kept),
+        tuple(k[1] for k in kept),
+        tuple(k[2] for k in kept),
+        tuple(dropped),
+        reference=reference.site if reference else "",
+        referenced=tuple(label for label in labels if label in leads),
+    )
+    return mapping
+
+
+def _left_out(
+    match: ChannelMatch, banked: frozenset[str], excluded: set[str], seen: Mapping[int, str]
+) -> str:
+    """Why the channel ``match`` is left out of the mapping, or ``""`` when it is kept."""
+    label = match.label
+    if label in banked:
+        return _BANK_REASON
+    if match.kind == "non_eeg":
+        return f"non-EEG ({match.detail})"
+    if match.kind == "unknown":
+        return "unknown: not a 10-20/10-10 site in the vocabulary"
+    if match.name is not None and (
+        match.name.upper() in excluded or label.strip().upper() in excluded
+    ):
+        return "excluded by manifest"
+    if match.index in seen:
+        return f"duplicate of {seen[match.index]!r}"
+    return ""
 
 
 def unknown_message(labels: Sequence[str]) -> str:

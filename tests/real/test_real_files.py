@@ -22,7 +22,7 @@ import pytest
 from eegprep import open_store
 from eegprep.corpus.manifest import load_manifest
 from eegprep.ingestion.driver import IngestConfig, ingest
-from eegprep.pipeline.channels import VOCABULARY
+from eegprep.pipeline.channels import VOCABULARY, map_channels
 from tests.real.fetch import cached
 
 MAINS = 50.0
@@ -360,29 +360,29 @@ def test_fieldtrip_raw_reads_alike_from_mat_v7_and_v73(name: str) -> None:
     assert {(s.sfreq, s.n_samples) for s in header.signals} == {(sfreq, volts.shape[1])}
     eeg = [i for i, lab in enumerate(labels) if lab.endswith("-POz")]
     assert len(eeg) == 31
+    mapping = map_channels(header.labels)  # leads to POz: their sites, no rename needed
+    assert mapping.reference == "POZ" and mapping.source_indices == tuple(eeg)
+    assert mapping.names == tuple(labels[i][: -len("-POz")].upper() for i in eeg)
     got = MatReader.read_segment(header, eeg, 0, volts.shape[1])
     np.testing.assert_allclose(got, volts[eeg] * 1e6, rtol=1e-6, atol=1e-12)
 
 
 def test_fieldtrip_raw_without_eeg_is_refused_alike_in_both_versions(tmp_path: Path) -> None:
     """Its EEG leads hold 7 nV (an empty room): each file is one line saying so, the same for
-    both versions (the v7.3 one was refused for its cell before its samples were seen)."""
+    both versions (the v7.3 one was refused for its cell before its samples were seen). Its
+    leads named against POz map with no rename in the manifest (they were all unknown)."""
     import re
 
-    labels, _, _ = _fieldtrip_reference()
     src = tmp_path / "src"
     src.mkdir()
     for name in FIELDTRIP:
         (src / name).symlink_to(_file(name))
-    rename = {lab: lab[: -len("-POz")].upper() for lab in labels if lab.endswith("-POz")}
     text = Path(load_manifest("folder").file).read_text()
     text = text.replace('name = "folder"', 'name = "real"').replace('name = "mne"', 'name = "mat"')
     text = re.sub(r"include = \[.*\]", 'include = ["*.mat"]', text)
     text = re.sub(r"pattern = '''.*'''", r"pattern = '''^(?P<path>.+)\\.mat$'''", text)
     options = ", ".join(f'{k} = "{v}"' for k, v in _FT_OPTIONS.items())
-    table = ", ".join(f'"{k}" = "{v}"' for k, v in rename.items())
     text = text.replace('name = "mat"', f'name = "mat"\noptions = {{ {options} }}')
-    text = text.replace('on_unknown = "warn"', f'on_unknown = "warn"\nrename = {{ {table} }}')
     manifest = tmp_path / "real.toml"
     manifest.write_text(text)
     cfg = IngestConfig(workers=0, progress=False, mains=MAINS)
