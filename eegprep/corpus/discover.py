@@ -28,6 +28,7 @@ from eegprep.base.regular_files import open_regular, special_file
 from eegprep.base.wording import counted
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.orphan_sidecars import orphan_sidecars
+from eegprep.corpus.other_readers import other_reader_hint, reads, unmatched_reasons
 from eegprep.corpus.split_parts import later_parts
 from eegprep.corpus.walk import one_name_each, walk_corpus
 from eegprep.readers import get_reader
@@ -195,15 +196,19 @@ def _listable(
     """The path fields of each of ``rels`` that can be listed; ``(rel, why)`` in ``unmatched``
     for each that cannot (a name not UTF-8, a macOS metadata file, a path no rule matches)."""
     out: dict[str, dict[str, str]] = {}
+    skipped: list[tuple[str, str]] = []  # why "" : no rule matches it (said below, together)
     for rel in rels:
         if not _is_utf8(rel):  # no index line, report or output line can hold its name
-            unmatched.append((as_text(rel), NOT_UTF8))
+            skipped.append((as_text(rel), NOT_UTF8))
         elif rel.rpartition("/")[2].startswith("._") and is_apple_double(root / rel):
-            unmatched.append((rel, APPLE_DOUBLE))
+            skipped.append((rel, APPLE_DOUBLE))
         elif (fields := _fields(manifest, rel)) is None:
-            unmatched.append((rel, f"path matches no rule of {manifest.name}'s path.pattern"))
+            skipped.append((rel, ""))
         else:
             out[rel] = fields
+    # a folder of .mat files given to `folder`: which reader they need, once for them all
+    said = iter(unmatched_reasons(manifest.name, manifest.reader, [r for r, w in skipped if not w]))
+    unmatched += [(rel, why) if why else next(said) for rel, why in skipped]
     return out
 
 
@@ -427,6 +432,10 @@ def _nothing_found(manifest: Manifest, root: Path) -> str:
     if near:
         hint = ", ".join(counted(seen[s], f"{s} file") for s in near)
         return f"{msg}; found {hint} in folders the globs do not reach: check --include"
+    other = other_reader_hint(manifest.name, manifest.reader, {s: seen[s] for s in top})
+    if other is not None and not any(reads(manifest.reader, s) for s in top):
+        # (an --include would not help: the reader cannot open them)
+        return f"{msg}; found {other}"
     found = ", ".join(counted(seen[s], f"{s} file") for s in top)
     return f"{msg}; found only {found}: pass --include 'GLOB' or another corpus"
 

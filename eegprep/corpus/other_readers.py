@@ -1,0 +1,91 @@
+"""Files of a format that the manifest's reader does not read (a folder of ``.mat`` files
+given to the ``folder`` corpus): what they need, said once for all of them.
+
+Every suffix a reader claims (:data:`eegprep.readers.SUFFIXES`) that the manifest's reader
+cannot open names the reader it needs; a MATLAB file or a text table also needs a manifest of
+its own that says where its samples and rate are (docs/manifest-format.md). Without this, such
+a folder gave ``path matches no rule of folder's path.pattern`` once per file, or ``pass
+--include 'GLOB'`` where an ``--include`` could not help.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping, Sequence
+
+from eegprep.base.resources import doc_path
+from eegprep.base.wording import counted
+from eegprep.readers import SUFFIXES
+
+MNE_READS = frozenset({".edf", ".bdf", ".vhdr", ".ahdr", ".set", ".cnt", ".gdf", ".fif"})
+"""The claimed suffixes that the ``mne`` reader opens (EDF and BDF as well as its own)."""
+
+_NEEDS: dict[str, str] = {
+    "mat": (
+        "the `mat` reader and a manifest naming the variable that holds the samples and the "
+        'sampling rate (`[reader] name = "mat"`, `options = { data = "...", sfreq = ... }`)'
+    ),
+    "csv": (
+        "the `csv` reader and a manifest giving the sampling rate, and `channel_names` for a "
+        'table with no header row (`[reader] name = "csv"`, `options = { sfreq = ... }`)'
+    ),
+    "edf": 'the `edf` reader (a manifest with `[reader] name = "edf"`)',
+    "mne": 'the `mne` reader (a manifest with `[reader] name = "mne"`)',
+}
+
+MANIFEST_DOC = doc_path("docs/manifest-format.md")
+
+
+def reads(reader: str, suffix: str) -> bool:
+    """Whether the manifest's ``reader`` opens files of ``suffix`` (any case)."""
+    s = suffix.lower()
+    return s in SUFFIXES and needed_reader(reader, s) is None
+
+
+def needed_reader(reader: str, suffix: str) -> str | None:
+    """The reader a file of ``suffix`` needs where the manifest's ``reader`` cannot open it;
+    None where it can, or where no reader claims the suffix."""
+    s = suffix.lower()
+    need = SUFFIXES.get(s)
+    if need is None or need == reader or (reader == "mne" and s in MNE_READS):
+        return None
+    return need
+
+
+def other_reader_hint(corpus: str, reader: str, suffixes: Mapping[str, int]) -> str | None:
+    """One line on the files (``suffix -> count``) that ``corpus``'s reader cannot open: the
+    reader each suffix needs and how to give it; None when there are none."""
+    needs: dict[str, list[str]] = {}
+    for suffix, n in sorted(suffixes.items()):
+        need = needed_reader(reader, suffix)
+        if need is not None:
+            needs.setdefault(need, []).append(counted(n, f"{suffix} file"))
+    if not needs:
+        return None
+    said = "; ".join(f"{', '.join(files)}: {_NEEDS[need]}" for need, files in needs.items())
+    return (
+        f"{said}: {corpus}'s reader ({reader}) does not read them; write a manifest of your "
+        f"own and pass it with --manifest FILE ({MANIFEST_DOC})"
+    )
+
+
+def unmatched_reasons(corpus: str, reader: str, rels: Sequence[str]) -> list[tuple[str, str]]:
+    """``(rel, why)`` for each of ``rels`` (files no rule of the path pattern matched): those
+    of a suffix the reader cannot open say so, the first of them with :func:`other_reader_hint`
+    for them all (once, not file by file); the others that no rule matches."""
+    suffixes = [posixpath.splitext(rel)[1].lower() for rel in rels]
+    counts: dict[str, int] = {}
+    for suffix in suffixes:
+        if needed_reader(reader, suffix) is not None:
+            counts[suffix] = counts.get(suffix, 0) + 1
+    hint = other_reader_hint(corpus, reader, counts)
+    out = []
+    for rel, suffix in zip(rels, suffixes):
+        if needed_reader(reader, suffix) is None:
+            out.append((rel, f"path matches no rule of {corpus}'s path.pattern"))
+        elif hint is not None:
+            out.append((rel, hint))
+            hint = None
+        else:
+            out.append((rel, f"a {suffix} file, which {corpus}'s reader does not read (above)"))
+    return out
