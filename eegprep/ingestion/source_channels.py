@@ -48,7 +48,7 @@ def open_source(
         empty = tuple((label, EMPTY_CHANNEL) for label in header.empty_channels)
         mapping = replace(mapping, dropped=(*mapping.dropped, *empty))
     if mapping.n_channels == 0:
-        raise SourceError(path, _no_eeg_problem(header))
+        raise SourceError(path, headless_problem(header, m) or _no_eeg_problem(header))
     warnings = [*header.warnings, *_mapping_warnings(mapping, m.on_unknown, path)]
     return header, mapping, warnings + _unit_warnings(header, mapping, m)
 
@@ -99,6 +99,36 @@ the folder the user runs in: ``eegprep/docs/`` inside the package)."""
 
 CHANNEL_NAMES_DOC = doc_path("docs/corpora.md#channel-names")
 """Where the rules that map a label onto the vocabulary are written."""
+
+
+def _number(text: str) -> bool:
+    """Whether ``text`` parses as a number (``-1.5``, ``2.5e+00``; ``-1,5`` written with a
+    decimal comma)."""
+    try:
+        float(text.strip().replace(",", "."))
+    except ValueError:
+        return False
+    return True
+
+
+def headless_problem(header: Header, m: Manifest) -> str | None:
+    """Why a text table maps no channel, where every column name its first row gave is a
+    number: the table has no header row (``numpy.savetxt``'s), its first row of samples was
+    taken for names; None for any other file, or where the manifest names the columns."""
+    options = dict(m.reader_options)
+    if m.reader != "csv" or "channel_names" in options or not header.labels:
+        return None
+    if set(header.labels) & set(dict(m.rename)):  # names the manifest maps: a header row
+        return None
+    if not all(_number(label) for label in header.labels):
+        return None
+    shown = ", ".join(shown_label(label) for label in header.labels[:4])
+    more = ", ..." if len(header.labels) > 4 else ""
+    return (
+        f"no EEG channel: the file seems to have no header row (its first row, {shown}{more}, "
+        "was taken as the column names and every one is a number): give the columns' names "
+        f"as `channel_names` in the manifest's reader options ({MANIFEST_DOC})"
+    )
 
 
 def _no_eeg_problem(header: Header) -> str:
