@@ -405,7 +405,7 @@ def _left_out(
         match.name.upper() in excluded or label.strip().upper() in excluded
     ):
         return "excluded by manifest"
-    if match.index in seen:
+    if match.index is not None and match.index in seen:
         return f"duplicate of {seen[match.index]!r}"
     return ""
 
