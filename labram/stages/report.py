@@ -588,7 +588,7 @@ def summary_lines(runs: list[RunFolder]) -> list[str]:
             continue
         r = run.results
         win = r.get("windows") or {}
-        wtext = " / ".join(f"{k} {v}" for k, v in win.items())
+        wtext = " / ".join(f"{k} {'-' if v is None else v}" for k, v in win.items())
         lines.append(
             f"{shown_path(run.path)} (finetune {r.get('task', '?')}{protocol_text(r)}, "
             f"{counted(len(run.parts), 'seed')}" + (f"; windows {wtext}" if wtext else "") + ")"

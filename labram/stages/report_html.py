@@ -247,8 +247,8 @@ def _run_html(k: int, run: RunFolder) -> str:
                  counted(len(run.parts), "seed"),
                  f"init <code>{_e(r.get('init'))}</code>"]  # fmt: skip
         if r.get("windows"):
-            facts.append("windows " + ", ".join(f"{_e(a)} {_e(b)}" for a, b in
-                                                r["windows"].items()))  # fmt: skip
+            facts.append("windows " + ", ".join(f"{_e(a)} {_e('-' if b is None else b)}"
+                                                for a, b in r["windows"].items()))  # fmt: skip
         if r.get("stores"):
             facts.append("stores " + ", ".join(f"<code>{_e(s)}</code>" for s in r["stores"]))
     parts = [f"<h2 id='run{k}'>{_e(run.path)}</h2><p>{_e(run.kind)}: {'; '.join(facts)}</p>"]

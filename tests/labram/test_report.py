@@ -213,6 +213,22 @@ def test_text_summary_and_seed_and_pretrain_folders(runs: dict[str, Path]) -> No
     assert "tokenizer: 2 log rows, last loss 0.5000" in res.output
 
 
+def test_the_windows_finetune_counts_per_split_are_shown_not_called_damaged(
+    runs: dict[str, Path], page: Path
+) -> None:
+    """``results.json``'s ``windows`` is an object of counts, one per split, as finetune writes
+    it. Before, the report called it "no result (edited, damaged or written by something
+    else)" and left the counts out of the run's line and page."""
+    res = CliRunner().invoke(labram_cli, ["report", str(runs["ft"])])
+    assert res.exit_code == 0, res.output
+    assert not [x for x in res.output.splitlines() if x.startswith("not shown: ")], res.output
+    wrote = strict_json_load(runs["ft"] / "results.json")["windows"]
+    said = " / ".join(f"{k} {v}" for k, v in wrote.items())
+    assert res.output.splitlines()[0].endswith(f"; windows {said})"), res.output
+    assert "windows " + ", ".join(f"{k} {v}" for k, v in wrote.items()) in page.read_text()
+    assert "Values not shown" not in page.read_text()
+
+
 def test_not_a_run_folder_is_one_line(tmp_path: Path) -> None:
     res = CliRunner().invoke(labram_cli, ["report", str(tmp_path)])
     assert res.exit_code == 2
@@ -253,6 +269,7 @@ def test_predict_on_a_real_finetune_reproduces_its_metrics(tmp_path: Path) -> No
     assert CliRunner().invoke(labram_cli, args).exit_code == 0
     res = CliRunner().invoke(labram_cli, ["report", str(out), "--predict"])
     assert res.exit_code == 0, res.output
+    assert "not shown: " not in res.output  # (every value finetune writes is a result)
     preds = read_predictions(out / "seed0" / "predictions.csv")
     y = np.array([preds["classes"].index(r["label"]) for r in preds["rows"]])
     p = np.array([r["p_abnormal"] for r in preds["rows"]])

@@ -149,3 +149,13 @@ def test_a_std_beyond_half_the_range_is_no_result() -> None:
     assert obj["test"]["auroc"] == {"mean": 0.5, "std": None}
     assert said == ["test.auroc.std is 0.6, above 0.5 (the most values in [0, 1] spread)"]
     assert screened("results.json", {"test": {"rmse": {"mean": 3.0, "std": 9.0}}})[1] == []
+
+
+def test_each_count_of_an_object_of_counts_is_checked() -> None:
+    """``windows`` holds one count per split: each is a count, and each odd one is named."""
+    counts = {"train": 190, "val": 28, "test": 61}
+    assert screened("results.json", {"windows": counts}) == ({"windows": counts, "seeds": [],
+                                                              "test": {}}, [])  # fmt: skip
+    obj, said = screened("results.json", {"windows": {**counts, "val": -2, "test": "x"}})
+    assert obj["windows"] == {"train": 190, "val": None, "test": None}
+    assert said == ["windows.val is -2, below 0", "windows.test is the text 'x', not a number"]
