@@ -72,6 +72,11 @@ class Preprocessed:
     joins : tuple of int
         The first sample of each continuous stretch after the first (as a store's record
         lists them: each stretch filtered alone); ``()`` for a continuous recording.
+    gaps : tuple of (float, float)
+        The spans ``[start, stop)`` s of the file's own time (from its first sample) that no
+        sample covers and that its time counts (an EDF+D's gaps, a FIF's skips:
+        :attr:`~eegprep.readers.base.Header.sidecar_gaps`); ``()`` where the file's time
+        counts the samples stored alone (a BrainVision pause) or none are missing.
     """
 
     path: str
@@ -81,6 +86,7 @@ class Preprocessed:
     sfreq: float
     warnings: list[str] = field(default_factory=list)
     joins: tuple[int, ...] = ()
+    gaps: tuple[tuple[float, float], ...] = ()
 
     @property
     def n_samples(self) -> int:
@@ -158,7 +164,7 @@ class Opened:
 
     Attributes
     ----------
-    path, channels, channel_index, sfreq, joins, warnings :
+    path, channels, channel_index, sfreq, joins, warnings, gaps :
         As :class:`Preprocessed`'s (``warnings`` grows with the stream's QC warnings).
     n_samples : int
         Samples per channel at ``sfreq``.
@@ -172,6 +178,7 @@ class Opened:
     joins: tuple[int, ...]
     warnings: list[str]
     _parts: _Parts
+    gaps: tuple[tuple[float, float], ...] = ()
 
     def as_float32(self, exc: EncodingRangeError) -> None:
         """After :class:`EncodingRangeError` from a stream: its samples are streamed again
@@ -222,7 +229,7 @@ def open_preprocessed(
                    encoding)  # fmt: skip
     names = list(mapping.names)
     return Opened(path, names, list(mapping.indices), recipe.sfreq, n_out, joins,
-                  warnings + slow, parts)  # fmt: skip
+                  warnings + slow, parts, gaps=tuple(header.sidecar_gaps))  # fmt: skip
 
 
 def stream_preprocessed(opened: Opened) -> Generator[np.ndarray, None, None]:
@@ -274,7 +281,7 @@ def _read(path: str, m: Manifest, recipe: Recipe, part: str | None,
         opened.as_float32(exc)
         data = _gathered(stream_preprocessed(opened), *n)
     return Preprocessed(path, data, opened.channels, opened.channel_index, opened.sfreq,
-                        opened.warnings, opened.joins)  # fmt: skip
+                        opened.warnings, opened.joins, opened.gaps)  # fmt: skip
 
 
 def _gathered(blocks: Iterator[np.ndarray], n_channels: int, n_out: int) -> np.ndarray:

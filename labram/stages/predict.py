@@ -271,7 +271,8 @@ def predict_recording(
     check_windows_fit(model, w.channels, w.x.shape[2], source=source, names=w.names)
     dev = device or torch.device("cpu")
     logits, peaks = run_model(model, w, batch_size=batch_size, device=dev)
-    plan = WindowPlan(np.arange(len(w.names)), w.channels, w.names, w.x.shape[2], w.starts)
+    plan = WindowPlan(np.arange(len(w.names)), w.channels, w.names, w.x.shape[2], w.starts,
+                      rec.gaps)  # fmt: skip
     return _results(model, task, rec.path, plan, logits, peaks, rec.warnings, source)
 
 
@@ -301,10 +302,10 @@ def _results(
     peaks: np.ndarray, warnings: list[str], source: str,
 ) -> dict[str, Any]:  # fmt: skip
     """A recording's result from its windows' outputs (refused when they are not finite)."""
-    starts = plan.starts
+    starts = plan.start_seconds()  # (s of the file's own time: after a gap, not the store's)
 
     def place(i: int) -> tuple[str, float]:  # (the file's line names the file)
-        return str(path), float(starts[i]) / PATCH_SIZE
+        return str(path), float(starts[i])
 
     samples = blame_samples(peaks, place)
     check_finite_outputs(model, logits, source=source, samples=samples)
@@ -313,8 +314,8 @@ def _results(
     names = class_names(task, probs.shape[1])
     windows = [
         {
-            "start_s": float(s) / PATCH_SIZE,
-            "stop_s": float(s) / PATCH_SIZE + plan.seconds,
+            "start_s": float(s),
+            "stop_s": float(s) + plan.seconds,
             **_summary(task, names, p),
         }
         for s, p in zip(starts, probs, strict=True)

@@ -30,6 +30,7 @@ class Recording(Protocol):
     channels: list[str]
     channel_index: list[int]
     joins: tuple[int, ...]
+    gaps: tuple[tuple[float, float], ...]
 
     @property
     def n_samples(self) -> int: ...
@@ -45,10 +46,27 @@ class WindowPlan:
     names: list[str]  # (N,) their names
     seconds: int
     starts: np.ndarray  # (n_windows,) first sample of each window
+    gaps: tuple[tuple[float, float], ...] = ()  # the file's time that holds no sample, s
 
     @property
     def n(self) -> int:
         return self.seconds * PATCH_SIZE
+
+    def start_seconds(self) -> np.ndarray:
+        """Each window's start in seconds of the file's own time (:func:`file_seconds`)."""
+        return file_seconds(self.starts / PATCH_SIZE, self.gaps)
+
+
+def file_seconds(stored_s: np.ndarray, gaps: Sequence[tuple[float, float]]) -> np.ndarray:
+    """Times ``stored_s`` (s of the samples kept, stretches end to end, as a store keeps them)
+    in seconds of the file's own time: each moved on by the ``gaps`` before it (an EDF+D's
+    15 s gap after 30 s: stored 30 s is the file's 45 s). A window starts at a stretch's first
+    sample or later and ends before the next join, a second or more before the next gap's
+    start, so half a second absorbs the stretches' rounding to whole samples."""
+    out = np.asarray(stored_s, np.float64).copy()
+    for start, stop in sorted(gaps):  # (ascending: each gap's start is on the file's time)
+        out[out >= start - 0.5] += stop - start
+    return out
 
 
 def plan_windows(rec: Recording, task: Task, settings: WindowSettings | None = None) -> WindowPlan:
@@ -86,7 +104,8 @@ def plan_windows(rec: Recording, task: Task, settings: WindowSettings | None = N
             rec.path,
             f"{rec.n_samples / PATCH_SIZE:.1f} s long, shorter than one {seconds} s window",
         )
-    return WindowPlan(rows, index, [rec.channels[i] for i in rows], seconds, starts)
+    names = [rec.channels[i] for i in rows]
+    return WindowPlan(rows, index, names, seconds, starts, tuple(rec.gaps))
 
 
 # the 10-20 sites whose 10-10 names differ: the vocabulary keeps both (as the released weights

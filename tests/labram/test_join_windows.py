@@ -162,3 +162,39 @@ def test_an_event_reaching_over_a_gap_covers_the_samples_either_side(tmp_path: P
     by_event = Task(name="ev", kind="multiclass", classes=("SPSW", "trial_1", "trial_0"),
                     events=True, window_seconds=5)  # fmt: skip
     assert _windows(store, rec, by_event, 5)[0] == [200]  # 5-10 s and 6-11 s cross 8 s
+
+
+def test_predicted_window_times_are_the_file_s_own_after_its_gaps(tmp_path: Path) -> None:
+    """``labram predict`` gives each window's start and stop in seconds of the file: an
+    EDF+D's window after a 6 s gap starts 6 s later than the samples kept put it (before, the
+    stretches' end-to-end times, so every window after a gap named seconds of other data)."""
+    import torch
+
+    from eegprep.testing.edf_writer import write_edf
+    from labram.checkpoints.layouts import save_ours
+    from labram.checkpoints.safe_read import read_checkpoint
+    from labram.model.classifier import LaBraMClassifier
+    from labram.model.config import model_config
+    from labram.stages.predict import predict_files
+    from labram.train.checkpoint import atomic_save
+
+    stretches = [(0.0, 9), (15.0, 7), (30.0, 8)]  # (the file's time of its first record, s)
+    onsets = [start + k for start, n in stretches for k in range(n)]
+    x = 20 * np.random.default_rng(5).standard_normal((3, len(onsets) * 250))
+    path = tmp_path / "g.edf"
+    write_edf(path, list(x), labels=["Fp1", "Cz", "O1"], sfreqs=250, edf_plus=True,
+              reserved="EDF+D", record_onsets=onsets)  # fmt: skip
+    ckpt = tmp_path / "best.pt"
+    save_ours(LaBraMClassifier(model_config("tiny"), 2), ckpt)
+    obj = read_checkpoint(ckpt)
+    obj["task"] = {"name": "label:state", "kind": "multiclass", "classes": ["a", "b"],
+                   "channels": None, "window_seconds": 2, "stride_seconds": None}  # fmt: skip
+    atomic_save(obj, ckpt, keep_previous=False)
+    torch.manual_seed(0)
+
+    res = predict_files([path], ckpt, corpus="folder", mains=50.0, device="cpu")
+    assert res["failed"] == [], res["failed"]
+    got = [t for w in res["recordings"][0]["windows"] for t in (w["start_s"], w["stop_s"])]
+    expected = [t for start, n in stretches for k in range(0, n - 1, 2)
+                for t in (start + k, start + k + 2)]  # fmt: skip
+    assert got == pytest.approx(expected), got
