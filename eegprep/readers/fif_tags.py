@@ -140,4 +140,27 @@ def check_fif_chain(path: str) -> None:
             pass
 
 
-__all__ = ["chain", "check_fif_chain", "directory", "fif_tags", "header"]
+def cut_problem(path: str) -> str | None:
+    """The line for a FIF file cut short, None where its chain of tags ends as a whole file's
+    does (its last tag's ``next`` negative, its data within the file). MNE refuses a file cut
+    in its header as one holding no raw data (epochs, an average) or with an unrelated error
+    (``can only convert an array of size 1``); this names the cause. Used once MNE has failed,
+    so a writer whose files end otherwise changes no file that opens."""
+    with open_regular(path, buffering=-1) as fh:
+        size = fh.seek(0, 2)
+        last = -1
+        for _kind, pos in chain(fh, path):
+            last = pos
+        tag = header(fh, last) if last >= 0 else None
+    if tag is None:
+        return None
+    end = last + HEADER.size + max(tag[2], 0)
+    if end <= size and _after(last, tag) is None:
+        return None
+    return (
+        f"file is truncated (its chain of FIF tags stops at byte {size:,} without the tag "
+        "that ends a FIF file): re-download it"
+    )
+
+
+__all__ = ["chain", "check_fif_chain", "cut_problem", "directory", "fif_tags", "header"]

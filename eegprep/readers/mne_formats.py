@@ -87,6 +87,7 @@ from eegprep.readers.companions import (
 )
 from eegprep.readers.edf import EdfReader
 from eegprep.readers.fif_refs import check_next_parts
+from eegprep.readers.fif_tags import cut_problem
 from eegprep.readers.gdf_records import gdf_records, read_gdf_samples
 from eegprep.readers.gdf_values import gdf_annotations, gdf_own_rates, gdf_scaled
 from eegprep.readers.kept_time import moved
@@ -413,7 +414,8 @@ def _open_raw(
                     opened, preload=False, verbose="warning", **thawed_options(options)
                 )
         except Exception as exc:
-            problem = open_problem(fmt, exc)
+            cut = cut_problem(opened) if fmt == "FIF" else None  # (MNE names another cause)
+            problem = cut or open_problem(fmt, exc)
             raise SourceError(path, held.shown(problem) if held else problem) from exc
         if held is not None:
             read_through(raw, held)

@@ -653,6 +653,35 @@ def test_a_fif_that_is_no_raw_recording_is_named_as_such(tmp_path: Path, kind: s
     assert rec.channels == ("FP1", "FP2", "CZ")
 
 
+def test_a_raw_fif_cut_short_anywhere_is_named_truncated(tmp_path: Path) -> None:
+    """A raw FIF cut in its header was 'holds no continuous recording (... MNE epochs, an
+    evoked average ...)' or 'MNE cannot read this FIF file: ValueError: can only convert an
+    array of size 1 ...', as though whole; every cut is now one 'file is truncated' line
+    (ingest's word for a cut EDF), and the whole file beside the cut ones is ingested."""
+    import mne
+
+    from eegprep import open_store
+    from tests.safety.corpus import ingest_folder
+
+    src = tmp_path / "src"
+    src.mkdir()
+    info = mne.create_info(["Fp1", "Fp2", "Cz"], 250.0, "eeg")
+    x = np.random.default_rng(0).normal(0, 2e-5, (3, 250 * 20))
+    mne.io.RawArray(x, info, verbose="error").save(src / "whole_raw.fif", verbose="error")
+    data = (src / "whole_raw.fif").read_bytes()
+    cuts = [100, 1000, 2000, len(data) // 2, len(data) - 100]
+    for n in cuts:
+        (src / f"cut{n}_raw.fif").write_bytes(data[:n])
+    report = ingest_folder(src, tmp_path / "s.zarr")
+    failed = sorted(report.failed)
+    assert len(failed) == len(cuts), failed
+    for line in failed:
+        assert "file is truncated" in line and "re-download it" in line, line
+        assert "\n" not in line and "no continuous recording" not in line, line
+    (rec,) = open_store(tmp_path / "s.zarr").recordings
+    assert rec.channels == ("FP1", "FP2", "CZ")
+
+
 @pytest.mark.parametrize("fmt", ["BrainVision", "EEGLAB"])
 def test_a_recording_whose_samples_do_not_follow_on_in_time_is_kept_stretch_by_stretch(
     tmp_path: Path, fmt: str
