@@ -84,6 +84,27 @@ def test_mem_without_top_level_head_is_reinitialised_with_a_warning():
     assert not torch.equal(model.lm_head.weight, sd["student.lm_head.weight"])
 
 
+def test_a_file_refused_for_other_keys_is_not_said_to_be_loaded_with_a_fresh_head():
+    """A mem file without its top-level head that the strict load then refuses (a backbone
+    key missing, or one it does not know) said 'freshly initialised here (train before use)'
+    before the error, as though it had loaded: only the error is said now."""
+    import warnings
+
+    for change in ("drop", "add"):
+        sd = fabricate(LAYOUTS["mem"](), seed=3)
+        for key in ("lm_head.weight", "lm_head.bias"):
+            del sd[key]
+        if change == "drop":
+            del sd["student.blocks.0.norm1.bias"]
+        else:
+            sd["student.fc_norm.weight"] = torch.ones(200)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with pytest.raises(CheckpointError, match=r"missing|unexpected"):
+                labram.load_official(sd, "mem")
+        assert not [w for w in caught if "freshly initialised" in str(w.message)], change
+
+
 def test_classifier_from_pretraining_checkpoint():
     sd = fabricate(LAYOUTS["mem"](), seed=4)
     with pytest.warns(UserWarning, match="head"):
