@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, Protocol
 
 import numpy as np
@@ -100,12 +101,26 @@ def plan_windows(rec: Recording, task: Task, settings: WindowSettings | None = N
     stride = n if task.stride_seconds is None else round(task.stride_seconds * PATCH_SIZE)
     starts = np.asarray(tiled_starts(rec.n_samples, rec.joins, n, stride), dtype=np.int64)
     if len(starts) == 0:
-        raise SourceError(
-            rec.path,
-            f"{rec.n_samples / PATCH_SIZE:.1f} s long, shorter than one {seconds} s window",
-        )
+        raise _too_short(rec, seconds)
     names = [rec.channels[i] for i in rows]
     return WindowPlan(rows, index, names, seconds, starts, tuple(rec.gaps))
+
+
+def _too_short(rec: Recording, seconds: int) -> SourceError:
+    """The line of a recording that gives no window: its length (or, where its stretches join,
+    its longest stretch's) exact to the sample at the model's rate. Before, ``:.1f`` called a
+    9.995 s file "10.0 s long, shorter than one 10 s window", and a 40 s EDF+D of 8 s
+    stretches "40.0 s long, shorter than one 10 s window"."""
+    bounds = [0, *rec.joins, rec.n_samples]
+    longest = max(b - a for a, b in pairwise(bounds))
+    shown = f"{longest / PATCH_SIZE:.3f}".rstrip("0").rstrip(".")  # (a sample: 0.005 s)
+    if rec.joins:
+        what = (f"{rec.n_samples / PATCH_SIZE:.3f}".rstrip("0").rstrip(".") + " s long, but "
+                f"its longest stretch between gaps is {shown} s (no window crosses a gap), "
+                f"shorter than one {seconds} s window")  # fmt: skip
+    else:
+        what = f"{shown} s long, shorter than one {seconds} s window"
+    return SourceError(rec.path, what)
 
 
 # the 10-20 sites whose 10-10 names differ: the vocabulary keeps both (as the released weights

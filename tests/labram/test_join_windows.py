@@ -198,3 +198,35 @@ def test_predicted_window_times_are_the_file_s_own_after_its_gaps(tmp_path: Path
     expected = [t for start, n in stretches for k in range(0, n - 1, 2)
                 for t in (start + k, start + k + 2)]  # fmt: skip
     assert got == pytest.approx(expected), got
+
+
+@pytest.mark.parametrize("joins", [(), (700, 1400)])
+def test_a_recording_too_short_for_a_window_is_said_in_numbers_that_agree(
+    joins: tuple[int, ...],
+) -> None:
+    """One sample short of a 10 s window was '10.0 s long, shorter than one 10 s window', and
+    a recording whose stretches are each shorter than a window but together longer was called
+    shorter than one by its whole length. The line now gives the length to the sample and,
+    with joins, the longest stretch, each below the window."""
+    import re
+    from itertools import pairwise
+
+    from eegprep.base.errors import SourceError
+    from eegprep.ingestion.inmemory import Preprocessed
+    from eegprep.pipeline.channels import vocabulary_index
+    from labram.model.config import PATCH_SIZE
+    from labram.stages.predict_windows import plan_windows
+
+    task = Task(name="tuab", kind="binary", classes=("normal", "abnormal"), window_seconds=10)
+    n_samples = 10 * PATCH_SIZE - 1 if not joins else 2100  # 3 stretches of 3.5 s
+    data = np.zeros((len(CHANNELS), n_samples), np.float32)
+    rows = [vocabulary_index(c) for c in CHANNELS]
+    with pytest.raises(SourceError) as info:
+        plan_windows(Preprocessed("r.edf", data, CHANNELS, rows, 200.0, joins=joins), task)
+    line = str(info.value)
+    said = [float(x) for x in re.findall(r"([\d.]+) s\b", line.split("shorter than")[0])]
+    bounds = [0, *joins, n_samples]
+    longest = max(b - a for a, b in pairwise(bounds)) / PATCH_SIZE
+    assert said[-1] == longest < 10, line  # (the stretch's, or the recording's own length)
+    assert said[0] == n_samples / PATCH_SIZE, line
+    assert ("stretch" in line) == bool(joins), line
