@@ -145,9 +145,13 @@ def cut_problem(path: str) -> str | None:
     does (its last tag's ``next`` negative, its data within the file). MNE refuses a file cut
     in its header as one holding no raw data (epochs, an average) or with an unrelated error
     (``can only convert an array of size 1``); this names the cause. Used once MNE has failed,
-    so a writer whose files end otherwise changes no file that opens."""
+    so a writer whose files end otherwise changes no file that opens. A file that does not
+    begin with a FIF file id (``not a fif file at all``) is no FIF cut short: None."""
     with open_regular(path, buffering=-1) as fh:
         size = fh.seek(0, 2)
+        first = header(fh, 0)
+        if first is None or first[0] != FILE_ID:  # no FIF at all, cut or whole: MNE's words
+            return None
         last = -1
         for _kind, pos in chain(fh, path):
             last = pos
