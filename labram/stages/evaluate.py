@@ -28,7 +28,7 @@ from labram.checkpoints.safe_read import read_checkpoint
 from labram.data.protocols import check_split_leakage
 from labram.data.store_set import given_names
 from labram.data.tasks import Task, check_outputs, checkpoint_task
-from labram.data.windows import open_stores
+from labram.data.windows import WindowIndex, open_stores
 from labram.model.classifier import LaBraMClassifier
 from labram.stages.finetune import test_sources, test_subjects, unkeyed_tests
 from labram.stages.scoring import checkpoint_splits, no_window_error, predict, run_config, score
@@ -63,12 +63,7 @@ def evaluate(
     stage, or one that sets a field the task leaves unread, is refused
     (:func:`~labram.train.stage_checks.check_scoring_config`).
     """
-    check_choice("split", split, ("train", "val", "test"))
-    batch_size = int(check_number("batch_size", batch_size))  # (before anything is read)
-    if split_seed is not None:
-        split_seed = int(check_number("split_seed", split_seed))
-    if cfg is not None:  # (as finetune checks its own: a pretrain config was taken unread)
-        check_scoring_config(cfg, task_name, entry="evaluate")
+    batch_size, split_seed = _checked_arguments(task_name, split, batch_size, split_seed, cfg)
     pin = NamedVersion(checkpoint, ChangedCheckpointError)  # (a last.pt is read twice)
     obj = read_checkpoint(Path(checkpoint), what="checkpoint")
     opened = open_stores(stores)
@@ -82,17 +77,70 @@ def evaluate(
     fold = found_in(obj, "split", source=str(checkpoint))
     # a protocol's fold: its own windows
     splits = checkpoint_splits(opened, task, cfg, obj, source=str(checkpoint))
-    leakage = check_test_subjects(  # the scored split's subjects (only test's are refused)
-        record_of(obj, str(checkpoint)),
+    leakage = _checked_subjects(obj, str(checkpoint), splits, split, fold, allow_seen_subjects)
+    model = _scored_model(obj, checkpoint, pin, task)
+    if len(splits[split]) == 0:
+        raise no_window_error(task.name, split, stores)
+    dev = setup(device).device
+    model.to(dev)
+    outputs, labels = predict(
+        model, splits[split], batch_size=batch_size, device=dev, source=str(checkpoint),
+        where=f" of the {split} split",
+    )  # fmt: skip
+    metrics = score(task, outputs, labels)
+    return {
+        "task": task.name,
+        "split": split,
+        "n_windows": len(splits[split]),
+        "metrics": metrics,
+        "leakage": leakage,
+        "notes": metric_notes(task, split, labels, metrics),
+    }
+
+
+def _checked_arguments(
+    task_name: str, split: str, batch_size: int, split_seed: int | None, cfg: TrainConfig | None
+) -> tuple[int, int | None]:
+    """The batch size and split seed, checked with the split's name and ``cfg`` before anything
+    is read (as finetune checks its own: a pretrain config was taken unread)."""
+    check_choice("split", split, ("train", "val", "test"))
+    batch_size = int(check_number("batch_size", batch_size))
+    if split_seed is not None:
+        split_seed = int(check_number("split_seed", split_seed))
+    if cfg is not None:
+        check_scoring_config(cfg, task_name, entry="evaluate")
+    return batch_size, split_seed
+
+
+def _checked_subjects(
+    obj: Any,
+    checkpoint: str,
+    splits: dict[str, WindowIndex],
+    split: str,
+    fold: Any,
+    allow: bool,
+) -> str:
+    """The leakage record of the scored ``split``'s subjects against the checkpoint's
+    pre-training subjects (only a test split's are refused), after the splits' own check."""
+    leakage = check_test_subjects(
+        record_of(obj, checkpoint),
         test_subjects(splits[split]),
-        allow=allow_seen_subjects,
-        source=str(checkpoint),
+        allow=allow,
+        source=checkpoint,
         test_sources=test_sources(splits[split]),
         unkeyed=unkeyed_tests(splits[split]),
         split=split,
     )
     calibration = (fold.get("calibration") or []) if isinstance(fold, dict) else []
-    check_split_leakage(splits, allow=allow_seen_subjects, calibration=calibration)
+    check_split_leakage(splits, allow=allow, calibration=calibration)
+    return leakage
+
+
+def _scored_model(
+    obj: Any, checkpoint: str | Path, pin: NamedVersion, task: Task
+) -> LaBraMClassifier:
+    """The fine-tuned classifier of ``checkpoint`` (``obj`` read from it), refused in one line
+    when it is none, its outputs do not fit ``task``, or it has no trained head."""
     if is_ours(obj):
         model, untrained = ours_from(obj, source=str(checkpoint)), False
     else:  # a training last.pt, a released fine-tuned file: what load_model reads
@@ -111,23 +159,7 @@ def evaluate(
             f"{shown_path(checkpoint)}: the file has no classifier head (head.weight, head.bias): "
             "its outputs would come from random weights; fine-tune it first"
         )
-    if len(splits[split]) == 0:
-        raise no_window_error(task.name, split, stores)
-    dev = setup(device).device
-    model.to(dev)
-    outputs, labels = predict(
-        model, splits[split], batch_size=batch_size, device=dev, source=str(checkpoint),
-        where=f" of the {split} split",
-    )  # fmt: skip
-    metrics = score(task, outputs, labels)
-    return {
-        "task": task.name,
-        "split": split,
-        "n_windows": len(splits[split]),
-        "metrics": metrics,
-        "leakage": leakage,
-        "notes": metric_notes(task, split, labels, metrics),
-    }
+    return model
 
 
 NAMED = 20
