@@ -81,15 +81,10 @@ def test_the_manifest_s_rename_comes_first() -> None:
 
 
 def _edf(path: Path, labels: list[str]) -> None:
-    pyedflib = pytest.importorskip("pyedflib")
-    w = pyedflib.EdfWriter(str(path), len(labels), file_type=pyedflib.FILETYPE_EDFPLUS)
-    w.setSignalHeaders([
-        dict(label=k, dimension="uV", sample_frequency=256, physical_max=500.0,
-             physical_min=-500.0, digital_max=32767, digital_min=-32768)
-        for k in labels
-    ])  # fmt: skip
-    w.writeSamples([np.random.default_rng(i).normal(0, 20, 256 * 20) for i in range(len(labels))])
-    w.close()
+    from eegprep.testing.edf_writer import write_edf
+
+    signals = [np.random.default_rng(i).normal(0, 20, 256 * 20) for i in range(len(labels))]
+    write_edf(path, signals, labels=labels, sfreqs=256, edf_plus=True)
 
 
 def _mat(path: Path, labels: list[str]) -> None:
