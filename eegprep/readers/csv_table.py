@@ -17,7 +17,6 @@ import csv
 import difflib
 import functools
 import math
-import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ import numpy as np
 
 from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.files import FileVersion, file_version
-from eegprep.base.limits import check_allocation
 from eegprep.base.regular_files import open_regular
 from eegprep.base.text import data_lines, text_encoding
 from eegprep.base.validation import check_choice, invalid_value
@@ -50,6 +48,12 @@ from eegprep.readers.base import (
     unit_to_uv,
 )
 from eegprep.readers.csv_blank import blank_columns
+from eegprep.readers.csv_file_checks import (
+    check_budget,
+    check_line_lengths,
+    last_line_warning,
+    utf16_encoding,
+)
 from eegprep.readers.event_count import check_event_count
 from eegprep.readers.rounded_rate import rate_of_span, rounded_note, written_step
 
@@ -176,7 +180,7 @@ class CsvReader(Reader):
             warnings=(
                 *(w for w in (table.rate_note,) if w),
                 *_empty_notes(table.empty, table.unfilled),
-                *_last_line_warning(path),
+                *last_line_warning(path),
             ),
             empty_channels=(*table.empty, *table.unfilled),
         )
@@ -243,14 +247,14 @@ def _positive(value: Any, name: str) -> float:
 def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -> _Table:
     """Parse the table once per process: the cache key changes when the file does."""
     opts = dict(frozen)
-    encoding = _utf16(path) or text_encoding(path)  # Latin-1 exports (0xB5 for µ) too
-    _check_line_lengths(path)
+    encoding = utf16_encoding(path) or text_encoding(path)  # Latin-1 exports (0xB5 for µ) too
+    check_line_lengths(path)
     names, delimiter, rows, skip = _layout(path, opts, encoding)
     dialect = _Dialect(encoding, delimiter, _decimal_comma(delimiter, rows), skip)
     if dialect.decimal_comma:
         rows = [[v.replace(",", ".") for v in row] for row in rows]
     used, signal_names, dropped = _select(path, opts, names, rows)
-    _check_budget(path, len(used), len(signal_names))
+    check_budget(path, len(used), len(signal_names))
     values = _load(path, opts, dialect, names, used, len(signal_names))
     unfilled = _nan_signals(path, values, signal_names)
     if unfilled:  # no samples: left out, as a column blank on every row is
@@ -335,20 +339,6 @@ def _time_unit(path: str, opts: dict[str, Any]) -> str:
     return str(stated)
 
 
-def _utf16(path: str) -> str | None:
-    """``'utf-16'`` for a file starting with a UTF-16 byte-order mark (Excel's "Unicode
-    Text" export, tab-separated), else ``None``."""
-    with open_regular(path, buffering=-1) as f:
-        return "utf-16" if f.read(2) in (b"\xff\xfe", b"\xfe\xff") else None
-
-
-MAX_LINE_BYTES = 4 * 2**20
-"""The longest line a table may have: a row of samples is a few kB (256 channels of 20
-characters: 5 kB); Python's split and numpy's tokenizer take ~10-50x a line's bytes, so a
-500 MB line took over 4 GB whatever the per-file memory limit."""
-_SCAN_BYTES = 2**20
-
-
 def _empty_notes(labels: tuple[str, ...], unfilled: tuple[str, ...]) -> tuple[str, ...]:
     """The warnings naming the columns blank on every row and the signal columns NaN on every
     row (left out), if any."""
@@ -357,64 +347,6 @@ def _empty_notes(labels: tuple[str, ...], unfilled: tuple[str, ...]) -> tuple[st
         for found, detail in ((labels, "every cell empty"), (unfilled, NAN_FILLED))
         if found
     )
-
-
-def _last_line_warning(path: str) -> tuple[str, ...]:
-    """A warning when the file does not end with a line end, as every program that writes
-    tables ends its last row (Python's csv, pandas, numpy, MATLAB, spreadsheets): its last row
-    may be cut inside a value (``12.5`` cut to ``12`` still parses), as a download or an export
-    that stopped leaves it."""
-    with open_regular(path, buffering=-1) as f:
-        f.seek(max(os.fstat(f.fileno()).st_size - 2, 0))
-        tail = f.read(2)
-    if tail.endswith((b"\n", b"\r", b"\n\x00", b"\r\x00")):  # (UTF-16 LE ends \n\0)
-        return ()
-    return (
-        "the file does not end with a line end, as a table's writer ends its last row: the "
-        "last row may be cut inside a value (a download or export that stopped); it was read "
-        "as it is: re-download or re-export the file if the recording should be longer",
-    )
-
-
-def _check_line_lengths(path: str) -> None:
-    """Refuse a file with a line over :data:`MAX_LINE_BYTES` (ended by ``\\n`` or ``\\r``, as
-    Python's universal newlines end them), found in one pass of 1 MiB reads (memory does not
-    grow with the file), before any line is read whole."""
-    start, offset = 0, 0  # the current line's first byte, the chunk's
-    with open_regular(path, buffering=-1) as f:
-        while chunk := f.read(_SCAN_BYTES):
-            codes = np.frombuffer(chunk, dtype=np.uint8)
-            ends = np.flatnonzero((codes == 10) | (codes == 13)) + offset
-            lengths = np.diff(ends, prepend=start)
-            if lengths.size and lengths.max() > MAX_LINE_BYTES:
-                k = int(lengths.argmax())
-                _too_long(path, int(ends[k] - lengths[k]))
-            if ends.size:
-                start = int(ends[-1]) + 1
-            offset += len(chunk)
-            if offset - start > MAX_LINE_BYTES:
-                _too_long(path, start)
-
-
-def _too_long(path: str, start: int) -> None:
-    raise SourceError(
-        path,
-        f"the line from byte {start} is longer than {MAX_LINE_BYTES // 2**20} MiB: a table of "
-        "samples has one row per sample, so its line ends are missing, or it is not such a table",
-    )
-
-
-def _check_budget(path: str, n_used: int, n_signals: int) -> None:
-    """Refuse a table whose parsed values would not fit the per-file memory budget, from the
-    file's size and the length of its first lines (before anything is parsed)."""
-    size = os.path.getsize(path)
-    with open_regular(path, buffering=-1) as f:
-        sample = f.read(1 << 16)
-    n_lines = max(1, sample.count(b"\n"))
-    n_rows = size / (len(sample) / n_lines)
-    # numpy.loadtxt grows its float64 array as it parses (up to ~2x), then float32 signals
-    need = n_rows * (2 * 8 * n_used + 4 * n_signals)
-    check_allocation(path, need, f"parsing ~{n_rows:.3g} rows of {counted(n_used, 'column')}")
 
 
 _SAMPLE_ROWS = 200
