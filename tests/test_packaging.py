@@ -567,7 +567,15 @@ def test_the_installed_wheel_writes_nothing_beside_itself(
         assert res.returncode == 0, f"{cmd}:\n{res.stdout[-2000:]}\n{res.stderr[-3000:]}"
         said += [(cmd[1:], line) for line in res.stderr.splitlines() if line.strip()]
     allowed = ("warning: matplotlib cannot write ", "note: ")
-    assert [s for s in said if not s[1].startswith(allowed)] == []
+
+    def about_a_recording(line: str) -> bool:
+        """A data-quality warning (flat or clipped leads in the demo's recordings), which
+        names a demo file: not something the environment made the command say."""
+        name = line.removeprefix("warning: ").split(": ", 1)[0]
+        return line.startswith("warning: ") and (work / "d" / "tuh" / name).is_file()
+
+    unexpected = [s for s in said if not s[1].startswith(allowed) and not about_a_recording(s[1])]
+    assert unexpected == []
     drew = [s for s in said if s[1].startswith(allowed[0])]
     assert drew and all(f"{missing}/matplotlib" in line for _, line in drew), drew
     assert _tree(site) == before
