@@ -158,8 +158,61 @@ def test_tusz_v15_layout_and_tse_events(tmp_path: Path) -> None:
         "train", "00000077", "s003", "tuh:00000077"
     )  # fmt: skip
     assert a.labels == {"montage": "01_tcp_ar"} and dev.labels == {"montage": "02_tcp_le"}
-    assert sorted(_events(a)) == [[2.5, 4.5, "cpsz", ""], [2.5, 4.5, "seiz", ""]]
+    assert sorted(_events(a)) == [
+        [2.5, 4.5, "cpsz", ""], [2.5, 4.5, "cpsz", "FP1-F7"], [2.5, 4.5, "seiz", ""],
+        [3.0, 3.5, "cpsz", "F7-T3"],
+    ]  # fmt: skip
     assert dev.split == "dev" and dev.events == () and "OZ" in dev.channels
+    assert rep.warnings == {}
+
+
+def test_tusz_v15_lbl_events_are_stored_as_v2_csv_channel_events(tmp_path: Path) -> None:
+    """A v1.5 .lbl (lbl_v1.0.0) says which montage channels a seizure was on, as v2's .csv
+    does: its rows are stored on the channel's name, as a .csv row is; it was not read."""
+    from eegprep.testing.fixtures.tuh import write_tusz_v15
+
+    root = write_tusz_v15(tmp_path / "src")
+    for tse in root.rglob("*.tse*"):
+        tse.unlink()  # only the per-channel files left
+    v2 = write_fixture("tusz", tmp_path / "v2")
+    rep = ingest("tusz", src=root, out=tmp_path / "s.zarr", config=SERIAL)
+    assert (rep.failed, rep.n_ingested) == ([], 2), rep.details
+    ingest("tusz", src=v2, out=tmp_path / "v2.zarr", config=SERIAL)
+    (a,) = (r for r in open_store(tmp_path / "s.zarr").recordings if r.events)
+    assert _events(a) == [[2.5, 4.5, "cpsz", "FP1-F7"], [3.0, 3.5, "cpsz", "F7-T3"]]
+    v2a = {r.id: r for r in open_store(tmp_path / "v2.zarr").recordings}["tusz/aaaaaaac_s001_t000"]
+    channel_events = [e for e in _events(v2a) if e[3]]  # v2's .csv: the same shape of row
+    assert {type(c) for e in channel_events for c in e} == {type(c) for e in _events(a) for c in e}
+
+
+@pytest.mark.parametrize(
+    ("line", "match"),
+    [
+        ("montage = FP1-F7: EEG FP1-REF -- EEG F7-REF", r"line 3: expected montage = INDEX"),
+        ("symbols[0] = {0: null}", r"line 3: expected symbols\[LEVEL\]"),
+        ("label = {0, 0, 2.5, 7.0, [0.0, 1.0]}", r"line 3: expected label = \{level"),
+        ("label = {0, 0, 7.0, 2.5, 0, [0.0, 1.0]}", r"line 3: the event stops \(2.5 s\) before"),
+        ("label = {0, 0, 2.5, 7.0, 9, [0.0, 1.0]}", r"line 3: channel 9 is not one of .* \(0\)"),
+        ("label = {0, 0, 2.5, x, 0, [0.0, 1.0]}", r"line 3: expected start and stop times"),
+        ("label = {0, 0, 2.5, 7.0, 0, [0.0, 0.0]}", r"line 3: no symbol has a probability"),
+        ("label = {0, 0, 2.5, 7.0, 0, [0.0, 0.0, 1]}", r"line 3: .* symbol 2, which symbols\[0\]"),
+        ("label = {1, 0, 2.5, 7.0, 0, [0.0, 1.0]}", r"line 3: level 1 has no symbols\[1\] line"),
+        ("label = {0, 0, 2.5, 7.0, 0, [0.0, 2.0]}", r"line 3: the probabilities are not numbers"),
+        ("garbage", r"line 3: expected KEY = VALUE; got 'garbage'"),
+    ],
+)
+def test_a_damaged_lbl_line_is_one_line(tmp_path: Path, line: str, match: str) -> None:
+    lbl = tmp_path / "00000077_s003_t000.lbl"
+    head = "version = lbl_v1.0.0\nmontage = 0, FP1-F7: EEG FP1-REF -- EEG F7-REF\n"
+    lbl.write_text(f"{head}{line}\nsymbols[0] = {{0: '(null)', 1: 'seiz'}}\n")
+    parse = load_parsers()["tuh_csv"]
+    header = _header(tmp_path / "00000077_s003_t000.edf", 10.0)
+    with pytest.raises(SourceError, match=match) as err:
+        parse([str(lbl)], header, {})
+    assert "\n" not in str(err.value) and "00000077_s003_t000.lbl" in str(err.value)
+    lbl.write_text(head)
+    with pytest.raises(SourceError, match="no label lines"):
+        parse([str(lbl)], header, {})
 
 
 def test_a_damaged_tse_row_is_one_line(tmp_path: Path) -> None:

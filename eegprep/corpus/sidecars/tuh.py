@@ -24,6 +24,8 @@ TUSZ v1.5's term-based ``.tse`` / ``.tse_bi`` (``tse_v1.0.0``) are read by ``tuh
     0.0000 36.8868 bckg 1.0000
     36.8868 112.0000 cpsz 1.0000
 
+and so are its per-channel ``.lbl`` files (``lbl_v1.0.0``, :mod:`.tuh_lbl`).
+
 ``tuev_rec`` reads TUEV's headerless ``channel,start,stop,code`` rows, codes 1..6 =
 spsw gped pled eyem artf bckg. The event label is the class name; the numeric class is kept in
 the recording label ``event_codes`` (name -> code). The channel number is stored exactly as
@@ -45,6 +47,7 @@ from eegprep.base.text import editor_lines
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.corpus.sidecars.bounded import check_rows, text_lines
 from eegprep.corpus.sidecars.cells import comma_or_tab, row_cells, strict_number
+from eegprep.corpus.sidecars.tuh_lbl import LBL_SUFFIXES, read_lbl
 from eegprep.corpus.sidecars.tuh_vocabulary import (
     known_tuh_label,
     pair_in,
@@ -223,10 +226,21 @@ def _checks(path: str, meta: dict[str, str], header: Header, tolerance: float) -
     return problems
 
 
+def _read_any(path: str, term: str) -> tuple[dict[str, str], list[list[Any]]]:
+    """The rows of a csv_v1.0.0, tse_v1.0.0 or lbl_v1.0.0 file, by its suffix."""
+    lower = path.lower()
+    if lower.endswith(TSE_SUFFIXES):
+        return _read_tse(path, term)
+    if lower.endswith(LBL_SUFFIXES):
+        return read_lbl(path)
+    return _read_tuh_csv(path)
+
+
 @register("tuh_csv")
 def tuh_csv(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
     """Events of NEDC csv_v1.0.0 files (TUSZ, TUAR, TUSL), and of TUSZ v1.5's ``.tse`` /
-    ``.tse_bi`` (``tse_v1.0.0``: term-based rows, stored with an empty channel).
+    ``.tse_bi`` (``tse_v1.0.0``: term-based rows, stored with an empty channel) and ``.lbl``
+    (``lbl_v1.0.0``: rows per montage channel, stored on its name as a ``.csv`` row is).
 
     Options
     -------
@@ -244,8 +258,7 @@ def tuh_csv(sidecars: list[str], header: Header, options: dict[str, Any]) -> Sid
     result = SidecarResult()
     sites = recording_sites(header)
     for path in sidecars:
-        tse = path.lower().endswith(TSE_SUFFIXES)
-        meta, rows = _read_tse(path, term) if tse else _read_tuh_csv(path)
+        meta, rows = _read_any(path, term)
         result.problems += _checks(path, meta, header, tolerance)
         strange: dict[str, list[str]] = {"labels": [], "channels": []}
         for start, stop, label, channel, line in rows:

@@ -1,0 +1,200 @@
+"""TUSZ v1.5's per-channel label files ``.lbl`` / ``.lbl_bi`` (NEDC ``lbl_v1.0.0``).
+
+Where a ``.tse`` gives one row per stretch of the whole recording, a ``.lbl`` gives them per
+channel of the bipolar montage it names: the channels a seizure was seen on, as v2's per-channel
+``.csv`` gives them::
+
+    version = lbl_v1.0.0
+
+    montage = 0, FP1-F7: EEG FP1-REF -- EEG F7-REF
+    montage = 1, F7-T3: EEG F7-REF -- EEG T3-REF
+
+    number_of_levels = 1
+    level[0] = 1
+
+    symbols[0] = {0: '(null)', 1: 'spsw', 6: 'bckg', 7: 'seiz', 11: 'cpsz'}
+
+    label = {0, 0, 0.0000, 2.5000, 0, [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]}
+
+A ``label`` is ``{level, sublevel, start s, stop s, montage index, [probability per symbol]}``:
+entry ``i`` of the vector is the probability of the symbol numbered ``i`` at that level (a
+one-hot vector in TUSZ). Each symbol given a probability above 0 is one row, on the montage
+channel's name (``FP1-F7``). The lines may come in any order; a line of another key
+(``number_of_levels``, ``level[0]``) says nothing the rows need and is passed over.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from eegprep.base.errors import SourceError
+from eegprep.base.text import editor_lines
+from eegprep.corpus.sidecars.bounded import check_rows, text_lines
+from eegprep.corpus.sidecars.cells import strict_number
+
+LBL_SUFFIXES = (".lbl", ".lbl_bi")
+"""Suffixes (lower case) of TUSZ v1.5's per-channel label files (NEDC ``lbl_v1.0.0``)."""
+
+_KEY = re.compile(r"^(?P<key>[A-Za-z_]+)\s*(?:\[\s*(?P<index>\d+)\s*\])?\s*=\s*(?P<value>.*)$")
+_MONTAGE = re.compile(r"^(?P<index>\d+)\s*,\s*(?P<name>[^:,\s][^:,]*?)\s*:.*$")
+_LABEL = re.compile(r"^\{(?P<cells>[^\[\]{}]*),\s*\[(?P<vector>[^\[\]{}]*)\]\s*\}$")
+_SYMBOLS = re.compile(r"^\{(?P<body>.*)\}$")
+_SYMBOL = re.compile(r"""^(?P<key>\d+)\s*:\s*(?P<q>['"])(?P<name>[^'"]*)(?P=q)$""")
+
+_EXPECTED = {
+    "montage": "montage = INDEX, NAME: ... (0, FP1-F7: EEG FP1-REF -- EEG F7-REF)",
+    "symbols": "symbols[LEVEL] = {0: 'null', 1: 'spsw', ...}",
+    "label": "label = {level, sublevel, start, stop, channel, [probabilities]}",
+}
+
+Pending = tuple[int, int, float, float, int, list[float]]
+"""A label line read: (line, level, start s, stop s, montage index, probabilities)."""
+
+
+def read_lbl(path: str) -> tuple[dict[str, str], list[list[Any]]]:
+    """Parse one ``lbl_v1.0.0`` file.
+
+    Returns
+    -------
+    meta : dict of str to str
+        ``version`` where the file states it.
+    rows : list of [start s, stop s, label, channel, line]
+        One per symbol of a ``label`` line with a probability above 0, in file order; channel
+        the montage name of its index (``FP1-F7``), line its line number (from 1).
+
+    Raises
+    ------
+    SourceError
+        Naming the file and the line of a malformed ``montage``, ``symbols`` or ``label`` line,
+        a label on a channel or level the file does not define, or a file with no label.
+    """
+    meta: dict[str, str] = {}
+    montage: dict[int, str] = {}
+    symbols: dict[int, dict[int, str]] = {}
+    pending: list[Pending] = []
+    for n, text in _lines(path):
+        m = _KEY.match(text)
+        if m is None:
+            raise SourceError(path, f"line {n}: expected KEY = VALUE; got {_shown(text)}")
+        key, value = m["key"].lower(), m["value"].strip()
+        if key == "version":
+            meta["version"] = value
+        elif key == "montage":
+            index, name = _montage(path, n, value)
+            montage[index] = name
+        elif key == "symbols":
+            symbols[int(m["index"] or 0)] = _symbols(path, n, value)
+        elif key == "label":
+            pending.append(_label(path, n, value))
+            check_rows(path, len(pending), n)
+    if not pending:
+        raise SourceError(path, _NO_LABELS)
+    return meta, [row for p in pending for row in _rows(path, p, montage, symbols)]
+
+
+_NO_LABELS = (
+    "no label lines (an empty or cut file): a TUH label file lists every stretch of its "
+    'recording, background (bckg) included, so none is no label, not "no event"; '
+    "re-download the file"
+)
+
+
+def _lines(path: str) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of each line that is neither blank nor a ``#`` comment."""
+    try:
+        n = 0
+        for raw in text_lines(path):
+            for line in editor_lines(raw):
+                n += 1
+                text = line.strip()
+                if text and not text.startswith("#"):
+                    yield n, text
+    except OSError as exc:
+        raise SourceError(path, f"cannot read sidecar: {exc.strerror}") from None
+
+
+def _montage(path: str, n: int, value: str) -> tuple[int, str]:
+    m = _MONTAGE.match(value)
+    if m is None:
+        raise _malformed(path, n, "montage", value)
+    return int(m["index"]), m["name"]
+
+
+def _symbols(path: str, n: int, value: str) -> dict[int, str]:
+    m = _SYMBOLS.match(value)
+    if m is None or not m["body"].strip():
+        raise _malformed(path, n, "symbols", value)
+    out: dict[int, str] = {}
+    for item in m["body"].split(","):
+        s = _SYMBOL.match(item.strip())
+        if s is None or not s["name"].strip():
+            raise _malformed(path, n, "symbols", value)
+        out[int(s["key"])] = s["name"].strip()
+    return out
+
+
+def _label(path: str, n: int, value: str) -> Pending:
+    m = _LABEL.match(value)
+    cells = [c.strip() for c in m["cells"].split(",")] if m else []
+    if m is None or len(cells) != 5:
+        raise _malformed(path, n, "label", value)
+    numbers = [strict_number(c) for c in cells]
+    level, _, start, stop, channel = numbers
+    for what, v in (("level", level), ("channel", channel)):
+        if v is None or not v.is_integer() or v < 0:
+            raise SourceError(path, f"line {n}: the {what} is not a whole number: {_shown(value)}")
+    for v in (start, stop):
+        if v is None or not math.isfinite(v) or v < 0:
+            raise SourceError(path, f"line {n}: expected start and stop times in seconds (0 "
+                              f"or more, ASCII digits); got {_shown(value)}")  # fmt: skip
+    assert level is not None and channel is not None and start is not None and stop is not None
+    if stop < start:
+        raise SourceError(path, f"line {n}: the event stops ({stop:g} s) before it starts "
+                          f"({start:g} s); fix the file")  # fmt: skip
+    vector = [strict_number(c) for c in m["vector"].split(",")]
+    if not all(p is not None and 0.0 <= p <= 1.0 for p in vector):
+        raise SourceError(path, f"line {n}: the probabilities are not numbers from 0 to 1: "
+                          f"{_shown(value)}")  # fmt: skip
+    probs = [float(p or 0.0) for p in vector]
+    return n, int(level), start, stop, int(channel), probs
+
+
+def _rows(
+    path: str, pending: Pending, montage: dict[int, str], symbols: dict[int, dict[int, str]]
+) -> list[list[Any]]:
+    n, level, start, stop, channel, probs = pending
+    if channel not in montage:
+        raise SourceError(path, f"line {n}: channel {channel} is not one of the file's montage "
+                          f"lines ({_indices(montage)})")  # fmt: skip
+    if level not in symbols:
+        raise SourceError(path, f"line {n}: level {level} has no symbols[{level}] line "
+                          f"(levels with symbols: {_indices(symbols)})")  # fmt: skip
+    names = symbols[level]
+    picked = [i for i, p in enumerate(probs) if p > 0.0]
+    if not picked:
+        raise SourceError(path, f"line {n}: no symbol has a probability above 0")
+    unknown = [i for i in picked if i not in names]
+    if unknown:
+        raise SourceError(path, f"line {n}: probability given to symbol {unknown[0]}, which "
+                          f"symbols[{level}] does not name")  # fmt: skip
+    return [[start, stop, names[i], montage[channel], n] for i in picked]
+
+
+def _indices(table: dict[int, Any]) -> str:
+    if not table:
+        return "none"
+    keys = sorted(table)
+    return ", ".join(map(str, keys)) if len(keys) <= 4 else f"{keys[0]}..{keys[-1]}"
+
+
+def _malformed(path: str, n: int, key: str, value: str) -> SourceError:
+    return SourceError(path, f"line {n}: expected {_EXPECTED[key]}; got {_shown(value)}")
+
+
+def _shown(text: str) -> str:
+    """A line for a message: its repr, at most 80 characters."""
+    shown = repr(text)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
