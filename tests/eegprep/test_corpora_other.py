@@ -74,6 +74,16 @@ def check_seed_v(s: Store) -> None:
     assert "M1" not in r1.channels and "VEO" not in r1.channels and r1.n_samples == 31 * 200
 
 
+def check_seed_raw(s: Store) -> None:
+    r1, r2 = _by_id(s)["seed_raw/1_1"], _by_id(s)["seed_raw/1_2"]
+    labels = (1, 0, -1, -1, 0, 1, -1, 0, 1, 1, 0, -1, 0, 1, -1)  # seed's 15-clip list
+    want = [(round(0.5 + 1.2 * k, 3), 1.0, f"emotion/{v}") for k, v in enumerate(labels)]
+    assert _events(r1) == _events(r2) == want  # time.txt's samples at 1000 Hz
+    assert r1.subject_key == "seed:1" and r1.labels == {}  # the subject of seed/1_20131027_*
+    assert "M1" not in r1.channels and "VEO" not in r1.channels and len(r1.channels) == 62
+    assert r1.n_samples == 19 * 200 and r1.meta["orig_sfreq"] == 1000.0
+
+
 def check_seed_lang(s: Store) -> None:
     r = next(iter(s.recordings))
     assert len(r.labels["clip_labels"]) in (20, 21)
@@ -166,6 +176,7 @@ EXPECTED: dict[str, tuple[int, set[str], set[str], set[str], Callable[[Store], N
     "seed": (30, {"1", "jianglin"}, {"20131027", "20140404"}, {""}, check_seed),
     "seed_iv": (48, {"1"}, {"1", "2"}, {""}, check_seed_iv),
     "seed_v": (2, {"1"}, {"1", "2"}, {""}, check_seed_v),
+    "seed_raw": (2, {"1"}, {"1", "2"}, {""}, check_seed_raw),
     "seed_ger": (2, {"1", "2"}, {"1"}, {""}, check_seed_lang),
     "seed_fra": (2, {"1", "2"}, {"1"}, {""}, check_seed_lang),
     "bciciv1": (2, {"a", "c"}, {""}, {"calib", "eval"}, check_bciciv1),

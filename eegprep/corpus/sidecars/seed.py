@@ -4,16 +4,23 @@ The SEED corpora keep their per-trial labels outside the EEG files: in ``label.m
 list for every SEED file), in the corpus documentation (SEED-IV's per-session lists) or in the
 public loaders (SEED-V's trial-bound tables). Those lists are data, so they live in the manifest
 (``[sidecar.options]``) and one parser, ``trial_labels``, turns them into labels or events.
+SEED's raw release times its trials in a ``time.txt`` beside the ``.cnt`` files instead:
+``seed_time`` reads those bounds from the file and the labels from the manifest.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from eegprep.base.errors import SourceError, UsageError
+from eegprep.base.text import editor_lines
+from eegprep.base.wording import counted
 from eegprep.corpus.sidecars import SidecarResult, register
+from eegprep.corpus.sidecars.bounded import text_lines
+from eegprep.corpus.sidecars.cells import finite_number
 from eegprep.readers.base import Header
 
 
@@ -141,3 +148,118 @@ def _reversed_trial(options: dict[str, Any], k: int, start: float, end: float) -
         f"each): fix trial {k}'s end or start in the manifest's [sidecar.options]; the "
         "recording itself is not at fault"
     )
+
+
+# -- SEED's raw release: trial bounds in samples, in a time.txt beside the .cnt files ----------
+
+_BOUND_LIST = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*\[(?P<values>[^\[\]]*)\]\s*;?$")
+_TIME_TXT_SHAPE = (
+    "start_point_list = [n, n, ...] and end_point_list = [n, n, ...] (sample numbers), the "
+    "one shape of SEED's time.txt eegprep knows"
+)
+
+
+def read_time_txt(path: str) -> tuple[list[int], list[int]]:
+    """Trial starts and ends (sample numbers, in file order) of a SEED raw ``time.txt``.
+
+    The file holds two lines, ``start_point_list = [27000, 290000, ...]`` and
+    ``end_point_list = [262000, 523000, ...]``: a list whose name has ``start`` in it gives
+    the starts, one with ``end`` the ends. Blank lines and ``#`` comments are passed over.
+
+    Raises
+    ------
+    SourceError
+        Naming the file and the line of any other shape (which list is which would be a guess),
+        a value that is no whole number of samples, a list given twice or missing, or lists
+        of different lengths.
+    """
+    lists: dict[str, list[int]] = {}
+    for n, text in _text_lines(path):
+        m = _BOUND_LIST.match(text)
+        if m is None:
+            raise SourceError(path, f"line {n}: expected {_TIME_TXT_SHAPE}; got {_shown(text)}")
+        name = m["name"].lower()
+        kind = "start" if "start" in name else "end" if "end" in name else None
+        if kind is None:
+            raise SourceError(path, f"line {n}: list {m['name']!r} is neither the starts nor "
+                              f"the ends; expected {_TIME_TXT_SHAPE}")  # fmt: skip
+        if kind in lists:
+            raise SourceError(path, f"line {n}: a second list of trial {kind}s; keep one")
+        lists[kind] = _samples(path, n, m["values"])
+    missing = [k for k in ("start", "end") if k not in lists]
+    if missing:
+        raise SourceError(path, f"no list of trial {missing[0]}s; expected {_TIME_TXT_SHAPE}")
+    starts, ends = lists["start"], lists["end"]
+    if len(starts) != len(ends):
+        raise SourceError(path, f"{counted(len(starts), 'trial start')} but "
+                          f"{counted(len(ends), 'end')}: every trial needs both")  # fmt: skip
+    return starts, ends
+
+
+def _text_lines(path: str) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of each line that is neither blank nor a ``#`` comment."""
+    try:
+        n = 0
+        for raw in text_lines(path):
+            for line in editor_lines(raw):
+                n += 1
+                text = line.strip()
+                if text and not text.startswith("#"):
+                    yield n, text
+    except OSError as exc:
+        raise SourceError(path, f"cannot read sidecar: {exc.strerror}") from None
+
+
+def _samples(path: str, n: int, text: str) -> list[int]:
+    cells = [c for c in re.split(r"[,\s]+", text.strip()) if c]
+    out = []
+    for k, cell in enumerate(cells, start=1):
+        value = finite_number(cell)
+        if value is None or not value.is_integer() or value < 0:
+            raise SourceError(path, f"line {n}: value {k}, {_shown(cell)}, is not a sample "
+                              "number (a whole number, 0 or more)")  # fmt: skip
+        out.append(int(value))
+    if not out:
+        raise SourceError(path, f"line {n}: the list is empty")
+    return out
+
+
+def _shown(text: str) -> str:
+    """A line for a message: its repr, at most 80 characters."""
+    shown = repr(text)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
+@register("seed_time")
+def seed_time(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
+    """Trial events of SEED's raw release: bounds from ``time.txt`` (:func:`read_time_txt`, in
+    samples of the recording), labels from the manifest.
+
+    Options
+    -------
+    name : str
+        Label name (``'emotion'``); each trial is an event ``'<name>/<label>'``.
+    labels : list
+        One value per trial, trial 1 first; the file's lists must have as many.
+    """
+    name = str(options.get("name", "label"))
+    labels = list(options.get("labels") or [])
+    if not labels:
+        raise UsageError("sidecar parser seed_time needs option `labels`")
+    if not sidecars:
+        return SidecarResult()
+    path = sidecars[0]  # the one time.txt of the recording's folder
+    starts, ends = read_time_txt(path)
+    if len(starts) != len(labels):
+        raise SourceError(path, f"{counted(len(starts), 'trial')}, but the manifest labels "
+                          f"{len(labels)}: which label is whose is unknown")  # fmt: skip
+    sfreq = header.signals[0].sfreq
+    out = SidecarResult()
+    for k, (a, b, value) in enumerate(zip(starts, ends, labels), start=1):
+        if b <= a:
+            raise SourceError(path, f"trial {k} ends at sample {b}, not after its start at "
+                              f"sample {a}: fix value {k} of the lists")  # fmt: skip
+        # a trial past the recording's end is dropped, one cut short is cut, each reported
+        # once, by the one rule of events (ingestion.events)
+        out.events.append([a / sfreq, (b - a) / sfreq, f"{name}/{value}", ""])
+    return out
