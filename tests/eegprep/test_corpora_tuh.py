@@ -185,6 +185,35 @@ def test_tusz_v15_lbl_events_are_stored_as_v2_csv_channel_events(tmp_path: Path)
     assert {type(c) for e in channel_events for c in e} == {type(c) for e in _events(a) for c in e}
 
 
+def test_tusz_v15_lbl_and_tse_that_disagree_are_both_kept_and_said(tmp_path: Path) -> None:
+    """A .lbl seizure at no time of the .tse's, and a .tse seizure on no channel: both files'
+    rows are stored as given, and the report says they disagree (the .tse is the answer)."""
+    from eegprep.testing.fixtures.tuh import lbl_v1, write_tusz_v15
+
+    root = write_tusz_v15(tmp_path / "src")
+    lbl = next(root.rglob("00000077_s003_t000.lbl"))
+    lbl.write_text(lbl_v1([(0, 2.5, 7.0, "cpsz"), (3, 8.0, 9.0, "cpsz")]))
+    dev = next(root.rglob("00001027_s001_t002.tse"))
+    dev.write_text(dev.read_text().replace("10.0000 bckg", "10.0000 gnsz"))
+    rep = ingest("tusz", src=root, out=tmp_path / "s.zarr", config=SERIAL)
+    assert (rep.failed, rep.n_ingested) == ([], 2)
+    assert {k.rpartition("/")[2]: v for k, v in rep.warnings.items()} == {
+        "00000077_s003_t000.edf": [
+            "00000077_s003_t000.lbl: its per-channel and term-based (.tse) events disagree: 1 "
+            "per-channel event at no time of a term-based event; both are stored as given, "
+            "the term-based rows are the recording's answer"
+        ],
+        "00001027_s001_t002.edf": [
+            "00001027_s001_t002.lbl: its per-channel and term-based (.tse) events disagree: 1 "
+            "term-based event on no channel; both are stored as given, the term-based rows "
+            "are the recording's answer"
+        ],
+    }
+    recs = {r.id: r for r in open_store(tmp_path / "s.zarr").recordings}
+    assert [8.0, 1.0, "cpsz", "T5-O1"] in _events(recs["tusz/00000077_s003_t000"])
+    assert _events(recs["tusz/00001027_s001_t002"]) == [[0.0, 10.0, "gnsz", ""]]
+
+
 @pytest.mark.parametrize(
     ("line", "match"),
     [

@@ -35,6 +35,7 @@ given: whether it indexes TUEV's bipolar montage or the EDF's channel order is u
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 import re
@@ -44,6 +45,7 @@ from typing import Any
 from eegprep.base.errors import SourceError
 from eegprep.base.path_limits import shown_path
 from eegprep.base.text import editor_lines
+from eegprep.base.wording import counted
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.corpus.sidecars.bounded import check_rows, text_lines
 from eegprep.corpus.sidecars.cells import comma_or_tab, row_cells, strict_number
@@ -257,8 +259,10 @@ def tuh_csv(sidecars: list[str], header: Header, options: dict[str, Any]) -> Sid
     term = str(options.get("term_channel", "TERM"))
     result = SidecarResult()
     sites = recording_sites(header)
+    stored: dict[str, list[list[Any]]] = {}
     for path in sidecars:
         meta, rows = _read_any(path, term)
+        stored[path] = []
         result.problems += _checks(path, meta, header, tolerance)
         strange: dict[str, list[str]] = {"labels": [], "channels": []}
         for start, stop, label, channel, line in rows:
@@ -271,9 +275,57 @@ def tuh_csv(sidecars: list[str], header: Header, options: dict[str, Any]) -> Sid
                 continue
             # a stop after the recording's end is the one rule of events' to cut and to
             # report (ingestion.events), once
-            result.events.append([start, stop - start, label, "" if channel == term else channel])
+            stored[path].append([start, stop - start, label, "" if channel == term else channel])
+        result.events += stored[path]
         result.problems += strange_rows(path, strange)
+    result.problems += _term_and_channel_disagree(stored)
     return result
+
+
+def _term_and_channel_disagree(stored: dict[str, list[list[Any]]]) -> list[str]:
+    """The report's line where a v1.5 recording's per-channel ``.lbl`` events (``stored``:
+    path -> events kept) and its term-based ``.tse`` events do not overlap: channel events in
+    no term event's time, or term events on no channel. Both are kept as given; the term rows
+    are the recording's answer (docs/corpora.md#tusz)."""
+    lbl = [e for p, ev in stored.items() if p.lower().endswith(LBL_SUFFIXES) for e in ev]
+    tse = [e for p, ev in stored.items() if p.lower().endswith(TSE_SUFFIXES) for e in ev]
+    lbl_files = [p for p in stored if p.lower().endswith(LBL_SUFFIXES)]
+    if not lbl_files or not any(p.lower().endswith(TSE_SUFFIXES) for p in stored):
+        return []
+
+    lone_channel, lone_term = _apart(lbl, tse), _apart(tse, lbl)
+    said = [
+        f"{counted(n, what)} {where}"
+        for n, what, where in (
+            (lone_channel, "per-channel event", "at no time of a term-based event"),
+            (lone_term, "term-based event", "on no channel"),
+        )
+        if n
+    ]
+    if not said:
+        return []
+    return [
+        f"{shown_path(os.path.basename(lbl_files[0]))}: its per-channel and term-based (.tse) "
+        f"events disagree: {' and '.join(said)}; both are stored as given, the term-based "
+        "rows are the recording's answer"
+    ]
+
+
+def _apart(events: list[list[Any]], others: list[list[Any]]) -> int:
+    """How many of ``events`` ([onset s, duration s, ...]) meet none of ``others`` in time
+    (touching counts as meeting): the others' spans merged and sorted, one bisection each."""
+    merged: list[list[float]] = []
+    for onset, duration in sorted((e[0], e[1]) for e in others):
+        if merged and onset <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], onset + duration)
+        else:
+            merged.append([onset, onset + duration])
+    starts = [m[0] for m in merged]
+    n = 0
+    for e in events:
+        k = bisect.bisect_right(starts, e[0] + e[1]) - 1  # the last span starting by e's end
+        n += k < 0 or merged[k][1] < e[0]
+    return n
 
 
 def read_tuev_rec(path: str) -> list[tuple[str, float, float, int]]:
