@@ -275,6 +275,19 @@ def test_tuar_tuep_tusl_events_and_labels(stores: dict[str, Ingested]) -> None:
     assert tusl["tusl/aaaaaaaj_s001_t000"].n_samples == 20 * 200
 
 
+def test_an_older_tusl_release_reads_its_tse_agg_and_lbl_agg(tmp_path: Path) -> None:
+    """Older TUSL releases ship .tse_agg / .lbl_agg (NEDC tse / lbl formats) instead of .csv,
+    in TUSZ v1.5's folder layout: each recording was refused for its missing .csv."""
+    from eegprep.testing.fixtures.tuh import write_tusl_agg
+
+    root = write_tusl_agg(tmp_path / "src")
+    rep = ingest("tusl", src=root, out=tmp_path / "s.zarr", config=SERIAL)
+    assert (rep.failed, rep.unmatched, rep.warnings, rep.n_ingested) == ([], [], {}, 1)
+    (rec,) = open_store(tmp_path / "s.zarr").recordings
+    assert (rec.subject, rec.session, rec.labels) == ("00000258", "s002", {"montage": "01_tcp_ar"})
+    assert sorted(_events(rec)) == [[0.0, 10.0, "slow", ""], [0.0, 10.0, "slow", "T3-C3"]]
+
+
 def test_siena_seizures_midnight_and_typos(stores: dict[str, Ingested]) -> None:
     _, recs = stores["siena"]
     got = {r.id.split("/")[1]: (r.subject, r.subject_key, _events(r)) for r in recs.values()}

@@ -127,8 +127,9 @@ def _read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]]]:
     return meta, rows
 
 
-TSE_SUFFIXES = (".tse", ".tse_bi")
-"""Suffixes (lower case) of TUSZ v1.5's term-based label files (NEDC ``tse_v1.0.0``)."""
+TSE_SUFFIXES = (".tse", ".tse_bi", ".tse_agg")
+"""Suffixes (lower case) of the term-based label files (NEDC ``tse_v1.0.0``) of TUSZ v1.5
+(``.tse``, ``.tse_bi``) and of TUSL's older releases (``.tse_agg``)."""
 
 
 def _read_tse(path: str, term: str) -> tuple[dict[str, str], list[list[Any]]]:

@@ -1,4 +1,5 @@
-"""TUSZ v1.5's per-channel label files ``.lbl`` / ``.lbl_bi`` (NEDC ``lbl_v1.0.0``).
+"""TUSZ v1.5's per-channel label files ``.lbl`` / ``.lbl_bi`` (NEDC ``lbl_v1.0.0``), and
+TUSL's older ``.lbl_agg``.
 
 Where a ``.tse`` gives one row per stretch of the whole recording, a ``.lbl`` gives them per
 channel of the bipolar montage it names: the channels a seizure was seen on, as v2's per-channel
@@ -35,8 +36,9 @@ from eegprep.base.text import editor_lines
 from eegprep.corpus.sidecars.bounded import check_rows, text_lines
 from eegprep.corpus.sidecars.cells import strict_number
 
-LBL_SUFFIXES = (".lbl", ".lbl_bi")
-"""Suffixes (lower case) of TUSZ v1.5's per-channel label files (NEDC ``lbl_v1.0.0``)."""
+LBL_SUFFIXES = (".lbl", ".lbl_bi", ".lbl_agg")
+"""Suffixes (lower case) of the per-channel label files (NEDC ``lbl_v1.0.0``) of TUSZ v1.5
+(``.lbl``, ``.lbl_bi``) and of TUSL's older releases (``.lbl_agg``)."""
 
 _KEY = re.compile(r"^(?P<key>[A-Za-z_]+)\s*(?:\[\s*(?P<index>\d+)\s*\])?\s*=\s*(?P<value>.*)$")
 _MONTAGE = re.compile(r"^(?P<index>\d+)\s*,\s*(?P<name>[^:,\s][^:,]*?)\s*:.*$")
