@@ -76,7 +76,21 @@ def test_a_missing_time_txt_is_one_line(tmp_path: Path) -> None:
     (root / "SEED_RAW_EEG" / "time.txt").unlink()
     rep = ingest("seed_raw", src=root, out=tmp_path / "s.zarr", config=SERIAL)
     assert rep.failed == [
-        f"SEED_RAW_EEG/1_{k}.cnt: missing sidecar SEED_RAW_EEG/time.txt: labels and events "
-        "come from it"
+        f"SEED_RAW_EEG/1_{k}.cnt: missing sidecar SEED_RAW_EEG/time.txt or time.txt: labels "
+        "and events come from it"
         for k in (1, 2)
     ]
+
+
+def test_a_time_txt_at_the_root_is_read_and_two_that_differ_are_refused(tmp_path: Path) -> None:
+    root = write_fixture("seed_raw", tmp_path / "src")
+    (root / "SEED_RAW_EEG" / "time.txt").rename(root / "time.txt")
+    rep = ingest("seed_raw", src=root, out=tmp_path / "s.zarr", config=SERIAL)
+    assert (rep.failed, rep.n_ingested) == ([], 2)
+    ends = tuple(a + 500 for a in SEED_RAW_STARTS)
+    (root / "SEED_RAW_EEG" / "time.txt").write_text(time_txt(SEED_RAW_STARTS, ends))
+    rep = ingest("seed_raw", src=root, out=tmp_path / "t.zarr", config=SERIAL)
+    assert rep.n_ingested == 0 and len(rep.failed) == 2
+    assert rep.failed[0].endswith(
+        "time.txt: gives other trial bounds than SEED/time.txt: which is right is unknown; keep one"
+    )

@@ -11,11 +11,13 @@ SEED's raw release times its trials in a ``time.txt`` beside the ``.cnt`` files 
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from eegprep.base.errors import SourceError, UsageError
+from eegprep.base.shown_text import shown_path
 from eegprep.base.text import editor_lines
 from eegprep.base.wording import counted
 from eegprep.corpus.sidecars import SidecarResult, register
@@ -248,8 +250,13 @@ def seed_time(sidecars: list[str], header: Header, options: dict[str, Any]) -> S
         raise UsageError("sidecar parser seed_time needs option `labels`")
     if not sidecars:
         return SidecarResult()
-    path = sidecars[0]  # the one time.txt of the recording's folder
+    path = sidecars[0]  # the recording's folder's time.txt, else the corpus root's
     starts, ends = read_time_txt(path)
+    for other in sidecars[1:]:
+        if read_time_txt(other) != (starts, ends):
+            named = os.path.join(os.path.basename(os.path.dirname(other)), os.path.basename(other))
+            raise SourceError(path, f"gives other trial bounds than {shown_path(named)}: "
+                              "which is right is unknown; keep one")  # fmt: skip
     if len(starts) != len(labels):
         raise SourceError(path, f"{counted(len(starts), 'trial')}, but the manifest labels "
                           f"{len(labels)}: which label is whose is unknown")  # fmt: skip
