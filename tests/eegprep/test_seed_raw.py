@@ -38,7 +38,15 @@ BAD_SHAPES = [
     ("start_point_list = [1, 2]\n", "no list of trial ends"),
     ("start_point_list = []\nend_point_list = [3]\n", "line 1: the list is empty"),
     ("start_point_list = [1, 2]\nend_point_list = [3]\n", "2 trial starts but 1 end"),
+    ("start_point_list = [1, 2]\nend_point_list = [3,\n4\n", "line 2: the list opened here is"),
 ]  # fmt: skip
+
+
+def test_a_list_over_several_lines_is_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "time.txt"
+    path.write_text("# SEED\nstart_point_list = [27000,\n  290000];\n\nend_point_list = [\n"
+                    "262000 523000\n]\n")  # fmt: skip
+    assert read_time_txt(str(path)) == ([27000, 290000], [262000, 523000])
 
 
 @pytest.mark.parametrize(("text", "match"), BAD_SHAPES)

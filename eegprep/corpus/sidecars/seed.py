@@ -166,7 +166,8 @@ def read_time_txt(path: str) -> tuple[list[int], list[int]]:
 
     The file holds two lines, ``start_point_list = [27000, 290000, ...]`` and
     ``end_point_list = [262000, 523000, ...]``: a list whose name has ``start`` in it gives
-    the starts, one with ``end`` the ends. Blank lines and ``#`` comments are passed over.
+    the starts, one with ``end`` the ends. A list may go on over several lines up to its
+    ``]``; blank lines and ``#`` comments are passed over.
 
     Raises
     ------
@@ -176,7 +177,7 @@ def read_time_txt(path: str) -> tuple[list[int], list[int]]:
         of different lengths.
     """
     lists: dict[str, list[int]] = {}
-    for n, text in _text_lines(path):
+    for n, text in _statements(path):
         m = _BOUND_LIST.match(text)
         if m is None:
             raise SourceError(path, f"line {n}: expected {_TIME_TXT_SHAPE}; got {_shown(text)}")
@@ -210,6 +211,27 @@ def _text_lines(path: str) -> Iterator[tuple[int, str]]:
                     yield n, text
     except OSError as exc:
         raise SourceError(path, f"cannot read sidecar: {exc.strerror}") from None
+
+
+_MAX_STATEMENT_CHARS = 1 << 20
+"""The longest list accepted (about 100,000 sample numbers): SEED has 15 clips."""
+
+
+def _statements(path: str) -> Iterator[tuple[int, str]]:
+    """``(first line, text)`` of each statement of ``path``: a line, or the lines of a list
+    from its ``[`` to its ``]`` joined by blanks."""
+    first, held = 0, ""
+    for n, text in _text_lines(path):
+        first, held = (first, f"{held} {text}") if held else (n, text)
+        if "[" in held and "]" not in held:
+            if len(held) > _MAX_STATEMENT_CHARS:
+                raise SourceError(path, f"line {first}: a list of over {_MAX_STATEMENT_CHARS:,} "
+                                  "characters, or one never closed by ']'")  # fmt: skip
+            continue
+        yield first, held
+        held = ""
+    if held:
+        raise SourceError(path, f"line {first}: the list opened here is never closed by ']'")
 
 
 def _samples(path: str, n: int, text: str) -> list[int]:
