@@ -16,7 +16,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import BinaryIO, TextIO
 
 from eegprep.base.regular_files import open_regular
@@ -107,3 +107,29 @@ def data_lines(
             if len(found) == len(wanted):
                 break
     return found
+
+
+def headless_row(cells: Sequence[str]) -> str | None:
+    """Why a table whose first row is ``cells`` has no header row, where every one of them is
+    a number (``numpy.savetxt`` writes no header; an export may leave it out): what its
+    column names were read as, for a message that says what to give instead; None where some
+    cell is a name (or there are none)."""
+    found = [c.strip().strip('"').strip() for c in cells]
+    if not found or not all(_ascii_number(c) for c in found):
+        return None
+    shown = ", ".join(f"{float(c):.6g}" for c in found[:4]) + (", ..." if len(found) > 4 else "")
+    return (
+        f"the file seems to have no header row (its first row, {shown}, was read as the "
+        "column names and every one is a number)"
+    )
+
+
+def _ascii_number(text: str) -> bool:
+    """Whether ``text`` is a number written in ASCII (not ``1_5``, not other scripts' digits)."""
+    if not text or not text.isascii() or "_" in text:
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -27,7 +27,8 @@ import numpy as np
 from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.files import FileVersion, file_version
 from eegprep.base.regular_files import open_regular
-from eegprep.base.text import data_lines, text_encoding
+from eegprep.base.resources import doc_path
+from eegprep.base.text import data_lines, headless_row, text_encoding
 from eegprep.base.validation import check_choice, invalid_value
 from eegprep.base.wording import counted
 from eegprep.readers.base import (
@@ -75,6 +76,7 @@ _OPTIONS = (
 _TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
 _SNIFF = ("\t", ",", ";")
 _TABLE_CACHE_SIZE = 2
+MANIFEST_DOC = doc_path("docs/manifest-format.md")
 
 
 @dataclass(frozen=True)
@@ -475,12 +477,7 @@ def _select(
     special = [n for n in special if n]
     for name in [*opts["columns"], *special, *opts["drop"]]:
         if name not in numeric:
-            same_case = [n for n in names if n.lower() == name.lower()]
-            close = same_case or difflib.get_close_matches(name, names, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise SourceError(
-                path, f"column {name!r} not found; columns in the file: {', '.join(names)}.{hint}"
-            )
+            raise SourceError(path, _not_found(opts, name, names))
     skip = {*special, *opts["drop"]}
     dropped = [n for n in names if not numeric[n] and n not in skip and n not in opts["columns"]]
     signals = list(opts["columns"]) or [n for n in names if n not in skip and numeric[n]]
@@ -497,6 +494,22 @@ def _select(
             path, f"no numeric signal columns among {shown}: check `columns`, `drop`, `delimiter`"
         )
     return [*signals, *special], signals, dropped
+
+
+def _not_found(opts: dict[str, Any], name: str, names: list[str]) -> str:
+    """Why the column ``name`` an option names is not among ``names``: where the first line
+    holds numbers alone (no header row: ``numpy.savetxt``'s), that, and that every column's
+    name (the time column's too) goes in ``channel_names``; else the names and the closest."""
+    headless = None if opts["channel_names"] else headless_row(names)
+    if headless is not None:
+        return (
+            f"column {name!r} not found: {headless}: give every column's name in file order, "
+            f"{name!r} among them, as `channel_names` in the reader's options ({MANIFEST_DOC})"
+        )
+    same_case = [n for n in names if n.lower() == name.lower()]
+    close = same_case or difflib.get_close_matches(name, names, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return f"column {name!r} not found; columns in the file: {', '.join(names)}.{hint}"
 
 
 def _is_number(text: str) -> bool:

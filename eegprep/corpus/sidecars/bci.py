@@ -20,7 +20,7 @@ from eegprep.base.errors import SourceError
 from eegprep.base.path_limits import shown_path
 from eegprep.base.regular_files import open_regular
 from eegprep.base.strict_json import TINY_SPELLING, UNDERFLOW, underflows
-from eegprep.base.text import open_text, text_encoding
+from eegprep.base.text import headless_row, open_text, text_encoding
 from eegprep.base.wording import counted
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.corpus.sidecars.bounded import check_rows, data_line, text_lines
@@ -194,6 +194,12 @@ def event_columns_csv(
     if not cols:
         among = f"among {', '.join(names)}" if any(names) else "(an empty first line)"
         raise SourceError(path, f"no event columns {among}")
+    unnamed = bool(drop - set(names))  # ("id" not found: the first cell may be an id's)
+    headless = headless_row([names[i] for i in cols if i or not unnamed])
+    if headless is not None:  # (its events were named "0", "1", its first row lost)
+        raise SourceError(
+            path, f"{headless}: an events table starts with a row naming its event columns"
+        )
     try:
         with warnings.catch_warnings():  # (a line at a time, each bounded: a line of junk)
             warnings.simplefilter("ignore", UserWarning)  # numpy: "input contained no data"

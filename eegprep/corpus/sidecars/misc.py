@@ -16,6 +16,7 @@ import numpy as np
 
 from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.path_limits import shown_path
+from eegprep.base.text import headless_row
 from eegprep.base.validation import check_choice
 from eegprep.base.wording import counted, noun
 from eegprep.corpus.sidecars import SidecarResult, register
@@ -378,6 +379,12 @@ def _bids_event_rows(path: str, rate: float | None) -> tuple[list[list[Any]], li
     if "onset" not in reader.fieldnames:
         joined = any("onset" in name and name != "onset" for name in reader.fieldnames)
         hint = ": its cells are not separated by tabs, as BIDS separates them" if joined else ""
+        headless = headless_row(reader.fieldnames)
+        hint = (
+            f": {headless}; BIDS starts the table with a row naming its columns"
+            if headless
+            else hint
+        )
         raise SourceError(path, f"events.tsv has no 'onset' column (BIDS requires one){hint}")
     rows, moved = [], []
     for row in reader:
@@ -478,7 +485,11 @@ def bids_channels(path: str) -> dict[str, tuple[str, str, str]]:
         rows.append(row)
         check_rows(path, len(rows), reader.line_num)  # (no recording has 100,000 channels)
     if rows and "name" not in rows[0]:
-        raise SourceError(path, "channels.tsv has no 'name' column (BIDS requires one)")
+        headless = headless_row(reader.fieldnames or ())
+        hint = (
+            f": {headless}; BIDS starts the table with a row naming its columns" if headless else ""
+        )
+        raise SourceError(path, f"channels.tsv has no 'name' column (BIDS requires one){hint}")
 
     return {
         _cell(row, "name"): (
