@@ -133,3 +133,41 @@ def _ascii_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+_TABLE_LINES = 50
+
+
+def numeric_table(head: bytes, *, cut: bool = False) -> bool:
+    """Whether ``head`` (a text file's first bytes; ``cut``: the file goes on after them)
+    reads as a table of numbers, as one of samples is: among its first lines that are not
+    blank or a ``#`` comment, a row of numbers (most of its fields, split at a tab, comma,
+    semicolon or blanks, numbers: an ``id`` column may be text), and half or more of the lines
+    from that row on rows of numbers too (header lines before it). A row of one number counts
+    only where every line but the first is one. Prose (a README, notes, a licence) is none."""
+    mark = head[:2] in _UTF16_MARKS
+    text = head.decode("utf-16" if mark else "utf-8", errors="replace")
+    lines = editor_lines(text)[:-1] if cut else editor_lines(text)
+    kept = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    fields = [_row_fields(line) for line in kept[:_TABLE_LINES]]
+    rows = [_numbers_row(cells) for cells in fields]
+    if not any(rows):
+        return False
+    if len(fields) > 1 and all(len(cells) == 1 for cells in fields[1:]):  # (one column)
+        return all(rows[1:])
+    first = rows.index(True)
+    rest = [ok and len(cells) > 1 for ok, cells in zip(rows[first:], fields[first:])]
+    return 2 * sum(rest) >= len(rest)
+
+
+def _row_fields(line: str) -> list[str]:
+    """The fields of a line of a table: split at its first tab, comma or semicolon, else at
+    blanks (a decimal comma left in its field)."""
+    delimiter = next((d for d in ("\t", ";", ",") if d in line), None)
+    return [f.strip().strip('"') for f in line.split(delimiter)]
+
+
+def _numbers_row(cells: list[str]) -> bool:
+    """Whether two thirds or more of ``cells`` are numbers (``-1,5`` too), one at least."""
+    n = sum(_ascii_number(c.replace(",", ".")) for c in cells)
+    return n >= 1 and 3 * n >= 2 * len(cells)

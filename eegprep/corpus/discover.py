@@ -28,7 +28,12 @@ from eegprep.base.regular_files import open_regular, special_file
 from eegprep.base.wording import counted
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.orphan_sidecars import orphan_sidecars
-from eegprep.corpus.other_readers import other_reader_hint, reads, unmatched_reasons
+from eegprep.corpus.other_readers import (
+    looks_like,
+    other_reader_hint,
+    reads,
+    unmatched_reasons,
+)
 from eegprep.corpus.split_parts import later_parts
 from eegprep.corpus.walk import one_name_each, walk_corpus
 from eegprep.readers import get_reader
@@ -207,7 +212,8 @@ def _listable(
         else:
             out[rel] = fields
     # a folder of .mat files given to `folder`: which reader they need, once for them all
-    said = iter(unmatched_reasons(manifest.name, manifest.reader, [r for r, w in skipped if not w]))
+    unruled = [r for r, w in skipped if not w]
+    said = iter(unmatched_reasons(manifest.name, manifest.reader, unruled, root=str(root)))
     unmatched += [(rel, why) if why else next(said) for rel, why in skipped]
     return out
 
@@ -401,6 +407,7 @@ def _nothing_found(manifest: Manifest, root: Path) -> str:
     msg = f"{shown_path(root)}: no file matches {manifest.name}'s files.include ({globs})"
     wanted = {_glob_suffix(p) for p in manifest.include} - {""}
     seen: dict[str, int] = {}
+    formatted: dict[str, int] = {}  # of those, files whose bytes are of their suffix's format
     packed: dict[str, int] = {}  # `.edf.gz`: a wanted suffix, compressed
     archives: dict[str, int] = {}  # `subject_01_mat.zip`, Kaggle's `train.zip`: any content
     for i, p in enumerate(root.rglob("*")):
@@ -408,6 +415,8 @@ def _nothing_found(manifest: Manifest, root: Path) -> str:
             break
         if p.is_file() and p.suffix:
             seen[p.suffix] = seen.get(p.suffix, 0) + 1
+            if i >= 1000 or looks_like(str(p), p.suffix):  # (the first files' bytes read)
+                formatted[p.suffix] = formatted.get(p.suffix, 0) + 1
             inner = Path(p.stem).suffix
             if p.suffix.lower() in PACKED and inner.lower() in wanted:
                 packed[inner + p.suffix] = packed.get(inner + p.suffix, 0) + 1
@@ -432,7 +441,8 @@ def _nothing_found(manifest: Manifest, root: Path) -> str:
     if near:
         hint = ", ".join(counted(seen[s], f"{s} file") for s in near)
         return f"{msg}; found {hint} in folders the globs do not reach: check --include"
-    other = other_reader_hint(manifest.name, manifest.reader, {s: seen[s] for s in top})
+    of_format = {s: formatted[s] for s in top if s in formatted}  # (no README.txt: no table)
+    other = other_reader_hint(manifest.name, manifest.reader, of_format)
     if other is not None and not any(reads(manifest.reader, s) for s in top):
         # (an --include would not help: the reader cannot open them)
         return f"{msg}; found {other}"

@@ -13,7 +13,10 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Mapping, Sequence
 
+from eegprep.base.errors import EegprepError
+from eegprep.base.regular_files import open_regular
 from eegprep.base.resources import doc_path
+from eegprep.base.text import numeric_table
 from eegprep.base.wording import counted
 from eegprep.readers import SUFFIXES
 
@@ -69,19 +72,30 @@ def other_reader_hint(corpus: str, reader: str, suffixes: Mapping[str, int]) -> 
     )
 
 
-def unmatched_reasons(corpus: str, reader: str, rels: Sequence[str]) -> list[tuple[str, str]]:
-    """``(rel, why)`` for each of ``rels`` (files no rule of the path pattern matched): those
-    of a suffix the reader cannot open say so, the first of them with :func:`other_reader_hint`
-    for them all (once, not file by file); the others that no rule matches."""
+def unmatched_reasons(
+    corpus: str, reader: str, rels: Sequence[str], *, root: str | None = None
+) -> list[tuple[str, str]]:
+    """``(rel, why)`` for each of ``rels`` (files no rule of the path pattern matched, under
+    the folder ``root``): those of a suffix the reader cannot open say so, the first of them
+    with :func:`other_reader_hint` for them all (once, not file by file), unless their bytes
+    are not of the format the suffix names (:func:`looks_like`: a ``README.txt`` is no table);
+    the others that no rule matches."""
     suffixes = [posixpath.splitext(rel)[1].lower() for rel in rels]
     counts: dict[str, int] = {}
-    for suffix in suffixes:
-        if needed_reader(reader, suffix) is not None:
+    foreign = set()  # (a README.txt: no table, whatever its suffix)
+    for rel, suffix in zip(rels, suffixes):
+        if needed_reader(reader, suffix) is None:
+            continue
+        if root is not None and not looks_like(posixpath.join(root, rel), suffix):
+            foreign.add(rel)
+        else:
             counts[suffix] = counts.get(suffix, 0) + 1
     hint = other_reader_hint(corpus, reader, counts)
     out = []
     for rel, suffix in zip(rels, suffixes):
-        if needed_reader(reader, suffix) is None:
+        if rel in foreign:
+            out.append((rel, not_its_format(suffix)))
+        elif needed_reader(reader, suffix) is None:
             out.append((rel, f"path matches no rule of {corpus}'s path.pattern"))
         elif hint is not None:
             out.append((rel, hint))
@@ -89,3 +103,46 @@ def unmatched_reasons(corpus: str, reader: str, rels: Sequence[str]) -> list[tup
         else:
             out.append((rel, f"a {suffix} file, which {corpus}'s reader does not read (above)"))
     return out
+
+
+_HEAD_BYTES = 1 << 16
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+_HDF5 = b"\x89HDF\r\n\x1a\n"
+_WHAT = {
+    "csv": "table of numbers (a README, notes or a licence?)",
+    "mat": "MATLAB data",
+    "edf": "EDF or BDF header",
+}
+"""What a file of each reader's suffix holds, for :func:`not_its_format`."""
+
+
+def not_its_format(suffix: str) -> str:
+    """Why a file of ``suffix`` whose bytes are not of that format is skipped unhinted."""
+    what = _WHAT.get(SUFFIXES.get(suffix.lower(), ""), "recording")
+    return f"a {suffix} file that holds no {what}: not a recording, left out"
+
+
+def looks_like(path: str, suffix: str) -> bool:
+    """Whether the first 64 kB of the file ``path`` look like the format its ``suffix`` names,
+    for a hint that names that format's reader: text read as rows of numbers for the ``csv``
+    reader's suffixes (:func:`numeric_table`: prose is no table), MATLAB's header, HDF5 or a
+    binary MAT v4 header for ``.mat``, EDF's or BDF's first bytes for the ``edf`` reader's.
+    True for a file that cannot be read (its reader, once given, says why) and any other
+    suffix."""
+    need = SUFFIXES.get(suffix.lower())
+    if need not in _WHAT:
+        return True
+    try:
+        with open_regular(path, buffering=-1) as fh:
+            head = fh.read(_HEAD_BYTES)
+    except (OSError, EegprepError):
+        return True
+    if need == "csv":
+        return numeric_table(head, cut=len(head) == _HEAD_BYTES)
+    if need == "mat":
+        mat = head.startswith((b"MATLAB", _HDF5)) or head[512:520] == _HDF5
+        v4 = b"\x00" in head[:20] and head[:2] not in _UTF16_MARKS  # (5 int32, zeros among)
+        return mat or v4
+    if need == "edf":
+        return head.startswith((b"0       ", b"\xffBIOSEMI"))
+    return True

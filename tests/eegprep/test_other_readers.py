@@ -27,11 +27,16 @@ def test_every_suffix_folder_cannot_list_names_its_reader() -> None:
         assert need in (None, SUFFIXES[suffix])
 
 
-def _folder(tmp: Path, suffix: str, n: int = 3) -> Path:
+HEADS = {"mat": b"MATLAB 5.0 MAT-file" + bytes(109), "edf": b"0       " + b" " * 248}
+"""First bytes of each reader's format (the hint names a reader for files that look so)."""
+
+
+def _folder(tmp: Path, suffix: str, n: int = 3, text: bytes | None = None) -> Path:
     src = tmp / "src"
     src.mkdir()
     for i in range(n):
-        (src / f"rec{i}{suffix}").write_bytes(b"1,2\n3,4\n")
+        head = HEADS.get(SUFFIXES[suffix], b"1,2\n3,4\n") if text is None else text
+        (src / f"rec{i}{suffix}").write_bytes(head)
     return src
 
 
@@ -57,3 +62,39 @@ def test_included_they_are_skipped_with_the_hint_once(tmp_path: Path, suffix: st
     hinted = [line for line in report.unmatched if "manifest-format.md" in line]
     assert len(hinted) == 1 and f"`{SUFFIXES[suffix]}` reader" in hinted[0]
     assert not any("path.pattern" in line for line in report.unmatched)
+
+
+PROSE = [
+    b"This corpus holds the EEG of 20 subjects, recorded at 500 Hz.\n\nSee LICENSE.\n",
+    b"MIT License\n\nCopyright (c) 2018 A. Person\n\nPermission is hereby granted, free\n",
+    b"notes\n1. electrode Cz loose in run 2\n2019\n",
+    "Notizen: 64 Kanäle\r\n".encode("utf-16"),
+]
+
+
+@pytest.mark.parametrize("text", PROSE)
+@pytest.mark.parametrize("suffix", OTHERS)
+def test_prose_under_their_suffix_is_not_hinted_as_their_format(
+    tmp_path: Path, suffix: str, text: bytes
+) -> None:
+    """A ``README.txt``, ``notes.txt`` or licence in a corpus folder was hinted as a table for
+    the ``csv`` reader (a text ``.rec`` or ``.mat`` as EDF or MATLAB data): it is said to be
+    no recording, and no reader is named for it."""
+    src = _folder(tmp_path, suffix, text=text)
+    report = ingest_folder(src, tmp_path / "s.zarr", include=(f"**/*{suffix}",))
+    assert len(report.unmatched) == 3
+    for line in report.unmatched:
+        assert "reader" not in line and "manifest-format.md" not in line
+        assert f"a {suffix} file that holds no " in line and "not a recording" in line
+    with pytest.raises(UsageError) as info:  # (none included: the folder's own message)
+        ingest_folder(src, tmp_path / "t.zarr")
+    assert "reader" not in str(info.value)
+
+
+def test_prose_beside_tables_leaves_the_tables_hinted(tmp_path: Path) -> None:
+    src = _folder(tmp_path, ".csv", n=2)
+    (src / "README.txt").write_bytes(PROSE[0])
+    report = ingest_folder(src, tmp_path / "s.zarr", include=("**/*.csv", "**/*.txt"))
+    said = dict(line.split(": ", 1) for line in report.unmatched)
+    assert "2 .csv files" in said["rec0.csv"] and ".txt" not in said["rec0.csv"]
+    assert "holds no table of numbers" in said["README.txt"]
