@@ -21,6 +21,7 @@ from typing import Any
 from eegprep.base.errors import UsageError
 from eegprep.base.path_limits import shown_path
 from eegprep.base.sealed_json import one_changed
+from eegprep.base.text import DOS_END, line_at, line_spans
 from eegprep.base.wording import counted
 
 CHECK_COLUMN = "row_crc32"
@@ -52,24 +53,25 @@ def decoded_table(raw: bytes) -> str:
     where it is no such table: bytes that are not UTF-8, a NUL (Python's csv reads one as a
     character of its cell since 3.11, so a row without a checksum took it in), a line over
     :data:`LINE_LIMIT` characters. A byte-order mark (a spreadsheet saving the table adds one)
-    is dropped."""
+    and a Ctrl-Z ending the file (a DOS tool's end of text) are dropped; a line is cited as an
+    editor numbers it (``\r\n``, ``\r`` or ``\n`` ends one: :func:`~eegprep.base.text.line_at`),
+    where one of a file of ``\r`` line ends was cited as line 1."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         what = f"bytes that are not UTF-8 text (0x{raw[exc.start]:02x} at offset {exc.start})"
-        raise TableBytesError(what, raw.count(b"\n", 0, exc.start) + 1) from None
+        raise TableBytesError(
+            what, line_at(raw[: exc.start].decode("latin-1"), exc.start)
+        ) from None
+    text = text.removesuffix(DOS_END)  # (the text before it is the table)
     nul = text.find("\0")
     if nul >= 0:
-        raise TableBytesError("a NUL byte, which no CSV table has", text.count("\n", 0, nul) + 1)
-    start, line = 0, 1
-    while start < len(text):
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end
+        raise TableBytesError("a NUL byte, which no CSV table has", line_at(text, nul))
+    for line, start, end in line_spans(text):
         if end - start > LINE_LIMIT:
             n = counted(end - start, "character", sep=",")
             what = f"{n}, over the {LINE_LIMIT:,} a line of it may have"
             raise TableBytesError(what, line)
-        start, line = end + 1, line + 1
     return text
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from eegprep.base.errors import SourceError
+from eegprep.base.text import line_at
 
 INT_RANGE = (-(2**63), 2**63 - 1)  # what orjson (and int64 everywhere) reads back
 
@@ -41,6 +42,21 @@ def loads(data: str | bytes, *, unique_keys: bool = False) -> Any:
         )
     except RecursionError:
         raise json.JSONDecodeError("nested too deep", "", 0) from None
+    except json.JSONDecodeError as exc:
+        raise _editor_position(exc) from None
+
+
+def _editor_position(exc: json.JSONDecodeError) -> json.JSONDecodeError:
+    """``exc`` citing the line and column an editor shows: Python's parser counts ``\\n``
+    alone, so a document whose lines end in ``\\r`` alone was cited as line 1 throughout."""
+    if isinstance(exc, StrictJSONError) or "\r" not in exc.doc[: exc.pos]:
+        return exc
+    line = line_at(exc.doc, exc.pos)
+    start = max(exc.doc.rfind("\n", 0, exc.pos), exc.doc.rfind("\r", 0, exc.pos)) + 1
+    out = json.JSONDecodeError(exc.msg, exc.doc, exc.pos)
+    out.lineno, out.colno = line, exc.pos - start + 1
+    out.args = (f"{exc.msg}: line {line} column {out.colno} (char {exc.pos})",)
+    return out
 
 
 _READ_PAST = ("attributes", "consolidated_metadata")

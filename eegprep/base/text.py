@@ -16,7 +16,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import BinaryIO, TextIO
 
 from eegprep.base.regular_files import open_regular
@@ -67,6 +67,32 @@ def open_text(path: str, *, newline: str | None = None) -> TextIO:
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
+DOS_END = "\x1a"
+"""Ctrl-Z, which DOS tools (``copy /a``) and old editors append to a text file as its end."""
+PADDING = DOS_END + "\x00"
+"""What may pad a text file's end: Ctrl-Z, and NUL bytes (a file preallocated or zero-filled
+past what was written)."""
+
+
+def end_padding(lines: Iterable[str]) -> Iterator[str]:
+    """``lines`` (a text file's, ends kept) with the padding that ends the file
+    (:data:`PADDING`) left off: trailing Ctrl-Z or NUL characters of its last line removed,
+    and a line of them alone after it given as an empty line (so that every line keeps its
+    number). Padding before another line of text is left as it is (its reader refuses it as
+    a row). One line is held back at a time: memory does not grow with the file."""
+    pending: list[str] = []  # the last line of text read, then lines of padding alone
+    for line in lines:
+        body = line.rstrip("\r\n")
+        if body and not body.strip(PADDING):
+            pending.append(line)
+            continue
+        yield from pending
+        pending = [line]
+    for line in pending:
+        body = line.rstrip("\r\n")
+        kept = body.rstrip(PADDING)
+        yield kept + (line[len(body) :] or ("\n" if kept != body else ""))
+
 
 def editor_lines(text: str) -> list[str]:
     """The lines of ``text`` as an editor numbers them, ends left out: each ended by ``\\r\\n``,
@@ -78,6 +104,24 @@ def editor_lines(text: str) -> list[str]:
     if lines[-1] == "":
         lines.pop()
     return lines
+
+
+def line_at(text: str, pos: int) -> int:
+    """The line (from 1, as an editor numbers it: ended by ``\r\n``, ``\r`` or ``\n``) of
+    ``text`` that holds the character at ``pos``; counting ``\n`` alone named line 1 for
+    every line of a file whose lines end in ``\r`` alone."""
+    return sum(1 for _ in _LINE_END.finditer(text, 0, pos)) + 1
+
+
+def line_spans(text: str) -> Iterator[tuple[int, int, int]]:
+    """``(line, start, end)`` of each line of ``text`` as :func:`editor_lines` numbers them
+    (``end`` before its line end), in order, the text not copied."""
+    start, line = 0, 1
+    for hit in _LINE_END.finditer(text):
+        yield line, start, hit.start()
+        start, line = hit.end(), line + 1
+    if start < len(text):
+        yield line, start, len(text)
 
 
 def data_lines(

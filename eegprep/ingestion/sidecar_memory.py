@@ -31,7 +31,7 @@ def sidecar_bytes(path: str) -> int:
     with open_regular(path, "rb", buffering=0) as fh:
         size = os.fstat(fh.fileno()).st_size
         while chunk := fh.read(_CHUNK):
-            n_lines += chunk.count(b"\n")
+            n_lines += max(chunk.count(b"\n"), chunk.count(b"\r"))  # (CR alone ends one too)
     return BYTES_PER_BYTE * size + BYTES_PER_LINE * (n_lines + 1)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from eegprep.base.regular_files import open_regular
+from eegprep.base.text import end_padding
 
 
 def blank_columns(
@@ -33,7 +34,7 @@ def blank_columns(
         return []
     positions = [names.index(name) for name in candidates]
     with open_regular(path, "r", encoding=encoding, errors="replace") as f:
-        lines: Iterable[str] = ("\n" if line.isspace() else line for line in f)
+        lines: Iterable[str] = ("\n" if line.isspace() else line for line in end_padding(f))
         try:
             cells = np.loadtxt(
                 lines, delimiter=delimiter, skiprows=skip, usecols=positions, dtype="U1",

@@ -26,17 +26,19 @@ MAX_LINE_BYTES = 4 * 2**20
 characters: 5 kB); Python's split and numpy's tokenizer take ~10-50x a line's bytes, so a
 500 MB line took over 4 GB whatever the per-file memory limit."""
 _SCAN_BYTES = 2**20
+_TAIL_BYTES = 4096  # the end read for its line end, past a Ctrl-Z or NUL padding
 
 
 def last_line_warning(path: str) -> tuple[str, ...]:
     """A warning when the file does not end with a line end, as every program that writes
     tables ends its last row (Python's csv, pandas, numpy, MATLAB, spreadsheets): its last row
     may be cut inside a value (``12.5`` cut to ``12`` still parses), as a download or an export
-    that stopped leaves it."""
+    that stopped leaves it. A Ctrl-Z or NUL padding ending the file is no part of its text
+    (:func:`~eegprep.base.text.end_padding`)."""
     with open_regular(path, buffering=-1) as f:
-        f.seek(max(os.fstat(f.fileno()).st_size - 2, 0))
-        tail = f.read(2)
-    if tail.endswith((b"\n", b"\r", b"\n\x00", b"\r\x00")):  # (UTF-16 LE ends \n\0)
+        f.seek(max(os.fstat(f.fileno()).st_size - _TAIL_BYTES, 0))
+        tail = f.read(_TAIL_BYTES).rstrip(b"\x1a\x00")  # (padding: text.end_padding)
+    if not tail or tail.endswith((b"\n", b"\r", b"\n\x00", b"\r\x00")):  # (UTF-16 LE: \n\0)
         return ()
     return (
         "the file does not end with a line end, as a table's writer ends its last row: the "
@@ -79,7 +81,7 @@ def check_budget(path: str, n_used: int, n_signals: int) -> None:
     size = os.path.getsize(path)
     with open_regular(path, buffering=-1) as f:
         sample = f.read(1 << 16)
-    n_lines = max(1, sample.count(b"\n"))
+    n_lines = max(1, sample.count(b"\n"), sample.count(b"\r"))  # (lines ended by CR alone)
     n_rows = size / (len(sample) / n_lines)
     # numpy.loadtxt grows its float64 array as it parses (up to ~2x), then float32 signals
     need = n_rows * (2 * 8 * n_used + 4 * n_signals)

@@ -28,7 +28,7 @@ from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.files import FileVersion, file_version
 from eegprep.base.regular_files import open_regular
 from eegprep.base.resources import doc_path
-from eegprep.base.text import data_lines, headless_row, text_encoding
+from eegprep.base.text import data_lines, end_padding, headless_row, text_encoding
 from eegprep.base.validation import check_choice, invalid_value
 from eegprep.base.wording import counted
 from eegprep.readers.base import (
@@ -409,7 +409,7 @@ def _head_lines(
     column names (line, text), and the next :data:`_SAMPLE_ROWS` lines; see :func:`_layout`."""
     n_head = 1 if opts["channel_names"] else 2  # (the column-name line), the first data row
     with open_regular(path, "r", encoding=encoding, errors="replace") as f:
-        lines = (line.rstrip("\r\n") for line in f)
+        lines = (line.rstrip("\r\n") for line in end_padding(f))
         at = sum(1 for _ in zip(range(opts["header_lines"]), lines, strict=False))
         head: list[str] = []
         head_at: list[int] = []
@@ -609,7 +609,7 @@ def _row_lines(path: str, dialect: _Dialect, *rows: int) -> list[int]:
     """The file's line (from 1, as an editor numbers it) of each data row ``rows`` (indices
     among the rows numpy read: blank lines and ``#`` comments are none); run on failure only."""
     with open_regular(path, "r", encoding=dialect.encoding, errors="replace") as f:
-        found = data_lines(f, rows, skip=dialect.skip)
+        found = data_lines(end_padding(f), rows, skip=dialect.skip)
     return [found.get(row, dialect.skip + row + 1) for row in rows]
 
 
@@ -620,14 +620,15 @@ def _numbers_text(path: str, dialect: _Dialect) -> Iterator[str | Iterator[str]]
     empty one (which numpy passes over: a trailing line of a space or a tab refused the file,
     "a data row cannot be parsed as numbers"), for a decimal comma each comma made a point."""
     with open_regular(path, "r", encoding=dialect.encoding) as f:  # never by name: a FIFO
-        blanked = ("\n" if line.isspace() else line for line in f)  # (numpy skips empty ones)
+        padded = end_padding(f)  # (a Ctrl-Z or NUL padding ending the file: no row)
+        blanked = ("\n" if line.isspace() else line for line in padded)  # (numpy skips empty)
         yield blanked if not dialect.decimal_comma else (line.replace(",", ".") for line in blanked)
 
 
 def _bad_row(path: str, skip: int, dialect: _Dialect, names: list[str], usecols: list[int]) -> str:
     """Say which line of the file numpy could not parse, and why (run on failure only)."""
     with open_regular(path, "r", encoding=dialect.encoding, errors="replace") as f:
-        for number, line in enumerate(f, start=1):
+        for number, line in enumerate(end_padding(f), start=1):
             text = _uncommented(line)
             if number <= skip or not text.strip():
                 continue

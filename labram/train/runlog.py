@@ -232,8 +232,11 @@ def checked_rows(path: Path, text: str, todo: str) -> list[dict[str, Any]]:
 def whole_rows(text: str) -> str:
     """``text`` (a run's ``log.csv``) up to its last line break: rows are appended one at a
     time, each ending in ``\n``, so a last row without it was cut by a kill or a full disk
-    (``...,1300.5`` cut to ``...,13`` has every field, and read as 13 tokens/s)."""
-    return text[: text.rfind("\n") + 1]
+    (``...,1300.5`` cut to ``...,13`` has every field, and read as 13 tokens/s). In a log whose
+    lines all end in ``\\r`` alone (a copy saved by an editor so), that ends a row: every row
+    was left out."""
+    end = "\n" if "\n" in text else "\r"  # (a \r last of \r\n ends no row: it was cut)
+    return text[: text.rfind(end) + 1]
 
 
 def _kept(row: dict[str, Any], resume_step: int) -> bool:

@@ -23,7 +23,7 @@ from eegprep.base.strict_json import TINY_SPELLING, UNDERFLOW, underflows
 from eegprep.base.text import headless_row, open_text, text_encoding
 from eegprep.base.wording import counted
 from eegprep.corpus.sidecars import SidecarResult, register
-from eegprep.corpus.sidecars.bounded import check_rows, data_line, text_lines
+from eegprep.corpus.sidecars.bounded import bad_row, check_rows, data_line, text_lines
 from eegprep.corpus.sidecars.cells import row_cells, strict_number
 from eegprep.readers.base import Header, code_label
 from eegprep.readers.event_count import check_event_count
@@ -206,7 +206,8 @@ def event_columns_csv(
             lines = text_lines(path)
             values = np.loadtxt(lines, delimiter=",", skiprows=1, usecols=cols, ndmin=2)
     except ValueError as exc:
-        raise SourceError(path, f"cannot parse the event columns: {exc}") from exc
+        why = bad_row(path, skip=1, delimiter=",", usecols=cols)
+        raise SourceError(path, f"cannot parse the event columns: {why}") from exc
     _check_flags(path, values, [names[i] for i in cols])
     _check_tiny(path)
     sfreq = header.signals[0].sfreq

@@ -16,10 +16,11 @@ stop at the bound of events with :func:`check_rows`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from typing import TextIO
 
 from eegprep.base.errors import SourceError
-from eegprep.base.text import data_lines, open_text
+from eegprep.base.text import data_lines, end_padding, open_text
 from eegprep.base.wording import counted
 from eegprep.readers import event_count
 
@@ -33,7 +34,8 @@ _ENDS = ("\n", "\r")
 
 def text_lines(path: str, *, newline: str | None = None) -> Generator[str, None, None]:
     """The lines of the text file ``path`` (in its :func:`~eegprep.base.text.text_encoding`,
-    ends kept), read one at a time.
+    ends kept), read one at a time; a Ctrl-Z or NUL padding ending the file left off
+    (:func:`~eegprep.base.text.end_padding`: it was read as a row of one cell).
 
     Raises
     ------
@@ -42,18 +44,23 @@ def text_lines(path: str, *, newline: str | None = None) -> Generator[str, None,
         up to that length, never whole.
     """
     with open_text(path, newline=newline) as fh:
-        number = 0
-        while line := fh.readline(MAX_LINE_CHARS + 1):
-            number += 1
-            if len(line) > MAX_LINE_CHARS and not line.endswith(_ENDS):
-                raise SourceError(
-                    path,
-                    f"line {number:,} is longer than "
-                    f"{counted(MAX_LINE_CHARS, 'character', sep=',')}, which no "
-                    "row of a label file or event table is (binary data, or lines without "
-                    "ends?): fix or remove the file",
-                )
-            yield line
+        yield from end_padding(_bounded(path, fh))
+
+
+def _bounded(path: str, fh: TextIO) -> Iterator[str]:
+    """The lines of ``fh``, each refused when longer than :data:`MAX_LINE_CHARS`."""
+    number = 0
+    while line := fh.readline(MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARS and not line.endswith(_ENDS):
+            raise SourceError(
+                path,
+                f"line {number:,} is longer than "
+                f"{counted(MAX_LINE_CHARS, 'character', sep=',')}, which no "
+                "row of a label file or event table is (binary data, or lines without "
+                "ends?): fix or remove the file",
+            )
+        yield line
 
 
 def data_line(path: str, row: int, *, skip: int) -> int:
@@ -63,6 +70,33 @@ def data_line(path: str, row: int, *, skip: int) -> int:
     up to that line alone, for a message."""
     with contextlib.closing(text_lines(path)) as lines:
         return data_lines(lines, [row], skip=skip).get(row, skip + row + 1)
+
+
+def bad_row(
+    path: str, *, skip: int, delimiter: str | None, usecols: list[int] | None = None
+) -> str:
+    """Which data row of the table ``path`` :func:`numpy.loadtxt` could not parse (after
+    ``skip`` lines; blank lines and ``#`` comments are none), and why, citing its line as an
+    editor numbers it: numpy's own message counts rows from wherever it pleases ("at row 1"
+    for the third line of data). Run on failure only; read a line at a time."""
+    from eegprep.corpus.sidecars.cells import strict_number
+
+    n_fields = None
+    with contextlib.closing(text_lines(path)) as lines:
+        for number, line in enumerate(lines, start=1):
+            text = line.partition("#")[0].strip()
+            if number <= skip or not text:
+                continue
+            fields = [f.strip() for f in text.split(delimiter)]
+            n_fields = n_fields or len(fields)
+            if len(fields) != n_fields:
+                return (
+                    f"line {number} has {counted(len(fields), 'field')}, the first row {n_fields}"
+                )
+            for i in range(len(fields)) if usecols is None else usecols:
+                if i < len(fields) and strict_number(fields[i]) is None:
+                    return f"line {number}: {fields[i][:30]!r} is not a number"
+    return "a row cannot be parsed as numbers"
 
 
 def check_rows(path: str, n_rows: int, line: int) -> None:
@@ -83,4 +117,4 @@ def check_rows(path: str, n_rows: int, line: int) -> None:
         )
 
 
-__all__ = ["MAX_LINE_CHARS", "check_rows", "data_line", "text_lines"]
+__all__ = ["MAX_LINE_CHARS", "bad_row", "check_rows", "data_line", "text_lines"]

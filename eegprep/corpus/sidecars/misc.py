@@ -20,7 +20,7 @@ from eegprep.base.text import headless_row
 from eegprep.base.validation import check_choice
 from eegprep.base.wording import counted, noun
 from eegprep.corpus.sidecars import SidecarResult, register
-from eegprep.corpus.sidecars.bounded import check_rows, data_line, text_lines
+from eegprep.corpus.sidecars.bounded import bad_row, check_rows, data_line, text_lines
 from eegprep.corpus.sidecars.cells import finite_number, strict_number
 from eegprep.readers.base import Header
 
@@ -130,8 +130,9 @@ def _read_table(path: str, skip: int) -> np.ndarray:
             lines = text_lines(path)  # (a line at a time, each bounded: a line of junk)
             table = np.loadtxt(lines, skiprows=skip, ndmin=2, delimiter=None)
     except ValueError as exc:
+        why = bad_row(path, skip=skip, delimiter=None)
         raise SourceError(
-            path, f"cannot parse its numbers after {skip} header lines: {exc}"
+            path, f"cannot parse its numbers after {skip} header lines: {why}"
         ) from exc
     if table.shape[0] < 2:
         raise SourceError(path, f"no data rows after {skip} header lines")
