@@ -13,6 +13,7 @@ from typing import Any
 
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.strict_json import UNDERFLOW, underflows
+from eegprep.base.text import DOS_END
 from eegprep.base.user_files import read_user_file
 
 
@@ -82,7 +83,8 @@ def load_toml(path: str | Path, what: str, error: type[UsageError] = ConfigError
     try:
         # A byte-order mark, which Windows editors write at the start of UTF-8 files, is no part
         # of the document; tomllib would call it an 'Invalid statement (at line 1, column 1)'.
-        return loads_toml(raw.decode("utf-8").removeprefix("\ufeff"))
+        # A Ctrl-Z ending it (a DOS tool's end of text) is none either (:data:`DOS_END`).
+        return loads_toml(raw.decode("utf-8").removeprefix("\ufeff").removesuffix(DOS_END))
     except UnicodeDecodeError as exc:
         bad = exc.object[exc.start : exc.start + 1].hex()
         raise error(

@@ -87,3 +87,11 @@ def test_the_memory_of_a_sidecar_counts_lines_ended_by_cr(tmp_path: Path) -> Non
     lf.write_bytes(b"1\t2\n" * 1000)
     cr.write_bytes(b"1\t2\r" * 1000)
     assert sidecar_bytes(str(cr)) == sidecar_bytes(str(lf))
+
+
+def test_a_toml_file_ended_by_ctrl_z_reads_as_itself(tmp_path: Path) -> None:
+    from eegprep.base.toml_files import load_toml
+
+    path = tmp_path / "m.toml"
+    path.write_bytes(b'\xef\xbb\xbfname = "x"\r\n[reader]\r\nname = "csv"\r\n\x1a')
+    assert load_toml(path, "manifest") == {"name": "x", "reader": {"name": "csv"}}
