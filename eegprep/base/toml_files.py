@@ -7,6 +7,7 @@ skipped."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -94,4 +95,9 @@ def load_toml(path: str | Path, what: str, error: type[UsageError] = ConfigError
     except TomlUnderflowError as exc:
         raise error(f"{named}: {exc}: write 0, or a number a float holds") from None
     except (tomllib.TOMLDecodeError, RecursionError) as exc:  # (nested deeper than it recurses)
-        raise error(f"{named}: not valid TOML: {exc}") from None
+        bare = re.search(rb"\r(?!\n)", raw) is not None  # (classic Mac OS line ends)
+        hint = (
+            f": its lines end in \\r alone, which TOML does not allow: save the {what} with "
+            "\\n line ends"
+        )
+        raise error(f"{named}: not valid TOML: {exc}{hint if bare else ''}") from None

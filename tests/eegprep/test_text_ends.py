@@ -95,3 +95,18 @@ def test_a_toml_file_ended_by_ctrl_z_reads_as_itself(tmp_path: Path) -> None:
     path = tmp_path / "m.toml"
     path.write_bytes(b'\xef\xbb\xbfname = "x"\r\n[reader]\r\nname = "csv"\r\n\x1a')
     assert load_toml(path, "manifest") == {"name": "x", "reader": {"name": "csv"}}
+
+
+def test_a_toml_file_of_cr_line_ends_says_so(tmp_path: Path) -> None:
+    from eegprep.base.errors import ConfigError
+    from eegprep.base.toml_files import load_toml
+
+    path = tmp_path / "m.toml"
+    path.write_bytes(b'name = "x"\r[reader]\rname = "csv"\r')
+    with pytest.raises(ConfigError) as caught:
+        load_toml(path, "manifest")
+    line = str(caught.value)
+    assert "\n" not in line and line.endswith(
+        "its lines end in \\r alone, which TOML does not allow: save the manifest with \\n line "
+        "ends"
+    )
