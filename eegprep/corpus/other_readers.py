@@ -11,7 +11,7 @@ a folder gave ``path matches no rule of folder's path.pattern`` once per file, o
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from eegprep.base.errors import EegprepError
 from eegprep.base.regular_files import open_regular
@@ -108,41 +108,54 @@ def unmatched_reasons(
 _HEAD_BYTES = 1 << 16
 _UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 _HDF5 = b"\x89HDF\r\n\x1a\n"
-_WHAT = {
-    "csv": "table of numbers (a README, notes or a licence?)",
-    "mat": "MATLAB data",
-    "edf": "EDF or BDF header",
-}
-"""What a file of each reader's suffix holds, for :func:`not_its_format`."""
+
+
+def _mat(head: bytes) -> bool:
+    """MATLAB's text header (v5, v7.3 before its HDF5), HDF5, or a MAT v4 header (5 int32,
+    binary: zero bytes among its first 20, which no text has)."""
+    mat = head.startswith((b"MATLAB", _HDF5)) or head[512:520] == _HDF5
+    return mat or (b"\x00" in head[:20] and head[:2] not in _UTF16_MARKS)
+
+
+def _edf(head: bytes) -> bool:
+    """EDF's version field (``0`` padded with spaces or NULs, as the EDF reader takes it) or
+    BDF's (``\\xffBIOSEMI``)."""
+    return head[:8] == b"\xffBIOSEMI" or head[:8].split(b"\x00", 1)[0].rstrip(b" ") == b"0"
+
+
+_LOOKS: dict[str, tuple[str, Callable[[bytes], bool]]] = {
+    **dict.fromkeys((".csv", ".tsv", ".txt"), ("table of numbers (a README, notes or a licence?)",
+                                               numeric_table)),
+    ".mat": ("MATLAB data", _mat),
+    ".set": ("EEGLAB data (a MATLAB file)", _mat),
+    **dict.fromkeys((".edf", ".bdf", ".rec"), ("EDF or BDF header", _edf)),
+    ".gdf": ("GDF header", lambda head: head.startswith(b"GDF")),
+}  # fmt: skip
+"""What a file of a suffix holds and how its first bytes show it (:func:`looks_like`); a
+suffix not here (BrainVision, FIF, CNT: many writers, many first bytes) is hinted unread."""
 
 
 def not_its_format(suffix: str) -> str:
     """Why a file of ``suffix`` whose bytes are not of that format is skipped unhinted."""
-    what = _WHAT.get(SUFFIXES.get(suffix.lower(), ""), "recording")
+    what = _LOOKS[suffix.lower()][0] if suffix.lower() in _LOOKS else "recording"
     return f"a {suffix} file that holds no {what}: not a recording, left out"
 
 
 def looks_like(path: str, suffix: str) -> bool:
     """Whether the first 64 kB of the file ``path`` look like the format its ``suffix`` names,
-    for a hint that names that format's reader: text read as rows of numbers for the ``csv``
-    reader's suffixes (:func:`numeric_table`: prose is no table), MATLAB's header, HDF5 or a
-    binary MAT v4 header for ``.mat``, EDF's or BDF's first bytes for the ``edf`` reader's.
-    True for a file that cannot be read (its reader, once given, says why) and any other
-    suffix."""
-    need = SUFFIXES.get(suffix.lower())
-    if need not in _WHAT:
+    for a hint that names that format's reader (:data:`_LOOKS`): text read as rows of numbers
+    for the ``csv`` reader's suffixes (:func:`~eegprep.base.text.numeric_table`: prose is no
+    table), MATLAB's header, HDF5 or a binary MAT v4 header for ``.mat`` and ``.set``, EDF's
+    or BDF's version field for the ``edf`` reader's. True for a file that cannot be read (its
+    reader, once given, says why) and any other suffix."""
+    look = _LOOKS.get(suffix.lower())
+    if look is None:
         return True
     try:
         with open_regular(path, buffering=-1) as fh:
             head = fh.read(_HEAD_BYTES)
     except (OSError, EegprepError):
         return True
-    if need == "csv":
+    if look[1] is numeric_table:
         return numeric_table(head, cut=len(head) == _HEAD_BYTES)
-    if need == "mat":
-        mat = head.startswith((b"MATLAB", _HDF5)) or head[512:520] == _HDF5
-        v4 = b"\x00" in head[:20] and head[:2] not in _UTF16_MARKS  # (5 int32, zeros among)
-        return mat or v4
-    if need == "edf":
-        return head.startswith((b"0       ", b"\xffBIOSEMI"))
-    return True
+    return look[1](head)

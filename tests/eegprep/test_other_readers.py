@@ -98,3 +98,23 @@ def test_prose_beside_tables_leaves_the_tables_hinted(tmp_path: Path) -> None:
     said = dict(line.split(": ", 1) for line in report.unmatched)
     assert "2 .csv files" in said["rec0.csv"] and ".txt" not in said["rec0.csv"]
     assert "holds no table of numbers" in said["README.txt"]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "head", "looks"),
+    [(".set", HEADS["mat"], True), (".set", PROSE[0], False),
+     (".gdf", b"GDF 2.20" + bytes(8), True), (".gdf", PROSE[1], False),
+     (".edf", b"0\0\0\0\0\0\0\0" + b" " * 248, True),
+     (".bdf", b"\xffBIOSEMI" + b" " * 248, True), (".rec", b"0,1.0,2.0,6\n", False),
+     (".mat", bytes(20) + b"x", True), (".vhdr", PROSE[0], True)],
+)  # fmt: skip
+def test_a_file_looks_like_its_suffix_s_format_by_its_first_bytes(
+    tmp_path: Path, suffix: str, head: bytes, looks: bool
+) -> None:
+    """Each signature checked reads what its reader accepts (an EDF version field padded with
+    NULs, a MAT v4 header); a suffix of many writers (BrainVision) is not judged."""
+    from eegprep.corpus.other_readers import looks_like
+
+    path = tmp_path / f"x{suffix}"
+    path.write_bytes(head)
+    assert looks_like(str(path), suffix) is looks
