@@ -388,17 +388,27 @@ def _layout(
             names, first, more = commented, split(_uncommented(head[0])), [head[1], *more]
             head_at, skip = [at, head_at[0]], head_at[0] - 1
     if len(names) != len(first):
-        where = "`channel_names`" if opts["channel_names"] else "the column-name line"
-        where += "" if opts["channel_names"] else f" (line {head_at[0]})"
-        raise SourceError(
-            path,
-            f"{where} has {counted(len(names), 'name')} but the first data row has "
-            f"{counted(len(first), 'field')} (line {head_at[-1]}): "
-            "check `delimiter` and `header_lines`",
-        )
+        raise SourceError(path, _count_problem(opts, names, first, head_at))
     more = [text for text in map(_uncommented, more) if text.strip()]
     rows = [first] + [r for r in map(split, more) if len(r) == len(names)]
     return names, delimiter, rows, skip
+
+
+def _count_problem(
+    opts: dict[str, Any], names: list[str], first: list[str], head_at: list[int]
+) -> str:
+    """Why the column names and the first data row differ in count; ``channel_names`` one
+    short where the ``time_column`` is not among them: it names every column, that one too."""
+    where = "`channel_names`" if opts["channel_names"] else "the column-name line"
+    where += "" if opts["channel_names"] else f" (line {head_at[0]})"
+    said = (
+        f"{where} has {counted(len(names), 'name')} but the first data row has "
+        f"{counted(len(first), 'field')} (line {head_at[-1]}): "
+    )
+    time = opts.get("time_column")
+    if opts["channel_names"] and time and time not in names and len(first) == len(names) + 1:
+        return said + f"name every column in file order, the time column {time!r} among them"
+    return said + "check `delimiter` and `header_lines`"
 
 
 def _head_lines(

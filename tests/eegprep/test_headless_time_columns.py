@@ -89,3 +89,16 @@ def test_an_event_columns_table_with_no_header_row_is_refused(tmp_path: Path, fi
     path.write_text("\n".join(rows) + "\n")
     with pytest.raises(SourceError, match="seems to have no header row"):
         event_columns_csv([str(path)], _header(path, 100.0, 10), {})
+
+
+def test_channel_names_without_the_time_column_say_to_name_it(tmp_path: Path) -> None:
+    path = tmp_path / "bare.csv"
+    np.savetxt(path, _rows(0), delimiter=",")
+    with pytest.raises(SourceError) as caught:
+        CsvReader.read_header(str(path), time_column="Time", channel_names=SITES)
+    assert str(caught.value).endswith(
+        "`channel_names` has 4 names but the first data row has 5 fields (line 1): name every "
+        "column in file order, the time column 'Time' among them"
+    )
+    header = CsvReader.read_header(str(path), time_column="Time", channel_names=NAMES)
+    assert list(header.labels) == SITES and header.signals[0].sfreq == 200.0
